@@ -145,3 +145,27 @@ def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
     files["package.json"] = json.dumps({"scripts": {"start": "node app.js"}}).encode()
     files["migrations/1-create-users.js"] = files.pop("db/up/20240830-create-users.js")
     assert node_migrations(files, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)
+
+
+def test_node_pg_migrate_runs_up_in_its_folder() -> None:
+    # Machulsky's nodejs-fastify-postgres-api: "node-pg-migrate -m database/migrations".
+    listed = {"node-pg-migrate": "^5.2.0", "pg": "^8"}
+    migration = {"database/migrations/1_users.js": b"exports.up = () => {};"}
+
+    def package(scripts: dict[str, str]) -> dict[str, bytes]:
+        return {"package.json": json.dumps({"scripts": scripts}).encode(), **migration}
+
+    files = package({"migration": "node-pg-migrate -m database/migrations"})
+    expected = ("node_modules/.bin/node-pg-migrate", "up", "-m", "database/migrations")
+    assert node_migrations(files, listed) == (expected,)
+    # Its own script saying up: run as it is; one saying down or create is not one.
+    files = package({"migrate:up": "node-pg-migrate up -m database/migrations"})
+    assert node_migrations(files, listed) == (("npm", "run", "migrate:up"),)
+    files = package({"m:down": "node-pg-migrate down -m database/migrations"})
+    assert node_migrations(files, listed) == ()
+    # No script: its default folder, where it holds migrations.
+    default = {"migrations/1_users.js": b"exports.up = () => {};"}
+    assert node_migrations(default, listed) == (("node_modules/.bin/node-pg-migrate", "up"),)
+    assert node_migrations(migration, listed) == ()
+    assert node_migrations(files | default, {"pg": "^8"}) == ()
+

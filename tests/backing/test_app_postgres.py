@@ -662,6 +662,24 @@ async def test_typeorm_with_no_options_nor_ormconfig_runs_its_migrations_as_it_c
 
 
 @needs_server
+async def test_node_pg_migrate_migrations_are_run_up(builder_service: Service) -> None:
+    """Machulsky's nodejs-fastify-postgres-api: ``"migration": "node-pg-migrate -m
+    database/migrations"`` (a command to complete: up, down or create), nothing ran them,
+    and every query met relation "platforms" does not exist. They run up, in its folder."""
+    files = _encoded("node_pg_migrate")
+    assert detect(files).setup == (
+        ("node_modules/.bin/node-pg-migrate", "up", "-m", "database/migrations"),
+    )
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_pg_migrate")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
     builder_service: Service,
 ) -> None:

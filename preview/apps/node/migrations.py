@@ -81,6 +81,7 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _umzug_migrations(files, listed),
         _sequelize_migrations(files, listed),
         _typeorm_migrations(files, listed),
+        _pg_migrate_migrations(files, listed),
     )
     steps = tuple(m for m in found if m is not None)
     generated = None if found[1] is not None else _drizzle_generation(files, listed)
@@ -229,6 +230,48 @@ def _umzug_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[
         ):
             return ("npm", "run", name)
     return None
+
+
+_PG_MIGRATE = re.compile(r"(?:^|[\s;&|(/])node-pg-migrate(?=\s|$)(?P<rest>[^;&|]*)")
+_PG_MIGRATE_DIR = re.compile(r"(?:^|\s)(?:-m|--migrations-dir)(?:=|\s+)([\"']?)([^\s\"']+)\1")
+_PG_MIGRATE_COMMANDS = {"up", "down", "create", "redo"}
+
+
+def _pg_migrate_migrations(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[str, ...] | None:
+    """node-pg-migrate's ``up`` where it is listed and its migrations folder (``-m``/
+    ``--migrations-dir`` of the app's script running it, else ``migrations``) holds
+    migrations: the app's own script where it says ``up``, else its options after ``up``
+    (Machulsky's nodejs-fastify-postgres-api: ``"migration": "node-pg-migrate -m
+    database/migrations"``, a command to complete; every query met relation "platforms"
+    does not exist). It reads DATABASE_URL, which the preview gives."""
+    if "node-pg-migrate" not in listed:
+        return None
+    for name, _words, command in _plainest_scripts(files):
+        found = _PG_MIGRATE.search(command)
+        if found is None:
+            continue
+        rest = found.group("rest").split()
+        commands = _PG_MIGRATE_COMMANDS.intersection(rest)
+        if commands - {"up"}:
+            continue  # its down, create or redo
+        named = _PG_MIGRATE_DIR.search(found.group("rest"))
+        directory = posixpath.normpath(named.group(2)) if named else "migrations"
+        if not _holds_migrations(files, directory):
+            return None
+        if commands:
+            return ("npm", "run", name)
+        return ("node_modules/.bin/node-pg-migrate", "up", *rest)
+    if _holds_migrations(files, "migrations"):
+        return ("node_modules/.bin/node-pg-migrate", "up")
+    return None
+
+
+def _holds_migrations(files: dict[str, bytes], directory: str) -> bool:
+    return any(
+        p.startswith(f"{directory}/") and p.endswith((".js", ".cjs", ".ts", ".sql")) for p in files
+    )
 
 
 def _plainest_scripts(files: dict[str, bytes]) -> Iterator[tuple[str, set[str], str]]:
