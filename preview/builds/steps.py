@@ -27,6 +27,7 @@ from ..apps.createall import creates_its_tables
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
 from ..apps.node.migrations import synchronizes_its_tables, syncs_its_tables
+from ..generations import loads_bounded
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
 from ..sandbox import ChildProcess
 from ..sandbox.appdir import link_beneath, open_dir, unlink_beneath
@@ -396,6 +397,29 @@ def _has_entries(directory: Path, anchors: tuple[Path, ...]) -> bool:
         os.close(fd)
 
 
+_RUNS_SCRIPT = {("npm", "run"), ("yarn", "run"), ("pnpm", "run"), ("bun", "run")}
+
+
+def _script_words(step: Sequence[str], files: dict[str, bytes]) -> list[str]:
+    """The words of the package.json script ``step`` runs (``npm run NAME``), from the
+    shallowest package.json that has it; empty for any other step."""
+    if len(step) < 3 or (os.path.basename(step[0]), step[1]) not in _RUNS_SCRIPT:
+        return []
+    manifests = sorted(
+        (p for p in files if os.path.basename(p) == "package.json" and "node_modules/" not in p),
+        key=lambda p: (p.count("/"), p),
+    )
+    for path in manifests:
+        try:
+            scripts = loads_bounded(files[path]).get("scripts")
+        except (ValueError, AttributeError):
+            continue
+        body = scripts.get(step[2]) if isinstance(scripts, dict) else None
+        if isinstance(body, str):
+            return body.split()
+    return []
+
+
 def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str | None:
     """Why a failed migrations step (``step``) leaves the app nothing it needs, so that it
     starts as its author starts it; None: the failure stands. An Alembic history that
@@ -403,7 +427,10 @@ def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str |
     no revision made, a URL quoted in its alembic.ini) whose every ``upgrade()`` passes, or
     whose app makes its tables itself (``create_all``); Sequelize's ``db:migrate`` where
     the app calls ``sync()`` as it starts (a history whose first migrations were deleted);
-    TypeORM's ``migration:run`` where its options ``synchronize`` the tables."""
+    TypeORM's ``migration:run`` where its options ``synchronize`` the tables. A package
+    script's step (``npm run db:migrate:run``) is read as its script's command
+    (masb0ymas's hono-api-typeorm: ``typeorm migration:run -d dist/config/database.js``)."""
+    step = [*step, *_script_words(step, files)]
     if any("alembic" in part for part in step):
         if alembic_changes_nothing(files):
             return "their every upgrade() does nothing"

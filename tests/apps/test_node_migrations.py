@@ -57,6 +57,14 @@ export class TypeOrmConfigService {
     for path in ("src/migrations/1-init.ts", "test/app.e2e-spec.ts"):
         assert not synchronizes_its_tables({path: service}), path
     assert migrations_not_needed(("npm", "run", "seed"), files) is None
+    # A script of another name, read as its command (masb0ymas's hono-api-typeorm:
+    # db:migrate:run, whose migrations seed tables its synchronize makes as it connects).
+    scripts = {"db:migrate:run": "typeorm migration:run -d dist/config/database.js"}
+    named = {**files, "package.json": json.dumps({"scripts": scripts}).encode()}
+    assert migrations_not_needed(("npm", "run", "db:migrate:run"), named) == (
+        "it makes its tables itself (TypeORM's synchronize) as it connects"
+    )
+    assert migrations_not_needed(("npm", "run", "db:migrate:run"), files) is None
 
 
 def test_a_sequelizerc_config_the_cli_cannot_load_gives_way_to_its_config_json() -> None:
@@ -169,3 +177,28 @@ def test_node_pg_migrate_runs_up_in_its_folder() -> None:
     assert node_migrations(migration, listed) == ()
     assert node_migrations(files | default, {"pg": "^8"}) == ()
 
+
+def test_typeorm_migrations_that_only_fill_tables_get_the_schema_synced_first() -> None:
+    # masb0ymas's hono-api-typeorm: its migrations are seeders (and an extension), its
+    # tables come from its entities' schema (README: db:sync); on a new database its
+    # RoleSeeder met relation "roles" does not exist.
+    scripts = {
+        "db:migrate:run": "typeorm migration:run -d dist/config/database.js",
+        "db:schema:sync": "typeorm schema:sync -d dist/config/database.js",
+        "db:schema:drop": "typeorm schema:drop -d dist/config/database.js",
+        "db:reset": "npm-run-all db:schema:drop db:schema:sync",
+    }
+    seeder = b"export class RoleSeeder1 { async up() { await repo.save(ROLES) } }"
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "src/database/migrations/1-role-seeder.ts": seeder,
+    }
+    listed = {"typeorm": "^0.3.20", "pg": "^8"}
+    assert node_migrations(files, listed) == (
+        ("npm", "run", "db:schema:sync"),
+        ("npm", "run", "db:migrate:run"),
+    )
+    # A migration making its table: the migrations alone make the schema.
+    creates = b"await queryRunner.query('CREATE TABLE \"roles\" (id uuid)')"
+    made = {**files, "src/database/migrations/0-init.ts": creates}
+    assert node_migrations(made, listed) == (("npm", "run", "db:migrate:run"),)

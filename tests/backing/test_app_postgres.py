@@ -679,6 +679,45 @@ async def test_node_pg_migrate_migrations_are_run_up(builder_service: Service) -
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def _settled_files(service: Service, files: dict[str, str]) -> dict[str, Any]:
+    body = await launched(service, files, wait=False)
+    while True:
+        status = await service.status(body["gid"])
+        if status["status"] in ("running", "failed", "stopped"):
+            return {**body, **status}
+        await trio.sleep(0.2)
+
+
+@needs_server
+async def test_typeorm_migrations_that_only_fill_tables_follow_the_schema(
+    builder_service: Service,
+) -> None:
+    """masb0ymas's hono-api-typeorm: its migrations are seeders, its tables its entities'
+    schema (its README's db:sync first); on a new database ``npm run db:migrate:run`` met
+    relation "roles" does not exist. Its schema:sync script runs first; without one, the
+    failed migrations leave nothing its synchronize does not make (the script read as its
+    command, typeorm migration:run): started anyway."""
+    service = builder_service
+    _sandboxed(service)
+    files = app_files("node_typeorm_seeding_migrations")
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled_files(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["admin", "user"]
+        system = messages(await service.history(body["gid"]), "system")
+        assert "setup: npm run db:schema:sync" in system, system
+        assert (await service.stop(body["gid"])).status_code == 200
+        package = json.loads(files["package.json"])
+        del package["scripts"]["db:schema:sync"]
+        body = await _settled_files(service, {**files, "package.json": json.dumps(package)})
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == []
+        system = messages(await service.history(body["gid"]), "system")
+        said = "it makes its tables itself (TypeORM's synchronize) as it connects: started anyway"
+        assert any(m.endswith(said) for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 @needs_server
 async def test_knex_migrations_in_a_folder_its_knexfile_joins_are_run(
     builder_service: Service,

@@ -84,6 +84,9 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _pg_migrate_migrations(files, listed),
     )
     steps = tuple(m for m in found if m is not None)
+    if found[4] is not None and (schema := _typeorm_schema_first(files)) is not None:
+        at = steps.index(found[4])
+        steps = (*steps[:at], schema, *steps[at:])
     generated = None if found[1] is not None else _drizzle_generation(files, listed)
     return (generated, *steps) if generated is not None else steps
 
@@ -437,6 +440,32 @@ _MIGRATIONS_RUN = re.compile(rb"\bmigrationsRun\s*:\s*true\b")
 _NOT_THE_DEV_RUN = {
     "revert", "generate", "create", "show", "test", "tests", "prod", "production", "seed", "seeds",
 }  # fmt: skip
+
+
+_MAKES_TABLE = re.compile(rb"\bCREATE\s+TABLE\b|\bcreateTable\s*\(|\bnew\s+Table\s*\(", re.I)
+
+
+_SCHEMA_SYNC = re.compile(r"\btypeorm(?:-ts-node-\w+)?(?:/cli(?:\.js)?)?\s+schema:sync\b")
+
+
+def _typeorm_schema_first(files: dict[str, bytes]) -> tuple[str, ...] | None:
+    """The app's own script running TypeORM's ``schema:sync``, to run before its
+    migrations where none of them makes a table: they fill tables its entities' schema
+    makes (masb0ymas's hono-api-typeorm: role and user seeders as migrations, its
+    README's ``db:sync``; on a new database they met relation "roles" does not exist).
+    None elsewhere."""
+    migrations = [
+        p
+        for p in files
+        if "/migrations/" in f"/{p}" and p.endswith((".ts", ".js")) and "node_modules/" not in p
+    ]
+    if not migrations or any(_MAKES_TABLE.search(files[p]) for p in migrations):
+        return None
+    for name, words, command in _plainest_scripts(files):
+        runs = _SCHEMA_SYNC.search(command)  # TypeORM's CLI itself, not a script list
+        if runs and not words & {"test", "tests", "drop", "prod"}:
+            return ("npm", "run", name)
+    return None
 
 
 def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
