@@ -41,6 +41,7 @@ _log = logging.getLogger(__name__)
 # moment ago finds the rest in the tail, though the owner stored (and trimmed) meanwhile.
 TRIM_MARGIN = 10_000
 _RETRY_AFTER = 1.0  # s: Redis failed; the next append tried after this
+_STORED_PATIENCE = 5.0  # s: Redis down, the owner's subscribers wait this long for PostgreSQL
 _BLOCK = 1.0  # s: a relay's XREAD BLOCK; between two, it checks the row
 _POLL = 0.2  # s: a relay tailing PostgreSQL (Redis down)
 _RING = 4096  # events a relay keeps for its subscribers
@@ -52,13 +53,21 @@ async def write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcast
     """The owner's writer of ``preview_id``'s tail: every batch ``broadcast`` publishes,
     then the end (see the module doc). Runs beside the preview; returns after its end.
     A failure of its own is logged, never raised: the preview runs on without a tail
-    (its relays then tail PostgreSQL)."""
+    (its relays then tail PostgreSQL).
+
+    The broadcast is gated meanwhile: this node's own subscribers take a batch once the
+    tail (or, while Redis is down, PostgreSQL) has it, so that every line any client saw
+    outlives this node's death (the reaper salvages the tail). The gate opens when the
+    writing ends, however it ends."""
+    broadcast.gate()
     try:
         await _write_tail(live_log, preview_id, broadcast)
     except Exception:
         _log.exception(
             "preview %s: its live tail failed; the other nodes read PostgreSQL", preview_id
         )
+    finally:
+        broadcast.ungate()
 
 
 async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcast) -> None:
@@ -75,7 +84,10 @@ async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcas
                 continue  # a heartbeat; events that left the ring: PostgreSQL has them
             events = item
             assert isinstance(events, list)
-            if not events or trio.current_time() < down_until:
+            if not events:
+                continue
+            if trio.current_time() < down_until:
+                await _reveal_once_stored(broadcast, events[-1].id)
                 continue
             if events[0].id > expected:
                 # A hole (Redis was down, or this writer fell behind the ring): the
@@ -89,7 +101,9 @@ async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcas
             except LiveLogDown as error:
                 _log.warning("preview %s: the live tail is down (%s)", preview_id, error)
                 down_until = trio.current_time() + _RETRY_AFTER
+                await _reveal_once_stored(broadcast, events[-1].id)
                 continue
+            broadcast.reveal(events[-1].id)
             expected = events[-1].id + 1
             stored = broadcast.persisted_id - TRIM_MARGIN
             if stored - trimmed >= TRIM_MARGIN:
@@ -104,6 +118,16 @@ async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcas
         except (LiveLogDown, StaleAppend) as error:
             # Relays then end by the row and PostgreSQL (see the module doc).
             _log.warning("preview %s: its live tail's end not written (%s)", preview_id, error)
+
+
+async def _reveal_once_stored(broadcast: LogBroadcast, seq: int) -> None:
+    """The events up to ``seq`` shown to subscribers once PostgreSQL holds them (the
+    tail does not), or after ``_STORED_PATIENCE`` when it does not either: a stream
+    that stopped for an outage of both would be worse than a line that may not outlive
+    this node."""
+    with trio.move_on_after(_STORED_PATIENCE):
+        await broadcast.wait_persisted(seq)
+    broadcast.reveal(seq)
 
 
 class Relay:

@@ -24,6 +24,10 @@ Back-pressure rules:
   ``quota``). When ``writer_buffer`` events (or ``writer_bytes``) wait for it, ``publish`` blocks,
   stopping the pipe readers and then the child's writes: back-pressure, not loss.
 
+A gated broadcast (:meth:`LogBroadcast.gate`, a cluster owner's) shows its subscribers only the
+events :meth:`LogBroadcast.reveal` passed (``visible_id``); followers (:meth:`LogBroadcast.follow`,
+the writer of its live tail, which reveals what it appended) take every event at once.
+
 Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring keeps at most
 ``ring_size`` events and about ``ring_bytes``, the writer queue about ``writer_bytes``, its batches
 ``BATCH_BYTES``; an event counts its message thrice (JSON, SSE kept) + overhead.
@@ -104,6 +108,10 @@ class LogBroadcast:
         self._pacer_lot = trio.lowlevel.ParkingLot()
         self._beat = 0
         self.last_id = 0
+        # The newest event subscribers may take (followers take up to last_id): last_id,
+        # unless gated, where reveal() moves it (a cluster owner's: once its tail has it).
+        self.visible_id = 0
+        self._gated = False
         self.dropped_count = 0
         self.closed = False
         self.final_status: str | None = None
@@ -236,6 +244,8 @@ class LogBroadcast:
     def _add(self, events: Sequence[Event]) -> None:
         """Ring, writer queue and wake-ups for ``events`` (at least one)."""
         self.last_id = events[-1].id
+        if not self._gated:
+            self.visible_id = self.last_id
         self.stats.published += len(events)
         cost = 3 * sum([len(event.message) for event in events]) + _EVENT_OVERHEAD * len(events)
         ring = self._ring
@@ -277,7 +287,7 @@ class LogBroadcast:
     def follow(self, after: int = 0) -> Subscription:
         """A subscription the broadcast neither counts nor drops: a reader of every
         event that is not a client (a cluster owner's writer of the live tail)."""
-        subscription = Subscription(self, max(after, 0))
+        subscription = Subscription(self, max(after, 0), follower=True)
         self._subscribers.discard(subscription)  # never added: subscribe() adds
         return subscription
 
@@ -343,6 +353,30 @@ class LogBroadcast:
                 self._live_lot.unpark_all()  # nobody is left waiting for a wake-up
                 self._wake_delegates()
 
+    def gate(self) -> None:
+        """From now on subscribers take an event only once :meth:`reveal` passed its id;
+        followers (:meth:`follow`) take every event at once. A cluster owner's: its
+        subscribers see only what its live tail (or PostgreSQL) has, so that a line one
+        of them saw outlives the owner's death."""
+        self._gated = True
+
+    def reveal(self, seq: int) -> None:
+        """Subscribers of a gated broadcast may take the events up to ``seq``."""
+        seq = min(seq, self.last_id)
+        if seq <= self.visible_id:
+            return
+        self.visible_id = seq
+        if self._pacers:
+            if self._live_lot or self._delegates:
+                self._want_wakeup()
+        elif self._live_lot:
+            self._live_lot.unpark_all()
+
+    def ungate(self) -> None:
+        """Every event visible again as it is published (the gate's keeper ended)."""
+        self._gated = False
+        self.reveal(self.last_id)
+
     def recent(self) -> list[Event]:
         """The ring's events (the newest published), oldest first."""
         return list(self._ring)
@@ -350,6 +384,14 @@ class LogBroadcast:
     def _newest(self, count: int) -> list[Event]:
         """The last ``count`` events of the ring (at most its length), oldest first."""
         return list(itertools.islice(reversed(self._ring), count))[::-1]
+
+    def _between(self, after: int, upto: int) -> list[Event]:
+        """The ring's events with ``after < id <= upto``, oldest first (``upto`` is
+        last_id unless gated)."""
+        newer = self.last_id - upto
+        if not newer:
+            return self._newest(upto - after)
+        return list(itertools.islice(reversed(self._ring), newer, newer + upto - after))[::-1]
 
     def _wake(self, subscriber: Subscription) -> None:
         del self._delegates[subscriber]
@@ -386,6 +428,7 @@ class LogBroadcast:
         """No more events: subscribers end once they have taken what was published."""
         if self.closed:
             return
+        self.visible_id = self.last_id  # the end: whatever a gate held goes out too
         self.closed = True
         self.final_status = final_status
         self._subscribers.clear()

@@ -28,6 +28,7 @@ class SinkState(Protocol):
     """What :func:`serve_sinks` reads and moves of a broadcast (``LogBroadcast`` has it)."""
 
     last_id: int
+    visible_id: int
     stats: LogStats
     _ring: deque[Event]
     _delegates: dict[Subscription, None]
@@ -36,41 +37,48 @@ class SinkState(Protocol):
 
     def _newest(self, count: int) -> list[Event]: ...
 
+    def _between(self, after: int, upto: int) -> list[Event]: ...
+
     def _wake(self, subscriber: Subscription) -> None: ...
 
 
 async def serve_sinks(broadcast: SinkState) -> None:
     """Offer every waiting subscriber with a sink its events; wake its task if the
     sink cannot take them all (see the module doc). ``OFFER_GROUP`` per pass."""
-    payloads: dict[int, bytes] = {}  # by cursor, for one last_id
-    payloads_upto = broadcast.last_id
+    payloads: dict[int, bytes] = {}  # by cursor, for one visible_id
+    payloads_upto = broadcast.visible_id
     for offered, subscriber in enumerate(list(broadcast._delegates)):
         if offered % OFFER_GROUP == OFFER_GROUP - 1:
             await trio.lowlevel.checkpoint()
         if subscriber._task is None:  # woken meanwhile
             continue
-        waiting = broadcast.last_id - subscriber._last
+        visible = broadcast.visible_id
+        waiting = visible - subscriber._last
         sink = subscriber._sink
         assert sink is not None
         if waiting <= 0:
             if subscriber._beat == broadcast._beat:
                 continue
             payload = SSE_KEEPALIVE  # a heartbeat, and no events since
-        elif waiting > len(broadcast._ring) or subscriber.dropped or subscriber._closed:
+        elif (
+            broadcast.last_id - subscriber._last > len(broadcast._ring)
+            or subscriber.dropped
+            or subscriber._closed
+        ):
             broadcast._wake(subscriber)  # a gap to read from the database, or the end
             continue
         else:
-            if payloads_upto != broadcast.last_id:
-                payloads, payloads_upto = {}, broadcast.last_id
+            if payloads_upto != visible:
+                payloads, payloads_upto = {}, visible
             payload = payloads.get(subscriber._last)
             if payload is None:
-                batch = broadcast._newest(waiting)
+                batch = broadcast._between(subscriber._last, visible)
                 payload = payloads[subscriber._last] = sse_frames(batch)
         if not sink.offer(payload):
             broadcast._wake(subscriber)  # its task takes the events or the heartbeat
             continue
         if waiting > 0:
-            subscriber._last = broadcast.last_id
+            subscriber._last = visible
             subscriber._wakeup = broadcast._wakeup
             broadcast.stats.delivered += waiting
         subscriber._beat = broadcast._beat  # events keep the connection alive as well

@@ -46,6 +46,7 @@ class RingState(Protocol):
     """
 
     last_id: int
+    visible_id: int
     closed: bool
     stats: LogStats
     _ring: deque[Event]
@@ -59,6 +60,8 @@ class RingState(Protocol):
     def _want_wakeup(self) -> None: ...
 
     def _newest(self, count: int) -> list[Event]: ...
+
+    def _between(self, after: int, upto: int) -> list[Event]: ...
 
 
 class Sink(Protocol):
@@ -111,6 +114,7 @@ class Subscription:
         "_broadcast",
         "_closed",
         "_floor",
+        "_follower",
         "_last",
         "_sink",
         "_swept",
@@ -119,9 +123,12 @@ class Subscription:
         "dropped",
     )
 
-    def __init__(self, broadcast: RingState, after: int, sink: Sink | None = None) -> None:
+    def __init__(
+        self, broadcast: RingState, after: int, sink: Sink | None = None, *, follower: bool = False
+    ) -> None:
         self._broadcast = broadcast
         self._sink = sink
+        self._follower = follower  # takes every event, past a gate (broadcast.gate)
         # While it waits for its sink's news: its task, or PARKED if it waits without one.
         self._task: trio.lowlevel.Task | Parked | None = None
         self._last = after  # the id of the last event handed out
@@ -156,7 +163,8 @@ class Subscription:
                 pass
             # Parked outside the except block: a waiting subscriber (most of them,
             # most of the time) does not keep the exception and its traceback alive.
-            if broadcast._pacers and broadcast.last_id > self._last:
+            newest = broadcast.last_id if self._follower else broadcast.visible_id
+            if broadcast._pacers and newest > self._last:
                 broadcast._want_wakeup()  # events wait for the next paced wake-up
             if self._sink is None or not broadcast._pacers:
                 await broadcast._live_lot.park()
@@ -187,21 +195,21 @@ class Subscription:
         if self._closed or self.dropped:
             raise trio.EndOfChannel
         broadcast = self._broadcast
-        last_id = broadcast.last_id
-        waiting = last_id - self._last
+        newest = broadcast.last_id if self._follower else broadcast.visible_id
+        waiting = newest - self._last
         if waiting > 0:
             if broadcast._pacers and self._wakeup == broadcast._wakeup and not broadcast.closed:
                 raise trio.WouldBlock  # took events at this wake-up already
             ring = broadcast._ring
-            if waiting > len(ring):  # the ring's part follows the gap without waiting
-                first = last_id - len(ring) + 1
+            if broadcast.last_id - self._last > len(ring):  # the ring's part follows the gap
+                first = broadcast.last_id - len(ring) + 1
                 gap = Gap(self._last, first)
                 self._last = first - 1
                 return gap
             self._wakeup = broadcast._wakeup
-            self._last = last_id
+            self._last = newest
             broadcast.stats.delivered += waiting
-            return broadcast._newest(waiting)
+            return broadcast._between(newest - waiting, newest)
         if broadcast.closed:
             raise trio.EndOfChannel
         if self._beat != broadcast._beat:

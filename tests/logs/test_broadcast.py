@@ -770,3 +770,63 @@ def test_hand_assembled_json_equals_json_dumps() -> None:
                 )
                 expected = json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":"))
                 assert event.json == expected
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+async def test_a_gated_broadcast_shows_subscribers_what_was_revealed_and_followers_all() -> None:
+    # A cluster owner's: its subscribers take a batch once its live tail has it.
+    broadcast = make()
+    broadcast.gate()
+    with broadcast.subscribe(0) as sub, broadcast.follow() as follower:
+        await publish_n(broadcast, 5)
+        assert take_nowait(sub) == ([], False)
+        assert take_nowait(follower) == ([1, 2, 3, 4, 5], False)
+        broadcast.reveal(3)
+        assert take_nowait(sub) == ([1, 2, 3], False)
+        broadcast.reveal(2)  # never backwards
+        await publish_n(broadcast, 2)
+        broadcast.reveal(99)  # never past what was published
+        assert broadcast.visible_id == 7
+        assert take_nowait(sub) == ([4, 5, 6, 7], False)
+        with broadcast.subscribe(0) as late:  # a resume: the ring up to the gate
+            await publish_n(broadcast, 1)
+            assert take_nowait(late) == ([1, 2, 3, 4, 5, 6, 7], False)
+        broadcast.close("stopped")  # the end shows whatever the gate held
+        assert take_nowait(sub) == ([8], True)
+
+
+async def test_a_gated_subscriber_behind_the_ring_gets_its_gap_then_what_was_revealed() -> None:
+    broadcast = make(ring_size=10)
+    broadcast.gate()
+    with broadcast.subscribe(0) as sub:
+        await publish_n(broadcast, 25)
+        broadcast.reveal(20)
+        assert take_nowait(sub) == ([Gap(0, 16), 16, 17, 18, 19, 20], False)
+        broadcast.ungate()
+        assert take_nowait(sub) == ([21, 22, 23, 24, 25], False)
+        await publish_n(broadcast, 1)
+        assert take_nowait(sub) == ([26], False)
+
+
+async def test_a_waiting_gated_subscriber_wakes_at_the_reveal() -> None:
+    broadcast = make()
+    broadcast.gate()
+    got: list[int] = []
+
+    async def receive(sub: Subscription) -> None:
+        with sub:
+            item = await sub.receive()
+            assert isinstance(item, list)
+            got.extend(event.id for event in item)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(receive, broadcast.subscribe(0))
+            await trio.testing.wait_all_tasks_blocked()
+            await publish_n(broadcast, 3)
+            await trio.testing.wait_all_tasks_blocked()
+            assert got == []
+            broadcast.reveal(2)
+    assert got == [1, 2]

@@ -265,3 +265,26 @@ async def test_a_drop_after_an_offer_ends_the_feed_even_with_a_remainder(
                     await sub.receive()
                 assert sub.dropped and sink.pending
             nursery.cancel_scope.cancel()
+
+
+async def test_the_pacer_offers_a_gated_broadcasts_sinks_what_was_revealed_alone(
+    autojump_clock: Any,
+) -> None:
+    broadcast = make()
+    broadcast.gate()
+    sink = _Sink()
+    received: list[Any] = []
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            await _start_pacing(nursery, broadcast)
+            await _start_receiver(nursery, broadcast, sink, received)
+            await publish_n(broadcast, 5)
+            await trio.sleep(0.05)
+            assert sink.payloads == []  # nothing revealed yet
+            broadcast.reveal(3)
+            await trio.sleep(0.05)
+            broadcast.reveal(5)
+            await trio.sleep(0.05)
+            await _close_and_stop(nursery, broadcast)
+    assert sink.payloads == [_sse(broadcast, 1, 3), _sse(broadcast, 4, 5)]
+    assert received == ["end"]
