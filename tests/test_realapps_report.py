@@ -53,6 +53,18 @@ def test_postgis_missing_from_this_machines_postgresql_is_the_environments() -> 
     assert result["cause"].startswith("PostGIS, whose types its models use")
 
 
+def test_postgresql_18s_uuidv7_is_the_environments() -> None:
+    """masb0ymas's hono-api-typeorm: its entities' ids default to uuidv7(), a function of
+    PostgreSQL 18; this machine's is 15."""
+    result = _failed(
+        "setup step failed (exited with code 1): npm run db:schema:sync: QueryFailedError: "
+        "function uuidv7() does not exist"
+    )
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("PostgreSQL 18's uuidv7()")
+
+
 def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None:
     """ultimate-fastapi-tutorial's /recipes/ideas/ call Reddit's API: no name resolves in a
     sandbox. The same failure at the start (a service the app needs not given) is ours."""

@@ -66,6 +66,13 @@ ENVIRONMENT = [
         "PostGIS, whose types its models use, is not installed on this machine's PostgreSQL",
     ),
     (
+        # PostgreSQL 18's own uuidv7(), a column default of its schema (masb0ymas's
+        # hono-api-typeorm: default: () => 'uuidv7()'); Debian's server here is 15.
+        r"function uuidv7\(\) does not exist",
+        "PostgreSQL 18's uuidv7(), which its schema's defaults call: this machine's PostgreSQL"
+        " is older (Debian 12's 15)",
+    ),
+    (
         # Only a route's, once the app serves: it calls a host on the internet (Reddit's
         # API), which a sandbox does not resolve (PREVIEW_EGRESS lets hosts through).
         r"^\d+/\d+ GET routes fail, .*(?:Temporary failure in name resolution"
