@@ -432,7 +432,36 @@ def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, s
             below = f"{fixed[0] + 1}" if fixed[0] else f"0.{fixed[1] + 1}"
             first = f">={'.'.join(map(str, fixed))} <{below}"
             broken.append((name, version, first, why, True))
+    # A native module whose own engines ask for a newer Node, installed here all the same
+    # (its binaries in the package, or built): it crashes as it loads (leosuncin's
+    # koa-api-example: better-sqlite3 13.2, engines >=22, its prebuilds/ in the package,
+    # killed by SIGSEGV at start). The newest release of the major below it, which npm
+    # picks among those whose engines allow this Node.
+    for name in listed:
+        entry = installed.get(f"node_modules/{name}", {})
+        floor, version = _node_floor(entry.get("engines")), str(entry.get("version", ""))
+        major = version.split(".")[0]
+        newer = floor is not None and floor > node and _native(path / "node_modules" / name, entry)
+        if newer and major.isdigit() and int(major) > 0 and all(b[0] != name for b in broken):
+            why = f"a native module, its engines ask for Node {floor} and later, not {node}"
+            broken.append((name, version, f"<{major}", why, True))
     return broken
+
+
+def _native(folder: Path, entry: dict) -> bool:
+    """Whether the package installed in ``folder`` (npm's record of it: ``entry``) has
+    native code: an install script, a node-gyp build file, or prebuilt binaries."""
+    if entry.get("hasInstallScript") is True:
+        return True
+    return (folder / "binding.gyp").is_file() or (folder / "prebuilds").is_dir()
+
+
+def _node_floor(engines: object) -> int | None:
+    """The Node major an ``engines`` record asks at least, where it says only that
+    (``{"node": ">=22"}``); None for any other."""
+    wanted = engines.get("node") if isinstance(engines, dict) else None
+    found = re.fullmatch(r"\s*>=?\s*v?(\d+)(?:\.\d+){0,2}\s*", wanted or "")
+    return int(found.group(1)) if found else None
 
 
 def _older(version: str, fixed: tuple[int, int, int]) -> bool:

@@ -232,3 +232,61 @@ async def test_the_relink_after_a_replacement_makes_each_packages_commands_again
     link = path / "node_modules" / ".bin" / "doc-tool"
     assert link.resolve() == (path / "node_modules" / "doc-tool" / "cli.js").resolve()
     assert not (path / "node_modules" / "greeting" / "built.txt").exists()  # no script ran
+
+
+async def test_a_native_module_whose_engines_ask_a_newer_node_gets_the_major_below(
+    tmp_path: Path,
+) -> None:
+    """leosuncin's koa-api-example lists better-sqlite3 ^13.0.2, whose engines ask for
+    Node 22: built on Node 20 all the same, it was killed by SIGSEGV as it loaded. The
+    newest release of the major below (12.x, engines 20.x || 22.x …) is installed instead."""
+    path = tmp_path / "env"
+    (path / "node_modules").mkdir(parents=True)
+    package = {"dependencies": {"fast-sqlite": "^13.0.2", "plain": "^1.0.0", "shipped": "^3"}}
+    (path / "package.json").write_text(json.dumps(package))
+    packages = {
+        "": package,
+        "node_modules/fast-sqlite": {
+            "version": "13.0.2",
+            "hasInstallScript": True,
+            "engines": {"node": ">=99"},
+        },
+        "node_modules/plain": {"version": "1.0.0", "engines": {"node": ">=99"}},  # no script
+        # Its binaries in the package (better-sqlite3 13.2's prebuilds/), no install script.
+        "node_modules/shipped": {"version": "3.1.0", "engines": {"node": ">=99"}},
+    }
+    (path / "node_modules" / "shipped" / "prebuilds").mkdir(parents=True)
+    lock = {"lockfileVersion": 3, "packages": packages}
+    (path / "node_modules" / ".package-lock.json").write_text(json.dumps(lock))
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(10):
+        await npm_rebuild(run, _not_run, say, path)
+    assert ran[0] == [
+        "npm",
+        "install",
+        "--no-save",
+        "--no-progress",
+        "--ignore-scripts",
+        "fast-sqlite@<13",
+        "shipped@<3",
+    ]
+    assert said[0].startswith(
+        "fast-sqlite 13.0.2 (installed) a native module, its engines ask for Node 99"
+    )
+    assert not any("plain" in " ".join(argv) for argv in ran), ran
+    # Engines this Node meets: nothing replaced.
+    for name in ("fast-sqlite", "shipped"):
+        packages[f"node_modules/{name}"]["engines"] = {"node": ">=14"}
+    (path / "node_modules" / ".package-lock.json").write_text(json.dumps(lock))
+    ran.clear()
+    with trio.fail_after(10):
+        await npm_rebuild(run, _not_run, say, path)
+    assert not any(argv[:2] == ["npm", "install"] for argv in ran), ran
