@@ -68,6 +68,7 @@ from ..apps.configvars import (
     example_env_file,
     json_settings_fields,
     meaning,
+    other_env_files,
     read_variables,
     required_types,
     served_database,
@@ -544,6 +545,7 @@ def config_defaults(
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
     _by_meaning(found, files, types, given, provided | kept, database, engines)
+    _from_other_env_files(found, files, types, given, provided | kept)
     _under_their_prefix(found, types, given, provided | kept)
     path_versions = _path_versions(files) if _node(anchor) else set()
     for name, kind in types.items():
@@ -590,6 +592,36 @@ def config_defaults(
             "give them with the launch option env"
         )
     return found
+
+
+def _from_other_env_files(
+    found: ConfigDefaults,
+    files: dict[str, bytes],
+    types: dict[str, str],
+    given: dict[str, str],
+    taken: set[str],
+) -> None:
+    """A variable the app's settings require that nothing sets, given the value another
+    env file of the upload sets (``configvars.other_env_files``: another example, a
+    development one's ``.env.local``), the best first: noman13bd's
+    fastapi-mysql-async-boilerplate runs with example.env, which lacks CELERY_BROKER_URL
+    and ES_URL; its .env.local sets them ("these 2 variables are needed")."""
+    wanted = [
+        n
+        for n, kind in types.items()
+        if kind != OPTIONAL and not (given.get(n) or found.values.get(n) or n in taken)
+    ]
+    if not wanted:
+        return
+    said: dict[str, list[str]] = {}
+    for path in other_env_files(files, found.example):
+        values = _parsed(files[path])
+        for name in [n for n in wanted if values.get(n, "").strip()]:
+            found.values[name] = values[name]
+            said.setdefault(path, []).append(name)
+            wanted.remove(name)
+    for path, names in said.items():
+        found.notes.append(f"{', '.join(names)} as {path} gives them (its example has none)")
 
 
 _STATE_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9]+$")

@@ -342,6 +342,27 @@ async def test_the_env_its_ci_workflow_writes_makes_it_start(builder_service: Se
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_what_its_example_lacks_comes_from_its_other_env_files(
+    builder_service: Service,
+) -> None:
+    """noman13bd's fastapi-mysql-async-boilerplate: its settings require CELERY_BROKER_URL
+    and ES_URL, which its example.env lacks and its .env.local sets ("these 2 variables
+    are needed"). The example's values stay; what it lacks comes from the other file."""
+    files = _bytes("fastapi_env_local_beside_example")
+    found = config_defaults(files, "main.py", {}, {"PORT": "8000"})
+    assert found.example == "example.env" and not found.missing
+    assert found.values["PROJECT_NAME"] == "Heroes (example)"
+    assert found.values["SEARCH_URL"] == "http://search:9200"  # its last, as dotenv reads
+    assert "SEARCH_URL as .env.local gives them (its example has none)" in found.notes
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_env_local_beside_example"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        about = (await service.app_get(body, "/about")).json()
+        assert about == {"project": "Heroes (example)", "search": "http://search:9200"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_what_cannot_be_guessed_fails_naming_every_variable(
     builder_service: Service,
 ) -> None:

@@ -20,6 +20,7 @@ from .envfiles import (
     example_env_file,
     example_rank,
     fill_in,
+    other_env_files,
     readme_copied_env,
     template_url,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "interpolated",
     "json_settings_fields",
     "meaning",
+    "other_env_files",
     "read_variables",
     "readme_copied_env",
     "required_types",

@@ -18,6 +18,7 @@ __all__ = [
     "dotenv_text",
     "example_env_file",
     "example_rank",
+    "other_env_files",
     "readme_copied_env",
     "template_url",
 ]
@@ -143,6 +144,27 @@ def example_rank(path: str) -> tuple | None:
         len(name),
         name,
     )
+
+
+def other_env_files(files: dict[str, bytes], chosen: str | None) -> list[str]:
+    """The upload's env files other than ``chosen`` (the example it runs with), best
+    first: its examples by :func:`example_rank`, then a development environment's own
+    (``.env.local``, ``.env.development``); never a production one's, nor a ``.env``
+    (which the app is given already). noman13bd's fastapi-mysql-async-boilerplate: its
+    example.env lacks CELERY_BROKER_URL and ES_URL, which its settings require and its
+    ``.env.local`` sets."""
+    ranked: list[tuple[tuple, str]] = []
+    for path in files:
+        name = posixpath.basename(path)
+        if path == chosen or name == ".env" or "node_modules/" in path or "prod" in name.lower():
+            continue
+        words = [w.lower() for w in _WORD.findall(name)]
+        rank = example_rank(path)
+        if rank is None and len(words) == 2 and words[0] in _ENV_WORDS and words[1] in _DEVELOPMENT:
+            rank = (False, False, 1, len(_EXAMPLE_WORDS), len(name), name)  # .env.local
+        if rank is not None:
+            ranked.append((rank, path))
+    return [path for _, path in sorted(ranked)]
 
 
 def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
