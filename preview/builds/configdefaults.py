@@ -49,6 +49,7 @@ output (:func:`gunicorn_settings`).
 from __future__ import annotations
 
 import ast
+import ipaddress
 import json
 import posixpath
 import re
@@ -547,6 +548,7 @@ def config_defaults(
     _by_meaning(found, files, types, given, provided | kept, database, engines)
     _from_other_env_files(found, files, types, given, provided | kept)
     _under_their_prefix(found, types, given, provided | kept)
+    _as_ip_addresses(found, types, given, provided | kept)
     path_versions = _path_versions(files) if _node(anchor) else set()
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
@@ -698,6 +700,33 @@ def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str,
         if "EmailStr" in kind and value and "@" not in value and name not in given:
             found.values[name] = "preview@example.com"
             found.notes.append(f"its {name} is no e-mail address ({value!r}): a throwaway one")
+
+
+_IP_TYPES = re.compile(r"\bIP(?:vAny|v4|v6)Address\b")
+
+
+def _as_ip_addresses(
+    found: ConfigDefaults, types: dict[str, str], given: dict[str, str], taken: set[str]
+) -> None:
+    """A field its settings class types as an IP address (``IPvAnyAddress``) that nothing
+    sets, or that its example leaves empty or gives a host name: the loopback's address.
+    ctrl-kitty's fastapi-sqlmodel (``BACKEND_HOST: IPvAnyAddress``, its README's
+    ``BACKEND_HOST= #String(ip validation)``) was refused at every start."""
+    changed = []
+    for name, kind in types.items():
+        if not _IP_TYPES.search(kind) or given.get(name) or name in taken:
+            continue
+        value = found.values.get(name, "").strip()
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            found.values[name] = "127.0.0.1"
+            changed.append(name)
+    if changed:
+        found.notes.append(
+            f"{', '.join(changed)}: the loopback's address (127.0.0.1), as its settings "
+            "type them IP addresses"
+        )
 
 
 _NUMBER_WORDS = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint", "confloat"})

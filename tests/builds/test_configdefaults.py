@@ -363,6 +363,28 @@ async def test_what_its_example_lacks_comes_from_its_other_env_files(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_field_typed_an_ip_address_gets_the_loopbacks(builder_service: Service) -> None:
+    """ctrl-kitty's fastapi-sqlmodel types BACKEND_HOST as IPvAnyAddress and its README's
+    .env leaves it to fill in: "the settings class Settings rejects BACKEND_HOST (value is
+    not a valid IPv4 or IPv6 address)". Given 127.0.0.1; a host name is given it too."""
+    files = _bytes("fastapi_settings_ip_host")
+    found = config_defaults(files, "main.py", {}, {"PORT": "8000"})
+    assert found.values["BACKEND_HOST"] == "127.0.0.1" and not found.missing
+    named = {**files, ".env.example": b"PROJECT_NAME=Kitty\nBACKEND_HOST=api.local\n"}
+    assert (
+        config_defaults(named, "main.py", {}, {"PORT": "1"}).values["BACKEND_HOST"] == "127.0.0.1"
+    )
+    ip = {**files, ".env.example": b"PROJECT_NAME=Kitty\nBACKEND_HOST=10.0.0.5\n"}
+    assert config_defaults(ip, "main.py", {}, {"PORT": "1"}).values["BACKEND_HOST"] == "10.0.0.5"
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_settings_ip_host"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        about = (await service.app_get(body, "/about")).json()
+        assert about == {"project": "Kitty", "host": "127.0.0.1"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_what_cannot_be_guessed_fails_naming_every_variable(
     builder_service: Service,
 ) -> None:
