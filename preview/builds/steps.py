@@ -28,7 +28,7 @@ from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
 from ..apps.node.migrations import synchronizes_its_tables, syncs_its_tables
 from ..generations import loads_bounded
-from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause
+from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause, shown_lines
 from ..sandbox import ChildProcess
 from ..sandbox.appdir import link_beneath, open_dir, unlink_beneath
 from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
@@ -284,7 +284,7 @@ async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])
         cause, lines = result.cause(runner.needed, **runner.hints)  # stderr first: a traceback's
-        raise BuildFailed(reason + (f": {cause}" if cause else ""), lines[-15:])
+        raise BuildFailed(reason + (f": {cause}" if cause else ""), shown_lines(lines, 15))
 
 
 # What a bundler says once it has written everything (Vue CLI, Create React App, Vite).

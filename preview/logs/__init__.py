@@ -5,7 +5,15 @@ when the history is, not at intake)."""
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
 from .event import SSE_KEEPALIVE, Event, sse_frames
-from .failure import NO_SPACE, failure_cause, fault_cause, no_space, report_fault, write_failure
+from .failure import (
+    NO_SPACE,
+    failure_cause,
+    fault_cause,
+    no_space,
+    report_fault,
+    shown_lines,
+    write_failure,
+)
 from .fields import (
     FIELD_NAME,
     MAX_FIELD_FILTERS,
@@ -64,6 +72,7 @@ __all__ = [
     "parse_condition",
     "report_fault",
     "seal_log",
+    "shown_lines",
     "sse_frames",
     "stored_bytes",
     "truncation",

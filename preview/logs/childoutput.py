@@ -49,7 +49,7 @@ import trio
 
 from ..clock import utcnow
 from .broadcast import LogBroadcast
-from .failure import NO_SPACE, failure_cause, quiet_exit
+from .failure import NO_SPACE, failure_cause, quiet_exit, shown_lines
 from .lines import LevelClassifier, LineSplitter
 from .tails import OutputTails
 
@@ -302,7 +302,7 @@ class ChildOutput:
             ),
             alive_at,
         )
-        return cause, lines[-ERROR_LINES:]
+        return cause, shown_lines(lines, ERROR_LINES)
 
     def quiet_exit(self, returncode: int | None, cause: str | None) -> str | None:
         """Why a child that exited with code 0 before it served did (``quiet_exit``);

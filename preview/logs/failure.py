@@ -32,10 +32,15 @@ __all__ = [
     "no_space",
     "quiet_exit",
     "report_fault",
+    "shown_lines",
     "write_failure",
 ]
 
 NO_SPACE = "no space left for "  # how every cause that is a full disk or quota begins
+_CHAINED = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
 
 _MAX_CAUSE = 300
 _LEVEL_PREFIX = re.compile(rf"{LEVEL_WORD}:\s*", re.IGNORECASE)
@@ -346,3 +351,25 @@ def report_fault(
     if scrub is not None:
         cause = scrub(cause)
     return f"{what}: {cause} (incident {incident} in the service's log)"
+
+
+def shown_lines(lines: Sequence[str], count: int) -> list[str]:
+    """The last ``count`` of ``lines`` (a failure's), after the exception line of each
+    chained traceback those leave out: the root cause of a failure told by a later one
+    ("The above exception was the direct cause of the following exception:"), which
+    the remedies read them for. docker-django-jwt's migrate failed on "Unable to
+    configure filter 'require_debug_true'", its last 15 lines; the cause above them,
+    pytz 2018's ``from collections import Mapping`` (gone in Python 3.10), was never
+    read, and no older Python was tried. The cause nearest the failure comes first: an
+    earlier one may be an import its package tried first and got past (Python 2's
+    ``UserDict``), no fix of this failure's."""
+    kept = list(lines[-count:]) if count else []
+    cut = len(lines) - len(kept)
+    roots = []
+    for at, line in enumerate(lines[:cut]):
+        if line.strip() not in _CHAINED:
+            continue
+        before = next((lines[i] for i in range(at - 1, -1, -1) if lines[i].strip()), None)
+        if before is not None and not before.startswith((" ", "\t")) and before not in roots:
+            roots.append(before)
+    return [*roots[::-1], *kept]  # the nearest cause first: the remedies try it first
