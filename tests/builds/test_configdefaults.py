@@ -385,6 +385,28 @@ async def test_a_field_typed_an_ip_address_gets_the_loopbacks(builder_service: S
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_settings_field_of_a_nested_model_is_read_from_its_own_variables(
+    builder_service: Service,
+) -> None:
+    """dgucik's fastapi-auth-boilerplate: ``mail: MailSettings`` (a BaseModel) is read from
+    MAIL__SERVER … (env_nested_delimiter), which its example gives; a throwaway address
+    was given as MAIL, and pydantic-settings refused it ('error parsing value for field
+    "mail"'). Such a field is no variable to make up."""
+    files = _bytes("fastapi_nested_settings")
+    assert required_types(files) == {"APP_BASE_URL": "str"}
+    found = config_defaults(files, "main.py", {}, {"PORT": "8000"})
+    assert "MAIL" not in found.values and not found.missing
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_nested_settings"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/mail")).json() == {
+            "server": "smtp.example.com",
+            "port": 587,
+        }
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_what_cannot_be_guessed_fails_naming_every_variable(
     builder_service: Service,
 ) -> None:

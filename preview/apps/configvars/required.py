@@ -99,8 +99,10 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             if isinstance(node, ast.ClassDef) and any(
                 _name(b) in _SETTINGS_BASES for b in node.bases
             ):
+                models = _model_classes(tree)
                 for name, kind in _settings_fields(node):
-                    found.setdefault(name, kind)
+                    if kind not in models:  # a nested model: its own variables (MAIL__FROM)
+                        found.setdefault(name, kind)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 if _is_environ(node.value) and (key := _string(node.slice)):
                     found.setdefault(key, numbers.get(id(node), ""))
@@ -471,6 +473,21 @@ def _union_arms(annotation: ast.expr) -> list[ast.expr] | None:
         except (SyntaxError, ValueError, RecursionError):
             return None
     return [annotation]
+
+
+def _model_classes(tree: ast.Module) -> set[str]:
+    """The names of the module's pydantic models (``class MailSettings(BaseModel)``, and
+    their subclasses): a settings field of one is read from its own fields' variables
+    (``MAIL__USERNAME`` under ``env_nested_delimiter="__"``) or as JSON, never as one
+    value to make up. dgucik's fastapi-auth-boilerplate was given a throwaway address as
+    MAIL, which pydantic-settings refused ('error parsing value for field "mail"')."""
+    models: set[str] = set()
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    for _ in range(3):  # subclasses of subclasses, in any order of definition
+        for node in classes:
+            if any(_name(b) in {"BaseModel", *models} for b in node.bases):
+                models.add(node.name)
+    return models
 
 
 def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
