@@ -573,9 +573,14 @@ def config_defaults(
     # Empty secrets of the example (SECRET_KEY=) are as good as unset; not a served
     # database's empty password (agucabral21's DB_PASS=: its MariaDB's root has none, and
     # a throwaway one was refused, "Access denied for user 'root'@'localhost'").
+    # A secret the example asks its reader to change (SECRET_KEY=change-this-flask-secret)
+    # is one too: an app refusing its example's own values at start (moisesneivert's
+    # flask-jwt-auth-api: "Production secrets must be configured with strong environment
+    # values", its wsgi.py making its production configuration).
     for name, value in list(found.values.items()):
+        placeholder = _SECRET_NAME.search(name.upper()) and _CHANGE_ME.match(value.strip())
         if (
-            not value
+            (not value or placeholder)
             and name not in given.keys() | kept | found.served
             and (generated := throwaway_value(name))
         ):
@@ -626,6 +631,10 @@ def _from_other_env_files(
         found.notes.append(f"{', '.join(names)} as {path} gives them (its example has none)")
 
 
+_SECRET_NAME = re.compile(r"SECRET|(?:^|_)(?:KEY|TOKEN|SALT|PEPPER)$")
+_CHANGE_ME = re.compile(
+    r"^['\"]?(?:change|replace|your|put|insert|enter|set)(?:[-_ ]|me\b|$)", re.IGNORECASE
+)
 _STATE_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9]+$")
 
 

@@ -407,6 +407,28 @@ async def test_a_settings_field_of_a_nested_model_is_read_from_its_own_variables
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_an_examples_secret_to_change_is_a_throwaway(builder_service: Service) -> None:
+    """moisesneivert's flask-jwt-auth-api refuses its example's SECRET_KEY
+    (change-this-flask-secret) at start: "Production secrets must be configured with
+    strong environment values". A secret the example asks its reader to change is given
+    a throwaway value, as an empty one is; another of its values is kept."""
+    files = _bytes("flask_refuses_example_secrets")
+    found = config_defaults(files, "app.py", {}, {"PORT": "8000"})
+    assert {"SECRET_KEY", "JWT_SECRET_KEY"} <= set(found.generated)
+    assert found.values["APP_NAME"] == "Auth"
+    kept = {**files, ".env.example": b"SECRET_KEY=s3cr3t-of-its-own\nJWT_SECRET_KEY=x\n"}
+    assert config_defaults(kept, "app.py", {}, {"PORT": "1"}).values["SECRET_KEY"] == (
+        "s3cr3t-of-its-own"
+    )
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_refuses_example_secrets"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        about = (await service.app_get(body, "/about")).json()
+        assert about["app"] == "Auth" and min(about["secrets"]) >= 32
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_what_cannot_be_guessed_fails_naming_every_variable(
     builder_service: Service,
 ) -> None:
