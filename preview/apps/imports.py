@@ -394,8 +394,14 @@ def own_folder_names(files: dict[str, bytes]) -> set[str]:
     stdlib = set(sys.stdlib_module_names)
     folders = {posixpath.dirname(p) for p in files} - {""}
     folders |= {"/".join(f.split("/")[:i]) for f in folders for i in range(1, f.count("/") + 1)}
+    known = own | stdlib | mapping.keys()
     found: dict[str, bool] = {}
     for path in python_files(files):
+        # Only a module whose import lines name something unknown is parsed (parsing
+        # every module of a large upload takes a second, at each launch).
+        named = _imports_in_text(files[path])
+        if named is not None and named <= known:
+            continue
         if (tree := parse_module(files[path])) is None:
             continue
         for top, inner in _dotted_modules(tree):
