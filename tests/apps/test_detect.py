@@ -187,7 +187,8 @@ anything = "*"
     )
     assert deps.python_request == ">=3.11,<4"
     pep621 = b'[project]\nrequires-python = ">=3.11"\ndependencies = ["starlette>=0.37"]\n'
-    deps = python_dependencies({"pyproject.toml": pep621, "uv.lock": b'name = "starlette"\n'})
+    lock = b'version = 1\n\n[[package]]\nname = "starlette"\nversion = "0.37.2"\n'
+    deps = python_dependencies({"pyproject.toml": pep621, "uv.lock": lock})
     assert deps.lock is not None and deps.source == "uv.lock" and "starlette" in deps.names()
     assert node_dependencies({"package.json": b"{}"}).lockfile is None
 
