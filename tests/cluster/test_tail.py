@@ -28,7 +28,7 @@ import trio_websocket
 from preview.cluster import LiveLogDown, RedisLiveLog, StaleAppend
 from preview.logs import Event
 
-from ..conftest import SERVER_COMMAND, auth, server_app, sse_events
+from ..conftest import SERVER_COMMAND, auth, server_app
 from .nodes import PG_ENV, free_port, fresh_database, running_node
 
 pytestmark = [
@@ -150,37 +150,6 @@ async def test_the_redis_tail_fences_stale_appends_and_reads_after_a_seq() -> No
             nursery.cancel_scope.cancel()
 
 
-async def _follow_sse(node, path: str, seen: list[int], ended: list[dict], after: int = 0) -> None:
-    """An SSE subscriber: every id into ``seen``, the end into ``ended``; resumes by
-    Last-Event-ID when its stream breaks, as EventSource does."""
-    while True:
-        headers = {**auth(), "Last-Event-ID": str(seen[-1] if seen else after)}
-        async with node.client.stream("GET", path, headers=headers, timeout=None) as stream:
-            if stream.status_code == 204:
-                return
-            assert stream.status_code == 200, await stream.aread()
-            async for kind, data, event_id in sse_events(stream):
-                if kind == "end":
-                    ended.append(data)
-                    return
-                if event_id is not None:
-                    seen.append(event_id)
-
-
-async def _follow_ws(node, path: str, seen: list[int], ended: list[dict]) -> None:
-    host, port = node.url.removeprefix("http://").split(":")
-    async with trio_websocket.open_websocket(
-        host, int(port), path, use_ssl=False,
-        extra_headers=[(k.encode(), v.encode()) for k, v in auth().items()],
-    ) as ws:  # fmt: skip
-        while True:
-            data = json.loads(await ws.get_message())
-            if data.get("type") == "end":
-                ended.append(data)
-                return
-            seen.append(data["id"])
-
-
 async def _until(condition, what: str, limit: float = 30) -> None:
     """Poll the subscribers' counts (what they got is the test's; nothing to wait on)."""
     with trio.fail_after(limit):
@@ -210,14 +179,16 @@ async def test_a_non_owner_relays_streams_exactly_through_a_redis_outage(
                 seen: list[list[int]] = [[], [], []]
                 ended: list[dict] = []
                 async with trio.open_nursery() as clients:
-                    clients.start_soon(_follow_sse, b, f"{base}/logs/stream", seen[0], ended)
-                    clients.start_soon(_follow_ws, b, f"{base}/logs/ws", seen[1], ended)
+                    clients.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen[0], ended)
+                    clients.start_soon(_ws_subscriber, [b], f"{base}/logs/ws", seen[1], ended)
                     await _until(lambda: len(seen[0]) > 300 and len(seen[1]) > 300, "live")
                     # Served by B (relayed), not forwarded: A holds no subscriber.
                     status = (await a.client.get(f"{base}/status", headers=auth())).json()
                     assert status["subscribers"] == 0, status
                     # A third joins late, from the middle of the log: history, then live.
-                    clients.start_soon(_follow_sse, b, f"{base}/logs/stream", seen[2], ended, 100)
+                    clients.start_soon(
+                        _sse_subscriber, [b], f"{base}/logs/stream", seen[2], ended, 100
+                    )
                     # Redis goes away: the owner stores on, B tails PostgreSQL.
                     redis.kill()
                     await redis.wait()
@@ -254,7 +225,7 @@ async def test_the_reaper_salvages_a_dead_owners_tail(tmp_path: Path, db_url: st
                 base = f"/api/generations/{gid}/preview"
                 seen: list[int] = []
                 ended: list[dict] = []
-                nursery.start_soon(_follow_sse, b, f"{base}/logs/stream", seen, ended)
+                nursery.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen, ended)
                 await _until(lambda: len(seen) > 500, "live")
                 tree = [
                     a.process.pid,
@@ -293,13 +264,16 @@ FAST_TICKER = server_app(
 )
 
 
-async def _sse_subscriber(nodes: list, path: str, seen: list[int], ended: list[dict]) -> None:
-    """An SSE subscriber on the first live node of ``nodes``: each event's id into
-    ``seen`` as it is dispatched, the end into ``ended``; when its node dies it resumes
-    on the next by Last-Event-ID, as EventSource behind a load balancer does."""
+async def _sse_subscriber(
+    nodes: list, path: str, seen: list[int], ended: list[dict], after: int = 0
+) -> None:
+    """An SSE subscriber (from ``after``) on the first live node of ``nodes``: each
+    event's id into ``seen`` as it is dispatched, the end into ``ended``; when its stream
+    breaks it resumes by Last-Event-ID, on the next node if its node died, as EventSource
+    behind a load balancer does."""
     while True:
         node = next(n for n in nodes if n.process.returncode is None)
-        headers = {**auth(), "Last-Event-ID": str(seen[-1] if seen else 0)}
+        headers = {**auth(), "Last-Event-ID": str(seen[-1] if seen else after)}
         try:
             async with node.client.stream("GET", path, headers=headers, timeout=None) as stream:
                 if stream.status_code == 204:
