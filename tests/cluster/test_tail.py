@@ -29,6 +29,7 @@ from preview.cluster import LiveLogDown, RedisLiveLog, StaleAppend
 from preview.logs import Event
 
 from ..conftest import SERVER_COMMAND, auth, server_app
+from ..outages import PostgresOutage, throwaway_postgres
 from .nodes import PG_ENV, free_port, fresh_database, running_node
 
 pytestmark = [
@@ -402,3 +403,50 @@ def _first_difference(ids: list[int], stored: list[int]) -> tuple[int, int | Non
         if one != other:
             return index, one, other
     return min(len(ids), len(stored)), None, None
+
+
+async def test_streams_on_every_node_run_through_an_outage_of_postgresql_for_all(
+    tmp_path: Path,
+) -> None:
+    # PostgreSQL refuses both nodes for longer than a lease: neither fences (no node can
+    # renew, so none can reap), the owner's subscribers and the other node's keep getting
+    # lines from the tail; once it is back, every line is stored and each subscriber
+    # has exactly PostgreSQL's ids to the end.
+    with throwaway_postgres() as (db_url, admin, name), trio.fail_after(170):
+        outage = PostgresOutage(db_url, admin, name)
+        async with trio.open_nursery() as nursery:
+            async with (
+                running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
+                running_node(nursery, tmp_path, db_url, "node-a", 0) as a,
+            ):
+                gid = await a.upload(TICKER)
+                launched = await a.launch(gid, command=SERVER_COMMAND)
+                assert launched.status_code == 200, launched.text
+                preview_id = launched.json()["previewInstanceId"]
+                base = f"/api/generations/{gid}/preview"
+                seen: list[list[int]] = [[], [], []]
+                ended: list[dict] = []
+                async with trio.open_nursery() as clients:
+                    clients.start_soon(_sse_subscriber, [a], f"{base}/logs/stream", seen[0], ended)
+                    clients.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen[1], ended)
+                    clients.start_soon(_ws_subscriber, [b], f"{base}/logs/ws", seen[2], ended)
+                    await _until(lambda: min(map(len, seen)) > 200, "live")
+                    await outage.begin()
+                    mark = max(map(len, seen))
+                    # Past a lease (6 s) at 500 lines a second, nobody fenced.
+                    await _until(lambda: min(map(len, seen)) > mark + 4000, "outage", limit=60)
+                    await outage.end()
+                    mark = max(map(len, seen))
+                    await _until(lambda: min(map(len, seen)) > mark + 500, "back", limit=60)
+                    stopped = await b.client.delete(base, headers=auth())
+                    assert stopped.status_code == 200, stopped.text
+                    await _until(lambda: len(ended) == 3, "the end")
+                assert a.process.returncode is None and b.process.returncode is None
+                assert b"PostgreSQL is down for every node" in a.said + b.said
+                assert b"fenced itself" not in a.said + b.said
+                stored = _stored_ids(db_url, preview_id)
+                assert stored == list(range(1, len(stored) + 1))
+                for ids in seen:
+                    assert ids == stored, (len(ids), len(stored), _first_difference(ids, stored))
+                assert {end["status"] for end in ended} == {"stopped"}
+            nursery.cancel_scope.cancel()
