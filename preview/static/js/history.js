@@ -126,13 +126,16 @@ export class RequestHistoryCard {
       if (gid !== this.gid) return;
       this.marked = (await api.volatilePaths(gid)).paths;
       for (const result of answer.results) this.results.set(result.id, result);
+      await this.refresh();
+      if (gid !== this.gid) return;
+      const first = answer.results.find((result) => result.same === false) || answer.results[0];
+      if (first) this.showResult(first.id);
+      // The summary comes last: once it reads "replayed …", the list and the answer shown are
+      // this replay's, so a row the user opens from then on stays open.
       setText(
         $('history-summary'),
         `replayed ${answer.replayed} on revision ${answer.target.revision}: ${answer.same} same, ${answer.different} changed`,
       );
-      await this.refresh();
-      const first = answer.results.find((result) => result.same === false) || answer.results[0];
-      if (first) this.showResult(first.id);
     } catch (error) {
       this.onError(error);
     }
