@@ -382,9 +382,12 @@ class _Lifetime:
 
         assert self.state.store is not None
         cluster = ClusterNode(
-            settings.node, settings.internal_url, self.state.store, on_fenced=stop_when_fenced,
+            settings.node,
+            settings.internal_url,
+            self.state.store,
+            on_fenced=stop_when_fenced,
             capacity=supervisor.ports.size,  # a preview a port: placement's count
-        )  # fmt: skip
+        )
         # The live tail every node reads (Redis): needs no Redis up to start.
         live_log = RedisLiveLog(settings.redis_url, settings.redis_prefix)
         await nursery.start(live_log.serve)
@@ -395,9 +398,11 @@ class _Lifetime:
         await nursery.start(counts.serve)
         if settings.cluster_log_streams == "relay":
             cluster.relays = TailRelays(
-                live_log, self.state.store, settings.node,
+                live_log,
+                self.state.store,
+                settings.node,
                 keepalive_interval=settings.keepalive_interval,
-            )  # fmt: skip
+            )
             await nursery.start(cluster.relays.serve)
         # Registered before the supervisor reconciles: only this node's rows, then.
         await nursery.start(cluster.run)

@@ -76,9 +76,14 @@ _HOP = frozenset(
 )
 # The WebSocket handshake's own headers: the forwarding node's client makes its own.
 _HANDSHAKE = frozenset(
-    {b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
-     b"sec-websocket-protocol", b"host"}
-)  # fmt: skip
+    {
+        b"sec-websocket-key",
+        b"sec-websocket-version",
+        b"sec-websocket-extensions",
+        b"sec-websocket-protocol",
+        b"host",
+    }
+)
 
 # The calls that need the owner: /api/generations/<gid>/ and then ... Each group's
 # name is the call's kind, as the metrics count forwarded calls.
@@ -270,10 +275,14 @@ class ClusterForwarder:
             return await self._http.send(request, stream=True)
         except httpx.TransportError as error:
             _log.warning("cluster: node %s did not take a call: %r", owner.node, error)
-            await _refuse(send, Unavailable(
-                "The node that runs this preview cannot be reached; try again shortly.",
-                code="owner_unreachable", details={"node": owner.node},
-            ))  # fmt: skip
+            await _refuse(
+                send,
+                Unavailable(
+                    "The node that runs this preview cannot be reached; try again shortly.",
+                    code="owner_unreachable",
+                    details={"node": owner.node},
+                ),
+            )
             return None
 
     async def _relay(self, response: httpx.Response, receive: Any, send: Any, owner: Owner) -> None:
@@ -311,10 +320,14 @@ class ClusterForwarder:
         kept to be sent again."""
         body = await _whole(receive, _MOST_LAUNCH_BODY)
         if body is None:
-            await _refuse(send, TooLarge(
-                f"A launch's options are at most {_MOST_LAUNCH_BODY} bytes.",
-                code="request_entity_too_large", details={"limit": _MOST_LAUNCH_BODY},
-            ))  # fmt: skip
+            await _refuse(
+                send,
+                TooLarge(
+                    f"A launch's options are at most {_MOST_LAUNCH_BODY} bytes.",
+                    code="request_entity_too_large",
+                    details={"limit": _MOST_LAUNCH_BODY},
+                ),
+            )
             return
         gid = _LAUNCH.fullmatch(scope["path"])["gid"]  # type: ignore[index]  # (a launch)
         full: set[str] = set()
@@ -394,9 +407,12 @@ class ClusterForwarder:
                 reason = closed.reason
                 code = reason.code if reason is not None else 1000
                 await send(
-                    {"type": "websocket.close", "code": code,
-                     "reason": (reason.reason or "") if reason is not None else ""}
-                )  # fmt: skip
+                    {
+                        "type": "websocket.close",
+                        "code": code,
+                        "reason": (reason.reason or "") if reason is not None else "",
+                    }
+                )
             nursery.cancel_scope.cancel()
 
 
@@ -572,6 +588,8 @@ async def serve_internal(
     config.keep_alive_timeout = 75  # s: the forwarding nodes keep their connections
     gate: Any = InternalGate(app, secret)
     await hypercorn_serve(
-        gate, config, shutdown_trigger=until.wait,
+        gate,
+        config,
+        shutdown_trigger=until.wait,
         task_status=task_status,
-    )  # fmt: skip
+    )

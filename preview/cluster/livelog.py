@@ -121,8 +121,16 @@ def _encode(events: Sequence[Event]) -> str:
 
 
 def _row(e: Event) -> list[Any]:
-    return [e.id, e.timestamp.isoformat(), e.level, e.message, e.source, e.stream, e.status,
-            e.process]  # fmt: skip
+    return [
+        e.id,
+        e.timestamp.isoformat(),
+        e.level,
+        e.message,
+        e.source,
+        e.stream,
+        e.status,
+        e.process,
+    ]
 
 
 def _decode(raw: bytes | str) -> list[Event]:

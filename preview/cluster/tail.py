@@ -2,14 +2,14 @@
 (:func:`write_tail`), every other node relays it to its own subscribers
 (:class:`TailRelays`).
 
-**The owner** appends each batch its broadcast publishes, once per paced wake-up (one
-entry, one round trip, a batch), and trims the tail only at or below what PostgreSQL
-stored (less a margin for readers between the two), so the tail and PostgreSQL together
-always hold ``1..top``. An append Redis refuses (the reaper took the preview over) ends
-the writing: a zombie adds nothing. While Redis is down the owner goes on alone (its
-writer stores every line in PostgreSQL); once Redis is back, the first batch after the
-hole is appended only once PostgreSQL holds every line before it, so a relay that sees a
-hole in the tail finds it in PostgreSQL.
+**The owner** appends what its broadcast published as soon as the last append is done
+(one entry, one round trip: what came meanwhile is the next batch), and trims the tail
+only at or below what PostgreSQL stored (less a margin for readers between the two), so
+the tail and PostgreSQL together always hold ``1..top``. An append Redis refuses (the
+reaper took the preview over) ends the writing: a zombie adds nothing. While Redis is
+down the owner goes on alone (its writer stores every line in PostgreSQL); once Redis is
+back, the first batch after the hole is appended only once PostgreSQL holds every line
+before it, so a relay that sees a hole in the tail finds it in PostgreSQL.
 
 **A non-owner node** runs one relay a preview its clients stream (one task, ``XREAD
 BLOCK`` after the last seq it has), holding the newest events in a ring its subscribers

@@ -26,7 +26,8 @@ Back-pressure rules:
 
 A gated broadcast (:meth:`LogBroadcast.gate`, a cluster owner's) shows its subscribers only the
 events :meth:`LogBroadcast.reveal` passed (``visible_id``); followers (:meth:`LogBroadcast.follow`,
-the writer of its live tail, which reveals what it appended) take every event at once.
+the writer of its live tail, which reveals what it appended) take every event at once, unpaced, and
+wait apart: a gated publish wakes the followers alone.
 
 Memory is bounded in bytes as well as in events, whatever the lines' lengths: the ring keeps at most
 ``ring_size`` events and about ``ring_bytes``, the writer queue about ``writer_bytes``, its batches
@@ -100,6 +101,9 @@ class LogBroadcast:
         self._subscriber_buffer = subscriber_buffer
         self._subscribers: set[Subscription] = set()
         self._live_lot = trio.lowlevel.ParkingLot()  # subscribers waiting for events
+        # Followers waiting (a cluster owner's tail writer): apart, so that a gated
+        # broadcast's publish wakes them alone, not subscribers with nothing revealed.
+        self._follower_lot = trio.lowlevel.ParkingLot()
         self._delegates: dict[Subscription, None] = {}  # waiting ones with a sink, FIFO
         # serve_paced_wakeups running: two while a revision is applied live (the old and
         self._pacers = 0  # the new process's); pacing ends with the last
@@ -260,7 +264,11 @@ class LogBroadcast:
             self._ring_cost -= _cost(ring.popleft())
         self._pending.extend(events)
         self._pending_cost += cost
-        if self._pacers:
+        if self._follower_lot:
+            self._follower_lot.unpark_all()
+        if self._gated:
+            pass  # subscribers are woken when reveal() lets them take these
+        elif self._pacers:
             if self._live_lot or self._delegates:
                 self._want_wakeup()
         elif self._live_lot:
@@ -421,6 +429,7 @@ class LogBroadcast:
         """
         self._beat += 1
         self._live_lot.unpark_all()
+        self._follower_lot.unpark_all()
         if self._delegates:
             self._want_wakeup()
 
@@ -433,6 +442,7 @@ class LogBroadcast:
         self.final_status = final_status
         self._subscribers.clear()
         self._live_lot.unpark_all()
+        self._follower_lot.unpark_all()
         self._wake_delegates()
         self._pending_lot.unpark_all()
         self._status_lot.unpark_all()

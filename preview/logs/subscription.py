@@ -52,6 +52,7 @@ class RingState(Protocol):
     _ring: deque[Event]
     _subscribers: set[Subscription]
     _live_lot: trio.lowlevel.ParkingLot
+    _follower_lot: trio.lowlevel.ParkingLot
     _delegates: dict[Subscription, None]
     _pacers: int
     _wakeup: int
@@ -163,8 +164,10 @@ class Subscription:
                 pass
             # Parked outside the except block: a waiting subscriber (most of them,
             # most of the time) does not keep the exception and its traceback alive.
-            newest = broadcast.last_id if self._follower else broadcast.visible_id
-            if broadcast._pacers and newest > self._last:
+            if self._follower:  # takes every event as published: no pacing, no gate
+                await broadcast._follower_lot.park()
+                continue
+            if broadcast._pacers and broadcast.visible_id > self._last:
                 broadcast._want_wakeup()  # events wait for the next paced wake-up
             if self._sink is None or not broadcast._pacers:
                 await broadcast._live_lot.park()
@@ -198,7 +201,12 @@ class Subscription:
         newest = broadcast.last_id if self._follower else broadcast.visible_id
         waiting = newest - self._last
         if waiting > 0:
-            if broadcast._pacers and self._wakeup == broadcast._wakeup and not broadcast.closed:
+            if (
+                broadcast._pacers
+                and self._wakeup == broadcast._wakeup
+                and not broadcast.closed
+                and not self._follower  # unpaced: what came while it was busy is its batch
+            ):
                 raise trio.WouldBlock  # took events at this wake-up already
             ring = broadcast._ring
             if broadcast.last_id - self._last > len(ring):  # the ring's part follows the gap

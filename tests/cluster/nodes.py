@@ -142,9 +142,13 @@ async def running_node(
     port = free_port(index)
     argv = [sys.executable, "-m", "preview", "serve", "--bind", f"127.0.0.1:{port}"]
     run = partial(
-        trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        trio.run_process,
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         check=False,
-    )  # fmt: skip
+    )
     process = await nursery.start(run)
     said = bytearray()
     ready = trio.Event()

@@ -32,10 +32,17 @@ def db_url() -> Iterator[str]:
 def _row(pid: str, gid: str, user: str) -> dict:
     now = utcnow()
     return PreviewInstance(
-        id=pid, generation_id=gid, user_id=user, status="starting", created_at=now,
-        expires_at=now + timedelta(hours=1), preview_token_hash="0" * 64,
-        token_expires_at=now + timedelta(hours=1), node_id="node-a", owner_epoch=1,
-    ).values()  # fmt: skip
+        id=pid,
+        generation_id=gid,
+        user_id=user,
+        status="starting",
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+        preview_token_hash="0" * 64,
+        token_expires_at=now + timedelta(hours=1),
+        node_id="node-a",
+        owner_epoch=1,
+    ).values()
 
 
 async def _all_at_once(store: Store, user: str, limit: int, isolation: str) -> list[str]:
@@ -63,10 +70,15 @@ async def _all_at_once(store: Store, user: str, limit: int, isolation: str) -> l
     try:
         for n in range(LAUNCHES):
             await store.add_generation(
-                Generation(id=f"g-{user}-{n}", user_id=user, created_at=utcnow(), file_count=0,
-                           total_bytes=0),
+                Generation(
+                    id=f"g-{user}-{n}",
+                    user_id=user,
+                    created_at=utcnow(),
+                    file_count=0,
+                    total_bytes=0,
+                ),
                 {},
-            )  # fmt: skip
+            )
         holder = await trio.to_thread.run_sync(engine.connect)
         try:
             # The user's lock held, so that every launch waits on it, then all go at once.
@@ -124,10 +136,9 @@ async def test_a_generations_second_live_preview_is_refused(db_url: str) -> None
         store = await Store.open(db_url)
         try:
             await store.add_generation(
-                Generation(id="g1", user_id="u", created_at=utcnow(), file_count=0,
-                           total_bytes=0),
+                Generation(id="g1", user_id="u", created_at=utcnow(), file_count=0, total_bytes=0),
                 {},
-            )  # fmt: skip
+            )
             await store.run_sync(place_preview, store.engine, _row("p1", "g1", "u"), 3)
             with pytest.raises(AlreadyLive) as live:
                 await store.run_sync(place_preview, store.engine, _row("p2", "g1", "u"), 3)

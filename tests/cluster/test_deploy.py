@@ -64,9 +64,17 @@ async def test_a_local_cluster_answers_through_haproxy_and_outlives_a_node(
     env = {**os.environ, "PATH": f"{Path(haproxy).parent}:{os.environ.get('PATH', '')}"}
     with fresh_database() as db_url, trio.fail_after(150):
         argv = [
-            sys.executable, str(DEPLOY / "cluster.py"), "--nodes", "2", "--port", str(port),
-            "--db", db_url, "--dir", str(tmp_path / "cluster"),
-        ]  # fmt: skip
+            sys.executable,
+            str(DEPLOY / "cluster.py"),
+            "--nodes",
+            "2",
+            "--port",
+            str(port),
+            "--db",
+            db_url,
+            "--dir",
+            str(tmp_path / "cluster"),
+        ]
         process = await trio.lowlevel.open_process(argv, env=env, stdout=subprocess.PIPE)
         pids: dict[str, int] = {}
         try:

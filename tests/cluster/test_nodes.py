@@ -166,8 +166,11 @@ async def _refusal(tmp_path: Path, **changed: str) -> str:
     with trio.fail_after(60):
         done = await trio.run_process(
             [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-            env=env, capture_stdout=True, capture_stderr=True, check=False,
-        )  # fmt: skip
+            env=env,
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
     said = done.stderr.decode()
     assert done.returncode == 2, said
     assert b"Preview service ready" not in done.stdout

@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import psutil
@@ -30,7 +31,7 @@ from preview.logs import Event
 
 from ..conftest import SERVER_COMMAND, auth, server_app
 from ..outages import PostgresOutage, throwaway_postgres
-from .nodes import PG_ENV, free_port, fresh_database, running_node
+from .nodes import PG_ENV, Node, free_port, fresh_database, running_node
 
 pytestmark = [
     pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set"),
@@ -104,8 +105,9 @@ def _last_message(db_url: str, preview_id: str) -> str:
 
 
 def _event(seq: int, message: str = "", status: str | None = None) -> Event:
-    return Event(seq, datetime(2026, 1, 1), "INFO", message or f"line {seq}", "app", "stdout",
-                 status)  # fmt: skip
+    return Event(
+        seq, datetime(2026, 1, 1), "INFO", message or f"line {seq}", "app", "stdout", status
+    )
 
 
 async def test_the_redis_tail_fences_stale_appends_and_reads_after_a_seq() -> None:
@@ -160,6 +162,31 @@ async def _until(condition, what: str, limit: float = 30) -> None:
             await trio.sleep(0.05)
 
 
+class _Ticker(NamedTuple):
+    gid: str
+    preview_id: str
+    base: str  # the preview's API: f"/api/generations/{gid}/preview"
+    launch: dict  # the launch's answer
+
+
+async def _launch_ticker(node: Node, app: dict[str, str] = TICKER) -> _Ticker:
+    """A ticker launched on ``node``."""
+    gid = await node.upload(app)
+    launched = await node.launch(gid, command=SERVER_COMMAND)
+    assert launched.status_code == 200, launched.text
+    answer = launched.json()
+    return _Ticker(gid, answer["previewInstanceId"], f"/api/generations/{gid}/preview", answer)
+
+
+def _assert_each_saw_what_is_stored(db_url: str, preview_id: str, *seen: list[int]) -> list[int]:
+    """PostgreSQL holds ``1..top`` with no hole, and each subscriber saw exactly that."""
+    stored = _stored_ids(db_url, preview_id)
+    assert stored == list(range(1, len(stored) + 1))  # dense
+    for i, ids in enumerate(seen):
+        assert ids == stored, (i, len(ids), len(stored), _first_difference(ids, stored))
+    return stored
+
+
 async def test_a_non_owner_relays_streams_exactly_through_a_redis_outage(
     tmp_path: Path, db_url: str
 ) -> None:
@@ -172,11 +199,7 @@ async def test_a_non_owner_relays_streams_exactly_through_a_redis_outage(
                 running_node(nursery, tmp_path, db_url, "node-a", 0, **own) as a,
                 running_node(nursery, tmp_path, db_url, "node-b", 1, **own) as b,
             ):
-                gid = await a.upload(TICKER)
-                launched = await a.launch(gid, command=SERVER_COMMAND)
-                assert launched.status_code == 200, launched.text
-                preview_id = launched.json()["previewInstanceId"]
-                base = f"/api/generations/{gid}/preview"
+                _, preview_id, base, _ = await _launch_ticker(a)
                 seen: list[list[int]] = [[], [], []]
                 ended: list[dict] = []
                 async with trio.open_nursery() as clients:
@@ -202,10 +225,7 @@ async def test_a_non_owner_relays_streams_exactly_through_a_redis_outage(
                     stopped = await b.client.delete(base, headers=auth())
                     assert stopped.status_code == 200, stopped.text
                     await _until(lambda: len(ended) == 3, "the end")
-                stored = _stored_ids(db_url, preview_id)
-                assert stored == list(range(1, len(stored) + 1))  # dense
-                assert seen[0] == stored, (len(seen[0]), len(stored))
-                assert seen[1] == stored, (len(seen[1]), len(stored))
+                stored = _assert_each_saw_what_is_stored(db_url, preview_id, seen[0], seen[1])
                 assert seen[2] == stored[100:]
                 assert {end["status"] for end in ended} == {"stopped"}
                 assert b"the tail is down" in b.said or b"tailing" in b.said, b.said[-2000:]
@@ -219,11 +239,7 @@ async def test_the_reaper_salvages_a_dead_owners_tail(tmp_path: Path, db_url: st
             running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
         ):
             async with running_node(nursery, tmp_path, db_url, "node-a", 0) as a:
-                gid = await a.upload(TICKER)
-                launched = await a.launch(gid, command=SERVER_COMMAND)
-                assert launched.status_code == 200, launched.text
-                preview_id = launched.json()["previewInstanceId"]
-                base = f"/api/generations/{gid}/preview"
+                gid, preview_id, base, _ = await _launch_ticker(a)
                 seen: list[int] = []
                 ended: list[dict] = []
                 nursery.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen, ended)
@@ -241,11 +257,9 @@ async def test_the_reaper_salvages_a_dead_owners_tail(tmp_path: Path, db_url: st
                     if (await b.status(gid))["status"] == "failed":
                         break
                     await trio.sleep(0.1)
-            stored = _stored_ids(db_url, preview_id)
             # Every line B's subscriber saw is stored (the tail's salvage), the last the
             # reaper's, and nothing is missing in between.
-            assert stored == list(range(1, len(stored) + 1))
-            assert seen == stored, (len(seen), len(stored))
+            _assert_each_saw_what_is_stored(db_url, preview_id, seen)
             assert ended[0]["status"] == "failed"
             assert _last_message(db_url, preview_id).startswith("node lost: node-a")
 
@@ -305,9 +319,12 @@ async def _ws_subscriber(nodes: list, path: str, seen: list[int], ended: list[di
         resume = f"{path}?lastEventId={seen[-1] if seen else 0}"
         try:
             async with trio_websocket.open_websocket(
-                host, int(port), resume, use_ssl=False,
+                host,
+                int(port),
+                resume,
+                use_ssl=False,
                 extra_headers=[(k.encode(), v.encode()) for k, v in auth().items()],
-            ) as ws:  # fmt: skip
+            ) as ws:
                 while True:
                     data = json.loads(await ws.get_message())
                     if data.get("type") == "end":
@@ -336,11 +353,7 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                 running_node(nursery, tmp_path, db_url, "node-c", 2) as c,
                 running_node(nursery, tmp_path, db_url, "node-a", 0, **owner_settings) as a,
             ):
-                gid = await a.upload(FAST_TICKER)
-                launched = await a.launch(gid, command=SERVER_COMMAND)
-                assert launched.status_code == 200, launched.text
-                preview_id = launched.json()["previewInstanceId"]
-                base = f"/api/generations/{gid}/preview"
+                gid, preview_id, base, launch = await _launch_ticker(a, FAST_TICKER)
                 routes = [[a, b]] * 10 + [[b]] * 10 + [[c, b]] * 10
                 ws_routes = [[a, b]] * 4 + [[b]] * 3 + [[c, b]] * 3
                 seen: list[list[int]] = [[] for _ in range(40)]
@@ -358,7 +371,7 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                     mark = max(map(len, seen))
                     await _until(lambda: min(map(len, seen)) > mark + 200, "C gone", limit=60)
                     tree = [p.pid for p in psutil.Process(a.process.pid).children(recursive=True)]
-                    assert launched.json()["processId"] in tree
+                    assert launch["processId"] in tree
                     if sandboxed:
                         os.kill(a.process.pid, signal.SIGKILL)  # the service alone
                     else:
@@ -377,10 +390,7 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                     assert trio.current_time() - killed_at < 10, status
                     await trio.sleep(0.05)
                 assert status["errorMessage"].startswith("node lost: node-a"), status
-                stored = _stored_ids(db_url, preview_id)
-                assert stored == list(range(1, len(stored) + 1))  # dense
-                for i, ids in enumerate(seen):
-                    assert ids == stored, (i, len(ids), len(stored), _first_difference(ids, stored))
+                _assert_each_saw_what_is_stored(db_url, preview_id, *seen)
                 assert {end["status"] for end in ended} == {"failed"}
             nursery.cancel_scope.cancel()
 
@@ -419,11 +429,7 @@ async def test_streams_on_every_node_run_through_an_outage_of_postgresql_for_all
                 running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
                 running_node(nursery, tmp_path, db_url, "node-a", 0) as a,
             ):
-                gid = await a.upload(TICKER)
-                launched = await a.launch(gid, command=SERVER_COMMAND)
-                assert launched.status_code == 200, launched.text
-                preview_id = launched.json()["previewInstanceId"]
-                base = f"/api/generations/{gid}/preview"
+                _, preview_id, base, _ = await _launch_ticker(a)
                 seen: list[list[int]] = [[], [], []]
                 ended: list[dict] = []
                 async with trio.open_nursery() as clients:
@@ -444,9 +450,6 @@ async def test_streams_on_every_node_run_through_an_outage_of_postgresql_for_all
                 assert a.process.returncode is None and b.process.returncode is None
                 assert b"PostgreSQL is down for every node" in a.said + b.said
                 assert b"fenced itself" not in a.said + b.said
-                stored = _stored_ids(db_url, preview_id)
-                assert stored == list(range(1, len(stored) + 1))
-                for ids in seen:
-                    assert ids == stored, (len(ids), len(stored), _first_difference(ids, stored))
+                _assert_each_saw_what_is_stored(db_url, preview_id, *seen)
                 assert {end["status"] for end in ended} == {"stopped"}
             nursery.cancel_scope.cancel()

@@ -830,3 +830,73 @@ async def test_a_waiting_gated_subscriber_wakes_at_the_reveal() -> None:
             assert got == []
             broadcast.reveal(2)
     assert got == [1, 2]
+
+
+class _TaskSteps(trio.abc.Instrument):
+    """How many times each task ran (a step: from a wake-up to its next wait)."""
+
+    def __init__(self) -> None:
+        self.steps: dict[trio.lowlevel.Task, int] = {}
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self.steps[task] = self.steps.get(task, 0) + 1
+
+
+async def test_a_gated_publish_wakes_the_follower_and_no_subscriber() -> None:
+    # Subscribers of a gated broadcast can take nothing until the reveal: waking them at
+    # each publish would only park them again (a cluster owner's every batch, every one).
+    broadcast = make()
+    broadcast.gate()
+    steps = _TaskSteps()
+    tasks: dict[str, trio.lowlevel.Task] = {}
+    followed: list[int] = []
+
+    async def subscriber(sub: Subscription) -> None:
+        tasks["subscriber"] = trio.lowlevel.current_task()
+        with sub:
+            while True:
+                item = await sub.receive()
+                assert isinstance(item, list)
+
+    async def follower(sub: Subscription) -> None:
+        tasks["follower"] = trio.lowlevel.current_task()
+        with sub:
+            while True:
+                item = await sub.receive()
+                assert isinstance(item, list)
+                followed.extend(event.id for event in item)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(subscriber, broadcast.subscribe(0))
+            nursery.start_soon(follower, broadcast.follow())
+            await trio.testing.wait_all_tasks_blocked()
+            trio.lowlevel.add_instrument(steps)
+            try:
+                for _ in range(5):
+                    await publish_n(broadcast, 2)
+                    await trio.testing.wait_all_tasks_blocked()
+            finally:
+                trio.lowlevel.remove_instrument(steps)
+            nursery.cancel_scope.cancel()
+    assert followed == list(range(1, 11))
+    assert steps.steps.get(tasks["follower"], 0) == 5
+    assert steps.steps.get(tasks["subscriber"], 0) == 0
+
+
+async def test_a_follower_takes_each_publish_at_once_while_wakeups_are_paced() -> None:
+    # The tail writer is not paced: what was published while it appended is its next
+    # batch, so a subscriber's wait for the reveal is one append, not a pacing interval.
+    broadcast = make()
+    broadcast.gate()
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(broadcast.serve_paced_wakeups, 3600.0)
+            await trio.testing.wait_all_tasks_blocked()
+            with broadcast.follow() as follower:
+                for first in (1, 3, 5):
+                    await publish_n(broadcast, 2)
+                    item = await follower.receive()
+                    assert isinstance(item, list)
+                    assert [event.id for event in item] == [first, first + 1]
+            nursery.cancel_scope.cancel()
