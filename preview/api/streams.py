@@ -35,7 +35,7 @@ from ..logs import (
     parse_condition,
     sse_frames,
 )
-from ..services import Services, StreamSlot, services
+from ..services import Services, StreamSlot, WebsocketFrames, services
 from ..services.callers import generation_access
 from ..services.shares import Share
 from ..store import LogFilter, PreviewInstance, Store
@@ -594,6 +594,7 @@ async def websocket_logs(gid: str) -> None:
     guard = None
     try:
         await websocket.accept()
+        frames = WebsocketFrames.attach(websocket)  # a batch a write; None: frame by frame
         feed = event_feed(state.store, preview, after, None, relays)
         if access.share is not None:  # ends with the share (1008, then no reconnect)
             guard = state.shares.open(access.share.id, access.share.expires_at)
@@ -601,8 +602,11 @@ async def websocket_logs(gid: str) -> None:
         async with contextlib.aclosing(feed):
             async for item in feed:  # KEEPALIVE sends nothing; no sink: never PARKED
                 if type(item) is list:
-                    for event in item:
-                        await websocket.send(event.json)
+                    if frames is not None:
+                        await frames.send_texts([event.json for event in item])
+                    else:
+                        for event in item:
+                            await websocket.send(event.json)
                 elif type(item) is End:
                     await websocket.send(json.dumps({"type": "end", **item.to_dict()}))
                     await websocket.close(1000)

@@ -264,16 +264,17 @@ async def test_the_reaper_salvages_a_dead_owners_tail(tmp_path: Path, db_url: st
             assert _last_message(db_url, preview_id).startswith("node lost: node-a")
 
 
-# Prints "tick <n>" every 5 ms from its start, for ever: 200 lines a second to each of
-# 40 subscribers, all read by this test's one process (at a line a millisecond on this
-# 2-core machine the test's own clients, not the nodes, fell behind).
+# Prints "tick <n>" every millisecond from its start, for ever (the issue's rate): up to
+# 1,000 lines a second to each of 40 subscribers, all read by this test's one process.
+# (At this rate the WebSocket subscribers fell 14,000-20,000 lines behind while the log
+# stream sent a frame a write: services.wsframes.)
 FAST_TICKER = server_app(
     before_serving="""
     import threading
     def ticks():
         n = 0
         while True:
-            say(f"tick {n}"); n += 1; time.sleep(0.005)
+            say(f"tick {n}"); n += 1; time.sleep(0.001)
     threading.Thread(target=ticks, daemon=True).start()
     """
 )
@@ -339,7 +340,7 @@ async def _ws_subscriber(nodes: list, path: str, seen: list[int], ended: list[di
 async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_the_owners_death(
     tmp_path: Path, db_url: str
 ) -> None:
-    # Three nodes; a preview printing a line every 5 ms on A; 30 SSE and 10 WebSocket
+    # Three nodes; a preview printing a line every millisecond on A; 30 SSE and 10 WebSocket
     # subscribers spread over the three. kill -9 of C (not the owner), then of A (the
     # owner's service alone: its sandboxed preview dies with it). Each subscriber resumes
     # on B and has exactly the ids PostgreSQL has, from 1, none twice; the preview is

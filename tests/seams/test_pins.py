@@ -4,6 +4,7 @@ the versions pyproject.toml allows: an upgrade that moves one fails here, by nam
 from __future__ import annotations
 
 import inspect
+from functools import partial
 
 import h11
 import httpcore
@@ -11,10 +12,13 @@ import httpx
 import trio
 import trio.testing
 import trio_websocket
+from quart.wrappers.websocket import Websocket
+from werkzeug.datastructures import Headers
 
 from preview.seams import h11 as h11_seam
 from preview.seams import httpcore as httpcore_seam
 from preview.seams import hypercorn as hypercorn_seam
+from preview.seams import quart as quart_seam
 from preview.seams import trio_websocket as trio_websocket_seam
 
 
@@ -61,3 +65,29 @@ def test_trio_websockets_reader_task() -> None:
     reader = trio_websocket.WebSocketConnection._reader_task
     assert inspect.iscoroutinefunction(reader)
     assert inspect.iscoroutinefunction(trio_websocket_seam.run_reader)
+
+
+def test_quarts_websocket_send_is_the_asgi_send_under_it() -> None:
+    # A Websocket as Quart makes one (quart.asgi: partial(send_data, send)); the whole
+    # path under a real Hypercorn is tests/services/test_wsframes.py's.
+    async def asgi_send(message: dict) -> None: ...
+
+    async def send_data(send: object, data: str) -> None: ...
+
+    async def nothing(*args: object) -> None: ...
+
+    websocket = Websocket(
+        "/",
+        b"",
+        "ws",
+        Headers(),
+        "",
+        "1.1",
+        [],
+        nothing,
+        partial(send_data, asgi_send),
+        nothing,
+        nothing,
+        scope={},
+    )
+    assert quart_seam.websocket_asgi_send(websocket) is asgi_send
