@@ -5,10 +5,11 @@ One stream a preview (``<prefix>pv:{<id>}:log``); one entry a batch of events, i
 ``0-<the batch's last seq>``, set by the owner: Redis refuses an id at or below the
 stream's top, so a writer that lost the preview (a zombie owner) cannot add lines after
 the reaper's (:class:`StaleAppend`). The preview's end is the entry ``1-0`` (above every
-``0-<seq>``): once it is there nothing can be appended at all.
+``0-<seq>``): once it is there nothing can be appended at all. The reaper writes a fence
+there instead (with its last line, at once), fails the row, then ends the tail at ``1-1``.
 
 A small interface on purpose (``append``, ``read_after``, ``trim_below``, and the
-reaper's ``end_lost``): NATS JetStream (``Nats-Expected-Last-Subject-Sequence`` for the
+reaper's ``end_lost`` and ``end_reaped``): NATS JetStream (``Nats-Expected-Last-Subject-Sequence`` for the
 fencing) could replace Redis behind it. PostgreSQL stays the system of record: the tail
 holds at least what it does not have yet (trimmed only at or below what it stored).
 """
@@ -32,12 +33,16 @@ from ..logs import Event
 __all__ = ["END_ID", "LiveLog", "LiveLogDown", "RedisLiveLog", "StaleAppend", "TailRead"]
 
 END_ID = "1-0"  # the end of a preview's tail: above every 0-<seq>
+# The reaper's: its fence at END_ID (no append is taken after it, not even the owner's
+# end) while it fails the preview's row; then its end, once the row says so.
+_REAPED_END_ID = "1-1"
 _CALL_TIMEOUT = 3.0  # s: a Redis slower than this is down, for the callers
 _KEPT_FOR = 3600  # s: a stream lives on this long after its preview's end (late readers)
 
-# The reaper's end of a lost owner's tail, in one step Redis runs alone (a zombie's
+# The reaper's fence of a lost owner's tail, in one step Redis runs alone (a zombie's
 # append cannot come between): the "node lost" event after the highest seq either store
-# has (ARGV[1], PostgreSQL's), then the end. Returns its seq, or -1 if the tail had ended.
+# has (ARGV[1], PostgreSQL's), then the fence (the end follows once the row is failed).
+# Returns its seq, or -1 if the tail had ended or was fenced.
 _END_LOST = """
 local top = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -53,7 +58,7 @@ end
 local seq = top + 1
 local event = string.gsub(ARGV[2], '^%[0,', '[' .. seq .. ',', 1)
 redis.call('XADD', KEYS[1], '0-' .. seq, 'first', seq, 'events', '[' .. event .. ']')
-redis.call('XADD', KEYS[1], '1-0', 'end', ARGV[3])
+redis.call('XADD', KEYS[1], '1-0', 'fence', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return seq
 """
@@ -105,8 +110,15 @@ class LiveLog(Protocol):
         self, preview_id: str, stored_top: int, event: Event, final_status: str
     ) -> int | None:
         """The reaper's: ``event`` appended after the highest seq the tail or the store
-        (``stored_top``) has, then the end, at once; its seq, or None if the tail had
-        ended already (another reaper, or the owner)."""
+        (``stored_top``) has, then a fence, at once: no append is taken after it, and
+        readers wait for :meth:`end_reaped`. Its seq, or None if the tail had ended or
+        was fenced already (another reaper, or the owner)."""
+        ...
+
+    async def end_reaped(self, preview_id: str, final_status: str) -> None:
+        """The reaper's end of a fenced tail, once the preview's row is final (so that a
+        subscriber told the end finds the row saying so). :class:`StaleAppend` if
+        another reaper ended it."""
         ...
 
     async def aclose(self) -> None: ...
@@ -232,16 +244,34 @@ class RedisLiveLog:
             entries = await self.call("xrange", key, f"(0-{seq}", "+", count=512)
         events: list[Event] = []
         ended = None
+        fenced = False
         for entry in entries:
             values = entry.field_values
             if b"end" in values:
                 ended = values[b"end"].decode()
                 break
+            if b"fence" in values:  # the reaper's: its end follows
+                fenced = True
+                continue
             batch = _decode(values[b"events"])
             if batch[0].id <= seq:  # the entry that holds seq: only what follows it
                 batch = [event for event in batch if event.id > seq]
             events.extend(batch)
+        if fenced and ended is None and not events and block > 0:
+            # Nothing comes before the reaper's end: wait for that alone (reading after
+            # ``seq`` again would find the fence at once, and so spin).
+            ended = await self._reaped_end(key, block)
         return TailRead(events, ended)
+
+    async def _reaped_end(self, key: str, block: float) -> str | None:
+        ms = max(1, math.ceil(block * 1000))
+        found = await self.call(
+            "xread", {key: END_ID}, count=1, block=ms, limit=block + _CALL_TIMEOUT
+        )
+        for entry in next(iter(found.values())) if found else ():
+            if b"end" in entry.field_values:
+                return entry.field_values[b"end"].decode()
+        return None
 
     async def top(self, preview_id: str) -> int:
         entries = await self.call("xrevrange", self.key(preview_id), "(1-0", "-", count=1)
@@ -268,3 +298,8 @@ class RedisLiveLog:
             [stored_top, _lost_event_json(event), final_status, _KEPT_FOR],
         )
         return None if int(seq) < 0 else int(seq)
+
+    async def end_reaped(self, preview_id: str, final_status: str) -> None:
+        key = self.key(preview_id)
+        await self.call("xadd", key, {"end": final_status}, identifier=_REAPED_END_ID)
+        await self.call("expire", key, _KEPT_FOR)

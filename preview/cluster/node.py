@@ -31,7 +31,7 @@ from .leases import (
     renew,
     store_salvaged,
 )
-from .livelog import LiveLog, LiveLogDown, RedisLiveLog
+from .livelog import LiveLog, LiveLogDown, RedisLiveLog, StaleAppend
 from .tail import TailRelays
 
 __all__ = ["ClusterNode", "NodeIdInUse"]
@@ -312,14 +312,28 @@ class ClusterNode:
                     lost.preview_id,
                     lost.node,
                 )
+                if told and lost.preview_id in told:
+                    await self._end_reaped(lost.preview_id)
+
+    async def _end_reaped(self, preview_id: str) -> None:
+        """The end of a salvaged tail, now that its row says failed: a subscriber told
+        the end finds the row final (and may launch again at once). Not written, its
+        relays end by the row a moment later (``tail.TailRelays``)."""
+        assert self.live_log is not None
+        try:
+            with trio.fail_after(_CALL_TIMEOUT):
+                await self.live_log.end_reaped(preview_id, "failed")
+        except (LiveLogDown, StaleAppend, trio.TooSlowError) as error:
+            _log.warning("cluster: the live tail of %s not ended: %s", preview_id, error)
 
     async def _salvage(self) -> frozenset[str] | None:
         """Before a lost node's previews are reaped: each one's live tail stored in
-        PostgreSQL, then ended with the reaper's last line (after the highest seq either
-        store has; a zombie's appends are refused from then on), and what came between
-        and that line stored too, so every line any client saw is there. The previews
-        whose last line this stored; none while Redis is down (then the reaper writes
-        that line in PostgreSQL alone); None without a tail."""
+        PostgreSQL, then fenced with the reaper's last line (after the highest seq either
+        store has; a zombie's appends are refused from then on, and the tail's end waits
+        for the row: :meth:`_end_reaped`), and what came between and that line stored
+        too, so every line any client saw is there. The previews whose last line this
+        stored; none while Redis is down (then the reaper writes that line in
+        PostgreSQL alone); None without a tail."""
         live_log = self.live_log
         if live_log is None:
             return None  # no tail: the reaper declares the dead nodes itself

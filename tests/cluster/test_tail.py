@@ -134,18 +134,37 @@ async def test_the_redis_tail_fences_stale_appends_and_reads_after_a_seq() -> No
                 readers.start_soon(wait_for_five)
                 await trio.sleep(0.05)  # (the reader blocks or not: either way it gets 5)
                 await tail.append("p", [_event(5)])
-            # The reaper's end: its line after the top of both stores, then nothing more.
+            # The reaper's fence: its line after the top of both stores, then nothing
+            # more, not even the owner's end; readers wait for the reaper's end, which it
+            # writes once the row is failed.
             lost = _event(0, "node lost", status="failed")
             assert await tail.end_lost("p", 3, lost, "failed") == 6
-            assert await tail.end_lost("p", 3, lost, "failed") is None  # ended already
+            assert await tail.end_lost("p", 3, lost, "failed") is None  # fenced already
             with pytest.raises(StaleAppend):
                 await tail.append("p", [_event(9)])
+            with pytest.raises(StaleAppend):
+                await tail.end("p", "stopped")  # a zombie owner's end
             read = await tail.read_after("p", 4)
             assert [(e.id, e.message, e.status) for e in read.events] == [
                 (5, "line 5", None),
                 (6, "node lost", "failed"),
             ]
-            assert read.ended == "failed"
+            assert read.ended is None
+            assert await tail.top("p") == 6
+            blocked = await tail.read_after("p", 6, block=0.2)  # waits, does not spin
+            assert blocked.events == [] and blocked.ended is None
+
+            async def wait_for_the_end() -> None:
+                read = await tail.read_after("p", 6, block=10)
+                assert read.events == [] and read.ended == "failed"
+
+            async with trio.open_nursery() as readers:
+                readers.start_soon(wait_for_the_end)
+                await trio.sleep(0.05)  # (the reader blocks or not: either way it ends)
+                await tail.end_reaped("p", "failed")
+            with pytest.raises(StaleAppend):
+                await tail.end_reaped("p", "failed")  # another reaper's, after it
+            assert (await tail.read_after("p", 4)).ended == "failed"
             server.kill()
             with pytest.raises(LiveLogDown):
                 await tail.append("q", [_event(1)])
@@ -252,11 +271,8 @@ async def test_the_reaper_salvages_a_dead_owners_tail(tmp_path: Path, db_url: st
                     os.kill(pid, signal.SIGKILL)
                 await a.process.wait()
             await _until(lambda: bool(ended), "the end through B", limit=20)
-            with trio.fail_after(10):  # reaped: the row's end is after the salvage's
-                while True:
-                    if (await b.status(gid))["status"] == "failed":
-                        break
-                    await trio.sleep(0.1)
+            # The tail's end comes after the row's: a subscriber told it may launch again.
+            assert (await b.status(gid))["status"] == "failed"
             # Every line B's subscriber saw is stored (the tail's salvage), the last the
             # reaper's, and nothing is missing in between.
             _assert_each_saw_what_is_stored(db_url, preview_id, seen)
@@ -385,11 +401,9 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                 with trio.fail_after(5):  # its sandbox dies with it (--die-with-parent)
                     while [pid for pid in tree if _alive(pid)]:  # noqa: ASYNC110
                         await trio.sleep(0.05)  # other processes' state: polled
-                # The row says failed once the reaper's transaction is done: just after the
-                # tail's end, which its subscribers got first.
-                while (status := await b.status(gid))["status"] != "failed":
-                    assert trio.current_time() - killed_at < 10, status
-                    await trio.sleep(0.05)
+                # The row said failed before the tail's end, which the subscribers got.
+                status = await b.status(gid)
+                assert status["status"] == "failed", status
                 assert status["errorMessage"].startswith("node lost: node-a"), status
                 _assert_each_saw_what_is_stored(db_url, preview_id, *seen)
                 assert {end["status"] for end in ended} == {"failed"}
