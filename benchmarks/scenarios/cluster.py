@@ -11,7 +11,11 @@ scenario's clients: kernel receive timestamps, lost and duplicated lines) connec
 * ``throughput``: 1 subscriber, N lines as fast as the emitter prints: lines/s
   delivered (issue 67: through a non-owner ≥ 0.8× through the owner);
 * ``latency``: 100 subscribers, lines at 500/s: delivery latency p50/p99 (issue 67:
-  p99 ≤ 25 ms on non-owner nodes).
+  p99 ≤ 25 ms on non-owner nodes);
+* ``proxy``: sequential calls of the preview's transparent proxy on one kept-alive
+  connection, to the owner and to the other node (forwarded to the owner), alternating
+  in blocks: latency p50/p99 and the two nodes' CPU per call (issue 67: a forwarded call
+  ≤ +0.5 ms at p50 and ≤ 1.3× the CPU of an owner-direct one).
 
 Skipped without ``PREVIEW_BENCH_POSTGRES_URL``. ``PREVIEW_CLUSTER_LOG_STREAMS=forward``
 in the environment measures forwarding to the owner instead of the relay.
@@ -19,6 +23,7 @@ in the environment measures forwarding to the owner instead of the relay.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import time
@@ -30,8 +35,10 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from ..harness import ServiceServer, free_port, log
-from .common import Subscribers
+from ..harness import CpuMeter, ServiceServer, free_port, log
+from ..loadclient import raw_request, summary_us
+from .common import Subscribers, request_load
+from .launch import _example_files
 
 _SECRET = "bench-cluster-secret-" + "c" * 32
 CASES = {
@@ -40,6 +47,7 @@ CASES = {
     "latency": (100, 5_000, 500),
 }
 _QUICK = {"throughput": (1, 5_000, 0), "latency": (20, 1_000, 500)}
+_PROXY_CALLS, _PROXY_ROUNDS = 2_000, 5  # a round: a block of each target in turn
 
 
 @contextlib.contextmanager
@@ -101,6 +109,56 @@ def _case(owner: ServiceServer, reader: ServiceServer, m: int, n: int, rate: flo
     }
 
 
+def _proxy_case(owner: ServiceServer, other: ServiceServer, calls: int) -> dict[str, Any]:
+    """The owner's and the other node's proxy, ``calls`` sequential calls each in
+    ``_PROXY_ROUNDS`` alternating blocks; CPU: both nodes' together, per call."""
+    # The example app (FastAPI on uvicorn: the emitter's http.server writes its head and
+    # body apart, and Nagle's delay with the delayed ACK made every call 40 ms).
+    gid = owner.upload(_example_files())
+    launched = owner.launch(gid)
+    try:
+        path = f"/api/generations/{gid}/preview/proxy/api/items/1"
+        headers = {**owner.auth, "X-Preview-Token": launched["previewToken"]}
+        targets = {
+            label: (node.port, raw_request("GET", path, f"127.0.0.1:{node.port}", headers))
+            for label, node in (("owner", owner), ("non_owner", other))
+        }
+        meters = [CpuMeter(owner.pid), CpuMeter(other.pid)]
+        samples = {label: array.array("q") for label in targets}
+        cpu = dict.fromkeys(targets, 0.0)
+        statuses: dict[str, dict[str, int]] = {label: {} for label in targets}
+        for port, request in targets.values():  # warm: connections, caches
+            request_load({"port": port, "requests": [request], "count": 100}, 60)
+        for _ in range(_PROXY_ROUNDS):
+            for label, (port, request) in targets.items():
+                before = sum(meter.cpu() for meter in meters)
+                block = request_load(
+                    {"port": port, "requests": [request], "count": calls // _PROXY_ROUNDS}, 120
+                )
+                cpu[label] += sum(meter.cpu() for meter in meters) - before
+                measured = array.array("q")
+                measured.frombytes(block["latencies_us"])
+                samples[label].extend(measured[1:])  # the first also paid for the connect
+                for status, count in block["statuses"].items():
+                    statuses[label][status] = statuses[label].get(status, 0) + count
+    finally:
+        owner.stop(gid)
+    out: dict[str, Any] = {
+        label: {
+            "latency_ms": summary_us(samples[label]),
+            "cpu_us_per_call": round(cpu[label] / max(len(samples[label]), 1) * 1e6, 1),
+            "statuses": statuses[label],
+        }
+        for label in targets
+    }
+    direct, forwarded = out["owner"], out["non_owner"]
+    if direct["latency_ms"]["p50"] is not None and forwarded["latency_ms"]["p50"] is not None:
+        out["added_p50_ms"] = round(forwarded["latency_ms"]["p50"] - direct["latency_ms"]["p50"], 3)
+    if direct["cpu_us_per_call"]:
+        out["cpu_ratio"] = round(forwarded["cpu_us_per_call"] / direct["cpu_us_per_call"], 2)
+    return out
+
+
 def run(*, quick: bool = False, only: list[str] | None = None, **_: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"scenario": "cluster"}
     base = os.environ.get("PREVIEW_BENCH_POSTGRES_URL")
@@ -122,6 +180,9 @@ def run(*, quick: bool = False, only: list[str] | None = None, **_: Any) -> dict
                 for label, reader in (("owner", a), ("non_owner", b)):
                     log(f"cluster: {name}, {m} subscriber(s) on the {label}")
                     out[f"{name}_{label}"] = _case(a, reader, m, n, rate)
+            if not only or "proxy" in only:
+                log("cluster: proxy calls, to the owner and forwarded by the other node")
+                out["proxy"] = _proxy_case(a, b, _PROXY_CALLS // 4 if quick else _PROXY_CALLS)
             through, direct = out.get("throughput_non_owner"), out.get("throughput_owner")
             if through and direct and through["deliveries_per_s"] and direct["deliveries_per_s"]:
                 out["throughput_ratio"] = round(
