@@ -3,18 +3,14 @@ serves to a real QuartTrio route, read by a real client (trio-websocket)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from functools import partial
-
 import trio
 import trio_websocket
-from hypercorn.config import Config
-from hypercorn.trio import serve
 from quart import websocket
 from quart_trio import QuartTrio
 
 from preview.services import WebsocketFrames
+
+from ..hypercorn_serving import hypercorn_serving
 
 # Messages of every size: ASCII, non-ASCII, empty, one over the 64 KiB of a write.
 MESSAGES = [f"line {i} ünïcødé" for i in range(2000)] + ["", "x" * 200_000, "last"]
@@ -44,24 +40,11 @@ def _app(outcome: dict[str, object], done: trio.Event) -> QuartTrio:
     return app
 
 
-@asynccontextmanager
-async def _serving(app: QuartTrio) -> AsyncIterator[int]:
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.graceful_timeout = 1
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=shutdown.wait))
-        yield int(binds[0].rsplit(":", 1)[1])
-        shutdown.set()
-
-
 async def test_frames_written_in_batches_arrive_whole_and_in_order() -> None:
     outcome: dict[str, object] = {}
     done = trio.Event()
     with trio.fail_after(30):
-        async with _serving(_app(outcome, done)) as port:
+        async with hypercorn_serving(_app(outcome, done)) as (_, port):
             url = f"ws://127.0.0.1:{port}/frames"
             async with trio_websocket.open_websocket_url(url, max_message_size=2**20) as ws:
                 received = [await ws.get_message() for _ in MESSAGES]

@@ -8,20 +8,18 @@ import socket
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
 import h11
 import pytest
 import trio
 import trio.testing
-from hypercorn.config import Config
-from hypercorn.trio import serve
 
 from preview.services.callers import cancel_on_disconnect
 from preview.transport import DirectBodyWriter, fast_stream
 
 from ..conftest import SERVER_COMMAND, Service, auth, read_sse, server_app
+from ..hypercorn_serving import hypercorn_serving
 
 App = Callable[[dict, Any, Any], Awaitable[None]]
 
@@ -38,16 +36,8 @@ async def _hypercorn(app: App) -> AsyncIterator[tuple[str, int]]:
             await send({"type": "lifespan.startup.complete"})
         await send({"type": "lifespan.shutdown.complete"})
 
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.graceful_timeout = 1
-    shutdown = trio.Event()
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, asgi, config, shutdown_trigger=shutdown.wait))
-        host, port = binds[0].removeprefix("http://").rsplit(":", 1)
-        yield host, int(port)
-        shutdown.set()
+    async with hypercorn_serving(asgi) as address:
+        yield address
 
 
 async def _get(address: tuple[str, int], version: str = "1.1") -> trio.SocketStream:
