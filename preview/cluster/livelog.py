@@ -9,9 +9,10 @@ the reaper's (:class:`StaleAppend`). The preview's end is the entry ``1-0`` (abo
 there instead (with its last line, at once), fails the row, then ends the tail at ``1-1``.
 
 A small interface on purpose (``append``, ``read_after``, ``trim_below``, and the
-reaper's ``end_lost`` and ``end_reaped``): NATS JetStream (``Nats-Expected-Last-Subject-Sequence`` for the
-fencing) could replace Redis behind it. PostgreSQL stays the system of record: the tail
-holds at least what it does not have yet (trimmed only at or below what it stored).
+reaper's ``end_lost`` and ``end_reaped``): NATS JetStream
+(``Nats-Expected-Last-Subject-Sequence`` for the fencing) could replace Redis behind it.
+PostgreSQL stays the system of record: the tail holds at least what it does not have yet
+(trimmed only at or below what it stored).
 """
 
 from __future__ import annotations
