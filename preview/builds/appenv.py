@@ -36,7 +36,9 @@ built environment) are told it: ``APP_ROOT_PATH`` (app-root-path), ``TS_NODE_PRO
 (ts-node running a script of node_modules), and ``NODE_PATH`` the app's directory (rootpath);
 module-alias, node keeping node_modules' link path (``--preserve-symlinks``). A Node app
 given a private database and no way out takes the self-signed certificate of the
-preview's own servers (``NODE_TLS_REJECT_UNAUTHORIZED=0``).
+preview's own servers (``NODE_TLS_REJECT_UNAUTHORIZED=0``). A Node app that tells a process
+manager it is ready (``process.send("ready")``) is given a ``process.send`` where no
+manager gave it one (``apps.written.managerready``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ from ..apps.imports import own_folder_names, source_roots
 from ..apps.node.envreads import node_env_reads
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
+from ..apps.written.managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
 from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
@@ -228,6 +231,13 @@ def app_environment(
             # keeping the link's path, node_modules' parent is the app's directory (bonkx's
             # express-jwt-postgres: "Cannot find module '<environment>/src/routes/…'").
             env["NODE_OPTIONS"] += " --preserve-symlinks"
+        if tells_manager(spec.files):
+            # process.send("ready") for pm2's wait_ready, with no manager here (no IPC
+            # channel: "process.send is not a function"): apps.written.managerready.
+            preload = app_dir / MANAGER_READY_NAME
+            if not preload.is_file() or preload.read_text() != MANAGER_READY_PRELOAD:
+                preload.write_text(MANAGER_READY_PRELOAD)
+            env["NODE_OPTIONS"] += f' --require "{preload}"'
     if (
         node
         and database_env

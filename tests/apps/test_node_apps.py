@@ -587,3 +587,15 @@ async def test_a_folder_git_ignores_that_the_code_writes_in_is_made(service: Ser
         system = messages(await service.history(body["gid"]), "system")
         assert any("log/.gitkeep written empty" in line for line in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_app_telling_pm2_it_is_ready_runs_without_pm2(service: Service) -> None:
+    """fadedDexofan's koa-typeorm-starter: run by pm2 with ``wait_ready``, it calls
+    ``process.send("ready")`` once it listens, unchecked; with no process manager there is
+    no IPC channel ("TypeError: process.send is not a function", exit before it served).
+    Its process is given a ``process.send`` that delivers nothing."""
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pm2_wait_ready"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"toldManager": True}
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -1,5 +1,6 @@
 """The files an app expects that its upload and this machine lack, written for it
-(apps.written): the folders of its log files, its own metadata."""
+(apps.written): the folders of its log files, its own metadata, the process manager it
+tells it is ready."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preview.apps.written import log_files, own_metadata
+from preview.apps.written import log_files, own_metadata, tells_manager
 
 
 def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
@@ -64,3 +65,19 @@ def test_a_project_reading_its_own_version_gets_the_metadata_pip_install_e_leave
     # A project that reads no installed metadata, or one with no name, gets none.
     assert own_metadata({**files, "myapi/utils.py": b"V = '1'\n"}) == {}
     assert own_metadata({"myapi/utils.py": files["myapi/utils.py"]}) == {}
+
+
+def test_an_unchecked_ready_message_to_a_process_manager_is_told_apart() -> None:
+    ready = b'app.listen(port, () => { process.send!("ready"); });'
+    assert tells_manager({"src/server.ts": ready})
+    assert tells_manager({"index.js": b"server.listen(3000, () => process.send('ready'));"})
+    checked = (
+        b"if (process.send) process.send('ready');",
+        b"process.send && process.send('ready');",
+        b"process.send?.('ready');",
+        b"if (typeof process.send === 'function') { process.send('ready'); }",
+    )
+    for text in checked:
+        assert not tells_manager({"index.js": text}), text
+    for path in ("node_modules/x/index.js", "test/app.test.js", "dist/server.js", "notes.md"):
+        assert not tells_manager({path: ready}), path

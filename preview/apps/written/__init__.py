@@ -7,17 +7,21 @@ app's keys and certificates: :mod:`.nodekeys`), and
 the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
 imports that spell a module's name in another case than its file has, corrected
 (:mod:`.importcase`), and the package that lets it import its own folder by name
-(:mod:`.ownname`)."""
+(:mod:`.ownname`), and the preload that stands in for the process manager a Node app
+tells it is ready (:mod:`.managerready`)."""
 
 from .importcase import case_corrections
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import ignored_folders, log_files
+from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
 from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 
 __all__ = [
+    "MANAGER_READY_NAME",
+    "MANAGER_READY_PRELOAD",
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
@@ -30,4 +34,5 @@ __all__ = [
     "node_key_texts",
     "own_metadata",
     "own_name_packages",
+    "tells_manager",
 ]
