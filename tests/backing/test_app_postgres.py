@@ -773,6 +773,26 @@ async def test_a_drizzle_kit_before_its_migrate_command_gets_the_journal_applied
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+@needs_server
+async def test_a_drizzle_journal_without_its_sql_gets_the_schema_pushed(
+    builder_service: Service,
+) -> None:
+    """aginev's fastify-api: its journal and snapshots committed, not the SQL files they
+    list ("No file ./src/db/migrations/…_users.sql found"), and a strict drizzle.config
+    (push asks before it changes anything). The schema is pushed, the config made not
+    strict by one of the preview's that spreads it."""
+    files = _encoded("node_drizzle_journal_without_sql")
+    (step,) = detect(files).setup
+    assert step[:2] == ("node", "-e") and "drizzle-kit" in step[2] and "push" in step[2]
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "node_drizzle_journal_without_sql")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"products": 0}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_no_postgres_to_give_fails_saying_how(settings: Settings) -> None:
     configured = replace(settings, app_postgres="off")
     with trio.fail_after(60):

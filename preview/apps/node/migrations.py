@@ -9,7 +9,9 @@ drizzle-kit listed before it (``^0.20.13``) has only ``generate:pg``, ``push:pg`
 its apps applied the journal with drizzle-orm's own migrator: so does the step then,
 through the driver the app lists (``pg``, ``postgres``, ``mysql2``), at the URL its config
 reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*`` variables
-without one). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
+without one). A journal whose migrations' SQL files the upload lacks (only the
+snapshots committed): the schema pushed (``drizzle-kit push --force``, the app's config
+made not strict). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
 Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, which a
 ``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
 ``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself, with the
@@ -374,6 +376,11 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
                 continue
             if old is not None and int(old.group(1)) < 21 and driver is not None:
                 return ("node", "-e", _migrator(driver, out, text))
+            if not v1 and _journal_sql_missing(files, out):
+                # Its journal and snapshots committed, the SQL they list left out
+                # (aginev's fastify-api: "No file ./src/db/migrations/…_users.sql found"):
+                # the schema pushed as it is, with no confirmation asked.
+                return ("node", "-e", _push(config))
             return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
     return None
 
@@ -394,6 +401,41 @@ def _moved_journal(files: dict[str, bytes]) -> str | None:
     ):
         return None
     return found[0]
+
+
+def _journal_sql_missing(files: dict[str, bytes], out: str) -> bool:
+    """Whether ``out``'s journal lists a migration whose SQL file (``<out>/<tag>.sql``) the
+    upload lacks (a .gitignore'd ``*.sql``, a repository keeping only the snapshots)."""
+    try:
+        journal = json.loads(files[f"{out}/meta/_journal.json"])
+    except (ValueError, RecursionError):
+        return False
+    entries = journal.get("entries") if isinstance(journal, dict) else None
+    tags = [e.get("tag") for e in entries or () if isinstance(e, dict)]
+    return any(isinstance(t, str) and f"{out}/{t}.sql" not in files for t in tags)
+
+
+# drizzle-kit push with the app's config, made not strict (strict asks before every push,
+# which no one answers here) by a config of the preview's beside it that spreads the app's.
+_PUSH_CONFIG = ".preview-drizzle.config.ts"
+_PUSH = """\
+const fs = require("fs");
+const {{ spawnSync }} = require("child_process");
+fs.writeFileSync({wrapper}, {text});
+const run = spawnSync("node_modules/.bin/drizzle-kit", ["push", "--force", "--config", {wrapper}],
+  {{ stdio: "inherit" }});
+process.exit(run.status === null ? 1 : run.status);"""
+
+
+def _push(config: str) -> str:
+    """A script pushing the schema of drizzle.config ``config`` (a template)."""
+    module = "./" + config.rsplit(".", 1)[0]
+    text = (
+        f"import config from {json.dumps(module)};\n"
+        "export default { ...config, strict: false, verbose: false };\n"
+    )
+    script = _PUSH.format(wrapper=json.dumps(_PUSH_CONFIG), text=json.dumps(text))
+    return script.replace("{", "{{").replace("}", "}}")
 
 
 _MIGRATOR_IMPORT = re.compile(rb"""["']drizzle-orm/[\w-]+/migrator["']""")
