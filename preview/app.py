@@ -407,11 +407,26 @@ class _Lifetime:
         # Registered before the supervisor reconciles: only this node's rows, then.
         await nursery.start(cluster.run)
         supervisor.cluster = cluster
-        ClusterMetrics(cluster, self.forwarder).register(self.state.metrics.registry)
         # The other nodes' calls for this node's previews: the same app, behind the
         # cluster's secret, at PREVIEW_INTERNAL_URL.
+        hot_path, onward = self.hot_path, None
+        if hot_path is not None and self.forwarder is not None:
+            # The hot path's calls for other nodes' previews: sent on to them as bytes.
+            forwarder = self.forwarder
+
+            async def owner_of(kind: str, key: str) -> tuple[str, str] | None:
+                owner = await forwarder.owner_of(kind, key)
+                return None if owner is None else (owner.node, owner.internal_url)
+
+            onward = hot_path.onward_to(settings.cluster_secret, owner_of, forwarder.forwarded)
+        ClusterMetrics(cluster, self.forwarder, onward).register(self.state.metrics.registry)
         await nursery.start(
-            serve_internal, self.app, settings.internal_url, settings.cluster_secret, self.stopping
+            serve_internal,
+            self.app,
+            settings.internal_url,
+            settings.cluster_secret,
+            self.stopping,
+            hot_path,
         )
 
     async def stop(self) -> None:

@@ -20,9 +20,11 @@ caller sent. The hop itself is vouched for by the cluster's secret
 (:data:`SECRET_HEADER`), and with it the caller's address and scheme, which the owner's
 :class:`InternalGate` restores. A client cannot tell which node it talks to.
 
-This is the ASGI layer: a forwarded proxied call pays a second Hypercorn + httpx hop
-(about 2 ms). Forwarding raw bytes on the hot path (``proxy.hot``) over a kept-alive
-connection to the owner is the later optimisation (issue 67: ≤ +0.5 ms p50).
+This is the ASGI layer. The calls the hot path takes (``proxy.hot``: a preview's
+authorised proxied, origin and envelope calls) never reach it: the hot path sends them
+on as raw bytes over a kept-alive connection to the owner's internal listener, where
+the hot path serves them too (``proxy.hot.onward``, :func:`serve_internal`'s
+``hot_path``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
 
 from ..errors import PreviewError, TooLarge, Unavailable, error_response
+from ..proxy.hot import HotPath, attach_internal
+from ..proxy.policy import CLUSTER_CLIENT_HEADER, CLUSTER_SCHEME_HEADER, CLUSTER_SECRET_HEADER
 from .owners import Owner
 
 __all__ = [
@@ -58,9 +62,9 @@ __all__ = [
 
 _log = logging.getLogger("preview")
 
-SECRET_HEADER = b"x-preview-cluster-secret"
-CLIENT_HEADER = b"x-preview-cluster-client"  # the caller's address, as the node saw it
-SCHEME_HEADER = b"x-preview-cluster-scheme"  # http or https, as the caller came
+SECRET_HEADER = CLUSTER_SECRET_HEADER.encode()
+CLIENT_HEADER = CLUSTER_CLIENT_HEADER.encode()  # the caller's address, as the node saw it
+SCHEME_HEADER = CLUSTER_SCHEME_HEADER.encode()  # http or https, as the caller came
 _OURS = frozenset({SECRET_HEADER, CLIENT_HEADER, SCHEME_HEADER})
 # Hop-by-hop (RFC 9110 §7.6.1): each hop's own, never forwarded.
 _HOP = frozenset(
@@ -192,6 +196,11 @@ class ClusterForwarder:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def owner_of(self, kind: str, key: str) -> Owner | None:
+        """The other node that runs a preview (``kind``: by ``generation`` or by
+        ``preview`` id), if any: the database's word."""
+        return await self._find_owner(kind, key)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -523,6 +532,8 @@ class InternalGate:
     def __init__(self, app: Any, secret: str) -> None:
         self.app = app
         self._secret = secret.encode()
+        # The hot path's, when it serves here too (``proxy.hot.attach_internal``).
+        self.extensions: dict[str, Any] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -576,17 +587,21 @@ async def serve_internal(
     internal_url: str,
     secret: str,
     until: trio.Event,
+    hot_path: HotPath | None = None,
     *,
     task_status: trio.TaskStatus[Any],
 ) -> None:
     """Serve ``app`` behind :class:`InternalGate` at ``internal_url``'s host and port
-    until ``until`` is set (as the app stops: the app's nursery waits for its tasks)."""
+    until ``until`` is set (as the app stops: the app's nursery waits for its tasks);
+    the calls the other nodes' hot paths send on (``proxy.hot.onward``) on ``hot_path``."""
     address = urlsplit(internal_url)
     config = Config()
     config.bind = [f"{address.hostname}:{address.port or 80}"]
     config.graceful_timeout = _CLOSE_TIMEOUT
     config.keep_alive_timeout = 75  # s: the forwarding nodes keep their connections
     gate: Any = InternalGate(app, secret)
+    if hot_path is not None:
+        attach_internal(gate, hot_path, secret)
     await hypercorn_serve(
         gate,
         config,

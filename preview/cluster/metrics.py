@@ -1,7 +1,8 @@
 """A cluster node's own figures in its ``/metrics`` (``preview.metrics``' registry), read
 at scrape time from the objects that keep them: the lease and the reaper's count
 (:class:`~.node.ClusterNode`), the calls forwarded to other nodes, by kind
-(:class:`~.forwarding.ClusterForwarder`), the relayed tails (:class:`~.tail.TailRelays`).
+(:class:`~.forwarding.ClusterForwarder`; those of them the hot path sent on as bytes,
+``proxy.hot.Onward``), the relayed tails (:class:`~.tail.TailRelays`).
 Registered when the node joins; a single node never has them."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 if TYPE_CHECKING:
+    from ..proxy.hot import Onward
     from .forwarding import ClusterForwarder
     from .node import ClusterNode
 
@@ -22,9 +24,12 @@ __all__ = ["ClusterMetrics"]
 class ClusterMetrics:
     """The cluster's figures of one node (see the module doc)."""
 
-    def __init__(self, node: ClusterNode, forwarder: ClusterForwarder | None) -> None:
+    def __init__(
+        self, node: ClusterNode, forwarder: ClusterForwarder | None, onward: Onward | None
+    ) -> None:
         self._node = node
         self._forwarder = forwarder
+        self._onward = onward
 
     def register(self, registry: CollectorRegistry) -> None:
         registry.register(self)
@@ -92,3 +97,9 @@ class ClusterMetrics:
         for kind, count in sorted(counts.items()):
             forwarded.add_metric([kind], count)
         yield forwarded
+        yield CounterMetricFamily(
+            "preview_cluster_forwarded_raw_calls",
+            "Of the forwarded calls, those the hot path sent on as bytes (a preview's"
+            " proxied, origin and envelope calls), not through the ASGI layer.",
+            value=self._onward.sent if self._onward is not None else 0,
+        )

@@ -27,6 +27,9 @@ from ..errors import BadGateway, BadRequest, TooLarge
 from ..services.origins import APP_SESSION_COOKIES
 
 __all__ = [
+    "CLUSTER_CLIENT_HEADER",
+    "CLUSTER_SCHEME_HEADER",
+    "CLUSTER_SECRET_HEADER",
     "PREVIEW_TOKEN_COOKIE",
     "SERVICE_COOKIES",
     "BrowserOrigin",
@@ -58,8 +61,17 @@ _HOP_BY_HOP = frozenset(
         "proxy-connection",
     }
 )
+# A cluster node's own headers on a call it forwards to the node that runs the preview
+# (``cluster.forwarding``, ``hot.onward``): the cluster's secret and the caller's address
+# and scheme, vouched for by it. The owner takes them off; they never reach an app.
+CLUSTER_SECRET_HEADER = "x-preview-cluster-secret"
+CLUSTER_CLIENT_HEADER = "x-preview-cluster-client"
+CLUSTER_SCHEME_HEADER = "x-preview-cluster-scheme"
 _NEVER_FORWARDED = frozenset(
     {
+        CLUSTER_SECRET_HEADER,
+        CLUSTER_CLIENT_HEADER,
+        CLUSTER_SCHEME_HEADER,
         "remote-addr",  # Quart's own (the peer's address), never the caller's
         "authorization",
         "x-preview-token",

@@ -40,6 +40,8 @@ async def app(scope, receive, send):
             if not message.get("more_body"):
                 break
         answer = body or b"ok"
+        if scope["path"] == "/headers":  # what reached the app of the caller's head
+            answer = b"\\n".join(b"%s: %s" % pair for pair in scope["headers"])
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", str(len(answer)).encode())]})
         await send({"type": "http.response.body", "body": answer})
@@ -114,6 +116,21 @@ async def test_any_node_answers_the_calls_that_need_the_owner(tmp_path: Path, db
             echoed = await b.client.post(f"{base}/proxy/echo", headers=token, content=chunks())
             assert echoed.status_code == 200, echoed.text
             assert echoed.content == b"".join(b"%04d" % n * 1024 for n in range(64))
+            # The app has the caller's address from the owner, and never the cluster's
+            # own headers (its secret least of all), whether B's hot path sent the call
+            # on or (a caller that sent them itself) its ASGI forwarder.
+            for spoofed in (
+                {},
+                {"X-Preview-Cluster-Client": "6.6.6.6"},
+                {"X-Preview-Cluster-Secret": CLUSTER_SECRET, "X-Preview-Cluster-Scheme": "https"},
+            ):
+                seen = await b.client.get(f"{base}/proxy/headers", headers={**token, **spoofed})
+                assert seen.status_code == 200, seen.text
+                lines = seen.text.lower().splitlines()
+                assert "x-forwarded-for: 127.0.0.1" in lines, lines
+                assert "x-forwarded-proto: http" in lines, lines
+                assert not any("x-preview-cluster" in line for line in lines), lines
+                assert not any(CLUSTER_SECRET in line for line in lines), lines
             # Refusals are the owner's, in the error shape.
             wrong = await b.client.get(
                 f"{base}/proxy/", headers={**auth(), "X-Preview-Token": "pt_wrong"}

@@ -23,7 +23,14 @@ from preview.store import Store
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
 from ..outages import PostgresOutage, throwaway_postgres
-from .nodes import CLUSTER_SECRET, PG_ENV, REDIS_URL, DatabaseRelay, fresh_database
+from .nodes import (
+    CLUSTER_SECRET,
+    PG_ENV,
+    REDIS_URL,
+    DatabaseRelay,
+    fresh_database,
+    internal_port,
+)
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
 
@@ -40,7 +47,9 @@ def _cluster(settings: Settings, db_url: str, node: str, prefix: str = "preview:
         db_url=db_url,
         redis_url=REDIS_URL,
         redis_prefix=prefix,
-        internal_url="http://127.0.0.1:21990",
+        # This worker's own port (a fixed one was two workers' at once: a node then
+        # found its internal port taken and never joined).
+        internal_url=f"http://127.0.0.1:{internal_port(7)}",
         cluster_secret=CLUSTER_SECRET,
         node_id=node,
         sandbox="off",
@@ -96,7 +105,10 @@ async def test_a_second_node_of_a_live_nodes_id_is_refused(settings: Settings, d
     with trio.fail_after(60):
         async with running_service(settings) as service:
             other = ClusterNode(
-                "node-same", "http://127.0.0.1:21991", service.store, on_fenced=_nothing
+                "node-same",
+                f"http://127.0.0.1:{internal_port(8)}",
+                service.store,
+                on_fenced=_nothing,
             )
             with pytest.raises(NodeIdInUse, match="give each node its own PREVIEW_NODE_ID"):
                 await other.run()
@@ -132,7 +144,7 @@ async def _other_node(db_url: str, node: str, prefix: str) -> AsyncIterator[Clus
     """A second node's lease, renewals and reaper (no API: the test reads its object)."""
     store = await Store.open(db_url)
     live_log = RedisLiveLog(REDIS_URL, prefix)
-    cluster = ClusterNode(node, "http://127.0.0.1:21992", store, on_fenced=_nothing)
+    cluster = ClusterNode(node, f"http://127.0.0.1:{internal_port(9)}", store, on_fenced=_nothing)
     cluster.live_log = live_log
     try:
         async with trio.open_nursery() as nursery:

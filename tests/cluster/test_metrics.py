@@ -84,6 +84,8 @@ async def test_a_nodes_metrics_count_what_it_forwarded_relayed_and_reaped(
                             break
                 figures = await _until(b.client, "preview_cluster_live_nodes", 2)
                 assert figures[("preview_cluster_forwarded_calls_total", "proxy")] == 1
+                # On the hot path, as bytes (proxy.hot.onward), not through ASGI.
+                assert figures[("preview_cluster_forwarded_raw_calls_total", "")] == 1
                 assert figures[("preview_cluster_relayed_events_total", "")] >= 5
                 assert figures[("preview_cluster_lease_held", "")] == 1
                 assert 0 <= figures[("preview_cluster_lease_age_seconds", "")] < FENCE_AFTER

@@ -27,13 +27,15 @@ import trio
 from ...seams.hypercorn import H11Protocol, RawData, TCPServer, TrioSingleTask, Updated
 from ...services import Services
 from ..fast_path import CONNECTION_MARK, ConnectionMark
+from .onward import Hop
 from .path import HotPath
 
-__all__ = ["EXTENSION", "attach", "install", "installed"]
+__all__ = ["EXTENSION", "INTERNAL_EXTENSION", "attach", "attach_internal", "install", "installed"]
 
 _log = logging.getLogger("preview")
 _MARK = "_preview_hot_path"
 EXTENSION = "preview.hot_path"
+INTERNAL_EXTENSION = "preview.hot_path.hop"
 
 
 def attach(app: Any, state: Services) -> HotPath:
@@ -41,6 +43,13 @@ def attach(app: Any, state: Services) -> HotPath:
     hot = HotPath(state)
     app.extensions[EXTENSION] = hot
     return hot
+
+
+def attach_internal(gate: Any, hot: HotPath, secret: str) -> None:
+    """Serve the calls another cluster node sends to ``gate`` (the app a node's internal
+    listener serves) on ``hot``, once vouched for by the cluster's ``secret``."""
+    gate.extensions[EXTENSION] = hot
+    gate.extensions[INTERNAL_EXTENSION] = Hop(secret)
 
 
 def installed() -> bool:
@@ -61,7 +70,7 @@ def install() -> bool:
 
     @functools.wraps(run)
     async def hot_run(self: Any) -> None:
-        hot = _hot_of(self)
+        hot, hop = _hot_of(self)
         stream = self.stream
         if (
             hot is None
@@ -76,7 +85,7 @@ def install() -> bool:
                 peer = stream.socket.getpeername()
                 terminated = getattr(self.context, "terminated", None)
                 idle = self.config.keep_alive_timeout
-                left = await hot.serve(stream, str(peer[0]), idle, terminated)
+                left = await hot.serve(stream, str(peer[0]), idle, terminated, hop)
             except Exception:
                 _log.exception("a proxied connection failed; it was closed")
                 left = None
@@ -140,7 +149,7 @@ def _take_back(server: Any) -> bool:
         or type(server.stream) is not trio.SocketStream
     ):
         return False
-    hot = _hot_of(server)
+    hot, _ = _hot_of(server)
     if hot is None:
         return False
     hypercorns = server.stream.socket
@@ -150,7 +159,11 @@ def _take_back(server: Any) -> bool:
     return True
 
 
-def _hot_of(server: Any) -> HotPath | None:
+def _hot_of(server: Any) -> tuple[HotPath | None, Hop | None]:
+    """The hot path of the app ``server`` serves, and the cluster's hop where that app is
+    a node's internal listener (``cluster.InternalGate``, :func:`attach_internal`)."""
     app = getattr(getattr(server, "app", None), "app", None)
     extensions = getattr(app, "extensions", None)
-    return extensions.get(EXTENSION) if isinstance(extensions, dict) else None
+    if not isinstance(extensions, dict):
+        return None, None
+    return extensions.get(EXTENSION), extensions.get(INTERNAL_EXTENSION)

@@ -42,6 +42,7 @@ from ..failures import call_failure
 from ..policy import body_too_large
 from .envelope import EnvelopeCalls, EnvelopeTarget
 from .head import HEAD_LIMIT, REQUEST_LINE_LIMIT, CallTarget, HeadWriter, RequestHead, head_refusal
+from .onward import Hop, Onward, OwnerOf
 from .relay import VARY_ORIGIN, ClientGone, RequestBody, answer_error, entered, relay
 from .route import Enter, Routes
 from .sockets import receive_now
@@ -80,31 +81,47 @@ class HotPath:
         # request, False (nothing written) for Hypercorn. None: every stream is Hypercorn's.
         self.log_streams: LogStreams | None = None
         self.taken_back = 0  # connections taken back from Hypercorn (``hot.front``)
+        # A cluster node's: the calls for previews other nodes run, sent on to them
+        # (set by the app in cluster mode, with ``onward_to``). None: a single node.
+        self.onward: Onward | None = None
+
+    def onward_to(self, secret: str, owner_of: OwnerOf, forwarded: dict[str, int]) -> Onward:
+        """Send the calls for other nodes' previews on to them (``hot.onward``)."""
+        self.onward = Onward(self._state, self.pools, self._heads, secret, owner_of, forwarded)
+        return self.onward
 
     # -- the connection ----------------------------------------------------------------
 
     async def serve(
-        self, stream: trio.SocketStream, client: str, idle: float, terminated: Any
+        self,
+        stream: trio.SocketStream,
+        client: str,
+        idle: float,
+        terminated: Any,
+        hop: Hop | None = None,
     ) -> bytes | None:
         """Serve the connection's requests while it can; the bytes read and not served,
         for Hypercorn (possibly ``b""``), or None once the connection is done. An idle
         connection is closed after ``idle`` seconds, or at once when the server stops
-        (``terminated``, Hypercorn's event), as Hypercorn closes its own."""
+        (``terminated``, Hypercorn's event), as Hypercorn closes its own. ``hop``: the
+        connection came to a cluster node's internal listener (only the calls another
+        node vouches for are served here, as that node's caller's)."""
         watch = Watch()
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch.run)
             if terminated is not None:
                 nursery.start_soon(watch.stop_when, terminated)
             try:
-                return await self._serve(stream, client, idle, watch)
+                return await self._serve(stream, client, idle, watch, hop)
             finally:
                 nursery.cancel_scope.cancel()
 
     async def _serve(
-        self, stream: trio.SocketStream, client: str, idle: float, watch: Watch
+        self, stream: trio.SocketStream, client: str, idle: float, watch: Watch, hop: Hop | None
     ) -> bytes | None:
         buffer = b""
         forwarded_for = b"X-Forwarded-For: %s\r\n" % client.encode("latin-1")
+        onward = self.onward if hop is None else None  # a forwarded call goes no further
         while True:
             end = buffer.find(b"\r\n\r\n")
             head_due = None if end >= 0 or not buffer else trio.current_time() + HEAD_TIMEOUT
@@ -136,6 +153,22 @@ class HotPath:
             request = self._heads.read_request(buffer, end)
             if request is None:
                 return buffer
+            if hop is not None:  # the forwarding node's word on its caller's address
+                vouched = hop.vouched(request)
+                if vouched is None:
+                    return buffer
+                forwarded_for = vouched
+            elif onward is not None:
+                try:
+                    owner = await onward.owner(request, self._routes.head_route(request))
+                except PreviewError:
+                    owner = None  # the database is away: answered here, as it can be
+                if owner is not None:
+                    left = await onward.forward(stream, request, buffer, owner, watch, client)
+                    if left is None:
+                        return None
+                    buffer = left
+                    continue
             streams = self.log_streams
             if (
                 streams is not None

@@ -68,12 +68,8 @@ class Routes:
         state = self._state
         if state.supervisor is None or state.store is None:
             return None
-        memo = request.memo
         try:
-            try:
-                head_route = memo["head_route"]
-            except KeyError:
-                head_route = memo["head_route"] = self._head_route(request)
+            head_route = self.head_route(request)
             if head_route is None or type(head_route) is EnvelopeTarget:
                 return head_route
             if head_route[0]:
@@ -81,6 +77,15 @@ class Routes:
             return await self._on_path(request, *head_route[1:])
         except PreviewError:
             return None
+
+    def head_route(self, request: RequestHead) -> tuple | EnvelopeTarget | None:
+        """:meth:`_head_route`, once per head (``RequestHead.memo``)."""
+        memo = request.memo
+        try:
+            return memo["head_route"]
+        except KeyError:
+            found = memo["head_route"] = self._head_route(request)
+            return found
 
     def _head_route(self, request: RequestHead) -> tuple | EnvelopeTarget | None:
         """What a head's bytes say of its call: None for Hypercorn; (True, host, raw

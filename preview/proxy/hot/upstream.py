@@ -18,13 +18,13 @@ import socket
 import struct
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import trio
 
 from ...runtime.clients import SAFE_METHODS
-from ...runtime.upstream import POOL_SIZE, Upstream
+from ...runtime.upstream import POOL_SIZE
 from ..failures import CUT_SHORT, UNANSWERED
 from .head import ChunkedScanner, ResponseHead, parse_response
 from .sockets import receive_now, send_now
@@ -32,6 +32,7 @@ from .watch import Watch
 
 __all__ = [
     "FLUSH",
+    "Dialled",
     "RawConnection",
     "RawPools",
     "answer_body",
@@ -47,6 +48,19 @@ _READ = 65536
 _HEAD_LIMIT = 65536
 _LINGER_0 = struct.pack("ii", 1, 0)  # close with a reset: no TIME_WAIT on the app's port
 _SAFE = frozenset(method.encode() for method in SAFE_METHODS)  # sent again when stale
+
+
+class Dialled(Protocol):
+    """What the pools connect to: an app (``runtime.upstream.Upstream``), or another
+    cluster node's internal listener (``hot.onward.Node``)."""
+
+    port: int
+
+    async def open_stream(self) -> trio.SocketStream: ...
+
+    def call_began(self) -> None: ...
+
+    def call_ended(self) -> None: ...
 
 
 class RawConnection:
@@ -74,20 +88,21 @@ class _Pool:
 
 
 class RawPools:
-    """Every app's kept-alive connections (owned by the hot path of one service)."""
+    """Every app's kept-alive connections (owned by the hot path of one service), and a
+    cluster node's to the other nodes."""
 
     def __init__(self) -> None:
-        self._pools: weakref.WeakKeyDictionary[Upstream, _Pool] = weakref.WeakKeyDictionary()
+        self._pools: weakref.WeakKeyDictionary[Dialled, _Pool] = weakref.WeakKeyDictionary()
         self.opened = 0  # connections made (the tests' evidence that they are kept)
 
-    def _pool(self, upstream: Upstream) -> _Pool:
+    def _pool(self, upstream: Dialled) -> _Pool:
         pool = self._pools.get(upstream)
         if pool is None:
             pool = self._pools[upstream] = _Pool()
         return pool
 
     async def borrow(
-        self, upstream: Upstream, each_op_s: float, *, fresh: bool = False, retried: bool = False
+        self, upstream: Dialled, each_op_s: float, *, fresh: bool = False, retried: bool = False
     ) -> RawConnection:
         """An idle connection to the app (unless ``fresh``; checked for a close by the app
         unless the call would go again if it met one: ``retried``, :func:`went_stale`),
@@ -146,7 +161,7 @@ class RawPools:
         except trio.TooSlowError:
             raise httpx.PoolTimeout("no connection to the preview came free") from None
 
-    def give_back(self, upstream: Upstream, connection: RawConnection, *, keep: bool) -> None:
+    def give_back(self, upstream: Dialled, connection: RawConnection, *, keep: bool) -> None:
         """Return a taken connection: kept for the next call if ``keep`` and the answer
         was read to its end on a connection that may go on (``reusable``), else closed."""
         pool = self._pool(upstream)
@@ -161,7 +176,7 @@ class RawPools:
 
     async def ask(
         self,
-        upstream: Upstream,
+        upstream: Dialled,
         each_op_s: float,
         head: bytes,
         body: AsyncIterator[bytes] | None,
