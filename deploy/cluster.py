@@ -63,7 +63,7 @@ def haproxy_config(port: int, nodes: list[int], template: Path = HAPROXY_TEMPLAT
 def node_environment(
     args: argparse.Namespace, number: int, shared: dict[str, str]
 ) -> dict[str, str]:
-    first = _FIRST_PREVIEW_PORT + (number - 1) * _PREVIEW_PORTS_PER_NODE
+    first = args.preview_ports + (number - 1) * _PREVIEW_PORTS_PER_NODE
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREVIEW_")}
     environment.update(shared)
     environment.update(
@@ -97,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dir", default=".preview-cluster", help="the nodes' data dirs")
     parser.add_argument("--user", default="local", help="whose bearer token is printed")
+    parser.add_argument(
+        "--preview-ports",
+        type=int,
+        default=_FIRST_PREVIEW_PORT,
+        help=f"node n's previews: {_PREVIEW_PORTS_PER_NODE} ports from here + (n - 1) * that",
+    )
     args = parser.parse_args(argv)
     if not args.db.startswith("postgresql"):
         parser.error("--db (or PREVIEW_DB_URL): the PostgreSQL database the nodes share")

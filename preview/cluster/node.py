@@ -176,11 +176,29 @@ class ClusterNode:
 
     async def _renew_forever(self) -> None:
         assert self.epoch is not None
+        clock = trio.lowlevel.current_clock()
+        node, epoch = self.node, self.epoch
+
+        def renew_now() -> int | None:
+            began = clock.current_time()  # (read in this thread: see below)
+            with self._engine.begin() as connection:
+                seen = _renew_and_count(connection, node, epoch)
+            # Committed: the others count this lease from no earlier than ``began``. Said
+            # here, not once the event loop takes the result: a loop slowed by a burst
+            # of work (hundreds of launches at once) took it after the call's time limit
+            # and the node fenced itself, its renewals done, its previews stopped.
+            if seen is not None and began > self._renewed:
+                self._renewed = began
+            return seen
+
         while True:
             sent = trio.current_time()
             try:
                 with trio.fail_after(_CALL_TIMEOUT):
-                    seen = await self._call(_renew_and_count, self.node, self.epoch)
+                    # Abandoned when cancelled (as _call's): it may still commit.
+                    seen = await trio.to_thread.run_sync(
+                        renew_now, limiter=self._limiter, abandon_on_cancel=True
+                    )
             except (StoreError, SQLAlchemyError, trio.TooSlowError) as error:
                 self._unbroken_since = trio.current_time() + RENEW_INTERVAL
                 _log.warning("cluster: the lease was not renewed: %s", _first_line(error))
@@ -188,7 +206,7 @@ class ClusterNode:
                 if seen is None:
                     await self._fence("the other nodes declared it dead (its lease expired)")
                     return
-                self._renewed = sent
+                self._renewed = max(self._renewed, sent)
                 self.live_nodes = seen
                 await self._count_renewal()
             await trio.sleep_until(sent + RENEW_INTERVAL)

@@ -83,9 +83,13 @@ def install() -> bool:
         while True:
             try:
                 peer = stream.socket.getpeername()
-                terminated = getattr(self.context, "terminated", None)
-                idle = self.config.keep_alive_timeout
-                left = await hot.serve(stream, str(peer[0]), idle, terminated, hop)
+            except OSError:  # the client left before it was served (ENOTCONN): nothing to say
+                peer = left = None
+            try:
+                if peer is not None:
+                    terminated = getattr(self.context, "terminated", None)
+                    idle = self.config.keep_alive_timeout
+                    left = await hot.serve(stream, str(peer[0]), idle, terminated, hop)
             except Exception:
                 _log.exception("a proxied connection failed; it was closed")
                 left = None
