@@ -163,10 +163,10 @@ async def test_a_local_cluster_answers_through_haproxy_and_outlives_a_node(
                     assert listed.status_code == 200, listed.text
 
 
-# Issue 67 asks for 200: on this 2-core machine 200 users' 600 launches at once (three
-# nodes, HAProxy, the test and 200 apps starting on two cores) starve the nodes' event
-# loops past their lease and they fence themselves (docs/cluster.md); 100 pass in 77 s.
-USERS = 50
+# Issue 67's figure is 200 users (600 launches at once): they pass here in 135 s under
+# load, too long for every CI run; CI runs 50 (40 s). PREVIEW_TEST_CLUSTER_USERS=200 runs
+# the issue's.
+USERS = int(os.environ.get("PREVIEW_TEST_CLUSTER_USERS", "50"))
 # A free user's limit is one live preview: each fires it + 2 launches at once, two of
 # them of one generation.
 LAUNCHED = ("first", "first", "second")
