@@ -229,18 +229,18 @@ class RedisLiveLog:
         await self.call("xadd", self.key(preview_id), fields, identifier=f"0-{events[-1].id}")
 
     async def end(self, preview_id: str, final_status: str) -> None:
+        await self._end(preview_id, final_status, END_ID)
+
+    async def _end(self, preview_id: str, final_status: str, identifier: str) -> None:
+        """The end entry at ``identifier``, and the tail kept for ``_KEPT_FOR`` from now."""
         key = self.key(preview_id)
-        await self.call("xadd", key, {"end": final_status}, identifier=END_ID)
+        await self.call("xadd", key, {"end": final_status}, identifier=identifier)
         await self.call("expire", key, _KEPT_FOR)
 
     async def read_after(self, preview_id: str, seq: int, block: float = 0) -> TailRead:
         key = self.key(preview_id)
         if block > 0:
-            ms = max(1, math.ceil(block * 1000))
-            found = await self.call(
-                "xread", {key: f"0-{seq}"}, count=512, block=ms, limit=block + _CALL_TIMEOUT
-            )
-            entries = next(iter(found.values())) if found else ()
+            entries = await self._blocking_read(key, f"0-{seq}", 512, block)
         else:
             entries = await self.call("xrange", key, f"(0-{seq}", "+", count=512)
         events: list[Event] = []
@@ -265,14 +265,19 @@ class RedisLiveLog:
         return TailRead(events, ended)
 
     async def _reaped_end(self, key: str, block: float) -> str | None:
-        ms = max(1, math.ceil(block * 1000))
-        found = await self.call(
-            "xread", {key: END_ID}, count=1, block=ms, limit=block + _CALL_TIMEOUT
-        )
-        for entry in next(iter(found.values())) if found else ():
+        for entry in await self._blocking_read(key, END_ID, 1, block):
             if b"end" in entry.field_values:
                 return entry.field_values[b"end"].decode()
         return None
+
+    async def _blocking_read(self, key: str, after: str, count: int, block: float) -> Any:
+        """Up to ``count`` entries of ``key`` after the id ``after``, waiting up to
+        ``block`` seconds for the first (none: empty)."""
+        ms = max(1, math.ceil(block * 1000))
+        found = await self.call(
+            "xread", {key: after}, count=count, block=ms, limit=block + _CALL_TIMEOUT
+        )
+        return next(iter(found.values())) if found else ()
 
     async def top(self, preview_id: str) -> int:
         entries = await self.call("xrevrange", self.key(preview_id), "(1-0", "-", count=1)
@@ -301,6 +306,4 @@ class RedisLiveLog:
         return None if int(seq) < 0 else int(seq)
 
     async def end_reaped(self, preview_id: str, final_status: str) -> None:
-        key = self.key(preview_id)
-        await self.call("xadd", key, {"end": final_status}, identifier=_REAPED_END_ID)
-        await self.call("expire", key, _KEPT_FOR)
+        await self._end(preview_id, final_status, _REAPED_END_ID)
