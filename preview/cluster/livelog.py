@@ -134,23 +134,13 @@ def _encode(events: Sequence[Event]) -> str:
 
 
 def _row(e: Event) -> list[Any]:
-    return [
-        e.id,
-        e.timestamp.isoformat(),
-        e.level,
-        e.message,
-        e.source,
-        e.stream,
-        e.status,
-        e.process,
-    ]
+    row: list[Any] = list(e.row())
+    row[1] = e.timestamp.isoformat()
+    return row
 
 
 def _decode(raw: bytes | str) -> list[Event]:
-    return [
-        Event(seq, datetime.fromisoformat(at), level, message, source, stream, status, process)
-        for seq, at, level, message, source, stream, status, process in json.loads(raw)
-    ]
+    return [Event(seq, datetime.fromisoformat(at), *rest) for seq, at, *rest in json.loads(raw)]
 
 
 def _lost_event_json(event: Event) -> str:

@@ -400,11 +400,7 @@ class ClusterNode:
         """The tail's events after ``after`` stored (those stored already left alone);
         the last seq stored."""
         while read := (await live_log.read_after(preview_id, after)).events:
-            rows = [
-                (e.id, e.timestamp, e.level, e.message, e.source, e.stream, e.status, e.process)
-                for e in read
-            ]
-            await self._call(store_salvaged, preview_id, rows)
+            await self._call(store_salvaged, preview_id, [e.row() for e in read])
             after = read[-1].id
         return after
 

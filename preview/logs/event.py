@@ -38,6 +38,20 @@ class Event:
     _json: str | None = field(init=False, default=None, repr=False)
     _sse: bytes | None = field(init=False, default=None, repr=False)
 
+    def row(self) -> tuple[int, datetime, str, str, str, str | None, str | None, str | None]:
+        """Its fields in order, as ``Event(*row)`` takes them (a row to store, a tail's
+        entry)."""
+        return (
+            self.id,
+            self.timestamp,
+            self.level,
+            self.message,
+            self.source,
+            self.stream,
+            self.status,
+            self.process,
+        )
+
     @property
     def json(self) -> str:
         if self._json is None:
