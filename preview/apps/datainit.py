@@ -412,17 +412,32 @@ _INIT_FUNCTIONS = ("init_db", "create_db", "create_tables", "init_database", "cr
 OWN_INIT = "# the project's own init function, which nothing calls"
 
 
+# What a function that only makes the tables calls beside create_all() (its log).
+_TABLES_ONLY_CALLS = {"create_all", "print", "info", "debug", "getLogger"}
+
+
+def _only_makes_tables(node: ast.FunctionDef) -> bool:
+    """Whether ``node``'s body does nothing but make the tables (``return Base.metadata.
+    create_all(bind=engine)``, a line logged): whatever its name (sixfwa's
+    fastapi-postgres-docker defines ``_add_tables()`` in services.py, for its author to
+    call from a shell; nothing calls it, and its one route answered 500)."""
+    calls = [_name(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)]
+    return "create_all" in calls and set(calls) <= _TABLES_ONLY_CALLS and len(node.body) <= 4
+
+
 def _init_functions(files: dict[str, bytes]) -> Iterator[tuple[str, ast.FunctionDef]]:
-    """(path, function) of each module-level function named like an init one, taking no
-    argument and undecorated, the shallowest modules first."""
+    """(path, function) of each module-level function named like an init one, or doing
+    nothing but make the tables (:func:`_only_makes_tables`), taking no argument and
+    undecorated, the shallowest modules first."""
     for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
-        if not any(name.encode() in files[path] for name in _INIT_FUNCTIONS):
+        data = files[path]
+        if b"create_all" not in data and not any(n.encode() in data for n in _INIT_FUNCTIONS):
             continue
-        tree = parse_module(files[path])
+        tree = parse_module(data)
         for node in tree.body if tree is not None else ():
             if (
                 isinstance(node, ast.FunctionDef)
-                and node.name in _INIT_FUNCTIONS
+                and (node.name in _INIT_FUNCTIONS or _only_makes_tables(node))
                 and not node.args.args
                 and not node.decorator_list
             ):

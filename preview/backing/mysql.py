@@ -39,6 +39,7 @@ __all__ = [
     "STAND_IN_PASSWORD",
     "TemplateFailed",
     "ensure_template",
+    "first_login",
     "init_sql",
     "mariadb_argv",
     "mariadb_binary",
@@ -247,6 +248,13 @@ def init_sql(wanted: MysqlWanted) -> str:
                 f"GRANT ALL PRIVILEGES ON *.* TO {account} WITH GRANT OPTION;",
             ]
     return "\n".join(lines) + "\n"
+
+
+def first_login(wanted: MysqlWanted) -> tuple[str, str, str]:
+    """The user, password and database the app is given first (:func:`mysql_environment`):
+    where the upload's own SQL runs (``mysql -u root ecommerce < dump.sql``)."""
+    user, password = next(iter(_accounts(wanted).items()))
+    return user, password or STAND_IN_PASSWORD, _databases(wanted)[0]
 
 
 def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:

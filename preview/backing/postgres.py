@@ -283,7 +283,12 @@ class PostgresBacking:
             )
         schemas = [f"{name}={schema}" for name, schema in wants.schemas.items()]
         own = [p for p, _ in wants.init_scripts if p not in schemas]
-        if own and wants.lone_schema and len(own) > 1:  # golang-migrate's, in order
+        if own and wants.init_origin:  # a Dockerfile's, its README's (schemasql)
+            self._told.append(
+                f"PostgreSQL: the upload's SQL ({', '.join(own)}), from {wants.init_origin}, "
+                "runs in each database the app opens, before it does"
+            )
+        elif own and wants.lone_schema and len(own) > 1:  # golang-migrate's, in order
             self._told.append(
                 f"PostgreSQL: the upload's SQL migrations ({', '.join(own)}), which nothing "
                 "else runs, run in each database the app opens, before it does"

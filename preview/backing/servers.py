@@ -47,6 +47,14 @@ from ..sandbox.outbound import ServiceMounts
 from ..sandbox.process import ChildLimits, spawn_child, terminate_group
 from ..settings import Settings
 from . import mysql, redis
+from .schemasql import (
+    MYSQL,
+    DeclaredSql,
+    declared_sql,
+    mysql_client_argv,
+    run_mysql_scripts,
+    used_database,
+)
 from .wanted import Wanted, wanted_servers
 
 __all__ = ["BackingServers"]
@@ -56,6 +64,7 @@ _READY_TIME = 20.0  # for a server to answer, from its start
 _GRACE = 1.0
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 _ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+_SCRIPTS_TIME = 120.0  # for the upload's own SQL, all of it, once its server answered
 
 
 @dataclass
@@ -78,6 +87,10 @@ class _Server:
     # Set once it answered, failed, or did not answer in its time: the app may start.
     settled: trio.Event = field(default_factory=trio.Event)
     output: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    # The SQL the upload declares for it (schemasql), run once it answers, before the app
+    # starts, as (user, password, database) of its first account and database.
+    declared: DeclaredSql | None = None
+    login: tuple[str, str, str] = ("root", "", "app")
 
 
 class BackingServers:
@@ -165,7 +178,7 @@ class BackingServers:
                 )
                 continue
             before = set(self.env)
-            server = self._server(kind, binary, wanted)
+            server = self._server(kind, binary, wanted, files)
             filled = [k for k in self.env if k not in before and k not in wanted.configured]
             self._servers.append(server)
             inside = f"{kind}/{server.socket.name}"
@@ -180,6 +193,12 @@ class BackingServers:
                 f"INFO a private {server.label} for the app ({why}): {names} and "
                 f"localhost, port {ports}{set_for_it}"
             )
+            if server.declared is not None:
+                shown = ", ".join(p for p, _ in server.declared.scripts)
+                notes.append(
+                    f"INFO the app's schema for its {server.label}: {shown}, from "
+                    f"{server.declared.origin}, run in it before the app starts"
+                )
         if self._servers:
             self.mounts = ServiceMounts(
                 directory=self.directory,
@@ -189,7 +208,9 @@ class BackingServers:
             self.aliases = tuple(sorted(n for n in hosts if _HOST_NAME.match(n)))
         return notes
 
-    def _server(self, kind: str, binary: str, wanted: Wanted) -> _Server:
+    def _server(
+        self, kind: str, binary: str, wanted: Wanted, files: dict[str, bytes] | None = None
+    ) -> _Server:
         settings = self._settings
         directory = self.directory / kind
         memory = settings.memory_limit_mb * 1024 * 1024
@@ -212,6 +233,11 @@ class BackingServers:
             )
         assert wanted.mysql is not None
         socket = directory / mysql.SOCKET_NAME
+        declared = declared_sql(files, MYSQL) if files is not None else None
+        scripts = declared.scripts if declared is not None else ()
+        # The database its SQL switches to, where the app names none: given it as its own.
+        if not wanted.mysql.databases and (used := used_database(scripts)) is not None:
+            wanted.mysql.databases.append(used)
         self.env.update(mysql.mysql_environment(wanted.mysql))
         template = mysql.template_dir(settings.data_dir)
         return _Server(
@@ -220,7 +246,10 @@ class BackingServers:
             directory,
             socket,
             mysql.mariadb_argv(binary, template, socket, directory / "init.sql"),
-            {"init.sql": mysql.init_sql(wanted.mysql)},
+            {
+                "init.sql": mysql.init_sql(wanted.mysql),
+                **{_script_name(i): text for i, (_, text) in enumerate(scripts)},
+            },
             mysql.mariadb_ready,
             memory_bytes=max(memory, 256 * 1024 * 1024),
             tmp_mb=settings.disk_limit_mb,
@@ -230,6 +259,8 @@ class BackingServers:
                 (path, f"{SERVICES_DIR_INSIDE}/mysql/{socket.name}")
                 for path in mysql.CLIENT_SOCKETS
             ),
+            declared=declared,
+            login=mysql.first_login(wanted.mysql),
         )
 
     @asynccontextmanager
@@ -353,10 +384,75 @@ class BackingServers:
                 delay = min(delay * 1.5, 0.02)
             server.ready_after = trio.current_time() - server.started_at
             await say("INFO", f"{server.label} ready in {server.ready_after * 1000:.0f} ms")
+            if server.declared is not None:
+                await self._declared_scripts(server, server.declared, say)
             server.settled.set()
             return
         await say("WARN", f"the app's {server.label} did not answer within {_READY_TIME:.0f} s")
         server.settled.set()
+
+    async def _declared_scripts(self, server: _Server, declared: DeclaredSql, say: Say) -> None:
+        """The upload's own SQL (``server.declared``) run in its MariaDB by its client, in
+        a sandbox of its own beside the server's (the SQL is the upload's), a line each said;
+        one that fails is said and the app still starts (its own error then says what it
+        missed), as is what is left once :data:`_SCRIPTS_TIME` is out."""
+        with trio.move_on_after(_SCRIPTS_TIME) as waited:
+            for i, script in enumerate(declared.scripts):  # each said as it ends
+                told = await run_mysql_scripts(
+                    (script,), [_script_name(i)], lambda name: self._client(server, name)
+                )
+                for line in told:
+                    await say(*line.split(" ", 1))
+        if waited.cancelled_caught:
+            await say("WARN", f"the app's SQL did not end within {_SCRIPTS_TIME:.0f} s: left")
+
+    async def _client(self, server: _Server, name: str) -> tuple[int, str]:
+        """The MariaDB client run on ``server``'s file ``name``: its status and output."""
+        assert self._isolation is not None
+        client = shutil.which("mariadb", path=_ENV["PATH"]) or shutil.which(
+            "mysql", path=_ENV["PATH"]
+        )
+        if client is None:
+            return 127, "no MariaDB client (mariadb) is installed here"
+        user, password, database = server.login
+        argv = mysql_client_argv(
+            client, str(server.socket), user, database, str(server.directory / name)
+        )
+        memory = 256 * 1024 * 1024
+        confinement = self._isolation.confine_step(
+            dataclasses.replace(self._settings, tmp_limit_mb=8),
+            f"{self._id}-{server.kind}-sql",
+            work_dir=server.directory,
+            uid_slot=self._uid_slot,
+            limits=CgroupLimits(memory_bytes=memory, pids=16, cpus=1.0),
+        )
+        assert confinement is not None
+        try:
+            process = await spawn_child(
+                argv,
+                cwd=server.directory,
+                env={**_ENV, "MYSQL_PWD": password},
+                limits=ChildLimits(memory_bytes=memory),
+                confinement=confinement,
+            )
+        except OSError as error:
+            await _released(confinement)
+            return 127, f"the client could not be started: {error.strerror}"
+        output: deque[str] = deque(maxlen=200)
+        try:
+            async with trio.open_nursery() as nursery:
+                for pipe in (process.stdout, process.stderr):
+                    nursery.start_soon(_collect, pipe, output)
+                status = await process.wait()
+        finally:
+            with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
+                await terminate_group(process, _GRACE, confinement)
+            await _released(confinement)
+        return status, "\n".join(output)
+
+
+def _script_name(index: int) -> str:
+    return f"declared-{index:03d}.sql"
 
 
 async def _failed(server: _Server, say: Say, reason: str) -> None:

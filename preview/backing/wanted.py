@@ -382,7 +382,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             mysql.why.append(f"its {name} ({value})")
     if (engine := _unset_engine(files, deps, config)) is not None:
         mysql.why.append(f"its {engine}, unset, where its one SQL driver is MySQL's")
-    if (opener := _opens_mysql(files, deps)) is not None:
+    opener = _opens_mysql(files, deps) or _opens_mysql_in_python(files, deps)
+    if opener is not None:
         mysql.why.append(f"{opener} connects with its MySQL driver")
     _mysql_variables(mysql, config)
     if redis.why:
@@ -424,6 +425,31 @@ _NODE_SOURCE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
 _NOT_ITS_CODE = re.compile(
     r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\."
 )
+
+
+# The app's own Python code opening a connection with a MySQL driver:
+# ``import pymysql`` … ``pymysql.connect(**config)`` (MySQLdb, mysql.connector, aiomysql).
+_PY_MYSQL_OPEN = re.compile(
+    rb"\b(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb)\s*\.\s*"
+    rb"(?:connect|create_pool|Connect|connection\.MySQLConnection)\s*\("
+)
+_PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
+
+
+def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | None:
+    """The module of a Python app that opens its MySQL itself with its driver
+    (``pymysql.connect(host=getenv("MYSQL_HOST"), …)``), where that is the only SQL driver
+    it lists: its settings are read in code alone (k3forx's fastapi-example, whose compose
+    file gives MYSQL_* to its service: uploaded without it, no MariaDB was given and its
+    /health answered 500, connection refused). None where none does."""
+    if not deps & _MYSQL_DRIVERS or deps & _PY_OTHER_DRIVERS:
+        return None
+    for path, data in sorted(files.items()):
+        if not path.endswith(".py") or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
+            continue
+        if _PY_MYSQL_OPEN.search(data):
+            return path
+    return None
 
 
 def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:

@@ -39,6 +39,7 @@ __all__ = [
     "PORT",
     "InitScripts",
     "PostgresWants",
+    "compose_init_scripts",
     "postgres_url",
     "postgres_wants",
 ]
@@ -122,6 +123,9 @@ class PostgresWants:
     named: dict[str, str] = field(default_factory=dict)
     init_scripts: InitScripts = ()  # its compose file's /docker-entrypoint-initdb.d SQL
     lone_schema: bool = False  # init_scripts is instead its one schema file (_lone_schema)
+    # Where init_scripts come from, when neither its compose file nor its one schema file
+    # (a Dockerfile's COPY into the init folder, its README: schemasql), for the log.
+    init_origin: str = ""
     # The schemas its settings name (DB_SCHEMA=app), made before the app opens its database
     # (their CREATE SCHEMA at init_scripts' end): {variable: schema}.
     schemas: dict[str, str] = field(default_factory=dict)
@@ -215,6 +219,8 @@ def _init_scripts(service: dict, directory: str, files: dict[str, bytes]) -> dic
     return {n: p for n, p in found.items() if n.endswith(".sql")}
 
 
+compose_init_scripts = _init_scripts  # (schemasql reads a MySQL service's the same way)
+
 _PSQL_FILE = re.compile(rb"\bpsql\b[^\n]*?\s-f\s*([^\s;&|]+)")
 
 
@@ -299,6 +305,9 @@ def _lone_schema(files: dict[str, bytes]) -> InitScripts:
     if ups and len({posixpath.dirname(p) for _, p in ups}) == 1:
         return tuple((p, files[p].decode("utf-8", "replace")) for _, p in ups)
     schemas = [p for p in sql if not p.endswith(".down.sql") and _CREATE_TABLE.search(files[p])]
+    # Not a MySQL dump (backquoted names, ENGINE=InnoDB), which PostgreSQL cannot run: a
+    # repository keeping both dialects' schemas has its PostgreSQL one run.
+    schemas = [p for p in schemas if dialect(files[p]) != "mysql"]
     if len(schemas) != 1:
         return ()
     return ((schemas[0], files[schemas[0]].decode("utf-8", "replace")),)
@@ -343,6 +352,35 @@ def _compose(
     return names, ports, app_env, sql, made
 
 
+def _declared_elsewhere(files: dict[str, bytes]) -> tuple[InitScripts, str]:
+    """Its PostgreSQL's SQL where its compose file mounts none: a Dockerfile built on the
+    postgres image copying it into :data:`_INITDB`, else the files its README says to run
+    (``psql -f db/schema.sql``): ``schemasql``'s rules, in that order."""
+    from .schemasql import POSTGRES, declared_sql  # (it reads compose files by this module)
+
+    found = declared_sql(files, POSTGRES)
+    origin = found.origin if found is not None else ""
+    if found is None or not (origin.endswith(f"({_INITDB})") or "says to run" in origin):
+        return (), ""
+    return found.scripts, origin
+
+
+def _readme_blocks(files: dict[str, bytes]) -> tuple[InitScripts, str]:
+    """The CREATE TABLE blocks of its README, where it has no SQL file (``schemasql``)."""
+    from .schemasql import POSTGRES, declared_sql
+
+    found = declared_sql(files, POSTGRES)
+    if found is None or "blocks of" not in found.origin:
+        return (), ""
+    return found.scripts, found.origin
+
+
+def dialect(data: bytes) -> str | None:
+    from .schemasql import dialect as of
+
+    return of(data)
+
+
 def _server_names(environment: dict[str, str]) -> dict[str, str]:
     """The user, password and database a PostgreSQL image's ``environment`` makes
     (``POSTGRES_USER``, ``POSTGRES_PASSWORD``, ``POSTGRES_DB``, which defaults to the
@@ -361,7 +399,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     compose, compose_ports, compose_env, init_scripts, made = _compose(
         files, {**_env_files(files), **extra}
     )
+    declared, origin = ((), "") if init_scripts else _declared_elsewhere(files)
+    init_scripts = init_scripts or declared
     lone = () if init_scripts else _lone_schema(files)
+    if not init_scripts and not lone:
+        lone, origin = _readme_blocks(files)
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]
@@ -425,7 +467,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         given=env,
         named=named,
         init_scripts=(*(init_scripts or lone), *made),
-        lone_schema=bool(lone),
+        lone_schema=bool(lone) and not origin,
+        init_origin=origin,
         schemas=schemas,
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,

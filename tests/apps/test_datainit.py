@@ -281,6 +281,27 @@ def test_an_init_function_nothing_calls_is_called_and_named_in_the_hint() -> Non
     )
 
 
+def test_a_function_doing_nothing_but_make_the_tables_is_called_whatever_its_name() -> None:
+    """sixfwa's fastapi-postgres-docker: services.py defines ``_add_tables()`` (``return
+    Base.metadata.create_all(bind=engine)``), for its author's shell; nothing calls it and
+    its one route answered 500, relation "contacts" does not exist. Its name is none of the
+    init names: what it does makes it one. A function doing more (starting a server, making
+    the app) is not called for it, and one taking an argument is not either."""
+    tables = (
+        b"import database as _database\n\n\ndef _add_tables():\n"
+        b"    return _database.Base.metadata.create_all(bind=_database.engine)\n"
+    )
+    files = {"main.py": b"from fastapi import FastAPI\napp = FastAPI()\n", "services.py": tables}
+    (step,) = data_steps(files, "main.py", find_app(files))
+    assert step.argv[-1].endswith("\nfrom services import _add_tables; _add_tables()")
+    assert step.argv in optional_steps(files, ("uvicorn", "main:app"), (step.argv,))
+    for body in (
+        b"def serve():\n    Base.metadata.create_all(engine)\n    uvicorn.run(app)\n",
+        b"def make(engine):\n    Base.metadata.create_all(engine)\n",
+    ):
+        assert data_steps({**files, "services.py": body}, "main.py", find_app(files)) == []
+
+
 async def test_missing_table_messages_of_each_database_are_diagnosed() -> None:
     from preview.runtime.datahealth import MissingTables
 

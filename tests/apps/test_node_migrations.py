@@ -202,3 +202,68 @@ def test_typeorm_migrations_that_only_fill_tables_get_the_schema_synced_first() 
     creates = b"await queryRunner.query('CREATE TABLE \"roles\" (id uuid)')"
     made = {**files, "src/database/migrations/0-init.ts": creates}
     assert node_migrations(made, listed) == (("npm", "run", "db:migrate:run"),)
+
+
+def test_a_script_running_its_own_table_making_file_is_run_and_may_fail() -> None:
+    """hafiedh's crud-express-pg: ``"db_migrate": "node migrations/index.js"``, whose file
+    sends ``create table IF NOT EXISTS`` through pg itself (no migration tool): every
+    route met 'relation "schools" does not exist' until it ran. It is run before the
+    start, and its failure is said, not the launch's."""
+    migrate = (
+        b'const pool = require("../config");\n'
+        b"pool.query(`create table IF NOT EXISTS schools (id serial primary key)`);\n"
+    )
+    package = {
+        "scripts": {"db_migrate": "node migrations/index.js", "dev": "nodemon app.js"},
+        "dependencies": {"express": "^4", "pg": "^8", "nodemon": "^2"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app.js": b"require('express')().listen(3000);\n",
+        "migrations/index.js": migrate,
+    }
+    found = detect(files)
+    assert found is not None
+    assert ("npm", "run", "db_migrate") in found.setup
+    assert ("npm", "run", "db_migrate") in found.optional
+    # A script named so whose file makes no table (it prints, or calls a tool): not run.
+    files["migrations/index.js"] = b"console.log('run psql -f schema.sql');\n"
+    found = detect(files)
+    assert found is not None and ("npm", "run", "db_migrate") not in found.setup
+
+
+def test_drizzle_migrations_behind_their_schema_are_followed_by_a_push() -> None:
+    """urn-tty's hono-backend-sample: drizzle.schema.ts declares users and todos, its one
+    committed migration (and its snapshot) users alone (its README's ``db:generate`` never
+    run after todos was added): /api/todos answered 500. After ``drizzle-kit migrate``, the
+    schema is pushed, an optional step; where the snapshot has every table, no push."""
+    from preview.apps.node.migrations import BEHIND
+    from preview.apps.plans import optional_steps
+
+    snapshot = {"tables": {"public.users": {"name": "users", "columns": {}}}}
+    schema = (
+        b'export const users = pgTable("users", { id: serial("id") });\n'
+        b'export const todos = pgTable(\n  "todos", { id: serial("id") });\n'
+    )
+    package = {
+        "dependencies": {"drizzle-orm": "^0.44", "postgres": "^3"},
+        "devDependencies": {"drizzle-kit": "^0.31"},
+        "scripts": {"start": "node x.js"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "drizzle.config.ts": b"export default defineConfig({ schema: './src/db/schema.ts', "
+        b"out: './drizzle', dialect: 'postgresql' });\n",
+        "src/db/schema.ts": schema,
+        "drizzle/0000_first.sql": b'CREATE TABLE "users" ("id" serial PRIMARY KEY);\n',
+        "drizzle/meta/_journal.json": b'{"entries": [{"idx": 0, "tag": "0000_first"}]}',
+        "drizzle/meta/0000_snapshot.json": json.dumps(snapshot).encode(),
+    }
+    steps = node_migrations(files, {"drizzle-kit": "^0.31", "drizzle-orm": "^0.44"})
+    assert steps[0] == ("node_modules/.bin/drizzle-kit", "migrate", "--config", "drizzle.config.ts")
+    assert steps[1][:2] == ("node", "-e") and steps[1][2].startswith(BEHIND + "\n")
+    assert "push" in steps[1][2]
+    assert optional_steps(files, ("node", "x.js"), steps) == (steps[1],)
+    snapshot["tables"]["public.todos"] = {"name": "todos", "columns": {}}
+    files["drizzle/meta/0000_snapshot.json"] = json.dumps(snapshot).encode()
+    assert len(node_migrations(files, {"drizzle-kit": "^0.31", "drizzle-orm": "^0.44"})) == 1

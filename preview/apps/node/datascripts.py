@@ -9,7 +9,10 @@ for making the database (``setup-example-db``, ``db:init``, ``init-db``,
 Sequelize's express-example keeps its tables and rows in ``npm run setup-example-db``;
 without it every route answered 500 (no such table). On a server's database such
 scripts also create the database or its user (``db:create``), which the service has
-already made under its own names, so they are left to the app there.
+already made under its own names, so they are left to the app there: but where such a
+script runs a file of the upload that makes the tables itself (``"db_migrate": "node
+migrations/index.js"``, whose file sends ``CREATE TABLE IF NOT EXISTS``), it is the app's
+schema, and it is run (:func:`table_scripts`; its failure is not the launch's).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-__all__ = ["data_scripts"]
+__all__ = ["data_scripts", "table_scripts"]
 
 _SQLITE = {"sqlite3", "better-sqlite3", "@libsql/client", "libsql", "sqlite", "sql.js"}
 _SERVERS = {
@@ -47,7 +50,9 @@ def data_scripts(
     package.json's; ``listed``: its dependencies and devDependencies; ``files``: the
     upload's, where a seed script with no script making the database before it is run
     alone when its own file makes the tables (:func:`_seed_makes_tables`)."""
-    if not (_SQLITE & listed.keys()) or _SERVERS & listed.keys():
+    if _SERVERS & listed.keys():
+        return table_scripts(scripts, files or {})
+    if not (_SQLITE & listed.keys()):
         return ()
     make = _named(scripts, lambda words: bool(words & _MAKE and words & _DATABASE))
     seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
@@ -70,6 +75,21 @@ def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
     the README's ``npm run seed`` before ``npm start``; every route met "no such table")."""
     found = _NODE_FILE.match(command.strip())
     return found is not None and bool(_MAKES_TABLES.search(files.get(found.group(1), b"")))
+
+
+_MIGRATE = {"migrate", "migration", "migrations"}
+
+
+def table_scripts(scripts: dict[str, str], files: dict[str, bytes]) -> tuple[tuple[str, ...], ...]:
+    """On a database server's client: the plainest package.json script named for
+    migrating or making the database (``db_migrate``, ``migrate``, ``db:init``) whose
+    command runs a file of the upload that makes the tables itself
+    (:func:`_seed_makes_tables`): ``npm run`` it, as its author did once by hand."""
+    named = _named(
+        {k: v for k, v in scripts.items() if _seed_makes_tables(v, files)},
+        lambda words: bool(words & _MIGRATE or (words & _MAKE and words & _DATABASE)),
+    )
+    return (("npm", "run", named),) if named is not None else ()
 
 
 def _named(scripts: dict[str, str], wanted: Callable[[set[str]], bool]) -> str | None:

@@ -26,8 +26,10 @@ import re
 from dataclasses import dataclass, replace
 
 from ..datainit import OWN_INIT
+from ..node.datascripts import table_scripts
 from ..node.devscript import nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
+from ..node.migrations import BEHIND
 from ..node.nodeapp import TSX, read_package
 from ..node.ownts import runnable_ts
 from ..node.tsnode import ts_runner
@@ -120,10 +122,14 @@ def optional_steps(
     """The steps of ``setup`` whose failure the start goes on after (module doc)."""
     scripts = _scripts(files)
     source = _runs_source(_resolved(_start_text(argv, scripts), scripts), files)
+    tables = table_scripts(scripts, files)  # its own script making its tables, once by hand
     return tuple(
         step
         for step in setup
         if _SEED.search(" ".join(step))
+        or step in tables
+        # the schema pushed where its committed migrations lack some of its tables
+        or (len(step) > 2 and step[-1].startswith(BEHIND))
         or (source and _is_build(step))
         # a call of the project's init function that nothing calls: datainit's guess
         or (len(step) > 2 and step[-1].startswith(OWN_INIT))

@@ -1,0 +1,287 @@
+"""The SQL an upload declares for its database (:func:`declared_sql`), read in the order a
+human setting the app up would read it, and run into the preview's own MariaDB
+(:func:`run_mysql_scripts`; the PostgreSQL's are run by :mod:`.initsql`).
+
+1. Its compose file's database service of that engine mounting files into
+   ``/docker-entrypoint-initdb.d`` (``./db/schema.sql:/docker-entrypoint-initdb.d/01.sql``),
+   which the official images run on a new server, in their names' order;
+2. a Dockerfile built on that engine's image copying them there (``COPY init.sql
+   /docker-entrypoint-initdb.d/``);
+3. the SQL files its README tells to run (``mysql -u root ecommerce < database/shop.sql``,
+   ``psql -f db/schema.sql``, "import file ``database/shop.sql``"), in the README's order;
+4. its one SQL file that creates tables (``database/ecommerce.sql``, a phpMyAdmin dump;
+   ``schema.sql``), where nothing else makes its schema (migrations of any tool, Django);
+5. the ``CREATE TABLE`` blocks of its README, where it has no SQL file at all.
+
+Each in the dialect of the engine it is run into: a MySQL dump (backquoted names,
+``ENGINE=InnoDB``, ``AUTO_INCREMENT``) is not run into a PostgreSQL, nor a PostgreSQL one
+(``SERIAL``, ``$$``, ``::``) into a MariaDB. Nothing here runs while reading: each rule is
+a pure function of the upload's files, and says where its SQL came from.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ..apps.configvars import compose_projects
+from .wants import InitScripts, compose_init_scripts
+
+__all__ = [
+    "DeclaredSql",
+    "declared_sql",
+    "dialect",
+    "mysql_client_argv",
+    "run_mysql_scripts",
+    "used_database",
+]
+
+MYSQL, POSTGRES = "mysql", "postgres"
+_IMAGES = {
+    MYSQL: re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)", re.I),
+    POSTGRES: re.compile(r"postgres|postgis|timescale", re.I),
+}
+_INITDB = "/docker-entrypoint-initdb.d"
+_MAX_SCRIPT = 4 * 1024 * 1024
+_CREATE_TABLE = re.compile(rb"\bcreate\s++table\b", re.I)
+# Markers of each dialect; a file with neither (plain CREATE TABLE … INT, VARCHAR) runs on both.
+_MYSQL_MARKS = re.compile(
+    rb"`\w[^`\n]*`|\bENGINE\s*=|\bAUTO_INCREMENT\b|/\*!\d{5}|\bUNSIGNED\b|\bLOCK\s+TABLES\b"
+    rb"|\b(?:TINY|MEDIUM|LONG)TEXT\b|\bint\(\d+\)|\bDEFAULT\s+CHARSET\b|\bUSE\s+`?\w",
+    re.I,
+)
+_POSTGRES_MARKS = re.compile(
+    rb"\b(?:BIG|SMALL)?SERIAL\b|\$\$|::\w|\bCREATE\s+EXTENSION\b|\bOWNER\s+TO\b|\bpg_catalog\b"
+    rb"|\bsearch_path\b|\bGENERATED\s+(?:ALWAYS|BY\s+DEFAULT)\s+AS\s+IDENTITY\b|\bBYTEA\b"
+    rb"|\bTIMESTAMPTZ\b|\bJSONB\b|\bplpgsql\b|\bCREATE\s+TYPE\b",
+    re.I,
+)
+_TESTS = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|spec|node_modules|\.venv|venv)/|(?:^|/)test_[^/]*$|\.(?:spec|test)\."
+)
+# What makes a schema otherwise: migrations (of any tool), Django, an ORM's config.
+_SCHEMA_MADE = re.compile(
+    r"(?:^|/)(?:migrations?|alembic|prisma|drizzle|versions)/"
+    r"|(?:^|/)(?:alembic\.ini|knexfile\.\w+|\.sequelizerc|manage\.py|ormconfig\.\w+)$"
+)
+_DOCUMENT = re.compile(r"\.(?:sql|md|txt|rst)$|(?:^|/)(?:README|\.gitkeep)$", re.IGNORECASE)
+_README = re.compile(r"(?:^|/)readme(?:\.\w+)?$", re.I)
+# A README's command running a file of SQL: ``mysql … < x.sql``, ``psql … -f x.sql``,
+# ``source x.sql``, ``\i x.sql``; or its words: "import (the) file x.sql".
+_README_RUNS = re.compile(
+    r"(?:\bmysql\b|\bmariadb\b|\bpsql\b)[^\n`]*?(?:<|\s-f\s*|\s--file[= ])"
+    r"\s*[\"']?([\w./-]+\.sql)\b"
+    r"|(?:^|[\s`])(?:source|\\i|\\\.)\s+[\"']?([\w./-]+\.sql)\b"
+    r"|\bimport\b[^\n]{0,60}?([\w./-]+\.sql)\b",
+    re.I,
+)
+_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
+
+
+@dataclass(frozen=True)
+class DeclaredSql:
+    scripts: InitScripts  # (its path in the upload, its SQL), in the order to run them
+    origin: str  # where the upload declares them, for the log
+
+
+def dialect(data: bytes) -> str | None:
+    """The SQL dialect ``data`` is written in, by its markers (:data:`MYSQL`, :data:`POSTGRES`);
+    None where it has neither's (or as many of each)."""
+    mysql = len(_MYSQL_MARKS.findall(data[:_MAX_SCRIPT]))
+    postgres = len(_POSTGRES_MARKS.findall(data[:_MAX_SCRIPT]))
+    if mysql > postgres:
+        return MYSQL
+    return POSTGRES if postgres > mysql else None
+
+
+def _fits(data: bytes, engine: str) -> bool:
+    return dialect(data) in (engine, None) and len(data) < _MAX_SCRIPT
+
+
+def _scripts(files: dict[str, bytes], paths: list[str], engine: str) -> InitScripts:
+    return tuple((p, files[p].decode("utf-8", "replace")) for p in paths if _fits(files[p], engine))
+
+
+def declared_sql(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """The SQL the upload declares for its ``engine`` (:data:`MYSQL`, :data:`POSTGRES`)
+    database, by the first rule of the module doc that finds some; None for none."""
+    for rule in (_compose_mounts, _dockerfile_copies, _readme_named, _lone_file, _readme_blocks):
+        found = rule(files, engine)
+        if found is not None and found.scripts:
+            return found
+    return None
+
+
+def _compose_mounts(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    named: dict[str, str] = {}
+    where = ""
+    for project in compose_projects(files):
+        for name, service in project.services.items():
+            if not _IMAGES[engine].search(str(service.get("image", ""))):
+                continue
+            found = compose_init_scripts(service, posixpath.dirname(project.path), files)
+            if found and not where:
+                where = f"{project.path}'s {name} service ({_INITDB})"
+            named.update(found)
+    paths = [named[n] for n in sorted(named)]
+    return DeclaredSql(_scripts(files, paths, engine), where) if paths else None
+
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
+_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+((?:--\S+\s+)*)(.+?)\s*$", re.I | re.M)
+
+
+def _dockerfile_copies(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    for path in sorted(files):
+        name = posixpath.basename(path)
+        if not (name.startswith("Dockerfile") or name.endswith(".Dockerfile")):
+            continue
+        text = files[path][:262144].decode("utf-8", "replace")
+        image = _FROM.search(text)
+        if image is None or not _IMAGES[engine].search(image.group(1)):
+            continue
+        directory = posixpath.dirname(path)
+        named: dict[str, str] = {}
+        for copy in _COPY.finditer(text):
+            if "--from" in copy.group(1):
+                continue
+            words = copy.group(2).split()
+            if len(words) < 2 or not (words[-1].rstrip("/") + "/").startswith(_INITDB + "/"):
+                continue
+            target = words[-1]
+            for source in words[:-1]:
+                at = posixpath.normpath(posixpath.join(directory, source))
+                if at in files:
+                    into = target.endswith("/") or target.rstrip("/") == _INITDB
+                    named[posixpath.basename(at) if into else posixpath.basename(target)] = at
+                else:
+                    inside = (p for p in files if posixpath.dirname(p) == at.rstrip("/."))
+                    named.update((posixpath.basename(p), p) for p in inside)
+        paths = [named[n] for n in sorted(named) if n.endswith(".sql")]
+        if paths:
+            return DeclaredSql(_scripts(files, paths, engine), f"{path} ({_INITDB})")
+    return None
+
+
+def _readmes(files: dict[str, bytes]) -> list[str]:
+    return sorted((p for p in files if _README.search(p)), key=lambda p: (p.count("/"), p))
+
+
+def _readme_named(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """The SQL files of the upload its README runs or imports (the nearest README first):
+    named by their path, or by their name alone where one file of the upload has it."""
+    if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
+        return None  # its migrations make it (a README's SQL is then its data, or stale)
+    sql = [p for p in files if p.endswith(".sql") and not _TESTS.search(p)]
+    for readme in _readmes(files):
+        text = files[readme][:262144].decode("utf-8", "replace")
+        found: list[str] = []
+        for match in _README_RUNS.finditer(text):
+            named = next(g for g in match.groups() if g)
+            here = posixpath.normpath(posixpath.join(posixpath.dirname(readme), named))
+            if here in files:
+                path = here
+            else:
+                alike = [p for p in sql if posixpath.basename(p) == posixpath.basename(named)]
+                if len(alike) != 1:
+                    continue
+                path = alike[0]
+            if path not in found:
+                found.append(path)
+        scripts = _scripts(files, found, engine)
+        if any(_CREATE_TABLE.search(text.encode()) for _, text in scripts):
+            return DeclaredSql(scripts, f"the SQL files {readme} says to run")
+    return None
+
+
+def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """Its one SQL file creating tables in ``engine``'s dialect, where nothing else makes
+    the schema (:data:`_SCHEMA_MADE`)."""
+    if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
+        return None
+    sql = [p for p in files if p.endswith(".sql") and not _TESTS.search(p)]
+    sql = [p for p in sql if not p.endswith(".down.sql") and _CREATE_TABLE.search(files[p])]
+    fitting = [p for p in sql if _fits(files[p], engine)]
+    if len(fitting) != 1:
+        return None
+    return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
+
+
+def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """The fenced blocks of its README that create tables, where it has no SQL file."""
+    if any(p.endswith(".sql") for p in files):
+        return None
+    if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
+        return None
+    for readme in _readmes(files):
+        text = files[readme][:262144].decode("utf-8", "replace")
+        blocks = [m.group(2) for m in _FENCE.finditer(text)]
+        blocks = [b for b in blocks if _CREATE_TABLE.search(b.encode())]
+        blocks = [b for b in blocks if dialect(b.encode()) in (engine, None)]
+        if blocks:
+            scripts = tuple((f"{readme} (block {i + 1})", b) for i, b in enumerate(blocks))
+            return DeclaredSql(scripts, f"the CREATE TABLE blocks of {readme}")
+    return None
+
+
+_USE = re.compile(r"^\s*USE\s+`?([\w$-]{1,64})`?\s*;", re.I | re.M)
+
+
+def used_database(scripts: InitScripts) -> str | None:
+    """The database the first of ``scripts`` that switches to one names (``CREATE DATABASE
+    IF NOT EXISTS `note-app`; USE `note-app`;``): where its tables are, the one to give an
+    app that names none itself."""
+    for _, text in scripts:
+        if found := _USE.search(text):
+            return found.group(1)
+    return None
+
+
+# -- Running them into the preview's MariaDB --------------------------------------------
+
+_ERROR = re.compile(r"^ERROR\s+\d+[^\n]*", re.M)
+Run = Callable[[list[str], dict[str, str]], Awaitable[tuple[int, str]]]
+
+
+def mysql_client_argv(client: str, socket: str, user: str, database: str, script: str) -> list[str]:
+    """The MariaDB client reading ``script`` as a human's ``mysql -u … db < file.sql``:
+    every statement run (``--force``: one that fails is said, the next still run), none of
+    the client's own commands that reach files (``--sandbox``: ``source``, ``\\!``, ``tee``),
+    no ``LOAD DATA LOCAL``, no option file read; its password in ``MYSQL_PWD``."""
+    return [
+        "/bin/sh",
+        "-c",
+        'exec "$@" < "$0"',
+        script,
+        client,
+        "--no-defaults",
+        "--sandbox",
+        "--force",
+        "--batch",
+        "--local-infile=0",
+        f"--socket={socket}",
+        f"--user={user}",
+        database,
+    ]
+
+
+async def run_mysql_scripts(
+    scripts: InitScripts, names: list[str], run: Callable[[str], Awaitable[tuple[int, str]]]
+) -> list[str]:
+    """Each of ``scripts`` (written beside the server as ``names``) run by ``run`` (the
+    client's exit status and output); a line each to tell."""
+    told = []
+    for (path, _), name in zip(scripts, names, strict=True):
+        status, output = await run(name)
+        errors = _ERROR.findall(output)
+        if status == 0 and not errors:
+            told.append(f"INFO MariaDB: ran the upload's {path}")
+        elif errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            told.append(f"WARN MariaDB: the upload's {path} ran with errors: {errors[0]}{more}")
+        else:
+            last = next((ln for ln in reversed(output.splitlines()) if ln.strip()), "")
+            told.append(f"WARN MariaDB: the upload's {path} could not run ({status}): {last}")
+    return told

@@ -1,0 +1,228 @@
+"""The SQL an upload declares for its database (``backing.schemasql``), each rule by its
+shape, and run into a real private MariaDB / PostgreSQL before the app starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+from preview.backing.mysql import mariadb_binary
+from preview.backing.schemasql import (
+    MYSQL,
+    POSTGRES,
+    declared_sql,
+    dialect,
+    mysql_client_argv,
+    used_database,
+)
+from preview.backing.wanted import wanted_servers
+from preview.backing.wants import postgres_wants
+
+from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..sandbox.test_sandbox import require_sandbox
+from .test_app_postgres import _proxied, _sandboxed, _settled, needs_server
+
+MYSQL_DUMP = b"""-- phpMyAdmin SQL Dump
+/*!40101 SET NAMES utf8mb4 */;
+CREATE TABLE `items` (
+  `id` int(11) NOT NULL AUTO_INCREMENT PRIMARY KEY
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+"""
+PG_SCHEMA = b"""CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TABLE items (id SERIAL PRIMARY KEY, tags JSONB);
+"""
+PLAIN = b"CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(80));\n"
+
+
+def _encoded(files: dict[str, str]) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in files.items()}
+
+
+def _paths(files: dict[str, bytes], engine: str) -> tuple[list[str], str] | None:
+    found = declared_sql(files, engine)
+    return ([p for p, _ in found.scripts], found.origin) if found is not None else None
+
+
+def test_a_files_dialect_is_read_from_its_markers() -> None:
+    assert dialect(MYSQL_DUMP) == MYSQL
+    assert dialect(PG_SCHEMA) == POSTGRES
+    assert dialect(PLAIN) is None  # runs on either
+
+
+def test_a_mysql_services_init_mounts_come_first_in_their_names_order() -> None:
+    compose = (
+        "services:\n  mysql:\n    image: mysql:5.7\n    volumes:\n"
+        "      - ./db/schema.sql:/docker-entrypoint-initdb.d/01_schema.sql\n"
+        "      - ./db/data.sql:/docker-entrypoint-initdb.d/02_data.sql\n"
+        "  api:\n    build: .\n"
+    )
+    files = {
+        "docker-compose.yaml": compose.encode(),
+        "db/schema.sql": MYSQL_DUMP,
+        "db/data.sql": b"INSERT INTO `items` VALUES (1);\n",
+        "other/dump.sql": MYSQL_DUMP,  # one SQL file alone would not be chosen
+    }
+    found = _paths(files, MYSQL)
+    assert found == (["db/schema.sql", "db/data.sql"], found and found[1])
+    assert found is not None and "mysql service" in found[1]
+    assert declared_sql(files, POSTGRES) is None  # not the PostgreSQL's
+
+
+def test_a_database_images_dockerfile_copying_into_its_init_folder() -> None:
+    files = {
+        "db/Dockerfile": b"FROM mariadb:11\nCOPY ./sql/ /docker-entrypoint-initdb.d/\n",
+        "db/sql/1-tables.sql": MYSQL_DUMP,
+        "db/sql/2-rows.sql": b"INSERT INTO items VALUES (1);\n",
+        "Dockerfile": b"FROM node:20\nCOPY init.sql /docker-entrypoint-initdb.d/\n",  # the app's
+        "init.sql": PLAIN,
+    }
+    assert _paths(files, MYSQL) == (
+        ["db/sql/1-tables.sql", "db/sql/2-rows.sql"],
+        "db/Dockerfile (/docker-entrypoint-initdb.d)",
+    )
+
+
+def test_the_sql_files_a_readme_says_to_run() -> None:
+    readme = (
+        "## Setup\n\n```\nmysql -u root shop < database/schema.sql\n"
+        "mysql -u root shop < database/seed.sql\n```\n"
+    )
+    files = {
+        "README.md": readme.encode(),
+        "database/schema.sql": MYSQL_DUMP,
+        "database/seed.sql": b"INSERT INTO items VALUES (1);\n",
+        "database/old.sql": MYSQL_DUMP,  # two files create tables: the README decides
+    }
+    assert _paths(files, MYSQL) == (
+        ["database/schema.sql", "database/seed.sql"],
+        "the SQL files README.md says to run",
+    )
+    # Named by its name alone ("import ecommerce.sql"), where one file has that name.
+    files["README.md"] = b"Create a database, and import ecommerce.sql in phpMyAdmin.\n"
+    files["sql/ecommerce.sql"] = files.pop("database/schema.sql")
+    assert _paths(files, MYSQL) == (["sql/ecommerce.sql"], "the SQL files README.md says to run")
+
+
+def test_its_one_sql_file_in_the_engines_dialect() -> None:
+    files = {"database/ecommerce.sql": MYSQL_DUMP, "index.js": b""}
+    assert _paths(files, MYSQL) == (
+        ["database/ecommerce.sql"],
+        "its one SQL file that creates tables",
+    )
+    assert declared_sql(files, POSTGRES) is None  # a MySQL dump: never run into PostgreSQL
+    both = {"sql/mysql.sql": MYSQL_DUMP, "sql/postgres.sql": PG_SCHEMA}
+    assert _paths(both, MYSQL) == (["sql/mysql.sql"], "its one SQL file that creates tables")
+    assert _paths(both, POSTGRES) == (["sql/postgres.sql"], "its one SQL file that creates tables")
+    # What makes its schema otherwise (migrations), or tests' SQL: none.
+    assert declared_sql({**files, "migrations/001_init.js": b""}, MYSQL) is None
+    assert declared_sql({"tests/schema.sql": MYSQL_DUMP}, MYSQL) is None
+
+
+def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
+    readme = (
+        "# Todo API\n\nCreate the table first:\n\n```sql\nCREATE TABLE todo (\n"
+        "  id SERIAL PRIMARY KEY,\n  title TEXT NOT NULL\n);\n```\n\n```sh\nnpm start\n```\n"
+    )
+    files = {"README.md": readme.encode(), "app.js": b""}
+    found = declared_sql(files, POSTGRES)
+    assert found is not None and found.origin == "the CREATE TABLE blocks of README.md"
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE todo (\n  id SERIAL PRIMARY KEY,\n  title TEXT NOT NULL\n);\n"
+    ]
+    assert declared_sql(files, MYSQL) is None  # SERIAL: PostgreSQL's
+    assert declared_sql({**files, "schema.sql": PLAIN}, POSTGRES) is not None  # the file's
+    assert declared_sql({**files, "schema.sql": PLAIN}, POSTGRES).origin.startswith("its one")  # type: ignore[union-attr]
+
+
+def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump() -> None:
+    wants = postgres_wants(_encoded(app_files("postgres_dockerfile_initdb")), {})
+    assert [p for p, _ in wants.init_scripts] == ["db/schema.sql"]
+    assert wants.init_origin == "db/Dockerfile (/docker-entrypoint-initdb.d)"
+    assert not wants.lone_schema
+    dump_only = {"package.json": b'{"dependencies": {"pg": "^8"}}', "db.sql": MYSQL_DUMP}
+    assert postgres_wants(dump_only, {}).init_scripts == ()
+
+
+def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
+    """k3forx's fastapi-example reads MYSQL_* in code alone (``pymysql.connect(host=
+    getenv("MYSQL_HOST"), …)``), its compose file outside the upload: no MariaDB was
+    given, /health answered 500 (connection refused). Not with a PostgreSQL driver too,
+    nor where the driver is only listed."""
+    client = b"import pymysql\nfrom os import getenv\n\ndb = pymysql.connect(host=getenv('H'))\n"
+    files = {"requirements.txt": b"fastapi\npymysql==1.0.2\n", "mysql_client.py": client}
+    wanted = wanted_servers(files, "main.py", {})
+    assert wanted.mysql is not None
+    assert "mysql_client.py connects with its MySQL driver" in wanted.mysql.why
+    both = {**files, "requirements.txt": b"pymysql\npsycopg2\n"}
+    assert wanted_servers(both, "main.py", {}).mysql is None
+    listed = {**files, "mysql_client.py": b"import pymysql\n"}
+    assert wanted_servers(listed, "main.py", {}).mysql is None
+
+
+def test_the_database_a_dump_switches_to_is_the_apps_where_it_names_none() -> None:
+    schema = (
+        "CREATE DATABASE IF NOT EXISTS `note-app`;\n\nUSE `note-app`;\nCREATE TABLE t (id INT);"
+    )
+    assert used_database((("a.sql", "INSERT INTO t VALUES (1);"), ("b.sql", schema))) == "note-app"
+    assert used_database((("a.sql", "-- USE nothing here\nCREATE TABLE t (id INT);"),)) is None
+
+
+def test_the_client_runs_the_dump_as_a_human_would_and_reaches_no_file() -> None:
+    argv = mysql_client_argv("/usr/bin/mariadb", "/s/mysqld.sock", "root", "shop", "/s/d.sql")
+    assert argv[:5] == ["/bin/sh", "-c", 'exec "$@" < "$0"', "/s/d.sql", "/usr/bin/mariadb"]
+    assert {"--no-defaults", "--sandbox", "--force", "--local-infile=0"} <= set(argv)
+    assert argv[-1] == "shop" and "--user=root" in argv
+    assert not any("password" in word for word in argv)  # (MYSQL_PWD)
+
+
+async def test_an_apps_mysql_dump_is_run_in_its_mariadb_before_it_starts(
+    builder_service: Service,
+) -> None:
+    """A shop whose README says to import database/shop.sql (a phpMyAdmin dump: comments,
+    ``/*!40101 … */``, a trigger between ``DELIMITER $$`` lines, a statement that fails) into
+    the database its .env names: it starts (its first query needs the table), its rows
+    are there, the trigger ran, and the failing statement is said without failing it."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("mysql_declared_dump"))
+        events = await service.history(body["gid"])
+        said = messages(events, "system")
+        assert body["status"] == "running", (body["errorMessage"], said, messages(events)[-20:])
+        answer = await service.app_request(body, "GET", "/")
+        assert answer is not None and answer.status_code == 200, said
+        found: dict[str, Any] = answer.json()
+        assert found == {"categories": {"T-Shirt": 0, "Shoes; boots": 2}, "database": "shop"}
+        assert any(
+            "database/shop.sql, from the SQL files README.md says to run" in m for m in said
+        ), said
+        assert any(
+            "database/shop.sql ran with errors: ERROR 1146" in m and "audit_log" in m for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_dockerfiles_init_sql_runs_in_the_private_postgresql(
+    builder_service: Service,
+) -> None:
+    """Its database's image (db/Dockerfile, FROM postgres) copies db/schema.sql into its
+    init folder; another SQL file creates the table too (scripts/reset.sql), so no "one
+    schema file" would be chosen: the Dockerfile's is, said with where it came from."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "postgres_dockerfile_initdb")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        fruit = (await _proxied(service, body, "/fruit"))["data"]
+        assert fruit == {"apple": 2, "pear": 3}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            "PostgreSQL: the upload's SQL (db/schema.sql), from db/Dockerfile" in m for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
