@@ -124,6 +124,9 @@ class PythonDeps:
     # A uv.lock's dev group installed too, as ``uv sync`` does unasked: where the app's own
     # code names one of its packages (:func:`_uses_dev_group`); part of the key.
     with_dev: bool = False
+    # What is installed resolved as of this time (uv's ``--exclude-newer``): a remedy's,
+    # the app's era (``remedies.era``); part of the key.
+    exclude_newer: str | None = None
 
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
@@ -147,6 +150,8 @@ class PythonDeps:
             parts.append(["--no-install-package", *sorted(self.not_installed)])
         if self.with_dev:  # likewise
             parts.append("--dev")
+        if self.exclude_newer:  # likewise
+            parts.append(["--exclude-newer", self.exclude_newer])
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 

@@ -113,7 +113,9 @@ class EnvBuilder:
 
         async def find_gaps() -> dict[str, Gaps] | None:
             requirements = [*deps.requirements, *extra]  # held to the lock's pins
-            return await self._wheel_gaps(requirements, deps.constraints, choices.interpreters)
+            return await self._wheel_gaps(
+                requirements, deps.constraints, choices.interpreters, deps.exclude_newer
+            )
 
         async def attempt(
             chosen: Interpreter, output: Publish, wheels_only: bool | None
@@ -125,16 +127,21 @@ class EnvBuilder:
         return await build_first_fitting(choices.interpreters, find_gaps, attempt, publish, say)
 
     async def _wheel_gaps(
-        self, requirements: list[str], pins: tuple[str, ...], interpreters: tuple[Interpreter, ...]
+        self,
+        requirements: list[str],
+        pins: tuple[str, ...],
+        interpreters: tuple[Interpreter, ...],
+        before: str | None = None,
     ) -> dict[str, Gaps] | None:
-        """What the requirements (held to the lock's ``pins``) lack for each interpreter,
-        asked of the index once per set (a cached launch is not held up by it)."""
+        """What the requirements (held to the lock's ``pins``; resolved as of ``before``)
+        lack for each interpreter, asked of the index once per set (a cached launch is not
+        held up by it)."""
         versions = [i.version for i in interpreters]
-        key = json.dumps([requirements, pins, versions])
+        key = json.dumps([requirements, pins, versions, before])
         if key in self._gaps:
             return self._gaps[key]
         index, links = self.settings.package_index_url, self.settings.find_links
-        found = await wheel_gaps(requirements, versions, index, links, pins=pins)
+        found = await wheel_gaps(requirements, versions, index, links, pins=pins, before=before)
         if found is not None:  # nothing known (the index out of reach): asked again
             if len(self._gaps) >= _GAPS_KEPT:
                 self._gaps.pop(next(iter(self._gaps)))
@@ -197,8 +204,9 @@ class EnvBuilder:
                     deps.constraints,
                 )
                 listed = await trio.to_thread.run_sync(written)
+                dated = ("--exclude-newer", deps.exclude_newer) if deps.exclude_newer else ()
                 await self._install(
-                    ["pip", "install", "--python", python, *listed, *self._index_args()],
+                    ["pip", "install", "--python", python, *listed, *dated, *self._index_args()],
                     path,
                     publish,
                     old,

@@ -68,6 +68,7 @@ from .configdefaults import (
 from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Remedies
+from .remedies.era import read_era, third_party_failure
 from .steps import (
     V8_ADDRESS_SPACE,
     BuildFailed,
@@ -291,6 +292,17 @@ class Preparation:
     async def python_versions(self) -> list[str]:
         """The versions of the interpreters present (for a fix's older Python)."""
         return await self._builder.python_versions()
+
+    async def read_era(self, lines: list[str]) -> None:
+        """Where a failure's ``lines`` are a third-party package's, the era the app's own
+        pins date it to (asked of the index once), for the remedies' dated install."""
+        tried, files = self.remedies.tried, self.spec.files
+        if tried.era is not None or tried.listed is None:
+            return
+        if await trio.to_thread.run_sync(third_party_failure, lines, tried, files):
+            settings = self.settings
+            era = read_era(tried.listed, settings.package_index_url, settings.find_links)
+            tried.era = await era
 
     async def release(self) -> None:
         """Give back the environment (shielded caller)."""

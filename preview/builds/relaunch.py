@@ -107,6 +107,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
         return await _back_to_what_ran(runtime)
     installed = await preparation.python_versions()
+    await preparation.read_era([state.error_message or "", *state.error_lines])
     fix = await trio.to_thread.run_sync(
         preparation.remedies.next_fix,
         state.error_message or "",
@@ -115,6 +116,14 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         installed,
     )
     if fix is None:
+        dated = remedies.withdraw_dated() if remedies.ran_with is None else None
+        if dated is not None and remedies.failure_before is not None:
+            # It never ran: what it failed with before the dated install stands.
+            if state.error_message:
+                await state.system("ERROR", state.error_message)
+            await state.system("WARN", f"{dated.change} did not make it run: no fix")
+            state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
+            return False
         return await _back_to_what_ran(runtime)
     remedies.failure_before = (state.error_message, list(state.error_lines), state.stop_reason)
     if state.stop_reason != PREPARATION_FAILED and state.error_message:

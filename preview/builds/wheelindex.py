@@ -40,7 +40,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["Gaps", "Wanted", "held", "wanted", "wheel_gaps"]
+__all__ = ["Gaps", "Wanted", "held", "project_files", "wanted", "wheel_gaps"]
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 _QUERY_TIME = 20.0  # s for all of an app's queries; then what is known so far counts
@@ -106,11 +106,13 @@ async def wheel_gaps(
     find_links: str,
     *,
     pins: Sequence[str] = (),
+    before: str | None = None,
 ) -> dict[str, Gaps] | None:
     """For each interpreter version (``3.6.15``), what the requirements lack for it
     (see the module doc); None when the index told nothing. ``index``: the settings'
     (empty: PyPI; ``none``: none); ``find_links``: a directory or URL; ``pins``: the
-    versions a lock holds the install to (see :func:`held`)."""
+    versions a lock holds the install to (see :func:`held`); ``before``: the install is
+    resolved as of then (uv's ``--exclude-newer``): files uploaded later do not count."""
     asked = held(wanted(requirements), wanted(pins))
     if not asked or len(versions) < 2:
         return None
@@ -119,6 +121,11 @@ async def wheel_gaps(
         files = await _project_files({w.name for w in asked}, index, find_links)
     if not files:
         return None
+    if before is not None:  # (ISO 8601 times in UTC compare as text)
+        files = {
+            name: [f for f in listed if f.uploaded is None or f.uploaded[:19] < before[:19]]
+            for name, listed in files.items()
+        }
     return {version: _gaps(asked, files, version) for version in versions}
 
 
@@ -193,20 +200,35 @@ class File:
     tags: frozenset[tags.Tag] | None  # a wheel's; None: an sdist
     requires_python: str | None = None
     yanked: bool = False
+    uploaded: str | None = None  # PEP 700's upload-time (ISO 8601), where the index says it
 
 
-def _file(filename: str, requires_python: str | None = None, yanked: bool = False) -> File | None:
+def _file(
+    filename: str,
+    requires_python: str | None = None,
+    yanked: bool = False,
+    uploaded: str | None = None,
+) -> File | None:
     """The file its name describes: a wheel or an sdist (others: None)."""
     try:
         if filename.endswith(".whl"):
             name, version, _, found = parse_wheel_filename(filename)
-            return File(name, version, found, requires_python, yanked)
+            return File(name, version, found, requires_python, yanked, uploaded)
         if filename.endswith((".tar.gz", ".zip")):
             name, version = parse_sdist_filename(filename)
-            return File(name, version, None, requires_python, yanked)
+            return File(name, version, None, requires_python, yanked, uploaded)
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         pass
     return None
+
+
+async def project_files(names: set[str], index: str, find_links: str) -> dict[str, list[File]]:
+    """Each project's files the index (and find-links) list, as far as they answered
+    within the queries' time (:data:`_QUERY_TIME`); {} when none did."""
+    files: dict[str, list[File]] = {}
+    with trio.move_on_after(_QUERY_TIME):
+        files = await _project_files(names, index, find_links)
+    return files
 
 
 async def _project_files(names: set[str], index: str, find_links: str) -> dict[str, list[File]]:
@@ -301,11 +323,12 @@ def _json_files(body: bytes) -> list[File]:
     files = []
     for entry in listed if isinstance(listed, list) else ():
         if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
-            requires = entry.get("requires-python")
+            requires, uploaded = entry.get("requires-python"), entry.get("upload-time")
             file = _file(
                 entry["filename"],
                 requires if isinstance(requires, str) else None,
                 bool(entry.get("yanked")),
+                uploaded if isinstance(uploaded, str) else None,
             )
             if file is not None:
                 files.append(file)

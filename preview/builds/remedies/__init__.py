@@ -27,7 +27,10 @@ traceback), never the app's name (``candidates``):
   below 81, which still has it; ``psycopg2``: ``psycopg2-binary``); one a package split
   off into a project of its own, as it says (``lxml.html.clean``: ``lxml_html_clean``);
 * an optional dependency a package says to install in its exception (quart-schema's "try
-  installing msgspec or pydantic", ``pip install pydantic[email]``): it added (``hints``).
+  installing msgspec or pydantic", ``pip install pydantic[email]``): it added (``hints``);
+* last, an error raised from a third-party package's code (or about one of its modules)
+  that no narrower fix is left for: everything resolved as of the app's own era, the
+  newest upload among its exact pins and 90 days after (``era``: passlib under bcrypt 5).
 
 An old release the app pins, or a fix holds, brings the holds its contemporaries need
 (``stacks``: ``Flask<2`` with ``Werkzeug<2``, ``Jinja2<3``, ``itsdangerous<2``,

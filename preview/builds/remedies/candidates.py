@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ...apps.imports import import_mapping, imported_names
 from ..installers import version_key
+from .era import dated
 from .fixes import Fix, Tried
 from .fixes import name as _name
 from .fixes import norm as _norm
@@ -152,7 +153,8 @@ def candidates(
 ) -> list[Fix]:
     """The fixes the failure's ``text`` calls for, first first (each may have been tried):
     those of the failure as a whole (:data:`_FAILURE_RULES`), then those of each line, by
-    the rules of :data:`LINE_RULES` in their order."""
+    the rules of :data:`LINE_RULES` in their order, then the install of the app's era
+    (:func:`~.era.dated`)."""
     built = next((m.group(1) for line in text if (m := _FOR_PYTHON.search(line))), None)
     python = built or tried.python_version or "{}.{}".format(*sys.version_info)
     failure = Failure(text, tried, files, python, installed)
@@ -166,7 +168,8 @@ def candidates(
                     found += rule.remedy(match, failure, code)
         if line.strip(" ^~\t"):
             code = line
-    return found
+    # Last, where no narrower fix is left: everything resolved as of the app's era.
+    return found + dated(text, tried, files)
 
 
 def _for_too_new(failure: Failure) -> list[Fix]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
+
+if TYPE_CHECKING:
+    from .era import Era
 
 __all__ = ["Fix", "Tried", "name", "norm", "own", "pinned"]
 
@@ -22,6 +26,8 @@ class Fix:
     # distributions whose lines go (psycopg2 for its -binary), comma-separated
     drop: str | None = None
     build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
+    # what is installed resolved as of this time (uv's --exclude-newer: the app's era)
+    before: str | None = None
 
     @property
     def change(self) -> str:
@@ -30,6 +36,8 @@ class Fix:
             return f"Python <{self.python_below}"
         if self.build:
             return f"builds on {self.build}"
+        if self.before:
+            return f"resolved as of {self.before[:10]}"
         if self.drop:
             return f"{self.drop} → {self.add}" if self.add else f"- {self.drop}"
         return f"+ {self.add}"
@@ -43,6 +51,7 @@ class Tried:
     listed: PythonDeps | None = None  # as the app lists them (its own pins)
     python_version: str | None = None
     env_path: Path | None = None  # its environment (a venv)
+    era: Era | None = None  # the day its own pins date it to (see era), once read
 
 
 def pinned(line: str) -> bool:

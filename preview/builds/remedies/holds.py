@@ -42,24 +42,37 @@ def rejected_call(function: str, call: str, tried: Tried, files: dict[str, bytes
         dists = installed_dists(tried.env_path) if dists is None else dists
         if top in dists:  # not a variable's method, nor a module nothing installed
             return held(top, tried, f"{called.group(1)}() rejects the app's call")
+    # A method of an object the line does not name the module of (Flask-SQLAlchemy 3's
+    # ``query.paginate(page, limit)``, keyword-only now): the one unpinned dependency
+    # whose code defines a function of that name.
+    if function != "__init__" and re.search(rf"\.{re.escape(function)}\(", call):
+        top = defining(function, tried, kind="def")
+        if top is not None:
+            return held(top, tried, f"{top}'s {function}() rejects the app's call")
     return []
 
 
-def defining(cls: str, tried: Tried) -> str | None:
-    """The top-level package of an unpinned requirement whose code defines ``cls``."""
+def defining(cls: str, tried: Tried, kind: str = "class") -> str | None:
+    """The top-level package of an unpinned requirement whose code defines ``cls`` (a
+    class; ``kind="def"``: a function or method, then only where one package alone
+    does: a function's name is less its own)."""
     if tried.deps is None or tried.env_path is None:
         return None
     own = (tried.listed or tried.deps).requirements
     unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
-    defines = re.compile(rf"^class {re.escape(cls)}\b", re.M)
+    indent = r"[ \t]*" if kind == "def" else ""
+    defines = re.compile(rf"^{indent}{kind} {re.escape(cls)}\b", re.M)
+    found: list[str] = []
     for top, (distribution, _, _) in installed_dists(tried.env_path).items():
-        if _norm(distribution) not in unpinned:
-            continue
+        if _norm(distribution) not in unpinned or not top.isidentifier():
+            continue  # (a script's "..", read from its RECORD: no package)
         for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
-            for source in package_sources(Path(site)):
-                if defines.search(source):
-                    return top
-    return None
+            if any(defines.search(source) for source in package_sources(Path(site))):
+                found.append(top)
+                break
+        if found and kind == "class":
+            return found[0]
+    return found[0] if len(found) == 1 else None
 
 
 def held(top: str, tried: Tried, why: str) -> list[Fix]:

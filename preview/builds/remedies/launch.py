@@ -104,12 +104,14 @@ class Remedies:
             left = tuple(sorted({norm(n) for n in drop if norm(n) in locked}))
             return replace(deps, requirements=tuple(lines), not_installed=left)
         builds = tuple(f.build for f in self.fixes if f.build)
+        before = next((f.before for f in self.fixes if f.before), deps.exclude_newer)
         return replace(
             deps,
             requirements=tuple(lines),
             python_request=request,
             python_source=source,
             build_constraints=(*deps.build_constraints, *builds),
+            exclude_newer=before,
         )
 
     def carried(self) -> Remedies:
@@ -141,6 +143,18 @@ class Remedies:
         self.fixes.pop()
         if self._learned is not None and self._key is not None:
             self._learned[self._key] = list(self.fixes)
+        return last
+
+    def withdraw_dated(self) -> Fix | None:
+        """The last fix, taken back and refused, when it is the install of the app's era
+        (``era``) and no fix is known for how the attempt with it failed (no wheel of those
+        versions for this Python …); None where the last fix is another."""
+        last = self.fixes[-1] if self.fixes else None
+        if last is None or not last.before:
+            return None
+        self.fixes.pop()
+        self.refused.append(last)
+        self._learn()
         return last
 
     def next_fix(
@@ -232,6 +246,8 @@ def _same(fix: Fix, fixes: list[Fix]) -> bool:
     """A fix that would change nothing: the same line, or no older Python than one tried."""
     for done in fixes:
         if fix.add is not None and fix.add == done.add:
+            return True
+        if fix.before and done.before:  # one era: resolved as of it once
             return True
         older = fix.python_below and done.python_below
         if older and version_key(fix.python_below or "") >= version_key(done.python_below or ""):

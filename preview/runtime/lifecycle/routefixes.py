@@ -55,6 +55,7 @@ class RouteFixes:
         fixable = False
         if tracebacks and detection is not None and detection.language == "python":
             installed = await preparation.python_versions()
+            await preparation.read_era(tracebacks)  # for a dated install
             files = preparation.spec.files
             fixable = await trio.to_thread.run_sync(
                 remedies.has_fix, message, tracebacks, files, installed
