@@ -96,17 +96,7 @@ class Event:
 
     def to_values(self, preview_id: str) -> tuple[Any, ...]:
         """The row as a tuple in ``store.LOG_EVENT_COLUMNS`` order."""
-        return (
-            preview_id,
-            self.id,
-            self.timestamp,
-            self.level,
-            self.message,
-            self.source,
-            self.stream,
-            self.status,
-            self.process,
-        )
+        return (preview_id, *self.row())
 
     @classmethod
     def from_row(cls, row: Any) -> Event:
