@@ -45,6 +45,7 @@ from .errors import BadRequest, PreviewError, error_response
 from .history import RequestHistory
 from .history import blueprint as history_blueprint
 from .proxy import OriginRouter, ProxyFastPath, attach_hot_path, install_hot_path
+from .proxy.hot import attach_internal as attach_internal_hot_path
 from .runtime import Supervisor, UpstreamRouter, local_transport
 from .sandbox import follow_parent_death, in_worker_process, stop_on_sigterm
 from .services import Services
@@ -420,13 +421,17 @@ class _Lifetime:
 
             onward = hot_path.onward_to(settings.cluster_secret, owner_of, forwarder.forwarded)
         ClusterMetrics(cluster, self.forwarder, onward).register(self.state.metrics.registry)
+        prepare = None
+        if hot_path is not None:
+            secret = settings.cluster_secret
+            prepare = partial(attach_internal_hot_path, hot=hot_path, secret=secret)
         await nursery.start(
             serve_internal,
             self.app,
             settings.internal_url,
             settings.cluster_secret,
             self.stopping,
-            hot_path,
+            prepare,
         )
 
     async def stop(self) -> None:

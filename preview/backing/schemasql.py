@@ -27,7 +27,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..apps.configvars import compose_projects
-from .wants import InitScripts, compose_init_scripts
+
+# (its path in the upload, its SQL), in the order to run them: ``wants.InitScripts``.
+InitScripts = tuple[tuple[str, str], ...]
+# How a compose service's init folder mounts are read (``wants.compose_init_scripts``,
+# given by the caller: that module reads this one's rules).
+ComposeScripts = Callable[[dict, str, dict[str, bytes]], dict[str, str]]
 
 __all__ = [
     "DeclaredSql",
@@ -104,17 +109,24 @@ def _scripts(files: dict[str, bytes], paths: list[str], engine: str) -> InitScri
     return tuple((p, files[p].decode("utf-8", "replace")) for p in paths if _fits(files[p], engine))
 
 
-def declared_sql(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+def declared_sql(
+    files: dict[str, bytes], engine: str, compose_scripts: ComposeScripts
+) -> DeclaredSql | None:
     """The SQL the upload declares for its ``engine`` (:data:`MYSQL`, :data:`POSTGRES`)
     database, by the first rule of the module doc that finds some; None for none."""
-    for rule in (_compose_mounts, _dockerfile_copies, _readme_named, _lone_file, _readme_blocks):
+    found = _compose_mounts(files, engine, compose_scripts)
+    if found is not None and found.scripts:
+        return found
+    for rule in (_dockerfile_copies, _readme_named, _lone_file, _readme_blocks):
         found = rule(files, engine)
         if found is not None and found.scripts:
             return found
     return None
 
 
-def _compose_mounts(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+def _compose_mounts(
+    files: dict[str, bytes], engine: str, compose_init_scripts: ComposeScripts
+) -> DeclaredSql | None:
     named: dict[str, str] = {}
     where = ""
     for project in compose_projects(files):

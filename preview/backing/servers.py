@@ -56,6 +56,7 @@ from .schemasql import (
     used_database,
 )
 from .wanted import Wanted, wanted_servers
+from .wants import compose_init_scripts
 
 __all__ = ["BackingServers"]
 
@@ -233,7 +234,9 @@ class BackingServers:
             )
         assert wanted.mysql is not None
         socket = directory / mysql.SOCKET_NAME
-        declared = declared_sql(files, MYSQL) if files is not None else None
+        declared = None
+        if files is not None:
+            declared = declared_sql(files, MYSQL, compose_init_scripts)
         scripts = declared.scripts if declared is not None else ()
         # The database its SQL switches to, where the app names none: given it as its own.
         if not wanted.mysql.databases and (used := used_database(scripts)) is not None:

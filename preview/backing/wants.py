@@ -358,7 +358,7 @@ def _declared_elsewhere(files: dict[str, bytes]) -> tuple[InitScripts, str]:
     (``psql -f db/schema.sql``): ``schemasql``'s rules, in that order."""
     from .schemasql import POSTGRES, declared_sql  # (it reads compose files by this module)
 
-    found = declared_sql(files, POSTGRES)
+    found = declared_sql(files, POSTGRES, _init_scripts)
     origin = found.origin if found is not None else ""
     if found is None or not (origin.endswith(f"({_INITDB})") or "says to run" in origin):
         return (), ""
@@ -369,7 +369,7 @@ def _readme_blocks(files: dict[str, bytes]) -> tuple[InitScripts, str]:
     """The CREATE TABLE blocks of its README, where it has no SQL file (``schemasql``)."""
     from .schemasql import POSTGRES, declared_sql
 
-    found = declared_sql(files, POSTGRES)
+    found = declared_sql(files, POSTGRES, _init_scripts)
     if found is None or "blocks of" not in found.origin:
         return (), ""
     return found.scripts, found.origin

@@ -24,7 +24,7 @@ This is the ASGI layer. The calls the hot path takes (``proxy.hot``: a preview's
 authorised proxied, origin and envelope calls) never reach it: the hot path sends them
 on as raw bytes over a kept-alive connection to the owner's internal listener, where
 the hot path serves them too (``proxy.hot.onward``, :func:`serve_internal`'s
-``hot_path``).
+``prepare``).
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
 
 from ..errors import PreviewError, TooLarge, Unavailable, error_response
-from ..proxy.hot import HotPath, attach_internal
-from ..proxy.policy import CLUSTER_CLIENT_HEADER, CLUSTER_SCHEME_HEADER, CLUSTER_SECRET_HEADER
 from .owners import Owner
 
 __all__ = [
@@ -62,9 +60,11 @@ __all__ = [
 
 _log = logging.getLogger("preview")
 
-SECRET_HEADER = CLUSTER_SECRET_HEADER.encode()
-CLIENT_HEADER = CLUSTER_CLIENT_HEADER.encode()  # the caller's address, as the node saw it
-SCHEME_HEADER = CLUSTER_SCHEME_HEADER.encode()  # http or https, as the caller came
+# The same names as proxy.policy's CLUSTER_*_HEADER (which the hot path reads and no app
+# is given; a layer above this one: tests/cluster/test_forwarding.py pins them equal).
+SECRET_HEADER = b"x-preview-cluster-secret"
+CLIENT_HEADER = b"x-preview-cluster-client"  # the caller's address, as the node saw it
+SCHEME_HEADER = b"x-preview-cluster-scheme"  # http or https, as the caller came
 _OURS = frozenset({SECRET_HEADER, CLIENT_HEADER, SCHEME_HEADER})
 # Hop-by-hop (RFC 9110 §7.6.1): each hop's own, never forwarded.
 _HOP = frozenset(
@@ -587,21 +587,22 @@ async def serve_internal(
     internal_url: str,
     secret: str,
     until: trio.Event,
-    hot_path: HotPath | None = None,
+    prepare: Callable[[InternalGate], None] | None = None,
     *,
     task_status: trio.TaskStatus[Any],
 ) -> None:
     """Serve ``app`` behind :class:`InternalGate` at ``internal_url``'s host and port
     until ``until`` is set (as the app stops: the app's nursery waits for its tasks);
-    the calls the other nodes' hot paths send on (``proxy.hot.onward``) on ``hot_path``."""
+    ``prepare`` is given the gate first (the app's: ``proxy.hot.attach_internal``, so
+    that the calls the other nodes' hot paths send on are served on this one's)."""
     address = urlsplit(internal_url)
     config = Config()
     config.bind = [f"{address.hostname}:{address.port or 80}"]
     config.graceful_timeout = _CLOSE_TIMEOUT
     config.keep_alive_timeout = 75  # s: the forwarding nodes keep their connections
     gate: Any = InternalGate(app, secret)
-    if hot_path is not None:
-        attach_internal(gate, hot_path, secret)
+    if prepare is not None:
+        prepare(gate)
     await hypercorn_serve(
         gate,
         config,

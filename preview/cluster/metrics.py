@@ -8,24 +8,29 @@ Registered when the node joins; a single node never has them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 if TYPE_CHECKING:
-    from ..proxy.hot import Onward
     from .forwarding import ClusterForwarder
     from .node import ClusterNode
 
 __all__ = ["ClusterMetrics"]
 
 
+class Sent(Protocol):
+    """What counts the calls the hot path sent on (``proxy.hot.Onward``, a layer above)."""
+
+    sent: int
+
+
 class ClusterMetrics:
     """The cluster's figures of one node (see the module doc)."""
 
     def __init__(
-        self, node: ClusterNode, forwarder: ClusterForwarder | None, onward: Onward | None
+        self, node: ClusterNode, forwarder: ClusterForwarder | None, onward: Sent | None
     ) -> None:
         self._node = node
         self._forwarder = forwarder

@@ -18,7 +18,7 @@ from preview.backing.schemasql import (
     used_database,
 )
 from preview.backing.wanted import wanted_servers
-from preview.backing.wants import postgres_wants
+from preview.backing.wants import compose_init_scripts, postgres_wants
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -42,7 +42,7 @@ def _encoded(files: dict[str, str]) -> dict[str, bytes]:
 
 
 def _paths(files: dict[str, bytes], engine: str) -> tuple[list[str], str] | None:
-    found = declared_sql(files, engine)
+    found = declared_sql(files, engine, compose_init_scripts)
     return ([p for p, _ in found.scripts], found.origin) if found is not None else None
 
 
@@ -68,7 +68,7 @@ def test_a_mysql_services_init_mounts_come_first_in_their_names_order() -> None:
     found = _paths(files, MYSQL)
     assert found == (["db/schema.sql", "db/data.sql"], found and found[1])
     assert found is not None and "mysql service" in found[1]
-    assert declared_sql(files, POSTGRES) is None  # not the PostgreSQL's
+    assert declared_sql(files, POSTGRES, compose_init_scripts) is None  # not the PostgreSQL's
 
 
 def test_a_database_images_dockerfile_copying_into_its_init_folder() -> None:
@@ -112,13 +112,17 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
         ["database/ecommerce.sql"],
         "its one SQL file that creates tables",
     )
-    assert declared_sql(files, POSTGRES) is None  # a MySQL dump: never run into PostgreSQL
+    assert (
+        declared_sql(files, POSTGRES, compose_init_scripts) is None
+    )  # a MySQL dump: never run into PostgreSQL
     both = {"sql/mysql.sql": MYSQL_DUMP, "sql/postgres.sql": PG_SCHEMA}
     assert _paths(both, MYSQL) == (["sql/mysql.sql"], "its one SQL file that creates tables")
     assert _paths(both, POSTGRES) == (["sql/postgres.sql"], "its one SQL file that creates tables")
     # What makes its schema otherwise (migrations), or tests' SQL: none.
-    assert declared_sql({**files, "migrations/001_init.js": b""}, MYSQL) is None
-    assert declared_sql({"tests/schema.sql": MYSQL_DUMP}, MYSQL) is None
+    assert (
+        declared_sql({**files, "migrations/001_init.js": b""}, MYSQL, compose_init_scripts) is None
+    )
+    assert declared_sql({"tests/schema.sql": MYSQL_DUMP}, MYSQL, compose_init_scripts) is None
 
 
 def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
@@ -127,14 +131,18 @@ def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
         "  id SERIAL PRIMARY KEY,\n  title TEXT NOT NULL\n);\n```\n\n```sh\nnpm start\n```\n"
     )
     files = {"README.md": readme.encode(), "app.js": b""}
-    found = declared_sql(files, POSTGRES)
+    found = declared_sql(files, POSTGRES, compose_init_scripts)
     assert found is not None and found.origin == "the CREATE TABLE blocks of README.md"
     assert [text for _, text in found.scripts] == [
         "CREATE TABLE todo (\n  id SERIAL PRIMARY KEY,\n  title TEXT NOT NULL\n);\n"
     ]
-    assert declared_sql(files, MYSQL) is None  # SERIAL: PostgreSQL's
-    assert declared_sql({**files, "schema.sql": PLAIN}, POSTGRES) is not None  # the file's
-    assert declared_sql({**files, "schema.sql": PLAIN}, POSTGRES).origin.startswith("its one")  # type: ignore[union-attr]
+    assert declared_sql(files, MYSQL, compose_init_scripts) is None  # SERIAL: PostgreSQL's
+    assert (
+        declared_sql({**files, "schema.sql": PLAIN}, POSTGRES, compose_init_scripts) is not None
+    )  # the file's
+    assert declared_sql(
+        {**files, "schema.sql": PLAIN}, POSTGRES, compose_init_scripts
+    ).origin.startswith("its one")  # type: ignore[union-attr]
 
 
 def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump() -> None:

@@ -18,6 +18,16 @@ import trio_websocket
 from ..conftest import SERVER_COMMAND, auth, emitter_app, sse_events
 from .nodes import CLUSTER_SECRET, PG_ENV, fresh_database, internal_port, running_node
 
+
+def test_the_cluster_headers_are_named_alike_on_both_layers() -> None:
+    # cluster.forwarding writes them, proxy.policy keeps them from every app: one name each.
+    from preview.cluster import forwarding
+    from preview.proxy import policy
+
+    assert policy.CLUSTER_SECRET_HEADER.encode() == forwarding.SECRET_HEADER
+    assert policy.CLUSTER_CLIENT_HEADER.encode() == forwarding.CLIENT_HEADER
+    assert policy.CLUSTER_SCHEME_HEADER.encode() == forwarding.SCHEME_HEADER
+
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
 
 # Echoes a POST's body, and a WebSocket's messages: an ASGI app under the service's own

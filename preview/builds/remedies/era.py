@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ...apps.depspec import PythonDeps
 from ..wheelindex import File, project_files, wanted
-from .fixes import Fix, Tried, norm, own
+from .fixes import MARGIN, Era, Fix, Tried, norm, own
 from .pythons import SITE_FRAME, installed_dists
 
 __all__ = ["MARGIN", "Era", "dated", "read_era", "third_party_failure"]
 
-MARGIN = timedelta(days=90)  # after the newest pin: its contemporaries' fixes
 _KEPT = 256  # eras read (by requirements and index), at most
 _ERAS: dict[str, Era | None] = {}
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
@@ -51,20 +48,6 @@ _NOT_AN_API = re.compile(
 _ABOUT = re.compile(r"module '([\w.]+)'|from '([\w.]+)'|No module named '([\w.]+)'")
 # uv's account of a failed install: the install's failure, never the app's code.
 _INSTALL = re.compile(r"Failed to (?:download and )?build `|No solution found|^\s*×")
-
-
-@dataclass(frozen=True)
-class Era:
-    """The day the app's own pins date it to."""
-
-    day: str  # "2023-04-12": the newest upload among its pins
-    pin: str  # the line that dates it ("fastapi==0.95.1")
-
-    @property
-    def until(self) -> str:
-        """uv's ``--exclude-newer``: :data:`MARGIN` after the day (RFC 3339)."""
-        end = datetime.fromisoformat(self.day) + MARGIN
-        return end.strftime("%Y-%m-%dT00:00:00Z")
 
 
 async def read_era(deps: PythonDeps, index: str, find_links: str) -> Era | None:

@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
 
-if TYPE_CHECKING:
-    from .era import Era
+__all__ = ["MARGIN", "Era", "Fix", "Tried", "name", "norm", "own", "pinned"]
 
-__all__ = ["Fix", "Tried", "name", "norm", "own", "pinned"]
+MARGIN = timedelta(days=90)  # after the newest pin: its contemporaries' fixes
+
+
+@dataclass(frozen=True)
+class Era:
+    """The day the app's own pins date it to."""
+
+    day: str  # "2023-04-12": the newest upload among its pins
+    pin: str  # the line that dates it ("fastapi==0.95.1")
+
+    @property
+    def until(self) -> str:
+        """uv's ``--exclude-newer``: :data:`MARGIN` after the day (RFC 3339)."""
+        end = datetime.fromisoformat(self.day) + MARGIN
+        return end.strftime("%Y-%m-%dT00:00:00Z")
 
 
 @dataclass(frozen=True)
