@@ -36,6 +36,7 @@ __all__ = [
     "error_response",
     "head_refused",
     "malformed_request",
+    "owner_unreachable",
 ]
 
 
@@ -209,3 +210,13 @@ class StoreUnavailable(StoreError, Unavailable):
 
 class StoreFull(StoreError, InsufficientStorage):
     pass
+
+
+def owner_unreachable(node: str) -> Unavailable:
+    """A cluster node that runs the preview a call is for cannot be reached (the ASGI
+    forwarder's and the hot path's answer alike)."""
+    return Unavailable(
+        "The node that runs this preview cannot be reached; try again shortly.",
+        code="owner_unreachable",
+        details={"node": node},
+    )

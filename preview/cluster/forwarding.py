@@ -43,7 +43,7 @@ import trio_websocket
 from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
 
-from ..errors import PreviewError, TooLarge, Unavailable, error_response
+from ..errors import PreviewError, TooLarge, error_response, owner_unreachable
 from .owners import Owner
 
 __all__ = [
@@ -284,14 +284,7 @@ class ClusterForwarder:
             return await self._http.send(request, stream=True)
         except httpx.TransportError as error:
             _log.warning("cluster: node %s did not take a call: %r", owner.node, error)
-            await _refuse(
-                send,
-                Unavailable(
-                    "The node that runs this preview cannot be reached; try again shortly.",
-                    code="owner_unreachable",
-                    details={"node": owner.node},
-                ),
-            )
+            await _refuse(send, owner_unreachable(owner.node))
             return None
 
     async def _relay(self, response: httpx.Response, receive: Any, send: Any, owner: Owner) -> None:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 import trio
 
-from ...errors import Unavailable
+from ...errors import owner_unreachable
 from ...services import Services
 from ...services.origins import preview_id_of_label
 from ..policy import (
@@ -239,7 +239,7 @@ class Onward:
                 await answer_error(client, body.refused, [])
             elif not isinstance(error, ClientGone):
                 self.forget(node)
-                await answer_error(client, _unreachable(node), [])
+                await answer_error(client, owner_unreachable(node.name), [])
             return None
         except BaseException:
             if taken is not None:
@@ -270,11 +270,3 @@ def _owners_headers(response: ResponseHead) -> bytes:
             if name not in _OWNERS_OWN
         )
     return block
-
-
-def _unreachable(node: Node) -> Unavailable:
-    return Unavailable(
-        "The node that runs this preview cannot be reached; try again shortly.",
-        code="owner_unreachable",
-        details={"node": node.name},
-    )
