@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 RENEW_INTERVAL = 2.0  # s
-# s: three renewals missed; a dead node is reaped 4-7 s after its death (its last
-# renewal 0-2 s before it, plus the TTL, plus a reaper tick of 1 s).
+# s: three renewals missed; a dead node is reaped 4-6.5 s after its death (its last
+# renewal 0-2 s before it, plus the TTL, plus a reaper tick of 0.5 s).
 LEASE_TTL = 6.0
 _NOW = "timezone('utc', clock_timestamp())"
 _LIVE_HERE = LIVE_WHERE.replace("status", "preview_instances.status", 1)

@@ -43,7 +43,7 @@ _log = logging.getLogger(__name__)
 # that succeeded) stops its previews and ends: before the others may reap it (TTL), so
 # a generation never runs on two nodes at once.
 FENCE_AFTER = LEASE_TTL - RENEW_INTERVAL
-_REAP_INTERVAL = 1.0  # s
+_REAP_INTERVAL = 0.5  # s
 # s: a renewal not done this long after it was sent is late: the watch starts counting
 # the other nodes' renewals from here.
 _LATE = 0.5

@@ -28,6 +28,7 @@ def test_the_cluster_headers_are_named_alike_on_both_layers() -> None:
     assert policy.CLUSTER_CLIENT_HEADER.encode() == forwarding.CLIENT_HEADER
     assert policy.CLUSTER_SCHEME_HEADER.encode() == forwarding.SCHEME_HEADER
 
+
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set")
 
 # Echoes a POST's body, and a WebSocket's messages: an ASGI app under the service's own
