@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .child import joining_cgroup
+from .child import dying_with_this_process, joining_cgroup
 from .outbound import ETC_SHOWN, HOSTNAME, ServiceMounts
 
 __all__ = [
@@ -321,7 +321,7 @@ def sandboxed_command(
         raise
     prefix = joining_cgroup([str(f) for f in layout.cgroup_procs]) if layout.cgroup_procs else []
     if tools.setpriv is not None:
-        prefix += [tools.setpriv, "--pdeathsig", "KILL", "--"]
+        prefix += dying_with_this_process(tools.setpriv)
     identity, inner = _identity(tools, layout.port, command)
     system, etc = _system_binds(layout)
     targets = [*etc, *mounted]

@@ -26,6 +26,7 @@ import trio
 __all__ = [
     "PRIVILEGED_SHELL",
     "ChildProcess",
+    "dying_with_this_process",
     "follow_parent_death",
     "hold_host_variables",
     "in_worker_process",
@@ -68,6 +69,33 @@ def joining_cgroup(procs_files: Sequence[str]) -> list[str]:
     """A command's prefix writing its process into each of ``procs_files`` first (the
     command's environment held as :func:`hold_host_variables` holds it)."""
     return [PRIVILEGED_SHELL, "-c", _JOIN_CGROUPS, "sh", str(len(procs_files)), *procs_files]
+
+
+# Whether the parent that forked it is still there, once the parent-death signal is
+# asked for: the kernel sends it only for a death after the ``prctl``, and a service
+# killed between its fork and setpriv's ``prctl`` (a node killed during a burst of
+# launches) left previews running, adopted by init, that no node would ever end.
+_STILL_ITS_PARENTS = 'if [ "$PPID" != "$1" ]; then exit 125; fi; shift; exec "$@"'
+
+
+def dying_with_this_process(setpriv: str, *options: str, parent: int | None = None) -> list[str]:
+    """A command's prefix that has it killed when this process (``parent``) dies, and
+    ends it at once if it died already: ``setpriv --pdeathsig KILL`` (with setpriv's
+    ``options``: an identity), then a shell that checks its parent. Only for a command
+    this process forks itself (through ``exec`` of a chain: no fork in between)."""
+    parent = os.getpid() if parent is None else parent
+    return [
+        setpriv,
+        "--pdeathsig",
+        "KILL",
+        *options,
+        "--",
+        PRIVILEGED_SHELL,
+        "-c",
+        _STILL_ITS_PARENTS,
+        "sh",
+        str(parent),
+    ]
 
 
 _HELD_VARIABLES = frozenset(

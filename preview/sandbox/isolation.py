@@ -33,7 +33,7 @@ from .bubblewrap import (
     sandboxed_command,
 )
 from .cgroups import CgroupLimits, CgroupRoot, PreviewCgroup
-from .child import joining_cgroup
+from .child import dying_with_this_process, joining_cgroup
 from .netns import can_enter_netns
 from .outbound import HOSTS_FILE, Outbound
 from .seccomp import filter_program
@@ -315,12 +315,12 @@ class Confinement:
             "--",
         ]
         setpriv = self.isolation.tools.setpriv
-        if setpriv is not None:
-            argv += [setpriv, "--pdeathsig", "KILL"]
+        if setpriv is not None:  # (nsenter --net forks nothing: its parent is this process)
+            identity: list[str] = []
             if self.host_uid is not None:
                 uid = str(self.host_uid)
-                argv += ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
-            argv += ["--"]
+                identity = ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
+            argv += dying_with_this_process(setpriv, *identity)
         limit = max(8, self.settings.pids_limit // 4)
         argv += [
             self.isolation.tools.socat,

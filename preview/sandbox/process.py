@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import trio
 
-from .child import ChildProcess, hold_host_variables, start_child
+from .child import ChildProcess, dying_with_this_process, hold_host_variables, start_child
 from .isolation import Confinement
 
 __all__ = [
@@ -109,7 +109,7 @@ async def spawn_child(
             # Its limits from inside (prlimit, after the uid change): the service may
             # lack CAP_SYS_RESOURCE, which setting another uid's limits takes.
             argv = [_PRLIMIT, *_prlimit_options(limits), "--", *argv]
-        argv = [_SETPRIV, "--pdeathsig", "KILL", *identity, "--", *argv]
+        argv = [*dying_with_this_process(_SETPRIV, *identity), *argv]
         limited = bool(identity)
     try:
         process = start_child(argv, cwd=str(cwd), env=env, pass_fds=pass_fds)

@@ -5,6 +5,7 @@ past it at once through it, and stops every process it started."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -12,13 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import jwt
+import psutil
 import pytest
 import sqlalchemy as sa
 import trio
@@ -100,6 +102,7 @@ async def _local_cluster(tmp_path: Path, nodes: int, *more: str) -> AsyncIterato
         ]
         process = await trio.lowlevel.open_process(argv, env=env, stdout=subprocess.PIPE)
         pids: dict[str, int] = {}
+        started: list[psutil.Process] = []
         try:
             assert process.stdout is not None
             said = b""
@@ -127,12 +130,19 @@ async def _local_cluster(tmp_path: Path, nodes: int, *more: str) -> AsyncIterato
                         ready = ready + 1 if answer.status_code == 200 else 0
                     await trio.sleep(0.25)  # the pace of a check, not a synchronisation
             yield LocalCluster(url, pids, token, top, db_url)
+            # Every process the nodes started (previews, their sandboxes, servers).
+            started = _descendants(pids.values())
             process.send_signal(signal.SIGTERM)
             await process.wait()
             assert process.returncode == 0
             for pid in pids.values():
                 assert not _alive(pid), pid
+            survivors = [_described(one) for one in started if _running(one)]
+            assert not survivors, survivors
         finally:
+            for one in started:  # never left running, whatever failed
+                with contextlib.suppress(psutil.Error):
+                    one.kill()  # (psutil's: not a later process given its pid)
             if process.returncode is None:
                 process.kill()
                 with trio.CancelScope(shield=True):
@@ -254,6 +264,29 @@ async def test_users_launching_past_their_limit_at_once_through_haproxy_get_one_
                 engine.dispose()
             assert sorted(row[0] for row in rows) == users
             assert len({row[1] for row in rows}) == USERS
+
+
+def _descendants(pids: Iterable[int]) -> list[psutil.Process]:
+    found = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found += psutil.Process(pid).children(recursive=True)
+    return found
+
+
+def _running(process: psutil.Process) -> bool:
+    """Still running: neither gone, nor a zombie, nor its pid another process's now."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _described(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid}: {' '.join(process.cmdline())[:200]}"
+    except psutil.Error:
+        return f"{process.pid}: gone"
 
 
 async def _exited(pid: int) -> None:
