@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="CASE",
         help="fan-out cases only: m1, m100, m1000, m100max, m1000max, idle10k; "
-        "m10000 (10,000 subscribers at 5 lines/s) runs only when named",
+        "m10000 (10,000 subscribers at 5 lines/s) runs only when named; cluster's: "
+        "throughput, latency, proxy, deaths",
     )
     parser.add_argument(
         "--only",

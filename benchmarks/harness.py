@@ -235,6 +235,7 @@ class ServiceServer(Target):
             start_new_session=True,
         )
         self.pid = self.process.pid
+        self.started_at = time.monotonic()
         self.child_pids: list[int] = []
         self.gid = ""
         self.preview: dict[str, Any] = {}
@@ -269,6 +270,11 @@ class ServiceServer(Target):
         raise TimeoutError(
             f"the service did not answer /api/generations; its log ends: {self.log_tail(8)}"
         )
+
+    def wait_ready_for(self, seconds: float) -> None:
+        """Until the service has run ``seconds`` (a cluster node's lease: renewed for a
+        whole one before it may reap)."""
+        time.sleep(max(0.0, self.started_at + seconds - time.monotonic()))
 
     @property
     def auth(self) -> dict[str, str]:

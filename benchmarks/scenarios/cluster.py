@@ -15,7 +15,11 @@ scenario's clients: kernel receive timestamps, lost and duplicated lines) connec
 * ``proxy``: sequential calls of the preview's transparent proxy on one kept-alive
   connection, to the owner and to the other node (forwarded to the owner), alternating
   in blocks: latency p50/p99 and the two nodes' CPU per call (issue 67: a forwarded call
-  ≤ +0.5 ms at p50 and ≤ 1.3× the CPU of an owner-direct one).
+  ≤ +0.5 ms at p50 and ≤ 1.3× the CPU of an owner-direct one);
+* ``deaths``: a third node launches a preview and is killed (``kill -9`` of the service
+  alone: its preview dies with it), ten times, a new node each time: the seconds from
+  the kill to the row's ``failed`` by the others' reaper, by the database's clock
+  (issue 67: p50 ≤ 7 s, max ≤ 10 s over 10 kills), and from its last renewal.
 
 Skipped without ``PREVIEW_BENCH_POSTGRES_URL``. ``PREVIEW_CLUSTER_LOG_STREAMS=forward``
 in the environment measures forwarding to the owner instead of the relay.
@@ -29,6 +33,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -48,6 +53,8 @@ CASES = {
 }
 _QUICK = {"throughput": (1, 5_000, 0), "latency": (20, 1_000, 500)}
 _PROXY_CALLS, _PROXY_ROUNDS = 2_000, 5  # a round: a block of each target in turn
+_KILLS = 10
+_LEASE_TTL = 6.0  # s: preview.cluster's; a node reaps only after a whole one of renewals
 
 
 @contextlib.contextmanager
@@ -159,6 +166,65 @@ def _proxy_case(owner: ServiceServer, other: ServiceServer, calls: int) -> dict[
     return out
 
 
+def _deaths_case(
+    survivor: ServiceServer, db_url: str, redis_url: str, prefix: str, kills: int
+) -> dict[str, Any]:
+    """A node launches the emitter and is killed, ``kills`` times (a new node each time,
+    its own id: a killed node's id is held until its lease expires); ``survivor`` is up
+    for a whole lease first, so that its reaper may reap from the first kill on."""
+    survivor.wait_ready_for(_LEASE_TTL + 0.5)
+    url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    failed_after: list[float] = []
+    since_renewal: list[float] = []
+    for number in range(kills):
+        name = f"bench-doomed-{number}"
+        node = _node(name, db_url, redis_url, prefix)
+        try:
+            node.launch_emitter()
+            preview_id = node.preview["previewInstanceId"]
+            killed_at = _utc_now()
+            node.process.kill()
+            node.process.wait()
+            with psycopg.connect(url, autocommit=True) as connection:
+                stopped = _failed_at(connection, preview_id, timeout=60)
+                renewed = connection.execute(
+                    "SELECT renewed_at FROM nodes WHERE id = %s", (name,)
+                ).fetchone()
+        finally:
+            node.close()  # (the process is gone: its data and its preview's group)
+        failed_after.append(round((stopped - killed_at).total_seconds(), 2))
+        if renewed is not None:
+            since_renewal.append(round((stopped - renewed[0]).total_seconds(), 2))
+        log(f"cluster: kill {number + 1}/{kills}: failed {failed_after[-1]} s after it")
+    ordered = sorted(failed_after)
+    return {
+        "kills": kills,
+        "failed_after_kill_s": {
+            "p50": ordered[len(ordered) // 2],
+            "max": ordered[-1],
+            "each": failed_after,
+        },
+        "failed_after_last_renewal_s": since_renewal,
+    }
+
+
+def _utc_now() -> datetime:
+    """Naive UTC, as the store's timestamps (the database's clock on this machine)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _failed_at(connection: psycopg.Connection, preview_id: str, timeout: float) -> datetime:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = connection.execute(
+            "SELECT status, stopped_at FROM preview_instances WHERE id = %s", (preview_id,)
+        ).fetchone()
+        if row is not None and row[0] == "failed" and row[1] is not None:
+            return row[1]
+        time.sleep(0.05)  # another process's row: polled
+    raise TimeoutError(f"{preview_id} was not failed within {timeout:g} s of its node's death")
+
+
 def run(*, quick: bool = False, only: list[str] | None = None, **_: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"scenario": "cluster"}
     base = os.environ.get("PREVIEW_BENCH_POSTGRES_URL")
@@ -183,6 +249,10 @@ def run(*, quick: bool = False, only: list[str] | None = None, **_: Any) -> dict
             if not only or "proxy" in only:
                 log("cluster: proxy calls, to the owner and forwarded by the other node")
                 out["proxy"] = _proxy_case(a, b, _PROXY_CALLS // 4 if quick else _PROXY_CALLS)
+            if not only or "deaths" in only:
+                log("cluster: a node killed with its preview, a new one each time")
+                kills = 3 if quick else _KILLS
+                out["deaths"] = _deaths_case(b, db_url, redis_url, prefix, kills)
             through, direct = out.get("throughput_non_owner"), out.get("throughput_owner")
             if through and direct and through["deliveries_per_s"] and direct["deliveries_per_s"]:
                 out["throughput_ratio"] = round(
