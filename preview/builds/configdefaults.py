@@ -165,7 +165,13 @@ _EMAIL = re.compile(
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
 _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")
-_OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$")
+# Its client's address, whatever the last word (CLIENT_HOST, the CORS origin and cookie
+# domain of minjman2659's Koa-rest-api, which throws MISSING_ENVAR without it): a page of
+# the preview's own host.
+_OWN_URL = re.compile(
+    r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$"
+    r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"
+)
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")

@@ -161,6 +161,29 @@ async def test_an_optional_server_name_is_left_to_flask(builder_service: Service
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_client_host_read_by_destructuring_gets_the_previews_address(
+    builder_service: Service,
+) -> None:
+    """minjman2659's Koa-rest-api: ``const { CLIENT_HOST } = process.env`` (its CORS origin),
+    empty in its .env.example, and ``throw new Error('MISSING_ENVAR')`` without it. A
+    destructured read is a read (FRONTEND_URL here, in no example), and a client's host
+    is an address of the app's own."""
+    files = app_files("node_client_host_destructured")
+    found = config_defaults({p: t.encode() for p, t in files.items()}, "package.json", {}, {"PORT"})
+    assert found.values["CLIENT_HOST"] == found.values["FRONTEND_URL"] == "http://localhost"
+    assert throwaway_value("FRONTEND_HOST") == "http://localhost"
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.get(
+            f"/api/generations/{body['gid']}/preview/proxy/",
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json() == {"client": "http://localhost", "frontend": "http://localhost"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
     """HackSoft's styleguide: OAuth settings read as env.str(…, default="") and refused
     by the view when empty; a password's "" says none and is left alone."""

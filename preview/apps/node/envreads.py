@@ -3,15 +3,16 @@
 envalid's ``cleanEnv(process.env, { X: str(), PORT: port() })`` validates them at start
 and exits naming those unset: each without a ``default`` (or ``devDefault``) is
 required, a number for ``num()`` and ``port()``. Any other ``process.env.X`` (or
-``process.env["X"]``) read is read as optional: what the app does without it is its own
-(``process.env.JWT_SECRET || "dev"``), but a throwaway value where its name says what it
-is does no harm (:mod:`preview.builds.configdefaults`). NestJS's ``ConfigService`` alike:
-``getOrThrow('X')`` fails the start without it (umairansariii's nestjs-typeorm: "Configuration
-key "POSTGRES_SYNC" does not exist"), ``get('X')`` is optional; and the Joi schema its
-``ConfigModule.forRoot({ validationSchema })`` checks at start: ``X: Joi.string().required()``
-is required (a number for ``Joi.number()``), unless it has a ``.default(…)``. And a zod
-schema a file parses ``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``,
-t3-env's ``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
+``process.env["X"]``, ``const { X } = process.env``) read is read as optional: what the app
+does without it is its own (``process.env.JWT_SECRET || "dev"``), but a throwaway value
+where its name says what it is does no harm (:mod:`preview.builds.configdefaults`).
+NestJS's ``ConfigService`` alike: ``getOrThrow('X')`` fails the start without it
+(umairansariii's nestjs-typeorm: "Configuration key "POSTGRES_SYNC" does not exist"),
+``get('X')`` is optional; and the Joi schema its ``ConfigModule.forRoot({ validationSchema
+})`` checks at start: ``X: Joi.string().required()`` is required (a number for
+``Joi.number()``), unless it has a ``.default(…)``. And a zod schema a file parses
+``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``, t3-env's
+``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
 ``.nullish()`` is required (a number for ``z.coerce.number()``). Sources are the upload's
 JavaScript and TypeScript, not its dependencies', builds' or tests'.
 """
@@ -31,6 +32,9 @@ _TEST_FILE = re.compile(r"\.(?:test|spec|e2e-spec)\.[cm]?[jt]s$")
 _READ = re.compile(
     r"""process\.env(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\])"""
 )
+# const { PORT, CLIENT_HOST, SECRET: key = "dev" } = process.env (not process.env.X …)
+_DESTRUCTURED = re.compile(r"(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\.env\b(?!\s*[.\[])")
+_DESTRUCTURED_KEY = re.compile(r"(?:^|,)\s*([A-Z][A-Z0-9_]*)\s*(?=[:=,]|$)")
 _CLEAN_ENV = re.compile(r"cleanEnv\s*\(\s*process\.env\s*,\s*\{")
 # One validator of envalid's spec: `NAME: str()`, `PORT: port({ default: 3000 })`.
 _VALIDATOR = re.compile(
@@ -97,6 +101,9 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     required.setdefault(name, _NUMBERS.get(validator, ""))
         for match in _READ.finditer(text):
             read.setdefault(match.group(1) or match.group(2))
+        for match in _DESTRUCTURED.finditer(text):
+            for key in _DESTRUCTURED_KEY.finditer(match.group(1)):
+                read.setdefault(key.group(1))
     return required, [name for name in read if name not in required]
 
 
