@@ -23,6 +23,7 @@ from preview.apps.configvars import (
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
+from preview.apps.node.envreads import schema_choices
 from preview.apps.spec import LaunchSpec
 from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
@@ -182,6 +183,22 @@ async def test_a_client_host_read_by_destructuring_gets_the_previews_address(
         )
         assert answer.json() == {"client": "http://localhost", "frontend": "http://localhost"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_an_examples_value_its_schema_does_not_allow_is_its_first_allowed() -> None:
+    """kirilldevm's nestjs-postgres-tasks-api: ``DB_SYNC: Joi.number().valid(0, 1)`` beside
+    ``DB_SYNC=0_or_1_for_true_or_false`` in its .env.example ("Config validation error");
+    an allowed value of the example's (MODE=dev) and the app's own .env's are kept."""
+    files = {p: t.encode() for p, t in app_files("node_joi_valid_choices").items()}
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["DB_SYNC"] == "0"
+    assert found.values["LOG_FORMAT"] == "json"
+    assert found.values["MODE"] == "dev"
+    assert any("DB_SYNC" in note and "(0, 1)" in note for note in found.notes)
+    own = config_defaults(files, "package.json", {"DB_SYNC": "1"}, set())
+    assert not any("DB_SYNC" in note for note in own.notes)  # the app's own .env's: kept
+    zod = b'const env = z.object({ MODE: z.enum(["a", "b"]) }).parse(process.env)\n'
+    assert schema_choices({"env.ts": zod}) == {"MODE": ["a", "b"]}
 
 
 def test_variables_read_with_an_empty_default_are_unset_ones() -> None:

@@ -13,8 +13,10 @@ NestJS's ``ConfigService`` alike: ``getOrThrow('X')`` fails the start without it
 ``Joi.number()``), unless it has a ``.default(…)``. And a zod schema a file parses
 ``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``, t3-env's
 ``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
-``.nullish()`` is required (a number for ``z.coerce.number()``). Sources are the upload's
-JavaScript and TypeScript, not its dependencies', builds' or tests'.
+``.nullish()`` is required (a number for ``z.coerce.number()``). The values such a schema
+lists (Joi's ``.valid(0, 1)``, zod's ``z.enum``, envalid's ``choices``):
+:func:`schema_choices`. Sources are the upload's JavaScript and TypeScript, not its
+dependencies', builds' or tests'.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ import posixpath
 import re
 from typing import Any
 
-__all__ = ["node_config_env", "node_env_reads", "typeorm_unconfigured", "unset_when_empty"]
+__all__ = [
+    "node_config_env",
+    "node_env_reads",
+    "schema_choices",
+    "typeorm_unconfigured",
+    "unset_when_empty",
+]
 
 _SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _SKIPPED_DIRS = {"node_modules", "dist", "build", ".next", "coverage", "test", "tests", "__tests__"}
@@ -108,6 +116,44 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
 
 
 _DEFAULTED = re.compile(r"\.\s*default\s*\(")
+_JOI_VALID = re.compile(r"\.\s*(?:valid|only)\s*\(([^()]*)\)")
+_ZOD_ENUM = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*z\s*\.\s*enum\s*\(\s*\[([^\[\]]*)\]"""
+)
+_ENVALID_CHOICES = re.compile(r"\bchoices\s*:\s*\[([^\[\]]*)\]")
+_CHOICE = re.compile(r"""\s*(?:(["'`])([^"'`]*)\1|(-?\d+(?:\.\d+)?)|(true|false))\s*$""")
+
+
+def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{variable: the values the schema the app validates its environment with allows},
+    where it lists them: Joi's ``.valid(0, 1)``, zod's ``z.enum(["a", "b"])``, envalid's
+    ``str({ choices: ["a", "b"] })``; each literal as the environment spells it. A list
+    with anything but literals in it (``Joi.valid(...MODES)``) is left out."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(files):
+        if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
+            continue
+        if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
+            continue
+        text = files[path].decode("utf-8", "replace")
+        listed: list[tuple[str, str]] = []
+        if "Joi" in text:
+            for match in _JOI_KEY.finditer(text):
+                if (valid := _JOI_VALID.search(match.group(3))) is not None:
+                    listed.append((match.group(1), valid.group(1)))
+        if "z." in text:
+            listed += [(m.group(1), m.group(2)) for m in _ZOD_ENUM.finditer(text)]
+        for clean in _CLEAN_ENV.finditer(text):
+            for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
+                if match.group(3) and (choices := _ENVALID_CHOICES.search(match.group(3))):
+                    listed.append((match.group(1), choices.group(1)))
+        for name, items in listed:
+            values = [_CHOICE.match(item) for item in items.split(",") if item.strip()]
+            if values and all(values) and name not in found:
+                found[name] = [
+                    m.group(2) if m.group(1) else m.group(3) or m.group(4) for m in values if m
+                ]
+    return found
 
 
 def unset_when_empty(files: dict[str, bytes]) -> set[str]:
