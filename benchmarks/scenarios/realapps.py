@@ -39,9 +39,19 @@ CORPUS = REALAPPS / ".corpus"
 MIRROR = Path(os.environ.get("REALAPPS_MIRROR", "/work/.mirror"))
 MAX_FILE_BYTES = 1048576  # the service's defaults (PREVIEW_MAX_FILE_BYTES …)
 MAX_FILES = 2000  # the service's PREVIEW_MAX_FILES
-# Past the limits, what goes first: a page's assets, never the code beside them (bluelog's
-# vendored editor once pushed its wsgi.py and migrations out of the upload).
+# Past the limits, what goes first: media files (images, fonts, videos, archives) wherever
+# they are, then the rest of a page's assets, never the code beside them (bluelog's vendored
+# editor once pushed its wsgi.py and migrations out of the upload). A folder named as an
+# asset folder may hold code: timotismjntk's express-backend keeps its routes and
+# controllers for anonymous callers in src/routes/public/ and src/controllers/public/,
+# which 20 MB of uploaded product photos (assets/uploads/*.jpg) pushed out ("Cannot find
+# module './src/routes/public/publicRoutes.js'").
 _ASSET_DIRS = {"static", "assets", "public", "media", "vendor", "fonts", "images", "img"}
+_MEDIA = re.compile(
+    r"\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|ico|svg|psd|mp[34]|m4a|mov|webm|avi|mkv|wav|ogg"
+    r"|flac|pdf|woff2?|ttf|otf|eot|zip|tar|gz|tgz|7z|rar)$",
+    re.IGNORECASE,
+)
 MAX_TOTAL_BYTES = 10485760
 SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache"}
 STAMPS = (".realapps-commit", ".realapps-absent")
@@ -138,7 +148,7 @@ def pack(folder: Path) -> tuple[bytes, int, list[str]]:
         files.append(path)
     total = 0
     kept: list[Path] = []
-    files.sort(key=lambda p: (bool(_ASSET_DIRS.intersection(p.relative_to(folder).parts)), p))
+    files.sort(key=lambda p: _drop_rank(p.relative_to(folder)))
     for path in files:
         size = path.stat().st_size
         if len(kept) >= MAX_FILES or total + size > MAX_TOTAL_BYTES:
@@ -151,6 +161,13 @@ def pack(folder: Path) -> tuple[bytes, int, list[str]]:
         for path in kept:
             tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
     return buffer.getvalue(), len(kept), skipped
+
+
+def _drop_rank(rel: Path) -> tuple[bool, bool, Path]:
+    """Where ``rel`` comes in the upload's order (the last left out past the limits):
+    media files last, the other files of asset folders before them, code first."""
+    media = _MEDIA.search(rel.name) is not None
+    return media, bool(_ASSET_DIRS.intersection(rel.parts[:-1])), rel
 
 
 class Runner:

@@ -44,7 +44,7 @@ from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads
 from ..generations import loads_bounded
 
-__all__ = ["MysqlWanted", "RedisWanted", "Wanted", "wanted_servers"]
+__all__ = ["MysqlWanted", "RedisWanted", "Wanted", "json_database_settings", "wanted_servers"]
 
 REDIS_PORT, MYSQL_PORT = 6379, 3306
 _REDIS_CLIENTS = {
@@ -633,17 +633,13 @@ _JSON_KEYS = {
 _ENGINE_KEYS = ("dialect", "type", "client", "engine", "driver")
 
 
-def _json_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str], str]]:
+def json_database_settings(files: dict[str, bytes]) -> list[tuple[str, dict, str]]:
     """A database's settings written as JSON (sequelize-cli's ``config/config.json``, a
-    convict file's ``{"db": {"host", "username", "password", "name"}}``): an object with
-    a host, a user and a database, as ``MYSQL_*`` variables would say them, with the
-    engine its ``dialect`` (``type``, ``client`` …) names ("mysql", another's, or "" where
-    it names none: MySQL's where the app's other settings want MySQL). Of a file with an
-    object per environment (``development``, ``test``, ``production``), the development
-    one, which a preview runs as; else the first. edgareldy's tutorial named its MariaDB
-    only in ``config/config.json`` (no MariaDB was given it: ECONNREFUSED 127.0.0.1:3306),
-    samimzafar's boilerplate its database only in ``config/environments/development.json``
-    (given none of that name: "Unknown database 'sequelize_DB'")."""
+    convict file's ``{"db": {"host", "username", "password", "name"}}``): (its path, an
+    object with a host, a user and a database, the engine its ``dialect``, ``type``,
+    ``client`` … name, lower case, "" where none does), the first five such files. Of a file
+    with an object per environment (``development``, ``test``, ``production``), the
+    development one, which a preview runs as; else the first."""
     found = []
     for path, data in sorted(files.items()):
         if not path.endswith(".json") or _NOT_SETTINGS_JSON.search(path) or len(data) > 64_000:
@@ -656,18 +652,32 @@ def _json_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str], s
         if not objects:
             continue
         chosen = next((o for key, o in objects if key == "development"), objects[0][1])
+        named = " ".join(str(chosen.get(key, "")) for key in _ENGINE_KEYS).strip().lower()
+        found.append((path, chosen, named))
+    return found[:5]
+
+
+def _json_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str], str]]:
+    """The JSON settings (:func:`json_database_settings`) as ``MYSQL_*`` variables would say
+    them, with the engine: "mysql", or "" where they name none (MySQL's where the app's other
+    settings want MySQL); those of another engine left out. edgareldy's tutorial named its
+    MariaDB only in ``config/config.json`` (no MariaDB was given it: ECONNREFUSED
+    127.0.0.1:3306), samimzafar's boilerplate its database only in
+    ``config/environments/development.json`` (given none of that name: "Unknown database
+    'sequelize_DB'")."""
+    found = []
+    for path, chosen, named in json_database_settings(files):
         fields = {
             _JSON_KEYS[key]: str(value)
             for key, value in chosen.items()
             if key in _JSON_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool)
         }
-        named = " ".join(str(chosen.get(key, "")) for key in _ENGINE_KEYS)
-        engine = "mysql" if _NAMES_MYSQL.search(named) else "other" if named.strip() else ""
+        engine = "mysql" if _NAMES_MYSQL.search(named) else "other" if named else ""
         if engine == "other":
             continue
         fields.setdefault("MYSQL_PASSWORD", "")  # null: none, as sequelize init writes it
         found.append((path, fields, engine))
-    return found[:5]
+    return found
 
 
 def _settings_objects(value: object, depth: int) -> Iterator[tuple[str, dict]]:

@@ -33,6 +33,7 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import dependency_text
 from ..generations import loads_bounded
+from .wanted import json_database_settings
 
 __all__ = [
     "ALIASES",
@@ -429,6 +430,9 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         aliases += [host] if host else []
         ports += [port] if port else []
     aliases += [env[k] for k in _HOST_VARS if k in env]
+    json_hosts, json_ports = _json_servers(files)
+    aliases += json_hosts
+    ports += json_ports
     # A hosted server its settings name (isilo.db.elephantsql.com in the env file of
     # 256Taras' fastify-typeorm-starter-kit's compose service) is out of reach from a
     # preview: the preview's own answers for that name, as for its compose service's.
@@ -473,6 +477,27 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
     )
+
+
+_PG_ENGINE = re.compile(r"postgres|(?:^|\W)pg(?:$|\W)")
+
+
+def _json_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
+    """The hosts and ports of the PostgreSQL settings written as JSON (sequelize-cli's
+    ``config/config.json``: ``"dialect": "postgres"``, its development object's, which a
+    preview runs as). Atitzz's Blog-Express-pg-sequelize names a hosted server there
+    (floppy.db.elephantsql.com), which its models/index.js connects to: out of reach, every
+    query of its pages waited on it and the preview never answered."""
+    hosts: list[str] = []
+    ports: list[int] = []
+    for _path, settings, engine in json_database_settings(files):
+        if not _PG_ENGINE.search(engine):
+            continue
+        hosts.append(settings["host"].strip())
+        port = settings.get("port")
+        if isinstance(port, int) or (isinstance(port, str) and port.strip().isdigit()):
+            ports.append(int(port))
+    return hosts, ports
 
 
 def _node_postgres(driver: str | None) -> bool:

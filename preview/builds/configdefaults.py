@@ -79,7 +79,12 @@ from ..apps.configvars import (
 from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
-from ..apps.node.envreads import node_config_env, typeorm_unconfigured, unset_when_empty
+from ..apps.node.envreads import (
+    node_config_env,
+    schema_choices,
+    typeorm_unconfigured,
+    unset_when_empty,
+)
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 
@@ -165,7 +170,13 @@ _EMAIL = re.compile(
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
 _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")
-_OWN_URL = re.compile(r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$")
+# Its client's address, whatever the last word (CLIENT_HOST, the CORS origin and cookie
+# domain of minjman2659's Koa-rest-api, which throws MISSING_ENVAR without it): a page of
+# the preview's own host.
+_OWN_URL = re.compile(
+    r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$"
+    r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"
+)
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
@@ -403,6 +414,26 @@ def _parsed(data: bytes) -> dict[str, str]:
     return {k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v}
 
 
+def _within_choices(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]) -> None:
+    """A variable the schema the app checks its environment with lists the values of
+    (``DB_SYNC: Joi.number().valid(0, 1).required()``: :func:`.envreads.schema_choices`)
+    that its example gives another (``DB_SYNC=0_or_1_for_true_or_false``, kirilldevm's
+    nestjs-postgres-tasks-api: "Config validation error"), or that it requires and nobody
+    sets, gets the first it lists; one the app's own .env or the launch gives is kept."""
+    for name, choices in schema_choices(files).items():
+        value = found.values.get(name)
+        if name in given or (value is None and name not in found.missing) or value in choices:
+            continue
+        found.values[name] = choices[0]
+        if name in found.missing:
+            found.missing.remove(name)
+        said = f"its example's {value!r}" if value is not None else "nothing"
+        found.notes.append(
+            f"{name}: {said} is none of the values its schema allows ({', '.join(choices)}): "
+            f"{choices[0]}"
+        )
+
+
 def config_defaults(
     files: dict[str, bytes],
     anchor: str,
@@ -588,6 +619,8 @@ def config_defaults(
             found.generated.append(name)
     _as_json(found, files, given)
     _as_addresses(found, types, given)
+    if _node(anchor):
+        _within_choices(found, files, given)
     _misfits_said(found, files, offered, given)
     if found.generated:
         found.notes.append(

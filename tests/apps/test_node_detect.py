@@ -574,3 +574,24 @@ def test_a_serving_script_that_runs_another_script_starts_what_that_one_runs() -
     # Nor a loop of scripts naming each other.
     with pytest.raises(BadRequest):
         _node({"scripts": {"serve": "npm run server", "server": "npm run serve"}})
+
+
+def test_a_linters_glob_of_ts_files_is_not_the_orms() -> None:
+    """kirilldevm's nestjs-postgres-tasks-api: its eslint.config.mjs's ``files:
+    ["**/*.dto.ts"]`` was read as its TypeORM's glob of .ts files loaded at run time, and
+    the app run with ts-node instead of its build's output."""
+    package = {
+        "scripts": {"build": "nest build", "start": "nest start", "start:prod": "node dist/main"},
+        "dependencies": {"@nestjs/core": "^11", "typeorm": "^0.3", "@nestjs/typeorm": "^11"},
+        "devDependencies": {"@nestjs/cli": "^11", "typescript": "^5"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "nest-cli.json": b'{"sourceRoot": "src"}',
+        "tsconfig.json": b'{"compilerOptions": {"outDir": "./dist"}}',
+        "src/main.ts": b"import { NestFactory } from '@nestjs/core';\n",
+        "eslint.config.mjs": b"export default [{ files: ['**/*.dto.ts'], rules: {} }];\n",
+    }
+    assert not any("ORM loads" in note for note in detect(files).notes)
+    orm = {**files, "src/db.ts": b"export const entities = ['src/**/*.entity.ts'];\n"}
+    assert any("ORM loads src/**/*.entity.ts" in note for note in detect(orm).notes)

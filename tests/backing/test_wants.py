@@ -200,6 +200,37 @@ def test_a_hosted_postgresql_its_settings_name_is_the_previews_own() -> None:
     assert "db" in wants.aliases
 
 
+def test_a_hosted_postgresql_its_sequelize_config_json_names_is_the_previews_own() -> None:
+    """Atitzz's Blog-Express-pg-sequelize: sequelize-cli's config/config.json names a hosted
+    server (its development object, the one a preview runs as), which models/index.js
+    connects to; unknown in the sandbox, every page's query waited on it and the preview
+    never answered HTTP. The preview's own server answers for that name and port; another
+    environment's host, and another engine's, are not taken."""
+    config = {
+        "development": {
+            "username": "u1",
+            "password": "p1",
+            "database": "blog",
+            "host": "floppy.db.example-sql.com",
+            "port": 5433,
+            "dialect": "postgres",
+        },
+        "production": {"username": "u", "database": "d", "host": "prod.example.com"},
+    }
+    files = {
+        "package.json": json.dumps({"dependencies": {"pg": "^8", "sequelize": "^6"}}).encode(),
+        "app/config/config.json": json.dumps(config).encode(),
+        "app/models/index.js": b"const config = require('../config/config.json')[env];\n",
+    }
+    wants = postgres_wants(files, {})
+    assert "floppy.db.example-sql.com" in wants.aliases
+    assert 5433 in wants.ports
+    assert "prod.example.com" not in wants.aliases
+    config["development"]["dialect"] = "mysql"
+    mysql = {**files, "app/config/config.json": json.dumps(config).encode()}
+    assert "floppy.db.example-sql.com" not in postgres_wants(mysql, {}).aliases
+
+
 def test_dbmate_migrations_run_their_up_part_only() -> None:
     """marcoturi's fastify-boilerplate keeps its schema as dbmate migrations
     (db/migrations/*.sql: ``-- migrate:up`` CREATE TABLE …, ``-- migrate:down`` DROP

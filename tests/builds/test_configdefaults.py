@@ -23,6 +23,7 @@ from preview.apps.configvars import (
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
+from preview.apps.node.envreads import schema_choices
 from preview.apps.spec import LaunchSpec
 from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
@@ -159,6 +160,45 @@ async def test_an_optional_server_name_is_left_to_flask(builder_service: Service
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"server_name": None}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_client_host_read_by_destructuring_gets_the_previews_address(
+    builder_service: Service,
+) -> None:
+    """minjman2659's Koa-rest-api: ``const { CLIENT_HOST } = process.env`` (its CORS origin),
+    empty in its .env.example, and ``throw new Error('MISSING_ENVAR')`` without it. A
+    destructured read is a read (FRONTEND_URL here, in no example), and a client's host
+    is an address of the app's own."""
+    files = app_files("node_client_host_destructured")
+    found = config_defaults({p: t.encode() for p, t in files.items()}, "package.json", {}, {"PORT"})
+    assert found.values["CLIENT_HOST"] == found.values["FRONTEND_URL"] == "http://localhost"
+    assert throwaway_value("FRONTEND_HOST") == "http://localhost"
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.get(
+            f"/api/generations/{body['gid']}/preview/proxy/",
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json() == {"client": "http://localhost", "frontend": "http://localhost"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_an_examples_value_its_schema_does_not_allow_is_its_first_allowed() -> None:
+    """kirilldevm's nestjs-postgres-tasks-api: ``DB_SYNC: Joi.number().valid(0, 1)`` beside
+    ``DB_SYNC=0_or_1_for_true_or_false`` in its .env.example ("Config validation error");
+    an allowed value of the example's (MODE=dev) and the app's own .env's are kept."""
+    files = {p: t.encode() for p, t in app_files("node_joi_valid_choices").items()}
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["DB_SYNC"] == "0"
+    assert found.values["LOG_FORMAT"] == "json"
+    assert found.values["MODE"] == "dev"
+    assert any("DB_SYNC" in note and "(0, 1)" in note for note in found.notes)
+    own = config_defaults(files, "package.json", {"DB_SYNC": "1"}, set())
+    assert not any("DB_SYNC" in note for note in own.notes)  # the app's own .env's: kept
+    zod = b'const env = z.object({ MODE: z.enum(["a", "b"]) }).parse(process.env)\n'
+    assert schema_choices({"env.ts": zod}) == {"MODE": ["a", "b"]}
 
 
 def test_variables_read_with_an_empty_default_are_unset_ones() -> None:

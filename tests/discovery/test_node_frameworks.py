@@ -57,6 +57,58 @@ def test_hono_routers_mounted_by_route_under_their_base_paths() -> None:
     }  # fmt: skip
 
 
+HONO_FACTORY = {
+    "package.json": b'{"dependencies": {"hono": "^4", "zod": "^4"}}',
+    "env.example": b"# the API's prefix\nAPI_PREFIX=api\nPORT=3000\n",
+    "src/lib/create-app.ts": b"""
+import { Hono } from "hono";
+import env from "../env";
+
+export function createRouter() {
+  return new Hono<AppBindings>().basePath(env.API_PREFIX).use(limiter(100));
+}
+
+export function createRouteHandler() {
+  return new Hono<AppBindings>();
+}
+
+export default function createApp() {
+  const app = createRouter();
+  app.notFound(notFound);
+  return app;
+}
+""",
+    "src/routes/health.route.ts": b"""
+import { createRouteHandler } from "../lib/create-app";
+const router = createRouteHandler();
+router.get("/", (c) => c.json({ ok: true }));
+router.get("/detailed", (c) => c.json({ ok: true }));
+export default router;
+""",
+    "src/app.ts": b"""
+import createApp from "./lib/create-app";
+import health from "./routes/health.route";
+const app = createApp();
+app.route("/health", health);
+export default app;
+""",
+}
+
+
+def test_a_hono_factorys_base_path_read_from_the_environment_prefixes_its_routes() -> None:
+    """zlmica's hono-backend-starter: ``createRouter()`` makes ``new Hono().basePath(
+    env.API_PREFIX)`` (api in its env.example), ``createApp()`` calls it; every route
+    found was probed without /api and answered 404."""
+    assert found(HONO_FACTORY) == {("GET", "/api/health"), ("GET", "/api/health/detailed")}
+    literal = HONO_FACTORY["src/lib/create-app.ts"].replace(b"env.API_PREFIX", b'"/v1"')
+    assert found({**HONO_FACTORY, "src/lib/create-app.ts": literal}) == {
+        ("GET", "/v1/health"), ("GET", "/v1/health/detailed"),
+    }  # fmt: skip
+    process = HONO_FACTORY["src/lib/create-app.ts"].replace(b"env.API", b"process.env.API")
+    own = {**HONO_FACTORY, "src/lib/create-app.ts": process, ".env": b"API_PREFIX='/x'\n"}
+    assert ("GET", "/x/health") in found(own)
+
+
 KOA = {
     "package.json": b'{"dependencies": {"koa": "^2", "@koa/router": "^12"}}',
     "src/routes.ts": b"""

@@ -1,4 +1,5 @@
-"""Readiness of an unsandboxed child: only its own listening socket counts."""
+"""Readiness: an unsandboxed child's own listening socket alone counts; an app that leaves
+its first request unanswered is probed again."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import trio
 from preview.runtime import Upstream
 from preview.runtime.readiness import wait_until_answering
 from preview.sandbox.child import start_child
+
+from ..conftest import Service
+from ..launching import app_files, launched
 
 _SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
@@ -57,3 +61,15 @@ async def test_a_foreign_server_answering_on_the_port_is_not_the_child(tmp_path)
             nursery.cancel_scope.cancel()
         assert outcome == [False]
         child.close()
+
+
+async def test_an_app_leaving_its_first_request_unanswered_comes_up(service: Service) -> None:
+    """Atitzz's Blog-Express-pg-sequelize: the first request came before its tables were
+    made, and its handler's catch only logged; sandboxed, the probe waited on it until the
+    start-up timeout ("did not answer HTTP") though every later request was answered."""
+    with trio.fail_after(60):
+        body = await launched(service, app_files("node_first_request_unanswered"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer["calls"] >= 2
+        assert (await service.stop(body["gid"])).status_code == 200

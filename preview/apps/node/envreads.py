@@ -3,17 +3,20 @@
 envalid's ``cleanEnv(process.env, { X: str(), PORT: port() })`` validates them at start
 and exits naming those unset: each without a ``default`` (or ``devDefault``) is
 required, a number for ``num()`` and ``port()``. Any other ``process.env.X`` (or
-``process.env["X"]``) read is read as optional: what the app does without it is its own
-(``process.env.JWT_SECRET || "dev"``), but a throwaway value where its name says what it
-is does no harm (:mod:`preview.builds.configdefaults`). NestJS's ``ConfigService`` alike:
-``getOrThrow('X')`` fails the start without it (umairansariii's nestjs-typeorm: "Configuration
-key "POSTGRES_SYNC" does not exist"), ``get('X')`` is optional; and the Joi schema its
-``ConfigModule.forRoot({ validationSchema })`` checks at start: ``X: Joi.string().required()``
-is required (a number for ``Joi.number()``), unless it has a ``.default(…)``. And a zod
-schema a file parses ``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``,
-t3-env's ``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
-``.nullish()`` is required (a number for ``z.coerce.number()``). Sources are the upload's
-JavaScript and TypeScript, not its dependencies', builds' or tests'.
+``process.env["X"]``, ``const { X } = process.env``) read is read as optional: what the app
+does without it is its own (``process.env.JWT_SECRET || "dev"``), but a throwaway value
+where its name says what it is does no harm (:mod:`preview.builds.configdefaults`).
+NestJS's ``ConfigService`` alike: ``getOrThrow('X')`` fails the start without it
+(umairansariii's nestjs-typeorm: "Configuration key "POSTGRES_SYNC" does not exist"),
+``get('X')`` is optional; and the Joi schema its ``ConfigModule.forRoot({ validationSchema
+})`` checks at start: ``X: Joi.string().required()`` is required (a number for
+``Joi.number()``), unless it has a ``.default(…)``. And a zod schema a file parses
+``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``, t3-env's
+``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
+``.nullish()`` is required (a number for ``z.coerce.number()``). The values such a schema
+lists (Joi's ``.valid(0, 1)``, zod's ``z.enum``, envalid's ``choices``):
+:func:`schema_choices`. Sources are the upload's JavaScript and TypeScript, not its
+dependencies', builds' or tests'.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ import posixpath
 import re
 from typing import Any
 
-__all__ = ["node_config_env", "node_env_reads", "typeorm_unconfigured", "unset_when_empty"]
+__all__ = [
+    "node_config_env",
+    "node_env_reads",
+    "schema_choices",
+    "typeorm_unconfigured",
+    "unset_when_empty",
+]
 
 _SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
 _SKIPPED_DIRS = {"node_modules", "dist", "build", ".next", "coverage", "test", "tests", "__tests__"}
@@ -31,6 +40,9 @@ _TEST_FILE = re.compile(r"\.(?:test|spec|e2e-spec)\.[cm]?[jt]s$")
 _READ = re.compile(
     r"""process\.env(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\])"""
 )
+# const { PORT, CLIENT_HOST, SECRET: key = "dev" } = process.env (not process.env.X …)
+_DESTRUCTURED = re.compile(r"(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\.env\b(?!\s*[.\[])")
+_DESTRUCTURED_KEY = re.compile(r"(?:^|,)\s*([A-Z][A-Z0-9_]*)\s*(?=[:=,]|$)")
 _CLEAN_ENV = re.compile(r"cleanEnv\s*\(\s*process\.env\s*,\s*\{")
 # One validator of envalid's spec: `NAME: str()`, `PORT: port({ default: 3000 })`.
 _VALIDATOR = re.compile(
@@ -97,10 +109,51 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     required.setdefault(name, _NUMBERS.get(validator, ""))
         for match in _READ.finditer(text):
             read.setdefault(match.group(1) or match.group(2))
+        for match in _DESTRUCTURED.finditer(text):
+            for key in _DESTRUCTURED_KEY.finditer(match.group(1)):
+                read.setdefault(key.group(1))
     return required, [name for name in read if name not in required]
 
 
 _DEFAULTED = re.compile(r"\.\s*default\s*\(")
+_JOI_VALID = re.compile(r"\.\s*(?:valid|only)\s*\(([^()]*)\)")
+_ZOD_ENUM = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*z\s*\.\s*enum\s*\(\s*\[([^\[\]]*)\]"""
+)
+_ENVALID_CHOICES = re.compile(r"\bchoices\s*:\s*\[([^\[\]]*)\]")
+_CHOICE = re.compile(r"""\s*(?:(["'`])([^"'`]*)\1|(-?\d+(?:\.\d+)?)|(true|false))\s*$""")
+
+
+def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{variable: the values the schema the app validates its environment with allows},
+    where it lists them: Joi's ``.valid(0, 1)``, zod's ``z.enum(["a", "b"])``, envalid's
+    ``str({ choices: ["a", "b"] })``; each literal as the environment spells it. A list
+    with anything but literals in it (``Joi.valid(...MODES)``) is left out."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(files):
+        if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
+            continue
+        if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
+            continue
+        text = files[path].decode("utf-8", "replace")
+        listed: list[tuple[str, str]] = []
+        if "Joi" in text:
+            for match in _JOI_KEY.finditer(text):
+                if (valid := _JOI_VALID.search(match.group(3))) is not None:
+                    listed.append((match.group(1), valid.group(1)))
+        if "z." in text:
+            listed += [(m.group(1), m.group(2)) for m in _ZOD_ENUM.finditer(text)]
+        for clean in _CLEAN_ENV.finditer(text):
+            for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
+                if match.group(3) and (choices := _ENVALID_CHOICES.search(match.group(3))):
+                    listed.append((match.group(1), choices.group(1)))
+        for name, items in listed:
+            values = [_CHOICE.match(item) for item in items.split(",") if item.strip()]
+            if values and all(values) and name not in found:
+                found[name] = [
+                    m.group(2) if m.group(1) else m.group(3) or m.group(4) for m in values if m
+                ]
+    return found
 
 
 def unset_when_empty(files: dict[str, bytes]) -> set[str]:

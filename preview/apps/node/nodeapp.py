@@ -117,6 +117,14 @@ _MIXED_GLOB = re.compile(rb"""["'`]([^"'`\n*]*\*[^"'`\n]*\{\.ts,\s*\.js\})["'`]"
 _ORM_FILES = re.compile(
     r"(?:^|/)(?:ormconfig\.\w+(?:\.(?:example|sample|dist|template))?|\.env(?:\.[\w.-]+)?)$"
 )
+# A tool's own configuration, whose globs are the tool's (eslint.config.mjs's ``files:
+# ["**/*.dto.ts"]``, kirilldevm's nestjs-postgres-tasks-api: read as its ORM's, the app was
+# run with ts-node, its start:prod's build left unbuilt): not the app's.
+_TOOL_CONFIGS = re.compile(
+    r"(?:^|/)\.?(?:eslint|eslintrc|jest|vitest|prettier|prettierrc|babel|lintstagedrc|lint-staged"
+    r"|commitlint|stylelint|webpack|vite|rollup|tsup|playwright|cypress|nodemon|swcrc)"
+    r"(?:\.config)?(?:\.[\w-]+)*\.(?:[cm]?[jt]s|json)$"
+)
 # A JavaScript entry that registers a TypeScript loader (``require('ts-node/register')``).
 _REGISTERS_TS = re.compile(rb"""require\(\s*["'](?:ts-node/register|tsx/cjs|@swc-node/register)""")
 _TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec|node_modules)/|\.(?:spec|test)\.[cm]?[jt]s$")
@@ -421,7 +429,9 @@ def runtime_ts_glob(files: dict[str, bytes], listed: dict[str, str]) -> tuple[st
         return None
     for path in sorted(files):
         source = path.endswith((".ts", ".js", ".mjs", ".cjs")) and not path.endswith(".d.ts")
-        if _TESTS.search(path) or not (source or _ORM_FILES.search(path)):
+        if _TESTS.search(path) or _TOOL_CONFIGS.search(path):
+            continue
+        if not (source or _ORM_FILES.search(path)):
             continue
         if len(files[path]) > 512 * 1024:
             continue

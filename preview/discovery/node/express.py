@@ -21,6 +21,7 @@ of the handlers it names (``index``: ``GET /``, ``read``: ``GET /:<id>`` …).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from preview.discovery.graph import Collector, Route, Router, expand_routers
@@ -84,6 +85,7 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
     """Add the Express apps' and routers' endpoints declared in the JavaScript / TypeScript
     files among ``files`` to ``out``, with ``app.use(prefix, router)`` across modules."""
     aliases = ImportAliases(files)  # "@/api/user/userRouter": tsconfig's paths, say
+    env_files = {p: files[p] for p in _ENV_FILES if p in files}
     files = {p: d for p, d in files.items() if p.endswith(JS_SUFFIXES) and not p.endswith(".d.ts")}
     scripts: dict[str, Script] = {}
     for path in sorted(files):
@@ -97,7 +99,7 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
         for path, script in scripts.items()
         for name, is_app in script.created.items()
     }
-    _hono_routers(scripts, aliases, routers)
+    _hono_routers(scripts, aliases, routers, _environment(env_files))
     for path, script in scripts.items():
         for obj, methods, route_path, line in script.routes:
             key = _js_router(scripts, aliases, routers, path, obj)
@@ -121,7 +123,9 @@ def express_endpoints(files: dict[str, bytes], out: Collector) -> None:
     expand_routers(routers, out)
 
 
-def _hono_routers(scripts: dict[str, Script], aliases: ImportAliases, routers: dict) -> None:
+def _hono_routers(
+    scripts: dict[str, Script], aliases: ImportAliases, routers: dict, environment: dict
+) -> None:
     """Routers made by the app's factories, and the routes ``.openapi`` serves from
     another module's ``createRoute`` (:mod:`.hono`), added to ``routers`` and the
     scripts' routes before the routes are placed."""
@@ -135,7 +139,8 @@ def _hono_routers(scripts: dict[str, Script], aliases: ImportAliases, routers: d
     for path, script in scripts.items():
         for name, callee in script.hono.calls.items():
             if modules.function_of(path, callee) in made:
-                routers.setdefault((path, name), Router("express"))
+                base = _prefix(modules.base_of(path, callee), environment)
+                routers.setdefault((path, name), Router("express", prefix=base))
         for obj, namespace, ref, line in script.hono.deferred:
             spec, export = script.imports.get(namespace or ref, ("", ""))  # "": none
             target = resolve_module(scripts, aliases, path, spec) if spec else None
@@ -147,6 +152,33 @@ def _hono_routers(scripts: dict[str, Script], aliases: ImportAliases, routers: d
                 found = None
             if found is not None:
                 script.routes.append((obj, [found[0]], found[1], line))
+
+
+# Where a Hono factory's ``basePath(env.API_PREFIX)`` is read from: the app's .env, else
+# its example, as the preview's environment is made (builds.configdefaults).
+_ENV_FILES = (".env", ".env.example", "env.example", ".env.sample", "example.env", ".env.local")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*?)\s*$")
+
+
+def _environment(env_files: dict[str, bytes]) -> dict[str, str]:
+    """The variables of the first of ``_ENV_FILES`` the upload has (quotes taken off)."""
+    for name in _ENV_FILES:
+        if name in env_files:
+            found = {}
+            for line in env_files[name].decode("utf-8", "replace").splitlines():
+                if (m := _ENV_LINE.match(line)) is not None and not line.lstrip().startswith("#"):
+                    found[m.group(1)] = m.group(2).strip("'\"")
+            return found
+    return {}
+
+
+def _prefix(base: str | None, environment: dict[str, str]) -> str:
+    """A factory's base path as a route prefix: ``api`` is ``/api`` (Hono's mergePath);
+    a variable's, its value in ``environment`` ("" where it has none)."""
+    if base is not None and base.startswith("$"):
+        base = environment.get(base[1:])
+    base = (base or "").strip().strip("/")
+    return f"/{base}" if base else ""
 
 
 def _mounted(scripts, aliases, routers, path, spec, name, line) -> list[tuple[str, str] | None]:

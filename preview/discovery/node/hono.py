@@ -5,7 +5,9 @@ routers mounted over an array. Read from the tokens :mod:`.express` scans.
 * **Factories.** ``export function createRouter() { return new OpenAPIHono(…) }``, and
   ``createApp() { const app = createRouter(); …; return app }`` calling it: a function
   whose body makes a Hono (``new Hono``/``new OpenAPIHono``) or calls such a function,
-  in its module or through its imports. ``const router = createRouter()`` is a router.
+  in its module or through its imports. ``const router = createRouter()`` is a router,
+  under the factory's ``new Hono().basePath(…)`` (or that of a factory it calls): its
+  literal, or ``env.X`` / ``process.env.X`` as the app's .env (else its example) gives X.
 * **OpenAPI routes.** ``router.openapi(createRoute({ method: "get", path: "/tasks" }),
   handler)``, or ``router.openapi(routes.list, handlers.list)`` with ``export const list =
   createRoute({ … })`` in the module ``routes`` names (``import * as routes``). Their
@@ -23,12 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from preview.discovery.node.tokens import Tokens
+from preview.discovery.node.tokens import Tokens, after_type_arguments
 
 if TYPE_CHECKING:
     from preview.discovery.node.aliases import ImportAliases
 
-__all__ = ["HonoModules", "HonoScan", "array_items", "arrow_body", "route_options"]
+__all__ = [
+    "HonoModules",
+    "HonoScan",
+    "array_items",
+    "arrow_body",
+    "base_path",
+    "route_options",
+]
 
 # express.resolve_module: (scripts, aliases, importing module, specifier) -> module
 ResolveModule = Callable[[dict, "ImportAliases", str, str], "str | None"]
@@ -51,6 +60,9 @@ class HonoScan:
     each: list[tuple[str, str, int, int]] = field(default_factory=list)
     # ``arr.forEach((p) => …)``: (p, arr, its first and last lines)
     default_function: str | None = None  # ``export default function createApp()``
+    # A maker's ``new Hono().basePath(…)``: name -> the literal, or ``$NAME`` for a variable
+    # of the environment's (``basePath(env.API_PREFIX)``, ``process.env.API_PREFIX``)
+    bases: dict[str, str] = field(default_factory=dict)
 
     def maker(self, name: str, tokens: Tokens, closing: dict[int, int], body: range | None) -> None:
         """Record the function ``name`` whose body is the tokens ``body`` (None: not
@@ -64,6 +76,8 @@ class HonoScan:
                 continue
             if value == "new" and k + 1 < len(tokens) and tokens[k + 1][1] in _HONO_CLASSES:
                 direct = True
+                if (base := base_path(tokens, closing, k + 2)) is not None:
+                    self.bases.setdefault(name, base)
             elif tokens[k - 1][1] != "." and k + 1 in closing and tokens[k + 1][1] == "(":
                 called.add(value)
         self.makers[name] = (direct, frozenset(called))
@@ -99,6 +113,26 @@ class HonoScan:
                 last = tokens[closing[opening]][2] if opening in closing else first[2]
                 self.each.append((param, obj, tokens[opening][2], last))
         return None
+
+
+def base_path(tokens: Tokens, closing: dict[int, int], k: int) -> str | None:
+    """The ``.basePath(…)`` chained on the ``new Hono<…>(…)`` whose type arguments or
+    ``(`` are at ``k``: its literal, ``$NAME`` for ``env.NAME`` or ``process.env.NAME``
+    (a variable of the app's environment), None for none or another argument."""
+    k = after_type_arguments(tokens, k)
+    if k not in closing or tokens[k][1] != "(":
+        return None
+    after = closing[k] + 1
+    words = [t[1] for t in tokens[after : after + 3]]
+    if words != [".", "basePath", "("] or after + 2 not in closing:
+        return None
+    inside = tokens[after + 3 : closing[after + 2]]
+    if len(inside) == 1 and inside[0][0] == "str":
+        return inside[0][1]
+    names = [t[1] for t in inside]
+    if len(names) >= 3 and names[-2] == "." and names[:-2] in (["env"], ["process", ".", "env"]):
+        return f"${names[-1]}" if inside[-1][0] == "id" else None
+    return None
 
 
 def arrow_body(tokens: Tokens, closing: dict[int, int], k: int) -> range | None:
@@ -193,6 +227,20 @@ class HonoModules:
                         made.add((path, name))
                         grew = True
         return made
+
+    def base_of(self, path: str, name: str, depth: int = 0) -> str | None:
+        """The base path of the Hono the function ``name`` of module ``path`` makes: its
+        own ``basePath``, else that of the first factory it calls that has one."""
+        found = self.function_of(path, name)
+        if found is None or depth > _MAX_DEPTH:
+            return None
+        scan = self.scans[found[0]]
+        if found[1] in scan.bases:
+            return scan.bases[found[1]]
+        for called in sorted(scan.makers.get(found[1], (False, frozenset()))[1]):
+            if (base := self.base_of(found[0], called, depth + 1)) is not None:
+                return base
+        return None
 
     def function_of(self, path: str, name: str) -> tuple[str, str] | None:
         """Where the function ``name`` of module ``path`` is defined: (module, its name)."""

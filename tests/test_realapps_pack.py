@@ -1,0 +1,36 @@
+"""What the realapps runner uploads of an app past the upload's limits (``pack``): media
+files go first, then the rest of asset folders, the code last, wherever it is."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+from benchmarks.scenarios.realapps import MAX_TOTAL_BYTES, pack
+
+
+def test_code_in_a_folder_named_public_stays_and_photos_go_first(tmp_path: Path) -> None:
+    """timotismjntk's express-backend keeps its anonymous callers' routes in
+    src/routes/public/ beside 20 MB of product photos in assets/uploads/: the routes were
+    left out as a page's assets, and the app died on "Cannot find module"."""
+    files = {
+        "index.js": "require('./src/routes/public/publicRoutes.js')\n",
+        "src/routes/public/publicRoutes.js": "module.exports = 1\n",
+        "static/editor/editor.js": "// a vendored editor\n",
+        "package.json": "{}\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    photo = b"\0" * 1_000_000
+    photos = MAX_TOTAL_BYTES // len(photo) + 2
+    (tmp_path / "assets" / "uploads").mkdir(parents=True)
+    for number in range(photos):
+        (tmp_path / "assets" / "uploads" / f"{number:02}.JPG").write_bytes(photo)
+    data, count, skipped = pack(tmp_path)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = set(tar.getnames())
+    assert set(files) <= names
+    assert count == len(names) < len(files) + photos
+    assert skipped and all(s.startswith("assets/uploads/") for s in skipped)
