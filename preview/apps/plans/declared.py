@@ -29,6 +29,7 @@ __all__ = [
     "declared_starts",
     "dockerfile_facts",
     "dockerfile_installs",
+    "dockerfile_instructions",
     "readme_scripts",
 ]
 
@@ -116,7 +117,7 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
     if path is None:
         return None
     text = files[path][:200_000].decode("utf-8", "replace")
-    instructions = _instructions(text)
+    instructions = dockerfile_instructions(text)
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     runs: list[str] = []
@@ -165,7 +166,8 @@ def dockerfile_installs(files: dict[str, bytes], directory: str = "") -> list[st
     if path not in files:
         return []
     found: list[str] = []
-    for keyword, argument in _instructions(files[path][:200_000].decode("utf-8", "replace")):
+    text = files[path][:200_000].decode("utf-8", "replace")
+    for keyword, argument in dockerfile_instructions(text):
         if keyword != "RUN" or "install" not in argument:
             continue
         for command in re.split(r"&&|\|\||;|\|", argument):
@@ -212,8 +214,9 @@ def _pip_installed(words: list[str]) -> list[str]:
     return found
 
 
-def _instructions(text: str) -> list[tuple[str, str]]:
-    """(KEYWORD, its argument) of each instruction, continuation lines joined."""
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(KEYWORD, its argument) of each instruction of a Dockerfile's ``text``,
+    continuation lines joined."""
     found: list[tuple[str, str]] = []
     pending = ""
     for raw in text.splitlines():
