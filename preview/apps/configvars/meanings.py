@@ -6,7 +6,10 @@ when a database's word (``DB``, ``DATABASE``, ``SQL``, an engine's: ``POSTGRES``
 ``PG``, ``MYSQL``, ``MARIADB`` …) comes before the part's word, which ends it: its
 engine (``DB_ENGINE``, ``DB_TYPE``, ``DB_DIALECT``, ``DB_CLIENT`` …), host, port, name
 (``DB_NAME``, ``POSTGRES_DB``, ``MYSQL_DATABASE``), user, password or URL
-(``DATABASE_URL``, ``SQLALCHEMY_DATABASE_URI``); or ``PGHOST``-like, libpq's own. The
+(``DATABASE_URL``, ``SQLALCHEMY_DATABASE_URI``, ``POSTGRES_DSN``, ``DATABASE_DSN``); or
+``PGHOST``-like, libpq's own. The type a settings class declares a field with says more
+than its name: pydantic's ``PostgresDsn``, ``MySQLDsn`` … make it that engine's URL,
+whatever the name (``postgres_dsn: PostgresDsn``, ``db: PostgresDsn``). The
 engine the name says (``POSTGRES_USER``: PostgreSQL's) is kept: a name that says none
 is generic, and is the database's the app's driver uses (``backing.provided``). A name
 of another store's (``MONGO_DB_NAME``, ``REDIS_DB``) is none of a SQL database's. A
@@ -138,9 +141,20 @@ class Meaning:
     engine: str = ""
 
 
-def meaning(name: str) -> Meaning | None:
-    """What the variable ``name`` is, from its name alone (module doc); None where its
-    name does not say."""
+# pydantic's URL types of a database (Optional[PostgresDsn], AsyncPostgresDsn …), with the
+# engine each names.
+_DSN_TYPE = re.compile(r"\b(?:\w*?)(Postgres|Cockroach|MySQL|MariaDB)Dsn\b", re.IGNORECASE)
+_DSN_ENGINES = {"postgres": "postgresql", "cockroach": "postgresql", "mysql": "mysql"}
+
+
+def meaning(name: str, kind: str = "") -> Meaning | None:
+    """What the variable ``name`` is, from its name (module doc), and from ``kind``, the
+    type a settings class declares it with where one does (``PostgresDsn``: that
+    engine's URL); None where neither says."""
+    typed = _DSN_TYPE.search(kind) if kind else None
+    if typed is not None:
+        engine = _DSN_ENGINES.get(typed.group(1).lower(), "mysql")
+        return Meaning(DATABASE, "url", engine)
     upper = name.upper()
     if _HOST_LIST.search(upper):
         return Meaning(HOSTS)
