@@ -13,6 +13,7 @@ from preview.apps.configvars import (
     DATABASE,
     HOSTS,
     OWN_PORT,
+    SWITCH,
     Meaning,
     compose_database_names,
     dotenv_text,
@@ -184,6 +185,45 @@ def test_the_database_url_is_given_under_the_names_the_app_reads_one_by() -> Non
         "src/db.js": b"const pool = new Pool({ connectionString: process.env.PG_DSN })\n",
     }
     assert database_urls_by_meaning(node, env, {}, "node") == {"PG_DSN": served}
+
+
+def test_a_services_switch_is_read_by_its_name() -> None:
+    assert meaning("KAFKA_ENABLED") == Meaning(SWITCH, "on", "kafka")
+    assert meaning("ENABLE_KAFKA") == meaning("APP_KAFKA_ENABLED") == meaning("KAFKA_ENABLED")
+    assert meaning("USE_ELASTICSEARCH") == Meaning(SWITCH, "on", "elasticsearch")
+    assert meaning("DISABLE_KAFKA") == meaning("KAFKA_DISABLED") == Meaning(SWITCH, "off", "kafka")
+    for none in ("KAFKA_SSL_ENABLED", "KAFKA_BOOTSTRAP_SERVERS", "DEBUG_ENABLED", "USE_TZ"):
+        assert meaning(none) is None, none
+
+
+def test_the_switches_of_services_none_is_here_are_turned_off() -> None:
+    files = _bytes("fastapi_kafka_switch")
+    found = config_defaults(files, "main.py", {}, {"PORT": "8000"})
+    assert found.values["KAFKA_ENABLED"] == "false"
+    assert found.values["USE_ELASTICSEARCH"] == "false"
+    assert any("turned off" in note for note in found.notes), found.notes
+    # The user's (or its .env's) own stays; an example's true is its author's broker's.
+    given = config_defaults(files, "main.py", {"KAFKA_ENABLED": "true"}, {"PORT": "8000"})
+    assert "KAFKA_ENABLED" not in given.values
+    example = {**files, ".env.example": b"KAFKA_ENABLED=true\nDISABLE_KAFKA=false\n"}
+    found = config_defaults(example, "main.py", {}, {"PORT": "8000"})
+    assert (found.values["KAFKA_ENABLED"], found.values["DISABLE_KAFKA"]) == ("false", "true")
+
+
+async def test_an_app_whose_kafka_has_a_switch_starts_with_it_off(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_kafka_switch"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == {"kafka": False, "elasticsearch": False}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 @needs_server
