@@ -113,7 +113,7 @@ class DataInitCache(Protocol):
     """Where one preview's initialised data is kept for the next launch and put back
     from (``preview.snapshots.DataTemplates``, bound to the preview): its data steps
     (migrations, seeds: ``Detection.data_setup``) then run once per :func:`data_init_key`
-    (issue 68). Neither call raises: data not kept or not put back means the steps run."""
+    (issue 68). No call raises: data not kept or not put back means the steps run."""
 
     async def restore(self, key: str) -> str | None:
         """The data kept under ``key`` put into the preview's databases and files: when
@@ -122,6 +122,12 @@ class DataInitCache(Protocol):
 
     async def keep(self, key: str) -> None:
         """The preview's data now, its data steps just run, kept under ``key``."""
+        ...
+
+    async def clear(self) -> str | None:
+        """What the preview's databases hold taken out (its SQLite files the upload did
+        not bring removed, its PostgreSQL databases emptied), for an attempt that must
+        not run on what a failed one left; the failure's message, else None."""
         ...
 
 
