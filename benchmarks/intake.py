@@ -87,9 +87,12 @@ def chunks(data: bytes) -> list[bytes]:
 
 def _host_paths(root: Path) -> HostPaths:
     return HostPaths.of_service(
-        app_dir=root / "previews" / PREVIEW, data_dir=root / "data",
-        previews_dir=root / "previews", env_root=root / "data" / "envs", python=sys.executable,
-    )  # fmt: skip
+        app_dir=root / "previews" / PREVIEW,
+        data_dir=root / "data",
+        previews_dir=root / "previews",
+        env_root=root / "data" / "envs",
+        python=sys.executable,
+    )
 
 
 def _texts(data: bytes) -> list[str]:
@@ -112,10 +115,16 @@ async def _open_store(path: Path) -> Store:
     )
     await store.add_preview(
         PreviewInstance(
-            id=PREVIEW, generation_id="g", user_id="u", status="running", created_at=T0,
-            expires_at=T0, preview_token_hash="0" * 64, token_expires_at=T0,
+            id=PREVIEW,
+            generation_id="g",
+            user_id="u",
+            status="running",
+            created_at=T0,
+            expires_at=T0,
+            preview_token_hash="0" * 64,
+            token_expires_at=T0,
         )
-    )  # fmt: skip
+    )
     return store
 
 
@@ -148,9 +157,11 @@ async def _pipeline(data: bytes, root: Path, lines: int) -> tuple[float, float]:
     store = await _open_store(root / "pipeline.db")
     try:
         broadcast = LogBroadcast(
-            ring_size=10_000, subscriber_buffer=4096, writer_bytes=8 * 2**20,
+            ring_size=10_000,
+            subscriber_buffer=4096,
+            writer_bytes=8 * 2**20,
             scrub=_host_paths(root),
-        )  # fmt: skip
+        )
         tables = MissingTables(None, None)  # type: ignore[arg-type]  # never diagnoses here
         # A partial line waits 5 s for its rest, not 0.1: the thread filling the pipe
         # may wait that long for the GIL on a busy machine, and a line cut in two would

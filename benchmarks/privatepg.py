@@ -61,12 +61,15 @@ async def _measure(runs: int) -> dict[str, object]:
                 began = time.perf_counter()
                 server = await nursery.start(
                     lambda task_status, run=run: run_private_server(
-                        bin_dir, PrivateServer(settings.previews_dir / f"pv{run}-pg"),
+                        bin_dir,
+                        PrivateServer(settings.previews_dir / f"pv{run}-pg"),
                         settings=settings,
-                        isolation=isolation, name=f"bench-{run}-pg", uid_slot=40000 + run,
+                        isolation=isolation,
+                        name=f"bench-{run}-pg",
+                        uid_slot=40000 + run,
                         task_status=task_status,
                     )
-                )  # fmt: skip
+                )
                 starts.append(time.perf_counter() - began)
                 relay = PostgresRelay(server.connect, PrivateLogins(server))
                 await nursery.start(serve_unix, relay_dir / ".s.PGSQL.5432", relay.serve)

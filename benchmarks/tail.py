@@ -103,30 +103,36 @@ def _targets(
     targets = [{"name": name, "port": service.port, "request": request, "settle": settle}]
     if origin:
         app_host, cookie = origin_cookie(service, gid, launched["previewToken"])
-        targets.append({
-            "name": f"{name}-origin",
-            "port": service.port,
-            "request": _request(anchors.CHILD_PATH, app_host, {"Cookie": cookie}),
-            "settle": settle,
-        })  # fmt: skip
+        targets.append(
+            {
+                "name": f"{name}-origin",
+                "port": service.port,
+                "request": _request(anchors.CHILD_PATH, app_host, {"Cookie": cookie}),
+                "settle": settle,
+            }
+        )
     entered = anchors.sandbox_entry(launched)
     if entered is not None:
         port = launched["port"]
-        targets.append({
-            "name": f"{name}-app",
-            "port": port,
-            "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{port}", {}),
-            "prefix": entered[1],
-        })  # fmt: skip
+        targets.append(
+            {
+                "name": f"{name}-app",
+                "port": port,
+                "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{port}", {}),
+                "prefix": entered[1],
+            }
+        )
         tool = anchors.ensure_tools()["chp"] if chp is not None else None
         if tool:
             started = anchors.start_chp(tool, port, entered[1], chp)
-            targets.append({
-                "name": "chp",
-                "port": started["port"],
-                "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{started['port']}", {}),
-                "prefix": entered[1],
-            })  # fmt: skip
+            targets.append(
+                {
+                    "name": "chp",
+                    "port": started["port"],
+                    "request": _request(anchors.CHILD_PATH, f"127.0.0.1:{started['port']}", {}),
+                    "prefix": entered[1],
+                }
+            )
     return targets
 
 
@@ -135,9 +141,13 @@ def _measure(target: dict[str, Any], calls: int) -> list[float]:
     command = [*target.get("prefix", []), PYTHON, "-m", "benchmarks.tail", "--client"]
     command += [str(target["port"]), str(calls)]
     done = subprocess.run(
-        command, input=target["request"], capture_output=True, check=True, cwd=ROOT,
+        command,
+        input=target["request"],
+        capture_output=True,
+        check=True,
+        cwd=ROOT,
         timeout=60 + calls / 100,
-    )  # fmt: skip
+    )
     return json.loads(done.stdout)
 
 

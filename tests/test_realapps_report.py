@@ -29,6 +29,15 @@ def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
     assert result["class"] == "environment" and result["cause"].startswith("no MongoDB server")
 
 
+def test_a_kafka_broker_which_nothing_installs_here_is_the_environments() -> None:
+    result = _failed(
+        "the app expects a Kafka broker at localhost:9092, which cannot be given here: no "
+        "Kafka broker is installed on this machine."
+    )
+    classify(result, {})
+    assert result["class"] == "environment" and result["cause"].startswith("no Kafka broker")
+
+
 def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
     """litestar-pg-redis-docker locks litestar from github.com, which a build here cannot
     reach (it was counted the app's by the service's "no Python interpreter here fits")."""

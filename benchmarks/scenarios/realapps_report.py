@@ -60,6 +60,10 @@ ENVIRONMENT = [
         "no MongoDB server here (none installed; no registry reached from here offers one)",
     ),
     (
+        r"expects a Kafka broker.*, which cannot be given here",
+        "no Kafka broker here (none installed; Debian packages none)",
+    ),
+    (
         # A geometry column's type is PostGIS's, an extension of PostgreSQL's that this
         # machine's server does not have (apt's postgis package is not installed).
         r'type "(?:geometry|geography|raster)" does not exist|extension "postgis" is not available',

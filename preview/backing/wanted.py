@@ -85,9 +85,17 @@ _MYSQL_DRIVERS = {
 }
 # The other SQL drivers a Node app may list: with one, an unset engine is not MySQL's.
 _OTHER_NODE_DRIVERS = {
-    "pg", "postgres", "pg-promise", "sqlite3", "better-sqlite3", "@libsql/client", "tedious",
-    "mssql", "oracledb", "@neondatabase/serverless",
-}  # fmt: skip
+    "pg",
+    "postgres",
+    "pg-promise",
+    "sqlite3",
+    "better-sqlite3",
+    "@libsql/client",
+    "tedious",
+    "mssql",
+    "oracledb",
+    "@neondatabase/serverless",
+}
 # MongoDB's clients: no server of it can be given (nothing installs one here).
 _MONGO_CLIENTS = {
     "mongoose",

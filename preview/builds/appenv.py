@@ -10,8 +10,9 @@ then adds only what the app needs from it: ``PORT`` and ``HOST`` (where it must
 listen) and, when neither the user nor the app set one, ``DATABASE_URL`` for the
 preview's own throwaway SQLite file (the URLs it is given naming the async driver of an
 app on SQLAlchemy's asyncio extension, or the sync one a SQLAlchemy app installs instead
-of psycopg2, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``),
-and, for the local packages a
+of psycopg2, ``postgres://`` for Tortoise ORM: ``apps.asyncdb``; that URL under the
+other names the app reads one by, ``POSTGRES_DSN``, a ``PostgresDsn`` field:
+:func:`database_urls_by_meaning`), and, for the local packages a
 Python app names
 (``-e ./libs/common``, Poetry's ``path``), which no build installs, ``PYTHONPATH`` to
 where they import from, and ``VIRTUAL_ENV`` to the built environment, as activating
@@ -58,6 +59,7 @@ from packaging.utils import canonicalize_name
 from ..apps.alembicheads import alembic_sqlite_file
 from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
 from ..apps.configvars import (
+    DATABASE,
     OWN_PORT,
     compose_database_names,
     compose_environment,
@@ -66,6 +68,7 @@ from ..apps.configvars import (
     fill_in,
     meaning,
     read_variables,
+    required_types,
     served_database,
     template_url,
 )
@@ -83,6 +86,7 @@ from .configdefaults import settings_misfits
 __all__ = [
     "app_environment",
     "compose_database_values",
+    "database_urls_by_meaning",
     "dotenv_file",
     "with_async_driver",
     "with_broker_client",
@@ -193,6 +197,7 @@ def app_environment(
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
             if name in env and name not in given:
                 env[name] = tortoise_url(env[name])
+        env.update(database_urls_by_meaning(spec.files, env, given, "python"))
         venv = Path(python).parent.parent
         if "VIRTUAL_ENV" not in given and (venv / "pyvenv.cfg").is_file():
             # What activating it sets, which tools find the build by: uWSGI's
@@ -221,6 +226,8 @@ def app_environment(
             # this machine lacks: compiled for it alone (apps.written.locales).
             env["LOCPATH"] = str(app_dir / _LOCALES)
     node = detection is not None and detection.language == "node"
+    if node:
+        env.update(database_urls_by_meaning(spec.files, env, given, "node"))
     if node and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"
@@ -266,6 +273,42 @@ def app_environment(
         if project is not None:
             env["TS_NODE_PROJECT"] = str(app_dir / project)
     return env
+
+
+def database_urls_by_meaning(
+    files: dict[str, bytes], env: dict[str, str], given: dict[str, str], language: str
+) -> dict[str, str]:
+    """The database URL the preview gives (``DATABASE_URL`` and its other names,
+    :data:`URL_VARIABLES`, as the app's driver takes it) under the other names the app
+    reads a database's URL from, by what they are (``configvars.meaning``: ``POSTGRES_DSN``,
+    ``DATABASE_DSN``, a field typed ``PostgresDsn``), where nothing sets them: an engine's
+    name (``POSTGRES_DSN``) only the URL of that engine. nikhilgupta345's
+    fastapi-postgres-docker died on "POSTGRES_DSN field required" beside its PostgreSQL."""
+    if language == "node":
+        required, read = node_env_reads(files)
+        reads = {**dict.fromkeys(read, ""), **required}
+    else:
+        reads = {**dict.fromkeys(sorted(read_variables(files)), ""), **required_types(files)}
+    sources = [n for n in URL_VARIABLES if env.get(n) and n not in given]
+    sources += [n for n in URL_VARIABLES if env.get(n) and n in given]  # the app's own last
+    found: dict[str, str] = {}
+    for name, kind in reads.items():
+        what = meaning(name, kind)
+        if what is None or what.kind != DATABASE or what.part != "url" or env.get(name):
+            continue
+        if given.get(name):
+            continue
+        schemes = _ENGINE_SCHEMES.get(what.engine, ())
+        url = next(
+            (env[n] for n in sources if not schemes or env[n].lower().startswith(schemes)), None
+        )
+        if url is not None:
+            found[name] = url
+    return found
+
+
+# The schemes of an engine's URLs (postgresql+asyncpg://, postgres://, mysql+pymysql://).
+_ENGINE_SCHEMES = {"postgresql": ("postgres",), "mysql": ("mysql", "mariadb")}
 
 
 def compose_database_values(

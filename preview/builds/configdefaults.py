@@ -62,6 +62,7 @@ from ..apps.configvars import (
     DATABASE,
     HOSTS,
     OPTIONAL,
+    SWITCH,
     ServedDatabase,
     dotenv_text,
     engine_database,
@@ -81,6 +82,7 @@ from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.node.envreads import (
     node_config_env,
+    node_env_reads,
     schema_choices,
     typeorm_unconfigured,
     unset_when_empty,
@@ -577,6 +579,7 @@ def config_defaults(
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
     _by_meaning(found, files, types, given, provided | kept, database, engines)
+    _switched_off(found, files, types, given, provided | kept, node)
     _from_other_env_files(found, files, types, given, provided | kept)
     _under_their_prefix(found, types, given, provided | kept)
     _as_ip_addresses(found, types, given, provided | kept)
@@ -926,6 +929,62 @@ def _by_meaning(
 
 
 _ENGINES_OF = {"postgres": "postgresql", "mysql": "mysql"}  # TypeORM's type: the served's
+# The services none of whose servers this machine has (nor gives a preview): their switch
+# (configvars.meaning's SWITCH) turns them off.
+_NO_SERVER_HERE = frozenset(
+    {
+        "kafka",
+        "elasticsearch",
+        "opensearch",
+        "cassandra",
+        "neo4j",
+        "rabbitmq",
+        "nats",
+        "pulsar",
+        "clickhouse",
+        "influxdb",
+        "solr",
+        "meilisearch",
+        "typesense",
+        "zookeeper",
+    }
+)
+
+
+def _switched_off(
+    found: ConfigDefaults,
+    files: dict[str, bytes],
+    types: dict[str, str],
+    given: dict[str, str],
+    provided: set[str],
+    node: bool,
+) -> None:
+    """The switches the app reads of a service none of whose servers is here
+    (``KAFKA_ENABLED``, ``USE_ELASTICSEARCH``, ``DISABLE_KAFKA``), that neither its .env
+    nor the user set, turned to off (its example's ``true`` too: its author's, with a
+    broker beside it): briancappello's fastapi-starter starts its Kafka consumers
+    (``os.getenv("KAFKA_ENABLED", "true")``) at start, and died on aiokafka's "Unable to
+    bootstrap from localhost:9092"."""
+    if node:
+        required, read = node_env_reads(files)
+        names = [*required, *read]
+    else:
+        names = [*types, *sorted(read_variables(files)), *settings_field_types(files)]
+    names += list(found.values)
+    said: list[str] = []
+    for name in dict.fromkeys(names):
+        what = meaning(name)
+        if what is None or what.kind != SWITCH or what.engine not in _NO_SERVER_HERE:
+            continue
+        if given.get(name) or name in provided:
+            continue
+        found.values[name] = "false" if what.part == "on" else "true"
+        said.append(f"{name}={found.values[name]}")
+    if said:
+        found.notes.append(
+            f"{', '.join(said)}: its switches of services none of whose servers is here "
+            "(nor can be given a preview), turned off"
+        )
 
 
 def _unfilled(name: str, value: str | None) -> bool:

@@ -39,7 +39,6 @@ from ..apps.detect import Detection
 from ..apps.plans import shown
 from ..apps.written import (
     case_corrections,
-    ignored_folders,
     key_files,
     key_texts,
     log_files,
@@ -47,6 +46,7 @@ from ..apps.written import (
     node_key_texts,
     own_metadata,
     own_name_packages,
+    run_folders,
 )
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -113,7 +113,7 @@ class DataInitCache(Protocol):
     """Where one preview's initialised data is kept for the next launch and put back
     from (``preview.snapshots.DataTemplates``, bound to the preview): its data steps
     (migrations, seeds: ``Detection.data_setup``) then run once per :func:`data_init_key`
-    (issue 68). Neither call raises: data not kept or not put back means the steps run."""
+    (issue 68). No call raises: data not kept or not put back means the steps run."""
 
     async def restore(self, key: str) -> str | None:
         """The data kept under ``key`` put into the preview's databases and files: when
@@ -122,6 +122,12 @@ class DataInitCache(Protocol):
 
     async def keep(self, key: str) -> None:
         """The preview's data now, its data steps just run, kept under ``key``."""
+        ...
+
+    async def clear(self) -> str | None:
+        """What the preview's databases hold taken out (its SQLite files the upload did
+        not bring removed, its PostgreSQL databases emptied), for an attempt that must
+        not run on what a failed one left; the failure's message, else None."""
         ...
 
 
@@ -329,18 +335,19 @@ class Preparation:
         # The env file its start names (node --env-file=.env): what the service gives.
         named = start_env_files(spec.files, anchor, spec.argv)
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
-        if spec.detection is not None and spec.detection.language == "node":
-            logs += ignored_folders(spec.files)  # a folder it writes in, which git ignores
+        # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
+        folders = await trio.to_thread.run_sync(run_folders, spec.files)
+        folders = {target: why for target, why in folders.items() if target not in logs}
         metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
         keys = key_files(spec.files)  # the key files it reads, kept out of its repository
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        if copies or empty or named or logs or metadata or keys or cased or node_keys or named_own:
+        if any((copies, empty, named, logs, folders, metadata, keys, cased, node_keys, named_own)):
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
-            written |= dict.fromkeys(logs, b"") | metadata | named_own
+            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:
@@ -362,6 +369,11 @@ class Preparation:
         if logs:
             await self._say(
                 f"no folder for the log files its logging writes: {', '.join(logs)} written empty"
+            )
+        for target, why in folders.items():
+            await self._say(
+                f"no folder {posixpath.dirname(target)}, which it writes in at run time "
+                f"({why}): {target} written empty"
             )
         for target in metadata:  # (its code reads its own installed version)
             await self._say(

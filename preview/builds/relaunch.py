@@ -3,9 +3,10 @@
 When a Python app's build, a set-up step or its start fails for a cause the service
 recognises (see :mod:`preview.builds.remedies`), the fix is said as a ``system`` line,
 what the failure left is cleared (its message, its lines, its reason, its sandbox), and
-the preview prepares and starts again in the same directory: at most ``MOST`` fixes per
-launch, ``MOST_IDLE`` of them after which the same failure came back. A stop requested
-meanwhile is never undone.
+the preview prepares and starts again in the same directory, its databases emptied of
+what the failed attempt left (its migrations and seeds run again: ``reset_data``): at
+most ``MOST`` fixes per launch, ``MOST_IDLE`` of them after which the same failure came
+back. A stop requested meanwhile is never undone.
 
 A running app whose routes answered 500 at the smoke check, for a cause a fix is known
 for (a call an unpinned dependency's newest major rejects, say), is relaunched the same
@@ -88,6 +89,7 @@ class Relaunchable(Protocol):
     def containment(self) -> Containment: ...
 
     def fresh_scopes(self) -> bool: ...
+    def reset_data(self) -> Awaitable[None]: ...
 
 
 async def relaunch_with_fix(runtime: Relaunchable) -> bool:
@@ -154,6 +156,7 @@ async def start_again(runtime: Relaunchable, said: str) -> bool:
     await trio.to_thread.run_sync(runtime.containment.release)
     if not runtime.fresh_scopes():
         return False  # stopped meanwhile
+    await runtime.reset_data()  # its migrations run again on empty databases
     runtime.containment.confinement = None
     state.stop_reason, state.error_message, state.error_lines = None, None, []
     state.exit_code, state.smoke = None, None

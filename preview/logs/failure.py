@@ -3,7 +3,9 @@
 Pure, like ``lines``, whose level classifier it follows through tracebacks: the most
 recent recognizable event wins (an exception, uvicorn's load error, a port in use, a
 script that is not there, no space left), with a hint for a missing module that names
-what to add. A cause that says the disk (or its quota) is full says so first, in the
+what to add. A Kafka client that found no broker says so in the service's words
+(:func:`no_broker`): no Kafka broker is installed here, nor can one be given a preview.
+A cause that says the disk (or its quota) is full says so first, in the
 service's own words (:func:`no_space`): "no space left for the app's files (…)".
 
 A failure of the service's own (not the app's) is told where the user looks too: users
@@ -29,6 +31,7 @@ __all__ = [
     "NO_SPACE",
     "failure_cause",
     "fault_cause",
+    "no_broker",
     "no_space",
     "quiet_exit",
     "report_fault",
@@ -103,6 +106,35 @@ def no_space(lines: Sequence[str], what: str = "the app's files") -> str | None:
         if _NO_SPACE.search(text):
             return _clip(f"{NO_SPACE}{what} ({text})")
     return None
+
+
+# A Kafka client that reached no broker: aiokafka's, kafka-python's, kafkajs's, librdkafka's.
+_NO_KAFKA = re.compile(
+    r"KafkaConnectionError|Unable to bootstrap from|NoBrokersAvailable"
+    r"|KafkaJS(?:Connection|NumberOfRetriesExceeded|BrokerNotFound)Error"
+    r"|KafkaJSNonRetriableError.*(?:ECONNREFUSED|Connection)|Broker transport failure"
+)
+_KAFKA_AT = re.compile(
+    r"\[\('([^']+)', (\d+)|(?:ECONNREFUSED|bootstrap_servers=?|brokers?:?)\s*'?\[?'?"
+    r"([\w.-]+:\d+)"
+)
+
+
+def no_broker(text: str) -> str | None:
+    """The cause for a Kafka client's failure to reach its broker (``text``: its line),
+    else None: aiokafka's "KafkaConnectionError: Unable to bootstrap from
+    [('localhost', 9092, …)]" (briancappello's fastapi-starter) and its likes."""
+    if not _NO_KAFKA.search(text):
+        return None
+    at = _KAFKA_AT.search(text)
+    where = ""
+    if at is not None:
+        where = f" at {at.group(1)}:{at.group(2)}" if at.group(1) else f" at {at.group(3)}"
+    return (
+        f"the app expects a Kafka broker{where}, which cannot be given here: no Kafka broker "
+        "is installed on this machine. Give the launch option env the address of a broker "
+        "it can reach (its bootstrap servers' variable), or turn its Kafka off"
+    )
 
 
 def write_failure(error: OSError, where: str) -> str:
@@ -278,10 +310,14 @@ def _failure_cause(
     # The disk's state wins over a line at the same place (its exception names it).
     found = [c for c in (exception, load_error, port, cant_open, full, uncaught) if c is not None]
     if not found:
+        if last_error is not None and (broker := no_broker(last_error[1])) is not None:
+            return broker
         return _located(lines, *last_error) if last_error is not None else None
     index, text = max(found)
     if _NO_SPACE.search(text):
         return no_space([text.strip()])
+    if (broker := no_broker(text)) is not None:
+        return broker
     if _PORT_IN_USE.search(text):
         text = text.strip()
         if (m := _LEVEL_PREFIX.match(text)) is not None:  # uvicorn's "ERROR:    [Errno 98] ..."

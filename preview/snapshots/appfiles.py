@@ -23,6 +23,7 @@ __all__ = [
     "copy_files",
     "make_parents",
     "put_files",
+    "remove_databases",
     "too_large",
     "writable_files",
 ]
@@ -102,6 +103,17 @@ def writable_files(
             continue
         others.append(relative)
     return databases, others
+
+
+def remove_databases(root: Path, relatives: list[str]) -> None:
+    """Remove the SQLite databases ``relatives`` under ``root`` and their journals (a
+    file become a link since it was listed is left: never followed, nor what it names)."""
+    for relative in relatives:
+        path = root / relative
+        for each in (path, *(Path(f"{path}{side}") for side in SIDE_FILES)):
+            if each.is_symlink() or not each.is_file():
+                continue
+            each.unlink()
 
 
 def copy_files(root: Path, relatives: list[str], target: Path, budget: int, limit: int) -> int:

@@ -98,6 +98,9 @@ class PreviewDataTemplates:
         digest = hashlib.sha256(completed.encode()).hexdigest()
         return self._templates.root / spec.generation_id / digest  # (removed with it)
 
+    async def clear(self) -> str | None:
+        return await self._templates.keeper.clear_data(self._runtime)
+
     async def restore(self, key: str) -> str | None:
         entry = self._entry(key)
         templates, runtime = self._templates, self._runtime

@@ -51,7 +51,14 @@ from ..store.datadir import DATA_INIT_DIR, SNAPSHOT_DRAFT_SUFFIX, SNAPSHOT_FETCH
 from ..store.models import PreviewSnapshot
 from ..store.usage import check_storage
 from . import records
-from .appfiles import copy_files, make_parents, put_files, too_large, writable_files
+from .appfiles import (
+    copy_files,
+    make_parents,
+    put_files,
+    remove_databases,
+    too_large,
+    writable_files,
+)
 from .pgdata import dump_database, read_dump, restore_database
 from .rowdiff import TableRows, diff_tables
 from .shared import SharedSnapshots
@@ -368,6 +375,36 @@ class Snapshots:
                 await self._put_back_through(runtime, label, source, work, remove_others=False)
 
         return await _failure_of(put)
+
+    async def clear_data(self, runtime: PreviewRuntime) -> str | None:
+        """What ``runtime``'s databases hold taken out, between two attempts of its launch
+        (a fix's relaunch runs its migrations and seeds again, which fail on what a failed
+        attempt left: "table items already exists"): its SQLite databases the upload did
+        not bring removed (with their journals), its PostgreSQL databases' schemas dropped
+        as a restore drops them before it puts a dump in. The failure's message, else
+        None. MariaDB's are left as they are (its data is in its server's own files)."""
+
+        async def clear() -> None:
+            app_dir, code = runtime.swaps.serving_tree
+            databases, _ = await self._as_app(
+                runtime, writable_files, app_dir, code, runtime.temp_dir
+            )
+            made = [relative for relative in databases if relative not in code]
+            await self._as_app(runtime, remove_databases, app_dir, made)
+            from .pgtarget import live_databases  # with the backing: loaded by a launch
+
+            postgres, settings = runtime.backing.postgres, self._settings
+            found = await live_databases(
+                postgres, settings.app_postgres_url, runtime.spec.database_name
+            )
+            async with self._work(runtime) as work:
+                empty = work / "empty.sql"
+                await self._blocking(empty.write_bytes, b"")
+                for database in found:
+                    await restore_database(database, empty)
+
+        async with self._one_at_a_time(runtime.id):
+            return await _failure_of(clear)
 
     async def _put_back_through(
         self,

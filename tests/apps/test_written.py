@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preview.apps.written import log_files, own_metadata, tells_manager
+from preview.apps.written import log_files, own_metadata, run_folders, tells_manager
+
+from ..launching import APPS
 
 
 def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
@@ -36,6 +38,62 @@ handler = TimedRotatingFileHandler(f"logs/{'app'}.log", when="d")
     # a folder the upload has, nor one outside it.
     assert log_files(files) == ["logs/a.log", "var/log/b.log", "logs/app.log"]
     assert log_files(files, "srv")[-1] == "srv/logs/app.log"
+
+
+def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
+    """What its checkout and its image had (rundirs): a folder its .gitignore lists that
+    its code or configuration names as a path, one its Dockerfile makes under the app's
+    folder, the folder of a relative SQLite file; never one the upload has, one outside
+    the app's folder, a variable's, nor a name no file of it uses as a path."""
+    files = {
+        ".gitignore": b"__pycache__/\nnode_modules\nlogs/*\n/data/\nmedia\ncache/\nnotes.txt\n",
+        "app/__init__.py": b"logging.basicConfig(filename=f'logs/{day()}.log')\n",
+        "app/config.py": b"CACHE = {'cache': 1}\n",  # a key, no path: no cache/
+        ".env.example": (
+            b"DATABASE_URL=sqlite+aiosqlite:///data/app.db\nMEDIA=media\n"
+            b'LOCAL_STORAGE_PATH="data/uploads"\nLOG_FILE_PATH=var/app.log\n'
+            b"API_PATH=api/v1\nSTATIC_ROOT=/srv/static\nUPLOAD_DIR=../up\n"
+        ),
+        "Dockerfile": (
+            b"FROM python:3.12 AS build\nWORKDIR /src\nRUN mkdir -p out\n"
+            b"FROM python:3.12\nWORKDIR /srv\nCOPY . /srv/api\n"
+            b"RUN mkdir -p /srv/api/uploads/img /var/log/api $HOME/x && \\\n  mkdir static\n"
+        ),
+        "api/alembic.ini": b"sqlalchemy.url = sqlite:///./db/dev.sqlite3\n",
+        "web/db.py": b'engine = create_engine("sqlite:////tmp/abs.db")\n',
+        "web/other.py": b'engine = create_engine("sqlite:///kept/x.db")\n',
+        "kept/README": b"",
+    }
+    found = run_folders(files)
+    assert list(found) == [
+        "logs/.gitkeep",
+        "data/.gitkeep",
+        "media/.gitkeep",
+        "out/.gitkeep",  # the build stage's own folder (its WORKDIR: nothing copied)
+        "uploads/img/.gitkeep",
+        "db/.gitkeep",  # where the app runs, and beside the file that names it
+        "api/db/.gitkeep",
+        "data/uploads/.gitkeep",  # a folder's variable; a file's: its folder
+        "var/.gitkeep",
+    ]
+    assert found["data/.gitkeep"] == ".gitignore lists it, .env.example names it as a path"
+    assert found["uploads/img/.gitkeep"] == "Dockerfile makes it"
+    assert found["var/.gitkeep"] == ".env.example gives it as LOG_FILE_PATH"
+
+
+def test_the_folders_of_the_fixture_app_are_read() -> None:
+    root = APPS / "fastapi_run_folders"
+    files = {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert set(run_folders(files)) == {
+        "logs/.gitkeep",
+        "data/.gitkeep",
+        "uploads/.gitkeep",
+        "uploads/avatars/.gitkeep",
+    }
 
 
 def test_a_project_reading_its_own_version_gets_the_metadata_pip_install_e_leaves(

@@ -13,6 +13,8 @@ from preview.apps.configvars import (
     DATABASE,
     HOSTS,
     OWN_PORT,
+    SWITCH,
+    Meaning,
     compose_database_names,
     dotenv_text,
     engine_value,
@@ -24,14 +26,23 @@ from preview.apps.configvars import (
 )
 from preview.backing import wanted_servers
 from preview.backing.mysql import mariadb_binary, mysql_environment
+from preview.backing.pgprivate import server_binaries
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
-from preview.builds.appenv import _own_port_names, compose_database_values
+from preview.builds.appenv import (
+    _own_port_names,
+    compose_database_values,
+    database_urls_by_meaning,
+)
 from preview.builds.configdefaults import config_defaults, env_file_text, start_env_files
 
-from ..conftest import Service
+from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched, messages
 from ..sandbox.test_sandbox import require_sandbox
+
+needs_server = pytest.mark.skipif(
+    server_binaries() is None, reason="PostgreSQL's server binaries are not installed"
+)
 
 
 def _bytes(name: str) -> dict[str, bytes]:
@@ -133,6 +144,106 @@ def test_meanings_of_names() -> None:
         assert meaning(none) is None, none
     assert meaning("DJANGO_ALLOWED_HOSTS").kind == HOSTS
     assert meaning("APP_PORT").kind == OWN_PORT
+
+
+def test_a_dsn_is_a_database_url_by_its_name_or_its_type() -> None:
+    """nikhilgupta345's fastapi-postgres-docker: ``postgres_dsn: PostgresDsn``."""
+    assert meaning("POSTGRES_DSN") == Meaning(DATABASE, "url", "postgresql")
+    assert meaning("DATABASE_DSN") == meaning("DB_DSN") == Meaning(DATABASE, "url")
+    assert meaning("SQLALCHEMY_DATABASE_DSN") == Meaning(DATABASE, "url")
+    assert meaning("SENTRY_DSN") is None and meaning("REDIS_DSN") is None
+    # The declared type says more than the name: its engine, or that it is one at all.
+    assert meaning("DATABASE_DSN", "PostgresDsn") == Meaning(DATABASE, "url", "postgresql")
+    assert meaning("REPLICA", "Optional[PostgresDsn]") == Meaning(DATABASE, "url", "postgresql")
+    assert (
+        meaning("DB", "MySQLDsn")
+        == meaning("DB", "MariaDBDsn")
+        == Meaning(DATABASE, "url", "mysql")
+    )
+    assert meaning("DB_CONNECTION", "PostgresDsn").part == "url"  # not an engine's name
+    assert meaning("SENTRY_DSN", "HttpUrl") is None and meaning("REDIS", "RedisDsn") is None
+
+
+def test_the_database_url_is_given_under_the_names_the_app_reads_one_by() -> None:
+    files = _bytes("fastapi_pg_dsn_unset")
+    served = "postgresql://postgres:postgres@127.0.0.1:5432/app"
+    env = {"DATABASE_URL": served, "POSTGRES_URL": served, "PORT": "8000"}
+    found = database_urls_by_meaning(files, env, {}, "python")
+    assert found == {"POSTGRES_DSN": served, "REPLICA": served}
+    # Set by the app or the user: its own; an engine's name takes only that engine's URL.
+    assert "POSTGRES_DSN" not in database_urls_by_meaning(
+        files, env, {"POSTGRES_DSN": "postgresql://own/x"}, "python"
+    )
+    sqlite = {"DATABASE_URL": "sqlite:////tmp/app.db"}
+    assert database_urls_by_meaning(files, sqlite, {}, "python") == {}
+    generic = {"app.py": b"import os\nurl = os.environ['DATABASE_DSN']\n"}
+    assert database_urls_by_meaning(generic, sqlite, {}, "python") == {
+        "DATABASE_DSN": "sqlite:////tmp/app.db"
+    }
+    node = {
+        "package.json": b'{"dependencies": {"pg": "^8"}}',
+        "src/db.js": b"const pool = new Pool({ connectionString: process.env.PG_DSN })\n",
+    }
+    assert database_urls_by_meaning(node, env, {}, "node") == {"PG_DSN": served}
+
+
+def test_a_services_switch_is_read_by_its_name() -> None:
+    assert meaning("KAFKA_ENABLED") == Meaning(SWITCH, "on", "kafka")
+    assert meaning("ENABLE_KAFKA") == meaning("APP_KAFKA_ENABLED") == meaning("KAFKA_ENABLED")
+    assert meaning("USE_ELASTICSEARCH") == Meaning(SWITCH, "on", "elasticsearch")
+    assert meaning("DISABLE_KAFKA") == meaning("KAFKA_DISABLED") == Meaning(SWITCH, "off", "kafka")
+    for none in ("KAFKA_SSL_ENABLED", "KAFKA_BOOTSTRAP_SERVERS", "DEBUG_ENABLED", "USE_TZ"):
+        assert meaning(none) is None, none
+
+
+def test_the_switches_of_services_none_is_here_are_turned_off() -> None:
+    files = _bytes("fastapi_kafka_switch")
+    found = config_defaults(files, "main.py", {}, {"PORT": "8000"})
+    assert found.values["KAFKA_ENABLED"] == "false"
+    assert found.values["USE_ELASTICSEARCH"] == "false"
+    assert any("turned off" in note for note in found.notes), found.notes
+    # The user's (or its .env's) own stays; an example's true is its author's broker's.
+    given = config_defaults(files, "main.py", {"KAFKA_ENABLED": "true"}, {"PORT": "8000"})
+    assert "KAFKA_ENABLED" not in given.values
+    example = {**files, ".env.example": b"KAFKA_ENABLED=true\nDISABLE_KAFKA=false\n"}
+    found = config_defaults(example, "main.py", {}, {"PORT": "8000"})
+    assert (found.values["KAFKA_ENABLED"], found.values["DISABLE_KAFKA"]) == ("false", "true")
+
+
+async def test_an_app_whose_kafka_has_a_switch_starts_with_it_off(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_kafka_switch"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == {"kafka": False, "elasticsearch": False}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_an_app_reading_its_database_url_as_a_dsn_runs_on_its_postgres(
+    builder_service: Service,
+) -> None:
+    """nikhilgupta345's fastapi-postgres-docker: its compose file (outside the upload)
+    gives POSTGRES_DSN; without it, "POSTGRES_DSN field required" beside the preview's
+    own PostgreSQL. The names that mean its URL get the preview's."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_pg_dsn_unset"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == {"one": 1, "same": True}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 def test_the_mariadb_gives_the_generic_names_too() -> None:

@@ -20,6 +20,7 @@ from preview.apps.depspec import PythonDeps
 from preview.apps.detect import detect
 from preview.apps.imports import import_mapping
 from preview.apps.node.nodeapp import BUN, node_start
+from preview.backing.pgprivate import server_binaries
 from preview.builds.envcache import BuildFailed
 from preview.builds.installers import for_python, installer_failure, relevant_lines
 from preview.builds.interpreters import Interpreter, build_first_fitting
@@ -364,6 +365,29 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
         assert len(fixes) == 1 and "Flask<3" in fixes[0], fixes
         answer = (await service.app_get(body, "/hello/you")).json()
         assert answer == {"greeting": "hello &lt;you&gt;"}
+        await service.stop(body["gid"])
+
+
+async def test_a_fixs_attempt_runs_its_data_steps_on_empty_databases(
+    builder_service: Service,
+) -> None:
+    """Its init script made and seeded its table, then died on a module its requirements
+    do not list: the fix's attempt ran the script again on that table ("table items
+    already exists"). Between attempts its databases are emptied of what a failed one
+    left."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "fastapi_half_initialised")
+        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        assert (await service.app_get(body, "/items")).json() == ["seeded once"]
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("the data its failed attempt left cleared" in line for line in said), said
+        await service.stop(body["gid"])
+        if server_binaries() is None or not service.supervisor.isolation.sandboxed:
+            return  # (no private PostgreSQL here)
+        body, fixes = await _relaunched(service, "fastapi_half_initialised_pg")  # its schema
+        assert "adding PyYAML" in fixes[-1], fixes
+        assert (await service.app_get(body, "/items")).json() == ["seeded once"]
         await service.stop(body["gid"])
 
 

@@ -155,6 +155,34 @@ def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     assert failure_cause(vite, root="/srv/gen") == "main.js (1:45): Expression expected"
 
 
+def test_a_kafka_client_that_reaches_no_broker_says_none_can_be_given_here() -> None:
+    """briancappello's fastapi-starter starts its Kafka consumers with the app: aiokafka's
+    "Unable to bootstrap" is no fault of ours nor the app's, but this machine's (no
+    broker is installed; none is given a preview), said as such, as MongoDB's is."""
+    aiokafka = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/site-packages/aiokafka/consumer/consumer.py", line 380',
+        "aiokafka.errors.KafkaConnectionError: KafkaConnectionError: Unable to bootstrap "
+        "from [('localhost', 9092, <AddressFamily.AF_UNSPEC: 0>)]",
+        "ERROR:    Application startup failed. Exiting.",
+    ]
+    cause = failure_cause(aiokafka)
+    assert cause is not None and cause.startswith(
+        "the app expects a Kafka broker at localhost:9092, which cannot be given here"
+    )
+    kafka_python = ["Traceback (most recent call last):", "kafka.errors.NoBrokersAvailable"]
+    assert (failure_cause(kafka_python) or "").startswith("the app expects a Kafka broker,")
+    kafkajs = [
+        '{"level":"ERROR","logger":"kafkajs","message":"[Connection] Connection error: '
+        'connect ECONNREFUSED 127.0.0.1:9092","broker":"localhost:9092"}',
+        "KafkaJSNumberOfRetriesExceededError: connect ECONNREFUSED 127.0.0.1:9092",
+        "    at /app/node_modules/kafkajs/src/retry/index.js:50:18",
+    ]
+    assert "Kafka broker at 127.0.0.1:9092" in (failure_cause(kafkajs) or "")
+    other = ["Traceback (most recent call last):", "ConnectionRefusedError: [Errno 111]"]
+    assert "Kafka" not in (failure_cause(other) or "")
+
+
 # A Node-style start that catches its connection's error, logs it as plain output and
 # then has nothing left to run: exit code 0 before it ever served.
 QUIET = """

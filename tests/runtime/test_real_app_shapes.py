@@ -177,6 +177,28 @@ async def test_a_django_project_logging_to_a_folder_the_upload_lacks_starts(
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+async def test_an_app_writing_into_folders_its_repository_lacks_starts(
+    builder_service: Service,
+) -> None:
+    """MyOpenPantry's flask-backend logs to ``logs/<day>.log`` (its .gitignore: ``logs/*``),
+    mrshabel's fastapi-starter migrates ``sqlite+aiosqlite:///data/app.db`` (its
+    .env.example), images make ``RUN mkdir -p /app/uploads``: "FileNotFoundError",
+    "unable to open database file". The folders its checkout and its image had are made
+    empty before its set-up steps."""
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("fastapi_run_folders"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.client.post(
+            f"/api/generations/{body['gid']}/preview/request",
+            json={"method": "GET", "path": "/items"},
+            headers={**auth(), "X-Preview-Token": body["previewToken"]},
+        )
+        assert answer.json()["data"] == ["migrated into data/app.db"]
+        system = messages(await builder_service.history(body["gid"]), "system")
+        assert any("no folder uploads/avatars" in line for line in system), system
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 _SUBCLASS = "from flask import Flask\n\n\nclass FlaskWithContainer(Flask):\n    container = 'di'\n"
 _FACTORY = """import os
 import sys

@@ -10,7 +10,7 @@ from pathlib import Path
 import trio
 
 from preview.runtime.swaps.codedirs import REVISIONS_DIR
-from preview.snapshots.appfiles import copy_files, writable_files
+from preview.snapshots.appfiles import copy_files, remove_databases, writable_files
 from preview.snapshots.sqlitedata import is_sqlite
 
 
@@ -80,3 +80,18 @@ async def test_a_fifo_put_in_a_files_place_since_the_walk_is_left_out(tmp_path: 
     assert copied == len("written by the app")
     assert (target / "notes.txt").read_text() == "written by the app"
     assert not (target / "raced.db").exists()
+
+
+def test_a_failed_attempts_databases_are_removed_with_their_journals(tmp_path: Path) -> None:
+    """Between a launch's attempts (``Snapshots.clear_data``): never through a link."""
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    (tmp_path / "app.db-journal").write_bytes(b"")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.db"
+    with sqlite3.connect(outside) as db:
+        db.execute("CREATE TABLE t (x)")
+    (tmp_path / "linked.db").symlink_to(outside)
+    remove_databases(tmp_path, ["app.db", "linked.db", "gone.db"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["linked.db"]
+    assert outside.is_file()
+    outside.unlink()

@@ -6,12 +6,19 @@ when a database's word (``DB``, ``DATABASE``, ``SQL``, an engine's: ``POSTGRES``
 ``PG``, ``MYSQL``, ``MARIADB`` …) comes before the part's word, which ends it: its
 engine (``DB_ENGINE``, ``DB_TYPE``, ``DB_DIALECT``, ``DB_CLIENT`` …), host, port, name
 (``DB_NAME``, ``POSTGRES_DB``, ``MYSQL_DATABASE``), user, password or URL
-(``DATABASE_URL``, ``SQLALCHEMY_DATABASE_URI``); or ``PGHOST``-like, libpq's own. The
+(``DATABASE_URL``, ``SQLALCHEMY_DATABASE_URI``, ``POSTGRES_DSN``, ``DATABASE_DSN``); or
+``PGHOST``-like, libpq's own. The type a settings class declares a field with says more
+than its name: pydantic's ``PostgresDsn``, ``MySQLDsn`` … make it that engine's URL,
+whatever the name (``postgres_dsn: PostgresDsn``, ``db: PostgresDsn``). The
 engine the name says (``POSTGRES_USER``: PostgreSQL's) is kept: a name that says none
 is generic, and is the database's the app's driver uses (``backing.provided``). A name
 of another store's (``MONGO_DB_NAME``, ``REDIS_DB``) is none of a SQL database's. A
 host list (``ALLOWED_HOSTS``, ``DJANGO_ALLOWED_HOSTS``) is one too, whatever reads it
 (decouple's ``Csv()``, django-environ's ``env.list``).
+
+A service's switch is one too (:data:`SWITCH`): ``KAFKA_ENABLED``, ``ENABLE_KAFKA``,
+``USE_ELASTICSEARCH`` turn it on (part ``on``), ``KAFKA_DISABLED``, ``DISABLE_KAFKA`` off
+(part ``off``); its ``engine`` the service's name (``kafka``).
 
 Names alone cannot say what ``HOST``, ``PORT``, ``USER`` or ``PASSWORD`` mean: a compose
 file can (:func:`compose_database_names`), when the app's own service is given
@@ -33,6 +40,7 @@ __all__ = [
     "DATABASE",
     "HOSTS",
     "OWN_PORT",
+    "SWITCH",
     "Meaning",
     "ServedDatabase",
     "compose_database_names",
@@ -45,6 +53,7 @@ __all__ = [
 HOSTS = "hosts"  # the kind of a host list (ALLOWED_HOSTS)
 OWN_PORT = "own port"  # the kind of the port the app's own server listens on (APP_PORT)
 DATABASE = "database"  # the kind of a SQL database's part
+SWITCH = "switch"  # the kind of a service's switch (KAFKA_ENABLED)
 
 # A database's word, with the engine it names ("" where it names none).
 _DATABASE_WORDS = {
@@ -138,14 +147,62 @@ class Meaning:
     engine: str = ""
 
 
-def meaning(name: str) -> Meaning | None:
-    """What the variable ``name`` is, from its name alone (module doc); None where its
-    name does not say."""
+# The services whose switch a name may be (KAFKA_ENABLED), by their word.
+_SERVICES = {
+    "KAFKA",
+    "ELASTICSEARCH",
+    "OPENSEARCH",
+    "CASSANDRA",
+    "NEO4J",
+    "RABBITMQ",
+    "NATS",
+    "PULSAR",
+    "CLICKHOUSE",
+    "INFLUXDB",
+    "SOLR",
+    "MEILISEARCH",
+    "TYPESENSE",
+    "ZOOKEEPER",
+}
+_SWITCH_ON = {"ENABLED", "ENABLE", "USE"}
+_SWITCH_OFF = {"DISABLED", "DISABLE"}
+
+
+def _switch(words: list[str]) -> Meaning | None:
+    """A service's switch (module doc): its switch's word first or last, its service's
+    word beside it (a prefix before them: ``APP_KAFKA_ENABLED``)."""
+    if len(words) < 2:
+        return None
+    if words[0] in _SWITCH_ON | _SWITCH_OFF and words[1] in _SERVICES and len(words) == 2:
+        word, service = words[0], words[1]
+    elif words[-1] in _SWITCH_ON | _SWITCH_OFF and words[-2] in _SERVICES and len(words) <= 3:
+        word, service = words[-1], words[-2]
+    else:
+        return None
+    return Meaning(SWITCH, "off" if word in _SWITCH_OFF else "on", service.lower())
+
+
+# pydantic's URL types of a database (Optional[PostgresDsn], AsyncPostgresDsn …), with the
+# engine each names.
+_DSN_TYPE = re.compile(r"\b(?:\w*?)(Postgres|Cockroach|MySQL|MariaDB)Dsn\b", re.IGNORECASE)
+_DSN_ENGINES = {"postgres": "postgresql", "cockroach": "postgresql", "mysql": "mysql"}
+
+
+def meaning(name: str, kind: str = "") -> Meaning | None:
+    """What the variable ``name`` is, from its name (module doc), and from ``kind``, the
+    type a settings class declares it with where one does (``PostgresDsn``: that
+    engine's URL); None where neither says."""
+    typed = _DSN_TYPE.search(kind) if kind else None
+    if typed is not None:
+        engine = _DSN_ENGINES.get(typed.group(1).lower(), "mysql")
+        return Meaning(DATABASE, "url", engine)
     upper = name.upper()
     if _HOST_LIST.search(upper):
         return Meaning(HOSTS)
     if _OWN_PORT.match(upper):
         return Meaning(OWN_PORT)
+    if (switch := _switch([w for w in upper.split("_") if w])) is not None:
+        return switch
     if (glued := _GLUED.match(upper)) is not None:
         part = {"DATABASE": "name"}.get(glued.group(1), glued.group(1).lower())
         return Meaning(DATABASE, part, "postgresql")

@@ -523,8 +523,17 @@ _MIGRATIONS_RUN = re.compile(rb"\bmigrationsRun\s*:\s*true\b")
 # typeorm-express-typescript: "seed:run", the plainest, ran only the seeds, which then
 # failed on the tables the migrations make: relation "users" does not exist).
 _NOT_THE_DEV_RUN = {
-    "revert", "generate", "create", "show", "test", "tests", "prod", "production", "seed", "seeds",
-}  # fmt: skip
+    "revert",
+    "generate",
+    "create",
+    "show",
+    "test",
+    "tests",
+    "prod",
+    "production",
+    "seed",
+    "seeds",
+}
 
 
 _MAKES_TABLE = re.compile(rb"\bCREATE\s+TABLE\b|\bcreateTable\s*\(|\bnew\s+Table\s*\(", re.I)

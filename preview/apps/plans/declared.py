@@ -29,6 +29,7 @@ __all__ = [
     "declared_starts",
     "dockerfile_facts",
     "dockerfile_installs",
+    "dockerfile_instructions",
     "readme_scripts",
 ]
 
@@ -116,7 +117,7 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
     if path is None:
         return None
     text = files[path][:200_000].decode("utf-8", "replace")
-    instructions = _instructions(text)
+    instructions = dockerfile_instructions(text)
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     runs: list[str] = []
@@ -141,12 +142,38 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
 
 # pip's install options that take a value (the value is no requirement).
 _PIP_VALUED = {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
-    "--trusted-host", "--platform", "--python-version", "--implementation", "--abi",
-    "--src", "--upgrade-strategy", "--progress-bar", "--cache-dir", "--log", "--python",
-    "--only-binary", "--no-binary", "--config-settings", "-C", "--group",
-}  # fmt: skip
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--trusted-host",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--src",
+    "--upgrade-strategy",
+    "--progress-bar",
+    "--cache-dir",
+    "--log",
+    "--python",
+    "--only-binary",
+    "--no-binary",
+    "--config-settings",
+    "-C",
+    "--group",
+}
 # The installers themselves, upgraded before the app's own install: no dependency of it.
 _PIP_TOOLS = {"pip", "setuptools", "wheel", "pipenv", "poetry", "uv", "virtualenv"}
 # uWSGI, the server an image runs its app with, which a preview serves with its own: it
@@ -165,7 +192,8 @@ def dockerfile_installs(files: dict[str, bytes], directory: str = "") -> list[st
     if path not in files:
         return []
     found: list[str] = []
-    for keyword, argument in _instructions(files[path][:200_000].decode("utf-8", "replace")):
+    text = files[path][:200_000].decode("utf-8", "replace")
+    for keyword, argument in dockerfile_instructions(text):
         if keyword != "RUN" or "install" not in argument:
             continue
         for command in re.split(r"&&|\|\||;|\|", argument):
@@ -212,8 +240,9 @@ def _pip_installed(words: list[str]) -> list[str]:
     return found
 
 
-def _instructions(text: str) -> list[tuple[str, str]]:
-    """(KEYWORD, its argument) of each instruction, continuation lines joined."""
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(KEYWORD, its argument) of each instruction of a Dockerfile's ``text``,
+    continuation lines joined."""
     found: list[tuple[str, str]] = []
     pending = ""
     for raw in text.splitlines():

@@ -1,7 +1,8 @@
 """Files an app expects beside its code that its upload lacks, and which the service
 writes before it starts (read from the upload, never run): the log files its logging
-opens in a folder the upload does not have (:mod:`.logfiles`), the metadata of a
-project that reads its own installed version (:mod:`.ownmetadata`), the key files
+opens in a folder the upload does not have (:mod:`.logfiles`), the folders it writes in
+at run time that its checkout had and its repository lacks (:mod:`.rundirs`), the
+metadata of a project that reads its own installed version (:mod:`.ownmetadata`), the key files
 (JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`; a Node
 app's keys and certificates: :mod:`.nodekeys`), and
 the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
@@ -13,11 +14,12 @@ tells it is ready (:mod:`.managerready`)."""
 from .importcase import case_corrections
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
-from .logfiles import ignored_folders, log_files
+from .logfiles import log_files
 from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
 from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
+from .rundirs import run_folders
 
 __all__ = [
     "MANAGER_READY_NAME",
@@ -25,7 +27,6 @@ __all__ = [
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
-    "ignored_folders",
     "key_files",
     "key_texts",
     "log_files",
@@ -34,5 +35,6 @@ __all__ = [
     "node_key_texts",
     "own_metadata",
     "own_name_packages",
+    "run_folders",
     "tells_manager",
 ]

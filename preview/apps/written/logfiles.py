@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import re
 
 from ..pyapp import parse_module, python_files
 
-__all__ = ["ignored_folders", "log_files", "module_names"]
+__all__ = ["log_files", "module_names"]
 
 _HANDLERS = ("FileHandler",)  # the end of each file handler class's name
 _PATH_CALLS = {"abspath", "realpath", "normpath", "Path", "PurePath", "PosixPath", "str"}
@@ -174,43 +173,3 @@ def _path_of(
             return None
         return posixpath.join(*[p for p in parts if p is not None])
     return None
-
-
-# A folder name a .gitignore lists alone (``log``, ``/logs/``), no glob or path in it.
-_IGNORED_FOLDER = re.compile(r"^/?([A-Za-z0-9_][A-Za-z0-9_.-]*)/?$")
-_NODE_SOURCE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts")
-
-
-def ignored_folders(files: dict[str, bytes]) -> list[str]:
-    """The folders a Node app's root ``.gitignore`` lists by name (``log``: its author's
-    checkout has it, what it holds is ignored) that the upload lacks and that its code
-    names as a path in a string (``path.resolve(__dirname, '../../log')``,
-    ``'logs/app.log'``): a ``.gitkeep`` in each, so that the folder is there when the app
-    writes into it (hainam0412's server-with-express-typescript-postgres: "ENOENT: no
-    such file or directory, open 'log/db.log'" before it listened)."""
-    try:
-        ignored = files.get(".gitignore", b"").decode()
-    except UnicodeDecodeError:
-        return []
-    names = []
-    for line in ignored.splitlines():
-        match = _IGNORED_FOLDER.match(line.strip())
-        if match and "." not in match.group(1) and not _has_folder(files, match.group(1)):
-            names.append(match.group(1))
-    names = [n for n in names if n not in ("node_modules", "dist", "build", "coverage")]
-    if not names:
-        return []
-    sources = [
-        text
-        for path, text in files.items()
-        if path.endswith(_NODE_SOURCE) and "node_modules/" not in path
-    ]
-    found = []
-    for name in names:
-        # the name as a path's segment in a quoted string: '../../log', "logs/app.log"
-        named = re.compile(
-            rf"""['"`](?:[^'"`\s]*/)?{re.escape(name)}(?:/[^'"`\s]*)?['"`]""".encode()
-        )
-        if any(named.search(text) for text in sources):
-            found.append(f"{name}/.gitkeep")
-    return found

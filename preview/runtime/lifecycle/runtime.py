@@ -320,12 +320,34 @@ class PreviewRuntime:
 
     def _data_cache(self) -> DataInitCache | None:
         """Where its data steps' data is kept and put back, for its first attempt alone:
-        a later one (a fix, another plan) runs on the data the first left, and a launch
-        seeded with a snapshot's data runs its steps on that."""
+        a later one (a fix, another plan) runs its steps on the data :meth:`reset_data`
+        emptied, and a launch seeded with a snapshot's data runs its steps on that."""
         spec, offered_before, self._data_offered = self.spec, self._data_offered, True
         if offered_before or spec.data_cache is None or spec.seed is not None:
             return None
         return spec.data_cache(self)
+
+    async def reset_data(self) -> None:
+        """Before another attempt of its launch (a fix's, another plan's): what the failed
+        one left in its databases taken out (``DataInitCache.clear``), so that its
+        migrations and seeds run again on empty databases, as on the first (a migration a
+        failed attempt half ran, non-transactional, fails again on "table already
+        exists"). Not a launch seeded with a snapshot's data, which its steps run on."""
+        spec = self.spec
+        if spec.data_cache is None or spec.seed is not None:
+            return
+        cache: DataInitCache | None = spec.data_cache(self)
+        if cache is None:
+            return
+        failure = await cache.clear()
+        if failure is not None:
+            await self.state.system(
+                "WARN", f"the data its failed attempt left could not be cleared: {failure}"
+            )
+        else:
+            await self.state.system(
+                "INFO", "the data its failed attempt left cleared: its databases start empty"
+            )
 
     def _how_started(self) -> dict[str, str]:  # the row's: the status tells them after the end
         info = self.runtime_info | {"healthPath": self.spec.health_path}  # (its checks' lines)

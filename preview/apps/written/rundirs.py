@@ -1,0 +1,277 @@
+"""The folders an app writes into at run time that its upload lacks: :func:`run_folders`
+(read from what the app declares, never run).
+
+An author's checkout has folders its repository does not ship: the app's logs, its
+SQLite file, its uploads. Its image makes them (``RUN mkdir -p /app/logs``), or they are
+there from the author's first run, their contents ignored by git. A preview starts from
+the repository alone, and the app dies on the first write: MyOpenPantry's flask-backend
+on ``logging.basicConfig(filename=f'logs/{date}.log')`` ("FileNotFoundError: … 'logs/
+2026-11-29.log'"), mrshabel's fastapi-starter on Alembic's ``sqlite+aiosqlite:///data/
+app.db`` ("unable to open database file"). Each such folder is made, empty (a
+``.gitkeep`` in it), before the set-up steps; read from:
+
+- the ``.gitignore`` (the root's, and each folder's for its own entries): a folder it
+  lists by name (``logs/``, ``/data``, ``logs/*``: its author's checkout has it, what it
+  holds is ignored) that the app's code (Python, JavaScript, TypeScript), its env files or
+  its configuration names as a path (``'logs/app.log'``, ``os.path.join(BASE_DIR,
+  'logs')``, ``path.resolve(__dirname, '../../log')``, ``LOCAL_STORAGE_PATH=data/uploads``);
+- its Dockerfiles' ``RUN mkdir`` (``-p`` or not), made under the folder its image holds
+  the app in (the ``WORKDIR`` where it copies ``.``, else its last ``WORKDIR``);
+- the folder of a relative SQLite file its env files, configuration or code name
+  (``sqlite:///data/app.db``, ``sqlite+aiosqlite:///./db/dev.sqlite3``), which SQLite
+  does not make: beside the file that names it and in the upload's root, where the app
+  runs;
+- a relative folder its env files give a variable whose name says it is one
+  (``LOCAL_STORAGE_PATH="data/uploads"``, ``UPLOAD_DIR=media``; mrshabel's mounts it with
+  Starlette's ``StaticFiles``, which refuses a missing one), or the folder of a file one
+  names (``LOG_FILE_PATH=logs/app.log``).
+
+A path outside the app's folder (``/var/log``), one made of a variable (``$LOG_DIR``) or
+one leaving the upload (``..``) is none. Only folders the upload lacks are made.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+
+from ..configvars import dotenv_text
+from ..plans.declared import dockerfile_instructions
+
+__all__ = ["run_folders"]
+
+KEEP = ".gitkeep"
+
+# A .gitignore's folder entry: a name (``logs``, ``/data/``), or its contents
+# (``logs/*``, ``logs/**``); a path of several names only as a folder (``var/log/``).
+_IGNORED_NAME = re.compile(r"^/?([A-Za-z0-9_][\w-]*)(?:/|/\*{1,2})?$")
+_IGNORED_PATH = re.compile(r"^/?([A-Za-z0-9_][\w-]*(?:/[A-Za-z0-9_][\w.-]*)+)(?:/|/\*{1,2})$")
+# What a checkout ignores that is no folder the app writes in: its build and its tools'.
+_NOT_RUN_FOLDERS = {
+    "node_modules",
+    "dist",
+    "build",
+    "coverage",
+    "venv",
+    "env",
+    "__pycache__",
+    "eggs",
+    "lib",
+    "lib64",
+    "parts",
+    "sdist",
+    "wheels",
+    "bin",
+    "include",
+    "out",
+    "target",
+    "htmlcov",
+    "site",
+    "docs",
+    "tmp_build",
+    "vendor",
+    "bower_components",
+    "jspm_packages",
+}
+_SOURCE = re.compile(r"\.(?:py|[cm]?js|[cm]?ts|jsx|tsx)$")
+_CONFIG = re.compile(r"\.(?:ini|cfg|toml|ya?ml|json|conf)$")
+# An env file: .env, .env.example, .env.docker.example, local.env, dev.env.sample
+_ENV_FILE = re.compile(r"(?:^|[._-])env(?:[._-]|$)")
+_NOT_ITS_OWN = re.compile(
+    r"(?:^|/)(?:node_modules|\.venv|venv|site-packages|dist|build|coverage|\.git)/"
+    r"|(?:^|/)(?:package-lock|yarn\.lock|pnpm-lock)"
+)
+# A relative SQLite file's URL (three slashes; a fourth is an absolute path).
+_SQLITE_URL = re.compile(rb"""\bsqlite(?:\+\w+)?:///(?!/)(?:\./)?([^\s'"`?#;,)}\]]+)""")
+_SHELL_SEPARATORS = re.compile(r"&&|\|\||;|\|")
+# A variable naming a folder (UPLOAD_DIR, LOCAL_STORAGE_PATH, MEDIA_ROOT, LOG_FOLDER), not
+# a URL's path (API_PATH, URL_PREFIX) nor a search path (PYTHONPATH).
+_FOLDER_NAME = re.compile(r"_(?:DIR|DIRECTORY|DIRNAME|FOLDER|PATH|ROOT)$")
+_NOT_FOLDER_NAME = re.compile(r"URL|URI|PREFIX|ROUTE|API|ENDPOINT|PYTHONPATH|^PATH$|HOST")
+_RELATIVE_FOLDER = re.compile(r"^(?:\./)?[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*/?$")
+
+
+def run_folders(files: dict[str, bytes]) -> dict[str, str]:
+    """{``<folder>/.gitkeep``: what declares the folder}, for each folder the app writes
+    in at run time and its upload lacks (module doc), in the order found."""
+    found: dict[str, str] = {}
+    declared = [
+        *_ignored(files),
+        *_dockerfile_folders(files),
+        *_sqlite_folders(files),
+        *_env_folders(files),
+    ]
+    for folder, why in declared:
+        folder = posixpath.normpath(folder)
+        if folder in (".", "") or folder.startswith(("../", "/")) or folder == "..":
+            continue
+        if _has_folder(files, folder) or f"{folder}/{KEEP}" in found:
+            continue
+        found[f"{folder}/{KEEP}"] = why
+    return found
+
+
+def _has_folder(files: dict[str, bytes], folder: str) -> bool:
+    return folder in files or any(p.startswith(folder + "/") for p in files)
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        return data[:200_000].decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _ignored(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The .gitignores' folders the app names as a path (module doc)."""
+    entries: list[tuple[str, str, str]] = []  # (the folder in the upload, its name, the file)
+    for path, data in files.items():
+        if posixpath.basename(path) != ".gitignore" or _NOT_ITS_OWN.search(path):
+            continue
+        text = _text(data)
+        if text is None:
+            continue
+        directory = posixpath.dirname(path)
+        for line in text.splitlines():
+            line = line.strip()
+            if (match := _IGNORED_NAME.match(line)) is not None:
+                name = match.group(1)
+                if name.lower() in _NOT_RUN_FOLDERS:
+                    continue
+            elif (match := _IGNORED_PATH.match(line)) is not None:
+                name = match.group(1)
+            else:
+                continue
+            entries.append((posixpath.join(directory, name), name, path))
+    entries = [e for e in entries if not _has_folder(files, e[0])]
+    if not entries:
+        return []
+    texts = [
+        (path, data)
+        for path, data in files.items()
+        if not _NOT_ITS_OWN.search(path)
+        and posixpath.basename(path) != ".gitignore"
+        and (
+            _SOURCE.search(path)
+            or _CONFIG.search(path)
+            or _ENV_FILE.search(posixpath.basename(path))
+        )
+    ]
+    found: list[tuple[str, str]] = []
+    for folder, name, gitignore in entries:
+        # the name as a path's segments in a string: 'logs/app.log', '../../log', "logs"
+        # (not a key: {'logs': …}, x['logs']), f'logs/{day}.log'; or an env file's or a
+        # configuration's value: data/app.db
+        word = re.escape(name).encode()
+        quoted = re.compile(rb"""['"`](?:[^'"`\n]*/)?""" + word + rb"""(?:/|['"`](?!\s*[:\]]))""")
+        bare = re.compile(
+            rb"""(?:^|[\s=:/'"])(?:\./)?""" + word + rb"""(?:/|\s|['"]|$)""", re.MULTILINE
+        )
+        for path, data in texts:
+            pattern = quoted if _SOURCE.search(path) else bare
+            if pattern.search(data):
+                found.append((folder, f"{gitignore} lists it, {path} names it as a path"))
+                break
+    return found
+
+
+def _dockerfile_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders its Dockerfiles' ``RUN mkdir`` make in the app's folder (module doc)."""
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        name = posixpath.basename(path)
+        if not (
+            name == "Dockerfile" or name.startswith("Dockerfile.") or name.endswith(".Dockerfile")
+        ) or _NOT_ITS_OWN.search(path):
+            continue
+        text = _text(data)
+        if text is None:
+            continue
+        directory = posixpath.dirname(path)
+        for made, root in _stage_folders(dockerfile_instructions(text)):
+            relative = posixpath.relpath(made, root)
+            if relative != "." and not relative.startswith(".."):
+                found.append((posixpath.join(directory, relative), f"{path} makes it"))
+    return found
+
+
+def _stage_folders(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(each folder a ``RUN mkdir`` makes, as an absolute path in the image; the folder
+    its stage holds the app in) of every stage."""
+    found: list[tuple[str, str]] = []
+    workdir, root, made = "/", None, []
+    for keyword, argument in [*instructions, ("FROM", "")]:
+        if keyword == "FROM":
+            found += [(m, root or workdir) for m in made]
+            workdir, root, made = "/", None, []
+        elif keyword == "WORKDIR" and "$" not in argument:
+            workdir = posixpath.normpath(posixpath.join(workdir, argument.strip().strip("\"'")))
+        elif keyword in ("COPY", "ADD") and not argument.startswith("["):
+            words = [w for w in argument.split() if not w.startswith("--")]
+            if len(words) >= 2 and root is None and words[0] in (".", "./"):
+                root = posixpath.normpath(posixpath.join(workdir, words[-1]))
+        elif keyword == "RUN" and "mkdir" in argument:
+            made += [posixpath.normpath(posixpath.join(workdir, f)) for f in _mkdirs(argument)]
+    return found
+
+
+def _mkdirs(command: str) -> list[str]:
+    """The folders the shell ``command``'s ``mkdir`` make, but a variable's."""
+    found: list[str] = []
+    for part in _SHELL_SEPARATORS.split(command):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            continue
+        if words and words[0] == "mkdir":
+            found += [w for w in words[1:] if not w.startswith("-") and not {"$", "{"} & set(w)]
+    return found
+
+
+def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders of the relative SQLite files the app names (module doc)."""
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        name = posixpath.basename(path)
+        if b"sqlite" not in data or _NOT_ITS_OWN.search(path):
+            continue
+        if not (_SOURCE.search(path) or _CONFIG.search(path) or _ENV_FILE.search(name)):
+            continue
+        for match in _SQLITE_URL.finditer(data[:200_000]):
+            try:
+                file = match.group(1).decode()
+            except UnicodeDecodeError:
+                continue
+            folder = posixpath.dirname(file)
+            if not folder or {"$", "{", "%", "<", "["} & set(folder) or file == ":memory:":
+                continue
+            why = f"{path} names a SQLite file in it ({file})"
+            found.append((folder, why))  # where the app runs
+            if not _SOURCE.search(path) and (beside := posixpath.dirname(path)):
+                found.append((posixpath.join(beside, folder), why))  # where a step runs
+    return found
+
+
+def _env_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The relative folders its env files give a folder's variable (module doc)."""
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        name = posixpath.basename(path)
+        if not _ENV_FILE.search(name) or _SOURCE.search(path) or _CONFIG.search(path):
+            continue
+        if _NOT_ITS_OWN.search(path) or name.endswith((".md", ".txt", ".sh")):
+            continue
+        for variable, value in dotenv_text(data[:200_000]).items():
+            upper = variable.upper()
+            if not _FOLDER_NAME.search(upper) or _NOT_FOLDER_NAME.search(upper):
+                continue
+            value = value.strip()
+            if not _RELATIVE_FOLDER.match(value) or ".." in value.split("/"):
+                continue
+            folder = value.rstrip("/")
+            if "." in posixpath.basename(folder):  # a file's path: its folder
+                folder = posixpath.dirname(folder)
+            if folder not in ("", "."):
+                found.append((folder, f"{path} gives it as {variable}"))
+    return found
