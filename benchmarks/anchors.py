@@ -79,9 +79,15 @@ from .harness import (
 )
 
 __all__ = [
-    "QUIET_COMMAND", "ensure_tools", "launch_quiet", "measure", "run", "sandbox_entry", "start_chp",
+    "QUIET_COMMAND",
+    "ensure_tools",
+    "launch_quiet",
+    "measure",
+    "run",
+    "sandbox_entry",
+    "start_chp",
     "start_floor",
-]  # fmt: skip
+]
 
 CHILD_PATH = "/api/items/1"
 CONNECTIONS = (1, 8, 32)
@@ -100,9 +106,19 @@ _QUIET_CODE = (
 )
 QUIET_COMMAND = ["{python}", "-c", _QUIET_CODE]
 TARGETS = (
-    "direct", "nginx", "chp", "sandboxed", "path", "origin", "envelope", "sandboxed·quiet",
-    "chp·sandboxed", "trio·floor", "path·quiet", "origin·quiet",
-)  # fmt: skip
+    "direct",
+    "nginx",
+    "chp",
+    "sandboxed",
+    "path",
+    "origin",
+    "envelope",
+    "sandboxed·quiet",
+    "chp·sandboxed",
+    "trio·floor",
+    "path·quiet",
+    "origin·quiet",
+)
 _LABELS = {
     "direct": "direct (the app on the host: unconfined, printing nothing a call)",
     "sandboxed": "sandboxed (the service's preview of it, no proxy; the service's CPU"
@@ -413,9 +429,18 @@ def start_chp(
     in a sandbox's network namespace, where wrk then runs too); its target."""
     port, api = free_port(), free_port()
     command = [
-        chp, "--ip", "127.0.0.1", "--port", str(port), "--api-port", str(api),
-        "--default-target", f"http://127.0.0.1:{upstream}", "--log-level", "error",
-    ]  # fmt: skip
+        chp,
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--api-port",
+        str(api),
+        "--default-target",
+        f"http://127.0.0.1:{upstream}",
+        "--log-level",
+        "error",
+    ]
     env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": "bench"}
     # nsenter enters the network namespace and execs the proxy: its pid is the proxy's.
     processes.append(subprocess.Popen([*prefix, *command], env=env))
@@ -434,8 +459,14 @@ def start_floor(
     127.0.0.1:``upstream``, run with ``prefix`` (a sandbox's network namespace); its target."""
     port = free_port()
     command = [
-        PYTHON, "-m", "benchmarks.trioproxy", "--port", str(port), "--upstream", str(upstream),
-    ]  # fmt: skip
+        PYTHON,
+        "-m",
+        "benchmarks.trioproxy",
+        "--port",
+        str(port),
+        "--upstream",
+        str(upstream),
+    ]
     processes.append(subprocess.Popen([*prefix, *command], cwd=ROOT))
     _wait_in(prefix, port, processes[-1])
     url = f"http://127.0.0.1:{port}{CHILD_PATH}"

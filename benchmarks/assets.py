@@ -48,8 +48,10 @@ def app_files(size: int) -> dict[str, str]:
     """The app: a script of ``size`` bytes and a JSON list of about as many."""
     rng = random.Random(1)
     script = "".join(rng.choice(string.ascii_letters + " ;(){}=\n") for _ in range(size))
-    items = [{"id": i, "name": f"item {i}", "text": script[i * 40 : i * 40 + 40]}
-             for i in range(size // 80)]  # fmt: skip
+    items = [
+        {"id": i, "name": f"item {i}", "text": script[i * 40 : i * 40 + 40]}
+        for i in range(size // 80)
+    ]
     return {
         "app/__init__.py": "",
         "app/main.py": _APP,
@@ -81,18 +83,25 @@ def run(service: ServiceServer, size: int, rounds: int, duration: float) -> dict
             reference = f"sandboxed·{kind}"
             targets[reference] = {"url": f"http://127.0.0.1:{port}{path}", "prefix": entered[1]}
             targets[f"path·{kind}"] = {
-                "reference": reference, "pid": service.pid, "settle": settle,
+                "reference": reference,
+                "pid": service.pid,
+                "settle": settle,
                 "url": f"{base}/api/generations/{gid}/preview/proxy{path}",
                 "headers": {**service.auth, "X-Preview-Token": token},
-            }  # fmt: skip
+            }
             targets[f"origin·{kind}"] = {
-                "reference": reference, "pid": service.pid, "settle": settle,
-                "url": f"{base}{path}", "headers": {"Host": host, "Cookie": cookie},
-            }  # fmt: skip
+                "reference": reference,
+                "pid": service.pid,
+                "settle": settle,
+                "url": f"{base}{path}",
+                "headers": {"Host": host, "Cookie": cookie},
+            }
             targets[f"chp·{kind}"] = {
-                "reference": reference, "pid": chp["pid"], "prefix": entered[1],
+                "reference": reference,
+                "pid": chp["pid"],
+                "prefix": entered[1],
                 "url": f"{chp_base}{path}",
-            }  # fmt: skip
+            }
         result = measure(targets, rounds=rounds, duration=duration, wrk=tools["wrk"])
     finally:
         for process in processes:

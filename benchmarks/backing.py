@@ -125,8 +125,10 @@ def run(runs: int, build: bool = False) -> dict[str, Any]:
                     times[kind].append(elapsed)
                     if server is not None:
                         ready[kind].append(server)
-                log(f"run {index + 1}/{runs}: " + ", ".join(
-                    f"{k} {times[k][-1] * 1000:.0f} ms" for k in kinds))  # fmt: skip
+                log(
+                    f"run {index + 1}/{runs}: "
+                    + ", ".join(f"{k} {times[k][-1] * 1000:.0f} ms" for k in kinds)
+                )
     finally:
         service.close()
     plain = statistics.median(times["plain"])

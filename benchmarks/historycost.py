@@ -34,9 +34,12 @@ from preview.store.models import Generation, PreviewInstance
 # bound of 1,000: only what the cut leaves is inserted).
 _BATCHES = (64, 256, 2048)
 _HEADERS = [
-    ("host", "127.0.0.1:8000"), ("user-agent", "wrk"), ("accept", "*/*"),
-    ("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"), ("x-preview-token", "pvt_x"),
-]  # fmt: skip
+    ("host", "127.0.0.1:8000"),
+    ("user-agent", "wrk"),
+    ("accept", "*/*"),
+    ("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"),
+    ("x-preview-token", "pvt_x"),
+]
 _ANSWER = [(b"content-type", b"application/json"), (b"content-length", b"42"), (b"date", b"x")]
 
 
@@ -97,9 +100,15 @@ async def main(count: int) -> dict[str, object]:
 def _preview_row() -> PreviewInstance:
     now = utcnow()
     return PreviewInstance(
-        id="p1", generation_id="g1", user_id="u", status="running", created_at=now,
-        expires_at=now, preview_token_hash="0" * 64, token_expires_at=now,
-    )  # fmt: skip
+        id="p1",
+        generation_id="g1",
+        user_id="u",
+        status="running",
+        created_at=now,
+        expires_at=now,
+        preview_token_hash="0" * 64,
+        token_expires_at=now,
+    )
 
 
 if __name__ == "__main__":

@@ -79,9 +79,12 @@ def idle_modules() -> list[str]:
         with imports.open("w") as stderr:
             process = subprocess.Popen(
                 [PYTHON, "-X", "importtime", "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-                cwd=tmp, env=_service_env(Path(tmp)), stdout=subprocess.PIPE, stderr=stderr,
+                cwd=tmp,
+                env=_service_env(Path(tmp)),
+                stdout=subprocess.PIPE,
+                stderr=stderr,
                 text=True,
-            )  # fmt: skip
+            )
             try:
                 _until_ready(process, "Preview service ready: ")
             finally:
@@ -128,8 +131,12 @@ def measure(runs: int) -> dict[str, list[int]]:
     modules = idle_modules()
     libraries = [name for name in modules if name.split(".")[0] != "preview"]
     layers: dict[str, list[int]] = {
-        "peer": [], "stack": [], "libraries": [], "modules": [], "service": [],
-    }  # fmt: skip
+        "peer": [],
+        "stack": [],
+        "libraries": [],
+        "modules": [],
+        "service": [],
+    }
     for _ in range(runs):
         layers["peer"].append(_peer())
         for name, wanted in (("stack", []), ("libraries", libraries), ("modules", modules)):

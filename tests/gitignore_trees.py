@@ -65,11 +65,44 @@ HAND_TREE: dict[str, str] = {
 _FOLDERS = ["a", "b", "build", "cache", "src"]
 _FILES = ["x.log", "keep.log", "a.py", "b.txt", "data", "out", ".env"]
 _PATTERNS = [
-    "*.log", "!keep.log", "build/", "!build/", "/a", "a/", "!a/", "b/*.txt", "**/cache",
-    "!cache/", "src/**", "!src/a.py", "*", "!*/", "!*.py", "data", "/data/", "data/",
-    "a/**/b.txt", "**/build/**", "!b.txt", "*.txt", "/b", "b", "!b/", "cache/", "out",
-    "!out", ".env", "!.env", "a/b/", "*/x.log", "/*", "!/src", "!*", "src/", "**/a/*.py",
-]  # fmt: skip
+    "*.log",
+    "!keep.log",
+    "build/",
+    "!build/",
+    "/a",
+    "a/",
+    "!a/",
+    "b/*.txt",
+    "**/cache",
+    "!cache/",
+    "src/**",
+    "!src/a.py",
+    "*",
+    "!*/",
+    "!*.py",
+    "data",
+    "/data/",
+    "data/",
+    "a/**/b.txt",
+    "**/build/**",
+    "!b.txt",
+    "*.txt",
+    "/b",
+    "b",
+    "!b/",
+    "cache/",
+    "out",
+    "!out",
+    ".env",
+    "!.env",
+    "a/b/",
+    "*/x.log",
+    "/*",
+    "!/src",
+    "!*",
+    "src/",
+    "**/a/*.py",
+]
 
 
 def random_tree(seed: int) -> dict[str, str]:
@@ -108,9 +141,14 @@ def _git(folder: Path, *args: str, stdin: str | None = None) -> subprocess.Compl
         "GIT_CONFIG_NOSYSTEM": "1",
     }
     return subprocess.run(
-        ["git", *args], cwd=folder, env=isolated, input=stdin, capture_output=True,
-        text=True, timeout=30,
-    )  # fmt: skip
+        ["git", *args],
+        cwd=folder,
+        env=isolated,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def git_files(folder: Path) -> list[str]:

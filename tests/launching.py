@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .conftest import Service
+from .conftest import Service, auth
 
-__all__ = ["APPS", "BUILD_WAIT", "app_files", "launched", "messages"]
+__all__ = ["APPS", "BUILD_WAIT", "app_files", "called", "launched", "messages"]
 
 APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
@@ -32,6 +32,18 @@ async def launched(service: Service, files: dict[str, str], **options: Any) -> d
     response = await service.launch(gid, tier="pro", **options)
     assert response.status_code == 200, response.text
     return {"gid": gid, **response.json()}
+
+
+async def called(service: Service, body: dict[str, Any], path: str = "/") -> dict[str, Any]:
+    """The request envelope's answer to a GET of ``path`` on the preview ``body`` (a
+    :func:`launched` answer) runs: ``statusCode``, ``data`` …"""
+    answer = await service.client.post(
+        f"/api/generations/{body['gid']}/preview/request",
+        json={"method": "GET", "path": path},
+        headers={**auth(), "X-Preview-Token": body["previewToken"]},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 def messages(events: list[dict[str, Any]], source: str | None = None) -> list[str]:

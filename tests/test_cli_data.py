@@ -66,10 +66,21 @@ async def test_launch_gives_the_app_its_env_and_command(service: Service, tmp_pa
     with trio.fail_after(60):
         gid = await service.upload(server_app(before_serving=_ENV_APP))
         launched = await as_json(
-            service, "launch", gid, "--wait", "--command", "{python} server.py",
-            "--env", "GREETING=hello world", "--env-file", str(tmp_path / "app.env"),
-            "--env", "OVERRIDDEN=flag", "--env", "GIVEN_BY_SHELL",
-        )  # fmt: skip
+            service,
+            "launch",
+            gid,
+            "--wait",
+            "--command",
+            "{python} server.py",
+            "--env",
+            "GREETING=hello world",
+            "--env-file",
+            str(tmp_path / "app.env"),
+            "--env",
+            "OVERRIDDEN=flag",
+            "--env",
+            "GIVEN_BY_SHELL",
+        )
         service.children.append(launched["processId"])
         assert launched["status"] == "running", launched
         assert str(launched["runtime"]["command"]).endswith("server.py"), launched["runtime"]
@@ -78,9 +89,12 @@ async def test_launch_gives_the_app_its_env_and_command(service: Service, tmp_pa
             for name in ("GREETING", "FROM_FILE", "OVERRIDDEN", "JOINED", "GIVEN_BY_SHELL")
         }
         assert seen == {
-            "GREETING": "hello world", "FROM_FILE": "file value", "OVERRIDDEN": "flag",
-            "JOINED": "file value!", "GIVEN_BY_SHELL": "from the shell",
-        }  # fmt: skip
+            "GREETING": "hello world",
+            "FROM_FILE": "file value",
+            "OVERRIDDEN": "flag",
+            "JOINED": "file value!",
+            "GIVEN_BY_SHELL": "from the shell",
+        }
         assert (await service.stop(gid)).status_code == 200
 
         # What the command line cannot make a launch of is said on one line, nothing sent.
@@ -180,9 +194,15 @@ async def test_snapshots_take_list_diff_restore_delete_and_seed_a_launch(
         await app.call("POST", "/items", {"name": "plum"})
         assert (await service.stop(gid)).status_code == 200
         seeded = await as_json(
-            service, "launch", gid, "--wait", "--command", "{python} server.py",
-            "--from-snapshot", first["snapshotId"],
-        )  # fmt: skip
+            service,
+            "launch",
+            gid,
+            "--wait",
+            "--command",
+            "{python} server.py",
+            "--from-snapshot",
+            first["snapshotId"],
+        )
         service.children.append(seeded["processId"])
         assert seeded["status"] == "running", seeded
         assert await App(service, gid, seeded).names() == ["apple"]
@@ -214,16 +234,26 @@ async def test_requests_list_har_and_replay(service: Service, tmp_path: Path) ->
         assert [url.rsplit("/", 1)[-1] for url in urls] == ["first", "second?x=1"], urls
 
         replayed = await ok(
-            service, "requests", gid, "replay", str(row["id"]),
-            "--preview-token", launched["previewToken"],
-        )  # fmt: skip
+            service,
+            "requests",
+            gid,
+            "replay",
+            str(row["id"]),
+            "--preview-token",
+            launched["previewToken"],
+        )
         assert replayed.splitlines()[0].endswith("GET /first: 200 -> 200, same"), replayed
         assert replayed.splitlines()[1].startswith("replayed 1 on revision 1 ("), replayed
         assert "1 same, 0 different, 0 skipped" in replayed
         answer = await as_json(
-            service, "requests", gid, "replay", str(row["id"]),
-            "--preview-token", launched["previewToken"],
-        )  # fmt: skip
+            service,
+            "requests",
+            gid,
+            "replay",
+            str(row["id"]),
+            "--preview-token",
+            launched["previewToken"],
+        )
         assert answer["replayed"] == 1 and answer["results"][0]["path"] == "/first", answer
         # Without the preview's token it asks for one of its own, says so, and revokes
         # it when done: the launch's keeps working (issue 63, item 9).
@@ -269,7 +299,11 @@ async def test_dev_passes_the_new_commands_through(service: Service, tmp_path: P
         for command in ("revisions", "snapshots", "requests"):
             done = await trio.run_process(
                 [str(dev), command, "gen_nope", "--url", service.url, "--token", token()],
-                cwd=tmp_path, env=env, capture_stdout=True, capture_stderr=True, check=False,
-            )  # fmt: skip
+                cwd=tmp_path,
+                env=env,
+                capture_stdout=True,
+                capture_stderr=True,
+                check=False,
+            )
             said = done.stderr.decode()
             assert done.returncode == 1 and said.startswith("error 404: No generation"), said

@@ -56,9 +56,13 @@ async def test_watch_pushes_saved_changes_and_honours_gitignore(
     def run() -> int:
         with client:
             return watch_folder(
-                client, gid, folder, out=out, stop=stop,
+                client,
+                gid,
+                folder,
+                out=out,
+                stop=stop,
                 ready=lambda: trio.from_thread.run_sync(ready.set),
-            )  # fmt: skip
+            )
 
     async def wait_for_revision(number: int) -> dict:
         while True:
@@ -110,10 +114,14 @@ async def test_watch_honours_every_folders_gitignore_and_reads_a_changed_one(
     with git): sub/'s ignores its *.tmp, not the top's; a deeper one re-includes."""
     folder = tmp_path / "app"
     files = {
-        "main.py": "print('one')\n", "top.tmp": "kept\n", "sub/.gitignore": "*.tmp\n",
-        "sub/a.tmp": "ignored\n", "sub/deep/.gitignore": "!keep.tmp\n",
-        "sub/deep/keep.tmp": "kept\n", "sub/deep/b.tmp": "ignored\n",
-    }  # fmt: skip
+        "main.py": "print('one')\n",
+        "top.tmp": "kept\n",
+        "sub/.gitignore": "*.tmp\n",
+        "sub/a.tmp": "ignored\n",
+        "sub/deep/.gitignore": "!keep.tmp\n",
+        "sub/deep/keep.tmp": "kept\n",
+        "sub/deep/b.tmp": "ignored\n",
+    }
     for relative, text in files.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(text)
@@ -124,9 +132,13 @@ async def test_watch_honours_every_folders_gitignore_and_reads_a_changed_one(
     def run() -> int:
         with client:
             return watch_folder(
-                client, gid, folder, out=out, stop=stop,
+                client,
+                gid,
+                folder,
+                out=out,
+                stop=stop,
                 ready=lambda: trio.from_thread.run_sync(ready.set),
-            )  # fmt: skip
+            )
 
     async def revision(number: int) -> dict:
         while True:  # (a revision has no event to wait for)
@@ -140,8 +152,11 @@ async def test_watch_honours_every_folders_gitignore_and_reads_a_changed_one(
             nursery.start_soon(partial(trio.to_thread.run_sync, run, abandon_on_cancel=True))
             first = await revision(2)
             assert first["changed"] == [
-                "sub/.gitignore", "sub/deep/.gitignore", "sub/deep/keep.tmp", "top.tmp",
-            ], first  # fmt: skip
+                "sub/.gitignore",
+                "sub/deep/.gitignore",
+                "sub/deep/keep.tmp",
+                "top.tmp",
+            ], first
             await ready.wait()
             # A changed .gitignore is read again: what it now ignores is not sent.
             (folder / "sub" / ".gitignore").write_text("*.tmp\nextra.txt\n")
@@ -196,9 +211,13 @@ async def test_watch_prints_the_swap_of_the_running_preview(
 
 
 async def _watch_one_save(
-    service: Service, tmp_path: Path, files: dict[str, str], launched_status: str,
-    notes: str, said: str,
-) -> str:  # fmt: skip
+    service: Service,
+    tmp_path: Path,
+    files: dict[str, str],
+    launched_status: str,
+    notes: str,
+    said: str,
+) -> str:
     """``files`` watched from a folder and launched (ending ``launched_status``), then
     notes.txt saved as ``notes``: the watcher's line that says ``said``."""
     folder = tmp_path / "app"
@@ -211,9 +230,13 @@ async def _watch_one_save(
     def run() -> int:
         with client:
             return watch_folder(
-                client, gid, folder, out=out, stop=stop,
+                client,
+                gid,
+                folder,
+                out=out,
+                stop=stop,
                 ready=lambda: trio.from_thread.run_sync(ready.set),
-            )  # fmt: skip
+            )
 
     with trio.fail_after(120):
         gid = await service.upload(files)

@@ -18,13 +18,25 @@ from .conftest import EXAMPLE_APP, SECRET, Service, auth, server_app, token
 
 DEV = Path(__file__).resolve().parent.parent / "dev"
 # What only the service needs: a client command that imports one of these is slow.
-_SERVICE_ONLY = ("quart", "quart_trio", "hypercorn", "sqlalchemy", "alembic", "preview.app",
-                 "preview.runtime", "preview.store", "preview.sandbox")  # fmt: skip
+_SERVICE_ONLY = (
+    "quart",
+    "quart_trio",
+    "hypercorn",
+    "sqlalchemy",
+    "alembic",
+    "preview.app",
+    "preview.runtime",
+    "preview.store",
+    "preview.sandbox",
+)
 
 
 def _env() -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PREVIEW_JWT_SECRET": SECRET,
-            "HOME": os.environ.get("HOME", "/root")}  # fmt: skip
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PREVIEW_JWT_SECRET": SECRET,
+        "HOME": os.environ.get("HOME", "/root"),
+    }
 
 
 async def test_dev_push_from_any_folder_takes_the_path_as_given(
@@ -133,19 +145,23 @@ async def test_dev_serve_installs_again_only_when_pyproject_changed(tmp_path: Pa
         with trio.fail_after(120):
             done = await trio.run_process(
                 [str(clone / "dev"), "serve", "--bind", "127.0.0.1:1"],
-                cwd=tmp_path, env=_env(), capture_stderr=True,
-            )  # fmt: skip
+                cwd=tmp_path,
+                env=_env(),
+                capture_stderr=True,
+            )
         return done.stderr.decode()
 
     said = await serve()
     assert "installing into" in said
     assert calls.read_text().splitlines() == [
-        "pip install -q -e .", "preview serve --bind 127.0.0.1:1"
-    ]  # fmt: skip
+        "pip install -q -e .",
+        "preview serve --bind 127.0.0.1:1",
+    ]
     assert await serve() == ""  # nothing to install, nothing said
     assert calls.read_text().splitlines()[2:] == ["preview serve --bind 127.0.0.1:1"]
     (clone / "pyproject.toml").write_text("[project]\nname = 'x'\ndependencies = ['y']\n")
     await serve()
     assert calls.read_text().splitlines()[3:] == [
-        "pip install -q -e .", "preview serve --bind 127.0.0.1:1"
-    ]  # fmt: skip
+        "pip install -q -e .",
+        "preview serve --bind 127.0.0.1:1",
+    ]

@@ -129,9 +129,12 @@ def test_an_embedders_hypercorn_is_wrapped_only_when_it_asks(tmp_path: Path, ask
     of its own: a wrap, once made, is the process's."""
     done = subprocess.run(
         [sys.executable, "-c", _WRAPPED, str(tmp_path / "data"), asked],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
         env={**os.environ, "PREVIEW_JWT_SECRET": "x" * 32},
-    )  # fmt: skip
+    )
     hot_path, guarded = json.loads(done.stdout.splitlines()[-1])
     if asked == "fast":
         assert hot_path is True and "TCPServer.run" in guarded

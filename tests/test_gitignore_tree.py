@@ -88,9 +88,15 @@ def test_watch_reads_a_changed_gitignore_again(tmp_path: Path) -> None:
 def test_a_bom_is_not_part_of_a_nested_files_first_pattern(tmp_path: Path) -> None:
     folder = write_tree(tmp_path / "shop", {"sub/a.py": "", "sub/b.txt": "", "c.py": ""})
     (folder / "sub" / ".gitignore").write_bytes(b"\xef\xbb\xbf*.py\n")  # Windows' Notepad
-    assert sorted(FolderRules(folder).files()) == git_files(folder) == [
-        "c.py", "sub/.gitignore", "sub/b.txt",
-    ]  # fmt: skip
+    assert (
+        sorted(FolderRules(folder).files())
+        == git_files(folder)
+        == [
+            "c.py",
+            "sub/.gitignore",
+            "sub/b.txt",
+        ]
+    )
 
 
 @pytest.mark.parametrize(

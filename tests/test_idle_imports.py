@@ -25,16 +25,29 @@ from .conftest import SECRET
 # upload starts, its build, its services, its runtime, its discovery) is imported at the
 # first launch (runtime/supervisor.py: Supervisor.env_builder).
 _NOT_AT_IDLE = (
-    "psycopg", "psycopg_binary", "scramp", "asn1crypto", "yaml", "watchfiles", "pathspec",
-    "sqlalchemy.orm", "preview.apps", "preview.builds", "preview.backing", "preview.discovery",
-    "preview.runtime.lifecycle", "preview.runtime.swaps",
+    "psycopg",
+    "psycopg_binary",
+    "scramp",
+    "asn1crypto",
+    "yaml",
+    "watchfiles",
+    "pathspec",
+    "sqlalchemy.orm",
+    "preview.apps",
+    "preview.builds",
+    "preview.backing",
+    "preview.discovery",
+    "preview.runtime.lifecycle",
+    "preview.runtime.swaps",
     "preview.cluster",  # cluster mode's alone (PREVIEW_REDIS_URL): a single node never loads it
-    "packaging", "re2",
+    "packaging",
+    "re2",
     # What httpx's command line (httpx._main, marked absent by preview/__init__.py) brings.
-    "pygments", "rich",
+    "pygments",
+    "rich",
     # SQLAlchemy's PostgreSQL dialect on SQLite (store.models.name_postgresql_predicates).
     "sqlalchemy.dialects.postgresql",
-)  # fmt: skip
+)
 
 
 async def _imported_by_serve(tmp_path: Path) -> set[str]:
@@ -52,10 +65,14 @@ async def _imported_by_serve(tmp_path: Path) -> set[str]:
         async with trio.open_nursery() as nursery:
             server = await nursery.start(
                 partial(
-                    trio.run_process, argv, env=env, stdout=subprocess.PIPE, stderr=stderr,
+                    trio.run_process,
+                    argv,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
                     check=False,
                 )
-            )  # fmt: skip
+            )
             assert server.stdout is not None
             output = b""
             while b"Preview service ready: " not in output:

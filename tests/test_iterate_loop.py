@@ -169,14 +169,18 @@ async def test_the_iterate_loop_keeps_the_preview_its_data_and_its_requests(
 
         # The requests made before the swap replayed on it: exactly /hello differs.
         replayed = await service.client.post(
-            preview.url("/requests/replay"), json={"ids": gets}, headers=preview.headers,
+            preview.url("/requests/replay"),
+            json={"ids": gets},
+            headers=preview.headers,
             timeout=60,
-        )  # fmt: skip
+        )
         assert replayed.status_code == 200, replayed.text
         result = replayed.json()
         assert result["target"] == {
-            "generationId": gid, "previewId": before["previewInstanceId"], "revision": 2,
-        }  # fmt: skip
+            "generationId": gid,
+            "previewId": before["previewInstanceId"],
+            "revision": 2,
+        }
         assert (result["replayed"], result["same"], result["different"]) == (2, 1, 1)
         (changed,) = [item for item in result["results"] if item["same"] is False]
         assert changed["path"] == "/hello"

@@ -80,8 +80,13 @@ def _watch_a_failing_launch(
         again = page.evaluate("() => terminal.logs")
         opened = [line for line in log.console if "SSE connection established" in line]
         failures = [e for e in log.errors if "SSE connection error" not in e]
-        return {"first": first, "plain": plain, "again": again, "opened": len(opened),
-                "errors": failures}  # fmt: skip
+        return {
+            "first": first,
+            "plain": plain,
+            "again": again,
+            "opened": len(opened),
+            "errors": failures,
+        }
 
 
 async def _history(client: httpx.AsyncClient, gid: str) -> list[dict[str, Any]]:

@@ -193,10 +193,20 @@ _NUMBERS = [name for name, f in FIELDS.items() if f.type in ("int", "float")]
 # bound, nothing captured, no build or data-init cache); every other number must be above
 # zero.
 _ZERO_MEANS_SOMETHING = {
-    "stop_grace", "stream_interval", "partial_line_flush", "max_starting", "user_storage_mb",
-    "max_instances_free", "max_instances_pro", "capture_requests", "capture_mb",
-    "capture_body_bytes", "build_cache_mb", "data_cache_mb", "audit_retention_days",
-}  # fmt: skip
+    "stop_grace",
+    "stream_interval",
+    "partial_line_flush",
+    "max_starting",
+    "user_storage_mb",
+    "max_instances_free",
+    "max_instances_pro",
+    "capture_requests",
+    "capture_mb",
+    "capture_body_bytes",
+    "build_cache_mb",
+    "data_cache_mb",
+    "audit_retention_days",
+}
 
 
 @pytest.mark.parametrize("name", _NUMBERS)

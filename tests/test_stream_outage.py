@@ -95,10 +95,12 @@ async def test_a_stopped_previews_stream_ends_cleanly_when_reads_fail_midway(
             gid, _, _ = await _emitted(service, lines)
             await service.stop(gid)
             text = await _read_slowly(
-                service, f"/api/generations/{gid}/preview/logs/stream",
+                service,
+                f"/api/generations/{gid}/preview/logs/stream",
                 # Mid-stream: the rest waits in pages not read yet.
-                outage, lambda body: b"id: 1000\n" in body,
-            )  # fmt: skip
+                outage,
+                lambda body: b"id: 1000\n" in body,
+            )
             assert b"event: end" not in text
             ids = [int(line[4:]) for line in text.split(b"\n") if line.startswith(b"id: ")]
             assert ids == list(range(1, len(ids) + 1)) and len(ids) < lines
@@ -169,9 +171,11 @@ async def test_a_log_download_cut_by_the_store_says_so_and_where_to_resume(
             gid, _, _ = await _emitted(service, lines)
             await service.stop(gid)
             body = await _read_slowly(
-                service, f"/api/generations/{gid}/preview/logs?format={fmt}",
-                outage, lambda body: body.count(b"\n") > 1000,
-            )  # fmt: skip
+                service,
+                f"/api/generations/{gid}/preview/logs?format={fmt}",
+                outage,
+                lambda body: body.count(b"\n") > 1000,
+            )
             last_line = body.rstrip(b"\n").rsplit(b"\n", 1)[-1].decode()
             if fmt == "ndjson":
                 records = [json.loads(line) for line in body.decode().splitlines()]

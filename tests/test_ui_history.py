@@ -74,8 +74,10 @@ async def test_history_lists_requests_and_replays_them_with_a_diff(service: Serv
     seen = await in_browser(script, service.url)
     await service.stop(gid)
     assert seen["rows"] == [
-        ["GET", "/items/9", "404"], ["GET", "/items/2", "200"], ["GET", "/items/1", "200"],
-    ]  # fmt: skip
+        ["GET", "/items/9", "404"],
+        ["GET", "/items/2", "200"],
+        ["GET", "/items/1", "200"],
+    ]
     assert seen["summary"] == "replayed 3 on revision 2: 2 same, 1 changed"
     assert seen["verdicts"] == ["replayed same", "replayed changed", "replayed same"]
     assert seen["title"] == "GET /items/2"

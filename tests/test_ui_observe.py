@@ -66,8 +66,15 @@ async def test_latency_table_and_a_json_lines_fields(settings: Any) -> None:
             await service.stop(gid)
     assert seen["rows"] == [["GET /items/{item_id}", "2", "0"], ["GET /boom", "1", "1"]]
     assert seen["fields"] == [
-        "level", "error", "message", "boom", "userId", "7", "request", '{"path":"/boom"}',
-    ]  # fmt: skip
+        "level",
+        "error",
+        "message",
+        "boom",
+        "userId",
+        "7",
+        "request",
+        '{"path":"/boom"}',
+    ]
     assert seen["plain_hidden"] is True
     seq = seen["line"].removeprefix("Line ")
     assert f"alice on line {seq}: where does this come from?" in seen["note"]

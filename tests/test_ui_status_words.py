@@ -142,8 +142,10 @@ async def test_the_api_has_no_health_for_a_stopped_preview_and_says_who_stopped_
         gid = await service.upload(server_app())
         never = await _generation(service, gid)
         assert (never["status"], never["lastLaunchAt"], never["previewInstanceId"]) == (
-            None, None, None,
-        )  # fmt: skip
+            None,
+            None,
+            None,
+        )
         body = (await service.launch(gid, command=SERVER_COMMAND)).json()
         service.children.append(body["processId"])
         status = await service.status(gid)

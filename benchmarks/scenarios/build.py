@@ -64,8 +64,10 @@ def _service_interpreter() -> str:
     found = subprocess.run(
         [uv.find_uv_bin(), "python", "find", "--python-preference", "only-system"],
         env={"PATH": interpreter_path(), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return found.stdout.strip()
 
 
@@ -87,10 +89,19 @@ def _uv_alone(workdir: Path, port: int) -> dict[str, float]:
         [uv.find_uv_bin(), "venv", "-q", "--python", python, str(venv)], check=True, env=env
     )
     subprocess.run(
-        [uv.find_uv_bin(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
-         "-r", str(workdir / "requirements.txt")],
-        check=True, env=env,
-    )  # fmt: skip
+        [
+            uv.find_uv_bin(),
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(venv / "bin" / "python"),
+            "-r",
+            str(workdir / "requirements.txt"),
+        ],
+        check=True,
+        env=env,
+    )
     installed = time.perf_counter()
     app_dir = workdir / "app-root"
     (app_dir / "app").mkdir(parents=True, exist_ok=True)

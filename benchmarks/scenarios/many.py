@@ -194,8 +194,9 @@ def _wait_running(
             if data.get("status") in ("running", "failed", "stopped"):
                 settled[gid] = data
         running = sum(1 for d in settled.values() if d["status"] == "running")
-        log(f"many: {running} running, {len(settled) - running} failed, "
-            f"{time.time() - began:.1f} s")  # fmt: skip
+        log(
+            f"many: {running} running, {len(settled) - running} failed, {time.time() - began:.1f} s"
+        )
         time.sleep(max(0.0, 1.0 - (time.monotonic() - round_began)))
     return settled, latencies
 

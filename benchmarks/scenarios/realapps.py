@@ -420,10 +420,15 @@ def run(
     def save(partial: bool) -> dict[str, Any]:
         every = sorted(results + kept, key=lambda r: order.get(r["name"], len(order)))
         return report.write(
-            every, planned, out_json, partial=partial, kept=len(kept),
-            earlier_heading=earlier_heading, again=[r["name"] for r in results],
+            every,
+            planned,
+            out_json,
+            partial=partial,
+            kept=len(kept),
+            earlier_heading=earlier_heading,
+            again=[r["name"] for r in results],
             command=command,
-        )  # fmt: skip
+        )
 
     service = _service(CORPUS / (f".service-data-{manifest.stem}" if other else ".service-data"))
     try:

@@ -385,20 +385,22 @@ def results_from_table(table: Path) -> list[dict[str, Any]]:
             continue
         name, shape, launched, healthy, cold, cached, endpoints, cause, kind = cells
         found, _, expected = endpoints.partition("/")
-        results.append({
-            "name": name,
-            "shape": shape,
-            "launched": _YES.get(launched),
-            "healthy": _YES.get(healthy),
-            "cold_s": None if cold == "–" else float(cold),
-            "cached_s": None if cached == "–" else float(cached),
-            "endpointsFound": None if found in ("–", "") else int(found),
-            "expected": None if expected in ("–", "") else int(expected),
-            "cause": cause.replace("\\|", "|") or None,
-            "rawCause": cause.replace("\\|", "|") or None,
-            "class": kind or None,
-            "fromTable": True,  # classify keeps its verdict
-        })  # fmt: skip
+        results.append(
+            {
+                "name": name,
+                "shape": shape,
+                "launched": _YES.get(launched),
+                "healthy": _YES.get(healthy),
+                "cold_s": None if cold == "–" else float(cold),
+                "cached_s": None if cached == "–" else float(cached),
+                "endpointsFound": None if found in ("–", "") else int(found),
+                "expected": None if expected in ("–", "") else int(expected),
+                "cause": cause.replace("\\|", "|") or None,
+                "rawCause": cause.replace("\\|", "|") or None,
+                "class": kind or None,
+                "fromTable": True,  # classify keeps its verdict
+            }
+        )
     return results
 
 
@@ -427,5 +429,9 @@ if __name__ == "__main__":
     import sys
 
     here = Path(__file__).resolve().parent.parent / "realapps"
-    print(rerender(Path(sys.argv[1]) if sys.argv[1:] else here / "results.json",
-                   Path(sys.argv[2]) if sys.argv[2:] else here / "manifest.json"))  # fmt: skip
+    print(
+        rerender(
+            Path(sys.argv[1]) if sys.argv[1:] else here / "results.json",
+            Path(sys.argv[2]) if sys.argv[2:] else here / "manifest.json",
+        )
+    )

@@ -190,9 +190,7 @@ def _ratios(swaps: list[float], basis: list[float]) -> dict[str, float]:
     }
 
 
-def _rounds(
-    n: int, kinds: dict[str, Callable[[], Any]], label: str
-) -> dict[str, list[Any]]:  # fmt: skip
+def _rounds(n: int, kinds: dict[str, Callable[[], Any]], label: str) -> dict[str, list[Any]]:
     """``n`` rounds of each of ``kinds``, their order rotated from round to round."""
     names = list(kinds)
     out: dict[str, list[Any]] = {name: [] for name in names}
@@ -205,9 +203,14 @@ def _rounds(
 
 
 def _mode(
-    mode: str, sandbox: str, files: dict[str, str], main: str, bare: Callable[[], float],
-    rounds: int, loaded_rounds: int,
-) -> dict[str, Any]:  # fmt: skip
+    mode: str,
+    sandbox: str,
+    files: dict[str, str],
+    main: str,
+    bare: Callable[[], float],
+    rounds: int,
+    loaded_rounds: int,
+) -> dict[str, Any]:
     # A launch beside the preview, and an unsandboxed swap: 4 ports, below the ephemeral
     # range (where the load's and other programs' outgoing connections take theirs).
     port = free_port_block(4)

@@ -43,8 +43,10 @@ async def test_notes_pinned_by_anyone_with_access_are_said_live_and_listed(
             note = pinned.json()
             assert (note["seq"], note["previewInstanceId"]) == (line["id"], preview_id)
             assert (note["author"], note["text"], note["requestId"]) == (
-                "alice", "why a 500 here?", None,
-            )  # fmt: skip
+                "alice",
+                "why a 500 here?",
+                None,
+            )
 
             # A viewer pins one to the kept request of that call.
             kept = await service.client.get(
@@ -65,8 +67,9 @@ async def test_notes_pinned_by_anyone_with_access_are_said_live_and_listed(
                 _notes(gid), params={"previewId": preview_id}, headers=auth("bob")
             )
             assert [n["id"] for n in listed.json()["annotations"]] == [
-                note["id"], by_bob.json()["id"],
-            ]  # fmt: skip
+                note["id"],
+                by_bob.json()["id"],
+            ]
 
             # Deleted by its author or the owner, no one else.
             refused = await service.client.delete(

@@ -238,10 +238,17 @@ async def test_quart_keeps_no_more_of_a_body_than_its_routes_limit(
     app = create_app(changed, fast_paths=True)
     scope = {"type": "http", "headers": [], "path": route, "query_string": b""}
     request = app.request_class(
-        "POST", "http", route, b"", Headers(), "", "1.1", scope,  # type: ignore[arg-type]
+        "POST",
+        "http",
+        route,
+        b"",
+        Headers(),
+        "",
+        "1.1",
+        scope,  # type: ignore[arg-type]
         max_content_length=app.config["MAX_CONTENT_LENGTH"],
         send_push_promise=None,  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
     chunk = b"x" * (1 << 20)
     tracemalloc.start()
     try:

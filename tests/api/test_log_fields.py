@@ -59,9 +59,16 @@ async def test_json_lines_have_fields_filtered_by_field_and_downloaded(settings:
     assert f'filename="{preview["previewInstanceId"]}.csv"' in table.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(table.text)))
     assert rows[0] == [
-        "id", "timestamp", "level", "source", "stream", "process", "message", "userId",
+        "id",
+        "timestamp",
+        "level",
+        "source",
+        "stream",
+        "process",
+        "message",
+        "userId",
         "request.path",
-    ]  # fmt: skip
+    ]
     by_message = {row[6]: row for row in rows[1:]}
     boom = next(row for message, row in by_message.items() if '"boom"' in message)
     assert boom[2] == "ERROR" and boom[7] == "7" and boom[8] == "/boom"
@@ -104,9 +111,12 @@ async def test_logfmt_lines_have_fields_filtered_and_downloaded_as_json_ones(
             await service.stop(gid)
     gone = next(e for e in everything if e["message"].startswith("time="))
     assert gone["fields"] == {
-        "time": "2026-11-28T10:00:00Z", "level": "WARN", "msg": "item gone", "userId": "9",
+        "time": "2026-11-28T10:00:00Z",
+        "level": "WARN",
+        "msg": "item gone",
+        "userId": "9",
         "request.path": "/gone",
-    }  # fmt: skip
+    }
     plain = next(e for e in everything if e["message"].startswith("plain line"))
     assert "fields" not in plain  # prose with an "=" in it is no record
     assert [e["message"] for e in nines] == [

@@ -133,8 +133,10 @@ async def _check(
     assert len(tail) > 100  # the newest lines, the summary and the final status
     by_id = {e["id"]: e for e in history}
     assert [by_id[i].get("status") for i in kept if by_id[i].get("status")] == [
-        "running", "stopping", "stopped",
-    ]  # fmt: skip
+        "running",
+        "stopping",
+        "stopped",
+    ]
     summary = [e for e in history if e["message"].startswith("log storage quota")]
     assert len(summary) == 1 and summary[0]["source"] == "system"
     assert f"{told['droppedLines']:,} lines from id {since} " in summary[0]["message"]

@@ -276,8 +276,10 @@ async def test_the_answers_that_are_not_200_are_described(
     assert set(paths["/api/generations"]["post"]["responses"]) >= {"201"}
     assert "200" not in paths["/api/generations"]["post"]["responses"]
     assert set(paths["/api/generations/{gid}/revisions"]["post"]["responses"]) >= {
-        "200", "201", "202"
-    }  # fmt: skip
+        "200",
+        "201",
+        "202",
+    }
     snapshots = paths["/api/generations/{gid}/preview/snapshots"]["post"]["responses"]
     assert "201" in snapshots and "200" not in snapshots
     stream = paths["/api/generations/{gid}/preview/logs/stream"]["get"]["responses"]

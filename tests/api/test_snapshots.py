@@ -367,10 +367,15 @@ async def test_a_postgres_diff_has_typed_values(service: Service) -> None:
     (change,) = table["changed"]
     assert change["key"] == {"id": 1}
     assert change["before"] == {
-        "id": 1, "title": "milk", "done": False, "price": 2.5, "weight": 1.5,
+        "id": 1,
+        "title": "milk",
+        "done": False,
+        "price": 2.5,
+        "weight": 1.5,
         # Past JavaScript's exact integers, and an array: text, as PostgreSQL writes them.
-        "big": "9007199254740993", "tags": "{1,2}",
-    }  # fmt: skip
+        "big": "9007199254740993",
+        "tags": "{1,2}",
+    }
     assert change["after"]["done"] is True and change["after"]["price"] == 3
     assert table["added"] == [
         {

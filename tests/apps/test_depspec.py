@@ -324,12 +324,16 @@ def test_a_requirements_file_beside_a_project_gets_the_projects_dependencies() -
     )
     files["requirements.txt"] = b"uvicorn>=0.29\nsix\n"  # named there: the file's line stays
     assert python_dependencies(files, "shop/app.py").requirements == (
-        "uvicorn>=0.29", "six", "fastapi>=0.110",
-    )  # fmt: skip
+        "uvicorn>=0.29",
+        "six",
+        "fastapi>=0.110",
+    )
     files["requirements.txt"] = b"uvicorn>=0.29\n-e .\n"
     assert python_dependencies(files, "shop/app.py").requirements == (
-        "uvicorn>=0.29", "fastapi>=0.110", "six==1.16.0",
-    )  # fmt: skip
+        "uvicorn>=0.29",
+        "fastapi>=0.110",
+        "six==1.16.0",
+    )
 
 
 async def test_an_app_whose_requirements_name_only_its_server_runs_with_its_project(
@@ -347,8 +351,11 @@ def test_a_requirements_file_in_utf16_is_read_as_pip_reads_it() -> None:
     """nursultanm4's mini-bank: a Windows ``pip freeze > requirements.txt`` (UTF-16 with its
     byte-order mark) reached uv undecoded, "Unexpected '\ufffd'" on every Python tried."""
     text = "fastapi==0.110.0\r\nsqlmodel==0.0.16\r\n"
-    for encoded in (text.encode("utf-16"), text.encode("utf-16-be").join([b"\xfe\xff", b""]),
-                    b"\xef\xbb\xbf" + text.encode()):  # fmt: skip
+    for encoded in (
+        text.encode("utf-16"),
+        text.encode("utf-16-be").join([b"\xfe\xff", b""]),
+        b"\xef\xbb\xbf" + text.encode(),
+    ):
         deps = python_dependencies({"requirements.txt": encoded, "main.py": b""}, "main.py")
         assert deps.requirements == ("fastapi==0.110.0", "sqlmodel==0.0.16"), encoded[:4]
 
@@ -603,8 +610,10 @@ def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_install
     assert deps.notes == ("Dockerfile also installs flask_cors, PyJWT>=2 (RUN pip install)",)
     listed = {**files, "requirements.txt": b"Flask>=2.2\nFlask-Cors\npyjwt==2.8.0\n"}
     assert python_dependencies(listed, "app.py").requirements == (
-        "Flask>=2.2", "Flask-Cors", "pyjwt==2.8.0",
-    )  # fmt: skip
+        "Flask>=2.2",
+        "Flask-Cors",
+        "pyjwt==2.8.0",
+    )
 
 
 def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models() -> None:

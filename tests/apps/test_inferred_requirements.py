@@ -49,8 +49,12 @@ def test_modules_whose_own_name_on_pypi_is_another_project() -> None:
     )
     deps = python_dependencies(files, "main.py")
     assert deps.requirements == (
-        "attrs", "django-ninja", "python-jose", "python-multipart", "tortoise-orm"
-    )  # fmt: skip
+        "attrs",
+        "django-ninja",
+        "python-jose",
+        "python-multipart",
+        "tortoise-orm",
+    )
     assert "tortoise → tortoise-orm" in (deps.inferred or "")
 
 

@@ -90,12 +90,14 @@ def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
             "node_modules/kafkajs": {"version": "2.2.4", "dev": True, "optional": True},
             # Nested, or a peer it needs: npm installs those itself.
             "node_modules/a/node_modules/class-validator": {
-                "version": "0.13.2", "optional": True, "peer": True,
+                "version": "0.13.2",
+                "optional": True,
+                "peer": True,
             },
             "node_modules/rxjs": {"version": "7.5.5", "peer": True},
             "node_modules/local": {"link": True, "optional": True, "peer": True},
         },
-    }  # fmt: skip
+    }
     files = {
         "package.json": json.dumps({"dependencies": {"@nestjs/common": "^8.0.0"}}).encode(),
         "package-lock.json": json.dumps(lock).encode(),

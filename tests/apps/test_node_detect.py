@@ -452,8 +452,9 @@ def test_yarn_locked_versions_pin_the_direct_dependencies() -> None:
 """
     pinned = node_dependencies({"package.json": package.encode(), "yarn.lock": berry})
     assert json.loads(pinned.package_json)["dependencies"] == {
-        "@swc/core": "1.11.5", "own": "file:./own"
-    }  # fmt: skip
+        "@swc/core": "1.11.5",
+        "own": "file:./own",
+    }
 
 
 def test_a_start_script_whose_runner_loads_nothing_gives_way_to_the_dev_script() -> None:
@@ -475,8 +476,10 @@ def test_a_start_script_whose_runner_loads_nothing_gives_way_to_the_dev_script()
     ):
         files = {".env": env} if env else {}
         assert _node({"scripts": {"start": start, "dev": dev}}, files).argv == (
-            "npm", "start", "--silent",
-        )  # fmt: skip
+            "npm",
+            "start",
+            "--silent",
+        )
     assert _node({"scripts": {"start": "moleculer-runner"}}).argv == ("npm", "start", "--silent")
     # node alone is a REPL: the script running the server is the one.
     served = _node({"scripts": {"start": "node", "serve": "node server.js"}})

@@ -145,10 +145,14 @@ def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
     listed = {"sequelize": "^6", "sequelize-cli": "^6"}
     assert node_migrations(files, listed) == (
         (
-            "node_modules/.bin/sequelize", "db:migrate",
-            "--migrations-path", "db/up", "--config", "db/config/config.js",
+            "node_modules/.bin/sequelize",
+            "db:migrate",
+            "--migrations-path",
+            "db/up",
+            "--config",
+            "db/config/config.js",
         ),
-    )  # fmt: skip
+    )
     # Without such a script: the defaults (migrations/, config/config.json).
     files["package.json"] = json.dumps({"scripts": {"start": "node app.js"}}).encode()
     files["migrations/1-create-users.js"] = files.pop("db/up/20240830-create-users.js")

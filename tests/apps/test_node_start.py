@@ -69,9 +69,12 @@ def test_ts_node_registers_tsconfig_paths_where_the_tsconfig_maps_them() -> None
     start = node_start(files)
     assert start is not None
     assert start.argv == (
-        "node_modules/.bin/ts-node", "--transpile-only", "-r", "tsconfig-paths/register",
+        "node_modules/.bin/ts-node",
+        "--transpile-only",
+        "-r",
+        "tsconfig-paths/register",
         "src/server.ts",
-    )  # fmt: skip
+    )
     assert start.tools == ("tsconfig-paths@^4",)  # the app does not list it
     listed = files["package.json"].replace(b'"ts-node"', b'"tsconfig-paths": "4.2.0", "ts-node"')
     assert node_start({**files, "package.json": listed}).tools == ()  # type: ignore[union-attr]

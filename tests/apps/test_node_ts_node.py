@@ -44,13 +44,27 @@ def _node_env(files: dict[str, str], extra: dict[str, str] | None = None) -> dic
     encoded = {path: text.encode() for path, text in files.items()}
     now = datetime.now(UTC)
     spec = LaunchSpec(
-        "p1", "g1", None, "alice", encoded, [], 3001, None, now, now,
-        extra=extra or {}, detection=detect(encoded),
-    )  # fmt: skip
+        "p1",
+        "g1",
+        None,
+        "alice",
+        encoded,
+        [],
+        3001,
+        None,
+        now,
+        now,
+        extra=extra or {},
+        detection=detect(encoded),
+    )
     return app_environment(
-        spec, "python3", app_dir=Path("/previews/p1"), database_env={},
-        egress_open=False, memory_limit_mb=512,
-    )  # fmt: skip
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={},
+        egress_open=False,
+        memory_limit_mb=512,
+    )
 
 
 def test_ts_node_is_told_the_apps_tsconfig_only_when_it_is_the_only_one() -> None:

@@ -41,12 +41,19 @@ FLASK = {
 
 
 def test_the_workers_are_read_from_the_files() -> None:
-    procfile = "\n".join([
-        "web: gunicorn app:app", "release: python manage.py migrate",
-        "worker: celery -A tasks worker", "beat: celery -A tasks beat -l info",
-        "flower: celery -A tasks flower", "clock: python clock.py", "again: gunicorn app:app",
-        "console: python -i", "mailer: python mailer.py",
-    ])  # fmt: skip
+    procfile = "\n".join(
+        [
+            "web: gunicorn app:app",
+            "release: python manage.py migrate",
+            "worker: celery -A tasks worker",
+            "beat: celery -A tasks beat -l info",
+            "flower: celery -A tasks flower",
+            "clock: python clock.py",
+            "again: gunicorn app:app",
+            "console: python -i",
+            "mailer: python mailer.py",
+        ]
+    )
     app_json = json.dumps({"formation": {"web": {"quantity": 1}, "mailer": {"quantity": 0}}})
     found = _workers({**FLASK, "Procfile": procfile, "app.json": app_json})
     assert found == {
@@ -96,8 +103,11 @@ services:
     pings = {**queues_nothing, "backend/api/health.py": "app.control.ping(timeout=1)\n"}
     assert list(_workers(pings)) == ["celery"]  # its health route expects a worker
     procfile = "web: node index.js\nworker: node worker.js\njobs: yarn jobs\n"
-    node = {"package.json": '{"scripts": {"start": "node index.js"}}', "index.js": "",
-            "Procfile": procfile}  # fmt: skip
+    node = {
+        "package.json": '{"scripts": {"start": "node index.js"}}',
+        "index.js": "",
+        "Procfile": procfile,
+    }
     assert _workers(node) == {"worker": "sh -c node worker.js", "jobs": "sh -c yarn jobs"}
     scripted = {**node, "package.json": '{"scripts": {"start": "node index.js", "jobs": "x"}}'}
     assert _workers(scripted)["jobs"] == "sh -c npm run jobs"  # yarn is not installed here
@@ -185,11 +195,14 @@ async def test_a_celery_worker_completes_what_the_web_process_queues(
         body = await launched(service, app_files("flask_celery"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
     gid = body["gid"]
-    assert body["runtime"]["workers"] == [{
-        "name": "celery", "detectedFrom": "jobs/celery.py",
-        "command": "{python} -m celery -A jobs.celery:app worker --pool=solo --concurrency=1 "
-        "--loglevel=INFO",
-    }]  # fmt: skip
+    assert body["runtime"]["workers"] == [
+        {
+            "name": "celery",
+            "detectedFrom": "jobs/celery.py",
+            "command": "{python} -m celery -A jobs.celery:app worker --pool=solo --concurrency=1 "
+            "--loglevel=INFO",
+        }
+    ]
     with trio.fail_after(90):
         while True:  # the worker connects to the broker: then the app's ping answers
             if (await service.app_get(body, "/health")).status_code == 200:
@@ -289,10 +302,11 @@ async def test_a_worker_turned_off_does_not_run(service: Service) -> None:
         refused = await service.launch(gid, command=SERVER_COMMAND, workers={"other": False})
         assert refused.status_code == 400
         assert refused.json() == {
-            "status": "failed", "error": "invalid_workers",
+            "status": "failed",
+            "error": "invalid_workers",
             "message": refused.json()["message"],
             "details": {"unknown": ["other"], "detected": ["ticker"]},
-        }  # fmt: skip
+        }
         bad = await service.launch(gid, command=SERVER_COMMAND, workers="none")
         assert bad.status_code == 400 and bad.json()["error"] == "invalid_workers"
         body = (await service.launch(gid, command=SERVER_COMMAND, workers={"ticker": False})).json()

@@ -41,9 +41,11 @@ def test_a_compose_overlay_configures_the_service_the_base_file_builds() -> None
     (leosussan's fastapi-gino-arq-uvicorn); a production overlay does not count."""
     wants = postgres_wants(_encoded("compose_overlay_env"), {})
     assert wants.compose_env == {
-        "DATABASE": "postgres", "DB_HOST": "database", "DB_USER": "postgres",
+        "DATABASE": "postgres",
+        "DB_HOST": "database",
+        "DB_USER": "postgres",
         "DB_PASSWORD": "postgres",
-    }  # fmt: skip
+    }
     assert wants.compose == ("database",) and 54320 in wants.ports
 
 
@@ -150,11 +152,15 @@ def test_a_compose_port_published_by_a_variable() -> None:
     # localhost:5455, where nothing answered (the port was read as no number).
     wants = postgres_wants(_encoded("compose_postgres_port_var"), {})
     assert 5455 in wants.ports and "postgres_db" in wants.compose
-    assert 6000 in postgres_wants(_encoded("compose_postgres_port_var"), {
-        "DATABASE__PORT": "6000"
-    }).ports  # fmt: skip
-    files = {"docker-compose.yml": b'services:\n  db:\n    image: postgres\n    ports:\n'
-             b'      - "${PG_PORT:-5439}:5432"\n', "requirements.txt": b"psycopg\n"}  # fmt: skip
+    assert (
+        6000
+        in postgres_wants(_encoded("compose_postgres_port_var"), {"DATABASE__PORT": "6000"}).ports
+    )
+    files = {
+        "docker-compose.yml": b"services:\n  db:\n    image: postgres\n    ports:\n"
+        b'      - "${PG_PORT:-5439}:5432"\n',
+        "requirements.txt": b"psycopg\n",
+    }
     assert 5439 in postgres_wants(files, {}).ports  # compose's default
 
 
@@ -166,12 +172,16 @@ def test_the_apps_compose_environment_is_given_as_compose_would() -> None:
         b"      DATABASE_URL: postgresql://${DB_USER:-shop}:${DB_PASSWORD}@db:5432/${DB_NAME}\n"
         b"      GREETING: cost $$5\n      UNSET: ${NOT_GIVEN}\n"
     )
-    files = {"docker-compose.yml": compose, ".env": b"DB_PASSWORD=pw\nDB_NAME=orders\n",
-             "requirements.txt": b"psycopg\n"}  # fmt: skip
+    files = {
+        "docker-compose.yml": compose,
+        ".env": b"DB_PASSWORD=pw\nDB_NAME=orders\n",
+        "requirements.txt": b"psycopg\n",
+    }
     wants = postgres_wants(files, {})
     assert wants.compose_env == {
-        "DATABASE_URL": "postgresql://shop:pw@db:5432/orders", "GREETING": "cost $5"
-    }  # fmt: skip
+        "DATABASE_URL": "postgresql://shop:pw@db:5432/orders",
+        "GREETING": "cost $5",
+    }
     assert wants.url == "postgresql://shop:pw@db:5432/orders"
     assert wants.named == {"user": "shop", "password": "pw", "database": "orders"}
     # The launch's own variables are compose's shell: they come first.
@@ -234,8 +244,10 @@ async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
 def test_the_init_scripts_its_compose_file_mounts_are_read_in_order() -> None:
     wants = postgres_wants(_encoded("compose_postgres_initdb"), {})
     assert [path for path, _ in wants.init_scripts] == [
-        "db/init/01-schema.sql", "db/init/02-seed.sql", "db/late.sql",  # 99-late.sql's place
-    ]  # fmt: skip
+        "db/init/01-schema.sql",
+        "db/init/02-seed.sql",
+        "db/late.sql",  # 99-late.sql's place
+    ]
     assert "CREATE TABLE IF NOT EXISTS fruit" in wants.init_scripts[0][1]
     # A named volume, another folder, another service's mount: not init scripts.
     compose = (
@@ -554,8 +566,9 @@ async def test_failed_sequelize_migrations_of_an_app_that_syncs_its_tables_start
         system = messages(await service.history(body["gid"]), "system")
         said = [m for m in system if m.startswith("the app's migrations failed")]
         assert len(said) == 1 and "does not exist" in said[0], system
-        assert said[0].endswith("it makes its tables itself (Sequelize's sync()) as it starts:"
-                                " started anyway"), said  # fmt: skip
+        assert said[0].endswith(
+            "it makes its tables itself (Sequelize's sync()) as it starts: started anyway"
+        ), said
         assert (await service.stop(body["gid"])).status_code == 200
 
 

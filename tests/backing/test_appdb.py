@@ -207,9 +207,14 @@ async def test_a_configured_node_id_is_the_mark(settings: Settings) -> None:
 
 # What a role may read in its own database that names the server's databases.
 _NAMING = (
-    "pg_database", "pg_stat_activity", "pg_stat_database", "pg_stat_database_conflicts",
-    "pg_stat_progress_vacuum", "pg_prepared_xacts", "pg_replication_slots",
-)  # fmt: skip
+    "pg_database",
+    "pg_stat_activity",
+    "pg_stat_database",
+    "pg_stat_database_conflicts",
+    "pg_stat_progress_vacuum",
+    "pg_prepared_xacts",
+    "pg_replication_slots",
+)
 
 
 def _as_role(env: dict[str, str]) -> dict[str, str]:

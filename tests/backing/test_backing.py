@@ -47,9 +47,13 @@ def test_what_an_upload_asks_for() -> None:
     assert compose.redis is not None and compose.mysql is None
     assert {"redis", "cache"} <= compose.redis.hosts and compose.redis.ports == {6379}
     assert "web" not in compose.redis.hosts  # the app's own service is not aliased
-    mysql = wanted_servers(_bytes(app_files("pymysql_app")), "app.py", {
-        "DATABASE_URL": "mysql+pymysql://app:s%40cret@mysql:3307/app",
-    })  # fmt: skip
+    mysql = wanted_servers(
+        _bytes(app_files("pymysql_app")),
+        "app.py",
+        {
+            "DATABASE_URL": "mysql+pymysql://app:s%40cret@mysql:3307/app",
+        },
+    )
     assert mysql.mysql is not None and mysql.redis is None
     assert mysql.mysql.accounts == {"app": "s@cret"} and mysql.mysql.databases == ["app"]
     assert 3307 in mysql.mysql.ports and "mysql" in mysql.mysql.hosts

@@ -36,8 +36,8 @@ from preview.builds.appenv import (
 )
 from preview.builds.configdefaults import config_defaults, env_file_text, start_env_files
 
-from ..conftest import Service, auth
-from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, called, launched, messages
 from ..sandbox.test_sandbox import require_sandbox
 
 needs_server = pytest.mark.skipif(
@@ -62,9 +62,19 @@ POSTGRES_ENV = postgres_variables({}, "127.0.0.1", 5432)
 
 @pytest.mark.parametrize(
     "name",
-    [".env.example", ".env-example", ".env.sample", ".env_example", "example.env",
-     ".env.template", "env.example", ".env.dist", ".env.local.example", "dot-env-template"],
-)  # fmt: skip
+    [
+        ".env.example",
+        ".env-example",
+        ".env.sample",
+        ".env_example",
+        "example.env",
+        ".env.template",
+        "env.example",
+        ".env.dist",
+        ".env.local.example",
+        "dot-env-template",
+    ],
+)
 def test_an_example_env_file_of_any_spelling_is_one(name: str) -> None:
     files = {"app.py": b"", name: b"A=1\n"}
     assert example_rank(name) is not None
@@ -72,8 +82,14 @@ def test_an_example_env_file_of_any_spelling_is_one(name: str) -> None:
 
 
 def test_what_is_no_example_env_file_and_which_example_wins() -> None:
-    for name in ("env.py", ".env", ".envrc.example", "environment.example.ts",
-                 "env.template.yaml", "config.example.json"):  # fmt: skip
+    for name in (
+        "env.py",
+        ".env",
+        ".envrc.example",
+        "environment.example.ts",
+        "env.template.yaml",
+        "config.example.json",
+    ):
         assert example_rank(name) is None, name
     names = ["app.py", ".env.local.example", ".env-example", ".env.prod.example"]
     files = dict.fromkeys(names, b"")
@@ -97,9 +113,11 @@ def test_the_env_file_a_start_names_is_found() -> None:
     files = _bytes("node_env_file")
     assert start_env_files(files, "package.json", ("npm", "start", "--silent")) == [".env"]
     for start in (
-        "node --env-file .env.local src/index.js", "dotenv -e .env.local -- node a.js",
-        "env-cmd -f .env.local node a.js", "node --env-file=.env.local a.js",
-    ):  # fmt: skip
+        "node --env-file .env.local src/index.js",
+        "dotenv -e .env.local -- node a.js",
+        "env-cmd -f .env.local node a.js",
+        "node --env-file=.env.local a.js",
+    ):
         files = {"package.json": b'{"scripts": {"start": "%s"}}' % start.encode()}
         assert start_env_files(files, "package.json", ("npm", "start")) == [".env.local"], start
     present = {"package.json": b'{"scripts": {"start": "node --env-file=.env a.js"}}', ".env": b""}
@@ -217,12 +235,8 @@ async def test_an_app_whose_kafka_has_a_switch_starts_with_it_off(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("fastapi_kafka_switch"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["data"] == {"kafka": False, "elasticsearch": False}
+        answer = await called(service, body)
+        assert answer["data"] == {"kafka": False, "elasticsearch": False}
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -237,12 +251,8 @@ async def test_an_app_reading_its_database_url_as_a_dsn_runs_on_its_postgres(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("fastapi_pg_dsn_unset"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["data"] == {"one": 1, "same": True}
+        answer = await called(service, body)
+        assert answer["data"] == {"one": 1, "same": True}
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -303,10 +313,13 @@ def test_a_database_part_under_a_name_of_its_own_is_the_served_ones() -> None:
     files = {"manage.py": b"", "app/settings.py": settings.encode(), ".env.sample": b"SQL_HOST=\n"}
     found = config_defaults(files, "manage.py", {}, dict(POSTGRES_ENV))
     assert found.values == {
-        "SQL_ENGINE": "django.db.backends.postgresql", "SQL_DATABASE": "app",
-        "SQL_USER": "postgres", "SQL_PASSWORD": "postgres", "SQL_HOST": "127.0.0.1",
+        "SQL_ENGINE": "django.db.backends.postgresql",
+        "SQL_DATABASE": "app",
+        "SQL_USER": "postgres",
+        "SQL_PASSWORD": "postgres",
+        "SQL_HOST": "127.0.0.1",
         "SQL_PORT": "5432",
-    }  # fmt: skip
+    }
     assert any("by what their names say" in note for note in found.notes)
 
 
@@ -317,9 +330,14 @@ def test_an_engines_own_names_are_its_server_where_the_generic_ones_are_the_othe
     code = "".join(
         f"{part}: process.env.SERVER_DB_{engine}_{name},\n"
         for engine in ("MYSQL", "POSTGRES")
-        for part, name in (("host", "HOST"), ("port", "PORT"), ("username", "USERNAME"),
-                           ("password", "PASSWORD"), ("database", "DATABASE"))
-    )  # fmt: skip
+        for part, name in (
+            ("host", "HOST"),
+            ("port", "PORT"),
+            ("username", "USERNAME"),
+            ("password", "PASSWORD"),
+            ("database", "DATABASE"),
+        )
+    )
     files = {
         "package.json": b'{"dependencies": {"mysql2": "^3", "pg": "^8", "typeorm": "^0.3"}}',
         "src/db.ts": f"export const options = {{\n{code}}};\n".encode(),
@@ -350,9 +368,11 @@ async def test_a_django_app_on_db_engine_and_db_names_runs_on_its_mariadb(
         body = await launched(service, app_files("django_mysql_db_env"))
         events = await service.history(body["gid"])
         assert body["status"] == "running", (
-            body["errorMessage"], body["errorLines"], messages(events, "system"),
+            body["errorMessage"],
+            body["errorLines"],
+            messages(events, "system"),
             messages(events, "app")[-20:],
-        )  # fmt: skip
+        )
         added = await service.app_request(body, "POST", "/", content=b"apple")
         assert added.status_code == 200, added.text
         found = added.json()
@@ -366,17 +386,28 @@ async def test_a_django_app_on_db_engine_and_db_names_runs_on_its_mariadb(
 
 
 def test_a_compose_files_generic_names_mean_its_database() -> None:
-    environment = {"HOST": "db", "PORT": "3306", "USER": "shop", "PASSWORD": "x",
-                   "DATABASE": "shop", "NAME": "my-api", "APP_PORT": "4000"}  # fmt: skip
+    environment = {
+        "HOST": "db",
+        "PORT": "3306",
+        "USER": "shop",
+        "PASSWORD": "x",
+        "DATABASE": "shop",
+        "NAME": "my-api",
+        "APP_PORT": "4000",
+    }
     assert compose_database_names(environment, {"db": "mysql"}) == {
-        "HOST": "host", "PORT": "port", "USER": "user", "PASSWORD": "password",
+        "HOST": "host",
+        "PORT": "port",
+        "USER": "user",
+        "PASSWORD": "password",
         "DATABASE": "name",
-    }  # fmt: skip
+    }
     assert compose_database_names(environment, {"cache": "mysql"}) == {}
     prefixed = {"APP_DB_HOST": "mysql", "APP_DB_PORT": "3306", "APP_PORT": "4000"}
     assert compose_database_names(prefixed, {"mysql": "mysql"}) == {
-        "APP_DB_HOST": "host", "APP_DB_PORT": "port",
-    }  # fmt: skip
+        "APP_DB_HOST": "host",
+        "APP_DB_PORT": "port",
+    }
     files = _bytes("express_mysql_compose_env")
     wanted = wanted_servers(files, "package.json", {})
     assert wanted.mysql is not None and wanted.mysql.accounts["shop"] == "shop-secret"
@@ -388,8 +419,13 @@ def test_a_compose_files_generic_names_mean_its_database() -> None:
     assert wanted.mysql is not None and wanted.mysql.accounts == {"shop": "shop-secret"}
     assert wanted.mysql.databases == ["shop"]
     values = compose_database_values(files, {}, MARIADB_ENV)
-    assert values == {"HOST": "mysql", "PORT": "3306", "USER": "shop",
-                      "PASSWORD": "shop-secret", "DATABASE": "shop"}  # fmt: skip
+    assert values == {
+        "HOST": "mysql",
+        "PORT": "3306",
+        "USER": "shop",
+        "PASSWORD": "shop-secret",
+        "DATABASE": "shop",
+    }
     # Its own server reads APP_PORT: the service's port goes there.
     assert _own_port_names(files) == ["APP_PORT"]
     # An app listening on $PORT keeps it: its database's port cannot be given there.
@@ -427,8 +463,10 @@ async def test_an_express_app_reads_its_mysql_from_the_names_its_compose_file_gi
         body = await launched(service, app_files("express_mysql_compose_env"))
         events = await service.history(body["gid"])
         assert body["status"] == "running", (
-            body["errorMessage"], body["errorLines"], messages(events, "system"),
-        )  # fmt: skip
+            body["errorMessage"],
+            body["errorLines"],
+            messages(events, "system"),
+        )
         answer = await service.app_get(body, "/")
         assert answer.status_code == 200, (answer.text, messages(events, "app")[-20:])
         assert "MariaDB" in answer.json()["version"] and answer.json()["db"] == "shop"

@@ -576,9 +576,11 @@ async def test_offline_wheelhouse_build(build_settings: Settings, tmp_path: Path
     await trio.to_thread.run_sync(
         lambda: subprocess.run(
             [*download, "--dest", str(wheels), "starlette>=0.37", "uvicorn"],
-            check=True, timeout=180, capture_output=True,
+            check=True,
+            timeout=180,
+            capture_output=True,
         )
-    )  # fmt: skip
+    )
     offline = replace(
         build_settings,
         package_index_url="none",

@@ -43,7 +43,7 @@ from preview.builds.configdefaults import (
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
-from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, called, launched, messages
 
 SETTINGS = """
 import os
@@ -74,9 +74,12 @@ def test_required_variables_are_read_from_source() -> None:
     files = {"app/settings.py": SETTINGS.encode()}
     assert required_variables(files) == ["APP_NAME", "SERVICE_TOKEN", "MAIL_HOST", "HASH_SALT"]
     assert required_types(files) == {
-        "APP_NAME": "str", "SERVICE_TOKEN": "str", "MAIL_HOST": "", "HASH_SALT": "",
+        "APP_NAME": "str",
+        "SERVICE_TOKEN": "str",
+        "MAIL_HOST": "",
+        "HASH_SALT": "",
         "HOME_DIR": OPTIONAL,
-    }  # fmt: skip
+    }
     # Django's settings as django-on-docker writes them: a value used at once is
     # required; a secret read without a default still gets one.
     django = (
@@ -485,8 +488,13 @@ async def test_what_cannot_be_guessed_fails_naming_every_variable(
         system = messages(await service.history(body["gid"]), "system")
         assert any(m.startswith("the app requires SMTP_HOST, STORAGE_BUCKET") for m in system)
         assert body["runtime"]["generatedEnv"] == [
-            "PROJECT_NAME", "ADMIN_EMAIL", "SECRET_KEY", "JWT_SECRET", "DEBUG", "API_TOKEN"
-        ]  # fmt: skip
+            "PROJECT_NAME",
+            "ADMIN_EMAIL",
+            "SECRET_KEY",
+            "JWT_SECRET",
+            "DEBUG",
+            "API_TOKEN",
+        ]
         # Given them, it runs.
         env = {"SMTP_HOST": "mail.example.com", "STORAGE_BUCKET": "b"}
         again = await service.launch(body["gid"], tier="pro", env=env)
@@ -606,8 +614,11 @@ Config = Settings()
 """
     # its DATABASE_URL= likewise replaced the preview's database with ''
     example = b"DATABASE_URL= \nDATABASE_URL=\nMAIL_PORT=\nMAIL_SERVER=\nMAIL_FROM=\nSERVER_PORT=\n"
-    files = {"src/config.py": settings, "src/__init__.py": b"from src.config import Config\n",
-             ".env.example": example}  # fmt: skip
+    files = {
+        "src/config.py": settings,
+        "src/__init__.py": b"from src.config import Config\n",
+        ".env.example": example,
+    }
     found = config_defaults(files, "src/__init__.py", {}, {"PORT", "DATABASE_URL"})
     assert "DATABASE_URL" not in found.values  # the service's stands
     assert found.values["MAIL_PORT"] == found.values["SMTP_PORT"] == "587"
@@ -625,8 +636,11 @@ def test_a_node_apps_envalid_requirements_and_reads() -> None:
     files["src/env.test.js"] = b"process.env.ONLY_IN_TESTS"
     files["node_modules/x/index.js"] = b"cleanEnv(process.env, { THEIRS: str() })"
     assert required_types(files) == {
-        "ACCESS_TOKEN_SECRET": "", "PORT": "int", "JWT_SECRET": OPTIONAL, "HOST": OPTIONAL,
-    }  # fmt: skip
+        "ACCESS_TOKEN_SECRET": "",
+        "PORT": "int",
+        "JWT_SECRET": OPTIONAL,
+        "HOST": OPTIONAL,
+    }
     found = config_defaults(files, "package.json", {}, {"PORT", "HOST"})
     assert sorted(found.generated) == ["ACCESS_TOKEN_SECRET", "JWT_SECRET"]
     assert not found.missing and "S3_BUCKET" not in found.values  # its default
@@ -650,9 +664,13 @@ const parsed = envSchema.safeParse(process.env)
 """
     files = {"package.json": b"{}", "src/data/env.ts": env}
     assert required_types(files) == {
-        "DB_HOST": "", "DB_PORT": "int", "JWT_SECRET": "", "PORT": OPTIONAL,
-        "LOG_LEVEL": OPTIONAL, "MODE": OPTIONAL,
-    }  # fmt: skip
+        "DB_HOST": "",
+        "DB_PORT": "int",
+        "JWT_SECRET": "",
+        "PORT": OPTIONAL,
+        "LOG_LEVEL": OPTIONAL,
+        "MODE": OPTIONAL,
+    }
     found = config_defaults(files, "package.json", {}, {"PORT", "DB_HOST", "DB_PORT"})
     assert found.generated == ["JWT_SECRET", "LOG_LEVEL"] and not found.missing, found
     assert found.values["LOG_LEVEL"] == "info"  # a Node logger's level, one of its enum's
@@ -697,10 +715,16 @@ useFactory: (configService: ConfigService) => ({
         "src/app.module.spec.ts": b"configService.getOrThrow('ONLY_IN_TESTS') // ConfigService",
     }
     assert required_types(files) == {
-        "SESSION_SECRET": "", "WORKERS": "int", "POSTGRES_HOST": "", "POSTGRES_SYNC": "",
-        "JWT_SECRET": "", "PORT": OPTIONAL, "NODE_ENV": OPTIONAL, "DB_LOGGING": OPTIONAL,
+        "SESSION_SECRET": "",
+        "WORKERS": "int",
+        "POSTGRES_HOST": "",
+        "POSTGRES_SYNC": "",
+        "JWT_SECRET": "",
+        "PORT": OPTIONAL,
+        "NODE_ENV": OPTIONAL,
+        "DB_LOGGING": OPTIONAL,
         "API_PREFIX": OPTIONAL,
-    }  # fmt: skip
+    }
     found = config_defaults(files, "package.json", {}, {"PORT", "POSTGRES_HOST"})
     assert found.values["POSTGRES_SYNC"] == "true"  # TypeORM makes its tables at start
     assert found.values["WORKERS"] == "1"
@@ -771,12 +795,8 @@ async def test_gunicorns_settings_for_a_server_keep_it_in_the_foreground(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(builder_service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        headers = {**auth(), "X-Preview-Token": body["previewToken"]}
-        answer = await builder_service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/"}, headers=headers,
-        )  # fmt: skip
-        assert answer.json()["statusCode"] == 200, answer.text
+        answer = await called(builder_service, body)
+        assert answer["statusCode"] == 200, answer
         system = messages(await builder_service.history(body["gid"]), "system")
         assert any(m.startswith("gunicorn reads the app's settings file through") for m in system)
         assert (await builder_service.stop(body["gid"])).status_code == 200
@@ -835,9 +855,10 @@ def test_an_examples_deployment_values_are_not_the_previews() -> None:
         found.notes
     )
     there = {**files, "backend/core/settings/prod.py": b""}
-    assert config_defaults(there, "backend/manage.py", {}, set()).values[
-        "DJANGO_SETTINGS_MODULE"
-    ] == "core.settings.prod"  # fmt: skip
+    assert (
+        config_defaults(there, "backend/manage.py", {}, set()).values["DJANGO_SETTINGS_MODULE"]
+        == "core.settings.prod"
+    )
 
 
 def test_a_node_apps_compose_service_environment_is_its_configuration() -> None:
@@ -865,12 +886,8 @@ async def test_a_node_app_configured_by_its_compose_service_starts(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("node_compose_app_env"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["data"] == {
+        answer = await called(service, body)
+        assert answer["data"] == {
             "region": "eu-west-1",
             "sender": "no-reply@example.com",
             "endpoint": None,
@@ -893,12 +910,8 @@ async def test_an_app_whose_build_copies_its_env_file_builds(builder_service: Se
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("node_build_copies_env"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["data"] == {"greeting": "hello from the example"}
+        answer = await called(service, body)
+        assert answer["data"] == {"greeting": "hello from the example"}
         assert (await service.stop(body["gid"])).status_code == 200
 
 
@@ -990,8 +1003,11 @@ def test_the_file_the_readme_says_to_copy_to_env_is_the_example() -> None:
     assert found.example == ".env.local" and not found.missing
     assert found.values["MAIL_SERVER"] == "smtp.example.com"
     assert found.values["MAIL_FROM"] == "preview@example.com"
-    for said in ("```sh\ncp .env.local .env\n```", "copy env/dev.env into .env",
-                 "Copy .env.local to a new file named .env"):  # fmt: skip
+    for said in (
+        "```sh\ncp .env.local .env\n```",
+        "copy env/dev.env into .env",
+        "Copy .env.local to a new file named .env",
+    ):
         named = {"README.md": said.encode(), ".env.local": b"", "env/dev.env": b""}
         assert readme_copied_env(named) in (".env.local", "env/dev.env"), said
     # A file the upload does not have, or a .env it has: nothing to copy.
@@ -1238,21 +1254,41 @@ def test_a_value_its_settings_class_refuses_for_the_fields_type_is_a_form_to_fil
     assert "DB_PORT" not in found.values  # the served database's stands
     assert any("SMTP_PORT" in note and "unset" in note for note in found.notes)
     spec = LaunchSpec(
-        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files),
-    )  # fmt: skip
+        "p1",
+        "g1",
+        None,
+        "alice",
+        files,
+        [],
+        3001,
+        None,
+        _NOW,
+        _NOW,
+        detection=detect(files),
+    )
     env = app_environment(
-        spec, "python3", app_dir=Path("/previews/p1"), database_env={**_SERVED, **compose},
-        egress_open=False, memory_limit_mb=512, defaults=found.values,
-    )  # fmt: skip
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={**_SERVED, **compose},
+        egress_open=False,
+        memory_limit_mb=512,
+        defaults=found.values,
+    )
     assert "SMTP_PORT" not in env and "EMAILS_FROM_EMAIL" not in env
     assert env["SMTP_HOST"] == "" and env["JWT_SECRET_KEY"] == "SECRET"  # any text is a str
     assert env["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60" and env["DB_PORT"] == "5432"
     # What the user gives is the app's own: never changed.
     spec.extra = {"SMTP_PORT": ""}
     env = app_environment(
-        spec, "python3", app_dir=Path("/previews/p1"), database_env={**_SERVED, **compose},
-        egress_open=False, memory_limit_mb=512, defaults=found.values,
-    )  # fmt: skip
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={**_SERVED, **compose},
+        egress_open=False,
+        memory_limit_mb=512,
+        defaults=found.values,
+    )
     assert env["SMTP_PORT"] == ""
 
 

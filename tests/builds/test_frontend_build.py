@@ -98,30 +98,40 @@ def test_a_frontend_the_app_serves_and_the_upload_lacks_is_found() -> None:
 def test_vue_cli_at_a_django_projects_root_with_its_output_dir() -> None:
     """django-vue-template's shape: Vue CLI's package.json beside manage.py, its
     vue.config.js outputDir, and Django's TEMPLATES DIRS naming it."""
-    package = {"scripts": {"build": "vue-cli-service build"},
-               "devDependencies": {"@vue/cli-service": "^3.0.0"}}  # fmt: skip
-    files = _bytes({
-        "manage.py": "import os\n",
-        "backend/settings.py": "TEMPLATES = [{'DIRS': ['site']}]\n",
-        "package.json": json.dumps(package),
-        "vue.config.js": "module.exports = {\n  outputDir: 'site',\n  assetsDir: 'static',\n}\n",
-    })  # fmt: skip
+    package = {
+        "scripts": {"build": "vue-cli-service build"},
+        "devDependencies": {"@vue/cli-service": "^3.0.0"},
+    }
+    files = _bytes(
+        {
+            "manage.py": "import os\n",
+            "backend/settings.py": "TEMPLATES = [{'DIRS': ['site']}]\n",
+            "package.json": json.dumps(package),
+            "vue.config.js": (
+                "module.exports = {\n  outputDir: 'site',\n  assetsDir: 'static',\n}\n"
+            ),
+        }
+    )
     assert find_frontend(files) == Frontend("", "@vue/cli-service", "site")
 
 
 def test_create_react_apps_build_and_vites_out_dir_beside_the_backend() -> None:
     cra = {"scripts": {"build": "react-scripts build"}, "dependencies": {"react-scripts": "5"}}
-    files = _bytes({
-        "server/app.py": 'app = Flask(__name__, static_folder="../client/build")\n',
-        "client/package.json": json.dumps(cra),
-    })  # fmt: skip
+    files = _bytes(
+        {
+            "server/app.py": 'app = Flask(__name__, static_folder="../client/build")\n',
+            "client/package.json": json.dumps(cra),
+        }
+    )
     assert find_frontend(files) == Frontend("client", "react-scripts", "client/build")
     vite = {"scripts": {"build": "vite build"}, "devDependencies": {"vite": "5"}}
-    files = _bytes({
-        "app/main.py": 'StaticFiles(directory="app/static")\n',
-        "web/package.json": json.dumps(vite),
-        "web/vite.config.ts": "export default { build: { outDir: '../app/static' } }\n",
-    })  # fmt: skip
+    files = _bytes(
+        {
+            "app/main.py": 'StaticFiles(directory="app/static")\n',
+            "web/package.json": json.dumps(vite),
+            "web/vite.config.ts": "export default { build: { outDir: '../app/static' } }\n",
+        }
+    )
     assert find_frontend(files) == Frontend("web", "vite", "app/static")
 
 

@@ -256,9 +256,10 @@ async def _built_with_wheels_first(
 
 def _index(log: list[tuple[str, str, str]], start: str, after: int = -1) -> int:
     return next(
-        i for i, (source, _, text) in enumerate(log)
+        i
+        for i, (source, _, text) in enumerate(log)
         if i > after and source == "system" and text.startswith(start)
-    )  # fmt: skip
+    )
 
 
 async def test_a_try_with_wheels_only_streams_its_lines_as_they_come(
@@ -296,8 +297,9 @@ async def test_a_failed_try_with_wheels_only_is_said_and_the_build_goes_on(
     assert any("visitor" in text for _, text in tried), log
     assert all(level != "ERROR" for level, _ in tried), tried
     source_build = _index(log, f"building from source on Python {version}: no Python", ended)
-    again = _index(log, f"installing dependencies (Python {version}, requirements.txt)",
-                   source_build)  # fmt: skip
+    again = _index(
+        log, f"installing dependencies (Python {version}, requirements.txt)", source_build
+    )
     _index(log, "environment built in", again)
     # Its wheels-only pass is not run again (its refusal's lines said twice).
     assert not [t for _, _, t in log[again:] if "no usable wheels" in t], log[again:]

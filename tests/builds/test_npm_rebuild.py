@@ -59,9 +59,13 @@ async def test_a_dev_tools_native_module_that_fails_is_left_unbuilt(tmp_path: Pa
     async def run(argv: list[str]) -> None:
         ran.append(argv)
         result = await run_logged(
-            argv, cwd=path, env=env, limits=ChildLimits(memory_bytes=4 << 30),
-            publish=_ignore, time_limit=60,
-        )  # fmt: skip
+            argv,
+            cwd=path,
+            env=env,
+            limits=ChildLimits(memory_bytes=4 << 30),
+            publish=_ignore,
+            time_limit=60,
+        )
         if not result.ok:
             raise BuildFailed(*installer_failure(result.tails, "npm"))
 
@@ -168,9 +172,13 @@ async def test_the_projects_own_install_scripts_run_apart_from_its_packages(
         async def run(argv: list[str]) -> None:
             ran.append((who, argv))
             result = await run_logged(
-                argv, cwd=path, env=env, limits=ChildLimits(memory_bytes=4 << 30),
-                publish=_ignore, time_limit=60,
-            )  # fmt: skip
+                argv,
+                cwd=path,
+                env=env,
+                limits=ChildLimits(memory_bytes=4 << 30),
+                publish=_ignore,
+                time_limit=60,
+            )
             assert result.ok, result.tail
             # Nothing of the project's own ran among its packages' scripts.
             assert (path / "own.txt").exists() == (who == "own"), (who, argv)
@@ -225,9 +233,13 @@ async def test_the_relink_after_a_replacement_makes_each_packages_commands_again
     assert not (path / "node_modules" / ".bin" / "doc-tool").exists()
     with trio.fail_after(60):
         result = await run_logged(
-            RELINK, cwd=path, env={**env, "npm_config_offline": "true"},
-            limits=ChildLimits(memory_bytes=4 << 30), publish=_ignore, time_limit=50,
-        )  # fmt: skip
+            RELINK,
+            cwd=path,
+            env={**env, "npm_config_offline": "true"},
+            limits=ChildLimits(memory_bytes=4 << 30),
+            publish=_ignore,
+            time_limit=50,
+        )
     assert result.ok, result.tails
     link = path / "node_modules" / ".bin" / "doc-tool"
     assert link.resolve() == (path / "node_modules" / "doc-tool" / "cli.js").resolve()

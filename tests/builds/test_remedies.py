@@ -244,13 +244,20 @@ def test_an_old_release_brings_its_contemporaries_holds_in_one_step() -> None:
     remedies.fixes.append(Fix("jinja2.escape is gone", add="Flask<2"))
     deps = remedies.apply(listed)
     assert set(deps.requirements[4:]) == {
-        "Flask<2", "Werkzeug<2", "Jinja2<3", "itsdangerous<2", "click<8", "MarkupSafe<2.1",
-    }  # fmt: skip
+        "Flask<2",
+        "Werkzeug<2",
+        "Jinja2<3",
+        "itsdangerous<2",
+        "click<8",
+        "MarkupSafe<2.1",
+    }
     # Pins of the app's own are never held over; a looser hold than one there is not added.
     pinned = PythonDeps(("Flask==1.1.2", "Jinja2==2.11.3", "Werkzeug<1.1"), "r", None, None)
     assert _remedies(()).apply(pinned).requirements[3:] == (
-        "itsdangerous<2", "click<8", "MarkupSafe<2.1",
-    )  # fmt: skip
+        "itsdangerous<2",
+        "click<8",
+        "MarkupSafe<2.1",
+    )
     assert _remedies(()).apply(PythonDeps(("flask>=3",), "r", None, None)).requirements == (
         "flask>=3",
     )
@@ -279,12 +286,16 @@ def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tails = OutputTails(interleaved=50)
-    tails.extend("stderr", [
-        "  × Failed to build `httptools==0.1.2`",
-        "  ├─▶ The build backend returned an error",
-        "      httptools/parser/parser.c:4:10: fatal error: Python.h: No such file or directory",
-        "      error: command '/usr/bin/gcc' failed with exit code 1",
-    ])  # fmt: skip
+    tails.extend(
+        "stderr",
+        [
+            "  × Failed to build `httptools==0.1.2`",
+            "  ├─▶ The build backend returned an error",
+            "      httptools/parser/parser.c:4:10: fatal error: Python.h:"
+            " No such file or directory",
+            "      error: command '/usr/bin/gcc' failed with exit code 1",
+        ],
+    )
     reason, lines = installer_failure(tails, "uv")
     assert reason == "building httptools 0.1.2 needs a C compiler and its headers (no wheel)"
     assert any("Python.h" in line for line in lines)
@@ -298,9 +309,12 @@ def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
     (version / "lib").mkdir(parents=True)
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
     paths = HostPaths.of_service(
-        app_dir=tmp_path / "app", data_dir=tmp_path / "d", previews_dir=tmp_path / "p",
-        env_root=tmp_path / "e", python="python3",
-    )  # fmt: skip
+        app_dir=tmp_path / "app",
+        data_dir=tmp_path / "d",
+        previews_dir=tmp_path / "p",
+        env_root=tmp_path / "e",
+        python="python3",
+    )
     line = f'  File "{version}/lib/python3.9/collections/__init__.py", line 1'
     assert paths(line) == '  File "<python>/lib/python3.9/collections/__init__.py", line 1'
 
@@ -488,12 +502,15 @@ def test_scripts_that_run_bun_get_bun_from_npm_without_its_watcher() -> None:
 
 def test_a_build_wanting_mysql_or_postgres_headers_says_so() -> None:
     old = OutputTails(interleaved=50)
-    old.extend("stderr", [
-        "  × Failed to build `mysqlclient==2.1.1`",
-        "  ├─▶ The build backend returned an error",
-        "      /bin/sh: 1: mysql_config: not found",
-        "      OSError: mysql_config not found",
-    ])  # fmt: skip
+    old.extend(
+        "stderr",
+        [
+            "  × Failed to build `mysqlclient==2.1.1`",
+            "  ├─▶ The build backend returned an error",
+            "      /bin/sh: 1: mysql_config: not found",
+            "      OSError: mysql_config not found",
+        ],
+    )
     reason, lines = installer_failure(old, "uv")
     assert reason == (
         "building mysqlclient 2.1.1 needs MySQL's client library and headers (mysql_config, "
@@ -503,11 +520,14 @@ def test_a_build_wanting_mysql_or_postgres_headers_says_so() -> None:
     assert "OSError: mysql_config not found" in lines
     assert for_python(reason, "3.10").startswith("building mysqlclient 2.1.1 for Python 3.10 needs")
     new = OutputTails(interleaved=50)
-    new.extend("stderr", [
-        "  × Failed to build `mysqlclient==2.3.1`",
-        "      Exception: Can not find valid pkg-config name.",
-        "      Specify MYSQLCLIENT_CFLAGS and MYSQLCLIENT_LDFLAGS env vars manually",
-    ])  # fmt: skip
+    new.extend(
+        "stderr",
+        [
+            "  × Failed to build `mysqlclient==2.3.1`",
+            "      Exception: Can not find valid pkg-config name.",
+            "      Specify MYSQLCLIENT_CFLAGS and MYSQLCLIENT_LDFLAGS env vars manually",
+        ],
+    )
     assert installer_failure(new, "uv")[0].startswith("building mysqlclient 2.3.1 needs MySQL's")
     pg = OutputTails(interleaved=50)
     pg.extend(
@@ -613,8 +633,9 @@ def test_what_brought_an_unbuildable_package_goes_with_it() -> None:
     message = "building pygraphviz 1.14 for Python 3.11 needs a C compiler and its headers"
     fix = _remedies(listed).next_fix(message, lines, {"app.py": b"import flask\n"}, PYTHONS)
     assert fix is not None and fix.drop == "pygraphviz,eralchemy2", fix
-    assert fix.said.endswith("nor eralchemy2, which brings it: relaunching without "
-                             "pygraphviz and eralchemy2")  # fmt: skip
+    assert fix.said.endswith(
+        "nor eralchemy2, which brings it: relaunching without pygraphviz and eralchemy2"
+    )
     used = {"app.py": b"import pygraphviz\n"}
     fix = _remedies(listed).next_fix(message, lines, used, PYTHONS)
     assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
@@ -813,8 +834,11 @@ def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out(
     fix = fix_for({"main.py": b"import redis\nfrom fastapi import FastAPI\n"})
     assert fix is not None and getattr(fix, "drop", None) == "redis-server"
     assert fix_for({"main.py": b"import redis_server\n"}) is None  # the app's own use
-    linux = [*lines[:2], "hint: Wheels are available for `x` (v1) on the following platforms: "
-             "`manylinux_2_17_aarch64`, `macosx_11_0_arm64`"]  # fmt: skip
+    linux = [
+        *lines[:2],
+        "hint: Wheels are available for `x` (v1) on the following platforms: "
+        "`manylinux_2_17_aarch64`, `macosx_11_0_arm64`",
+    ]
     assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
 
 

@@ -55,8 +55,10 @@ def test_a_call_an_unpinned_dependencys_newest_major_rejects_holds_it_below(
 
 def test_a_rejected_call_of_no_dependency_or_a_pinned_one_has_no_fix(tmp_path: Path) -> None:
     env = _env_with(tmp_path, "PyYAML", "6.0.2", "yaml")
-    method = ["    rows = self.session.query(Item, 1)", "TypeError: query() takes 2 positional"
-              " arguments but 3 were given"]  # fmt: skip
+    method = [
+        "    rows = self.session.query(Item, 1)",
+        "TypeError: query() takes 2 positional arguments but 3 were given",
+    ]
     assert not _remedies(("flask",), env).has_fix("", method, {}, PYTHONS)
     own = {"yaml/__init__.py": b""}  # the app's own module of that name
     assert not _remedies(("flask",), env).has_fix("", YAML_500, own, PYTHONS)
@@ -184,12 +186,12 @@ def test_a_package_saying_what_to_install_gets_it_added(tmp_path: Path) -> None:
     env = _env_with(tmp_path, "msgspec", "0.19.0", "msgspec")
     assert not _remedies(("quart-schema",), env).has_fix("", lines, {}, PYTHONS)
     siblings = {
-        "ImportError: email-validator is not installed, run `pip install pydantic[email]`":
-            "pydantic[email]",
-        'RuntimeError: Form data requires "python-multipart" to be installed. ':
-            "python-multipart",
+        (
+            "ImportError: email-validator is not installed, run `pip install pydantic[email]`"
+        ): "pydantic[email]",
+        'RuntimeError: Form data requires "python-multipart" to be installed. ': "python-multipart",
         "AssertionError: jinja2 must be installed to use Jinja2Templates": "Jinja2",
-    }  # fmt: skip
+    }
     for line, wanted in siblings.items():
         fix = _remedies(("fastapi",)).next_fix("", [line], {}, PYTHONS)
         assert fix is not None and fix.add == wanted, (line, fix)

@@ -107,11 +107,14 @@ def test_a_steps_missing_module_of_the_upload_is_not_told_to_be_installed() -> N
     said "add 'core' to requirements.txt" (the step's cause knew neither the upload nor
     its dependency file, a uv.lock)."""
     tails = OutputTails()
-    tails.extend("stderr", [
-        "Traceback (most recent call last):",
-        '  File "manage.py", line 22, in <module>',
-        "ModuleNotFoundError: No module named 'core'",
-    ])  # fmt: skip
+    tails.extend(
+        "stderr",
+        [
+            "Traceback (most recent call last):",
+            '  File "manage.py", line 22, in <module>',
+            "ModuleNotFoundError: No module named 'core'",
+        ],
+    )
     result = StepResult(1, [], False, tails)
     cause, _ = result.cause((), upload=("backend/core/__init__.py",), listed_in="uv.lock")
     assert cause is not None and "'core' is in the upload (backend/core)" in cause

@@ -83,13 +83,17 @@ async def test_a_locks_pins_count_at_their_versions(tmp_path: Path) -> None:
     files = {str(p.relative_to(app)): p.read_bytes() for p in app.rglob("*") if p.is_file()}
     deps = python_dependencies(files, "app/main.py")
     for name in (
-        "fastapi-0.54.1-py3-none-any.whl", "fastapi-0.115.0-py3-none-any.whl",
-        "uvicorn-0.11.5-py3-none-any.whl", "uvicorn-0.11.8-py3-none-any.whl",
-        "httptools-0.1.1-cp38-cp38-manylinux1_x86_64.whl", "httptools-0.1.1.tar.gz",
+        "fastapi-0.54.1-py3-none-any.whl",
+        "fastapi-0.115.0-py3-none-any.whl",
+        "uvicorn-0.11.5-py3-none-any.whl",
+        "uvicorn-0.11.8-py3-none-any.whl",
+        "httptools-0.1.1-cp38-cp38-manylinux1_x86_64.whl",
+        "httptools-0.1.1.tar.gz",
         "httptools-0.6.4-cp313-cp313-manylinux_2_17_x86_64.whl",
-        "uvloop-0.14.0-cp38-cp38-manylinux2010_x86_64.whl", "uvloop-0.14.0.tar.gz",
+        "uvloop-0.14.0-cp38-cp38-manylinux2010_x86_64.whl",
+        "uvloop-0.14.0.tar.gz",
         "uvloop-0.21.0-cp313-cp313-manylinux_2_17_x86_64.whl",
-    ):  # fmt: skip
+    ):
         (tmp_path / name).write_bytes(b"")
     versions = ["3.11.7", "3.13.0", "3.8.18"]
     with trio.fail_after(30):

@@ -62,11 +62,17 @@ def test_plugins_are_served_under_their_registers_prefixes() -> None:
         "src/routes/health.ts": HEALTH,
     }
     assert found(files) == {
-        ("GET", "/"), ("GET", "/health"), ("GET", "/v1/inline"),
-        ("GET", "/api/users"), ("POST", "/api/users"), ("PUT", "/api/users/{id}"),
-        ("PATCH", "/api/users/{id}"), ("GET", "/api/users/{id}/comments"),
-        ("DELETE", "/items/{itemId}"), ("GET", "/tags"),
-    }  # fmt: skip
+        ("GET", "/"),
+        ("GET", "/health"),
+        ("GET", "/v1/inline"),
+        ("GET", "/api/users"),
+        ("POST", "/api/users"),
+        ("PUT", "/api/users/{id}"),
+        ("PATCH", "/api/users/{id}"),
+        ("GET", "/api/users/{id}/comments"),
+        ("DELETE", "/items/{itemId}"),
+        ("GET", "/tags"),
+    }
 
 
 def test_a_plugin_nobody_registers_keeps_its_own_routes_a_helper_none() -> None:
@@ -77,9 +83,12 @@ def test_a_plugin_nobody_registers_keeps_its_own_routes_a_helper_none() -> None:
         "src/routes/users.ts": USERS,
     }
     assert found(files) == {
-        ("GET", "/"), ("POST", "/"), ("PUT", "/{id}"), ("PATCH", "/{id}"),
+        ("GET", "/"),
+        ("POST", "/"),
+        ("PUT", "/{id}"),
+        ("PATCH", "/{id}"),
         ("GET", "/{id}/comments"),
-    }  # fmt: skip
+    }
 
 
 def test_an_express_app_is_not_read_as_fastify() -> None:
@@ -129,6 +138,7 @@ fastify.register(a).register(b).register(articleRoutes, _options);
         "src/twice.ts": twice,
     }
     assert found(files) == {
-        ("GET", "/api/articles"), ("GET", "/api/articles/feed"),
+        ("GET", "/api/articles"),
+        ("GET", "/api/articles/feed"),
         ("GET", "/api/articles/{slug}/comments"),
-    }  # fmt: skip
+    }

@@ -10,9 +10,10 @@ from preview.discovery.endpoints import endpoints_from_source
 
 
 def found(files: dict[str, str]) -> set[tuple[str, str]]:
-    return {(e["method"], e["path"]) for e in endpoints_from_source(
-        {name: text.encode() for name, text in files.items()}
-    )}  # fmt: skip
+    return {
+        (e["method"], e["path"])
+        for e in endpoints_from_source({name: text.encode() for name, text in files.items()})
+    }
 
 
 CREATE_APP = """

@@ -65,8 +65,11 @@ def test_routers_imported_through_aliases_get_their_prefixes() -> None:
         "src/lib/items/index.ts": ITEMS,  # by baseUrl, a folder's index
     }
     assert found(files) == {
-        ("GET", "/users"), ("GET", "/users/{id}"), ("GET", "/health-check"), ("POST", "/items"),
-    }  # fmt: skip
+        ("GET", "/users"),
+        ("GET", "/users/{id}"),
+        ("GET", "/health-check"),
+        ("POST", "/items"),
+    }
     # Without its aliases, none of them is reached from the app: only as routers of their own.
     bare = {k: v for k, v in files.items() if not k.endswith(".json")}
     assert ("GET", "/users") not in found(bare)
@@ -81,8 +84,11 @@ def test_the_nearest_config_and_the_longest_pattern_win() -> None:
         }
     )
     assert aliases.targets("api/src/main.ts", "@/db/users") == [
-        "api/database/users", "api/app/db/users", "api/@/db/users", "src/db/users",
-    ]  # fmt: skip
+        "api/database/users",
+        "api/app/db/users",
+        "api/@/db/users",
+        "src/db/users",
+    ]
     assert aliases.targets("api/main.ts", "@config")[0] == "api/cfg.ts"
     assert aliases.targets("main.ts", "@/x") == ["src/x"]
     assert aliases.targets("main.ts", "./x") == []  # relative: not an alias's

@@ -52,9 +52,11 @@ export default app;
 
 def test_hono_routers_mounted_by_route_under_their_base_paths() -> None:
     assert found(HONO) == {
-        ("POST", "/api/users/login"), ("GET", "/api/users/{id}"), ("GET", "/api/tags"),
+        ("POST", "/api/users/login"),
+        ("GET", "/api/users/{id}"),
+        ("GET", "/api/tags"),
         ("GET", "/health"),
-    }  # fmt: skip
+    }
 
 
 HONO_FACTORY = {
@@ -102,8 +104,9 @@ def test_a_hono_factorys_base_path_read_from_the_environment_prefixes_its_routes
     assert found(HONO_FACTORY) == {("GET", "/api/health"), ("GET", "/api/health/detailed")}
     literal = HONO_FACTORY["src/lib/create-app.ts"].replace(b"env.API_PREFIX", b'"/v1"')
     assert found({**HONO_FACTORY, "src/lib/create-app.ts": literal}) == {
-        ("GET", "/v1/health"), ("GET", "/v1/health/detailed"),
-    }  # fmt: skip
+        ("GET", "/v1/health"),
+        ("GET", "/v1/health/detailed"),
+    }
     process = HONO_FACTORY["src/lib/create-app.ts"].replace(b"env.API", b"process.env.API")
     own = {**HONO_FACTORY, "src/lib/create-app.ts": process, ".env": b"API_PREFIX='/x'\n"}
     assert ("GET", "/x/health") in found(own)
@@ -146,9 +149,11 @@ const plugin = {
 
 def test_hapi_route_objects_single_and_in_arrays() -> None:
     assert found(HAPI) == {
-        ("GET", "/feed"), ("PUT", "/post/{postId}"), ("PATCH", "/post/{postId}"),
+        ("GET", "/feed"),
+        ("PUT", "/post/{postId}"),
+        ("PATCH", "/post/{postId}"),
         ("ANY", "/any"),
-    }  # fmt: skip
+    }
 
 
 def test_hapi_shapes_are_not_read_without_hapi() -> None:
@@ -169,8 +174,10 @@ fastify.put<{ Params: { id: string } }>('/publish/:id', async () => {})
 
 def test_route_calls_with_typescript_type_arguments() -> None:
     assert found(TYPED) == {
-        ("POST", "/signup"), ("GET", "/post/{id}"), ("PUT", "/publish/{id}"),
-    }  # fmt: skip
+        ("POST", "/signup"),
+        ("GET", "/post/{id}"),
+        ("PUT", "/publish/{id}"),
+    }
 
 
 FEATHERS_5 = {
@@ -240,12 +247,17 @@ def test_feathers_services_at_their_rest_routes() -> None:
     authentication service's two methods, OAuth's two GETs, an unknown custom method
     left out; the client's ``client.use`` of a connection's service is not the app's."""
     assert found(FEATHERS_5) == {
-        ("GET", "/messages"), ("GET", "/messages/{id}"), ("POST", "/messages"),
-        ("PATCH", "/messages/{id}"), ("DELETE", "/messages/{id}"),
-        ("POST", "/authentication"), ("DELETE", "/authentication/{id}"),
-        ("GET", "/oauth/{provider}"), ("GET", "/oauth/{provider}/callback"),
+        ("GET", "/messages"),
+        ("GET", "/messages/{id}"),
+        ("POST", "/messages"),
+        ("PATCH", "/messages/{id}"),
+        ("DELETE", "/messages/{id}"),
+        ("POST", "/authentication"),
+        ("DELETE", "/authentication/{id}"),
+        ("GET", "/oauth/{provider}"),
+        ("GET", "/oauth/{provider}/callback"),
         ("GET", "/stats"),
-    }  # fmt: skip
+    }
 
 
 def test_feathers_4_services_all_six_methods_and_no_middleware() -> None:
@@ -286,9 +298,12 @@ def test_feathers_4_table_routes_by_the_sources_names() -> None:
     listed as the source names them (``{id}``, with its file and line), no duplicates."""
     source = endpoints_from_source(FEATHERS_4)
     table = [
-        ("GET", "/users"), ("GET", "/users/:__feathersId"), ("POST", "/users"),
-        ("PATCH", "/users/:__feathersId"), ("PATCH", "/users"),
-    ]  # fmt: skip
+        ("GET", "/users"),
+        ("GET", "/users/:__feathersId"),
+        ("POST", "/users"),
+        ("PATCH", "/users/:__feathersId"),
+        ("PATCH", "/users"),
+    ]
     listed = {(e["method"], e["path"]): e for e in endpoints_from_routes("express", table, source)}
     assert not any("feathersId" in path for _, path in listed)
     assert listed[("GET", "/users/{id}")]["source"]["kind"] == "app"

@@ -34,8 +34,11 @@ async def index():
 def test_quart_routes_are_found() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source({"app.py": APP})}
     assert found == {
-        ("POST", "/echo"), ("GET", "/todos/{todo_id}"), ("GET", "/"), ("POST", "/"),
-    }  # fmt: skip
+        ("POST", "/echo"),
+        ("GET", "/todos/{todo_id}"),
+        ("GET", "/"),
+        ("POST", "/"),
+    }
 
 
 NINJA = {
@@ -96,10 +99,13 @@ def list_drafts(request):
 def test_django_ninja_operations_under_their_mount_and_routers() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source(NINJA)}
     assert found == {
-        ("GET", "/api/health"), ("GET", "/api/users/{user_id}"), ("PUT", "/api/users/{user_id}"),
-        ("PATCH", "/api/users/{user_id}"), ("POST", "/api/articles"),
+        ("GET", "/api/health"),
+        ("GET", "/api/users/{user_id}"),
+        ("PUT", "/api/users/{user_id}"),
+        ("PATCH", "/api/users/{user_id}"),
+        ("POST", "/api/articles"),
         ("GET", "/api/articles/drafts/"),
-    }  # fmt: skip
+    }
 
 
 NINJA_EXTRA = {
@@ -152,10 +158,14 @@ class UserController:
 def test_ninja_extra_controllers_registered_on_the_api() -> None:
     endpoints = {(e["method"], e["path"]): e for e in endpoints_from_source(NINJA_EXTRA)}
     assert set(endpoints) == {
-        ("GET", "/api/todos/"), ("POST", "/api/todos/"), ("GET", "/api/todos/{todo_id}"),
-        ("PUT", "/api/todos/{todo_id}/done"), ("PATCH", "/api/todos/{todo_id}/done"),
-        ("DELETE", "/api/todos/{todo_id}"), ("GET", "/api/me"),
-    }  # fmt: skip
+        ("GET", "/api/todos/"),
+        ("POST", "/api/todos/"),
+        ("GET", "/api/todos/{todo_id}"),
+        ("PUT", "/api/todos/{todo_id}/done"),
+        ("PATCH", "/api/todos/{todo_id}/done"),
+        ("DELETE", "/api/todos/{todo_id}"),
+        ("GET", "/api/me"),
+    }
     (param,) = endpoints[("GET", "/api/todos/{todo_id}")]["parameters"]
     assert param["schema"] == {"type": "integer"}
 
@@ -197,9 +207,13 @@ urlpatterns = [
 def test_generic_class_based_views_have_their_real_methods() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source(GENERIC)}
     assert found == {
-        ("GET", "/"), ("GET", "/items/"), ("POST", "/items/"), ("GET", "/items/{pk}/"),
-        ("PUT", "/items/{pk}/"), ("PATCH", "/items/{pk}/"),
-    }  # fmt: skip
+        ("GET", "/"),
+        ("GET", "/items/"),
+        ("POST", "/items/"),
+        ("GET", "/items/{pk}/"),
+        ("PUT", "/items/{pk}/"),
+        ("PATCH", "/items/{pk}/"),
+    }
 
 
 NEST = {
@@ -239,9 +253,11 @@ export class DogsController {
 def test_nestjs_controllers_under_the_global_prefix() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source(NEST)}
     assert found == {
-        ("GET", "/api/cats"), ("GET", "/api/cats/{id}"), ("POST", "/api/cats"),
+        ("GET", "/api/cats"),
+        ("GET", "/api/cats/{id}"),
+        ("POST", "/api/cats"),
         ("DELETE", "/api/dogs/{id}/bone"),
-    }  # fmt: skip
+    }
 
 
 LITESTAR = {
@@ -297,10 +313,15 @@ app = Litestar(route_handlers=[api, health, Router(path="", route_handlers=[Auth
 def test_litestar_handlers_controllers_and_routers() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source(LITESTAR)}
     assert found == {
-        ("GET", "/api/notes"), ("POST", "/api/notes"), ("DELETE", "/api/notes/{note_id}"),
-        ("GET", "/api/any"), ("POST", "/api/any"), ("GET", "/"), ("GET", "/health"),
+        ("GET", "/api/notes"),
+        ("POST", "/api/notes"),
+        ("DELETE", "/api/notes/{note_id}"),
+        ("GET", "/api/any"),
+        ("POST", "/api/any"),
+        ("GET", "/"),
+        ("GET", "/health"),
         ("POST", "/auth/login"),
-    }  # fmt: skip
+    }
 
 
 FASTIFY = {
@@ -324,6 +345,8 @@ export default async function (fastify) {
 def test_fastify_routes_under_their_autoload_directories() -> None:
     found = {(e["method"], e["path"]) for e in endpoints_from_source(FASTIFY)}
     assert found == {
-        ("GET", "/"), ("GET", "/api/tasks/{id}"), ("PUT", "/api/tasks/{id}"),
+        ("GET", "/"),
+        ("GET", "/api/tasks/{id}"),
+        ("PUT", "/api/tasks/{id}"),
         ("PATCH", "/api/tasks/{id}"),
-    }  # fmt: skip
+    }

@@ -14,10 +14,14 @@ from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched
 
 RESTX = {
-    ("GET", "/api/todo/"), ("POST", "/api/todo/"), ("GET", "/api/todo/{task_id}"),
-    ("DELETE", "/api/todo/{task_id}"), ("GET", "/api/health"), ("GET", "/api/version"),
+    ("GET", "/api/todo/"),
+    ("POST", "/api/todo/"),
+    ("GET", "/api/todo/{task_id}"),
+    ("DELETE", "/api/todo/{task_id}"),
+    ("GET", "/api/health"),
+    ("GET", "/api/version"),
     ("GET", "/api/v"),
-}  # fmt: skip
+}
 
 
 def _found(files: dict[str, bytes]) -> set[tuple[str, str]]:
@@ -63,8 +67,10 @@ api.add_resource(Item, "/items/<int:item_id>")
 api.add_resource(NotAResource)
 """
     assert _found({"app.py": app}) == {
-        ("GET", "/items/{item_id}"), ("PUT", "/items/{item_id}"), ("PATCH", "/users/{name}"),
-    }  # fmt: skip
+        ("GET", "/items/{item_id}"),
+        ("PUT", "/items/{item_id}"),
+        ("PATCH", "/users/{name}"),
+    }
 
 
 async def test_a_flask_restx_app_lists_and_answers_its_routes(builder_service: Service) -> None:
@@ -90,9 +96,12 @@ async def test_a_flask_restx_app_lists_and_answers_its_routes(builder_service: S
 
 
 EXPRESS_RESOURCE = {
-    ("GET", "/api"), ("GET", "/api/notes"), ("POST", "/api/notes"),
-    ("GET", "/api/notes/{note}"), ("DELETE", "/api/notes/{note}"),
-}  # fmt: skip
+    ("GET", "/api"),
+    ("GET", "/api/notes"),
+    ("POST", "/api/notes"),
+    ("GET", "/api/notes/{note}"),
+    ("DELETE", "/api/notes/{note}"),
+}
 
 
 def test_resource_router_middleware_mounted_through_factories() -> None:
@@ -111,8 +120,10 @@ def test_resource_router_middleware_mounted_through_factories() -> None:
         b"  update({ facet, body }, res) { res.sendStatus(204); }\n});\n",
     }
     assert _found(esm) == {
-        ("GET", "/api/facets"), ("GET", "/api/facets/{facet}"), ("PUT", "/api/facets/{facet}"),
-    }  # fmt: skip
+        ("GET", "/api/facets"),
+        ("GET", "/api/facets/{facet}"),
+        ("PUT", "/api/facets/{facet}"),
+    }
 
 
 async def test_an_express_resource_app_lists_and_answers_its_routes(

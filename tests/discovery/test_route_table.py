@@ -27,10 +27,14 @@ needs_npm = pytest.mark.skipif(
     reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
 )
 LOOP_ROUTES = {
-    ("GET", "/api/users"), ("GET", "/api/users/{id}"), ("POST", "/api/users"),
-    ("GET", "/api/books"), ("DELETE", "/api/books/{id}"), ("GET", "/v2/ping"),
+    ("GET", "/api/users"),
+    ("GET", "/api/users/{id}"),
+    ("POST", "/api/users"),
+    ("GET", "/api/books"),
+    ("DELETE", "/api/books/{id}"),
+    ("GET", "/v2/ping"),
     ("GET", "/admin/stats"),
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -139,8 +143,9 @@ def test_a_table_is_the_apps_data_read_with_care(tmp_path: Path) -> None:
     ]
     table.write_text(_table("django", django))
     assert read_route_table(table) == (
-        "django", [("GET", "/api/users/<pk>/"), ("GET", "/things/<int:pk>/"), ("GET", "/health")],
-    )  # fmt: skip
+        "django",
+        [("GET", "/api/users/<pk>/"), ("GET", "/things/<int:pk>/"), ("GET", "/health")],
+    )
     secret = tmp_path / "secret.json"
     secret.write_text(_table("flask", [["GET", "/secret"]]))
     table.unlink()
@@ -170,8 +175,10 @@ def test_the_table_is_the_list_and_the_source_adds_what_it_knows() -> None:
     routes = [("GET", "/users/:id"), ("GET", "/files{/:name}"), ("ANY", "/hook")]
     found = endpoints_from_routes("express", routes, source)
     assert [(e["method"], e["path"]) for e in found] == [
-        ("GET", "/files"), ("ANY", "/hook"), ("GET", "/users/{id}"),
-    ]  # fmt: skip
+        ("GET", "/files"),
+        ("ANY", "/hook"),
+        ("GET", "/users/{id}"),
+    ]
     known = found[-1]
     assert known["source"] == {"kind": "app", "framework": "express", "file": "app.js", "line": 2}
     assert found[0]["source"] == {"kind": "app", "framework": "express"}
@@ -193,9 +200,13 @@ print(app.test_client().get("/users/1").status_code)
 
 def _python(tmp_path: Path, program: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
-        cwd=tmp_path, env={**os.environ, **env},
-    )  # fmt: skip
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+    )
 
 
 def test_a_flask_apps_rules_are_written_before_its_first_request(tmp_path: Path) -> None:
@@ -203,8 +214,9 @@ def test_a_flask_apps_rules_are_written_before_its_first_request(tmp_path: Path)
     done = _python(tmp_path, _FLASK_APP, PYTHONPATH=str(SITE), ROUTE_TABLE_PATH=str(table))
     assert done.stdout.strip() == "200", done.stderr
     assert read_route_table(table) == (
-        "flask", [("GET", "/users/<int:item_id>"), ("GET", "/books/<int:item_id>")],
-    )  # fmt: skip
+        "flask",
+        [("GET", "/users/<int:item_id>"), ("GET", "/books/<int:item_id>")],
+    )
 
 
 _FASTAPI_APP = """
@@ -246,9 +258,14 @@ def test_a_fastapi_apps_routes_are_written_its_hidden_ones_too(tmp_path: Path) -
     framework, routes = read_route_table(table)
     assert framework == "starlette"
     assert sorted(routes) == [
-        ("DELETE", "/admin/cache"), ("GET", "/books"), ("GET", "/health"),
-        ("GET", "/items/{item_id:int}"), ("GET", "/users"), ("POST", "/books"), ("POST", "/users"),
-    ]  # fmt: skip
+        ("DELETE", "/admin/cache"),
+        ("GET", "/books"),
+        ("GET", "/health"),
+        ("GET", "/items/{item_id:int}"),
+        ("GET", "/users"),
+        ("POST", "/books"),
+        ("POST", "/users"),
+    ]
     found = endpoints_from_routes(framework, [("GET", "/items/{item_id:int}")], [])
     assert found[0]["path"] == "/items/{item_id}"
     assert found[0]["requestSchema"]["path"] == {"item_id": "integer"}
@@ -287,12 +304,17 @@ def test_routes_a_partial_document_leaves_out_are_listed_beside_it() -> None:
     document = {"openapi": "3.0.0", "paths": {"/v1/users/{id}": {"get": {"summary": "One"}}}}
     documented = endpoints_from_openapi(document)
     routes = [
-        ("GET", "/v1/users/:id"), ("GET", "/ping"), ("POST", "/v1/login"),
-        ("GET", "/openapi.json"), ("GET", "/static/*"),
-    ]  # fmt: skip
+        ("GET", "/v1/users/:id"),
+        ("GET", "/ping"),
+        ("POST", "/v1/login"),
+        ("GET", "/openapi.json"),
+        ("GET", "/static/*"),
+    ]
     found = endpoints_beyond_openapi(documented, "hono", routes)
     assert [(e["method"], e["path"]) for e in found] == [
-        ("GET", "/ping"), ("POST", "/v1/login"), ("GET", "/v1/users/{id}"),
-    ]  # fmt: skip
+        ("GET", "/ping"),
+        ("POST", "/v1/login"),
+        ("GET", "/v1/users/{id}"),
+    ]
     assert found[-1]["summary"] == "One" and found[0]["source"]["kind"] == "app"
     assert endpoints_beyond_openapi(documented, "hono", routes[:1]) is documented

@@ -23,10 +23,15 @@ pytestmark = pytest.mark.skipif(
     reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
 )
 PACKAGES = {
-    "fastify": "^5.0.0", "koa": "^3.0.0", "koa-router": "^14.0.0", "@koa/router": "^15.0.0",
-    "hono": "^4.6.0", "@hono/node-server": "^1.13.0",
-    "@feathersjs/feathers": "^5.0.0", "@feathersjs/express": "^5.0.0",
-}  # fmt: skip
+    "fastify": "^5.0.0",
+    "koa": "^3.0.0",
+    "koa-router": "^14.0.0",
+    "@koa/router": "^15.0.0",
+    "hono": "^4.6.0",
+    "@hono/node-server": "^1.13.0",
+    "@feathersjs/feathers": "^5.0.0",
+    "@feathersjs/express": "^5.0.0",
+}
 _CALL_SELF = """
 const answer = await fetch(`http://127.0.0.1:${PORT}/health`);
 console.log(answer.status);
@@ -113,9 +118,12 @@ app.listen(0).then(async (server) => {
 });
 """
 ROUTES = [
-    ("GET", "/health"), ("GET", "/api/users"), ("GET", "/api/users/:id"),
-    ("POST", "/api/users"), ("ANY", "/hook"),
-]  # fmt: skip
+    ("GET", "/health"),
+    ("GET", "/api/users"),
+    ("GET", "/api/users/:id"),
+    ("POST", "/api/users"),
+    ("ANY", "/hook"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +133,11 @@ def frameworks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (directory / "package.json").write_text(json.dumps({"dependencies": PACKAGES}))
     done = subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=directory, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return directory
 
@@ -138,9 +149,13 @@ def _run(directory: Path, name: str, program: str, **env: str) -> tuple[str, lis
     table.unlink(missing_ok=True)
     preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(directory))
     done = subprocess.run(
-        ["node", name], cwd=directory, capture_output=True, text=True, timeout=60,
+        ["node", name],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(table), **env},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     read = read_route_table(table)
     assert read is not None, f"{name} wrote no table"
@@ -186,9 +201,13 @@ def test_an_app_without_a_known_framework_runs_as_without_the_preload(
     table = frameworks / "plain.routes.json"
     preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(frameworks))
     done = subprocess.run(
-        ["node", "plain.mjs"], cwd=frameworks, capture_output=True, text=True, timeout=60,
+        ["node", "plain.mjs"],
+        cwd=frameworks,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(table)},
-    )  # fmt: skip
+    )
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "function", "")
     assert not table.exists()
 
@@ -201,14 +220,18 @@ def test_feathers_5_services_beside_an_express_apps_own_routes(frameworks: Path)
     assert said == "200"  # the service answers at its REST route
     framework, routes = table
     assert (framework, routes) == ("express", [("GET", "/health")])
-    source = endpoints_from_source({
-        "package.json": json.dumps({"dependencies": PACKAGES}).encode(),
-        "src/app.js": FEATHERS_APP.encode(),
-    })  # fmt: skip
+    source = endpoints_from_source(
+        {
+            "package.json": json.dumps({"dependencies": PACKAGES}).encode(),
+            "src/app.js": FEATHERS_APP.encode(),
+        }
+    )
     listed = {(e["method"], e["path"]): e for e in endpoints_from_routes(*table, source)}
     assert set(listed) == {
-        ("GET", "/health"), ("GET", "/messages"), ("GET", "/messages/{id}"),
+        ("GET", "/health"),
+        ("GET", "/messages"),
+        ("GET", "/messages/{id}"),
         ("POST", "/messages"),
-    }  # fmt: skip
+    }
     assert listed[("GET", "/health")]["source"]["kind"] == "app"
     assert listed[("POST", "/messages")]["source"]["file"] == "src/app.js"

@@ -38,10 +38,14 @@ async def test_each_way_in_is_kept_with_its_answer_masked_and_linked(
     with trio.fail_after(60):
         # The envelope, with credentials in its headers and query.
         answer = await envelope(
-            service, preview, method="POST", path="/items", query="api_key=s3cret&x=1",
+            service,
+            preview,
+            method="POST",
+            path="/items",
+            query="api_key=s3cret&x=1",
             headers={"Authorization": "Bearer app-secret", "Cookie": "a=1; b=2"},
             body={"name": "kiwi"},
-        )  # fmt: skip
+        )
         assert answer.status_code == 200 and answer.json()["statusCode"] == 201
         # The path proxy below Hypercorn, then through it (``Connection: close`` is
         # Hypercorn's), the service's bearer token and a token in the query.
@@ -154,13 +158,19 @@ async def test_a_pages_assets_are_kept_with_their_size_not_their_bodies(
     assert whole.content == (b"var x = 1;\n" * 182)[:2000]
     assert streamed.content == (b"var x = 1;\n" * 13637)[:150000]
     assert styled.json()["data"] == ("var x = 1;\n" * 46)[:500]
-    for path, size in (("/static/app.js?n=2000", 2000), ("/static/app.js?n=150000", 150000),
-                       ("/static/site.css?n=500", 500)):  # fmt: skip
+    for path, size in (
+        ("/static/app.js?n=2000", 2000),
+        ("/static/app.js?n=150000", 150000),
+        ("/static/site.css?n=500", 500),
+    ):
         row = kept[path]
         assert row["status"] == 200 and _header(row["responseHeaders"], "content-type")
         assert row["responseBody"] == {
-            "text": None, "size": size, "truncated": True, "omitted": "asset",
-        }  # fmt: skip
+            "text": None,
+            "size": size,
+            "truncated": True,
+            "omitted": "asset",
+        }
     assert json.loads(kept["/items/1"]["responseBody"]["text"])["name"] == "apple"
     entries = {e["request"]["url"].rsplit("/", 2)[-1]: e for e in har.json()["log"]["entries"]}
     content = entries["app.js?n=150000"]["response"]["content"]

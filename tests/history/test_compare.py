@@ -20,9 +20,22 @@ def _compared(method: str, path: str, before: object, after: object) -> dict:
 
 @pytest.mark.parametrize(
     "key",
-    ["version", "description", "location", "reason", "session", "format", "update", "lat",
-     "paid", "valid", "data", "station", "total"],
-)  # fmt: skip
+    [
+        "version",
+        "description",
+        "location",
+        "reason",
+        "session",
+        "format",
+        "update",
+        "lat",
+        "paid",
+        "valid",
+        "data",
+        "station",
+        "total",
+    ],
+)
 def test_a_key_that_only_ends_like_a_time_or_an_id_is_compared(key: str) -> None:
     compared = _compared("GET", "/things/1", {key: 1}, {key: 2})
     assert compared["same"] is False
@@ -31,9 +44,18 @@ def test_a_key_that_only_ends_like_a_time_or_an_id_is_compared(key: str) -> None
 
 @pytest.mark.parametrize(
     "key",
-    ["createdAt", "updated_at", "timestamp", "date", "expires", "modifiedOn", "sent_ts",
-     "deletedOn", "lastLoginTime"],
-)  # fmt: skip
+    [
+        "createdAt",
+        "updated_at",
+        "timestamp",
+        "date",
+        "expires",
+        "modifiedOn",
+        "sent_ts",
+        "deletedOn",
+        "lastLoginTime",
+    ],
+)
 def test_a_key_naming_a_time_is_volatile(key: str) -> None:
     compared = _compared("GET", "/things", {key: 1}, {key: 2})
     assert compared["same"] is True and compared["ignored"] == [f"$.{key}"]
@@ -82,9 +104,20 @@ def test_paths_the_user_marked_are_ignored_with_all_they_hold() -> None:
 
 @pytest.mark.parametrize(
     ("path", "fine"),
-    [("$", True), ("$.a.b", True), ("$[0].a", True), ("$.a[*].b", True), ("$['a-b']", True),
-     ('$["it\'s"]', True), ("a", False), ("$.a b", False), ("$[x]", False), ("$..a", False),
-     ("", False), ("$." + "a" * 300, False)],
-)  # fmt: skip
+    [
+        ("$", True),
+        ("$.a.b", True),
+        ("$[0].a", True),
+        ("$.a[*].b", True),
+        ("$['a-b']", True),
+        ('$["it\'s"]', True),
+        ("a", False),
+        ("$.a b", False),
+        ("$[x]", False),
+        ("$..a", False),
+        ("", False),
+        ("$." + "a" * 300, False),
+    ],
+)
 def test_a_marked_path_is_written_as_the_comparison_writes_them(path: str, fine: bool) -> None:
     assert (VolatilePaths.problem(path) is None) is fine

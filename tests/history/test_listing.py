@@ -32,9 +32,13 @@ def har_schema(tmp_path_factory: pytest.TempPathFactory) -> jsonschema.protocols
         pytest.skip("npm is missing: the HAR schema comes from npm's har-schema")
     folder = tmp_path_factory.mktemp("har-schema")
     packed = subprocess.run(
-        [npm, "pack", HAR_SCHEMA, "--silent"], cwd=folder, capture_output=True, text=True,
-        timeout=300, check=True,
-    )  # fmt: skip
+        [npm, "pack", HAR_SCHEMA, "--silent"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     with tarfile.open(folder / packed.stdout.strip().splitlines()[-1]) as archive:
         archive.extractall(folder, filter="data")
     schemas = {
@@ -52,9 +56,12 @@ def har_schema(tmp_path_factory: pytest.TempPathFactory) -> jsonschema.protocols
 
 async def _some_requests(service: Service, preview: dict) -> None:
     calls = [
-        ("GET", "/items/1"), ("GET", "/items/2"), ("GET", "/items/9"), ("GET", "/health"),
+        ("GET", "/items/1"),
+        ("GET", "/items/2"),
+        ("GET", "/items/9"),
+        ("GET", "/health"),
         ("PUT", "/things/1"),
-    ]  # fmt: skip
+    ]
     for method, path in calls:
         content = b"\xff\xfebinary" if method == "PUT" else None
         answer = await proxied(service, preview, method, path, content=content)
@@ -88,9 +95,13 @@ async def test_search_by_method_path_and_status_and_page_by_cursor(
     assert first["hasMore"] is True and second["hasMore"] is False
     assert [r["path"] for r in first["requests"] + second["requests"]] == paths
     bad = {
-        "limit": "0", "before": "x", "status": "99", "method": "G E", "replays": "maybe",
+        "limit": "0",
+        "before": "x",
+        "status": "99",
+        "method": "G E",
+        "replays": "maybe",
         "format": "xml",
-    }  # fmt: skip
+    }
     async with trio.open_nursery():
         for name, value in bad.items():
             response = await service.client.get(
@@ -126,8 +137,13 @@ async def test_har_export_is_valid_har_1_2(
     entries = document["log"]["entries"]
     assert document["log"]["version"] == "1.2"
     assert [(e["request"]["method"], e["response"]["status"]) for e in entries] == [
-        ("GET", 200), ("GET", 200), ("GET", 404), ("GET", 200), ("PUT", 200), ("POST", 201),
-    ]  # fmt: skip
+        ("GET", 200),
+        ("GET", 200),
+        ("GET", 404),
+        ("GET", 200),
+        ("PUT", 200),
+        ("POST", 201),
+    ]
     assert all(e["request"]["url"].startswith(preview["baseUrl"]) for e in entries)
     assert json.loads(entries[0]["response"]["content"]["text"])["name"] == "apple"
     assert json.loads(entries[-1]["request"]["postData"]["text"]) == {"name": "fig"}

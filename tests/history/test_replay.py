@@ -45,13 +45,19 @@ async def test_replay_on_a_revision_reports_exactly_the_changed_answer(
         result = await _replay(service, gid, again["previewToken"], ids="all")
         log = await service.history(gid, source="proxy")
     assert result["target"] == {
-        "generationId": gid, "previewId": again["previewInstanceId"], "revision": 2,
-    }  # fmt: skip
+        "generationId": gid,
+        "previewId": again["previewInstanceId"],
+        "revision": 2,
+    }
     assert (result["replayed"], result["same"], result["different"]) == (5, 4, 1)
     by_path = {item["path"]: item for item in result["results"]}
     assert [item["path"] for item in result["results"]] == [
-        "/items/1", "/items/2", "/items/9", "/items", "/things/1",
-    ]  # fmt: skip
+        "/items/1",
+        "/items/2",
+        "/items/9",
+        "/items",
+        "/things/1",
+    ]
     changed = by_path["/items/2"]
     assert changed["same"] is False and changed["status"] is None and changed["headers"] == []
     assert changed["body"] == [{"path": "$.name", "before": "banana", "after": "blueberry"}]

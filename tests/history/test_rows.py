@@ -63,10 +63,13 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
                         _, capture = history.start(b"0123456789")
                         capture.answer.add(b"answer")
                         call = ProxiedCall(
-                            "proxy", "POST", f"/x/{n}?api_key=k&a=1",
+                            "proxy",
+                            "POST",
+                            f"/x/{n}?api_key=k&a=1",
                             [("Authorization", "Basic abc"), ("X-Api-Key", "k")],
-                            f"req_{pid}_{n}", trio.current_time(),
-                        )  # fmt: skip
+                            f"req_{pid}_{n}",
+                            trio.current_time(),
+                        )
                         answered = CallOutcome(201, [(b"set-cookie", b"s=v; HttpOnly")], 1.5)
                         capture.record(_runtime(pid), call, answered, n)
                 await history.settled()
@@ -99,10 +102,25 @@ async def test_batches_are_bounded_masked_and_go_with_the_log(db_url: str) -> No
 def _shaped(pid: str, n: int, body: bytes = b"") -> tuple:
     return shape_row(
         CallRecord(
-            pid, "g1", f"req_{pid}_{n}", n, "proxy", None, 1_764_000_000.0 + n, 1.0, 1.0,
-            "GET", f"/n/{n}", 200, None, [], body or None, [], None,
+            pid,
+            "g1",
+            f"req_{pid}_{n}",
+            n,
+            "proxy",
+            None,
+            1_764_000_000.0 + n,
+            1.0,
+            1.0,
+            "GET",
+            f"/n/{n}",
+            200,
+            None,
+            [],
+            body or None,
+            [],
+            None,
         )
-    )  # fmt: skip
+    )
 
 
 @contextlib.asynccontextmanager
@@ -143,14 +161,18 @@ async def test_a_batch_past_the_bounds_keeps_what_the_cut_would_leave(
                 await store.run_sync(write_batch, store.engine, rows, *bounds, totals, pace)
                 listed = await store.run_sync(list_requests, store.engine, RequestQuery("g1", 100))
                 return {
-                    pid: [int(r["path"].rsplit("/", 1)[1]) for r in reversed(listed)
-                          if r["preview_id"] == pid]
+                    pid: [
+                        int(r["path"].rsplit("/", 1)[1])
+                        for r in reversed(listed)
+                        if r["preview_id"] == pid
+                    ]
                     for pid in ("p1", "p2")
-                }  # fmt: skip
+                }
 
             assert await write([_shaped("p1", n) for n in range(5)]) == {
-                "p1": [0, 1, 2, 3, 4], "p2": [],
-            }  # fmt: skip
+                "p1": [0, 1, 2, 3, 4],
+                "p2": [],
+            }
             mixed = [_shaped("p1", n) for n in range(5, 30)]
             mixed[3:3] = [_shaped("p2", n) for n in range(3)]
             # p1: 30 in all, past 10: its newest 9, all of this batch; p2 untouched.

@@ -73,9 +73,13 @@ async def test_credentials_in_bodies_are_masked(service: Service, preview: dict)
         posted = await proxied(service, preview, "POST", "/login", json=login)
         assert posted.status_code == 201 and posted.json()["password"] == "hunter2"
         formed = await proxied(
-            service, preview, "POST", "/form", content=form,
+            service,
+            preview,
+            "POST",
+            "/form",
+            content=form,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )  # fmt: skip
+        )
         assert formed.status_code == 201 and formed.json()["token"] == "tk-77"
         enveloped = await envelope(service, preview, method="POST", path="/in", body=login)
         assert enveloped.json()["statusCode"] == 201
@@ -101,9 +105,10 @@ async def test_credentials_in_bodies_are_masked(service: Service, preview: dict)
         fresh_token = session.json()["access_token"]
         newest = (await listed(service, gid, limit=1))["requests"][0]
         replayed = await service.client.post(
-            api(gid, "/requests/replay"), json={"ids": [newest["id"]]},
+            api(gid, "/requests/replay"),
+            json={"ids": [newest["id"]]},
             headers={**auth(), "X-Preview-Token": preview["previewToken"]},
-        )  # fmt: skip
+        )
     assert replayed.status_code == 200, replayed.text
     (result,) = replayed.json()["results"]
     assert result["same"] is True, result
@@ -160,9 +165,13 @@ async def test_credentials_in_multipart_bodies_are_masked(service: Service, prev
     body = _multipart("b0undary")
     with trio.fail_after(60):
         put = await proxied(
-            service, preview, "PUT", "/upload", content=body,
+            service,
+            preview,
+            "PUT",
+            "/upload",
+            content=body,
             headers={"Content-Type": 'multipart/form-data; boundary="b0undary"'},
-        )  # fmt: skip
+        )
         assert put.status_code == 200 and put.json()["received"] == len(body)
         newest = (await listed(service, preview["gid"], limit=1))["requests"][0]
         row = await one(service, preview["gid"], newest["id"])
@@ -187,8 +196,9 @@ def test_a_cut_multipart_body_keeps_no_credential_value() -> None:
     assert size == len(whole)
     # Without a boundary it is no multipart body to read: as it was.
     assert mask_body(body, len(body), [("Content-Type", "multipart/form-data")]) == (
-        body, len(body),
-    )  # fmt: skip
+        body,
+        len(body),
+    )
 
 
 async def test_an_unanswered_call_says_what_the_app_printed_on_why(
@@ -238,9 +248,20 @@ def test_a_long_bodys_credential_words_are_found_as_the_search_finds_them() -> N
 
     search = re.compile(rb"passw|pwd|secret|token|api[-_]?key|authorization", re.I)
     for filler in (b'{"id": 1, "name": "apple", "price": 1.5},' * n for n in (20, 200)):
-        for word in (b"PassWord", b"PWD", b"client_Secret", b"accessToken", b"apiKey",
-                     b"API-KEY", b"api_key", b"Authorization", b"apikeys", b"api.key",
-                     b"tok en", b""):  # fmt: skip
+        for word in (
+            b"PassWord",
+            b"PWD",
+            b"client_Secret",
+            b"accessToken",
+            b"apiKey",
+            b"API-KEY",
+            b"api_key",
+            b"Authorization",
+            b"apikeys",
+            b"api.key",
+            b"tok en",
+            b"",
+        ):
             for body in (filler + word, word + filler, word):
                 assert may_name_credentials(body) == (search.search(body) is not None), body[:40]
         assert not may_name_credentials(filler) and may_name_credentials(filler + b'"Token"')
@@ -249,15 +270,24 @@ def test_a_long_bodys_credential_words_are_found_as_the_search_finds_them() -> N
 @pytest.mark.parametrize(
     ("content_type", "asset"),
     [
-        ("application/javascript; charset=utf-8", True), ("text/javascript", True),
-        ("TEXT/CSS", True), ("image/png", True), ("image/svg+xml", True),
-        ("font/woff2", True), ("application/font-woff", True), ("application/wasm", True),
-        ("video/mp4", True), ("application/x-javascript", True),
-        ("application/json", False), ("text/html; charset=utf-8", False),
-        ("text/plain", False), ("application/octet-stream", False),
-        ("application/x-www-form-urlencoded", False), ("", False),
+        ("application/javascript; charset=utf-8", True),
+        ("text/javascript", True),
+        ("TEXT/CSS", True),
+        ("image/png", True),
+        ("image/svg+xml", True),
+        ("font/woff2", True),
+        ("application/font-woff", True),
+        ("application/wasm", True),
+        ("video/mp4", True),
+        ("application/x-javascript", True),
+        ("application/json", False),
+        ("text/html; charset=utf-8", False),
+        ("text/plain", False),
+        ("application/octet-stream", False),
+        ("application/x-www-form-urlencoded", False),
+        ("", False),
     ],
-)  # fmt: skip
+)
 def test_a_pages_assets_are_told_by_their_type(content_type: str, asset: bool) -> None:
     heads = [(b"content-length", b"10"), (b"Content-Type", content_type.encode())]
     assert is_asset(heads) is asset
@@ -280,8 +310,17 @@ def _masked_as_parsed(value: object) -> object:
 def _secret_key(key: str) -> bool:
     """The rule, written again, plainly: a key named like a credential."""
     lowered = key.lower()
-    words = ("password", "passwd", "pwd", "secret", "token", "apikey", "api-key", "api_key",
-             "authorization")  # fmt: skip
+    words = (
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api-key",
+        "api_key",
+        "authorization",
+    )
     return any(lowered.endswith(word) for word in words)
 
 
@@ -301,9 +340,24 @@ def test_json_bodies_are_masked_in_place_as_parsing_them_would() -> None:
     to the walked masking of the document, and the text around the values is kept byte
     for byte."""
     rng = random.Random(7)
-    keys = ["id", "name", "Password", "hashed_password", "passwords", "max_tokens",
-            "token_type", "API_KEY", "client_secret", "note", "Authorization", "pwd",
-            "x-api-key", "tokenizer", 'my "token"', 'a "pwd": 1']  # fmt: skip
+    keys = [
+        "id",
+        "name",
+        "Password",
+        "hashed_password",
+        "passwords",
+        "max_tokens",
+        "token_type",
+        "API_KEY",
+        "client_secret",
+        "note",
+        "Authorization",
+        "pwd",
+        "x-api-key",
+        "tokenizer",
+        'my "token"',
+        'a "pwd": 1',
+    ]
     texts = ["kiwi", "a token: here", 'say "password": no', 'pwd"', "ünïcode", ""]
 
     def value(depth: int) -> object:

@@ -93,8 +93,11 @@ async def test_calls_answered_together_leave_their_lines_to_the_last_one(
         output.call_began()
         assert output.call_answered() is None  # the pipe's end: the reader's again
     assert [event.message for event in broadcast.take_pending_nowait(100)] == [
-        "before", "access 1", "access 2", "access 3",
-    ]  # fmt: skip
+        "before",
+        "access 1",
+        "access 2",
+        "access 3",
+    ]
 
 
 async def test_the_last_call_out_leaves_the_reader_parked_for_the_next_call(

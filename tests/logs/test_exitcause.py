@@ -121,18 +121,24 @@ def test_a_syntax_error_says_the_file_and_line_it_is_in() -> None:
     python = [
         "Traceback (most recent call last):",
         '  File "<frozen importlib._bootstrap>", line 1176, in _find_and_load',
-        '  File "/srv/gen/app/main.py", line 2', "    app = FastAPI(", "          ^",
+        '  File "/srv/gen/app/main.py", line 2',
+        "    app = FastAPI(",
+        "          ^",
         "SyntaxError: '(' was never closed",
-    ]  # fmt: skip
+    ]
     assert failure_cause(python, root="/srv/gen") == (
         "SyntaxError: '(' was never closed (app/main.py, line 2)"
     )
     node = [
-        "/srv/gen/index.js:3", 'app.get("/", (req, res) => { res.json({ok: true}) );',
-        "                                                  ^", "",
+        "/srv/gen/index.js:3",
+        'app.get("/", (req, res) => { res.json({ok: true}) );',
+        "                                                  ^",
+        "",
         "SyntaxError: Unexpected token ')'",
-        "    at wrapSafe (node:internal/modules/cjs/loader:1464:18)", "", "Node.js v20.20.2",
-    ]  # fmt: skip
+        "    at wrapSafe (node:internal/modules/cjs/loader:1464:18)",
+        "",
+        "Node.js v20.20.2",
+    ]
     assert failure_cause(node, root="/srv/gen") == "SyntaxError: Unexpected token ')' (index.js:3)"
     indented = ['  File "main.py", line 4', "    return 1", "IndentationError: unexpected indent"]
     assert failure_cause(indented) == "IndentationError: unexpected indent (main.py, line 4)"
@@ -145,13 +151,23 @@ def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     what was thrown (a bundler's parse error, not an Error's line) is the cause, never
     Node's version on the last line."""
     vite = [
-        "x Build failed in 485ms", "node:internal/modules/run_main:123",
-        "    triggerUncaughtException(", "    ^", "",
-        "main.js (1:45): Expression expected", "file: /srv/gen/frontend/main.js:1:45", "",
-        '1: document.getElementById("app").textContent = ;', "      ^", "",
+        "x Build failed in 485ms",
+        "node:internal/modules/run_main:123",
+        "    triggerUncaughtException(",
+        "    ^",
+        "",
+        "main.js (1:45): Expression expected",
+        "file: /srv/gen/frontend/main.js:1:45",
+        "",
+        '1: document.getElementById("app").textContent = ;',
+        "      ^",
+        "",
         "    at getRollupError (file:///srv/gen/frontend/node_modules/rollup/x.js:355:41)",
-        "  code: 'PARSE_ERROR',", "}", "", "Node.js v20.20.2",
-    ]  # fmt: skip
+        "  code: 'PARSE_ERROR',",
+        "}",
+        "",
+        "Node.js v20.20.2",
+    ]
     assert failure_cause(vite, root="/srv/gen") == "main.js (1:45): Expression expected"
 
 

@@ -13,9 +13,22 @@ from preview.logs import HostPaths, LevelClassifier, LineSplitter
 from preview.logs.lines import Line
 
 _PIECES = [
-    b"a", b"bench 1 2", b"\n", b"\r\n", b"\r", b"\x00", b"\xc3\xa9", b"\xe2\x82\xac",
-    b"\xf0\x9f\x98\x80", b"\xe2\x82", b"\xff", b"\xc3", b"\xed\xa0\x80", b" ", b"x" * 20,
-]  # fmt: skip
+    b"a",
+    b"bench 1 2",
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\x00",
+    b"\xc3\xa9",
+    b"\xe2\x82\xac",
+    b"\xf0\x9f\x98\x80",
+    b"\xe2\x82",
+    b"\xff",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b" ",
+    b"x" * 20,
+]
 
 
 def _one_by_one(splitter: LineSplitter, data: bytes) -> list[Line]:
@@ -51,18 +64,45 @@ def test_splitting_a_read_at_once_gives_the_lines_of_splitting_it_line_by_line(
 
 
 _LINES = [
-    "bench 1 1763938000123456789", "Hello", "GET /errors 200 OK", "", " ", "\t  x",
-    "INFO:     Uvicorn running", "WARNING:root:msg", "ERROR - x", "[INFO] x", "[", "{",
-    "2024-01-01 12:00:00,123 - app - WARNING - m", "12:00:00 ERROR name: m", "9 lives",
-    '{"level": "error", "msg": "x"}', '{"severity": 30}', "/srv/app/main.py:3: UserWarning: x",
-    "ValueError: bad", "KeyError", "Exception", "Traceback (most recent call last):",
-    '  File "/srv/app/main.py", line 1, in <module>', "    raise ValueError(1)",
+    "bench 1 1763938000123456789",
+    "Hello",
+    "GET /errors 200 OK",
+    "",
+    " ",
+    "\t  x",
+    "INFO:     Uvicorn running",
+    "WARNING:root:msg",
+    "ERROR - x",
+    "[INFO] x",
+    "[",
+    "{",
+    "2024-01-01 12:00:00,123 - app - WARNING - m",
+    "12:00:00 ERROR name: m",
+    "9 lives",
+    '{"level": "error", "msg": "x"}',
+    '{"severity": 30}',
+    "/srv/app/main.py:3: UserWarning: x",
+    "ValueError: bad",
+    "KeyError",
+    "Exception",
+    "Traceback (most recent call last):",
+    '  File "/srv/app/main.py", line 1, in <module>',
+    "    raise ValueError(1)",
     "During handling of the above exception, another exception occurred:",
     "The above exception was the direct cause of the following exception:",
-    "  + Exception Group Traceback (most recent call last):", "  | ValueError: x",
-    "\x1b[32mINFO\x1b[0m:     ok", "\u0130nfo: x", "\u0661 arabic digit", "\u2003em space",
-    "\x1cfile separator", "ok\r", "plain text", "Errors are fine?", "über", "ß",
-]  # fmt: skip
+    "  + Exception Group Traceback (most recent call last):",
+    "  | ValueError: x",
+    "\x1b[32mINFO\x1b[0m:     ok",
+    "\u0130nfo: x",
+    "\u0661 arabic digit",
+    "\u2003em space",
+    "\x1cfile separator",
+    "ok\r",
+    "plain text",
+    "Errors are fine?",
+    "über",
+    "ß",
+]
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -201,14 +201,35 @@ def test_a_remembered_record_start_gives_each_line_the_level_it_would_have() -> 
     access = 'INFO:     127.0.0.1:{} - "GET /items/{} HTTP/1.1" {} OK'
     lines = [access.format(50000 + n, n, 200 + n) for n in range(3)]
     lines += [
-        "INFO:x", "INFO:Traceback (most recent call last):", '  File "a.py", line 1, in f',
-        "ValueError: v", "INFO:back", "WARN - a", "Welcome", "WARNING - b", "WARN -b",
-        "warn - c", "info: a", "information about y", "INFO  [alembic.x] y", "INFO  -z",
-        "ERROR - a", "Everything is fine", "ERROR -b", "ERROR something",
-        "INFO:     Uvicorn running", "\x1b[32mINFO\x1b[0m: x",
-        "INFO:     " + "x" * 50, "DEBUG:name:msg", "İNFO: dotted", "ınfo: dotless", "",
-        *_chained_traceback().splitlines(), "INFO:     after the traceback", "Errors: 3",
-    ]  # fmt: skip
+        "INFO:x",
+        "INFO:Traceback (most recent call last):",
+        '  File "a.py", line 1, in f',
+        "ValueError: v",
+        "INFO:back",
+        "WARN - a",
+        "Welcome",
+        "WARNING - b",
+        "WARN -b",
+        "warn - c",
+        "info: a",
+        "information about y",
+        "INFO  [alembic.x] y",
+        "INFO  -z",
+        "ERROR - a",
+        "Everything is fine",
+        "ERROR -b",
+        "ERROR something",
+        "INFO:     Uvicorn running",
+        "\x1b[32mINFO\x1b[0m: x",
+        "INFO:     " + "x" * 50,
+        "DEBUG:name:msg",
+        "İNFO: dotted",
+        "ınfo: dotless",
+        "",
+        *_chained_traceback().splitlines(),
+        "INFO:     after the traceback",
+        "Errors: 3",
+    ]
     remembering, fresh = LevelClassifier(), LevelClassifier()
     for line in lines:
         fresh._prefix = None  # as if no record start were remembered

@@ -39,18 +39,27 @@ async def test_stored_bytes_is_what_a_row_adds_to_the_sqlite_file(
         try:
             await store.add_generation(
                 Generation(
-                    id="g", user_id="u", project_id=None, created_at=T0, file_count=0,
+                    id="g",
+                    user_id="u",
+                    project_id=None,
+                    created_at=T0,
+                    file_count=0,
                     total_bytes=0,
                 ),
                 {},
-            )  # fmt: skip
+            )
             await store.add_preview(
                 PreviewInstance(
-                    id="preview_0123456789abcdef", generation_id="g", user_id="u",
-                    status="running", created_at=T0, expires_at=T0, preview_token_hash="0" * 64,
+                    id="preview_0123456789abcdef",
+                    generation_id="g",
+                    user_id="u",
+                    status="running",
+                    created_at=T0,
+                    expires_at=T0,
+                    preview_token_hash="0" * 64,
                     token_expires_at=T0,
                 )
-            )  # fmt: skip
+            )
             before = await trio.to_thread.run_sync(_file_bytes, path)
             rows = 2000
             events = [_event(seq, "x" * length) for seq in range(1, rows + 1)]
@@ -82,8 +91,13 @@ def test_the_head_then_status_events_then_the_tail_and_the_count() -> None:
     # The head is 14,000 bytes: lines 1-14; then only status events are stored.
     stored = list(quota.admit(events[10:25]))
     assert [e.id for e in stored] == [11, 12, 13, 14, 20]
-    assert rows == [{"log_dropped_since": 15, "log_dropped_since_at": events[14].timestamp,
-                     "log_dropped_lines": None}]  # fmt: skip
+    assert rows == [
+        {
+            "log_dropped_since": 15,
+            "log_dropped_since_at": events[14].timestamp,
+            "log_dropped_lines": None,
+        }
+    ]
     live = quota.summary()
     assert live is not None and live["droppedLines"] == 10 and live["final"] is False
     assert live["since"] == {"id": 15, "timestamp": "2026-11-21T12:00:00.015Z"}
@@ -99,9 +113,12 @@ def test_the_head_then_status_events_then_the_tail_and_the_count() -> None:
     summary = quota.summary()
     assert summary is not None
     assert (summary["droppedLines"], summary["lastDroppedId"], summary["final"]) == (13, 28, True)
-    assert rows[-1] == {"log_dropped_lines": 13, "log_dropped_since": 15,
-                        "log_dropped_since_at": events[14].timestamp,
-                        "log_dropped_until": 28}  # fmt: skip
+    assert rows[-1] == {
+        "log_dropped_lines": 13,
+        "log_dropped_since": 15,
+        "log_dropped_since_at": events[14].timestamp,
+        "log_dropped_until": 28,
+    }
     # 13 not stored = ids 15..30 (16) - the status event 20 - the tail 29, 30.
 
 

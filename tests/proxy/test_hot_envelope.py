@@ -85,10 +85,14 @@ async def test_envelope_calls_are_served_below_hypercorn(running) -> None:
         # A JSON body, with the token in the envelope's own headers.
         echo = await fresh.post(
             url,
-            json={"method": "PATCH", "path": "/echo", "body": {"n": 2},
-                  "headers": {"X-Preview-Token": body["previewToken"]}},
+            json={
+                "method": "PATCH",
+                "path": "/echo",
+                "body": {"n": 2},
+                "headers": {"X-Preview-Token": body["previewToken"]},
+            },
             headers=auth(),
-        )  # fmt: skip
+        )
         assert echo.json()["data"]["body"] == '{"n": 2}'
         assert hot.served == served + 4
         # A chunked request body is Hypercorn's (the route's answer, the same shape).

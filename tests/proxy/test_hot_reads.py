@@ -27,8 +27,11 @@ def test_a_head_read_again_is_the_same_parse() -> None:
     expected = parse_request(_HEAD, len(_HEAD) - 4)
     assert expected is not None
     assert (first.method, first.target, first.headers, first.size) == (
-        expected.method, expected.target, expected.headers, expected.size,
-    )  # fmt: skip
+        expected.method,
+        expected.target,
+        expected.headers,
+        expected.size,
+    )
     assert heads.read_request(b"GET / HTTP/1.0\r\n\r\n", 14) is None  # Hypercorn's, still
 
 

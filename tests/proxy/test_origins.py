@@ -359,8 +359,9 @@ async def test_the_service_refuses_calls_from_a_preview_page(
     cookies may be same-site with it, so the API refuses what such a page sends."""
     with trio.fail_after(30):
         from_preview = {**auth(), "Origin": f"http://{app['host']}"}
-        _error(await browser.get("/api/generations", headers=from_preview), 403,
-               "cross_origin_refused")  # fmt: skip
+        _error(
+            await browser.get("/api/generations", headers=from_preview), 403, "cross_origin_refused"
+        )
         from_service = {**auth(), "Origin": service.url}
         assert (await browser.get("/api/generations", headers=from_service)).status_code == 200
 
@@ -413,12 +414,18 @@ async def test_no_spelling_of_a_preview_host_serves_the_api(
             assert signed_in.json()["path"] == "/api/generations"  # the app's answer
         for host in (f"x.{label}.localhost:{port}", f"a.b.localhost.:{port}"):
             for path in ("/api/generations", "/"):
-                _error(await browser.get(path, headers={"Host": host, **auth()}), 404,
-                       "preview_not_found")  # fmt: skip
+                _error(
+                    await browser.get(path, headers={"Host": host, **auth()}),
+                    404,
+                    "preview_not_found",
+                )
         # A page there is a preview's page: the API refuses what it sends.
         for origin in (f"http://{label}.localhost.:{port}", f"http://x.{label}.localhost:{port}"):
-            _error(await browser.get("/api/generations", headers={**auth(), "Origin": origin}),
-                   403, "cross_origin_refused")  # fmt: skip
+            _error(
+                await browser.get("/api/generations", headers={**auth(), "Origin": origin}),
+                403,
+                "cross_origin_refused",
+            )
 
 
 async def test_two_host_headers_are_400(service: Service, app: dict) -> None:
@@ -453,9 +460,12 @@ async def test_two_host_headers_are_400(service: Service, app: dict) -> None:
 
         sent.clear()
         scope = {
-            "type": "http", "method": "GET", "path": "/api/generations", "query_string": b"",
+            "type": "http",
+            "method": "GET",
+            "path": "/api/generations",
+            "query_string": b"",
             "headers": [(b"host", first.encode()), (b"host", second.encode())],
-        }  # fmt: skip
+        }
         with trio.fail_after(5):
             await router(scope, receive, send)
         assert sent[0]["status"] == 400 and b'"invalid_host"' in sent[1]["body"]

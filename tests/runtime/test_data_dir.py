@@ -44,9 +44,11 @@ async def refused_at_start(settings: Settings, *, checked: bool = True, **more: 
     with trio.fail_after(60):
         done = await trio.run_process(
             [sys.executable, "-m", "preview", "serve", "--bind", "127.0.0.1:0"],
-            env=serve_env(settings, **more), capture_stdout=True, capture_stderr=True,
+            env=serve_env(settings, **more),
+            capture_stdout=True,
+            capture_stderr=True,
             check=False,
-        )  # fmt: skip
+        )
     error = done.stderr.decode()
     assert done.returncode == 1, error
     assert not checked or b"Preview service ready" not in done.stdout, error

@@ -14,8 +14,8 @@ import trio
 from preview.apps.configvars.readmeenv import README_EXAMPLE
 
 from ..apps.test_configvars import README
-from ..conftest import Service, auth
-from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, called, launched, messages
 
 _DROPS_WHAT_NONE_MADE = """revision = "0001"
 down_revision = None
@@ -149,12 +149,8 @@ async def test_a_flask_migrate_registered_on_an_imported_app_is_upgraded(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(builder_service, app_files("flask_migrate_imported_app"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await builder_service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/posts"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["data"] == ["migrated"]
+        answer = await called(builder_service, body, "/posts")
+        assert answer["data"] == ["migrated"]
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
@@ -168,12 +164,8 @@ async def test_a_django_project_logging_to_a_folder_the_upload_lacks_starts(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(builder_service, app_files("django_logging_folder"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await builder_service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/api/notes/"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["statusCode"] == 200
+        answer = await called(builder_service, body, "/api/notes/")
+        assert answer["statusCode"] == 200
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
@@ -188,12 +180,8 @@ async def test_an_app_writing_into_folders_its_repository_lacks_starts(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(builder_service, app_files("fastapi_run_folders"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        answer = await builder_service.client.post(
-            f"/api/generations/{body['gid']}/preview/request",
-            json={"method": "GET", "path": "/items"},
-            headers={**auth(), "X-Preview-Token": body["previewToken"]},
-        )
-        assert answer.json()["data"] == ["migrated into data/app.db"]
+        answer = await called(builder_service, body, "/items")
+        assert answer["data"] == ["migrated into data/app.db"]
         system = messages(await builder_service.history(body["gid"]), "system")
         assert any("no folder uploads/avatars" in line for line in system), system
         assert (await builder_service.stop(body["gid"])).status_code == 200

@@ -42,14 +42,16 @@ def test_every_path_setting_is_absolute_from_the_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = Settings.from_env({
-        "PREVIEW_DATA_DIR": ".preview-data",
-        "PREVIEW_RUN_DIR": "run",
-        "PREVIEW_ENV_DIR": "../envs",
-        "PREVIEW_FIND_LINKS": "wheels",
-        "PREVIEW_PYTHON": "bin/python",
-        "PREVIEW_DB_URL": "sqlite:///state/preview.db",
-    })  # fmt: skip
+    settings = Settings.from_env(
+        {
+            "PREVIEW_DATA_DIR": ".preview-data",
+            "PREVIEW_RUN_DIR": "run",
+            "PREVIEW_ENV_DIR": "../envs",
+            "PREVIEW_FIND_LINKS": "wheels",
+            "PREVIEW_PYTHON": "bin/python",
+            "PREVIEW_DB_URL": "sqlite:///state/preview.db",
+        }
+    )
     assert settings.data_dir == tmp_path / ".preview-data"
     assert settings.run_dir == str(tmp_path / "run")
     assert settings.previews_dir == tmp_path / "run"
@@ -58,10 +60,12 @@ def test_every_path_setting_is_absolute_from_the_start(
     assert settings.python == str(tmp_path / "bin" / "python")
     assert settings.database_url == f"sqlite:///{tmp_path}/state/preview.db"
     # What names no path stays as given: a command on PATH, other databases, memory.
-    kept = Settings.from_env({
-        "PREVIEW_PYTHON": "python3",
-        "PREVIEW_DB_URL": "postgresql+psycopg://u@127.0.0.1/db",
-    })  # fmt: skip
+    kept = Settings.from_env(
+        {
+            "PREVIEW_PYTHON": "python3",
+            "PREVIEW_DB_URL": "postgresql+psycopg://u@127.0.0.1/db",
+        }
+    )
     assert kept.python == "python3" and kept.db_url == "postgresql+psycopg://u@127.0.0.1/db"
     assert Settings(db_url="sqlite:///:memory:").db_url == "sqlite:///:memory:"
     assert Settings(db_url="sqlite:////abs/p.db").db_url == "sqlite:////abs/p.db"

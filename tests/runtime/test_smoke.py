@@ -92,8 +92,10 @@ async def test_smoke_check_reports_the_failing_routes(
         # A 500 is asked once more: /warming's start was not over, /broken is broken.
         again = [e["message"] for e in events if e["message"].endswith("[smoke check, again]")]
         assert [m.split(" in ")[0] for m in again] == [
-            "GET /broken -> 500", "GET /hidden -> 500", "GET /warming -> 200",
-        ]  # fmt: skip
+            "GET /broken -> 500",
+            "GET /hidden -> 500",
+            "GET /warming -> 200",
+        ]
         assert any(
             e["source"] == "system" and "3 of 5 GET routes fail: /broken (500)" in e["message"]
             for e in events

@@ -13,9 +13,13 @@ SEED = ("{python}", "seed.py")
 
 def _detection(*steps: tuple[str, ...]) -> Detection:
     return Detection(
-        "fastapi", ("{python}", "-m", "uvicorn", "main:app"), "main.py", "python",
-        setup=steps, setup_dirs=tuple("" for _ in steps),
-    )  # fmt: skip
+        "fastapi",
+        ("{python}", "-m", "uvicorn", "main:app"),
+        "main.py",
+        "python",
+        setup=steps,
+        setup_dirs=tuple("" for _ in steps),
+    )
 
 
 def _names(detection: Detection) -> list[tuple[str, ...]]:

@@ -25,9 +25,18 @@ from .test_swaps import (
 
 # The steps, in the order they end ((detected, written): side by side, either first).
 STEPS = [
-    "received", "validated", "stored", "apply", "turn", ("detected", "written"),
-    "environment", "sandbox", "spawned", "answered", "switched",
-]  # fmt: skip
+    "received",
+    "validated",
+    "stored",
+    "apply",
+    "turn",
+    ("detected", "written"),
+    "environment",
+    "sandbox",
+    "spawned",
+    "answered",
+    "switched",
+]
 
 
 async def test_a_swap_reports_its_steps_times_in_order(service: Service) -> None:

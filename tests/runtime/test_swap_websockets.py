@@ -59,9 +59,9 @@ async def test_a_websocket_on_the_replaced_process_lasts_until_it_closes(
             assert await ws.get_message() == "echo two from /ws"
             assert not _gone(old_pid)
         await eventually(lambda: _gone(old_pid))
-        status = (await service.client.get(
-            f"/api/generations/{gid}/preview/status", headers=auth()
-        )).json()  # fmt: skip
+        status = (
+            await service.client.get(f"/api/generations/{gid}/preview/status", headers=auth())
+        ).json()
         assert status["status"] == "running" and status["revision"] == 2
         assert (await service.stop(gid)).status_code == 200
 

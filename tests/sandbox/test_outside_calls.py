@@ -19,18 +19,28 @@ from .test_sandbox import require_sandbox
 # as a sandbox is: Python 3.11's urllib, httpx 0.28, requests 2.32, psycopg 3.2 (alone
 # and under SQLAlchemy), a socket; Node 20's fetch (its cause), https and net.
 _SAID = [
-    ("urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
-     None),
+    (
+        "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
+        None,
+    ),
     ("httpx.ConnectError: [Errno -3] Temporary failure in name resolution", None),
-    ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.github.com', "
-     "port=443): Max retries exceeded with url: /x (Caused by NameResolutionError(\""
-     "HTTPSConnection(host='api.github.com', port=443): Failed to resolve 'api.github.com' "
-     "([Errno -3] Temporary failure in name resolution)\"))", "api.github.com"),
-    ("psycopg.OperationalError: failed to resolve host 'db.abc.supabase.co': [Errno -3] "
-     "Temporary failure in name resolution", "db.abc.supabase.co"),
-    ("sqlalchemy.exc.OperationalError: (psycopg.OperationalError) failed to resolve host "
-     "'db.abc.supabase.co': [Errno -3] Temporary failure in name resolution",
-     "db.abc.supabase.co"),
+    (
+        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.github.com', "
+        'port=443): Max retries exceeded with url: /x (Caused by NameResolutionError("'
+        "HTTPSConnection(host='api.github.com', port=443): Failed to resolve 'api.github.com' "
+        '([Errno -3] Temporary failure in name resolution)"))',
+        "api.github.com",
+    ),
+    (
+        "psycopg.OperationalError: failed to resolve host 'db.abc.supabase.co': [Errno -3] "
+        "Temporary failure in name resolution",
+        "db.abc.supabase.co",
+    ),
+    (
+        "sqlalchemy.exc.OperationalError: (psycopg.OperationalError) failed to resolve host "
+        "'db.abc.supabase.co': [Errno -3] Temporary failure in name resolution",
+        "db.abc.supabase.co",
+    ),
     ("socket.gaierror: [Errno -3] Temporary failure in name resolution", None),
     ("socket.gaierror: [Errno -2] Name or service not known", None),
     ("  [cause]: Error: getaddrinfo EAI_AGAIN api.github.com", "api.github.com"),
@@ -39,9 +49,12 @@ _SAID = [
     ("Error: getaddrinfo ENOTFOUND mongo", "mongo"),
     ("curl: (6) Could not resolve host: example.org", "example.org"),
     # aws-sdk 2 (CatsMiaow's node-nestjs-structure's EC2 route) words ENOTFOUND so
-    ("UnknownEndpoint: Inaccessible host: `ec2.region.amazonaws.com'. This service may not "
-     "be available in the `region' region.", "ec2.region.amazonaws.com"),
-]  # fmt: skip
+    (
+        "UnknownEndpoint: Inaccessible host: `ec2.region.amazonaws.com'. This service may not "
+        "be available in the `region' region.",
+        "ec2.region.amazonaws.com",
+    ),
+]
 
 
 @pytest.mark.parametrize(("text", "host"), _SAID)
@@ -110,8 +123,12 @@ async def test_what_is_said_names_each_host_once_and_what_would_let_it_through()
     calls = OutsideCalls(lambda: outbound, say)
     await calls.lines(_CHAINED)  # the host, not also "a host" for the inner errors
     await calls.lines(_CHAINED)
-    await calls.lines(["Error: getaddrinfo ENOTFOUND mongo", "httpx.ConnectError: [Errno -3] "
-                       "Temporary failure in name resolution"])  # fmt: skip
+    await calls.lines(
+        [
+            "Error: getaddrinfo ENOTFOUND mongo",
+            "httpx.ConnectError: [Errno -3] Temporary failure in name resolution",
+        ]
+    )
     assert said == [
         "WARN diagnosis: the app could not resolve github.com: PREVIEW_EGRESS allows it, but"
         " only through the sandbox's HTTP proxy (HTTPS_PROXY and HTTP_PROXY in its"

@@ -251,10 +251,19 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         found = (await service.app_get(body, "/probe")).json()
 
         for escape in (
-            "data_dir_list", "database_read", "service_code_list", "other_preview_list",
-            "service_port", "postgres", "redis", "other_preview_port", "outside",
-            "signal_service", "write_etc", "home",
-        ):  # fmt: skip
+            "data_dir_list",
+            "database_read",
+            "service_code_list",
+            "other_preview_list",
+            "service_port",
+            "postgres",
+            "redis",
+            "other_preview_port",
+            "outside",
+            "signal_service",
+            "write_etc",
+            "home",
+        ):
             assert found[escape]["ok"] is False, (escape, found[escape])
         # /etc: the few entries programs need (one copy of the host's, bound read-only),
         # and accounts of its own, none of the host's: what asks who it is gets an answer
@@ -634,9 +643,12 @@ async def test_a_preview_cannot_point_the_service_at_a_host_socket(
             for _ in range(3):  # new connections too, not only the kept-alive one
                 answer = await service.client.get(
                     f"/api/generations/{body['gid']}/preview/proxy/",
-                    headers={**auth(), "X-Preview-Token": body["previewToken"],
-                             "Connection": "close"},
-                )  # fmt: skip
+                    headers={
+                        **auth(),
+                        "X-Preview-Token": body["previewToken"],
+                        "Connection": "close",
+                    },
+                )
                 assert answer.text == "ok"  # still the app itself
             runtime = service.supervisor.get(body["previewInstanceId"])
             assert runtime is not None

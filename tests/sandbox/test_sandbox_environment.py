@@ -183,10 +183,16 @@ def test_no_variable_of_the_apps_reaches_the_privileged_part_by_its_name() -> No
     as given (a name no shell can give too); ``PORT`` (the service's number, which the
     forwarders' launcher reads) passes as it is, bash's functions not at all."""
     given = {
-        "PYTHONSTARTUP": "/srv/app/evil.py", "PERL5OPT": "-Mevil", "TZ": ":/srv/app/tz",
-        "LD_PRELOAD": "./x.so", "ODD.NAME": "kept", "PORT": "8123", "PATH": "/usr/bin:/bin",
-        "BASH_FUNC_echo%%": "() { :; }", "QUOTED": "a \"b\" $c `d`\n\\e",
-    }  # fmt: skip
+        "PYTHONSTARTUP": "/srv/app/evil.py",
+        "PERL5OPT": "-Mevil",
+        "TZ": ":/srv/app/tz",
+        "LD_PRELOAD": "./x.so",
+        "ODD.NAME": "kept",
+        "PORT": "8123",
+        "PATH": "/usr/bin:/bin",
+        "BASH_FUNC_echo%%": "() { :; }",
+        "QUOTED": 'a "b" $c `d`\n\\e',
+    }
     argv, env = child.hold_host_variables([sys.executable, "-c", _PRINT_ENV], given)
     assert {n for n in env if not n.startswith(child.HELD_PREFIX)} == {"PORT"}
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=True)

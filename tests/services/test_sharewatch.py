@@ -49,9 +49,16 @@ async def test_streams_end_with_their_share(tmp_path: Path, migrated_database: P
 
             def share(share_id: str, seconds: float) -> Share:
                 return Share(
-                    share_id, "g1", "alice", share_id, None, "viewer", now,
-                    now + timedelta(seconds=seconds), False,
-                )  # fmt: skip
+                    share_id,
+                    "g1",
+                    "alice",
+                    share_id,
+                    None,
+                    "viewer",
+                    now,
+                    now + timedelta(seconds=seconds),
+                    False,
+                )
 
             shares = {name: share(name, 600) for name in ("here", "elsewhere", "kept")}
             shares["expiring"] = share("expiring", 1)

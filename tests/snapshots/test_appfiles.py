@@ -74,9 +74,14 @@ async def test_a_fifo_put_in_a_files_place_since_the_walk_is_left_out(tmp_path: 
             is_sqlite, root / "raced.db", abandon_on_cancel=True
         )
         copied = await trio.to_thread.run_sync(
-            copy_files, root, ["raced.db", "notes.txt"], target, 1 << 20, 1 << 20,
+            copy_files,
+            root,
+            ["raced.db", "notes.txt"],
+            target,
+            1 << 20,
+            1 << 20,
             abandon_on_cancel=True,
-        )  # fmt: skip
+        )
     assert copied == len("written by the app")
     assert (target / "notes.txt").read_text() == "written by the app"
     assert not (target / "raced.db").exists()

@@ -115,9 +115,12 @@ async def test_the_service_removes_old_logs_in_the_background_never_holding_the_
             # of the removal, the live preview's writer stores its lines.
             gid, runtime, _ = await launch_ticker(service)
             await _preview_with_log(
-                service.store, "preview_old2", 60_000, status="failed",
+                service.store,
+                "preview_old2",
+                60_000,
+                status="failed",
                 stopped_at=utcnow() - 9 * DAY,
-            )  # fmt: skip
+            )
             assert await retention.run_once() == 1
             assert len(progress) == 13
             assert all(b > a for a, b in itertools.pairwise(progress)), progress

@@ -527,10 +527,19 @@ async def test_log_event_values_are_the_rows_as_events_arguments(store: Store) -
     ``log_events`` gives, for rows written by either insert path."""
     whole_second = datetime(2026, 11, 21, 12, 0, 1)  # no microseconds
     fast = [
-        ("p1", seq, T0 + timedelta(milliseconds=seq // 3), _level(seq), f"line {seq} é", "app",
-         "stderr", None, "worker" if seq % 7 == 0 else None)
+        (
+            "p1",
+            seq,
+            T0 + timedelta(milliseconds=seq // 3),
+            _level(seq),
+            f"line {seq} é",
+            "app",
+            "stderr",
+            None,
+            "worker" if seq % 7 == 0 else None,
+        )
         for seq in range(1, 4001)
-    ]  # fmt: skip
+    ]
     with trio.fail_after(60):
         await setup_preview(store, "p1")
         await setup_preview(store, "p2")
