@@ -33,12 +33,14 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
+
+from preview.clock import utcnow
 
 from ..harness import CpuMeter, ServiceServer, free_port, log
 from ..loadclient import raw_request, summary_us
@@ -182,7 +184,7 @@ def _deaths_case(
         try:
             node.launch_emitter()
             preview_id = node.preview["previewInstanceId"]
-            killed_at = _utc_now()
+            killed_at = utcnow()  # naive UTC, as the store's timestamps
             node.process.kill()
             node.process.wait()
             with psycopg.connect(url, autocommit=True) as connection:
@@ -206,11 +208,6 @@ def _deaths_case(
         },
         "failed_after_last_renewal_s": since_renewal,
     }
-
-
-def _utc_now() -> datetime:
-    """Naive UTC, as the store's timestamps (the database's clock on this machine)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _failed_at(connection: psycopg.Connection, preview_id: str, timeout: float) -> datetime:
