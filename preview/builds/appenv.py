@@ -157,9 +157,13 @@ def app_environment(
     anchor = spec.detection.detected_from if spec.detection is not None else ""
     own = {**dotenv_file(spec.files, anchor), **spec.extra}  # the user's, not filled in
     given = {**(defaults or {}), **own}
-    for name in [n for n in given if n in database_env and n not in spec.extra]:
-        # Its author's container network, or a URL to fill in (``host:port``): ours instead.
-        if _private_address(given[name]) or template_url(given[name]) or fill_in(given[name]):
+    ours = database_env.keys() | ({"DATABASE_URL"} if database_url is not None else set())
+    for name in [n for n in given if n in ours and n not in spec.extra]:
+        # Its author's container network, or a URL to fill in (``host:port``), or left
+        # empty in its .env for its reader to fill in (BlackStarCodes' fastapi-jwt-auth-api
+        # commits ``DATABASE_URL=``): ours instead.
+        value = given[name]
+        if _private_address(value) or template_url(value) or fill_in(value) or not value.strip():
             del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})

@@ -38,12 +38,13 @@ that a loader fails without (Starlette's ``Config(path)``, decouple's
 directory itself when it holds no ``.env``), which its README asks to create, is written
 empty (:func:`env_files_needed`): its variables come from the environment. An env file
 the start names (``node --env-file=.env``, which exits 9 without it; ``dotenv -e``,
-``env-cmd -f``) that the upload lacks is written with what the service gives
-(:func:`start_env_files`, :func:`env_file_text`): the example's values with its
-defaults. Gunicorn's own settings file (its ``-c``, else the ``gunicorn.conf.py`` it
-reads unasked), written for a server (``daemon = True``, logs under ``/var/log``), is
-read through one of ours that then keeps it in the foreground with its logs on its
-output (:func:`gunicorn_settings`).
+``env-cmd -f``), or one whose values the code reads from the file alone
+(python-dotenv's ``dotenv_values(".env")``, :func:`env_files_read_only`), that the
+upload lacks is written with what the service gives (:func:`start_env_files`,
+:func:`env_file_text`): the example's values with its defaults. Gunicorn's own
+settings file (its ``-c``, else the ``gunicorn.conf.py`` it reads unasked), written for
+a server (``daemon = True``, logs under ``/var/log``), is read through one of ours that
+then keeps it in the foreground with its logs on its output (:func:`gunicorn_settings`).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ __all__ = [
     "config_defaults",
     "env_file_text",
     "env_files_needed",
+    "env_files_read_only",
     "example_copies",
     "gunicorn_settings",
     "settings_misfits",
@@ -114,6 +116,8 @@ _FILE_LOADERS = (
     (b"decouple", "RepositoryEnv"),
     (b"read_dotenv", "read_dotenv"),  # django-dotenv's, given the .env's directory
 )
+# Loaders that return a file's values without reading the environment (python-dotenv's).
+_VALUE_LOADERS = ((b"dotenv_values", "dotenv_values"),)
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
 # What a configuration file copied from its example may be (a .env is read, not copied).
 _CONFIG_FILES = (
@@ -1157,10 +1161,27 @@ def env_files_needed(files: dict[str, bytes]) -> list[str]:
     """The ``.env`` files the upload lacks that its code gives a loader which fails
     without one (``Config(os.path.join(os.path.dirname(__file__), "..", ".env"))``), as
     paths in the upload; only paths the code spells out (module doc)."""
+    return _env_files_lacked(files, _FILE_LOADERS)
+
+
+def env_files_read_only(files: dict[str, bytes]) -> list[str]:
+    """The ``.env`` files the upload lacks whose values its code reads from the file
+    alone, never from the environment: python-dotenv's ``dotenv_values(".env")`` returns
+    the file's variables as a dict (BlackStarCodes' fastapi-jwt-auth-api reads
+    ``v["SECRET_KEY"]`` from it, its own .env kept in src/ with empty values: KeyError at
+    start-up). The service writes them with what it gives, as it does an env file the
+    start names (:func:`start_env_files`); a path relative to the directory it runs in,
+    the upload's root."""
+    return _env_files_lacked(files, _VALUE_LOADERS)
+
+
+def _env_files_lacked(
+    files: dict[str, bytes], known_loaders: tuple[tuple[bytes, str], ...]
+) -> list[str]:
     needed: list[str] = []
     for path in python_files(files):
         data = files[path]
-        loaders = {name for marker, name in _FILE_LOADERS if marker in data}
+        loaders = {name for marker, name in known_loaders if marker in data}
         tree = parse_module(data) if loaders else None
         if tree is None:
             continue
@@ -1170,8 +1191,9 @@ def env_files_needed(files: dict[str, bytes]) -> list[str]:
                 target = node.targets[0]
                 if isinstance(target, ast.Name) and (value := _path(node.value, path, names)):
                     names[target.id] = value
-            elif isinstance(node, ast.Call) and _callee(node.func) in loaders and node.args:
-                found = _path(node.args[0], path, names)
+            elif isinstance(node, ast.Call) and _callee(node.func) in loaders:
+                given = node.args[0] if node.args else _dotenv_path_keyword(node)
+                found = _path(given, path, names) if given is not None else None
                 if found and _callee(node.func) == "read_dotenv" and not found.endswith(".env"):
                     found = posixpath.normpath(posixpath.join(found, ".env"))  # a directory's
                 if found and found.endswith(".env") and found not in files:
@@ -1210,6 +1232,10 @@ def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> d
             elif name in paths:
                 found[bound] = paths[name]
     return found
+
+
+def _dotenv_path_keyword(call: ast.Call) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == "dotenv_path"), None)
 
 
 def _callee(node: ast.AST) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
-from ..apps.configvars import dotenv_text, example_rank
+from ..apps.configvars import dotenv_text, example_rank, required_types
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -61,6 +61,7 @@ from .configdefaults import (
     config_defaults,
     env_file_text,
     env_files_needed,
+    env_files_read_only,
     example_copies,
     gunicorn_settings,
     start_env_files,
@@ -326,7 +327,9 @@ class Preparation:
         anchor = spec.detection.detected_from if spec.detection is not None else ""
         given = {**dotenv_file(spec.files, anchor), **spec.extra}
         provided = await trio.to_thread.run_sync(environment, self.settings.python)
-        provided = {k: v for k, v in provided.items() if k not in given}
+        # What the service gives, not the app's own values passed through; an empty value
+        # of its .env is a form to fill in, where the service gives its own (DATABASE_URL=)
+        provided = {k: v for k, v in provided.items() if k not in given or v != given[k]}
         self.config = config_defaults(spec.files, anchor, given, provided)
         for note in self.config.notes:
             await self._say(note)
@@ -334,6 +337,11 @@ class Preparation:
         empty = env_files_needed(spec.files)
         # The env file its start names (node --env-file=.env): what the service gives.
         named = start_env_files(spec.files, anchor, spec.argv)
+        # and those it reads values from without the environment (dotenv_values), which
+        # hold what the service gives under every name its code reads
+        read_only = [path for path in env_files_read_only(spec.files) if path not in named]
+        named += read_only
+        read = await trio.to_thread.run_sync(required_types, spec.files) if read_only else {}
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
         folders = await trio.to_thread.run_sync(run_folders, spec.files)
@@ -347,6 +355,9 @@ class Preparation:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
+            for target in read_only:
+                values = {n: provided[n] for n in read if n in provided}
+                written[target] = env_file_text(values | self._start_env(provided, target))
             written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)

@@ -34,6 +34,7 @@ from preview.builds.configdefaults import (
     GUNICORN_SHIM,
     config_defaults,
     env_files_needed,
+    env_files_read_only,
     example_copies,
     gunicorn_settings,
     settings_misfits,
@@ -767,6 +768,31 @@ if not TESTING:
     assert env_files_needed({"src/config/common.py": django_dotenv, ".env.dist": b"A=1\n"}) == [
         ".env"
     ]
+
+
+async def test_an_env_file_read_as_a_dict_holds_what_the_service_gives(
+    builder_service: Service,
+) -> None:
+    """BlackStarCodes' fastapi-jwt-auth-api: ``v = dotenv_values(".env")`` then
+    ``v["SECRET_KEY"]``, a file read alone, never the environment, from the directory it
+    runs in; its own .env, in src/, left every value empty (a form): KeyError at start-up.
+    The root's .env is written with what the service gives under each name it reads, and
+    the empty DATABASE_URL of its own .env is the preview's database, not ``""``."""
+    files = _bytes("fastapi_dotenv_values")
+    assert env_files_read_only(files) == [".env"]
+    assert env_files_read_only({**files, ".env": b"SECRET_KEY=x\n"}) == []
+    assert env_files_needed(files) == []  # not written empty: its values are all it reads
+    assert list(required_types(files)) == ["SECRET_KEY", "ALGORITHM", "DATABASE_URL"]
+    keyword = {"config.py": b"import dotenv\nv = dotenv.dotenv_values(dotenv_path='conf/.env')\n"}
+    assert env_files_read_only(keyword) == ["conf/.env"]
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_dotenv_values"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        about = (await service.app_get(body, "/about")).json()
+        assert about["algorithm"] == "HS256" and about["secret"] > 0, about
+        assert about["database"].startswith("sqlite")  # the preview's own
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 GUNICORN_CONF = """

@@ -5,7 +5,8 @@ with :mod:`ast`, never run:
   v1's too), named as the environment gives them: the class's ``env_prefix`` and the
   field's name (or its ``alias`` / ``validation_alias``), upper-cased (pydantic-settings
   matches them without case by default);
-- ``os.environ["X"]`` read (not assigned);
+- ``os.environ["X"]`` read (not assigned), and ``values["X"]`` of ``values =
+  dotenv_values(…)``, python-dotenv's file read as a dict;
 - ``config("X")`` of python-decouple or Starlette's ``Config``, and environs' (or
   django-environ's) ``env("X")`` / ``env.str("X")``, without a ``default``.
 
@@ -81,7 +82,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
         # (yurinakanishi's django-rest-framework-sample-api: its DJANGO_SECRET_KEY unseen).
-        read = (b"environ", b"getenv", b"Settings", b"config")
+        read = (b"environ", b"getenv", b"Settings", b"config", b"dotenv_values")
         tree = _parse(data) if any(word in data for word in read) else None
         if tree is None:
             continue
@@ -90,6 +91,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         defaulted, numbers = _read_shapes(tree)
         wrappers = _environ_wrappers(tree)
         prefix = _reader_prefix(tree) if configured else ""
+        file_values = _dotenv_value_dicts(tree)
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
                 continue
@@ -104,7 +106,8 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                     if kind not in models:  # a nested model: its own variables (MAIL__FROM)
                         found.setdefault(name, kind)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-                if _is_environ(node.value) and (key := _string(node.slice)):
+                read = _is_environ(node.value) or _name(node.value) in file_values
+                if read and (key := _string(node.slice)):
                     found.setdefault(key, numbers.get(id(node), ""))
             elif configured and isinstance(node, ast.Call) and (key := _config_call(node, readers)):
                 found.setdefault(_prefixed(node, key, prefix), "")
@@ -219,6 +222,20 @@ def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:
         elif isinstance(node, ast.Call) and _name(node.func) in ("int", "float") and node.args:
             numbers[id(node.args[0])] = _name(node.func) or ""
     return defaulted, numbers
+
+
+def _dotenv_value_dicts(tree: ast.AST) -> set[str]:
+    """The names bound to python-dotenv's ``dotenv_values(…)``, a file's variables as a
+    dict: ``v = dotenv_values(".env")`` then ``v["SECRET_KEY"]``, read as ``os.environ``'s
+    (BlackStarCodes' fastapi-jwt-auth-api reads its every setting so)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            call, target = node.value, node.targets[0]
+            loaded = isinstance(call, ast.Call) and _name(call.func) == "dotenv_values"
+            if loaded and isinstance(target, ast.Name):
+                found.add(target.id)
+    return found
 
 
 def _imports_environ(tree: ast.AST) -> bool:
