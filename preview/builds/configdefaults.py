@@ -90,6 +90,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
+from ..discovery.pyast import upload_path
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -179,13 +180,24 @@ _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBL
 # Its client's address, whatever the last word (CLIENT_HOST, the CORS origin and cookie
 # domain of minjman2659's Koa-rest-api, which throws MISSING_ENVAR without it): a page of
 # the preview's own host.
+# Its own API's (API_URL: the server address of charitraprajapati's DRF boilerplate's
+# Swagger schema, read by decouple with no default; migrate died asking for it).
 _OWN_URL = re.compile(
-    r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT)_(?:URL|URI|ORIGIN)$"
+    r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT|API|BACKEND)_(?:URL|URI|ORIGIN)$"
     r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"
 )
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
+# The time zone its settings read (Django's TIME_ZONE = ENV['TIME_ZONE']): UTC, which
+# every zone database knows.
+_TIME_ZONE = re.compile(r"(?:^|_)(?:TIME_?ZONE|TZ)$")
+# The mail server it sends through (fastapi-mail's MAIL_SERVER, a required field of
+# yanliu1111's fastapi-crud-app's settings) and the sender's display name: no mail leaves
+# a preview (its egress), so a local server that refuses the connection does, as Django's
+# console backend does (:func:`_unread_by_the_console`); the app starts and serves.
+_MAIL_SERVER = re.compile(r"^(?:E?MAIL|SMTP)_(?:SERVER|HOST)$")
+_SENDER_NAME = re.compile(r"^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)_NAME$")
 # A migration tool's bookkeeping table, its name read from the app's configuration with no
 # default of the app's own: undefined, knex queried a table of no name ('select "name"
 # order by "id"', RubenOAlvarado's todo-backend-express-knex: KNEX_MIGRATIONS_TABLE_NAME).
@@ -333,6 +345,9 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: f"preview-{secrets.token_hex(8)}",
     ),
     NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
+    NameRule(_TIME_ZONE, "a time zone", lambda upper, kind: "UTC"),
+    NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
+    NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
 )
@@ -1189,11 +1204,11 @@ def _env_files_lacked(
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
-                if isinstance(target, ast.Name) and (value := _path(node.value, path, names)):
+                if isinstance(target, ast.Name) and (value := upload_path(node.value, path, names)):
                     names[target.id] = value
             elif isinstance(node, ast.Call) and _callee(node.func) in loaders:
                 given = node.args[0] if node.args else _dotenv_path_keyword(node)
-                found = _path(given, path, names) if given is not None else None
+                found = upload_path(given, path, names) if given is not None else None
                 if found and _callee(node.func) == "read_dotenv" and not found.endswith(".env"):
                     found = posixpath.normpath(posixpath.join(found, ".env"))  # a directory's
                 if found and found.endswith(".env") and found not in files:
@@ -1222,7 +1237,7 @@ def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> d
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
                 target = statement.targets[0]
                 if isinstance(target, ast.Name) and (
-                    value := _path(statement.value, source, paths)
+                    value := upload_path(statement.value, source, paths)
                 ):
                     paths[target.id] = value
         wanted = {a.asname or a.name: a.name for a in node.names}
@@ -1240,52 +1255,6 @@ def _dotenv_path_keyword(call: ast.Call) -> ast.expr | None:
 
 def _callee(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
-
-
-def _path(node: ast.AST, module: str, names: dict[str, str]) -> str | None:
-    """A path expression's value as a path in the upload (``__file__`` is ``module``; a
-    bare string is relative to the upload's root); None if not spelled out or outside."""
-    value = _path_value(node, module, names)
-    if value is None:
-        return None
-    value = posixpath.normpath(value)
-    return None if value.startswith("..") or value.startswith("/") else value
-
-
-def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.Name):
-        return module if node.id == "__file__" else names.get(node.id)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path(…) / ".env"
-        left, right = _path_value(node.left, module, names), _path_value(node.right, module, names)
-        return posixpath.join(left, right) if left is not None and right is not None else None
-    if isinstance(node, ast.Attribute) and node.attr == "parent":
-        inner = _path_value(node.value, module, names)
-        return posixpath.dirname(inner) if inner is not None else None
-    if isinstance(node, ast.Subscript) and _callee(node.value) == "parents":  # parents[1]
-        owner = getattr(node.value, "value", None)  # the Path(…) of Path(…).parents
-        inner = _path_value(owner, module, names) if owner is not None else None
-        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
-        if inner is None or not isinstance(index, int) or not 0 <= index < 8:
-            return None
-        for _ in range(index + 1):
-            inner = posixpath.dirname(inner)
-        return inner
-    if not isinstance(node, ast.Call):
-        return None
-    callee, args = _callee(node.func), node.args
-    if callee in ("realpath", "abspath", "Path", "PurePath", "resolve", "absolute"):
-        target = args[0] if args else getattr(node.func, "value", None)
-        return _path_value(target, module, names) if target is not None else None
-    if callee == "dirname" and len(args) == 1:
-        inner = _path_value(args[0], module, names)
-        return posixpath.dirname(inner) if inner is not None else None
-    if callee == "join" and args:
-        parts = [_path_value(a, module, names) for a in args]
-        known = [part for part in parts if part is not None]
-        return posixpath.join(*known) if len(known) == len(parts) else None
-    return None
 
 
 def gunicorn_settings(

@@ -10,6 +10,7 @@ frameworks; those are :mod:`preview.discovery.python` and the scanners built on 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,7 @@ __all__ = [
     "readable_part",
     "same_module",
     "type_schema",
+    "upload_path",
     "walked",
 ]
 
@@ -314,3 +316,54 @@ def _parse(data: bytes | str, mode: str) -> Any:
         return parse_source(data, mode)
     except (SyntaxError, ValueError, RecursionError):
         return None
+
+
+def upload_path(node: ast.AST, module: str, names: dict[str, str]) -> str | None:
+    """A path expression's value as a path in the upload, ``module`` being the file it is
+    in (``__file__``) and ``names`` the paths names are bound to: a bare string is
+    relative to the upload's root (where the app runs); ``Path(here, "static")``,
+    ``here / "static"``, ``os.path.join(here, "static")``, ``.parent``, ``.parents[1]``,
+    ``dirname``, ``abspath`` … are followed. None if not spelled out, or outside."""
+    value = _path_value(node, module, names)
+    if value is None:
+        return None
+    value = posixpath.normpath(value)
+    return None if value.startswith("..") or value.startswith("/") else value
+
+
+def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return module if node.id == "__file__" else names.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # Path(…) / ".env"
+        left, right = _path_value(node.left, module, names), _path_value(node.right, module, names)
+        return posixpath.join(left, right) if left is not None and right is not None else None
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = _path_value(node.value, module, names)
+        return posixpath.dirname(inner) if inner is not None else None
+    if isinstance(node, ast.Subscript) and last_name(node.value) == "parents":  # parents[1]
+        owner = getattr(node.value, "value", None)  # the Path(…) of Path(…).parents
+        inner = _path_value(owner, module, names) if owner is not None else None
+        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+        if inner is None or not isinstance(index, int) or not 0 <= index < 8:
+            return None
+        for _ in range(index + 1):
+            inner = posixpath.dirname(inner)
+        return inner
+    if not isinstance(node, ast.Call):
+        return None
+    callee, args = last_name(node.func), node.args
+    if callee in ("Path", "PurePath") and len(args) > 1:  # Path(BASE_DIR, "templates")
+        callee = "join"
+    if callee in ("realpath", "abspath", "Path", "PurePath", "resolve", "absolute"):
+        target = args[0] if args else getattr(node.func, "value", None)
+        return _path_value(target, module, names) if target is not None else None
+    if callee == "dirname" and len(args) == 1:
+        inner = _path_value(args[0], module, names)
+        return posixpath.dirname(inner) if inner is not None else None
+    if callee == "join" and args:
+        parts = [_path_value(a, module, names) for a in args]
+        known = [part for part in parts if part is not None]
+        return posixpath.join(*known) if len(known) == len(parts) else None
+    return None

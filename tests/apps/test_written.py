@@ -81,6 +81,35 @@ def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
     assert found["var/.gitkeep"] == ".env.example gives it as LOG_FILE_PATH"
 
 
+def test_the_folders_its_code_hands_to_what_refuses_a_missing_one() -> None:
+    """Starlette's StaticFiles and fastapi-mail's TEMPLATE_FOLDER refuse a folder that is
+    not there; git keeps no empty one (yanliu1111's fastapi-crud-app: "Path does not point
+    to a directory"). Not where StaticFiles is told not to check, nor one the upload has."""
+    files = {
+        "src/mail.py": b"""
+from pathlib import Path
+BASE_DIR = Path(__file__).resolve().parent
+mail_config = ConnectionConfig(MAIL_PORT=587, TEMPLATE_FOLDER=Path(BASE_DIR, "templates"))
+""",
+        "main.py": b"""
+import os
+app.mount("/static", StaticFiles(directory="static"), name="static")
+app.mount("/media", StaticFiles(directory=os.path.join("data", "media")))
+app.mount("/cache", StaticFiles(directory="cache", check_dir=False))
+app.mount("/kept", StaticFiles(directory="kept"))
+""",
+        "kept/index.html": b"",
+        # beside the module: its author ran it in api/ (an empty one at the root would hide it)
+        "api/main.py": b'app.mount("/assets", StaticFiles(directory="assets"))\n',
+        "api/assets/home.html": b"",
+    }
+    assert run_folders(files) == {
+        "src/templates/.gitkeep": "src/mail.py gives it as TEMPLATE_FOLDER",
+        "static/.gitkeep": "main.py serves it with StaticFiles",
+        "data/media/.gitkeep": "main.py serves it with StaticFiles",
+    }
+
+
 def test_the_folders_of_the_fixture_app_are_read() -> None:
     root = APPS / "fastapi_run_folders"
     files = {
@@ -93,6 +122,7 @@ def test_the_folders_of_the_fixture_app_are_read() -> None:
         "data/.gitkeep",
         "uploads/.gitkeep",
         "uploads/avatars/.gitkeep",
+        "static/.gitkeep",  # its StaticFiles' folder
     }
 
 

@@ -117,7 +117,12 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("DEBUG") == "true"
     assert len(throwaway_value("JWT_SECRET_KEY") or "") >= 32
     assert throwaway_value("SECRET_KEY") != throwaway_value("SECRET_KEY")
-    assert throwaway_value("SMTP_HOST") is None  # another service's: not guessable
+    assert throwaway_value("WEBHOOK_HOST") is None  # another service's: not guessable
+    # The mail server it sends through: none is reached from a preview (its egress), and a
+    # local one refusing the connection lets it start, as Django's console backend does.
+    assert throwaway_value("SMTP_HOST") == throwaway_value("MAIL_SERVER") == "localhost"
+    assert throwaway_value("TIME_ZONE") == throwaway_value("TZ") == "UTC"
+    assert throwaway_value("API_URL") == "http://localhost"  # its own API's address
     assert throwaway_value("SERVER_NAME") == throwaway_value("APP_DOMAIN") == "localhost"
     # Flask's, read with a default of None: unset is Flask's default (every host served).
     assert throwaway_value("SERVER_NAME", OPTIONAL) is None
@@ -483,11 +488,11 @@ async def test_what_cannot_be_guessed_fails_naming_every_variable(
         body = await launched(service, files)
         assert body["status"] == "failed"
         assert body["errorMessage"] == (
-            "these 2 variables are needed: SMTP_HOST, STORAGE_BUCKET (by the settings class "
+            "these 2 variables are needed: WEBHOOK_HOST, STORAGE_BUCKET (by the settings class "
             "Settings): give them with the launch option env"
         )
         system = messages(await service.history(body["gid"]), "system")
-        assert any(m.startswith("the app requires SMTP_HOST, STORAGE_BUCKET") for m in system)
+        assert any(m.startswith("the app requires WEBHOOK_HOST, STORAGE_BUCKET") for m in system)
         assert body["runtime"]["generatedEnv"] == [
             "PROJECT_NAME",
             "ADMIN_EMAIL",
@@ -497,7 +502,7 @@ async def test_what_cannot_be_guessed_fails_naming_every_variable(
             "API_TOKEN",
         ]
         # Given them, it runs.
-        env = {"SMTP_HOST": "mail.example.com", "STORAGE_BUCKET": "b"}
+        env = {"WEBHOOK_HOST": "hooks.example.com", "STORAGE_BUCKET": "b"}
         again = await service.launch(body["gid"], tier="pro", env=env)
         assert again.json()["status"] == "running", again.text
         assert (await service.stop(body["gid"])).status_code == 200
@@ -629,7 +634,7 @@ Config = Settings()
     assert throwaway_value("MAIL_PORT", OPTIONAL) is None  # its own default
     # fastapi-mail's ConnectionConfig then refused MAIL_FROM='' (an EmailStr)
     assert found.values["MAIL_FROM"] == "preview@example.com"
-    assert throwaway_value("MAIL_FROM_NAME") is None  # a name, not an address
+    assert throwaway_value("MAIL_FROM_NAME") == "Preview"  # a name, not an address
 
 
 def test_a_node_apps_envalid_requirements_and_reads() -> None:

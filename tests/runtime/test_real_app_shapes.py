@@ -184,6 +184,7 @@ async def test_an_app_writing_into_folders_its_repository_lacks_starts(
         assert answer["data"] == ["migrated into data/app.db"]
         system = messages(await builder_service.history(body["gid"]), "system")
         assert any("no folder uploads/avatars" in line for line in system), system
+        assert any("no folder static" in line for line in system), system
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 

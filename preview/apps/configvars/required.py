@@ -283,8 +283,14 @@ def _wrapper_call(call: ast.Call, wrappers: set[str]) -> str | None:
 
 
 def _environ_get(node: ast.AST) -> str | None:
-    """``X`` of ``os.environ.get("X")`` / ``os.getenv("X")`` without a default."""
-    if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
+    """``X`` of ``os.environ.get("X")`` / ``os.getenv("X")`` without a default, or with
+    ``None`` as one (ParkHyeonChae's django-crud-restapi: ``os.environ.get(
+    "DJANGO_SECRET_KEY", None)``, then "The SECRET_KEY setting must not be empty")."""
+    if not isinstance(node, ast.Call) or not 1 <= len(node.args) <= 2 or node.keywords:
+        return None
+    if len(node.args) == 2 and not (
+        isinstance(node.args[1], ast.Constant) and node.args[1].value is None
+    ):
         return None
     func = node.func
     getter = isinstance(func, ast.Attribute) and (

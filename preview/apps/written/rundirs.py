@@ -21,6 +21,10 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
   (``sqlite:///data/app.db``, ``sqlite+aiosqlite:///./db/dev.sqlite3``), which SQLite
   does not make: beside the file that names it and in the upload's root, where the app
   runs;
+- a folder its Python code hands to what refuses a missing one: Starlette's
+  ``StaticFiles(directory=…)``, fastapi-mail's ``TEMPLATE_FOLDER`` (git keeps no empty
+  folder: bantosjerry's dockerized fastapi CRUD app died on "Directory 'static' does not
+  exist", yanliu1111's fastapi-crud-app on its ConnectionConfig's missing templates);
 - a relative folder its env files give a variable whose name says it is one
   (``LOCAL_STORAGE_PATH="data/uploads"``, ``UPLOAD_DIR=media``; mrshabel's mounts it with
   Starlette's ``StaticFiles``, which refuses a missing one), or the folder of a file one
@@ -32,12 +36,15 @@ one leaving the upload (``..``) is none. Only folders the upload lacks are made.
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 import shlex
 
+from ...discovery.pyast import keywords, last_name, upload_path
 from ..configvars import dotenv_text
 from ..plans.declared import dockerfile_instructions
+from ..pyapp import parse_module, python_files
 
 __all__ = ["run_folders"]
 
@@ -101,6 +108,7 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
         *_dockerfile_folders(files),
         *_sqlite_folders(files),
         *_env_folders(files),
+        *_consumed_folders(files),
     ]
     for folder, why in declared:
         folder = posixpath.normpath(folder)
@@ -274,4 +282,47 @@ def _env_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 folder = posixpath.dirname(folder)
             if folder not in ("", "."):
                 found.append((folder, f"{path} gives it as {variable}"))
+    return found
+
+
+# What refuses a folder that is not there as the app starts: Starlette's StaticFiles
+# ("RuntimeError: Directory 'static' does not exist", unless ``check_dir=False``) and
+# fastapi-mail's ``TEMPLATE_FOLDER`` (a DirectoryPath its ConnectionConfig validates).
+_FOLDER_CONSUMERS = (b"StaticFiles", b"TEMPLATE_FOLDER")
+
+
+def _consumed_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders its Python code hands to what refuses a missing one, as paths in the
+    upload (``StaticFiles(directory="static")``, ``TEMPLATE_FOLDER=Path(BASE_DIR,
+    "templates")``): git keeps no empty folder, and the author's checkout had it."""
+    found: list[tuple[str, str]] = []
+    for path in python_files(files):
+        data = files[path]
+        tree = parse_module(data) if any(m in data for m in _FOLDER_CONSUMERS) else None
+        if tree is None:
+            continue
+        names: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and (value := upload_path(node.value, path, names)):
+                    names[target.id] = value
+            elif isinstance(node, ast.Call):
+                given = keywords(node)
+                if last_name(node.func) == "StaticFiles" and "check_dir" not in given:
+                    folder = given.get("directory") or (node.args[0] if node.args else None)
+                    why = f"{path} serves it with StaticFiles"
+                else:
+                    folder, why = (
+                        given.get("TEMPLATE_FOLDER"),
+                        f"{path} gives it as TEMPLATE_FOLDER",
+                    )
+                value = upload_path(folder, path, names) if folder is not None else None
+                # Not where a relative one is beside the module: its author ran it there
+                # (its image's WORKDIR), and an empty one would hide what it serves.
+                beside = isinstance(folder, ast.Constant) and _has_folder(
+                    files, posixpath.join(posixpath.dirname(path), str(value))
+                )
+                if value and not beside:
+                    found.append((value, why))
     return found
