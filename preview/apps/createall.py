@@ -41,7 +41,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 
-from ..discovery.pyast import is_main_check, main_blocks
+from ..discovery.pyast import is_main_check, last_name, main_blocks
 from .imports import imported_names
 from .pyapp import FoundApp, app_in_module, binds, located, parse_module, python_files
 
@@ -166,7 +166,7 @@ def create_all_step(
     if not all(no_revision_yet(files, migrations) for migrations in inis):
         return []  # migrations it has: datainit's (or, unrunnable, not ours to replace)
     if app is None or app.framework != "flask":
-        return main_block_step(files, app)
+        return main_block_step(files, app) or table_script_step(files, only_main)
     target = flask_target(app, app.directory)
     if target is None:
         return []
@@ -335,3 +335,30 @@ def main_block_step(
                     seen.add(called)
                     pending.append(functions[called])
     return []
+
+
+# What a script that only makes the tables may call in its __main__ block besides them.
+_TABLE_SCRIPT_CALLS = _MAKES_TABLES | {"drop_all", "print"}
+
+
+def table_script_step(
+    files: dict[str, bytes], script: str | None
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """The step running ``script``, a module other than the app's whose ``__main__``
+    block does nothing but make the tables (``Base.metadata.create_all(engine)``, a
+    ``drop_all`` before it): what its author runs by hand once (luisnquin's
+    fastapi-restapi-sqlalchemy-v2: src/db/migrations.py; every route 500 "relation does
+    not exist"). Run as a script, as its author does: its own folder first on the import
+    path (``from connection import engine``). [] for any other."""
+    tree = parse_module(files[script]) if script is not None and script in files else None
+    if script is None or tree is None:
+        return []
+    statements = [statement for block in main_blocks(tree) for statement in block.body]
+    names = set()
+    for statement in statements:
+        if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+            return []  # an assignment, a loop, a server started: not a table script
+        names.add(last_name(statement.value.func))
+    if not names <= _TABLE_SCRIPT_CALLS or not names & _MAKES_TABLES:
+        return []
+    return [(("{python}", script), "", f"{script}'s __main__ block, which only makes its tables")]

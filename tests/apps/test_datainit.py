@@ -235,6 +235,32 @@ async def test_tables_made_in_the_app_modules_main_block_are_made(
         assert data == ["made by main()"]
 
 
+async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(
+    builder_service: Service,
+) -> None:
+    """luisnquin's fastapi-restapi-sqlalchemy-v2: src/db/migrations.py, a script its
+    author runs by hand, makes the tables in its ``__main__`` block (``from connection
+    import engine``: its own folder on the import path); nothing else does, and every
+    route answered 500. It is run as a script before the app starts; a module whose
+    ``__main__`` block does more (a server, an assignment) is not."""
+    files = {p: t.encode() for p, t in app_files("fastapi_table_script").items()}
+    found = detect(files)
+    assert found.setup_steps() == [(("{python}", "app/db/tables.py"), "")]
+    served = b"from models import Base, engine\nif __name__ == '__main__':\n"
+    for body in (
+        b"    Base.metadata.create_all(engine)\n    uvicorn.run(app)\n",
+        b"    Base.metadata.create_all(engine)\n    x = 1\n",
+        b"    print('nothing made')\n",
+    ):
+        other = {**files, "app/db/tables.py": served + body}
+        assert found.setup_steps() != detect(other).setup_steps()
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(service, "fastapi_table_script", "/notes")
+        assert data == []
+        assert "tables made" in messages(events, "setup")
+
+
 def test_a_console_script_named_init_db_is_an_init_command() -> None:
     """pallets/quart's blog example: ``[tool.poetry.scripts] init_db = "blog:init_db"``."""
     app = "from quart import Quart\napp = Quart(__name__)\ndef init_db():\n    pass\n"

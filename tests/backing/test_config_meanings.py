@@ -156,6 +156,11 @@ def test_meanings_of_names() -> None:
     assert meaning("POSTGRES_DB").engine == "postgresql" and meaning("MYSQL_PWD").engine == "mysql"
     assert meaning("PGHOST").part == "host" and meaning("DB_PASS").part == "password"
     assert meaning("SQLALCHEMY_DATABASE_URI").part == "url"
+    # Glued, as libpq's own are (luisnquin's fastapi-restapi-sqlalchemy-v2: getenv("dbhost"))
+    assert meaning("dbhost") == meaning("DB_HOST") and meaning("dbname") == meaning("DB_NAME")
+    assert meaning("MYSQLPASSWORD") == meaning("MYSQL_PASSWORD")
+    for glued in ("DBS", "DBPATH", "HOSTNAME", "USERNAME"):
+        assert meaning(glued) is None, glued
     for engine in ("DB_ENGINE", "SQL_ENGINE", "DB_TYPE", "DB_DIALECT", "DATABASE_CLIENT"):
         assert meaning(engine).part == "engine", engine
     for none in ("MONGO_DB_NAME", "REDIS_DB", "DB_POOL_SIZE", "SECRET_KEY", "PORT", "HOST"):

@@ -207,6 +207,8 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
         part = {"DATABASE": "name"}.get(glued.group(1), glued.group(1).lower())
         return Meaning(DATABASE, part, "postgresql")
     words = [w for w in upper.split("_") if w]
+    if len(words) == 1:  # glued, as libpq's own are: dbhost, DBNAME, MYSQLPASSWORD
+        words = _unglued(words[0])
     if len(words) > 2 and words[-1] in _DEVELOPMENT:
         words = words[:-1]  # DB_DIALECT_DEV: the development database's, which a preview is
     if len(words) < 2 or _OTHER_STORES & set(words) or words[-1] not in _PARTS:
@@ -218,6 +220,17 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
         return None
     engine = next((_DATABASE_WORDS[w] for w in before if _DATABASE_WORDS[w]), "")
     return Meaning(DATABASE, _PARTS[words[-1]], engine)
+
+
+def _unglued(word: str) -> list[str]:
+    """One word as a database's word and a part's glued together (``DBHOST``: ``DB``,
+    ``HOST``; luisnquin's fastapi-restapi-sqlalchemy-v2 reads ``getenv("dbhost")``), the
+    longest database's word first; else the word alone."""
+    for length in range(len(word) - 2, 1, -1):
+        head, tail = word[:length], word[length:]
+        if head in _DATABASE_WORDS and tail in _PARTS:
+            return [head, tail]
+    return [word]
 
 
 @dataclass(frozen=True, slots=True)
