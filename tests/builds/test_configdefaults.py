@@ -1147,6 +1147,22 @@ app = create_app(os.getenv("PROJECT_CONFIG", "default"))
     # The upload's .env, or the launch's env, is the user's: theirs stands.
     given = config_defaults(files, "manage.py", {"PROJECT_CONFIG": "testing"}, {"PORT"})
     assert "PROJECT_CONFIG" not in given.values
+    # Assigned before the command that runs it (binlecode's example-todo-fastapi-async-db:
+    # ``RESET_DB=true uvicorn app.main:app``, which makes its tables), but never a
+    # deployment's value.
+    files["README.md"] = b"""# todo
+```sh
+# reset local sqlite db during app start up
+RESET_DB=true uvicorn app.main:app --reload
+# or without db reset
+uvicorn app.main:app --reload
+ENVIRONMENT=production WORKERS=4 gunicorn app.main:app
+```
+"""
+    files["manage.py"] += b'RESET = os.environ.get("RESET_DB")\nENV = os.getenv("ENVIRONMENT")\n'
+    files["manage.py"] += b'WORKERS = os.getenv("WORKERS", "1")\n'
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values == {"RESET_DB": "true", "WORKERS": "4"}
 
 
 def test_djangos_mail_settings_read_without_a_default_get_a_backend_that_sends_nothing() -> None:

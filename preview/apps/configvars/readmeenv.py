@@ -59,6 +59,15 @@ _SAID_BEFORE = re.compile(r"\.env\b|\benvironment\b|\benv\s+(?:file|var)", re.IG
 _BEFORE = 800  # characters before a block in which the README says what it is
 _SHELLS = {"", "bash", "sh", "shell", "console", "zsh", "shell-session"}
 _EXPORT = re.compile(r"^(?:\$\s*)?export\s+([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$")
+# Assignments before a command that runs the app, for that command alone (``RESET_DB=true
+# uvicorn app.main:app``), and one of them.
+_INLINE = re.compile(
+    r"^(?:\$\s*)?((?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+)"
+    r"(?:python3?|uvicorn|gunicorn|hypercorn|flask|fastapi|poetry|pipenv|uv|npm|node|yarn)\b"
+)
+_ASSIGNED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
+# A deployment's value, which a preview (a development run) does not take.
+_DEPLOYED = re.compile(r"^(?:prod|production|staging)$", re.IGNORECASE)
 
 
 def readme_env_block(text: str) -> str | None:
@@ -139,7 +148,10 @@ def readme_exports(files: dict[str, bytes]) -> dict[str, str]:
     """The variables the root README's shell blocks ``export`` among the commands that
     run the app (Farael49's flask-rest-crud: ``export PROJECT_CONFIG=development``, then
     ``python manage.py create_db``; without it, its production configuration reads its
-    database's URL from a variable nothing sets), the first value of each, unquoted."""
+    database's URL from a variable nothing sets), and those assigned before a command
+    that runs the app (binlecode's example-todo-fastapi-async-db: ``RESET_DB=true uvicorn
+    app.main:app``, its first run making its tables; else none made), the first value of
+    each, unquoted; never a deployment's (``ENV=production``)."""
     readme = next((name for name in _READMES if name in files), None)
     if readme is None or len(files[readme]) > 500_000:
         return {}
@@ -151,4 +163,8 @@ def readme_exports(files: dict[str, bytes]) -> dict[str, str]:
             export = _EXPORT.match(line.strip())
             if export is not None:
                 found.setdefault(export.group(1), export.group(2).strip("'\""))
+            elif (inline := _INLINE.match(line.strip())) is not None:
+                for name, value in _ASSIGNED.findall(inline.group(1)):
+                    if not _DEPLOYED.match(value.strip("'\"")):
+                        found.setdefault(name, value.strip("'\""))
     return found
