@@ -184,20 +184,33 @@ def _resolves(files: dict[str, bytes], where: str) -> bool:
     modules as run there (its ``prepend_sys_path`` too), and Alembic is not shadowed."""
     if f"{_join(where, 'alembic')}/__init__.py" in files:
         return False
-    text = files[_join(where, "alembic.ini")].decode("utf-8", "replace")
-    location = _SCRIPT_LOCATION.search(text)
-    if location is None:
+    folder = _history(files, where)
+    if folder is None:
         return False
+    text = files[_join(where, "alembic.ini")].decode("utf-8", "replace")
     run, _ = alembic_run_dir(files, where)
-    folder = _join(where, location.group(1).replace("%(here)s", ".").strip("/") or ".")
-    if f"{folder}/env.py" not in files:
-        folder = _join(run, location.group(1).strip("/"))
-    env = files.get(f"{folder}/env.py", b"").decode("utf-8", "replace")
+    env = files[f"{folder}/env.py"].decode("utf-8", "replace")
     prepend = _PREPEND.search(text)
     roots = [run, *(_join(run, p) for p in (prepend.group(1).split() if prepend else []))]
     owned = {part for path in files if path.endswith(".py") for part in path[:-3].split("/")}
     wanted = set(_IMPORTS.findall(env)) & owned - {"alembic"}
     return all(any(_has_module(files, r, name) for r in roots) for name in wanted)
+
+
+def _history(files: dict[str, bytes], where: str) -> str | None:
+    """The folder of the ``alembic.ini`` in ``where``'s history (its ``script_location``,
+    holding an env.py), from the ini's folder or the one the step runs in; None where the
+    upload has none there."""
+    text = files[_join(where, "alembic.ini")].decode("utf-8", "replace")
+    location = _SCRIPT_LOCATION.search(text)
+    if location is None:
+        return None
+    run, _ = alembic_run_dir(files, where)
+    named = posixpath.normpath(location.group(1).replace("%(here)s", ".").strip("/") or ".")
+    folder = _join(where, named)
+    if f"{folder}/env.py" not in files:
+        folder = _join(run, location.group(1).strip("/"))
+    return folder if f"{folder}/env.py" in files else None
 
 
 def _has_module(files: dict[str, bytes], root: str, name: str) -> bool:
@@ -252,7 +265,10 @@ def alembic_home(files: dict[str, bytes], directories: list[str]) -> str | None:
     """Of ``directories`` (the app's, then each above it), the one whose ``alembic.ini``
     the step runs at (the module doc), None where none holds one."""
     held = [d for d in directories if _join(d, "alembic.ini") in files]
-    return next((d for d in held if _resolves(files, d)), held[0] if held else None)
+    # One whose history is not in the upload is a stray copy (lntck's fastapi-jwt-auth:
+    # app/alembic.ini names app/alembic, which it lacks, beside the root's working one).
+    located = [d for d in held if _history(files, d) is not None] or held
+    return next((d for d in located if _resolves(files, d)), located[0] if located else None)
 
 
 def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str, ...]:

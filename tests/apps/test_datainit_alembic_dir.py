@@ -29,6 +29,23 @@ def test_the_step_runs_where_the_script_location_resolves() -> None:
     assert alembic_run_dir(moved, "app") == ("app", "alembic.ini")
 
 
+def test_a_stray_ini_whose_history_the_upload_lacks_is_passed_over() -> None:
+    """lntck's fastapi-jwt-auth: app/alembic.ini names app/alembic, which it lacks, and
+    the root's alembic.ini its alembic/ ("FAILED: Path doesn't exist: app/alembic"). The
+    ini whose history is there migrates, however near the app the other is."""
+    files = _files("alembic_ini_in_app_dir")
+    ini = files["app/alembic.ini"]
+    moved = {
+        (p.replace("app/migrations/", "migrations/") if "/migrations/" in p else p): data
+        for p, data in files.items()
+    }
+    moved["alembic.ini"] = ini.replace(b"app/migrations", b"migrations")
+    moved["app/alembic.ini"] = ini.replace(b"app/migrations", b"%(here)s/alembic")
+    assert detect(moved).setup_steps() == [
+        (("{python}", "-m", "alembic.config", "upgrade", "heads"), "")
+    ]
+
+
 async def test_an_ini_naming_its_history_from_the_root_migrates(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
