@@ -49,6 +49,7 @@ __all__ = [
     "CREATE_ALL",
     "create_all_step",
     "creates_its_tables",
+    "env_kept_out",
     "flask_migrations",
     "flask_target",
     "in_directory",
@@ -200,9 +201,23 @@ def no_revision_yet(files: dict[str, bytes], migrations: str) -> bool:
 
 def flask_migrations(files: dict[str, bytes], migrations: str) -> bool:
     """Whether the Alembic folder ``migrations`` is Flask-Migrate's: its ``env.py`` takes
-    the app from Flask (``current_app``)."""
+    the app from Flask (``current_app``), or it has none (:func:`env_kept_out`)."""
     env = files.get(f"{migrations}/env.py" if migrations else "env.py", b"")
-    return b"current_app" in env or b"flask" in env.lower()
+    return b"current_app" in env or b"flask" in env.lower() or env_kept_out(files, migrations)
+
+
+def env_kept_out(files: dict[str, bytes], migrations: str) -> bool:
+    """Whether ``migrations`` is Flask-Migrate's folder without its ``env.py``, which a
+    .gitignore's ``env*`` kept out of the repository (ricoputrap's flask-rest-api-modular:
+    "No 'script_location' key found in configuration"): an ``alembic.ini`` naming no
+    ``script_location`` (``flask db`` gives it), revisions, and Flask-Migrate imported.
+    Its env.py is Flask-Migrate's own template, which the step writes back first."""
+    prefix = f"{migrations}/" if migrations else ""
+    ini = files.get(f"{prefix}alembic.ini")
+    if ini is None or f"{prefix}env.py" in files or b"script_location" in ini:
+        return False
+    revisions = any(p.startswith(f"{prefix}versions/") and p.endswith(".py") for p in files)
+    return revisions and "flask_migrate" in imported_names(files)
 
 
 # -- create_all() under __main__ -------------------------------------------------------

@@ -40,6 +40,7 @@ from ..discovery.pyast import is_main_check
 from .alembicheads import aerich_upgrade, alembic_home, alembic_run_dir, alembic_upgrade
 from .createall import (
     create_all_step,
+    env_kept_out,
     flask_migrations,
     flask_target,
     in_directory,
@@ -206,6 +207,11 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
             argv = ("env", f"FLASK_APP={target}", *flask)
+            if env_kept_out(files, migrations):
+                env = _rel(f"{migrations}/env.py", parent)
+                argv = ("sh", "-c", f"{_FLASK_MIGRATE_ENV} {env} && exec \"$@\"", "sh", *argv)
+                what = f"Flask-Migrate ({migrations}/, its env.py Flask-Migrate's own template)"
+                return [DataStep(argv, parent, what)]
             return [DataStep(argv, parent, f"Flask-Migrate ({migrations}/)")]
         return []
     if not _locates(files, ini, parent) and _locates(files, ini, migrations):
@@ -221,6 +227,12 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
 
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
+# Flask-Migrate's single-database env.py template, from the installed package, copied to
+# the path that follows (a shell command's start; ``{python}`` is the app's interpreter).
+_FLASK_MIGRATE_ENV = (
+    "{python} -c 'import os, shutil, sys, flask_migrate; shutil.copyfile(os.path.join("
+    'os.path.dirname(flask_migrate.__file__), "templates", "flask", "env.py"), sys.argv[1])\''
+)
 
 
 def _locates(files: dict[str, bytes], ini: str, where: str) -> bool:

@@ -261,6 +261,26 @@ async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(
         assert "tables made" in messages(events, "setup")
 
 
+async def test_flask_migrates_env_py_kept_out_by_a_gitignore_is_its_own_template(
+    builder_service: Service,
+) -> None:
+    """ricoputrap's flask-rest-api-modular: its .gitignore's ``env*`` kept
+    migrations/env.py out of the repository; Alembic, run on migrations/alembic.ini, found
+    "No 'script_location' key". The step writes back Flask-Migrate's own env.py template
+    from the installed package, then upgrades."""
+    files = app_files("flask_migrate")
+    del files["migrations/env.py"]
+    steps = detect({p: t.encode() for p, t in files.items()}).setup_steps()
+    assert len(steps) == 1 and "flask_migrate.__file__" in steps[0][0][2]
+    assert steps[0][0][-4:] == ("flask", "db", "upgrade", "heads")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/posts"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_a_console_script_named_init_db_is_an_init_command() -> None:
     """pallets/quart's blog example: ``[tool.poetry.scripts] init_db = "blog:init_db"``."""
     app = "from quart import Quart\napp = Quart(__name__)\ndef init_db():\n    pass\n"
