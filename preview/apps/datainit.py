@@ -209,7 +209,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
             argv = ("env", f"FLASK_APP={target}", *flask)
             if env_kept_out(files, migrations):
                 env = _rel(f"{migrations}/env.py", parent)
-                argv = ("sh", "-c", f"{_FLASK_MIGRATE_ENV} {env} && exec \"$@\"", "sh", *argv)
+                argv = ("sh", "-c", f'{_FLASK_MIGRATE_ENV} {env} && exec "$@"', "sh", *argv)
                 what = f"Flask-Migrate ({migrations}/, its env.py Flask-Migrate's own template)"
                 return [DataStep(argv, parent, what)]
             return [DataStep(argv, parent, f"Flask-Migrate ({migrations}/)")]
