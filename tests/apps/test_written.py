@@ -97,6 +97,7 @@ app.mount("/static", StaticFiles(directory="static"), name="static")
 app.mount("/media", StaticFiles(directory=os.path.join("data", "media")))
 app.mount("/cache", StaticFiles(directory="cache", check_dir=False))
 app.mount("/kept", StaticFiles(directory="kept"))
+app.mount("/", StaticFiles(directory="frontend/dist", html=True))  # its build makes it
 """,
         "kept/index.html": b"",
         # beside the module: its author ran it in api/ (an empty one at the root would hide it)

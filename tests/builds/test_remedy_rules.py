@@ -161,6 +161,24 @@ MOTIVATING_VARIABLES = {
         "",
         "preview@example.com",
     ),
+    "a time zone": (
+        "fajaaro's python-django-crud-with-jwt",
+        "TIME_ZONE",
+        "",
+        "UTC",
+    ),
+    "the mail server it sends through": (
+        "yanliu1111's fastapi-crud-app",
+        "MAIL_SERVER",
+        "",
+        "localhost",
+    ),
+    "a mail sender's name": (
+        "yanliu1111's fastapi-crud-app",
+        "MAIL_FROM_NAME",
+        "",
+        "Preview",
+    ),
     "a migration tool's table": (
         "RubenOAlvarado's todo-backend-express-knex",
         "KNEX_MIGRATIONS_TABLE_NAME",

@@ -323,6 +323,8 @@ def _consumed_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 beside = isinstance(folder, ast.Constant) and _has_folder(
                     files, posixpath.join(posixpath.dirname(path), str(value))
                 )
-                if value and not beside:
+                # Nor a build's output (frontend/dist): the build makes it, with its files.
+                built = value is not None and bool(_NOT_RUN_FOLDERS & set(value.split("/")))
+                if value and not beside and not built:
                     found.append((value, why))
     return found
