@@ -295,6 +295,11 @@ def database_urls_by_meaning(
         reads = {**dict.fromkeys(sorted(read_variables(files)), ""), **required_types(files)}
     sources = [n for n in URL_VARIABLES if env.get(n) and n not in given]
     sources += [n for n in URL_VARIABLES if env.get(n) and n in given]  # the app's own last
+    if served_database(env) is not None:
+        # A server given by its parts (a MariaDB: DB_HOST …): the SQLite file DATABASE_URL
+        # still names is not what a URL by meaning is (Time-Tracker's express-sequelize-api read
+        # CLEARDB_DATABASE_URL, given that file: "The dialect sqlite is not supported").
+        sources = [n for n in sources if not env[n].lower().startswith(("sqlite", "file:"))]
     found: dict[str, str] = {}
     for name, kind in reads.items():
         what = meaning(name, kind)

@@ -208,6 +208,16 @@ def test_the_database_url_is_given_under_the_names_the_app_reads_one_by() -> Non
         "src/db.js": b"const pool = new Pool({ connectionString: process.env.PG_DSN })\n",
     }
     assert database_urls_by_meaning(node, env, {}, "node") == {"PG_DSN": served}
+    # A server given by its parts (a MariaDB's DB_HOST …, MYSQL_HOST …): the SQLite file
+    # DATABASE_URL still names is no URL by meaning (Time-Tracker's express-sequelize-api,
+    # CLEARDB_DATABASE_URL: "The dialect sqlite is not supported").
+    heroku = {"server.js": b"const url = process.env.CLEARDB_DATABASE_URL\n"}
+    parts = {"DB_HOST": "127.0.0.1", "DB_PORT": "3306", "MYSQL_HOST": "127.0.0.1"}
+    mariadb = {**sqlite, **parts, "MYSQL_PORT": "3306"}
+    assert database_urls_by_meaning(heroku, sqlite, {}, "node") == {
+        "CLEARDB_DATABASE_URL": "sqlite:////tmp/app.db"
+    }
+    assert database_urls_by_meaning(heroku, mariadb, {}, "node") == {}
 
 
 def test_a_services_switch_is_read_by_its_name() -> None:
