@@ -45,7 +45,7 @@ from ..apps.depspec import NodeDeps
 from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import BuildFailed, Say, write_node_project
-from .toolerrors import native_build_failure
+from .toolerrors import NPM_PEER_CONFLICT, native_build_failure
 
 __all__ = [
     "PRELOAD",
@@ -198,7 +198,7 @@ async def npm_rebuild(
         # (TypeORM 0.2.45's peerOptional pg ^8.5.1, pg itself still pinned at 7.5.0 in the
         # package.json a second install re-read: ERESOLVE)
         kept += (f"{name}@{wanted}" for name, _, wanted, _, _ in broken)
-        await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
+        await _install_beside(run, kept, say)
         await run(RELINK)
     replaced: set[str] = set()
     left_out: set[str] = set()
@@ -244,7 +244,7 @@ async def npm_rebuild(
                 f"place, {newest}"
             )
             kept.append(newest)
-            await run(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *kept])
+            await _install_beside(run, kept, say)
             # That install may take a command's link away from the packages that still
             # run it: two giving .bin/node-pre-gyp (sqlite3 5.0's node-pre-gyp, gone with
             # it, and @mapbox/node-pre-gyp, kept for bcrypt), npm removed the link with
@@ -255,6 +255,23 @@ async def npm_rebuild(
 
 # npm's links of every installed package's commands (node_modules/.bin), made again.
 RELINK = ["npm", "rebuild", "--ignore-scripts"]
+
+
+async def _install_beside(
+    run: Callable[[list[str]], Awaitable[None]], packages: list[str], say: Say
+) -> None:
+    """``npm install --no-save`` of ``packages`` beside the app's tree; where npm refuses
+    the tree for a peer conflict (ERESOLVE) once more with ``--legacy-peer-deps``, as the
+    app's own install did (knands42's NestJs-Auth-Typeorm: sqlite3 replaced for Node 20,
+    then eslint-config-standard's peer eslint refused the whole tree again)."""
+    argv = ["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *packages]
+    try:
+        await run(argv)
+    except BuildFailed as failure:
+        if not failure.message.startswith(NPM_PEER_CONFLICT):
+            raise
+        await say(f"{failure.message}; installing again with --legacy-peer-deps")
+        await run([*argv, "--legacy-peer-deps"])
 
 
 def compiled_from_source(path: Path) -> list[str]:

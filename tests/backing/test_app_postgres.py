@@ -164,6 +164,35 @@ def test_a_compose_port_published_by_a_variable() -> None:
     assert 5439 in postgres_wants(files, {}).ports  # compose's default
 
 
+def test_a_compose_service_building_the_database_image_is_the_database() -> None:
+    """knands42's NestJs-Auth-Typeorm: its db service builds .docker/postgres (``FROM
+    postgres:14.0`` and a user's id), its app's SQL_HOST that service's container_name
+    (getaddrinfo EAI_AGAIN auth-service-db): a database's server, not the app's own."""
+    compose = b"""services:
+  app:
+    build: .
+    environment:
+      - SQL_HOST=auth-service-db
+  db:
+    build: .docker/postgres
+    container_name: auth-service-db
+    environment:
+      - POSTGRES_PASSWORD=root
+      - POSTGRES_DB=user_db
+"""
+    files = {
+        "docker-compose.yaml": compose,
+        ".docker/postgres/Dockerfile": b"FROM postgres:14.0\n\nRUN usermod -u 1000 postgres\n",
+        "package.json": b'{"dependencies": {"pg": "^8"}}',
+    }
+    wants = postgres_wants(files, {})
+    assert wants.compose == ("db", "auth-service-db") and "auth-service-db" in wants.aliases
+    assert "POSTGRES_PASSWORD" not in wants.compose_env  # the server's, not the app's
+    # One built from another image is the app's own service.
+    files[".docker/postgres/Dockerfile"] = b"FROM node:20\n"
+    assert postgres_wants(files, {}).compose == ()
+
+
 def test_the_apps_compose_environment_is_given_as_compose_would() -> None:
     # compose fills ${…} from the .env beside it before the container sees the value;
     # these were left out, so the URL the app's own service is given went missing.

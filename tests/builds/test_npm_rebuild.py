@@ -18,6 +18,7 @@ from preview.builds.envcache import BuildFailed
 from preview.builds.installers import SAFE_PATH, installer_failure
 from preview.builds.npmlock import RELINK, npm_rebuild, unused_native
 from preview.builds.steps import run_logged
+from preview.builds.toolerrors import NPM_PEER_CONFLICT
 from preview.sandbox.process import ChildLimits
 
 from ..launching import APPS
@@ -109,6 +110,47 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
     assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == RELINK, ran
     assert ran[3][:2] == ["npm", "rebuild"] and ran[3] != RELINK, ran
     assert said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
+
+
+async def test_a_replacement_refused_for_a_peer_conflict_installs_as_the_app_did(
+    tmp_path: Path,
+) -> None:
+    """knands42's NestJs-Auth-Typeorm: its install needed --legacy-peer-deps (eslint-
+    config-standard's peer eslint); sqlite3 5.0.2, replaced for this Node, was installed
+    beside the tree without it, and npm refused the whole tree again (ERESOLVE)."""
+    path = _installed(tmp_path / "env")
+    package = (path / "package.json").read_text()
+    (path / "package.json").write_text(package.replace('"doc-tool"', '"sleepy"', 1))
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+        if argv[:2] == ["npm", "rebuild"] and len(ran) == 1:
+            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
+        if argv[:3] == ["npm", "install", "--no-save"] and "--legacy-peer-deps" not in argv:
+            raise BuildFailed(f'{NPM_PEER_CONFLICT}: peer eslint@"^7.12.1" from a-config')
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(10):
+        await npm_rebuild(run, _not_run, say, path)
+    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == [*ran[1], "--legacy-peer-deps"], ran
+    assert ran[3] == RELINK, ran
+    assert said[-1].endswith("; installing again with --legacy-peer-deps"), said
+    # Any other failure of that install is the build's.
+    ran.clear()
+
+    async def refused(argv: list[str]) -> None:
+        ran.append(argv)
+        if argv[:2] == ["npm", "rebuild"] and len(ran) == 1:
+            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
+        if argv[:2] == ["npm", "install"]:
+            raise BuildFailed("npm could not download sleepy")
+
+    with trio.fail_after(10), pytest.raises(BuildFailed, match="could not download"):
+        await npm_rebuild(refused, _not_run, say, path)
 
 
 async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:

@@ -130,9 +130,38 @@ def compose_projects(files: dict[str, bytes]) -> list[ComposeProject]:
             if posixpath.dirname(overlay) == posixpath.dirname(path):
                 for name, added in services_of(overlay).items():
                     services[name] = _merged(services.get(name, {}), added)
+        folder = posixpath.dirname(path)
+        services = {
+            name: _server_built(service, folder, files) for name, service in services.items()
+        }
         if services:
             projects.append(ComposeProject(path, services))
     return projects
+
+
+# The images of the servers a preview gives of its own (a database, a cache), by name.
+_SERVER_IMAGE = re.compile(
+    r"^(?:[\w.-]+/)*(?:postgres|postgis|timescaledb|mysql|mariadb|redis|mongo)\b", re.I
+)
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _server_built(service: dict, folder: str, files: dict[str, bytes]) -> dict:
+    """``service`` as run from the server image its build starts from, where it builds one
+    of a database's or cache's images (``build: .docker/postgres``, whose Dockerfile is
+    ``FROM postgres:14.0`` plus a user's id: knands42's NestJs-Auth-Typeorm, its app's
+    ``SQL_HOST`` that service's ``container_name``): a server the preview gives, not the
+    app's own service. Any other service as it is."""
+    context = _build_context(service)
+    if context is None or "image" in service:
+        return service
+    build = service.get("build")
+    name = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+    dockerfile = posixpath.normpath(posixpath.join(folder, context, str(name)))
+    found = _FROM.search(files.get(dockerfile, b"").decode("utf-8", "replace"))
+    if found is None or not _SERVER_IMAGE.match(found.group(1)):
+        return service
+    return {**{k: v for k, v in service.items() if k != "build"}, "image": found.group(1)}
 
 
 _REPLACED = {"command", "entrypoint"}  # sequences an overlay replaces rather than extends
