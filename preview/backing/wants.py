@@ -63,7 +63,14 @@ _POETRY_EXTRA_DRIVER = re.compile(
     (asyncpg|psycopg2?(?:[-_]binary)?|postgres(?:ql)?(?:[-_]\w+)?|pg8000|aiopg)["']""",
     re.X,
 )
-_NODE_DRIVERS = ("pg", "postgres", "pg-promise", "slonik", "@vercel/postgres")
+_NODE_DRIVERS = (
+    "pg",
+    "postgres",
+    "pg-promise",
+    "slonik",
+    "@vercel/postgres",
+    "@sequelize/postgres",
+)
 # requirements*.txt, or any file of a requirements/ folder (base.txt, prod.txt …)
 _PY_FILES = re.compile(
     r"(^|/)(requirements(?:[^/]*|/[^/]+)\.(txt|in)|pyproject\.toml|Pipfile|setup\.py)$"

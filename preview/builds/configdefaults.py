@@ -82,6 +82,7 @@ from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.node.envreads import (
+    database_option_reads,
     node_config_env,
     node_env_reads,
     schema_choices,
@@ -911,10 +912,14 @@ def _by_meaning(
     default or not: decouple's ``Csv()`` applied to ``"localhost"``) every host, ``*``.
     An example's empty value, or a port that is a word, is as good as unset."""
     names = [n for n in (*types, *found.values) if not given.get(n) and n not in provided]
+    # A Node app's variable given to a database client's option means that option's part
+    # (``dialect: process.env.DIALECT``), whatever its name.
+    options = database_option_reads(files)
     meanings = {
         name: what
         for name in dict.fromkeys(names)
-        if (what := meaning(name)) is not None and _unfilled(name, found.values.get(name))
+        if (what := meaning(name) or (meaning(options[name]) if name in options else None))
+        and _unfilled(name, found.values.get(name))
     }
     database = {n: w for n, w in meanings.items() if w.kind == DATABASE}
     filled: dict[str, str] = {}

@@ -23,7 +23,7 @@ from preview.apps.configvars import (
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
-from preview.apps.node.envreads import schema_choices
+from preview.apps.node.envreads import database_option_reads, schema_choices
 from preview.apps.spec import LaunchSpec
 from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
@@ -1245,6 +1245,36 @@ def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     assert found.values["DB_PASS"] == STAND_IN_PASSWORD
     assert "DB_PASS" not in found.generated
     assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
+
+
+def test_variables_given_to_a_database_clients_options_mean_their_parts() -> None:
+    """caiolorramvalente's express-sequelize-api: ``new Sequelize({dialect:
+    process.env.DIALECT, database: process.env.DATABASE, username: process.env.NAME,
+    password: process.env.PASSWORD, port: process.env.PORTDB})``; no name says a
+    database's part ("Dialect needs to be explicitly supplied"), each option does."""
+    files = {
+        "package.json": b'{"dependencies": {"sequelize": "^6", "@sequelize/postgres": "^7"}}',
+        "db/db.js": b"""const sequelize = new Sequelize({
+    dialect:process.env.DIALECT,
+    database:process.env.DATABASE,
+    username:process.env.NAME,
+    password:process.env.PASSWORD,
+    port:process.env.PORTDB
+})
+""",
+        "src/page.js": b"const page = { title: process.env.TITLE, host: process.env.CDN }\n",
+    }
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "package.json", {}, provided)
+    served = {k: found.values.get(k) for k in ("DIALECT", "DATABASE", "NAME", "PORTDB")}
+    assert served == {
+        "DIALECT": "mysql",
+        "DATABASE": provided["DB_NAME"],
+        "NAME": provided["DB_USER"],
+        "PORTDB": provided["DB_PORT"],
+    }
+    assert found.values["PASSWORD"] == provided["DB_PASSWORD"]
+    assert "CDN" not in database_option_reads(files)  # no database client made there
 
 
 def test_a_development_databases_variables_by_their_suffix() -> None:

@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 __all__ = [
+    "database_option_reads",
     "node_config_env",
     "node_env_reads",
     "schema_choices",
@@ -113,6 +114,46 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
             for key in _DESTRUCTURED_KEY.finditer(match.group(1)):
                 read.setdefault(key.group(1))
     return required, [name for name in read if name not in required]
+
+
+# A database client's constructor, whose options say what each value is.
+_CLIENT = re.compile(
+    r"\b(?:Sequelize|Pool|createPool|createConnection|DataSource|knex|Client)\s*\("
+)
+# An option of a database client given a variable: ``dialect: process.env.DIALECT``.
+_OPTION = re.compile(
+    r"\b(dialect|database|username|user|password|host|port)\s*:\s*process\.env\.([A-Za-z_]\w*)\b"
+)
+# Each option as the generic name of the same part (``configvars.meaning`` reads it).
+_OPTION_NAMES = {
+    "dialect": "DB_DIALECT",
+    "database": "DB_NAME",
+    "username": "DB_USER",
+    "user": "DB_USER",
+    "password": "DB_PASSWORD",
+    "host": "DB_HOST",
+    "port": "DB_PORT",
+}
+
+
+def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
+    """{a variable a Node app gives a database client's option: the generic name of that
+    part}: caiolorramvalente's express-sequelize-api builds ``new Sequelize({dialect:
+    process.env.DIALECT, database: process.env.DATABASE, username: process.env.NAME, …,
+    port: process.env.PORTDB})``, names none of which says a database's part ("Dialect
+    needs to be explicitly supplied"); the option each is given to does."""
+    found: dict[str, str] = {}
+    for path in sorted(files):
+        if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
+            continue
+        if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
+            continue
+        text = files[path].decode("utf-8", "replace")
+        if "process.env" not in text or _CLIENT.search(text) is None:
+            continue
+        for option, name in _OPTION.findall(text):
+            found.setdefault(name, _OPTION_NAMES[option])
+    return found
 
 
 _DEFAULTED = re.compile(r"\.\s*default\s*\(")
