@@ -238,14 +238,35 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
                 continue
             if not _factory_named(node.name):
                 continue
-            returns = any(  # (a run_app() serving what it made returns nothing)
-                isinstance(n, ast.Return) and n.value is not None and not is_none(n.value)
-                for n in walked(node)
-            )
-            called = [c for n in walked(node) if (c := _callee(n)) in factories] if returns else []
+            called = _returns_made(node, factories)
             if called:
-                factories[node.name] = factories[called[0]]
+                factories[node.name] = factories[called]
     return factories
+
+
+def _returns_made(function: ast.FunctionDef | ast.AsyncFunctionDef, factories: dict) -> str | None:
+    """The factory whose app ``function`` returns: a call of it returned, or a name bound
+    to one (``app = init_app()`` … ``return app``); None where it returns something else
+    (a run_app() serving what it made returns nothing; nickjj's create_celery_app() calls
+    create_app() and returns the Celery app it makes from it, which no server serves)."""
+    made: dict[str, str] = {}  # a name: the factory whose call it was bound to
+    for node in walked(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found = next((c for n in ast.walk(node.value) if (c := _callee(n)) in factories), None)
+            for target in targets:
+                if isinstance(target, ast.Name) and found is not None:
+                    made[target.id] = found
+                elif isinstance(target, ast.Name):
+                    made.pop(target.id, None)
+    for node in walked(function):
+        if not isinstance(node, ast.Return) or node.value is None or is_none(node.value):
+            continue
+        if isinstance(node.value, ast.Name) and node.value.id in made:
+            return made[node.value.id]
+        if isinstance(node.value, ast.Call) and (called := _callee(node.value)) in factories:
+            return called
+    return None
 
 
 def _factory_named(name: str) -> bool:

@@ -292,7 +292,10 @@ def database_urls_by_meaning(
         required, read = node_env_reads(files)
         reads = {**dict.fromkeys(read, ""), **required}
     else:
-        reads = {**dict.fromkeys(sorted(read_variables(files)), ""), **required_types(files)}
+        # Only those read with no default of the app's own: ``os.environ.get(
+        # "DEV_DATABASE_URL") or "sqlite:///…"`` is its own file (miguelgrinberg's flasky,
+        # given its PostgreSQL there, imported a psycopg2 its Python could not load).
+        reads = required_types(files)
     sources = [n for n in URL_VARIABLES if env.get(n) and n not in given]
     sources += [n for n in URL_VARIABLES if env.get(n) and n in given]  # the app's own last
     if served_database(env) is not None:

@@ -488,6 +488,25 @@ def run_app():
     alone = web.split(b"def create_app")[0] + b"def run_app():\n    uvicorn.run(init_app())\n"
     found = find_app({"src/task_manager/main/web.py": alone})
     assert found is not None and found.attr == "init_app", found
+    # nickjj's flask-docker-example: create_celery_app() calls create_app() and returns
+    # the Celery app it makes from it (bound at module level as celery_app): no factory of
+    # what a server serves ("Application object must be callable").
+    flask = b"""from celery import Celery
+from flask import Flask
+
+def create_celery_app(app=None):
+    app = app or create_app()
+    celery = Celery(app.import_name)
+    return celery
+
+def create_app(settings_override=None):
+    app = Flask(__name__)
+    return app
+
+celery_app = create_celery_app()
+"""
+    found = find_app({"hello/app.py": flask})
+    assert found is not None and (found.attr, found.factory) == ("create_app", True), found
 
 
 def _bytes(name: str) -> dict[str, bytes]:

@@ -200,6 +200,10 @@ def test_the_database_url_is_given_under_the_names_the_app_reads_one_by() -> Non
     sqlite = {"DATABASE_URL": "sqlite:////tmp/app.db"}
     assert database_urls_by_meaning(files, sqlite, {}, "python") == {}
     generic = {"app.py": b"import os\nurl = os.environ['DATABASE_DSN']\n"}
+    # One with a default of the app's own (miguelgrinberg's flasky's development SQLite
+    # file) is left to it: given the PostgreSQL, its era's psycopg2 failed to load.
+    fallback = b"import os\nURL = os.environ.get('DEV_DATABASE_URL') or 'sqlite:///dev.db'\n"
+    assert database_urls_by_meaning({"config.py": fallback}, env, {}, "python") == {}
     assert database_urls_by_meaning(generic, sqlite, {}, "python") == {
         "DATABASE_DSN": "sqlite:////tmp/app.db"
     }
