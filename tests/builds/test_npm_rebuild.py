@@ -91,25 +91,14 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
     """taptorestart's NestJS lists better-sqlite3 7.5, which does not build on Node 20: its
     replacement is asked for as a range above it (npm then honours engines), not @latest (13.2,
     for Node 22, segfaulted on 20)."""
-    path = _installed(tmp_path / "env")
-    package = (path / "package.json").read_text()
-    (path / "package.json").write_text(package.replace('"doc-tool"', '"sleepy"', 1))
-    ran: list[list[str]] = []
-    said: list[str] = []
-
-    async def run(argv: list[str]) -> None:
-        ran.append(argv)
-        if argv[:2] == ["npm", "rebuild"] and len(ran) == 1:
-            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
-
-    async def say(text: str) -> None:
-        said.append(text)
-
+    path = _listing_sleepy(tmp_path)
+    npm = _ScriptedNpm()
     with trio.fail_after(10):
-        await npm_rebuild(run, _not_run, say, path)
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    ran = npm.ran
     assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == RELINK, ran
     assert ran[3][:2] == ["npm", "rebuild"] and ran[3] != RELINK, ran
-    assert said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
+    assert npm.said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
 
 
 async def test_a_replacement_refused_for_a_peer_conflict_installs_as_the_app_did(
@@ -118,39 +107,49 @@ async def test_a_replacement_refused_for_a_peer_conflict_installs_as_the_app_did
     """knands42's NestJs-Auth-Typeorm: its install needed --legacy-peer-deps (eslint-
     config-standard's peer eslint); sqlite3 5.0.2, replaced for this Node, was installed
     beside the tree without it, and npm refused the whole tree again (ERESOLVE)."""
+    path = _listing_sleepy(tmp_path)
+    npm = _ScriptedNpm(peer_conflict=True)
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    ran = npm.ran
+    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == [*ran[1], "--legacy-peer-deps"], ran
+    assert ran[3] == RELINK, ran
+    assert npm.said[-1].endswith("; installing again with --legacy-peer-deps"), npm.said
+    # Any other failure of that install is the build's.
+    npm = _ScriptedNpm(refusal="npm could not download sleepy")
+    with trio.fail_after(10), pytest.raises(BuildFailed, match="could not download"):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+
+
+class _ScriptedNpm:
+    """npm as the rebuild calls it, each command recorded: the native module sleepy's
+    first rebuild fails for this Node; an install beside the tree is refused with
+    ``refusal`` (a peer conflict's, where ``peer_conflict``) unless --legacy-peer-deps."""
+
+    def __init__(self, peer_conflict: bool = False, refusal: str = "") -> None:
+        self.ran: list[list[str]] = []
+        self.said: list[str] = []
+        conflict = f'{NPM_PEER_CONFLICT}: peer eslint@"^7.12.1" from a-config'
+        self.refusal = conflict if peer_conflict else refusal
+
+    async def run(self, argv: list[str]) -> None:
+        self.ran.append(argv)
+        if argv[:2] == ["npm", "rebuild"] and len(self.ran) == 1:
+            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
+        installs = argv[:3] == ["npm", "install", "--no-save"]
+        if self.refusal and installs and "--legacy-peer-deps" not in argv:
+            raise BuildFailed(self.refusal)
+
+    async def say(self, text: str) -> None:
+        self.said.append(text)
+
+
+def _listing_sleepy(tmp_path: Path) -> Path:
+    """The installed project, its package.json listing the native module sleepy itself."""
     path = _installed(tmp_path / "env")
     package = (path / "package.json").read_text()
     (path / "package.json").write_text(package.replace('"doc-tool"', '"sleepy"', 1))
-    ran: list[list[str]] = []
-    said: list[str] = []
-
-    async def run(argv: list[str]) -> None:
-        ran.append(argv)
-        if argv[:2] == ["npm", "rebuild"] and len(ran) == 1:
-            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
-        if argv[:3] == ["npm", "install", "--no-save"] and "--legacy-peer-deps" not in argv:
-            raise BuildFailed(f'{NPM_PEER_CONFLICT}: peer eslint@"^7.12.1" from a-config')
-
-    async def say(text: str) -> None:
-        said.append(text)
-
-    with trio.fail_after(10):
-        await npm_rebuild(run, _not_run, say, path)
-    assert ran[1][-1] == "sleepy@>1.0.0" and ran[2] == [*ran[1], "--legacy-peer-deps"], ran
-    assert ran[3] == RELINK, ran
-    assert said[-1].endswith("; installing again with --legacy-peer-deps"), said
-    # Any other failure of that install is the build's.
-    ran.clear()
-
-    async def refused(argv: list[str]) -> None:
-        ran.append(argv)
-        if argv[:2] == ["npm", "rebuild"] and len(ran) == 1:
-            raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
-        if argv[:2] == ["npm", "install"]:
-            raise BuildFailed("npm could not download sleepy")
-
-    with trio.fail_after(10), pytest.raises(BuildFailed, match="could not download"):
-        await npm_rebuild(refused, _not_run, say, path)
+    return path
 
 
 async def _ignore(lines: list[tuple[str, str]], stream: str) -> None:

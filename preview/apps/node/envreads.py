@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
@@ -70,17 +71,23 @@ _ZOD_KEY = re.compile(
 _ZOD_OPTIONAL = re.compile(r"\.\s*(?:optional|default|catch|nullish)\s*\(")
 
 
-def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
-    """({variable envalid requires: ``""``, or ``"int"`` for a number}, [any other
-    variable read]): see the module doc."""
-    required: dict[str, str] = {}
-    read: dict[str, None] = {}
+def _source_texts(files: dict[str, bytes]) -> Iterator[str]:
+    """The text of each of the app's own sources, in path order: no declaration file, no
+    test's, none under a dependency's, a build's or the tests' folder."""
     for path in sorted(files):
         if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
             continue
         if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
             continue
-        text = files[path].decode("utf-8", "replace")
+        yield files[path].decode("utf-8", "replace")
+
+
+def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
+    """({variable envalid requires: ``""``, or ``"int"`` for a number}, [any other
+    variable read]): see the module doc."""
+    required: dict[str, str] = {}
+    read: dict[str, None] = {}
+    for text in _source_texts(files):
         if "ConfigService" in text:
             for match in _CONFIG_READ.finditer(text):
                 if match.group(1) == "getOrThrow" and not match.group(3):
@@ -143,12 +150,7 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     port: process.env.PORTDB})``, names none of which says a database's part ("Dialect
     needs to be explicitly supplied"); the option each is given to does."""
     found: dict[str, str] = {}
-    for path in sorted(files):
-        if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
-            continue
-        if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
-            continue
-        text = files[path].decode("utf-8", "replace")
+    for text in _source_texts(files):
         if "process.env" not in text or _CLIENT.search(text) is None:
             continue
         for option, name in _OPTION.findall(text):
