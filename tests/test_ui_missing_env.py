@@ -19,23 +19,23 @@ from .ui_helpers import browser_page, in_browser, require_browser
 _NEEDS_TWO = server_app(
     before_serving="""
     upstream = os.environ["UPSTREAM_HOST"]
-    smtp = os.environ["SMTP_HOST"]
-    say(f"configured: {upstream} and {smtp}")
+    webhook = os.environ["WEBHOOK_HOST"]
+    say(f"configured: {upstream} and {webhook}")
     """
 )
 
 
 def test_missing_env_reads_every_name_the_failure_gives() -> None:
-    one = needed_variables(["KeyError: 'SMTP_HOST'"], 0, "KeyError: 'SMTP_HOST'", ())
+    one = needed_variables(["KeyError: 'WEBHOOK_HOST'"], 0, "KeyError: 'WEBHOOK_HOST'", ())
     assert one is None  # a KeyError with no os.environ in sight is not configuration
-    lines = ['    smtp = os.environ["SMTP_HOST"]', "KeyError: 'SMTP_HOST'"]
+    lines = ['    webhook = os.environ["WEBHOOK_HOST"]', "KeyError: 'WEBHOOK_HOST'"]
     one = needed_variables(lines, 1, lines[1], ())
-    many = needed_variables(lines, 1, lines[1], ("UPSTREAM_HOST", "SMTP_HOST"))
+    many = needed_variables(lines, 1, lines[1], ("UPSTREAM_HOST", "WEBHOOK_HOST"))
     assert one is not None and many is not None
-    assert missing_env(one) == ["SMTP_HOST"]
-    assert missing_env(many) == ["SMTP_HOST", "UPSTREAM_HOST"]
+    assert missing_env(one) == ["WEBHOOK_HOST"]
+    assert missing_env(many) == ["WEBHOOK_HOST", "UPSTREAM_HOST"]
     assert missing_env(f"set-up step `flask init-db` failed: {many}") == [
-        "SMTP_HOST",
+        "WEBHOOK_HOST",
         "UPSTREAM_HOST",
     ]
     assert missing_env("exited with code 1: ZeroDivisionError: division by zero") == []
@@ -48,9 +48,9 @@ async def test_the_status_names_every_missing_variable(service: Service) -> None
         failed = (await service.launch(gid, command=SERVER_COMMAND)).json()
         assert failed["status"] == "failed", failed
         status = await service.status(gid)
-        assert sorted(status["missingEnv"]) == ["SMTP_HOST", "UPSTREAM_HOST"], status
+        assert sorted(status["missingEnv"]) == ["UPSTREAM_HOST", "WEBHOOK_HOST"], status
         ran = await service.launch(
-            gid, command=SERVER_COMMAND, env={"UPSTREAM_HOST": "a", "SMTP_HOST": "b"}
+            gid, command=SERVER_COMMAND, env={"UPSTREAM_HOST": "a", "WEBHOOK_HOST": "b"}
         )
         service.children.append(ran.json()["processId"])
         status = await service.status(gid)
@@ -78,11 +78,11 @@ async def test_the_failure_asks_for_the_variables_and_relaunches_with_them(
             )
             # Each field is its variable's, by its label.
             page.get_by_label("UPSTREAM_HOST").fill("upstream.example")
-            page.get_by_label("SMTP_HOST").fill("mail.example")
+            page.get_by_label("WEBHOOK_HOST").fill("hooks.example")
             page.click("#missing-env-launch")  # a second start: slow on a loaded machine
             page.wait_for_selector("#status-badge[data-status='running']", timeout=90_000)
             page.wait_for_selector(
-                "#terminal-rows .row:has-text('configured: upstream.example and mail.example')"
+                "#terminal-rows .row:has-text('configured: upstream.example and hooks.example')"
             )
             seen["form_hidden"] = page.is_hidden("#missing-env")
             seen["failure_hidden"] = page.is_hidden("#failure")
@@ -90,8 +90,8 @@ async def test_the_failure_asks_for_the_variables_and_relaunches_with_them(
         return seen
 
     seen = await in_browser(script, service.url, within=180)
-    assert sorted(seen["labels"]) == ["SMTP_HOST", "UPSTREAM_HOST"], seen
-    assert "SMTP_HOST" in seen["message"] and "UPSTREAM_HOST" in seen["message"]
+    assert sorted(seen["labels"]) == ["UPSTREAM_HOST", "WEBHOOK_HOST"], seen
+    assert "WEBHOOK_HOST" in seen["message"] and "UPSTREAM_HOST" in seen["message"]
     assert seen["form_hidden"] and seen["failure_hidden"]
     status = await service.status(gid)
     service.children.append(status["processId"])

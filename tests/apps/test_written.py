@@ -58,6 +58,9 @@ def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
             b"FROM python:3.12 AS build\nWORKDIR /src\nRUN mkdir -p out\n"
             b"FROM python:3.12\nWORKDIR /srv\nCOPY . /srv/api\n"
             b"RUN mkdir -p /srv/api/uploads/img /var/log/api $HOME/x && \\\n  mkdir static\n"
+            # what an install makes (koa-typescript-rest: a node_modules folder written
+            # there kept the environment's link out, "Is a directory")
+            b"RUN mkdir -p /srv/api/node_modules\n"
         ),
         "api/alembic.ini": b"sqlalchemy.url = sqlite:///./db/dev.sqlite3\n",
         "web/db.py": b'engine = create_engine("sqlite:////tmp/abs.db")\n',

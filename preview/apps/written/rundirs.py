@@ -54,6 +54,8 @@ KEEP = ".gitkeep"
 # (``logs/*``, ``logs/**``); a path of several names only as a folder (``var/log/``).
 _IGNORED_NAME = re.compile(r"^/?([A-Za-z0-9_][\w-]*)(?:/|/\*{1,2})?$")
 _IGNORED_PATH = re.compile(r"^/?([A-Za-z0-9_][\w-]*(?:/[A-Za-z0-9_][\w.-]*)+)(?:/|/\*{1,2})$")
+# What an install or a build makes, whoever names it (its image's mkdir, its StaticFiles).
+_MADE_BY_INSTALL_OR_BUILD = {"node_modules", "venv", ".venv", "__pycache__", "dist", "build"}
 # What a checkout ignores that is no folder the app writes in: its build and its tools'.
 _NOT_RUN_FOLDERS = {
     "node_modules",
@@ -113,6 +115,10 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
     for folder, why in declared:
         folder = posixpath.normpath(folder)
         if folder in (".", "") or folder.startswith(("../", "/")) or folder == "..":
+            continue
+        # Never what an install or a build makes (an image's ``mkdir node_modules``: a
+        # folder there kept the environment's link out, "Is a directory": koa-typescript-rest).
+        if _MADE_BY_INSTALL_OR_BUILD & set(folder.split("/")):
             continue
         if _has_folder(files, folder) or f"{folder}/{KEEP}" in found:
             continue
@@ -323,8 +329,6 @@ def _consumed_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 beside = isinstance(folder, ast.Constant) and _has_folder(
                     files, posixpath.join(posixpath.dirname(path), str(value))
                 )
-                # Nor a build's output (frontend/dist): the build makes it, with its files.
-                built = value is not None and bool(_NOT_RUN_FOLDERS & set(value.split("/")))
-                if value and not beside and not built:
+                if value and not beside:  # (a build's output, frontend/dist: run_folders)
                     found.append((value, why))
     return found
