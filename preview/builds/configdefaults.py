@@ -91,7 +91,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
-from ..discovery.pyast import upload_path
+from ..discovery.pyast import bind_path, upload_path
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -1207,11 +1207,8 @@ def _env_files_lacked(
             continue
         names: dict[str, str] = _imported_paths(tree, path, files)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name) and (value := upload_path(node.value, path, names)):
-                    names[target.id] = value
-            elif isinstance(node, ast.Call) and _callee(node.func) in loaders:
+            bind_path(node, path, names)
+            if isinstance(node, ast.Call) and _callee(node.func) in loaders:
                 given = node.args[0] if node.args else _dotenv_path_keyword(node)
                 found = upload_path(given, path, names) if given is not None else None
                 if found and _callee(node.func) == "read_dotenv" and not found.endswith(".env"):
@@ -1239,12 +1236,7 @@ def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> d
             continue
         paths: dict[str, str] = {}
         for statement in other.body:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-                target = statement.targets[0]
-                if isinstance(target, ast.Name) and (
-                    value := upload_path(statement.value, source, paths)
-                ):
-                    paths[target.id] = value
+            bind_path(statement, source, paths)
         wanted = {a.asname or a.name: a.name for a in node.names}
         for bound, name in wanted.items():
             if name == "*":

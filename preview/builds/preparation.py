@@ -337,10 +337,9 @@ class Preparation:
         empty = env_files_needed(spec.files)
         # The env file its start names (node --env-file=.env): what the service gives.
         named = start_env_files(spec.files, anchor, spec.argv)
-        # and those it reads values from without the environment (dotenv_values), which
-        # hold what the service gives under every name its code reads
+        # Those it reads values from without the environment (dotenv_values): what the
+        # service gives under every name its code reads, too.
         read_only = [path for path in env_files_read_only(spec.files) if path not in named]
-        named += read_only
         read = await trio.to_thread.run_sync(required_types, spec.files) if read_only else {}
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
@@ -351,13 +350,13 @@ class Preparation:
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        if any((copies, empty, named, logs, folders, metadata, keys, cased, node_keys, named_own)):
+        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
-            for target in read_only:
-                values = {n: provided[n] for n in read if n in provided}
-                written[target] = env_file_text(values | self._start_env(provided, target))
+            served = {n: provided[n] for n in read if n in provided}
+            written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
             written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
@@ -398,6 +397,12 @@ class Preparation:
         for target in named:
             source = self._example_for(target) or "the service's defaults"
             await self._say(f"no {target}, which its start reads: written from {source}")
+        for target in read_only:
+            source = self._example_for(target) or "the service's defaults"
+            await self._say(
+                f"no {target}, whose values its code reads from the file alone: written "
+                f"from {source} and what the service gives"
+            )
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
         for target in empty:

@@ -22,6 +22,7 @@ __all__ = [
     "ARRAYS",
     "FUNCTION_NODES",
     "OBJECTS",
+    "bind_path",
     "call_assignments",
     "core_type",
     "docstring",
@@ -367,3 +368,13 @@ def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None
         known = [part for part in parts if part is not None]
         return posixpath.join(*known) if len(known) == len(parts) else None
     return None
+
+
+def bind_path(statement: ast.AST, module: str, names: dict[str, str]) -> None:
+    """Where ``statement`` binds one name to a path expression (``BASE_DIR =
+    Path(__file__).resolve().parent``), ``names`` gets that name's path in the upload
+    (:func:`upload_path`), for the expressions after it to read."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0]
+        if isinstance(target, ast.Name) and (value := upload_path(statement.value, module, names)):
+            names[target.id] = value

@@ -797,6 +797,9 @@ async def test_an_env_file_read_as_a_dict_holds_what_the_service_gives(
         about = (await service.app_get(body, "/about")).json()
         assert about["algorithm"] == "HS256" and about["secret"] > 0, about
         assert about["database"].startswith("sqlite")  # the preview's own
+        system = messages(await service.history(body["gid"]), "system")
+        said = "no .env, whose values its code reads from the file alone: written from"
+        assert any(m.startswith(said) for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
 
 

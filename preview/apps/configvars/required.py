@@ -26,7 +26,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from ...discovery.pyast import parse_source
+from ...discovery.pyast import is_none, parse_source
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
 
@@ -288,9 +288,7 @@ def _environ_get(node: ast.AST) -> str | None:
     "DJANGO_SECRET_KEY", None)``, then "The SECRET_KEY setting must not be empty")."""
     if not isinstance(node, ast.Call) or not 1 <= len(node.args) <= 2 or node.keywords:
         return None
-    if len(node.args) == 2 and not (
-        isinstance(node.args[1], ast.Constant) and node.args[1].value is None
-    ):
+    if len(node.args) == 2 and not is_none(node.args[1]):
         return None
     func = node.func
     getter = isinstance(func, ast.Attribute) and (

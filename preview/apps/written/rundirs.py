@@ -41,7 +41,7 @@ import posixpath
 import re
 import shlex
 
-from ...discovery.pyast import keywords, last_name, upload_path
+from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dotenv_text
 from ..plans.declared import dockerfile_instructions
 from ..pyapp import parse_module, python_files
@@ -309,11 +309,8 @@ def _consumed_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             continue
         names: dict[str, str] = {}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name) and (value := upload_path(node.value, path, names)):
-                    names[target.id] = value
-            elif isinstance(node, ast.Call):
+            bind_path(node, path, names)
+            if isinstance(node, ast.Call):
                 given = keywords(node)
                 if last_name(node.func) == "StaticFiles" and "check_dir" not in given:
                     folder = given.get("directory") or (node.args[0] if node.args else None)
