@@ -31,6 +31,7 @@ from .app import CONTROLS, create_app
 from .auth import JWTAuthenticator
 from .client import LOCAL_USER, remember_server_token
 from .runtime import PreviewsDirUnusable, previews_dir_problem
+from .sandbox import mounts_die_with_this_process
 from .settings import SETTINGS_HELP, Settings
 from .store import DatabaseUnavailable, Store
 from .store.datadir import DataDirInUse, hold_data_dir, release_data_dir
@@ -232,6 +233,8 @@ def _serve_command(args: argparse.Namespace) -> int:
     # switch interval (5 ms) a call whose answer came waits up to that long for a writer
     # thread's turn to end (benchmarks/HISTORY.md: the proxy's p99 at one connection).
     sys.setswitchinterval(_SWITCH_INTERVAL)
+    # Before trio.run starts a thread: the previews' tmpfs then end with this process.
+    mounts_die_with_this_process()
     trio.run(_serve, settings, config)
     return 0
 

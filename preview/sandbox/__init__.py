@@ -7,6 +7,7 @@ given, ``ServiceRelay``, and the names they are called by), its directory
 forked, limited, ended with its whole tree (``child``, ``process``).
 """
 
+from .appdir import mounts_die_with_this_process
 from .child import ChildProcess, follow_parent_death, in_worker_process, stop_on_sigterm
 from .containment import Containment
 from .isolation import Confinement, Isolation
@@ -22,5 +23,6 @@ __all__ = [
     "child_environment",
     "follow_parent_death",
     "in_worker_process",
+    "mounts_die_with_this_process",
     "stop_on_sigterm",
 ]

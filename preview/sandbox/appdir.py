@@ -30,6 +30,7 @@ __all__ = [
     "chown_tree",
     "link_beneath",
     "make_bounded_dir",
+    "mounts_die_with_this_process",
     "open_dir",
     "open_plain",
     "owned_by_app",
@@ -48,6 +49,7 @@ __all__ = [
 # (1.3-3 ms) on every launch's path and again at every stop.
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _MS_NOSUID, _MS_NODEV, _MNT_DETACH = 0x2, 0x4, 0x2
+_MS_REC, _MS_SLAVE, _CLONE_NEWNS = 0x4000, 0x80000, 0x20000
 
 
 def app_read_only(built: Path | None, python: str) -> tuple[Path, ...]:
@@ -95,6 +97,40 @@ def runs_as_program(relative: str, content: bytes) -> bool:
     zombiQWERTY's ``compile`` script ``./bin/start/compile.sh`` (both "Permission
     denied", exit 126)."""
     return relative.endswith(".sh") or content.startswith(b"#!")
+
+
+def mounts_die_with_this_process() -> bool:
+    """Move this process, before it has a second thread, into a mount namespace of its
+    own, whose mounts reach no other namespace (a slave of the host's: what the host
+    mounts later still reaches it). Whether it moved: only root may, and only while it
+    is one thread (a thread's namespace is its own; later threads take their creator's).
+
+    Why: the tmpfs directories of its previews (and of their private servers) are then
+    mounted in that namespace, which ends with its last process. A service killed at
+    once (SIGKILL, the OOM killer, a cluster node lost) takes its previews with it (their
+    parent-death signal), and with them the namespace and every tmpfs in it; in the
+    host's namespace they stayed mounted, their memory held, until that service started
+    again on that machine, and for ever on a machine it never came back to. A kernel
+    that refuses (no CAP_SYS_ADMIN in a container, a seccomp profile) changes nothing."""
+    if os.geteuid() != 0 or not _one_thread():
+        return False
+    host = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if _LIBC.unshare(_CLONE_NEWNS) != 0:
+            return False
+        # Mounts are shared with the host's namespace where systemd made / shared: ours
+        # would appear there too. A slave takes the host's and gives none back.
+        if _LIBC.mount(b"none", b"/", None, _MS_REC | _MS_SLAVE, None) == 0:
+            return True
+        _LIBC.setns(host, _CLONE_NEWNS)  # back where it was: nothing half-done
+        return False
+    finally:
+        os.close(host)
+
+
+def _one_thread() -> bool:
+    # Python's threads, and any a library's C code started (/proc counts those too).
+    return threading.active_count() == 1 and len(os.listdir("/proc/self/task")) == 1
 
 
 def remove_tree(root: Path) -> None:

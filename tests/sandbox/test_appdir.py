@@ -3,11 +3,18 @@ adds keep what the app needs of them."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
-from preview.sandbox.appdir import write_into
+import pytest
+
+from preview.sandbox.appdir import mounts_die_with_this_process, remove_tree, write_into
+
+from ..mounts import mounted_under, namespace_of, processes_in_namespace
 
 
 def test_a_script_the_app_runs_as_a_program_is_written_executable(tmp_path: Path) -> None:
@@ -27,3 +34,74 @@ def test_a_script_the_app_runs_as_a_program_is_written_executable(tmp_path: Path
         ["sh", "-c", "./docker_run_env.sh"], cwd=tmp_path / "app", check=False, timeout=60
     )
     assert ran.returncode == 0
+
+
+# A service in a process of its own: it mounts a bounded folder (as for a preview) and
+# waits to be killed. ``own`` says whether it first takes a mount namespace of its own.
+_SERVICE = """
+import sys, time
+from pathlib import Path
+from preview.sandbox.appdir import make_bounded_dir, mounts_die_with_this_process
+own = sys.argv[2] == "own"
+moved = mounts_die_with_this_process() if own else False
+assert make_bounded_dir(Path(sys.argv[1]), 1 << 20, 100)
+print("moved" if moved else "host", flush=True)
+time.sleep(600)
+"""
+
+
+def _killed_service(folder: Path, how: str) -> tuple[str, bool, int]:
+    """The service's first line, whether the host saw its mount while it ran, and its
+    namespace's inode; it is killed (SIGKILL) and reaped before this returns."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVICE, str(folder), how], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        said = process.stdout.readline().strip()
+        assert mounted_under(process.pid, folder) == [str(folder)], said
+        seen_by_host = bool(mounted_under("self", folder))
+        inode = namespace_of(process.pid)
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+    return said, seen_by_host, inode
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_a_killed_services_tmpfs_folders_end_with_it(tmp_path: Path) -> None:
+    """Its previews' folders are tmpfs it mounted; killed at once (a node lost, the OOM
+    killer), it leaves none mounted and no memory of theirs held: they were in a mount
+    namespace of its own, which ended with its last process. The control: a service
+    that stayed in the host's namespace leaves its tmpfs mounted there."""
+    own = tmp_path / "own"
+    said, seen_by_host, namespace = _killed_service(own, "own")
+    assert said == "moved"
+    assert not seen_by_host  # its mounts never reached the host
+    assert not processes_in_namespace(namespace)  # the kernel ended it, and its tmpfs
+    assert not mounted_under("self", own)
+
+    host = tmp_path / "host"
+    said, seen_by_host, namespace = _killed_service(host, "host")
+    try:
+        assert said == "host" and seen_by_host
+        assert namespace == namespace_of("self")
+        assert mounted_under("self", host) == [str(host)]  # left behind
+    finally:
+        remove_tree(host)
+    assert not mounted_under("self", host)
+
+
+def test_a_process_with_threads_keeps_its_mount_namespace() -> None:
+    """A thread's mount namespace is its own: moving one of several would leave the
+    others (and the threads they start) mounting in the host's. Such a process stays."""
+    before = namespace_of("self")
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, daemon=True)
+    worker.start()
+    try:
+        assert not mounts_die_with_this_process()
+    finally:
+        release.set()
+        worker.join(timeout=10)
+    assert namespace_of("self") == before
