@@ -281,10 +281,33 @@ class ServiceServer(Target):
         return {"Authorization": f"Bearer {self.token}"}
 
     @property
-    def previews_dir(self) -> Path:
+    def previews_path(self) -> Path:
         """Where this service keeps its previews' directories and sockets (outside its
-        data dir, named after it); its cgroups are named after it too."""
+        data dir, named after it), as it names it; its cgroups are named after it too."""
         return Settings(data_dir=self.tmp / "data").previews_dir
+
+    @property
+    def previews_dir(self) -> Path:
+        """That folder seen from here: while the service runs as root, its previews' tmpfs
+        are mounted in a mount namespace of its own (``sandbox.appdir``), which its
+        ``/proc/<pid>/root`` leads into; once it has exited, the host's folder."""
+        path = self.previews_path
+        return Path(f"/proc/{self.pid}/root") / path.relative_to("/") if self._apart() else path
+
+    def previews_mounts(self) -> list[str]:
+        """The mount points below the previews' folder where the service mounts them (its
+        own namespace while it runs; the host's, where none should be left, after)."""
+        table = Path(f"/proc/{self.pid if self._apart() else 'self'}/mounts")
+        prefix = f"{self.previews_path}/"
+        points = [line.split()[1] for line in table.read_text().splitlines()]
+        return [point for point in points if point.startswith(prefix)]
+
+    def _apart(self) -> bool:
+        try:
+            own = Path(f"/proc/{self.pid}/ns/mnt").stat().st_ino
+        except OSError:  # it has exited
+            return False
+        return self.process.poll() is None and own != Path("/proc/self/ns/mnt").stat().st_ino
 
     @property
     def sockets_dir(self) -> Path:

@@ -92,7 +92,7 @@ def _descendants(pid: int) -> list[psutil.Process]:
 def _cgroup_parents(service: ServiceServer) -> list[Path]:
     """Where the service makes its previews' cgroups (as ``CgroupRoot.detect`` does):
     ``<its own cgroup>/preview/<previews dir name>``, per v1 controller or in v2's tree."""
-    name = service.previews_dir.name
+    name = service.previews_path.name
     try:
         lines = Path(f"/proc/{service.pid}/cgroup").read_text().splitlines()
     except OSError:
@@ -224,7 +224,7 @@ def _leftovers(
     return {
         "processes": sorted(set(processes)),
         "cgroups": cgroups,
-        "mounts": _mounts_under(service.previews_dir),
+        "mounts": service.previews_mounts(),
         "sockets": sorted(os.listdir(sockets)) if sockets.is_dir() else [],
     }
 
@@ -408,7 +408,7 @@ def run(*, quick: bool = False, **_: Any) -> dict[str, Any]:
     pids: dict[int, float] = {}  # every process seen in a preview's tree -> its start
     uids: set[int] = set()
     service = ServiceServer(extra_env=env)
-    previews_dir, parents = service.previews_dir, _cgroup_parents(service)
+    previews_dir, parents = service.previews_path, _cgroup_parents(service)
     try:
         log("many: warm-up launch")
         warm = service.upload(files)
@@ -454,7 +454,7 @@ def run(*, quick: bool = False, **_: Any) -> dict[str, Any]:
         service.close()
         after = {
             "cgroups": [str(p) for p in parents if p.exists()],
-            "mounts": _mounts_under(previews_dir),
+            "mounts": service.previews_mounts(),
             "previews_dir": previews_dir.exists(),
         }
         out.setdefault("stop", {})["after_service_exit"] = after

@@ -23,8 +23,6 @@ import os
 import subprocess
 from typing import Any
 
-from preview import Settings
-
 from .. import anchors
 from ..harness import (
     BENCH_DIR,
@@ -149,8 +147,7 @@ def run(*, quick: bool = False, profile: bool = False, **_: Any) -> dict[str, An
         # A sandboxed app is reached through its socket (as the service does); direct
         # calls and the bare proxy go the same way.
         direct: int | str = data["port"]
-        socket = Settings(data_dir=service.tmp / "data").previews_dir / ".sockets"
-        socket = socket / data["previewInstanceId"] / "http.sock"
+        socket = service.sockets_dir / data["previewInstanceId"] / "http.sock"
         if socket.exists():
             direct = str(socket)
             command += ["--uds", direct]
