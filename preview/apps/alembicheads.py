@@ -184,11 +184,11 @@ def _resolves(files: dict[str, bytes], where: str) -> bool:
     modules as run there (its ``prepend_sys_path`` too), and Alembic is not shadowed."""
     if f"{_join(where, 'alembic')}/__init__.py" in files:
         return False
-    folder = _history(files, where)
-    if folder is None:
+    history = _history(files, where)
+    if history is None:
         return False
+    folder, run = history
     text = files[_join(where, "alembic.ini")].decode("utf-8", "replace")
-    run, _ = alembic_run_dir(files, where)
     env = files[f"{folder}/env.py"].decode("utf-8", "replace")
     prepend = _PREPEND.search(text)
     roots = [run, *(_join(run, p) for p in (prepend.group(1).split() if prepend else []))]
@@ -197,10 +197,10 @@ def _resolves(files: dict[str, bytes], where: str) -> bool:
     return all(any(_has_module(files, r, name) for r in roots) for name in wanted)
 
 
-def _history(files: dict[str, bytes], where: str) -> str | None:
+def _history(files: dict[str, bytes], where: str) -> tuple[str, str] | None:
     """The folder of the ``alembic.ini`` in ``where``'s history (its ``script_location``,
-    holding an env.py), from the ini's folder or the one the step runs in; None where the
-    upload has none there."""
+    holding an env.py), from the ini's folder or the one the step runs in, and that one
+    (:func:`alembic_run_dir`); None where the upload has none there."""
     text = files[_join(where, "alembic.ini")].decode("utf-8", "replace")
     location = _SCRIPT_LOCATION.search(text)
     if location is None:
@@ -210,7 +210,7 @@ def _history(files: dict[str, bytes], where: str) -> str | None:
     folder = _join(where, named)
     if f"{folder}/env.py" not in files:
         folder = _join(run, location.group(1).strip("/"))
-    return folder if f"{folder}/env.py" in files else None
+    return (folder, run) if f"{folder}/env.py" in files else None
 
 
 def _has_module(files: dict[str, bytes], root: str, name: str) -> bool:

@@ -232,6 +232,8 @@ class ConfigDefaults:
     missing: list[str] = field(default_factory=list)  # required, unset, not guessable
     notes: list[str] = field(default_factory=list)  # what was done, for system events
     served: set[str] = field(default_factory=set)  # names given the served database's part
+    # Every name its code reads, with what it is (configvars.required_types).
+    reads: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -594,7 +596,7 @@ def config_defaults(
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
-    types = required_types(files)
+    types = found.reads = required_types(files)
     engines = {
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
-from ..apps.configvars import dotenv_text, example_rank, required_types
+from ..apps.configvars import dotenv_text, example_rank
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -340,7 +340,6 @@ class Preparation:
         # Those it reads values from without the environment (dotenv_values): what the
         # service gives under every name its code reads, too.
         read_only = [path for path in env_files_read_only(spec.files) if path not in named]
-        read = await trio.to_thread.run_sync(required_types, spec.files) if read_only else {}
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
         folders = await trio.to_thread.run_sync(run_folders, spec.files)
@@ -355,7 +354,7 @@ class Preparation:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
-            served = {n: provided[n] for n in read if n in provided}
+            served = {n: provided[n] for n in self.config.reads if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
             written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
             if keys:

@@ -11,6 +11,7 @@ from .compose import (
     compose_overlays,
     compose_projects,
     compose_services,
+    dockerfile_instructions,
     interpolated,
 )
 from .envfiles import (
@@ -65,6 +66,7 @@ __all__ = [
     "compose_projects",
     "compose_services",
     "database_variables",
+    "dockerfile_instructions",
     "dotenv_chain",
     "dotenv_text",
     "engine_database",

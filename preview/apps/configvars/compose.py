@@ -2,7 +2,8 @@
 (:func:`compose_files`, and the overlays that add to one, :func:`compose_overlays`), a
 file's services (:func:`compose_services`), a project's services with its overlays merged
 in (:func:`compose_projects`), a service's ``environment`` with its ``${…}`` given
-(:func:`compose_environment`, :func:`interpolated`)."""
+(:func:`compose_environment`, :func:`interpolated`); a Dockerfile's instructions, which
+a service's ``build`` names (:func:`dockerfile_instructions`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ __all__ = [
     "compose_overlays",
     "compose_projects",
     "compose_services",
+    "dockerfile_instructions",
     "interpolated",
 ]
 
@@ -143,7 +145,6 @@ def compose_projects(files: dict[str, bytes]) -> list[ComposeProject]:
 _SERVER_IMAGE = re.compile(
     r"^(?:[\w.-]+/)*(?:postgres|postgis|timescaledb|mysql|mariadb|redis|mongo)\b", re.I
 )
-_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def _server_built(service: dict, folder: str, files: dict[str, bytes]) -> dict:
@@ -158,10 +159,13 @@ def _server_built(service: dict, folder: str, files: dict[str, bytes]) -> dict:
     build = service.get("build")
     name = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
     dockerfile = posixpath.normpath(posixpath.join(folder, context, str(name)))
-    found = _FROM.search(files.get(dockerfile, b"").decode("utf-8", "replace"))
-    if found is None or not _SERVER_IMAGE.match(found.group(1)):
+    text = files.get(dockerfile, b"").decode("utf-8", "replace")
+    bases = (argument for keyword, argument in dockerfile_instructions(text) if keyword == "FROM")
+    # The first stage's image, past its flags (``--platform=linux/amd64``).
+    image = next((w for w in next(bases, "").split() if not w.startswith("--")), "")
+    if not _SERVER_IMAGE.match(image):
         return service
-    return {**{k: v for k, v in service.items() if k != "build"}, "image": found.group(1)}
+    return {**{k: v for k, v in service.items() if k != "build"}, "image": image}
 
 
 _REPLACED = {"command", "entrypoint"}  # sequences an overlay replaces rather than extends
@@ -290,3 +294,23 @@ def interpolated(text: str, env: dict[str, str]) -> str:
         return match.group(2) if match.group(2) is not None else match.group(0)
 
     return _INTERPOLATION.sub(value, text)
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(KEYWORD, its argument) of each instruction of a Dockerfile's ``text``,
+    continuation lines joined."""
+    found: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):  # a comment inside a continued instruction
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1].rstrip() + " "
+            continue
+        whole, pending = (pending + line).strip(), ""
+        keyword, _, argument = whole.partition(" ")
+        found.append((keyword.upper(), argument.strip()))
+    return found

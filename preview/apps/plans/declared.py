@@ -21,7 +21,7 @@ import shlex
 import tomllib
 from dataclasses import dataclass, field
 
-from ..configvars import compose_projects
+from ..configvars import compose_projects, dockerfile_instructions
 
 __all__ = [
     "Declared",
@@ -29,7 +29,6 @@ __all__ = [
     "declared_starts",
     "dockerfile_facts",
     "dockerfile_installs",
-    "dockerfile_instructions",
     "readme_scripts",
 ]
 
@@ -237,26 +236,6 @@ def _pip_installed(words: list[str]) -> list[str]:
             continue
         if _REQUIREMENT.match(word) and re.split(r"[\[<>=!~;]", word)[0].lower() not in _PIP_TOOLS:
             found.append(word)
-    return found
-
-
-def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
-    """(KEYWORD, its argument) of each instruction of a Dockerfile's ``text``,
-    continuation lines joined."""
-    found: list[tuple[str, str]] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.startswith("#"):  # a comment inside a continued instruction
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1].rstrip() + " "
-            continue
-        whole, pending = (pending + line).strip(), ""
-        keyword, _, argument = whole.partition(" ")
-        found.append((keyword.upper(), argument.strip()))
     return found
 
 

@@ -42,8 +42,7 @@ import re
 import shlex
 
 from ...discovery.pyast import bind_path, keywords, last_name, upload_path
-from ..configvars import dotenv_text
-from ..plans.declared import dockerfile_instructions
+from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
 __all__ = ["run_folders"]
