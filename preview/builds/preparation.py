@@ -39,6 +39,7 @@ from ..apps.detect import Detection
 from ..apps.plans import shown
 from ..apps.written import (
     case_corrections,
+    instance_files,
     key_files,
     key_texts,
     log_files,
@@ -342,6 +343,7 @@ class Preparation:
         read_only = [path for path in env_files_read_only(spec.files) if path not in named]
         read = await trio.to_thread.run_sync(required_types, spec.files) if read_only else {}
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
+        overrides = instance_files(spec.files)  # Flask's from_pyfile, its instance/ ignored
         # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
         folders = await trio.to_thread.run_sync(run_folders, spec.files)
         folders = {target: why for target, why in folders.items() if target not in logs}
@@ -350,14 +352,14 @@ class Preparation:
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, overrides)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             served = {n: provided[n] for n in read if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
-            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
+            written |= dict.fromkeys([*logs, *folders, *overrides], b"") | metadata | named_own
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:
@@ -405,6 +407,11 @@ class Preparation:
             )
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
+        for target in overrides:
+            await self._say(
+                f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
+                "repository leaves out: written empty (its settings are those it loads before)"
+            )
         for target in empty:
             await self._say(
                 f"no {target}, which its code reads with a loader that fails without one: "
