@@ -37,6 +37,7 @@ from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.plans import shown
+from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
     case_corrections,
     instance_files,
@@ -555,6 +556,14 @@ async def prepare_app(
         await context.say(
             "gunicorn reads the app's settings file through the service's: in the "
             "foreground, its logs on its output"
+        )
+    template, folder, wrapper = main_setup_served(template, files)
+    if wrapper is not None:  # its set-up under __main__ alone (db.init_app(app)): done
+        target = posixpath.join(folder, MAIN_SETUP)
+        await trio.to_thread.run_sync(write_beneath, context.app_dir, target, wrapper)
+        await context.say(
+            "the app is set up only in its module's __main__ block: served through "
+            f"{target}, which does that set-up (its server not started)"
         )
     filled = {**context.values, "python": built.python, "port": "{port}"}
     started = tuple(fill(template, filled))
