@@ -448,6 +448,21 @@ def test_an_old_sqlalchemy_utils_holds_sqlalchemy_below_1_4() -> None:
     assert _remedies(()).apply(PythonDeps(recent, "r", None, None)).requirements == recent
 
 
+def test_an_old_flask_holds_the_flask_migrate_a_fix_adds_below_its_g_options() -> None:
+    """ricoputrap's flask-rest-api-modular: Flask==1.1.2 pinned, flask_migrate imported and
+    not listed; the module added, Flask-Migrate 4.1's db group keeps its options in ``g``,
+    which Flask before 2.2 does not share with the command: "'_AppCtxGlobals' object has
+    no attribute 'directory'" at ``flask db upgrade``."""
+    remedies = _remedies(("Flask==1.1.2", "click==7.1.2"))
+    said = "ModuleNotFoundError: No module named 'flask_migrate'"
+    fix = remedies.next_fix(said, [], {"app.py": b"import flask_migrate\n"}, PYTHONS)
+    assert fix is not None and fix.add is not None
+    deps = remedies.apply(PythonDeps(("Flask==1.1.2", "click==7.1.2"), "r", None, None))
+    assert "Flask-Migrate<4.1" in deps.requirements, deps.requirements
+    newer = ("Flask==2.3.3", "Flask-Migrate")  # one app context for the CLI: none held
+    assert _remedies(()).apply(PythonDeps(newer, "r", None, None)).requirements == newer
+
+
 def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:
     """fastapi-celery-project: celery==5.3.6 and redis==5.0.1, kombu unpinned: kombu 5.7
     refuses redis-py below 6.1 at its first connection (a route's 500). Held with
