@@ -49,6 +49,8 @@ from ..apps.written import (
     own_metadata,
     own_name_packages,
     run_folders,
+    settings_files,
+    settings_text,
 )
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -66,6 +68,7 @@ from .configdefaults import (
     env_files_read_only,
     example_copies,
     gunicorn_settings,
+    named_values,
     start_env_files,
 )
 from .envcache import LAUNCH_CACHES
@@ -345,6 +348,7 @@ class Preparation:
         read = await trio.to_thread.run_sync(required_types, spec.files) if read_only else {}
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
         overrides = instance_files(spec.files)  # Flask's from_pyfile, its instance/ ignored
+        loaded = settings_files(spec.files)  # a YAML/JSON it loads, .gitignored, no example
         # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
         folders = await trio.to_thread.run_sync(run_folders, spec.files)
         folders = {target: why for target, why in folders.items() if target not in logs}
@@ -353,7 +357,8 @@ class Preparation:
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, overrides)
+        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        to_write += (overrides, loaded)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
@@ -361,6 +366,9 @@ class Preparation:
             served = {n: provided[n] for n in read if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
             written |= dict.fromkeys([*logs, *folders, *overrides], b"") | metadata | named_own
+            for target, read_keys in loaded.items():
+                values = named_values(spec.files, anchor, given, provided, list(read_keys))
+                written[target] = settings_text(read_keys, values)
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:
@@ -408,6 +416,11 @@ class Preparation:
             )
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
+        for target, read_keys in loaded.items():
+            await self._say(
+                f"no {target}, the settings file its code loads (nor an example of it): "
+                f"written with what the service gives for the {len(read_keys)} keys it reads"
+            )
         for target in overrides:
             await self._say(
                 f"no {target}, the settings file its Flask app loads (from_pyfile) and its "

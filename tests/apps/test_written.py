@@ -13,8 +13,11 @@ from preview.apps.written import (
     log_files,
     own_metadata,
     run_folders,
+    settings_files,
+    settings_text,
     tells_manager,
 )
+from preview.builds.configdefaults import named_values
 
 from ..launching import APPS, app_files
 
@@ -210,3 +213,29 @@ def test_the_settings_file_a_flask_app_loads_from_its_ignored_instance_folder(
         "kept/config.py": b"",
     }
     assert instance_files(made) == ["instance/settings.cfg", "web/local.py"]
+
+
+def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:
+    """qudwn1114's drf-jwt: every setting read from ./config/conf.yaml, .gitignored, no
+    example of it; migrate died on FileNotFoundError. The keys read say what it holds:
+    the served database's parts under DATABASE, a throwaway secret, DEBUG on, every host."""
+    import yaml
+
+    files = {p: t.encode() for p, t in app_files("django_yaml_settings_file").items()}
+    found = settings_files(files)
+    assert list(found) == ["config/conf.yaml"]
+    keys = found["config/conf.yaml"]
+    assert keys["DATABASE_HOST"] == ("DATABASE", "HOST") and keys["SECRET_KEY"] == ("SECRET_KEY",)
+    assert keys["EMAIL_HOST_USER"] == ("EMAILS", "EMAIL_HOST_USER")  # a key of its own name
+    served = {"DB_HOST": "127.0.0.1", "DB_PORT": "5432", "DB_NAME": "d", "DB_USER": "u"}
+    served |= {"DB_PASSWORD": "p", "PGHOST": "127.0.0.1", "PGPORT": "5432", "PORT": "8000"}
+    values = named_values(files, "manage.py", {}, served, list(keys))
+    written = yaml.safe_load(settings_text(keys, values))
+    database = written["DATABASE"]
+    assert database["ENGINE"] == "django.db.backends.postgresql" and database["PORT"] == 5432
+    assert (database["HOST"], database["USER"], database["PASSWORD"]) == ("127.0.0.1", "u", "p")
+    assert written["DEBUG"] is True and written["ALLOWED_HOSTS"] == "*"
+    assert len(written["SECRET_KEY"]) >= 32 and written["BROKER"] == ""
+    # Its example (copied instead), or the file itself, in the upload: nothing to write.
+    assert settings_files({**files, "config/conf.yaml.example": b""}) == {}
+    assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}

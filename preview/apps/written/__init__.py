@@ -10,8 +10,10 @@ imports that spell a module's name in another case than its file has, corrected
 (:mod:`.importcase`), and the package that lets it import its own folder by name
 (:mod:`.ownname`), and the preload that stands in for the process manager a Node app
 tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
-instance folder, kept out of its repository (:mod:`.instancefiles`)."""
+instance folder, kept out of its repository (:mod:`.instancefiles`), and a YAML or JSON
+settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`)."""
 
+from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import instance_files
 from .keyfiles import key_files, key_texts
@@ -39,5 +41,7 @@ __all__ = [
     "own_metadata",
     "own_name_packages",
     "run_folders",
+    "settings_files",
+    "settings_text",
     "tells_manager",
 ]
