@@ -3,16 +3,19 @@
 Where the app is made (:func:`.pyapp.made_app`) is not always what its author runs: a
 module that imports the app and adds to it at module level serves it (routers included,
 routes decorated), as does one run as a script that sets it up (``python app.py``).
-Read with :mod:`ast`, never imported.
+Read with :mod:`ast`, never imported. An app whose module sets it up only in its
+``__main__`` block (``db.init_app(app)`` before ``app.run()``) is served with that set-up
+done (:func:`main_setup_served`).
 """
 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 
 from ..discovery.pyast import dotted_name as _dotted
-from ..discovery.pyast import imports_module, main_blocks, same_module, walked
+from ..discovery.pyast import imports_module, last_name, main_blocks, same_module, walked
 from ..discovery.pyast import module_level as _module_level
 from .plans.declared import declared_starts
 from .pyapp import (
@@ -27,7 +30,7 @@ from .pyapp import (
     rank,
 )
 
-__all__ = ["declared_app", "find_app"]
+__all__ = ["MAIN_SETUP", "declared_app", "find_app", "main_setup_served"]
 
 
 def find_app(files: dict[str, bytes]) -> FoundApp | None:
@@ -244,3 +247,89 @@ def _adds_to(tree: ast.Module, name: str) -> bool:
             ):
                 return True
     return False
+
+
+# -- set-up done only in the app module's __main__ block --------------------------------
+
+MAIN_SETUP = "_preview_served.py"  # written beside the app's import root, imported by name
+_TARGET = re.compile(r"^([A-Za-z_][\w.]*):([A-Za-z_]\w*)$")
+_SERVER_CALLS = {"run", "run_simple", "serve", "run_app"}
+_WRAPPER = """\
+# The preview service's: {module} as imported, then what its __main__ block sets up
+# before it starts its server ({said}), that server not started:
+# the preview serves the app.
+import ast as _ast
+import importlib as _importlib
+
+_module = _importlib.import_module({module!r})
+with open(_module.__file__, encoding="utf-8") as _file:
+    _tree = _ast.parse(_file.read())
+_kept = [n for n in _ast.walk(_tree) if getattr(n, "lineno", None) in {lines!r}]
+_kept = [n for n in _kept if isinstance(n, _ast.stmt)]
+exec(compile(_ast.Module(body=_kept, type_ignores=[]), _module.__file__, "exec"), vars(_module))
+{attr} = getattr(_module, {attr!r})
+"""
+
+
+def main_setup_served(
+    argv: tuple[str, ...], files: dict[str, bytes]
+) -> tuple[tuple[str, ...], str, bytes | None]:
+    """``argv`` (a gunicorn start of ``module:app``) serving :data:`MAIN_SETUP` instead, the
+    folder to write it in and its text, where the module's ``__main__`` block sets the app
+    up before running it and does nothing else (imports, calls given the app or of its
+    methods, ``app.config[…] = …``): store-flask-rest-api-sqlalch (and the course it
+    follows) calls ``db.init_app(app)`` there alone, and every route answered 500 "The
+    sqlalchemy extension was not registered". ``argv``, "" and None for any other."""
+    at = next((i for i, a in enumerate(argv) if a in ("gunicorn", "gunicorn.app.wsgiapp")), -1)
+    found = [(i, m) for i, a in enumerate(argv) if i > at >= 0 and (m := _TARGET.match(a))]
+    if not found:
+        return argv, "", None
+    index, target = found[-1]
+    module, attr = target.group(1), target.group(2)
+    chdir = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--chdir"), "")
+    base = posixpath.join(chdir, *module.split("."))
+    path = next((p for p in (f"{base}.py", f"{base}/__init__.py") if p in files), None)
+    tree = parse_module(files[path]) if path is not None else None
+    kept = _main_setup(tree, attr) if tree is not None else None
+    if not kept:
+        return argv, "", None
+    said = "; ".join(ast.unparse(statement) for statement in kept if _sets_up(statement, attr))
+    lines = sorted(statement.lineno for statement in kept)
+    text = _WRAPPER.format(module=module, said=said[:200], lines=set(lines), attr=attr)
+    served = f"{MAIN_SETUP.removesuffix('.py')}:{attr}"
+    return (*argv[:index], served, *argv[index + 1 :]), chdir, text.encode()
+
+
+def _main_setup(tree: ast.Module, name: str) -> list[ast.stmt] | None:
+    """The statements of the module's ``__main__`` blocks to run before serving the app
+    bound to ``name`` (its imports and set-up, not its server), where they set it up,
+    start its server and do nothing else; None otherwise."""
+    kept: list[ast.stmt] = []
+    runs = False
+    for statement in (s for block in main_blocks(tree) for s in block.body):
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(call, ast.Call) and last_name(call.func) in _SERVER_CALLS:
+            runs = True
+        elif isinstance(statement, ast.Import | ast.ImportFrom) or _sets_up(statement, name):
+            kept.append(statement)
+        else:
+            return None
+    return kept if runs and any(_sets_up(s, name) for s in kept) else None
+
+
+def _sets_up(statement: ast.stmt, name: str) -> bool:
+    """Whether ``statement`` sets up the app bound to ``name``: a call given it
+    (``db.init_app(app)``), one of its methods (``app.register_blueprint(bp)``), or an
+    assignment to its ``config`` or an attribute of it (``app.secret_key = …``)."""
+    if isinstance(statement, ast.Assign):
+        return all(
+            (isinstance(t, ast.Subscript) and _dotted(t.value) == f"{name}.config")
+            or (isinstance(t, ast.Attribute) and _dotted(t.value) == name)
+            for t in statement.targets
+        )
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call):
+        return False
+    given = any(_dotted(a) == name for a in [*call.args, *(k.value for k in call.keywords)])
+    method = isinstance(call.func, ast.Attribute) and _dotted(call.func.value) == name
+    return given or method

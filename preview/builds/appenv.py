@@ -306,9 +306,12 @@ def database_urls_by_meaning(
     found: dict[str, str] = {}
     for name, kind in reads.items():
         what = meaning(name, kind)
-        if what is None or what.kind != DATABASE or what.part != "url" or env.get(name):
+        if what is None or what.kind != DATABASE or what.part != "url":
             continue
-        if given.get(name):
+        # A form its example leaves to fill in (solnsumei's flask-rest-api-setup:
+        # ``DATABASE_URI=<your development database here>``) names no database: ours.
+        own = env.get(name) or given.get(name) or ""
+        if own and not (template_url(own) or fill_in(own)):
             continue
         schemes = _ENGINE_SCHEMES.get(what.engine, ())
         url = next(

@@ -104,6 +104,7 @@ __all__ = [
     "env_files_read_only",
     "example_copies",
     "gunicorn_settings",
+    "named_values",
     "settings_misfits",
     "start_env_files",
     "throwaway_value",
@@ -1089,6 +1090,26 @@ def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:
                 for name, value in dotenv_text(files[path]).items():
                     found.setdefault(name, value)
     return found
+
+
+def named_values(
+    files: dict[str, bytes],
+    anchor: str,
+    given: dict[str, str],
+    provided: dict[str, str],
+    names: list[str],
+) -> dict[str, str]:
+    """The values the service gives ``names`` as it would variables of those names the
+    app's code required (:func:`config_defaults`: by meaning, throwaways), and what it
+    gives under them itself; for a settings file the app loads and lacks
+    (``apps.written.configfiles``), whose keys are read, not variables."""
+    reads = "import os\n" + "".join(f"{name} = os.environ[{name!r}]\n" for name in names)
+    found = config_defaults({**files, _NAMED_READS: reads.encode()}, anchor, given, provided)
+    values = {**provided, **given, **found.values}
+    return {name: values[name] for name in names if name in values}
+
+
+_NAMED_READS = ".preview-named-reads.py"  # (never written: read by config_defaults alone)
 
 
 def env_file_text(values: dict[str, str]) -> bytes:

@@ -37,8 +37,10 @@ from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.plans import shown
+from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
     case_corrections,
+    instance_files,
     key_files,
     key_texts,
     log_files,
@@ -47,6 +49,8 @@ from ..apps.written import (
     own_metadata,
     own_name_packages,
     run_folders,
+    settings_files,
+    settings_text,
 )
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -64,6 +68,7 @@ from .configdefaults import (
     env_files_read_only,
     example_copies,
     gunicorn_settings,
+    named_values,
     start_env_files,
 )
 from .envcache import LAUNCH_CACHES
@@ -341,6 +346,8 @@ class Preparation:
         # service gives under every name its code reads, too.
         read_only = [path for path in env_files_read_only(spec.files) if path not in named]
         logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
+        overrides = instance_files(spec.files)  # Flask's from_pyfile, its instance/ ignored
+        loaded = settings_files(spec.files)  # a YAML/JSON it loads, .gitignored, no example
         # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
         folders = await trio.to_thread.run_sync(run_folders, spec.files)
         folders = {target: why for target, why in folders.items() if target not in logs}
@@ -350,13 +357,17 @@ class Preparation:
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
         to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        to_write += (overrides, loaded)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             served = {n: provided[n] for n in self.config.reads if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
-            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
+            written |= dict.fromkeys([*logs, *folders, *overrides], b"") | metadata | named_own
+            for target, read_keys in loaded.items():
+                values = named_values(spec.files, anchor, given, provided, list(read_keys))
+                written[target] = settings_text(read_keys, values)
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:
@@ -404,6 +415,16 @@ class Preparation:
             )
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
+        for target, read_keys in loaded.items():
+            await self._say(
+                f"no {target}, the settings file its code loads (nor an example of it): "
+                f"written with what the service gives for the {len(read_keys)} keys it reads"
+            )
+        for target in overrides:
+            await self._say(
+                f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
+                "repository leaves out: written empty (its settings are those it loads before)"
+            )
         for target in empty:
             await self._say(
                 f"no {target}, which its code reads with a loader that fails without one: "
@@ -547,6 +568,14 @@ async def prepare_app(
         await context.say(
             "gunicorn reads the app's settings file through the service's: in the "
             "foreground, its logs on its output"
+        )
+    template, folder, wrapper = main_setup_served(template, files)
+    if wrapper is not None:  # its set-up under __main__ alone (db.init_app(app)): done
+        target = posixpath.join(folder, MAIN_SETUP)
+        await trio.to_thread.run_sync(write_beneath, context.app_dir, target, wrapper)
+        await context.say(
+            "the app is set up only in its module's __main__ block: served through "
+            f"{target}, which does that set-up (its server not started)"
         )
     filled = {**context.values, "python": built.python, "port": "{port}"}
     started = tuple(fill(template, filled))

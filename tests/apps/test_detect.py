@@ -4,12 +4,16 @@ and what its dependency set is."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from preview.apps.depspec import node_dependencies, python_dependencies
 from preview.apps.detect import detect
-from preview.apps.served import find_app
+from preview.apps.served import MAIN_SETUP, find_app, main_setup_served
 from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
 
@@ -656,3 +660,32 @@ def test_an_app_only_a_declared_start_names_is_served_as_it_says() -> None:
     assert (found.framework, found.server, found.detected_from) == ("flask", "gunicorn", "wsgi.py")
     with pytest.raises(BadRequest):
         _detect({**flask, "wsgi.py": "from site_factory import build\n"})
+
+
+def test_an_app_set_up_only_in_its_main_block_is_served_with_that_set_up(tmp_path: Path) -> None:
+    """neurothrone's store-flask-rest-api-sqlalch calls ``db.init_app(app)`` only under
+    ``if __name__ == "__main__":`` before ``app.run()``: served as imported, every route
+    answered 500 "The sqlalchemy extension was not registered". Served through a module
+    that imports it and runs that block's set-up, its server not started."""
+    files = {p: t.encode() for p, t in app_files("flask_main_block_init_app").items()}
+    start = ("{python}", "-m", "gunicorn.app.wsgiapp", "--bind", "127.0.0.1:{port}", "src.app:app")
+    argv, folder, text = main_setup_served(start, files)
+    assert argv[-1] == "_preview_served:app" and argv[:-1] == start[:-1] and folder == ""
+    assert text is not None and b"store.init_app(app)" in text
+    for path, data in {**files, MAIN_SETUP: text}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    probe = "from _preview_served import app; print(sorted(app.extensions), app.config['STORE'])"
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{tmp_path / 'src'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.split() == ["['store']", "memory"], done.stderr
+    # A block doing anything else (reading its arguments), or setting nothing up: as it is.
+    source = files["src/app.py"]
+    parsed = source.replace(b'    app.config["STORE"]', b"    port = int(sys.argv[1])\n    x")
+    assert main_setup_served(start, {**files, "src/app.py": parsed})[2] is None
+    bare = source.split(b'if __name__ == "__main__":')[0] + b'if __name__ == "__main__":\n'
+    assert main_setup_served(start, {**files, "src/app.py": bare + b"    app.run()\n"})[2] is None
+    keyed = bare + b"    app.secret_key = 'x'\n    app.run()\n"  # an attribute of it: set-up
+    assert main_setup_served(start, {**files, "src/app.py": keyed})[2] is not None

@@ -8,9 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from preview.apps.written import log_files, own_metadata, run_folders, tells_manager
+from preview.apps.written import (
+    instance_files,
+    log_files,
+    own_metadata,
+    run_folders,
+    settings_files,
+    settings_text,
+    tells_manager,
+)
+from preview.builds.configdefaults import named_values
 
-from ..launching import APPS
+from ..launching import APPS, app_files
 
 
 def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
@@ -173,3 +182,60 @@ def test_an_unchecked_ready_message_to_a_process_manager_is_told_apart() -> None
         assert not tells_manager({"index.js": text}), text
     for path in ("node_modules/x/index.js", "test/app.test.js", "dist/server.js", "notes.md"):
         assert not tells_manager({path: ready}), path
+
+
+def test_the_settings_file_a_flask_app_loads_from_its_ignored_instance_folder(
+    tmp_path: Path,
+) -> None:
+    """huudy's flask-rest-api: ``Flask(__name__, instance_relative_config=True)``, then
+    ``from_pyfile("config.py")`` of its .gitignored instance/: every import failed. Written
+    empty, the app loads (its defaults are those ``from_object`` gave)."""
+    files = {path: text.encode() for path, text in app_files("flask_instance_config").items()}
+    assert instance_files(files) == ["instance/config.py"]
+    for path, data in files.items():
+        (tmp_path / path).write_bytes(data)
+    load = [sys.executable, "-c", "from app import app; print(app.config['DEBUG'])"]
+    refused = subprocess.run(load, cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode != 0 and "instance" in refused.stderr
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "config.py").write_bytes(b"")
+    loaded = subprocess.run(load, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "True"
+    # A package's instance folder is beside the package; a module's own folder without
+    # instance_relative_config; none loaded silently, nor one the upload has.
+    package = b"from flask import Flask\napp = Flask(__name__, instance_relative_config=True)\n"
+    made = {
+        "pkg/__init__.py": package + b"app.config.from_pyfile('settings.cfg')\n",
+        "web/app.py": b"from flask import Flask\napp = Flask(__name__)\n"
+        b"app.config.from_pyfile('local.py')\napp.config.from_pyfile('x.py', silent=True)\n",
+        "kept/app.py": b"from flask import Flask\napp = Flask(__name__)\n"
+        b"app.config.from_pyfile('config.py')\n",
+        "kept/config.py": b"",
+    }
+    assert instance_files(made) == ["instance/settings.cfg", "web/local.py"]
+
+
+def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:
+    """qudwn1114's drf-jwt: every setting read from ./config/conf.yaml, .gitignored, no
+    example of it; migrate died on FileNotFoundError. The keys read say what it holds:
+    the served database's parts under DATABASE, a throwaway secret, DEBUG on, every host."""
+    import yaml
+
+    files = {p: t.encode() for p, t in app_files("django_yaml_settings_file").items()}
+    found = settings_files(files)
+    assert list(found) == ["config/conf.yaml"]
+    keys = found["config/conf.yaml"]
+    assert keys["DATABASE_HOST"] == ("DATABASE", "HOST") and keys["SECRET_KEY"] == ("SECRET_KEY",)
+    assert keys["EMAIL_HOST_USER"] == ("EMAILS", "EMAIL_HOST_USER")  # a key of its own name
+    served = {"DB_HOST": "127.0.0.1", "DB_PORT": "5432", "DB_NAME": "d", "DB_USER": "u"}
+    served |= {"DB_PASSWORD": "p", "PGHOST": "127.0.0.1", "PGPORT": "5432", "PORT": "8000"}
+    values = named_values(files, "manage.py", {}, served, list(keys))
+    written = yaml.safe_load(settings_text(keys, values))
+    database = written["DATABASE"]
+    assert database["ENGINE"] == "django.db.backends.postgresql" and database["PORT"] == 5432
+    assert (database["HOST"], database["USER"], database["PASSWORD"]) == ("127.0.0.1", "u", "p")
+    assert written["DEBUG"] is True and written["ALLOWED_HOSTS"] == "*"
+    assert len(written["SECRET_KEY"]) >= 32 and written["BROKER"] == ""
+    # Its example (copied instead), or the file itself, in the upload: nothing to write.
+    assert settings_files({**files, "config/conf.yaml.example": b""}) == {}
+    assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}

@@ -73,6 +73,7 @@ POSTGRES_ENV = postgres_variables({}, "127.0.0.1", 5432)
         ".env.dist",
         ".env.local.example",
         "dot-env-template",
+        "env_example.txt",
     ],
 )
 def test_an_example_env_file_of_any_spelling_is_one(name: str) -> None:
@@ -96,6 +97,25 @@ def test_what_is_no_example_env_file_and_which_example_wins() -> None:
     assert example_env_file(files, "app.py") == ".env-example"  # no other word first
     files = {"app.py": b"", ".env.dist": b"", ".env.sample": b""}
     assert example_env_file(files, "app.py") == ".env.sample"
+    files = {"app.py": b"", "env_example.txt": b"", ".env.example": b""}
+    assert example_env_file(files, "app.py") == ".env.example"  # a .txt's after
+
+
+def test_an_env_example_named_as_plain_text_stands_in_with_its_forms_the_services() -> None:
+    """solnsumei's flask-rest-api-setup: env_example.txt sets FLASK_ENV=development, under
+    which alone its config reads DATABASE_URI, given as ``<your development database
+    here>``: unread, create_all() died on "Either 'SQLALCHEMY_DATABASE_URI' … must be set"."""
+    files = _bytes("flask_env_example_txt")
+    assert example_rank("env_example.txt") is not None and example_rank("notes.txt") is None
+    found = config_defaults(files, "main.py", {}, {"PORT", "DATABASE_URL"})
+    assert found.example == "env_example.txt" and found.values["FLASK_ENV"] == "development"
+    served = "postgresql://postgres:postgres@127.0.0.1:5432/app"
+    env = {"DATABASE_URL": served, **found.values}
+    urls = database_urls_by_meaning(files, env, found.values, "python")
+    assert urls == {"DATABASE_URI": served}
+    # A URL of its own is left to it.
+    own = {**found.values, "DATABASE_URI": "sqlite:///own.db"}
+    assert database_urls_by_meaning(files, {**env, **own}, own, "python") == {}
 
 
 def test_a_dash_spelt_example_gives_the_variables_it_requires() -> None:

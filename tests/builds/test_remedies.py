@@ -110,6 +110,29 @@ def test_a_package_failing_on_a_newer_python_than_it_knows_takes_an_older_one(
     assert _remedies(()).next_fix("SyntaxError: invalid syntax", own, {}, PYTHONS) is None
 
 
+def test_a_code_object_built_with_an_older_pythons_arguments_takes_that_python(
+    tmp_path: Path,
+) -> None:
+    """flask-restplus-boilerplate pins Werkzeug==0.15.2, whose routing builds code objects
+    with 3.7's 13 arguments: on 3.9 every Flask() failed at its first rule."""
+    env = _env_with(tmp_path, "Werkzeug", "0.15.2", "werkzeug")
+    remedies = _remedies(("Flask==1.0.2", "Werkzeug==0.15.2"), env)
+    remedies.tried.python_version = "3.9.18"
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.9/site-packages/werkzeug/routing.py", line 1119',
+        "    co = types.CodeType(*code_args)",
+        "TypeError: code() takes at least 14 arguments (13 given)",
+    ]
+    fix = remedies.next_fix("exited with code 3", lines, {}, [*PYTHONS, "3.7.16"])
+    assert fix is not None and fix.python_below == "3.8" and "with Python 3.7" in fix.said
+    # 3.8's arguments on 3.11 (which takes 16): below 3.11.
+    lines[-1] = "TypeError: code() takes at least 16 arguments (14 given)"
+    newer = _remedies(("Werkzeug==0.15.2",), env)
+    fix = newer.next_fix("exited with code 3", lines, {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11", fix
+
+
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     tmp_path: Path,
 ) -> None:
@@ -423,6 +446,21 @@ def test_an_old_sqlalchemy_utils_holds_sqlalchemy_below_1_4() -> None:
     assert "SQLAlchemy<1.4" in deps.requirements, deps.requirements
     recent = ("SQLAlchemy", "SQLAlchemy-Utils>=0.41")
     assert _remedies(()).apply(PythonDeps(recent, "r", None, None)).requirements == recent
+
+
+def test_an_old_flask_holds_the_flask_migrate_a_fix_adds_below_its_g_options() -> None:
+    """ricoputrap's flask-rest-api-modular: Flask==1.1.2 pinned, flask_migrate imported and
+    not listed; the module added, Flask-Migrate 4.1's db group keeps its options in ``g``,
+    which Flask before 2.2 does not share with the command: "'_AppCtxGlobals' object has
+    no attribute 'directory'" at ``flask db upgrade``."""
+    remedies = _remedies(("Flask==1.1.2", "click==7.1.2"))
+    said = "ModuleNotFoundError: No module named 'flask_migrate'"
+    fix = remedies.next_fix(said, [], {"app.py": b"import flask_migrate\n"}, PYTHONS)
+    assert fix is not None and fix.add is not None
+    deps = remedies.apply(PythonDeps(("Flask==1.1.2", "click==7.1.2"), "r", None, None))
+    assert "Flask-Migrate<4.1" in deps.requirements, deps.requirements
+    newer = ("Flask==2.3.3", "Flask-Migrate")  # one app context for the CLI: none held
+    assert _remedies(()).apply(PythonDeps(newer, "r", None, None)).requirements == newer
 
 
 def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:

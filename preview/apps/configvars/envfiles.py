@@ -42,7 +42,10 @@ _ENV_WORDS = {"env", "dotenv"}
 _DEVELOPMENT = ("local", "dev", "development")
 _WORD = re.compile(r"[^._-]+")
 # An example written in another format than a .env's (env.template.yaml, a CI's).
-_OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md|txt)$", re.IGNORECASE)
+_OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md)$", re.IGNORECASE)
+# A plain text file's extension, which says no format: an example named so
+# (``env_example.txt``) is a .env's, ranked after one that is not a .txt.
+_TEXT = ".txt"
 # A URL an example file gives as a form to fill in, not an address:
 # ``mysql+pymysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE_NAME]``, ``<host>``,
 # ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter).
@@ -100,17 +103,15 @@ def template_url(value: str) -> bool:
 
 
 # A value its author wrote for the reader to replace: "your_postgres_db_url", "<db-host>".
-_FILL_IN = re.compile(
-    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>\s]+>|\[[A-Za-z_][\w -]*\])$", re.I
-)
+_FILL_IN = re.compile(r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\])$", re.I)
 
 
 def fill_in(value: str) -> bool:
     """Whether ``value`` is a fill-in an example leaves for its reader (``your_postgres_
-    db_url``, ``your-db-host``, ``<host>``, ``[PASSWORD]``), which names nothing: the
-    service's own value stands in for a database's where it gives one (bonkx's
-    express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's "Error
-    parsing url")."""
+    db_url``, ``your-db-host``, ``<host>``, ``<your database here>``, ``[PASSWORD]``), which
+    names nothing: the service's own value stands in for a database's where it gives one
+    (bonkx's express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's
+    "Error parsing url")."""
     return _FILL_IN.match(value.strip()) is not None
 
 
@@ -119,7 +120,9 @@ def example_rank(path: str) -> tuple | None:
     directory (lowest first), or None where it is none: one rule for every spelling,
     its name's words (split at ``.``, ``-``, ``_``) saying ``env`` and an example's
     word (``.env.example``, ``.env-example``, ``.env_example``, ``example.env``,
-    ``env.sample``, ``.env.local.example``, ``dot-env-template`` …), in a .env's format.
+    ``env.sample``, ``.env.local.example``, ``dot-env-template`` …), in a .env's format
+    (``env_example.txt`` too, a plain text's name: solnsumei's flask-rest-api-setup, whose
+    ``FLASK_ENV=development`` is what sets its database URL; after any other).
     A name of no other word first (``.env.example`` before ``.env.local.example``), a
     development one before a production one, a SQL database's before a document
     store's, then by its example's word (``example`` before ``dist``); a development
@@ -131,12 +134,14 @@ def example_rank(path: str) -> tuple | None:
         # A development environment's own file (local.env, dev.env: what a compose file's
         # env_file names; qlawmarq's fastapi-mysql-docker, whose api/ holds local.env and
         # no example): after every example by its word.
-        return (False, False, 0, len(_EXAMPLE_WORDS), len(name), name)
+        return (False, False, False, 0, len(_EXAMPLE_WORDS), len(name), name)
     if not _ENV_WORDS & set(words) or not said or _OTHER_FORMAT.search(name):
         return None
-    others = [w for w in words if w not in _ENV_WORDS and w not in _EXAMPLE_WORDS]
+    text = name.lower().endswith(_TEXT)
+    others = [w for w in words if w not in _ENV_WORDS and w not in (*_EXAMPLE_WORDS, "txt")]
     lowered = name.lower()
     return (
+        text,
         "prod" in lowered,
         "document" in lowered or "mongo" in lowered,
         len(others),
@@ -161,7 +166,7 @@ def other_env_files(files: dict[str, bytes], chosen: str | None) -> list[str]:
         words = [w.lower() for w in _WORD.findall(name)]
         rank = example_rank(path)
         if rank is None and len(words) == 2 and words[0] in _ENV_WORDS and words[1] in _DEVELOPMENT:
-            rank = (False, False, 1, len(_EXAMPLE_WORDS), len(name), name)  # .env.local
+            rank = (False, False, False, 1, len(_EXAMPLE_WORDS), len(name), name)  # .env.local
         if rank is not None:
             ranked.append((rank, path))
     return [path for _, path in sorted(ranked)]

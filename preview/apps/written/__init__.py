@@ -9,9 +9,13 @@ the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), 
 imports that spell a module's name in another case than its file has, corrected
 (:mod:`.importcase`), and the package that lets it import its own folder by name
 (:mod:`.ownname`), and the preload that stands in for the process manager a Node app
-tells it is ready (:mod:`.managerready`)."""
+tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
+instance folder, kept out of its repository (:mod:`.instancefiles`), and a YAML or JSON
+settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`)."""
 
+from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
+from .instancefiles import instance_files
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
@@ -27,6 +31,7 @@ __all__ = [
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
+    "instance_files",
     "key_files",
     "key_texts",
     "log_files",
@@ -36,5 +41,7 @@ __all__ = [
     "own_metadata",
     "own_name_packages",
     "run_folders",
+    "settings_files",
+    "settings_text",
     "tells_manager",
 ]

@@ -6,8 +6,8 @@ environment holds: read by the remedies (:mod:`.candidates`).
 * :func:`removed_keyword`: the version whose standard library no longer takes a keyword
   argument (``gettext.translation(codeset=)``: 3.11);
 * :func:`too_new`: a failure inside an installed package that says the interpreter is too
-  new for it (a ``SyntaxError`` in its code, ``__classcell__`` …), and the newest Python
-  its metadata's classifiers name;
+  new for it (a ``SyntaxError`` in its code, ``__classcell__``, a code object built with
+  an older Python's arguments …), and the newest Python its metadata's classifiers name;
 * :func:`installed_dists`: an environment's distributions by top-level import name.
 """
 
@@ -90,6 +90,11 @@ _TOO_NEW = [
     (re.compile(r"__classcell__ propagated to type\.__new__"), "3.8"),
     (re.compile(r"Generator expression must be parenthesized"), "3.7"),
 ]
+# ``types.CodeType`` called with an older Python's arguments by a package that builds code
+# objects (Werkzeug 0.15.2's routing: "code() takes at least 14 arguments (13 given)" on
+# 3.8+): 3.8 added ``posonlyargcount`` (14), 3.11 ``qualname`` and ``exceptiontable`` (16).
+_CODE_ARGUMENTS = re.compile(r"\bcode\(\) takes at least (\d+) arguments \((\d+) given\)")
+_CODE_SIGNATURES = ((14, "3.8"), (16, "3.11"))
 # A traceback's frame in an installed package: its top-level name.
 SITE_FRAME = re.compile(r'^\s*File "[^"]*/site-packages/([A-Za-z_][\w]*)[/.]')
 _CLASSIFIER = re.compile(r"Programming Language :: Python :: 3\.(\d+)$")
@@ -121,6 +126,7 @@ def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] |
     if frame is None:
         return None
     below = next((v for pattern, v in _TOO_NEW if pattern.search(error)), None)
+    below = below or _code_signature(error)
     if below is None and "SyntaxError" not in error:
         return None
     minor = ".".join(python.split(".")[:2])
@@ -135,6 +141,16 @@ def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] |
         if version_key(chosen) <= version_key(minor)
         else None
     )
+
+
+def _code_signature(error: str) -> str | None:
+    """The version to stay below where ``error`` says a code object was built with fewer
+    arguments than this Python's ``code()`` takes: the one that added those it lacks."""
+    match = _CODE_ARGUMENTS.search(error)
+    if match is None:
+        return None
+    given = int(match.group(2))
+    return next((v for needed, v in _CODE_SIGNATURES if given < needed), None)
 
 
 def older_installed(below: str, installed: list[str]) -> str | None:

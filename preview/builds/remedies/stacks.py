@@ -71,6 +71,11 @@ _LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # Tortoise ORM 0.20 moved to pydantic 2 (its pydantic_model_creator imports RootModel):
     # with pydantic held below 2, its last of pydantic 1 (corcasta's FastAPI-Demo).
     ("pydantic", "2", ("tortoise-orm<0.20",), ("tortoise-orm",)),
+    # Flask-Migrate 4.1's db group keeps its options in ``g`` for its commands, which share
+    # one app context from Flask 2.2 on; Flask 1.x–2.1 push one per command: "'_AppCtxGlobals'
+    # object has no attribute 'directory'" at `flask db upgrade` (ricoputrap's
+    # flask-rest-api-modular, Flask==1.1.2 pinned, Flask-Migrate imported, not listed).
+    ("flask", "2.2", ("Flask-Migrate<4.1",), ("flask-migrate",)),
 )
 # Holds that go with a distribution whatever its version: its newest release is of an
 # older time than what it leaves unbounded (fastapi-crudrouter's last, 0.8.6 of 2022, reads

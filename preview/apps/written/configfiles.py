@@ -1,0 +1,156 @@
+"""The settings file (YAML or JSON) an app's code loads and its upload lacks, with no
+example of it: :func:`settings_files` (read with :mod:`ast`, never run).
+
+``with open("./config/conf.yaml") as f: config = yaml.load(f, …)``, then
+``SECRET_KEY = config["SECRET_KEY"]`` and ``config["DATABASE"]["HOST"]``: qudwn1114's
+drf-jwt keeps its every setting there, the file .gitignored and no example of it
+committed; ``migrate`` died on FileNotFoundError. What the code reads of it says what it
+holds: its keys, nested as read. Each is given the name its path spells (``DATABASE`` and
+``HOST``: ``DATABASE_HOST``; a key of its own, ``EMAIL_HOST_USER``, its own) for the
+service to fill in as it does a variable of that name (the served database's part, a
+throwaway secret, ``DEBUG`` on, every host …: :mod:`preview.builds.configdefaults`), and
+the file is written as JSON, which YAML reads too (:func:`settings_text`).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import posixpath
+from collections.abc import Mapping
+
+from ...discovery.pyast import bind_path, upload_path
+from ..pyapp import parse_module, python_files
+
+__all__ = ["settings_files", "settings_text"]
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+_LOADERS = {"load", "safe_load", "full_load"}  # yaml's and json's, given the open file
+# A part a section's key names only with its section (DATABASE's HOST: DATABASE_HOST).
+_BARE = {"ENGINE", "NAME", "USER", "USERNAME", "PASSWORD", "HOST", "PORT", "URL", "DB"}
+_EXAMPLE_WORDS = ("example", "sample", "template", "dist", "default")
+
+
+def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """{the upload's path of a settings file the code loads and the upload lacks (nor has an
+    example of): {the variable name each key read stands for: that key's path}}."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for path in python_files(files):
+        data = files[path]
+        if b"open(" not in data or not (b"yaml" in data or b"json" in data):
+            continue
+        tree = parse_module(data)
+        if tree is None:
+            continue
+        names: dict[str, str] = {}
+        for node in tree.body:
+            bind_path(node, path, names)
+        for target, loaded in _loaded(tree, path, names).items():
+            if target in files or _has_example(files, target):
+                continue
+            keys = _keys_read(tree, loaded)
+            if keys:
+                found.setdefault(target, {}).update(keys)
+    return found
+
+
+def settings_text(keys: Mapping[str, tuple[str, ...]], values: Mapping[str, str]) -> bytes:
+    """The file holding ``values`` (by the names of :func:`settings_files`) at their keys'
+    paths, as JSON (YAML reads it too): ``True``/``False`` and whole numbers as such, a
+    key with no value an empty string."""
+    tree: dict[str, object] = {}
+    for name, path in keys.items():
+        node = tree
+        for key in path[:-1]:
+            inner = node.get(key)
+            node = node.setdefault(key, {}) if not isinstance(inner, dict) else inner
+            if not isinstance(node, dict):
+                break
+        else:
+            node[path[-1]] = _typed(values.get(name, ""))
+    return (json.dumps(tree, indent=2) + "\n").encode()
+
+
+def _typed(value: str) -> object:
+    if value in ("True", "true", "False", "false"):
+        return value in ("True", "true")
+    return int(value) if value.isdigit() and len(value) < 10 else value
+
+
+def _loaded(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, str]:
+    """{the upload's path of a settings file: the name its loaded values are bound to}, for
+    ``with open(path) as f: name = yaml.load(f…)`` (or ``json.load``)."""
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.With):
+            continue
+        for item in node.items:
+            call = item.context_expr
+            if not (isinstance(call, ast.Call) and _callee(call.func) == "open" and call.args):
+                continue
+            target = upload_path(call.args[0], module, names)
+            handle = item.optional_vars
+            if target is None or not target.endswith(_SUFFIXES) or not isinstance(handle, ast.Name):
+                continue
+            for statement in node.body:
+                bound = _bound_load(statement, handle.id)
+                if bound is not None:
+                    found[target] = bound
+    return found
+
+
+def _bound_load(statement: ast.stmt, handle: str) -> str | None:
+    """``name`` of ``name = yaml.load(handle, …)`` (``json.load``, ``yaml.safe_load``)."""
+    if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+        return None
+    target, call = statement.targets[0], statement.value
+    if not isinstance(target, ast.Name) or not isinstance(call, ast.Call) or not call.args:
+        return None
+    given = call.args[0]
+    loads = _callee(call.func) in _LOADERS and isinstance(given, ast.Name) and given.id == handle
+    return target.id if loads else None
+
+
+def _keys_read(tree: ast.Module, name: str) -> dict[str, tuple[str, ...]]:
+    """{variable name: key path} of the reads ``name["A"]["B"]`` (the longest of each)."""
+    paths: list[tuple[str, ...]] = []
+    for node in ast.walk(tree):
+        path = _subscripts(node, name) if isinstance(node, ast.Subscript) else None
+        if path:
+            paths.append(path)
+    leaves = [p for p in paths if not any(len(o) > len(p) and o[: len(p)] == p for o in paths)]
+    found: dict[str, tuple[str, ...]] = {}
+    for path in sorted(set(leaves)):
+        key = path[-1].upper()
+        section = path[-2].upper() if len(path) > 1 else ""
+        found[f"{section}_{key}" if section and key in _BARE else key] = path
+    return found
+
+
+def _subscripts(node: ast.Subscript, name: str) -> tuple[str, ...] | None:
+    """``("A", "B")`` for ``name["A"]["B"]``; None for another expression."""
+    keys: list[str] = []
+    current: ast.expr = node
+    while isinstance(current, ast.Subscript):
+        key = current.slice
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None
+        keys.append(key.value)
+        current = current.value
+    if not (isinstance(current, ast.Name) and current.id == name):
+        return None
+    return tuple(reversed(keys))
+
+
+def _has_example(files: dict[str, bytes], target: str) -> bool:
+    """Whether the upload has an example of ``target`` (``conf.yaml.example``,
+    ``conf.example.yaml``): copied instead (``configdefaults.example_copies``)."""
+    stem, extension = posixpath.splitext(target)
+    return any(
+        f"{target}.{word}" in files or f"{stem}.{word}{extension}" in files
+        for word in _EXAMPLE_WORDS
+    )
+
+
+def _callee(node: ast.AST) -> str:
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
