@@ -167,6 +167,9 @@ _SERVICE_PORTS = tuple(
 _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
+# A settings class's bare field (dev-hans-programmer's todo app's requires ``NAME: str``):
+# the app's name, as no other thing's name is spelt bare there; an env read of it is not.
+_BARE_NAME = re.compile(r"^(?:NAME|TITLE)$")
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
 # an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
 # The SMTP account's login too (Django's EMAIL_HOST_USER, read with no default by
@@ -331,6 +334,12 @@ NAME_RULES: tuple[NameRule, ...] = (
         _NAME,
         "the project's or app's name or version",
         lambda upper, kind: "0.1.0" if upper.endswith("VERSION") else "Preview",
+    ),
+    NameRule(
+        _BARE_NAME,
+        "the app's name, a settings class's bare field",
+        lambda upper, kind: "Preview",
+        kinds=lambda kind: kind == "str",
     ),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
@@ -604,6 +613,7 @@ def config_defaults(
     _under_their_prefix(found, types, given, provided | kept)
     _as_ip_addresses(found, types, given, provided | kept)
     path_versions = _path_versions(files) if _node(anchor) else set()
+    tests: list[str] = []
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
@@ -617,12 +627,26 @@ def config_defaults(
             found.notes.append(
                 f"{name}, which the app cannot start without: the preview's database"
             )
+        if value is None and kind != OPTIONAL and database is not None:
+            # Its test database's parts (DB_HOST_TEST … DB_NAME_TEST, likeThatDude's
+            # settings class requires them to start): the served database's, likewise.
+            part = _test_database_part(name, database.engine)
+            if part is not None and (value := database.part(part)) is not None:
+                found.values[name] = value
+                found.served.add(name)
+                tests.append(name)
+                continue
         if value is None:
             if kind != OPTIONAL:
                 found.missing.append(name)
             continue
         found.values[name] = value
         found.generated.append(name)
+    if tests:
+        found.notes.append(
+            f"{', '.join(tests)}, its test database's, which the app cannot start without: "
+            "the preview's database's"
+        )
     _unread_by_the_console(found)
     # Empty secrets of the example (SECRET_KEY=) are as good as unset; not a served
     # database's empty password (agucabral21's DB_PASS=: its MariaDB's root has none, and
@@ -754,6 +778,17 @@ def _test_database_url(name: str) -> bool:
     words = [w for w in name.upper().split("_") if w and w != "TEST"]
     what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
     return what is not None and what.kind == DATABASE and what.part == "url"
+
+
+def _test_database_part(name: str, engine: str) -> str | None:
+    """A test database's part (``DB_HOST_TEST``, ``TEST_DB_USER``): the part a database's
+    variable names once its ``TEST`` word is left out (``host``), where it names no
+    engine but ``engine`` (the served one's); None for any other."""
+    words = [w for w in name.upper().split("_") if w and w != "TEST"]
+    what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
+    if what is None or what.kind != DATABASE or what.part in ("url", "engine"):
+        return None
+    return what.part if what.engine in ("", engine) else None
 
 
 def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str, str]) -> None:

@@ -1067,6 +1067,32 @@ def test_another_database_url_and_an_expiry_time_the_app_requires_are_given() ->
     assert found.values["ACCESS_EXPIRE_TIME"] == "60"
 
 
+def test_a_test_databases_parts_and_a_bare_name_the_settings_require_are_given() -> None:
+    """likeThatDude's FastAPI-JWT-auth-async-version's settings class requires its test
+    database's parts (``DB_HOST_TEST`` … ``DB_NAME_TEST``) beside its own, and
+    dev-hans-programmer's todo app's a bare ``NAME``: each was "needed" at start."""
+    source = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    DB_HOST: str\n    DB_USER: str\n    DB_NAME: str\n"
+        b"    DB_HOST_TEST: str\n    DB_PORT_TEST: str\n    TEST_DB_USER: str\n"
+        b"    DB_PASS_TEST: str\n    DB_NAME_TEST: str\n    MONGO_HOST_TEST: str\n"
+        b"    NAME: str\n"
+        b"settings = Settings()\n"
+    )
+    url = "postgresql://preview:secret@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url, "PORT": "1"}
+    found = config_defaults({"config.py": source}, "config.py", {}, provided)
+    assert found.missing == ["MONGO_HOST_TEST"], found.missing  # another store's: no guess
+    host, port = urlsplit(url).hostname, str(urlsplit(url).port)
+    assert (found.values["DB_HOST_TEST"], found.values["DB_PORT_TEST"]) == (host, port)
+    assert found.values["DB_NAME_TEST"] == provided["DB_NAME"]
+    assert found.values["TEST_DB_USER"] == provided["DB_USER"]
+    assert found.values["DB_PASS_TEST"] == provided["DB_PASSWORD"]
+    assert found.values["NAME"] == "Preview"
+    assert "DB_HOST_TEST" not in found.generated  # the served database's, not a throwaway
+
+
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
     """Valaraucoo's django-api-docker-aws-jwt: ``EMAIL_HOST_USER = os.environ.get(…) or
     env('EMAIL_HOST_USER')``; migrate died on ImproperlyConfigured."""

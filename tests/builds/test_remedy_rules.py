@@ -110,6 +110,12 @@ MOTIVATING_VARIABLES = {
         "EmailStr",
         "preview@example.com",
     ),
+    "the app's name, a settings class's bare field": (
+        "dev-hans-programmer's fastapi-async-pg-with-todo-app",
+        "NAME",
+        "str",
+        "Preview",
+    ),
     "a secret, by its type": ("a FastAPI app's settings", "OPENAI", "SecretStr | None", "secret"),
     "a switch a preview wants on (debug, schema made at start)": (
         "a Flask app reading DEBUG",
