@@ -50,6 +50,7 @@ then keeps it in the foreground with its logs on its output (:func:`gunicorn_set
 from __future__ import annotations
 
 import ast
+import base64
 import ipaddress
 import json
 import posixpath
@@ -669,6 +670,7 @@ def config_defaults(
     if _node(anchor):
         _within_choices(found, files, given)
     _misfits_said(found, files, offered, given)
+    _as_fernet_keys(found, files)
     if found.generated:
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
@@ -778,6 +780,33 @@ def _test_database_url(name: str) -> bool:
     words = [w for w in name.upper().split("_") if w and w != "TEST"]
     what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
     return what is not None and what.kind == DATABASE and what.part == "url"
+
+
+# A module making a Fernet cipher (cryptography's), and one encoding its key itself
+# (``Fernet(urlsafe_b64encode(secret))``: the secret is the 32 raw bytes).
+_FERNET = re.compile(rb"\bFernet\(")
+_ENCODES = re.compile(rb"\b(?:urlsafe_)?b64encode\(")
+
+
+def _as_fernet_keys(found: ConfigDefaults, files: dict[str, bytes]) -> None:
+    """A throwaway secret a module hands to ``Fernet(…)`` (its name in that module), in the
+    shape Fernet takes: a url-safe base64 key of 32 bytes (``Fernet.generate_key()``'s), or
+    32 characters where the module base64-encodes it itself (aykut-canturk's
+    fastapi-jwt-auth-starter: ``Fernet(urlsafe_b64encode(settings.crypto_secret))``; any
+    other length is "Fernet key must be 32 url-safe base64-encoded bytes")."""
+    modules = [
+        files[p] for p in python_files(files) if _FERNET.search(files[p]) and b"fernet" in files[p]
+    ]
+    for name in found.generated:
+        said = re.compile(rb"\b%s\b" % re.escape(name.encode()), re.IGNORECASE)
+        using = [m for m in modules if said.search(m)]
+        if not using:
+            continue
+        if any(_ENCODES.search(m) for m in using):
+            found.values[name] = secrets.token_urlsafe(24)  # 32 characters
+        else:
+            found.values[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        found.notes.append(f"{name}: a key in the shape Fernet takes, which its code makes one of")
 
 
 def _test_database_part(name: str, engine: str) -> str | None:

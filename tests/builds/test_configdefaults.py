@@ -5,6 +5,7 @@ guessed fails with one message naming every variable. Real builds, launched as u
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1091,6 +1092,35 @@ def test_a_test_databases_parts_and_a_bare_name_the_settings_require_are_given()
     assert found.values["DB_PASS_TEST"] == provided["DB_PASSWORD"]
     assert found.values["NAME"] == "Preview"
     assert "DB_HOST_TEST" not in found.generated  # the served database's, not a throwaway
+
+
+def test_a_secret_the_code_hands_to_fernet_has_the_shape_fernet_takes() -> None:
+    """aykut-canturk's fastapi-jwt-auth-starter: ``Fernet(urlsafe_b64encode(bytes(
+    settings.crypto_secret, "utf-8")))`` at import; a throwaway of any length but 32 was
+    "Fernet key must be 32 url-safe base64-encoded bytes". One given to ``Fernet(…)`` as it
+    is must be such a key itself (``Fernet.generate_key()``'s shape)."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    jwt_secret_key: str\n    crypto_secret: str\n    cipher_key: str\n"
+        b"settings = Settings()\n"
+    )
+    encoded = (
+        b"from base64 import urlsafe_b64encode\nfrom cryptography.fernet import Fernet\n"
+        b"from app.config import settings\n"
+        b"fernet = Fernet(urlsafe_b64encode(bytes(settings.crypto_secret, 'utf-8')))\n"
+    )
+    given = (
+        b"from cryptography.fernet import Fernet\nfrom app.config import settings\n"
+        b"cipher = Fernet(settings.CIPHER_KEY)\n"
+    )
+    files = {"app/config.py": settings, "app/crypto.py": encoded, "app/cipher.py": given}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert not found.missing, found.missing
+    assert len(found.values["CRYPTO_SECRET"].encode()) == 32
+    assert len(base64.urlsafe_b64decode(found.values["CIPHER_KEY"])) == 32
+    assert len(found.values["JWT_SECRET_KEY"]) >= 32  # no Fernet's: a secret as before
+    assert {"CRYPTO_SECRET", "CIPHER_KEY"} <= set(found.generated)
 
 
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
