@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
+from ..apps.asyncdb import sync_migration_urls
 from ..apps.configvars import dotenv_text, example_rank, required_types
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
@@ -70,6 +71,7 @@ from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Remedies
 from .remedies.era import read_era, third_party_failure
+from .remedies.pythons import installed_dists
 from .steps import (
     V8_ADDRESS_SPACE,
     BuildFailed,
@@ -690,6 +692,8 @@ async def _set_up(
             app_env = await trio.to_thread.run_sync(context.environment, python)
         env = dict(app_env)
         argv = fill(step, {**context.values, "python": python})
+        if any("alembic" in part for part in argv) and detection.language == "python":
+            env.update(await _sync_migration_urls(files, where, env, environment_path, context))
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
         keyed = key is not None
         run = partial(runner.run, SetupStep(argv, where, env))
@@ -717,6 +721,26 @@ async def _set_up(
     if data_key is not None and not data_kept and data_whole and context.data_cache is not None:
         await context.data_cache.keep(data_key)
     return app_env
+
+
+async def _sync_migration_urls(
+    files: dict[str, bytes],
+    where: str,
+    env: dict[str, str],
+    environment: Path | None,
+    context: PreparationContext,
+) -> dict[str, str]:
+    """The URLs an Alembic step is given in place of the app's where its env.py is sync
+    and they name an async driver (``apps.asyncdb.sync_migration_urls``), said."""
+    modules = await trio.to_thread.run_sync(installed_dists, environment)
+    changed = sync_migration_urls(files, where, env, modules)
+    if changed:
+        schemes = sorted({url.partition("://")[0] + "://" for url in changed.values()})
+        await context.say(
+            f"its Alembic env.py is sync, given an async driver's URL: "
+            f"{', '.join(sorted(changed))} given to it as {' and '.join(schemes)}"
+        )
+    return changed
 
 
 async def _data_from_cache(
