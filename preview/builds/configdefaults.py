@@ -670,6 +670,7 @@ def config_defaults(
     if _node(anchor):
         _within_choices(found, files, given)
     _misfits_said(found, files, offered, given)
+    _prompted(found, files, given, provided)
     _as_fernet_keys(found, files)
     if found.generated:
         found.notes.append(
@@ -780,6 +781,41 @@ def _test_database_url(name: str) -> bool:
     words = [w for w in name.upper().split("_") if w and w != "TEST"]
     what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
     return what is not None and what.kind == DATABASE and what.part == "url"
+
+
+# A module asking its operator at a terminal (getpass, input()), which a preview has none
+# of: the settings it reads (``settings.root_user_password``), and its env reads.
+_PROMPTS = re.compile(rb"\bgetpass\(|(?<![\w.])input\(")
+_SETTING_READS = re.compile(
+    rb"\b(?:settings|config|conf|cfg)\.([A-Za-z_]\w*)\b"
+    rb"|\b(?:getenv|environ\.get)\(\s*[\"']([A-Za-z_]\w*)[\"']"
+)
+
+
+def _prompted(
+    found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str], provided: set[str]
+) -> None:
+    """A password or secret a module asks for at a terminal when its setting is empty
+    (aykut-canturk's fastapi-jwt-auth-starter: ``root_user_password: str = ""``, then
+    ``getpass.getpass("Enter a password for the admin user: ")``, "Aborted!" with no
+    terminal): the setting it reads there gets a throwaway value instead."""
+    said = []
+    for path in python_files(files):
+        if not _PROMPTS.search(files[path]):
+            continue
+        for read in _SETTING_READS.finditer(files[path]):
+            name = (read.group(1) or read.group(2)).decode().upper()
+            if name in found.values or name in provided or given.get(name):
+                continue
+            if _SECRET.search(name) and (value := throwaway_value(name)) is not None:
+                found.values[name] = value
+                found.generated.append(name)
+                said.append(name)
+    if said:
+        found.notes.append(
+            f"{', '.join(said)}: asked for at a terminal when unset, which a preview has "
+            "none of: given a throwaway value"
+        )
 
 
 # A module making a Fernet cipher (cryptography's), and one encoding its key itself

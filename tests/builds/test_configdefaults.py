@@ -1123,6 +1123,30 @@ def test_a_secret_the_code_hands_to_fernet_has_the_shape_fernet_takes() -> None:
     assert {"CRYPTO_SECRET", "CIPHER_KEY"} <= set(found.generated)
 
 
+def test_a_password_the_code_asks_for_at_a_terminal_when_unset_is_a_throwaway() -> None:
+    """aykut-canturk's fastapi-jwt-auth-starter: ``root_user_password: str = ""``, and at
+    start ``getpass.getpass("Enter a password for the admin user: ")`` when it is empty:
+    "Aborted!" with no terminal. A setting read where nothing asks is left as it is."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    root_user_password: str = ''\n    redis_password: str = ''\n"
+        b"settings = Settings()\n"
+    )
+    starter = (
+        b"import getpass\nfrom app.config import settings\n"
+        b"password = settings.root_user_password or getpass.getpass('Password: ')\n"
+        b"title = settings.project_title\n"
+    )
+    files = {"app/config.py": settings, "app/starter.py": starter}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert len(found.values["ROOT_USER_PASSWORD"]) >= 32
+    assert "REDIS_PASSWORD" not in found.values  # read where nothing asks: none, as it says
+    assert "PROJECT_TITLE" not in found.values  # no secret's name: not asked for here
+    given = config_defaults(files, "app/main.py", {"ROOT_USER_PASSWORD": "mine"}, {"PORT"})
+    assert "ROOT_USER_PASSWORD" not in given.values  # the app's own value stands
+
+
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
     """Valaraucoo's django-api-docker-aws-jwt: ``EMAIL_HOST_USER = os.environ.get(…) or
     env('EMAIL_HOST_USER')``; migrate died on ImproperlyConfigured."""
