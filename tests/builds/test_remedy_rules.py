@@ -52,6 +52,11 @@ MOTIVATING_LINES = {
         "a Django shop with an ImageField and no Pillow listed",
         "shop.Item.image: (fields.E210) Cannot use ImageField because Pillow is not installed.",
     ),
+    "a compiled package was built for an older NumPy's binary interface": (
+        "edesz's fastapi-async-db-auth, pinning pandas==1.2.4 and no numpy (NumPy 2 came)",
+        "ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected "
+        "96 from C header, got 88 from PyObject",
+    ),
     "a requirement is not on the package index": (
         "nikpopka's upload, win32com guessed from a desktop script's import",
         "  × No solution found when resolving dependencies:\n"
