@@ -45,12 +45,15 @@ upload lacks is written with what the service gives (:func:`start_env_files`,
 settings file (its ``-c``, else the ``gunicorn.conf.py`` it reads unasked), written for
 a server (``daemon = True``, logs under ``/var/log``), is read through one of ours that
 then keeps it in the foreground with its logs on its output (:func:`gunicorn_settings`).
+An INI file the code reads with ``configparser`` whose database keys are left empty, to be
+filled in, is written with the served database's parts (:func:`ini_database_fills`).
 """
 
 from __future__ import annotations
 
 import ast
 import base64
+import configparser
 import ipaddress
 import json
 import posixpath
@@ -105,6 +108,7 @@ __all__ = [
     "env_files_read_only",
     "example_copies",
     "gunicorn_settings",
+    "ini_database_fills",
     "settings_misfits",
     "start_env_files",
     "throwaway_value",
@@ -781,6 +785,59 @@ def _test_database_url(name: str) -> bool:
     words = [w for w in name.upper().split("_") if w and w != "TEST"]
     what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
     return what is not None and what.kind == DATABASE and what.part == "url"
+
+
+# An INI file's line giving a key nothing (``host =``), and the INI files of tools that
+# are no configuration of the app's own.
+_EMPTY_INI_KEY = re.compile(r"^(\s*)([A-Za-z_][\w.-]*)(\s*[=:])[ \t]*$")
+_TOOLS_INI = {"alembic.ini", "pytest.ini", "tox.ini", "mypy.ini", "uwsgi.ini", "setup.cfg"}
+
+
+def ini_database_fills(
+    files: dict[str, bytes], database: ServedDatabase | None
+) -> dict[str, bytes]:
+    """The INI files the app's code reads with ``configparser`` (its modules name the
+    file) whose database keys are empty (vineetpatel725's fastapi-crud-app: ``.ini``'s
+    ``[database]`` ``host =``, ``port =`` …, which its README says to fill in; "invalid
+    literal for int() with base 10: ''" at its ``getint('database', 'port')``), each with
+    those keys given the served database's parts, by what section and key name
+    (``configvars.meaning`` of ``DATABASE_HOST``); the rest of the file as it is."""
+    if database is None:
+        return {}
+    readers = [files[p] for p in python_files(files) if b"ConfigParser" in files[p]]
+    filled: dict[str, bytes] = {}
+    for path in files:
+        name = posixpath.basename(path)
+        if not name.endswith(".ini") or name in _TOOLS_INI or len(files[path]) > 64 * 1024:
+            continue
+        quoted = (f'"{name}"'.encode(), f"'{name}'".encode())
+        if not any(q in reader for reader in readers for q in quoted):
+            continue
+        lines = files[path].decode("utf-8", "replace").splitlines(keepends=True)
+        section, changed = "", False
+        for number, line in enumerate(lines):
+            if (header := re.match(r"^\s*\[([^\]]+)\]", line)) is not None:
+                section = header.group(1).strip()
+                continue
+            empty = _EMPTY_INI_KEY.match(line.rstrip("\r\n"))
+            what = meaning(f"{section}_{empty.group(2)}".upper()) if empty and section else None
+            if what is None or what.kind != DATABASE or what.engine not in ("", database.engine):
+                continue
+            if (value := database.part(what.part)) is not None and empty is not None:
+                lines[number] = f"{empty.group(1)}{empty.group(2)}{empty.group(3)} {value}\n"
+                changed = True
+        if changed and _parses(lines):
+            filled[path] = "".join(lines).encode()
+    return filled
+
+
+def _parses(lines: list[str]) -> bool:
+    """Whether ``lines`` are an INI file ``configparser`` reads."""
+    try:
+        configparser.ConfigParser(interpolation=None).read_string("".join(lines))
+    except configparser.Error:
+        return False
+    return True
 
 
 # A module asking its operator at a terminal (getpass, input()), which a preview has none

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import trio
 
 from ..apps.asyncdb import sync_migration_urls
-from ..apps.configvars import dotenv_text, example_rank, required_types
+from ..apps.configvars import dotenv_text, example_rank, required_types, served_database
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -65,6 +65,7 @@ from .configdefaults import (
     env_files_read_only,
     example_copies,
     gunicorn_settings,
+    ini_database_fills,
     start_env_files,
 )
 from .envcache import LAUNCH_CACHES
@@ -352,14 +353,16 @@ class Preparation:
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        # its INI configuration's empty database keys, the served database's
+        inis = ini_database_fills(spec.files, served_database(provided))
+        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, inis)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             served = {n: provided[n] for n in read if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
-            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
+            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own | inis
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:
@@ -407,6 +410,11 @@ class Preparation:
             )
         for target, example in copies.items():
             await self._say(f"no {target}: using {example} (copied)")
+        for target in inis:
+            await self._say(
+                f"{target}, which its code reads, leaves its database's keys empty: the "
+                "preview's database's written there"
+            )
         for target in empty:
             await self._say(
                 f"no {target}, which its code reads with a loader that fails without one: "

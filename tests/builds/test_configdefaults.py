@@ -21,6 +21,7 @@ from preview.apps.configvars import (
     readme_copied_env,
     required_types,
     required_variables,
+    served_database,
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
@@ -38,6 +39,7 @@ from preview.builds.configdefaults import (
     env_files_read_only,
     example_copies,
     gunicorn_settings,
+    ini_database_fills,
     settings_misfits,
     start_env_files,
     throwaway_value,
@@ -1145,6 +1147,28 @@ def test_a_password_the_code_asks_for_at_a_terminal_when_unset_is_a_throwaway() 
     assert "PROJECT_TITLE" not in found.values  # no secret's name: not asked for here
     given = config_defaults(files, "app/main.py", {"ROOT_USER_PASSWORD": "mine"}, {"PORT"})
     assert "ROOT_USER_PASSWORD" not in given.values  # the app's own value stands
+
+
+def test_an_ini_files_empty_database_keys_its_code_reads_are_the_served_databases() -> None:
+    """vineetpatel725's fastapi-crud-app reads ``.ini`` with configparser: its
+    ``[database]`` leaves ``host =``, ``port =`` … empty, to be filled in (its README);
+    Alembic's env.py died on ``getint('database', 'port')``: "invalid literal for int()"."""
+    ini = (
+        b"[uvicorn]\nhost = 0.0.0.0\nport = 8000\n\n[database]\nhost = \nport = \n"
+        b"name = \nusername = \npassword = \n\n[logs]\nrotation = 100 MB\n"
+    )
+    code = b"from configparser import ConfigParser\nc = ConfigParser()\nc.read('.ini')\n"
+    files = {".ini": ini, "app/config.py": code, "pytest.ini": b"[pytest]\nkey =\n"}
+    provided = postgres_variables({}, "127.0.0.1", 5432)
+    filled = ini_database_fills(files, served_database(provided))
+    assert list(filled) == [".ini"]
+    text = filled[".ini"].decode()
+    assert "[database]\nhost = 127.0.0.1\nport = 5432\n" in text
+    assert f"name = {provided['DB_NAME']}\nusername = {provided['DB_USER']}\n" in text
+    assert "[uvicorn]\nhost = 0.0.0.0\nport = 8000\n" in text  # not a database's: as it is
+    # A file its code does not name, or no database served: nothing written.
+    assert ini_database_fills({**files, "app/config.py": b"import os\n"}, None) == {}
+    assert ini_database_fills({".ini": ini}, served_database(provided)) == {}
 
 
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
