@@ -255,12 +255,15 @@ class Runner:
         for path in paths:
             url = f"/api/generations/{gid}/preview/proxy/{path.lstrip('/')}"
             try:
-                response = self.http.get(
-                    url, headers={"X-Preview-Token": token}, timeout=PROBE_TIMEOUT
-                )
-                probe = {"path": path, "status": response.status_code, "body": response.text[:200]}
+                headers = {"X-Preview-Token": token}
+                with self.http.stream("GET", url, headers=headers, timeout=PROBE_TIMEOUT) as answer:
+                    # An event stream's answer never ends: its status is the answer.
+                    kind = answer.headers.get("content-type", "")
+                    body = b"" if kind.startswith("text/event-stream") else answer.read()
+                text = body.decode("utf-8", "replace")
+                probe = {"path": path, "status": answer.status_code, "body": text[:200]}
                 with contextlib.suppress(ValueError, AttributeError, TypeError, KeyError):
-                    app_error = response.json()["details"]["appError"]  # ours: a 502's
+                    app_error = json.loads(text)["details"]["appError"]  # ours: a 502's
                     probe["appError"] = str(app_error)[:400]
                 results.append(probe)
             except httpx.HTTPError as error:

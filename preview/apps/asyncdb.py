@@ -16,7 +16,11 @@ psycopg2's, unless it installs another driver and no psycopg2 (:func:`sync_drive
 the app's own URLs (its ``.env``, the ``env`` launch option) are never changed. Read from
 the files only (a regular expression over its modules: nothing runs). An app on Tortoise
 ORM is given its PostgreSQL as ``postgres://`` (:func:`tortoise_url`), the scheme Tortoise
-knows.
+knows. An Alembic ``env.py`` that is sync (``engine_from_config``) given an async
+driver's URL (gkarumba's fastapi-async-auth-docker-redis: its compose's
+``mysql+aiomysql://``, which its app's engine takes) fails on "MissingGreenlet": its
+set-up step is given that URL naming the sync driver of the same database the app's
+environment has (:func:`sync_migration_urls`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ from dataclasses import dataclass
 from .depspec import PythonDeps
 from .pyapp import python_files
 
-__all__ = ["URL_VARIABLES", "AsyncDatabase", "async_database", "sync_driver_url", "tortoise_url"]
+__all__ = [
+    "URL_VARIABLES",
+    "AsyncDatabase",
+    "async_database",
+    "sync_driver_url",
+    "sync_migration_urls",
+    "tortoise_url",
+]
 
 # The variables the service fills with a database URL (backing.postgres, sandbox.process):
 # DATABASE_URL, and the other names apps read it as (realworld-fastify-drizzle's envalid
@@ -129,3 +140,49 @@ def sync_driver_url(url: str, listed: set[str]) -> str:
 def tortoise_url(url: str) -> str:
     """``url`` as Tortoise ORM reads a PostgreSQL one (``postgres://``); others as they are."""
     return _POSTGRESQL.sub("postgres://", url, count=1)
+
+
+# A URL naming an async driver: (its dialect, as written), and its sync counterparts by
+# the module each is, preferred first ("": the dialect's default, SQLite's sqlite3).
+_ASYNC_URL = re.compile(
+    r"^(mysql|mariadb|postgresql|postgres|sqlite)\+(?:aiomysql|asyncmy|asyncpg|aiosqlite)://",
+    re.IGNORECASE,
+)
+_SYNC_DRIVERS = {
+    "mysql": (("pymysql", "pymysql"), ("MySQLdb", "mysqldb")),
+    "mariadb": (("pymysql", "pymysql"), ("MySQLdb", "mysqldb")),
+    "postgresql": (("psycopg2", "psycopg2"), ("psycopg", "psycopg")),
+    "postgres": (("psycopg2", "psycopg2"), ("psycopg", "psycopg")),
+    "sqlite": (("sqlite3", ""),),
+}
+
+
+def sync_migration_urls(
+    files: dict[str, bytes], where: str, env: dict[str, str], modules: Iterable[str]
+) -> dict[str, str]:
+    """The database URLs of ``env`` an Alembic set-up step run in ``where`` is given in
+    place of theirs: where every Alembic ``env.py`` there is sync (none uses the asyncio
+    extension) and a URL names an async driver, the same URL naming the sync driver of
+    its database that ``modules`` (what the app's environment has) holds; none else."""
+    prefix = f"{where}/" if where else ""
+    envs = [
+        data
+        for path, data in files.items()
+        if path.startswith(prefix)
+        and posixpath.basename(path) == "env.py"
+        and _ALEMBIC.search(data)
+    ]
+    if not envs or any(_USES.search(data) for data in envs):
+        return {}
+    have = {*modules, "sqlite3"}
+    changed: dict[str, str] = {}
+    for name in URL_VARIABLES:
+        found = _ASYNC_URL.match(env.get(name, ""))
+        if found is None:
+            continue
+        dialect = found.group(1)
+        driver = next((d for m, d in _SYNC_DRIVERS[dialect.lower()] if m in have), None)
+        if driver is not None:
+            scheme = f"{dialect}+{driver}" if driver else dialect
+            changed[name] = f"{scheme}://{env[name][found.end() :]}"
+    return changed

@@ -45,11 +45,15 @@ upload lacks is written with what the service gives (:func:`start_env_files`,
 settings file (its ``-c``, else the ``gunicorn.conf.py`` it reads unasked), written for
 a server (``daemon = True``, logs under ``/var/log``), is read through one of ours that
 then keeps it in the foreground with its logs on its output (:func:`gunicorn_settings`).
+An INI file the code reads with ``configparser`` whose database keys are left empty, to be
+filled in, is written with the served database's parts (:func:`ini_database_fills`).
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import configparser
 import ipaddress
 import json
 import posixpath
@@ -104,6 +108,7 @@ __all__ = [
     "env_files_read_only",
     "example_copies",
     "gunicorn_settings",
+    "ini_database_fills",
     "named_values",
     "settings_misfits",
     "start_env_files",
@@ -168,6 +173,9 @@ _SERVICE_PORTS = tuple(
 _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
+# A settings class's bare field (dev-hans-programmer's todo app's requires ``NAME: str``):
+# the app's name, as no other thing's name is spelt bare there; an env read of it is not.
+_BARE_NAME = re.compile(r"^(?:NAME|TITLE)$")
 # An address: ADMIN_EMAIL, DEFAULT_FROM_EMAIL, and the sender's (fastapi-mail's MAIL_FROM,
 # an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
 # The SMTP account's login too (Django's EMAIL_HOST_USER, read with no default by
@@ -334,6 +342,12 @@ NAME_RULES: tuple[NameRule, ...] = (
         _NAME,
         "the project's or app's name or version",
         lambda upper, kind: "0.1.0" if upper.endswith("VERSION") else "Preview",
+    ),
+    NameRule(
+        _BARE_NAME,
+        "the app's name, a settings class's bare field",
+        lambda upper, kind: "Preview",
+        kinds=lambda kind: kind == "str",
     ),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
@@ -607,6 +621,7 @@ def config_defaults(
     _under_their_prefix(found, types, given, provided | kept)
     _as_ip_addresses(found, types, given, provided | kept)
     path_versions = _path_versions(files) if _node(anchor) else set()
+    tests: list[str] = []
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
@@ -620,12 +635,26 @@ def config_defaults(
             found.notes.append(
                 f"{name}, which the app cannot start without: the preview's database"
             )
+        if value is None and kind != OPTIONAL and database is not None:
+            # Its test database's parts (DB_HOST_TEST … DB_NAME_TEST, likeThatDude's
+            # settings class requires them to start): the served database's, likewise.
+            part = _test_database_part(name, database.engine)
+            if part is not None and (value := database.part(part)) is not None:
+                found.values[name] = value
+                found.served.add(name)
+                tests.append(name)
+                continue
         if value is None:
             if kind != OPTIONAL:
                 found.missing.append(name)
             continue
         found.values[name] = value
         found.generated.append(name)
+    if tests:
+        found.notes.append(
+            f"{', '.join(tests)}, its test database's, which the app cannot start without: "
+            "the preview's database's"
+        )
     _unread_by_the_console(found)
     # Empty secrets of the example (SECRET_KEY=) are as good as unset; not a served
     # database's empty password (agucabral21's DB_PASS=: its MariaDB's root has none, and
@@ -648,6 +677,8 @@ def config_defaults(
     if _node(anchor):
         _within_choices(found, files, given)
     _misfits_said(found, files, offered, given)
+    _prompted(found, files, given, provided)
+    _as_fernet_keys(found, files)
     if found.generated:
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
@@ -757,6 +788,132 @@ def _test_database_url(name: str) -> bool:
     words = [w for w in name.upper().split("_") if w and w != "TEST"]
     what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
     return what is not None and what.kind == DATABASE and what.part == "url"
+
+
+# An INI file's line giving a key nothing (``host =``), and the INI files of tools that
+# are no configuration of the app's own.
+_EMPTY_INI_KEY = re.compile(r"^(\s*)([A-Za-z_][\w.-]*)(\s*[=:])[ \t]*$")
+_TOOLS_INI = {"alembic.ini", "pytest.ini", "tox.ini", "mypy.ini", "uwsgi.ini", "setup.cfg"}
+
+
+def ini_database_fills(
+    files: dict[str, bytes], database: ServedDatabase | None
+) -> dict[str, bytes]:
+    """The INI files the app's code reads with ``configparser`` (its modules name the
+    file) whose database keys are empty (vineetpatel725's fastapi-crud-app: ``.ini``'s
+    ``[database]`` ``host =``, ``port =`` …, which its README says to fill in; "invalid
+    literal for int() with base 10: ''" at its ``getint('database', 'port')``), each with
+    those keys given the served database's parts, by what section and key name
+    (``configvars.meaning`` of ``DATABASE_HOST``); the rest of the file as it is."""
+    if database is None:
+        return {}
+    readers = [files[p] for p in python_files(files) if b"ConfigParser" in files[p]]
+    filled: dict[str, bytes] = {}
+    for path in files:
+        name = posixpath.basename(path)
+        if not name.endswith(".ini") or name in _TOOLS_INI or len(files[path]) > 64 * 1024:
+            continue
+        quoted = (f'"{name}"'.encode(), f"'{name}'".encode())
+        if not any(q in reader for reader in readers for q in quoted):
+            continue
+        lines = files[path].decode("utf-8", "replace").splitlines(keepends=True)
+        section, changed = "", False
+        for number, line in enumerate(lines):
+            if (header := re.match(r"^\s*\[([^\]]+)\]", line)) is not None:
+                section = header.group(1).strip()
+                continue
+            empty = _EMPTY_INI_KEY.match(line.rstrip("\r\n"))
+            what = meaning(f"{section}_{empty.group(2)}".upper()) if empty and section else None
+            if what is None or what.kind != DATABASE or what.engine not in ("", database.engine):
+                continue
+            if (value := database.part(what.part)) is not None and empty is not None:
+                lines[number] = f"{empty.group(1)}{empty.group(2)}{empty.group(3)} {value}\n"
+                changed = True
+        if changed and _parses(lines):
+            filled[path] = "".join(lines).encode()
+    return filled
+
+
+def _parses(lines: list[str]) -> bool:
+    """Whether ``lines`` are an INI file ``configparser`` reads."""
+    try:
+        configparser.ConfigParser(interpolation=None).read_string("".join(lines))
+    except configparser.Error:
+        return False
+    return True
+
+
+# A module asking its operator at a terminal (getpass, input()), which a preview has none
+# of: the settings it reads (``settings.root_user_password``), and its env reads.
+_PROMPTS = re.compile(rb"\bgetpass\(|(?<![\w.])input\(")
+_SETTING_READS = re.compile(
+    rb"\b(?:settings|config|conf|cfg)\.([A-Za-z_]\w*)\b"
+    rb"|\b(?:getenv|environ\.get)\(\s*[\"']([A-Za-z_]\w*)[\"']"
+)
+
+
+def _prompted(
+    found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str], provided: set[str]
+) -> None:
+    """A password or secret a module asks for at a terminal when its setting is empty
+    (aykut-canturk's fastapi-jwt-auth-starter: ``root_user_password: str = ""``, then
+    ``getpass.getpass("Enter a password for the admin user: ")``, "Aborted!" with no
+    terminal): the setting it reads there gets a throwaway value instead."""
+    said = []
+    for path in python_files(files):
+        if not _PROMPTS.search(files[path]):
+            continue
+        for read in _SETTING_READS.finditer(files[path]):
+            name = (read.group(1) or read.group(2)).decode().upper()
+            if name in found.values or name in provided or given.get(name):
+                continue
+            if _SECRET.search(name) and (value := throwaway_value(name)) is not None:
+                found.values[name] = value
+                found.generated.append(name)
+                said.append(name)
+    if said:
+        found.notes.append(
+            f"{', '.join(said)}: asked for at a terminal when unset, which a preview has "
+            "none of: given a throwaway value"
+        )
+
+
+# A module making a Fernet cipher (cryptography's), and one encoding its key itself
+# (``Fernet(urlsafe_b64encode(secret))``: the secret is the 32 raw bytes).
+_FERNET = re.compile(rb"\bFernet\(")
+_ENCODES = re.compile(rb"\b(?:urlsafe_)?b64encode\(")
+
+
+def _as_fernet_keys(found: ConfigDefaults, files: dict[str, bytes]) -> None:
+    """A throwaway secret a module hands to ``Fernet(…)`` (its name in that module), in the
+    shape Fernet takes: a url-safe base64 key of 32 bytes (``Fernet.generate_key()``'s), or
+    32 characters where the module base64-encodes it itself (aykut-canturk's
+    fastapi-jwt-auth-starter: ``Fernet(urlsafe_b64encode(settings.crypto_secret))``; any
+    other length is "Fernet key must be 32 url-safe base64-encoded bytes")."""
+    modules = [
+        files[p] for p in python_files(files) if _FERNET.search(files[p]) and b"fernet" in files[p]
+    ]
+    for name in found.generated:
+        said = re.compile(rb"\b%s\b" % re.escape(name.encode()), re.IGNORECASE)
+        using = [m for m in modules if said.search(m)]
+        if not using:
+            continue
+        if any(_ENCODES.search(m) for m in using):
+            found.values[name] = secrets.token_urlsafe(24)  # 32 characters
+        else:
+            found.values[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        found.notes.append(f"{name}: a key in the shape Fernet takes, which its code makes one of")
+
+
+def _test_database_part(name: str, engine: str) -> str | None:
+    """A test database's part (``DB_HOST_TEST``, ``TEST_DB_USER``): the part a database's
+    variable names once its ``TEST`` word is left out (``host``), where it names no
+    engine but ``engine`` (the served one's); None for any other."""
+    words = [w for w in name.upper().split("_") if w and w != "TEST"]
+    what = meaning("_".join(words)) if len(words) < len(name.split("_")) else None
+    if what is None or what.kind != DATABASE or what.part in ("url", "engine"):
+        return None
+    return what.part if what.engine in ("", engine) else None
 
 
 def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str, str]) -> None:

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
-from ..apps.configvars import dotenv_text, example_rank
+from ..apps.asyncdb import sync_migration_urls
+from ..apps.configvars import dotenv_text, example_rank, served_database
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -68,6 +69,7 @@ from .configdefaults import (
     env_files_read_only,
     example_copies,
     gunicorn_settings,
+    ini_database_fills,
     named_values,
     start_env_files,
 )
@@ -75,6 +77,7 @@ from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Remedies
 from .remedies.era import read_era, third_party_failure
+from .remedies.pythons import installed_dists
 from .steps import (
     V8_ADDRESS_SPACE,
     BuildFailed,
@@ -356,7 +359,9 @@ class Preparation:
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        # its INI configuration's empty database keys, the served database's
+        inis = ini_database_fills(spec.files, served_database(provided))
+        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, inis)
         to_write += (overrides, loaded)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
@@ -365,6 +370,7 @@ class Preparation:
             served = {n: provided[n] for n in self.config.reads if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
             written |= dict.fromkeys([*logs, *folders, *overrides], b"") | metadata | named_own
+            written |= inis
             for target, read_keys in loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values)
@@ -424,6 +430,11 @@ class Preparation:
             await self._say(
                 f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
                 "repository leaves out: written empty (its settings are those it loads before)"
+            )
+        for target in inis:
+            await self._say(
+                f"{target}, which its code reads, leaves its database's keys empty: the "
+                "preview's database's written there"
             )
         for target in empty:
             await self._say(
@@ -718,6 +729,8 @@ async def _set_up(
             app_env = await trio.to_thread.run_sync(context.environment, python)
         env = dict(app_env)
         argv = fill(step, {**context.values, "python": python})
+        if any("alembic" in part for part in argv) and detection.language == "python":
+            env.update(await _sync_migration_urls(files, where, env, environment_path, context))
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
         keyed = key is not None
         run = partial(runner.run, SetupStep(argv, where, env))
@@ -745,6 +758,26 @@ async def _set_up(
     if data_key is not None and not data_kept and data_whole and context.data_cache is not None:
         await context.data_cache.keep(data_key)
     return app_env
+
+
+async def _sync_migration_urls(
+    files: dict[str, bytes],
+    where: str,
+    env: dict[str, str],
+    environment: Path | None,
+    context: PreparationContext,
+) -> dict[str, str]:
+    """The URLs an Alembic step is given in place of the app's where its env.py is sync
+    and they name an async driver (``apps.asyncdb.sync_migration_urls``), said."""
+    modules = await trio.to_thread.run_sync(installed_dists, environment)
+    changed = sync_migration_urls(files, where, env, modules)
+    if changed:
+        schemes = sorted({url.partition("://")[0] + "://" for url in changed.values()})
+        await context.say(
+            f"its Alembic env.py is sync, given an async driver's URL: "
+            f"{', '.join(sorted(changed))} given to it as {' and '.join(schemes)}"
+        )
+    return changed
 
 
 async def _data_from_cache(

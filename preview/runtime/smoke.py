@@ -296,10 +296,13 @@ async def _call(
         response = await client.send(request, stream=True)
         try:
             body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > 4096:
-                    break
+            # Only a failure's body is read (its cause): a route that answers with a stream
+            # (an event stream, kabilanmohanraj's fastapi-crud-app's /events/crud) never ends.
+            if response.status_code >= 500:
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > 4096:
+                        break
         finally:
             await response.aclose()
     except httpx.TimeoutException:

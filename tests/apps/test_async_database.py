@@ -8,7 +8,12 @@ from __future__ import annotations
 import pytest
 import trio
 
-from preview.apps.asyncdb import async_database, sync_driver_url, tortoise_url
+from preview.apps.asyncdb import (
+    async_database,
+    sync_driver_url,
+    sync_migration_urls,
+    tortoise_url,
+)
 from preview.apps.depspec import PythonDeps, python_dependencies
 
 from ..backing.test_app_postgres import needs_server
@@ -140,3 +145,28 @@ async def test_a_sqlalchemy_app_on_psycopg3_gets_its_driver_named(
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"answer": 42, "driver": "postgresql+psycopg"}, answer
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
+    """gkarumba's fastapi-async-auth-docker-redis: its app's engine is async, its compose
+    gives ``mysql+aiomysql://``, and its Alembic env.py is sync (``engine_from_config``):
+    "MissingGreenlet". Its step is given the URL naming pymysql, which it has."""
+    sync_env = (
+        b"from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+        b"connectable = engine_from_config(context.config.get_section('alembic'))\n"
+    )
+    app = b"from sqlalchemy.ext.asyncio import create_async_engine\n"
+    files = {"alembic/env.py": sync_env, "app/core/database.py": app}
+    url = "mysql+aiomysql://app_user:secret@localhost:3306/app_db"
+    env = {"DATABASE_URL": url, "PORT": "8000"}
+    assert sync_migration_urls(files, "", env, {"pymysql", "aiomysql"}) == {
+        "DATABASE_URL": "mysql+pymysql://app_user:secret@localhost:3306/app_db"
+    }
+    assert sync_migration_urls(files, "", env, {"aiomysql"}) == {}  # no sync driver: as it is
+    sqlite = {"DATABASE_URL": "sqlite+aiosqlite:///./app.db"}
+    assert sync_migration_urls(files, "", sqlite, ()) == {"DATABASE_URL": "sqlite:///./app.db"}
+    # An async env.py (async_engine_from_config) takes the async URL: nothing changes.
+    async_env = sync_env.replace(b"engine_from_config", b"async_engine_from_config")
+    assert sync_migration_urls({**files, "alembic/env.py": async_env}, "", env, {"pymysql"}) == {}
+    plain = {"DATABASE_URL": "mysql+pymysql://a/b"}  # a sync driver's already
+    assert sync_migration_urls(files, "", plain, {"pymysql"}) == {}

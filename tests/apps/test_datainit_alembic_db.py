@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import trio
 
-from preview.apps.alembicheads import alembic_sqlite_file
+from preview.apps.alembicheads import alembic_sqlite_file, alembic_upgrade
 from preview.apps.detect import detect
 from preview.apps.pyapp import python_files
 
@@ -56,3 +56,30 @@ async def test_an_app_reading_its_url_gets_the_sqlite_file_its_migrations_make(
     with trio.fail_after(BUILD_WAIT):
         data, _ = await _healthy(builder_service, "alembic_ini_sqlite_file", "/items")
         assert data == ["made where alembic.ini says"]
+
+
+def test_a_history_whose_first_revision_alters_tables_nothing_creates_is_stamped() -> None:
+    """kishanthan100's fastapi-jwt-auth: its first revision drops ``test_table`` and
+    indexes ``users``, made on its author's database before (UndefinedTable on an empty
+    one): the step makes its models' tables and stamps the history instead."""
+    files = _files("alembic_first_revision_alters")
+    step = alembic_upgrade(files, "", "alembic.ini")
+    assert step[:2] == ("{python}", "-c") and "stamp" in step[2], step
+    # A first revision creating what it alters (then indexing it) is upgraded as it is.
+    root = "alembic/versions/9cf79f51adeb_initial.py"
+    made = files[root].replace(
+        b'    op.drop_table("test_table")\n',
+        b'    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))\n',
+    )
+    assert alembic_upgrade({**files, root: made}, "", "alembic.ini")[1:3] == (
+        "-m",
+        "alembic.config",
+    )
+
+
+async def test_an_unbuildable_history_gets_its_models_tables(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "alembic_first_revision_alters", "/items")
+        assert data == []  # its table exists, empty
+        said = messages(events, "setup")
+        assert any("its history stamped at its heads" in m for m in said), said[-5:]

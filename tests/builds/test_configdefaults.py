@@ -5,6 +5,7 @@ guessed fails with one message naming every variable. Real builds, launched as u
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from preview.apps.configvars import (
     readme_copied_env,
     required_types,
     required_variables,
+    served_database,
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
@@ -37,6 +39,7 @@ from preview.builds.configdefaults import (
     env_files_read_only,
     example_copies,
     gunicorn_settings,
+    ini_database_fills,
     settings_misfits,
     start_env_files,
     throwaway_value,
@@ -1065,6 +1068,107 @@ def test_another_database_url_and_an_expiry_time_the_app_requires_are_given() ->
     assert not found.missing, found.missing
     assert found.values["TEST_DATABASE_URL"] == url
     assert found.values["ACCESS_EXPIRE_TIME"] == "60"
+
+
+def test_a_test_databases_parts_and_a_bare_name_the_settings_require_are_given() -> None:
+    """likeThatDude's FastAPI-JWT-auth-async-version's settings class requires its test
+    database's parts (``DB_HOST_TEST`` … ``DB_NAME_TEST``) beside its own, and
+    dev-hans-programmer's todo app's a bare ``NAME``: each was "needed" at start."""
+    source = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    DB_HOST: str\n    DB_USER: str\n    DB_NAME: str\n"
+        b"    DB_HOST_TEST: str\n    DB_PORT_TEST: str\n    TEST_DB_USER: str\n"
+        b"    DB_PASS_TEST: str\n    DB_NAME_TEST: str\n    MONGO_HOST_TEST: str\n"
+        b"    NAME: str\n"
+        b"settings = Settings()\n"
+    )
+    url = "postgresql://preview:secret@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url, "PORT": "1"}
+    found = config_defaults({"config.py": source}, "config.py", {}, provided)
+    assert found.missing == ["MONGO_HOST_TEST"], found.missing  # another store's: no guess
+    host, port = urlsplit(url).hostname, str(urlsplit(url).port)
+    assert (found.values["DB_HOST_TEST"], found.values["DB_PORT_TEST"]) == (host, port)
+    assert found.values["DB_NAME_TEST"] == provided["DB_NAME"]
+    assert found.values["TEST_DB_USER"] == provided["DB_USER"]
+    assert found.values["DB_PASS_TEST"] == provided["DB_PASSWORD"]
+    assert found.values["NAME"] == "Preview"
+    assert "DB_HOST_TEST" not in found.generated  # the served database's, not a throwaway
+
+
+def test_a_secret_the_code_hands_to_fernet_has_the_shape_fernet_takes() -> None:
+    """aykut-canturk's fastapi-jwt-auth-starter: ``Fernet(urlsafe_b64encode(bytes(
+    settings.crypto_secret, "utf-8")))`` at import; a throwaway of any length but 32 was
+    "Fernet key must be 32 url-safe base64-encoded bytes". One given to ``Fernet(…)`` as it
+    is must be such a key itself (``Fernet.generate_key()``'s shape)."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    jwt_secret_key: str\n    crypto_secret: str\n    cipher_key: str\n"
+        b"settings = Settings()\n"
+    )
+    encoded = (
+        b"from base64 import urlsafe_b64encode\nfrom cryptography.fernet import Fernet\n"
+        b"from app.config import settings\n"
+        b"fernet = Fernet(urlsafe_b64encode(bytes(settings.crypto_secret, 'utf-8')))\n"
+    )
+    given = (
+        b"from cryptography.fernet import Fernet\nfrom app.config import settings\n"
+        b"cipher = Fernet(settings.CIPHER_KEY)\n"
+    )
+    files = {"app/config.py": settings, "app/crypto.py": encoded, "app/cipher.py": given}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert not found.missing, found.missing
+    assert len(found.values["CRYPTO_SECRET"].encode()) == 32
+    assert len(base64.urlsafe_b64decode(found.values["CIPHER_KEY"])) == 32
+    assert len(found.values["JWT_SECRET_KEY"]) >= 32  # no Fernet's: a secret as before
+    assert {"CRYPTO_SECRET", "CIPHER_KEY"} <= set(found.generated)
+
+
+def test_a_password_the_code_asks_for_at_a_terminal_when_unset_is_a_throwaway() -> None:
+    """aykut-canturk's fastapi-jwt-auth-starter: ``root_user_password: str = ""``, and at
+    start ``getpass.getpass("Enter a password for the admin user: ")`` when it is empty:
+    "Aborted!" with no terminal. A setting read where nothing asks is left as it is."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    root_user_password: str = ''\n    redis_password: str = ''\n"
+        b"settings = Settings()\n"
+    )
+    starter = (
+        b"import getpass\nfrom app.config import settings\n"
+        b"password = settings.root_user_password or getpass.getpass('Password: ')\n"
+        b"title = settings.project_title\n"
+    )
+    files = {"app/config.py": settings, "app/starter.py": starter}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert len(found.values["ROOT_USER_PASSWORD"]) >= 32
+    assert "REDIS_PASSWORD" not in found.values  # read where nothing asks: none, as it says
+    assert "PROJECT_TITLE" not in found.values  # no secret's name: not asked for here
+    given = config_defaults(files, "app/main.py", {"ROOT_USER_PASSWORD": "mine"}, {"PORT"})
+    assert "ROOT_USER_PASSWORD" not in given.values  # the app's own value stands
+
+
+def test_an_ini_files_empty_database_keys_its_code_reads_are_the_served_databases() -> None:
+    """vineetpatel725's fastapi-crud-app reads ``.ini`` with configparser: its
+    ``[database]`` leaves ``host =``, ``port =`` … empty, to be filled in (its README);
+    Alembic's env.py died on ``getint('database', 'port')``: "invalid literal for int()"."""
+    ini = (
+        b"[uvicorn]\nhost = 0.0.0.0\nport = 8000\n\n[database]\nhost = \nport = \n"
+        b"name = \nusername = \npassword = \n\n[logs]\nrotation = 100 MB\n"
+    )
+    code = b"from configparser import ConfigParser\nc = ConfigParser()\nc.read('.ini')\n"
+    files = {".ini": ini, "app/config.py": code, "pytest.ini": b"[pytest]\nkey =\n"}
+    provided = postgres_variables({}, "127.0.0.1", 5432)
+    filled = ini_database_fills(files, served_database(provided))
+    assert list(filled) == [".ini"]
+    text = filled[".ini"].decode()
+    assert "[database]\nhost = 127.0.0.1\nport = 5432\n" in text
+    assert f"name = {provided['DB_NAME']}\nusername = {provided['DB_USER']}\n" in text
+    assert "[uvicorn]\nhost = 0.0.0.0\nport = 8000\n" in text  # not a database's: as it is
+    # A file its code does not name, or no database served: nothing written.
+    assert ini_database_fills({**files, "app/config.py": b"import os\n"}, None) == {}
+    assert ini_database_fills({".ini": ini}, served_database(provided)) == {}
 
 
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:

@@ -999,3 +999,25 @@ def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> No
     assert companions(["fastapi==0.110.0"], ["fastapi==0.110.0"]) == []
     pinned = [*lines, "pydantic==2.12.0"]
     assert companions(pinned, pinned) == []
+
+
+def test_a_package_built_for_an_older_numpy_holds_numpy_below_the_installed_major(
+    tmp_path: Path,
+) -> None:
+    """edesz's fastapi-async-db-auth pins pandas==1.2.4 and no numpy: NumPy 2 came, whose
+    binary interface pandas' extensions were not built for ("numpy.dtype size changed")."""
+    remedies = _remedies(("pandas==1.2.4", "fastapi==0.65.1"))
+    remedies.tried.python_version = "3.9.18"
+    remedies.tried.env_path = _env_with(tmp_path, "numpy", "2.0.2", "numpy")
+    failure = [
+        '  File "pandas/_libs/interval.pyx", line 1, in init pandas._libs.interval',
+        "ValueError: numpy.dtype size changed, may indicate binary incompatibility. "
+        "Expected 96 from C header, got 88 from PyObject",
+    ]
+    fix = remedies.next_fix(failure[-1], failure, {}, PYTHONS)
+    assert fix is not None and fix.add == "numpy<2", fix
+    # NumPy pinned by the app itself: not ours to change.
+    pinned = _remedies(("pandas==1.2.4", "numpy==2.0.2"))
+    pinned.tried.python_version, pinned.tried.env_path = "3.9.18", remedies.tried.env_path
+    again = pinned.next_fix(failure[-1], failure, {}, PYTHONS)
+    assert again is None or again.add != "numpy<2", again

@@ -52,6 +52,11 @@ MOTIVATING_LINES = {
         "a Django shop with an ImageField and no Pillow listed",
         "shop.Item.image: (fields.E210) Cannot use ImageField because Pillow is not installed.",
     ),
+    "a compiled package was built for an older NumPy's binary interface": (
+        "edesz's fastapi-async-db-auth, pinning pandas==1.2.4 and no numpy (NumPy 2 came)",
+        "ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected "
+        "96 from C header, got 88 from PyObject",
+    ),
     "a requirement is not on the package index": (
         "nikpopka's upload, win32com guessed from a desktop script's import",
         "  × No solution found when resolving dependencies:\n"
@@ -109,6 +114,12 @@ MOTIVATING_VARIABLES = {
         "FIRST_SUPERUSER",
         "EmailStr",
         "preview@example.com",
+    ),
+    "the app's name, a settings class's bare field": (
+        "dev-hans-programmer's fastapi-async-pg-with-todo-app",
+        "NAME",
+        "str",
+        "Preview",
     ),
     "a secret, by its type": ("a FastAPI app's settings", "OPENAI", "SecretStr | None", "secret"),
     "a switch a preview wants on (debug, schema made at start)": (

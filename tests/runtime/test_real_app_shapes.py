@@ -23,8 +23,8 @@ down_revision = None
 from alembic import op
 
 
-def upgrade():
-    op.drop_table("parent")
+def upgrade():  # (in SQL: not an operation on a table apps.alembicheads reads)
+    op.execute("DROP TABLE parent")
 """
 
 

@@ -11,9 +11,11 @@ from preview import Settings
 from ..conftest import Service, auth, eventually
 
 APP = """
+import asyncio
 import time
 
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 
 app = FastAPI()
 
@@ -49,6 +51,17 @@ def slow() -> dict:
     return {}
 
 
+async def forever():
+    while True:
+        await asyncio.sleep(60)
+        yield "data: tick\\n\\n"
+
+
+@app.get("/events")
+def events() -> StreamingResponse:  # an event stream: its answer never ends, yet it answered
+    return StreamingResponse(forever(), media_type="text/event-stream")
+
+
 STARTED = []
 
 
@@ -77,7 +90,7 @@ async def test_smoke_check_reports_the_failing_routes(
         runtime = service.supervisor.for_generation(gid)
         await eventually(lambda: runtime.state.smoke is not None)
         health = (await service.status(gid))["health"]
-        assert health["ok"] is False and health["checked"] == 5
+        assert health["ok"] is False and health["checked"] == 6
         assert health["failing"] == [
             {"path": "/broken", "status": 500, "cause": "Internal Server Error"},
             {"path": "/hidden", "status": 500, "cause": "Internal Server Error"},
@@ -88,7 +101,7 @@ async def test_smoke_check_reports_the_failing_routes(
         )
         events = logs.json()["events"]
         smoke = [e for e in events if e["message"].endswith("[smoke check]")]
-        assert [e["source"] for e in smoke] == ["proxy"] * 5
+        assert [e["source"] for e in smoke] == ["proxy"] * 6
         # A 500 is asked once more: /warming's start was not over, /broken is broken.
         again = [e["message"] for e in events if e["message"].endswith("[smoke check, again]")]
         assert [m.split(" in ")[0] for m in again] == [
@@ -97,7 +110,7 @@ async def test_smoke_check_reports_the_failing_routes(
             "GET /warming -> 200",
         ]
         assert any(
-            e["source"] == "system" and "3 of 5 GET routes fail: /broken (500)" in e["message"]
+            e["source"] == "system" and "3 of 6 GET routes fail: /broken (500)" in e["message"]
             for e in events
         )
         listing = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())

@@ -22,6 +22,8 @@ traceback), never the app's name (``candidates``):
 * a ``TypeError`` raised inside the installed package the app's own code called (its
   frame below the app's last one), however deep (Starlette 1's ``TemplateResponse`` given
   0.x's arguments fails in Jinja2's cache): that package held likewise (``holds``);
+* a compiled package built for an older NumPy's binary interface ("numpy.dtype size
+  changed", a 2021 pandas pin under NumPy 2, which nothing pinned): NumPy held likewise;
 * a module nothing installs (``No module named 'aiosqlite'``): its distribution added,
   named by pipreqs' import-name → distribution mapping (``pkg_resources``: setuptools
   below 81, which still has it; ``psycopg2``: ``psycopg2-binary``); one a package split

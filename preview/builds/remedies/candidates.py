@@ -47,6 +47,13 @@ _CALL_REJECTED = re.compile(
     r"TypeError: (?:[\w.]+\.)?(\w+)\(\) (?:missing \d+ required|got an unexpected keyword"
     r"|takes (?:from \d+ to )?\d+ positional)"
 )
+# A compiled package built against an older NumPy's binary interface, imported under a
+# newer NumPy (NumPy 2 changed it): edesz's fastapi-async-db-auth pins pandas==1.2.4 and
+# no numpy, which came at 2.x.
+_NUMPY_ABI = re.compile(
+    r"numpy\.(?:dtype|ndarray|ufunc) size changed, may indicate binary incompatibility"
+    r"|compiled using NumPy 1\.x cannot be run in"
+)
 # A package's own exception saying an API left it: pydantic's PydanticImportError …
 _MOVED = re.compile(
     r"^\s*(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
@@ -274,6 +281,15 @@ LINE_RULES: tuple[LineRule, ...] = (
         EXCEPTION_SAYS,
         "an exception or Django's system check says what to install",
         lambda m, f, code: for_install_hint(m.group("said"), f.tried, f.files),
+    ),
+    LineRule(
+        _NUMPY_ABI,
+        "a compiled package was built for an older NumPy's binary interface",
+        lambda m, f, code: held(
+            "numpy",
+            f.tried,
+            "a compiled package was built for an older NumPy's binary interface",
+        ),
     ),
     LineRule(
         _NOT_ON_THE_INDEX,

@@ -11,9 +11,9 @@ day that is: the newest upload among its exact pins, and the floors of its range
 comes from a third-party package's code and no narrower fix is left, the next attempt's
 install is resolved as of that day and :data:`MARGIN` after it (``uv pip install
 --exclude-newer``): every exact pin still installs, since none was uploaded later. An app
-with no exact pin has no era, nor one that pins every line exactly (nothing of its own is
-left open to date), nor one with a lock (what it installs is its lock's), nor
-where the index did not say.
+with no exact pin has no era, nor one with a lock (what it installs is its lock's), nor
+where the index did not say; one that pins every line has one (what its lines depend on
+is left open, and comes at its newest).
 """
 
 from __future__ import annotations
@@ -63,9 +63,11 @@ async def read_era(deps: PythonDeps, index: str, find_links: str) -> Era | None:
         low = _floor(want.specifier)
         if low is not None:
             floors.append((want.name, low[0], line, low[1]))
-    exact = sum(1 for *_, pinned in floors if pinned)
-    if not exact or exact == len(wanted(deps.requirements)):
-        return None  # nothing pinned, or nothing left open to date
+    # Pinning every line leaves what they depend on open all the same (edesz's
+    # fastapi-async-db-auth: pandas==1.2.4 got NumPy 2, uvicorn[standard]==0.14.0 the
+    # newest uvloop, whose get_event_loop() it no longer knows): dated too.
+    if not any(pinned for *_, pinned in floors):
+        return None  # nothing pinned: no day of its own
     key = repr((sorted(deps.requirements), index, find_links))
     if key in _ERAS:
         return _ERAS[key]
