@@ -151,3 +151,22 @@ def test_a_start_running_typescript_with_node_itself_runs_with_tsx() -> None:
     scripts["start:prod"] = "node --env-file=.env ./dist/index.js"
     files["package.json"] = json.dumps({"type": "module", "scripts": scripts}).encode()
     assert detect(files).argv == ("npm", "run", "start:prod")
+
+
+def test_a_watcher_the_start_reaches_and_the_app_does_not_list_is_added() -> None:
+    """lc-brito's node-express-api: ``"start": "npm run start_api"``, which runs ``nodemon
+    app.mjs | pino-pretty``; nodemon is in no dependency list (its Dockerfile installs it
+    globally): "sh: 1: nodemon: not found". The build adds it; not where only a script the
+    start never runs calls it, nor where the app lists it."""
+    files = _encoded("node_start_unlisted_watcher")
+    start = node_start(files)
+    assert start is not None and start.argv == ("npm", "start", "--silent")
+    assert start.tools == ("nodemon@^3",)
+    package = json.loads(files["package.json"])
+    package["scripts"]["start"] = "node app.mjs"  # start_cron's nodemon is never run
+    alone = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert alone is not None and alone.tools == ()
+    package["scripts"]["start"] = "npm run start_api"
+    package["devDependencies"] = {"nodemon": "^2.0.0"}
+    listed = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert listed is not None and listed.tools == ()
