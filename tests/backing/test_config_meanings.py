@@ -73,6 +73,8 @@ POSTGRES_ENV = postgres_variables({}, "127.0.0.1", 5432)
         ".env.dist",
         ".env.local.example",
         "dot-env-template",
+        "env.txt",
+        ".env.example.txt",
     ],
 )
 def test_an_example_env_file_of_any_spelling_is_one(name: str) -> None:
@@ -89,6 +91,8 @@ def test_what_is_no_example_env_file_and_which_example_wins() -> None:
         "environment.example.ts",
         "env.template.yaml",
         "config.example.json",
+        "requirements.txt",
+        "env-notes.txt",
     ):
         assert example_rank(name) is None, name
     names = ["app.py", ".env.local.example", ".env-example", ".env.prod.example"]
@@ -96,6 +100,19 @@ def test_what_is_no_example_env_file_and_which_example_wins() -> None:
     assert example_env_file(files, "app.py") == ".env-example"  # no other word first
     files = {"app.py": b"", ".env.dist": b"", ".env.sample": b""}
     assert example_env_file(files, "app.py") == ".env.sample"
+
+
+def test_an_env_file_kept_as_plain_text_is_read_after_the_examples() -> None:
+    """tnsc's secure-node-express-api-boilerplate keeps its variables in ``env.txt``
+    ("Environmental variables needed to start the project"): unread, its
+    ``app.use(process.env.API_BASE_URL, …)`` failed the start ("Cannot read properties of
+    undefined (reading 'replace')")."""
+    files = _bytes("node_env_txt")
+    found = config_defaults(files, "app.js", {}, {"PORT"})
+    assert found.example == "env.txt"
+    assert found.values["API_BASE_URL"] == "/api"
+    files[".env.example"] = b"API_BASE_URL=/v1\n"  # an example of a .env's name first
+    assert config_defaults(files, "app.js", {}, {"PORT"}).example == ".env.example"
 
 
 def test_a_dash_spelt_example_gives_the_variables_it_requires() -> None:
