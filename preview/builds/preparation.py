@@ -36,6 +36,7 @@ from ..apps.configvars import dotenv_text, example_rank, required_types
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
+from ..apps.node.devscript import nodemon_config_file
 from ..apps.plans import shown
 from ..apps.written import (
     case_corrections,
@@ -350,14 +351,16 @@ class Preparation:
         cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
         node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own)
+        nodemon = nodemon_config_file(spec.files)  # package.json's, which nodemon skips here
+        watcher = {"nodemon.json": nodemon} if nodemon is not None else {}
+        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, watcher)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
             written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
             served = {n: provided[n] for n in read if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
-            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own
+            written |= dict.fromkeys([*logs, *folders], b"") | metadata | named_own | watcher
             if keys:
                 written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
             if node_keys:
@@ -375,6 +378,11 @@ class Preparation:
             await self._say(
                 f"no {said}, the key files its code reads: made for the preview and "
                 "written there (a certificate self-signed, for localhost)"
+            )
+        if nodemon is not None:
+            await self._say(
+                "nodemon.json written from package.json's nodemonConfig: nodemon reads no "
+                "package.json's settings in its HOME, which a preview's own folder is"
             )
         if logs:
             await self._say(

@@ -12,7 +12,7 @@ import trio
 
 from preview.apps.detect import detect
 from preview.apps.node import node_start
-from preview.apps.node.devscript import without_watcher
+from preview.apps.node.devscript import nodemon_config_file, without_watcher
 from preview.apps.node.nodeapp import TSX
 
 from ..launching import app_files
@@ -170,3 +170,18 @@ def test_a_watcher_the_start_reaches_and_the_app_does_not_list_is_added() -> Non
     package["devDependencies"] = {"nodemon": "^2.0.0"}
     listed = node_start({**files, "package.json": json.dumps(package).encode()})
     assert listed is not None and listed.tools == ()
+
+
+def test_package_json_nodemon_settings_are_written_where_nodemon_reads_them() -> None:
+    """maykon's meals-tracker-node-koa-app: ``"start": "npm run dev"``, ``"dev": "nodemon"``,
+    its ``exec`` in package.json's ``nodemonConfig``, which nodemon skips in its HOME (a
+    preview's own folder): it ran the start script instead, which ran nodemon again, until
+    the process limit. Its settings are written to nodemon.json, which it reads there."""
+    files = _encoded("node_nodemon_package_config")
+    written = nodemon_config_file(files)
+    assert written is not None
+    assert json.loads(written) == json.loads(files["package.json"])["nodemonConfig"]
+    assert nodemon_config_file({**files, "nodemon.json": b"{}"}) is None  # its own, kept
+    package = json.loads(files["package.json"])
+    package["scripts"] = {"start": "node server.js"}  # nothing runs nodemon
+    assert nodemon_config_file({**files, "package.json": json.dumps(package).encode()}) is None

@@ -10,7 +10,13 @@ import json
 import re
 import shlex
 
-__all__ = ["in_foreground", "nodemon_settings", "simple_command", "without_watcher"]
+__all__ = [
+    "in_foreground",
+    "nodemon_config_file",
+    "nodemon_settings",
+    "simple_command",
+    "without_watcher",
+]
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
@@ -61,6 +67,32 @@ def nodemon_settings(files: dict[str, bytes], package: dict) -> dict[str, str]:
     config = config if isinstance(config, dict) else package.get("nodemonConfig")
     executed = config.get("exec") if isinstance(config, dict) else None
     return {"exec": executed.strip()} if isinstance(executed, str) and executed.strip() else {}
+
+
+_NODEMON = re.compile(r"(?:^|[\s;&|(/])nodemon(?:\s|$)")
+
+
+def nodemon_config_file(files: dict[str, bytes]) -> bytes | None:
+    """A ``nodemon.json`` of package.json's ``nodemonConfig``, where the upload has none and
+    a script runs nodemon; else None. A preview's HOME is its own folder, and there nodemon
+    reads ``nodemon.json`` (as its user's) and never package.json's settings: maykon's
+    meals-tracker-node-koa-app (``"start": "npm run dev"``, ``"dev": "nodemon"``, its
+    ``exec`` in ``nodemonConfig``) had nodemon run the start script again, which ran
+    nodemon again, until the process limit."""
+    if "nodemon.json" in files:
+        return None
+    try:
+        package = json.loads(files.get("package.json", b"null"))
+    except (ValueError, RecursionError):
+        return None
+    config = package.get("nodemonConfig") if isinstance(package, dict) else None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    runs = isinstance(scripts, dict) and any(
+        isinstance(s, str) and _NODEMON.search(s) for s in scripts.values()
+    )
+    if not isinstance(config, dict) or not config or not runs:
+        return None
+    return (json.dumps(config, indent=2) + "\n").encode()
 
 
 def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | None = None) -> str:
