@@ -373,8 +373,18 @@ class EnvBuilder:
                 return await trio.to_thread.run_sync(restore_range, path, deps, name)
 
             # Downloads alone with the shared cache writable; code after, on a cache of its own.
+            if deps.legacy_peers:
+                await say(
+                    "yarn.lock: yarn resolved its tree, which checks no peer dependency: "
+                    "npm installs it likewise (--legacy-peer-deps)"
+                )
             legacy = await npm_install(
-                partial(step, confined=confined), command, deps.tools, say, unpin
+                partial(step, confined=confined),
+                command,
+                deps.tools,
+                say,
+                unpin,
+                legacy=deps.legacy_peers,
             )
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}

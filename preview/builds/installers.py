@@ -372,6 +372,8 @@ async def npm_install(
     tools: Sequence[str],
     say: Say,
     unpin: Callable[[str], Awaitable[str | None]] | None = None,
+    *,
+    legacy: bool = False,
 ) -> bool:
     """``npm <command>`` (``ci`` or ``install``) by ``run``, then the ``tools`` the app
     needs but does not list, beside its own (its lockfile and package.json untouched);
@@ -386,6 +388,8 @@ async def npm_install(
     registry mirror lacks. Where ``npm ci`` refuses a lockfile out of step with
     package.json (a dependency added, or an optional one of another platform, never
     written to it), ``npm install`` runs instead, from that lockfile, saying so.
+    ``legacy``: every step has the flag from the start (a tree yarn resolved, which
+    checks no peer dependency: ``NodeDeps.legacy_peers``).
     Returns whether the tree needed ``--legacy-peer-deps``: every later install in it
     does too, from the start (npm resolving it with its peers again conflicts again, or
     churns: sebapoole's fastify-typescript-knex-boilerplate, its pg replaced beside the
@@ -395,7 +399,6 @@ async def npm_install(
     steps = [["npm", command, "--no-progress", "--ignore-scripts"]]
     if tools:
         steps.append(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *tools])
-    legacy = False
     for argv in steps:
         while True:
             try:

@@ -134,6 +134,10 @@ async def test_a_tree_that_needed_legacy_peer_deps_installs_its_tools_with_it() 
     assert [argv[-1] for argv in npm.ran] == ["--ignore-scripts", *["--legacy-peer-deps"] * 2]
     assert npm.ran[2][:4] == ["npm", "install", "--no-save", "--no-progress"], npm.ran
     assert "tsx@^4" in npm.ran[2]
+    npm = _ScriptedNpm(refusal=f"{NPM_PEER_CONFLICT}: peerOptional pg")  # a yarn-resolved tree
+    with trio.fail_after(10):
+        assert await npm_install(npm.run, "install", ("tsx@^4",), npm.say, legacy=True)
+    assert [argv[-1] for argv in npm.ran] == ["--legacy-peer-deps"] * 2, npm.ran
     npm = _ScriptedNpm()  # no conflict: no flag
     with trio.fail_after(10):
         assert await npm_install(npm.run, "install", ("tsx@^4",), npm.say) is False

@@ -32,6 +32,9 @@ class NodeDeps:
     # The patches its install scripts apply to its dependencies (patch-package's
     # ``patches/``), (path, content) each: the environment is built beside them.
     patches: tuple[tuple[str, bytes], ...] = ()
+    # Its tree was resolved by yarn (a yarn.lock, no npm lockfile), which checks no peer
+    # dependency: npm installs it as yarn did, with --legacy-peer-deps, from the start.
+    legacy_peers: bool = False
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -43,6 +46,8 @@ class NodeDeps:
             digest.update(b"\0prisma\0" + self.prisma[0].encode() + b"\0" + self.prisma[1])
         for path, content in self.patches:
             digest.update(b"\0patch\0" + path.encode() + b"\0" + content)
+        if self.legacy_peers:
+            digest.update(b"\0legacy-peer-deps")
         return "node-" + digest.hexdigest()[:24]
 
 
@@ -109,9 +114,13 @@ def _node_dependencies(
     pinned = _pinned(files, "pnpm-lock.yaml", _pnpm_locked) or _pinned(
         files, "yarn.lock", _yarn_locked
     )
+    # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
+    # peer pg 7 beside its pg 8, which npm refused (ERESOLVE) after 95 s of resolving, then
+    # installed with the flag: the launch's time was gone before its build.
+    yarn = "yarn.lock" in files and "pnpm-lock.yaml" not in files
     if pinned is not None:
-        return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2])
-    return NodeDeps(files["package.json"], None, tools, schema)
+        return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2], legacy_peers=yarn)
+    return NodeDeps(files["package.json"], None, tools, schema, legacy_peers=yarn)
 
 
 def _optional_peers(lockfile: bytes) -> list[str]:
