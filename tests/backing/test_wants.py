@@ -252,3 +252,19 @@ def test_dbmate_migrations_run_their_up_part_only() -> None:
     ]
     first = wants.init_scripts[0][1]
     assert "CREATE TABLE" in first and "DROP TABLE" not in first
+
+
+def test_the_database_a_mysql_drivers_own_connect_call_names_is_made() -> None:
+    """lanzath's express-mysql-api: ``mysql.createConnection({ host: 'localhost', port:
+    3306, user: 'root', password: '', database: 'nodejs' })``, no engine named beside
+    them: its MariaDB was given, but not that database ("Unknown database 'nodejs'")."""
+    files = {p: t.encode() for p, t in app_files("node_mysql_driver_settings").items()}
+    wanted = wanted_servers(files, "src/server.js", {})
+    assert wanted.mysql is not None
+    assert "the MySQL settings of src/database/connection.js" in wanted.mysql.why
+    assert wanted.mysql.databases == ["nodejs"]
+    assert wanted.mysql.accounts == {"root": ""}
+    # Another module's createConnection (no MySQL driver imported) says nothing.
+    other = files["src/database/connection.js"].replace(b'require("mysql")', b'require("pg")')
+    files["src/database/connection.js"] = other
+    assert wanted_servers(files, "src/server.js", {}).mysql is None
