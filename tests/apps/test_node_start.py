@@ -185,3 +185,23 @@ def test_package_json_nodemon_settings_are_written_where_nodemon_reads_them() ->
     package = json.loads(files["package.json"])
     package["scripts"] = {"start": "node server.js"}  # nothing runs nodemon
     assert nodemon_config_file({**files, "package.json": json.dumps(package).encode()}) is None
+
+
+def test_a_start_running_ts_node_runs_it_without_its_type_check() -> None:
+    """darthvaderovych's koa-ts-typeorm: ``"start": "ts-node src/server.ts"`` type-checked
+    the whole program at each start and did not answer within 30 s on a loaded machine;
+    8696's koa-app likewise behind nodemon's ``--exec 'cross-env … ts-node ./src/app.ts'``.
+    The type check is the build's: ts-node runs with --transpile-only."""
+    files = _encoded("node_ts_node_start")
+    start = node_start(files)
+    assert start is not None and start.argv[:2] == ("sh", "-c")
+    assert start.argv[2].endswith("; ts-node --transpile-only src/server.ts"), start.argv
+    assert start.tools == ()
+    package = json.loads(files["package.json"])
+    package["scripts"]["start"] = "ts-node -T src/server.ts"  # already off: run as it is
+    kept = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert kept is not None and kept.argv == ("npm", "start", "--silent")
+    script = "nodemon --ext ts --exec 'cross-env NODE_ENV=development ts-node ./src/app.ts'"
+    assert without_watcher(script) == (
+        "cross-env NODE_ENV=development ts-node --transpile-only ./src/app.ts"
+    )

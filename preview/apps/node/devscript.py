@@ -140,8 +140,13 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
         words = [run, *_preloads(args[:at]), entry, *rest]
     else:
         return script
-    if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
-        words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
+    # Its type check is the build's; behind cross-env's assignments too (8696's koa-app:
+    # ``nodemon --exec 'cross-env NODE_ENV=development ts-node ./src/app.ts'``).
+    runs = 1 if words[0] == "cross-env" else 0
+    while runs and runs < len(words) and _ASSIGNMENT.fullmatch(words[runs]):
+        runs += 1
+    if words[runs:][:1] == ["ts-node"] and not {"-T", "--transpile-only"} & set(words):
+        words = [*words[:runs], "ts-node", "--transpile-only", *words[runs + 1 :]]
     return " ".join([*map(_assignment, env), shlex.join(words)])
 
 
