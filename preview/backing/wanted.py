@@ -213,6 +213,7 @@ _MYSQL_VARS = {
         "DB_DATABASE",
         "DATABASE_NAME",
         "MYSQL_DB",
+        "DATABASE_DATABASE",  # (8696's koa-app: DATABASE_HOST, DATABASE_DATABASE …)
     ),
     "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST"),
     "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT"),
@@ -291,12 +292,22 @@ def _container_ports(service: dict, env: dict[str, str]) -> set[int]:
     return ports
 
 
+# A development environment's own env file at the root (``.env.development``), which
+# its code loads in development, as a preview runs: 8696's koa-app reads ``.env.${FEATURE_ENV}``
+# (development, its start script says), its database named there alone ("Unknown database
+# 'test-db'").
+_DEVELOPMENT_ENV = re.compile(r"^\.?env[._-](?:development|dev|local)$|^(?:development|dev)\.env$")
+
+
 def _configuration(files: dict[str, bytes], anchor: str, given: dict[str, str]) -> dict[str, str]:
-    """The app's variables: an example file's below those given (.env, env option)."""
+    """The app's variables: an example file's below its development environment's own
+    file's (:data:`_DEVELOPMENT_ENV`), below those given (.env, env option)."""
     values: dict[str, str] = {}
     example = example_env_file(files, anchor)
     if example is not None:
         values.update({k: v for k, v in dotenv_text(files[example]).items() if v})
+    for path in sorted(p for p in files if _DEVELOPMENT_ENV.match(p)):
+        values.update({k: v for k, v in dotenv_text(files[path]).items() if v})
     values.update({k: v for k, v in given.items() if v})
     return values
 
