@@ -148,3 +148,18 @@ def test_a_tree_yarn_resolved_is_installed_without_peer_checks() -> None:
     assert npm is not None and not npm.legacy_peers
     pnpm = node_dependencies({**files, "pnpm-lock.yaml": b"lockfileVersion: '9.0'\n"})
     assert pnpm is not None and not pnpm.legacy_peers
+
+
+def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
+    """sarikamahboob's authentication-jwt-bun-hono-sqlite: ``"hono": "^4.9.6"``, its
+    bun.lock at 4.9.6; npm reads no bun.lock and installed the newest 4.x, whose JWT
+    middleware asks an ``alg`` option the app never gives ("JWT auth middleware requires
+    options for "alg""). The hoisted entries' versions are written into package.json."""
+    files = {p: t.encode() for p, t in app_files("node_bun_locked").items()}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is None and not deps.legacy_peers
+    package = json.loads(deps.package_json)
+    assert package["dependencies"] == {"hono": "4.9.6", "ms": "2.0.0"}
+    assert package["devDependencies"] == {"@types/bun": "1.2.21"}
+    assert deps.note == "bun.lock: 3 dependencies at its locked versions (npm reads none)"
+    assert dict(deps.ranges)["hono"] == "^4.9.6"  # the app's own, should 4.9.6 be gone

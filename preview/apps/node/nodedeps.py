@@ -1,6 +1,6 @@
 """A Node app's dependency set: its package.json and lockfile (:class:`NodeDeps`), with
-the versions a ``pnpm-lock.yaml`` or ``yarn.lock`` locked written into its package.json
-(npm reads neither)."""
+the versions a ``pnpm-lock.yaml``, ``yarn.lock`` or ``bun.lock`` locked written into its
+package.json (npm reads none of them)."""
 
 from __future__ import annotations
 
@@ -111,8 +111,10 @@ def _node_dependencies(
             )
             lockfile = (name, files[name])
             return NodeDeps(files["package.json"], lockfile, (*tools, *peers), schema, note)
-    pinned = _pinned(files, "pnpm-lock.yaml", _pnpm_locked) or _pinned(
-        files, "yarn.lock", _yarn_locked
+    pinned = (
+        _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
+        or _pinned(files, "yarn.lock", _yarn_locked)
+        or _pinned(files, "bun.lock", _bun_locked)
     )
     # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
     # peer pg 7 beside its pg 8, which npm refused (ERESOLVE) after 95 s of resolving, then
@@ -207,6 +209,30 @@ def _pnpm_locked(content: bytes, package: dict) -> dict[str, str] | None:
         for name, entry in (table or {}).items() if isinstance(table, dict) else ():
             version = _exact(entry.get("version") if isinstance(entry, dict) else entry)
             if version is not None:
+                locked[name] = version
+    return locked
+
+
+# One hoisted package of a text bun.lock: ``"hono": ["hono@4.9.6", "", {…}, "sha512-…"],``.
+_BUN_ENTRY = re.compile(r'^\s*"([^"]+)":\s*\[\s*"([^"]+)"', re.MULTILINE)
+
+
+def _bun_locked(content: bytes, package: dict) -> dict[str, str]:
+    """{direct dependency: the version a text ``bun.lock`` locked}: its hoisted entry's
+    ``name@version``. sarikamahboob's Hono app, ``"hono": "^4.9.6"`` locked at 4.9.6, got
+    the newest 4.x, whose JWT middleware asks an ``alg`` option the app never gives."""
+    text = content.decode("utf-8", "replace")
+    start = text.find('"packages"')
+    hoisted = {
+        key: spec.rpartition("@")[2]
+        for key, spec in _BUN_ENTRY.findall(text[start:] if start >= 0 else "")
+        if spec.rpartition("@")[0] == key
+    }
+    locked: dict[str, str] = {}
+    for key in _TABLES:
+        table = package.get(key)
+        for name in table if isinstance(table, dict) else ():
+            if (version := _exact(hoisted.get(name))) is not None:
                 locked[name] = version
     return locked
 
