@@ -197,6 +197,7 @@ def test_a_start_running_ts_node_runs_it_without_its_type_check() -> None:
     assert start is not None and start.argv[:2] == ("sh", "-c")
     assert start.argv[2].endswith("; ts-node --transpile-only src/server.ts"), start.argv
     assert start.tools == ()
+    assert start.setup == ()  # it runs its sources: no build output of its (8696's koa-app)
     package = json.loads(files["package.json"])
     package["scripts"]["start"] = "ts-node -T src/server.ts"  # already off: run as it is
     kept = node_start({**files, "package.json": json.dumps(package).encode()})

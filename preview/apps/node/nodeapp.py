@@ -278,6 +278,11 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
+            if _runs_own_ts(scripts[name]):
+                # It runs its TypeScript sources itself: no build output of its (8696's
+                # koa-app: nodemon --exec ts-node ./src/app.ts, its `rimraf build && tsc`
+                # 42 s of a launch that then ran out of time).
+                setup = ()
             split = None if before else _build_first(scripts[name])
             if split is not None:
                 build_part, run_part = split
@@ -324,6 +329,18 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     if not entry:
         return None
     return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
+
+
+# A TypeScript runner given a .ts entry in the script itself (ts-node, tsx, ts-node-dev,
+# nodemon's --exec of one), not a script that calls another.
+_OWN_TS = re.compile(
+    r"(?:^|[\s;&|('\"])(?:ts-node|tsx|ts-node-dev|tsnd)\s(?:[^&|;]*\s)?[\w./-]+\.ts\b"
+)
+
+
+def _runs_own_ts(script: str) -> bool:
+    """Whether ``script`` runs a ``.ts`` entry with a TypeScript runner itself."""
+    return _OWN_TS.search(script) is not None
 
 
 def _server_below(files: dict[str, bytes]) -> str:
