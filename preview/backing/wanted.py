@@ -155,6 +155,11 @@ _ORM_MYSQL = re.compile(
     r"""["']?(?:type|dialect|client|engine|driver)["']?\s*[:=]\s*["'][\w.]*(?:mysql2?|mariadb)["']""",
     re.IGNORECASE,
 )
+# Or the settings a MySQL driver's own connect call is given, in a source importing one
+# (lanzath's express-mysql-api: ``mysql.createConnection({ host: 'localhost', user:
+# 'root', password: '', database: 'nodejs' })``, no engine named: "Unknown database").
+_DRIVER_CONNECT = re.compile(r"\bcreate(?:Connection|Pool)\s*\(\s*\{")
+_IMPORTS_MYSQL = re.compile(r"""(?:\brequire\s*\(\s*|\bfrom\s+)["']mysql2?(?:/promise)?["']""")
 _ORM_FIELD = re.compile(
     r"""["']?\b(host|port|user|username|password|passwd|database|db|name)["']?\s*[:=]\s*"""
     r"""(?:["']([^"'\n]*)["']|(\d+)\b|`?(?:\$\{\s*)?process\.env\.([A-Z_][A-Z0-9_]*)\b)""",
@@ -208,6 +213,7 @@ _MYSQL_VARS = {
         "DB_DATABASE",
         "DATABASE_NAME",
         "MYSQL_DB",
+        "DATABASE_DATABASE",  # (8696's koa-app: DATABASE_HOST, DATABASE_DATABASE …)
     ),
     "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST"),
     "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT"),
@@ -286,12 +292,22 @@ def _container_ports(service: dict, env: dict[str, str]) -> set[int]:
     return ports
 
 
+# A development environment's own env file at the root (``.env.development``), which
+# its code loads in development, as a preview runs: 8696's koa-app reads ``.env.${FEATURE_ENV}``
+# (development, its start script says), its database named there alone ("Unknown database
+# 'test-db'").
+_DEVELOPMENT_ENV = re.compile(r"^\.?env[._-](?:development|dev|local)$|^(?:development|dev)\.env$")
+
+
 def _configuration(files: dict[str, bytes], anchor: str, given: dict[str, str]) -> dict[str, str]:
-    """The app's variables: an example file's below those given (.env, env option)."""
+    """The app's variables: an example file's below its development environment's own
+    file's (:data:`_DEVELOPMENT_ENV`), below those given (.env, env option)."""
     values: dict[str, str] = {}
     example = example_env_file(files, anchor)
     if example is not None:
         values.update({k: v for k, v in dotenv_text(files[example]).items() if v})
+    for path in sorted(p for p in files if _DEVELOPMENT_ENV.match(p)):
+        values.update({k: v for k, v in dotenv_text(files[path]).items() if v})
     values.update({k: v for k, v in given.items() if v})
     return values
 
@@ -600,24 +616,31 @@ def _orm_settings(
 ) -> list[tuple[str, dict[str, str]]]:
     """MySQL settings written in code or JSON: TypeORM's ``ormconfig.json`` (``"type":
     "mysql"``), Sequelize's ``dialect: "mysql"``, knex's ``client: "mysql2"``, Django's
-    ``ENGINE``: the host, port, user, password and database beside them, as ``MYSQL_*``
-    variables would say them. Each a literal, or the variable of ``config`` it reads
-    (``password: `${process.env.MYSQL_PASSWORD}```); one naming a variable not given is
-    left out, so that it says nothing (an account's password read as empty was set so)."""
+    ``ENGINE``, a MySQL driver's ``createConnection({…})``: the host, port, user, password
+    and database beside them, as ``MYSQL_*`` variables would say them. Each a literal, or
+    the variable of ``config`` it reads (``password: `${process.env.MYSQL_PASSWORD}```);
+    one naming a variable not given is left out, so that it says nothing (an account's
+    password read as empty was set so)."""
     found = []
     for path, data in sorted(files.items()):
         if not _SETTINGS_FILE.search(path) or "node_modules/" in path or len(data) > 256_000:
             continue
         text = data.decode("utf-8", "replace")
-        if (match := _ORM_MYSQL.search(text)) is None:
+        match = _ORM_MYSQL.search(text)
+        connect = _DRIVER_CONNECT.search(text) if _IMPORTS_MYSQL.search(text) else None
+        if match is not None:
+            window = _enclosing_object(text, match.start(), match.end())
+        elif connect is not None:  # from within its object: the brace the call opens
+            window = _enclosing_object(text, connect.end(), connect.end())
+        else:
             continue
-        window = _enclosing_object(text, match.start(), match.end())
         fields: dict[str, str] = {}
         for key, quoted, number, variable in _ORM_FIELD.findall(window):
             value = config.get(variable) if variable else quoted or number
             if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
                 fields.setdefault(_ORM_NAMES[key.lower()], value)
-        found.append((path, fields))
+        if match is not None or fields:  # (a driver's call of values read otherwise: none)
+            found.append((path, fields))
     return found[:5]
 
 

@@ -155,7 +155,13 @@ def app_environment(
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
     database_url = base.pop("DATABASE_URL", None)
     anchor = spec.detection.detected_from if spec.detection is not None else ""
-    own = {**dotenv_file(spec.files, anchor), **spec.extra}  # the user's, not filled in
+    # A value its .env leaves empty that the defaults fill (``JWT_SECRET=``, which
+    # configdefaults reads as unset) is a form to fill in, not the app's own: its empty
+    # value won, and sarikamahboob's Hono app died at start ("JWT auth middleware
+    # requires options for "secret""; Bun reads .env below the environment).
+    filled = {name for name, value in (defaults or {}).items() if value}
+    dotenv = {k: v for k, v in dotenv_file(spec.files, anchor).items() if v or k not in filled}
+    own = {**dotenv, **spec.extra}  # the user's, not filled in
     given = {**(defaults or {}), **own}
     ours = database_env.keys() | ({"DATABASE_URL"} if database_url is not None else set())
     for name in [n for n in given if n in ours and n not in spec.extra]:

@@ -373,9 +373,23 @@ class EnvBuilder:
                 return await trio.to_thread.run_sync(restore_range, path, deps, name)
 
             # Downloads alone with the shared cache writable; code after, on a cache of its own.
-            await npm_install(partial(step, confined=confined), command, deps.tools, say, unpin)
+            if deps.legacy_peers:
+                await say(
+                    "yarn.lock: yarn resolved its tree, which checks no peer dependency: "
+                    "npm installs it likewise (--legacy-peer-deps)"
+                )
+            legacy = await npm_install(
+                partial(step, confined=confined),
+                command,
+                deps.tools,
+                say,
+                unpin,
+                legacy=deps.legacy_peers,
+            )
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}
+            if legacy:  # the packages installed beside it later too (npm_install says why)
+                env["npm_config_legacy_peer_deps"] = "true"
             confined = (path, (), (), ()) if confined is not None else None
             run = partial(
                 self._step, cwd=path, env=env, confined=confined, publish=with_progress(publish)

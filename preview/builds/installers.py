@@ -372,7 +372,9 @@ async def npm_install(
     tools: Sequence[str],
     say: Say,
     unpin: Callable[[str], Awaitable[str | None]] | None = None,
-) -> None:
+    *,
+    legacy: bool = False,
+) -> bool:
     """``npm <command>`` (``ci`` or ``install``) by ``run``, then the ``tools`` the app
     needs but does not list, beside its own (its lockfile and package.json untouched);
     no package's install scripts (the caller runs them apart).
@@ -385,14 +387,19 @@ async def npm_install(
     runs again with that range, saying so: a version unpublished since, or one a
     registry mirror lacks. Where ``npm ci`` refuses a lockfile out of step with
     package.json (a dependency added, or an optional one of another platform, never
-    written to it), ``npm install`` runs instead, from that lockfile, saying so."""
+    written to it), ``npm install`` runs instead, from that lockfile, saying so.
+    ``legacy``: every step has the flag from the start (a tree yarn resolved, which
+    checks no peer dependency: ``NodeDeps.legacy_peers``).
+    Returns whether the tree needed ``--legacy-peer-deps``: every later install in it
+    does too, from the start (npm resolving it with its peers again conflicts again, or
+    churns: sebapoole's fastify-typescript-knex-boilerplate, its pg replaced beside the
+    tree, printed "ERESOLVE overriding peer dependency" 30,000 times in 95 s)."""
     # No package's scripts: they run after (``npm rebuild``), once the shared download
     # cache is no longer writable (``EnvBuilder.node_modules``).
     steps = [["npm", command, "--no-progress", "--ignore-scripts"]]
     if tools:
         steps.append(["npm", "install", "--no-save", "--no-progress", "--ignore-scripts", *tools])
     for argv in steps:
-        legacy = False
         while True:
             try:
                 await run([*argv, "--legacy-peer-deps"] if legacy else argv)
@@ -415,3 +422,4 @@ async def npm_install(
                     f"the registry has no {name} {version} (its lockfile's): installing "
                     f"the range package.json gives it, {wanted}"
                 )
+    return legacy

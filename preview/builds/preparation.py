@@ -37,6 +37,7 @@ from ..apps.configvars import dotenv_text, example_rank, served_database
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
+from ..apps.node.devscript import nodemon_config_file
 from ..apps.plans import shown
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
@@ -361,8 +362,10 @@ class Preparation:
         named_own = own_name_packages(spec.files)  # its own folder, imported by its name
         # its INI configuration's empty database keys, the served database's
         inis = ini_database_fills(spec.files, served_database(provided))
+        nodemon = nodemon_config_file(spec.files)  # package.json's, which nodemon skips here
+        watcher = {"nodemon.json": nodemon} if nodemon is not None else {}
         to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, inis)
-        to_write += (overrides, loaded)
+        to_write += (overrides, loaded, watcher)
         if any(to_write) or keys or cased or node_keys:
             written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
             written |= cased
@@ -370,7 +373,7 @@ class Preparation:
             served = {n: provided[n] for n in self.config.reads if n in provided}
             written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
             written |= dict.fromkeys([*logs, *folders, *overrides], b"") | metadata | named_own
-            written |= inis
+            written |= inis | watcher
             for target, read_keys in loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values)
@@ -391,6 +394,11 @@ class Preparation:
             await self._say(
                 f"no {said}, the key files its code reads: made for the preview and "
                 "written there (a certificate self-signed, for localhost)"
+            )
+        if nodemon is not None:
+            await self._say(
+                "nodemon.json written from package.json's nodemonConfig: nodemon reads no "
+                "package.json's settings in its HOME, which a preview's own folder is"
             )
         if logs:
             await self._say(

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import errno
 import os
+import posixpath
 import shutil
 import stat
 import threading
@@ -75,10 +76,21 @@ def write_files(
     return limited
 
 
+# The temporary folder's own package.json (a Node upload's): TMPDIR is ``.tmp`` beneath
+# the app, and Node reads the nearest package.json's ``type`` for a ``.js`` file; where the
+# app's says ``module``, a tool's CommonJS file written there was loaded as an ES module
+# (lanzath's express-mysql-api: ts-node-dev's hook, "require is not defined in ES module
+# scope"). A system's /tmp is under no package.json: CommonJS, as this one says.
+TMP_PACKAGE = b'{"type": "commonjs"}\n'
+
+
 def write_into(root: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` (relative paths) and an empty ``.tmp`` into the folder ``root``;
-    a script executable (:func:`runs_as_program`)."""
+    """Write ``files`` (relative paths) and an empty ``.tmp`` into the folder ``root``
+    (for a Node upload, holding :data:`TMP_PACKAGE` alone); a script executable
+    (:func:`runs_as_program`)."""
     (root / ".tmp").mkdir()
+    if any(posixpath.basename(relative) == "package.json" for relative in files):
+        (root / ".tmp" / "package.json").write_bytes(TMP_PACKAGE)
     for relative, content in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)

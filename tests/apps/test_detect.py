@@ -605,9 +605,10 @@ def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
     line = "TS_NODE_TRANSPILE_ONLY=true node --loader ts-node/esm src/index.ts"
     assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
     assert found.node_tools == ()
-    # A CommonJS project's ts-node runs as it is.
+    # A CommonJS project's ts-node runs as its command, its type check off (the build's).
     files["package.json"] = json.dumps({**package, "type": "commonjs"}).encode()
-    assert detect(files).argv == ("npm", "start", "--silent")
+    line = "ts-node --transpile-only src/index.ts"
+    assert detect(files).argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
 
 
 def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_needed() -> None:

@@ -4,8 +4,11 @@ is taken from the registry instead, what is installed beside a lockfile."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from preview.apps.node.nodedeps import node_dependencies
+
+from ..launching import app_files
 
 
 def test_a_dependency_npm_refuses_the_name_of_is_left_out_of_both_files() -> None:
@@ -127,3 +130,36 @@ def test_a_git_dependency_the_app_imports_is_the_registrys_release() -> None:
     assert deps is not None
     assert json.loads(deps.package_json)["dependencies"] == {"koa": "^2.0.0", "koa-lusca": "*"}
     assert deps.note is not None and '"koa-lusca", which the app imports' in deps.note
+
+
+def test_a_tree_yarn_resolved_is_installed_without_peer_checks() -> None:
+    """sebapoole's fastify-typescript-knex-boilerplate (a yarn.lock): knex 0.20's optional
+    peer pg 7 beside its own pg 8, which yarn never checks; npm took 95 s to refuse it
+    (ERESOLVE) before it installed with --legacy-peer-deps, and the launch ran out of
+    time. A yarn-resolved tree is installed with the flag from the start; npm's own
+    lockfile and pnpm's (which installs peers) are not."""
+    files = {p: t.encode() for p, t in app_files("node_yarn_locked").items()}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.legacy_peers
+    unpinned = node_dependencies({**files, "yarn.lock": b"# yarn lockfile v1\n"})
+    assert unpinned is not None and unpinned.legacy_peers  # nothing pinned, still yarn's
+    assert deps.key() != replace(deps, legacy_peers=False).key()
+    npm = node_dependencies({**files, "package-lock.json": b'{"lockfileVersion": 3}'})
+    assert npm is not None and not npm.legacy_peers
+    pnpm = node_dependencies({**files, "pnpm-lock.yaml": b"lockfileVersion: '9.0'\n"})
+    assert pnpm is not None and not pnpm.legacy_peers
+
+
+def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
+    """sarikamahboob's authentication-jwt-bun-hono-sqlite: ``"hono": "^4.9.6"``, its
+    bun.lock at 4.9.6; npm reads no bun.lock and installed the newest 4.x, whose JWT
+    middleware asks an ``alg`` option the app never gives ("JWT auth middleware requires
+    options for "alg""). The hoisted entries' versions are written into package.json."""
+    files = {p: t.encode() for p, t in app_files("node_bun_locked").items()}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is None and not deps.legacy_peers
+    package = json.loads(deps.package_json)
+    assert package["dependencies"] == {"hono": "4.9.6", "ms": "2.0.0"}
+    assert package["devDependencies"] == {"@types/bun": "1.2.21"}
+    assert deps.note == "bun.lock: 3 dependencies at its locked versions (npm reads none)"
+    assert dict(deps.ranges)["hono"] == "^4.9.6"  # the app's own, should 4.9.6 be gone

@@ -271,3 +271,18 @@ def test_drizzle_migrations_behind_their_schema_are_followed_by_a_push() -> None
     snapshot["tables"]["public.todos"] = {"name": "todos", "columns": {}}
     files["drizzle/meta/0000_snapshot.json"] = json.dumps(snapshot).encode()
     assert len(node_migrations(files, {"drizzle-kit": "^0.31", "drizzle-orm": "^0.44"})) == 1
+
+
+def test_typeorm_02s_cli_runs_the_migrations_its_ormconfig_names() -> None:
+    """darthvaderovych's koa-ts-typeorm: TypeORM 0.2, its ormconfig.json naming
+    ``src/db/migration/**/*.ts`` with ``synchronize: false`` and no script running them:
+    "relation "user" does not exist" at every call. Its CLI runs them, through ts-node;
+    not where ts-node is not listed, nor where TypeORM runs them itself."""
+    files = {p: t.encode() for p, t in app_files("node_typeorm_ormconfig_migrations").items()}
+    listed = json.loads(files["package.json"])["dependencies"]
+    line = "ts-node --transpile-only node_modules/typeorm/cli.js migration:run"
+    steps = node_migrations(files, listed)
+    assert steps == (("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}'),)
+    assert node_migrations(files, {k: v for k, v in listed.items() if k != "ts-node"}) == ()
+    config = json.loads(files["ormconfig.json"]) | {"migrationsRun": True}
+    assert node_migrations({**files, "ormconfig.json": json.dumps(config).encode()}, listed) == ()

@@ -12,7 +12,7 @@ import trio
 
 from preview.apps.detect import detect
 from preview.apps.node import node_start
-from preview.apps.node.devscript import without_watcher
+from preview.apps.node.devscript import nodemon_config_file, without_watcher
 from preview.apps.node.nodeapp import TSX
 
 from ..launching import app_files
@@ -151,3 +151,58 @@ def test_a_start_running_typescript_with_node_itself_runs_with_tsx() -> None:
     scripts["start:prod"] = "node --env-file=.env ./dist/index.js"
     files["package.json"] = json.dumps({"type": "module", "scripts": scripts}).encode()
     assert detect(files).argv == ("npm", "run", "start:prod")
+
+
+def test_a_watcher_the_start_reaches_and_the_app_does_not_list_is_added() -> None:
+    """lc-brito's node-express-api: ``"start": "npm run start_api"``, which runs ``nodemon
+    app.mjs | pino-pretty``; nodemon is in no dependency list (its Dockerfile installs it
+    globally): "sh: 1: nodemon: not found". The build adds it; not where only a script the
+    start never runs calls it, nor where the app lists it."""
+    files = _encoded("node_start_unlisted_watcher")
+    start = node_start(files)
+    assert start is not None and start.argv == ("npm", "start", "--silent")
+    assert start.tools == ("nodemon@^3",)
+    package = json.loads(files["package.json"])
+    package["scripts"]["start"] = "node app.mjs"  # start_cron's nodemon is never run
+    alone = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert alone is not None and alone.tools == ()
+    package["scripts"]["start"] = "npm run start_api"
+    package["devDependencies"] = {"nodemon": "^2.0.0"}
+    listed = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert listed is not None and listed.tools == ()
+
+
+def test_package_json_nodemon_settings_are_written_where_nodemon_reads_them() -> None:
+    """maykon's meals-tracker-node-koa-app: ``"start": "npm run dev"``, ``"dev": "nodemon"``,
+    its ``exec`` in package.json's ``nodemonConfig``, which nodemon skips in its HOME (a
+    preview's own folder): it ran the start script instead, which ran nodemon again, until
+    the process limit. Its settings are written to nodemon.json, which it reads there."""
+    files = _encoded("node_nodemon_package_config")
+    written = nodemon_config_file(files)
+    assert written is not None
+    assert json.loads(written) == json.loads(files["package.json"])["nodemonConfig"]
+    assert nodemon_config_file({**files, "nodemon.json": b"{}"}) is None  # its own, kept
+    package = json.loads(files["package.json"])
+    package["scripts"] = {"start": "node server.js"}  # nothing runs nodemon
+    assert nodemon_config_file({**files, "package.json": json.dumps(package).encode()}) is None
+
+
+def test_a_start_running_ts_node_runs_it_without_its_type_check() -> None:
+    """darthvaderovych's koa-ts-typeorm: ``"start": "ts-node src/server.ts"`` type-checked
+    the whole program at each start and did not answer within 30 s on a loaded machine;
+    8696's koa-app likewise behind nodemon's ``--exec 'cross-env … ts-node ./src/app.ts'``.
+    The type check is the build's: ts-node runs with --transpile-only."""
+    files = _encoded("node_ts_node_start")
+    start = node_start(files)
+    assert start is not None and start.argv[:2] == ("sh", "-c")
+    assert start.argv[2].endswith("; ts-node --transpile-only src/server.ts"), start.argv
+    assert start.tools == ()
+    assert start.setup == ()  # it runs its sources: no build output of its (8696's koa-app)
+    package = json.loads(files["package.json"])
+    package["scripts"]["start"] = "ts-node -T src/server.ts"  # already off: run as it is
+    kept = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert kept is not None and kept.argv == ("npm", "start", "--silent")
+    script = "nodemon --ext ts --exec 'cross-env NODE_ENV=development ts-node ./src/app.ts'"
+    assert without_watcher(script) == (
+        "cross-env NODE_ENV=development ts-node --transpile-only ./src/app.ts"
+    )

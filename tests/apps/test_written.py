@@ -239,3 +239,16 @@ def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read(
     # Its example (copied instead), or the file itself, in the upload: nothing to write.
     assert settings_files({**files, "config/conf.yaml.example": b""}) == {}
     assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}
+
+
+def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:
+    """lc-brito's node-express-api: ``pino.destination(`${__dirname}/../../logs/${level}.log`)``
+    in adapters/log/Pino.mjs, no logs folder in the repository (nor in its .gitignore):
+    "ENOENT: no such file or directory, open 'adapters/log/../../logs/emergency.log'", and
+    the app never answered. So is a stream's ``createWriteStream('var/access.log')``."""
+    root = APPS / "node_log_destination"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    found = run_folders(files)
+    assert sorted(found) == ["logs/.gitkeep", "var/.gitkeep"]
+    assert found["logs/.gitkeep"].startswith("adapters/log/Pino.mjs opens a log file in it")
+    assert run_folders({**files, "logs/.gitkeep": b""}) == {"var/.gitkeep": found["var/.gitkeep"]}

@@ -74,6 +74,8 @@ POSTGRES_ENV = postgres_variables({}, "127.0.0.1", 5432)
         ".env.local.example",
         "dot-env-template",
         "env_example.txt",
+        "env.txt",
+        ".env.example.txt",
     ],
 )
 def test_an_example_env_file_of_any_spelling_is_one(name: str) -> None:
@@ -90,6 +92,8 @@ def test_what_is_no_example_env_file_and_which_example_wins() -> None:
         "environment.example.ts",
         "env.template.yaml",
         "config.example.json",
+        "requirements.txt",
+        "env-notes.txt",
     ):
         assert example_rank(name) is None, name
     names = ["app.py", ".env.local.example", ".env-example", ".env.prod.example"]
@@ -116,6 +120,19 @@ def test_an_env_example_named_as_plain_text_stands_in_with_its_forms_the_service
     # A URL of its own is left to it.
     own = {**found.values, "DATABASE_URI": "sqlite:///own.db"}
     assert database_urls_by_meaning(files, {**env, **own}, own, "python") == {}
+
+
+def test_an_env_file_kept_as_plain_text_is_read_after_the_examples() -> None:
+    """tnsc's secure-node-express-api-boilerplate keeps its variables in ``env.txt``
+    ("Environmental variables needed to start the project"): unread, its
+    ``app.use(process.env.API_BASE_URL, …)`` failed the start ("Cannot read properties of
+    undefined (reading 'replace')")."""
+    files = _bytes("node_env_txt")
+    found = config_defaults(files, "app.js", {}, {"PORT"})
+    assert found.example == "env.txt"
+    assert found.values["API_BASE_URL"] == "/api"
+    files[".env.example"] = b"API_BASE_URL=/v1\n"  # an example of a .env's name first
+    assert config_defaults(files, "app.js", {}, {"PORT"}).example == ".env.example"
 
 
 def test_a_dash_spelt_example_gives_the_variables_it_requires() -> None:

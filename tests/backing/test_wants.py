@@ -252,3 +252,34 @@ def test_dbmate_migrations_run_their_up_part_only() -> None:
     ]
     first = wants.init_scripts[0][1]
     assert "CREATE TABLE" in first and "DROP TABLE" not in first
+
+
+def test_the_database_a_mysql_drivers_own_connect_call_names_is_made() -> None:
+    """lanzath's express-mysql-api: ``mysql.createConnection({ host: 'localhost', port:
+    3306, user: 'root', password: '', database: 'nodejs' })``, no engine named beside
+    them: its MariaDB was given, but not that database ("Unknown database 'nodejs'")."""
+    files = {p: t.encode() for p, t in app_files("node_mysql_driver_settings").items()}
+    wanted = wanted_servers(files, "src/server.js", {})
+    assert wanted.mysql is not None
+    assert "the MySQL settings of src/database/connection.js" in wanted.mysql.why
+    assert wanted.mysql.databases == ["nodejs"]
+    assert wanted.mysql.accounts == {"root": ""}
+    # Another module's createConnection (no MySQL driver imported) says nothing.
+    other = files["src/database/connection.js"].replace(b'require("mysql")', b'require("pg")')
+    files["src/database/connection.js"] = other
+    assert wanted_servers(files, "src/server.js", {}).mysql is None
+
+
+def test_the_database_its_development_env_file_names_is_made() -> None:
+    """8696's koa-app loads ``.env.${FEATURE_ENV}`` (development, as its start says; its
+    .env names no database) and reads ``DATABASE_DATABASE`` there: its MariaDB was given,
+    but not that database ("Unknown database 'test-db'")."""
+    files = {p: t.encode() for p, t in app_files("node_mysql_development_env").items()}
+    given = {"ENV_FILE": ".env", "SERVER_PORT": "8091"}  # its .env's
+    wanted = wanted_servers(files, "src/app.js", given)
+    assert wanted.mysql is not None
+    assert wanted.mysql.databases == ["test-db"]
+    assert wanted.mysql.accounts == {"root": "qq123456"}
+    # What its .env (or the user) gives stands above it.
+    wanted = wanted_servers(files, "src/app.js", {**given, "DATABASE_DATABASE": "own"})
+    assert wanted.mysql is not None and wanted.mysql.databases == ["own"]

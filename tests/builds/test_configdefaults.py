@@ -31,7 +31,7 @@ from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
 from preview.backing.wants import postgres_wants
-from preview.builds.appenv import app_environment
+from preview.builds.appenv import app_environment, dotenv_file
 from preview.builds.configdefaults import (
     GUNICORN_SHIM,
     config_defaults,
@@ -1697,3 +1697,33 @@ def test_a_node_apps_log_level_read_without_a_default_is_one_its_logger_knows() 
     assert "PINO_LOG_LEVEL" not in given.values
     python = {"app.py": b"import os\nlevel = os.environ.get('LOG_LEVEL')\n"}
     assert "LOG_LEVEL" not in config_defaults(python, "app.py", {}, {"PORT"}).values
+
+
+def test_a_secret_its_env_leaves_empty_is_given_the_throwaway_value() -> None:
+    """sarikamahboob's authentication-jwt-bun-hono-sqlite commits ``JWT_SECRET=`` in its
+    .env: configdefaults generated a value for it, and the .env's empty one won (Hono's
+    "JWT auth middleware requires options for "secret"", at start). A value the defaults
+    do not fill stays as the .env leaves it, and what the user gives is never changed."""
+    files = _bytes("node_env_empty_secret")
+    found = config_defaults(files, "src/index.js", dotenv_file(files), {"PORT"})
+    assert found.values.get("JWT_SECRET"), found.values
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
+    )
+
+    def environment() -> dict[str, str]:
+        return app_environment(
+            spec,
+            "python3",
+            app_dir=Path("/previews/p1"),
+            database_env={},
+            egress_open=False,
+            memory_limit_mb=512,
+            defaults=found.values,
+        )
+
+    env = environment()
+    assert env["JWT_SECRET"] == found.values["JWT_SECRET"]
+    assert env["GREETING"] == ""  # nothing fills it: the app's own empty value
+    spec.extra = {"JWT_SECRET": ""}
+    assert environment()["JWT_SECRET"] == ""

@@ -15,7 +15,7 @@ import pytest
 import trio
 
 from preview.builds.envcache import BuildFailed
-from preview.builds.installers import SAFE_PATH, installer_failure
+from preview.builds.installers import SAFE_PATH, installer_failure, npm_install
 from preview.builds.npmlock import RELINK, npm_rebuild, unused_native
 from preview.builds.steps import run_logged
 from preview.builds.toolerrors import NPM_PEER_CONFLICT
@@ -121,6 +121,29 @@ async def test_a_replacement_refused_for_a_peer_conflict_installs_as_the_app_did
         await npm_rebuild(npm.run, _not_run, npm.say, path)
 
 
+async def test_a_tree_that_needed_legacy_peer_deps_installs_its_tools_with_it() -> None:
+    """sebapoole's fastify-typescript-knex-boilerplate: its install needed
+    --legacy-peer-deps (knex 0.20's peer pg 7, the app's pg 8); what was installed beside
+    it later was not, and npm churned on the same conflict ("ERESOLVE overriding peer
+    dependency", 30,000 lines) until the launch timed out. Once needed, every later
+    install has it from the start, and the caller is told (for the rebuild's)."""
+    npm = _ScriptedNpm(refusal=f'{NPM_PEER_CONFLICT}: peerOptional pg@"^7.18.2" from knex')
+    with trio.fail_after(10):
+        legacy = await npm_install(npm.run, "install", ("tsx@^4",), npm.say)
+    assert legacy is True
+    assert [argv[-1] for argv in npm.ran] == ["--ignore-scripts", *["--legacy-peer-deps"] * 2]
+    assert npm.ran[2][:4] == ["npm", "install", "--no-save", "--no-progress"], npm.ran
+    assert "tsx@^4" in npm.ran[2]
+    npm = _ScriptedNpm(refusal=f"{NPM_PEER_CONFLICT}: peerOptional pg")  # a yarn-resolved tree
+    with trio.fail_after(10):
+        assert await npm_install(npm.run, "install", ("tsx@^4",), npm.say, legacy=True)
+    assert [argv[-1] for argv in npm.ran] == ["--legacy-peer-deps"] * 2, npm.ran
+    npm = _ScriptedNpm()  # no conflict: no flag
+    with trio.fail_after(10):
+        assert await npm_install(npm.run, "install", ("tsx@^4",), npm.say) is False
+    assert not any("--legacy-peer-deps" in argv for argv in npm.ran), npm.ran
+
+
 class _ScriptedNpm:
     """npm as the rebuild calls it, each command recorded: the native module sleepy's
     first rebuild fails for this Node; an install beside the tree is refused with
@@ -136,7 +159,7 @@ class _ScriptedNpm:
         self.ran.append(argv)
         if argv[:2] == ["npm", "rebuild"] and len(self.ran) == 1:
             raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
-        installs = argv[:3] == ["npm", "install", "--no-save"]
+        installs = argv[:2] == ["npm", "install"]
         if self.refusal and installs and "--legacy-peer-deps" not in argv:
             raise BuildFailed(self.refusal)
 

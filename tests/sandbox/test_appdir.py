@@ -14,6 +14,7 @@ import pytest
 
 from preview.sandbox.appdir import mounts_die_with_this_process, remove_tree, write_into
 
+from ..launching import app_files
 from ..mounts import mounted_under, namespace_of, processes_in_namespace
 
 
@@ -105,3 +106,22 @@ def test_a_process_with_threads_keeps_its_mount_namespace() -> None:
         release.set()
         worker.join(timeout=10)
     assert namespace_of("self") == before
+
+
+def test_a_commonjs_file_a_tool_writes_to_tmpdir_stays_commonjs(tmp_path: Path) -> None:
+    """lanzath's express-mysql-api (``"type": "module"``): ts-node-dev writes its hook to
+    TMPDIR, the app's ``.tmp``, under the app's package.json, and Node loaded it as an ES
+    module ("require is not defined in ES module scope"). ``.tmp`` says CommonJS, as a
+    system's /tmp (under no package.json) does."""
+    files = {p: t.encode() for p, t in app_files("node_esm_tmp_hook").items()}
+    (tmp_path / "app").mkdir()
+    write_into(tmp_path / "app", files)
+    env = {"PATH": os.environ["PATH"], "TMPDIR": str(tmp_path / "app" / ".tmp")}
+    ran = subprocess.run(
+        ["node", "start.cjs"], cwd=tmp_path / "app", env=env, capture_output=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr.decode()
+    assert ran.stdout.decode().strip() == "function"
+    (tmp_path / "py").mkdir()
+    write_into(tmp_path / "py", {"app.py": b""})  # no Node upload: .tmp left empty
+    assert list((tmp_path / "py" / ".tmp").iterdir()) == []

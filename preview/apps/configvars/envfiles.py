@@ -121,8 +121,8 @@ def example_rank(path: str) -> tuple | None:
     its name's words (split at ``.``, ``-``, ``_``) saying ``env`` and an example's
     word (``.env.example``, ``.env-example``, ``.env_example``, ``example.env``,
     ``env.sample``, ``.env.local.example``, ``dot-env-template`` …), in a .env's format
-    (``env_example.txt`` too, a plain text's name: solnsumei's flask-rest-api-setup, whose
-    ``FLASK_ENV=development`` is what sets its database URL; after any other).
+    (as plain text too, after any other: ``env_example.txt``, solnsumei's flask-rest-api-setup,
+    whose ``FLASK_ENV=development`` is what sets its database URL; ``env.txt``).
     A name of no other word first (``.env.example`` before ``.env.local.example``), a
     development one before a production one, a SQL database's before a document
     store's, then by its example's word (``example`` before ``dist``); a development
@@ -130,6 +130,13 @@ def example_rank(path: str) -> tuple | None:
     name = posixpath.basename(path)
     words = [w.lower() for w in _WORD.findall(name)]
     said = [w for w in words if w in _EXAMPLE_WORDS]
+    plain = words[-1:] == ["txt"] and set(words[:-1]) <= {*_ENV_WORDS, *said}
+    if plain and _ENV_WORDS & set(words):
+        # A .env's lines kept as plain text, ``env.txt`` (tnsc's secure-node-express-api-
+        # boilerplate: "Environmental variables needed to start the project", its
+        # API_BASE_URL the app mounts its routes at): after every example of a .env's name.
+        word = _EXAMPLE_WORDS.index(said[0]) if said else len(_EXAMPLE_WORDS)
+        return (True, False, False, 0, word, len(name), name)
     if not said and len(words) == 2 and words[1] == "env" and words[0] in _DEVELOPMENT:
         # A development environment's own file (local.env, dev.env: what a compose file's
         # env_file names; qlawmarq's fastapi-mysql-docker, whose api/ holds local.env and

@@ -10,7 +10,13 @@ import json
 import re
 import shlex
 
-__all__ = ["in_foreground", "nodemon_settings", "simple_command", "without_watcher"]
+__all__ = [
+    "in_foreground",
+    "nodemon_config_file",
+    "nodemon_settings",
+    "simple_command",
+    "without_watcher",
+]
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")
@@ -63,6 +69,32 @@ def nodemon_settings(files: dict[str, bytes], package: dict) -> dict[str, str]:
     return {"exec": executed.strip()} if isinstance(executed, str) and executed.strip() else {}
 
 
+_NODEMON = re.compile(r"(?:^|[\s;&|(/])nodemon(?:\s|$)")
+
+
+def nodemon_config_file(files: dict[str, bytes]) -> bytes | None:
+    """A ``nodemon.json`` of package.json's ``nodemonConfig``, where the upload has none and
+    a script runs nodemon; else None. A preview's HOME is its own folder, and there nodemon
+    reads ``nodemon.json`` (as its user's) and never package.json's settings: maykon's
+    meals-tracker-node-koa-app (``"start": "npm run dev"``, ``"dev": "nodemon"``, its
+    ``exec`` in ``nodemonConfig``) had nodemon run the start script again, which ran
+    nodemon again, until the process limit."""
+    if "nodemon.json" in files:
+        return None
+    try:
+        package = json.loads(files.get("package.json", b"null"))
+    except (ValueError, RecursionError):
+        return None
+    config = package.get("nodemonConfig") if isinstance(package, dict) else None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    runs = isinstance(scripts, dict) and any(
+        isinstance(s, str) and _NODEMON.search(s) for s in scripts.values()
+    )
+    if not isinstance(config, dict) or not config or not runs:
+        return None
+    return (json.dumps(config, indent=2) + "\n").encode()
+
+
 def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | None = None) -> str:
     """``script`` with a watching runner replaced by its one-shot equivalent, and a
     daemonizing process manager by its app in the foreground (:func:`in_foreground`)
@@ -108,8 +140,13 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
         words = [run, *_preloads(args[:at]), entry, *rest]
     else:
         return script
-    if words[0] == "ts-node" and not {"-T", "--transpile-only"} & set(words):
-        words = ["ts-node", "--transpile-only", *words[1:]]  # its type check: the build's
+    # Its type check is the build's; behind cross-env's assignments too (8696's koa-app:
+    # ``nodemon --exec 'cross-env NODE_ENV=development ts-node ./src/app.ts'``).
+    runs = 1 if words[0] == "cross-env" else 0
+    while runs and runs < len(words) and _ASSIGNMENT.fullmatch(words[runs]):
+        runs += 1
+    if words[runs:][:1] == ["ts-node"] and not {"-T", "--transpile-only"} & set(words):
+        words = [*words[:runs], "ts-node", "--transpile-only", *words[runs + 1 :]]
     return " ".join([*map(_assignment, env), shlex.join(words)])
 
 

@@ -572,11 +572,37 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     if "typeorm" not in listed:
         return None
     sources = [p for p in files if p.endswith((".ts", ".js")) and "node_modules/" not in p]
-    if not any("/migrations/" in f"/{p}" for p in sources) or any(
-        _MIGRATIONS_RUN.search(files[p]) for p in sources
-    ):
+    if any(_MIGRATIONS_RUN.search(files[p]) for p in sources):
         return None
-    for name, words, command in _plainest_scripts(files):
-        if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
-            return ("npm", "run", name)
-    return None
+    if any("/migrations/" in f"/{p}" for p in sources):
+        for name, words, command in _plainest_scripts(files):
+            if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
+                return ("npm", "run", name)
+    return _ormconfig_migrations(files, sources, "ts-node" in listed)
+
+
+def _ormconfig_migrations(
+    files: dict[str, bytes], sources: list[str], ts_node: bool
+) -> tuple[str, ...] | None:
+    """TypeORM 0.2's CLI run on the migrations ``ormconfig.json`` names where no script of
+    the app runs them and the upload holds some: its CLI reads that file itself, through
+    ts-node where they are TypeScript (where the app lists it). darthvaderovych's
+    koa-ts-typeorm: ``"migrations": ["src/db/migration/**/*.ts"]``, ``synchronize:
+    false``, no script: relation "user" does not exist, at every call of its one route."""
+    try:
+        config = json.loads(files.get("ormconfig.json", b"null"))
+    except (ValueError, RecursionError):
+        return None
+    globs = config.get("migrations") if isinstance(config, dict) else None
+    if not isinstance(globs, list) or config.get("migrationsRun") is True:
+        return None
+    bases = [g.split("*")[0].removeprefix("./") for g in globs if isinstance(g, str) and "*" in g]
+    held = [p for p in sources if any(base and p.startswith(base) for base in bases)]
+    if not held:
+        return None
+    if any(p.endswith(".ts") for p in held):
+        if not ts_node:
+            return None
+        line = "ts-node --transpile-only node_modules/typeorm/cli.js migration:run"
+        return ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; ' + line)
+    return ("node_modules/.bin/typeorm", "migration:run")

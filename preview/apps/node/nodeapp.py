@@ -82,6 +82,15 @@ _RUNNERS = (
     ("yarn", "yarn@^1", re.compile(r"(?:^|[\s;&|(])yarn(?:\s|$)")),
     ("pnpm", "pnpm@^9", re.compile(r"(?:^|[\s;&|(])pnpm(?:\s|$)")),
 )
+# A watcher the scripts the start runs call and the app does not list: its image installs
+# it globally (lc-brito's node-express-api: ``"start": "npm run start_api"``, which runs
+# ``nodemon app.mjs | pino-pretty``, its Dockerfile ``npm install -g nodemon``: "nodemon: not
+# found"). Only the scripts the start reaches: a dev script's is not installed for nothing.
+_WATCHERS = (("nodemon", "nodemon@^3", re.compile(r"(?:^|[\s;&|(])nodemon(?:\s|$)")),)
+# A script running another by name (``npm run start_api``, ``yarn dev``), group 1 its name.
+_CALLS = re.compile(
+    r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)"
+)
 # What a start script does before it starts the app (``npm run build:ts && node
 # dist/server.js``): builds, made a set-up step, as the start's own time is bounded; and
 # its migrations (objection's koa-ts example: ``npm run migrate && rm -rf dist && tsc &&
@@ -178,6 +187,10 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
     for name, tool, runs in _RUNNERS:
         if found is not None and name not in listed and any(runs.search(s) for s in scripts):
             found = replace(found, tools=(*found.tools, tool))
+    reached = _reached(found.argv, _strings(package.get("scripts"))) if found is not None else ""
+    for name, tool, runs in _WATCHERS:
+        if found is not None and name not in listed and runs.search(reached):
+            found = replace(found, tools=(*found.tools, tool))
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))
@@ -194,6 +207,26 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
     elif _SQLITE.search(files[schema].decode("utf-8", "replace")):
         steps = (*steps, (PRISMA, "db", "push", "--skip-generate", "--schema", schema))
     return replace(found, setup=steps, tools=tools, prisma=schema)
+
+
+def _reached(argv: tuple[str, ...], scripts: dict[str, str]) -> str:
+    """The text of what the start ``argv`` runs: its shell line, or the script it names,
+    with their ``pre`` scripts and every script they run by name, one a line."""
+    shell = argv[-1] if argv[:2] == ("sh", "-c") else ""
+    if argv[:2] == ("npm", "start"):
+        pending = ["start"]
+    elif argv[:2] == ("npm", "run") and len(argv) > 2:
+        pending = [argv[2]]
+    else:
+        pending = _CALLS.findall(shell)
+    seen: list[str] = []
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in scripts:
+            continue
+        seen.append(name)
+        pending += [*_CALLS.findall(scripts[name]), f"pre{name}"]
+    return "\n".join([shell, *(scripts[name] for name in seen)])
 
 
 def prisma_schema(files: dict[str, bytes]) -> str | None:
@@ -245,6 +278,11 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
+            if _runs_own_ts(scripts[name]):
+                # It runs its TypeScript sources itself: no build output of its (8696's
+                # koa-app: nodemon --exec ts-node ./src/app.ts, its `rimraf build && tsc`
+                # 42 s of a launch that then ran out of time).
+                setup = ()
             split = None if before else _build_first(scripts[name])
             if split is not None:
                 build_part, run_part = split
@@ -291,6 +329,18 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     if not entry:
         return None
     return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
+
+
+# A TypeScript runner given a .ts entry in the script itself (ts-node, tsx, ts-node-dev,
+# nodemon's --exec of one), not a script that calls another.
+_OWN_TS = re.compile(
+    r"(?:^|[\s;&|('\"])(?:ts-node|tsx|ts-node-dev|tsnd)\s(?:[^&|;]*\s)?[\w./-]+\.ts\b"
+)
+
+
+def _runs_own_ts(script: str) -> bool:
+    """Whether ``script`` runs a ``.ts`` entry with a TypeScript runner itself."""
+    return _OWN_TS.search(script) is not None
 
 
 def _server_below(files: dict[str, bytes]) -> str:

@@ -1,6 +1,6 @@
 """A Node app's dependency set: its package.json and lockfile (:class:`NodeDeps`), with
-the versions a ``pnpm-lock.yaml`` or ``yarn.lock`` locked written into its package.json
-(npm reads neither)."""
+the versions a ``pnpm-lock.yaml``, ``yarn.lock`` or ``bun.lock`` locked written into its
+package.json (npm reads none of them)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ class NodeDeps:
     # The patches its install scripts apply to its dependencies (patch-package's
     # ``patches/``), (path, content) each: the environment is built beside them.
     patches: tuple[tuple[str, bytes], ...] = ()
+    # Its tree was resolved by yarn (a yarn.lock, no npm lockfile), which checks no peer
+    # dependency: npm installs it as yarn did, with --legacy-peer-deps, from the start.
+    legacy_peers: bool = False
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -43,6 +46,8 @@ class NodeDeps:
             digest.update(b"\0prisma\0" + self.prisma[0].encode() + b"\0" + self.prisma[1])
         for path, content in self.patches:
             digest.update(b"\0patch\0" + path.encode() + b"\0" + content)
+        if self.legacy_peers:
+            digest.update(b"\0legacy-peer-deps")
         return "node-" + digest.hexdigest()[:24]
 
 
@@ -106,12 +111,18 @@ def _node_dependencies(
             )
             lockfile = (name, files[name])
             return NodeDeps(files["package.json"], lockfile, (*tools, *peers), schema, note)
-    pinned = _pinned(files, "pnpm-lock.yaml", _pnpm_locked) or _pinned(
-        files, "yarn.lock", _yarn_locked
+    pinned = (
+        _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
+        or _pinned(files, "yarn.lock", _yarn_locked)
+        or _pinned(files, "bun.lock", _bun_locked)
     )
+    # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
+    # peer pg 7 beside its pg 8, which npm refused (ERESOLVE) after 95 s of resolving, then
+    # installed with the flag: the launch's time was gone before its build.
+    yarn = "yarn.lock" in files and "pnpm-lock.yaml" not in files
     if pinned is not None:
-        return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2])
-    return NodeDeps(files["package.json"], None, tools, schema)
+        return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2], legacy_peers=yarn)
+    return NodeDeps(files["package.json"], None, tools, schema, legacy_peers=yarn)
 
 
 def _optional_peers(lockfile: bytes) -> list[str]:
@@ -198,6 +209,30 @@ def _pnpm_locked(content: bytes, package: dict) -> dict[str, str] | None:
         for name, entry in (table or {}).items() if isinstance(table, dict) else ():
             version = _exact(entry.get("version") if isinstance(entry, dict) else entry)
             if version is not None:
+                locked[name] = version
+    return locked
+
+
+# One hoisted package of a text bun.lock: ``"hono": ["hono@4.9.6", "", {…}, "sha512-…"],``.
+_BUN_ENTRY = re.compile(r'^\s*"([^"]+)":\s*\[\s*"([^"]+)"', re.MULTILINE)
+
+
+def _bun_locked(content: bytes, package: dict) -> dict[str, str]:
+    """{direct dependency: the version a text ``bun.lock`` locked}: its hoisted entry's
+    ``name@version``. sarikamahboob's Hono app, ``"hono": "^4.9.6"`` locked at 4.9.6, got
+    the newest 4.x, whose JWT middleware asks an ``alg`` option the app never gives."""
+    text = content.decode("utf-8", "replace")
+    start = text.find('"packages"')
+    hoisted = {
+        key: spec.rpartition("@")[2]
+        for key, spec in _BUN_ENTRY.findall(text[start:] if start >= 0 else "")
+        if spec.rpartition("@")[0] == key
+    }
+    locked: dict[str, str] = {}
+    for key in _TABLES:
+        table = package.get(key)
+        for name in table if isinstance(table, dict) else ():
+            if (version := _exact(hoisted.get(name))) is not None:
                 locked[name] = version
     return locked
 

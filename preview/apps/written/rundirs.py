@@ -25,6 +25,11 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
   ``StaticFiles(directory=…)``, fastapi-mail's ``TEMPLATE_FOLDER`` (git keeps no empty
   folder: bantosjerry's dockerized fastapi CRUD app died on "Directory 'static' does not
   exist", yanliu1111's fastapi-crud-app on its ConnectionConfig's missing templates);
+- the folder of a log file its Node code opens by name (``pino.destination(`${__dirname}/
+  ../../logs/${level}.log`)``, ``fs.createWriteStream('logs/access.log')``, winston's
+  ``filename: 'logs/error.log'``), which the stream does not make (lc-brito's
+  node-express-api: "ENOENT … open 'adapters/log/../../logs/emergency.log'"): from
+  ``__dirname`` the source's folder, else where the app runs;
 - a relative folder its env files give a variable whose name says it is one
   (``LOCAL_STORAGE_PATH="data/uploads"``, ``UPLOAD_DIR=media``; mrshabel's mounts it with
   Starlette's ``StaticFiles``, which refuses a missing one), or the folder of a file one
@@ -110,6 +115,7 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
         *_sqlite_folders(files),
         *_env_folders(files),
         *_consumed_folders(files),
+        *_node_log_folders(files),
     ]
     for folder, why in declared:
         folder = posixpath.normpath(folder)
@@ -263,6 +269,33 @@ def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             found.append((folder, why))  # where the app runs
             if not _SOURCE.search(path) and (beside := posixpath.dirname(path)):
                 found.append((posixpath.join(beside, folder), why))  # where a step runs
+    return found
+
+
+# A log file a Node source opens by name: a stream's or a logger's destination, or a
+# ``filename:`` option (winston's, log4js's), a string or a template literal ending .log.
+_NODE_LOG = re.compile(
+    r"""(?:\b(?:destination|createWriteStream)\s*\(\s*|\bfilename\s*:\s*)"""
+    r"""([`'"])([^`'"\n]*\.log)\1"""
+)
+_NODE_SOURCE = re.compile(r"\.(?:[cm]?js|[cm]?ts)$")
+_DIRNAME = re.compile(r"^\$\{\s*__dirname\s*\}/")
+
+
+def _node_log_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders of the log files the app's Node code opens by name (module doc)."""
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or b".log" not in data:
+            continue
+        text = _text(data)
+        for _, file in _NODE_LOG.findall(text or ""):
+            folder = posixpath.dirname(file)
+            if _DIRNAME.match(folder + "/"):
+                folder = posixpath.join(posixpath.dirname(path), _DIRNAME.sub("", folder + "/"))
+            if not folder or {"$", "{", "%", "<", "["} & set(folder):
+                continue
+            found.append((folder, f"{path} opens a log file in it ({file})"))
     return found
 
 
