@@ -49,7 +49,12 @@ _PAGE = 2000
 _LINGER = 5.0  # s: a relay with no subscriber left stays this long (a reconnect)
 
 
-async def write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcast) -> None:
+async def write_tail(
+    live_log: LiveLog,
+    preview_id: str,
+    broadcast: LogBroadcast,
+    stored_patience: float = _STORED_PATIENCE,
+) -> None:
     """The owner's writer of ``preview_id``'s tail: every batch ``broadcast`` publishes,
     then the end (see the module doc). Runs beside the preview; returns after its end.
     A failure of its own is logged, never raised: the preview runs on without a tail
@@ -58,10 +63,10 @@ async def write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcast
     The broadcast is gated meanwhile: this node's own subscribers take a batch once the
     tail (or, while Redis is down, PostgreSQL) has it, so that every line any client saw
     outlives this node's death (the reaper salvages the tail). The gate opens when the
-    writing ends, however it ends."""
+    writing ends, however it ends. ``stored_patience``: see :func:`_reveal_once_stored`."""
     broadcast.gate()
     try:
-        await _write_tail(live_log, preview_id, broadcast)
+        await _write_tail(live_log, preview_id, broadcast, stored_patience)
     except Exception:
         _log.exception(
             "preview %s: its live tail failed; the other nodes read PostgreSQL", preview_id
@@ -70,7 +75,9 @@ async def write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcast
         broadcast.ungate()
 
 
-async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcast) -> None:
+async def _write_tail(
+    live_log: LiveLog, preview_id: str, broadcast: LogBroadcast, stored_patience: float
+) -> None:
     expected = 1  # the seq the tail should get next: more is a hole
     trimmed = 0
     down_until = -1.0
@@ -87,7 +94,7 @@ async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcas
             if not events:
                 continue
             if trio.current_time() < down_until:
-                await _reveal_once_stored(broadcast, events[-1].id)
+                await _reveal_once_stored(broadcast, events[-1].id, stored_patience)
                 continue
             if events[0].id > expected:
                 # A hole (Redis was down, or this writer fell behind the ring): the
@@ -99,10 +106,11 @@ async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcas
                 _log.warning("preview %s: its live tail was taken over", preview_id)
                 return
             except LiveLogDown as error:
-                _log.warning("preview %s: the live tail is down (%s)", preview_id, error)
-                down_until = trio.current_time() + _RETRY_AFTER
-                await _reveal_once_stored(broadcast, events[-1].id)
-                continue
+                if not await _taken(live_log, preview_id, events[-1].id):
+                    _log.warning("preview %s: the live tail is down (%s)", preview_id, error)
+                    down_until = trio.current_time() + _RETRY_AFTER
+                    await _reveal_once_stored(broadcast, events[-1].id, stored_patience)
+                    continue
             broadcast.reveal(events[-1].id)
             expected = events[-1].id + 1
             stored = broadcast.persisted_id - TRIM_MARGIN
@@ -120,12 +128,24 @@ async def _write_tail(live_log: LiveLog, preview_id: str, broadcast: LogBroadcas
             _log.warning("preview %s: its live tail's end not written (%s)", preview_id, error)
 
 
-async def _reveal_once_stored(broadcast: LogBroadcast, seq: int) -> None:
+async def _taken(live_log: LiveLog, preview_id: str, seq: int) -> bool:
+    """Whether the tail has ``seq`` though its append failed: a reply that came too late
+    (a loaded machine: the call's bound ran out after Redis took the entry) says nothing
+    of the entry. Taken, it is revealed as any appended batch; treated as not taken, it
+    was shown after ``_STORED_PATIENCE`` though PostgreSQL had not stored it yet, and a
+    subscriber saw lines that did not outlive the node's death (75, at load 21)."""
+    try:
+        return await live_log.top(preview_id) >= seq
+    except LiveLogDown:
+        return False
+
+
+async def _reveal_once_stored(broadcast: LogBroadcast, seq: int, patience: float) -> None:
     """The events up to ``seq`` shown to subscribers once PostgreSQL holds them (the
-    tail does not), or after ``_STORED_PATIENCE`` when it does not either: a stream
-    that stopped for an outage of both would be worse than a line that may not outlive
-    this node."""
-    with trio.move_on_after(_STORED_PATIENCE):
+    tail does not), or after ``patience`` s when it does not either: a stream that
+    stopped for an outage of both would be worse than a line that may not outlive this
+    node."""
+    with trio.move_on_after(patience):
         await broadcast.wait_persisted(seq)
     broadcast.reveal(seq)
 

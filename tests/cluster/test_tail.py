@@ -16,6 +16,7 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +29,8 @@ import trio_websocket
 
 from preview.clock import utcnow
 from preview.cluster import LiveLogDown, RedisLiveLog, StaleAppend
-from preview.logs import Event
+from preview.cluster.tail import write_tail
+from preview.logs import Event, LogBroadcast
 
 from ..conftest import SERVER_COMMAND, auth, server_app
 from ..mounts import PREVIEW_TMPFS, mounted_under, namespace_of, processes_in_namespace
@@ -218,6 +220,43 @@ def _assert_each_saw_what_is_stored(db_url: str, preview_id: str, *seen: list[in
     for i, ids in enumerate(seen):
         assert ids == stored, (i, len(ids), len(stored), _first_difference(ids, stored))
     return stored
+
+
+class _RepliesTooLate(RedisLiveLog):
+    """Redis takes every append, but the reply comes after the call's bound ran out (a
+    loaded machine): the caller is told the tail is down, and ``lost`` says which."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        super().__init__(url, prefix)
+        self.lost: list[int] = []
+
+    async def append(self, preview_id: str, events: list[Event]) -> None:
+        await super().append(preview_id, events)
+        self.lost.append(events[-1].id)
+        raise LiveLogDown("TooSlowError")
+
+
+async def test_an_append_whose_reply_came_too_late_is_shown_as_the_tail_has_it() -> None:
+    # The owner's subscribers see a batch once the tail has it. An append whose reply was
+    # lost may have landed: the tail's top says so, and the batch is shown then, not after
+    # a patience (long here) that waits for PostgreSQL, which never stores it in this test.
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            port = free_port(9)
+            await _redis_server(nursery, port)
+            tail = _RepliesTooLate(f"redis://127.0.0.1:{port}/0", "late:")
+            await nursery.start(tail.serve)
+            broadcast = LogBroadcast(ring_size=100, subscriber_buffer=100)
+            broadcast.gate()  # as the writer does first, which starts after these lines
+            nursery.start_soon(partial(write_tail, tail, "p", broadcast, stored_patience=3600))
+            for n in range(3):
+                await broadcast.publish("INFO", f"line {n}", "app", "stdout")
+            while broadcast.visible_id < 3:  # noqa: ASYNC110
+                await trio.sleep(0.01)  # the writer's progress, told by nothing: polled
+            assert broadcast.persisted_id == 0 and tail.lost and tail.lost[-1] == 3
+            assert await tail.top("p") == 3
+            await tail.aclose()
+            nursery.cancel_scope.cancel()
 
 
 async def test_a_non_owner_relays_streams_exactly_through_a_redis_outage(
