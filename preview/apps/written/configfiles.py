@@ -19,7 +19,7 @@ import json
 import posixpath
 from collections.abc import Mapping
 
-from ...discovery.pyast import bind_path, upload_path
+from ...discovery.pyast import bind_path, last_name, upload_path
 from ..pyapp import parse_module, python_files
 
 __all__ = ["settings_files", "settings_text"]
@@ -86,7 +86,7 @@ def _loaded(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, s
             continue
         for item in node.items:
             call = item.context_expr
-            if not (isinstance(call, ast.Call) and _callee(call.func) == "open" and call.args):
+            if not (isinstance(call, ast.Call) and last_name(call.func) == "open" and call.args):
                 continue
             target = upload_path(call.args[0], module, names)
             handle = item.optional_vars
@@ -107,7 +107,7 @@ def _bound_load(statement: ast.stmt, handle: str) -> str | None:
     if not isinstance(target, ast.Name) or not isinstance(call, ast.Call) or not call.args:
         return None
     given = call.args[0]
-    loads = _callee(call.func) in _LOADERS and isinstance(given, ast.Name) and given.id == handle
+    loads = last_name(call.func) in _LOADERS and isinstance(given, ast.Name) and given.id == handle
     return target.id if loads else None
 
 
@@ -150,7 +150,3 @@ def _has_example(files: dict[str, bytes], target: str) -> bool:
         f"{target}.{word}" in files or f"{stem}.{word}{extension}" in files
         for word in _EXAMPLE_WORDS
     )
-
-
-def _callee(node: ast.AST) -> str:
-    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")

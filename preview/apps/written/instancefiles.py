@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import posixpath
 
+from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
 __all__ = ["instance_files"]
@@ -48,7 +49,7 @@ def _instance_relative(tree: ast.Module) -> bool | None:
     its own (False); None where the module makes no Flask app."""
     made = None
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _callee(node.func) == "Flask":
+        if isinstance(node, ast.Call) and last_name(node.func) == "Flask":
             relative = next(
                 (k.value for k in node.keywords if k.arg == "instance_relative_config"), None
             )
@@ -60,7 +61,7 @@ def _loaded_names(tree: ast.Module) -> list[str]:
     """The file names ``….config.from_pyfile("name")`` loads, not silently."""
     names = []
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and _callee(node.func) == "from_pyfile"):
+        if not (isinstance(node, ast.Call) and last_name(node.func) == "from_pyfile"):
             continue
         silent = next((k.value for k in node.keywords if k.arg == "silent"), None)
         if len(node.args) > 1 or (isinstance(silent, ast.Constant) and silent.value):
@@ -80,7 +81,3 @@ def _instance_folder(module: str, files: dict[str, bytes]) -> str:
     if posixpath.join(folder, "__init__.py") in files:
         folder = posixpath.dirname(folder)
     return posixpath.join(folder, "instance")
-
-
-def _callee(node: ast.AST) -> str:
-    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
