@@ -64,6 +64,7 @@ from ..apps.configvars import (
     compose_database_names,
     compose_environment,
     compose_projects,
+    database_option_variables,
     dotenv_text,
     fill_in,
     meaning,
@@ -73,8 +74,9 @@ from ..apps.configvars import (
     template_url,
 )
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
+from ..apps.detect import Detection
 from ..apps.imports import own_folder_names, source_roots
-from ..apps.node.envreads import node_env_reads
+from ..apps.node.envreads import database_option_reads, node_env_reads
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
 from ..apps.written.managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
@@ -88,6 +90,7 @@ __all__ = [
     "compose_database_values",
     "database_urls_by_meaning",
     "dotenv_file",
+    "option_database_values",
     "with_async_driver",
     "with_broker_client",
 ]
@@ -175,7 +178,8 @@ def app_environment(
     env.update({k: base[k] for k in _OURS})
     for name, value in database_env.items():
         env.setdefault(name, value)
-    mapped = compose_database_values(spec.files, given, database_env)
+    mapped = compose_database_values(spec.files, given, database_env, spec.detection)
+    mapped.update(option_database_values(spec.files, database_env, spec.detection))
     env.update({k: v for k, v in mapped.items() if k not in own or k in _OURS})
     if "PORT" in mapped:  # the app's own server listens where it reads its port from
         env.update(dict.fromkeys(_own_port_names(spec.files), base["PORT"]))
@@ -333,16 +337,18 @@ _ENGINE_SCHEMES = {"postgresql": ("postgres",), "mysql": ("mysql", "mariadb")}
 
 
 def compose_database_values(
-    files: dict[str, bytes], given: dict[str, str], database_env: dict[str, str]
+    files: dict[str, bytes],
+    given: dict[str, str],
+    database_env: dict[str, str],
+    detection: Detection | None = None,
 ) -> dict[str, str]:
     """The names the app's compose service maps onto a database service the preview
     gives (``HOST: db``, ``PORT: 3306``, ``USER``, ``PASSWORD``, ``DATABASE`` beside it:
     ``configvars.compose_database_names``), with the values compose gives them there
     (the server makes those accounts and databases), but the host and port: the served
     one's. ``PORT`` among them only where the app's own server
-    listens elsewhere than ``$PORT``: on a port of its own name (``APP_PORT``, given the
-    service's), or on one written in its code (found where it listens, ``anyport``).
-    An Express app got the service's PORT as its MySQL's port."""
+    listens elsewhere than ``$PORT`` (:func:`_listens_elsewhere`). An Express app got the
+    service's PORT as its MySQL's port."""
     projects = compose_projects(files)
     served = served_database(database_env)
     if not projects or served is None:
@@ -366,16 +372,44 @@ def compose_database_values(
             # alone); who logs in to what, the compose file's (the server makes them).
             where = served.part(part) if part in ("host", "port") else None
             found[variable] = where or environment[variable]
-    if "PORT" in found and not (
-        _own_port_names(files)
-        or _HARD_CODED_LISTEN.search(
-            b"\n".join(
-                d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p
-            )
-        )
-    ):
+    if "PORT" in found and not _listens_elsewhere(files, detection):
         del found["PORT"]  # it listens on $PORT: the service's
     return found
+
+
+def option_database_values(
+    files: dict[str, bytes], database_env: dict[str, str], detection: Detection | None
+) -> dict[str, str]:
+    """``HOST`` and ``PORT``, names the service sets for the app's own server, where the
+    app's code gives them to its database client's settings instead
+    (``configvars.database_option_variables``: Django's ``'PORT': os.environ['PORT']``,
+    ``createConnection({host: process.env.HOST, …})``): the served database's, when the
+    app's server listens elsewhere than ``$PORT`` (:func:`_listens_elsewhere`). Taz742's
+    django-rest-api connected to its own gunicorn's port as its PostgreSQL."""
+    served = served_database(database_env)
+    if served is None or not _listens_elsewhere(files, detection):
+        return {}
+    options = {**database_option_variables(files), **database_option_reads(files)}
+    found: dict[str, str] = {}
+    for name in _OURS:
+        what = meaning(options[name]) if name in options else None
+        if what is not None and (value := served.part(what.part)) is not None:
+            found[name] = value
+    return found
+
+
+def _listens_elsewhere(files: dict[str, bytes], detection: Detection | None) -> bool:
+    """Whether the app's own server listens elsewhere than ``$PORT``: on a port its start
+    command gives it (``gunicorn --bind 127.0.0.1:{port}``, ``uvicorn --port {port}``),
+    on a port of its own name (``APP_PORT``, given the service's), or on one written in
+    its code (found where it listens, ``anyport``)."""
+    argv = " ".join(detection.argv) if detection is not None else ""
+    if "{port}" in argv and "$PORT" not in argv and "${PORT" not in argv:
+        return True
+    code = b"\n".join(
+        d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p
+    )
+    return bool(_own_port_names(files) or _HARD_CODED_LISTEN.search(code))
 
 
 _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)")

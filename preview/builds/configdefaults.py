@@ -69,6 +69,7 @@ from ..apps.configvars import (
     OPTIONAL,
     SWITCH,
     ServedDatabase,
+    database_option_variables,
     dotenv_text,
     engine_database,
     engine_value,
@@ -1071,10 +1072,13 @@ def _by_meaning(
     and a file for its name, where the preview gives none), a host list (read with a
     default or not: decouple's ``Csv()`` applied to ``"localhost"``) every host, ``*``.
     An example's empty value, or a port that is a word, is as good as unset."""
-    names = [n for n in (*types, *found.values) if not given.get(n) and n not in provided]
-    # A Node app's variable given to a database client's option means that option's part
-    # (``dialect: process.env.DIALECT``), whatever its name.
-    options = database_option_reads(files)
+    # A variable given to a database client's option means that option's part, whatever
+    # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``);
+    # A name that says nothing alone (``HOST``, ``USER``) is so read with a default too:
+    # the author's (``'localhost'``, ``'postgres'``) is their machine's.
+    options = {**database_option_variables(files), **database_option_reads(files)}
+    read = (*types, *found.values, *(n for n in options if meaning(n) is None))
+    names = [n for n in read if not given.get(n) and n not in provided]
     meanings = {
         name: what
         for name in dict.fromkeys(names)

@@ -142,8 +142,8 @@ def hold_host_variables(
     every variable of ``env`` renamed, not only those known to be obeyed (what the next
     tool of the chain, or the next /bin/sh, reads is not ours to list), and ``argv`` run
     by a shell that gives them back their names just before it execs it (a name no
-    shell can give, ``A.B``, by ``env``); ``PORT``, a number, as it is (the forwarders'
-    launcher reads it before the app), a shell function's dropped."""
+    shell can give, ``A.B``, by ``env``); ``PORT``, a number, as it is (no loader nor shell
+    obeys it), a shell function's dropped."""
     kept: dict[str, str] = {}
     restore, odd = [], []
     for name, value in env.items():

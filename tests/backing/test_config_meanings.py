@@ -16,6 +16,7 @@ from preview.apps.configvars import (
     SWITCH,
     Meaning,
     compose_database_names,
+    database_option_variables,
     dotenv_text,
     engine_value,
     example_env_file,
@@ -24,6 +25,7 @@ from preview.apps.configvars import (
     read_variables,
     served_database,
 )
+from preview.apps.detect import detect
 from preview.backing import wanted_servers
 from preview.backing.mysql import mariadb_binary, mysql_environment
 from preview.backing.pgprivate import server_binaries
@@ -33,6 +35,7 @@ from preview.builds.appenv import (
     _own_port_names,
     compose_database_values,
     database_urls_by_meaning,
+    option_database_values,
 )
 from preview.builds.configdefaults import config_defaults, env_file_text, start_env_files
 
@@ -526,4 +529,63 @@ async def test_an_express_app_reads_its_mysql_from_the_names_its_compose_file_gi
         answer = await service.app_get(body, "/")
         assert answer.status_code == 200, (answer.text, messages(events, "app")[-20:])
         assert "MariaDB" in answer.json()["version"] and answer.json()["db"] == "shop"
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+# g. Generic names the code gives a database client's settings mean that database.
+
+
+def test_names_given_to_a_database_connections_settings_mean_its_parts() -> None:
+    files = _bytes("django_pg_host_port")
+    assert database_option_variables(files) == {
+        "POSTGRES_DB": "DB_NAME",
+        "LOGIN": "DB_USER",
+        "POSTGRES_PASSWORD": "DB_PASSWORD",
+        "HOST": "DB_HOST",
+        "PORT": "DB_PORT",
+    }
+    # A connection's keywords alike; a mail server's or a cache's settings are none.
+    code = b"""import os, pymysql, smtplib
+db = pymysql.connect(host=os.getenv("HOST"), user=os.getenv("ACCOUNT"), db="shop")
+MAIL = {"host": os.getenv("MAIL_HOST"), "port": os.getenv("MPORT"), "user": os.getenv("U")}
+cache = Redis(host=os.getenv("RHOST"), port=os.getenv("RPORT"), password=os.getenv("RPW"))
+"""
+    assert database_option_variables({"app.py": code}) == {"HOST": "DB_HOST", "ACCOUNT": "DB_USER"}
+
+
+def test_host_and_port_given_to_the_database_are_its_where_the_start_binds_the_port() -> None:
+    files = _bytes("django_pg_host_port")
+    detection = detect(files)
+    assert detection is not None and "{port}" in " ".join(detection.argv)
+    values = option_database_values(files, POSTGRES_ENV, detection)
+    assert values == {"PORT": POSTGRES_ENV["PGPORT"], "HOST": POSTGRES_ENV["PGHOST"]}
+    # Its other names are filled by their meaning, its author's defaults not kept.
+    found = config_defaults(files, "manage.py", {}, POSTGRES_ENV)
+    assert found.values["LOGIN"] == POSTGRES_ENV["PGUSER"]
+    # A start that listens on $PORT keeps it (its database cannot be given there).
+    procfile = {**files, "Procfile": b"web: gunicorn shop.wsgi --bind 0.0.0.0:$PORT\n"}
+    assert option_database_values(procfile, POSTGRES_ENV, detect(procfile)) == {}
+    # Nothing without a served database.
+    assert option_database_values(files, {}, detection) == {}
+
+
+@needs_server
+async def test_a_django_app_reading_its_postgres_port_from_port_runs_on_it(
+    builder_service: Service,
+) -> None:
+    """Taz742's django-rest-api reads its PostgreSQL's host and port from HOST and PORT:
+    given the preview's own port there, it connected to its gunicorn."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_pg_host_port"))
+        events = await service.history(body["gid"])
+        assert body["status"] == "running", (
+            body["errorMessage"],
+            body["errorLines"],
+            messages(events, "system"),
+            messages(events, "app")[-20:],
+        )
+        added = await service.app_request(body, "POST", "/", content=b"apple")
+        assert added.status_code == 200, added.text
+        assert added.json()["vendor"] == "postgresql" and added.json()["items"] == ["apple"]
         assert (await service.stop(body["gid"])).status_code == 200

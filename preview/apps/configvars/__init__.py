@@ -41,6 +41,7 @@ from .meanings import (
 )
 from .required import (
     OPTIONAL,
+    database_option_variables,
     json_settings_fields,
     read_variables,
     required_types,
@@ -65,6 +66,7 @@ __all__ = [
     "compose_overlays",
     "compose_projects",
     "compose_services",
+    "database_option_variables",
     "database_variables",
     "dockerfile_instructions",
     "dotenv_chain",

@@ -32,6 +32,7 @@ from ..pyapp import parse_module, python_files
 
 __all__ = [
     "OPTIONAL",
+    "database_option_variables",
     "json_settings_fields",
     "read_variables",
     "required_types",
@@ -145,17 +146,77 @@ def read_variables(files: dict[str, bytes]) -> set[str]:
         if tree is None:
             continue
         prefix = _reader_prefix(tree)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Subscript) and _is_environ(node.value):
-                key = _string(node.slice)
-            elif isinstance(node, ast.Call) and node.args:
-                key = _string(node.args[0]) if _reader(node.func) else None
-                key = _prefixed(node, key, prefix) if key else None
-            else:
-                key = None
-            if key and key.replace("_", "").isalnum():
-                found.add(key)
+        found.update(k for n in ast.walk(tree) if (k := _variable_read(n, prefix)))
     return found
+
+
+def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
+    """{a variable the app's Python code gives a database connection's setting: the
+    generic name of that part (``DB_PORT``)}, whatever its own name says. Taz742's
+    django-rest-api reads its PostgreSQL's host and port from ``HOST`` and ``PORT``
+    (``'PORT': os.environ['PORT'] if os.environ.get('PORT') is not None else 5432`` in
+    its ``DATABASES``), names that say nothing alone; the setting each is given to does.
+    A connection's settings are a dict's keys or a call's keywords that name its
+    database (``NAME`` beside an ``ENGINE``, ``database``, ``dbname``, ``db``) and at
+    least two of its host, port, user and password: not a mail server's nor a cache's."""
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        data = files[path]
+        if b"environ" not in data and b"config" not in data and b"env" not in data:
+            continue
+        tree = _parse(data)
+        if tree is None:
+            continue
+        prefix = _reader_prefix(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
+            elif isinstance(node, ast.Call):
+                settings = [(k.arg, k.value) for k in node.keywords]
+            else:
+                continue
+            parts = {key.lower(): value for key, value in settings if key}
+            if not _names_a_database(parts):
+                continue
+            for key, value in parts.items():
+                read = {v for n in ast.walk(value) if (v := _variable_read(n, prefix))}
+                if key in _OPTION_PARTS and len(read) == 1:
+                    found.setdefault(read.pop(), _OPTION_PARTS[key])
+    return found
+
+
+# A connection setting's key -> the generic name of its part (``configvars.meaning``).
+_OPTION_PARTS = {
+    "engine": "DB_ENGINE",
+    "name": "DB_NAME",
+    "database": "DB_NAME",
+    "dbname": "DB_NAME",
+    "db": "DB_NAME",
+    "user": "DB_USER",
+    "username": "DB_USER",
+    "password": "DB_PASSWORD",
+    "passwd": "DB_PASSWORD",
+    "host": "DB_HOST",
+    "port": "DB_PORT",
+}
+
+
+def _names_a_database(parts: dict[str, ast.expr]) -> bool:
+    named = "engine" in parts or bool(parts.keys() & {"database", "dbname", "db"})
+    return named and len(parts.keys() & {"host", "port", "user", "username", "password"}) >= 2
+
+
+def _variable_read(node: ast.AST, prefix: str) -> str | None:
+    """The variable ``node`` reads (``os.environ["X"]``, ``os.getenv("X", d)``,
+    ``config("X")``, ``env.int("X")``), or None."""
+    if isinstance(node, ast.Subscript) and _is_environ(node.value):
+        key = _string(node.slice)
+    elif isinstance(node, ast.Call) and node.args and _reader(node.func):
+        key = _string(node.args[0])
+        key = _prefixed(node, key, prefix) if key else None
+    else:
+        return None
+    return key if key and key.replace("_", "").isalnum() else None
 
 
 def _reader_prefix(tree: ast.AST) -> str:
