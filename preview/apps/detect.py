@@ -40,7 +40,7 @@ from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
 from .plans import Plan, node_plans, optional_steps, shown
 from .processes import WorkerProcess, find_workers, procfile_lines, without_env_runner
-from .pyapp import FoundApp, find_wsgi_module, python_files
+from .pyapp import FoundApp, find_wsgi_module, python_files, runs_in_its_folder
 from .served import find_app
 
 __all__ = [
@@ -66,6 +66,9 @@ _PROCFILE_SERVERS = {
 # project's environment: each part of a line joined by &&, || or ;.
 # gunicorn's runner module, not ``-m gunicorn``: its ``__main__`` came in 20.1, and apps pin
 # older ones (flask-bones: gunicorn==20.0.4, "No module named gunicorn.__main__").
+# A start run in a folder of the upload: ``sh -c … sh <folder> <argv…>`` (arguments added
+# after it, ``--root-path``, still reach the command).
+_IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")
 _GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
@@ -159,7 +162,7 @@ def detect(
     else:
         found = (
             _procfile(files)
-            or _served(app())
+            or _served(app(), files)
             or _django(files)
             or _wsgi_module(files)
             or _node(files)
@@ -356,23 +359,29 @@ def _needed_by(tool: str, command: str) -> bool:
 
 
 def _wsgi_module(files: dict[str, bytes]) -> Detection | None:
-    return _served(find_wsgi_module(files))
+    return _served(find_wsgi_module(files), files)
 
 
-def _served(found: FoundApp | None) -> Detection | None:
-    """uvicorn for an ASGI app, gunicorn for a WSGI one."""
+def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None:
+    """uvicorn for an ASGI app, gunicorn for a WSGI one; in the folder it imports from
+    where its code names that folder's files (``pyapp.runs_in_its_folder``), else with
+    that folder on its import path."""
     if found is None:
         return None
+    in_folder = runs_in_its_folder(found, files)
     if found.asgi:
         target = f"{found.module}:{found.attr}" + (" --factory" if found.factory else "")
-        if found.directory:
+        if found.directory and not in_folder:
             target += f" --app-dir {found.directory}"
         argv = _split(_UVICORN.format(python="{python}", target=target))
+        if in_folder:  # uvicorn has no --chdir: a shell goes there first
+            argv = (*_IN_FOLDER, found.directory, *argv)
         return Detection(found.framework, argv, found.path, "python", server="uvicorn", asgi=True)
     call = "(" + ", ".join(["{}"] * found.arguments) + ")" if found.factory else ""
     target = f"{found.module}:{found.attr}{call}"
     if found.directory:
-        target = f"--pythonpath {found.directory} {target}"
+        option = "--chdir" if in_folder else "--pythonpath"  # --chdir: its import path too
+        target = f"{option} {found.directory} {target}"
     argv = _split(_GUNICORN.format(python="{python}", target=_escape(target)))
     return Detection(found.framework, argv, found.path, "python", server="gunicorn")
 

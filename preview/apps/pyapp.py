@@ -42,6 +42,7 @@ __all__ = [
     "parse_module",
     "python_files",
     "rank",
+    "runs_in_its_folder",
 ]
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
@@ -355,6 +356,39 @@ def _absolute_imports(tree: ast.Module) -> set[str]:
 def located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
     directory, module = import_root(found.path, tree, files)
     return replace(found, directory=directory, module=module)
+
+
+def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
+    """Whether the app ``found`` imports from a folder of the upload (``found.directory``)
+    is run in that folder, as its author's ``cd app && uvicorn main:app`` or its image's
+    ``WORKDIR`` does: the relative paths its code there hands to calls
+    (``StaticFiles(directory="static")``, ``open("data/seed.json")``) name more of that
+    folder's files than of the upload's root. bantosJerry's Dockerized FastAPI CRUD app
+    (its Dockerfile copies ``./app`` into its WORKDIR) serves ``app/static/home.html``
+    from ``os.getcwd()``: run from the root, its home page answered 500."""
+    if not found.directory:
+        return False
+    prefix = f"{found.directory}/"
+    present = set(files)
+    present.update(p.rsplit("/", k)[0] for p in files for k in range(1, p.count("/") + 1))
+    inside = outside = 0
+    for path in [p for p in python_files(files) if p.startswith(prefix)]:
+        tree = parse_module(files[path])
+        for node in walked(tree) if tree is not None else ():
+            if not isinstance(node, ast.Call):
+                continue
+            for argument in (*node.args, *(k.value for k in node.keywords)):
+                name = argument.value if isinstance(argument, ast.Constant) else None
+                if not isinstance(name, str) or not _RELATIVE_PATH.fullmatch(name):
+                    continue
+                name = posixpath.normpath(name)
+                inside += prefix + name in present
+                outside += name in present
+    return inside > outside
+
+
+# A relative path a call is given (``static``, ``./templates``, ``data/seed.json``).
+_RELATIVE_PATH = re.compile(r"(?:\./)?[\w-][\w.-]*(?:/[\w-][\w.-]*)*/?")
 
 
 def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] | None:

@@ -690,3 +690,23 @@ def test_an_app_set_up_only_in_its_main_block_is_served_with_that_set_up(tmp_pat
     assert main_setup_served(start, {**files, "src/app.py": bare + b"    app.run()\n"})[2] is None
     keyed = bare + b"    app.secret_key = 'x'\n    app.run()\n"  # an attribute of it: set-up
     assert main_setup_served(start, {**files, "src/app.py": keyed})[2] is not None
+
+
+def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None:
+    """bantosJerry's Dockerized FastAPI CRUD app reads ``static/home.html`` from the
+    folder its image runs it in (``app/``); a WSGI app alike gets gunicorn's --chdir."""
+    files = app_files("fastapi_runs_in_its_folder")
+    found = _detect(files)
+    assert found.argv[:5] == ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", "app")
+    assert found.argv[5:9] == ("{python}", "-m", "uvicorn", "main:app")
+    assert "--app-dir" not in found.argv
+    flask = {
+        "app/wsgi.py": "from flask import Flask\napp = Flask(__name__)\n"
+        "app.config.from_pyfile('settings.cfg')\n",
+        "app/settings.cfg": "DEBUG = False\n",
+    }
+    assert "--chdir app wsgi:app" in " ".join(_detect(flask).argv)
+    # Where the paths it names are the root's, it runs at the root as before.
+    at_root = {**files, "static/home.html": "<h1>root</h1>", "static/site.css": ""}
+    at_root = {p: t for p, t in at_root.items() if not p.startswith("app/static/")}
+    assert _detect(at_root).argv[3:6] == ("main:app", "--app-dir", "app")

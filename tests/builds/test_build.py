@@ -320,6 +320,24 @@ async def test_a_src_package_importing_itself_by_name_is_served_from_src(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_an_app_run_in_its_images_folder_serves_that_folders_files(
+    builder_service: Service,
+) -> None:
+    """bantosJerry's Dockerized FastAPI CRUD app: its image runs ``app/`` (flat imports,
+    ``StaticFiles(directory="static")``, its home page read from ``os.getcwd()``); run
+    from the upload's root, its home page answered 500."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_runs_in_its_folder"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["command"].startswith("sh -c")
+        home = await service.app_get(body, "/")
+        assert home.status_code == 200 and "Items home" in home.text, home.text
+        assert (await service.app_get(body, "/static/home.html")).status_code == 200
+        assert (await service.app_get(body, "/health")).json() == {"ok": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 SANIC_APP = {
     "shop/__init__.py": "",
     "shop/app.py": "from sanic import Sanic, json\n\n\nclass App(Sanic):\n    pass\n\n\n"
