@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from ..discovery.pyast import (
     FUNCTION_NODES,
     is_none,
+    last_name,
     parse_module,
     readable_part,
     walked,
@@ -123,10 +124,8 @@ def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 
 
 def _callee(node: ast.AST) -> str:
-    if isinstance(node, ast.Call):
-        func = node.func
-        return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-    return ""
+    """The name a call calls (``create_app`` of ``factory.create_app()``); "" for no call."""
+    return (last_name(node.func) or "") if isinstance(node, ast.Call) else ""
 
 
 def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind]]:

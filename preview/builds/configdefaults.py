@@ -96,7 +96,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
-from ..discovery.pyast import bind_path, upload_path
+from ..discovery.pyast import bind_path, last_name, upload_path
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -1392,10 +1392,10 @@ def _env_files_lacked(
         names: dict[str, str] = _imported_paths(tree, path, files)
         for node in ast.walk(tree):
             bind_path(node, path, names)
-            if isinstance(node, ast.Call) and _callee(node.func) in loaders:
+            if isinstance(node, ast.Call) and (last_name(node.func) or "") in loaders:
                 given = node.args[0] if node.args else _dotenv_path_keyword(node)
                 found = upload_path(given, path, names) if given is not None else None
-                if found and _callee(node.func) == "read_dotenv" and not found.endswith(".env"):
+                if found and last_name(node.func) == "read_dotenv" and not found.endswith(".env"):
                     found = posixpath.normpath(posixpath.join(found, ".env"))  # a directory's
                 if found and found.endswith(".env") and found not in files:
                     needed.append(found)
@@ -1432,10 +1432,6 @@ def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> d
 
 def _dotenv_path_keyword(call: ast.Call) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == "dotenv_path"), None)
-
-
-def _callee(node: ast.AST) -> str:
-    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
 
 
 def gunicorn_settings(

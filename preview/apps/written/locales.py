@@ -18,6 +18,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
 __all__ = ["build_locales", "missing_locales"]
@@ -38,7 +39,7 @@ def missing_locales(files: dict[str, bytes], env: dict[str, str]) -> list[str]:
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)
-                and _callee(node.func) == "setlocale"
+                and (last_name(node.func) or "") == "setlocale"
                 and len(node.args) >= 2
                 and (value := _value(node.args[1], env)) is not None
                 and (name := _glibc_name(value)) is not None
@@ -76,12 +77,6 @@ def build_locales(names: list[str], folder: Path) -> bool:
         if not (folder / name).is_dir():
             return False
     return True
-
-
-def _callee(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _value(node: ast.expr, env: dict[str, str]) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import posixpath
 
+from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
 __all__ = ["log_files", "module_names"]
@@ -79,18 +80,12 @@ def _handler_files(tree: ast.Module) -> list[ast.expr]:
                 and "filename" in entries
             ):
                 found.append(entries["filename"])
-        elif isinstance(node, ast.Call) and _callee(node.func).endswith(_HANDLERS):
+        elif isinstance(node, ast.Call) and (last_name(node.func) or "").endswith(_HANDLERS):
             first = node.args[0] if node.args else None
             first = next((k.value for k in node.keywords if k.arg == "filename"), first)
             if first is not None:
                 found.append(first)
     return found
-
-
-def _callee(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    return func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def _bound_names(files: dict[str, bytes]) -> dict[str, tuple[ast.expr, str]]:
@@ -157,7 +152,7 @@ def _path_of(
         return "".join(parts)
     if not isinstance(node, ast.Call):
         return None
-    name = _callee(node.func)
+    name = (last_name(node.func) or "")
     if name in _PATH_METHODS and isinstance(node.func, ast.Attribute) and not node.args:
         return again(node.func.value)
     if name == "dirname" and len(node.args) == 1:
