@@ -24,8 +24,8 @@ import logging
 import os
 import posixpath
 import shutil
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import trio
 
 from ..apps.asyncdb import sync_migration_urls
-from ..apps.configvars import dotenv_text, example_rank, served_database
+from ..apps.configvars import ServedDatabase, dotenv_text, example_rank, served_database
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -342,113 +342,23 @@ class Preparation:
         self.config = config_defaults(spec.files, anchor, given, provided)
         for note in self.config.notes:
             await self._say(note)
-        copies = example_copies(spec.files)
-        empty = env_files_needed(spec.files)
-        # The env file its start names (node --env-file=.env): what the service gives.
-        named = start_env_files(spec.files, anchor, spec.argv)
-        # Those it reads values from without the environment (dotenv_values): what the
-        # service gives under every name its code reads, too.
-        read_only = [path for path in env_files_read_only(spec.files) if path not in named]
-        logs = log_files(spec.files)  # its logging's files, in a folder the upload lacks
-        overrides = instance_files(spec.files)  # Flask's from_pyfile, its instance/ ignored
-        loaded = settings_files(spec.files)  # a YAML/JSON it loads, .gitignored, no example
-        # the folders it writes in that its checkout had (.gitignored, its image's mkdir)
-        folders = await trio.to_thread.run_sync(run_folders, spec.files)
-        folders = {target: why for target, why in folders.items() if target not in logs}
-        metadata = own_metadata(spec.files)  # its own, as `pip install -e .` leaves it
-        keys = key_files(spec.files)  # the key files it reads, kept out of its repository
-        cased = case_corrections(spec.files)  # its imports of ./User where user.ts is
-        node_keys = node_key_files(spec.files)  # a Node app's keys and certificates
-        named_own = own_name_packages(spec.files)  # its own folder, imported by its name
-        # its INI configuration's empty database keys, the served database's
-        inis = ini_database_fills(spec.files, served_database(provided))
-        nodemon = nodemon_config_file(spec.files)  # package.json's, which nodemon skips here
-        watcher = {"nodemon.json": nodemon} if nodemon is not None else {}
-        to_write = (copies, empty, named, read_only, logs, folders, metadata, named_own, inis)
-        to_write += (overrides, loaded, watcher)
-        if any(to_write) or keys or cased or node_keys:
-            written = {t: spec.files[e] for t, e in copies.items()} | dict.fromkeys(empty, b"")
-            written |= cased
-            written |= {t: env_file_text(self._start_env(provided, t)) for t in named}
+        missing = await trio.to_thread.run_sync(
+            MissingFiles.read, spec.files, anchor, spec.argv, served_database(provided)
+        )
+        if not missing.nothing():
+            written = missing.plain_contents(spec.files)
             served = {n: provided[n] for n in self.config.reads if n in provided}
-            written |= {t: env_file_text(served | self._start_env(provided, t)) for t in read_only}
-            written |= dict.fromkeys([*logs, *folders, *overrides], b"") | metadata | named_own
-            written |= inis | watcher
-            for target, read_keys in loaded.items():
+            for target in missing.named:
+                written[target] = env_file_text(self._start_env(provided, target))
+            for target in missing.read_only:
+                written[target] = env_file_text(served | self._start_env(provided, target))
+            for target, read_keys in missing.loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values)
-            if keys:
-                written |= await trio.to_thread.run_sync(key_texts, keys, spec.files)
-            if node_keys:
-                made = await trio.to_thread.run_sync(node_key_texts, node_keys, spec.files)
-                written |= made
-                node_keys = {path: role for path, role in node_keys.items() if path in made}
-            await trio.to_thread.run_sync(_write_missing, app_dir, written)
-        if keys:
-            await self._say(
-                f"no {', '.join(keys)}, the key files its code reads: a key pair made for "
-                "the preview written there (its tokens are signed with it)"
-            )
-        if node_keys:
-            said = ", ".join(f"{path} ({role})" for path, role in node_keys.items())
-            await self._say(
-                f"no {said}, the key files its code reads: made for the preview and "
-                "written there (a certificate self-signed, for localhost)"
-            )
-        if nodemon is not None:
-            await self._say(
-                "nodemon.json written from package.json's nodemonConfig: nodemon reads no "
-                "package.json's settings in its HOME, which a preview's own folder is"
-            )
-        if logs:
-            await self._say(
-                f"no folder for the log files its logging writes: {', '.join(logs)} written empty"
-            )
-        for target, why in folders.items():
-            await self._say(
-                f"no folder {posixpath.dirname(target)}, which it writes in at run time "
-                f"({why}): {target} written empty"
-            )
-        for target in metadata:  # (its code reads its own installed version)
-            await self._say(
-                f"the project's own metadata written, as pip install -e . would: {target}"
-            )
-        if cased:
-            await self._say(
-                f"{', '.join(cased)}: imports spelling a file's name in another case than the "
-                "file has (which its author's file system ignored) spelled as the file is"
-            )
-        for target in named:
-            source = self._example_for(target) or "the service's defaults"
-            await self._say(f"no {target}, which its start reads: written from {source}")
-        for target in read_only:
-            source = self._example_for(target) or "the service's defaults"
-            await self._say(
-                f"no {target}, whose values its code reads from the file alone: written "
-                f"from {source} and what the service gives"
-            )
-        for target, example in copies.items():
-            await self._say(f"no {target}: using {example} (copied)")
-        for target, read_keys in loaded.items():
-            await self._say(
-                f"no {target}, the settings file its code loads (nor an example of it): "
-                f"written with what the service gives for the {len(read_keys)} keys it reads"
-            )
-        for target in overrides:
-            await self._say(
-                f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
-                "repository leaves out: written empty (its settings are those it loads before)"
-            )
-        for target in inis:
-            await self._say(
-                f"{target}, which its code reads, leaves its database's keys empty: the "
-                "preview's database's written there"
-            )
-        for target in empty:
-            await self._say(
-                f"no {target}, which its code reads with a loader that fails without one: "
-                "an empty one written (its variables come from the environment)"
-            )
+            made = await trio.to_thread.run_sync(missing.made_keys, spec.files)
+            await trio.to_thread.run_sync(_write_missing, app_dir, written | made)
+            for note in missing.notes(self._example_for, made):
+                await self._say(note)
         detection = spec.detection
         if detection is not None and detection.language == "python" and not detection.setup:
             main = main_only_create_all(spec.files)
@@ -494,6 +404,150 @@ class Preparation:
 
     async def _say(self, message: str) -> None:
         await self._broadcast.publish("INFO", message, "system")
+
+
+@dataclass(frozen=True)
+class MissingFiles:
+    """What the upload lacks that its code reads or writes at run time, each kind found by
+    its own rule (``apps.written``; ``configdefaults`` for env files), all written into
+    the app's folder at once before its set-up steps, each said in its log."""
+
+    copies: dict[str, str]  # {a configuration file: the example copied there}
+    empty_env: list[str]  # .env files a loader fails without: written empty
+    named: list[str]  # the env files its start names (node --env-file=.env)
+    read_only: list[str]  # those it reads values from alone (dotenv_values)
+    logs: list[str]  # its logging's files, in a folder the upload lacks
+    folders: dict[str, str]  # {a folder's keep file: why it writes there}
+    metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
+    keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
+    cased: dict[str, bytes]  # its imports of ./User where user.ts is
+    node_keys: dict[str, str]  # a Node app's keys and certificates: {path: role}
+    named_own: dict[str, bytes]  # its own folder, imported by its name
+    inis: dict[str, bytes]  # its INI files with the served database's keys filled
+    overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
+    loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
+    nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
+
+    @classmethod
+    def read(
+        cls,
+        files: dict[str, bytes],
+        anchor: str,
+        argv: tuple[str, ...] | list[str],
+        served: ServedDatabase | None,
+    ) -> MissingFiles:
+        """Every kind, read from ``files`` (blocking: it parses the upload's modules)."""
+        named = start_env_files(files, anchor, argv)
+        logs = log_files(files)
+        folders = run_folders(files)
+        return cls(
+            copies=example_copies(files),
+            empty_env=env_files_needed(files),
+            named=named,
+            read_only=[path for path in env_files_read_only(files) if path not in named],
+            logs=logs,
+            folders={target: why for target, why in folders.items() if target not in logs},
+            metadata=own_metadata(files),
+            keys=key_files(files),
+            cased=case_corrections(files),
+            node_keys=node_key_files(files),
+            named_own=own_name_packages(files),
+            inis=ini_database_fills(files, served),
+            overrides=instance_files(files),
+            loaded=settings_files(files),
+            nodemon=nodemon_config_file(files),
+        )
+
+    def nothing(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+    def plain_contents(self, files: dict[str, bytes]) -> dict[str, bytes]:
+        """The files whose contents need nothing of the service's: copies, empty files
+        and folders' keep files, what the rules wrote out."""
+        written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
+        written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
+        written |= self.metadata | self.named_own | self.inis
+        if self.nodemon is not None:
+            written["nodemon.json"] = self.nodemon
+        return written
+
+    def made_keys(self, files: dict[str, bytes]) -> dict[str, bytes]:
+        """Key pairs and certificates made for the preview (blocking); a Node key that
+        could not be made is left out, and not said."""
+        made = key_texts(self.keys, files) if self.keys else {}
+        return made | (node_key_texts(self.node_keys, files) if self.node_keys else {})
+
+    def notes(
+        self, example_for: Callable[[str], str | None], made: Mapping[str, bytes]
+    ) -> list[str]:
+        """What was written, and why, a line each (``example_for``: the example an env
+        file was written from; ``made``: the keys :meth:`made_keys` made)."""
+        said: list[str] = []
+        if self.keys:
+            said.append(
+                f"no {', '.join(self.keys)}, the key files its code reads: a key pair made for "
+                "the preview written there (its tokens are signed with it)"
+            )
+        if node_keys := {path: role for path, role in self.node_keys.items() if path in made}:
+            keys = ", ".join(f"{path} ({role})" for path, role in node_keys.items())
+            said.append(
+                f"no {keys}, the key files its code reads: made for the preview and "
+                "written there (a certificate self-signed, for localhost)"
+            )
+        if self.nodemon is not None:
+            said.append(
+                "nodemon.json written from package.json's nodemonConfig: nodemon reads no "
+                "package.json's settings in its HOME, which a preview's own folder is"
+            )
+        if self.logs:
+            said.append(
+                "no folder for the log files its logging writes: "
+                f"{', '.join(self.logs)} written empty"
+            )
+        for target, why in self.folders.items():
+            said.append(
+                f"no folder {posixpath.dirname(target)}, which it writes in at run time "
+                f"({why}): {target} written empty"
+            )
+        for target in self.metadata:  # (its code reads its own installed version)
+            said.append(f"the project's own metadata written, as pip install -e . would: {target}")
+        if self.cased:
+            said.append(
+                f"{', '.join(self.cased)}: imports spelling a file's name in another case than "
+                "the file has (which its author's file system ignored) spelled as the file is"
+            )
+        for target in self.named:
+            source = example_for(target) or "the service's defaults"
+            said.append(f"no {target}, which its start reads: written from {source}")
+        for target in self.read_only:
+            source = example_for(target) or "the service's defaults"
+            said.append(
+                f"no {target}, whose values its code reads from the file alone: written "
+                f"from {source} and what the service gives"
+            )
+        for target, example in self.copies.items():
+            said.append(f"no {target}: using {example} (copied)")
+        for target, read_keys in self.loaded.items():
+            said.append(
+                f"no {target}, the settings file its code loads (nor an example of it): "
+                f"written with what the service gives for the {len(read_keys)} keys it reads"
+            )
+        for target in self.overrides:
+            said.append(
+                f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
+                "repository leaves out: written empty (its settings are those it loads before)"
+            )
+        for target in self.inis:
+            said.append(
+                f"{target}, which its code reads, leaves its database's keys empty: the "
+                "preview's database's written there"
+            )
+        for target in self.empty_env:
+            said.append(
+                f"no {target}, which its code reads with a loader that fails without one: "
+                "an empty one written (its variables come from the environment)"
+            )
+        return said
 
 
 def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:
