@@ -412,7 +412,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis
-    has_driver = bool(deps & _MYSQL_DRIVERS)
+    has_driver = bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS))
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
@@ -454,19 +454,26 @@ _NOT_ITS_CODE = re.compile(
 # The app's own Python code opening a connection with a MySQL driver:
 # ``import pymysql`` … ``pymysql.connect(**config)`` (MySQLdb, mysql.connector, aiomysql).
 _PY_MYSQL_OPEN = re.compile(
-    rb"\b(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb)\s*\.\s*"
-    rb"(?:connect|create_pool|Connect|connection\.MySQLConnection)\s*\("
+    rb"\b(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb|pooling)\s*\.\s*"
+    rb"(?:pooling\s*\.\s*)?"
+    rb"(?:connect|create_pool|Connect|(?:connection\.)?MySQLConnection(?:Pool)?|ConnectionPool)\s*\("
+    # A Flask extension opening it from app.config's MYSQL_* (flask-mysqldb, Flask-MySQL).
+    rb"|^\s*from\s+(?:flask_mysqldb|flaskext\.mysql|flask_mysql_connector)\s+import\b",
+    re.MULTILINE,
 )
+# Those extensions, which bring a MySQL driver of their own (mysqlclient, PyMySQL).
+_PY_MYSQL_EXTENSIONS = {"flask-mysqldb", "flask-mysql", "flask-mysql-connector"}
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
 
 
 def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | None:
     """The module of a Python app that opens its MySQL itself with its driver
-    (``pymysql.connect(host=getenv("MYSQL_HOST"), …)``), where that is the only SQL driver
-    it lists: its settings are read in code alone (k3forx's fastapi-example, whose compose
+    (``pymysql.connect(host=getenv("MYSQL_HOST"), …)``, a pool of mysql.connector's, a
+    Flask extension's ``MySQL(app)``), where that is the only SQL driver it lists: its
+    settings are read in code alone (k3forx's fastapi-example, whose compose
     file gives MYSQL_* to its service: uploaded without it, no MariaDB was given and its
     /health answered 500, connection refused). None where none does."""
-    if not deps & _MYSQL_DRIVERS or deps & _PY_OTHER_DRIVERS:
+    if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS) or deps & _PY_OTHER_DRIVERS:
         return None
     for path, data in sorted(files.items()):
         if not path.endswith(".py") or _NOT_ITS_CODE.search(path) or len(data) > 256_000:

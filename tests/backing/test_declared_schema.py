@@ -168,6 +168,17 @@ def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
     assert wanted_servers(both, "main.py", {}).mysql is None
     listed = {**files, "mysql_client.py": b"import pymysql\n"}
     assert wanted_servers(listed, "main.py", {}).mysql is None
+    # Vitaliiir16's flask-mysql-gym-api opens a pool of mysql.connector's (its example's
+    # DB_HOST=127.0.0.1 said nothing of MySQL): connection refused on 127.0.0.1:3306.
+    pool = b"import mysql.connector.pooling\npool = mysql.connector.pooling.MySQLConnectionPool(\n"
+    pooled = {"requirements.txt": b"Flask\nmysql-connector-python\n", "dao/db.py": pool}
+    assert wanted_servers(pooled, "app.py", {}).mysql is not None
+    imported = b"from mysql.connector import pooling\np = pooling.MySQLConnectionPool(size=5)\n"
+    assert wanted_servers({**pooled, "dao/db.py": imported}, "app.py", {}).mysql is not None
+    # A Flask extension reading app.config's MYSQL_*, its driver its own dependency.
+    extension = b"from flask import Flask\nfrom flask_mysqldb import MySQL\nmysql = MySQL(app)\n"
+    flask = {"requirements.txt": b"Flask\nFlask-MySQLdb==2.0\n", "app.py": extension}
+    assert wanted_servers(flask, "app.py", {}).mysql is not None
 
 
 def test_the_database_a_dump_switches_to_is_the_apps_where_it_names_none() -> None:
