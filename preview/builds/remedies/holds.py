@@ -1,6 +1,7 @@
-"""An unpinned dependency held below the major version installed, where the app's
-failure shows that major broke it: :func:`held`, and the readings that lead there
-(:func:`rejected_call`, :func:`rejected_inside`, :func:`defining`)."""
+"""An unpinned dependency held below the major version installed (below its minor, once,
+within a major a hold reached), where the app's failure shows that major broke it:
+:func:`held`, and the readings that lead there (:func:`rejected_call`,
+:func:`rejected_inside`, :func:`defining`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .pythons import SITE_FRAME, installed_dists, package_sources
 __all__ = ["abstract_instantiated", "defining", "held", "rejected_call", "rejected_inside"]
 
 _FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
+_HOLD = re.compile(r"<\s*(\d+(?:\.\d+)*)\s*$")  # a fix's hold, "Flask<3": 3
 # A traceback's frame: the file it ran; the standard library's by its path (an installed
 # package's: pythons.SITE_FRAME).
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
@@ -95,7 +97,19 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
         if _name(line) == _norm(distribution):
             floors += _FLOOR.findall(line)
     minor = len(parts) > 1 and parts[1].isdigit() and below == parts[0]
-    if minor and any(version_key(f) >= version_key(below) for f in floors):
+    # Held below a major already by a fix (not the app's line), this version is that
+    # major's last minor: the API may have gone within the major, so the next hold is
+    # below its minor, once (then below the major). Flask 3's Markup, then 2.3's
+    # JSONEncoder: "Flask<2" gave Flask 1, whose Werkzeug 1 no longer builds.
+    own = (tried.listed or tried.deps).requirements
+    holds = [
+        _HOLD.search(line)
+        for line in tried.deps.requirements
+        if line not in own and _name(line) == _norm(distribution)
+    ]
+    within = any(h and "." not in h.group(1) for h in holds)
+    within = within and not any(h and "." in h.group(1) for h in holds)
+    if minor and (within or any(version_key(f) >= version_key(below) for f in floors)):
         below = f"{parts[0]}.{parts[1]}"
     if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
         return []
