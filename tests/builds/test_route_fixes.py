@@ -264,3 +264,25 @@ async def test_a_django_model_with_an_image_field_runs_with_pillow_added(
         assert any("the app needs Pillow" in line for line in said), said
         assert (await service.app_get(body, "/photos/")).json() == {"photos": ["first"]}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_earlier_attempts_traceback_is_no_cause_of_a_later_ones_500s(
+    smoke_builder: Service,
+) -> None:
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT * 2):
+        gid = await service.upload(app_files("flask_markup_then_500"))
+        response = await service.launch(gid, tier="pro", wait=False)
+        assert response.status_code == 200, response.text
+        checked = await service.first_system_line(gid, "smoke check:")
+        assert checked.startswith("smoke check: 1 of 2 GET routes fail: /broken (500)"), checked
+        body = await service.status(gid)
+        while body["health"] is None and body["status"] in ("starting", "running"):
+            await trio.sleep(0.1)  # (its result stands once no fix is taken for it)
+            body = await service.status(gid)
+        system = messages(await service.history(gid), "system")
+        fixes = [line for line in system if line.startswith("fix ")]
+        assert len(fixes) == 1 and "relaunching with Flask<3" in fixes[0], system
+        assert body["status"] == "running", (body, system)
+        assert (await service.app_get({"gid": gid, **body}, "/items")).status_code == 200
+        assert (await service.stop(gid)).status_code == 200

@@ -41,6 +41,12 @@ class RouteFixes:
     def lines(self, texts: list[str]) -> None:
         self._recent.extend(texts)
 
+    def attempt_starts(self) -> None:
+        """The lines read from here on are the new attempt's own: an earlier attempt's
+        traceback is no cause of this one's 500s (Vitaliiir16's gym API, running on its
+        third attempt, was "fixed" for the ImportError its first had died of)."""
+        self._recent.clear()
+
     async def wanted(self, result: dict[str, Any]) -> bool:
         """True when the smoke check's 500s (``result``) have a fix: said as the failure
         that ends the app, for its relaunch."""

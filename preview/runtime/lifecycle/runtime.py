@@ -469,6 +469,7 @@ class PreviewRuntime:
         if run_as is not None:
             await state.system("INFO", f"not sandboxed: runs as uid {run_as}, not the service's")
         state.phase = "starting"
+        self._route_fixes.attempt_starts()
         confinement = self.containment.confine(python, built)
         env = with_route_table(confinement, spec, env)
         if confinement is not None:
