@@ -1382,6 +1382,39 @@ def test_variables_given_to_a_database_clients_options_mean_their_parts() -> Non
     }
     assert found.values["PASSWORD"] == provided["DB_PASSWORD"]
     assert "CDN" not in database_option_reads(files)  # no database client made there
+    # Through constants, Sequelize's positional form (anasseth's Node-Express-Postgres-MVC).
+    bound = b"""const hostName = process.env.HOST;
+const userName = process.env.USER;
+const database = process.env.DB;
+const dialect = process.env.DIALECT;
+const sequelize = new Sequelize(database, userName, process.env.PASSWORD, {
+    host: hostName,
+    dialect: dialect,
+});
+"""
+    assert database_option_reads({"Config/db.config.js": bound}) == {
+        "DB": "DB_NAME",
+        "USER": "DB_USER",
+        "PASSWORD": "DB_PASSWORD",
+        "HOST": "DB_HOST",
+        "DIALECT": "DB_DIALECT",
+    }
+    # A config module another file makes its client from, its dialect saying whose
+    # (bahadirsofuoglu's fastify-sequelize-api).
+    config = b"""module.exports = {
+  HOST: process.env.HOST,
+  USER: process.env.USER_NAME,
+  DB: process.env.DB,
+  dialect: process.env.DIALECT,
+  pool: { max: 5 },
+};
+"""
+    assert database_option_reads({"src/config/db.config.js": config}) == {
+        "HOST": "DB_HOST",
+        "USER_NAME": "DB_USER",
+        "DB": "DB_NAME",
+        "DIALECT": "DB_DIALECT",
+    }
 
 
 def test_a_development_databases_variables_by_their_suffix() -> None:

@@ -127,14 +127,29 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
 _CLIENT = re.compile(
     r"\b(?:Sequelize|Pool|createPool|createConnection|DataSource|knex|Client)\s*\("
 )
-# An option of a database client given a variable: ``dialect: process.env.DIALECT``.
+# A database's dialect given by a variable: its file's options are a database's, even
+# where the client is made in another file from it (``module.exports = {HOST: …,
+# dialect: process.env.DIALECT}``, required by the module that calls ``new Sequelize``).
+_DIALECT = re.compile(r"\bdialect\s*:\s*(?:process\.env\.)?[A-Za-z_]\w*\s*[,}\n]")
+# An option of a database client given a variable (``dialect: process.env.DIALECT``), or
+# a constant bound to one (``const dialect = process.env.DIALECT`` then ``dialect:
+# dialect``); a config module's keys in capitals too (``DB: process.env.DB``).
 _OPTION = re.compile(
-    r"\b(dialect|database|username|user|password|host|port)\s*:\s*process\.env\.([A-Za-z_]\w*)\b"
+    r"\b(dialect|database|db|username|user|password|host|port)\s*:\s*"
+    r"(?:process\.env\.)?([A-Za-z_]\w*)\b(?!\s*[.(\[])",
+    re.IGNORECASE,
+)
+_BOUND = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_]\w*)\s*=\s*process\.env\.([A-Za-z_]\w*)\b")
+# Sequelize's positional form: ``new Sequelize(database, username, password, {…})``.
+_SEQUELIZE_ARGS = re.compile(
+    r"\bnew\s+Sequelize\s*\(\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,"
+    r"\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*[,)]"
 )
 # Each option as the generic name of the same part (``configvars.meaning`` reads it).
 _OPTION_NAMES = {
     "dialect": "DB_DIALECT",
     "database": "DB_NAME",
+    "db": "DB_NAME",
     "username": "DB_USER",
     "user": "DB_USER",
     "password": "DB_PASSWORD",
@@ -148,13 +163,25 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     part}: caiolorramvalente's express-sequelize-api builds ``new Sequelize({dialect:
     process.env.DIALECT, database: process.env.DATABASE, username: process.env.NAME, …,
     port: process.env.PORTDB})``, names none of which says a database's part ("Dialect
-    needs to be explicitly supplied"); the option each is given to does."""
+    needs to be explicitly supplied"); the option each is given to does. Through a
+    constant too (anasseth's ``const dialect = process.env.DIALECT``, then ``new
+    Sequelize(database, userName, password, {host: hostName, dialect: dialect})``), and
+    in a config module whose ``dialect`` says it is a database's (bahadirsofuoglu's
+    ``{HOST: process.env.HOST, USER: process.env.USER_NAME, DB: process.env.DB, dialect:
+    process.env.DIALECT}``)."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
-        if "process.env" not in text or _CLIENT.search(text) is None:
+        if "process.env" not in text or not (_CLIENT.search(text) or _DIALECT.search(text)):
             continue
-        for option, name in _OPTION.findall(text):
-            found.setdefault(name, _OPTION_NAMES[option])
+        bound = dict(_BOUND.findall(text))
+        read = {m.group(1) for m in re.finditer(r"process\.env\.([A-Za-z_]\w*)", text)}
+        given = [(option.lower(), value) for option, value in _OPTION.findall(text)]
+        for args in _SEQUELIZE_ARGS.findall(text):
+            given += list(zip(("database", "username", "password"), args, strict=True))
+        for option, value in given:
+            name = bound.get(value) or (value if value in read else None)
+            if name is not None:
+                found.setdefault(name, _OPTION_NAMES[option])
     return found
 
 
