@@ -161,9 +161,14 @@ def app_environment(
     # A value its .env leaves empty that the defaults fill (``JWT_SECRET=``, which
     # configdefaults reads as unset) is a form to fill in, not the app's own: its empty
     # value won, and sarikamahboob's Hono app died at start ("JWT auth middleware
-    # requires options for "secret""; Bun reads .env below the environment).
+    # requires options for "secret""; Bun reads .env below the environment). So is a
+    # fill-in it leaves (``DIALECT=YOUR_DIALECT``) where the defaults give the value.
     filled = {name for name, value in (defaults or {}).items() if value}
-    dotenv = {k: v for k, v in dotenv_file(spec.files, anchor).items() if v or k not in filled}
+    dotenv = {
+        k: v
+        for k, v in dotenv_file(spec.files, anchor).items()
+        if (v and not fill_in(v)) or k not in filled
+    }
     own = {**dotenv, **spec.extra}  # the user's, not filled in
     given = {**(defaults or {}), **own}
     ours = database_env.keys() | ({"DATABASE_URL"} if database_url is not None else set())

@@ -74,6 +74,7 @@ from ..apps.configvars import (
     engine_database,
     engine_value,
     example_env_file,
+    fill_in,
     json_settings_fields,
     meaning,
     other_env_files,
@@ -1176,10 +1177,11 @@ def _switched_off(
 
 
 def _unfilled(name: str, value: str | None) -> bool:
-    """An example's value that gives nothing: empty, or a database's port that is a word
-    (Cohetero's FastAPI-JWT-SQLAlchemy's README: ``DB_PORT = port``, which no client
-    parses)."""
-    if not value or not value.strip():
+    """An example's value that gives nothing: empty, a fill-in left for its reader
+    (bahadirsofuoglu's README: ``DIALECT= "YOUR_DIALECT"``, which Sequelize refused), or a
+    database's port that is a word (Cohetero's FastAPI-JWT-SQLAlchemy's README: ``DB_PORT
+    = port``, which no client parses)."""
+    if not value or not value.strip() or fill_in(value):
         return True
     what = meaning(name)
     port = what is not None and what.kind == DATABASE and what.part == "port"

@@ -1409,6 +1409,14 @@ const sequelize = new Sequelize(database, userName, process.env.PASSWORD, {
   pool: { max: 5 },
 };
 """
+    # Its README's example leaves fill-ins (DIALECT= "YOUR_DIALECT"): the served ones.
+    readme = (
+        b"Start by creating a .env file.\n\n## ENV Setup\n\n``` bash\n"
+        b'HOST="YOUR_HOST"\nDB= "YOUR_DB_NAME"\nDIALECT= "YOUR_DIALECT"\n```\n'
+    )
+    example = {"package.json": PACKAGE, "src/config/db.config.js": config, "README.md": readme}
+    found = config_defaults(with_readme_example(example), "src/index.js", {}, provided)
+    assert found.values["DIALECT"] == "mysql" and found.values["DB"] == provided["DB_NAME"]
     assert database_option_reads({"src/config/db.config.js": config}) == {
         "HOST": "DB_HOST",
         "USER_NAME": "DB_USER",
