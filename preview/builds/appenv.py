@@ -83,7 +83,7 @@ from ..apps.written.managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOA
 from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
-from .configdefaults import settings_misfits
+from .configdefaults import named_env_values, settings_misfits
 
 __all__ = [
     "app_environment",
@@ -164,11 +164,12 @@ def app_environment(
     # requires options for "secret""; Bun reads .env below the environment). So is a
     # fill-in it leaves (``DIALECT=YOUR_DIALECT``) where the defaults give the value.
     filled = {name for name, value in (defaults or {}).items() if value}
-    dotenv = {
-        k: v
-        for k, v in dotenv_file(spec.files, anchor).items()
-        if (v and not fill_in(v)) or k not in filled
-    }
+    # The env file its start loads (``env-cmd -f ./environment/.env.local npm run
+    # migration:run && … nest start``) is its environment for its set-up steps too, which
+    # the service runs apart (vlad-borodaev's NestJS app: its sequelize-cli migration,
+    # run without it, had no DB_DIALECT). Below its .env, as env-cmd's file is below it.
+    loaded = {**named_env_values(spec.files, anchor), **dotenv_file(spec.files, anchor)}
+    dotenv = {k: v for k, v in loaded.items() if (v and not fill_in(v)) or k not in filled}
     own = {**dotenv, **spec.extra}  # the user's, not filled in
     given = {**(defaults or {}), **own}
     ours = database_env.keys() | ({"DATABASE_URL"} if database_url is not None else set())

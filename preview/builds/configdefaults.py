@@ -1076,9 +1076,14 @@ def _by_meaning(
     # A variable given to a database client's option means that option's part, whatever
     # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``);
     # A name that says nothing alone (``HOST``, ``USER``) is so read with a default too:
-    # the author's (``'localhost'``, ``'postgres'``) is their machine's.
-    options = {**database_option_variables(files), **database_option_reads(files)}
-    read = (*types, *found.values, *(n for n in options if meaning(n) is None))
+    # the author's (``'localhost'``, ``'postgres'``) is their machine's; a Node client's
+    # option, whatever its name (``"dialect": process.env.DB_DIALECT`` in a
+    # sequelize-cli config: "Dialect needs to be explicitly supplied").
+    python_options = database_option_variables(files)
+    node_options = database_option_reads(files)
+    options = {**python_options, **node_options}
+    told = [n for n in python_options if meaning(n) is None]
+    read = (*types, *found.values, *told, *node_options)
     names = [n for n in read if not given.get(n) and n not in provided]
     meanings = {
         name: what

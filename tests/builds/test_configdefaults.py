@@ -1768,3 +1768,30 @@ def test_a_secret_its_env_leaves_empty_is_given_the_throwaway_value() -> None:
     assert env["GREETING"] == ""  # nothing fills it: the app's own empty value
     spec.extra = {"JWT_SECRET": ""}
     assert environment()["JWT_SECRET"] == ""
+
+
+def test_the_env_file_its_start_loads_is_its_set_up_steps_environment_too() -> None:
+    """vlad-borodaev's NestJS app starts ``env-cmd -f ./environment/.env.local npm run
+    migration:run && env-cmd -f ./environment/.env.local nest start``; the service runs
+    its migration apart, and sequelize-cli, given no DB_DIALECT, stopped on "Dialect
+    needs to be explicitly supplied". Its .env stays above that file."""
+    start = "env-cmd -f ./environment/.env.local npm run migration:run && nest start"
+    files = {
+        "package.json": json.dumps({"scripts": {"start": start}}).encode(),
+        "environment/.env.local": b"DB_DIALECT=postgres\nTHROTTLE_TTL=60\n",
+        ".env": b"THROTTLE_TTL=30\n",
+        "src/main.js": b"console.log(process.env.DB_DIALECT)\n",
+    }
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
+    )
+    env = app_environment(
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={},
+        egress_open=False,
+        memory_limit_mb=512,
+        defaults={},
+    )
+    assert env["DB_DIALECT"] == "postgres" and env["THROTTLE_TTL"] == "30"

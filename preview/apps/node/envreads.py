@@ -130,12 +130,12 @@ _CLIENT = re.compile(
 # A database's dialect given by a variable: its file's options are a database's, even
 # where the client is made in another file from it (``module.exports = {HOST: …,
 # dialect: process.env.DIALECT}``, required by the module that calls ``new Sequelize``).
-_DIALECT = re.compile(r"\bdialect\s*:\s*(?:process\.env\.)?[A-Za-z_]\w*\s*[,}\n]")
+_DIALECT = re.compile(r"\bdialect[\"']?\s*:\s*(?:process\.env\.)?[A-Za-z_]\w*\s*[,}\n]")
 # An option of a database client given a variable (``dialect: process.env.DIALECT``), or
 # a constant bound to one (``const dialect = process.env.DIALECT`` then ``dialect:
 # dialect``); a config module's keys in capitals too (``DB: process.env.DB``).
 _OPTION = re.compile(
-    r"\b(dialect|database|db|username|user|password|host|port)\s*:\s*"
+    r"\b(dialect|database|db|username|user|password|host|port)[\"']?\s*:\s*"
     r"(?:process\.env\.)?([A-Za-z_]\w*)\b(?!\s*[.(\[])",
     re.IGNORECASE,
 )
