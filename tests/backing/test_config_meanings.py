@@ -551,6 +551,22 @@ MAIL = {"host": os.getenv("MAIL_HOST"), "port": os.getenv("MPORT"), "user": os.g
 cache = Redis(host=os.getenv("RHOST"), port=os.getenv("RPORT"), password=os.getenv("RPW"))
 """
     assert database_option_variables({"app.py": code}) == {"HOST": "DB_HOST", "ACCOUNT": "DB_USER"}
+    # Redis's db is a number, its client and its variables named for it: no SQL database's.
+    code = b"""import os, redis
+cache = redis.Redis(host=os.getenv("CHOST"), port=os.getenv("CPORT", 6379), db=0)
+queue = Redis(host=os.getenv("QHOST"), port=os.getenv("QPORT"), db=int(os.getenv("QDB", 0)))
+store = StrictRedis(host=os.getenv("SHOST"), port=os.getenv("SPORT"), db=os.getenv("SDB"))
+QUEUE = {"host": os.getenv("REDIS_HOST"), "port": os.getenv("REDIS_PORT"), "db": os.getenv("N")}
+mysql = MySQLdb.connect(host=os.getenv("MHOST"), user=os.getenv("MUSER"), db=os.getenv("MDB"))
+"""
+    assert database_option_variables({"app.py": code}) == {
+        "MHOST": "DB_HOST",
+        "MUSER": "DB_USER",
+        "MDB": "DB_NAME",
+    }
+    provided = {**POSTGRES_ENV, "PORT": "8000", "HOST": "127.0.0.1"}
+    found = config_defaults({"app.py": code}, "app.py", {}, provided)
+    assert not {"CHOST", "CPORT", "QHOST", "QPORT", "SHOST", "SPORT", "SDB"} & found.values.keys()
 
 
 def test_host_and_port_given_to_the_database_are_its_where_the_start_binds_the_port() -> None:

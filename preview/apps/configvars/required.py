@@ -158,7 +158,10 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     its ``DATABASES``), names that say nothing alone; the setting each is given to does.
     A connection's settings are a dict's keys or a call's keywords that name its
     database (``NAME`` beside an ``ENGINE``, ``database``, ``dbname``, ``db``) and at
-    least two of its host, port, user and password: not a mail server's nor a cache's."""
+    least two of its host, port, user and password: not a mail server's nor a cache's.
+    Redis's ``db`` is a number (``redis.Redis(host=…, port=…, db=0)``), its client's
+    name another store's, or a variable read there (``REDIS_HOST``): none of them a SQL
+    database's, or the preview gave the app's cache its PostgreSQL's port."""
     found: dict[str, str] = {}
     for path in python_files(files):
         data = files[path]
@@ -171,16 +174,22 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
-            elif isinstance(node, ast.Call):
+            elif isinstance(node, ast.Call) and not _OTHER_STORE.search(_name(node.func)):
                 settings = [(k.arg, k.value) for k in node.keywords]
             else:
                 continue
             parts = {key.lower(): value for key, value in settings if key}
             if not _names_a_database(parts):
                 continue
-            for key, value in parts.items():
-                read = {v for n in ast.walk(value) if (v := _variable_read(n, prefix))}
-                if key in _OPTION_PARTS and len(read) == 1:
+            reads = {
+                key: {v for n in ast.walk(value) if (v := _variable_read(n, prefix))}
+                for key, value in parts.items()
+                if key in _OPTION_PARTS
+            }
+            if any(_OTHER_STORE.search(name) for read in reads.values() for name in read):
+                continue  # another store's settings (``REDIS_HOST`` read there)
+            for key, read in reads.items():
+                if len(read) == 1:
                     found.setdefault(read.pop(), _OPTION_PARTS[key])
     return found
 
@@ -201,9 +210,32 @@ _OPTION_PARTS = {
 }
 
 
+# Another store's word, in a client's name or a variable's (``StrictRedis``, ``MONGO_HOST``).
+_OTHER_STORE = re.compile(
+    r"redis|mongo|memcache|cache|elastic|cassandra|neo4j|influx|rabbit|amqp|celery|kafka",
+    re.IGNORECASE,
+)
+
+
 def _names_a_database(parts: dict[str, ast.expr]) -> bool:
-    named = "engine" in parts or bool(parts.keys() & {"database", "dbname", "db"})
+    index = parts.get("db")  # Redis's database is a number: ``db=0``, ``int(getenv(…))``
+    named = bool(parts.keys() & {"engine", "database", "dbname"}) or (
+        index is not None and not _number(index)
+    )
     return named and len(parts.keys() & {"host", "port", "user", "username", "password"}) >= 2
+
+
+def _number(node: ast.expr) -> bool:
+    """Whether ``node`` is a number: ``0``, ``"1"``, ``int(…)``, or a variable read with a
+    number for its default (``os.getenv("REDIS_DB", 0)``)."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, int) or str(node.value).isdigit()
+    if isinstance(node, ast.Call) and _name(node.func) == "int":
+        return True
+    if isinstance(node, ast.Call) and _reader(node.func):
+        default = node.args[1] if len(node.args) > 1 else _keyword(node, "default")
+        return default is not None and _number(default)
+    return False
 
 
 def _variable_read(node: ast.AST, prefix: str) -> str | None:
