@@ -456,7 +456,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
     other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
-    driver = _driver(files) or _url_in_source_alone(files)
+    driver = _driver(files) or _url_in_source_alone(files) or _django_engine(files)
     schemas = named_schemas(env)
     made = tuple(
         (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
@@ -564,6 +564,27 @@ def _url_in_source_alone(files: dict[str, bytes]) -> str | None:
         if python and _URL.search(data):
             return f"a PostgreSQL URL in {path} (no dependency file)"
     return None
+
+
+def _django_engine(files: dict[str, bytes]) -> str | None:
+    """Where a Django app's settings name PostgreSQL's backend as its ``ENGINE``
+    (``'ENGINE': 'django.db.backends.postgresql'``) and its dependencies list no driver
+    (its image's apt installs one, or its author's machine had it): it wants that server,
+    and the remedies add psycopg's wheel once Django asks for it (Taz742's
+    django-rest-api: given none, its migrate had no database)."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        if b"DATABASES" in data and _DJANGO_POSTGRES.search(data):
+            return f"Django's PostgreSQL ENGINE ({path})"
+    return None
+
+
+_DJANGO_POSTGRES = re.compile(
+    rb"""["']ENGINE["']\s*:\s*["']django(?:\.contrib\.gis)?\.db\.backends\."""
+    rb"""(?:postgresql(?:_psycopg2)?|postgis)["']"""
+)
 
 
 def _names(url: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from preview.backing.mysql import mariadb_binary, mysql_environment
 from preview.backing.pgprivate import server_binaries
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
+from preview.backing.wants import postgres_wants
 from preview.builds.appenv import (
     _own_port_names,
     compose_database_values,
@@ -49,7 +50,11 @@ needs_server = pytest.mark.skipif(
 
 
 def _bytes(name: str) -> dict[str, bytes]:
-    return {path: text.encode() for path, text in app_files(name).items()}
+    return _encoded(app_files(name))
+
+
+def _encoded(files: dict[str, str]) -> dict[str, bytes]:
+    return {path: text.encode() for path, text in files.items()}
 
 
 # The private MariaDB's variables as the service gives them (backing.Backing.env: the
@@ -604,4 +609,25 @@ async def test_a_django_app_reading_its_postgres_port_from_port_runs_on_it(
         added = await service.app_request(body, "POST", "/", content=b"apple")
         assert added.status_code == 200, added.text
         assert added.json()["vendor"] == "postgresql" and added.json()["items"] == ["apple"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_django_app_naming_postgresql_without_its_driver_runs_on_its_postgres(
+    builder_service: Service,
+) -> None:
+    """Taz742's django-rest-api lists no PostgreSQL driver (its image installs one):
+    its settings' ENGINE says PostgreSQL's, which the preview gives it, the driver added
+    once Django asks for it."""
+    files = {**app_files("django_pg_host_port"), "requirements.txt": "Django>=4.2,<6\n"}
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "Django's PostgreSQL ENGINE (shop/settings.py)"
+    )
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(service, files)
+        events = await service.history(body["gid"])
+        assert body["status"] == "running", (body["errorMessage"], messages(events, "system"))
+        added = await service.app_request(body, "POST", "/", content=b"pear")
+        assert added.status_code == 200 and added.json()["items"] == ["pear"], added.text
         assert (await service.stop(body["gid"])).status_code == 200
