@@ -57,6 +57,19 @@ def _encoded(files: dict[str, str]) -> dict[str, bytes]:
     return {path: text.encode() for path, text in files.items()}
 
 
+async def _running(service: Service, files: dict[str, str]) -> dict:
+    """``files`` launched, its status asserted running (with what its log says if not)."""
+    body = await launched(service, files)
+    events = await service.history(body["gid"])
+    assert body["status"] == "running", (
+        body["errorMessage"],
+        body["errorLines"],
+        messages(events, "system"),
+        messages(events, "app")[-20:],
+    )
+    return body
+
+
 # The private MariaDB's variables as the service gives them (backing.Backing.env: the
 # generic names its own, the app having no PostgreSQL driver), and its PostgreSQL's.
 MARIADB_ENV = mysql_environment(
@@ -429,14 +442,7 @@ async def test_a_django_app_on_db_engine_and_db_names_runs_on_its_mariadb(
     if mariadb_binary() is None:
         pytest.skip("mariadbd is not installed")
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("django_mysql_db_env"))
-        events = await service.history(body["gid"])
-        assert body["status"] == "running", (
-            body["errorMessage"],
-            body["errorLines"],
-            messages(events, "system"),
-            messages(events, "app")[-20:],
-        )
+        body = await _running(service, app_files("django_mysql_db_env"))
         added = await service.app_request(body, "POST", "/", content=b"apple")
         assert added.status_code == 200, added.text
         found = added.json()
@@ -598,14 +604,7 @@ async def test_a_django_app_reading_its_postgres_port_from_port_runs_on_it(
     given the preview's own port there, it connected to its gunicorn."""
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("django_pg_host_port"))
-        events = await service.history(body["gid"])
-        assert body["status"] == "running", (
-            body["errorMessage"],
-            body["errorLines"],
-            messages(events, "system"),
-            messages(events, "app")[-20:],
-        )
+        body = await _running(service, app_files("django_pg_host_port"))
         added = await service.app_request(body, "POST", "/", content=b"apple")
         assert added.status_code == 200, added.text
         assert added.json()["vendor"] == "postgresql" and added.json()["items"] == ["apple"]
@@ -625,9 +624,7 @@ async def test_a_django_app_naming_postgresql_without_its_driver_runs_on_its_pos
     )
     service = builder_service
     with trio.fail_after(BUILD_WAIT * 2):
-        body = await launched(service, files)
-        events = await service.history(body["gid"])
-        assert body["status"] == "running", (body["errorMessage"], messages(events, "system"))
+        body = await _running(service, files)
         added = await service.app_request(body, "POST", "/", content=b"pear")
         assert added.status_code == 200 and added.json()["items"] == ["pear"], added.text
         assert (await service.stop(body["gid"])).status_code == 200

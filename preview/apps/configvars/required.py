@@ -138,16 +138,21 @@ def read_variables(files: dict[str, bytes]) -> set[str]:
     default=[])``, ``os.environ.get("X", "d")``): those whose meaning the service fills
     whatever the app's own default (``configvars.meaning``: a host list)."""
     found: set[str] = set()
+    for tree, prefix in _reading_modules(files):
+        found.update(k for n in ast.walk(tree) if (k := _variable_read(n, prefix)))
+    return found
+
+
+def _reading_modules(files: dict[str, bytes]) -> Iterator[tuple[ast.Module, str]]:
+    """The app's Python modules that may read its environment, parsed, each with the
+    prefix its ``env`` reader puts before every name (:func:`_reader_prefix`)."""
     for path in python_files(files):
         data = files[path]
         if b"environ" not in data and b"config" not in data and b"env" not in data:
             continue
         tree = _parse(data)
-        if tree is None:
-            continue
-        prefix = _reader_prefix(tree)
-        found.update(k for n in ast.walk(tree) if (k := _variable_read(n, prefix)))
-    return found
+        if tree is not None:
+            yield tree, _reader_prefix(tree)
 
 
 def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
@@ -163,14 +168,7 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     name another store's, or a variable read there (``REDIS_HOST``): none of them a SQL
     database's, or the preview gave the app's cache its PostgreSQL's port."""
     found: dict[str, str] = {}
-    for path in python_files(files):
-        data = files[path]
-        if b"environ" not in data and b"config" not in data and b"env" not in data:
-            continue
-        tree = _parse(data)
-        if tree is None:
-            continue
-        prefix = _reader_prefix(tree)
+    for tree, prefix in _reading_modules(files):
         for node in ast.walk(tree):
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
