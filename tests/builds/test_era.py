@@ -156,6 +156,17 @@ def test_a_failure_raised_in_a_dependency_calls_for_the_apps_era(tmp_path: Path)
     assert not third_party_failure(database, tried, {})
     install = ["  × Failed to build `psycopg2==2.7.3`", *BCRYPT]
     assert not third_party_failure(install, tried, {})
+    # A server's own exception after its worker's refused login (keerthana1247's
+    # learning-path-dashboard under gunicorn): the login's, not a package's API.
+    refused = [
+        *about,
+        "mysql.connector.errors.ProgrammingError: 1045 (28000): Access denied for user",
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/gunicorn/arbiter.py", line 9',
+        "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>",
+    ]
+    assert not third_party_failure(refused, tried, {})
+    assert third_party_failure(refused[2:], tried, {})  # (that server's alone: its own)
     # Its own module of the name: the app's; a distribution a fix guessed: the guess's.
     assert not third_party_failure(gone, tried, {"passlib/__init__.py": b""})
     guessed = Tried(deps=_deps("cryptography==3.3.2", "passlib"), env_path=env)

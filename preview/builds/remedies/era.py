@@ -117,12 +117,16 @@ def third_party_failure(text: list[str], tried: Tried, files: dict[str, bytes]) 
     if any(_INSTALL.search(line) for line in text):
         return False
     frame, last, raised = "", "", None
+    environmental = False  # any exception of the failure's a service's or a setting's
     for line in text:
         if _FRAME.match(line) is not None:
             last = frame = line
         elif last and not line[:1].isspace() and (exception := _RAISED.match(line)):
             last, raised = "", exception  # (the frame stays: the one it was raised in)
-    if raised is None or _NOT_AN_API.search(raised.group(1)):
+            environmental = environmental or _NOT_AN_API.search(exception.group(1)) is not None
+    # A server's own exception may come last (gunicorn's HaltServer after its worker's
+    # "Access denied" ProgrammingError): the cause is the one before it.
+    if raised is None or environmental:
         return False
     about = _ABOUT.search(raised.group(2) or "")
     module = next((name for name in about.groups() if name), "") if about else ""
