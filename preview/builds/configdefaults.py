@@ -69,6 +69,7 @@ from ..apps.configvars import (
     OPTIONAL,
     SWITCH,
     ServedDatabase,
+    config_selectors,
     database_option_variables,
     dotenv_text,
     engine_database,
@@ -674,6 +675,7 @@ def config_defaults(
         ):
             found.values[name] = generated
             found.generated.append(name)
+    _selected(found, files, given, provided)
     _as_json(found, files, given)
     _as_addresses(found, types, given)
     if _node(anchor):
@@ -691,6 +693,28 @@ def config_defaults(
             "give them with the launch option env"
         )
     return found
+
+
+def _selected(
+    found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str], provided: set[str]
+) -> None:
+    """A variable its code picks one of a dict's entries by, unset (``config.get(
+    os.getenv("APP_MODE"))``: ``configvars.config_selectors``): the entry a development
+    run takes, as a preview is one; none where the dict has no such key."""
+    for name, keys in config_selectors(files).items():
+        if given.get(name) or found.values.get(name) or name in provided:
+            continue
+        lowered = {key.lower(): key for key in keys}
+        key = next((lowered[k] for k in _DEVELOPMENT_KEYS if k in lowered), None)
+        if key is not None:
+            found.values[name] = key
+            found.notes.append(
+                f"{name}={key}: the entry a development run takes of those its code picks "
+                f"by it ({', '.join(keys)})"
+            )
+
+
+_DEVELOPMENT_KEYS = ("development", "dev", "develop", "local", "default", "debug")
 
 
 def _from_other_env_files(
@@ -1375,6 +1399,11 @@ def env_files_needed(files: dict[str, bytes]) -> list[str]:
     return _env_files_lacked(files, _FILE_LOADERS)
 
 
+# The loaders that find a .env themselves when given no path, and whose reader fails
+# without one: dotenv_values() (gustavomotadev's food menu read AMBIENTE['ALGORITMO']).
+_FINDING = {"dotenv_values"}
+
+
 def env_files_read_only(files: dict[str, bytes]) -> list[str]:
     """The ``.env`` files the upload lacks whose values its code reads from the file
     alone, never from the environment: python-dotenv's ``dotenv_values(".env")`` returns
@@ -1382,7 +1411,8 @@ def env_files_read_only(files: dict[str, bytes]) -> list[str]:
     ``v["SECRET_KEY"]`` from it, its own .env kept in src/ with empty values: KeyError at
     start-up). The service writes them with what it gives, as it does an env file the
     start names (:func:`start_env_files`); a path relative to the directory it runs in,
-    the upload's root."""
+    the upload's root (where ``dotenv_values()`` is given no path: the nearest .env
+    above the module)."""
     return _env_files_lacked(files, _VALUE_LOADERS)
 
 
@@ -1402,6 +1432,10 @@ def _env_files_lacked(
             if isinstance(node, ast.Call) and (last_name(node.func) or "") in loaders:
                 given = node.args[0] if node.args else _dotenv_path_keyword(node)
                 found = upload_path(given, path, names) if given is not None else None
+                if given is None and not node.keywords and last_name(node.func) in _FINDING:
+                    # No path: python-dotenv finds the nearest .env above the module's
+                    # folder, which the upload's root is on the way to.
+                    found = ".env"
                 if found and last_name(node.func) == "read_dotenv" and not found.endswith(".env"):
                     found = posixpath.normpath(posixpath.join(found, ".env"))  # a directory's
                 if found and found.endswith(".env") and found not in files:

@@ -15,6 +15,7 @@ import trio
 
 from preview.apps.configvars import (
     OPTIONAL,
+    config_selectors,
     example_env_file,
     json_settings_fields,
     meaning,
@@ -793,6 +794,10 @@ async def test_an_env_file_read_as_a_dict_holds_what_the_service_gives(
     assert list(required_types(files)) == ["SECRET_KEY", "ALGORITHM", "DATABASE_URL"]
     keyword = {"config.py": b"import dotenv\nv = dotenv.dotenv_values(dotenv_path='conf/.env')\n"}
     assert env_files_read_only(keyword) == ["conf/.env"]
+    # Given no path, python-dotenv finds the nearest .env above the module: the root's is
+    # on its way (gustavomotadev's fastapi-sqlite-food-menu: AMBIENTE['ALGORITMO']).
+    found = {"app/deps.py": b"from dotenv import dotenv_values\nAMBIENTE = dotenv_values()\n"}
+    assert env_files_read_only(found) == [".env"]
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("fastapi_dotenv_values"))
@@ -1795,3 +1800,34 @@ def test_the_env_file_its_start_loads_is_its_set_up_steps_environment_too() -> N
         defaults={},
     )
     assert env["DB_DIALECT"] == "postgres" and env["THROTTLE_TTL"] == "30"
+
+
+def test_a_variable_picking_a_dicts_entry_is_the_development_ones() -> None:
+    """sudopwr's python-flask-mysql-demo: ``app.config.from_object(config.get(os.getenv(
+    "APP_MODE")))``, ``config`` a dict of its settings classes in another module; unset,
+    Flask loaded nothing and the app died on ``app.config["APP_ORIGINS"]``."""
+    settings = b"""import os
+class Production:
+    ORIGINS = os.getenv("APP_ORIGINS")
+class Development(Production):
+    DEBUG = True
+config = {"production": Production, "Development": Development}
+"""
+    app = b"""import os
+from flask import Flask
+from main.config import config
+app = Flask(__name__)
+app.config.from_object(config.get(os.getenv("APP_MODE")))
+"""
+    files = {"main/config.py": settings, "main/app.py": app}
+    assert config_selectors(files) == {"APP_MODE": ["production", "Development"]}
+    found = config_defaults(files, "main/app.py", {}, {"PORT"})
+    assert found.values["APP_MODE"] == "Development"
+    # Its own choice stands: a value given, a default of its own, no development entry.
+    assert "APP_MODE" not in config_defaults(files, "main/app.py", {"APP_MODE": "x"}, set()).values
+    own = {**files, "main/app.py": app.replace(b'"APP_MODE")', b'"APP_MODE", "production")')}
+    assert config_selectors(own) == {}
+    fallback = app.replace(b'os.getenv("APP_MODE"))', b'os.getenv("APP_MODE"), Production)')
+    assert config_selectors({**files, "main/app.py": fallback}) == {}
+    production = {**files, "main/config.py": settings.replace(b'"Development"', b'"staging"')}
+    assert "APP_MODE" not in config_defaults(production, "main/app.py", {}, {"PORT"}).values

@@ -41,6 +41,7 @@ from .meanings import (
 )
 from .required import (
     OPTIONAL,
+    config_selectors,
     database_option_variables,
     json_settings_fields,
     read_variables,
@@ -66,6 +67,7 @@ __all__ = [
     "compose_overlays",
     "compose_projects",
     "compose_services",
+    "config_selectors",
     "database_option_variables",
     "database_variables",
     "dockerfile_instructions",

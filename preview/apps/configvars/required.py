@@ -32,6 +32,7 @@ from ..pyapp import parse_module, python_files
 
 __all__ = [
     "OPTIONAL",
+    "config_selectors",
     "database_option_variables",
     "json_settings_fields",
     "read_variables",
@@ -140,6 +141,50 @@ def read_variables(files: dict[str, bytes]) -> set[str]:
     found: set[str] = set()
     for tree, prefix in _reading_modules(files):
         found.update(k for n in ast.walk(tree) if (k := _variable_read(n, prefix)))
+    return found
+
+
+def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{a variable the app's Python code reads to pick one of a dict's entries, with no
+    default of its own: that dict's keys}: sudopwr's python-flask-mysql-demo does
+    ``app.config.from_object(config.get(os.getenv("APP_MODE")))``, ``config`` being
+    ``{"production": …, "development": …}`` in another module; unset, it loaded nothing,
+    then ``KeyError: 'APP_ORIGINS'``. The dict is a module-level literal whose keys are
+    all strings, found by its name in any of the app's modules."""
+    trees = list(_reading_modules(files))
+    dicts: dict[str, list[str]] = {}
+    for tree, _prefix in trees:
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Dict)
+                and node.value.keys
+                and all(_string(k) for k in node.value.keys)
+            ):
+                keys = [_string(k) or "" for k in node.value.keys]
+                dicts.setdefault(node.targets[0].id, keys)
+    found: dict[str, list[str]] = {}
+    for tree, prefix in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                owner, key = node.value.id, node.slice
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and isinstance(node.func.value, ast.Name)
+                and len(node.args) == 1  # a default of its own: the app's choice
+                and not node.keywords
+            ):
+                owner, key = node.func.value.id, node.args[0]
+            else:
+                continue
+            name = _variable_read(key, prefix)
+            defaulted = isinstance(key, ast.Call) and (len(key.args) > 1 or bool(key.keywords))
+            if owner in dicts and name is not None and not defaulted:
+                found.setdefault(name, dicts[owner])
     return found
 
 
