@@ -10,7 +10,8 @@ human setting the app up would read it, and run into the preview's own MariaDB
 3. the SQL files its README tells to run (``mysql -u root ecommerce < database/shop.sql``,
    ``psql -f db/schema.sql``, "import file ``database/shop.sql``"), in the README's order;
 4. its one SQL file that creates tables (``database/ecommerce.sql``, a phpMyAdmin dump;
-   ``schema.sql``), where nothing else makes its schema (migrations of any tool, Django);
+   ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
+   where nothing else makes its schema (migrations of any tool, Django);
 5. the ``CREATE TABLE`` blocks of its README, where it has no SQL file at all.
 
 Each in the dialect of the engine it is run into: a MySQL dump (backquoted names,
@@ -213,12 +214,25 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     the schema (:data:`_SCHEMA_MADE`)."""
     if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return None
-    sql = [p for p in files if p.endswith(".sql") and not _TESTS.search(p)]
-    sql = [p for p in sql if not p.endswith(".down.sql") and _CREATE_TABLE.search(files[p])]
-    fitting = [p for p in sql if _fits(files[p], engine)]
+    # A .sql file first; else one of SQL's other names (vladislv31's initdb.pgsql), else a
+    # text file holding SQL (pratestiago's "Ajuda/CREATE TABLE .txt", kept for reading).
+    for suffixes in ((".sql",), _OTHER_SQL_SUFFIXES, (".txt",)):
+        creates = _CREATE_TABLE if suffixes == (".sql",) else _CREATE_TABLE_STATEMENT
+        sql = [p for p in files if p.endswith(suffixes) and not _TESTS.search(p)]
+        sql = [p for p in sql if not p.endswith(".down.sql") and creates.search(files[p])]
+        fitting = [p for p in sql if _fits(files[p], engine)]
+        if fitting:
+            break
     if len(fitting) != 1:
         return None
     return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
+
+
+_OTHER_SQL_SUFFIXES = (".pgsql", ".psql", ".mysql", ".ddl")
+# A statement, not prose naming one: ``CREATE TABLE name (`` at a line's start.
+_CREATE_TABLE_STATEMENT = re.compile(
+    rb"^\s*create\s+table\s+(?:if\s+not\s+exists\s+)?[\w.\"`]+\s*\(", re.I | re.M
+)
 
 
 def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:

@@ -118,6 +118,18 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     both = {"sql/mysql.sql": MYSQL_DUMP, "sql/postgres.sql": PG_SCHEMA}
     assert _paths(both, MYSQL) == (["sql/mysql.sql"], "its one SQL file that creates tables")
     assert _paths(both, POSTGRES) == (["sql/postgres.sql"], "its one SQL file that creates tables")
+    # SQL under another name (vladislv31's common/sqls/initdb.pgsql), else a text file of
+    # it kept for reading (pratestiago's "Ajuda/CREATE TABLE .txt"), after any .sql file.
+    other = {"common/sqls/initdb.pgsql": PG_SCHEMA, "requirements.txt": b"flask\n"}
+    assert _paths(other, POSTGRES) == (
+        ["common/sqls/initdb.pgsql"],
+        "its one SQL file that creates tables",
+    )
+    text = {"Ajuda/CREATE TABLE .txt": b"-- sql\n" + PG_SCHEMA, "app.py": b""}
+    assert _paths(text, POSTGRES)[0] == ["Ajuda/CREATE TABLE .txt"]
+    assert _paths({**text, **both}, POSTGRES)[0] == ["sql/postgres.sql"]
+    prose = {"notes.txt": b"we should create table t"}
+    assert declared_sql(prose, POSTGRES, compose_init_scripts) is None
     # What makes its schema otherwise (migrations), or tests' SQL: none.
     assert (
         declared_sql({**files, "migrations/001_init.js": b""}, MYSQL, compose_init_scripts) is None
