@@ -223,9 +223,14 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         fitting = [p for p in sql if _fits(files[p], engine)]
         if fitting:
             break
+    if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
+        fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
         return None
     return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
+
+
+_SCHEMA_NAME = re.compile(r"schema|create[ _-]?tables?|init|ddl|tables", re.I)
 
 
 _OTHER_SQL_SUFFIXES = (".pgsql", ".psql", ".mysql", ".ddl")

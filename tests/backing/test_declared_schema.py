@@ -128,6 +128,9 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     text = {"Ajuda/CREATE TABLE .txt": b"-- sql\n" + PG_SCHEMA, "app.py": b""}
     assert _paths(text, POSTGRES)[0] == ["Ajuda/CREATE TABLE .txt"]
     assert _paths({**text, **both}, POSTGRES)[0] == ["sql/postgres.sql"]
+    # Of two, the one whose name says it is the schema (its notes hold some SQL too).
+    notes = {**text, "Ajuda/colocar_no_pc.txt": b"copie isto:\n" + PLAIN}
+    assert _paths(notes, POSTGRES)[0] == ["Ajuda/CREATE TABLE .txt"]
     prose = {"notes.txt": b"we should create table t"}
     assert declared_sql(prose, POSTGRES, compose_init_scripts) is None
     # What makes its schema otherwise (migrations), or tests' SQL: none.
