@@ -374,11 +374,16 @@ def _declared_elsewhere(files: dict[str, bytes]) -> tuple[InitScripts, str]:
 
 
 def _readme_blocks(files: dict[str, bytes]) -> tuple[InitScripts, str]:
-    """The CREATE TABLE blocks of its README, where it has no SQL file (``schemasql``)."""
+    """The CREATE TABLE blocks of its README, where it has no SQL file, or its one file of
+    SQL under another name than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``):
+    ``schemasql``'s rules, where :func:`_lone_schema` found no ``.sql`` file."""
     from .schemasql import POSTGRES, declared_sql
 
     found = declared_sql(files, POSTGRES, _init_scripts)
-    if found is None or "blocks of" not in found.origin:
+    if found is None:
+        return (), ""
+    other = len(found.scripts) == 1 and not found.scripts[0][0].endswith(".sql")
+    if "blocks of" not in found.origin and not (other and "one SQL file" in found.origin):
         return (), ""
     return found.scripts, found.origin
 

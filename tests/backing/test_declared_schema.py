@@ -131,6 +131,9 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     # Of two, the one whose name says it is the schema (its notes hold some SQL too).
     notes = {**text, "Ajuda/colocar_no_pc.txt": b"copie isto:\n" + PLAIN}
     assert _paths(notes, POSTGRES)[0] == ["Ajuda/CREATE TABLE .txt"]
+    # The preview's PostgreSQL runs it before the app starts.
+    wants = postgres_wants({**notes, "requirements.txt": b"flask\npsycopg2-binary\n"}, {})
+    assert [path for path, _ in wants.init_scripts] == ["Ajuda/CREATE TABLE .txt"]
     prose = {"notes.txt": b"we should create table t"}
     assert declared_sql(prose, POSTGRES, compose_init_scripts) is None
     # What makes its schema otherwise (migrations), or tests' SQL: none.
