@@ -150,6 +150,25 @@ def test_a_tree_yarn_resolved_is_installed_without_peer_checks() -> None:
     assert pnpm is not None and not pnpm.legacy_peers
 
 
+def test_a_pnpm_5_lockfile_pins_its_versions_without_their_peers_suffix() -> None:
+    """leosuncin's nest-sequelize-example (pnpm-lock.yaml 5.4): a dependency with peers is
+    locked as ``9.3.3_welcnyot5bzd5wa2aovbkxpi4i`` (5.4's hash) or ``2.1.5_rxjs@7.8.0``
+    (5.3's names); pinned as written, npm refused each (ETARGET) and the install
+    unpinned them one refusal at a time, past the launch's time. The version is the
+    part before ``_``."""
+    package = {"dependencies": {"alpha": "^9.0.0", "beta": "^2.1.0", "gamma": "^5.1.0"}}
+    lock = (
+        "lockfileVersion: 5.4\n\nspecifiers:\n  alpha: ^9.0.0\n  beta: ^2.1.0\n"
+        "  gamma: ^5.1.0\n\ndependencies:\n  alpha: 9.3.3_welcnyot5bzd5wa2aovbkxpi4i\n"
+        "  beta: 2.1.5_rxjs@7.8.0+reflect-metadata@0.1.13\n  gamma: 5.1.4\n"
+    )
+    files = {"package.json": json.dumps(package).encode(), "pnpm-lock.yaml": lock.encode()}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is None
+    pinned = json.loads(deps.package_json)["dependencies"]
+    assert pinned == {"alpha": "9.3.3", "beta": "2.1.5", "gamma": "5.1.4"}
+
+
 def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
     """sarikamahboob's authentication-jwt-bun-hono-sqlite: ``"hono": "^4.9.6"``, its
     bun.lock at 4.9.6; npm reads no bun.lock and installed the newest 4.x, whose JWT

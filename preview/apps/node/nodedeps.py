@@ -185,8 +185,9 @@ def _pinned(
 
 
 def _exact(version: object) -> str | None:
-    """A locked version (``1.2.3``, ``1.2.3(react@18)``); None for ``link:``, a git one …"""
-    text = str(version).split("(", 1)[0].strip() if version is not None else ""
+    """A locked version (``1.2.3``, ``1.2.3(react@18)``, pnpm 5's ``1.2.3_<peers' hash>``,
+    a semver never holding ``_``); None for ``link:``, a git one …"""
+    text = str(version).split("(", 1)[0].split("_", 1)[0].strip() if version is not None else ""
     return text if _VERSION.fullmatch(text) else None
 
 
