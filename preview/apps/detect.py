@@ -66,10 +66,10 @@ _PROCFILE_SERVERS = {
 # project's environment: each part of a line joined by &&, || or ;.
 # gunicorn's runner module, not ``-m gunicorn``: its ``__main__`` came in 20.1, and apps pin
 # older ones (flask-bones: gunicorn==20.0.4, "No module named gunicorn.__main__").
+_GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 {target}"
 # A start run in a folder of the upload: ``sh -c … sh <folder> <argv…>`` (arguments added
 # after it, ``--root-path``, still reach the command).
 _IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")
-_GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 {target}"
 _LOOKED_FOR = [
     "the launch option command",
     "a Procfile with a web: line",

@@ -373,7 +373,7 @@ def _declared_elsewhere(files: dict[str, bytes]) -> tuple[InitScripts, str]:
     return found.scripts, origin
 
 
-def _readme_blocks(files: dict[str, bytes]) -> tuple[InitScripts, str]:
+def _schema_outside_sql_files(files: dict[str, bytes]) -> tuple[InitScripts, str]:
     """The CREATE TABLE blocks of its README, where it has no SQL file, or its one file of
     SQL under another name than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``):
     ``schemasql``'s rules, where :func:`_lone_schema` found no ``.sql`` file."""
@@ -416,7 +416,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     init_scripts = init_scripts or declared
     lone = () if init_scripts else _lone_schema(files)
     if not init_scripts and not lone:
-        lone, origin = _readme_blocks(files)
+        lone, origin = _schema_outside_sql_files(files)
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]

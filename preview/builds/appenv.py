@@ -393,7 +393,7 @@ def option_database_values(
     app's server listens elsewhere than ``$PORT`` (:func:`_listens_elsewhere`). Taz742's
     django-rest-api connected to its own gunicorn's port as its PostgreSQL."""
     served = served_database(database_env)
-    if served is None or not _listens_elsewhere(files, detection):
+    if served is None:
         return {}
     options = {**database_option_variables(files), **database_option_reads(files)}
     found: dict[str, str] = {}
@@ -401,7 +401,7 @@ def option_database_values(
         what = meaning(options[name]) if name in options else None
         if what is not None and (value := served.part(what.part)) is not None:
             found[name] = value
-    return found
+    return found if found and _listens_elsewhere(files, detection) else {}
 
 
 def _listens_elsewhere(files: dict[str, bytes], detection: Detection | None) -> bool:
@@ -412,9 +412,7 @@ def _listens_elsewhere(files: dict[str, bytes], detection: Detection | None) -> 
     argv = " ".join(detection.argv) if detection is not None else ""
     if "{port}" in argv and "$PORT" not in argv and "${PORT" not in argv:
         return True
-    code = b"\n".join(
-        d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p
-    )
+    code = b"\n".join(d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p)
     return bool(_own_port_names(files) or _HARD_CODED_LISTEN.search(code))
 
 

@@ -1098,11 +1098,11 @@ def _by_meaning(
     default or not: decouple's ``Csv()`` applied to ``"localhost"``) every host, ``*``.
     An example's empty value, or a port that is a word, is as good as unset."""
     # A variable given to a database client's option means that option's part, whatever
-    # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``);
-    # A name that says nothing alone (``HOST``, ``USER``) is so read with a default too:
-    # the author's (``'localhost'``, ``'postgres'``) is their machine's; a Node client's
-    # option, whatever its name (``"dialect": process.env.DB_DIALECT`` in a
-    # sequelize-cli config: "Dialect needs to be explicitly supplied").
+    # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``).
+    # Read with a default too: a Python name that says nothing alone (``HOST``, ``USER``),
+    # whose default (``'localhost'``, ``'postgres'``) is its author's machine's; a Node
+    # client's option of any name (``"dialect": process.env.DB_DIALECT`` in a sequelize-cli
+    # config: "Dialect needs to be explicitly supplied").
     python_options = database_option_variables(files)
     node_options = database_option_reads(files)
     options = {**python_options, **node_options}
@@ -1429,14 +1429,14 @@ def _env_files_lacked(
         names: dict[str, str] = _imported_paths(tree, path, files)
         for node in ast.walk(tree):
             bind_path(node, path, names)
-            if isinstance(node, ast.Call) and (last_name(node.func) or "") in loaders:
+            if isinstance(node, ast.Call) and (loader := last_name(node.func)) in loaders:
                 given = node.args[0] if node.args else _dotenv_path_keyword(node)
                 found = upload_path(given, path, names) if given is not None else None
-                if given is None and not node.keywords and last_name(node.func) in _FINDING:
+                if given is None and not node.keywords and loader in _FINDING:
                     # No path: python-dotenv finds the nearest .env above the module's
                     # folder, which the upload's root is on the way to.
                     found = ".env"
-                if found and last_name(node.func) == "read_dotenv" and not found.endswith(".env"):
+                if found and loader == "read_dotenv" and not found.endswith(".env"):
                     found = posixpath.normpath(posixpath.join(found, ".env"))  # a directory's
                 if found and found.endswith(".env") and found not in files:
                     needed.append(found)

@@ -80,7 +80,7 @@ SERVICES_DIR_INSIDE = "/run/services"  # its own servers' sockets (outbound.Serv
 def _launcher(
     socat: str,
     *,
-    port: int,
+    app_port: int,
     forward: bool,
     ready: bool,
     max_children: int,
@@ -99,7 +99,7 @@ def _launcher(
     every time, on the CPU the starting app needs. Each relay listens on a port of the
     sandbox's loopback and carries its connections to a socket of the service's in the
     outbound directory.
-    The forwarders carry to the app's ``port`` as a number written here, not ``$PORT``:
+    The forwarders carry to ``app_port`` as a number written here, not ``$PORT``:
     an app may be given ``PORT`` as its database's port where its server's port is on
     its command line (Taz742's django-rest-api reads its PostgreSQL's port from
     ``PORT`` in its ``DATABASES``; gunicorn binds the preview's own).
@@ -112,12 +112,12 @@ def _launcher(
         parts.append(
             f"{socat} UNIX-LISTEN:{SOCKET_DIR_INSIDE}/{SOCKET_NAME},fork,"
             f"max-children={max_children},backlog=1024,unlink-early,unlink-close=0 "
-            f"TCP:127.0.0.1:{port} 2>/dev/null </dev/null &"
+            f"TCP:127.0.0.1:{app_port} 2>/dev/null </dev/null &"
         )
     if forward and ready:
         parts.append(
             f"{socat} UNIX-LISTEN:{SOCKET_DIR_INSIDE}/{READY_SOCKET_NAME},unlink-early "
-            f"TCP:127.0.0.1:{port},forever,interval={_READY_RETRY_S} 2>/dev/null </dev/null &"
+            f"TCP:127.0.0.1:{app_port},forever,interval={_READY_RETRY_S} 2>/dev/null </dev/null &"
         )
     for port, name in relays:
         parts.append(
@@ -341,7 +341,7 @@ def sandboxed_command(
         beside += _parents((t for t in targets if _inside(t, scratch)), below=scratch)
     launcher = _launcher(
         tools.socat,
-        port=layout.port,
+        app_port=layout.port,
         forward=layout.socket_dir is not None,
         ready=layout.ready_forwarder,
         max_children=max(1, layout.forwarder_limit),

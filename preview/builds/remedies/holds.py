@@ -102,13 +102,12 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
     # below its minor, once (then below the major). Flask 3's Markup, then 2.3's
     # JSONEncoder: "Flask<2" gave Flask 1, whose Werkzeug 1 no longer builds.
     own = (tried.listed or tried.deps).requirements
-    holds = [
-        _HOLD.search(line)
+    bounds = [
+        hold.group(1)
         for line in tried.deps.requirements
-        if line not in own and _name(line) == _norm(distribution)
+        if line not in own and _name(line) == _norm(distribution) and (hold := _HOLD.search(line))
     ]
-    within = any(h and "." not in h.group(1) for h in holds)
-    within = within and not any(h and "." in h.group(1) for h in holds)
+    within = bool(bounds) and all("." not in bound for bound in bounds)
     if minor and (within or any(version_key(f) >= version_key(below) for f in floors)):
         below = f"{parts[0]}.{parts[1]}"
     if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
