@@ -230,9 +230,12 @@ def _databases(wanted: MysqlWanted) -> list[str]:
 
 
 def init_sql(wanted: MysqlWanted) -> str:
-    """The init file: its databases, and its accounts with every privilege."""
+    """The init file: its databases, and its accounts with every privilege (its SQL's
+    definers too, with no password: the app logs in as none of them)."""
     lines = [f"CREATE DATABASE IF NOT EXISTS {_identifier(d)};" for d in _databases(wanted)]
-    for user, password in _accounts(wanted).items():
+    accounts = _accounts(wanted)
+    definers = {d: "" for d in wanted.definers if d not in accounts and not _UNNAMEABLE.search(d)}
+    for user, password in {**accounts, **definers}.items():
         identified = f"IDENTIFIED BY {_literal(password)}"
         if not password:  # no password, or the stand-in (MariaDB 10.4 and later)
             stand_in = _literal(STAND_IN_PASSWORD)

@@ -38,6 +38,7 @@ ComposeScripts = Callable[[dict, str, dict[str, bytes]], dict[str, str]]
 __all__ = [
     "DeclaredSql",
     "declared_sql",
+    "definers",
     "dialect",
     "mysql_client_argv",
     "run_mysql_scripts",
@@ -268,6 +269,23 @@ def used_database(scripts: InitScripts) -> str | None:
         if found := _USE.search(text):
             return found.group(1)
     return None
+
+
+# ``DEFINER=`b5de033d9bb9f7`@`%```, as mysqldump writes it before a view, a trigger or a
+# routine (quoted with backquotes, quotes or not at all).
+_DEFINER = re.compile(r"\bDEFINER\s*=\s*[`'\"]?([^`'\"@\s]{1,80})[`'\"]?\s*@", re.I)
+
+
+def definers(scripts: InitScripts) -> list[str]:
+    """The accounts ``scripts`` name as their views', triggers' and routines' definers, in
+    order, once each: a dump taken on a hosted server names its account there
+    (imanuelfebie's flask-mysql-e-commerce: ``DEFINER=`b5de033d9bb9f7`@`%``` on ClearDB),
+    and a view of a definer the server lacks fails every query that reads it ("The user
+    specified as a definer does not exist")."""
+    found: dict[str, None] = {}
+    for _, text in scripts:
+        found.update(dict.fromkeys(m.group(1) for m in _DEFINER.finditer(text)))
+    return [name for name in found if name.upper() != "CURRENT_USER"]
 
 
 # -- Running them into the preview's MariaDB --------------------------------------------

@@ -51,6 +51,7 @@ from .schemasql import (
     MYSQL,
     DeclaredSql,
     declared_sql,
+    definers,
     mysql_client_argv,
     run_mysql_scripts,
     used_database,
@@ -241,6 +242,7 @@ class BackingServers:
         # The database its SQL switches to, where the app names none: given it as its own.
         if not wanted.mysql.databases and (used := used_database(scripts)) is not None:
             wanted.mysql.databases.append(used)
+        wanted.mysql.definers = definers(scripts)
         self.env.update(mysql.mysql_environment(wanted.mysql))
         template = mysql.template_dir(settings.data_dir)
         return _Server(

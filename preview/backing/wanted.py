@@ -24,6 +24,7 @@ gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,7 +45,14 @@ from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads
 from ..generations import loads_bounded
 
-__all__ = ["MysqlWanted", "RedisWanted", "Wanted", "json_database_settings", "wanted_servers"]
+__all__ = [
+    "TEST_FILES",
+    "MysqlWanted",
+    "RedisWanted",
+    "Wanted",
+    "json_database_settings",
+    "wanted_servers",
+]
 
 REDIS_PORT, MYSQL_PORT = 6379, 3306
 _REDIS_CLIENTS = {
@@ -96,6 +104,10 @@ _OTHER_NODE_DRIVERS = {
     "oracledb",
     "@neondatabase/serverless",
 }
+# A test's file, of either language: never the app's own settings.
+TEST_FILES = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)(?:test_[^/]*|conftest)\.py$|\.(?:spec|test)\."
+)
 # MongoDB's clients: no server of it can be given (nothing installs one here).
 _MONGO_CLIENTS = {
     "mongoose",
@@ -239,6 +251,8 @@ class MysqlWanted:
     databases: list[str] = field(default_factory=list)
     url_variables: dict[str, str] = field(default_factory=dict)  # name -> its mysql URL
     templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
+    # Accounts its own SQL names as definers (``schemasql.definers``): made, never given.
+    definers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -672,27 +686,68 @@ _ENGINE_KEYS = ("dialect", "type", "client", "engine", "driver")
 
 
 def json_database_settings(files: dict[str, bytes]) -> list[tuple[str, dict, str]]:
-    """A database's settings written as JSON (sequelize-cli's ``config/config.json``, a
-    convict file's ``{"db": {"host", "username", "password", "name"}}``): (its path, an
-    object with a host, a user and a database, the engine its ``dialect``, ``type``,
-    ``client`` … name, lower case, "" where none does), the first five such files. Of a file
-    with an object per environment (``development``, ``test``, ``production``), the
-    development one, which a preview runs as; else the first."""
+    """A database's settings written as data (sequelize-cli's ``config/config.json``, a
+    convict file's ``{"db": {"host", "username", "password", "name"}}``; in a Python
+    module, a dict or a call's keywords of literal values: :func:`_python_settings_objects`):
+    (its path, an object with a host, a user and a database, the engine its ``dialect``,
+    ``type``, ``client`` … name, lower case, "" where none does), the first five such files.
+    Of a file with an object per environment (``development``, ``test``, ``production``),
+    the development one, which a preview runs as; else the first."""
     found = []
     for path, data in sorted(files.items()):
-        if not path.endswith(".json") or _NOT_SETTINGS_JSON.search(path) or len(data) > 64_000:
+        if len(data) > 64_000:
             continue
-        try:
-            document = loads_bounded(data.decode("utf-8", "replace"))
-        except ValueError:
+        if path.endswith(".py") and not TEST_FILES.search(path) and "site-packages/" not in path:
+            objects = list(_python_settings_objects(data.decode("utf-8", "replace")))
+        elif path.endswith(".json") and not _NOT_SETTINGS_JSON.search(path):
+            try:
+                document = loads_bounded(data.decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            objects = list(_settings_objects(document, 0))
+        else:
             continue
-        objects = list(_settings_objects(document, 0))
         if not objects:
             continue
         chosen = next((o for key, o in objects if key == "development"), objects[0][1])
         named = " ".join(str(chosen.get(key, "")) for key in _ENGINE_KEYS).strip().lower()
         found.append((path, chosen, named))
     return found[:5]
+
+
+def _python_settings_objects(text: str) -> Iterator[tuple[str, dict]]:
+    """(its key in the dict holding it, or "", the object) for each dict literal and each
+    call's keywords of a Python module that hold a host, a user and a database as literal
+    values: ``dbconfig = {"host": "localhost", "username": "root", "database": "test"}``
+    (techfryday's flask-mysql-rest-crud-v1: its MariaDB had no database ``test``),
+    ``pymysql.connect(host="localhost", user="root", db="shop")``. A value read otherwise
+    (``os.getenv(…)``) is left out: the variable's meaning gives that one."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return
+    key_of: dict[int, str] = {}  # a dict literal's key in the dict literal holding it
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            pairs = [(_constant(k), v) for k, v in zip(node.keys, node.values, strict=True)]
+            key_of.update({id(v): k for k, v in pairs if isinstance(k, str)})
+        elif isinstance(node, ast.Call):
+            pairs = [(k.arg, k.value) for k in node.keywords if k.arg is not None]
+        else:
+            continue
+        settings = {
+            k: value
+            for k, v in pairs
+            if isinstance(k, str)
+            and isinstance(value := _constant(v), (str, int))
+            and not isinstance(value, bool)
+        }
+        for _key, inner in _settings_objects({"": settings}, 0):
+            yield key_of.get(id(node), ""), inner
+
+
+def _constant(node: ast.expr | None) -> object:
+    return node.value if isinstance(node, ast.Constant) else None
 
 
 def _json_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str], str]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
@@ -33,7 +34,11 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import dependency_text
 from ..generations import loads_bounded
+from .wanted import TEST_FILES as _TESTS
 from .wanted import json_database_settings
+
+if TYPE_CHECKING:  # (schemasql reads compose files by this module)
+    from .schemasql import DeclaredSql
 
 __all__ = [
     "ALIASES",
@@ -102,9 +107,6 @@ _DOTTED = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 )
 _MAX_SOURCE = 512 * 1024
-_TESTS = re.compile(
-    r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)(?:test_[^/]*|conftest)\.py$|\.(?:spec|test)\."
-)
 _PLAIN = re.compile(r"^[\w.-]{1,63}$")
 _INITDB = "/docker-entrypoint-initdb.d"  # what the official image runs on a new cluster
 # A variable naming the schema the app's tables live in (DB_SCHEMA, DATABASE_NAME_SCHEMA,
@@ -360,26 +362,28 @@ def _compose(
     return names, ports, app_env, sql, made
 
 
-def _declared_elsewhere(files: dict[str, bytes]) -> tuple[InitScripts, str]:
-    """Its PostgreSQL's SQL where its compose file mounts none: a Dockerfile built on the
-    postgres image copying it into :data:`_INITDB`, else the files its README says to run
-    (``psql -f db/schema.sql``): ``schemasql``'s rules, in that order."""
+def _declared_sql(files: dict[str, bytes]) -> DeclaredSql | None:
+    """The SQL the upload declares for its PostgreSQL by ``schemasql``'s rules (read once
+    a launch: :func:`_declared_elsewhere` and :func:`_schema_outside_sql_files` judge it)."""
     from .schemasql import POSTGRES, declared_sql  # (it reads compose files by this module)
 
-    found = declared_sql(files, POSTGRES, _init_scripts)
+    return declared_sql(files, POSTGRES, _init_scripts)
+
+
+def _declared_elsewhere(found: DeclaredSql | None) -> tuple[InitScripts, str]:
+    """Its PostgreSQL's SQL where its compose file mounts none: a Dockerfile built on the
+    postgres image copying it into :data:`_INITDB`, else the files its README says to run
+    (``psql -f db/schema.sql``)."""
     origin = found.origin if found is not None else ""
     if found is None or not (origin.endswith(f"({_INITDB})") or "says to run" in origin):
         return (), ""
     return found.scripts, origin
 
 
-def _schema_outside_sql_files(files: dict[str, bytes]) -> tuple[InitScripts, str]:
+def _schema_outside_sql_files(found: DeclaredSql | None) -> tuple[InitScripts, str]:
     """The CREATE TABLE blocks of its README, where it has no SQL file, or its one file of
-    SQL under another name than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``):
-    ``schemasql``'s rules, where :func:`_lone_schema` found no ``.sql`` file."""
-    from .schemasql import POSTGRES, declared_sql
-
-    found = declared_sql(files, POSTGRES, _init_scripts)
+    SQL under another name than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``),
+    where :func:`_lone_schema` found no ``.sql`` file."""
     if found is None:
         return (), ""
     other = len(found.scripts) == 1 and not found.scripts[0][0].endswith(".sql")
@@ -412,11 +416,12 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     compose, compose_ports, compose_env, init_scripts, made = _compose(
         files, {**_env_files(files), **extra}
     )
-    declared, origin = ((), "") if init_scripts else _declared_elsewhere(files)
+    found = None if init_scripts else _declared_sql(files)
+    declared, origin = _declared_elsewhere(found)
     init_scripts = init_scripts or declared
     lone = () if init_scripts else _lone_schema(files)
     if not init_scripts and not lone:
-        lone, origin = _schema_outside_sql_files(files)
+        lone, origin = _schema_outside_sql_files(found)
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]

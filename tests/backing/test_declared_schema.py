@@ -219,9 +219,10 @@ async def test_an_apps_mysql_dump_is_run_in_its_mariadb_before_it_starts(
     builder_service: Service,
 ) -> None:
     """A shop whose README says to import database/shop.sql (a phpMyAdmin dump: comments,
-    ``/*!40101 … */``, a trigger between ``DELIMITER $$`` lines, a statement that fails) into
-    the database its .env names: it starts (its first query needs the table), its rows
-    are there, the trigger ran, and the failing statement is said without failing it."""
+    ``/*!40101 … */``, a trigger between ``DELIMITER $$`` lines, a statement that fails, a
+    view whose definer is an account of the server it was dumped on) into the database its
+    .env names: it starts (its first query needs the table), its rows are there, the
+    trigger ran, the view answers, and the failing statement is said without failing it."""
     service = builder_service
     require_sandbox(service)
     if mariadb_binary() is None:
@@ -234,7 +235,11 @@ async def test_an_apps_mysql_dump_is_run_in_its_mariadb_before_it_starts(
         answer = await service.app_request(body, "GET", "/")
         assert answer is not None and answer.status_code == 200, said
         found: dict[str, Any] = answer.json()
-        assert found == {"categories": {"T-Shirt": 0, "Shoes; boots": 2}, "database": "shop"}
+        assert found == {
+            "categories": {"T-Shirt": 0, "Shoes; boots": 2},
+            "database": "shop",
+            "stocked": ["Shoes; boots"],
+        }
         assert any(
             "database/shop.sql, from the SQL files README.md says to run" in m for m in said
         ), said

@@ -94,6 +94,56 @@ def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
     assert wanted_servers(files, "app.js", {}).mysql is None
 
 
+def test_a_python_dict_or_call_of_literal_settings_names_the_mysql_it_opens() -> None:
+    """techfryday's flask-mysql-rest-crud-v1: ``dbconfig = {"host": "localhost",
+    "username": "root", "password": "", "database": "test"}`` in configs/config.py, read
+    by ``mysql.connector.connect(host=dbconfig['host'], …)``: its MariaDB was given, but
+    not that database ("Unknown database 'test'"). A driver's call of literal keywords
+    says the same; values read from the environment, or a test's settings, say nothing."""
+    requirements = b"flask\nmysql-connector-python\n"
+    config = (
+        b'dbconfig = {\n    "host":"localhost",\n    "port":"3306",\n'
+        b'    "username":"root",\n    "password":"",\n    "database":"test"\n}'
+    )
+    model = (
+        b"import mysql.connector\nfrom configs.config import dbconfig\n"
+        b"con = mysql.connector.connect(host=dbconfig['host'], user=dbconfig['username'])\n"
+    )
+    files = {"requirements.txt": requirements, "configs/config.py": config, "models/m.py": model}
+    wanted = wanted_servers(files, "app.py", {})
+    assert wanted.mysql is not None
+    assert "the MySQL settings of configs/config.py" not in wanted.mysql.why  # no engine named
+    assert wanted.mysql.databases == ["test"] and wanted.mysql.accounts == {"root": ""}
+
+    # An environment per key: the development one, as in a JSON settings file.
+    per_environment = (
+        b'DATABASES = {"production": {"host": "db", "user": "prod", "database": "live"},\n'
+        b'             "development": {"host": "localhost", "user": "dev", "db": "shop"}}\n'
+    )
+    files["configs/config.py"] = per_environment
+    wanted = wanted_servers(files, "app.py", {})
+    assert wanted.mysql is not None and wanted.mysql.databases == ["shop"]
+
+    # A driver's own call of literal keywords.
+    files["configs/config.py"] = b""
+    files["models/m.py"] = (
+        b"import pymysql\n"
+        b"con = pymysql.connect(host='localhost', user='app', passwd='pw', db='store')\n"
+    )
+    wanted = wanted_servers(files, "app.py", {})
+    assert wanted.mysql is not None
+    assert wanted.mysql.databases == ["store"] and wanted.mysql.accounts == {"app": "pw"}
+
+    # Read from the environment: nothing literal to take. In a test: not the app's.
+    files["models/m.py"] = (
+        b"import os, pymysql\n"
+        b"con = pymysql.connect(host=os.getenv('H'), user=os.getenv('U'), db=os.getenv('D'))\n"
+    )
+    files["tests/test_db.py"] = b'CONFIG = {"host": "localhost", "user": "t", "database": "t1"}\n'
+    wanted = wanted_servers(files, "app.py", {})
+    assert wanted.mysql is None or "t1" not in wanted.mysql.databases
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
