@@ -57,6 +57,31 @@ def test_typescript_imports_are_resolved_as_node_and_tsc_resolve_them() -> None:
     )
 
 
+def test_a_path_from_the_projects_base_url_is_resolved_from_it() -> None:
+    """brenno-araujo's nestjs-sequelize: ``import { Book } from
+    'src/modules/book/entities/BOOK.entity'`` beside ``book.entity.ts``, its tsconfig's
+    ``"baseUrl": "./"`` (TS2307 at its build). A package's subpath, and a path from a
+    folder the upload lacks, are left alone; a project without a baseUrl resolves none."""
+    files = {
+        "api/tsconfig.json": (
+            b'{\n  // comments, as tsc allows\n  "compilerOptions": {"baseUrl": "./"}}'
+        ),
+        "api/src/modules/author/author.entity.ts": (
+            b"import { Book } from 'src/modules/book/entities/BOOK.entity';\n"
+            b"import { Op } from 'sequelize/types';\n"
+            b"import x from 'lib/Missing';\n"
+        ),
+        "api/src/modules/book/entities/book.entity.ts": b"export class Book {}\n",
+        "web/src/app.ts": b"import { Book } from 'src/modules/book/entities/BOOK.entity';\n",
+        "web/src/modules/book/entities/book.entity.ts": b"export class Book {}\n",
+    }
+    corrected = case_corrections(files)
+    assert list(corrected) == ["api/src/modules/author/author.entity.ts"]
+    assert corrected["api/src/modules/author/author.entity.ts"] == files[
+        "api/src/modules/author/author.entity.ts"
+    ].replace(b"BOOK.entity", b"book.entity")
+
+
 async def test_an_app_importing_a_module_under_another_case_starts(
     builder_service: Service,
 ) -> None:

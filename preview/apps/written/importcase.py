@@ -17,9 +17,12 @@ Read: each ``import … from``, ``export … from``, ``import(…)`` and ``requi
 relative path in the upload's JavaScript and TypeScript sources (``node_modules`` and
 files over :data:`_LARGEST` aside), resolved as Node and TypeScript resolve it (the path
 as written, with each source extension, or its folder's ``index``; ``./x.js`` also as
-``./x.ts``, as TypeScript's ES module imports spell their sources). One that resolves to
-no file, where exactly one file of the same folder matches when case is ignored (its
-name only: a folder spelled otherwise is left alone), is corrected.
+``./x.ts``, as TypeScript's ES module imports spell their sources); likewise a path of
+folders named from the baseUrl of the nearest ``tsconfig.json`` or ``jsconfig.json``
+(``'src/modules/book/entities/BOOK.entity'`` with ``"baseUrl": "./"``, brenno-araujo's
+nestjs-sequelize: TS2307 beside ``book.entity.ts``), where its folder is the upload's. One
+that resolves to no file, where exactly one file of the same folder matches when case is
+ignored (its name only: a folder spelled otherwise is left alone), is corrected.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
 _SPECIFIER = re.compile(
     rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](\.{1,2}/[^'"\n]+)['"]"""
 )
+# A module named from the project's baseUrl (``import { Book } from
+# 'src/modules/book/entities/BOOK.entity'`` with ``"baseUrl": "./"``): a path of folders.
+_BARE_SPECIFIER = re.compile(
+    rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([A-Za-z_][\w.-]*/[^'"\n]+)['"]"""
+)
+_BASE_URL = re.compile(rb'"baseUrl"\s*:\s*"([^"\n]*)"')
+_PROJECT_FILES = re.compile(r"(?:^|/)[tj]sconfig\.json$")
 _EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json")
 _INDEXES = tuple(f"/index{extension}" for extension in _EXTENSIONS)
 _JS_SPELLING = re.compile(r"\.([cm]?)js(x?)$")  # ./x.js naming ./x.ts (tsc's ES modules)
@@ -51,15 +61,24 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
         while folder and folder not in folders:
             folders.add(folder)
             folder = posixpath.dirname(folder)
+    bases = _base_urls(files)
     corrected: dict[str, bytes] = {}
     for path, source in files.items():
         if not _SOURCES.search(path) or "node_modules/" in path or len(source) > _LARGEST:
             continue
         text = source
-        for found in _SPECIFIER.finditer(source):
+        base = _base_url(path, bases)
+        for found in [*_SPECIFIER.finditer(source), *_BARE_SPECIFIER.finditer(source)]:
             written = found.group(1).decode("utf-8", "replace")
             specifier = written.split("?")[0]
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
+            if specifier.startswith("."):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
+            elif base is not None:  # from its baseUrl, where that folder is the upload's
+                target = posixpath.normpath(posixpath.join(base, specifier))
+                if posixpath.dirname(target) not in folders:
+                    continue
+            else:
+                continue
             if target.startswith("../") or target in folders:
                 continue
             candidates = _candidates(target)
@@ -96,6 +115,31 @@ def _spelled_as(written: str, file: str) -> str | None:
         if file.lower().startswith(stem.lower() + "."):
             return file[: len(stem)] + written[len(stem) :]
     return None
+
+
+def _base_urls(files: dict[str, bytes]) -> dict[str, str]:
+    """``{a project file's folder: the folder its baseUrl names}``, for each
+    ``tsconfig.json`` and ``jsconfig.json`` of the upload that gives one."""
+    found: dict[str, str] = {}
+    for path, data in files.items():
+        if not _PROJECT_FILES.search(path) or "node_modules/" in path:
+            continue
+        if (base := _BASE_URL.search(data)) is not None:
+            folder = posixpath.dirname(path)
+            value = base.group(1).decode("utf-8", "replace")
+            found[folder] = posixpath.normpath(posixpath.join(folder, value))
+    return found
+
+
+def _base_url(path: str, bases: dict[str, str]) -> str | None:
+    """The baseUrl of the project nearest ``path``'s folder, if any; "." is the upload's."""
+    folder = posixpath.dirname(path)
+    while True:
+        if folder in bases:
+            return "" if bases[folder] == "." else bases[folder]
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
 
 
 def _candidates(target: str) -> list[str]:
