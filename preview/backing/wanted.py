@@ -426,7 +426,10 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis
-    has_driver = bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS))
+    # Django's MySQL engine written in its settings brings its driver: where the app lists
+    # none, Django's own "Error loading MySQLdb module" has the build add one (remedies).
+    # garrettpyke's drf-blog lists only django; its migrate found no server (errno 111).
+    has_driver = bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS)) or _django_mysql(files)
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
@@ -435,6 +438,19 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+_DJANGO_MYSQL = re.compile(rb"""["']ENGINE["']\s*:\s*["']django\.db\.backends\.mysql["']""")
+
+
+def _django_mysql(files: dict[str, bytes]) -> bool:
+    """Whether a Python module of the app's own (not a test's) names Django's MySQL engine
+    as a literal ``'ENGINE'`` of its settings."""
+    return any(
+        path.endswith(".py") and not TEST_FILES.search(path) and _DJANGO_MYSQL.search(data)
+        for path, data in files.items()
+        if "site-packages/" not in path
+    )
 
 
 def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str]) -> str | None:

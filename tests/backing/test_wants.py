@@ -144,6 +144,28 @@ def test_a_python_dict_or_call_of_literal_settings_names_the_mysql_it_opens() ->
     assert wanted.mysql is None or "t1" not in wanted.mysql.databases
 
 
+def test_djangos_mysql_engine_in_its_settings_brings_its_driver() -> None:
+    """garrettpyke's drf-blog: ``'ENGINE': 'django.db.backends.mysql'`` with its account
+    and database written beside it, and only django in its Pipfile (the build adds the
+    driver Django asks for): its migrate found no server. A test's settings say nothing."""
+    settings = (
+        b"DATABASES = {\n    'default': {\n        'ENGINE': 'django.db.backends.mysql',\n"
+        b"        'NAME': 'blog2',\n        'USER': 'root',\n        'PASSWORD': 'qs-mysql',\n"
+        b"        'HOST': '127.0.0.1',\n        'PORT': '3306',\n    }\n}\n"
+    )
+    files = {
+        "Pipfile": b'[packages]\ndjango = "*"\n',
+        "manage.py": b"",
+        "blog/settings.py": settings,
+    }
+    mysql = wanted_servers(files, "manage.py", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["blog2"] and mysql.accounts == {"root": "qs-mysql"}
+    assert wanted_servers({**files, "blog/settings.py": b""}, "manage.py", {}).mysql is None
+    moved = {"Pipfile": files["Pipfile"], "manage.py": b"", "tests/settings.py": settings}
+    assert wanted_servers(moved, "manage.py", {}).mysql is None
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
