@@ -676,9 +676,41 @@ def _orm_settings(
             value = config.get(variable) if variable else quoted or number
             if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
                 fields.setdefault(_ORM_NAMES[key.lower()], value)
+        if match is not None:
+            fields = {**_sequelize_positional(text, window, config), **fields}
         if match is not None or fields:  # (a driver's call of values read otherwise: none)
             found.append((path, fields))
     return found[:5]
+
+
+# ``new Sequelize('test_seq', 'root', null, {`` : the database, user and password given
+# before the options object, each a literal, null or a variable read.
+_SEQUELIZE_ARGUMENTS = re.compile(
+    r"""\bnew\s+Sequelize\s*\(((?:\s*(?:["'][^"'\n]*["']|null|undefined|"""
+    r"""process\.env\.[A-Za-z_]\w*)\s*,){1,3})\s*\{"""
+)
+_ARGUMENT = re.compile(r"""["']([^"'\n]*)["']|(null|undefined)|process\.env\.([A-Za-z_]\w*)""")
+
+
+def _sequelize_positional(text: str, window: str, config: dict[str, str]) -> dict[str, str]:
+    """The database, user and password a ``new Sequelize(database, user, password, {…})``
+    gives before its options, where those options are ``window`` (learn-koa-sequelize of
+    bossbossk20: ``new Sequelize('test_seq', 'root', null, {dialect: 'mysql', …})``; its
+    MariaDB had no ``test_seq``): as ``MYSQL_*`` variables would say them, a variable read
+    that is not given left out."""
+    for call in _SEQUELIZE_ARGUMENTS.finditer(text):
+        if not window.startswith(text[call.end() - 1 : call.end() + 40]):
+            continue
+        names = ("MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD")
+        found: dict[str, str] = {}
+        for name, (quoted, empty, variable) in zip(
+            names, _ARGUMENT.findall(call.group(1)), strict=False
+        ):
+            value = config.get(variable) if variable else "" if empty else quoted
+            if value is not None:
+                found[name] = value
+        return found
+    return {}
 
 
 # A JSON file that may hold a database's settings: not a package's, a compiler's or a

@@ -166,6 +166,26 @@ def test_djangos_mysql_engine_in_its_settings_brings_its_driver() -> None:
     assert wanted_servers(moved, "manage.py", {}).mysql is None
 
 
+def test_sequelizes_positional_database_user_and_password_are_read() -> None:
+    """bossbossk20's learn-koa-sequelize: ``new Sequelize('test_seq', 'root', null,
+    {dialect: 'mysql', host: '127.0.0.1', port: 4444})``: its MariaDB had no ``test_seq``
+    ("Unknown database"). A variable read that is not given says nothing."""
+    db = (
+        b"const Sequelize = require('sequelize')\n"
+        b"export const db = new Sequelize('test_seq', 'root', null, {\n"
+        b"  dialect: 'mysql',\n  host: '127.0.0.1',\n  port: 4444,\n})\n"
+    )
+    files = {"package.json": PACKAGE, "db.js": db, "server.js": b"require('./db')\n"}
+    mysql = wanted_servers(files, "server.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["test_seq"] and mysql.accounts == {"root": ""}
+    assert 4444 in mysql.ports
+    read = db.replace(b"'test_seq', 'root', null", b"process.env.DB, 'app', 'pw'")
+    mysql = wanted_servers({**files, "db.js": read}, "server.js", {}).mysql
+    assert mysql is not None
+    assert "test_seq" not in mysql.databases and mysql.accounts == {"app": "pw"}
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
