@@ -82,6 +82,41 @@ def test_a_path_from_the_projects_base_url_is_resolved_from_it() -> None:
     ].replace(b"BOOK.entity", b"book.entity")
 
 
+def test_an_es_modules_relative_imports_get_the_extension_node_requires() -> None:
+    """SandaruShashinda98's express-postgresql-backend (``"type": "module"``):
+    ``import { authService } from "./auth.service"`` beside auth.service.js, which Node's
+    ES module loader does not find. A CommonJS package's sources, a TypeScript source and
+    an import that names a file already are left alone."""
+    files = {
+        "package.json": b'{"type": "module", "main": "server.js"}',
+        "server.js": (
+            b'import auth from "./modules/auth/auth.controller.js";\n'
+            b'import routes from "./routes";\n'  # a folder: its index
+            b'import { log } from "./utils/logger";\n'
+            b'import express from "express";\n'
+            b'const later = await import("./late");\n'
+        ),
+        "modules/auth/auth.controller.js": b'import { authService } from "./auth.service";\n',
+        "modules/auth/auth.service.js": b"export const authService = {};\n",
+        "routes/index.js": b"export default [];\n",
+        "utils/logger.js": b"export const log = console.log;\n",
+        "late.mjs": b"import { log } from './utils/logger';\n",
+        "legacy/package.json": b'{"type": "commonjs"}',
+        "legacy/old.js": b'const { log } = require("../utils/logger");\n',
+        "src/app.ts": b'import { log } from "../utils/logger";\n',
+    }
+    corrected = case_corrections(files)
+    assert sorted(corrected) == ["late.mjs", "modules/auth/auth.controller.js", "server.js"]
+    assert corrected["server.js"] == (
+        files["server.js"]
+        .replace(b'"./routes"', b'"./routes/index.js"')
+        .replace(b'"./utils/logger"', b'"./utils/logger.js"')
+        .replace(b'"./late"', b'"./late.mjs"')
+    )
+    assert b'from "./auth.service.js"' in corrected["modules/auth/auth.controller.js"]
+    assert corrected["late.mjs"] == b"import { log } from './utils/logger.js';\n"
+
+
 async def test_an_app_importing_a_module_under_another_case_starts(
     builder_service: Service,
 ) -> None:

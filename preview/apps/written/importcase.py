@@ -1,6 +1,7 @@
-"""The imports of a Node app that spell a module's name in another case than its file
-has: :func:`case_corrections` (read with a pattern, never run), the sources that make
-them rewritten with the file's own spelling.
+"""The imports of a Node app spelled as only its author's machine finds them: a module's
+name in another case than its file has, and an ES module's relative import without the
+file's extension: :func:`case_corrections` (read with a pattern, never run), the sources
+that make them rewritten with the file's own spelling.
 
 An author on macOS or Windows, whose file system ignores case, writes ``import
 UserController from './controllers/User'`` beside ``controllers/user.ts``, or
@@ -23,6 +24,13 @@ folders named from the baseUrl of the nearest ``tsconfig.json`` or ``jsconfig.js
 nestjs-sequelize: TS2307 beside ``book.entity.ts``), where its folder is the upload's. One
 that resolves to no file, where exactly one file of the same folder matches when case is
 ignored (its name only: a folder spelled otherwise is left alone), is corrected.
+
+An ES module (a ``.mjs``, or a ``.js`` whose nearest package.json says ``"type":
+"module"``) is loaded by Node with no extension or ``index`` added, as CommonJS, bundlers,
+TypeScript's editors and Bun add them: ``import { authService } from "./auth.service"``
+runs under Bun and fails under Node ("Cannot find module"). Each relative import of one
+that names no file as written, where a file of that name with an extension or its folder's
+``index`` exists, is spelled with it.
 """
 
 from __future__ import annotations
@@ -46,6 +54,9 @@ _PROJECT_FILES = re.compile(r"(?:^|/)[tj]sconfig\.json$")
 _EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json")
 _INDEXES = tuple(f"/index{extension}" for extension in _EXTENSIONS)
 _JS_SPELLING = re.compile(r"\.([cm]?)js(x?)$")  # ./x.js naming ./x.ts (tsc's ES modules)
+# What an extensionless import of an ES module is taken for, in CommonJS's order.
+_ESM_ENDINGS = (".js", ".mjs", ".cjs", ".json", "/index.js", "/index.mjs")
+_MODULE_TYPE = re.compile(rb'"type"\s*:\s*"module"')
 _LARGEST = 512 * 1024  # bytes: a bundle or a generated file, not the app's own code
 
 
@@ -62,6 +73,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
             folders.add(folder)
             folder = posixpath.dirname(folder)
     bases = _base_urls(files)
+    modules = _module_packages(files)
     corrected: dict[str, bytes] = {}
     for path, source in files.items():
         if not _SOURCES.search(path) or "node_modules/" in path or len(source) > _LARGEST:
@@ -99,9 +111,57 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 quote + found.group(1) + quote,
                 quote + (fixed + written[len(specifier) :]).encode() + quote,
             )
+        if _runs_as_esm(path, modules):
+            text = _esm_spelled(path, text, files, folders)
         if text != source:
             corrected[path] = text
     return corrected
+
+
+def _module_packages(files: dict[str, bytes]) -> dict[str, bool]:
+    """``{a package.json's folder: whether its "type" is "module"}``, the upload's own."""
+    found: dict[str, bool] = {}
+    for path, data in files.items():
+        if posixpath.basename(path) == "package.json" and "node_modules/" not in path:
+            found[posixpath.dirname(path)] = _MODULE_TYPE.search(data) is not None
+    return found
+
+
+def _runs_as_esm(path: str, modules: dict[str, bool]) -> bool:
+    """Whether Node loads ``path`` as an ES module: a ``.mjs``, or a ``.js`` whose nearest
+    package.json says ``"type": "module"``."""
+    if path.endswith(".mjs"):
+        return True
+    if not path.endswith(".js"):
+        return False
+    folder = posixpath.dirname(path)
+    while folder not in modules:
+        if not folder:
+            return False
+        folder = posixpath.dirname(folder)
+    return modules[folder]
+
+
+def _esm_spelled(path: str, text: bytes, files: dict[str, bytes], folders: set[str]) -> bytes:
+    """``text`` (an ES module's) with each relative import naming no file as written, which
+    Node's ES module loader requires, spelled with the file CommonJS, a bundler or Bun
+    would take: ``./auth.service`` → ``./auth.service.js``, ``./routes`` →
+    ``./routes/index.js`` (SandaruShashinda98's express-postgresql-backend: "Cannot find
+    module 'modules/auth/auth.service' imported from modules/auth/auth.controller.js")."""
+    source = text
+    for found in _SPECIFIER.finditer(source):
+        written = found.group(1).decode("utf-8", "replace")
+        specifier = written.split("?")[0]
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
+        if target in files or target.startswith("../"):
+            continue
+        ending = next((e for e in _ESM_ENDINGS if target + e in files), None)
+        if ending is None:
+            continue
+        quote = source[found.start(1) - 1 : found.start(1)]
+        fixed = (specifier.rstrip("/") + ending + written[len(specifier) :]).encode()
+        text = text.replace(quote + found.group(1) + quote, quote + fixed + quote)
+    return text
 
 
 def _spelled_as(written: str, file: str) -> str | None:
