@@ -505,11 +505,34 @@ def test_a_main_neither_uploaded_nor_built_is_npms_default_not_the_entry() -> No
         ("out-js/index.js", tsconfig),
         ("dist/main.js", {}),
         ("index.js", {"index.ts": ""}),
-        ("server.js", {"src/server.ts": ""}),
     ]
     for main, extra in made_by_build:
         made = _node({"main": main, "scripts": {"build": "tsc", "dev": "x"}}, extra)
         assert made.argv == ("node", main), (main, made.argv)
+    # From its .ts source, where tsc writes it: beside it without an outDir, else below the
+    # outDir at its path from the rootDir (veressgergo88's kenn-crud backend: "main":
+    # "index.js", src/index.ts, "outDir": "./out": "Cannot find module 'index.js'").
+    written_elsewhere = [
+        ("server.js", {"src/server.ts": ""}, "src/server.js"),
+        ("index.js", {"src/index.ts": "", "src/db.ts": "", **tsconfig}, "out-js/index.js"),
+        (
+            "index.js",
+            {"src/index.ts": "", "scripts/seed.ts": "", **tsconfig},
+            "out-js/src/index.js",
+        ),
+        (
+            "index.js",
+            {
+                "src/index.ts": "",
+                "tsconfig.json": '{"compilerOptions": {"outDir": "o", "rootDir": "."}}',
+            },
+            "o/src/index.js",
+        ),
+    ]
+    for main, extra, written in written_elsewhere:
+        made = _node({"main": main, "scripts": {"build": "tsc", "dev": "x"}}, extra)
+        assert made.argv == ("node", written), (main, extra, made.argv)
+        assert made.notes == [f"its main ({main}) is its build's {written}"]
     named = _node({"main": "bundle.js", "scripts": {"build": "webpack -o bundle.js"}})
     assert named.argv == ("node", "bundle.js")
 

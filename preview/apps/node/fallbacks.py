@@ -1,5 +1,5 @@
 """How a Node app starts when its ``package.json`` has no ``start`` (or ``start:prod``)
-script: whether its ``main`` is a file the app has or its build makes (:func:`main_is_made`),
+script: whether its ``main`` is a file the app has or its build makes (:func:`made_main`),
 else a script that plainly serves it under another name (:func:`serving_script`: ``"server":
 "node build/server.js"``; or one that only runs such a script: :func:`serving_through`),
 else its development script (:data:`DEV_SCRIPTS`: ``dev``, else ``start:dev`` …, run once,
@@ -25,7 +25,7 @@ from collections.abc import Callable
 __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
-    "main_is_made",
+    "made_main",
     "serving_script",
     "serving_through",
     "tsc_build",
@@ -46,27 +46,65 @@ NODE_FILE = re.compile(
 )
 _OUTPUT_DIRS = ("dist", "build", "lib", "out", ".output")
 _OUT_DIR = re.compile(rb'"outDir"\s*:\s*"([^"]+)"')
+_ROOT_DIR = re.compile(rb'"rootDir"\s*:\s*"([^"]+)"')
+# Sources tsc does not compile into the app: declarations, dependencies', tests'.
+_NOT_COMPILED = re.compile(
+    r"\.d\.[cm]?ts$|(?:^|/)(?:node_modules|tests?|__tests__)/|\.(?:spec|test)\."
+)
 _TS_SOURCES = (".ts", ".mts", ".tsx")
 
 
-def main_is_made(main: str, files: dict[str, bytes], build: str) -> bool:
-    """Whether the build script ``build`` can be seen to make ``main`` (not in the
-    upload): see the module doc."""
+def made_main(main: str, files: dict[str, bytes], build: str) -> str | None:
+    """Where the build script ``build`` can be seen to make ``main`` (not in the upload):
+    ``main`` itself, or, where only its TypeScript source is there, the file tsc writes
+    from that source (:func:`_emitted`: veressgergo88's kenn-crud backend has ``"main":
+    "index.js"``, src/index.ts and ``"outDir": "./out"``: "Cannot find module 'index.js'");
+    None where it cannot be: see the module doc."""
     path = posixpath.normpath(main.removeprefix("./"))
     if not build.strip() or path.startswith(".."):
-        return False
+        return None
     outputs: set[str] = set(_OUTPUT_DIRS)
-    for config in ("tsconfig.json", "tsconfig.build.json"):
+    out = _out_dir(files)
+    if out is not None:
+        outputs.add(out)
+    if any(path == out or path.startswith(f"{out}/") for out in outputs):
+        return path  # (the directory itself: node runs its index.js, "start": "node lib/")
+    stem = posixpath.splitext(path)[0]
+    for base in (stem, f"src/{stem}"):
+        if source := next((f"{base}{e}" for e in _TS_SOURCES if f"{base}{e}" in files), None):
+            return _emitted(source, files, out)
+    found = re.search(rf"(?:^|[\s/=]){re.escape(path)}(?:\s|$)", build) is not None
+    return path if found else None
+
+
+def _out_dir(files: dict[str, bytes]) -> str | None:
+    """The ``outDir`` of the project's tsconfig (its build's first), if it names one."""
+    for config in ("tsconfig.build.json", "tsconfig.json"):
         if found := _OUT_DIR.search(files.get(config, b"")):
             out = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
-            if out not in (".", ""):
-                outputs.add(out)
-    if any(path == out or path.startswith(f"{out}/") for out in outputs):
-        return True  # (the directory itself: node runs its index.js, "start": "node lib/")
-    stem = posixpath.splitext(path)[0]
-    if any(f"{base}{ext}" in files for base in (stem, f"src/{stem}") for ext in _TS_SOURCES):
-        return True
-    return re.search(rf"(?:^|[\s/=]){re.escape(path)}(?:\s|$)", build) is not None
+            return None if out in (".", "") else out
+    return None
+
+
+def _emitted(source: str, files: dict[str, bytes], out: str | None) -> str:
+    """The JavaScript tsc writes from ``source``: beside it without an ``outDir``; else
+    below ``out`` at its path from the ``rootDir`` (tsconfig's, else the folder holding
+    every source tsc compiles: ``src`` where all are there)."""
+    stem = posixpath.splitext(source)[0]
+    if out is None:
+        return f"{stem}.js"
+    root = ""
+    for config in ("tsconfig.build.json", "tsconfig.json"):
+        if found := _ROOT_DIR.search(files.get(config, b"")):
+            root = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
+            break
+    else:
+        sources = [p for p in files if p.endswith(_TS_SOURCES) and not _NOT_COMPILED.search(p)]
+        if sources and all(p.startswith("src/") for p in sources):
+            root = "src"
+    root = "" if root == "." else root
+    relative = posixpath.relpath(stem, root) if root else stem
+    return posixpath.join(out, f"{relative}.js")
 
 
 def serving_script(scripts: dict[str, str]) -> str | None:
@@ -114,5 +152,5 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
         return ""
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
     target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
-    made = target and target not in files and main_is_made(target, files, "tsc")
+    made = target and target not in files and made_main(target, files, "tsc") is not None
     return "tsc" if made and "tsconfig.json" in files else ""

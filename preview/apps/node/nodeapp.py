@@ -51,7 +51,7 @@ from preview.apps.node.devscript import in_foreground, nodemon_settings, without
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
-    main_is_made,
+    made_main,
     serving_script,
     serving_through,
     tsc_build,
@@ -310,8 +310,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     runner = ts_runner(files, listed)
-    if entry and (entry in files or main_is_made(entry, files, built_by)):  # see .fallbacks
-        return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
+    made = entry if entry in files else made_main(entry, files, built_by) if entry else None
+    if made:  # see .fallbacks
+        note = f"its main ({entry}) is its build's {made}" if made != entry else None
+        return _entry(made, setup, tools, ts_node_command(files, listed), runner, note)
     why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
     if serving := serving_script(scripts):
         note = f"{why}: the {serving} script" if why else None
