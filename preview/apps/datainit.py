@@ -112,7 +112,14 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     manage = managers[0]
     if b"DJANGO_SETTINGS_MODULE" not in files[manage]:
         return []
-    migrate = DataStep(("{python}", manage, "migrate", "--noinput"), "", "Django's migrate")
+    # --fake-initial: an initial migration whose tables are all there already is recorded,
+    # not run again. A committed db.sqlite3 often holds tables its django_migrations does
+    # not list (rows deleted to get past a custom user model's "inconsistent history"):
+    # sajjadGhl's DRF-Blog, "table django_admin_log already exists". On a new database it
+    # changes nothing: no table is there.
+    migrate = DataStep(
+        ("{python}", manage, "migrate", "--noinput", "--fake-initial"), "", "Django's migrate"
+    )
     unmigrated = _unmigrated_apps(files)
     if not unmigrated:
         return [migrate]

@@ -51,7 +51,9 @@ def _tables_made_by_another_module() -> dict[str, bytes]:
 def test_the_steps_found_for_each_shape() -> None:
     procfile = detect(_files("django_procfile"))
     assert procfile.framework == "procfile"
-    assert procfile.setup_steps() == [(("{python}", "manage.py", "migrate", "--noinput"), "")]
+    assert procfile.setup_steps() == [
+        (("{python}", "manage.py", "migrate", "--noinput", "--fake-initial"), "")
+    ]
     flask_migrate = detect(_files("flask_migrate"))
     assert flask_migrate.setup_steps() == [
         (("env", "FLASK_APP=blog:create_app()", *_FLASK_UPGRADE), "")
