@@ -43,6 +43,7 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads
+from ..discovery.pyast import parse_source
 from ..generations import loads_bounded
 
 __all__ = [
@@ -771,8 +772,8 @@ def _python_settings_objects(text: str) -> Iterator[tuple[str, dict]]:
     ``pymysql.connect(host="localhost", user="root", db="shop")``. A value read otherwise
     (``os.getenv(…)``) is left out: the variable's meaning gives that one."""
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+        tree = parse_source(text)
+    except (SyntaxError, ValueError, RecursionError):
         return
     key_of: dict[int, str] = {}  # a dict literal's key in the dict literal holding it
     for node in ast.walk(tree):

@@ -515,6 +515,15 @@ def test_a_main_neither_uploaded_nor_built_is_npms_default_not_the_entry() -> No
     written_elsewhere = [
         ("server.js", {"src/server.ts": ""}, "src/server.js"),
         ("index.js", {"src/index.ts": "", "src/db.ts": "", **tsconfig}, "out-js/index.js"),
+        (  # tsc --init's tsconfig: every other option a comment
+            "index.js",
+            {
+                "src/index.ts": "",
+                "tsconfig.json": '{"compilerOptions": {\n    // "rootDir": "./",\n'
+                ' /* "outDir": "lib" */ "outDir": "./out", /* Emit */\n  }\n}',
+            },
+            "out/index.js",
+        ),
         (
             "index.js",
             {"src/index.ts": "", "scripts/seed.ts": "", **tsconfig},

@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .fallbacks import uncommented
+
 __all__ = [
     "database_option_reads",
     "node_config_env",
@@ -357,9 +359,8 @@ def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str]
     )
     if not entities:
         return None
-    out = _OUT_DIR.search(
-        files.get(posixpath.join(folder, "tsconfig.json"), b"").decode("utf-8", "replace")
-    )
+    tsconfig = uncommented(files.get(posixpath.join(folder, "tsconfig.json"), b""))
+    out = _OUT_DIR.search(tsconfig.decode("utf-8", "replace"))
     runs = (
         " ".join(str(v) for v in (package.get("scripts") or {}).values())
         if isinstance(package.get("scripts"), dict)

@@ -29,6 +29,7 @@ __all__ = [
     "serving_script",
     "serving_through",
     "tsc_build",
+    "uncommented",
 ]
 
 # The development scripts, in order: the first the app has runs (its watcher off).
@@ -47,6 +48,9 @@ NODE_FILE = re.compile(
 _OUTPUT_DIRS = ("dist", "build", "lib", "out", ".output")
 _OUT_DIR = re.compile(rb'"outDir"\s*:\s*"([^"]+)"')
 _ROOT_DIR = re.compile(rb'"rootDir"\s*:\s*"([^"]+)"')
+# tsconfig's comments (``tsc --init`` writes every option commented out: ``// "rootDir":
+# "./",``), which say nothing of what tsc does.
+_COMMENTS = re.compile(rb"/\*.*?\*/|^\s*//[^\n]*", re.S | re.M)
 # Sources tsc does not compile into the app: declarations, dependencies', tests'.
 _NOT_COMPILED = re.compile(
     r"\.d\.[cm]?ts$|(?:^|/)(?:node_modules|tests?|__tests__)/|\.(?:spec|test)\."
@@ -80,10 +84,15 @@ def made_main(main: str, files: dict[str, bytes], build: str) -> str | None:
 def _out_dir(files: dict[str, bytes]) -> str | None:
     """The ``outDir`` of the project's tsconfig (its build's first), if it names one."""
     for config in ("tsconfig.build.json", "tsconfig.json"):
-        if found := _OUT_DIR.search(files.get(config, b"")):
+        if found := _OUT_DIR.search(uncommented(files.get(config, b""))):
             out = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
             return None if out in (".", "") else out
     return None
+
+
+def uncommented(config: bytes) -> bytes:
+    """A tsconfig's text without its comments."""
+    return _COMMENTS.sub(b"", config)
 
 
 def _emitted(source: str, files: dict[str, bytes], out: str | None) -> str:
@@ -95,7 +104,7 @@ def _emitted(source: str, files: dict[str, bytes], out: str | None) -> str:
         return f"{stem}.js"
     root = ""
     for config in ("tsconfig.build.json", "tsconfig.json"):
-        if found := _ROOT_DIR.search(files.get(config, b"")):
+        if found := _ROOT_DIR.search(uncommented(files.get(config, b""))):
             root = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
             break
     else:
