@@ -217,6 +217,12 @@ _SENDER_NAME = re.compile(r"^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)_NAME$")
 _MIGRATIONS_TABLE = re.compile(r"(?:^|_)MIGRATIONS?_TABLE(?:_?NAME)?$")
 # A migration or seed tool's folder (the same app's KNEX_SEEDS_DIRECTORY): the tool's own
 # default, the conventional folder's name (knex's ./migrations and ./seeds).
+# The path its routes are mounted under (``app.use(config.api.prefix, router)`` with
+# ``prefix: process.env.API_PREFIX``, required: julietezekwe's Node-Express-Postgres-Boilerplate
+# threw "Environment variable API_PREFIX is missing"): an absolute path, as routers want.
+_ROUTE_PREFIX = re.compile(
+    r"^(?:API|ROUTES?|URL|APP|ROUTER)_(?:PREFIX|BASE_?PATH|ROOT_PATH)$|^(?:API_)?BASE_PATH$"
+)
 _TOOL_FOLDER = re.compile(r"(?:^|_)(MIGRATIONS?|SEEDS?|SEEDERS?)_(?:DIR|DIRECTORY|FOLDER|PATH)$")
 # A version read into a route's path, as its segment after a slash (the same app's
 # `/api/${process.env.API_VERSION}`: every route under /api/undefined otherwise). Not a
@@ -354,6 +360,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
+    NameRule(_ROUTE_PREFIX, "the path its routes are mounted under", lambda upper, kind: "/api"),
     NameRule(
         _ANY_NAME,
         "an address, by its type (SERVER_HOST: AnyHttpUrl, tiangolo's)",

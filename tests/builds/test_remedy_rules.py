@@ -190,6 +190,12 @@ MOTIVATING_VARIABLES = {
         "",
         "Preview",
     ),
+    "the path its routes are mounted under": (
+        "julietezekwe's Node-Express-Postgres-Boilerplate",
+        "API_PREFIX",
+        "",
+        "/api",
+    ),
     "a migration tool's table": (
         "RubenOAlvarado's todo-backend-express-knex",
         "KNEX_MIGRATIONS_TABLE_NAME",
