@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..apps.configvars import (
+    DATABASE,
     compose_environment,
     compose_projects,
     dotenv_text,
     example_rank,
     interpolated,
+    meaning,
     template_url,
 )
 from ..apps.depspec import dependency_text
@@ -83,18 +85,6 @@ _PY_FILES = re.compile(
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
 _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
-_HOST_VARS = (
-    "PGHOST",
-    "DB_HOST",
-    "POSTGRES_HOST",
-    "POSTGRES_SERVER",
-    "DATABASE_HOST",
-    "DB_HOSTNAME",
-    "POSTGRES_HOSTNAME",
-    "DATABASE_HOSTNAME",
-    "TYPEORM_HOST",  # TypeORM's own variables (its ormconfig.env's, 0.2's env reader)
-)
-_PORT_VARS = ("PGPORT", "DB_PORT", "POSTGRES_PORT", "DATABASE_PORT", "TYPEORM_PORT")
 # Where a configuration says which database engine it uses (TypeORM's ``type``, Sequelize's
 # ``dialect``, Knex's ``client``, Django's ``ENGINE``): one not PostgreSQL's.
 _ENGINE_VARS = re.compile(
@@ -398,6 +388,25 @@ def dialect(data: bytes) -> str | None:
     return of(data)
 
 
+def _database_parts(env: dict[str, str], part: str) -> list[str]:
+    """The values of ``env``'s variables that mean a PostgreSQL's ``part`` ("host",
+    "port"), or any engine's by a generic name (``configvars.meaning``: ``PGHOST``,
+    ``DB_HOST``, ``PG_PORT``…), and TypeORM's own ``TYPEORM_HOST``/``TYPEORM_PORT``.
+    veressgergo88's kenn-crud backend reads ``PG_PORT = "5000"`` from its .env: no relay
+    listened there (ECONNREFUSED 127.0.0.1:5000)."""
+    found = []
+    for name, value in env.items():
+        what = meaning(name)
+        if name.upper() == f"TYPEORM_{part.upper()}" or (
+            what is not None
+            and what.kind == DATABASE
+            and what.part == part
+            and what.engine in ("", "postgresql")
+        ):
+            found.append(value.strip())
+    return [value for value in found if value]
+
+
 def _server_names(environment: dict[str, str]) -> dict[str, str]:
     """The user, password and database a PostgreSQL image's ``environment`` makes
     (``POSTGRES_USER``, ``POSTGRES_PASSWORD``, ``POSTGRES_DB``, which defaults to the
@@ -446,7 +455,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
             continue
         aliases += [host] if host else []
         ports += [port] if port else []
-    aliases += [env[k] for k in _HOST_VARS if k in env]
+    aliases += _database_parts(env, "host")
     json_hosts, json_ports = _json_servers(files)
     aliases += json_hosts
     ports += json_ports
@@ -454,7 +463,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # 256Taras' fastify-typeorm-starter-kit's compose service) is out of reach from a
     # preview: the preview's own answers for that name, as for its compose service's.
     hosted = [a for a in aliases if _DOTTED.match(a) and len(a) <= 253]
-    ports += [int(env[k]) for k in _PORT_VARS if env.get(k, "").isdigit()]
+    ports += [int(port) for port in _database_parts(env, "port") if port.isdigit()]
     own = next((v for k, v in env.items() if "DATABASE" in k.upper() and v in urls), None)
     url = own or next((v for v in env.values() if v in urls), None)
     named = next((n for u in [*([url] if url else []), *source] if (n := _names(u))), {})

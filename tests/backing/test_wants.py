@@ -375,3 +375,17 @@ def test_the_database_its_development_env_file_names_is_made() -> None:
     # What its .env (or the user) gives stands above it.
     wanted = wanted_servers(files, "src/app.js", {**given, "DATABASE_DATABASE": "own"})
     assert wanted.mysql is not None and wanted.mysql.databases == ["own"]
+
+
+def test_a_postgresqls_host_and_port_are_read_by_their_variables_meaning() -> None:
+    """veressgergo88's kenn-crud backend reads ``PG_PORT = "5000"`` and ``PG_HOST`` from its
+    .env (no name of a list: ``configvars.meaning``): no relay listened on 5000. Another
+    engine's port (MYSQL_PORT) and a Redis's are not PostgreSQL's."""
+    files = {
+        "package.json": json.dumps({"dependencies": {"pg": "^8"}}).encode(),
+        ".env": b'PG_HOST = "pgbox"\nPG_PORT = "5000"\nMYSQL_PORT=3307\nREDIS_PORT=6380\n',
+        "src/db.ts": b"import pg from 'pg'\nconst db = new pg.Client({})\n",
+    }
+    wants = postgres_wants(files, {"DATABASE_PORT": "5433"})
+    assert {5000, 5433} <= set(wants.ports) and not {3307, 6380} & set(wants.ports)
+    assert "pgbox" in wants.aliases
