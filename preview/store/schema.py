@@ -86,6 +86,11 @@ def upgrade_schema(
             # next statements see its commit). Without it two ran the first migration
             # side by side: "duplicate key … pg_type_typname_nsp_index".
             connection.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'"))
+            # Alembic imports its scripts between statements, seconds on a loaded machine:
+            # the store's short-transaction limit (database._IDLE_IN_TRANSACTION_TIMEOUT)
+            # ended this one ("idle-in-transaction timeout") and the service never opened.
+            # This transaction alone waits as long as the upgrade takes.
+            connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
         try:
             config.attributes["connection"] = connection
