@@ -205,6 +205,10 @@ _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
 # The time zone its settings read (Django's TIME_ZONE = ENV['TIME_ZONE']): UTC, which
 # every zone database knows.
 _TIME_ZONE = re.compile(r"(?:^|_)(?:TIME_?ZONE|TZ)$")
+# A cloud's region its SDK is built for at start (AWS's SES client in a NestJS module's
+# constructor: "Region is missing", RahulBishnoi07's nestjs-sequelize-auth-boilerplate
+# never listened): one every such SDK knows; nothing leaves a preview to reach it.
+_CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_?REGION$|^REGION$")
 # The mail server it sends through (fastapi-mail's MAIL_SERVER, a required field of
 # yanliu1111's fastapi-crud-app's settings) and the sender's display name: no mail leaves
 # a preview (its egress), so a local server that refuses the connection does, as Django's
@@ -374,6 +378,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
     NameRule(_TIME_ZONE, "a time zone", lambda upper, kind: "UTC"),
+    NameRule(_CLOUD_REGION, "a cloud's region", lambda upper, kind: "us-east-1"),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),

@@ -196,6 +196,12 @@ MOTIVATING_VARIABLES = {
         "",
         "/api",
     ),
+    "a cloud's region": (
+        "RahulBishnoi07's nestjs-sequelize-auth-boilerplate",
+        "AWS_REGION",
+        "",
+        "us-east-1",
+    ),
     "a migration tool's table": (
         "RubenOAlvarado's todo-backend-express-knex",
         "KNEX_MIGRATIONS_TABLE_NAME",
