@@ -364,7 +364,12 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
-    NameRule(_ROUTE_PREFIX, "the path its routes are mounted under", lambda upper, kind: "/api"),
+    NameRule(
+        _ROUTE_PREFIX,
+        "the path its routes are mounted under",
+        lambda upper, kind: "/api",
+        kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
+    ),
     NameRule(
         _ANY_NAME,
         "an address, by its type (SERVER_HOST: AnyHttpUrl, tiangolo's)",
@@ -378,7 +383,12 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
     NameRule(_TIME_ZONE, "a time zone", lambda upper, kind: "UTC"),
-    NameRule(_CLOUD_REGION, "a cloud's region", lambda upper, kind: "us-east-1"),
+    NameRule(
+        _CLOUD_REGION,
+        "a cloud's region",
+        lambda upper, kind: "us-east-1",
+        kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
+    ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),

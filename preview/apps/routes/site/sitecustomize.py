@@ -44,6 +44,10 @@ class _RouteTable:
         self.django = False
         self.timer = None
         self.lock = threading.Lock()
+        # Held while the table is written: a request waits for a write under way in the
+        # timer's thread (a process that served one request and exited, a loaded machine's
+        # late timer, left none: the daemon thread died mid-write).
+        self.writing = threading.Lock()
 
     def write(self, table):
         import json
@@ -56,15 +60,16 @@ class _RouteTable:
     def flush(self):
         with self.lock:
             self.timer = None
-        try:
-            if self.django:
-                self.write({"framework": "django", "routes": _django_routes()})
-            elif len(self.apps):
-                self.write({"framework": "starlette", "routes": _starlette_routes(self.apps)})
-            else:
-                self.write({"framework": "flask", "routes": _werkzeug_routes(self.maps)})
-        except Exception:
-            pass  # no table: the service reads the endpoints from the source
+        with self.writing:
+            try:
+                if self.django:
+                    self.write({"framework": "django", "routes": _django_routes()})
+                elif len(self.apps):
+                    self.write({"framework": "starlette", "routes": _starlette_routes(self.apps)})
+                else:
+                    self.write({"framework": "flask", "routes": _werkzeug_routes(self.maps)})
+            except Exception:
+                pass  # no table: the service reads the endpoints from the source
 
     def later(self, delay=0.05):
         """Write in ``delay`` seconds: rules come in bursts (an app's imports), one write
@@ -86,13 +91,16 @@ class _RouteTable:
         if timer is not None:
             timer.cancel()
             self.flush()
+        else:
+            with self.writing:  # the timer's write under way: finished first
+                pass
 
     def before(self, function):
         """``function`` (a request's start), writing what is pending first."""
         import contextlib
 
         def recorded(*args, **kwargs):
-            if self.timer is not None:
+            if self.timer is not None or self.writing.locked():
                 with contextlib.suppress(Exception):
                     self.now()
             return function(*args, **kwargs)
