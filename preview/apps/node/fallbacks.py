@@ -81,13 +81,19 @@ def made_main(main: str, files: dict[str, bytes], build: str) -> str | None:
     return path if found else None
 
 
-def _out_dir(files: dict[str, bytes]) -> str | None:
-    """The ``outDir`` of the project's tsconfig (its build's first), if it names one."""
+def _tsconfig_folder(files: dict[str, bytes], option: re.Pattern[bytes]) -> str | None:
+    """The folder the project's tsconfig (its build's first) names by ``option``
+    (``outDir``, ``rootDir``), normalised; None where neither names one."""
     for config in ("tsconfig.build.json", "tsconfig.json"):
-        if found := _OUT_DIR.search(uncommented(files.get(config, b""))):
-            out = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
-            return None if out in (".", "") else out
+        if found := option.search(uncommented(files.get(config, b""))):
+            return posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
     return None
+
+
+def _out_dir(files: dict[str, bytes]) -> str | None:
+    """The ``outDir`` of the project's tsconfig, if it names one other than its own."""
+    out = _tsconfig_folder(files, _OUT_DIR)
+    return None if out in (".", "") else out
 
 
 def uncommented(config: bytes) -> bytes:
@@ -102,15 +108,10 @@ def _emitted(source: str, files: dict[str, bytes], out: str | None) -> str:
     stem = posixpath.splitext(source)[0]
     if out is None:
         return f"{stem}.js"
-    root = ""
-    for config in ("tsconfig.build.json", "tsconfig.json"):
-        if found := _ROOT_DIR.search(uncommented(files.get(config, b""))):
-            root = posixpath.normpath(found.group(1).decode("utf-8", "replace").removeprefix("./"))
-            break
-    else:
+    root = _tsconfig_folder(files, _ROOT_DIR)
+    if root is None:
         sources = [p for p in files if p.endswith(_TS_SOURCES) and not _NOT_COMPILED.search(p)]
-        if sources and all(p.startswith("src/") for p in sources):
-            root = "src"
+        root = "src" if sources and all(p.startswith("src/") for p in sources) else ""
     root = "" if root == "." else root
     relative = posixpath.relpath(stem, root) if root else stem
     return posixpath.join(out, f"{relative}.js")

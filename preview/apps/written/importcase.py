@@ -41,14 +41,11 @@ import re
 __all__ = ["case_corrections"]
 
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
-_SPECIFIER = re.compile(
-    rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](\.{1,2}/[^'"\n]+)['"]"""
-)
+_IMPORTED = rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)"""  # what names a module
+_SPECIFIER = re.compile(_IMPORTED + rb"""['"](\.{1,2}/[^'"\n]+)['"]""")
 # A module named from the project's baseUrl (``import { Book } from
 # 'src/modules/book/entities/BOOK.entity'`` with ``"baseUrl": "./"``): a path of folders.
-_BARE_SPECIFIER = re.compile(
-    rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([A-Za-z_][\w.-]*/[^'"\n]+)['"]"""
-)
+_BARE_SPECIFIER = re.compile(_IMPORTED + rb"""['"]([A-Za-z_][\w.-]*/[^'"\n]+)['"]""")
 _BASE_URL = re.compile(rb'"baseUrl"\s*:\s*"([^"\n]*)"')
 _PROJECT_FILES = re.compile(r"(?:^|/)[tj]sconfig\.json$")
 _EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json")
@@ -112,7 +109,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 quote + (fixed + written[len(specifier) :]).encode() + quote,
             )
         if _runs_as_esm(path, modules):
-            text = _esm_spelled(path, text, files, folders)
+            text = _esm_spelled(path, text, files)
         if text != source:
             corrected[path] = text
     return corrected
@@ -142,7 +139,7 @@ def _runs_as_esm(path: str, modules: dict[str, bool]) -> bool:
     return modules[folder]
 
 
-def _esm_spelled(path: str, text: bytes, files: dict[str, bytes], folders: set[str]) -> bytes:
+def _esm_spelled(path: str, text: bytes, files: dict[str, bytes]) -> bytes:
     """``text`` (an ES module's) with each relative import naming no file as written, which
     Node's ES module loader requires, spelled with the file CommonJS, a bundler or Bun
     would take: ``./auth.service`` → ``./auth.service.js``, ``./routes`` →
