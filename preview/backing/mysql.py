@@ -6,16 +6,23 @@ same), copied at each start into its sandbox's ``/tmp`` (a tmpfs of
 ``PREVIEW_DISK_LIMIT_MB``): ~20 MB, milliseconds. It listens on a Unix socket only,
 with a small buffer pool, no binary log, no doublewrite, no flush at each commit
 (nothing is kept anyway). At start, before it accepts anyone, it runs an init file
-(``--init-file``, as root) that creates the databases and accounts the app's
-configuration names (``mysql://app:secret@db:3306/app``, ``MYSQL_USER``…, a compose
-service's ``MYSQL_*``), with every privilege: the server is the app's alone. Its
-connections come through its socket, so they log in as ``user@localhost``.
+(``--init-file``, as root) that creates the databases the app's configuration names
+(``mysql://app:secret@db:3306/app``, ``MYSQL_USER``…, a compose service's ``MYSQL_*``).
 
-An account with no password (root's, where the app names none; one its example leaves
-empty) also accepts :data:`STAND_IN_PASSWORD`, which the app is given as its password: an
-app that checks its configuration refuses an empty one (ferdiebergado's express-mysql-api:
-``if (!DB_USER || !DB_PASS)`` → "Configuration error", exit 1), while another whose code
-sends none (``password: ''``) still logs in.
+It runs without its grant tables (``--skip-grant-tables``): **every user and password logs
+in**, with every privilege, as the PostgreSQL relay (``pgrelay``) lets any login in. An app
+whose account is written where no reader finds it (a literal in code, a root password its
+compose file sets and its example leaves to fill in) logs in all the same; the server is the
+app's alone, on its own socket, so a login that checks nothing is no weaker than one whose
+password the app is given. The accounts its configuration names are still written into the
+grant table, with every privilege: they are what the server checks once something reloads it
+(a script's ``FLUSH PRIVILEGES``). There, an account with no password (root's, where the app
+names none; one its example leaves empty) also accepts :data:`STAND_IN_PASSWORD`, which the
+app is given as its password: an app that checks its configuration refuses an empty one
+(ferdiebergado's express-mysql-api: ``if (!DB_USER || !DB_PASS)`` → "Configuration error",
+exit 1), while another whose code sends none (``password: ''``) still logs in. Statements
+that manage accounts (``CREATE USER``, ``GRANT``) are refused meanwhile: an upload's SQL that
+runs them is not told as failing for that (``schemasql.run_mysql_scripts``).
 """
 
 from __future__ import annotations
@@ -170,6 +177,8 @@ def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> 
         f"--datadir={_DATA_INSIDE}",
         f"--socket={socket}",
         "--skip-networking",
+        # Every user and password logs in (module doc).
+        "--skip-grant-tables",
         f"--pid-file={socket.parent / 'mariadbd.pid'}",
         "--tmpdir=/tmp",
         f"--init-file={init_file}",
@@ -230,26 +239,41 @@ def _databases(wanted: MysqlWanted) -> list[str]:
 
 
 def init_sql(wanted: MysqlWanted) -> str:
-    """The init file: its databases, and its accounts with every privilege (its SQL's
-    definers too, with no password: the app logs in as none of them)."""
+    """The init file: its databases, and its accounts (its SQL's too: the definers with
+    no password) with every privilege, written into the grant table, as ``CREATE USER``
+    would, which the server refuses while it runs without them (module doc): they are the
+    accounts it checks once something reloads them (a script's ``FLUSH PRIVILEGES``)."""
     lines = [f"CREATE DATABASE IF NOT EXISTS {_identifier(d)};" for d in _databases(wanted)]
+    # root's, as mariadb-install-db made it: every privilege of this server's version.
+    lines.append(
+        "SET @every_privilege = (SELECT JSON_VALUE(Priv, '$.access')"
+        " FROM mysql.global_priv WHERE User = 'root' AND Host = 'localhost');"
+    )
     accounts = _accounts(wanted)
-    definers = {d: "" for d in wanted.definers if d not in accounts and not _UNNAMEABLE.search(d)}
-    for user, password in {**accounts, **definers}.items():
-        identified = f"IDENTIFIED BY {_literal(password)}"
-        if not password:  # no password, or the stand-in (MariaDB 10.4 and later)
-            stand_in = _literal(STAND_IN_PASSWORD)
-            identified = (
-                "IDENTIFIED VIA mysql_native_password USING PASSWORD('') "
-                f"OR mysql_native_password USING PASSWORD({stand_in})"
+    made = {
+        user: password
+        for user, password in wanted.script_accounts.items()
+        if user not in accounts and not _UNNAMEABLE.search(user)
+    }
+    for user, password in {**accounts, **made}.items():
+        check = f"'authentication_string', PASSWORD({_literal(password)})"
+        if not password:  # no password, or the stand-in: IDENTIFIED VIA … OR …
+            stand_in = f"PASSWORD({_literal(STAND_IN_PASSWORD)})"
+            check = (
+                "'authentication_string', '', 'auth_or', JSON_ARRAY(JSON_OBJECT(), JSON_OBJECT("
+                f"'plugin', 'mysql_native_password', 'authentication_string', {stand_in}))"
             )
+        privileges = (
+            # A number: a string there is no privilege (a variable's type varies with the
+            # server's character set).
+            "JSON_OBJECT('access', CAST(@every_privilege AS UNSIGNED), "
+            f"'plugin', 'mysql_native_password', {check})"
+        )
         for host in ("localhost", "%", "127.0.0.1"):
-            account = f"{_literal(user)}@{_literal(host)}"
-            lines += [
-                f"CREATE USER IF NOT EXISTS {account};",
-                f"ALTER USER {account} {identified};",
-                f"GRANT ALL PRIVILEGES ON *.* TO {account} WITH GRANT OPTION;",
-            ]
+            lines.append(
+                "REPLACE INTO mysql.global_priv (Host, User, Priv) VALUES "
+                f"({_literal(host)}, {_literal(user)}, {privileges});"
+            )
     return "\n".join(lines) + "\n"
 
 

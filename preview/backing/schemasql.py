@@ -38,10 +38,10 @@ ComposeScripts = Callable[[dict, str, dict[str, bytes]], dict[str, str]]
 __all__ = [
     "DeclaredSql",
     "declared_sql",
-    "definers",
     "dialect",
     "mysql_client_argv",
     "run_mysql_scripts",
+    "script_accounts",
     "used_database",
 ]
 
@@ -274,23 +274,39 @@ def used_database(scripts: InitScripts) -> str | None:
 # ``DEFINER=`b5de033d9bb9f7`@`%```, as mysqldump writes it before a view, a trigger or a
 # routine (quoted with backquotes, quotes or not at all).
 _DEFINER = re.compile(r"\bDEFINER\s*=\s*[`'\"]?([^`'\"@\s]{1,80})[`'\"]?\s*@", re.I)
+# An account a script creates with its password: ``CREATE USER [IF NOT EXISTS] 'u'@'h'
+# IDENTIFIED BY 'p'`` or ``GRANT … TO 'u'@'h' IDENTIFIED BY 'p'`` (MySQL 5's way).
+_IDENTIFIED = re.compile(
+    r"\b(?:CREATE\s+USER(?:\s+IF\s+NOT\s+EXISTS)?|TO)\s+[`'\"]?([^`'\"@\s]{1,80})[`'\"]?"
+    r"(?:\s*@\s*[`'\"]?[^`'\"\s]{0,80}[`'\"]?)?\s+IDENTIFIED\s+BY\s+'([^'\\\n]{0,200})'",
+    re.I,
+)
 
 
-def definers(scripts: InitScripts) -> list[str]:
-    """The accounts ``scripts`` name as their views', triggers' and routines' definers, in
-    order, once each: a dump taken on a hosted server names its account there
-    (imanuelfebie's flask-mysql-e-commerce: ``DEFINER=`b5de033d9bb9f7`@`%``` on ClearDB),
-    and a view of a definer the server lacks fails every query that reads it ("The user
-    specified as a definer does not exist")."""
-    found: dict[str, None] = {}
+def script_accounts(scripts: InitScripts) -> dict[str, str]:
+    """The accounts ``scripts`` name, each with its password: those they create
+    (``CREATE USER 'shop'@'%' IDENTIFIED BY 'secret'``, or an old ``GRANT … IDENTIFIED BY``)
+    and their views', triggers' and routines' definers (no password: the app logs in as
+    none of them). A dump taken on a hosted server names its account there as definer
+    (imanuelfebie's flask-mysql-e-commerce: ``DEFINER=`b5de033d9bb9f7`@`%``` on ClearDB).
+    The server accepts every login (``mysql``'s module doc) until something reloads its
+    accounts (a script's ``FLUSH PRIVILEGES``), from then on these exist as the script
+    meant them, and a view of a definer the server lacks would fail every query that
+    reads it ("The user specified as a definer does not exist")."""
+    found: dict[str, str] = {}
     for _, text in scripts:
-        found.update(dict.fromkeys(m.group(1) for m in _DEFINER.finditer(text)))
-    return [name for name in found if name.upper() != "CURRENT_USER"]
+        for match in _IDENTIFIED.finditer(text):
+            found.setdefault(match.group(1), match.group(2))
+        for match in _DEFINER.finditer(text):
+            if match.group(1).upper() != "CURRENT_USER":
+                found.setdefault(match.group(1), "")
+    return found
 
 
 # -- Running them into the preview's MariaDB --------------------------------------------
 
 _ERROR = re.compile(r"^ERROR\s+\d+[^\n]*", re.M)
+_GRANTS_OFF = "--skip-grant-tables"
 Run = Callable[[list[str], dict[str, str]], Awaitable[tuple[int, str]]]
 
 
@@ -324,8 +340,11 @@ async def run_mysql_scripts(
     told = []
     for (path, _), name in zip(scripts, names, strict=True):
         status, output = await run(name)
-        errors = _ERROR.findall(output)
-        if status == 0 and not errors:
+        found = _ERROR.findall(output)
+        # CREATE USER, GRANT …: refused while every login is let in (``mysql``'s module
+        # doc); what they would give the app, it has.
+        errors = [e for e in found if _GRANTS_OFF not in e]
+        if not errors and (status == 0 or found):
             told.append(f"INFO MariaDB: ran the upload's {path}")
         elif errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

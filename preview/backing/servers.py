@@ -51,9 +51,9 @@ from .schemasql import (
     MYSQL,
     DeclaredSql,
     declared_sql,
-    definers,
     mysql_client_argv,
     run_mysql_scripts,
+    script_accounts,
     used_database,
 )
 from .wanted import Wanted, wanted_servers
@@ -242,7 +242,7 @@ class BackingServers:
         # The database its SQL switches to, where the app names none: given it as its own.
         if not wanted.mysql.databases and (used := used_database(scripts)) is not None:
             wanted.mysql.databases.append(used)
-        wanted.mysql.definers = definers(scripts)
+        wanted.mysql.script_accounts = script_accounts(scripts)
         self.env.update(mysql.mysql_environment(wanted.mysql))
         template = mysql.template_dir(settings.data_dir)
         return _Server(

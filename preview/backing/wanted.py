@@ -252,8 +252,9 @@ class MysqlWanted:
     databases: list[str] = field(default_factory=list)
     url_variables: dict[str, str] = field(default_factory=dict)  # name -> its mysql URL
     templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
-    # Accounts its own SQL names as definers (``schemasql.definers``): made, never given.
-    definers: list[str] = field(default_factory=list)
+    # Accounts its own SQL creates or names as definers (``schemasql.script_accounts``):
+    # made, never given.
+    script_accounts: dict[str, str] = field(default_factory=dict)  # user -> password
 
 
 @dataclass
