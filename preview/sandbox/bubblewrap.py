@@ -259,6 +259,24 @@ def _scratch_parent(app_dir: str, targets: Sequence[str]) -> str | None:
     return parent
 
 
+def _volumes(
+    layout: SandboxLayout, mounts: Sequence[tuple[Path, str, str]]
+) -> list[tuple[Path, str]]:
+    """The layout's volumes that hide none of its other directories: a target that is one
+    of them, or holds one (a compose file's ``/home`` where the service's data is in
+    ``/home/…``), is left out; so is one inside the system's."""
+    others = [target for _, target, _ in mounts]
+    return [
+        (directory, inside)
+        for directory, inside in layout.volumes
+        if os.path.isabs(inside)
+        and inside not in ("/tmp", "/var")  # tmpfs of its own already
+        and inside.split("/")[1] not in ("", "etc", "proc", "dev", "run", "sys")
+        and not _under_system(Path(inside))
+        and not any(t == inside or _inside(t, inside) or _inside(inside, t) for t in others)
+    ]
+
+
 def _inside(path: str, directory: str) -> bool:
     return path.startswith(directory + "/")
 
@@ -285,6 +303,8 @@ class SandboxLayout:
     ``etc_files``: (file, path inside ``/etc``) bound read-only over those (its hosts).
     ``servers``: its own servers' sockets, their forwarders and links (``ServiceMounts``).
     ``open_writable``: how a directory bound writable is opened (``appdir.open_dir``).
+    ``volumes``: (a directory, where inside) bound writable there: its compose service's
+    volumes (``/data``), none where it would hide another of its directories.
 
     ``cgroup_procs``: the files that join the cgroups the tree must be in (see
     ``PreviewCgroup.join_files``). A shell writes ``0`` (itself) there and then execs
@@ -308,6 +328,7 @@ class SandboxLayout:
     etc_files: Sequence[tuple[Path, str]] = ()
     servers: ServiceMounts | None = None
     open_writable: Callable[[Path], int] | None = None
+    volumes: Sequence[tuple[Path, str]] = ()
 
 
 def sandboxed_command(
@@ -418,6 +439,7 @@ def _bound_by_descriptor(
     if layout.outbound is not None:
         mounts += [(layout.outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
     mounts += [(p, str(p), "--bind-fd") for p in (layout.app_dir, *layout.writable)]
+    mounts += [(p, inside, "--bind-fd") for p, inside in _volumes(layout, mounts)]
     servers = layout.servers
     if servers is not None:
         mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]

@@ -8,6 +8,7 @@ sandbox, cgroup and sockets) and the uid an unsandboxed child runs as when the s
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,9 @@ from .outbound import Outbound, ServiceMounts, ServiceRelay
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
 
-__all__ = ["Containment"]
+__all__ = ["VOLUMES_FOLDER", "Containment"]
+
+VOLUMES_FOLDER = ".preview-volumes"  # in its directory: its named volumes' folders
 
 
 class Containment:
@@ -35,7 +38,13 @@ class Containment:
     """
 
     def __init__(
-        self, spec: LaunchSpec, *, settings: Settings, isolation: Isolation | None, app_dir: Path
+        self,
+        spec: LaunchSpec,
+        *,
+        settings: Settings,
+        isolation: Isolation | None,
+        app_dir: Path,
+        volumes: Sequence[tuple[str | None, str]] = (),
     ) -> None:
         self._spec = spec  # its port names the host uid it runs as, and may move
         self._settings = settings
@@ -43,6 +52,13 @@ class Containment:
         self._app_dir = app_dir
         self.outbound = Outbound(policy=EgressPolicy.parse(settings.egress))
         self.confinement: Confinement | None = None
+        # Its compose service's volumes, (its folder, or None: one of its own; where
+        # inside), each a directory in its own (bounded as it is, gone with it), the same
+        # for its set-up steps and its run: a migration's SQLite file in /data is the app's.
+        self.volumes = tuple(
+            (app_dir / (source if source is not None else _volume_folder(target)), target)
+            for source, target in volumes
+        )
 
     @property
     def sandboxed(self) -> bool:
@@ -108,6 +124,7 @@ class Containment:
                 port=self._spec.port,
                 app_dir=self._app_dir,
                 read_only=app_read_only(built, python),
+                volumes=self.volumes,
                 outbound=self.outbound,
             )
         return self.confinement
@@ -124,6 +141,7 @@ class Containment:
             uid_slot=self._spec.port,
             read_only=app_read_only(built, python),
             writable=(self._app_dir,) if cwd != self._app_dir else (),
+            volumes=self.volumes,
             outbound=self.outbound,
             limits=build_limits(self._settings),
         )
@@ -158,3 +176,9 @@ def _servers_without(servers: ServiceMounts | None, taken: set[int]) -> ServiceM
     if servers is None:
         return None
     return replace(servers, relays=tuple(r for r in servers.relays if r[0] not in taken))
+
+
+def _volume_folder(target: str) -> str:
+    """The folder of a named volume mounted at ``target`` (``/var/lib/app`` →
+    ``.preview-volumes/var-lib-app``)."""
+    return f"{VOLUMES_FOLDER}/{target.strip('/').replace('/', '-')}"

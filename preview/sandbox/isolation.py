@@ -22,7 +22,7 @@ import psutil
 import trio
 
 from ..settings import Settings
-from .appdir import chown_tree, make_bounded_dir, open_dir, remove_tree
+from .appdir import chown_tree, make_bounded_dir, open_dir, remove_tree, run_as_owner
 from .bubblewrap import (
     READY_SOCKET_NAME,
     SOCKET_NAME,
@@ -117,9 +117,10 @@ class Isolation:
         port: int,
         app_dir: Path,
         read_only: tuple[Path, ...] = (),
+        volumes: tuple[tuple[Path, str], ...] = (),
         outbound: Outbound = _NOTHING_OUT,
     ) -> Confinement | None:
-        """An app's: its HTTP forwarder, its port's uid, its ways out."""
+        """An app's: its HTTP forwarder, its port's uid, its ways out, its volumes."""
         if self.tools is None:
             return None
         sockets = settings.sockets_dir  # short enough for a socket's path
@@ -132,6 +133,7 @@ class Isolation:
             socket_dir=sockets / preview_id,
             # Its own (appdir.app_read_only): the service's interpreter only if it is its.
             read_only=tuple(dict.fromkeys(read_only)),
+            volumes=volumes,
             outbound_dir=sockets / f"{preview_id}-out" if outbound.opened else None,
             outbound=outbound,
         )
@@ -145,6 +147,7 @@ class Isolation:
         uid_slot: int,
         read_only: tuple[Path, ...] = (),
         writable: tuple[Path, ...] = (),
+        volumes: tuple[tuple[Path, str], ...] = (),
         tools: tuple[Path, ...] = (),
         outbound: Outbound = _NOTHING_OUT,
         limits: CgroupLimits | None = None,
@@ -162,6 +165,7 @@ class Isolation:
             socket_dir=None,
             read_only=tuple(dict.fromkeys((*self.read_only, *read_only))),
             writable=writable,
+            volumes=volumes,
             tools=tools,
             outbound_dir=settings.sockets_dir / f"{name}-out" if outbound.opened else None,
             outbound=outbound,
@@ -218,6 +222,8 @@ class Confinement:
     socket_dir: Path | None  # None: no HTTP forwarder (a build, a set-up step)
     read_only: tuple[Path, ...]
     writable: tuple[Path, ...] = ()
+    # (a directory of its own, where inside): its compose service's volumes (Containment)
+    volumes: tuple[tuple[Path, str], ...] = ()
     tools: tuple[Path, ...] = ()
     outbound_dir: Path | None = None  # where the service's sockets for its ways out are
     outbound: Outbound = field(default_factory=Outbound)
@@ -241,6 +247,10 @@ class Confinement:
         return self.socket_dir / READY_SOCKET_NAME
 
     @property
+    def volume_dirs(self) -> tuple[Path, ...]:
+        return tuple(directory for directory, _ in self.volumes)
+
+    @property
     def limits_memory(self) -> bool:
         return self.isolation.cgroups is not None
 
@@ -249,6 +259,8 @@ class Confinement:
         Its outbound sockets must be listening already (see ``egress.open_outbound``)."""
         if self.socket_dir is not None:  # the app's to write in: bounded, not the disk's
             make_bounded_dir(self.socket_dir, SOCKET_DIR_BYTES, SOCKET_DIR_FILES)
+        for directory, _ in self.volumes:  # in its own directory: with its rights
+            run_as_owner(self.app_dir, partial(directory.mkdir, parents=True, exist_ok=True))
         settings = self.settings
         if self.isolation.cgroups is not None:
             self.cgroup = self.isolation.cgroups.create(
@@ -273,6 +285,7 @@ class Confinement:
             # A quarter of the process limit at most: visitors never spend the rest.
             forwarder_limit=max(8, settings.pids_limit // 4),
             writable=self.writable,
+            volumes=self.volumes,
             tools_inside=self.tools,
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
@@ -294,7 +307,7 @@ class Confinement:
         command = sandboxed_command(self.isolation.tools, argv, layout)
         self.host_uid = command.host_uid
         if command.host_uid is not None:
-            for path in (self.app_dir, self.socket_dir, *self.writable):
+            for path in (self.app_dir, self.socket_dir, *self.writable, *self.volume_dirs):
                 if path is not None:
                     chown_tree(path, command.host_uid, anchors)
         return command

@@ -5,6 +5,8 @@ files)."""
 from __future__ import annotations
 
 from preview.apps.configvars import (
+    ComposeVolume,
+    app_service_volumes,
     compose_environment,
     compose_files,
     example_env_file,
@@ -160,3 +162,40 @@ def test_a_compose_file_of_an_environments_name_alone_in_its_folder_is_read() ->
     # Beside a base file, it is an overlay of it, as before.
     base = {**files, "docker-compose.yml": b"services:\n  db:\n    image: postgres:16\n"}
     assert compose_files(base) == ["docker-compose.yml"]
+
+
+def test_the_volumes_the_apps_compose_service_mounts() -> None:
+    """Its service's (the one building the upload's folder of the app): a named volume
+    is a directory of its own; a folder of the upload's is that folder; a volume inside a
+    folder from the upload (the image's node_modules kept), a host's path, a file of the
+    upload's and a system directory are none a preview gives."""
+    compose = b"""services:
+  api:
+    build: ./backend
+    volumes:
+      - sqlite-data:/data
+      - ./backend:/app
+      - /app/node_modules
+      - ./backend/uploads:/app/uploads:rw
+      - /var/run/docker.sock:/var/run/docker.sock
+      - ./nginx.conf:/etc/nginx/nginx.conf
+      - ./backend/static:/usr/share/nginx/html
+      - type: volume
+        source: cache
+        target: /srv/cache/
+      - logs:/var/log/app
+      - ../outside:/outside
+  db:
+    image: postgres
+    volumes: [pg:/var/lib/postgresql/data]
+"""
+    files = {"docker-compose.yml": compose, "backend/main.py": b"", "nginx.conf": b""}
+    assert app_service_volumes(files, "backend/main.py") == [
+        ComposeVolume("/data", None),
+        ComposeVolume("/app", "backend"),
+        ComposeVolume("/app/uploads", "backend/uploads"),
+        ComposeVolume("/srv/cache", None),
+        ComposeVolume("/var/log/app", None),
+    ]
+    # An app no service builds (the database's alone here) mounts nothing.
+    assert app_service_volumes(files, "main.py") == []

@@ -5,7 +5,10 @@ folder of previews stays out of its sight and untouched (fastapi-sqlmodel-starte
 loguru sink, ``../log/fast_web/log.txt``, failed its start with EACCES on the read-only
 parent). Its own host name resolves, to its loopback, as a container's does (Django
 settings' debug-toolbar idiom, ``gethostbyname_ex(gethostname())``, failed EAI_AGAIN in
-docker-django-example's)."""
+docker-django-example's). The directories its compose service mounts are there, writable,
+the same for its set-up steps and its run (ra-ky's fastapi-sqlite opens
+``sqlite:////data/data.db`` in its ``sqlite-data:/data`` volume: "unable to open database
+file" on the read-only root)."""
 
 from __future__ import annotations
 
@@ -89,3 +92,77 @@ async def test_its_own_host_name_resolves_to_its_loopback(service: Service) -> N
         seen = json.loads((await service.app_get(launched, "/")).text)
         assert seen == {"name": HOSTNAME, "ips": ["127.0.0.1"]}, seen
         await service.stop(gid)
+
+
+VOLUMES_APP = """
+import json, sqlite3
+# At import, as its module-level database does, where its compose file mounts a volume.
+with sqlite3.connect("/data/data.db") as db:
+    db.execute("CREATE TABLE IF NOT EXISTS hits (at TEXT)")
+    db.execute("INSERT INTO hits VALUES ('run')")
+open("/srv/uploads/run.txt", "w").write("run")
+
+class Volumes(Handler):
+    def do_GET(self):
+        if self.path == "/volumes":
+            with sqlite3.connect("/data/data.db") as db:
+                hits = [at for (at,) in db.execute("SELECT at FROM hits ORDER BY rowid")]
+            body = json.dumps({
+                "hits": hits,
+                "uploads": sorted(os.listdir("uploads")),  # its folder, bound there
+                "cache": os.listdir("/var/cache/app"),
+            }).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+        else:
+            super().do_GET()
+Handler = Volumes
+"""
+VOLUMES_COMPOSE = """services:
+  api:
+    build: .
+    ports: ["8000:8000"]
+    volumes:
+      - sqlite-data:/data
+      - ./uploads:/srv/uploads
+      - /var/cache/app
+      - /var/run/docker.sock:/var/run/docker.sock
+      - ./nginx.conf:/etc/nginx/nginx.conf
+  db:
+    image: postgres:16
+    volumes: [pg-data:/var/lib/postgresql/data]
+volumes:
+  sqlite-data:
+  pg-data:
+"""
+# A set-up step (a migration) writes the volume before the app starts.
+MIGRATE_STEP = ["{python}", "migrate.py"]
+MIGRATE = """import sqlite3
+with sqlite3.connect("/data/data.db") as db:
+    db.execute("CREATE TABLE hits (at TEXT)")
+    db.execute("INSERT INTO hits VALUES ('setup')")
+"""
+
+
+async def test_its_compose_services_volumes_are_its_own_writable_directories(
+    service: Service,
+) -> None:
+    require_sandbox(service)
+    with trio.fail_after(60):
+        files = server_app(
+            before_serving=VOLUMES_APP,
+            **{
+                "docker-compose.yml": VOLUMES_COMPOSE,
+                "nginx.conf": "events {}\n",
+                "uploads/kept.txt": "uploaded",
+                "migrate.py": MIGRATE,
+            },
+        )
+        gid = await service.upload(files)
+        launched = (await service.launch(gid, command=SERVER_COMMAND, setup=MIGRATE_STEP)).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        seen = json.loads((await service.app_get(launched, "/volumes")).text)
+        assert seen == {"hits": ["setup", "run"], "uploads": ["kept.txt", "run.txt"], "cache": []}

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 __all__ = [
     "COMPOSE_NAMES",
     "ComposeProject",
+    "ComposeVolume",
     "app_service_environment",
+    "app_service_volumes",
     "compose_environment",
     "compose_files",
     "compose_overlays",
@@ -230,13 +232,113 @@ def app_service_environment(
     files: dict[str, bytes], anchor: str, env: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
     """(its name, its ``environment``: :func:`compose_environment`) of the compose
-    service that builds the app detected from ``anchor`` (its build context is the
-    anchor's folder; one publishing ports first, as the one to call), less its mode
-    (:data:`_NOT_THE_APPS`) and the values naming another of the file's services (a
+    service that builds the app detected from ``anchor`` (:func:`_app_service`), less its
+    mode (:data:`_NOT_THE_APPS`) and the values naming another of the file's services (a
     localstack's endpoint, a broker's: none a preview gives by that name); ``("", {})``
     where no service builds it. kyhsa93's nestjs-rest-cqrs-example reads AWS_REGION,
     EMAIL … that only its compose service's environment sets, and exited on its config
     validation."""
+    found = _app_service(files, anchor)
+    if found is None:
+        return "", {}
+    project, name, service = found
+    others = [re.escape(n) for n in project.services if n != name]
+    elsewhere = re.compile(rf"(?<![\w.-])(?:{'|'.join(others)})(?![\w.-])") if others else None
+    return name, {
+        key: value
+        for key, value in compose_environment(service, env).items()
+        if key not in _NOT_THE_APPS and not (elsewhere and elsewhere.search(value))
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeVolume:
+    """A directory the app's compose service mounts in its container: at ``target`` (an
+    absolute path), the upload's folder ``source`` (a bind: ``./data:/app/data``), or an
+    empty one of its own where ``source`` is None (a named or anonymous volume:
+    ``sqlite-data:/data``)."""
+
+    target: str
+    source: str | None
+
+
+def app_service_volumes(files: dict[str, bytes], anchor: str) -> list[ComposeVolume]:
+    """The directories the compose service that builds the app (:func:`_app_service`)
+    mounts, as a preview can give them: a folder of the upload's (one it lacks is made,
+    as Docker makes it) or a volume, at an absolute path that is no system directory's
+    (:func:`_own_target`). Left out: a host's own path (``/var/run/docker.sock``), a file
+    of the upload's (``./nginx.conf:/etc/nginx/nginx.conf``), and a volume inside a folder
+    bound from the upload (``/app/node_modules`` under ``.:/app``: the image's installed
+    packages kept, which the preview's build gives otherwise). ra-ky's fastapi-sqlite
+    opens ``sqlite:////data/app.db`` in its ``sqlite-data:/data`` volume ("unable to open
+    database file" on a read-only root)."""
+    found = _app_service(files, anchor)
+    if found is None:
+        return []
+    project, _, service = found
+    folder = posixpath.dirname(project.path)
+    volumes: dict[str, ComposeVolume] = {}
+    entries = service.get("volumes")
+    for entry in entries if isinstance(entries, list) else []:
+        mount = _volume_mount(entry)
+        if mount is None or (target := _own_target(mount[1])) is None:
+            continue
+        source = mount[0]
+        if source is not None and source.startswith((".", "/", "~", "$")):
+            if not source.startswith("."):
+                continue  # the host's own, or one a variable names
+            source = posixpath.normpath(posixpath.join(folder, source))
+            if source.startswith("..") or source in files:
+                continue  # outside the upload, or a file
+            source = "" if source == "." else source
+        else:
+            source = None  # a named volume
+        volumes.setdefault(target, ComposeVolume(target, source))
+    bound = [v.target for v in volumes.values() if v.source is not None]
+    return [
+        v
+        for v in volumes.values()
+        if v.source is not None or not any(v.target.startswith(b + "/") for b in bound)
+    ]
+
+
+def _volume_mount(entry: object) -> tuple[str | None, str] | None:
+    """(source, target) of a service's ``volumes`` entry: ``src:target[:mode]``, a lone
+    ``target`` (anonymous), or the long form's mapping; None for another kind (tmpfs)."""
+    if isinstance(entry, str):
+        parts = entry.split(":")
+        if len(parts) == 1:
+            return None, parts[0]
+        return parts[0], parts[1]
+    if isinstance(entry, dict) and isinstance(entry.get("target"), str):
+        kind = entry.get("type", "volume")
+        source = entry.get("source")
+        if kind not in ("volume", "bind"):
+            return None
+        return (str(source) if source else None), entry["target"]
+    return None
+
+
+# Where a preview gives no directory of the app's: the system's, its own sandbox's
+# machinery (/run, /proc …) and the roots of what is writable already (/tmp, /var).
+_SYSTEM_TARGETS = re.compile(
+    r"^/(?:usr|bin|sbin|lib\w*|etc|proc|sys|dev|run|boot)(?:/|$)|^/(?:tmp|var)?$"
+)
+
+
+def _own_target(target: str) -> str | None:
+    """``target`` normalised where a preview can mount the app's directory there."""
+    if not target.startswith("/") or "\0" in target:
+        return None
+    target = posixpath.normpath(target)
+    target = "/" + target.lstrip("/")  # normpath keeps a leading "//"
+    return None if _SYSTEM_TARGETS.match(target) else target
+
+
+def _app_service(files: dict[str, bytes], anchor: str) -> tuple[ComposeProject, str, dict] | None:
+    """(its project, its name, itself) of the compose service that builds the app detected
+    from ``anchor``: its build context is the anchor's folder; one publishing ports first,
+    as the one to call. None where no service builds it."""
     folder = posixpath.dirname(anchor) if anchor in files else ""
     for project in compose_projects(files):
         base = posixpath.dirname(project.path)
@@ -247,18 +349,9 @@ def app_service_environment(
             and posixpath.normpath(posixpath.join(base, context)).removeprefix(".") == folder
         ]
         built.sort(key=lambda pair: not pair[1].get("ports"))
-        if not built:
-            continue
-        name, service = built[0]
-        others = [re.escape(n) for n in project.services if n != name]
-        elsewhere = re.compile(rf"(?<![\w.-])(?:{'|'.join(others)})(?![\w.-])") if others else None
-        found = {
-            key: value
-            for key, value in compose_environment(service, env).items()
-            if key not in _NOT_THE_APPS and not (elsewhere and elsewhere.search(value))
-        }
-        return name, found
-    return "", {}
+        if built:
+            return project, *built[0]
+    return None
 
 
 def _build_context(service: dict) -> str | None:

@@ -152,7 +152,7 @@ def _path_of(
         return "".join(parts)
     if not isinstance(node, ast.Call):
         return None
-    name = (last_name(node.func) or "")
+    name = last_name(node.func) or ""
     if name in _PATH_METHODS and isinstance(node.func, ast.Attribute) and not node.args:
         return again(node.func.value)
     if name == "dirname" and len(node.args) == 1:

@@ -18,6 +18,7 @@ from typing import Any
 
 import trio
 
+from ...apps.configvars import app_service_volumes
 from ...apps.spec import LaunchSpec
 from ...backing import Backing
 from ...builds import (
@@ -96,8 +97,13 @@ class PreviewRuntime:
         self._store = store
         self._ports = ports
         self.temp_dir = settings.previews_dir / spec.preview_id
+        anchor = spec.detection.detected_from if spec.detection is not None else ""
         self.containment = Containment(
-            spec, settings=settings, isolation=isolation, app_dir=self.temp_dir
+            spec,
+            settings=settings,
+            isolation=isolation,
+            app_dir=self.temp_dir,
+            volumes=[(v.source, v.target) for v in app_service_volumes(spec.files, anchor)],
         )
         self.backing = Backing(  # its PostgreSQL, Redis, MySQL, for its preparation and run
             spec, settings=settings, containment=self.containment, system=self._system

@@ -445,6 +445,9 @@ class _Preparation:
         )
         if confinement is not None:
             confinement.writable = (preview.temp_dir,)  # its data (see codedirs)
+            # Its volumes the running revision's: their data kept, as Docker keeps a
+            # volume's across a rebuild.
+            confinement.volumes = preview.containment.volumes
             current = preview.containment.confinement
             if current is not None:  # the relays the preview's services are reached by
                 confinement.outbound_dir = current.outbound_dir
