@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from preview.apps.written import (
+    image_folders,
     instance_files,
     log_files,
     own_metadata,
@@ -252,3 +253,18 @@ def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:
     assert sorted(found) == ["logs/.gitkeep", "var/.gitkeep"]
     assert found["logs/.gitkeep"].startswith("adapters/log/Pino.mjs opens a log file in it")
     assert run_folders({**files, "logs/.gitkeep": b""}) == {"var/.gitkeep": found["var/.gitkeep"]}
+
+
+def test_the_folders_its_image_has_beside_its_own() -> None:
+    """The Dockerfile beside the app: its VOLUME folders and those it makes outside the
+    folder it holds the app in (WORKDIR /app, COPY . .), not a variable's nor its own."""
+    dockerfile = b"""FROM python:3.11
+WORKDIR /app
+COPY . .
+RUN mkdir -p /data /app/logs && mkdir /var/log/app
+VOLUME ["/data", "/uploads"]
+VOLUME /cache $OTHER
+"""
+    files = {"api/Dockerfile": dockerfile, "api/main.py": b""}
+    assert image_folders(files, "api/main.py") == ["/data", "/var/log/app", "/uploads", "/cache"]
+    assert image_folders({"api/main.py": b""}, "api/main.py") == []

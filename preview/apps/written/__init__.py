@@ -23,7 +23,7 @@ from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manag
 from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
-from .rundirs import run_folders
+from .rundirs import image_folders, run_folders
 
 __all__ = [
     "MANAGER_READY_NAME",
@@ -31,6 +31,7 @@ __all__ = [
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
+    "image_folders",
     "instance_files",
     "key_files",
     "key_texts",

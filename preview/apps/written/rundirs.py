@@ -36,12 +36,19 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
   names (``LOG_FILE_PATH=logs/app.log``).
 
 A path outside the app's folder (``/var/log``), one made of a variable (``$LOG_DIR``) or
-one leaving the upload (``..``) is none. Only folders the upload lacks are made.
+one leaving the upload (``..``) is none of these. Only folders the upload lacks are made.
+
+Its image's own folders outside the app's (:func:`image_folders`): those its Dockerfile
+declares as its volumes (``VOLUME /data``) or makes (``RUN mkdir -p /data``), which its
+code opens by absolute path (``sqlite:////data/app.db``); a preview's root has none, so
+its sandbox gives each as a directory of its own (``sandbox.Containment``), as it gives
+its compose service's volumes.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import posixpath
 import re
 import shlex
@@ -50,7 +57,7 @@ from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
-__all__ = ["run_folders"]
+__all__ = ["image_folders", "run_folders"]
 
 KEEP = ".gitkeep"
 
@@ -213,6 +220,40 @@ def _dockerfile_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             if relative != "." and not relative.startswith(".."):
                 found.append((posixpath.join(directory, relative), f"{path} makes it"))
     return found
+
+
+def image_folders(files: dict[str, bytes], anchor: str) -> list[str]:
+    """The absolute folders outside the app's own that the Dockerfile beside ``anchor``
+    (the file the app was detected from; else the upload's root's) declares as volumes or
+    makes (module doc), in order, once each."""
+    folder = posixpath.dirname(anchor) if anchor in files else ""
+    path = posixpath.join(folder, "Dockerfile")
+    text = _text(files.get(path) or files.get("Dockerfile") or b"")
+    if not text:
+        return []
+    instructions = dockerfile_instructions(text)
+    found = [made for made, root in _stage_folders(instructions) if not _within(made, root)]
+    for keyword, argument in instructions:
+        if keyword == "VOLUME":
+            found += _volume_targets(argument)
+    return list(dict.fromkeys(f for f in found if posixpath.isabs(f) and f != "/"))
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _volume_targets(argument: str) -> list[str]:
+    """A ``VOLUME`` instruction's folders: a JSON array, or words; none a variable names."""
+    if argument.startswith("["):
+        try:
+            words = json.loads(argument)
+        except ValueError:
+            return []
+        words = [w for w in words if isinstance(w, str)] if isinstance(words, list) else []
+    else:
+        words = argument.split()
+    return [posixpath.normpath(w) for w in words if "$" not in w]
 
 
 def _stage_folders(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:

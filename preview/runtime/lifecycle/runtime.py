@@ -20,6 +20,7 @@ import trio
 
 from ...apps.configvars import app_service_volumes
 from ...apps.spec import LaunchSpec
+from ...apps.written import image_folders
 from ...backing import Backing
 from ...builds import (
     BUILD,
@@ -97,13 +98,18 @@ class PreviewRuntime:
         self._store = store
         self._ports = ports
         self.temp_dir = settings.previews_dir / spec.preview_id
+        # The directories its container has beside its own: its compose service's volumes,
+        # and the folders its Dockerfile declares or makes outside its own (each empty).
         anchor = spec.detection.detected_from if spec.detection is not None else ""
+        volumes = {v.target: v.source for v in app_service_volumes(spec.files, anchor)}
+        for folder in image_folders(spec.files, anchor):
+            volumes.setdefault(folder, None)
         self.containment = Containment(
             spec,
             settings=settings,
             isolation=isolation,
             app_dir=self.temp_dir,
-            volumes=[(v.source, v.target) for v in app_service_volumes(spec.files, anchor)],
+            volumes=[(source, target) for target, source in volumes.items()],
         )
         self.backing = Backing(  # its PostgreSQL, Redis, MySQL, for its preparation and run
             spec, settings=settings, containment=self.containment, system=self._system
