@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import posixpath
+import secrets
 import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -33,7 +34,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import trio
 
 from ..apps.asyncdb import sync_migration_urls
-from ..apps.configvars import ServedDatabase, dotenv_text, example_rank, served_database
+from ..apps.configvars import (
+    ServedDatabase,
+    compose_secret_files,
+    dotenv_text,
+    example_rank,
+    served_database,
+)
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -427,6 +434,7 @@ class MissingFiles:
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
+    secrets: list[str]  # its compose secrets' files, kept out of its repository
 
     @classmethod
     def read(
@@ -456,6 +464,7 @@ class MissingFiles:
             overrides=instance_files(files),
             loaded=settings_files(files),
             nodemon=nodemon_config_file(files),
+            secrets=compose_secret_files(files),
         )
 
     def nothing(self) -> bool:
@@ -472,9 +481,11 @@ class MissingFiles:
         return written
 
     def made_keys(self, files: dict[str, bytes]) -> dict[str, bytes]:
-        """Key pairs and certificates made for the preview (blocking); a Node key that
+        """Key pairs, certificates and secrets made for the preview (blocking); a Node key that
         could not be made is left out, and not said."""
         made = key_texts(self.keys, files) if self.keys else {}
+        # A password of its own for each (its MariaDB takes any: ``backing.mysql``).
+        made |= {path: secrets.token_urlsafe(24).encode() for path in self.secrets}
         return made | (node_key_texts(self.node_keys, files) if self.node_keys else {})
 
     def notes(
@@ -493,6 +504,11 @@ class MissingFiles:
             said.append(
                 f"no {keys}, the key files its code reads: made for the preview and "
                 "written there (a certificate self-signed, for localhost)"
+            )
+        if self.secrets:
+            said.append(
+                f"no {', '.join(self.secrets)}, which its compose file's secrets are read "
+                "from: a secret made for the preview written there"
             )
         if self.nodemon is not None:
             said.append(

@@ -8,6 +8,7 @@ from preview.apps.configvars import (
     ComposeVolume,
     app_service_volumes,
     compose_environment,
+    compose_secret_files,
     compose_files,
     example_env_file,
     json_settings_fields,
@@ -199,3 +200,29 @@ def test_the_volumes_the_apps_compose_service_mounts() -> None:
     ]
     # An app no service builds (the database's alone here) mounts nothing.
     assert app_service_volumes(files, "main.py") == []
+
+
+def test_the_secret_files_its_compose_file_reads_that_the_upload_lacks() -> None:
+    compose = b"""services:
+  db:
+    image: mysql:8
+    secrets: [db_pw, root_pw]
+secrets:
+  db_pw:
+    file: ./secrets/db_password.txt
+  root_pw:
+    file: secrets/root.txt
+  kept:
+    file: ./secrets/kept.txt
+  host:
+    file: /etc/host-secret
+  outside:
+    file: ../../outside.txt
+  external:
+    external: true
+"""
+    files = {"deploy/docker-compose.yml": compose, "deploy/secrets/kept.txt": b"x"}
+    assert compose_secret_files(files) == [
+        "deploy/secrets/db_password.txt",
+        "deploy/secrets/root.txt",
+    ]

@@ -22,6 +22,7 @@ __all__ = [
     "compose_files",
     "compose_overlays",
     "compose_projects",
+    "compose_secret_files",
     "compose_services",
     "dockerfile_instructions",
     "interpolated",
@@ -95,16 +96,41 @@ def _variant(services: dict[str, dict], base: dict[str, dict]) -> bool:
 
 def compose_services(data: bytes) -> dict[str, dict]:
     """A compose file's services by name ({} for a file YAML cannot read, or none)."""
+    return _top_level(data, "services")
+
+
+def _top_level(data: bytes, key: str) -> dict[str, dict]:
+    """A compose file's top-level mapping ``key`` (``services``, ``secrets``), its entries
+    that are mappings, by name ({} for a file YAML cannot read, or none)."""
     import yaml  # lazy: loaded only for an upload with a compose file
 
     try:
         document = yaml.safe_load(data.decode("utf-8", "replace"))
     except (yaml.YAMLError, RecursionError):  # PyYAML's composer recurses per level
         return {}
-    services = document.get("services") if isinstance(document, dict) else None
-    if not isinstance(services, dict):
+    found = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(found, dict):
         return {}
-    return {str(k): v for k, v in services.items() if isinstance(v, dict)}
+    return {str(k): v for k, v in found.items() if isinstance(v, dict)}
+
+
+def compose_secret_files(files: dict[str, bytes]) -> list[str]:
+    """The files its compose files' secrets are read from (``secrets: db_password: file:
+    ./secrets/db_password.txt``) that the upload lacks, by path in the upload: its README
+    asks its user to write each, and its .gitignore keeps them out (nnassar0716's
+    ifinance-flask-mysql-boilerplate reads ``/secrets/db_password.txt`` at start, its
+    compose service mounting ``./secrets:/secrets``). None outside the upload."""
+    found: list[str] = []
+    for path in compose_files(files):
+        folder = posixpath.dirname(path)
+        for secret in _top_level(files[path], "secrets").values():
+            file = secret.get("file")
+            if not isinstance(file, str) or file.startswith(("/", "~", "$")):
+                continue
+            target = posixpath.normpath(posixpath.join(folder, file))
+            if not target.startswith("..") and target not in files and target not in found:
+                found.append(target)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
