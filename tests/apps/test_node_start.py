@@ -172,6 +172,22 @@ def test_a_watcher_the_start_reaches_and_the_app_does_not_list_is_added() -> Non
     assert listed is not None and listed.tools == ()
 
 
+def test_a_typescript_runner_the_start_calls_and_the_app_does_not_list_is_added() -> None:
+    """nicole-reed's typescript-express-api: ``"start": "ts-node index.ts"``, neither
+    ts-node nor typescript in its dependencies (its author's are global): exit 127. The
+    build adds both; only the runner where the app lists the compiler."""
+    package = {"scripts": {"start": "ts-node index.ts"}, "dependencies": {"express": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "index.ts": b"import express from 'express';\nexpress().listen(process.env.PORT);\n",
+    }
+    start = node_start(files)
+    assert start is not None and start.tools == ("ts-node@^10", "typescript@^5")
+    package["devDependencies"] = {"typescript": "^4.9.5"}
+    listed = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert listed is not None and listed.tools == ("ts-node@^10",)
+
+
 def test_package_json_nodemon_settings_are_written_where_nodemon_reads_them() -> None:
     """maykon's meals-tracker-node-koa-app: ``"start": "npm run dev"``, ``"dev": "nodemon"``,
     its ``exec`` in package.json's ``nodemonConfig``, which nodemon skips in its HOME (a

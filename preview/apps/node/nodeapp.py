@@ -86,7 +86,13 @@ _RUNNERS = (
 # it globally (lc-brito's node-express-api: ``"start": "npm run start_api"``, which runs
 # ``nodemon app.mjs | pino-pretty``, its Dockerfile ``npm install -g nodemon``: "nodemon: not
 # found"). Only the scripts the start reaches: a dev script's is not installed for nothing.
-_WATCHERS = (("nodemon", "nodemon@^3", re.compile(r"(?:^|[\s;&|(])nodemon(?:\s|$)")),)
+# So is a TypeScript runner (nicole-reed's typescript-express-api: ``"start": "ts-node
+# index.ts"``, neither ts-node nor typescript listed: exit 127), with the compiler it runs.
+_WATCHERS = (
+    ("nodemon", ("nodemon@^3",), re.compile(r"(?:^|[\s;&|(])nodemon(?:\s|$)")),
+    ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(r"(?:^|[\s;&|(])ts-node(?:\s|$)")),
+    ("tsx", ("tsx@^4",), re.compile(r"(?:^|[\s;&|(])tsx(?:\s|$)")),
+)
 # A script running another by name (``npm run start_api``, ``yarn dev``), group 1 its name.
 _CALLS = re.compile(
     r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)"
@@ -188,9 +194,10 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
         if found is not None and name not in listed and any(runs.search(s) for s in scripts):
             found = replace(found, tools=(*found.tools, tool))
     reached = _reached(found.argv, _strings(package.get("scripts"))) if found is not None else ""
-    for name, tool, runs in _WATCHERS:
+    for name, needed, runs in _WATCHERS:
         if found is not None and name not in listed and runs.search(reached):
-            found = replace(found, tools=(*found.tools, tool))
+            added = (p for p in needed if p.rpartition("@")[0] not in listed)
+            found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))
