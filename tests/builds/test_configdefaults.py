@@ -1437,6 +1437,8 @@ def test_a_development_databases_variables_by_their_suffix() -> None:
     assert meaning("DB_DIALECT_DEV") == meaning("DB_DIALECT")
     assert meaning("DB_USERNAME_DEVELOPMENT") == meaning("DB_USERNAME")
     assert meaning("DB_HOST_PROD") is None and meaning("DB_NAME_TEST") is None
+    # Which of its clients' (Alembic's, the app's): both the database's URL.
+    assert meaning("DATABASE_URL_SYNC") == meaning("DATABASE_URL_ASYNC") == meaning("DATABASE_URL")
     files = {"package.json": PACKAGE, "src/config/config.js": BLOG_CONFIG}
     provided = postgres_variables({}, "127.0.0.1", 5432, {})
     found = config_defaults(files, "src/server.js", {}, provided)

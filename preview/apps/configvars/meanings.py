@@ -124,8 +124,10 @@ _PARTS = {
     "DSN": "url",
 }
 # The word after a part that says which environment's it is, where that is the one a
-# preview runs as (mohamilin's blog reads DB_DIALECT_DEV … under NODE_ENV=development).
-_DEVELOPMENT = {"DEV", "DEVELOPMENT", "LOCAL"}
+# preview runs as (mohamilin's blog reads DB_DIALECT_DEV … under NODE_ENV=development),
+# or which of its clients' (Mohammed0saber101's social-api reads DATABASE_URL_SYNC in
+# Alembic's env.py, DATABASE_URL_ASYNC in its app: both its example's, both empty).
+_DEVELOPMENT = {"DEV", "DEVELOPMENT", "LOCAL", "SYNC", "ASYNC"}
 # libpq's own (PGHOST …) and MySQL's client's (MYSQL_PWD).
 _GLUED = re.compile(r"^PG(HOST|PORT|USER|PASSWORD|DATABASE)$")
 _HOST_LIST = re.compile(r"(?:^|_)ALLOWED_HOSTS$")
