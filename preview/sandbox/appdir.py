@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import logging
 import os
 import posixpath
 import shutil
@@ -46,6 +47,7 @@ __all__ = [
     "write_into",
 ]
 
+_log = logging.getLogger(__name__)
 # mount(2) and umount2(2) themselves: the mount(8) program cost a fork and an exec
 # (1.3-3 ms) on every launch's path and again at every stop.
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -146,11 +148,16 @@ def _one_thread() -> bool:
 
 
 def remove_tree(root: Path) -> None:
-    """Remove a preview's directory (and everything under it), its tmpfs first. Blocking."""
+    """Remove a preview's directory (and everything under it), its tmpfs first. Blocking.
+    A mount that stays (its memory held until the machine restarts) is logged, with why."""
+    failed: list[str] = []
     if root.exists():
         for mount in sorted(_mounts_under(root), reverse=True):
-            _LIBC.umount2(os.fsencode(mount), _MNT_DETACH)
+            if _LIBC.umount2(os.fsencode(mount), _MNT_DETACH) != 0:
+                failed.append(f"{mount}: {os.strerror(ctypes.get_errno())}")
     shutil.rmtree(root, ignore_errors=True)
+    if failed or (root.exists() and _mounts_under(root)):
+        _log.warning("a tmpfs stayed mounted under %s: %s", root, failed or _mounts_under(root))
 
 
 def make_bounded_dir(root: Path, size: int, inodes: int) -> bool:
