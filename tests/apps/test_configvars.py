@@ -198,7 +198,13 @@ def test_the_volumes_the_apps_compose_service_mounts() -> None:
         ComposeVolume("/srv/cache", None),
         ComposeVolume("/var/log/app", None),
     ]
-    # An app no service builds (the database's alone here) mounts nothing.
+    # An app in a folder of the one its service builds (flask-app/src of ``build:
+    # flask-app/``) is that service's; one no service builds (the database's alone
+    # here) mounts nothing.
+    nested = {**files, "backend/src/app.py": b""}
+    assert app_service_volumes(nested, "backend/src/app.py") == app_service_volumes(
+        files, "backend/main.py"
+    )
     assert app_service_volumes(files, "main.py") == []
 
 

@@ -363,21 +363,25 @@ def _own_target(target: str) -> str | None:
 
 def _app_service(files: dict[str, bytes], anchor: str) -> tuple[ComposeProject, str, dict] | None:
     """(its project, its name, itself) of the compose service that builds the app detected
-    from ``anchor``: its build context is the anchor's folder; one publishing ports first,
-    as the one to call. None where no service builds it."""
+    from ``anchor``: its build context is the anchor's folder, else the nearest folder
+    holding it (``build: flask-app/`` for an app in ``flask-app/src``: nnassar0716's
+    ifinance-flask-mysql-boilerplate); one publishing ports first, as the one to call.
+    None where no service builds it."""
     folder = posixpath.dirname(anchor) if anchor in files else ""
+    found: list[tuple[int, bool, ComposeProject, str, dict]] = []
     for project in compose_projects(files):
         base = posixpath.dirname(project.path)
-        built = [
-            (name, service)
-            for name, service in project.services.items()
-            if (context := _build_context(service)) is not None
-            and posixpath.normpath(posixpath.join(base, context)).removeprefix(".") == folder
-        ]
-        built.sort(key=lambda pair: not pair[1].get("ports"))
-        if built:
-            return project, *built[0]
-    return None
+        for name, service in project.services.items():
+            if (context := _build_context(service)) is None:
+                continue
+            built = posixpath.normpath(posixpath.join(base, context)).removeprefix(".")
+            if built == folder or folder.startswith(f"{built}/") or not built:
+                found.append((-len(built), not service.get("ports"), project, name, service))
+    if not found:
+        return None
+    # The nearest folder first, then one publishing ports, then the file nearest the root.
+    _, _, project, name, service = min(found, key=lambda f: (f[0], f[1]))
+    return project, name, service
 
 
 def _build_context(service: dict) -> str | None:
