@@ -39,6 +39,7 @@ __all__ = [
     "async_database",
     "sync_driver_url",
     "sync_migration_urls",
+    "sync_url",
     "tortoise_url",
 ]
 
@@ -135,6 +136,30 @@ def sync_driver_url(url: str, listed: set[str]) -> str:
         if listed & names:
             return f"postgresql+{driver}://{url[found.end() :]}"
     return url
+
+
+def sync_url(url: str, listed: set[str]) -> str:
+    """``url`` naming an async driver (``postgresql+asyncpg://``) as the same database's
+    URL naming the sync driver ``listed`` (its distributions) installs, its default where
+    it lists none: a variable named for the app's sync clients (``DATABASE_URL_SYNC``, which
+    its Alembic ``env.py`` reads beside the app's ``DATABASE_URL_ASYNC``). Others as they are."""
+    found = _ASYNC_URL.match(url)
+    if found is None:
+        return url
+    modules = {_MODULES.get(name, name) for name in listed} | {"sqlite3"}
+    dialect = found.group(1)
+    drivers = _SYNC_DRIVERS[dialect.lower()]
+    driver = next((d for m, d in drivers if m in modules), drivers[0][1])
+    scheme = f"{dialect}+{driver}" if driver else dialect
+    return f"{scheme}://{url[found.end() :]}"
+
+
+# The module a sync driver's distribution installs, where the two names differ.
+_MODULES = {
+    "psycopg2-binary": "psycopg2",
+    "psycopg-binary": "psycopg",
+    "mysqlclient": "MySQLdb",
+}
 
 
 def tortoise_url(url: str) -> str:

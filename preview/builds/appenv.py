@@ -57,7 +57,13 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 
 from ..apps.alembicheads import alembic_sqlite_file
-from ..apps.asyncdb import URL_VARIABLES, async_database, sync_driver_url, tortoise_url
+from ..apps.asyncdb import (
+    URL_VARIABLES,
+    async_database,
+    sync_driver_url,
+    sync_url,
+    tortoise_url,
+)
 from ..apps.configvars import (
     DATABASE,
     OWN_PORT,
@@ -217,7 +223,7 @@ def app_environment(
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
             if name in env and name not in given:
                 env[name] = tortoise_url(env[name])
-        env.update(database_urls_by_meaning(spec.files, env, given, "python"))
+        env.update(database_urls_by_meaning(spec.files, env, given, "python", deps.names()))
         venv = Path(python).parent.parent
         if "VIRTUAL_ENV" not in given and (venv / "pyvenv.cfg").is_file():
             # What activating it sets, which tools find the build by: uWSGI's
@@ -296,14 +302,20 @@ def app_environment(
 
 
 def database_urls_by_meaning(
-    files: dict[str, bytes], env: dict[str, str], given: dict[str, str], language: str
+    files: dict[str, bytes],
+    env: dict[str, str],
+    given: dict[str, str],
+    language: str,
+    listed: set[str] | None = None,
 ) -> dict[str, str]:
     """The database URL the preview gives (``DATABASE_URL`` and its other names,
     :data:`URL_VARIABLES`, as the app's driver takes it) under the other names the app
     reads a database's URL from, by what they are (``configvars.meaning``: ``POSTGRES_DSN``,
     ``DATABASE_DSN``, a field typed ``PostgresDsn``), where nothing sets them: an engine's
     name (``POSTGRES_DSN``) only the URL of that engine. nikhilgupta345's
-    fastapi-postgres-docker died on "POSTGRES_DSN field required" beside its PostgreSQL."""
+    fastapi-postgres-docker died on "POSTGRES_DSN field required" beside its PostgreSQL.
+    A name for its sync clients (``DATABASE_URL_SYNC``) names the sync driver ``listed``
+    (its distributions) installs (``asyncdb.sync_url``)."""
     if language == "node":
         required, read = node_env_reads(files)
         reads = {**dict.fromkeys(read, ""), **required}
@@ -334,7 +346,8 @@ def database_urls_by_meaning(
             (env[n] for n in sources if not schemes or env[n].lower().startswith(schemes)), None
         )
         if url is not None:
-            found[name] = url
+            sync = name.upper().rsplit("_", 1)[-1] == "SYNC"
+            found[name] = sync_url(url, listed or set()) if sync else url
     return found
 
 

@@ -12,9 +12,11 @@ from preview.apps.asyncdb import (
     async_database,
     sync_driver_url,
     sync_migration_urls,
+    sync_url,
     tortoise_url,
 )
 from preview.apps.depspec import PythonDeps, python_dependencies
+from preview.builds.appenv import database_urls_by_meaning
 
 from ..backing.test_app_postgres import needs_server
 from ..conftest import Service
@@ -170,3 +172,24 @@ def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
     assert sync_migration_urls({**files, "alembic/env.py": async_env}, "", env, {"pymysql"}) == {}
     plain = {"DATABASE_URL": "mysql+pymysql://a/b"}  # a sync driver's already
     assert sync_migration_urls(files, "", plain, {"pymysql"}) == {}
+
+
+def test_a_url_named_for_its_sync_clients_names_the_sync_driver() -> None:
+    """Mohammed0saber101's social-api: its .env.example leaves DATABASE_URL_ASYNC (its
+    app's engine) and DATABASE_URL_SYNC (its Alembic env.py's) empty; the sync one given
+    asyncpg's URL failed its migration on "MissingGreenlet". Given psycopg2's, which it
+    lists; the async one keeps asyncpg's."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    DATABASE_URL_ASYNC: str\n    DATABASE_URL_SYNC: str\n"
+    )
+    files = {"app/core/config.py": settings, ".env.example": b"DATABASE_URL_ASYNC=\n"}
+    env = {"DATABASE_URL": "postgresql+asyncpg://app:pw@127.0.0.1:5432/app"}
+    found = database_urls_by_meaning(files, env, {}, "python", {"asyncpg", "psycopg2-binary"})
+    assert found == {
+        "DATABASE_URL_ASYNC": "postgresql+asyncpg://app:pw@127.0.0.1:5432/app",
+        "DATABASE_URL_SYNC": "postgresql+psycopg2://app:pw@127.0.0.1:5432/app",
+    }
+    assert sync_url("sqlite+aiosqlite:///./app.db", set()) == "sqlite:///./app.db"
+    assert sync_url("mysql+aiomysql://a/b", {"mysqlclient"}) == "mysql+mysqldb://a/b"
