@@ -39,7 +39,13 @@ from .node.datascripts import data_scripts
 from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
 from .plans import Plan, node_plans, optional_steps, shown
-from .processes import WorkerProcess, find_workers, procfile_lines, without_env_runner
+from .processes import (
+    WorkerProcess,
+    find_workers,
+    procfile_lines,
+    with_one_worker,
+    without_env_runner,
+)
 from .pyapp import FoundApp, find_wsgi_module, python_files, runs_in_its_folder
 from .served import find_app
 
@@ -324,7 +330,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             node_tools=tuple(t for t in node.tools if _needed_by(t, web)) if node else (),
             prisma_schema=node.prisma if node else None,
         )
-    web = without_env_runner(lines["web"], files)
+    web = with_one_worker(without_env_runner(lines["web"], files))
     if "release" in lines:
         command = own_makemigrations(without_env_runner(lines["release"], files), files)
         release = (("sh", "-c", _escape(command)),)

@@ -389,6 +389,24 @@ def test_a_procfile_through_the_projects_environment_manager_runs_without_it() -
     )
 
 
+def test_a_procfiles_python_server_runs_one_worker() -> None:
+    """keerthana1247's learning-path-dashboard: ``gunicorn wsgi:app --workers 3``, each
+    worker seeding its admin as it imported: "Duplicate entry 'admin@learnpath.local'"
+    (and three times the app's memory). One worker, whatever the line gives; a Celery
+    worker's own ``-w`` is no server's."""
+    files = {"wsgi.py": "from flask import Flask\napp = Flask(__name__)\n"}
+    lines = {
+        "gunicorn wsgi:app --bind 0.0.0.0:$PORT --workers 3 --timeout 120": (
+            "gunicorn wsgi:app --bind 0.0.0.0:$PORT --workers 1 --timeout 120"
+        ),
+        "python seed.py && gunicorn -w4 wsgi:app": "python seed.py && gunicorn -w 1 wsgi:app",
+        "uvicorn wsgi:app --workers=${WEB_CONCURRENCY:-2}": "uvicorn wsgi:app --workers 1",
+        "celery -A tasks worker -w 3": "celery -A tasks worker -w 3",
+    }
+    for line, run in lines.items():
+        assert _detect({**files, "Procfile": f"web: {line}\n"}).argv[2] == run
+
+
 def test_the_module_that_adds_to_an_imported_app_is_the_one_served() -> None:
     """leosussan's fastapi-gino-arq-uvicorn: app/application.py makes the app, app/main.py
     (which its image serves) imports it and includes its routers. Flask's layout, whose

@@ -1,9 +1,16 @@
 """The processes an app runs beside its web process (its workers): what its Procfile,
 ``app.json``, ``heroku.yml`` and compose file declare (``declared``), and a Celery app
 nobody declared a worker for (``celeryapp``); a line run through pipenv or poetry as what
-it runs (``envrunner``). Read from the files, never run."""
+it runs, its server with one worker (``envrunner``). Read from the files, never run."""
 
 from .declared import MAX_WORKERS, WorkerProcess, find_workers, procfile_lines
-from .envrunner import without_env_runner
+from .envrunner import with_one_worker, without_env_runner
 
-__all__ = ["MAX_WORKERS", "WorkerProcess", "find_workers", "procfile_lines", "without_env_runner"]
+__all__ = [
+    "MAX_WORKERS",
+    "WorkerProcess",
+    "find_workers",
+    "procfile_lines",
+    "with_one_worker",
+    "without_env_runner",
+]

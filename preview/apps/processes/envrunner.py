@@ -1,13 +1,22 @@
-"""A Python Procfile line run through its project's environment manager (``pipenv run
-gunicorn …``): :func:`without_env_runner`. The preview's environment is built already and
-those managers are not installed in it, so the line runs what they would."""
+"""A Python Procfile line as a preview runs it.
+
+Run through its project's environment manager (``pipenv run gunicorn …``):
+:func:`without_env_runner`. The preview's environment is built already and those managers
+are not installed in it, so the line runs what they would.
+
+Its server's workers (``gunicorn --workers 3``, ``uvicorn --workers 4``): one
+(:func:`with_one_worker`). A preview serves its one user, within one memory limit, which
+each worker (the whole app, imported again) spends; and an app that seeds its database as
+it imports does so once per worker, at once: keerthana1247's learning-path-dashboard
+(``gunicorn wsgi:app --workers 3``) failed its start on "Duplicate entry
+'admin@learnpath.local'", two workers inserting its admin together."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 
-__all__ = ["without_env_runner"]
+__all__ = ["with_one_worker", "without_env_runner"]
 
 _ENV_RUNNER = re.compile(r"(^|&&|\|\||;)(\s*)(?:pipenv|poetry|uv|pdm)\s+run\s+(?:--\S+\s+)*(\S+)")
 
@@ -19,6 +28,18 @@ def without_env_runner(line: str, files: dict[str, bytes]) -> str:
     scripts = _project_scripts(files)
 
     return _ENV_RUNNER.sub(lambda m: m[1] + m[2] + scripts.get(m[3], m[3]), line)
+
+
+def with_one_worker(line: str) -> str:
+    """``line`` with the worker count a Python server of it is given (gunicorn's,
+    uvicorn's, hypercorn's ``--workers N``, ``-w N``, ``--workers=$WEB_CONCURRENCY``) one
+    (module doc)."""
+    return _SERVER_COMMAND.sub(lambda m: _WORKERS.sub(r"\1 1", m[0]), line)
+
+
+# One command of a line (up to its next ``&&``, ``;``, ``|``) that runs a server.
+_SERVER_COMMAND = re.compile(r"(?:^|(?<=[\s/]))(?:gunicorn|uvicorn|hypercorn)\b[^;&|]*")
+_WORKERS = re.compile(r"(?<=\s)(--workers|-w)(?:=|\s+|(?=\d))(?:\d+|\$\{[^}\s]*\}|\$\w+)")
 
 
 def _project_scripts(files: dict[str, bytes]) -> dict[str, str]:
