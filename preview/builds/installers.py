@@ -418,8 +418,5 @@ async def npm_install(
                 if wanted is None:
                     raise
                 name, version = missing  # type: ignore[misc]
-                await say(
-                    f"the registry has no {name} {version} (its lockfile's): installing "
-                    f"the range package.json gives it, {wanted}"
-                )
+                await say(f"the registry has no {name} {version} (its lockfile's): {wanted}")
     return legacy

@@ -134,12 +134,20 @@ def prepare_npm_project(path: Path, deps: NodeDeps) -> NpmProject:
 
 def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     """Give ``name`` back the range the app's package.json gives it, in ``path``'s
-    package.json, where it was pinned to its lockfile's version (``NodeDeps.ranges``);
-    that range, or None if it was not pinned (or is already back). The packages of its
-    scope pinned with it (``@mikro-orm/core`` beside ``@mikro-orm/mysql``) get theirs
-    back too, and are named after it: a scope's packages are released together and
-    want each other's same version, which the newest in each range gives them again."""
+    package.json, where it was pinned to its lockfile's version (``NodeDeps.ranges``), or
+    to its dependents' where an override pinned it (``NodeDeps.overridden``); what is
+    installed instead, said, or None if it was not pinned (or is already back). The
+    packages of its scope pinned with it (``@mikro-orm/core`` beside ``@mikro-orm/mysql``)
+    get theirs back too, and are named after it: a scope's packages are released together
+    and want each other's same version, which the newest in each range gives them again."""
     ranges = dict(deps.ranges)
+    if name in deps.overridden:  # a package of its tree, not its own: npm resolves it
+        package = loads_bounded(read_no_follow(path / "package.json"))
+        overrides = package.get("overrides")
+        if not isinstance(overrides, dict) or overrides.pop(name, None) is None:
+            return None
+        replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+        return "installing what its dependents' ranges allow (its override dropped)"
     if name not in ranges:
         return None
     scope = name.split("/")[0] + "/" if name.startswith("@") and "/" in name else None
@@ -157,7 +165,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
     others = sorted(set(restored) - {name})
     also = f", and {', '.join(others)} theirs (released with it)" if others else ""
-    return ranges[name] + also
+    return f"installing the range package.json gives it, {ranges[name]}{also}"
 
 
 async def npm_rebuild(

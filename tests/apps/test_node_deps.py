@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 from preview.apps.node.nodedeps import node_dependencies
+from preview.builds.npmlock import restore_range
 
 from ..launching import app_files
 
@@ -182,3 +184,51 @@ def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
     assert package["devDependencies"] == {"@types/bun": "1.2.21"}
     assert deps.note == "bun.lock: 3 dependencies at its locked versions (npm reads none)"
     assert dict(deps.ranges)["hono"] == "^4.9.6"  # the app's own, should 4.9.6 be gone
+
+
+def test_a_yarn_lock_pins_its_trees_packages_locked_at_one_version() -> None:
+    """Those package.json does not list, locked at one version alone, as npm overrides
+    (the app's own overrides win); one locked at two versions is npm's to resolve. An
+    override the registry lacks the version of is dropped (npmlock.restore_range)."""
+    package = {
+        "dependencies": {"@babel/node": "^7.5.5", "@babel/core": "^7.5.5"},
+        "overrides": {"lodash": "4.17.21"},
+    }
+    lock = b"""# yarn lockfile v1
+
+"@babel/core@^7.5.5":
+  version "7.5.5"
+
+"@babel/node@^7.5.5":
+  version "7.5.5"
+
+"@babel/register@^7.5.5", "@babel/register@^7.0.0":
+  version "7.5.5"
+
+debug@^2.6.9:
+  version "2.6.9"
+
+debug@^4.1.0:
+  version "4.3.4"
+
+lodash@^4.17.11:
+  version "4.17.11"
+"""
+    files = {"package.json": json.dumps(package).encode(), "yarn.lock": lock}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.overridden == ("@babel/register",)
+    written = json.loads(deps.package_json)
+    assert written["dependencies"] == {"@babel/node": "7.5.5", "@babel/core": "7.5.5"}
+    assert written["overrides"] == {"@babel/register": "7.5.5", "lodash": "4.17.21"}
+
+
+def test_an_override_the_registry_lacks_is_given_back_to_npm(tmp_path: Path) -> None:
+    files = {p: t.encode() for p, t in app_files("node_yarn_locked_tree").items()}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.overridden == ("ms",)
+    (tmp_path / "package.json").write_bytes(deps.package_json)
+    said = restore_range(tmp_path, deps, "ms")
+    assert said is not None and "its override dropped" in said
+    written = json.loads((tmp_path / "package.json").read_text())
+    assert written["overrides"] == {} and written["dependencies"] == {"debug": "4.1.1"}
+    assert restore_range(tmp_path, deps, "ms") is None  # dropped already

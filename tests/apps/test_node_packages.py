@@ -157,6 +157,24 @@ async def test_a_yarn_project_gets_its_locked_versions(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_yarn_projects_tree_gets_its_locked_versions(builder_service: Service) -> None:
+    """Its dependencies' own dependencies too: debug's ms at the 2.1.1 yarn.lock locked,
+    not the newest its range (^2.1.1) allows (julietezekwe's node-express-postgres-
+    boilerplate: its locked @babel/node's @babel/register resolved anew called what its
+    locked @babel/core lacked)."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_yarn_locked_tree"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"ms": "2.1.1", "debug": "4.1.1"}
+        system = messages(await service.history(body["gid"]), "system")
+        assert (
+            "yarn.lock: 1 dependencies at its locked versions, 1 of their own dependencies "
+            "too (npm reads none)"
+        ) in system, system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_missing_npm_package_is_named(builder_service: Service) -> None:
     service = builder_service
     package = {"name": "broken", "main": "index.js", "dependencies": {"left-padd-nope-x": "^1.0.0"}}

@@ -35,6 +35,9 @@ class NodeDeps:
     # Its tree was resolved by yarn (a yarn.lock, no npm lockfile), which checks no peer
     # dependency: npm installs it as yarn did, with --legacy-peer-deps, from the start.
     legacy_peers: bool = False
+    # The packages of its tree given their lockfile's version by npm ``overrides``: one the
+    # registry does not have any longer is given back to npm (``npmlock.restore_range``).
+    overridden: tuple[str, ...] = ()
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -113,7 +116,7 @@ def _node_dependencies(
             return NodeDeps(files["package.json"], lockfile, (*tools, *peers), schema, note)
     pinned = (
         _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
-        or _pinned(files, "yarn.lock", _yarn_locked)
+        or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive)
         or _pinned(files, "bun.lock", _bun_locked)
     )
     # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
@@ -121,7 +124,17 @@ def _node_dependencies(
     # installed with the flag: the launch's time was gone before its build.
     yarn = "yarn.lock" in files and "pnpm-lock.yaml" not in files
     if pinned is not None:
-        return NodeDeps(pinned[0], None, tools, schema, pinned[1], pinned[2], legacy_peers=yarn)
+        package_json, note, ranges, overridden = pinned
+        return NodeDeps(
+            package_json,
+            None,
+            tools,
+            schema,
+            note,
+            ranges,
+            legacy_peers=yarn,
+            overridden=overridden,
+        )
     return NodeDeps(files["package.json"], None, tools, schema, legacy_peers=yarn)
 
 
@@ -153,23 +166,31 @@ def _optional_peers(lockfile: bytes) -> list[str]:
     return sorted(found)
 
 
+Transitive = Callable[[bytes, dict], dict[str, str]]
+
+
 def _pinned(
-    files: dict[str, bytes], lockfile: str, read: Callable[[bytes, dict], dict[str, str] | None]
-) -> tuple[bytes, str, tuple[tuple[str, str], ...]] | None:
+    files: dict[str, bytes],
+    lockfile: str,
+    read: Callable[[bytes, dict], dict[str, str] | None],
+    transitive: Transitive | None = None,
+) -> tuple[bytes, str, tuple[tuple[str, str], ...], tuple[str, ...]] | None:
     """package.json with its direct dependencies at the versions ``lockfile`` (pnpm's or
     yarn's, read by ``read``) locked: npm reads neither, and would install the newest each
     range allows, which a project resolved months ago may not build or run with (an swc
-    plugin must match its @swc/core, locked together); the note saying so, and the
-    ranges replaced. None without such a lockfile or with nothing to pin."""
+    plugin must match its @swc/core, locked together); and the rest of its tree that
+    ``transitive`` reads at its locked versions, as npm ``overrides`` (the app's own
+    overrides win). The note saying so, the ranges replaced and the packages overridden.
+    None without such a lockfile or with nothing to pin."""
     if lockfile not in files:
         return None
     try:
         package = json.loads(files["package.json"])
     except (ValueError, RecursionError):
         return None
-    locked = read(files[lockfile], package) if isinstance(package, dict) else None
-    if not locked:
+    if not isinstance(package, dict):
         return None
+    locked = read(files[lockfile], package) or {}
     ranges: list[tuple[str, str]] = []
     for key in _TABLES:
         table = package.get(key)
@@ -178,10 +199,18 @@ def _pinned(
                 if name in locked and table[name] != locked[name]:
                     ranges.append((name, str(table[name])))
                     table[name] = locked[name]
-    if not ranges:
+    own = package.get("overrides", {})
+    overrides = transitive(files[lockfile], package) if transitive is not None else {}
+    overrides = (
+        {k: v for k, v in overrides.items() if k not in own} if isinstance(own, dict) else {}
+    )
+    if overrides:
+        package["overrides"] = {**overrides, **own}
+    if not ranges and not overrides:
         return None
-    note = f"{lockfile}: {len(ranges)} dependencies at its locked versions (npm reads none)"
-    return json.dumps(package, indent=2).encode(), note, tuple(ranges)
+    also = f", {len(overrides)} of their own dependencies too" if overrides else ""
+    note = f"{lockfile}: {len(ranges)} dependencies at its locked versions{also} (npm reads none)"
+    return json.dumps(package, indent=2).encode(), note, tuple(ranges), tuple(overrides)
 
 
 def _exact(version: object) -> str | None:
@@ -238,11 +267,11 @@ def _bun_locked(content: bytes, package: dict) -> dict[str, str]:
     return locked
 
 
-def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
-    """{direct dependency: the version ``yarn.lock`` locked for its range}: classic's
-    (``"a@^1.0", a@^1.2:`` then ``version "1.2.3"``) and Berry's (``"a@npm:^1.0":`` then
-    ``version: 1.2.3``) entries, found by the ``name@range`` package.json gives."""
-    versions: dict[str, str] = {}  # "name@range" -> its version
+def _yarn_versions(content: bytes) -> dict[str, str]:
+    """{``name@range``: the version ``yarn.lock`` locked for it}: classic's (``"a@^1.0",
+    a@^1.2:`` then ``version "1.2.3"``) and Berry's (``"a@npm:^1.0":`` then ``version:
+    1.2.3``) entries."""
+    versions: dict[str, str] = {}
     specs: list[str] = []
     for line in content.decode("utf-8", "replace").splitlines():
         if line[:1] not in ("", " ", "#") and line.rstrip().endswith(":"):
@@ -250,6 +279,36 @@ def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
         elif specs and (match := _YARN_VERSION.match(line)):
             versions.update(dict.fromkeys(specs, match.group(1)))
             specs = []
+    return versions
+
+
+def _yarn_transitive(content: bytes, package: dict) -> dict[str, str]:
+    """{package: its version} of each package ``yarn.lock`` locks at one version alone
+    and package.json does not list: the rest of the tree yarn resolved, which npm resolves
+    anew to the newest each range allows (julietezekwe's node-express-postgres-boilerplate:
+    its @babel/core locked at 7.5, the @babel/register of its locked @babel/node resolved
+    anew to one calling ``loadPartialConfigSync``, which 7.5 lacks: "is not a function").
+    One version met every range that asked for the package, so it meets them for npm too;
+    a package locked at several versions is left to npm."""
+    by_name: dict[str, set[str]] = {}
+    for spec, version in _yarn_versions(content).items():
+        name = spec.rpartition("@")[0]
+        if name and (exact := _exact(version)) is not None:
+            by_name.setdefault(name, set()).add(exact)
+    listed = {
+        name for key in _TABLES if isinstance(package.get(key), dict) for name in package[key]
+    }
+    return {
+        name: next(iter(versions))
+        for name, versions in sorted(by_name.items())
+        if len(versions) == 1 and name not in listed
+    }
+
+
+def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
+    """{direct dependency: the version ``yarn.lock`` locked for its range}
+    (:func:`_yarn_versions`), found by the ``name@range`` package.json gives."""
+    versions = _yarn_versions(content)
     locked: dict[str, str] = {}
     for key in _TABLES:
         table = package.get(key)
