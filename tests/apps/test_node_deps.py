@@ -188,8 +188,9 @@ def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
 
 def test_a_yarn_lock_pins_its_trees_packages_locked_at_one_version() -> None:
     """Those package.json does not list, locked at one version alone, as npm overrides
-    (the app's own overrides win); one locked at two versions is npm's to resolve. An
-    override the registry lacks the version of is dropped (npmlock.restore_range)."""
+    (the app's own overrides win); one locked at two versions, an alias's and one from
+    git are npm's to resolve. An override the registry lacks the version of is dropped
+    (npmlock.restore_range)."""
     package = {
         "dependencies": {"@babel/node": "^7.5.5", "@babel/core": "^7.5.5"},
         "overrides": {"lodash": "4.17.21"},
@@ -213,6 +214,12 @@ debug@^4.1.0:
 
 lodash@^4.17.11:
   version "4.17.11"
+
+"string-width-cjs@npm:string-width@^4.2.0":
+  version "4.2.3"
+
+"foo@git+https://github.com/a/foo.git", foo@^1.0.0:
+  version "1.0.0"
 """
     files = {"package.json": json.dumps(package).encode(), "yarn.lock": lock}
     deps = node_dependencies(files)

@@ -291,9 +291,15 @@ def _yarn_transitive(content: bytes, package: dict) -> dict[str, str]:
     One version met every range that asked for the package, so it meets them for npm too;
     a package locked at several versions is left to npm."""
     by_name: dict[str, set[str]] = {}
+    elsewhere: set[str] = set()  # locked from elsewhere than the registry, or an alias
     for spec, version in _yarn_versions(content).items():
-        name = spec.rpartition("@")[0]
-        if name and (exact := _exact(version)) is not None:
+        name, _, wanted = spec.rpartition("@")
+        if not _PACKAGE_NAME.fullmatch(name):
+            continue
+        range_ = wanted.removeprefix("npm:")  # Berry's way of naming the registry's
+        if any(mark in range_ for mark in (":", "/", "@")):  # a URL, a path, an alias
+            elsewhere.add(name)
+        elif (exact := _exact(version)) is not None:
             by_name.setdefault(name, set()).add(exact)
     listed = {
         name for key in _TABLES if isinstance(package.get(key), dict) for name in package[key]
@@ -301,8 +307,12 @@ def _yarn_transitive(content: bytes, package: dict) -> dict[str, str]:
     return {
         name: next(iter(versions))
         for name, versions in sorted(by_name.items())
-        if len(versions) == 1 and name not in listed
+        if len(versions) == 1 and name not in listed and name not in elsewhere
     }
+
+
+# A registry package's name (``ms``, ``@babel/core``): not an alias's (``a@npm:b``).
+_PACKAGE_NAME = re.compile(r"(?:@[a-z0-9][\w.~-]*/)?[a-z0-9][\w.~-]*")
 
 
 def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
