@@ -70,6 +70,10 @@ def child_environment(*, cwd: Path, port: int, python: str) -> dict[str, str]:
         # reserved each) would count against it long before the memory is used.
         "MALLOC_ARENA_MAX": "2",
         "NODE_ENV": "development",  # a preview is a development run (GET .../config)
+        # @babel/register's cache, by default in node_modules/.cache, which is read-only
+        # in a sandbox (the built environment's): babel-node's start died on "EROFS: …
+        # mkdir 'node_modules/.cache'" (julietezekwe's node-express-postgres-boilerplate).
+        "BABEL_CACHE_PATH": str(cwd / ".tmp" / "babel-register.json"),
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{cwd / 'app.db'}",

@@ -166,3 +166,30 @@ async def test_its_compose_services_volumes_are_its_own_writable_directories(
         )
         seen = json.loads((await service.app_get(launched, "/volumes")).text)
         assert seen == {"hits": ["setup", "run"], "uploads": ["kept.txt", "run.txt"], "cache": []}
+
+
+CACHES_APP = """
+import json
+# What @babel/register does as babel-node starts: its cache where BABEL_CACHE_PATH says
+# (by default node_modules/.cache, read-only in a sandbox: "EROFS … mkdir").
+cache = os.environ["BABEL_CACHE_PATH"]
+os.makedirs(os.path.dirname(cache), exist_ok=True)
+with open(cache, "w") as file:
+    file.write("{}")
+
+class Caches(Handler):
+    def do_GET(self):
+        body = json.dumps({"inside": os.path.abspath(cache).startswith(os.getcwd())}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Caches
+"""
+
+
+async def test_a_tools_cache_is_written_in_its_own_directory(service: Service) -> None:
+    require_sandbox(service)
+    with trio.fail_after(60):
+        gid = await service.upload(server_app(before_serving=CACHES_APP))
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", launched.get("errorMessage")
+        assert json.loads((await service.app_get(launched, "/")).text) == {"inside": True}
