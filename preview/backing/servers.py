@@ -443,7 +443,7 @@ class BackingServers:
         except OSError as error:
             await _released(confinement)
             return 127, f"the client could not be started: {error.strerror}"
-        output: deque[str] = deque(maxlen=200)
+        output: deque[str] = deque(maxlen=_KEPT_LINES)
         try:
             async with trio.open_nursery() as nursery:
                 for pipe in (process.stdout, process.stderr):
@@ -471,11 +471,23 @@ async def _released(confinement: Confinement) -> None:
 
 
 async def _collect(pipe: trio.abc.ReceiveStream | None, lines: deque[str]) -> None:
+    """The lines ``pipe`` carries into ``lines`` (its last ones kept), each whole: the
+    MariaDB client writes one in parts (``ERROR 1146``, then `` (42S02) at line 30: …``),
+    which a loaded machine's reads split ("ran with errors: ERROR", once in CI)."""
     if pipe is None:
         return
+    pending = b""
     async with pipe:
         async for chunk in pipe:
-            lines.extend(chunk.decode("utf-8", "replace").splitlines()[-20:])
+            *whole, pending = (pending + chunk).split(b"\n")
+            lines.extend(line.decode("utf-8", "replace") for line in whole[-_KEPT_LINES:])
+            pending = pending[-_LONGEST_LINE:]
+    if pending:
+        lines.append(pending.decode("utf-8", "replace"))
+
+
+_KEPT_LINES = 200
+_LONGEST_LINE = 64 * 1024  # a line's tail kept beyond it (a dump's long INSERT echoed)
 
 
 def _dotenv(files: dict[str, bytes], anchor: str) -> dict[str, str]:
