@@ -143,13 +143,23 @@ def sync_url(url: str, listed: set[str]) -> str:
     URL naming the sync driver ``listed`` (its distributions) installs, its default where
     it lists none: a variable named for the app's sync clients (``DATABASE_URL_SYNC``, which
     its Alembic ``env.py`` reads beside the app's ``DATABASE_URL_ASYNC``). Others as they are."""
+    modules = {_MODULES.get(name, name) for name in listed}
+    return _with_sync_driver(url, modules, default=True) or url
+
+
+def _with_sync_driver(url: str, modules: Iterable[str], *, default: bool) -> str | None:
+    """``url`` naming an async driver, as the same database's URL naming the sync driver
+    of those ``modules`` hold (sqlite3 always there), else its dialect's first where
+    ``default``; None for a URL naming no async driver, or no sync driver found."""
     found = _ASYNC_URL.match(url)
     if found is None:
-        return url
-    modules = {_MODULES.get(name, name) for name in listed} | {"sqlite3"}
+        return None
+    have = {*modules, "sqlite3"}
     dialect = found.group(1)
     drivers = _SYNC_DRIVERS[dialect.lower()]
-    driver = next((d for m, d in drivers if m in modules), drivers[0][1])
+    driver = next((d for m, d in drivers if m in have), drivers[0][1] if default else None)
+    if driver is None:
+        return None
     scheme = f"{dialect}+{driver}" if driver else dialect
     return f"{scheme}://{url[found.end() :]}"
 
@@ -199,15 +209,9 @@ def sync_migration_urls(
     ]
     if not envs or any(_USES.search(data) for data in envs):
         return {}
-    have = {*modules, "sqlite3"}
+    modules = set(modules)  # read once per variable below
     changed: dict[str, str] = {}
     for name in URL_VARIABLES:
-        found = _ASYNC_URL.match(env.get(name, ""))
-        if found is None:
-            continue
-        dialect = found.group(1)
-        driver = next((d for m, d in _SYNC_DRIVERS[dialect.lower()] if m in have), None)
-        if driver is not None:
-            scheme = f"{dialect}+{driver}" if driver else dialect
-            changed[name] = f"{scheme}://{env[name][found.end() :]}"
+        if (url := _with_sync_driver(env.get(name, ""), modules, default=False)) is not None:
+            changed[name] = url
     return changed

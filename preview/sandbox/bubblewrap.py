@@ -251,7 +251,7 @@ def _scratch_parent(app_dir: str, targets: Sequence[str]) -> str | None:
     parent = os.path.dirname(app_dir)
     if parent in ("/", "/tmp", ""):
         return None
-    if _under_system(Path(parent)) or parent.split("/")[1] in ("etc", "proc", "dev", "run"):
+    if _under_system(Path(parent)) or _the_sandboxs_own(parent):
         return None
     others = [os.path.normpath(t) for t in targets if os.path.normpath(t) != app_dir]
     if any(parent == t or _inside(parent, t) for t in others):
@@ -271,10 +271,17 @@ def _volumes(
         for directory, inside in layout.volumes
         if os.path.isabs(inside)
         and inside not in ("/tmp", "/var")  # tmpfs of its own already
-        and inside.split("/")[1] not in ("", "etc", "proc", "dev", "run", "sys")
+        and inside.split("/")[1] != ""  # its root ("/", "//…")
+        and not _the_sandboxs_own(inside)
         and not _under_system(Path(inside))
         and not any(t == inside or _inside(t, inside) or _inside(inside, t) for t in others)
     ]
+
+
+def _the_sandboxs_own(path: str) -> bool:
+    """Whether ``path`` (absolute) is in what bwrap or the sandbox's set-up make: its
+    ``/etc`` files, ``/proc``, ``/dev``, ``/run``, ``/sys``."""
+    return path.split("/")[1] in ("etc", "proc", "dev", "run", "sys")
 
 
 def _inside(path: str, directory: str) -> bool:
