@@ -26,7 +26,7 @@ import trio
 import preview
 from preview import Settings
 from preview.sandbox import isolation, netns
-from preview.sandbox.appdir import app_read_only, chown_tree, link_beneath
+from preview.sandbox.appdir import app_read_only, chown_tree, link_beneath, remove_tree
 from preview.sandbox.cgroups import CgroupRoot
 from preview.sandbox.outbound import ETC_SHOWN
 
@@ -409,7 +409,10 @@ async def test_a_sigkilled_service_leaves_no_child_behind(
             await server.wait()
         # What the killed service would have removed at its end (or at its next start).
         killed = Settings(data_dir=tmp_path / "killed")
-        shutil.rmtree(killed.previews_dir, ignore_errors=True)
+        # Its previews' tmpfs first: a plain Hypercorn has no mount namespace of its own
+        # (`preview serve` has), so they outlived it (a leaked pair per suite run).
+        remove_tree(killed.previews_dir)
+        remove_tree(killed.sockets_dir)
         cgroups = CgroupRoot.detect(killed.previews_dir.name)
         if cgroups is not None:
             cgroups.remove_stale()
