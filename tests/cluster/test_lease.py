@@ -7,10 +7,12 @@ others reap it)."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
 
 import psutil
 import pytest
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 import trio
 
 from preview import Settings, create_app
-from preview.cluster import ClusterNode, NodeIdInUse, RedisLiveLog
+from preview.cluster import ClusterNode, LiveLogDown, NodeIdInUse, RedisLiveLog
 from preview.store import Store
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
@@ -139,12 +141,35 @@ _IGNORES_SIGTERM = """
     """
 
 
+class _CountsUnread(RedisLiveLog):
+    """Redis as a loaded machine's: the renewals' count (``get``) unanswered for the
+    next ``unanswered`` reads (``math.inf``: from now on); ``answered`` counts the others."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        super().__init__(url, prefix)
+        self.unanswered = 0.0
+        self.answered = 0
+
+    async def call(self, name: str, *args: Any, **kw: Any) -> Any:
+        if name != "get":
+            return await super().call(name, *args, **kw)
+        if self.unanswered > 0:
+            self.unanswered -= 1
+            raise LiveLogDown("TooSlowError")
+        said = await super().call(name, *args, **kw)
+        self.answered += 1
+        return said
+
+
 @asynccontextmanager
-async def _other_node(db_url: str, node: str, prefix: str) -> AsyncIterator[ClusterNode]:
+async def _other_node(
+    db_url: str, node: str, prefix: str, *, port: int = 9, live_log: RedisLiveLog | None = None
+) -> AsyncIterator[ClusterNode]:
     """A second node's lease, renewals and reaper (no API: the test reads its object)."""
     store = await Store.open(db_url)
-    live_log = RedisLiveLog(REDIS_URL, prefix)
-    cluster = ClusterNode(node, f"http://127.0.0.1:{internal_port(9)}", store, on_fenced=_nothing)
+    live_log = live_log or RedisLiveLog(REDIS_URL, prefix)
+    url = f"http://127.0.0.1:{internal_port(port)}"
+    cluster = ClusterNode(node, url, store, on_fenced=_nothing)
     cluster.live_log = live_log
     try:
         async with trio.open_nursery() as nursery:
@@ -204,6 +229,41 @@ async def test_a_database_outage_for_every_node_stops_no_preview_and_reaps_none(
             assert (cluster.reaped, other.reaped) == (0, 0)
             assert await _preview_row(service.store, preview_id) == ("running", None)
             assert (await service.status(gid))["status"] == "running"
+
+
+async def test_during_an_outage_for_every_node_a_slow_redis_fences_a_node_only_once_it_lasts() -> (
+    None
+):
+    # While PostgreSQL is down for all, a node reads every node's renewals in Redis to
+    # tell when the others are back. Reads a loaded Redis leaves unanswered for less than
+    # the catch-up time say nothing (the others would reap no earlier than a lease after
+    # the last read that answered); unanswered for longer, the node fences itself.
+    with throwaway_postgres() as (url, admin, name), trio.fail_after(120):
+        outage = PostgresOutage(url, admin, name)
+        prefix = f"test-{name}:"
+        slow = _CountsUnread(REDIS_URL, prefix)
+        async with (
+            _other_node(url, "node-s", prefix, port=8, live_log=slow) as node,
+            _other_node(url, "node-t", prefix) as other,
+        ):
+            await outage.begin()
+            while not (node.database_down and other.database_down):  # noqa: ASYNC110
+                await trio.sleep(0.1)  # the nodes' judgement: polled
+            slow.unanswered = 8  # two seconds of reads, at one every quarter of a second
+            while slow.unanswered > 0:  # noqa: ASYNC110
+                await trio.sleep(0.05)
+            answered = slow.answered
+            while slow.answered == answered:
+                assert not node.fenced.is_set(), node.fenced_because
+                await trio.sleep(0.05)  # a read answered again: the node knows the count
+            assert not node.fenced.is_set() and node.database_down
+            began = trio.current_time()
+            slow.unanswered = math.inf
+            await node.fenced.wait()
+            assert trio.current_time() - began >= 3.5  # the catch-up time (4 s), less a poll
+            assert "nor reach Redis for 4 s during an outage" in node.fenced_because
+            assert not other.fenced.is_set()
+            await outage.end()
 
 
 async def test_a_node_cut_off_from_the_database_fences_itself_before_the_others_reap_it(
