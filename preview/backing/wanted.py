@@ -495,6 +495,9 @@ _PY_MYSQL_OPEN = re.compile(
 )
 # Those extensions, which bring a MySQL driver of their own (mysqlclient, PyMySQL).
 _PY_MYSQL_EXTENSIONS = {"flask-mysqldb", "flask-mysql", "flask-mysql-connector"}
+# A MySQL URL the code builds from its settings (f"mysql://{username}:{password}@{host}…",
+# "mysql+pymysql://%s:%s@%s/%s" % …, `mysql://${user}:…`): it connects there itself.
+_MYSQL_URL_TEMPLATE = re.compile(rb"""\b(?:mysql|mariadb)(?:\+\w+)?://[^\s"'`<>]*?(?:\{|%s|%\()""")
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
 
 
@@ -504,13 +507,15 @@ def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | Non
     Flask extension's ``MySQL(app)``), where that is the only SQL driver it lists: its
     settings are read in code alone (k3forx's fastapi-example, whose compose
     file gives MYSQL_* to its service: uploaded without it, no MariaDB was given and its
-    /health answered 500, connection refused). None where none does."""
+    /health answered 500, connection refused), or that builds a MySQL URL from them
+    (jin-wk's fastapi-api: ``f"mysql://{username}:…"`` from decouple's DB_*, which went
+    unset). None where none does."""
     if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS) or deps & _PY_OTHER_DRIVERS:
         return None
     for path, data in sorted(files.items()):
         if not path.endswith(".py") or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
             continue
-        if _PY_MYSQL_OPEN.search(data):
+        if _PY_MYSQL_OPEN.search(data) or _MYSQL_URL_TEMPLATE.search(data):
             return path
     return None
 
@@ -527,6 +532,8 @@ def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:
         if not _NODE_SOURCE.search(path) or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
             continue
         if _MYSQL_IMPORT.search(data) and _MYSQL_OPEN.search(data):
+            return path
+        if _MYSQL_URL_TEMPLATE.search(data):
             return path
     return None
 

@@ -149,9 +149,10 @@ _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfi
 _SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
 # A number's unit, in its name: ACCESS_TOKEN_EXPIRE_MINUTES is a duration, not a token.
 # ACCESS_EXPIRE_TIME too (kiyoshisama's fastapi-blog-sqlalchemy-v2: int(config(…))).
+# Or a duration's word before a short unit (JWT_EXPIRES_MIN, jin-wk's fastapi-api: int()).
 _DURATION = re.compile(
     r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|EXPIRATION|TIMEOUT|LIFETIME)"
-    r"(?:_TIME)?$"
+    r"(?:_TIME|_(?:IN_)?(?:MINS?|SECS?|HRS?))?$"
 )
 # A JWT's signing algorithm: HS256 matches the throwaway secret given beside it.
 _ALGORITHM = re.compile(r"(?:^|_)ALGORITHMS?$")
@@ -205,6 +206,15 @@ _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
 # The time zone its settings read (Django's TIME_ZONE = ENV['TIME_ZONE']): UTC, which
 # every zone database knows.
 _TIME_ZONE = re.compile(r"(?:^|_)(?:TIME_?ZONE|TZ)$")
+# The environment it runs in (jin-wk's fastapi-api puts config("APP_ENV") in its title):
+# a preview is a development one. NODE_ENV is the build's to set.
+_DEPLOYMENT_ENV = re.compile(
+    r"^(?:(?:APP|FLASK|PYTHON|SERVER|API|DEPLOY(?:MENT)?)_)?ENV(?:IRONMENT)?$"
+)
+# A person's names and telephone number, of the account an app seeds at start
+# (waruingugi's fastapi-ecommerce requires SUPERUSER_FIRST_NAME, _LAST_NAME, _PHONE: str).
+_PERSON_NAME = re.compile(r"(?:^|_)(?:FIRST|LAST|FULL|SUR|GIVEN|FAMILY|DISPLAY)_?NAME$")
+_PHONE = re.compile(r"(?:^|_)(?:PHONE|MOBILE|TELEPHONE)(?:_?(?:NUMBER|NO))?$")
 # A cloud's region its SDK is built for at start (AWS's SES client in a NestJS module's
 # constructor: "Region is missing", RahulBishnoi07's nestjs-sequelize-auth-boilerplate
 # never listened): one every such SDK knows; nothing leaves a preview to reach it.
@@ -272,6 +282,10 @@ class NameRule:
 
 
 _ANY_NAME = re.compile("")
+
+
+def _is_bool(kind: str) -> bool:
+    return kind in ("bool", "StrictBool")
 
 
 def _cloudinary_url(upper: str, kind: str) -> str:
@@ -384,6 +398,16 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
     NameRule(_TIME_ZONE, "a time zone", lambda upper, kind: "UTC"),
     NameRule(
+        _DEPLOYMENT_ENV,
+        "the environment it runs in",
+        lambda upper, kind: "development",
+        # Read with a default, the app's own; a Literal's choices are the app's too.
+        kinds=lambda kind: kind != OPTIONAL and "Literal" not in kind,
+    ),
+    NameRule(_PERSON_NAME, "a person's name", lambda upper, kind: "Preview"),
+    # A fictional number (555-01xx, the range kept for fiction), in E.164's form.
+    NameRule(_PHONE, "a telephone number", lambda upper, kind: "+15555550100"),
+    NameRule(
         _CLOUD_REGION,
         "a cloud's region",
         lambda upper, kind: "us-east-1",
@@ -393,6 +417,9 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
+    # Last: a flag no name above says more of (fastapi-mail's MAIL_STARTTLS, MAIL_SSL_TLS
+    # and VALIDATE_CERTS, required bools of morikeli's fastapi-sqlmodel's settings) off.
+    NameRule(_ANY_NAME, "a flag, by its type", lambda upper, kind: "false", kinds=_is_bool),
 )
 
 

@@ -198,6 +198,18 @@ def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
     extension = b"from flask import Flask\nfrom flask_mysqldb import MySQL\nmysql = MySQL(app)\n"
     flask = {"requirements.txt": b"Flask\nFlask-MySQLdb==2.0\n", "app.py": extension}
     assert wanted_servers(flask, "app.py", {}).mysql is not None
+    # jin-wk's fastapi-api builds its URL from decouple's DB_* (databases + aiomysql):
+    # none was set, and six variables were "needed".
+    built = b'def url(u, p, h):\n    return f"mysql://{u}:{p}@{h}:3306/app?charset=utf8mb4"\n'
+    aio = {"requirements.txt": b"databases==0.5.5\naiomysql==0.1.1\n", "app/conn.py": built}
+    opened = wanted_servers(aio, "main.py", {}).mysql
+    assert opened is not None and "app/conn.py connects with its MySQL driver" in opened.why
+    node = b"const url = `mysql://${user}:${password}@${host}/app`;\n"
+    express = {"package.json": b'{"dependencies": {"mysql2": "^3"}}', "src/db.js": node}
+    assert wanted_servers(express, "package.json", {}).mysql is not None
+    written = {**aio, "app/conn.py": b'URL = "mysql://root:pw@localhost/app"\n'}
+    assert wanted_servers(written, "main.py", {}).mysql is not None  # a URL, as before
+    assert wanted_servers({**aio, "app/conn.py": b"x = 1\n"}, "main.py", {}).mysql is None
 
 
 def test_the_database_a_dump_switches_to_is_the_apps_where_it_names_none() -> None:

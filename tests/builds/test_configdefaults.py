@@ -601,6 +601,10 @@ class Settings(BaseSettings):
     assert values["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60"
     assert len(values["API_TOKEN"]) >= 32 and len(values["SECRET_KEY"]) >= 32  # secrets
     assert throwaway_value("APP_PORT", "int") is None  # the service's to give
+    # A duration's word before a short unit, read as int() by jin-wk's fastapi-api; not a
+    # bound that merely ends in one (POOL_MIN).
+    assert throwaway_value("JWT_EXPIRES_MIN") == throwaway_value("TOKEN_TTL_SECS") == "60"
+    assert throwaway_value("POOL_MIN") is None and throwaway_value("ADMIN") is None
 
 
 def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
