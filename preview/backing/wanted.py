@@ -495,9 +495,12 @@ _PY_MYSQL_OPEN = re.compile(
 )
 # Those extensions, which bring a MySQL driver of their own (mysqlclient, PyMySQL).
 _PY_MYSQL_EXTENSIONS = {"flask-mysqldb", "flask-mysql", "flask-mysql-connector"}
-# A MySQL URL the code builds from its settings (f"mysql://{username}:{password}@{host}…",
-# "mysql+pymysql://%s:%s@%s/%s" % …, `mysql://${user}:…`): it connects there itself.
-_MYSQL_URL_TEMPLATE = re.compile(rb"""\b(?:mysql|mariadb)(?:\+\w+)?://[^\s"'`<>]*?(?:\{|%s|%\()""")
+# A MySQL URL the code builds from its settings, its host among them (f"mysql://{username}:
+# {password}@{host}…", "mysql+pymysql://%s:%s@%s/%s" % …, `mysql://${user}:…@${host}`): it
+# connects there itself. (A template of a written host is a URL's: _source_urls.)
+_MYSQL_URL_TEMPLATE = re.compile(
+    rb"""\b(?:mysql|mariadb)(?:\+\w+)?://[^\s"'`<>@]*@(?:\{|\$\{|%s|%\()"""
+)
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
 
 

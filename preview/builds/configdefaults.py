@@ -78,6 +78,7 @@ from ..apps.configvars import (
     fill_in,
     json_settings_fields,
     meaning,
+    number_reads,
     other_env_files,
     read_variables,
     required_types,
@@ -427,6 +428,9 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     """A safe value for the variable ``name`` when its name (or ``kind``, the type its
     settings class declares) says what it is (:data:`NAME_RULES`); else None."""
     upper = name.upper()
+    if upper.endswith("PORT") and kind not in (OPTIONAL, *_NUMBER_TYPES):
+        # Another service's port, however typed (EMAIL_PORT: str); never the app's own.
+        return next((port for name, port in _SERVICE_PORTS if name.search(upper)), None)
     if kind in _NUMBER_TYPES or _DURATION.search(upper):  # read as a number: never a secret
         if kind == OPTIONAL:
             return None  # an optional one has a default
@@ -715,8 +719,13 @@ def config_defaults(
     # is one too: an app refusing its example's own values at start (moisesneivert's
     # flask-jwt-auth-api: "Production secrets must be configured with strong environment
     # values", its wsgi.py making its production configuration).
+    # Any fill-in it leaves for its reader (EMAIL_PORT=<email_port>, EMAIL_FROM=<email>:
+    # zeeshanravian1's fastapi-ecommerce-postgresql, whose fastapi-mail refused both) is
+    # one too, where the name says what stands in.
     for name, value in list(found.values.items()):
-        placeholder = _SECRET_NAME.search(name.upper()) and _CHANGE_ME.match(value.strip())
+        placeholder = fill_in(value) or (
+            _SECRET_NAME.search(name.upper()) and _CHANGE_ME.match(value.strip())
+        )
         if (
             (not value or placeholder)
             and name not in given.keys() | kept | found.served
@@ -1061,11 +1070,15 @@ def settings_misfits(
     env_file of eladgunders' fastapi-todos' compose service (``Optional[int] = None``:
     refused, the app never started), ``ACCESS_TOKEN_EXPIRE_MINUTES =
     tiempo_en_que_expira_el_token`` in the README of Cohetero's FastAPI-JWT-SQLAlchemy
-    (an ``int``)."""
-    if not any(b"BaseSettings" in data for path, data in files.items() if path.endswith(".py")):
+    (an ``int``). A variable the code reads as a number (``configvars.number_reads``)
+    is typed ``int`` the same way (``MAIL_PORT=Port``, ``VAR_SIZE=Keep,as,you,need``)."""
+    python = [data for path, data in files.items() if path.endswith(".py")]
+    if not python:
         return {}
+    fields = settings_field_types(files) if any(b"BaseSettings" in d for d in python) else {}
+    read_as_numbers = {n: ("int", d) for n, d in number_reads(files).items() if n not in fields}
     found: dict[str, str | None] = {}
-    for name, (kind, defaulted) in settings_field_types(files).items():
+    for name, (kind, defaulted) in {**fields, **read_as_numbers}.items():
         value = env.get(name)
         if value is None or name in own or _fits(kind, value) is not False:
             continue
@@ -1286,9 +1299,10 @@ def start_env_files(
 ) -> list[str]:
     """The env files the app's start names (``node --env-file=.env``, also in its
     package.json's scripts, ``dotenv -e .env``, ``env-cmd -f .env``, ``cp ./src/.env
-    ./build/``) that the upload
-    lacks, as paths in the upload (relative to the package.json's directory, where npm
-    runs its scripts): the service writes them (:func:`env_file_text`)."""
+    ./build/``), or its ``.env`` where its code refuses to start without one
+    (:func:`_refuses_no_env`), that the upload lacks, as paths in the upload (relative to
+    the package.json's directory, where npm runs its scripts): the service writes them
+    (:func:`env_file_text`)."""
     directory = posixpath.dirname(anchor) if anchor in files else ""
     texts = [" ".join(argv)]
     package = files.get(posixpath.join(directory, "package.json"))
@@ -1304,7 +1318,37 @@ def start_env_files(
             path = posixpath.normpath(posixpath.join(directory, match.group(2)))
             if path not in files and not path.startswith(("..", "/")) and path not in found:
                 found.append(path)
+    own = posixpath.join(directory, ".env")
+    if package is not None and own not in files and own not in found and _refuses_no_env(files):
+        found.append(own)
     return found
+
+
+# A Node app that refuses to start without its .env: dotenv's result checked (``if
+# (envFound.error) throw …``, Uzair-Organization's express-objection), or the file's
+# existence (``fse.pathExists(`${root}.env`)`` then throw, M-erb's koa-knex-starter).
+_DOTENV_ERROR_THROWN = re.compile(
+    rb"if\s*\(\s*[\w.]+\.error\s*\)\s*\{?\s*(?:throw\b|process\.exit\()"
+)
+_ENV_FILE_CHECKED = re.compile(
+    rb"(?:existsSync|pathExists(?:Sync)?|accessSync)\s*\([^;\n]*\.env\b(?![.\w-])"
+)
+_NODE_CODE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
+_NOT_THE_APPS = re.compile(
+    r"(?:^|/)(?:node_modules|tests?|__tests__|dist|build)/|\.(?:spec|test)\."
+)
+
+
+def _refuses_no_env(files: dict[str, bytes]) -> bool:
+    """Whether the Node app's own code refuses to start without a ``.env`` (above)."""
+    for path, data in files.items():
+        if not _NODE_CODE.search(path) or _NOT_THE_APPS.search(path) or len(data) > 256_000:
+            continue
+        if b"dotenv" in data and _DOTENV_ERROR_THROWN.search(data):
+            return True
+        if _ENV_FILE_CHECKED.search(data) and (b"throw" in data or b"process.exit" in data):
+            return True
+    return False
 
 
 def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:

@@ -951,6 +951,28 @@ def test_an_env_file_a_script_copies_is_one_the_service_writes() -> None:
     assert start_env_files(present, "package.json", ("npm", "start")) == []
 
 
+def test_a_node_app_that_refuses_to_start_without_its_env_file_is_given_one() -> None:
+    """Uzair-Organization's express-objection throws "Couldn't find .env file" where
+    dotenv's result has an error; M-erb's koa-knex-starter throws where ``fse.pathExists(
+    `${appRootPath}.env`)`` is false. Both are given the .env the service writes; an app
+    that only loads one, or checks another file, is not."""
+    package = b'{"scripts": {"start": "node src/index.js"}}'
+    checked = b'import dotenv from "dotenv";\nconst envFound = dotenv.config();\n' + (
+        b'if (envFound.error) {\n  throw new Error("no .env");\n}\n'
+    )
+    files = {"package.json": package, "src/config/index.js": checked}
+    assert start_env_files(files, "package.json", ("npm", "start")) == [".env"]
+    exists = b"const exists = await fse.pathExists(`${root}.env`)\nif (!exists) throw new Error()\n"
+    assert start_env_files({**files, "src/config/index.js": exists}, "package.json", ()) == [".env"]
+    assert start_env_files({**files, ".env": b"A=1\n"}, "package.json", ()) == []
+    loads = b'require("dotenv").config();\nif (!process.env.X) throw new Error("X")\n'
+    assert start_env_files({**files, "src/config/index.js": loads}, "package.json", ()) == []
+    other = b"if (!fs.existsSync('.env.local')) process.exit(1)\n"
+    assert start_env_files({**files, "src/config/index.js": other}, "package.json", ()) == []
+    nested = {"api/package.json": package, "api/src/config/index.js": checked}
+    assert start_env_files(nested, "api/package.json", ()) == ["api/.env"]
+
+
 async def test_an_app_whose_build_copies_its_env_file_builds(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
@@ -1563,6 +1585,41 @@ class Settings(BaseSettings):
         "TOKEN_MINUTES": "60",
     }
     assert settings_misfits(files, env, {"WORKERS": "many"}).get("WORKERS", "kept") == "kept"
+
+
+def test_a_variable_read_as_a_number_refuses_an_examples_words() -> None:
+    """Without a settings class: smigy32's fastapi-library reads ``int(os.getenv(
+    "MAIL_PORT"))`` and its .env.example says ``MAIL_PORT=Port`` (ValueError at start);
+    KSHELL28's Flask-Todo-api reads ``os.getenv("VAR_SIZE", "50")`` into a column's size,
+    its example saying ``VAR_SIZE=Keep,as,you,need``. The first gets another service's
+    port, the second its own default; numbers and other variables are left alone."""
+    source = b"""
+import os
+MAIL_PORT = int(os.getenv("MAIL_PORT"))
+SIZE = os.getenv("VAR_SIZE", "50")
+WORKERS = int(os.environ.get("WORKERS", 2))
+NAME = os.getenv("NAME", "x")
+"""
+    files = {"config.py": source, "main.py": b"import config\n"}
+    env = {"MAIL_PORT": "Port", "VAR_SIZE": "Keep,as,you,need", "WORKERS": "4", "NAME": "many"}
+    assert settings_misfits(files, env, {}) == {"MAIL_PORT": "587", "VAR_SIZE": None}
+    example = b"MAIL_PORT=Port\nVAR_SIZE=Keep,as,you,need\nNAME=words\n"
+    found = config_defaults({**files, ".env.example": example}, "main.py", {}, {"PORT"})
+    assert found.values["MAIL_PORT"] == "587" and "VAR_SIZE" not in found.values
+    assert found.values["NAME"] == "words"
+
+
+def test_an_examples_fill_ins_get_a_value_where_the_name_says_what_it_is() -> None:
+    """zeeshanravian1's fastapi-ecommerce-postgresql: ``EMAIL_PORT=<email_port>`` and
+    ``EMAIL_FROM=<email>`` for its fastapi-mail, which refused both at start (a ``str``
+    port, its example's words). A fill-in no name says is kept as the example has it."""
+    example = b"EMAIL_PORT=<email_port>\nEMAIL_FROM=<email>\nSUPERUSER_CITY=<city>\n"
+    source = b"import os\nPORT = os.environ['EMAIL_PORT']\n"
+    found = config_defaults({".env.example": example, "main.py": source}, "main.py", {}, set())
+    assert found.values["EMAIL_PORT"] == "587"
+    assert found.values["EMAIL_FROM"] == "preview@example.com"
+    assert found.values["SUPERUSER_CITY"] == "<city>"
+    assert throwaway_value("SMTP_PORT", "str") == "587" and throwaway_value("PORT") is None
 
 
 def test_variables_read_through_the_apps_own_helper_are_required() -> None:

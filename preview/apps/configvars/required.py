@@ -260,6 +260,32 @@ _OTHER_STORE = re.compile(
 )
 
 
+def number_reads(files: dict[str, bytes]) -> dict[str, bool]:
+    """The variables the app's Python code reads as numbers, each with whether its read
+    has a default of its own: wrapped in ``int()``/``float()`` (``int(os.getenv(
+    "MAIL_PORT"))``, smigy32's fastapi-library) or read with a number for its default
+    (``os.getenv("VAR_SIZE", "50")``, KSHELL28's Flask-Todo-api, whose example file says
+    ``VAR_SIZE=Keep,as,you,need``). A value that is no number is a form to fill in."""
+    found: dict[str, bool] = {}
+    for tree, prefix in _reading_modules(files):
+        _, numbers = _read_shapes(tree)
+        for node in ast.walk(tree):
+            if (key := _variable_read(node, prefix)) is None:
+                continue
+            default = _read_default(node)
+            if id(node) in numbers or (default is not None and _number(default)):
+                found[key] = found.get(key, True) and default is not None
+    return found
+
+
+def _read_default(node: ast.AST) -> ast.expr | None:
+    """The default a read (``os.getenv("X", d)``, ``config("X", default=d)``) gives."""
+    if not isinstance(node, ast.Call):
+        return None
+    default = node.args[1] if len(node.args) > 1 else _keyword(node, "default")
+    return None if default is None or is_none(default) else default
+
+
 def _names_a_database(parts: dict[str, ast.expr]) -> bool:
     index = parts.get("db")  # Redis's database is a number: ``db=0``, ``int(getenv(…))``
     named = bool(parts.keys() & {"engine", "database", "dbname"}) or (
