@@ -1142,6 +1142,20 @@ def _django(files: dict[str, bytes]) -> bool:
     )
 
 
+_SQLALCHEMY_IMPORT = re.compile(
+    rb"^\s*(?:from|import)\s+(?:sqlalchemy|flask_sqlalchemy|sqlmodel)\b", re.MULTILINE
+)
+
+
+def _uses_sqlalchemy(files: dict[str, bytes]) -> bool:
+    """Whether a Python module of the app imports SQLAlchemy (or a wrapper of it)."""
+    return any(
+        _SQLALCHEMY_IMPORT.search(data)
+        for path, data in files.items()
+        if path.endswith(".py") and "site-packages/" not in path and len(data) <= 512_000
+    )
+
+
 def _by_meaning(
     found: ConfigDefaults,
     files: dict[str, bytes],
@@ -1181,8 +1195,9 @@ def _by_meaning(
     filled: dict[str, str] = {}
     django = _django(files)
     engine = served.engine if served is not None else None
+    sqlalchemy = not django and _uses_sqlalchemy(files)
     for name in [n for n, w in database.items() if w.part == "engine"]:
-        filled[name] = engine_value(engine or "sqlite", name, django)
+        filled[name] = engine_value(engine or "sqlite", name, django, sqlalchemy=sqlalchemy)
     for name, what in database.items():
         if served is not None and what.engine in ("", served.engine):
             if (value := served.part(what.part)) is not None:

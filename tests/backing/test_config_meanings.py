@@ -363,6 +363,17 @@ def test_the_engine_string_matches_the_database_and_the_framework() -> None:
     assert found.values["DB_NAME"] == "db.sqlite3"
     given = config_defaults(files, "manage.py", {"DB_ENGINE": "x"}, dict(MARIADB_ENV))
     assert "DB_ENGINE" not in given.values  # the app's own stays
+    # phan-tang's fastapi-ecommerce: f"{DB_ENGINE}://…" for SQLAlchemy's create_engine,
+    # which refuses postgres:// ("Can't load plugin: sqlalchemy.dialects:postgres").
+    assert engine_value("postgresql", "DB_ENGINE", False, sqlalchemy=True) == "postgresql"
+    settings = b"import os\nengine = os.environ.get('DB_ENGINE')\nURL = f'{engine}://'\n"
+    orm = {"config/settings.py": settings, "database.py": b"from sqlalchemy import create_engine\n"}
+    found = config_defaults(orm, "main.py", {}, dict(POSTGRES_ENV))
+    assert found.values["DB_ENGINE"] == "postgresql"
+    plain = {**orm, "database.py": b"import psycopg2\n"}
+    assert (
+        config_defaults(plain, "main.py", {}, dict(POSTGRES_ENV)).values["DB_ENGINE"] == "postgres"
+    )
 
 
 def test_an_engine_its_configuration_names_mysql_asks_for_its_mariadb() -> None:

@@ -331,14 +331,20 @@ _ENGINE_STRINGS = {
     },
     "client": {"postgresql": "pg", "mysql": "mysql2", "sqlite": "sqlite3"},
     "plain": {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"},
+    # SQLAlchemy's dialects: it refuses postgres:// since 1.4 (phan-tang's fastapi-ecommerce
+    # builds f"{DB_ENGINE}://…": "Can't load plugin: sqlalchemy.dialects:postgres").
+    "sqlalchemy": {"postgresql": "postgresql", "mysql": "mysql", "sqlite": "sqlite"},
 }
 
 
-def engine_value(engine: str, name: str, django: bool) -> str:
+def engine_value(engine: str, name: str, django: bool, *, sqlalchemy: bool = False) -> str:
     """The string the app's variable ``name`` (an engine's) names ``engine`` by:
-    ``postgresql``, ``mysql`` or ``sqlite``, for a Django app (its settings' ENGINE)
-    or not (knex's ``DB_CLIENT``, else the name TypeORM and Sequelize share)."""
+    ``postgresql``, ``mysql`` or ``sqlite``, for a Django app (its settings' ENGINE), a
+    SQLAlchemy one (its dialect's name), or another (knex's ``DB_CLIENT``, else the name
+    TypeORM and Sequelize share)."""
     style = "django" if django else "client" if name.upper().endswith("CLIENT") else "plain"
+    if style == "plain" and sqlalchemy:
+        style = "sqlalchemy"
     return _ENGINE_STRINGS[style][engine]
 
 
