@@ -394,7 +394,10 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
 
 def aerich_upgrade(files: dict[str, bytes], directory: str) -> tuple[tuple[str, ...], str] | None:
     """(``aerich upgrade``, where it runs) for the Aerich project of ``directory`` or a
-    directory above it whose migrations are in the upload; None without one."""
+    directory above it whose migrations are in the upload; ``aerich init-db`` (its
+    models' tables, and a first migration) for one whose migrations are not (SilentLeaf89's
+    fastapi-tortoise-pg runs ``aerich init-db`` in its entrypoint, its migrations never
+    committed: "relation does not exist"); None without one."""
     while True:
         pyproject = f"{directory}/pyproject.toml" if directory else "pyproject.toml"
         try:
@@ -406,6 +409,8 @@ def aerich_upgrade(files: dict[str, bytes], directory: str) -> tuple[tuple[str, 
             below = posixpath.normpath(posixpath.join(directory, location)) + "/"
             if any(p.startswith(below) and p.endswith(".py") for p in files):
                 return ("{python}", "-m", "aerich.cli", "upgrade"), directory  # 0.7's: no __main__
+            if table.get("tortoise_orm"):
+                return ("{python}", "-m", "aerich.cli", "init-db"), directory
         if not directory:
             return None
         directory = posixpath.dirname(directory)

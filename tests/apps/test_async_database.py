@@ -126,6 +126,24 @@ async def test_a_tortoise_app_gets_postgres_as_tortoise_names_it(builder_service
 
 
 @needs_server
+async def test_a_tortoise_app_whose_aerich_project_has_no_migrations_gets_its_tables(
+    builder_service: Service,
+) -> None:
+    """SilentLeaf89's fastapi-tortoise-pg: ``[tool.aerich]`` in its pyproject.toml, its
+    migrations never committed (its entrypoint runs ``aerich init-db``), and every route
+    answered 500, relation does not exist. Aerich's init-db makes the models' tables."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_tortoise_pg_unmigrated"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/notes")).json()
+        assert answer["count"] >= 1
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("aerich.cli init-db" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_sqlalchemy_app_on_psycopg3_gets_its_driver_named(
     builder_service: Service,
 ) -> None:
