@@ -1003,12 +1003,20 @@ def _test_database_part(name: str, engine: str) -> str | None:
 def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str, str]) -> None:
     """An example's placeholder for a field its settings class types ``EmailStr``
     (Jeihunn's fastapi-blog-best-practices: ``MAIL_FROM='your_email'``, which pydantic
-    refuses, and the app never starts) given a throwaway address instead."""
-    for name, kind in types.items():
-        value = found.values.get(name)
-        if "EmailStr" in kind and value and "@" not in value and name not in given:
+    refuses, and the app never starts), or for a variable whose name says it is an
+    address (smigy32's fastapi-library: ``MAIL_FROM=YourEmail``, read untyped and handed
+    to fastapi-mail's ConnectionConfig, which refused it), given a throwaway address."""
+    for name, value in list(found.values.items()):
+        typed = "EmailStr" in types.get(name, "")
+        if not (typed or _ADDRESS.search(name.upper())) or name in given:
+            continue
+        if value and "@" not in value:
             found.values[name] = "preview@example.com"
             found.notes.append(f"its {name} is no e-mail address ({value!r}): a throwaway one")
+
+
+# A name that says an address, not an account's login (MAIL_USERNAME may be "apikey").
+_ADDRESS = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$")
 
 
 _IP_TYPES = re.compile(r"\bIP(?:vAny|v4|v6)Address\b")

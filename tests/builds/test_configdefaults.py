@@ -1603,10 +1603,14 @@ NAME = os.getenv("NAME", "x")
     files = {"config.py": source, "main.py": b"import config\n"}
     env = {"MAIL_PORT": "Port", "VAR_SIZE": "Keep,as,you,need", "WORKERS": "4", "NAME": "many"}
     assert settings_misfits(files, env, {}) == {"MAIL_PORT": "587", "VAR_SIZE": None}
-    example = b"MAIL_PORT=Port\nVAR_SIZE=Keep,as,you,need\nNAME=words\n"
+    example = b"MAIL_PORT=Port\nVAR_SIZE=Keep,as,you,need\nNAME=words\nMAIL_FROM=YourEmail\n"
+    example += b"MAIL_USERNAME=apikey\n"
     found = config_defaults({**files, ".env.example": example}, "main.py", {}, {"PORT"})
     assert found.values["MAIL_PORT"] == "587" and "VAR_SIZE" not in found.values
     assert found.values["NAME"] == "words"
+    # Its MAIL_FROM, read untyped, went to fastapi-mail's ConnectionConfig, which refused it.
+    assert found.values["MAIL_FROM"] == "preview@example.com"
+    assert found.values["MAIL_USERNAME"] == "apikey"  # a login, which may be no address
 
 
 def test_an_examples_fill_ins_get_a_value_where_the_name_says_what_it_is() -> None:
