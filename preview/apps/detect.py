@@ -27,6 +27,7 @@ ready (``{root_path}`` too, for a given ``command``).
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 import shlex
@@ -46,7 +47,13 @@ from .processes import (
     with_one_worker,
     without_env_runner,
 )
-from .pyapp import FoundApp, find_wsgi_module, python_files, runs_in_its_folder
+from .pyapp import (
+    FoundApp,
+    find_wsgi_module,
+    parse_module,
+    python_files,
+    runs_in_its_folder,
+)
 from .served import find_app
 
 __all__ = [
@@ -374,6 +381,8 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
     that folder on its import path."""
     if found is None:
         return None
+    if (script := _serves_at_import(found, files)) is not None:
+        return script
     in_folder = runs_in_its_folder(found, files)
     if found.asgi:
         target = f"{found.module}:{found.attr}" + (" --factory" if found.factory else "")
@@ -390,6 +399,39 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         target = f"{option} {found.directory} {target}"
     argv = _split(_GUNICORN.format(python="{python}", target=_escape(target)))
     return Detection(found.framework, argv, found.path, "python", server="gunicorn")
+
+
+def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | None:
+    """The app's module run as a script where it starts its own server at import, outside
+    ``if __name__ == "__main__":`` (koukol-p's flask-sqlite-rest ends with ``app.run(port=
+    5000, debug=True)``): a server importing it would block in that call, and the
+    reloader it starts ran gunicorn again, on the port its master held. As a script it
+    listens where it says (a sandbox's other port is found: runtime.anyport)."""
+    if found.factory:
+        return None
+    tree = parse_module(files[found.path])
+    if tree is None or not any(_starts_a_server(node, found.attr) for node in tree.body):
+        return None
+    folder, script = posixpath.split(found.path)
+    argv = (*_IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)
+    note = (
+        f"{found.path} starts its own server when imported ({found.attr}.run() outside"
+        ' `if __name__ == "__main__"`): run as a script'
+    )
+    return Detection(found.framework, argv, found.path, "python", notes=[note])
+
+
+def _starts_a_server(statement: ast.stmt, attr: str) -> bool:
+    """``app.run(…)`` or ``uvicorn.run(…)`` as a statement of its own."""
+    if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
+        return False
+    func = statement.value.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "run"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in (attr, "uvicorn")
+    )
 
 
 # -- Django ----------------------------------------------------------------------------

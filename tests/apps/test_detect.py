@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import trio
 
 from preview.apps.depspec import node_dependencies, python_dependencies
 from preview.apps.detect import detect
@@ -17,7 +18,8 @@ from preview.apps.served import MAIN_SETUP, find_app, main_setup_served
 from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
 
-from ..launching import app_files
+from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched
 
 
 def _detect(files: dict[str, str], **options) -> object:
@@ -266,6 +268,35 @@ def test_a_main_modules_app_is_the_last_choice() -> None:
     alone = "from fastapi import FastAPI\napp = FastAPI()\n"
     found = _detect({"svc/__init__.py": "", "svc/__main__.py": alone})
     assert "svc.__main__:app" in " ".join(found.argv)
+
+
+def test_an_app_that_starts_its_own_server_at_import_runs_as_a_script() -> None:
+    """koukol-p's flask-sqlite-rest ends with ``app.run(port=5000, debug=True)``, outside
+    ``if __name__ == "__main__":``: gunicorn importing it blocked in that call, and its
+    reloader ran gunicorn again on the port the master held. Guarded, or in a function,
+    it is served as before."""
+    flask = "from flask import Flask\napp = Flask(__name__)\n"
+    found = _detect({"requirements.txt": "flask\n", "app.py": flask + "app.run(port=5000)\n"})
+    assert found.argv == ("{python}", "app.py") and found.server is None
+    assert "starts its own server when imported" in " ".join(found.notes)
+    nested = {"requirements.txt": "flask\n", "api/app.py": flask + "app.run()\n"}
+    assert _detect(nested).argv[-3:] == ("api", "{python}", "app.py")
+    asgi = "import uvicorn\nfrom fastapi import FastAPI\napp = FastAPI()\nuvicorn.run(app)\n"
+    assert _detect({"main.py": asgi}).argv == ("{python}", "main.py")
+    guarded = flask + "if __name__ == '__main__':\n    app.run(port=5000)\n"
+    assert "gunicorn" in " ".join(_detect({"requirements.txt": "flask\n", "app.py": guarded}).argv)
+    inside = flask + "def main():\n    app.run(port=5000)\n"
+    assert "gunicorn" in " ".join(_detect({"requirements.txt": "flask\n", "app.py": inside}).argv)
+
+
+async def test_an_app_that_serves_at_import_serves_as_a_script(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_serves_at_import"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_get(body, "/hello")
+        assert answer.json() == {"served_by": "its own run"}
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 def test_wsgi_look_alikes_are_not_apps() -> None:
