@@ -108,6 +108,15 @@ def test_a_package_failing_on_a_newer_python_than_it_knows_takes_an_older_one(
     # A SyntaxError in the app's own code is not the interpreter's.
     own = ['  File "app.py", line 3', "SyntaxError: invalid syntax"]
     assert _remedies(()).next_fix("SyntaxError: invalid syntax", own, {}, PYTHONS) is None
+    # Nor a database's, raised through an installed package (zeeshanravian1's
+    # fastapi-ecommerce-postgresql: CREATE SCHEMA <database_name>, asyncpg's
+    # PostgresSyntaxError through SQLAlchemy; it was relaunched on an older Python).
+    sql = [
+        "sqlalchemy.exc.ProgrammingError: (sqlalchemy.dialects.postgresql.asyncpg."
+        "ProgrammingError) <class 'asyncpg.exceptions.PostgresSyntaxError'>: syntax error",
+        '  File "<environment>/lib/python3.11/site-packages/django/db/base.py", line 3',
+    ]
+    assert remedies.next_fix("setup step failed (exited with code 1)", sql, {}, PYTHONS) is None
 
 
 def test_a_code_object_built_with_an_older_pythons_arguments_takes_that_python(

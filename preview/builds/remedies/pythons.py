@@ -127,7 +127,7 @@ def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] |
         return None
     below = next((v for pattern, v in _TOO_NEW if pattern.search(error)), None)
     below = below or _code_signature(error)
-    if below is None and "SyntaxError" not in error:
+    if below is None and not _PYTHONS_SYNTAX_ERROR.search(error):
         return None
     minor = ".".join(python.split(".")[:2])
     found = installed_dists(env).get(frame)
@@ -141,6 +141,11 @@ def too_new(text: list[str], python: str, env: Path | None) -> tuple[str, str] |
         if version_key(chosen) <= version_key(minor)
         else None
     )
+
+
+# Python's own, not a database's (asyncpg's PostgresSyntaxError: a statement's, which no
+# older Python mends; zeeshanravian1's fastapi-ecommerce-postgresql was relaunched on 3.10).
+_PYTHONS_SYNTAX_ERROR = re.compile(r"(?<![\w.])SyntaxError\b")
 
 
 def _code_signature(error: str) -> str | None:
