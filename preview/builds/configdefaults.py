@@ -431,7 +431,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     if upper.endswith("PORT") and kind not in (OPTIONAL, *_NUMBER_TYPES):
         # Another service's port, however typed (EMAIL_PORT: str); never the app's own.
         return next((port for name, port in _SERVICE_PORTS if name.search(upper)), None)
-    if kind in _NUMBER_TYPES or _DURATION.search(upper):  # read as a number: never a secret
+    if kind in _NUMBER_TYPES or (_DURATION.search(upper) and not _is_bool(kind)):
+        # Read as a number: never a secret (JWT_IGNORE_EXPIRATION, a bool, is no duration).
         if kind == OPTIONAL:
             return None  # an optional one has a default
         if upper.endswith("PORT"):  # the app's own is the service's to give
@@ -439,6 +440,9 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         return "60" if _DURATION.search(upper) else "1"
     for rule in NAME_RULES:
         if rule.kinds(kind) and rule.pattern.search(upper):
+            # A switch is a switch whatever its name says (no secret, no address).
+            if _is_bool(kind) and rule.pattern not in (_ON, _SWITCH, _ANY_NAME):
+                continue
             return rule.value(upper, kind)
     return None
 

@@ -605,6 +605,11 @@ class Settings(BaseSettings):
     # bound that merely ends in one (POOL_MIN).
     assert throwaway_value("JWT_EXPIRES_MIN") == throwaway_value("TOKEN_TTL_SECS") == "60"
     assert throwaway_value("POOL_MIN") is None and throwaway_value("ADMIN") is None
+    # A switch whatever its name: Uzair-Organization's express-objection requires
+    # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
+    assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
+    assert throwaway_value("SESSION_TOKEN_SECURE", "bool") == "false"
+    assert throwaway_value("DEBUG", "bool") == "true"
 
 
 def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
@@ -720,6 +725,7 @@ useFactory: (configService: ConfigService) => ({
   SESSION_SECRET: Joi.string().required(),
   PORT: Joi.number().default(3000),
   WORKERS: Joi.number().integer().min(1).required(),
+  JWT_IGNORE_EXPIRATION: Joi.boolean().required(),
   NODE_ENV: Joi.string().valid('development', 'production').default('development'),
 }) })"""
     files = {
@@ -731,6 +737,7 @@ useFactory: (configService: ConfigService) => ({
     assert required_types(files) == {
         "SESSION_SECRET": "",
         "WORKERS": "int",
+        "JWT_IGNORE_EXPIRATION": "bool",
         "POSTGRES_HOST": "",
         "POSTGRES_SYNC": "",
         "JWT_SECRET": "",
@@ -742,7 +749,9 @@ useFactory: (configService: ConfigService) => ({
     found = config_defaults(files, "package.json", {}, {"PORT", "POSTGRES_HOST"})
     assert found.values["POSTGRES_SYNC"] == "true"  # TypeORM makes its tables at start
     assert found.values["WORKERS"] == "1"
-    assert sorted(found.generated) == ["JWT_SECRET", "POSTGRES_SYNC", "SESSION_SECRET", "WORKERS"]
+    assert found.values["JWT_IGNORE_EXPIRATION"] == "false"  # a switch, not a duration
+    generated = ["JWT_SECRET", "POSTGRES_SYNC", "SESSION_SECRET", "WORKERS"]
+    assert sorted(found.generated) == ["JWT_IGNORE_EXPIRATION", *generated]
     assert not found.missing, found.missing
 
 

@@ -53,7 +53,9 @@ _VALIDATOR = re.compile(
     r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*(str|num|port|bool|email|url|host|json)"""
     r"""\s*\(\s*(\{[^{}]*\})?\s*\)"""
 )
-_NUMBERS = {"num": "int", "port": "int", "number": "int"}
+# The kinds a validator declares that a throwaway value must match (a number, a switch:
+# Uzair-Organization's express-objection requires JWT_IGNORE_EXPIRATION: Joi.boolean()).
+_KINDS = {"num": "int", "port": "int", "number": "int", "boolean": "bool", "bool": "bool"}
 # configService.getOrThrow<string>('X'), configService.get('X', 'fallback')
 _CONFIG_READ = re.compile(
     r"""\.(getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*(,)?"""
@@ -85,8 +87,8 @@ def _source_texts(files: dict[str, bytes]) -> Iterator[str]:
 
 
 def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
-    """({variable envalid requires: ``""``, or ``"int"`` for a number}, [any other
-    variable read]): see the module doc."""
+    """({variable envalid requires: ``""``, ``"int"`` for a number, ``"bool"`` for a
+    switch}, [any other variable read]): see the module doc."""
     required: dict[str, str] = {}
     read: dict[str, None] = {}
     for text in _source_texts(files):
@@ -100,7 +102,7 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
             for match in _JOI_KEY.finditer(text):
                 name, kind, chain = match.groups()
                 if re.search(r"\.\s*required\s*\(", chain) and ".default" not in chain:
-                    required.setdefault(name, _NUMBERS.get(kind, ""))
+                    required.setdefault(name, _KINDS.get(kind, ""))
                 else:
                     read.setdefault(name)
         if "process.env" not in text:
@@ -111,12 +113,12 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                 if _ZOD_OPTIONAL.search(chain):
                     read.setdefault(name)
                 else:
-                    required.setdefault(name, _NUMBERS.get(kind, ""))
+                    required.setdefault(name, _KINDS.get(kind, ""))
         for clean in _CLEAN_ENV.finditer(text):
             for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
                 name, validator, options = match.groups()
                 if not options or not re.search(r"\b(?:default|devDefault)\s*:", options):
-                    required.setdefault(name, _NUMBERS.get(validator, ""))
+                    required.setdefault(name, _KINDS.get(validator, ""))
         for match in _READ.finditer(text):
             read.setdefault(match.group(1) or match.group(2))
         for match in _DESTRUCTURED.finditer(text):
