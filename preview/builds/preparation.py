@@ -58,6 +58,8 @@ from ..apps.written import (
     own_metadata,
     own_name_packages,
     run_folders,
+    sequelize_config_text,
+    sequelize_configs,
     settings_files,
     settings_text,
 )
@@ -435,6 +437,7 @@ class MissingFiles:
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
     secrets: list[str]  # its compose secrets' files, kept out of its repository
+    sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
 
     @classmethod
     def read(
@@ -465,6 +468,7 @@ class MissingFiles:
             loaded=settings_files(files),
             nodemon=nodemon_config_file(files),
             secrets=compose_secret_files(files),
+            sequelize=dict.fromkeys(sequelize_configs(files), sequelize_config_text(served)),
         )
 
     def nothing(self) -> bool:
@@ -475,7 +479,7 @@ class MissingFiles:
         and folders' keep files, what the rules wrote out."""
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
-        written |= self.metadata | self.named_own | self.inis
+        written |= self.metadata | self.named_own | self.inis | self.sequelize
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -552,6 +556,11 @@ class MissingFiles:
             said.append(
                 f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
                 "repository leaves out: written empty (its settings are those it loads before)"
+            )
+        for target in self.sequelize:
+            said.append(
+                f"no {target}, the sequelize-cli config its code and migrations read (nor an "
+                "example of it): written with the preview's database for every environment"
             )
         for target in self.inis:
             said.append(

@@ -4,16 +4,20 @@ tells it is ready."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
     image_folders,
     instance_files,
     log_files,
     own_metadata,
     run_folders,
+    sequelize_config_text,
+    sequelize_configs,
     settings_files,
     settings_text,
     tells_manager,
@@ -268,3 +272,35 @@ VOLUME /cache $OTHER
     files = {"api/Dockerfile": dockerfile, "api/main.py": b""}
     assert image_folders(files, "api/main.py") == ["/data", "/var/log/app", "/uploads", "/cache"]
     assert image_folders({"api/main.py": b""}, "api/main.py") == []
+
+
+def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:
+    """FabCode67's nodejs-express-sequelize-postgres: ``sequelize init``'s models/index.js
+    requires ``__dirname + '/../config/config.json'``, which its .gitignore keeps out:
+    its migrations failed on 'Cannot find "config/config.json"'. Written with the served
+    database for each environment; not where it is there, has an example, or is code."""
+    index = b"const Sequelize = require('sequelize');\n" + (
+        b"const config = require(__dirname + '/../config/config.json')[env];\n"
+    )
+    files = {"package.json": b"{}", "models/index.js": index}
+    assert sequelize_configs(files) == ["config/config.json"]
+    assert sequelize_configs({**files, "config/config.json": b"{}"}) == []
+    assert sequelize_configs({**files, "config/config.example.json": b"{}"}) == []
+    assert sequelize_configs({**files, "models/index.js": index.replace(b"equelize", b"x")}) == []
+    rc = b"const path = require('path');\nmodule.exports = {\n"
+    rc += b"  config: path.resolve('src', 'db', 'config.json'),\n};\n"
+    assert sequelize_configs({"package.json": b"{}", ".sequelizerc": rc}) == ["src/db/config.json"]
+    code = rc.replace(b"config.json", b"config.js")
+    assert sequelize_configs({"package.json": b"{}", ".sequelizerc": code}) == []
+    served = ServedDatabase("postgresql", "127.0.0.1", "5433", "app", "app", "pw")
+    written = json.loads(sequelize_config_text(served))
+    assert set(written) == {"development", "test", "production"}
+    assert written["development"] == {
+        "username": "app",
+        "password": "pw",
+        "database": "app",
+        "host": "127.0.0.1",
+        "port": 5433,
+        "dialect": "postgres",
+    }
+    assert json.loads(sequelize_config_text(None))["development"]["dialect"] == "sqlite"

@@ -11,7 +11,8 @@ imports that spell a module's name in another case than its file has, corrected
 (:mod:`.ownname`), and the preload that stands in for the process manager a Node app
 tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
 instance folder, kept out of its repository (:mod:`.instancefiles`), and a YAML or JSON
-settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`)."""
+settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`),
+and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`)."""
 
 from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
@@ -24,6 +25,7 @@ from .nodekeys import node_key_files, node_key_texts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import image_folders, run_folders
+from .sequelizeconfig import sequelize_config_text, sequelize_configs
 
 __all__ = [
     "MANAGER_READY_NAME",
@@ -42,6 +44,8 @@ __all__ = [
     "own_metadata",
     "own_name_packages",
     "run_folders",
+    "sequelize_config_text",
+    "sequelize_configs",
     "settings_files",
     "settings_text",
     "tells_manager",
