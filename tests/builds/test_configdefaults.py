@@ -1465,6 +1465,34 @@ const sequelize = new Sequelize(database, userName, process.env.PASSWORD, {
     }
 
 
+def test_a_joi_keys_description_says_which_part_of_the_database_it_is() -> None:
+    """Uzair-Organization's express-objection requires DATABASE, DB_USER, PASSWORD and
+    HOST in a Joi schema whose descriptions say what each is ("Database name"): none was
+    given, "DATABASE" is required. Each gets the served database's part."""
+    schema = b"""import Joi from 'joi';
+const envVarsSchema = Joi.object().keys({
+    DATABASE: Joi.string().required().description('Database name'),
+    DB_USER: Joi.string().required().description('Database user'),
+    PASSWORD: Joi.string().required().description('Database password'),
+    HOST: Joi.string().required().description('Database host'),
+    CRYPTO: Joi.string().required().description('Encryption secret'),
+}).unknown();
+const { value } = envVarsSchema.validate(process.env);
+"""
+    files = {"package.json": PACKAGE, "src/config/config.js": schema}
+    assert database_option_reads(files) == {
+        "DATABASE": "DATABASE_NAME",
+        "DB_USER": "DATABASE_USER",
+        "PASSWORD": "DATABASE_PASSWORD",
+        "HOST": "DATABASE_HOST",
+    }
+    provided = {"DB_HOST": "127.0.0.1", "DB_PORT": "5432", "DB_USER": "app"}
+    provided |= {"DB_PASSWORD": "pw", "DB_NAME": "appdb", "PGHOST": "127.0.0.1", "PGPORT": "5432"}
+    found = config_defaults(files, "package.json", {}, provided)
+    assert (found.values["DATABASE"], found.values["HOST"]) == ("appdb", "127.0.0.1")
+    assert found.values["PASSWORD"] == "pw"
+
+
 def test_a_development_databases_variables_by_their_suffix() -> None:
     """mohamilin's blog reads ``DB_DIALECT_DEV`` (and ``DB_USERNAME_DEV`` …) under
     NODE_ENV=development, which a preview runs as: those names said nothing, and

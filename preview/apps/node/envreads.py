@@ -186,6 +186,32 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
             name = bound.get(value) or (value if value in read else None)
             if name is not None:
                 found.setdefault(name, _OPTION_NAMES[option])
+    for name, said in _described(files).items():
+        found.setdefault(name, said)
+    return found
+
+
+# A Joi key's own description: `DATABASE: Joi.string().required().description('Database
+# name')` (Uzair-Organization's express-objection, whose DATABASE, DB_USER, PASSWORD and
+# HOST said nothing alone: "DATABASE" is required).
+_DESCRIPTION = re.compile(r"""\.\s*description\s*\(\s*["'`]([A-Za-z ]{3,40})["'`]\s*\)""")
+_DESCRIBED_PART = re.compile(r"^DATABASE_(?:NAME|USER|USERNAME|PASSWORD|HOST|PORT|URL)$")
+
+
+def _described(files: dict[str, bytes]) -> dict[str, str]:
+    """{a variable of a Joi schema: the generic name its description spells} where that
+    names a database's part (``Database name``: ``DATABASE_NAME``)."""
+    found: dict[str, str] = {}
+    for text in _source_texts(files):
+        if "Joi" not in text or "description" not in text:
+            continue
+        for match in _JOI_KEY.finditer(text):
+            said = _DESCRIPTION.search(match.group(3))
+            if said is None:
+                continue
+            spelt = "_".join(said.group(1).upper().split())
+            if _DESCRIBED_PART.match(spelt):
+                found.setdefault(match.group(1), spelt)
     return found
 
 
