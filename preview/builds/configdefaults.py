@@ -91,6 +91,7 @@ from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.node.envreads import (
     database_option_reads,
+    described_variables,
     node_config_env,
     node_env_reads,
     schema_choices,
@@ -681,11 +682,15 @@ def config_defaults(
     _under_their_prefix(found, types, given, provided | kept)
     _as_ip_addresses(found, types, given, provided | kept)
     path_versions = _path_versions(files) if _node(anchor) else set()
+    # What a schema's own description says a variable is (CRYPTO: "Encryption secret").
+    described = described_variables(files) if _node(anchor) else {}
     tests: list[str] = []
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
         value = throwaway_value(name, kind)
+        if value is None and name in described:
+            value = throwaway_value(described[name], kind)
         if value is None and _LOG_LEVEL.search(name.upper()) and _node(anchor):
             value = "info"  # pino's and winston's spelling (Python's logging wants INFO)
         if value is None and _node(anchor) and name in path_versions:

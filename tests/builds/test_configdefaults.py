@@ -1491,6 +1491,7 @@ const { value } = envVarsSchema.validate(process.env);
     found = config_defaults(files, "package.json", {}, provided)
     assert (found.values["DATABASE"], found.values["HOST"]) == ("appdb", "127.0.0.1")
     assert found.values["PASSWORD"] == "pw"
+    assert len(found.values["CRYPTO"]) >= 32  # "Encryption secret": a throwaway one
 
 
 def test_a_development_databases_variables_by_their_suffix() -> None:

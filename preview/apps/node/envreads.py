@@ -31,6 +31,7 @@ from .fallbacks import uncommented
 
 __all__ = [
     "database_option_reads",
+    "described_variables",
     "node_config_env",
     "node_env_reads",
     "schema_choices",
@@ -186,8 +187,9 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
             name = bound.get(value) or (value if value in read else None)
             if name is not None:
                 found.setdefault(name, _OPTION_NAMES[option])
-    for name, said in _described(files).items():
-        found.setdefault(name, said)
+    for name, said in described_variables(files).items():
+        if _DESCRIBED_PART.match(said):
+            found.setdefault(name, said)
     return found
 
 
@@ -198,9 +200,10 @@ _DESCRIPTION = re.compile(r"""\.\s*description\s*\(\s*["'`]([A-Za-z ]{3,40})["'`
 _DESCRIBED_PART = re.compile(r"^DATABASE_(?:NAME|USER|USERNAME|PASSWORD|HOST|PORT|URL)$")
 
 
-def _described(files: dict[str, bytes]) -> dict[str, str]:
-    """{a variable of a Joi schema: the generic name its description spells} where that
-    names a database's part (``Database name``: ``DATABASE_NAME``)."""
+def described_variables(files: dict[str, bytes]) -> dict[str, str]:
+    """{a variable of a Joi schema: the name its description spells} (``Database name``:
+    ``DATABASE_NAME``; ``Encryption secret``: ``ENCRYPTION_SECRET``), which says what it
+    is where its own name does not (``DATABASE``, ``CRYPTO``)."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
         if "Joi" not in text or "description" not in text:
@@ -209,9 +212,7 @@ def _described(files: dict[str, bytes]) -> dict[str, str]:
             said = _DESCRIPTION.search(match.group(3))
             if said is None:
                 continue
-            spelt = "_".join(said.group(1).upper().split())
-            if _DESCRIBED_PART.match(spelt):
-                found.setdefault(match.group(1), spelt)
+            found.setdefault(match.group(1), "_".join(said.group(1).upper().split()))
     return found
 
 
