@@ -71,7 +71,10 @@ def browser_page(*, width: int = 1280, height: int = 800) -> Iterator[tuple[Any,
             viewport={"width": width, "height": height},
         )
         try:
-            context.set_default_timeout(20_000)
+            # A wait's bound in the page: 45 s, as a loaded CI run (the whole suite on two
+            # cores beside Chromium) once took more than 20 s to show a start-up's step
+            # the service had already said; in_browser's bound stays the absolute one.
+            context.set_default_timeout(45_000)
 
             # These machines have no network but loopback; nothing should try anyway
             # (the UI fetches nothing from elsewhere). Refused at once, and recorded.
