@@ -94,6 +94,7 @@ from ..apps.node.envreads import (
     described_variables,
     node_config_env,
     node_env_reads,
+    node_sources,
     schema_choices,
     typeorm_unconfigured,
     unset_when_empty,
@@ -186,10 +187,12 @@ _BARE_NAME = re.compile(r"^(?:NAME|TITLE)$")
 # an EmailStr it refuses '' for), not its name (MAIL_FROM_NAME).
 # The SMTP account's login too (Django's EMAIL_HOST_USER, read with no default by
 # Valaraucoo's django-api-docker-aws-jwt): an address, which the app uses only to send.
+_ADDRESS_NAMES = r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$"
 _EMAIL = re.compile(
-    r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$"
-    r"|^(?:E?MAIL|SMTP)(?:_HOST|_SERVER)?_(?:USER|USERNAME|LOGIN)$"
+    _ADDRESS_NAMES + r"|^(?:E?MAIL|SMTP)(?:_HOST|_SERVER)?_(?:USER|USERNAME|LOGIN)$"
 )
+# Those that say an address, not an account's login (MAIL_USERNAME may be "apikey").
+_ADDRESS = re.compile(_ADDRESS_NAMES)
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
 _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")
@@ -429,15 +432,14 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     """A safe value for the variable ``name`` when its name (or ``kind``, the type its
     settings class declares) says what it is (:data:`NAME_RULES`); else None."""
     upper = name.upper()
-    if upper.endswith("PORT") and kind not in (OPTIONAL, *_NUMBER_TYPES):
-        # Another service's port, however typed (EMAIL_PORT: str); never the app's own.
-        return next((port for name, port in _SERVICE_PORTS if name.search(upper)), None)
+    if upper.endswith("PORT") and kind != OPTIONAL:
+        # Another service's port, however typed (EMAIL_PORT: str); the app's own is the
+        # service's to give.
+        return next((port for pattern, port in _SERVICE_PORTS if pattern.search(upper)), None)
     if kind in _NUMBER_TYPES or (_DURATION.search(upper) and not _is_bool(kind)):
         # Read as a number: never a secret (JWT_IGNORE_EXPIRATION, a bool, is no duration).
         if kind == OPTIONAL:
             return None  # an optional one has a default
-        if upper.endswith("PORT"):  # the app's own is the service's to give
-            return next((port for name, port in _SERVICE_PORTS if name.search(upper)), None)
         return "60" if _DURATION.search(upper) else "1"
     for rule in NAME_RULES:
         if rule.kinds(kind) and rule.pattern.search(upper):
@@ -1024,10 +1026,6 @@ def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str,
             found.notes.append(f"its {name} is no e-mail address ({value!r}): a throwaway one")
 
 
-# A name that says an address, not an account's login (MAIL_USERNAME may be "apikey").
-_ADDRESS = re.compile(r"(?:^|_)E?MAIL$|_EMAIL_ADDRESS$|^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)$")
-
-
 _IP_TYPES = re.compile(r"\bIP(?:vAny|v4|v6)Address\b")
 
 
@@ -1360,25 +1358,19 @@ def start_env_files(
 # (envFound.error) throw …``, Uzair-Organization's express-objection), or the file's
 # existence (``fse.pathExists(`${root}.env`)`` then throw, M-erb's koa-knex-starter).
 _DOTENV_ERROR_THROWN = re.compile(
-    rb"if\s*\(\s*[\w.]+\.error\s*\)\s*\{?\s*(?:throw\b|process\.exit\()"
+    r"if\s*\(\s*[\w.]+\.error\s*\)\s*\{?\s*(?:throw\b|process\.exit\()"
 )
 _ENV_FILE_CHECKED = re.compile(
-    rb"(?:existsSync|pathExists(?:Sync)?|accessSync)\s*\([^;\n]*\.env\b(?![.\w-])"
-)
-_NODE_CODE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
-_NOT_THE_APPS = re.compile(
-    r"(?:^|/)(?:node_modules|tests?|__tests__|dist|build)/|\.(?:spec|test)\."
+    r"(?:existsSync|pathExists(?:Sync)?|accessSync)\s*\([^;\n]*\.env\b(?![.\w-])"
 )
 
 
 def _refuses_no_env(files: dict[str, bytes]) -> bool:
     """Whether the Node app's own code refuses to start without a ``.env`` (above)."""
-    for path, data in files.items():
-        if not _NODE_CODE.search(path) or _NOT_THE_APPS.search(path) or len(data) > 256_000:
-            continue
-        if b"dotenv" in data and _DOTENV_ERROR_THROWN.search(data):
+    for _, text in node_sources(files):
+        if "dotenv" in text and _DOTENV_ERROR_THROWN.search(text):
             return True
-        if _ENV_FILE_CHECKED.search(data) and (b"throw" in data or b"process.exit" in data):
+        if _ENV_FILE_CHECKED.search(text) and ("throw" in text or "process.exit" in text):
             return True
     return False
 

@@ -34,6 +34,7 @@ __all__ = [
     "described_variables",
     "node_config_env",
     "node_env_reads",
+    "node_sources",
     "schema_choices",
     "typeorm_unconfigured",
     "unset_when_empty",
@@ -76,15 +77,20 @@ _ZOD_KEY = re.compile(
 _ZOD_OPTIONAL = re.compile(r"\.\s*(?:optional|default|catch|nullish)\s*\(")
 
 
-def _source_texts(files: dict[str, bytes]) -> Iterator[str]:
-    """The text of each of the app's own sources, in path order: no declaration file, no
-    test's, none under a dependency's, a build's or the tests' folder."""
+def node_sources(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
+    """Each of the app's own sources, its path and its text, in path order: no
+    declaration file, no test's, none under a dependency's, a build's or the tests'
+    folder."""
     for path in sorted(files):
         if not path.endswith(_SOURCES) or path.endswith(".d.ts") or _TEST_FILE.search(path):
             continue
         if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
             continue
-        yield files[path].decode("utf-8", "replace")
+        yield path, files[path].decode("utf-8", "replace")
+
+
+def _source_texts(files: dict[str, bytes]) -> Iterator[str]:
+    return (text for _, text in node_sources(files))
 
 
 def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
