@@ -451,8 +451,9 @@ class MissingFiles:
         named = start_env_files(files, anchor, argv)
         logs = log_files(files)
         folders = run_folders(files)
+        copies = example_copies(files)
         return cls(
-            copies=example_copies(files),
+            copies=copies,
             empty_env=env_files_needed(files),
             named=named,
             read_only=[path for path in env_files_read_only(files) if path not in named],
@@ -468,7 +469,9 @@ class MissingFiles:
             loaded=settings_files(files),
             nodemon=nodemon_config_file(files),
             secrets=compose_secret_files(files),
-            sequelize=dict.fromkeys(sequelize_configs(files), sequelize_config_text(served)),
+            sequelize=dict.fromkeys(
+                sequelize_configs(files, copies), sequelize_config_text(served)
+            ),
         )
 
     def nothing(self) -> bool:

@@ -22,7 +22,7 @@ from preview.apps.written import (
     settings_text,
     tells_manager,
 )
-from preview.builds.configdefaults import named_values
+from preview.builds.configdefaults import example_copies, named_values
 
 from ..launching import APPS, app_files
 
@@ -282,16 +282,22 @@ def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> N
     index = b"const Sequelize = require('sequelize');\n" + (
         b"const config = require(__dirname + '/../config/config.json')[env];\n"
     )
+
+    def lacked(files: dict[str, bytes]) -> list[str]:  # an example is copied instead
+        return sequelize_configs(files, example_copies(files))
+
     files = {"package.json": b"{}", "models/index.js": index}
-    assert sequelize_configs(files) == ["config/config.json"]
-    assert sequelize_configs({**files, "config/config.json": b"{}"}) == []
-    assert sequelize_configs({**files, "config/config.example.json": b"{}"}) == []
-    assert sequelize_configs({**files, "models/index.js": index.replace(b"equelize", b"x")}) == []
+    assert lacked(files) == ["config/config.json"]
+    assert lacked({**files, "config/config.json": b"{}"}) == []
+    assert lacked({**files, "config/config.example.json": b"{}"}) == []
+    # afrijaldz's express-sequelize-starter: the copier's example.config.json, not overwritten.
+    assert lacked({**files, "config/example.config.json": b"{}"}) == []
+    assert lacked({**files, "models/index.js": index.replace(b"equelize", b"x")}) == []
     rc = b"const path = require('path');\nmodule.exports = {\n"
     rc += b"  config: path.resolve('src', 'db', 'config.json'),\n};\n"
-    assert sequelize_configs({"package.json": b"{}", ".sequelizerc": rc}) == ["src/db/config.json"]
+    assert lacked({"package.json": b"{}", ".sequelizerc": rc}) == ["src/db/config.json"]
     code = rc.replace(b"config.json", b"config.js")
-    assert sequelize_configs({"package.json": b"{}", ".sequelizerc": code}) == []
+    assert lacked({"package.json": b"{}", ".sequelizerc": code}) == []
     served = ServedDatabase("postgresql", "127.0.0.1", "5433", "app", "app", "pw")
     written = json.loads(sequelize_config_text(served))
     assert set(written) == {"development", "test", "production"}

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Collection
 
 from ..configvars import ServedDatabase
+from ..node.envreads import node_sources
 
 __all__ = ["sequelize_config_text", "sequelize_configs"]
 
-_NODE_SOURCE = re.compile(r"\.(?:js|cjs|mjs|ts)$")
-_NOT_ITS_CODE = re.compile(r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/")
 # require(__dirname + '/../config/config.json'), require("../config/config.json"),
 # require(path.join(__dirname, '..', 'config', 'config.json')) is left out (rare).
 _REQUIRED = re.compile(
@@ -34,34 +34,26 @@ _DIALECTS = {"postgresql": "postgres", "mysql": "mysql"}
 _ENVIRONMENTS = ("development", "test", "production")
 
 
-def sequelize_configs(files: dict[str, bytes]) -> list[str]:
+def sequelize_configs(files: dict[str, bytes], copied: Collection[str]) -> list[str]:
     """The upload's paths of the sequelize-cli config files its code requires (or its
-    ``.sequelizerc`` names) that it lacks, with no example of them beside."""
+    ``.sequelizerc`` names) that it lacks, but those ``copied`` from an example of them
+    (``configdefaults.example_copies``: ``config.example.json``, ``example.config.json``)."""
     found: list[str] = []
     for path, data in sorted(files.items()):
         if posixpath.basename(path) == ".sequelizerc":
             target = _rc_config(path, data.decode("utf-8", "replace"))
             if target is not None:
                 found.append(target)
+    for path, text in node_sources(files):
+        if "config.json" not in text or "equelize" not in text:
             continue
-        if not _NODE_SOURCE.search(path) or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
-            continue
-        if b"config.json" not in data or b"equelize" not in data:
-            continue
-        for match in _REQUIRED.finditer(data.decode("utf-8", "replace")):
+        for match in _REQUIRED.finditer(text):
             relative = match.group(1)
             if relative.startswith("/"):  # __dirname + '/../config/config.json'
                 relative = "." + relative
             found.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), relative)))
-    return sorted(
-        {
-            target
-            for target in found
-            if not target.startswith("..")
-            and target not in files
-            and not _has_example(files, target)
-        }
-    )
+    lacked = {t for t in found if not t.startswith("..") and t not in files}
+    return sorted(lacked - set(copied))
 
 
 def sequelize_config_text(served: ServedDatabase | None) -> bytes:
@@ -88,15 +80,3 @@ def _rc_config(path: str, text: str) -> str | None:
     if not parts or not parts[-1].endswith(".json"):
         return None  # a .js config is code, not ours to write
     return posixpath.normpath(posixpath.join(posixpath.dirname(path), *parts))
-
-
-def _has_example(files: dict[str, bytes], target: str) -> bool:
-    """An example beside it (config.example.json, config.json.example …): copied instead."""
-    folder = posixpath.dirname(target)
-    stem = posixpath.basename(target).removesuffix(".json")
-    return any(
-        posixpath.dirname(p) == folder
-        and posixpath.basename(p).startswith(stem)
-        and re.search(r"example|sample|template|dist", posixpath.basename(p))
-        for p in files
-    )
