@@ -58,6 +58,38 @@ async def test_an_app_reading_its_url_gets_the_sqlite_file_its_migrations_make(
         assert data == ["made where alembic.ini says"]
 
 
+def test_an_ini_naming_its_authors_server_is_migrated_into_the_apps_database() -> None:
+    files = _files("alembic_ini_names_a_server")
+    step = alembic_upgrade(files, "", "alembic.ini")
+    assert step[:2] == ("{python}", "-c") and step[3:] == ("alembic.ini", "--the-preview-database")
+    assert "set_main_option" in step[2] and "DATABASE_URL" in step[2]
+    # An env.py reading its URL itself, or an ini naming a SQLite file: as it was.
+    env = files["alembic/env.py"].replace(
+        b"config = context.config", b"import os\nconfig = context.config"
+    )
+    own = {
+        **files,
+        "alembic/env.py": env + b"config.set_main_option('sqlalchemy.url', os.environ['U'])\n",
+    }
+    assert alembic_upgrade(own, "", "alembic.ini")[1:3] == ("-m", "alembic.config")
+    sqlite = files["alembic.ini"].replace(b"postgresql+asyncpg://", b"sqlite:///app.db#")
+    assert alembic_upgrade({**files, "alembic.ini": sqlite}, "", "alembic.ini")[1:3] == (
+        "-m",
+        "alembic.config",
+    )
+
+
+async def test_an_app_migrated_by_an_ini_naming_a_server_gets_its_tables(
+    builder_service: Service,
+) -> None:
+    """The app runs on the SQLite file it is given (aiosqlite alone); its alembic.ini names
+    its author's PostgreSQL at localhost, which its env.py takes as it is: the migration
+    failed ("No module named 'asyncpg'", else refused), the app had no table."""
+    with trio.fail_after(BUILD_WAIT):
+        data, _ = await _healthy(builder_service, "alembic_ini_names_a_server", "/items")
+        assert data == ["made in the database the app is given"]
+
+
 def test_a_history_whose_first_revision_alters_tables_nothing_creates_is_stamped() -> None:
     """kishanthan100's fastapi-jwt-auth: its first revision drops ``test_table`` and
     indexes ``users``, made on its author's database before (UndefinedTable on an empty
@@ -71,10 +103,8 @@ def test_a_history_whose_first_revision_alters_tables_nothing_creates_is_stamped
         b'    op.drop_table("test_table")\n',
         b'    op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))\n',
     )
-    assert alembic_upgrade({**files, root: made}, "", "alembic.ini")[1:3] == (
-        "-m",
-        "alembic.config",
-    )
+    upgraded = alembic_upgrade({**files, root: made}, "", "alembic.ini")
+    assert upgraded[2].startswith("# alembic upgrade heads, else its models' tables")
 
 
 async def test_an_unbuildable_history_gets_its_models_tables(builder_service: Service) -> None:
@@ -83,3 +113,17 @@ async def test_an_unbuildable_history_gets_its_models_tables(builder_service: Se
         assert data == []  # its table exists, empty
         said = messages(events, "setup")
         assert any("its history stamped at its heads" in m for m in said), said[-5:]
+
+
+async def test_a_history_that_does_not_upgrade_gives_way_to_its_models_tables(
+    builder_service: Service,
+) -> None:
+    """Its second revision is PostgreSQL's ``ALTER COLUMN … TYPE``, run on the SQLite file the
+    app is given (xamidovscode's fastapi-sqlalchemy-crud: "near ALTER: syntax error"); its
+    env.py names its models: their tables are made instead (the first revision's table,
+    which SQLite kept, dropped first: the models' column ``note`` is there), and said."""
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "alembic_history_fails", "/items")
+        assert data == [["made", "from its models"]]
+        said = messages(events, "setup")
+        assert any("its history does not upgrade" in m and "ALTER" in m for m in said), said[-5:]

@@ -95,6 +95,8 @@ def shown(argv: tuple[str, ...] | list[str]) -> str:
     elif words[:2] == ["npm", "start"]:
         text = "npm start"
     else:
+        # A program given with -c by its first line (what it does, as a comment).
+        words = [w.splitlines()[0] + " …" if "\n" in w else w for w in words]
         text = " ".join(w for w in words if w != "--ignore-scripts")
     text = text.replace("{python}", "python").replace("node_modules/.bin/", "")
     return text.replace("{{", "{").replace("}}", "}")
