@@ -337,7 +337,7 @@ def main_block_step(
         for node in ast.walk(pending.pop()):
             if not isinstance(node, ast.Call):
                 continue
-            if getattr(node.func, "attr", None) in _MAKES_TABLES:
+            if getattr(node.func, "attr", None) in _MAKES_TABLES or _creates_tables(node):
                 argv = ("{python}", "-c", MAIN_BLOCK, app.module)
                 what = (
                     f"{app.path}'s __main__ block, which makes its tables (its server not started)"
@@ -350,6 +350,25 @@ def main_block_step(
                     seen.add(called)
                     pending.append(functions[called])
     return []
+
+
+# SQL making a table, as a DB-API cursor runs it (``cursor.execute("CREATE TABLE IF NOT
+# EXISTS users …")``; ``executescript``): Ahmad-Faraj's flask-sqlite-auth makes its tables
+# so in an init_db() its __main__ block calls before app.run() ("no such table: users"
+# under a server importing it).
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE | re.M)
+
+
+def _creates_tables(call: ast.Call) -> bool:
+    """Whether ``call`` runs SQL that makes a table (its first argument, a literal)."""
+    if getattr(call.func, "attr", None) not in ("execute", "executescript") or not call.args:
+        return False
+    sql = call.args[0]
+    return (
+        isinstance(sql, ast.Constant)
+        and isinstance(sql.value, str)
+        and _CREATE_TABLE.search(sql.value) is not None
+    )
 
 
 # What a script that only makes the tables may call in its __main__ block besides them.

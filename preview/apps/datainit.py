@@ -155,7 +155,12 @@ def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
         installed = re.search(rb"""["']%s(?:\.apps\.\w+)?["']""" % re.escape(dotted), settings)
         if installed:
             label = _APP_LABEL.search(config)  # (an app not installed: its label refused)
-            migrated = any(p.startswith(f"{directory}/migrations/") for p in files)
+            # A migrations/ of its __init__.py alone is none (gh0sthck's drf-todo, its
+            # user model's app too: "Dependency on app with no migrations: users").
+            migrated = any(
+                p.startswith(f"{directory}/migrations/") and not p.endswith("/__init__.py")
+                for p in files
+            )
             labels[label.group(1).decode() if label else posixpath.basename(directory)] = migrated
     return labels
 

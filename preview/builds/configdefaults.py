@@ -78,13 +78,13 @@ from ..apps.configvars import (
     fill_in,
     json_settings_fields,
     meaning,
-    number_reads,
     other_env_files,
     read_variables,
     required_types,
     served_database,
     settings_field_types,
     template_url,
+    typed_reads,
 )
 from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
@@ -220,6 +220,13 @@ _DEPLOYMENT_ENV = re.compile(
 # (waruingugi's fastapi-ecommerce requires SUPERUSER_FIRST_NAME, _LAST_NAME, _PHONE: str).
 _PERSON_NAME = re.compile(r"(?:^|_)(?:FIRST|LAST|FULL|SUR|GIVEN|FAMILY|DISPLAY)_?NAME$")
 _PHONE = re.compile(r"(?:^|_)(?:PHONE|MOBILE|TELEPHONE)(?:_?(?:NUMBER|NO))?$")
+# The login name of an account the app makes at start (AVIRENI-CHANDAN's flask-todo-mysql
+# inserts ``User(username=os.environ.get("app_user"))``: "Column 'username' cannot be
+# null"); a database's user is its served one (by meaning, before any rule).
+_ACCOUNT_LOGIN = re.compile(
+    r"^(?:APP|ADMIN|SUPER_?USER|ROOT|DEFAULT|INITIAL|FIRST_SUPERUSER|SEED|DEMO)_"
+    r"(?:USER|USERNAME|USER_NAME|LOGIN)$"
+)
 # A cloud's region its SDK is built for at start (AWS's SES client in a NestJS module's
 # constructor: "Region is missing", RahulBishnoi07's nestjs-sequelize-auth-boilerplate
 # never listened): one every such SDK knows; nothing leaves a preview to reach it.
@@ -412,6 +419,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_PERSON_NAME, "a person's name", lambda upper, kind: "Preview"),
     # A fictional number (555-01xx, the range kept for fiction), in E.164's form.
     NameRule(_PHONE, "a telephone number", lambda upper, kind: "+15555550100"),
+    NameRule(_ACCOUNT_LOGIN, "an account's login name", lambda upper, kind: "preview"),
     NameRule(
         _CLOUD_REGION,
         "a cloud's region",
@@ -577,6 +585,19 @@ def config_defaults(
                 "the app's SQLAlchemy asyncio extension refuses: the preview's own database "
                 "is given as DATABASE_URL instead, with one"
             )
+        # Its other names of a database's URL (DEVELOPMENT_DATABASE_URL of
+        # pabloluceroschneider's flask-sqlite-api, its config's per deployment) naming a
+        # server likewise: the preview's own database is given there by meaning
+        # (``appenv.database_urls_by_meaning``), as DATABASE_URL is.
+        if "DATABASE_URL" in provided:
+            others = [n for n, v in values.items() if _names_a_server(n, v, provided)]
+            for name in others:
+                del values[name]
+            if others:
+                found.notes.append(
+                    f"its {', '.join(others)} name a database server: the preview's own "
+                    "database is given there instead"
+                )
         # A placeholder of what the service gives (empty, a template URL): the service's.
         blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:
@@ -877,6 +898,17 @@ def _as_json(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, st
         )
 
 
+def _names_a_server(name: str, value: str, provided: set[str]) -> bool:
+    """Whether ``name`` (not DATABASE_URL) is a database's URL by what it is, and ``value``
+    names a server the preview does not answer for (its PostgreSQL answers a PostgreSQL
+    URL's names: PGHOST among what the service sets)."""
+    what = meaning(name) if name != "DATABASE_URL" else None
+    if what is None or what.kind != DATABASE or what.part != "url":
+        return False
+    served = value.startswith("postgres") and "PGHOST" in provided
+    return _SERVER_URL.match(value) is not None and not served
+
+
 def _test_database_url(name: str) -> bool:
     """A test database's URL (``TEST_DATABASE_URL``): a database's URL once its ``TEST``
     word is left out (which ``configvars.meaning`` reads as another store's)."""
@@ -1085,15 +1117,16 @@ def settings_misfits(
     env_file of eladgunders' fastapi-todos' compose service (``Optional[int] = None``:
     refused, the app never started), ``ACCESS_TOKEN_EXPIRE_MINUTES =
     tiempo_en_que_expira_el_token`` in the README of Cohetero's FastAPI-JWT-SQLAlchemy
-    (an ``int``). A variable the code reads as a number (``configvars.number_reads``)
-    is typed ``int`` the same way (``MAIL_PORT=Port``, ``VAR_SIZE=Keep,as,you,need``)."""
+    (an ``int``). A variable the code reads as a number or a switch
+    (``configvars.typed_reads``) is typed the same way (``MAIL_PORT=Port``,
+    ``VAR_SIZE=Keep,as,you,need``; ``env.bool("REFRESH_TOKEN_IN_BODY")`` given "")."""
     python = [data for path, data in files.items() if path.endswith(".py")]
     if not python:
         return {}
     fields = settings_field_types(files) if any(b"BaseSettings" in d for d in python) else {}
-    read_as_numbers = {n: ("int", d) for n, d in number_reads(files).items() if n not in fields}
+    read_typed = {n: typed for n, typed in typed_reads(files).items() if n not in fields}
     found: dict[str, str | None] = {}
-    for name, (kind, defaulted) in {**fields, **read_as_numbers}.items():
+    for name, (kind, defaulted) in {**fields, **read_typed}.items():
         value = env.get(name)
         if value is None or name in own or _fits(kind, value) is not False:
             continue

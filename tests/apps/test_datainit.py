@@ -237,6 +237,33 @@ async def test_tables_made_in_the_app_modules_main_block_are_made(
         assert data == ["made by main()"]
 
 
+def test_tables_made_by_sql_in_the_main_block_are_made() -> None:
+    """Ahmad-Faraj's flask-sqlite-auth: ``init_db()`` runs ``cursor.execute("CREATE TABLE IF
+    NOT EXISTS users …")`` (sqlite3), called in its ``__main__`` block before ``app.run()``;
+    under a server importing it, "no such table: users". A query that makes nothing is no
+    such step."""
+    init = b"""import sqlite3
+from flask import Flask
+app = Flask(__name__)
+def init_db():
+    conn = sqlite3.connect("university.db")
+    conn.cursor().execute(
+        "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)"
+    )
+    conn.commit()
+if __name__ == "__main__":
+    init_db()
+    app.run()
+"""
+    files = {"app.py": init, "requirements.txt": b"flask\n"}
+    [(argv, where)] = detect(files).setup_steps()
+    assert (argv[:2], argv[3:], where) == (("{python}", "-c"), ("app",), "")
+    selects = init.replace(
+        b"CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)", b"SELECT 1"
+    )
+    assert detect({**files, "app.py": selects}).setup_steps() == []
+
+
 async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(
     builder_service: Service,
 ) -> None:
@@ -630,6 +657,19 @@ def test_a_history_whose_every_upgrade_does_nothing() -> None:
     both = {"migrations/versions/0001.py": _NOTHING.encode(), "migrations/versions/0002.py": made}
     assert not alembic_changes_nothing(both)
     assert alembic_changes_nothing({"migrations/versions/0001.py": b"revision = 'x'\n"}) is False
+
+
+def test_an_apps_migrations_folder_of_its_init_alone_is_made_its_migrations() -> None:
+    """gh0sthck's drf-todo: ``users/migrations/__init__.py`` and nothing more (its custom
+    user model's app): "Dependency on app with no migrations: users" at ``migrate``."""
+    files = _bytes("django_no_migrations")
+    files["accounts/migrations/__init__.py"] = b""
+    [(make, _), (migrate, _)] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "accounts", "catalog", "--noinput")
+    assert migrate[2:4] == ("migrate", "--noinput")
+    files["accounts/migrations/0001_initial.py"] = b"from django.db import migrations\n"
+    [(make, _), _] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "catalog", "--noinput")
 
 
 def test_a_release_lines_makemigrations_is_given_the_projects_own_apps() -> None:

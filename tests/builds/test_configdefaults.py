@@ -32,7 +32,7 @@ from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
 from preview.backing.wanted import MysqlWanted
 from preview.backing.wants import postgres_wants
-from preview.builds.appenv import app_environment, dotenv_file
+from preview.builds.appenv import app_environment, database_urls_by_meaning, dotenv_file
 from preview.builds.configdefaults import (
     GUNICORN_SHIM,
     config_defaults,
@@ -1649,6 +1649,55 @@ NAME = os.getenv("NAME", "x")
     # Its MAIL_FROM, read untyped, went to fastapi-mail's ConnectionConfig, which refused it.
     assert found.values["MAIL_FROM"] == "preview@example.com"
     assert found.values["MAIL_USERNAME"] == "apikey"  # a login, which may be no address
+
+
+def test_an_examples_other_database_url_naming_a_server_is_the_previews() -> None:
+    """pabloluceroschneider's flask-sqlite-api reads ``DEVELOPMENT_DATABASE_URL`` (its
+    config's per deployment), which its .env.sample sets to a PostgreSQL at localhost; the
+    preview gave SQLite as DATABASE_URL, and the app connected to nothing ("Connection
+    refused"). Its example's URL is dropped and the preview's given there by meaning; kept
+    where the preview's PostgreSQL answers it (PGHOST given)."""
+    example = b"DEVELOPMENT_DATABASE_URL = 'postgresql+psycopg2://u:p@localhost:5432/db'\n"
+    source = b'import os\nURI = os.getenv("DEVELOPMENT_DATABASE_URL")\n'
+    files = {".env.sample": example, "config.py": source, "app.py": b"import config\n"}
+    provided = {"DATABASE_URL": "sqlite:///app.db", "PORT": "8000"}
+    found = config_defaults(files, "app.py", {}, provided)
+    assert "DEVELOPMENT_DATABASE_URL" not in found.values
+    assert any("DEVELOPMENT_DATABASE_URL name a database server" in n for n in found.notes)
+    assert database_urls_by_meaning(files, {**provided, **found.values}, {}, "python") == {
+        "DEVELOPMENT_DATABASE_URL": "sqlite:///app.db"
+    }
+    served = config_defaults(files, "app.py", {}, {**provided, "PGHOST": "127.0.0.1"})
+    assert served.values["DEVELOPMENT_DATABASE_URL"].startswith("postgresql+psycopg2://")
+
+
+def test_a_variable_read_as_a_switch_refuses_an_examples_empty_value() -> None:
+    """lymagics' django-blog-api reads ``env.bool('REFRESH_TOKEN_IN_BODY')`` (environs) and
+    its .env.example leaves ``REFRESH_TOKEN_IN_BODY=`` empty: "Not a valid boolean" at
+    ``migrate``. A switch with no default of its own is off; one with a default keeps it;
+    decouple's ``cast=bool`` and ``env.int`` say their types the same way."""
+    source = b"""
+from decouple import config
+from environs import Env
+env = Env()
+IN_BODY = env.bool('REFRESH_TOKEN_IN_BODY')
+DEBUG = env.bool('DEBUG', default=False)
+SECURE = config('COOKIE_SECURE', cast=bool)
+DAYS = env.int('REFRESH_DAYS', default=7)
+"""
+    files = {"settings.py": source, "manage.py": b"import settings\n"}
+    env = {"REFRESH_TOKEN_IN_BODY": "", "DEBUG": "", "COOKIE_SECURE": "yes please"}
+    env |= {"REFRESH_DAYS": "days"}
+    assert settings_misfits(files, env, {}) == {
+        "REFRESH_TOKEN_IN_BODY": "false",
+        "DEBUG": None,
+        "COOKIE_SECURE": "false",
+        "REFRESH_DAYS": None,
+    }
+    assert settings_misfits(files, {**env, "DEBUG": "True", "COOKIE_SECURE": "1"}, {}).keys() == {
+        "REFRESH_TOKEN_IN_BODY",
+        "REFRESH_DAYS",
+    }
 
 
 def test_an_examples_fill_ins_get_a_value_where_the_name_says_what_it_is() -> None:

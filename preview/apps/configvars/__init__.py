@@ -47,11 +47,11 @@ from .required import (
     config_selectors,
     database_option_variables,
     json_settings_fields,
-    number_reads,
     read_variables,
     required_types,
     required_variables,
     settings_field_types,
+    typed_reads,
 )
 
 __all__ = [
@@ -88,7 +88,6 @@ __all__ = [
     "interpolated",
     "json_settings_fields",
     "meaning",
-    "number_reads",
     "other_env_files",
     "read_variables",
     "readme_copied_env",
@@ -97,4 +96,5 @@ __all__ = [
     "served_database",
     "settings_field_types",
     "template_url",
+    "typed_reads",
 ]

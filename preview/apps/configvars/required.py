@@ -260,22 +260,43 @@ _OTHER_STORE = re.compile(
 )
 
 
-def number_reads(files: dict[str, bytes]) -> dict[str, bool]:
-    """The variables the app's Python code reads as numbers, each with whether its read
-    has a default of its own: wrapped in ``int()``/``float()`` (``int(os.getenv(
-    "MAIL_PORT"))``, smigy32's fastapi-library) or read with a number for its default
-    (``os.getenv("VAR_SIZE", "50")``, KSHELL28's Flask-Todo-api, whose example file says
-    ``VAR_SIZE=Keep,as,you,need``). A value that is no number is a form to fill in."""
-    found: dict[str, bool] = {}
+def typed_reads(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]:
+    """The variables the app's Python code reads as a number or a switch, each with its
+    kind (``int``, ``bool``) and whether its read has a default of its own. A number:
+    wrapped in ``int()``/``float()`` (``int(os.getenv("MAIL_PORT"))``, smigy32's
+    fastapi-library), read with a number for its default (``os.getenv("VAR_SIZE", "50")``,
+    KSHELL28's Flask-Todo-api, whose example file says ``VAR_SIZE=Keep,as,you,need``), or
+    by a typed reader (environs' and django-environ's ``env.int``, decouple's
+    ``cast=int``). A switch: ``env.bool("X")``, ``config("X", cast=bool)`` (lymagics'
+    django-blog-api: its example's ``REFRESH_TOKEN_IN_BODY=``, "Not a valid boolean"). A
+    value that is neither is a form to fill in."""
+    found: dict[str, tuple[str, bool]] = {}
     for tree, prefix in _reading_modules(files):
         _, numbers = _read_shapes(tree)
         for node in ast.walk(tree):
             if (key := _variable_read(node, prefix)) is None:
                 continue
             default = _read_default(node)
-            if id(node) in numbers or (default is not None and _number(default)):
-                found[key] = found.get(key, True) and default is not None
+            kind = "int" if id(node) in numbers else _read_kind(node, default)
+            if kind is not None:
+                defaulted = found[key][1] if key in found else True
+                found[key] = (kind, defaulted and default is not None)
     return found
+
+
+def _read_kind(node: ast.AST, default: ast.expr | None) -> str | None:
+    """``bool`` or ``int`` where a read says so itself (its reader's type, its ``cast``, a
+    number for its default), else None."""
+    if isinstance(node, ast.Call):
+        cast = _keyword(node, "cast")
+        typed = {_name(cast) if cast is not None else ""}
+        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            typed.add(node.func.attr if node.func.value.id == "env" else "")
+        if "bool" in typed:
+            return "bool"
+        if typed & {"int", "float"}:
+            return "int"
+    return "int" if default is not None and _number(default) else None
 
 
 def _read_default(node: ast.AST) -> ast.expr | None:
