@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import trio
 
 from ..apps.asyncdb import URL_VARIABLES
+from ..apps.configvars import fill_in
 from ..apps.configvars.meanings import database_variables
 from ..apps.spec import LaunchSpec
 from ..logs import report_fault
@@ -90,9 +91,11 @@ def postgres_variables(
 ) -> dict[str, str]:
     """The variables an app may read its PostgreSQL from, for the server at host:port,
     named as ``given`` (its configuration) names them where it does, else as its own URL
-    does (``named``: ``PostgresWants.named``)."""
+    does (``named``: ``PostgresWants.named``). A value its example leaves to fill in
+    (``DB_NAME=<database_name>``, zeeshanravian1's fastapi-ecommerce-postgresql, whose
+    ``CREATE SCHEMA IF NOT EXISTS <database_name>`` then failed) names nothing."""
     names = {
-        what: next((given[k] for k in keys if given.get(k)), None)
+        what: next((given[k] for k in keys if given.get(k) and not fill_in(given[k])), None)
         or (named or {}).get(what)
         or _DEFAULTS[what]
         for what, keys in _FIRST.items()

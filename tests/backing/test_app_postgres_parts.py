@@ -32,6 +32,15 @@ def test_each_prefix_gives_host_and_user_under_both_spellings() -> None:
     assert variables["DATABASE_URL"] == "postgresql://course:postgres@127.0.0.1:5432/app"
 
 
+def test_a_name_its_example_leaves_to_fill_in_names_no_role_nor_database() -> None:
+    """zeeshanravian1's fastapi-ecommerce-postgresql: ``DB_NAME=<database_name>`` in its
+    .env.example became the served database's name, and its env.py's ``CREATE SCHEMA IF NOT
+    EXISTS <database_name>`` (its DB_SCHEMA, the database's name by meaning) a syntax error."""
+    example = {"DB_NAME": "<database_name>", "DB_USER": "<database_user>", "POSTGRES_DB": "shop"}
+    variables = postgres_variables(example, "127.0.0.1", 5432)
+    assert (variables["DB_NAME"], variables["DB_USER"]) == ("shop", "postgres")
+
+
 @needs_server
 @pytest.mark.parametrize(
     "fixture",
