@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..discovery.pyast import walked
+from ..discovery.pyast import parse_source, walked
 from .pyapp import parse_module, python_files
 
 __all__ = ["code_python_floor", "pydantic_one_config"]
@@ -37,8 +37,21 @@ _CONFIG_KEYS = re.compile(
     rb"^\s+(?:" + b"|".join(k.encode() for k in _PYDANTIC_ONE_KEYS) + rb")\s*=", re.M
 )
 
-# A module worth parsing: an ``X | None`` union, a ``match`` statement, an ``except*``.
-_MAYBE = re.compile(rb"\|\s*None\b|\bNone\s*\||^\s*match\s|except\s*\*", re.MULTILINE)
+# A module worth parsing: an ``X | None`` union, a ``match`` statement, an ``except*``,
+# a generic class or function of Python 3.12 (``class Repository[T]:``, ``def first[T](``,
+# ``type Id = int``).
+_MAYBE = re.compile(
+    rb"\|\s*None\b|\bNone\s*\||^\s*match\s|except\s*\*"
+    rb"|^\s*(?:class|(?:async\s+)?def)\s+\w+\[|^\s*type\s+\w+",
+    re.MULTILINE,
+)
+# Python 3.12's type parameters, in a module this Python's parser refuses (PEP 695):
+# mouakos' fastapi-ecommerce, ``class GenericRepository[T_model](ABC):``, no Python declared.
+_TYPE_PARAMETERS = re.compile(
+    rb"^[ \t]*(?:class|(?:async[ \t]+)?def)[ \t]+\w+\[[^\]\n]*\][ \t]*[(:]"
+    rb"|^[ \t]*type[ \t]+\w+(?:\[[^\]\n]*\])?[ \t]*=",
+    re.MULTILINE,
+)
 _TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
@@ -48,21 +61,35 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     (3.10), ``except*`` (3.11), and a ``X | Y`` union in an annotation Python evaluates
     as the module runs (3.10): any, without ``from __future__ import annotations``;
     with it, a class's fields', which pydantic, SQLModel and SQLAlchemy's ``Mapped``
-    evaluate all the same. Tests are not the app's start: left out."""
+    evaluate all the same; type parameters (``class Repository[T]:``, 3.12), read in a
+    module this Python's parser refuses. Tests are not the app's start: left out."""
     best: tuple[tuple[int, int], str] | None = None
     for path in python_files(files):
         data = files[path]
         if _TESTS.search(path) or _MAYBE.search(data) is None:
             continue
-        tree = parse_module(data)
-        if tree is None:
+        if _TYPE_PARAMETERS.search(data) is not None and _refused(data):
+            # Python 3.12's syntax, which this Python's parser refuses (parse_module reads
+            # it without its type parameters).
+            found: tuple[tuple[int, int], str] | None = (3, 12), "type parameters (Python 3.12)"
+        elif (tree := parse_module(data)) is not None:
+            found = _module_floor(tree)
+        else:
             continue
-        found = _module_floor(tree)
         if found is not None and (best is None or found[0] > best[0]):
             best = (found[0], f"{path}: {found[1]}")
     if best is None:
         return None
     return f"{best[0][0]}.{best[0][1]}", best[1]
+
+
+def _refused(data: bytes) -> bool:
+    """Whether this Python's own parser refuses ``data``."""
+    try:
+        parse_source(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return True
+    return False
 
 
 def _module_floor(tree: ast.Module) -> tuple[tuple[int, int], str] | None:
@@ -74,6 +101,9 @@ def _module_floor(tree: ast.Module) -> tuple[tuple[int, int], str] | None:
     )
     found: tuple[tuple[int, int], str] | None = None
     for node in walked(tree):
+        # (read where this Python parses them: 3.12's ast)
+        if getattr(node, "type_params", None) or type(node).__name__ == "TypeAlias":
+            return (3, 12), "type parameters (Python 3.12)"
         if isinstance(node, ast.TryStar):
             return (3, 11), "except* (Python 3.11)"
         if isinstance(node, ast.Match) and found is None:

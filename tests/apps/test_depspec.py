@@ -526,6 +526,15 @@ def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> Non
         "3.11",
         "a.py: except* (Python 3.11)",
     )
+    # mouakos' fastapi-ecommerce: a generic class of Python 3.12 (PEP 695), none declared.
+    generic = b"from abc import ABC\nclass Repository[T](ABC):\n    def get(self) -> T: ...\n"
+    assert code_python_floor({"repo.py": generic}) == (
+        "3.12",
+        "repo.py: type parameters (Python 3.12)",
+    )
+    alias = b"type Id = int\n"
+    assert code_python_floor({"ids.py": alias, "x.py": b"items = x[0]\n"}) is not None
+    assert code_python_floor({"x.py": b"def f(:\n", "y.py": b"types = [int]\n"}) is None
     # What the app declares wins: its requires-python, its .python-version.
     files = {**_bytes("fastapi_union_syntax"), ".python-version": b"3.12\n"}
     assert python_dependencies(files, "main.py").python_request == "3.12"
