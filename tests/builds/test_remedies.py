@@ -176,6 +176,17 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     held.tried.deps = PythonDeps(stepped, "r", None, None)
     fix = held.next_fix(said, [], {}, PYTHONS)
     assert fix is not None and fix.add == "Flask<2"
+    # An object of a package a requirement brought (SQLAlchemy 2's scoped_session under
+    # Flask-SQLAlchemy, listed alone): that package held, unless the app pins it.
+    brought = _env_with(tmp_path / "b", "SQLAlchemy", "2.0.36", "sqlalchemy")
+    package = brought / "lib" / "python3.11" / "site-packages" / "sqlalchemy"
+    package.mkdir()
+    (package / "scoping.py").write_text("class scoped_session(Generic[_S]):\n    pass\n")
+    said = "AttributeError: 'scoped_session' object has no attribute 'close_all'"
+    fix = _remedies(("flask-sqlalchemy", "pymysql"), brought).next_fix(said, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "SQLAlchemy<2"
+    pins = _remedies(("flask-sqlalchemy", "SQLAlchemy==2.0.36"), brought)
+    assert pins.next_fix(said, [], {}, PYTHONS) is None
     # pydantic's own "has been moved" error, with pydantic 2 installed.
     moved = _env_with(tmp_path / "p", "pydantic", "2.5.0", "pydantic")
     said = "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "

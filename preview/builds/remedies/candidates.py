@@ -200,6 +200,8 @@ def _for_too_new(failure: Failure) -> list[Fix]:
 
 def _for_object_attribute(match: re.Match[str], failure: Failure) -> list[Fix]:
     top = defining(match.group(1), failure.tried)
+    if top is None:  # not an object of an unpinned requirement's: of what one installed?
+        top = defining(match.group(1), failure.tried, installed_for_it=True)
     if top is None:  # not an object of an unpinned dependency's
         return []
     return held(top, failure.tried, f"{match.group(1)}.{match.group(2)} is gone from {top}")

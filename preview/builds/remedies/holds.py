@@ -54,25 +54,32 @@ def rejected_call(function: str, call: str, tried: Tried, files: dict[str, bytes
     return []
 
 
-def defining(cls: str, tried: Tried, kind: str = "class") -> str | None:
+def defining(
+    cls: str, tried: Tried, kind: str = "class", *, installed_for_it: bool = False
+) -> str | None:
     """The top-level package of an unpinned requirement whose code defines ``cls`` (a
     class; ``kind="def"``: a function or method, then only where one package alone
-    does: a function's name is less its own)."""
+    does: a function's name is less its own). ``installed_for_it``: of any package
+    installed but those the app pins, a requirement's own requirement too (SQLAlchemy 2's
+    ``scoped_session`` under Flask-SQLAlchemy, which AVIRENI-CHANDAN's flask-todo-mysql
+    lists alone: "object has no attribute 'close_all'")."""
     if tried.deps is None or tried.env_path is None:
         return None
     own = (tried.listed or tried.deps).requirements
     unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
+    pinned = {_name(r) for r in own if _name(r) and _pinned(r)}
     indent = r"[ \t]*" if kind == "def" else ""
     defines = re.compile(rf"^{indent}{kind} {re.escape(cls)}\b", re.M)
     found: list[str] = []
     for top, (distribution, _, _) in installed_dists(tried.env_path).items():
-        if _norm(distribution) not in unpinned or not top.isidentifier():
+        chosen = _norm(distribution) not in pinned if installed_for_it else None
+        if not (chosen or _norm(distribution) in unpinned) or not top.isidentifier():
             continue  # (a script's "..", read from its RECORD: no package)
         for site in glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages" / top)):
             if any(defines.search(source) for source in package_sources(Path(site))):
                 found.append(top)
                 break
-        if found and kind == "class":
+        if found and kind == "class" and not installed_for_it:  # (else one alone, too)
             return found[0]
     return found[0] if len(found) == 1 else None
 
