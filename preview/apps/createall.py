@@ -57,6 +57,8 @@ __all__ = [
     "main_only_create_all",
     "migrating_app",
     "no_revision_yet",
+    "sql_table_script",
+    "table_script_step",
 ]
 
 _MIGRATE_WITH_APP = re.compile(rb"\bMigrate\(\s*[A-Za-z_]")  # Migrate(app, db), not Migrate()
@@ -357,6 +359,9 @@ def main_block_step(
 # so in an init_db() its __main__ block calls before app.run() ("no such table: users"
 # under a server importing it).
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE | re.M)
+_CREATE_TABLE_BYTES = re.compile(rb"CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE)
+# Tests make tables of their own: never the app's data-init.
+_TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_\w*|\w*_test|conftest)\.py$")
 
 
 def _creates_tables(call: ast.Call) -> bool:
@@ -393,6 +398,41 @@ def table_script_step(
         if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
             return []  # an assignment, a loop, a server started: not a table script
         names.add(last_name(statement.value.func))
-    if not names <= _TABLE_SCRIPT_CALLS or not names & _MAKES_TABLES:
+    makers = _table_makers(tree)
+    if not names <= _TABLE_SCRIPT_CALLS | makers or not names & (_MAKES_TABLES | makers):
         return []
     return [(("{python}", script), "", f"{script}'s __main__ block, which only makes its tables")]
+
+
+def _table_makers(tree: ast.Module) -> set[str]:
+    """The names of the module's own functions that make tables: SQL making one
+    (:func:`_creates_tables`), or a call of :data:`_MAKES_TABLES`."""
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(n, ast.Call)
+            and (getattr(n.func, "attr", None) in _MAKES_TABLES or _creates_tables(n))
+            for n in ast.walk(node)
+        )
+    }
+
+
+def sql_table_script(files: dict[str, bytes]) -> str | None:
+    """A module whose ``__main__`` block only calls its own functions that make the
+    tables in SQL (leisenhour2's python_task_manager-FastAPI-SQLite-: database.py's
+    ``create_table()``, ``CREATE TABLE IF NOT EXISTS tasks``, run by hand; every route
+    500 "no such table"), where no other module names those functions (the app making
+    them itself as it runs); None where none is."""
+    modules = {p: files[p] for p in python_files(files) if not _TESTS.search(p)}
+    for path, data in modules.items():
+        if _CREATE_TABLE_BYTES.search(data) is None or (tree := parse_module(data)) is None:
+            continue
+        makers = _table_makers(tree)
+        if not makers or not main_blocks(tree) or table_script_step(files, path) == []:
+            continue
+        names = re.compile(rb"\b(?:%s)\b" % b"|".join(m.encode() for m in makers))
+        if not any(names.search(other) for p, other in modules.items() if p != path):
+            return path
+    return None

@@ -47,6 +47,8 @@ from .createall import (
     main_only_create_all,
     migrating_app,
     no_revision_yet,
+    sql_table_script,
+    table_script_step,
 )
 from .pyapp import FoundApp, parse_module, python_files
 
@@ -94,6 +96,8 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     if not steps:  # only then: it reads every module's imports
         only_main = main_only_create_all(files)
         steps = [DataStep(*step) for step in create_all_step(files, app, only_main)]
+    if not steps:  # a script making them in SQL, run by hand
+        steps = [DataStep(*step) for step in table_script_step(files, sql_table_script(files))]
     if not steps:
         steps = _init_function_call(files, app, anchor)
     steps += commands.get("seed", []) or scripts.get("seed", [])

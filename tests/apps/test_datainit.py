@@ -264,6 +264,31 @@ if __name__ == "__main__":
     assert detect({**files, "app.py": selects}).setup_steps() == []
 
 
+def test_a_script_making_the_tables_in_sql_is_run_as_its_author_runs_it() -> None:
+    """leisenhour2's python_task_manager-FastAPI-SQLite-: database.py's ``__main__`` block
+    calls its ``create_table()`` (``CREATE TABLE IF NOT EXISTS tasks``, sqlite3), which its
+    author runs by hand; nothing else makes the table ("no such table: tasks"). Where
+    another module calls that function (the app makes it as it runs), no step."""
+    database = b"""import sqlite3
+def connection():
+    return sqlite3.connect("db/tasks.db")
+def create_table():
+    connection().execute(
+        \"\"\"
+        CREATE TABLE IF NOT EXISTS tasks(id INTEGER PRIMARY KEY, name TEXT)
+        \"\"\"
+    )
+    print("Tasks table ready")
+if __name__ == "__main__":
+    create_table()
+"""
+    main = b"from fastapi import FastAPI\nimport database\napp = FastAPI()\n"
+    files = {"database.py": database, "main.py": main, "requirements.txt": b"fastapi\n"}
+    assert detect(files).setup_steps() == [(("{python}", "database.py"), "")]
+    itself = main + b"database.create_table()\n"
+    assert detect({**files, "main.py": itself}).setup_steps() == []
+
+
 async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(
     builder_service: Service,
 ) -> None:
