@@ -205,6 +205,9 @@ _OWN_URL = re.compile(
     r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT|API|BACKEND)_(?:URL|URI|ORIGIN)$"
     r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"
 )
+# The origins its CORS policy allows (sudopwr's python-flask-mysql-demo hands
+# ``os.getenv("APP_ORIGINS")`` to flask-cors, which fails every response on None): any.
+_CORS_ORIGINS = re.compile(r"(?:^|_)ORIGINS$|^(?:CORS_(?:ALLOWED_)?|ALLOWED_)ORIGIN$")
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
 _ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
@@ -390,6 +393,11 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
+    NameRule(
+        _CORS_ORIGINS,
+        "the origins its CORS policy allows",
+        lambda upper, kind: '["*"]' if re.search(r"\b(?:list|List|set|Set)\b", kind) else "*",
+    ),
     NameRule(
         _ROUTE_PREFIX,
         "the path its routes are mounted under",

@@ -200,6 +200,12 @@ MOTIVATING_VARIABLES = {
     "a person's name": ("waruingugi's fastapi-ecommerce", "SUPERUSER_FIRST_NAME", "str", "Preview"),
     "a telephone number": ("waruingugi's fastapi-ecommerce", "SUPERUSER_PHONE", "str", "+1555"),
     "an account's login name": ("AVIRENI-CHANDAN's flask-todo-mysql", "app_user", "", "preview"),
+    "the origins its CORS policy allows": (
+        "sudopwr's python-flask-mysql-demo",
+        "APP_ORIGINS",
+        "",
+        "*",
+    ),
     "a flag, by its type": ("morikeli's fastapi-sqlmodel", "MAIL_STARTTLS", "bool", "false"),
     "a cloud's region": (
         "RahulBishnoi07's nestjs-sequelize-auth-boilerplate",
