@@ -13,7 +13,13 @@ upgraded; where its env.py gives no models
 to compare, nothing is made and the upgrade is what it was. A history whose first
 revision alters a table no revision before it creates (its author's database had it: an
 empty one cannot be upgraded, "UndefinedTable") gets its models' tables made, as its
-env.py's ``target_metadata`` declares them, and is stamped at its heads.
+env.py's ``target_metadata`` declares them, and is stamped at its heads. So is a history
+that does not upgrade at all where env.py names its models (PostgreSQL's ``ALTER COLUMN …
+TYPE`` run on SQLite): what the failed attempt made is dropped, what was there before it
+kept. An ``alembic.ini`` naming its author's database server (or none), which env.py takes
+as it is, migrates the database the app is given (``DATABASE_URL``) instead. Each program
+runs env.py once a process (an app's pooled async engine keeps its first event loop's
+connections).
 
 Where the app's directory and one above it both hold an ``alembic.ini`` (a ``backend/``
 whose ``alembic.ini`` names ``app/alembic`` beside an ``app/alembic.ini`` naming
@@ -60,11 +66,17 @@ _SHADOWED = (
 # The opening of each program below, run by the app's own Python in the directory of its
 # alembic.ini (argv[1]): Alembic's own package, not a history's alembic/ beside it (as
 # _SHADOWED); its configuration made as its command line makes it (env.py reads cmd_opts);
-# and where its ini names its author's database server (argv[2], _SERVED), the preview's
-# database instead, as the app is given it (DATABASE_URL; '%' is the ini's interpolation).
+# and where its ini names its author's database server (_SERVED among its arguments), the
+# preview's database instead, as the app is given it (DATABASE_URL; '%' is the ini's
+# interpolation). Each program runs env.py once: a second run in the same process finds
+# the app's own engine (a module's, imported once) holding an async pool's connections of
+# the first run's event loop, "attached to a different loop" (zeeshanravian1's
+# fastapi-ecommerce-postgresql, its env.py seeding through its app's engine); a second
+# step runs in a process of its own (``again``).
 _SERVED = "--the-preview-database"
 _CONFIGURED = f"""\
 import os
+import subprocess
 import sys
 here = sys.path.pop(0)
 import alembic.config
@@ -75,46 +87,79 @@ from alembic.script import ScriptDirectory
 def configured(*args):
     config = Config(sys.argv[1], cmd_opts=CommandLine().parser.parse_args(
         ["-c", sys.argv[1], *args]))
-    if sys.argv[2:] == ["{_SERVED}"] and os.environ.get("DATABASE_URL"):
+    if "{_SERVED}" in sys.argv[2:] and os.environ.get("DATABASE_URL"):
         config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"].replace("%", "%%"))
     return config
+def again(program, *args):  # in a process of its own: env.py run afresh
+    served = [a for a in sys.argv[2:] if a == "{_SERVED}"]
+    return subprocess.run([sys.executable, "-c", program, sys.argv[1], *served, *args])
 """
+# Its models' tables made (those a failed upgrade made, named by the JSON list of the
+# tables there before it as the last argument, dropped first), its history stamped at its
+# heads: within env.py's one run, on the connection it opens.
+_MODELS_MADE = (
+    "# its models' tables made, its history stamped at its heads\n"
+    + _CONFIGURED
+    + """\
+import json
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, inspect
+before = json.loads(sys.argv[-1]) if sys.argv[-1].startswith("[") else None
+config = configured("upgrade", "heads")
+script = ScriptDirectory.from_config(config)
+def models_made(revision, context):  # what env.py's run_migrations() runs
+    models = context.opts.get("target_metadata")
+    if models is None:
+        raise SystemExit("alembic: its env.py names no models (target_metadata)")
+    connection = context.connection
+    if before is not None:
+        made = MetaData()
+        now = inspect(connection).get_table_names()
+        made.reflect(connection, only=sorted(set(now) - set(before)))
+        made.drop_all(connection)
+    for each in models if isinstance(models, (list, tuple)) else [models]:
+        each.create_all(connection)
+    if hasattr(context, "stamp"):
+        context.stamp(script, "heads")
+    return []
+with EnvironmentContext(config, script, fn=models_made):
+    script.run_env()
+if not hasattr(MigrationContext, "stamp"):  # an Alembic older than its stamp()
+    command.stamp(config, "heads")
+if before is None:  # (else its caller says why)
+    print("alembic: its first revision alters tables no revision creates (an empty database "
+          "cannot be upgraded): its models' tables made, its history stamped at its heads",
+          file=sys.stderr)
+"""
+)
 # alembic upgrade heads; where its history does not upgrade and env.py names its models
 # (target_metadata), its models' tables made instead (what the app's code reads and
 # writes), what the failed attempt made dropped first (a database without transactional
-# DDL keeps it: SQLite, MySQL), what was there before kept, the history stamped.
+# DDL keeps it: SQLite, MySQL), what was there before kept (read on the connection env.py
+# opens, as its migrations start), the history stamped.
 _UPGRADE = (
     "# alembic upgrade heads, else its models' tables where its history does not upgrade\n"
     + _CONFIGURED
-    + """\
+    + "MODELS_MADE = "
+    + repr(_MODELS_MADE)
+    + """
+import json
 from alembic.runtime.environment import EnvironmentContext
-from sqlalchemy import MetaData, inspect
-config = configured("upgrade", "heads")
-script = ScriptDirectory.from_config(config)
-def connected(step):  # step(connection, models) where env.py's run_migrations() runs
-    def run(revision, context):
-        step(context.connection, context.opts.get("target_metadata"))
-        return []
-    with EnvironmentContext(config, script, fn=run):
-        script.run_env()
-before = set()
-connected(lambda connection, models: before.update(inspect(connection).get_table_names()))
+from sqlalchemy import inspect
+before = []
+migrate = EnvironmentContext.run_migrations
+def read_first(self, **kw):  # the tables there before its migrations
+    connection = self.get_context().connection
+    if not before and connection is not None:
+        before.append(sorted(inspect(connection).get_table_names()))
+    return migrate(self, **kw)
+EnvironmentContext.run_migrations = read_first
 try:
-    command.upgrade(config, "heads")
+    command.upgrade(configured("upgrade", "heads"), "heads")
 except Exception as failure:
-    def rebuilt(connection, models):
-        if models is None:
-            raise failure
-        made = MetaData()
-        made.reflect(connection, only=sorted(set(inspect(connection).get_table_names()) - before))
-        made.drop_all(connection)
-        for each in models if isinstance(models, (list, tuple)) else [models]:
-            each.create_all(connection)
-    try:
-        connected(rebuilt)
-        command.stamp(config, "heads")
-    except Exception:
-        raise failure from None
+    if not before or again(MODELS_MADE, json.dumps(before[0])).returncode != 0:
+        raise
     why = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
     print(f"alembic: its history does not upgrade ({why}): its models' tables made "
           "instead, its history stamped at its heads", file=sys.stderr)
@@ -162,7 +207,9 @@ _COMPARES = re.compile(rb"\btarget_metadata\s*=\s*(?!None\b)\w")  # an env.py's 
 _FIRST_REVISION = (
     "# no revision yet: a first one autogenerated from the models, then upgraded\n"
     + _CONFIGURED
-    + """\
+    + "UPGRADE = "
+    + repr(_UPGRADE)
+    + """
 message = "first, autogenerated by the preview"
 config = configured("revision", "--autogenerate", "-m", message)
 try:
@@ -179,33 +226,11 @@ except Exception as error:  # its env.py compares no models (target_metadata Non
 else:
     print("alembic: no revision in its history: a first one autogenerated from its models",
           file=sys.stderr)
-command.upgrade(configured("upgrade", "heads"), "heads")
+sys.exit(again(UPGRADE).returncode)
 """
 )
 
 
-# Run as _EACH_HEAD is, where the history's first revision alters tables no revision
-# before it creates (_unbuildable): the models' tables made, the history stamped.
-_MODELS_STAMPED = (
-    "# its first revision alters tables nothing creates: its models' tables made, history stamped\n"
-    + _CONFIGURED
-    + """\
-from alembic.runtime.environment import EnvironmentContext
-config = configured("upgrade", "heads")
-script = ScriptDirectory.from_config(config)
-def create_all(revision, context):  # what env.py's run_migrations() runs: its models' tables
-    metadata = context.opts.get("target_metadata")
-    for each in metadata if isinstance(metadata, (list, tuple)) else [metadata]:
-        each.create_all(context.connection)
-    return []
-with EnvironmentContext(config, script, fn=create_all):
-    script.run_env()
-command.stamp(config, "heads")
-print("alembic: its first revision alters tables no revision creates (an empty database "
-      "cannot be upgraded): its models' tables made, its history stamped at its heads",
-      file=sys.stderr)
-"""
-)
 # The operations of a revision on a table by name: its first argument, or table_name=.
 _ON_TABLE = {
     "drop_table": 0,
@@ -461,7 +486,7 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
     served = (_SERVED,) if _names_a_server(files, where, ini) else ()
     program = None
     if heads and models and _unbuildable(files, where):
-        program = _MODELS_STAMPED
+        program = _MODELS_MADE  # (its first revision alters tables nothing creates)
     elif len(heads) > 1 or empty:
         program = _EACH_HEAD if heads else _FIRST_REVISION
     elif served or models:
