@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..apps.asyncdb import URL_VARIABLES
 from ..apps.configvars import (
+    DATABASE,
     compose_database_names,
     compose_environment,
     compose_projects,
@@ -425,6 +426,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     opener = _opens_mysql(files, deps) or _opens_mysql_in_python(files, deps)
     if opener is not None:
         mysql.why.append(f"{opener} connects with its MySQL driver")
+        if opener.endswith(".py"):
+            _mysql_variables(mysql, _python_settings(files[opener]))
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis
@@ -498,8 +501,12 @@ _PY_MYSQL_EXTENSIONS = {"flask-mysqldb", "flask-mysql", "flask-mysql-connector"}
 # A MySQL URL the code builds from its settings, its host among them (f"mysql://{username}:
 # {password}@{host}…", "mysql+pymysql://%s:%s@%s/%s" % …, `mysql://${user}:…@${host}`): it
 # connects there itself. (A template of a written host is a URL's: _source_urls.)
+# Its placeholders may quote (``{DB_CONFIG['user']}``), and its host may follow in the next
+# literal of an implicit concatenation (jeanpi02's FastAPi-API-REST-mysqldb:
+# ``f"mysql+pymysql://{DB_CONFIG['user']}:{…}@"`` then ``f"{DB_CONFIG['host']}:…"``).
 _MYSQL_URL_TEMPLATE = re.compile(
-    rb"""\b(?:mysql|mariadb)(?:\+\w+)?://[^\s"'`<>@]*@(?:\{|\$\{|%s|%\()"""
+    rb"""\b(?:mysql|mariadb)(?:\+\w+)?://(?:\$?\{[^{}\n]*\}|[^\s"'`<>@{$])*@"""
+    rb"""(?:["']\s*[rRbBfF]{0,2}["'])?(?:\{|\$\{|%s|%\()"""
 )
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
 
@@ -521,6 +528,31 @@ def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | Non
         if _PY_MYSQL_OPEN.search(data) or _MYSQL_URL_TEMPLATE.search(data):
             return path
     return None
+
+
+def _python_settings(data: bytes) -> dict[str, str]:
+    """The database's parts a Python module writes as its own constants (``DB_HOST =
+    "…clever-cloud.com"``, ``DB_PORT = 3306``: by what their names say,
+    ``configvars.meaning``), as the ``MYSQL_*`` names say them: jeanpi02's
+    FastAPi-API-REST-mysqldb connects to its hosted MySQL so, which the preview's MariaDB
+    then answers for ("Temporary failure in name resolution")."""
+    try:
+        tree = parse_source(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target, value = node.targets[0], node.value
+        if not (isinstance(target, ast.Name) and isinstance(value, ast.Constant)):
+            continue
+        if isinstance(value.value, bool) or not isinstance(value.value, str | int):
+            continue
+        what = meaning(target.id)
+        if what is not None and what.kind == DATABASE and what.part in _PART_NAMES:
+            found.setdefault(_PART_NAMES[what.part], str(value.value))
+    return found
 
 
 def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:

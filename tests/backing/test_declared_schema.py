@@ -210,6 +210,24 @@ def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
     written = {**aio, "app/conn.py": b'URL = "mysql://root:pw@localhost/app"\n'}
     assert wanted_servers(written, "main.py", {}).mysql is not None  # a URL, as before
     assert wanted_servers({**aio, "app/conn.py": b"x = 1\n"}, "main.py", {}).mysql is None
+    # jeanpi02's FastAPi-API-REST-mysqldb: its URL's parts in a dict of its constants, the
+    # host in the next literal; its hosted server's name, account and database are the
+    # preview MariaDB's ("Temporary failure in name resolution").
+    hosted = b"""DB_USER = "u8"
+DB_PASSWORD = "pw"
+DB_HOST = "db8-mysql.services.clever-cloud.com"
+DB_PORT = 3306
+DB_NAME = "b5k"
+DB_CONFIG = {"user": DB_USER, "password": DB_PASSWORD, "host": DB_HOST, "database": DB_NAME}
+DATABASE_URL = (
+    f"mysql+pymysql://{DB_CONFIG['user']}:{DB_CONFIG['password']}@"
+    f"{DB_CONFIG['host']}:{DB_CONFIG['port']}/{DB_CONFIG['database']}"
+)
+"""
+    pymysql = {"requirements.txt": b"fastapi\nPyMySQL==1.1.1\n", "config/db.py": hosted}
+    served = wanted_servers(pymysql, "app.py", {}).mysql
+    assert served is not None and "db8-mysql.services.clever-cloud.com" in served.hosts
+    assert served.accounts == {"u8": "pw"} and served.databases == ["b5k"]
 
 
 def test_the_database_a_dump_switches_to_is_the_apps_where_it_names_none() -> None:
