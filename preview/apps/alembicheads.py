@@ -51,6 +51,7 @@ __all__ = [
     "alembic_home",
     "alembic_run_dir",
     "alembic_sqlite_file",
+    "alembic_unbuildable",
     "alembic_upgrade",
 ]
 
@@ -234,6 +235,7 @@ sys.exit(again(UPGRADE).returncode)
 # The operations of a revision on a table by name: its first argument, or table_name=.
 _ON_TABLE = {
     "drop_table": 0,
+    "batch_alter_table": 0,  # (SQLite's way: its operations name no table themselves)
     "add_column": 0,
     "drop_column": 0,
     "alter_column": 0,
@@ -246,7 +248,7 @@ _ON_TABLE = {
 }
 
 
-def _unbuildable(files: dict[str, bytes], directory: str) -> bool:
+def alembic_unbuildable(files: dict[str, bytes], directory: str) -> bool:
     """Whether the history's first revision (its root, revising none) alters a table no
     revision before it creates: an empty database cannot be upgraded (kishanthan100's
     fastapi-jwt-auth: its "initial migration" drops ``test_table`` and indexes ``users``,
@@ -485,7 +487,7 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
     )
     served = (_SERVED,) if _names_a_server(files, where, ini) else ()
     program = None
-    if heads and models and _unbuildable(files, where):
+    if heads and models and alembic_unbuildable(files, where):
         program = _MODELS_MADE  # (its first revision alters tables nothing creates)
     elif len(heads) > 1 or empty:
         program = _EACH_HEAD if heads else _FIRST_REVISION

@@ -37,8 +37,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..discovery.pyast import is_main_check
-from .alembicheads import aerich_upgrade, alembic_home, alembic_run_dir, alembic_upgrade
+from .alembicheads import (
+    aerich_upgrade,
+    alembic_home,
+    alembic_run_dir,
+    alembic_unbuildable,
+    alembic_upgrade,
+)
 from .createall import (
+    CREATE_ALL,
     create_all_step,
     env_kept_out,
     flask_migrations,
@@ -223,6 +230,16 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
             argv = ("env", f"FLASK_APP={target}", *flask)
+            if alembic_unbuildable(files, migrations) and not env_kept_out(files, migrations):
+                # Its first revision alters a table no revision creates, made on its
+                # author's database by create_all() (saravanan-architect's
+                # flask-smorest-api: add_column('description') to items): its models'
+                # tables made instead, its history stamped at its heads.
+                made = ("env", f"FLASK_APP={target}", "{python}", "-c", CREATE_ALL)
+                stamp = ("env", f"FLASK_APP={target}", *flask[:4], "stamp", "heads")
+                what = f"Flask-SQLAlchemy's create_all() ({migrations}/'s first revision alters "
+                what += "tables no revision creates)"
+                return [DataStep(made, parent, what), DataStep(stamp, parent, "Flask-Migrate")]
             if env_kept_out(files, migrations):
                 env = _rel(f"{migrations}/env.py", parent)
                 argv = ("sh", "-c", f'{_FLASK_MIGRATE_ENV} {env} && exec "$@"', "sh", *argv)

@@ -171,6 +171,32 @@ async def test_flask_migrate_is_upgraded(builder_service: Service) -> None:
         assert any("flask db upgrade" in m for m in messages(events, "system"))
 
 
+async def test_a_flask_migrate_history_altering_tables_nothing_creates_gets_its_models(
+    builder_service: Service,
+) -> None:
+    """saravanan-architect's flask-smorest-api: its one revision adds a column to ``items``
+    (``batch_alter_table``, SQLite's way), which no revision creates: its author's
+    create_all() made it. Its models' tables are made and its history stamped instead."""
+    files = app_files("flask_migrate")
+    revision = "migrations/versions/3f1c2a7b9d01_posts.py"
+    files[revision] = files[revision].split("def upgrade():")[0] + (
+        "def upgrade():\n"
+        '    with op.batch_alter_table("post", schema=None) as batch_op:\n'
+        '        batch_op.add_column(sa.Column("title", sa.String(200), nullable=False))\n'
+    )
+    steps = detect({p: t.encode() for p, t in files.items()}).setup_steps()
+    assert [argv[2:5] for argv, _ in steps] == [
+        ("{python}", "-c", CREATE_ALL),
+        ("{python}", "-m", "flask"),
+    ]
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/posts"))["data"] == []
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_flask_migrate_registered_by_a_second_app_is_upgraded(
     builder_service: Service,
 ) -> None:
