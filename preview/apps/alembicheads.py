@@ -153,13 +153,18 @@ migrate = EnvironmentContext.run_migrations
 def read_first(self, **kw):  # the tables there before its migrations
     connection = self.get_context().connection
     if not before and connection is not None:
-        before.append(sorted(inspect(connection).get_table_names()))
+        try:
+            before.append(sorted(inspect(connection).get_table_names()))
+        except Exception:  # nothing read: no models' tables made in its place
+            before.append(None)
     return migrate(self, **kw)
 EnvironmentContext.run_migrations = read_first
 try:
     command.upgrade(configured("upgrade", "heads"), "heads")
 except Exception as failure:
-    if not before or again(MODELS_MADE, json.dumps(before[0])).returncode != 0:
+    if not before or before[0] is None:
+        raise
+    if again(MODELS_MADE, json.dumps(before[0])).returncode != 0:
         raise
     why = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
     print(f"alembic: its history does not upgrade ({why}): its models' tables made "
