@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 
 from preview.apps.detect import detect
-from preview.apps.node.migrations import node_migrations, synchronizes_its_tables, syncs_its_tables
+from preview.apps.node.migrations import (
+    BEHIND,
+    node_migrations,
+    synchronizes_its_tables,
+    syncs_its_tables,
+)
 from preview.builds.steps import migrations_not_needed
 
 from ..launching import app_files
@@ -286,3 +291,29 @@ def test_typeorm_02s_cli_runs_the_migrations_its_ormconfig_names() -> None:
     assert node_migrations(files, {k: v for k, v in listed.items() if k != "ts-node"}) == ()
     config = json.loads(files["ormconfig.json"]) | {"migrationsRun": True}
     assert node_migrations({**files, "ormconfig.json": json.dumps(config).encode()}, listed) == ()
+
+
+def test_drizzle_schema_never_migrated_is_pushed() -> None:
+    """vhlongon's hono-todos: ``"db:push": "drizzle-kit push"``, no migration ever
+    generated (no drizzle/ folder): /todos answered 500, no such table. schndra's
+    express-drizzle-mysql-template commits a journal with no entries. The schema its
+    drizzle.config names is pushed; not where the schema declares no table, nor for a
+    drizzle-kit before 0.21 (push:pg …), nor where the start applies migrations it
+    generates itself (Kei-K23's: its ``migrate`` script generates them first)."""
+    config = b"export default defineConfig({ out: './drizzle', schema: './src/db/schema.ts' });"
+    files = {
+        "drizzle.config.ts": config,
+        "src/db/schema.ts": b"export const todos = sqliteTable('todos_table', { id: int() });",
+    }
+    listed = {"drizzle-kit": "^0.26.2", "drizzle-orm": "^0.35", "@libsql/client": "^0.14"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    assert not step[2].startswith(BEHIND)  # not optional: the only way its tables are made
+    empty = {**files, "drizzle/meta/_journal.json": b'{"version": "7", "entries": []}'}
+    assert node_migrations(empty, listed) == (step,)
+    assert node_migrations({**files, "src/db/schema.ts": b"export {};"}, listed) == ()
+    assert node_migrations(files, {**listed, "drizzle-kit": "^0.20.17"}) == ()
+    main = b'import { migrate } from "drizzle-orm/libsql/migrator";\nmigrate(db, {});'
+    package = json.dumps({"scripts": {"migrate": "drizzle-kit generate"}}).encode()
+    generated = {**files, "src/main.ts": main, "package.json": package}
+    assert node_migrations(generated, listed) == (("npm", "run", "migrate"),)

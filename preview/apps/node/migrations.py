@@ -10,8 +10,9 @@ its apps applied the journal with drizzle-orm's own migrator: so does the step t
 through the driver the app lists (``pg``, ``postgres``, ``mysql2``), at the URL its config
 reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*`` variables
 without one). A journal whose migrations' SQL files the upload lacks (only the
-snapshots committed): the schema pushed (``drizzle-kit push --force``, the app's config
-made not strict). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
+snapshots committed), or none ever generated (no journal, an empty one) for a schema
+declaring tables: the schema pushed (``drizzle-kit push --force``, the app's config made
+not strict), as its author's ``drizzle-kit push`` made it. umzug's (and @slonik/migrator's): the app's own script running them ``up``.
 Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, which a
 ``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
 ``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself, with the
@@ -376,7 +377,15 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
                 moved = _moved_journal(files)
                 if moved is not None and driver is not None:
                     return ("node", "-e", _migrator(driver, moved, text))
+                if moved is None and (pushed := _unmigrated_push(files, listed, config)):
+                    return pushed
                 continue
+            if (
+                not v1
+                and _journal_entries(files, out) == []
+                and (pushed := _unmigrated_push(files, listed, config))
+            ):
+                return pushed  # an empty journal: `drizzle-kit generate` never run
             if old is not None and int(old.group(1)) < 21 and driver is not None:
                 return ("node", "-e", _migrator(driver, out, text))
             if not v1 and _journal_sql_missing(files, out):
@@ -406,16 +415,41 @@ def _moved_journal(files: dict[str, bytes]) -> str | None:
     return found[0]
 
 
+def _journal_entries(files: dict[str, bytes], out: str) -> list[object] | None:
+    """The entries of ``out``'s journal; None where it has none or they cannot be read."""
+    try:
+        journal = json.loads(files[f"{out}/meta/_journal.json"])
+    except (KeyError, ValueError, RecursionError):
+        return None
+    entries = journal.get("entries") if isinstance(journal, dict) else None
+    return entries if isinstance(entries, list) else None
+
+
 def _journal_sql_missing(files: dict[str, bytes], out: str) -> bool:
     """Whether ``out``'s journal lists a migration whose SQL file (``<out>/<tag>.sql``) the
     upload lacks (a .gitignore'd ``*.sql``, a repository keeping only the snapshots)."""
-    try:
-        journal = json.loads(files[f"{out}/meta/_journal.json"])
-    except (ValueError, RecursionError):
-        return False
-    entries = journal.get("entries") if isinstance(journal, dict) else None
+    entries = _journal_entries(files, out)
     tags = [e.get("tag") for e in entries or () if isinstance(e, dict)]
     return any(isinstance(t, str) and f"{out}/{t}.sql" not in files for t in tags)
+
+
+def _unmigrated_push(
+    files: dict[str, bytes], listed: dict[str, str], config: str
+) -> tuple[str, ...] | None:
+    """The schema pushed where no migration was ever generated (no journal, or an empty
+    one) and the schema files the config names declare tables, as its author's
+    ``drizzle-kit push`` (a ``db:push`` script, a README's step) made them: vhlongon's
+    hono-todos (``"db:push": "drizzle-kit push"``, no ``drizzle/`` folder) answered /todos
+    with 500, no such table; schndra's express-drizzle-mysql-template commits a journal
+    with no entries. None where the app's start applies migrations it generates itself
+    (:func:`_drizzle_generation`), or for a drizzle-kit before 0.21, whose push is a
+    command per dialect (``push:pg``) on a config of another shape."""
+    old = _OLD_DRIZZLE_KIT.match(listed.get("drizzle-kit", ""))
+    if (old is not None and int(old.group(1)) < 21) or not _declared_tables(files, config):
+        return None
+    if _drizzle_generation(files, listed) is not None:
+        return None
+    return ("node", "-e", _push(config))
 
 
 # drizzle-kit push with the app's config, made not strict (strict asks before every push,
@@ -447,14 +481,9 @@ def _drizzle_behind(files: dict[str, bytes]) -> tuple[str, ...] | None:
     if config is None:
         return None
     text = files[config].decode("utf-8", "replace")
-    named = _DRIZZLE_SCHEMA.search(text)
     match = _DRIZZLE_OUT.search(text)
     out = posixpath.normpath(match.group(1) if match else "drizzle")
-    if named is None:
-        return None
-    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1)) if "*" not in p]
-    sources = [f for f in files if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)]
-    declared = {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
+    declared = _declared_tables(files, config)
     snapshots = sorted(
         f for f in files if f.startswith(f"{out}/meta/") and f.endswith("_snapshot.json")
     )
@@ -468,6 +497,17 @@ def _drizzle_behind(files: dict[str, bytes]) -> tuple[str, ...] | None:
     if not made or declared <= made:
         return None
     return ("node", "-e", BEHIND + "\n" + _push(config))
+
+
+def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
+    """The tables (``pgTable("todos", …)``) the schema files drizzle.config ``config`` names
+    (its ``schema``: a file, a folder, a list of them; globs left out) declare."""
+    named = _DRIZZLE_SCHEMA.search(files[config].decode("utf-8", "replace"))
+    if named is None:
+        return set()
+    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1)) if "*" not in p]
+    sources = [f for f in files if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)]
+    return {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
 
 
 def _push(config: str) -> str:
