@@ -132,6 +132,25 @@ def test_a_bare_nodemon_runs_once_what_its_settings_say() -> None:
     assert given.argv[2].endswith("; node app.js")
 
 
+def test_a_nodemon_entry_runs_with_the_command_its_exec_map_gives_its_extension() -> None:
+    """GuilhermeGonSoares's api-rest-nodejs-express-mysql: ``"dev": "nodemon server.js"``,
+    its nodemon.json's ``execMap`` ``{"js": "node -r sucrase/register"}`` (its sources ES
+    modules sucrase compiles); run by node alone: "Cannot find module 'app'"."""
+    mapped = {"nodemon.json": '{"execMap": {"js": "node -r sucrase/register"}}'}
+    found = _node({"scripts": {"dev": "nodemon server.js"}}, mapped)
+    assert found.argv[2].endswith("; node -r sucrase/register server.js"), found.argv
+    # Another extension's, a shell line's, or none: node alone, as before.
+    other = {"nodemon.json": '{"execMap": {"py": "python", "ts": "a && b"}}'}
+    for config in (other, {"nodemon.json": '{"execMap": []}'}):
+        assert (
+            _node({"scripts": {"dev": "nodemon server.js"}}, config)
+            .argv[2]
+            .endswith("; node server.js")
+        )
+    # A bare nodemon with an execMap and no exec is not given an exec of its own.
+    assert _node({"scripts": {"dev": "nodemon"}}, mapped).argv == ("npm", "run", "dev")
+
+
 def test_other_dev_scripts_run_as_they_are() -> None:
     assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
     chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})
