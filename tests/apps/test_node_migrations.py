@@ -241,6 +241,51 @@ def test_a_script_running_its_own_table_making_file_is_run_and_may_fail() -> Non
     assert found is not None and ("npm", "run", "db_migrate") not in found.setup
 
 
+def test_a_built_or_seeding_script_making_its_tables_is_run() -> None:
+    """hdinjos's express-todos: ``"migrate": "npm run build && node
+    ./dist/migrations/index.js"``, babel's dist/ built from src/migrations/index.js, which
+    sends CREATE TABLE (every route met relation "todos" does not exist). SohrabYavari's
+    ts-fastify-mysql: ``"seed": "node -r ts-node/register src/db/run-seed.ts"``, whose
+    seed.ts (imported) drops and creates its tables, its only table creation. Each is run,
+    an optional step; not a seed whose files make no table, nor one after a non-build."""
+    package = {
+        "scripts": {
+            "dev": "nodemon --exec babel-node ./src/app.js",
+            "build": "babel src --out-dir dist",
+            "migrate": "npm run build && node ./dist/migrations/index.js",
+            "unmigrate": "npm run build && node ./dist/migrations/zero.js",
+        },
+        "dependencies": {"express": "^4", "pg": "^8"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/app.js": b"import express from 'express';\nexpress().listen(3000);\n",
+        "src/migrations/index.js": b"await pool.query(`CREATE TABLE IF NOT EXISTS todos ()`);",
+        "src/migrations/zero.js": b"await pool.query('DROP TABLE todos');",
+    }
+    found = detect(files)
+    assert found is not None and ("npm", "run", "migrate") in found.setup
+    assert ("npm", "run", "migrate") in found.optional
+    package["scripts"]["migrate"] = "rm -rf x && node ./dist/migrations/index.js"
+    found = detect({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and ("npm", "run", "migrate") not in found.setup
+    seeding = {
+        "scripts": {"start": "node dist/listen.js", "seed": "node -r ts-node/register src/run.ts"},
+        "dependencies": {"fastify": "^5", "mysql2": "^3"},
+    }
+    seeded = {
+        "package.json": json.dumps(seeding).encode(),
+        "dist/listen.js": b"require('fastify')().listen({ port: 3000 });\n",
+        "src/run.ts": b"import seed from './seed';\nseed();\n",
+        "src/seed.ts": b"export default async () => db.query(`CREATE TABLE users (id INT)`);",
+    }
+    found = detect(seeded)
+    assert found is not None and ("npm", "run", "seed") in found.setup
+    assert ("npm", "run", "seed") in found.optional
+    found = detect({**seeded, "src/seed.ts": b"export default async () => db.query('SELECT 1');"})
+    assert found is not None and found.setup == ()
+
+
 def test_drizzle_migrations_behind_their_schema_are_followed_by_a_push() -> None:
     """urn-tty's hono-backend-sample: drizzle.schema.ts declares users and todos, its one
     committed migration (and its snapshot) users alone (its README's ``db:generate`` never
@@ -317,3 +362,8 @@ def test_drizzle_schema_never_migrated_is_pushed() -> None:
     package = json.dumps({"scripts": {"migrate": "drizzle-kit generate"}}).encode()
     generated = {**files, "src/main.ts": main, "package.json": package}
     assert node_migrations(generated, listed) == (("npm", "run", "migrate"),)
+    # Its migrator a script of its own that a package.json script runs, not the start's
+    # (schndra's ``"db:migrate": "ts-node src/db/migrator.ts"``): pushed.
+    scripts = {"db:generate": "drizzle-kit generate", "db:migrate": "ts-node src/main.ts"}
+    apart = {**generated, "package.json": json.dumps({"scripts": scripts}).encode()}
+    assert node_migrations(apart, listed) == (step,)

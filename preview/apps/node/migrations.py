@@ -12,7 +12,8 @@ reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*``
 without one). A journal whose migrations' SQL files the upload lacks (only the
 snapshots committed), or none ever generated (no journal, an empty one) for a schema
 declaring tables: the schema pushed (``drizzle-kit push --force``, the app's config made
-not strict), as its author's ``drizzle-kit push`` made it. umzug's (and @slonik/migrator's): the app's own script running them ``up``.
+not strict), as its author's ``drizzle-kit push`` made it. umzug's (and
+@slonik/migrator's): the app's own script running them ``up``.
 Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, which a
 ``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
 ``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself, with the
@@ -447,9 +448,21 @@ def _unmigrated_push(
     old = _OLD_DRIZZLE_KIT.match(listed.get("drizzle-kit", ""))
     if (old is not None and int(old.group(1)) < 21) or not _declared_tables(files, config):
         return None
-    if _drizzle_generation(files, listed) is not None:
+    if _drizzle_generation(files, listed) is not None and _start_migrates(files):
         return None
     return ("node", "-e", _push(config))
+
+
+def _start_migrates(files: dict[str, bytes]) -> bool:
+    """Whether a module importing drizzle-orm's migrator is the app's, not a script of its
+    own that a package.json script runs (schndra's ``"db:migrate": "dotenv -- ts-node
+    src/db/migrator.ts"``, which the start never reaches)."""
+    commands = " ".join(command for _name, _words, command in _plainest_scripts(files))
+    return any(
+        _MIGRATOR_IMPORT.search(data) and path not in commands
+        for path, data in files.items()
+        if path.endswith((".ts", ".js", ".mjs", ".cjs")) and "node_modules/" not in path
+    )
 
 
 # drizzle-kit push with the app's config, made not strict (strict asks before every push,
