@@ -10,6 +10,7 @@ import pytest
 from preview.apps.depspec import node_dependencies
 from preview.apps.detect import detect
 from preview.apps.node.nodeapp import TSX
+from preview.apps.node.ownts import runnable_ts
 from preview.errors import BadRequest
 
 from ..launching import app_files
@@ -149,6 +150,29 @@ def test_a_nodemon_entry_runs_with_the_command_its_exec_map_gives_its_extension(
         )
     # A bare nodemon with an execMap and no exec is not given an exec of its own.
     assert _node({"scripts": {"dev": "nodemon"}}, mapped).argv == ("npm", "run", "dev")
+
+
+def test_a_nodemon_execs_preloads_stay_preloads_and_node_keeps_the_apps_ts_loader() -> None:
+    """mateuszzdyb's node-koa-knex-fun-fair: ``nodemon … --exec 'node --inspect=…' -r
+    dotenv/config -r ts-node/register src/index.ts``; the ``-r`` (nodemon's pass-through
+    to the command) were dropped and their modules run as files by tsx: "Cannot find
+    module 'dotenv/config'". They stay preloads, and node keeps the app's own TypeScript
+    loader (its type check off), not tsx."""
+    dev = (
+        "nodemon --ext ts,json --watch src --exec 'node --inspect=0.0.0.0:9229' "
+        "-r dotenv/config -r ts-node/register src/index.ts"
+    )
+    found = _node({"scripts": {"develop": dev}, "devDependencies": {"ts-node": "^10"}})
+    line = "node --inspect=0.0.0.0:9229 -r dotenv/config -r ts-node/register src/index.ts"
+    assert found.argv[2].endswith(f"; {line}"), found.argv
+    assert runnable_ts(line) == (
+        f"TS_NODE_TRANSPILE_ONLY=true {line}",
+        "its type check off (the build's, not each start's)",
+        False,
+    )
+    assert runnable_ts(line.replace("ts-node/register", "tsx/cjs")) is None
+    # node alone on a .ts file (Node 22's type stripping): tsx, as before.
+    assert runnable_ts("node src/index.ts") is not None
 
 
 def test_other_dev_scripts_run_as_they_are() -> None:

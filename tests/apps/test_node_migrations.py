@@ -241,6 +241,24 @@ def test_a_script_running_its_own_table_making_file_is_run_and_may_fail() -> Non
     assert found is not None and ("npm", "run", "db_migrate") not in found.setup
 
 
+def test_a_knexfile_exporting_a_config_module_has_that_modules_migrations_run() -> None:
+    """mateuszzdyb's node-koa-knex-fun-fair: knexfile.ts exports ``configs.databaseConfig``
+    from ./src/config, whose database.ts names ``src/infrastructure/database/migrations``;
+    nothing ran them. Its migrations are run; not where that folder holds none."""
+    files = {
+        "knexfile.ts": b"import configs from './src/config';\nexport default configs.db;\n",
+        "src/config/index.ts": b"import database from './database';\nexport default {};\n",
+        "src/config/database.ts": b"export default { client: 'pg', migrations: { directory:"
+        b" 'src/infrastructure/database/migrations' } };\n",
+        "src/infrastructure/database/migrations/create_table.ts": b"export async function up",
+    }
+    listed = {"knex": "^2.5", "ts-node": "^10", "pg": "^8"}
+    step = ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.ts")
+    assert node_migrations(files, listed) == (step,)
+    del files["src/infrastructure/database/migrations/create_table.ts"]
+    assert node_migrations(files, listed) == ()
+
+
 def test_a_built_or_seeding_script_making_its_tables_is_run() -> None:
     """hdinjos's express-todos: ``"migrate": "npm run build && node
     ./dist/migrations/index.js"``, babel's dist/ built from src/migrations/index.js, which

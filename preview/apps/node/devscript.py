@@ -251,6 +251,11 @@ def _nodemon_exec(args: list[str]) -> list[str] | None:
             executed, at = shlex.split(args[at + 1]), at + 2
         elif arg.startswith("--exec="):
             executed, at = shlex.split(arg.partition("=")[2]), at + 1
+        elif arg in ("-r", "--require") and at + 1 < len(args):
+            # not nodemon's: passed on to the command (mateuszzdyb's node-koa-knex-fun-fair:
+            # ``--exec 'node --inspect' -r dotenv/config -r ts-node/register src/index.ts``,
+            # its preloads' names run as files: "Cannot find module 'dotenv/config'")
+            rest, at = [*rest, "-r", args[at + 1]], at + 2
         elif arg in _NODEMON_VALUES:
             at += 2
         elif arg.startswith("-"):

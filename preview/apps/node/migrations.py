@@ -311,7 +311,7 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         if knexfile.endswith(".ts") and "ts-node" not in listed:
             continue
         text = files[knexfile].decode("utf-8", "replace")
-        match = _KNEX_DIR.search(text)
+        match = _KNEX_DIR.search(text) or _imported_knex_dir(files, knexfile, text)
         named = match.group(1) if match else _joined_dir(text) or "migrations"
         # A template literal from the knexfile's folder (rickymbru's node-postgres-knex:
         # `${__dirname}/src/database/migrations`): the folder relative to it.
@@ -319,6 +319,33 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
         if any(p.startswith(f"{directory}/") for p in files):
             return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
+    return None
+
+
+_IMPORTED = re.compile(r"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
+
+
+def _imported_knex_dir(files: dict[str, bytes], knexfile: str, text: str) -> re.Match[str] | None:
+    """The ``migrations.directory`` of a config module the knexfile imports (its modules'
+    and theirs, two deep): mateuszzdyb's node-koa-knex-fun-fair exports ``configs.
+    databaseConfig`` from ./src/config, whose database.ts names
+    ``src/infrastructure/database/migrations``; nothing ran them (every route met relation
+    "users" does not exist). A literal path, as knex reads it from the knexfile's folder."""
+    pending, seen = [(knexfile, text)], {knexfile}
+    for _depth in range(3):
+        found: list[tuple[str, str]] = []
+        for path, source in pending:
+            for relative in _IMPORTED.findall(source):
+                base = posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+                stem = base.rsplit(".", 1)[0] if base.endswith((".js", ".ts")) else base
+                for candidate in (f"{stem}{e}" for e in (".ts", ".js", "/index.ts", "/index.js")):
+                    if candidate in files and candidate not in seen:
+                        seen.add(candidate)
+                        module = files[candidate].decode("utf-8", "replace")
+                        if match := _KNEX_DIR.search(module):
+                            return match
+                        found.append((candidate, module))
+        pending = found
     return None
 
 
