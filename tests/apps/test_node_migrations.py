@@ -385,3 +385,34 @@ def test_drizzle_schema_never_migrated_is_pushed() -> None:
     scripts = {"db:generate": "drizzle-kit generate", "db:migrate": "ts-node src/main.ts"}
     apart = {**generated, "package.json": json.dumps({"scripts": scripts}).encode()}
     assert node_migrations(apart, listed) == (step,)
+
+
+def test_generated_drizzle_migrations_the_start_does_not_apply_are_applied() -> None:
+    """s22a55m77's realworld-nestjs-drizzle-postgresql (drizzle-kit ^0.20): its migrations
+    are generated (``migration:generate``), and applied only by a script of its own
+    (``"migration:run": "pnpm tsx src/drizzle/migrate.ts"``): every article route met
+    relation "articles" does not exist. They are applied after generation, by drizzle-orm's
+    migrator at the host, user and database the config reads one by one."""
+    config = (
+        b"export default { driver: 'pg', out: './src/drizzle/migrations', schema: "
+        b"'./src/drizzle/schema.ts', dbCredentials: { host: process.env.DB_HOST!, port: "
+        b"Number(process.env.DB_PORT!), user: process.env.DB_USERNAME!, database: "
+        b"process.env.DB_NAME! } };"
+    )
+    scripts = {
+        "migration:generate": "pnpm drizzle-kit generate:pg",
+        "migration:run": "pnpm tsx src/drizzle/migrate.ts",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "drizzle.config.ts": config,
+        "src/drizzle/migrate.ts": b'import { migrate } from "drizzle-orm/node-postgres/migrator";',
+    }
+    listed = {"drizzle-kit": "^0.20.17", "drizzle-orm": "^0.30", "pg": "^8"}
+    generate, apply = node_migrations(files, listed)
+    assert generate == ("npm", "run", "migration:generate")
+    assert apply[:2] == ("node", "-e") and 'migrationsFolder: "src/drizzle/migrations"' in apply[2]
+    assert 'database: process.env["DB_NAME"]' in apply[2] and "DB_PORT" in apply[2]
+    # The start's own module applying them: generated alone, as before.
+    files["src/main.ts"] = files.pop("src/drizzle/migrate.ts")
+    assert node_migrations(files, listed) == (generate,)

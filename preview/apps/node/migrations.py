@@ -66,7 +66,8 @@ _DRIVERS = {
         "client.end()",
     ),
 }
-_MIGRATOR = """const address = process.env[{url}];  // not URL: pg parses with the global
+_MIGRATOR = """try {{ require("dotenv").config(); }} catch (error) {{}}  // the .env it reads
+const address = process.env[{url}];  // not URL: pg parses with the global
 {client}
 const {{ drizzle }} = require("drizzle-orm/{module}");
 const {{ migrate }} = require("drizzle-orm/{module}/migrator");
@@ -95,7 +96,28 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         at = steps.index(found[4])
         steps = (*steps[:at], schema, *steps[at:])
     generated = None if found[1] is not None else _drizzle_generation(files, listed)
+    if generated is not None and (applied := _generated_applied(files, listed)) is not None:
+        steps = (applied, *steps)
     return (generated, *steps) if generated is not None else steps
+
+
+def _generated_applied(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """Where Drizzle migrations are generated (:func:`_drizzle_generation`) and the start
+    does not apply them (its migrator a script of its own: s22a55m77's
+    realworld-nestjs-drizzle-postgresql, ``"migration:run": "pnpm tsx
+    src/drizzle/migrate.ts"``; every article route met relation "articles" does not
+    exist): they are applied, as the journal committed would be."""
+    config = next((c for c in _DRIZZLE_CONFIGS if c in files), None)
+    if config is None or _start_migrates(files):
+        return None
+    text = files[config].decode("utf-8", "replace")
+    match = _DRIZZLE_OUT.search(text)
+    out = posixpath.normpath(match.group(1) if match else "drizzle")
+    old = _OLD_DRIZZLE_KIT.match(listed.get("drizzle-kit", ""))
+    driver = next((d for d in _DRIVERS if d in listed), None)
+    if old is not None and int(old.group(1)) < 21:
+        return ("node", "-e", _migrator(driver, out, text)) if driver is not None else None
+    return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
 
 
 _SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
@@ -587,11 +609,32 @@ def _drizzle_generation(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     return None
 
 
+# A config's credentials read one by one (``host: process.env.DB_HOST!``, ``port:
+# Number(process.env.DB_PORT!)``): group 1 the option, 2 or 3 the variable.
+_CREDENTIAL = re.compile(
+    r"""\b(host|port|user|password|database)\s*:\s*(?:Number\(|\+\(?)?\s*"""
+    r"""process\.env(?:\.([A-Za-z_]\w*)|\[\s*["'`]([A-Za-z_]\w*)["'`]\s*\])"""
+)
+
+
 def _migrator(driver: str, folder: str, config: str) -> str:
-    """drizzle-orm's migrator applying ``folder`` through ``driver`` (a template)."""
+    """drizzle-orm's migrator applying ``folder`` through ``driver`` (a template): at the
+    URL the config's credentials read, else, for node-postgres, at the host, user and
+    database they read one by one (the app's own connection, whichever database that
+    names), else at ``DATABASE_URL``."""
     module, client, close = _DRIVERS[driver]
-    read = _ENV_READ.search(config, max(config.find("dbCredentials"), 0))
+    at = max(config.find("dbCredentials"), 0)
+    read = _ENV_READ.search(config, at)
     url = next((g for g in read.groups() if g), "DATABASE_URL") if read else "DATABASE_URL"
+    each = {m.group(1): m.group(2) or m.group(3) for m in _CREDENTIAL.finditer(config, at)}
+    if driver == "pg" and {"host", "database"} <= each.keys():
+        options = ", ".join(
+            f"{k}: Number(process.env[{json.dumps(v)}]) || undefined"
+            if k == "port"
+            else f"{k}: process.env[{json.dumps(v)}]"
+            for k, v in each.items()
+        )
+        client = f'const client = new (require("pg").Pool)({{ {options} }});'
     script = _MIGRATOR.format(
         url=json.dumps(url), client=client, module=module, folder=json.dumps(folder), close=close
     )
