@@ -175,6 +175,18 @@ def test_a_nodemon_execs_preloads_stay_preloads_and_node_keeps_the_apps_ts_loade
     assert runnable_ts("node src/index.ts") is not None
 
 
+def test_a_start_running_a_script_the_package_lacks_gives_way() -> None:
+    """knite51's Restful-Api-Using-Express-Sequelize-Postgres: ``"start": "npm run build &&
+    node ./build/server.js"`` and no build script; every plan ran ``npm run build`` first,
+    "Missing script: build". The dev script (babel-watch) runs instead."""
+    scripts = {"start": "npm run build && node ./build/server.js", "dev": "babel-watch server.js"}
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "dev") and found.setup == (), found
+    assert [p.command for p in found.plans] == ["npm run dev"]  # nor a later plan
+    scripts["build"] = "babel . -d build"
+    assert _node({"scripts": scripts}).argv[-1].endswith("node ./build/server.js")
+
+
 def test_other_dev_scripts_run_as_they_are() -> None:
     assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
     chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})

@@ -69,6 +69,7 @@ __all__ = [
     "node_start",
     "prisma_schema",
     "read_package",
+    "runs_missing",
     "runtime_ts_glob",
 ]
 
@@ -282,6 +283,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         serving = script_that_serves(name, scripts, env_names(files))
         if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
             return _dev(scripts[serving[0]], setup, tools, ts_runner(files, listed), *serving)
+        if runs_missing(scripts.get(name, ""), scripts) and any(
+            scripts.get(dev, "").strip() for dev in DEV_SCRIPTS
+        ):
+            continue  # it cannot run: the dev script (knite51's, below)
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
@@ -361,6 +366,17 @@ def _server_below(files: dict[str, bytes]) -> str:
             if b".listen(" in files.get(f"{folder}/{name}", b""):
                 return f"{folder}/{name}"
     return ""
+
+
+_NPM_RUNS = re.compile(r"(?:^|[\s;&|(])npm\s+run(?:-script)?\s+([\w:.-]+)")
+
+
+def runs_missing(script: str, scripts: dict[str, str]) -> bool:
+    """Whether ``script`` runs (``npm run X``) a script the package lacks: npm stops it
+    there, "Missing script" (knite51's Restful-Api-Using-Express-Sequelize-Postgres:
+    ``"start": "npm run build && node ./build/server.js"`` and no build script; its
+    ``dev``, ``babel-watch server.js``, runs it)."""
+    return any(name not in scripts for name in _NPM_RUNS.findall(script))
 
 
 def _build_first(script: str) -> tuple[str, str] | None:
