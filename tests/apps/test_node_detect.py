@@ -187,6 +187,21 @@ def test_a_start_running_a_script_the_package_lacks_gives_way() -> None:
     assert _node({"scripts": scripts}).argv[-1].endswith("node ./build/server.js")
 
 
+def test_a_babel_build_without_babels_cli_has_it_added() -> None:
+    """Y-Jean's express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
+    @babel/node listed, not @babel/cli: its build failed, "babel: not found". Its CLI, of
+    the core's major, is added; not where the app lists one, nor without a core."""
+    scripts = {"start": "node ./bin/www", "build": "babel src --out-dir dist"}
+    core = {"@babel/core": "^7.26.0", "@babel/node": "^7.26.0"}
+    found = _node({"scripts": scripts, "devDependencies": core})
+    assert found.setup == (("npm", "run", "build"),) and found.node_tools == ("@babel/cli@^7",)
+    listed = {**core, "@babel/cli": "^7"}
+    assert _node({"scripts": scripts, "devDependencies": listed}).node_tools == ()
+    assert _node({"scripts": scripts}).node_tools == ()
+    old = {"babel-core": "6.26.3"}
+    assert _node({"scripts": scripts, "devDependencies": old}).node_tools == ("babel-cli@^6",)
+
+
 def test_other_dev_scripts_run_as_they_are() -> None:
     assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
     chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})

@@ -94,6 +94,8 @@ _WATCHERS = (
     ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(r"(?:^|[\s;&|(])ts-node(?:\s|$)")),
     ("tsx", ("tsx@^4",), re.compile(r"(?:^|[\s;&|(])tsx(?:\s|$)")),
 )
+_BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
+_BABEL_CLIS = (("@babel/core", "@babel/cli@^7"), ("babel-core", "babel-cli@^6"))
 # A script running another by name (``npm run start_api``, ``yarn dev``), group 1 its name.
 _CALLS = re.compile(
     r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)"
@@ -199,6 +201,16 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
         if found is not None and name not in listed and runs.search(reached):
             added = (p for p in needed if p.rpartition("@")[0] not in listed)
             found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
+    # Babel's command, which its core does not bring: its CLI, of the core's major (Y-Jean's
+    # express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
+    # @babel/node listed, not @babel/cli: "babel: not found").
+    built = "\n".join(
+        _reached(step, _strings(package.get("scripts"))) for step in (found.setup if found else ())
+    )
+    if found is not None and _BABEL.search(f"{reached}\n{built}"):
+        cli = next((c for core, c in _BABEL_CLIS if core in listed), None)
+        if cli is not None and not {"@babel/cli", "babel-cli"} & listed.keys():
+            found = replace(found, tools=(*found.tools, cli))
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))
