@@ -329,12 +329,23 @@ def _compose(
     # An overlay (docker-compose.local.yml) configures the services the base file builds:
     # leosussan's fastapi-gino-arq-uvicorn gives its app DATABASE=postgres only there.
     services = [(project.path, project.services) for project in compose_projects(files)]
-    built = {name for _, found in services for name, service in found.items() if "build" in service}
+    images = {
+        (path, name): service_image(service, posixpath.dirname(path), files)
+        for path, found in services
+        for name, service in found.items()
+    }
+    postgres = {key for key, image in images.items() if _POSTGRES_IMAGE.search(image)}
+    built = {
+        name
+        for path, found in services
+        for name, service in found.items()
+        if "build" in service and (path, name) not in postgres
+    }
     for path, found in services:
         for name, service in found.items():
             if name in built:
                 app_env.update(_environment(service, posixpath.dirname(path), files, env))
-            if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
+            if (path, name) not in postgres:
                 continue
             scripts.update(_init_scripts(service, posixpath.dirname(path), files))
             if not made:
@@ -350,6 +361,29 @@ def _compose(
     sql = tuple((p, files[p].decode("utf-8", "replace")) for p in ordered)
     sql = tuple((p, text) for p, text in sql if len(text) < _MAX_INIT_SCRIPT)
     return names, ports, app_env, sql, made
+
+
+_POSTGRES_IMAGE = re.compile(r"postgres|postgis|timescale", re.I)
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
+
+
+def service_image(service: dict, directory: str, files: dict[str, bytes]) -> str:
+    """A compose service's image: its ``image``, else the first ``FROM`` of the Dockerfile
+    its ``build`` names (torikatsupg's hono-todo: ``db`` built from docker/db/Dockerfile,
+    ``FROM postgres:16.0``, its ./db mounted into the init folder: relation "todo" does
+    not exist, its init scripts never run); "" for none."""
+    if service.get("image"):
+        return str(service["image"])
+    build = service.get("build")
+    context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (".", "Dockerfile")
+    if isinstance(build, dict):
+        context = str(build.get("context") or ".")
+        dockerfile = str(build.get("dockerfile") or "Dockerfile")
+    if not build:
+        return ""
+    path = posixpath.normpath(posixpath.join(directory, context, dockerfile))
+    found = _FROM.search(files.get(path, b"")[:65536].decode("utf-8", "replace"))
+    return found.group(1) if found else ""
 
 
 def _declared_sql(files: dict[str, bytes]) -> DeclaredSql | None:

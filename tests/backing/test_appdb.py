@@ -296,8 +296,14 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
     async def tell(text: str) -> None:
         told.append(text)
 
+    # psql's own \c (torikatsupg's hono-todo: "\c todo" before its CREATE TABLE) is left
+    # out: the scripts run in each database the app opens.
     scripts = (
-        ("db/01.sql", "CREATE TABLE fruit (name text); INSERT INTO fruit VALUES ('apple');"),
+        (
+            "db/01.sql",
+            "\\c shop\nCREATE TABLE fruit (name text);\n  \\connect shop\n"
+            "INSERT INTO fruit VALUES ('apple');",
+        ),
         ("db/02.sql", "CREATE ROLE intruder SUPERUSER;"),
         ("db/03.sql", "INSERT INTO fruit VALUES ('50% pear');"),
     )
