@@ -317,6 +317,14 @@ def test_knex_migrations_need_knex_and_migrations() -> None:
         "src/database/migrations/001_init.js": "exports.up = () => {}",
     }
     assert _node(with_knex, here).setup == (knex,)
+    # Concatenated to __dirname (ccreaney's express-objection-api: its migrations never
+    # ran, relation "users" does not exist).
+    joined = {
+        "knexfile.js": "module.exports = { development: { client: 'pg', migrations: {"
+        " tableName: 'migrations', directory: __dirname + '/src/db/migrations' } } }",
+        "src/db/migrations/001_users.js": "exports.up = () => {}",
+    }
+    assert _node(with_knex, joined).setup == (knex,)
 
 
 def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:

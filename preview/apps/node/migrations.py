@@ -32,7 +32,13 @@ from collections.abc import Iterator
 __all__ = ["BEHIND", "node_migrations", "synchronizes_its_tables", "syncs_its_tables"]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
-_KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
+# (or from __dirname by concatenation: ccreaney's express-objection-api, ``directory:
+# __dirname + '/src/db/migrations'``, whose migrations never ran: relation "users" does
+# not exist)
+_KNEX_DIR = re.compile(
+    r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*(?:__dirname\s*\+\s*)?["'`]/*([^"'`]+)["'`]""",
+    re.S,
+)
 # directory: path.join(BASE_PATH, 'migrations'), path.resolve(__dirname, "db/migrations")
 _KNEX_JOINED = re.compile(
     r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*((?:path\.)?(?:join|resolve)\((?:[^()]|\([^()]*\))*\))""",
