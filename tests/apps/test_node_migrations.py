@@ -416,3 +416,34 @@ def test_generated_drizzle_migrations_the_start_does_not_apply_are_applied() -> 
     # The start's own module applying them: generated alone, as before.
     files["src/main.ts"] = files.pop("src/drizzle/migrate.ts")
     assert node_migrations(files, listed) == (generate,)
+
+
+def test_sequelize_migrations_a_readme_runs_without_the_cli_listed() -> None:
+    """igaimerca's express-sequelize-postgress-auth: its README says "do `sequelize
+    db:migrate`", sequelize-cli in no package.json (npx fetched it): every route met
+    relation "users" does not exist. The CLI is added to its environment and its
+    migrations run; prashantjoshi12's config.json is sequelize init's mysql example, the
+    app on pg reading DATABASE_* itself: migrated at the database the app is given."""
+    package = {"scripts": {"start": "node app.js"}, "dependencies": {"sequelize": "^6", "pg": "^8"}}
+    config = {"development": {"dialect": "postgres", "host": "127.0.0.1", "database": "db"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app.js": b"require('express')().listen(3000);\n",
+        "README.md": b"- Create necessary tables do `sequelize db:migrate`\n",
+        "config/config.json": json.dumps(config).encode(),
+        "migrations/20220514084226-create-user.js": b"module.exports = { up() {} };\n",
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    assert "sequelize-cli@^6" in found.node_tools
+    config["development"]["dialect"] = "mysql"
+    other = {**files, "config/config.json": json.dumps(config).encode()}
+    found = detect(other)
+    assert found is not None
+    line = 'node_modules/.bin/sequelize db:migrate --url "$DATABASE_URL"'
+    assert found.setup == (("sh", "-c", line),)
+    # Nothing saying to run them: neither the CLI nor the step.
+    quiet = {**files, "README.md": b"npm start\n"}
+    found = detect(quiet)
+    assert found is not None and found.setup == () and "sequelize-cli@^6" not in found.node_tools

@@ -27,9 +27,17 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from collections.abc import Iterator
 
-__all__ = ["BEHIND", "node_migrations", "synchronizes_its_tables", "syncs_its_tables"]
+__all__ = [
+    "BEHIND",
+    "SEQUELIZE_CLI",
+    "node_migrations",
+    "sequelize_cli_wanted",
+    "synchronizes_its_tables",
+    "syncs_its_tables",
+]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
 # (or from __dirname by concatenation: ccreaney's express-objection-api, ``directory:
@@ -139,7 +147,7 @@ def _sequelize_migrations(
     ``config`` it names that sequelize-cli cannot load (a TypeScript module: devleo-m's
     speedy-drive names ``src/config/database.ts``, which makes a Sequelize instance) gives
     way to the ``config.json`` beside it, which ``sequelize init``'s models/index.js reads."""
-    if "sequelize-cli" not in listed:
+    if "sequelize-cli" not in listed and not sequelize_cli_wanted(files, listed):
         return None
     rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
     named = _migrate_script_paths(files)
@@ -151,7 +159,53 @@ def _sequelize_migrations(
     if config and config.endswith((".ts", ".mts")) and beside in files:
         return ("node_modules/.bin/sequelize", "db:migrate", "--config", beside)
     given = [(f"--{key}", path) for key, path in named.items()]
+    if _other_dialect(files, config or "config/config.json", listed):
+        # Its config.json names an engine the app does not use (sequelize init's mysql
+        # example, left as it was: prashantjoshi12's express-sequelize-postgresql-crud
+        # lists pg and reads DATABASE_* itself): the database the app is given.
+        line = 'node_modules/.bin/sequelize db:migrate --url "$DATABASE_URL"'
+        return ("sh", "-c", " ".join([line, *(shlex.quote(w) for p in given for w in p)]))
     return ("node_modules/.bin/sequelize", "db:migrate", *(w for pair in given for w in pair))
+
+
+# A README's or a script's run of sequelize-cli's migrations (``npx sequelize db:migrate``).
+_CLI_MIGRATE = re.compile(rb"\bsequelize(?:-cli)?\s+db:migrate\b")
+_README = re.compile(r"^readme(?:\.\w+)?$", re.I)
+SEQUELIZE_CLI = "sequelize-cli@^6"  # added to the environment where the app lacks it
+_DIALECT_DRIVERS = {
+    "postgres": ("pg",),
+    "mysql": ("mysql2", "mysql"),
+    "mariadb": ("mariadb",),
+    "sqlite": ("sqlite3",),
+}
+
+
+def sequelize_cli_wanted(files: dict[str, bytes], listed: dict[str, str]) -> bool:
+    """Whether the app runs sequelize-cli's migrations without listing it: sequelize
+    listed, its README (or a script) running ``sequelize db:migrate`` (``npx`` fetching
+    it), its migrations committed (igaimerca's express-sequelize-postgress-auth: "Create
+    necessary tables … do `sequelize db:migrate`", sequelize-cli in no package.json: every
+    route met relation "users" does not exist). It is added to the environment
+    (:data:`SEQUELIZE_CLI`), its migrations run as the listed one's are."""
+    if "sequelize" not in listed or "sequelize-cli" in listed:
+        return False
+    said = [d for p, d in files.items() if _README.match(p) or p == "package.json"]
+    return any(_CLI_MIGRATE.search(text) for text in said)
+
+
+def _other_dialect(files: dict[str, bytes], config: str, listed: dict[str, str]) -> bool:
+    """Whether sequelize-cli's JSON ``config``'s development dialect is one no driver the
+    app lists serves, while another listed driver's is."""
+    try:
+        settings = json.loads(files.get(config, b"null"))
+    except (ValueError, RecursionError):
+        return False
+    development = settings.get("development") if isinstance(settings, dict) else None
+    dialect = development.get("dialect") if isinstance(development, dict) else None
+    if not isinstance(dialect, str) or dialect not in _DIALECT_DRIVERS:
+        return False
+    served = {d for d, drivers in _DIALECT_DRIVERS.items() if set(drivers) & listed.keys()}
+    return bool(served) and dialect not in served
 
 
 _MIGRATE_SCRIPT = re.compile(

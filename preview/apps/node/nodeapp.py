@@ -57,6 +57,7 @@ from preview.apps.node.fallbacks import (
     tsc_build,
 )
 from preview.apps.node.generated import generating_scripts
+from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
 from preview.apps.node.ownts import runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
@@ -201,6 +202,8 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
         if found is not None and name not in listed and runs.search(reached):
             added = (p for p in needed if p.rpartition("@")[0] not in listed)
             found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
+    if found is not None and sequelize_cli_wanted(files, listed):  # its README's npx's
+        found = replace(found, tools=(*found.tools, SEQUELIZE_CLI))
     # Babel's command, which its core does not bring: its CLI, of the core's major (Y-Jean's
     # express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
     # @babel/node listed, not @babel/cli: "babel: not found").
