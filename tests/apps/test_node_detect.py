@@ -202,6 +202,25 @@ def test_a_babel_build_without_babels_cli_has_it_added() -> None:
     assert _node({"scripts": scripts, "devDependencies": old}).node_tools == ("babel-cli@^6",)
 
 
+def test_a_monorepos_one_project_start_is_the_start() -> None:
+    """kosAndrey22's Nest-Typeorm-Postgres: no start, ``start:api`` (nest start api),
+    ``start:api:prod`` (node dist/apps/api/main) and ``build:api``: "nothing to run". Its
+    project's production start runs after its build; several projects: none chosen."""
+    scripts = {
+        "build:api": "nest build api",
+        "start:api": "nest start api",
+        "start:api:dev": "nest start api --watch",
+        "start:api:prod": "node dist/apps/api/main",
+    }
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "start:api:prod")
+    assert found.setup == (("npm", "run", "build:api"),)
+    del scripts["build:api"]
+    assert _node({"scripts": scripts}).argv == ("npm", "run", "start:api")
+    with pytest.raises(BadRequest):
+        _node({"scripts": {**scripts, "start:admin": "nest start admin"}})
+
+
 def test_other_dev_scripts_run_as_they_are() -> None:
     assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
     chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})

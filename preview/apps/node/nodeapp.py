@@ -52,6 +52,7 @@ from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
     made_main,
+    project_start,
     serving_script,
     serving_through,
     tsc_build,
@@ -355,6 +356,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         nodemon = nodemon_settings(files, package)
         return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
     entry = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
+    if not entry and (project := project_start(scripts)) is not None:
+        name, build = project
+        steps = (("npm", "run", build),) if build else setup
+        return NodeStart(("npm", "run", name), steps, (), f"its {name} script (no start)")
     if not entry:
         return None
     return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
