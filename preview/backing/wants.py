@@ -135,6 +135,9 @@ class PostgresWants:
     # The source that hands node-postgres ``ssl: true`` (a server certificate signed by a
     # public authority, as a hosted database has): None where none does (_verified_tls).
     verified_tls: str | None = None
+    # The common extensions (appdb.COMMON_EXTENSIONS) its own SQL creates without ``IF NOT
+    # EXISTS``: not made before it (_own_extensions).
+    own_extensions: tuple[str, ...] = ()
 
 
 def postgres_url(value: str) -> bool:
@@ -536,7 +539,32 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         schemas=schemas,
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
+        own_extensions=_own_extensions(files),
     )
+
+
+# An extension created with no IF NOT EXISTS (``CREATE EXTENSION pgcrypto;``, ``CREATE
+# EXTENSION "uuid-ossp"``): group 1 its name.
+_CREATES_EXTENSION = re.compile(
+    rb"""\bCREATE\s+EXTENSION\s+(?!IF\s+NOT\s+EXISTS\b)["'`]?([\w-]+)""", re.I
+)
+_OWN_SQL = (".sql", ".js", ".ts", ".cjs", ".mjs", ".py")
+
+
+def _own_extensions(files: dict[str, bytes]) -> tuple[str, ...]:
+    """The common extensions (``appdb.COMMON_EXTENSIONS``) the upload's own SQL (its
+    migrations, in SQL or in code) creates with no ``IF NOT EXISTS``: made before it, its
+    migration fails (Ch1n3du's realworld-express-drizzle: its first Drizzle migration's
+    ``CREATE EXTENSION pgcrypto;``, "extension pgcrypto already exists")."""
+    from .appdb import COMMON_EXTENSIONS  # (appdb reads this module's InitScripts)
+
+    found = {
+        name.decode().lower()
+        for path, data in files.items()
+        if path.endswith(_OWN_SQL) and "node_modules/" not in path and b"EXTENSION" in data.upper()
+        for name in _CREATES_EXTENSION.findall(data)
+    }
+    return tuple(n for n in COMMON_EXTENSIONS if n in found)
 
 
 _PG_ENGINE = re.compile(r"postgres|(?:^|\W)pg(?:$|\W)")
