@@ -447,3 +447,18 @@ def test_sequelize_migrations_a_readme_runs_without_the_cli_listed() -> None:
     quiet = {**files, "README.md": b"npm start\n"}
     found = detect(quiet)
     assert found is not None and found.setup == () and "sequelize-cli@^6" not in found.node_tools
+
+
+def test_a_sequelizerc_resolving_with_paths_resolve_alone_names_its_migrations() -> None:
+    """GuilhermeGonSoares's api-rest-nodejs-express-mysql: ``const { resolve } =
+    require('path')`` and ``'migrations-path': resolve(__dirname, 'src', 'database',
+    'migrations')``; read as naming none, its migrations never ran (Table 'app.alunos'
+    doesn't exist)."""
+    rc = (
+        b"const { resolve } = require('path');\nmodule.exports = {\n"
+        b"  config: resolve(__dirname, 'src', 'config', 'database.js'),\n"
+        b"  'migrations-path': resolve(__dirname, 'src', 'database', 'migrations'),\n};\n"
+    )
+    files = {".sequelizerc": rc, "src/database/migrations/20230117-alunos.js": b"up() {}"}
+    steps = node_migrations(files, {"sequelize-cli": "^6", "sequelize": "^6"})
+    assert steps == (("node_modules/.bin/sequelize", "db:migrate"),)

@@ -134,7 +134,9 @@ def _generated_applied(files: dict[str, bytes], listed: dict[str, str]) -> tuple
     return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
 
 
-_SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
+# (``resolve`` alone too, destructured from path: GuilhermeGonSoares's
+# api-rest-nodejs-express-mysql, whose migrations in src/database/migrations never ran)
+_SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*(?:path\.)?(?:resolve|join)\(([^)]*)\)"""
 _LITERAL = re.compile(r"""["'`]([^"'`]*)["'`]""")
 
 
