@@ -78,6 +78,12 @@ _REDIS_CLIENTS = {
     "channels-redis",
     "taskiq-redis",
     "rate-limit-redis",
+    # cache-manager's Redis stores (tjhillard's nestjs-todos-api: CacheModule on
+    # cache-manager-redis-store, given no Redis: ECONNREFUSED 127.0.0.1:6379 at start)
+    "cache-manager-redis-store",
+    "cache-manager-ioredis",
+    "cache-manager-redis-yet",
+    "@keyv/redis",
 }
 _MYSQL_DRIVERS = {
     "pymysql",
