@@ -462,3 +462,26 @@ def test_a_sequelizerc_resolving_with_paths_resolve_alone_names_its_migrations()
     files = {".sequelizerc": rc, "src/database/migrations/20230117-alunos.js": b"up() {}"}
     steps = node_migrations(files, {"sequelize-cli": "^6", "sequelize": "^6"})
     assert steps == (("node_modules/.bin/sequelize", "db:migrate"),)
+
+
+def test_typeorms_esm_cli_in_a_commonjs_project_runs_by_its_commonjs_hook() -> None:
+    """cristianA123's Nest-TypeOrm-Docker: ``"migrations:run": "npm run typeorm --
+    migration:run"``, ``"typeorm": "typeorm-ts-node-esm -d src/database/data-source.ts"``
+    in a CommonJS project: on Node 20, "Unable to open file … Unexpected token ')'". Run
+    by typeorm-ts-node-commonjs, its type check off; an ES module project's as it is."""
+    scripts = {
+        "typeorm": "typeorm-ts-node-esm -d src/database/data-source.ts",
+        "migrations:run": "npm run typeorm -- migration:run",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "src/database/data-source.ts": b"export default new DataSource({});",
+        "src/database/migrations/1-init.ts": b"export class Init {}",
+    }
+    line = (
+        'export PATH="$PWD/node_modules/.bin:$PATH"; TS_NODE_TRANSPILE_ONLY=true '
+        "typeorm-ts-node-commonjs -d src/database/data-source.ts migration:run"
+    )
+    assert node_migrations(files, {"typeorm": "^0.3.16"}) == (("sh", "-c", line),)
+    esm = {**files, "package.json": json.dumps({"type": "module", "scripts": scripts}).encode()}
+    assert node_migrations(esm, {"typeorm": "^0.3.16"}) == (("npm", "run", "migrations:run"),)

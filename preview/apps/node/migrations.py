@@ -762,8 +762,36 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     if any("/migrations/" in f"/{p}" for p in sources):
         for name, words, command in _plainest_scripts(files):
             if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
-                return ("npm", "run", name)
+                return _commonjs_run(files, command) or ("npm", "run", name)
     return _ormconfig_migrations(files, sources, "ts-node" in listed)
+
+
+_RUNS_WITH_ARGS = re.compile(r"^npm\s+run\s+([\w:.-]+)\s+--\s+(.+)$")
+
+
+def _commonjs_run(files: dict[str, bytes], command: str) -> tuple[str, ...] | None:
+    """TypeORM's CLI by ts-node's CommonJS hook where the app's script runs its ESM one
+    (``typeorm-ts-node-esm``) in a project whose modules are CommonJS (no ``"type":
+    "module"``): on Node 20 its loader failed on the data source (cristianA123's
+    Nest-TypeOrm-Docker: ``npm run typeorm -- migration:run``, ``"typeorm":
+    "typeorm-ts-node-esm -d src/database/data-source.ts"``: "Unable to open file …
+    Unexpected token ')'"), its type check off. None for any other script."""
+    try:
+        package = json.loads(files.get("package.json", b"{}"))
+    except (ValueError, RecursionError):
+        return None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict) or package.get("type") == "module":
+        return None
+    line = command.strip()
+    if (called := _RUNS_WITH_ARGS.match(line)) is not None:
+        inner = scripts.get(called.group(1))
+        line = f"{inner.strip()} {called.group(2)}" if isinstance(inner, str) else ""
+    if not line.startswith("typeorm-ts-node-esm ") or re.search(r"[;&|<>`$()]", line):
+        return None
+    once = line.replace("typeorm-ts-node-esm", "typeorm-ts-node-commonjs", 1)
+    bin_path = 'export PATH="$PWD/node_modules/.bin:$PATH"; '
+    return ("sh", "-c", f"{bin_path}TS_NODE_TRANSPILE_ONLY=true {once}")
 
 
 def _ormconfig_migrations(
