@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -93,14 +93,16 @@ WHERE c.relkind IN ('r', 'v') AND a.attname IN ('datname', 'database')
 COMMON_EXTENSIONS = ("uuid-ossp", "pgcrypto")
 
 
-def add_common_extensions(connection: psycopg.Connection) -> list[str]:
+def add_common_extensions(connection: psycopg.Connection, own: Collection[str] = ()) -> list[str]:
     """Create :data:`COMMON_EXTENSIONS` in ``connection``'s database (a superuser's, in
-    autocommit); those the server lacks are left out. The ones created."""
+    autocommit); those the server lacks are left out, and those the upload creates itself
+    (``own``: ``wants.PostgresWants.own_extensions``), whose ``CREATE EXTENSION`` would
+    fail on one already there. The ones created."""
     import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
     from psycopg import sql
 
     created = []
-    for name in COMMON_EXTENSIONS:
+    for name in (n for n in COMMON_EXTENSIONS if n not in own):
         try:
             statement = sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name))
             connection.execute(statement)
@@ -152,7 +154,7 @@ def _mark(node: str) -> str:
     return f"{_MARK}{node}"
 
 
-def create_database(url: str, role: str, database: str) -> None:
+def create_database(url: str, role: str, database: str, own: Collection[str] = ()) -> None:
     """Create ``database``, ``role``'s and closed as the module doc says."""
     if _PREVIEW_NAME.match(database) is None or not database.startswith(role):
         raise ValueError("not a preview database's name")
@@ -164,7 +166,7 @@ def create_database(url: str, role: str, database: str) -> None:
         try:
             admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name))
             with _admin(_in_database(url, database)) as inside:
-                add_common_extensions(inside)
+                add_common_extensions(inside, own)
                 catalogs = [row[0] for row in inside.execute(_NAMING_CATALOGS)]
                 inside.execute(
                     sql.SQL("REVOKE SELECT ON {} FROM PUBLIC").format(
@@ -254,8 +256,10 @@ class SharedLogins:
         limiter: trio.CapacityLimiter | None = None,
         init_scripts: InitScripts = (),
         init_told: Told | None = None,
+        own_extensions: tuple[str, ...] = (),
     ) -> None:
         self._url = url
+        self._own_extensions = own_extensions
         self._node = node  # whose preview: its role is marked so
         self._init_scripts = init_scripts
         self._init_told = init_told  # where what its init scripts did is told (else said)
@@ -275,7 +279,9 @@ class SharedLogins:
                 if len(self._names) > MAX_EXTRA_DATABASES:
                     raise LoginRefused(f"a preview has at most {MAX_EXTRA_DATABASES + 1} databases")
                 own = self.role if not self._names else f"{self.role}_{len(self._names)}"
-                await self._blocking(create_database, self._url, self.role, own)
+                await self._blocking(
+                    partial(create_database, own=self._own_extensions), self._url, self.role, own
+                )
                 self._names[database] = own
                 self._said(f"PostgreSQL: database {database!r} created for the app")
                 if self._init_scripts:  # as its role: the SQL is the upload's

@@ -311,8 +311,10 @@ class PrivateLogins:
         said: Callable[[str], None] = lambda t: None,
         init_scripts: InitScripts = (),
         init_told: Told | None = None,
+        own_extensions: tuple[str, ...] = (),
     ) -> None:
         self._server = server
+        self._own_extensions = own_extensions  # the upload creates them: not made first
         self._said = said
         self._known = {"postgres"}
         # The databases its init scripts ran in: each the app opens, once, before it does.
@@ -393,4 +395,4 @@ class PrivateLogins:
                     autocommit=True,
                     connect_timeout=10,
                 ) as inside:
-                    add_common_extensions(inside)
+                    add_common_extensions(inside, self._own_extensions)

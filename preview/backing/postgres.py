@@ -211,6 +211,7 @@ class PostgresBacking:
                 self._said,
                 init_scripts=wants.init_scripts,
                 init_told=self._init_told,
+                own_extensions=wants.own_extensions,
             )
             self._relay(wants, shared, self._shared_connect, "the operator's server")
             return shared, False
@@ -333,7 +334,11 @@ class PostgresBacking:
         nursery.start_soon(self._run_private, bin_dir, server, isolation)
         where = f"a private server of this preview's own (for {wants.driver})"
         self.logins = PrivateLogins(
-            server, self._said, init_scripts=wants.init_scripts, init_told=self._init_told
+            server,
+            self._said,
+            init_scripts=wants.init_scripts,
+            init_told=self._init_told,
+            own_extensions=wants.own_extensions,
         )
         self._tls = await tls_context(self._settings.data_dir / "postgres")  # asked for: SSL
         self._relay(wants, self.logins, server.connect, where)

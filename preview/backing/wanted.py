@@ -79,6 +79,12 @@ _REDIS_CLIENTS = {
     "channels-redis",
     "taskiq-redis",
     "rate-limit-redis",
+    # cache-manager's Redis stores (tjhillard's nestjs-todos-api: CacheModule on
+    # cache-manager-redis-store, given no Redis: ECONNREFUSED 127.0.0.1:6379 at start)
+    "cache-manager-redis-store",
+    "cache-manager-ioredis",
+    "cache-manager-redis-yet",
+    "@keyv/redis",
 }
 _MYSQL_DRIVERS = {
     "pymysql",
@@ -92,7 +98,11 @@ _MYSQL_DRIVERS = {
     "mysql-connector",
     "@mikro-orm/mysql",
     "@mikro-orm/mariadb",  # MikroORM's drivers, mysql2 beneath
+    "promise-mysql",  # mysql beneath, giving promises
 }
+# Node's MySQL drivers, and a wrapper giving one promises (promise-mysql, mysql beneath:
+# UskoKruM's restapi-nodejs-express-mysql opened its database with it and was given none).
+_NODE_MYSQL = {"mysql2", "mysql", "promise-mysql"}
 # The other SQL drivers a Node app may list: with one, an unset engine is not MySQL's.
 _OTHER_NODE_DRIVERS = {
     "pg",
@@ -477,7 +487,7 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
 # The app's own code opening a connection with a MySQL driver for Node:
 # require("mysql2/promise") … mysql.createPool({ … }).
 _MYSQL_IMPORT = re.compile(
-    rb"""(?:require\(\s*|from\s+|import\s+)["'](?:mysql2?)(?:/promise)?["']"""
+    rb"""(?:require\(\s*|from\s+|import\s+)["'](?:mysql2?|promise-mysql)(?:/promise)?["']"""
 )
 _MYSQL_OPEN = re.compile(rb"\.create(?:Pool|Connection|PoolCluster)\s*\(")
 _NODE_SOURCE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
@@ -561,7 +571,7 @@ def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:
     settings then are plain variables (``host: ENV.DB_HOST``) that may say nothing
     (shazzad-hosen's express-mysql-auth-api leaves every DB_* of its example empty: no
     MariaDB was given it, ECONNREFUSED 127.0.0.1:3306). None where none does."""
-    if not deps & {"mysql2", "mysql"} or deps & _OTHER_NODE_DRIVERS or "package.json" not in files:
+    if not deps & _NODE_MYSQL or deps & _OTHER_NODE_DRIVERS or "package.json" not in files:
         return None
     for path, data in sorted(files.items()):
         if not _NODE_SOURCE.search(path) or _NOT_ITS_CODE.search(path) or len(data) > 256_000:

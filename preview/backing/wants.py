@@ -135,6 +135,9 @@ class PostgresWants:
     # The source that hands node-postgres ``ssl: true`` (a server certificate signed by a
     # public authority, as a hosted database has): None where none does (_verified_tls).
     verified_tls: str | None = None
+    # The common extensions (appdb.COMMON_EXTENSIONS) its own SQL creates without ``IF NOT
+    # EXISTS``: not made before it (_own_extensions).
+    own_extensions: tuple[str, ...] = ()
 
 
 def postgres_url(value: str) -> bool:
@@ -329,12 +332,23 @@ def _compose(
     # An overlay (docker-compose.local.yml) configures the services the base file builds:
     # leosussan's fastapi-gino-arq-uvicorn gives its app DATABASE=postgres only there.
     services = [(project.path, project.services) for project in compose_projects(files)]
-    built = {name for _, found in services for name, service in found.items() if "build" in service}
+    images = {
+        (path, name): service_image(service, posixpath.dirname(path), files)
+        for path, found in services
+        for name, service in found.items()
+    }
+    postgres = {key for key, image in images.items() if _POSTGRES_IMAGE.search(image)}
+    built = {
+        name
+        for path, found in services
+        for name, service in found.items()
+        if "build" in service and (path, name) not in postgres
+    }
     for path, found in services:
         for name, service in found.items():
             if name in built:
                 app_env.update(_environment(service, posixpath.dirname(path), files, env))
-            if not re.search(r"postgres|postgis|timescale", str(service.get("image", "")), re.I):
+            if (path, name) not in postgres:
                 continue
             scripts.update(_init_scripts(service, posixpath.dirname(path), files))
             if not made:
@@ -350,6 +364,29 @@ def _compose(
     sql = tuple((p, files[p].decode("utf-8", "replace")) for p in ordered)
     sql = tuple((p, text) for p, text in sql if len(text) < _MAX_INIT_SCRIPT)
     return names, ports, app_env, sql, made
+
+
+_POSTGRES_IMAGE = re.compile(r"postgres|postgis|timescale", re.I)
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
+
+
+def service_image(service: dict, directory: str, files: dict[str, bytes]) -> str:
+    """A compose service's image: its ``image``, else the first ``FROM`` of the Dockerfile
+    its ``build`` names (torikatsupg's hono-todo: ``db`` built from docker/db/Dockerfile,
+    ``FROM postgres:16.0``, its ./db mounted into the init folder: relation "todo" does
+    not exist, its init scripts never run); "" for none."""
+    if service.get("image"):
+        return str(service["image"])
+    build = service.get("build")
+    context, dockerfile = (build, "Dockerfile") if isinstance(build, str) else (".", "Dockerfile")
+    if isinstance(build, dict):
+        context = str(build.get("context") or ".")
+        dockerfile = str(build.get("dockerfile") or "Dockerfile")
+    if not build:
+        return ""
+    path = posixpath.normpath(posixpath.join(directory, context, dockerfile))
+    found = _FROM.search(files.get(path, b"")[:65536].decode("utf-8", "replace"))
+    return found.group(1) if found else ""
 
 
 def _declared_sql(files: dict[str, bytes]) -> DeclaredSql | None:
@@ -502,7 +539,32 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         schemas=schemas,
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
+        own_extensions=_own_extensions(files),
     )
+
+
+# An extension created with no IF NOT EXISTS (``CREATE EXTENSION pgcrypto;``, ``CREATE
+# EXTENSION "uuid-ossp"``): group 1 its name.
+_CREATES_EXTENSION = re.compile(
+    rb"""\bCREATE\s+EXTENSION\s+(?!IF\s+NOT\s+EXISTS\b)["'`]?([\w-]+)""", re.I
+)
+_OWN_SQL = (".sql", ".js", ".ts", ".cjs", ".mjs", ".py")
+
+
+def _own_extensions(files: dict[str, bytes]) -> tuple[str, ...]:
+    """The common extensions (``appdb.COMMON_EXTENSIONS``) the upload's own SQL (its
+    migrations, in SQL or in code) creates with no ``IF NOT EXISTS``: made before it, its
+    migration fails (Ch1n3du's realworld-express-drizzle: its first Drizzle migration's
+    ``CREATE EXTENSION pgcrypto;``, "extension pgcrypto already exists")."""
+    from .appdb import COMMON_EXTENSIONS  # (appdb reads this module's InitScripts)
+
+    found = {
+        name.decode().lower()
+        for path, data in files.items()
+        if path.endswith(_OWN_SQL) and "node_modules/" not in path and b"EXTENSION" in data.upper()
+        for name in _CREATES_EXTENSION.findall(data)
+    }
+    return tuple(n for n in COMMON_EXTENSIONS if n in found)
 
 
 _PG_ENGINE = re.compile(r"postgres|(?:^|\W)pg(?:$|\W)")

@@ -247,9 +247,14 @@ async def npm_rebuild(
             # segfaulted on 20: taptorestart's NestJS; @>7.5.0 gives 12.11), and not the
             # one installed (which @* would keep).
             newest = f"{native[0]}@>{native[1]}" if native[1] else f"{native[0]}@latest"
+            # Its override (a yarn lockfile's pin of a package of its tree) dropped: npm
+            # refuses any other release of it (JaneJeon's express-objection-starter:
+            # bcrypt 3.0.6, "Override for bcrypt@>3.0.6 conflicts with direct dependency").
+            dropped = await trio.to_thread.run_sync(_drop_override, path, native[0])
             await say(
                 f"{failure.message}: installing its newest release for this Node in its "
                 f"place, {newest}"
+                + (" (its lockfile's pin, an override, dropped)" if dropped else "")
             )
             kept.append(newest)
             await _install_beside(run, kept, say)
@@ -259,6 +264,17 @@ async def npm_rebuild(
             # the first ("node-pre-gyp: not found": iramirezc's express-jwt-sequelize-
             # mariadb). A rebuild without scripts links every package's commands again.
             await run(RELINK)
+
+
+def _drop_override(path: Path, name: str) -> bool:
+    """Take ``name`` out of the ``overrides`` of ``path``'s package.json; whether it was
+    there. Blocking."""
+    package = _package(path)
+    overrides = package.get("overrides")
+    if not isinstance(overrides, dict) or overrides.pop(name, None) is None:
+        return False
+    replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+    return True
 
 
 # npm's links of every installed package's commands (node_modules/.bin), made again.

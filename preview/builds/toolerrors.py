@@ -48,7 +48,16 @@ NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
 # node-gyp's own account of the package whose native code failed to build.
 _GYP_PACKAGE = re.compile(r"gyp ERR! \$npm_package_(name|version) (\S+)")
 _GYP_NODE = re.compile(r"gyp ERR! node -v v(\d+)")
-_NATIVE = re.compile(r"^the native module (\S+?)(?: (\d\S*))? does not build on Node ")
+_NATIVE = re.compile(
+    r"^the native module (\S+?)(?: (\d\S*))? "
+    r"(?:does not build on Node |could not fetch its prebuilt)"
+)
+# A native module's install script that could not download its prebuilt binary (sharp
+# before 0.33 fetches libvips from GitHub's releases, which no build may reach here).
+_BINARY_FETCH = re.compile(
+    r"tunneling socket could not be established|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)"
+    r"|\b(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET)\b|Installation error:"
+)
 # npm's own account of the package whose script failed (where node-gyp's lacks it: an
 # old node-gyp the package brings, 3.8, failing to find a Python 2 before it says more).
 _NPM_PATH = re.compile(r"^path \S*?node_modules/((?:@[^/\s]+/)?[^/\s]+)$")
@@ -296,6 +305,14 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
         reason = f"the native module {gyp['name']}{version} does not build on Node {node}"
         errors = [line for line in said if re.search(r"\berror\b", line)]
         return reason, errors[:_MAX_LINES]
+    fetch = next((line for line in said if _BINARY_FETCH.search(line)), None)
+    if reason is None and path is not None and fetch is not None:
+        # Its newest release may bring its binary from the registry itself (sharp 0.33's
+        # @img packages): npm_rebuild replaces it as one that does not build (cristianA123's
+        # Nest-TypeOrm-Docker: sharp 0.32, "tunneling socket could not be established,
+        # statusCode=502" from GitHub, out of reach).
+        reason = f"the native module {path} could not fetch its prebuilt binary: {fetch.strip()}"
+        return reason, [line for line in said if line.strip()][:_MAX_LINES]
     if reason is None:
         for line in said:
             if (m := _NOT_FOUND.search(line)) is not None:

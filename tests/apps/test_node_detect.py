@@ -10,6 +10,7 @@ import pytest
 from preview.apps.depspec import node_dependencies
 from preview.apps.detect import detect
 from preview.apps.node.nodeapp import TSX
+from preview.apps.node.ownts import runnable_ts
 from preview.errors import BadRequest
 
 from ..launching import app_files
@@ -132,6 +133,94 @@ def test_a_bare_nodemon_runs_once_what_its_settings_say() -> None:
     assert given.argv[2].endswith("; node app.js")
 
 
+def test_a_nodemon_entry_runs_with_the_command_its_exec_map_gives_its_extension() -> None:
+    """GuilhermeGonSoares's api-rest-nodejs-express-mysql: ``"dev": "nodemon server.js"``,
+    its nodemon.json's ``execMap`` ``{"js": "node -r sucrase/register"}`` (its sources ES
+    modules sucrase compiles); run by node alone: "Cannot find module 'app'"."""
+    mapped = {"nodemon.json": '{"execMap": {"js": "node -r sucrase/register"}}'}
+    found = _node({"scripts": {"dev": "nodemon server.js"}}, mapped)
+    assert found.argv[2].endswith("; node -r sucrase/register server.js"), found.argv
+    # Another extension's, a shell line's, or none: node alone, as before.
+    other = {"nodemon.json": '{"execMap": {"py": "python", "ts": "a && b"}}'}
+    for config in (other, {"nodemon.json": '{"execMap": []}'}):
+        assert (
+            _node({"scripts": {"dev": "nodemon server.js"}}, config)
+            .argv[2]
+            .endswith("; node server.js")
+        )
+    # A bare nodemon with an execMap and no exec is not given an exec of its own.
+    assert _node({"scripts": {"dev": "nodemon"}}, mapped).argv == ("npm", "run", "dev")
+
+
+def test_a_nodemon_execs_preloads_stay_preloads_and_node_keeps_the_apps_ts_loader() -> None:
+    """mateuszzdyb's node-koa-knex-fun-fair: ``nodemon … --exec 'node --inspect=…' -r
+    dotenv/config -r ts-node/register src/index.ts``; the ``-r`` (nodemon's pass-through
+    to the command) were dropped and their modules run as files by tsx: "Cannot find
+    module 'dotenv/config'". They stay preloads, and node keeps the app's own TypeScript
+    loader (its type check off), not tsx."""
+    dev = (
+        "nodemon --ext ts,json --watch src --exec 'node --inspect=0.0.0.0:9229' "
+        "-r dotenv/config -r ts-node/register src/index.ts"
+    )
+    found = _node({"scripts": {"develop": dev}, "devDependencies": {"ts-node": "^10"}})
+    line = "node --inspect=0.0.0.0:9229 -r dotenv/config -r ts-node/register src/index.ts"
+    assert found.argv[2].endswith(f"; {line}"), found.argv
+    assert runnable_ts(line) == (
+        f"TS_NODE_TRANSPILE_ONLY=true {line}",
+        "its type check off (the build's, not each start's)",
+        False,
+    )
+    assert runnable_ts(line.replace("ts-node/register", "tsx/cjs")) is None
+    # node alone on a .ts file (Node 22's type stripping): tsx, as before.
+    assert runnable_ts("node src/index.ts") is not None
+
+
+def test_a_start_running_a_script_the_package_lacks_gives_way() -> None:
+    """knite51's Restful-Api-Using-Express-Sequelize-Postgres: ``"start": "npm run build &&
+    node ./build/server.js"`` and no build script; every plan ran ``npm run build`` first,
+    "Missing script: build". The dev script (babel-watch) runs instead."""
+    scripts = {"start": "npm run build && node ./build/server.js", "dev": "babel-watch server.js"}
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "dev") and found.setup == (), found
+    assert [p.command for p in found.plans] == ["npm run dev"]  # nor a later plan
+    scripts["build"] = "babel . -d build"
+    assert _node({"scripts": scripts}).argv[-1].endswith("node ./build/server.js")
+
+
+def test_a_babel_build_without_babels_cli_has_it_added() -> None:
+    """Y-Jean's express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
+    @babel/node listed, not @babel/cli: its build failed, "babel: not found". Its CLI, of
+    the core's major, is added; not where the app lists one, nor without a core."""
+    scripts = {"start": "node ./bin/www", "build": "babel src --out-dir dist"}
+    core = {"@babel/core": "^7.26.0", "@babel/node": "^7.26.0"}
+    found = _node({"scripts": scripts, "devDependencies": core})
+    assert found.setup == (("npm", "run", "build"),) and found.node_tools == ("@babel/cli@^7",)
+    listed = {**core, "@babel/cli": "^7"}
+    assert _node({"scripts": scripts, "devDependencies": listed}).node_tools == ()
+    assert _node({"scripts": scripts}).node_tools == ()
+    old = {"babel-core": "6.26.3"}
+    assert _node({"scripts": scripts, "devDependencies": old}).node_tools == ("babel-cli@^6",)
+
+
+def test_a_monorepos_one_project_start_is_the_start() -> None:
+    """kosAndrey22's Nest-Typeorm-Postgres: no start, ``start:api`` (nest start api),
+    ``start:api:prod`` (node dist/apps/api/main) and ``build:api``: "nothing to run". Its
+    project's production start runs after its build; several projects: none chosen."""
+    scripts = {
+        "build:api": "nest build api",
+        "start:api": "nest start api",
+        "start:api:dev": "nest start api --watch",
+        "start:api:prod": "node dist/apps/api/main",
+    }
+    found = _node({"scripts": scripts})
+    assert found.argv == ("npm", "run", "start:api:prod")
+    assert found.setup == (("npm", "run", "build:api"),)
+    del scripts["build:api"]
+    assert _node({"scripts": scripts}).argv == ("npm", "run", "start:api")
+    with pytest.raises(BadRequest):
+        _node({"scripts": {**scripts, "start:admin": "nest start admin"}})
+
+
 def test_other_dev_scripts_run_as_they_are() -> None:
     assert _node({"scripts": {"dev": "ts-node src/index.ts"}}).argv == ("npm", "run", "dev")
     chained = _node({"scripts": {"dev": "tsc -w & node --watch dist/index.js"}})
@@ -247,6 +336,14 @@ def test_knex_migrations_need_knex_and_migrations() -> None:
         "src/database/migrations/001_init.js": "exports.up = () => {}",
     }
     assert _node(with_knex, here).setup == (knex,)
+    # Concatenated to __dirname (ccreaney's express-objection-api: its migrations never
+    # ran, relation "users" does not exist).
+    joined = {
+        "knexfile.js": "module.exports = { development: { client: 'pg', migrations: {"
+        " tableName: 'migrations', directory: __dirname + '/src/db/migrations' } } }",
+        "src/db/migrations/001_users.js": "exports.up = () => {}",
+    }
+    assert _node(with_knex, joined).setup == (knex,)
 
 
 def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:

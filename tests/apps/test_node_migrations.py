@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 
 from preview.apps.detect import detect
-from preview.apps.node.migrations import node_migrations, synchronizes_its_tables, syncs_its_tables
+from preview.apps.node.migrations import (
+    BEHIND,
+    node_migrations,
+    synchronizes_its_tables,
+    syncs_its_tables,
+)
 from preview.builds.steps import migrations_not_needed
 
 from ..launching import app_files
@@ -236,6 +241,69 @@ def test_a_script_running_its_own_table_making_file_is_run_and_may_fail() -> Non
     assert found is not None and ("npm", "run", "db_migrate") not in found.setup
 
 
+def test_a_knexfile_exporting_a_config_module_has_that_modules_migrations_run() -> None:
+    """mateuszzdyb's node-koa-knex-fun-fair: knexfile.ts exports ``configs.databaseConfig``
+    from ./src/config, whose database.ts names ``src/infrastructure/database/migrations``;
+    nothing ran them. Its migrations are run; not where that folder holds none."""
+    files = {
+        "knexfile.ts": b"import configs from './src/config';\nexport default configs.db;\n",
+        "src/config/index.ts": b"import database from './database';\nexport default {};\n",
+        "src/config/database.ts": b"export default { client: 'pg', migrations: { directory:"
+        b" 'src/infrastructure/database/migrations' } };\n",
+        "src/infrastructure/database/migrations/create_table.ts": b"export async function up",
+    }
+    listed = {"knex": "^2.5", "ts-node": "^10", "pg": "^8"}
+    step = ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.ts")
+    assert node_migrations(files, listed) == (step,)
+    del files["src/infrastructure/database/migrations/create_table.ts"]
+    assert node_migrations(files, listed) == ()
+
+
+def test_a_built_or_seeding_script_making_its_tables_is_run() -> None:
+    """hdinjos's express-todos: ``"migrate": "npm run build && node
+    ./dist/migrations/index.js"``, babel's dist/ built from src/migrations/index.js, which
+    sends CREATE TABLE (every route met relation "todos" does not exist). SohrabYavari's
+    ts-fastify-mysql: ``"seed": "node -r ts-node/register src/db/run-seed.ts"``, whose
+    seed.ts (imported) drops and creates its tables, its only table creation. Each is run,
+    an optional step; not a seed whose files make no table, nor one after a non-build."""
+    package = {
+        "scripts": {
+            "dev": "nodemon --exec babel-node ./src/app.js",
+            "build": "babel src --out-dir dist",
+            "migrate": "npm run build && node ./dist/migrations/index.js",
+            "unmigrate": "npm run build && node ./dist/migrations/zero.js",
+        },
+        "dependencies": {"express": "^4", "pg": "^8"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/app.js": b"import express from 'express';\nexpress().listen(3000);\n",
+        "src/migrations/index.js": b"await pool.query(`CREATE TABLE IF NOT EXISTS todos ()`);",
+        "src/migrations/zero.js": b"await pool.query('DROP TABLE todos');",
+    }
+    found = detect(files)
+    assert found is not None and ("npm", "run", "migrate") in found.setup
+    assert ("npm", "run", "migrate") in found.optional
+    package["scripts"]["migrate"] = "rm -rf x && node ./dist/migrations/index.js"
+    found = detect({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and ("npm", "run", "migrate") not in found.setup
+    seeding = {
+        "scripts": {"start": "node dist/listen.js", "seed": "node -r ts-node/register src/run.ts"},
+        "dependencies": {"fastify": "^5", "mysql2": "^3"},
+    }
+    seeded = {
+        "package.json": json.dumps(seeding).encode(),
+        "dist/listen.js": b"require('fastify')().listen({ port: 3000 });\n",
+        "src/run.ts": b"import seed from './seed';\nseed();\n",
+        "src/seed.ts": b"export default async () => db.query(`CREATE TABLE users (id INT)`);",
+    }
+    found = detect(seeded)
+    assert found is not None and ("npm", "run", "seed") in found.setup
+    assert ("npm", "run", "seed") in found.optional
+    found = detect({**seeded, "src/seed.ts": b"export default async () => db.query('SELECT 1');"})
+    assert found is not None and found.setup == ()
+
+
 def test_drizzle_migrations_behind_their_schema_are_followed_by_a_push() -> None:
     """urn-tty's hono-backend-sample: drizzle.schema.ts declares users and todos, its one
     committed migration (and its snapshot) users alone (its README's ``db:generate`` never
@@ -286,3 +354,134 @@ def test_typeorm_02s_cli_runs_the_migrations_its_ormconfig_names() -> None:
     assert node_migrations(files, {k: v for k, v in listed.items() if k != "ts-node"}) == ()
     config = json.loads(files["ormconfig.json"]) | {"migrationsRun": True}
     assert node_migrations({**files, "ormconfig.json": json.dumps(config).encode()}, listed) == ()
+
+
+def test_drizzle_schema_never_migrated_is_pushed() -> None:
+    """vhlongon's hono-todos: ``"db:push": "drizzle-kit push"``, no migration ever
+    generated (no drizzle/ folder): /todos answered 500, no such table. schndra's
+    express-drizzle-mysql-template commits a journal with no entries. The schema its
+    drizzle.config names is pushed; not where the schema declares no table, nor for a
+    drizzle-kit before 0.21 (push:pg …), nor where the start applies migrations it
+    generates itself (Kei-K23's: its ``migrate`` script generates them first)."""
+    config = b"export default defineConfig({ out: './drizzle', schema: './src/db/schema.ts' });"
+    files = {
+        "drizzle.config.ts": config,
+        "src/db/schema.ts": b"export const todos = sqliteTable('todos_table', { id: int() });",
+    }
+    listed = {"drizzle-kit": "^0.26.2", "drizzle-orm": "^0.35", "@libsql/client": "^0.14"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    assert not step[2].startswith(BEHIND)  # not optional: the only way its tables are made
+    empty = {**files, "drizzle/meta/_journal.json": b'{"version": "7", "entries": []}'}
+    assert node_migrations(empty, listed) == (step,)
+    assert node_migrations({**files, "src/db/schema.ts": b"export {};"}, listed) == ()
+    assert node_migrations(files, {**listed, "drizzle-kit": "^0.20.17"}) == ()
+    main = b'import { migrate } from "drizzle-orm/libsql/migrator";\nmigrate(db, {});'
+    package = json.dumps({"scripts": {"migrate": "drizzle-kit generate"}}).encode()
+    generated = {**files, "src/main.ts": main, "package.json": package}
+    assert node_migrations(generated, listed) == (("npm", "run", "migrate"),)
+    # Its migrator a script of its own that a package.json script runs, not the start's
+    # (schndra's ``"db:migrate": "ts-node src/db/migrator.ts"``): pushed.
+    scripts = {"db:generate": "drizzle-kit generate", "db:migrate": "ts-node src/main.ts"}
+    apart = {**generated, "package.json": json.dumps({"scripts": scripts}).encode()}
+    assert node_migrations(apart, listed) == (step,)
+
+
+def test_generated_drizzle_migrations_the_start_does_not_apply_are_applied() -> None:
+    """s22a55m77's realworld-nestjs-drizzle-postgresql (drizzle-kit ^0.20): its migrations
+    are generated (``migration:generate``), and applied only by a script of its own
+    (``"migration:run": "pnpm tsx src/drizzle/migrate.ts"``): every article route met
+    relation "articles" does not exist. They are applied after generation, by drizzle-orm's
+    migrator at the host, user and database the config reads one by one."""
+    config = (
+        b"export default { driver: 'pg', out: './src/drizzle/migrations', schema: "
+        b"'./src/drizzle/schema.ts', dbCredentials: { host: process.env.DB_HOST!, port: "
+        b"Number(process.env.DB_PORT!), user: process.env.DB_USERNAME!, database: "
+        b"process.env.DB_NAME! } };"
+    )
+    scripts = {
+        "migration:generate": "pnpm drizzle-kit generate:pg",
+        "migration:run": "pnpm tsx src/drizzle/migrate.ts",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "drizzle.config.ts": config,
+        "src/drizzle/migrate.ts": b'import { migrate } from "drizzle-orm/node-postgres/migrator";',
+    }
+    listed = {"drizzle-kit": "^0.20.17", "drizzle-orm": "^0.30", "pg": "^8"}
+    generate, apply = node_migrations(files, listed)
+    assert generate == ("npm", "run", "migration:generate")
+    assert apply[:2] == ("node", "-e") and 'migrationsFolder: "src/drizzle/migrations"' in apply[2]
+    assert 'database: process.env["DB_NAME"]' in apply[2] and "DB_PORT" in apply[2]
+    # The start's own module applying them: generated alone, as before.
+    files["src/main.ts"] = files.pop("src/drizzle/migrate.ts")
+    assert node_migrations(files, listed) == (generate,)
+
+
+def test_sequelize_migrations_a_readme_runs_without_the_cli_listed() -> None:
+    """igaimerca's express-sequelize-postgress-auth: its README says "do `sequelize
+    db:migrate`", sequelize-cli in no package.json (npx fetched it): every route met
+    relation "users" does not exist. The CLI is added to its environment and its
+    migrations run; prashantjoshi12's config.json is sequelize init's mysql example, the
+    app on pg reading DATABASE_* itself: migrated at the database the app is given."""
+    package = {"scripts": {"start": "node app.js"}, "dependencies": {"sequelize": "^6", "pg": "^8"}}
+    config = {"development": {"dialect": "postgres", "host": "127.0.0.1", "database": "db"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app.js": b"require('express')().listen(3000);\n",
+        "README.md": b"- Create necessary tables do `sequelize db:migrate`\n",
+        "config/config.json": json.dumps(config).encode(),
+        "migrations/20220514084226-create-user.js": b"module.exports = { up() {} };\n",
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    assert "sequelize-cli@^6" in found.node_tools
+    config["development"]["dialect"] = "mysql"
+    other = {**files, "config/config.json": json.dumps(config).encode()}
+    found = detect(other)
+    assert found is not None
+    line = 'node_modules/.bin/sequelize db:migrate --url "$DATABASE_URL"'
+    assert found.setup == (("sh", "-c", line),)
+    # Nothing saying to run them: neither the CLI nor the step.
+    quiet = {**files, "README.md": b"npm start\n"}
+    found = detect(quiet)
+    assert found is not None and found.setup == () and "sequelize-cli@^6" not in found.node_tools
+
+
+def test_a_sequelizerc_resolving_with_paths_resolve_alone_names_its_migrations() -> None:
+    """GuilhermeGonSoares's api-rest-nodejs-express-mysql: ``const { resolve } =
+    require('path')`` and ``'migrations-path': resolve(__dirname, 'src', 'database',
+    'migrations')``; read as naming none, its migrations never ran (Table 'app.alunos'
+    doesn't exist)."""
+    rc = (
+        b"const { resolve } = require('path');\nmodule.exports = {\n"
+        b"  config: resolve(__dirname, 'src', 'config', 'database.js'),\n"
+        b"  'migrations-path': resolve(__dirname, 'src', 'database', 'migrations'),\n};\n"
+    )
+    files = {".sequelizerc": rc, "src/database/migrations/20230117-alunos.js": b"up() {}"}
+    steps = node_migrations(files, {"sequelize-cli": "^6", "sequelize": "^6"})
+    assert steps == (("node_modules/.bin/sequelize", "db:migrate"),)
+
+
+def test_typeorms_esm_cli_in_a_commonjs_project_runs_by_its_commonjs_hook() -> None:
+    """cristianA123's Nest-TypeOrm-Docker: ``"migrations:run": "npm run typeorm --
+    migration:run"``, ``"typeorm": "typeorm-ts-node-esm -d src/database/data-source.ts"``
+    in a CommonJS project: on Node 20, "Unable to open file … Unexpected token ')'". Run
+    by typeorm-ts-node-commonjs, its type check off; an ES module project's as it is."""
+    scripts = {
+        "typeorm": "typeorm-ts-node-esm -d src/database/data-source.ts",
+        "migrations:run": "npm run typeorm -- migration:run",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "src/database/data-source.ts": b"export default new DataSource({});",
+        "src/database/migrations/1-init.ts": b"export class Init {}",
+    }
+    line = (
+        'export PATH="$PWD/node_modules/.bin:$PATH"; TS_NODE_TRANSPILE_ONLY=true '
+        "typeorm-ts-node-commonjs -d src/database/data-source.ts migration:run"
+    )
+    assert node_migrations(files, {"typeorm": "^0.3.16"}) == (("sh", "-c", line),)
+    esm = {**files, "package.json": json.dumps({"type": "module", "scripts": scripts}).encode()}
+    assert node_migrations(esm, {"typeorm": "^0.3.16"}) == (("npm", "run", "migrations:run"),)

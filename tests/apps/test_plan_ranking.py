@@ -125,6 +125,9 @@ def test_the_readme_names_scripts_as_hints_installs_and_tests_left_out() -> None
     # A README's "Getting started": npm install, npm run dev, npm test; a seed is a task.
     readme = b"## Getting started\n```sh\nnpm install\nnpm run dev\nnpm test\n$ yarn seed\n```\n"
     assert readme_scripts({"README.md": readme}) == ["dev"]
+    # Nor a task's undoing (hdinjos's express-todos: "npm run unmigrate" drops its table).
+    undo = b"`npm run dev`\n`npm run migrate`\n`npm run unmigrate`\n`npm run unseed`\n"
+    assert readme_scripts({"README.md": undo}) == ["dev"]
 
 
 def test_a_script_the_readme_names_for_a_task_is_no_start() -> None:

@@ -287,6 +287,30 @@ def test_the_init_scripts_its_compose_file_mounts_are_read_in_order() -> None:
     assert postgres_wants(files, {}).init_scripts == ()
 
 
+def test_a_postgres_service_built_from_its_own_dockerfile_has_its_init_scripts_read() -> None:
+    """torikatsupg's hono-todo: its ``db`` service is built from docker/db/Dockerfile
+    (``FROM postgres:16.0``), its ./db mounted into the init folder (long syntax): relation
+    "todo" does not exist, its scripts never run. The image its Dockerfile names counts;
+    another image's Dockerfile (the app's own) does not."""
+    compose = (
+        "services:\n  app:\n    build:\n      dockerfile: ./docker/app/Dockerfile\n"
+        "  db:\n    build:\n      dockerfile: ./docker/db/Dockerfile\n    volumes:\n"
+        "      - type: bind\n        source: ./db\n        target: /docker-entrypoint-initdb.d\n"
+    )
+    files = {
+        "docker-compose.yml": compose.encode(),
+        "docker/db/Dockerfile": b"FROM postgres:16.0\nEXPOSE 5432\n",
+        "docker/app/Dockerfile": b"FROM oven/bun:1\n",
+        "db/01_create_table.sql": b"CREATE TABLE todo (id int);",
+        "db/02_more.sql": b"CREATE TABLE tag (id int);",
+        "package.json": b'{"dependencies": {"postgres": "^3"}}',
+    }
+    wants = postgres_wants(files, {})
+    assert [path for path, _ in wants.init_scripts] == ["db/01_create_table.sql", "db/02_more.sql"]
+    files["docker/db/Dockerfile"] = b"FROM node:20\n"
+    assert postgres_wants(files, {}).init_scripts == ()
+
+
 def test_the_schema_its_settings_name_is_made_after_its_init_scripts() -> None:
     """A NestJS books API (nathan-oliveira's) gives TypeORM ``schema:
     DATABASE_NAME_SCHEMA`` (app in its .env); its compose file's Postgres made that schema

@@ -23,6 +23,7 @@ from preview.backing.appdb import (
     drop_app_database,
     new_database_name,
 )
+from preview.backing.wants import postgres_wants
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
 
@@ -296,8 +297,14 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
     async def tell(text: str) -> None:
         told.append(text)
 
+    # psql's own \c (torikatsupg's hono-todo: "\c todo" before its CREATE TABLE) is left
+    # out: the scripts run in each database the app opens.
     scripts = (
-        ("db/01.sql", "CREATE TABLE fruit (name text); INSERT INTO fruit VALUES ('apple');"),
+        (
+            "db/01.sql",
+            "\\c shop\nCREATE TABLE fruit (name text);\n  \\connect shop\n"
+            "INSERT INTO fruit VALUES ('apple');",
+        ),
         ("db/02.sql", "CREATE ROLE intruder SUPERUSER;"),
         ("db/03.sql", "INSERT INTO fruit VALUES ('50% pear');"),
     )
@@ -375,3 +382,32 @@ def _fruit(user: str, password: str, database: str) -> tuple[list[str], str]:
         rows = [r[0] for r in db.execute("SELECT name FROM fruit ORDER BY name")]
         owner = db.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'fruit'")
         return rows, owner.fetchone()[0]
+
+
+async def test_a_common_extension_the_upload_creates_itself_is_not_made_first() -> None:
+    """Ch1n3du's realworld-express-drizzle: its first migration says ``CREATE EXTENSION
+    pgcrypto;`` (no IF NOT EXISTS), which failed on the one made with each new database
+    ("extension pgcrypto already exists"). Read from the upload, it is left to the app;
+    the other common one is still made."""
+    files = {"drizzle/0000_init.sql": b"CREATE EXTENSION pgcrypto;\nCREATE TABLE a (id int);"}
+    own = postgres_wants(files, {}).own_extensions
+    assert own == ("pgcrypto",)
+    safe = {"m.sql": b'CREATE EXTENSION IF NOT EXISTS "pgcrypto";'}
+    assert postgres_wants(safe, {}).own_extensions == ()
+    logins = SharedLogins(PG_URL, new_database_name(), "tests", own_extensions=own)
+    try:
+        with trio.fail_after(60):
+            login = await logins.login("postgres", "shop")
+            made = await trio.to_thread.run_sync(
+                _extensions, login.role, login.password, login.database
+            )
+        assert "pgcrypto" not in made and "uuid-ossp" in made, made
+    finally:
+        await trio.to_thread.run_sync(logins.drop)
+
+
+def _extensions(user: str, password: str, database: str) -> list[str]:
+    server = _admin_url().rsplit("@", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql://{user}:{password}@{server}/{database}"
+    with psycopg.connect(url, connect_timeout=10) as db:
+        return [r[0] for r in db.execute("SELECT extname FROM pg_extension")]

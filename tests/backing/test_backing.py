@@ -262,6 +262,16 @@ def test_a_database_urls_default_in_code_names_the_variable_it_is_given_as() -> 
     assert wanted_servers(other, "c.py", {}).mysql.url_variables == {}  # type: ignore[union-attr]
 
 
+def test_a_cache_managers_redis_store_wants_a_redis() -> None:
+    """tjhillard's nestjs-todos-api: NestJS's CacheModule on cache-manager-redis-store,
+    its only Redis package: given no Redis, every plan failed at start, ECONNREFUSED
+    127.0.0.1:6379."""
+    package = b'{"dependencies": {"@nestjs/common": "^5", "cache-manager-redis-store": "^1"}}'
+    found = wanted_servers({"package.json": package}, "src/main.ts", {})
+    assert found.redis is not None
+    assert found.redis.why == ["cache-manager-redis-store in its dependencies"]
+
+
 def test_a_celery_broker_on_rabbitmq_is_given_the_previews_redis() -> None:
     """wlsouza's fastapi-todolist: BROKER_URI defaults to amqp://guest@localhost:5672//
     (RabbitMQ beside it in its compose file), and its / route queues a task: it answered

@@ -205,6 +205,11 @@ def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None
     code = files.pop("src/config/db.js")
     tested = {**files, "tests/db.test.js": code}
     assert wanted_servers(tested, "src/server.js", {}).mysql is None
+    # promise-mysql (mysql beneath: UskoKruM's restapi-nodejs-express-mysql) likewise.
+    wrapped = {"dependencies": {"express": "^4", "promise-mysql": "^5"}}
+    opens = b'import mysql from "promise-mysql";\nconst c = mysql.createConnection({});\n'
+    given = {"package.json": json.dumps(wrapped).encode(), "src/database/database.js": opens}
+    assert wanted_servers(given, "src/index.js", {}).mysql is not None
     package["dependencies"]["pg"] = "^8"
     files["package.json"] = json.dumps(package).encode()
     files["src/config/db.js"] = code

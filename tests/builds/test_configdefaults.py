@@ -1466,6 +1466,36 @@ const sequelize = new Sequelize(database, userName, process.env.PASSWORD, {
     }
 
 
+def test_a_config_modules_host_and_database_read_from_the_environment_are_a_connections() -> None:
+    """UskoKruM's restapi-nodejs-express-mysql: config.js exports ``{host: process.env.HOST
+    || "", database: process.env.DATABASE || "", user: process.env.USER || "", password:
+    …}``, which database.js gives promise-mysql; no client is made in that file and no name
+    says a database's part: unset, every query failed. A host and a database's name read
+    so are a connection's settings; a host alone (a page's CDN) is not."""
+    config = b"""import { config } from "dotenv";
+config();
+export default {
+    host: process.env.HOST || "",
+    database: process.env.DATABASE || "",
+    user: process.env.USER || "",
+    password: process.env.PASSWORD || ""
+};
+"""
+    assert database_option_reads({"src/config.js": config}) == {
+        "HOST": "DB_HOST",
+        "DATABASE": "DB_NAME",
+        "USER": "DB_USER",
+        "PASSWORD": "DB_PASSWORD",
+    }
+    page = b"export default { host: process.env.CDN, title: process.env.TITLE };\n"
+    assert database_option_reads({"src/page.js": page}) == {}
+    files = {"package.json": b'{"dependencies": {"promise-mysql": "^5"}}', "src/config.js": config}
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values.get("DATABASE") == provided["DB_NAME"]
+    assert found.values.get("HOST") == provided["DB_HOST"]
+
+
 def test_a_joi_keys_description_says_which_part_of_the_database_it_is() -> None:
     """Uzair-Organization's express-objection requires DATABASE, DB_USER, PASSWORD and
     HOST in a Joi schema whose descriptions say what each is ("Database name"): none was

@@ -101,6 +101,23 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
     assert npm.said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
 
 
+async def test_a_replaced_native_modules_override_is_dropped(tmp_path: Path) -> None:
+    """JaneJeon's express-objection-starter: its yarn.lock's bcrypt 3.0.6 (a package of its
+    tree, pinned by an npm override) does not build on Node 20; its replacement was refused,
+    "Override for bcrypt@>3.0.6 conflicts with direct dependency". The override is dropped
+    first, said; the others are kept."""
+    path = _listing_sleepy(tmp_path)
+    package = json.loads((path / "package.json").read_text())
+    package["overrides"] = {"sleepy": "1.0.0", "other": "2.0.0"}
+    (path / "package.json").write_text(json.dumps(package))
+    npm = _ScriptedNpm()
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    assert npm.ran[1][-1] == "sleepy@>1.0.0", npm.ran
+    assert json.loads((path / "package.json").read_text())["overrides"] == {"other": "2.0.0"}
+    assert npm.said[-1].endswith("sleepy@>1.0.0 (its lockfile's pin, an override, dropped)")
+
+
 async def test_a_replacement_refused_for_a_peer_conflict_installs_as_the_app_did(
     tmp_path: Path,
 ) -> None:

@@ -14,6 +14,7 @@ from preview.builds.installers import failure_reason
 from preview.builds.remedies.pythons import installed_dists, package_sources
 from preview.builds.toolerrors import (
     NPM_LOCK_OUT_OF_SYNC,
+    native_build_failure,
     only_outside_the_code,
     tool_failure,
     typescript_output,
@@ -328,3 +329,25 @@ def test_tsc_refusing_files_outside_its_root_dir_still_wrote_the_program() -> No
     assert not only_outside_the_code([*lines, "error TS5023: Unknown compiler option 'x'."])
     typed = "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
     assert not only_outside_the_code([*lines, typed])
+
+
+def test_a_native_module_that_could_not_fetch_its_binary_is_one_to_replace() -> None:
+    """cristianA123's Nest-TypeOrm-Docker: sharp 0.32's install script fetches libvips from
+    GitHub, out of reach of a build here ("tunneling socket could not be established,
+    statusCode=502"); its newest release brings it from the registry. Said as a native
+    module's failure npm_rebuild replaces (no version: npm's path does not say one)."""
+    lines = [
+        "npm error code 1",
+        "npm error path /envs/x/node_modules/sharp",
+        "npm error command failed",
+        "npm error sharp: Downloading https://github.com/lovell/sharp-libvips/releases/x.tar.br",
+        "npm error sharp: Installation error: tunneling socket could not be established, "
+        "statusCode=502",
+        "npm error A complete log of this run can be found in: /x/_logs/debug-0.log",
+    ]
+    found = tool_failure(lines)
+    assert found is not None
+    assert found[0].startswith("the native module sharp could not fetch its prebuilt binary: ")
+    assert native_build_failure(found[0]) == ("sharp", "")
+    # A script failing otherwise (its own error, no download): not this.
+    assert tool_failure([*lines[:3], "npm error TypeError: x is not a function"]) is None

@@ -17,6 +17,7 @@ schema, and it is run (:func:`table_scripts`; its failure is not the launch's).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 
@@ -62,19 +63,60 @@ def data_scripts(
     return tuple(("npm", "run", name) for name in (make, seed) if name is not None)
 
 
-_NODE_FILE = re.compile(r"^node\s+(?:\./)?([\w./-]+\.[cm]?js)\s*$")
+# ``node file.js``, its preloads given (``node -r ts-node/register src/db/run-seed.ts``).
+_NODE_FILE = re.compile(
+    r"^node\s++(?:(?:-r|--require)\s++[\w@./-]++\s++)*+(?:\./)?([\w./-]+\.(?:[cm]?js|ts))\s*$"
+)
+# What may come before it in one script: its build (``npm run build && node
+# ./dist/migrations/index.js``).
+_BUILD_FIRST = re.compile(r"^(?:npm\s+run|yarn(?:\s+run)?)\s+[\w:.-]+$|^(?:tsc|babel)\b[^&|;]*$")
+_OUTPUTS = ("dist/", "build/", "lib/", "out/")
 # Tables made by the script itself: Sequelize's sync() (``Profile.sync({ force: true })``),
 # knex's createTable, or SQL's CREATE TABLE.
 _MAKES_TABLES = re.compile(rb"\.sync\s*\(|\bcreateTable\s*\(|\bCREATE\s+TABLE\b", re.IGNORECASE)
+_RELATIVE_IMPORT = re.compile(rb"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
 
 
 def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
     """Whether the seed script ``command`` (``node ./scripts/seedDb.js``) runs a file of
     the upload that makes the tables: its only table creation, then (christianjtr's
     express-rest-api-sequelize: ``Profile.sync({ force: true })`` in scripts/seedDb.js,
-    the README's ``npm run seed`` before ``npm start``; every route met "no such table")."""
-    found = _NODE_FILE.match(command.strip())
-    return found is not None and bool(_MAKES_TABLES.search(files.get(found.group(1), b"")))
+    the README's ``npm run seed`` before ``npm start``; every route met "no such table").
+    The file may make them through a module of the upload it imports (SohrabYavari's
+    ts-fastify-mysql: run-seed.ts runs seed.ts's ``CREATE TABLE users``), and be the
+    build's output of a source the upload has (hdinjos's express-todos: ``"migrate": "npm
+    run build && node ./dist/migrations/index.js"``, babel's dist/ from src/)."""
+    *before, last = [part.strip() for part in command.strip().split("&&")]
+    found = _NODE_FILE.match(last)
+    if found is None or not all(_BUILD_FIRST.match(part) for part in before):
+        return False
+    path = _source(found.group(1), files)
+    if path is None:
+        return False
+    text = files[path]
+    imported = (_source(_joined(path, m.decode()), files) for m in _RELATIVE_IMPORT.findall(text))
+    return bool(_MAKES_TABLES.search(text)) or any(
+        _MAKES_TABLES.search(files[p]) for p in imported if p is not None
+    )
+
+
+def _joined(path: str, relative: str) -> str:
+    return posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+
+
+def _source(path: str, files: dict[str, bytes]) -> str | None:
+    """The upload's file ``path`` names: itself, its module without an extension (an
+    import's ``./seed``), or, under a build's output folder, the source it is built from
+    (``dist/migrations/index.js`` from ``src/migrations/index.js``)."""
+    if path in files:
+        return path
+    stem = path.rsplit(".", 1)[0] if path.endswith((".js", ".cjs", ".mjs", ".ts")) else path
+    below = next((stem.removeprefix(o) for o in _OUTPUTS if stem.startswith(o)), None)
+    for base in (stem, f"{stem}/index", *((f"src/{below}",) if below else ())):
+        for ext in (".js", ".ts", ".cjs", ".mjs"):
+            if f"{base}{ext}" in files:
+                return f"{base}{ext}"
+    return None
 
 
 _MIGRATE = {"migrate", "migration", "migrations"}
@@ -85,10 +127,14 @@ def table_scripts(scripts: dict[str, str], files: dict[str, bytes]) -> tuple[tup
     migrating or making the database (``db_migrate``, ``migrate``, ``db:init``) whose
     command runs a file of the upload that makes the tables itself
     (:func:`_seed_makes_tables`): ``npm run`` it, as its author did once by hand."""
+    making = {k: v for k, v in scripts.items() if _seed_makes_tables(v, files)}
     named = _named(
-        {k: v for k, v in scripts.items() if _seed_makes_tables(v, files)},
-        lambda words: bool(words & _MIGRATE or (words & _MAKE and words & _DATABASE)),
+        making, lambda words: bool(words & _MIGRATE or (words & _MAKE and words & _DATABASE))
     )
+    # Else its seed script (SohrabYavari's ts-fastify-mysql: ``"seed": "node -r
+    # ts-node/register src/db/run-seed.ts"``, whose seed.ts drops and creates its tables;
+    # every route met "Table 'app.users' doesn't exist").
+    named = named or _named(making, lambda words: bool(words & {"seed", "seeds"}))
     return (("npm", "run", named),) if named is not None else ()
 
 

@@ -7,6 +7,7 @@ files it writes itself; and a start that hands its app to a process manager's da
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
 
@@ -59,14 +60,23 @@ def simple_command(script: str) -> tuple[list[str], list[str]] | None:
 def nodemon_settings(files: dict[str, bytes], package: dict) -> dict[str, str]:
     """What a bare ``nodemon`` runs, read where nodemon reads it: ``{"exec": …}`` from its
     ``nodemon.json`` (else package.json's ``nodemonConfig``); ``{}`` without one. (Its other
-    fallback, package.json's ``main``, is what a preview starts before any dev script.)"""
+    fallback, package.json's ``main``, is what a preview starts before any dev script.)
+    Its ``execMap`` too, the command per entry's extension (``{".js": "node -r
+    sucrase/register"}``), under ``.`` and the extension: what ``nodemon server.js`` runs."""
     try:
         config = json.loads(files.get("nodemon.json", b"null"))
     except (ValueError, RecursionError):
         config = None
     config = config if isinstance(config, dict) else package.get("nodemonConfig")
-    executed = config.get("exec") if isinstance(config, dict) else None
-    return {"exec": executed.strip()} if isinstance(executed, str) and executed.strip() else {}
+    if not isinstance(config, dict):
+        return {}
+    executed = config.get("exec")
+    found = {"exec": executed.strip()} if isinstance(executed, str) and executed.strip() else {}
+    mapped = config.get("execMap")
+    for ext, command in (mapped if isinstance(mapped, dict) else {}).items():
+        if isinstance(ext, str) and isinstance(command, str) and command.strip():
+            found["." + ext.lstrip(".")] = command.strip()
+    return found
 
 
 _NODEMON = re.compile(r"(?:^|[\s;&|(/])nodemon(?:\s|$)")
@@ -111,7 +121,7 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
     env, words = command
     tool, args = words[0], words[1:]
     bare = not any(a in ("-x", "--exec") or a.startswith("--exec=") or _is_entry(a) for a in args)
-    if tool == "nodemon" and bare and nodemon:
+    if tool == "nodemon" and bare and nodemon and "exec" in nodemon:
         if _SHELL.search(nodemon["exec"]):
             return script  # (a shell line: not one command to run once)
         args = ["--exec", nodemon["exec"], *args]
@@ -138,6 +148,13 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
         rest = args[at + 1 :]
         run = runner if entry.endswith(_TS) else "node"
         words = [run, *_preloads(args[:at]), entry, *rest]
+        # nodemon's execMap for the entry's extension (GuilhermeGonSoares's
+        # api-rest-nodejs-express-mysql: ``"js": "node -r sucrase/register"``, its sources
+        # ES modules sucrase compiles; run by node alone, "Cannot find module 'app'").
+        mapped = (nodemon or {}).get(posixpath.splitext(entry)[1]) if tool == "nodemon" else None
+        command = simple_command(mapped) if mapped is not None else None
+        if command is not None and command[1] and not command[0]:
+            words = [*command[1], *_preloads(args[:at]), entry, *rest]
     else:
         return script
     # Its type check is the build's; behind cross-env's assignments too (8696's koa-app:
@@ -234,6 +251,11 @@ def _nodemon_exec(args: list[str]) -> list[str] | None:
             executed, at = shlex.split(args[at + 1]), at + 2
         elif arg.startswith("--exec="):
             executed, at = shlex.split(arg.partition("=")[2]), at + 1
+        elif arg in ("-r", "--require") and at + 1 < len(args):
+            # not nodemon's: passed on to the command (mateuszzdyb's node-koa-knex-fun-fair:
+            # ``--exec 'node --inspect' -r dotenv/config -r ts-node/register src/index.ts``,
+            # its preloads' names run as files: "Cannot find module 'dotenv/config'")
+            rest, at = [*rest, "-r", args[at + 1]], at + 2
         elif arg in _NODEMON_VALUES:
             at += 2
         elif arg.startswith("-"):

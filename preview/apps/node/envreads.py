@@ -156,6 +156,22 @@ _SEQUELIZE_ARGS = re.compile(
     r"\bnew\s+Sequelize\s*\(\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,"
     r"\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*[,)]"
 )
+
+
+def _connection_reads(text: str) -> bool:
+    """Whether a module's options read a database's host and its name from the environment
+    (``host: process.env.HOST || ""``, ``database: process.env.DATABASE``): a connection's
+    settings, whichever module makes the client from them (UskoKruM's
+    restapi-nodejs-express-mysql: its config.js exports them, database.js gives them to
+    promise-mysql; HOST, DATABASE, USER and PASSWORD said nothing alone, unset)."""
+    options = {option.lower() for option in _OPTION_READ.findall(text)}
+    return "host" in options and bool({"database", "db"} & options)
+
+
+_OPTION_READ = re.compile(
+    r"\b(database|db|host)[\"']?\s*:\s*process\.env\.[A-Za-z_]\w*\b(?!\s*[.(\[])",
+    re.IGNORECASE,
+)
 # Each option as the generic name of the same part (``configvars.meaning`` reads it).
 _OPTION_NAMES = {
     "dialect": "DB_DIALECT",
@@ -182,7 +198,9 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     process.env.DIALECT}``)."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
-        if "process.env" not in text or not (_CLIENT.search(text) or _DIALECT.search(text)):
+        if "process.env" not in text:
+            continue
+        if not (_CLIENT.search(text) or _DIALECT.search(text) or _connection_reads(text)):
             continue
         bound = dict(_BOUND.findall(text))
         read = {m.group(1) for m in re.finditer(r"process\.env\.([A-Za-z_]\w*)", text)}

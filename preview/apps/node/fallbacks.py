@@ -26,6 +26,7 @@ __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
     "made_main",
+    "project_start",
     "serving_script",
     "serving_through",
     "tsc_build",
@@ -115,6 +116,37 @@ def _emitted(source: str, files: dict[str, bytes], out: str | None) -> str:
     root = "" if root == "." else root
     relative = posixpath.relpath(stem, root) if root else stem
     return posixpath.join(out, f"{relative}.js")
+
+
+# A project's own start among several a monorepo could have (``start:api``,
+# ``start:api:prod``): group 1 its project.
+_PROJECT_START = re.compile(r"^start:([\w-]+)(:prod(?:uction)?)?$")
+_NOT_PROJECTS = {"dev", "debug", "watch", "test", "hmr", "prod", "production", "local"}
+
+
+def project_start(scripts: dict[str, str]) -> tuple[str, str] | None:
+    """(the script starting the app's one project, the script building it or "") where the
+    package has no start but ``start:<project>`` scripts for a single project, its
+    production one first with that project's build (kosAndrey22's Nest-Typeorm-Postgres,
+    a Nest monorepo: ``start:api:prod`` runs ``node dist/apps/api/main`` after
+    ``build:api``; no script was found to run it); None for none or several projects."""
+    found = {m.group(1): m for name in scripts if (m := _PROJECT_START.match(name)) is not None}
+    projects = {p for p in found if p not in _NOT_PROJECTS}
+    if len(projects) != 1:
+        return None
+    (project,) = projects
+    prod = next(
+        (
+            f"start:{project}{s}"
+            for s in (":prod", ":production")
+            if f"start:{project}{s}" in scripts
+        ),
+        None,
+    )
+    build = next((b for b in (f"build:{project}", "build") if scripts.get(b, "").strip()), "")
+    if prod is not None and build:
+        return prod, build
+    return f"start:{project}", ""
 
 
 def serving_script(scripts: dict[str, str]) -> str | None:

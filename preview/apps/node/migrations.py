@@ -10,8 +10,10 @@ its apps applied the journal with drizzle-orm's own migrator: so does the step t
 through the driver the app lists (``pg``, ``postgres``, ``mysql2``), at the URL its config
 reads (``process.env.X``, else ``DATABASE_URL``; node-postgres reads the ``PG*`` variables
 without one). A journal whose migrations' SQL files the upload lacks (only the
-snapshots committed): the schema pushed (``drizzle-kit push --force``, the app's config
-made not strict). umzug's (and @slonik/migrator's): the app's own script running them ``up``.
+snapshots committed), or none ever generated (no journal, an empty one) for a schema
+declaring tables: the schema pushed (``drizzle-kit push --force``, the app's config made
+not strict), as its author's ``drizzle-kit push`` made it. umzug's (and
+@slonik/migrator's): the app's own script running them ``up``.
 Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, which a
 ``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
 ``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself, with the
@@ -25,12 +27,26 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from collections.abc import Iterator
 
-__all__ = ["BEHIND", "node_migrations", "synchronizes_its_tables", "syncs_its_tables"]
+__all__ = [
+    "BEHIND",
+    "SEQUELIZE_CLI",
+    "node_migrations",
+    "sequelize_cli_wanted",
+    "synchronizes_its_tables",
+    "syncs_its_tables",
+]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
-_KNEX_DIR = re.compile(r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*["'`]([^"'`]+)["'`]""", re.S)
+# (or from __dirname by concatenation: ccreaney's express-objection-api, ``directory:
+# __dirname + '/src/db/migrations'``, whose migrations never ran: relation "users" does
+# not exist)
+_KNEX_DIR = re.compile(
+    r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*(?:__dirname\s*\+\s*)?["'`]/*([^"'`]+)["'`]""",
+    re.S,
+)
 # directory: path.join(BASE_PATH, 'migrations'), path.resolve(__dirname, "db/migrations")
 _KNEX_JOINED = re.compile(
     r"""migrations\s*:\s*\{[^}]*?directory\s*:\s*((?:path\.)?(?:join|resolve)\((?:[^()]|\([^()]*\))*\))""",
@@ -64,7 +80,8 @@ _DRIVERS = {
         "client.end()",
     ),
 }
-_MIGRATOR = """const address = process.env[{url}];  // not URL: pg parses with the global
+_MIGRATOR = """try {{ require("dotenv").config(); }} catch (error) {{}}  // the .env it reads
+const address = process.env[{url}];  // not URL: pg parses with the global
 {client}
 const {{ drizzle }} = require("drizzle-orm/{module}");
 const {{ migrate }} = require("drizzle-orm/{module}/migrator");
@@ -93,10 +110,33 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         at = steps.index(found[4])
         steps = (*steps[:at], schema, *steps[at:])
     generated = None if found[1] is not None else _drizzle_generation(files, listed)
+    if generated is not None and (applied := _generated_applied(files, listed)) is not None:
+        steps = (applied, *steps)
     return (generated, *steps) if generated is not None else steps
 
 
-_SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*path\.(?:resolve|join)\(([^)]*)\)"""
+def _generated_applied(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """Where Drizzle migrations are generated (:func:`_drizzle_generation`) and the start
+    does not apply them (its migrator a script of its own: s22a55m77's
+    realworld-nestjs-drizzle-postgresql, ``"migration:run": "pnpm tsx
+    src/drizzle/migrate.ts"``; every article route met relation "articles" does not
+    exist): they are applied, as the journal committed would be."""
+    config = next((c for c in _DRIZZLE_CONFIGS if c in files), None)
+    if config is None or _start_migrates(files):
+        return None
+    text = files[config].decode("utf-8", "replace")
+    match = _DRIZZLE_OUT.search(text)
+    out = posixpath.normpath(match.group(1) if match else "drizzle")
+    old = _OLD_DRIZZLE_KIT.match(listed.get("drizzle-kit", ""))
+    driver = next((d for d in _DRIVERS if d in listed), None)
+    if old is not None and int(old.group(1)) < 21:
+        return ("node", "-e", _migrator(driver, out, text)) if driver is not None else None
+    return ("node_modules/.bin/drizzle-kit", "migrate", "--config", config)
+
+
+# (``resolve`` alone too, destructured from path: GuilhermeGonSoares's
+# api-rest-nodejs-express-mysql, whose migrations in src/database/migrations never ran)
+_SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*(?:path\.)?(?:resolve|join)\(([^)]*)\)"""
 _LITERAL = re.compile(r"""["'`]([^"'`]*)["'`]""")
 
 
@@ -109,7 +149,7 @@ def _sequelize_migrations(
     ``config`` it names that sequelize-cli cannot load (a TypeScript module: devleo-m's
     speedy-drive names ``src/config/database.ts``, which makes a Sequelize instance) gives
     way to the ``config.json`` beside it, which ``sequelize init``'s models/index.js reads."""
-    if "sequelize-cli" not in listed:
+    if "sequelize-cli" not in listed and not sequelize_cli_wanted(files, listed):
         return None
     rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
     named = _migrate_script_paths(files)
@@ -121,7 +161,53 @@ def _sequelize_migrations(
     if config and config.endswith((".ts", ".mts")) and beside in files:
         return ("node_modules/.bin/sequelize", "db:migrate", "--config", beside)
     given = [(f"--{key}", path) for key, path in named.items()]
+    if _other_dialect(files, config or "config/config.json", listed):
+        # Its config.json names an engine the app does not use (sequelize init's mysql
+        # example, left as it was: prashantjoshi12's express-sequelize-postgresql-crud
+        # lists pg and reads DATABASE_* itself): the database the app is given.
+        line = 'node_modules/.bin/sequelize db:migrate --url "$DATABASE_URL"'
+        return ("sh", "-c", " ".join([line, *(shlex.quote(w) for p in given for w in p)]))
     return ("node_modules/.bin/sequelize", "db:migrate", *(w for pair in given for w in pair))
+
+
+# A README's or a script's run of sequelize-cli's migrations (``npx sequelize db:migrate``).
+_CLI_MIGRATE = re.compile(rb"\bsequelize(?:-cli)?\s+db:migrate\b")
+_README = re.compile(r"^readme(?:\.\w+)?$", re.I)
+SEQUELIZE_CLI = "sequelize-cli@^6"  # added to the environment where the app lacks it
+_DIALECT_DRIVERS = {
+    "postgres": ("pg",),
+    "mysql": ("mysql2", "mysql"),
+    "mariadb": ("mariadb",),
+    "sqlite": ("sqlite3",),
+}
+
+
+def sequelize_cli_wanted(files: dict[str, bytes], listed: dict[str, str]) -> bool:
+    """Whether the app runs sequelize-cli's migrations without listing it: sequelize
+    listed, its README (or a script) running ``sequelize db:migrate`` (``npx`` fetching
+    it), its migrations committed (igaimerca's express-sequelize-postgress-auth: "Create
+    necessary tables … do `sequelize db:migrate`", sequelize-cli in no package.json: every
+    route met relation "users" does not exist). It is added to the environment
+    (:data:`SEQUELIZE_CLI`), its migrations run as the listed one's are."""
+    if "sequelize" not in listed or "sequelize-cli" in listed:
+        return False
+    said = [d for p, d in files.items() if _README.match(p) or p == "package.json"]
+    return any(_CLI_MIGRATE.search(text) for text in said)
+
+
+def _other_dialect(files: dict[str, bytes], config: str, listed: dict[str, str]) -> bool:
+    """Whether sequelize-cli's JSON ``config``'s development dialect is one no driver the
+    app lists serves, while another listed driver's is."""
+    try:
+        settings = json.loads(files.get(config, b"null"))
+    except (ValueError, RecursionError):
+        return False
+    development = settings.get("development") if isinstance(settings, dict) else None
+    dialect = development.get("dialect") if isinstance(development, dict) else None
+    if not isinstance(dialect, str) or dialect not in _DIALECT_DRIVERS:
+        return False
+    served = {d for d, drivers in _DIALECT_DRIVERS.items() if set(drivers) & listed.keys()}
+    return bool(served) and dialect not in served
 
 
 _MIGRATE_SCRIPT = re.compile(
@@ -309,7 +395,7 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         if knexfile.endswith(".ts") and "ts-node" not in listed:
             continue
         text = files[knexfile].decode("utf-8", "replace")
-        match = _KNEX_DIR.search(text)
+        match = _KNEX_DIR.search(text) or _imported_knex_dir(files, knexfile, text)
         named = match.group(1) if match else _joined_dir(text) or "migrations"
         # A template literal from the knexfile's folder (rickymbru's node-postgres-knex:
         # `${__dirname}/src/database/migrations`): the folder relative to it.
@@ -317,6 +403,33 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
         if any(p.startswith(f"{directory}/") for p in files):
             return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
+    return None
+
+
+_IMPORTED = re.compile(r"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
+
+
+def _imported_knex_dir(files: dict[str, bytes], knexfile: str, text: str) -> re.Match[str] | None:
+    """The ``migrations.directory`` of a config module the knexfile imports (its modules'
+    and theirs, two deep): mateuszzdyb's node-koa-knex-fun-fair exports ``configs.
+    databaseConfig`` from ./src/config, whose database.ts names
+    ``src/infrastructure/database/migrations``; nothing ran them (every route met relation
+    "users" does not exist). A literal path, as knex reads it from the knexfile's folder."""
+    pending, seen = [(knexfile, text)], {knexfile}
+    for _depth in range(3):
+        found: list[tuple[str, str]] = []
+        for path, source in pending:
+            for relative in _IMPORTED.findall(source):
+                base = posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+                stem = base.rsplit(".", 1)[0] if base.endswith((".js", ".ts")) else base
+                for candidate in (f"{stem}{e}" for e in (".ts", ".js", "/index.ts", "/index.js")):
+                    if candidate in files and candidate not in seen:
+                        seen.add(candidate)
+                        module = files[candidate].decode("utf-8", "replace")
+                        if match := _KNEX_DIR.search(module):
+                            return match
+                        found.append((candidate, module))
+        pending = found
     return None
 
 
@@ -376,7 +489,15 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
                 moved = _moved_journal(files)
                 if moved is not None and driver is not None:
                     return ("node", "-e", _migrator(driver, moved, text))
+                if moved is None and (pushed := _unmigrated_push(files, listed, config)):
+                    return pushed
                 continue
+            if (
+                not v1
+                and _journal_entries(files, out) == []
+                and (pushed := _unmigrated_push(files, listed, config))
+            ):
+                return pushed  # an empty journal: `drizzle-kit generate` never run
             if old is not None and int(old.group(1)) < 21 and driver is not None:
                 return ("node", "-e", _migrator(driver, out, text))
             if not v1 and _journal_sql_missing(files, out):
@@ -406,16 +527,53 @@ def _moved_journal(files: dict[str, bytes]) -> str | None:
     return found[0]
 
 
+def _journal_entries(files: dict[str, bytes], out: str) -> list[object] | None:
+    """The entries of ``out``'s journal; None where it has none or they cannot be read."""
+    try:
+        journal = json.loads(files[f"{out}/meta/_journal.json"])
+    except (KeyError, ValueError, RecursionError):
+        return None
+    entries = journal.get("entries") if isinstance(journal, dict) else None
+    return entries if isinstance(entries, list) else None
+
+
 def _journal_sql_missing(files: dict[str, bytes], out: str) -> bool:
     """Whether ``out``'s journal lists a migration whose SQL file (``<out>/<tag>.sql``) the
     upload lacks (a .gitignore'd ``*.sql``, a repository keeping only the snapshots)."""
-    try:
-        journal = json.loads(files[f"{out}/meta/_journal.json"])
-    except (ValueError, RecursionError):
-        return False
-    entries = journal.get("entries") if isinstance(journal, dict) else None
+    entries = _journal_entries(files, out)
     tags = [e.get("tag") for e in entries or () if isinstance(e, dict)]
     return any(isinstance(t, str) and f"{out}/{t}.sql" not in files for t in tags)
+
+
+def _unmigrated_push(
+    files: dict[str, bytes], listed: dict[str, str], config: str
+) -> tuple[str, ...] | None:
+    """The schema pushed where no migration was ever generated (no journal, or an empty
+    one) and the schema files the config names declare tables, as its author's
+    ``drizzle-kit push`` (a ``db:push`` script, a README's step) made them: vhlongon's
+    hono-todos (``"db:push": "drizzle-kit push"``, no ``drizzle/`` folder) answered /todos
+    with 500, no such table; schndra's express-drizzle-mysql-template commits a journal
+    with no entries. None where the app's start applies migrations it generates itself
+    (:func:`_drizzle_generation`), or for a drizzle-kit before 0.21, whose push is a
+    command per dialect (``push:pg``) on a config of another shape."""
+    old = _OLD_DRIZZLE_KIT.match(listed.get("drizzle-kit", ""))
+    if (old is not None and int(old.group(1)) < 21) or not _declared_tables(files, config):
+        return None
+    if _drizzle_generation(files, listed) is not None and _start_migrates(files):
+        return None
+    return ("node", "-e", _push(config))
+
+
+def _start_migrates(files: dict[str, bytes]) -> bool:
+    """Whether a module importing drizzle-orm's migrator is the app's, not a script of its
+    own that a package.json script runs (schndra's ``"db:migrate": "dotenv -- ts-node
+    src/db/migrator.ts"``, which the start never reaches)."""
+    commands = " ".join(command for _name, _words, command in _plainest_scripts(files))
+    return any(
+        _MIGRATOR_IMPORT.search(data) and path not in commands
+        for path, data in files.items()
+        if path.endswith((".ts", ".js", ".mjs", ".cjs")) and "node_modules/" not in path
+    )
 
 
 # drizzle-kit push with the app's config, made not strict (strict asks before every push,
@@ -447,14 +605,9 @@ def _drizzle_behind(files: dict[str, bytes]) -> tuple[str, ...] | None:
     if config is None:
         return None
     text = files[config].decode("utf-8", "replace")
-    named = _DRIZZLE_SCHEMA.search(text)
     match = _DRIZZLE_OUT.search(text)
     out = posixpath.normpath(match.group(1) if match else "drizzle")
-    if named is None:
-        return None
-    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1)) if "*" not in p]
-    sources = [f for f in files if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)]
-    declared = {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
+    declared = _declared_tables(files, config)
     snapshots = sorted(
         f for f in files if f.startswith(f"{out}/meta/") and f.endswith("_snapshot.json")
     )
@@ -468,6 +621,17 @@ def _drizzle_behind(files: dict[str, bytes]) -> tuple[str, ...] | None:
     if not made or declared <= made:
         return None
     return ("node", "-e", BEHIND + "\n" + _push(config))
+
+
+def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
+    """The tables (``pgTable("todos", …)``) the schema files drizzle.config ``config`` names
+    (its ``schema``: a file, a folder, a list of them; globs left out) declare."""
+    named = _DRIZZLE_SCHEMA.search(files[config].decode("utf-8", "replace"))
+    if named is None:
+        return set()
+    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1)) if "*" not in p]
+    sources = [f for f in files if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)]
+    return {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
 
 
 def _push(config: str) -> str:
@@ -507,11 +671,32 @@ def _drizzle_generation(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     return None
 
 
+# A config's credentials read one by one (``host: process.env.DB_HOST!``, ``port:
+# Number(process.env.DB_PORT!)``): group 1 the option, 2 or 3 the variable.
+_CREDENTIAL = re.compile(
+    r"""\b(host|port|user|password|database)\s*:\s*(?:Number\(|\+\(?)?\s*"""
+    r"""process\.env(?:\.([A-Za-z_]\w*)|\[\s*["'`]([A-Za-z_]\w*)["'`]\s*\])"""
+)
+
+
 def _migrator(driver: str, folder: str, config: str) -> str:
-    """drizzle-orm's migrator applying ``folder`` through ``driver`` (a template)."""
+    """drizzle-orm's migrator applying ``folder`` through ``driver`` (a template): at the
+    URL the config's credentials read, else, for node-postgres, at the host, user and
+    database they read one by one (the app's own connection, whichever database that
+    names), else at ``DATABASE_URL``."""
     module, client, close = _DRIVERS[driver]
-    read = _ENV_READ.search(config, max(config.find("dbCredentials"), 0))
+    at = max(config.find("dbCredentials"), 0)
+    read = _ENV_READ.search(config, at)
     url = next((g for g in read.groups() if g), "DATABASE_URL") if read else "DATABASE_URL"
+    each = {m.group(1): m.group(2) or m.group(3) for m in _CREDENTIAL.finditer(config, at)}
+    if driver == "pg" and {"host", "database"} <= each.keys():
+        options = ", ".join(
+            f"{k}: Number(process.env[{json.dumps(v)}]) || undefined"
+            if k == "port"
+            else f"{k}: process.env[{json.dumps(v)}]"
+            for k, v in each.items()
+        )
+        client = f'const client = new (require("pg").Pool)({{ {options} }});'
     script = _MIGRATOR.format(
         url=json.dumps(url), client=client, module=module, folder=json.dumps(folder), close=close
     )
@@ -577,8 +762,36 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     if any("/migrations/" in f"/{p}" for p in sources):
         for name, words, command in _plainest_scripts(files):
             if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
-                return ("npm", "run", name)
+                return _commonjs_run(files, command) or ("npm", "run", name)
     return _ormconfig_migrations(files, sources, "ts-node" in listed)
+
+
+_RUNS_WITH_ARGS = re.compile(r"^npm\s+run\s+([\w:.-]+)\s+--\s+(.+)$")
+
+
+def _commonjs_run(files: dict[str, bytes], command: str) -> tuple[str, ...] | None:
+    """TypeORM's CLI by ts-node's CommonJS hook where the app's script runs its ESM one
+    (``typeorm-ts-node-esm``) in a project whose modules are CommonJS (no ``"type":
+    "module"``): on Node 20 its loader failed on the data source (cristianA123's
+    Nest-TypeOrm-Docker: ``npm run typeorm -- migration:run``, ``"typeorm":
+    "typeorm-ts-node-esm -d src/database/data-source.ts"``: "Unable to open file …
+    Unexpected token ')'"), its type check off. None for any other script."""
+    try:
+        package = json.loads(files.get("package.json", b"{}"))
+    except (ValueError, RecursionError):
+        return None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict) or package.get("type") == "module":
+        return None
+    line = command.strip()
+    if (called := _RUNS_WITH_ARGS.match(line)) is not None:
+        inner = scripts.get(called.group(1))
+        line = f"{inner.strip()} {called.group(2)}" if isinstance(inner, str) else ""
+    if not line.startswith("typeorm-ts-node-esm ") or re.search(r"[;&|<>`$()]", line):
+        return None
+    once = line.replace("typeorm-ts-node-esm", "typeorm-ts-node-commonjs", 1)
+    bin_path = 'export PATH="$PWD/node_modules/.bin:$PATH"; '
+    return ("sh", "-c", f"{bin_path}TS_NODE_TRANSPILE_ONLY=true {once}")
 
 
 def _ormconfig_migrations(

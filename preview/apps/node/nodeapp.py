@@ -52,11 +52,13 @@ from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
     made_main,
+    project_start,
     serving_script,
     serving_through,
     tsc_build,
 )
 from preview.apps.node.generated import generating_scripts
+from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
 from preview.apps.node.ownts import runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
@@ -69,6 +71,7 @@ __all__ = [
     "node_start",
     "prisma_schema",
     "read_package",
+    "runs_missing",
     "runtime_ts_glob",
 ]
 
@@ -93,6 +96,8 @@ _WATCHERS = (
     ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(r"(?:^|[\s;&|(])ts-node(?:\s|$)")),
     ("tsx", ("tsx@^4",), re.compile(r"(?:^|[\s;&|(])tsx(?:\s|$)")),
 )
+_BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
+_BABEL_CLIS = (("@babel/core", "@babel/cli@^7"), ("babel-core", "babel-cli@^6"))
 # A script running another by name (``npm run start_api``, ``yarn dev``), group 1 its name.
 _CALLS = re.compile(
     r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)"
@@ -198,6 +203,18 @@ def node_start(files: dict[str, bytes], *, started: bool = False) -> NodeStart |
         if found is not None and name not in listed and runs.search(reached):
             added = (p for p in needed if p.rpartition("@")[0] not in listed)
             found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
+    if found is not None and sequelize_cli_wanted(files, listed):  # its README's npx's
+        found = replace(found, tools=(*found.tools, SEQUELIZE_CLI))
+    # Babel's command, which its core does not bring: its CLI, of the core's major (Y-Jean's
+    # express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
+    # @babel/node listed, not @babel/cli: "babel: not found").
+    built = "\n".join(
+        _reached(step, _strings(package.get("scripts"))) for step in (found.setup if found else ())
+    )
+    if found is not None and _BABEL.search(f"{reached}\n{built}"):
+        cli = next((c for core, c in _BABEL_CLIS if core in listed), None)
+        if cli is not None and not {"@babel/cli", "babel-cli"} & listed.keys():
+            found = replace(found, tools=(*found.tools, cli))
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))
@@ -282,6 +299,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         serving = script_that_serves(name, scripts, env_names(files))
         if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
             return _dev(scripts[serving[0]], setup, tools, ts_runner(files, listed), *serving)
+        if runs_missing(scripts.get(name, ""), scripts) and any(
+            scripts.get(dev, "").strip() for dev in DEV_SCRIPTS
+        ):
+            continue  # it cannot run: the dev script (knite51's, below)
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
@@ -335,6 +356,10 @@ def _start(files: dict[str, bytes], *, build_only: bool = False) -> NodeStart | 
         nodemon = nodemon_settings(files, package)
         return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
     entry = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
+    if not entry and (project := project_start(scripts)) is not None:
+        name, build = project
+        steps = (("npm", "run", build),) if build else setup
+        return NodeStart(("npm", "run", name), steps, (), f"its {name} script (no start)")
     if not entry:
         return None
     return _entry(entry, setup, tools, ts_node_command(files, listed), runner)
@@ -361,6 +386,17 @@ def _server_below(files: dict[str, bytes]) -> str:
             if b".listen(" in files.get(f"{folder}/{name}", b""):
                 return f"{folder}/{name}"
     return ""
+
+
+_NPM_RUNS = re.compile(r"(?:^|[\s;&|(])npm\s+run(?:-script)?\s+([\w:.-]+)")
+
+
+def runs_missing(script: str, scripts: dict[str, str]) -> bool:
+    """Whether ``script`` runs (``npm run X``) a script the package lacks: npm stops it
+    there, "Missing script" (knite51's Restful-Api-Using-Express-Sequelize-Postgres:
+    ``"start": "npm run build && node ./build/server.js"`` and no build script; its
+    ``dev``, ``babel-watch server.js``, runs it)."""
+    return any(name not in scripts for name in _NPM_RUNS.findall(script))
 
 
 def _build_first(script: str) -> tuple[str, str] | None:

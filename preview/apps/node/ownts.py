@@ -35,6 +35,15 @@ def runnable_ts(script: str, esm: bool = False) -> tuple[str, str, bool] | None:
     if command is None or not command[1]:
         return None
     env, words = command
+    hooks = [words[i + 1] for i in range(len(words) - 1) if words[i] in ("-r", "--require")]
+    if words[0] == "node" and any(h.startswith(_TS_HOOKS) for h in hooks):
+        # node given a TypeScript loader of the app's (mateuszzdyb's node-koa-knex-fun-fair:
+        # ``node --inspect -r dotenv/config -r ts-node/register src/index.ts``): run so,
+        # ts-node's type check off, as elsewhere.
+        if "ts-node/register" not in hooks or any(a.startswith("TS_NODE_") for a in env):
+            return None
+        line = shlex.join([*env, "TS_NODE_TRANSPILE_ONLY=true", *words])
+        return line, "its type check off (the build's, not each start's)", False
     if words[0] == "node" and any(w.endswith(_TS) for w in words[1:]):
         line = shlex.join([*env, "tsx", *words[1:]])
         why = "it runs TypeScript with node's own type stripping (Node 22.6 and later): with tsx"
@@ -79,5 +88,7 @@ def with_metadata(line: str, esm: bool) -> str | None:
     return shlex.join([*env, on, "node", *words[1:entry], *hook, *words[entry:]])
 
 
+# The TypeScript loaders node is given by ``-r`` (their ``/transpile-only`` forms too).
+_TS_HOOKS = ("ts-node/register", "@swc-node/register", "tsx/cjs", "esbuild-register", "sucrase/")
 # Its flags that the loader's run stands for (a type check off, its compiler's choice).
 _TS_NODE_FLAGS = {"--transpile-only", "-T", "--swc", "--esm", "--files"}

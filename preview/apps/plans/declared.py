@@ -50,9 +50,11 @@ _README_RUN = re.compile(
 _NOT_STARTS = {"install", "i", "ci", "add", "test", "lint", "format", "typecheck", "audit"}
 # Nor a script named for a task (a README's "npm run migration:create" makes a migration
 # file, and exits asking its name: a NestJS books API's plan 3 was that script), nor one
-# that manages a running server (a README's "npm run stop", pm2 stop all, was a plan).
+# that manages a running server (a README's "npm run stop", pm2 stop all, was a plan), nor
+# one undoing a task (hdinjos's express-todos: its README's "npm run unmigrate", which
+# drops its table and exits, was its second plan).
 _TASK_SCRIPT = re.compile(
-    r"(?:^|[:_.-])(?:migrat\w*|seeds?|generate|create|drop|revert|rollback|reset|build|compile"
+    r"(?:^|[:_.-])(?:(?:un)?migrat\w*|(?:un)?seeds?|generate|create|drop|revert|rollback|reset|build|compile"
     r"|clean|typeorm|prisma|knex|sequelize|drizzle|docs?|apidoc|deploy|release|commit|prepare"
     r"|db|schema|tests?|lint|format|docker|compose|k8s|up|down"
     r"|stop|restart|reload|kill|logs?|status|monit|delete)(?:$|[:_.-])",

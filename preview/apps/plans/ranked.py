@@ -30,7 +30,7 @@ from ..node.datascripts import table_scripts
 from ..node.devscript import nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.migrations import BEHIND
-from ..node.nodeapp import TSX, read_package
+from ..node.nodeapp import TSX, read_package, runs_missing
 from ..node.ownts import runnable_ts
 from ..node.tsnode import ts_runner
 from .declared import declared_starts, readme_scripts
@@ -157,6 +157,8 @@ def node_plans(files: dict[str, bytes], first: Plan) -> tuple[Plan, ...]:
         if scripts.get(name, "").strip():
             wanted.append((name, scripts[name], f"package.json script {name}"))
     for script, command, origin in wanted:
+        if runs_missing(command, scripts):
+            continue  # npm stops it: "Missing script" (knite51's start's build)
         plan = _plan(files, package, scripts, first, script, command, origin)
         same = next((i for i, p in enumerate(plans) if _same_start(p, plan, scripts)), None)
         if same is None:
