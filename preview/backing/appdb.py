@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from .initsql import Told, run_init_cancellably, run_init_scripts, tell_init
 from .pgrelay import Login, LoginRefused
-from .wants import InitScripts
+from .wants import COMMON_EXTENSIONS, InitScripts
 
 if TYPE_CHECKING:
     import psycopg
@@ -85,12 +85,6 @@ JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
 WHERE c.relkind IN ('r', 'v') AND a.attname IN ('datname', 'database')
   AND a.atttypid = 'name'::regtype
 """
-
-
-# What a database made for an app has from its start, as hosted PostgreSQL services give
-# it (Supabase creates both): migrations that call uuid_generate_v4() or crypt() without
-# creating their extension (their README's manual step) run.
-COMMON_EXTENSIONS = ("uuid-ossp", "pgcrypto")
 
 
 def add_common_extensions(connection: psycopg.Connection, own: Collection[str] = ()) -> list[str]:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # (schemasql reads compose files by this module)
 
 __all__ = [
     "ALIASES",
+    "COMMON_EXTENSIONS",
     "PORT",
     "InitScripts",
     "PostgresWants",
@@ -549,15 +550,17 @@ _CREATES_EXTENSION = re.compile(
     rb"""\bCREATE\s+EXTENSION\s+(?!IF\s+NOT\s+EXISTS\b)["'`]?([\w-]+)""", re.I
 )
 _OWN_SQL = (".sql", ".js", ".ts", ".cjs", ".mjs", ".py")
+# What a database made for an app has from its start, as hosted PostgreSQL services give
+# it (Supabase creates both): migrations that call uuid_generate_v4() or crypt() without
+# creating their extension (their README's manual step) run (``appdb.add_common_extensions``).
+COMMON_EXTENSIONS = ("uuid-ossp", "pgcrypto")
 
 
 def _own_extensions(files: dict[str, bytes]) -> tuple[str, ...]:
-    """The common extensions (``appdb.COMMON_EXTENSIONS``) the upload's own SQL (its
+    """The common extensions (:data:`COMMON_EXTENSIONS`) the upload's own SQL (its
     migrations, in SQL or in code) creates with no ``IF NOT EXISTS``: made before it, its
     migration fails (Ch1n3du's realworld-express-drizzle: its first Drizzle migration's
     ``CREATE EXTENSION pgcrypto;``, "extension pgcrypto already exists")."""
-    from .appdb import COMMON_EXTENSIONS  # (appdb reads this module's InitScripts)
-
     found = {
         name.decode().lower()
         for path, data in files.items()

@@ -104,9 +104,19 @@ async def test_failed_migrations_of_an_app_making_its_tables_start_it(
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        # (its env.py names its models: their tables are made in the history's place)
+        said = messages(await service.history(body["gid"]))
+        assert any("its history does not upgrade" in m for m in said), said[-5:]
+        assert (await service.app_get(body, "/items")).json() == []
+        assert (await service.stop(body["gid"])).status_code == 200
+        # An env.py naming no models: the app's own create_all() is what makes them.
+        files["migrations/env.py"] = files["migrations/env.py"].replace(
+            "target_metadata=metadata", "target_metadata=None"
+        )
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         said = messages(await service.history(body["gid"]), "system")
         assert any("it makes its tables itself (create_all)" in m for m in said), said[-5:]
-        assert (await service.app_get(body, "/items")).json() == []
         assert (await service.stop(body["gid"])).status_code == 200
         # Without create_all the failure stands: the app would have no tables.
         del files["main.py"]
