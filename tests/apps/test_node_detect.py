@@ -183,6 +183,9 @@ def test_a_start_running_a_script_the_package_lacks_gives_way() -> None:
     found = _node({"scripts": scripts})
     assert found.argv == ("npm", "run", "dev") and found.setup == (), found
     assert [p.command for p in found.plans] == ["npm run dev"]  # nor a later plan
+    # A workspace's script (npm run build -w api) is that package's, not a missing one.
+    workspace = {**scripts, "start": "npm run build -w api && node api/dist/main.js"}
+    assert _node({"scripts": workspace}).argv == ("npm", "start", "--silent")
     scripts["build"] = "babel . -d build"
     assert _node({"scripts": scripts}).argv[-1].endswith("node ./build/server.js")
 

@@ -396,6 +396,8 @@ def runs_missing(script: str, scripts: dict[str, str]) -> bool:
     there, "Missing script" (knite51's Restful-Api-Using-Express-Sequelize-Postgres:
     ``"start": "npm run build && node ./build/server.js"`` and no build script; its
     ``dev``, ``babel-watch server.js``, runs it)."""
+    if re.search(r"\s(?:-w|--workspaces?|--prefix|-C)(?:[\s=]|$)", script):
+        return False  # another package's script (a workspace's, another folder's)
     return any(name not in scripts for name in _NPM_RUNS.findall(script))
 
 
