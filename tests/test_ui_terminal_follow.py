@@ -72,29 +72,31 @@ def page_with_scrollbars(width: int = 1280, height: int = 800) -> Iterator[tuple
             context.close()
 
 
+# The terminal's state as the test reads it: what the bar says, and how far the view is
+# from its end (``gap``).
+_STATE = f"""() => {{ const v = {VIEWPORT}; const jump = document.getElementById('jump-latest');
+    const pause = document.getElementById('pause');
+    return {{connection: document.getElementById('connection').textContent,
+             pause: pause.offsetParent === null ? null : pause.textContent,
+             jump: jump.hidden ? null : jump.textContent,
+             bar: v.offsetHeight - v.clientHeight,
+             gap: v.scrollHeight - v.scrollTop - v.clientHeight}}; }}"""
+
+
 def _state(page: Any) -> dict[str, Any]:
     page.wait_for_function(TWO_FRAMES)
-    return page.evaluate(
-        f"""() => {{ const v = {VIEWPORT}; const jump = document.getElementById('jump-latest');
-            const pause = document.getElementById('pause');
-            return {{connection: document.getElementById('connection').textContent,
-                     pause: pause.offsetParent === null ? null : pause.textContent,
-                     jump: jump.hidden ? null : jump.textContent,
-                     bar: v.offsetHeight - v.clientHeight,
-                     gap: v.scrollHeight - v.scrollTop - v.clientHeight}}; }}"""
-    )
+    return page.evaluate(_STATE)
 
 
 def _followed_state(page: Any) -> dict[str, Any]:
-    """:func:`_state` once the view has reached its end: a line that lands just after the
-    one waited for (the owner's action said in the log, a health check) is followed on a
-    later frame, which a loaded machine draws late; a view that stopped following never
-    gets there, and the wait fails."""
-    page.wait_for_function(
-        f"() => {{ const v = {VIEWPORT};"
-        " return v.scrollHeight - v.scrollTop - v.clientHeight <= 1; }"
-    )
-    return _state(page)
+    """:func:`_state` as the view reaches its end, read in the same evaluation: a line that
+    lands just after the one waited for (the owner's action said in the log, a health
+    check) is followed on a later frame, which a loaded machine draws late (read apart,
+    the end reached, then a line added before the state was read: "gap 20"); a view that
+    stopped following never gets there, and the wait fails."""
+    page.wait_for_function(TWO_FRAMES)
+    reached = page.wait_for_function(f"() => {{ const s = ({_STATE})(); return s.gap <= 1 && s; }}")
+    return reached.json_value()
 
 
 def _wheel_up(page: Any) -> None:
