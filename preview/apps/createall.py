@@ -339,7 +339,7 @@ def main_block_step(
         for node in ast.walk(pending.pop()):
             if not isinstance(node, ast.Call):
                 continue
-            if getattr(node.func, "attr", None) in _MAKES_TABLES or _creates_tables(node):
+            if _makes_tables(node):
                 argv = ("{python}", "-c", MAIN_BLOCK, app.module)
                 what = (
                     f"{app.path}'s __main__ block, which makes its tables (its server not started)"
@@ -362,6 +362,11 @@ _CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGN
 _CREATE_TABLE_BYTES = re.compile(rb"CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE)
 # Tests make tables of their own: never the app's data-init.
 _TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_\w*|\w*_test|conftest)\.py$")
+
+
+def _makes_tables(call: ast.Call) -> bool:
+    """Whether ``call`` makes tables: one of :data:`_MAKES_TABLES`, or SQL making one."""
+    return getattr(call.func, "attr", None) in _MAKES_TABLES or _creates_tables(call)
 
 
 def _creates_tables(call: ast.Call) -> bool:
@@ -411,11 +416,7 @@ def _table_makers(tree: ast.Module) -> set[str]:
         node.name
         for node in tree.body
         if isinstance(node, ast.FunctionDef)
-        and any(
-            isinstance(n, ast.Call)
-            and (getattr(n.func, "attr", None) in _MAKES_TABLES or _creates_tables(n))
-            for n in ast.walk(node)
-        )
+        and any(isinstance(n, ast.Call) and _makes_tables(n) for n in ast.walk(node))
     }
 
 
