@@ -32,6 +32,13 @@ Tortoise's ``generate_schemas()``, SQLAlchemy's ``create_all()``), gets
 starts made a no-op (``uvicorn.run``, ``Flask.run`` …: the preview starts the app). One
 whose tables are made in another module's block is left to
 :func:`.datainit.missing_tables_hint`, which names it.
+
+An app declaring SQLAlchemy models (``__tablename__``, SQLModel's ``table=True``) with no
+Flask-SQLAlchemy extension, whose code makes their tables nowhere (its author made them by
+hand, or in a database console, on the server its example names), gets
+:func:`models_tables_step` last: the app imported as its server imports it, then each
+declarative base's metadata its modules hold made on each engine they hold
+(``create_all``: what exists is left alone).
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ __all__ = [
     "main_block_step",
     "main_only_create_all",
     "migrating_app",
+    "models_tables_step",
     "no_revision_yet",
     "sql_table_script",
     "table_script_step",
@@ -437,3 +445,84 @@ def sql_table_script(files: dict[str, bytes]) -> str | None:
         if not any(names.search(other) for p, other in modules.items() if p != path):
             return path
     return None
+
+
+# -- the tables of SQLAlchemy models nothing makes ---------------------------------------
+
+# A model's table, declared: SQLAlchemy's declarative __tablename__, SQLModel's table=True.
+_DECLARES_TABLE = re.compile(rb"^\s+__tablename__\s*=|\btable\s*=\s*True\b", re.MULTILINE)
+# Run with the app's interpreter in its import directory, the app's module its argument.
+# No braces: set-up steps are templates ({python}).
+MODELS_TABLES = """\
+# its models' tables: SQLAlchemy models whose tables nothing in the app makes
+import asyncio
+import importlib
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+importlib.import_module(sys.argv[1])  # as its server imports it: its routes, its models
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
+try:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+except ImportError:  # an SQLAlchemy before 1.4
+    AsyncEngine = Engine
+here = os.path.join(os.getcwd(), "")
+models, engines = [], []
+for module in list(sys.modules.values()):
+    where = getattr(module, "__file__", None) or ""
+    if not where.startswith(here) or "site-packages" in where:
+        continue
+    for value in list(vars(module).values()):
+        held = getattr(value, "metadata", None) if isinstance(value, type) else value
+        if isinstance(held, MetaData) and held.tables and all(held is not m for m in models):
+            models.append(held)
+        elif isinstance(value, (Engine, AsyncEngine)) and all(value is not e for e in engines):
+            engines.append(value)
+if not models or not engines:
+    sys.exit("its models' tables: " + ("no engine (create_engine) among its modules' names"
+             if models else "no model's table among its modules' names"))
+async def made_async(engine, metadata):
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    await engine.dispose()
+made = []
+for engine in engines:
+    for metadata in models:
+        try:
+            if isinstance(engine, Engine):
+                metadata.create_all(engine)
+            else:
+                asyncio.run(made_async(engine, metadata))
+        except Exception as error:  # another engine of its may reach its database
+            print("its models' tables not made on", engine.url.render_as_string(),
+                  ":", str(error).splitlines()[0], file=sys.stderr)
+        else:
+            made += [name for name in sorted(metadata.tables) if name not in made]
+if not made:
+    sys.exit(1)
+print("its models' tables made (nothing in the app makes them):", ", ".join(made),
+      file=sys.stderr)
+"""
+
+
+def models_tables_step(
+    files: dict[str, bytes], app: FoundApp | None
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """The step making the tables of the app's SQLAlchemy models where nothing of the app
+    makes them (the module doc): srickky's fastapi-postgres-crud declares ``users`` in
+    app/models.py and calls ``create_all()`` nowhere, its tables made by hand on its
+    author's Neon server ("relation users does not exist" on every route of its data).
+    [] where the app makes its tables itself, or declares none."""
+    if app is None or not app.module or creates_its_tables(files):
+        return []
+    declared = [
+        p
+        for p in python_files(files)
+        if not _NOT_SERVED.search(p) and _DECLARES_TABLE.search(files[p]) is not None
+    ]
+    if not declared:
+        return []
+    argv = ("{python}", "-c", MODELS_TABLES, app.module)
+    return [(argv, app.directory, f"its models' tables ({declared[0]}), which nothing makes")]

@@ -22,7 +22,8 @@ In order, each found one a set-up step run in its directory of the upload:
 - else, for a Flask app on Flask-SQLAlchemy with no migrations (:mod:`.createall`), its
   ``db.create_all()``; for another, its module's ``__main__`` block where that makes them;
   else a call of its own init function that makes them (``create_tables()``, which a
-  module of its defines and nothing calls).
+  module of its defines and nothing calls); else, for SQLAlchemy models whose tables
+  nothing makes, those tables (:func:`.createall.models_tables_step`).
 
 A ``create_all()`` only under another module's ``if __name__ == "__main__":`` runs when
 that is run as a script, never when a server imports the app: the hint says so."""
@@ -53,6 +54,7 @@ from .createall import (
     in_directory,
     main_only_create_all,
     migrating_app,
+    models_tables_step,
     no_revision_yet,
     sql_table_script,
     table_script_step,
@@ -107,6 +109,8 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
         steps = [DataStep(*step) for step in table_script_step(files, sql_table_script(files))]
     if not steps:
         steps = _init_function_call(files, app, anchor)
+    if not steps:  # models whose tables nothing of the app makes
+        steps = [DataStep(*step) for step in models_tables_step(files, app)]
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
 

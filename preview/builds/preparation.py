@@ -41,6 +41,7 @@ from ..apps.configvars import (
     example_rank,
     served_database,
 )
+from ..apps.createall import MODELS_TABLES
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
@@ -369,8 +370,9 @@ class Preparation:
             for note in missing.notes(self._example_for, made):
                 await self._say(note)
         detection = spec.detection
-        if detection is not None and detection.language == "python" and not detection.setup:
-            main = main_only_create_all(spec.files)
+        guessed = detection is not None and all(MODELS_TABLES in s for s in detection.setup)
+        if detection is not None and detection.language == "python" and guessed:
+            main = main_only_create_all(spec.files)  # (where its models' step may not do)
             if main is not None:  # it will answer 500 on its data: say why before it does
                 await self._broadcast.publish(
                     "WARN",

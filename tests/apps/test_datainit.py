@@ -9,13 +9,16 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy
 import trio
 
 from preview.apps.alembicheads import alembic_changes_nothing, alembic_heads
-from preview.apps.createall import CREATE_ALL, MAIN_BLOCK, creates_its_tables
+from preview.apps.createall import CREATE_ALL, MAIN_BLOCK, MODELS_TABLES, creates_its_tables
 from preview.apps.datainit import (
     OWN_INIT,
     data_steps,
@@ -29,6 +32,7 @@ from preview.apps.served import find_app
 
 from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..outages import PG_ENV
 
 _FLASK_UPGRADE = ("{python}", "-m", "flask", "db", "upgrade", "heads")
 
@@ -84,7 +88,11 @@ def test_the_steps_found_for_each_shape() -> None:
     assert detect(_files("flask_peewee_main")).data_init == (
         "app.py's __main__ block, which makes its tables (its server not started)",
     )
-    assert detect(_tables_made_by_another_module()).setup == ()
+    # Tables made in another module's block, which a server never runs: its models' tables
+    # (the hint names that module where they still fail).
+    assert detect(_tables_made_by_another_module()).setup == (
+        ("{python}", "-c", MODELS_TABLES, "main"),
+    )
     assert main_only_create_all(_files("flask_mainonly")) == "app.py"
     assert main_only_create_all(_files("flask_initdb")) is None  # create_all in a function
 
@@ -227,8 +235,11 @@ async def test_a_top_level_create_db_script_is_run(builder_service: Service) -> 
 
 
 async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service) -> None:
+    """Its tables made under run.py's ``__main__``, its models imported by its route alone:
+    the step making its models' tables finds none once the app is imported, the start goes
+    on, and its 500 is diagnosed, naming run.py (said before it serves too)."""
     service = builder_service
-    files = {p: t.decode() for p, t in _tables_made_by_another_module().items()}
+    files = dict(_MODELS_IMPORTED_BY_ITS_ROUTE)
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
@@ -244,6 +255,61 @@ async def test_missing_tables_are_diagnosed_in_the_log(builder_service: Service)
         # A Flask app's: created by the step, as `python app.py` would have (REST-auth).
         data, _ = await _healthy(service, "flask_mainonly", "/todos")
         assert data == []
+        # Its models imported with the app: their tables made by the step.
+        made = {p: t.decode() for p, t in _tables_made_by_another_module().items()}
+        body = await launched(service, made)
+        answer = await _proxied(service, body, "/todos")
+        assert (answer["statusCode"], answer["data"]) == (200, []), answer
+        said = messages(await service.history(body["gid"]), "setup")
+        assert any("its models' tables made" in m for m in said), said[-5:]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+# Its tables made under run.py's __main__ block, its models imported by its route alone.
+_MODELS_IMPORTED_BY_ITS_ROUTE = {
+    "main.py": """\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/todos")
+def todos() -> list[str]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from models import Todo, engine
+
+    with Session(engine) as session:
+        return [t.text for t in session.scalars(select(Todo))]
+""",
+    "models.py": """\
+import os
+
+from sqlalchemy import Column, Integer, String, create_engine
+from sqlalchemy.orm import declarative_base
+
+engine = create_engine(os.environ.get("DATABASE_URL", "sqlite:///todo.db"))
+Base = declarative_base()
+
+
+class Todo(Base):
+    __tablename__ = "todo"
+    id = Column(Integer, primary_key=True)
+    text = Column(String(200), nullable=False)
+""",
+    "run.py": """\
+from main import app
+from models import Base, engine
+
+if __name__ == "__main__":
+    import uvicorn
+
+    Base.metadata.create_all(engine)
+    uvicorn.run(app)
+""",
+    "requirements.txt": "fastapi\nuvicorn\nSQLAlchemy>=2.0\n",
+}
 
 
 async def test_tables_made_in_the_app_modules_main_block_are_made(
@@ -773,10 +839,12 @@ def test_the_projects_own_init_function_that_nothing_calls_makes_its_tables(
         assert db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall() == [
             ("tasks",)
         ]
-    # One that takes an argument is no init of its own: not called.
+    # One that takes an argument is no init of its own: not called (its models' tables
+    # made instead).
     script = "app/scripts/create_tables.py"
     taking = files[script].replace(b"def create_tables()", b"def create_tables(url)")
-    assert data_steps({**files, script: taking}, "main.py", find_app(files)) == []
+    (instead,) = data_steps({**files, script: taking}, "main.py", find_app(files))
+    assert instead.argv == ("{python}", "-c", MODELS_TABLES, "main")
 
 
 def test_an_alembic_ini_written_to_be_run_from_its_own_folder_runs_there(tmp_path: Path) -> None:
@@ -798,3 +866,81 @@ def test_an_alembic_ini_written_to_be_run_from_its_own_folder_runs_there(tmp_pat
     with sqlite3.connect(database) as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "notes" in tables and "alembic_version" in tables
+
+
+def test_models_whose_tables_nothing_makes_get_them_made() -> None:
+    """srickky's fastapi-postgres-crud: SQLAlchemy models, no migrations, no create_all(),
+    its tables made by hand on its author's server: the step making them, optional (the
+    start goes on after its failure: a guess, as an init function's call)."""
+    files = _bytes("fastapi_models_no_tables")
+    found = detect(files)
+    step = ("{python}", "-c", MODELS_TABLES, "app.main")
+    assert found.setup == (step,)
+    assert found.data_init == ("its models' tables (app/models.py), which nothing makes",)
+    assert optional_steps(files, found.argv, found.setup) == (step,)
+    # An app that makes them itself as it runs, or declares no table, gets none.
+    itself = {**files, "app/main.py": files["app/main.py"] + _AT_IMPORT}
+    assert detect(itself).setup == ()
+    del files["app/models.py"]
+    assert detect(files).setup == ()
+
+
+async def test_the_models_tables_are_made_on_its_async_engine(tmp_path) -> None:
+    """The program, run as the step runs it: the models the app's modules hold made on the
+    engines they hold, an async one too (``create_async_engine``: psycopg's async driver,
+    on the tests' PostgreSQL, a table of this test's own name)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set")
+    table = f"orders_{uuid.uuid4().hex[:12]}"
+    (tmp_path / "shop.py").write_text(
+        "from sqlalchemy import Column, Integer\n"
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        "from sqlalchemy.orm import DeclarativeBase\n\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n\n"
+        f"class Order(Base):\n    __tablename__ = {table!r}\n"
+        "    id = Column(Integer, primary_key=True)\n\n\n"
+        f"engine = create_async_engine({url!r})\n"
+    )
+    try:
+        with trio.fail_after(60):
+            done = await trio.run_process(
+                [sys.executable, "-c", MODELS_TABLES, "shop"], cwd=tmp_path, capture_stderr=True
+            )
+        said = done.stderr.decode()
+        assert f"its models' tables made (nothing in the app makes them): {table}" in said
+        with trio.fail_after(30):
+            made = await trio.to_thread.run_sync(_has_table, url, table)
+        assert made
+    finally:
+        with trio.move_on_after(30) as cleanup:
+            cleanup.shield = True
+            await trio.to_thread.run_sync(_drop_table, url, table)
+
+
+def _has_table(url: str, table: str) -> bool:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        return sqlalchemy.inspect(engine).has_table(table)
+    finally:
+        engine.dispose()
+
+
+def _drop_table(url: str, table: str) -> None:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP TABLE IF EXISTS "{table}"'))
+    finally:
+        engine.dispose()
+
+
+async def test_an_app_whose_models_tables_nothing_makes_serves_them(
+    builder_service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "fastapi_models_no_tables", "/products")
+        assert data == ["made from its models"]
+        said = messages(events, "setup")
+        made = [m for m in said if "its models' tables made" in m]
+        assert made and "products, sales" in made[0], said[-5:]

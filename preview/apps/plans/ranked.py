@@ -25,6 +25,7 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
+from ..createall import MODELS_TABLES
 from ..datainit import OWN_INIT
 from ..node.datascripts import table_scripts
 from ..node.devscript import nodemon_settings, without_watcher
@@ -135,6 +136,8 @@ def optional_steps(
         or (source and _is_build(step))
         # a call of the project's init function that nothing calls: datainit's guess
         or (len(step) > 2 and step[-1].startswith(OWN_INIT))
+        # its models' tables, where nothing of the app makes them: datainit's guess too
+        or MODELS_TABLES in step
     )
 
 
