@@ -178,6 +178,8 @@ _SERVICE_PORTS = tuple(
 )
 # A switch of another service's feature (USE_S3, ENABLE_SENTRY, REDIS_ENABLED).
 _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
+# An error tracker's project (Sentry's DSN): none, its errors stay in the preview's log.
+_ERROR_TRACKER = re.compile(r"(?:^|_)SENTRY_(?:DSN|URL)$|^(?:SENTRY_)?DSN$")
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
 # A settings class's bare field (dev-hans-programmer's todo app's requires ``NAME: str``):
@@ -203,6 +205,8 @@ _OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBL
 # Swagger schema, read by decouple with no default; migrate died asking for it).
 _OWN_URL = re.compile(
     r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT|API|BACKEND)_(?:URL|URI|ORIGIN)$"
+    # where its files are served, from its own address (MEDIA_URL = MEDIA_BASE_URL + "/media/")
+    r"|^(?:MEDIA|STATIC|ASSETS?|FILES?|UPLOADS?)_BASE_(?:URL|URI)$"
     r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"
 )
 # The origins its CORS policy allows (sudopwr's python-flask-mysql-demo hands
@@ -378,6 +382,12 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: "false" if kind == "bool" else "",
         kinds=lambda kind: kind != OPTIONAL,
     ),
+    NameRule(
+        _ERROR_TRACKER,
+        "an error tracker's project",
+        lambda upper, kind: "",
+        kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
+    ),
     NameRule(_SECRET, "a secret, key, token, password or salt", _secret),
     NameRule(_ALLOWED_HOSTS, "the hosts a Django app serves", lambda upper, kind: "*"),
     NameRule(
@@ -495,12 +505,16 @@ def _unread_by_the_console(found: ConfigDefaults) -> None:
 
 def _deployed(name: str, value: str, files: dict[str, bytes]) -> bool:
     """An example's value that names where its author deploys, not the preview: its
-    hosts (``ALLOWED_HOSTS=example.com``: 400 to every call), its cookie domain, or a
+    hosts (``ALLOWED_HOSTS=example.com``: 400 to every call), its cookie domain, its error
+    tracker's project (podrivnick's boilerplate-django-ninja: ``SENTRY_DSN='https://dsn'``,
+    ``sentry_sdk.init`` refusing it at start: "BadDsn"), or a
     ``DJANGO_SETTINGS_MODULE`` the upload does not have (``core.settings.prod``, when
     manage.py's own default, ``.local``, is there)."""
     upper = name.upper()
     if upper.endswith(("ALLOWED_HOSTS", "COOKIE_DOMAIN")):
         return value.strip() not in ("", "*")
+    if _ERROR_TRACKER.search(upper):  # its project ('https://dsn': Sentry's "BadDsn")
+        return bool(value.strip())
     if upper == "DJANGO_SETTINGS_MODULE":
         module = value.strip().replace(".", "/")
         return not any(p.endswith((f"{module}.py", f"{module}/__init__.py")) for p in files)
@@ -704,6 +718,12 @@ def config_defaults(
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
     types = found.reads = required_types(files)
+    # A read that says its own type (env.bool("TOOLBAR"), cast=int) where nothing else
+    # does: a switch with no example's value is off (sheraff0's rental-django-ninja-
+    # pydantic, no example file: TOOLBAR, SWAGGER, S3_STORAGE "needed"), by its type.
+    for name, (kind, _) in typed_reads(files).items():
+        if types.get(name) == "":
+            types[name] = kind
     engines = {
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }

@@ -232,3 +232,19 @@ secrets:
         "deploy/secrets/db_password.txt",
         "deploy/secrets/root.txt",
     ]
+
+
+def test_an_env_reader_imported_from_a_module_of_the_upload_is_read() -> None:
+    """sheraff0's rental-django-ninja-pydantic builds ``env = environ.Env(…)`` in
+    config/settings/env.py; its package's __init__.py reads ``env('SECRET_KEY')`` after
+    ``from .env import *``, email.py after ``from config.settings.env import env``: both
+    required. An ``env`` of another package's is anyone's function."""
+    files = {
+        "config/settings/env.py": b"import environ\nenv = environ.Env()\n",
+        "config/settings/__init__.py": b"from .env import *\nSECRET_KEY = env('SECRET_KEY')\n",
+        "config/settings/email.py": (
+            b"from config.settings.env import env\nEMAIL_HOST = env('EMAIL_HOST')\n"
+        ),
+        "other.py": b"from mylib import env\nX = env('NOT_OURS')\n",
+    }
+    assert required_variables(files) == ["SECRET_KEY", "EMAIL_HOST"]

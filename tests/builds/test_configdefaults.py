@@ -230,7 +230,7 @@ def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
     assert found.values["DJANGO_DEBUG"] == "true"
     assert found.missing == []
     assert "REDIS_PASSWORD" not in required_types(files)
-    assert "SENTRY_DSN" not in found.values  # its name says nothing: left unset
+    assert "SENTRY_DSN" not in found.values  # read with a default: left unset
 
 
 def test_django_environ_imported_beside_another_module_is_read() -> None:
@@ -1235,6 +1235,25 @@ def test_a_required_switch_of_another_service_is_off() -> None:
     assert found.values["USE_S3"] == "" and not found.missing
 
 
+def test_a_required_read_saying_its_type_gets_a_value_of_that_type() -> None:
+    """sheraff0's rental-django-ninja-pydantic has no example file and reads
+    ``env.bool('TOOLBAR')``, ``env.bool('SWAGGER')``, ``env.bool('S3_STORAGE')`` and
+    ``env('MEDIA_BASE_URL')`` with no default: its switches off, its media served from its
+    own address (``MEDIA_URL = MEDIA_BASE_URL + MEDIA_RELATIVE_URL``); its number one."""
+    source = (
+        b"import environ\nenv = environ.Env()\n"
+        b"TOOLBAR = env.bool('TOOLBAR')\nSWAGGER = env.bool('SWAGGER')\n"
+        b"PAGE = env.int('PAGE_SIZE')\nMEDIA_BASE_URL = env('MEDIA_BASE_URL')\n"
+    )
+    found = config_defaults({"core/settings.py": source}, "core/settings.py", {}, {"PORT"})
+    assert {n: found.values.get(n) for n in ("TOOLBAR", "SWAGGER", "PAGE_SIZE")} == {
+        "TOOLBAR": "false",
+        "SWAGGER": "false",
+        "PAGE_SIZE": "1",
+    }
+    assert found.values["MEDIA_BASE_URL"] == "http://localhost" and not found.missing
+
+
 def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
     """pjesus22's simple-drf-blog: ``from .base import *`` brings ``BASE_DIR``; its
     development settings give ``RepositoryEnv(BASE_DIR.parent / ".env")``, which it lacks
@@ -2016,3 +2035,18 @@ app.config.from_object(config.get(os.getenv("APP_MODE")))
     assert config_selectors({**files, "main/app.py": fallback}) == {}
     production = {**files, "main/config.py": settings.replace(b'"Development"', b'"staging"')}
     assert "APP_MODE" not in config_defaults(production, "main/app.py", {}, {"PORT"}).values
+
+
+def test_an_examples_error_tracker_project_is_none() -> None:
+    """podrivnick's boilerplate-django-ninja: its .env.example's ``SENTRY_DSN='https://dsn'``,
+    which ``sentry_sdk.init(dsn=env("SENTRY_DSN"))`` in its settings refuses ("BadDsn"):
+    unset, then empty as the settings require it (Sentry off: errors stay in the log)."""
+    settings = b"import environ\nenv = environ.Env()\nDSN = env('SENTRY_DSN')\n"
+    files = {
+        "core/settings.py": settings,
+        "manage.py": b"import core.settings\n",
+        ".env.example": b"SENTRY_DSN='https://dsn'\nDEBUG=True\n",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["SENTRY_DSN"] == "" and not found.missing
+    assert any("its SENTRY_DSN names its deployment" in note for note in found.notes)

@@ -206,6 +206,7 @@ MOTIVATING_VARIABLES = {
         "",
         "*",
     ),
+    "an error tracker's project": ("podrivnick's boilerplate-django-ninja", "SENTRY_DSN", "", ""),
     "a flag, by its type": ("morikeli's fastapi-sqlmodel", "MAIL_STARTTLS", "bool", "false"),
     "a cloud's region": (
         "RahulBishnoi07's nestjs-sequelize-auth-boilerplate",

@@ -23,6 +23,7 @@ does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections.abc import Iterator
 
@@ -80,15 +81,21 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     settings class (``EmailStr``, ``SecretStr``, ``PostgresDsn`` …; "" elsewhere), and
     after them those read without a default (type ``OPTIONAL``)."""
     found: dict[str, str] = {}
+    importers = _reader_importers(files)
     for path in python_files(files):
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
         # (yurinakanishi's django-rest-framework-sample-api: its DJANGO_SECRET_KEY unseen).
         read = (b"environ", b"getenv", b"Settings", b"config", b"dotenv_values")
-        tree = _parse(data) if any(word in data for word in read) else None
+        reads = path in importers or any(word in data for word in read)
+        tree = _parse(data) if reads else None
         if tree is None:
             continue
-        configured = any(m.encode() in data for m in _CONFIG_MODULES) or _imports_environ(tree)
+        configured = (
+            any(m.encode() in data for m in _CONFIG_MODULES)
+            or _imports_environ(tree)
+            or path in importers
+        )
         readers = _config_aliases(tree)
         defaulted, numbers = _read_shapes(tree)
         wrappers = _environ_wrappers(tree)
@@ -419,6 +426,45 @@ def _dotenv_value_dicts(tree: ast.AST) -> set[str]:
             if loaded and isinstance(target, ast.Name):
                 found.add(target.id)
     return found
+
+
+# A module of the upload building the reader other modules import: ``env = environ.Env()``.
+_BUILDS_READER = re.compile(rb"^env\s*=\s*(?:environ\.|environs\.)?Env\(", re.MULTILINE)
+_IMPORTS_READER = re.compile(rb"^\s*from\s+[\w.]+\s+import\s+(?:\*|[^#\n]*\benv\b)", re.MULTILINE)
+
+
+def _reader_importers(files: dict[str, bytes]) -> set[str]:
+    """The modules that import ``env`` (by name or ``*``) from a module of the upload that
+    builds it (sheraff0's rental-django-ninja-pydantic: config/settings/env.py's ``env =
+    environ.Env(…)``, its ``env('SECRET_KEY')`` read in config/settings/__init__.py after
+    ``from .env import *``: unseen, ``migrate`` died on ImproperlyConfigured)."""
+    modules = python_files(files)
+    builders = {p for p in modules if _BUILDS_READER.search(files[p])}
+    importers: set[str] = set()
+    for path in modules if builders else ():
+        if path in builders or not _IMPORTS_READER.search(files[path]):
+            continue
+        tree = _parse(files[path])
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.ImportFrom) and any(
+                a.name in ("*", "env") for a in node.names
+            ):
+                stem = _imported_stem(path, node)
+                if any(b == s or b.endswith(f"/{s}") for b in builders for s in stem):
+                    importers.add(path)
+    return importers
+
+
+def _imported_stem(path: str, node: ast.ImportFrom) -> tuple[str, str]:
+    """The files ``node`` (in ``path``) may import: ``x/y.py`` or ``x/y/__init__.py``,
+    from ``path``'s package where the import is relative, else from any root."""
+    name = (node.module or "").replace(".", "/")
+    if node.level:
+        base = posixpath.dirname(path)
+        for _ in range(node.level - 1):
+            base = posixpath.dirname(base)
+        name = posixpath.join(base, name) if name else base
+    return f"{name}.py", f"{name}/__init__.py"
 
 
 def _imports_environ(tree: ast.AST) -> bool:
