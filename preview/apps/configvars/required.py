@@ -446,9 +446,7 @@ def _reader_importers(files: dict[str, bytes]) -> set[str]:
             continue
         tree = _parse(files[path])
         for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, ast.ImportFrom) and any(
-                a.name in ("*", "env") for a in node.names
-            ):
+            if isinstance(node, ast.ImportFrom) and any(a.name in ("*", "env") for a in node.names):
                 stem = _imported_stem(path, node)
                 if any(b == s or b.endswith(f"/{s}") for b in builders for s in stem):
                     importers.add(path)
