@@ -129,6 +129,9 @@ _FILE_LOADERS = (
     (b"starlette.config", "Config"),
     (b"decouple", "RepositoryEnv"),
     (b"read_dotenv", "read_dotenv"),  # django-dotenv's, given the .env's directory
+    # environs' Env.read_env(path): "Starting path not found" where its folder is missing
+    # (soroushav's drf-ecommerce: BASE_DIR.joinpath('.env', 'local', '.env'))
+    (b"environs", "read_env"),
 )
 # Loaders that return a file's values without reading the environment (python-dotenv's).
 _VALUE_LOADERS = ((b"dotenv_values", "dotenv_values"),)
@@ -149,7 +152,10 @@ _CONFIG_FILES = (
 )
 _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfig.json"}
 
-_SECRET = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER")
+# (BASIC_AUTH: another service's login in one value, sheraff0's SMS_AERO_BASIC_AUTH)
+_SECRET = re.compile(
+    r"SECRET|KEY|TOKEN|PASSWORD|PASSWD|PASS$|SALT|PEPPER|BASIC_AUTH$|_AUTH_HEADER$|CREDENTIALS?$"
+)
 # A number's unit, in its name: ACCESS_TOKEN_EXPIRE_MINUTES is a duration, not a token.
 # ACCESS_EXPIRE_TIME too (kiyoshisama's fastapi-blog-sqlalchemy-v2: int(config(…))).
 # Or a duration's word before a short unit (JWT_EXPIRES_MIN, jin-wk's fastapi-api: int()).

@@ -324,7 +324,7 @@ def upload_path(node: ast.AST, module: str, names: dict[str, str]) -> str | None
     in (``__file__``) and ``names`` the paths names are bound to: a bare string is
     relative to the upload's root (where the app runs); ``Path(here, "static")``,
     ``here / "static"``, ``os.path.join(here, "static")``, ``.parent``, ``.parents[1]``,
-    ``dirname``, ``abspath`` … are followed. None if not spelled out, or outside."""
+    ``dirname``, ``abspath``, ``here.joinpath("a", "b")`` … are followed. None if not spelled out, or outside."""
     value = _path_value(node, module, names)
     if value is None:
         return None
@@ -357,12 +357,17 @@ def _path_value(node: ast.AST, module: str, names: dict[str, str]) -> str | None
     callee, args = last_name(node.func), node.args
     if callee in ("Path", "PurePath") and len(args) > 1:  # Path(BASE_DIR, "templates")
         callee = "join"
+    if callee in ("str", "fspath") and len(args) == 1:  # str(BASE_DIR / ".env")
+        return _path_value(args[0], module, names)
     if callee in ("realpath", "abspath", "Path", "PurePath", "resolve", "absolute"):
         target = args[0] if args else getattr(node.func, "value", None)
         return _path_value(target, module, names) if target is not None else None
     if callee == "dirname" and len(args) == 1:
         inner = _path_value(args[0], module, names)
         return posixpath.dirname(inner) if inner is not None else None
+    if callee == "joinpath" and args and isinstance(node.func, ast.Attribute):
+        args = [node.func.value, *args]  # BASE_DIR.joinpath(".env", "local", ".env")
+        callee = "join"
     if callee == "join" and args:
         parts = [_path_value(a, module, names) for a in args]
         known = [part for part in parts if part is not None]

@@ -1252,6 +1252,8 @@ def test_a_required_read_saying_its_type_gets_a_value_of_that_type() -> None:
         "PAGE_SIZE": "1",
     }
     assert found.values["MEDIA_BASE_URL"] == "http://localhost" and not found.missing
+    # Another service's login in one value (its SMS gateway's): a throwaway secret.
+    assert len(throwaway_value("SMS_AERO_BASIC_AUTH") or "") >= 32
 
 
 def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
@@ -1273,6 +1275,20 @@ def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
     named = {**files, "src/config/settings/development.py": renamed.replace(b"BASE_DIR.", b"ROOT.")}
     assert env_files_needed(named) == [".env"]
     assert env_files_needed({**files, ".env": b""}) == []
+
+
+def test_an_environs_env_file_in_a_folder_of_its_own_is_written() -> None:
+    """soroushav's drf-ecommerce: its local settings give environs'
+    ``env.read_env(str(BASE_DIR.joinpath('.env', 'local', '.env')))``, a folder its
+    author keeps out of git ("Starting path not found" at ``migrate``)."""
+    base = b"from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent.parent\n"
+    local = (
+        b"from environs import Env\nfrom .base import *\nenv = Env()\n"
+        b"env.read_env(str(BASE_DIR.joinpath('.env', 'local', '.env')))\n"
+    )
+    files = {"shop/settings/base.py": base, "shop/settings/local.py": local}
+    assert env_files_needed(files) == [".env/local/.env"]
+    assert env_files_needed({**files, ".env/local/.env": b""}) == []
 
 
 def test_a_settings_module_reading_with_getenv_alone_is_read() -> None:
