@@ -324,7 +324,8 @@ def upload_path(node: ast.AST, module: str, names: dict[str, str]) -> str | None
     in (``__file__``) and ``names`` the paths names are bound to: a bare string is
     relative to the upload's root (where the app runs); ``Path(here, "static")``,
     ``here / "static"``, ``os.path.join(here, "static")``, ``.parent``, ``.parents[1]``,
-    ``dirname``, ``abspath``, ``here.joinpath("a", "b")`` … are followed. None if not spelled out, or outside."""
+    ``dirname``, ``abspath``, ``here.joinpath("a", "b")`` … are followed. None if not
+    spelled out, or outside."""
     value = _path_value(node, module, names)
     if value is None:
         return None
