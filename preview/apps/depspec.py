@@ -253,7 +253,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             if nearer.source not in ("", deps.source) and nearer.names() & _SERVING:
                 deps = nearer
                 break
-    deps = _held_to_its_pydantic(files, deps)
+    deps = _held_to_its_pydantic(files, _without_its_machines_own(deps))
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -262,6 +262,70 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     directory = posixpath.dirname(deps.python_source)
     allowed = _requires_python(files, directory)
     return replace(deps, python_fallback=allowed) if allowed[0] else deps
+
+
+# Python distributions an operating system installs with its own packages (Ubuntu's and
+# Debian's apt): never on PyPI, or only as sources that need the desktop's C libraries.
+_OPERATING_SYSTEMS_OWN = frozenset(
+    {
+        "apturl",
+        "brlapi",
+        "command-not-found",
+        "cupshelpers",
+        "dbus-python",
+        "distro-info",
+        "language-selector",
+        "louis",
+        "pycairo",
+        "pycups",
+        "pygobject",
+        "python-apt",
+        "screen-resolution-extra",
+        "sessioninstaller",
+        "system-service",
+        "systemd-python",
+        "ubuntu-advantage-tools",
+        "ubuntu-drivers-common",
+        "ubuntu-pro-client",
+        "ufw",
+        "unattended-upgrades",
+        "usb-creator",
+        "xkit",
+    }
+)
+# A version its packager gave it: Ubuntu's (0.18ubuntu0.18.04.1), Debian's, or distutils'
+# default for a module of no release of its own (0.0.0).
+_PACKAGERS_VERSION = re.compile(r"ubuntu|debian|dfsg|^0\.0\.0$", re.IGNORECASE)
+
+
+def _without_its_machines_own(deps: PythonDeps) -> PythonDeps:
+    """``deps`` without what a whole machine's ``pip freeze`` lists of its operating
+    system's own packages (``apturl``, ``python-apt``, ``distro-info===0.18ubuntu0.18.04.1``:
+    haoolii's flask-blog-api, whose requirements uv cannot even parse), where two or more
+    say it is one; none is an app's (a web backend imports none of them)."""
+    own = []
+    for line in deps.requirements:
+        try:
+            requirement = Requirement(line.split(";")[0].strip())
+        except InvalidRequirement:
+            head = re.match(r"([A-Za-z0-9][\w.-]*)\s*={2,3}\s*(\S+)", line)
+            if head is not None and _PACKAGERS_VERSION.search(head.group(2)):
+                own.append(line)
+            continue
+        versions = [spec.version for spec in requirement.specifier]
+        if canonicalize_name(requirement.name) in _OPERATING_SYSTEMS_OWN or any(
+            _PACKAGERS_VERSION.search(v) for v in versions
+        ):
+            own.append(line)
+    if len(own) < 2:
+        return deps
+    names = ", ".join(_NAME.match(line).group(0) for line in own if _NAME.match(line))
+    said = (
+        f"{deps.source} is a whole machine's pip freeze: its operating system's own packages "
+        f"left out ({names})"
+    )
+    kept = tuple(line for line in deps.requirements if line not in own)
+    return replace(deps, requirements=kept, notes=(*deps.notes, said))
 
 
 def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:

@@ -672,3 +672,20 @@ async def test_a_python_2_relic_pipreqs_names_is_its_modules_python_3_distributi
         answer = (await service.app_get(body, "/driver")).json()
         assert answer == {"connector": "mysql.connector", "connect": True}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_whole_machines_freeze_leaves_out_its_operating_systems_own_packages() -> None:
+    """haoolii's flask-blog-api lists a whole Ubuntu machine's ``pip freeze``: apt's
+    ``apturl``, ``python-apt``, ``distro-info===0.18ubuntu0.18.04.1`` (which uv cannot
+    even parse) beside Flask's pins: those of the operating system are left out, said;
+    the app's stay. One such name alone is no machine's freeze."""
+    freeze = (
+        b"Flask==1.1.1\napturl==0.5.2\ndistro-info===0.18ubuntu0.18.04.1\n"
+        b"python-apt==1.6.4\nxkit==0.0.0\nSQLAlchemy==1.3.8\n"
+    )
+    files = {"requirements.txt": freeze, "app.py": b"from flask import Flask\n"}
+    deps = python_dependencies(files, "app.py")
+    assert deps.requirements == ("Flask==1.1.1", "SQLAlchemy==1.3.8")
+    assert any("whole machine's pip freeze" in note and "python-apt" in note for note in deps.notes)
+    one = {**files, "requirements.txt": b"Flask==1.1.1\npygobject==3.26.1\n"}
+    assert python_dependencies(one, "app.py").requirements == ("Flask==1.1.1", "pygobject==3.26.1")
