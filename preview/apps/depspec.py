@@ -273,6 +273,7 @@ _OPERATING_SYSTEMS_OWN = frozenset(
         "command-not-found",
         "cupshelpers",
         "dbus-python",
+        "defer",
         "distro-info",
         "language-selector",
         "louis",
@@ -319,7 +320,7 @@ def _without_its_machines_own(deps: PythonDeps) -> PythonDeps:
             own.append(line)
     if len(own) < 2:
         return deps
-    names = ", ".join(_NAME.match(line).group(0) for line in own if _NAME.match(line))
+    names = ", ".join(m.group(0) for line in own if (m := _NAME.match(line)) is not None)
     said = (
         f"{deps.source} is a whole machine's pip freeze: its operating system's own packages "
         f"left out ({names})"

@@ -400,6 +400,10 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"MySQL's column types in {typed}")
         scheme = next((s for names, s in _SQLALCHEMY_MYSQL if deps & names), "mysql+pymysql")
         mysql.templates.setdefault("DATABASE_URL", scheme)
+    elif (read := _unset_python_url(files, deps, config)) is not None:
+        mysql.why.append(f"its {read}, unset, where its one SQL driver is MySQL's")
+        scheme = next((s for names, s in _SQLALCHEMY_MYSQL if deps & names), "mysql+pymysql")
+        mysql.templates.setdefault(read, scheme)
     if "celery" in deps:
         for name, where in _amqp_brokers(files, config).items():
             # Its Celery's broker is RabbitMQ (amqp://), which nothing runs here: the
@@ -480,6 +484,46 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
     for name in (*required, *read):
         what = meaning(name)
         if what is not None and what.part == "engine" and not config.get(name):
+            return name
+    return None
+
+
+# A Python app's SQL drivers other than MySQL's: with one, an unset URL is not MySQL's.
+_OTHER_PYTHON_DRIVERS = {
+    "psycopg2",
+    "psycopg2-binary",
+    "psycopg",
+    "psycopg-binary",
+    "asyncpg",
+    "pg8000",
+    "aiosqlite",
+    "pysqlite3",
+    "pyodbc",
+    "oracledb",
+    "cx-oracle",
+}
+
+
+def _unset_python_url(
+    files: dict[str, bytes], deps: set[str], config: dict[str, str]
+) -> str | None:
+    """A database URL variable a Python app on SQLAlchemy reads that nothing sets, where
+    the only SQL driver it lists is MySQL's (harshitsaraswat's react-fastapi-inventory-
+    management: mysql-connector-python beside SQLAlchemy, ``create_engine(os.getenv(
+    "DATABASE_URL"), connect_args={"ssl_disabled": …})``, no example file: given SQLite's
+    URL, "'ssl_disabled' is an invalid keyword argument"). None where there is none."""
+    if not deps & {"sqlalchemy", "sqlmodel", "flask-sqlalchemy"}:
+        return None
+    if not deps & (_MYSQL_DRIVERS - _NODE_MYSQL) or deps & _OTHER_PYTHON_DRIVERS:
+        return None
+    code = [d for p, d in files.items() if p.endswith(".py")]
+    if not any(
+        m in d for d in code for m in (b"create_engine", b"create_async_engine", b"SQLAlchemy(")
+    ):
+        return None
+    for name in URL_VARIABLES:
+        quoted = (f'"{name}"'.encode(), f"'{name}'".encode())
+        if not config.get(name) and any(q in d for d in code for q in quoted):
             return name
     return None
 

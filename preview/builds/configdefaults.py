@@ -220,7 +220,10 @@ _OWN_URL = re.compile(
 _CORS_ORIGINS = re.compile(r"(?:^|_)ORIGINS$|^(?:CORS_(?:ALLOWED_)?|ALLOWED_)ORIGIN$")
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
-_ISSUED_ID = re.compile(r"(?:^|_)(?:CLIENT|APP|PROJECT)_ID$|(?:^|_)CLOUD_NAME$")
+# (an SMS gateway's API_ID, a telephony account's ACCOUNT_SID: sheraff0's SMS_RU_API_ID)
+_ISSUED_ID = re.compile(
+    r"(?:^|_)(?:CLIENT|APP|PROJECT|API|ACCOUNT|SENDER)_(?:ID|SID)$|(?:^|_)CLOUD_NAME$"
+)
 # The time zone its settings read (Django's TIME_ZONE = ENV['TIME_ZONE']): UTC, which
 # every zone database knows.
 _TIME_ZONE = re.compile(r"(?:^|_)(?:TIME_?ZONE|TZ)$")

@@ -323,6 +323,27 @@ def test_models_on_mysqls_own_types_get_their_mariadbs_url() -> None:
     assert given.mysql is None or "DATABASE_URL" not in given.mysql.templates
 
 
+def test_an_unset_database_url_of_an_app_whose_one_sql_driver_is_mysqls_is_its_mariadbs() -> None:
+    """harshitsaraswat's react-fastapi-inventory-management lists mysql-connector-python
+    beside SQLAlchemy and reads ``os.getenv("DATABASE_URL")`` (no example file): given the
+    service's SQLite URL, its MySQL connect_args failed ("'ssl_disabled' is an invalid
+    keyword argument"). Its DATABASE_URL is its MariaDB's; with PostgreSQL's driver listed
+    too, or its own URL given, it is not."""
+    files = {
+        "requirements.txt": b"fastapi\nSQLAlchemy==2.0.52\nmysql-connector-python==26.7.0\n",
+        "db.py": b"import os\nfrom sqlalchemy import create_engine\n"
+        b'engine = create_engine(os.getenv("DATABASE_URL"))\n',
+        "main.py": b"from fastapi import FastAPI\nimport db\napp = FastAPI()\n",
+    }
+    found = wanted_servers(files, "main.py", {})
+    assert found.mysql is not None
+    assert found.mysql.templates == {"DATABASE_URL": "mysql+mysqlconnector"}
+    both = {**files, "requirements.txt": files["requirements.txt"] + b"psycopg2-binary\n"}
+    assert wanted_servers(both, "main.py", {}).mysql is None
+    own = wanted_servers(files, "main.py", {"DATABASE_URL": "sqlite:///own.db"})
+    assert own.mysql is None
+
+
 async def test_an_app_reading_its_database_url_from_its_settings_runs_on_its_mariadb(
     builder_service: Service,
 ) -> None:

@@ -1254,6 +1254,7 @@ def test_a_required_read_saying_its_type_gets_a_value_of_that_type() -> None:
     assert found.values["MEDIA_BASE_URL"] == "http://localhost" and not found.missing
     # Another service's login in one value (its SMS gateway's): a throwaway secret.
     assert len(throwaway_value("SMS_AERO_BASIC_AUTH") or "") >= 32
+    assert (throwaway_value("SMS_RU_API_ID") or "").startswith("preview-")  # its issued id
 
 
 def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:

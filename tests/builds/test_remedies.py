@@ -907,6 +907,29 @@ def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out(
     assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
 
 
+def test_a_freezes_pin_the_index_lacks_that_nothing_imports_is_left_out() -> None:
+    """haoolii's flask-blog-api lists a whole Ubuntu machine's pip freeze, ``defer==1.0.6``
+    (apt's python3-defer, on no index) among its pins, which none of its modules imports.
+    A pin the app imports, or one of a list that is no freeze, stays its own failure."""
+    text = (
+        "No solution found when resolving dependencies: Because there is no version of "
+        "defer==1.0.6 and you require defer==1.0.6, we can conclude that your requirements "
+        "are unsatisfiable."
+    )
+    freeze = (*(f"package{n}==1.0" for n in range(10)), "Flask==1.1.1", "defer==1.0.6")
+
+    def fix_for(listed: tuple[str, ...], main: bytes) -> object:
+        remedies = Remedies()
+        remedies.tried.deps = PythonDeps(listed, "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
+        return remedies.next_fix(text, [text], {"app.py": main}, ["3.11.7"])
+
+    fix = fix_for(freeze, b"from flask import Flask\n")
+    assert fix is not None and getattr(fix, "drop", None) == "defer"
+    assert fix_for(freeze, b"import defer\n") is None
+    assert fix_for(("Flask==1.1.1", "defer==1.0.6"), b"from flask import Flask\n") is None
+
+
 def test_pymysql_stands_in_for_mysqldb_where_mysqlclient_cannot_be_built(tmp_path: Path) -> None:
     """WannaCry081's Bookstore-Flask-API serves ``mysql://root:data@localhost/book_db``,
     whose SQLAlchemy dialect imports MySQLdb; mysqlclient (no Linux wheel) cannot be built

@@ -15,6 +15,11 @@ from preview.builds.toolerrors import NPM_REASONS, NpmReason, tool_failure
 
 # What each rule means (its ``means``) → (the app whose failure motivated it, its line).
 MOTIVATING_LINES = {
+    "a pinned version is not on the package index": (
+        "haoolii's flask-blog-api, a whole Ubuntu machine's pip freeze",
+        "No solution found when resolving dependencies: Because there is no version of "
+        "defer==1.0.6 and you require defer==1.0.6, we can conclude that …",
+    ),
     "a function of a dependency rejects the arguments the app's call gives it": (
         "a 2017 flask-swagger app under PyYAML 6",
         "TypeError: load() missing 1 required positional argument: 'Loader'",

@@ -63,6 +63,8 @@ _MOVED = re.compile(
 _NOT_ON_THE_INDEX = re.compile(
     r"Because ([A-Za-z0-9][\w.-]*) was not found in the package registry"
 )
+# uv's resolution failing on a pinned version the index does not have (none, or yanked).
+_NO_SUCH_PIN = re.compile(r"Because there is no version of ([A-Za-z0-9][\w.-]*)==")
 # Flask before 2.2 finds its extensions' commands (Flask-Migrate's `db`) through
 # pkg_resources, and says only this when it is missing (its import error is swallowed).
 _NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
@@ -296,7 +298,15 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule(
         _NOT_ON_THE_INDEX,
         "a requirement is not on the package index",
-        lambda m, f, code: _without_guessed(m.group(1), f.tried),
+        lambda m, f, code: (
+            _without_guessed(m.group(1), f.tried)
+            or _without_frozen_unimported(m.group(1), f.tried, f.files)
+        ),
+    ),
+    LineRule(
+        _NO_SUCH_PIN,
+        "a pinned version is not on the package index",
+        lambda m, f, code: _without_frozen_unimported(m.group(1), f.tried, f.files),
     ),
     LineRule(
         _SEPARATE_PROJECT,
@@ -405,6 +415,26 @@ def _without_guessed(distribution: str, tried: Tried) -> list[Fix]:
     said = (
         f"{distribution}, guessed from an import (the app lists no dependencies), is not on "
         f"the package index: relaunching without it"
+    )
+    return [Fix(said, drop=distribution)]
+
+
+def _without_frozen_unimported(name: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """A pin of a ``pip freeze`` (:func:`_frozen`) that the index does not have, or not at
+    that version, which no module of the app imports: left out (haoolii's flask-blog-api,
+    a whole Ubuntu machine's freeze: ``defer==1.0.6``, apt's python3-defer, is on no
+    index). One the app imports stays: its failure is then the app's, said as it is."""
+    distribution = _norm(name)
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    if distribution not in listed or not _frozen(tried):
+        return []
+    mapping = import_mapping() or {}
+    modules = {m for m, d in mapping.items() if _norm(d) == distribution}
+    if imported_names(files) & (modules | {distribution.replace("-", "_")}):
+        return []
+    said = (
+        f"{name}, pinned by its pip freeze, is not on the package index at that version, and "
+        "no module of the app imports it: relaunching without it"
     )
     return [Fix(said, drop=distribution)]
 
