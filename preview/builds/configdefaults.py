@@ -130,8 +130,9 @@ _FILE_LOADERS = (
     (b"decouple", "RepositoryEnv"),
     (b"read_dotenv", "read_dotenv"),  # django-dotenv's, given the .env's directory
     # environs' Env.read_env(path): "Starting path not found" where its folder is missing
-    # (soroushav's drf-ecommerce: BASE_DIR.joinpath('.env', 'local', '.env'))
-    (b"environs", "read_env"),
+    # (soroushav's drf-ecommerce: BASE_DIR.joinpath('.env', 'local', '.env'), its env
+    # imported from its base settings); django-environ's warns, and is given it too
+    (b"read_env", "read_env"),
 )
 # Loaders that return a file's values without reading the environment (python-dotenv's).
 _VALUE_LOADERS = ((b"dotenv_values", "dotenv_values"),)

@@ -1282,9 +1282,12 @@ def test_an_environs_env_file_in_a_folder_of_its_own_is_written() -> None:
     """soroushav's drf-ecommerce: its local settings give environs'
     ``env.read_env(str(BASE_DIR.joinpath('.env', 'local', '.env')))``, a folder its
     author keeps out of git ("Starting path not found" at ``migrate``)."""
-    base = b"from pathlib import Path\nBASE_DIR = Path(__file__).resolve().parent.parent.parent\n"
+    base = (
+        b"from pathlib import Path\nfrom environs import Env\n"
+        b"BASE_DIR = Path(__file__).resolve().parent.parent.parent\nenv = Env()\n"
+    )
     local = (
-        b"from environs import Env\nfrom .base import *\nenv = Env()\n"
+        b"from .base import *\nfrom .base import env\n"
         b"env.read_env(str(BASE_DIR.joinpath('.env', 'local', '.env')))\n"
     )
     files = {"shop/settings/base.py": base, "shop/settings/local.py": local}
