@@ -71,6 +71,7 @@ from ..apps.configvars import (
     ServedDatabase,
     config_selectors,
     database_option_variables,
+    defaulted_reads,
     dotenv_text,
     engine_database,
     engine_value,
@@ -643,6 +644,16 @@ def config_defaults(
             found.notes.append(
                 f"{', '.join(unset)}: empty in {found.example}, unset: the schema the app "
                 "checks its environment with refuses an empty value, or has its own default"
+            )
+        # Empty where the Python code reads it with a default of its own: that default (a
+        # password's "" says none: kept).
+        blanks = {n for n in empty & defaulted_reads(files) if "PASS" not in n.upper()}
+        for name in sorted(blanks - set(unset)):
+            del values[name]
+        if blanks - set(unset):
+            found.notes.append(
+                f"{', '.join(sorted(blanks - set(unset)))}: empty in {found.example}, unset: "
+                "the code reads each with a default of its own"
             )
         for name in [n for n in values if _deployed(n, values[n], files)]:
             found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")

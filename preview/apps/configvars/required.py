@@ -291,6 +291,24 @@ def typed_reads(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]:
     return found
 
 
+def defaulted_reads(files: dict[str, bytes]) -> set[str]:
+    """The variables the app's Python code reads with a default of its own that says
+    something (``os.environ.get('HOST_SERVER', 'localhost')``, ``getenv("PORT", 5432)``:
+    not ``""``), where every read of it has one: an example's empty value for it is a blank
+    its reader fills in, the code's default the author's (chaleay's
+    fastapi-postgres-crud-template: ``HOST_SERVER=`` empty in its .env.sample, an empty host
+    in its URL, "unsupported operand type(s) for +=: 'NoneType' and 'str'")."""
+    found: dict[str, bool] = {}
+    for tree, prefix in _reading_modules(files):
+        for node in ast.walk(tree):
+            if (key := _variable_read(node, prefix)) is None:
+                continue
+            default = _read_default(node)
+            says = isinstance(default, ast.Constant) and default.value not in ("", None)
+            found[key] = found.get(key, True) and says
+    return {name for name, says in found.items() if says}
+
+
 def _read_kind(node: ast.AST, default: ast.expr | None) -> str | None:
     """``bool`` or ``int`` where a read says so itself (its reader's type, its ``cast``, a
     number for its default), else None."""
