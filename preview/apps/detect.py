@@ -49,6 +49,7 @@ from .processes import (
 )
 from .pyapp import (
     FoundApp,
+    binds,
     find_wsgi_module,
     parse_module,
     python_files,
@@ -338,6 +339,8 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             prisma_schema=node.prisma if node else None,
         )
     web = with_one_worker(without_env_runner(lines["web"], files))
+    if language == "python" and _target_unbound(web, files):
+        return None  # the app the upload makes is served instead (_served)
     if "release" in lines:
         command = own_makemigrations(without_env_runner(lines["release"], files), files)
         release = (("sh", "-c", _escape(command)),)
@@ -348,6 +351,35 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         language,
         release,
         server=_procfile_server(web) if language == "python" else None,
+    )
+
+
+# A WSGI or ASGI target of a server's command line: module:attr (a factory's call too).
+_SERVER_TARGET = re.compile(r"^([A-Za-z_][\w.]*):([A-Za-z_]\w*)(?:\(.*\))?$")
+
+
+def _target_unbound(web: str, files: dict[str, bytes]) -> bool:
+    """Whether a Python web line's server target (``gunicorn app:app``) names a module of
+    the upload that binds no such name as it is imported: its app made only under
+    ``if __name__ == "__main__":`` (leatuan021211's flask-restful-api: ``app =
+    create_app()`` there, its Procfile's gunicorn "Failed to find attribute 'app'"),
+    which a server never runs."""
+    if _procfile_server(web) is None:
+        return False
+    for word in web.split()[1:]:
+        target = _SERVER_TARGET.match(word.strip("'\""))
+        if target is None:
+            continue
+        module, name = target.group(1).replace(".", "/"), target.group(2)
+        path = next((p for p in (f"{module}.py", f"{module}/__init__.py") if p in files), None)
+        tree = parse_module(files[path]) if path is not None else None
+        return tree is not None and not binds(tree, name) and not _star_imports(tree)
+    return False
+
+
+def _star_imports(tree: ast.Module) -> bool:
+    return any(
+        isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in tree.body
     )
 
 

@@ -759,3 +759,23 @@ def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None
     at_root = {**files, "static/home.html": "<h1>root</h1>", "static/site.css": ""}
     at_root = {p: t for p, t in at_root.items() if not p.startswith("app/static/")}
     assert _detect(at_root).argv[3:6] == ("main:app", "--app-dir", "app")
+
+
+def test_a_procfile_target_its_module_binds_only_under_main_gives_way_to_the_app() -> None:
+    """leatuan021211's flask-restful-api: ``web: gunicorn app:app``, while app.py makes its
+    app only under ``if __name__ == "__main__":`` ("Failed to find attribute 'app' in
+    'app'"): the factory the upload defines is served instead. A target its module binds
+    keeps the Procfile's line."""
+    files = {
+        "Procfile": b"web: gunicorn app:app\n",
+        "requirements.txt": b"flask\ngunicorn\n",
+        "app.py": b"from lib import create_app\n\nif __name__ == '__main__':\n"
+        b"    app = create_app()\n    app.run()\n",
+        "lib/__init__.py": b"from flask import Flask\n\n\ndef create_app():\n"
+        b"    return Flask(__name__)\n",
+    }
+    found = detect(files)
+    assert (found.framework, found.detected_from) == ("flask", "lib/__init__.py")
+    assert found.argv[-1] == "lib:create_app()"
+    bound = {**files, "app.py": b"from lib import create_app\n\napp = create_app()\n"}
+    assert detect(bound).framework == "procfile"
