@@ -44,6 +44,7 @@ from .processes import (
     WorkerProcess,
     find_workers,
     procfile_lines,
+    with_app_required,
     with_one_worker,
     without_env_runner,
 )
@@ -338,7 +339,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             node_tools=tuple(t for t in node.tools if _needed_by(t, web)) if node else (),
             prisma_schema=node.prisma if node else None,
         )
-    web = with_one_worker(without_env_runner(lines["web"], files))
+    web = with_app_required(with_one_worker(without_env_runner(lines["web"], files)))
     if language == "python" and _target_unbound(web, files):
         return None  # the app the upload makes is served instead (_served)
     if "release" in lines:

@@ -438,6 +438,22 @@ def test_a_procfiles_python_server_runs_one_worker() -> None:
         assert _detect({**files, "Procfile": f"web: {line}\n"}).argv[2] == run
 
 
+def test_a_procfiles_uwsgi_must_load_its_app() -> None:
+    """gomespgp's first-flask-restful-api: ``web: uwsgi uwsgi.ini``; its app failed to
+    import (Werkzeug's safe_str_cmp gone) and uWSGI 2.0 served 500s in "full dynamic mode",
+    never a failed start: told ``--need-app``, it exits, and the failure is one."""
+    files = {"app.py": "from flask import Flask\napp = Flask(__name__)\n"}
+    lines = {
+        "uwsgi uwsgi.ini": "uwsgi uwsgi.ini --need-app",
+        "uwsgi --ini uwsgi.ini --need-app": "uwsgi --ini uwsgi.ini --need-app",
+        "python seed.py && uwsgi --http :$PORT -w app:app": (
+            "python seed.py && uwsgi --http :$PORT -w app:app --need-app"
+        ),
+    }
+    for line, run in lines.items():
+        assert _detect({**files, "Procfile": f"web: {line}\n"}).argv[2] == run
+
+
 def test_the_module_that_adds_to_an_imported_app_is_the_one_served() -> None:
     """leosussan's fastapi-gino-arq-uvicorn: app/application.py makes the app, app/main.py
     (which its image serves) imports it and includes its routers. Flask's layout, whose

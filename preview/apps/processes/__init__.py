@@ -4,13 +4,14 @@ nobody declared a worker for (``celeryapp``); a line run through pipenv or poetr
 it runs, its server with one worker (``envrunner``). Read from the files, never run."""
 
 from .declared import MAX_WORKERS, WorkerProcess, find_workers, procfile_lines
-from .envrunner import with_one_worker, without_env_runner
+from .envrunner import with_app_required, with_one_worker, without_env_runner
 
 __all__ = [
     "MAX_WORKERS",
     "WorkerProcess",
     "find_workers",
     "procfile_lines",
+    "with_app_required",
     "with_one_worker",
     "without_env_runner",
 ]

@@ -9,14 +9,19 @@ Its server's workers (``gunicorn --workers 3``, ``uvicorn --workers 4``): one
 each worker (the whole app, imported again) spends; and an app that seeds its database as
 it imports does so once per worker, at once: keerthana1247's learning-path-dashboard
 (``gunicorn wsgi:app --workers 3``) failed its start on "Duplicate entry
-'admin@learnpath.local'", two workers inserting its admin together."""
+'admin@learnpath.local'", two workers inserting its admin together.
+
+uWSGI is told to exit where it loads no app (:func:`with_app_required`): before 2.1 it
+serves 500s in its "full dynamic mode" instead, the import's failure never a failed start
+(gomespgp's first-flask-restful-api: ``uwsgi uwsgi.ini``, its Werkzeug 2.1 having no
+``safe_str_cmp``, which the remedies hold back once the start fails on it)."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 
-__all__ = ["with_one_worker", "without_env_runner"]
+__all__ = ["with_app_required", "with_one_worker", "without_env_runner"]
 
 _ENV_RUNNER = re.compile(r"(^|&&|\|\||;)(\s*)(?:pipenv|poetry|uv|pdm)\s+run\s+(?:--\S+\s+)*(\S+)")
 
@@ -37,6 +42,14 @@ def with_one_worker(line: str) -> str:
     return _SERVER_COMMAND.sub(lambda m: _WORKERS.sub(r"\1 1", m[0]), line)
 
 
+def with_app_required(line: str) -> str:
+    """``line`` with each uWSGI command of it given ``--need-app`` (module doc)."""
+    return _UWSGI_COMMAND.sub(
+        lambda m: m[0] if "need-app" in m[0] else f"{m[0].rstrip()} --need-app", line
+    )
+
+
+_UWSGI_COMMAND = re.compile(r"(?:^|(?<=[\s/]))uwsgi\s[^;&|]*")
 # One command of a line (up to its next ``&&``, ``;``, ``|``) that runs a server.
 _SERVER_COMMAND = re.compile(r"(?:^|(?<=[\s/]))(?:gunicorn|uvicorn|hypercorn)\b[^;&|]*")
 _WORKERS = re.compile(r"(?<=\s)(--workers|-w)(?:=|\s+|(?=\d))(?:\d+|\$\{[^}\s]*\}|\$\w+)")
