@@ -34,7 +34,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .configvars.compose import compose_projects
-from .imports import binary_twins, inferred_requirements, setup_requirements
+from .imports import (
+    binary_twins,
+    import_mapping,
+    imported_names,
+    inferred_requirements,
+    setup_requirements,
+)
 from .node.nodedeps import NodeDeps, node_dependencies
 from .plans.declared import dockerfile_installs
 from .poetry import (
@@ -253,7 +259,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             if nearer.source not in ("", deps.source) and nearer.names() & _SERVING:
                 deps = nearer
                 break
-    deps = _held_to_its_pydantic(files, _without_its_machines_own(deps))
+    deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -299,11 +305,40 @@ _OPERATING_SYSTEMS_OWN = frozenset(
 _PACKAGERS_VERSION = re.compile(r"ubuntu|debian|dfsg|^0\.0\.0$", re.IGNORECASE)
 
 
-def _without_its_machines_own(deps: PythonDeps) -> PythonDeps:
+# What an app loads by name rather than imports (a URL's scheme, a config's string, an
+# optional backend its library looks for): kept by a machine's freeze as the app's own.
+_LOADED_BY_NAME = frozenset(
+    {
+        "psycopg2",
+        "psycopg2-binary",
+        "psycopg",
+        "psycopg-binary",
+        "pymysql",
+        "mysqlclient",
+        "mysql-connector-python",
+        "asyncpg",
+        "aiomysql",
+        "aiosqlite",
+        "python-dotenv",
+        "bcrypt",
+        "email-validator",
+        "cryptography",
+        "gevent",
+        "eventlet",
+        "whitenoise",
+    }
+)
+
+
+def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
     """``deps`` without what a whole machine's ``pip freeze`` lists of its operating
     system's own packages (``apturl``, ``python-apt``, ``distro-info===0.18ubuntu0.18.04.1``:
     haoolii's flask-blog-api, whose requirements uv cannot even parse), where two or more
-    say it is one; none is an app's (a web backend imports none of them)."""
+    say it is one; none is an app's (a web backend imports none of them). The machine's
+    other pins hold only what the app's own packages bring (constraints): those its code
+    imports, its server and what it loads by name are its requirements; the rest of the
+    machine (launchpadlib, netifaces, zope.interface, old sources that no longer build)
+    is not installed."""
     own = []
     for line in deps.requirements:
         try:
@@ -325,8 +360,28 @@ def _without_its_machines_own(deps: PythonDeps) -> PythonDeps:
         f"{deps.source} is a whole machine's pip freeze: its operating system's own packages "
         f"left out ({names})"
     )
-    kept = tuple(line for line in deps.requirements if line not in own)
-    return replace(deps, requirements=kept, notes=(*deps.notes, said))
+    kept = [line for line in deps.requirements if line not in own]
+    mapping = import_mapping() or {}
+    imported = imported_names(files)
+    wanted = {canonicalize_name(mapping.get(m, m)) for m in imported} | _SERVING | _LOADED_BY_NAME
+    requirements = [line for line in kept if _line_name(line) in wanted or line.startswith("-")]
+    machine = [line for line in kept if line not in requirements]
+    if requirements and machine:
+        said += f"; {len(machine)} more of the machine's pins hold what its packages bring"
+    else:
+        requirements, machine = kept, []
+    return replace(
+        deps,
+        requirements=tuple(requirements),
+        constraints=(*deps.constraints, *machine),
+        notes=(*deps.notes, said),
+    )
+
+
+def _line_name(line: str) -> str:
+    """The canonical distribution name a requirement line names ("" for none)."""
+    found = _NAME.match(line)
+    return canonicalize_name(found.group(0)) if found is not None else ""
 
 
 def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
