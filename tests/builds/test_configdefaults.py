@@ -2093,3 +2093,24 @@ def test_an_examples_blank_the_code_reads_with_a_default_of_its_own_is_unset() -
     assert "HOST_SERVER" not in found.values and "SSL_MODE" not in found.values
     assert "PASSWORD" in found.values and "APP_TITLE" in found.values
     assert any("the code reads each with a default of its own" in n for n in found.notes)
+
+
+def test_a_variable_a_factory_picks_its_settings_entry_with_is_the_development_one() -> None:
+    """haoolii's flask-blog-api: ``env_name = os.getenv('FLASK_ENV')``, then
+    ``create_app(env_name)``, whose ``app_config[env_name]`` picks its settings class:
+    unset, "KeyError: None". Its development entry; its own default stands."""
+    config = b"class Development: pass\nclass Production: pass\n"
+    config += b"app_config = {'development': Development, 'production': Production}\n"
+    app = (
+        b"from flask import Flask\nfrom src.config import app_config\n\n\n"
+        b"def create_app(env_name):\n    app = Flask(__name__)\n"
+        b"    app.config.from_object(app_config[env_name]())\n    return app\n"
+    )
+    manage = b"import os\nfrom src.app import create_app\n"
+    manage += b"env_name = os.getenv('FLASK_ENV')\napp = create_app(env_name)\n"
+    files = {"src/config.py": config, "src/app.py": app, "manage.py": manage}
+    assert config_selectors(files) == {"FLASK_ENV": ["development", "production"]}
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["FLASK_ENV"] == "development"
+    own = manage.replace(b"os.getenv('FLASK_ENV')", b"os.getenv('FLASK_ENV', 'production')")
+    assert config_selectors({**files, "manage.py": own}) == {}

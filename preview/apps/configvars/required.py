@@ -173,6 +173,30 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
                 keys = [_string(k) or "" for k in node.value.keys]
                 dicts.setdefault(node.targets[0].id, keys)
     found: dict[str, list[str]] = {}
+    # A factory picking its entry by its parameter (``def create_app(env_name): …
+    # app_config[env_name]``), called with a variable read just before (haoolii's
+    # flask-blog-api: ``env_name = os.getenv('FLASK_ENV')`` then ``create_app(env_name)``:
+    # unset, "KeyError: None").
+    picking = _picking_parameters(trees, dicts)
+    for tree, prefix in trees:
+        reads = {
+            target.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            for index, owner in picking.get(node.func.id, []):
+                given = node.args[index] if index < len(node.args) else None
+                value = reads.get(given.id) if isinstance(given, ast.Name) else given
+                if value is None:
+                    continue
+                name = _variable_read(value, prefix)
+                if name is not None and _read_default(value) is None:
+                    found.setdefault(name, dicts[owner])
     for tree, prefix in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
@@ -192,6 +216,30 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
             defaulted = isinstance(key, ast.Call) and (len(key.args) > 1 or bool(key.keywords))
             if owner in dicts and name is not None and not defaulted:
                 found.setdefault(name, dicts[owner])
+    return found
+
+
+def _picking_parameters(
+    trees: list[tuple[ast.Module, str]], dicts: dict[str, list[str]]
+) -> dict[str, list[tuple[int, str]]]:
+    """{a module-level function's name: (the index of its parameter that subscripts one
+    of ``dicts``, that dict's name)}."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for tree, _prefix in trees:
+        for function in tree.body:
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            parameters = [a.arg for a in function.args.args]
+            for node in ast.walk(function):
+                if (
+                    isinstance(node, ast.Subscript)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in dicts
+                    and isinstance(node.slice, ast.Name)
+                    and node.slice.id in parameters
+                ):
+                    index = parameters.index(node.slice.id)
+                    found.setdefault(function.name, []).append((index, node.value.id))
     return found
 
 
