@@ -94,3 +94,23 @@ async def test_a_node_app_reading_its_https_key_and_certificate_at_start_starts(
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"subject": "CN=localhost", "matches": True}, answer
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_key_file_named_by_a_constant_of_the_apps_code() -> None:
+    # anuragtiwari890's nestjs-jwt-refresh-token-example-with-certificate: AuthConfig's
+    # paths, read by readFileSync(AuthConfig.X, 'utf8'); ENOENT before it served.
+    sources = {
+        "src/config.ts": b"export const AuthConfig = {\n"
+        b"    JWT_PUBLIC_KEY_PATH: 'keys/jwt-token-public.key',\n"
+        b"    JWT_TOKEN_PRIVATE_KEY_PATH: 'keys/jwt-token-private.key',\n"
+        b"    OTHER: 'keys/a.key',\n}\n",
+        "src/other.ts": b"const OTHER = 'keys/b.key';\n",  # two paths: not this name's
+        "src/auth/auth.module.ts": b"privateKey: await fs.readFileSync("
+        b"AuthConfig.JWT_TOKEN_PRIVATE_KEY_PATH, 'utf8'),\n"
+        b"const publicKey = fs.readFileSync(\n  AuthConfig.JWT_PUBLIC_KEY_PATH,\n);\n"
+        b"fs.readFileSync(OTHER);\n",
+    }
+    assert node_key_files(sources) == {
+        "keys/jwt-token-private.key": "private",
+        "keys/jwt-token-public.key": "public",
+    }
