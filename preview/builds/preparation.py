@@ -60,6 +60,7 @@ from ..apps.written import (
     run_folders,
     sequelize_config_text,
     sequelize_configs,
+    service_account_text,
     settings_files,
     settings_text,
 )
@@ -493,7 +494,14 @@ class MissingFiles:
         made = key_texts(self.keys, files) if self.keys else {}
         # A password of its own for each (its MariaDB takes any: ``backing.mysql``).
         made |= {path: secrets.token_urlsafe(24).encode() for path in self.secrets}
-        return made | (node_key_texts(self.node_keys, files) if self.node_keys else {})
+        made |= node_key_texts(self.node_keys, files) if self.node_keys else {}
+        for target, example in self.copies.items():  # a service account's placeholder key
+            account = (
+                service_account_text(files[example]) if b"service_acc" in files[example] else None
+            )
+            if account is not None:
+                made[target] = account
+        return made
 
     def notes(
         self, example_for: Callable[[str], str | None], made: Mapping[str, bytes]
@@ -550,6 +558,11 @@ class MissingFiles:
             )
         for target, example in self.copies.items():
             said.append(f"no {target}: using {example} (copied)")
+            if target in made:
+                said.append(
+                    f"{example} is a service account's key file with a placeholder for its "
+                    f"private key: a private key made for the preview written in {target}"
+                )
         for target, read_keys in self.loaded.items():
             said.append(
                 f"no {target}, the settings file its code loads (nor an example of it): "

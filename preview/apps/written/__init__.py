@@ -21,7 +21,7 @@ from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
 from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
-from .nodekeys import node_key_files, node_key_texts
+from .nodekeys import node_key_files, node_key_texts, service_account_text
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import image_folders, run_folders
@@ -46,6 +46,7 @@ __all__ = [
     "run_folders",
     "sequelize_config_text",
     "sequelize_configs",
+    "service_account_text",
     "settings_files",
     "settings_text",
     "tells_manager",

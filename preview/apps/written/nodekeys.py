@@ -23,13 +23,14 @@ its folder (the one written, or the upload's own), else from one of its own.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["node_key_files", "node_key_texts"]
+__all__ = ["node_key_files", "node_key_texts", "service_account_text"]
 
 PRIVATE, PUBLIC, CERTIFICATE = "private", "public", "certificate"
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
@@ -119,6 +120,33 @@ def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, b
     except (OSError, subprocess.SubprocessError):
         return {}
     return texts
+
+
+def service_account_text(data: bytes) -> bytes | None:
+    """A Google service account's key file (``"type": "service_account"``, as Firebase's
+    console gives it) whose private key is a placeholder (``"xxx"``): the same, with a
+    private key made for the preview (blocking: runs openssl); None for any other file,
+    or without a working openssl. rad-eric's koa-typescript-starter commits
+    ``serviceAccountKey.sample.json`` so, copied where its code reads the real one;
+    firebase-admin's ``credential.cert`` refused it at import ("Failed to parse private
+    key: Invalid PEM formatted message"). Nothing is signed with it before a call to
+    Google, which a preview's sandbox does not reach."""
+    try:
+        account = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(account, dict) or account.get("type") != "service_account":
+        return None
+    key = account.get("private_key")
+    if isinstance(key, str) and "-----BEGIN" in key:
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="preview-keys-") as work:
+            private = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    account["private_key"] = private.decode()
+    return (json.dumps(account, indent=2) + "\n").encode()
 
 
 def _private_beside(path: str, texts: dict[str, bytes], files: dict[str, bytes]) -> bytes | None:
