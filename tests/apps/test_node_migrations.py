@@ -514,7 +514,8 @@ def test_db_migrate_runs_up_in_the_environment_its_config_has() -> None:
         "database.json": json.dumps(config).encode(),
         "migrations/20200405073452-create-table-articles.js": b"exports.up = 1;",
     }
-    base = ("node_modules/.bin/db-migrate", "up", "--migrations-dir", "migrations")
+    base = ("env", "-u", "DATABASE_URL", "node_modules/.bin/db-migrate", "up")
+    base = (*base, "--migrations-dir", "migrations")
     assert node_migrations(files, listed) == ((*base, "--env", "development"),)
     # Its config with a dev environment: db-migrate's default.
     dev = {**files, "database.json": b'{"dev": {"driver": "mysql"}}'}
@@ -526,6 +527,10 @@ def test_db_migrate_runs_up_in_the_environment_its_config_has() -> None:
         "db/config.json": b'{"dev": {}}',
         "db/m/1-users.js": b"exports.up = 1;",
     }
-    expected = ("node_modules/.bin/db-migrate", "up", "--migrations-dir", "db/m")
-    assert node_migrations(moved, listed) == ((*expected, "--config", "db/config.json"),)
+    expected = ("env", "-u", "DATABASE_URL", "node_modules/.bin/db-migrate", "up")
+    expected = (*expected, "--migrations-dir", "db/m", "--config", "db/config.json")
+    assert node_migrations(moved, listed) == (expected,)
+    # No config of its own: DATABASE_URL, which db-migrate reads.
+    alone = {k: v for k, v in files.items() if k != "database.json"}
+    assert node_migrations(alone, listed) == (base[3:],)
     assert node_migrations(files, {"mysql": "^2"}) == ()

@@ -405,7 +405,9 @@ def _db_migrate_migrations(
     ``--migrations-dir`` of the app's script running it, else ``migrations``) holds
     migrations, with the ``--config`` that script gives (else its ``database.json``),
     and the environment of that config the preview's NODE_ENV names where db-migrate's
-    own default (``dev``) is not one of them (mizukenwater's express-blog-api:
+    own default (``dev``) is not one of them; without DATABASE_URL where that config is
+    the upload's (db-migrate takes the URL over it: the preview's SQLite one had it look
+    for its sqlite3 driver) (mizukenwater's express-blog-api:
     ``database.json``'s ``development`` and ``test``, no script running it; its first
     query ended it, Table 'expressblogapi_development.articles' doesn't exist)."""
     if "db-migrate" not in listed:
@@ -427,6 +429,8 @@ def _db_migrate_migrations(
         environments = {}
     step = ["node_modules/.bin/db-migrate", "up", "--migrations-dir", directory]
     step += ["--config", config] if "--config" in given else []
+    if config in files:  # db-migrate takes DATABASE_URL over it, and the preview gives one
+        step = ["env", "-u", "DATABASE_URL", *step]
     named = environments if isinstance(environments, dict) else {}
     if "dev" not in named and "development" in named:
         step += ["--env", "development"]
