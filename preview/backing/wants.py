@@ -2,7 +2,8 @@
 
 Read from its files only (nothing runs): a driver among its dependencies (psycopg,
 asyncpg, … in ``requirements*.txt``, ``requirements/``, ``pyproject.toml``/``Pipfile``;
-``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node), unless its settings
+``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node; an ORM it lists
+whose PostgreSQL options its code writes, ``type: 'postgres'``), unless its settings
 name another engine (``DB_TYPE=mysql``, ``DB_DIALECT=sqlite``); the names and
 ports it calls the server by: the PostgreSQL services of its ``docker-compose.yml`` (by
 image; and what that file, and its overlays beside it (``docker-compose.local.yml``), give
@@ -517,7 +518,12 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
     other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
-    driver = _driver(files) or _url_in_source_alone(files) or _django_engine(files)
+    driver = (
+        _driver(files)
+        or _url_in_source_alone(files)
+        or _django_engine(files)
+        or _orm_options_in_code(files)
+    )
     schemas = named_schemas(env)
     made = tuple(
         (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
@@ -620,6 +626,36 @@ def _code_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
             ports += [int(m.group(1)) for m in _CODE_PORT.finditer(span)]
             hosts += [m.group(1).decode() for m in _CODE_HOST.finditer(span)]
     return hosts, ports
+
+
+_CODE_ORMS = ("typeorm", "sequelize", "sequelize-typescript", "@mikro-orm/core")
+
+
+def _orm_options_in_code(files: dict[str, bytes]) -> str | None:
+    """An ORM the package lists whose PostgreSQL options the app's own code writes
+    (Ziel-Global's express-typescript-postgresql-boilerplate: ``new DataSource({ type:
+    'postgres', host: 'localhost', port: 5432, … })``, typeorm listed and pg only in its
+    lockfile, which the install brings as its optional peer: no server was given, and the
+    app exited on ECONNREFUSED 127.0.0.1:5432); None for none."""
+    try:
+        package = loads_bounded(files.get("package.json", b"{}"))
+    except ValueError:
+        return None
+    sections = (
+        [package.get(k) for k in ("dependencies", "devDependencies")]
+        if isinstance(package, dict)
+        else []
+    )
+    listed = {name for s in sections if isinstance(s, dict) for name in s}
+    orm = next((o for o in _CODE_ORMS if o in listed), None)
+    if orm is None:
+        return None
+    for path, data in sorted(files.items()):
+        if not path.endswith(_JS_SOURCE) or "node_modules/" in path or _TESTS.search(path):
+            continue
+        if len(data) <= _MAX_SOURCE and _CODE_ENGINE.search(data):
+            return f"{orm}'s PostgreSQL options ({path})"
+    return None
 
 
 def _options_object(data: bytes, at: int) -> bytes:

@@ -414,3 +414,20 @@ def test_the_port_an_orms_postgres_options_give_in_code_is_served() -> None:
     # Another object's port beside it (the app's own server's): not the database's.
     beside = b"const server = { port: 3000 };\n" + module
     assert 3000 not in postgres_wants({**files, "src/app.module.ts": beside}, {}).ports
+
+
+def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver() -> None:
+    # Ziel-Global's express-typescript-postgresql-boilerplate: typeorm listed, pg only in
+    # its lockfile; new DataSource({ type: 'postgres', host: 'localhost', port: 5432 }).
+    source = (
+        b"export const dataSource = new DataSource({\n\ttype: 'postgres',\n\tport: 5432,\n});\n"
+    )
+    package = b'{"dependencies": {"typeorm": "^0.3.20"}}'
+    files = {"package.json": package, "src/config/database.ts": source}
+    assert postgres_wants(files, {}).driver == (
+        "typeorm's PostgreSQL options (src/config/database.ts)"
+    )
+    # No ORM listed, or its options another engine's: none wanted.
+    assert postgres_wants({**files, "package.json": b"{}"}, {}).driver is None
+    mysql = {**files, "src/config/database.ts": source.replace(b"postgres", b"mysql")}
+    assert postgres_wants(mysql, {}).driver is None
