@@ -245,15 +245,19 @@ _CREATE_TABLE_STATEMENT = re.compile(
 def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     """The code blocks of its README that create tables, where it has no SQL file:
     fenced, or indented (Markdown's other code block: moeenur's node-express-mysql-crud
-    gives its ``CREATE TABLE`` indented by a tab); a block of a terminal session (psql's
-    or mysql's prompts, the shell's commands around them) as its SQL statements alone."""
+    gives its ``CREATE TABLE`` indented by a tab); an indented block, and a block of a
+    terminal session (psql's or mysql's prompts, the shell's commands around them), as
+    its SQL statements alone."""
     if any(p.endswith(".sql") for p in files):
         return None
     if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return None
     for readme in _readmes(files):
         text = files[readme][:262144].decode("utf-8", "replace")
-        blocks = [_statements(b) if _SESSION.search(b) else b for b in _code_blocks(text)]
+        blocks = [
+            _statements(b) if indented or _SESSION.search(b) else b
+            for b, indented in _code_blocks(text)
+        ]
         blocks = [b for b in blocks if _CREATE_TABLE.search(b.encode())]
         blocks = [b for b in blocks if dialect(b.encode()) in (engine, None)]
         if blocks:
@@ -273,6 +277,7 @@ _SESSION = re.compile(
     r"|createdb|sqlite3|docker|npm|yarn|cd)\s)",
     re.M,
 )
+_LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+")  # a step of a list: ``5. CREATE TABLE``
 _STATEMENT_START = re.compile(
     r"^(?:CREATE|INSERT|ALTER|DROP|USE|SET|GRANT|UPDATE|DELETE|TRUNCATE|COMMENT|REPLACE)\b",
     re.I,
@@ -284,9 +289,10 @@ _NOT_SCHEMA = re.compile(
 )
 
 
-def _code_blocks(text: str) -> list[str]:
-    """A README's code blocks, fenced and indented, in its order."""
-    found = [(m.start(), m.group(2)) for m in _FENCE.finditer(text)]
+def _code_blocks(text: str) -> list[tuple[str, bool]]:
+    """A README's code blocks, fenced and indented, in its order: (its text, whether it
+    is indented)."""
+    found = [(m.start(), m.group(2), False) for m in _FENCE.finditer(text)]
     plain = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     lines = plain.split("\n")
     at, offset, blank = 0, 0, True
@@ -297,25 +303,27 @@ def _code_blocks(text: str) -> list[str]:
                 body.append(_INDENTED.sub("", lines[at]))
                 offset += len(lines[at]) + 1
                 at += 1
-            found.append((start, "\n".join(body).strip("\n") + "\n"))
+            found.append((start, "\n".join(body).strip("\n") + "\n", True))
             blank = False
             continue
         blank = not lines[at].strip()
         offset += len(lines[at]) + 1
         at += 1
-    return [block for _, block in sorted(found, key=lambda f: f[0])]
+    return [(block, indented) for _, block, indented in sorted(found, key=lambda f: f[0])]
 
 
 def _statements(block: str) -> str:
-    """A terminal session's SQL statements (arnav-roy08's nodejs-express-postgres-API: its
-    README's one block installs PostgreSQL with brew, logs in with psql, and types
-    ``CREATE TABLE userss (…);`` at the ``api=>`` prompt), without its prompts, its psql
-    commands and the shell's; those making a database or a login left out (the preview
-    gives its own)."""
+    """A terminal session's (or an indented block's) SQL statements (arnav-roy08's
+    nodejs-express-postgres-API: its README's one block installs PostgreSQL with brew,
+    logs in with psql, and types ``CREATE TABLE userss (…);`` at the ``api=>`` prompt),
+    without its prompts, its psql commands and the shell's, and a list's numbers (shubhamns's
+    node-express-mysql-crud-app indents its steps, ``5. CREATE TABLE users(``); those
+    making a database or a login left out (the preview gives its own)."""
     statements: list[list[str]] = []
     inside = False
     for raw in block.splitlines():
         line = _PROMPT.sub("", raw, count=1)
+        line = line if inside else _LIST_ITEM.sub("", line, count=1)
         if line.lstrip().startswith("\\"):
             continue
         if not inside and not _STATEMENT_START.match(line.strip()):

@@ -179,6 +179,17 @@ def test_a_readmes_indented_block_and_a_terminal_sessions_statements() -> None:
         "CREATE TABLE IF NOT EXISTS users (\n  id int(10) NOT NULL AUTO_INCREMENT,\n"
         "  PRIMARY KEY (id)\n) ENGINE=InnoDB;\n"
     ]
+    # shubhamns's node-express-mysql-crud-app: its steps indented, a list's numbers.
+    steps = (
+        "#### Step 1\n\n        1. install mysql\n        4. CREATE DATABASE crud;\n"
+        "        5. CREATE TABLE users(\n                _id INT NOT NULL,\n"
+        "                PRIMARY KEY (_id));\n\n### Start app\n"
+    )
+    found = declared_sql({"README.md": steps.encode()}, MYSQL, compose_init_scripts)
+    assert found is not None
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE users(\n            _id INT NOT NULL,\n            PRIMARY KEY (_id));\n"
+    ]
     # arnav-roy08's nodejs-express-postgres-API: one block of brew, psql and its prompts;
     # its statements alone, not those making a login or a database (the preview's own).
     session = (
