@@ -11,7 +11,8 @@ script writing a source the app imports and lacks (``src/routes.ts``: :mod:`.gen
 ``start:prod``, else ``start``, else ``main`` (a ``.ts`` one run by ``tsx``; one neither
 there nor made by the build is npm's default, not an entry: :mod:`.fallbacks`), else a
 script serving it under another name (``server``), else the ``dev`` (or ``start:dev`` …)
-script, else the usual entry files (``server.js``, ``index.js``, ``src/index.ts`` …). The
+script, else the script its README runs (``npm run watch-server``), else the usual entry
+files (``server.js``, ``index.js``, ``src/index.ts`` …). The
 ``dev`` script runs with its watcher off where the tool has one to turn off (``tsx watch``
 → ``tsx``, ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
 ``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A start script whose
