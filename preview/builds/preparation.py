@@ -26,7 +26,7 @@ import posixpath
 import secrets
 import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -757,6 +757,13 @@ async def _node_modules(
         await context.say(deps.note)
     if deps is None or "node_modules" in {p.split("/")[0] for p in files}:
         return None
+    if context.remedies is not None and deps.lockfile is None:  # its era (remedies.npmera)
+        learned = await trio.to_thread.run_sync(context.remedies.adopt, files)
+        if learned:
+            said = ", ".join(fix.change for fix in learned)
+            await context.say(f"with the fixes an earlier launch of this upload needed: {said}")
+        before = next((f.before for f in context.remedies.fixes if f.before), None)
+        deps = replace(deps, before=before)
     lease = await context.builder.node_modules(deps, context.publish, context.say)
     # Another plan's attempt linked its own (plantries): this one's replaces it.
     anchors = (context.settings.previews_dir,)

@@ -177,6 +177,16 @@ class Remedies:
             self._learn()
         return fix
 
+    def take(self, fix: Fix) -> None:
+        """A fix found outside :meth:`next_fix` (a Node app's era: ``npmera``), in force
+        from the next attempt, and remembered by the upload."""
+        self.fixes.append(fix)
+        self._learn()
+
+    def tried_era(self) -> bool:
+        """Whether an install as of the app's era is in force, or was taken back."""
+        return any(f.before for f in (*self.fixes, *self.refused))
+
     def has_fix(
         self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
     ) -> bool:
