@@ -49,6 +49,7 @@ from ..apps.plans import shown
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
     case_corrections,
+    declaration_links,
     instance_files,
     key_files,
     key_texts,
@@ -431,6 +432,7 @@ class MissingFiles:
     metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
+    linked: dict[str, bytes]  # its tsconfigs emitting declarations, given preserveSymlinks
     node_keys: dict[str, str]  # a Node app's keys and certificates: {path: role}
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
@@ -463,6 +465,7 @@ class MissingFiles:
             metadata=own_metadata(files),
             keys=key_files(files),
             cased=case_corrections(files),
+            linked=declaration_links(files) if "package.json" in files else {},
             node_keys=node_key_files(files),
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
@@ -483,7 +486,7 @@ class MissingFiles:
         and folders' keep files, what the rules wrote out."""
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
-        written |= self.metadata | self.named_own | self.inis | self.sequelize
+        written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -534,6 +537,12 @@ class MissingFiles:
             said.append(
                 "no folder for the log files its logging writes: "
                 f"{', '.join(self.logs)} written empty"
+            )
+        if self.linked:
+            said.append(
+                f"{', '.join(self.linked)}: preserveSymlinks set, the declarations it emits "
+                "naming node_modules' packages by the project's path (node_modules is a link "
+                "to the built environment, outside it: TS2742 otherwise)"
             )
         for target, why in self.folders.items():
             said.append(

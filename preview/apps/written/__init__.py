@@ -12,7 +12,9 @@ imports that spell a module's name in another case than its file has, corrected
 tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
 instance folder, kept out of its repository (:mod:`.instancefiles`), and a YAML or JSON
 settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`),
-and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`)."""
+and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`), and
+the tsconfig of a Node app that emits declarations, told to keep node_modules' link path
+(:mod:`.tslinks`)."""
 
 from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
@@ -26,6 +28,7 @@ from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import image_folders, run_folders
 from .sequelizeconfig import sequelize_config_text, sequelize_configs
+from .tslinks import declaration_links
 
 __all__ = [
     "MANAGER_READY_NAME",
@@ -33,6 +36,7 @@ __all__ = [
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
+    "declaration_links",
     "image_folders",
     "instance_files",
     "key_files",
