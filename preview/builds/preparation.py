@@ -89,6 +89,7 @@ from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Remedies
 from .remedies.era import read_era, third_party_failure
+from .remedies.npmera import floor_pins
 from .remedies.pythons import installed_dists
 from .steps import (
     V8_ADDRESS_SPACE,
@@ -771,8 +772,10 @@ async def _node_modules(
         if learned:
             said = ", ".join(fix.change for fix in learned)
             await context.say(f"with the fixes an earlier launch of this upload needed: {said}")
-        before = next((f.before for f in context.remedies.fixes if f.before), None)
-        deps = replace(deps, before=before)
+        fixes = context.remedies.fixes
+        before = next((f.before for f in fixes if f.before), None)
+        pinned = floor_pins(deps.package_json) if any(f.floors for f in fixes) else None
+        deps = replace(deps, before=before, package_json=pinned or deps.package_json)
     lease = await context.builder.node_modules(deps, context.publish, context.say)
     # Another plan's attempt linked its own (plantries): this one's replaces it.
     anchors = (context.settings.previews_dir,)

@@ -15,6 +15,7 @@ from preview.builds.remedies import Remedies
 from preview.builds.remedies.fixes import Fix
 from preview.builds.remedies.npmera import (
     dependency_failure,
+    floor_pins,
     floors,
     locked,
     node_era_fix,
@@ -169,17 +170,28 @@ def test_an_app_with_a_lockfile_has_no_era(lockfile: str) -> None:
     assert trio.run(node_era_fix, files, TS_FAILURE, [], fetch) is None
 
 
-def test_no_era_without_a_failure_of_its_dependencies_or_a_dated_release() -> None:
+def test_no_era_without_a_failure_of_its_dependencies() -> None:
     own = "npm run build: TypeScript: 1 error in src/app.ts"
     assert trio.run(node_era_fix, files_of(PACKAGE), own, [], fetch) is None
-    undated = {"name": "x", "dependencies": {"left-pad": "^1.3.0"}}  # the registry: no date
-    assert trio.run(node_era_fix, files_of(undated), TS_FAILURE, [], fetch) is None
 
+
+def test_undated_by_the_registry_its_ranges_are_installed_at_their_floors() -> None:
     async def mirror(names: set[str]) -> dict[str, object]:
         return {name: {"time": {"0.2.37": "2024-12-07T08:06:06Z"}} for name in names}
 
-    other = {"name": "y", "dependencies": {"typeorm": "^0.2.37"}}
+    other = {"name": "y", "dependencies": {"typeorm": "^0.2.37", "rxjs": "*"}}
     assert trio.run(read_node_era, json.dumps(other).encode(), mirror) is None
+    fix = trio.run(node_era_fix, files_of(other), TS_FAILURE, [], mirror)
+    assert fix is not None and fix.floors and fix.before is None
+    assert fix.said.startswith("no lockfile: installed at the versions its ranges name")
+    assert fix.change == "its ranges at their floors"
+    pinned = floor_pins(json.dumps(other).encode())
+    assert pinned is not None
+    assert json.loads(pinned)["dependencies"] == {"typeorm": "0.2.37", "rxjs": "*"}
+    # Nothing to pin: no fix.
+    loose = {"name": "z", "dependencies": {"rxjs": "*", "lodash": "4.17.21"}}
+    assert floor_pins(json.dumps(loose).encode()) is None
+    assert trio.run(node_era_fix, files_of(loose), TS_FAILURE, [], mirror) is None
 
 
 def test_the_era_is_one_fix_remembered_by_upload_and_part_of_the_install_key() -> None:
@@ -193,6 +205,9 @@ def test_the_era_is_one_fix_remembered_by_upload_and_part_of_the_install_key() -
     later = Remedies(learned)  # the next launch of the same upload starts dated
     assert later.adopt(files) == [fix]
     assert remedies.withdraw_dated() == fix and remedies.tried_era()  # refused: not again
+    floored = Remedies()
+    floored.take(Fix("no lockfile: …", floors=True))
+    assert floored.tried_era() and floored.withdraw_dated() is not None
     deps = NodeDeps(files["package.json"], None)
     dated = NodeDeps(files["package.json"], None, before=fix.before)
     assert deps.key() != dated.key()

@@ -20,7 +20,9 @@ An app with a lockfile has no era (what it installs is its lock's), nor one whos
 name no version (``*``, ``latest``, a git URL). A registry whose ``time`` lacks its
 ``created`` (a mirror recording when it copied each release, not when it was published:
 every version of a package dated within days) dates nothing: ``--before`` reads the same
-field, and would find no version at all (npm's ENOVERSIONS).
+field, and would find no version at all (npm's ENOVERSIONS). There, the app is installed
+at its ranges' floors instead (:func:`floor_pins`: ``^8.0.2`` as ``8.0.2``), the versions
+its author installed, what they depend on at the newest their own ranges allow.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .fixes import MARGIN, Era, Fix
 __all__ = [
     "LOCKFILES",
     "dependency_failure",
+    "floor_pins",
     "floors",
     "locked",
     "node_era_fix",
@@ -120,6 +123,24 @@ def floors(package_json: bytes) -> dict[str, str]:
     return found
 
 
+def floor_pins(package_json: bytes) -> bytes | None:
+    """package.json with each range that names a floor pinned to it (``^8.0.2`` as
+    ``8.0.2``); None where none changes."""
+    wanted = floors(package_json)
+    package = json.loads(package_json) if wanted else None
+    if not isinstance(package, dict):
+        return None
+    changed = False
+    for key in _TABLES:
+        table = package.get(key)
+        if not isinstance(table, dict):
+            continue
+        for name in table:
+            if name in wanted and table[name] != wanted[name]:
+                table[name], changed = wanted[name], True
+    return (json.dumps(package, indent=2) + "\n").encode() if changed else None
+
+
 def released(document: object, version: str) -> str | None:
     """The day ``version`` was published by a registry's package document ("2021-08-13"),
     None where it does not say: no such version, or a ``time`` without ``created`` (a
@@ -169,7 +190,15 @@ async def node_era_fix(
         return None
     era = await read_node_era(files["package.json"], fetch)
     if era is None:
-        return None
+        if floor_pins(files["package.json"]) is None:
+            return None
+        said = (
+            f"no lockfile: installed at the versions its ranges name (their floors: what its "
+            f"author installed, ^8.0.2 as 8.0.2), where today's versions fail its build: {why} "
+            "(the registry gives no release times to date its era by, which npm install "
+            "--before reads)"
+        )
+        return Fix(said, floors=True)
     said = (
         f"no lockfile: installed as of {era.until[:10]}, the app's era, where today's "
         f"versions fail its build: {why} ({MARGIN.days} days after {era.pin}, released "
