@@ -184,6 +184,7 @@ def test_undated_by_the_registry_its_ranges_are_installed_at_their_floors() -> N
     fix = trio.run(node_era_fix, files_of(other), TS_FAILURE, [], mirror)
     assert fix is not None and fix.floors and fix.before is None
     assert fix.said.startswith("no lockfile: installed at the versions its ranges name")
+    assert "what its author installed: typeorm 0.2.37, …" in fix.said
     assert fix.change == "its ranges at their floors"
     pinned = floor_pins(json.dumps(other).encode())
     assert pinned is not None

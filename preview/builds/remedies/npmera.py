@@ -190,13 +190,15 @@ async def node_era_fix(
         return None
     era = await read_node_era(files["package.json"], fetch)
     if era is None:
-        if floor_pins(files["package.json"]) is None:
+        pinned = floor_pins(files["package.json"])
+        if pinned is None:
             return None
+        name, floor = next(iter(floors(files["package.json"]).items()))
         said = (
-            f"no lockfile: installed at the versions its ranges name (their floors: what its "
-            f"author installed, ^8.0.2 as 8.0.2), where today's versions fail its build: {why} "
-            "(the registry gives no release times to date its era by, which npm install "
-            "--before reads)"
+            f"no lockfile: installed at the versions its ranges name (their floors, what its "
+            f"author installed: {name} {floor}, …), where today's versions fail its build: "
+            f"{why} (the registry gives no release times to date its era by, which npm "
+            "install --before reads)"
         )
         return Fix(said, floors=True)
     said = (
