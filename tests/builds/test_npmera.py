@@ -6,11 +6,15 @@ and the install it makes (npm's ``--before``, part of the environment's key)."""
 from __future__ import annotations
 
 import json
+import types
+from typing import Any, cast
 
 import pytest
 import trio
 
 from preview.apps.node.nodedeps import NodeDeps
+from preview.builds import relaunch
+from preview.builds.preparation import BUILD, INSTALL
 from preview.builds.remedies import Remedies
 from preview.builds.remedies.fixes import Fix
 from preview.builds.remedies.npmera import (
@@ -22,6 +26,7 @@ from preview.builds.remedies.npmera import (
     read_node_era,
     released,
 )
+from preview.metrics import PREPARATION_FAILED
 
 PACKAGE = {
     "name": "nestprac",
@@ -213,3 +218,71 @@ def test_the_era_is_one_fix_remembered_by_upload_and_part_of_the_install_key() -
     dated = NodeDeps(files["package.json"], None, before=fix.before)
     assert deps.key() != dated.key()
     assert NodeDeps(files["package.json"], None, before=None).key() == deps.key()
+
+
+class _State:
+    def __init__(self, message: str, phase: str, reason: str) -> None:
+        self.error_message: str | None = message
+        self.error_lines: list[str] = []
+        self.stop_reason: str | None = reason
+        self.phase = phase
+        self.exit_code: int | None = 1
+        self.smoke: dict | None = None
+        self.said: list[tuple[str, str]] = []
+        self.row = types.SimpleNamespace(update=lambda **_: None)
+
+    async def system(self, level: str, message: str) -> None:
+        self.said.append((level, message))
+
+    async def publish_status(self, status: str, message: str) -> None:
+        pass
+
+
+class _Runtime:
+    def __init__(self, files: dict[str, bytes], state: _State, remedies: Remedies) -> None:
+        detection = types.SimpleNamespace(language="node")
+        spec = types.SimpleNamespace(detection=detection, files=files)
+        self.state = state
+        self.preparation = types.SimpleNamespace(spec=spec, remedies=remedies)
+        self.containment = types.SimpleNamespace(release=lambda: None, confinement=None)
+
+    def fresh_scopes(self) -> bool:
+        return True
+
+    async def reset_data(self) -> None:
+        pass
+
+
+def test_a_node_launch_is_relaunched_once_as_of_its_era_and_taken_back_if_it_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def fixed(files: dict[str, bytes], message: str, lines: list[str]) -> Fix | None:
+        return await node_era_fix(files, message, lines, fetch)
+
+    monkeypatch.setattr(relaunch, "node_era_fix", fixed)
+    remedies = Remedies()
+    state = _State(TS_FAILURE, BUILD, PREPARATION_FAILED)
+    runtime = _Runtime(files_of(PACKAGE), state, remedies)
+    assert trio.run(relaunch.relaunch_with_fix, cast(Any, runtime))
+    assert state.said[0][0] == "WARN" and state.said[0][1].startswith("fix 1: no lockfile")
+    assert state.stop_reason is None and remedies.fixes[0].before == "2021-11-11T00:00:00Z"
+    # The install as of then fails (npm finds no version so dated): taken back, the
+    # failure before stands, and it is not tried again.
+    state.error_message, state.phase = "npm install: No versions available for x", INSTALL
+    state.stop_reason = PREPARATION_FAILED
+    assert not trio.run(relaunch.relaunch_with_fix, cast(Any, runtime))
+    assert state.error_message == TS_FAILURE and remedies.fixes == []
+    assert state.said[-1] == ("WARN", "resolved as of 2021-11-11 did not make it run: no fix")
+    assert not trio.run(relaunch.relaunch_with_fix, cast(Any, runtime))  # not again
+
+
+def test_a_node_launch_that_went_further_keeps_its_era(monkeypatch: pytest.MonkeyPatch) -> None:
+    remedies = Remedies()
+    remedies.take(Fix("no lockfile: …", before="2021-11-11T00:00:00Z"))
+    remedies.failure_before = (TS_FAILURE, [], PREPARATION_FAILED)
+    state = _State(
+        "connect ECONNREFUSED 127.0.0.1:6379", BUILD, "the process exited during start-up"
+    )
+    runtime = _Runtime(files_of(PACKAGE), state, remedies)
+    assert not trio.run(relaunch.relaunch_with_fix, cast(Any, runtime))
+    assert len(remedies.fixes) == 1 and str(state.error_message).startswith("connect")
