@@ -139,7 +139,11 @@ def test_failures_in_its_dependencies_call_for_its_era(
         ("npm run build: TypeScript: 2 errors in src/app.ts", ["src/app.ts(3,1): error TS2304"]),
         (
             "the process exited during start-up",
-            ["TypeError: this.users.find is not a function", "    at find (/app/src/users.js:9:3)"],
+            [
+                "TypeError: this.users.find is not a function",
+                "    at find (/app/src/users.js:9:3)",
+                "    at Layer.handle (/app/node_modules/express/lib/router/layer.js:95:5)",
+            ],
         ),
         (
             "the process exited during start-up",

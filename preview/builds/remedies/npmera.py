@@ -75,6 +75,7 @@ _FLOOR = re.compile(r"^\s*(?:\^|~|>=|=|v)?\s*(\d+\.\d+\.\d+(?:-[\w.]+)?)\s*$")
 _TS_IN_DEPENDENCY = re.compile(r"node_modules/\S+?\.d\.[cm]?ts\b.*\berror TS\d+")
 _TS_REASON = re.compile(r"TypeScript: \d+ errors? in .*node_modules/\S+?\.d\.[cm]?ts")
 _NOT_A_FUNCTION = re.compile(r"\bis not a (?:function|constructor)\b")
+_FRAME = re.compile(r"^\s*at ")
 _FRAME_IN_DEPENDENCY = re.compile(r"^\s*at .*node_modules/")
 # ESM's: "The requested module 'typeorm' does not provide an export named 'DataSource'"
 # (a package's, not the app's own './x.js').
@@ -100,9 +101,14 @@ def dependency_failure(message: str, lines: list[str]) -> str | None:
     for text in texts:
         if (found := _NO_EXPORT.search(text)) is not None:
             return f"{found.group(1)} does not provide an export named {found.group(2)}"
-    said = next((t.strip() for t in texts if _NOT_A_FUNCTION.search(t)), None)
-    if said is not None and any(_FRAME_IN_DEPENDENCY.match(line) for line in lines):
-        return f"{said[:160]} (raised in a package's code)"
+    for index, line in enumerate(lines):
+        if _NOT_A_FUNCTION.search(line) is None:
+            continue
+        # Raised in a package's code: the first frame under it is one (a package's frames
+        # further down, express calling the app's handler, say nothing).
+        top = next((f for f in lines[index + 1 :] if _FRAME.match(f)), "")
+        if _FRAME_IN_DEPENDENCY.match(top):
+            return f"{line.strip()[:160]} (raised in a package's code)"
     return None
 
 
