@@ -14,6 +14,11 @@ way (:data:`ROUTE_FAILED`): where the fix, and the fixes for what it broke in tu
 without the app running, the preview goes back to the fixes it ran with, and the route's
 500 stands.
 
+A Node app with no lockfile whose build or start fails in its dependencies is installed
+once more as of its era (``remedies.npmera``: npm's ``--before``, or its ranges at their
+floors where the registry gives no release times), said as a fix likewise, and taken back
+where that install fails, or fails as today's did.
+
 Where no fix is known for a failure, the next of the plans the upload declares may
 serve (:func:`try_next_plan`, :mod:`.plantries`).
 """
