@@ -39,7 +39,7 @@ from .frontend import Frontend, find_frontend
 from .node.datascripts import data_scripts
 from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
-from .plans import Plan, node_plans, optional_steps, shown
+from .plans import Plan, node_plans, optional_steps, readme_scripts, shown
 from .processes import (
     WorkerProcess,
     find_workers,
@@ -497,7 +497,7 @@ def _django(files: dict[str, bytes]) -> Detection | None:
 
 
 def _node(files: dict[str, bytes]) -> Detection | None:
-    found = node_start(files)
+    found = node_start(files, named=tuple(readme_scripts(files)))
     if found is None:
         return None
     notes = [found.note] if found.note else []

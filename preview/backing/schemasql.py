@@ -12,7 +12,8 @@ human setting the app up would read it, and run into the preview's own MariaDB
 4. its one SQL file that creates tables (``database/ecommerce.sql``, a phpMyAdmin dump;
    ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
    where nothing else makes its schema (migrations of any tool, Django);
-5. the ``CREATE TABLE`` blocks of its README, where it has no SQL file at all.
+5. the ``CREATE TABLE`` blocks of its README (fenced or indented; a terminal session's
+   as its SQL statements), where it has no SQL file at all.
 
 Each in the dialect of the engine it is run into: a MySQL dump (backquoted names,
 ``ENGINE=InnoDB``, ``AUTO_INCREMENT``) is not run into a PostgreSQL, nor a PostgreSQL one
@@ -242,20 +243,97 @@ _CREATE_TABLE_STATEMENT = re.compile(
 
 
 def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
-    """The fenced blocks of its README that create tables, where it has no SQL file."""
+    """The code blocks of its README that create tables, where it has no SQL file:
+    fenced, or indented (Markdown's other code block: moeenur's node-express-mysql-crud
+    gives its ``CREATE TABLE`` indented by a tab); an indented block, and a block of a
+    terminal session (psql's or mysql's prompts, the shell's commands around them), as
+    its SQL statements alone."""
     if any(p.endswith(".sql") for p in files):
         return None
     if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return None
     for readme in _readmes(files):
         text = files[readme][:262144].decode("utf-8", "replace")
-        blocks = [m.group(2) for m in _FENCE.finditer(text)]
+        blocks = [
+            _statements(b) if indented or _SESSION.search(b) else b
+            for b, indented in _code_blocks(text)
+        ]
         blocks = [b for b in blocks if _CREATE_TABLE.search(b.encode())]
         blocks = [b for b in blocks if dialect(b.encode()) in (engine, None)]
         if blocks:
             scripts = tuple((f"{readme} (block {i + 1})", b) for i, b in enumerate(blocks))
             return DeclaredSql(scripts, f"the CREATE TABLE blocks of {readme}")
     return None
+
+
+# An indented code block's line (a tab, or four spaces), and a blank one.
+_INDENTED = re.compile(r"^(?:\t| {4})")
+# A terminal session's marks: psql's prompt (``api=>``, ``postgres=#``, its continuation
+# ``api-#``), mysql's (``mysql>``), psql's own commands (``\c api``, ``\q``), a shell's
+# command around them (``psql -d postgres``, ``brew install postgresql``, ``$ mysql``).
+_PROMPT = re.compile(r"^\s*(?:\w+[=(-][#>]|mysql>|MariaDB \[[^\]]*\]>|->)[ \t]?")
+_SESSION = re.compile(
+    r"^\s*(?:\w+[=(-][#>]|mysql>|\\[a-zA-Z]|\$\s|(?:sudo|brew|apt(?:-get)?|psql|mysql"
+    r"|createdb|sqlite3|docker|npm|yarn|cd)\s)",
+    re.M,
+)
+_LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+")  # a step of a list: ``5. CREATE TABLE``
+_STATEMENT_START = re.compile(
+    r"^(?:CREATE|INSERT|ALTER|DROP|USE|SET|GRANT|UPDATE|DELETE|TRUNCATE|COMMENT|REPLACE)\b",
+    re.I,
+)
+# What the preview gives itself: its database and its login (its server's own).
+_NOT_SCHEMA = re.compile(
+    r"^(?:(?:CREATE|DROP|ALTER)\s+(?:DATABASE|SCHEMA\s+IF|ROLE|USER)|GRANT|SET\s+ROLE|USE)\b",
+    re.I,
+)
+
+
+def _code_blocks(text: str) -> list[tuple[str, bool]]:
+    """A README's code blocks, fenced and indented, in its order: (its text, whether it
+    is indented)."""
+    found = [(m.start(), m.group(2), False) for m in _FENCE.finditer(text)]
+    plain = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    lines = plain.split("\n")
+    at, offset, blank = 0, 0, True
+    while at < len(lines):
+        if blank and _INDENTED.match(lines[at]) and lines[at].strip():
+            start, body = offset, []
+            while at < len(lines) and (_INDENTED.match(lines[at]) or not lines[at].strip()):
+                body.append(_INDENTED.sub("", lines[at]))
+                offset += len(lines[at]) + 1
+                at += 1
+            found.append((start, "\n".join(body).strip("\n") + "\n", True))
+            blank = False
+            continue
+        blank = not lines[at].strip()
+        offset += len(lines[at]) + 1
+        at += 1
+    return [(block, indented) for _, block, indented in sorted(found, key=lambda f: f[0])]
+
+
+def _statements(block: str) -> str:
+    """A terminal session's (or an indented block's) SQL statements (arnav-roy08's
+    nodejs-express-postgres-API: its README's one block installs PostgreSQL with brew,
+    logs in with psql, and types ``CREATE TABLE userss (…);`` at the ``api=>`` prompt),
+    without its prompts, its psql commands and the shell's, and a list's numbers (shubhamns's
+    node-express-mysql-crud-app indents its steps, ``5. CREATE TABLE users(``); those
+    making a database or a login left out (the preview gives its own)."""
+    statements: list[list[str]] = []
+    inside = False
+    for raw in block.splitlines():
+        line = _PROMPT.sub("", raw, count=1)
+        line = line if inside else _LIST_ITEM.sub("", line, count=1)
+        if line.lstrip().startswith("\\"):
+            continue
+        if not inside and not _STATEMENT_START.match(line.strip()):
+            continue
+        if not inside:
+            statements.append([])
+        statements[-1].append(line)
+        inside = not line.rstrip().endswith(";")
+    kept = ["\n".join(s).strip() for s in statements if not _NOT_SCHEMA.match(s[0].strip())]
+    return "".join(f"{statement}\n" for statement in kept)
 
 
 _USE = re.compile(r"^\s*USE\s+`?([\w$-]{1,64})`?\s*;", re.I | re.M)

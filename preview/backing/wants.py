@@ -2,12 +2,14 @@
 
 Read from its files only (nothing runs): a driver among its dependencies (psycopg,
 asyncpg, … in ``requirements*.txt``, ``requirements/``, ``pyproject.toml``/``Pipfile``;
-``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node), unless its settings
+``pg``, ``postgres``, … or a Prisma schema on ``postgresql`` for Node; an ORM it lists
+whose PostgreSQL options its code writes, ``type: 'postgres'``), unless its settings
 name another engine (``DB_TYPE=mysql``, ``DB_DIALECT=sqlite``); the names and
 ports it calls the server by: the PostgreSQL services of its ``docker-compose.yml`` (by
 image; and what that file, and its overlays beside it (``docker-compose.local.yml``), give
 its own services: their ``environment`` and ``env_file``),
-the hosts and ports of the ``postgres://`` URLs in its ``.env`` files and source, and its
+the hosts and ports of the ``postgres://`` URLs in its ``.env`` files and source, of an
+ORM's PostgreSQL options written in its code (``type: 'postgres', port: 5433``), and its
 ``PGHOST``, ``DB_HOST``, ``POSTGRES_HOST``/``POSTGRES_SERVER`` values; and the user,
 password and database its own URL names (its ``.env``'s, else its ``alembic.ini``'s),
 which the variables it is given then name too: its Alembic migrates the database its app
@@ -497,6 +499,9 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     json_hosts, json_ports = _json_servers(files)
     aliases += json_hosts
     ports += json_ports
+    code_hosts, code_ports = _code_servers(files)
+    aliases += code_hosts
+    ports += code_ports
     # A hosted server its settings name (isilo.db.elephantsql.com in the env file of
     # 256Taras' fastify-typeorm-starter-kit's compose service) is out of reach from a
     # preview: the preview's own answers for that name, as for its compose service's.
@@ -513,7 +518,12 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
     other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
-    driver = _driver(files) or _url_in_source_alone(files) or _django_engine(files)
+    driver = (
+        _driver(files)
+        or _url_in_source_alone(files)
+        or _django_engine(files)
+        or _orm_options_in_code(files)
+    )
     schemas = named_schemas(env)
     made = tuple(
         (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
@@ -589,6 +599,77 @@ def _json_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
         if isinstance(port, int) or (isinstance(port, str) and port.strip().isdigit()):
             ports.append(int(port))
     return hosts, ports
+
+
+# An ORM's options naming PostgreSQL in the app's code (TypeORM's ``type: 'postgres'``,
+# Sequelize's ``dialect: "postgres"``), and the host and port given beside it as literals.
+_CODE_ENGINE = re.compile(rb"""\b(?:type|dialect)["']?\s*:\s*["'](?:postgres|postgresql)["']""")
+_CODE_PORT = re.compile(rb"""\bport["']?\s*:\s*(\d{2,5})\b""")
+_CODE_HOST = re.compile(rb"""\bhost["']?\s*:\s*["']([\w.-]{1,253})["']""")
+_OPTIONS_SPAN = 2000  # characters of an options object, at most
+
+
+def _code_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
+    """The hosts and ports an ORM's PostgreSQL options in the app's own JavaScript or
+    TypeScript give as literals (MeGaOne47's nest-crud-app: ``TypeOrmModule.forRoot({
+    type: 'postgres', host: 'localhost', port: 5433, …})``, its compose file's server on
+    5432; every retry met ECONNREFUSED)."""
+    hosts: list[str] = []
+    ports: list[int] = []
+    for path, data in sorted(files.items()):
+        if not path.endswith(_JS_SOURCE) or "node_modules/" in path or _TESTS.search(path):
+            continue
+        if len(data) > _MAX_SOURCE:
+            continue
+        for engine in _CODE_ENGINE.finditer(data):
+            span = _options_object(data, engine.start())
+            ports += [int(m.group(1)) for m in _CODE_PORT.finditer(span)]
+            hosts += [m.group(1).decode() for m in _CODE_HOST.finditer(span)]
+    return hosts, ports
+
+
+_CODE_ORMS = ("typeorm", "sequelize", "sequelize-typescript", "@mikro-orm/core")
+
+
+def _orm_options_in_code(files: dict[str, bytes]) -> str | None:
+    """An ORM the package lists whose PostgreSQL options the app's own code writes
+    (Ziel-Global's express-typescript-postgresql-boilerplate: ``new DataSource({ type:
+    'postgres', host: 'localhost', port: 5432, … })``, typeorm listed and pg only in its
+    lockfile, which the install brings as its optional peer: no server was given, and the
+    app exited on ECONNREFUSED 127.0.0.1:5432); None for none."""
+    try:
+        package = loads_bounded(files.get("package.json", b"{}"))
+    except ValueError:
+        return None
+    sections = (
+        [package.get(k) for k in ("dependencies", "devDependencies")]
+        if isinstance(package, dict)
+        else []
+    )
+    listed = {name for s in sections if isinstance(s, dict) for name in s}
+    orm = next((o for o in _CODE_ORMS if o in listed), None)
+    if orm is None:
+        return None
+    for path, data in sorted(files.items()):
+        if not path.endswith(_JS_SOURCE) or "node_modules/" in path or _TESTS.search(path):
+            continue
+        if len(data) <= _MAX_SOURCE and _CODE_ENGINE.search(data):
+            return f"{orm}'s PostgreSQL options ({path})"
+    return None
+
+
+def _options_object(data: bytes, at: int) -> bytes:
+    """The object literal around ``at`` (from its ``{`` to the ``}`` closing it, braces
+    counted), its nested objects' text with it; b"" where there is none."""
+    start = data.rfind(b"{", max(0, at - _OPTIONS_SPAN), at)
+    if start < 0:
+        return b""
+    depth = 0
+    for end in range(start, min(len(data), start + _OPTIONS_SPAN)):
+        depth += {123: 1, 125: -1}.get(data[end], 0)  # { and }
+        if depth == 0:
+            return data[start : end + 1]
+    return b""
 
 
 def _node_postgres(driver: str | None) -> bool:

@@ -201,6 +201,10 @@ def app_environment(
             database_url = f"sqlite:///{app_dir / migrated}"
         if spec.detection is not None and spec.detection.prisma_schema is not None:
             database_url = database_url.replace("sqlite:///", "file:", 1)  # Prisma's form
+        elif _libsql_client(spec.files):
+            # libSQL's client takes file: URLs only (tcchawla's hono-openapi: drizzle-kit
+            # migrate "URL_SCHEME_NOT_SUPPORTED … got "sqlite:"", its client the same).
+            database_url = database_url.replace("sqlite:///", "file:", 1)
         env.setdefault("DATABASE_URL", database_url)
     if egress_open:
         # Its only way out (see sandbox.egress); the user's own proxy settings give way.
@@ -567,3 +571,19 @@ async def with_broker_client(
         "kombu[redis], what Celery's Redis transport needs, to its build"
     )
     return replace(deps, requirements=(*deps.requirements, "kombu[redis]"))
+
+
+_LIBSQL_CLIENTS = ("@libsql/client", "libsql")
+
+
+def _libsql_client(files: dict[str, bytes]) -> bool:
+    """Whether the app's package.json lists a libSQL client (and so opens its SQLite by
+    a ``file:`` URL)."""
+    try:
+        package = json.loads(files.get("package.json", b"{}"))
+    except ValueError:
+        return False
+    if not isinstance(package, dict):
+        return False
+    listed = [package.get(key) for key in ("dependencies", "devDependencies")]
+    return any(isinstance(d, dict) and any(c in d for c in _LIBSQL_CLIENTS) for d in listed)

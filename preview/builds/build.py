@@ -365,7 +365,9 @@ class EnvBuilder:
             for note in project.notes:
                 await say(note)
             command = "ci" if deps.lockfile is not None else "install"
-            env = npm_environment(path, self.root / ".npm-cache", project.env)
+            # The app's era (a remedy's): every npm step resolves as of it (npm's --before).
+            dated = {"npm_config_before": deps.before} if deps.before else {}
+            env = npm_environment(path, self.root / ".npm-cache", {**project.env, **dated})
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
 
@@ -417,6 +419,7 @@ class EnvBuilder:
         what = deps.lockfile[0] if deps.lockfile else "package.json"
         what += "".join(f" + {tool}" for tool in deps.tools)
         what += f" + prisma generate ({deps.prisma[0]})" if deps.prisma is not None else ""
+        what += f", as of {deps.before[:10]} (--before)" if deps.before else ""
         return await self.cache.acquire(deps.key(), build, publish, say, f"npm, {what}")
 
     # -- one step -------------------------------------------------------------------

@@ -208,6 +208,11 @@ async def npm_rebuild(
         kept += (f"{name}@{wanted}" for name, _, wanted, _, _ in broken)
         await _install_beside(run, kept, say)
         await run(RELINK)
+    if dropped := await trio.to_thread.run_sync(_drop_own_builds, path):
+        await say(
+            f"its {', '.join(dropped)} script builds the app from its sources, which are not "
+            "where the environment is made: left to the build's own step"
+        )
     replaced: set[str] = set()
     left_out: set[str] = set()
     began = trio.current_time()
@@ -365,6 +370,39 @@ def _own_install_scripts(path: Path) -> bool:
     """Whether the project in ``path`` has install scripts of its own. Blocking."""
     scripts = _package(path).get("scripts")
     return isinstance(scripts, dict) and any(name in scripts for name in _INSTALL_SCRIPTS)
+
+
+# An install script that compiles the project's sources (``"postinstall": "tsc"``, ``npm
+# run build``, ``nest build``): every part of it (joined by ``&&``) such a command.
+_SOURCE_BUILD = re.compile(
+    r"^\s*(?:npx\s+)?(?:tsc(?:\s+(?:-p|--project|-b|--build)\s+\S+)?"
+    r"|(?:npm|yarn|pnpm)\s+(?:run\s+)?build(?::\w+)?|nest\s+build)\s*$"
+)
+
+
+def _drop_own_builds(path: Path) -> list[str]:
+    """Take out of ``path``'s package.json its own install scripts that build the app from
+    its sources (:data:`_SOURCE_BUILD`): only its package.json and lockfile are where the
+    environment is made, and its build runs as a set-up step in the app's folder
+    (Ziel-Global's express-typescript-postgresql-boilerplate: ``"postinstall": "tsc"``,
+    which found no tsconfig.json there, printed its help and failed the install). Their
+    names. Blocking."""
+    package = _package(path)
+    scripts = package.get("scripts")
+    if not isinstance(scripts, dict):
+        return []
+    dropped = [
+        name
+        for name in _INSTALL_SCRIPTS
+        if isinstance(scripts.get(name), str)
+        and scripts[name].strip()
+        and all(_SOURCE_BUILD.match(part) for part in scripts[name].split("&&"))
+    ]
+    if dropped:
+        for name in dropped:
+            del scripts[name]
+        replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+    return dropped
 
 
 def _installed(path: Path) -> dict[str, dict]:

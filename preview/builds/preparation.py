@@ -26,7 +26,7 @@ import posixpath
 import secrets
 import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -50,6 +50,7 @@ from ..apps.plans import shown
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
     case_corrections,
+    declaration_links,
     instance_files,
     key_files,
     key_texts,
@@ -61,6 +62,7 @@ from ..apps.written import (
     run_folders,
     sequelize_config_text,
     sequelize_configs,
+    service_account_text,
     settings_files,
     settings_text,
 )
@@ -88,6 +90,7 @@ from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Remedies
 from .remedies.era import read_era, third_party_failure
+from .remedies.npmera import floor_pins
 from .remedies.pythons import installed_dists
 from .steps import (
     V8_ADDRESS_SPACE,
@@ -432,6 +435,7 @@ class MissingFiles:
     metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
+    linked: dict[str, bytes]  # its tsconfigs emitting declarations, given preserveSymlinks
     node_keys: dict[str, str]  # a Node app's keys and certificates: {path: role}
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
@@ -464,6 +468,7 @@ class MissingFiles:
             metadata=own_metadata(files),
             keys=key_files(files),
             cased=case_corrections(files),
+            linked=declaration_links(files) if "package.json" in files else {},
             node_keys=node_key_files(files),
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
@@ -484,7 +489,7 @@ class MissingFiles:
         and folders' keep files, what the rules wrote out."""
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
-        written |= self.metadata | self.named_own | self.inis | self.sequelize
+        written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -495,7 +500,14 @@ class MissingFiles:
         made = key_texts(self.keys, files) if self.keys else {}
         # A password of its own for each (its MariaDB takes any: ``backing.mysql``).
         made |= {path: secrets.token_urlsafe(24).encode() for path in self.secrets}
-        return made | (node_key_texts(self.node_keys, files) if self.node_keys else {})
+        made |= node_key_texts(self.node_keys, files) if self.node_keys else {}
+        for target, example in self.copies.items():  # a service account's placeholder key
+            account = (
+                service_account_text(files[example]) if b"service_acc" in files[example] else None
+            )
+            if account is not None:
+                made[target] = account
+        return made
 
     def notes(
         self, example_for: Callable[[str], str | None], made: Mapping[str, bytes]
@@ -529,6 +541,12 @@ class MissingFiles:
                 "no folder for the log files its logging writes: "
                 f"{', '.join(self.logs)} written empty"
             )
+        if self.linked:
+            said.append(
+                f"{', '.join(self.linked)}: preserveSymlinks set, the declarations it emits "
+                "naming node_modules' packages by the project's path (node_modules is a link "
+                "to the built environment, outside it: TS2742 otherwise)"
+            )
         for target, why in self.folders.items():
             said.append(
                 f"no folder {posixpath.dirname(target)}, which it writes in at run time "
@@ -552,6 +570,11 @@ class MissingFiles:
             )
         for target, example in self.copies.items():
             said.append(f"no {target}: using {example} (copied)")
+            if target in made:
+                said.append(
+                    f"{example} is a service account's key file with a placeholder for its "
+                    f"private key: a private key made for the preview written in {target}"
+                )
         for target, read_keys in self.loaded.items():
             said.append(
                 f"no {target}, the settings file its code loads (nor an example of it): "
@@ -746,6 +769,15 @@ async def _node_modules(
         await context.say(deps.note)
     if deps is None or "node_modules" in {p.split("/")[0] for p in files}:
         return None
+    if context.remedies is not None and deps.lockfile is None:  # its era (remedies.npmera)
+        learned = await trio.to_thread.run_sync(context.remedies.adopt, files)
+        if learned:
+            said = ", ".join(fix.change for fix in learned)
+            await context.say(f"with the fixes an earlier launch of this upload needed: {said}")
+        fixes = context.remedies.fixes
+        before = next((f.before for f in fixes if f.before), None)
+        pinned = floor_pins(deps.package_json) if any(f.floors for f in fixes) else None
+        deps = replace(deps, before=before, package_json=pinned or deps.package_json)
     lease = await context.builder.node_modules(deps, context.publish, context.say)
     # Another plan's attempt linked its own (plantries): this one's replaces it.
     anchors = (context.settings.previews_dir,)

@@ -14,6 +14,11 @@ way (:data:`ROUTE_FAILED`): where the fix, and the fixes for what it broke in tu
 without the app running, the preview goes back to the fixes it ran with, and the route's
 500 stands.
 
+A Node app with no lockfile whose build or start fails in its dependencies is installed
+once more as of its era (``remedies.npmera``: npm's ``--before``, or its ranges at their
+floors where the registry gives no release times), said as a fix likewise, and taken back
+where that install fails, or fails as today's did.
+
 Where no fix is known for a failure, the next of the plans the upload declares may
 serve (:func:`try_next_plan`, :mod:`.plantries`).
 """
@@ -28,7 +33,8 @@ import trio
 from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
 from .plantries import TRIED_AFTER, put_in_force
-from .preparation import BUILD, DATA_INIT, Preparation
+from .preparation import BUILD, DATA_INIT, INSTALL, Preparation
+from .remedies.npmera import dependency_failure, node_era_fix
 
 __all__ = [
     "RELAUNCHED_AFTER",
@@ -99,6 +105,8 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     detection = preparation.spec.detection
     if state.stop_reason not in RELAUNCHED_AFTER or detection is None:
         return False
+    if detection.language == "node":
+        return await _node_era(runtime)
     if detection.language != "python":
         return False
     remedies = preparation.remedies
@@ -132,6 +140,37 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         await state.system("ERROR", state.error_message)  # said once: what the fix is for
     count = len(preparation.remedies.fixes)
     await state.system("WARN", f"fix {count}: {fix.said}")
+    return await start_again(runtime, "starting again, with the fix above")
+
+
+async def _node_era(runtime: Relaunchable) -> bool:
+    """A Node app with no lockfile whose failure points at its dependencies: installed
+    again as of its era (``remedies.npmera``), once; where that install fails, or fails
+    as today's did, it is taken back and the failure before stands."""
+    state, preparation = runtime.state, runtime.preparation
+    remedies = preparation.remedies
+    message, lines = state.error_message or "", list(state.error_lines)
+    last = remedies.fixes[-1] if remedies.fixes else None
+    if last is not None and (last.before or last.floors):
+        again = dependency_failure(message, lines) is not None or state.phase == INSTALL
+        if not again or remedies.failure_before is None:
+            return False  # it went further: the failure is a later one, no fix for it
+        remedies.withdraw_dated()
+        if state.error_message:
+            await state.system("ERROR", state.error_message)
+        await state.system("WARN", f"{last.change} did not make it run: no fix")
+        state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
+        return False
+    if remedies.tried_era():
+        return False
+    fix = await node_era_fix(preparation.spec.files, message, lines)
+    if fix is None:
+        return False
+    remedies.take(fix)
+    remedies.failure_before = (state.error_message, lines, state.stop_reason)
+    if state.stop_reason != PREPARATION_FAILED and state.error_message:
+        await state.system("ERROR", state.error_message)  # said once: what the fix is for
+    await state.system("WARN", f"fix {len(remedies.fixes)}: {fix.said}")
     return await start_again(runtime, "starting again, with the fix above")
 
 

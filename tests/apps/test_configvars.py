@@ -68,6 +68,14 @@ def test_a_readme_dotenv_block_is_the_example_of_an_upload_with_none() -> None:
         assert with_readme_example({**files, own: b"X=1\n"}) == {**files, own: b"X=1\n"}
     assert readme_env_block("## Usage\n```bash\nnpm install\nnpm start\n```\n") is None
     assert readme_env_block("## Build\n```\nA=1\nB=2\n```\n") is None
+    # amisadman's express-jwt-auth: one assignment, in a block marked env; one in a bare
+    # block is not enough.
+    one = (
+        "Create a `.env` file in the project root:\n\n"
+        "```env\nCONNECTION_STRING=postgresql://u:p@localhost:5432/db\n```\n"
+    )
+    assert readme_env_block(one) == "CONNECTION_STRING=postgresql://u:p@localhost:5432/db\n"
+    assert readme_env_block(one.replace("```env", "```")) is None
 
 
 def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() -> None:

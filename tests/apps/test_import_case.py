@@ -48,13 +48,30 @@ def test_typescript_imports_are_resolved_as_node_and_tsc_resolve_them() -> None:
     }
     corrected = case_corrections(files)
     assert list(corrected) == ["src/index.ts"]
-    # A folder spelled otherwise (./Config, ../src/Middlewares) is left: its case is the
-    # folder's, for every file in it, not this import's.
+    # A folder spelled otherwise is spelled as the file's (../src/Middlewares, the way it
+    # is written kept); a folder's index (./Config) is left.
     assert corrected["src/index.ts"] == (
         files["src/index.ts"]
         .replace(b"'./controllers/User'", b"'./controllers/user'")
         .replace(b"'./Helpers.js'", b"'./helpers.js'")
+        .replace(b"'../src/Middlewares/validate.js'", b"'../src/middlewares/validate.js'")
     )
+
+
+def test_folders_spelled_otherwise_are_spelled_as_the_files() -> None:
+    """MeGaOne47's nest-crud-app: ``'src/room/room.entity'`` (from its baseUrl) and
+    ``'../donation/donation.entity'`` beside ``src/Room/`` and ``src/Donation/`` (TS2307
+    at its build)."""
+    files = {
+        "tsconfig.json": b'{"compilerOptions": {"baseUrl": "./"}}',
+        "src/Donation/donation.entity.ts": b"import { Room } from 'src/room/room.entity';\n",
+        "src/Room/room.entity.ts": b"import { D } from '../donation/donation.entity';\n",
+    }
+    corrected = case_corrections(files)
+    assert corrected == {
+        "src/Donation/donation.entity.ts": b"import { Room } from 'src/Room/room.entity';\n",
+        "src/Room/room.entity.ts": b"import { D } from '../Donation/donation.entity';\n",
+    }
 
 
 def test_a_path_from_the_projects_base_url_is_resolved_from_it() -> None:

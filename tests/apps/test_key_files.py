@@ -3,11 +3,18 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import trio
 
-from preview.apps.written import key_files, key_texts, node_key_files, node_key_texts
+from preview.apps.written import (
+    key_files,
+    key_texts,
+    node_key_files,
+    node_key_texts,
+    service_account_text,
+)
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -94,3 +101,41 @@ async def test_a_node_app_reading_its_https_key_and_certificate_at_start_starts(
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"subject": "CN=localhost", "matches": True}, answer
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_key_file_named_by_a_constant_of_the_apps_code() -> None:
+    # anuragtiwari890's nestjs-jwt-refresh-token-example-with-certificate: AuthConfig's
+    # paths, read by readFileSync(AuthConfig.X, 'utf8'); ENOENT before it served.
+    sources = {
+        "src/config.ts": b"export const AuthConfig = {\n"
+        b"    JWT_PUBLIC_KEY_PATH: 'keys/jwt-token-public.key',\n"
+        b"    JWT_TOKEN_PRIVATE_KEY_PATH: 'keys/jwt-token-private.key',\n"
+        b"    OTHER: 'keys/a.key',\n}\n",
+        "src/other.ts": b"const OTHER = 'keys/b.key';\n",  # two paths: not this name's
+        "src/auth/auth.module.ts": b"privateKey: await fs.readFileSync("
+        b"AuthConfig.JWT_TOKEN_PRIVATE_KEY_PATH, 'utf8'),\n"
+        b"const publicKey = fs.readFileSync(\n  AuthConfig.JWT_PUBLIC_KEY_PATH,\n);\n"
+        b"fs.readFileSync(OTHER);\n",
+    }
+    assert node_key_files(sources) == {
+        "keys/jwt-token-private.key": "private",
+        "keys/jwt-token-public.key": "public",
+    }
+
+
+def test_a_service_accounts_placeholder_key_is_made_for_the_preview() -> None:
+    # rad-eric's koa-typescript-starter: serviceAccountKey.sample.json, copied where its code
+    # reads the real one, "private_key": "xxx"; firebase-admin refused it at import.
+    sample = {"type": "service_account", "project_id": "vendorportal", "private_key": "xxx"}
+    made = service_account_text(json.dumps(sample).encode())
+    assert made is not None
+    account = json.loads(made)
+    assert account["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert {k: v for k, v in account.items() if k != "private_key"} == {
+        "type": "service_account",
+        "project_id": "vendorportal",
+    }
+    # A real key, or another file: none.
+    assert service_account_text(made) is None
+    assert service_account_text(b'{"type": "other", "private_key": "xxx"}') is None
+    assert service_account_text(b"not json") is None

@@ -730,3 +730,20 @@ def test_a_linters_glob_of_ts_files_is_not_the_orms() -> None:
     assert not any("ORM loads" in note for note in detect(files).notes)
     orm = {**files, "src/db.ts": b"export const entities = ['src/**/*.entity.ts'];\n"}
     assert any("ORM loads src/**/*.entity.ts" in note for note in detect(orm).notes)
+
+
+def test_the_script_a_readme_runs_starts_an_app_with_no_other_start() -> None:
+    # saching618's koa-crud: only "watch-server" (nodemon running ts-node on
+    # src/server.ts), its README "npm run watch-server"; refused before, nothing to run.
+    script = "nodemon --watch 'src/**/*' -e ts,tsx --exec ts-node ./src/server.ts"
+    files = {
+        "package.json": json.dumps({"scripts": {"watch-server": script}}).encode(),
+        "README.md": b"# koa-crud\nRun \nnpm i\nnpm run watch-server\n",
+        "src/server.ts": b"app.listen(3000)\n",
+    }
+    found = detect(files)
+    assert found.argv[-1].endswith("ts-node --transpile-only ./src/server.ts")
+    assert found.notes[0].startswith("its README runs the watch-server script")
+    # Not named by its README: nothing to run, as before.
+    with pytest.raises(BadRequest):
+        detect({**files, "README.md": b"# koa-crud\n"})

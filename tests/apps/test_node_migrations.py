@@ -485,3 +485,52 @@ def test_typeorms_esm_cli_in_a_commonjs_project_runs_by_its_commonjs_hook() -> N
     assert node_migrations(files, {"typeorm": "^0.3.16"}) == (("sh", "-c", line),)
     esm = {**files, "package.json": json.dumps({"type": "module", "scripts": scripts}).encode()}
     assert node_migrations(esm, {"typeorm": "^0.3.16"}) == (("npm", "run", "migrations:run"),)
+
+
+def test_ley_runs_up_in_its_folder() -> None:
+    # tamaradanhash's express-postgres-api: "migrate": "dotenv ley --", its migrations in
+    # migrations/; its first query ended it, relation "products" does not exist.
+    listed = {"ley": "^0.4.1", "postgres": "^1.0.2"}
+    migration = {"migrations/1584003991-create-products-table.js": b"exports.up = 1;"}
+    package = {"package.json": json.dumps({"scripts": {"migrate": "dotenv ley --"}}).encode()}
+    assert node_migrations({**package, **migration}, listed) == (("node_modules/.bin/ley", "up"),)
+    moved = {"db/migrations/1_products.js": b"exports.up = 1;"}
+    script = {"package.json": json.dumps({"scripts": {"m": "ley -d db/migrations up"}}).encode()}
+    expected = ("node_modules/.bin/ley", "up", "--dir", "db/migrations")
+    assert node_migrations({**script, **moved}, listed) == (expected,)
+    # None committed, or ley not listed: nothing.
+    assert node_migrations(package, listed) == ()
+    assert node_migrations({**package, **migration}, {"postgres": "^1"}) == ()
+
+
+def test_db_migrate_runs_up_in_the_environment_its_config_has() -> None:
+    # mizukenwater's express-blog-api: db-migrate listed, database.json's development and
+    # test (no dev, db-migrate's default), a migration creating articles; its first query
+    # ended it, Table 'expressblogapi_development.articles' doesn't exist.
+    listed = {"db-migrate": "^0.11.4", "db-migrate-mysql": "^1.1.10", "mysql": "^2"}
+    config = {"development": {"driver": "mysql"}, "test": {"driver": "mysql"}}
+    files = {
+        "package.json": b'{"scripts": {"start": "node dist/server.js"}}',
+        "database.json": json.dumps(config).encode(),
+        "migrations/20200405073452-create-table-articles.js": b"exports.up = 1;",
+    }
+    base = ("env", "-u", "DATABASE_URL", "node_modules/.bin/db-migrate", "up")
+    base = (*base, "--migrations-dir", "migrations")
+    assert node_migrations(files, listed) == ((*base, "--env", "development"),)
+    # Its config with a dev environment: db-migrate's default.
+    dev = {**files, "database.json": b'{"dev": {"driver": "mysql"}}'}
+    assert node_migrations(dev, listed) == (base,)
+    # Its script's folder and config.
+    scripts = {"scripts": {"migrate": "db-migrate up -m db/m --config db/config.json"}}
+    moved = {
+        "package.json": json.dumps(scripts).encode(),
+        "db/config.json": b'{"dev": {}}',
+        "db/m/1-users.js": b"exports.up = 1;",
+    }
+    expected = ("env", "-u", "DATABASE_URL", "node_modules/.bin/db-migrate", "up")
+    expected = (*expected, "--migrations-dir", "db/m", "--config", "db/config.json")
+    assert node_migrations(moved, listed) == (expected,)
+    # No config of its own: DATABASE_URL, which db-migrate reads.
+    alone = {k: v for k, v in files.items() if k != "database.json"}
+    assert node_migrations(alone, listed) == (base[3:],)
+    assert node_migrations(files, {"mysql": "^2"}) == ()

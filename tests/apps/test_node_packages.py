@@ -280,3 +280,25 @@ async def test_an_old_lockfile_made_against_a_private_mirror_installs(
         ], system
         assert any("lockfileVersion 1" in m and "8 at a time" in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_tsconfig_emitting_declarations_builds_without_ts2742(
+    builder_service: Service,
+) -> None:
+    """``declaration: true`` and a path mapping the root (Makhloufhleli's
+    Rest-Api-Nestjs-Typeorm): with node_modules a link out of the project, tsc failed on
+    TS2742 (its JavaScript tolerated); its tsconfig given preserveSymlinks
+    (``apps.written.tslinks``), tsc passes, with no error to tolerate."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("ts_declaration_root_paths"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/health")).json() == {"ok": True}
+        history = await service.history(body["gid"])
+        system = messages(history, "system")
+        assert any(m.startswith("tsconfig.json: preserveSymlinks set") for m in system), system
+        said = [*system, *messages(history, "build")]
+        tolerated = "none in what its code does"  # (tsc's errors, its JavaScript run)
+        ts2742 = [m for m in said if "TS2742:" in m or tolerated in m]
+        assert not ts2742, (ts2742, system)
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -222,3 +222,19 @@ def test_a_start_running_ts_node_runs_it_without_its_type_check() -> None:
     assert without_watcher(script) == (
         "cross-env NODE_ENV=development ts-node --transpile-only ./src/app.ts"
     )
+
+
+def test_a_dev_script_starting_its_compose_services_first_runs_the_app_alone() -> None:
+    # BGZStephen's coding-with-stephen-node-express-postgres-api: "docker-compose up -d &&
+    # nodemon", nodemon.json's exec the app: "docker-compose: not found" before.
+    nodemon = {"exec": "node ./src/app/index.js"}
+    assert without_watcher("docker-compose up -d && nodemon", nodemon=nodemon) == (
+        "node ./src/app/index.js"
+    )
+    assert without_watcher("docker compose -f dev.yml up -d db; nodemon app.js") == "node app.js"
+    assert without_watcher("docker start pg && tsx watch src/index.ts") == "tsx src/index.ts"
+    # Compose alone, or after the app: left as it is.
+    assert without_watcher("docker-compose up") == "docker-compose up"
+    assert without_watcher("nodemon app.js && docker-compose up") == (
+        "nodemon app.js && docker-compose up"
+    )

@@ -310,3 +310,20 @@ def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> N
         "dialect": "postgres",
     }
     assert json.loads(sequelize_config_text(None))["development"]["dialect"] == "sqlite"
+
+
+def test_the_folders_of_the_sqlite_files_node_code_names_are_made() -> None:
+    """HelloSkull's koa-sqlite3-demo: ``new adminSQLiteStore('./db/admin.db')``, which
+    hands it to sqlite3's Database (SQLITE_CANTOPEN: no db/ in the upload); only where the
+    app lists a SQLite client."""
+    files = {
+        "package.json": b'{"dependencies": {"sqlite3": "^3.1.8"}}',
+        "controllers/admin.js": b"const store = new adminSQLiteStore('./db/admin.db');\n",
+        "lib/cache.js": b"const other = 'data/cache.sqlite3';\n",
+        "app.js": b"const here = 'app.db';\n",  # in the root: nothing to make
+    }
+    assert run_folders(files) == {
+        "db/.gitkeep": "controllers/admin.js names a SQLite file in it (db/admin.db)",
+        "data/.gitkeep": "lib/cache.js names a SQLite file in it (data/cache.sqlite3)",
+    }
+    assert run_folders({**files, "package.json": b'{"dependencies": {"pg": "^8"}}'}) == {}

@@ -164,6 +164,47 @@ def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
     ).origin.startswith("its one")  # type: ignore[union-attr]
 
 
+def test_a_readmes_indented_block_and_a_terminal_sessions_statements() -> None:
+    # moeenur's node-express-mysql-crud: its CREATE TABLE indented by a tab (Markdown's
+    # other code block); Table 'nodejs.users' doesn't exist before.
+    readme = (
+        "#### 1. Create Database :\n\n\tCREATE DATABASE IF NOT EXISTS nodejs;\n\tUSE nodejs;\n\n"
+        "#### 2. Create Table :\n\n\tCREATE TABLE IF NOT EXISTS users (\n"
+        "\t  id int(10) NOT NULL AUTO_INCREMENT,\n\t  PRIMARY KEY (id)\n\t) ENGINE=InnoDB;\n\n"
+        "#### 3. Update the /model/db.js\n"
+    )
+    found = declared_sql({"README.md": readme.encode()}, MYSQL, compose_init_scripts)
+    assert found is not None
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE IF NOT EXISTS users (\n  id int(10) NOT NULL AUTO_INCREMENT,\n"
+        "  PRIMARY KEY (id)\n) ENGINE=InnoDB;\n"
+    ]
+    # shubhamns's node-express-mysql-crud-app: its steps indented, a list's numbers.
+    steps = (
+        "#### Step 1\n\n        1. install mysql\n        4. CREATE DATABASE crud;\n"
+        "        5. CREATE TABLE users(\n                _id INT NOT NULL,\n"
+        "                PRIMARY KEY (_id));\n\n### Start app\n"
+    )
+    found = declared_sql({"README.md": steps.encode()}, MYSQL, compose_init_scripts)
+    assert found is not None
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE users(\n            _id INT NOT NULL,\n            PRIMARY KEY (_id));\n"
+    ]
+    # arnav-roy08's nodejs-express-postgres-API: one block of brew, psql and its prompts;
+    # its statements alone, not those making a login or a database (the preview's own).
+    session = (
+        "Setting up database:\n\n```\nbrew install postgresql\npsql postgres\n"
+        "postgres=# CREATE ROLE arnav WITH LOGIN PASSWORD 'password';\npostgres=# \\q\n"
+        "psql -d postgres -U arnav\n\nCREATE DATABASE api;\n\\c api\n\napi=>\n"
+        "CREATE TABLE userss (\n  ID SERIAL PRIMARY KEY,\n  name VARCHAR(30)\n);\n```\n"
+    )
+    found = declared_sql({"README.md": session.encode()}, POSTGRES, compose_init_scripts)
+    assert found is not None
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE userss (\n  ID SERIAL PRIMARY KEY,\n  name VARCHAR(30)\n);\n"
+    ]
+
+
 def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump() -> None:
     wants = postgres_wants(_encoded(app_files("postgres_dockerfile_initdb")), {})
     assert [p for p, _ in wants.init_scripts] == ["db/schema.sql"]

@@ -394,3 +394,40 @@ def test_a_postgresqls_host_and_port_are_read_by_their_variables_meaning() -> No
     wants = postgres_wants(files, {"DATABASE_PORT": "5433"})
     assert {5000, 5433} <= set(wants.ports) and not {3307, 6380} & set(wants.ports)
     assert "pgbox" in wants.aliases
+
+
+def test_the_port_an_orms_postgres_options_give_in_code_is_served() -> None:
+    # MeGaOne47's nest-crud-app: TypeOrmModule.forRoot({ type: 'postgres', host:
+    # 'localhost', port: 5433, … }) in src/app.module.ts, its compose server on 5432.
+    module = (
+        b"TypeOrmModule.forRoot({\n  type: 'postgres',\n  host: 'localhost',\n"
+        b"  port: 5433,\n  username: 'postgres',\n})\n"
+    )
+    files = {"package.json": b'{"dependencies": {"pg": "^8"}}', "src/app.module.ts": module}
+    wants = postgres_wants(files, {})
+    assert 5433 in wants.ports and wants.ports[0] == 5432
+    # Another engine's options, or a test's: not the app's server.
+    mysql = module.replace(b"'postgres',", b"'mysql',", 1)
+    assert 5433 not in postgres_wants({**files, "src/app.module.ts": mysql}, {}).ports
+    tests = {"package.json": files["package.json"], "test/app.e2e-spec.ts": module}
+    assert 5433 not in postgres_wants(tests, {}).ports
+    # Another object's port beside it (the app's own server's): not the database's.
+    beside = b"const server = { port: 3000 };\n" + module
+    assert 3000 not in postgres_wants({**files, "src/app.module.ts": beside}, {}).ports
+
+
+def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver() -> None:
+    # Ziel-Global's express-typescript-postgresql-boilerplate: typeorm listed, pg only in
+    # its lockfile; new DataSource({ type: 'postgres', host: 'localhost', port: 5432 }).
+    source = (
+        b"export const dataSource = new DataSource({\n\ttype: 'postgres',\n\tport: 5432,\n});\n"
+    )
+    package = b'{"dependencies": {"typeorm": "^0.3.20"}}'
+    files = {"package.json": package, "src/config/database.ts": source}
+    assert postgres_wants(files, {}).driver == (
+        "typeorm's PostgreSQL options (src/config/database.ts)"
+    )
+    # No ORM listed, or its options another engine's: none wanted.
+    assert postgres_wants({**files, "package.json": b"{}"}, {}).driver is None
+    mysql = {**files, "src/config/database.ts": source.replace(b"postgres", b"mysql")}
+    assert postgres_wants(mysql, {}).driver is None

@@ -143,3 +143,28 @@ async def test_a_compile_from_source_is_said_with_its_time(tmp_path: Path) -> No
     assert len(said) == 1 and said[0].startswith(
         "compiled from source, no prebuilt binary for this machine reached: native-thing ("
     ), said
+
+
+def test_an_install_script_building_the_sources_is_left_to_the_build(tmp_path: Path) -> None:
+    # Ziel-Global's express-typescript-postgresql-boilerplate: "postinstall": "tsc", run
+    # where the environment is made (no tsconfig.json, no sources): tsc's help, exit 1.
+    from preview.builds.npmlock import _drop_own_builds
+
+    scripts = {
+        "build": "npx tsc",
+        "postinstall": "tsc",
+        "prepare": "npm run build",  # not one npm runs at install here
+        "preinstall": "node check.js",  # not a build: kept
+    }
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    assert _drop_own_builds(tmp_path) == ["postinstall"]
+    kept = json.loads((tmp_path / "package.json").read_text())["scripts"]
+    assert kept == {k: v for k, v in scripts.items() if k != "postinstall"}
+    (tmp_path / "package.json").write_text(
+        json.dumps({"scripts": {"install": "npm run build && tsc -p tsconfig.json"}})
+    )
+    assert _drop_own_builds(tmp_path) == ["install"]
+    (tmp_path / "package.json").write_text(
+        json.dumps({"scripts": {"postinstall": "tsc && node scripts/copy.js"}})
+    )
+    assert _drop_own_builds(tmp_path) == []

@@ -8,7 +8,8 @@ it starts with (a Sequelize connection string, a JWT secret) were never given. S
 block is read as the example it is, as a file beside the README named
 :data:`README_EXAMPLE` (an example's name: every reader of example files reads it). A
 block counts where every line of it is an assignment or a comment, it has two
-assignments or more, and the README says ``.env`` or "environment" shortly before it.
+assignments or more (one, in a block marked ``env`` or ``dotenv``), and the README says
+``.env`` or "environment" shortly before it.
 
 Where the README gives none, the ``.env`` its CI workflow writes before it runs the app's
 tests or migrations (a step's ``cat <<EOF > .env`` … ``EOF``, or its ``echo "A=1" >>
@@ -54,6 +55,7 @@ _FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 _INFOS = {"", "dotenv", "env", "ini", "properties", "bash", "sh", "shell", "text", "txt", "conf"}
+_DOTENV_INFOS = {"dotenv", "env"}
 _ASSIGNMENT = re.compile(r"^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=.*$")
 _SAID_BEFORE = re.compile(r"\.env\b|\benvironment\b|\benv\s+(?:file|var)", re.IGNORECASE)
 _BEFORE = 800  # characters before a block in which the README says what it is
@@ -78,7 +80,11 @@ def readme_env_block(text: str) -> str | None:
             continue
         lines = [line.strip() for line in match.group("body").splitlines()]
         lines = [line for line in lines if line and not line.startswith("#")]
-        if len(lines) < 2 or not all(_ASSIGNMENT.match(line) for line in lines):
+        # One assignment counts in a block its info says is one (``env``, ``dotenv``):
+        # amisadman's express-jwt-auth gives only CONNECTION_STRING so, which pg, given
+        # none, read as a host named "base" (getaddrinfo EAI_AGAIN base).
+        fewest = 1 if match.group("info").lower() in _DOTENV_INFOS else 2
+        if len(lines) < fewest or not all(_ASSIGNMENT.match(line) for line in lines):
             continue
         if not _SAID_BEFORE.search(text[max(0, match.start() - _BEFORE) : match.start()]):
             continue

@@ -2,7 +2,8 @@
 ``ts-node-dev``, ``bun --hot``, ``node --watch``, ``moleculer-runner --hot``, with its
 ``--repl`` too) replaced by the one-shot equivalent, so a preview does not restart on the
 files it writes itself; and a start that hands its app to a process manager's daemon
-(``pm2 start app.js``, ``forever start app.js``) run in the foreground instead."""
+(``pm2 start app.js``, ``forever start app.js``) run in the foreground instead; its
+compose services started first (``docker-compose up -d && …``) left out."""
 
 from __future__ import annotations
 
@@ -110,7 +111,11 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
     daemonizing process manager by its app in the foreground (:func:`in_foreground`)
     (only a simple command: one with shell operators is left as it is); a ``.ts`` entry of a
     watcher runs with ``runner``; a ``nodemon`` given neither a file nor ``--exec`` runs
-    what ``nodemon`` (:func:`nodemon_settings`) says."""
+    what ``nodemon`` (:func:`nodemon_settings`) says. Its compose services started
+    first (``docker-compose up -d && nodemon``) are left out: the preview serves the
+    databases they are."""
+    if (alone := _CONTAINERS_FIRST.sub("", script, count=1)) != script and alone.strip():
+        return without_watcher(alone, runner, nodemon)
     if (foreground := in_foreground(script, runner)) != script:
         return foreground
     # cross-env's assignments are the shell's own (``cross-env NODE_ENV=development nodemon
@@ -165,6 +170,15 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
     if words[runs:][:1] == ["ts-node"] and not {"-T", "--transpile-only"} & set(words):
         words = [*words[:runs], "ts-node", "--transpile-only", *words[runs + 1 :]]
     return " ".join([*map(_assignment, env), shlex.join(words)])
+
+
+# Its compose services (or a container) started before the app, joined by ``&&`` or ``;``
+# (BGZStephen's coding-with-stephen-node-express-postgres-api: ``"dev": "docker-compose
+# up -d && nodemon"``, "docker-compose: not found" ending every launch).
+_CONTAINERS_FIRST = re.compile(
+    r"^\s*(?:(?:docker-compose|docker\s+compose)(?:\s+-[fp]\s+\S+)*\s+up\b"
+    r"|docker\s+start\b)[^&;|]*(?:&&|;)\s*"
+)
 
 
 # A process manager's options that take a value (``pm2 start app.js --name api -i max``).

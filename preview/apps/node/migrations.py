@@ -18,6 +18,8 @@ Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, wh
 ``.sequelizerc`` may move: ``path.resolve('./server/migrations')``, else ``migrations``):
 ``sequelize db:migrate``, which reads the ``.sequelizerc`` and its config itself, with the
 ``--config`` and ``--migrations-path`` the app's own migrate script gives it.
+node-pg-migrate's, ley's and db-migrate's (listed, their folder holding migrations):
+their ``up``, with the folder and config the app's script running them gives.
 
 Commands are templates like :mod:`..detect`'s (braces escaped).
 """
@@ -101,6 +103,8 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _sequelize_migrations(files, listed),
         _typeorm_migrations(files, listed),
         _pg_migrate_migrations(files, listed),
+        _ley_migrations(files, listed),
+        _db_migrate_migrations(files, listed),
     )
     steps = tuple(m for m in found if m is not None)
     if found[1] is not None and found[1][0] != "node" and (behind := _drizzle_behind(files)):
@@ -360,6 +364,77 @@ def _pg_migrate_migrations(
     if _holds_migrations(files, "migrations"):
         return ("node_modules/.bin/node-pg-migrate", "up")
     return None
+
+
+_LEY = re.compile(r"(?:^|[\s;&|(/])ley(?=\s|$)(?P<rest>[^;&|]*)")
+_LEY_DIR = re.compile(r"(?:^|\s)(?:-d|--dir)(?:=|\s+)([\"']?)([^\s\"']+)\1")
+
+
+def _ley_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """ley's ``up`` where it is listed and its migrations folder (``-d``/``--dir`` of the
+    app's script running it, else ``migrations``) holds migrations (tamaradanhash's
+    express-postgres-api: ``"migrate": "dotenv ley --"``, a command its README leaves to
+    complete; the app's first query ended it, relation "products" does not exist). ley
+    connects as its driver does without a config (``postgres``, ``pg``: the ``PG*``
+    variables the preview gives)."""
+    if "ley" not in listed:
+        return None
+    directory = "migrations"
+    for _name, _words, command in _plainest_scripts(files):
+        found = _LEY.search(command)
+        named = _LEY_DIR.search(found.group("rest")) if found is not None else None
+        if named is not None:
+            directory = posixpath.normpath(named.group(2))
+            break
+    if not _holds_migrations(files, directory):
+        return None
+    given = ("--dir", directory) if directory != "migrations" else ()
+    return ("node_modules/.bin/ley", "up", *given)
+
+
+_DB_MIGRATE = re.compile(r"(?:^|[\s;&|(/])db-migrate(?=\s|$)(?P<rest>[^;&|]*)")
+_DB_MIGRATE_OPTION = re.compile(
+    r"(?:^|\s)(?P<option>-m|--migrations-dir|--config)(?:=|\s+)([\"']?)(?P<value>[^\s\"']+)\2"
+)
+
+
+def _db_migrate_migrations(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[str, ...] | None:
+    """db-migrate's ``up`` where it is listed and its migrations folder (``-m``/
+    ``--migrations-dir`` of the app's script running it, else ``migrations``) holds
+    migrations, with the ``--config`` that script gives (else its ``database.json``),
+    and the environment of that config the preview's NODE_ENV names where db-migrate's
+    own default (``dev``) is not one of them; without DATABASE_URL where that config is
+    the upload's (db-migrate takes the URL over it: the preview's SQLite one had it look
+    for its sqlite3 driver) (mizukenwater's express-blog-api:
+    ``database.json``'s ``development`` and ``test``, no script running it; its first
+    query ended it, Table 'expressblogapi_development.articles' doesn't exist)."""
+    if "db-migrate" not in listed:
+        return None
+    given: dict[str, str] = {}
+    for _name, _words, command in _plainest_scripts(files):
+        found = _DB_MIGRATE.search(command)
+        if found is not None:
+            options = _DB_MIGRATE_OPTION.finditer(found.group("rest"))
+            given = {m.group("option"): m.group("value") for m in options}
+            break
+    directory = posixpath.normpath(given.get("-m") or given.get("--migrations-dir") or "migrations")
+    if not _holds_migrations(files, directory):
+        return None
+    config = posixpath.normpath(given.get("--config") or "database.json")
+    try:
+        environments = json.loads(files.get(config, b"{}"))
+    except ValueError:
+        environments = {}
+    step = ["node_modules/.bin/db-migrate", "up", "--migrations-dir", directory]
+    step += ["--config", config] if "--config" in given else []
+    if config in files:  # db-migrate takes DATABASE_URL over it, and the preview gives one
+        step = ["env", "-u", "DATABASE_URL", *step]
+    named = environments if isinstance(environments, dict) else {}
+    if "dev" not in named and "development" in named:
+        step += ["--env", "development"]
+    return tuple(step)
 
 
 def _holds_migrations(files: dict[str, bytes], directory: str) -> bool:

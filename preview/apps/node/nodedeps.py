@@ -38,6 +38,9 @@ class NodeDeps:
     # The packages of its tree given their lockfile's version by npm ``overrides``: one the
     # registry does not have any longer is given back to npm (``npmlock.restore_range``).
     overridden: tuple[str, ...] = ()
+    # What npm installs resolved as of this time (``npm install --before``): a remedy's,
+    # the era of an app with no lockfile (``remedies.npmera``); part of the key.
+    before: str | None = None
 
     def key(self) -> str:
         digest = hashlib.sha256(self.package_json)
@@ -51,6 +54,8 @@ class NodeDeps:
             digest.update(b"\0patch\0" + path.encode() + b"\0" + content)
         if self.legacy_peers:
             digest.update(b"\0legacy-peer-deps")
+        if self.before:
+            digest.update(b"\0before\0" + self.before.encode())
         return "node-" + digest.hexdigest()[:24]
 
 

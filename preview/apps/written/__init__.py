@@ -12,7 +12,9 @@ imports that spell a module's name in another case than its file has, corrected
 tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
 instance folder, kept out of its repository (:mod:`.instancefiles`), and a YAML or JSON
 settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`),
-and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`)."""
+and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`), and
+the tsconfig of a Node app that emits declarations, told to keep node_modules' link path
+(:mod:`.tslinks`)."""
 
 from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
@@ -21,11 +23,12 @@ from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
 from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
-from .nodekeys import node_key_files, node_key_texts
+from .nodekeys import node_key_files, node_key_texts, service_account_text
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import image_folders, run_folders
 from .sequelizeconfig import sequelize_config_text, sequelize_configs
+from .tslinks import declaration_links
 
 __all__ = [
     "MANAGER_READY_NAME",
@@ -33,6 +36,7 @@ __all__ = [
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
+    "declaration_links",
     "image_folders",
     "instance_files",
     "key_files",
@@ -46,6 +50,7 @@ __all__ = [
     "run_folders",
     "sequelize_config_text",
     "sequelize_configs",
+    "service_account_text",
     "settings_files",
     "settings_text",
     "tells_manager",

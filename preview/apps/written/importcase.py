@@ -23,7 +23,9 @@ folders named from the baseUrl of the nearest ``tsconfig.json`` or ``jsconfig.js
 (``'src/modules/book/entities/BOOK.entity'`` with ``"baseUrl": "./"``, brenno-araujo's
 nestjs-sequelize: TS2307 beside ``book.entity.ts``), where its folder is the upload's. One
 that resolves to no file, where exactly one file of the same folder matches when case is
-ignored (its name only: a folder spelled otherwise is left alone), is corrected.
+ignored, is corrected: its name, and its folders where they are spelled otherwise
+(MeGaOne47's nest-crud-app imports ``'src/room/room.entity'`` and
+``'../donation/donation.entity'`` beside ``src/Room/`` and ``src/Donation/``: TS2307).
 
 An ES module (a ``.mjs``, or a ``.js`` whose nearest package.json says ``"type":
 "module"``) is loaded by Node with no extension or ``index`` added, as CommonJS, bundlers,
@@ -69,6 +71,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
         while folder and folder not in folders:
             folders.add(folder)
             folder = posixpath.dirname(folder)
+    folded = {folder.lower() for folder in folders}
     bases = _base_urls(files)
     modules = _module_packages(files)
     corrected: dict[str, bytes] = {}
@@ -84,7 +87,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
             elif base is not None:  # from its baseUrl, where that folder is the upload's
                 target = posixpath.normpath(posixpath.join(base, specifier))
-                if posixpath.dirname(target) not in folders:
+                if posixpath.dirname(target).lower() not in folded:
                     continue
             else:
                 continue
@@ -97,12 +100,18 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
             if len(matches) != 1:
                 continue
             (match,) = matches
-            if posixpath.dirname(target) != posixpath.dirname(match):
-                continue  # a folder spelled otherwise (the module doc)
+            folder = posixpath.dirname(match)
+            if posixpath.dirname(target).lower() != folder.lower():
+                continue  # its index, in a folder spelled otherwise
             name = _spelled_as(posixpath.basename(specifier), posixpath.basename(match))
             if name is None:
                 continue
             fixed = posixpath.join(posixpath.dirname(specifier), name)
+            if posixpath.dirname(target) != folder:  # its folders spelled as the file's
+                respelled = _respelled(specifier, posixpath.join(folder, name))
+                if respelled is None:
+                    continue
+                fixed = respelled
             quote = source[found.start(1) - 1 : found.start(1)]
             text = text.replace(
                 quote + found.group(1) + quote,
@@ -113,6 +122,21 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
         if text != source:
             corrected[path] = text
     return corrected
+
+
+def _respelled(specifier: str, spelled: str) -> str | None:
+    """``specifier`` with its trailing names (those after its last ``.`` or ``..``)
+    spelled as the same last parts of ``spelled`` (the file's path, the import's name);
+    None where they are not those parts, case ignored."""
+    parts = specifier.split("/")
+    tail = len(parts)
+    while tail and parts[tail - 1] not in (".", "..", ""):
+        tail -= 1
+    names = parts[tail:]
+    wanted = spelled.split("/")[-len(names) :] if names else []
+    if len(wanted) != len(names) or [n.lower() for n in names] != [w.lower() for w in wanted]:
+        return None
+    return "/".join([*parts[:tail], *wanted])
 
 
 def _module_packages(files: dict[str, bytes]) -> dict[str, bool]:

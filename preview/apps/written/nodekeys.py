@@ -13,8 +13,9 @@ certificate of it, written where the code reads them, let it start.
 Read: the first argument of each ``readFileSync(…)`` made of string literals,
 ``__dirname``, ``process.cwd()``, ``path.join``/``path.resolve`` (or ``join``/``resolve``
 imported from ``path``), ``+`` and template literals of those, naming a file that ends
-in ``.key``, ``.pem``, ``.crt``, ``.cert`` or ``.pub``. Its role is its name's: a
-certificate (``.crt``, ``.cert``, ``cert`` in its name), a public key (``.pub``,
+in ``.key``, ``.pem``, ``.crt``, ``.cert`` or ``.pub``; or a name (a constant, an
+object's property) the app's sources give such a path as a string. Its role is its
+name's: a certificate (``.crt``, ``.cert``, ``cert`` in its name), a public key (``.pub``,
 ``public``/``pub``), else a private key (``.key``, ``private``/``priv``); a ``.pem`` that
 names none is left alone. A public key or certificate is made from the private key of
 its folder (the one written, or the upload's own), else from one of its own.
@@ -22,13 +23,14 @@ its folder (the one written, or the upload's own), else from one of its own.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["node_key_files", "node_key_texts"]
+__all__ = ["node_key_files", "node_key_texts", "service_account_text"]
 
 PRIVATE, PUBLIC, CERTIFICATE = "private", "public", "certificate"
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
@@ -49,6 +51,7 @@ def node_key_files(files: dict[str, bytes]) -> dict[str, str]:
     """``{path: role}`` (``private``, ``public``, ``certificate``) of the key files the
     upload's Node code reads and lacks, by their paths in the upload (module doc)."""
     found: dict[str, str] = {}
+    constants = _key_constants(files)
     for source, data in files.items():
         if not _SOURCES.search(source) or "node_modules/" in source or len(data) > _LARGEST:
             continue
@@ -56,12 +59,41 @@ def node_key_files(files: dict[str, bytes]) -> dict[str, str]:
             continue
         text = data.decode("utf-8", "replace")
         for call in _READ.finditer(data):
-            path = _path_of(text[call.end() :], posixpath.dirname(source))
+            named = _NAMED.match(text[call.end() :])
+            if named is not None and named.group(1) in constants:
+                path = constants[named.group(1)]
+            else:
+                path = _path_of(text[call.end() :], posixpath.dirname(source))
             if path is None or path.startswith("../") or path in files:
                 continue
             if (role := _role(path)) is not None:
                 found.setdefault(path, role)
     return found
+
+
+# A constant the code names a key file by, given its path as a string in the app's own
+# code (anuragtiwari890's nestjs-jwt-refresh-token-example: ``AuthConfig`` of
+# src/config.ts holds ``JWT_TOKEN_PRIVATE_KEY_PATH: 'keys/jwt-token-private.key'``, read
+# by ``fs.readFileSync(AuthConfig.JWT_TOKEN_PRIVATE_KEY_PATH, 'utf8')``; ENOENT before).
+_CONSTANT = re.compile(
+    r"""\b([A-Za-z_$][\w$]*)["']?\s*[:=]\s*(['"`])([^'"`$\n]+\.(?:key|pem|crt|cert|pub))\2"""
+)
+_NAMED = re.compile(r"\s*(?:[A-Za-z_$][\w$]*\.)*([A-Za-z_$][\w$]*)\s*[,)]")
+
+
+def _key_constants(files: dict[str, bytes]) -> dict[str, str]:
+    """``{name: the upload path it holds}`` of the names the app's sources give a key
+    file's relative path (from the working directory, the upload's root), each name
+    given one path only."""
+    found: dict[str, set[str]] = {}
+    for source, data in files.items():
+        if not _SOURCES.search(source) or "node_modules/" in source or len(data) > _LARGEST:
+            continue
+        for match in _CONSTANT.finditer(data.decode("utf-8", "replace")):
+            path = posixpath.normpath(match.group(3))
+            if not path.startswith(("/", "../")):
+                found.setdefault(match.group(1), set()).add(path)
+    return {name: paths.pop() for name, paths in found.items() if len(paths) == 1}
 
 
 def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, bytes]:
@@ -88,6 +120,33 @@ def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, b
     except (OSError, subprocess.SubprocessError):
         return {}
     return texts
+
+
+def service_account_text(data: bytes) -> bytes | None:
+    """A Google service account's key file (``"type": "service_account"``, as Firebase's
+    console gives it) whose private key is a placeholder (``"xxx"``): the same, with a
+    private key made for the preview (blocking: runs openssl); None for any other file,
+    or without a working openssl. rad-eric's koa-typescript-starter commits
+    ``serviceAccountKey.sample.json`` so, copied where its code reads the real one;
+    firebase-admin's ``credential.cert`` refused it at import ("Failed to parse private
+    key: Invalid PEM formatted message"). Nothing is signed with it before a call to
+    Google, which a preview's sandbox does not reach."""
+    try:
+        account = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(account, dict) or account.get("type") != "service_account":
+        return None
+    key = account.get("private_key")
+    if isinstance(key, str) and "-----BEGIN" in key:
+        return None
+    try:
+        with tempfile.TemporaryDirectory(prefix="preview-keys-") as work:
+            private = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    account["private_key"] = private.decode()
+    return (json.dumps(account, indent=2) + "\n").encode()
 
 
 def _private_beside(path: str, texts: dict[str, bytes], files: dict[str, bytes]) -> bytes | None:

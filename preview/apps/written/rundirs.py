@@ -25,6 +25,8 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
   ``StaticFiles(directory=…)``, fastapi-mail's ``TEMPLATE_FOLDER`` (git keeps no empty
   folder: bantosjerry's dockerized fastapi CRUD app died on "Directory 'static' does not
   exist", yanliu1111's fastapi-crud-app on its ConnectionConfig's missing templates);
+- the folder of a relative SQLite file its Node code names (``'./db/admin.db'``), where
+  its package.json lists a SQLite client (sqlite3, better-sqlite3);
 - the folder of a log file its Node code opens by name (``pino.destination(`${__dirname}/
   ../../logs/${level}.log`)``, ``fs.createWriteStream('logs/access.log')``, winston's
   ``filename: 'logs/error.log'``), which the stream does not make (lc-brito's
@@ -123,6 +125,7 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
         *_env_folders(files),
         *_consumed_folders(files),
         *_node_log_folders(files),
+        *_node_sqlite_folders(files),
     ]
     for folder, why in declared:
         folder = posixpath.normpath(folder)
@@ -337,6 +340,34 @@ def _node_log_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             if not folder or {"$", "{", "%", "<", "["} & set(folder):
                 continue
             found.append((folder, f"{path} opens a log file in it ({file})"))
+    return found
+
+
+# A Node SQLite client the app lists, and a SQLite file's relative path in its code.
+_NODE_SQLITE_CLIENTS = ("sqlite3", "better-sqlite3", "sqlite", "@databases/sqlite")
+_NODE_SQLITE_FILE = re.compile(
+    r"""(['"`])(?:\./)?((?:[A-Za-z0-9_][\w.-]*/)+[\w.-]+\.(?:db|sqlite3?|db3))\1"""
+)
+
+
+def _node_sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders of the relative SQLite files the app's Node code names, where it lists
+    a SQLite client (HelloSkull's koa-sqlite3-demo: ``new adminSQLiteStore(
+    './db/admin.db')``, handed to sqlite3's ``Database``; SQLITE_CANTOPEN without db/):
+    where the app runs (the upload's root)."""
+    try:
+        package = json.loads(files.get("package.json", b"{}"))
+    except ValueError:
+        return []
+    listed = package.get("dependencies") if isinstance(package, dict) else None
+    if not isinstance(listed, dict) or not any(c in listed for c in _NODE_SQLITE_CLIENTS):
+        return []
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path):
+            continue
+        for _, file in _NODE_SQLITE_FILE.findall(_text(data) or ""):
+            found.append((posixpath.dirname(file), f"{path} names a SQLite file in it ({file})"))
     return found
 
 

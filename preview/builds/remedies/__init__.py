@@ -34,6 +34,10 @@ traceback), never the app's name (``candidates``):
   that no narrower fix is left for: everything resolved as of the app's own era, the
   newest upload among its exact pins and 90 days after (``era``: passlib under bcrypt 5).
 
+A Node app with no lockfile whose build or start fails in its dependencies' code is
+installed again as of its era (``npmera``: ``npm install --before``, relaunched by
+``relaunch``, not by :meth:`Remedies.next_fix`).
+
 An old release the app pins, or a fix holds, brings the holds its contemporaries need
 (``stacks``: ``Flask<2`` with ``Werkzeug<2``, ``Jinja2<3``, ``itsdangerous<2``,
 ``click<8`` and ``MarkupSafe<2.1``): what broke together is fixed in one step, said once.

@@ -41,6 +41,8 @@ class Fix:
     build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
     # what is installed resolved as of this time (uv's --exclude-newer: the app's era)
     before: str | None = None
+    # a Node app's ranges installed at their floors (``npmera``: where no day dates them)
+    floors: bool = False
 
     @property
     def change(self) -> str:
@@ -51,6 +53,8 @@ class Fix:
             return f"builds on {self.build}"
         if self.before:
             return f"resolved as of {self.before[:10]}"
+        if self.floors:
+            return "its ranges at their floors"
         if self.drop:
             return f"{self.drop} → {self.add}" if self.add else f"- {self.drop}"
         return f"+ {self.add}"

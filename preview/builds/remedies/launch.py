@@ -150,7 +150,7 @@ class Remedies:
         (``era``) and no fix is known for how the attempt with it failed (no wheel of those
         versions for this Python …); None where the last fix is another."""
         last = self.fixes[-1] if self.fixes else None
-        if last is None or not last.before:
+        if last is None or not (last.before or last.floors):
             return None
         self.fixes.pop()
         self.refused.append(last)
@@ -176,6 +176,16 @@ class Remedies:
             self.fixes.append(fix)
             self._learn()
         return fix
+
+    def take(self, fix: Fix) -> None:
+        """A fix found outside :meth:`next_fix` (a Node app's era: ``npmera``), in force
+        from the next attempt, and remembered by the upload."""
+        self.fixes.append(fix)
+        self._learn()
+
+    def tried_era(self) -> bool:
+        """Whether an install as of the app's era is in force, or was taken back."""
+        return any(f.before or f.floors for f in (*self.fixes, *self.refused))
 
     def has_fix(
         self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
