@@ -425,12 +425,7 @@ def _without_frozen_unimported(name: str, tried: Tried, files: dict[str, bytes])
     a whole Ubuntu machine's freeze: ``defer==1.0.6``, apt's python3-defer, is on no
     index). One the app imports stays: its failure is then the app's, said as it is."""
     distribution = _norm(name)
-    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
-    if distribution not in listed or not _frozen(tried):
-        return []
-    mapping = import_mapping() or {}
-    modules = {m for m, d in mapping.items() if _norm(d) == distribution}
-    if imported_names(files) & (modules | {distribution.replace("-", "_")}):
+    if not _frozen(tried) or not _listed_unimported(distribution, tried, files):
         return []
     said = (
         f"{name}, pinned by its pip freeze, is not on the package index at that version, and "
@@ -515,19 +510,25 @@ def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> 
     Python, no source to build: kiyoshisama's fastapi-blog-sqlalchemy-v2 lists
     ``redis-server``, macOS wheels only) and that no module of the app imports: left out.
     One the app imports stays: its failure is then the app's, said as it is."""
-    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
     distribution = _norm(name)
-    if distribution not in listed:
-        return []
-    mapping = import_mapping() or {}
-    modules = {m for m, d in mapping.items() if _norm(d) == distribution}
-    if imported_names(files) & (modules | {distribution.replace("-", "_")}):
+    if not _listed_unimported(distribution, tried, files):
         return []
     said = (
         f"{name} has no wheel for this platform on any Python and no source to build, and "
         f"no module of the app imports it: relaunching without it"
     )
     return [Fix(said, drop=distribution)]
+
+
+def _listed_unimported(distribution: str, tried: Tried, files: dict[str, bytes]) -> bool:
+    """Whether the app lists ``distribution`` (normalised) and no module of it imports it
+    (by pipreqs' table, or by its own name)."""
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    if distribution not in listed:
+        return False
+    mapping = import_mapping() or {}
+    modules = {m for m, d in mapping.items() if _norm(d) == distribution}
+    return not imported_names(files) & (modules | {distribution.replace("-", "_")})
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str]) -> list[Fix]:
