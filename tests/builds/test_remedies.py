@@ -723,6 +723,10 @@ def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:
     assert fix.said.startswith("flask has no command 'db': a Flask before 2.2 finds")
     assert _remedies(("flask", "setuptools")).next_fix(message, [], {}, PYTHONS) is None
     assert _remedies(("django",)).next_fix(message, [], {}, PYTHONS) is None
+    # click 7's quotes (haoolii's flask-blog-api, Flask 1.1.1): the same failure.
+    quoted = 'Error: No such command "db".'
+    again = _remedies(("Flask==1.1.1", "Flask-Migrate==2.5.2")).next_fix(quoted, [], {}, PYTHONS)
+    assert again is not None and again.add == "setuptools<81"
     procfile = {
         "Procfile": b"web: gunicorn wsgi:app\n",
         "requirements.txt": b"flask==1.1.2\n",

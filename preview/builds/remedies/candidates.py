@@ -67,7 +67,8 @@ _NOT_ON_THE_INDEX = re.compile(
 _NO_SUCH_PIN = re.compile(r"Because there is no version of ([A-Za-z0-9][\w.-]*)==")
 # Flask before 2.2 finds its extensions' commands (Flask-Migrate's `db`) through
 # pkg_resources, and says only this when it is missing (its import error is swallowed).
-_NO_FLASK_COMMAND = re.compile(r"Error: No such command '([\w-]+)'")
+# (click 7 quotes it in double quotes: "db")
+_NO_FLASK_COMMAND = re.compile(r"""Error: No such command ['"]([\w-]+)['"]""")
 _DJANGO_DRIVER = re.compile(r"Error loading (psycopg2?|MySQLdb) (?:or psycopg )?module")
 # A module a package split off into a distribution of its own, as the package says it
 # (lxml 5.2: "lxml.html.clean module is now a separate project lxml_html_clean").
