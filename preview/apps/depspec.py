@@ -137,9 +137,8 @@ class PythonDeps:
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
         names = set()
-        for line in self.requirements:
-            if not line.startswith("-") and (m := _NAME.match(line)):
-                names.add(canonicalize_name(m.group()))
+        names.update(_line_name(line) for line in self.requirements if not line.startswith("-"))
+        names.discard("")
         if self.lock is not None:
             locked = re.findall(r'^name = "([^"]+)"', self.lock[1], re.M)
             names.update(canonicalize_name(n) for n in locked)

@@ -488,22 +488,6 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
     return None
 
 
-# A Python app's SQL drivers other than MySQL's: with one, an unset URL is not MySQL's.
-_OTHER_PYTHON_DRIVERS = {
-    "psycopg2",
-    "psycopg2-binary",
-    "psycopg",
-    "psycopg-binary",
-    "asyncpg",
-    "pg8000",
-    "aiosqlite",
-    "pysqlite3",
-    "pyodbc",
-    "oracledb",
-    "cx-oracle",
-}
-
-
 def _unset_python_url(
     files: dict[str, bytes], deps: set[str], config: dict[str, str]
 ) -> str | None:
@@ -563,6 +547,16 @@ _MYSQL_URL_TEMPLATE = re.compile(
     rb"""(?:["']\s*[rRbBfF]{0,2}["'])?(?:\{|\$\{|%s|%\()"""
 )
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
+# Those and every other SQL driver of a Python app's (SQLite's, ODBC's, Oracle's): with one,
+# an unset URL is not MySQL's (_unset_python_url).
+_OTHER_PYTHON_DRIVERS = _PY_OTHER_DRIVERS | {
+    "psycopg-binary",
+    "aiosqlite",
+    "pysqlite3",
+    "pyodbc",
+    "oracledb",
+    "cx-oracle",
+}
 
 
 def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | None:

@@ -647,12 +647,14 @@ def config_defaults(
             )
         # Empty where the Python code reads it with a default of its own: that default (a
         # password's "" says none: kept).
-        blanks = {n for n in empty & defaulted_reads(files) if "PASS" not in n.upper()}
-        for name in sorted(blanks - set(unset)):
+        blanks = sorted(
+            n for n in empty & defaulted_reads(files) - set(unset) if "PASS" not in n.upper()
+        )
+        for name in blanks:
             del values[name]
-        if blanks - set(unset):
+        if blanks:
             found.notes.append(
-                f"{', '.join(sorted(blanks - set(unset)))}: empty in {found.example}, unset: "
+                f"{', '.join(blanks)}: empty in {found.example}, unset: "
                 "the code reads each with a default of its own"
             )
         for name in [n for n in values if _deployed(n, values[n], files)]:
