@@ -534,3 +534,54 @@ def test_db_migrate_runs_up_in_the_environment_its_config_has() -> None:
     alone = {k: v for k, v in files.items() if k != "database.json"}
     assert node_migrations(alone, listed) == (base[3:],)
     assert node_migrations(files, {"mysql": "^2"}) == ()
+
+
+def test_sequelize_clis_own_migrations_run_where_nothing_says_so() -> None:
+    """luqmansarwar012's blogging-app-mysql-express: sequelize listed, not sequelize-cli,
+    no README; its migrations named as ``migration:generate`` names them, each a
+    ``queryInterface.createTable``, and nothing else makes the tables: every route met
+    "Table 'blogging-app.Posts' doesn't exist". The CLI is added and they run; a
+    ``.sequelizerc`` moving them (nelsonsinis's sequelize-express-example) is followed."""
+    package = {"scripts": {"start": "node server.js"}, "dependencies": {"sequelize": "^6"}}
+    package["dependencies"]["mysql2"] = "^3"
+    migration = (
+        b"module.exports = {\n  async up(queryInterface, Sequelize) {\n"
+        b"    await queryInterface.createTable('Posts', { id: { type: Sequelize.INTEGER } });\n"
+        b"  },\n};\n"
+    )
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "server.js": b"require('express')().listen(process.env.PORT);\n",
+        "config/config.json": b'{"development": {"dialect": "mysql", "database": "blog"}}',
+        "migrations/20240125114402-create-post.js": migration,
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    assert "sequelize-cli@^6" in found.node_tools
+    rc = b"const path = require('path');\nmodule.exports = {\n" + (
+        b"  'migrations-path': path.resolve('src/config/database', 'migrations'),\n};\n"
+    )
+    moved = {
+        **{k: v for k, v in files.items() if not k.startswith("migrations/")},
+        ".sequelizerc": rc,
+        "src/config/database/migrations/20210417123025-create-person.js": migration,
+    }
+    found = detect(moved)
+    assert found is not None and found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    # Not where the app syncs its tables itself, nor for a migration of another name or
+    # one making no table, nor one outside the migrations folder.
+    synced = {**files, "server.js": b"const db = require('./models');\ndb.sequelize.sync();\n"}
+    named = {
+        **{k: v for k, v in files.items() if not k.startswith("migrations/")},
+        "migrations/create-post.js": migration,
+    }
+    empty = {**files, "migrations/20240125114402-create-post.js": b"module.exports = {};\n"}
+    elsewhere = {
+        **{k: v for k, v in files.items() if not k.startswith("migrations/")},
+        "db/migrations/20240125114402-create-post.js": migration,
+    }
+    for other in (synced, named, empty, elsewhere):
+        found = detect(other)
+        assert found is not None and found.setup == ()
+        assert "sequelize-cli@^6" not in found.node_tools

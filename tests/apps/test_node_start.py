@@ -238,3 +238,25 @@ def test_a_dev_script_starting_its_compose_services_first_runs_the_app_alone() -
     assert without_watcher("nodemon app.js && docker-compose up") == (
         "nodemon app.js && docker-compose up"
     )
+
+
+def test_a_start_building_first_then_handing_the_app_to_pm2_runs_it_in_the_foreground() -> None:
+    """sanket9918's TS-sequelize-express: ``"start:prod": "yarn build && NODE_ENV=production
+    pm2 start ./dist/index.js"``, pm2 not listed: its build ran as a set-up step, then
+    "pm2: not found" (exit 127), twice, before its dev script served. The build stays a
+    step, the entry runs in the foreground with the script's variable."""
+    scripts = {
+        "start:dev": "ts-node-dev index.ts",
+        "build": "tsc",
+        "start:prod": "yarn build && NODE_ENV=production pm2 start ./dist/index.js --name api",
+    }
+    package = {"scripts": scripts, "dependencies": {"express": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "index.ts": b"import express from 'express';\nexpress().listen(3000);\n",
+        "tsconfig.json": b"{}",
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.argv[-1].endswith("; NODE_ENV=production node ./dist/index.js"), found.argv
+    assert found.setup[-1][-1].endswith("; yarn build")

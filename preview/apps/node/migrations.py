@@ -191,12 +191,38 @@ def sequelize_cli_wanted(files: dict[str, bytes], listed: dict[str, str]) -> boo
     listed, its README (or a script) running ``sequelize db:migrate`` (``npx`` fetching
     it), its migrations committed (igaimerca's express-sequelize-postgress-auth: "Create
     necessary tables … do `sequelize db:migrate`", sequelize-cli in no package.json: every
-    route met relation "users" does not exist). It is added to the environment
-    (:data:`SEQUELIZE_CLI`), its migrations run as the listed one's are."""
+    route met relation "users" does not exist); or, said nowhere, its migrations the
+    CLI's own (:func:`_made_by_the_cli`) where nothing else makes its tables (no
+    ``sync()``). It is added to the environment (:data:`SEQUELIZE_CLI`), its migrations
+    run as the listed one's are."""
     if "sequelize" not in listed or "sequelize-cli" in listed:
         return False
     said = [d for p, d in files.items() if _README.match(p) or p == "package.json"]
-    return any(_CLI_MIGRATE.search(text) for text in said)
+    if any(_CLI_MIGRATE.search(text) for text in said):
+        return True
+    return _made_by_the_cli(files) and not syncs_its_tables(files)
+
+
+# ``sequelize migration:generate``'s file name: its UTC time to the second, then the name.
+_GENERATED = re.compile(r"^\d{14}-[\w.-]+\.c?js$")
+
+
+def _made_by_the_cli(files: dict[str, bytes]) -> bool:
+    """Whether sequelize-cli made the app's migrations, though nothing says to run them
+    and no package.json lists it (``npx sequelize-cli`` ran it): in the migrations folder
+    (a ``.sequelizerc``'s ``migrations-path``, sequelize-cli's own config file, else
+    ``migrations``), a migration under the name ``migration:generate`` gives
+    (``20240125114402-create-post.js``) making a table (``queryInterface.createTable``).
+    The app making its tables no other way, its routes met "Table 'blogging-app.Posts'
+    doesn't exist" (luqmansarwar012's blogging-app-mysql-express; nelsonsinis's
+    sequelize-express-example, whose ``.sequelizerc`` moves them to src/config/database)."""
+    rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
+    directory = _rc_path(rc, "migrations-path") or "migrations"
+    for path, data in files.items():
+        folder, name = posixpath.split(path)
+        if folder == directory and _GENERATED.match(name) and b".createTable(" in data:
+            return True
+    return False
 
 
 def _other_dialect(files: dict[str, bytes], config: str, listed: dict[str, str]) -> bool:

@@ -322,6 +322,11 @@ def _start(
                 build_part, run_part = split
                 steps = (*(setup if "build" not in build_part else ()), _shell(build_part))
                 note = f"the {name} script's build ({build_part}) runs as a set-up step"
+                # Its run part handing the app to a process manager's daemon: the app
+                # run in the foreground (sanket9918's TS-sequelize-express, ``yarn build
+                # && NODE_ENV=production pm2 start ./dist/index.js``, pm2 not listed:
+                # "pm2: not found", twice, before its dev script served).
+                run_part = in_foreground(run_part)
                 return NodeStart(_shell(run_part), steps, (), f"{note}, then {run_part}")
             moved = emitted_start(scripts[name], built_by, files) if setup else None
             if not before and moved:  # tsc writes its entry elsewhere than it runs
