@@ -755,24 +755,41 @@ def _orm_settings(
         if not _SETTINGS_FILE.search(path) or "node_modules/" in path or len(data) > 256_000:
             continue
         text = data.decode("utf-8", "replace")
-        match = _ORM_MYSQL.search(text)
+        matches = list(_ORM_MYSQL.finditer(text))[:8]
         connect = _DRIVER_CONNECT.search(text) if _IMPORTS_MYSQL.search(text) else None
-        if match is not None:
-            window = _enclosing_object(text, match.start(), match.end())
+        if matches:
+            windows = [_enclosing_object(text, m.start(), m.end()) for m in matches]
         elif connect is not None:  # from within its object: the brace the call opens
-            window = _enclosing_object(text, connect.end(), connect.end())
+            windows = [_enclosing_object(text, connect.end(), connect.end())]
         else:
             continue
-        fields: dict[str, str] = {}
-        for key, quoted, number, variable in _ORM_FIELD.findall(window):
-            value = config.get(variable) if variable else quoted or number
-            if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
-                fields.setdefault(_ORM_NAMES[key.lower()], value)
-        if match is not None:
-            fields = {**_sequelize_positional(text, window, config), **fields}
-        if match is not None or fields:  # (a driver's call of values read otherwise: none)
-            found.append((path, fields))
+        settings = [_window_fields(text, w, config, bool(matches)) for w in windows]
+        first = next((fields for fields in settings if fields), {})
+        if matches or first:  # (a driver's call of values read otherwise: none)
+            found.append((path, first))
+        # The others' databases too, their accounts not (a branch's of another NODE_ENV:
+        # cotcac's sequelize-express-boilerplate opens ``new Sequelize('company1', 'root',
+        # …)`` below a production branch of variables not given, which alone was read;
+        # its MariaDB had no company1: "Unknown database").
+        for fields in settings:
+            database = fields.get("MYSQL_DATABASE")
+            if fields is not first and database and database != first.get("MYSQL_DATABASE"):
+                found.append((path, {"MYSQL_DATABASE": database}))
     return found[:5]
+
+
+def _window_fields(text: str, window: str, config: dict[str, str], engine: bool) -> dict[str, str]:
+    """The ``MYSQL_*`` fields one settings object (``window``) of ``text`` gives; with
+    the positional database, user and password of a Sequelize call it is the options of
+    (``engine``: the object names the engine)."""
+    fields: dict[str, str] = {}
+    for key, quoted, number, variable in _ORM_FIELD.findall(window):
+        value = config.get(variable) if variable else quoted or number
+        if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
+            fields.setdefault(_ORM_NAMES[key.lower()], value)
+    if engine:
+        fields = {**_sequelize_positional(text, window, config), **fields}
+    return fields
 
 
 # ``new Sequelize('test_seq', 'root', null, {`` : the database, user and password given

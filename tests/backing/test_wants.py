@@ -431,3 +431,30 @@ def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver(
     assert postgres_wants({**files, "package.json": b"{}"}, {}).driver is None
     mysql = {**files, "src/config/database.ts": source.replace(b"postgres", b"mysql")}
     assert postgres_wants(mysql, {}).driver is None
+
+
+def test_every_sequelize_call_of_a_file_names_a_database_made() -> None:
+    """cotcac's sequelize-express-boilerplate: models/index.js opens ``new
+    Sequelize(process.env.MYSQL_DATABASE, …)`` where NODE_ENV is production, else ``new
+    Sequelize('company1', 'root', '11111111', {…})``; the first, of variables not given,
+    was read alone, and the app met "Unknown database 'company1'". Each call's database
+    is made; the account is the first call's that names one."""
+    index = (
+        b"let sequelize;\nif (process.env.NODE_ENV === 'production') {\n"
+        b"  sequelize = new Sequelize(process.env.MYSQL_DATABASE, process.env.MYSQL_USER,\n"
+        b"    process.env.MYSQL_PASSWORD, { host: process.env.DATABASE_HOST, dialect: 'mysql' });\n"
+        b"} else {\n  sequelize = new Sequelize('company1', 'root', '11111111', {\n"
+        b"    host: 'localhost', dialect: 'mysql' });\n}\n"
+    )
+    files = {"package.json": PACKAGE, "models/index.js": index, "app.js": b"require('./models')"}
+    mysql = wanted_servers(files, "app.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["company1"] and mysql.accounts == {"root": "11111111"}
+    # Two calls naming their own: both made, the first's account kept.
+    both = index.replace(
+        b"process.env.MYSQL_DATABASE, process.env.MYSQL_USER,\n    process.env.MYSQL_PASSWORD",
+        b"'prod', 'admin', 'x'",
+    )
+    mysql = wanted_servers({**files, "models/index.js": both}, "app.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["prod", "company1"] and mysql.accounts == {"admin": "x"}
