@@ -585,3 +585,45 @@ def test_sequelize_clis_own_migrations_run_where_nothing_says_so() -> None:
         found = detect(other)
         assert found is not None and found.setup == ()
         assert "sequelize-cli@^6" not in found.node_tools
+
+
+def test_a_workers_d1_migrations_apply_to_wranglers_local_database() -> None:
+    """Michaelomh's bun-hono: a Hono Worker on D1 (``"dev": "wrangler dev"``), its
+    wrangler.jsonc declaring the database and its ``migrations_dir``; its drizzle.config
+    (``driver: 'd1-http'``) reaches the remote D1 with an account's token, and run as a
+    step it failed the launch. The migrations apply to the local database instead (a
+    TOML config likewise); none without wrangler listed or without SQL in the folder."""
+    package = {
+        "scripts": {"dev": "wrangler dev"},
+        "dependencies": {"hono": "^4", "drizzle-orm": "^0.44"},
+        "devDependencies": {"wrangler": "^4", "drizzle-kit": "^0.31"},
+    }
+    wrangler = (
+        b'{\n  // the Worker\n  "name": "api", "main": "src/index.ts",\n'
+        b'  "d1_databases": [{"binding": "DB", "database_name": "api-d1",\n'
+        b'    "migrations_dir": "src/db/migrations",},],\n}\n'
+    )
+    drizzle = (
+        b"export default defineConfig({ dialect: 'sqlite', out: './src/db/migrations',\n"
+        b"  driver: 'd1-http', dbCredentials: { token: env.CLOUDFLARE_D1_TOKEN } });\n"
+    )
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "wrangler.jsonc": wrangler,
+        "drizzle.config.ts": drizzle,
+        "src/index.ts": b"export default app;\n",
+        "src/db/migrations/0000_first.sql": b"CREATE TABLE tasks (id integer);\n",
+        "src/db/migrations/meta/_journal.json": b'{"entries": [{"tag": "0000_first"}]}',
+    }
+    listed = {**package["dependencies"], **package["devDependencies"]}
+    apply = ("node_modules/.bin/wrangler", "d1", "migrations", "apply", "--local")
+    assert node_migrations(files, listed) == ((*apply, "api-d1"),)
+    toml = b'name = "api"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "db2"\n'
+    moved = {k: v for k, v in files.items() if k != "wrangler.jsonc"}
+    moved["wrangler.toml"] = toml
+    moved["migrations/0001.sql"] = b"CREATE TABLE a (id integer);\n"
+    assert node_migrations(moved, listed) == ((*apply, "db2"),)
+    unlisted = {k: v for k, v in listed.items() if k != "wrangler"}
+    assert node_migrations(files, unlisted) == ()
+    no_sql = {k: v for k, v in files.items() if not k.endswith(".sql")}
+    assert all(step[:2] != apply[:2] for step in node_migrations(no_sql, listed))

@@ -30,6 +30,7 @@ import json
 import posixpath
 import re
 import shlex
+import tomllib
 from collections.abc import Iterator
 
 __all__ = [
@@ -105,6 +106,7 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _pg_migrate_migrations(files, listed),
         _ley_migrations(files, listed),
         _db_migrate_migrations(files, listed),
+        _d1_migrations(files, listed),
     )
     steps = tuple(m for m in found if m is not None)
     if found[1] is not None and found[1][0] != "node" and (behind := _drizzle_behind(files)):
@@ -396,6 +398,52 @@ _LEY = re.compile(r"(?:^|[\s;&|(/])ley(?=\s|$)(?P<rest>[^;&|]*)")
 _LEY_DIR = re.compile(r"(?:^|\s)(?:-d|--dir)(?:=|\s+)([\"']?)([^\s\"']+)\1")
 
 
+# A Drizzle config reaching Cloudflare's D1 through Cloudflare's HTTP API (an account's).
+_D1_HTTP = re.compile(r"""\bdriver\s*:\s*["'`]d1-http["'`]""")
+_WRANGLER_CONFIGS = ("wrangler.jsonc", "wrangler.json", "wrangler.toml")
+
+
+def _d1_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """A Cloudflare Worker's D1 migrations applied to the local database ``wrangler dev``
+    serves it (``wrangler d1 migrations apply --local <database>``), where wrangler is
+    listed and its config's ``d1_databases`` has one whose ``migrations_dir`` (default
+    ``migrations``) holds SQL (Michaelomh's bun-hono: a Hono Worker on D1, whose
+    drizzle.config, ``driver: 'd1-http'``, reaches the remote database with an account's
+    token; run instead, it failed the launch: "ENOENT … open '.env'")."""
+    if "wrangler" not in listed:
+        return None
+    for name in _WRANGLER_CONFIGS:
+        if name not in files:
+            continue
+        for database in _d1_databases(name, files[name]):
+            label = database.get("database_name") or database.get("binding")
+            folder = posixpath.normpath(str(database.get("migrations_dir") or "migrations"))
+            if isinstance(label, str) and any(
+                posixpath.dirname(p) == folder and p.endswith(".sql") for p in files
+            ):
+                return ("node_modules/.bin/wrangler", "d1", "migrations", "apply", "--local", label)
+    return None
+
+
+def _d1_databases(name: str, data: bytes) -> list[dict]:
+    """The ``d1_databases`` a wrangler config declares (JSON with comments, or TOML)."""
+    text = data.decode("utf-8", "replace")
+    try:
+        config = tomllib.loads(text) if name.endswith(".toml") else json.loads(_no_comments(text))
+    except (ValueError, RecursionError):
+        return []
+    found = config.get("d1_databases") if isinstance(config, dict) else None
+    return [d for d in found if isinstance(d, dict)] if isinstance(found, list) else []
+
+
+# JSONC's comments and trailing commas, outside its strings.
+_JSONC = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+
+
+def _no_comments(text: str) -> str:
+    return _JSONC.sub(lambda m: m.group(1) or "", text)
+
+
 def _ley_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
     """ley's ``up`` where it is listed and its migrations folder (``-d``/``--dir`` of the
     app's script running it, else ``migrations``) holds migrations (tamaradanhash's
@@ -570,6 +618,8 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     for config in _DRIZZLE_CONFIGS:
         if config in files:
             text = files[config].decode("utf-8", "replace")
+            if _D1_HTTP.search(text):
+                continue  # Cloudflare's D1 over its HTTP API: no local database (_d1_migrations)
             match = _DRIZZLE_OUT.search(text)
             out = posixpath.normpath(match.group(1) if match else "drizzle")
             # drizzle-kit 1.0 writes a folder per migration (<when>_<name>/migration.sql),
