@@ -174,3 +174,32 @@ async def test_a_start_that_sets_up_and_exits_cleanly_is_run_once_more(
         assert body["status"] == "failed"
         system = messages(await service.history(body["gid"]), "system")
         assert not any("started once more" in m for m in system)
+
+
+async def test_a_watcher_waiting_after_its_app_crashed_ends_the_plan_at_once(
+    builder_service: Service,
+) -> None:
+    """hsarb's postgres-express-boilerplate (``nodemon --exec babel-node bin/start.js``)
+    and wangxiang365's node-koa-typescript (``"start": "nodemon"``): the app died, nodemon
+    said "app crashed - waiting for file changes before starting..." and lived on, so the
+    launch waited to its start-up timeout. The plan ends at that line, the app's error its
+    cause, and the next plan starts (here a stand-in for the watcher: no install)."""
+    service = builder_service
+    watcher = (
+        "console.error(\"Error: Cannot find module 'callsite'\");\n"
+        "console.log('[nodemon] app crashed - waiting for file changes before starting...');\n"
+        "setInterval(() => {}, 1000);\n"
+    )
+    server = "require('http').createServer((q, s) => s.end('dev')).listen(process.env.PORT);\n"
+    package = '{"name": "w", "scripts": {"start": "node watcher.js", "dev": "node server.js"}}'
+    files = {"package.json": package, "watcher.js": watcher, "server.js": server}
+    began = trio.current_time()
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert trio.current_time() - began < 30  # not the start-up timeout (60 s here)
+        assert (await service.app_get(body, "/")).text == "dev"
+        status = await service.status(body["gid"])
+        first = status["runtime"]["plan"]["plans"][0]
+        assert "Cannot find module 'callsite'" in first["outcome"], first
+        assert (await service.stop(body["gid"])).status_code == 200
