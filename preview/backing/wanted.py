@@ -53,6 +53,7 @@ __all__ = [
     "RedisWanted",
     "Wanted",
     "json_database_settings",
+    "table_name_cases",
     "wanted_servers",
 ]
 
@@ -266,6 +267,8 @@ class MysqlWanted:
     # Accounts its own SQL creates or names as definers (``schemasql.script_accounts``):
     # made, never given.
     script_accounts: dict[str, str] = field(default_factory=dict)  # user -> password
+    # Why its table names are compared without their case (None: they are, as on Linux).
+    fold_case: str | None = None
 
 
 @dataclass
@@ -452,11 +455,52 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
+        mysql.fold_case = table_name_cases(files)
     for server in (wanted.redis, wanted.mysql):
         if server is not None:
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+# A table its migrations, seeders or SQL make, and the tables they name after: Sequelize's
+# queryInterface calls and references, SQL's statements.
+_MADE_TABLE = re.compile(
+    r"""createTable\(\s*["'`](\w+)["'`]|CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"]?(\w+)""",
+    re.IGNORECASE,
+)
+_NAMED_TABLE = re.compile(
+    r"""(?:addColumn|removeColumn|changeColumn|renameColumn|addIndex|addConstraint|bulkInsert"""
+    r"""|bulkUpdate|bulkDelete)\(\s*["'`](\w+)["'`]"""
+    r"""|references\s*:\s*\{\s*model\s*:\s*["'`](\w+)["'`]"""
+    r"""|(?:ALTER\s+TABLE|REFERENCES|INSERT\s+INTO)\s+[`"]?(\w+)""",
+    re.IGNORECASE,
+)
+_DATA_SOURCES = re.compile(r"(?:^|/)(?:migrations?|seeders?|seeds?)/|\.sql$", re.IGNORECASE)
+
+
+def table_name_cases(files: dict[str, bytes]) -> str | None:
+    """Why the app's MariaDB compares table names without their case, as MySQL does on
+    Windows and macOS where its migrations were written; None where they name each table
+    one way. techieph's sequelize-express-node-rest-API-mysql-example: ``createTable(
+    'Companies', …)``, then ``addColumn('companies', …)``: "Table … 'companies' doesn't
+    exist" on Linux's MariaDB, its last migration never ran, and its routes met "Unknown
+    column 'address'"."""
+    made: dict[str, str] = {}
+    named: set[str] = set()
+    for path, data in files.items():
+        if not _DATA_SOURCES.search(path) or "node_modules/" in path or len(data) > 512_000:
+            continue
+        text = data.decode("utf-8", "replace")
+        for match in _MADE_TABLE.finditer(text):
+            table = match.group(1) or match.group(2)
+            made.setdefault(table.lower(), table)
+        named.update(next(g for g in m.groups() if g) for m in _NAMED_TABLE.finditer(text))
+    for table in sorted(named):
+        first = made.get(table.lower())
+        if first is not None and first != table:
+            return f"its migrations name the table {first} as {table} too"
+    return None
 
 
 _DJANGO_MYSQL = re.compile(rb"""["']ENGINE["']\s*:\s*["']django\.db\.backends\.mysql["']""")

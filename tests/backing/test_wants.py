@@ -5,8 +5,11 @@ files, settings files, compose files, init scripts, connection code)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from preview.backing import wanted_servers
+from preview.backing.mysql import mariadb_argv
+from preview.backing.wanted import table_name_cases
 from preview.backing.wants import postgres_wants
 
 from ..launching import app_files
@@ -458,3 +461,31 @@ def test_every_sequelize_call_of_a_file_names_a_database_made() -> None:
     mysql = wanted_servers({**files, "models/index.js": both}, "app.js", {}).mysql
     assert mysql is not None
     assert mysql.databases == ["prod", "company1"] and mysql.accounts == {"admin": "x"}
+
+
+def test_migrations_naming_a_table_in_two_cases_have_it_compared_without_case() -> None:
+    """techieph's sequelize-express-node-rest-API-mysql-example: ``createTable('Companies',
+    …)``, then ``addColumn('companies', 'address', …)``, written where MySQL compares
+    table names without their case (Windows, macOS): on Linux's MariaDB "Table
+    'companies' doesn't exist", and its routes met "Unknown column 'address'". Its server
+    compares them so; not where each table is named one way, nor for a model's name."""
+    create = b"module.exports = { up: (q, S) => q.createTable('Companies', {}) };\n"
+    add = b"module.exports = { up: (q, S) => q.addColumn('companies', 'address', {}) };\n"
+    files = {
+        "package.json": PACKAGE,
+        "app.js": b"require('./models')\n",
+        "config/config.json": b'{"development": {"dialect": "mysql", "database": "db",'
+        b' "host": "127.0.0.1", "username": "root"}}',
+        "migrations/20190611071101-create-company.js": create,
+        "migrations/20190612064709-companyAddAddress.js": add,
+    }
+    mysql = wanted_servers(files, "app.js", {}).mysql
+    assert mysql is not None and mysql.fold_case is not None and "companies" in mysql.fold_case
+    argv = mariadb_argv("mariadbd", Path("/t"), Path("/s"), Path("/i"), fold_case=True)
+    assert "--lower-case-table-names=1" in argv
+    assert "--lower-case-table-names=1" not in mariadb_argv("m", Path("/t"), Path("/s"), Path("/i"))
+    same = {**files, "migrations/20190612064709-companyAddAddress.js": add.replace(b"'c", b"'C")}
+    assert table_name_cases(same) is None
+    sql = {"db/schema.sql": b"CREATE TABLE Users (id int);\nINSERT INTO users VALUES (1);\n"}
+    assert table_name_cases(sql) is not None
+    assert table_name_cases({"models/user.js": add}) is None
