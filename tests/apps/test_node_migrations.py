@@ -585,6 +585,12 @@ def test_sequelize_clis_own_migrations_run_where_nothing_says_so() -> None:
         found = detect(other)
         assert found is not None and found.setup == ()
         assert "sequelize-cli@^6" not in found.node_tools
+    # A sync() a timer defers past the listen (gabrielmrts's node-sequelize-express-docker:
+    # its first GET met relation "books" does not exist) makes no table before it serves.
+    later = b"const db = require('./models');\napp.listen(3030);\n"
+    later += b"setTimeout(() => {\n  db.sequelize.sync();\n}, 1000);\n"
+    found = detect({**files, "server.js": later})
+    assert found is not None and found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
 
 
 def test_a_workers_d1_migrations_apply_to_wranglers_local_database() -> None:

@@ -202,7 +202,7 @@ def sequelize_cli_wanted(files: dict[str, bytes], listed: dict[str, str]) -> boo
     said = [d for p, d in files.items() if _README.match(p) or p == "package.json"]
     if any(_CLI_MIGRATE.search(text) for text in said):
         return True
-    return _made_by_the_cli(files) and not syncs_its_tables(files)
+    return _made_by_the_cli(files) and not syncs_its_tables(files, at_once=True)
 
 
 # ``sequelize migration:generate``'s file name: its UTC time to the second, then the name.
@@ -284,13 +284,16 @@ _NOT_SERVED = re.compile(
 )
 
 
-def syncs_its_tables(files: dict[str, bytes]) -> bool:
+def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
     """Whether the app makes its Sequelize tables itself as it runs: a module of it (not a
     test's, a migration's or a seeder's) calls ``sync()`` and uses Sequelize. Its
     migrations then add nothing a preview needs, as Alembic's beside ``create_all``
     (:mod:`~preview.builds` starts it when they fail: racket's history starts with an
     ``addColumn`` on a table its deleted first migrations made, ``sync()`` making it
-    again at each start)."""
+    again at each start). ``at_once``: not a ``sync()`` a timer defers, after the app
+    serves (gabrielmrts's node-sequelize-express-docker: ``setTimeout(() =>
+    db.sequelize.sync(), 1000)`` after its listen; the first GET /books met relation
+    "books" does not exist, unhandled, and the process ended)."""
     for path, data in files.items():
         script = path.endswith((".js", ".cjs", ".mjs", ".ts")) or (
             "." not in posixpath.basename(path) and data.startswith(b"#!") and b"node" in data[:40]
@@ -300,11 +303,25 @@ def syncs_its_tables(files: dict[str, bytes]) -> bool:
         text = data[:262144].decode("utf-8", "replace")
         if (
             ".sync(" in text
-            and _SYNC.search(text)
+            and any(not at_once or not _deferred(text, m.start()) for m in _SYNC.finditer(text))
             and ("equelize" in text or _imports_models(text))
         ):
             return True
     return False
+
+
+_TIMER = re.compile(r"\bsetTimeout\s*\(")
+
+
+def _deferred(text: str, at: int) -> bool:
+    """Whether the call at ``at`` in ``text`` is within a ``setTimeout(`` call's
+    parentheses, begun in the 200 characters before it."""
+    window = text[max(0, at - 200) : at]
+    timers = list(_TIMER.finditer(window))
+    if not timers:
+        return False
+    inside = window[timers[-1].end() :]
+    return inside.count("(") >= inside.count(")")
 
 
 # TypeORM's options making the schema at connection: ``synchronize: true``, or a value
