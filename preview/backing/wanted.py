@@ -456,11 +456,42 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
         mysql.fold_case = table_name_cases(files)
+        for database in _config_databases(files):
+            if database not in mysql.databases:
+                mysql.databases.append(database)
     for server in (wanted.redis, wanted.mysql):
         if server is not None:
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+# A database's name as a config module of the app's writes it, beside no engine (its
+# connection made elsewhere from it): ``database: { dbName: 'island', … }``.
+_CONFIG_MODULE = re.compile(r"(?:^|/)(?:config|configs|settings)(?:/[^/]+|\.[cm]?[jt]s)$")
+_DATABASE_KEY = re.compile(
+    r"""["']?\b(?:database|db_?name|database_?name|DB_NAME|DATABASE_NAME|MYSQL_DATABASE)"""
+    r"""["']?\s*:\s*["']([A-Za-z0-9_$-]{1,64})["']""",
+    re.IGNORECASE,
+)
+
+
+def _config_databases(files: dict[str, bytes]) -> list[str]:
+    """The database names the app's config modules (``config.js``, ``config/*.ts``) give
+    as literals: made in its MariaDB, where its connection reads them from there
+    (jackgaoyuan's node-koa2-mysql: app/config/config.js's ``dbName: 'island'``, read by
+    app/core/db.js's ``new Sequelize(dbName, user, password, {dialect: 'mysql'})``:
+    "Unknown database 'island'"). A few at most."""
+    found: list[str] = []
+    for path, data in sorted(files.items()):
+        if not _CONFIG_MODULE.search(path) or not path.endswith((".js", ".cjs", ".mjs", ".ts")):
+            continue
+        if "node_modules/" in path or TEST_FILES.search(path) or len(data) > 256_000:
+            continue
+        for name in _DATABASE_KEY.findall(data.decode("utf-8", "replace")):
+            if name not in found:
+                found.append(name)
+    return found[:4]
 
 
 # A table its migrations, seeders or SQL make, and the tables they name after: Sequelize's

@@ -489,3 +489,27 @@ def test_migrations_naming_a_table_in_two_cases_have_it_compared_without_case() 
     sql = {"db/schema.sql": b"CREATE TABLE Users (id int);\nINSERT INTO users VALUES (1);\n"}
     assert table_name_cases(sql) is not None
     assert table_name_cases({"models/user.js": add}) is None
+
+
+def test_a_database_name_a_config_module_gives_is_made() -> None:
+    """jackgaoyuan's node-koa2-mysql: app/config/config.js's ``database: { dbName:
+    'island', host: '127.0.0.1', … }``, read by app/core/db.js's ``new Sequelize(dbName,
+    user, password, {dialect: 'mysql', host, port})``: "Unknown database 'island'". A
+    config module's literal database name is made; not a test's, nor another module's."""
+    config = b"module.exports = {\n  database: {\n    dbName: 'island',\n    port: 3306,\n  },\n}\n"
+    db = (
+        b"const { dbName, user, password } = require('../config/config').database\n"
+        b"const sequelize = new Sequelize(dbName, user, password, { dialect: 'mysql' })\n"
+    )
+    files = {
+        "package.json": PACKAGE,
+        "app.js": b"require('./app/core/db')\n",
+        "app/config/config.js": config,
+        "app/core/db.js": db,
+    }
+    mysql = wanted_servers(files, "app.js", {}).mysql
+    assert mysql is not None and "island" in mysql.databases
+    moved = {k: v for k, v in files.items() if k != "app/config/config.js"}
+    moved["tests/config.js"] = config
+    mysql = wanted_servers(moved, "app.js", {}).mysql
+    assert mysql is not None and "island" not in mysql.databases
