@@ -222,6 +222,7 @@ _MYSQL_VARS = {
         "DATABASE_USER",
         "MYSQL_USERNAME",
         "DATABASE_USERNAME",
+        "TYPEORM_USERNAME",  # (TypeORM 0.2's environment settings: TYPEORM_CONNECTION …)
     ),
     "password": (
         "MYSQL_PASSWORD",
@@ -230,6 +231,7 @@ _MYSQL_VARS = {
         "DB_PASS",
         "DATABASE_PASSWORD",
         "MYSQL_PASS",
+        "TYPEORM_PASSWORD",
     ),
     "database": (
         "MYSQL_DATABASE",
@@ -239,9 +241,10 @@ _MYSQL_VARS = {
         "DATABASE_NAME",
         "MYSQL_DB",
         "DATABASE_DATABASE",  # (8696's koa-app: DATABASE_HOST, DATABASE_DATABASE …)
+        "TYPEORM_DATABASE",
     ),
-    "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST"),
-    "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT"),
+    "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST", "TYPEORM_HOST"),
+    "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT", "TYPEORM_PORT"),
     "root": ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD"),
 }
 

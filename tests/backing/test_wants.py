@@ -513,3 +513,27 @@ def test_a_database_name_a_config_module_gives_is_made() -> None:
     moved["tests/config.js"] = config
     mysql = wanted_servers(moved, "app.js", {}).mysql
     assert mysql is not None and "island" not in mysql.databases
+
+
+def test_typeorms_environment_settings_name_its_mysql() -> None:
+    """clicker645's typeorm-express: TypeORM 0.2 reads its connection from the
+    environment, its .env saying ``TYPEORM_CONNECTION=mysql``, ``TYPEORM_DATABASE=test``,
+    ``TYPEORM_PASSWORD=admin`` …: it was given no MariaDB (connect ECONNREFUSED, the
+    process ended). Its engine, database and account are read as MYSQL_*'s would be."""
+    package = {"dependencies": {"mysql": "^2", "typeorm": "^0.2"}}
+    given = {
+        "TYPEORM_CONNECTION": "mysql",
+        "TYPEORM_HOST": "localhost",
+        "TYPEORM_USERNAME": "root",
+        "TYPEORM_PASSWORD": "admin",
+        "TYPEORM_DATABASE": "test",
+        "TYPEORM_PORT": "3306",
+    }
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b"createConnection()"}
+    mysql = wanted_servers(files, "src/index.ts", given).mysql
+    assert mysql is not None and mysql.databases == ["test"]
+    assert mysql.accounts == {"root": "admin"}
+    assert (
+        wanted_servers(files, "src/index.ts", {**given, "TYPEORM_CONNECTION": "postgres"}).mysql
+        is None
+    )
