@@ -769,11 +769,16 @@ async def _node_modules(
         await context.say(deps.note)
     if deps is None or "node_modules" in {p.split("/")[0] for p in files}:
         return None
-    if context.remedies is not None and deps.lockfile is None:  # its era (remedies.npmera)
+    if context.remedies is not None:
         learned = await trio.to_thread.run_sync(context.remedies.adopt, files)
         if learned:
             said = ", ".join(fix.change for fix in learned)
             await context.say(f"with the fixes an earlier launch of this upload needed: {said}")
+        # Packages its own modules require and it does not list (remedies.npmmissing).
+        added = [f.add for f in context.remedies.fixes if f.add]
+        if added:
+            deps = replace(deps, tools=tuple(dict.fromkeys((*deps.tools, *added))))
+    if context.remedies is not None and deps.lockfile is None:  # its era (remedies.npmera)
         fixes = context.remedies.fixes
         before = next((f.before for f in fixes if f.before), None)
         pinned = floor_pins(deps.package_json) if any(f.floors for f in fixes) else None

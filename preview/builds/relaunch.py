@@ -25,6 +25,7 @@ serve (:func:`try_next_plan`, :mod:`.plantries`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable
 from typing import Any, Protocol
@@ -36,6 +37,7 @@ from ..sandbox import Containment
 from .plantries import TRIED_AFTER, put_in_force
 from .preparation import BUILD, DATA_INIT, INSTALL, Preparation
 from .remedies.npmera import dependency_failure, node_era_fix
+from .remedies.npmmissing import missing_module_fix
 
 __all__ = [
     "RELAUNCHED_AFTER",
@@ -108,7 +110,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     if state.stop_reason not in RELAUNCHED_AFTER or detection is None:
         return False
     if detection.language == "node":
-        return await _node_era(runtime)
+        return await _node_missing(runtime) or await _node_era(runtime)
     if detection.language != "python":
         return False
     remedies = preparation.remedies
@@ -143,6 +145,43 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     count = len(preparation.remedies.fixes)
     await state.system("WARN", f"fix {count}: {fix.said}")
     return await start_again(runtime, "starting again, with the fix above")
+
+
+async def _node_missing(runtime: Relaunchable) -> bool:
+    """A Node app whose own module requires a package it does not list: that package
+    added (``remedies.npmmissing``), at most :data:`_MOST_ADDED` a launch, each once."""
+    state, preparation = runtime.state, runtime.preparation
+    remedies = preparation.remedies
+    if sum(1 for f in (*remedies.fixes, *remedies.refused) if f.add) >= _MOST_ADDED:
+        return False
+    files = preparation.spec.files
+    listed = set(_listed_names(files))
+    listed |= {f.add for f in remedies.fixes if f.add}
+    message, lines = state.error_message or "", list(state.error_lines)
+    fix = await missing_module_fix(files, message, lines, listed)
+    if fix is None or fix in remedies.refused:
+        return False
+    remedies.take(fix)
+    remedies.failure_before = (state.error_message, lines, state.stop_reason)
+    if state.stop_reason != PREPARATION_FAILED and state.error_message:
+        await state.system("ERROR", state.error_message)  # said once: what the fix is for
+    await state.system("WARN", f"fix {len(remedies.fixes)}: {fix.said}")
+    return await start_again(runtime, "starting again, with the fix above")
+
+
+_MOST_ADDED = 3  # packages added to one Node launch (npmmissing)
+
+
+def _listed_names(files: dict[str, bytes]) -> list[str]:
+    """The packages the upload's package.json lists (any table)."""
+    try:
+        package = json.loads(files.get("package.json", b"{}"))
+    except ValueError:
+        return []
+    if not isinstance(package, dict):
+        return []
+    tables = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
+    return [n for t in tables if isinstance(package.get(t), dict) for n in package[t]]
 
 
 async def _node_era(runtime: Relaunchable) -> bool:

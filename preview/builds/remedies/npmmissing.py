@@ -1,0 +1,134 @@
+"""A package a Node app's own module requires and its package.json does not list:
+:func:`missing_module_fix`, which adds it (npm's registry having it).
+
+Its author had it installed (a global install, one ``npm install`` without ``--save``,
+a dependency of another package that later dropped it), so the app ran there; here its
+start ends in "Cannot find module 'callsite'" with a require stack whose first module
+is the app's own (wangxiang365's node-koa-typescript: src/utils/logUtil.ts requires
+callsite for its log lines' numbers). The package is added beside the app's own and the
+launch starts again, said as a fix. Not where the module that requires it is a
+dependency's (a peer of one: the era's, ``npmera``), nor a Node built-in, a path (``./``,
+``/``, ``#`` imports, a folder of the upload its ``NODE_PATH`` or ``paths`` resolve), nor
+a name the registry does not have (the app's own typo stays its failure).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .fixes import Fix
+from .npmera import registry_documents
+
+__all__ = ["missing_module_fix", "missing_package"]
+
+_MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
+_REQUIRED_BY = re.compile(r"^\s*-\s+(\S.*)$")  # a require stack's line: "- src/app.ts"
+_IMPORTED_FROM = re.compile(r"imported from (\S+)")  # Node's ESM loader says it so
+# Node 20's built-in modules (``require('module').builtinModules``), reached without node:.
+_BUILTINS = frozenset(
+    [
+        "assert",
+        "async_hooks",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "stream",
+        "string_decoder",
+        "sys",
+        "timers",
+        "tls",
+        "trace_events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker_threads",
+        "zlib",
+    ]
+)
+_NAME = re.compile(r"^(?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*$")
+
+
+def missing_package(
+    message: str, lines: list[str], files: dict[str, bytes], listed: set[str]
+) -> tuple[str, str] | None:
+    """(the package to add, the app's module requiring it) where the failure is a bare
+    module its own module requires and nothing lists (see the module doc); else None."""
+    texts = [message, *lines]
+    found = next((m for t in texts if (m := _MISSING.search(t)) is not None), None)
+    if found is None:
+        return None
+    specifier = found.group(1)
+    if specifier.startswith((".", "/", "#", "node:", "~", "@/")) or ":" in specifier:
+        return None
+    parts = specifier.split("/")
+    package = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+    if package in _BUILTINS or package in listed or not _NAME.match(package):
+        return None
+    if any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in _tops(files)):
+        return None  # a folder or module of the upload's own, resolved by a path setting
+    requirer = _first_requirer(texts)
+    if requirer is None or "node_modules/" in requirer or "<environment>" in requirer:
+        return None
+    return package, requirer
+
+
+def _tops(files: dict[str, bytes]) -> set[str]:
+    """The upload's paths from its root and from one folder down (``src/config``)."""
+    return {p for path in files for p in (path, path.partition("/")[2]) if p}
+
+
+def _first_requirer(texts: list[str]) -> str | None:
+    """The module that required the missing one: the require stack's first line, or the
+    ESM loader's "imported from"."""
+    for index, text in enumerate(texts):
+        if "Require stack:" in text:
+            following = texts[index + 1 : index + 2]
+            match = _REQUIRED_BY.match(following[0]) if following else None
+            return match.group(1).strip() if match else None
+        if (imported := _IMPORTED_FROM.search(text)) is not None:
+            return imported.group(1)
+    return None
+
+
+async def missing_module_fix(
+    files: dict[str, bytes], message: str, lines: list[str], listed: set[str]
+) -> Fix | None:
+    """The package to add for a failure naming a module the app's own code requires and
+    does not list, where the registry has it (see the module doc); None otherwise."""
+    found = missing_package(message, lines, files, listed)
+    if found is None:
+        return None
+    package, requirer = found
+    if package not in await registry_documents({package}):
+        return None
+    said = (
+        f"{package} added: {requirer} requires it and package.json lists none (Cannot "
+        f"find module); the registry has it, its author's machine had it installed"
+    )
+    return Fix(said, add=package)

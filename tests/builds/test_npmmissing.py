@@ -1,0 +1,58 @@
+"""A package a Node app's own module requires and does not list, added as a fix
+(builds.remedies.npmmissing): read from the failure, checked against the registry."""
+
+from __future__ import annotations
+
+import pytest
+
+from preview.builds.remedies import npmmissing
+from preview.builds.remedies.npmmissing import missing_module_fix, missing_package
+
+# wangxiang365's node-koa-typescript: src/utils/logUtil.ts requires callsite, which its
+# package.json does not list (its author's machine had it).
+LINES = [
+    "Error: Cannot find module 'callsite'",
+    "Require stack:",
+    "- src/utils/logUtil.ts",
+    "- src/app.ts",
+]
+FILES = {"package.json": b"{}", "src/utils/logUtil.ts": b"require('callsite')", "src/app.ts": b""}
+
+
+def test_a_bare_module_the_apps_own_module_requires_is_the_package_to_add() -> None:
+    message = "Error: Cannot find module 'callsite'"
+    assert missing_package(message, LINES, FILES, set()) == ("callsite", "src/utils/logUtil.ts")
+    scoped = [LINES[0].replace("callsite", "@scope/pkg/sub"), *LINES[1:]]
+    assert missing_package("", scoped, FILES, set()) == ("@scope/pkg", "src/utils/logUtil.ts")
+    esm = ["Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'chalk' imported from src/a.js"]
+    assert missing_package("", esm, FILES, set()) == ("chalk", "src/a.js")
+
+
+@pytest.mark.parametrize(
+    ("specifier", "listed", "files", "stack"),
+    [
+        ("callsite", {"callsite"}, FILES, "- src/utils/logUtil.ts"),  # listed: not this
+        ("fs", set(), FILES, "- src/app.ts"),  # a built-in
+        ("./config", set(), FILES, "- src/app.ts"),  # a path
+        ("@/app", set(), FILES, "- src/app.ts"),  # an alias
+        ("utils", set(), FILES, "- src/app.ts"),  # its own folder (src/utils), by NODE_PATH
+        ("pg-native", set(), FILES, "- <environment>/node_modules/pg/lib/native/index.js"),
+    ],
+)
+def test_not_listed_builtins_paths_own_folders_nor_a_dependencys_need(
+    specifier: str, listed: set[str], files: dict[str, bytes], stack: str
+) -> None:
+    lines = [f"Error: Cannot find module '{specifier}'", "Require stack:", stack]
+    assert missing_package(lines[0], lines, files, listed) is None
+
+
+async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def registry(names: set[str]) -> dict[str, object]:
+        return {n: {} for n in names if n == "callsite"}
+
+    monkeypatch.setattr(npmmissing, "registry_documents", registry)
+    fix = await missing_module_fix(FILES, LINES[0], LINES, set())
+    assert fix is not None and fix.add == "callsite" and fix.change == "+ callsite"
+    assert "src/utils/logUtil.ts requires it" in fix.said
+    typo = [LINES[0].replace("callsite", "calsite"), *LINES[1:]]
+    assert await missing_module_fix(FILES, typo[0], typo, set()) is None
