@@ -267,3 +267,25 @@ def test_a_package_listed_as_a_dependency_and_a_dev_dependency_is_listed_once() 
     same = {**files, "package.json": json.dumps({"dependencies": {"a": "^1"}}).encode()}
     deps = node_dependencies(same)
     assert deps is not None and deps.package_json == same["package.json"]
+
+
+def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
+    """cotcac's sequelize-express-boilerplate: sqlite3 ^4 listed, the app on MySQL
+    throughout (no require of it, no dialect 'sqlite'): its newest release compiled from
+    source for 92 s of a launch. Left out; kept where a module requires it or a config
+    names its dialect; bcrypt kept where the app requires it (bcryptjs is another)."""
+    package = {"dependencies": {"sqlite3": "^4.0.8", "bcrypt": "^5", "express": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app.js": b"const bcrypt = require('bcrypt');\nrequire('express')().listen(3000);\n",
+        "config/config.js": b"module.exports = { development: { dialect: 'mysql' } };\n",
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.note is not None and "sqlite3 left out" in deps.note
+    assert json.loads(deps.package_json)["dependencies"] == {"bcrypt": "^5", "express": "^4"}
+    named = {**files, "config/config.js": b"module.exports = { dialect: 'sqlite' };\n"}
+    deps = node_dependencies(named)
+    assert deps is not None and "sqlite3" in json.loads(deps.package_json)["dependencies"]
+    js = {**files, "app.js": b"const hashing = require('bcryptjs');\n"}
+    deps = node_dependencies(js)
+    assert deps is not None and "bcrypt" not in json.loads(deps.package_json)["dependencies"]

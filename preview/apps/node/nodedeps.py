@@ -68,6 +68,7 @@ def node_dependencies(
         return None
     files, refused = without_refused_names(files)
     deps = replace(_node_dependencies(files, tools, prisma), patches=_patches(files))
+    deps = _without_unused_natives(files, deps)
     if refused is None:
         return deps
     return replace(deps, note=f"{deps.note}; {refused}" if deps.note else refused)
@@ -143,6 +144,67 @@ def _node_dependencies(
             overridden=overridden,
         )
     return NodeDeps(files["package.json"], None, tools, schema, legacy_peers=yarn)
+
+
+# Native addons that are libraries alone (no command of theirs), compiled at install where
+# no prebuilt binary of theirs is reached, and the words a use of one is written with (a
+# require, Sequelize's or knex's dialect ``sqlite``).
+_NATIVE_LIBRARIES = {
+    "sqlite3": "sqlite",
+    "better-sqlite3": "sqlite",
+    "bcrypt": "bcrypt",
+    "argon2": "argon2",
+    "canvas": "canvas",
+    "libxmljs": "libxmljs",
+    "leveldown": "level",
+}
+_MANIFESTS = re.compile(
+    r"(?:^|/)(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock"
+    r"|pnpm-lock\.yaml|bun\.lockb?)$"
+)
+
+
+def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps:
+    """``deps`` without the native libraries its package.json lists that no file of the
+    upload names (:data:`_NATIVE_LIBRARIES`): a build from source for nothing (cotcac's
+    sequelize-express-boilerplate lists sqlite3 4, on MySQL throughout: its newest
+    release for this Node compiled 92 s of a launch, past its time where the machine was
+    busy)."""
+    try:
+        package = json.loads(deps.package_json)
+    except ValueError:
+        return deps
+    if not isinstance(package, dict):
+        return deps
+    tables = [t for k in _TABLES if isinstance(t := package.get(k), dict)]
+    listed = {name for table in tables for name in table} & _NATIVE_LIBRARIES.keys()
+    if not listed:
+        return deps
+    texts = [
+        data[:262144].decode("utf-8", "replace")
+        for path, data in files.items()
+        if not _MANIFESTS.search(path) and "node_modules/" not in path
+    ]
+    unused = sorted(
+        name
+        for name in listed
+        if not any(
+            re.search(rf"\b{re.escape(w)}\b", t, re.IGNORECASE)
+            for w in {name, _NATIVE_LIBRARIES[name]}
+            for t in texts
+        )
+    )
+    if not unused:
+        return deps
+    for table in tables:
+        for name in unused:
+            table.pop(name, None)
+    said = (
+        f"package.json: {', '.join(unused)} left out, a native module no file of the app "
+        "requires or names (built from source here, for nothing)"
+    )
+    note = f"{deps.note}; {said}" if deps.note else said
+    return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
 
 
 def listed_once(package_json: bytes, lockfile: bytes) -> tuple[bytes, str | None]:
