@@ -47,10 +47,10 @@ def test_not_listed_builtins_paths_own_folders_nor_a_dependencys_need(
 
 
 async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def registry(names: set[str]) -> dict[str, object]:
-        return {n: {} for n in names if n == "callsite"}
+    async def registry(name: str) -> bool:
+        return name == "callsite"
 
-    monkeypatch.setattr(npmmissing, "registry_documents", registry)
+    monkeypatch.setattr(npmmissing, "registry_has", registry)
     fix = await missing_module_fix(FILES, LINES[0], LINES, set())
     assert fix is not None and fix.add == "callsite" and fix.change == "+ callsite"
     assert "src/utils/logUtil.ts requires it" in fix.said

@@ -49,7 +49,6 @@ __all__ = [
     "locked",
     "node_era_fix",
     "read_node_era",
-    "registry_documents",
     "released",
 ]
 
@@ -214,11 +213,6 @@ async def node_era_fix(
         f"{era.day}, the newest of its ranges' floors; npm install --before)"
     )
     return Fix(said, before=era.until)
-
-
-async def registry_documents(names: set[str]) -> dict[str, object]:
-    """Each package's document from the registry (see :func:`_documents`): those it has."""
-    return await _documents(names)
 
 
 async def _documents(names: set[str]) -> dict[str, object]:

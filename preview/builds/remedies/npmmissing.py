@@ -15,11 +15,16 @@ a name the registry does not have (the app's own typo stays its failure).
 from __future__ import annotations
 
 import re
+import ssl
+from urllib.parse import quote
 
+import httpx
+import trio
+
+from ..npmlock import REGISTRY
 from .fixes import Fix
-from .npmera import registry_documents
 
-__all__ = ["missing_module_fix", "missing_package"]
+__all__ = ["missing_module_fix", "missing_package", "registry_has"]
 
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
 _REQUIRED_BY = re.compile(r"^\s*-\s+(\S.*)$")  # a require stack's line: "- src/app.ts"
@@ -125,10 +130,33 @@ async def missing_module_fix(
     if found is None:
         return None
     package, requirer = found
-    if package not in await registry_documents({package}):
+    if not await registry_has(package):
         return None
     said = (
         f"{package} added: {requirer} requires it and package.json lists none (Cannot "
         f"find module); the registry has it, its author's machine had it installed"
     )
     return Fix(said, add=package)
+
+
+_ASKED = 15.0  # s for the registry's answer
+# npm's abbreviated document (its install metadata): a package's few kB, not its readmes'.
+_ABBREVIATED = "application/vnd.npm.install-v1+json"
+
+
+async def registry_has(package: str) -> bool:
+    """Whether npm's registry has ``package`` (its abbreviated document answers 200)."""
+    with trio.move_on_after(_ASKED):
+        async with httpx.AsyncClient(
+            verify=ssl.create_default_context(),
+            trust_env=True,
+            follow_redirects=True,
+            timeout=_ASKED,
+            headers={"Accept": _ABBREVIATED},
+        ) as client:
+            try:
+                async with client.stream("GET", REGISTRY + quote(package, safe="@")) as answer:
+                    return answer.status_code == 200
+            except httpx.HTTPError:
+                return False
+    return False
