@@ -56,3 +56,20 @@ async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.Mon
     assert "src/utils/logUtil.ts requires it" in fix.said
     typo = [LINES[0].replace("callsite", "calsite"), *LINES[1:]]
     assert await missing_module_fix(FILES, typo[0], typo, set()) is None
+
+
+def test_a_require_stack_cut_from_the_failures_lines_is_read_from_its_frames() -> None:
+    """wangxiang365's node-koa-typescript, its second missing package: the failure's last
+    lines kept (its trace is long) no longer hold "Require stack:"; the frame of the
+    module that required it does (``at Object.<anonymous> (src/utils/email.ts:4:20)``),
+    else the app's own module importing it."""
+    frames = [
+        "    at require (node:internal/modules/helpers:182:18)",
+        "    at Object.<anonymous> (src/utils/email.ts:4:20)",
+        "    at Module._compile (node:internal/modules/cjs/loader:1521:14)",
+    ]
+    message = "Error: Cannot find module 'nodemailer'"
+    files = {**FILES, "src/utils/email.ts": b"const nodemailer = require('nodemailer');\n"}
+    assert missing_package(message, frames, files, set()) == ("nodemailer", "src/utils/email.ts")
+    assert missing_package(message, [], files, set()) == ("nodemailer", "src/utils/email.ts")
+    assert missing_package(message, [], FILES, set()) is None

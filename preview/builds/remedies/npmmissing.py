@@ -97,10 +97,31 @@ def missing_package(
         return None
     if any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in _tops(files)):
         return None  # a folder or module of the upload's own, resolved by a path setting
-    requirer = _first_requirer(texts)
+    requirer = _first_requirer(texts) or _importer(files, specifier)
     if requirer is None or "node_modules/" in requirer or "<environment>" in requirer:
         return None
     return package, requirer
+
+
+# A frame of the module that ran the require, in a trace whose require stack was cut off
+# (the failure's last lines alone are kept): ``at Object.<anonymous> (src/utils/email.ts:4:20)``.
+_FRAME = re.compile(r"^\s*at Object\.<anonymous> \(([^()\s]+?):\d+:\d+\)")
+
+
+def _importer(files: dict[str, bytes], specifier: str) -> str | None:
+    """The app's module that requires or imports ``specifier`` (not a test's, nor a
+    build's output), where the failure's lines no longer show its require stack."""
+    quoted = re.compile(rf"""(?:require\(\s*|from\s+|import\s+)["']{re.escape(specifier)}["']""")
+    for path in sorted(files):
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts")):
+            continue
+        if re.search(
+            r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\.", path
+        ):
+            continue
+        if quoted.search(files[path][:262144].decode("utf-8", "replace")):
+            return path
+    return None
 
 
 def _tops(files: dict[str, bytes]) -> set[str]:
@@ -118,7 +139,8 @@ def _first_requirer(texts: list[str]) -> str | None:
             return match.group(1).strip() if match else None
         if (imported := _IMPORTED_FROM.search(text)) is not None:
             return imported.group(1)
-    return None
+    frames = (m.group(1) for t in texts if (m := _FRAME.match(t)) is not None)
+    return next(frames, None)
 
 
 async def missing_module_fix(
