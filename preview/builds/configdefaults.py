@@ -79,6 +79,7 @@ from ..apps.configvars import (
     fill_in,
     json_settings_fields,
     meaning,
+    names_another_store,
     other_env_files,
     read_variables,
     required_types,
@@ -1287,7 +1288,18 @@ def _by_meaning(
     meanings = {
         name: what
         for name in dict.fromkeys(names)
-        if (what := meaning(name) or (meaning(options[name]) if name in options else None))
+        # (an option's meaning not for a name that says another store's: wangxiang365's
+        # node-koa-typescript gives REDIS_DB and REDIS_PWD to its Redis client's ``db``
+        # and ``password``, which got the MariaDB's database and password: "ERR value is
+        # not an integer or out of range")
+        if (
+            what := meaning(name)
+            or (
+                meaning(options[name])
+                if name in options and not names_another_store(name)
+                else None
+            )
+        )
         and _unfilled(name, found.values.get(name))
     }
     database = {n: w for n, w in meanings.items() if w.kind == DATABASE}

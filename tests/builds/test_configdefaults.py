@@ -2114,3 +2114,25 @@ def test_a_variable_a_factory_picks_its_settings_entry_with_is_the_development_o
     assert found.values["FLASK_ENV"] == "development"
     own = manage.replace(b"os.getenv('FLASK_ENV')", b"os.getenv('FLASK_ENV', 'production')")
     assert config_selectors({**files, "manage.py": own}) == {}
+
+
+def test_an_option_of_a_variable_naming_another_store_is_not_the_databases() -> None:
+    """wangxiang365's node-koa-typescript: src/config/index.ts gives MYSQL_PWD to its MySQL
+    options and REDIS_DB, REDIS_PWD to its Redis client's ``db`` and ``password``; all
+    three got the MariaDB's values, and Redis answered "ERR value is not an integer or
+    out of range" to SELECT of the database's name. MYSQL_PWD is the database's still."""
+    config = b"""export default {
+  mysql: { dialect: 'mysql', host: process.env.MYSQL_HOST, password: process.env.MYSQL_PWD },
+  redis: {
+    host: process.env.REDIS_HOST, db: process.env.REDIS_DB, password: process.env.REDIS_PWD,
+  },
+};
+"""
+    files = {
+        "package.json": b'{"dependencies": {"sequelize": "^5", "mysql2": "^2", "ioredis": "^4"}}',
+        "src/config/index.ts": config,
+    }
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values.get("MYSQL_PWD") == provided["DB_PASSWORD"]
+    assert "REDIS_DB" not in found.values and "REDIS_PWD" not in found.values

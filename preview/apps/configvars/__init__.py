@@ -40,6 +40,7 @@ from .meanings import (
     engine_database,
     engine_value,
     meaning,
+    names_another_store,
     served_database,
 )
 from .required import (
@@ -90,6 +91,7 @@ __all__ = [
     "interpolated",
     "json_settings_fields",
     "meaning",
+    "names_another_store",
     "other_env_files",
     "read_variables",
     "readme_copied_env",

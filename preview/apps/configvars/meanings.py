@@ -47,6 +47,7 @@ __all__ = [
     "database_variables",
     "engine_value",
     "meaning",
+    "names_another_store",
     "served_database",
 ]
 
@@ -191,6 +192,13 @@ def _switch(words: list[str]) -> Meaning | None:
 # engine each names.
 _DSN_TYPE = re.compile(r"\b(?:\w*?)(Postgres|Cockroach|MySQL|MariaDB)Dsn\b", re.IGNORECASE)
 _DSN_ENGINES = {"postgres": "postgresql", "cockroach": "postgresql", "mysql": "mysql"}
+
+
+def names_another_store(name: str) -> bool:
+    """Whether ``name`` says a store other than a SQL database's (``REDIS_DB``,
+    ``MONGO_PASSWORD``): none of its parts is the SQL database's, whatever option it is
+    given to."""
+    return bool(_OTHER_STORES & {w for w in name.upper().split("_") if w})
 
 
 def meaning(name: str, kind: str = "") -> Meaning | None:
