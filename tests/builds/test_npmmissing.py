@@ -73,3 +73,17 @@ def test_a_require_stack_cut_from_the_failures_lines_is_read_from_its_frames() -
     assert missing_package(message, frames, files, set()) == ("nodemailer", "src/utils/email.ts")
     assert missing_package(message, [], files, set()) == ("nodemailer", "src/utils/email.ts")
     assert missing_package(message, [], FILES, set()) is None
+
+
+def test_a_frame_of_a_module_that_does_not_import_it_gives_way_to_the_one_that_does() -> None:
+    """The kept lines' first frame is the module that imported the requiring one
+    (src/utils/mysqlConect.ts imports src/utils/email.ts, which requires nodemailer):
+    the module the upload shows requiring it is named."""
+    frames = ["    at Object.<anonymous> (src/utils/mysqlConect.ts:5:13)"]
+    files = {
+        **FILES,
+        "src/utils/mysqlConect.ts": b"import { send } from './email';\n",
+        "src/utils/email.ts": b"import nodemailer from 'nodemailer';\n",
+    }
+    found = missing_package("Error: Cannot find module 'nodemailer'", frames, files, set())
+    assert found == ("nodemailer", "src/utils/email.ts")

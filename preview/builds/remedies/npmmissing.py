@@ -97,7 +97,12 @@ def missing_package(
         return None
     if any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in _tops(files)):
         return None  # a folder or module of the upload's own, resolved by a path setting
-    requirer = _first_requirer(texts) or _importer(files, specifier)
+    requirer = _first_requirer(texts)
+    quoted = re.compile(rf"""["']{re.escape(specifier)}["']""").search
+    if requirer is None or (
+        requirer in files and not quoted(files[requirer].decode("utf-8", "replace"))
+    ):
+        requirer = _importer(files, specifier) or requirer  # a frame above the requiring one
     if requirer is None or "node_modules/" in requirer or "<environment>" in requirer:
         return None
     return package, requirer
