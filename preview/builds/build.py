@@ -41,6 +41,7 @@ from .installers import (
     machine_network,
     noting_failed_builds,
     npm_environment,
+    npm_freshness,
     npm_install,
     version_key,
     with_progress,
@@ -365,8 +366,7 @@ class EnvBuilder:
             for note in project.notes:
                 await say(note)
             command = "ci" if deps.lockfile is not None else "install"
-            # The app's era (a remedy's): every npm step resolves as of it (npm's --before).
-            dated = {"npm_config_before": deps.before} if deps.before else {}
+            dated = npm_freshness(deps.before)
             env = npm_environment(path, self.root / ".npm-cache", {**project.env, **dated})
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
@@ -387,6 +387,7 @@ class EnvBuilder:
                 say,
                 unpin,
                 legacy=deps.legacy_peers,
+                offline_first=not deps.before,
             )
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}
