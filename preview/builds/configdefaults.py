@@ -102,7 +102,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
-from ..discovery.pyast import bind_path, last_name, upload_path
+from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -1653,10 +1653,7 @@ def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> d
     for node in tree.body:
         if not isinstance(node, ast.ImportFrom) or not node.level or not node.module:
             continue
-        directory = posixpath.dirname(module)
-        for _ in range(node.level - 1):
-            directory = posixpath.dirname(directory)
-        source = posixpath.join(directory, *node.module.split(".")) + ".py"
+        source = imported_files(module, node)[0]
         other = parse_module(files[source]) if source in files else None
         if other is None:
             continue
