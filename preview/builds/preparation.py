@@ -330,7 +330,8 @@ class Preparation:
             return
         if await trio.to_thread.run_sync(third_party_failure, lines, tried, files):
             settings = self.settings
-            era = read_era(tried.listed, settings.package_index_url, settings.find_links)
+            index, links = settings.package_index_url, settings.find_links
+            era = read_era(tried.listed, index, links, files)
             tried.era = await era
 
     async def release(self) -> None:
