@@ -428,6 +428,9 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         requirements_path = _requirements_file(files, directory)
         local: list[str] = []
         listed = _requirement_lines(files, requirements_path, 0, local)
+        shared = _shared_base(files, requirements_path)
+        if shared is not None:  # installed beside it, as its Dockerfile's -r base -r dev do
+            listed = [*_requirement_lines(files, shared, 0, local), *listed]
         # (an empty one says nothing: mzb527's FlaskWorkout has a requirements.txt of 0 bytes)
         if requirements_path in files and (listed or local or pyproject is not None):
             lines, indexes = _pypi_indexes(listed)
@@ -436,6 +439,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
             notes = [*indexes, *imaged, *notes]
+            if shared is not None:
+                notes.insert(0, f"{shared} too: {requirements_path} does not include it")
             return PythonDeps(
                 tuple(dict.fromkeys(lines)),
                 requirements_path,
@@ -586,6 +591,40 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
     return first or _join(directory, "requirements.txt")
 
 
+# The file of a requirements/ folder every other builds on (cookiecutter-django's base.txt)
+_SHARED_USES = ("base", "common", "core", "_base", "shared")
+
+
+def _shared_base(files: dict[str, bytes], path: str) -> str | None:
+    """The shared file of the ``requirements/`` folder ``path`` is chosen from
+    (``base.txt``, ``common.txt``) where ``path`` does not include it, even through another
+    file: a folder whose files are installed side by side (agustin-jimenez's drf-events-api:
+    its Dockerfile runs ``pip install -r base.txt -r development.txt``, development.txt
+    naming only pytest and django-extensions: Django REST framework was not installed)."""
+    folder = posixpath.dirname(path)
+    if posixpath.basename(folder) != "requirements":
+        return None
+    base = next(
+        (p for u in _SHARED_USES if (p := _join(folder, f"{u}.txt")) in files and p != path),
+        None,
+    )
+    if base is None:
+        return None
+    seen: set[str] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen or len(seen) > _MAX_INCLUDES * 4:
+            continue
+        seen.add(current)
+        for line in (_text(files, current) or "").splitlines():
+            option, _, rest = _COMMENT.sub("", line).strip().partition(" ")
+            if option in ("-r", "--requirement", "-c", "--constraint"):
+                here = posixpath.dirname(current)
+                todo.append(posixpath.normpath(posixpath.join(here, rest.strip())))
+    return None if base in seen else base
+
+
 def _use_rank(use: str) -> int:
     """Where a requirements file for ``use`` (``dev``, ``prod`` …) comes: in
     :data:`_FOLDER_FIRST`'s order, an unknown use after them."""
@@ -626,10 +665,17 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
     path = _join(directory, ".python-version")
     pinned = _text(files, path)
     if pinned is not None:
-        first = next((line.strip() for line in pinned.splitlines() if line.strip()), "")
+        # pyenv's names too: a virtualenv's ("order_system_env": ThisIsAntonio's
+        # fastapi-order-system, refused as "no Python fits"), "system": no version said.
+        first = next((line.strip() for line in pinned.splitlines() if _PIN.match(line)), "")
         if first:
             return first, path
     return _requires_python(files, directory)
+
+
+# A .python-version's line naming a version (``3.11.4``, ``3.12``, ``pypy3.10-7.3.12``,
+# ``3.10.4/envs/app`` as pyenv-virtualenv writes it: its version).
+_PIN = re.compile(r"\s*(?:(?:cpython|python|pypy)-?)?3(?:\.\d+){0,2}(?:[a-z]+\d*)?(?=[\s/-]|$)")
 
 
 def _requires_python(files: dict[str, bytes], directory: str) -> tuple[str | None, str | None]:
