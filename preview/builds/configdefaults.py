@@ -281,6 +281,7 @@ _ALLOWED_HOSTS = re.compile(r"ALLOWED_HOSTS$")
 # Django's settings of its SMTP backend (its host, its port, whether over TLS or SSL).
 _SMTP_SETTING = re.compile(r"^EMAIL_(?:HOST|PORT|USE_TLS|USE_SSL)$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_AMQP = re.compile(r"^(?:py)?amqps?://", re.IGNORECASE)
 # sqlite:////abs/dir/app.db (sqlite+aiosqlite too); not a temporary directory's file
 _ABSOLUTE_SQLITE = re.compile(
     r"^(sqlite(?:\+\w+)?:///)(?!/?(?:tmp|var/tmp)/)/(?:[^/?]+/)*([^/?]+)(\?.*)?$"
@@ -632,6 +633,18 @@ def config_defaults(
                     f"its {', '.join(others)} name a database server: the preview's own "
                     "database is given there instead"
                 )
+        # A RabbitMQ broker's URL (amqp://guest:guest@rabbitmq:5672//) under a name the
+        # service gives (its Redis, which Celery takes as a broker: backing.wanted), where
+        # nothing runs RabbitMQ: the service's (PaskarRules' drf-orders-platform's example
+        # kept its broker's unknown host, and its /api/health/ answered 503).
+        brokers = [n for n, v in values.items() if n in provided and _AMQP.match(v.strip())]
+        for name in brokers:
+            del values[name]
+        if brokers:
+            found.notes.append(
+                f"its {', '.join(brokers)} name a RabbitMQ server, which none here runs: "
+                "the preview's Redis is given there instead"
+            )
         # A placeholder of what the service gives (empty, a template URL): the service's.
         blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:

@@ -2165,3 +2165,20 @@ def test_a_database_url_that_is_a_word_is_unset() -> None:
     for kept in ("app.db", "sqlite:///app.db", "postgresql://u:p@h/d"):
         files[".env-sample"] = f"DB_URI={kept}\n".encode()
         assert config_defaults(files, "app.py", {}, provided).values["DB_URI"] == kept
+
+
+def test_an_examples_rabbitmq_broker_gives_way_to_the_services_redis() -> None:
+    """PaskarRules' drf-orders-platform: its .env.example's CELERY_BROKER_URL is
+    amqp://guest:guest@rabbitmq:5672//, which nothing runs here; the service gives that name
+    its Redis (backing.wanted), and the example's value kept the broker's unknown host:
+    /api/health/ answered 503. The service's stands; a name it does not give is kept."""
+    files = {
+        "config/settings.py": b"import environ\nenv = environ.Env()\n",
+        ".env.example": b"CELERY_BROKER_URL=amqp://guest:guest@rabbitmq:5672//\n"
+        b"OTHER_BROKER=amqp://guest@rabbitmq//\n",
+    }
+    provided = {"CELERY_BROKER_URL": "redis://redis:6379/0", "PORT": "1"}
+    found = config_defaults(files, "config/settings.py", {}, provided)
+    assert "CELERY_BROKER_URL" not in found.values
+    assert found.values["OTHER_BROKER"] == "amqp://guest@rabbitmq//"
+    assert any("name a RabbitMQ server" in n for n in found.notes)
