@@ -286,11 +286,9 @@ def _unused_alembic(files: dict[str, bytes], run: str) -> bool:
         for p in files
         if not p.endswith("__init__.py")
     )
-    if revisions:
-        return False
-    return not any(
-        _ALEMBIC_NAMED.search(data) for p, data in files.items() if _DEPENDENCY_FILE.search(p)
-    )
+    listed = [data for p, data in files.items() if _DEPENDENCY_FILE.search(p)]
+    # (with no dependency file, what it imports is installed: alembic's env.py's own)
+    return not revisions and bool(listed) and not any(_ALEMBIC_NAMED.search(d) for d in listed)
 
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
