@@ -259,6 +259,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                 deps = nearer
                 break
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
+    deps = _windows_only_marked(deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -327,6 +328,34 @@ _LOADED_BY_NAME = frozenset(
         "whitenoise",
     }
 )
+
+
+# Distributions made for Windows alone (wheels for Windows only, a source that builds
+# nowhere else), which a Windows machine's pip freeze lists beside the app's own: their
+# dependents name them for Windows alone (Twisted: twisted-iocpsupport; sys_platform ==
+# "win32"), as the line is then marked.
+_WINDOWS_ONLY = frozenset(
+    {"pywin32", "pypiwin32", "twisted-iocpsupport", "pywinpty", "windows-curses", "wmi"}
+)
+
+
+def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with each line of a Windows-only distribution (:data:`_WINDOWS_ONLY`) that
+    has no environment marker marked for Windows (GlazovDaniil's DRF-events-website-API
+    pins twisted-iocpsupport==1.0.4 in a Windows freeze: tried on three Pythons, its build
+    failing on each, before the remedies left it out, 2.5 minutes later)."""
+    marked = [
+        f'{line} ; sys_platform == "win32"'
+        if ";" not in line and _line_name(line) in _WINDOWS_ONLY
+        else line
+        for line in deps.requirements
+    ]
+    if marked == list(deps.requirements):
+        return deps
+    pairs = zip(marked, deps.requirements, strict=True)
+    names = [_line_name(line) for line, was in pairs if line != was]
+    said = f"{', '.join(names)}: Windows' alone, installed only there (sys_platform marker)"
+    return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
 
 
 def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:

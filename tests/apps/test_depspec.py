@@ -736,3 +736,23 @@ def test_a_python_version_file_naming_no_version_says_none() -> None:
     files["pyproject.toml"] = b'[project]\nname = "a"\nrequires-python = ">=3.11"\n'
     deps = python_dependencies({**files, ".python-version": b"order_system_env\n"}, "main.py")
     assert (deps.python_request, deps.python_source) == (">=3.11", "pyproject.toml")
+
+
+def test_a_windows_only_distribution_of_a_freeze_is_marked_for_windows() -> None:
+    """GlazovDaniil's DRF-events-website-API, a Windows machine's freeze, pins
+    twisted-iocpsupport==1.0.4 (wheels for Windows alone; its source builds nowhere else):
+    tried on three Pythons before the remedies left it out. It is marked for Windows, as
+    Twisted itself names it; a line with a marker of its own stays as it is."""
+    files = {
+        "manage.py": b"import django\n",
+        "requirements.txt": b"Django==5.0.1\nTwisted==24.3.0\ntwisted-iocpsupport==1.0.4\n"
+        b"pywin32==306 ; platform_system == 'Windows'\n",
+    }
+    deps = python_dependencies(files, "manage.py")
+    assert deps.requirements == (
+        "Django==5.0.1",
+        "Twisted==24.3.0",
+        'twisted-iocpsupport==1.0.4 ; sys_platform == "win32"',
+        "pywin32==306 ; platform_system == 'Windows'",
+    )
+    assert any("twisted-iocpsupport: Windows' alone" in n for n in deps.notes)
