@@ -39,7 +39,7 @@ from .frontend import Frontend, find_frontend
 from .node.datascripts import data_scripts
 from .node.migrations import node_migrations
 from .node.nodeapp import node_hint, node_start, read_package
-from .plans import Plan, node_plans, optional_steps, readme_scripts, shown
+from .plans import Plan, declared_starts, node_plans, optional_steps, readme_scripts, shown
 from .processes import (
     WorkerProcess,
     find_workers,
@@ -181,6 +181,7 @@ def detect(
             or _django(files)
             or _wsgi_module(files)
             or _node(files)
+            or _node_declared(files)
         )
     if found is None:
         example = (
@@ -551,6 +552,33 @@ def _node(files: dict[str, bytes]) -> Detection | None:
         node_tools=found.tools,
         prisma_schema=found.prisma,
     )
+
+
+def _node_declared(files: dict[str, bytes]) -> Detection | None:
+    """A Node app whose package.json says nothing of starting it (no start or dev script,
+    no main, no conventional entry): the start its deployment files declare where it is
+    ``node`` on a module of the upload (Portus7's postgres-express-auth: no scripts, its
+    ``dockerfile``'s ``CMD ["node", "db_conexion.js"]``; the launch was refused, nothing
+    to run)."""
+    if read_package(files) is None:
+        return None
+    for declared in declared_starts(files):
+        try:
+            words = shlex.split(declared.command)
+        except ValueError:
+            continue
+        module = words[1] if len(words) > 1 and words[0] == "node" else ""
+        if module.endswith((".js", ".mjs", ".cjs")) and posixpath.normpath(module) in files:
+            note = f"no start script, main or entry of its own: {declared.origin}"
+            return Detection(
+                "node",
+                tuple(words),
+                declared.origin.removeprefix("the "),
+                "node",
+                _node_migrations(files, None),
+                notes=[f"{note}, {declared.command}"],
+            )
+    return None
 
 
 def _listed(files: dict[str, bytes]) -> dict[str, str]:

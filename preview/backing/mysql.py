@@ -182,8 +182,11 @@ def _dying_with_us(*argv: str) -> list[str]:
     ]
 
 
-def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> list[str]:
-    """The server's command: copy the template to its tmpfs, then run there."""
+def mariadb_argv(
+    binary: str, template: Path, socket: Path, init_file: Path, *, fold_case: bool = False
+) -> list[str]:
+    """The server's command: copy the template to its tmpfs, then run there; its table
+    names compared without their case where ``fold_case`` (MysqlWanted.fold_case)."""
     server = [
         binary,
         "--no-defaults",
@@ -218,6 +221,8 @@ def mariadb_argv(binary: str, template: Path, socket: Path, init_file: Path) -> 
         "--innodb-read-io-threads=1",
         "--innodb-write-io-threads=1",
         "--innodb-purge-threads=1",
+        # As MySQL on Windows (1) and macOS (2): its template's tables' names are lower case.
+        *(["--lower-case-table-names=1"] if fold_case else []),
     ]
     script = f'cp -R "$1"/. {_DATA_INSIDE} && shift && exec "$@"'
     return ["/bin/sh", "-c", script, "sh", str(template), *server]

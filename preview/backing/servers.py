@@ -195,6 +195,11 @@ class BackingServers:
                 f"INFO a private {server.label} for the app ({why}): {names} and "
                 f"localhost, port {ports}{set_for_it}"
             )
+            if kind == MYSQL and wanted.mysql is not None and wanted.mysql.fold_case:
+                notes.append(
+                    f"INFO its table names compared without their case, as MySQL on Windows"
+                    f" and macOS compares them: {wanted.mysql.fold_case}"
+                )
             if server.declared is not None:
                 shown = ", ".join(p for p, _ in server.declared.scripts)
                 notes.append(
@@ -250,7 +255,13 @@ class BackingServers:
             "MariaDB",
             directory,
             socket,
-            mysql.mariadb_argv(binary, template, socket, directory / "init.sql"),
+            mysql.mariadb_argv(
+                binary,
+                template,
+                socket,
+                directory / "init.sql",
+                fold_case=wanted.mysql.fold_case is not None,
+            ),
             {
                 "init.sql": mysql.init_sql(wanted.mysql),
                 **{_script_name(i): text for i, (_, text) in enumerate(scripts)},

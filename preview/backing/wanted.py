@@ -53,6 +53,7 @@ __all__ = [
     "RedisWanted",
     "Wanted",
     "json_database_settings",
+    "table_name_cases",
     "wanted_servers",
 ]
 
@@ -224,6 +225,7 @@ _MYSQL_VARS = {
         "DATABASE_USER",
         "MYSQL_USERNAME",
         "DATABASE_USERNAME",
+        "TYPEORM_USERNAME",  # (TypeORM 0.2's environment settings: TYPEORM_CONNECTION …)
     ),
     "password": (
         "MYSQL_PASSWORD",
@@ -232,6 +234,7 @@ _MYSQL_VARS = {
         "DB_PASS",
         "DATABASE_PASSWORD",
         "MYSQL_PASS",
+        "TYPEORM_PASSWORD",
     ),
     "database": (
         "MYSQL_DATABASE",
@@ -241,9 +244,10 @@ _MYSQL_VARS = {
         "DATABASE_NAME",
         "MYSQL_DB",
         "DATABASE_DATABASE",  # (8696's koa-app: DATABASE_HOST, DATABASE_DATABASE …)
+        "TYPEORM_DATABASE",
     ),
-    "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST"),
-    "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT"),
+    "host": ("MYSQL_HOST", "DB_HOST", "DATABASE_HOST", "MARIADB_HOST", "TYPEORM_HOST"),
+    "port": ("MYSQL_PORT", "DB_PORT", "DATABASE_PORT", "MARIADB_PORT", "TYPEORM_PORT"),
     "root": ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD"),
 }
 
@@ -269,6 +273,8 @@ class MysqlWanted:
     # Accounts its own SQL creates or names as definers (``schemasql.script_accounts``):
     # made, never given.
     script_accounts: dict[str, str] = field(default_factory=dict)  # user -> password
+    # Why its table names are compared without their case (None: they are, as on Linux).
+    fold_case: str | None = None
 
 
 @dataclass
@@ -455,11 +461,83 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
+        mysql.fold_case = table_name_cases(files)
+        for database in _config_databases(files):
+            if database not in mysql.databases:
+                mysql.databases.append(database)
     for server in (wanted.redis, wanted.mysql):
         if server is not None:
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
     return wanted
+
+
+# A database's name as a config module of the app's writes it, beside no engine (its
+# connection made elsewhere from it): ``database: { dbName: 'island', … }``.
+_CONFIG_MODULE = re.compile(r"(?:^|/)(?:config|configs|settings)(?:/[^/]+|\.[cm]?[jt]s)$")
+_DATABASE_KEY = re.compile(
+    r"""["']?\b(?:database|db_?name|database_?name|DB_NAME|DATABASE_NAME|MYSQL_DATABASE)"""
+    r"""["']?\s*:\s*["']([A-Za-z0-9_$-]{1,64})["']""",
+    re.IGNORECASE,
+)
+
+
+def _config_databases(files: dict[str, bytes]) -> list[str]:
+    """The database names the app's config modules (``config.js``, ``config/*.ts``) give
+    as literals: made in its MariaDB, where its connection reads them from there
+    (jackgaoyuan's node-koa2-mysql: app/config/config.js's ``dbName: 'island'``, read by
+    app/core/db.js's ``new Sequelize(dbName, user, password, {dialect: 'mysql'})``:
+    "Unknown database 'island'"). A few at most."""
+    found: list[str] = []
+    for path, data in sorted(files.items()):
+        if not _CONFIG_MODULE.search(path) or not path.endswith((".js", ".cjs", ".mjs", ".ts")):
+            continue
+        if "node_modules/" in path or TEST_FILES.search(path) or len(data) > 256_000:
+            continue
+        for name in _DATABASE_KEY.findall(data.decode("utf-8", "replace")):
+            if name not in found:
+                found.append(name)
+    return found[:4]
+
+
+# A table its migrations, seeders or SQL make, and the tables they name after: Sequelize's
+# queryInterface calls and references, SQL's statements.
+_MADE_TABLE = re.compile(
+    r"""createTable\(\s*["'`](\w+)["'`]|CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`"]?(\w+)""",
+    re.IGNORECASE,
+)
+_NAMED_TABLE = re.compile(
+    r"""(?:addColumn|removeColumn|changeColumn|renameColumn|addIndex|addConstraint|bulkInsert"""
+    r"""|bulkUpdate|bulkDelete)\(\s*["'`](\w+)["'`]"""
+    r"""|references\s*:\s*\{\s*model\s*:\s*["'`](\w+)["'`]"""
+    r"""|(?:ALTER\s+TABLE|REFERENCES|INSERT\s+INTO)\s+[`"]?(\w+)""",
+    re.IGNORECASE,
+)
+_DATA_SOURCES = re.compile(r"(?:^|/)(?:migrations?|seeders?|seeds?)/|\.sql$", re.IGNORECASE)
+
+
+def table_name_cases(files: dict[str, bytes]) -> str | None:
+    """Why the app's MariaDB compares table names without their case, as MySQL does on
+    Windows and macOS where its migrations were written; None where they name each table
+    one way. techieph's sequelize-express-node-rest-API-mysql-example: ``createTable(
+    'Companies', …)``, then ``addColumn('companies', …)``: "Table … 'companies' doesn't
+    exist" on Linux's MariaDB, its last migration never ran, and its routes met "Unknown
+    column 'address'"."""
+    made: dict[str, str] = {}
+    named: set[str] = set()
+    for path, data in files.items():
+        if not _DATA_SOURCES.search(path) or "node_modules/" in path or len(data) > 512_000:
+            continue
+        text = data.decode("utf-8", "replace")
+        for match in _MADE_TABLE.finditer(text):
+            table = match.group(1) or match.group(2)
+            made.setdefault(table.lower(), table)
+        named.update(next(g for g in m.groups() if g) for m in _NAMED_TABLE.finditer(text))
+    for table in sorted(named):
+        first = made.get(table.lower())
+        if first is not None and first != table:
+            return f"its migrations name the table {first} as {table} too"
+    return None
 
 
 _DJANGO_MYSQL = re.compile(rb"""["']ENGINE["']\s*:\s*["']django\.db\.backends\.mysql["']""")
@@ -774,24 +852,41 @@ def _orm_settings(
         if not _SETTINGS_FILE.search(path) or "node_modules/" in path or len(data) > 256_000:
             continue
         text = data.decode("utf-8", "replace")
-        match = _ORM_MYSQL.search(text)
+        matches = list(_ORM_MYSQL.finditer(text))[:8]
         connect = _DRIVER_CONNECT.search(text) if _IMPORTS_MYSQL.search(text) else None
-        if match is not None:
-            window = _enclosing_object(text, match.start(), match.end())
+        if matches:
+            windows = [_enclosing_object(text, m.start(), m.end()) for m in matches]
         elif connect is not None:  # from within its object: the brace the call opens
-            window = _enclosing_object(text, connect.end(), connect.end())
+            windows = [_enclosing_object(text, connect.end(), connect.end())]
         else:
             continue
-        fields: dict[str, str] = {}
-        for key, quoted, number, variable in _ORM_FIELD.findall(window):
-            value = config.get(variable) if variable else quoted or number
-            if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
-                fields.setdefault(_ORM_NAMES[key.lower()], value)
-        if match is not None:
-            fields = {**_sequelize_positional(text, window, config), **fields}
-        if match is not None or fields:  # (a driver's call of values read otherwise: none)
-            found.append((path, fields))
+        settings = [_window_fields(text, w, config, bool(matches)) for w in windows]
+        first = next((fields for fields in settings if fields), {})
+        if matches or first:  # (a driver's call of values read otherwise: none)
+            found.append((path, first))
+        # The others' databases too, their accounts not (a branch's of another NODE_ENV:
+        # cotcac's sequelize-express-boilerplate opens ``new Sequelize('company1', 'root',
+        # …)`` below a production branch of variables not given, which alone was read;
+        # its MariaDB had no company1: "Unknown database").
+        for fields in settings:
+            database = fields.get("MYSQL_DATABASE")
+            if fields is not first and database and database != first.get("MYSQL_DATABASE"):
+                found.append((path, {"MYSQL_DATABASE": database}))
     return found[:5]
+
+
+def _window_fields(text: str, window: str, config: dict[str, str], engine: bool) -> dict[str, str]:
+    """The ``MYSQL_*`` fields one settings object (``window``) of ``text`` gives; with
+    the positional database, user and password of a Sequelize call it is the options of
+    (``engine``: the object names the engine)."""
+    fields: dict[str, str] = {}
+    for key, quoted, number, variable in _ORM_FIELD.findall(window):
+        value = config.get(variable) if variable else quoted or number
+        if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
+            fields.setdefault(_ORM_NAMES[key.lower()], value)
+    if engine:
+        fields = {**_sequelize_positional(text, window, config), **fields}
+    return fields
 
 
 # ``new Sequelize('test_seq', 'root', null, {`` : the database, user and password given

@@ -14,7 +14,7 @@ from .appenv import app_environment, dotenv_file
 from .build import BuildFailed, EnvBuilder
 from .plantries import PLAN_DID_NOT_SERVE, PlanTries
 from .preparation import BUILD, DATA_INIT, INSTALL, DataInitCache, Preparation
-from .relaunch import ROUTE_FAILED, relaunch_with_fix, try_next_plan
+from .relaunch import ROUTE_FAILED, relaunch_with_fix, run_once_more, try_next_plan
 from .steps import Publish, run_logged
 
 __all__ = [
@@ -33,5 +33,6 @@ __all__ = [
     "dotenv_file",
     "relaunch_with_fix",
     "run_logged",
+    "run_once_more",
     "try_next_plan",
 ]

@@ -460,11 +460,19 @@ def registry_addresses(lock: dict) -> dict[str, int]:
 
 
 def _public_address(resolved: str) -> str | None:
-    """The public registry's address of another registry's tarball, else None."""
+    """The public registry's address of another registry's tarball, else None: npm's
+    form (``<package>/-/<file>``) and the ``/download/`` one of cnpm's mirrors and
+    Artifactory's npm remotes (``<package>/download/@scope/<file>``: jackgaoyuan's
+    node-koa2-mysql locked its every package at a company's Artifactory, one of 231 moved;
+    npm, refused there, hung its install to the launch's timeout)."""
     url = urlparse(resolved)
     if url.scheme not in ("http", "https") or url.hostname == _REGISTRY_HOST:
         return None
     where = url.path.rsplit("/-/", 1)
+    if len(where) != 2:
+        where = url.path.rsplit("/download/", 1)
+        if len(where) == 2:
+            where[1] = where[1].rsplit("/", 1)[-1]  # (its scope, written again: dropped)
     if len(where) != 2 or "/" in where[1] or not where[1].endswith(".tgz"):
         return None
     parts = where[0].replace("%2f", "/").replace("%2F", "/").split("/")

@@ -50,6 +50,7 @@ class PlanTries:
         self.outcomes: dict[int, str] = {}  # plan index -> why it was left
         self.answered: int | None = None  # a plan that answered, its smoke check failed
         self.settled = False  # gone back to the one that answered: nothing more is tried
+        self.ran_once_more = False  # a first run's set-up ended it: started again (relaunch)
         self._learned = learned  # the builder's: generation id -> the command that served
         self.began = trio.current_time()
 

@@ -25,6 +25,7 @@ serve (:func:`try_next_plan`, :mod:`.plantries`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -41,6 +42,7 @@ __all__ = [
     "ROUTE_FAILED",
     "Relaunchable",
     "relaunch_with_fix",
+    "run_once_more",
     "start_again",
     "try_next_plan",
 ]
@@ -189,13 +191,45 @@ async def _back_to_what_ran(runtime: Relaunchable) -> bool:
     return await start_again(runtime, "starting again, as it ran before")
 
 
-async def start_again(runtime: Relaunchable, said: str) -> bool:
-    """What the failed attempt left cleared, for the next one; False: stopped meanwhile."""
+# A start that exited cleanly having said what it did, nothing of a failure: a first run's
+# set-up (its database made, its migrations applied) after which the app ends itself.
+_DONE_QUIETLY = "exited with code 0 before it served: "
+_SAYS_FAILURE = re.compile(
+    r"error|exception|fail|cannot|can't|could not|unable|denied|refused|not found|missing|usage",
+    re.IGNORECASE,
+)
+
+
+async def run_once_more(runtime: Relaunchable) -> bool:
+    """After an attempt whose app exited with code 0 before it served, having printed
+    what it did and no failure: True when it was made ready to start once more (once a
+    launch), its data as that run left it, as its author runs it a second time
+    (peterdee's fastify-pg: its first start makes its database, applies its migrations,
+    says "-- migrations: done" and calls ``process.exit(0)``; the next one serves)."""
+    state, tries = runtime.state, runtime.preparation.plans
+    message = state.error_message or ""
+    if state.stop_reason != "the process exited during start-up" or tries.ran_once_more:
+        return False
+    if not message.startswith(_DONE_QUIETLY) or _SAYS_FAILURE.search(message):
+        return False
+    tries.ran_once_more = True
+    await state.system(
+        "WARN",
+        f"it {message}, saying no failure: a first run's set-up, which ends it; "
+        "started once more, its data as that run left it",
+    )
+    return await start_again(runtime, "starting once more", keep_data=True)
+
+
+async def start_again(runtime: Relaunchable, said: str, *, keep_data: bool = False) -> bool:
+    """What the failed attempt left cleared, for the next one (its data too, unless
+    ``keep_data``); False: stopped meanwhile."""
     state = runtime.state
     await trio.to_thread.run_sync(runtime.containment.release)
     if not runtime.fresh_scopes():
         return False  # stopped meanwhile
-    await runtime.reset_data()  # its migrations run again on empty databases
+    if not keep_data:
+        await runtime.reset_data()  # its migrations run again on empty databases
     runtime.containment.confinement = None
     state.stop_reason, state.error_message, state.error_lines = None, None, []
     state.exit_code, state.smoke = None, None

@@ -41,6 +41,7 @@ import errno
 import fcntl
 import math
 import os
+import re
 import struct
 import termios
 from collections.abc import Awaitable, Callable, Collection, Sequence
@@ -82,6 +83,14 @@ def _marked(texts: list[str], pieces: Collection[int]) -> list[str]:
     return [t + SPLIT_MARK if i in pieces else t for i, t in enumerate(texts)]
 
 
+# A file watcher's line saying the app it runs died and it waits for a file to change to
+# start it again (nodemon's, node --watch's): the child lives on and serves nothing.
+_WATCHER_WAITS = re.compile(
+    r"\[nodemon\] app crashed - waiting for file changes"
+    r"|Failed running .* Waiting for file changes before restarting"
+)
+
+
 class ChildOutput:
     """Readers of one child's two pipes (see the module doc). ``app_dir`` is cut from
     the paths of a failure's cause; the broadcast takes host paths out of what is shown
@@ -113,6 +122,8 @@ class ChildOutput:
         self._released = False  # the child is gone: the readers read to the pipes' end
         self._fds: dict[str, int] = {}  # each pipe's, while its reader reads it
         self._read = trio.lowlevel.ParkingLot()  # woken as a read's lines are in the tails
+        # Set once a watcher says the app it runs died (_WATCHER_WAITS): its start failed.
+        self.watcher_waits = trio.Event()
 
     def call_began(self) -> ChildOutput:
         """A proxied call is under way until :meth:`call_answered` (see the module doc);
@@ -168,6 +179,7 @@ class ChildOutput:
             """A read's lines; ``pieces``: the indexes of over-long lines' pieces."""
             tail.extend(texts, trio.current_time())
             self._read.unpark_all()  # error_since waits for this
+            self._note_watcher(texts)
             shown = _marked(texts, pieces)
             now = utcnow()
             for start in range(0, len(texts), _GROUP):
@@ -201,6 +213,7 @@ class ChildOutput:
             texts, pieces = splitter.feed_texts(data)
             if texts:
                 tail.extend(texts, trio.current_time())
+                self._note_watcher(texts)
                 shown = _marked(texts, pieces)
                 broadcast.add_texts(classify(texts), shown, "app", stream, utcnow())
             if splitter.buffered:  # a line without its newline: the reader's quiet spell
@@ -255,6 +268,10 @@ class ChildOutput:
             self._open -= 1
             if not self._open:
                 self._ended.set()
+
+    def _note_watcher(self, texts: list[str]) -> None:
+        if not self.watcher_waits.is_set() and any(_WATCHER_WAITS.search(t) for t in texts):
+            self.watcher_waits.set()
 
     def recent_lines(self) -> list[str]:
         """The last lines of both streams (stdout's, then stderr's)."""

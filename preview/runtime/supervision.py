@@ -36,6 +36,7 @@ READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _LAG_CHECK = 1.0  # how often subscribers stuck far behind are looked for
 _LIMITS_CHECK = 0.2  # how often the cgroup's limit counters are read
 _USAGE_MAX_AGE = 1.0
+_CRASH_LINES = 0.3  # s after a watcher's crash line, for the lines before it to be read
 # Unhealthy after this many failed checks in a row (Docker's retries, Kubernetes'
 # failureThreshold), a failed one asked again sooner: one slow answer is not an app gone.
 _UNHEALTHY_AFTER, _RECHECK = 3, 1.0  # (checks, s at most)
@@ -248,10 +249,7 @@ class ChildSupervision:
         settings, state, spec = self._settings, self._state, self._spec
         began = trio.current_time()
         with trio.move_on_after(settings.startup_timeout):
-            assert self._pipes is not None
-            answered = await self._any_port.wait_answering(
-                process, self._upstream, spec.health_path, self._pipes
-            )
+            answered = await self._answering(process)
             if not answered:
                 await self._failed_start(self._exit_status(process.returncode))
                 return "failed"
@@ -279,6 +277,34 @@ class ChildSupervision:
         recent = self.output.recent_lines()
         state.error_message = timeout_message(recent, spec.port, settings.startup_timeout)
         return "failed"
+
+    async def _answering(self, process: ChildProcess) -> bool:
+        """Whether the child answers; False once it exits, or once the file watcher it
+        runs under says the app died and waits for a change (nodemon's "app crashed -
+        waiting for file changes": hsarb's postgres-express-boilerplate, ``nodemon --exec
+        babel-node``, whose missing preset kept the launch waiting to its timeout)."""
+        assert self._pipes is not None
+        spec, result = self._spec, []
+        async with trio.open_nursery() as race:
+
+            async def answering() -> None:
+                assert self._pipes is not None
+                result.append(
+                    await self._any_port.wait_answering(
+                        process, self._upstream, spec.health_path, self._pipes
+                    )
+                )
+                race.cancel_scope.cancel()
+
+            async def watcher_waits() -> None:
+                await self.output.watcher_waits.wait()
+                await trio.sleep(_CRASH_LINES)  # the crash's last lines published
+                result.append(False)
+                race.cancel_scope.cancel()
+
+            race.start_soon(answering)
+            race.start_soon(watcher_waits)
+        return bool(result and result[0])
 
     async def _why(self) -> tuple[str | None, list[str]]:
         """The one-line cause of an exit, read from the app's output, and its lines."""

@@ -239,3 +239,31 @@ def test_an_override_the_registry_lacks_is_given_back_to_npm(tmp_path: Path) -> 
     written = json.loads((tmp_path / "package.json").read_text())
     assert written["overrides"] == {} and written["dependencies"] == {"debug": "4.1.1"}
     assert restore_range(tmp_path, deps, "ms") is None  # dropped already
+
+
+def test_a_package_listed_as_a_dependency_and_a_dev_dependency_is_listed_once() -> None:
+    """clicker645's typeorm-express: ``"ts-node": "^8.4.1"`` in dependencies, ``"3.3.0"``
+    in devDependencies, its package-lock.json at 8.4.1: npm installed 3.3.0 (today's npm
+    takes the devDependencies'), which read ``--transpile-only`` as a file to run ("File
+    '[eval].ts' is not under 'rootDir'"). The lockfile's range is kept, the dependencies'
+    where it is no exact devDependencies' version; the same range twice is left as is."""
+    package = {
+        "dependencies": {"ts-node": "^8.4.1", "typescript": "^3.6.3", "a": "^1"},
+        "devDependencies": {"ts-node": "3.3.0", "typescript": "3.3.3333", "a": "^1"},
+    }
+    lock = {
+        "lockfileVersion": 1,
+        "dependencies": {"ts-node": {"version": "8.4.1"}, "typescript": {"version": "3.3.3333"}},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.note is not None and "ts-node ^8.4.1" in deps.note
+    written = json.loads(deps.package_json)
+    assert written["dependencies"] == {"ts-node": "^8.4.1", "a": "^1"}
+    assert written["devDependencies"] == {"typescript": "3.3.3333", "a": "^1"}
+    same = {**files, "package.json": json.dumps({"dependencies": {"a": "^1"}}).encode()}
+    deps = node_dependencies(same)
+    assert deps is not None and deps.package_json == same["package.json"]

@@ -747,3 +747,23 @@ def test_the_script_a_readme_runs_starts_an_app_with_no_other_start() -> None:
     # Not named by its README: nothing to run, as before.
     with pytest.raises(BadRequest):
         detect({**files, "README.md": b"# koa-crud\n"})
+
+
+def test_a_node_app_saying_nothing_of_its_start_runs_its_dockerfiles_node_cmd() -> None:
+    """Portus7's postgres-express-auth: a package.json of dependencies alone, its module
+    ``db_conexion.js`` (no conventional entry's name), a ``dockerfile`` (the name docker's
+    build falls back to) saying ``CMD ["node", "db_conexion.js"]``: the launch was refused,
+    nothing to run. Its CMD starts it; not a CMD naming a module the upload lacks."""
+    files = {
+        "package.json": json.dumps({"dependencies": {"express": "^5", "pg": "^8"}}).encode(),
+        "db_conexion.js": b"require('express')().listen(process.env.PORT || 3000);\n",
+        "dockerfile": b'FROM node:18-alpine\nCOPY . .\nCMD ["node", "db_conexion.js"]\n',
+    }
+    found = detect(files)
+    assert found.argv == ("node", "db_conexion.js")
+    assert "dockerfile's CMD" in found.notes[0]
+    files["Dockerfile"] = files.pop("dockerfile")
+    assert detect(files).argv == ("node", "db_conexion.js")
+    files["Dockerfile"] = b'FROM node:18\nCMD ["node", "dist/server.js"]\n'
+    with pytest.raises(BadRequest):
+        detect(files)

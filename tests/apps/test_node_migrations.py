@@ -534,3 +534,102 @@ def test_db_migrate_runs_up_in_the_environment_its_config_has() -> None:
     alone = {k: v for k, v in files.items() if k != "database.json"}
     assert node_migrations(alone, listed) == (base[3:],)
     assert node_migrations(files, {"mysql": "^2"}) == ()
+
+
+def test_sequelize_clis_own_migrations_run_where_nothing_says_so() -> None:
+    """luqmansarwar012's blogging-app-mysql-express: sequelize listed, not sequelize-cli,
+    no README; its migrations named as ``migration:generate`` names them, each a
+    ``queryInterface.createTable``, and nothing else makes the tables: every route met
+    "Table 'blogging-app.Posts' doesn't exist". The CLI is added and they run; a
+    ``.sequelizerc`` moving them (nelsonsinis's sequelize-express-example) is followed."""
+    package = {"scripts": {"start": "node server.js"}, "dependencies": {"sequelize": "^6"}}
+    package["dependencies"]["mysql2"] = "^3"
+    migration = (
+        b"module.exports = {\n  async up(queryInterface, Sequelize) {\n"
+        b"    await queryInterface.createTable('Posts', { id: { type: Sequelize.INTEGER } });\n"
+        b"  },\n};\n"
+    )
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "server.js": b"require('express')().listen(process.env.PORT);\n",
+        "config/config.json": b'{"development": {"dialect": "mysql", "database": "blog"}}',
+        "migrations/20240125114402-create-post.js": migration,
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    assert "sequelize-cli@^6" in found.node_tools
+    rc = b"const path = require('path');\nmodule.exports = {\n" + (
+        b"  'migrations-path': path.resolve('src/config/database', 'migrations'),\n};\n"
+    )
+    moved = {
+        **{k: v for k, v in files.items() if not k.startswith("migrations/")},
+        ".sequelizerc": rc,
+        "src/config/database/migrations/20210417123025-create-person.js": migration,
+    }
+    found = detect(moved)
+    assert found is not None and found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    # Not where the app syncs its tables itself, nor for a migration of another name or
+    # one making no table, nor one outside the migrations folder.
+    synced = {**files, "server.js": b"const db = require('./models');\ndb.sequelize.sync();\n"}
+    named = {
+        **{k: v for k, v in files.items() if not k.startswith("migrations/")},
+        "migrations/create-post.js": migration,
+    }
+    empty = {**files, "migrations/20240125114402-create-post.js": b"module.exports = {};\n"}
+    elsewhere = {
+        **{k: v for k, v in files.items() if not k.startswith("migrations/")},
+        "db/migrations/20240125114402-create-post.js": migration,
+    }
+    for other in (synced, named, empty, elsewhere):
+        found = detect(other)
+        assert found is not None and found.setup == ()
+        assert "sequelize-cli@^6" not in found.node_tools
+    # A sync() a timer defers past the listen (gabrielmrts's node-sequelize-express-docker:
+    # its first GET met relation "books" does not exist) makes no table before it serves.
+    later = b"const db = require('./models');\napp.listen(3030);\n"
+    later += b"setTimeout(() => {\n  db.sequelize.sync();\n}, 1000);\n"
+    found = detect({**files, "server.js": later})
+    assert found is not None and found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+
+
+def test_a_workers_d1_migrations_apply_to_wranglers_local_database() -> None:
+    """Michaelomh's bun-hono: a Hono Worker on D1 (``"dev": "wrangler dev"``), its
+    wrangler.jsonc declaring the database and its ``migrations_dir``; its drizzle.config
+    (``driver: 'd1-http'``) reaches the remote D1 with an account's token, and run as a
+    step it failed the launch. The migrations apply to the local database instead (a
+    TOML config likewise); none without wrangler listed or without SQL in the folder."""
+    package = {
+        "scripts": {"dev": "wrangler dev"},
+        "dependencies": {"hono": "^4", "drizzle-orm": "^0.44"},
+        "devDependencies": {"wrangler": "^4", "drizzle-kit": "^0.31"},
+    }
+    wrangler = (
+        b'{\n  // the Worker\n  "name": "api", "main": "src/index.ts",\n'
+        b'  "d1_databases": [{"binding": "DB", "database_name": "api-d1",\n'
+        b'    "migrations_dir": "src/db/migrations",},],\n}\n'
+    )
+    drizzle = (
+        b"export default defineConfig({ dialect: 'sqlite', out: './src/db/migrations',\n"
+        b"  driver: 'd1-http', dbCredentials: { token: env.CLOUDFLARE_D1_TOKEN } });\n"
+    )
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "wrangler.jsonc": wrangler,
+        "drizzle.config.ts": drizzle,
+        "src/index.ts": b"export default app;\n",
+        "src/db/migrations/0000_first.sql": b"CREATE TABLE tasks (id integer);\n",
+        "src/db/migrations/meta/_journal.json": b'{"entries": [{"tag": "0000_first"}]}',
+    }
+    listed = {**package["dependencies"], **package["devDependencies"]}
+    apply = ("node_modules/.bin/wrangler", "d1", "migrations", "apply", "--local")
+    assert node_migrations(files, listed) == ((*apply, "api-d1"),)
+    toml = b'name = "api"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "db2"\n'
+    moved = {k: v for k, v in files.items() if k != "wrangler.jsonc"}
+    moved["wrangler.toml"] = toml
+    moved["migrations/0001.sql"] = b"CREATE TABLE a (id integer);\n"
+    assert node_migrations(moved, listed) == ((*apply, "db2"),)
+    unlisted = {k: v for k, v in listed.items() if k != "wrangler"}
+    assert node_migrations(files, unlisted) == ()
+    no_sql = {k: v for k, v in files.items() if not k.endswith(".sql")}
+    assert all(step[:2] != apply[:2] for step in node_migrations(no_sql, listed))

@@ -238,3 +238,51 @@ def test_a_dev_script_starting_its_compose_services_first_runs_the_app_alone() -
     assert without_watcher("nodemon app.js && docker-compose up") == (
         "nodemon app.js && docker-compose up"
     )
+
+
+def test_a_start_building_first_then_handing_the_app_to_pm2_runs_it_in_the_foreground() -> None:
+    """sanket9918's TS-sequelize-express: ``"start:prod": "yarn build && NODE_ENV=production
+    pm2 start ./dist/index.js"``, pm2 not listed: its build ran as a set-up step, then
+    "pm2: not found" (exit 127), twice, before its dev script served. The build stays a
+    step, the entry runs in the foreground with the script's variable."""
+    scripts = {
+        "start:dev": "ts-node-dev index.ts",
+        "build": "tsc",
+        "start:prod": "yarn build && NODE_ENV=production pm2 start ./dist/index.js --name api",
+    }
+    package = {"scripts": scripts, "dependencies": {"express": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "index.ts": b"import express from 'express';\nexpress().listen(3000);\n",
+        "tsconfig.json": b"{}",
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.argv[-1].endswith("; NODE_ENV=production node ./dist/index.js"), found.argv
+    assert found.setup[-1][-1].endswith("; yarn build")
+
+
+def test_presets_a_babel_config_names_and_the_app_does_not_list_are_added() -> None:
+    """hsarb's postgres-express-boilerplate: ``nodemon --exec babel-node bin/start.js``,
+    its .babelrc naming ``@babel/preset-flow``, which it does not list (its core a 7.0
+    beta): "Cannot find module '@babel/preset-flow'". Added, of the core's own beta; of
+    Babel 7 where the core is a release; none where nothing runs Babel."""
+    babelrc = b'{"presets": [["@babel/preset-env", {}], "@babel/preset-flow"]}'
+    package = {
+        "scripts": {"start": "nodemon --exec babel-node --harmony bin/start.js"},
+        "devDependencies": {"@babel/core": "^7.0.0-beta.40", "@babel/preset-env": "^7"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        ".babelrc": babelrc,
+        "bin/start.js": b"require('express')().listen(process.env.PORT);\n",
+    }
+    found = detect(files)
+    assert found is not None and "@babel/preset-flow@7.0.0-beta.40" in found.node_tools
+    assert not any(t.startswith("@babel/preset-env") for t in found.node_tools)
+    package["devDependencies"]["@babel/core"] = "^7.12.0"
+    found = detect({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and "@babel/preset-flow@^7" in found.node_tools
+    package["scripts"]["start"] = "node bin/start.js"
+    found = detect({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and not any("preset-flow" in t for t in found.node_tools)

@@ -5,8 +5,11 @@ files, settings files, compose files, init scripts, connection code)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from preview.backing import wanted_servers
+from preview.backing.mysql import mariadb_argv
+from preview.backing.wanted import table_name_cases
 from preview.backing.wants import postgres_wants
 
 from ..launching import app_files
@@ -473,3 +476,106 @@ def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver(
     assert postgres_wants({**files, "package.json": b"{}"}, {}).driver is None
     mysql = {**files, "src/config/database.ts": source.replace(b"postgres", b"mysql")}
     assert postgres_wants(mysql, {}).driver is None
+
+
+def test_every_sequelize_call_of_a_file_names_a_database_made() -> None:
+    """cotcac's sequelize-express-boilerplate: models/index.js opens ``new
+    Sequelize(process.env.MYSQL_DATABASE, …)`` where NODE_ENV is production, else ``new
+    Sequelize('company1', 'root', '11111111', {…})``; the first, of variables not given,
+    was read alone, and the app met "Unknown database 'company1'". Each call's database
+    is made; the account is the first call's that names one."""
+    index = (
+        b"let sequelize;\nif (process.env.NODE_ENV === 'production') {\n"
+        b"  sequelize = new Sequelize(process.env.MYSQL_DATABASE, process.env.MYSQL_USER,\n"
+        b"    process.env.MYSQL_PASSWORD, { host: process.env.DATABASE_HOST, dialect: 'mysql' });\n"
+        b"} else {\n  sequelize = new Sequelize('company1', 'root', '11111111', {\n"
+        b"    host: 'localhost', dialect: 'mysql' });\n}\n"
+    )
+    files = {"package.json": PACKAGE, "models/index.js": index, "app.js": b"require('./models')"}
+    mysql = wanted_servers(files, "app.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["company1"] and mysql.accounts == {"root": "11111111"}
+    # Two calls naming their own: both made, the first's account kept.
+    both = index.replace(
+        b"process.env.MYSQL_DATABASE, process.env.MYSQL_USER,\n    process.env.MYSQL_PASSWORD",
+        b"'prod', 'admin', 'x'",
+    )
+    mysql = wanted_servers({**files, "models/index.js": both}, "app.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["prod", "company1"] and mysql.accounts == {"admin": "x"}
+
+
+def test_migrations_naming_a_table_in_two_cases_have_it_compared_without_case() -> None:
+    """techieph's sequelize-express-node-rest-API-mysql-example: ``createTable('Companies',
+    …)``, then ``addColumn('companies', 'address', …)``, written where MySQL compares
+    table names without their case (Windows, macOS): on Linux's MariaDB "Table
+    'companies' doesn't exist", and its routes met "Unknown column 'address'". Its server
+    compares them so; not where each table is named one way, nor for a model's name."""
+    create = b"module.exports = { up: (q, S) => q.createTable('Companies', {}) };\n"
+    add = b"module.exports = { up: (q, S) => q.addColumn('companies', 'address', {}) };\n"
+    files = {
+        "package.json": PACKAGE,
+        "app.js": b"require('./models')\n",
+        "config/config.json": b'{"development": {"dialect": "mysql", "database": "db",'
+        b' "host": "127.0.0.1", "username": "root"}}',
+        "migrations/20190611071101-create-company.js": create,
+        "migrations/20190612064709-companyAddAddress.js": add,
+    }
+    mysql = wanted_servers(files, "app.js", {}).mysql
+    assert mysql is not None and mysql.fold_case is not None and "companies" in mysql.fold_case
+    argv = mariadb_argv("mariadbd", Path("/t"), Path("/s"), Path("/i"), fold_case=True)
+    assert "--lower-case-table-names=1" in argv
+    assert "--lower-case-table-names=1" not in mariadb_argv("m", Path("/t"), Path("/s"), Path("/i"))
+    same = {**files, "migrations/20190612064709-companyAddAddress.js": add.replace(b"'c", b"'C")}
+    assert table_name_cases(same) is None
+    sql = {"db/schema.sql": b"CREATE TABLE Users (id int);\nINSERT INTO users VALUES (1);\n"}
+    assert table_name_cases(sql) is not None
+    assert table_name_cases({"models/user.js": add}) is None
+
+
+def test_a_database_name_a_config_module_gives_is_made() -> None:
+    """jackgaoyuan's node-koa2-mysql: app/config/config.js's ``database: { dbName:
+    'island', host: '127.0.0.1', … }``, read by app/core/db.js's ``new Sequelize(dbName,
+    user, password, {dialect: 'mysql', host, port})``: "Unknown database 'island'". A
+    config module's literal database name is made; not a test's, nor another module's."""
+    config = b"module.exports = {\n  database: {\n    dbName: 'island',\n    port: 3306,\n  },\n}\n"
+    db = (
+        b"const { dbName, user, password } = require('../config/config').database\n"
+        b"const sequelize = new Sequelize(dbName, user, password, { dialect: 'mysql' })\n"
+    )
+    files = {
+        "package.json": PACKAGE,
+        "app.js": b"require('./app/core/db')\n",
+        "app/config/config.js": config,
+        "app/core/db.js": db,
+    }
+    mysql = wanted_servers(files, "app.js", {}).mysql
+    assert mysql is not None and "island" in mysql.databases
+    moved = {k: v for k, v in files.items() if k != "app/config/config.js"}
+    moved["tests/config.js"] = config
+    mysql = wanted_servers(moved, "app.js", {}).mysql
+    assert mysql is not None and "island" not in mysql.databases
+
+
+def test_typeorms_environment_settings_name_its_mysql() -> None:
+    """clicker645's typeorm-express: TypeORM 0.2 reads its connection from the
+    environment, its .env saying ``TYPEORM_CONNECTION=mysql``, ``TYPEORM_DATABASE=test``,
+    ``TYPEORM_PASSWORD=admin`` …: it was given no MariaDB (connect ECONNREFUSED, the
+    process ended). Its engine, database and account are read as MYSQL_*'s would be."""
+    package = {"dependencies": {"mysql": "^2", "typeorm": "^0.2"}}
+    given = {
+        "TYPEORM_CONNECTION": "mysql",
+        "TYPEORM_HOST": "localhost",
+        "TYPEORM_USERNAME": "root",
+        "TYPEORM_PASSWORD": "admin",
+        "TYPEORM_DATABASE": "test",
+        "TYPEORM_PORT": "3306",
+    }
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b"createConnection()"}
+    mysql = wanted_servers(files, "src/index.ts", given).mysql
+    assert mysql is not None and mysql.databases == ["test"]
+    assert mysql.accounts == {"root": "admin"}
+    assert (
+        wanted_servers(files, "src/index.ts", {**given, "TYPEORM_CONNECTION": "postgres"}).mysql
+        is None
+    )

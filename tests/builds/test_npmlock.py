@@ -30,10 +30,19 @@ def test_another_registrys_tarballs_move_to_the_public_one() -> None:
             "d": {"resolved": "https://registry.npmjs.org/d/-/d-1.0.0.tgz"},
             "e": {"resolved": "git+ssh://git@github.com/x/e.git#abc"},
             "f": {"resolved": "https://mirror.example/%40s%2ff/-/f-3.0.0.tgz"},
+            # Artifactory's npm remotes and cnpm's mirrors: <package>/download/<file>
+            # (jackgaoyuan's node-koa2-mysql: its install hung on the refused host).
+            "g": {"resolved": "http://af.example:80/artifactory/api/npm/npm/g/download/g-1.tgz"},
+            "@t/h": {"resolved": "http://af.example/api/npm/npm/@t/h/download/@t/h-2.0.0.tgz"},
         },
     }
     moved = registry_addresses(lock)
-    assert moved == {"npm.corp.example": 2, "nexus.example": 1, "mirror.example": 1}
+    assert moved == {
+        "npm.corp.example": 2,
+        "nexus.example": 1,
+        "mirror.example": 1,
+        "af.example": 2,
+    }
     deps = lock["dependencies"]
     assert deps["a"]["resolved"] == "https://registry.npmjs.org/a/-/a-1.0.0.tgz"
     assert deps["@s/b"]["resolved"] == "https://registry.npmjs.org/@s/b/-/b-2.0.0.tgz"
@@ -42,6 +51,8 @@ def test_another_registrys_tarballs_move_to_the_public_one() -> None:
     assert deps["d"]["resolved"] == "https://registry.npmjs.org/d/-/d-1.0.0.tgz"
     assert deps["e"]["resolved"] == "git+ssh://git@github.com/x/e.git#abc"
     assert deps["f"]["resolved"] == "https://registry.npmjs.org/@s/f/-/f-3.0.0.tgz"
+    assert deps["g"]["resolved"] == "https://registry.npmjs.org/g/-/g-1.tgz"
+    assert deps["@t/h"]["resolved"] == "https://registry.npmjs.org/@t/h/-/h-2.0.0.tgz"
 
 
 def test_packages_of_a_newer_lockfile_too() -> None:

@@ -142,3 +142,64 @@ async def test_a_plan_that_answers_only_500s_at_the_smoke_check_gives_way(
         system = messages(await service.history(body["gid"]), "system")
         assert any(m.startswith("plan 2 of 2: `npm run dev`") for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_start_that_sets_up_and_exits_cleanly_is_run_once_more(
+    builder_service: Service,
+) -> None:
+    """peterdee's fastify-pg: its first start makes its database, applies its migrations,
+    says "-- migrations: done" and exits with code 0 (``process.exit(0)``); its author's
+    second start serves. Run once more, what the first run left kept (here a file it
+    writes); an app whose quiet exit says a failure is not."""
+    service = builder_service
+    server = (
+        "const fs = require('fs');\n"
+        "if (!fs.existsSync('.initialised')) {\n"
+        "  fs.writeFileSync('.initialised', 'yes');\n"
+        "  console.log('-- migrations: done');\n"
+        "  process.exit(0);\n"
+        "}\n"
+        "require('http').createServer((req, res) => res.end('served')).listen(process.env.PORT);\n"
+    )
+    package = '{"name": "first-run", "scripts": {"start": "node server.js"}}'
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, {"package.json": package, "server.js": server})
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).text == "served"
+        system = messages(await service.history(body["gid"]), "system")
+        assert any("started once more, its data as that run left it" in m for m in system)
+        assert (await service.stop(body["gid"])).status_code == 200
+        failing = server.replace("-- migrations: done", "connection error: ECONNREFUSED")
+        body = await launched(service, {"package.json": package, "server.js": failing})
+        assert body["status"] == "failed"
+        system = messages(await service.history(body["gid"]), "system")
+        assert not any("started once more" in m for m in system)
+
+
+async def test_a_watcher_waiting_after_its_app_crashed_ends_the_plan_at_once(
+    builder_service: Service,
+) -> None:
+    """hsarb's postgres-express-boilerplate (``nodemon --exec babel-node bin/start.js``)
+    and wangxiang365's node-koa-typescript (``"start": "nodemon"``): the app died, nodemon
+    said "app crashed - waiting for file changes before starting..." and lived on, so the
+    launch waited to its start-up timeout. The plan ends at that line, the app's error its
+    cause, and the next plan starts (here a stand-in for the watcher: no install)."""
+    service = builder_service
+    watcher = (
+        "console.error(\"Error: Cannot find module 'callsite'\");\n"
+        "console.log('[nodemon] app crashed - waiting for file changes before starting...');\n"
+        "setInterval(() => {}, 1000);\n"
+    )
+    server = "require('http').createServer((q, s) => s.end('dev')).listen(process.env.PORT);\n"
+    package = '{"name": "w", "scripts": {"start": "node watcher.js", "dev": "node server.js"}}'
+    files = {"package.json": package, "watcher.js": watcher, "server.js": server}
+    began = trio.current_time()
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert trio.current_time() - began < 30  # not the start-up timeout (60 s here)
+        assert (await service.app_get(body, "/")).text == "dev"
+        status = await service.status(body["gid"])
+        first = status["runtime"]["plan"]["plans"][0]
+        assert "Cannot find module 'callsite'" in first["outcome"], first
+        assert (await service.stop(body["gid"])).status_code == 200

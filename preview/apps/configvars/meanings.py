@@ -68,6 +68,9 @@ _DATABASE_WORDS = {
     "PSQL": "postgresql",
     "MYSQL": "mysql",
     "MARIADB": "mysql",
+    # TypeORM 0.2's own settings read from the environment (TYPEORM_CONNECTION=mysql,
+    # TYPEORM_HOST …: clicker645's typeorm-express, its .env's, was given no MariaDB).
+    "TYPEORM": "",
 }
 # Another store's word: a name with one is none of a SQL database's.
 _OTHER_STORES = {

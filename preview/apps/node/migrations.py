@@ -30,6 +30,7 @@ import json
 import posixpath
 import re
 import shlex
+import tomllib
 from collections.abc import Iterator
 
 __all__ = [
@@ -105,6 +106,7 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _pg_migrate_migrations(files, listed),
         _ley_migrations(files, listed),
         _db_migrate_migrations(files, listed),
+        _d1_migrations(files, listed),
     )
     steps = tuple(m for m in found if m is not None)
     if found[1] is not None and found[1][0] != "node" and (behind := _drizzle_behind(files)):
@@ -191,12 +193,38 @@ def sequelize_cli_wanted(files: dict[str, bytes], listed: dict[str, str]) -> boo
     listed, its README (or a script) running ``sequelize db:migrate`` (``npx`` fetching
     it), its migrations committed (igaimerca's express-sequelize-postgress-auth: "Create
     necessary tables … do `sequelize db:migrate`", sequelize-cli in no package.json: every
-    route met relation "users" does not exist). It is added to the environment
-    (:data:`SEQUELIZE_CLI`), its migrations run as the listed one's are."""
+    route met relation "users" does not exist); or, said nowhere, its migrations the
+    CLI's own (:func:`_made_by_the_cli`) where nothing else makes its tables (no
+    ``sync()``). It is added to the environment (:data:`SEQUELIZE_CLI`), its migrations
+    run as the listed one's are."""
     if "sequelize" not in listed or "sequelize-cli" in listed:
         return False
     said = [d for p, d in files.items() if _README.match(p) or p == "package.json"]
-    return any(_CLI_MIGRATE.search(text) for text in said)
+    if any(_CLI_MIGRATE.search(text) for text in said):
+        return True
+    return _made_by_the_cli(files) and not syncs_its_tables(files, at_once=True)
+
+
+# ``sequelize migration:generate``'s file name: its UTC time to the second, then the name.
+_GENERATED = re.compile(r"^\d{14}-[\w.-]+\.c?js$")
+
+
+def _made_by_the_cli(files: dict[str, bytes]) -> bool:
+    """Whether sequelize-cli made the app's migrations, though nothing says to run them
+    and no package.json lists it (``npx sequelize-cli`` ran it): in the migrations folder
+    (a ``.sequelizerc``'s ``migrations-path``, sequelize-cli's own config file, else
+    ``migrations``), a migration under the name ``migration:generate`` gives
+    (``20240125114402-create-post.js``) making a table (``queryInterface.createTable``).
+    The app making its tables no other way, its routes met "Table 'blogging-app.Posts'
+    doesn't exist" (luqmansarwar012's blogging-app-mysql-express; nelsonsinis's
+    sequelize-express-example, whose ``.sequelizerc`` moves them to src/config/database)."""
+    rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
+    directory = _rc_path(rc, "migrations-path") or "migrations"
+    for path, data in files.items():
+        folder, name = posixpath.split(path)
+        if folder == directory and _GENERATED.match(name) and b".createTable(" in data:
+            return True
+    return False
 
 
 def _other_dialect(files: dict[str, bytes], config: str, listed: dict[str, str]) -> bool:
@@ -256,13 +284,16 @@ _NOT_SERVED = re.compile(
 )
 
 
-def syncs_its_tables(files: dict[str, bytes]) -> bool:
+def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
     """Whether the app makes its Sequelize tables itself as it runs: a module of it (not a
     test's, a migration's or a seeder's) calls ``sync()`` and uses Sequelize. Its
     migrations then add nothing a preview needs, as Alembic's beside ``create_all``
     (:mod:`~preview.builds` starts it when they fail: racket's history starts with an
     ``addColumn`` on a table its deleted first migrations made, ``sync()`` making it
-    again at each start)."""
+    again at each start). ``at_once``: not a ``sync()`` a timer defers, after the app
+    serves (gabrielmrts's node-sequelize-express-docker: ``setTimeout(() =>
+    db.sequelize.sync(), 1000)`` after its listen; the first GET /books met relation
+    "books" does not exist, unhandled, and the process ended)."""
     for path, data in files.items():
         script = path.endswith((".js", ".cjs", ".mjs", ".ts")) or (
             "." not in posixpath.basename(path) and data.startswith(b"#!") and b"node" in data[:40]
@@ -272,11 +303,25 @@ def syncs_its_tables(files: dict[str, bytes]) -> bool:
         text = data[:262144].decode("utf-8", "replace")
         if (
             ".sync(" in text
-            and _SYNC.search(text)
+            and any(not at_once or not _deferred(text, m.start()) for m in _SYNC.finditer(text))
             and ("equelize" in text or _imports_models(text))
         ):
             return True
     return False
+
+
+_TIMER = re.compile(r"\bsetTimeout\s*\(")
+
+
+def _deferred(text: str, at: int) -> bool:
+    """Whether the call at ``at`` in ``text`` is within a ``setTimeout(`` call's
+    parentheses, begun in the 200 characters before it."""
+    window = text[max(0, at - 200) : at]
+    timers = list(_TIMER.finditer(window))
+    if not timers:
+        return False
+    inside = window[timers[-1].end() :]
+    return inside.count("(") >= inside.count(")")
 
 
 # TypeORM's options making the schema at connection: ``synchronize: true``, or a value
@@ -368,6 +413,52 @@ def _pg_migrate_migrations(
 
 _LEY = re.compile(r"(?:^|[\s;&|(/])ley(?=\s|$)(?P<rest>[^;&|]*)")
 _LEY_DIR = re.compile(r"(?:^|\s)(?:-d|--dir)(?:=|\s+)([\"']?)([^\s\"']+)\1")
+
+
+# A Drizzle config reaching Cloudflare's D1 through Cloudflare's HTTP API (an account's).
+_D1_HTTP = re.compile(r"""\bdriver\s*:\s*["'`]d1-http["'`]""")
+_WRANGLER_CONFIGS = ("wrangler.jsonc", "wrangler.json", "wrangler.toml")
+
+
+def _d1_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
+    """A Cloudflare Worker's D1 migrations applied to the local database ``wrangler dev``
+    serves it (``wrangler d1 migrations apply --local <database>``), where wrangler is
+    listed and its config's ``d1_databases`` has one whose ``migrations_dir`` (default
+    ``migrations``) holds SQL (Michaelomh's bun-hono: a Hono Worker on D1, whose
+    drizzle.config, ``driver: 'd1-http'``, reaches the remote database with an account's
+    token; run instead, it failed the launch: "ENOENT … open '.env'")."""
+    if "wrangler" not in listed:
+        return None
+    for name in _WRANGLER_CONFIGS:
+        if name not in files:
+            continue
+        for database in _d1_databases(name, files[name]):
+            label = database.get("database_name") or database.get("binding")
+            folder = posixpath.normpath(str(database.get("migrations_dir") or "migrations"))
+            if isinstance(label, str) and any(
+                posixpath.dirname(p) == folder and p.endswith(".sql") for p in files
+            ):
+                return ("node_modules/.bin/wrangler", "d1", "migrations", "apply", "--local", label)
+    return None
+
+
+def _d1_databases(name: str, data: bytes) -> list[dict]:
+    """The ``d1_databases`` a wrangler config declares (JSON with comments, or TOML)."""
+    text = data.decode("utf-8", "replace")
+    try:
+        config = tomllib.loads(text) if name.endswith(".toml") else json.loads(_no_comments(text))
+    except (ValueError, RecursionError):
+        return []
+    found = config.get("d1_databases") if isinstance(config, dict) else None
+    return [d for d in found if isinstance(d, dict)] if isinstance(found, list) else []
+
+
+# JSONC's comments and trailing commas, outside its strings.
+_JSONC = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+
+
+def _no_comments(text: str) -> str:
+    return _JSONC.sub(lambda m: m.group(1) or "", text)
 
 
 def _ley_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...] | None:
@@ -544,6 +635,8 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     for config in _DRIZZLE_CONFIGS:
         if config in files:
             text = files[config].decode("utf-8", "replace")
+            if _D1_HTTP.search(text):
+                continue  # Cloudflare's D1 over its HTTP API: no local database (_d1_migrations)
             match = _DRIZZLE_OUT.search(text)
             out = posixpath.normpath(match.group(1) if match else "drizzle")
             # drizzle-kit 1.0 writes a folder per migration (<when>_<name>/migration.sql),

@@ -98,6 +98,15 @@ _WATCHERS = (
     ("tsx", ("tsx@^4",), re.compile(r"(?:^|[\s;&|(])tsx(?:\s|$)")),
 )
 _BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
+# Babel run by the start or a build (its CLI, babel-node, babel-watch, @babel/register).
+_RUNS_BABEL = re.compile(
+    r"(?:^|[\s;&|(])babel(?:-node|-watch)?(?:\s|$)|@babel/register|babel-register"
+)
+# A preset's or plugin's full name in a Babel config (``"@babel/preset-flow"``).
+_BABEL_NAME = re.compile(
+    r"""["'](@babel/(?:preset|plugin)-[\w-]+|babel-(?:preset|plugin)-[\w-]+)["']"""
+)
+_BABEL_CONFIGS = (".babelrc", ".babelrc.json", "babel.config.json", "babel.config.js")
 _BABEL_CLIS = (("@babel/core", "@babel/cli@^7"), ("babel-core", "babel-cli@^6"))
 # A script running another by name (``npm run start_api``, ``yarn dev``), group 1 its name.
 _CALLS = re.compile(
@@ -219,6 +228,9 @@ def node_start(
         cli = next((c for core, c in _BABEL_CLIS if core in listed), None)
         if cli is not None and not {"@babel/cli", "babel-cli"} & listed.keys():
             found = replace(found, tools=(*found.tools, cli))
+    if found is not None and _RUNS_BABEL.search(f"{reached}\n{built}"):
+        missing = babel_extensions_unlisted(files, package, listed)
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *missing))))
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))
@@ -322,6 +334,11 @@ def _start(
                 build_part, run_part = split
                 steps = (*(setup if "build" not in build_part else ()), _shell(build_part))
                 note = f"the {name} script's build ({build_part}) runs as a set-up step"
+                # Its run part handing the app to a process manager's daemon: the app
+                # run in the foreground (sanket9918's TS-sequelize-express, ``yarn build
+                # && NODE_ENV=production pm2 start ./dist/index.js``, pm2 not listed:
+                # "pm2: not found", twice, before its dev script served).
+                run_part = in_foreground(run_part)
                 return NodeStart(_shell(run_part), steps, (), f"{note}, then {run_part}")
             moved = emitted_start(scripts[name], built_by, files) if setup else None
             if not before and moved:  # tsc writes its entry elsewhere than it runs
@@ -385,6 +402,28 @@ def _start(
 _OWN_TS = re.compile(
     r"(?:^|[\s;&|('\"])(?:ts-node|tsx|ts-node-dev|tsnd)\s(?:[^&|;]*\s)?[\w./-]+\.ts\b"
 )
+
+
+def babel_extensions_unlisted(
+    files: dict[str, bytes], package: dict, listed: dict[str, str]
+) -> tuple[str, ...]:
+    """The presets and plugins the app's Babel config names (its ``.babelrc``,
+    ``babel.config``, package.json's ``babel``) that it does not list, each to add: of its
+    core's release where that is a prerelease (Babel 7's betas, whose later releases it
+    cannot load), else of its major (hsarb's postgres-express-boilerplate: ``babel-node``
+    and a .babelrc naming ``@babel/preset-flow``, not listed: "Cannot find module
+    '@babel/preset-flow'")."""
+    texts = [files[name] for name in _BABEL_CONFIGS if name in files]
+    if isinstance(package.get("babel"), dict):
+        texts.append(json.dumps(package["babel"]).encode())
+    named = {m for text in texts for m in _BABEL_NAME.findall(text.decode("utf-8", "replace"))}
+    core = listed.get("@babel/core", "").strip().lstrip("^~=v ")
+    seven = core if re.fullmatch(r"7\.\d+\.\d+-[\w.]+", core) else "^7"
+    return tuple(
+        f"{name}@{seven if name.startswith('@babel/') else '^6'}"
+        for name in sorted(named)
+        if name not in listed
+    )
 
 
 def _runs_own_ts(script: str) -> bool:

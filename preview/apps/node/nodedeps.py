@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from .refusednames import without_refused_names
 
-__all__ = ["NodeDeps", "node_dependencies"]
+__all__ = ["NodeDeps", "listed_once", "node_dependencies"]
 
 _TABLES = ("dependencies", "devDependencies", "optionalDependencies")
 _VERSION = re.compile(r"\d+\.\d+\.\d+[\w.+-]*")  # not link:, file:, a git commit
@@ -118,7 +118,9 @@ def _node_dependencies(
                 else None
             )
             lockfile = (name, files[name])
-            return NodeDeps(files["package.json"], lockfile, (*tools, *peers), schema, note)
+            package_json, once = listed_once(files["package.json"], files[name])
+            note = "; ".join(n for n in (note, once) if n) or None
+            return NodeDeps(package_json, lockfile, (*tools, *peers), schema, note)
     pinned = (
         _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
         or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive)
@@ -141,6 +143,49 @@ def _node_dependencies(
             overridden=overridden,
         )
     return NodeDeps(files["package.json"], None, tools, schema, legacy_peers=yarn)
+
+
+def listed_once(package_json: bytes, lockfile: bytes) -> tuple[bytes, str | None]:
+    """package.json with each package it lists in both ``dependencies`` and
+    ``devDependencies``, under two ranges, listed once: the range its npm lockfile's
+    version is (an exact one), else the ``dependencies``' one, as the npm that wrote the
+    lock read it; npm 7 and later take the ``devDependencies``' (clicker645's
+    typeorm-express: ``"ts-node": "^8.4.1"`` and ``"3.3.0"``, its lock at 8.4.1; npm
+    installed 3.3.0, which took ``--transpile-only`` for a file to run: "File
+    '[eval].ts' is not under 'rootDir'"). With what was done, said (None: nothing)."""
+    try:
+        package, lock = json.loads(package_json), json.loads(lockfile)
+    except (ValueError, RecursionError):
+        return package_json, None
+    if not isinstance(package, dict) or not isinstance(lock, dict):
+        return package_json, None
+    runtime, dev = package.get("dependencies"), package.get("devDependencies")
+    if not isinstance(runtime, dict) or not isinstance(dev, dict):
+        return package_json, None
+    kept = []
+    for name in sorted(runtime.keys() & dev.keys()):
+        if runtime[name] == dev[name]:
+            continue
+        locked = _lock_version(lock, name)
+        exact = isinstance(dev[name], str) and dev[name].strip().lstrip("=v") == locked
+        table = runtime if exact else dev
+        kept.append(f"{name} {(dev if exact else runtime)[name]}")
+        del table[name]
+    if not kept:
+        return package_json, None
+    names = ", ".join(k.split(" ")[0] for k in kept)
+    said = f"package.json lists {names} in dependencies and devDependencies: kept as "
+    said += ", ".join(kept) + " (as the npm that wrote its lockfile read it)"
+    return json.dumps(package, indent=2).encode() + b"\n", said
+
+
+def _lock_version(lock: dict, name: str) -> str | None:
+    """The version an npm lockfile (any of its formats) locks ``name`` at, top level."""
+    entry = (lock.get("packages") or {}).get(f"node_modules/{name}")
+    if not isinstance(entry, dict):
+        entry = (lock.get("dependencies") or {}).get(name)
+    version = entry.get("version") if isinstance(entry, dict) else None
+    return version if isinstance(version, str) else None
 
 
 def _optional_peers(lockfile: bytes) -> list[str]:

@@ -113,8 +113,9 @@ def readme_scripts(files: dict[str, bytes]) -> list[str]:
 
 
 def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
-    """The root ``Dockerfile``'s facts (None: none, or none readable)."""
-    path = "Dockerfile" if "Dockerfile" in files else None
+    """The root ``Dockerfile``'s facts (None: none, or none readable); ``dockerfile``, the
+    name docker's build falls back to, where there is no ``Dockerfile``."""
+    path = next((name for name in ("Dockerfile", "dockerfile") if name in files), None)
     if path is None:
         return None
     text = files[path][:200_000].decode("utf-8", "replace")

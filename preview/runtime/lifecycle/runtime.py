@@ -33,6 +33,7 @@ from ...builds import (
     Preparation,
     app_environment,
     relaunch_with_fix,
+    run_once_more,
     try_next_plan,
 )
 from ...errors import Unavailable
@@ -422,6 +423,8 @@ class PreviewRuntime:
                 self.preparation.plans.keep(spec)  # it served: the generation's plan
             if outcome != "failed":
                 break
+            if await run_once_more(self):
+                continue
             if not await relaunch_with_fix(self) and not await try_next_plan(self):
                 break
         if outcome == "failed":  # it died calling out: why that failed, in its cause
