@@ -294,7 +294,7 @@ class PostgresServer:
         self._process = await trio.lowlevel.open_process(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        self._nursery.start_soon(_reaped, self._process)
+        self._nursery.start_soon(reaped, self._process)
         with trio.fail_after(60):
             while True:
                 if await trio.to_thread.run_sync(self._answers):
@@ -325,7 +325,8 @@ class PostgresServer:
         await self.start()
 
 
-async def _reaped(process: trio.Process) -> None:
+async def reaped(process: trio.Process) -> None:
+    """Waits for a server of the test's own; killed and waited for if cancelled first."""
     try:
         await process.wait()
     finally:
