@@ -208,7 +208,9 @@ async def test_a_python_version_naming_a_program_never_runs_it(
     """uv runs what a request names to ask what it is, and it runs here as the service,
     outside any sandbox: ``.python-version`` naming a path (an executable the app's own
     build left in its environment, whose host path the app reads in its mounts) had the
-    service run it as root. Only versions, specifiers and implementations are asked."""
+    service run it as root. Only versions, specifiers and implementations are asked: a
+    line naming none of them is passed over (as a pyenv virtualenv's name is), and the app
+    runs on the service's default Python (here its server.py prints and exits)."""
     ran = tmp_path / "ran"
     program = tmp_path / "python-lookalike"
     program.write_text(f'#!/bin/sh\necho "$(id -u)" > {ran}\nexit 1\n')
@@ -220,7 +222,7 @@ async def test_a_python_version_naming_a_program_never_runs_it(
             gid = await service.upload(files)
             body = (await service.launch(gid, command=["{python}", "server.py"])).json()
             assert body["status"] == "failed"
-            assert "no Python interpreter here fits" in body["errorMessage"]
+            assert body["errorMessage"] == "exited with code 0 before it served: never"
     assert not await trio.Path(ran).exists()
 
 
