@@ -305,3 +305,44 @@ async def test_a_failed_try_with_wheels_only_is_said_and_the_build_goes_on(
     _index(log, "environment built in", again)
     # Its wheels-only pass is not run again (its refusal's lines said twice).
     assert not [t for _, _, t in log[again:] if "no usable wheels" in t], log[again:]
+
+
+async def test_a_set_built_on_a_later_python_is_reused_there_with_no_try_first(
+    builder_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MarkupSafe 2.1.1 has wheels up to Python 3.10: its first build tries 3.11 with
+    wheels only, is refused, and builds on 3.10. A later launch of the set takes the
+    environment built on 3.10 at once: no try on 3.11 again (five apps' cached launches
+    spent 1.4-12 s in it each time, one of them waiting on blocked network)."""
+    builder: EnvBuilder = await builder_service.supervisor.env_builder()
+    found = await interpreter_choices("", None, builder._uv_env(discovery=True))
+    assert not isinstance(found, list), found
+    by_minor = {i.version.rsplit(".", 1)[0]: i for i in found.interpreters}
+    if "3.11" not in by_minor or "3.10" not in by_minor:
+        pytest.skip("needs Python 3.11 and 3.10 on the machine")
+    two = Choices((by_minor["3.11"], by_minor["3.10"]))
+
+    async def two_fitting(_deps: object) -> Choices:
+        return two
+
+    monkeypatch.setattr(builder, "_interpreter", two_fitting)
+    deps = python_dependencies({"requirements.txt": b"markupsafe==2.1.1\n"})
+    for launch in ("first", "again"):
+        said: list[str] = []
+
+        async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+            pass
+
+        async def say(text: str, said: list[str] = said) -> None:
+            said.append(text)
+
+        with trio.fail_after(BUILD_WAIT):
+            lease, env = await builder.python_env(deps, None, publish, say)
+        lease.release()
+        assert env.version.startswith("3.10"), (launch, said)
+        tries = [line for line in said if "prebuilt wheels only" in line]
+        if launch == "first":
+            assert tries and "Python 3.11" in tries[0], said
+        else:
+            assert tries == [], said
+            assert len(said) == 1 and said[0].startswith("environment ready (Python 3.10"), said
