@@ -696,15 +696,17 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
     if pinned is not None:
         # pyenv's names too: a virtualenv's ("order_system_env": ThisIsAntonio's
         # fastapi-order-system, refused as "no Python fits"), "system": no version said.
-        first = next((line.strip() for line in pinned.splitlines() if _PIN.match(line)), "")
+        lines = [line.strip() for line in pinned.splitlines() if line.strip()]
+        first = next((line for line in lines if not _ENV_NAME.fullmatch(line)), "")
         if first:
             return first, path
     return _requires_python(files, directory)
 
 
-# A .python-version's line naming a version (``3.11.4``, ``3.12``, ``pypy3.10-7.3.12``,
-# ``3.10.4/envs/app`` as pyenv-virtualenv writes it: its version).
-_PIN = re.compile(r"\s*(?:(?:cpython|python|pypy)-?)?3(?:\.\d+){0,2}(?:[a-z]+\d*)?(?=[\s/-]|$)")
+# A .python-version's line that names no version but an environment of pyenv's
+# (``order_system_env``, ``my-env``, ``system``): a word, no digit after a letter run
+# that could be an implementation's (``pypy3.10``, ``python3.11`` and paths are not).
+_ENV_NAME = re.compile(r"(?![0-9])(?!(?:c?python|pypy|graalpy)\d)[A-Za-z0-9_-]+")
 
 
 def _requires_python(files: dict[str, bytes], directory: str) -> tuple[str | None, str | None]:

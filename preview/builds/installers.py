@@ -90,6 +90,9 @@ _NEEDS = (
         "a C compiler (no wheel)",
     ),
 )
+# What no interpreter brings (a system library a build from source needs): another Python
+# helps only where it has a wheel (interpreters.build_first_fitting).
+MACHINE_LACKS = tuple(needs for _, needs in _NEEDS)
 _BUILDING = re.compile(r"^building (.+?) needs ")
 _QUERY_TIME = 60.0  # a uv query (interpreters) that takes longer has failed
 # What an upload may ask uv for (.python-version, requires-python): a version or a

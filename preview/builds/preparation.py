@@ -682,6 +682,10 @@ async def prepare_app(
         built.lease = await _node_modules(detection, files, context)
     if built.lease is not None:
         context.on_cached(INSTALL, built.lease.reused)
+    _, folder, wrapper = main_setup_served(template, files)
+    if wrapper is not None:  # there for its set-up steps too: create_all() imports it
+        target = posixpath.join(folder, MAIN_SETUP)
+        await trio.to_thread.run_sync(write_beneath, context.app_dir, target, wrapper)
     try:
         app_env = await _set_up(detection, files, context, built)
     except BaseException:

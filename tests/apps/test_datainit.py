@@ -964,3 +964,16 @@ def test_an_alembic_init_never_used_nor_installed_is_no_step() -> None:
     assert [s.what for s in data_steps(listed, "main.py", None)] == ["Alembic (alembic.ini)"]
     revised = {**files, "alembic/versions/1a_first.py": b'revision = "1a"\n'}
     assert [s.what for s in data_steps(revised, "main.py", None)] == ["Alembic (alembic.ini)"]
+
+
+async def test_models_imported_only_by_the_main_blocks_routes_get_their_tables(
+    builder_service: Service,
+) -> None:
+    """RamiroPintos' Flask-EventPage imports its routes, and through them its models, only
+    under ``if __name__ == "__main__":``: served through the module that runs that block,
+    its routes answered, but create_all() had imported no model ("Table 'mydb.event'
+    doesn't exist"). The step imports that module too: the tables are made."""
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "flask_main_block_routes", "/notes")
+        assert data == []
+        assert any("created the tables of its models: note" in m for m in messages(events))

@@ -13,8 +13,14 @@ import trio
 
 from preview.apps.depspec import python_dependencies
 from preview.builds.build import EnvBuilder
-from preview.builds.envcache import patch_floor
-from preview.builds.interpreters import Choices, interpreter_choices
+from preview.builds.envcache import BuildFailed, patch_floor
+from preview.builds.interpreters import (
+    Choices,
+    Interpreter,
+    build_first_fitting,
+    interpreter_choices,
+)
+from preview.builds.wheelindex import Gaps
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -208,9 +214,7 @@ async def test_a_python_version_naming_a_program_never_runs_it(
     """uv runs what a request names to ask what it is, and it runs here as the service,
     outside any sandbox: ``.python-version`` naming a path (an executable the app's own
     build left in its environment, whose host path the app reads in its mounts) had the
-    service run it as root. Only versions, specifiers and implementations are asked: a
-    line naming none of them is passed over (as a pyenv virtualenv's name is), and the app
-    runs on the service's default Python (here its server.py prints and exits)."""
+    service run it as root. Only versions, specifiers and implementations are asked."""
     ran = tmp_path / "ran"
     program = tmp_path / "python-lookalike"
     program.write_text(f'#!/bin/sh\necho "$(id -u)" > {ran}\nexit 1\n')
@@ -222,7 +226,7 @@ async def test_a_python_version_naming_a_program_never_runs_it(
             gid = await service.upload(files)
             body = (await service.launch(gid, command=["{python}", "server.py"])).json()
             assert body["status"] == "failed"
-            assert body["errorMessage"] == "exited with code 0 before it served: never"
+            assert "no Python interpreter here fits" in body["errorMessage"]
     assert not await trio.Path(ran).exists()
 
 
@@ -346,3 +350,46 @@ async def test_a_set_built_on_a_later_python_is_reused_there_with_no_try_first(
         else:
             assert tries == [], said
             assert len(said) == 1 and said[0].startswith("environment ready (Python 3.10"), said
+
+
+async def test_a_build_lacking_a_system_library_is_not_tried_where_no_wheel_is_either() -> None:
+    """GlazovDaniil's DRF-events-website-API: mysqlclient, which has no wheel for any
+    Python and needs MySQL's client library to build, was built on 3.11, 3.10 and 3.9 in
+    turn, each failing the same, before its remedy. A Python whose index has no wheel of
+    the failed package either is not tried; one that has a wheel of it still is."""
+    mysql = (
+        "building mysqlclient 2.2.4 for Python 3.11 needs MySQL's client library and headers "
+        "(mysql_config, or pkg-config's mysqlclient: Debian's default-libmysqlclient-dev) and "
+        "a C compiler (no wheel)"
+    )
+    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.10.13", "3.9.18"))
+    gaps = {
+        "3.11.7": Gaps(unbuilt=("mysqlclient==2.2.4", "autobahn==23.6.2")),
+        "3.10.13": Gaps(unbuilt=("mysqlclient==2.2.4",)),
+        "3.9.18": Gaps(unbuilt=("autobahn==23.6.2", "mysqlclient==2.2.4")),
+    }
+    tried: list[tuple[str, bool | None]] = []
+    said: list[str] = []
+
+    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
+        tried.append((interpreter.version, wheels))
+        raise BuildFailed(mysql if wheels is not True else "no usable wheels")
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    async def publish(*args: object) -> None:
+        return None
+
+    async def found() -> dict[str, Gaps]:
+        return gaps
+
+    with pytest.raises(BuildFailed, match="mysqlclient"):
+        await build_first_fitting(pythons, found, attempt, publish, say)
+    assert len([t for t in tried if t[1] is not True]) == 1, tried  # one build from source
+    assert sum("which has no wheel of it either" in line for line in said) == 2, said
+    gaps["3.9.18"] = Gaps(unbuilt=("autobahn==23.6.2",))  # a wheel of mysqlclient there
+    tried.clear()
+    with pytest.raises(BuildFailed):
+        await build_first_fitting(pythons, found, attempt, publish, say)
+    assert ("3.9.18", True) in tried or ("3.9.18", False) in tried, tried
