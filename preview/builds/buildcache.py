@@ -12,11 +12,10 @@ module's format. The step runs confined as before; its only lasting effect is on
 app's directory (its environment is read-only there, its ``/tmp`` its own), so what it
 leaves is the files it wrote there (and those it removed: ``rm -rf dist`` before ``tsc``):
 found by comparing the directory before and after, kept under
-``<env dir>/.build-cache/<key>``, each file with its SHA-256. A later launch
-with the same key gets those files written into its directory (the removed ones removed)
-instead of running the
-step, after every one is checked against its hash (an entry whose files changed is not
-used, and removed).
+``<env dir>/.build-cache/<key>``, each file with its SHA-256. A later launch with the
+same key gets those files written into its directory (the removed ones removed) instead
+of running the step, after every one is checked against its hash (an entry whose files
+changed is not used, and removed).
 
 Shared between users: the key covers every input, so a hit is the output of the very
 same step on the very same files, which that user's own run would have made (the tools
