@@ -8,6 +8,8 @@
   the app's bare start (spawn to first 200) in the ready venv (target ≤ 1.1×).
 * shared: ten simultaneous launches of one new dependency set on a fresh service: how
   many builds ran (target: exactly one; the others wait for it).
+* npm: an Express app's install phase against ``npm ci --prefer-offline`` alone, with an
+  empty and with a warm npm cache (target ≤ 1.1×; :mod:`.npmbuild`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from preview.builds.installers import interpreter_path
 
 from ..harness import ServiceServer, free_port, free_port_block, log
 from .launch import bare_start
+from .npmbuild import run_npm
 
 REQUIREMENTS = "fastapi\nuvicorn\nsqlmodel\npydantic-settings\npython-multipart\npyjwt\n"
 APP = """
@@ -191,6 +194,7 @@ def run(*, quick: bool = False, **_: Any) -> dict[str, Any]:
                         service.stop(gid)
         log("build: shared")
         shared = _shared(quick)
+        npm = run_npm(quick)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     uv_total = _median([r["total_ms"] for r in cold_uv])
@@ -220,4 +224,5 @@ def run(*, quick: bool = False, **_: Any) -> dict[str, Any]:
             "target": 1.1,
         },
         "shared": shared,
+        "npm": npm,
     }

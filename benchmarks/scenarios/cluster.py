@@ -54,7 +54,7 @@ CASES = {
     "latency": (100, 5_000, 500),
 }
 _QUICK = {"throughput": (1, 5_000, 0), "latency": (20, 1_000, 500)}
-_PROXY_CALLS, _PROXY_ROUNDS = 2_000, 5  # a round: a block of each target in turn
+_PROXY_CALLS, _PROXY_ROUNDS = 10_000, 5  # a round: a block of each target in turn
 _KILLS = 10
 _LEASE_TTL = 6.0  # s: preview.cluster's; a node reaps only after a whole one of renewals
 
@@ -135,16 +135,20 @@ def _proxy_case(owner: ServiceServer, other: ServiceServer, calls: int) -> dict[
         meters = [CpuMeter(owner.pid), CpuMeter(other.pid)]
         samples = {label: array.array("q") for label in targets}
         cpu = dict.fromkeys(targets, 0.0)
+        by_node = {label: [0.0, 0.0] for label in targets}  # owner's, other's
         statuses: dict[str, dict[str, int]] = {label: {} for label in targets}
         for port, request in targets.values():  # warm: connections, caches
             request_load({"port": port, "requests": [request], "count": 100}, 60)
         for _ in range(_PROXY_ROUNDS):
             for label, (port, request) in targets.items():
-                before = sum(meter.cpu() for meter in meters)
+                before = [meter.cpu() for meter in meters]
                 block = request_load(
                     {"port": port, "requests": [request], "count": calls // _PROXY_ROUNDS}, 120
                 )
-                cpu[label] += sum(meter.cpu() for meter in meters) - before
+                spent = [meter.cpu() - began for meter, began in zip(meters, before, strict=True)]
+                cpu[label] += sum(spent)
+                for node, seconds in enumerate(spent):
+                    by_node[label][node] += seconds
                 measured = array.array("q")
                 measured.frombytes(block["latencies_us"])
                 samples[label].extend(measured[1:])  # the first also paid for the connect
@@ -156,6 +160,10 @@ def _proxy_case(owner: ServiceServer, other: ServiceServer, calls: int) -> dict[
         label: {
             "latency_ms": summary_us(samples[label]),
             "cpu_us_per_call": round(cpu[label] / max(len(samples[label]), 1) * 1e6, 1),
+            # Each node's part: where a forwarded call's added CPU is spent.
+            "cpu_us_per_call_owner_other": [
+                round(seconds / max(len(samples[label]), 1) * 1e6, 1) for seconds in by_node[label]
+            ],
             "statuses": statuses[label],
         }
         for label in targets

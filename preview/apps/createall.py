@@ -87,6 +87,9 @@ except ImportError:
 else:
     load_dotenv()
 app = ScriptInfo(app_import_path=os.environ["FLASK_APP"]).load_app()
+if os.path.exists("_preview_served.py"):  # its __main__ block's set-up (apps.served): its
+    sys.path.insert(0, os.getcwd())  # models may be imported there alone
+    import _preview_served
 state = app.extensions.get("sqlalchemy") or app.extensions.get("migrate")
 db = getattr(state, "db", state)
 if db is None or not hasattr(db, "create_all"):

@@ -212,6 +212,8 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if at is not None:
         run, relative = alembic_run_dir(files, at)  # where its script_location resolves
         ini = f"{at}/alembic.ini" if at else "alembic.ini"  # (named as the upload has it)
+        if _unused_alembic(files, run):
+            return []  # as without alembic.ini: its tables, if any, by the steps below
         return [DataStep(alembic_upgrade(files, run, relative), run, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.
@@ -261,6 +263,32 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         return [DataStep(("sh", "-c", on_path, "sh", *argv), migrations, f"Alembic ({ini})")]
     argv = alembic_upgrade(files, parent, _rel(ini, parent))
     return [DataStep(argv, parent, f"Alembic ({ini})")]
+
+
+# What brings Alembic (itself, or a package depending on it), named anywhere in a file
+# that lists what the app installs (its lockfiles and Dockerfile too).
+_ALEMBIC_NAMED = re.compile(rb"alembic|flask[-_]migrate", re.IGNORECASE)
+_DEPENDENCY_FILE = re.compile(
+    r"(?:^|/)(?:[^/]*requirements[^/]*\.(?:txt|in)|requirements/[^/]+|pyproject\.toml|"
+    r"Pipfile(?:\.lock)?|(?:uv|poetry)\.lock|setup\.(?:py|cfg)|Dockerfile[^/]*)$"
+)
+
+
+def _unused_alembic(files: dict[str, bytes], run: str) -> bool:
+    """An ``alembic init`` never used: no revision under the folder it runs in, and no
+    dependency file of the app names Alembic (MW982's fastapi-order-api: its alembic/ as
+    ``alembic init`` made it, target_metadata None, alembic not in its pyproject.toml nor
+    its uv.lock, and no database at all: its first revision's step failed, "No module named
+    'alembic'"). Its author never ran it; nor does a preview."""
+    prefix = f"{run}/" if run else ""
+    revisions = any(
+        p.startswith(prefix) and "/versions/" in f"/{p}" and p.endswith(".py")
+        for p in files
+        if not p.endswith("__init__.py")
+    )
+    listed = [data for p, data in files.items() if _DEPENDENCY_FILE.search(p)]
+    # (with no dependency file, what it imports is installed: alembic's env.py's own)
+    return not revisions and bool(listed) and not any(_ALEMBIC_NAMED.search(d) for d in listed)
 
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)

@@ -259,6 +259,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                 deps = nearer
                 break
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
+    deps = _windows_only_marked(deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -327,6 +328,34 @@ _LOADED_BY_NAME = frozenset(
         "whitenoise",
     }
 )
+
+
+# Distributions made for Windows alone (wheels for Windows only, a source that builds
+# nowhere else), which a Windows machine's pip freeze lists beside the app's own: their
+# dependents name them for Windows alone (Twisted: twisted-iocpsupport; sys_platform ==
+# "win32"), as the line is then marked.
+_WINDOWS_ONLY = frozenset(
+    {"pywin32", "pypiwin32", "twisted-iocpsupport", "pywinpty", "windows-curses", "wmi"}
+)
+
+
+def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with each line of a Windows-only distribution (:data:`_WINDOWS_ONLY`) that
+    has no environment marker marked for Windows (GlazovDaniil's DRF-events-website-API
+    pins twisted-iocpsupport==1.0.4 in a Windows freeze: tried on three Pythons, its build
+    failing on each, before the remedies left it out, 2.5 minutes later)."""
+    marked = [
+        f'{line} ; sys_platform == "win32"'
+        if ";" not in line and _line_name(line) in _WINDOWS_ONLY
+        else line
+        for line in deps.requirements
+    ]
+    if marked == list(deps.requirements):
+        return deps
+    pairs = zip(marked, deps.requirements, strict=True)
+    names = [_line_name(line) for line, was in pairs if line != was]
+    said = f"{', '.join(names)}: Windows' alone, installed only there (sys_platform marker)"
+    return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
 
 
 def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
@@ -428,6 +457,9 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         requirements_path = _requirements_file(files, directory)
         local: list[str] = []
         listed = _requirement_lines(files, requirements_path, 0, local)
+        shared = _shared_base(files, requirements_path)
+        if shared is not None:  # installed beside it, as its Dockerfile's -r base -r dev do
+            listed = [*_requirement_lines(files, shared, 0, local), *listed]
         # (an empty one says nothing: mzb527's FlaskWorkout has a requirements.txt of 0 bytes)
         if requirements_path in files and (listed or local or pyproject is not None):
             lines, indexes = _pypi_indexes(listed)
@@ -436,6 +468,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
             notes = [*indexes, *imaged, *notes]
+            if shared is not None:
+                notes.insert(0, f"{shared} too: {requirements_path} does not include it")
             return PythonDeps(
                 tuple(dict.fromkeys(lines)),
                 requirements_path,
@@ -586,6 +620,40 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
     return first or _join(directory, "requirements.txt")
 
 
+# The file of a requirements/ folder every other builds on (cookiecutter-django's base.txt)
+_SHARED_USES = ("base", "common", "core", "_base", "shared")
+
+
+def _shared_base(files: dict[str, bytes], path: str) -> str | None:
+    """The shared file of the ``requirements/`` folder ``path`` is chosen from
+    (``base.txt``, ``common.txt``) where ``path`` does not include it, even through another
+    file: a folder whose files are installed side by side (agustin-jimenez's drf-events-api:
+    its Dockerfile runs ``pip install -r base.txt -r development.txt``, development.txt
+    naming only pytest and django-extensions: Django REST framework was not installed)."""
+    folder = posixpath.dirname(path)
+    if posixpath.basename(folder) != "requirements":
+        return None
+    base = next(
+        (p for u in _SHARED_USES if (p := _join(folder, f"{u}.txt")) in files and p != path),
+        None,
+    )
+    if base is None:
+        return None
+    seen: set[str] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen or len(seen) > _MAX_INCLUDES * 4:
+            continue
+        seen.add(current)
+        for line in (_text(files, current) or "").splitlines():
+            option, _, rest = _COMMENT.sub("", line).strip().partition(" ")
+            if option in ("-r", "--requirement", "-c", "--constraint"):
+                here = posixpath.dirname(current)
+                todo.append(posixpath.normpath(posixpath.join(here, rest.strip())))
+    return None if base in seen else base
+
+
 def _use_rank(use: str) -> int:
     """Where a requirements file for ``use`` (``dev``, ``prod`` …) comes: in
     :data:`_FOLDER_FIRST`'s order, an unknown use after them."""
@@ -626,10 +694,19 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
     path = _join(directory, ".python-version")
     pinned = _text(files, path)
     if pinned is not None:
-        first = next((line.strip() for line in pinned.splitlines() if line.strip()), "")
+        # pyenv's names too: a virtualenv's ("order_system_env": ThisIsAntonio's
+        # fastapi-order-system, refused as "no Python fits"), "system": no version said.
+        lines = [line.strip() for line in pinned.splitlines() if line.strip()]
+        first = next((line for line in lines if not _ENV_NAME.fullmatch(line)), "")
         if first:
             return first, path
     return _requires_python(files, directory)
+
+
+# A .python-version's line that names no version but an environment of pyenv's
+# (``order_system_env``, ``my-env``, ``system``): a word, no digit after a letter run
+# that could be an implementation's (``pypy3.10``, ``python3.11`` and paths are not).
+_ENV_NAME = re.compile(r"(?![0-9])(?!(?:c?python|pypy|graalpy)\d)[A-Za-z0-9_-]+")
 
 
 def _requires_python(files: dict[str, bytes], directory: str) -> tuple[str | None, str | None]:

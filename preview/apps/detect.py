@@ -473,6 +473,46 @@ def _starts_a_server(statement: ast.stmt, attr: str) -> bool:
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
 
+# A settings package's modules a checkout runs with, in order (a development run's first).
+_DEVELOPMENT_SETTINGS = ("local", "dev", "development", "develop", "base", "common", "default")
+
+
+def settings_package_module(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """The settings module to run a Django app with where the one its ``manage.py`` names
+    is a folder that says nothing itself (no ``__init__.py``, or an empty one) beside its
+    modules (``base.py``, ``development.py`` …), which Django imports as an empty package
+    ("settings.DATABASES is improperly configured. Please supply the ENGINE value"):
+    agustin-jimenez's drf-events-api names ``events.settings``, its compose file's env
+    file (not uploaded) the development one. Its development module (:data:`_DEVELOPMENT_
+    SETTINGS`' order), with the module named; None where the named one is a module."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    if not managers:
+        return None
+    text = files[managers[0]].decode("utf-8", "replace")
+    match = _SETTINGS_MODULE.search(text)
+    if match is None:
+        return None
+    named = match.group(1)
+    base = posixpath.dirname(managers[0])
+    folder = posixpath.join(base, *named.split("."))
+    init = files.get(f"{folder}/__init__.py")
+    if f"{folder}.py" in files or (init is not None and _says_something(init)):
+        return None
+    modules = {
+        posixpath.basename(p)[:-3]
+        for p in files
+        if posixpath.dirname(p) == folder and p.endswith(".py")
+    }
+    chosen = next((m for m in _DEVELOPMENT_SETTINGS if m in modules), None)
+    return (f"{named}.{chosen}", named) if chosen is not None else None
+
+
+def _says_something(source: bytes) -> bool:
+    """Whether a module has a line other than a comment or blank."""
+    lines = source.decode("utf-8", "replace").splitlines()
+    return any(line.strip() and not line.strip().startswith("#") for line in lines)
+
+
 def _django(files: dict[str, bytes]) -> Detection | None:
     managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
     if not managers:

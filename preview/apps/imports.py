@@ -372,10 +372,30 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
                 )
                 alone = module in files and module != path and name not in dotted
                 if alone or (package in files and name not in dotted) or namespace:
-                    roots.append(folder)
+                    if not _shadowing(files, folder, stdlib):
+                        roots.append(folder)
                     break
                 folder = posixpath.dirname(folder)
     return list(dict.fromkeys(roots))
+
+
+def _shadowing(files: dict[str, bytes], folder: str, stdlib: set[str]) -> bool:
+    """Whether ``folder`` holds a module named as one of the standard library's, which on
+    the path would be imported in its place by everything: GlazovDaniil's
+    DRF-events-website-API has ``events/meetings/calendar.py`` (``from models import
+    Timetable``, imported by nothing); with that folder on the path Django's own ``import
+    calendar`` loaded it, and no manage.py command ran ("Couldn't import Django")."""
+    names = {
+        posixpath.basename(p).removesuffix(".py")
+        for p in files
+        if posixpath.dirname(p) == folder and p.endswith(".py")
+    }
+    names |= {
+        posixpath.basename(posixpath.dirname(p))
+        for p in files
+        if posixpath.dirname(posixpath.dirname(p)) == folder and p.endswith("/__init__.py")
+    }
+    return bool((names - {"__init__", "__main__", "test"}) & stdlib)
 
 
 def own_folder_names(files: dict[str, bytes]) -> set[str]:

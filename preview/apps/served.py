@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+from collections.abc import Collection
 
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import imports_module, last_name, main_blocks, same_module, walked
@@ -290,17 +291,29 @@ def main_setup_served(
     base = posixpath.join(chdir, *module.split("."))
     path = next((p for p in (f"{base}.py", f"{base}/__init__.py") if p in files), None)
     tree = parse_module(files[path]) if path is not None else None
-    kept = _main_setup(tree, attr) if tree is not None else None
+    own = _own_modules(files, chdir)
+    kept = _main_setup(tree, attr, own) if tree is not None else None
     if not kept:
         return argv, "", None
-    said = "; ".join(ast.unparse(statement) for statement in kept if _sets_up(statement, attr))
+    said = "; ".join(ast.unparse(statement) for statement in kept if _sets_up(statement, attr, own))
     lines = sorted(statement.lineno for statement in kept)
     text = _WRAPPER.format(module=module, said=said[:200], lines=set(lines), attr=attr)
     served = f"{MAIN_SETUP.removesuffix('.py')}:{attr}"
     return (*argv[:index], served, *argv[index + 1 :]), chdir, text.encode()
 
 
-def _main_setup(tree: ast.Module, name: str) -> list[ast.stmt] | None:
+def _own_modules(files: dict[str, bytes], chdir: str) -> set[str]:
+    """The dotted names of the upload's own modules, as imported from ``chdir``."""
+    prefix = f"{chdir}/" if chdir else ""
+    names = set()
+    for path in files:
+        if path.startswith(prefix) and path.endswith(".py"):
+            inner = path[len(prefix) :].removesuffix(".py").removesuffix("/__init__")
+            names.add(inner.replace("/", "."))
+    return names
+
+
+def _main_setup(tree: ast.Module, name: str, own: set[str]) -> list[ast.stmt] | None:
     """The statements of the module's ``__main__`` blocks to run before serving the app
     bound to ``name`` (its imports and set-up, not its server), where they set it up,
     start its server and do nothing else; None otherwise."""
@@ -314,13 +327,20 @@ def _main_setup(tree: ast.Module, name: str) -> list[ast.stmt] | None:
             kept.append(statement)
         else:
             return None
-    return kept if runs and any(_sets_up(s, name) for s in kept) else None
+    return kept if runs and any(_sets_up(s, name, own) for s in kept) else None
 
 
-def _sets_up(statement: ast.stmt, name: str) -> bool:
+def _sets_up(statement: ast.stmt, name: str, own: Collection[str] = ()) -> bool:
     """Whether ``statement`` sets up the app bound to ``name``: a call given it
-    (``db.init_app(app)``), one of its methods (``app.register_blueprint(bp)``), or an
-    assignment to its ``config`` or an attribute of it (``app.secret_key = …``)."""
+    (``db.init_app(app)``), one of its methods (``app.register_blueprint(bp)``), an
+    assignment to its ``config`` or an attribute of it (``app.secret_key = …``), or an
+    import of the upload's ``own`` modules (RamiroPintos' Flask-EventPage imports
+    ``routes.routes``, whose ``@app.route``s are its every route, there alone: all
+    answered 404)."""
+    if isinstance(statement, ast.ImportFrom) and statement.level == 0:
+        return statement.module in own
+    if isinstance(statement, ast.Import):
+        return any(alias.name in own for alias in statement.names)
     if isinstance(statement, ast.Assign):
         return all(
             (isinstance(t, ast.Subscript) and _dotted(t.value) == f"{name}.config")

@@ -165,8 +165,11 @@ _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@
 _REDIS_SCHEMES = ("redis", "rediss", "redis+socket")
 _MYSQL_SCHEME = re.compile(r"^(?:mysql|mariadb)(?:\+\w+)?$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# (a requirements/ folder's files too: PaskarRules' drf-orders-platform lists celery in
+# requirements/base.txt, and its RabbitMQ broker was not given the preview's Redis)
 _DEPENDENCY_FILES = re.compile(
-    r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|pyproject\.toml|"
+    r"(?:^|/)(?:requirements[\w.-]*\.(?:txt|in)|requirements/[\w.-]+\.(?:txt|in)|"
+    r"pyproject\.toml|"
     r"Pipfile|setup\.py|setup\.cfg|package\.json)$"
 )
 _SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
@@ -723,11 +726,13 @@ def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str, str | None]]:
         if not _SOURCE.search(path) or "node_modules/" in path or len(data) > 512_000:
             continue
         text = data.decode("utf-8", "replace")
+        if path.endswith(".py") and "://" in text:
+            text = _CONCATENATED.sub(_joined, text)
         for match in _CODE_URL.finditer(text):
             url = match.group(0)
             if "{" in url and path.endswith(".py"):
                 url = _with_constants(url, text)
-            url = url.rstrip(".,;:)]}")
+            url = _ACCOUNT_PLACES.sub("://", url.rstrip(".,;:)]}"))
             if "{" not in url and "%s" not in url:
                 # (its statement may begin a few lines above: a call's arguments, one a line)
                 start = match.start()
@@ -735,6 +740,20 @@ def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str, str | None]]:
                     start = max(text.rfind("\n", 0, start - 1), 0)
                 found.append((path, url, _url_variable(text[start : match.start()])))
     return found[:50]
+
+
+# A URL's literal pieces joined around what the code puts between them, on one line
+# (RamiroPintos' Flask-EventPage: ``'mysql+pymysql://' + os.getenv('DB_CONNECTION') +
+# '@localhost/mydb'``): a template of it, ``mysql+pymysql://{…}@localhost/mydb``.
+_CONCATENATED = re.compile(r"""(["'])\s*\+\s*([^\n]+?)\s*\+\s*\1""")
+# An account the code fills in, before a host and database it writes: the URL without it
+# says which server and database (MariaDB's "Unknown database 'mydb'" where none was made).
+_ACCOUNT_PLACES = re.compile(r"://[^@/\s{}]*\{[^@/\s]*@(?=[^{}]*$)")
+
+
+def _joined(match: re.Match[str]) -> str:
+    """The place of what a concatenation puts between two literals of a URL's line."""
+    return "{}" if "://" in match.string[: match.start()].rsplit("\n", 1)[-1] else match[0]
 
 
 # ``DATABASE_URL: str = …`` (a settings field, which its class reads from the variable of

@@ -41,6 +41,7 @@ from .installers import (
     machine_network,
     noting_failed_builds,
     npm_environment,
+    npm_freshness,
     npm_install,
     version_key,
     with_progress,
@@ -105,11 +106,17 @@ class EnvBuilder:
 
         Where several interpreters present fit the app's request (see ``interpreters``),
         which is taken is :func:`~.interpreters.build_first_fitting`'s choice, told what
-        each lacks by the package index (:mod:`.wheelindex`)."""
+        each lacks by the package index (:mod:`.wheelindex`); where an earlier launch built
+        the environment on one of them, that one, with no try on another first (a try with
+        wheels only on uv's pick, refused again at every relaunch, took 1.4-12 s of five
+        apps' cached launches)."""
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
         extra = [server] if server and server not in deps.names() else []
+        for interpreter in choices.interpreters:
+            if self.cache.built(self._env_key(deps, server, interpreter)):
+                return await self._python_env(deps, server, interpreter, publish, say, build_cache)
 
         async def find_gaps() -> dict[str, Gaps] | None:
             requirements = [*deps.requirements, *extra]  # held to the lock's pins
@@ -161,8 +168,7 @@ class EnvBuilder:
     ) -> tuple[Lease, PythonEnv]:
         interpreter, version = chosen.path, chosen.version
         extra = (server,) if server and server not in deps.names() else ()
-        index = f"{self.settings.package_index_url}|{self.settings.find_links}"
-        key = deps.key(f"{version}@{interpreter}", extra, index)
+        key = self._env_key(deps, server, chosen)
 
         async def build(path: Path, publish: Publish) -> None:
             # Making the venv runs no code of the upload: the service's own uv does it.
@@ -225,6 +231,12 @@ class EnvBuilder:
         except BuildFailed as failed:  # which Python it was built for
             raise BuildFailed(for_python(failed.message, chosen.minor), failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
+
+    def _env_key(self, deps: PythonDeps, server: str | None, chosen: Interpreter) -> str:
+        """The cache key of ``deps`` (and ``server`` when not listed) on ``chosen``."""
+        extra = (server,) if server and server not in deps.names() else ()
+        index = f"{self.settings.package_index_url}|{self.settings.find_links}"
+        return deps.key(f"{chosen.version}@{chosen.path}", extra, index)
 
     async def python_versions(self) -> list[str]:
         """The versions of the interpreters present (for the remedies' older Python)."""
@@ -365,8 +377,7 @@ class EnvBuilder:
             for note in project.notes:
                 await say(note)
             command = "ci" if deps.lockfile is not None else "install"
-            # The app's era (a remedy's): every npm step resolves as of it (npm's --before).
-            dated = {"npm_config_before": deps.before} if deps.before else {}
+            dated = npm_freshness(deps.before)
             env = npm_environment(path, self.root / ".npm-cache", {**project.env, **dated})
             confined = (path, (self.root / ".npm-cache",), (), ()) if self._sandbox() else None
             step = partial(self._step, cwd=path, env=env, publish=with_progress(publish))
@@ -387,6 +398,7 @@ class EnvBuilder:
                 say,
                 unpin,
                 legacy=deps.legacy_peers,
+                offline_first=not deps.before,
             )
             own = path / ".npm-build-cache"
             env = {**env, "npm_config_cache": str(own)}

@@ -10,11 +10,12 @@ installed, ``node_modules/.package-lock.json``: versions a range resolved to), t
 command as run, the variables the tools read (``NODE_ENV``), the Node version and this
 module's format. The step runs confined as before; its only lasting effect is on the
 app's directory (its environment is read-only there, its ``/tmp`` its own), so what it
-leaves is the files it wrote there: found by comparing the directory before and after,
-kept under ``<env dir>/.build-cache/<key>``, each file with its SHA-256. A later launch
-with the same key gets those files written into its directory instead of running the
-step, after every one is checked against its hash (an entry whose files changed is not
-used, and removed).
+leaves is the files it wrote there (and those it removed: ``rm -rf dist`` before ``tsc``):
+found by comparing the directory before and after, kept under
+``<env dir>/.build-cache/<key>``, each file with its SHA-256. A later launch with the
+same key gets those files written into its directory (the removed ones removed) instead
+of running the step, after every one is checked against its hash (an entry whose files
+changed is not used, and removed).
 
 Shared between users: the key covers every input, so a hit is the output of the very
 same step on the very same files, which that user's own run would have made (the tools
@@ -57,13 +58,13 @@ import trio
 
 from ..apps.node.buildsteps import ENV_READ_BY_BUILDS, pure_build
 from ..logs.hostpaths import REVISION_DIRS
-from ..sandbox.appdir import as_owner, open_dir, replace_file, write_beneath
+from ..sandbox.appdir import as_owner, open_dir, replace_file, unlink_beneath, write_beneath
 from ..settings import Settings
 
 __all__ = ["BUILD_CACHE", "BuildCache", "StepKey"]
 
 BUILD_CACHE = ".build-cache"  # under the env dir (a dot: envcache's clean-up leaves it)
-_FORMAT = 1  # of the entries: a change of what a key covers or how entries are laid out
+_FORMAT = 2  # of the entries: a change of what a key covers or how entries are laid out
 _ENTRY = "entry.json"
 _FILES = "files"
 _LINEAGE = ".lineage-"
@@ -99,6 +100,7 @@ class _Entry:
     path: Path
     when: str  # when it was kept (UTC, minutes)
     files: tuple[tuple[str, str, int], ...]  # (path, sha256, size)
+    removed: tuple[str, ...] = ()  # files there before the step that it removed
 
     @property
     def incremental(self) -> bool:
@@ -184,13 +186,13 @@ class BuildCache:
         if before is None or made_before:
             return False
         after = await thread(_snapshot, app_dir, self._anchors)
-        outputs = _outputs(before, after) if after is not None else None
-        if not outputs:
+        changes = _outputs(before, after) if after is not None else None
+        if changes is None or not changes[0]:
             return False
+        outputs = changes[0]
+        most = min(_MAX_ENTRY, self.limit)
         try:
-            kept = await thread(
-                _store, self.root, key, outputs, app_dir, self._anchors, min(_MAX_ENTRY, self.limit)
-            )
+            kept = await thread(_store, self.root, key, changes, app_dir, self._anchors, most)
         except OSError as error:  # a full disk, above all: no cache, the launch goes on
             await say(f"build: its output not kept for relaunches ({error.strerror})")
             return False
@@ -300,12 +302,14 @@ def _snapshot(app_dir: Path, anchors: tuple[Path, ...]) -> _Tree | None:
     return _Tree(files, frozenset(links - {"node_modules"}))
 
 
-def _outputs(before: _Tree, after: _Tree) -> list[str] | None:
-    """The files a step wrote (new, or changed); None where what it did is more than
-    files written (a file removed, a link made), which a restore would not redo."""
-    if before.files.keys() - after.files.keys() or after.links - before.links:
+def _outputs(before: _Tree, after: _Tree) -> tuple[list[str], list[str]] | None:
+    """The files a step wrote (new, or changed) and those it removed (a ``rm -rf dist``
+    before ``tsc`` takes the placeholder the service wrote in a run-time folder, or a
+    committed build); None where it made a link, which a restore would not redo."""
+    if after.links - before.links:
         return None
-    return sorted(p for p, seen in after.files.items() if before.files.get(p) != seen)
+    written = sorted(p for p, seen in after.files.items() if before.files.get(p) != seen)
+    return written, sorted(before.files.keys() - after.files.keys())
 
 
 def _read_beneath(app_dir: Path, relative: str, anchors: tuple[Path, ...], most: int) -> bytes:
@@ -343,14 +347,15 @@ def _read_fd(fd: int, most: int, name: str) -> bytes:
 def _store(
     root: Path,
     key: StepKey,
-    outputs: list[str],
+    changes: tuple[list[str], list[str]],
     app_dir: Path,
     anchors: tuple[Path, ...],
     most: int,
 ) -> bool:
-    """Keep ``outputs`` (read from ``app_dir``) as ``key``'s entry: staged, then renamed
-    into place whole. False when it is not kept (too large, changed meanwhile, there
-    already). Blocking."""
+    """Keep the step's ``changes`` (its outputs, read from ``app_dir``, and the files it
+    removed) as ``key``'s entry: staged, then renamed into place whole. False when it is
+    not kept (too large, changed meanwhile, there already). Blocking."""
+    outputs, removed = changes
     root.mkdir(parents=True, exist_ok=True)
     staged = root / f"{_STAGING}{os.getpid()}-{next(_count)}"
     kept, total = [], 0
@@ -364,7 +369,7 @@ def _store(
             kept.append((relative, hashlib.sha256(data).hexdigest(), len(data)))
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         described = {"format": _FORMAT, "covers": key.covers, "lineage": key.lineage}
-        entry = {**described, "when": when, "bytes": total, "files": kept}
+        entry = {**described, "when": when, "bytes": total, "files": kept, "removed": removed}
         (staged / _ENTRY).write_text(json.dumps(entry))
         try:
             os.rename(staged, root / key.digest)
@@ -388,7 +393,8 @@ def _read_entry(path: Path) -> _Entry | None:
         if entry.get("format") != _FORMAT:
             return None
         files = tuple((str(p), str(h), int(n)) for p, h, n in entry["files"])
-        return _Entry(path, str(entry["when"]), files)
+        removed = tuple(str(p) for p in entry["removed"])
+        return _Entry(path, str(entry["when"]), files, removed)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -402,9 +408,12 @@ def _last_of_lineage(root: Path, lineage: str) -> _Entry | None:
 
 
 def _restore(entry: _Entry, app_dir: Path, anchors: tuple[Path, ...], long_ago: bool) -> str | None:
-    """Write ``entry``'s files into ``app_dir``, each checked against its hash first;
-    why not (one changed, or missing), else None. ``long_ago``: their times set to
-    1980. Blocking."""
+    """Write ``entry``'s files into ``app_dir``, each checked against its hash first, the
+    files its step removed removed first; why not (one changed, or missing), else None.
+    ``long_ago``: their times set to 1980. Blocking."""
+    for relative in entry.removed:
+        if not _safe(relative):
+            return f"a path it names is not the app's ({relative})"
     for relative, digest, size in entry.files:
         if not _safe(relative):
             return f"a path it names is not the app's ({relative})"
@@ -414,6 +423,10 @@ def _restore(entry: _Entry, app_dir: Path, anchors: tuple[Path, ...], long_ago: 
             return f"{relative} is missing from it"
         if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
             return f"{relative} no longer matches its hash"
+    for relative in entry.removed:
+        parent, name = posixpath.split(relative)
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # (not there)
+            unlink_beneath(app_dir / parent if parent else app_dir, name, anchors)
     for relative, _, size in entry.files:
         write_beneath(app_dir, relative, _read_plain(entry.path / _FILES / relative, size))
         if long_ago:

@@ -91,6 +91,7 @@ from ..apps.configvars import (
 from ..apps.configvars.compose import app_service_environment
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
+from ..apps.detect import settings_package_module
 from ..apps.node.envreads import (
     database_option_reads,
     described_variables,
@@ -103,7 +104,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
-from ..discovery.pyast import bind_path, last_name, upload_path
+from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -281,6 +282,7 @@ _ALLOWED_HOSTS = re.compile(r"ALLOWED_HOSTS$")
 # Django's settings of its SMTP backend (its host, its port, whether over TLS or SSL).
 _SMTP_SETTING = re.compile(r"^EMAIL_(?:HOST|PORT|USE_TLS|USE_SSL)$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_AMQP = re.compile(r"^(?:py)?amqps?://", re.IGNORECASE)
 # sqlite:////abs/dir/app.db (sqlite+aiosqlite too); not a temporary directory's file
 _ABSOLUTE_SQLITE = re.compile(
     r"^(sqlite(?:\+\w+)?:///)(?!/?(?:tmp|var/tmp)/)/(?:[^/?]+/)*([^/?]+)(\?.*)?$"
@@ -632,10 +634,33 @@ def config_defaults(
                     f"its {', '.join(others)} name a database server: the preview's own "
                     "database is given there instead"
                 )
+        # A RabbitMQ broker's URL (amqp://guest:guest@rabbitmq:5672//) under a name the
+        # service gives (its Redis, which Celery takes as a broker: backing.wanted), where
+        # nothing runs RabbitMQ: the service's (PaskarRules' drf-orders-platform's example
+        # kept its broker's unknown host, and its /api/health/ answered 503).
+        brokers = [n for n, v in values.items() if n in provided and _AMQP.match(v.strip())]
+        for name in brokers:
+            del values[name]
+        if brokers:
+            found.notes.append(
+                f"its {', '.join(brokers)} name a RabbitMQ server, which none here runs: "
+                "the preview's Redis is given there instead"
+            )
         # A placeholder of what the service gives (empty, a template URL): the service's.
         blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:
             del values[name]
+        # A database's URL that is a word (DB_URI=database_url) under a name the service
+        # does not set: unset too, as if the example left it out (the app's own default,
+        # or the preview's database by meaning: appenv.database_urls_by_meaning).
+        words = [n for n in blank if n in values and _url_word(n, values[n])]
+        for name in words:
+            del values[name]
+        if words:
+            found.notes.append(
+                f"{', '.join(words)}: a word in {found.example} where a database's URL "
+                "belongs, unset"
+            )
         # Left empty where the app's own schema refuses "" (Joi's) or has a default.
         empty = {n for n, v in values.items() if not v.strip()}
         unset = sorted(unset_when_empty(files) & empty)
@@ -682,12 +707,20 @@ def config_defaults(
     if exported:
         found.values.update(exported)
         found.notes.append(f"README: {', '.join(sorted(exported))} as its commands export them")
+    # A Django settings package that says nothing itself: its development module.
+    taken |= exported.keys()
+    chosen = settings_package_module(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
+    if chosen is not None:
+        found.values["DJANGO_SETTINGS_MODULE"] = chosen[0]
+        found.notes.append(
+            f"DJANGO_SETTINGS_MODULE={chosen[0]}: manage.py names {chosen[1]}, a folder of "
+            "settings modules with nothing of its own (Django would run with no DATABASES)"
+        )
     # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
     # its own files say: the configuration its author runs it with. A database's host,
     # port and account are the preview's (provided): compose_database_values maps them.
     # (A Node app's, so far: a Python app's compose often says DEBUG=0 or its production
     # settings module, which a preview's development run must not take.)
-    taken |= exported.keys()
     node = posixpath.basename(anchor) == "package.json"
     service, composed = app_service_environment(files, anchor, given) if node else ("", {})
     composed = {k: v for k, v in composed.items() if k not in taken}
@@ -1397,12 +1430,29 @@ def _unfilled(name: str, value: str | None) -> bool:
     """An example's value that gives nothing: empty, a fill-in left for its reader
     (bahadirsofuoglu's README: ``DIALECT= "YOUR_DIALECT"``, which Sequelize refused), or a
     database's port that is a word (Cohetero's FastAPI-JWT-SQLAlchemy's README: ``DB_PORT
-    = port``, which no client parses)."""
+    = port``, which no client parses), or a database's URL that is no URL, only a word
+    naming what to put there (tomdu3's flask-expense: ``DB_URI=database_url`` in its
+    .env-sample, SQLAlchemy's "Could not parse SQLAlchemy URL")."""
     if not value or not value.strip() or fill_in(value):
         return True
     what = meaning(name)
-    port = what is not None and what.kind == DATABASE and what.part == "port"
-    return port and not value.strip().isdigit()
+    if what is None or what.kind != DATABASE:
+        return False
+    if what.part == "url":
+        return _url_word(name, value)
+    return what.part == "port" and not value.strip().isdigit()
+
+
+def _url_word(name: str, value: str) -> bool:
+    """Whether ``value`` of the database URL ``name`` is a word standing for one."""
+    what = meaning(name)
+    url = what is not None and what.kind == DATABASE and what.part == "url"
+    return url and _NO_URL.fullmatch(value.strip()) is not None
+
+
+# A word where a URL belongs (``database_url``, ``DATABASE-URI``, ``postgres_url``): no
+# scheme, no path, no host:port; a SQLite file's name (``app.db``) has a dot and is kept.
+_NO_URL = re.compile(r"[A-Za-z][A-Za-z_-]*")
 
 
 # A start naming the env file it reads: Node's --env-file (Node exits 9 without it),
@@ -1665,10 +1715,7 @@ def _imported_paths(tree: ast.Module, module: str, files: dict[str, bytes]) -> d
     for node in tree.body:
         if not isinstance(node, ast.ImportFrom) or not node.level or not node.module:
             continue
-        directory = posixpath.dirname(module)
-        for _ in range(node.level - 1):
-            directory = posixpath.dirname(directory)
-        source = posixpath.join(directory, *node.module.split(".")) + ".py"
+        source = imported_files(module, node)[0]
         other = parse_module(files[source]) if source in files else None
         if other is None:
             continue

@@ -269,6 +269,11 @@ class EnvCache:
         self._leases: Counter[str] = Counter()
         self._evicting = trio.Lock()
 
+    def built(self, key: str) -> bool:
+        """Whether the environment of ``key`` is built and not being built again (a
+        marker's stat: cheap enough for the loop)."""
+        return key not in self._builds and (self.root / key / MARKER).exists()
+
     async def acquire(
         self,
         key: str,

@@ -27,10 +27,11 @@ from typing import TypeVar
 
 import trio
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .envcache import BuildFailed, Say
-from .installers import find_interpreter, installed_pythons, version_key
+from .installers import MACHINE_LACKS, find_interpreter, installed_pythons, version_key
 from .steps import Publish
 from .wheelindex import Gaps
 
@@ -198,6 +199,12 @@ async def build_first_fitting(
         f"for every package ({tried})"
     )
     for interpreter in ranked[:_SOURCE_BUILDS]:
+        if failures and _no_wheel_either(failures[-1], interpreter, gaps):
+            await say(
+                f"{failures[-1].message}: not tried on Python {interpreter.version}, "
+                "which has no wheel of it either"
+            )
+            continue
         if failures:
             await say(f"{failures[-1].message}: trying Python {interpreter.version}")
         try:
@@ -205,6 +212,24 @@ async def build_first_fitting(
         except BuildFailed as failed:
             failures.append(failed)
     raise _cause(failures)
+
+
+def _no_wheel_either(
+    failed: BuildFailed, interpreter: Interpreter, gaps: dict[str, Gaps] | None
+) -> bool:
+    """Whether ``failed`` (a build from source) lacked what this machine has for no Python
+    (MySQL's or PostgreSQL's client library: :data:`.installers.MACHINE_LACKS`) and the
+    index has no wheel of that package for ``interpreter`` either: built from source there
+    too, it fails the same (GlazovDaniil's DRF-events-website-API: mysqlclient tried on
+    3.11, 3.10 and 3.9, a minute and a half, before its remedy)."""
+    if gaps is None or not any(needs in failed.message for needs in MACHINE_LACKS):
+        return False
+    name = _package(failed.message)
+    lacking = gaps.get(interpreter.version)
+    if name is None or lacking is None:
+        return False
+    unbuilt = {canonicalize_name(entry.split("==")[0]) for entry in lacking.unbuilt}
+    return canonicalize_name(name) in unbuilt
 
 
 def _cause(failures: list[BuildFailed]) -> BuildFailed:

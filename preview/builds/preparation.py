@@ -330,7 +330,8 @@ class Preparation:
             return
         if await trio.to_thread.run_sync(third_party_failure, lines, tried, files):
             settings = self.settings
-            era = read_era(tried.listed, settings.package_index_url, settings.find_links)
+            index, links = settings.package_index_url, settings.find_links
+            era = read_era(tried.listed, index, links, files)
             tried.era = await era
 
     async def release(self) -> None:
@@ -681,6 +682,10 @@ async def prepare_app(
         built.lease = await _node_modules(detection, files, context)
     if built.lease is not None:
         context.on_cached(INSTALL, built.lease.reused)
+    _, folder, wrapper = main_setup_served(template, files)
+    if wrapper is not None:  # there for its set-up steps too: create_all() imports it
+        target = posixpath.join(folder, MAIN_SETUP)
+        await trio.to_thread.run_sync(write_beneath, context.app_dir, target, wrapper)
     try:
         app_env = await _set_up(detection, files, context, built)
     except BaseException:

@@ -30,6 +30,7 @@ __all__ = [
     "elements",
     "first_line",
     "import_aliases",
+    "imported_files",
     "imports_module",
     "is_main_check",
     "is_none",
@@ -53,6 +54,19 @@ _SCALARS: dict[str, str] = dict.fromkeys(
     ("str", "bytes", "UUID", "date", "datetime", "time", "EmailStr"), "string"
 )
 _SCALARS |= {"int": "integer", "float": "number", "Decimal": "number", "bool": "boolean"}
+
+
+def imported_files(path: str, node: ast.ImportFrom) -> tuple[str, str]:
+    """The files ``node`` (an import in the upload's ``path``) may import: ``x/y.py`` or
+    ``x/y/__init__.py``, from ``path``'s package where the import is relative (each level
+    past the first one folder up), else from the upload's root."""
+    name = (node.module or "").replace(".", "/")
+    if node.level:
+        base = posixpath.dirname(path)
+        for _ in range(node.level - 1):
+            base = posixpath.dirname(base)
+        name = posixpath.join(base, name) if name else base
+    return f"{name}.py", f"{name}/__init__.py"
 
 
 def last_name(node: ast.AST | None) -> str | None:

@@ -16,6 +16,7 @@ id and returns one line for the preview's status and log: what failed, its cause
 
 from __future__ import annotations
 
+import difflib
 import errno
 import logging
 import posixpath
@@ -198,6 +199,9 @@ def _missing_module_hint(
     local = _in_upload_hint(top, upload, listed_in)
     if local is not None:
         return local
+    own = _own_module_hint(module, upload)
+    if own is not None:
+        return own
     if top in sys.stdlib_module_names and top != module:  # email.nonexistent: no package
         return f" — '{top}' is Python's own; it has no module '{module}' in this version"
     dist = _IMPORT_TO_DIST.get(top, top)
@@ -210,6 +214,33 @@ def _missing_module_hint(
                 " for the preview interpreter (PREVIEW_PYTHON)"
             )
     return f" — add '{dist}' to {listed_in}"
+
+
+def _own_module_hint(module: str, upload: Collection[str]) -> str | None:
+    """For a module inside the upload's own folders that the folder lacks (Ali-Sina-255's
+    Fastapi-bank-system imports ``backend.app.auth.shema``, its file is ``schema.py``:
+    the cause said "add 'backend' to requirements.txt"): the folder that lacks it, and
+    the nearest name it has. None where the folder has it (a path's matter) or is none."""
+    parts = module.split(".")
+    if len(parts) < 2 or not any(p.startswith(f"{parts[0]}/") for p in upload):
+        return None
+    for depth in range(len(parts) - 1, 0, -1):
+        folder = "/".join(parts[:depth])
+        names = {
+            posixpath.basename(p).removesuffix(".py")
+            for p in upload
+            if posixpath.dirname(p) == folder and p.endswith(".py")
+        }
+        names |= {p[len(folder) + 1 :].split("/")[0] for p in upload if p.startswith(f"{folder}/")}
+        if not names:
+            continue
+        missing = parts[depth]
+        if missing in names:
+            return None
+        close = difflib.get_close_matches(missing, sorted(names), n=1)
+        said = f" (its '{close[0]}'?)" if close else ""
+        return f" — the upload's {folder}/ has no module '{missing}'{said}: its own import names it"
+    return None
 
 
 def _in_upload_hint(top: str, upload: Collection[str], listed_in: str) -> str | None:

@@ -30,7 +30,7 @@ from .recipe import NO_DIAGNOSES, Diagnoses, ProcessRecipe
 from .smoke import check_once_running
 from .state import PreviewState
 
-__all__ = ["EXITED", "READERS_DRAIN", "ChildSupervision", "StopControls"]
+__all__ = ["EXITED", "READERS_DRAIN", "WORKERS_READY_WAIT", "ChildSupervision", "StopControls"]
 
 READERS_DRAIN = 2.0  # after the group is dead, pipes held by escapees are cut
 _LAG_CHECK = 1.0  # how often subscribers stuck far behind are looked for
@@ -41,6 +41,9 @@ _CRASH_LINES = 0.3  # s after a watcher's crash line, for the lines before it to
 # failureThreshold), a failed one asked again sooner: one slow answer is not an app gone.
 _UNHEALTHY_AFTER, _RECHECK = 3, 1.0  # (checks, s at most)
 EXITED = "the process exited"  # the stop reason when the app ended by itself
+# s: at most, for its workers that say when they are ready, before the smoke check (a
+# Celery worker waits for its database first; it is ready a few seconds after the web)
+WORKERS_READY_WAIT = 30.0
 
 
 class StopControls:
@@ -361,6 +364,9 @@ class ChildSupervision:
     async def _smoke_check(self, running: trio.CancelScope) -> None:
         """The smoke check (``smoke``); ``running`` ended for a relaunch with a fix."""
         fixing = self._on_failing_routes
+        if self.workers is not None:  # what its routes ask of its workers: there first
+            with trio.move_on_after(WORKERS_READY_WAIT):
+                await self.workers.ready()
         if await check_once_running(self._state, self._upstream, self._spec.files, fixing):
             self._ended_for_a_fix = True
             running.cancel()

@@ -42,6 +42,15 @@ __all__ = [
     "revision_tree",
 ]
 
+# A Node app's lockfiles, each package manager's (a lockfile pins what its tree installs).
+NODE_LOCKFILES = (
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lockb",
+    "bun.lock",
+)
 # A change to one of these means the dependency environment must be built again.
 DEPENDENCY_FILES = frozenset(
     {
@@ -57,12 +66,7 @@ DEPENDENCY_FILES = frozenset(
         ".python-version",
         "runtime.txt",
         "package.json",
-        "package-lock.json",
-        "npm-shrinkwrap.json",
-        "yarn.lock",
-        "pnpm-lock.yaml",
-        "bun.lockb",
-        "bun.lock",
+        *NODE_LOCKFILES,
         ".nvmrc",
     }
 )

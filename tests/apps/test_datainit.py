@@ -944,3 +944,36 @@ async def test_an_app_whose_models_tables_nothing_makes_serves_them(
         said = messages(events, "setup")
         made = [m for m in said if "its models' tables made" in m]
         assert made and "products, sales" in made[0], said[-5:]
+
+
+def test_an_alembic_init_never_used_nor_installed_is_no_step() -> None:
+    """MW982's fastapi-order-api: alembic/ as ``alembic init`` made it (no revision,
+    target_metadata None), alembic named by none of its dependency files, and no database
+    at all: its step failed, "No module named 'alembic'". No Alembic step then; one where
+    a dependency file names Alembic (or Flask-Migrate), or where a revision is there."""
+    files = {
+        "main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "alembic.ini": b"[alembic]\nscript_location = alembic\n"
+        b"sqlalchemy.url = driver://user:pass@localhost/dbname\n",
+        "alembic/env.py": b"from alembic import context\ntarget_metadata = None\n",
+        "alembic/script.py.mako": b"",
+        "pyproject.toml": b'[project]\nname = "a"\ndependencies = ["fastapi", "mako"]\n',
+    }
+    assert data_steps(files, "main.py", None) == []
+    listed = {**files, "requirements.txt": b"fastapi\nalembic==1.13\n"}
+    assert [s.what for s in data_steps(listed, "main.py", None)] == ["Alembic (alembic.ini)"]
+    revised = {**files, "alembic/versions/1a_first.py": b'revision = "1a"\n'}
+    assert [s.what for s in data_steps(revised, "main.py", None)] == ["Alembic (alembic.ini)"]
+
+
+async def test_models_imported_only_by_the_main_blocks_routes_get_their_tables(
+    builder_service: Service,
+) -> None:
+    """RamiroPintos' Flask-EventPage imports its routes, and through them its models, only
+    under ``if __name__ == "__main__":``: served through the module that runs that block,
+    its routes answered, but create_all() had imported no model ("Table 'mydb.event'
+    doesn't exist"). The step imports that module too: the tables are made."""
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "flask_main_block_routes", "/notes")
+        assert data == []
+        assert any("created the tables of its models: note" in m for m in messages(events))

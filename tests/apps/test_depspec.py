@@ -229,6 +229,30 @@ def test_a_requirements_folder_and_pypi_under_another_name() -> None:
     assert python_dependencies(files, "app.py").requirements[0].startswith("--index-url=")
 
 
+def test_a_requirements_folder_installed_side_by_side_has_its_base_too() -> None:
+    """agustin-jimenez's drf-events-api: requirements/development.txt names only its tools,
+    base.txt (which nothing includes) Django REST framework; its Dockerfile installs both.
+    The chosen file gets the folder's base; one that includes it (even through another)
+    does not get it twice."""
+    files = {
+        "manage.py": b"import django\n",
+        "requirements/base.txt": b"django==5.0\ndjangorestframework\n",
+        "requirements/development.txt": b"pytest\n",
+        "requirements/production.txt": b"gunicorn\n",
+    }
+    deps = python_dependencies(files, "manage.py")
+    assert deps.source == "requirements/development.txt"
+    assert deps.requirements == ("django==5.0", "djangorestframework", "pytest")
+    assert deps.notes[0].startswith("requirements/base.txt too")
+    files["requirements/local.txt"] = b"-r development.txt\n"
+    files["requirements/development.txt"] = b"-r common.txt\npytest\n"
+    files["requirements/common.txt"] = b"-r base.txt\n"
+    deps = python_dependencies(files, "manage.py")
+    assert deps.source == "requirements/local.txt"
+    assert deps.requirements == ("django==5.0", "djangorestframework", "pytest")
+    assert not any("too" in n for n in deps.notes)
+
+
 async def test_a_requirements_folder_app_runs_with_its_local_file(
     builder_service: Service,
 ) -> None:
@@ -692,3 +716,43 @@ def test_a_whole_machines_freeze_leaves_out_its_operating_systems_own_packages()
     assert any("whole machine's pip freeze" in note and "python-apt" in note for note in deps.notes)
     one = {**files, "requirements.txt": b"Flask==1.1.1\npygobject==3.26.1\n"}
     assert python_dependencies(one, "app.py").requirements == ("Flask==1.1.1", "pygobject==3.26.1")
+
+
+def test_a_python_version_file_naming_no_version_says_none() -> None:
+    """ThisIsAntonio's fastapi-order-system: its .python-version says ``order_system_env``
+    (a pyenv virtualenv's name), which was asked for as a Python ("no Python interpreter
+    here fits"). A line naming no version is passed over (pyproject's requires-python
+    then speaks); pyenv's ``3.10.4/envs/app`` and a second line's version still count."""
+    files = {"main.py": b"import fastapi\n", "requirements.txt": b"fastapi\n"}
+    for pin, asked in (
+        (b"order_system_env\n", None),
+        (b"system\n", None),
+        (b"3.10.4/envs/app\n", "3.10.4/envs/app"),
+        (b"my-env\n3.11\n", "3.11"),
+        (b"pypy3.10-7.3.12\n", "pypy3.10-7.3.12"),
+    ):
+        deps = python_dependencies({**files, ".python-version": pin}, "main.py")
+        assert deps.python_request == asked, (pin, deps.python_request)
+    files["pyproject.toml"] = b'[project]\nname = "a"\nrequires-python = ">=3.11"\n'
+    deps = python_dependencies({**files, ".python-version": b"order_system_env\n"}, "main.py")
+    assert (deps.python_request, deps.python_source) == (">=3.11", "pyproject.toml")
+
+
+def test_a_windows_only_distribution_of_a_freeze_is_marked_for_windows() -> None:
+    """GlazovDaniil's DRF-events-website-API, a Windows machine's freeze, pins
+    twisted-iocpsupport==1.0.4 (wheels for Windows alone; its source builds nowhere else):
+    tried on three Pythons before the remedies left it out. It is marked for Windows, as
+    Twisted itself names it; a line with a marker of its own stays as it is."""
+    files = {
+        "manage.py": b"import django\n",
+        "requirements.txt": b"Django==5.0.1\nTwisted==24.3.0\ntwisted-iocpsupport==1.0.4\n"
+        b"pywin32==306 ; platform_system == 'Windows'\n",
+    }
+    deps = python_dependencies(files, "manage.py")
+    assert deps.requirements == (
+        "Django==5.0.1",
+        "Twisted==24.3.0",
+        'twisted-iocpsupport==1.0.4 ; sys_platform == "win32"',
+        "pywin32==306 ; platform_system == 'Windows'",
+    )
+    assert any("twisted-iocpsupport: Windows' alone" in n for n in deps.notes)

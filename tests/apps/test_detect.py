@@ -757,6 +757,35 @@ def test_an_app_set_up_only_in_its_main_block_is_served_with_that_set_up(tmp_pat
     assert main_setup_served(start, {**files, "src/app.py": keyed})[2] is not None
 
 
+def test_routes_imported_only_in_the_main_block_are_served(tmp_path: Path) -> None:
+    """RamiroPintos' Flask-EventPage imports its routes modules (``from routes.routes import
+    *``, whose ``@app.route``s are its every route) only under ``if __name__ ==
+    "__main__":`` before ``app.run()``: served as imported, all ten answered 404. An import
+    of the upload's own module there is set-up; one of an installed package alone is not."""
+    files = {
+        "app.py": b"from flask import Flask\napp = Flask(__name__)\n"
+        b"if __name__ == '__main__':\n    from routes.routes import *\n    app.run()\n",
+        "routes/__init__.py": b"",
+        "routes/routes.py": b"from app import app\n@app.route('/x')\ndef x():\n    return 'x'\n",
+    }
+    start = ("{python}", "-m", "gunicorn.app.wsgiapp", "--bind", "127.0.0.1:{port}", "app:app")
+    argv, folder, text = main_setup_served(start, files)
+    assert argv[-1] == "_preview_served:app" and folder == ""
+    assert text is not None and b"from routes.routes import *" in text
+    for path, data in {**files, MAIN_SETUP: text}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    probe = (
+        "from _preview_served import app; print(sorted(r.rule for r in app.url_map.iter_rules()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "'/x'" in done.stdout, done.stderr
+    installed = files["app.py"].replace(b"from routes.routes import *", b"import json")
+    assert main_setup_served(start, {**files, "app.py": installed})[2] is None
+
+
 def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None:
     """bantosJerry's Dockerized FastAPI CRUD app reads ``static/home.html`` from the
     folder its image runs it in (``app/``); a WSGI app alike gets gunicorn's --chdir."""

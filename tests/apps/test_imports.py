@@ -59,3 +59,21 @@ def test_a_dotted_import_is_of_a_package_not_a_module_file_of_that_name() -> Non
         "src/utils/base_models.py": b"BaseModel = object\n",
     }
     assert source_roots(files, {"django"}) == ["src"]
+
+
+def test_a_folder_holding_a_standard_library_modules_name_is_no_sources_root() -> None:
+    """GlazovDaniil's DRF-events-website-API: ``events/meetings/calendar.py`` imports
+    ``from models import Timetable`` (``events/meetings/models.py``); on the path, that
+    folder's calendar.py was imported for Django's own ``import calendar`` and no
+    manage.py command ran. A folder of no such name still is one."""
+    files = {
+        "events/manage.py": b"import os\n",
+        "events/meetings/__init__.py": b"",
+        "events/meetings/models.py": b"from django.db import models\n",
+        "events/meetings/calendar.py": b"from models import Timetable\n",
+    }
+    assert source_roots(files, {"django"}) == []
+    files["events/meetings/agenda.py"] = files.pop("events/meetings/calendar.py")
+    assert source_roots(files, {"django"}) == ["events/meetings"]
+    files["events/meetings/test.py"] = b""  # the standard library's tests: never imported
+    assert source_roots(files, {"django"}) == ["events/meetings"]

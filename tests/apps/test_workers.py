@@ -387,3 +387,33 @@ async def _swap_with_workers(service: Service) -> None:
         assert _process(status, "ticker")["status"] == "running"
         await service.stop(gid)
         assert not _running_with("ticker-rev")
+
+
+async def test_the_smoke_check_waits_for_a_celery_worker_to_say_it_is_ready(
+    settings: Settings,
+) -> None:
+    """PaskarRules' drf-orders-platform: its /api/health/ pings its Celery workers, which
+    its compose file declares and which were ready ten seconds after the web process: the
+    smoke check (and the user's first call) got 503 "no workers". A worker that says when
+    it is ready (Celery's ``celery@host ready.``) is waited for, bounded, before the smoke
+    check; one that never says so (a ticker) is not."""
+    ready = (
+        "worker: python3 -c \"import time; time.sleep(2); print('celery@preview ready.',"
+        ' flush=True); time.sleep(120)" celery worker\n'
+    )
+    files = server_app(Procfile=ready + 'ticker: python3 -c "import time; time.sleep(120)"\n')
+    async with running_service(replace(settings, smoke_check="on")) as service:
+        await _smoke_after_ready(service, files)
+
+
+async def _smoke_after_ready(service: Service, files: dict[str, str]) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body.get("errorMessage")
+        await _until_said(service, gid, "smoke check:")
+        events = await service.history(gid)
+        texts = [e["message"] for e in events]
+        checked = next(i for i, t in enumerate(texts) if t.startswith("smoke check:"))
+        assert "celery@preview ready." in texts[:checked], texts  # its own line, before
+        await service.stop(gid)

@@ -98,6 +98,21 @@ def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
     assert found["var/.gitkeep"] == ".env.example gives it as LOG_FILE_PATH"
 
 
+def test_a_gitignored_name_the_code_opens_as_a_file_is_no_folder() -> None:
+    """RamiroPintos' Flask-EventPage: its .gitignore lists logfile and mail_logfile, which
+    exceptions.py opens (``open('logfile', 'a')``); made as folders, open() refused them
+    ("IsADirectoryError: … 'logfile'"). A name opened as a file is none; one the code
+    writes in (``logs/app.log``) still is."""
+    files = {
+        ".gitignore": b"logfile\nmail_logfile\nlogs/\n",
+        "exceptions.py": b"def log(e):\n    with open('logfile', 'a') as file:\n"
+        b"        file.write(str(e))\n"
+        b"logging.basicConfig(filename='mail_logfile')\n"
+        b"handler = logging.FileHandler('logs/app.log')\n",
+    }
+    assert list(run_folders(files)) == ["logs/.gitkeep"]
+
+
 def test_the_folders_its_code_hands_to_what_refuses_a_missing_one() -> None:
     """Starlette's StaticFiles and fastapi-mail's TEMPLATE_FOLDER refuse a folder that is
     not there; git keeps no empty one (yanliu1111's fastapi-crud-app: "Path does not point

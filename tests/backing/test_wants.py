@@ -46,6 +46,48 @@ def test_a_database_url_in_an_f_string_of_the_modules_constants_is_read() -> Non
     assert wanted_servers({**files, "config.py": unknown}, "app.py", {}).mysql is None
 
 
+def test_a_database_url_built_by_concatenation_names_its_written_database() -> None:
+    """RamiroPintos' Flask-EventPage: ``'mysql+pymysql://' + os.getenv('DB_CONNECTION') +
+    '@localhost/mydb'``; read as no URL, its MariaDB had no database mydb ("Unknown database
+    'mydb'" at create_all()). The account the code fills in says nothing; the host and
+    database it writes do, in an f-string's likewise; a database it fills in does not."""
+    app = (
+        b"import os\n"
+        b"app.config['SQLALCHEMY_DATABASE_URI'] = 'mysql+pymysql://' + "
+        b"os.getenv('DB_CONNECTION') + '@localhost/mydb'\n"
+    )
+    files = {"app.py": app, "requirements.txt": b"flask-sqlalchemy\npymysql\n"}
+    mysql = wanted_servers(files, "app.py", {}).mysql
+    assert mysql is not None and mysql.databases == ["mydb"] and mysql.accounts == {}
+    formatted = b"URL = f'mysql+pymysql://{USER}:{PASSWORD}@localhost:3306/shop'\n"
+    mysql = wanted_servers({**files, "app.py": formatted}, "app.py", {}).mysql
+    assert mysql is not None and mysql.databases == ["shop"]
+    unknown = b"URL = f'mysql+pymysql://{USER}:{PASSWORD}@localhost:3306/{NAME}'\n"
+    mysql = wanted_servers({**files, "app.py": unknown}, "app.py", {}).mysql
+    assert mysql is None or mysql.databases == []
+
+
+def test_a_requirements_folders_files_say_what_the_app_installs() -> None:
+    """PaskarRules' drf-orders-platform lists celery and redis in requirements/base.txt
+    (no requirements.txt), its Celery broker RabbitMQ's (``env("CELERY_BROKER_URL",
+    default="amqp://…")``): read as listing nothing, its broker was not given the
+    preview's Redis, and its /api/health/ answered 503 (the broker's host unknown)."""
+    settings = (
+        b'CELERY_BROKER_URL = env("CELERY_BROKER_URL", '
+        b'default="amqp://guest:guest@localhost:5672//")\n'
+    )
+    files = {
+        "config/settings.py": settings,
+        "config/wsgi.py": b"",
+        "manage.py": b"",
+        "requirements/base.txt": b"django\ncelery>=5.4,<6.0\nredis>=5.0\n",
+        "requirements/dev.txt": b"-r base.txt\npytest\n",
+    }
+    redis = wanted_servers(files, "config/wsgi.py", {}).redis
+    assert redis is not None and redis.templates == {"CELERY_BROKER_URL": "redis"}
+    assert "celery in its dependencies" in redis.why
+
+
 def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
     """edgareldy's tutorial names its MariaDB only in sequelize-cli's config/config.json
     (no URL, no variable): none was given it, and its migrations failed on

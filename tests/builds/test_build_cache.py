@@ -194,3 +194,45 @@ def test_only_builds_whose_output_depends_on_their_files_are_kept() -> None:
     assert pure_build(("npm", "run", "compile"), "", tsup) is None
     node_env = {**files, "tsup.config.ts": b"export default { minify: process.env.NODE_ENV }"}
     assert pure_build(("npm", "run", "compile"), "", node_env) == "tsc && tsc-alias"
+
+
+async def test_a_build_that_removes_files_first_is_kept_and_its_removals_redone(
+    service: Service,
+) -> None:
+    """``rm -rf dist && tsc`` over a committed dist/ (or the placeholder the service
+    writes in a run-time folder the app's .gitignore lists): the step removes a file that
+    was there before it. Its output is kept with what it removed, and a relaunch removes
+    it again as it writes the output back (before, a step that removed a file was never
+    kept: a heldout7 app's `rm -rf builds && tsc` ran at every launch)."""
+    files = _app("cleaned")
+    package = json.loads(files["package.json"])
+    package["scripts"]["build"] = "rm -rf dist && tsc --listEmittedFiles"
+    files["package.json"] = json.dumps(package, indent=2)
+    files["dist/stale.js"] = "// a committed build's leftover\n"
+    files["src/index.ts"] = (
+        files["src/index.ts"]
+        .replace(
+            'import { createServer } from "node:http";',
+            'import { readdirSync } from "node:fs";\nimport { createServer } from "node:http";',
+        )
+        .replace("{ greeting, version }", "{ greeting, version, built: readdirSync(__dirname) }")
+    )
+
+    async def served(body: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """What its build left in dist/ as the app sees it, and what the launch said."""
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        built = (await service.app_get(body, "/")).json()["built"]
+        said = messages(await service.history(body["gid"]), "system")
+        assert (await service.stop(body["gid"])).status_code == 200
+        return built, said
+
+    with trio.fail_after(BUILD_WAIT * 2):
+        first = await launched(service, files)
+        built, said = await served(first)
+        assert "stale.js" not in built and "index.js" in built, built
+        assert any(m.startswith("build: output kept for relaunches") for m in said), said
+        response = await service.launch(first["gid"], tier="pro")
+        assert response.status_code == 200, response.text
+        built, said = await served({"gid": first["gid"], **response.json()})
+        assert "stale.js" not in built and "index.js" in built, built
+        assert any(m.startswith("build: reused") for m in said), said

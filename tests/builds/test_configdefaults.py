@@ -2136,3 +2136,71 @@ def test_an_option_of_a_variable_naming_another_store_is_not_the_databases() -> 
     found = config_defaults(files, "package.json", {}, provided)
     assert found.values.get("MYSQL_PWD") == provided["DB_PASSWORD"]
     assert "REDIS_DB" not in found.values and "REDIS_PWD" not in found.values
+
+
+def test_a_django_settings_folder_with_nothing_of_its_own_runs_its_development_module() -> None:
+    """agustin-jimenez's drf-events-api: manage.py names events.settings, a folder of
+    base.py, development.py and test.py with no __init__.py (its compose file's env file,
+    not uploaded, names the module): Django ran with no DATABASES ("Please supply the ENGINE
+    value"). The development module is set; not where the folder's __init__ says something,
+    nor where the example names the module."""
+    manage = b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'events.settings')\n"
+    files = {
+        "src/manage.py": manage,
+        "src/events/settings/base.py": b"DATABASES = {}\n",
+        "src/events/settings/development.py": b"from events.settings.base import *\n",
+        "src/events/settings/test.py": b"from events.settings.base import *\n",
+        "src/events/wsgi.py": b"",
+    }
+    found = config_defaults(files, "src/manage.py", {}, {"PORT": "1"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == "events.settings.development"
+    assert any("a folder of settings modules" in n for n in found.notes)
+    files["src/events/settings/__init__.py"] = b"# settings\n\n"  # an empty one: likewise
+    found = config_defaults(files, "src/manage.py", {}, {"PORT": "1"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == "events.settings.development"
+    files["src/events/settings/__init__.py"] = b"from .development import *\n"
+    found = config_defaults(files, "src/manage.py", {}, {"PORT": "1"})
+    assert "DJANGO_SETTINGS_MODULE" not in found.values
+    del files["src/events/settings/__init__.py"]
+    given = {"DJANGO_SETTINGS_MODULE": "events.settings.test"}
+    found = config_defaults(files, "src/manage.py", given, {"PORT": "1"})
+    assert "DJANGO_SETTINGS_MODULE" not in found.values
+
+
+def test_a_database_url_that_is_a_word_is_unset() -> None:
+    """tomdu3's flask-expense: its .env-sample says DB_URI=database_url, read with a
+    SQLite default of the app's own (``os.getenv('DB_URI') or 'sqlite:///…'``);
+    SQLAlchemy refused it ("Could not parse SQLAlchemy URL"). A word where a database's URL
+    belongs is unset; a SQLite file's name and a URL are kept."""
+    source = (
+        b"import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n"
+        b"app = Flask(__name__)\n"
+        b"app.config['SQLALCHEMY_DATABASE_URI'] = os.getenv('DB_URI') or 'sqlite:///x.db'\n"
+        b"db = SQLAlchemy(app)\n"
+    )
+    files = {"app.py": source, ".env-sample": b"SECRET_KEY=k\nDB_URI=database_url\n"}
+    url = "postgresql://preview:secret@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url, "PORT": "1"}
+    found = config_defaults(files, "app.py", {}, provided)
+    assert "DB_URI" not in found.values and found.values["SECRET_KEY"] == "k"
+    assert any("DB_URI: a word" in n for n in found.notes)
+    for kept in ("app.db", "sqlite:///app.db", "postgresql://u:p@h/d"):
+        files[".env-sample"] = f"DB_URI={kept}\n".encode()
+        assert config_defaults(files, "app.py", {}, provided).values["DB_URI"] == kept
+
+
+def test_an_examples_rabbitmq_broker_gives_way_to_the_services_redis() -> None:
+    """PaskarRules' drf-orders-platform: its .env.example's CELERY_BROKER_URL is
+    amqp://guest:guest@rabbitmq:5672//, which nothing runs here; the service gives that name
+    its Redis (backing.wanted), and the example's value kept the broker's unknown host:
+    /api/health/ answered 503. The service's stands; a name it does not give is kept."""
+    files = {
+        "config/settings.py": b"import environ\nenv = environ.Env()\n",
+        ".env.example": b"CELERY_BROKER_URL=amqp://guest:guest@rabbitmq:5672//\n"
+        b"OTHER_BROKER=amqp://guest@rabbitmq//\n",
+    }
+    provided = {"CELERY_BROKER_URL": "redis://redis:6379/0", "PORT": "1"}
+    found = config_defaults(files, "config/settings.py", {}, provided)
+    assert "CELERY_BROKER_URL" not in found.values
+    assert found.values["OTHER_BROKER"] == "amqp://guest@rabbitmq//"
+    assert any("name a RabbitMQ server" in n for n in found.notes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,7 +16,13 @@ import pytest
 import trio
 
 from preview.builds.envcache import BuildFailed
-from preview.builds.installers import SAFE_PATH, installer_failure, npm_install
+from preview.builds.installers import (
+    SAFE_PATH,
+    installer_failure,
+    npm_environment,
+    npm_freshness,
+    npm_install,
+)
 from preview.builds.npmlock import RELINK, npm_rebuild, unused_native
 from preview.builds.steps import run_logged
 from preview.builds.toolerrors import NPM_PEER_CONFLICT
@@ -383,3 +390,62 @@ async def test_a_native_module_whose_engines_ask_a_newer_node_gets_the_major_bel
     with trio.fail_after(10):
         await npm_rebuild(run, _not_run, say, path)
     assert not any(argv[:2] == ["npm", "install"] for argv in ran), ran
+
+
+async def test_a_range_the_cached_index_cannot_meet_is_asked_of_the_registry_first() -> None:
+    """npm takes the machine's cache as it is (``npm_freshness``), and does not ask the
+    registry again by itself when a cached index of a package has no version a range
+    wants (one published since): the step runs again with --prefer-online, said, before
+    the app's pin is given up; without the cache first, no such step."""
+    unpinned: list[str] = []
+
+    async def unpin(name: str) -> str | None:
+        unpinned.append(name)
+        return None
+
+    for offline_first in (True, False):
+        ran: list[list[str]] = []
+        said: list[str] = []
+
+        async def run(argv: list[str], ran: list[list[str]] = ran) -> None:
+            ran.append(argv)
+            if "--prefer-online" not in argv:
+                raise BuildFailed("no version of left-pad matches ^9.1.0")
+
+        async def say(text: str, said: list[str] = said) -> None:
+            said.append(text)
+
+        with trio.fail_after(10):
+            if offline_first:
+                await npm_install(run, "install", (), say, unpin, offline_first=True)
+            else:
+                with pytest.raises(BuildFailed, match="no version of left-pad"):
+                    await npm_install(run, "install", (), say, unpin)
+        if offline_first:
+            assert ran[1] == [*ran[0], "--prefer-online"], ran
+            assert said == [
+                "npm's cached index of left-pad has no version matching ^9.1.0: asking the"
+                " registry for a newer one"
+            ]
+            assert unpinned == []
+        else:
+            assert len(ran) == 1 and unpinned == ["left-pad"], (ran, unpinned)
+
+
+@needs_npm
+def test_npm_takes_its_cache_as_it_is_unless_an_era_needs_the_registrys_indexes(
+    tmp_path: Path,
+) -> None:
+    """The settings ``npm_freshness`` gives are the ones npm reads."""
+
+    def npm_says(name: str, settings: dict[str, str]) -> str:
+        env = {**npm_environment(tmp_path, tmp_path / "cache", settings), "NODE_OPTIONS": ""}
+        done = subprocess.run(
+            ["npm", "config", "get", name], env=env, cwd=tmp_path, capture_output=True, check=True
+        )
+        return done.stdout.decode().strip()
+
+    assert npm_says("prefer-offline", npm_freshness(None)) == "true"
+    dated = npm_freshness("2021-03-01T00:00:00Z")
+    assert npm_says("prefer-offline", dated) == "false"
+    assert npm_says("before", dated).startswith("Mon Mar 01 2021")

@@ -1,9 +1,11 @@
 """Cluster mode, the live tail (Redis Streams): the owner appends its preview's events,
 a node that does not run the preview serves its log streams from the tail (not by
 forwarding them to the owner), exactly (every id once, in order, the ids PostgreSQL
-has) through a Redis outage, and the reaper salvages a dead owner's tail. Real `preview
-serve` processes, a fresh PostgreSQL database per test, and either the machine's Redis
-(a key prefix per test) or a redis-server of the test's own that it kills and restarts.
+has) through a Redis outage, an outage and a restart of PostgreSQL, and the reaper
+salvages a dead owner's tail. Real `preview serve` processes, a fresh PostgreSQL
+database per test (or a PostgreSQL server of the test's own that it restarts), and
+either the machine's Redis (a key prefix per test) or a redis-server of the test's own
+that it kills and restarts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -34,7 +36,7 @@ from preview.logs import Event, LogBroadcast
 
 from ..conftest import SERVER_COMMAND, auth, server_app
 from ..mounts import PREVIEW_TMPFS, mounted_under, namespace_of, processes_in_namespace
-from ..outages import PostgresOutage, throwaway_postgres
+from ..outages import PostgresOutage, own_postgres_server, reaped, throwaway_postgres
 from .nodes import PG_ENV, Node, free_port, fresh_database, running_node
 
 pytestmark = [
@@ -65,7 +67,7 @@ async def _redis_server(nursery: trio.Nursery, port: int) -> trio.Process:
     """A redis-server of this test's own (no persistence), ready."""
     argv = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
     process = await trio.lowlevel.open_process(argv, stdout=subprocess.DEVNULL)
-    nursery.start_soon(_reap, process)
+    nursery.start_soon(reaped, process)
     with trio.fail_after(20):
         while True:
             try:
@@ -77,16 +79,6 @@ async def _redis_server(nursery: trio.Nursery, port: int) -> trio.Process:
             if b"PONG" in await stream.receive_some(64):
                 await stream.aclose()
                 return process
-
-
-async def _reap(process: trio.Process) -> None:
-    try:
-        await process.wait()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            with trio.CancelScope(shield=True):
-                await process.wait()
 
 
 def _stored_ids(db_url: str, preview_id: str) -> list[int]:
@@ -527,33 +519,67 @@ async def test_streams_on_every_node_run_through_an_outage_of_postgresql_for_all
     # has exactly PostgreSQL's ids to the end.
     with throwaway_postgres() as (db_url, admin, name), trio.fail_after(170):
         outage = PostgresOutage(db_url, admin, name)
-        async with trio.open_nursery() as nursery:
-            async with (
-                running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
-                running_node(nursery, tmp_path, db_url, "node-a", 0) as a,
-            ):
-                _, preview_id, base, _ = await _launch_ticker(a)
-                seen: list[list[int]] = [[], [], []]
-                ended: list[dict] = []
-                async with trio.open_nursery() as clients:
-                    clients.start_soon(_sse_subscriber, [a], f"{base}/logs/stream", seen[0], ended)
-                    clients.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen[1], ended)
-                    clients.start_soon(_ws_subscriber, [b], f"{base}/logs/ws", seen[2], ended)
-                    await _until(lambda: min(map(len, seen)) > 200, "live")
-                    await outage.begin()
-                    # Past a lease (6 s) at 500 lines a second, nobody fenced.
-                    await _each_goes_on(seen, 4000, "outage", limit=60)
-                    await outage.end()
-                    await _each_goes_on(seen, 500, "back", limit=60)
-                    # A node gone since (once in CI, unexplained: its output is the clue).
-                    for node in (a, b):
-                        assert node.process.returncode is None, node.said[-4000:].decode()
-                    stopped = await b.client.delete(base, headers=auth())
-                    assert stopped.status_code == 200, stopped.text
-                    await _until(lambda: len(ended) == 3, "the end")
-                assert a.process.returncode is None and b.process.returncode is None
-                assert b"PostgreSQL is down for every node" in a.said + b.said
-                assert b"fenced itself" not in a.said + b.said
-                _assert_each_saw_what_is_stored(db_url, preview_id, *seen)
-                assert {end["status"] for end in ended} == {"stopped"}
-            nursery.cancel_scope.cancel()
+
+        async def refused(seen: list[list[int]]) -> None:
+            await outage.begin()
+            # Past a lease (6 s) at 500 lines a second, nobody fenced.
+            await _each_goes_on(seen, 4000, "outage", limit=60)
+            await outage.end()
+            await _each_goes_on(seen, 500, "back", limit=60)
+
+        said = await _streams_on_two_nodes_through(tmp_path, db_url, refused)
+        assert b"PostgreSQL is down for every node" in said
+
+
+async def test_streams_on_every_node_run_through_a_restart_of_postgresql(tmp_path: Path) -> None:
+    # The database server itself restarted mid-stream (a fast shutdown: every session
+    # ended, connections refused until it is up again), as an operator's upgrade does:
+    # no node fences or fails, every subscriber on both nodes goes on, every line is
+    # stored once it is back and each subscriber has exactly PostgreSQL's ids to the end.
+    async with own_postgres_server(free_port(8)) as server:
+        with fresh_database(server.url) as db_url, trio.fail_after(150):
+
+            async def restarted(seen: list[list[int]]) -> None:
+                await server.restart()
+                await _each_goes_on(seen, 1000, "after the restart", limit=60)
+
+            await _streams_on_two_nodes_through(tmp_path, db_url, restarted)
+            assert server.restarts == 1
+
+
+async def _streams_on_two_nodes_through(
+    tmp_path: Path, db_url: str, fault: Callable[[list[list[int]]], Awaitable[None]]
+) -> bytes:
+    """A ticker on node A, an SSE subscriber on A and an SSE and a WebSocket one on B, live
+    through ``fault`` (given what each has seen, it returns once they went on after it);
+    then the preview stopped through B: both nodes outlived it, neither fenced, each
+    subscriber saw exactly PostgreSQL's ids and the end. Returns what the nodes said."""
+    async with trio.open_nursery() as nursery:
+        async with (
+            running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
+            running_node(nursery, tmp_path, db_url, "node-a", 0) as a,
+        ):
+            _, preview_id, base, _ = await _launch_ticker(a)
+            seen: list[list[int]] = [[], [], []]
+            ended: list[dict] = []
+            async with trio.open_nursery() as clients:
+                clients.start_soon(_sse_subscriber, [a], f"{base}/logs/stream", seen[0], ended)
+                clients.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen[1], ended)
+                clients.start_soon(_ws_subscriber, [b], f"{base}/logs/ws", seen[2], ended)
+                await _until(lambda: min(map(len, seen)) > 200, "live")
+                await fault(seen)
+                # A node gone since (once in CI, unexplained: its output is the clue).
+                for node in (a, b):
+                    assert node.process.returncode is None, node.said[-4000:].decode()
+                status = await b.client.get(f"{base}/status", headers=auth())
+                assert status.json()["status"] == "running", status.text
+                stopped = await b.client.delete(base, headers=auth())
+                assert stopped.status_code == 200, stopped.text
+                await _until(lambda: len(ended) == 3, "the end")
+            assert a.process.returncode is None and b.process.returncode is None
+            said = bytes(a.said + b.said)
+            assert b"fenced itself" not in said
+            _assert_each_saw_what_is_stored(db_url, preview_id, *seen)
+            assert {end["status"] for end in ended} == {"stopped"}
+        nursery.cancel_scope.cancel()
+    return said

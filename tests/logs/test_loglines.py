@@ -409,6 +409,21 @@ def test_failure_cause_missing_module_in_requirements(requirements: str) -> None
     )
 
 
+def test_failure_cause_a_module_its_own_folder_lacks_is_named_there() -> None:
+    """Ali-Sina-255's Fastapi-bank-system imports ``backend.app.auth.shema`` (its file is
+    ``schema.py``, backend/ no package of its own): the cause said "add 'backend' to
+    requirements.txt". It names the folder lacking the module and its nearest name; where
+    the folder has it, the path is the matter (no such hint)."""
+    lines = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'backend.app.auth.shema'"]
+    upload = ["backend/app/__init__.py", "backend/app/auth/schema.py", "backend/app/main.py"]
+    assert failure_cause(lines, "fastapi\n", upload=upload) == (
+        "ModuleNotFoundError: No module named 'backend.app.auth.shema' — the upload's"
+        " backend/app/auth/ has no module 'shema' (its 'schema'?): its own import names it"
+    )
+    there = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'backend.app.auth.schema'"]
+    assert "has no module" not in (failure_cause(there, "fastapi\n", upload=upload) or "")
+
+
 def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:
     """A monorepo's library that no dependency file names is not a package to add from
     the index: the hint names where it is and how to make it importable."""

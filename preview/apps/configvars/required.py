@@ -23,11 +23,10 @@ does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs
 from __future__ import annotations
 
 import ast
-import posixpath
 import re
 from collections.abc import Iterator
 
-from ...discovery.pyast import is_none, parse_source
+from ...discovery.pyast import imported_files, is_none, parse_source
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
 
@@ -513,22 +512,10 @@ def _reader_importers(files: dict[str, bytes]) -> set[str]:
         tree = _parse(files[path])
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, ast.ImportFrom) and any(a.name in ("*", "env") for a in node.names):
-                stem = _imported_stem(path, node)
+                stem = imported_files(path, node)
                 if any(b == s or b.endswith(f"/{s}") for b in builders for s in stem):
                     importers.add(path)
     return importers
-
-
-def _imported_stem(path: str, node: ast.ImportFrom) -> tuple[str, str]:
-    """The files ``node`` (in ``path``) may import: ``x/y.py`` or ``x/y/__init__.py``,
-    from ``path``'s package where the import is relative, else from any root."""
-    name = (node.module or "").replace(".", "/")
-    if node.level:
-        base = posixpath.dirname(path)
-        for _ in range(node.level - 1):
-            base = posixpath.dirname(base)
-        name = posixpath.join(base, name) if name else base
-    return f"{name}.py", f"{name}/__init__.py"
 
 
 def _imports_environ(tree: ast.AST) -> bool:

@@ -97,6 +97,12 @@ _NOT_RUN_FOLDERS = {
     "jspm_packages",
 }
 _SOURCE = re.compile(r"\.(?:py|[cm]?js|[cm]?ts|jsx|tsx)$")
+# A call opening a file by a literal name: open('x', …), logging's FileHandler('x'),
+# basicConfig(filename='x'), Node's fs.createWriteStream('x') / appendFileSync('x', …).
+_OPENED_AS_FILE = re.compile(
+    rb"""(?:\bopen|FileHandler|filename\s*=|createWriteStream|appendFileSync|appendFile)"""
+    rb"""\(?\s*['"]"""
+)
 _CONFIG = re.compile(r"\.(?:ini|cfg|toml|ya?ml|json|conf)$")
 # An env file: .env, .env.example, .env.docker.example, local.env, dev.env.sample
 _ENV_FILE = re.compile(r"(?:^|[._-])env(?:[._-]|$)")
@@ -193,6 +199,12 @@ def _ignored(files: dict[str, bytes]) -> list[tuple[str, str]]:
         # (not a key: {'logs': …}, x['logs']), f'logs/{day}.log'; or an env file's or a
         # configuration's value: data/app.db
         word = re.escape(name).encode()
+        # Opened as a file by that very name (RamiroPintos' Flask-EventPage: ``open(
+        # 'logfile', 'a')``, its .gitignore listing logfile): no folder, which open() refused
+        # ("IsADirectoryError: … 'logfile'"), where none is what it writes.
+        opened = re.compile(_OPENED_AS_FILE.pattern + word + rb"""['"]""")
+        if any(opened.search(data) for path, data in texts if _SOURCE.search(path)):
+            continue
         quoted = re.compile(rb"""['"`](?:[^'"`\n]*/)?""" + word + rb"""(?:/|['"`](?!\s*[:\]]))""")
         bare = re.compile(
             rb"""(?:^|[\s=:/'"])(?:\./)?""" + word + rb"""(?:/|\s|['"]|$)""", re.MULTILINE

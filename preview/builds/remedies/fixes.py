@@ -22,7 +22,8 @@ class Era:
     """The day the app's own pins date it to."""
 
     day: str  # "2023-04-12": the newest upload among its pins
-    pin: str  # the line that dates it ("fastapi==0.95.1")
+    pin: str  # the line that dates it ("fastapi==0.95.1"), or the file
+    dated_by: str = "the newest of the app's own pins"  # what ``day`` is the day of
 
     @property
     def until(self) -> str:

@@ -37,12 +37,12 @@ from urllib.parse import quote
 import httpx
 import trio
 
+from ...store.revisions import NODE_LOCKFILES
 from ..npmlock import REGISTRY
 from ..toolerrors import NPM_PEER_CONFLICT
 from .fixes import MARGIN, Era, Fix
 
 __all__ = [
-    "LOCKFILES",
     "dependency_failure",
     "floor_pins",
     "floors",
@@ -52,14 +52,6 @@ __all__ = [
     "released",
 ]
 
-LOCKFILES = (
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "bun.lockb",
-    "bun.lock",
-)
 _TABLES = ("dependencies", "devDependencies")
 _QUERY_TIME = 20.0  # s for all of an app's queries; then what is known so far counts
 _CONCURRENT = 8
@@ -87,7 +79,7 @@ _NO_EXPORT = re.compile(
 def locked(files: dict[str, bytes], folder: str = "") -> bool:
     """Whether the app (its package.json in ``folder``) has a lockfile."""
     prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
-    return any(f"{prefix}{name}" in files for name in LOCKFILES)
+    return any(f"{prefix}{name}" in files for name in NODE_LOCKFILES)
 
 
 def dependency_failure(message: str, lines: list[str]) -> str | None:

@@ -10,6 +10,7 @@ dying never fails the preview, whose web process still serves.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ _READERS_DRAIN = 2.0  # after its group is dead, pipes held by escapees are cut
 _READ = 65536
 
 System = Callable[[str, str], Awaitable[None]]
+# A worker that prints when it is ready to take work: Celery's ("celery -A proj worker",
+# "celery@host ready."); its web process's routes may ask it (a health route pinging it).
+_SAYS_READY_WORKER = re.compile(r"\bcelery\b.*\bworker\b")
+_SAYS_READY = re.compile(r"\bcelery@\S+ ready\b")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ class WorkerRun:
         self.pid: int | None = None
         self.exit_code: int | None = None
         self.restarts = 0  # starts after the first
+        # Set once it says it is ready (:data:`_SAYS_READY`), or has ended: what its web
+        # process's routes may ask of it is there (AppWorkers.ready).
+        self.ready = trio.Event()
+        self.says_ready = _SAYS_READY_WORKER.search(" ".join(argv)) is not None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -150,6 +159,7 @@ class WorkerRun:
         try:
             process = await self._spawn(sandbox_pid)
         except OSError as error:
+            self.ready.set()
             await self._system(
                 "ERROR", f"worker {self.name} could not be started: {error.strerror or error}"
             )
@@ -183,6 +193,7 @@ class WorkerRun:
                         self.status = "stopped"
                     await self._told_exit(requested)
         self.status = "exited"
+        self.ready.set()  # (ended: nothing more to wait for)
         return True
 
     async def _told_exit(self, requested: bool) -> None:
@@ -204,6 +215,8 @@ class WorkerRun:
         broadcast, name = self._broadcast, self.name
 
         async def publish(texts: list[str]) -> None:
+            if self.says_ready and any(_SAYS_READY.search(text) for text in texts):
+                self.ready.set()
             if texts and not broadcast.closed:
                 await broadcast.publish_texts(classify(texts), texts, "app", stream, utcnow(), name)
 

@@ -74,6 +74,15 @@ class AppWorkers:
         off = [{"name": name, "role": "worker", "status": "off"} for name in self.turned_off]
         return [run.describe() for run in self.runs] + off
 
+    async def ready(self) -> None:
+        """Return once each worker that says when it is ready has said so, or ended
+        (PaskarRules' drf-orders-platform's /api/health/ pings its Celery workers: called
+        before they were ready, ten seconds after the web process, it answered 503 "no
+        workers"). The caller bounds the wait."""
+        for run in self.runs:
+            if run.says_ready and run.status != "not started":
+                await run.ready.wait()
+
     async def run(self, sandbox_pid: int | None) -> None:
         """Every worker, until cancelled; ``sandbox_pid``: the web process's (its outer
         sandbox process, when sandboxed)."""
@@ -84,6 +93,7 @@ class AppWorkers:
         if why_not is not None:
             for run in self.runs:
                 run.status = "not started"
+                run.ready.set()
             names = ", ".join(run.name for run in self.runs)
             await self._system("WARN", f"workers not started ({names}): {why_not}")
             return
