@@ -289,7 +289,6 @@ def test_tests_mirror_the_packages_and_are_named_after_what_they_pin() -> None:
     batch_named = [
         str(path.relative_to(TESTS))
         for path in TESTS.rglob("test_*.py")
-        if "fixtures" not in path.parts
-        and re.search(r"batch\d|round\d|heldout", path.stem)
+        if "fixtures" not in path.parts and re.search(r"batch\d|round\d|heldout", path.stem)
     ]
     assert batch_named == []
