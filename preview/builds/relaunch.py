@@ -36,6 +36,7 @@ from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
 from .plantries import TRIED_AFTER, put_in_force
 from .preparation import BUILD, DATA_INIT, INSTALL, Preparation
+from .remedies import Fix
 from .remedies.npmera import dependency_failure, node_era_fix
 from .remedies.npmmissing import missing_module_fix
 
@@ -139,11 +140,17 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
             state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
             return False
         return await _back_to_what_ran(runtime)
+    return await _start_with(runtime, fix)
+
+
+async def _start_with(runtime: Relaunchable, fix: Fix) -> bool:
+    """The failure remembered (where the ``fix`` taken for it does not help, it stands
+    again), said once with the fix, and the preview made ready to start again."""
+    state, remedies = runtime.state, runtime.preparation.remedies
     remedies.failure_before = (state.error_message, list(state.error_lines), state.stop_reason)
     if state.stop_reason != PREPARATION_FAILED and state.error_message:
         await state.system("ERROR", state.error_message)  # said once: what the fix is for
-    count = len(preparation.remedies.fixes)
-    await state.system("WARN", f"fix {count}: {fix.said}")
+    await state.system("WARN", f"fix {len(remedies.fixes)}: {fix.said}")
     return await start_again(runtime, "starting again, with the fix above")
 
 
@@ -162,11 +169,7 @@ async def _node_missing(runtime: Relaunchable) -> bool:
     if fix is None or fix in remedies.refused:
         return False
     remedies.take(fix)
-    remedies.failure_before = (state.error_message, lines, state.stop_reason)
-    if state.stop_reason != PREPARATION_FAILED and state.error_message:
-        await state.system("ERROR", state.error_message)  # said once: what the fix is for
-    await state.system("WARN", f"fix {len(remedies.fixes)}: {fix.said}")
-    return await start_again(runtime, "starting again, with the fix above")
+    return await _start_with(runtime, fix)
 
 
 _MOST_ADDED = 3  # packages added to one Node launch (npmmissing)
@@ -208,11 +211,7 @@ async def _node_era(runtime: Relaunchable) -> bool:
     if fix is None:
         return False
     remedies.take(fix)
-    remedies.failure_before = (state.error_message, lines, state.stop_reason)
-    if state.stop_reason != PREPARATION_FAILED and state.error_message:
-        await state.system("ERROR", state.error_message)  # said once: what the fix is for
-    await state.system("WARN", f"fix {len(remedies.fixes)}: {fix.said}")
-    return await start_again(runtime, "starting again, with the fix above")
+    return await _start_with(runtime, fix)
 
 
 async def _back_to_what_ran(runtime: Relaunchable) -> bool:
