@@ -1,9 +1,8 @@
 """Cluster mode, the live tail (Redis Streams): the owner appends its preview's events,
 a node that does not run the preview serves its log streams from the tail (not by
 forwarding them to the owner), exactly (every id once, in order, the ids PostgreSQL
-has) through a Redis outage, an outage and a restart of PostgreSQL, and the reaper
-salvages a dead owner's tail. Real `preview serve` processes, a fresh PostgreSQL
-database per test (or a PostgreSQL server of the test's own that it restarts), and
+has) through a Redis outage and an outage of PostgreSQL, and the reaper salvages a dead
+owner's tail. Real `preview serve` processes, a fresh PostgreSQL database per test, and
 either the machine's Redis (a key prefix per test) or a redis-server of the test's own
 that it kills and restarts.
 """
@@ -36,7 +35,7 @@ from preview.logs import Event, LogBroadcast
 
 from ..conftest import SERVER_COMMAND, auth, server_app
 from ..mounts import PREVIEW_TMPFS, mounted_under, namespace_of, processes_in_namespace
-from ..outages import PostgresOutage, own_postgres_server, reaped, throwaway_postgres
+from ..outages import PostgresOutage, reaped, throwaway_postgres
 from .nodes import PG_ENV, Node, free_port, fresh_database, running_node
 
 pytestmark = [
@@ -529,22 +528,6 @@ async def test_streams_on_every_node_run_through_an_outage_of_postgresql_for_all
 
         said = await _streams_on_two_nodes_through(tmp_path, db_url, refused)
         assert b"PostgreSQL is down for every node" in said
-
-
-async def test_streams_on_every_node_run_through_a_restart_of_postgresql(tmp_path: Path) -> None:
-    # The database server itself restarted mid-stream (a fast shutdown: every session
-    # ended, connections refused until it is up again), as an operator's upgrade does:
-    # no node fences or fails, every subscriber on both nodes goes on, every line is
-    # stored once it is back and each subscriber has exactly PostgreSQL's ids to the end.
-    async with own_postgres_server(free_port(8)) as server:
-        with fresh_database(server.url) as db_url, trio.fail_after(150):
-
-            async def restarted(seen: list[list[int]]) -> None:
-                await server.restart()
-                await _each_goes_on(seen, 1000, "after the restart", limit=60)
-
-            await _streams_on_two_nodes_through(tmp_path, db_url, restarted)
-            assert server.restarts == 1
 
 
 async def _streams_on_two_nodes_through(
