@@ -115,7 +115,7 @@ class EnvBuilder:
             await say(choices.note)
         extra = [server] if server and server not in deps.names() else []
         for interpreter in choices.interpreters:
-            if self.cache.built(self._env_key(deps, server, interpreter)):
+            if self.cache.built(self._env_key(deps, tuple(extra), interpreter)):
                 return await self._python_env(deps, server, interpreter, publish, say, build_cache)
 
         async def find_gaps() -> dict[str, Gaps] | None:
@@ -168,7 +168,7 @@ class EnvBuilder:
     ) -> tuple[Lease, PythonEnv]:
         interpreter, version = chosen.path, chosen.version
         extra = (server,) if server and server not in deps.names() else ()
-        key = self._env_key(deps, server, chosen)
+        key = self._env_key(deps, extra, chosen)
 
         async def build(path: Path, publish: Publish) -> None:
             # Making the venv runs no code of the upload: the service's own uv does it.
@@ -232,9 +232,9 @@ class EnvBuilder:
             raise BuildFailed(for_python(failed.message, chosen.minor), failed.lines) from None
         return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
 
-    def _env_key(self, deps: PythonDeps, server: str | None, chosen: Interpreter) -> str:
-        """The cache key of ``deps`` (and ``server`` when not listed) on ``chosen``."""
-        extra = (server,) if server and server not in deps.names() else ()
+    def _env_key(self, deps: PythonDeps, extra: tuple[str, ...], chosen: Interpreter) -> str:
+        """The cache key of ``deps`` and the ``extra`` packages (a server not listed) on
+        ``chosen``."""
         index = f"{self.settings.package_index_url}|{self.settings.find_links}"
         return deps.key(f"{chosen.version}@{chosen.path}", extra, index)
 
