@@ -175,6 +175,10 @@ async def _until_said(service: Service, gid: str, text: str, count: int = 1) -> 
         await trio.sleep(0.1)
 
 
+def _process_lines(events: list[dict[str, Any]]) -> list[str]:
+    return [e["message"] for e in events if e.get("process")]
+
+
 async def _result(service: Service, body: dict[str, Any], task: str) -> dict[str, Any]:
     """A queued task's result once it has one (the caller's fail_after bounds the wait)."""
     while True:
@@ -363,13 +367,19 @@ async def _swap_with_workers(service: Service) -> None:
         body = (await service.launch(gid, command=SERVER_COMMAND)).json()
         assert body["status"] == "running", body.get("errorMessage")
         await _until_said(service, gid, "worker ticker started")
+        # The old worker has read its file (its own line) before the revision changes it:
+        # under load the interpreter's start can outlast the revision's apply.
+        while True:
+            if "ticker-rev one" in _process_lines(await service.history(gid)):
+                break
+            await trio.sleep(0.1)
         posted = await service.client.post(
             f"/api/generations/{gid}/revisions", json={"files": {"v.txt": "two"}}, headers=auth()
         )
         assert posted.status_code == 201, posted.text
         assert posted.json()["apply"]["state"] == "switched", posted.json()["apply"]
         while True:
-            lines = [e["message"] for e in await service.history(gid) if e.get("process")]
+            lines = _process_lines(await service.history(gid))
             if "ticker-rev two" in lines:
                 break
             await trio.sleep(0.1)
