@@ -4,15 +4,21 @@ and a service on a store opened for them, with a preview that prints for ever.
 
 The PostgreSQL outage is made with ``ALLOW_CONNECTIONS false`` and
 ``pg_terminate_backend`` from an admin connection, on a throwaway database of the
-test's own (never the shared ``test`` database, never by stopping the server).
+test's own (never the shared ``test`` database, never by stopping the server). A
+*restart* of PostgreSQL is made on a server of the test's own
+(:func:`own_postgres_server`: Debian's binaries, a data dir in a temporary folder).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pwd
+import shutil
+import signal
 import sqlite3
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -24,8 +30,10 @@ import pytest
 import sqlalchemy as sa
 import trio
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from preview import Settings, create_app
+from preview.backing.pgprivate import server_binaries
 from preview.store import Store
 
 from .conftest import SERVER_COMMAND, Service, eventually, running_service, server_app
@@ -237,6 +245,88 @@ async def launch_ticker(service: Service) -> tuple[str, Any, str]:
     return gid, runtime, body["previewToken"]
 
 
+# A throwaway server's: TCP on the loopback only, durability off.
+_SERVER_SETTINGS = (
+    "listen_addresses=127.0.0.1",
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+)
+
+
+class PostgresServer:
+    """A PostgreSQL server of the test's own on ``127.0.0.1:port`` (durability off),
+    which :meth:`restart` stops (a fast shutdown: every session ended, connections
+    refused until it is back) and starts again on the same data, as an operator does."""
+
+    def __init__(self, nursery: trio.Nursery, bin_dir: Path, root: Path, port: int) -> None:
+        self._nursery = nursery
+        self._bin_dir = bin_dir
+        self._root = root
+        self.port = port
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        self.restarts = 0
+        self._process: trio.Process | None = None
+
+    def _as_postgres(self, program: str, *args: str) -> list[str]:
+        # PostgreSQL refuses to run as root: setpriv execs it as the postgres user, so
+        # that the signals this test sends reach the server itself.
+        return [
+            "setpriv",
+            "--reuid=postgres",
+            "--regid=postgres",
+            "--init-groups",
+            str(self._bin_dir / program),
+            *args,
+        ]
+
+    async def initialise(self) -> None:
+        data = str(self._root / "data")
+        initdb = self._as_postgres("initdb", "-D", data, "-U", "postgres", "-A", "trust")
+        await trio.run_process([*initdb, "--no-sync"], capture_stdout=True, capture_stderr=True)
+
+    async def start(self) -> None:
+        """Start it and wait until it takes a query (60 s at most)."""
+        settings = [*_SERVER_SETTINGS, f"unix_socket_directories={self._root}"]
+        options = [word for setting in settings for word in ("-c", setting)]
+        data = str(self._root / "data")
+        argv = self._as_postgres("postgres", "-D", data, "-p", str(self.port), *options)
+        self._process = await trio.lowlevel.open_process(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self._nursery.start_soon(reaped, self._process)
+        with trio.fail_after(60):
+            while True:
+                if await trio.to_thread.run_sync(self._answers):
+                    return
+                await trio.sleep(0.05)
+
+    def _answers(self) -> bool:
+        engine = sa.create_engine(self.url, poolclass=sa.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            return True
+        except OperationalError:
+            return False
+        finally:
+            engine.dispose()
+
+    async def stop(self) -> None:
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+            with trio.CancelScope(shield=True), trio.fail_after(30):
+                await process.wait()
+
+    async def restart(self, down_for: float = 0.0) -> None:
+        """Stopped, left down ``down_for`` s more, started again."""
+        await self.stop()
+        self.restarts += 1
+        await trio.sleep(down_for)
+        await self.start()
+
+
 async def reaped(process: trio.Process) -> None:
     """Waits for a server of the test's own; killed and waited for if cancelled first."""
     try:
@@ -246,3 +336,29 @@ async def reaped(process: trio.Process) -> None:
             process.kill()
             with trio.CancelScope(shield=True):
                 await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def own_postgres_server(port: int) -> AsyncIterator[PostgresServer]:
+    """A started :class:`PostgresServer` on ``port``, stopped and removed after; the
+    test is skipped on a machine without Debian's server binaries or a postgres user."""
+    bin_dir = server_binaries()
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        owner = None
+    if bin_dir is None or owner is None or not shutil.which("setpriv"):
+        pytest.skip("no PostgreSQL server binaries, postgres user or setpriv")
+    root = Path(tempfile.mkdtemp(prefix="preview-test-pg-"))
+    try:
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        async with trio.open_nursery() as nursery:
+            server = PostgresServer(nursery, bin_dir, root, port)
+            try:
+                await server.initialise()
+                await server.start()
+                yield server
+            finally:
+                await server.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -4,6 +4,7 @@ and launches admitted under cluster-wide limits."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -55,6 +56,15 @@ _WATCH_POLL = 0.25  # s: the other nodes' renewals read this often while this on
 # once the others do again before it fences itself, as a cut-off node has: a reaper
 # waits for a whole TTL of its own renewals after the outage.
 _CATCH_UP = FENCE_AFTER
+# s: a renewal that failed is tried again this soon, not a whole interval later: after a
+# restart of the database shorter than the lease, a node whose renewal fell in it while
+# another's fell after it renews within this of the database's return, before its watch
+# would take the others' renewals for evidence that it alone is cut off.
+_RENEW_RETRY = 0.5
+# s: once the others renewed while this node could not, it fences when a renewal of its
+# own that began after theirs failed too (it is cut off), or at this past FENCE_AFTER
+# (a renewal still under way then): still a second before the others may reap it.
+_LAST_CHANCE = 1.0
 _CALL_TIMEOUT = 2.0  # s: one lease statement; a database slower than this is not there
 _LEAVE_TIMEOUT = 3.0  # s
 _RETRY_AT_LIMIT = 30  # s, as a single node's (a limit frees up when a preview ends)
@@ -106,6 +116,7 @@ class ClusterNode:
         self._heard = trio.Event()  # set (in the loop) by each renewal the thread made
         self._renewed = trio.current_time()  # when the last good renewal was sent
         self._unbroken_since = trio.current_time()  # renewals without a miss since then
+        self._failed_began = -math.inf  # when the last renewal that failed was sent
         self._closing = trio.Event()
         self._done = trio.Event()
 
@@ -200,6 +211,7 @@ class ClusterNode:
 
         def renew_in_thread() -> bool:
             """Renew until told to stop (False) or declared dead (True)."""
+            failing = False
             while not stop.is_set():
                 began = clock.current_time()
                 try:
@@ -207,7 +219,10 @@ class ClusterNode:
                         seen = _renew_and_count(connection, node, epoch)
                 except Exception as error:  # the database away, or slower than its timeout
                     self._unbroken_since = clock.current_time() + RENEW_INTERVAL
-                    _log.warning("cluster: the lease was not renewed: %s", _first_line(error))
+                    self._failed_began = began
+                    if not failing:  # once a series: it is tried again every _RENEW_RETRY
+                        _log.warning("cluster: the lease was not renewed: %s", _first_line(error))
+                    failing = True
                 else:
                     if seen is None:
                         return True
@@ -215,7 +230,11 @@ class ClusterNode:
                     self._renewed = max(self._renewed, began)
                     self.live_nodes = seen
                     token.run_sync_soon(renewed_now, idempotent=True)
-                stop.wait(max(0.0, began + RENEW_INTERVAL - clock.current_time()))
+                    if failing:
+                        _log.warning("cluster: the lease was renewed again")
+                    failing = False
+                pause = _RENEW_RETRY if failing else RENEW_INTERVAL
+                stop.wait(max(0.0, began + pause - clock.current_time()))
             return False
 
         async with trio.open_nursery() as nursery:
@@ -239,11 +258,13 @@ class ClusterNode:
     async def _watch_lease(self) -> None:
         """Fence once this node's renewals fail while the other nodes' succeed: it is cut
         off, and they will reap it once its lease expires, so it stops its previews first
-        (``FENCE_AFTER`` from its last good renewal). While no node renews (PostgreSQL is
-        down for all of them, so nobody can reap), its previews run on; once the others
-        renew again it has ``_CATCH_UP`` to renew too. Redis, which counts every node's
-        renewals (``_count_renewal``), cannot be read: it may be this node that is cut
-        off, so it fences."""
+        (``FENCE_AFTER`` from its last good renewal, once a renewal of its own sent after
+        theirs failed too: theirs alone say nothing of a short outage that took this
+        node's renewal and not theirs; ``_LAST_CHANCE`` later at most). While no node
+        renews (PostgreSQL is down for all of them, so nobody can reap), its previews run
+        on; once the others renew again it has ``_CATCH_UP`` to renew too. Redis, which
+        counts every node's renewals (``_count_renewal``), cannot be read: it may be this
+        node that is cut off, so it fences."""
         while True:
             renewed = self._renewed
             await trio.sleep_until(renewed + RENEW_INTERVAL + _LATE)
@@ -261,21 +282,27 @@ class ClusterNode:
         seen = await self._renewals_by_any()
         quiet_until = max(renewed + LEASE_TTL - _LATE, first_read + _QUIET)
         others_back_at: float | None = None
+        others_renewed_at: float | None = None  # when the count first moved past ``seen``
         counted_at = first_read  # the last read of the count that answered (or the first)
         while self._renewed == renewed:
             now = trio.current_time()
             count = await self._renewals_by_any()
             if count is not None:
                 counted_at = now
+                if seen is not None and count != seen and others_renewed_at is None:
+                    others_renewed_at = now
             if now >= renewed + FENCE_AFTER and not self.database_down:
                 if seen is None or count is None:
                     return f"it could not renew its lease for {FENCE_AFTER:g} s nor reach Redis"
-                if count != seen:
+                if others_renewed_at is not None and (
+                    self._failed_began >= others_renewed_at
+                    or now >= renewed + FENCE_AFTER + _LAST_CHANCE
+                ):
                     return (
                         f"it could not renew its lease for {FENCE_AFTER:g} s while the other"
                         " nodes did"
                     )
-                if now >= quiet_until:
+                if others_renewed_at is None and now >= quiet_until:
                     self.database_down = True
                     _log.error(
                         "cluster: no node renewed its lease for %g s: PostgreSQL is down for"

@@ -29,9 +29,10 @@ REDIS_URL = "redis://127.0.0.1:6379/0"  # the machine's: the live tail (keys per
 _FIRST_PORT = 21000
 
 
-def fresh_database() -> AbstractContextManager[str]:
-    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
-    return scratch_database(os.environ[PG_ENV], "preview_cluster")
+def fresh_database(server_url: str | None = None) -> AbstractContextManager[str]:
+    """The URL of a new, empty PostgreSQL database on the tests' server (or on the
+    server of ``server_url``), dropped afterwards."""
+    return scratch_database(server_url or os.environ[PG_ENV], "preview_cluster")
 
 
 def _slot() -> int:

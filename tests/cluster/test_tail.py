@@ -1,8 +1,9 @@
 """Cluster mode, the live tail (Redis Streams): the owner appends its preview's events,
 a node that does not run the preview serves its log streams from the tail (not by
 forwarding them to the owner), exactly (every id once, in order, the ids PostgreSQL
-has) through a Redis outage and an outage of PostgreSQL, and the reaper salvages a dead
-owner's tail. Real `preview serve` processes, a fresh PostgreSQL database per test, and
+has) through a Redis outage, an outage and a restart of PostgreSQL, and the reaper
+salvages a dead owner's tail. Real `preview serve` processes, a fresh PostgreSQL
+database per test (or a PostgreSQL server of the test's own that it restarts), and
 either the machine's Redis (a key prefix per test) or a redis-server of the test's own
 that it kills and restarts.
 """
@@ -35,7 +36,7 @@ from preview.logs import Event, LogBroadcast
 
 from ..conftest import SERVER_COMMAND, auth, server_app
 from ..mounts import PREVIEW_TMPFS, mounted_under, namespace_of, processes_in_namespace
-from ..outages import PostgresOutage, reaped, throwaway_postgres
+from ..outages import PostgresOutage, own_postgres_server, reaped, throwaway_postgres
 from .nodes import PG_ENV, Node, free_port, fresh_database, running_node
 
 pytestmark = [
@@ -530,6 +531,36 @@ async def test_streams_on_every_node_run_through_an_outage_of_postgresql_for_all
         assert b"PostgreSQL is down for every node" in said
 
 
+async def test_streams_on_every_node_run_through_restarts_of_postgresql(tmp_path: Path) -> None:
+    # The database server itself restarted mid-stream (a fast shutdown: every session
+    # ended, connections refused until it is up again), as an operator's upgrade does,
+    # three times, down for 0.6 to 2.6 s: shorter than the time a node may go without
+    # renewing its lease, at whatever point of the nodes' renewals it falls (one node's
+    # renewal in the outage, the other's after it). No node fences or fails, every
+    # subscriber on both nodes goes on, every line is stored once it is back and each
+    # subscriber has exactly PostgreSQL's ids to the end.
+    async with own_postgres_server(free_port(8)) as server:
+        with fresh_database(server.url) as db_url, trio.fail_after(200):
+
+            async def restarted(seen: list[list[int]]) -> None:
+                for down_for in (0.6, 1.6, 2.6):
+                    await server.restart(down_for)
+                    await _each_goes_on(seen, 1000, "after a restart", limit=60)
+
+            await _streams_on_two_nodes_through(tmp_path, db_url, restarted)
+            assert server.restarts == 3
+
+
+def _stall_report(seen: list[list[int]], nodes: dict[str, Node]) -> str:
+    """Which subscriber stalled where, and what each node said: a stall's only clues."""
+    counts = ", ".join(f"{len(got)} (last {got[-1] if got else None})" for got in seen)
+    said = "".join(
+        f"\n--- node {name} ---\n{node.said[-6000:].decode(errors='replace')}"
+        for name, node in nodes.items()
+    )
+    return f"subscribers (SSE on A, SSE on B, WebSocket on B) got {counts}{said}"
+
+
 async def _streams_on_two_nodes_through(
     tmp_path: Path, db_url: str, fault: Callable[[list[list[int]]], Awaitable[None]]
 ) -> bytes:
@@ -550,7 +581,10 @@ async def _streams_on_two_nodes_through(
                 clients.start_soon(_sse_subscriber, [b], f"{base}/logs/stream", seen[1], ended)
                 clients.start_soon(_ws_subscriber, [b], f"{base}/logs/ws", seen[2], ended)
                 await _until(lambda: min(map(len, seen)) > 200, "live")
-                await fault(seen)
+                try:
+                    await fault(seen)
+                except trio.TooSlowError as stall:
+                    raise AssertionError(_stall_report(seen, {"A": a, "B": b})) from stall
                 # A node gone since (once in CI, unexplained: its output is the clue).
                 for node in (a, b):
                     assert node.process.returncode is None, node.said[-4000:].decode()
