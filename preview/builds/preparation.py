@@ -84,6 +84,7 @@ from .configdefaults import (
     gunicorn_settings,
     ini_database_fills,
     named_values,
+    node_env_named_files,
     start_env_files,
 )
 from .envcache import LAUNCH_CACHES
@@ -463,7 +464,11 @@ class MissingFiles:
             copies=copies,
             empty_env=env_files_needed(files),
             named=named,
-            read_only=[path for path in env_files_read_only(files) if path not in named],
+            read_only=[
+                path
+                for path in [*env_files_read_only(files), *node_env_named_files(files, anchor)]
+                if path not in named
+            ],
             logs=logs,
             folders={target: why for target, why in folders.items() if target not in logs},
             metadata=own_metadata(files),
