@@ -562,8 +562,9 @@ class MissingFiles:
             said.append(f"the project's own metadata written, as pip install -e . would: {target}")
         if self.cased:
             said.append(
-                f"{', '.join(self.cased)}: imports spelling a file's name in another case than "
-                "the file has (which its author's file system ignored) spelled as the file is"
+                f"{', '.join(self.cased)}: imports (or views rendered) spelling a file's name "
+                "in another case than the file has (which its author's file system ignored) "
+                "spelled as the file is"
             )
         for target in self.named:
             source = example_for(target) or "the service's defaults"
