@@ -270,8 +270,12 @@ def test_a_declared_start_installing_its_dependencies_first_starts_only() -> Non
     )
     found = declared_starts({"docker-compose.yml": compose})
     assert [(d.command, d.origin) for d in found] == [
-        ("sh -c 'npx ts-node src/server.ts'", "docker-compose.yml's service api command")
+        ("npx ts-node src/server.ts", "docker-compose.yml's service api command")
     ]
+    # The Dockerfile's CMD the same: one plan, not two.
+    docker = b'FROM node\nCMD ["npx", "ts-node", "src/server.ts"]\n'
+    both = declared_starts({"docker-compose.yml": compose, "Dockerfile": docker})
+    assert [d.origin for d in both] == ["the Dockerfile's CMD"]
     plain = b"services:\n  api:\n    build: .\n    command: npm ci --omit=dev && npm start\n"
     assert [d.command for d in declared_starts({"docker-compose.yml": plain})] == ["npm start"]
     tool = b"services:\n  api:\n    build: .\n    command: npm install -g nodemon && nodemon x\n"

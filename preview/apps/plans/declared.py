@@ -110,8 +110,8 @@ _INSTALL_FIRST = re.compile(
 
 
 def _installed_first(command: str) -> str:
-    """``command`` without the install it runs first (above), in a ``sh -c`` too; "" where
-    it is nothing else."""
+    """``command`` without the install it runs first (above); in a ``sh -c``, the rest of
+    its text; "" where it is nothing else."""
     try:
         words = shlex.split(command)
     except ValueError:
@@ -120,7 +120,7 @@ def _installed_first(command: str) -> str:
         inner = _INSTALL_FIRST.sub("", words[2], count=1)
         if inner == words[2]:
             return command
-        return shlex.join([*words[:2], inner]) if inner.strip() else ""
+        return inner.strip()  # its text, as a Dockerfile's ``sh -c`` CMD is read
     return _INSTALL_FIRST.sub("", command, count=1).strip()
 
 
