@@ -119,6 +119,7 @@ __all__ = [
     "gunicorn_settings",
     "ini_database_fills",
     "named_values",
+    "node_env_named_files",
     "settings_misfits",
     "start_env_files",
     "throwaway_value",
@@ -1519,6 +1520,41 @@ def _refuses_no_env(files: dict[str, bytes]) -> bool:
         if _ENV_FILE_CHECKED.search(text) and ("throw" in text or "process.exit" in text):
             return True
     return False
+
+
+# An env file named for the run's NODE_ENV, read whole and parsed (NestJS's documented
+# ConfigService before @nestjs/config: ``dotenv.parse(fs.readFileSync(filePath))`` of
+# `${process.env.NODE_ENV || 'development'}.env`, in the folder its module's
+# ``register({ folder: './config' })`` gives): readFileSync throws without it.
+_NODE_ENV_NAMED = re.compile(
+    r"""`\$\{\s*process\.env\.NODE_ENV(?:\s*(?:\|\||\?\?)\s*["'][\w-]+["'])?\s*\}\.env`"""
+)
+_FOLDER_OPTION = re.compile(r"""\bfolder\s*:\s*["'`](?:\./)?([\w./-]*)["'`]""")
+NODE_ENV_GIVEN = "development"  # (the preview's NODE_ENV: sandbox.process)
+
+
+def node_env_named_files(files: dict[str, bytes], anchor: str) -> list[str]:
+    """The env files named for NODE_ENV that the Node app's code reads whole
+    (:data:`_NODE_ENV_NAMED`: ``readFileSync`` beside the name, its values parsed from
+    the file alone) and the upload lacks: ``development.env`` (the preview's NODE_ENV) in
+    the folder its options name (``options.folder``), else where npm runs it, as paths in
+    the upload. miyachew's nestjs-sqlite-user-photo-tags keeps only config/.env.example
+    (its README: "Create {environment}.env files based on .env.example"): ENOENT, open
+    'config/development.env', at every start."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    sources = list(node_sources(files))
+    found: list[str] = []
+    for _, text in sources:
+        if "readFileSync" not in text or not _NODE_ENV_NAMED.search(text):
+            continue
+        folders = [""]
+        if re.search(r"\boptions\.folder\b|\{\s*folder\s*\}", text):
+            folders = [m.group(1) for _, t in sources for m in _FOLDER_OPTION.finditer(t)]
+        for folder in folders:
+            path = posixpath.normpath(posixpath.join(directory, folder, f"{NODE_ENV_GIVEN}.env"))
+            if path not in files and not path.startswith(("..", "/")) and path not in found:
+                found.append(path)
+    return found
 
 
 def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:

@@ -84,6 +84,7 @@ from .configdefaults import (
     gunicorn_settings,
     ini_database_fills,
     named_values,
+    node_env_named_files,
     start_env_files,
 )
 from .envcache import LAUNCH_CACHES
@@ -463,7 +464,11 @@ class MissingFiles:
             copies=copies,
             empty_env=env_files_needed(files),
             named=named,
-            read_only=[path for path in env_files_read_only(files) if path not in named],
+            read_only=[
+                path
+                for path in [*env_files_read_only(files), *node_env_named_files(files, anchor)]
+                if path not in named
+            ],
             logs=logs,
             folders={target: why for target, why in folders.items() if target not in logs},
             metadata=own_metadata(files),
@@ -557,8 +562,9 @@ class MissingFiles:
             said.append(f"the project's own metadata written, as pip install -e . would: {target}")
         if self.cased:
             said.append(
-                f"{', '.join(self.cased)}: imports spelling a file's name in another case than "
-                "the file has (which its author's file system ignored) spelled as the file is"
+                f"{', '.join(self.cased)}: imports (or views rendered) spelling a file's name "
+                "in another case than the file has (which its author's file system ignored) "
+                "spelled as the file is"
             )
         for target in self.named:
             source = example_for(target) or "the service's defaults"

@@ -72,6 +72,12 @@ INSIDE_UID = 1000
 # accounts and of /etc/subuid (100000 + 65536 per user).
 _HOST_UID_BASE = 1_900_000_000
 _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+# The kernel's lists of the CPUs, read-only (Docker shows /sys read-only whole): programs
+# that size themselves to the machine read them. tcmalloc aborts without ``possible``
+# (CHECK in NumPossibleCPUsNoCache): workerd, the runtime ``wrangler dev`` and
+# ``wrangler d1 migrations apply --local`` start, died at once (tkak5's
+# hono-drizzle-d1). Nothing else of /sys is shown.
+_CPU_LISTS = tuple(f"/sys/devices/system/cpu/{name}" for name in ("possible", "present", "online"))
 EGRESS_DIR_INSIDE = "/run/egress"
 TOOLS_DIR_INSIDE = "/run/tools"
 SERVICES_DIR_INSIDE = "/run/services"  # its own servers' sockets (outbound.ServiceMounts)
@@ -515,4 +521,9 @@ def _system_binds(layout: SandboxLayout) -> tuple[list[str], list[str]]:
             system += ["--ro-bind", path, path]
     for source, target in layout.etc_files:
         system += ["--ro-bind", str(source), target]
+    shown = [path for path in _CPU_LISTS if os.path.exists(path)]
+    for folder in ("/sys", "/sys/devices", "/sys/devices/system", "/sys/devices/system/cpu"):
+        system += ["--perms", "0755", "--dir", folder] if shown else []
+    for path in shown:
+        system += ["--ro-bind", path, path]
     return system, etc

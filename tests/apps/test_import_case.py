@@ -142,6 +142,51 @@ async def test_an_app_importing_a_module_under_another_case_starts(
         body = await launched(service, app_files("node_import_case"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         said = messages(await service.history(body["gid"]), "system")
-        assert any(line.startswith("server.js: imports spelling") for line in said), said
+        assert any(
+            line.startswith("server.js: imports (or views rendered) spelling") for line in said
+        ), said
         assert (await service.app_get(body, "/")).json() == {"greeting": "hello"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_view_rendered_under_another_case_is_spelled_as_its_template() -> None:
+    """bitners' express-rest-mysql renders ``pages/Login`` beside views/pages/login.ejs:
+    Failed to lookup view, 500 at /login. A view found as written, one of no template,
+    and one two templates match when case is ignored, are left."""
+    files = {
+        "routes/guest.js": (
+            b"res.render('pages/Login', { data: 1 });\n"
+            b'res.render("pages/home");\n'  # found as written
+            b"res.render('pages/Nowhere');\n"  # no template of any case
+            b"res.render('Twice');\n"  # two templates match: which one is unknown
+            b'res.render("profile/Home.ejs");\n'  # its extension written
+        ),
+        "views/pages/login.ejs": b"",
+        "views/pages/home.ejs": b"",
+        "views/twice.ejs": b"",
+        "views/TWICE.ejs": b"",
+        "views/profile/home.ejs": b"",
+    }
+    corrected = case_corrections(files)
+    assert corrected == {
+        "routes/guest.js": files["routes/guest.js"]
+        .replace(b"'pages/Login'", b"'pages/login'")
+        .replace(b'"profile/Home.ejs"', b'"profile/home.ejs"')
+    }
+    assert case_corrections({**files, "views/pages/Login.ejs": b""}) == {
+        "routes/guest.js": files["routes/guest.js"].replace(
+            b'"profile/Home.ejs"', b'"profile/home.ejs"'
+        )
+    }
+
+
+async def test_an_app_rendering_a_view_under_another_case_serves_it(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_view_case"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_get(body, "/")
+        assert answer.status_code == 200 and answer.text == "<h1>Log in</h1>\n", answer.text
         assert (await service.stop(body["gid"])).status_code == 200

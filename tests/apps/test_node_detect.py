@@ -508,6 +508,28 @@ def test_a_sqlite_apps_own_set_up_scripts_make_its_data() -> None:
         assert found.setup == (("npm", "run", name),), name
 
 
+def test_a_sqlite_apps_migration_script_making_its_tables_runs_before_its_seed() -> None:
+    """urfavteddybear's express-library-api: ``"migration": "node database/migration.js"``
+    (its CREATE TABLEs) and ``"seed"``, which its Dockerfile RUNs before ``node app.js``;
+    every route met "no such table". One whose file makes no table is not run."""
+    sqlite = {"sqlite3": "^5"}
+    scripts = {
+        "start": "node app.js",
+        "dev": "node database/migration.js && node database/seed.js",
+        "migration": "node database/migration.js",
+        "seed": "node database/seed.js",
+    }
+    files = {
+        "app.js": "",
+        "database/migration.js": "db.run(`CREATE TABLE IF NOT EXISTS books (id INTEGER)`);",
+        "database/seed.js": "db.run('INSERT INTO books VALUES (1)');",
+    }
+    found = _node({"dependencies": sqlite, "scripts": scripts}, files)
+    assert found.setup == (("npm", "run", "migration"), ("npm", "run", "seed"))
+    empty = {**files, "database/migration.js": "console.log('nothing');"}
+    assert _node({"dependencies": sqlite, "scripts": scripts}, empty).setup == ()
+
+
 def test_no_own_data_scripts_on_a_server_database_or_with_migrations() -> None:
     scripts = {"start": "node server.js", "db:create": "node c.js", "db:seed": "node s.js"}
     # fastify/demo's shape: its MySQL database and user are the service's to make.

@@ -257,3 +257,29 @@ def test_a_plan_running_typescript_this_node_refuses_runs_it_as_the_first_plan_d
     found = detect(files)
     loader = "TS_NODE_TRANSPILE_ONLY=true node --loader ts-node/esm src/index.ts"
     assert [p.command for p in found.plans] == [loader], found.plans
+
+
+def test_a_declared_start_installing_its_dependencies_first_starts_only() -> None:
+    """knockinthecave's fastify-ts-api: its compose service runs ``sh -c "npm install &&
+    npx ts-node src/server.ts"``; the install, in the preview, was killed at its memory
+    limit. The service installs the dependencies: the start runs alone. A tool's install
+    (``npm install -g nodemon``) is the start's own."""
+    compose = (
+        b"services:\n  api:\n    build: .\n"
+        b'    command: sh -c "npm install && npx ts-node src/server.ts"\n'
+    )
+    found = declared_starts({"docker-compose.yml": compose})
+    assert [(d.command, d.origin) for d in found] == [
+        ("npx ts-node src/server.ts", "docker-compose.yml's service api command")
+    ]
+    # The Dockerfile's CMD the same: one plan, not two.
+    docker = b'FROM node\nCMD ["npx", "ts-node", "src/server.ts"]\n'
+    both = declared_starts({"docker-compose.yml": compose, "Dockerfile": docker})
+    assert [d.origin for d in both] == ["the Dockerfile's CMD"]
+    plain = b"services:\n  api:\n    build: .\n    command: npm ci --omit=dev && npm start\n"
+    assert [d.command for d in declared_starts({"docker-compose.yml": plain})] == ["npm start"]
+    tool = b"services:\n  api:\n    build: .\n    command: npm install -g nodemon && nodemon x\n"
+    found = declared_starts({"docker-compose.yml": tool})
+    assert [d.command for d in found] == ["npm install -g nodemon && nodemon x"]
+    twice = b'FROM node\nCMD ["sh", "-c", "yarn; yarn install --frozen-lockfile && yarn start"]\n'
+    assert [d.command for d in declared_starts({"Dockerfile": twice})] == ["yarn start"]

@@ -41,6 +41,7 @@ from preview.builds.configdefaults import (
     example_copies,
     gunicorn_settings,
     ini_database_fills,
+    node_env_named_files,
     settings_misfits,
     start_env_files,
     throwaway_value,
@@ -990,6 +991,35 @@ async def test_an_app_whose_build_copies_its_env_file_builds(builder_service: Se
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = await called(service, body)
         assert answer["data"] == {"greeting": "hello from the example"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_an_env_file_named_for_node_env_and_read_whole_is_one_the_service_writes() -> None:
+    """miyachew's nestjs-sqlite-user-photo-tags (NestJS's documented ConfigService):
+    ``dotenv.parse(fs.readFileSync(path.resolve(__dirname, '../../', options.folder,
+    `${process.env.NODE_ENV || 'development'}.env`)))``, its module registered with
+    ``{ folder: './config' }``, the upload holding config/.env.example only: ENOENT at
+    every start. A name read only to load it (dotenv.config) is not written."""
+    files = _bytes("node_env_named_config")
+    assert node_env_named_files(files, "package.json") == ["config/development.env"]
+    present = {**files, "config/development.env": b"GREETING=mine\n"}
+    assert node_env_named_files(present, "package.json") == []
+    plain = b"const f = `${process.env.NODE_ENV || 'development'}.env`;\nfs.readFileSync(f);\n"
+    assert node_env_named_files({"src/config.js": plain}, "") == ["development.env"]
+    loaded = b"require('dotenv').config({ path: `${process.env.NODE_ENV}.env` });\n"
+    assert node_env_named_files({"src/config.js": loaded}, "") == []
+
+
+async def test_an_app_reading_its_node_env_named_file_starts(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_env_named_config"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(service, body)
+        assert answer["data"]["greeting"] == "hello from the example", answer
+        system = messages(await service.history(body["gid"]), "system")
+        said = "no config/development.env, whose values its code reads from the file alone"
+        assert any(m.startswith(said) for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
 
 

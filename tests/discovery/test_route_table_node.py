@@ -235,3 +235,24 @@ def test_feathers_5_services_beside_an_express_apps_own_routes(frameworks: Path)
     }
     assert listed[("GET", "/health")]["source"]["kind"] == "app"
     assert listed[("POST", "/messages")]["source"]["file"] == "src/app.js"
+
+
+def test_modules_requiring_each_other_load_without_a_warning(tmp_path: Path) -> None:
+    """A module's exports still loading in a require cycle have Node's warning proxy as
+    their prototype: the preload's look for its own mark on them made Node warn
+    "Accessing non-existent property 'Symbol(preview.routetable.patched)' of module
+    exports inside circular dependency" for each, 40 lines of a NestJS app's start
+    (miyachew's nestjs-sqlite-user-photo-tags)."""
+    (tmp_path / "a.js").write_text("exports.name = 'a';\nconst b = require('./b');\n")
+    (tmp_path / "b.js").write_text("const a = require('./a');\nexports.seen = typeof a;\n")
+    (tmp_path / "main.js").write_text("console.log(require('./a').name);\n")
+    preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(tmp_path))
+    done = subprocess.run(
+        ["node", "main.js"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(tmp_path / "routes.json")},
+    )
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "a", "")

@@ -56,6 +56,12 @@ def data_scripts(
     if not (_SQLITE & listed.keys()):
         return ()
     make = _named(scripts, lambda words: bool(words & _MAKE and words & _DATABASE))
+    # Or one named for migrating that runs a file of the upload making the tables
+    # (urfavteddybear's express-library-api: ``"migration": "node database/migration.js"``,
+    # its CREATE TABLEs, then ``"seed"``, both RUN by its Dockerfile before ``node app.js``;
+    # every route met "no such table").
+    making = {k: v for k, v in scripts.items() if _seed_makes_tables(v, files or {})}
+    make = make or _named(making, lambda words: bool(words & _MIGRATE))
     seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
     if make is None:
         made = seed is not None and _seed_makes_tables(scripts[seed], files or {})

@@ -92,8 +92,36 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     found += _compose(files)
     unique: dict[str, Declared] = {}
     for declared in found:
-        unique.setdefault(declared.command, declared)
+        command = _installed_first(declared.command)
+        if command:
+            unique.setdefault(command, Declared(command, declared.origin))
     return list(unique.values())
+
+
+# The dependencies' install a start runs first (a compose service's ``sh -c "npm install
+# && npx ts-node src/server.ts"``): the service has installed them, and an install in the
+# preview runs out of its memory (knockinthecave's fastify-ts-api: killed, 512 MiB) and
+# replaces the node_modules it is given. Only a bare install: ``npm install -g nodemon``
+# installs a tool of its own.
+_INSTALL_FIRST = re.compile(
+    r"^\s*(?:(?:npm\s+(?:install|ci|i)|yarn(?:\s+install)?|pnpm\s+(?:install|i)|bun\s+install)"
+    r"(?:\s+--?[\w-]+(?:=\S+)?)*\s*(?:&&|;)\s*)+"
+)
+
+
+def _installed_first(command: str) -> str:
+    """``command`` without the install it runs first (above); in a ``sh -c``, the rest of
+    its text; "" where it is nothing else."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    if len(words) == 3 and words[:2] in (["sh", "-c"], ["/bin/sh", "-c"], ["bash", "-c"]):
+        inner = _INSTALL_FIRST.sub("", words[2], count=1)
+        if inner == words[2]:
+            return command
+        return inner.strip()  # its text, as a Dockerfile's ``sh -c`` CMD is read
+    return _INSTALL_FIRST.sub("", command, count=1).strip()
 
 
 def readme_scripts(files: dict[str, bytes]) -> list[str]:

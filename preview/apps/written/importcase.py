@@ -33,6 +33,11 @@ TypeScript's editors and Bun add them: ``import { authService } from "./auth.ser
 runs under Bun and fails under Node ("Cannot find module"). Each relative import of one
 that names no file as written, where a file of that name with an extension or its folder's
 ``index`` exists, is spelled with it.
+
+The views an Express app renders by name are looked up as files too: ``res.render(
+'pages/Login')`` beside views/pages/login.ejs renders on its author's machine and fails
+here ("Failed to lookup view"). Each that names no template in a ``views`` folder of the
+upload, where exactly one does when case is ignored, is spelled as that template is.
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ _JS_SPELLING = re.compile(r"\.([cm]?)js(x?)$")  # ./x.js naming ./x.ts (tsc's ES
 # What an extensionless import of an ES module is taken for, in CommonJS's order.
 _ESM_ENDINGS = (".js", ".mjs", ".cjs", ".json", "/index.js", "/index.mjs")
 _MODULE_TYPE = re.compile(rb'"type"\s*:\s*"module"')
+# A view an Express app renders by name (``res.render('pages/Login', …)``), and the
+# templates of its engines (ejs, pug, handlebars, nunjucks, mustache, plain HTML).
+_RENDERED = re.compile(rb"""\.render\(\s*['"]([\w/-][\w./-]*)['"]""")
+_VIEW_ENDINGS = (".ejs", ".pug", ".jade", ".hbs", ".handlebars", ".njk", ".mustache", ".html")
 _LARGEST = 512 * 1024  # bytes: a bundle or a generated file, not the app's own code
 
 
@@ -74,6 +83,9 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
     folded = {folder.lower() for folder in folders}
     bases = _base_urls(files)
     modules = _module_packages(files)
+    views = [
+        f for f in sorted(folders) if posixpath.basename(f) == "views" and _holds_views(f, files)
+    ]
     corrected: dict[str, bytes] = {}
     for path, source in files.items():
         if not _SOURCES.search(path) or "node_modules/" in path or len(source) > _LARGEST:
@@ -117,11 +129,49 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 quote + found.group(1) + quote,
                 quote + (fixed + written[len(specifier) :]).encode() + quote,
             )
+        if b"render" in text:
+            text = _views_spelled(text, files, by_case, views)
         if _runs_as_esm(path, modules):
             text = _esm_spelled(path, text, files)
         if text != source:
             corrected[path] = text
     return corrected
+
+
+def _holds_views(folder: str, files: dict[str, bytes]) -> bool:
+    return any(p.startswith(f"{folder}/") and p.endswith(_VIEW_ENDINGS) for p in files)
+
+
+def _views_spelled(
+    text: bytes, files: dict[str, bytes], by_case: dict[str, list[str]], views: list[str]
+) -> bytes:
+    """``text`` with each view it renders (``res.render('pages/Login', …)``) that names no
+    template in a ``views`` folder of the upload, where exactly one does when case is
+    ignored, spelled as that template is (bitners' express-rest-mysql renders
+    ``pages/Login`` beside views/pages/login.ejs: Failed to lookup view, 500)."""
+    source = text
+    for found in _RENDERED.finditer(source):
+        written = found.group(1).decode("utf-8", "replace")
+        name = written.lstrip("/")
+        if not views or name.startswith("."):
+            continue
+        wanted = [posixpath.join(v, name) for v in views]
+        endings = ("", *_VIEW_ENDINGS)
+        if any(f"{w}{e}" in files for w in wanted for e in endings):
+            continue
+        matches = {m for w in wanted for e in endings for m in by_case.get(f"{w}{e}".lower(), ())}
+        if len(matches) != 1:
+            continue
+        (match,) = matches
+        folder = next(v for v in views if match.lower().startswith(f"{v.lower()}/"))
+        spelled = match[len(folder) + 1 : len(folder) + 1 + len(name)]
+        fixed = written[: len(written) - len(name)] + spelled
+        quote = source[found.start(1) - 1 : found.start(1)]
+        text = text.replace(
+            b".render(" + quote + found.group(1) + quote,
+            b".render(" + quote + fixed.encode() + quote,
+        )
+    return text
 
 
 def _respelled(specifier: str, spelled: str) -> str | None:

@@ -96,7 +96,12 @@
   Module._load = function _load(request) {
     const exported = load.apply(this, arguments);
     try {
-      if (typeof request === 'string' && exported && !exported[PATCHED]) {
+      // (Its own property only: a module's exports still loading in a require cycle
+      // have Node's warning proxy as their prototype, which warns at every name they
+      // lack: "Accessing non-existent property ... inside circular dependency".)
+      const patched = (typeof exported === 'object' || typeof exported === 'function')
+        && Object.prototype.hasOwnProperty.call(exported, PATCHED);
+      if (typeof request === 'string' && exported && !patched) {
         const part = parts.find((p) => p.takes(request, exported));
         if (part) {
           exported[PATCHED] = true;
