@@ -42,6 +42,7 @@ from urllib.parse import urlparse
 import trio
 
 from ..apps.depspec import NodeDeps
+from ..apps.node.nodedeps import override_name
 from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import BuildFailed, Say, write_node_project
@@ -143,8 +144,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     ranges = dict(deps.ranges)
     if name in deps.overridden:  # a package of its tree, not its own: npm resolves it
         package = loads_bounded(read_no_follow(path / "package.json"))
-        overrides = package.get("overrides")
-        if not isinstance(overrides, dict) or overrides.pop(name, None) is None:
+        if not _pop_override(package, name):
             return None
         replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
         return "installing what its dependents' ranges allow (its override dropped)"
@@ -275,11 +275,22 @@ def _drop_override(path: Path, name: str) -> bool:
     """Take ``name`` out of the ``overrides`` of ``path``'s package.json; whether it was
     there. Blocking."""
     package = _package(path)
-    overrides = package.get("overrides")
-    if not isinstance(overrides, dict) or overrides.pop(name, None) is None:
+    if not _pop_override(package, name):
         return False
     replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
     return True
+
+
+def _pop_override(package: dict, name: str) -> bool:
+    """Take ``name``'s overrides out of ``package``'s, by its name alone or with a version
+    (``ms@2.1.2``, as ``nodedeps`` keys a lockfile's pins); whether there was one."""
+    overrides = package.get("overrides")
+    if not isinstance(overrides, dict):
+        return False
+    keys = [key for key in overrides if override_name(key) == name]
+    for key in keys:
+        del overrides[key]
+    return bool(keys)
 
 
 # npm's links of every installed package's commands (node_modules/.bin), made again.

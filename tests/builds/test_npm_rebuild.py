@@ -115,13 +115,13 @@ async def test_a_replaced_native_modules_override_is_dropped(tmp_path: Path) -> 
     first, said; the others are kept."""
     path = _listing_sleepy(tmp_path)
     package = json.loads((path / "package.json").read_text())
-    package["overrides"] = {"sleepy": "1.0.0", "other": "2.0.0"}
+    package["overrides"] = {"sleepy@1.0.0": "1.0.0", "other@2.0.0": "2.0.0"}
     (path / "package.json").write_text(json.dumps(package))
     npm = _ScriptedNpm()
     with trio.fail_after(10):
         await npm_rebuild(npm.run, _not_run, npm.say, path)
     assert npm.ran[1][-1] == "sleepy@>1.0.0", npm.ran
-    assert json.loads((path / "package.json").read_text())["overrides"] == {"other": "2.0.0"}
+    assert json.loads((path / "package.json").read_text())["overrides"] == {"other@2.0.0": "2.0.0"}
     assert npm.said[-1].endswith("sleepy@>1.0.0 (its lockfile's pin, an override, dropped)")
 
 
