@@ -67,6 +67,14 @@ PRELOAD_NAME = ".npm-wide-queue.cjs"
 # package: (the first release that runs, the Node major from which the older do not, why)
 _BROKEN_ON_NODE = {
     "pg": ((8, 0, 3), 14, "its connect never settles on Node 14 and later (node-postgres#2179)"),
+    # gyangyun's koa-rest-api: ``"config": "^1.25.1"``, comments in config/default.json:
+    # "Cannot parse config file … SyntaxError: Expected property name or '}'".
+    "config": (
+        (3, 3, 10),
+        19,
+        "it reads no comment in a .json config file on Node 19 and later (it told a comment "
+        "by JSON.parse's old message; node-config#715)",
+    ),
 }
 # package: (the first release that runs, why) against every PostgreSQL a preview is given
 # (12 and later: Debian's), where the app lists pg. kelvin-mai's nest-ideas-api, TypeORM
