@@ -1124,10 +1124,25 @@ def _mysql_variables(mysql: MysqlWanted, config: dict[str, str], *, own: bool = 
     (tienpbss's conduit: DB_USERNAME=root, DB_PASSWORD=your-password in its .env.example,
     MYSQL_ROOT_PASSWORD: 123456 for its container: "Access denied for user 'root'")."""
 
-    def first(kind: str) -> str | None:
-        return next((config[n] for n in _MYSQL_VARS[kind] if config.get(n)), None)
+    # Under names of its own, a database's part by what the name says (moisesmarques's
+    # node-express-mariadb-api: master_db_username=root, master_db_password=root in its
+    # sample.env; its pool logged in as nobody the server knew, "retrieve connection from
+    # pool timeout"): where none of the names above is set.
+    parts = {"user": "user", "password": "password", "database": "name", "host": "host"}
+    by_meaning: dict[str, str] = {}
+    for name, value in config.items():
+        what = meaning(name) if value else None
+        if what is None or what.kind != DATABASE or what.engine not in ("", "mysql"):
+            continue
+        kind = next((k for k, part in parts.items() if part == what.part), None)
+        if kind is not None and not any(config.get(n) for n in _MYSQL_VARS[kind]):
+            by_meaning.setdefault(kind, value)
 
-    if not any(config.get(n) for names in _MYSQL_VARS.values() for n in names):
+    def first(kind: str) -> str | None:
+        named = next((config[n] for n in _MYSQL_VARS[kind] if config.get(n)), None)
+        return named or by_meaning.get(kind)
+
+    if not by_meaning and not any(config.get(n) for names in _MYSQL_VARS.values() for n in names):
         return
     user, password = first("user"), first("password")
     if user and own:

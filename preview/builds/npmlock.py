@@ -42,6 +42,7 @@ from urllib.parse import urlparse
 import trio
 
 from ..apps.depspec import NodeDeps
+from ..apps.node.nodedeps import override_name
 from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import BuildFailed, Say, write_node_project
@@ -66,6 +67,14 @@ PRELOAD_NAME = ".npm-wide-queue.cjs"
 # package: (the first release that runs, the Node major from which the older do not, why)
 _BROKEN_ON_NODE = {
     "pg": ((8, 0, 3), 14, "its connect never settles on Node 14 and later (node-postgres#2179)"),
+    # gyangyun's koa-rest-api: ``"config": "^1.25.1"``, comments in config/default.json:
+    # "Cannot parse config file … SyntaxError: Expected property name or '}'".
+    "config": (
+        (3, 3, 10),
+        19,
+        "it reads no comment in a .json config file on Node 19 and later (it told a comment "
+        "by JSON.parse's old message; node-config#715)",
+    ),
 }
 # package: (the first release that runs, why) against every PostgreSQL a preview is given
 # (12 and later: Debian's), where the app lists pg. kelvin-mai's nest-ideas-api, TypeORM
@@ -143,8 +152,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     ranges = dict(deps.ranges)
     if name in deps.overridden:  # a package of its tree, not its own: npm resolves it
         package = loads_bounded(read_no_follow(path / "package.json"))
-        overrides = package.get("overrides")
-        if not isinstance(overrides, dict) or overrides.pop(name, None) is None:
+        if not _pop_override(package, name):
             return None
         replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
         return "installing what its dependents' ranges allow (its override dropped)"
@@ -275,11 +283,22 @@ def _drop_override(path: Path, name: str) -> bool:
     """Take ``name`` out of the ``overrides`` of ``path``'s package.json; whether it was
     there. Blocking."""
     package = _package(path)
-    overrides = package.get("overrides")
-    if not isinstance(overrides, dict) or overrides.pop(name, None) is None:
+    if not _pop_override(package, name):
         return False
     replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
     return True
+
+
+def _pop_override(package: dict, name: str) -> bool:
+    """Take ``name``'s overrides out of ``package``'s, by its name alone or with a version
+    (``ms@2.1.2``, as ``nodedeps`` keys a lockfile's pins); whether there was one."""
+    overrides = package.get("overrides")
+    if not isinstance(overrides, dict):
+        return False
+    keys = [key for key in overrides if override_name(key) == name]
+    for key in keys:
+        del overrides[key]
+    return bool(keys)
 
 
 # npm's links of every installed package's commands (node_modules/.bin), made again.

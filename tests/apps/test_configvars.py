@@ -78,6 +78,31 @@ def test_a_readme_dotenv_block_is_the_example_of_an_upload_with_none() -> None:
     assert readme_env_block(one.replace("```env", "```")) is None
 
 
+def test_a_readmes_listed_assignments_are_the_example_of_an_upload_with_none() -> None:
+    """jaroeira's nestjs-rest-api: no example file; its README says "Create a
+    .env.development file … with the following variables", then lists them as its text
+    (``- POSTGRES_HOST=db`` … ``- EMAIL_HOST=smtp.yourserver.com``, under headings), and
+    its config threw "missing env.EMAIL_HOST". Read as the example; a list the README
+    does not say is an environment's, or one assignment alone, is none."""
+    readme = (
+        "## Running\n\n### Before running: create the environment variables file\n\n"
+        "- Create a .env.development file with the following variables:\n\n"
+        "- API Host Url\nAPI_HOST_URL=http://localhost:3000\n\n"
+        "#### Database\n- POSTGRES_HOST=db\n- POSTGRES_PORT=5432\n\n"
+        "#### Email\n- EMAIL_HOST=smtp.yourserver.com\n* `EMAIL_FROM=a@b.com`\n\n"
+        "### Using Docker\n\n```bash\ndocker-compose up -d\n```\n\n"
+        "Later, far below:\n\n\n\n\n\n- OTHER=1\n"
+    )
+    files = {"README.md": readme.encode(), "package.json": b"{}", "src/main.ts": b""}
+    found = with_readme_example(files)
+    assert found[README_EXAMPLE] == (
+        b"API_HOST_URL=http://localhost:3000\nPOSTGRES_HOST=db\nPOSTGRES_PORT=5432\n"
+        b"EMAIL_HOST=smtp.yourserver.com\nEMAIL_FROM=a@b.com\n"
+    )
+    assert readme_env_block("## Flags\n\n- A=1\n- B=2\n") is None  # not said to be one
+    assert readme_env_block("Create a `.env` file:\n\n- A=1\n") is None
+
+
 def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() -> None:
     """deight93's fastapi-boilerplate: no example file, no README block; its CI workflow
     writes the .env (a here-document) its settings read, ENV_STATE and the DEV_-prefixed

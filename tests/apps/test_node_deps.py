@@ -4,6 +4,7 @@ is taken from the registry instead, what is installed beside a lockfile."""
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -226,7 +227,51 @@ lodash@^4.17.11:
     assert deps is not None and deps.overridden == ("@babel/register",)
     written = json.loads(deps.package_json)
     assert written["dependencies"] == {"@babel/node": "7.5.5", "@babel/core": "7.5.5"}
-    assert written["overrides"] == {"@babel/register": "7.5.5", "lodash": "4.17.21"}
+    assert written["overrides"] == {"@babel/register@7.5.5": "7.5.5", "lodash": "4.17.21"}
+
+
+# npm's own reading of an overrides table (its arborist's OverrideSet): the version each
+# edge (a package asking for ``name@range``) is overridden to, "" where none applies.
+_NPM_OVERRIDES = """
+const root = require('child_process').execFileSync('npm', ['root', '-g']).toString().trim();
+const OverrideSet = require(root + '/npm/node_modules/@npmcli/arborist/lib/override-set.js');
+const [overrides, edges] = JSON.parse(process.argv[1]);
+const set = new OverrideSet({ overrides });
+const out = edges.map(([name, spec]) => {
+  const rule = set.getEdgeRule({ name, rawSpec: spec, spec });
+  return rule === set ? '' : rule.value;
+});
+console.log(JSON.stringify(out));
+"""
+
+
+def test_a_yarn_locks_pins_leave_a_package_the_build_adds_its_own_ranges() -> None:
+    """tsurumure's koa-restful-api: a yarn.lock of 2019 (minimatch at 3.0.4 alone), nodemon
+    listed nowhere, the build adding nodemon 3, which asks ``minimatch@^10``: overridden by
+    name to 3.0.4, "minimatch is not a function". Keyed by the locked version, npm's own
+    reading overrides the ranges that version meets (those the lockfile resolved), not
+    the added package's."""
+    package = {"dependencies": {"koa-router": "^7.4.0"}}
+    lock = b"""# yarn lockfile v1
+
+koa-router@^7.4.0:
+  version "7.4.0"
+
+minimatch@^3.0.4, minimatch@~3.0.2:
+  version "3.0.4"
+"""
+    deps = node_dependencies({"package.json": json.dumps(package).encode(), "yarn.lock": lock})
+    assert deps is not None and deps.overridden == ("minimatch",)
+    overrides = json.loads(deps.package_json)["overrides"]
+    edges = [["minimatch", "^3.0.4"], ["minimatch", "~3.0.2"], ["minimatch", "^10.2.1"]]
+    read = subprocess.run(
+        ["node", "-e", _NPM_OVERRIDES, json.dumps([overrides, edges])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(read.stdout) == ["3.0.4", "3.0.4", ""]
 
 
 def test_an_override_the_registry_lacks_is_given_back_to_npm(tmp_path: Path) -> None:

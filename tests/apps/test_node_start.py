@@ -172,6 +172,26 @@ def test_a_watcher_the_start_reaches_and_the_app_does_not_list_is_added() -> Non
     assert listed is not None and listed.tools == ()
 
 
+def test_a_watcher_the_start_calls_by_its_path_in_node_modules_is_added() -> None:
+    """tsurumure's koa-restful-api: ``"start": "./node_modules/.bin/nodemon bin/www"``,
+    nodemon in no dependency list: "./node_modules/.bin/nodemon: not found", exit 127. A
+    watcher called by its path in node_modules/.bin is added as one called by its name."""
+    package = {
+        "scripts": {"start": "./node_modules/.bin/nodemon bin/www"},
+        "dependencies": {"koa": "^2.6.2"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "bin/www": b"require('../app').listen(process.env.PORT);\n",
+        "app.js": b"const Koa = require('koa');\nmodule.exports = new Koa();\n",
+    }
+    start = node_start(files)
+    assert start is not None and start.tools == ("nodemon@^3",)
+    package["scripts"]["start"] = "node_modules/.bin/ts-node bin/www"
+    start = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert start is not None and start.tools == ("ts-node@^10", "typescript@^5")
+
+
 def test_a_typescript_runner_the_start_calls_and_the_app_does_not_list_is_added() -> None:
     """nicole-reed's typescript-express-api: ``"start": "ts-node index.ts"``, neither
     ts-node nor typescript in its dependencies (its author's are global): exit 127. The

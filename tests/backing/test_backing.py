@@ -551,6 +551,30 @@ def test_a_mysql_account_its_compose_file_names_by_variables() -> None:
     assert found.mysql.accounts == {"shop": "s3cret"} and found.mysql.databases == ["orders"]
 
 
+def test_a_mysql_account_an_example_names_under_names_of_its_own() -> None:
+    """moisesmarques's node-express-mariadb-api: its sample.env logs the mariadb pool in as
+    ``master_db_username=root``, ``master_db_password=root`` (no DB_USER or MYSQL_USER):
+    the private MariaDB knew no such account, "retrieve connection from pool timeout".
+    The parts are read by what their names say, where no usual name is set."""
+    example = (
+        b"jwt_token_signing_key=x\nmaster_db_username=root\nmaster_db_password=root\n"
+        b"master_db_name=nodedb\nmaster_db_host=127.0.0.1\nmaster_db_connection_limit=5\n"
+        b"db_dialect=mariadb\nslave_db_username=root\nslave_db_password=root\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"mariadb": "^2.5.4"}}',
+        "sample.env": example,
+        "src/repo.js": b"const pool = require('mariadb').createPool({\n"
+        b"  host: process.env.master_db_host, user: process.env.master_db_username });\n",
+    }
+    found = wanted_servers(files, "src/repo.js", {})
+    assert found.mysql is not None
+    assert found.mysql.accounts == {"root": "root"} and found.mysql.databases == ["nodedb"]
+    usual = {**files, "sample.env": example + b"DB_USER=app\nDB_PASSWORD=pw\n"}
+    found = wanted_servers(usual, "src/repo.js", {})
+    assert found.mysql is not None and found.mysql.accounts == {"app": "pw"}
+
+
 def test_an_orm_setting_read_from_a_variable_is_that_variables_value() -> None:
     """A Koa todo API (jkyochen's) logs knex in as the literal root with ``password:
     `${process.env.MYSQL_PASSWORD}``` (root in its .env.example, its compose MySQL's

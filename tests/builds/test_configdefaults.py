@@ -1771,6 +1771,37 @@ def test_an_examples_other_database_url_naming_a_server_is_the_previews() -> Non
     assert served.values["DEVELOPMENT_DATABASE_URL"].startswith("postgresql+psycopg2://")
 
 
+def test_a_node_apps_own_function_reading_process_env_by_its_parameter_is_read() -> None:
+    """dashsaurabh's fastify-rest-api-postgres-demo: ``function loadEnvironmentVariable(
+    keyname)`` reads ``process.env[keyname]`` and throws where it is unset; its config asks
+    it for ``DB_URI``: "Configuration must include DB_URI", beside its PostgreSQL. Each
+    name such a function is given is read (required where it throws and is given the name
+    alone), and a database's URL by its name gets the served one."""
+    config = b"""function loadEnvironmentVariable(keyname) {
+    const envVar = process.env[keyname];
+    if (!envVar) {
+        throw new Error(`Configuration must include ${keyname}`)
+    }
+    return envVar;
+}
+const env = (key, fallback) => process.env[key] ?? fallback;
+class Settings {
+  get(name: string) {
+    return process.env[name];
+  }
+}
+module.exports = {
+    databaseUri: loadEnvironmentVariable('DB_URI'),
+    level: env("LOG_LEVEL", "info"),
+    secret: new Settings().get('JWT_SECRET'),
+}
+"""
+    files = {"package.json": b"{}", "config/configuration.js": config}
+    assert required_types(files) == {"DB_URI": "", "LOG_LEVEL": OPTIONAL, "JWT_SECRET": OPTIONAL}
+    env = {"DATABASE_URL": "postgresql://postgres:postgres@127.0.0.1:5432/app"}
+    assert database_urls_by_meaning(files, env, {}, "node") == {"DB_URI": env["DATABASE_URL"]}
+
+
 def test_a_variable_read_as_a_switch_refuses_an_examples_empty_value() -> None:
     """lymagics' django-blog-api reads ``env.bool('REFRESH_TOKEN_IN_BODY')`` (environs) and
     its .env.example leaves ``REFRESH_TOKEN_IN_BODY=`` empty: "Not a valid boolean" at

@@ -115,13 +115,13 @@ async def test_a_replaced_native_modules_override_is_dropped(tmp_path: Path) -> 
     first, said; the others are kept."""
     path = _listing_sleepy(tmp_path)
     package = json.loads((path / "package.json").read_text())
-    package["overrides"] = {"sleepy": "1.0.0", "other": "2.0.0"}
+    package["overrides"] = {"sleepy@1.0.0": "1.0.0", "other@2.0.0": "2.0.0"}
     (path / "package.json").write_text(json.dumps(package))
     npm = _ScriptedNpm()
     with trio.fail_after(10):
         await npm_rebuild(npm.run, _not_run, npm.say, path)
     assert npm.ran[1][-1] == "sleepy@>1.0.0", npm.ran
-    assert json.loads((path / "package.json").read_text())["overrides"] == {"other": "2.0.0"}
+    assert json.loads((path / "package.json").read_text())["overrides"] == {"other@2.0.0": "2.0.0"}
     assert npm.said[-1].endswith("sleepy@>1.0.0 (its lockfile's pin, an override, dropped)")
 
 
@@ -449,3 +449,40 @@ def test_npm_takes_its_cache_as_it_is_unless_an_era_needs_the_registrys_indexes(
     dated = npm_freshness("2021-03-01T00:00:00Z")
     assert npm_says("prefer-offline", dated) == "false"
     assert npm_says("before", dated).startswith("Mon Mar 01 2021")
+
+
+async def test_a_node_config_release_that_reads_no_comment_here_gets_the_next_major(
+    tmp_path: Path,
+) -> None:
+    """gyangyun's koa-rest-api: ``"config": "^1.25.1"`` (1.31.0 installed), comments in its
+    config/default.json. Before 3.3.10 node-config tells a comment by JSON.parse's message,
+    which Node 19 changed: "Cannot parse config file … Expected property name or '}'". The
+    newest 3 is installed instead, saying so; where the release installed reads them, as
+    it was."""
+    path = tmp_path / "env"
+    (path / "node_modules").mkdir(parents=True)
+    package = {"dependencies": {"config": "^1.25.1", "koa": "^2.2.0"}}
+    (path / "package.json").write_text(json.dumps(package))
+    installed = {
+        "packages": {
+            "node_modules/config": {"version": "1.31.0"},
+            "node_modules/koa": {"version": "2.16.1"},
+        }
+    }
+    lock = path / "node_modules" / ".package-lock.json"
+    lock.write_text(json.dumps(installed))
+    npm = _ScriptedNpm()
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    version = (await trio.run_process(["node", "--version"], capture_stdout=True)).stdout
+    node = int(version.decode().lstrip("v").split(".")[0])
+    if node < 19:
+        pytest.skip(f"Node {node} reads them")
+    assert npm.ran[0][-1] == "config@>=3.3.10 <4", npm.ran
+    assert npm.said[0].startswith("config 1.31.0 (installed) it reads no comment"), npm.said
+    installed["packages"]["node_modules/config"]["version"] = "3.3.12"
+    lock.write_text(json.dumps(installed))
+    npm = _ScriptedNpm()
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    assert not any(argv[:2] == ["npm", "install"] for argv in npm.ran), npm.ran

@@ -89,7 +89,40 @@ def readme_env_block(text: str) -> str | None:
         if not _SAID_BEFORE.search(text[max(0, match.start() - _BEFORE) : match.start()]):
             continue
         return "".join(re.sub(r"^export\s+", "", line) + "\n" for line in lines)
-    return None
+    return _listed_block(text)
+
+
+# An assignment written as the README's own text, a list's item or a line alone (``-
+# POSTGRES_HOST=db``, ``* `JWT_SECRET=secret` ``), its name upper case.
+_LISTED = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?`?([A-Z][A-Z0-9_]*=[^\s`]*)`?[ \t]*$")
+_LISTED_GAP = 4  # lines between two assignments of one list (a blank, a heading, a blank)
+
+
+def _listed_block(text: str) -> str | None:
+    """The assignments the README lists as its text, outside any fenced block, after it
+    says ``.env`` or "environment" (jaroeira's nestjs-rest-api: "Create a .env.development
+    file … with the following variables", then ``- POSTGRES_HOST=db`` … under headings
+    of their own, and the app's config threw on each unset): the first run of two or
+    more, none more than a few lines from the one before; None where there is none."""
+    unfenced = _FENCE.sub(lambda fenced: "\n" * fenced.group(0).count("\n"), text)
+    lines = unfenced.splitlines()
+    found: list[str] = []
+    last = -1
+    for number, line in enumerate(lines):
+        listed = _LISTED.match(line)
+        if listed is None:
+            continue
+        if found and number - last > _LISTED_GAP:
+            if len(found) >= 2:
+                break
+            found = []
+        if not found:
+            before = "\n".join(lines[:number])[-_BEFORE:]
+            if not _SAID_BEFORE.search(before):
+                continue
+        found.append(listed.group(1))
+        last = number
+    return "".join(f"{line}\n" for line in found) if len(found) >= 2 else None
 
 
 def with_readme_example(files: dict[str, bytes]) -> dict[str, bytes]:

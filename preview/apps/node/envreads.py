@@ -77,6 +77,45 @@ _ZOD_KEY = re.compile(
 _ZOD_OPTIONAL = re.compile(r"\.\s*(?:optional|default|catch|nullish)\s*\(")
 
 
+# A read of process.env by a parameter: ``process.env[keyname]`` (group 1 the parameter).
+_READ_BY = re.compile(r"process\.env\[\s*([A-Za-z_$][\w$]*)\s*\]")
+# A function's definition with its first parameter: ``function env(key``, ``const env =
+# (key``, ``= async key =>``, ``= function (key``, a class's or object's ``env(key: string``;
+# groups: its name (one of 1, 3, 5), its first parameter (2, 4, 6).
+_DEFINED = re.compile(
+    r"\bfunction\s+([A-Za-z_$][\w$]*)\s*\(\s*([A-Za-z_$][\w$]*)"
+    r"|\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=\s*(?:async\s+)?"
+    r"(?:function\s*\w*\s*)?\(?\s*([A-Za-z_$][\w$]*)"
+    r"|^[ \t]*(?:export\s+)?(?:public\s+|private\s+|protected\s+)?(?:static\s+)?(?:async\s+)?"
+    r"(?!(?:if|for|while|switch|catch|return|function)\b)([A-Za-z_$][\w$]*)\s*\(\s*"
+    r"([A-Za-z_$][\w$]*)\s*[:,)=][^\n]*\{\s*$",
+    re.MULTILINE,
+)
+
+
+def _env_wrappers(texts: list[str]) -> dict[str, bool]:
+    """{name: whether it throws} of the app's own functions that read ``process.env`` by
+    their first parameter (dashsaurabh's fastify-rest-api-postgres-demo: ``function
+    loadEnvironmentVariable(keyname) { const envVar = process.env[keyname]; if (!envVar)
+    throw … }``, then ``databaseUri: loadEnvironmentVariable('DB_URI')``): the nearest
+    definition before the read whose first parameter it reads."""
+    found: dict[str, bool] = {}
+    for text in texts:
+        for read in _READ_BY.finditer(text):
+            defined = list(_DEFINED.finditer(text, 0, read.start()))
+            for definition in reversed(defined):
+                name = definition.group(1) or definition.group(3) or definition.group(5)
+                first = definition.group(2) or definition.group(4) or definition.group(6)
+                if first != read.group(1):
+                    continue
+                brace = text.find("{", definition.end() - 1, read.start())
+                body = _braced(text, brace) if brace >= 0 else text[definition.start() :]
+                throws = re.search(r"\bthrow\b", body) is not None
+                found[name] = found.get(name, False) or throws
+                break
+    return found
+
+
 def node_sources(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
     """Each of the app's own sources, its path and its text, in path order: no
     declaration file, no test's, none under a dependency's, a build's or the tests'
@@ -98,7 +137,23 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
     switch}, [any other variable read]): see the module doc."""
     required: dict[str, str] = {}
     read: dict[str, None] = {}
-    for text in _source_texts(files):
+    texts = list(_source_texts(files))
+    wrappers = _env_wrappers(texts)
+    calls = (
+        re.compile(
+            r"(?<![\w$])(" + "|".join(re.escape(n) for n in wrappers) + r")\s*\(\s*"
+            r"""["'`]([A-Z][A-Z0-9_]*)["'`]\s*([,)])"""
+        )
+        if wrappers
+        else None
+    )
+    for text in texts:
+        for call in calls.finditer(text) if calls is not None else ():
+            # Given the name alone to one that throws without it: the start fails unset.
+            if wrappers[call.group(1)] and call.group(3) == ")":
+                required.setdefault(call.group(2), "")
+            else:
+                read.setdefault(call.group(2))
         if "ConfigService" in text:
             for match in _CONFIG_READ.finditer(text):
                 if match.group(1) == "getOrThrow" and not match.group(3):

@@ -92,10 +92,13 @@ _RUNNERS = (
 # found"). Only the scripts the start reaches: a dev script's is not installed for nothing.
 # So is a TypeScript runner (nicole-reed's typescript-express-api: ``"start": "ts-node
 # index.ts"``, neither ts-node nor typescript listed: exit 127), with the compiler it runs.
+# Called by its path in node_modules/.bin too (tsurumure's koa-restful-api: ``"start":
+# "./node_modules/.bin/nodemon bin/www"``, nodemon listed nowhere: exit 127).
+_BIN = r"(?:^|[\s;&|(])(?:\.?/?node_modules/\.bin/)?"
 _WATCHERS = (
-    ("nodemon", ("nodemon@^3",), re.compile(r"(?:^|[\s;&|(])nodemon(?:\s|$)")),
-    ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(r"(?:^|[\s;&|(])ts-node(?:\s|$)")),
-    ("tsx", ("tsx@^4",), re.compile(r"(?:^|[\s;&|(])tsx(?:\s|$)")),
+    ("nodemon", ("nodemon@^3",), re.compile(_BIN + r"nodemon(?:\s|$)")),
+    ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$)")),
+    ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
 )
 _BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
 # Babel run by the start or a build (its CLI, babel-node, babel-watch, @babel/register).

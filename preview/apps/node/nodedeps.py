@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from .refusednames import without_refused_names
 
-__all__ = ["NodeDeps", "listed_once", "node_dependencies"]
+__all__ = ["NodeDeps", "listed_once", "node_dependencies", "override_name"]
 
 _TABLES = ("dependencies", "devDependencies", "optionalDependencies")
 _VERSION = re.compile(r"\d+\.\d+\.\d+[\w.+-]*")  # not link:, file:, a git commit
@@ -281,6 +281,13 @@ def _optional_peers(lockfile: bytes) -> list[str]:
 Transitive = Callable[[bytes, dict], dict[str, str]]
 
 
+def override_name(key: str) -> str:
+    """The package an npm override's key names: ``ms`` of ``ms``, ``ms@2.1.2``;
+    ``@babel/core`` of ``@babel/core@7.5.5``."""
+    at = key.find("@", 1)
+    return key if at < 0 else key[:at]
+
+
 def _pinned(
     files: dict[str, bytes],
     lockfile: str,
@@ -313,11 +320,18 @@ def _pinned(
                     table[name] = locked[name]
     own = package.get("overrides", {})
     overrides = transitive(files[lockfile], package) if transitive is not None else {}
+    owned = {override_name(k) for k in own} if isinstance(own, dict) else set()
     overrides = (
-        {k: v for k, v in overrides.items() if k not in own} if isinstance(own, dict) else {}
+        {k: v for k, v in overrides.items() if k not in owned} if isinstance(own, dict) else {}
     )
     if overrides:
-        package["overrides"] = {**overrides, **own}
+        # Keyed by the locked version (``"minimatch@3.0.4": "3.0.4"``): npm overrides only
+        # the ranges that version meets, which are those the lockfile resolved to it, and
+        # leaves a package the build adds its own (tsurumure's koa-restful-api: nodemon 3
+        # beside a yarn.lock of 2019, its ``minimatch@^10`` overridden to 3.0.4 by name:
+        # "minimatch is not a function").
+        keyed = {f"{name}@{version}": version for name, version in overrides.items()}
+        package["overrides"] = {**keyed, **own}
     if not ranges and not overrides:
         return None
     also = f", {len(overrides)} of their own dependencies too" if overrides else ""
