@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -1739,6 +1742,36 @@ def test_an_examples_other_database_url_naming_a_server_is_the_previews() -> Non
     }
     served = config_defaults(files, "app.py", {}, {**provided, "PGHOST": "127.0.0.1"})
     assert served.values["DEVELOPMENT_DATABASE_URL"].startswith("postgresql+psycopg2://")
+
+
+def test_a_variable_its_code_writes_into_a_sqlite_url_is_given_a_files_path(
+    tmp_path: Path,
+) -> None:
+    """zergcore's fastapi-movies-api reads ``SQLALCHEMY_DATABASE_URL`` and writes it into
+    ``f"sqlite:///{os.path.join(base_dir, X)}"`` itself: given the preview's URL, SQLite
+    could not open ".../config/sqlite:////..." ("unable to open database file"). The file's
+    path is given instead, and the app's own code opens its database there; a variable
+    used as a URL still gets the URL."""
+    source = (
+        b"import os, sqlite3\nX = os.getenv('SQLALCHEMY_DATABASE_URL')\n"
+        b"base_dir = os.path.dirname(os.path.realpath(__file__))\n"
+        b'url = f"sqlite:///{os.path.join(base_dir, X)}"\n'
+        b"sqlite3.connect(url.removeprefix('sqlite:///')).execute('create table t (a)')\n"
+    )
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "database.py").write_bytes(source)
+    files = {"config/database.py": source, "main.py": b"import config.database\n"}
+    provided = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    found = database_urls_by_meaning(files, provided, {}, "python")
+    assert found == {"SQLALCHEMY_DATABASE_URL": str(tmp_path / "app.db")}
+    env = {**os.environ, **provided, **found}
+    subprocess.run([sys.executable, "config/database.py"], cwd=tmp_path, env=env, check=True)
+    assert (tmp_path / "app.db").stat().st_size > 0
+    plain = b"import os\nURL = os.getenv('SQLALCHEMY_DATABASE_URL')\n"
+    used = {**files, "config/database.py": plain}
+    assert database_urls_by_meaning(used, provided, {}, "python") == {
+        "SQLALCHEMY_DATABASE_URL": provided["DATABASE_URL"]
+    }
 
 
 def test_a_variable_read_as_a_switch_refuses_an_examples_empty_value() -> None:
