@@ -1774,6 +1774,35 @@ def test_a_variable_its_code_writes_into_a_sqlite_url_is_given_a_files_path(
     }
 
 
+def test_a_required_port_of_a_service_no_name_says_is_the_previews_own(tmp_path: Path) -> None:
+    """navikvinay12's Flask-Bookstore-CRUD requires ``USER_PORT: int`` and ``BOOK_PORT:
+    int`` (its own other apps', no example): "these 2 variables are needed". The preview's
+    own port is given them, said; a known service's port stays its well-known one, an
+    optional one the app's default."""
+    settings = (
+        b"import os\nfrom pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n    USER_PORT: int\n    BOOK_PORT: int\n"
+        b"    MAIL_PORT: int\n    CACHE_PORT: int = 11\n"
+        b"setting = Settings()\nprint(setting.USER_PORT, setting.BOOK_PORT, setting.MAIL_PORT)\n"
+    )
+    files = {"settings.py": settings, "app.py": b"from settings import setting\n"}
+    found = config_defaults(files, "app.py", {}, {"PORT": "8123"})
+    assert found.missing == []
+    assert {k: found.values[k] for k in ("USER_PORT", "BOOK_PORT", "MAIL_PORT")} == {
+        "USER_PORT": "8123",
+        "BOOK_PORT": "8123",
+        "MAIL_PORT": "587",
+    }
+    assert "CACHE_PORT" not in found.values
+    assert any("USER_PORT, BOOK_PORT: ports of services" in n for n in found.notes)
+    (tmp_path / "settings.py").write_bytes(settings)
+    env = {"PATH": os.environ["PATH"], **found.values}
+    shown = subprocess.run(
+        [sys.executable, "settings.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert shown.stdout.split() == ["8123", "8123", "587"], shown.stderr
+
+
 def test_a_variable_read_as_a_switch_refuses_an_examples_empty_value() -> None:
     """lymagics' django-blog-api reads ``env.bool('REFRESH_TOKEN_IN_BODY')`` (environs) and
     its .env.example leaves ``REFRESH_TOKEN_IN_BODY=`` empty: "Not a valid boolean" at
