@@ -622,8 +622,9 @@ _PY_HOST = re.compile(
     rb"""\s*["']([A-Za-z0-9][\w.-]{0,252})["']""",
     re.MULTILINE | re.IGNORECASE,
 )
+# (Not a keyword's port=: uvicorn.run(port=8000) beside it is the app's own server's.)
 _PY_PORT = re.compile(
-    rb"""(?:["'](?:db_|pg_|postgres_)?port["']\s*:|\bport\s*=(?!=)"""
+    rb"""(?:["'](?:db_|pg_|postgres_)?port["']\s*:"""
     rb"""|^\s*(?:DB|PG|POSTGRES|DATABASE|POSTGRESQL)_?PORT\s*=(?!=))"""
     rb"""\s*["']?(\d{2,5})\b""",
     re.MULTILINE | re.IGNORECASE,

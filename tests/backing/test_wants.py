@@ -476,8 +476,10 @@ def test_the_host_a_python_module_gives_its_postgres_url_as_a_literal_is_served(
     wants = postgres_wants(files, {})
     assert "enter" in wants.aliases and 5433 in wants.ports
     connects = b"import psycopg2\nDB_HOST = 'pgbox'\nconn = psycopg2.connect(host=DB_HOST)\n"
+    connects += b"uvicorn.run(app, port=8001)\n"  # the app's own server's port
     opened = {"requirements.txt": b"psycopg2\n", "db.py": connects}
-    assert "pgbox" in postgres_wants(opened, {}).aliases
+    wants = postgres_wants(opened, {})
+    assert "pgbox" in wants.aliases and 8001 not in wants.ports
     plain = {**files, "database.py": b"from config import db_params\nprint(db_params)\n"}
     wants = postgres_wants(plain, {})
     assert "enter" not in wants.aliases and 5433 not in wants.ports
