@@ -494,7 +494,7 @@ def test_an_engine_made_with_sqlites_own_option_wants_no_postgresql() -> None:
     session = (
         b'import os\nfrom sqlalchemy import create_engine\nURL = os.getenv("DB_URL", "sqlite:///")\n'
         b'if os.getenv("ENV") == "prod":\n    engine = create_engine(URL)\nelse:\n'
-        b'    engine = create_engine(\n        URL,\n        connect_args={\n'
+        b"    engine = create_engine(\n        URL,\n        connect_args={\n"
         b'            "check_same_thread": False\n        },\n    )\n'
     )
     files = {"requirements.txt": b"psycopg2-binary==2.9.9\n", "src/db/session.py": session}

@@ -220,8 +220,7 @@ def test_a_hold_within_the_apps_own_major_range_is_below_the_minor(tmp_path: Pat
     an exact pin or a bound within the major stays the app's."""
     env = _env_with(tmp_path, "SQLAlchemy", "2.1.9", "sqlalchemy")
     said = (
-        "AttributeError: module 'sqlalchemy.orm.attributes' has no attribute "
-        "'ScalarAttributeImpl'"
+        "AttributeError: module 'sqlalchemy.orm.attributes' has no attribute 'ScalarAttributeImpl'"
     )
     ranged = _remedies(("SQLAlchemy>=2.0.12,<3", "SQLAlchemy-Utils>=0.41.1,<0.42"), env)
     fix = ranged.next_fix(said, [], {"app.py": b""}, PYTHONS)
