@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from .configvars.compose import compose_projects
 from .imports import (
@@ -271,9 +272,22 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
 
 
 # Python distributions an operating system installs with its own packages (Ubuntu's and
-# Debian's apt): never on PyPI, or only as sources that need the desktop's C libraries.
+# Debian's apt): never on PyPI, or only as sources that need the desktop's C libraries;
+# and Anaconda's own (its installer's, its navigator's, Intel's MKL builds of its NumPy),
+# which a conda base environment's freeze lists beside the app's.
 _OPERATING_SYSTEMS_OWN = frozenset(
     {
+        "anaconda-client",
+        "anaconda-navigator",
+        "anaconda-project",
+        "conda",
+        "conda-build",
+        "conda-package-handling",
+        "conda-verify",
+        "mkl-fft",
+        "mkl-random",
+        "mkl-service",
+        "navigator-updater",
         "apturl",
         "brlapi",
         "command-not-found",
@@ -361,7 +375,9 @@ def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
 def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
     """``deps`` without what a whole machine's ``pip freeze`` lists of its operating
     system's own packages (``apturl``, ``python-apt``, ``distro-info===0.18ubuntu0.18.04.1``:
-    haoolii's flask-blog-api, whose requirements uv cannot even parse), where two or more
+    haoolii's flask-blog-api, whose requirements uv cannot even parse), or of a conda base
+    environment's (``conda``, ``anaconda-navigator``, ``pyodbc===4.0.0-unsupported``:
+    ikshu7's Django-Notes-API), where two or more
     say it is one; none is an app's (a web backend imports none of them). The machine's
     other pins hold only what the app's own packages bring (constraints): those its code
     imports, its server and what it loads by name are its requirements; the rest of the
@@ -372,13 +388,19 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
         try:
             requirement = Requirement(line.split(";")[0].strip())
         except InvalidRequirement:
+            # A packager's version, or one no index publishes (PEP 440's alone are:
+            # conda's pyodbc===4.0.0-unsupported, a build of its own).
             head = re.match(r"([A-Za-z0-9][\w.-]*)\s*={2,3}\s*(\S+)", line)
-            if head is not None and _PACKAGERS_VERSION.search(head.group(2)):
+            if head is not None and (
+                _PACKAGERS_VERSION.search(head.group(2))
+                or not _pep440(head.group(2).removesuffix(".*"))
+            ):
                 own.append(line)
             continue
-        versions = [spec.version for spec in requirement.specifier]
         if canonicalize_name(requirement.name) in _OPERATING_SYSTEMS_OWN or any(
-            _PACKAGERS_VERSION.search(v) for v in versions
+            _PACKAGERS_VERSION.search(spec.version)
+            or (spec.operator == "===" and not _pep440(spec.version))
+            for spec in requirement.specifier
         ):
             own.append(line)
     if len(own) < 2:
@@ -404,6 +426,14 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
         constraints=(*deps.constraints, *machine),
         notes=(*deps.notes, said),
     )
+
+
+def _pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def _line_name(line: str) -> str:
@@ -743,8 +773,36 @@ def _requirement_lines(
             target = rest.strip() if option in ("-e", "--editable") else line
             lines.extend(_local_package(files, posixpath.dirname(path), target, local, depth))
         else:
-            lines.append(line)
+            lines.append(_comma_restored(line))
     return lines
+
+
+# A requirement's head (its name, extras) and its version clauses.
+_HEAD = re.compile(r"([A-Za-z0-9][\w.-]*\s*(?:\[[^\]]*\])?)([^;@]*)(.*)$")
+# Where a clause follows a version with no comma between them.
+_UNSEPARATED = re.compile(r"(?<=[\w.*])\s*(?=(?:===|==|!=|~=|<=|>=|<|>)\s*\w)")
+
+
+def _comma_restored(line: str) -> str:
+    """``line`` with the commas between its version clauses that it lacks, where it does
+    not parse without them and does with them: ``bcrypt>=3.2.0<3.3.0`` (vitorcarareto's
+    FastAPI-Movies-API; uv: "after parsing `3.2.0`, found `<3.3.0`") is
+    ``bcrypt>=3.2.0,<3.3.0``, as pip's old parser read it."""
+    try:
+        Requirement(line)
+    except InvalidRequirement:
+        pass
+    else:
+        return line
+    found = _HEAD.match(line)
+    if found is None or not _UNSEPARATED.search(found.group(2)):
+        return line
+    restored = found.group(1) + _UNSEPARATED.sub(",", found.group(2)) + found.group(3)
+    try:
+        Requirement(restored)
+    except InvalidRequirement:
+        return line
+    return restored
 
 
 def _local_package(

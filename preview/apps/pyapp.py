@@ -404,8 +404,16 @@ def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] 
         candidates = [c for p, t in trees.items() for c in _candidates(p, t, {}, classes)]
     if not candidates:
         return None
-    chosen = min(candidates, key=rank)
+    chosen = min([c for c in candidates if not _shadowed(c.path, files)] or candidates, key=rank)
     return located(chosen, trees[chosen.path], files), trees
+
+
+def _shadowed(path: str, files: dict[str, bytes]) -> bool:
+    """Whether the module at ``path`` (``src/app.py``) has a package of its name beside it
+    (``src/app/__init__.py``), which an import of that name finds first: amastour's
+    flask-product-api, whose ``src/app.py`` (an early draft) was served as ``app:app``
+    and gunicorn imported the package ("module 'app' has no attribute 'app'")."""
+    return path.endswith(".py") and f"{path[:-3]}/__init__.py" in files
 
 
 def app_in_module(files: dict[str, bytes], path: str) -> FoundApp | None:

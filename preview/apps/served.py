@@ -52,6 +52,8 @@ _SERVER = re.compile(r"(?:^|[\s/'\"])(gunicorn|uvicorn|hypercorn|waitress-serve|
 _ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
 _ASGI_WORKER = re.compile(r"UvicornWorker|--interface[\s=]+asgi")
 _SERVED = re.compile(r"(?:^|\s)([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?(?=\s|$)")
+# A Python script run as the start (``python3 /src/manage.py run``): group 1 its path.
+_SCRIPT = re.compile(r"""(?:^|[\s/'"])python[\d.]*(?:\s+-u)?\s+(/?[\w./-]+\.py)(?=\s|$)""")
 
 
 def _declared(
@@ -63,8 +65,18 @@ def _declared(
     way in. emnopal's flask-jwt-auth makes its app in ``src/__init__.py``; ``route``
     gives it its API (flask-restful's ``Api(app).add_resource``, which adds no route of
     the app's own), and its Dockerfile serves ``wsgi:app``, which imports it from there:
-    served from ``src``, every route answered 404."""
+    served from ``src``, every route answered 404. A script it runs (``python
+    manage.py run``) serves the ``app`` (``application``) that script binds."""
     for declared in declared_starts(files):
+        script = _SCRIPT.search(declared.command)
+        path = posixpath.normpath(script.group(1)).lstrip("/") if script else ""
+        if (tree := trees.get(path)) is not None and path != found.path:
+            # ``python3 /src/manage.py run`` (amastour's flask-product-api's Dockerfile,
+            # whose app Flask-Script's Manager runs): the app that script binds.
+            attr = next((a for a in ("app", "application") if binds(tree, a)), None)
+            if attr is not None:
+                app = FoundApp(path, attr, found.framework, False, found.asgi)
+                return located(app, tree, files)
         if _SERVER.search(f" {declared.command}") is None:
             continue
         for match in _SERVED.finditer(declared.command):

@@ -524,6 +524,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _django_engine(files)
         or _orm_options_in_code(files)
     )
+    if driver and url is None and not compose and _sqlite_engine(files):
+        driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
     schemas = named_schemas(env)
     made = tuple(
         (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
@@ -607,19 +609,54 @@ _CODE_ENGINE = re.compile(rb"""\b(?:type|dialect)["']?\s*:\s*["'](?:postgres|pos
 _CODE_PORT = re.compile(rb"""\bport["']?\s*:\s*(\d{2,5})\b""")
 _CODE_HOST = re.compile(rb"""\bhost["']?\s*:\s*["']([\w.-]{1,253})["']""")
 _OPTIONS_SPAN = 2000  # characters of an options object, at most
+# A Python module opening PostgreSQL with its driver, or building its URL from parts.
+_PY_CONNECTS = re.compile(
+    rb"""\b(?:psycopg2?|asyncpg|pg8000|aiopg)\s*\.\s*(?:connect|create_pool)\s*\("""
+    rb"""|\bpostgres(?:ql)?(?:\+\w+)?://[^\s"'`]*(?:\{|%s|%\()"""
+)
+# Its host and port as literals: a dict's ("host": "db"), a keyword's (host="db"), a
+# constant's (DB_HOST = "db").
+_PY_HOST = re.compile(
+    rb"""(?:["'](?:db_|pg_|postgres_)?host(?:name)?["']\s*:|\bhost\s*=(?!=)"""
+    rb"""|^\s*(?:DB|PG|POSTGRES|DATABASE|POSTGRESQL)_?HOST(?:NAME)?\s*=(?!=))"""
+    rb"""\s*["']([A-Za-z0-9][\w.-]{0,252})["']""",
+    re.MULTILINE | re.IGNORECASE,
+)
+# (Not a keyword's port=: uvicorn.run(port=8000) beside it is the app's own server's.)
+_PY_PORT = re.compile(
+    rb"""(?:["'](?:db_|pg_|postgres_)?port["']\s*:"""
+    rb"""|^\s*(?:DB|PG|POSTGRES|DATABASE|POSTGRESQL)_?PORT\s*=(?!=))"""
+    rb"""\s*["']?(\d{2,5})\b""",
+    re.MULTILINE | re.IGNORECASE,
+)
+# A module it takes its settings from (``from config import db_params``).
+_PY_FROM = re.compile(rb"^\s*from\s+([A-Za-z_][\w.]*)\s+import\b", re.MULTILINE)
 
 
 def _code_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
     """The hosts and ports an ORM's PostgreSQL options in the app's own JavaScript or
     TypeScript give as literals (MeGaOne47's nest-crud-app: ``TypeOrmModule.forRoot({
     type: 'postgres', host: 'localhost', port: 5433, …})``, its compose file's server on
-    5432; every retry met ECONNREFUSED)."""
+    5432; every retry met ECONNREFUSED); and those of a Python module that opens it with
+    its driver or builds its URL from parts, or of a module it imports from."""
     hosts: list[str] = []
     ports: list[int] = []
     for path, data in sorted(files.items()):
-        if not path.endswith(_JS_SOURCE) or "node_modules/" in path or _TESTS.search(path):
+        if "node_modules/" in path or _TESTS.search(path) or len(data) > _MAX_SOURCE:
             continue
-        if len(data) > _MAX_SOURCE:
+        if path.endswith(".py") and _PY_CONNECTS.search(data):
+            # Python's: the module that opens it or builds its URL from its parts gives
+            # them as literals (kameshrathore's fastapi-student-api: config.py's
+            # ``'host': 'enter'``, a form left to fill in, was out of reach).
+            hosts += [m.group(1).decode() for m in _PY_HOST.finditer(data)]
+            ports += [int(m.group(1)) for m in _PY_PORT.finditer(data)]
+            for imported in _PY_FROM.findall(data):
+                name = imported.decode().lstrip(".").replace(".", "/") + ".py"
+                here = posixpath.join(posixpath.dirname(path), name)
+                module = files.get(name) or files.get(here) or b""
+                hosts += [m.group(1).decode() for m in _PY_HOST.finditer(module)]
+                ports += [int(m.group(1)) for m in _PY_PORT.finditer(module)]
+        if not path.endswith(_JS_SOURCE):
             continue
         for engine in _CODE_ENGINE.finditer(data):
             span = _options_object(data, engine.start())
@@ -629,6 +666,38 @@ def _code_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
 
 
 _CODE_ORMS = ("typeorm", "sequelize", "sequelize-typescript", "@mikro-orm/core")
+# SQLAlchemy's engine made with SQLite's own connection option (sqlite3's), which
+# PostgreSQL's drivers refuse ("invalid connection option"); a SQLite URL in code.
+_SQLITE_ENGINE = re.compile(
+    rb"\bcreate(?:_async)?_engine\s*\((?:[^()]|\([^()]*\))*?check_same_thread"
+)
+_SQLITE_URL = re.compile(rb"""["']sqlite(?:\+\w+)?://""")
+_GUARD_SPAN = 300  # bytes before the engine where a test of its URL's dialect would be
+_DIALECT_TEST = re.compile(rb"\b(?:el)?if\b[^\n]*sqlite", re.IGNORECASE)
+
+
+def _sqlite_engine(files: dict[str, bytes]) -> str | None:
+    """The module of a Python app whose code runs on SQLite alone by default, whatever
+    driver of PostgreSQL it lists: its SQLAlchemy engine passes SQLite's own
+    ``check_same_thread`` with no test of its URL's dialect, and its code writes a SQLite
+    URL (its variable's default). konerds' fastapi-shop-api lists psycopg2-binary for its
+    production (ENV=prod) but runs ``create_engine(settings.DB_URL, connect_args=
+    {"check_same_thread": False})`` from ``getenv("DB_URL", "sqlite:///")`` otherwise: given
+    the preview's PostgreSQL URL, psycopg2 refused it (invalid connection option
+    "check_same_thread"). None where no module does so."""
+    sources = [
+        (path, data)
+        for path, data in sorted(files.items())
+        if path.endswith(".py") and not _TESTS.search(path) and len(data) <= _MAX_SOURCE
+    ]
+    if not any(_SQLITE_URL.search(data) for _, data in sources):
+        return None
+    for path, data in sources:
+        for engine in _SQLITE_ENGINE.finditer(data):
+            before = data[max(0, engine.start() - _GUARD_SPAN) : engine.start()]
+            if b"sqlite" not in engine.group().lower() and not _DIALECT_TEST.search(before):
+                return path
+    return None
 
 
 def _orm_options_in_code(files: dict[str, bytes]) -> str | None:

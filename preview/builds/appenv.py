@@ -349,10 +349,36 @@ def database_urls_by_meaning(
         url = next(
             (env[n] for n in sources if not schemes or env[n].lower().startswith(schemes)), None
         )
-        if url is not None:
+        if url is not None and language == "python" and _sqlite_file_name(files, name):
+            # Its own code writes the SQLite URL around it: the file's path is wanted.
+            url = next((env[n] for n in sources if env[n].startswith("sqlite:///")), None)
+            if url is not None:
+                found[name] = url.removeprefix("sqlite:///").split("?", 1)[0]
+        elif url is not None:
             sync = name.upper().rsplit("_", 1)[-1] == "SYNC"
             found[name] = sync_url(url, listed or set()) if sync else url
     return found
+
+
+def _sqlite_file_name(files: dict[str, bytes], name: str) -> bool:
+    """Whether the app's Python code puts the variable ``name`` into a SQLite URL it writes
+    itself (zergcore's fastapi-movies-api: ``X = os.getenv('SQLALCHEMY_DATABASE_URL')``,
+    then ``f"sqlite:///{os.path.join(base_dir, X)}"``; given the preview's URL there, its
+    SQLite could not open "…/config/sqlite:////…"): its value is a file's name."""
+    quoted = re.escape(name.encode())
+    read = re.compile(
+        rb"(\w+)\s*(?::[^=\n]+)?=\s*(?:os\.)?(?:getenv|environ\.get|environ\[)\s*\(?\s*[\"']"
+        + quoted
+        + rb"[\"']"
+    )
+    for path, data in files.items():
+        if not path.endswith(".py") or b"sqlite" not in data or name.encode() not in data:
+            continue
+        for target in {m.group(1) for m in read.finditer(data)}:
+            inside = rb"sqlite(?:\+\w+)?:///\{[^}\n]*\b" + re.escape(target) + rb"\b"
+            if re.search(inside, data):
+                return True
+    return False
 
 
 # The schemes of an engine's URLs (postgresql+asyncpg://, postgres://, mysql+pymysql://).

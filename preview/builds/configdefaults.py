@@ -187,6 +187,7 @@ _SERVICE_PORTS = tuple(
         ("ELASTIC(?:SEARCH)?", "9200"),
     )
 )
+_PORT_NAME = re.compile(r"[A-Za-z0-9]_?PORT$", re.IGNORECASE)  # USER_PORT, bookPort
 # A switch of another service's feature (USE_S3, ENABLE_SENTRY, REDIS_ENABLED).
 _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 # An error tracker's project (Sentry's DSN): none, its errors stay in the preview's log.
@@ -794,6 +795,7 @@ def config_defaults(
     # What a schema's own description says a variable is (CRYPTO: "Encryption secret").
     described = described_variables(files) if _node(anchor) else {}
     tests: list[str] = []
+    ports: list[str] = []
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
@@ -818,12 +820,23 @@ def config_defaults(
                 found.served.add(name)
                 tests.append(name)
                 continue
+        if value is None and kind != OPTIONAL and _PORT_NAME.search(name) and "PORT" in offered:
+            # Another service's port that no name says (navikvinay12's Flask-Bookstore-CRUD:
+            # USER_PORT, BOOK_PORT, int, its own other apps', no example): the preview's.
+            found.values[name] = offered["PORT"]
+            ports.append(name)
+            continue
         if value is None:
             if kind != OPTIONAL:
                 found.missing.append(name)
             continue
         found.values[name] = value
         found.generated.append(name)
+    if ports:
+        found.notes.append(
+            f"{', '.join(ports)}: ports of services of the app's own that a preview does not "
+            "run, which it cannot start without: the preview's own port"
+        )
     if tests:
         found.notes.append(
             f"{', '.join(tests)}, its test database's, which the app cannot start without: "

@@ -49,8 +49,10 @@ from ..apps.node.devscript import nodemon_config_file
 from ..apps.plans import shown
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
+    LOCAL_DATABASES,
     case_corrections,
     declaration_links,
+    django_local_settings,
     instance_files,
     key_files,
     key_texts,
@@ -442,6 +444,7 @@ class MissingFiles:
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
+    local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
     secrets: list[str]  # its compose secrets' files, kept out of its repository
@@ -479,6 +482,7 @@ class MissingFiles:
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
             overrides=instance_files(files),
+            local_settings=django_local_settings(files),
             loaded=settings_files(files),
             nodemon=nodemon_config_file(files),
             secrets=compose_secret_files(files),
@@ -496,6 +500,7 @@ class MissingFiles:
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
+        written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -591,6 +596,11 @@ class MissingFiles:
             said.append(
                 f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
                 "repository leaves out: written empty (its settings are those it loads before)"
+            )
+        for target, settings in self.local_settings.items():
+            said.append(
+                f"no {target}, which {settings} imports for what it leaves out (it sets no "
+                "DATABASES): written with DATABASES from the preview's database (DATABASE_URL)"
             )
         for target in self.sequelize:
             said.append(

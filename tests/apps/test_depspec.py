@@ -718,6 +718,45 @@ def test_a_whole_machines_freeze_leaves_out_its_operating_systems_own_packages()
     assert python_dependencies(one, "app.py").requirements == ("Flask==1.1.1", "pygobject==3.26.1")
 
 
+def test_a_conda_base_environments_freeze_leaves_out_anacondas_own() -> None:
+    """ikshu7's Django-Notes-API lists a conda base environment's freeze: conda,
+    anaconda-navigator, mkl-fft and ``pyodbc===4.0.0-unsupported`` (a version no index
+    publishes, which uv cannot parse) beside Django's pin: those are left out, the app's
+    stay, the rest hold versions only. A ``===`` pin of a PEP 440 version is no sign."""
+    freeze = (
+        b"anaconda-navigator==1.9.12\nconda==4.8.4\nDjango==3.2.25\nmkl-fft==1.0.15\n"
+        b"numpy==1.18.1\npyodbc===4.0.0-unsupported\nsqlparse==0.4.4\n"
+    )
+    files = {"requirements.txt": freeze, "manage.py": b"import django\n"}
+    deps = python_dependencies(files, "manage.py")
+    assert deps.requirements == ("Django==3.2.25",)
+    assert deps.constraints == ("numpy==1.18.1", "sqlparse==0.4.4")
+    assert any("pyodbc" in note and "conda" in note for note in deps.notes)
+    one = {**files, "requirements.txt": b"Django==3.2.25\nattrs===19.3.0\nx==1.*\n"}
+    assert python_dependencies(one, "manage.py").requirements == (
+        "Django==3.2.25",
+        "attrs===19.3.0",
+        "x==1.*",
+    )
+
+
+def test_a_requirement_lacking_the_comma_between_its_clauses_gets_it() -> None:
+    """vitorcarareto's FastAPI-Movies-API lists ``bcrypt>=3.2.0<3.3.0``, which uv refuses
+    ("after parsing `3.2.0`, found `<3.3.0`"): the comma is put back; a line that parses
+    stays as it is, and one that no comma mends is left for the install to say why."""
+    listed = (
+        b"bcrypt>=3.2.0<3.3.0\nrequests[socks] >=2.25.1 <2.26.0 ; python_version >= '3'\n"
+        b"fastapi>=0.63.0,<0.64.0\nbroken>=1.0<<2\n"
+    )
+    files = {"requirements.txt": listed, "main.py": b"import fastapi\n"}
+    assert python_dependencies(files, "main.py").requirements == (
+        "bcrypt>=3.2.0,<3.3.0",
+        "requests[socks] >=2.25.1,<2.26.0 ; python_version >= '3'",
+        "fastapi>=0.63.0,<0.64.0",
+        "broken>=1.0<<2",
+    )
+
+
 def test_a_python_version_file_naming_no_version_says_none() -> None:
     """ThisIsAntonio's fastapi-order-system: its .python-version says ``order_system_env``
     (a pyenv virtualenv's name), which was asked for as a Python ("no Python interpreter

@@ -613,6 +613,40 @@ def test_the_module_a_declared_start_serves_is_the_app() -> None:
     assert detect(files).detected_from == "src/__init__.py"
 
 
+def test_a_module_a_package_of_its_name_shadows_is_not_served(tmp_path: Path) -> None:
+    """amastour's flask-product-api: ``src/app.py`` (an early draft) beside the package
+    ``src/app/``, which ``import app`` finds first: served as ``app:app``, gunicorn said
+    "module 'app' has no attribute 'app'". Its Dockerfile runs ``python3 /src/manage.py
+    run`` (Flask-Script), whose module binds the app the package's factory makes: served.
+    """
+    package = (
+        b"from flask import Flask\ndef create_app(config='dev'):\n"
+        b"    app = Flask(__name__)\n    app.add_url_rule('/', 'home', lambda: 'hi')\n"
+        b"    return app\n"
+    )
+    files = {
+        "src/app.py": b"from flask import Flask\napp = Flask(__name__)\n",
+        "src/app/__init__.py": package,
+        "src/manage.py": b"from app import create_app\napp = create_app('dev')\n",
+        "testo/app.py": b"from flask import Flask\napp = Flask(__name__)\n",  # a scratch one
+        "requirements.txt": b"flask\n",
+    }
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    shadowed = [sys.executable, "-c", "from app import app"]
+    refused = subprocess.run(shadowed, cwd=tmp_path / "src", capture_output=True, text=True)
+    assert "cannot import name 'app'" in refused.stderr
+    found = detect(files)
+    assert found.detected_from != "src/app.py"
+    files["Dockerfile"] = b'FROM ubuntu:18.04\nCMD ["python3", "/src/manage.py", "run"]\n'
+    found = detect(files)
+    assert found.detected_from == "src/manage.py" and found.argv[-2:] == ("src", "manage:app")
+    served = [sys.executable, "-c", "from manage import app; print(app.name)"]
+    shown = subprocess.run(served, cwd=tmp_path / "src", capture_output=True, text=True)
+    assert shown.stdout.strip() == "app", shown.stderr
+
+
 def test_flask_db_loads_the_app_a_module_registers_flask_migrate_on_as_it_imports_it() -> None:
     """DenerRodrigues' flask-restful-api-example: its Flask-Script ``manage.py`` makes no
     app, it imports the one that serves and calls ``Migrate(app=app, db=db)``; ``flask db

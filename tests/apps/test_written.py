@@ -11,6 +11,8 @@ from pathlib import Path
 
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
+    LOCAL_DATABASES,
+    django_local_settings,
     image_folders,
     instance_files,
     log_files,
@@ -233,6 +235,38 @@ def test_the_settings_file_a_flask_app_loads_from_its_ignored_instance_folder(
         "kept/config.py": b"",
     }
     assert instance_files(made) == ["instance/settings.cfg", "web/local.py"]
+
+
+def test_a_django_settings_local_module_it_lacks_is_written_with_databases(
+    tmp_path: Path,
+) -> None:
+    """aamishbaloch's django-rest-jwt sets no DATABASES: its settings end with ``try: from
+    django_rest_jwt.local_settings import *`` (.gitignored; its README has its reader
+    write DATABASES there): "settings.DATABASES is improperly configured" at migrate. The
+    module is written with DATABASES from the preview's URL; the settings load them."""
+    settings = (
+        b"import os\nDEBUG = True\ntry:\n    from proj.local_settings import *\n"
+        b"except ImportError:\n    pass\n"
+    )
+    manage = b"os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n"
+    files = {"manage.py": manage, "proj/__init__.py": b"", "proj/settings.py": settings}
+    assert django_local_settings(files) == {"proj/local_settings.py": "proj/settings.py"}
+    for path, data in {**files, "proj/local_settings.py": LOCAL_DATABASES}.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    show = [sys.executable, "-c", "from proj import settings; print(settings.DATABASES)"]
+    for url, expected in (
+        ("postgresql://u:p%40ss@db:5433/app", "'ENGINE': 'django.db.backends.postgresql'"),
+        ("postgresql://u:p%40ss@db:5433/app", "'PASSWORD': 'p@ss', 'HOST': 'db', 'PORT': '5433'"),
+        (f"sqlite:///{tmp_path}/app.db", f"'NAME': '{tmp_path}/app.db'"),
+    ):
+        env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url}
+        shown = subprocess.run(show, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert expected in shown.stdout, shown.stderr
+    # Settings that set DATABASES themselves, or a module the upload has: nothing written.
+    own = settings + b"DATABASES = {}\n"
+    assert django_local_settings({**files, "proj/settings.py": own}) == {}
+    assert django_local_settings({**files, "proj/local_settings.py": b"X = 1\n"}) == {}
 
 
 def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:

@@ -461,6 +461,51 @@ def test_the_port_an_orms_postgres_options_give_in_code_is_served() -> None:
     assert 3000 not in postgres_wants({**files, "src/app.module.ts": beside}, {}).ports
 
 
+def test_the_host_a_python_module_gives_its_postgres_url_as_a_literal_is_served() -> None:
+    """kameshrathore's fastapi-student-api builds its URL in database.py from config.py's
+    ``db_params = {'host': 'enter', 'port': '5432', …}`` (a form left to fill in): "could
+    not translate host name "enter"". The module building the URL (or opening it with
+    its driver), or the one it imports from, names the host the preview answers for; a
+    module that does neither names no server of PostgreSQL's."""
+    config = b"db_params = {\n    'host': 'enter',\n    'port': '5433',\n}\n"
+    database = (
+        b"from config import db_params\n"
+        b"URL = f\"postgresql://{db_params['user']}@{db_params['host']}:{db_params['port']}/x\"\n"
+    )
+    files = {"requirements.txt": b"psycopg2\n", "config.py": config, "database.py": database}
+    wants = postgres_wants(files, {})
+    assert "enter" in wants.aliases and 5433 in wants.ports
+    connects = b"import psycopg2\nDB_HOST = 'pgbox'\nconn = psycopg2.connect(host=DB_HOST)\n"
+    connects += b"uvicorn.run(app, port=8001)\n"  # the app's own server's port
+    opened = {"requirements.txt": b"psycopg2\n", "db.py": connects}
+    wants = postgres_wants(opened, {})
+    assert "pgbox" in wants.aliases and 8001 not in wants.ports
+    plain = {**files, "database.py": b"from config import db_params\nprint(db_params)\n"}
+    wants = postgres_wants(plain, {})
+    assert "enter" not in wants.aliases and 5433 not in wants.ports
+
+
+def test_an_engine_made_with_sqlites_own_option_wants_no_postgresql() -> None:
+    """konerds' fastapi-shop-api lists psycopg2-binary (for ENV=prod) but makes its engine
+    otherwise with ``connect_args={"check_same_thread": False}`` from ``getenv("DB_URL",
+    "sqlite:///")``: given the preview's PostgreSQL URL, psycopg2 refused it ("invalid
+    connection option"). Its own SQLite is left it; an engine whose option a test of the
+    URL's dialect guards, or a PostgreSQL URL its configuration gives, still want one."""
+    session = (
+        b'import os\nfrom sqlalchemy import create_engine\nURL = os.getenv("DB_URL", "sqlite:///")\n'
+        b'if os.getenv("ENV") == "prod":\n    engine = create_engine(URL)\nelse:\n'
+        b"    engine = create_engine(\n        URL,\n        connect_args={\n"
+        b'            "check_same_thread": False\n        },\n    )\n'
+    )
+    files = {"requirements.txt": b"psycopg2-binary==2.9.9\n", "src/db/session.py": session}
+    assert postgres_wants(files, {}).driver is None
+    guarded = session.replace(b"else:", b'elif URL.startswith("sqlite"):')
+    assert postgres_wants({**files, "src/db/session.py": guarded}, {}).driver is not None
+    given = {"DB_URL": "postgresql://u:p@db/shop"}
+    assert postgres_wants(files, given).driver is not None
+    assert postgres_wants({**files, ".env": b"DB_URL=postgresql://u:p@db/shop\n"}, {}).driver
+
+
 def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver() -> None:
     # Ziel-Global's express-typescript-postgresql-boilerplate: typeorm listed, pg only in
     # its lockfile; new DataSource({ type: 'postgres', host: 'localhost', port: 5432 }).

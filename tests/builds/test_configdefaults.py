@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -1800,6 +1803,65 @@ module.exports = {
     assert required_types(files) == {"DB_URI": "", "LOG_LEVEL": OPTIONAL, "JWT_SECRET": OPTIONAL}
     env = {"DATABASE_URL": "postgresql://postgres:postgres@127.0.0.1:5432/app"}
     assert database_urls_by_meaning(files, env, {}, "node") == {"DB_URI": env["DATABASE_URL"]}
+
+
+def test_a_variable_its_code_writes_into_a_sqlite_url_is_given_a_files_path(
+    tmp_path: Path,
+) -> None:
+    """zergcore's fastapi-movies-api reads ``SQLALCHEMY_DATABASE_URL`` and writes it into
+    ``f"sqlite:///{os.path.join(base_dir, X)}"`` itself: given the preview's URL, SQLite
+    could not open ".../config/sqlite:////..." ("unable to open database file"). The file's
+    path is given instead, and the app's own code opens its database there; a variable
+    used as a URL still gets the URL."""
+    source = (
+        b"import os, sqlite3\nX = os.getenv('SQLALCHEMY_DATABASE_URL')\n"
+        b"base_dir = os.path.dirname(os.path.realpath(__file__))\n"
+        b'url = f"sqlite:///{os.path.join(base_dir, X)}"\n'
+        b"sqlite3.connect(url.removeprefix('sqlite:///')).execute('create table t (a)')\n"
+    )
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "database.py").write_bytes(source)
+    files = {"config/database.py": source, "main.py": b"import config.database\n"}
+    provided = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    found = database_urls_by_meaning(files, provided, {}, "python")
+    assert found == {"SQLALCHEMY_DATABASE_URL": str(tmp_path / "app.db")}
+    env = {**os.environ, **provided, **found}
+    subprocess.run([sys.executable, "config/database.py"], cwd=tmp_path, env=env, check=True)
+    assert (tmp_path / "app.db").stat().st_size > 0
+    plain = b"import os\nURL = os.getenv('SQLALCHEMY_DATABASE_URL')\n"
+    used = {**files, "config/database.py": plain}
+    assert database_urls_by_meaning(used, provided, {}, "python") == {
+        "SQLALCHEMY_DATABASE_URL": provided["DATABASE_URL"]
+    }
+
+
+def test_a_required_port_of_a_service_no_name_says_is_the_previews_own(tmp_path: Path) -> None:
+    """navikvinay12's Flask-Bookstore-CRUD requires ``USER_PORT: int`` and ``BOOK_PORT:
+    int`` (its own other apps', no example): "these 2 variables are needed". The preview's
+    own port is given them, said; a known service's port stays its well-known one, an
+    optional one the app's default."""
+    settings = (
+        b"import os\nfrom pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n    USER_PORT: int\n    BOOK_PORT: int\n"
+        b"    MAIL_PORT: int\n    CACHE_PORT: int = 11\n"
+        b"setting = Settings()\nprint(setting.USER_PORT, setting.BOOK_PORT, setting.MAIL_PORT)\n"
+    )
+    files = {"settings.py": settings, "app.py": b"from settings import setting\n"}
+    found = config_defaults(files, "app.py", {}, {"PORT": "8123"})
+    assert found.missing == []
+    assert {k: found.values[k] for k in ("USER_PORT", "BOOK_PORT", "MAIL_PORT")} == {
+        "USER_PORT": "8123",
+        "BOOK_PORT": "8123",
+        "MAIL_PORT": "587",
+    }
+    assert "CACHE_PORT" not in found.values
+    assert any("USER_PORT, BOOK_PORT: ports of services" in n for n in found.notes)
+    (tmp_path / "settings.py").write_bytes(settings)
+    env = {"PATH": os.environ["PATH"], **found.values}
+    shown = subprocess.run(
+        [sys.executable, "settings.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert shown.stdout.split() == ["8123", "8123", "587"], shown.stderr
 
 
 def test_a_variable_read_as_a_switch_refuses_an_examples_empty_value() -> None:

@@ -213,6 +213,22 @@ def test_a_hold_below_the_major_the_apps_own_range_excludes_is_below_the_minor(
     assert floor.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS) is None
 
 
+def test_a_hold_within_the_apps_own_major_range_is_below_the_minor(tmp_path: Path) -> None:
+    """s3m3dov's flask-employee-api asks Poetry's ``SQLAlchemy = "^2.0.12"`` (>=2.0.12,<3);
+    2.1 came, which dropped ScalarAttributeImpl that its SQLAlchemy-Utils 0.41 imports: no
+    fix, the upper bound read as the app's own pin. Held below the minor, inside its range;
+    an exact pin or a bound within the major stays the app's."""
+    env = _env_with(tmp_path, "SQLAlchemy", "2.1.9", "sqlalchemy")
+    said = (
+        "AttributeError: module 'sqlalchemy.orm.attributes' has no attribute 'ScalarAttributeImpl'"
+    )
+    ranged = _remedies(("SQLAlchemy>=2.0.12,<3", "SQLAlchemy-Utils>=0.41.1,<0.42"), env)
+    fix = ranged.next_fix(said, [], {"app.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "SQLAlchemy<2.1", fix
+    for own in ("SQLAlchemy==2.1.9", "SQLAlchemy>=2.0,<2.2", "SQLAlchemy~=2.1"):
+        assert _remedies((own,), env).next_fix(said, [], {"app.py": b""}, PYTHONS) is None, own
+
+
 def test_an_undeclared_module_adds_its_distribution() -> None:
     remedies = _remedies(("flask",))
     message = "ModuleNotFoundError: No module named 'yaml' — add 'PyYAML' to requirements.txt"

@@ -10,7 +10,8 @@ imports that spell a module's name in another case than its file has, corrected
 (:mod:`.importcase`), and the package that lets it import its own folder by name
 (:mod:`.ownname`), and the preload that stands in for the process manager a Node app
 tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
-instance folder, kept out of its repository (:mod:`.instancefiles`), and a YAML or JSON
+instance folder, kept out of its repository, and a Django settings' local module
+(:mod:`.instancefiles`), and a YAML or JSON
 settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`),
 and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`), and
 the tsconfig of a Node app that emits declarations, told to keep node_modules' link path
@@ -18,7 +19,7 @@ the tsconfig of a Node app that emits declarations, told to keep node_modules' l
 
 from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
-from .instancefiles import instance_files
+from .instancefiles import LOCAL_DATABASES, django_local_settings, instance_files
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
@@ -31,12 +32,14 @@ from .sequelizeconfig import sequelize_config_text, sequelize_configs
 from .tslinks import declaration_links
 
 __all__ = [
+    "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
     "OWN_NAMES_DIR",
     "build_locales",
     "case_corrections",
     "declaration_links",
+    "django_local_settings",
     "image_folders",
     "instance_files",
     "key_files",

@@ -9,17 +9,25 @@ loads its defaults with ``from_object("config")`` first, then ``from_pyfile("con
 every import of it failed, and uWSGI said only "no python application found". Such a file
 holds overrides of what the app loads otherwise: written empty, it overrides nothing.
 Only a name the call spells out (a string constant), of a ``.py``/``.cfg`` file.
+
+Django's alike: a settings module that sets no ``DATABASES`` and star-imports a module its
+upload lacks (``from django_rest_jwt.local_settings import *`` in a ``try``), which its
+README has its reader write with the database: aamishbaloch's django-rest-jwt died on
+"settings.DATABASES is improperly configured" at ``migrate``. That module is written
+(:func:`django_local_settings`) with ``DATABASES`` from the URL the preview gives
+(:data:`LOCAL_DATABASES`), and nothing else: the rest stays its settings'.
 """
 
 from __future__ import annotations
 
 import ast
 import posixpath
+import re
 
 from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
-__all__ = ["instance_files"]
+__all__ = ["LOCAL_DATABASES", "django_local_settings", "instance_files"]
 
 _SETTINGS_SUFFIXES = (".py", ".cfg")
 
@@ -81,3 +89,78 @@ def _instance_folder(module: str, files: dict[str, bytes]) -> str:
     if posixpath.join(folder, "__init__.py") in files:
         folder = posixpath.dirname(folder)
     return posixpath.join(folder, "instance")
+
+
+_SETTINGS_MODULE = re.compile(rb"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+# The module written: Django's DATABASES read from the URL the preview gives.
+LOCAL_DATABASES = b"""# Written by the preview service: the settings import this module, which the
+# upload lacks; its database is the one the preview gives (DATABASE_URL).
+import os as _os
+from urllib.parse import unquote as _unquote, urlsplit as _urlsplit
+
+_url = _urlsplit(_os.environ.get("DATABASE_URL") or "sqlite:///db.sqlite3")
+_scheme = _url.scheme.split("+")[0]
+if _scheme == "sqlite":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _url.path[1:]}}
+else:
+    _engines = {"postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql"}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends." + _engines.get(_scheme, _scheme),
+            "NAME": _unquote(_url.path.lstrip("/")),
+            "USER": _unquote(_url.username or ""),
+            "PASSWORD": _unquote(_url.password or ""),
+            "HOST": _url.hostname or "",
+            "PORT": str(_url.port or ""),
+        }
+    }
+"""
+
+
+def django_local_settings(files: dict[str, bytes]) -> dict[str, str]:
+    """{the upload's path of a module the Django settings module star-imports and the
+    upload lacks: that settings module}, where the settings set no ``DATABASES`` (the
+    module doc)."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    if named is None:
+        return {}
+    base = posixpath.dirname(managers[0])
+    settings = posixpath.join(base, *named.group(1).decode().split(".")) + ".py"
+    tree = parse_module(files[settings]) if settings in files else None
+    if tree is None or _assigns(tree, "DATABASES"):
+        return {}
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ImportFrom) and node.module):
+            continue
+        if not any(alias.name == "*" for alias in node.names):
+            continue
+        parts = node.module.split(".")
+        if node.level:  # relative to the settings' package
+            folder = posixpath.dirname(settings)
+            for _ in range(node.level - 1):
+                folder = posixpath.dirname(folder)
+            target = posixpath.join(folder, *parts) + ".py"
+        else:
+            target = posixpath.join(base, *parts) + ".py"
+        package = posixpath.join(posixpath.dirname(target), "__init__.py")
+        near = posixpath.dirname(target) in ("", base) or package in files
+        if target not in files and target[:-3] + "/__init__.py" not in files and near:
+            found[target] = settings
+    return found
+
+
+def _assigns(tree: ast.Module, name: str) -> bool:
+    """Whether the module sets ``name`` (``DATABASES = …``, ``DATABASES["default"] = …``)."""
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        for target in targets:
+            while isinstance(target, ast.Subscript | ast.Attribute):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id == name:
+                return True
+    return False

@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from ...discovery.pyast import import_aliases, parse_module
 from ..installers import version_key
 from .fixes import Fix, Tried
@@ -98,9 +100,12 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
         return []
     below = parts[0] if parts[0] != "0" else f"0.{parts[1] if len(parts) > 1 else '0'}"
     floors: list[str] = []  # the lowest versions the app's own lines allow
+    ranged = False  # the app's own range ends at a later major (Poetry's ^2.0.12: <3)
     for line in (tried.listed or tried.deps).requirements:  # its own, not a fix's hold
         if _name(line) == _norm(distribution) and _pinned(line):
-            return []  # the app's own pin: not ours to change
+            if not _major_range(line, parts[0]):
+                return []  # the app's own pin: not ours to change
+            ranged = True
         if _name(line) == _norm(distribution):
             floors += _FLOOR.findall(line)
     minor = len(parts) > 1 and parts[1].isdigit() and below == parts[0]
@@ -115,12 +120,34 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
         if line not in own and _name(line) == _norm(distribution) and (hold := _HOLD.search(line))
     ]
     within = bool(bounds) and all("." not in bound for bound in bounds)
-    if minor and (within or any(version_key(f) >= version_key(below) for f in floors)):
+    if minor and (within or ranged or any(version_key(f) >= version_key(below) for f in floors)):
         below = f"{parts[0]}.{parts[1]}"
     if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
         return []
     hold = f"{distribution}<{below}"
     return [Fix(f"{why}: relaunching with {hold} (unpinned, the newest was installed)", add=hold)]
+
+
+def _major_range(line: str, major: str) -> bool:
+    """Whether the app's line bounds its distribution from above only past the major
+    installed (``SQLAlchemy>=2.0.12,<3``, Poetry's ``^2.0.12``, 2.1 installed): a range
+    of that major, within which a hold below the installed minor stays (s3m3dov's
+    flask-employee-api: SQLAlchemy 2.1 dropped ScalarAttributeImpl, which its
+    SQLAlchemy-Utils 0.41 imports); not an exact pin, nor a bound within the major."""
+    try:
+        specifiers = Requirement(line.split(";")[0].strip()).specifier
+    except InvalidRequirement:
+        return False
+    for spec in specifiers:
+        if spec.operator in ("==", "===", "~=", "<="):
+            return False
+        if spec.operator == "<" and not (
+            spec.version.split(".")[0].isdigit()
+            and int(spec.version.split(".")[0]) > int(major)
+            and all(p == "0" for p in spec.version.split(".")[1:])
+        ):
+            return False
+    return True
 
 
 def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
