@@ -142,13 +142,12 @@ def frameworks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def _run(directory: Path, name: str, program: str, **env: str) -> tuple[str, list]:
-    """The app ``program`` run as ``name`` with the preload: what it printed, its table."""
-    (directory / name).write_text(program)
-    table = directory / f"{name}.routes.json"
-    table.unlink(missing_ok=True)
+def _preloaded(
+    directory: Path, name: str, table: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``node name`` run in ``directory`` with the preload writing its table to ``table``."""
     preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(directory))
-    done = subprocess.run(
+    return subprocess.run(
         ["node", name],
         cwd=directory,
         capture_output=True,
@@ -156,6 +155,14 @@ def _run(directory: Path, name: str, program: str, **env: str) -> tuple[str, lis
         timeout=60,
         env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(table), **env},
     )
+
+
+def _run(directory: Path, name: str, program: str, **env: str) -> tuple[str, list]:
+    """The app ``program`` run as ``name`` with the preload: what it printed, its table."""
+    (directory / name).write_text(program)
+    table = directory / f"{name}.routes.json"
+    table.unlink(missing_ok=True)
+    done = _preloaded(directory, name, table, **env)
     assert done.returncode == 0, done.stderr[-2000:]
     read = read_route_table(table)
     assert read is not None, f"{name} wrote no table"
@@ -199,15 +206,7 @@ def test_an_app_without_a_known_framework_runs_as_without_the_preload(
     program = "import http from 'node:http';\nconsole.log(typeof http.createServer);\n"
     (frameworks / "plain.mjs").write_text(program)
     table = frameworks / "plain.routes.json"
-    preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(frameworks))
-    done = subprocess.run(
-        ["node", "plain.mjs"],
-        cwd=frameworks,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(table)},
-    )
+    done = _preloaded(frameworks, "plain.mjs", table)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "function", "")
     assert not table.exists()
 
@@ -246,13 +245,5 @@ def test_modules_requiring_each_other_load_without_a_warning(tmp_path: Path) -> 
     (tmp_path / "a.js").write_text("exports.name = 'a';\nconst b = require('./b');\n")
     (tmp_path / "b.js").write_text("const a = require('./a');\nexports.seen = typeof a;\n")
     (tmp_path / "main.js").write_text("console.log(require('./a').name);\n")
-    preload_env = route_table_env({}, "node", str(PRELOAD_DIR), str(tmp_path))
-    done = subprocess.run(
-        ["node", "main.js"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **preload_env, "ROUTE_TABLE_PATH": str(tmp_path / "routes.json")},
-    )
+    done = _preloaded(tmp_path, "main.js", tmp_path / "routes.json")
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "a", "")

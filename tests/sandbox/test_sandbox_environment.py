@@ -160,19 +160,26 @@ Handler = Shm
 """
 
 
+async def _answer_of(service: Service, before_serving: str, path: str) -> Any:
+    """The answer of a test app running ``before_serving`` to ``GET path``, once launched
+    (then stopped); asserted 200."""
+    files = server_app(before_serving=before_serving)
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        answer = await service.app_get(body, path)
+        await service.stop(gid)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
 async def test_the_app_has_posix_shared_memory(service: Service) -> None:
     """multiprocessing's locks and queues take POSIX semaphores in /dev/shm, which
     bubblewrap's /dev has only as root's: fastapi-practices' template, whose loguru sink
     is ``enqueue=True``, failed at import (PermissionError: [Errno 13])."""
     require_sandbox(service)
-    files = server_app(before_serving="import json\n" + SHM_APP)
-    with trio.fail_after(60):
-        gid = await service.upload(files)
-        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
-        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
-        answer = await service.app_get(body, "/shm")
-        await service.stop(gid)
-    assert answer.status_code == 200, answer.text
+    answer = await _answer_of(service, "import json\n" + SHM_APP, "/shm")
     assert answer.json() == {"got": "queued"}
 
 
@@ -241,14 +248,7 @@ async def test_the_app_reads_the_kernels_lists_of_cpus_and_no_more_of_sys(
     possible = _host_cpus()
     if possible is None:
         pytest.skip("this machine has no /sys/devices/system/cpu/possible")
-    files = server_app(before_serving=CPUS_APP)
-    with trio.fail_after(60):
-        gid = await service.upload(files)
-        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
-        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
-        answer = await service.app_get(body, "/cpus")
-        await service.stop(gid)
-    assert answer.status_code == 200, answer.text
+    answer = await _answer_of(service, CPUS_APP, "/cpus")
     seen = answer.json()
     assert seen["possible"] == possible
     assert seen["sys"] == ["devices"]
