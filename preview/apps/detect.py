@@ -330,15 +330,18 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         node = node_start(files, started=True)
         data = _node_migrations(files, node.prisma if node else None, own=not release)
         data = () if "migrat" in lines.get("release", "") else data  # (run there: not twice)
-        return Detection(
-            "procfile",
-            ("sh", "-c", _escape(web)),
-            "Procfile",
-            language,
-            (*(node.setup if node else ()), *data, *release),
-            notes=[note] if note else [],
-            node_tools=tuple(t for t in node.tools if _needed_by(t, web)) if node else (),
-            prisma_schema=node.prisma if node else None,
+        return _with_node_data(
+            Detection(
+                "procfile",
+                ("sh", "-c", _escape(web)),
+                "Procfile",
+                language,
+                (*(node.setup if node else ()), *data, *release),
+                notes=[note] if note else [],
+                node_tools=tuple(t for t in node.tools if _needed_by(t, web)) if node else (),
+                prisma_schema=node.prisma if node else None,
+            ),
+            data,
         )
     web = with_app_required(with_one_worker(without_env_runner(lines["web"], files)))
     if language == "python" and _target_unbound(web, files):
@@ -542,16 +545,29 @@ def _node(files: dict[str, bytes]) -> Detection | None:
     if found is None:
         return None
     notes = [found.note] if found.note else []
-    return Detection(
-        "node",
-        found.argv,
-        "package.json",
-        "node",
-        (*found.setup, *_node_migrations(files, found.prisma)),
-        notes=notes,
-        node_tools=found.tools,
-        prisma_schema=found.prisma,
+    data = _node_migrations(files, found.prisma)
+    return _with_node_data(
+        Detection(
+            "node",
+            found.argv,
+            "package.json",
+            "node",
+            (*found.setup, *data),
+            notes=notes,
+            node_tools=found.tools,
+            prisma_schema=found.prisma,
+        ),
+        data,
     )
+
+
+def _with_node_data(found: Detection, data: tuple[tuple[str, ...], ...]) -> Detection:
+    """``found`` with its Node migrations and data scripts (among its set-up steps) named
+    its data steps: run once per data-init key where the launch keeps initialised data,
+    as a Python app's (``builds.preparation``), and timed as its data init."""
+    if not data:
+        return found
+    return replace(found, data_init=tuple(shown(step) for step in data), data_setup=data)
 
 
 def _node_declared(files: dict[str, bytes]) -> Detection | None:
@@ -570,13 +586,17 @@ def _node_declared(files: dict[str, bytes]) -> Detection | None:
         module = words[1] if len(words) > 1 and words[0] == "node" else ""
         if module.endswith((".js", ".mjs", ".cjs")) and posixpath.normpath(module) in files:
             note = f"no start script, main or entry of its own: {declared.origin}"
-            return Detection(
-                "node",
-                tuple(words),
-                declared.origin.removeprefix("the "),
-                "node",
-                _node_migrations(files, None),
-                notes=[f"{note}, {declared.command}"],
+            data = _node_migrations(files, None)
+            return _with_node_data(
+                Detection(
+                    "node",
+                    tuple(words),
+                    declared.origin.removeprefix("the "),
+                    "node",
+                    data,
+                    notes=[f"{note}, {declared.command}"],
+                ),
+                data,
             )
     return None
 

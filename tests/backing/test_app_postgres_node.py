@@ -7,6 +7,7 @@ tests they were: a test module runs in one process, and these are the long ones.
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 import trio
@@ -258,6 +259,40 @@ async def test_knex_options_read_from_variables_nothing_sets_get_knexs_defaults(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/api/v1/items"))["data"] == ["migrated"]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_node_apps_migrations_run_once_per_inputs_and_each_launch_has_its_own_copy(
+    builder_service: Service,
+) -> None:
+    """Issue 68's data-init cache for a Node app: its knex migrations (a row among them)
+    run at the first launch and what they made is kept; a relaunch of the same upload is
+    initialised from a copy (the migrations not run, said, timed as its data init) and
+    serves the migrated row."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT * 2):
+        # An upload of its own: another test's launch of the app keeps data of another key.
+        files = {**app_files("node_knex_env_options"), "NOTES.md": secrets.token_hex(8)}
+        first = await _settled_files(service, files)
+        assert first["status"] == "running", (first["errorMessage"], first["errorLines"])
+        said = messages(await service.history(first["gid"]), "system")
+        assert any("kept for the next launch" in m for m in said), said[-12:]
+        assert any(m.startswith("setup: ") and "knex" in m for m in said), said
+        assert (await service.stop(first["gid"])).status_code == 200
+
+        relaunched = await service.launch(first["gid"])
+        assert relaunched.status_code == 200, relaunched.text
+        second = {"gid": first["gid"], **relaunched.json()}
+        assert second["status"] == "running", (second["errorMessage"], second["errorLines"])
+        events = await service.history(first["gid"], previewId=second["previewInstanceId"])
+        said = messages(events, "system")
+        assert any("data initialised from cache" in m for m in said), said[-12:]
+        assert not any(m.startswith("setup: ") and "knex" in m for m in said), said
+        assert (await _proxied(service, second, "/api/v1/items"))["data"] == ["migrated"]
+        phases = {t["phase"]: t for t in (await service.status(first["gid"]))["phases"]}
+        assert phases["data init"].get("cached") is True, phases
+        assert (await service.stop(first["gid"])).status_code == 200
 
 
 @needs_server
