@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from .configvars.compose import compose_projects
 from .imports import (
@@ -49,6 +48,7 @@ from .poetry import (
     poetry_constraint,
     poetry_lock_pins,
     poetry_requirements,
+    valid_version,
 )
 from .pyfloor import code_python_floor, pydantic_one_config
 
@@ -393,13 +393,13 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
             head = re.match(r"([A-Za-z0-9][\w.-]*)\s*={2,3}\s*(\S+)", line)
             if head is not None and (
                 _PACKAGERS_VERSION.search(head.group(2))
-                or not _pep440(head.group(2).removesuffix(".*"))
+                or not valid_version(head.group(2).removesuffix(".*"))
             ):
                 own.append(line)
             continue
         if canonicalize_name(requirement.name) in _OPERATING_SYSTEMS_OWN or any(
             _PACKAGERS_VERSION.search(spec.version)
-            or (spec.operator == "===" and not _pep440(spec.version))
+            or (spec.operator == "===" and not valid_version(spec.version))
             for spec in requirement.specifier
         ):
             own.append(line)
@@ -426,14 +426,6 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
         constraints=(*deps.constraints, *machine),
         notes=(*deps.notes, said),
     )
-
-
-def _pep440(version: str) -> bool:
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
 
 
 def _line_name(line: str) -> str:

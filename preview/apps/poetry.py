@@ -25,7 +25,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["pipenv_requirements", "poetry_constraint", "poetry_lock_pins", "poetry_requirements"]
+__all__ = [
+    "pipenv_requirements",
+    "poetry_constraint",
+    "poetry_lock_pins",
+    "poetry_requirements",
+    "valid_version",
+]
 
 # A clause: an optional operator, then a version (or "*").
 # A clause starts no later than the first blank of a run (each blank tried as a start read
@@ -324,14 +330,17 @@ def poetry_lock_pins(
                 )
         except (InvalidRequirement, InvalidVersion):
             continue  # a pip option, a local path: nothing to compare
-    pins = [f"{name}=={version}" for name, version in sorted(locked.items()) if _valid(version)]
+    pins = [
+        f"{name}=={version}" for name, version in sorted(locked.items()) if valid_version(version)
+    ]
     return pins, f"{lock_name}: the {len(pins)} versions it locks hold what is installed"
 
 
 _UV_LOCAL_SOURCES = {"virtual", "editable", "directory", "path", "git", "url"}
 
 
-def _valid(version: str) -> bool:
+def valid_version(version: str) -> bool:
+    """Whether ``version`` is a PEP 440 version."""
     try:
         Version(version)
     except InvalidVersion:
