@@ -281,8 +281,9 @@ class ClusterNode:
         first_read = trio.current_time()
         seen = await self._renewals_by_any()
         quiet_until = max(renewed + LEASE_TTL - _LATE, first_read + _QUIET)
-        others_back_at: float | None = None
-        others_renewed_at: float | None = None  # when the count first moved past ``seen``
+        # When the count first moved past ``seen``: the others renewed (back after an
+        # outage of the database, once it is declared: it is declared only before this).
+        others_renewed_at: float | None = None
         counted_at = first_read  # the last read of the count that answered (or the first)
         while self._renewed == renewed:
             now = trio.current_time()
@@ -311,10 +312,7 @@ class ClusterNode:
                         now - renewed,
                     )
             elif self.database_down:
-                if count is not None:
-                    if count != seen and others_back_at is None:
-                        others_back_at = now
-                elif now >= counted_at + _CATCH_UP:
+                if count is None and now >= counted_at + _CATCH_UP:
                     # One slow read of a busy Redis says nothing: the others, were they
                     # back just after the last read that answered, reap no earlier than a
                     # TTL after it, and this node fences at that read + _CATCH_UP.
@@ -322,7 +320,7 @@ class ClusterNode:
                         "it could not renew its lease nor reach Redis for"
                         f" {_CATCH_UP:g} s during an outage"
                     )
-                if others_back_at is not None and now >= others_back_at + _CATCH_UP:
+                if others_renewed_at is not None and now >= others_renewed_at + _CATCH_UP:
                     return (
                         "the other nodes renewed their leases after an outage of the"
                         f" database and this one could not within {_CATCH_UP:g} s"
