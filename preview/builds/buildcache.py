@@ -86,6 +86,16 @@ class StepKey:
     lineage: str  # of every input but the upload's files: the same step over revisions
     covers: str  # what the key covers, said in the log
 
+    def variant(self, version: str) -> StepKey:
+        """The key of the same step run another way (``version``: that way's, as the
+        TypeScript emit without type check's program), over the same inputs."""
+
+        def mixed(digest: str) -> str:
+            return hashlib.sha256(f"{digest}\0{version}".encode()).hexdigest()
+
+        covers = f"{self.covers}, transpiled without type check ({version})"
+        return StepKey(mixed(self.digest), mixed(self.lineage), covers)
+
 
 @dataclass(frozen=True)
 class _Tree:

@@ -75,6 +75,7 @@ from ..sandbox.isolation import Confinement
 from ..settings import Settings
 from .appenv import dotenv_file, with_async_driver, with_broker_client
 from .build import EnvBuilder, Lease
+from .buildcache import BuildCache, StepKey
 from .configdefaults import (
     GUNICORN_SHIM,
     ConfigDefaults,
@@ -104,6 +105,7 @@ from .steps import (
     build_frontend,
     migrations_not_needed,
 )
+from .typescript import TranspiledBuild, transpiled_build
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -866,6 +868,11 @@ async def _set_up(
         hints,
     )
     cache = context.builder.build_cache
+    remedies = context.remedies
+    # TypeScript's emit without type check, unless the app did not start from it before.
+    transpiling = detection.language == "node" and not (remedies and remedies.typechecked())
+    if remedies is not None:
+        remedies.transpiled = False
     steps = detection.setup_steps()
     data_key, data_kept = await _data_from_cache(detection, steps, files, context, built)
     data_whole = True  # every data step ran and succeeded: what it made is worth keeping
@@ -883,14 +890,11 @@ async def _set_up(
             env.update(await _sync_migration_urls(files, where, env, environment_path, context))
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
         keyed = key is not None
-        run = partial(runner.run, SetupStep(argv, where, env))
+        step_run = _StepRun(SetupStep(argv, where, env), key, runner, cache, context, files)
+        fast = transpiled_build(argv, where, files) if transpiling else None
         try:
-            if key is None:
-                await run()
-                context.on_cached(phase, False)
-            else:
-                reused = await cache.run(key, context.app_dir, run, context.say, files.keys())
-                context.on_cached(phase, reused)
+            reused = await (step_run.transpiled(fast) if fast is not None else step_run.declared())
+            context.on_cached(phase, reused)
         except BuildFailed as failed:
             data_whole = data_whole and step not in detection.data_setup
             if step in detection.optional:  # a seed, a build its start does not run
@@ -908,6 +912,49 @@ async def _set_up(
     if data_key is not None and not data_kept and data_whole and context.data_cache is not None:
         await context.data_cache.keep(data_key)
     return app_env
+
+
+@dataclass(frozen=True)
+class _StepRun:
+    """One set-up step run (its output reused by its key where it has one)."""
+
+    step: SetupStep
+    key: StepKey | None
+    runner: SetupStepRunner
+    cache: BuildCache
+    context: PreparationContext
+    files: dict[str, bytes]
+
+    async def declared(self) -> bool:
+        """The step as the app declared it; whether its kept output was reused."""
+        return await self._run(self.step, self.key)
+
+    async def transpiled(self, fast: TranspiledBuild) -> bool:
+        """The step with its TypeScript compiles transpiled (``builds.typescript``), and
+        where that is refused or fails, the step as declared, said."""
+        env = {**self.step.env, **fast.env}
+        declared = shown(tuple(self.step.argv))
+        said = f"{declared} ({fast.said})"
+        quick = SetupStep(list(fast.argv), self.step.where, env, shown=said)
+        key = self.key.variant(fast.version) if self.key is not None else None
+        try:
+            reused = await self._run(quick, key)
+        except BuildFailed as failed:
+            await self.context.say(
+                f"build: TypeScript's emit without its type check did not serve "
+                f"({failed.message}); the app's own build run instead"
+            )
+            return await self.declared()
+        if self.context.remedies is not None:
+            self.context.remedies.transpiled = True
+        return reused
+
+    async def _run(self, step: SetupStep, key: StepKey | None) -> bool:
+        run = partial(self.runner.run, step)
+        if key is None:
+            await run()
+            return False
+        return await self.cache.run(key, self.context.app_dir, run, self.context.say, self.files)
 
 
 async def _sync_migration_urls(

@@ -51,9 +51,10 @@ __all__ = [
 ]
 
 ROUTE_FAILED = "its routes answered 500 at the smoke check"
+_EXITED = "the process exited during start-up"
 # The ends a fix may undo: a failed build or set-up step, an exit during start-up, a
 # route's failure at the smoke check (stopped for its fix by the supervision).
-RELAUNCHED_AFTER = (PREPARATION_FAILED, "the process exited during start-up", ROUTE_FAILED)
+RELAUNCHED_AFTER = (PREPARATION_FAILED, _EXITED, ROUTE_FAILED)
 
 
 class _State(Protocol):
@@ -111,7 +112,11 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     if state.stop_reason not in RELAUNCHED_AFTER or detection is None:
         return False
     if detection.language == "node":
-        return await _node_missing(runtime) or await _node_era(runtime)
+        return (
+            await _node_missing(runtime)
+            or await _node_own_build(runtime)
+            or await _node_era(runtime)
+        )
     if detection.language != "python":
         return False
     remedies = preparation.remedies
@@ -173,6 +178,22 @@ async def _node_missing(runtime: Relaunchable) -> bool:
 
 
 _MOST_ADDED = 3  # packages added to one Node launch (npmmissing)
+
+
+async def _node_own_build(runtime: Relaunchable) -> bool:
+    """A TypeScript app built by TypeScript's emit without type check
+    (``builds.typescript``) that exited during start-up: started again from its own
+    build, once (the two emits differ where a file is not self-contained)."""
+    state, remedies = runtime.state, runtime.preparation.remedies
+    if not remedies.transpiled or state.stop_reason != _EXITED or remedies.typechecked():
+        return False
+    fix = Fix(
+        said="its own TypeScript build run (type check and all): built by TypeScript's "
+        "emit without type check, it exited during start-up",
+        typechecked=True,
+    )
+    remedies.take(fix)
+    return await _start_with(runtime, fix)
 
 
 def _listed_names(files: dict[str, bytes]) -> list[str]:
@@ -246,7 +267,7 @@ async def run_once_more(runtime: Relaunchable) -> bool:
     says "-- migrations: done" and calls ``process.exit(0)``; the next one serves)."""
     state, tries = runtime.state, runtime.preparation.plans
     message = state.error_message or ""
-    if state.stop_reason != "the process exited during start-up" or tries.ran_once_more:
+    if state.stop_reason != _EXITED or tries.ran_once_more:
         return False
     if not message.startswith(_DONE_QUIETLY) or _SAYS_FAILURE.search(message):
         return False

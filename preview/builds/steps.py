@@ -217,6 +217,7 @@ class SetupStep:
     where: str  # the step's directory in the upload (alembic's: where its ini is)
     env: dict[str, str]
     finished: re.Pattern[str] | None = None  # what its tool says once done (run_logged's)
+    shown: str | None = None  # how the log names it, where not by its command
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ class SetupStepRunner:
 async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
     argv, where, env, settings, say = step.argv, step.where, step.env, runner.settings, runner.say
     # A program given with -c is shown by its first line (what it does, as a comment).
-    shown = " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
+    shown = step.shown or " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
     memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
     if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":

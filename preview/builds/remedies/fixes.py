@@ -44,10 +44,15 @@ class Fix:
     before: str | None = None
     # a Node app's ranges installed at their floors (``npmera``: where no day dates them)
     floors: bool = False
+    # a TypeScript app's own build in place of the emit without type check that it did
+    # not start from (``builds.typescript``)
+    typechecked: bool = False
 
     @property
     def change(self) -> str:
         """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
+        if self.typechecked:
+            return "its own TypeScript build"
         if self.python_below:
             return f"Python <{self.python_below}"
         if self.build:

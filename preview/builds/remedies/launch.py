@@ -57,6 +57,9 @@ class Remedies:
         self.ran_with: list[Fix] | None = None  # the fixes it last ran with (see ran)
         self.refused: list[Fix] = []  # fixes taken back: never tried again
         self.went_back = 0
+        # The last attempt's build was TypeScript's emit without type check (set by the
+        # preparation): where it then did not start, its own build is the fix.
+        self.transpiled = False
 
     def adopt(self, files: dict[str, bytes]) -> list[Fix]:
         """The fixes an earlier launch of the same upload needed, taken as this launch's
@@ -182,6 +185,10 @@ class Remedies:
         from the next attempt, and remembered by the upload."""
         self.fixes.append(fix)
         self._learn()
+
+    def typechecked(self) -> bool:
+        """Whether the app's own TypeScript build is in force (no transpile)."""
+        return any(f.typechecked for f in self.fixes)
 
     def tried_era(self) -> bool:
         """Whether an install as of the app's era is in force, or was taken back."""

@@ -1,0 +1,177 @@
+// tsc's JavaScript without its type check: every file a tsc project would emit, written
+// where tsc writes it, by the project's own TypeScript (ts.transpileModule: the per-file
+// emit ts-node --transpile-only runs). See transpile.py for when the service runs it.
+//
+// node -e <this> -- <tsconfig> [--nest] [--clean]
+//   --nest   the project is built by `nest build`, which rewrites tsconfig `paths` in its
+//            output: such a project is refused (exit 3), as is one this emit differs on.
+//   --clean  its outDir removed first (nest-cli.json's deleteOutDir).
+// Exit 0: written; 1: a source does not parse (tsc would fail as well); 3: refused, the
+// reason on stderr ("not transpiled: …"): the caller runs the project's own build.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const started = Date.now();
+const [project, ...flags] = process.argv.slice(1).filter((a) => a !== "--");
+const refuse = (why) => {
+  process.stderr.write(`not transpiled: ${why}\n`);
+  process.exit(3);
+};
+let ts;
+try {
+  ts = require(require.resolve("typescript", { paths: [process.cwd()] }));
+} catch (error) {
+  refuse("the project's typescript package cannot be loaded");
+}
+const configPath = path.resolve(project || "tsconfig.json");
+let unreadable = null;
+const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
+  ...ts.sys,
+  onUnRecoverableConfigFileDiagnostic: (d) => {
+    unreadable = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+  },
+});
+if (!parsed || unreadable) refuse(`its tsconfig cannot be read (${unreadable})`);
+const options = parsed.options;
+const kind = options.module;
+const commonjs = kind === undefined
+  ? (options.target || 0) < ts.ScriptTarget.ES2015
+  : kind === ts.ModuleKind.CommonJS;
+// Per-file emit keeps a re-export of a type, which an ES module then fails to import;
+// the project says it never writes one where it asks for isolated modules.
+if (!commonjs && !options.isolatedModules && !options.verbatimModuleSyntax) {
+  refuse("ES module output from a project not declared isolatedModules");
+}
+if (options.outFile || options.out) refuse("a single outFile");
+if ((parsed.projectReferences || []).length) refuse("project references (tsc --build)");
+if (options.noEmit || options.emitDeclarationOnly) refuse("it emits no JavaScript");
+if (flags.includes("--nest") && options.paths && Object.keys(options.paths).length) {
+  refuse("nest build rewrites its tsconfig paths");
+}
+const inside = (file) => !file.split(path.sep).includes("node_modules");
+const emitted = (file) => !/\.d\.[cm]?ts$/.test(file) && !/\.d\.[^.]+\.ts$/.test(file);
+
+// The program's files: the tsconfig's, and every file of the project they import (tsc
+// follows imports beyond `include`: a `files` list of the entry alone takes in the app).
+const host = ts.createCompilerHost(options);
+const files = [];
+const seen = new Set();
+const queue = parsed.fileNames.slice();
+while (queue.length) {
+  const file = path.resolve(queue.shift());
+  if (seen.has(file) || !inside(file)) continue;
+  seen.add(file);
+  files.push(file);
+  if (file.endsWith(".json")) continue;
+  const text = fs.readFileSync(file, "utf8");
+  for (const imported of ts.preProcessFile(text, true, true).importedFiles) {
+    const found = ts.resolveModuleName(imported.fileName, file, options, host).resolvedModule;
+    if (found && !found.isExternalLibraryImport && inside(found.resolvedFileName)) {
+      const ext = found.extension;
+      if (ext === ".json" && !options.resolveJsonModule) continue;
+      if ((ext === ".js" || ext === ".jsx") && !options.allowJs) continue;
+      queue.push(found.resolvedFileName);
+    }
+  }
+}
+const sources = files.filter(emitted);
+const outDir = options.outDir;
+if (!outDir && sources.some((f) => /\.[cm]?jsx?$|\.json$/.test(f))) {
+  refuse("JavaScript or JSON sources and no outDir");
+}
+
+// tsc's rootDir: the option, else the common directory of the files it emits.
+let rootDir = options.rootDir;
+if (!rootDir) {
+  const parts = sources.filter((f) => !f.endsWith(".json")).map((f) => path.dirname(f).split(path.sep));
+  let common = parts[0] || [];
+  for (const p of parts) {
+    let i = 0;
+    while (i < common.length && common[i] === p[i]) i++;
+    common = common.slice(0, i);
+  }
+  rootDir = common.join(path.sep) || path.sep;
+}
+rootDir = path.resolve(rootDir);
+for (const file of sources) {
+  if (path.relative(rootDir, file).startsWith("..")) refuse(`${file} lies outside rootDir`);
+}
+
+const jsx = options.jsx === ts.JsxEmit.Preserve || options.jsx === ts.JsxEmit.ReactNative;
+const outputName = (file) => {
+  const base = outDir ? path.join(outDir, path.relative(rootDir, file)) : file;
+  return base
+    .replace(/\.mts$/, ".mjs")
+    .replace(/\.cts$/, ".cjs")
+    .replace(/\.tsx$/, jsx ? ".jsx" : ".js")
+    .replace(/\.ts$/, ".js");
+};
+const emitOptions = {
+  ...options,
+  declaration: false,
+  declarationMap: false,
+  composite: false,
+  incremental: false,
+  tsBuildInfoFile: undefined,
+  noEmit: false,
+  // An enum declared `const` is read through its module by the files importing it here
+  // (tsc inlines it): the object is kept for them.
+  preserveConstEnums: true,
+};
+if (flags.includes("--clean") && outDir) fs.rmSync(outDir, { recursive: true, force: true });
+let broken = 0;
+for (const file of sources) {
+  const target = outputName(file);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  if (file.endsWith(".json") || (/\.[cm]?jsx?$/.test(file) && !options.allowJs)) {
+    fs.copyFileSync(file, target);
+    continue;
+  }
+  const source = fs.readFileSync(file, "utf8");
+  const out = ts.transpileModule(source, {
+    compilerOptions: emitOptions,
+    fileName: file,
+    reportDiagnostics: true,
+  });
+  for (const d of out.diagnostics || []) {
+    if (d.category !== ts.DiagnosticCategory.Error) continue;
+    const at = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : null;
+    const where = at ? `${path.relative(process.cwd(), file)}(${at.line + 1},${at.character + 1})` : file;
+    process.stdout.write(`${where}: error TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}\n`);
+    broken += 1;
+  }
+  fs.writeFileSync(target, out.outputText);
+  if (out.sourceMapText) fs.writeFileSync(`${target}.map`, out.sourceMapText);
+}
+if (broken) process.exit(1);
+if (flags.includes("--nest")) copyNestAssets();
+const shown = outDir ? `${path.relative(process.cwd(), outDir) || "."}/` : "beside its sources";
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+process.stdout.write(
+  `transpiled ${sources.length} file${sources.length === 1 ? "" : "s"} to ${shown} in ${seconds} s ` +
+  `with TypeScript ${ts.version}, ` +
+  "without its type check\n",
+);
+
+// The files nest-cli.json's `assets` names, copied into outDir by Nest's own code (the
+// project's @nestjs/cli), as `nest build` copies them after its compile.
+function copyNestAssets() {
+  if (!fs.existsSync("nest-cli.json")) return; // Nest's defaults: no assets
+  // Read as TypeScript reads a tsconfig (comments and trailing commas allowed), as Nest does.
+  const read = ts.parseConfigFileTextToJson("nest-cli.json", fs.readFileSync("nest-cli.json", "utf8"));
+  if (read.error) refuse("its nest-cli.json cannot be read");
+  const config = read.config || {};
+  const assets = (config.compilerOptions || {}).assets;
+  if (!Array.isArray(assets) || !assets.length) return;
+  let AssetsManager;
+  try {
+    const where = require.resolve("@nestjs/cli/lib/compiler/assets-manager", { paths: [process.cwd()] });
+    ({ AssetsManager } = require(where));
+  } catch (error) {
+    refuse("its nest-cli.json copies assets and @nestjs/cli's assets manager cannot be loaded");
+  }
+  const manager = new AssetsManager();
+  manager.copyAssets({ sourceRoot: "src", ...config }, undefined, outDir, false);
+  manager.closeWatchers();
+}

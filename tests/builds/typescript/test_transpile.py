@@ -1,0 +1,225 @@
+"""A TypeScript app's build run as TypeScript's emit without its type check
+(``builds.typescript``), with real launches, real npm and the app's own TypeScript: the
+JavaScript tsc would write is written where tsc writes it (the files its entry imports
+beyond the tsconfig's ``files``, a JSON file it imports, a ``const enum`` read across
+files), a type error does not stop the app, a relaunch reuses that output, and a project
+the transpile cannot stand in for (ES modules not declared isolated) gets its own build,
+said."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import trio
+
+from preview import Settings
+from preview.builds.typescript import transpiled_build
+
+from ...conftest import Service
+from ...launching import BUILD_WAIT, launched, messages
+from ...ports_in_range import service_in_range
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+
+_TSCONFIG = {
+    "compilerOptions": {
+        "target": "ES2020",
+        "module": "commonjs",
+        "outDir": "dist",
+        "strict": True,
+        "skipLibCheck": True,
+        "resolveJsonModule": True,
+        "esModuleInterop": True,
+    },
+    # The entry alone: tsc takes in what it imports, and so must the transpile.
+    "files": ["src/index.ts"],
+}
+_INDEX = """import { createServer } from "node:http";
+import { greeting } from "./greeting";
+import { Colour } from "./colour";
+import data from "./data.json";
+
+createServer((_request, response) => {
+  response.setHeader("content-type", "application/json");
+  response.end(JSON.stringify({ greeting, colour: Colour.Red, count: data.count }));
+}).listen(Number(process.env.PORT), "0.0.0.0");
+"""
+
+
+def _app() -> dict[str, str]:
+    package = {
+        "name": "transpile-fixture",
+        "version": "1.0.0",
+        "private": True,
+        "scripts": {"build": "tsc -p tsconfig.build.json", "start": "node dist/index.js"},
+        "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20.11.0"},
+    }
+    return {
+        "package.json": json.dumps(package, indent=2),
+        "tsconfig.build.json": json.dumps(_TSCONFIG, indent=2),
+        # A type error tsc would stop at (TS2322); what runs does not care.
+        "src/greeting.ts": 'export const greeting: number = "hello" as unknown as string;\n',
+        "src/colour.ts": 'export const enum Colour {\n  Red = "red",\n}\n',
+        "src/data.json": '{"count": 3}\n',
+        "src/index.ts": _INDEX,
+    }
+
+
+_ESM_TSCONFIG = {
+    "compilerOptions": {
+        "target": "ES2022",
+        "module": "NodeNext",
+        "moduleResolution": "NodeNext",
+        "outDir": "dist",
+        "rootDir": "src",
+        "strict": True,
+        "skipLibCheck": True,
+    },
+    "include": ["src"],
+}
+_ESM_INDEX = """import { createServer } from "node:http";
+import { greeting } from "./greeting.js";
+
+createServer((_request, response) => {
+  response.setHeader("content-type", "application/json");
+  response.end(JSON.stringify({ greeting }));
+}).listen(Number(process.env.PORT), "0.0.0.0");
+"""
+
+
+def _esm_app() -> dict[str, str]:
+    package = {
+        "name": "transpile-esm-fixture",
+        "version": "1.0.0",
+        "private": True,
+        "type": "module",
+        "scripts": {"build": "tsc", "start": "node dist/index.js"},
+        "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20.11.0"},
+    }
+    return {
+        "package.json": json.dumps(package, indent=2),
+        "tsconfig.json": json.dumps(_ESM_TSCONFIG, indent=2),
+        "src/greeting.ts": 'export const greeting: string = "hej";\n',
+        "src/index.ts": _ESM_INDEX,
+    }
+
+
+@pytest.fixture
+async def service(build_settings: Settings) -> AsyncIterator[Service]:
+    async with service_in_range(build_settings, 23200, 23299) as running:
+        yield running
+
+
+async def _run(service: Service, gid: str | None, files: dict[str, str]) -> tuple[Any, list[str]]:
+    """Launch (a new generation of ``files``, or ``gid`` again): its gid, its answer at
+    ``/`` and its log's system and set-up lines, once stopped."""
+    if gid is None:
+        body = await launched(service, files)
+    else:
+        response = await service.launch(gid, tier="pro")
+        assert response.status_code == 200, response.text
+        body = {"gid": gid, **response.json()}
+    assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    answer = (await service.app_get(body, "/")).json()
+    events = await service.history(body["gid"])
+    assert (await service.stop(body["gid"])).status_code == 200
+    return (body["gid"], answer), messages(events, "system") + messages(events, "setup")
+
+
+async def test_a_tsc_build_is_transpiled_where_tsc_writes_and_its_relaunch_reuses_it(
+    service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT * 2):
+        (gid, answer), first = await _run(service, None, _app())
+        assert answer == {"greeting": "hello", "colour": "red", "count": 3}
+        done = [line for line in first if line.startswith("transpiled ")]
+        assert len(done) == 1, first
+        assert done[0].startswith("transpiled 4 files to dist/ in ") and "TypeScript 5.4" in done[0]
+        assert not any("the app's own build run instead" in line for line in first), first
+        kept = [line for line in first if line.startswith("build: output kept for relaunches")]
+        assert len(kept) == 1 and "transpiled without type check" in kept[0], first
+
+        (_, answer), again = await _run(service, gid, _app())
+        assert answer["greeting"] == "hello"
+        assert any(line.startswith("build: reused") for line in again), again
+        assert not any(line.startswith("transpiled ") for line in again), again
+
+
+async def test_a_project_the_transpile_cannot_stand_in_for_gets_its_own_build(
+    service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        (_, answer), lines = await _run(service, None, _esm_app())
+        assert answer == {"greeting": "hej"}
+        fell_back = [line for line in lines if "the app's own build run instead" in line]
+        assert len(fell_back) == 1, lines
+        assert "not transpiled: ES module output" in fell_back[0], fell_back
+
+
+def _ambient_enum_app() -> dict[str, str]:
+    """An app tsc builds and the transpile does not: an ambient ``const enum`` (a
+    ``.d.ts``'s, no object at run time) that tsc inlines and a file alone cannot."""
+    package = {
+        "name": "transpile-ambient-fixture",
+        "version": "1.0.0",
+        "private": True,
+        "scripts": {"build": "tsc", "start": "node dist/index.js"},
+        "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20.11.0"},
+    }
+    tsconfig = {**_ESM_TSCONFIG, "compilerOptions": {**_TSCONFIG["compilerOptions"]}}
+    index = _ESM_INDEX.replace('import { greeting } from "./greeting.js";\n', "")
+    return {
+        "package.json": json.dumps(package, indent=2),
+        "tsconfig.json": json.dumps(tsconfig, indent=2),
+        "src/levels.d.ts": 'declare const enum Level {\n  High = "high",\n}\n',
+        "src/index.ts": "const greeting: string = Level.High;\n" + index,
+    }
+
+
+async def test_an_app_that_exits_when_transpiled_starts_again_from_its_own_build(
+    service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT * 2):
+        (_, answer), lines = await _run(service, None, _ambient_enum_app())
+        assert answer == {"greeting": "high"}
+        assert any(line.startswith("transpiled 1 file to dist/") for line in lines), lines
+        fixed = [line for line in lines if "its own TypeScript build run" in line]
+        assert len(fixed) == 1 and "exited during start-up" in fixed[0], lines
+
+
+def test_only_tsc_and_plain_nest_builds_are_transpiled() -> None:
+    scripts = {
+        "build": "rimraf dist && nest build",
+        "compile": "tsc -p tsconfig.build.json && tsc-alias",
+        "listed": "tsc --listEmittedFiles",
+        "bundle": "tsup src/index.ts",
+    }
+    files = {"package.json": json.dumps({"scripts": scripts}).encode()}
+    nest = transpiled_build(("npm", "run", "build"), "", files)
+    assert nest is not None
+    transpile = 'node -e "$PREVIEW_TS_TRANSPILE" --'
+    assert nest.argv[2].endswith(f"rimraf dist && {transpile} tsconfig.json --nest")
+    compile_ = transpiled_build(("npm", "run", "compile"), "", files)
+    assert compile_ is not None
+    assert compile_.argv[2].endswith("-- tsconfig.build.json && tsc-alias")
+    for other in ("listed", "bundle"):  # another flag of tsc's; no tsc at all
+        assert transpiled_build(("npm", "run", other), "", files) is None
+    # Nest's compiler plugins read the types; webpack bundles.
+    for options in ({"plugins": ["@nestjs/swagger"]}, {"webpack": True}):
+        cli = {**files, "nest-cli.json": json.dumps({"compilerOptions": options}).encode()}
+        assert transpiled_build(("npm", "run", "build"), "", cli) is None
+    cleaned = {
+        **files,
+        "nest-cli.json": b'{"compilerOptions": {"deleteOutDir": true}} // its own',
+        "tsconfig.build.json": b"{}",
+    }
+    found = transpiled_build(("npm", "run", "build"), "", cleaned)
+    assert found is not None and found.argv[2].endswith("-- tsconfig.build.json --nest --clean")
