@@ -81,10 +81,15 @@ if (!outDir && sources.some((f) => /\.[cm]?jsx?$|\.json$/.test(f))) {
   refuse("JavaScript or JSON sources and no outDir");
 }
 
-// tsc's rootDir: the option, else the common directory of the files it emits.
+// tsc's rootDir: the option, else a composite project's folder, else the common
+// directory of its files but declarations (a JSON file imported from above src/ too:
+// `import pkg from "../package.json"` makes tsc write dist/src/).
 let rootDir = options.rootDir;
+if (!rootDir && options.composite && options.configFilePath) {
+  rootDir = path.dirname(options.configFilePath);
+}
 if (!rootDir) {
-  const parts = sources.filter((f) => !f.endsWith(".json")).map((f) => path.dirname(f).split(path.sep));
+  const parts = sources.map((f) => path.dirname(f).split(path.sep));
   let common = parts[0] || [];
   for (const p of parts) {
     let i = 0;
