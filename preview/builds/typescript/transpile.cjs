@@ -3,8 +3,9 @@
 // emit ts-node --transpile-only runs). See transpile.py for when the service runs it.
 //
 // node -e <this> -- <tsconfig> [--nest] [--clean]
-//   --nest   the project is built by `nest build`, which rewrites tsconfig `paths` in its
-//            output: such a project is refused (exit 3), as is one this emit differs on.
+//   --nest   the project is built by `nest build`, which rewrites the imports tsconfig
+//            `baseUrl` and `paths` resolve: rewritten here by Nest's own hook (refused,
+//            exit 3, where it cannot be loaded), as is a project this emit differs on.
 //   --clean  its outDir removed first (nest-cli.json's deleteOutDir).
 // Exit 0: written; 1: a source does not parse (tsc would fail as well); 3: refused, the
 // reason on stderr ("not transpiled: …"): the caller runs the project's own build.
@@ -46,8 +47,12 @@ if (!commonjs && !options.isolatedModules && !options.verbatimModuleSyntax) {
 if (options.outFile || options.out) refuse("a single outFile");
 if ((parsed.projectReferences || []).length) refuse("project references (tsc --build)");
 if (options.noEmit || options.emitDeclarationOnly) refuse("it emits no JavaScript");
-if (flags.includes("--nest") && options.paths && Object.keys(options.paths).length) {
-  refuse("nest build rewrites its tsconfig paths");
+// `nest build` rewrites the imports its tsconfig's `baseUrl` and `paths` resolve (`src/user`,
+// `@app/user`) into relative ones, by its own hook: the project's @nestjs/cli's, run here too.
+const nest = flags.includes("--nest");
+const rewriting = nest ? nestPathsHook() : null;
+if (nest && !rewriting && options.paths && Object.keys(options.paths).length) {
+  refuse("nest build rewrites its tsconfig paths and @nestjs/cli's hook cannot be loaded");
 }
 const inside = (file) => !file.split(path.sep).includes("node_modules");
 const emitted = (file) => !/\.d\.[cm]?ts$/.test(file) && !/\.d\.[^.]+\.ts$/.test(file);
@@ -68,6 +73,10 @@ while (queue.length) {
   for (const imported of ts.preProcessFile(text, true, true).importedFiles) {
     const found = ts.resolveModuleName(imported.fileName, file, options, host).resolvedModule;
     if (found && !found.isExternalLibraryImport && inside(found.resolvedFileName)) {
+      if (nest && !rewriting && !/^\.\.?(\/|$)/.test(imported.fileName)) {
+        const why = `nest build rewrites ${imported.fileName} (by baseUrl)`;
+        refuse(`${why} and @nestjs/cli's hook cannot be loaded`);
+      }
       const ext = found.extension;
       if (ext === ".json" && !options.resolveJsonModule) continue;
       if ((ext === ".js" || ext === ".jsx") && !options.allowJs) continue;
@@ -138,6 +147,7 @@ for (const file of sources) {
     compilerOptions: emitOptions,
     fileName: file,
     reportDiagnostics: true,
+    transformers: rewriting ? { before: [rewriting] } : undefined,
   });
   for (const d of out.diagnostics || []) {
     if (d.category !== ts.DiagnosticCategory.Error) continue;
@@ -158,6 +168,19 @@ process.stdout.write(
   `with TypeScript ${ts.version}, ` +
   "without its type check\n",
 );
+
+// Nest's own transformer of the imports `baseUrl` and `paths` resolve (its tsc compile's
+// first `before` hook), from the project's @nestjs/cli; null where it cannot be loaded.
+function nestPathsHook() {
+  try {
+    const where = require.resolve("@nestjs/cli/lib/compiler/hooks/tsconfig-paths.hook", {
+      paths: [process.cwd()],
+    });
+    return require(where).tsconfigPathsBeforeHookFactory(options);
+  } catch (error) {
+    return null;
+  }
+}
 
 // The files nest-cli.json's `assets` names, copied into outDir by Nest's own code (the
 // project's @nestjs/cli), as `nest build` copies them after its compile.

@@ -17,10 +17,12 @@ plugins (Swagger's and GraphQL's read the types), webpack, another builder or a 
 (its ``assets`` are copied by the project's own ``@nestjs/cli``, as ``nest build``
 does); and, decided by the program on the parsed tsconfig (exit 3, "not transpiled: …"),
 ES module output not declared ``isolatedModules`` (a type's re-export would stay),
-``outFile``, project references, and ``nest build`` with ``paths`` (which Nest
-rewrites). Where the transpile is refused or fails, the step the app declared runs
-instead, said (:mod:`..preparation`); where the app then exits during start-up, it
-starts again from its own build (``relaunch``: a fix, remembered for the upload).
+``outFile``, project references. A ``nest build`` has the imports its tsconfig's
+``baseUrl`` and ``paths`` resolve rewritten to relative ones, as Nest's compile does, by
+the project's own ``@nestjs/cli`` hook (refused where that hook cannot be loaded).
+Where the transpile is refused or fails, the step the app declared runs instead, said
+(:mod:`..preparation`); where the app then exits during start-up, it starts again from
+its own build (``relaunch``: a fix, remembered for the upload).
 """
 
 from __future__ import annotations

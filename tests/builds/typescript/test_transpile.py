@@ -2,7 +2,8 @@
 (``builds.typescript``), with real launches, real npm and the app's own TypeScript: the
 JavaScript tsc would write is written where tsc writes it (the files its entry imports
 beyond the tsconfig's ``files``, a JSON file it imports, a ``const enum`` read across
-files), a type error does not stop the app, a relaunch reuses that output, and a project
+files), a ``nest build``'s imports by ``baseUrl`` rewritten as Nest rewrites them, a
+type error does not stop the app, a relaunch reuses that output, and a project
 the transpile cannot stand in for (ES modules not declared isolated) gets its own build,
 said."""
 
@@ -193,6 +194,42 @@ async def test_an_app_that_exits_when_transpiled_starts_again_from_its_own_build
         assert any(line.startswith("transpiled 1 file to dist/") for line in lines), lines
         fixed = [line for line in lines if "its own TypeScript build run" in line]
         assert len(fixed) == 1 and "exited during start-up" in fixed[0], lines
+
+
+def _nest_base_url_app() -> dict[str, str]:
+    """A ``nest build`` project importing its own module by ``baseUrl`` (``src/greeting``),
+    which Nest's compile rewrites to a relative path (and Node alone would not find)."""
+    package = {
+        "name": "transpile-nest-fixture",
+        "version": "1.0.0",
+        "private": True,
+        "scripts": {"build": "nest build", "start": "node dist/main"},
+        "devDependencies": {
+            "@nestjs/cli": "^10.4.0",
+            "typescript": "~5.4.5",
+            "@types/node": "^20.11.0",
+        },
+    }
+    tsconfig = {"compilerOptions": {**_TSCONFIG["compilerOptions"], "baseUrl": "./"}}
+    index = _ESM_INDEX.replace('"./greeting.js"', '"src/greeting"')
+    return {
+        "package.json": json.dumps(package, indent=2),
+        "tsconfig.json": json.dumps(tsconfig, indent=2),
+        "nest-cli.json": json.dumps({"sourceRoot": "src"}),
+        "src/greeting.ts": 'export const greeting: string = "hallo";\n',
+        "src/main.ts": index,
+    }
+
+
+async def test_a_nest_build_has_its_base_url_imports_rewritten_as_nest_does(
+    service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT * 2):
+        (_, answer), lines = await _run(service, None, _nest_base_url_app())
+        assert answer == {"greeting": "hallo"}
+        assert any(line.startswith("transpiled 2 files to dist/") for line in lines), lines
+        assert not any("its own TypeScript build run" in line for line in lines), lines
+        assert not any("the app's own build run instead" in line for line in lines), lines
 
 
 def test_only_tsc_and_plain_nest_builds_are_transpiled() -> None:
