@@ -148,22 +148,25 @@ def only_outside_the_code(lines: list[str]) -> bool:
     )
 
 
-def typescript_output(directory: Path) -> str | None:
+def typescript_output(directory: Path, flagged: str | None = None) -> str | None:
     """The ``outDir`` of ``directory``'s tsconfig.json where tsc, failing on type errors,
     wrote JavaScript all the same (it does unless ``noEmitOnError``); else None. Blocking.
-    The upload's code ran there (the step): a tsconfig.json that is no plain file (a FIFO
-    a read would wait on for ever, in a thread nothing cancels; a link to a host file) is
-    none, and no link is followed to look for the JavaScript, in 2,000 folders at most."""
+    ``flagged``: the step's own ``--outDir``, which tsc writes to whatever the tsconfig
+    says, and where there is none (tsc given its files: ``tsc --outDir dist
+    src/index.ts``). The upload's code ran there (the step): a tsconfig.json that is no
+    plain file (a FIFO a read would wait on for ever, in a thread nothing cancels; a link
+    to a host file) is none, and no link is followed to look for the JavaScript, in 2,000
+    folders at most."""
     try:
         config = jsonc(read_no_follow(directory / "tsconfig.json", 1 << 20))
     except OSError:
-        return None
+        config = {"compilerOptions": {}} if flagged else None
     # Parsed, not searched: tsc --init's template holds `// "noEmit": true,` commented out
     # (ShawnStewart's node-koa-typescript: read as set, its build's JavaScript was not used).
     options = config.get("compilerOptions") if isinstance(config, dict) else None
     if not isinstance(options, dict) or True in map(options.get, ("noEmitOnError", "noEmit")):
         return None
-    out_dir = options.get("outDir")
+    out_dir = flagged or options.get("outDir")
     if not isinstance(out_dir, str) or not out_dir.strip():
         return None
     parts = out_dir.replace("\\", "/").split("/")

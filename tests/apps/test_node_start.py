@@ -306,3 +306,23 @@ def test_presets_a_babel_config_names_and_the_app_does_not_list_are_added() -> N
     package["scripts"]["start"] = "node bin/start.js"
     found = detect({**files, "package.json": json.dumps(package).encode()})
     assert found is not None and not any("preset-flow" in t for t in found.node_tools)
+
+
+def test_a_start_running_unbuilt_output_without_a_tsconfig_has_tsc_given_its_source() -> None:
+    """shabith's typescript-node-api: ``"start": "node dist/index.js"``, src/index.ts, no
+    build script and no tsconfig (its .gitignore leaves it out): "Cannot find module
+    'dist/index.js'". tsc compiles the source into the directory the start runs from."""
+    package = {"scripts": {"start": "node dist/index.js"}, "devDependencies": {"typescript": "^2"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b"", "src/App.ts": b""}
+    found = node_start(files)
+    assert found is not None and found.argv == ("npm", "start", "--silent")
+    assert found.setup == (
+        ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc --outDir dist src/index.ts'),
+    )
+    # Its directory (node dist/), likewise; none where no source of it is there.
+    package["scripts"]["start"] = "node dist/"
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup[0][2].endswith("tsc --outDir dist src/index.ts")
+    del files["src/index.ts"]
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup == ()

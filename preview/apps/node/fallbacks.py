@@ -195,4 +195,23 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
     target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
     made = target and target not in files and made_main(target, files, "tsc") is not None
-    return "tsc" if made and "tsconfig.json" in files else ""
+    if not made:
+        return ""
+    return "tsc" if "tsconfig.json" in files else _tsc_of_source(target, files)
+
+
+def _tsc_of_source(target: str, files: dict[str, bytes]) -> str:
+    """tsc given the TypeScript source of ``target`` and its output directory, where the
+    project has no tsconfig to say either (shabith's typescript-node-api ignores its own
+    in .gitignore: ``"start": "node dist/index.js"``, src/index.ts, nothing building it:
+    "Cannot find module 'dist/index.js'"; tsx runs it, but esbuild's ``import * as
+    express`` is no function, which tsc's CommonJS is); ``""`` where it has no source."""
+    path = posixpath.normpath(target)
+    out, _, rest = path.partition("/")
+    if out not in _OUTPUT_DIRS:
+        return ""
+    stem = posixpath.splitext(rest)[0] if rest.endswith(".js") else f"{rest}/index".lstrip("/")
+    for base in (f"src/{stem}", stem):
+        if source := next((f"{base}{e}" for e in _TS_SOURCES if f"{base}{e}" in files), None):
+            return f"tsc --outDir {out} {source}"
+    return ""
