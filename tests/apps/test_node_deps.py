@@ -274,6 +274,32 @@ minimatch@^3.0.4, minimatch@~3.0.2:
     assert json.loads(read.stdout) == ["3.0.4", "3.0.4", ""]
 
 
+def test_a_yarn_locks_pins_leave_out_the_packages_the_build_adds() -> None:
+    """ftm2626's Express-Ecommerce: its dev script ``tsnd`` run as ts-node, which the build
+    adds (``ts-node@^10``, not listed), its yarn.lock holding ts-node-dev's ts-node at
+    10.9.2: npm installs the tool as a direct dependency, which the override of its name
+    contradicts ("Override for ts-node@^10 conflicts with direct dependency", EOVERRIDE).
+    The tool keeps its range; the rest of the tree stays pinned."""
+    package = {"devDependencies": {"ts-node-dev": "^2.0.0"}}
+    lock = b"""# yarn lockfile v1
+
+ts-node-dev@^2.0.0:
+  version "2.0.0"
+
+ts-node@^10.4.0:
+  version "10.9.2"
+
+minimist@^1.2.6:
+  version "1.2.8"
+"""
+    files = {"package.json": json.dumps(package).encode(), "yarn.lock": lock}
+    deps = node_dependencies(files, ("ts-node@^10", "typescript@^5"))
+    assert deps is not None and deps.overridden == ("minimist",)
+    assert json.loads(deps.package_json)["overrides"] == {"minimist@1.2.8": "1.2.8"}
+    deps = node_dependencies(files)  # no tool of that name: pinned as the lockfile has it
+    assert deps is not None and set(deps.overridden) == {"ts-node", "minimist"}
+
+
 def test_an_override_the_registry_lacks_is_given_back_to_npm(tmp_path: Path) -> None:
     files = {p: t.encode() for p, t in app_files("node_yarn_locked_tree").items()}
     deps = node_dependencies(files)

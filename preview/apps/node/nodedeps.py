@@ -124,7 +124,7 @@ def _node_dependencies(
             return NodeDeps(package_json, lockfile, (*tools, *peers), schema, note)
     pinned = (
         _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
-        or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive)
+        or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive, tools)
         or _pinned(files, "bun.lock", _bun_locked)
     )
     # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
@@ -293,14 +293,19 @@ def _pinned(
     lockfile: str,
     read: Callable[[bytes, dict], dict[str, str] | None],
     transitive: Transitive | None = None,
+    tools: tuple[str, ...] = (),
 ) -> tuple[bytes, str, tuple[tuple[str, str], ...], tuple[str, ...]] | None:
     """package.json with its direct dependencies at the versions ``lockfile`` (pnpm's or
     yarn's, read by ``read``) locked: npm reads neither, and would install the newest each
     range allows, which a project resolved months ago may not build or run with (an swc
     plugin must match its @swc/core, locked together); and the rest of its tree that
     ``transitive`` reads at its locked versions, as npm ``overrides`` (the app's own
-    overrides win). The note saying so, the ranges replaced and the packages overridden.
-    None without such a lockfile or with nothing to pin."""
+    overrides win), but for the ``tools`` the build adds: npm installs each beside the app
+    as a direct dependency, which an override of its name contradicts (ftm2626's
+    Express-Ecommerce: ts-node@^10 added for its ``tsnd`` script, ts-node-dev's ts-node
+    locked: "Override for ts-node@^10 conflicts with direct dependency"). The note saying
+    so, the ranges replaced and the packages overridden. None without such a lockfile or
+    with nothing to pin."""
     if lockfile not in files:
         return None
     try:
@@ -321,6 +326,7 @@ def _pinned(
     own = package.get("overrides", {})
     overrides = transitive(files[lockfile], package) if transitive is not None else {}
     owned = {override_name(k) for k in own} if isinstance(own, dict) else set()
+    owned |= {override_name(tool) for tool in tools}
     overrides = (
         {k: v for k, v in overrides.items() if k not in owned} if isinstance(own, dict) else {}
     )
