@@ -1,5 +1,5 @@
 """A Node app's dependency set: its package.json and lockfile (:class:`NodeDeps`), with
-the versions a ``pnpm-lock.yaml``, ``yarn.lock`` or ``bun.lock`` locked written into its
+the versions a ``pnpm-lock.yaml``, ``yarn.lock`` or ``bun.lock(b)`` locked written into its
 package.json (npm reads none of them)."""
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def _node_dependencies(
         _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
         or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive, tools)
         or _pinned(files, "bun.lock", _bun_locked)
+        or _pinned(files, "bun.lockb", _bun_binary_locked)
     )
     # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
     # peer pg 7 beside its pg 8, which npm refused (ERESOLVE) after 95 s of resolving, then
@@ -396,6 +397,32 @@ def _bun_locked(content: bytes, package: dict) -> dict[str, str]:
         for name in table if isinstance(table, dict) else ():
             if (version := _exact(hoisted.get(name))) is not None:
                 locked[name] = version
+    return locked
+
+
+# A package's tarball a binary bun.lockb resolved to, its name and version in the address
+# (``https://registry.npmjs.org/@types/bun/-/bun-1.1.6.tgz``): group 1 the name, 3 the
+# version. The strings lie side by side, unseparated: each ends at its ``.tgz``.
+_BUN_TARBALL = re.compile(
+    rb"https?://[\w.:-]+/((?:@[\w.-]+/)?([\w.-]+))/-/\2-(\d+\.\d+\.\d+(?:-[\w.-]+?)?)\.tgz"
+)
+
+
+def _bun_binary_locked(content: bytes, package: dict) -> dict[str, str]:
+    """{direct dependency: the version a binary ``bun.lockb`` (Bun before 1.2) locked},
+    read from the tarball addresses it holds, where it holds one version of it alone:
+    gordysc's hono-example, ``"hono": "^4.5.1"`` locked at 4.5.1, got the newest 4.x,
+    whose JWT middleware asks an ``alg`` option the app never gives."""
+    versions: dict[str, set[str]] = {}
+    for found in _BUN_TARBALL.finditer(content):
+        name, version = found.group(1).decode(), found.group(3).decode()
+        versions.setdefault(name, set()).add(version)
+    locked: dict[str, str] = {}
+    for key in _TABLES:
+        table = package.get(key)
+        for name in table if isinstance(table, dict) else ():
+            if len(found := versions.get(name, set())) == 1:
+                locked[name] = next(iter(found))
     return locked
 
 
