@@ -326,3 +326,28 @@ def test_a_start_running_unbuilt_output_without_a_tsconfig_has_tsc_given_its_sou
     del files["src/index.ts"]
     found = node_start({**files, "package.json": json.dumps(package).encode()})
     assert found is not None and found.setup == ()
+
+
+def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers() -> None:
+    """gzuppa's node-express-task-manager: ``concurrently "npm run dev " "npm run watch "``,
+    its dev ``nodemon ./index.js``, its watch ``webpack --watch``: nodemon restarted the
+    app when webpack wrote its bundle, and the preview's requests failed on the restart.
+    The server runs once; the bundle's watch, and a start with no watcher, as they are."""
+    scripts = {
+        "dev": "nodemon ./index.js",
+        "start": 'concurrently -n api,web "npm run dev " "npm run watch "',
+        "watch": "webpack --watch --mode development",
+    }
+    package = {"scripts": scripts, "dependencies": {"concurrently": "^7", "nodemon": "^2"}}
+    files = {"package.json": json.dumps(package).encode(), "index.js": b""}
+    found = node_start(files)
+    assert found is not None and found.argv == (
+        "sh",
+        "-c",
+        'export PATH="$PWD/node_modules/.bin:$PATH"; '
+        "concurrently -n api,web 'node ./index.js' 'npm run watch '",
+    )
+    assert found.note is not None and "without their watchers" in found.note
+    scripts["dev"] = "node ./index.js"
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.argv == ("npm", "start", "--silent")

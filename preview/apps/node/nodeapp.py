@@ -15,7 +15,8 @@ script, else the script its README runs (``npm run watch-server``), else the usu
 files (``server.js``, ``index.js``, ``src/index.ts`` …). The
 ``dev`` script runs with its watcher off where the tool has one to turn off (``tsx watch``
 → ``tsx``, ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
-``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A start script whose
+``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``); so do the commands a start
+runs side by side (``concurrently "npm run dev" "npm run watch"``). A start script whose
 runner is given nothing to load (``moleculer-runner`` with no services, ``node`` alone:
 :mod:`.emptystart`) gives way to the script that runs it with something (``dev``:
 ``moleculer-runner --repl --hot services`` → ``moleculer-runner services``). A ``tsx`` (or ``bun``,
@@ -48,7 +49,12 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
-from preview.apps.node.devscript import in_foreground, nodemon_settings, without_watcher
+from preview.apps.node.devscript import (
+    concurrent_without_watchers,
+    in_foreground,
+    nodemon_settings,
+    without_watcher,
+)
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
@@ -355,6 +361,10 @@ def _start(
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
+            runner = ts_runner(files, listed)
+            if not before and (side := concurrent_without_watchers(scripts[name], scripts, runner)):
+                note = f"its {name} script's commands without their watchers: {side}"
+                return NodeStart(_shell(side), setup, (), note)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
