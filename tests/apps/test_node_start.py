@@ -351,3 +351,29 @@ def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers()
     scripts["dev"] = "node ./index.js"
     found = node_start({**files, "package.json": json.dumps(package).encode()})
     assert found is not None and found.argv == ("npm", "start", "--silent")
+
+
+def test_a_hono_app_exporting_its_fetch_handler_is_served_by_bun() -> None:
+    """Ayub1224's ayub-hono-example: no script, src/index.js ends ``export const handler =
+    app.fetch`` (AWS Lambda's shape): refused, nothing to run. Bun serves the handler;
+    the app as a default export (Bun's, Workers') is Bun's to serve as it is; a module
+    that serves itself is not taken for one."""
+    source = (
+        "// export const handler = app.fetch;\n"
+        "import { Hono } from 'hono';\nconst app = new Hono();\n"
+        "app.get('/', (c) => c.text('welcome'));\nexport const handler = app.fetch;\n"
+    )
+    package = {"main": "index.js", "dependencies": {"hono": "^4"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.js": source.encode()}
+    found = node_start(files)
+    assert found is not None and found.tools == ("bun@^1",)
+    served = "Bun.serve({{ port: Number(process.env.PORT), fetch: handler }})"
+    assert found.argv[-1].endswith(
+        f"bun -e \"import {{{{ handler }}}} from './src/index.js'; {served}\""
+    )
+    default = source.replace("export const handler = app.fetch", "export default app")
+    files["src/index.js"] = default.encode()
+    found = node_start(files)
+    assert found is not None and found.argv[-1].endswith("; bun src/index.js")
+    files["src/index.js"] += b"serve({ fetch: app.fetch, port: 3000 });\n"
+    assert node_start(files) is None
