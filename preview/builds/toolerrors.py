@@ -35,10 +35,10 @@ __all__ = [
     "NPM_PEER_CONFLICT",
     "NPM_REASONS",
     "NpmReason",
-    "browser_download_failure",
     "missing_npm_version",
     "native_build_failure",
     "only_outside_the_code",
+    "program_download_failure",
     "strip_ansi",
     "tool_failure",
     "typescript_output",
@@ -63,11 +63,12 @@ _BINARY_FETCH = re.compile(
 # old node-gyp the package brings, 3.8, failing to find a Python 2 before it says more).
 _NPM_PATH = re.compile(r"^path \S*?node_modules/((?:@[^/\s]+/)?[^/\s]+)$")
 _GYP_FAILED = re.compile(r"^gyp ERR! not ok")
-# Packages whose install script downloads a browser, or a browser's driver, for the code
-# that launches one (html-pdf-node's puppeteer 10: its Chromium r901912 gone from its host,
-# "Download failed: server returned code 403"): the app's server starts without it.
-_BROWSER_DOWNLOADERS = frozenset({"puppeteer", "chromedriver", "geckodriver", "cypress"})
-_BROWSER_REASON = re.compile(r"^(\S+)'s install script could not download its browser")
+# Packages whose install script downloads a program for the code that starts one: a
+# browser or its driver (html-pdf-node's puppeteer 10: its Chromium r901912 gone from its
+# host, "Download failed: server returned code 403"), a tunnel (ngrok's, from a host a
+# build does not reach): the app's server starts without it.
+_PROGRAM_DOWNLOADERS = frozenset({"puppeteer", "chromedriver", "geckodriver", "cypress", "ngrok"})
+_PROGRAM_REASON = re.compile(r"^(\S+)'s install script could not download its program")
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
 _LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
 # A gap npm ci's check of the lockfile against package.json names, by its own words.
@@ -236,10 +237,10 @@ def native_build_failure(reason: str) -> tuple[str, str] | None:
     return (found.group(1), found.group(2) or "") if found is not None else None
 
 
-def browser_download_failure(reason: str) -> str | None:
+def program_download_failure(reason: str) -> str | None:
     """The package of a failure's reason saying its install script could not download
-    its browser (``_npm``'s), else None."""
-    found = _BROWSER_REASON.match(reason)
+    the program it fetches (a browser, a driver, a tunnel: ``_npm``'s), else None."""
+    found = _PROGRAM_REASON.match(reason)
     return found.group(1) if found is not None else None
 
 
@@ -321,8 +322,8 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
         reason = f"the native module {gyp['name']}{version} does not build on Node {node}"
         errors = [line for line in said if re.search(r"\berror\b", line)]
         return reason, errors[:_MAX_LINES]
-    if reason is None and path in _BROWSER_DOWNLOADERS:
-        reason = f"{path}'s install script could not download its browser"
+    if reason is None and path in _PROGRAM_DOWNLOADERS:
+        reason = f"{path}'s install script could not download its program"
         return reason, [line for line in said if line.strip()][:_MAX_LINES]
     fetch = next((line for line in said if _BINARY_FETCH.search(line)), None)
     if reason is None and path is not None and fetch is not None:

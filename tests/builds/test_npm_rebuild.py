@@ -489,7 +489,7 @@ async def test_a_node_config_release_that_reads_no_comment_here_gets_the_next_ma
 
 
 @needs_npm
-async def test_a_browser_download_that_fails_is_left_unbuilt(tmp_path: Path) -> None:
+async def test_a_program_download_that_fails_is_left_unbuilt(tmp_path: Path) -> None:
     """mayankpatel1004's nodejs-postgresql: html-pdf-node's own puppeteer 10 downloads
     Chromium r901912 at install, gone from its host (403): the environment failed, the app
     never started. Its install script is left out (by its name), the others' run."""
@@ -542,8 +542,8 @@ async def test_a_browser_download_that_fails_is_left_unbuilt(tmp_path: Path) -> 
     with trio.fail_after(90):
         await npm_rebuild(run, _not_run, say, path)
     assert said == [
-        "puppeteer's install script could not download its browser: left unbuilt, the "
-        "app's server starts without it (what launches a browser fails)"
+        "puppeteer's install script could not download its program: left unbuilt, the "
+        "app's server starts without it (what starts that program fails)"
     ]
     assert ran[-1] == ["npm", "rebuild", "./node_modules/greeting"], ran
     assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
