@@ -46,7 +46,7 @@ from ..apps.node.nodedeps import override_name
 from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import BuildFailed, Say, write_node_project
-from .toolerrors import NPM_PEER_CONFLICT, native_build_failure
+from .toolerrors import NPM_PEER_CONFLICT, native_build_failure, program_download_failure
 
 __all__ = [
     "PRELOAD",
@@ -243,6 +243,14 @@ async def npm_rebuild(
                 )
             return
         except BuildFailed as failure:
+            program = program_download_failure(failure.message)
+            if program is not None and program not in left_out:
+                left_out.add(program)  # (by its name: each copy of it, nested or not)
+                await say(
+                    f"{failure.message}: left unbuilt, the app's server starts without it "
+                    "(what starts that program fails)"
+                )
+                continue
             native = native_build_failure(failure.message)
             if native is None or native[0] in replaced | left_out:
                 raise

@@ -58,6 +58,8 @@ _GRACE = 2.0
 _DONE_GRACE = 15.0  # s a command may take to exit once it said it is done (finished)
 _MAX_LINE = 16_384
 _NOTHING_OUT = Outbound()
+# A tsc step's own output directory (``tsc --outDir dist src/index.ts``).
+_OUT_DIR_FLAG = re.compile(r"(?:^|[\s;&|(])tsc\s[^;&|]*?--outDir[\s=]([\w./-]+)")
 _NODE_TRAILER = re.compile(r"Node\.js v\d+\.\d+\.\d+$")  # Node's last line on a crash: no cause
 V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024  # what V8 reserves up front: a Node step's bound
 
@@ -274,7 +276,10 @@ async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
         out = None
         if told is not None and only_outside_the_code(result.tail):  # noUnusedLocals …
-            out = await trio.to_thread.run_sync(typescript_output, cwd)
+            flagged = _OUT_DIR_FLAG.search(argv[-1])
+            out = await trio.to_thread.run_sync(
+                typescript_output, cwd, flagged.group(1) if flagged else None
+            )
         if out is not None:
             said = told[0] if told is not None else "TypeScript"
             await say(

@@ -38,6 +38,7 @@ __all__ = [
     "missing_npm_version",
     "native_build_failure",
     "only_outside_the_code",
+    "program_download_failure",
     "strip_ansi",
     "tool_failure",
     "typescript_output",
@@ -62,6 +63,12 @@ _BINARY_FETCH = re.compile(
 # old node-gyp the package brings, 3.8, failing to find a Python 2 before it says more).
 _NPM_PATH = re.compile(r"^path \S*?node_modules/((?:@[^/\s]+/)?[^/\s]+)$")
 _GYP_FAILED = re.compile(r"^gyp ERR! not ok")
+# Packages whose install script downloads a program for the code that starts one: a
+# browser or its driver (html-pdf-node's puppeteer 10: its Chromium r901912 gone from its
+# host, "Download failed: server returned code 403"), a tunnel (ngrok's, from a host a
+# build does not reach): the app's server starts without it.
+_PROGRAM_DOWNLOADERS = frozenset({"puppeteer", "chromedriver", "geckodriver", "cypress", "ngrok"})
+_PROGRAM_REASON = re.compile(r"^(\S+)'s install script could not download its program")
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
 _LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")
 # A gap npm ci's check of the lockfile against package.json names, by its own words.
@@ -148,22 +155,25 @@ def only_outside_the_code(lines: list[str]) -> bool:
     )
 
 
-def typescript_output(directory: Path) -> str | None:
+def typescript_output(directory: Path, flagged: str | None = None) -> str | None:
     """The ``outDir`` of ``directory``'s tsconfig.json where tsc, failing on type errors,
     wrote JavaScript all the same (it does unless ``noEmitOnError``); else None. Blocking.
-    The upload's code ran there (the step): a tsconfig.json that is no plain file (a FIFO
-    a read would wait on for ever, in a thread nothing cancels; a link to a host file) is
-    none, and no link is followed to look for the JavaScript, in 2,000 folders at most."""
+    ``flagged``: the step's own ``--outDir``, which tsc writes to whatever the tsconfig
+    says, and where there is none (tsc given its files: ``tsc --outDir dist
+    src/index.ts``). The upload's code ran there (the step): a tsconfig.json that is no
+    plain file (a FIFO a read would wait on for ever, in a thread nothing cancels; a link
+    to a host file) is none, and no link is followed to look for the JavaScript, in 2,000
+    folders at most."""
     try:
         config = jsonc(read_no_follow(directory / "tsconfig.json", 1 << 20))
     except OSError:
-        return None
+        config = {"compilerOptions": {}} if flagged else None
     # Parsed, not searched: tsc --init's template holds `// "noEmit": true,` commented out
     # (ShawnStewart's node-koa-typescript: read as set, its build's JavaScript was not used).
     options = config.get("compilerOptions") if isinstance(config, dict) else None
     if not isinstance(options, dict) or True in map(options.get, ("noEmitOnError", "noEmit")):
         return None
-    out_dir = options.get("outDir")
+    out_dir = flagged or options.get("outDir")
     if not isinstance(out_dir, str) or not out_dir.strip():
         return None
     parts = out_dir.replace("\\", "/").split("/")
@@ -225,6 +235,13 @@ def native_build_failure(reason: str) -> tuple[str, str] | None:
     N"), else None."""
     found = _NATIVE.match(reason)
     return (found.group(1), found.group(2) or "") if found is not None else None
+
+
+def program_download_failure(reason: str) -> str | None:
+    """The package of a failure's reason saying its install script could not download
+    the program it fetches (a browser, a driver, a tunnel: ``_npm``'s), else None."""
+    found = _PROGRAM_REASON.match(reason)
+    return found.group(1) if found is not None else None
 
 
 def missing_npm_version(reason: str) -> tuple[str, str] | None:
@@ -305,6 +322,9 @@ def _npm(lines: list[str]) -> tuple[str, list[str]] | None:
         reason = f"the native module {gyp['name']}{version} does not build on Node {node}"
         errors = [line for line in said if re.search(r"\berror\b", line)]
         return reason, errors[:_MAX_LINES]
+    if reason is None and path in _PROGRAM_DOWNLOADERS:
+        reason = f"{path}'s install script could not download its program"
+        return reason, [line for line in said if line.strip()][:_MAX_LINES]
     fetch = next((line for line in said if _BINARY_FETCH.search(line)), None)
     if reason is None and path is not None and fetch is not None:
         # Its newest release may bring its binary from the registry itself (sharp 0.33's

@@ -187,6 +187,37 @@ def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
     assert dict(deps.ranges)["hono"] == "^4.9.6"  # the app's own, should 4.9.6 be gone
 
 
+def test_a_binary_bun_lockb_pins_the_direct_dependencies_it_holds_one_version_of() -> None:
+    """gordysc's hono-example: ``"hono": "^4.5.1"``, its bun.lockb (Bun before 1.2, a
+    binary file) at 4.5.1: the newest 4.x's JWT middleware asks an ``alg`` option the app
+    never gives. The tarball addresses it holds name each package's version; one held at
+    two versions is left to its range."""
+    lockb = (
+        b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x00\x07hono\x00^4.5.1\x00"
+        b"typescript@types/bunhttps://registry.npmjs.org/zod/-/zod-3.23.8.tgz"
+        b"https://registry.npmjs.org/hono/-/hono-4.5.1.tgz"
+        b"https://registry.npmjs.org/@types/bun/-/bun-1.1.6.tgzbun-types"
+        b"https://registry.npmjs.org/ms/-/ms-2.0.0.tgz\x00\x01"
+        b"https://registry.npmjs.org/ms/-/ms-2.1.3.tgz"
+        b"https://registry.npmjs.org/pre/-/pre-1.0.0-beta.2.tgz"
+    )
+    package = {
+        "dependencies": {"hono": "^4.5.1", "zod": "^3.23.8", "ms": "^2", "pre": "^1.0.0-beta"},
+        "devDependencies": {"@types/bun": "latest"},
+    }
+    files = {"package.json": json.dumps(package).encode(), "bun.lockb": lockb}
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is None
+    pinned = json.loads(deps.package_json)
+    assert pinned["dependencies"] == {
+        "hono": "4.5.1",
+        "zod": "3.23.8",
+        "ms": "^2",
+        "pre": "1.0.0-beta.2",
+    }
+    assert pinned["devDependencies"] == {"@types/bun": "1.1.6"}
+
+
 def test_a_yarn_lock_pins_its_trees_packages_locked_at_one_version() -> None:
     """Those package.json does not list, locked at one version alone, as npm overrides
     (the app's own overrides win); one locked at two versions, an alias's and one from
@@ -272,6 +303,32 @@ minimatch@^3.0.4, minimatch@~3.0.2:
         check=True,
     )
     assert json.loads(read.stdout) == ["3.0.4", "3.0.4", ""]
+
+
+def test_a_yarn_locks_pins_leave_out_the_packages_the_build_adds() -> None:
+    """ftm2626's Express-Ecommerce: its dev script ``tsnd`` run as ts-node, which the build
+    adds (``ts-node@^10``, not listed), its yarn.lock holding ts-node-dev's ts-node at
+    10.9.2: npm installs the tool as a direct dependency, which the override of its name
+    contradicts ("Override for ts-node@^10 conflicts with direct dependency", EOVERRIDE).
+    The tool keeps its range; the rest of the tree stays pinned."""
+    package = {"devDependencies": {"ts-node-dev": "^2.0.0"}}
+    lock = b"""# yarn lockfile v1
+
+ts-node-dev@^2.0.0:
+  version "2.0.0"
+
+ts-node@^10.4.0:
+  version "10.9.2"
+
+minimist@^1.2.6:
+  version "1.2.8"
+"""
+    files = {"package.json": json.dumps(package).encode(), "yarn.lock": lock}
+    deps = node_dependencies(files, ("ts-node@^10", "typescript@^5"))
+    assert deps is not None and deps.overridden == ("minimist",)
+    assert json.loads(deps.package_json)["overrides"] == {"minimist@1.2.8": "1.2.8"}
+    deps = node_dependencies(files)  # no tool of that name: pinned as the lockfile has it
+    assert deps is not None and set(deps.overridden) == {"ts-node", "minimist"}
 
 
 def test_an_override_the_registry_lacks_is_given_back_to_npm(tmp_path: Path) -> None:

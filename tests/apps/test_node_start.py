@@ -306,3 +306,74 @@ def test_presets_a_babel_config_names_and_the_app_does_not_list_are_added() -> N
     package["scripts"]["start"] = "node bin/start.js"
     found = detect({**files, "package.json": json.dumps(package).encode()})
     assert found is not None and not any("preset-flow" in t for t in found.node_tools)
+
+
+def test_a_start_running_unbuilt_output_without_a_tsconfig_has_tsc_given_its_source() -> None:
+    """shabith's typescript-node-api: ``"start": "node dist/index.js"``, src/index.ts, no
+    build script and no tsconfig (its .gitignore leaves it out): "Cannot find module
+    'dist/index.js'". tsc compiles the source into the directory the start runs from."""
+    package = {"scripts": {"start": "node dist/index.js"}, "devDependencies": {"typescript": "^2"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b"", "src/App.ts": b""}
+    found = node_start(files)
+    assert found is not None and found.argv == ("npm", "start", "--silent")
+    assert found.setup == (
+        ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc --outDir dist src/index.ts'),
+    )
+    # Its directory (node dist/), likewise; none where no source of it is there.
+    package["scripts"]["start"] = "node dist/"
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup[0][2].endswith("tsc --outDir dist src/index.ts")
+    del files["src/index.ts"]
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup == ()
+
+
+def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers() -> None:
+    """gzuppa's node-express-task-manager: ``concurrently "npm run dev " "npm run watch "``,
+    its dev ``nodemon ./index.js``, its watch ``webpack --watch``: nodemon restarted the
+    app when webpack wrote its bundle, and the preview's requests failed on the restart.
+    The server runs once; the bundle's watch, and a start with no watcher, as they are."""
+    scripts = {
+        "dev": "nodemon ./index.js",
+        "start": 'concurrently -n api,web "npm run dev " "npm run watch "',
+        "watch": "webpack --watch --mode development",
+    }
+    package = {"scripts": scripts, "dependencies": {"concurrently": "^7", "nodemon": "^2"}}
+    files = {"package.json": json.dumps(package).encode(), "index.js": b""}
+    found = node_start(files)
+    assert found is not None and found.argv == (
+        "sh",
+        "-c",
+        'export PATH="$PWD/node_modules/.bin:$PATH"; '
+        "concurrently -n api,web 'node ./index.js' 'npm run watch '",
+    )
+    assert found.note is not None and "without their watchers" in found.note
+    scripts["dev"] = "node ./index.js"
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.argv == ("npm", "start", "--silent")
+
+
+def test_a_hono_app_exporting_its_fetch_handler_is_served_by_bun() -> None:
+    """Ayub1224's ayub-hono-example: no script, src/index.js ends ``export const handler =
+    app.fetch`` (AWS Lambda's shape): refused, nothing to run. Bun serves the handler;
+    the app as a default export (Bun's, Workers') is Bun's to serve as it is; a module
+    that serves itself is not taken for one."""
+    source = (
+        "// export const handler = app.fetch;\n"
+        "import { Hono } from 'hono';\nconst app = new Hono();\n"
+        "app.get('/', (c) => c.text('welcome'));\nexport const handler = app.fetch;\n"
+    )
+    package = {"main": "index.js", "dependencies": {"hono": "^4"}}
+    files = {"package.json": json.dumps(package).encode(), "src/index.js": source.encode()}
+    found = node_start(files)
+    assert found is not None and found.tools == ("bun@^1",)
+    served = "Bun.serve({{ port: Number(process.env.PORT), fetch: handler }})"
+    assert found.argv[-1].endswith(
+        f"bun -e \"import {{{{ handler }}}} from './src/index.js'; {served}\""
+    )
+    default = source.replace("export const handler = app.fetch", "export default app")
+    files["src/index.js"] = default.encode()
+    found = node_start(files)
+    assert found is not None and found.argv[-1].endswith("; bun src/index.js")
+    files["src/index.js"] += b"serve({ fetch: app.fetch, port: 3000 });\n"
+    assert node_start(files) is None

@@ -486,3 +486,64 @@ async def test_a_node_config_release_that_reads_no_comment_here_gets_the_next_ma
     with trio.fail_after(10):
         await npm_rebuild(npm.run, _not_run, npm.say, path)
     assert not any(argv[:2] == ["npm", "install"] for argv in npm.ran), npm.ran
+
+
+@needs_npm
+async def test_a_program_download_that_fails_is_left_unbuilt(tmp_path: Path) -> None:
+    """mayankpatel1004's nodejs-postgresql: html-pdf-node's own puppeteer 10 downloads
+    Chromium r901912 at install, gone from its host (403): the environment failed, the app
+    never started. Its install script is left out (by its name), the others' run."""
+    path = tmp_path / "env"
+    shutil.copytree(APP / "installed" / "greeting", path / "node_modules" / "greeting")
+    nested = path / "node_modules" / "pdf-maker" / "node_modules" / "puppeteer"
+    nested.mkdir(parents=True)
+    failing = (
+        "node -e \"console.error('ERROR: Failed to set up Chromium r901912!'); "
+        "console.error('Error: Download failed: server returned code 403.'); process.exit(1)\""
+    )
+    (nested / "package.json").write_text(
+        json.dumps({"name": "puppeteer", "version": "10.4.0", "scripts": {"install": failing}})
+    )
+    (path / "node_modules" / "pdf-maker" / "package.json").write_text(
+        json.dumps({"name": "pdf-maker", "version": "1.0.8"})
+    )
+    listed = {"greeting": "1.0.0", "pdf-maker": "1.0.8"}
+    (path / "package.json").write_text(json.dumps({"name": "app", "dependencies": listed}))
+    packages = {
+        "node_modules/greeting": {"version": "1.0.0", "hasInstallScript": True},
+        "node_modules/pdf-maker": {"version": "1.0.8"},
+        "node_modules/pdf-maker/node_modules/puppeteer": {
+            "version": "10.4.0",
+            "hasInstallScript": True,
+        },
+    }
+    record = {"name": "app", "lockfileVersion": 3, "requires": True, "packages": packages}
+    (path / "node_modules" / ".package-lock.json").write_text(json.dumps(record))
+    env = {"PATH": SAFE_PATH, "HOME": str(tmp_path), "npm_config_cache": str(tmp_path / "c")}
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+        result = await run_logged(
+            argv,
+            cwd=path,
+            env=env,
+            limits=ChildLimits(memory_bytes=4 << 30),
+            publish=_ignore,
+            time_limit=60,
+        )
+        if not result.ok:
+            raise BuildFailed(*installer_failure(result.tails, "npm"))
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(90):
+        await npm_rebuild(run, _not_run, say, path)
+    assert said == [
+        "puppeteer's install script could not download its program: left unbuilt, the "
+        "app's server starts without it (what starts that program fails)"
+    ]
+    assert ran[-1] == ["npm", "rebuild", "./node_modules/greeting"], ran
+    assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"

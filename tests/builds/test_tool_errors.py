@@ -351,3 +351,17 @@ def test_a_native_module_that_could_not_fetch_its_binary_is_one_to_replace() -> 
     assert native_build_failure(found[0]) == ("sharp", "")
     # A script failing otherwise (its own error, no download): not this.
     assert tool_failure([*lines[:3], "npm error TypeError: x is not a function"]) is None
+
+
+def test_tscs_own_out_dir_flag_is_where_its_javascript_is_looked_for(tmp_path: Path) -> None:
+    """``tsc --outDir dist src/index.ts`` where the project has no tsconfig (shabith's
+    typescript-node-api): its errors all in its dependencies' declarations, tsc wrote
+    dist/ all the same; the flag outranks a tsconfig's outDir, as it does for tsc."""
+    assert typescript_output(tmp_path, "dist") is None  # nothing written
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.js").write_text("")
+    assert typescript_output(tmp_path) is None  # no tsconfig, no flag: nowhere known
+    assert typescript_output(tmp_path, "dist") == "dist"
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "./build"}}')
+    assert typescript_output(tmp_path, "dist") == "dist"
+    assert typescript_output(tmp_path, "../elsewhere") is None

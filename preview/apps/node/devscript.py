@@ -13,6 +13,7 @@ import re
 import shlex
 
 __all__ = [
+    "concurrent_without_watchers",
     "in_foreground",
     "nodemon_config_file",
     "nodemon_settings",
@@ -308,3 +309,34 @@ def _drop_watch_flags(args: list[str]) -> list[str]:
             continue
         out.append(arg)
     return out
+
+
+# A command ``concurrently`` is given that runs one of the app's scripts by name.
+_RUNS_SCRIPT = re.compile(
+    r"^\s*(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)\s*$"
+)
+
+
+def concurrent_without_watchers(
+    script: str, scripts: dict[str, str], runner: str = "tsx"
+) -> str | None:
+    """A start running its commands side by side with ``concurrently`` (gzuppa's
+    node-express-task-manager: ``concurrently "npm run dev" "npm run watch"``, its dev
+    ``nodemon ./index.js``, its watch ``webpack --watch``), each command (or the script it
+    runs by name) without its watcher (:func:`without_watcher`): nodemon restarted the app
+    each time webpack wrote its bundle, and the preview's requests met the restart; the
+    others (the bundle's own watch) as they are. None where no command changes."""
+    command = simple_command(script)
+    if command is None or not command[1] or command[1][0] != "concurrently":
+        return None
+    env, words = command
+    changed = False
+    for at, word in enumerate(words[1:], start=1):
+        if word.startswith("-"):
+            continue
+        named = _RUNS_SCRIPT.match(word)
+        declared = scripts.get(named.group(1), "") if named else word
+        once = without_watcher(declared.strip(), runner) if declared.strip() else declared
+        if once != declared.strip():
+            words[at], changed = once, True
+    return " ".join([*map(_assignment, env), shlex.join(words)]) if changed else None

@@ -25,6 +25,8 @@ from collections.abc import Callable
 __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
+    "fetch_export",
+    "fetch_server",
     "made_main",
     "project_start",
     "serving_script",
@@ -195,4 +197,64 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
     target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
     made = target and target not in files and made_main(target, files, "tsc") is not None
-    return "tsc" if made and "tsconfig.json" in files else ""
+    if not made:
+        return ""
+    return "tsc" if "tsconfig.json" in files else _tsc_of_source(target, files)
+
+
+def _tsc_of_source(target: str, files: dict[str, bytes]) -> str:
+    """tsc given the TypeScript source of ``target`` and its output directory, where the
+    project has no tsconfig to say either (shabith's typescript-node-api ignores its own
+    in .gitignore: ``"start": "node dist/index.js"``, src/index.ts, nothing building it:
+    "Cannot find module 'dist/index.js'"; tsx runs it, but esbuild's ``import * as
+    express`` is no function, which tsc's CommonJS is); ``""`` where it has no source."""
+    path = posixpath.normpath(target)
+    out, _, rest = path.partition("/")
+    if out not in _OUTPUT_DIRS:
+        return ""
+    stem = posixpath.splitext(rest)[0] if rest.endswith(".js") else f"{rest}/index".lstrip("/")
+    for base in (f"src/{stem}", stem):
+        if source := next((f"{base}{e}" for e in _TS_SOURCES if f"{base}{e}" in files), None):
+            return f"tsc --outDir {out} {source}"
+    return ""
+
+
+# The modules a server-less app's handler is looked for in, in order.
+_HANDLER_MODULES = ("src/index.ts", "src/index.js", "index.ts", "index.js", "src/app.ts")
+# Its request handler exported by name (``export const handler = app.fetch``: AWS Lambda's
+# shape), group 1 the name; or the app itself as the default export (``export default
+# app``: Bun's and Cloudflare Workers'), group 2 the app's name.
+_FETCH_EXPORT = re.compile(
+    r"^export\s+const\s+(\w+)\s*=\s*\w+\.fetch\s*;?\s*$|^export\s+default\s+(\w+)\s*;?\s*$",
+    re.MULTILINE,
+)
+# Where the module serves itself or hands the app to a runtime's adapter (``serve(app)``,
+# ``app.listen(3000)``, ``handle(app)``): it is not left to a runtime to serve.
+_SERVES = re.compile(r"\.listen\(|\bserve\(|\bhandle\(|Bun\.serve\(")
+
+
+def fetch_export(files: dict[str, bytes]) -> tuple[str, str | None] | None:
+    """(the module, its handler's export name; None for its default export) of a Hono
+    app that nothing serves: it exports its fetch handler for a serverless runtime to call
+    (Ayub1224's ayub-hono-example: no script, ``export const handler = app.fetch`` in
+    src/index.js, deployed to AWS Lambda; the launch was refused, nothing to run). Bun
+    serves a fetch handler as it is (:func:`fetch_server`); None where none is exported."""
+    for path in _HANDLER_MODULES:
+        source = files.get(path, b"").decode("utf-8", "replace")
+        if "new Hono" not in source or _SERVES.search(uncommented(source.encode()).decode()):
+            continue
+        for found in _FETCH_EXPORT.finditer(source):
+            if found.group(1):
+                return path, found.group(1)
+            if re.search(rf"\b{found.group(2)}\s*=\s*new\s+Hono\b", source):
+                return path, None
+    return None
+
+
+def fetch_server(module: str, export: str | None) -> str:
+    """Bun's command serving ``module``'s fetch handler on ``PORT``: the module itself
+    where it is its default export (which Bun serves), else a line importing it."""
+    if export is None:
+        return f"bun {module}"
+    served = f"Bun.serve({{ port: Number(process.env.PORT), fetch: {export} }})"
+    return f"bun -e \"import {{ {export} }} from './{module}'; {served}\""

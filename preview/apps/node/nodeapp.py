@@ -12,10 +12,12 @@ script writing a source the app imports and lacks (``src/routes.ts``: :mod:`.gen
 there nor made by the build is npm's default, not an entry: :mod:`.fallbacks`), else a
 script serving it under another name (``server``), else the ``dev`` (or ``start:dev`` …)
 script, else the script its README runs (``npm run watch-server``), else the usual entry
-files (``server.js``, ``index.js``, ``src/index.ts`` …). The
+files (``server.js``, ``index.js``, ``src/index.ts`` …), else a Hono app's exported fetch
+handler, which nothing serves, served by Bun (:func:`.fallbacks.fetch_export`). The
 ``dev`` script runs with its watcher off where the tool has one to turn off (``tsx watch``
 → ``tsx``, ``node --watch`` → ``node``, ``nodemon x.js`` → ``node x.js``, ``nodemon x.ts`` and
-``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``). A start script whose
+``ts-node-dev x.ts`` → ``tsx x.ts``, ``bun --hot`` → ``bun``); so do the commands a start
+runs side by side (``concurrently "npm run dev" "npm run watch"``). A start script whose
 runner is given nothing to load (``moleculer-runner`` with no services, ``node`` alone:
 :mod:`.emptystart`) gives way to the script that runs it with something (``dev``:
 ``moleculer-runner --repl --hot services`` → ``moleculer-runner services``). A ``tsx`` (or ``bun``,
@@ -48,10 +50,17 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 
-from preview.apps.node.devscript import in_foreground, nodemon_settings, without_watcher
+from preview.apps.node.devscript import (
+    concurrent_without_watchers,
+    in_foreground,
+    nodemon_settings,
+    without_watcher,
+)
 from preview.apps.node.emptystart import env_names, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
+    fetch_export,
+    fetch_server,
     made_main,
     project_start,
     serving_script,
@@ -355,6 +364,10 @@ def _start(
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
+            runner = ts_runner(files, listed)
+            if not before and (side := concurrent_without_watchers(scripts[name], scripts, runner)):
+                note = f"its {name} script's commands without their watchers: {side}"
+                return NodeStart(_shell(side), setup, (), note)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
@@ -391,6 +404,11 @@ def _start(
         note = f"its README runs the {readme} script" + (f"; {found.note}" if found.note else "")
         return replace(found, note=note)
     entry = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
+    exported = fetch_export(files)  # a serverless app's handler: served by Bun
+    if exported is not None and entry in ("", exported[0]):
+        served = fetch_server(*exported)
+        note = f"{exported[0]} exports its fetch handler, which nothing serves: {served}"
+        return NodeStart(_shell(served), setup, () if "bun" in listed else (BUN,), note)
     if not entry and (project := project_start(scripts)) is not None:
         name, build = project
         steps = (("npm", "run", build),) if build else setup

@@ -1,5 +1,5 @@
 """A Node app's dependency set: its package.json and lockfile (:class:`NodeDeps`), with
-the versions a ``pnpm-lock.yaml``, ``yarn.lock`` or ``bun.lock`` locked written into its
+the versions a ``pnpm-lock.yaml``, ``yarn.lock`` or ``bun.lock(b)`` locked written into its
 package.json (npm reads none of them)."""
 
 from __future__ import annotations
@@ -124,8 +124,9 @@ def _node_dependencies(
             return NodeDeps(package_json, lockfile, (*tools, *peers), schema, note)
     pinned = (
         _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
-        or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive)
+        or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive, tools)
         or _pinned(files, "bun.lock", _bun_locked)
+        or _pinned(files, "bun.lockb", _bun_binary_locked)
     )
     # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
     # peer pg 7 beside its pg 8, which npm refused (ERESOLVE) after 95 s of resolving, then
@@ -293,14 +294,19 @@ def _pinned(
     lockfile: str,
     read: Callable[[bytes, dict], dict[str, str] | None],
     transitive: Transitive | None = None,
+    tools: tuple[str, ...] = (),
 ) -> tuple[bytes, str, tuple[tuple[str, str], ...], tuple[str, ...]] | None:
     """package.json with its direct dependencies at the versions ``lockfile`` (pnpm's or
     yarn's, read by ``read``) locked: npm reads neither, and would install the newest each
     range allows, which a project resolved months ago may not build or run with (an swc
     plugin must match its @swc/core, locked together); and the rest of its tree that
     ``transitive`` reads at its locked versions, as npm ``overrides`` (the app's own
-    overrides win). The note saying so, the ranges replaced and the packages overridden.
-    None without such a lockfile or with nothing to pin."""
+    overrides win), but for the ``tools`` the build adds: npm installs each beside the app
+    as a direct dependency, which an override of its name contradicts (ftm2626's
+    Express-Ecommerce: ts-node@^10 added for its ``tsnd`` script, ts-node-dev's ts-node
+    locked: "Override for ts-node@^10 conflicts with direct dependency"). The note saying
+    so, the ranges replaced and the packages overridden. None without such a lockfile or
+    with nothing to pin."""
     if lockfile not in files:
         return None
     try:
@@ -321,6 +327,7 @@ def _pinned(
     own = package.get("overrides", {})
     overrides = transitive(files[lockfile], package) if transitive is not None else {}
     owned = {override_name(k) for k in own} if isinstance(own, dict) else set()
+    owned |= {override_name(tool) for tool in tools}
     overrides = (
         {k: v for k, v in overrides.items() if k not in owned} if isinstance(own, dict) else {}
     )
@@ -390,6 +397,32 @@ def _bun_locked(content: bytes, package: dict) -> dict[str, str]:
         for name in table if isinstance(table, dict) else ():
             if (version := _exact(hoisted.get(name))) is not None:
                 locked[name] = version
+    return locked
+
+
+# A package's tarball a binary bun.lockb resolved to, its name and version in the address
+# (``https://registry.npmjs.org/@types/bun/-/bun-1.1.6.tgz``): group 1 the name, 3 the
+# version. The strings lie side by side, unseparated: each ends at its ``.tgz``.
+_BUN_TARBALL = re.compile(
+    rb"https?://[\w.:-]+/((?:@[\w.-]+/)?([\w.-]+))/-/\2-(\d+\.\d+\.\d+(?:-[\w.-]+?)?)\.tgz"
+)
+
+
+def _bun_binary_locked(content: bytes, package: dict) -> dict[str, str]:
+    """{direct dependency: the version a binary ``bun.lockb`` (Bun before 1.2) locked},
+    read from the tarball addresses it holds, where it holds one version of it alone:
+    gordysc's hono-example, ``"hono": "^4.5.1"`` locked at 4.5.1, got the newest 4.x,
+    whose JWT middleware asks an ``alg`` option the app never gives."""
+    versions: dict[str, set[str]] = {}
+    for found in _BUN_TARBALL.finditer(content):
+        name, version = found.group(1).decode(), found.group(3).decode()
+        versions.setdefault(name, set()).add(version)
+    locked: dict[str, str] = {}
+    for key in _TABLES:
+        table = package.get(key)
+        for name in table if isinstance(table, dict) else ():
+            if len(found := versions.get(name, set())) == 1:
+                locked[name] = next(iter(found))
     return locked
 
 
