@@ -155,6 +155,10 @@ _CONFIG_FILES = (
     ".yml",
     ".yaml",
 )
+# A TypeScript declaration file's extension, two words: ``example.d.ts`` is a file named
+# example, not an example of a ``d.ts`` (stringang's typescript-koa-starter declares its
+# types in src/types/example.d.ts; a copy as d.ts declared each twice, TS2300).
+_DECLARATION = re.compile(r"^d\.[cm]?ts$")
 _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfig.json"}
 
 # (BASIC_AUTH: another service's login in one value, sheraff0's SMS_AERO_BASIC_AUTH)
@@ -1696,7 +1700,8 @@ def _example_targets(path: str) -> list[str]:
     folder, name = posixpath.split(path)
     targets = [path.removesuffix(s) for s in _EXAMPLE_SUFFIXES if path.endswith(s)]
     for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
-        if name.startswith(f"{word}.") and name.count(".") >= 2:
+        rest = name.removeprefix(f"{word}.")
+        if name.startswith(f"{word}.") and name.count(".") >= 2 and not _DECLARATION.match(rest):
             targets.append(posixpath.join(folder, name.removeprefix(f"{word}.")))
         stem, dot, extension = name.rpartition(".")
         if dot and stem.endswith(f".{word}") and stem.count(".") >= 1:

@@ -1441,6 +1441,7 @@ def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -
         "example.json": b"{}",  # no name left once "example." is taken away
         "present.example.json": b"{}",
         "present.json": b"{}",
+        "src/types/example.d.ts": b"declare class Greeter {}\n",  # a declaration file's name
     }
     assert example_copies(files) == {
         "config/config.json": "config/example.config.json",
