@@ -1519,10 +1519,12 @@ def start_env_files(
 
 
 # A Node app that refuses to start without its .env: dotenv's result checked (``if
-# (envFound.error) throw …``, Uzair-Organization's express-objection), or the file's
-# existence (``fse.pathExists(`${root}.env`)`` then throw, M-erb's koa-knex-starter).
+# (envFound.error) throw …``, Uzair-Organization's express-objection; or a block that
+# says so first: ``{ console.log("Error loading env variables, aborting."); process.exit(1)
+# }``, ghassenjridi8's typescript-rest-api), or the file's existence
+# (``fse.pathExists(`${root}.env`)`` then throw, M-erb's koa-knex-starter).
 _DOTENV_ERROR_THROWN = re.compile(
-    r"if\s*\(\s*[\w.]+\.error\s*\)\s*\{?\s*(?:throw\b|process\.exit\()"
+    r"if\s*\(\s*[\w.]+\.error\s*\)\s*(?:\{[^{}]*?)?\b(?:throw\b|process\.exit\()"
 )
 _ENV_FILE_CHECKED = re.compile(
     r"(?:existsSync|pathExists(?:Sync)?|accessSync)\s*\([^;\n]*\.env\b(?![.\w-])"

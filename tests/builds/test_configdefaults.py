@@ -979,6 +979,13 @@ def test_a_node_app_that_refuses_to_start_without_its_env_file_is_given_one() ->
     exists = b"const exists = await fse.pathExists(`${root}.env`)\nif (!exists) throw new Error()\n"
     assert start_env_files({**files, "src/config/index.js": exists}, "package.json", ()) == [".env"]
     assert start_env_files({**files, ".env": b"A=1\n"}, "package.json", ()) == []
+    said = b'import * as dotenv from "dotenv";\nconst result = dotenv.config();\n' + (
+        b"if (result.error){\n    console.log(`Error loading env, aborting.`);\n"
+        b"    process.exit(1)\n}\n"
+    )  # ghassenjridi8's typescript-rest-api: the block says why before it exits
+    assert start_env_files({**files, "src/config/index.js": said}, "package.json", ()) == [".env"]
+    logged = b'const r = require("dotenv").config();\nif (r.error) { console.log(r.error) }\n'
+    assert start_env_files({**files, "src/config/index.js": logged}, "package.json", ()) == []
     loads = b'require("dotenv").config();\nif (!process.env.X) throw new Error("X")\n'
     assert start_env_files({**files, "src/config/index.js": loads}, "package.json", ()) == []
     other = b"if (!fs.existsSync('.env.local')) process.exit(1)\n"
