@@ -700,6 +700,31 @@ const parsed = envSchema.safeParse(process.env)
     assert found.values["LOG_LEVEL"] == "info"  # a Node logger's level, one of its enum's
 
 
+def test_a_zod_schema_given_to_an_env_package_requires_its_plain_keys() -> None:
+    """tobiaswutz's fastify-server: ``zennv({ dotenv: true, schema: z.object({...}) })``
+    reads the environment itself, its sources never spelling process.env: a ZodError
+    naming DATABASE_CONNECTION and JWT_SECRET at every start. A schema of another
+    purpose (a route's body) in a module named for neither is no environment's."""
+    env = b"""import zennv from "zennv";
+import { z } from "zod";
+export const env = zennv({
+  dotenv: true,
+  schema: z.object({
+    PORT: z.number().default(3000),
+    DATABASE_CONNECTION: z.string(),
+    JWT_SECRET: z.string(),
+  }),
+});
+"""
+    body = b'import { z } from "zod";\nexport const Body = z.object({ NAME: z.string() });\n'
+    files = {"package.json": b"{}", "src/config/env.ts": env, "src/schemas.ts": body}
+    assert required_types(files) == {
+        "DATABASE_CONNECTION": "",
+        "JWT_SECRET": "",
+        "PORT": OPTIONAL,
+    }
+
+
 def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:
     """reinhud's template: ``title: str = os.getenv("APP_TITLE")`` handed to FastAPI, its
     compose file (which sets it) outside the app's folder: "A title must be provided for
