@@ -49,7 +49,7 @@ import re
 from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import in_foreground, nodemon_settings, without_watcher
-from preview.apps.node.emptystart import env_names, script_that_serves
+from preview.apps.node.emptystart import env_names, exported_app_start, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
     made_main,
@@ -355,6 +355,9 @@ def _start(
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
+            if not before and (served := exported_app_start(scripts[name], files)):
+                note = f"its {name} script's module exports its app and listens nowhere: served"
+                return NodeStart(served, setup, (), note)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
