@@ -1936,6 +1936,13 @@ def test_an_examples_fill_ins_get_a_value_where_the_name_says_what_it_is() -> No
     assert found.values["EMAIL_PORT"] == "587"
     assert found.values["EMAIL_FROM"] == "preview@example.com"
     assert found.values["SUPERUSER_CITY"] == "<city>"
+    # ghassenjridi8's typescript-rest-api's README: ``DB_HOST=...`` (TypeORM: ENOTFOUND ...)
+    dotted = b"DB_HOST=...\nDB_PORT=...\nJWT_SECRET=...\nLOGGER_LEVEL=debug\n"
+    reads = b"host = process.env.DB_HOST; port = process.env.DB_PORT; s = process.env.JWT_SECRET\n"
+    files = {".env.example": dotted, "package.json": b"{}", "src/db.ts": reads}
+    found = config_defaults(files, "package.json", {}, {"DB_HOST", "DB_PORT"})
+    assert "DB_HOST" not in found.values and "DB_PORT" not in found.values  # the service's
+    assert found.values["JWT_SECRET"] not in ("...", "") and found.values["LOGGER_LEVEL"] == "debug"
     assert throwaway_value("SMTP_PORT", "str") == "587" and throwaway_value("PORT") is None
 
 
