@@ -113,8 +113,8 @@ _FILL_IN = re.compile(
 def fill_in(value: str) -> bool:
     """Whether ``value`` is a fill-in an example leaves for its reader (``your_postgres_
     db_url``, ``your-db-host``, ``<host>``, ``<your database here>``, ``[PASSWORD]``,
-    ``...``), which names nothing: the service's own value stands in for a database's where it gives one
-    (bonkx's express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's
+    ``...``), which names nothing: the service's own value stands in for a database's where
+    it gives one (bonkx's express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's
     "Error parsing url")."""
     return _FILL_IN.match(value.strip()) is not None
 
