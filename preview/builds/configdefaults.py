@@ -1343,8 +1343,15 @@ def _by_meaning(
         # node-koa-typescript gives REDIS_DB and REDIS_PWD to its Redis client's ``db``
         # and ``password``, which got the MariaDB's database and password: "ERR value is
         # not an integer or out of range")
+        # (a connection string's option over its name: tobiaswutz's DATABASE_CONNECTION,
+        # pg's connectionString, says an engine by its name alone)
         if (
-            what := meaning(name)
+            what := (
+                meaning(options[name])
+                if options.get(name) == "DATABASE_URL" and not names_another_store(name)
+                else None
+            )
+            or meaning(name)
             or (
                 meaning(options[name])
                 if name in options and not names_another_store(name)

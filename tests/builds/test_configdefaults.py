@@ -723,6 +723,15 @@ export const env = zennv({
         "JWT_SECRET": "",
         "PORT": OPTIONAL,
     }
+    # Its DATABASE_CONNECTION is pg's connection string (a name that says an engine, as
+    # Laravel's DB_CONNECTION=mysql does): the served database's URL.
+    pool = b"const pool = new Pool({\n  connectionString: env.DATABASE_CONNECTION,\n});\n"
+    files["src/db/index.ts"] = b'import { Pool } from "pg";\n' + pool
+    assert database_option_reads(files) == {"DATABASE_CONNECTION": "DATABASE_URL"}
+    found = config_defaults(files, "package.json", {}, _SERVED)
+    assert found.values.get("DATABASE_CONNECTION") != "postgres", found.values
+    urls = database_urls_by_meaning(files, _SERVED, {}, "node")
+    assert urls == {"DATABASE_CONNECTION": _SERVED["DATABASE_URL"]}
 
 
 def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:

@@ -213,6 +213,14 @@ _OPTION = re.compile(
     re.IGNORECASE,
 )
 _BOUND = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_]\w*)\s*=\s*process\.env\.([A-Za-z_]\w*)\b")
+# A client's connection string given a variable in capitals, from process.env or the
+# object a config module made of it (tobiaswutz's fastify-server: ``new Pool({
+# connectionString: env.DATABASE_CONNECTION })``, a name that says an engine as Laravel's
+# DB_CONNECTION does: it was given one, and pg looked up a host "base").
+_URL_OPTION = re.compile(
+    r"\bconnectionString[\"']?\s*:\s*(?:process\.env\.|[A-Za-z_$][\w$]*\.)?"
+    r"([A-Z][A-Z0-9_]*)\b(?!\s*[.(\[])"
+)
 # Sequelize's positional form: ``new Sequelize(database, username, password, {…})``.
 _SEQUELIZE_ARGS = re.compile(
     r"\bnew\s+Sequelize\s*\(\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,"
@@ -260,6 +268,9 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     process.env.DIALECT}``)."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
+        if _CLIENT.search(text):
+            for name in _URL_OPTION.findall(text):
+                found.setdefault(name, "DATABASE_URL")
         if "process.env" not in text:
             continue
         if not (_CLIENT.search(text) or _DIALECT.search(text) or _connection_reads(text)):
