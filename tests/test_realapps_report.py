@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.scenarios.realapps_report import classify, markdown, results_from_table, summary
+from benchmarks.scenarios.realapps_report import (
+    classify,
+    healthy,
+    markdown,
+    results_from_table,
+    summary,
+)
 
 _TABLE = Path(__file__).resolve().parent.parent / "benchmarks" / "realapps" / "results.md"
 
@@ -279,3 +285,22 @@ def test_the_services_part_of_a_launch_is_its_time_less_the_apps_own_start() -> 
     table = markdown(results, summary(results, len(results)), partial=False)
     assert "the launch less the app's own start (5 apps): p50 0.55 s, p90 0.75 s." in table
     assert "Apps whose own start took under 1.5 s (2): until running p90 1.4 s." in table
+
+
+def test_a_browser_files_route_left_unanswered_does_not_decide_health() -> None:
+    # node-sqlite-api-rubinofran: /favicon.ico's handler sets 204 and never ends the answer.
+    probes = [
+        {"path": "/api/productos", "status": 200},
+        {"path": "/favicon.ico", "status": None, "body": "ReadTimeout('timed out')"},
+    ]
+    assert healthy(probes)
+    assert "browserFile" in probes[1]
+
+
+def test_a_browser_file_still_decides_when_it_errs_or_is_all_there_is() -> None:
+    assert not healthy([{"path": "/", "status": 200}, {"path": "/favicon.ico", "status": 500}])
+    assert not healthy([{"path": "/favicon.ico", "status": None}])
+    assert not healthy([{"path": "/api/items", "status": None}, {"path": "/", "status": 200}])
+    result = {"name": "x", "probes": [{"path": "/favicon.ico", "status": None}], "healthy": False}
+    classify(result, {})
+    assert result["class"] == "ours" and "/favicon.ico" in result["cause"]

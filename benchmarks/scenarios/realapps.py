@@ -331,11 +331,7 @@ class Runner:
         for probe in result["probes"]:
             if probe["path"] in on_purpose:
                 probe["onPurpose"] = on_purpose[probe["path"]]
-        probes = result["probes"]
-        result["healthy"] = all(
-            (p["status"] is not None and p["status"] < 500) or "onPurpose" in p for p in probes
-        ) and not (len(probes) > 1 and all(p["status"] == 404 for p in probes))
-        # (every route "not found": it serves none of them, as the smoke check says)
+        result["healthy"] = report.healthy(result["probes"])
         if not result["healthy"]:
             result["logTail"] = self.logs(gid)
         self.stop(gid)

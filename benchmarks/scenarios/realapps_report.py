@@ -104,6 +104,26 @@ def trim(data: Any) -> Any:
     return out
 
 
+# A browser's own request for a page's icon or image: a route serving one that never answers
+# (node-sqlite-api-rubinofran's ``res.status(204)`` with no ``end()`` for /favicon.ico) is
+# a blemish of the app's own, not a backend that fails; every other route still decides.
+_BROWSER_FILE = re.compile(r"/[^/]+\.(?:ico|png|svg|gif|jpe?g|webp)$", re.IGNORECASE)
+
+
+def healthy(probes: list[dict[str, Any]]) -> bool:
+    """Every probed route answers below 500 (a route failing on purpose aside), and not every
+    one answers 404 (it serves none of them, as the smoke check says). A browser file's route
+    left unanswered (no status) is marked ``browserFile`` and not counted, unless it is all
+    there is to judge by."""
+    for probe in probes:
+        if probe["status"] is None and _BROWSER_FILE.search(probe["path"]):
+            probe["browserFile"] = "no answer: the app's own route for a browser's file"
+    judged = [p for p in probes if "browserFile" not in p] or probes
+    return all(
+        (p["status"] is not None and p["status"] < 500) or "onPurpose" in p for p in judged
+    ) and not (len(judged) > 1 and all(p["status"] == 404 for p in judged))
+
+
 def _cause(result: dict[str, Any]) -> str:
     if result.get("rawCause"):
         return str(result["rawCause"])
@@ -120,8 +140,10 @@ def _cause(result: dict[str, Any]) -> str:
     failing = [
         p
         for p in result.get("probes", [])
-        if (p["status"] is None or p["status"] >= 500) and "onPurpose" not in p
-    ]
+        if (p["status"] is None or p["status"] >= 500)
+        and "onPurpose" not in p
+        and "browserFile" not in p
+    ] or [p for p in result.get("probes", []) if p["status"] is None]
     if failing:
         first = failing[0]
         # The service's diagnoses of calls to hosts outside (a dotted name or an address:

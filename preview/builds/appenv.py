@@ -336,8 +336,12 @@ def database_urls_by_meaning(
         # CLEARDB_DATABASE_URL, given that file: "The dialect sqlite is not supported").
         sources = [n for n in sources if not env[n].lower().startswith(("sqlite", "file:"))]
     found: dict[str, str] = {}
+    # (a connection string's option over its name: ``connectionString: env.
+    # DATABASE_CONNECTION``, a name that alone says an engine, as Laravel's DB_CONNECTION)
+    options = database_option_reads(files) if language == "node" else {}
     for name, kind in reads.items():
-        what = meaning(name, kind)
+        url = options.get(name) == "DATABASE_URL"
+        what = meaning("DATABASE_URL") if url else meaning(name, kind)
         if what is None or what.kind != DATABASE or what.part != "url":
             continue
         # A form its example leaves to fill in (solnsumei's flask-rest-api-setup:

@@ -155,6 +155,10 @@ _CONFIG_FILES = (
     ".yml",
     ".yaml",
 )
+# A TypeScript declaration file's extension, two words: ``example.d.ts`` is a file named
+# example, not an example of a ``d.ts`` (stringang's typescript-koa-starter declares its
+# types in src/types/example.d.ts; a copy as d.ts declared each twice, TS2300).
+_DECLARATION = re.compile(r"^d\.[cm]?ts$")
 _NEVER_COPIED = {"package.json", "package-lock.json", "pyproject.toml", "tsconfig.json"}
 
 # (BASIC_AUTH: another service's login in one value, sheraff0's SMS_AERO_BASIC_AUTH)
@@ -1339,8 +1343,15 @@ def _by_meaning(
         # node-koa-typescript gives REDIS_DB and REDIS_PWD to its Redis client's ``db``
         # and ``password``, which got the MariaDB's database and password: "ERR value is
         # not an integer or out of range")
+        # (a connection string's option over its name: tobiaswutz's DATABASE_CONNECTION,
+        # pg's connectionString, says an engine by its name alone)
         if (
-            what := meaning(name)
+            what := (
+                meaning(options[name])
+                if options.get(name) == "DATABASE_URL" and not names_another_store(name)
+                else None
+            )
+            or meaning(name)
             or (
                 meaning(options[name])
                 if name in options and not names_another_store(name)
@@ -1515,10 +1526,12 @@ def start_env_files(
 
 
 # A Node app that refuses to start without its .env: dotenv's result checked (``if
-# (envFound.error) throw …``, Uzair-Organization's express-objection), or the file's
-# existence (``fse.pathExists(`${root}.env`)`` then throw, M-erb's koa-knex-starter).
+# (envFound.error) throw …``, Uzair-Organization's express-objection; or a block that
+# says so first: ``{ console.log("Error loading env variables, aborting."); process.exit(1)
+# }``, ghassenjridi8's typescript-rest-api), or the file's existence
+# (``fse.pathExists(`${root}.env`)`` then throw, M-erb's koa-knex-starter).
 _DOTENV_ERROR_THROWN = re.compile(
-    r"if\s*\(\s*[\w.]+\.error\s*\)\s*\{?\s*(?:throw\b|process\.exit\()"
+    r"if\s*\(\s*[\w.]+\.error\s*\)\s*(?:\{[^{}]*?)?\b(?:throw\b|process\.exit\()"
 )
 _ENV_FILE_CHECKED = re.compile(
     r"(?:existsSync|pathExists(?:Sync)?|accessSync)\s*\([^;\n]*\.env\b(?![.\w-])"
@@ -1696,7 +1709,8 @@ def _example_targets(path: str) -> list[str]:
     folder, name = posixpath.split(path)
     targets = [path.removesuffix(s) for s in _EXAMPLE_SUFFIXES if path.endswith(s)]
     for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
-        if name.startswith(f"{word}.") and name.count(".") >= 2:
+        rest = name.removeprefix(f"{word}.")
+        if name.startswith(f"{word}.") and name.count(".") >= 2 and not _DECLARATION.match(rest):
             targets.append(posixpath.join(folder, name.removeprefix(f"{word}.")))
         stem, dot, extension = name.rpartition(".")
         if dot and stem.endswith(f".{word}") and stem.count(".") >= 1:

@@ -54,6 +54,7 @@ __all__ = [
     "RELINK",
     "NpmProject",
     "compiled_from_source",
+    "dev_listed_only",
     "npm_rebuild",
     "prepare_npm_project",
     "registry_addresses",
@@ -252,8 +253,20 @@ async def npm_rebuild(
                 )
                 continue
             native = native_build_failure(failure.message)
-            if native is None or native[0] in replaced | left_out:
+            if native is None or native[0] in left_out:
                 raise
+            if native[0] in replaced:
+                # Its newest release failed too: a dev dependency of the app's own is left
+                # unbuilt (dilagurung's node-sequelize-jwt-mysql lists phantomjs-prebuilt
+                # for karma, whose script fetches PhantomJS from GitHub, out of reach).
+                if not await trio.to_thread.run_sync(dev_listed_only, path, native[0]):
+                    raise
+                left_out.add(native[0])
+                await say(
+                    f"{failure.message}, its newest release too: a dev dependency of the "
+                    "app's, left unbuilt"
+                )
+                continue
             brought_by = await trio.to_thread.run_sync(unused_native, path, native[0])
             if brought_by is not None:
                 left_out.add(native[0])
@@ -340,6 +353,20 @@ def compiled_from_source(path: Path) -> list[str]:
         if entry.get("hasInstallScript") and (path / at / "build" / "config.gypi").is_file():
             names.append(at.rpartition("node_modules/")[2])
     return sorted(set(names))
+
+
+def dev_listed_only(path: Path, name: str) -> bool:
+    """Whether the app in ``path`` lists ``name`` among its dev dependencies and nowhere
+    else (its start, in production, never has it). Blocking."""
+    package = _package(path)
+    tables = {
+        key: table
+        for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
+        if isinstance(table := package.get(key), dict)
+    }
+    return name in tables.get("devDependencies", {}) and not any(
+        name in table for key, table in tables.items() if key != "devDependencies"
+    )
 
 
 def unused_native(path: Path, name: str) -> str | None:

@@ -135,6 +135,32 @@ def test_a_git_dependency_the_app_imports_is_the_registrys_release() -> None:
     assert deps.note is not None and '"koa-lusca", which the app imports' in deps.note
 
 
+def test_a_package_locked_from_a_git_host_is_resolved_again_with_what_requires_it() -> None:
+    """Rishav0907's express-movie-sql: its old lockfile (v1) locks mysql2 2.2.3, which
+    required ``"@types/mysql": "github:types/mysql"``, locked at a commit: npm's ``git
+    ls-remote ssh://git@github.com/types/mysql.git`` failed the install (the build reaches
+    the registry only). Both leave the lockfile; npm resolves mysql2 ^2.2.3 again."""
+    package = {"dependencies": {"express": "^4.17.1", "mysql2": "^2.2.3"}}
+    lock = {
+        "lockfileVersion": 1,
+        "dependencies": {
+            "@types/mysql": {"version": "github:types/mysql#c26b1bc", "from": "github:types/mysql"},
+            "express": {"version": "4.17.1", "requires": {"accepts": "~1.3.7"}},
+            "mysql2": {"version": "2.2.3", "requires": {"@types/mysql": "github:types/mysql"}},
+        },
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+        "app.js": b"const mysql = require('mysql2');\n",
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is not None
+    assert set(json.loads(deps.lockfile[1])["dependencies"]) == {"express"}
+    assert json.loads(deps.package_json)["dependencies"] == package["dependencies"]
+    assert deps.note is not None and "@types/mysql, mysql2 taken out of its lockfile" in deps.note
+
+
 def test_a_tree_yarn_resolved_is_installed_without_peer_checks() -> None:
     """sebapoole's fastify-typescript-knex-boilerplate (a yarn.lock): knex 0.20's optional
     peer pg 7 beside its own pg 8, which yarn never checks; npm took 95 s to refuse it

@@ -4,14 +4,19 @@ set-up steps, start:prod / start / main / dev, watchers off, tsx for TypeScript.
 from __future__ import annotations
 
 import json
+import os
 
+import httpx
 import pytest
+import trio
 
 from preview.apps.depspec import node_dependencies
 from preview.apps.detect import detect
+from preview.apps.node.emptystart import SERVE_EXPORT
 from preview.apps.node.nodeapp import TSX
 from preview.apps.node.ownts import runnable_ts
 from preview.errors import BadRequest
+from preview.runtime import free_port_block
 
 from ..launching import app_files
 
@@ -789,3 +794,45 @@ def test_a_node_app_saying_nothing_of_its_start_runs_its_dockerfiles_node_cmd() 
     files["Dockerfile"] = b'FROM node:18\nCMD ["node", "dist/server.js"]\n'
     with pytest.raises(BadRequest):
         detect(files)
+
+
+_EXPORTED_APP = """const http = require("http");
+const handler = (req, res) => res.end("served " + req.url);
+/* Init server listening
+handler.listen(2400);
+*/
+module.exports = handler;
+"""
+
+
+def test_a_start_whose_module_exports_its_app_and_listens_nowhere_serves_the_export() -> None:
+    # arunjasper's sakila-node-sqlite: vercel.json builds index.js with @vercel/node; its
+    # app.listen commented out, ``node index.js`` ended at once, code 0, serving nothing.
+    package = {"scripts": {"start": "node index.js"}, "dependencies": {"express": "^5"}}
+    found = _node(package, {"index.js": _EXPORTED_APP})
+    assert found.argv[:2] == ("node", "-e") and found.argv[-1] == "index.js", found.argv
+    listening = _EXPORTED_APP + "http.createServer(handler).listen(3000);\n"  # its own
+    assert _node(package, {"index.js": listening}).argv == ("npm", "start", "--silent")
+
+
+async def test_the_served_export_answers_on_port(tmp_path) -> None:
+    (tmp_path / "index.js").write_text(_EXPORTED_APP)
+    port = free_port_block(1, lowest=21000)
+    code = SERVE_EXPORT  # (the template's braces unescaped: as the start runs it)
+    env = {**os.environ, "PORT": str(port)}
+    with trio.fail_after(20):
+        process = await trio.lowlevel.open_process(
+            ["node", "-e", code, "index.js"], cwd=tmp_path, env=env
+        )
+        try:
+            async with httpx.AsyncClient() as client:
+                while True:
+                    try:
+                        answer = await client.get(f"http://127.0.0.1:{port}/films")
+                        break
+                    except httpx.TransportError:
+                        await trio.sleep(0.1)
+            assert answer.text == "served /films"
+        finally:
+            process.kill()
+            await process.wait()

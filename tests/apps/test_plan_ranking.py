@@ -181,6 +181,24 @@ def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None
     assert plans[1].tools == ("tsx@^4",)  # the build adds the tsx it runs
 
 
+def test_a_start_that_builds_first_is_followed_by_the_dev_script_without_the_build() -> None:
+    # HernanAguilera's express-tasks-api: ``npm run build && node --env-file=.env
+    # dist/index.js``, whose esbuild bundle fails; its README's ``npm run dev`` runs
+    # ts-node on its sources, and waited on that build all the same.
+    files = _node(
+        {
+            "build": "esbuild src/index.ts --bundle --platform=node --outfile=dist/index.js",
+            "start": "npm run build && node --env-file=.env dist/index.js",
+            "dev": "nodemon -r dotenv/config --exec ts-node src/index.ts",
+        },
+        **{"README.md": "Run the application\n\n```bash\nnpm run dev\n```\n"},
+    )
+    plans = detect(files).plans
+    assert plans[0].setup  # the start's own build, first
+    dev = next(p for p in plans if p.command == "npm run dev")
+    assert dev.setup == (), dev.describe()
+
+
 def test_the_same_start_declared_twice_is_one_plan_with_both_origins() -> None:
     # A Dockerfile whose CMD is `npm start` and a README that says `npm start`: one plan.
     files = _node(

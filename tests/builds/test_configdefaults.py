@@ -700,6 +700,40 @@ const parsed = envSchema.safeParse(process.env)
     assert found.values["LOG_LEVEL"] == "info"  # a Node logger's level, one of its enum's
 
 
+def test_a_zod_schema_given_to_an_env_package_requires_its_plain_keys() -> None:
+    """tobiaswutz's fastify-server: ``zennv({ dotenv: true, schema: z.object({...}) })``
+    reads the environment itself, its sources never spelling process.env: a ZodError
+    naming DATABASE_CONNECTION and JWT_SECRET at every start. A schema of another
+    purpose (a route's body) in a module named for neither is no environment's."""
+    env = b"""import zennv from "zennv";
+import { z } from "zod";
+export const env = zennv({
+  dotenv: true,
+  schema: z.object({
+    PORT: z.number().default(3000),
+    DATABASE_CONNECTION: z.string(),
+    JWT_SECRET: z.string(),
+  }),
+});
+"""
+    body = b'import { z } from "zod";\nexport const Body = z.object({ NAME: z.string() });\n'
+    files = {"package.json": b"{}", "src/config/env.ts": env, "src/schemas.ts": body}
+    assert required_types(files) == {
+        "DATABASE_CONNECTION": "",
+        "JWT_SECRET": "",
+        "PORT": OPTIONAL,
+    }
+    # Its DATABASE_CONNECTION is pg's connection string (a name that says an engine, as
+    # Laravel's DB_CONNECTION=mysql does): the served database's URL.
+    pool = b"const pool = new Pool({\n  connectionString: env.DATABASE_CONNECTION,\n});\n"
+    files["src/db/index.ts"] = b'import { Pool } from "pg";\n' + pool
+    assert database_option_reads(files) == {"DATABASE_CONNECTION": "DATABASE_URL"}
+    found = config_defaults(files, "package.json", {}, _SERVED)
+    assert found.values.get("DATABASE_CONNECTION") != "postgres", found.values
+    urls = database_urls_by_meaning(files, _SERVED, {}, "node")
+    assert urls == {"DATABASE_CONNECTION": _SERVED["DATABASE_URL"]}
+
+
 def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:
     """reinhud's template: ``title: str = os.getenv("APP_TITLE")`` handed to FastAPI, its
     compose file (which sets it) outside the app's folder: "A title must be provided for
@@ -979,6 +1013,13 @@ def test_a_node_app_that_refuses_to_start_without_its_env_file_is_given_one() ->
     exists = b"const exists = await fse.pathExists(`${root}.env`)\nif (!exists) throw new Error()\n"
     assert start_env_files({**files, "src/config/index.js": exists}, "package.json", ()) == [".env"]
     assert start_env_files({**files, ".env": b"A=1\n"}, "package.json", ()) == []
+    said = b'import * as dotenv from "dotenv";\nconst result = dotenv.config();\n' + (
+        b"if (result.error){\n    console.log(`Error loading env, aborting.`);\n"
+        b"    process.exit(1)\n}\n"
+    )  # ghassenjridi8's typescript-rest-api: the block says why before it exits
+    assert start_env_files({**files, "src/config/index.js": said}, "package.json", ()) == [".env"]
+    logged = b'const r = require("dotenv").config();\nif (r.error) { console.log(r.error) }\n'
+    assert start_env_files({**files, "src/config/index.js": logged}, "package.json", ()) == []
     loads = b'require("dotenv").config();\nif (!process.env.X) throw new Error("X")\n'
     assert start_env_files({**files, "src/config/index.js": loads}, "package.json", ()) == []
     other = b"if (!fs.existsSync('.env.local')) process.exit(1)\n"
@@ -1441,6 +1482,7 @@ def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -
         "example.json": b"{}",  # no name left once "example." is taken away
         "present.example.json": b"{}",
         "present.json": b"{}",
+        "src/types/example.d.ts": b"declare class Greeter {}\n",  # a declaration file's name
     }
     assert example_copies(files) == {
         "config/config.json": "config/example.config.json",
@@ -1903,6 +1945,13 @@ def test_an_examples_fill_ins_get_a_value_where_the_name_says_what_it_is() -> No
     assert found.values["EMAIL_PORT"] == "587"
     assert found.values["EMAIL_FROM"] == "preview@example.com"
     assert found.values["SUPERUSER_CITY"] == "<city>"
+    # ghassenjridi8's typescript-rest-api's README: ``DB_HOST=...`` (TypeORM: ENOTFOUND ...)
+    dotted = b"DB_HOST=...\nDB_PORT=...\nJWT_SECRET=...\nLOGGER_LEVEL=debug\n"
+    reads = b"host = process.env.DB_HOST; port = process.env.DB_PORT; s = process.env.JWT_SECRET\n"
+    files = {".env.example": dotted, "package.json": b"{}", "src/db.ts": reads}
+    found = config_defaults(files, "package.json", {}, {"DB_HOST", "DB_PORT"})
+    assert "DB_HOST" not in found.values and "DB_PORT" not in found.values  # the service's
+    assert found.values["JWT_SECRET"] not in ("...", "") and found.values["LOGGER_LEVEL"] == "debug"
     assert throwaway_value("SMTP_PORT", "str") == "587" and throwaway_value("PORT") is None
 
 

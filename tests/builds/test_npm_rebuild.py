@@ -108,6 +108,38 @@ async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_no
     assert npm.said[-1].endswith("its newest release for this Node in its place, sleepy@>1.0.0")
 
 
+async def test_a_dev_dependencys_native_module_whose_newest_release_fails_too_is_left_unbuilt(
+    tmp_path: Path,
+) -> None:
+    """dilagurung's node-sequelize-jwt-mysql lists phantomjs-prebuilt for karma: its
+    script fetches PhantomJS from GitHub, out of reach, and its newest release's does too
+    ("tunneling socket could not be established"): the build failed on a test tool. One
+    the app lists among its dependencies fails the build as before."""
+    path = _listing_sleepy(tmp_path)
+    ran: list[list[str]] = []
+    said: list[str] = []
+    fetch = "the native module sleepy could not fetch its prebuilt binary: Error: tunneling"
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+        if argv[:2] == ["npm", "rebuild"] and "./node_modules/sleepy" in argv:
+            raise BuildFailed(fetch)
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(10):
+        await npm_rebuild(run, _not_run, say, path)
+    assert ran[-1] == ["npm", "rebuild", "./node_modules/greeting"], ran
+    assert said[-1].endswith("its newest release too: a dev dependency of the app's, left unbuilt")
+    package = (path / "package.json").read_text()
+    (path / "package.json").write_text(
+        package.replace('"devDependencies"', '"optionalDependencies"')
+    )
+    with trio.fail_after(10), pytest.raises(BuildFailed):
+        await npm_rebuild(run, _not_run, say, path)
+
+
 async def test_a_replaced_native_modules_override_is_dropped(tmp_path: Path) -> None:
     """JaneJeon's express-objection-starter: its yarn.lock's bcrypt 3.0.6 (a package of its
     tree, pinned by an npm override) does not build on Node 20; its replacement was refused,

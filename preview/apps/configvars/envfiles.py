@@ -103,14 +103,18 @@ def template_url(value: str) -> bool:
 
 
 # A value its author wrote for the reader to replace: "your_postgres_db_url", "<db-host>".
-_FILL_IN = re.compile(r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\])$", re.I)
+# (or an ellipsis alone: ghassenjridi8's typescript-rest-api's README, ``DB_HOST=...``
+# for each, which TypeORM then looked up: getaddrinfo ENOTFOUND ...)
+_FILL_IN = re.compile(
+    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…)$", re.I
+)
 
 
 def fill_in(value: str) -> bool:
     """Whether ``value`` is a fill-in an example leaves for its reader (``your_postgres_
-    db_url``, ``your-db-host``, ``<host>``, ``<your database here>``, ``[PASSWORD]``), which
-    names nothing: the service's own value stands in for a database's where it gives one
-    (bonkx's express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's
+    db_url``, ``your-db-host``, ``<host>``, ``<your database here>``, ``[PASSWORD]``,
+    ``...``), which names nothing: the service's own value stands in for a database's where
+    it gives one (bonkx's express-jwt-postgres: ``DATABASE_URL="your_postgres_db_url"``, Sequelize's
     "Error parsing url")."""
     return _FILL_IN.match(value.strip()) is not None
 

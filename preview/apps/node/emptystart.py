@@ -10,6 +10,12 @@ broker then stops, "Good bye", exit code 0 (gothinkster's Moleculer RealWorld: `
 at once without a terminal. Where the start script runs one of them so, the first other
 script (``dev``, ``start:dev`` …) running the same runner with what to load is the one
 that serves; it is run without its watcher and REPL (:mod:`.devscript`).
+
+A start running a module that exports its app and listens nowhere (what a serverless
+platform serves: vercel.json's ``@vercel/node`` build of ``index.js``, its ``app.listen``
+commented out) ends at once, code 0, having served nothing: the module is served as the
+platform serves it, its export (an Express app, a ``(req, res)`` handler, a Koa app's
+``callback()``) given to an HTTP server on ``$PORT`` (:func:`exported_app_start`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import re
 from .devscript import simple_command
 from .fallbacks import DEV_SCRIPTS
 
-__all__ = ["env_names", "script_that_serves"]
+__all__ = ["env_names", "exported_app_start", "script_that_serves"]
 
 # runner -> (its options that take a value, the variables that name what it loads)
 _LOADERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -89,3 +95,46 @@ def _loads(script: str) -> tuple[str, bool, set[str]] | None:
         given = given or not word.startswith("-")  # a path (or node -e's code)
         at += 1
     return words[0], given, assigned
+
+
+# ``module.exports = app;`` / ``export default app``: the module's whole export is one name.
+_EXPORTS_ONE = re.compile(
+    r"^[ \t]*(?:module\.exports\s*=|export\s+default)\s*([A-Za-z_$][\w$]*)\s*;?[ \t]*$", re.M
+)
+_LISTENS = re.compile(r"\.listen\s*\(|\bcreateServer\s*\(|\bserve\s*\(\s*\{")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_LINE_COMMENT = re.compile(r"(?m)(?<![:\\'\"`])//.*$")
+# Its export served as @vercel/node serves it: a handler, or a Koa app's callback().
+SERVE_EXPORT = (
+    'const m = require(require("path").resolve(process.argv[1])); '
+    "const app = m && m.__esModule && m.default ? m.default : m; "
+    'const handler = typeof app.callback === "function" ? app.callback() : app; '
+    'require("http").createServer(handler).listen(Number(process.env.PORT), "0.0.0.0", '
+    '() => console.log("serving the app " + process.argv[1] + " exports on " + process.env.PORT));'
+)
+
+
+def exported_app_start(script: str, files: dict[str, bytes]) -> tuple[str, ...] | None:
+    """The command serving the module ``script`` runs (``node index.js``) where that
+    module exports its app and none of the upload's sources listens (module doc); None
+    otherwise. A template: its braces escaped."""
+    command = simple_command(script)
+    if command is None or command[0] or len(command[1]) != 2 or command[1][0] != "node":
+        return None
+    module = command[1][1].removeprefix("./")
+    if not module.endswith((".js", ".cjs")) or module not in files:
+        return None
+    if not _EXPORTS_ONE.search(_code(files[module])):
+        return None
+    for path, data in files.items():
+        own = "node_modules/" not in path and path.endswith((".js", ".cjs", ".mjs", ".ts"))
+        if own and _LISTENS.search(_code(data)):
+            return None
+    escaped = SERVE_EXPORT.replace("{", "{{").replace("}", "}}")
+    return ("node", "-e", escaped, module)
+
+
+def _code(data: bytes) -> str:
+    """A source's text without its comments (a listen commented out listens nowhere)."""
+    text = _BLOCK_COMMENT.sub("", data.decode("utf-8", "replace"))
+    return _LINE_COMMENT.sub("", text)

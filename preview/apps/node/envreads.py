@@ -11,9 +11,10 @@ NestJS's ``ConfigService`` alike: ``getOrThrow('X')`` fails the start without it
 ``get('X')`` is optional; and the Joi schema its ``ConfigModule.forRoot({ validationSchema
 })`` checks at start: ``X: Joi.string().required()`` is required (a number for
 ``Joi.number()``), unless it has a ``.default(…)``. And a zod schema a file parses
-``process.env`` with (``z.object({ JWT_SECRET: z.string().min(1) })``, t3-env's
-``createEnv``): each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or
-``.nullish()`` is required (a number for ``z.coerce.number()``). The values such a schema
+``process.env`` with, or a module named for it declares (``z.object({ JWT_SECRET:
+z.string().min(1) })``, t3-env's ``createEnv``, zennv's ``zennv({ schema })`` in env.ts):
+each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or ``.nullish()`` is
+required (a number for ``z.coerce.number()``). The values such a schema
 lists (Joi's ``.valid(0, 1)``, zod's ``z.enum``, envalid's ``choices``):
 :func:`schema_choices`. Sources are the upload's JavaScript and TypeScript, not its
 dependencies', builds' or tests'.
@@ -75,6 +76,11 @@ _ZOD_KEY = re.compile(
     r"""\((?:[^()]|\([^()]*\))*\)((?:\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\))*\))*)"""
 )
 _ZOD_OPTIONAL = re.compile(r"\.\s*(?:optional|default|catch|nullish)\s*\(")
+# A module named for the environment or the configuration, whose schema a package reads the
+# environment with itself (zennv's ``zennv({ dotenv: true, schema: z.object({ JWT_SECRET:
+# z.string() }) })`` in tobiaswutz's fastify-server's src/config/env.ts, which never spells
+# process.env: a ZodError at every start).
+_ENV_MODULE = re.compile(r"(?:^|/)(?:[\w-]*env[\w-]*|config)(?:/|\.[cm]?[jt]s$)", re.IGNORECASE)
 
 
 # A read of process.env by a parameter: ``process.env[keyname]`` (group 1 the parameter).
@@ -137,8 +143,8 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
     switch}, [any other variable read]): see the module doc."""
     required: dict[str, str] = {}
     read: dict[str, None] = {}
-    texts = list(_source_texts(files))
-    wrappers = _env_wrappers(texts)
+    sources = list(node_sources(files))
+    wrappers = _env_wrappers([text for _, text in sources])
     calls = (
         re.compile(
             r"(?<![\w$])(" + "|".join(re.escape(n) for n in wrappers) + r")\s*\(\s*"
@@ -147,7 +153,7 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
         if wrappers
         else None
     )
-    for text in texts:
+    for path, text in sources:
         for call in calls.finditer(text) if calls is not None else ():
             # Given the name alone to one that throws without it: the start fails unset.
             if wrappers[call.group(1)] and call.group(3) == ")":
@@ -167,15 +173,16 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     required.setdefault(name, _KINDS.get(kind, ""))
                 else:
                     read.setdefault(name)
-        if "process.env" not in text:
-            continue
-        if re.search(r"\bz\s*\.\s*object\s*\(|\bcreateEnv\s*\(", text):
+        zod = re.search(r"\bz\s*\.\s*object\s*\(|\bcreateEnv\s*\(", text) is not None
+        if zod and ("process.env" in text or _ENV_MODULE.search(path)):
             for match in _ZOD_KEY.finditer(text):
                 name, kind, chain = match.groups()
                 if _ZOD_OPTIONAL.search(chain):
                     read.setdefault(name)
                 else:
                     required.setdefault(name, _KINDS.get(kind, ""))
+        if "process.env" not in text:
+            continue
         for clean in _CLEAN_ENV.finditer(text):
             for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
                 name, validator, options = match.groups()
@@ -206,6 +213,14 @@ _OPTION = re.compile(
     re.IGNORECASE,
 )
 _BOUND = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_]\w*)\s*=\s*process\.env\.([A-Za-z_]\w*)\b")
+# A client's connection string given a variable in capitals, from process.env or the
+# object a config module made of it (tobiaswutz's fastify-server: ``new Pool({
+# connectionString: env.DATABASE_CONNECTION })``, a name that says an engine as Laravel's
+# DB_CONNECTION does: it was given one, and pg looked up a host "base").
+_URL_OPTION = re.compile(
+    r"\bconnectionString[\"']?\s*:\s*(?:process\.env\.|[A-Za-z_$][\w$]*\.)?"
+    r"([A-Z][A-Z0-9_]*)\b(?!\s*[.(\[])"
+)
 # Sequelize's positional form: ``new Sequelize(database, username, password, {…})``.
 _SEQUELIZE_ARGS = re.compile(
     r"\bnew\s+Sequelize\s*\(\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,"
@@ -253,6 +268,9 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     process.env.DIALECT}``)."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
+        if _CLIENT.search(text):
+            for name in _URL_OPTION.findall(text):
+                found.setdefault(name, "DATABASE_URL")
         if "process.env" not in text:
             continue
         if not (_CLIENT.search(text) or _DIALECT.search(text) or _connection_reads(text)):

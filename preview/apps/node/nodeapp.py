@@ -56,7 +56,7 @@ from preview.apps.node.devscript import (
     nodemon_settings,
     without_watcher,
 )
-from preview.apps.node.emptystart import env_names, script_that_serves
+from preview.apps.node.emptystart import env_names, exported_app_start, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
     fetch_export,
@@ -368,6 +368,9 @@ def _start(
             if not before and (side := concurrent_without_watchers(scripts[name], scripts, runner)):
                 note = f"its {name} script's commands without their watchers: {side}"
                 return NodeStart(_shell(side), setup, (), note)
+            if not before and (served := exported_app_start(scripts[name], files)):
+                note = f"its {name} script's module exports its app and listens nowhere: served"
+                return NodeStart(served, setup, (), note)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not

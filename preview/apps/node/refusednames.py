@@ -17,7 +17,11 @@ failed the whole install on it. One the app imports is taken from the registry u
 name instead, its newest release (saying so; where the registry has none, npm's failure
 says so): chrisveness' koa-sample-web-app-api-mysql imports koa-lusca, which it takes from
 a pull request's head on GitHub (``koajs/koa-lusca#pull/19/head``), and npm failed the
-whole install on it.
+whole install on it. A package the lockfile takes from a git host for a registry package
+that requires it (mysql2 2.2.3 required ``"@types/mysql": "github:types/mysql"``, locked
+so by Rishav0907's express-movie-sql: ``git ls-remote ssh://git@github.com/types/mysql.git``
+failed the install) is taken out of the lockfile with the package requiring it, which npm
+then resolves again from package.json's range (mysql2 ^2.2.3: 2.3.3 requires none).
 """
 
 from __future__ import annotations
@@ -86,15 +90,30 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
             elif git and not _refused(name):
                 table[name] = "*"
                 registry.append(name)
-    if not refused and not unreachable and not registry:
+    relocked = [
+        (lockname, names)
+        for lockname in _LOCKFILES
+        if lockname in files and (names := _git_locked(files[lockname]))
+    ]
+    if not refused and not unreachable and not registry and not relocked:
         return files, None
     changed = {**files, "package.json": json.dumps(package, indent=2).encode()}
+    if not refused and not unreachable and not registry:
+        changed = dict(files)
+    for lockname, names in relocked:
+        changed[lockname] = _unlocked(changed[lockname], names)
     for lockname in _LOCKFILES:
         if lockname in files:
-            lock = _without(files[lockname], {*refused, *unreachable, *registry})
+            lock = _without(changed[lockname], {*refused, *unreachable, *registry})
             if lock is not None:
                 changed[lockname] = lock
     said = []
+    if relocked:
+        names = ", ".join(sorted({n for _, found in relocked for n in found}))
+        said.append(
+            f"{names} taken out of its lockfile: locked from a git host (the build reaches "
+            "the registry only), or requiring a package so locked; npm resolves them again"
+        )
     if refused:
         names = ", ".join(json.dumps(n) for n in dict.fromkeys(refused))
         said.append(f"left out {names}, a dependency npm refuses the name of")
@@ -110,7 +129,9 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
             f"{names}, which the app imports, fetched from a git host (the build reaches "
             "the registry only): the registry's newest release of that name instead"
         )
-    return changed, "package.json: " + "; ".join(said)
+    return changed, ("package.json: " if registry or refused or unreachable else "") + "; ".join(
+        said
+    )
 
 
 def _without(content: bytes, names: set[str]) -> bytes | None:
@@ -135,6 +156,60 @@ def _without(content: bytes, names: set[str]) -> bytes | None:
             packages.pop(f"node_modules/{name}", None)
     v1 = lock.get("dependencies")
     if isinstance(v1, dict):
+        for name in names:
+            v1.pop(name, None)
+    return json.dumps(lock, indent=2).encode()
+
+
+def _git_locked(content: bytes) -> set[str]:
+    """The packages a lockfile's top level locks from a git host, and those requiring one
+    by a git spec (module doc); both formats."""
+    try:
+        lock = json.loads(content)
+    except (ValueError, RecursionError):
+        return set()
+    if not isinstance(lock, dict):
+        return set()
+    found: set[str] = set()
+    entries: dict[str, object] = {}
+    if isinstance(v1 := lock.get("dependencies"), dict):
+        entries.update(v1)
+    if isinstance(packages := lock.get("packages"), dict):
+        entries.update(
+            {
+                k.removeprefix("node_modules/"): v
+                for k, v in packages.items()
+                if k.count("node_modules/") == 1 and k.startswith("node_modules/")
+            }
+        )
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            continue
+        version, resolved = str(entry.get("version", "")), str(entry.get("resolved", ""))
+        wanted = {**_strings(entry.get("requires")), **_strings(entry.get("dependencies"))}
+        if (
+            _GIT_SPEC.match(version)
+            or resolved.startswith(("git+", "git:", "github:"))
+            or any(_GIT_SPEC.match(spec) for spec in wanted.values())
+        ):
+            found.add(name)
+    return found
+
+
+def _strings(table: object) -> dict[str, str]:
+    if not isinstance(table, dict):
+        return {}
+    return {k: v for k, v in table.items() if isinstance(v, str)}
+
+
+def _unlocked(content: bytes, names: set[str]) -> bytes:
+    """The lockfile without its top-level entries for ``names`` (their ranges in its root
+    stay: npm resolves them again)."""
+    lock = json.loads(content)
+    if isinstance(packages := lock.get("packages"), dict):
+        for name in names:
+            packages.pop(f"node_modules/{name}", None)
+    if isinstance(v1 := lock.get("dependencies"), dict):
         for name in names:
             v1.pop(name, None)
     return json.dumps(lock, indent=2).encode()

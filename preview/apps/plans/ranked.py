@@ -330,7 +330,15 @@ def _is_build(step: tuple[str, ...]) -> bool:
     """A step that builds (its output is what a built start runs)."""
     if step[:2] == ("npm", "run") and len(step) > 2:
         return _BUILD_SCRIPT.match(step[2]) is not None
-    return step[:2] == ("sh", "-c") and _BUILDS_ITSELF.search(shown(step)) is not None
+    if step[:2] != ("sh", "-c"):
+        return False
+    # A build script run in a shell (``npm run build``, the start script's own first part:
+    # HernanAguilera's express-tasks-api starts ``npm run build && node dist/index.js``;
+    # its README's ``npm run dev``, ts-node on its sources, was kept waiting on that
+    # esbuild bundle, which fails on bcrypt's node-pre-gyp).
+    text = shown(step)
+    runs = (m.group(1) for m in _SCRIPT_RUN.finditer(text))
+    return _BUILDS_ITSELF.search(text) is not None or any(map(_BUILD_SCRIPT.match, runs))
 
 
 def _escape(text: str) -> str:
