@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import trio
 
-from preview.apps.alembicheads import alembic_sqlite_file, alembic_upgrade
+from preview.apps.alembicheads import (
+    alembic_missing_revisions,
+    alembic_sqlite_file,
+    alembic_upgrade,
+)
 from preview.apps.detect import detect
 from preview.apps.pyapp import python_files
 
@@ -113,6 +117,26 @@ async def test_an_unbuildable_history_gets_its_models_tables(builder_service: Se
         assert data == []  # its table exists, empty
         said = messages(events, "setup")
         assert any("its history stamped at its heads" in m for m in said), said[-5:]
+
+
+def test_a_history_revising_a_revision_it_does_not_hold_is_never_upgraded() -> None:
+    """alec-ibp's fastapi-store: "items table" revises 3fa7155c8fde, which it never
+    committed; Alembic reads no such history ("KeyError: '3fa7155c8fde'", for each head
+    alone too): its models' tables are made, nothing stamped. A whole history is not."""
+    files = _files("alembic_missing_revision")
+    assert alembic_missing_revisions(files, "") == ["3fa7155c8fde"]
+    step = alembic_upgrade(files, "", "alembic.ini")
+    assert step[2].startswith("# its models' tables made, its history revising"), step[2][:80]
+    assert step[3:] == ("alembic.ini", "3fa7155c8fde")
+    assert alembic_missing_revisions(_files("alembic_first_revision_alters"), "") == []
+
+
+async def test_a_history_with_a_gap_gets_its_models_tables(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "alembic_missing_revision", "/items")
+        assert data == []  # its table exists, empty
+        said = messages(events, "setup")
+        assert any("its history revises 3fa7155c8fde" in m for m in said), said[-5:]
 
 
 async def test_a_history_that_does_not_upgrade_gives_way_to_its_models_tables(
