@@ -17,10 +17,10 @@ env.py's ``target_metadata`` declares them, and is stamped at its heads. So is a
 that does not upgrade at all where env.py names its models (PostgreSQL's ``ALTER COLUMN …
 TYPE`` run on SQLite): what the failed attempt made is dropped, what was there before it
 kept. A history revising a revision none of its files holds (one never committed), which
-Alembic cannot read at all, gets its models' tables made, unstamped. An ``alembic.ini`` naming its author's database server (or none), which env.py takes
-as it is, migrates the database the app is given (``DATABASE_URL``) instead. Each program
-runs env.py once a process (an app's pooled async engine keeps its first event loop's
-connections).
+Alembic cannot read at all, gets its models' tables made, unstamped. An ``alembic.ini``
+naming its author's database server (or none), which env.py takes as it is, migrates
+the database the app is given (``DATABASE_URL``) instead. Each program runs env.py once a
+process (an app's pooled async engine keeps its first event loop's connections).
 
 Where the app's directory and one above it both hold an ``alembic.ini`` (a ``backend/``
 whose ``alembic.ini`` names ``app/alembic`` beside an ``app/alembic.ini`` naming

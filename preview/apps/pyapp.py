@@ -145,8 +145,8 @@ def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind
             for item in walked(method):
                 value = item.value if isinstance(item, ast.Return) else None
                 if isinstance(value, ast.Attribute) and _dotted(value.value) == "self":
-                    if value.attr in held:
-                        held[f"{method.name}()"] = held[value.attr]
+                    if (kind := held.get(value.attr)) is not None:
+                        held[f"{method.name}()"] = kind
     return holders
 
 
@@ -421,9 +421,7 @@ def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] 
     held: dict[str, dict[str, Kind]] = {}
     for tree in trees.values():
         held.update(_held(tree, _with_subclasses(tree, classes)))
-    candidates = [
-        c for p, t in trees.items() for c in _candidates(p, t, factories, classes, held)
-    ]
+    candidates = [c for p, t in trees.items() for c in _candidates(p, t, factories, classes, held)]
     if not candidates:  # one a module Python cannot parse makes: its server says why
         broken = (p for p in python_files(files) if p not in trees)
         trees |= {p: t for p in broken if (t := readable_part(files[p])) is not None}
