@@ -144,9 +144,10 @@ def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind
         for method in (n for n in node.body if isinstance(n, FUNCTION_NODES)):
             for item in walked(method):
                 value = item.value if isinstance(item, ast.Return) else None
-                if isinstance(value, ast.Attribute) and _dotted(value.value) == "self":
-                    if (kind := held.get(value.attr)) is not None:
-                        held[f"{method.name}()"] = kind
+                if not isinstance(value, ast.Attribute) or _dotted(value.value) != "self":
+                    continue
+                if (kind := held.get(value.attr)) is not None:
+                    held[f"{method.name}()"] = kind
     return holders
 
 
