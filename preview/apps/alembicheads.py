@@ -476,6 +476,21 @@ def alembic_run_dir(files: dict[str, bytes], at: str) -> tuple[str, str]:
 _SQLITE_URL = re.compile(r"^sqlalchemy\.url\s*=\s*sqlite(?:\+\w+)?:///(?!/)([^\s%]+)\s*$", re.M)
 # An env.py that sets or reads its database's URL itself (from the environment, settings).
 _OWN_URL = re.compile(r"set_main_option|environ|getenv|settings|create_(?:async_)?engine\(")
+# An engine made of the ini's URL all the same: create_engine(config.get_main_option(…)), or
+# of a function of env.py's own that returns it (def get_url(): return
+# config.get_main_option("sqlalchemy.url"), vladelo-code's FastAPI-Restaurant).
+_INI_GETTER = re.compile(r"^def (\w+)\(\)[^:]*:\s*return [\w.]*get_main_option\(", re.M)
+_ENGINE_OF = re.compile(r"create_(?:async_)?engine\(\s*([\w.]+)\(")
+
+
+def _own_url(code: str) -> bool:
+    """Whether env.py's ``code`` sets or reads its database's URL itself (:data:`_OWN_URL`),
+    other than by an engine made of the ini's URL."""
+    getters = {*_INI_GETTER.findall(code), "get_main_option"}
+    engines = _ENGINE_OF.findall(code)
+    if engines and all(e.rpartition(".")[2] in getters for e in engines):
+        code = _ENGINE_OF.sub("", code)  # (an engine of the ini's URL says nothing)
+    return _OWN_URL.search(code) is not None
 
 
 def alembic_sqlite_file(files: dict[str, bytes]) -> str | None:
@@ -491,7 +506,7 @@ def alembic_sqlite_file(files: dict[str, bytes]) -> str | None:
         return None
     run, _ = alembic_run_dir(files, "")
     env = files.get(_join(run, f"{location.group(1).strip('/')}/env.py"))
-    if env is None or _OWN_URL.search(env.decode("utf-8", "replace")):
+    if env is None or _own_url(env.decode("utf-8", "replace")):
         return None
     return _join(run, url.group(1))
 
@@ -517,7 +532,7 @@ def _names_a_server(files: dict[str, bytes], where: str, ini: str) -> bool:
     if env is None:
         return False
     code = env.decode("utf-8", "replace")
-    if _OWN_URL.search(code) or not _INI_URL.search(code):
+    if _own_url(code) or not _INI_URL.search(code):
         return False
     url = _URL_LINE.search(text)
     value = url.group(1) if url is not None else ""

@@ -67,6 +67,21 @@ def test_an_ini_naming_its_authors_server_is_migrated_into_the_apps_database() -
     step = alembic_upgrade(files, "", "alembic.ini")
     assert step[:2] == ("{python}", "-c") and step[3:] == ("alembic.ini", "--the-preview-database")
     assert "set_main_option" in step[2] and "DATABASE_URL" in step[2]
+    # vladelo-code's FastAPI-Restaurant: create_engine(get_url()) of its own get_url()
+    # returning the ini's URL, which is its author's server all the same (its models' tables
+    # went there, and the app's database had none: "relation dishes does not exist").
+    getter = files["alembic/env.py"].replace(
+        b"config = context.config",
+        b"from sqlalchemy import create_engine\nconfig = context.config\n\n\ndef get_url():\n"
+        b'    return config.get_main_option("sqlalchemy.url")\n',
+    )
+    getter = getter.replace(
+        b"    connectable = AsyncEngine(",
+        b"    create_engine(get_url())\n" + b"    connectable = AsyncEngine(",
+    )
+    assert b"create_engine(get_url())" in getter
+    made = alembic_upgrade({**files, "alembic/env.py": getter}, "", "alembic.ini")
+    assert made[3:] == ("alembic.ini", "--the-preview-database")
     # An env.py reading its URL itself, or an ini naming a SQLite file: as it was.
     env = files["alembic/env.py"].replace(
         b"config = context.config", b"import os\nconfig = context.config"
