@@ -526,9 +526,12 @@ def _names_a_server(files: dict[str, bytes], where: str, ini: str) -> bool:
     (:func:`alembic_sqlite_file`); an interpolated URL (``%(DB_URL)s``) is left as it is."""
     text = files.get(_join(where, ini), b"").decode("utf-8", "replace")
     location = _SCRIPT_LOCATION.search(text)
-    if location is None or "%(" in location.group(1):
+    # (``%(here)s/alembic``: the ini's own folder, vladelo-code's FastAPI-Restaurant)
+    here = posixpath.dirname(ini) or "."
+    named = location.group(1).replace("%(here)s", here) if location is not None else "%("
+    if "%(" in named:
         return False
-    env = files.get(_join(where, f"{location.group(1).strip('/')}/env.py"))
+    env = files.get(_join(where, f"{posixpath.normpath(named.strip('/'))}/env.py"))
     if env is None:
         return False
     code = env.decode("utf-8", "replace")

@@ -82,6 +82,13 @@ def test_an_ini_naming_its_authors_server_is_migrated_into_the_apps_database() -
     assert b"create_engine(get_url())" in getter
     made = alembic_upgrade({**files, "alembic/env.py": getter}, "", "alembic.ini")
     assert made[3:] == ("alembic.ini", "--the-preview-database")
+    # Its script_location written from the ini's own folder, as the same app's is.
+    here = files["alembic.ini"].replace(
+        b"script_location = alembic", b"script_location = %(here)s/alembic"
+    )
+    assert here != files["alembic.ini"]
+    made = alembic_upgrade({**files, "alembic.ini": here}, "", "alembic.ini")
+    assert made[3:] == ("alembic.ini", "--the-preview-database")
     # An env.py reading its URL itself, or an ini naming a SQLite file: as it was.
     env = files["alembic/env.py"].replace(
         b"config = context.config", b"import os\nconfig = context.config"
