@@ -230,14 +230,6 @@ _CORS_ORIGINS = re.compile(r"(?:^|_)ORIGINS$|^(?:CORS_(?:ALLOWED_)?|ALLOWED_)ORI
 _ISSUED_ID = re.compile(
     r"(?:^|_)(?:CLIENT|APP|PROJECT|API|ACCOUNT|SENDER)_(?:ID|SID)$|(?:^|_)CLOUD_NAME$"
 )
-# A storage bucket's name (alec-ibp's fastapi-store: AWS_S3_BUCKET_NAME, a required field of
-# its settings class): any name will do until the app calls the storage, which refuses it.
-_BUCKET = re.compile(r"(?:^|_)BUCKET(?:_?NAME)?$")
-# Another service's API, by its base address (the same app's WISE_BASE_URL, Wise's payment
-# API): no request leaves a preview (its egress), so a local address where nothing answers
-# does, as the mail server's does; the app starts and serves what needs no such call. Not
-# its own (BASE_URL, MEDIA_BASE_URL: :data:`_OWN_URL`, whose rule comes first).
-_SERVICE_BASE_URL = re.compile(r"^[A-Z][A-Z0-9]*_(?:API_)?BASE_(?:URL|URI)$")
 # The time zone its settings read (Django's TIME_ZONE = ENV['TIME_ZONE']): UTC, which
 # every zone database knows.
 _TIME_ZONE = re.compile(r"(?:^|_)(?:TIME_?ZONE|TZ)$")
@@ -448,13 +440,6 @@ NAME_RULES: tuple[NameRule, ...] = (
         _ISSUED_ID,
         "an identifier another service issues",
         lambda upper, kind: f"preview-{secrets.token_hex(8)}",
-    ),
-    NameRule(_BUCKET, "a storage bucket's name", lambda upper, kind: "preview-bucket"),
-    NameRule(
-        _SERVICE_BASE_URL,
-        "another service's API address (nothing answers there)",
-        lambda upper, kind: "http://127.0.0.1:9",
-        kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
     ),
     NameRule(_EMAIL, "an e-mail address", lambda upper, kind: "preview@example.com"),
     NameRule(_TIME_ZONE, "a time zone", lambda upper, kind: "UTC"),
