@@ -27,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -57,6 +58,8 @@ SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cach
 STAMPS = (".realapps-commit", ".realapps-absent")
 PROBE_LIMIT = 40
 PROBE_TIMEOUT = 15.0
+# What a route's path keeps as written: its separators, and escapes it already has.
+_URL_SAFE = "/%:@!$&'()*+,;="
 
 
 def mirror_of(repo: str) -> Path:
@@ -253,7 +256,7 @@ class Runner:
         )[:PROBE_LIMIT] or ["/"]
         results = []
         for path in paths:
-            url = f"/api/generations/{gid}/preview/proxy/{path.lstrip('/')}"
+            url = proxy_url(gid, path)
             try:
                 headers = {"X-Preview-Token": token}
                 with self.http.stream("GET", url, headers=headers, timeout=PROBE_TIMEOUT) as answer:
@@ -266,7 +269,7 @@ class Runner:
                     app_error = json.loads(text)["details"]["appError"]  # ours: a 502's
                     probe["appError"] = str(app_error)[:400]
                 results.append(probe)
-            except httpx.HTTPError as error:
+            except (httpx.HTTPError, httpx.InvalidURL) as error:
                 results.append({"path": path, "status": None, "body": repr(error)[:200]})
         return results
 
@@ -336,6 +339,13 @@ class Runner:
             result["logTail"] = self.logs(gid)
         self.stop(gid)
         return result
+
+
+def proxy_url(gid: str, path: str) -> str:
+    """The preview proxy's URL of an app's route, its characters a URL cannot carry
+    (a control character from a route written '\\view', a space) percent-encoded: the app
+    decodes them back, and httpx refuses them raw (InvalidURL)."""
+    return f"/api/generations/{gid}/preview/proxy/" + quote(path.lstrip("/"), safe=_URL_SAFE)
 
 
 def _service(data_dir: Path) -> ServiceServer:

@@ -372,6 +372,16 @@ def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
     return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
 
 
+# A notebook kernel's own packages: a freeze listing two or more is its author's whole
+# data-science machine's (magistraapta's fastapi-store: ipykernel, jupyter_client and
+# jupyter_core beside tensorflow, mlflow, streamlit, Django and Flask, 166 pins for a
+# FastAPI app importing a dozen; its install ran past the network's patience). No web
+# backend imports them: they are kept as the machine's other pins (constraints).
+_NOTEBOOK_KERNEL = frozenset(
+    {"ipykernel", "jupyter-client", "jupyter-core", "jupyterlab", "notebook", "jupyter-server"}
+)
+
+
 def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
     """``deps`` without what a whole machine's ``pip freeze`` lists of its operating
     system's own packages (``apturl``, ``python-apt``, ``distro-info===0.18ubuntu0.18.04.1``:
@@ -403,12 +413,18 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
             for spec in requirement.specifier
         ):
             own.append(line)
-    if len(own) < 2:
+    kernel = [line for line in deps.requirements if _line_name(line) in _NOTEBOOK_KERNEL]
+    if len(own) < 2 and len(kernel) < 2:
         return deps
+    own = own if len(own) >= 2 else []
     names = ", ".join(m.group(0) for line in own if (m := _NAME.match(line)) is not None)
     said = (
         f"{deps.source} is a whole machine's pip freeze: its operating system's own packages "
         f"left out ({names})"
+        if own
+        else f"{deps.source} is a whole machine's pip freeze (a notebook kernel's packages: "
+        + ", ".join(m.group(0) for line in kernel if (m := _NAME.match(line)) is not None)
+        + ")"
     )
     kept = [line for line in deps.requirements if line not in own]
     mapping = import_mapping() or {}

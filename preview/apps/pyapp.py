@@ -129,7 +129,8 @@ def _callee(node: ast.AST) -> str:
 
 
 def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind]]:
-    """Classes, by name, whose methods make an app as an attribute: {attr: kind}."""
+    """Classes, by name, whose methods make an app as an attribute: {attr: kind}, and
+    {"method()": kind} for each method returning it (``return self.app``)."""
     holders: dict[str, dict[str, Kind]] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -139,25 +140,43 @@ def _held(tree: ast.Module, aliases: dict[str, str]) -> dict[str, dict[str, Kind
                 for target in item.targets:
                     if isinstance(target, ast.Attribute) and _dotted(target.value) == "self":
                         holders.setdefault(node.name, {})[target.attr] = kind
+        held = holders.get(node.name, {})
+        for method in (n for n in node.body if isinstance(n, FUNCTION_NODES)):
+            for item in walked(method):
+                value = item.value if isinstance(item, ast.Return) else None
+                if not isinstance(value, ast.Attribute) or _dotted(value.value) != "self":
+                    continue
+                if (kind := held.get(value.attr)) is not None:
+                    held[f"{method.name}()"] = kind
     return holders
 
 
 def _held_kind(
     value: ast.AST, holders: dict[str, dict[str, Kind]], instances: dict[str, str]
 ) -> Kind | None:
-    """The kind of ``Holder().app`` or ``holder.app`` (``holder = Holder()``)."""
+    """The kind of ``Holder().app`` or ``holder.app`` (``holder = Holder()``), or of a
+    method's call returning it (``holder.get_app()``)."""
+    wanted = ""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        value, wanted = value.func, "()"
     if not isinstance(value, ast.Attribute):
         return None
     owner = value.value
     name = _callee(owner) if isinstance(owner, ast.Call) else instances.get(_dotted(owner) or "")
-    return holders.get(name or "", {}).get(value.attr)
+    return holders.get(name or "", {}).get(value.attr + wanted)
 
 
 def _candidates(
-    path: str, tree: ast.Module, factories: dict[str, Kind], classes: dict[str, str]
+    path: str,
+    tree: ast.Module,
+    factories: dict[str, Kind],
+    classes: dict[str, str],
+    held: dict[str, dict[str, Kind]] | None = None,
 ) -> list[FoundApp]:
+    """The app objects (else factories) the module at ``path`` makes; ``held`` the holder
+    classes (:func:`_held`) of the upload's other modules, which it may import."""
     aliases = _with_subclasses(tree, classes)
-    holders = _held(tree, aliases)
+    holders = {**(held or {}), **_held(tree, aliases)}
     instances: dict[str, str] = {}  # module-level names bound to a holder's instance
     found: list[FoundApp] = []
     for node in _module_level(tree.body):
@@ -397,7 +416,13 @@ def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] 
     trees = {p: t for p in python_files(files) if (t := parse_module(files[p])) is not None}
     classes = _subclasses(trees)
     factories = _factories(trees, classes)
-    candidates = [c for p, t in trees.items() for c in _candidates(p, t, factories, classes)]
+    # A holder class of one module, its app made by another's instance of it (Gennadii87's
+    # flask-tasks: app.py's ``ConfigApp(BaseWork, db).get_app()``, config/config.py's
+    # class making ``self.app = Flask(__name__)``): nothing to run was found.
+    held: dict[str, dict[str, Kind]] = {}
+    for tree in trees.values():
+        held.update(_held(tree, _with_subclasses(tree, classes)))
+    candidates = [c for p, t in trees.items() for c in _candidates(p, t, factories, classes, held)]
     if not candidates:  # one a module Python cannot parse makes: its server says why
         broken = (p for p in python_files(files) if p not in trees)
         trees |= {p: t for p in broken if (t := readable_part(files[p])) is not None}

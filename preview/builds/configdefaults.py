@@ -1285,12 +1285,17 @@ def _json_list(value: str) -> bool:
 
 
 def _django(files: dict[str, bytes]) -> bool:
-    """Whether the app's database settings are Django's (its ``DATABASES``)."""
-    return any(
-        b"DATABASES" in files[p] and b"django" in files[p]
-        for p in files
-        if p.endswith(".py") and "site-packages/" not in p
-    )
+    """Whether the app's database settings are Django's (its ``DATABASES``), in whichever
+    module of a Django app they are: JoaoPedro8807's drf-hotel-api sets them in a
+    settings/databases.py that never says "django" ('ENGINE': os.environ.get('DB_ENGINE')),
+    and got "postgres": "'postgres' isn't an available database backend"."""
+    own = [p for p in files if p.endswith(".py") and "site-packages/" not in p]
+    if not any(b"DATABASES" in files[p] for p in own):
+        return False
+    return any(_DJANGO_IMPORT.search(files[p]) for p in own)
+
+
+_DJANGO_IMPORT = re.compile(rb"^\s*(?:from|import)\s+django\b|DJANGO_SETTINGS_MODULE", re.M)
 
 
 _SQLALCHEMY_IMPORT = re.compile(

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import trio
 
-from preview.apps.alembicheads import alembic_sqlite_file, alembic_upgrade
+from preview.apps.alembicheads import (
+    alembic_missing_revisions,
+    alembic_sqlite_file,
+    alembic_upgrade,
+)
 from preview.apps.detect import detect
 from preview.apps.pyapp import python_files
 
@@ -63,6 +67,28 @@ def test_an_ini_naming_its_authors_server_is_migrated_into_the_apps_database() -
     step = alembic_upgrade(files, "", "alembic.ini")
     assert step[:2] == ("{python}", "-c") and step[3:] == ("alembic.ini", "--the-preview-database")
     assert "set_main_option" in step[2] and "DATABASE_URL" in step[2]
+    # vladelo-code's FastAPI-Restaurant: create_engine(get_url()) of its own get_url()
+    # returning the ini's URL, which is its author's server all the same (its models' tables
+    # went there, and the app's database had none: "relation dishes does not exist").
+    getter = files["alembic/env.py"].replace(
+        b"config = context.config",
+        b"from sqlalchemy import create_engine\nconfig = context.config\n\n\ndef get_url():\n"
+        b'    return config.get_main_option("sqlalchemy.url")\n',
+    )
+    getter = getter.replace(
+        b"    connectable = AsyncEngine(",
+        b"    create_engine(get_url())\n" + b"    connectable = AsyncEngine(",
+    )
+    assert b"create_engine(get_url())" in getter
+    made = alembic_upgrade({**files, "alembic/env.py": getter}, "", "alembic.ini")
+    assert made[3:] == ("alembic.ini", "--the-preview-database")
+    # Its script_location written from the ini's own folder, as the same app's is.
+    here = files["alembic.ini"].replace(
+        b"script_location = alembic", b"script_location = %(here)s/alembic"
+    )
+    assert here != files["alembic.ini"]
+    made = alembic_upgrade({**files, "alembic.ini": here}, "", "alembic.ini")
+    assert made[3:] == ("alembic.ini", "--the-preview-database")
     # An env.py reading its URL itself, or an ini naming a SQLite file: as it was.
     env = files["alembic/env.py"].replace(
         b"config = context.config", b"import os\nconfig = context.config"
@@ -113,6 +139,26 @@ async def test_an_unbuildable_history_gets_its_models_tables(builder_service: Se
         assert data == []  # its table exists, empty
         said = messages(events, "setup")
         assert any("its history stamped at its heads" in m for m in said), said[-5:]
+
+
+def test_a_history_revising_a_revision_it_does_not_hold_is_never_upgraded() -> None:
+    """alec-ibp's fastapi-store: "items table" revises 3fa7155c8fde, which it never
+    committed; Alembic reads no such history ("KeyError: '3fa7155c8fde'", for each head
+    alone too): its models' tables are made, nothing stamped. A whole history is not."""
+    files = _files("alembic_missing_revision")
+    assert alembic_missing_revisions(files, "") == ["3fa7155c8fde"]
+    step = alembic_upgrade(files, "", "alembic.ini")
+    assert step[2].startswith("# its models' tables made, its history revising"), step[2][:80]
+    assert step[3:] == ("alembic.ini", "3fa7155c8fde")
+    assert alembic_missing_revisions(_files("alembic_first_revision_alters"), "") == []
+
+
+async def test_a_history_with_a_gap_gets_its_models_tables(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        data, events = await _healthy(builder_service, "alembic_missing_revision", "/items")
+        assert data == []  # its table exists, empty
+        said = messages(events, "setup")
+        assert any("its history revises 3fa7155c8fde" in m for m in said), said[-5:]
 
 
 async def test_a_history_that_does_not_upgrade_gives_way_to_its_models_tables(

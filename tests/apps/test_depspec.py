@@ -718,6 +718,29 @@ def test_a_whole_machines_freeze_leaves_out_its_operating_systems_own_packages()
     assert python_dependencies(one, "app.py").requirements == ("Flask==1.1.1", "pygobject==3.26.1")
 
 
+def test_a_notebook_machines_freeze_installs_what_the_app_imports() -> None:
+    """magistraapta's fastapi-store lists its author's data-science machine's freeze (166
+    pins: ipykernel, jupyter_client, jupyter_core, tensorflow, Django …) for a FastAPI app:
+    what it imports (and serves with) is installed, the rest holds versions only. One
+    kernel package alone is no machine's freeze."""
+    freeze = (
+        b"Django==5.1.1\nfastapi==0.112.0\nipykernel==6.29.5\njupyter_client==8.6.2\n"
+        b"jupyter_core==5.7.2\ntensorflow==2.17.0\nuvicorn==0.30.6\n"
+    )
+    files = {"requirements.txt": freeze, "main.py": b"from fastapi import FastAPI\n"}
+    deps = python_dependencies(files, "main.py")
+    # (a framework's pin is kept as a server's is: the machine's Django too)
+    assert deps.requirements == ("Django==5.1.1", "fastapi==0.112.0", "uvicorn==0.30.6")
+    assert "tensorflow==2.17.0" in deps.constraints and "ipykernel==6.29.5" in deps.constraints
+    assert any("notebook kernel's packages: ipykernel" in note for note in deps.notes)
+    one = {**files, "requirements.txt": b"fastapi==0.112.0\nipykernel==6.29.5\nrich==13\n"}
+    assert python_dependencies(one, "main.py").requirements == (
+        "fastapi==0.112.0",
+        "ipykernel==6.29.5",
+        "rich==13",
+    )
+
+
 def test_a_conda_base_environments_freeze_leaves_out_anacondas_own() -> None:
     """ikshu7's Django-Notes-API lists a conda base environment's freeze: conda,
     anaconda-navigator, mkl-fft and ``pyodbc===4.0.0-unsupported`` (a version no index

@@ -122,6 +122,16 @@ class AppCreator:
             "fastapi",
         ),
         ({"main.py": HELD + "api = AppCreator().app\n"}, "main:api", "fastapi"),
+        (  # Gennadii87's flask-tasks: the holder class in another module, its app returned
+            {
+                "config/__init__.py": "",
+                "config/config.py": HELD + "\n    def get_app(self):\n        return self.app\n",
+                "app.py": "from config.config import AppCreator\n"
+                "creator = AppCreator()\napp = creator.get_app()\n",
+            },
+            "app:app",
+            "fastapi",
+        ),
     ],
 )
 def test_python_app_shapes(files: dict[str, str], target: str, framework: str) -> None:

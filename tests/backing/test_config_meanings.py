@@ -363,6 +363,17 @@ def test_the_engine_string_matches_the_database_and_the_framework() -> None:
     assert found.values["DB_NAME"] == "db.sqlite3"
     given = config_defaults(files, "manage.py", {"DB_ENGINE": "x"}, dict(MARIADB_ENV))
     assert "DB_ENGINE" not in given.values  # the app's own stays
+    # JoaoPedro8807's drf-hotel-api: its DATABASES in settings/databases.py, which never
+    # says "django"; "'postgres' isn't an available database backend" for DB_ENGINE.
+    split = {
+        "api/manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'p.s')\n",
+        "api/p/settings/databases.py": (
+            b"import os\nDATABASES = {'default': {'ENGINE': os.environ.get('DB_ENGINE', ''),"
+            b" 'NAME': os.environ.get('POSTGRES_DB', '')}}\n"
+        ),
+    }
+    found = config_defaults(split, "api/manage.py", {}, dict(POSTGRES_ENV))
+    assert found.values["DB_ENGINE"] == "django.db.backends.postgresql"
     # phan-tang's fastapi-ecommerce: f"{DB_ENGINE}://…" for SQLAlchemy's create_engine,
     # which refuses postgres:// ("Can't load plugin: sqlalchemy.dialects:postgres").
     assert engine_value("postgresql", "DB_ENGINE", False, sqlalchemy=True) == "postgresql"

@@ -191,6 +191,8 @@ def test_a_package_saying_what_to_install_gets_it_added(tmp_path: Path) -> None:
         ): "pydantic[email]",
         'RuntimeError: Form data requires "python-multipart" to be installed. ': "python-multipart",
         "AssertionError: jinja2 must be installed to use Jinja2Templates": "Jinja2",
+        # somarjez's Flask-Ecommerce: WTForms' Email() in a form, email_validator unlisted
+        "Exception: Install 'email_validator' for email validation support.": "email_validator",
     }
     for line, wanted in siblings.items():
         fix = _remedies(("fastapi",)).next_fix("", [line], {}, PYTHONS)

@@ -5,7 +5,8 @@ failing an import (the ``ImportError`` it caught is gone): quart-schema, which s
 bringing pydantic, "Cannot create schema for <class 'api.TodoIn'> - try installing
 msgspec or pydantic"; pydantic's ``EmailStr``, "email-validator is not installed, run
 `pip install pydantic[email]`"; FastAPI's forms, 'Form data requires "python-multipart" to
-be installed'; Starlette's templates, "jinja2 must be installed to use Jinja2Templates".
+be installed'; Starlette's templates, "jinja2 must be installed to use Jinja2Templates";
+WTForms' ``Email()``, "Install 'email_validator' for email validation support.".
 What it names is added, unless the environment has it already (then its absence is not
 the cause).
 """
@@ -27,9 +28,9 @@ __all__ = ["EXCEPTION_SAYS", "for_install_hint"]
 # The exception's own line ("TypeError: …", "pydantic.errors.PydanticImportError: …"),
 # or Django's system check, whose errors stop manage.py before any traceback:
 # "shop.Item.image: (fields.E210) Cannot use ImageField because Pillow is not installed."
-# What it says is ``said``.
+# What it says is ``said``. A bare ``Exception`` too: WTForms raises one.
 EXCEPTION_SAYS = re.compile(
-    r"^\s*(?:(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception):"
+    r"^\s*(?:(?:[A-Za-z_][\w.]*\.)?(?:[A-Za-z_]\w*(?:Error|Exception)|Exception):"
     r"|[\w.]+: \((?:\w+\.)?[EC]\d+\)) (?P<said>.+)$"
 )
 _NAME = r"[`'\"]?([A-Za-z0-9][\w.-]*(?:\[[\w,-]+\])?)[`'\"]?"
@@ -38,6 +39,8 @@ _HINTS = (
     re.compile(rf"\bpip install {_NAME}"),
     re.compile(rf"\brequires {_NAME} to be installed"),
     re.compile(rf"(?:^|[\s:,;]){_NAME} (?:must be|is not|needs to be) installed\b"),
+    # WTForms' Email(): "Install 'email_validator' for email validation support."
+    re.compile(rf"(?:^|[\s:,;])[Ii]nstall {_NAME} (?:for|to)\b"),
 )
 
 
