@@ -349,12 +349,7 @@ def _table_named(call: ast.Call, position: int) -> str | None:
 
 def alembic_heads(files: dict[str, bytes], directory: str) -> list[str]:
     """The heads of the revisions in a ``versions/`` folder at or below ``directory``."""
-    revisions: set[str] = set()
-    downs: set[str] = set()
-    for text, revision in _revision_files(files, directory):
-        revisions.add(revision.group(1))
-        if (down := _DOWN.search(text)) is not None:
-            downs.update(_QUOTED.findall(down.group(1)))
+    revisions, downs = _revisions_and_downs(files, directory)
     return sorted(revisions - downs)
 
 
@@ -362,13 +357,19 @@ def alembic_missing_revisions(files: dict[str, bytes], directory: str) -> list[s
     """The revisions the history in a ``versions/`` folder at or below ``directory`` revises
     (its ``down_revision``s) that none of its files holds: a revision its author never
     committed, without which Alembic cannot read the history."""
+    revisions, downs = _revisions_and_downs(files, directory)
+    return sorted(downs - revisions)
+
+
+def _revisions_and_downs(files: dict[str, bytes], directory: str) -> tuple[set[str], set[str]]:
+    """(the revisions the files hold, the revisions they revise)."""
     revisions: set[str] = set()
     downs: set[str] = set()
     for text, revision in _revision_files(files, directory):
         revisions.add(revision.group(1))
         if (down := _DOWN.search(text)) is not None:
             downs.update(_QUOTED.findall(down.group(1)))
-    return sorted(downs - revisions)
+    return revisions, downs
 
 
 def alembic_changes_nothing(files: dict[str, bytes]) -> bool:
