@@ -55,16 +55,22 @@ createServer((_request, response) => {
 """
 
 
+_TYPESCRIPT = {"typescript": "~5.4.5", "@types/node": "^20.11.0"}
+
+
+def _package_json(name: str, build: str, start: str, **more: Any) -> str:
+    """A fixture's package.json: its build and start scripts, the TypeScript it builds
+    with (and ``more``'s devDependencies, or other keys, beside)."""
+    dev = {**more.pop("devDependencies", {}), **_TYPESCRIPT}
+    package = {"name": name, "version": "1.0.0", "private": True, **more}
+    package |= {"scripts": {"build": build, "start": start}, "devDependencies": dev}
+    return json.dumps(package, indent=2)
+
+
 def _app() -> dict[str, str]:
-    package = {
-        "name": "transpile-fixture",
-        "version": "1.0.0",
-        "private": True,
-        "scripts": {"build": "tsc -p tsconfig.build.json", "start": "node dist/index.js"},
-        "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20.11.0"},
-    }
+    build = "tsc -p tsconfig.build.json"
     return {
-        "package.json": json.dumps(package, indent=2),
+        "package.json": _package_json("transpile-fixture", build, "node dist/index.js"),
         "tsconfig.build.json": json.dumps(_TSCONFIG, indent=2),
         # A type error tsc would stop at (TS2322); what runs does not care.
         "src/greeting.ts": 'export const greeting: number = "hello" as unknown as string;\n',
@@ -97,16 +103,9 @@ createServer((_request, response) => {
 
 
 def _esm_app() -> dict[str, str]:
-    package = {
-        "name": "transpile-esm-fixture",
-        "version": "1.0.0",
-        "private": True,
-        "type": "module",
-        "scripts": {"build": "tsc", "start": "node dist/index.js"},
-        "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20.11.0"},
-    }
+    package = _package_json("transpile-esm-fixture", "tsc", "node dist/index.js", type="module")
     return {
-        "package.json": json.dumps(package, indent=2),
+        "package.json": package,
         "tsconfig.json": json.dumps(_ESM_TSCONFIG, indent=2),
         "src/greeting.ts": 'export const greeting: string = "hej";\n',
         "src/index.ts": _ESM_INDEX,
@@ -168,17 +167,11 @@ async def test_a_project_the_transpile_cannot_stand_in_for_gets_its_own_build(
 def _ambient_enum_app() -> dict[str, str]:
     """An app tsc builds and the transpile does not: an ambient ``const enum`` (a
     ``.d.ts``'s, no object at run time) that tsc inlines and a file alone cannot."""
-    package = {
-        "name": "transpile-ambient-fixture",
-        "version": "1.0.0",
-        "private": True,
-        "scripts": {"build": "tsc", "start": "node dist/index.js"},
-        "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20.11.0"},
-    }
+    package = _package_json("transpile-ambient-fixture", "tsc", "node dist/index.js")
     tsconfig = {**_ESM_TSCONFIG, "compilerOptions": {**_TSCONFIG["compilerOptions"]}}
     index = _ESM_INDEX.replace('import { greeting } from "./greeting.js";\n', "")
     return {
-        "package.json": json.dumps(package, indent=2),
+        "package.json": package,
         "tsconfig.json": json.dumps(tsconfig, indent=2),
         "src/levels.d.ts": 'declare const enum Level {\n  High = "high",\n}\n',
         "src/index.ts": "const greeting: string = Level.High;\n" + index,
@@ -199,21 +192,13 @@ async def test_an_app_that_exits_when_transpiled_starts_again_from_its_own_build
 def _nest_base_url_app() -> dict[str, str]:
     """A ``nest build`` project importing its own module by ``baseUrl`` (``src/greeting``),
     which Nest's compile rewrites to a relative path (and Node alone would not find)."""
-    package = {
-        "name": "transpile-nest-fixture",
-        "version": "1.0.0",
-        "private": True,
-        "scripts": {"build": "nest build", "start": "node dist/main"},
-        "devDependencies": {
-            "@nestjs/cli": "^10.4.0",
-            "typescript": "~5.4.5",
-            "@types/node": "^20.11.0",
-        },
-    }
+    cli = {"@nestjs/cli": "^10.4.0"}
+    start = "node dist/main"
+    package = _package_json("transpile-nest-fixture", "nest build", start, devDependencies=cli)
     tsconfig = {"compilerOptions": {**_TSCONFIG["compilerOptions"], "baseUrl": "./"}}
     index = _ESM_INDEX.replace('"./greeting.js"', '"src/greeting"')
     return {
-        "package.json": json.dumps(package, indent=2),
+        "package.json": package,
         "tsconfig.json": json.dumps(tsconfig, indent=2),
         "nest-cli.json": json.dumps({"sourceRoot": "src"}),
         "src/greeting.ts": 'export const greeting: string = "hallo";\n',
