@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import BadRequest
 from ..previewtokens import PreviewTokens
 from .detect import Detection
+from .processes import WorkerProcess
 
 __all__ = ["LaunchOptions", "LaunchSpec", "launch_options", "workers_off", "workers_option"]
 
@@ -50,6 +51,9 @@ class LaunchSpec:
     command: list[str] | None = None  # the launch's options (a revision is detected so)
     setup: list[str] | None = None
     workers_off: tuple[str, ...] = ()  # the detected workers the launch turned off
+    # Run once beside it when it answers, as its preparation left them (the type check
+    # of a TypeScript build run without it: builds.typescript.type_check).
+    checks: tuple[WorkerProcess, ...] = ()
 
 
 _PLACEHOLDERS = ("python", "port", "root_path")  # what Supervisor._argv fills in

@@ -26,7 +26,7 @@ import posixpath
 import secrets
 import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,6 +47,7 @@ from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.node.devscript import nodemon_config_file
 from ..apps.plans import shown
+from ..apps.processes import WorkerProcess
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
     LOCAL_DATABASES,
@@ -105,7 +106,7 @@ from .steps import (
     build_frontend,
     migrations_not_needed,
 )
-from .typescript import TranspiledBuild, transpiled_build
+from .typescript import TranspiledBuild, transpiled_build, type_check
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -300,7 +301,9 @@ class Preparation:
                 services_ready=services_ready,
                 data_cache=data_cache,
             )
+            spec.checks = ()
             prepared = await prepare_app(spec.detection, spec.files, context)
+            spec.checks = tuple(context.checks)
         except OSError as error:
             raise BuildFailed(f"could not prepare the environment: {error.strerror}") from None
         self._lease = prepared.lease
@@ -671,6 +674,9 @@ class PreparationContext:
     # migration connects at once).
     services_ready: Callable[[], Awaitable[None]] | None = None
     data_cache: DataInitCache | None = None  # None: its data steps run at every launch
+    # What its preparation leaves to run once beside it when it answers (the type check
+    # of a build run as TypeScript's emit): LaunchSpec.checks.
+    checks: list[WorkerProcess] = field(default_factory=list)
 
 
 @dataclass
@@ -947,6 +953,9 @@ class _StepRun:
             return await self.declared()
         if self.context.remedies is not None:
             self.context.remedies.transpiled = True
+        check = type_check(fast, self.step.where)
+        if check is not None:
+            self.context.checks.append(check)
         return reused
 
     async def _run(self, step: SetupStep, key: StepKey | None) -> bool:

@@ -72,15 +72,19 @@ _NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 @dataclass(frozen=True)
 class WorkerProcess:
     """One worker: its name (the Procfile's, the service's), its command (a template, as
-    the start command's: ``{python}``, ``{port}``) and where it was read."""
+    the start command's: ``{python}``, ``{port}``) and where it was read. A check (a
+    TypeScript build's type check its build was run without) runs once, to its end,
+    and is never restarted."""
 
     name: str
     argv: tuple[str, ...]
     detected_from: str
     note: str | None = None  # what was changed of the declared command, and why
+    check: bool = False
+    shown: str | None = None  # its command as said, where ``argv`` wraps it (a check's)
 
     def describe(self) -> dict[str, str]:
-        command = " ".join(self.argv)
+        command = self.shown or " ".join(self.argv)
         return {"name": self.name, "command": command, "detectedFrom": self.detected_from}
 
 

@@ -58,6 +58,7 @@ class TranspiledBuild:
     env: dict[str, str]
     version: str
     said: str  # "tsc as TypeScript's emit without its type check"
+    projects: tuple[str, ...] = ()  # the tsconfigs transpiled (the type check's)
 
 
 def transpiled_build(
@@ -70,19 +71,24 @@ def transpiled_build(
         return None
     commands: list[str] = []
     replaced: list[str] = []
+    projects: list[str] = []
     for command in found.split(" && "):
         instead = _instead(command, where, files)
         if instead is None and _compiler(command):
             return None
-        commands.append(instead or command)
-        if instead is not None:
-            replaced.append(command)
+        if instead is None:
+            commands.append(command)
+            continue
+        commands.append(instead[0])
+        replaced.append(command)
+        projects.append(instead[1])
     if not replaced:
         return None
     said = f"{' and '.join(replaced)} as TypeScript's emit without its type check"
     script = f"# {said}\n{_BIN_PATH}{' && '.join(commands)}"
     program = {PROGRAM_VARIABLE: _PROGRAM}
-    return TranspiledBuild(("sh", "-c", script), program, _VERSION, said)
+    unique = tuple(dict.fromkeys(projects))
+    return TranspiledBuild(("sh", "-c", script), program, _VERSION, said, unique)
 
 
 def _compiler(command: str) -> bool:
@@ -92,16 +98,20 @@ def _compiler(command: str) -> bool:
     return words[:1] == ["tsc"] or words[:2] == ["nest", "build"]
 
 
-def _instead(command: str, where: str, files: dict[str, bytes]) -> str | None:
+def _instead(command: str, where: str, files: dict[str, bytes]) -> tuple[str, str] | None:
     """The transpile standing in for ``command`` (a ``tsc`` or ``nest build`` with no
-    flag but its project's), None if it is neither or has another flag."""
+    flag but its project's) and the tsconfig it reads, None if it is neither or has
+    another flag."""
     try:
         words = shlex.split(command)
     except ValueError:
         return None
     if words[:1] == ["tsc"]:
         project = _project(words[1:], ("-p", "--project"))
-        return None if project is None else f"{_RUN} {shlex.quote(project or 'tsconfig.json')}"
+        if project is None:
+            return None
+        project = project or "tsconfig.json"
+        return f"{_RUN} {shlex.quote(project)}", project
     if words[:2] == ["nest", "build"]:
         project = _project(words[2:], ("-p", "--path"))
         if project is None:
@@ -111,7 +121,7 @@ def _instead(command: str, where: str, files: dict[str, bytes]) -> str | None:
             return None
         config, clean = nest
         project = project or config
-        return f"{_RUN} {shlex.quote(project)} --nest" + (" --clean" if clean else "")
+        return f"{_RUN} {shlex.quote(project)} --nest" + (" --clean" if clean else ""), project
     return None
 
 

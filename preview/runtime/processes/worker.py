@@ -5,7 +5,9 @@ one reader per pipe, wait; on the way out, whatever the way, its process group g
 SIGTERM, SIGKILL after the grace, shielded and time-boxed, and its pipes are drained.
 A worker that ends by itself is told with its exit code and started again after a
 backoff (1, 2, 4 … s), at most :data:`MAX_RESTARTS` times in a row: a worker that keeps
-dying never fails the preview, whose web process still serves.
+dying never fails the preview, whose web process still serves. A check (``check``: the
+type check of a TypeScript build run without it) runs once, to its end: what it found is
+in its lines, its exit code said, and the preview serves whatever it found.
 """
 
 from __future__ import annotations
@@ -67,8 +69,10 @@ class WorkerRun:
         broadcast: LogBroadcast,
         system: System,
         setting: WorkerSetting,
+        check: bool = False,
     ) -> None:
         self.name = name
+        self.check = check
         self.argv = argv
         self.shown = shown  # its command as detected ({python}): no host path
         self.detected_from = detected_from
@@ -87,7 +91,7 @@ class WorkerRun:
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "role": "worker",
+            "role": "check" if self.check else "worker",
             "status": self.status,
             "pid": self.pid,
             "exitCode": self.exit_code,
@@ -107,6 +111,9 @@ class WorkerRun:
                 ended = await self._run_once(sandbox_pid)
                 if not ended:
                     self.status = "failed"
+                    return
+                if self.check:
+                    self.status = "done"
                     return
                 if trio.current_time() - began >= _STABLE:
                     in_a_row = 0
@@ -132,6 +139,10 @@ class WorkerRun:
             if self.status in ("waiting", "starting", "restarting", "running", "exited"):
                 self.status = "stopped"
             raise
+
+    @property
+    def _kind(self) -> str:
+        return "check" if self.check else "worker"
 
     def _entered(self, sandbox_pid: int | None) -> bool:
         """Whether it runs in the web process's sandbox (else as a plain child)."""
@@ -161,7 +172,7 @@ class WorkerRun:
         except OSError as error:
             self.ready.set()
             await self._system(
-                "ERROR", f"worker {self.name} could not be started: {error.strerror or error}"
+                "ERROR", f"{self._kind} {self.name} could not be started: {error.strerror or error}"
             )
             return False
         self.pid, self.status, self.exit_code = process.pid, "running", None
@@ -174,8 +185,9 @@ class WorkerRun:
             pipes.start_soon(self._read, process.stderr, "stderr", readers[1])
             try:
                 # From the spawn on, whatever ends it reaches the finally: no orphan.
-                started = f"worker {self.name} started (pid {process.pid})"
-                await self._system("INFO", f"{started}: {' '.join(self.argv)}")
+                started = f"{self._kind} {self.name} started (pid {process.pid})"
+                command = self.shown if self.check else " ".join(self.argv)
+                await self._system("INFO", f"{started}: {command}")
                 await process.wait()
             except trio.Cancelled:
                 requested = True
@@ -201,9 +213,13 @@ class WorkerRun:
         if self._broadcast.closed:
             return
         with trio.move_on_after(5):
-            level = "INFO" if requested or self.exit_code == 0 else "ERROR"
+            passed = requested or self.exit_code == 0
             said = describe_exit(self.exit_code, requested=requested)
-            await self._system(level, f"worker {self.name} {said}")
+            if self.check:  # what it found is in its own lines; the preview serves anyway
+                found = "" if passed else " (what it found is above; the app runs regardless)"
+                await self._system("INFO" if passed else "WARN", f"check {self.name} {said}{found}")
+                return
+            await self._system("INFO" if passed else "ERROR", f"worker {self.name} {said}")
 
     async def _read(
         self, pipe: trio.abc.ReceiveStream, stream: str, scope: trio.CancelScope

@@ -47,6 +47,7 @@ class AppWorkers:
                 broadcast=broadcast,
                 system=system,
                 setting=setting,
+                check=w.check,
             )
             for w in workers
         ]
@@ -60,9 +61,11 @@ class AppWorkers:
         system: System,
         setting: WorkerSetting,
     ) -> AppWorkers:
-        """The workers of the app ``spec`` launches, run with ``python``."""
+        """The workers of the app ``spec`` launches, run with ``python``, and the checks
+        its preparation left to run beside it."""
+        detected = spec.detection.workers if spec.detection is not None else ()
         return cls(
-            spec.detection.workers if spec.detection is not None else (),
+            [*detected, *spec.checks],
             values={"python": python, "port": str(spec.port)},
             broadcast=broadcast,
             system=system,

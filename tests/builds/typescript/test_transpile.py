@@ -153,6 +153,38 @@ async def test_a_tsc_build_is_transpiled_where_tsc_writes_and_its_relaunch_reuse
         assert not any(line.startswith("transpiled ") for line in again), again
 
 
+async def test_the_type_check_the_build_was_run_without_runs_beside_the_app(
+    service: Service,
+) -> None:
+    """A type error no longer stops the build, and is still told: the app's own ``tsc
+    --noEmit`` runs once the app answers, its finding in the log as its lines, its exit
+    said; the app serves throughout, and the check is listed as done."""
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(service, _app())
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        gid = body["gid"]
+        while True:
+            events = await service.history(gid)
+            said = [line for line in messages(events, "system") if "check typecheck" in line]
+            if any("exited" in line for line in said):
+                break
+            await trio.sleep(0.2)
+        ended = [line for line in said if "exited" in line]
+        assert ended == [
+            "check typecheck exited with code 2 (what it found is above; the app runs regardless)"
+        ], said
+        assert any(line.startswith("check typecheck started (pid ") for line in said), said
+        found = [e["message"] for e in events if e.get("process") == "typecheck"]
+        assert any("src/greeting.ts(1,14): error TS2322" in line for line in found), found
+        status = await service.status(gid)
+        assert status["status"] == "running"
+        checks = [p for p in status["processes"] if p["name"] == "typecheck"]
+        assert [(p["role"], p["status"], p["exitCode"]) for p in checks] == [("check", "done", 2)]
+        assert checks[0]["command"] == "tsc --noEmit --pretty false -p tsconfig.build.json"
+        assert (await service.app_get(body, "/")).json()["greeting"] == "hello"
+        assert (await service.stop(gid)).status_code == 200
+
+
 async def test_a_project_the_transpile_cannot_stand_in_for_gets_its_own_build(
     service: Service,
 ) -> None:
