@@ -33,6 +33,7 @@ from .scenarios import (
     proxy,
     realapps,
     reload,
+    reloadts,
     slow,
 )
 
@@ -48,6 +49,7 @@ SCENARIOS = {
     "realapps": realapps.run,
     "flood": flood.run,
     "reload": reload.run,
+    "reloadts": reloadts.run,
     "cluster": cluster.run,
     "datainit": datainit.run,
 }

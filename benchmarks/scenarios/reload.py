@@ -91,7 +91,7 @@ def _answered(client: httpx.Client, path: str, ok: Callable[[httpx.Response], bo
     raise RuntimeError(f"{path} did not answer as expected within 30 s")
 
 
-def _stats(values: list[float]) -> dict[str, float]:
+def stats(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
         "median": round(statistics.median(ordered), 1),
@@ -101,16 +101,23 @@ def _stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def _load_average() -> float:
+def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-class _Preview:
-    """A launched preview of the app in ``service``, and its revisions, one at a time."""
+class Preview:
+    """A launched preview of the app in ``service``, and its revisions, one at a time:
+    ``revised(n)`` gives the files revision ``n`` changes, whose ``GET /rev`` answers
+    ``{"rev": n}`` (the first, 1, is uploaded with ``files``)."""
 
-    def __init__(self, service: ServiceServer, files: dict[str, str], main: str) -> None:
-        self.service, self.files, self.main = service, files, main
-        self.gid = service.upload({**files, "app/main.py": main + ROUTE.format(n=1)})
+    def __init__(
+        self,
+        service: ServiceServer,
+        files: dict[str, str],
+        revised: Callable[[int], dict[str, str]],
+    ) -> None:
+        self.service, self.revised = service, revised
+        self.gid = service.upload({**files, **revised(1)})
         launched = service.launch(self.gid)
         self.headers = {**service.auth, "X-Preview-Token": launched["previewToken"]}
         self.proxy = f"/api/generations/{self.gid}/preview/proxy"
@@ -122,7 +129,7 @@ class _Preview:
         """The next revision applied: POST → the new code's first answer (and the rest)."""
         self.number += 1
         number = self.number
-        changed = {"app/main.py": self.main + ROUTE.format(n=number)}
+        changed = self.revised(number)
         began = time.time_ns()
         posted = self.service.http.post(
             f"/api/generations/{self.gid}/revisions", json={"files": changed}
@@ -176,9 +183,9 @@ def _steps(swaps: list[dict[str, Any]]) -> dict[str, float]:
     return {step: round(statistics.median(values), 1) for step, values in durations.items()}
 
 
-def _figures(swaps: list[dict[str, Any]]) -> dict[str, Any]:
+def figures(swaps: list[dict[str, Any]]) -> dict[str, Any]:
     keys = ("new_code_ms", "post_ms", "ready_ms")
-    return {key: _stats([s[key] for s in swaps]) for key in keys} | {"steps_ms": _steps(swaps)}
+    return {key: stats([s[key] for s in swaps]) for key in keys} | {"steps_ms": _steps(swaps)}
 
 
 def _ratios(swaps: list[float], basis: list[float]) -> dict[str, float]:
@@ -190,12 +197,12 @@ def _ratios(swaps: list[float], basis: list[float]) -> dict[str, float]:
     }
 
 
-def _rounds(n: int, kinds: dict[str, Callable[[], Any]], label: str) -> dict[str, list[Any]]:
+def in_rounds(n: int, kinds: dict[str, Callable[[], Any]], label: str) -> dict[str, list[Any]]:
     """``n`` rounds of each of ``kinds``, their order rotated from round to round."""
     names = list(kinds)
     out: dict[str, list[Any]] = {name: [] for name in names}
     for i in range(n):
-        log(f"reload ({label}): round {i + 1}/{n}, load {_load_average()}")
+        log(f"reload ({label}): round {i + 1}/{n}, load {load_average()}")
         order = names[i % len(names) :] + names[: i % len(names)]
         for name in order:
             out[name].append(kinds[name]())
@@ -217,12 +224,12 @@ def _mode(
     env = {"PREVIEW_PORT_MIN": str(port), "PREVIEW_PORT_MAX": str(port + 3)}
     loads: list[_Load] = []
     with ServiceServer(extra_env={**env, "PREVIEW_SANDBOX": sandbox}) as service:
-        preview = _Preview(service, files, main)
+        preview = Preview(service, files, lambda n: {"app/main.py": main + ROUTE.format(n=n)})
         try:
-            log(f"reload ({mode}): warm-up, load {_load_average()}")
+            log(f"reload ({mode}): warm-up, load {load_average()}")
             bare(), _launch(service, files), preview.swap()
-            loads_before = _load_average()
-            quiet = _rounds(
+            loads_before = load_average()
+            quiet = in_rounds(
                 rounds,
                 {"bare": bare, "launch": lambda: _launch(service, files), "swap": preview.swap},
                 mode,
@@ -231,10 +238,10 @@ def _mode(
             swaps_ms = [s["new_code_ms"] for s in quiet["swap"]]
             result: dict[str, Any] = {
                 "isolation": status.get("isolation"),
-                "load_average": [loads_before, _load_average()],
-                "bare_first_200_ms": _stats(quiet["bare"]),
-                "launch_first_answer_ms": _stats(quiet["launch"]),
-                **_figures(quiet["swap"]),
+                "load_average": [loads_before, load_average()],
+                "bare_first_200_ms": stats(quiet["bare"]),
+                "launch_first_answer_ms": stats(quiet["launch"]),
+                **figures(quiet["swap"]),
                 "ratio_to_bare": _ratios(swaps_ms, quiet["bare"]),
                 "ratio_to_launch": _ratios(swaps_ms, quiet["launch"]),
                 "bare_all": [round(x) for x in quiet["bare"]],
@@ -250,7 +257,7 @@ def _mode(
             ]
             for load in loads:
                 load.start()
-            busy = _rounds(loaded_rounds, {"bare": bare, "swap": preview.swap}, f"{mode}, load")
+            busy = in_rounds(loaded_rounds, {"bare": bare, "swap": preview.swap}, f"{mode}, load")
             for load in loads:
                 load.stop.set()
             for load in loads:
@@ -258,8 +265,8 @@ def _mode(
             failures = [f for load in loads for f in load.failures]
             busy_ms = [s["new_code_ms"] for s in busy["swap"]]
             result["under_load"] = {
-                "bare_first_200_ms": _stats(busy["bare"]),
-                **_figures(busy["swap"]),
+                "bare_first_200_ms": stats(busy["bare"]),
+                **figures(busy["swap"]),
                 "ratio_to_bare": _ratios(busy_ms, busy["bare"]),
                 "load_rate": LOAD_RATE,
                 "load_requests": sum(load.sent for load in loads),

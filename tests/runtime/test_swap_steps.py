@@ -61,3 +61,36 @@ def test_a_step_new_to_the_revision_runs_and_unknown_changes_run_migrations() ->
     assert _names(kept) == [UPGRADE] and skipped == [" ".join(SEED)]
     kept, _ = steps_to_run(_detection(UPGRADE), _detection(UPGRADE), None, {})
     assert _names(kept) == [UPGRADE]  # what changed unknown: as before, it runs
+
+
+def _node(*steps: tuple[str, ...], data: tuple[tuple[str, ...], ...] = ()) -> Detection:
+    return Detection(
+        "node",
+        ("npm", "start"),
+        "package.json",
+        "node",
+        setup=steps,
+        setup_dirs=tuple("" for _ in steps),
+        data_setup=data,
+    )
+
+
+BUILD = ("npm", "run", "build")
+NODE_SEED = ("npm", "run", "seed")
+PACKAGE = {"package.json": b'{"scripts": {"build": "tsc", "seed": "node seed.js"}}'}
+
+
+def test_a_build_runs_again_when_the_revision_changed_a_file_its_data_steps_do_not() -> None:
+    """The revision's directory starts with the running one's built output: a build it ran
+    runs again on any change (its kept output reused where its inputs are the same)."""
+    running = new = _node(BUILD, NODE_SEED, data=(NODE_SEED,))
+    kept, skipped = steps_to_run(running, new, {"src/greeting.ts"}, PACKAGE)
+    assert _names(kept) == [BUILD]
+    assert skipped == [" ".join(NODE_SEED)]
+    # A step of compilers alone is a build too, whatever its script is called.
+    tsc = ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc -p tsconfig.json')
+    kept, _ = steps_to_run(_node(tsc), _node(tsc), {"src/a.ts"}, PACKAGE)
+    assert _names(kept) == [tsc]
+    # Nothing changed (a revision saved again): nothing to build.
+    kept, skipped = steps_to_run(running, new, set(), PACKAGE)
+    assert _names(kept) == [] and skipped == [" ".join(BUILD), " ".join(NODE_SEED)]

@@ -5,7 +5,7 @@ package's scripts (``ranked``). Read from the files, never run: a launch tries t
 order, judged by health (``preview.builds.plantries``)."""
 
 from .declared import Declared, DockerfileFacts, declared_starts, dockerfile_facts, readme_scripts
-from .ranked import MOST_PLANS, Plan, node_plans, optional_steps, shown, step_origin
+from .ranked import MOST_PLANS, Plan, is_build, node_plans, optional_steps, shown, step_origin
 
 __all__ = [
     "MOST_PLANS",
@@ -14,6 +14,7 @@ __all__ = [
     "Plan",
     "declared_starts",
     "dockerfile_facts",
+    "is_build",
     "node_plans",
     "optional_steps",
     "readme_scripts",

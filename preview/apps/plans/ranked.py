@@ -133,7 +133,7 @@ def optional_steps(
         or step in tables
         # the schema pushed where its committed migrations lack some of its tables
         or (len(step) > 2 and step[-1].startswith(BEHIND))
-        or (source and _is_build(step))
+        or (source and is_build(step))
         # a call of the project's init function that nothing calls: datainit's guess
         or (len(step) > 2 and step[-1].startswith(OWN_INIT))
         # its models' tables, where nothing of the app makes them: datainit's guess too
@@ -211,7 +211,7 @@ def _plan(
     origins = first.setup_from + ("",) * (len(first.setup) - len(first.setup_from))
     all_dirs = first.setup_dirs + ("",) * (len(first.setup) - len(first.setup_dirs))
     for step, where, said in zip(first.setup, all_dirs, origins, strict=False):
-        if _is_build(step) and not keep_build:
+        if is_build(step) and not keep_build:
             continue
         steps.append(step)
         dirs.append(where)
@@ -220,7 +220,7 @@ def _plan(
     # that ran the sources (and so had no build): the package's build first (gn4r4's
     # typeorm-express-typescript: plan 2, npm start, "Cannot find module 'dist/index.js'").
     build = next((b for b in ("build", "build:prod") if scripts.get(b, "").strip()), None)
-    if build and keep_build and _runs_output(resolved) and not any(map(_is_build, steps)):
+    if build and keep_build and _runs_output(resolved) and not any(map(is_build, steps)):
         steps.insert(0, ("npm", "run", build))
         dirs.insert(0, "")
         froms.insert(0, f"package.json script {build}")
@@ -326,7 +326,7 @@ def _runs_output(text: str) -> bool:
     return any(w.split("/")[0] in _OUTPUT_DIRS and _SOURCE.match(w) for w in named)
 
 
-def _is_build(step: tuple[str, ...]) -> bool:
+def is_build(step: tuple[str, ...]) -> bool:
     """A step that builds (its output is what a built start runs)."""
     if step[:2] == ("npm", "run") and len(step) > 2:
         return _BUILD_SCRIPT.match(step[2]) is not None

@@ -13,6 +13,14 @@ version of the migration tool). They apply what is new and nothing twice, so a m
 added in a revision runs once, and a revision that changed a route alone starts without
 them (each costs an interpreter's start and its imports). An init command or a seed
 already run is not run again (a seed twice is twice the rows).
+
+A build is not data: its output is made from the files, and the revision's directory
+starts with the running revision's (its ``dist/`` among them), so a build the running
+revision ran (the app's build script, ``npm run build``; a step of compilers and file
+tools alone, ``tsc``, ``nest build``: ``apps.node.buildsteps``) runs again whenever the
+revision changed a file; its kept output is reused where nothing it reads changed (the
+build cache, keyed by every file). Without it a revision of a TypeScript source served
+the old JavaScript.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from ...apps.detect import Detection
+from ...apps.node.buildsteps import pure_build
+from ...apps.plans import is_build
 from ...store.revisions import DEPENDENCY_FILES
 
 __all__ = ["migration_inputs_changed", "steps_to_run"]
@@ -43,6 +53,11 @@ def _migrates(step: tuple[str, ...]) -> bool:
         for pattern in _MIGRATIONS
         for i in range(len(words))
     )
+
+
+def _builds(step: tuple[str, ...], where: str, files: dict[str, bytes]) -> bool:
+    """Whether ``step`` builds (its output made from the files: see the module doc)."""
+    return is_build(step) or pure_build(step, where, files) is not None
 
 
 def _script_locations(files: dict[str, bytes]) -> set[str]:
@@ -82,10 +97,18 @@ def steps_to_run(
     ones left out (said in the log). ``changed``: the paths the revision changed
     (None: unknown, each migration runs again); ``files``: its tree."""
     before = set(running.setup_steps()) if running is not None else set()
-    migrations_due = changed is None or migration_inputs_changed(changed, files or {})
+    files = files or {}
+    paths = None if changed is None else set(changed)
+    migrations_due = paths is None or migration_inputs_changed(paths, files)
+    anything_changed = paths is None or bool(paths)
     kept, skipped = [], []
     for step, where in new.setup_steps():
-        if (step, where) not in before or (migrations_due and _migrates(step)):
+        builds = step not in new.data_setup and _builds(step, where, files)
+        if (
+            (step, where) not in before
+            or (migrations_due and _migrates(step))
+            or (anything_changed and builds)
+        ):
             kept.append((step, where))
         else:
             skipped.append(" ".join(step))

@@ -21,7 +21,7 @@ import trio
 from preview import Settings
 from preview.builds.typescript import transpiled_build
 
-from ...conftest import Service
+from ...conftest import Service, auth
 from ...launching import BUILD_WAIT, launched, messages
 from ...ports_in_range import service_in_range
 
@@ -183,6 +183,28 @@ async def test_the_type_check_the_build_was_run_without_runs_beside_the_app(
         assert checks[0]["command"] == "tsc --noEmit --pretty false -p tsconfig.build.json"
         assert (await service.app_get(body, "/")).json()["greeting"] == "hello"
         assert (await service.stop(gid)).status_code == 200
+
+
+async def test_a_revision_of_a_typescript_source_serves_the_new_code(service: Service) -> None:
+    """A revision applied live builds again (its directory starts with the running
+    revision's ``dist/``): the changed source's new JavaScript is what answers."""
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(service, _app())
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json()["greeting"] == "hello"
+        changed = {"src/greeting.ts": 'export const greeting: string = "bonjour";\n'}
+        posted = await service.client.post(
+            f"/api/generations/{body['gid']}/revisions",
+            json={"files": changed},
+            headers=auth(),
+            timeout=BUILD_WAIT,
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["apply"]["state"] == "switched", posted.json()
+        assert (await service.app_get(body, "/")).json()["greeting"] == "bonjour"
+        said = messages(await service.history(body["gid"]), "system")
+        assert not any("run before, not again: npm run build" in line for line in said), said
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_a_project_the_transpile_cannot_stand_in_for_gets_its_own_build(
