@@ -463,3 +463,21 @@ async def test_sequelize_models_whose_tables_nothing_makes_are_synced_before_it_
         said = messages(await service.history(body["gid"]), "system")
         assert any("its models' tables (Sequelize's sync())" in m for m in said), said
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_first(
+    builder_service: Service,
+) -> None:
+    """TypeORM entities on the app's own data source, ``synchronize: false``, no
+    migrations nor schema file: its data source is synchronized before it starts (its
+    TypeScript loaded by its ts-node), which is said."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_typeorm_entities"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("its models' tables (TypeORM's synchronize())" in m for m in said), said
+        assert (await service.stop(body["gid"])).status_code == 200
