@@ -37,7 +37,7 @@ from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
 from .node.datascripts import data_scripts
-from .node.migrations import node_migrations
+from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
 from .node.nodeapp import node_hint, node_start, read_package
 from .plans import Plan, declared_starts, node_plans, optional_steps, readme_scripts, shown
 from .processes import (
@@ -616,15 +616,20 @@ def _node_migrations(
 ) -> tuple[tuple[str, ...], ...]:
     """The Node app's migrations (``node.migrations``); with none (nor a Prisma schema,
     nor a Procfile's release step: ``own`` False), its own SQLite set-up scripts
-    (``node.datascripts``)."""
+    (``node.datascripts``), else its Sequelize models' or TypeORM entities' tables made
+    where nothing of it makes them."""
     listed = _listed(files)
     migrations = node_migrations(files, listed)
     if migrations or prisma is not None or not own:
         return migrations
     scripts = (read_package(files) or {}).get("scripts")
-    if not isinstance(scripts, dict):
-        return ()
-    return data_scripts({k: v for k, v in scripts.items() if isinstance(v, str)}, listed, files)
+    if isinstance(scripts, dict):
+        own_scripts = {k: v for k, v in scripts.items() if isinstance(v, str)}
+        if found := data_scripts(own_scripts, listed, files):
+            return found
+    # its models' tables, where nothing of it makes them
+    models = sequelize_models_step(files, listed) or typeorm_entities_step(files, listed)
+    return (models,) if models is not None else ()
 
 
 def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:

@@ -8,6 +8,7 @@ import json
 from preview.apps.detect import detect
 from preview.apps.node.migrations import (
     BEHIND,
+    SYNC_MODELS,
     node_migrations,
     synchronizes_its_tables,
     syncs_its_tables,
@@ -633,3 +634,59 @@ def test_a_workers_d1_migrations_apply_to_wranglers_local_database() -> None:
     assert node_migrations(files, unlisted) == ()
     no_sql = {k: v for k, v in files.items() if not k.endswith(".sql")}
     assert all(step[:2] != apply[:2] for step in node_migrations(no_sql, listed))
+
+
+def test_sequelize_models_whose_tables_nothing_makes_are_synced_and_may_fail() -> None:
+    """Cristiano-woody's todo-list-api-node-sequelize: models by ``define()`` on its own
+    instance, which only ``authenticate()``s (no ``sync()``, no migrations): every route
+    met relation "tasks" does not exist. A step syncs them, loading the modules that make
+    the instance (not the one that serves) and those declaring models; its failure is
+    not the launch's. Not where the app syncs, or keeps migrations."""
+    fixture = {k: v.encode() for k, v in app_files("node_sequelize_models").items()}
+    found = detect(fixture)
+    assert found is not None
+    steps = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    assert len(steps) == 1 and steps[0] in found.optional
+    assert steps[0][:2] == ("node", "-e")
+    assert '["src/database.ts", "src/models/note.ts"]' in steps[0][-1]
+    said = f"node -e {SYNC_MODELS}Sequelize's sync()), which nothing of the app makes …"
+    assert found.data_init == (said,)
+    # A class's Model.init() declares models too.
+    init = b"class Note extends Model {}\nNote.init({ text: DataTypes.STRING }, { sequelize });\n"
+    classes = {**fixture, "src/models/note.ts": b"import { Model } from 'sequelize';\n" + init}
+    found = detect(classes)
+    assert found is not None and any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+    synced = {**fixture, "src/sync.ts": b"import sequelize from './database';\nsequelize.sync();\n"}
+    migrated = {
+        **fixture,
+        "migrations/1-notes.js": b"module.exports = { up: (q) => q.createTable('notes', {}) };",
+    }
+    undeclared = {k: v for k, v in fixture.items() if k != "src/models/note.ts"}
+    for files in (synced, migrated, undeclared):
+        found = detect(files)
+        assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+
+
+def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_and_may_fail() -> None:
+    """TypeORM entities on the app's own ``new DataSource({ … synchronize: false })``, no
+    migrations, no schema file: every route would meet relation "notes" does not exist.
+    A step synchronizes that data source; not where its options synchronize, where it
+    keeps migrations or a schema file (which a synchronize would alter), nor without
+    entities."""
+    fixture = {k: v.encode() for k, v in app_files("node_typeorm_entities").items()}
+    found = detect(fixture)
+    assert found is not None
+    steps = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    assert len(steps) == 1 and steps[0] in found.optional
+    assert steps[0][-1].startswith(f"{SYNC_MODELS}TypeORM's synchronize())")
+    assert '["src/data-source.ts"]' in steps[0][-1]
+    source = fixture["src/data-source.ts"]
+    synchronized = {**fixture, "src/data-source.ts": source.replace(b"false", b"true")}
+    migration = b"export class Notes implements MigrationInterface {}"
+    migrated = {**fixture, "src/migrations/1-notes.ts": migration}
+    schema = {**fixture, "schema.sql": b"CREATE TABLE notes (id serial primary key);"}
+    entityless = {k: v for k, v in fixture.items() if k != "src/entity/Note.ts"}
+    entityless["src/server.ts"] = b"import './data-source';\n"
+    for files in (synchronized, migrated, schema, entityless):
+        found = detect(files)
+        assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)

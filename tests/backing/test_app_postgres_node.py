@@ -444,3 +444,40 @@ async def test_a_drizzle_journal_without_its_sql_gets_the_schema_pushed(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/"))["data"] == {"products": 0}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_sequelize_models_whose_tables_nothing_makes_are_synced_before_it_starts(
+    builder_service: Service,
+) -> None:
+    """Cristiano-woody's todo-list-api-node-sequelize declares its models by ``define()``
+    and only ``authenticate()``s (no ``sync()``, no migrations): every route met relation
+    "tasks" does not exist. Its own instance is synced before it starts (its TypeScript
+    loaded by its ts-node), which is said."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_sequelize_models"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("its models' tables (Sequelize's sync())" in m for m in said), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_first(
+    builder_service: Service,
+) -> None:
+    """TypeORM entities on the app's own data source, ``synchronize: false``, no
+    migrations nor schema file: its data source is synchronized before it starts (its
+    TypeScript loaded by its ts-node), which is said."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_typeorm_entities"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("its models' tables (TypeORM's synchronize())" in m for m in said), said
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -20,6 +20,9 @@ Sequelize's (``sequelize-cli`` listed, migrations in its ``migrations-path``, wh
 ``--config`` and ``--migrations-path`` the app's own migrate script gives it.
 node-pg-migrate's, ley's and db-migrate's (listed, their folder holding migrations):
 their ``up``, with the folder and config the app's script running them gives.
+With none of them, Sequelize models whose tables nothing of the app makes (no ``sync()``,
+no migrations): :func:`sequelize_models_step`, the counterpart of a Python app's models'
+tables step (:func:`preview.apps.createall.models_tables_step`).
 
 Commands are templates like :mod:`..detect`'s (braces escaped).
 """
@@ -36,10 +39,13 @@ from collections.abc import Iterator
 __all__ = [
     "BEHIND",
     "SEQUELIZE_CLI",
+    "SYNC_MODELS",
     "node_migrations",
     "sequelize_cli_wanted",
+    "sequelize_models_step",
     "synchronizes_its_tables",
     "syncs_its_tables",
+    "typeorm_entities_step",
 ]
 
 _KNEXFILES = ("knexfile.js", "knexfile.cjs", "knexfile.mjs", "knexfile.ts")
@@ -308,6 +314,197 @@ def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
         ):
             return True
     return False
+
+
+# A module declaring Sequelize models: ``sequelize.define('tasks', …)`` (a generic's type
+# argument too: ``define<Task>(``), a class's ``Model.init({…}, { sequelize })``,
+# sequelize-typescript's ``@Table`` class.
+_DEFINES_MODEL = re.compile(r"""\.define\s*(?:<[^()]*?>\s*)?\(\s*["'`]|@Table\b""")
+_MODEL_CLASS = re.compile(r"\bextends\s+Model\b")
+_INIT = re.compile(r"\.init\s*\(")
+_MAKES_INSTANCE = re.compile(r"\bnew\s+Sequelize\s*\(")
+_SERVES = re.compile(r"\.listen\s*\(")
+_MIGRATION_FOLDER = re.compile(r"(?:^|/)migrations?/")
+# The beginning of the first line of the steps making an app's models' tables where
+# nothing of it does (Sequelize's sync(), TypeORM's synchronize()): optional steps
+# (plans.optional_steps), their failure said, the app started anyway.
+SYNC_MODELS = "// its models' tables ("
+# What both load first: the .env its modules read, its TypeScript as its runner loads it.
+_LOADING = """\
+const path = require("path");
+const {{ pathToFileURL }} = require("url");
+const here = process.cwd();
+const files = {files};
+try {{ require("dotenv").config(); }} catch (error) {{}}
+if (files.some((file) => /\\.[cm]?ts$/.test(file))) {{
+  for (const hook of ["ts-node/register/transpile-only", "tsx/cjs"]) {{
+    try {{ require(require.resolve(hook, {{ paths: [here] }})); break; }} catch (error) {{}}
+  }}
+}}
+const load = async (file) => {{
+  const where = path.resolve(here, file);
+  try {{ return require(where); }} catch (error) {{
+    if (error.code !== "ERR_REQUIRE_ESM") throw error;
+    return await import(pathToFileURL(where).href);
+  }}
+}};
+"""
+_SYNC_MODELS = """\
+const instances = new Set();
+try {{  // each instance the app makes, as it makes it (Sequelize's universal hook)
+  const {{ Sequelize }} = require(require.resolve("sequelize", {{ paths: [here] }}));
+  Sequelize.addHook("afterInit", (sequelize) => instances.add(sequelize));
+}} catch (error) {{}}
+const held = (value) => {{  // an instance, or a model class holding one
+  if (!value || !["object", "function"].includes(typeof value)) return;
+  if (typeof value.sync === "function" && typeof value.define === "function") instances.add(value);
+  else if (value.sequelize && typeof value.sequelize.sync === "function") held(value.sequelize);
+}};
+(async () => {{
+  for (const file of files) {{
+    try {{
+      const loaded = await load(file);
+      held(loaded);
+      for (const value of Object.values(loaded || {{}})) held(value);
+    }} catch (error) {{
+      console.error("not loaded:", file, String(error && error.message).split("\\n")[0]);
+    }}
+  }}
+  const made = [];
+  for (const sequelize of instances) {{
+    const models = Object.values(sequelize.models || {{}});
+    if (!models.length) continue;
+    try {{
+      await sequelize.sync();
+      made.push(...models.map((model) => String(model.tableName || model.name)));
+    }} catch (error) {{
+      console.error("its models' tables not made:", String(error && error.message));
+    }}
+    await sequelize.close().catch(() => {{}});
+  }}
+  if (!made.length) {{
+    console.error("its models' tables: no Sequelize model made among its modules");
+    process.exit(1);
+  }}
+  console.error("its models' tables made (nothing in the app makes them):", made.join(", "));
+  process.exit(0);  // (a pool or a timer of its modules would keep it running)
+}})();"""
+
+
+def sequelize_models_step(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[str, ...] | None:
+    """A step making the tables of the app's Sequelize models by ``sync()`` on its own
+    instance, where nothing of the app makes them: no module of it calls ``sync()``
+    (:func:`syncs_its_tables`), no migrations (a ``migrations`` folder making tables,
+    umzug listed). Cristiano-woody's todo-list-api-node-sequelize declares ``tasks``,
+    ``users`` and ``logs`` by ``PostgresDataSource.define`` and only ``authenticate()``s:
+    every route met relation "tasks" does not exist, unhandled, and the process ended.
+    The step loads the modules declaring models and those making an instance (not one
+    that serves: ``.listen(``), its TypeScript by the app's ts-node (else tsx), and syncs
+    each instance that holds models; its failure is not the launch's (``SYNC_MODELS``).
+    None where that is not so."""
+    if not {"sequelize", "sequelize-typescript"} & listed.keys() or "umzug" in listed:
+        return None
+    if syncs_its_tables(files, at_once=True) or any(
+        _MIGRATION_FOLDER.search(p) and b"createTable" in data for p, data in files.items()
+    ):
+        return None
+    declaring, making = [], []
+    for path, data in sorted(files.items()):
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts")) or path.endswith(".d.ts"):
+            continue
+        if _NOT_SERVED.search(path):
+            continue
+        text = data[:262144].decode("utf-8", "replace")
+        if "equelize" not in text and not _imports_models(text):
+            continue
+        if _DEFINES_MODEL.search(text) or (_MODEL_CLASS.search(text) and _INIT.search(text)):
+            declaring.append(path)
+        elif _MAKES_INSTANCE.search(text) is not None and _SERVES.search(text) is None:
+            making.append(path)
+    if not declaring:
+        return None
+    return _models_step("Sequelize's sync()", _SYNC_MODELS, [*making, *declaring])
+
+
+def _models_step(how: str, script: str, files: list[str]) -> tuple[str, ...]:
+    """The ``node -e`` step running ``script`` after :data:`_LOADING` on ``files``."""
+    text = (_LOADING + script).format(files=json.dumps(files))
+    first = f"{SYNC_MODELS}{how}), which nothing of the app makes"
+    return ("node", "-e", first + "\n" + text.replace("{", "{{").replace("}", "}}"))
+
+
+# TypeORM 0.3's data source (``new DataSource({ … })``), its entities (``@Entity()``).
+_DATA_SOURCE = re.compile(r"\bnew\s+DataSource\s*\(")
+_ENTITY = re.compile(r"@Entity\s*\(")
+# A migration's or a schema file's table (a migration class, queryRunner's createTable).
+_MAKES_TABLES = re.compile(rb"\bCREATE\s+TABLE\b|\bcreateTable\s*\(|\bMigrationInterface\b", re.I)
+_SYNCHRONIZE_ENTITIES = """\
+(async () => {{
+  const sources = new Set();
+  for (const file of files) {{
+    try {{
+      const loaded = await load(file);
+      for (const value of [loaded, ...Object.values(loaded || {{}})]) {{
+        if (value && typeof value.synchronize === "function" && value.options) sources.add(value);
+      }}
+    }} catch (error) {{
+      console.error("not loaded:", file, String(error && error.message).split("\\n")[0]);
+    }}
+  }}
+  const made = [];
+  for (const source of sources) {{
+    try {{
+      if (!source.isInitialized) await source.initialize();
+      if (!source.entityMetadatas.length) continue;
+      await source.synchronize();
+      made.push(...source.entityMetadatas.map((entity) => entity.tableName));
+    }} catch (error) {{
+      console.error("its models' tables not made:", String(error && error.message));
+    }}
+    await Promise.resolve(source.isInitialized && source.destroy()).catch(() => {{}});
+  }}
+  if (!made.length) {{
+    console.error("its models' tables: no TypeORM entity made among its data sources");
+    process.exit(1);
+  }}
+  console.error("its models' tables made (nothing in the app makes them):", made.join(", "));
+  process.exit(0);  // (a pool or a timer of its modules would keep it running)
+}})();"""
+
+
+def typeorm_entities_step(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[str, ...] | None:
+    """A step making the tables of the app's TypeORM entities by ``synchronize()`` on its
+    own data source (TypeORM 0.3's ``new DataSource({ … })``, in a module that does not
+    serve), where nothing of the app makes them: ``synchronize`` off (TypeORM's default,
+    or written false), no migrations (a migration class, a ``createTable``, where TypeORM
+    keeps them or anywhere the app's modules are) and no SQL schema file, whose tables a
+    synchronize would alter to its entities. Its failure is not the launch's
+    (``SYNC_MODELS``). None where that is not so."""
+    if "typeorm" not in listed or synchronizes_its_tables(files):
+        return None
+    if any(
+        (_MIGRATION_FOLDER.search(p) or p.endswith(".sql")) and _MAKES_TABLES.search(data)
+        for p, data in files.items()
+        if "node_modules/" not in p
+    ):
+        return None
+    sources, entities = [], False
+    for path, data in sorted(files.items()):
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts")) or path.endswith(".d.ts"):
+            continue
+        if _NOT_SERVED.search(path):
+            continue
+        text = data[:262144].decode("utf-8", "replace")
+        entities = entities or _ENTITY.search(text) is not None
+        if _DATA_SOURCE.search(text) and "typeorm" in text and not _SERVES.search(text):
+            sources.append(path)
+    if not entities or not sources:
+        return None
+    return _models_step("TypeORM's synchronize()", _SYNCHRONIZE_ENTITIES, sources)
 
 
 _TIMER = re.compile(r"\bsetTimeout\s*\(")

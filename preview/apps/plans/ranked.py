@@ -30,7 +30,7 @@ from ..datainit import OWN_INIT
 from ..node.datascripts import table_scripts
 from ..node.devscript import nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
-from ..node.migrations import BEHIND
+from ..node.migrations import BEHIND, SYNC_MODELS
 from ..node.nodeapp import TSX, read_package, runs_missing
 from ..node.ownts import runnable_ts
 from ..node.tsnode import ts_runner
@@ -138,6 +138,8 @@ def optional_steps(
         or (len(step) > 2 and step[-1].startswith(OWN_INIT))
         # its models' tables, where nothing of the app makes them: datainit's guess too
         or MODELS_TABLES in step
+        # a Node app's Sequelize models' tables, where nothing of it makes them: a guess
+        or (len(step) > 2 and step[-1].startswith(SYNC_MODELS))
     )
 
 
