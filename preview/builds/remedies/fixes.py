@@ -39,6 +39,9 @@ class Fix:
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
     # distributions whose lines go (psycopg2 for its -binary), comma-separated
     drop: str | None = None
+    # those kept out of the install too where a listed package brings them (mysqlclient,
+    # which cannot be built here, that Flask-MySQLdb requires: PyMySQL stands in)
+    keep_out: bool = False
     build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
     # what is installed resolved as of this time (uv's --exclude-newer: the app's era)
     before: str | None = None
