@@ -851,7 +851,7 @@ async def _set_up(
     hints = {
         "requirements": built.requirements,
         "listed_in": built.listed_in,
-        "upload": tuple(files),
+        "upload": files,  # (its .gitignore files read for a module it lacks)
     }
 
     def confined(cwd: Path) -> Confinement | None:
