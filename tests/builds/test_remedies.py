@@ -273,6 +273,17 @@ def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -
     assert fix is not None and fix.drop == "psycopg2"
     deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
     assert deps.requirements == ("django", "psycopg2-binary")
+    assert deps.not_installed == ("psycopg2",)  # a listed package's requirement of it too
+    # One a listed package requires, the app listing none (no wheel on any Python either):
+    # its binary, and it kept out, rather than an older Python.
+    brought = _remedies(("django", "django-pgtrigger-legacy"))
+    built = message.replace("httptools 0.1.2", "psycopg2 2.9.10")
+    fix = brought.next_fix(built, [], {"app.py": b"import psycopg2\n"}, PYTHONS)
+    assert fix is not None and fix.python_below is None and fix.keep_out
+    assert fix.said.startswith("psycopg2, which a listed package requires, cannot be built")
+    deps = brought.apply(brought.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements == ("django", "django-pgtrigger-legacy", "psycopg2-binary")
+    assert deps.not_installed == ("psycopg2",)
 
 
 def test_fixes_are_remembered_by_upload() -> None:

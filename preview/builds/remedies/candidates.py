@@ -550,16 +550,16 @@ def _listed_unimported(distribution: str, tried: Tried, files: dict[str, bytes])
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str]) -> list[Fix]:
-    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
-    if _norm(name) == "psycopg2" and "psycopg2" in listed:
-        return [
-            Fix(
-                "psycopg2 cannot be built here (it needs a C compiler, pg_config and "
-                "headers for this Python): relaunching with psycopg2-binary, its wheels",
-                add="psycopg2-binary",
-                drop="psycopg2",
-            )
-        ]
+    if _norm(name) == "psycopg2":
+        # psycopg2 has no Linux wheel on any Python. One a listed package requires
+        # (brought, not listed) is kept out as well: its line alone cannot be dropped.
+        listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+        which = "psycopg2" if "psycopg2" in listed else "psycopg2, which a listed package requires,"
+        said = (
+            f"{which} cannot be built here (it needs a C compiler, pg_config and headers for "
+            "this Python): relaunching with psycopg2-binary, its wheels"
+        )
+        return [Fix(said, add="psycopg2-binary", drop="psycopg2", keep_out=True)]
     minor = ".".join(python.split(".")[:2])
     older = older_installed(minor, installed)
     if older is None:
