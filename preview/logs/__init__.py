@@ -27,6 +27,7 @@ from .fields import (
 )
 from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
+from .missingmodule import gitignored_module
 from .needed import missing_env
 from .quota import LogQuota, seal_log, stored_bytes, truncation
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
@@ -65,6 +66,7 @@ __all__ = [
     "fault_cause",
     "field_text",
     "field_value",
+    "gitignored_module",
     "line_fields",
     "matches_all",
     "missing_env",

@@ -24,7 +24,7 @@ import re
 import sys
 from collections.abc import Collection, Mapping
 
-__all__ = ["missing_module_hint"]
+__all__ = ["gitignored_module", "missing_module_hint"]
 
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
@@ -71,11 +71,19 @@ def missing_module_hint(
                 f" — '{written}' is in {listed_in} but not installed"
                 " for the preview interpreter (PREVIEW_PYTHON)"
             )
-    ignores = {posixpath.dirname(p) for p in upload if posixpath.basename(p) == ".gitignore"}
-    ignored = _ignored(top, upload, sorted(ignores | {""}))
+    ignored = gitignored_module(top, upload)
     if ignored is not None:  # an own module never uploaded, not a package (config.py)
         return f" — no {top}.py or {top}/ is in the upload ({ignored})"
     return f" — add '{dist}' to {listed_in}"
+
+
+def gitignored_module(name: str, upload: Collection[str] | Mapping[str, bytes]) -> str | None:
+    """What says that a ``.gitignore`` of the upload leaves out a top-level module
+    ``name`` (``config.py`` beside its app, whatever its folder: "left out by
+    .gitignore's 'config.py'"); None where none does, or only the names are given. Such
+    a module is the app's own, never uploaded: no distribution to install."""
+    ignores = {posixpath.dirname(p) for p in upload if posixpath.basename(p) == ".gitignore"}
+    return _ignored(name, upload, sorted(ignores | {""})) if ignores else None
 
 
 def _absent_from_its_package(

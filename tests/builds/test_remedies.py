@@ -256,6 +256,13 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     # The upload's own module is not a distribution to install.
     files = {"shop/models.py": b""}
     assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
+    # Nor one its .gitignore left out of the upload (a config.py of secrets): PyPI's
+    # "config" is another project's.
+    secret = {"app/main.py": b"from config import KEY\n", ".gitignore": b"*.pyc\nconfig.py\n"}
+    assert _remedies(("flask",)).next_fix("No module named 'config'", [], secret, PYTHONS) is None
+    unignored = {**secret, ".gitignore": b"*.pyc\n"}
+    fix = _remedies(("flask",)).next_fix("No module named 'config'", [], unignored, PYTHONS)
+    assert fix is not None and fix.add == "config"
     # A package's private module (a Python 2 package's import of its sibling _version:
     # prashant1879's mysql_connector_repackaged) is no distribution either: "_version"
     # written into requirements.txt failed every install after it.

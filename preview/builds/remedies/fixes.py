@@ -11,6 +11,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
+from ...logs import gitignored_module
 
 __all__ = ["MARGIN", "Era", "Fix", "Tried", "name", "norm", "own", "pinned"]
 
@@ -100,5 +101,8 @@ def norm(distribution: str) -> str:
 
 
 def own(top: str, files: dict[str, bytes]) -> bool:
-    """Whether the upload has a module or package named ``top`` of its own."""
-    return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)
+    """Whether the upload has a module or package named ``top`` of its own, or its
+    ``.gitignore`` left one out (a ``config.py`` of secrets: no distribution to add)."""
+    if any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files):
+        return True
+    return gitignored_module(top, files) is not None
