@@ -24,7 +24,7 @@ import re
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
+from ..lines import LEVEL_WORD, LevelClassifier, strip_ansi
 from .missingmodule import missing_module_hint
 from .needed import needed_variables
 
