@@ -9,7 +9,7 @@ from typing import Any
 import trio
 
 from preview.logs import missing_env
-from preview.logs.needed import needed_variables
+from preview.logs.causes import needed_variables
 
 from .conftest import SERVER_COMMAND, Service, server_app
 from .test_ui import _sign_in

@@ -125,8 +125,10 @@ class PythonDeps:
     # The versions its lock holds what is installed to (poetry.lock's pins, uv's -c: see
     # :func:`~.poetry.poetry_lock_pins`); part of the key.
     constraints: tuple[str, ...] = ()
-    # Packages of its lock left out of the install (``uv sync --no-install-package``): a
-    # remedy's (mysqlclient, which cannot be built here, PyMySQL standing in); part of the key.
+    # Packages left out of the install, also where a listed one brings them: a remedy's
+    # (mysqlclient, which cannot be built here, PyMySQL standing in); a lock's by ``uv sync
+    # --no-install-package``, else by uv's overrides, a marker never true on each
+    # (``builds.envcache.write_requirements``); part of the key.
     not_installed: tuple[str, ...] = ()
     # A uv.lock's dev group installed too, as ``uv sync`` does unasked: where the app's own
     # code names one of its packages (:func:`_uses_dev_group`); part of the key.

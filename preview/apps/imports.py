@@ -345,6 +345,7 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
     }
     below |= {posixpath.basename(posixpath.dirname(p)) for p in files if p.endswith("/__init__.py")}
     below -= at_root | stdlib
+    taken = stdlib | _installed_modules(installed)  # what a root on the path would shadow
     roots: list[str] = []
     for path in paths:
         if "/" not in path:
@@ -372,19 +373,32 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
                 )
                 alone = module in files and module != path and name not in dotted
                 if alone or (package in files and name not in dotted) or namespace:
-                    if not _shadowing(files, folder, stdlib):
+                    if not _shadowing(files, folder, taken):
                         roots.append(folder)
                     break
                 folder = posixpath.dirname(folder)
     return list(dict.fromkeys(roots))
 
 
-def _shadowing(files: dict[str, bytes], folder: str, stdlib: set[str]) -> bool:
-    """Whether ``folder`` holds a module named as one of the standard library's, which on
-    the path would be imported in its place by everything: GlazovDaniil's
-    DRF-events-website-API has ``events/meetings/calendar.py`` (``from models import
-    Timetable``, imported by nothing); with that folder on the path Django's own ``import
-    calendar`` loaded it, and no manage.py command ran ("Couldn't import Django")."""
+def _installed_modules(installed: set[str]) -> set[str]:
+    """The module names of the distributions ``installed`` (normalised names): each its
+    own name as a module, and those pipreqs' table gives it (``mysql``:
+    mysql-connector-python)."""
+    mapping = import_mapping() or {}
+    named = {name.replace("-", "_") for name in installed}
+    return named | {m for m, d in mapping.items() if canonicalize_name(d) in installed}
+
+
+def _shadowing(files: dict[str, bytes], folder: str, taken: set[str]) -> bool:
+    """Whether ``folder`` holds a module named as one of ``taken`` (the standard
+    library's, an installed distribution's), which on the path would be imported in its
+    place by everything: GlazovDaniil's DRF-events-website-API has
+    ``events/meetings/calendar.py`` (``from models import Timetable``, imported by
+    nothing); with that folder on the path Django's own ``import calendar`` loaded it, and
+    no manage.py command ran ("Couldn't import Django"). nvson2201's fastapi-blog keeps
+    ``app/plugins/{kafka,mysql,redis}/``: its kafka plugin's ``from kafka import …``
+    (kafka-python, unlisted) put ``app/plugins`` on the path, and SQLAlchemy's ``from
+    mysql import connector`` loaded the plugin ("cannot import name 'connector'")."""
     names = {
         posixpath.basename(p).removesuffix(".py")
         for p in files
@@ -395,7 +409,7 @@ def _shadowing(files: dict[str, bytes], folder: str, stdlib: set[str]) -> bool:
         for p in files
         if posixpath.dirname(posixpath.dirname(p)) == folder and p.endswith("/__init__.py")
     }
-    return bool((names - {"__init__", "__main__", "test"}) & stdlib)
+    return bool((names - {"__init__", "__main__", "test"}) & taken)
 
 
 def own_folder_names(files: dict[str, bytes]) -> set[str]:

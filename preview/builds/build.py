@@ -208,6 +208,7 @@ class EnvBuilder:
                     requirements,
                     deps.build_constraints,
                     deps.constraints,
+                    deps.not_installed,
                 )
                 listed = await trio.to_thread.run_sync(written)
                 dated = ("--exclude-newer", deps.exclude_newer) if deps.exclude_newer else ()

@@ -57,6 +57,8 @@ _ASIDE = ".removing-"
 BUILD_DISK_FLOOR = 2 * 2**30
 _DISK_CHECK_S = 0.5
 _count = itertools.count()
+# A marker no environment satisfies: an override carrying it leaves its package out.
+_NEVER = "sys_platform == 'never'"
 
 
 def fresh_dir(path: Path) -> None:
@@ -140,10 +142,11 @@ def write_requirements(
     requirements: list[str],
     build_constraints: tuple[str, ...],
     constraints: tuple[str, ...] = (),
+    left_out: tuple[str, ...] = (),
 ) -> list[str]:
-    """The requirements (with the versions a lock holds them to, and a remedy's
-    constraints on the sdists' builds: the setuptools an old setup.py builds on) written
-    under ``path``; uv pip install's arguments."""
+    """The requirements (with the versions a lock holds them to, a remedy's constraints on
+    the sdists' builds: the setuptools an old setup.py builds on, and the packages a remedy
+    leaves out) written under ``path``; uv pip install's arguments."""
     listed = path / "requirements.txt"
     listed.write_text("\n".join(requirements) + "\n")
     arguments = ["-r", str(listed)]
@@ -151,6 +154,13 @@ def write_requirements(
         pinned = path / "constraints.txt"
         pinned.write_text("\n".join(constraints) + "\n")
         arguments += ["-c", str(pinned)]
+    if left_out:
+        # A package the app does not list but one it lists requires (Flask-MySQLdb's
+        # mysqlclient) cannot be dropped from its lines: an override replaces every
+        # requirement of it, and one whose marker is never true keeps it out.
+        overrides = path / "overrides.txt"
+        overrides.write_text("".join(f"{name}; {_NEVER}\n" for name in left_out))
+        arguments += ["--overrides", str(overrides)]
     if build_constraints:
         held = path / "build-constraints.txt"
         held.write_text("\n".join(build_constraints) + "\n")

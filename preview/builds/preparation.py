@@ -53,10 +53,12 @@ from ..apps.written import (
     LOCAL_DATABASES,
     case_corrections,
     declaration_links,
+    django_local_names,
     django_local_settings,
     instance_files,
     key_files,
     key_texts,
+    local_names_text,
     log_files,
     node_key_files,
     node_key_texts,
@@ -377,6 +379,9 @@ class Preparation:
             for target, read_keys in missing.loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values)
+            for target, names in missing.local_names.items():  # (after its DATABASES)
+                values = named_values(spec.files, anchor, given, provided, list(names))
+                written[target] = written.get(target, b"") + local_names_text(names, values)
             made = await trio.to_thread.run_sync(missing.made_keys, spec.files)
             await trio.to_thread.run_sync(_write_missing, app_dir, written | made)
             for note in missing.notes(self._example_for, made):
@@ -450,6 +455,7 @@ class MissingFiles:
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
+    local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
     secrets: list[str]  # its compose secrets' files, kept out of its repository
@@ -488,6 +494,7 @@ class MissingFiles:
             inis=ini_database_fills(files, served),
             overrides=instance_files(files),
             local_settings=django_local_settings(files),
+            local_names=django_local_names(files),
             loaded=settings_files(files),
             nodemon=nodemon_config_file(files),
             secrets=compose_secret_files(files),
@@ -606,6 +613,12 @@ class MissingFiles:
             said.append(
                 f"no {target}, which {settings} imports for what it leaves out (it sets no "
                 "DATABASES): written with DATABASES from the preview's database (DATABASE_URL)"
+            )
+        for target, names in self.local_names.items():
+            said.append(
+                f"no {target}, which the settings star-import for {len(names)} names they read "
+                f"and never set ({', '.join(names[:6])}{' …' if len(names) > 6 else ''}): "
+                "written with what the service gives variables of those names"
             )
         for target in self.sequelize:
             said.append(
@@ -857,7 +870,7 @@ async def _set_up(
     hints = {
         "requirements": built.requirements,
         "listed_in": built.listed_in,
-        "upload": tuple(files),
+        "upload": files,  # (its .gitignore files read for a module it lacks)
     }
 
     def confined(cwd: Path) -> Confinement | None:

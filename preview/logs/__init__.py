@@ -3,17 +3,19 @@ subscribers, the writer that stores every event, and the fields of a JSON line (
 when the history is, not at intake)."""
 
 from .broadcast import OFFER_GROUP, WAKE_GROUP, LogBroadcast
-from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
-from .event import SSE_KEEPALIVE, Event, sse_frames
-from .failure import (
+from .causes import (
     NO_SPACE,
     failure_cause,
     fault_cause,
+    gitignored_module,
+    missing_env,
     no_space,
     report_fault,
     shown_lines,
     write_failure,
 )
+from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
+from .event import SSE_KEEPALIVE, Event, sse_frames
 from .fields import (
     FIELD_NAME,
     MAX_FIELD_FILTERS,
@@ -27,7 +29,6 @@ from .fields import (
 )
 from .hostpaths import REVISION_DIRS, HostPaths
 from .lines import LevelClassifier, Line, LineSplitter, classify_level
-from .needed import missing_env
 from .quota import LogQuota, seal_log, stored_bytes, truncation
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
 from .tails import OutputTails
@@ -65,6 +66,7 @@ __all__ = [
     "fault_cause",
     "field_text",
     "field_value",
+    "gitignored_module",
     "line_fields",
     "matches_all",
     "missing_env",

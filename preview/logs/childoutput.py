@@ -50,7 +50,7 @@ import trio
 
 from ..clock import utcnow
 from .broadcast import LogBroadcast
-from .failure import NO_SPACE, failure_cause, quiet_exit, shown_lines
+from .causes import NO_SPACE, failure_cause, quiet_exit, shown_lines
 from .lines import LevelClassifier, LineSplitter
 from .tails import OutputTails
 

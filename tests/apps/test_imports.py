@@ -77,3 +77,22 @@ def test_a_folder_holding_a_standard_library_modules_name_is_no_sources_root() -
     assert source_roots(files, {"django"}) == ["events/meetings"]
     files["events/meetings/test.py"] = b""  # the standard library's tests: never imported
     assert source_roots(files, {"django"}) == ["events/meetings"]
+
+
+def test_a_folder_holding_an_installed_packages_name_is_no_sources_root() -> None:
+    """nvson2201's fastapi-blog keeps ``app/plugins/{kafka,mysql,redis}/``; its kafka
+    plugin imports ``from kafka import KafkaAdminClient`` (kafka-python, which it does not
+    list): ``app/plugins`` was put on the path for it, and SQLAlchemy's ``from mysql
+    import connector`` (mysql-connector-python's) loaded the plugin instead, at alembic's
+    upgrade: "cannot import name 'connector' from 'mysql' (app/plugins/mysql/__init__.py)"."""
+    files = {
+        "app/__init__.py": b"",
+        "app/plugins/__init__.py": b"",
+        "app/plugins/kafka/__init__.py": b"",
+        "app/plugins/kafka/admin.py": b"from kafka import KafkaAdminClient\n",
+        "app/plugins/mysql/__init__.py": b"",
+        "app/plugins/mysql/session.py": b"from sqlalchemy import create_engine\n",
+    }
+    assert source_roots(files, {"sqlalchemy"}) == ["app/plugins"]  # (as before)
+    assert source_roots(files, {"sqlalchemy", "mysql-connector-python"}) == []
+    assert source_roots(files, {"sqlalchemy", "mysql"}) == []  # its module, by name

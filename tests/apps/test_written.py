@@ -12,9 +12,11 @@ from pathlib import Path
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
     LOCAL_DATABASES,
+    django_local_names,
     django_local_settings,
     image_folders,
     instance_files,
+    local_names_text,
     log_files,
     own_metadata,
     run_folders,
@@ -267,6 +269,47 @@ def test_a_django_settings_local_module_it_lacks_is_written_with_databases(
     own = settings + b"DATABASES = {}\n"
     assert django_local_settings({**files, "proj/settings.py": own}) == {}
     assert django_local_settings({**files, "proj/local_settings.py": b"X = 1\n"}) == {}
+
+
+def test_a_local_settings_module_gives_the_names_the_settings_read_and_never_set(
+    tmp_path: Path,
+) -> None:
+    """PeymanNr's Drf-Blog: its settings star-import ``Blog/local_settings.py``
+    (.gitignored) and build DATABASES from DB_NAME, DB_USER … and never set SECRET_KEY;
+    migrate died on "No module named 'Blog.local_settings'". The module is written with
+    what the service gives variables of those names; a name another module they
+    star-import sets is that module's."""
+    settings = (
+        b"from pathlib import Path\nfrom .base import *\nfrom .local_settings import *\n"
+        b"BASE_DIR = Path(__file__).resolve().parent.parent\n"
+        b"DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': DB_NAME,"
+        b" 'USER': DB_USER, 'HOST': DB_HOST, 'PORT': DB_PORT}}\n"
+        b"if DEBUG:\n    INSTALLED_APPS = [a for a in APPS]\n"
+    )
+    manage = b"os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'Blog.settings')\n"
+    files = {
+        "manage.py": manage,
+        "Blog/__init__.py": b"",
+        "Blog/settings.py": settings,
+        "Blog/base.py": b"APPS = ['blog']\n",
+    }
+    assert django_local_settings(files) == {}  # it sets DATABASES itself
+    names = ("DB_HOST", "DB_NAME", "DB_PORT", "DB_USER", "DEBUG", "SECRET_KEY")
+    assert django_local_names(files) == {"Blog/local_settings.py": names}
+    served = {"DB_HOST": "127.0.0.1", "DB_PORT": "5432", "DB_NAME": "d", "DB_USER": "u"}
+    values = named_values(files, "manage.py", {}, served, list(names))
+    written = {**files, "Blog/local_settings.py": local_names_text(names, values)}
+    for path, data in written.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    show = "from Blog import settings as s; print(s.DATABASES['default'], len(s.SECRET_KEY))"
+    shown = subprocess.run(
+        [sys.executable, "-c", show], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert "'NAME': 'd', 'USER': 'u', 'HOST': '127.0.0.1', 'PORT': 5432}" in shown.stdout, shown
+    assert int(shown.stdout.split()[-1]) >= 32  # a throwaway secret
+    # The module itself in the upload: nothing to write.
+    assert django_local_names({**files, "Blog/local_settings.py": b"DB_NAME = 'x'\n"}) == {}
 
 
 def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:

@@ -7,13 +7,17 @@ environments in the session's cache)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
 import trio
+import uv
 from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
@@ -21,7 +25,7 @@ from preview.apps.detect import detect
 from preview.apps.imports import import_mapping
 from preview.apps.node.nodeapp import BUN, node_start
 from preview.backing.pgprivate import server_binaries
-from preview.builds.envcache import BuildFailed
+from preview.builds.envcache import BuildFailed, write_requirements
 from preview.builds.installers import for_python, installer_failure, relevant_lines
 from preview.builds.interpreters import Interpreter, build_first_fitting
 from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
@@ -252,6 +256,13 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     # The upload's own module is not a distribution to install.
     files = {"shop/models.py": b""}
     assert _remedies(()).next_fix("No module named 'shop.x'", [], files, PYTHONS) is None
+    # Nor one its .gitignore left out of the upload (a config.py of secrets): PyPI's
+    # "config" is another project's.
+    secret = {"app/main.py": b"from config import KEY\n", ".gitignore": b"*.pyc\nconfig.py\n"}
+    assert _remedies(("flask",)).next_fix("No module named 'config'", [], secret, PYTHONS) is None
+    unignored = {**secret, ".gitignore": b"*.pyc\n"}
+    fix = _remedies(("flask",)).next_fix("No module named 'config'", [], unignored, PYTHONS)
+    assert fix is not None and fix.add == "config"
     # A package's private module (a Python 2 package's import of its sibling _version:
     # prashant1879's mysql_connector_repackaged) is no distribution either: "_version"
     # written into requirements.txt failed every install after it.
@@ -269,6 +280,17 @@ def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -
     assert fix is not None and fix.drop == "psycopg2"
     deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
     assert deps.requirements == ("django", "psycopg2-binary")
+    assert deps.not_installed == ("psycopg2",)  # a listed package's requirement of it too
+    # One a listed package requires, the app listing none (no wheel on any Python either):
+    # its binary, and it kept out, rather than an older Python.
+    brought = _remedies(("django", "django-pgtrigger-legacy"))
+    built = message.replace("httptools 0.1.2", "psycopg2 2.9.10")
+    fix = brought.next_fix(built, [], {"app.py": b"import psycopg2\n"}, PYTHONS)
+    assert fix is not None and fix.python_below is None and fix.keep_out
+    assert fix.said.startswith("psycopg2, which a listed package requires, cannot be built")
+    deps = brought.apply(brought.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements == ("django", "django-pgtrigger-legacy", "psycopg2-binary")
+    assert deps.not_installed == ("psycopg2",)
 
 
 def test_fixes_are_remembered_by_upload() -> None:
@@ -669,6 +691,85 @@ async def test_the_package_failing_on_every_python_tried_is_the_cause() -> None:
     with trio.fail_after(10), pytest.raises(BuildFailed) as failed:
         await build_first_fitting(pythons, nothing, attempt, nothing, nothing)
     assert failed.value.message == told["3.11"]
+
+
+def _wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> None:
+    """A wheel holding only its metadata: what a resolver reads of it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    info = f"{name}-{version}.dist-info"
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as wheel:
+        wheel.writestr(f"{info}/METADATA", "\n".join(lines) + "\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
+        wheel.writestr(f"{info}/RECORD", "")
+
+
+def test_mysqlclient_left_out_stays_out_where_a_listed_package_requires_it(
+    tmp_path: Path,
+) -> None:
+    """jkbbinkowski's flask-ecommerce-backend lists mysqlclient and Flask-MySQLdb and
+    imports mysql.connector alone: mysqlclient's line was dropped, and Flask-MySQLdb
+    brought it back (built, and failing, at its newest). It is now overridden away."""
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        return  # mysqlclient builds here
+    listed = ("Flask-MySQLdb==2.0.0", "mysql-connector-python==9.2.0", "mysqlclient==2.2.7")
+    remedies = _remedies(listed)
+    built = "building mysqlclient 2.2.7 for Python 3.11 needs MySQL's client library"
+    files = {"flaskr/functions.py": b"import mysql.connector\n"}
+    fix = remedies.next_fix(built, [], files, PYTHONS)
+    assert fix is not None and (fix.drop, fix.add, fix.keep_out) == ("mysqlclient", None, True)
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements == listed[:2] and deps.not_installed == ("mysqlclient",)
+    # uv, given wheels alone: what Flask-MySQLdb requires of it is overridden away.
+    wheels = tmp_path / "wheels"
+    _wheel(wheels, "flask_mysqldb", "2.0.0", ("mysqlclient>=2.2.0",))
+    _wheel(wheels, "mysql_connector_python", "9.2.0")
+    _wheel(wheels, "mysqlclient", "2.2.7")
+    arguments = write_requirements(
+        tmp_path, list(deps.requirements), deps.build_constraints, left_out=deps.not_installed
+    )
+    env = {**os.environ, "UV_NO_CONFIG": "1", "UV_CACHE_DIR": str(tmp_path / "cache")}
+    venv = tmp_path / "venv"
+    run = partial(subprocess.run, capture_output=True, text=True, timeout=60, env=env)
+    assert run([uv.find_uv_bin(), "venv", "--python", sys.executable, venv]).returncode == 0
+    local = ["--python", venv / "bin" / "python", "--no-index", "--find-links", wheels]
+    planned = run([uv.find_uv_bin(), "pip", "install", "--dry-run", *arguments, *local])
+    assert planned.returncode == 0, planned.stderr
+    installed = [line.strip() for line in planned.stderr.splitlines() if " + " in line]
+    assert installed == ["+ flask-mysqldb==2.0.0", "+ mysql-connector-python==9.2.0"]
+
+
+def test_mysqlclient_a_listed_package_brings_gives_way_to_pymysql() -> None:
+    """An app listing Flask-MySQLdb and not mysqlclient, which Flask-MySQLdb requires and
+    which cannot be built here: its line could not be dropped, and no fix was found."""
+    if shutil.which("mysql_config") or shutil.which("mariadb_config"):
+        return  # mysqlclient builds here
+    remedies = _remedies(("flask", "Flask-MySQLdb"))
+    built = "building mysqlclient 2.3.2 for Python 3.11 needs MySQL's client library"
+    hint = (
+        "hint: `mysqlclient` (v2.3.2) was included because `flask-mysqldb` (v2.0.0) depends "
+        "on `mysqlclient`"
+    )
+    fix = remedies.next_fix(built, [hint], {"app.py": b"import flask_mysqldb\n"}, PYTHONS)
+    assert fix is not None and (fix.add, fix.drop, fix.keep_out) == ("PyMySQL", "mysqlclient", True)
+    assert fix.said.startswith("flask-mysqldb imports MySQLdb, whose mysqlclient cannot")
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements == ("flask", "Flask-MySQLdb", "PyMySQL")
+    assert deps.not_installed == ("mysqlclient",)
+
+
+async def test_mysqlclient_an_extension_requires_gives_way_and_the_app_runs(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body, fixes = await _relaunched(service, "flask_mysqldb_extension")
+        answer = (await service.app_get(body, "/")).json()
+        if shutil.which("mysql_config") is None and shutil.which("mariadb_config") is None:
+            assert answer == {"answer": 42, "driver": "pymysql"}
+            assert len(fixes) == 1 and "PyMySQL standing in for MySQLdb" in fixes[0], fixes
+        assert (await service.stop(body["gid"])).status_code == 200
 
 
 async def test_mysqlclient_listed_but_unused_is_dropped_and_the_app_runs(

@@ -224,6 +224,8 @@ import asyncio
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 app = FastAPI()
@@ -241,6 +243,19 @@ admin = FastAPI()
 @admin.delete("/cache")
 def clear(): return {}
 app.mount("/admin", admin)
+class Admin:  # sqladmin's shape: its sign-in pages are there for a backend alone
+    def __init__(self, app, authentication_backend=None):
+        self.authentication_backend = authentication_backend
+        routes = [Route("/", self.index), Route("/login", self.login, methods=["GET", "POST"])]
+        routes.append(Route("/logout", self.logout))
+        app.mount(f"/{'signed' if authentication_backend else 'tables'}", Starlette(routes=routes))
+    async def index(self, request): return PlainTextResponse("tables")
+    async def login(self, request):
+        assert self.authentication_backend is not None
+    async def logout(self, request):
+        assert self.authentication_backend is not None
+Admin(app)
+Admin(app, authentication_backend=object())
 app.mount("/static", StaticFiles(directory="."), name="static")
 print(TestClient(app).get("/health").status_code, asyncio.iscoroutinefunction(Starlette(
 ).__call__))
@@ -250,8 +265,9 @@ print(TestClient(app).get("/health").status_code, asyncio.iscoroutinefunction(St
 def test_a_fastapi_apps_routes_are_written_its_hidden_ones_too(tmp_path: Path) -> None:
     """Starlette's applications (FastAPI's): the routes its routers serve, under their
     mounts' prefixes, those its OpenAPI document leaves out among them; not its
-    documentation pages, files or WebSocket routes. Its ``__call__`` stays a coroutine
-    function (servers tell ASGI 3 apps by it)."""
+    documentation pages, files or WebSocket routes, nor an admin's sign-in pages where it
+    was given no authentication backend (sqladmin's: each asserts one). Its ``__call__``
+    stays a coroutine function (servers tell ASGI 3 apps by it)."""
     table = tmp_path / "routes.json"
     done = _python(tmp_path, _FASTAPI_APP, PYTHONPATH=str(SITE), ROUTE_TABLE_PATH=str(table))
     assert done.stdout.split() == ["200", "True"], done.stderr
@@ -262,8 +278,13 @@ def test_a_fastapi_apps_routes_are_written_its_hidden_ones_too(tmp_path: Path) -
         ("GET", "/books"),
         ("GET", "/health"),
         ("GET", "/items/{item_id:int}"),
+        ("GET", "/signed/"),
+        ("GET", "/signed/login"),
+        ("GET", "/signed/logout"),
+        ("GET", "/tables/"),  # not its sign-in pages: it signs no one in
         ("GET", "/users"),
         ("POST", "/books"),
+        ("POST", "/signed/login"),
         ("POST", "/users"),
     ]
     found = endpoints_from_routes(framework, [("GET", "/items/{item_id:int}")], [])

@@ -424,11 +424,48 @@ def test_failure_cause_a_module_its_own_folder_lacks_is_named_there() -> None:
     assert "has no module" not in (failure_cause(there, "fastapi\n", upload=upload) or "")
 
 
+def test_failure_cause_a_module_the_upload_never_had_is_said_missing_from_it() -> None:
+    """mstelmakh's fastapi-quiz: its alembic env.py imports ``app.answers``, which its
+    ``src/app/`` no longer has; the cause said "'app' is in the upload (src/app) but not
+    on the import path", which it was. A module nowhere in the upload is said so, with the
+    ``.gitignore`` line that left it out where the upload's files are given."""
+    lines = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'app.answers'"]
+    quiz = ["src/alembic/env.py", "src/app/__init__.py", "src/app/main.py", "src/app/users/x.py"]
+    assert failure_cause(lines, "fastapi\n", upload=quiz) == (
+        "ModuleNotFoundError: No module named 'app.answers' — no src/app/answers.py or"
+        " src/app/answers/ is in the upload (is it in .gitignore, or renamed?)"
+    )
+    # Its contents given: the .gitignore that rules the folder, and its line.
+    ignoring = {path: b"" for path in quiz} | {"src/.gitignore": b"# local\nanswers/\n"}
+    cause = failure_cause(lines, "fastapi\n", upload=ignoring)
+    assert cause is not None and cause.endswith(
+        "is in the upload (left out by src/.gitignore's 'answers/')"
+    )
+    # One folder of that name has it all: the import path is the matter, said as before.
+    moved = [*quiz, "lib/app/__init__.py", "lib/app/answers.py"]
+    cause = failure_cause(lines, "fastapi\n", upload=moved)
+    assert cause is not None and "'app' is in the upload (lib/app) but not on the import" in cause
+    # A module nowhere in the upload that its .gitignore names is no package to add.
+    config = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'config'"]
+    secret = {"main.py": b"import config\n", ".gitignore": b"__pycache__/\n/config.py\n"}
+    assert failure_cause(config, "fastapi\n", upload=secret) == (
+        "ModuleNotFoundError: No module named 'config' — no config.py or config/ is in the"
+        " upload (left out by .gitignore's '/config.py')"
+    )
+    cause = failure_cause(config, "fastapi\n", upload={"main.py": b"import config\n"})
+    assert cause is not None and cause.endswith("add 'config' to requirements.txt")
+
+
 def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:
     """A monorepo's library that no dependency file names is not a package to add from
     the index: the hint names where it is and how to make it importable."""
     lines = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'common.models'"]
-    in_project = ["main.py", "libs/common/pyproject.toml", "libs/common/src/common/__init__.py"]
+    in_project = [
+        "main.py",
+        "libs/common/pyproject.toml",
+        "libs/common/src/common/__init__.py",
+        "libs/common/src/common/models.py",
+    ]
     assert failure_cause(lines, "fastapi\n", upload=in_project) == (
         "ModuleNotFoundError: No module named 'common.models' — 'common' is in the upload"
         " (libs/common/src/common) but not installed: name its project in requirements.txt"

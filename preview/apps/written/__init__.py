@@ -19,7 +19,13 @@ the tsconfig of a Node app that emits declarations, told to keep node_modules' l
 
 from .configfiles import settings_files, settings_text
 from .importcase import case_corrections
-from .instancefiles import LOCAL_DATABASES, django_local_settings, instance_files
+from .instancefiles import (
+    LOCAL_DATABASES,
+    django_local_names,
+    django_local_settings,
+    instance_files,
+    local_names_text,
+)
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
@@ -39,11 +45,13 @@ __all__ = [
     "build_locales",
     "case_corrections",
     "declaration_links",
+    "django_local_names",
     "django_local_settings",
     "image_folders",
     "instance_files",
     "key_files",
     "key_texts",
+    "local_names_text",
     "log_files",
     "missing_locales",
     "node_key_files",

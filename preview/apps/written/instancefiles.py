@@ -15,19 +15,29 @@ upload lacks (``from django_rest_jwt.local_settings import *`` in a ``try``), wh
 README has its reader write with the database: aamishbaloch's django-rest-jwt died on
 "settings.DATABASES is improperly configured" at ``migrate``. That module is written
 (:func:`django_local_settings`) with ``DATABASES`` from the URL the preview gives
-(:data:`LOCAL_DATABASES`), and nothing else: the rest stays its settings'.
+(:data:`LOCAL_DATABASES`), and nothing else: the rest stays its settings'. Where the
+settings read names they never set, that module gives them (:func:`django_local_names`):
+the values the service gives variables of those names (``DB_NAME``: the served
+database's; ``SECRET_KEY``: a throwaway).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import posixpath
 import re
 
 from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
-__all__ = ["LOCAL_DATABASES", "django_local_settings", "instance_files"]
+__all__ = [
+    "LOCAL_DATABASES",
+    "django_local_names",
+    "django_local_settings",
+    "instance_files",
+    "local_names_text",
+]
 
 _SETTINGS_SUFFIXES = (".py", ".cfg")
 
@@ -122,16 +132,76 @@ def django_local_settings(files: dict[str, bytes]) -> dict[str, str]:
     """{the upload's path of a module the Django settings module star-imports and the
     upload lacks: that settings module}, where the settings set no ``DATABASES`` (the
     module doc)."""
+    found = _star_imported_missing(files)
+    if found is None or _assigns(found[1], "DATABASES"):
+        return {}
+    return dict.fromkeys(found[2], found[0])
+
+
+def django_local_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """{the upload's path of a module the Django settings module star-imports and the
+    upload lacks: the names the settings read and never set, which it gives}: PeymanNr's
+    Drf-Blog builds ``DATABASES`` from ``DB_NAME``, ``DB_USER`` … that its .gitignored
+    ``Blog/local_settings.py`` holds (``from .local_settings import *``), and Django's
+    ``SECRET_KEY``, which the settings never set either. Names another module they
+    star-import sets are that module's."""
+    found = _star_imported_missing(files)
+    if found is None:
+        return {}
+    settings, tree, targets = found
+    names = _read_unset(tree)
+    for module in _star_imported(tree, settings, files):
+        if module in files and (other := parse_module(files[module])) is not None:
+            names -= _set_names(other)
+    if not _assigns(tree, "SECRET_KEY"):  # Django refuses to start without one
+        names.add("SECRET_KEY")
+    return dict.fromkeys(targets, tuple(sorted(names))) if names else {}
+
+
+def local_names_text(names: tuple[str, ...], values: dict[str, str]) -> bytes:
+    """The module giving ``names`` their ``values`` (by meaning: the served database's
+    parts, a throwaway secret; ``True``/``False`` and whole numbers as such, a name with
+    none an empty string)."""
+    lines = ["", "# Written by the preview service: what the settings read from this module."]
+    for name in names:
+        value = values.get(name, "")
+        typed: object = value
+        if value in ("True", "False"):
+            typed = value == "True"
+        elif value.isdigit() and len(value) < 10:
+            typed = int(value)
+        lines.append(f"{name} = {typed!r}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _star_imported_missing(files: dict[str, bytes]) -> tuple[str, ast.Module, list[str]] | None:
+    """The Django settings module (its path and tree) and the modules it star-imports that
+    the upload lacks, near it (in its package or the project's folder); None where
+    ``manage.py`` names no settings the upload has, or it star-imports none missing."""
     managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
     named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
     if named is None:
-        return {}
+        return None
     base = posixpath.dirname(managers[0])
     settings = posixpath.join(base, *named.group(1).decode().split(".")) + ".py"
     tree = parse_module(files[settings]) if settings in files else None
-    if tree is None or _assigns(tree, "DATABASES"):
-        return {}
-    found: dict[str, str] = {}
+    if tree is None:
+        return None
+    targets = []
+    for target in _star_imported(tree, settings, files):
+        package = posixpath.join(posixpath.dirname(target), "__init__.py")
+        near = posixpath.dirname(target) in ("", base) or package in files
+        if target not in files and target[:-3] + "/__init__.py" not in files and near:
+            targets.append(target)
+    return (settings, tree, targets) if targets else None
+
+
+def _star_imported(tree: ast.Module, settings: str, files: dict[str, bytes]) -> list[str]:
+    """The upload's paths of the modules ``settings`` star-imports (``from .local import
+    *``; an absolute name from the project's folder, ``manage.py``'s)."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    base = posixpath.dirname(managers[0]) if managers else ""
+    found = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.ImportFrom) and node.module):
             continue
@@ -142,14 +212,34 @@ def django_local_settings(files: dict[str, bytes]) -> dict[str, str]:
             folder = posixpath.dirname(settings)
             for _ in range(node.level - 1):
                 folder = posixpath.dirname(folder)
-            target = posixpath.join(folder, *parts) + ".py"
+            found.append(posixpath.join(folder, *parts) + ".py")
         else:
-            target = posixpath.join(base, *parts) + ".py"
-        package = posixpath.join(posixpath.dirname(target), "__init__.py")
-        near = posixpath.dirname(target) in ("", base) or package in files
-        if target not in files and target[:-3] + "/__init__.py" not in files and near:
-            found[target] = settings
+            found.append(posixpath.join(base, *parts) + ".py")
     return found
+
+
+def _read_unset(tree: ast.Module) -> set[str]:
+    """The names the module reads and never binds (nor Python's builtins)."""
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    unset = read - _set_names(tree) - set(dir(builtins))
+    return {name for name in unset if not name.startswith("__")}  # (__file__: the module's)
+
+
+def _set_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds: assigned, imported, defined, an argument."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound
 
 
 def _assigns(tree: ast.Module, name: str) -> bool:

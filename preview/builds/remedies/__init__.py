@@ -14,7 +14,10 @@ traceback), never the app's name (``candidates``):
   no module of the app imports: a Pipfile.lock's pin of it left out (eralchemy2's
   pygraphviz, a diagram command's), or it with the listed package uv's hint says brought
   it (never the app's server); else an older interpreter (``psycopg2`` instead becomes
-  ``psycopg2-binary``, same version);
+  ``psycopg2-binary``, and is kept out where a package the app lists requires it);
+* mysqlclient, which builds only with MySQL's client headers: left out where nothing
+  imports ``MySQLdb``, else PyMySQL standing in for it (``mysqldb``); out also where a
+  package the app lists requires it (Flask-MySQLdb: uv's overrides, a marker never true);
 * an API an unpinned dependency removed in its latest major (``cannot import name
   'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
   moved"): that dependency held below the major installed (``flask<3``), read from the

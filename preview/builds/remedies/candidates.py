@@ -228,7 +228,7 @@ def _for_failed_build(match: re.Match[str], failure: Failure) -> list[Fix]:
     built_name = match.group("name") or match.group("named") or ""
     tried, files = failure.tried, failure.files
     if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
-        return _without_mysqlclient(tried, files)
+        return _without_mysqlclient(failure.text, tried, files)
     found = _without_unimported(built_name, failure.text, tried, files)
     # A package from a git URL that could not be fetched (litestar-pg-redis-docker's
     # litestar @ git+https://github.com/…@main): no other Python fetches it either.
@@ -382,12 +382,13 @@ def _builds_mysqlclient() -> bool:
 
 def _pymysql_fix(why: str) -> Fix:
     """PyMySQL in mysqlclient's place, standing in for ``MySQLdb`` (``remedies.mysqldb``):
-    Django's MySQL backend and SQLAlchemy's ``mysql://`` import MySQLdb themselves."""
+    Django's MySQL backend and SQLAlchemy's ``mysql://`` import MySQLdb themselves.
+    mysqlclient is kept out also where a listed package requires it (Flask-MySQLdb)."""
     said = (
         f"{why}, whose mysqlclient cannot be built here (no mysql_config): relaunching "
         "with PyMySQL standing in for MySQLdb"
     )
-    return Fix(said, add="PyMySQL", drop="mysqlclient")
+    return Fix(said, add="PyMySQL", drop="mysqlclient", keep_out=True)
 
 
 def _for_keyword(function: str, keyword: str, python: str, installed: list[str]) -> list[Fix]:
@@ -435,26 +436,42 @@ def _without_frozen_unimported(name: str, tried: Tried, files: dict[str, bytes])
     return [Fix(said, drop=distribution)]
 
 
-def _without_mysqlclient(tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+def _without_mysqlclient(text: list[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
     """mysqlclient has no Linux wheel and builds only with MySQL's client headers and
-    ``mysql_config``: dropped when the app lists it and none of its modules imports
-    ``MySQLdb`` itself (a requirements file frozen with every driver, a SQLite default);
-    a ``mysql://`` URL the app then uses fails naming ``MySQLdb``, and PyMySQL then
-    stands in for it (:func:`_pymysql_fix`), as it does at once where the app imports
-    ``MySQLdb`` itself. Where mysqlclient builds here, an app importing it keeps it."""
+    ``mysql_config``: left out when the app lists it and none of its modules imports
+    ``MySQLdb`` itself (a requirements file frozen with every driver, a SQLite default),
+    also where a package it lists requires it (jkbbinkowski's flask-ecommerce-backend
+    lists Flask-MySQLdb and imports mysql.connector alone); a ``mysql://`` URL the app
+    then uses fails naming ``MySQLdb``, and PyMySQL then stands in for it
+    (:func:`_pymysql_fix`), as it does at once where the app imports ``MySQLdb`` itself,
+    or lists none and a package it lists brought it (which imports ``MySQLdb``, as
+    Flask-MySQLdb does). Where mysqlclient builds here, one the app needs is kept."""
     listed = tried.deps.names() if tried.deps else set()  # a lock's too (uv.lock)
-    if "mysqlclient" not in listed:
-        return []
-    if "MySQLdb" in imported_names(files):
-        return [] if _builds_mysqlclient() else [_pymysql_fix("the app imports MySQLdb")]
+    if "mysqlclient" not in listed or "MySQLdb" in imported_names(files):
+        return [] if _builds_mysqlclient() else [_pymysql_fix(_needs_mysqldb(text, listed))]
     return [
         Fix(
             "mysqlclient cannot be built here (it needs MySQL's client library headers and "
-            "mysql_config) and no module of the app imports MySQLdb: relaunching without it "
-            "(a mysql:// database URL would need PyMySQL, as mysql+pymysql://)",
+            "mysql_config) and no module of the app imports MySQLdb: relaunching without it, "
+            "also where a package the app lists requires it (a mysql:// database URL would "
+            "need PyMySQL, as mysql+pymysql://)",
             drop="mysqlclient",
+            keep_out=True,
         )
     ]
+
+
+def _needs_mysqldb(text: list[str], listed: set[str]) -> str:
+    """Who needs ``MySQLdb``: the app, where it lists mysqlclient, else the package it
+    lists that brought mysqlclient, as uv's hint names it."""
+    if "mysqlclient" in listed:
+        return "the app imports MySQLdb"
+    for line in text:
+        hint = _INCLUDED.search(line)
+        if hint is not None and _norm(hint.group(1)) == "mysqlclient":
+            by = _DEPENDS.search(hint.group(2))
+            return f"{by.group(1) if by else 'a package the app lists'} imports MySQLdb"
+    return "a package the app lists imports MySQLdb"
 
 
 def _without_unimported(
@@ -533,16 +550,16 @@ def _listed_unimported(distribution: str, tried: Tried, files: dict[str, bytes])
 
 
 def _for_build(name: str, tried: Tried, python: str, installed: list[str]) -> list[Fix]:
-    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
-    if _norm(name) == "psycopg2" and "psycopg2" in listed:
-        return [
-            Fix(
-                "psycopg2 cannot be built here (it needs a C compiler, pg_config and "
-                "headers for this Python): relaunching with psycopg2-binary, its wheels",
-                add="psycopg2-binary",
-                drop="psycopg2",
-            )
-        ]
+    if _norm(name) == "psycopg2":
+        # psycopg2 has no Linux wheel on any Python. One a listed package requires
+        # (brought, not listed) is kept out as well: its line alone cannot be dropped.
+        listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+        which = "psycopg2" if "psycopg2" in listed else "psycopg2, which a listed package requires,"
+        said = (
+            f"{which} cannot be built here (it needs a C compiler, pg_config and headers for "
+            "this Python): relaunching with psycopg2-binary, its wheels"
+        )
+        return [Fix(said, add="psycopg2-binary", drop="psycopg2", keep_out=True)]
     minor = ".".join(python.split(".")[:2])
     older = older_installed(minor, installed)
     if older is None:

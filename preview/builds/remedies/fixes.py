@@ -11,6 +11,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
+from ...logs import gitignored_module
 
 __all__ = ["MARGIN", "Era", "Fix", "Tried", "name", "norm", "own", "pinned"]
 
@@ -39,6 +40,9 @@ class Fix:
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
     # distributions whose lines go (psycopg2 for its -binary), comma-separated
     drop: str | None = None
+    # those kept out of the install too where a listed package brings them (mysqlclient,
+    # which cannot be built here, that Flask-MySQLdb requires: PyMySQL stands in)
+    keep_out: bool = False
     build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
     # what is installed resolved as of this time (uv's --exclude-newer: the app's era)
     before: str | None = None
@@ -97,5 +101,8 @@ def norm(distribution: str) -> str:
 
 
 def own(top: str, files: dict[str, bytes]) -> bool:
-    """Whether the upload has a module or package named ``top`` of its own."""
-    return any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files)
+    """Whether the upload has a module or package named ``top`` of its own, or its
+    ``.gitignore`` left one out (a ``config.py`` of secrets: no distribution to add)."""
+    if any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files):
+        return True
+    return gitignored_module(top, files) is not None

@@ -108,6 +108,8 @@ class Remedies:
             return replace(deps, requirements=tuple(lines), not_installed=left)
         builds = tuple(f.build for f in self.fixes if f.build)
         before = next((f.before for f in self.fixes if f.before), deps.exclude_newer)
+        # Left out also where a listed package brings it (uv's overrides).
+        kept_out = {norm(n) for f in self.fixes if f.keep_out and f.drop for n in f.drop.split(",")}
         return replace(
             deps,
             requirements=tuple(lines),
@@ -115,6 +117,7 @@ class Remedies:
             python_source=source,
             build_constraints=(*deps.build_constraints, *builds),
             exclude_newer=before,
+            not_installed=tuple(sorted(kept_out)),
         )
 
     def carried(self) -> Remedies:

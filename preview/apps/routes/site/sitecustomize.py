@@ -193,6 +193,20 @@ def _django_routes():
     return found
 
 
+def _lacks_its_backend(route):
+    """Whether a Starlette route is an admin's sign-in or sign-out that the app gave no
+    authentication backend: sqladmin mounts ``/login`` and ``/logout`` on every
+    ``Admin(app, engine)``, and each asserts ``self.authentication_backend is not None``
+    (fialex1212's fastapi-quiz-app: a 500 under every server), there for an admin that
+    signs its users in, which this one does not."""
+    owner = getattr(route.endpoint, "__self__", None)
+    return (
+        getattr(route.endpoint, "__name__", None) in ("login", "logout")
+        and hasattr(owner, "authentication_backend")
+        and getattr(owner, "authentication_backend", None) is None
+    )
+
+
 def _starlette_routes(apps):
     import contextlib
 
@@ -225,7 +239,7 @@ def _starlette_routes(apps):
                     walk(owner, below, prefix + route.path, found, depth + 1)
             elif isinstance(route, Route):
                 path = getattr(seen, "path", None) or route.path
-                if path in docs:
+                if path in docs or _lacks_its_backend(route):
                     continue
                 methods = getattr(seen, "methods", None) or route.methods or ("GET",)
                 methods = set(methods) - {"HEAD", "OPTIONS"}

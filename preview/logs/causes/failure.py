@@ -2,9 +2,10 @@
 
 Pure, like ``lines``, whose level classifier it follows through tracebacks: the most
 recent recognizable event wins (an exception, uvicorn's load error, a port in use, a
-script that is not there, no space left), with a hint for a missing module that names
-what to add. A Kafka client that found no broker says so in the service's words
-(:func:`no_broker`): no Kafka broker is installed here, nor can one be given a preview.
+script that is not there, no space left), with a hint for a missing module that says
+what is missing where (``missingmodule``). A Kafka client that found no broker says so
+in the service's words (:func:`no_broker`): no Kafka broker is installed here, nor can
+one be given a preview.
 A cause that says the disk (or its quota) is full says so first, in the
 service's own words (:func:`no_space`): "no space left for the app's files (…)".
 
@@ -16,16 +17,15 @@ id and returns one line for the preview's status and log: what failed, its cause
 
 from __future__ import annotations
 
-import difflib
 import errno
 import logging
 import posixpath
 import re
 import secrets
-import sys
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
-from .lines import LEVEL_WORD, LevelClassifier, strip_ansi
+from ..lines import LEVEL_WORD, LevelClassifier, strip_ansi
+from .missingmodule import missing_module_hint
 from .needed import needed_variables
 
 __all__ = [
@@ -77,19 +77,6 @@ _NODE_AT = re.compile(r"^(\S+\.[cm]?[jt]sx?):(\d+)$")
 # Node's report of an ES module's uncaught rejection: this line, a caret, then what was
 # thrown (a bundler's "main.js (1:45): Expression expected", not always an Error's line).
 _NODE_UNCAUGHT = "triggerUncaughtException("
-_REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
-# Import names whose distribution is called differently (what to tell the user to add).
-_IMPORT_TO_DIST = dict(
-    re.findall(
-        r"(\S+)=(\S+)",
-        """yaml=PyYAML PIL=Pillow cv2=opencv-python sklearn=scikit-learn bs4=beautifulsoup4
-        dotenv=python-dotenv jwt=PyJWT jose=python-jose multipart=python-multipart attr=attrs
-        dateutil=python-dateutil psycopg2=psycopg2-binary MySQLdb=mysqlclient Crypto=pycryptodome
-        OpenSSL=pyOpenSSL magic=python-magic docx=python-docx slugify=python-slugify
-        pkg_resources=setuptools""",
-    )
-)
 
 
 def _clip(text: str) -> str:
@@ -146,10 +133,6 @@ def write_failure(error: OSError, where: str) -> str:
     return f"could not write the generation's files: {reason}"
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def quiet_exit(streams: Sequence[Sequence[str]]) -> str:
     """Why an app that exited with code 0 before it served did, as its output tells
     (``streams``: stderr's lines, then stdout's): nothing failed loudly, so an error was
@@ -179,105 +162,12 @@ def _caught(texts: list[str]) -> str:
     return texts[said[-1]] if said else texts[-1]
 
 
-def _requirement_names(requirements: str) -> dict[str, str]:
-    """Normalized distribution name -> name as written, for each requirement line."""
-    names: dict[str, str] = {}
-    for raw in requirements.splitlines():
-        line = _REQ_COMMENT.sub("", raw).strip()
-        if not line or line.startswith("-"):  # -r, -e, --index-url ...: not a plain requirement
-            continue
-        m = _REQ_NAME.match(line)
-        if m:
-            names[_normalize(m.group())] = m.group()
-    return names
-
-
-def _missing_module_hint(
-    module: str, requirements: str | None, listed_in: str, upload: Collection[str]
-) -> str:
-    top = module.split(".")[0]
-    local = _in_upload_hint(top, upload, listed_in)
-    if local is not None:
-        return local
-    own = _own_module_hint(module, upload)
-    if own is not None:
-        return own
-    if top in sys.stdlib_module_names and top != module:  # email.nonexistent: no package
-        return f" — '{top}' is Python's own; it has no module '{module}' in this version"
-    dist = _IMPORT_TO_DIST.get(top, top)
-    listed = _requirement_names(requirements) if requirements else {}
-    for candidate in (dist, top, module):
-        written = listed.get(_normalize(candidate))
-        if written is not None:
-            return (
-                f" — '{written}' is in {listed_in} but not installed"
-                " for the preview interpreter (PREVIEW_PYTHON)"
-            )
-    return f" — add '{dist}' to {listed_in}"
-
-
-def _own_module_hint(module: str, upload: Collection[str]) -> str | None:
-    """For a module inside the upload's own folders that the folder lacks (Ali-Sina-255's
-    Fastapi-bank-system imports ``backend.app.auth.shema``, its file is ``schema.py``:
-    the cause said "add 'backend' to requirements.txt"): the folder that lacks it, and
-    the nearest name it has. None where the folder has it (a path's matter) or is none."""
-    parts = module.split(".")
-    if len(parts) < 2 or not any(p.startswith(f"{parts[0]}/") for p in upload):
-        return None
-    for depth in range(len(parts) - 1, 0, -1):
-        folder = "/".join(parts[:depth])
-        names = {
-            posixpath.basename(p).removesuffix(".py")
-            for p in upload
-            if posixpath.dirname(p) == folder and p.endswith(".py")
-        }
-        names |= {p[len(folder) + 1 :].split("/")[0] for p in upload if p.startswith(f"{folder}/")}
-        if not names:
-            continue
-        missing = parts[depth]
-        if missing in names:
-            return None
-        close = difflib.get_close_matches(missing, sorted(names), n=1)
-        said = f" (its '{close[0]}'?)" if close else ""
-        return f" — the upload's {folder}/ has no module '{missing}'{said}: its own import names it"
-    return None
-
-
-def _in_upload_hint(top: str, upload: Collection[str], listed_in: str) -> str | None:
-    """For a module the upload holds but the app cannot import (a monorepo's library
-    that no dependency file names): how to make it importable, rather than a
-    package to add from the index."""
-    found = [p for p in upload if p in (f"{top}.py", f"{top}/__init__.py")]
-    found += [p for p in upload if p.endswith((f"/{top}.py", f"/{top}/__init__.py"))]
-    if not found:
-        return None
-    where = min(found, key=len).removesuffix("/__init__.py")
-    folder = posixpath.dirname(where)
-    projects = [folder] + (
-        [posixpath.dirname(folder)] if posixpath.basename(folder) == "src" else []
-    )
-    for project in projects:
-        if any(posixpath.join(project, name) in upload for name in ("pyproject.toml", "setup.py")):
-            return (
-                f" — '{top}' is in the upload ({where}) but not installed: name its project"
-                f" in {listed_in} as '-e {_dot(project)}'"
-            )
-    return (
-        f" — '{top}' is in the upload ({where}) but not on the import path: put it beside"
-        " the app, or give the launch option env a PYTHONPATH naming its folder"
-    )
-
-
-def _dot(directory: str) -> str:
-    return f"./{directory}" if directory else "."
-
-
 def failure_cause(
     lines: Sequence[str],
     requirements: str | None = None,
     root: str | None = None,
     listed_in: str = "requirements.txt",
-    upload: Collection[str] = (),
+    upload: Collection[str] | Mapping[str, bytes] = (),
     needed: Sequence[str] = (),
 ) -> str | None:
     """One-line reason a child failed to start, from its last lines (most recent last).
@@ -287,7 +177,8 @@ def failure_cause(
     (a command naming a script that is not there). Failing those, the last line that
     classifies as ERROR. ``requirements`` (the app's requirement lines, from the file
     ``listed_in``) sharpens the hint for a missing module: not listed vs. listed but not
-    installed, or in the ``upload`` (its file names) but not importable. ``root`` (the
+    installed, in the ``upload`` (its file names, or its files: then its ``.gitignore``
+    files are read too) but not importable, or missing from it. ``root`` (the
     generation's folder) is cut from paths: the cause names the user's files as they
     wrote them, and never a host path. ``needed``: the variables the app requires that
     nothing sets (read from its source), named too when it died for want of one.
@@ -302,7 +193,7 @@ def _failure_cause(
     lines: Sequence[str],
     requirements: str | None,
     listed_in: str,
-    upload: Collection[str],
+    upload: Collection[str] | Mapping[str, bytes],
     needed: Sequence[str],
 ) -> str | None:
     classifier = LevelClassifier()
@@ -363,7 +254,7 @@ def _failure_cause(
             # uvicorn itself failed to import the entry module: a wrong path, not a dependency
             return _clip(text) + " — the app module itself was not found (check the app path)"
         if m is not None:
-            hint = _missing_module_hint(m.group(1), requirements, listed_in, upload)
+            hint = missing_module_hint(m.group(1), requirements, listed_in, upload)
             return _clip(text) + hint
     return _located(lines, index, text)
 
