@@ -178,20 +178,27 @@ def bare_start(workdir: Path, port: int, python: str = PYTHON, root_path: bool =
         "PYTHONDONTWRITEBYTECODE": "1",
         "PORT": str(port),
     }
+    argv = [
+        python,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *(["--root-path", "/api/generations/bare/preview/proxy"] if root_path else []),
+    ]
+    return first_answer_ms(argv, workdir, env, port)
+
+
+def first_answer_ms(argv: list[str], workdir: Path, env: dict[str, str], port: int) -> float:
+    """``argv`` spawned in ``workdir`` → its first 200 at ``/health`` on ``port`` (ms);
+    then its group ended."""
     probe = FirstAnswer(port)
     began = time.time_ns()
     process = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *(["--root-path", "/api/generations/bare/preview/proxy"] if root_path else []),
-        ],
+        argv,
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,

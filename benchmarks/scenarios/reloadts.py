@@ -25,17 +25,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from ..harness import ServiceServer, free_port, free_port_block, kill_group, log
-from .launch import FirstAnswer
+from ..harness import ServiceServer, free_port, free_port_block, log
+from .launch import first_answer_ms
 from .reload import Preview, figures, in_rounds, load_average, stats
 
 __all__ = ["run"]
@@ -135,34 +132,7 @@ def _built(workdir: Path) -> Path:
 def bare_start(workdir: Path, port: int) -> float:
     """``node dist/index.js`` spawned → its first 200 at ``/health`` (ms)."""
     env = {"PATH": os.environ["PATH"], "HOME": str(workdir), "PORT": str(port)}
-    probe = FirstAnswer(port)
-    began = time.time_ns()
-    process = subprocess.Popen(
-        ["node", "dist/index.js"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    drain = [
-        threading.Thread(target=pipe.read, daemon=True) for pipe in (process.stdout, process.stderr)
-    ]
-    for thread in drain:
-        thread.start()
-    try:
-        probe.start()
-        first = probe.wait(30)
-        if first is None:
-            raise RuntimeError("the bare app did not answer within 30 s")
-        return (first - began) / 1e6
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            kill_group(process.pid)
-            process.wait()
+    return first_answer_ms(["node", "dist/index.js"], workdir, env, port)
 
 
 def run(*, quick: bool = False, **_: Any) -> dict[str, Any]:

@@ -382,13 +382,7 @@ const held = (value) => {{  // an instance, or a model class holding one
     }}
     await sequelize.close().catch(() => {{}});
   }}
-  if (!made.length) {{
-    console.error("its models' tables: no Sequelize model made among its modules");
-    process.exit(1);
-  }}
-  console.error("its models' tables made (nothing in the app makes them):", made.join(", "));
-  process.exit(0);  // (a pool or a timer of its modules would keep it running)
-}})();"""
+"""
 
 
 def sequelize_models_step(
@@ -425,12 +419,29 @@ def sequelize_models_step(
             making.append(path)
     if not declaring:
         return None
-    return _models_step("Sequelize's sync()", _SYNC_MODELS, [*making, *declaring])
+    return _models_step(
+        "Sequelize's sync()",
+        _SYNC_MODELS,
+        [*making, *declaring],
+        "Sequelize model made among its modules",
+    )
 
 
-def _models_step(how: str, script: str, files: list[str]) -> tuple[str, ...]:
-    """The ``node -e`` step running ``script`` after :data:`_LOADING` on ``files``."""
-    text = (_LOADING + script).format(files=json.dumps(files))
+# Each program's end: what it made, said; none made fails the (optional) step.
+_MADE = """\
+  if (!made.length) {{
+    console.error("its models' tables: no {none}");
+    process.exit(1);
+  }}
+  console.error("its models' tables made (nothing in the app makes them):", made.join(", "));
+  process.exit(0);  // (a pool or a timer of its modules would keep it running)
+}})();"""
+
+
+def _models_step(how: str, script: str, files: list[str], none: str) -> tuple[str, ...]:
+    """The ``node -e`` step running ``script`` after :data:`_LOADING` on ``files``, ended
+    by :data:`_MADE` (``none``: what it says where it made nothing)."""
+    text = (_LOADING + script + _MADE).format(files=json.dumps(files), none=none)
     first = f"{SYNC_MODELS}{how}), which nothing of the app makes"
     return ("node", "-e", first + "\n" + text.replace("{", "{{").replace("}", "}}"))
 
@@ -465,13 +476,7 @@ _SYNCHRONIZE_ENTITIES = """\
     }}
     await Promise.resolve(source.isInitialized && source.destroy()).catch(() => {{}});
   }}
-  if (!made.length) {{
-    console.error("its models' tables: no TypeORM entity made among its data sources");
-    process.exit(1);
-  }}
-  console.error("its models' tables made (nothing in the app makes them):", made.join(", "));
-  process.exit(0);  // (a pool or a timer of its modules would keep it running)
-}})();"""
+"""
 
 
 def typeorm_entities_step(
@@ -504,7 +509,12 @@ def typeorm_entities_step(
             sources.append(path)
     if not entities or not sources:
         return None
-    return _models_step("TypeORM's synchronize()", _SYNCHRONIZE_ENTITIES, sources)
+    return _models_step(
+        "TypeORM's synchronize()",
+        _SYNCHRONIZE_ENTITIES,
+        sources,
+        "TypeORM entity made among its data sources",
+    )
 
 
 _TIMER = re.compile(r"\bsetTimeout\s*\(")
