@@ -417,3 +417,35 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     js = {**files, "app.js": b"const hashing = require('bcryptjs');\n"}
     deps = node_dependencies(js)
     assert deps is not None and "bcrypt" not in json.loads(deps.package_json)["dependencies"]
+
+
+def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -> None:
+    """pirela's sequelize-api lists ``"http": "0.0.0"``: the registry had no version of
+    it (ENOVERSIONS) and the whole install failed, while require("http") loads Node's."""
+    package = {"dependencies": {"http": "0.0.0", "fs": "^0.0.1", "express": "^4.17.1"}}
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": dict(package["dependencies"])},
+            "node_modules/http": {"version": "0.0.0"},
+            "node_modules/fs": {"version": "0.0.1"},
+            "node_modules/express": {"version": "4.17.1"},
+        },
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is not None
+    assert json.loads(deps.package_json)["dependencies"] == {"express": "^4.17.1"}
+    locked = json.loads(deps.lockfile[1])["packages"]
+    assert "node_modules/http" not in locked and "node_modules/express" in locked
+    assert deps.note == (
+        'package.json: left out "http", "fs", named as a Node built-in, which require() '
+        "loads instead"
+    )
+    # A bundler's browser build takes the registry's polyfill of a built-in's name.
+    bundled = {"dependencies": {"buffer": "^6.0.3", "webpack": "^5.0.0"}}
+    files = {"package.json": json.dumps(bundled).encode()}
+    assert json.loads(node_dependencies(files).package_json) == bundled

@@ -22,6 +22,13 @@ that requires it (mysql2 2.2.3 required ``"@types/mysql": "github:types/mysql"``
 so by Rishav0907's express-movie-sql: ``git ls-remote ssh://git@github.com/types/mysql.git``
 failed the install) is taken out of the lockfile with the package requiring it, which npm
 then resolves again from package.json's range (mysql2 ^2.2.3: 2.3.3 requires none).
+
+Likewise a dependency named as a Node built-in (``"http": "0.0.0"``, ``"fs"``), where no
+bundler is among its dependencies: Node's ``require("http")`` loads the built-in whatever
+node_modules holds, so the package is never loaded, while the registry holds most such
+names only as placeholders (pirela's sequelize-api: npm found no version of http at all,
+ENOVERSIONS, and the whole install failed). A bundler's browser build takes the registry's
+polyfills of some (buffer, events, util): with one listed, they stay.
 """
 
 from __future__ import annotations
@@ -49,6 +56,69 @@ _TEST_PATH = re.compile(
 )
 
 
+# Node 20's built-in modules reached without ``node:`` (``require('module').builtinModules``).
+_BUILTINS = frozenset(
+    [
+        "assert",
+        "async_hooks",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "stream",
+        "string_decoder",
+        "sys",
+        "timers",
+        "tls",
+        "trace_events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker_threads",
+        "zlib",
+    ]
+)
+# Bundlers whose browser builds take the registry's polyfills of built-ins' names.
+_BUNDLERS = frozenset(
+    [
+        "webpack",
+        "browserify",
+        "vite",
+        "rollup",
+        "parcel",
+        "parcel-bundler",
+        "esbuild",
+        "react-scripts",
+        "next",
+    ]
+)
+
+
 def _refused(name: str) -> bool:
     return len(name) > 214 or _VALID.fullmatch(name) is None
 
@@ -73,6 +143,8 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
     if not isinstance(package, dict):
         return files, None
     refused: list[str] = []
+    builtins: list[str] = []
+    bundled = any(isinstance(t := package.get(k), dict) and _BUNDLERS & set(t) for k in _TABLES)
     unreachable: list[str] = []
     registry: list[str] = []  # git ones the app imports: the registry's release instead
     for key in _TABLES:
@@ -82,6 +154,9 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for name in [n for n in table if _refused(n)]:
             del table[name]
             refused.append(name)
+        for name in [n for n in table if n in _BUILTINS and not bundled]:
+            del table[name]
+            builtins.append(name)
         for name, spec in list(table.items()):
             git = isinstance(spec, str) and _GIT_SPEC.match(spec.strip())
             if git and not _imported(name, files):
@@ -95,16 +170,17 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for lockname in _LOCKFILES
         if lockname in files and (names := _git_locked(files[lockname]))
     ]
-    if not refused and not unreachable and not registry and not relocked:
+    listed = refused or builtins or unreachable or registry
+    if not listed and not relocked:
         return files, None
     changed = {**files, "package.json": json.dumps(package, indent=2).encode()}
-    if not refused and not unreachable and not registry:
+    if not listed:
         changed = dict(files)
     for lockname, names in relocked:
         changed[lockname] = _unlocked(changed[lockname], names)
     for lockname in _LOCKFILES:
         if lockname in files:
-            lock = _without(changed[lockname], {*refused, *unreachable, *registry})
+            lock = _without(changed[lockname], {*refused, *builtins, *unreachable, *registry})
             if lock is not None:
                 changed[lockname] = lock
     said = []
@@ -117,6 +193,9 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
     if refused:
         names = ", ".join(json.dumps(n) for n in dict.fromkeys(refused))
         said.append(f"left out {names}, a dependency npm refuses the name of")
+    if builtins:
+        names = ", ".join(json.dumps(n) for n in dict.fromkeys(builtins))
+        said.append(f"left out {names}, named as a Node built-in, which require() loads instead")
     if unreachable:
         names = ", ".join(json.dumps(n) for n in dict.fromkeys(unreachable))
         said.append(
@@ -129,9 +208,7 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
             f"{names}, which the app imports, fetched from a git host (the build reaches "
             "the registry only): the registry's newest release of that name instead"
         )
-    return changed, ("package.json: " if registry or refused or unreachable else "") + "; ".join(
-        said
-    )
+    return changed, ("package.json: " if listed else "") + "; ".join(said)
 
 
 def _without(content: bytes, names: set[str]) -> bytes | None:
