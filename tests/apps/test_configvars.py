@@ -161,6 +161,21 @@ def test_a_config_reader_imported_under_another_name_is_read() -> None:
     assert required_variables({"app/config.py": source}) == ["TEST_DATABASE_URL"]
 
 
+def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> None:
+    """Vedansh1857's fastapi-user-mgmt: ``env: str = os.getenv("ENV")`` in a settings
+    class, None where ENV is unset, which its ``str`` refuses ("Input should be a valid
+    string"); a field whose type takes None leaves its variable optional."""
+    source = (
+        b"import os\nfrom typing import Optional\n"
+        b"from pydantic_settings import BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    env: str = os.getenv('ENV')\n"
+        b"    title: Optional[str] = os.getenv('TITLE')\n"
+        b"    level: str = os.getenv('LEVEL', 'info')\n"
+    )
+    assert required_variables({"app/core/config.py": source}) == ["ENV"]
+
+
 def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() -> None:
     """The same blog's compose file gives its app ``DB_HOST=host.docker.internal``: the
     author's machine, where their PostgreSQL listens; a preview's servers listen on its
