@@ -103,6 +103,17 @@ def test_a_readmes_listed_assignments_are_the_example_of_an_upload_with_none() -
     assert readme_env_block("Create a `.env` file:\n\n- A=1\n") is None
 
 
+def test_an_example_named_with_a_misspelt_word_is_the_example() -> None:
+    """ichetiva's fastapi-crm: its ``.env.simple`` (sample misspelt) names MAIL_PORT=587,
+    which its fastapi-mail ConnectionConfig refuses as None; an env.py is none."""
+    files = {
+        "src/app.py": b"import os\n",
+        "alembic/env.py": b"",
+        ".env.simple": b"MAIL_PORT=587\n",
+    }
+    assert example_env_file(files, "src/app.py") == ".env.simple"
+
+
 def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() -> None:
     """deight93's fastapi-boilerplate: no example file, no README block; its CI workflow
     writes the .env (a here-document) its settings read, ENV_STATE and the DEV_-prefixed
