@@ -103,6 +103,17 @@ def test_a_readmes_listed_assignments_are_the_example_of_an_upload_with_none() -
     assert readme_env_block("Create a `.env` file:\n\n- A=1\n") is None
 
 
+def test_an_example_named_with_a_misspelt_word_is_the_example() -> None:
+    """ichetiva's fastapi-crm: its ``.env.simple`` (sample misspelt) names MAIL_PORT=587,
+    which its fastapi-mail ConnectionConfig refuses as None; an env.py is none."""
+    files = {
+        "src/app.py": b"import os\n",
+        "alembic/env.py": b"",
+        ".env.simple": b"MAIL_PORT=587\n",
+    }
+    assert example_env_file(files, "src/app.py") == ".env.simple"
+
+
 def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() -> None:
     """deight93's fastapi-boilerplate: no example file, no README block; its CI workflow
     writes the .env (a here-document) its settings read, ENV_STATE and the DEV_-prefixed
@@ -159,6 +170,21 @@ def test_a_config_reader_imported_under_another_name_is_read() -> None:
         b"URL = read('TEST_DATABASE_URL')\nX = read('A', default='1')\n"
     )
     assert required_variables({"app/config.py": source}) == ["TEST_DATABASE_URL"]
+
+
+def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> None:
+    """Vedansh1857's fastapi-user-mgmt: ``env: str = os.getenv("ENV")`` in a settings
+    class, None where ENV is unset, which its ``str`` refuses ("Input should be a valid
+    string"); a field whose type takes None leaves its variable optional."""
+    source = (
+        b"import os\nfrom typing import Optional\n"
+        b"from pydantic_settings import BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    env: str = os.getenv('ENV')\n"
+        b"    title: Optional[str] = os.getenv('TITLE')\n"
+        b"    level: str = os.getenv('LEVEL', 'info')\n"
+    )
+    assert required_variables({"app/core/config.py": source}) == ["ENV"]
 
 
 def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() -> None:

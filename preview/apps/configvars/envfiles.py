@@ -34,6 +34,7 @@ _EXAMPLE_WORDS = (
     "defaults",
     "tpl",
     "exemple",
+    "simple",  # sample misspelt: ichetiva's fastapi-crm's .env.simple (its MAIL_PORT=587)
 )
 # The words a name says .env by (dot-env-template spells the dot out); env.py, Alembic's,
 # has no example's word, and "environment" is none of them.

@@ -813,10 +813,23 @@ def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
                 isinstance(default, ast.Constant) and default.value is Ellipsis
             ):
                 continue
+        elif value is not None and (read := _environ_get(value)) and not _admits_none(statement):
+            # `env: str = os.getenv("ENV")`: its default is None where the variable is
+            # unset, which its own type refuses (Vedansh1857's fastapi-user-mgmt: "Input
+            # should be a valid string"); the variable it reads is required.
+            names.append((read, ast.unparse(statement.annotation)))
+            continue
         elif value is not None:
             continue
         names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
     return names
+
+
+def _admits_none(field: ast.AnnAssign) -> bool:
+    """Whether a settings field's type takes None (``Optional[str]``, ``str | None``,
+    ``Any``)."""
+    annotation = ast.unparse(field.annotation)
+    return any(word in annotation for word in ("Optional", "None", "Any"))
 
 
 def _env_prefix(node: ast.ClassDef) -> str:
