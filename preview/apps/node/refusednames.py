@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["without_refused_names"]
+__all__ = ["NODE_BUILTINS", "without_refused_names"]
 
 _TABLES = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 # npm's rule (validate-npm-package-name): URL-safe, not starting with a dot, an
@@ -57,7 +57,7 @@ _TEST_PATH = re.compile(
 
 
 # Node 20's built-in modules reached without ``node:`` (``require('module').builtinModules``).
-_BUILTINS = frozenset(
+NODE_BUILTINS = frozenset(
     [
         "assert",
         "async_hooks",
@@ -154,7 +154,7 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for name in [n for n in table if _refused(n)]:
             del table[name]
             refused.append(name)
-        for name in [n for n in table if n in _BUILTINS and not bundled]:
+        for name in [n for n in table if n in NODE_BUILTINS and not bundled]:
             del table[name]
             builtins.append(name)
         for name, spec in list(table.items()):

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 import trio
 
+from ...apps.node.refusednames import NODE_BUILTINS
 from ..npmlock import REGISTRY
 from .fixes import Fix
 
@@ -29,53 +30,6 @@ __all__ = ["missing_module_fix", "missing_package", "registry_has"]
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
 _REQUIRED_BY = re.compile(r"^\s*-\s+(\S.*)$")  # a require stack's line: "- src/app.ts"
 _IMPORTED_FROM = re.compile(r"imported from (\S+)")  # Node's ESM loader says it so
-# Node 20's built-in modules (``require('module').builtinModules``), reached without node:.
-_BUILTINS = frozenset(
-    [
-        "assert",
-        "async_hooks",
-        "buffer",
-        "child_process",
-        "cluster",
-        "console",
-        "constants",
-        "crypto",
-        "dgram",
-        "diagnostics_channel",
-        "dns",
-        "domain",
-        "events",
-        "fs",
-        "http",
-        "http2",
-        "https",
-        "inspector",
-        "module",
-        "net",
-        "os",
-        "path",
-        "perf_hooks",
-        "process",
-        "punycode",
-        "querystring",
-        "readline",
-        "repl",
-        "stream",
-        "string_decoder",
-        "sys",
-        "timers",
-        "tls",
-        "trace_events",
-        "tty",
-        "url",
-        "util",
-        "v8",
-        "vm",
-        "wasi",
-        "worker_threads",
-        "zlib",
-    ]
-)
 _NAME = re.compile(r"^(?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*$")
 
 
@@ -93,7 +47,7 @@ def missing_package(
         return None
     parts = specifier.split("/")
     package = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
-    if package in _BUILTINS or package in listed or not _NAME.match(package):
+    if package in NODE_BUILTINS or package in listed or not _NAME.match(package):
         return None
     if any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in _tops(files)):
         return None  # a folder or module of the upload's own, resolved by a path setting
