@@ -377,3 +377,38 @@ async def test_an_app_telling_pm2_it_is_ready_runs_without_pm2(service: Service)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"toldManager": True}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_npm_start_runs_its_script_without_npm_beside_it(
+    builder_service: Service,
+) -> None:
+    """``npm start`` is a Node program of its own that stays beside the app: its start-up
+    came before every launch's, its memory beside every preview's. The script runs as
+    npm runs it (``apps.node.scriptrun``): the variables npm gives it, no npm above it."""
+    service = builder_service
+    server = (
+        "const fs = require('fs');\n"
+        "const http = require('http');\n"
+        "const parent = fs.readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8');\n"
+        "http.createServer((req, res) => {\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({\n"
+        "    version: process.env.npm_package_version,\n"
+        "    event: process.env.npm_lifecycle_event,\n"
+        "    parent: parent.split('\\0')[0],\n"
+        "  }));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    package = {"name": "direct", "version": "2.1.0", "scripts": {"start": "node server.js"}}
+    files = {"package.json": json.dumps(package), "server.js": server}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {"version": "2.1.0", "event": "start", "parent": "sh"}
+        system = messages(await service.history(body["gid"]), "system")
+        started = [m for m in system if m.startswith("process started")]
+        assert started and started[0].endswith(
+            "node server.js (its start script, run as npm runs it, without npm)"
+        ), system
+        assert (await service.stop(body["gid"])).status_code == 200

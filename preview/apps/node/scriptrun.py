@@ -1,0 +1,105 @@
+"""A package.json script run as npm runs it, without npm's own start-up: :func:`script_run`.
+
+``npm start`` is a Node program of its own: it loads its configuration and modules
+(0.3 s on an idle 2-core machine, over a second on a loaded one) before it runs the
+script with ``sh -c``, then stays alive beside the app for its whole life (a second
+Node process's memory, ~40 MiB, per preview). A preview's start is ``npm start`` for
+most Node apps, so both are paid at every launch, relaunch and revision (issue 68: a
+cached relaunch within 0.5 s of the app's own start).
+
+So where the start is ``npm start`` or ``npm run <name>`` of a script that npm would run
+alone (no ``pre``/``post`` script around it, or ``--ignore-scripts``), the script runs as
+npm would run it: ``sh -c`` in the package's folder, ``node_modules/.bin`` first on the
+``PATH``, the variables npm gives a script (``npm_lifecycle_event``,
+``npm_package_name``, ``npm_package_version``, ``npm_package_json``, ``INIT_CWD`` …),
+the words after ``--`` appended quoted. Anything else keeps npm: another package
+manager, a workspace or other flag, a start npm makes up itself (``npm start`` with no
+start script runs ``node server.js``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+
+__all__ = ["ScriptRun", "script_run"]
+
+# The flags npm takes here that change nothing of how the script itself runs.
+_QUIET = frozenset({"--silent", "-s", "--quiet", "--loglevel=silent", "--ignore-scripts"})
+# Set by the shell line, as the paths inside a sandbox are not the service's.
+_PRELUDE = (
+    'export PATH="$PWD/node_modules/.bin:$PATH" INIT_CWD="$PWD" '
+    'npm_package_json="$PWD/package.json"; '
+)
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """The start to spawn instead (``sh -c``), the variables to add to its environment,
+    and the script's own line (what the log says was started)."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    line: str
+    name: str  # the script's ("start", "dev")
+
+
+def script_run(argv: tuple[str, ...] | list[str], package_json: bytes | None) -> ScriptRun | None:
+    """``argv`` (``npm start``, ``npm run dev --silent -- --port 3000``) as the script it
+    runs, for the package whose package.json is ``package_json``; None where npm does
+    more than run that one script (or ``argv`` is not npm's)."""
+    found = _script_name(tuple(argv))
+    if found is None or package_json is None:
+        return None
+    name, flags, extra = found
+    try:
+        package = json.loads(package_json)
+    except ValueError:
+        return None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict):
+        return None
+    script = scripts.get(name)
+    if not isinstance(script, str) or not script.strip():
+        return None
+    around = any(isinstance(scripts.get(f"{at}{name}"), str) for at in ("pre", "post"))
+    if around and "--ignore-scripts" not in flags:
+        return None
+    line = " ".join([script.strip(), *(shlex.quote(word) for word in extra)])
+    env = {
+        "npm_lifecycle_event": name,
+        "npm_lifecycle_script": line,
+        "npm_command": "start" if argv[1] == "start" else "run-script",
+        **_package_fields(package),
+    }
+    return ScriptRun(("sh", "-c", _PRELUDE + line), env, line, name)
+
+
+def _script_name(argv: tuple[str, ...]) -> tuple[str, set[str], tuple[str, ...]] | None:
+    """(the script's name, npm's flags, the words after ``--``) of ``npm start`` or
+    ``npm run <name>``; None for any other command or flag."""
+    if argv[:2] == ("npm", "start"):
+        name, rest = "start", argv[2:]
+    elif argv[:2] in (("npm", "run"), ("npm", "run-script")) and len(argv) > 2:
+        name, rest = argv[2], argv[3:]
+    else:
+        return None
+    extra: tuple[str, ...] = ()
+    if "--" in rest:
+        at = rest.index("--")
+        rest, extra = rest[:at], rest[at + 1 :]
+    flags = set(rest)
+    if not flags <= _QUIET or name.startswith("-"):
+        return None
+    return name, flags, extra
+
+
+def _package_fields(package: dict) -> dict[str, str]:
+    """The package's name and version, as npm gives them to its scripts."""
+    fields = {}
+    for key in ("name", "version"):
+        value = package.get(key)
+        if isinstance(value, str) and value:
+            fields[f"npm_package_{key}"] = value
+    return fields

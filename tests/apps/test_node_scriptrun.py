@@ -1,0 +1,67 @@
+"""A package.json script run as npm runs it, without npm (``apps.node.scriptrun``): which
+starts are run so, with what, and which keep npm."""
+
+from __future__ import annotations
+
+import json
+
+from preview.apps.node.scriptrun import script_run
+
+
+def _package(scripts: dict[str, str], **fields: str) -> bytes:
+    return json.dumps({"name": "api", "version": "1.4.0", **fields, "scripts": scripts}).encode()
+
+
+def test_npm_start_runs_its_script_with_what_npm_gives_a_script() -> None:
+    run = script_run(("npm", "start", "--silent"), _package({"start": "node dist/index.js"}))
+    assert run is not None
+    assert run.argv[:2] == ("sh", "-c")
+    assert run.argv[2].endswith("; node dist/index.js")
+    assert 'PATH="$PWD/node_modules/.bin:$PATH"' in run.argv[2]
+    assert 'npm_package_json="$PWD/package.json"' in run.argv[2]
+    assert run.env == {
+        "npm_lifecycle_event": "start",
+        "npm_lifecycle_script": "node dist/index.js",
+        "npm_command": "start",
+        "npm_package_name": "api",
+        "npm_package_version": "1.4.0",
+    }
+    assert (run.line, run.name) == ("node dist/index.js", "start")
+
+
+def test_the_words_after_a_double_dash_are_appended_quoted() -> None:
+    package = _package({"dev": "tsx src/main.ts"})
+    run = script_run(("npm", "run", "dev", "--", "--port", "3000", "a b"), package)
+    assert run is not None
+    assert run.line == "tsx src/main.ts --port 3000 'a b'"
+    assert run.env["npm_command"] == "run-script"
+    assert run.env["npm_lifecycle_event"] == "dev"
+
+
+def test_a_script_with_a_pre_or_post_script_keeps_npm_unless_they_are_ignored() -> None:
+    around = _package({"prestart": "npm run build", "start": "node dist/index.js"})
+    assert script_run(("npm", "start"), around) is None
+    after = _package({"start": "node a.js", "poststart": "echo done"})
+    assert script_run(("npm", "start"), after) is None
+    ignored = script_run(("npm", "start", "--ignore-scripts"), around)
+    assert ignored is not None and ignored.line == "node dist/index.js"
+
+
+def test_what_npm_does_beyond_one_script_keeps_npm() -> None:
+    package = _package({"start": "node a.js"})
+    assert script_run(("npm", "start", "-w", "backend"), package) is None
+    assert script_run(("npm", "run", "--prefix", "api", "start"), package) is None
+    assert script_run(("yarn", "start"), package) is None
+    assert script_run(("npm", "install"), package) is None
+    # npm's own start where the package has none (node server.js) is npm's to make.
+    assert script_run(("npm", "start"), _package({"dev": "node a.js"})) is None
+    assert script_run(("npm", "run", "missing"), package) is None
+    assert script_run(("npm", "start"), b"{not json") is None
+    assert script_run(("npm", "start"), None) is None
+    assert script_run(("npm", "start"), json.dumps({"scripts": ["start"]}).encode()) is None
+
+
+def test_a_package_without_a_name_or_version_gives_none_of_them() -> None:
+    run = script_run(("npm", "start"), json.dumps({"scripts": {"start": "node a.js"}}).encode())
+    assert run is not None
+    assert "npm_package_name" not in run.env and "npm_package_version" not in run.env
