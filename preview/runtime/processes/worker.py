@@ -87,6 +87,7 @@ class WorkerRun:
         # process's routes may ask of it is there (AppWorkers.ready).
         self.ready = trio.Event()
         self.says_ready = _SAYS_READY_WORKER.search(" ".join(argv)) is not None
+        self._scope = trio.CancelScope()  # :meth:`stop`: it alone, the preview serving on
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -104,6 +105,15 @@ class WorkerRun:
         """Start it, and again after each end, until cancelled (the preview stops) or it
         ended :data:`MAX_RESTARTS` times in a row. ``sandbox_pid``: the web process's
         outer sandbox process, whose sandbox it joins."""
+        with self._scope:
+            await self._runs(sandbox_pid)
+
+    def stop(self) -> None:
+        """End it (its whole group, as a stop of the preview would), restarted no more;
+        the web process and the other workers run on."""
+        self._scope.cancel()
+
+    async def _runs(self, sandbox_pid: int | None) -> None:
         in_a_row = 0
         try:
             while True:

@@ -77,6 +77,14 @@ class AppWorkers:
         off = [{"name": name, "role": "worker", "status": "off"} for name in self.turned_off]
         return [run.describe() for run in self.runs] + off
 
+    def end_checks(self) -> None:
+        """Stop the checks still running (a type check of code a revision replaces:
+        what it would find is about code that no longer serves, and it takes a core from
+        that revision's build)."""
+        for run in self.runs:
+            if run.check:
+                run.stop()
+
     async def ready(self) -> None:
         """Return once each worker that says when it is ready has said so, or ended
         (PaskarRules' drf-orders-platform's /api/health/ pings its Celery workers: called

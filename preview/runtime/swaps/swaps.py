@@ -287,6 +287,8 @@ class RevisionSwaps:
 
             changes = changes_said(result.changed)
             await say(f"{changes}; starting it beside revision {current.revision}")
+            if current.supervision.workers is not None:
+                current.supervision.workers.end_checks()
             made: list[Candidate] = []
 
             def hold(candidate: Candidate) -> None:
