@@ -10,8 +10,11 @@
 // Exit 0: written; 1: a source does not parse (tsc would fail as well); 3: refused, the
 // reason on stderr ("not transpiled: …"): the caller runs the project's own build.
 "use strict";
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
+
+const RECORD = ".preview-transpile.json"; // in outDir: what its last emit there read
 
 const started = Date.now();
 const [project, ...flags] = process.argv.slice(1).filter((a) => a !== "--");
@@ -134,15 +137,25 @@ const emitOptions = {
   preserveConstEnums: true,
 };
 if (flags.includes("--clean") && outDir) fs.rmSync(outDir, { recursive: true, force: true });
+const earlier = readRecord();
+const record = { key: recordKey(), files: {} };
 let broken = 0;
+let unchanged = 0;
 for (const file of sources) {
   const target = outputName(file);
+  const source = fs.readFileSync(file, "utf8");
+  const name = path.relative(process.cwd(), file);
+  const digest = crypto.createHash("sha256").update(source).digest("hex");
+  record.files[name] = digest;
+  if (earlier.key === record.key && earlier.files[name] === digest && written(target, file)) {
+    unchanged += 1;
+    continue;
+  }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   if (file.endsWith(".json") || (/\.[cm]?jsx?$/.test(file) && !options.allowJs)) {
     fs.copyFileSync(file, target);
     continue;
   }
-  const source = fs.readFileSync(file, "utf8");
   const out = ts.transpileModule(source, {
     compilerOptions: emitOptions,
     fileName: file,
@@ -161,13 +174,48 @@ for (const file of sources) {
 }
 if (broken) process.exit(1);
 if (flags.includes("--nest")) copyNestAssets();
+if (outDir) fs.writeFileSync(path.join(outDir, RECORD), JSON.stringify(record));
 const shown = outDir ? `${path.relative(process.cwd(), outDir) || "."}/` : "beside its sources";
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
+const count = sources.length - unchanged;
 process.stdout.write(
-  `transpiled ${sources.length} file${sources.length === 1 ? "" : "s"} to ${shown} in ${seconds} s ` +
+  `transpiled ${count} file${count === 1 ? "" : "s"} to ${shown} in ${seconds} s ` +
   `with TypeScript ${ts.version}, ` +
-  "without its type check\n",
+  "without its type check" +
+  (unchanged ? ` (${unchanged} unchanged since its last emit there)` : "") +
+  "\n",
 );
+
+// What the last emit into outDir read: a file whose source and whole emit are the same as
+// then is not emitted again (a revision's directory starts with the running one's output;
+// a per-file emit of the same text with the same options is the same). The key holds all
+// that is not the file's own text: TypeScript's version, the options (paths relative to the
+// project), Nest's rewrite, and the list of sources (a rewritten import may resolve to a
+// file added since).
+function recordKey() {
+  const here = process.cwd();
+  const relative = (_key, value) =>
+    typeof value === "string" && path.isAbsolute(value) ? path.relative(here, value) : value;
+  const listed = sources.map((file) => path.relative(here, file)).sort();
+  const all = [ts.version, emitOptions, path.relative(here, rootDir), flags, listed];
+  return crypto.createHash("sha256").update(JSON.stringify(all, relative)).digest("hex");
+}
+
+function readRecord() {
+  if (!outDir) return { key: null, files: {} };
+  try {
+    const read = JSON.parse(fs.readFileSync(path.join(outDir, RECORD), "utf8"));
+    return read && typeof read.files === "object" && read.files ? read : { key: null, files: {} };
+  } catch (error) {
+    return { key: null, files: {} };
+  }
+}
+
+// Its output there, and its source map where its emit writes one (a copied file has none).
+function written(target, file) {
+  const mapped = emitOptions.sourceMap && /\.[cm]?tsx?$/.test(file);
+  return fs.existsSync(target) && (!mapped || fs.existsSync(`${target}.map`));
+}
 
 // Nest's own transformer of the imports `baseUrl` and `paths` resolve (its tsc compile's
 // first `before` hook), from the project's @nestjs/cli; null where it cannot be loaded.

@@ -10,7 +10,11 @@ elsewhere in the service; type errors are the developer's to see in their editor
 So such a step runs ``transpile.cjs`` in place of each ``tsc`` or ``nest build``: the
 project's own TypeScript, its own tsconfig (read by TypeScript, ``extends`` and all),
 each file tsc would emit (the tsconfig's and those they import) written where tsc writes
-it by ``ts.transpileModule`` (3.5 s for the same app). The commands around them (file
+it by ``ts.transpileModule`` (3.5 s for the same app). A file whose text and emit
+options are those of the last emit into its outDir (``.preview-transpile.json`` there
+records them) is not emitted again: a revision's directory starts with the running
+revision's output, so a revision changing one file emits that one (32 files: 1.4 → 0.6
+s). The commands around them (file
 tools, ``tsc-alias``) run as the app wrote them. Left to the app's own build: any other
 flag to ``tsc`` (``--build``, ``--listEmittedFiles`` …), ``nest build`` with compiler
 plugins (Swagger's and GraphQL's read the types), webpack, another builder or a monorepo

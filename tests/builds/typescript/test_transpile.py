@@ -187,7 +187,8 @@ async def test_the_type_check_the_build_was_run_without_runs_beside_the_app(
 
 async def test_a_revision_of_a_typescript_source_serves_the_new_code(service: Service) -> None:
     """A revision applied live builds again (its directory starts with the running
-    revision's ``dist/``): the changed source's new JavaScript is what answers."""
+    revision's ``dist/``): the changed source's new JavaScript is what answers, and it
+    alone is emitted again (the unchanged files' output is what their emit would write)."""
     with trio.fail_after(BUILD_WAIT * 2):
         body = await launched(service, _app())
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
@@ -202,8 +203,12 @@ async def test_a_revision_of_a_typescript_source_serves_the_new_code(service: Se
         assert posted.status_code == 201, posted.text
         assert posted.json()["apply"]["state"] == "switched", posted.json()
         assert (await service.app_get(body, "/")).json()["greeting"] == "bonjour"
-        said = messages(await service.history(body["gid"]), "system")
+        events = await service.history(body["gid"])
+        said = messages(events, "system")
         assert not any("run before, not again: npm run build" in line for line in said), said
+        emits = [m for m in messages(events, "setup") if m.startswith("transpiled ")]
+        assert emits[-1].startswith("transpiled 1 file to dist/"), emits
+        assert emits[-1].endswith("(3 unchanged since its last emit there)"), emits
         assert (await service.stop(body["gid"])).status_code == 200
 
 
