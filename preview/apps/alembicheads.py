@@ -99,15 +99,19 @@ def again(program, *args):  # in a process of its own: env.py run afresh
 """
 # Its models' tables made (those a failed upgrade made, named by the JSON list of the
 # tables there before it as the last argument, dropped first), its history stamped at its
-# heads: within env.py's one run, on the connection it opens.
+# heads: within env.py's one run, on the connection it opens. Given the revisions its
+# history revises and none of its files holds (alec-ibp's fastapi-store: "items table"
+# revises 3fa7155c8fde, never committed), its history is not stamped: Alembic reads no
+# history with a gap at all (KeyError: '3fa7155c8fde', for upgrade and stamp alike).
 _MODELS_MADE = (
-    "# its models' tables made, its history stamped at its heads\n"
+    "# its models' tables made, its history stamped at its heads where it has no gap\n"
     + _CONFIGURED
     + """\
 import json
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
+gap = [a for a in sys.argv[2:] if not a.startswith(("--", "["))]
 before = json.loads(sys.argv[-1]) if sys.argv[-1].startswith("[") else None
 config = configured("upgrade", "heads")
 script = ScriptDirectory.from_config(config)
@@ -123,43 +127,21 @@ def models_made(revision, context):  # what env.py's run_migrations() runs
         made.drop_all(connection)
     for each in models if isinstance(models, (list, tuple)) else [models]:
         each.create_all(connection)
-    if hasattr(context, "stamp"):
+    if not gap and hasattr(context, "stamp"):
         context.stamp(script, "heads")
     return []
 with EnvironmentContext(config, script, fn=models_made):
     script.run_env()
-if not hasattr(MigrationContext, "stamp"):  # an Alembic older than its stamp()
+if gap:
+    print("alembic: its history revises " + ", ".join(gap) + ", which none of its "
+          "revisions is (Alembic reads no history with a gap): its models' tables made, its "
+          "history not stamped", file=sys.stderr)
+elif not hasattr(MigrationContext, "stamp"):  # an Alembic older than its stamp()
     command.stamp(config, "heads")
-if before is None:  # (else its caller says why)
+if before is None and not gap:  # (else its caller says why)
     print("alembic: its first revision alters tables no revision creates (an empty database "
           "cannot be upgraded): its models' tables made, its history stamped at its heads",
           file=sys.stderr)
-"""
-)
-# Its models' tables made, its history neither upgraded nor stamped: one of its revisions
-# revises a revision none of its files holds (alec-ibp's fastapi-store: "items table"
-# revises 3fa7155c8fde, never committed), and Alembic reads no history with a gap at all
-# (KeyError: '3fa7155c8fde', for upgrade and stamp alike).
-_MODELS_UNSTAMPED = (
-    "# its models' tables made, its history revising a revision it does not hold\n"
-    + _CONFIGURED
-    + """\
-from alembic.runtime.environment import EnvironmentContext
-config = configured("upgrade", "heads")
-script = ScriptDirectory.from_config(config)
-def models_made(revision, context):  # what env.py's run_migrations() runs
-    models = context.opts.get("target_metadata")
-    if models is None:
-        raise SystemExit("alembic: its env.py names no models (target_metadata)")
-    for each in models if isinstance(models, (list, tuple)) else [models]:
-        each.create_all(context.connection)
-    return []
-with EnvironmentContext(config, script, fn=models_made):
-    script.run_env()
-gap = ", ".join(a for a in sys.argv[2:] if not a.startswith("--"))
-print("alembic: its history revises " + gap + ", which none of its "
-      "revisions is (Alembic reads no history with a gap): its models' tables made, its "
-      "history not stamped", file=sys.stderr)
 """
 )
 # alembic upgrade heads; where its history does not upgrade and env.py names its models
@@ -575,7 +557,7 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
     program = None
     missing = alembic_missing_revisions(files, where) if models else []
     if heads and missing:
-        program = _MODELS_UNSTAMPED  # (Alembic reads no history with a gap)
+        program = _MODELS_MADE  # not stamped: Alembic reads no history with a gap
     elif heads and models and alembic_unbuildable(files, where):
         program = _MODELS_MADE  # (its first revision alters tables nothing creates)
     elif len(heads) > 1 or empty:
