@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import trio
 
-from ..apps.node.scriptrun import ScriptRun, script_run
+from ..apps.node.scriptrun import script_run_in
 from ..clock import utcnow
 from ..logs import NO_SPACE, ChildOutput
 from ..metrics import Metrics
@@ -132,7 +132,8 @@ class ChildSupervision:
         spec, state = self._spec, self._state
         env, limits = self.recipe.env, self.recipe.limits
         argv, shown = list(spec.argv), " ".join(spec.argv)
-        if (direct := await self._without_npm()) is not None:
+        # npm's own start-up and resident process left out (apps.node.scriptrun)
+        if (direct := await script_run_in(spec.argv, self._app_dir)) is not None:
             argv, env = list(direct.argv), {**env, **direct.env}
             shown = f"{direct.line} (its {direct.name} script, run as npm runs it, without npm)"
         if not await self._take_start_slot():
@@ -189,18 +190,6 @@ class ChildSupervision:
         if outcome == "failed" and state.error_message is None:
             state.error_message = describe_exit(state.exit_code)
         return outcome
-
-    async def _without_npm(self) -> ScriptRun | None:
-        """Its start (``npm start``, ``npm run dev``) as the script npm would run, run
-        without npm's own start-up and resident process (``apps.node.scriptrun``);
-        None where its start is not npm's or npm does more than run the script."""
-        if self._spec.argv[:1] != ["npm"]:
-            return None
-        try:
-            package_json = await trio.Path(self._app_dir, "package.json").read_bytes()
-        except OSError:
-            return None
-        return script_run(self._spec.argv, package_json)
 
     async def _take_start_slot(self) -> bool:
         """Wait until fewer than PREVIEW_MAX_STARTING previews are starting; False if

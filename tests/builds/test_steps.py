@@ -3,6 +3,7 @@ and the cause of a failure is looked for in stderr first, as for the app itself.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -151,3 +152,32 @@ async def test_a_build_that_says_it_is_done_and_does_not_exit_is_ended_as_a_succ
         assert stays.ok and stays.lingered and not stays.timed_out
         fails = await run("raise SystemExit(2)")
         assert not fails.ok and fails.returncode == 2 and not fails.lingered
+
+
+async def test_an_npm_run_step_runs_its_script_as_npm_does_without_npm(tmp_path: Path) -> None:
+    """``npm run build`` as its script under ``sh -c``, with what npm gives a script (its
+    package's commands first on the PATH, its lifecycle event): npm's own start-up left out."""
+    published: list[str] = []
+
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        published.extend(text for _, text in lines)
+
+    tools = tmp_path / "node_modules" / ".bin"
+    tools.mkdir(parents=True)
+    (tools / "own-tool").write_text('#!/bin/sh\necho "own tool for $npm_lifecycle_event"\n')
+    (tools / "own-tool").chmod(0o755)
+    build = 'own-tool && cat "/proc/$PPID/comm"'  # the shell's parent: npm, or the caller
+    package = {"name": "app", "scripts": {"build": build}}
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    with trio.fail_after(30):
+        result = await run_logged(
+            ["npm", "run", "build"],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+            limits=ChildLimits(memory_bytes=1 << 30),
+            publish=publish,
+            time_limit=20,
+        )
+    assert result.ok, result.tail
+    assert published[0] == "own tool for build", published
+    assert len(published) == 2 and not published[1].startswith("npm"), published

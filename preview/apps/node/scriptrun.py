@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["ScriptRun", "script_run"]
+import trio
+
+__all__ = ["ScriptRun", "script_run", "script_run_in"]
 
 # The flags npm takes here that change nothing of how the script itself runs.
 _QUIET = frozenset({"--silent", "-s", "--quiet", "--loglevel=silent", "--ignore-scripts"})
@@ -45,7 +49,7 @@ class ScriptRun:
     name: str  # the script's ("start", "dev")
 
 
-def script_run(argv: tuple[str, ...] | list[str], package_json: bytes | None) -> ScriptRun | None:
+def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | None:
     """``argv`` (``npm start``, ``npm run dev --silent -- --port 3000``) as the script it
     runs, for the package whose package.json is ``package_json``; None where npm does
     more than run that one script (or ``argv`` is not npm's)."""
@@ -74,6 +78,17 @@ def script_run(argv: tuple[str, ...] | list[str], package_json: bytes | None) ->
         **_package_fields(package),
     }
     return ScriptRun(("sh", "-c", _PRELUDE + line), env, line, name)
+
+
+async def script_run_in(argv: Sequence[str], directory: Path) -> ScriptRun | None:
+    """:func:`script_run` of ``argv`` run in ``directory`` (its package.json read there)."""
+    if tuple(argv[:1]) != ("npm",):
+        return None
+    try:
+        package_json = await trio.Path(directory, "package.json").read_bytes()
+    except OSError:
+        return None
+    return script_run(tuple(argv), package_json)
 
 
 def _script_name(argv: tuple[str, ...]) -> tuple[str, set[str], tuple[str, ...]] | None:
