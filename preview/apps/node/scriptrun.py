@@ -3,9 +3,9 @@
 ``npm start`` is a Node program of its own: it loads its configuration and modules
 (0.3 s on an idle 2-core machine, over a second on a loaded one) before it runs the
 script with ``sh -c``, then stays alive beside the app for its whole life (a second
-Node process's memory: 58 MiB RSS for npm 10 here, per preview). A preview's start is ``npm start`` for
-most Node apps, so both are paid at every launch, relaunch and revision (issue 68: a
-cached relaunch within 0.5 s of the app's own start).
+Node process's memory: 58 MiB RSS for npm 10 here, per preview). A preview's start is
+``npm start`` for most Node apps, so both are paid at every launch, relaunch and
+revision (issue 68: a cached relaunch within 0.5 s of the app's own start).
 
 So where the start is ``npm start`` or ``npm run <name>`` of a script that npm would run
 alone (no ``pre``/``post`` script around it, or ``--ignore-scripts``), the script runs as
