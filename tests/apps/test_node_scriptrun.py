@@ -65,3 +65,37 @@ def test_a_package_without_a_name_or_version_gives_none_of_them() -> None:
     run = script_run(("npm", "start"), json.dumps({"scripts": {"start": "node a.js"}}).encode())
     assert run is not None
     assert "npm_package_name" not in run.env and "npm_package_version" not in run.env
+
+
+def test_the_package_fields_npm_gives_a_script_are_flattened_as_npm_does() -> None:
+    """``"config": {"port": 8080}`` is ``$npm_package_config_port`` in a script
+    (``"start": "node app.js --port $npm_package_config_port"``), as npm gives it."""
+    package = {
+        "name": "api",
+        "config": {"port": 8080, "db": {"name": "shop"}, "debug": False},
+        "engines": {"node": ">=18"},
+        "bin": {"api": "./cli.js"},
+        "description": "not given",
+        "scripts": {"start": "node app.js --port $npm_package_config_port"},
+    }
+    run = script_run(("npm", "start"), json.dumps(package).encode())
+    assert run is not None
+    fields = {k: v for k, v in run.env.items() if k.startswith("npm_package_")}
+    # (what `npm start` gives this package.json's script, npm 10)
+    assert fields == {
+        "npm_package_name": "api",
+        "npm_package_config_port": "8080",
+        "npm_package_config_db_name": "shop",
+        "npm_package_config_debug": "",
+        "npm_package_engines_node": ">=18",
+        "npm_package_bin_api": "cli.js",
+    }
+
+
+def test_a_bin_given_as_a_path_alone_is_the_packages_own_command() -> None:
+    package = {"name": "api", "bin": "cli.js", "scripts": {"start": "node app.js"}}
+    run = script_run(("npm", "start"), json.dumps(package).encode())
+    assert run is not None and run.env["npm_package_bin_api"] == "cli.js"
+    listed = {"name": "api", "bin": ["cli.js"], "scripts": {"start": "node app.js"}}
+    run = script_run(("npm", "start"), json.dumps(listed).encode())
+    assert run is not None and not any(k.startswith("npm_package_bin") for k in run.env)

@@ -11,7 +11,8 @@ So where the start is ``npm start`` or ``npm run <name>`` of a script that npm w
 alone (no ``pre``/``post`` script around it, or ``--ignore-scripts``), the script runs as
 npm would run it: ``sh -c`` in the package's folder, ``node_modules/.bin`` first on the
 ``PATH``, the variables npm gives a script (``npm_lifecycle_event``,
-``npm_package_name``, ``npm_package_version``, ``npm_package_json``, ``INIT_CWD`` …),
+``npm_package_name``, ``npm_package_version``, ``npm_package_config_*``,
+``npm_package_json``, ``INIT_CWD`` …),
 the words after ``--`` appended quoted. Anything else keeps npm: another package
 manager, a workspace or other flag, a start npm makes up itself (``npm start`` with no
 start script runs ``node server.js``).
@@ -20,6 +21,7 @@ start script runs ``node server.js``).
 from __future__ import annotations
 
 import json
+import posixpath
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -111,10 +113,35 @@ def _script_name(argv: tuple[str, ...]) -> tuple[str, set[str], tuple[str, ...]]
 
 
 def _package_fields(package: dict) -> dict[str, str]:
-    """The package's name and version, as npm gives them to its scripts."""
-    fields = {}
-    for key in ("name", "version"):
-        value = package.get(key)
-        if isinstance(value, str) and value:
-            fields[f"npm_package_{key}"] = value
+    """The package's fields npm gives its scripts (npm/rfcs#183, @npmcli/run-script's
+    package-envs: ``name``, ``version``, ``config``, ``engines``, ``bin``), flattened as
+    npm flattens them: ``npm_package_config_port``, ``npm_package_bin_api``."""
+    fields: dict[str, str] = {}
+
+    def flatten(value: object, name: str) -> None:
+        if value is None or value is False:
+            fields[name] = ""
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                flatten(item, f"{name}_{index}")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                flatten(item, f"{name}_{key}")
+        elif value is True:
+            fields[name] = "true"
+        else:
+            fields[name] = str(value)
+
+    for key in ("name", "version", "config", "engines"):
+        if key in package:
+            flatten(package[key], f"npm_package_{key}")
+    # npm reads ``bin`` normalised: a path alone is the package's own command, paths
+    # relative ("./cli.js" is "cli.js"), anything else dropped.
+    commands = package.get("bin")
+    if isinstance(commands, str) and isinstance(package.get("name"), str):
+        commands = {package["name"]: commands}
+    if isinstance(commands, dict):
+        for command, where in commands.items():
+            if isinstance(where, str):
+                fields[f"npm_package_bin_{command}"] = posixpath.normpath(where)
     return fields
