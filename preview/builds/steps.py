@@ -27,7 +27,7 @@ from ..apps.createall import creates_its_tables
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
 from ..apps.node.migrations import synchronizes_its_tables, syncs_its_tables
-from ..apps.node.scriptrun import script_run_in
+from ..apps.processes.scriptrun import script_run_in
 from ..generations import loads_bounded
 from ..logs import LevelClassifier, LineSplitter, OutputTails, failure_cause, shown_lines
 from ..sandbox import ChildProcess

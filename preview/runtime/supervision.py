@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import trio
 
-from ..apps.node.scriptrun import script_run_in
+from ..apps.processes.scriptrun import script_run_in
 from ..clock import utcnow
 from ..logs import NO_SPACE, ChildOutput
 from ..metrics import Metrics
@@ -132,7 +132,7 @@ class ChildSupervision:
         spec, state = self._spec, self._state
         env, limits = self.recipe.env, self.recipe.limits
         argv, shown = list(spec.argv), " ".join(spec.argv)
-        # npm's own start-up and resident process left out (apps.node.scriptrun)
+        # npm's own start-up and resident process left out (apps.processes.scriptrun)
         if (direct := await script_run_in(spec.argv, self._app_dir)) is not None:
             argv, env = list(direct.argv), {**env, **direct.env}
             shown = f"{direct.line} (its {direct.name} script, run as npm runs it, without npm)"

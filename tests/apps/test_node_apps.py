@@ -384,7 +384,7 @@ async def test_an_npm_start_runs_its_script_without_npm_beside_it(
 ) -> None:
     """``npm start`` is a Node program of its own that stays beside the app: its start-up
     came before every launch's, its memory beside every preview's. The script runs as
-    npm runs it (``apps.node.scriptrun``): the variables npm gives it, no npm above it."""
+    npm runs it (``apps.processes.scriptrun``): the variables npm gives it, no npm above it."""
     service = builder_service
     server = (
         "const fs = require('fs');\n"

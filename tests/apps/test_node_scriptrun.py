@@ -1,11 +1,11 @@
-"""A package.json script run as npm runs it, without npm (``apps.node.scriptrun``): which
+"""A package.json script run as npm runs it, without npm (``apps.processes.scriptrun``): which
 starts are run so, with what, and which keep npm."""
 
 from __future__ import annotations
 
 import json
 
-from preview.apps.node.scriptrun import script_run
+from preview.apps.processes.scriptrun import script_run
 
 
 def _package(scripts: dict[str, str], **fields: str) -> bytes:
