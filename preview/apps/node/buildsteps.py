@@ -22,12 +22,12 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from preview.apps.node.devscript import BIN_FIRST_ON_PATH
+
 __all__ = ["ENV_READ_BY_BUILDS", "pure_build"]
 
 # Variables the tools above read themselves: their values are part of a build's key.
 ENV_READ_BY_BUILDS = ("NODE_ENV", "BABEL_ENV")
-# What the service puts before a shell step's command (nodeapp's _BIN_PATH): not the app's.
-_BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '
 _SHELL = re.compile(r"\|\||[|;<>`]|\$\(")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 _RUN = re.compile(r"^(?:npm|pnpm|yarn)$")
@@ -48,8 +48,8 @@ def pure_build(argv: Sequence[str], where: str, files: dict[str, bytes]) -> str 
     to, joined by ``&&``, where each is one of the tools above; None where any is not
     (or cannot be read): its output may then depend on more than its files."""
     package = _package(files, where)
-    if list(argv[:2]) == ["sh", "-c"] and len(argv) == 3 and argv[2].startswith(_BIN_PATH):
-        commands = _commands(argv[2][len(_BIN_PATH) :], package, 0)
+    if list(argv[:2]) == ["sh", "-c"] and len(argv) == 3 and argv[2].startswith(BIN_FIRST_ON_PATH):
+        commands = _commands(argv[2][len(BIN_FIRST_ON_PATH) :], package, 0)
     else:
         commands = _command(list(argv), package, 0)
     if not commands or _configs_read_env(files):

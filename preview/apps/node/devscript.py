@@ -13,6 +13,7 @@ import re
 import shlex
 
 __all__ = [
+    "BIN_FIRST_ON_PATH",
     "concurrent_without_watchers",
     "in_foreground",
     "nodemon_config_file",
@@ -20,6 +21,10 @@ __all__ = [
     "simple_command",
     "without_watcher",
 ]
+
+# Before a shell line the service runs in the package's folder: its own tools first on the
+# PATH, as npm puts them for a script.
+BIN_FIRST_ON_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '
 
 _SHELL = re.compile(r"&&|\|\||[;|<>`$()]")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=\S*")

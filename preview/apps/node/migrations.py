@@ -36,6 +36,8 @@ import shlex
 import tomllib
 from collections.abc import Iterator
 
+from preview.apps.node.devscript import BIN_FIRST_ON_PATH
+
 __all__ = [
     "BEHIND",
     "SEQUELIZE_CLI",
@@ -1165,8 +1167,7 @@ def _commonjs_run(files: dict[str, bytes], command: str) -> tuple[str, ...] | No
     if not line.startswith("typeorm-ts-node-esm ") or re.search(r"[;&|<>`$()]", line):
         return None
     once = line.replace("typeorm-ts-node-esm", "typeorm-ts-node-commonjs", 1)
-    bin_path = 'export PATH="$PWD/node_modules/.bin:$PATH"; '
-    return ("sh", "-c", f"{bin_path}TS_NODE_TRANSPILE_ONLY=true {once}")
+    return ("sh", "-c", f"{BIN_FIRST_ON_PATH}TS_NODE_TRANSPILE_ONLY=true {once}")
 
 
 def _ormconfig_migrations(
@@ -1192,5 +1193,5 @@ def _ormconfig_migrations(
         if not ts_node:
             return None
         line = "ts-node --transpile-only node_modules/typeorm/cli.js migration:run"
-        return ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; ' + line)
+        return ("sh", "-c", BIN_FIRST_ON_PATH + line)
     return ("node_modules/.bin/typeorm", "migration:run")

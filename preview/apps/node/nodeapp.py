@@ -51,6 +51,7 @@ import re
 from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import (
+    BIN_FIRST_ON_PATH,
     concurrent_without_watchers,
     in_foreground,
     nodemon_settings,
@@ -135,7 +136,6 @@ _BUILD_FIRST = re.compile(
     r"|^(?:npx\s+)?(?:knex\s+migrate:latest|sequelize(?:-cli)?\s+db:migrate|prisma\s+migrate\s+deploy)"
     r"(?:\s+[\w./=-]+)*$"
 )
-_BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a script
 PRISMA = "node_modules/.bin/prisma"
 _TS = (".ts", ".mts", ".cts", ".tsx")
 _ENTRIES = ("server.js", "index.js", "app.js", "server.ts", "index.ts", "src/index.ts")
@@ -548,7 +548,7 @@ def _without_tsc_watch(script: str) -> str | None:
 
 
 def _shell(command: str) -> tuple[str, ...]:
-    return ("sh", "-c", _escape(_BIN_PATH + command))
+    return ("sh", "-c", _escape(BIN_FIRST_ON_PATH + command))
 
 
 def _entry(
@@ -587,7 +587,7 @@ def _dev(
     needs_tsx = re.search(r"(?:^|\s)tsx\s", rewritten + " ") is not None
     if rewritten == script and not needs_tsx and not why:
         return NodeStart(("npm", "run", name), setup)
-    shell = f'export PATH="$PWD/node_modules/.bin:$PATH"; {rewritten}'
+    shell = BIN_FIRST_ON_PATH + rewritten
     how = "in the foreground" if in_foreground(script, runner) != script else "without its watcher"
     note = f"the {name} script {how}: {rewritten}" if rewritten != script else None
     if why:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from ..createall import MODELS_TABLES
 from ..datainit import OWN_INIT
 from ..node.datascripts import table_scripts
-from ..node.devscript import nodemon_settings, without_watcher
+from ..node.devscript import BIN_FIRST_ON_PATH, nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.migrations import BEHIND, SYNC_MODELS
 from ..node.nodeapp import TSX, read_package, runs_missing
@@ -39,7 +39,6 @@ from .declared import declared_starts, readme_scripts
 __all__ = ["MOST_PLANS", "Plan", "node_plans", "optional_steps", "shown", "step_origin"]
 
 MOST_PLANS = 3  # a launch tries at most these (each a build's and a start's time)
-_BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a script
 _STARTS = ("start:prod", "start", "serve", *DEV_SCRIPTS)
 _OUTPUT_DIRS = ("dist", "build", "lib", "out", ".output")
 _SOURCE = re.compile(r"^(?:\./)?[\w@.-][\w@./-]*\.(?:[cm]?[jt]s|tsx)$")
@@ -92,7 +91,7 @@ def shown(argv: tuple[str, ...] | list[str]) -> str:
     """A command template as a person would type it (``npm start``, ``tsx src/index.ts``)."""
     words = list(argv)
     if words[:2] == ["sh", "-c"] and len(words) == 3:
-        text = words[2].replace(_BIN_PATH, "")
+        text = words[2].replace(BIN_FIRST_ON_PATH, "")
     elif words[:2] == ["npm", "start"]:
         text = "npm start"
     else:
@@ -202,7 +201,7 @@ def _plan(
     if script and once == text and not needs_tsx:
         argv = ("npm", "start", "--silent") if script == "start" else ("npm", "run", script)
     else:
-        argv = ("sh", "-c", _escape(_BIN_PATH + once))
+        argv = ("sh", "-c", _escape(BIN_FIRST_ON_PATH + once))
         if why:
             notes = (f"its {script or 'declared'} script: {why}",)
         elif once != text:
@@ -292,7 +291,7 @@ def _start_text(argv: tuple[str, ...], scripts: dict[str, str]) -> str:
     if words[:2] == ["npm", "run"] and len(words) > 2:
         return scripts.get(words[2], "")
     if words[:2] == ["sh", "-c"] and len(words) == 3:
-        return words[2].replace(_BIN_PATH, "").replace("{{", "{").replace("}}", "}")
+        return words[2].replace(BIN_FIRST_ON_PATH, "").replace("{{", "{").replace("}}", "}")
     return " ".join(words)
 
 

@@ -29,15 +29,14 @@ from pathlib import Path
 
 import trio
 
+from ..node.devscript import BIN_FIRST_ON_PATH
+
 __all__ = ["ScriptRun", "script_run", "script_run_in"]
 
 # The flags npm takes here that change nothing of how the script itself runs.
 _QUIET = frozenset({"--silent", "-s", "--quiet", "--loglevel=silent", "--ignore-scripts"})
 # Set by the shell line, as the paths inside a sandbox are not the service's.
-_PRELUDE = (
-    'export PATH="$PWD/node_modules/.bin:$PATH" INIT_CWD="$PWD" '
-    'npm_package_json="$PWD/package.json"; '
-)
+_PRELUDE = BIN_FIRST_ON_PATH + 'export INIT_CWD="$PWD" npm_package_json="$PWD/package.json"; '
 
 
 @dataclass(frozen=True)

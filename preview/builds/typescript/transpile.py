@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from ...apps.node.buildsteps import pure_build
+from ...apps.node.devscript import BIN_FIRST_ON_PATH
 from ...apps.node.tscout import jsonc
 
 __all__ = ["PROGRAM_VARIABLE", "TranspiledBuild", "transpiled_build"]
@@ -47,7 +48,6 @@ PROGRAM_VARIABLE = "PREVIEW_TS_TRANSPILE"
 _HERE = resources.files(__name__.rpartition(".")[0])
 _PROGRAM = _HERE.joinpath("transpile.cjs").read_text(encoding="utf-8")
 _VERSION = hashlib.sha256(_PROGRAM.encode()).hexdigest()[:16]
-_BIN_PATH = 'export PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a script
 _RUN = f'node -e "${PROGRAM_VARIABLE}" --'
 # nest-cli.json's compilerOptions that change what ``nest build`` writes beyond tsc's emit.
 _NEST_OWN = ("plugins", "webpack", "webpackConfigPath", "builder")
@@ -89,7 +89,7 @@ def transpiled_build(
     if not replaced:
         return None
     said = f"{' and '.join(replaced)} as TypeScript's emit without its type check"
-    script = f"# {said}\n{_BIN_PATH}{' && '.join(commands)}"
+    script = f"# {said}\n{BIN_FIRST_ON_PATH}{' && '.join(commands)}"
     program = {PROGRAM_VARIABLE: _PROGRAM}
     unique = tuple(dict.fromkeys(projects))
     return TranspiledBuild(("sh", "-c", script), program, _VERSION, said, unique)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import shlex
 
+from ...apps.node.devscript import BIN_FIRST_ON_PATH
 from ...apps.processes import WorkerProcess
 from .transpile import TranspiledBuild
 
 __all__ = ["TYPE_CHECK", "type_check"]
 
 TYPE_CHECK = "typecheck"  # its name among the preview's processes (the log's ``process``)
-_BIN_PATH = 'PATH="$PWD/node_modules/.bin:$PATH"; '  # as npm runs a script
 
 
 def type_check(build: TranspiledBuild, where: str) -> WorkerProcess | None:
@@ -31,7 +31,7 @@ def type_check(build: TranspiledBuild, where: str) -> WorkerProcess | None:
     checks = [f"tsc --noEmit --pretty false -p {shlex.quote(p)}" for p in build.projects]
     # No braces: a worker's command is a template (``{python}``, ``{port}``).
     folder = f"cd {shlex.quote(where)} && " if where else ""
-    script = f"{folder}{_BIN_PATH}{' && '.join(checks)}"
+    script = f"{folder}{BIN_FIRST_ON_PATH}{' && '.join(checks)}"
     shown = " && ".join(checks)
     said = "the type check its build was run without (TypeScript's emit)"
     return WorkerProcess(
