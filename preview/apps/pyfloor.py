@@ -52,6 +52,13 @@ _TYPE_PARAMETERS = re.compile(
     rb"|^[ \t]*type[ \t]+\w+(?:\[[^\]\n]*\])?[ \t]*=",
     re.MULTILINE,
 )
+# PEP 701's f-strings (Python 3.12): a string inside a replacement field quoted as the
+# f-string around it, ``f"{":".join(parts)}"``, which older parsers end at its quote:
+# deaxparadox's task-flask-user-api, no Python declared, died at import on 3.11 ("f-string:
+# expecting '}'").
+_SAME_QUOTE_INSIDE = re.compile(
+    rb"""[fF][rR]?"[^"\n]*\{[^}"\n]*"|[fF][rR]?'[^'\n]*\{[^}'\n]*'"""
+)
 _TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
@@ -61,17 +68,22 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     (3.10), ``except*`` (3.11), and a ``X | Y`` union in an annotation Python evaluates
     as the module runs (3.10): any, without ``from __future__ import annotations``;
     with it, a class's fields', which pydantic, SQLModel and SQLAlchemy's ``Mapped``
-    evaluate all the same; type parameters (``class Repository[T]:``, 3.12), read in a
-    module this Python's parser refuses. Tests are not the app's start: left out."""
+    evaluate all the same; type parameters (``class Repository[T]:``, 3.12) and a string
+    inside an f-string's field quoted as the f-string (PEP 701, 3.12), read in a module
+    this Python's parser refuses. Tests are not the app's start: left out."""
     best: tuple[tuple[int, int], str] | None = None
     for path in python_files(files):
         data = files[path]
-        if _TESTS.search(path) or _MAYBE.search(data) is None:
+        if _TESTS.search(path):
             continue
-        if _TYPE_PARAMETERS.search(data) is not None and _refused(data):
+        if _SAME_QUOTE_INSIDE.search(data) is not None and _refused(data):
+            found: tuple[tuple[int, int], str] | None = (3, 12), "PEP 701 f-strings (3.12)"
+        elif _MAYBE.search(data) is None:
+            continue
+        elif _TYPE_PARAMETERS.search(data) is not None and _refused(data):
             # Python 3.12's syntax, which this Python's parser refuses (parse_module reads
             # it without its type parameters).
-            found: tuple[tuple[int, int], str] | None = (3, 12), "type parameters (Python 3.12)"
+            found = (3, 12), "type parameters (Python 3.12)"
         elif (tree := parse_module(data)) is not None:
             found = _module_floor(tree)
         else:

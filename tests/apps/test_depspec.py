@@ -556,6 +556,13 @@ def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> Non
         "3.12",
         "repo.py: type parameters (Python 3.12)",
     )
+    # deaxparadox's task-flask-user-api: a string quoted as the f-string around it (PEP 701).
+    link = b'def link(server):\n    return f"http://{":".join(server)}/api"\n'
+    assert code_python_floor({"utils.py": link}) == (
+        "3.12",
+        "utils.py: PEP 701 f-strings (3.12)",
+    )
+    assert code_python_floor({"utils.py": b"x = f\"{':'.join(server)}\"\n"}) is None
     alias = b"type Id = int\n"
     assert code_python_floor({"ids.py": alias, "x.py": b"items = x[0]\n"}) is not None
     assert code_python_floor({"x.py": b"def f(:\n", "y.py": b"types = [int]\n"}) is None
