@@ -600,6 +600,21 @@ mysql = MySQLdb.connect(host=os.getenv("MHOST"), user=os.getenv("MUSER"), db=os.
     provided = {**POSTGRES_ENV, "PORT": "8000", "HOST": "127.0.0.1"}
     found = config_defaults({"app.py": code}, "app.py", {}, provided)
     assert not {"CHOST", "CPORT", "QHOST", "QPORT", "SHOST", "SPORT", "SDB"} & found.values.keys()
+    # deaxparadox's task-flask-user-api: an f-string URL's parts, each by its place.
+    code = b"""import os
+USERNAME = os.environ.get("USERNAME")
+HOST = os.environ.get("HOST")
+PORT = os.environ.get("PORT")
+URL = f"mysql+pymysql://{USERNAME}:{os.environ['PW']}@{HOST}:{PORT}/{os.getenv('NAME')}"
+CACHE = f"redis://{HOST}:{PORT}/0"
+"""
+    assert database_option_variables({"settings.py": code}) == {
+        "USERNAME": "DB_USER",
+        "PW": "DB_PASSWORD",
+        "HOST": "DB_HOST",
+        "PORT": "DB_PORT",
+        "NAME": "DB_NAME",
+    }
 
 
 def test_host_and_port_given_to_the_database_are_its_where_the_start_binds_the_port() -> None:

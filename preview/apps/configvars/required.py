@@ -268,7 +268,12 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     database's, or the preview gave the app's cache its PostgreSQL's port."""
     found: dict[str, str] = {}
     for tree, prefix in _reading_modules(files):
+        bound = _bound_reads(tree, prefix)
         for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                for name, part in _url_parts(node, bound, prefix).items():
+                    found.setdefault(name, part)
+                continue
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
             elif isinstance(node, ast.Call) and not _OTHER_STORE.search(_name(node.func)):
@@ -288,6 +293,59 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
             for key, read in reads.items():
                 if len(read) == 1:
                     found.setdefault(read.pop(), _OPTION_PARTS[key])
+    return found
+
+
+# A SQL database URL's scheme, as an f-string writes it (``mysql+pymysql://``).
+_SQL_SCHEME = re.compile(r"^(?:postgres(?:ql)?|mysql|mariadb|mssql|oracle)(?:\+\w+)?://$")
+# The text before each of a URL's parts, in its order: user, password, host, port, name.
+_URL_PLACES = (("://", "DB_USER"), (":", "DB_PASSWORD"), ("@", "DB_HOST"), (":", "DB_PORT"))
+
+
+def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
+    """{a module-level name: the variable it is bound to} (``HOST =
+    os.environ.get("HOST")``)."""
+    bound: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            read = _variable_read(statement.value, prefix)
+            if isinstance(target, ast.Name) and read is not None:
+                bound[target.id] = read
+    return bound
+
+
+def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[str, str]:
+    """{a variable an f-string database URL is built of: the generic name of its part},
+    each by its place: deaxparadox's task-flask-user-api builds
+    ``f'mysql+pymysql://{USERNAME}:{PASSWORD}@{HOST}:{PORT}/{DBNAME}'`` from names that
+    say nothing alone (``HOST``, ``PORT``), and connected to its own server's port."""
+    pieces = url.values
+    first = _string(pieces[0]) if pieces else None
+    if first is None or not _SQL_SCHEME.match(first):
+        return {}
+    found: dict[str, str] = {}
+    places = list(_URL_PLACES)
+    before = first
+    for piece in pieces[1:]:
+        text = _string(piece)
+        if text is not None:
+            before = text
+            continue
+        if not isinstance(piece, ast.FormattedValue):
+            return found
+        value = piece.value
+        name = bound.get(value.id) if isinstance(value, ast.Name) else None
+        name = name or _variable_read(value, prefix)
+        if before.endswith("/") and not before.endswith("://"):  # after the host: its name
+            part = "DB_NAME"
+        else:
+            while places and not before.endswith(places[0][0]):
+                places.pop(0)
+            part = places.pop(0)[1] if places else None
+        if name is not None and part is not None:
+            found[name] = part
+        before = ""
     return found
 
 
