@@ -1331,14 +1331,15 @@ def _by_meaning(
     An example's empty value, or a port that is a word, is as good as unset."""
     # A variable given to a database client's option means that option's part, whatever
     # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``).
-    # Read with a default too: a Python name that says nothing alone (``HOST``, ``USER``),
-    # whose default (``'localhost'``, ``'postgres'``) is its author's machine's; a Node
+    # Read with a default too: its default (``'localhost'``, ``'postgres'``) is its author's
+    # machine's, and a dotenv file the code loads may hold a fill-in (Frengocode's
+    # DRF-Post-App: ``PG_PORT = "port"`` in .envs/.env, its PG_PORT's default unused); a Node
     # client's option of any name (``"dialect": process.env.DB_DIALECT`` in a sequelize-cli
     # config: "Dialect needs to be explicitly supplied").
     python_options = database_option_variables(files)
     node_options = database_option_reads(files)
     options = {**python_options, **node_options}
-    told = [n for n in python_options if meaning(n) is None]
+    told = list(python_options)
     read = (*types, *found.values, *told, *node_options)
     names = [n for n in read if not given.get(n) and n not in provided]
     meanings = {

@@ -617,6 +617,21 @@ CACHE = f"redis://{HOST}:{PORT}/0"
     }
 
 
+def test_a_database_setting_read_with_a_default_gets_the_served_databases_part() -> None:
+    """Frengocode's DRF-Post-App reads ``"PORT": os.getenv("PG_PORT", "5432")`` and loads
+    ``.envs/.env`` first, whose ``PG_PORT = "port"`` won where the preview gave nothing
+    (psycopg2: invalid integer value "port")."""
+    code = b"""import os
+from dotenv import load_dotenv
+load_dotenv(dotenv_path=".envs/.env")
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "posts",
+    "HOST": os.getenv("PG_HOST", "localhost"), "PORT": os.getenv("PG_PORT", "5432")}}
+"""
+    files = {"settings.py": code, ".envs/.env": b'PG_HOST = "host"\nPG_PORT = "port"\n'}
+    found = config_defaults(files, "settings.py", {}, POSTGRES_ENV)
+    assert (found.values["PG_HOST"], found.values["PG_PORT"]) == ("127.0.0.1", "5432")
+
+
 def test_host_and_port_given_to_the_database_are_its_where_the_start_binds_the_port() -> None:
     files = _bytes("django_pg_host_port")
     detection = detect(files)
