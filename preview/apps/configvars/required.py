@@ -81,14 +81,22 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     after them those read without a default (type ``OPTIONAL``)."""
     found: dict[str, str] = {}
     importers = _reader_importers(files)
+    # A module's name bound to a read without a default (``EXPIRES = os.environ.get("X")``),
+    # and the names other code turns into numbers (``int(settings.EXPIRES)``).
+    bound: dict[str, str] = {}
+    counted: set[str] = set()
     for path in python_files(files):
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
         # (yurinakanishi's django-rest-framework-sample-api: its DJANGO_SECRET_KEY unseen).
         read = (b"environ", b"getenv", b"Settings", b"config", b"dotenv_values")
         reads = path in importers or any(word in data for word in read)
-        tree = _parse(data) if reads else None
+        counts = b"int(" in data or b"float(" in data
+        tree = _parse(data) if reads or counts else None
         if tree is None:
+            continue
+        counted.update(_counted_names(tree) if counts else ())
+        if not reads:
             continue
         configured = (
             any(m.encode() in data for m in _CONFIG_MODULES)
@@ -100,6 +108,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         wrappers = _environ_wrappers(tree)
         prefix = _reader_prefix(tree) if configured else ""
         file_values = _dotenv_value_dicts(tree)
+        bound.update(_bound_reads(tree, prefix))
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
                 continue
@@ -129,6 +138,12 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
                 # int(os.environ.get("X")) fails on None: a number it needs
                 found.setdefault(key, numbers.get(id(node), OPTIONAL))
+    for name in counted:
+        # deaxparadox's task-flask-user-api: ``JWT_ACCESS_TOKEN_EXPIRES =
+        # os.environ.get(...)`` in its settings, ``int(settings.JWT_ACCESS_TOKEN_EXPIRES)``
+        # in its factory: int(None) at every start. A number it needs.
+        if (key := bound.get(name)) is not None and found.get(key) == OPTIONAL:
+            found[key] = "int"
     required_by_node, read_by_node = node_env_reads(files)
     for name, kind in required_by_node.items():
         found.setdefault(name, kind)
@@ -535,6 +550,19 @@ def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:
         elif isinstance(node, ast.Call) and _name(node.func) in ("int", "float") and node.args:
             numbers[id(node.args[0])] = _name(node.func) or ""
     return defaulted, numbers
+
+
+def _counted_names(tree: ast.AST) -> set[str]:
+    """The names (``EXPIRES``) or attributes (``settings.EXPIRES``) given to ``int()`` or
+    ``float()``."""
+    return {
+        _name(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and _name(node.func) in ("int", "float")
+        and node.args
+        and isinstance(node.args[0], ast.Name | ast.Attribute)
+    }
 
 
 def _dotenv_value_dicts(tree: ast.AST) -> set[str]:
