@@ -262,6 +262,10 @@ _CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_
 # a preview (its egress), so a local server that refuses the connection does, as Django's
 # console backend does (:func:`_unread_by_the_console`); the app starts and serves.
 _MAIL_SERVER = re.compile(r"^(?:E?MAIL|SMTP)_(?:SERVER|HOST)$")
+# Flask-Caching's backend (deaxparadox's task-flask-user-api reads CACHE_TYPE with no
+# default into its config: None, "argument of type 'NoneType' is not iterable" at start):
+# its in-process one, which needs no server.
+_CACHE_TYPE = re.compile(r"^(?:FLASK_)?CACHE_TYPE$")
 _SENDER_NAME = re.compile(r"^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)_NAME$")
 # A migration tool's bookkeeping table, its name read from the app's configuration with no
 # default of the app's own: undefined, knex queried a table of no name ('select "name"
@@ -466,6 +470,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
+    NameRule(_CACHE_TYPE, "Flask-Caching's backend", lambda upper, kind: "SimpleCache"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
     # Last: a flag no name above says more of (fastapi-mail's MAIL_STARTTLS, MAIL_SSL_TLS

@@ -619,6 +619,8 @@ class Settings(BaseSettings):
     # bound that merely ends in one (POOL_MIN).
     assert throwaway_value("JWT_EXPIRES_MIN") == throwaway_value("TOKEN_TTL_SECS") == "60"
     assert throwaway_value("POOL_MIN") is None and throwaway_value("ADMIN") is None
+    # Flask-Caching's backend read with no default (deaxparadox's task-flask-user-api).
+    assert throwaway_value("CACHE_TYPE", OPTIONAL) == "SimpleCache"
     # A switch whatever its name: Uzair-Organization's express-objection requires
     # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
