@@ -781,6 +781,7 @@ def test_an_apps_migrations_folder_of_its_init_alone_is_made_its_migrations() ->
     user model's app): "Dependency on app with no migrations: users" at ``migrate``."""
     files = _bytes("django_no_migrations")
     files["accounts/migrations/__init__.py"] = b""
+    files["accounts/migrations/.gitignore"] = b"*\n!__init__.py\n"  # ahmadalsajid's drf-postgres
     [(make, _), (migrate, _)] = detect(files).setup_steps()
     assert make == ("{python}", "manage.py", "makemigrations", "accounts", "catalog", "--noinput")
     assert migrate[2:4] == ("migrate", "--noinput")
