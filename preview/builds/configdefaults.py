@@ -262,6 +262,11 @@ _CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_
 # a preview (its egress), so a local server that refuses the connection does, as Django's
 # console backend does (:func:`_unread_by_the_console`); the app starts and serves.
 _MAIL_SERVER = re.compile(r"^(?:E?MAIL|SMTP)_(?:SERVER|HOST)$")
+# A message broker's host, where none runs here (RabbitMQ): its own machine's. A Celery
+# app connects at its first task sent, not at start; rafawildfire42's
+# python-fastapi-user-management requires RABBIT_MQ_HOST for its broker's URL and never
+# started without it.
+_BROKER_HOST = re.compile(r"^(?:RABBIT_?MQ|AMQP|BROKER)_(?:HOST|HOSTNAME|SERVER)$")
 # Flask-Caching's backend (deaxparadox's task-flask-user-api reads CACHE_TYPE with no
 # default into its config: None, "argument of type 'NoneType' is not iterable" at start):
 # its in-process one, which needs no server.
@@ -470,6 +475,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
+    NameRule(_BROKER_HOST, "a message broker's host", lambda upper, kind: "localhost"),
     NameRule(_CACHE_TYPE, "Flask-Caching's backend", lambda upper, kind: "SimpleCache"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),

@@ -621,6 +621,9 @@ class Settings(BaseSettings):
     assert throwaway_value("POOL_MIN") is None and throwaway_value("ADMIN") is None
     # Flask-Caching's backend read with no default (deaxparadox's task-flask-user-api).
     assert throwaway_value("CACHE_TYPE", OPTIONAL) == "SimpleCache"
+    # A broker's host none runs here, required for a Celery app's broker URL (connected
+    # at its first task only): rafawildfire42's python-fastapi-user-management.
+    assert throwaway_value("RABBIT_MQ_HOST") == throwaway_value("AMQP_HOST") == "localhost"
     # A switch whatever its name: Uzair-Organization's express-objection requires
     # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
