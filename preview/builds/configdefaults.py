@@ -262,6 +262,10 @@ _CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_
 # a preview (its egress), so a local server that refuses the connection does, as Django's
 # console backend does (:func:`_unread_by_the_console`); the app starts and serves.
 _MAIL_SERVER = re.compile(r"^(?:E?MAIL|SMTP)_(?:SERVER|HOST)$")
+# A JWT's audience or issuer, read with "" for a default (unset): stepan-fedorovv's
+# fastapi-user-service gives ``config("AUD", default="")`` to its JWT library's settings,
+# which refuse an empty audience ("String should have at least 1 character") at start.
+_JWT_CLAIM = re.compile(r"^(?:(?:JWT|TOKEN|AUTH|AUTHJWT)_)?(?:AUD|AUDIENCE|ISS|ISSUER)$")
 # A message broker's host, where none runs here (RabbitMQ): its own machine's. A Celery
 # app connects at its first task sent, not at start; rafawildfire42's
 # python-fastapi-user-management requires RABBIT_MQ_HOST for its broker's URL and never
@@ -475,6 +479,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
+    NameRule(_JWT_CLAIM, "a JWT's audience or issuer", lambda upper, kind: "preview"),
     NameRule(_BROKER_HOST, "a message broker's host", lambda upper, kind: "localhost"),
     NameRule(_CACHE_TYPE, "Flask-Caching's backend", lambda upper, kind: "SimpleCache"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),

@@ -624,6 +624,10 @@ class Settings(BaseSettings):
     # A broker's host none runs here, required for a Celery app's broker URL (connected
     # at its first task only): rafawildfire42's python-fastapi-user-management.
     assert throwaway_value("RABBIT_MQ_HOST") == throwaway_value("AMQP_HOST") == "localhost"
+    # A JWT's audience read with "" (unset), which its library refuses empty
+    # (stepan-fedorovv's fastapi-user-service's AUD).
+    assert throwaway_value("AUD", OPTIONAL) == throwaway_value("JWT_AUDIENCE") == "preview"
+    assert throwaway_value("AUDIT_LOG") is None
     # A switch whatever its name: Uzair-Organization's express-objection requires
     # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
