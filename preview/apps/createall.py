@@ -48,7 +48,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 
-from ..discovery.pyast import is_main_check, last_name, main_blocks
+from ..discovery.pyast import FUNCTION_NODES, is_main_check, last_name, main_blocks
 from .imports import imported_names
 from .pyapp import FoundApp, app_in_module, binds, located, parse_module, python_files
 
@@ -264,7 +264,7 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
 # Modules a server never imports: tests, migrations, scripts run by hand.
 _NOT_SERVED = re.compile(
     r"(?:^|/)(?:tests?|alembic|migrations|scripts?|bin)/|(?:^|/)(?:test_\w*|conftest"
-    r"|\w*(?:init|create|reset|drop)_?db\w*|seed\w*|manage)\.py$"
+    r"|\w*(?:init|create|reset|drop)_?db\w*|seed\w*|manage|cli)\.py$"
 )
 
 
@@ -272,22 +272,49 @@ def creates_its_tables(files: dict[str, bytes]) -> bool:
     """Whether the app makes its SQLAlchemy tables itself as it runs: ``create_all``
     called or handed on (``conn.run_sync(Base.metadata.create_all)``) outside a
     ``__main__`` block, in a module a server imports (not a test's, a migration's or a
-    script's). Its migrations then add nothing a preview needs (:mod:`~preview.builds`
-    starts it when they fail)."""
+    script's); in a module-level function, one that served code names (calls, or hands
+    on as a startup hook). BaturinM's fastapi-user-storage defines ``init_models()`` and
+    calls it only from its cli.py's command: its tables were never made, every route
+    on its data answered 500. Its migrations then add nothing a preview needs
+    (:mod:`~preview.builds` starts it when they fail)."""
+    makers: set[str] = set()  # the functions making them
     for path in python_files(files):
         if b"create_all" not in files[path] or _NOT_SERVED.search(path):
             continue
-        tree = parse_module(files[path])
-        if tree is None:
-            continue
-        served = [n for n in tree.body if not (isinstance(n, ast.If) and is_main_check(n.test))]
-        if any(
-            isinstance(n, ast.Attribute) and n.attr == "create_all"
-            for node in served
-            for n in ast.walk(node)
-        ):
-            return True
-    return False
+        for node in _served(files[path]):
+            functions = node.body if isinstance(node, ast.ClassDef) else [node]
+            made = [f for f in functions if _makes_them(f)]
+            if any(not isinstance(f, FUNCTION_NODES) for f in made):
+                return True  # at import
+            makers.update(f.name for f in made if isinstance(f, FUNCTION_NODES))
+    named = (
+        _names_used(_served(files[path]))
+        for path in python_files(files)
+        if not _NOT_SERVED.search(path) and any(n.encode() in files[path] for n in makers)
+    )
+    return any(makers & names for names in named)
+
+
+def _served(source: bytes) -> list[ast.stmt]:
+    """A module's statements a server runs: all but its ``__main__`` block."""
+    tree = parse_module(source)
+    body = tree.body if tree is not None else []
+    return [n for n in body if not (isinstance(n, ast.If) and is_main_check(n.test))]
+
+
+def _makes_them(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "create_all" for n in ast.walk(node))
+
+
+def _names_used(nodes: list[ast.stmt]) -> set[str]:
+    """The names (``init_models``) and attributes (``db.init_models``) read in ``nodes``."""
+    return {
+        name
+        for node in nodes
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name | ast.Attribute) and isinstance(n.ctx, ast.Load)
+        if (name := n.id if isinstance(n, ast.Name) else n.attr)
+    }
 
 
 # -- tables made in the app module's __main__ block ------------------------------------

@@ -171,9 +171,13 @@ def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
         if installed:
             label = _APP_LABEL.search(config)  # (an app not installed: its label refused)
             # A migrations/ of its __init__.py alone is none (gh0sthck's drf-todo, its
-            # user model's app too: "Dependency on app with no migrations: users").
+            # user model's app too: "Dependency on app with no migrations: users"), nor
+            # one of a .gitignore beside it (ahmadalsajid's drf-postgres): a migration is
+            # a module.
             migrated = any(
-                p.startswith(f"{directory}/migrations/") and not p.endswith("/__init__.py")
+                p.startswith(f"{directory}/migrations/")
+                and p.endswith(".py")
+                and not p.endswith("/__init__.py")
                 for p in files
             )
             labels[label.group(1).decode() if label else posixpath.basename(directory)] = migrated

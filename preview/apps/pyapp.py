@@ -249,6 +249,10 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
                 continue
             if _factory_named(node.name) or (made[0] == "pyramid" and node.name == "main"):
                 factories.setdefault(node.name, made)
+            elif _returns_its_app(node, aliases):
+                # Named as it likes, a function returning the app it makes is its factory:
+                # slev-v's fastapi-user serves ``uvicorn --factory …web:init_api``.
+                factories.setdefault(node.name, made)
     # A factory making its app by calling one and setting it up (demetrzz's template:
     # create_app() is init_app() with its Dishka container, which every route needs).
     for tree in trees.values():
@@ -261,6 +265,27 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             if called:
                 factories[node.name] = factories[called]
     return factories
+
+
+def _returns_its_app(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, aliases: dict[str, str]
+) -> bool:
+    """Whether ``function`` returns an app it creates: the call itself, or a name bound to
+    it (``app = FastAPI()`` … ``return app``)."""
+    made: set[str] = set()
+    for node in walked(function):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if _kind(node.value, aliases) is not None:
+                made.update(t.id for t in targets if isinstance(t, ast.Name))
+    for node in walked(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            if isinstance(value, ast.Name) and value.id in made:
+                return True
+            if _kind(value, aliases) is not None:
+                return True
+    return False
 
 
 def _returns_made(function: ast.FunctionDef | ast.AsyncFunctionDef, factories: dict) -> str | None:

@@ -12,6 +12,7 @@ and died at import ("unsupported operand type(s) for |"). Read with :mod:`ast`, 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 
 from ..discovery.pyast import parse_source, walked
@@ -52,6 +53,47 @@ _TYPE_PARAMETERS = re.compile(
     rb"|^[ \t]*type[ \t]+\w+(?:\[[^\]\n]*\])?[ \t]*=",
     re.MULTILINE,
 )
+# PEP 701's f-strings (Python 3.12): a string inside a replacement field quoted as the
+# f-string around it, ``f"{":".join(parts)}"``, which older parsers end at its quote:
+# deaxparadox's task-flask-user-api, no Python declared, died at import on 3.11 ("f-string:
+# expecting '}'").
+_SAME_QUOTE_INSIDE = re.compile(
+    rb"""[fF][rR]?"[^"\n]*\{[^}"\n]*"|[fF][rR]?'[^'\n]*\{[^}'\n]*'"""
+)
+# Names the standard library gained in a version, by module: imported from an older
+# one, "cannot import name" (rddewan's fastapi-user-management imports typing's override,
+# no Python declared: built on 3.11, its alembic env died on it). A module of that name
+# in the upload itself is its own: left out.
+_STDLIB_NAMES: dict[str, dict[str, tuple[int, int]]] = {
+    "typing": {
+        "override": (3, 12),
+        "TypeAliasType": (3, 12),
+        "Self": (3, 11),
+        "LiteralString": (3, 11),
+        "Never": (3, 11),
+        "assert_never": (3, 11),
+        "assert_type": (3, 11),
+        "reveal_type": (3, 11),
+        "Required": (3, 11),
+        "NotRequired": (3, 11),
+        "TypeVarTuple": (3, 11),
+        "Unpack": (3, 11),
+        "dataclass_transform": (3, 11),
+        "ParamSpec": (3, 10),
+        "TypeGuard": (3, 10),
+        "Concatenate": (3, 10),
+        "TypeAlias": (3, 10),
+        "is_typeddict": (3, 10),
+    },
+    "enum": {"StrEnum": (3, 11), "verify": (3, 11), "member": (3, 11)},
+    "datetime": {"UTC": (3, 11)},
+    "itertools": {"batched": (3, 12), "pairwise": (3, 10)},
+}
+_STDLIB_MODULES = {"tomllib": (3, 11)}
+_STDLIB_IMPORT = re.compile(
+    rb"^\s*(?:from\s+(?:typing|enum|datetime|itertools)\s+import\b|(?:from|import)\s+tomllib\b)",
+    re.MULTILINE,
+)
 _TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
@@ -61,17 +103,26 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     (3.10), ``except*`` (3.11), and a ``X | Y`` union in an annotation Python evaluates
     as the module runs (3.10): any, without ``from __future__ import annotations``;
     with it, a class's fields', which pydantic, SQLModel and SQLAlchemy's ``Mapped``
-    evaluate all the same; type parameters (``class Repository[T]:``, 3.12), read in a
-    module this Python's parser refuses. Tests are not the app's start: left out."""
+    evaluate all the same; type parameters (``class Repository[T]:``, 3.12) and a string
+    inside an f-string's field quoted as the f-string (PEP 701, 3.12), read in a module
+    this Python's parser refuses. Tests are not the app's start: left out."""
     best: tuple[tuple[int, int], str] | None = None
+    own = {posixpath.splitext(p)[0].removesuffix("/__init__").rpartition("/")[2] for p in files}
     for path in python_files(files):
         data = files[path]
-        if _TESTS.search(path) or _MAYBE.search(data) is None:
+        if _TESTS.search(path):
             continue
-        if _TYPE_PARAMETERS.search(data) is not None and _refused(data):
+        stdlib = _stdlib_floor(data, own) if _STDLIB_IMPORT.search(data) else None
+        if stdlib is not None and (best is None or stdlib[0] > best[0]):
+            best = (stdlib[0], f"{path}: {stdlib[1]}")
+        if _SAME_QUOTE_INSIDE.search(data) is not None and _refused(data):
+            found: tuple[tuple[int, int], str] | None = (3, 12), "PEP 701 f-strings (3.12)"
+        elif _MAYBE.search(data) is None:
+            continue
+        elif _TYPE_PARAMETERS.search(data) is not None and _refused(data):
             # Python 3.12's syntax, which this Python's parser refuses (parse_module reads
             # it without its type parameters).
-            found: tuple[tuple[int, int], str] | None = (3, 12), "type parameters (Python 3.12)"
+            found = (3, 12), "type parameters (Python 3.12)"
         elif (tree := parse_module(data)) is not None:
             found = _module_floor(tree)
         else:
@@ -81,6 +132,33 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     if best is None:
         return None
     return f"{best[0][0]}.{best[0][1]}", best[1]
+
+
+def _stdlib_floor(data: bytes, own: set[str]) -> tuple[tuple[int, int], str] | None:
+    """The newest Python whose standard library the module imports a name of
+    (:data:`_STDLIB_NAMES`), where the upload has no module of that name itself. At its
+    top level only: one under ``try:`` has its fallback (typing_extensions)."""
+    tree = parse_module(data)
+    found: tuple[tuple[int, int], str] | None = None
+    for node in tree.body if tree is not None else ():
+        needs: list[tuple[tuple[int, int], str]] = []
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module not in own:
+            names = _STDLIB_NAMES.get(node.module or "", {})
+            needs = [
+                (names[a.name], f"{node.module}.{a.name}") for a in node.names if a.name in names
+            ]
+            if node.module in _STDLIB_MODULES:
+                needs.append((_STDLIB_MODULES[node.module], node.module))
+        elif isinstance(node, ast.Import):
+            needs = [
+                (_STDLIB_MODULES[a.name], a.name)
+                for a in node.names
+                if a.name in _STDLIB_MODULES and a.name not in own
+            ]
+        for version, name in needs:
+            if found is None or version > found[0]:
+                found = version, f"{name} (Python {version[0]}.{version[1]})"
+    return found
 
 
 def _refused(data: bytes) -> bool:

@@ -262,6 +262,19 @@ _CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_
 # a preview (its egress), so a local server that refuses the connection does, as Django's
 # console backend does (:func:`_unread_by_the_console`); the app starts and serves.
 _MAIL_SERVER = re.compile(r"^(?:E?MAIL|SMTP)_(?:SERVER|HOST)$")
+# A JWT's audience or issuer, read with "" for a default (unset): stepan-fedorovv's
+# fastapi-user-service gives ``config("AUD", default="")`` to its JWT library's settings,
+# which refuse an empty audience ("String should have at least 1 character") at start.
+_JWT_CLAIM = re.compile(r"^(?:(?:JWT|TOKEN|AUTH|AUTHJWT)_)?(?:AUD|AUDIENCE|ISS|ISSUER)$")
+# A message broker's host, where none runs here (RabbitMQ): its own machine's. A Celery
+# app connects at its first task sent, not at start; rafawildfire42's
+# python-fastapi-user-management requires RABBIT_MQ_HOST for its broker's URL and never
+# started without it.
+_BROKER_HOST = re.compile(r"^(?:RABBIT_?MQ|AMQP|BROKER)_(?:HOST|HOSTNAME|SERVER)$")
+# Flask-Caching's backend (deaxparadox's task-flask-user-api reads CACHE_TYPE with no
+# default into its config: None, "argument of type 'NoneType' is not iterable" at start):
+# its in-process one, which needs no server.
+_CACHE_TYPE = re.compile(r"^(?:FLASK_)?CACHE_TYPE$")
 _SENDER_NAME = re.compile(r"^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)_NAME$")
 # A migration tool's bookkeeping table, its name read from the app's configuration with no
 # default of the app's own: undefined, knex queried a table of no name ('select "name"
@@ -466,6 +479,9 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
+    NameRule(_JWT_CLAIM, "a JWT's audience or issuer", lambda upper, kind: "preview"),
+    NameRule(_BROKER_HOST, "a message broker's host", lambda upper, kind: "localhost"),
+    NameRule(_CACHE_TYPE, "Flask-Caching's backend", lambda upper, kind: "SimpleCache"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
     # Last: a flag no name above says more of (fastapi-mail's MAIL_STARTTLS, MAIL_SSL_TLS
@@ -1331,14 +1347,15 @@ def _by_meaning(
     An example's empty value, or a port that is a word, is as good as unset."""
     # A variable given to a database client's option means that option's part, whatever
     # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``).
-    # Read with a default too: a Python name that says nothing alone (``HOST``, ``USER``),
-    # whose default (``'localhost'``, ``'postgres'``) is its author's machine's; a Node
+    # Read with a default too: its default (``'localhost'``, ``'postgres'``) is its author's
+    # machine's, and a dotenv file the code loads may hold a fill-in (Frengocode's
+    # DRF-Post-App: ``PG_PORT = "port"`` in .envs/.env, its PG_PORT's default unused); a Node
     # client's option of any name (``"dialect": process.env.DB_DIALECT`` in a sequelize-cli
     # config: "Dialect needs to be explicitly supplied").
     python_options = database_option_variables(files)
     node_options = database_option_reads(files)
     options = {**python_options, **node_options}
-    told = [n for n in python_options if meaning(n) is None]
+    told = list(python_options)
     read = (*types, *found.values, *told, *node_options)
     names = [n for n in read if not given.get(n) and n not in provided]
     meanings = {

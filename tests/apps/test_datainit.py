@@ -751,7 +751,15 @@ def _bytes(name: str) -> dict[str, bytes]:
 
 def test_an_app_that_makes_its_tables_as_it_runs() -> None:
     assert creates_its_tables({"app/main.py": _AT_IMPORT})
-    assert creates_its_tables({"app/db/session.py": _AT_STARTUP})
+    hook = b"from app.db.session import init_models\n"
+    hook += b"app.add_event_handler('startup', init_models)\n"
+    assert creates_its_tables({"app/db/session.py": _AT_STARTUP, "app/main.py": hook})
+    # Defined, never run as it serves: called by a command of its cli.py alone (BaturinM's
+    # fastapi-user-storage), or by nothing.
+    command = b"from app.db.session import init_models\n@app.command()\ndef hello():\n"
+    command += b"    asyncio.run(init_models())\n"
+    assert not creates_its_tables({"app/db/session.py": _AT_STARTUP, "cli.py": command})
+    assert not creates_its_tables({"app/db/session.py": _AT_STARTUP})
     # Not where a server never runs it: its __main__ block, tests, migrations, scripts.
     assert not creates_its_tables({"app/main.py": _UNDER_MAIN})
     for path in (
@@ -781,6 +789,7 @@ def test_an_apps_migrations_folder_of_its_init_alone_is_made_its_migrations() ->
     user model's app): "Dependency on app with no migrations: users" at ``migrate``."""
     files = _bytes("django_no_migrations")
     files["accounts/migrations/__init__.py"] = b""
+    files["accounts/migrations/.gitignore"] = b"*\n!__init__.py\n"  # ahmadalsajid's drf-postgres
     [(make, _), (migrate, _)] = detect(files).setup_steps()
     assert make == ("{python}", "manage.py", "makemigrations", "accounts", "catalog", "--noinput")
     assert migrate[2:4] == ("migrate", "--noinput")

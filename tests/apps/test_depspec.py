@@ -556,6 +556,27 @@ def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> Non
         "3.12",
         "repo.py: type parameters (Python 3.12)",
     )
+    # deaxparadox's task-flask-user-api: a string quoted as the f-string around it (PEP 701).
+    link = b'def link(server):\n    return f"http://{":".join(server)}/api"\n'
+    assert code_python_floor({"utils.py": link}) == (
+        "3.12",
+        "utils.py: PEP 701 f-strings (3.12)",
+    )
+    assert code_python_floor({"utils.py": b"x = f\"{':'.join(server)}\"\n"}) is None
+    # rddewan's fastapi-user-management: typing's override (3.12), imported at the top;
+    # under try: (its fallback beside it), or of the upload's own typing module, none.
+    override = b"from typing import Optional, override\n"
+    assert code_python_floor({"repo.py": override}) == (
+        "3.12",
+        "repo.py: typing.override (Python 3.12)",
+    )
+    guarded = b"try:\n    from typing import Self\nexcept ImportError:\n    Self = None\n"
+    assert code_python_floor({"a.py": guarded}) is None
+    assert code_python_floor({"a.py": override, "typing.py": b"override = 1\n"}) is None
+    assert code_python_floor({"c.py": b"import tomllib\n"}) == (
+        "3.11",
+        "c.py: tomllib (Python 3.11)",
+    )
     alias = b"type Id = int\n"
     assert code_python_floor({"ids.py": alias, "x.py": b"items = x[0]\n"}) is not None
     assert code_python_floor({"x.py": b"def f(:\n", "y.py": b"types = [int]\n"}) is None

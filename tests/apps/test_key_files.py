@@ -42,6 +42,39 @@ def test_the_key_files_the_code_reads_are_found_and_made_as_a_pair() -> None:
     assert key_files(certificate) == {}
 
 
+def test_key_files_named_by_their_loader_or_their_variable_are_made() -> None:
+    """jawadshahid07's fastapi-user-order-api opens ``.ssh/jwtRS256`` for cryptography's
+    load_pem_private_key, ``.ssh/jwtRS256.pem`` for load_pem_public_key; stepan-fedorovv's
+    fastapi-user-service reads ``config("AUTHJWT_PRIVATE_KEY_PATH", default="private")``.
+    Neither file is in the upload nor says its role by its name."""
+    loaded = b"""from cryptography.hazmat.primitives import serialization
+with open(".ssh/jwtRS256", "rb") as key_file:
+    PRIVATE_KEY = serialization.load_pem_private_key(key_file.read(), password=None)
+with open(".ssh/jwtRS256.pem", "rb") as key_file:
+    PUBLIC_KEY = serialization.load_pem_public_key(key_file.read())
+with open("data/seed.json") as seed:
+    SEED = seed.read()
+"""
+    assert key_files({"app/auth/keys.py": loaded}) == {
+        ".ssh/jwtRS256": None,
+        ".ssh/jwtRS256.pem": ".ssh/jwtRS256",
+    }
+    configured = b"""from starlette.config import Config
+config = Config(".env")
+PRIVATE = config("AUTHJWT_PRIVATE_KEY_PATH", cast=str, default="private")
+PUBLIC = config("AUTHJWT_PUBLIC_KEY_PATH", cast=str, default="public")
+OTHER = config("UPLOAD_PATH", default="uploads")
+"""
+    keys = key_files({"app/core/settings.py": configured})
+    assert keys == {"private": None, "public": "private"}
+    texts = key_texts(keys, {})
+    assert texts["public"].startswith(b"-----BEGIN PUBLIC KEY-----")
+    # The upload's own file stays.
+    assert key_files({"app/core/settings.py": configured, "private": b"x"}) == {
+        "public": "private"
+    }
+
+
 async def test_an_app_reading_its_signing_keys_at_import_starts(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):

@@ -600,6 +600,36 @@ mysql = MySQLdb.connect(host=os.getenv("MHOST"), user=os.getenv("MUSER"), db=os.
     provided = {**POSTGRES_ENV, "PORT": "8000", "HOST": "127.0.0.1"}
     found = config_defaults({"app.py": code}, "app.py", {}, provided)
     assert not {"CHOST", "CPORT", "QHOST", "QPORT", "SHOST", "SPORT", "SDB"} & found.values.keys()
+    # deaxparadox's task-flask-user-api: an f-string URL's parts, each by its place.
+    code = b"""import os
+USERNAME = os.environ.get("USERNAME")
+HOST = os.environ.get("HOST")
+PORT = os.environ.get("PORT")
+URL = f"mysql+pymysql://{USERNAME}:{os.environ['PW']}@{HOST}:{PORT}/{os.getenv('NAME')}"
+CACHE = f"redis://{HOST}:{PORT}/0"
+"""
+    assert database_option_variables({"settings.py": code}) == {
+        "USERNAME": "DB_USER",
+        "PW": "DB_PASSWORD",
+        "HOST": "DB_HOST",
+        "PORT": "DB_PORT",
+        "NAME": "DB_NAME",
+    }
+
+
+def test_a_database_setting_read_with_a_default_gets_the_served_databases_part() -> None:
+    """Frengocode's DRF-Post-App reads ``"PORT": os.getenv("PG_PORT", "5432")`` and loads
+    ``.envs/.env`` first, whose ``PG_PORT = "port"`` won where the preview gave nothing
+    (psycopg2: invalid integer value "port")."""
+    code = b"""import os
+from dotenv import load_dotenv
+load_dotenv(dotenv_path=".envs/.env")
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "posts",
+    "HOST": os.getenv("PG_HOST", "localhost"), "PORT": os.getenv("PG_PORT", "5432")}}
+"""
+    files = {"settings.py": code, ".envs/.env": b'PG_HOST = "host"\nPG_PORT = "port"\n'}
+    found = config_defaults(files, "settings.py", {}, POSTGRES_ENV)
+    assert (found.values["PG_HOST"], found.values["PG_PORT"]) == ("127.0.0.1", "5432")
 
 
 def test_host_and_port_given_to_the_database_are_its_where_the_start_binds_the_port() -> None:

@@ -606,10 +606,28 @@ class Settings(BaseSettings):
     assert values["ACCESS_TOKEN_EXPIRE_MINUTES"] == "60"
     assert len(values["API_TOKEN"]) >= 32 and len(values["SECRET_KEY"]) >= 32  # secrets
     assert throwaway_value("APP_PORT", "int") is None  # the service's to give
+    # deaxparadox's task-flask-user-api: read into a settings module's name, which its
+    # factory turns into a number (``int(settings.JWT_ACCESS_TOKEN_EXPIRES)``).
+    settings = b"import os\nEXPIRES = os.environ.get('JWT_ACCESS_TOKEN_EXPIRES')\n"
+    factory = b"from . import settings\nminutes = int(settings.EXPIRES)\n"
+    files = {"app/settings.py": settings, "app/__init__.py": factory}
+    assert required_types(files) == {"JWT_ACCESS_TOKEN_EXPIRES": "int"}
+    assert config_defaults(files, "app/__init__.py", {}, {"PORT"}).values == {
+        "JWT_ACCESS_TOKEN_EXPIRES": "60"
+    }
     # A duration's word before a short unit, read as int() by jin-wk's fastapi-api; not a
     # bound that merely ends in one (POOL_MIN).
     assert throwaway_value("JWT_EXPIRES_MIN") == throwaway_value("TOKEN_TTL_SECS") == "60"
     assert throwaway_value("POOL_MIN") is None and throwaway_value("ADMIN") is None
+    # Flask-Caching's backend read with no default (deaxparadox's task-flask-user-api).
+    assert throwaway_value("CACHE_TYPE", OPTIONAL) == "SimpleCache"
+    # A broker's host none runs here, required for a Celery app's broker URL (connected
+    # at its first task only): rafawildfire42's python-fastapi-user-management.
+    assert throwaway_value("RABBIT_MQ_HOST") == throwaway_value("AMQP_HOST") == "localhost"
+    # A JWT's audience read with "" (unset), which its library refuses empty
+    # (stepan-fedorovv's fastapi-user-service's AUD).
+    assert throwaway_value("AUD", OPTIONAL) == throwaway_value("JWT_AUDIENCE") == "preview"
+    assert throwaway_value("AUDIT_LOG") is None
     # A switch whatever its name: Uzair-Organization's express-objection requires
     # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"

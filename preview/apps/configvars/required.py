@@ -81,14 +81,22 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     after them those read without a default (type ``OPTIONAL``)."""
     found: dict[str, str] = {}
     importers = _reader_importers(files)
+    # A module's name bound to a read without a default (``EXPIRES = os.environ.get("X")``),
+    # and the names other code turns into numbers (``int(settings.EXPIRES)``).
+    bound: dict[str, str] = {}
+    counted: set[str] = set()
     for path in python_files(files):
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
         # (yurinakanishi's django-rest-framework-sample-api: its DJANGO_SECRET_KEY unseen).
         read = (b"environ", b"getenv", b"Settings", b"config", b"dotenv_values")
         reads = path in importers or any(word in data for word in read)
-        tree = _parse(data) if reads else None
+        counts = b"int(" in data or b"float(" in data
+        tree = _parse(data) if reads or counts else None
         if tree is None:
+            continue
+        counted.update(_counted_names(tree) if counts else ())
+        if not reads:
             continue
         configured = (
             any(m.encode() in data for m in _CONFIG_MODULES)
@@ -100,6 +108,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         wrappers = _environ_wrappers(tree)
         prefix = _reader_prefix(tree) if configured else ""
         file_values = _dotenv_value_dicts(tree)
+        bound.update(_bound_reads(tree, prefix))
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
                 continue
@@ -129,6 +138,12 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
                 # int(os.environ.get("X")) fails on None: a number it needs
                 found.setdefault(key, numbers.get(id(node), OPTIONAL))
+    for name in counted:
+        # deaxparadox's task-flask-user-api: ``JWT_ACCESS_TOKEN_EXPIRES =
+        # os.environ.get(...)`` in its settings, ``int(settings.JWT_ACCESS_TOKEN_EXPIRES)``
+        # in its factory: int(None) at every start. A number it needs.
+        if (key := bound.get(name)) is not None and found.get(key) == OPTIONAL:
+            found[key] = "int"
     required_by_node, read_by_node = node_env_reads(files)
     for name, kind in required_by_node.items():
         found.setdefault(name, kind)
@@ -268,7 +283,12 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     database's, or the preview gave the app's cache its PostgreSQL's port."""
     found: dict[str, str] = {}
     for tree, prefix in _reading_modules(files):
+        bound = _bound_reads(tree, prefix)
         for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                for name, part in _url_parts(node, bound, prefix).items():
+                    found.setdefault(name, part)
+                continue
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
             elif isinstance(node, ast.Call) and not _OTHER_STORE.search(_name(node.func)):
@@ -288,6 +308,59 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
             for key, read in reads.items():
                 if len(read) == 1:
                     found.setdefault(read.pop(), _OPTION_PARTS[key])
+    return found
+
+
+# A SQL database URL's scheme, as an f-string writes it (``mysql+pymysql://``).
+_SQL_SCHEME = re.compile(r"^(?:postgres(?:ql)?|mysql|mariadb|mssql|oracle)(?:\+\w+)?://$")
+# The text before each of a URL's parts, in its order: user, password, host, port, name.
+_URL_PLACES = (("://", "DB_USER"), (":", "DB_PASSWORD"), ("@", "DB_HOST"), (":", "DB_PORT"))
+
+
+def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
+    """{a module-level name: the variable it is bound to} (``HOST =
+    os.environ.get("HOST")``)."""
+    bound: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            read = _variable_read(statement.value, prefix)
+            if isinstance(target, ast.Name) and read is not None:
+                bound[target.id] = read
+    return bound
+
+
+def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[str, str]:
+    """{a variable an f-string database URL is built of: the generic name of its part},
+    each by its place: deaxparadox's task-flask-user-api builds
+    ``f'mysql+pymysql://{USERNAME}:{PASSWORD}@{HOST}:{PORT}/{DBNAME}'`` from names that
+    say nothing alone (``HOST``, ``PORT``), and connected to its own server's port."""
+    pieces = url.values
+    first = _string(pieces[0]) if pieces else None
+    if first is None or not _SQL_SCHEME.match(first):
+        return {}
+    found: dict[str, str] = {}
+    places = list(_URL_PLACES)
+    before = first
+    for piece in pieces[1:]:
+        text = _string(piece)
+        if text is not None:
+            before = text
+            continue
+        if not isinstance(piece, ast.FormattedValue):
+            return found
+        value = piece.value
+        name = bound.get(value.id) if isinstance(value, ast.Name) else None
+        name = name or _variable_read(value, prefix)
+        if before.endswith("/") and not before.endswith("://"):  # after the host: its name
+            part = "DB_NAME"
+        else:
+            while places and not before.endswith(places[0][0]):
+                places.pop(0)
+            part = places.pop(0)[1] if places else None
+        if name is not None and part is not None:
+            found[name] = part
+        before = ""
     return found
 
 
@@ -477,6 +550,19 @@ def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:
         elif isinstance(node, ast.Call) and _name(node.func) in ("int", "float") and node.args:
             numbers[id(node.args[0])] = _name(node.func) or ""
     return defaulted, numbers
+
+
+def _counted_names(tree: ast.AST) -> set[str]:
+    """The names (``EXPIRES``) or attributes (``settings.EXPIRES``) given to ``int()`` or
+    ``float()``."""
+    return {
+        _name(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and _name(node.func) in ("int", "float")
+        and node.args
+        and isinstance(node.args[0], ast.Name | ast.Attribute)
+    }
 
 
 def _dotenv_value_dicts(tree: ast.AST) -> set[str]:

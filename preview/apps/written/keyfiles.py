@@ -37,35 +37,98 @@ def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
     """``{path: role}`` of the key files to write (module doc), by their paths in the
     upload: ``None`` for a private key, else the path of the private key a public one is
     made from (written too, or the upload's own)."""
-    found: list[str] = []
+    found: dict[str, str] = {}  # a path: its role ("private", "public")
     bound: dict[str, tuple[ast.expr, str]] | None = None
     for module in python_files(files):
-        if b".pem" not in files[module] or (tree := parse_module(files[module])) is None:
+        data = files[module]
+        loads = _LOADERS.search(data) is not None or _KEY_PATH_READ.search(data) is not None
+        if (b".pem" not in data and not loads) or (tree := parse_module(data)) is None:
             continue
         if bound is None:
             bound = _bound_names(files)
         here = {**module_names(tree, module), **bound}
         for node in ast.walk(tree):
+            if isinstance(node, ast.With) and loads:
+                _loaded_keys(node, module, here, found)
+            elif isinstance(node, ast.Call) and loads and (read := _key_path_default(node)):
+                found.setdefault(posixpath.normpath(read[0]).lstrip("/"), read[1])
             if not isinstance(node, (ast.BinOp, ast.Call, ast.Constant, ast.JoinedStr)):
                 continue
             path = _path_of(node, module, here)
             if path is None or not path.endswith(".pem"):
                 continue
             path = posixpath.normpath(path).lstrip("/")
-            if _role(path) is not None and path not in found:
-                found.append(path)
+            if (role := _role(path)) is not None:
+                found.setdefault(path, role)
     # A part of a longer path the code makes ("certs/jwt-private.pem" of BASE_DIR / …) is
     # not a file of its own.
     wanted = [p for p in found if not any(q.endswith("/" + p) for q in found)]
-    privates = [p for p in wanted if _role(p) == "private"]
+    privates = [p for p in wanted if found[p] == "private"]
     keys: dict[str, str | None] = {}
     for path in wanted:
         if path in files:
             continue
         # A public key: its private key's (written too, or the upload's), else a
         # throwaway one's ("").
-        keys[path] = None if _role(path) == "private" else (_private_of(path, privates) or "")
+        keys[path] = None if found[path] == "private" else (_private_of(path, privates) or "")
     return keys
+
+
+# cryptography's and PyCryptodome's PEM key loaders, by the role of what they load.
+_LOADER_ROLES = {
+    "load_pem_private_key": "private",
+    "load_pem_public_key": "public",
+}
+_LOADERS = re.compile(rb"load_pem_(?:private|public)_key")
+# A variable naming a key file's path (AUTHJWT_PRIVATE_KEY_PATH, JWT_PUBLIC_KEY_FILE).
+_KEY_PATH_NAME = re.compile(r"(?:^|_)(PRIVATE|PUBLIC)_KEY_(?:PATH|FILE)$")
+_KEY_PATH_READ = re.compile(rb"(?:PRIVATE|PUBLIC)_KEY_(?:PATH|FILE)[\"']")
+
+
+def _loaded_keys(
+    node: ast.With, module: str, here: dict, found: dict[str, str]
+) -> None:
+    """The key files a ``with open(path) as f:`` block gives a PEM key loader
+    (``serialization.load_pem_private_key(f.read(), …)``), each by the loader's role,
+    whatever the file's name: jawadshahid07's fastapi-user-order-api reads
+    ``.ssh/jwtRS256`` so, and ``.ssh/jwtRS256.pem`` with load_pem_public_key."""
+    roles = {
+        role
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call) and (role := _LOADER_ROLES.get(_callee_name(n)))
+    }
+    if len(roles) != 1:
+        return
+    for item in node.items:
+        opened = item.context_expr
+        if isinstance(opened, ast.Call) and _callee_name(opened) == "open" and opened.args:
+            path = _path_of(opened.args[0], module, here)
+            if path is not None:
+                found.setdefault(posixpath.normpath(path).lstrip("/"), roles.pop())
+                return
+
+
+def _key_path_default(call: ast.Call) -> tuple[str, str] | None:
+    """(the default path, its role) of a read of a variable naming a key file's path
+    (``config("AUTHJWT_PRIVATE_KEY_PATH", default="private")``, ``os.getenv(
+    "JWT_PUBLIC_KEY_FILE", "keys/public.pem")``): stepan-fedorovv's fastapi-user-service
+    reads its RS256 keys from there at import, and its upload has none."""
+    first = call.args[0] if call.args else None
+    if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+        return None
+    named = _KEY_PATH_NAME.search(first.value.upper())
+    default = call.args[1] if len(call.args) > 1 else None
+    default = default or next((k.value for k in call.keywords if k.arg == "default"), None)
+    if named is None or not isinstance(default, ast.Constant):
+        return None
+    if not isinstance(default.value, str) or not default.value.strip():
+        return None
+    return default.value, named.group(1).lower()
+
+
+def _callee_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
 def key_texts(keys: dict[str, str | None], files: dict[str, bytes]) -> dict[str, bytes]:
