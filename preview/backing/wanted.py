@@ -890,10 +890,13 @@ def _window_fields(text: str, window: str, config: dict[str, str], engine: bool)
 
 
 # ``new Sequelize('test_seq', 'root', null, {`` : the database, user and password given
-# before the options object, each a literal, null or a variable read.
+# before the options object, each a literal, null or a variable read; a comment may follow
+# each (``"orbil_orm" /* Nombre de la base de datos */,``).
+_COMMENT = r"""(?:/\*(?:[^*]|\*(?!/))*\*/|//[^\n]*)"""
+_GAP = rf"""(?:\s|{_COMMENT})*"""
 _SEQUELIZE_ARGUMENTS = re.compile(
-    r"""\bnew\s+Sequelize\s*\(((?:\s*(?:["'][^"'\n]*["']|null|undefined|"""
-    r"""process\.env\.[A-Za-z_]\w*)\s*,){1,3})\s*\{"""
+    rf"""\bnew\s+Sequelize\s*\(((?:{_GAP}(?:["'][^"'\n]*["']|null|undefined|"""
+    rf"""process\.env\.[A-Za-z_]\w*){_GAP},){{1,3}}){_GAP}\{{"""
 )
 _ARGUMENT = re.compile(r"""["']([^"'\n]*)["']|(null|undefined)|process\.env\.([A-Za-z_]\w*)""")
 
@@ -910,7 +913,7 @@ def _sequelize_positional(text: str, window: str, config: dict[str, str]) -> dic
         names = ("MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD")
         found: dict[str, str] = {}
         for name, (quoted, empty, variable) in zip(
-            names, _ARGUMENT.findall(call.group(1)), strict=False
+            names, _ARGUMENT.findall(re.sub(_COMMENT, " ", call.group(1))), strict=False
         ):
             value = config.get(variable) if variable else "" if empty else quoted
             if value is not None:

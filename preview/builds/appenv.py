@@ -195,6 +195,12 @@ def app_environment(
     env.update({k: v for k, v in mapped.items() if k not in own or k in _OURS})
     if "PORT" in mapped:  # the app's own server listens where it reads its port from
         env.update(dict.fromkeys(_own_port_names(spec.files), base["PORT"]))
+    # Its own server's port left empty (``APP_PORT=`` of its .env.example, given as its
+    # .env): the port it is served on (code-simple's typescript-expressJs-postgreSQL-
+    # boilerplate: ``app.listen(process.env.APP_PORT)`` threw ERR_SOCKET_BAD_PORT on "").
+    for name in _own_port_names(spec.files):
+        if name in env and name not in spec.extra and not env[name].strip():
+            env[name] = base["PORT"]
     if database_url is not None and "DATABASE_URL" not in given:
         if (migrated := alembic_sqlite_file(spec.files)) is not None:
             # The SQLite file its alembic.ini migrates: its tables are made there.

@@ -289,6 +289,10 @@ _ROUTE_PREFIX = re.compile(
     r"^(?:API|ROUTES?|URL|APP|ROUTER)_(?:PREFIX|BASE_?PATH|ROOT_PATH)$|^(?:API_)?BASE_PATH$"
 )
 _TOOL_FOLDER = re.compile(r"(?:^|_)(MIGRATIONS?|SEEDS?|SEEDERS?)_(?:DIR|DIRECTORY|FOLDER|PATH)$")
+# A folder the app writes its logs or uploads into (rachmizard's typescript-express-dd:
+# ``join(__dirname, LOG_DIR)`` threw "The 'path' argument must be of type string"): the
+# conventional folder's name, relative, which the app makes (or its logger does).
+_WRITTEN_FOLDER = re.compile(r"(?:^|_)(LOGS?|UPLOADS?)_?(?:DIR|DIRECTORY|FOLDER)$")
 # A version read into a route's path, as its segment after a slash (the same app's
 # `/api/${process.env.API_VERSION}`: every route under /api/undefined otherwise). Not a
 # prefix read whole (reinhud's FastAPI template: prefix=os.getenv("API_VERSION"), which
@@ -370,6 +374,12 @@ def _tool_folder(upper: str, kind: str) -> str | None:
     found = _TOOL_FOLDER.search(upper)
     word = found.group(1).lower() if found is not None else ""
     return f"./{word if word.endswith('s') else word + 's'}" if word else None
+
+
+def _written_folder(upper: str, kind: str) -> str | None:
+    found = _WRITTEN_FOLDER.search(upper)
+    word = found.group(1).lower() if found is not None else ""
+    return f"{word if word.endswith('s') else word + 's'}" if word else None
 
 
 def _own_host(upper: str, kind: str) -> str | None:
@@ -484,6 +494,7 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_CACHE_TYPE, "Flask-Caching's backend", lambda upper, kind: "SimpleCache"),
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
+    NameRule(_WRITTEN_FOLDER, "a folder it writes logs or uploads into", _written_folder),
     # Last: a flag no name above says more of (fastapi-mail's MAIL_STARTTLS, MAIL_SSL_TLS
     # and VALIDATE_CERTS, required bools of morikeli's fastapi-sqlmodel's settings) off.
     NameRule(_ANY_NAME, "a flag, by its type", lambda upper, kind: "false", kinds=_is_bool),

@@ -417,6 +417,11 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     js = {**files, "app.js": b"const hashing = require('bcryptjs');\n"}
     deps = node_dependencies(js)
     assert deps is not None and "bcrypt" not in json.loads(deps.package_json)["dependencies"]
+    # nataljadj's express-user-service: ``*.sqlite`` in its .gitignore and .dockerignore
+    # only, sqlite3 built from source past its time: no use of it.
+    ignored = {**files, ".gitignore": b"db.sqlite\n", "api/.dockerignore": b"*.sqlite3\n"}
+    deps = node_dependencies(ignored)
+    assert deps is not None and "sqlite3" not in json.loads(deps.package_json)["dependencies"]
 
 
 def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -> None:

@@ -716,6 +716,20 @@ def test_a_server_one_folder_down_that_listens_is_run_with_the_roots_packages() 
         _node(package, {"backend/server.js": "module.exports = {};\n"})
 
 
+def test_the_one_module_named_as_an_entry_that_listens_is_run() -> None:
+    # jinfazhu-mygit's koa backend: npm init's main (index.js, absent), no scripts; its
+    # src/main.js calls app.listen: refused, "Found no way to start this app".
+    server = "const Koa = require('koa');\nnew Koa().listen(8000);\n"
+    package = {"main": "index.js", "dependencies": {"koa": "^2"}}
+    files = {"src/main.js": server, "src/app/config.js": "module.exports = {};\n"}
+    assert _node(package, files).argv == ("node", "src/main.js")
+    # Two that listen say nothing of which; one that does not listen is no entry.
+    with pytest.raises(BadRequest):
+        _node(package, {**files, "src/server.js": server})
+    with pytest.raises(BadRequest):
+        _node(package, {"src/main.js": "module.exports = {};\n"})
+
+
 def test_a_serving_script_that_runs_another_script_starts_what_that_one_runs() -> None:
     """jyotendra's express-sequelize-boilerplate: no start or dev script, npm init's main
     (index.js, absent); ``serve`` is ``npm run start-nodemon``, which runs its build's

@@ -388,6 +388,24 @@ def test_drizzle_schema_never_migrated_is_pushed() -> None:
     assert node_migrations(apart, listed) == (step,)
 
 
+def test_drizzle_schema_named_by_a_glob_is_pushed() -> None:
+    """UNRIVALLEDKING's first-hono-project: ``schema: './src/models/*.js'``, no migration
+    generated: its tables were never made (relation "todos" does not exist). The files
+    the glob matches declare its tables; a glob matching none pushes nothing."""
+    config = b"export default defineConfig({ schema: './src/models/*.js', dialect: 'postgresql' });"
+    files = {
+        "drizzle.config.js": config,
+        "src/models/todo.model.js": b"export const todos = pgTable('todos', { id: serial() });",
+    }
+    listed = {"drizzle-kit": "^0.30.1", "drizzle-orm": "^0.38", "pg": "^8"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    deeper = config.replace(b"/*.js", b"/**/*.model.js")
+    assert node_migrations({**files, "drizzle.config.js": deeper}, listed) == (step,)
+    elsewhere = config.replace(b"models/*.js", b"schema/*.ts")
+    assert node_migrations({**files, "drizzle.config.js": elsewhere}, listed) == ()
+
+
 def test_generated_drizzle_migrations_the_start_does_not_apply_are_applied() -> None:
     """s22a55m77's realworld-nestjs-drizzle-postgresql (drizzle-kit ^0.20): its migrations
     are generated (``migration:generate``), and applied only by a script of its own

@@ -231,6 +231,23 @@ def test_sequelizes_positional_database_user_and_password_are_read() -> None:
     assert "test_seq" not in mysql.databases and mysql.accounts == {"app": "pw"}
 
 
+def test_sequelizes_positional_arguments_are_read_past_their_comments() -> None:
+    """JhersonRojas's sequelize-apirest-simple: ``new Sequelize("orbil_orm" /* its name */,
+    "root" /* user */, "" /* password */, {dialect: "mysql"})``: the comments hid the
+    literal database, which its MariaDB did not have ("Unknown database 'orbil_orm'")."""
+    db = (
+        b"export const sequelize = new Sequelize(\n"
+        b'  "orbil_orm" /* the database\'s name */,\n'
+        b'  "root" // its user\n  ,\n'
+        b'  "" /* its password */,\n'
+        b'  { host: process.env.DB_HOST, dialect: "mysql" }\n)\n'
+    )
+    files = {"package.json": PACKAGE, "db.js": db, "server.js": b"require('./db')\n"}
+    mysql = wanted_servers(files, "server.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["orbil_orm"] and mysql.accounts == {"root": ""}
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its

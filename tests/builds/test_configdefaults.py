@@ -2394,3 +2394,33 @@ def test_an_examples_rabbitmq_broker_gives_way_to_the_services_redis() -> None:
     assert "CELERY_BROKER_URL" not in found.values
     assert found.values["OTHER_BROKER"] == "amqp://guest@rabbitmq//"
     assert any("name a RabbitMQ server" in n for n in found.notes)
+
+
+def test_its_own_port_left_empty_by_its_example_is_the_served_port() -> None:
+    """code-simple's typescript-expressJs-postgreSQL-boilerplate: ``APP_PORT=`` in its
+    .env.example, ``app.listen(process.env.APP_PORT)``: an empty port, which Node refused
+    (ERR_SOCKET_BAD_PORT). It is the port the app is served on; what the user gives stands."""
+    package = {"scripts": {"start": "node index.js"}, "dependencies": {"express": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        ".env.example": b"APP_PORT=\nSMTP_PORT=\n",
+        "index.js": b"require('express')().listen(process.env.APP_PORT);\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT": "3001"})
+    spec = LaunchSpec("p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW)
+    spec.detection = detect(files)
+
+    def environment() -> dict[str, str]:
+        return app_environment(
+            spec,
+            "python3",
+            app_dir=Path("/previews/p1"),
+            database_env={},
+            egress_open=False,
+            memory_limit_mb=512,
+            defaults=found.values,
+        )
+
+    assert environment()["APP_PORT"] == "3001"
+    spec.extra = {"APP_PORT": ""}
+    assert environment()["APP_PORT"] == ""

@@ -231,6 +231,12 @@ MOTIVATING_VARIABLES = {
         "?",
         "./seeds",
     ),
+    "a folder it writes logs or uploads into": (
+        "rachmizard's typescript-express-dd",
+        "LOG_DIR",
+        "?",
+        "logs",
+    ),
 }
 
 

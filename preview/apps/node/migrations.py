@@ -1002,13 +1002,29 @@ def _drizzle_behind(files: dict[str, bytes]) -> tuple[str, ...] | None:
 
 def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
     """The tables (``pgTable("todos", …)``) the schema files drizzle.config ``config`` names
-    (its ``schema``: a file, a folder, a list of them; globs left out) declare."""
+    (its ``schema``: a file, a folder, a glob, a list of them) declare. A glob is one too,
+    which drizzle-kit expands itself (UNRIVALLEDKING's first-hono-project: ``schema:
+    './src/models/*.js'``, never pushed: relation "todos" does not exist)."""
     named = _DRIZZLE_SCHEMA.search(files[config].decode("utf-8", "replace"))
     if named is None:
         return set()
-    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1)) if "*" not in p]
-    sources = [f for f in files if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)]
+    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1))]
+    globs = [_glob_pattern(p) for p in paths if "*" in p]
+    sources = [
+        f
+        for f in files
+        if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)
+        or any(g.fullmatch(f) for g in globs)
+    ]
     return {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
+
+
+def _glob_pattern(glob: str) -> re.Pattern[str]:
+    """The paths ``glob`` matches, as drizzle-kit's glob reads it: ``**/`` any folders
+    (none too), ``*`` and ``?`` within one name."""
+    parts = re.split(r"(\*\*/|\*\*|\*|\?)", glob)
+    wildcards = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts))
 
 
 def _push(config: str) -> str:

@@ -407,6 +407,7 @@ def _start(
         note = f"its README runs the {readme} script" + (f"; {found.note}" if found.note else "")
         return replace(found, note=note)
     entry = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
+    entry = entry or _listening_module(files)
     exported = fetch_export(files)  # a serverless app's handler: served by Bun
     if exported is not None and entry in ("", exported[0]):
         served = fetch_server(*exported)
@@ -464,6 +465,26 @@ def _server_below(files: dict[str, bytes]) -> str:
             if b".listen(" in files.get(f"{folder}/{name}", b""):
                 return f"{folder}/{name}"
     return ""
+
+
+# Where an app without a start script, main or conventional entry keeps the module that
+# starts it: its own name for it, at the root or in src/. JavaScript alone: a TypeScript
+# module no script runs says nothing of how it is compiled or run.
+_LISTENING_NAMES = tuple(
+    f"{folder}{name}.{ext}"
+    for folder in ("", "src/")
+    for name in ("main", "server", "index", "app")
+    for ext in ("js", "mjs", "cjs")
+)
+
+
+def _listening_module(files: dict[str, bytes]) -> str:
+    """The one module of the names an entry has (main, server, index, app; at the root or
+    in src/) that listens, where the package says nothing of starting it (jinfazhu-mygit's
+    koa backend: npm init's main index.js absent, no scripts, src/main.js calls
+    ``app.listen``: refused, nothing to run); "" for none, or several that listen."""
+    listening = [n for n in _LISTENING_NAMES if b".listen(" in files.get(n, b"")]
+    return listening[0] if len(listening) == 1 else ""
 
 
 _NPM_RUNS = re.compile(r"(?:^|[\s;&|(])npm\s+run(?:-script)?\s+([\w:.-]+)")

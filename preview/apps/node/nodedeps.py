@@ -163,6 +163,8 @@ _MANIFESTS = re.compile(
     r"(?:^|/)(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock"
     r"|pnpm-lock\.yaml|bun\.lockb?)$"
 )
+# Files that name what a tool leaves out (``*.sqlite`` in a .gitignore): no use of a library.
+_IGNORE_FILES = re.compile(r"(?:^|/)\.[\w-]*ignore$")
 
 
 def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps:
@@ -170,7 +172,8 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     upload names (:data:`_NATIVE_LIBRARIES`): a build from source for nothing (cotcac's
     sequelize-express-boilerplate lists sqlite3 4, on MySQL throughout: its newest
     release for this Node compiled 92 s of a launch, past its time where the machine was
-    busy)."""
+    busy). An ignore file naming it (nataljadj's express-user-service: ``*.sqlite`` in its
+    .gitignore, sqlite3 3.1.13 built from source past its time) is no use of it."""
     try:
         package = json.loads(deps.package_json)
     except ValueError:
@@ -184,7 +187,9 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     texts = [
         data[:262144].decode("utf-8", "replace")
         for path, data in files.items()
-        if not _MANIFESTS.search(path) and "node_modules/" not in path
+        if not _MANIFESTS.search(path)
+        and not _IGNORE_FILES.search(path)
+        and "node_modules/" not in path
     ]
     unused = sorted(
         name

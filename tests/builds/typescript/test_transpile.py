@@ -153,6 +153,30 @@ async def test_a_tsc_build_is_transpiled_where_tsc_writes_and_its_relaunch_reuse
         assert not any(line.startswith("transpiled ") for line in again), again
 
 
+async def test_a_json_file_imported_from_above_its_root_dir_is_read_where_it_is(
+    service: Service,
+) -> None:
+    """code-simple's typescript-expressJs-postgreSQL-boilerplate: rootDir src, and
+    ``import { version } from "../../package.json"`` in src/docs/: the transpile refused
+    ("package.json lies outside rootDir"), and its own build stopped at type errors. tsc
+    leaves such a file unemitted; its import from dist/docs/ reads it where it is."""
+    files = _app()
+    config = {**_TSCONFIG, "compilerOptions": {**_TSCONFIG["compilerOptions"], "rootDir": "src"}}
+    files["tsconfig.build.json"] = json.dumps(config)
+    files["src/docs/version.ts"] = (
+        'import { version } from "../../package.json";\nexport { version };\n'
+    )
+    files["src/index.ts"] = _INDEX.replace(
+        'import data from "./data.json";',
+        'import data from "./data.json";\nimport { version } from "./docs/version";',
+    ).replace("count: data.count", "count: data.count, version")
+    with trio.fail_after(BUILD_WAIT * 2):
+        (_, answer), lines = await _run(service, None, files)
+    assert answer == {"greeting": "hello", "colour": "red", "count": 3, "version": "1.0.0"}
+    assert any(line.startswith("transpiled 5 files to dist/ in ") for line in lines), lines
+    assert not any("the app's own build run instead" in line for line in lines), lines
+
+
 async def test_the_type_check_the_build_was_run_without_runs_beside_the_app(
     service: Service,
 ) -> None:
