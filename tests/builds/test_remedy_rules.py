@@ -237,6 +237,19 @@ MOTIVATING_VARIABLES = {
         "?",
         "logs",
     ),
+    "a JWT's audience or issuer": ("stepan-fedorovv's fastapi-user-service", "AUD", "", "preview"),
+    "a message broker's host": (
+        "rafawildfire42's python-fastapi-user-management",
+        "RABBIT_MQ_HOST",
+        "",
+        "localhost",
+    ),
+    "Flask-Caching's backend": (
+        "deaxparadox's task-flask-user-api",
+        "CACHE_TYPE",
+        "",
+        "SimpleCache",
+    ),
 }
 
 
