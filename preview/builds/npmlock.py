@@ -285,10 +285,19 @@ async def npm_rebuild(
             # refuses any other release of it (JaneJeon's express-objection-starter:
             # bcrypt 3.0.6, "Override for bcrypt@>3.0.6 conflicts with direct dependency").
             dropped = await trio.to_thread.run_sync(_drop_override, path, native[0])
+            # One the app does not list, a package of its tree's (alaneicker's express-user-
+            # authentication: sqlite's own sqlite3 ^4.0.0, 4.2.0 for Node 20 from source):
+            # installed beside, it stayed under that package, which npm gives the newest
+            # only by an override of the whole tree's.
+            overridden = bool(native[1]) and await trio.to_thread.run_sync(
+                _override_unlisted, path, native[0], f">{native[1]}"
+            )
+            tree = " (an override: its copies the app's packages depend on too)"
             await say(
                 f"{failure.message}: installing its newest release for this Node in its "
                 f"place, {newest}"
                 + (" (its lockfile's pin, an override, dropped)" if dropped else "")
+                + (tree if overridden else "")
             )
             kept.append(newest)
             await _install_beside(run, kept, say)
@@ -306,6 +315,19 @@ def _drop_override(path: Path, name: str) -> bool:
     package = _package(path)
     if not _pop_override(package, name):
         return False
+    replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+    return True
+
+
+def _override_unlisted(path: Path, name: str, spec: str) -> bool:
+    """Give every copy of ``name`` in ``path``'s tree ``spec`` (an npm override) where the
+    app's package.json does not list it itself; whether it was given. Blocking."""
+    package = _package(path)
+    tables = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
+    if any(isinstance(t := package.get(k), dict) and name in t for k in tables):
+        return False
+    overrides = package.get("overrides")
+    package["overrides"] = {**(overrides if isinstance(overrides, dict) else {}), name: spec}
     replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
     return True
 

@@ -579,3 +579,31 @@ async def test_a_program_download_that_fails_is_left_unbuilt(tmp_path: Path) -> 
     ]
     assert ran[-1] == ["npm", "rebuild", "./node_modules/greeting"], ran
     assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
+
+
+async def test_a_native_module_only_a_package_of_its_tree_depends_on_is_overridden(
+    tmp_path: Path,
+) -> None:
+    """alaneicker's express-user-authentication lists sqlite, whose own sqlite3 ^4.0.0
+    (4.2.0) does not build on Node 20: installed beside, the newest stayed out of sqlite's
+    reach. An override gives it to the whole tree; not where the app lists it itself."""
+    path = _installed(tmp_path / "env")
+    package = json.loads((path / "package.json").read_text())
+    package["dependencies"]["doc-tool"] = package.pop("devDependencies")["doc-tool"]
+    (path / "package.json").write_text(json.dumps(package))  # sqlite's place: the app's own
+    record = path / "node_modules" / ".package-lock.json"
+    lock = json.loads(record.read_text())
+    for entry in lock["packages"].values():
+        entry.pop("dev", None)
+    record.write_text(json.dumps(lock))
+    npm = _ScriptedNpm()
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    assert npm.ran[1][-1] == "sleepy@>1.0.0", npm.ran
+    assert json.loads((path / "package.json").read_text())["overrides"] == {"sleepy": ">1.0.0"}
+    assert npm.said[-1].endswith("its copies the app's packages depend on too)"), npm.said
+    (tmp_path / "listed").mkdir()
+    listed = _listing_sleepy(tmp_path / "listed")
+    with trio.fail_after(10):
+        await npm_rebuild(_ScriptedNpm().run, _not_run, npm.say, listed)
+    assert "overrides" not in json.loads((listed / "package.json").read_text())
