@@ -628,6 +628,10 @@ class Settings(BaseSettings):
     # (stepan-fedorovv's fastapi-user-service's AUD).
     assert throwaway_value("AUD", OPTIONAL) == throwaway_value("JWT_AUDIENCE") == "preview"
     assert throwaway_value("AUDIT_LOG") is None
+    # A field typed Literal[...]: a value among its choices, development's where it has
+    # one (alonovg's FastAPI-CRM's MODE, its example's value empty).
+    assert throwaway_value("MODE", "Literal['DEV', 'TEST', 'PROD']") == "DEV"
+    assert throwaway_value("LEVEL", "Literal['INFO', 'DEBUG']") == "INFO"
     # A switch whatever its name: Uzair-Organization's express-objection requires
     # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
