@@ -833,14 +833,17 @@ def config_defaults(
     described = described_variables(files) if _node(anchor) else {}
     tests: list[str] = []
     ports: list[str] = []
+    node = _node(anchor)
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
         value = throwaway_value(name, kind)
         if value is None and name in described:
             value = throwaway_value(described[name], kind)
-        if value is None and _LOG_LEVEL.search(name.upper()) and _node(anchor):
-            value = "info"  # pino's and winston's spelling (Python's logging wants INFO)
+        if value is None and _LOG_LEVEL.search(name.upper()) and (node or kind != OPTIONAL):
+            # pino's and winston's spelling; Python's logging wants INFO (alonovg's
+            # FastAPI-CRM: ``logger.setLevel(settings.LOG_LEVEL)``, "Unknown level: ''").
+            value = "info" if node else "INFO"
         if value is None and _node(anchor) and name in path_versions:
             value = "v1"
         if value is None and kind != OPTIONAL and url and _test_database_url(name):
