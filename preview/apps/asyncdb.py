@@ -59,6 +59,11 @@ _USES = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\b"
     rb"|\b(?:sqlalchemy|sqlmodel)\.ext\.asyncio\b"
 )
+# An async engine or session factory made (not a type named alone), and a sync engine.
+_MAKES_ASYNC = re.compile(
+    rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\s*\("
+)
+_MAKES_SYNC = re.compile(rb"\bcreate_engine\s*\(")
 # Per dialect, the async drivers SQLAlchemy has, as (distribution, driver), preferred first;
 # the first is the one added when the app lists none.
 _DRIVERS = {
@@ -112,6 +117,14 @@ def async_database(files: dict[str, bytes], deps: PythonDeps) -> AsyncDatabase |
     """The upload's use of SQLAlchemy's asyncio extension, or None (a sync app);
     ``deps``: what it lists."""
     envs = [p for p in files if posixpath.basename(p) == "env.py" and _ALEMBIC.search(files[p])]
+    modules = [p for p in sorted(python_files(files)) if len(files[p]) <= _MAX_SOURCE]
+    if not any(_MAKES_ASYNC.search(files[p]) for p in [*modules, *envs]) and any(
+        _MAKES_SYNC.search(files[p]) for p in modules if p not in envs
+    ):
+        # Its engine is sync (create_engine), the extension named for a type alone:
+        # sajidreshmi's fastapi-crm annotates a route's ``db: AsyncSession`` and runs
+        # ``create_engine``; given aiosqlite's URL, "MissingGreenlet" at start.
+        return None
     for path in [*sorted(python_files(files)), *sorted(envs)]:
         data = files[path]
         if len(data) <= _MAX_SOURCE and _USES.search(data):

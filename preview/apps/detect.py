@@ -344,7 +344,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             data,
         )
     web = with_app_required(with_one_worker(without_env_runner(lines["web"], files)))
-    if language == "python" and _target_unbound(web, files):
+    if language == "python" and (_target_unbound(web, files) or _script_absent(web, files)):
         return None  # the app the upload makes is served instead (_served)
     if "release" in lines:
         command = own_makemigrations(without_env_runner(lines["release"], files), files)
@@ -380,6 +380,19 @@ def _target_unbound(web: str, files: dict[str, bytes]) -> bool:
         tree = parse_module(files[path]) if path is not None else None
         return tree is not None and not binds(tree, name) and not _star_imports(tree)
     return False
+
+
+def _script_absent(web: str, files: dict[str, bytes]) -> bool:
+    """Whether a Python web line runs a script the upload does not have: Grinch101's
+    flask-crm says ``web: python app:app`` ("can't open file 'app:app'"), a server's
+    target given to python; its app.py is served instead."""
+    if any(mark in web for mark in ("&&", ";", "|")):
+        return False  # a chain: its steps' scripts are read by none here
+    words = [w for w in web.split() if "=" not in w and w != "env"]
+    if len(words) < 2 or posixpath.basename(words[0]) not in ("python", "python3"):
+        return False
+    script = words[1]
+    return not script.startswith("-") and posixpath.normpath(script) not in files
 
 
 def _star_imports(tree: ast.Module) -> bool:

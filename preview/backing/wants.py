@@ -672,6 +672,7 @@ _SQLITE_ENGINE = re.compile(
     rb"\bcreate(?:_async)?_engine\s*\((?:[^()]|\([^()]*\))*?check_same_thread"
 )
 _SQLITE_URL = re.compile(rb"""["']sqlite(?:\+\w+)?://""")
+_SQLITE_HEADER = b"SQLite format 3\x00"  # a SQLite database file's first bytes
 _GUARD_SPAN = 300  # bytes before the engine where a test of its URL's dialect would be
 _DIALECT_TEST = re.compile(rb"\b(?:el)?if\b[^\n]*sqlite", re.IGNORECASE)
 
@@ -684,13 +685,17 @@ def _sqlite_engine(files: dict[str, bytes]) -> str | None:
     production (ENV=prod) but runs ``create_engine(settings.DB_URL, connect_args=
     {"check_same_thread": False})`` from ``getenv("DB_URL", "sqlite:///")`` otherwise: given
     the preview's PostgreSQL URL, psycopg2 refused it (invalid connection option
-    "check_same_thread"). None where no module does so."""
+    "check_same_thread"). Its own SQLite file in the upload says so as its code's URL
+    does. None where no module does so."""
     sources = [
         (path, data)
         for path, data in sorted(files.items())
         if path.endswith(".py") and not _TESTS.search(path) and len(data) <= _MAX_SOURCE
     ]
-    if not any(_SQLITE_URL.search(data) for _, data in sources):
+    # Its code's SQLite URL, or a SQLite database of its own in the upload (sajidreshmi's
+    # fastapi-crm ships sql_app.db, its DATABASE_URL required with no default).
+    shipped = any(data.startswith(_SQLITE_HEADER) for data in files.values())
+    if not shipped and not any(_SQLITE_URL.search(data) for _, data in sources):
         return None
     for path, data in sources:
         for engine in _SQLITE_ENGINE.finditer(data):

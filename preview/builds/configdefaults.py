@@ -505,6 +505,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     """A safe value for the variable ``name`` when its name (or ``kind``, the type its
     settings class declares) says what it is (:data:`NAME_RULES`); else None."""
     upper = name.upper()
+    if (choice := _literal_choice(kind)) is not None:
+        return choice
     if upper.endswith("PORT") and kind != OPTIONAL:
         # Another service's port, however typed (EMAIL_PORT: str); the app's own is the
         # service's to give.
@@ -521,6 +523,21 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
                 continue
             return rule.value(upper, kind)
     return None
+
+
+def _literal_choice(kind: str) -> str | None:
+    """A value among the choices of a field typed ``Literal[...]``: the one saying
+    development, else the first. alonovg's FastAPI-CRM requires ``MODE: Literal["DEV",
+    "TEST", "PROD"]``, left empty by its example (".env-example: MODE="): refused."""
+    if not kind.startswith("Literal[") or not kind.endswith("]"):
+        return None
+    try:
+        choices = ast.literal_eval(f"({kind[len('Literal[') : -1]},)")
+    except (ValueError, SyntaxError, RecursionError):
+        return None
+    words = [str(c) for c in choices if isinstance(c, str | int) and not isinstance(c, bool)]
+    developing = [w for w in words if w.lower() in ("dev", "development", "local")]
+    return (developing or words or [None])[0]
 
 
 # A logger's level, read by a Node app with no default: pino's createLogger({ level })
@@ -827,14 +844,17 @@ def config_defaults(
     described = described_variables(files) if _node(anchor) else {}
     tests: list[str] = []
     ports: list[str] = []
+    node = _node(anchor)
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
         value = throwaway_value(name, kind)
         if value is None and name in described:
             value = throwaway_value(described[name], kind)
-        if value is None and _LOG_LEVEL.search(name.upper()) and _node(anchor):
-            value = "info"  # pino's and winston's spelling (Python's logging wants INFO)
+        if value is None and _LOG_LEVEL.search(name.upper()) and (node or kind != OPTIONAL):
+            # pino's and winston's spelling; Python's logging wants INFO (alonovg's
+            # FastAPI-CRM: ``logger.setLevel(settings.LOG_LEVEL)``, "Unknown level: ''").
+            value = "info" if node else "INFO"
         if value is None and _node(anchor) and name in path_versions:
             value = "v1"
         if value is None and kind != OPTIONAL and url and _test_database_url(name):

@@ -64,6 +64,16 @@ def test_the_driver_follows_what_the_app_installs() -> None:
     }
     assert async_database(sync, _deps("sqlalchemy", "asyncpg")) is None
     assert async_database(_files("compose_postgres"), _deps("psycopg")) is None
+    # sajidreshmi's fastapi-crm: ``db: AsyncSession`` annotated in a route, its engine
+    # create_engine's; an async engine made beside a sync one is async still.
+    annotated = {
+        "app/database.py": b"from sqlalchemy import create_engine\nengine = create_engine(URL)\n",
+        "app/routes.py": b"from sqlalchemy.ext.asyncio import AsyncSession\n",
+    }
+    assert async_database(annotated, _deps("sqlalchemy", "aiosqlite")) is None
+    made = {**annotated, "app/aio.py": b"from sqlalchemy.ext.asyncio import create_async_engine\n"}
+    made["app/aio.py"] += b"engine = create_async_engine(URL)\n"
+    assert async_database(made, _deps("sqlalchemy", "aiosqlite")) is not None
 
 
 async def test_an_async_app_listing_no_driver_gets_aiosqlite(builder_service: Service) -> None:

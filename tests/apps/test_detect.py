@@ -870,3 +870,16 @@ def test_a_procfile_target_its_module_binds_only_under_main_gives_way_to_the_app
     assert found.argv[-1] == "lib:create_app()"
     bound = {**files, "app.py": b"from lib import create_app\n\napp = create_app()\n"}
     assert detect(bound).framework == "procfile"
+
+
+def test_a_procfile_running_a_script_the_upload_lacks_gives_way_to_the_app() -> None:
+    """Grinch101's flask-crm: ``web: python app:app`` (a server's target given to python:
+    "can't open file 'app:app'"); its app.py is served. A script it has keeps the line."""
+    files = {
+        "Procfile": b"web: python app:app\n",
+        "requirements.txt": b"flask\n",
+        "app.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    found = detect(files)
+    assert (found.framework, found.detected_from) == ("flask", "app.py")
+    assert detect({**files, "Procfile": b"web: python app.py\n"}).framework == "procfile"

@@ -521,6 +521,14 @@ def test_an_engine_made_with_sqlites_own_option_wants_no_postgresql() -> None:
     given = {"DB_URL": "postgresql://u:p@db/shop"}
     assert postgres_wants(files, given).driver is not None
     assert postgres_wants({**files, ".env": b"DB_URL=postgresql://u:p@db/shop\n"}, {}).driver
+    # sajidreshmi's fastapi-crm: no SQLite URL in its code, its own SQLite file shipped.
+    required = b"from sqlalchemy import create_engine\nfrom app.config import settings\n"
+    required += b'engine = create_engine(settings.DATABASE_URL, connect_args={"check_same_thread": '
+    required += b"False})\n"
+    files = {"requirements.txt": b"psycopg2-binary\n", "app/database.py": required}
+    assert postgres_wants(files, {}).driver is not None
+    shipped = {**files, "sql_app.db": b"SQLite format 3\x00" + bytes(84)}
+    assert postgres_wants(shipped, {}).driver is None
 
 
 def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver() -> None:

@@ -628,6 +628,10 @@ class Settings(BaseSettings):
     # (stepan-fedorovv's fastapi-user-service's AUD).
     assert throwaway_value("AUD", OPTIONAL) == throwaway_value("JWT_AUDIENCE") == "preview"
     assert throwaway_value("AUDIT_LOG") is None
+    # A field typed Literal[...]: a value among its choices, development's where it has
+    # one (alonovg's FastAPI-CRM's MODE, its example's value empty).
+    assert throwaway_value("MODE", "Literal['DEV', 'TEST', 'PROD']") == "DEV"
+    assert throwaway_value("LEVEL", "Literal['INFO', 'DEBUG']") == "INFO"
     # A switch whatever its name: Uzair-Organization's express-objection requires
     # JWT_IGNORE_EXPIRATION: Joi.boolean() (a duration's word: it was given "60").
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
@@ -2146,7 +2150,8 @@ def test_a_node_apps_log_level_read_without_a_default_is_one_its_logger_knows() 
     """srikrishna180's fastify-postgres-api: ``createLogger({ level:
     process.env.PINO_LOG_LEVEL })``, unset: pino threw "default level:undefined must be
     included in custom levels". A Node logger's level is ``info`` (pino, winston spell it
-    so); a Python app's is left alone (its logging refuses ``info`` for ``INFO``)."""
+    so); a Python app's read with no default is left alone, one its settings require is
+    ``INFO`` (its logging refuses ``info``)."""
     files = {
         "package.json": b'{"dependencies": {"pino": "^9"}}',
         "src/server.ts": b"const level = process.env.PINO_LOG_LEVEL as Level\n",
@@ -2157,6 +2162,12 @@ def test_a_node_apps_log_level_read_without_a_default_is_one_its_logger_knows() 
     assert "PINO_LOG_LEVEL" not in given.values
     python = {"app.py": b"import os\nlevel = os.environ.get('LOG_LEVEL')\n"}
     assert "LOG_LEVEL" not in config_defaults(python, "app.py", {}, {"PORT"}).values
+    # Required by a Python app's settings (alonovg's FastAPI-CRM, its example's value
+    # empty: logging's "Unknown level: ''"): logging's own spelling.
+    settings = b"from pydantic_settings import BaseSettings\n"
+    settings += b"class Settings(BaseSettings):\n    LOG_LEVEL: str\n"
+    found = config_defaults({"config.py": settings}, "config.py", {}, {"PORT"})
+    assert found.values["LOG_LEVEL"] == "INFO"
 
 
 def test_a_secret_its_env_leaves_empty_is_given_the_throwaway_value() -> None:
