@@ -365,7 +365,12 @@ def database_urls_by_meaning(
             if url is not None:
                 found[name] = url.removeprefix("sqlite:///").split("?", 1)[0]
         elif url is not None:
-            sync = name.upper().rsplit("_", 1)[-1] == "SYNC"
+            # Named for its sync clients (DATABASE_URL_SYNC), or the plain one of a pair
+            # whose other is named for its async ones (Serious-Projects' fastapi-user-
+            # events-api: SQLITE_DB_URL to create_engine, SQLITE_DB_URL_ASYNC beside it).
+            sync = name.upper().rsplit("_", 1)[-1] == "SYNC" or f"{name}_ASYNC".upper() in {
+                read.upper() for read in reads
+            }
             found[name] = sync_url(url, listed or set()) if sync else url
     return found
 

@@ -223,6 +223,23 @@ def test_a_url_named_for_its_sync_clients_names_the_sync_driver() -> None:
     assert sync_url("mysql+aiomysql://a/b", {"mysqlclient"}) == "mysql+mysqldb://a/b"
 
 
+def test_the_plain_url_of_a_pair_named_for_async_clients_names_the_sync_driver() -> None:
+    """Serious-Projects' fastapi-user-events-api: ``SQLITE_DB_URL: str = ""`` given to
+    ``create_engine`` and ``SQLITE_DB_URL_ASYNC`` to ``create_async_engine``; both given
+    aiosqlite's URL, its sync engine failed at its first query ("MissingGreenlet")."""
+    settings = (
+        b"from pydantic import BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    SQLITE_DB_URL_ASYNC: str = ''\n    SQLITE_DB_URL: str = ''\n"
+    )
+    env = {"DATABASE_URL": "sqlite+aiosqlite:///./app.db"}
+    found = database_urls_by_meaning({"app/config.py": settings}, env, {}, "python", set())
+    assert found == {
+        "SQLITE_DB_URL_ASYNC": "sqlite+aiosqlite:///./app.db",
+        "SQLITE_DB_URL": "sqlite:///./app.db",
+    }
+
+
 @needs_server
 async def test_an_env_py_migrating_through_the_apps_pooled_engine_runs_once_a_process(
     builder_service: Service,

@@ -187,6 +187,25 @@ def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> N
     assert required_variables({"app/core/config.py": source}) == ["ENV"]
 
 
+def test_a_settings_fields_empty_database_url_requires_its_variable() -> None:
+    """Serious-Projects' fastapi-user-events-api: ``SQLITE_DB_URL: str = ""`` beside
+    ``SQLITE_DB_URL_ASYNC``, left for its .env, given to ``create_engine`` ("Could not
+    parse SQLAlchemy URL from string ''"); any other empty field stays optional."""
+    source = (
+        b"from pydantic import BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    SQLITE_DB_URL_ASYNC: str = ''\n"
+        b"    SQLITE_DB_URL: str = ''\n"
+        b"    DB_PASSWORD: str = ''\n"
+        b"    SENTRY_DSN: str = ''\n"
+        b"    DATABASE_URL: str = 'sqlite:///./app.db'\n"
+    )
+    assert sorted(required_variables({"app/config.py": source})) == [
+        "SQLITE_DB_URL",
+        "SQLITE_DB_URL_ASYNC",
+    ]
+
+
 def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() -> None:
     """The same blog's compose file gives its app ``DB_HOST=host.docker.internal``: the
     author's machine, where their PostgreSQL listens; a preview's servers listen on its

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from ...discovery.pyast import imported_files, is_none, parse_source
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
+from .meanings import DATABASE, meaning
 
 __all__ = [
     "OPTIONAL",
@@ -905,10 +906,21 @@ def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
             # should be a valid string"); the variable it reads is required.
             names.append((read, ast.unparse(statement.annotation)))
             continue
-        elif value is not None:
+        elif value is not None and not _empty_database_url(prefix + field, value):
             continue
         names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
     return names
+
+
+def _empty_database_url(variable: str, default: ast.expr) -> bool:
+    """Whether a settings field is a database's URL left empty for a .env to give
+    (``SQLITE_DB_URL: str = ""``): no engine opens it (Serious-Projects' fastapi-user-events-
+    api: "Could not parse SQLAlchemy URL from string ''" at import), so its variable is
+    required, and given the served database's URL."""
+    if not (isinstance(default, ast.Constant) and default.value in ("", b"")):
+        return False
+    found = meaning(variable)
+    return found is not None and found.kind == DATABASE and found.part == "url"
 
 
 def _admits_none(field: ast.AnnAssign) -> bool:
