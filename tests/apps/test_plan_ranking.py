@@ -80,6 +80,27 @@ def test_platform_files_are_read_in_the_order_their_providers_read_them() -> Non
     ]
 
 
+def test_a_vercel_node_build_that_serves_itself_is_a_declared_start() -> None:
+    """FM-Akib's hono-neon-postgres-2: its dev script's ``wrangler dev`` names a module
+    absent from the upload; vercel.json builds ``api/index.ts``, which calls
+    ``serve(app)``: a start. A function that only exports its handler is none."""
+    vercel = (
+        b'{"version": 2, "builds": [{"src": "api/index.ts", "use": "@vercel/node"},'
+        b' {"src": "api/hook.js", "use": "@vercel/node"},'
+        b' {"src": "app.py", "use": "@vercel/python"}]}'
+    )
+    files = {
+        "vercel.json": vercel,
+        "api/index.ts": b"import { serve } from '@hono/node-server'\nserve(app)\n",
+        "api/hook.js": b"module.exports = (req, res) => res.end('ok')\n",
+        "app.py": b"app.listen()\n",
+    }
+    assert [(d.command, d.origin) for d in declared_starts(files)] == [
+        ("tsx api/index.ts", "vercel.json's build")
+    ]
+    assert declared_starts({"vercel.json": b"not json"}) == []
+
+
 def test_a_built_start_after_a_source_start_gets_the_build_back() -> None:
     """gn4r4's typeorm-express-typescript: its ORM loads src/orm/entities/**/*.ts, so its
     first plan is the dev script (no build); plan 2, ``npm start`` (node

@@ -90,6 +90,7 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     if docker is not None and docker.start:
         found.append(Declared(docker.start, f"the {docker.path}'s CMD"))
     found += _compose(files)
+    found += _vercel(files)
     unique: dict[str, Declared] = {}
     for declared in found:
         command = _installed_first(declared.command)
@@ -394,6 +395,34 @@ def _fly(files: dict[str, bytes]) -> list[Declared]:
     experimental = data.get("experimental")
     cmd = _text(experimental.get("cmd")) if isinstance(experimental, dict) else None
     return [Declared(cmd, "fly.toml's experimental.cmd")] if cmd else []
+
+
+# A module that serves itself: Node's http server or a framework's ``listen``, Hono's
+# ``serve(app)`` (@hono/node-server).
+_SERVES = re.compile(rb"\.listen\s*\(|\bserve\s*\(")
+
+
+def _vercel(files: dict[str, bytes]) -> list[Declared]:
+    """vercel.json's Node builds (``{"src": "api/index.ts", "use": "@vercel/node"}``) whose
+    module also serves itself, run as a module (FM-Akib's hono-neon-postgres-2: its dev
+    script, ``wrangler dev``, names a ``src/index.ts`` absent from the upload; its app is
+    vercel.json's ``api/index.ts``, which calls ``serve(app)``). A function that only
+    exports its handler is Vercel's to serve: not a start."""
+    try:
+        data = json.loads(files.get("vercel.json", b"{}"))
+    except (ValueError, RecursionError):
+        return []
+    builds = data.get("builds") if isinstance(data, dict) else None
+    found = []
+    for build in builds if isinstance(builds, list) else []:
+        if not isinstance(build, dict) or build.get("use") != "@vercel/node":
+            continue
+        source = build.get("src")
+        if not isinstance(source, str) or not _SERVES.search(files.get(source, b"")):
+            continue  # a glob, a file not uploaded, or one that does not serve itself
+        runner = "tsx" if source.endswith((".ts", ".mts", ".cts")) else "node"
+        found.append(Declared(f"{runner} {shlex.quote(source)}", "vercel.json's build"))
+    return found
 
 
 def _compose(files: dict[str, bytes]) -> list[Declared]:
