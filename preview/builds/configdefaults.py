@@ -119,6 +119,7 @@ __all__ = [
     "gunicorn_settings",
     "ini_database_fills",
     "named_values",
+    "node_dotenv_result_files",
     "node_env_named_files",
     "settings_misfits",
     "start_env_files",
@@ -1634,6 +1635,32 @@ def node_env_named_files(files: dict[str, bytes], anchor: str) -> list[str]:
             if path not in files and not path.startswith(("..", "/")) and path not in found:
                 found.append(path)
     return found
+
+
+# The result of dotenv's config() used, which says whether a .env was read: its
+# ``parsed`` values (``const { DB_HOST } = require("dotenv").config().parsed``) or its
+# ``error`` (``const { error } = require('dotenv').config(); if (error) throw …``).
+_DOTENV_RESULT = re.compile(
+    r"""\{[^{}]*\b(?:error|parsed)\b[^{}]*\}\s*=\s*(?:require\(\s*["']dotenv["']\s*\)|dotenv)"""
+    r"""\.config\(\s*\)|\.config\(\s*\)\s*\.\s*(?:parsed|error)\b"""
+    r"""|=\s*(?:require\(\s*["']dotenv["']\s*\)|dotenv)\.config\(\s*\)\s*;?\s*\n(?s:.*)\.parsed\b"""
+)
+
+
+def node_dotenv_result_files(files: dict[str, bytes], anchor: str) -> list[str]:
+    """The ``.env`` where npm runs the Node app (its package's folder) when the upload
+    lacks it and its code uses what dotenv's ``config()`` found there, not the environment
+    alone: AndriiZil's nodejs-sequelize-posgresql throws '".env" file should be provided.'
+    on config()'s ``error``; T-travis's fastify-tasks-list destructures DB_HOST … from its
+    ``parsed``, undefined without the file. The service writes it with what it gives."""
+    directory = posixpath.dirname(anchor) if anchor in files else ""
+    path = posixpath.join(directory, ".env")
+    if path in files:
+        return []
+    for _, text in node_sources(files):
+        if "dotenv" in text and _DOTENV_RESULT.search(text):
+            return [path]
+    return []
 
 
 def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:

@@ -90,6 +90,7 @@ from .configdefaults import (
     gunicorn_settings,
     ini_database_fills,
     named_values,
+    node_dotenv_result_files,
     node_env_named_files,
     start_env_files,
 )
@@ -480,7 +481,11 @@ class MissingFiles:
             named=named,
             read_only=[
                 path
-                for path in [*env_files_read_only(files), *node_env_named_files(files, anchor)]
+                for path in [
+                    *env_files_read_only(files),
+                    *node_env_named_files(files, anchor),
+                    *node_dotenv_result_files(files, anchor),
+                ]
                 if path not in named
             ],
             logs=logs,

@@ -11,6 +11,7 @@ from preview.apps.configvars import (
     compose_files,
     compose_secret_files,
     example_env_file,
+    fill_in,
     json_settings_fields,
     required_variables,
 )
@@ -21,6 +22,7 @@ from preview.apps.configvars.readmeenv import (
     readme_env_block,
     with_readme_example,
 )
+from preview.apps.node.envreads import node_env_reads
 from preview.backing.wants import postgres_wants
 
 from ..launching import app_files
@@ -203,6 +205,28 @@ def test_a_settings_fields_empty_database_url_requires_its_variable() -> None:
     assert sorted(required_variables({"app/config.py": source})) == [
         "SQLITE_DB_URL",
         "SQLITE_DB_URL_ASYNC",
+    ]
+
+
+def test_dotenvs_parsed_values_are_read_and_an_examples_xxx_is_a_fill_in() -> None:
+    """T-travis's fastify-tasks-list: ``const { DB_HOST, DB_TYPE } = config.parsed`` (its
+    dotenv's config() result), every value of its example.env ``XXX``: DB_TYPE went unread
+    by meaning and its Sequelize met "The dialect XXX is not supported"."""
+    source = (
+        b'const config = require("dotenv").config();\n'
+        b"const { DB_HOST, DB_NAME: name, DB_TYPE } = config.parsed;\n"
+    )
+    assert node_env_reads({"database_connection.js": source}) == (
+        {},
+        ["DB_HOST", "DB_NAME", "DB_TYPE"],
+    )
+    assert node_env_reads({"a.js": source.replace(b"dotenv", b"other")}) == ({}, [])
+    assert [fill_in(v) for v in ("XXX", "xxxx", "****", "xx", "Xavier")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
     ]
 
 

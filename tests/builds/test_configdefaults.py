@@ -44,6 +44,7 @@ from preview.builds.configdefaults import (
     example_copies,
     gunicorn_settings,
     ini_database_fills,
+    node_dotenv_result_files,
     node_env_named_files,
     settings_misfits,
     start_env_files,
@@ -1058,6 +1059,24 @@ async def test_an_app_whose_build_copies_its_env_file_builds(builder_service: Se
         answer = await called(service, body)
         assert answer["data"] == {"greeting": "hello from the example"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_dotenv_whose_result_the_node_app_uses_is_one_the_service_writes() -> None:
+    """AndriiZil's nodejs-sequelize-posgresql throws '".env" file should be provided.' on
+    dotenv's ``config()`` error; T-travis's fastify-tasks-list destructures its
+    variables from ``config().parsed``, undefined without a .env: each gets a .env where
+    npm runs it. One that only loads it (``require('dotenv').config()``) gets none."""
+    error = b"const { error } = require('dotenv').config();\nif (error) throw new Error('x');\n"
+    parsed = b'const dotenv = require("dotenv").config();\nconst { DB_HOST } = dotenv.parsed;\n'
+    chained = b"import dotenv from 'dotenv';\nconst { PORT } = dotenv.config().parsed;\n"
+    for text in (error, parsed, chained):
+        assert node_dotenv_result_files({"app/config/db.js": text}, "") == [".env"]
+        assert node_dotenv_result_files(
+            {"api/db.js": text, "api/package.json": b"{}"}, "api/package.json"
+        ) == ["api/.env"]
+        assert node_dotenv_result_files({"db.js": text, ".env": b"A=1\n"}, "") == []
+    loads = b"require('dotenv').config();\nconst host = process.env.DB_HOST;\n"
+    assert node_dotenv_result_files({"db.js": loads}, "") == []
 
 
 def test_an_env_file_named_for_node_env_and_read_whole_is_one_the_service_writes() -> None:

@@ -106,8 +106,11 @@ def template_url(value: str) -> bool:
 # A value its author wrote for the reader to replace: "your_postgres_db_url", "<db-host>".
 # (or an ellipsis alone: ghassenjridi8's typescript-rest-api's README, ``DB_HOST=...``
 # for each, which TypeORM then looked up: getaddrinfo ENOTFOUND ...)
+# (a run of x's or stars too: T-travis's fastify-tasks-list gives every variable of its
+# example.env ``XXX``, and its Sequelize met "The dialect XXX is not supported")
 _FILL_IN = re.compile(
-    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…)$", re.I
+    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…|x{3,}|\*{3,})$",
+    re.I,
 )
 
 

@@ -50,6 +50,9 @@ _READ = re.compile(
 # const { PORT, CLIENT_HOST, SECRET: key = "dev" } = process.env (not process.env.X …)
 _DESTRUCTURED = re.compile(r"(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*process\.env\b(?!\s*[.\[])")
 _DESTRUCTURED_KEY = re.compile(r"(?:^|,)\s*([A-Z][A-Z0-9_]*)\s*(?=[:=,]|$)")
+# Its .env's values as dotenv's config() parsed them, read as process.env's are
+# (T-travis's fastify-tasks-list: ``const { DB_HOST, DB_TYPE } = config.parsed``).
+_DOTENV_PARSED = re.compile(r"(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*[^;\n{}]*\.parsed\b")
 _CLEAN_ENV = re.compile(r"cleanEnv\s*\(\s*process\.env\s*,\s*\{")
 # One validator of envalid's spec: `NAME: str()`, `PORT: port({ default: 3000 })`.
 _VALIDATOR = re.compile(
@@ -181,6 +184,10 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     read.setdefault(name)
                 else:
                     required.setdefault(name, _KINDS.get(kind, ""))
+        if "dotenv" in text:
+            for match in _DOTENV_PARSED.finditer(text):
+                for key in _DESTRUCTURED_KEY.finditer(match.group(1)):
+                    read.setdefault(key.group(1))
         if "process.env" not in text:
             continue
         for clean in _CLEAN_ENV.finditer(text):
