@@ -233,6 +233,10 @@ def test_a_dsn_is_a_database_url_by_its_name_or_its_type() -> None:
     assert meaning("DATABASE_DSN") == meaning("DB_DSN") == Meaning(DATABASE, "url")
     assert meaning("SQLALCHEMY_DATABASE_DSN") == Meaning(DATABASE, "url")
     assert meaning("SENTRY_DSN") is None and meaning("REDIS_DSN") is None
+    # A connection string too (s4imu's Flask-Jobs: os.environ['db_connection_string'],
+    # "needed"), a database's alone.
+    assert meaning("db_connection_string") == meaning("SQL_CONN_STRING") == Meaning(DATABASE, "url")
+    assert meaning("REDIS_CONNECTION_STRING") is None and meaning("CONNECTION_STRING") is None
     # The declared type says more than the name: its engine, or that it is one at all.
     assert meaning("DATABASE_DSN", "PostgresDsn") == Meaning(DATABASE, "url", "postgresql")
     assert meaning("REPLICA", "Optional[PostgresDsn]") == Meaning(DATABASE, "url", "postgresql")

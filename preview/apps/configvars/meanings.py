@@ -224,6 +224,9 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
         words = _unglued(words[0])
     if len(words) > 2 and words[-1] in _DEVELOPMENT:
         words = words[:-1]  # DB_DIALECT_DEV: the development database's, which a preview is
+    if len(words) > 2 and words[-1] == "STRING" and words[-2] in ("CONNECTION", "CONN"):
+        # A connection string is its URL (s4imu's Flask-Jobs: db_connection_string, needed).
+        words = [*words[:-2], "URL"]
     if len(words) < 2 or _OTHER_STORES & set(words) or words[-1] not in _PARTS:
         return None
     # DATABASE_URL's URL, MYSQL_DATABASE's DATABASE: the part is the last word; a
