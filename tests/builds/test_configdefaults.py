@@ -1108,6 +1108,19 @@ async def test_an_app_reading_its_node_env_named_file_starts(builder_service: Se
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+def _environment(spec: LaunchSpec, defaults: dict[str, str]) -> dict[str, str]:
+    """The environment a sandboxed preview of ``spec`` gets, no database served."""
+    return app_environment(
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={},
+        egress_open=False,
+        memory_limit_mb=512,
+        defaults=defaults,
+    )
+
+
 def _bytes(name: str) -> dict[str, bytes]:
     return {path: text.encode() for path, text in app_files(name).items()}
 
@@ -2201,22 +2214,11 @@ def test_a_secret_its_env_leaves_empty_is_given_the_throwaway_value() -> None:
         "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
     )
 
-    def environment() -> dict[str, str]:
-        return app_environment(
-            spec,
-            "python3",
-            app_dir=Path("/previews/p1"),
-            database_env={},
-            egress_open=False,
-            memory_limit_mb=512,
-            defaults=found.values,
-        )
-
-    env = environment()
+    env = _environment(spec, found.values)
     assert env["JWT_SECRET"] == found.values["JWT_SECRET"]
     assert env["GREETING"] == ""  # nothing fills it: the app's own empty value
     spec.extra = {"JWT_SECRET": ""}
-    assert environment()["JWT_SECRET"] == ""
+    assert _environment(spec, found.values)["JWT_SECRET"] == ""
 
 
 def test_the_env_file_its_start_loads_is_its_set_up_steps_environment_too() -> None:
@@ -2440,17 +2442,6 @@ def test_its_own_port_left_empty_by_its_example_is_the_served_port() -> None:
     spec = LaunchSpec("p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW)
     spec.detection = detect(files)
 
-    def environment() -> dict[str, str]:
-        return app_environment(
-            spec,
-            "python3",
-            app_dir=Path("/previews/p1"),
-            database_env={},
-            egress_open=False,
-            memory_limit_mb=512,
-            defaults=found.values,
-        )
-
-    assert environment()["APP_PORT"] == "3001"
+    assert _environment(spec, found.values)["APP_PORT"] == "3001"
     spec.extra = {"APP_PORT": ""}
-    assert environment()["APP_PORT"] == ""
+    assert _environment(spec, found.values)["APP_PORT"] == ""
