@@ -344,7 +344,9 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             data,
         )
     web = with_app_required(with_one_worker(without_env_runner(lines["web"], files)))
-    if language == "python" and (_target_unbound(web, files) or _script_absent(web, files)):
+    # (a script its release line may make, as the platform runs that line first, is its)
+    absent = "release" not in lines and _script_absent(web, files)
+    if language == "python" and (_target_unbound(web, files) or absent):
         return None  # the app the upload makes is served instead (_served)
     if "release" in lines:
         command = own_makemigrations(without_env_runner(lines["release"], files), files)

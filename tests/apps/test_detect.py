@@ -874,7 +874,8 @@ def test_a_procfile_target_its_module_binds_only_under_main_gives_way_to_the_app
 
 def test_a_procfile_running_a_script_the_upload_lacks_gives_way_to_the_app() -> None:
     """Grinch101's flask-crm: ``web: python app:app`` (a server's target given to python:
-    "can't open file 'app:app'"); its app.py is served. A script it has keeps the line."""
+    "can't open file 'app:app'"); its app.py is served. A script it has keeps the line, as
+    does one its release line may make (it runs first)."""
     files = {
         "Procfile": b"web: python app:app\n",
         "requirements.txt": b"flask\n",
@@ -883,3 +884,5 @@ def test_a_procfile_running_a_script_the_upload_lacks_gives_way_to_the_app() -> 
     found = detect(files)
     assert (found.framework, found.detected_from) == ("flask", "app.py")
     assert detect({**files, "Procfile": b"web: python app.py\n"}).framework == "procfile"
+    released = b"release: sh -c 'mkdir real && cp app.py real/'\nweb: python real/app.py\n"
+    assert detect({**files, "Procfile": released}).framework == "procfile"
