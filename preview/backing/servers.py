@@ -62,7 +62,11 @@ from .wants import compose_init_scripts
 __all__ = ["BackingServers"]
 
 Say = Callable[[str, str], Awaitable[None]]  # (level, message): a system event
-_READY_TIME = 20.0  # for a server to answer, from its start
+# For a server to answer, from its start: the app starts after it either way, and one
+# that never answers has exited (said) or is not worth starting beside. 20 s was short of
+# a MariaDB's first start (its template made, then its init file) on a loaded 2-core
+# machine: the app connected first and met "Lost connection to MySQL server".
+_READY_TIME = 60.0
 _GRACE = 1.0
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 _ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
