@@ -2236,15 +2236,7 @@ def test_the_env_file_its_start_loads_is_its_set_up_steps_environment_too() -> N
     spec = LaunchSpec(
         "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
     )
-    env = app_environment(
-        spec,
-        "python3",
-        app_dir=Path("/previews/p1"),
-        database_env={},
-        egress_open=False,
-        memory_limit_mb=512,
-        defaults={},
-    )
+    env = _environment(spec, {})
     assert env["DB_DIALECT"] == "postgres" and env["THROTTLE_TTL"] == "30"
 
 
