@@ -125,7 +125,7 @@ def async_database(files: dict[str, bytes], deps: PythonDeps) -> AsyncDatabase |
         # sajidreshmi's fastapi-crm annotates a route's ``db: AsyncSession`` and runs
         # ``create_engine``; given aiosqlite's URL, "MissingGreenlet" at start.
         return None
-    for path in [*sorted(python_files(files)), *sorted(envs)]:
+    for path in [*modules, *sorted(envs)]:
         data = files[path]
         if len(data) <= _MAX_SOURCE and _USES.search(data):
             listed = frozenset(deps.names())

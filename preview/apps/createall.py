@@ -278,17 +278,19 @@ def creates_its_tables(files: dict[str, bytes]) -> bool:
     on its data answered 500. Its migrations then add nothing a preview needs
     (:mod:`~preview.builds` starts it when they fail)."""
     makers: set[str] = set()  # the functions making them
+    served: dict[str, list[ast.stmt]] = {}  # each module parsed once
     for path in python_files(files):
         if b"create_all" not in files[path] or _NOT_SERVED.search(path):
             continue
-        for node in _served(files[path]):
+        served[path] = _served(files[path])
+        for node in served[path]:
             functions = node.body if isinstance(node, ast.ClassDef) else [node]
             made = [f for f in functions if _makes_them(f)]
             if any(not isinstance(f, FUNCTION_NODES) for f in made):
                 return True  # at import
             makers.update(f.name for f in made if isinstance(f, FUNCTION_NODES))
     named = (
-        _names_used(_served(files[path]))
+        _names_used(served[path] if path in served else _served(files[path]))
         for path in python_files(files)
         if not _NOT_SERVED.search(path) and any(n.encode() in files[path] for n in makers)
     )

@@ -390,11 +390,16 @@ def _script_absent(web: str, files: dict[str, bytes]) -> bool:
     target given to python; its app.py is served instead."""
     if any(mark in web for mark in ("&&", ";", "|")):
         return False  # a chain: its steps' scripts are read by none here
-    words = [w for w in web.split() if "=" not in w and w != "env"]
+    words = _command_words(web)
     if len(words) < 2 or posixpath.basename(words[0]) not in ("python", "python3"):
         return False
     script = words[1]
     return not script.startswith("-") and posixpath.normpath(script) not in files
+
+
+def _command_words(web: str) -> list[str]:
+    """A web line's words without the variables it sets first (``env X=1 gunicorn …``)."""
+    return [w for w in web.split() if "=" not in w and w != "env"]
 
 
 def _star_imports(tree: ast.Module) -> bool:
@@ -407,7 +412,7 @@ def _procfile_server(web: str) -> str | None:
     """The server package a Python web line runs (``gunicorn wsgi:app``, ``python -m
     uvicorn …``): installed with the app when its dependency file does not list it
     (flask-bluelog lists gunicorn in its Pipfile.lock only, not its requirements.txt)."""
-    words = [w for w in web.split() if "=" not in w and w != "env"]  # `env X=1 gunicorn`
+    words = _command_words(web)
     if words[:2] in (["python", "-m"], ["python3", "-m"]):
         words = words[2:]
     return _PROCFILE_SERVERS.get(words[0]) if words else None

@@ -342,6 +342,7 @@ def database_urls_by_meaning(
         # CLEARDB_DATABASE_URL, given that file: "The dialect sqlite is not supported").
         sources = [n for n in sources if not env[n].lower().startswith(("sqlite", "file:"))]
     found: dict[str, str] = {}
+    read_names = {name.upper() for name in reads}
     # (a connection string's option over its name: ``connectionString: env.
     # DATABASE_CONNECTION``, a name that alone says an engine, as Laravel's DB_CONNECTION)
     options = database_option_reads(files) if language == "node" else {}
@@ -368,9 +369,9 @@ def database_urls_by_meaning(
             # Named for its sync clients (DATABASE_URL_SYNC), or the plain one of a pair
             # whose other is named for its async ones (Serious-Projects' fastapi-user-
             # events-api: SQLITE_DB_URL to create_engine, SQLITE_DB_URL_ASYNC beside it).
-            sync = name.upper().rsplit("_", 1)[-1] == "SYNC" or f"{name}_ASYNC".upper() in {
-                read.upper() for read in reads
-            }
+            sync = (
+                name.upper().rsplit("_", 1)[-1] == "SYNC" or f"{name}_ASYNC".upper() in read_names
+            )
             found[name] = sync_url(url, listed or set()) if sync else url
     return found
 

@@ -380,7 +380,7 @@ def _tool_folder(upper: str, kind: str) -> str | None:
 def _written_folder(upper: str, kind: str) -> str | None:
     found = _WRITTEN_FOLDER.search(upper)
     word = found.group(1).lower() if found is not None else ""
-    return f"{word if word.endswith('s') else word + 's'}" if word else None
+    return (word if word.endswith("s") else word + "s") if word else None
 
 
 def _own_host(upper: str, kind: str) -> str | None:

@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ...discovery.pyast import keywords, last_name
 from ..pyapp import parse_module, python_files
 from .logfiles import _bound_names, _path_of, module_names
 
@@ -85,9 +86,7 @@ _KEY_PATH_NAME = re.compile(r"(?:^|_)(PRIVATE|PUBLIC)_KEY_(?:PATH|FILE)$")
 _KEY_PATH_READ = re.compile(rb"(?:PRIVATE|PUBLIC)_KEY_(?:PATH|FILE)[\"']")
 
 
-def _loaded_keys(
-    node: ast.With, module: str, here: dict, found: dict[str, str]
-) -> None:
+def _loaded_keys(node: ast.With, module: str, here: dict, found: dict[str, str]) -> None:
     """The key files a ``with open(path) as f:`` block gives a PEM key loader
     (``serialization.load_pem_private_key(f.read(), …)``), each by the loader's role,
     whatever the file's name: jawadshahid07's fastapi-user-order-api reads
@@ -95,13 +94,13 @@ def _loaded_keys(
     roles = {
         role
         for n in ast.walk(node)
-        if isinstance(n, ast.Call) and (role := _LOADER_ROLES.get(_callee_name(n)))
+        if isinstance(n, ast.Call) and (role := _LOADER_ROLES.get(last_name(n.func) or ""))
     }
     if len(roles) != 1:
         return
     for item in node.items:
         opened = item.context_expr
-        if isinstance(opened, ast.Call) and _callee_name(opened) == "open" and opened.args:
+        if isinstance(opened, ast.Call) and last_name(opened.func) == "open" and opened.args:
             path = _path_of(opened.args[0], module, here)
             if path is not None:
                 found.setdefault(posixpath.normpath(path).lstrip("/"), roles.pop())
@@ -118,17 +117,12 @@ def _key_path_default(call: ast.Call) -> tuple[str, str] | None:
         return None
     named = _KEY_PATH_NAME.search(first.value.upper())
     default = call.args[1] if len(call.args) > 1 else None
-    default = default or next((k.value for k in call.keywords if k.arg == "default"), None)
+    default = default or keywords(call).get("default")
     if named is None or not isinstance(default, ast.Constant):
         return None
     if not isinstance(default.value, str) or not default.value.strip():
         return None
     return default.value, named.group(1).lower()
-
-
-def _callee_name(call: ast.Call) -> str:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
 def key_texts(keys: dict[str, str | None], files: dict[str, bytes]) -> dict[str, bytes]:
