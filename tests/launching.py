@@ -7,9 +7,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from preview.apps.spec import LaunchSpec
+from preview.builds.appenv import app_environment
+
 from .conftest import Service, auth
 
-__all__ = ["APPS", "BUILD_WAIT", "app_files", "called", "launched", "messages"]
+__all__ = [
+    "APPS",
+    "BUILD_WAIT",
+    "app_files",
+    "called",
+    "launch_environment",
+    "launched",
+    "messages",
+]
 
 APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 BUILD_WAIT = 240  # a cold build from the index; cached ones take well under a second
@@ -23,6 +34,20 @@ def app_files(name: str) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts and "node_modules" not in path.parts
     }
+
+
+def launch_environment(spec: LaunchSpec, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a launch of ``spec`` gives its app in a sandbox with no way out and
+    no database served, ``defaults`` filled in below the rest (``configdefaults``)."""
+    return app_environment(
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={},
+        egress_open=False,
+        memory_limit_mb=512,
+        defaults=defaults,
+    )
 
 
 async def launched(service: Service, files: dict[str, str], **options: Any) -> dict[str, Any]:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import trio
 
 from preview.apps.detect import detect
 from preview.apps.spec import LaunchSpec
-from preview.builds.appenv import app_environment
 
 from ..conftest import Service
-from ..launching import BUILD_WAIT, app_files, launched, messages
+from ..launching import BUILD_WAIT, app_files, launch_environment, launched, messages
 
 pytestmark = pytest.mark.skipif(
     shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
@@ -57,14 +55,7 @@ def _node_env(files: dict[str, str], extra: dict[str, str] | None = None) -> dic
         extra=extra or {},
         detection=detect(encoded),
     )
-    return app_environment(
-        spec,
-        "python3",
-        app_dir=Path("/previews/p1"),
-        database_env={},
-        egress_open=False,
-        memory_limit_mb=512,
-    )
+    return launch_environment(spec)
 
 
 def test_ts_node_is_told_the_apps_tsconfig_only_when_it_is_the_only_one() -> None:

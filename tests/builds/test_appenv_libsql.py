@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from preview.apps.detect import detect
 from preview.apps.spec import LaunchSpec
-from preview.builds.appenv import app_environment
+
+from ..launching import launch_environment
 
 
 def _database_url(dependencies: dict[str, str]) -> str:
@@ -20,15 +20,7 @@ def _database_url(dependencies: dict[str, str]) -> str:
     spec = LaunchSpec(
         "p1", "g1", None, "alice", files, [], 3001, None, now, now, detection=detect(files)
     )
-    env = app_environment(
-        spec,
-        "python3",
-        app_dir=Path("/previews/p1"),
-        database_env={},
-        egress_open=False,
-        memory_limit_mb=512,
-    )
-    return env["DATABASE_URL"]
+    return launch_environment(spec)["DATABASE_URL"]
 
 
 def test_an_app_listing_a_libsql_client_is_given_a_file_url() -> None:

@@ -53,7 +53,7 @@ from preview.builds.configdefaults import (
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
-from ..launching import BUILD_WAIT, app_files, called, launched, messages
+from ..launching import BUILD_WAIT, app_files, called, launch_environment, launched, messages
 
 SETTINGS = """
 import os
@@ -1106,19 +1106,6 @@ async def test_an_app_reading_its_node_env_named_file_starts(builder_service: Se
         said = "no config/development.env, whose values its code reads from the file alone"
         assert any(m.startswith(said) for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
-
-
-def _environment(spec: LaunchSpec, defaults: dict[str, str]) -> dict[str, str]:
-    """The environment a sandboxed preview of ``spec`` gets, no database served."""
-    return app_environment(
-        spec,
-        "python3",
-        app_dir=Path("/previews/p1"),
-        database_env={},
-        egress_open=False,
-        memory_limit_mb=512,
-        defaults=defaults,
-    )
 
 
 def _bytes(name: str) -> dict[str, bytes]:
@@ -2214,11 +2201,11 @@ def test_a_secret_its_env_leaves_empty_is_given_the_throwaway_value() -> None:
         "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
     )
 
-    env = _environment(spec, found.values)
+    env = launch_environment(spec, found.values)
     assert env["JWT_SECRET"] == found.values["JWT_SECRET"]
     assert env["GREETING"] == ""  # nothing fills it: the app's own empty value
     spec.extra = {"JWT_SECRET": ""}
-    assert _environment(spec, found.values)["JWT_SECRET"] == ""
+    assert launch_environment(spec, found.values)["JWT_SECRET"] == ""
 
 
 def test_the_env_file_its_start_loads_is_its_set_up_steps_environment_too() -> None:
@@ -2236,7 +2223,7 @@ def test_the_env_file_its_start_loads_is_its_set_up_steps_environment_too() -> N
     spec = LaunchSpec(
         "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
     )
-    env = _environment(spec, {})
+    env = launch_environment(spec, {})
     assert env["DB_DIALECT"] == "postgres" and env["THROTTLE_TTL"] == "30"
 
 
@@ -2434,6 +2421,6 @@ def test_its_own_port_left_empty_by_its_example_is_the_served_port() -> None:
     spec = LaunchSpec("p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW)
     spec.detection = detect(files)
 
-    assert _environment(spec, found.values)["APP_PORT"] == "3001"
+    assert launch_environment(spec, found.values)["APP_PORT"] == "3001"
     spec.extra = {"APP_PORT": ""}
-    assert _environment(spec, found.values)["APP_PORT"] == ""
+    assert launch_environment(spec, found.values)["APP_PORT"] == ""
