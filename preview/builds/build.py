@@ -30,7 +30,7 @@ from ..sandbox.isolation import Isolation
 from ..sandbox.outbound import Outbound
 from ..sandbox.process import ChildLimits
 from ..settings import Settings
-from .buildcache import BuildCache
+from .buildcache import BuildCache, node_version
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_requirements
 from .installers import (
     SAFE_PATH,
@@ -47,6 +47,7 @@ from .installers import (
     with_progress,
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
+from .native import NATIVE_BUILDS, NativeBuilds
 from .npmlock import npm_rebuild, prepare_npm_project, restore_range
 from .remedies import Fix
 from .remedies.mysqldb import stand_in_for_mysqldb
@@ -81,6 +82,7 @@ class EnvBuilder:
         self.cache = EnvCache(settings)
         self.build_cache = BuildCache(settings)  # set-up steps' outputs, by their inputs
         self.root = self.cache.root
+        self.natives = NativeBuilds(self.root / NATIVE_BUILDS)  # compiled once a machine
         self._interpreters: dict[str | None, Choices] = {}
         self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
@@ -411,8 +413,20 @@ class EnvBuilder:
             )
             # The app's own scripts: its code, given the indexes and not the binaries' hosts.
             run_own = partial(run, prebuilt=False)
+
+            async def build_apart(argv: list[str], cwd: Path, downloads: bool) -> None:
+                cache = self.root / ".npm-cache" if downloads else cwd / ".npm-build-cache"
+                apart = npm_environment(cwd, cache, dated)
+                caches = (self.root / ".npm-cache",) if downloads else ()
+                alone = (cwd, caches, (), ()) if confined is not None else None
+                await self._step(argv, cwd, apart, with_progress(publish), confined=alone)
+
+            node = await node_version(SAFE_PATH)
+            natives = partial(
+                self.natives.provide, path, node=node, build_apart=build_apart, say=say
+            )
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
-                await npm_rebuild(run, run_own, say, path, deps.ranges, deps.tools)
+                await npm_rebuild(run, run_own, say, path, deps.ranges, deps.tools, natives)
                 await run_own(["npm", "run", "prepare", "--if-present"])
                 if deps.prisma is not None:
                     schema = deps.prisma[0]

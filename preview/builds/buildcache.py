@@ -61,7 +61,7 @@ from ..logs.hostpaths import REVISION_DIRS
 from ..sandbox.appdir import as_owner, open_dir, replace_file, unlink_beneath, write_beneath
 from ..settings import Settings
 
-__all__ = ["BUILD_CACHE", "BuildCache", "StepKey"]
+__all__ = ["BUILD_CACHE", "BuildCache", "StepKey", "node_version"]
 
 BUILD_CACHE = ".build-cache"  # under the env dir (a dot: envcache's clean-up leaves it)
 _FORMAT = 2  # of the entries: a change of what a key covers or how entries are laid out
@@ -145,7 +145,7 @@ class BuildCache:
         commands = pure_build(argv, where, files)
         if commands is None:
             return None
-        node = await _node_version(env.get("PATH"))
+        node = await node_version(env.get("PATH"))
         if node is None:
             return None
         read = partial(_step_key, argv, where, files, environment, env, node, commands)
@@ -239,7 +239,7 @@ class BuildCache:
 # -- the key ----------------------------------------------------------------------------
 
 
-async def _node_version(path: str | None) -> str | None:
+async def node_version(path: str | None) -> str | None:
     """``node --version`` of the node a step finds on ``path`` (asked once a binary)."""
     found = await trio.to_thread.run_sync(shutil.which, "node", os.X_OK, path)
     if found is None:

@@ -184,6 +184,7 @@ async def npm_rebuild(
     path: Path,
     ranges: Ranges = (),
     tools: Sequence[str] = (),
+    natives: Callable[[list[str]], Awaitable[list[str]]] | None = None,
 ) -> None:
     """``npm rebuild`` (its packages' install scripts) by ``run``, in ``path``; then the
     project's own install scripts by ``run_own``: they are the uploaded app's code, which
@@ -200,7 +201,9 @@ async def npm_rebuild(
     Each ``npm install --no-save`` here names again what the ones before it put in
     (``tools``, the packages the build added, and the replacements): npm sets the tree
     back to package.json and its lockfile otherwise (a yarn the app's scripts call was
-    gone, and sqlite3 4.0.6, replaced, back when bcrypt 3.0.6 was: Woz-U's racket app)."""
+    gone, and sqlite3 4.0.6, replaced, back when bcrypt 3.0.6 was: Woz-U's racket app).
+    ``natives``: given the packages whose scripts are to run, puts in the binaries this
+    machine compiled of the native ones (``builds.native``) and returns those left."""
     kept = list(tools)
     broken = await trio.to_thread.run_sync(_broken_pins, path, ranges)
     for name, locked, wanted, why, beyond in broken:
@@ -231,6 +234,8 @@ async def npm_rebuild(
             if targets is None:  # which packages have scripts is unknown: all, as the app's
                 await run_own(["npm", "rebuild"])
             else:
+                if targets and natives is not None:
+                    targets = await natives(targets)
                 if targets:  # named, npm rebuild runs theirs and not the project's own
                     await run(["npm", "rebuild", *targets])
                 if await trio.to_thread.run_sync(_own_install_scripts, path):
