@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from .configvars.compose import compose_projects
 from .imports import (
@@ -50,7 +51,12 @@ from .poetry import (
     poetry_requirements,
     valid_version,
 )
-from .pyfloor import code_python_floor, pydantic_one_config
+from .pyfloor import (
+    FASTAPI_WITHOUT_EXTRA,
+    code_python_floor,
+    fastapi_extra_keyword,
+    pydantic_one_config,
+)
 
 __all__ = [
     "NodeDeps",
@@ -262,6 +268,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                 deps = nearer
                 break
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
+    deps = _held_to_fastapis_extra(files, deps)
     deps = _windows_only_marked(deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
@@ -475,6 +482,32 @@ def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDe
         return deps
     said = f"pydantic<2: its models are configured as pydantic 1's ({where}), nothing bounds it"
     return replace(deps, constraints=(*deps.constraints, "pydantic<2"), notes=(*deps.notes, said))
+
+
+def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` with FastAPI held below the release that dropped ``FastAPI(**extra)``
+    (a constraint) where the code gives ``FastAPI(…)`` a keyword of its own
+    (:func:`.pyfloor.fastapi_extra_keyword`) and the app lists FastAPI with nothing that
+    bounds it from above nor asks for that release or a later one (nor a lock's pins)."""
+    if deps.lock is not None or "fastapi" not in deps.names():
+        return deps
+    below = Version(FASTAPI_WITHOUT_EXTRA)
+    for line in (*deps.requirements, *deps.constraints):
+        try:
+            requirement = Requirement(line.split(";")[0].strip())
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != "fastapi":
+            continue
+        for spec in requirement.specifier:
+            if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
+                return deps  # its own bound, or a FastAPI that refuses the keyword asked for
+    if (where := fastapi_extra_keyword(files)) is None:
+        return deps
+    hold = f"fastapi<{FASTAPI_WITHOUT_EXTRA}"
+    said = f"{hold}: its code gives FastAPI() a keyword of no parameter ({where}), kept in "
+    said += "app.extra before that release, refused from it on; nothing bounds it"
+    return replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
 
 
 def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> PythonDeps:

@@ -39,7 +39,7 @@ from packaging.version import InvalidVersion, Version
 
 from preview.discovery.pyast import parse_source, walked
 
-from .pyapp import parse_module, python_files
+from .pyapp import ROOT_PACKAGE, parse_module, python_files, root_imports_relatively
 
 _ALEMBIC_ENV = re.compile(rb"^\s*from alembic import context\b", re.MULTILINE)
 
@@ -420,7 +420,9 @@ def own_folder_names(files: dict[str, bytes]) -> set[str]:
     name was taken for a distribution ("only backend>=0.2 is available"), and no path
     imports it. A name counts where every module path imported under it is one at the
     root (a module, or a folder: a namespace package), one at least; never a name of
-    the upload's own modules, of the standard library's or of a known distribution's."""
+    the upload's own modules, of the standard library's or of a known distribution's.
+    Where a module at the root imports its siblings relatively, the root's package name
+    too (:data:`.pyapp.ROOT_PACKAGE`), which the app is served by."""
     if not files:
         return set()
     own = _own_names(files)
@@ -444,7 +446,8 @@ def own_folder_names(files: dict[str, bytes]) -> set[str]:
             at = inner.replace(".", "/")
             here = at in folders or f"{at}.py" in files
             found[top] = found.get(top, True) and here
-    return {name for name, here in found.items() if here}
+    own_names = {name for name, here in found.items() if here}
+    return own_names | ({ROOT_PACKAGE} if root_imports_relatively(files) else set())
 
 
 def _dotted_modules(tree: ast.AST) -> list[tuple[str, str]]:

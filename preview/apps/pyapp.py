@@ -32,6 +32,7 @@ from ..discovery.pyast import import_aliases as _aliases
 from ..discovery.pyast import module_level as _module_level
 
 __all__ = [
+    "ROOT_PACKAGE",
     "FoundApp",
     "app_classes",
     "app_in_module",
@@ -43,8 +44,17 @@ __all__ = [
     "parse_module",
     "python_files",
     "rank",
+    "root_imports_relatively",
     "runs_in_its_folder",
 ]
+
+# The name the upload's root is imported by where a module there imports its siblings
+# relatively (``from .db import engine`` in ``main.py``): a module of no package refuses
+# that ("attempted relative import with no known parent package"); its author ran it as
+# FastAPI's CLI does, from the folder above (``fastapi dev main.py``, the root holding an
+# ``__init__.py``). A package of this name whose path is the root is written for it
+# (``written.ownname``), and the app is served as ``uploaded_app.main``.
+ROOT_PACKAGE = "uploaded_app"
 
 # App classes known by their name alone (``FastAPI(...)`` is unambiguous): framework.
 _ASGI = {"FastAPI": "fastapi", "Starlette": "starlette", "Litestar": "litestar", "Quart": "quart"}
@@ -340,6 +350,8 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
     """
     parts = path[:-3].split("/")
     relative = any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree))
+    if len(parts) == 1 and relative and parts[0] != "__init__":
+        return "", f"{ROOT_PACKAGE}.{parts[0]}"
     if parts[-1] == "__init__" and len(parts) > 1:
         parts.pop()  # the package itself; its relative imports stay inside it
         relative = False
@@ -357,6 +369,20 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
     if not any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree)):
         root = _best_resolving(parts, root, imported, files)
     return "/".join(parts[:root]), ".".join(parts[root:])
+
+
+def root_imports_relatively(files: dict[str, bytes]) -> bool:
+    """Whether a module at the upload's root (not its ``__init__.py``) imports relatively:
+    the root is then a package, imported as :data:`ROOT_PACKAGE`."""
+    for path in python_files(files):
+        if "/" in path or path == "__init__.py" or b"from ." not in files[path]:
+            continue
+        tree = parse_module(files[path])
+        if tree is not None and any(
+            isinstance(n, ast.ImportFrom) and n.level for n in walked(tree)
+        ):
+            return True
+    return False
 
 
 def _best_resolving(

@@ -1,6 +1,6 @@
 """The oldest Python an upload's own code runs on, read from its syntax where nothing
-declares one: :func:`code_python_floor`; and the pydantic its code is written for, where
-nothing bounds it: :func:`pydantic_one_config`.
+declares one: :func:`code_python_floor`; and the pydantic and FastAPI its code is written
+for, where nothing bounds them: :func:`pydantic_one_config`, :func:`fastapi_extra_keyword`.
 
 An app with no ``requires-python`` nor ``.python-version`` may be built on any Python
 present, and the build picks the one its pinned packages have wheels for, which may be
@@ -15,10 +15,15 @@ import ast
 import posixpath
 import re
 
-from ..discovery.pyast import parse_source, walked
+from ..discovery.pyast import dotted_name, import_aliases, keywords, parse_source, walked
 from .pyapp import parse_module, python_files
 
-__all__ = ["code_python_floor", "pydantic_one_config"]
+__all__ = [
+    "FASTAPI_WITHOUT_EXTRA",
+    "code_python_floor",
+    "fastapi_extra_keyword",
+    "pydantic_one_config",
+]
 
 # pydantic 1's model configuration keys that pydantic 2 renamed (it ignores them now:
 # allow_population_by_field_name no longer populates by name in 2.14) or removed.
@@ -37,6 +42,54 @@ _PYDANTIC_ONE_KEYS = frozenset(
 _CONFIG_KEYS = re.compile(
     rb"^\s+(?:" + b"|".join(k.encode() for k in _PYDANTIC_ONE_KEYS) + rb")\s*=", re.M
 )
+
+# FastAPI()'s own keyword arguments (0.165's). Before 0.145 it kept any other in
+# ``app.extra`` (``**extra``); from then on it refuses one.
+_FASTAPI_KEYWORDS = frozenset(
+    {
+        "callbacks",
+        "contact",
+        "debug",
+        "default_response_class",
+        "dependencies",
+        "deprecated",
+        "description",
+        "docs_url",
+        "exception_handlers",
+        "form_limits",
+        "generate_unique_id_function",
+        "include_in_schema",
+        "license_info",
+        "lifespan",
+        "max_body_size",
+        "middleware",
+        "on_shutdown",
+        "on_startup",
+        "openapi_external_docs",
+        "openapi_tags",
+        "openapi_url",
+        "redirect_slashes",
+        "redoc_url",
+        "responses",
+        "root_path",
+        "root_path_in_servers",
+        "routes",
+        "separate_input_output_schemas",
+        "servers",
+        "strict_content_type",
+        "summary",
+        "swagger_ui_init_oauth",
+        "swagger_ui_oauth2_redirect_url",
+        "swagger_ui_parameters",
+        "telemetry",
+        "terms_of_service",
+        "title",
+        "version",
+        "webhooks",
+    }
+)
+# FastAPI's release that dropped ``**extra``: a hold below it keeps an extra keyword.
+FASTAPI_WITHOUT_EXTRA = "0.145"
 
 # A module worth parsing: an ``X | None`` union, a ``match`` statement, an ``except*``,
 # a generic class or function of Python 3.12 (``class Repository[T]:``, ``def first[T](``,
@@ -231,4 +284,30 @@ def pydantic_one_config(files: dict[str, bytes]) -> str | None:
                 for target in targets:
                     if isinstance(target, ast.Name) and target.id in _PYDANTIC_ONE_KEYS:
                         return f"{path}: {target.id}"
+    return None
+
+
+def fastapi_extra_keyword(files: dict[str, bytes]) -> str | None:
+    """Where the upload's code gives ``FastAPI(…)`` a keyword argument that is none of
+    its own (:data:`_FASTAPI_KEYWORDS`), as "path: keyword"; None where none does. FastAPI
+    before :data:`FASTAPI_WITHOUT_EXTRA` kept it in ``app.extra``; the newest refuses it
+    at import. souravmondaldev's fastAPI-JobBoard lists fastapi unpinned and calls
+    ``FastAPI(title=…, VERSION=…)``: "unexpected keyword argument 'VERSION'"."""
+    for path in python_files(files):
+        data = files[path]
+        if _TESTS.search(path) or b"FastAPI" not in data:
+            continue
+        tree = parse_module(data)
+        if tree is None:
+            continue
+        aliases = import_aliases(tree)
+        for node in walked(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = dotted_name(node.func) or ""
+            head, _, rest = called.partition(".")
+            if ".".join(filter(None, (aliases.get(head, head), rest))) != "fastapi.FastAPI":
+                continue
+            if extra := sorted(set(keywords(node)) - _FASTAPI_KEYWORDS):
+                return f"{path}: {extra[0]}"
     return None

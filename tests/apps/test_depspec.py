@@ -685,6 +685,35 @@ def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models()
     assert python_dependencies({**files, "main.py": config}, "main.py").constraints == ()
 
 
+def test_fastapi_is_held_below_0_145_where_the_code_gives_fastapi_an_extra_keyword() -> None:
+    """``FastAPI(title=…, VERSION=…)``, kept in ``app.extra`` before FastAPI 0.145 and
+    refused from it on (souravmondaldev's fastAPI-JobBoard, fastapi unpinned)."""
+    main = (
+        b"from fastapi import FastAPI\n\n"
+        b"def start():\n"
+        b"    return FastAPI(title='Jobs', VERSION='0.1.0')\n\n"
+        b"app = start()\n"
+    )
+    files = {"main.py": main, "requirements.txt": b"fastapi\nuvicorn\n"}
+    deps = python_dependencies(files, "main.py")
+    assert deps.constraints == ("fastapi<0.145",)
+    assert any("main.py: VERSION" in note for note in deps.notes)
+    dotted = main.replace(b"from fastapi import FastAPI", b"import fastapi as fa")
+    dotted = dotted.replace(b"FastAPI(", b"fa.FastAPI(")
+    assert python_dependencies({**files, "main.py": dotted}, "main.py").constraints == (
+        "fastapi<0.145",
+    )
+    floor = {**files, "requirements.txt": b"fastapi>=0.100\n"}
+    assert python_dependencies(floor, "main.py").constraints == ("fastapi<0.145",)
+    for own in (b"fastapi==0.110.0", b"fastapi<0.120", b"fastapi>=0.150"):
+        listed = {**files, "requirements.txt": own + b"\nuvicorn\n"}
+        assert python_dependencies(listed, "main.py").constraints == ()
+    own_keywords = main.replace(b"VERSION", b"version")
+    assert python_dependencies({**files, "main.py": own_keywords}, "main.py").constraints == ()
+    other = main.replace(b"from fastapi import FastAPI", b"from myapi import FastAPI")
+    assert python_dependencies({**files, "main.py": other}, "main.py").constraints == ()
+
+
 async def test_an_app_of_pydantic_1s_time_runs_on_pydantic_1(builder_service: Service) -> None:
     """piyota0901's fastapi-todo-app, nothing pinned: the newest pydantic ignored its
     ``allow_population_by_field_name`` and its route answered 500; held below 2, it runs."""

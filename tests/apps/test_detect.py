@@ -15,6 +15,7 @@ import trio
 from preview.apps.depspec import node_dependencies, python_dependencies
 from preview.apps.detect import detect
 from preview.apps.served import MAIN_SETUP, find_app, main_setup_served
+from preview.apps.written import own_name_packages
 from preview.builds.appenv import dotenv_file
 from preview.errors import BadRequest
 
@@ -306,6 +307,30 @@ async def test_an_app_that_serves_at_import_serves_as_a_script(builder_service: 
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = await service.app_get(body, "/hello")
         assert answer.json() == {"served_by": "its own run"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_root_module_importing_relatively_is_served_from_the_roots_package() -> None:
+    """prxsss's fastapi-jobs-api: ``main.py`` at the root does ``from .db import …``; as
+    ``main:app`` it has no parent package. It is served as a module of the package the
+    root is imported by (a package of that name is written, its path the root)."""
+    files = app_files("fastapi_root_relative_imports")
+    found = _detect(files)
+    assert "uploaded_app.main:app" in found.argv, found.argv
+    encoded = {p: t.encode() for p, t in files.items()}
+    assert ".preview-own-names/uploaded_app/__init__.py" in own_name_packages(encoded)
+    absolute = {**files, "main.py": files["main.py"].replace("from .store", "from store")}
+    absolute["store.py"] = absolute["store.py"].replace("from .titles", "from titles")
+    assert "main:app" in _detect(absolute).argv
+    assert own_name_packages({p: t.encode() for p, t in absolute.items()}) == {}
+
+
+async def test_a_root_module_importing_relatively_runs(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_root_relative_imports"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/api/jobs")).json() == ["baker", "smith"]
         assert (await service.stop(body["gid"])).status_code == 200
 
 
