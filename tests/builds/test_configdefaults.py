@@ -2108,6 +2108,37 @@ def test_node_config_is_given_the_deployment_its_config_folder_has() -> None:
     assert "NODE_CONFIG_ENV" not in given.values
 
 
+def test_node_config_reads_the_folder_the_app_sets_as_its_config_dir() -> None:
+    """Seunope's typescript-backend: ``process.env['NODE_CONFIG_DIR'] = __dirname +
+    '/configs'`` in src/server.ts, whose src/configs holds development.json; its config/
+    is sequelize-cli's config.json alone. Read as a deployment named "config", node-config
+    loaded nothing there ("Configuration property "log.dir" is not defined")."""
+    package = b'{"scripts": {"dev": "ts-node src/server.ts"}, "dependencies": {"config": "3"}}'
+    files = {
+        "package.json": package,
+        "src/server.ts": b"process.env['NODE_CONFIG_DIR'] = __dirname + '/configs';\n",
+        "src/configs/development.json": b'{"log": {"dir": "../logs"}}',
+        "src/configs/production.json": b'{"log": {"dir": "../logs"}}',
+        "config/config.json": b'{"development": {"dialect": "mysql"}}',
+    }
+    assert "NODE_CONFIG_ENV" not in config_defaults(files, "package.json", {}, set()).values
+    # Its production file alone there: that deployment, read in the folder it names.
+    del files["src/configs/development.json"]
+    found = config_defaults(files, "package.json", {}, set())
+    assert found.values["NODE_CONFIG_ENV"] == "production"
+    # path.join(__dirname, '..', 'settings'), or a script's NODE_CONFIG_DIR=./settings.
+    moved = {
+        "package.json": package,
+        "src/server.js": b"process.env.NODE_CONFIG_DIR = path.join(__dirname, '..', 'settings')",
+        "settings/default.json": b"{}",
+        "config/config.json": b"{}",
+    }
+    assert "NODE_CONFIG_ENV" not in config_defaults(moved, "package.json", {}, set()).values
+    moved["src/server.js"] = b"const config = require('config');\n"
+    moved["package.json"] = package.replace(b"ts-node", b"NODE_CONFIG_DIR=./settings ts-node")
+    assert "NODE_CONFIG_ENV" not in config_defaults(moved, "package.json", {}, set()).values
+
+
 def test_typeorm_with_no_options_nor_ormconfig_is_given_its_own_variables() -> None:
     """prkpiyush's express-postgres-todo calls createConnection() with no options and
     git-ignores its ormconfig.json: "No connection options were found in any orm

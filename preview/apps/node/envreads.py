@@ -418,7 +418,7 @@ def node_config_env(files: dict[str, bytes], anchor: str, declared: str = "") ->
     listed = package.get("dependencies")
     if not isinstance(listed, dict) or "config" not in listed:
         return None
-    directory = posixpath.join(folder, "config")
+    directory = _config_directory(files, folder, package)
     stems = {
         m.group(1)
         for path in files
@@ -432,6 +432,47 @@ def node_config_env(files: dict[str, bytes], anchor: str, declared: str = "") ->
         if wanted in deployments:
             return wanted
     return deployments[0] if len(deployments) == 1 else None
+
+
+# NODE_CONFIG_DIR set in a source (``process.env['NODE_CONFIG_DIR'] = __dirname +
+# '/configs'``, ``path.join(__dirname, 'configs')``), or in a script or a .env file.
+_CONFIG_DIR_SET = re.compile(
+    r"""process\.env(?:\.NODE_CONFIG_DIR\b|\[\s*["'`]NODE_CONFIG_DIR["'`]\s*\])\s*=(?!=)"""
+    r"""\s*([^;\n]+)"""
+)
+_CONFIG_DIR_GIVEN = re.compile(r"""(?:^|[\s;&])NODE_CONFIG_DIR=["']?([\w./-]+)""", re.M)
+_LITERAL_PART = re.compile(r"""["'`]([\w./-]*)["'`]""")
+
+
+def _config_directory(files: dict[str, bytes], folder: str, package: dict[str, Any]) -> str:
+    """The folder node-config reads its files from: the ``NODE_CONFIG_DIR`` the app sets
+    (a source assigning it, relative to that source's folder where it joins
+    ``__dirname``, else to the app's; else its scripts or .env files), else ``config/``.
+    Seunope's typescript-backend sets it to ``__dirname + '/configs'`` in src/server.ts,
+    which holds development.json; its config/ is sequelize-cli's config.json alone, read
+    as a deployment named "config": node-config then loaded nothing ("Configuration
+    property "log.dir" is not defined")."""
+    written: list[tuple[str, str]] = []
+    for path, text in node_sources(files):
+        for match in _CONFIG_DIR_SET.finditer(text):
+            expression = match.group(1)
+            base = posixpath.dirname(path) if "__dirname" in expression else folder
+            expression = expression.replace("${__dirname}", "")  # `${__dirname}/configs`
+            parts = [p.strip("/") for p in _LITERAL_PART.findall(expression) if p.strip("/")]
+            written.append((base, "/".join(parts)))
+    scripts = package.get("scripts")
+    for command in scripts.values() if isinstance(scripts, dict) else ():
+        if isinstance(command, str) and (given := _CONFIG_DIR_GIVEN.search(command)):
+            written.append((folder, given.group(1)))
+    for name in (".env", ".env.example", ".env.sample"):
+        text = files.get(posixpath.join(folder, name), b"").decode("utf-8", "replace")
+        if given := _CONFIG_DIR_GIVEN.search(text):
+            written.append((folder, given.group(1)))
+    for base, relative in written:
+        directory = posixpath.normpath(posixpath.join(base, relative)).removeprefix("./")
+        if directory != "." and any(p.startswith(directory + "/") for p in files):
+            return directory
+    return posixpath.join(folder, "config")
 
 
 def _package_beside(files: dict[str, bytes], anchor: str) -> tuple[str, dict[str, Any]]:
