@@ -7,10 +7,9 @@ from PyPI as of its Starlette pin."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from preview.builds.wheelindex import wheel_gaps
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, messages
+from ..thread_http import serving_on_a_thread
 
 PYTHONS = ["3.11.7", "3.10.13", "3.9.18"]
 # What the local index lists: project -> (file name, its upload time).
@@ -70,14 +70,8 @@ class _Index(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def index() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Index)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving_on_a_thread(_Index) as port:
+        yield f"http://127.0.0.1:{port}/simple/"
 
 
 def _deps(*lines: str) -> PythonDeps:

@@ -11,9 +11,8 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,8 @@ import trio
 from preview.builds.envcache import BuildFailed
 from preview.builds.installers import SAFE_PATH, node_headers
 from preview.builds.native import NativeBuilds, native_packages
+
+from ...thread_http import serving_on_a_thread
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "native" / "tiny-native"
 TARGET = "./node_modules/tiny-native"
@@ -79,15 +80,8 @@ def registry(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving_on_a_thread(Registry) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def _npm_env(home: Path, registry: str) -> dict[str, str]:
