@@ -59,6 +59,7 @@ __all__ = [
     "env_kept_out",
     "flask_migrations",
     "flask_target",
+    "idempotent_table_script",
     "in_directory",
     "main_block_step",
     "main_only_create_all",
@@ -477,6 +478,27 @@ def sql_table_script(files: dict[str, bytes]) -> str | None:
         if not any(names.search(other) for p, other in modules.items() if p != path):
             return path
     return None
+
+
+# A table made only where missing: the SQL a script may run after the app's own init.
+_CREATE_TABLE_IF_MISSING = re.compile(
+    rb"CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\s+IF\s+NOT\s+EXISTS\b", re.IGNORECASE
+)
+
+
+def idempotent_table_script(files: dict[str, bytes]) -> str | None:
+    """The SQL table script (:func:`sql_table_script`) where each table it makes it makes
+    only if missing (``CREATE TABLE IF NOT EXISTS``): one that runs as well after the
+    app's own init command as without it. ChaoticML's flask-finance-tracker has its
+    ``flask init-db`` make ``entries`` (schema.sql) and its README run
+    ``add_categories_table.py`` for ``categories``: only the command ran, and every
+    route answered 500 ("no such table: categories"). None where there is none."""
+    script = sql_table_script(files)
+    if script is None:
+        return None
+    data = files[script]
+    made = len(_CREATE_TABLE_BYTES.findall(data))
+    return script if made == len(_CREATE_TABLE_IF_MISSING.findall(data)) else None
 
 
 # -- the tables of SQLAlchemy models nothing makes ---------------------------------------

@@ -51,6 +51,7 @@ from .createall import (
     env_kept_out,
     flask_migrations,
     flask_target,
+    idempotent_table_script,
     in_directory,
     main_only_create_all,
     migrating_app,
@@ -102,6 +103,10 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
     scripts = _scripts(files, app, anchor)
     if not steps:
         steps = commands.get("init", []) or scripts.get("init", [])
+        # A script making other tables in SQL where missing, run by hand beside it
+        script = idempotent_table_script(files) if steps else None
+        if script is not None and not any(script in step.what for step in steps):
+            steps += [DataStep(*step) for step in table_script_step(files, script)]
     if not steps:  # only then: it reads every module's imports
         only_main = main_only_create_all(files)
         steps = [DataStep(*step) for step in create_all_step(files, app, only_main)]

@@ -407,6 +407,28 @@ async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(
         assert "tables made" in messages(events, "setup")
 
 
+async def test_a_table_script_making_other_tables_runs_after_the_init_command(
+    builder_service: Service,
+) -> None:
+    """ChaoticML's flask-finance-tracker: ``flask init-db`` makes one table and a script
+    run by hand (``CREATE TABLE IF NOT EXISTS``) another; both run, the command first.
+    A script whose table is made unconditionally is left to the command."""
+    files = {p: t.encode() for p, t in app_files("flask_initdb_table_script").items()}
+    steps = detect(files).setup_steps()
+    assert [argv[-1] for argv, _ in steps] == ["init-db", "add_tags_table.py"], steps
+    always = files["add_tags_table.py"].replace(b" IF NOT EXISTS", b"")
+    steps = detect({**files, "add_tags_table.py": always}).setup_steps()
+    assert [argv[-1] for argv, _ in steps] == ["init-db"], steps
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_initdb_table_script"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await _proxied(service, body, "/summary")
+        assert answer["statusCode"] == 200, answer
+        assert answer["data"] == {"entries": 0, "tags": 0}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_flask_migrates_env_py_kept_out_by_a_gitignore_is_its_own_template(
     builder_service: Service,
 ) -> None:
