@@ -198,7 +198,9 @@ _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 # An error tracker's project (Sentry's DSN): none, its errors stay in the preview's log.
 _ERROR_TRACKER = re.compile(r"(?:^|_)SENTRY_(?:DSN|URL)$|^(?:SENTRY_)?DSN$")
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
-_NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE)_?(?:NAME|TITLE|VERSION)$")  # FastAPI's own
+# FastAPI's own title and version; STACK_NAME, the full-stack FastAPI template's
+# deployment's name (a required field of Anasothman55's FastAPI-Gym-api's settings).
+_NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE|STACK)_?(?:NAME|TITLE|VERSION)$")
 # A settings class's bare field (dev-hans-programmer's todo app's requires ``NAME: str``):
 # the app's name, as no other thing's name is spelt bare there; an env read of it is not.
 _BARE_NAME = re.compile(r"^(?:NAME|TITLE)$")
@@ -276,7 +278,13 @@ _BROKER_HOST = re.compile(r"^(?:RABBIT_?MQ|AMQP|BROKER)_(?:HOST|HOSTNAME|SERVER)
 # default into its config: None, "argument of type 'NoneType' is not iterable" at start):
 # its in-process one, which needs no server.
 _CACHE_TYPE = re.compile(r"^(?:FLASK_)?CACHE_TYPE$")
-_SENDER_NAME = re.compile(r"^(?:E?MAILS?|SMTP)_(?:FROM|SENDER)_NAME$")
+# (EMAILS_NAME, the same app's: the sender's name without FROM)
+_SENDER_NAME = re.compile(r"^(?:E?MAILS?|SMTP)_(?:(?:FROM|SENDER)_)?NAME$")
+# Whether its mail server is reached over TLS or SSL (the full-stack FastAPI template's
+# SMTP_TLS and SMTP_SSL, required and typed str by Anasothman55's FastAPI-Gym-api): off,
+# no mail leaving a preview; "false", which a bool cast reads as off (decouple refuses "").
+# Django's EMAIL_USE_TLS is its own (:func:`_unread_by_the_console`).
+_MAIL_SECURITY = re.compile(r"^(?!EMAIL_USE_)(?:E?MAILS?|SMTP)_(?:USE_)?(?:TLS|SSL|STARTTLS)$")
 # A migration tool's bookkeeping table, its name read from the app's configuration with no
 # default of the app's own: undefined, knex queried a table of no name ('select "name"
 # order by "id"', RubenOAlvarado's todo-backend-express-knex: KNEX_MIGRATIONS_TABLE_NAME).
@@ -490,6 +498,13 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
+    NameRule(
+        _MAIL_SECURITY,
+        "its mail server's TLS or SSL switch",
+        lambda upper, kind: "false",
+        # a bool's is a flag's (below); read with a default, the app's own
+        kinds=lambda kind: kind != OPTIONAL and not _is_bool(kind),
+    ),
     NameRule(_JWT_CLAIM, "a JWT's audience or issuer", lambda upper, kind: "preview"),
     NameRule(_BROKER_HOST, "a message broker's host", lambda upper, kind: "localhost"),
     NameRule(_CACHE_TYPE, "Flask-Caching's backend", lambda upper, kind: "SimpleCache"),

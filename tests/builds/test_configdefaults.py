@@ -138,6 +138,11 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("APP_DOMAIN", OPTIONAL) == "localhost"
     assert throwaway_value("FRONTEND_URL") == "http://localhost"
     assert throwaway_value("PROJECT_NAME") == "Preview"
+    # Anasothman55's FastAPI-Gym-api requires the full-stack FastAPI template's STACK_NAME,
+    # its sender's EMAILS_NAME and SMTP_TLS / SMTP_SSL (typed str): its name, the name, off.
+    assert throwaway_value("STACK_NAME", "str") == throwaway_value("EMAILS_NAME") == "Preview"
+    assert throwaway_value("SMTP_TLS", "str") == throwaway_value("SMTP_SSL") == "false"
+    assert throwaway_value("SMTP_USERNAME") != "Preview"
     assert throwaway_value("FIRST_SUPERUSER_EMAIL") == "preview@example.com"
     assert throwaway_value("POSTGRES_USER") is None
     assert throwaway_value("FIRST_SUPERUSER", "EmailStr") == "preview@example.com"

@@ -237,6 +237,12 @@ MOTIVATING_VARIABLES = {
         "?",
         "logs",
     ),
+    "its mail server's TLS or SSL switch": (
+        "Anasothman55's FastAPI-Gym-api",
+        "SMTP_TLS",
+        "str",
+        "false",
+    ),
     "a JWT's audience or issuer": ("stepan-fedorovv's fastapi-user-service", "AUD", "", "preview"),
     "a message broker's host": (
         "rafawildfire42's python-fastapi-user-management",
