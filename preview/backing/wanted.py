@@ -40,6 +40,8 @@ from ..apps.configvars import (
     example_env_file,
     interpolated,
     meaning,
+    read_variables,
+    required_types,
     template_url,
 )
 from ..apps.depspec import dependency_text
@@ -348,6 +350,24 @@ def _configuration(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     return values
 
 
+# A Redis server's URL under another name than the REDIS_URL the service sets (REDIS_URI,
+# REDIS_DSN, CACHE_REDIS_URL).
+_REDIS_URL_NAME = re.compile(r"(?:^|_)REDIS_(?:URL|URI|DSN)$", re.IGNORECASE)
+
+
+def _redis_url_reads(files: dict[str, bytes], config: dict[str, str]) -> list[str]:
+    """The variables the app's code reads that name a Redis server's URL
+    (:data:`_REDIS_URL_NAME`), other than REDIS_URL, nothing configures: each is given
+    the preview's Redis. Anasothman55's FastAPI-Gym-api requires ``REDIS_URI: str`` in
+    its settings, which the REDIS_URL given beside it left unset ("needed")."""
+    read = set(required_types(files)) | read_variables(files)
+    return sorted(
+        name
+        for name in read
+        if _REDIS_URL_NAME.search(name) and name.upper() != "REDIS_URL" and name not in config
+    )
+
+
 def _host_port(host: str | None, port: str | int | None) -> tuple[str | None, int | None]:
     try:
         number = int(port) if port not in (None, "") else None
@@ -454,6 +474,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     _mysql_variables(mysql, config)
     if redis.why:
         wanted.redis = redis
+        for name in _redis_url_reads(files, config):
+            redis.templates.setdefault(name, "redis")
     # Django's MySQL engine written in its settings brings its driver: where the app lists
     # none, Django's own "Error loading MySQLdb module" has the build add one (remedies).
     # garrettpyke's drf-blog lists only django; its migrate found no server (errno 111).

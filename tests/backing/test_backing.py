@@ -272,6 +272,28 @@ def test_a_cache_managers_redis_store_wants_a_redis() -> None:
     assert found.redis.why == ["cache-manager-redis-store in its dependencies"]
 
 
+def test_a_redis_url_read_under_another_name_is_the_previews_redis() -> None:
+    """Anasothman55's FastAPI-Gym-api requires ``REDIS_URI: str`` in its settings (redis in
+    its dependencies): the REDIS_URL given left it unset, "needed". Each Redis URL the
+    code reads under another name and nothing configures is the preview's Redis."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    REDIS_URI: str\n"
+        b"    REDIS_URL: str\n"
+        b"    CACHE_TTL: int = 60\n\n"
+        b"settings = Settings()\n"
+    )
+    files = {"requirements.txt": b"fastapi\nredis\n", "app/settings.py": settings}
+    found = wanted_servers(files, "app/main.py", {})
+    assert found.redis is not None and found.redis.templates == {"REDIS_URI": "redis"}
+    assert redis_environment(found.redis)["REDIS_URI"].startswith("redis://")
+    own = wanted_servers(files, "app/main.py", {"REDIS_URI": "redis://elsewhere:6379/0"})
+    assert own.redis is not None and own.redis.templates == {}
+    files["requirements.txt"] = b"fastapi\n"
+    assert wanted_servers(files, "app/main.py", {}).redis is None
+
+
 def test_a_celery_broker_on_rabbitmq_is_given_the_previews_redis() -> None:
     """wlsouza's fastapi-todolist: BROKER_URI defaults to amqp://guest@localhost:5672//
     (RabbitMQ beside it in its compose file), and its / route queues a task: it answered
