@@ -75,6 +75,7 @@ def test_a_url_whose_port_is_a_word_is_a_form_to_fill_in() -> None:
         "mysql://root@localhost:$DB_PORT/app",
         "redis://host:port",
         "postgresql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DB]",
+        "postgresql+asyncpg://localhost:PASSWORD:PORT/jobs",
     ):
         assert template_url(form), form
     for address in (

@@ -87,10 +87,12 @@ def _in(directory: str, name: str) -> str:
 
 
 # A port that is a word, not a number: ``postgresql://user:password@host:port/dbname``
-# (viktorsapozhok's fastapi-services-oauth2's committed .env), ``:PORT``, ``:$DB_PORT``.
+# (viktorsapozhok's fastapi-services-oauth2's committed .env), ``:PORT``, ``:$DB_PORT``;
+# words after it too (``host:PASSWORD:PORT/db``, no account: NSAtgur's fastapi-job-portal,
+# SQLAlchemy's "invalid literal for int() with base 10: 'PASSWORD:PORT'").
 _WORD_PORT = re.compile(
     r"^[a-z][a-z0-9+.-]*://(?:[^/?#@\s]*@)?"  # its scheme, its account
-    r"[^/?#@:\s\[\]]+:\$?[A-Za-z_][\w-]*(?:[/?#]|$)",  # a host (not [::1]), a word
+    r"[^/?#@:\s\[\]]+:\$?[A-Za-z_][\w-]*(?:[/?#:]|$)",  # a host (not [::1]), a word
     re.IGNORECASE,
 )
 
