@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..discovery.pyast import (
@@ -198,6 +199,7 @@ def _candidates(
                 _kind(node.value, aliases)
                 or factories.get(_callee(node.value))
                 or _held_kind(node.value, holders, instances)
+                or _built(node.value, aliases, tree, targets)
             )
             if kind is None:
                 continue
@@ -215,6 +217,36 @@ def _candidates(
                 needs = _required(node) if framework == "pyramid" else 0
                 found.append(FoundApp(path, node.name, framework, True, asgi, arguments=needs))
     return found
+
+
+# The decorators that put a route on an app (``@app.get("/")``, Flask's ``@app.route``).
+_ROUTE_DECORATORS = frozenset(
+    {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket"}
+)
+
+
+def _built(
+    value: ast.expr, aliases: dict[str, str], tree: ast.Module, targets: Sequence[ast.expr]
+) -> Kind | None:
+    """What app a builder's chain of calls makes from the app it is handed
+    (``app = AppBuilder(app=FastAPI(…)).add_middleware(…).build()``: yxxjimin's
+    fastapi-gym-crm), where the module puts routes on the name it binds (``@app.get``):
+    the app class made inside the chain says which; None for any other value."""
+    if not isinstance(value, ast.Call) or _kind(value, aliases) is not None:
+        return None
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    routed = any(
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr in _ROUTE_DECORATORS
+        and _dotted(decorator.func.value) in names
+        for node in tree.body
+        if isinstance(node, FUNCTION_NODES)
+        for decorator in node.decorator_list
+    )
+    if not routed:
+        return None
+    return next((k for n in walked(value) if (k := _kind(n, aliases)) is not None), None)
 
 
 def _with_subclasses(tree: ast.Module, classes: dict[str, str]) -> dict[str, str]:

@@ -334,6 +334,23 @@ async def test_a_root_module_importing_relatively_runs(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_an_app_made_through_a_builders_chain_runs(builder_service: Service) -> None:
+    """yxxjimin's fastapi-gym-crm binds ``app`` to a builder's chain of calls handed
+    ``FastAPI(…)`` and puts routes on it (``@app.get``): it is the app. A chain whose
+    name gets no route is not one."""
+    files = app_files("fastapi_app_builder")
+    assert "main:app" in _detect(files).argv
+    unrouted = {**files, "src/main.py": files["src/main.py"].replace("@app.get", "@other.get")}
+    with pytest.raises(BadRequest):
+        _detect(unrouted)
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/members")).json() == ["ann", "bob"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_wsgi_look_alikes_are_not_apps() -> None:
     # "App()" from elsewhere, an app made only under __main__: nothing to serve.
     for files in (
