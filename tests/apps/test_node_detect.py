@@ -850,3 +850,19 @@ async def test_the_served_export_answers_on_port(tmp_path) -> None:
         finally:
             process.kill()
             await process.wait()
+
+
+def test_a_dev_script_running_its_build_is_built_by_its_variants_build() -> None:
+    """kgomez95's Nodejs-typescript-api-crud: ``"start:dev": "nodemon dist/index.js"``,
+    built by ``"build:dev": "tsc && copyfiles …"``; no start nor build script: "Cannot
+    find module 'dist/index.js'"."""
+    scripts = {"build:dev": "tsc && copyfiles a.sql dist", "start:dev": "nodemon dist/index.js"}
+    files = {"tsconfig.json": '{"compilerOptions": {"outDir": "./dist"}}', "src/index.ts": ""}
+    found = _node({"main": "index.js", "scripts": scripts}, files)
+    assert found.argv[2].endswith("; node dist/index.js"), found.argv
+    assert found.setup == (("npm", "run", "build:dev"),)
+    # Another variant's build is not its own; nor one for a dev script running its sources.
+    other = {"build:test": scripts["build:dev"], "start:dev": scripts["start:dev"]}
+    assert _node({"scripts": other}, files).setup == ()
+    sources = {**scripts, "start:dev": "nodemon src/index.ts"}
+    assert _node({"scripts": sources}, files).setup == ()

@@ -67,6 +67,7 @@ from preview.apps.node.fallbacks import (
     serving_script,
     serving_through,
     tsc_build,
+    variant_build,
 )
 from preview.apps.node.generated import generating_scripts
 from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
@@ -396,6 +397,8 @@ def _start(
     dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
     if dev is not None:
         nodemon = nodemon_settings(files, package)
+        if not setup and (variant := variant_build(dev, scripts, files)) is not None:
+            setup = (("npm", "run", variant),)  # its build, named for the same variant
         return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
     # The script its README runs to start it, under a name of its own (saching618's
     # koa-crud: "npm run watch-server", nodemon running ts-node on src/server.ts; no
