@@ -158,6 +158,10 @@ _NATIVE_LIBRARIES = {
     "canvas": "canvas",
     "libxmljs": "libxmljs",
     "leveldown": "level",
+    # (its install downloads libtensorflow from storage.googleapis.com, which the sandbox
+    # refuses: zstared's koa-admin-api lists it and names it nowhere, its install failed)
+    "@tensorflow/tfjs-node": "tfjs",
+    "@tensorflow/tfjs-node-gpu": "tfjs",
 }
 _MANIFESTS = re.compile(
     r"(?:^|/)(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock"
