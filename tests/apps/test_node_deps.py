@@ -428,6 +428,11 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     unused = {**files, "package.json": json.dumps(tensorflow).encode()}
     deps = node_dependencies(unused)
     assert deps is not None and json.loads(deps.package_json)["dependencies"] == {"koa": "^2"}
+    # Its canvas named only by a stylesheet (the HTML element): no use of it either.
+    pages = {**package, "dependencies": {"canvas": "^2.6.0", "koa": "^2"}}
+    styled = {**files, "package.json": json.dumps(pages).encode(), "doc/a.css": b"canvas{}"}
+    deps = node_dependencies(styled)
+    assert deps is not None and json.loads(deps.package_json)["dependencies"] == {"koa": "^2"}
     loaded = {**unused, "model.js": b"const tf = require('@tensorflow/tfjs-node');\n"}
     deps = node_dependencies(loaded)
     assert deps is not None and "@tensorflow/tfjs-node" in json.loads(deps.package_json)[

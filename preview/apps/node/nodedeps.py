@@ -169,6 +169,9 @@ _MANIFESTS = re.compile(
 )
 # Files that name what a tool leaves out (``*.sqlite`` in a .gitignore): no use of a library.
 _IGNORE_FILES = re.compile(r"(?:^|/)\.[\w-]*ignore$")
+# A page's files, whose words are the browser's (a stylesheet's ``canvas``, the element):
+# no use of a library of the server's.
+_PAGE_FILES = re.compile(r"\.(?:css|scss|sass|less|html?|svg|map|ejs|hbs|handlebars|pug)$")
 
 
 def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps:
@@ -177,7 +180,9 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     sequelize-express-boilerplate lists sqlite3 4, on MySQL throughout: its newest
     release for this Node compiled 92 s of a launch, past its time where the machine was
     busy). An ignore file naming it (nataljadj's express-user-service: ``*.sqlite`` in its
-    .gitignore, sqlite3 3.1.13 built from source past its time) is no use of it."""
+    .gitignore, sqlite3 3.1.13 built from source past its time) is no use of it, nor a
+    page's file (zstared's koa-admin-api: canvas named only by its API docs' bootstrap.css,
+    the HTML element; canvas 2 did not build on Node 20)."""
     try:
         package = json.loads(deps.package_json)
     except ValueError:
@@ -193,6 +198,7 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
         for path, data in files.items()
         if not _MANIFESTS.search(path)
         and not _IGNORE_FILES.search(path)
+        and not _PAGE_FILES.search(path)
         and "node_modules/" not in path
     ]
     unused = sorted(
