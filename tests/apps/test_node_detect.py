@@ -290,6 +290,33 @@ def test_prisma_client_is_generated_by_the_build_then_its_database_made() -> Non
     assert one is not None and other is not None and one.key() != other.key()
 
 
+def test_a_prisma_schema_its_config_file_names_and_a_client_in_its_own_tree() -> None:
+    """torruuu's hono-postgresql-starter: prisma.config.ts names its schema
+    (src/core/db/prisma/schema.prisma), whose ``prisma-client`` generator writes to
+    ``../generated/prisma``, imported as ``@/core/db/generated/prisma/client.js``: never
+    generated, "Cannot find package '@/core'"."""
+    package = {"main": "src/index.ts", "dependencies": {"@prisma/client": "^7.4.1"}}
+    schema = "src/core/db/prisma/schema.prisma"
+    generator = 'generator client {\n  provider = "prisma-client"\n'
+    generator += '  output = "../generated/prisma"\n}\n'
+    files = {
+        "src/index.ts": "",
+        "prisma.config.ts": f"export default defineConfig({{\n  schema: '{schema}',\n}})\n",
+        schema: generator + 'datasource db {\n  provider = "postgresql"\n}\n',
+        "src/core/db/prisma/migrations/1_init/migration.sql": "CREATE TABLE x (id int);",
+    }
+    found = _node(package, files)
+    assert found.prisma_schema == schema
+    prisma = "node_modules/.bin/prisma"
+    assert found.setup == (
+        (prisma, "generate", "--schema", schema),
+        (prisma, "migrate", "deploy", "--schema", schema),
+    )
+    # Its client in node_modules (the default, or an output there): the build's.
+    default = {**files, schema: files[schema].replace('  output = "../generated/prisma"\n', "")}
+    assert _node(package, default).setup == ((prisma, "migrate", "deploy", "--schema", schema),)
+
+
 def test_no_prisma_steps_without_its_client() -> None:
     found = _node({"main": "index.js"}, {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE})
     assert found.prisma_schema is None and found.setup == ()
