@@ -893,3 +893,15 @@ def test_a_dev_script_running_its_build_is_built_by_its_variants_build() -> None
     assert _node({"scripts": other}, files).setup == ()
     sources = {**scripts, "start:dev": "nodemon src/index.ts"}
     assert _node({"scripts": sources}, files).setup == ()
+
+
+def test_a_dev_script_running_its_lint_first_runs_without_it() -> None:
+    """zstared's koa-admin-api: ``"dev": "npm run eslint && cross-env NODE_ENV=development
+    nodemon src/index.js"``, its lint failing on five errors: the app never started."""
+    scripts = {
+        "eslint": "eslint . --fix",
+        "dev": "npm run eslint && cross-env NODE_ENV=development nodemon src/index.js",
+    }
+    found = _node({"main": "app.js", "scripts": scripts}, {"src/index.js": ""})
+    assert found.argv[2].endswith("; NODE_ENV=development node src/index.js"), found.argv
+    assert "eslint" not in found.argv[2]

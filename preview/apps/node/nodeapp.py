@@ -427,7 +427,12 @@ def _start(
         nodemon = nodemon_settings(files, package)
         if not setup and (variant := variant_build(dev, scripts, files)) is not None:
             setup = (("npm", "run", variant),)  # its build, named for the same variant
-        return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
+        script = scripts[dev].strip()
+        # Its lint run first (zstared's koa-admin-api: ``npm run eslint && … nodemon
+        # src/index.js``, five lint errors): a check gates a commit, not a start.
+        if (checked := _without_checks(script, scripts)) is not None:
+            script, why = checked, why or "its checks left out (they gate a commit)"
+        return _dev(script, setup, tools, runner, dev, why, nodemon)
     # The script its README runs to start it, under a name of its own (saching618's
     # koa-crud: "npm run watch-server", nodemon running ts-node on src/server.ts; no
     # start, no dev script, no main: the launch was refused, nothing to run).
