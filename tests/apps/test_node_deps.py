@@ -433,6 +433,19 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     styled = {**files, "package.json": json.dumps(pages).encode(), "doc/a.css": b"canvas{}"}
     deps = node_dependencies(styled)
     assert deps is not None and json.loads(deps.package_json)["dependencies"] == {"koa": "^2"}
+    # seif1000's nodejs-sequelize-app: node-sass and its middleware, their one use commented
+    # out; kept where code or a script of its own runs it.
+    sass = {**package, "dependencies": {"node-sass": "^4", "node-sass-middleware": "^0.11"}}
+    commented = {
+        **files,
+        "package.json": json.dumps(sass).encode(),
+        "app.js": b"//const sass = require('node-sass-middleware');\n/* app.use(sass()) */\n",
+    }
+    deps = node_dependencies(commented)
+    assert deps is not None and json.loads(deps.package_json)["dependencies"] == {}
+    scripted = {**sass, "scripts": {"css": "node-sass scss -o public"}}
+    deps = node_dependencies({**commented, "package.json": json.dumps(scripted).encode()})
+    assert deps is not None and "node-sass" in json.loads(deps.package_json)["dependencies"]
     loaded = {**unused, "model.js": b"const tf = require('@tensorflow/tfjs-node');\n"}
     deps = node_dependencies(loaded)
     assert deps is not None and "@tensorflow/tfjs-node" in json.loads(deps.package_json)[
