@@ -46,6 +46,11 @@ async def tell_init(lines: list[str], told: Told | None, said: Callable[[str], N
 # hono-todo: 03_create_table.sql begins with ``\c todo``, and its CREATE TABLE was never
 # run, a syntax error at "\").
 _META_COMMAND = re.compile(r"^[ \t]*\\[a-zA-Z!?][^\n]*$", re.M)
+# Its own database made (or dropped) first: each the app names is made on first use, and
+# the server refuses it among other statements (DanielArturoAlejoAlvarez's REST-API-
+# NodeJS-Sequelize: sql/db.sql begins ``CREATE DATABASE node_postgresql_rest_api;``, and
+# "CREATE DATABASE cannot run inside a transaction block" left its tables unmade).
+_DATABASE_MADE = re.compile(r"^[ \t]*(?:CREATE|DROP)\s+DATABASE\b[^;]*;", re.M | re.I)
 
 
 def run_init_scripts(
@@ -64,7 +69,8 @@ def run_init_scripts(
         if cancelled():
             break
         try:  # no parameters: sent as one simple query, its statements all run
-            connection.execute(_META_COMMAND.sub("", text))  # type: ignore[call-overload]
+            statements = _DATABASE_MADE.sub("", _META_COMMAND.sub("", text))
+            connection.execute(statements)  # type: ignore[call-overload]
         except psycopg.Error as error:
             first = next(iter(str(error).strip().splitlines()), "")
             told.append(f"PostgreSQL: the init script {path} failed: {first}")

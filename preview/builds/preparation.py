@@ -62,6 +62,7 @@ from ..apps.written import (
     log_files,
     node_key_files,
     node_key_texts,
+    node_settings_modules,
     own_metadata,
     own_name_packages,
     run_folders,
@@ -500,7 +501,7 @@ class MissingFiles:
             overrides=instance_files(files),
             local_settings=django_local_settings(files),
             local_names=django_local_names(files),
-            loaded=settings_files(files),
+            loaded=settings_files(files) | node_settings_modules(files),
             nodemon=nodemon_config_file(files),
             secrets=compose_secret_files(files),
             sequelize=dict.fromkeys(

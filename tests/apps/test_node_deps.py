@@ -422,6 +422,35 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     ignored = {**files, ".gitignore": b"db.sqlite\n", "api/.dockerignore": b"*.sqlite3\n"}
     deps = node_dependencies(ignored)
     assert deps is not None and "sqlite3" not in json.loads(deps.package_json)["dependencies"]
+    # zstared's koa-admin-api: @tensorflow/tfjs-node listed, named nowhere; its install
+    # downloads libtensorflow from a host the sandbox refuses. Kept where a module loads it.
+    tensorflow = {**package, "dependencies": {"@tensorflow/tfjs-node": "^1.4.0", "koa": "^2"}}
+    unused = {**files, "package.json": json.dumps(tensorflow).encode()}
+    deps = node_dependencies(unused)
+    assert deps is not None and json.loads(deps.package_json)["dependencies"] == {"koa": "^2"}
+    # Its canvas named only by a stylesheet (the HTML element): no use of it either.
+    pages = {**package, "dependencies": {"canvas": "^2.6.0", "koa": "^2"}}
+    styled = {**files, "package.json": json.dumps(pages).encode(), "doc/a.css": b"canvas{}"}
+    deps = node_dependencies(styled)
+    assert deps is not None and json.loads(deps.package_json)["dependencies"] == {"koa": "^2"}
+    # seif1000's nodejs-sequelize-app: node-sass and its middleware, their one use commented
+    # out; kept where code or a script of its own runs it.
+    sass = {**package, "dependencies": {"node-sass": "^4", "node-sass-middleware": "^0.11"}}
+    commented = {
+        **files,
+        "package.json": json.dumps(sass).encode(),
+        "app.js": b"//const sass = require('node-sass-middleware');\n/* app.use(sass()) */\n",
+    }
+    deps = node_dependencies(commented)
+    assert deps is not None and json.loads(deps.package_json)["dependencies"] == {}
+    scripted = {**sass, "scripts": {"css": "node-sass scss -o public"}}
+    deps = node_dependencies({**commented, "package.json": json.dumps(scripted).encode()})
+    assert deps is not None and "node-sass" in json.loads(deps.package_json)["dependencies"]
+    loaded = {**unused, "model.js": b"const tf = require('@tensorflow/tfjs-node');\n"}
+    deps = node_dependencies(loaded)
+    assert deps is not None and "@tensorflow/tfjs-node" in json.loads(deps.package_json)[
+        "dependencies"
+    ]
 
 
 def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -> None:

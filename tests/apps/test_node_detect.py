@@ -290,6 +290,33 @@ def test_prisma_client_is_generated_by_the_build_then_its_database_made() -> Non
     assert one is not None and other is not None and one.key() != other.key()
 
 
+def test_a_prisma_schema_its_config_file_names_and_a_client_in_its_own_tree() -> None:
+    """torruuu's hono-postgresql-starter: prisma.config.ts names its schema
+    (src/core/db/prisma/schema.prisma), whose ``prisma-client`` generator writes to
+    ``../generated/prisma``, imported as ``@/core/db/generated/prisma/client.js``: never
+    generated, "Cannot find package '@/core'"."""
+    package = {"main": "src/index.ts", "dependencies": {"@prisma/client": "^7.4.1"}}
+    schema = "src/core/db/prisma/schema.prisma"
+    generator = 'generator client {\n  provider = "prisma-client"\n'
+    generator += '  output = "../generated/prisma"\n}\n'
+    files = {
+        "src/index.ts": "",
+        "prisma.config.ts": f"export default defineConfig({{\n  schema: '{schema}',\n}})\n",
+        schema: generator + 'datasource db {\n  provider = "postgresql"\n}\n',
+        "src/core/db/prisma/migrations/1_init/migration.sql": "CREATE TABLE x (id int);",
+    }
+    found = _node(package, files)
+    assert found.prisma_schema == schema
+    prisma = "node_modules/.bin/prisma"
+    assert found.setup == (
+        (prisma, "generate", "--schema", schema),
+        (prisma, "migrate", "deploy", "--schema", schema),
+    )
+    # Its client in node_modules (the default, or an output there): the build's.
+    default = {**files, schema: files[schema].replace('  output = "../generated/prisma"\n', "")}
+    assert _node(package, default).setup == ((prisma, "migrate", "deploy", "--schema", schema),)
+
+
 def test_no_prisma_steps_without_its_client() -> None:
     found = _node({"main": "index.js"}, {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE})
     assert found.prisma_schema is None and found.setup == ()
@@ -850,3 +877,31 @@ async def test_the_served_export_answers_on_port(tmp_path) -> None:
         finally:
             process.kill()
             await process.wait()
+
+
+def test_a_dev_script_running_its_build_is_built_by_its_variants_build() -> None:
+    """kgomez95's Nodejs-typescript-api-crud: ``"start:dev": "nodemon dist/index.js"``,
+    built by ``"build:dev": "tsc && copyfiles …"``; no start nor build script: "Cannot
+    find module 'dist/index.js'"."""
+    scripts = {"build:dev": "tsc && copyfiles a.sql dist", "start:dev": "nodemon dist/index.js"}
+    files = {"tsconfig.json": '{"compilerOptions": {"outDir": "./dist"}}', "src/index.ts": ""}
+    found = _node({"main": "index.js", "scripts": scripts}, files)
+    assert found.argv[2].endswith("; node dist/index.js"), found.argv
+    assert found.setup == (("npm", "run", "build:dev"),)
+    # Another variant's build is not its own; nor one for a dev script running its sources.
+    other = {"build:test": scripts["build:dev"], "start:dev": scripts["start:dev"]}
+    assert _node({"scripts": other}, files).setup == ()
+    sources = {**scripts, "start:dev": "nodemon src/index.ts"}
+    assert _node({"scripts": sources}, files).setup == ()
+
+
+def test_a_dev_script_running_its_lint_first_runs_without_it() -> None:
+    """zstared's koa-admin-api: ``"dev": "npm run eslint && cross-env NODE_ENV=development
+    nodemon src/index.js"``, its lint failing on five errors: the app never started."""
+    scripts = {
+        "eslint": "eslint . --fix",
+        "dev": "npm run eslint && cross-env NODE_ENV=development nodemon src/index.js",
+    }
+    found = _node({"main": "app.js", "scripts": scripts}, {"src/index.js": ""})
+    assert found.argv[2].endswith("; NODE_ENV=development node src/index.js"), found.argv
+    assert "eslint" not in found.argv[2]

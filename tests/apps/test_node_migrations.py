@@ -165,6 +165,35 @@ def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
     assert node_migrations(files, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)
 
 
+def test_sequelize_migrations_of_an_init_layout_in_a_folder_below() -> None:
+    """diyset's NodeJs-Sequelize-REST-API: ``sequelize init``'s config/, migrations/ and
+    models/ all in server/, no .sequelizerc: run at the root, the CLI found no migration,
+    and every route met a table that did not exist."""
+    files = {
+        "package.json": json.dumps({"scripts": {"start": "node ./bin/www"}}).encode(),
+        "server/config/config.json": b'{"development": {"dialect": "mysql"}}',
+        "server/migrations/20180904023921-create-user.js": b"queryInterface.createTable('Users')",
+        "server/models/index.js": b"require(__dirname + '/../config/config.json')",
+    }
+    listed = {"sequelize": "^4", "sequelize-cli": "^4"}
+    step = (
+        "node_modules/.bin/sequelize",
+        "db:migrate",
+        "--migrations-path",
+        "server/migrations",
+        "--config",
+        "server/config/config.json",
+    )
+    assert node_migrations(files, listed) == (step,)
+    # The CLI not listed: its generated migrations there are still its own.
+    assert node_migrations(files, {"sequelize": "^6"}) == (step,)
+    # Migrations at the root, or a .sequelizerc: as they say.
+    rooted = {**files, "migrations/1-create-user.js": b""}
+    assert node_migrations(rooted, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)
+    moved = {**files, ".sequelizerc": b"module.exports = {}"}
+    assert node_migrations(moved, listed) == ()
+
+
 def test_node_pg_migrate_runs_up_in_its_folder() -> None:
     # Machulsky's nodejs-fastify-postgres-api: "node-pg-migrate -m database/migrations".
     listed = {"node-pg-migrate": "^5.2.0", "pg": "^8"}

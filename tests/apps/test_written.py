@@ -18,6 +18,7 @@ from preview.apps.written import (
     instance_files,
     local_names_text,
     log_files,
+    node_settings_modules,
     own_metadata,
     run_folders,
     sequelize_config_text,
@@ -336,6 +337,48 @@ def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read(
     # Its example (copied instead), or the file itself, in the upload: nothing to write.
     assert settings_files({**files, "config/conf.yaml.example": b""}) == {}
     assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}
+
+
+def test_a_settings_module_node_code_requires_and_git_ignores_is_written_as_json(
+    tmp_path: Path,
+) -> None:
+    """myxtl's koa-mall: ``const config = require('../config/oss')`` in a controller, its
+    .gitignore naming ``/config/oss.js``, no example: "Cannot find module '../config/oss'"
+    as the app started. What the code reads of it are its keys; require finds the JSON."""
+    controller = (
+        b"const config = require('../config/oss');\n"
+        b"const { region } = require('../config/oss');\n"
+        b"exports.sign = () => config.accessKeySecret + config.bucket + region;\n"
+    )
+    files = {
+        ".gitignore": b"/node_modules\n/config/oss.js\n",
+        "controllers/common.js": controller,
+        "config/default.js": b"module.exports = {};\n",
+    }
+    found = node_settings_modules(files)
+    assert found == {
+        "config/oss.json": {
+            "ACCESS_KEY_SECRET": ("accessKeySecret",),
+            "BUCKET": ("bucket",),
+            "REGION": ("region",),
+        }
+    }
+    values = named_values(files, "package.json", {}, {}, list(found["config/oss.json"]))
+    (tmp_path / "config").mkdir()
+    (tmp_path / "controllers").mkdir()
+    (tmp_path / "config/oss.json").write_bytes(settings_text(found["config/oss.json"], values))
+    (tmp_path / "controllers/common.js").write_bytes(controller)
+    run = ["node", "-e", "console.log(typeof require('./controllers/common').sign())"]
+    shown = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert shown.stdout.strip() == "string", shown.stderr
+    # Not ignored, in the upload, or with an example beside it: nothing written.
+    assert node_settings_modules({**files, ".gitignore": b"/node_modules\n"}) == {}
+    assert node_settings_modules({**files, "config/oss.js": b""}) == {}
+    assert node_settings_modules({**files, "config/oss.example.js": b""}) == {}
+    # Its name alone in the .gitignore names it in any folder.
+    assert list(node_settings_modules({**files, ".gitignore": b"oss.js\n"})) == [
+        "config/oss.json"
+    ]
 
 
 def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:

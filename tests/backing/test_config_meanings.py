@@ -225,6 +225,12 @@ def test_meanings_of_names() -> None:
         assert meaning(none) is None, none
     assert meaning("DJANGO_ALLOWED_HOSTS").kind == HOSTS
     assert meaning("APP_PORT").kind == OWN_PORT
+    # The part first (DanielArturoAlejoAlvarez's REST-API-NodeJS-Sequelize: NAME_DB,
+    # USER_DB, PASSWORD_DB; its own database name, left unset, had none of its tables).
+    assert meaning("NAME_DB") == meaning("DB_NAME") and meaning("USER_DB") == meaning("DB_USER")
+    assert meaning("PASSWORD_DB") == meaning("DB_PASSWORD") == meaning("password_database")
+    for none in ("REDIS_DB", "MONGO_DB", "NAME_MONGO"):
+        assert meaning(none) is None, none
 
 
 def test_a_dsn_is_a_database_url_by_its_name_or_its_type() -> None:

@@ -227,6 +227,10 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
     if len(words) > 2 and words[-1] == "STRING" and words[-2] in ("CONNECTION", "CONN"):
         # A connection string is its URL (s4imu's Flask-Jobs: db_connection_string, needed).
         words = [*words[:-2], "URL"]
+    if len(words) == 2 and words[0] in _PARTS.keys() - {"DB"} and words[1] in ("DB", "DATABASE"):
+        # The part first (DanielArturoAlejoAlvarez's REST-API-NodeJS-Sequelize: NAME_DB,
+        # USER_DB, PASSWORD_DB): left unset, its own database name met none of its tables.
+        words = words[::-1]
     if len(words) < 2 or _OTHER_STORES & set(words) or words[-1] not in _PARTS:
         return None
     # DATABASE_URL's URL, MYSQL_DATABASE's DATABASE: the part is the last word; a

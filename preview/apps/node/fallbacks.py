@@ -33,6 +33,7 @@ __all__ = [
     "serving_through",
     "tsc_build",
     "uncommented",
+    "variant_build",
 ]
 
 # The development scripts, in order: the first the app has runs (its watcher off).
@@ -200,6 +201,31 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     if not made:
         return ""
     return "tsc" if "tsconfig.json" in files else _tsc_of_source(target, files)
+
+
+# A file (or folder) under a build's output directory that a script runs.
+_BUILT_PATH = re.compile(r"(?:^|\s)(?:\./)?((?:dist|build|lib|out)/[\w./-]*)")
+# The words of a script's name that name no variant of it.
+_NOT_VARIANT = {"start", "serve", "server", "run"}
+
+
+def variant_build(name: str, scripts: dict[str, str], files: dict[str, bytes]) -> str | None:
+    """The build script of the script ``name``'s own variant (``start:dev`` runs what
+    ``build:dev`` makes; ``build-dev`` and ``dev:build`` alike), where ``name`` runs a
+    file the upload lacks that that build can be seen to make (:func:`made_main`); None
+    elsewhere. kgomez95's Nodejs-typescript-api-crud has ``"start:dev": "nodemon
+    dist/index.js"`` and ``"build:dev": "tsc && copyfiles …"``, no start nor build
+    script: "Cannot find module 'dist/index.js'"."""
+    found = _BUILT_PATH.search(scripts.get(name, ""))
+    target = posixpath.normpath(found.group(1)) if found else ""
+    if not target or target in files:
+        return None
+    for variant in (w for w in re.split(r"[:-]", name) if w and w not in _NOT_VARIANT):
+        for build in (f"build:{variant}", f"build-{variant}", f"{variant}:build"):
+            script = scripts.get(build, "").strip()
+            if script and made_main(target, files, script) is not None:
+                return build
+    return None
 
 
 def _tsc_of_source(target: str, files: dict[str, bytes]) -> str:

@@ -166,7 +166,7 @@ def _sequelize_migrations(
     if "sequelize-cli" not in listed and not sequelize_cli_wanted(files, listed):
         return None
     rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
-    named = _migrate_script_paths(files)
+    named = _migrate_script_paths(files) or _init_layout(files, rc)
     directory = named.get("migrations-path") or _rc_path(rc, "migrations-path") or "migrations"
     if not any(p.startswith(f"{directory}/") and p.endswith((".js", ".cjs")) for p in files):
         return None
@@ -227,7 +227,8 @@ def _made_by_the_cli(files: dict[str, bytes]) -> bool:
     doesn't exist" (luqmansarwar012's blogging-app-mysql-express; nelsonsinis's
     sequelize-express-example, whose ``.sequelizerc`` moves them to src/config/database)."""
     rc = files.get(".sequelizerc", b"").decode("utf-8", "replace")
-    directory = _rc_path(rc, "migrations-path") or "migrations"
+    layout = _init_layout(files, rc).get("migrations-path")
+    directory = layout or _rc_path(rc, "migrations-path") or "migrations"
     for path, data in files.items():
         folder, name = posixpath.split(path)
         if folder == directory and _GENERATED.match(name) and b".createTable(" in data:
@@ -274,6 +275,37 @@ def _migrate_script_paths(files: dict[str, bytes]) -> dict[str, str]:
             if found:
                 return {k: v for k, v in found.items() if not v.startswith(("..", "/"))}
     return {}
+
+
+def _init_layout(files: dict[str, bytes], rc: str) -> dict[str, str]:
+    """The ``migrations-path`` and ``config`` of ``sequelize init``'s layout made in a
+    folder below the app's (``server/config/config.json`` beside ``server/migrations``;
+    the shallowest such folder), where the app's own ``migrations`` holds none and no
+    ``.sequelizerc`` moves them: sequelize-cli run in that folder reads them so. {}
+    elsewhere. diyset's NodeJs-Sequelize-REST-API keeps all three in server/: run at its
+    root, the CLI found no migration, and every route met a table that did not exist."""
+    if rc or any(_holds_migration(p, "migrations") for p in files):
+        return {}
+    folders = {
+        posixpath.dirname(posixpath.dirname(p))
+        for p in files
+        if posixpath.basename(p) in ("config.json", "config.js")
+        and posixpath.basename(posixpath.dirname(p)) == "config"
+        and "node_modules" not in p.split("/")
+    }
+    for folder in sorted(folders - {""}, key=lambda f: (f.count("/"), f)):
+        migrations = f"{folder}/migrations"
+        if any(_holds_migration(p, migrations) for p in files):
+            config = f"{folder}/config/config.json"
+            if config not in files:
+                config = f"{folder}/config/config.js"
+            return {"migrations-path": migrations, "config": config}
+    return {}
+
+
+def _holds_migration(path: str, directory: str) -> bool:
+    """Whether ``path`` is a migration of sequelize-cli's in ``directory``."""
+    return path.startswith(f"{directory}/") and path.endswith((".js", ".cjs"))
 
 
 def _rc_path(rc: str, key: str) -> str | None:

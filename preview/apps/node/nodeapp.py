@@ -67,6 +67,7 @@ from preview.apps.node.fallbacks import (
     serving_script,
     serving_through,
     tsc_build,
+    variant_build,
 )
 from preview.apps.node.generated import generating_scripts
 from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
@@ -253,6 +254,8 @@ def node_start(
     if "prisma" not in listed:  # the CLI, of the client's version
         tools = (*tools, f"prisma@{listed.get('@prisma/client', 'latest')}")
     steps = found.setup
+    if _generated_outside(files, schema):  # its client in its own tree: generated there
+        steps = ((PRISMA, "generate", "--schema", schema), *steps)
     migrations = f"{posixpath.dirname(schema)}/migrations/"
     if any(p.startswith(migrations) and p.endswith("/migration.sql") for p in files):
         steps = (*steps, (PRISMA, "migrate", "deploy", "--schema", schema))
@@ -282,18 +285,44 @@ def _reached(argv: tuple[str, ...], scripts: dict[str, str]) -> str:
 
 
 def prisma_schema(files: dict[str, bytes]) -> str | None:
-    """The upload's Prisma schema (package.json's ``prisma.schema``, else
-    ``prisma/schema.prisma``), when it has one and depends on Prisma's client."""
+    """The upload's Prisma schema (package.json's ``prisma.schema``, else the ``schema``
+    its ``prisma.config.ts`` names, else ``prisma/schema.prisma``), when it has one and
+    depends on Prisma's client. torruuu's hono-postgresql-starter names
+    src/core/db/prisma/schema.prisma in its prisma.config.ts (Prisma 6.6's config file,
+    which replaces package.json's key): its client was never generated."""
     package = read_package(files) or {}
     listed = {**_strings(package.get("dependencies")), **_strings(package.get("devDependencies"))}
     if "@prisma/client" not in listed and "prisma" not in listed:
         return None
     declared = package.get("prisma")
-    if isinstance(declared, dict) and isinstance(declared.get("schema"), str):
-        path = posixpath.normpath(declared["schema"])
+    named = [declared.get("schema")] if isinstance(declared, dict) else []
+    for config in _PRISMA_CONFIGS:
+        if (found := _PRISMA_CONFIG_SCHEMA.search(files.get(config, b""))) is not None:
+            named.append(found.group(1).decode("utf-8", "replace"))
+    for path in (posixpath.normpath(n) for n in named if isinstance(n, str)):
         if path in files:
             return path
     return "prisma/schema.prisma" if "prisma/schema.prisma" in files else None
+
+
+_PRISMA_CONFIGS = tuple(f"prisma.config.{e}" for e in ("ts", "mts", "cts", "js", "mjs", "cjs"))
+_PRISMA_CONFIG_SCHEMA = re.compile(rb"""\bschema\s*:\s*["'`]([^"'`\n]+)["'`]""")
+# A generator's ``output`` (``output = "../generated/prisma"``), relative to its schema.
+_GENERATOR_OUTPUT = re.compile(r'generator\s+\w+\s*\{[^}]*?\boutput\s*=\s*"([^"\n]+)"')
+
+
+def _generated_outside(files: dict[str, bytes], schema: str) -> bool:
+    """Whether a generator of ``schema`` writes its client into the app's own tree (its
+    ``output`` not under node_modules): the build generates the client into the
+    environment's node_modules, where the app then finds none of such a one (Prisma 7's
+    ``prisma-client`` generator always names one: "Cannot find module
+    '@/core/db/generated/prisma/client.js'")."""
+    text = files.get(schema, b"").decode("utf-8", "replace")
+    for output in _GENERATOR_OUTPUT.findall(text):
+        where = posixpath.normpath(posixpath.join(posixpath.dirname(schema), output))
+        if "node_modules" not in where.split("/"):
+            return True
+    return False
 
 
 def _start(
@@ -396,7 +425,14 @@ def _start(
     dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
     if dev is not None:
         nodemon = nodemon_settings(files, package)
-        return _dev(scripts[dev].strip(), setup, tools, runner, dev, why, nodemon)
+        if not setup and (variant := variant_build(dev, scripts, files)) is not None:
+            setup = (("npm", "run", variant),)  # its build, named for the same variant
+        script = scripts[dev].strip()
+        # Its lint run first (zstared's koa-admin-api: ``npm run eslint && … nodemon
+        # src/index.js``, five lint errors): a check gates a commit, not a start.
+        if (checked := _without_checks(script, scripts)) is not None:
+            script, why = checked, why or "its checks left out (they gate a commit)"
+        return _dev(script, setup, tools, runner, dev, why, nodemon)
     # The script its README runs to start it, under a name of its own (saching618's
     # koa-crud: "npm run watch-server", nodemon running ts-node on src/server.ts; no
     # start, no dev script, no main: the launch was refused, nothing to run).

@@ -158,6 +158,14 @@ _NATIVE_LIBRARIES = {
     "canvas": "canvas",
     "libxmljs": "libxmljs",
     "leveldown": "level",
+    # (its install downloads libtensorflow from storage.googleapis.com, which the sandbox
+    # refuses: zstared's koa-admin-api lists it and names it nowhere, its install failed)
+    "@tensorflow/tfjs-node": "tfjs",
+    "@tensorflow/tfjs-node-gpu": "tfjs",
+    # node-sass 4 does not build on Node 20; its middleware brings it (seif1000's
+    # nodejs-sequelize-app lists both, their one use commented out)
+    "node-sass": "sass",
+    "node-sass-middleware": "sass",
 }
 _MANIFESTS = re.compile(
     r"(?:^|/)(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock"
@@ -165,6 +173,12 @@ _MANIFESTS = re.compile(
 )
 # Files that name what a tool leaves out (``*.sqlite`` in a .gitignore): no use of a library.
 _IGNORE_FILES = re.compile(r"(?:^|/)\.[\w-]*ignore$")
+# A source's comments (a use commented out is none): blocks, and lines that are one.
+_COMMENTS = re.compile(r"/\*.*?\*/|^\s*//[^\n]*", re.S | re.M)
+_CODE = re.compile(r"\.(?:[cm]?[jt]sx?)$")
+# A page's files, whose words are the browser's (a stylesheet's ``canvas``, the element):
+# no use of a library of the server's.
+_PAGE_FILES = re.compile(r"\.(?:css|scss|sass|less|html?|svg|map|ejs|hbs|handlebars|pug)$")
 
 
 def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps:
@@ -173,7 +187,9 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     sequelize-express-boilerplate lists sqlite3 4, on MySQL throughout: its newest
     release for this Node compiled 92 s of a launch, past its time where the machine was
     busy). An ignore file naming it (nataljadj's express-user-service: ``*.sqlite`` in its
-    .gitignore, sqlite3 3.1.13 built from source past its time) is no use of it."""
+    .gitignore, sqlite3 3.1.13 built from source past its time) is no use of it, nor a
+    page's file (zstared's koa-admin-api: canvas named only by its API docs' bootstrap.css,
+    the HTML element; canvas 2 did not build on Node 20), nor a comment."""
     try:
         package = json.loads(deps.package_json)
     except ValueError:
@@ -185,12 +201,16 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     if not listed:
         return deps
     texts = [
-        data[:262144].decode("utf-8", "replace")
+        _COMMENTS.sub("", text) if _CODE.search(path) else text
         for path, data in files.items()
+        if (text := data[:262144].decode("utf-8", "replace"))
         if not _MANIFESTS.search(path)
         and not _IGNORE_FILES.search(path)
+        and not _PAGE_FILES.search(path)
         and "node_modules/" not in path
     ]
+    scripts = package.get("scripts")  # (its own scripts run a tool: ``node-sass scss -o css``)
+    texts += [json.dumps(scripts)] if isinstance(scripts, dict) else []
     unused = sorted(
         name
         for name in listed

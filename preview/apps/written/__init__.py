@@ -17,7 +17,7 @@ and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizecon
 the tsconfig of a Node app that emits declarations, told to keep node_modules' link path
 (:mod:`.tslinks`)."""
 
-from .configfiles import settings_files, settings_text
+from .configfiles import node_settings_modules, settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import (
     LOCAL_DATABASES,
@@ -56,6 +56,7 @@ __all__ = [
     "missing_locales",
     "node_key_files",
     "node_key_texts",
+    "node_settings_modules",
     "own_metadata",
     "own_name_packages",
     "run_folders",

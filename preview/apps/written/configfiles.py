@@ -17,12 +17,13 @@ from __future__ import annotations
 import ast
 import json
 import posixpath
+import re
 from collections.abc import Mapping
 
 from ...discovery.pyast import bind_path, last_name, upload_path
 from ..pyapp import parse_module, python_files
 
-__all__ = ["settings_files", "settings_text"]
+__all__ = ["node_settings_modules", "settings_files", "settings_text"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 _LOADERS = {"load", "safe_load", "full_load"}  # yaml's and json's, given the open file
@@ -51,6 +52,67 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
             keys = _keys_read(tree, loaded)
             if keys:
                 found.setdefault(target, {}).update(keys)
+    return found
+
+
+# ``const config = require('../config/oss')`` (group 1 the name, 3 the path), or
+# ``const { bucket, region } = require(…)`` (group 2 the names).
+_NODE_REQUIRE = re.compile(
+    r"""(?:const|let|var)\s+(?:(\w+)|\{([^{}]*)\})\s*=\s*require\(\s*["'](\.{1,2}/[\w./-]+)["']\s*\)"""
+)
+_NODE_SOURCES = (".js", ".cjs")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """{the path of a JSON file to write: {variable name: key}} for each settings module
+    a Node app's CommonJS code requires by a relative path (``require('../config/oss')``)
+    that its upload lacks, its ``.gitignore`` names and no example stands for: what the
+    code reads of it (``config.bucket``, ``const { accessKeyId } = require(…)``) are its
+    keys, each named as its words spell it (``accessKeyId``: ``ACCESS_KEY_ID``) for the
+    service to fill in as :func:`settings_files`' are. Written as ``<module>.json``, which
+    ``require`` finds where ``<module>.js`` is not. myxtl's koa-mall ignores
+    ``/config/oss.js`` (its object storage's keys): "Cannot find module '../config/oss'"."""
+    ignored = _ignored_paths(files)
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for path in sorted(files):
+        if not path.endswith(_NODE_SOURCES) or "node_modules/" in path:
+            continue
+        text = files[path][:262144].decode("utf-8", "replace")
+        for match in _NODE_REQUIRE.finditer(text):
+            module = posixpath.normpath(posixpath.join(posixpath.dirname(path), match.group(3)))
+            stem = module.removesuffix(".js")
+            tried = (module, f"{module}.js", f"{module}.json", f"{module}/index.js")
+            if module.startswith("..") or any(t in files for t in tried):
+                continue
+            named = {f"{stem}.js", posixpath.basename(f"{stem}.js")}
+            if not named & ignored or _has_example(files, f"{stem}.js"):
+                continue
+            if match.group(1):
+                read = re.findall(rf"(?<![\w.$]){re.escape(match.group(1))}\.(\w+)", text)
+            else:
+                read = re.findall(r"(?:^|,)\s*(\w+)", match.group(2))
+            keys = {_CAMEL.sub("_", key).upper(): (key,) for key in read}
+            if keys:
+                found.setdefault(f"{stem}.json", {}).update(keys)
+    return found
+
+
+def _ignored_paths(files: dict[str, bytes]) -> set[str]:
+    """The files the upload's .gitignores name by a path of their own (``/config/oss.js``,
+    as an upload path) or by their name alone (``keys.js``, in any folder); no pattern."""
+    found: set[str] = set()
+    for path, data in files.items():
+        if posixpath.basename(path) != ".gitignore":
+            continue
+        for line in data.decode("utf-8", "replace").splitlines():
+            entry = line.strip()
+            if not entry or entry.startswith(("#", "!")) or "*" in entry:
+                continue
+            if "/" in entry.rstrip("/"):
+                found.add(posixpath.join(posixpath.dirname(path), entry.strip("/")))
+            else:
+                found.add(entry)
     return found
 
 
