@@ -177,8 +177,9 @@ class NativeBuilds:
             took = trio.current_time() - began
             if kept:
                 await say(f"{spec}: compiled apart in {took:.0f} s")
-        except BuildFailed as failure:
-            await say(f"{spec} did not build apart ({failure.message}): built in the app's tree")
+        except BuildFailed:
+            # Its reason is said once, by the app's own install scripts, which meet it too.
+            await say(f"{spec}: its native code did not build apart, left to the app's own install")
             with contextlib.suppress(OSError):
                 await trio.to_thread.run_sync(_mark_failed, entry)
         except OSError as error:  # a full disk: no cache, never a failed launch
