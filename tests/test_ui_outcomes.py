@@ -215,7 +215,13 @@ async def test_after_a_restart_of_the_service_the_page_recovers_by_itself(
             seen["while_down"] = page.text_content("#preview-error-text")
             # Picked while it is away, its preview is not known: not "not launched".
             _pick(page, gid)
-            _until(page, "document.getElementById('status-badge').dataset.status === 'unknown'")
+            # The badge and the terminal's notice are set by separate steps of the pick:
+            # both awaited (the notice read while "Loading…" failed CI once).
+            _until(
+                page,
+                "document.getElementById('status-badge').dataset.status === 'unknown'"
+                " && document.getElementById('terminal-empty').textContent !== 'Loading…'",
+            )
             seen["picked_down"] = [
                 page.text_content("#terminal-empty"),
                 page.is_disabled("#launch"),
