@@ -207,6 +207,9 @@ def mariadb_argv(
         "--skip-name-resolve",
         "--performance-schema=OFF",
         "--max-connections=64",
+        # A client's handshake given a minute, not 10 s: on a loaded machine the app's first
+        # connection was dropped mid-handshake (2013, "Lost connection … during query").
+        "--connect-timeout=60",
         "--open-files-limit=900",
         "--table-open-cache=200",
         "--key-buffer-size=1M",
