@@ -173,8 +173,9 @@ _DURATION = re.compile(
     r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|EXPIRATION|TIMEOUT|LIFETIME)"
     r"(?:_TIME|_(?:IN_)?(?:MINS?|SECS?|HRS?))?$"
 )
-# A JWT's signing algorithm: HS256 matches the throwaway secret given beside it.
-_ALGORITHM = re.compile(r"(?:^|_)ALGORITHMS?$")
+# A JWT's signing algorithm: HS256 matches the throwaway secret given beside it. Its
+# short forms too (khudoteplov's fastapi-delivery-project: a settings field ``algo: str``).
+_ALGORITHM = re.compile(r"(?:^|_)(?:ALGORITHMS?|ALGO|ALG)$")
 _NUMBER_TYPES = frozenset({"int", "float", "PositiveInt", "NonNegativeInt", "conint"})
 # Another service's port, by the service its name says (MAIL_PORT: SMTP's submission
 # port): the app connects there only when it uses that service, which a preview does

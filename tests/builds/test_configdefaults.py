@@ -149,6 +149,9 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert len(throwaway_value("OPENAI", "SecretStr | None") or "") >= 32
     # fastapi-jwt (testdriven): decouple's config("algorithm") beside config("secret").
     assert throwaway_value("algorithm") == throwaway_value("JWT_ALGORITHM") == "HS256"
+    # fastapi-delivery-project (khudoteplov): a settings field ``algo: str``.
+    assert throwaway_value("algo", "str") == throwaway_value("JWT_ALG") == "HS256"
+    assert throwaway_value("ALGOLIA_APP_ID") != "HS256"
     files = {
         "main.py": SETTINGS.encode(),
         ".env.example": b"APP_NAME=x\nDATABASE_URL=sqlite:///a.db\n",
