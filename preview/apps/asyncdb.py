@@ -20,7 +20,10 @@ knows. An Alembic ``env.py`` that is sync (``engine_from_config``) given an asyn
 driver's URL (gkarumba's fastapi-async-auth-docker-redis: its compose's
 ``mysql+aiomysql://``, which its app's engine takes) fails on "MissingGreenlet": its
 set-up step is given that URL naming the sync driver of the same database the app's
-environment has (:func:`sync_migration_urls`).
+environment has (:func:`sync_migration_urls`). The other way round, an async ``env.py``
+(``async_engine_from_config``) beside an app whose engine is sync (``create_engine``):
+the app keeps the plain URL, its Alembic steps are given the async driver's, which its
+build adds (:attr:`AsyncDatabase.migrations_only`, :func:`async_migration_urls`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "URL_VARIABLES",
     "AsyncDatabase",
     "async_database",
+    "async_migration_urls",
     "sync_driver_url",
     "sync_migration_urls",
     "sync_url",
@@ -87,6 +91,9 @@ class AsyncDatabase:
     where: str  # the first module found using it
     listed: frozenset[str]  # its dependencies' normalised distribution names
     greenlet: bool = True  # installed by what it lists (SQLAlchemy's asyncio extra)
+    # Only its Alembic env.py uses it, its app's engine sync: the app is given the plain
+    # URLs, its Alembic steps the async ones (:func:`async_migration_urls`).
+    migrations_only: bool = False
 
     def driver(self, dialect: str) -> tuple[str, str]:
         """(distribution, driver) for ``dialect``: the one it lists, else the first."""
@@ -118,21 +125,33 @@ def async_database(files: dict[str, bytes], deps: PythonDeps) -> AsyncDatabase |
     ``deps``: what it lists."""
     envs = [p for p in files if posixpath.basename(p) == "env.py" and _ALEMBIC.search(files[p])]
     modules = [p for p in sorted(python_files(files)) if len(files[p]) <= _MAX_SOURCE]
-    if not any(_MAKES_ASYNC.search(files[p]) for p in [*modules, *envs]) and any(
-        _MAKES_SYNC.search(files[p]) for p in modules if p not in envs
+    own = [p for p in modules if p not in envs]
+    if not any(_MAKES_ASYNC.search(files[p]) for p in own) and any(
+        _MAKES_SYNC.search(files[p]) for p in own
     ):
         # Its engine is sync (create_engine), the extension named for a type alone:
         # sajidreshmi's fastapi-crm annotates a route's ``db: AsyncSession`` and runs
-        # ``create_engine``; given aiosqlite's URL, "MissingGreenlet" at start.
-        return None
+        # ``create_engine``; given aiosqlite's URL, "MissingGreenlet" at start. Its
+        # Alembic env.py may still be async (leonsk27's fastapi-transaction: SQLModel's
+        # create_engine in app/db.py, async_engine_from_config in migrations/env.py): its
+        # steps take the async URL (:func:`async_migration_urls`), whose driver the build
+        # adds; the app keeps the plain one.
+        async_envs = [p for p in sorted(envs) if _MAKES_ASYNC.search(files[p])]
+        if not async_envs:
+            return None
+        return AsyncDatabase(async_envs[0], *_listing(deps), migrations_only=True)
     for path in [*modules, *sorted(envs)]:
         data = files[path]
         if len(data) <= _MAX_SOURCE and _USES.search(data):
-            listed = frozenset(deps.names())
-            extra = any(_ASYNCIO_EXTRA.match(line) for line in deps.requirements)
-            greenlet = "greenlet" in listed or extra or deps.lock is not None
-            return AsyncDatabase(path, listed, greenlet)
+            return AsyncDatabase(path, *_listing(deps))
     return None
+
+
+def _listing(deps: PythonDeps) -> tuple[frozenset[str], bool]:
+    """(the distributions ``deps`` lists, whether they install greenlet)."""
+    listed = frozenset(deps.names())
+    extra = any(_ASYNCIO_EXTRA.match(line) for line in deps.requirements)
+    return listed, "greenlet" in listed or extra or deps.lock is not None
 
 
 def sync_driver_url(url: str, listed: set[str]) -> str:
@@ -205,6 +224,38 @@ _SYNC_DRIVERS = {
 }
 
 
+def async_migration_urls(
+    files: dict[str, bytes], where: str, env: dict[str, str], modules: Iterable[str]
+) -> dict[str, str]:
+    """The database URLs of ``env`` an Alembic set-up step run in ``where`` is given in
+    place of theirs: where every Alembic ``env.py`` there makes an async engine
+    (``async_engine_from_config``) and a URL names no driver (the app's own engine is
+    sync: :attr:`AsyncDatabase.migrations_only`), the same URL naming the async driver
+    ``modules`` (what the app's environment has) holds; none else."""
+    envs = _alembic_envs(files, where)
+    if not envs or not all(_MAKES_ASYNC.search(data) for data in envs):
+        return {}
+    installed = AsyncDatabase(where, frozenset(modules))
+    changed: dict[str, str] = {}
+    for name in URL_VARIABLES:
+        url = env.get(name, "")
+        if _PLAIN.match(url) and (named := installed.url(url)) != url:
+            changed[name] = named
+    return changed
+
+
+def _alembic_envs(files: dict[str, bytes], where: str) -> list[bytes]:
+    """The Alembic ``env.py`` files under ``where``."""
+    prefix = f"{where}/" if where else ""
+    return [
+        data
+        for path, data in files.items()
+        if path.startswith(prefix)
+        and posixpath.basename(path) == "env.py"
+        and _ALEMBIC.search(data)
+    ]
+
+
 def sync_migration_urls(
     files: dict[str, bytes], where: str, env: dict[str, str], modules: Iterable[str]
 ) -> dict[str, str]:
@@ -212,14 +263,7 @@ def sync_migration_urls(
     place of theirs: where every Alembic ``env.py`` there is sync (none uses the asyncio
     extension) and a URL names an async driver, the same URL naming the sync driver of
     its database that ``modules`` (what the app's environment has) holds; none else."""
-    prefix = f"{where}/" if where else ""
-    envs = [
-        data
-        for path, data in files.items()
-        if path.startswith(prefix)
-        and posixpath.basename(path) == "env.py"
-        and _ALEMBIC.search(data)
-    ]
+    envs = _alembic_envs(files, where)
     if not envs or any(_USES.search(data) for data in envs):
         return {}
     modules = set(modules)  # read once per variable below

@@ -229,7 +229,10 @@ def app_environment(
         for name in URL_VARIABLES:
             if name in env and name not in given:  # the service's URL, not the app's own
                 url = env[name]
-                env[name] = asyncdb.url(url) if asyncdb else sync_driver_url(url, deps.names())
+                if asyncdb is not None and not asyncdb.migrations_only:
+                    env[name] = asyncdb.url(url)
+                else:
+                    env[name] = sync_driver_url(url, deps.names())
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
             if name in env and name not in given:
                 env[name] = tortoise_url(env[name])
@@ -583,12 +586,16 @@ async def with_async_driver(
     asyncdb = async_database(files, deps)
     if asyncdb is None or deps.lock is not None:
         return deps
-    missing = asyncdb.to_install(env[name] for name in URL_VARIABLES if name in env)
+    urls = [env[name] for name in URL_VARIABLES if name in env]
+    if asyncdb.migrations_only:  # its Alembic steps are given the async driver's URLs
+        urls = [asyncdb.url(url) for url in urls]
+    missing = asyncdb.to_install(urls)
     if not missing:
         return deps
-    schemes = sorted({env[n].partition("://")[0] + "://" for n in URL_VARIABLES if n in env})
+    schemes = sorted({url.partition("://")[0] + "://" for url in urls})
+    user = "its Alembic env.py uses" if asyncdb.migrations_only else "the app uses"
     await say(
-        f"the app uses SQLAlchemy's asyncio extension ({asyncdb.where}), given "
+        f"{user} SQLAlchemy's asyncio extension ({asyncdb.where}), given "
         f"{' and '.join(schemes)} URLs: adding {', '.join(missing)} to its build (its "
         "dependencies do not list them)"
     )

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
-from ..apps.asyncdb import sync_migration_urls
+from ..apps.asyncdb import async_migration_urls, sync_migration_urls
 from ..apps.configvars import (
     ServedDatabase,
     compose_secret_files,
@@ -912,7 +912,7 @@ async def _set_up(
         env = dict(app_env)
         argv = fill(step, {**context.values, "python": python})
         if any("alembic" in part for part in argv) and detection.language == "python":
-            env.update(await _sync_migration_urls(files, where, env, environment_path, context))
+            env.update(await _migration_urls(files, where, env, environment_path, context))
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
         keyed = key is not None
         step_run = _StepRun(SetupStep(argv, where, env), key, runner, cache, context, files)
@@ -985,7 +985,7 @@ class _StepRun:
         return await self.cache.run(key, self.context.app_dir, run, self.context.say, self.files)
 
 
-async def _sync_migration_urls(
+async def _migration_urls(
     files: dict[str, bytes],
     where: str,
     env: dict[str, str],
@@ -993,15 +993,21 @@ async def _sync_migration_urls(
     context: PreparationContext,
 ) -> dict[str, str]:
     """The URLs an Alembic step is given in place of the app's where its env.py is sync
-    and they name an async driver (``apps.asyncdb.sync_migration_urls``), said."""
+    and they name an async driver (``apps.asyncdb.sync_migration_urls``), or it is async
+    and they name none (``async_migration_urls``), said."""
     modules = await trio.to_thread.run_sync(installed_dists, environment)
-    changed = sync_migration_urls(files, where, env, modules)
-    if changed:
-        schemes = sorted({url.partition("://")[0] + "://" for url in changed.values()})
-        await context.say(
-            f"its Alembic env.py is sync, given an async driver's URL: "
-            f"{', '.join(sorted(changed))} given to it as {' and '.join(schemes)}"
-        )
+    changed: dict[str, str] = {}
+    for kind, urls in (
+        ("sync, given an async", sync_migration_urls(files, where, env, modules)),
+        ("async, given a sync", async_migration_urls(files, where, env, modules)),
+    ):
+        if urls:
+            schemes = sorted({url.partition("://")[0] + "://" for url in urls.values()})
+            await context.say(
+                f"its Alembic env.py is {kind} driver's URL: "
+                f"{', '.join(sorted(urls))} given to it as {' and '.join(schemes)}"
+            )
+            changed.update(urls)
     return changed
 
 

@@ -10,6 +10,7 @@ import trio
 
 from preview.apps.asyncdb import (
     async_database,
+    async_migration_urls,
     sync_driver_url,
     sync_migration_urls,
     sync_url,
@@ -175,6 +176,44 @@ async def test_a_sqlalchemy_app_on_psycopg3_gets_its_driver_named(
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"answer": 42, "driver": "postgresql+psycopg"}, answer
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_sync_app_whose_alembic_env_is_async_gets_each_its_own_url(
+    builder_service: Service,
+) -> None:
+    """leonsk27's fastapi-transaction: SQLModel's create_engine in its app, an async
+    Alembic env.py beside it. The app keeps the plain URL (an async driver's failed it on
+    "MissingGreenlet"), its migration is given aiosqlite's, which its build adds."""
+    files = _files("fastapi_sync_app_async_alembic")
+    found = async_database(files, python_dependencies(files, "main.py"))
+    assert found is not None and found.migrations_only, found
+    assert found.where == "migrations/env.py"
+    plain = {"DATABASE_URL": "postgresql://u:p@h/app", "PORT": "8000"}
+    assert async_migration_urls(files, "", plain, {"asyncpg", "sqlalchemy"}) == {
+        "DATABASE_URL": "postgresql+asyncpg://u:p@h/app"
+    }
+    named = {"DATABASE_URL": "postgresql+psycopg://u:p@h/app"}  # its own driver: as it is
+    assert async_migration_urls(files, "", named, {"asyncpg"}) == {}
+    sync_env = files["migrations/env.py"].replace(b"async_engine_from_config(", b"engine(")
+    assert async_migration_urls({**files, "migrations/env.py": sync_env}, "", plain, ()) == {}
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_sync_app_async_alembic"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/items")).json()
+        assert answer == {"items": ["from the migration"], "driver": "pysqlite"}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            line.startswith("its Alembic env.py uses SQLAlchemy's asyncio extension")
+            and "adding greenlet, aiosqlite to its build" in line
+            for line in said
+        ), said
+        assert any(
+            line.startswith("its Alembic env.py is async, given a sync driver's URL")
+            and "as sqlite+aiosqlite://" in line
+            for line in said
+        ), said
+        await service.stop(body["gid"])
 
 
 def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
