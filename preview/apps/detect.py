@@ -33,6 +33,7 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 
+from ..discovery.pyast import module_level
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
@@ -467,7 +468,9 @@ def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | N
     if found.factory:
         return None
     tree = parse_module(files[found.path])
-    if tree is None or not any(_starts_a_server(node, found.attr) for node in tree.body):
+    if tree is None or not any(
+        _starts_a_server(node, found.attr) for node in module_level(tree.body)
+    ):
         return None
     folder, script = posixpath.split(found.path)
     argv = (*_IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)

@@ -215,7 +215,8 @@ def main_blocks(tree: ast.Module) -> list[ast.If]:
 
 def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements that run when the module is imported: those of its top-level
-    ``with``/``try``/``if`` blocks too, not those under ``if __name__ == "__main__"``."""
+    ``with``/``try``/``if`` blocks too, not those under ``if __name__ == "__main__"``
+    but those of its ``else`` (davidjeiel's api-flask-carros: ``else: app.run(port=5000)``)."""
     for node in body:
         yield node
         if isinstance(node, ast.With | ast.AsyncWith):
@@ -224,6 +225,9 @@ def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from module_level([*node.body, *node.orelse, *node.finalbody])
         elif isinstance(node, ast.If) and not is_main_check(node.test):
             yield from module_level([*node.body, *node.orelse])
+        elif isinstance(node, ast.If):  # the branch a module imported (not run) takes
+            negated = isinstance(node.test, ast.Compare) and isinstance(node.test.ops[0], ast.NotEq)
+            yield from module_level(node.body if negated else node.orelse)
 
 
 def is_none(node: ast.AST) -> bool:

@@ -298,6 +298,15 @@ def test_an_app_that_starts_its_own_server_at_import_runs_as_a_script() -> None:
     assert "gunicorn" in " ".join(_detect({"requirements.txt": "flask\n", "app.py": guarded}).argv)
     inside = flask + "def main():\n    app.run(port=5000)\n"
     assert "gunicorn" in " ".join(_detect({"requirements.txt": "flask\n", "app.py": inside}).argv)
+    # davidjeiel's api-flask-carros: the guard's else runs it when imported; so does a
+    # block that runs at import (a try's body).
+    otherwise = guarded + "else:\n    app.run(debug=True, port=5000)\n"
+    found = _detect({"requirements.txt": "flask\n", "app.py": otherwise})
+    assert found.argv == ("{python}", "app.py"), found.argv
+    tried = flask + "try:\n    app.run(port=5000)\nexcept KeyboardInterrupt:\n    pass\n"
+    assert _detect({"requirements.txt": "flask\n", "app.py": tried}).argv == ("{python}", "app.py")
+    negated = flask + "if __name__ != '__main__':\n    pass\nelse:\n    app.run(port=5000)\n"
+    assert "gunicorn" in " ".join(_detect({"requirements.txt": "flask\n", "app.py": negated}).argv)
 
 
 async def test_an_app_that_serves_at_import_serves_as_a_script(builder_service: Service) -> None:
