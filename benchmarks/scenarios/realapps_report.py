@@ -34,6 +34,7 @@ APPS_FAULT = [
     ),
     (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
+    (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
 ]
 _OUTSIDE = "each failing route's call to a host outside was stopped (egress is off)"
 _DIAGNOSED_OUTSIDE = re.compile(

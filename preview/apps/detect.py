@@ -33,7 +33,7 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 
-from ..discovery.pyast import module_level
+from ..discovery.pyast import module_level, syntax_error
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
@@ -190,9 +190,11 @@ def detect(
             if _language(files) == "node"
             else '["{python}", "-m", "uvicorn", "main:app", "--port", "{port}"]'
         )
+        broken = _unparsable(files)
         raise BadRequest(
-            "Found no way to start this app. Give the launch option command "
-            f"(for example {example}).",
+            "Found no way to start this app"
+            + "".join(f"; {path} line {line} is not Python ({said})" for path, line, said in broken)
+            + f". Give the launch option command (for example {example}).",
             code="nothing_to_run",
             details={"lookedFor": _LOOKED_FOR, "option": "command"},
         )
@@ -212,6 +214,20 @@ def detect(
     if found.language == "python":
         found = replace(found, frontend=find_frontend(files))
     return found if command else _with_plans(found, files)
+
+
+def _unparsable(files: dict[str, bytes]) -> list[tuple[str, int, str]]:
+    """The app's Python modules (a few) that do not parse, each with its first error: where
+    nothing runnable was found, one of them may be where its app is made (williamyizima's
+    flask-wallet: the conflict markers of a merge left in its create_app's module)."""
+    found = []
+    for path in sorted(python_files(files)):
+        if (error := syntax_error(files[path])) is not None:
+            found.append((path, *error))
+    return found[:_MOST_UNPARSABLE]
+
+
+_MOST_UNPARSABLE = 3
 
 
 def _with_plans(found: Detection, files: dict[str, bytes]) -> Detection:

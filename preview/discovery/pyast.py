@@ -42,6 +42,7 @@ __all__ = [
     "parse_source",
     "readable_part",
     "same_module",
+    "syntax_error",
     "type_schema",
     "upload_path",
     "walked",
@@ -280,6 +281,30 @@ def parse_module(data: bytes | str) -> ast.Module | None:
             lines[at] = older
         except (ValueError, RecursionError):
             return None
+    return None
+
+
+# A line an unresolved merge conflict left (git's markers: ``<<<<<<< HEAD``, ``=======``,
+# ``>>>>>>> origin/master``).
+_CONFLICT_MARKER = re.compile(r"^(?:<{7}|={7}|>{7})(?:\s|$)")
+
+
+def syntax_error(data: bytes | str) -> tuple[int, str] | None:
+    """Where a module Python cannot parse goes wrong: (its line, what Python says, and
+    what the line is where Python's words do not tell: a merge conflict's marker); None
+    for a module that parses, or one that is not text."""
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        parse_source(text)
+    except SyntaxError as error:
+        line = error.lineno or 0
+        lines = text.splitlines()
+        said = error.msg
+        if 0 < line <= len(lines) and _CONFLICT_MARKER.match(lines[line - 1]):
+            said = f"{said}: {lines[line - 1].strip()!r}, a merge conflict left unresolved"
+        return line, said
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
     return None
 
 

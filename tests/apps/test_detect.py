@@ -174,6 +174,22 @@ def test_nothing_to_run_lists_what_was_looked_for() -> None:
     error = caught.value
     assert error.code == "nothing_to_run" and "command" in error.message
     assert len(error.details["lookedFor"]) == 7
+    assert "bad.py line 1 is not Python" in error.message, error.message
+
+
+def test_nothing_to_run_names_a_merge_conflict_left_in_the_apps_module() -> None:
+    """williamyizima's flask-wallet: its create_app's module holds a merge's conflict
+    markers, so no app was found, and the refusal said only that."""
+    factory = (
+        "from flask import Flask\n<<<<<<< HEAD\nfrom wallet import api\n=======\n"
+        ">>>>>>> origin/master\n\ndef create_app():\n    return Flask(__name__)\n"
+    )
+    with pytest.raises(BadRequest) as caught:
+        _detect({"requirements.txt": "flask\n", "wallet/app.py": factory, "wallet/api.py": ""})
+    assert (
+        "wallet/app.py line 2 is not Python (invalid syntax: '<<<<<<< HEAD', a merge conflict"
+        " left unresolved)" in caught.value.message
+    ), caught.value.message
 
 
 def test_dependency_specs() -> None:
