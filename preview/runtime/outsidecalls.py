@@ -33,7 +33,12 @@ _UNRESOLVED = re.compile(
     r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND|EAI_NONAME|EAI_FAIL)\b"
     r"|\b(?:failed to resolve|could not resolve|could not translate) host"
     r"|\blookup \S+(?: on \S+)?: (?:no such host|server misbehaving)"
-    r"|Inaccessible host: `",  # aws-sdk 2's account of ENOTFOUND
+    r"|Inaccessible host: `"  # aws-sdk 2's account of ENOTFOUND
+    # A DNS client of the app's own, past the system's resolver: Node's c-ares (a
+    # mongodb+srv:// URL's ``querySrv ECONNREFUSED _mongodb._tcp.cluster0.….mongodb.net``),
+    # dnspython, which finds no name server's address in a sandbox (pymongo's "cannot open
+    # /etc/resolv.conf" for the same URL).
+    r"|(?-i:\bquery[A-Z][a-z]* E[A-Z]+ )|cannot open /etc/resolv\.conf",
     re.IGNORECASE,
 )
 # A call to an address (no name to resolve): the sandbox has no route but its loopback
@@ -51,6 +56,8 @@ _WORDS = (
     "Inaccessible host",
     "ENETUNREACH",
     "unreachable",
+    "query",
+    "resolv.conf",
 )
 # Where such a line names the host: Node, urllib3 2 (requests), psycopg and libpq, curl,
 # Go, aiohttp, redis-py, urllib3 1 (requests).
@@ -64,6 +71,7 @@ _HOST = (
     re.compile(r"Error -?\d+ connecting to ([\w.-]+):\d+"),
     re.compile(r"\bhost='([\w.-]+)'"),
     re.compile(r"Inaccessible host: `([\w.-]+)'"),
+    re.compile(r"\bquery[A-Z][a-z]* E[A-Z]+ (?:_[\w-]+\._(?:tcp|udp)\.)?([\w.-]+)"),
 )
 _MAX_SAID = 4  # lines per preview: a host each, or one for hosts not named
 

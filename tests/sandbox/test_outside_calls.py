@@ -54,6 +54,14 @@ _SAID = [
         "be available in the `region' region.",
         "ec2.region.amazonaws.com",
     ),
+    # A mongodb+srv:// URL's lookup of its SRV record, by the driver's own DNS client:
+    # Node's c-ares (mongodb 6), dnspython (pymongo 4: izharusmani's fastapi-hrms).
+    (
+        "MongoServerSelectionError: querySrv ECONNREFUSED _mongodb._tcp.cluster0.abc.mongodb.net",
+        "cluster0.abc.mongodb.net",
+    ),
+    ("Error: queryTxt ETIMEOUT cluster0.abc.mongodb.net", "cluster0.abc.mongodb.net"),
+    ("pymongo.errors.ConfigurationError: cannot open /etc/resolv.conf", None),
 ]
 
 
@@ -70,6 +78,7 @@ def test_the_resolvers_failures_as_clients_print_them(text: str, host: str | Non
         "ConnectionRefusedError: [Errno 111] Connection refused",
         "Error: connect ECONNREFUSED 127.0.0.1:5432",
         "could not resolve the conflict in migration 0003",
+        "queryset ERRORS in the admin view",
     ],
 )
 def test_other_lines_are_not_failed_lookups(text: str) -> None:
