@@ -977,10 +977,10 @@ def json_database_settings(files: dict[str, bytes]) -> list[tuple[str, dict, str
         if len(data) > 64_000:
             continue
         if path.endswith(".py") and not TEST_FILES.search(path) and "site-packages/" not in path:
-            objects = list(_python_settings_objects(data.decode("utf-8", "replace")))
+            objects = list(_python_settings_objects(data.decode("utf-8-sig", "replace")))
         elif path.endswith(".json") and not _NOT_SETTINGS_JSON.search(path):
             try:
-                document = loads_bounded(data.decode("utf-8", "replace"))
+                document = loads_bounded(data.decode("utf-8-sig", "replace"))
             except ValueError:
                 continue
             objects = list(_settings_objects(document, 0))

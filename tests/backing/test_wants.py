@@ -112,6 +112,13 @@ def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
     assert "the MySQL settings of config/config.json" in wanted.mysql.why
     assert wanted.mysql.accounts == {"root": "123456"}
     assert wanted.mysql.databases == ["shop_db"]
+    # Saved with a byte order mark (Accennovate's node-mysql-crud-api: a Windows editor's),
+    # which Node's require() skips: read all the same (its RDS host was left unaliased).
+    config["development"]["host"] = "shop.abc.eu-west-1.rds.amazonaws.com"
+    files["config/config.json"] = b"\xef\xbb\xbf" + json.dumps(config).encode()
+    wanted = wanted_servers(files, "app.js", {})
+    assert wanted.mysql is not None and wanted.mysql.accounts == {"root": "123456"}
+    assert "shop.abc.eu-west-1.rds.amazonaws.com" in wanted.mysql.hosts
 
 
 def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
