@@ -99,6 +99,7 @@ __all__ = [
     "option_database_values",
     "with_async_driver",
     "with_broker_client",
+    "with_step_tools",
 ]
 
 # The app's own compiled locales (apps.written.locales), in its directory, which its sandbox sees.
@@ -620,6 +621,27 @@ async def with_broker_client(
         "kombu[redis], what Celery's Redis transport needs, to its build"
     )
     return replace(deps, requirements=(*deps.requirements, "kombu[redis]"))
+
+
+async def with_step_tools(
+    deps: PythonDeps,
+    steps: list[tuple[tuple[str, ...], str]],
+    say: Callable[[str], Awaitable[None]],
+) -> PythonDeps:
+    """``deps`` with Alembic where a set-up step the app is given runs its migrations with
+    it (its alembic.ini and versions: ``apps.datainit``) and it lists neither Alembic nor
+    Flask-Migrate, which brings it (iamshahboz's FastAPI-wallet keeps an Alembic history
+    and lists no alembic: its step died on "No module named 'alembic'"), said in the log."""
+    names = deps.names()
+    if names & {"alembic", "flask-migrate"} or deps.lock is not None:
+        return deps
+    if not any("alembic" in part for step, _ in steps for part in step):
+        return deps
+    await say(
+        "its migrations are Alembic's, which its dependencies do not list: adding alembic"
+        " to its build"
+    )
+    return replace(deps, requirements=(*deps.requirements, "alembic"))
 
 
 _LIBSQL_CLIENTS = ("@libsql/client", "libsql")

@@ -77,7 +77,7 @@ from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
 from ..sandbox.isolation import Confinement
 from ..settings import Settings
-from .appenv import dotenv_file, with_async_driver, with_broker_client
+from .appenv import dotenv_file, with_async_driver, with_broker_client, with_step_tools
 from .build import EnvBuilder, Lease
 from .buildcache import BuildCache, StepKey
 from .configdefaults import (
@@ -777,6 +777,7 @@ async def _python_environment(
     given = await trio.to_thread.run_sync(context.environment, context.settings.python)
     listed = await with_async_driver(listed, files, given, say)
     listed = await with_broker_client(listed, given, say)
+    listed = await with_step_tools(listed, detection.setup_steps(), say)
     learned = await trio.to_thread.run_sync(remedies.adopt, files)
     if learned:
         said = ", ".join(fix.change for fix in learned)

@@ -17,7 +17,7 @@ from preview.apps.detect import detect
 from preview.apps.pyapp import python_files
 
 from ..conftest import Service
-from ..launching import BUILD_WAIT, messages
+from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_datainit import _files, _healthy
 
 
@@ -60,6 +60,25 @@ async def test_an_app_reading_its_url_gets_the_sqlite_file_its_migrations_make(
     with trio.fail_after(BUILD_WAIT):
         data, _ = await _healthy(builder_service, "alembic_ini_sqlite_file", "/items")
         assert data == ["made where alembic.ini says"]
+
+
+async def test_an_alembic_history_whose_app_lists_no_alembic_gets_it_added(
+    builder_service: Service,
+) -> None:
+    """iamshahboz's FastAPI-wallet keeps alembic.ini and its versions but lists no
+    alembic: its migration step died on "No module named 'alembic'"."""
+    files = app_files("alembic_ini_sqlite_file")
+    files["requirements.txt"] = files["requirements.txt"].replace("alembic>=1.13\n", "")
+    assert "alembic" not in files["requirements.txt"]
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/items")).json()
+        assert answer == ["made where alembic.ini says"]
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("do not list: adding alembic to its build" in line for line in said), said
+        await service.stop(body["gid"])
 
 
 def test_an_ini_naming_its_authors_server_is_migrated_into_the_apps_database() -> None:
