@@ -54,6 +54,7 @@ from .poetry import (
 from .pyfloor import (
     FASTAPI_WITHOUT_EXTRA,
     code_python_floor,
+    django_named_floor,
     fastapi_extra_keyword,
     pydantic_one_config,
 )
@@ -269,6 +270,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                 break
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
     deps = _held_to_fastapis_extra(files, deps)
+    deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
@@ -508,6 +510,52 @@ def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> Python
     said = f"{hold}: its code gives FastAPI() a keyword of no parameter ({where}), kept in "
     said += "app.extra before that release, refused from it on; nothing bounds it"
     return replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
+
+
+def _lifted_to_the_django_it_names(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` with its Django line asking for the oldest release having the Django
+    modules its code names (:func:`.pyfloor.django_named_floor`, ``Django~=4.0.0``) where
+    every version it allows is older (a pin, an upper bound), its markers kept; where no
+    lock's pins hold Django to it."""
+    if deps.lock is not None or "django" in {_line_name(c) for c in deps.constraints}:
+        return deps
+    lines = [line for line in deps.requirements if _line_name(line) == "django"]
+    if len(lines) != 1 or (named := django_named_floor(files)) is None:
+        return deps
+    head, _, marker = lines[0].partition(";")
+    try:
+        requirement = Requirement(head.strip())
+    except InvalidRequirement:
+        return deps
+    floor = Version(named[0])
+    if not _only_older(requirement, floor):
+        return deps
+    line = f"{requirement.name}~={floor}.0" + (f" ;{marker}" if marker else "")
+    said = f"{line.split(' ;')[0]}: its code names {named[1]} (Django {floor}'s), "
+    said += f"which the {head.strip()} it lists lacks"
+    requirements = tuple(line if each == lines[0] else each for each in deps.requirements)
+    return replace(deps, requirements=requirements, notes=(*deps.notes, said))
+
+
+def _only_older(requirement: Requirement, floor: Version) -> bool:
+    """Whether every version ``requirement`` allows is older than ``floor`` (a pin below
+    it, ``==3.2.*``, ``<4``, ``~=3.2``)."""
+    for spec in requirement.specifier:
+        wildcard = spec.version.endswith(".*")
+        if not valid_version(spec.version.removesuffix(".*")):
+            continue
+        bound = Version(spec.version.removesuffix(".*"))
+        kept = len(bound.release) - (spec.operator == "~=")  # the release parts it holds
+        older = {
+            "==": bound.release[:kept] < floor.release[:kept] if wildcard else bound < floor,
+            "===": bound < floor,
+            "<=": bound < floor,
+            "<": bound <= floor,
+            "~=": bound.release[:kept] < floor.release[:kept],
+        }
+        if older.get(spec.operator, False):
+            return True
+    return False
 
 
 def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> PythonDeps:

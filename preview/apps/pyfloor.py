@@ -1,6 +1,7 @@
 """The oldest Python an upload's own code runs on, read from its syntax where nothing
-declares one: :func:`code_python_floor`; and the pydantic and FastAPI its code is written
-for, where nothing bounds them: :func:`pydantic_one_config`, :func:`fastapi_extra_keyword`.
+declares one: :func:`code_python_floor`; the pydantic and FastAPI its code is written
+for, where nothing bounds them: :func:`pydantic_one_config`, :func:`fastapi_extra_keyword`;
+and the oldest Django whose modules its settings name: :func:`django_named_floor`.
 
 An app with no ``requires-python`` nor ``.python-version`` may be built on any Python
 present, and the build picks the one its pinned packages have wheels for, which may be
@@ -21,6 +22,7 @@ from .pyapp import parse_module, python_files
 __all__ = [
     "FASTAPI_WITHOUT_EXTRA",
     "code_python_floor",
+    "django_named_floor",
     "fastapi_extra_keyword",
     "pydantic_one_config",
 ]
@@ -110,9 +112,7 @@ _TYPE_PARAMETERS = re.compile(
 # f-string around it, ``f"{":".join(parts)}"``, which older parsers end at its quote:
 # deaxparadox's task-flask-user-api, no Python declared, died at import on 3.11 ("f-string:
 # expecting '}'").
-_SAME_QUOTE_INSIDE = re.compile(
-    rb"""[fF][rR]?"[^"\n]*\{[^}"\n]*"|[fF][rR]?'[^'\n]*\{[^}'\n]*'"""
-)
+_SAME_QUOTE_INSIDE = re.compile(rb"""[fF][rR]?"[^"\n]*\{[^}"\n]*"|[fF][rR]?'[^'\n]*\{[^}'\n]*'""")
 # Names the standard library gained in a version, by module: imported from an older
 # one, "cannot import name" (rddewan's fastapi-user-management imports typing's override,
 # no Python declared: built on 3.11, its alembic env died on it). A module of that name
@@ -311,3 +311,38 @@ def fastapi_extra_keyword(files: dict[str, bytes]) -> str | None:
             if extra := sorted(set(keywords(node)) - _FASTAPI_KEYWORDS):
                 return f"{path}: {extra[0]}"
     return None
+
+
+# Django's dotted names a settings module gives as a string (a backend, a hasher), by the
+# release that added each: named to an older Django, its settings fail where Django loads
+# them ("Could not find backend 'django.core.cache.backends.redis.RedisCache'").
+_DJANGO_NAMES = {
+    "django.core.cache.backends.redis.RedisCache": "4.0",
+    "django.contrib.auth.hashers.ScryptPasswordHasher": "4.0",
+    "django.core.cache.backends.memcached.PyMemcacheCache": "3.2",
+    "django.db.models.BigAutoField": "3.2",
+    "django.db.backends.postgresql": "1.9",
+}
+_DJANGO_NAMED = re.compile(rb"django\.(?:core|contrib|db)\.[\w.]+")
+
+
+def django_named_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(the oldest Django release having each Django module the upload's code names in a
+    string, where it names one of :data:`_DJANGO_NAMES`: "path: name") or None.
+    mohammadanarul's drf-job-portal pins Django==3.2.16 (its README asks for 4.1.3, as
+    its earlier requirements did) while its settings' CACHES use Django 4.0's
+    RedisCache: its migrate died on "No module named 'django.core.cache.backends.redis'"."""
+    best: tuple[tuple[int, ...], str, str] | None = None
+    for path in python_files(files):
+        data = files[path]
+        if _TESTS.search(path) or _DJANGO_NAMED.search(data) is None:
+            continue
+        tree = parse_module(data)
+        for node in walked(tree) if tree is not None else ():
+            if not isinstance(node, ast.Constant) or node.value not in _DJANGO_NAMES:
+                continue
+            release = _DJANGO_NAMES[node.value]
+            key = tuple(int(part) for part in release.split("."))
+            if best is None or key > best[0]:
+                best = key, release, f"{path}: {node.value}"
+    return None if best is None else (best[1], best[2])

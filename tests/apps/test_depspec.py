@@ -868,3 +868,37 @@ def test_a_windows_only_distribution_of_a_freeze_is_marked_for_windows() -> None
         "pywin32==306 ; platform_system == 'Windows'",
     )
     assert any("twisted-iocpsupport: Windows' alone" in n for n in deps.notes)
+
+
+def test_a_django_pinned_below_the_modules_its_settings_name_is_lifted_to_their_release() -> None:
+    """Django==3.2.16 listed, its settings' CACHES on Django 4.0's RedisCache
+    (mohammadanarul's drf-job-portal: "Could not find backend …RedisCache" at migrate)."""
+    settings = (
+        b"CACHES = {\n"
+        b"    'default': {\n"
+        b"        'BACKEND': 'django.core.cache.backends.redis.RedisCache',\n"
+        b"        'LOCATION': 'redis://127.0.0.1:6379/1',\n"
+        b"    }\n"
+        b"}\n"
+    )
+    files = {
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'core.s')\n",
+        "core/settings.py": settings,
+        "requirements.txt": b"Django==3.2.16\ndjangorestframework==3.14.0\n",
+    }
+    deps = python_dependencies(files, "manage.py")
+    assert deps.requirements == ("Django~=4.0.0", "djangorestframework==3.14.0")
+    assert any(
+        "core/settings.py: django.core.cache.backends.redis.RedisCache" in n for n in deps.notes
+    )
+    for older in (b"Django<4", b"django==3.2.*", b"Django~=3.2", b"Django<=3.2.16"):
+        listed = {**files, "requirements.txt": older + b"\n"}
+        lifted = python_dependencies(listed, "manage.py").requirements
+        assert [line.lower() for line in lifted] == ["django~=4.0.0"]
+    for allowed in (b"Django==4.1.3", b"Django>=3.2", b"Django~=4.0", b"Django"):
+        listed = {**files, "requirements.txt": allowed + b"\n"}
+        assert python_dependencies(listed, "manage.py").requirements == (allowed.decode(),)
+    locmem = settings.replace(b"redis.RedisCache", b"locmem.LocMemCache")
+    assert python_dependencies({**files, "core/settings.py": locmem}, "manage.py").requirements[
+        0
+    ] == ("Django==3.2.16")
