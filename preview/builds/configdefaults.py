@@ -229,6 +229,12 @@ _OWN_URL = re.compile(
     r"|^(?:MEDIA|STATIC|ASSETS?|FILES?|UPLOADS?)_BASE_(?:URL|URI)$"
     r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"
 )
+# The origins Django's CSRF check trusts and django-cors-headers' allow, by their settings'
+# names: each an origin with its scheme, which both check at start (Django 4.0's 4_0.E001,
+# corsheaders.E013): "*" stopped saifullahtech's RUXBUX-DRF-Backend's migrate.
+_SCHEMED_ORIGINS = re.compile(
+    r"^(?:DJANGO_)?(?:CSRF_TRUSTED_ORIGINS|CORS_ALLOWED_ORIGINS|CORS_ORIGIN_WHITELIST)$"
+)
 # The origins its CORS policy allows (sudopwr's python-flask-mysql-demo hands
 # ``os.getenv("APP_ORIGINS")`` to flask-cors, which fails every response on None): any.
 _CORS_ORIGINS = re.compile(r"(?:^|_)ORIGINS$|^(?:CORS_(?:ALLOWED_)?|ALLOWED_)ORIGIN$")
@@ -456,6 +462,15 @@ NAME_RULES: tuple[NameRule, ...] = (
     ),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
+    NameRule(
+        _SCHEMED_ORIGINS,
+        "the origins Django's CSRF check and django-cors-headers trust",
+        lambda upper, kind: (
+            '["http://localhost"]'
+            if re.search(r"\b(?:list|List|set|Set)\b", kind)
+            else "http://localhost"
+        ),
+    ),
     NameRule(
         _CORS_ORIGINS,
         "the origins its CORS policy allows",

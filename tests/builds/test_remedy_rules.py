@@ -205,6 +205,12 @@ MOTIVATING_VARIABLES = {
     "a person's name": ("waruingugi's fastapi-ecommerce", "SUPERUSER_FIRST_NAME", "str", "Preview"),
     "a telephone number": ("waruingugi's fastapi-ecommerce", "SUPERUSER_PHONE", "str", "+1555"),
     "an account's login name": ("AVIRENI-CHANDAN's flask-todo-mysql", "app_user", "", "preview"),
+    "the origins Django's CSRF check and django-cors-headers trust": (
+        "saifullahtech's RUXBUX-DRF-Backend",
+        "CSRF_TRUSTED_ORIGINS",
+        "",
+        "http://localhost",
+    ),
     "the origins its CORS policy allows": (
         "sudopwr's python-flask-mysql-demo",
         "APP_ORIGINS",
