@@ -49,6 +49,7 @@ __all__ = [
     "aerich_upgrade",
     "alembic_changes_nothing",
     "alembic_heads",
+    "alembic_heads_longest_first",
     "alembic_home",
     "alembic_missing_revisions",
     "alembic_run_dir",
@@ -333,6 +334,23 @@ def alembic_heads(files: dict[str, bytes], directory: str) -> list[str]:
     """The heads of the revisions in a ``versions/`` folder at or below ``directory``."""
     revisions, downs = _revisions_and_downs(files, directory)
     return sorted(revisions - downs)
+
+
+def alembic_heads_longest_first(files: dict[str, bytes], directory: str) -> list[str]:
+    """:func:`alembic_heads`, the head of the longest branch first (the most worked on,
+    as :data:`_EACH_HEAD` tries them), of branches as long in :func:`alembic_heads`'s
+    order."""
+    downs: dict[str, list[str]] = {}
+    for text, revision in _revision_files(files, directory):
+        down = _DOWN.search(text)
+        downs[revision.group(1)] = _QUOTED.findall(down.group(1)) if down is not None else []
+
+    def length(revision: str, seen: frozenset[str]) -> int:  # its revisions down to base
+        below = [d for d in downs.get(revision, []) if d in downs and d not in seen]
+        return 1 + max((length(d, seen | {d}) for d in below), default=0)
+
+    heads = alembic_heads(files, directory)
+    return sorted(heads, key=lambda head: -length(head, frozenset({head})))
 
 
 def alembic_missing_revisions(files: dict[str, bytes], directory: str) -> list[str]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from ..discovery.pyast import is_main_check
 from .alembicheads import (
     aerich_upgrade,
+    alembic_heads_longest_first,
     alembic_home,
     alembic_run_dir,
     alembic_unbuildable,
@@ -244,7 +245,9 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         target = flask_target(migrating_app(files, app), parent)
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
-            argv = ("env", f"FLASK_APP={target}", *flask)
+            heads = alembic_heads_longest_first(files, migrations)
+            upgrade = ("{python}", "-c", _FLASK_EACH_HEAD, *heads) if len(heads) > 1 else flask
+            argv = ("env", f"FLASK_APP={target}", *upgrade)
             if alembic_unbuildable(files, migrations) and not env_kept_out(files, migrations):
                 # Its first revision alters a table no revision creates, made on its
                 # author's database by create_all() (saravanan-architect's
@@ -307,6 +310,28 @@ _FLASK_MIGRATE_ENV = (
     "{python} -c 'import os, shutil, sys, flask_migrate; shutil.copyfile(os.path.join("
     'os.path.dirname(flask_migrate.__file__), "templates", "flask", "env.py"), sys.argv[1])\''
 )
+
+# flask db upgrade heads; where its heads do not upgrade together (two "init" revisions
+# each creating the same tables: Buffito's Flask-Finance-Api, "table transaction_types
+# already exists"), what applied undone and each head alone (its arguments, the longest
+# branch first) until one upgrades, as Alembic's own history is (:mod:`.alembicheads`).
+_FLASK_EACH_HEAD = """\
+# flask db upgrade heads, else each head alone (longest first) until one upgrades
+import subprocess
+import sys
+def db(*args):
+    return subprocess.run([sys.executable, "-m", "flask", "db", *args]).returncode
+if db("upgrade", "heads") != 0:
+    db("downgrade", "base")  # what applied before the failure (SQLite's DDL is not undone)
+    for head in sys.argv[1:]:
+        if db("upgrade", head) == 0:
+            print("flask db: its " + str(len(sys.argv) - 1) + " heads do not upgrade "
+                  "together: upgraded to " + head + " alone", file=sys.stderr)
+            break
+        print("flask db: head " + head + " does not upgrade", file=sys.stderr)
+    else:
+        sys.exit(1)
+"""
 
 
 def _locates(files: dict[str, bytes], ini: str, where: str) -> bool:

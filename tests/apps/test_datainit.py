@@ -205,6 +205,31 @@ async def test_a_flask_migrate_history_altering_tables_nothing_creates_gets_its_
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_flask_migrate_history_begun_twice_is_upgraded_to_one_of_its_heads(
+    builder_service: Service,
+) -> None:
+    """Buffito's Flask-Finance-Api: two revisions revising none, each creating the same
+    tables; ``flask db upgrade heads`` fails on SQLite ("table … already exists") after
+    the first made its tables. Those are undone and each head upgraded alone."""
+    files = app_files("flask_migrate")
+    first = files["migrations/versions/3f1c2a7b9d01_posts.py"]
+    files["migrations/versions/9e8d7c6b5a40_again.py"] = first.replace(
+        "3f1c2a7b9d01", "9e8d7c6b5a40"
+    ).replace('"migrated"', '"begun again"')
+    steps = detect({p: t.encode() for p, t in files.items()}).setup_steps()
+    [(argv, _)] = steps
+    assert argv[4].startswith("# flask db upgrade heads, else each head alone"), argv
+    assert argv[5:] == ("3f1c2a7b9d01", "9e8d7c6b5a40")
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/posts"))["data"] == ["migrated"]
+        said = messages(await service.history(body["gid"]), "setup")
+        assert any(m.endswith("upgraded to 3f1c2a7b9d01 alone") for m in said), said[-5:]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_flask_migrate_registered_by_a_second_app_is_upgraded(
     builder_service: Service,
 ) -> None:
