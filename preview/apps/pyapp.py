@@ -95,9 +95,11 @@ class FoundApp:
 
 
 def python_files(files: dict[str, bytes]) -> list[str]:
-    """Python sources worth looking at, outside tests, migrations and environments; an
-    Alembic ``env.py`` under any name of its folder too (docker-flask-example's ``db/``,
-    whose ``app = create_app()`` was served, and died on ``context.config``)."""
+    """Python sources worth looking at, outside tests (pytest's conftest.py too: its fixture
+    making an app, RashminDungrani's fastapi-invoice-app's, was served), migrations and
+    environments; an Alembic ``env.py`` under any name of its folder too
+    (docker-flask-example's ``db/``, whose ``app = create_app()`` was served, and died on
+    ``context.config``)."""
     skipped = _SKIPPED_DIRS.intersection
     return [
         p
@@ -105,6 +107,7 @@ def python_files(files: dict[str, bytes]) -> list[str]:
         if p.endswith(".py")
         and not skipped(p.split("/")[:-1])
         and not posixpath.basename(p).startswith("test_")
+        and posixpath.basename(p) != "conftest.py"  # pytest's fixtures: an app it tests
         and not (posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p]))
     ]
 

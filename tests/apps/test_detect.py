@@ -953,3 +953,34 @@ def test_a_procfile_running_a_script_the_upload_lacks_gives_way_to_the_app() -> 
     assert detect({**files, "Procfile": b"web: python app.py\n"}).framework == "procfile"
     released = b"release: sh -c 'mkdir real && cp app.py real/'\nweb: python real/app.py\n"
     assert detect({**files, "Procfile": released}).framework == "procfile"
+
+
+def test_a_pytest_fixture_making_the_app_is_not_served() -> None:
+    """RashminDungrani's fastapi-invoice-app: ``app/conftest.py``'s fixture calls its
+    factory (``app/routes/application.py``, deeper) and overrides a dependency for its
+    tests; it was served (``--factory``) in place of the factory itself."""
+    files = {
+        "app/routes/application.py": b"""from fastapi import FastAPI
+
+from app.routes.router import router
+
+def get_app() -> FastAPI:
+    app = FastAPI(title="Invoices")
+    app.include_router(router=router)
+    return app
+""",
+        "app/conftest.py": b"""import pytest
+from fastapi import FastAPI
+
+from app.routes.application import get_app
+
+@pytest.fixture
+def fastapi_app(dbsession: AsyncSession) -> FastAPI:
+    application = get_app()
+    application.dependency_overrides[get_db_session] = lambda: dbsession
+    return application
+""",
+    }
+    found = find_app(files)
+    assert found is not None, files
+    assert (found.path, found.attr) == ("app/routes/application.py", "get_app"), found
