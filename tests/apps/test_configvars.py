@@ -23,6 +23,7 @@ from preview.apps.configvars.readmeenv import (
     with_readme_example,
 )
 from preview.apps.node.envreads import node_env_reads
+from preview.backing import wanted_servers
 from preview.backing.wants import postgres_wants
 
 from ..launching import app_files
@@ -114,6 +115,41 @@ def test_an_example_named_with_a_misspelt_word_is_the_example() -> None:
         ".env.simple": b"MAIL_PORT=587\n",
     }
     assert example_env_file(files, "src/app.py") == ".env.simple"
+
+
+def test_the_example_of_the_env_file_a_settings_class_reads_elsewhere_is_the_example() -> None:
+    """RashminDungrani's fastapi-invoice-app: its settings read ``envs/dev.env``, which it
+    lacks, beside ``envs/dev.example.env`` (MySQL's type, host and port): that example,
+    and the MariaDB it names."""
+    settings = b"""from pydantic import BaseSettings
+
+class Settings(BaseSettings):
+    db_type: str = "postgres"
+    db_host: str = "localhost"
+    db_port: int = 5432
+    db_base: str = "UNDEFINED"
+
+    class Config:
+        env_file = "envs/dev.env"
+        env_file_encoding = "utf-8"
+"""
+    example = b"db_type=mysql\ndb_user=root\ndb_pass=password\ndb_base=invoice_db\n"
+    example += b"db_host=localhost\ndb_port=3306\n"
+    files = {
+        "app/core/settings.py": settings,
+        "app/main.py": b"from app.core.settings import Settings\n",
+        "envs/dev.example.env": example,
+        "pyproject.toml": b'[project]\nname = "x"\ndependencies = ["fastapi", "aiomysql"]\n',
+    }
+    assert example_env_file(files, "app/main.py") == "envs/dev.example.env"
+    mysql = wanted_servers(files, "app/main.py", {}).mysql
+    assert mysql is not None and mysql.accounts == {"root": "password"}, mysql
+    assert example_env_file({**files, "envs/dev.env": example}, "app/main.py") is None
+    pydantic_two = settings.replace(
+        b"    class Config:\n        env_file", b"    model_config = SettingsConfigDict(env_file"
+    ).replace(b'"envs/dev.env"\n', b'("envs/dev.env", ".env.prod"))\n')
+    files["app/core/settings.py"] = pydantic_two
+    assert example_env_file(files, "app/main.py") == "envs/dev.example.env"
 
 
 def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() -> None:

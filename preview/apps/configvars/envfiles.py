@@ -20,6 +20,7 @@ __all__ = [
     "example_rank",
     "other_env_files",
     "readme_copied_env",
+    "settings_env_example",
     "template_url",
 ]
 
@@ -192,7 +193,9 @@ def other_env_files(files: dict[str, bytes], chosen: str | None) -> list[str]:
 def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
     """When no ``.env`` is on the way from the root to ``anchor``'s directory: the file
     the README says to copy to ``.env`` (:func:`readme_copied_env`), else the example of
-    one nearest to the app (:func:`example_rank`: the best of a directory); else None."""
+    one nearest to the app (:func:`example_rank`: the best of a directory), else the
+    example of the env file its settings read elsewhere (:func:`settings_env_example`);
+    else None."""
     chain = dotenv_chain(files, anchor)
     if any(_in(d, ".env") in files for d in chain):
         return None
@@ -206,6 +209,37 @@ def example_env_file(files: dict[str, bytes], anchor: str) -> str | None:
             if posixpath.dirname(p) == directory and (rank := example_rank(p)) is not None
         ]
         if ranked:
+            return min(ranked)[1]
+    return settings_env_example(files)
+
+
+# A settings class's env file, as pydantic's reads it (``class Config: env_file =
+# "envs/dev.env"``, ``SettingsConfigDict(env_file=(".env", …))``): its first path.
+_SETTINGS_ENV_FILE = re.compile(
+    rb"""\benv_file\s*(?::[^=\n]+)?=\s*[(\[]?\s*[rRbB]?["']([^"'\n]+)["']"""
+)
+
+
+def settings_env_example(files: dict[str, bytes]) -> str | None:
+    """The example of the env file a settings class of the app reads (pydantic's
+    ``env_file``) where the upload lacks that file and holds an example of it in its
+    folder (:func:`example_rank`), else None. RashminDungrani's fastapi-invoice-app reads
+    ``envs/dev.env``, its README says to write it as ``envs/dev.example.env`` is (MySQL's
+    ``db_type``, host and port): the service read no example, and its settings' own
+    defaults (PostgreSQL on localhost) refused the connection."""
+    named: set[str] = set()
+    for path, data in files.items():
+        if path.endswith(".py") and b"env_file" in data and "site-packages/" not in path:
+            found = (m.decode("utf-8", "replace") for m in _SETTINGS_ENV_FILE.findall(data))
+            named.update(posixpath.normpath(f.removeprefix("./")) for f in found)
+    for target in sorted(t for t in named if t not in files and not t.startswith((".", "/"))):
+        folder = posixpath.dirname(target)
+        ranked = [
+            (rank, p)
+            for p in files
+            if posixpath.dirname(p) == folder and (rank := example_rank(p)) is not None
+        ]
+        if folder and ranked:
             return min(ranked)[1]
     return None
 
