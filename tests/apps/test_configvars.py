@@ -119,8 +119,8 @@ def test_an_example_named_with_a_misspelt_word_is_the_example() -> None:
 
 def test_the_example_of_the_env_file_a_settings_class_reads_elsewhere_is_the_example() -> None:
     """RashminDungrani's fastapi-invoice-app: its settings read ``envs/dev.env``, which it
-    lacks, beside ``envs/dev.example.env`` (MySQL's type, host and port): that example,
-    and the MariaDB it names."""
+    lacks, beside ``envs/dev.example.env`` (MySQL's type, host, port and ``db_base``, the
+    database's name): that example, and the MariaDB it names, with its database."""
     settings = b"""from pydantic import BaseSettings
 
 class Settings(BaseSettings):
@@ -143,7 +143,8 @@ class Settings(BaseSettings):
     }
     assert example_env_file(files, "app/main.py") == "envs/dev.example.env"
     mysql = wanted_servers(files, "app/main.py", {}).mysql
-    assert mysql is not None and mysql.accounts == {"root": "password"}, mysql
+    assert mysql is not None and mysql.databases == ["invoice_db"], mysql
+    assert mysql.accounts == {"root": "password"}
     assert example_env_file({**files, "envs/dev.env": example}, "app/main.py") is None
     pydantic_two = settings.replace(
         b"    class Config:\n        env_file", b"    model_config = SettingsConfigDict(env_file"

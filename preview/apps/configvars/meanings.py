@@ -115,6 +115,8 @@ _PARTS = {
     "DATABASE": "name",
     "DBNAME": "name",
     "SCHEMA": "name",
+    # "data base": RashminDungrani's fastapi-invoice-app's db_base, beside db_host and db_user
+    "BASE": "name",
     "USER": "user",
     "USERNAME": "user",
     "LOGIN": "user",
