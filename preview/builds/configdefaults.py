@@ -217,7 +217,12 @@ _EMAIL = re.compile(
 _ADDRESS = re.compile(_ADDRESS_NAMES)
 # The app's own host or address (Flask's SERVER_NAME …), not another service's (SMTP_HOST).
 # Never a host to bind (APP_HOST, HOST): "localhost" may be ::1, not where it is called.
-_OWN_HOST = re.compile(r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC)_DOMAIN)$")
+# Its machine's address on its own network too (WIFI_DOMAIN: Anasothman55's FastAPI-Gym-api
+# defaults it to its wireless interface's address, None where there is none, which its
+# str field refuses).
+_OWN_HOST = re.compile(
+    r"^(?:SERVER_NAME|HOSTNAME|DOMAIN|(?:APP|SITE|SERVER|PUBLIC|WIFI|WLAN|LAN)_DOMAIN)$"
+)
 # Its client's address, whatever the last word (CLIENT_HOST, the CORS origin and cookie
 # domain of minjman2659's Koa-rest-api, which throws MISSING_ENVAR without it): a page of
 # the preview's own host.

@@ -136,6 +136,7 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     # Flask's, read with a default of None: unset is Flask's default (every host served).
     assert throwaway_value("SERVER_NAME", OPTIONAL) is None
     assert throwaway_value("APP_DOMAIN", OPTIONAL) == "localhost"
+    assert throwaway_value("WIFI_DOMAIN", "str") == "localhost"  # its machine's, on its wifi
     assert throwaway_value("FRONTEND_URL") == "http://localhost"
     assert throwaway_value("PROJECT_NAME") == "Preview"
     # Anasothman55's FastAPI-Gym-api requires the full-stack FastAPI template's STACK_NAME,
