@@ -25,6 +25,7 @@ from preview.apps.configvars.readmeenv import (
 from preview.apps.node.envreads import node_env_reads
 from preview.backing import wanted_servers
 from preview.backing.wants import postgres_wants
+from preview.builds.configdefaults import throwaway_value
 
 from ..launching import app_files
 
@@ -224,6 +225,25 @@ def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> N
         b"    level: str = os.getenv('LEVEL', 'info')\n"
     )
     assert required_variables({"app/core/config.py": source}) == ["ENV"]
+
+
+def test_a_settings_field_defaulting_to_its_modules_function_of_none_requires_it() -> None:
+    """Anasothman55's FastAPI-Gym-api: ``WIFI_DOMAIN: str = get_host()``, its wireless
+    interface's address, None on a machine with none ("Input should be a valid string");
+    given its own host by its name. A function that never returns None is a default."""
+    source = (
+        b"import socket\nfrom pydantic_settings import BaseSettings\n\n"
+        b"def get_host() -> str | None:\n"
+        b"    return None\n\n"
+        b"def get_name() -> str:\n"
+        b"    return socket.gethostname()\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    WIFI_DOMAIN: str = get_host()\n"
+        b"    LAN_DOMAIN: str | None = get_host()\n"
+        b"    MACHINE: str = get_name()\n"
+    )
+    assert required_variables({"src/config/setting.py": source}) == ["WIFI_DOMAIN"]
+    assert throwaway_value("WIFI_DOMAIN", "str") == "localhost"
 
 
 def test_a_settings_fields_empty_database_url_requires_its_variable() -> None:

@@ -120,7 +120,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                 _name(b) in _SETTINGS_BASES for b in node.bases
             ):
                 models = _model_classes(tree)
-                for name, kind in _settings_fields(node):
+                for name, kind in _settings_fields(node, _returning_none(tree)):
                     if kind not in models:  # a nested model: its own variables (MAIL__FROM)
                         found.setdefault(name, kind)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
@@ -878,7 +878,11 @@ def _model_classes(tree: ast.Module) -> set[str]:
     return models
 
 
-def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
+def _settings_fields(
+    node: ast.ClassDef, returning_none: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """Its fields' variables that the environment must give, with their annotations;
+    ``returning_none``: the module's functions that may return None."""
     prefix = _env_prefix(node)
     names = []
     for statement in node.body:
@@ -906,10 +910,31 @@ def _settings_fields(node: ast.ClassDef) -> list[tuple[str, str]]:
             # should be a valid string"); the variable it reads is required.
             names.append((read, ast.unparse(statement.annotation)))
             continue
+        elif (
+            isinstance(value, ast.Call)
+            and _name(value.func) in returning_none
+            and not _admits_none(statement)
+        ):
+            # ``WIFI_DOMAIN: str = get_host()``, the module's own function giving its
+            # machine's wireless address, None where it has none (Anasothman55's
+            # FastAPI-Gym-api: "Input should be a valid string"): its variable is required.
+            pass
         elif value is not None and not _empty_database_url(prefix + field, value):
             continue
         names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
     return names
+
+
+def _returning_none(tree: ast.Module) -> frozenset[str]:
+    """The module's own functions whose return annotation admits None (``-> str | None``,
+    ``-> Optional[str]``)."""
+    return frozenset(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.returns is not None
+        and any(word in ast.unparse(node.returns) for word in ("Optional", "None"))
+    )
 
 
 def _empty_database_url(variable: str, default: ast.expr) -> bool:
