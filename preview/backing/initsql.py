@@ -53,6 +53,39 @@ _META_COMMAND = re.compile(r"^[ \t]*\\[a-zA-Z!?][^\n]*$", re.M)
 _DATABASE_MADE = re.compile(r"^[ \t]*(?:CREATE|DROP)\s+DATABASE\b[^;]*;", re.M | re.I)
 
 
+# psql's ``COPY … FROM stdin;`` with the rows below it, ended by a line ``\.``: pg_dump's
+# default format (seanism4113's Express-reservations: data.sql's rows were sent as SQL, "syntax
+# error at or near "1"", so the tables its statements made stayed empty). Its rows go to the
+# server as COPY data, the statements around it as they are.
+_COPY_FROM_STDIN = re.compile(
+    r"^[ \t]*(COPY\s[^;]*?\bFROM\s+stdin\b[^;]*);[ \t]*\r?\n(.*?)^\\\.[ \t]*\r?$",
+    re.M | re.I | re.S,
+)
+
+
+def _pieces(text: str) -> list[tuple[str, str | None]]:
+    """``text`` as (its SQL, None) and (a COPY statement, its rows) in order."""
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for found in _COPY_FROM_STDIN.finditer(text):
+        pieces += [(text[at : found.start()], None), (found.group(1), found.group(2))]
+        at = found.end()
+    return [*pieces, (text[at:], None)]
+
+
+def _run_script(connection: psycopg.Connection, text: str) -> None:
+    """One script's statements, its psql commands and its own database's making left out,
+    its COPY rows copied."""
+    for sql, rows in _pieces(text):
+        if rows is not None:
+            with connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[arg-type]
+                copy.write(rows)
+            continue
+        statements = _DATABASE_MADE.sub("", _META_COMMAND.sub("", sql))
+        if statements.strip():  # no parameters: one simple query, its statements all run
+            connection.execute(statements)  # type: ignore[call-overload]
+
+
 def run_init_scripts(
     connection: psycopg.Connection,
     scripts: InitScripts,
@@ -68,9 +101,8 @@ def run_init_scripts(
     for path, text in scripts:
         if cancelled():
             break
-        try:  # no parameters: sent as one simple query, its statements all run
-            statements = _DATABASE_MADE.sub("", _META_COMMAND.sub("", text))
-            connection.execute(statements)  # type: ignore[call-overload]
+        try:
+            _run_script(connection, text)
         except psycopg.Error as error:
             first = next(iter(str(error).strip().splitlines()), "")
             told.append(f"PostgreSQL: the init script {path} failed: {first}")

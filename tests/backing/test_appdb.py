@@ -309,6 +309,13 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
         ),
         ("db/02.sql", "CREATE ROLE intruder SUPERUSER;"),
         ("db/03.sql", "INSERT INTO fruit VALUES ('50% pear');"),
+        # pg_dump's rows (seanism4113's Express-reservations' data.sql): COPY from psql's
+        # stdin, ended by "\.", a null first column ("\N") no psql command.
+        (
+            "db/04.sql",
+            "COPY public.fruit (name) FROM stdin;\nfig\n\\N\n\\.\n\n"
+            "INSERT INTO fruit VALUES ('kiwi');\n",
+        ),
     )
     logins = SharedLogins(
         PG_URL, new_database_name(), "tests", init_scripts=scripts, init_told=tell
@@ -321,11 +328,12 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
             found = await trio.to_thread.run_sync(
                 _fruit, login.role, login.password, login.database
             )
-        assert found == (["50% pear", "apple"], logins.role)
+        assert found == (["50% pear", "apple", "fig", "kiwi", None], logins.role)
         assert [t.split(":")[1].strip()[:40] for t in told] == [
             "the init script db/01.sql was run",
             "the init script db/02.sql failed",
             "the init script db/03.sql was run",
+            "the init script db/04.sql was run",
         ]
         assert "db/02.sql failed: " in told[1], told  # the role may not: never the admin
         assert await trio.to_thread.run_sync(_exists, "intruder") == (False, False)
