@@ -642,12 +642,17 @@ _PY_MYSQL_EXTENSIONS = {"flask-mysqldb", "flask-mysql", "flask-mysql-connector"}
 # A MySQL URL the code builds from its settings, its host among them (f"mysql://{username}:
 # {password}@{host}…", "mysql+pymysql://%s:%s@%s/%s" % …, `mysql://${user}:…@${host}`): it
 # connects there itself. (A template of a written host is a URL's: _source_urls.)
-# Its placeholders may quote (``{DB_CONFIG['user']}``), and its host may follow in the next
-# literal of an implicit concatenation (jeanpi02's FastAPi-API-REST-mysqldb:
-# ``f"mysql+pymysql://{DB_CONFIG['user']}:{…}@"`` then ``f"{DB_CONFIG['host']}:…"``).
+# Its placeholders may quote (``{DB_CONFIG['user']}``), and any part may follow in the next
+# literal of an implicit concatenation: its host (jeanpi02's FastAPi-API-REST-mysqldb:
+# ``f"mysql+pymysql://{DB_CONFIG['user']}:{…}@"`` then ``f"{DB_CONFIG['host']}:…"``), its
+# password and "@" (Sunknown2's fastapi-appointment-api: a literal a part, a line each).
+_LITERALS_JOINED = rb"""["']\s*[rRbBfF]{0,2}["']"""
 _MYSQL_URL_TEMPLATE = re.compile(
-    rb"""\b(?:mysql|mariadb)(?:\+\w+)?://(?:\$?\{[^{}\n]*\}|[^\s"'`<>@{$])*@"""
-    rb"""(?:["']\s*[rRbBfF]{0,2}["'])?(?:\{|\$\{|%s|%\()"""
+    rb"""\b(?:mysql|mariadb)(?:\+\w+)?://(?:\$?\{[^{}\n]*\}|[^\s"'`<>@{$]|"""
+    + _LITERALS_JOINED
+    + rb""")*@(?:"""
+    + _LITERALS_JOINED
+    + rb""")?(?:\{|\$\{|%s|%\()"""
 )
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
 # Those and every other SQL driver of a Python app's (SQLite's, ODBC's, Oracle's): with one,

@@ -269,6 +269,20 @@ DATABASE_URL = (
     served = wanted_servers(pymysql, "app.py", {}).mysql
     assert served is not None and "db8-mysql.services.clever-cloud.com" in served.hosts
     assert served.accounts == {"u8": "pw"} and served.databases == ["b5k"]
+    # Sunknown2's fastapi-appointment-api: a literal for each of its URL's parts, its
+    # password's ending in "@" (no MariaDB was given: "invalid literal for int() … 'None'").
+    parts = b"""DATABASE_URL = (
+    f"mysql+pymysql://{os.getenv('DB_USER')}:"
+    f"{os.getenv('DB_PASSWORD')}@"
+    f"{os.getenv('DB_HOST')}:"
+    f"{os.getenv('DB_PORT')}/"
+)
+"""
+    split = {"requirements.txt": b"fastapi\nsqlalchemy\npymysql\n", "main.py": parts}
+    opened = wanted_servers(split, "main.py", {}).mysql
+    assert opened is not None and "main.py connects with its MySQL driver" in opened.why
+    closed = {**split, "main.py": parts.replace(b"@", b"")}
+    assert wanted_servers(closed, "main.py", {}).mysql is None  # no host: no URL of a server
 
 
 def test_the_database_a_dump_switches_to_is_the_apps_where_it_names_none() -> None:
