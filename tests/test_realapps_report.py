@@ -121,6 +121,23 @@ def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     assert (gone["class"], ours["class"]) == ("app's", "ours")
 
 
+def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:
+    """williamyizima's flask-wallet: the refusal's code alone ("nothing_to_run") was its
+    cause; its message says why, and a merge's conflict markers are the app's own."""
+    message = (
+        "Found no way to start this app; wallet/app.py line 7 is not Python (invalid syntax:"
+        " '<<<<<<< HEAD', a merge conflict left unresolved). Give the launch option command"
+    )
+    answer = {"refused": 400, "status": "failed", "error": "nothing_to_run", "message": message}
+    result = {"name": "x", "launchAnswer": answer}
+    classify(result, {})
+    assert result["rawCause"].startswith("launch refused 400: nothing_to_run: Found no way")
+    assert result["class"] == "app's"
+    plain = {"name": "y", "launchAnswer": {**answer, "message": "Found no way to start it."}}
+    classify(plain, {})
+    assert plain["class"] == "ours"
+
+
 def test_environment_is_counted_neither_as_ours_nor_the_apps() -> None:
     results = [
         {"name": "a", "healthy": True, "launched": True, "class": ""},

@@ -131,7 +131,8 @@ def _cause(result: dict[str, Any]) -> str:
     status = result.get("status") or {}
     answer = result.get("launchAnswer") or {}
     if answer.get("refused"):
-        return f"launch refused {answer['refused']}: {answer.get('error') or answer.get('message')}"
+        said = ": ".join(str(answer[k]) for k in ("error", "message") if answer.get(k))
+        return f"launch refused {answer['refused']}: {said}"
     if status.get("timedOut"):
         return f"no running/failed after the timeout (phase {status.get('phase')})"
     if status.get("errorMessage"):
