@@ -38,8 +38,9 @@ from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
 from .node.datascripts import data_scripts
+from .node.devscript import BIN_FIRST_ON_PATH
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
-from .node.nodeapp import node_hint, node_start, read_package
+from .node.nodeapp import BUN, TSX, node_hint, node_start, read_package
 from .plans import Plan, declared_starts, node_plans, optional_steps, readme_scripts, shown
 from .processes import (
     WorkerProcess,
@@ -622,22 +623,59 @@ def _node_declared(files: dict[str, bytes]) -> Detection | None:
             words = shlex.split(declared.command)
         except ValueError:
             continue
-        module = words[1] if len(words) > 1 and words[0] == "node" else ""
-        if module.endswith((".js", ".mjs", ".cjs")) and posixpath.normpath(module) in files:
+        found = _declared_module_run(words, files)
+        if found is not None:
+            argv, tools = found
             note = f"no start script, main or entry of its own: {declared.origin}"
             data = _node_migrations(files, None)
             return _with_node_data(
                 Detection(
                     "node",
-                    tuple(words),
+                    argv,
                     declared.origin.removeprefix("the "),
                     "node",
                     data,
                     notes=[f"{note}, {declared.command}"],
+                    node_tools=tools,
                 ),
                 data,
             )
     return None
+
+
+def _declared_module_run(
+    words: list[str], files: dict[str, bytes]
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(the command, the packages the build adds for it) of a declared start that runs a
+    module of the upload: ``node`` on JavaScript as it is; Bun's ``bun [run]`` on any
+    module, with Bun (guigiusti's fastify-url-shortener: no scripts, its image
+    ``oven/bun``'s ``CMD ["bun", "run", "src/server.ts"]``: refused, nothing to run); a
+    TypeScript runner's (tsx, ts-node, node's own type stripping) with tsx, as a script's
+    .ts entry is run. None for any other."""
+    runner = words[0] if words else ""
+    at = 2 if runner == "bun" and words[1:2] == ["run"] else 1
+    module = posixpath.normpath(words[at]) if len(words) > at else ""
+    if module not in files:
+        return None
+    listed = _listed(files)
+    if runner == "node" and module.endswith(_JS_MODULES):
+        return tuple(words), ()
+    if runner == "bun" and module.endswith((*_JS_MODULES, *_TS_MODULES)):
+        tools = () if "bun" in listed else (BUN,)
+        return _on_own_path(shlex.join(words)), tools
+    if runner in ("node", "tsx", "ts-node") and module.endswith(_TS_MODULES):
+        line = shlex.join(["tsx", *words[at:]])
+        return _on_own_path(line), () if "tsx" in listed else (TSX,)
+    return None
+
+
+_JS_MODULES = (".js", ".mjs", ".cjs")
+_TS_MODULES = (".ts", ".mts", ".cts", ".tsx")
+
+
+def _on_own_path(line: str) -> tuple[str, ...]:
+    """``line`` run by the shell with the environment's own tools first on its PATH."""
+    return ("sh", "-c", _escape(BIN_FIRST_ON_PATH + line))
 
 
 def _listed(files: dict[str, bytes]) -> dict[str, str]:

@@ -13,7 +13,7 @@ import trio
 from preview.apps.depspec import node_dependencies
 from preview.apps.detect import detect
 from preview.apps.node.emptystart import SERVE_EXPORT
-from preview.apps.node.nodeapp import TSX
+from preview.apps.node.nodeapp import BUN, TSX
 from preview.apps.node.ownts import runnable_ts
 from preview.errors import BadRequest
 from preview.runtime import free_port_block
@@ -834,6 +834,34 @@ def test_a_node_app_saying_nothing_of_its_start_runs_its_dockerfiles_node_cmd() 
     assert detect(files).argv == ("node", "db_conexion.js")
     files["Dockerfile"] = b'FROM node:18\nCMD ["node", "dist/server.js"]\n'
     with pytest.raises(BadRequest):
+        detect(files)
+
+
+def test_a_node_app_saying_nothing_of_its_start_runs_its_images_bun_or_typescript_cmd() -> None:
+    """guigiusti's fastify-url-shortener: a package.json of dependencies alone (Bun's
+    ``module`` field naming an index.ts it lacks), its image ``oven/bun``'s ``CMD ["bun",
+    "run", "src/server.ts"]``: the launch was refused, nothing to run. Its CMD runs it,
+    with Bun; a TypeScript runner's CMD with tsx; each added where the app lacks it."""
+    package = {"module": "index.ts", "dependencies": {"fastify": "^5"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/server.ts": b"import { app } from './app';\napp.listen({ port: 3000 });\n",
+        "src/app.ts": b"export const app = {};\n",
+        "Dockerfile": b'FROM oven/bun:latest\nCMD ["bun", "run", "src/server.ts"]\n',
+    }
+    found = detect(files)
+    assert found.argv[-1].endswith("; bun run src/server.ts")
+    assert found.node_tools == (BUN,)
+    assert "Dockerfile's CMD" in found.notes[0]
+    files["Dockerfile"] = b'FROM node:22\nCMD ["npx", "tsx", "src/server.ts"]\n'
+    with pytest.raises(BadRequest):  # (npx's: not read here)
+        detect(files)
+    files["Dockerfile"] = b'FROM node:22\nCMD ["ts-node", "src/server.ts"]\n'
+    found = detect(files)
+    assert found.argv[-1].endswith("; tsx src/server.ts")
+    assert found.node_tools == (TSX,)
+    files["Dockerfile"] = b'FROM oven/bun\nCMD ["bun", "run", "src/main.ts"]\n'
+    with pytest.raises(BadRequest):  # a module the upload lacks
         detect(files)
 
 
