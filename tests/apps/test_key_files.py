@@ -122,6 +122,41 @@ def test_the_keys_and_certificates_node_code_reads_are_found_by_role() -> None:
     assert texts["keys/public.pem"] == derived  # made from the private key of its folder
 
 
+def test_node_keys_are_of_the_kind_its_token_algorithm_takes() -> None:
+    """guigiusti's fastify-url-shortener: ``readFileSync("./public.pem")`` checked with
+    ``algorithms: ["EdDSA"]``; an RSA key made for it was refused at start. The pair is
+    Ed25519's; an EC key on the curve ES256 names; RSA's where the code names none, or
+    RS256."""
+    sources = {
+        "src/plugins/jwt.ts": b'const PUBLIC_KEY = readFileSync("./public.pem");\n'
+        b"fastify.register(JWT, { secret: { public: PUBLIC_KEY }, verify: { algorithms: "
+        b'["EdDSA"] } });\n',
+    }
+    keys = node_key_files(sources)
+    assert keys == {"public.pem": "public"}, keys
+    # (its example of a client's signs with another: not the app's served code)
+    sources["example/admin_request.ts"] = b'jwt.sign(claims, key, { algorithm: "ES256" });\n'
+    texts = node_key_texts({"private.pem": "private", **keys}, sources)
+    assert _key_kind(texts["private.pem"]) == "ED25519"
+    assert _key_kind(texts["public.pem"]) == "ED25519"
+    sources["src/plugins/jwt.ts"] = sources["src/plugins/jwt.ts"].replace(b"EdDSA", b"ES256")
+    assert "prime256v1" in _key_kind(node_key_texts(keys, sources)["public.pem"])
+    sources["src/plugins/jwt.ts"] = sources["src/plugins/jwt.ts"].replace(b"ES256", b"RS256")
+    assert _key_kind(node_key_texts(keys, sources)["public.pem"]).startswith("RSA")
+
+
+def _key_kind(pem: bytes) -> str:
+    """openssl's word for a PEM key's kind (``ED25519``, an EC key's curve, ``RSA``)."""
+    public = b"PUBLIC" in pem.split(b"\n", 1)[0]
+    command = ["openssl", "pkey", "-noout", "-text", *(["-pubin"] if public else [])]
+    text = subprocess.run(command, input=pem, capture_output=True, check=True).stdout.decode()
+    first = text.splitlines()[0]
+    if "ED25519" in first:
+        return "ED25519"
+    curve = next((line for line in text.splitlines() if "ASN1 OID" in line), "")
+    return curve or ("RSA" if "Public-Key" in first or "Private-Key" in first else first)
+
+
 async def test_a_node_app_reading_its_https_key_and_certificate_at_start_starts(
     builder_service: Service,
 ) -> None:

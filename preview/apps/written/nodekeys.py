@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["node_key_files", "node_key_texts", "service_account_text"]
+__all__ = ["key_algorithm", "node_key_files", "node_key_texts", "service_account_text"]
 
 PRIVATE, PUBLIC, CERTIFICATE = "private", "public", "certificate"
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
@@ -101,17 +101,18 @@ def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, b
     private keys first; none without a working openssl (the app then says what it
     lacks, as before)."""
     texts: dict[str, bytes] = {}
+    generate = ["genpkey", *key_algorithm(files)]
     try:
         with tempfile.TemporaryDirectory(prefix="preview-keys-") as work:
             for path, role in keys.items():
                 if role == PRIVATE:
-                    texts[path] = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+                    texts[path] = _openssl(generate, None, work)
             for path, role in keys.items():
                 if role == PRIVATE:
                     continue
                 private = _private_beside(path, texts, files)
                 if private is None:
-                    private = _openssl(["genpkey", "-algorithm", "RSA"], None, work)
+                    private = _openssl(generate, None, work)
                 if role == PUBLIC:
                     texts[path] = _openssl(["pkey", "-pubout"], private, work)
                 else:
@@ -120,6 +121,40 @@ def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, b
     except (OSError, subprocess.SubprocessError):
         return {}
     return texts
+
+
+def key_algorithm(files: dict[str, bytes]) -> list[str]:
+    """openssl genpkey's options for the kind of key the app's code signs or checks its
+    tokens with: the one family of JSON Web Token algorithms its sources name (``"EdDSA"``:
+    Ed25519; ``"ES256"``: an EC key on P-256 …), else RSA's, which RS256 and PS256 take;
+    its examples and tests left out.
+    guigiusti's fastify-url-shortener checks its tokens with ``algorithms: ["EdDSA"]``
+    and a public.pem its README makes with ``openssl genpkey -algorithm ed25519``: given an
+    RSA key, fast-jwt refused it at start ("Invalid public key provided for algorithms
+    EdDSA")."""
+    kinds: set[tuple[str, ...]] = set()
+    for source, data in files.items():
+        if not _SOURCES.search(source) or _NOT_SERVED.search(source) or len(data) > _LARGEST:
+            continue
+        for name in _JWT_ALGORITHM.findall(data):
+            kinds.add(_KINDS.get(name.decode(), _RSA))
+    return list(kinds.pop()) if len(kinds) == 1 else list(_RSA)  # (several: not read here)
+
+
+# Code that is not the app's served code: its examples and tests (guigiusti's
+# example/admin_request.ts, a client's, signs with ES256, its server checks EdDSA).
+_NOT_SERVED = re.compile(
+    r"(?:^|/)(?:examples?|samples?|tests?|__tests__|spec|node_modules)/|\.(?:spec|test)\.[cm]?[jt]s$"
+)
+# A JSON Web Token algorithm's name, quoted in the code (``algorithm: 'ES256'``).
+_JWT_ALGORITHM = re.compile(rb"""["'`]((?:RS|PS|ES)(?:256|384|512)|EdDSA)["'`]""")
+_RSA = ("-algorithm", "RSA")
+_KINDS = {
+    "EdDSA": ("-algorithm", "ed25519"),
+    "ES256": ("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"),
+    "ES384": ("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"),
+    "ES512": ("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"),
+}
 
 
 def service_account_text(data: bytes) -> bytes | None:
