@@ -748,6 +748,14 @@ def config_defaults(
                 f"{', '.join(words)}: a word in {found.example} where a database's URL "
                 "belongs, unset"
             )
+        described = [n for n, v in values.items() if _described(n, v)]
+        for name in described:
+            del values[name]
+        if described:
+            found.notes.append(
+                f"{', '.join(described)}: a description in {found.example} where an address "
+                "belongs, unset"
+            )
         # Left empty where the app's own schema refuses "" (Joi's) or has a default.
         empty = {n for n, v in values.items() if not v.strip()}
         unset = sorted(unset_when_empty(files) & empty)
@@ -1556,6 +1564,19 @@ def _unfilled(name: str, value: str | None) -> bool:
     if what.part == "url":
         return _url_word(name, value)
     return what.part == "port" and not value.strip().isdigit()
+
+
+def _described(name: str, value: str) -> bool:
+    """Whether ``value``, an example's, describes the host, port or URL ``name`` is, in
+    words, instead of giving one: none of those has a space (guigiusti's
+    fastify-url-shortener: ``REDIS_PORT = Redis Port from Docker Container / Defaults to
+    6379``, which its ``Number(process.env.REDIS_PORT ?? 6379)`` made NaN; its HOST and
+    PORT alike)."""
+    last = re.split(r"[_\W]+", name.upper())[-1]
+    return last in _ADDRESS_WORDS and re.search(r"\S\s+\S", value.strip()) is not None
+
+
+_ADDRESS_WORDS = {"HOST", "HOSTNAME", "PORT", "URL", "URI", "DSN"}
 
 
 def _url_word(name: str, value: str) -> bool:

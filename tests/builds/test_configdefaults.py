@@ -1846,6 +1846,34 @@ NAME = os.getenv("NAME", "x")
     assert found.values["MAIL_USERNAME"] == "apikey"  # a login, which may be no address
 
 
+def test_an_examples_description_of_a_host_port_or_url_is_unset() -> None:
+    """guigiusti's fastify-url-shortener's .env.example describes each variable in place
+    of a value (``REDIS_PORT = Redis Port from Docker Container / Defaults to 6379``): its
+    ``Number(process.env.REDIS_PORT ?? 6379)`` was NaN, ioredis refused it, and its HOST
+    was a sentence to listen on. A host, port or URL with a space is unset (the code's
+    own default stands); other variables' words are kept."""
+    example = (
+        b"JWT_AUD = JWT Audience\n"
+        b"HOST = Server Host to listen / Defaults to: 0.0.0.0\n"
+        b"REDIS_PORT = Redis Port from Docker Container / Defaults to 6379\n"
+        b"REDIS_HOST = Redis Host from Docker Container\n"
+        b"CACHE_URL = redis://cache:6379/0\n"
+        b"APP_PORT = 8080\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"ioredis": "^5"}}',
+        "src/server.ts": b"new Redis({ port: Number(process.env.REDIS_PORT ?? 6379) });\n",
+        ".env.example": example,
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["JWT_AUD"] == "JWT Audience"
+    assert found.values["CACHE_URL"] == "redis://cache:6379/0"
+    assert found.values["APP_PORT"] == "8080"
+    for name in ("HOST", "REDIS_PORT", "REDIS_HOST"):
+        assert name not in found.values, found.values
+    assert any(n.startswith("HOST, REDIS_PORT, REDIS_HOST: a description") for n in found.notes)
+
+
 def test_an_examples_other_database_url_naming_a_server_is_the_previews() -> None:
     """pabloluceroschneider's flask-sqlite-api reads ``DEVELOPMENT_DATABASE_URL`` (its
     config's per deployment), which its .env.sample sets to a PostgreSQL at localhost; the
