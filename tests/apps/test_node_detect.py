@@ -516,6 +516,30 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     assert found.argv[2].endswith("; ts-node --transpile-only src/index.ts"), found.argv
 
 
+def test_decorator_metadata_runs_ts_node_where_the_app_lacks_it() -> None:
+    """obeim's fastify-ecommerce-api: TypeORM entities, emitDecoratorMetadata on, its dev
+    script ``nodemon src/index.ts`` (whose default for a .ts file is ts-node), ts-node not
+    listed; run with tsx, TypeORM could not tell a column's type. ts-node is added, with
+    the compiler where the app lacks it; a tsx script run through ts-node's hook likewise."""
+    config = {"tsconfig.json": '{"compilerOptions": {"emitDecoratorMetadata": true}}'}
+    package = {"scripts": {"dev": "nodemon src/index.ts"}, "devDependencies": {"nodemon": "^3"}}
+    found = _node(package, config)
+    assert found.argv[2].endswith("; ts-node --transpile-only src/index.ts"), found.argv
+    assert found.node_tools == ("ts-node@^10", "typescript@^5"), found.node_tools
+    package["devDependencies"]["typescript"] = "^5"
+    assert _node(package, config).node_tools == ("ts-node@^10",)
+    # Its ORM loading .ts files at run time, its dev script tsx's: ts-node's hook.
+    orm = {
+        "scripts": {"dev": "tsx watch src/index.ts", "build": "tsc", "start": "node dist/index.js"},
+        "dependencies": {"typeorm": "^0.3"},
+        "devDependencies": {"tsx": "^4", "typescript": "^5"},
+    }
+    source = {**config, "src/data-source.ts": 'export const m = ["src/migration/**/*.ts"];'}
+    found = _node(orm, source)
+    assert "-r ts-node/register/transpile-only src/index.ts" in found.argv[2], found.argv
+    assert found.node_tools == ("ts-node@^10",), found.node_tools
+
+
 def test_pnpm_locked_versions_pin_the_direct_dependencies() -> None:
     files = {p: t.encode() for p, t in app_files("node_pnpm_locked").items()}
     deps = node_dependencies(files)

@@ -102,13 +102,14 @@ _RUNNERS = (
 # ``nodemon app.mjs | pino-pretty``, its Dockerfile ``npm install -g nodemon``: "nodemon: not
 # found"). Only the scripts the start reaches: a dev script's is not installed for nothing.
 # So is a TypeScript runner (nicole-reed's typescript-express-api: ``"start": "ts-node
-# index.ts"``, neither ts-node nor typescript listed: exit 127), with the compiler it runs.
+# index.ts"``, neither ts-node nor typescript listed: exit 127), with the compiler it runs;
+# ts-node's hooks given to node too (``-r ts-node/register``: tsnode.ts_runner's).
 # Called by its path in node_modules/.bin too (tsurumure's koa-restful-api: ``"start":
 # "./node_modules/.bin/nodemon bin/www"``, nodemon listed nowhere: exit 127).
 _BIN = r"(?:^|[\s;&|(])(?:\.?/?node_modules/\.bin/)?"
 _WATCHERS = (
     ("nodemon", ("nodemon@^3",), re.compile(_BIN + r"nodemon(?:\s|$)")),
-    ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$)")),
+    ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
 )
 _BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
@@ -357,7 +358,7 @@ def _start(
     for name in ("start:prod", "start"):
         serving = script_that_serves(name, scripts, env_names(files))
         if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
-            return _dev(scripts[serving[0]], setup, tools, ts_runner(files, listed), *serving)
+            return _dev(scripts[serving[0]], setup, tools, ts_runner(files), *serving)
         if runs_missing(scripts.get(name, ""), scripts) and any(
             scripts.get(dev, "").strip() for dev in DEV_SCRIPTS
         ):
@@ -392,8 +393,8 @@ def _start(
                 return NodeStart(_shell(line), setup, tools if tsx else (), note)
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
-                return _dev(scripts[name], setup, tools, ts_runner(files, listed), name, why)
-            runner = ts_runner(files, listed)
+                return _dev(scripts[name], setup, tools, ts_runner(files), name, why)
+            runner = ts_runner(files)
             if not before and (side := concurrent_without_watchers(scripts[name], scripts, runner)):
                 note = f"its {name} script's commands without their watchers: {side}"
                 return NodeStart(_shell(side), setup, (), note)
@@ -408,7 +409,7 @@ def _start(
             return NodeStart((*argv, "--ignore-scripts"), steps)
     main = package.get("main")
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
-    runner = ts_runner(files, listed)
+    runner = ts_runner(files)
     made = entry if entry in files else made_main(entry, files, built_by) if entry else None
     if made:  # see .fallbacks
         note = f"its main ({entry}) is its build's {made}" if made != entry else None
@@ -698,7 +699,7 @@ def _ts_start(
 ) -> NodeStart | None:
     """How an app whose ORM loads ``.ts`` files runs: as its development script runs
     it, else its main's TypeScript source (see the module doc); None: neither found."""
-    runner = ts_runner(files, listed)
+    runner = ts_runner(files)
     tools = () if "tsx" in listed or runner == "ts-node" else (TSX,)
     why = f"its ORM loads {glob[0]} ({glob[1]}) at run time, which the built JavaScript cannot"
     built: list[str] = []  # the built entries its scripts run (node dist/main)

@@ -1,8 +1,8 @@
 """Which runner starts a TypeScript entry, and how ts-node is run when it is the one.
 
 tsx (esbuild) is the default: fast, and it resolves the import paths a ``tsconfig.json``
-maps (``"paths": {"@/*": ["*"]}``). ts-node runs where the app has it and its tsconfig
-asks for decorator metadata, which tsx does not emit (TypeORM's columns, NestJS's
+maps (``"paths": {"@/*": ["*"]}``). ts-node runs where the app's tsconfig asks for
+decorator metadata, which tsx does not emit (TypeORM's columns, NestJS's
 injection, sequelize-typescript's models read it). ts-node does not resolve mapped
 paths itself: an app whose code imports ``@/app`` registers ``tsconfig-paths`` in its own
 commands (beerjoa's express-sequelize-ts: ``ts-node -r tsconfig-paths/register`` in its
@@ -25,12 +25,14 @@ _TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
 # true,`), which a search of its text took for set.
 
 
-def ts_runner(files: dict[str, bytes], listed: dict[str, str]) -> str:
-    """ts-node where the app has it and its tsconfig asks for decorator metadata (which
-    tsx does not emit), else tsx."""
-    has_ts_node = "ts-node" in listed or "ts-node-dev" in listed
+def ts_runner(files: dict[str, bytes]) -> str:
+    """ts-node where the app's tsconfig asks for decorator metadata (which tsx does not
+    emit), else tsx. The build adds ts-node where the app lacks it (``nodeapp``'s
+    watchers): obeim's fastify-ecommerce-api runs ``nodemon src/index.ts``, whose
+    default for a .ts file is ts-node, which it does not list; run with tsx, TypeORM could
+    not tell a column's type (ColumnTypeUndefinedError)."""
     metadata = compiler_options(files).get("emitDecoratorMetadata") is True
-    return "ts-node" if has_ts_node and metadata else "tsx"
+    return "ts-node" if metadata else "tsx"
 
 
 def ts_node_command(

@@ -188,7 +188,7 @@ def _plan(
     """The plan starting with ``script`` (a package.json script) or ``command``."""
     listed = _listed(package)
     text = scripts[script].strip() if script else command.strip()
-    once = without_watcher(text, ts_runner(files, listed), nodemon_settings(files, package))
+    once = without_watcher(text, ts_runner(files), nodemon_settings(files, package))
     # TypeScript run in a way this Node refuses (ts-node's command in an ES module
     # project; node's own type stripping), run as the first plan runs it (.node.ownts):
     # DmitriyMolochkov's koa-boilerplate's deploy and start scripts each failed again on
