@@ -983,6 +983,8 @@ def json_database_settings(files: dict[str, bytes]) -> list[tuple[str, dict, str
             continue
         if path.endswith(".py") and not TEST_FILES.search(path) and "site-packages/" not in path:
             objects = list(_python_settings_objects(data.decode("utf-8-sig", "replace")))
+        elif _NODE_SOURCE.search(path) and not _NOT_ITS_CODE.search(path):
+            objects = list(_node_settings_objects(data.decode("utf-8-sig", "replace")))
         elif path.endswith(".json") and not _NOT_SETTINGS_JSON.search(path):
             try:
                 document = loads_bounded(data.decode("utf-8-sig", "replace"))
@@ -1028,6 +1030,28 @@ def _python_settings_objects(text: str) -> Iterator[tuple[str, dict]]:
         }
         for _key, inner in _settings_objects({"": settings}, 0):
             yield key_of.get(id(node), ""), inner
+
+
+def _node_settings_objects(text: str) -> Iterator[tuple[str, dict]]:
+    """("", the object) for each object literal of a Node module (none nested in it) that
+    holds a host, a user and a database as string or number literals: xmkabel's
+    express-expenses opens ``mysql.createConnection({ host: "localhost", user: "root",
+    password: "", database: "expenses_db" })``, and its MariaDB had no such database (its
+    first query's fatal error, then "Cannot enqueue Query after fatal error" on each).
+    A value read otherwise (``process.env.DB_HOST``) is left out, as of Python's."""
+    for block in _OBJECT_LITERAL.finditer(text):
+        settings: dict[str, str | int] = {}
+        for key, quoted, number in _LITERAL_PAIR.findall(block.group(0)):
+            settings.setdefault(key, int(number) if number else quoted[1:-1])
+        yield from _settings_objects({"": settings}, 0)
+
+
+# An object literal with no object inside it, at most a few thousand characters.
+_OBJECT_LITERAL = re.compile(r"\{[^{}]{1,4000}\}")
+# Its ``key: 'literal'`` or ``key: 3306`` pairs (a key quoted or not).
+_LITERAL_PAIR = re.compile(
+    r"""["']?([A-Za-z_]\w*)["']?\s*:\s*(?:("[^"\n]*"|'[^'\n]*')|(\d{1,5})\b)(?=\s*[,}\n])"""
+)
 
 
 def _constant(node: ast.expr | None) -> object:

@@ -121,6 +121,26 @@ def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
     assert "shop.abc.eu-west-1.rds.amazonaws.com" in wanted.mysql.hosts
 
 
+def test_a_node_modules_literal_settings_name_the_mysql_database_it_opens() -> None:
+    """xmkabel's express-expenses: ``mysql.createConnection({ host: "localhost", user:
+    "root", password: "", database: "expenses_db" })`` in connection.js; its MariaDB had
+    no such database, and each query met "Cannot enqueue Query after fatal error". Values
+    read from the environment say nothing (the variables' meaning gives those)."""
+    connection = (
+        b"const mysql = require('mysql')\n"
+        b'const keys = {\n    host: "localhost",\n    user: "root",\n    password: "",\n'
+        b'    database: "expenses_db"\n}\n'
+        b"const connection = mysql.createConnection(keys)\n"
+        b"const other = { host: process.env.DB_HOST, user: 'u', database: process.env.DB }\n"
+    )
+    package = b'{"dependencies": {"express": "^5", "mysql": "^2"}}'
+    files = {"package.json": package, "connection.js": connection}
+    wanted = wanted_servers(files, "package.json", {})
+    assert wanted.mysql is not None
+    assert wanted.mysql.databases == ["expenses_db"], wanted.mysql.databases
+    assert wanted.mysql.accounts == {"root": ""}
+
+
 def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
     """samimzafar's boilerplate: convict reads config/environments/development.json
     (``"db": {"name": "sequelize_DB", …}``), and the Sequelize options beside it say
