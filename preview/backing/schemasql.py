@@ -13,7 +13,10 @@ human setting the app up would read it, and run into the preview's own MariaDB
    ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
    where nothing else makes its schema (migrations of any tool, Django);
 5. the ``CREATE TABLE`` blocks of its README (fenced or indented; a terminal session's
-   as its SQL statements), where it has no SQL file at all.
+   as its SQL statements), where it has no SQL file at all;
+6. for a Node app querying its MariaDB by its driver alone, where nothing of the upload
+   makes a table (no SQL, no ORM, no migrations): the tables its queries name, with the
+   columns they name (:func:`queried_tables`).
 
 Each in the dialect of the engine it is run into: a MySQL dump (backquoted names,
 ``ENGINE=InnoDB``, ``AUTO_INCREMENT``) is not run into a PostgreSQL, nor a PostgreSQL one
@@ -41,6 +44,7 @@ __all__ = [
     "declared_sql",
     "dialect",
     "mysql_client_argv",
+    "queried_tables",
     "run_mysql_scripts",
     "script_accounts",
     "used_database",
@@ -125,6 +129,93 @@ def declared_sql(
         if found is not None and found.scripts:
             return found
     return None
+
+
+def queried_tables(files: dict[str, bytes]) -> DeclaredSql | None:
+    """Rule 6 of the module doc, MariaDB's: a table for each its Node code's SQL names
+    (``SELECT … FROM``, ``INSERT INTO t (a, b)``, ``UPDATE t SET a = ?``, ``DELETE FROM``),
+    with the columns named beside it (an insert's, an update's, a condition's, a select's
+    list): ``id`` its key, numbered; a ``…_id`` a number; any other text. tobiaditia's
+    express-payroll and xmkabel's express-expenses made theirs by hand on their own
+    servers: every query of their routes met "Table 'app.users' doesn't exist". None
+    where the upload makes a table itself, or uses an ORM, or names none."""
+    package = files.get("package.json", b"")
+    if not package or any(f'"{orm}"'.encode() in package for orm in _ORMS):
+        return None
+    if any(_SCHEMA_MADE.search(p) for p in files) or any(
+        p.endswith(".sql") and _CREATE_TABLE.search(d) for p, d in files.items()
+    ):
+        return None
+    tables: dict[str, dict[str, None]] = {}
+    for path, data in sorted(files.items()):
+        if not _NODE_CODE.search(path) or _TESTS.search(path) or len(data) > 512_000:
+            continue
+        if _CREATE_TABLE.search(data):
+            return None  # it makes its tables itself
+        for statement in _STATEMENT.findall(data.decode("utf-8", "replace")):
+            table, columns = _named(statement)
+            if table:
+                tables.setdefault(table, {}).update(dict.fromkeys(columns))
+    if not tables:
+        return None
+    script = "".join(_create_table(t, list(c)) for t, c in tables.items())
+    shown = f"tables {', '.join(tables)}"
+    return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)")
+
+
+_ORMS = (
+    "sequelize",
+    "typeorm",
+    "knex",
+    "prisma",
+    "@prisma/client",
+    "objection",
+    "bookshelf",
+    "@mikro-orm/core",
+    "drizzle-orm",
+    "mongoose",
+    "waterline",
+    "kysely",
+)
+_NODE_CODE = re.compile(r"\.(?:[cm]?js|ts)$")
+# A statement in the code's strings: from its verb to the end of its quoted text.
+_STATEMENT = re.compile(r"""\b(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*""", re.I)
+_WORD = r"[`\"]?([A-Za-z_]\w*)[`\"]?"
+_TABLE = re.compile(rf"^(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+{_WORD}|\bFROM\s+{_WORD}", re.I)
+_INSERTED = re.compile(r"^INSERT\s+INTO\s+\S+\s*\(([^)]*)\)", re.I)
+_COMPARED = re.compile(
+    rf"(?:\bWHERE|\bAND|\bOR|\bSET|,)\s+{_WORD}\s*(?:=|<|>|!=|\bLIKE\b|\bIN\b)", re.I
+)
+_SELECTED = re.compile(r"^SELECT\s+(.*?)\s+FROM\b", re.I | re.S)
+_SQL_WORDS = {"select", "from", "where", "and", "or", "set", "values", "as", "distinct"}
+
+
+def _named(statement: str) -> tuple[str, list[str]]:
+    """(the table ``statement`` names, the columns it names of it)."""
+    table = _TABLE.search(statement)
+    if table is None:
+        return "", []
+    name = table.group(1) or table.group(2)
+    columns: list[str] = []
+    if (inserted := _INSERTED.match(statement)) is not None:
+        columns += [c.strip(' `"') for c in inserted.group(1).split(",")]
+    columns += _COMPARED.findall(statement)
+    if (selected := _SELECTED.match(statement)) is not None:
+        for part in selected.group(1).split(","):
+            word = part.strip().split()[0] if part.strip() else ""
+            columns += [word] if re.fullmatch(r"[A-Za-z_]\w*", word) else []
+    named = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
+    return name, [c for c in named if c.lower() not in _SQL_WORDS]
+
+
+def _create_table(table: str, columns: list[str]) -> str:
+    """MariaDB's CREATE TABLE IF NOT EXISTS of ``table``, its columns typed by name."""
+    lines = ["`id` INT AUTO_INCREMENT PRIMARY KEY"]
+    for column in dict.fromkeys(c for c in columns if c.lower() != "id"):
+        kind = "INT" if column.lower().endswith("_id") else "VARCHAR(255)"
+        lines.append(f"`{column}` {kind} NULL")
+    body = ",\n  ".join(lines)
+    return f"CREATE TABLE IF NOT EXISTS `{table}` (\n  {body}\n);\n"
 
 
 def _compose_mounts(

@@ -52,6 +52,7 @@ from .schemasql import (
     DeclaredSql,
     declared_sql,
     mysql_client_argv,
+    queried_tables,
     run_mysql_scripts,
     script_accounts,
     used_database,
@@ -246,7 +247,7 @@ class BackingServers:
         socket = directory / mysql.SOCKET_NAME
         declared = None
         if files is not None:
-            declared = declared_sql(files, MYSQL, compose_init_scripts)
+            declared = declared_sql(files, MYSQL, compose_init_scripts) or queried_tables(files)
         scripts = declared.scripts if declared is not None else ()
         # The database its SQL switches to, where the app names none: given it as its own.
         if not wanted.mysql.databases and (used := used_database(scripts)) is not None:

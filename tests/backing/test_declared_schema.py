@@ -15,6 +15,7 @@ from preview.backing.schemasql import (
     declared_sql,
     dialect,
     mysql_client_argv,
+    queried_tables,
     script_accounts,
     used_database,
 )
@@ -309,6 +310,36 @@ def test_the_accounts_a_dump_creates_or_names_as_definers() -> None:
         "app": "a1",
         "b5de033d9bb9f7": "",
     }
+
+
+def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
+    """tobiaditia's express-payroll and xmkabel's express-expenses query MariaDB with mysql2
+    and mysql alone, and nothing of theirs makes a table (made by hand on their servers):
+    every route answered "Table 'app.users' doesn't exist". Its queries' tables are made
+    with the columns they name; not where the upload makes a table, or uses an ORM."""
+    model = (
+        b"const getUsers = () => db.query('SELECT * FROM users')\n"
+        b"const byId = (id) => db.query(`SELECT * FROM users WHERE id=${id}`)\n"
+        b"const post = (b) => db.query(`INSERT INTO users (email, password) values (?, ?)`)\n"
+        b'const put = () => db.query("UPDATE users SET password=? WHERE id=?")\n'
+        b"const sum = () => db.query('SELECT name, category_id FROM expenses WHERE value > ?')\n"
+        b"import express from 'express'\n"  # (a module's from: no table)
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mysql2": "^3"}}',
+        "src/models/users.js": model,
+    }
+    found = queried_tables(files)
+    assert found is not None and found.scripts[0][0] == "tables users, expenses"
+    script = found.scripts[0][1]
+    assert "CREATE TABLE IF NOT EXISTS `users` (\n  `id` INT AUTO_INCREMENT PRIMARY KEY," in script
+    assert "`email` VARCHAR(255) NULL,\n  `password` VARCHAR(255) NULL\n);" in script
+    assert "`category_id` INT NULL" in script and "`value` VARCHAR(255) NULL" in script
+    assert "`express`" not in script
+    made = {**files, "db/init.js": b"db.query('CREATE TABLE IF NOT EXISTS users (id int)')"}
+    assert queried_tables(made) is None
+    orm = {**files, "package.json": b'{"dependencies": {"mysql2": "^3", "sequelize": "^6"}}'}
+    assert queried_tables(orm) is None
 
 
 def test_the_client_runs_the_dump_as_a_human_would_and_reaches_no_file() -> None:
