@@ -14,7 +14,7 @@ human setting the app up would read it, and run into the preview's own MariaDB
    where nothing else makes its schema (migrations of any tool, Django);
 5. the ``CREATE TABLE`` blocks of its README (fenced or indented; a terminal session's
    as its SQL statements), where it has no SQL file at all;
-6. for a Node app querying its MariaDB by its driver alone, where nothing of the upload
+6. for a Node app querying its database by its driver alone, where nothing of the upload
    makes a table (no SQL, no ORM, no migrations): the tables its queries name, with the
    columns they name (:func:`queried_tables`).
 
@@ -131,14 +131,16 @@ def declared_sql(
     return None
 
 
-def queried_tables(files: dict[str, bytes]) -> DeclaredSql | None:
-    """Rule 6 of the module doc, MariaDB's: a table for each its Node code's SQL names
-    (``SELECT … FROM``, ``INSERT INTO t (a, b)``, ``UPDATE t SET a = ?``, ``DELETE FROM``),
-    with the columns named beside it (an insert's, an update's, a condition's, a select's
-    list): ``id`` its key, numbered; a ``…_id`` a number; any other text. tobiaditia's
+def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql | None:
+    """Rule 6 of the module doc: a table for each its Node code's SQL names (``SELECT …
+    FROM``, ``INSERT INTO t (a, b)``, ``UPDATE t SET a = ?``, ``DELETE FROM``), with the
+    columns named beside it (an insert's, an update's, a condition's, a select's list):
+    ``id`` its key, numbered; a ``…_id`` a number; an ``is_…``/``has_…`` a boolean in
+    PostgreSQL (which compares no text to one); any other text. tobiaditia's
     express-payroll and xmkabel's express-expenses made theirs by hand on their own
-    servers: every query of their routes met "Table 'app.users' doesn't exist". None
-    where the upload makes a table itself, or uses an ORM, or names none."""
+    servers: every query of their routes met "Table 'app.users' doesn't exist"; so did
+    abv-solutions' nestjs-inventory on its PostgreSQL ('relation "projects" does not
+    exist'). None where the upload makes a table itself, or uses an ORM, or names none."""
     package = files.get("package.json", b"")
     if not package or any(f'"{orm}"'.encode() in package for orm in _ORMS):
         return None
@@ -158,7 +160,7 @@ def queried_tables(files: dict[str, bytes]) -> DeclaredSql | None:
                 tables.setdefault(table, {}).update(dict.fromkeys(columns))
     if not tables:
         return None
-    script = "".join(_create_table(t, list(c)) for t, c in tables.items())
+    script = "".join(_create_table(t, list(c), engine) for t, c in tables.items())
     shown = f"tables {', '.join(tables)}"
     return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)")
 
@@ -178,10 +180,17 @@ _ORMS = (
     "kysely",
 )
 _NODE_CODE = re.compile(r"\.(?:[cm]?js|ts)$")
-# A statement in the code's strings: from its verb to the end of its quoted text.
-_STATEMENT = re.compile(r"""\b(?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*""", re.I)
+# A statement a string of the code begins with: from its verb to the end of its text
+# (not prose in a message: "Failed to update the invoice").
+_STATEMENT = re.compile(
+    r"""(?<=['"`])\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*)""", re.I
+)
 _WORD = r"[`\"]?([A-Za-z_]\w*)[`\"]?"
-_TABLE = re.compile(rf"^(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+{_WORD}|\bFROM\s+{_WORD}", re.I)
+_TABLE = re.compile(
+    rf"^(?:INSERT\s+INTO|DELETE\s+FROM)\s+{_WORD}|^UPDATE\s+{_WORD}\s+SET\b"
+    rf"|^SELECT\b.*?\bFROM\s+{_WORD}",
+    re.I | re.S,
+)
 _INSERTED = re.compile(r"^INSERT\s+INTO\s+\S+\s*\(([^)]*)\)", re.I)
 _COMPARED = re.compile(
     rf"(?:\bWHERE|\bAND|\bOR|\bSET|,)\s+{_WORD}\s*(?:=|<|>|!=|\bLIKE\b|\bIN\b)", re.I
@@ -195,7 +204,7 @@ def _named(statement: str) -> tuple[str, list[str]]:
     table = _TABLE.search(statement)
     if table is None:
         return "", []
-    name = table.group(1) or table.group(2)
+    name = table.group(1) or table.group(2) or table.group(3)
     columns: list[str] = []
     if (inserted := _INSERTED.match(statement)) is not None:
         columns += [c.strip(' `"') for c in inserted.group(1).split(",")]
@@ -208,14 +217,21 @@ def _named(statement: str) -> tuple[str, list[str]]:
     return name, [c for c in named if c.lower() not in _SQL_WORDS]
 
 
-def _create_table(table: str, columns: list[str]) -> str:
-    """MariaDB's CREATE TABLE IF NOT EXISTS of ``table``, its columns typed by name."""
-    lines = ["`id` INT AUTO_INCREMENT PRIMARY KEY"]
+def _create_table(table: str, columns: list[str], engine: str) -> str:
+    """The engine's CREATE TABLE IF NOT EXISTS of ``table``, its columns typed by name."""
+    quote = "`" if engine == MYSQL else '"'
+    key = "INT AUTO_INCREMENT PRIMARY KEY" if engine == MYSQL else "SERIAL PRIMARY KEY"
+    lines = [f"{quote}id{quote} {key}"]
     for column in dict.fromkeys(c for c in columns if c.lower() != "id"):
-        kind = "INT" if column.lower().endswith("_id") else "VARCHAR(255)"
-        lines.append(f"`{column}` {kind} NULL")
+        lower = column.lower()
+        kind = "VARCHAR(255)" if engine == MYSQL else "TEXT"
+        if lower.endswith("_id"):
+            kind = "INT" if engine == MYSQL else "INTEGER"
+        elif engine != MYSQL and lower.startswith(("is_", "has_")):
+            kind = "BOOLEAN"
+        lines.append(f"{quote}{column}{quote} {kind} NULL")
     body = ",\n  ".join(lines)
-    return f"CREATE TABLE IF NOT EXISTS `{table}` (\n  {body}\n);\n"
+    return f"CREATE TABLE IF NOT EXISTS {quote}{table}{quote} (\n  {body}\n);\n"
 
 
 def _compose_mounts(

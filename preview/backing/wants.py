@@ -400,6 +400,14 @@ def _declared_sql(files: dict[str, bytes]) -> DeclaredSql | None:
     return declared_sql(files, POSTGRES, _init_scripts)
 
 
+def _queried_tables(files: dict[str, bytes]) -> DeclaredSql | None:
+    """The tables its Node code's queries name, where nothing of the upload makes one
+    (``schemasql.queried_tables``), in PostgreSQL's dialect."""
+    from .schemasql import POSTGRES, queried_tables  # (it reads compose files by this module)
+
+    return queried_tables(files, POSTGRES)
+
+
 def _declared_elsewhere(found: DeclaredSql | None) -> tuple[InitScripts, str]:
     """Its PostgreSQL's SQL where its compose file mounts none: a Dockerfile built on the
     postgres image copying it into :data:`_INITDB`, else the files its README says to run
@@ -471,6 +479,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     lone = () if init_scripts else _lone_schema(files)
     if not init_scripts and not lone:
         lone, origin = _schema_outside_sql_files(found)
+    if not init_scripts and not lone and (queried := _queried_tables(files)) is not None:
+        lone, origin = queried.scripts, queried.origin
     env = {**compose_env, **_env_files(files), **extra}
     aliases: list[str] = list(ALIASES)
     ports: list[int] = [PORT]

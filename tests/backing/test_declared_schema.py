@@ -324,6 +324,8 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
         b'const put = () => db.query("UPDATE users SET password=? WHERE id=?")\n'
         b"const sum = () => db.query('SELECT name, category_id FROM expenses WHERE value > ?')\n"
         b"import express from 'express'\n"  # (a module's from: no table)
+        b"throw new Error('Failed to update the invoice'); // select from the list\n"
+        b"@ApiOperation({ summary: 'Update an invoice' })\n"  # (prose: no table)
     )
     files = {
         "package.json": b'{"dependencies": {"express": "^4", "mysql2": "^3"}}',
@@ -336,6 +338,15 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert "`email` VARCHAR(255) NULL,\n  `password` VARCHAR(255) NULL\n);" in script
     assert "`category_id` INT NULL" in script and "`value` VARCHAR(255) NULL" in script
     assert "`express`" not in script
+    # abv-solutions' nestjs-inventory, on PostgreSQL: its dialect, a flag's a boolean.
+    flagged = {**files, "src/paid.ts": b"pool.query(`UPDATE invoices SET is_paid = true`)"}
+    postgres = (queried_tables(flagged, POSTGRES) or found).scripts[0][1]
+    assert 'CREATE TABLE IF NOT EXISTS "invoices" (\n  "id" SERIAL PRIMARY KEY,' in postgres
+    assert '"is_paid" BOOLEAN NULL' in postgres and '"email" TEXT NULL' in postgres
+    flagged["package.json"] = b'{"dependencies": {"@nestjs/core": "^10", "pg": "^8"}}'
+    wants = postgres_wants(flagged, {})
+    assert [p for p, _ in wants.init_scripts] == ["tables users, expenses, invoices"]
+    assert wants.init_origin == "its code's queries (the upload makes none)"
     made = {**files, "db/init.js": b"db.query('CREATE TABLE IF NOT EXISTS users (id int)')"}
     assert queried_tables(made) is None
     orm = {**files, "package.json": b'{"dependencies": {"mysql2": "^3", "sequelize": "^6"}}'}
