@@ -166,6 +166,11 @@ def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() ->
     echoed = b"jobs:\n  t:\n    steps:\n      - run: |\n          echo 'A=1' > .env\n"
     echoed += b"          echo B=2 >> .env\n          pytest\n"
     assert ci_env_block({".github/workflows/t.yaml": echoed}) == "A=1\nB=2\n"
+    # A value the CI gives (a secret) is not the upload's: a fill-in (cesar-m-diaz's
+    # fastify-url-shortener: AUTH0_DOMAIN read as "}").
+    secret = echoed + b"          echo AUTH0_DOMAIN=${{ secrets.AUTH0_DOMAIN }} >> .env\n"
+    found = ci_env_block({".github/workflows/t.yaml": secret})
+    assert found == "A=1\nB=2\nAUTH0_DOMAIN=...\n"
     commands = b"jobs:\n  t:\n    steps:\n      - run: cat .env > out.txt\n"
     assert ci_env_block({".github/workflows/t.yml": commands}) is None
     readme = {**files, "README.md": README.encode()}

@@ -160,9 +160,20 @@ def ci_env_block(files: dict[str, bytes]) -> str | None:
                 lines = [line.strip() for line in body.splitlines()]
                 lines = [line for line in lines if line and not line.startswith("#")]
                 if len(lines) >= 2 and all(_ASSIGNMENT.match(line) for line in lines):
+                    lines = [_CI_GIVEN.sub("...", line) for line in lines]
                     return "".join(re.sub(r"^export\s+", "", line) + "\n" for line in lines)
             echoed += [m.group(2) for m in _ECHOED.finditer(run)]
-    return "".join(f"{line}\n" for line in echoed) if len(echoed) >= 2 else None
+    kept = [_CI_GIVEN.sub("...", line) for line in echoed]
+    return "".join(f"{line}\n" for line in kept) if len(echoed) >= 2 else None
+
+
+# A value the CI gives the workflow (``${{ secrets.AUTH0_DOMAIN }}``, ``${{ vars.X }}``),
+# which the upload does not hold: a fill-in (``...``), which the service's rules give a
+# value by the variable's name (``configdefaults``), as an example's; else kept, set as
+# the workflow sets it (cesar-m-diaz's fastify-url-shortener: dotenv read
+# ``AUTH0_DOMAIN=${{ secrets.… }}`` as "}", and its OAuth callback fetched
+# ``https://}/oauth/token``; its SUPA_URL, left out, stopped its start).
+_CI_GIVEN = re.compile(r"\$\{\{[^}\n]*\}\}")
 
 
 def _runs(data: bytes) -> list[str]:
