@@ -184,7 +184,8 @@ async def test_a_sync_app_whose_alembic_env_is_async_gets_each_its_own_url(
     """leonsk27's fastapi-transaction: SQLModel's create_engine in its app, an async
     Alembic env.py beside it. The app keeps the plain URL (an async driver's failed it on
     "MissingGreenlet"), its migration is given aiosqlite's, which its build adds."""
-    files = _files("fastapi_sync_app_async_alembic")
+    upload = _sync_app_beside_an_async_alembic_env()
+    files = {path: text.encode() for path, text in upload.items()}
     found = async_database(files, python_dependencies(files, "main.py"))
     assert found is not None and found.migrations_only, found
     assert found.where == "migrations/env.py"
@@ -198,7 +199,7 @@ async def test_a_sync_app_whose_alembic_env_is_async_gets_each_its_own_url(
     assert async_migration_urls({**files, "migrations/env.py": sync_env}, "", plain, ()) == {}
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("fastapi_sync_app_async_alembic"))
+        body = await launched(service, upload)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await service.app_get(body, "/items")).json()
         assert answer == {"items": ["from the migration"], "driver": "pysqlite"}
@@ -214,6 +215,18 @@ async def test_a_sync_app_whose_alembic_env_is_async_gets_each_its_own_url(
             for line in said
         ), said
         await service.stop(body["gid"])
+
+
+def _sync_app_beside_an_async_alembic_env() -> dict[str, str]:
+    """fastapi_async_pg's async Alembic env.py and migration, its alembic.ini on a SQLite
+    file, under a sync app (fastapi_sync_app_async_alembic's main.py and requirements)."""
+    upload = {**app_files("fastapi_async_pg"), **app_files("fastapi_sync_app_async_alembic")}
+    ini = upload["alembic.ini"]
+    upload["alembic.ini"] = ini.replace(
+        "postgresql+asyncpg://shop:secret@db:5432/shop", "sqlite:///./app.db"
+    )
+    assert upload["alembic.ini"] != ini
+    return upload
 
 
 def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
