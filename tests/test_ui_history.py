@@ -30,6 +30,8 @@ async def test_history_lists_requests_and_replays_them_with_a_diff(service: Serv
         await launched(service, {}, gid=gid)
 
     def script(url: str) -> dict[str, Any]:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout  # (require_browser)
+
         seen: dict[str, Any] = {}
         with browser_page() as (page, log):
             _sign_in(page, url)
@@ -41,7 +43,12 @@ async def test_history_lists_requests_and_replays_them_with_a_diff(service: Serv
                 " .status-code')].map(e => e.textContent))",
             )
             page.click("#history-replay-all")
-            page.wait_for_selector("#history-diff:not([hidden])")
+            try:
+                page.wait_for_selector("#history-diff:not([hidden])")
+            except PlaywrightTimeout:  # what the page said instead, not a bare timeout
+                notice = page.text_content("#preview-error-text")
+                summary = page.text_content("#history-summary")
+                raise AssertionError(f"no diff: notice {notice!r}, summary {summary!r}") from None
             seen["summary"] = page.text_content("#history-summary")
             seen["verdicts"] = page.eval_on_selector_all(
                 "#history-list li", "rows => rows.map(r => r.className)"
