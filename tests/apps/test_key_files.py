@@ -70,9 +70,7 @@ OTHER = config("UPLOAD_PATH", default="uploads")
     texts = key_texts(keys, {})
     assert texts["public"].startswith(b"-----BEGIN PUBLIC KEY-----")
     # The upload's own file stays.
-    assert key_files({"app/core/settings.py": configured, "private": b"x"}) == {
-        "public": "private"
-    }
+    assert key_files({"app/core/settings.py": configured, "private": b"x"}) == {"public": "private"}
 
 
 async def test_an_app_reading_its_signing_keys_at_import_starts(builder_service: Service) -> None:
