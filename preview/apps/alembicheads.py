@@ -41,7 +41,7 @@ import ast
 import posixpath
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from preview.discovery.pyast import parse_source
 
@@ -56,6 +56,7 @@ __all__ = [
     "alembic_sqlite_file",
     "alembic_unbuildable",
     "alembic_upgrade",
+    "runs_alembic",
 ]
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
@@ -551,6 +552,12 @@ def alembic_home(files: dict[str, bytes], directories: list[str]) -> str | None:
     # app/alembic.ini names app/alembic, which it lacks, beside the root's working one).
     located = [d for d in held if _history(files, d) is not None] or held
     return next((d for d in located if _resolves(files, d)), located[0] if located else None)
+
+
+def runs_alembic(step: Iterable[str]) -> bool:
+    """Whether a set-up step's words run Alembic (its command, ``alembic upgrade``, or the
+    program of :func:`alembic_upgrade`, which names it)."""
+    return any("alembic" in part for part in step)
 
 
 def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str, ...]:

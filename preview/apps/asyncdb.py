@@ -239,7 +239,7 @@ def async_migration_urls(
     changed: dict[str, str] = {}
     for name in URL_VARIABLES:
         url = env.get(name, "")
-        if _PLAIN.match(url) and (named := installed.url(url)) != url:
+        if (named := installed.url(url)) != url:  # (a URL naming a driver: as it is)
             changed[name] = named
     return changed
 

@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
-from ..apps.alembicheads import alembic_sqlite_file
+from ..apps.alembicheads import alembic_sqlite_file, runs_alembic
 from ..apps.asyncdb import (
     URL_VARIABLES,
     async_database,
@@ -635,7 +635,7 @@ async def with_step_tools(
     names = deps.names()
     if names & {"alembic", "flask-migrate"} or deps.lock is not None:
         return deps
-    if not any("alembic" in part for step, _ in steps for part in step):
+    if not any(runs_alembic(step) for step, _ in steps):
         return deps
     await say(
         "its migrations are Alembic's, which its dependencies do not list: adding alembic"

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
 
+from ..apps.alembicheads import runs_alembic
 from ..apps.asyncdb import async_migration_urls, sync_migration_urls
 from ..apps.configvars import (
     ServedDatabase,
@@ -912,7 +913,7 @@ async def _set_up(
             app_env = await trio.to_thread.run_sync(context.environment, python)
         env = dict(app_env)
         argv = fill(step, {**context.values, "python": python})
-        if any("alembic" in part for part in argv) and detection.language == "python":
+        if runs_alembic(argv) and detection.language == "python":
             env.update(await _migration_urls(files, where, env, environment_path, context))
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
         keyed = key is not None

@@ -22,7 +22,7 @@ from typing import Any
 
 import trio
 
-from ..apps.alembicheads import alembic_changes_nothing
+from ..apps.alembicheads import alembic_changes_nothing, runs_alembic
 from ..apps.createall import creates_its_tables
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
@@ -441,7 +441,7 @@ def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str |
     script's step (``npm run db:migrate:run``) is read as its script's command
     (masb0ymas's hono-api-typeorm: ``typeorm migration:run -d dist/config/database.js``)."""
     step = [*step, *_script_words(step, files)]
-    if any("alembic" in part for part in step):
+    if runs_alembic(step):
         if alembic_changes_nothing(files):
             return "their every upgrade() does nothing"
         if creates_its_tables(files):
