@@ -292,7 +292,10 @@ _CONFLICT_MARKER = re.compile(r"^(?:<{7}|={7}|>{7})(?:\s|$)")
 def syntax_error(data: bytes | str) -> tuple[int, str] | None:
     """Where a module Python cannot parse goes wrong: (its line, what Python says, and
     what the line is where Python's words do not tell: a merge conflict's marker); None
-    for a module that parses, or one that is not text."""
+    for a module that parses (as :func:`parse_module` reads it: Python 3.12's type syntax
+    too), or one that is not text."""
+    if parse_module(data) is not None:
+        return None
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         parse_source(text)

@@ -17,6 +17,7 @@ from preview.apps.detect import detect
 from preview.apps.served import MAIN_SETUP, find_app, main_setup_served
 from preview.apps.written import own_name_packages
 from preview.builds.appenv import dotenv_file
+from preview.discovery.pyast import syntax_error
 from preview.errors import BadRequest
 
 from ..conftest import Service
@@ -190,6 +191,9 @@ def test_nothing_to_run_names_a_merge_conflict_left_in_the_apps_module() -> None
         "wallet/app.py line 2 is not Python (invalid syntax: '<<<<<<< HEAD', a merge conflict"
         " left unresolved)" in caught.value.message
     ), caught.value.message
+    # Python 3.12's type syntax, which the service reads without it, is no error to name.
+    assert syntax_error("type Id = int\n\n\ndef f[T](x: T) -> T:\n    return x\n") is None
+    assert syntax_error(b"def (") == (1, "invalid syntax")
 
 
 def test_dependency_specs() -> None:
