@@ -26,6 +26,11 @@ from ..sandbox.outbound import Outbound
 
 __all__ = ["OutsideCalls", "unreachable_address", "unresolved_host"]
 
+# Node's DNS queries (c-ares) of the records a client looks up itself: a mongodb+srv://
+# URL's SRV and TXT, an address's A, AAAA, ANY. Named each (not "query" alone): every
+# batch of output is searched for them (_WORDS) before any line is read.
+_QUERY_NAMES = ("querySrv", "queryTxt", "queryAaaa", "queryAny", "queryA")
+_QUERIES = "(?:" + "|".join(_QUERY_NAMES) + ")"
 # What the line of a failed lookup says, as the resolver's clients spell it.
 _UNRESOLVED = re.compile(
     r"Temporary failure in name resolution|Name or service not known"
@@ -38,7 +43,7 @@ _UNRESOLVED = re.compile(
     # mongodb+srv:// URL's ``querySrv ECONNREFUSED _mongodb._tcp.cluster0.….mongodb.net``),
     # dnspython, which finds no name server's address in a sandbox (pymongo's "cannot open
     # /etc/resolv.conf" for the same URL).
-    r"|(?-i:\bquery[A-Z][a-z]* E[A-Z]+ )|cannot open /etc/resolv\.conf",
+    r"|(?-i:\b" + _QUERIES + r" E[A-Z]+ )|cannot open /etc/resolv\.conf",
     re.IGNORECASE,
 )
 # A call to an address (no name to resolve): the sandbox has no route but its loopback
@@ -46,7 +51,7 @@ _UNRESOLVED = re.compile(
 _UNREACHABLE = re.compile(r"\bconnect ENETUNREACH\b|\[Errno 101\] Network is unreachable")
 _ADDRESS = re.compile(r"\bENETUNREACH (\d{1,3}(?:\.\d{1,3}){3}):\d+")
 _WORDS = (
-    "resol",
+    "resol",  # resolution, resolve, resolv.conf
     "EAI_",
     "ENOTFOUND",
     "not known",
@@ -56,8 +61,9 @@ _WORDS = (
     "Inaccessible host",
     "ENETUNREACH",
     "unreachable",
-    "query",
-    "resolv.conf",
+    "querySrv",  # _QUERY_NAMES: "queryA" begins queryAaaa and queryAny too
+    "queryTxt",
+    "queryA",
 )
 # Where such a line names the host: Node, urllib3 2 (requests), psycopg and libpq, curl,
 # Go, aiohttp, redis-py, urllib3 1 (requests).
@@ -71,7 +77,7 @@ _HOST = (
     re.compile(r"Error -?\d+ connecting to ([\w.-]+):\d+"),
     re.compile(r"\bhost='([\w.-]+)'"),
     re.compile(r"Inaccessible host: `([\w.-]+)'"),
-    re.compile(r"\bquery[A-Z][a-z]* E[A-Z]+ (?:_[\w-]+\._(?:tcp|udp)\.)?([\w.-]+)"),
+    re.compile(r"\b" + _QUERIES + r" E[A-Z]+ (?:_[\w-]+\._(?:tcp|udp)\.)?([\w.-]+)"),
 )
 _MAX_SAID = 4  # lines per preview: a host each, or one for hosts not named
 
