@@ -114,6 +114,42 @@ async def test_live_openapi_at_the_apps_own_place(service: Service, source: str,
         assert after.json()["endpoints"] == body["endpoints"]
 
 
+SLOW_APP = """
+import os
+import time
+
+from fastapi import FastAPI, HTTPException
+
+app = FastAPI(openapi_url=os.environ.get("OPENAPI_AT", "/api/v1/openapi.json"))
+
+
+@app.get("/api/v1/ping")
+def ping() -> dict:
+    return {}
+
+
+@app.get("/openapi.json", include_in_schema=False)
+@app.get("/api/openapi.json", include_in_schema=False)
+def slow_nothing() -> None:
+    time.sleep(1.5)  # a loaded machine's capped app: the first two places take 3 s
+    raise HTTPException(404)
+"""
+
+
+async def test_the_listing_waits_for_a_slow_apps_document(service: Service) -> None:
+    """The endpoints asked for are the app's document, however slowly it is found (CI
+    once listed a loaded app's route table after its three 404s took over 2 s)."""
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": SLOW_APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        response = await service.client.get(f"/api/generations/{gid}/endpoints", headers=auth())
+        body = response.json()
+        assert body["discoveredFrom"] == "openapi", body
+        assert [e["path"] for e in body["endpoints"]] == ["/api/v1/ping"]
+        assert (await service.stop(gid)).status_code == 200
+
+
 async def test_a_revision_applied_live_lists_its_own_routes_and_docs(service: Service) -> None:
     """The preview keeps its id through a swap, but not its routes: what was read from
     revision 1's process (its OpenAPI, its docs page) is not revision 2's."""
