@@ -19,6 +19,7 @@ import shutil
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from subprocess import DEVNULL
 
 import trio
 import uv
@@ -43,7 +44,6 @@ from .installers import (
     npm_environment,
     npm_freshness,
     npm_install,
-    version_key,
     with_progress,
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
@@ -54,7 +54,7 @@ from .remedies.mysqldb import stand_in_for_mysqldb
 from .steps import Publish, run_logged
 from .wheelindex import Gaps, wheel_gaps
 
-__all__ = ["BuildFailed", "EnvBuilder", "Lease", "PythonEnv"]
+__all__ = ["BuildFailed", "BytecodeCompiles", "EnvBuilder", "Lease", "PythonEnv"]
 
 _PRISMA_ENGINES = ("binaries.prisma.sh",)  # where prisma generate fetches its engines
 _GAPS_KEPT = 256  # the index's answers kept (by requirements and interpreters)
@@ -62,6 +62,62 @@ _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve 
 # A confined step: (its environment's dir, shared caches, read-only dirs, tools) — all
 # writable but the last two.
 _Confined = tuple[Path, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]
+
+
+_BYTECODE_PENDING = 16  # new environments waiting for their bytecode
+_BYTECODE_TIMEOUT = 600.0  # s: one environment's compile, at the lowest priority
+
+
+class BytecodeCompiles:
+    """A new Python environment's modules compiled to bytecode after its first launch
+    has it, one environment at a time at the lowest CPU priority (:meth:`run`, a task of
+    the supervisor's). Until then its launches compile what they import, in memory
+    (previews run with ``PYTHONDONTWRITEBYTECODE``, on an environment they may not
+    write): ~3 s more for a FastAPI app's start, once.
+
+    The interpreter runs isolated and without ``site`` (``-I -S``): the packages' ``.pth``
+    files, which run code at start, are not read; compiling only parses the modules."""
+
+    def __init__(self, cache: EnvCache) -> None:
+        self._cache = cache
+        # Bounded: where more environments wait than this, the last is left uncompiled
+        # (its launches compile what they import, as the first did).
+        self._send, self._receive = trio.open_memory_channel[tuple[str, str]](_BYTECODE_PENDING)
+        self.compiled = 0  # environments compiled (benchmarks, tests)
+        self.idle = trio.Event()  # set whenever nothing waits (tests wait on it)
+        self.idle.set()
+
+    def request(self, key: str, python: str) -> None:
+        """Compile the environment of ``key`` (its interpreter ``python``) once the
+        worker gets to it."""
+        try:
+            self._send.send_nowait((key, python))
+        except trio.WouldBlock:
+            return
+        if self.idle.is_set():
+            self.idle = trio.Event()
+
+    async def run(self) -> None:
+        """Compile what is asked, until cancelled (a compile under way is killed: what
+        it wrote is whole, each file written apart and renamed into place)."""
+        async for key, python in self._receive:
+            lease = self._cache.hold(key)
+            if lease is not None:  # else removed meanwhile (evicted)
+                try:
+                    await self._compile(lease.path, python)
+                finally:
+                    lease.release()
+            if self._receive.statistics().current_buffer_used == 0:
+                self.idle.set()
+
+    async def _compile(self, env: Path, python: str) -> None:
+        command = ["nice", "-n", "19", python, "-I", "-S", "-m", "compileall", "-q", "lib"]
+        with trio.move_on_after(_BYTECODE_TIMEOUT):
+            # A module that does not parse (a package's Python 2 file) only stays uncompiled.
+            done = await trio.run_process(
+                command, cwd=env, check=False, stdout=DEVNULL, stderr=DEVNULL, stdin=DEVNULL
+            )
+            self.compiled += done.returncode in (0, 1)
 
 
 @dataclass(frozen=True)
@@ -83,6 +139,7 @@ class EnvBuilder:
         self.build_cache = BuildCache(settings)  # set-up steps' outputs, by their inputs
         self.root = self.cache.root
         self.natives = NativeBuilds(self.root / NATIVE_BUILDS)  # compiled once a machine
+        self.bytecode = BytecodeCompiles(self.cache)  # its worker: the supervisor's task
         self._interpreters: dict[str | None, Choices] = {}
         self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
@@ -178,8 +235,6 @@ class EnvBuilder:
             await self._uv(venv, self.root, publish, trusted=True)
             python = str(path / "bin" / "python")
             base = tuple(interpreter_dirs(interpreter))
-            # uv's bytecode compiler needs Python 3.7's py_compile (3.6 runs uncompiled).
-            old = {"UV_COMPILE_BYTECODE": "0"} if version_key(version) < (3, 7) else {}
             if deps.lock is not None:
                 project = path / "project"
                 await trio.to_thread.run_sync(write_lock_project, project, deps.lock, version)
@@ -196,7 +251,7 @@ class EnvBuilder:
                     ],
                     project,
                     publish,
-                    {"UV_PROJECT_ENVIRONMENT": str(path), **old},
+                    {"UV_PROJECT_ENVIRONMENT": str(path)},
                     env_dir=path,
                     read_only=base,
                     wheels_only=wheels_only,
@@ -218,7 +273,7 @@ class EnvBuilder:
                     ["pip", "install", "--python", python, *listed, *dated, *self._index_args()],
                     path,
                     publish,
-                    old,
+                    {},
                     env_dir=path,
                     read_only=base,
                     wheels_only=wheels_only,
@@ -233,7 +288,10 @@ class EnvBuilder:
             lease = await self.cache.acquire(key, build, publish, say, what, trying)
         except BuildFailed as failed:  # which Python it was built for
             raise BuildFailed(for_python(failed.message, chosen.minor), failed.lines) from None
-        return lease, PythonEnv(str(lease.path / "bin" / "python"), version)
+        python = str(lease.path / "bin" / "python")
+        if not lease.reused:  # built for this launch: its modules compiled meanwhile
+            self.bytecode.request(lease.key, python)
+        return lease, PythonEnv(python, version)
 
     def _env_key(self, deps: PythonDeps, extra: tuple[str, ...], chosen: Interpreter) -> str:
         """The cache key of ``deps`` and the ``extra`` packages (a server not listed) on
@@ -354,9 +412,10 @@ class EnvBuilder:
             "UV_NO_PROGRESS": "1",
             "UV_NO_CONFIG": "1",
             "UV_SYSTEM_CERTS": "1",  # the machine's trusted CAs (a company proxy's, say)
-            # Compiled once here: previews run with PYTHONDONTWRITEBYTECODE (and the
-            # environment may be read-only to them), so each start would compile again.
-            "UV_COMPILE_BYTECODE": "1",
+            # Not compiled here: uv's compile of every module of the set (5.6 s of a
+            # FastAPI set's 7.4 s install, 30 s of a larger one's on a loaded machine)
+            # held up the first launch, which imports a fraction of them. The modules are
+            # compiled after it is handed over (:class:`BytecodeCompiles`).
             "NO_COLOR": "1",
             "LANG": "C.UTF-8",
             **machine_network(),

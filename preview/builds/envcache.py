@@ -284,6 +284,14 @@ class EnvCache:
         marker's stat: cheap enough for the loop)."""
         return key not in self._builds and (self.root / key / MARKER).exists()
 
+    def hold(self, key: str) -> Lease | None:
+        """A lease of the environment of ``key`` where it is built and not being built
+        again, said to no one (the service's own use of it); else None."""
+        if not self.built(key):
+            return None
+        self._leases[key] += 1
+        return Lease(self, key, self.root / key, reused=True)
+
     async def acquire(
         self,
         key: str,

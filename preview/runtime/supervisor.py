@@ -135,6 +135,7 @@ class Supervisor:
         self.metrics = metrics or Metrics()
         self.metrics.watch(self._runtimes.values)
         self._nursery: trio.Nursery | None = None
+        self._bytecode_scope = trio.CancelScope()  # new environments' compiles (builds)
         self._closing = trio.Event()
         self._fenced = False  # closing because this node lost its lease (aclose)
         self._closed = trio.Event()
@@ -170,6 +171,7 @@ class Supervisor:
                 task_status.started()
                 await self._closing.wait()
                 retention.cancel()
+                self._bytecode_scope.cancel()
                 if self._fenced:
                     # Its previews are the other nodes' to reap within seconds: killed at
                     # once, and what their rows and logs still had to write given up
@@ -207,11 +209,17 @@ class Supervisor:
                 builder.isolation = self.isolation
                 await builder.cache.remove_unfinished()
                 self.builder = builder
+                if self._nursery is not None:
+                    self._nursery.start_soon(self._compile_bytecode, builder)
         return self.builder
 
     async def _remove_old_logs(self, scope: trio.CancelScope) -> None:
         with scope:
             await self.retention.run()
+
+    async def _compile_bytecode(self, builder: EnvBuilder) -> None:
+        with self._bytecode_scope:  # until the service closes
+            await builder.bytecode.run()
 
     async def aclose(self, *, fenced: bool = False) -> None:
         """Stop every preview (same path as a stop request) and wait; idempotent.

@@ -713,6 +713,43 @@ async def test_least_recently_used_environments_are_evicted_never_one_in_use(
         assert not await trio.to_thread.run_sync(again.path.exists)
 
 
+async def test_a_new_environment_is_compiled_after_it_is_handed_over_running_none_of_it(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """The install compiles nothing (the first launch waits for no module it will not
+    import); the worker then compiles the whole environment, reading no ``.pth`` file
+    (one runs code at an interpreter's start)."""
+
+    async def publish(batch: list[tuple[str, str]], stream: str) -> None:
+        pass
+
+    async def say(message: str) -> None:
+        pass
+
+    marker = tmp_path / "pth-ran"
+    settings = replace(build_settings, env_dir=str(tmp_path / "envs"), env_cache_mb=10_000)
+    deps = PythonDeps(("six",), "requirements.txt", None, None)
+    with trio.fail_after(BUILD_WAIT):
+        builder = EnvBuilder(settings)
+        lease, _ = await builder.python_env(deps, None, publish, say)
+        (site,) = await trio.to_thread.run_sync(list, lease.path.glob("lib/*/site-packages"))
+        assert not await trio.to_thread.run_sync((site / "__pycache__").exists)
+        pth = f"import pathlib; pathlib.Path({str(marker)!r}).touch()\n"
+        await trio.Path(site / "zz-runs-code.pth").write_text(pth)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(builder.bytecode.run)
+            await builder.bytecode.idle.wait()
+            nursery.cancel_scope.cancel()
+        compiled = await trio.to_thread.run_sync(list, site.glob("__pycache__/six.*.pyc"))
+        assert compiled and builder.bytecode.compiled == 1
+        assert not await trio.to_thread.run_sync(marker.exists)
+        lease.release()
+        # A second launch of the set reuses it: nothing more to compile.
+        again, _ = await builder.python_env(deps, None, publish, say)
+        assert again.reused and builder.bytecode.idle.is_set()
+        again.release()
+
+
 async def test_uv_lock_is_installed_exactly(builder_service: Service) -> None:
     service = builder_service
     files = app_files("uv_locked")
