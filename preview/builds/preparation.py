@@ -129,6 +129,7 @@ __all__ = [
     "data_init_key",
     "fill",
     "prepare_app",
+    "uncompiled_environment",
 ]
 
 # The phases of a preparation (the status's ``phases``, with the runtime's own).
@@ -243,6 +244,11 @@ class Preparation:
     def env_path(self) -> Path | None:
         """The app's built environment (its venv, or its node_modules' home), if any."""
         return self._lease.path if self._lease is not None else None
+
+    @property
+    def uncompiled(self) -> bool:
+        """See :func:`uncompiled_environment`."""
+        return uncompiled_environment(self._lease, self.spec.detection)
 
     def memory_limit(self) -> int:
         """Address-space limit of the app: V8 reserves gigabytes up front, so a Node app's
@@ -697,6 +703,14 @@ class PreparationContext:
     # What its preparation leaves to run once beside it when it answers (the type check
     # of a build run as TypeScript's emit): LaunchSpec.checks.
     checks: list[WorkerProcess] = field(default_factory=list)
+
+
+def uncompiled_environment(lease: Lease | None, detection: Detection | None) -> bool:
+    """The Python environment of ``lease`` was built for this launch: its modules'
+    bytecode is compiled after it starts (``build.BytecodeCompiles``), so this start
+    compiles what it imports, up to three times slower."""
+    python = detection is not None and detection.language == "python"
+    return python and lease is not None and not lease.reused
 
 
 @dataclass

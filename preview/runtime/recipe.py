@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # (annotations only: an idle service imports none of what lau
     from .processes import AppWorkers
     from .upstream import Upstream
 
-__all__ = ["NO_DIAGNOSES", "Diagnoses", "ProcessRecipe"]
+__all__ = ["NO_DIAGNOSES", "Diagnoses", "ProcessRecipe", "startup_allowed"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class ProcessRecipe:
     workers: AppWorkers | None = None
     listed_in: str = "requirements.txt"
     fixes: tuple[str, ...] = ()
+    startup_timeout: float | None = None  # else the settings' (see startup_allowed)
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,10 @@ class Diagnoses:
 
 
 NO_DIAGNOSES = Diagnoses()
+
+
+def startup_allowed(timeout: float, uncompiled: bool) -> float:
+    """The start-up time a process is given: twice the settings' ``timeout`` for a
+    first start on an uncompiled environment (``builds.preparation.uncompiled_environment``:
+    a pandas app's imports took 18-21 s uncompiled, 3-8 s compiled, on a loaded machine)."""
+    return timeout * (2 if uncompiled else 1)

@@ -253,7 +253,8 @@ class ChildSupervision:
         """Wait until the child answers HTTP; None when running, else the final status."""
         settings, state, spec = self._settings, self._state, self._spec
         began = trio.current_time()
-        with trio.move_on_after(settings.startup_timeout):
+        allowed = self.recipe.startup_timeout or settings.startup_timeout
+        with trio.move_on_after(allowed):
             answered = await self._answering(process)
             if not answered:
                 await self._failed_start(self._exit_status(process.returncode))
@@ -280,7 +281,7 @@ class ChildSupervision:
             return None
         state.set_reason("start-up timeout")
         recent = self.output.recent_lines()
-        state.error_message = timeout_message(recent, spec.port, settings.startup_timeout)
+        state.error_message = timeout_message(recent, spec.port, allowed)
         return "failed"
 
     async def _answering(self, process: ChildProcess) -> bool:

@@ -750,6 +750,33 @@ async def test_a_new_environment_is_compiled_after_it_is_handed_over_running_non
         again.release()
 
 
+async def test_a_first_start_on_an_uncompiled_environment_is_given_twice_the_time(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """Its imports compile what they read: a start slower than the start-up timeout is served
+    on the environment just built, and times out on the same one reused."""
+    slow = {
+        "requirements.txt": "starlette\nuvicorn\n",
+        "main.py": (
+            "import time\n\nfrom starlette.applications import Starlette\n"
+            "from starlette.responses import PlainTextResponse\n"
+            "from starlette.routing import Route\n\n"
+            "time.sleep(15)  # a start slower than the timeout, faster than twice it\n\n\n"
+            "async def home(request):\n    return PlainTextResponse('hi')\n\n\n"
+            "app = Starlette(routes=[Route('/', home)])\n"
+        ),
+    }
+    quick = replace(build_settings, env_dir=str(tmp_path / "envs"), startup_timeout=12.0)
+    async with running_service(quick) as service:
+        with trio.fail_after(BUILD_WAIT):
+            first = await launched(service, slow)
+            assert first["status"] == "running", first.get("errorMessage")
+            assert (await service.stop(first["gid"])).status_code == 200
+            again = await launched(service, slow)
+            assert again["status"] == "failed", again
+            assert "within 12 s" in again["errorMessage"], again["errorMessage"]
+
+
 async def test_uv_lock_is_installed_exactly(builder_service: Service) -> None:
     service = builder_service
     files = app_files("uv_locked")

@@ -57,7 +57,7 @@ from ..datahealth import MissingTables
 from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
 from ..processes import AppWorkers, WorkerSetting
-from ..recipe import Diagnoses, ProcessRecipe
+from ..recipe import Diagnoses, ProcessRecipe, startup_allowed
 from ..rowkeeper import RowKeeper
 from ..smoke import with_route_table
 from ..state import PreviewState
@@ -508,6 +508,9 @@ class PreviewRuntime:
             workers=AppWorkers.of(spec, python, self.broadcast, self._system, at),
             listed_in=self.preparation.listed_in,
             fixes=tuple(fix.change for fix in self.preparation.remedies.fixes),
+            startup_timeout=startup_allowed(
+                self.settings.startup_timeout, self.preparation.uncompiled
+            ),
         )
         self.supervision = ChildSupervision(
             recipe,

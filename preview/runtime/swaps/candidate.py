@@ -25,7 +25,7 @@ from ...apps.spec import LaunchSpec
 from ...backing import Backing
 from ...builds import BuildFailed, EnvBuilder, PlanTries, Preparation, app_environment
 from ...builds.envcache import Lease
-from ...builds.preparation import PreparationContext, prepare_app
+from ...builds.preparation import PreparationContext, prepare_app, uncompiled_environment
 from ...clock import utcnow
 from ...errors import PreviewError
 from ...logs import HostPaths, LogBroadcast, write_failure
@@ -37,7 +37,7 @@ from ...settings import Settings
 from ..ports import PortPool
 from ..processes import AppWorkers, WorkerSetting
 from ..processes.worker import System
-from ..recipe import Diagnoses, ProcessRecipe
+from ..recipe import Diagnoses, ProcessRecipe, startup_allowed
 from ..smoke import with_route_table
 from ..state import PreviewState
 from ..supervision import StopControls
@@ -122,6 +122,10 @@ class Candidate:
             workers=workers,
             listed_in=self.listed_in,
             fixes=self.fixes,
+            startup_timeout=startup_allowed(
+                preview.settings.startup_timeout,
+                uncompiled_environment(self.lease, self.spec.detection),
+            ),
         )
 
     async def release(self, ports: PortPool, *, remove_dir: bool) -> None:
