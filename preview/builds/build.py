@@ -84,18 +84,25 @@ class BytecodeCompiles:
         # (its launches compile what they import, as the first did).
         self._send, self._receive = trio.open_memory_channel[tuple[str, str]](_BYTECODE_PENDING)
         self.compiled = 0  # environments compiled (benchmarks, tests)
+        self._uncompiled: set[str] = set()  # asked for, not compiled (or never: left)
         self.idle = trio.Event()  # set whenever nothing waits (tests wait on it)
         self.idle.set()
 
     def request(self, key: str, python: str) -> None:
         """Compile the environment of ``key`` (its interpreter ``python``) once the
         worker gets to it."""
+        self._uncompiled.add(key)
         try:
             self._send.send_nowait((key, python))
         except trio.WouldBlock:
             return
         if self.idle.is_set():
             self.idle = trio.Event()
+
+    def uncompiled(self, key: str) -> bool:
+        """Whether the environment of ``key`` was built without its bytecode and has not
+        been compiled yet (a launch right after the first: its imports still compile)."""
+        return key in self._uncompiled
 
     async def run(self) -> None:
         """Compile what is asked, until cancelled (a compile under way is killed: what
@@ -107,6 +114,7 @@ class BytecodeCompiles:
                     await self._compile(lease.path, python)
                 finally:
                     lease.release()
+            self._uncompiled.discard(key)
             if self._receive.statistics().current_buffer_used == 0:
                 self.idle.set()
 

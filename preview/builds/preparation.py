@@ -79,7 +79,7 @@ from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
 from ..sandbox.isolation import Confinement
 from ..settings import Settings
 from .appenv import dotenv_file, with_async_driver, with_broker_client, with_step_tools
-from .build import EnvBuilder, Lease
+from .build import BytecodeCompiles, EnvBuilder, Lease
 from .buildcache import BuildCache, StepKey
 from .configdefaults import (
     GUNICORN_SHIM,
@@ -248,7 +248,12 @@ class Preparation:
     @property
     def uncompiled(self) -> bool:
         """See :func:`uncompiled_environment`."""
-        return uncompiled_environment(self._lease, self.spec.detection)
+        return uncompiled_environment(self._lease, self.spec.detection, self.bytecode)
+
+    @property
+    def bytecode(self) -> BytecodeCompiles:
+        """Which environments' modules are compiled yet (the builder's)."""
+        return self._builder.bytecode
 
     def memory_limit(self) -> int:
         """Address-space limit of the app: V8 reserves gigabytes up front, so a Node app's
@@ -705,12 +710,14 @@ class PreparationContext:
     checks: list[WorkerProcess] = field(default_factory=list)
 
 
-def uncompiled_environment(lease: Lease | None, detection: Detection | None) -> bool:
-    """The Python environment of ``lease`` was built for this launch: its modules'
-    bytecode is compiled after it starts (``build.BytecodeCompiles``), so this start
-    compiles what it imports, up to three times slower."""
+def uncompiled_environment(
+    lease: Lease | None, detection: Detection | None, compiles: BytecodeCompiles
+) -> bool:
+    """The Python environment of ``lease`` has no bytecode yet: built for this launch or
+    one just before, its modules compiled after (:class:`~.build.BytecodeCompiles`), so
+    this start compiles what it imports, up to three times slower."""
     python = detection is not None and detection.language == "python"
-    return python and lease is not None and not lease.reused
+    return python and lease is not None and compiles.uncompiled(lease.key)
 
 
 @dataclass

@@ -772,6 +772,7 @@ async def test_a_first_start_on_an_uncompiled_environment_is_given_twice_the_tim
             first = await launched(service, slow)
             assert first["status"] == "running", first.get("errorMessage")
             assert (await service.stop(first["gid"])).status_code == 200
+            await service.supervisor.builder.bytecode.idle.wait()  # compiled: no more time
             again = await launched(service, slow)
             assert again["status"] == "failed", again
             assert "within 12 s" in again["errorMessage"], again["errorMessage"]

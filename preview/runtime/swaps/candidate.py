@@ -124,7 +124,9 @@ class Candidate:
             fixes=self.fixes,
             startup_timeout=startup_allowed(
                 preview.settings.startup_timeout,
-                uncompiled_environment(self.lease, self.spec.detection),
+                uncompiled_environment(
+                    self.lease, self.spec.detection, preview.preparation.bytecode
+                ),
             ),
         )
 
