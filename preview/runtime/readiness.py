@@ -4,14 +4,17 @@ path tells whether it is healthy, and is it?"""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import httpx
-import psutil
 import trio
 
 from ..sandbox.child import ChildProcess
 from ..sandbox.netns import open_netns_of_child, socket_in_netns
 from .upstream import Upstream, pin_socket
+
+if TYPE_CHECKING:  # psutil (0.7 MiB) loads where a preview's processes are first used
+    import psutil
 
 __all__ = [
     "HEALTH_PATHS",
@@ -332,6 +335,8 @@ async def _accepts_connections(port: int) -> bool:
 
 
 def _group_listens_on(pid: int, port: int) -> bool:
+    import psutil
+
     try:
         root = psutil.Process(pid)
         if _listens_on(root, port):  # the common case: no need to list descendants
@@ -342,6 +347,8 @@ def _group_listens_on(pid: int, port: int) -> bool:
 
 
 def _listens_on(process: psutil.Process, port: int) -> bool:
+    import psutil
+
     # IPv4 first (what previews are told to bind); the IPv6 table only if needed.
     for kind in ("tcp4", "tcp6"):
         try:

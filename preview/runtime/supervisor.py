@@ -66,8 +66,9 @@ _FAILED_KEPT = 1000  # generations whose failed launch is kept for a relaunch
 _READINGS_KEPT = 256
 # What only launches use: imported with the first (env_builder); the runtime imports the
 # rest (apps, builds, backing, swaps). re2: the request history's scans of the previews'
-# answers (history.masking imports it at its first use: here, off the loop).
-_LAUNCH_PARTS = ("preview.runtime.lifecycle", "re2")
+# answers (history.masking imports it at its first use: here, off the loop). psutil: the
+# children's limits and trees (sandbox.process), imported where used.
+_LAUNCH_PARTS = ("preview.runtime.lifecycle", "re2", "psutil")
 
 
 def _import_launch_parts() -> None:

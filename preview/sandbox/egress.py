@@ -31,7 +31,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psutil
 import trio
 
 __all__ = [
@@ -425,6 +424,8 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]
 def own_addresses() -> frozenset[str]:
     """This machine's interfaces' addresses: a public one reaches what listens on every
     address as loopback does (databases, the service). Read at each call (getifaddrs)."""
+    import psutil  # (0.7 MiB: loaded by the first build's or preview's egress, not idle)
+
     nics, ip = psutil.net_if_addrs().values(), (socket.AF_INET, socket.AF_INET6)
     return frozenset(a.address.split("%")[0] for nic in nics for a in nic if a.family in ip)
 

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psutil
 import trio
 
 from ..settings import Settings
@@ -37,6 +37,9 @@ from .child import dying_with_this_process, joining_cgroup
 from .netns import can_enter_netns
 from .outbound import HOSTS_FILE, Outbound
 from .seccomp import filter_program
+
+if TYPE_CHECKING:  # psutil (0.7 MiB) loads where a preview's processes are first used
+    import psutil
 
 __all__ = ["BUILD_MEMORY_MB", "Confinement", "Isolation", "build_limits"]
 
@@ -355,6 +358,8 @@ class Confinement:
     def ask_to_stop(self, outer_pid: int) -> None:
         """SIGTERM every process of the sandbox but bwrap's own two (the outer one and
         the namespace's init): a SIGTERM to those would SIGKILL the app at once."""
+        import psutil
+
         for process in _tree(outer_pid):
             with contextlib.suppress(psutil.Error):
                 if process.name() != "bwrap":
@@ -363,6 +368,8 @@ class Confinement:
     def kill(self, outer_pid: int) -> None:
         """Everything at once: the outer bwrap (its death takes the pid namespace down,
         ``--die-with-parent``) and every process in the cgroup."""
+        import psutil
+
         victims = _tree(outer_pid)
         with contextlib.suppress(OSError):
             os.kill(outer_pid, signal.SIGKILL)
@@ -390,6 +397,8 @@ class Confinement:
 
 
 def _tree(pid: int) -> list[psutil.Process]:
+    import psutil
+
     with contextlib.suppress(psutil.Error):
         return psutil.Process(pid).children(recursive=True)
     return []

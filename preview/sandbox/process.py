@@ -15,12 +15,15 @@ import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psutil
 import trio
 
 from .child import ChildProcess, dying_with_this_process, hold_host_variables, start_child
 from .isolation import Confinement
+
+if TYPE_CHECKING:  # psutil (0.7 MiB) loads where a preview's processes are first used
+    import psutil
 
 __all__ = [
     "ChildLimits",
@@ -121,6 +124,8 @@ async def spawn_child(
         for fd in pass_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
+    import psutil  # (its 0.7 MiB loads with the first child: env_builder, in a thread)
+
     try:
         if not limited:
             child = psutil.Process(process.pid)
@@ -153,6 +158,8 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
+    import psutil
+
     try:
         return psutil.Process(pid).children(recursive=True)
     except psutil.Error:
@@ -160,6 +167,8 @@ def _descendants(pid: int) -> list[psutil.Process]:
 
 
 def _kill_all(processes: list[psutil.Process]) -> None:
+    import psutil
+
     for process in processes:
         with contextlib.suppress(psutil.Error):
             process.kill()
@@ -207,6 +216,8 @@ async def _terminate_confined(process: ChildProcess, grace: float, confinement: 
 
 
 def process_start_time(pid: int) -> float | None:
+    import psutil
+
     try:
         return psutil.Process(pid).create_time()
     except psutil.Error:
@@ -215,6 +226,8 @@ def process_start_time(pid: int) -> float | None:
 
 def kill_stale_group(pid: int, started_at: float | None) -> bool:
     """Kill a previous run's child group, only if ``pid`` is still that very process."""
+    import psutil
+
     if started_at is None:
         return False
     try:
@@ -240,6 +253,8 @@ def group_usage(pid: int, cache: dict[int, psutil.Process]) -> tuple[float, floa
     ``cache`` keeps the psutil objects between calls, since ``cpu_percent`` measures
     the interval since the previous call on the same object. Blocking: run in a thread.
     """
+    import psutil
+
     try:
         root = cache.get(pid) or psutil.Process(pid)
         members = [root, *root.children(recursive=True)]
