@@ -142,6 +142,30 @@ def test_help_settings_lists_every_setting(
         assert line.rstrip().endswith(text) and f" {unit} " in line
 
 
+def test_serve_read_alone_is_read_as_the_whole_parser_reads_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`preview serve` is parsed without the client commands (preview/cli.py), with the
+    same help; what that parser leaves gets the whole parser's error, as before."""
+    from preview import cli as command_line
+    from preview.client.commandline import _parser
+
+    parser, commands = _parser(command_line.__doc__ or "", command_line.add_serve_command)
+    with pytest.raises(SystemExit) as help_exit:
+        main(["serve", "--help"])
+    assert help_exit.value.code == 0
+    assert capsys.readouterr().out == commands["serve"].format_help()
+    for argv in (["serve", "--no-such-option"], ["--bind"], ["--help"]):
+        with pytest.raises(SystemExit) as fast_exit:
+            main(argv)
+        fast = capsys.readouterr()
+        with pytest.raises(SystemExit) as whole_exit:
+            parser.parse_args(argv if argv[0] in ("serve", "--help") else ["serve", *argv])
+        assert fast_exit.value.code == whole_exit.value.code
+        assert fast == capsys.readouterr()
+    assert "{serve,token,push," in fast.out  # --help: every command
+
+
 async def test_push_launch_logs_stop_follow_against_the_service(
     service: Service, cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from preview.cli import _zip_folder
+from preview.client.commandline import _zip_folder
 from preview.client.gitignore import IgnoreFile
 from preview.client.watch import SKIP_DIRS, FolderRules, _changes
 

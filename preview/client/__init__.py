@@ -2,7 +2,8 @@
 HTTP: where they find their bearer token (``token``), how they call the service (``http``)
 and what they print (``printing``: never the bearer token); ``launching`` (the launch's
 options), ``commands`` (``revisions``, ``snapshots``, ``requests``) and ``watch``. Light on
-purpose: a client command imports none of the service."""
+purpose: a client command imports none of the service. ``commandline``: the client commands
+themselves and the whole parser (``preview serve`` alone imports none of it)."""
 
 from .printing import (
     HealthChecks,
