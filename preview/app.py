@@ -29,7 +29,6 @@ from .api import (
     alerts,
     endpoints,
     generations,
-    openapi,
     ops,
     origins,
     presets,
@@ -183,7 +182,6 @@ def create_app(
         hot_path = attach_hot_path(app, state)
         hot_path.log_streams = HotStreams(state)  # a stream's request on a hot connection
     app.register_blueprint(ui.blueprint)
-    app.register_blueprint(openapi.blueprint)
 
     lifetime = _Lifetime(
         app, state, history, given_store=store, forwarder=forwarder, hot_path=hot_path

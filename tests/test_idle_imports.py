@@ -47,6 +47,17 @@ _NOT_AT_IDLE = (
     "rich",
     # SQLAlchemy's PostgreSQL dialect on SQLite (store.models.name_postgresql_predicates).
     "sqlalchemy.dialects.postgresql",
+    # Issue 70: psutil (a preview's processes: sandbox.process, imported where they are
+    # first used and with the first launch), the client commands and the whole command
+    # line (cli.py reads `serve` alone), the API's OpenAPI table (api/ui.py imports it at
+    # the document's first request).
+    "psutil",
+    "preview.client.commandline",
+    "preview.client.commands",
+    "preview.client.http",
+    "preview.client.launching",
+    "preview.client.watch",
+    "preview.api.openapi",
 )
 
 

@@ -1,6 +1,8 @@
-"""This API described: an OpenAPI 3.1 document at ``/api/openapi.json`` and a docs page at
-``/api/docs`` (Swagger UI, whose files the ``swagger-ui-py`` package ships: served from
-here, nothing from a CDN, under a strict Content-Security-Policy).
+"""This API described: an OpenAPI 3.1 document, served at ``/api/openapi.json`` with a docs
+page at ``/api/docs`` (Swagger UI, whose files the ``swagger-ui-py`` package ships: served
+from here, nothing from a CDN, under a strict Content-Security-Policy) by ``ui.py``, which
+imports this table at the document's first request (in a worker thread: an idle service
+does not hold it).
 
 The document is written here, not generated. quart-schema (the maintained generator for
 Quart) was tried first: it lists the routes Quart knows, but without their query
@@ -17,26 +19,17 @@ error code, and nothing else).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-import trio
-from quart import Blueprint, Response, jsonify
-
 from ..auth import SECURE_SESSION_COOKIE, SESSION_COOKIE
-from ..errors import NotFound
-from .ui import CONTENT_SECURITY_POLICY, send_static
 
 __all__ = [
     "AUTH_ERRORS",
     "OPERATIONS",
     "SHARED_OPERATIONS",
     "SHARE_ERRORS",
-    "blueprint",
     "openapi_document",
 ]
-
-blueprint = Blueprint("openapi", __name__)
 
 # Every route that needs the caller (all but the public ones) may answer these.
 AUTH_ERRORS: dict[int, tuple[str, ...]] = {
@@ -941,45 +934,3 @@ def openapi_document() -> dict[str, Any]:
         },
         "security": [{"bearer": []}, {"cookie": []}],
     }
-
-
-def _swagger_dir() -> Path:
-    import swagger_ui  # the package's files only: its handlers are not used
-
-    return Path(swagger_ui.__file__).resolve().parent / "static"
-
-
-_SWAGGER_FILES = {
-    "swagger-ui.css": "text/css; charset=utf-8",
-    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-}
-# The page's own policy, but Swagger UI sets style attributes.
-_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
-
-
-@blueprint.get("/api/openapi.json")
-async def document() -> Response:
-    return jsonify(openapi_document())
-
-
-@blueprint.get("/api/docs")
-async def docs_page() -> Response:
-    response = await send_static("docs.html")
-    response.headers["Content-Security-Policy"] = _DOCS_POLICY
-    return response
-
-
-@blueprint.get("/static/swagger-ui/<name>")
-async def swagger_file(name: str) -> Response:
-    """Swagger UI's own files, as the swagger-ui-py package ships them."""
-    if name not in _SWAGGER_FILES:
-        raise NotFound(f"No static file {name!r}.", code="not_found", details={"path": name[:200]})
-    content = await trio.Path(_swagger_dir() / name).read_bytes()
-    headers = {
-        "Content-Type": _SWAGGER_FILES[name],
-        "Cache-Control": "max-age=86400",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return Response(content, headers=headers)

@@ -1,4 +1,6 @@
-"""The web UI: ``/`` (the page) and ``/static/<path>`` (its ES modules, CSS and icon).
+"""The web UI: ``/`` (the page) and ``/static/<path>`` (its ES modules, CSS and icon); the
+API's description (``openapi.py``) at ``/api/openapi.json`` and its docs page, ``/api/docs``
+(Swagger UI, its files from the ``swagger-ui-py`` package under ``/static/swagger-ui/``).
 
 The files live in the package (``preview/static``), are written by hand and need no
 build step; nothing is fetched from elsewhere at run time. The page is sent with a
@@ -10,10 +12,11 @@ no-cache`` and an ETag, so an upgraded service is picked up at the next load.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from pathlib import Path
 
 import trio
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, jsonify, request
 from werkzeug.security import safe_join
 
 from ..errors import NotFound
@@ -80,3 +83,50 @@ async def index() -> Response:
 @blueprint.get("/static/<path:name>")
 async def static_file(name: str) -> Response:
     return await send_static(name)
+
+
+def _swagger_dir() -> Path:
+    import swagger_ui  # the package's files only: its handlers are not used
+
+    return Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+_SWAGGER_FILES = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+}
+# The page's own policy, but Swagger UI sets style attributes.
+_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+@blueprint.get("/api/openapi.json")
+async def document() -> Response:
+    # The table (openapi.py, ~0.5 MiB) is imported at the first request, in a worker
+    # thread: an idle service does not hold it, and its import does not stall the loop.
+    await trio.to_thread.run_sync(importlib.import_module, "preview.api.openapi")
+    from .openapi import openapi_document  # (imported: no import here)
+
+    return jsonify(openapi_document())
+
+
+@blueprint.get("/api/docs")
+async def docs_page() -> Response:
+    response = await send_static("docs.html")
+    response.headers["Content-Security-Policy"] = _DOCS_POLICY
+    return response
+
+
+@blueprint.get("/static/swagger-ui/<name>")
+async def swagger_file(name: str) -> Response:
+    """Swagger UI's own files, as the swagger-ui-py package ships them."""
+    if name not in _SWAGGER_FILES:
+        raise NotFound(f"No static file {name!r}.", code="not_found", details={"path": name[:200]})
+    content = await trio.Path(_swagger_dir() / name).read_bytes()
+    headers = {
+        "Content-Type": _SWAGGER_FILES[name],
+        "Cache-Control": "max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(content, headers=headers)
