@@ -9,14 +9,15 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import trio
-import trio_websocket
 
 from ..errors import BadGateway, PreviewError, TimedOut
 from ..services import CallOutcome, ProxiedCall, Services
 from .failures import unreachable
 from .policy import Forwarded, request_headers
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # trio-websocket: imported where used (runtime.clients says why)
+    import trio_websocket
+
     from ..runtime import PreviewRuntime
 
 __all__ = ["WebSocketClient", "proxy_websocket"]
@@ -54,6 +55,8 @@ async def proxy_websocket(
     accepted, for the caller to answer as HTTP; the app's connection breaking later
     closes the caller's with 1011. A message over either side's limit closes with 1009.
     """
+    import trio_websocket
+
     sent = request_headers(headers, forwarded, app_origin=app_origin)
     resource = child_path + (f"?{query}" if query else "")
     _, recorder = state.calls.start(runtime, kept=False)
@@ -86,6 +89,8 @@ async def proxy_websocket(
 
 
 def _refusal(error: Exception, timeout: float) -> PreviewError:
+    import trio_websocket
+
     """The service's error for a WebSocket the app did not open."""
     if isinstance(error, (trio.TooSlowError, trio_websocket.ConnectionTimeout)):
         return TimedOut(
@@ -127,6 +132,8 @@ class _Caller:
 
 
 async def _pump(upstream: trio_websocket.WebSocketConnection, client: _Caller) -> None:
+    import trio_websocket
+
     async def to_client() -> None:
         try:
             while True:

@@ -26,16 +26,21 @@ import functools
 import socket
 import ssl
 import struct
+from typing import TYPE_CHECKING
 
 import h11
 import httpcore
 import httpx
 import trio
-import trio_websocket
 from wsproto import ConnectionType, WSConnection
 
 from ..seams.httpcore import connection_pool
 from ..seams.trio_websocket import run_reader
+
+# trio-websocket (0.2 MiB) loads with a preview's first WebSocket, or with the first launch
+# (runtime.supervisor's launch parts, in a thread): an idle service does not hold it.
+if TYPE_CHECKING:
+    import trio_websocket
 
 __all__ = [
     "HTTPCORE_UNANSWERED",
@@ -111,6 +116,8 @@ async def client_handshake(
     ends and the handshake was waited for until its deadline (then a 500). Leans on
     trio-websocket's internals (``tests/proxy/test_websocket_failures.py`` fails if
     they move)."""
+    import trio_websocket
+
     connection = trio_websocket.WebSocketConnection(
         stream,
         WSConnection(ConnectionType.CLIENT),
@@ -152,6 +159,8 @@ async def client_handshake(
 
 
 def handshake_error(group: BaseExceptionGroup) -> trio_websocket.HandshakeError | None:
+    import trio_websocket
+
     for error in group.exceptions:
         if isinstance(error, trio_websocket.HandshakeError):
             return error

@@ -67,8 +67,9 @@ _READINGS_KEPT = 256
 # What only launches use: imported with the first (env_builder); the runtime imports the
 # rest (apps, builds, backing, swaps). re2: the request history's scans of the previews'
 # answers (history.masking imports it at its first use: here, off the loop). psutil: the
-# children's limits and trees (sandbox.process), imported where used.
-_LAUNCH_PARTS = ("preview.runtime.lifecycle", "re2", "psutil")
+# children's limits and trees (sandbox.process), and trio-websocket (a preview's WebSockets:
+# runtime.clients), imported where used.
+_LAUNCH_PARTS = ("preview.runtime.lifecycle", "re2", "psutil", "trio_websocket")
 
 
 def _import_launch_parts() -> None:

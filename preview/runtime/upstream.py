@@ -24,11 +24,11 @@ import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpcore
 import httpx
 import trio
-import trio_websocket
 
 from ..sandbox.netns import socket_in_netns
 
@@ -42,6 +42,9 @@ from .clients import (
     sent_again_if_stale,
     shared_tls_context,
 )
+
+if TYPE_CHECKING:  # trio-websocket: imported where used (runtime.clients says why)
+    import trio_websocket
 
 __all__ = ["POOL_SIZE", "Upstream", "UpstreamRouter", "pin_socket", "upstream_url"]
 
