@@ -50,8 +50,11 @@ _NOT_AT_IDLE = (
     # Issue 70: psutil (a preview's processes: sandbox.process, imported where they are
     # first used and with the first launch), the client commands and the whole command
     # line (cli.py reads `serve` alone), the API's OpenAPI table (api/ui.py imports it at
-    # the document's first request).
+    # the document's first request), trio-websocket (a preview's WebSockets) and tarfile
+    # (an upload's, a shared snapshot's).
     "psutil",
+    "trio_websocket",
+    "tarfile",
     "preview.client.commandline",
     "preview.client.commands",
     "preview.client.http",

@@ -18,18 +18,22 @@ import lzma
 import re
 import stat
 import struct
-import tarfile
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from preview.errors import BadRequest, TooLarge
 from preview.settings import Settings
 
 from .zipmembers import read_zip_member
+
+# tarfile (0.3 MiB) is imported by an upload (in a worker thread), not held by an idle service.
+if TYPE_CHECKING:
+    import tarfile
 
 __all__ = ["UploadLimits", "files_from_archive", "files_from_json", "normalize_path"]
 
@@ -45,10 +49,10 @@ _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zip
 # this much framing, so a gzip bomb costs neither unbounded memory nor unbounded CPU.
 _TAR_FRAMING_PER_FILE = 4096
 _TAR_FRAMING = 1024 * 1024
-# Everything the stdlib readers raise on malformed input; mapped to "corrupt_archive".
+# Everything the stdlib readers raise on malformed input (and tarfile.TarError: its
+# module is imported by the upload); mapped to "corrupt_archive".
 _CORRUPT = (
     zipfile.BadZipFile,
-    tarfile.TarError,
     EOFError,
     zlib.error,
     lzma.LZMAError,
@@ -66,12 +70,12 @@ _MODE_KINDS = {
     stat.S_IFIFO: "fifo",
     stat.S_IFSOCK: "socket",
 }
-_TAR_KINDS = {
-    tarfile.SYMTYPE: "symlink",
-    tarfile.LNKTYPE: "hardlink",
-    tarfile.CHRTYPE: "character_device",
-    tarfile.BLKTYPE: "block_device",
-    tarfile.FIFOTYPE: "fifo",
+_TAR_KINDS = {  # tarfile's SYMTYPE, LNKTYPE, CHRTYPE, BLKTYPE and FIFOTYPE
+    b"2": "symlink",
+    b"1": "hardlink",
+    b"3": "character_device",
+    b"4": "block_device",
+    b"6": "fifo",
 }
 _ZIP_TYPES = {"application/zip", "application/x-zip", "application/x-zip-compressed"}
 _TAR_TYPES = {"application/x-tar", "application/gzip", "application/x-gzip", "application/x-gtar"}
@@ -179,6 +183,8 @@ def files_from_archive(
     decide whether unrecognised bytes are a damaged archive of a claimed kind
     (``corrupt_archive``) or not an archive we read at all (``unsupported_archive``).
     """
+    import tarfile
+
     try:
         if data.startswith(_ZIP_MAGIC):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -188,7 +194,7 @@ def files_from_archive(
             archive, raw = opened
             with archive:
                 return _validated(_tar_entries(archive, raw), limits, strip_top_folder=True)
-    except _CORRUPT as exc:
+    except (*_CORRUPT, tarfile.TarError) as exc:
         reason = _printable(str(exc)).rstrip(".")
         raise BadRequest(
             f"The archive is corrupt or truncated and could not be read: {reason}.",
@@ -247,6 +253,8 @@ def _open_tar(data: bytes, limits: UploadLimits) -> tuple[tarfile.TarFile, bytes
 
     Gzip is recognised by its magic, so a bad tar inside it is corrupt, not unsupported.
     """
+    import tarfile
+
     if data.startswith(_GZIP_MAGIC):
         raw = _gunzip(data, limits)
         return tarfile.open(fileobj=io.BytesIO(raw), mode="r:"), raw
@@ -289,6 +297,8 @@ def _zip_entries(archive: zipfile.ZipFile, data: bytes) -> list[_Entry]:
 
 
 def _tar_entries(archive: tarfile.TarFile, raw: bytes) -> list[_Entry]:
+    import tarfile
+
     entries: list[_Entry] = []
     for member in archive:  # headers only; contents are read later, bounded
         if member.isdir():
@@ -309,6 +319,8 @@ def _tar_entries(archive: tarfile.TarFile, raw: bytes) -> list[_Entry]:
 
 
 def _read_tar(archive: tarfile.TarFile, member: tarfile.TarInfo, limit: int) -> bytes:
+    import tarfile
+
     stream = archive.extractfile(member)
     if stream is None:  # only for non-regular members, which were refused above
         raise tarfile.ReadError(f"cannot read {member.name!r}")
