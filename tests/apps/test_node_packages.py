@@ -259,6 +259,18 @@ async def test_a_native_module_older_than_this_node_gets_its_newest_release(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_tree_holding_graceful_fs_3_runs_on_this_node(builder_service: Service) -> None:
+    """vinyl-fs 0.3 requires graceful-fs ^3, which dies at require on Node 12+ ("primordials
+    is not defined"): the install gives the tree graceful-fs 4.2's newest."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_graceful_fs3"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/")).json()
+        assert answer["src"] == "function" and answer["gracefulFs"].startswith("4.2."), answer
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_an_old_lockfile_made_against_a_private_mirror_installs(
     builder_service: Service,
 ) -> None:
