@@ -879,7 +879,8 @@ def config_defaults(
     engines = {
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
-    _by_meaning(found, files, types, given, provided | kept, database, engines)
+    served_url = offered.get("DATABASE_URL")
+    _by_meaning(found, files, types, given, provided | kept, database, engines, url=served_url)
     _switched_off(found, files, types, given, provided | kept, node)
     _from_other_env_files(found, files, types, given, provided | kept)
     _under_their_prefix(found, types, given, provided | kept)
@@ -1412,6 +1413,7 @@ def _by_meaning(
     provided: set[str],
     served: ServedDatabase | None,
     engines: Mapping[str, ServedDatabase] | None = None,
+    url: str | None = None,
 ) -> None:
     """The variables the app reads that nobody set, given what they are
     (``configvars.meaning``) where the service has it: a database's part the served
@@ -1466,6 +1468,12 @@ def _by_meaning(
     for name in [n for n, w in database.items() if w.part == "engine"]:
         filled[name] = engine_value(engine or "sqlite", name, django, sqlalchemy=sqlalchemy)
     for name, what in database.items():
+        if what.part == "url":
+            # Stored into a URL setting (``SQLALCHEMY_DATABASE_URI``), whatever its own
+            # name says: the URL the preview gives (required.database_option_variables).
+            if url and options.get(name) == "DATABASE_URL":
+                filled[name] = url
+            continue
         if served is not None and what.engine in ("", served.engine):
             if (value := served.part(what.part)) is not None:
                 filled[name] = value

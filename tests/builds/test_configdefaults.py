@@ -2492,3 +2492,24 @@ def test_its_own_port_left_empty_by_its_example_is_the_served_port() -> None:
     assert launch_environment(spec, found.values)["APP_PORT"] == "3001"
     spec.extra = {"APP_PORT": ""}
     assert launch_environment(spec, found.values)["APP_PORT"] == ""
+
+
+def test_a_variable_stored_into_a_url_setting_is_a_url_whatever_its_name() -> None:
+    """aniqkcuse's flask-forum-api sets ``SQLALCHEMY_DATABASE_URI`` from
+    ``os.environ.get('SQLALCHEMY_DATABASE')``, a name that reads as the database's name:
+    it was given ``app`` ("Could not parse SQLAlchemy URL from string 'app'"). What the
+    code stores it into (a setting whose name means a URL, or an engine maker's first
+    argument) says it is the preview's URL, where the app has no default of its own."""
+    source = (
+        b"import os\nfrom flask import Flask\nfrom sqlalchemy import create_engine\n"
+        b"app = Flask(__name__)\n"
+        b"app.config['SQLALCHEMY_DATABASE_URI'] = os.environ.get('SQLALCHEMY_DATABASE')\n"
+        b"engine = create_engine(os.getenv('MAIN_DATABASE'))\n"
+        b"class Config:\n    DATABASE_URL = os.environ.get('STORE_DB') or 'sqlite:///x.db'\n"
+    )
+    url = "postgresql://preview:secret@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url, "PORT": "1"}
+    found = config_defaults({"app.py": source}, "app.py", {}, provided)
+    for name in ("SQLALCHEMY_DATABASE", "MAIN_DATABASE"):
+        assert found.values[name] == url, name
+    assert "STORE_DB" not in found.values  # its own SQLite default stands

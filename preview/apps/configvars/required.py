@@ -290,6 +290,8 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
                 for name, part in _url_parts(node, bound, prefix).items():
                     found.setdefault(name, part)
                 continue
+            for name in _url_setting_reads(node, prefix):
+                found.setdefault(name, "DATABASE_URL")
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
             elif isinstance(node, ast.Call) and not _OTHER_STORE.search(_name(node.func)):
@@ -310,6 +312,52 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
                 if len(read) == 1:
                     found.setdefault(read.pop(), _OPTION_PARTS[key])
     return found
+
+
+# SQLAlchemy's engine makers, whose first argument is the database's URL.
+_ENGINE_MAKERS = frozenset({"create_engine", "create_async_engine"})
+
+
+def _url_setting_reads(node: ast.AST, prefix: str) -> list[str]:
+    """The variables ``node`` stores into a setting whose name means a database's URL
+    (``app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("X")``, a config class's
+    ``DATABASE_URL = getenv("X")``, ``config.update(SQLALCHEMY_DATABASE_URI=…)``, a dict's
+    key) or gives an engine maker (``create_engine(os.environ["X"])``): a URL, whatever
+    its own name says, where the app has no default of its own. aniqkcuse's
+    flask-forum-api reads its URI from ``SQLALCHEMY_DATABASE``, a name that reads as the
+    database's name, and got ``app``: "Could not parse SQLAlchemy URL from string 'app'"."""
+    stored: list[tuple[str | None, ast.AST]] = []
+    if isinstance(node, ast.Assign):
+        stored = [(_setting_name(target), node.value) for target in node.targets]
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        stored = [(_setting_name(node.target), node.value)]
+    elif isinstance(node, ast.Dict):
+        stored = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
+    elif isinstance(node, ast.Call):
+        stored = [(k.arg, k.value) for k in node.keywords]
+        if node.args and _name(node.func).rsplit(".", 1)[-1] in _ENGINE_MAKERS:
+            stored.append(("DATABASE_URL", node.args[0]))
+    found: list[str] = []
+    for setting, value in stored:
+        what = meaning(setting.upper()) if setting else None
+        if what is None or what.kind != DATABASE or what.part != "url":
+            continue
+        # Read with no default of the app's own (``… or 'sqlite:///app.db'`` stands).
+        read = _variable_read(value, prefix)
+        if read is not None and _read_default(value) is None:
+            found.append(read)
+    return found
+
+
+def _setting_name(target: ast.expr) -> str | None:
+    """The name a setting is stored under: ``X``, ``self.X``, ``config["X"]``."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return _string(target.slice)
+    return None
 
 
 # A SQL database URL's scheme, as an f-string writes it (``mysql+pymysql://``).
