@@ -2513,3 +2513,23 @@ def test_a_variable_stored_into_a_url_setting_is_a_url_whatever_its_name() -> No
     for name in ("SQLALCHEMY_DATABASE", "MAIN_DATABASE"):
         assert found.values[name] == url, name
     assert "STORE_DB" not in found.values  # its own SQLite default stands
+
+
+def test_an_examples_blank_a_django_environ_schema_gives_a_default_is_unset() -> None:
+    """phillip-stanley's drf-contacts-api: ``env = environ.Env(STATIC_URL=(str,
+    '/static/'))`` then ``STATIC_URL = env("STATIC_URL")``, and its .env.example's
+    ``STATIC_URL=`` empty: "", MEDIA_URL's own, "The MEDIA_URL and STATIC_URL settings must
+    have different values". The schema's default is the code's own: unset, it stands; a
+    schema entry with no default that says something stays."""
+    settings = (
+        b"import environ\n"
+        b"env = environ.Env(STATIC_URL=(str, '/static/'), TITLE=(str, ''), DEBUG=(bool, True))\n"
+        b"STATIC_URL = env('STATIC_URL')\nTITLE = env('TITLE')\nDEBUG = env('DEBUG')\n"
+    )
+    files = {
+        "project/settings.py": settings,
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'x')\n",
+        ".env.example": b"STATIC_URL=\nTITLE=\n",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert "STATIC_URL" not in found.values and "TITLE" in found.values

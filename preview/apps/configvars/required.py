@@ -469,13 +469,34 @@ def defaulted_reads(files: dict[str, bytes]) -> set[str]:
     in its URL, "unsupported operand type(s) for +=: 'NoneType' and 'str'")."""
     found: dict[str, bool] = {}
     for tree, prefix in _reading_modules(files):
+        schema = _env_schema_defaults(tree)
         for node in ast.walk(tree):
             if (key := _variable_read(node, prefix)) is None:
                 continue
             default = _read_default(node)
             says = isinstance(default, ast.Constant) and default.value not in ("", None)
-            found[key] = found.get(key, True) and says
+            found[key] = found.get(key, True) and (says or key in schema)
     return {name for name, says in found.items() if says}
+
+
+def _env_schema_defaults(tree: ast.Module) -> set[str]:
+    """The variables a django-environ schema gives a default that says something
+    (``env = environ.Env(STATIC_URL=(str, "/static/"))``), which each ``env("X")`` read
+    without one of its own falls back on: phillip-stanley's drf-contacts-api's
+    ``STATIC_URL=`` empty in its .env.example made STATIC_URL "", MEDIA_URL's own:
+    "The MEDIA_URL and STATIC_URL settings must have different values"."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _name(node.func) == "Env"):
+            continue
+        for keyword in node.keywords:
+            value = keyword.value
+            if not (keyword.arg and isinstance(value, ast.Tuple) and len(value.elts) == 2):
+                continue
+            default = value.elts[1]
+            if isinstance(default, ast.Constant) and default.value not in ("", None):
+                found.add(keyword.arg)
+    return found
 
 
 def _read_kind(node: ast.AST, default: ast.expr | None) -> str | None:
