@@ -1028,6 +1028,27 @@ def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out(
     assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
 
 
+def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
+    """KiranPrasath-26's flask-kanban lists ``pkg_resources``, setuptools' module, which no
+    index has as a distribution: relaunched with setuptools instead. Another name the
+    index lacks, which the app lists itself, stays its own failure."""
+    lines = [
+        "  × No solution found when resolving dependencies:",
+        "  ╰─▶ Because pkg-resources was not found in the package registry and you",
+        "      require pkg-resources, we can conclude that your requirements are",
+    ]
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("Flask", "pkg_resources"), "requirements.txt", None, None)
+    fix = remedies.next_fix("installing dependencies failed", lines, {}, PYTHONS)
+    assert fix is not None and fix.drop == "pkg-resources", fix
+    assert fix.add == "setuptools<81"
+    other = [line.replace("pkg-resources", "nosuchthing") for line in lines]
+    listed = PythonDeps(("Flask", "nosuchthing"), "requirements.txt", None, None)
+    remedies = Remedies()
+    remedies.tried.deps = listed
+    assert remedies.next_fix("installing dependencies failed", other, {}, PYTHONS) is None
+
+
 def test_a_freezes_pin_the_index_lacks_that_nothing_imports_is_left_out() -> None:
     """haoolii's flask-blog-api lists a whole Ubuntu machine's pip freeze, ``defer==1.0.6``
     (apt's python3-defer, on no index) among its pins, which none of its modules imports.

@@ -301,6 +301,7 @@ LINE_RULES: tuple[LineRule, ...] = (
         "a requirement is not on the package index",
         lambda m, f, code: (
             _without_guessed(m.group(1), f.tried)
+            or _for_listed_module(m.group(1), f.tried)
             or _without_frozen_unimported(m.group(1), f.tried, f.files)
         ),
     ),
@@ -419,6 +420,25 @@ def _without_guessed(distribution: str, tried: Tried) -> list[Fix]:
         f"the package index: relaunching without it"
     )
     return [Fix(said, drop=distribution)]
+
+
+def _for_listed_module(name: str, tried: Tried) -> list[Fix]:
+    """A module's name the app lists as a requirement where its distribution has another
+    (:data:`_DISTRIBUTION`): that distribution instead. KiranPrasath-26's flask-kanban
+    lists ``pkg_resources``, setuptools' module, which no index has: "Because
+    pkg-resources was not found in the package registry"."""
+    module = next((m for m in _DISTRIBUTION if _norm(m) == _norm(name)), None)
+    deps = tried.listed or tried.deps
+    if module is None or deps is None:
+        return []
+    if _norm(name) not in {_name(line) for line in deps.requirements}:
+        return []
+    add = _DISTRIBUTION[module]
+    said = (
+        f"{name}, which the app lists, is {add.split('<')[0]}'s module, no distribution of "
+        f"its own: relaunching with {add} instead"
+    )
+    return [Fix(said, add=add, drop=_norm(name))]
 
 
 def _without_frozen_unimported(name: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
