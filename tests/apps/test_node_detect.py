@@ -516,6 +516,32 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     assert found.argv[2].endswith("; ts-node --transpile-only src/index.ts"), found.argv
 
 
+def test_a_module_importing_after_it_exports_runs_in_its_order_under_ts_node() -> None:
+    """LuiFeAn's express-contacts-api: router/index.ts exports its Router, then imports the
+    route modules that import it back (CommonJS, its tsconfig's module); tsx hoists the
+    imports first: "Cannot read properties of undefined (reading 'post')". ts-node keeps
+    the order; imports only at the top, or an ES module's tsconfig, stay tsx's."""
+    dev = {"start:dev": "ts-node-dev --respawn --transpile-only src/server.ts"}
+    package = {"scripts": dev, "dependencies": {"ts-node-dev": "^2"}}
+    late = (
+        'import { Router } from "express";\nconst router = Router();\n'
+        'export default router;\n\nimport "./users.routes";\n'
+    )
+    files = {
+        "tsconfig.json": '{"compilerOptions": {"module": "commonjs"}}',
+        "src/server.ts": 'import router from "./router";\n',
+        "src/router.ts": late,
+        "src/users.routes.ts": 'import router from "./router";\nrouter.get("/", () => 1);\n',
+    }
+    found = _node(package, files)
+    assert found.argv[2].endswith("; ts-node --transpile-only src/server.ts"), found.argv
+    typed_import = 'import type { Routes } from "./users.routes";\n'
+    typed = {**files, "src/router.ts": late.replace('import "./users.routes";\n', typed_import)}
+    assert _node(package, typed).argv[2].endswith("; tsx src/server.ts")
+    esm = {**files, "tsconfig.json": '{"compilerOptions": {"module": "esnext"}}'}
+    assert _node(package, esm).argv[2].endswith("; tsx src/server.ts")
+
+
 def test_decorator_metadata_runs_ts_node_where_the_app_lacks_it() -> None:
     """obeim's fastify-ecommerce-api: TypeORM entities, emitDecoratorMetadata on, its dev
     script ``nodemon src/index.ts`` (whose default for a .ts file is ts-node), ts-node not

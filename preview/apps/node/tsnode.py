@@ -13,6 +13,7 @@ the app does not list it ("Cannot find module '@/app'" without).
 from __future__ import annotations
 
 import posixpath
+import re
 
 from preview.apps.node.tscout import compiler_options
 
@@ -27,12 +28,38 @@ _TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
 
 def ts_runner(files: dict[str, bytes]) -> str:
     """ts-node where the app's tsconfig asks for decorator metadata (which tsx does not
-    emit), else tsx. The build adds ts-node where the app lacks it (``nodeapp``'s
-    watchers): obeim's fastify-ecommerce-api runs ``nodemon src/index.ts``, whose
-    default for a .ts file is ts-node, which it does not list; run with tsx, TypeORM could
-    not tell a column's type (ColumnTypeUndefinedError)."""
-    metadata = compiler_options(files).get("emitDecoratorMetadata") is True
-    return "ts-node" if metadata else "tsx"
+    emit), or for CommonJS where a module of the app imports after it exports
+    (:func:`_imports_after_exports`), else tsx. The build adds ts-node where the app lacks
+    it (``nodeapp``'s watchers): obeim's fastify-ecommerce-api runs ``nodemon
+    src/index.ts``, whose default for a .ts file is ts-node, which it does not list; run
+    with tsx, TypeORM could not tell a column's type (ColumnTypeUndefinedError)."""
+    options = compiler_options(files)
+    metadata = options.get("emitDecoratorMetadata") is True
+    commonjs = str(options.get("module", "")).lower() == "commonjs"
+    ordered = commonjs and _imports_after_exports(files)
+    return "ts-node" if metadata or ordered else "tsx"
+
+
+# A statement that exports, and an import that runs a module (not ``import type``), each
+# at a line's start (a module's top level).
+_EXPORT = re.compile(rb"^export\s", re.MULTILINE)
+_RUNNING_IMPORT = re.compile(rb"^import\s+(?!type\s)", re.MULTILINE)
+
+
+def _imports_after_exports(files: dict[str, bytes]) -> bool:
+    """Whether a TypeScript module of the app imports after it exports: compiled to
+    CommonJS (TypeScript's own emit, ts-node's) its statements run in their order, the
+    export set before the import runs; esbuild's (tsx) hoists every import first, as ES
+    modules do. LuiFeAn's express-contacts-api's router/index.ts exports its Router, then
+    imports the route modules that import it back and add to it: under tsx "Cannot read
+    properties of undefined (reading 'post')"."""
+    for path, data in files.items():
+        if not path.endswith(".ts") or path.endswith(".d.ts") or "node_modules/" in path:
+            continue
+        first = _EXPORT.search(data)
+        if first is not None and _RUNNING_IMPORT.search(data, first.end()):
+            return True
+    return False
 
 
 def ts_node_command(
