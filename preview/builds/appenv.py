@@ -199,8 +199,13 @@ def app_environment(
     # Its own server's port left empty (``APP_PORT=`` of its .env.example, given as its
     # .env): the port it is served on (code-simple's typescript-expressJs-postgreSQL-
     # boilerplate: ``app.listen(process.env.APP_PORT)`` threw ERR_SOCKET_BAD_PORT on "").
-    for name in _own_port_names(spec.files):
-        if name in env and name not in spec.extra and not env[name].strip():
+    # Unset too, where it is the one such name (adrianmulyawan's express-contact-api:
+    # ``app.listen(+process.env.APP_PORT)``, no example's value, listened on NaN); two
+    # (an API's and an admin's) stay their own.
+    own_ports = _own_port_names(spec.files)
+    for name in own_ports:
+        unset = name not in env and len(own_ports) == 1
+        if name not in spec.extra and (unset or not env.get(name, "x").strip()):
             env[name] = base["PORT"]
     if database_url is not None and "DATABASE_URL" not in given:
         if (migrated := alembic_sqlite_file(spec.files)) is not None:

@@ -2494,6 +2494,25 @@ def test_its_own_port_left_empty_by_its_example_is_the_served_port() -> None:
     assert launch_environment(spec, found.values)["APP_PORT"] == ""
 
 
+def test_its_own_port_nothing_sets_is_the_served_port() -> None:
+    """adrianmulyawan's express-contact-api: ``const port = +process.env.APP_PORT``, its
+    .env.example empty: it listened on NaN (ERR_SOCKET_BAD_PORT). Its one own port's name,
+    unset, is the port the app is served on; two such names (an API's, a web page's) stay unset."""
+    package = {"scripts": {"start": "node index.js"}, "dependencies": {"express": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        ".env.example": b"",
+        "index.js": b"const port = +process.env.APP_PORT;\nrequire('express')().listen(port);\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT": "3001"})
+    spec = LaunchSpec("p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW)
+    spec.detection = detect(files)
+    assert launch_environment(spec, found.values)["APP_PORT"] == "3001"
+    files["web.js"] = b"require('express')().listen(+process.env.WEB_PORT);\n"
+    spec.files = files
+    assert "APP_PORT" not in launch_environment(spec, found.values)
+
+
 def test_a_variable_stored_into_a_url_setting_is_a_url_whatever_its_name() -> None:
     """aniqkcuse's flask-forum-api sets ``SQLALCHEMY_DATABASE_URI`` from
     ``os.environ.get('SQLALCHEMY_DATABASE')``, a name that reads as the database's name:
