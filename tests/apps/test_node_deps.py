@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -117,6 +118,41 @@ def test_a_lockfiles_optional_peers_are_installed_beside_it() -> None:
     files["package-lock.json"] = json.dumps(lock).encode()
     deps = node_dependencies(files)
     assert deps is not None and deps.tools == () and deps.note is None
+
+
+def test_a_locked_optional_peer_of_another_platform_is_not_installed() -> None:
+    """shibbirweb's express-contact-service locks esbuild 0.14's platform builds
+    (esbuild-android-64, esbuild-darwin-arm64 …) as optional peers: installed beside the
+    lock, npm refused the first ("EBADPLATFORM … Unsupported platform"). Only a build
+    whose ``os`` and ``cpu`` admit this machine is."""
+    here = {"os": [sys.platform], "cpu": ["x64", "arm64", "ia32", "arm", "s390x", "ppc64"]}
+    lock = {
+        "lockfileVersion": 2,
+        "packages": {
+            "": {"dependencies": {"esbuild": "^0.14.0"}},
+            "node_modules/esbuild-android-64": {
+                "version": "0.14.48",
+                "optional": True,
+                "peer": True,
+                "os": ["android"],
+                "cpu": ["x64"],
+            },
+            "node_modules/not-here": {
+                "version": "1.0.0",
+                "optional": True,
+                "peer": True,
+                "os": [f"!{sys.platform}"],
+            },
+            "node_modules/esbuild-here": {"version": "0.14.48", "optional": True, "peer": True}
+            | here,
+        },
+    }
+    files = {
+        "package.json": json.dumps({"dependencies": {"esbuild": "^0.14.0"}}).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.tools == ("esbuild-here@0.14.48",), deps
 
 
 def test_a_git_dependency_the_app_imports_is_the_registrys_release() -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -356,12 +358,39 @@ def _optional_peers(lockfile: bytes) -> list[str]:
             or not isinstance(entry, dict)
             or not (entry.get("peer") is True and entry.get("optional") is True)
             or entry.get("link")
+            or not _fits_this_machine(entry)
         ):
             continue
         version = _exact(entry.get("version"))
         if version is not None:
             found.append(f"{name}@{version}")
     return sorted(found)
+
+
+# npm's names of this machine's system and processor (its ``os`` and ``cpu`` fields).
+_NPM_CPU = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i686": "ia32", "i386": "ia32"}
+
+
+def _fits_this_machine(entry: dict) -> bool:
+    """Whether a locked package's ``os`` and ``cpu`` fields (``["android"]``,
+    ``["!win32"]``) admit this machine: a platform's own build locked as an optional peer
+    (esbuild 0.14's esbuild-android-64 … under shibbirweb's express-contact-service) is
+    refused by npm anywhere else: "EBADPLATFORM … Unsupported platform"."""
+    here = {
+        "os": sys.platform,
+        "cpu": _NPM_CPU.get(platform.machine().lower(), platform.machine().lower()),
+    }
+    for field, current in here.items():
+        wanted = entry.get(field)
+        if not isinstance(wanted, list) or not wanted:
+            continue
+        names = [w for w in wanted if isinstance(w, str)]
+        if f"!{current}" in names:
+            return False
+        allowed = [w for w in names if not w.startswith("!")]
+        if allowed and current not in allowed:
+            return False
+    return True
 
 
 Transitive = Callable[[bytes, dict], dict[str, str]]
