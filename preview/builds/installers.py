@@ -27,6 +27,7 @@ from .toolerrors import (
     NPM_LOCK_OUT_OF_SYNC,
     NPM_PEER_CONFLICT,
     missing_npm_version,
+    strip_ansi,
     tool_failure,
 )
 
@@ -155,12 +156,22 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
+# npm's line naming the package whose install script failed, before the script's output.
+_NPM_SCRIPT_PATH = re.compile(r"^npm (?:error|ERR!) path \S*node_modules/")
+
+
 def noting_failed_builds(publish: Publish, noted: list[str]) -> Publish:
-    """``publish``, keeping uv's "Failed to build `x==1`" lines in ``noted``: a compiler's
-    output after one can be longer than the tail kept for the reason."""
+    """``publish``, keeping uv's "Failed to build `x==1`" lines and npm's ``path`` line of
+    a failed install script in ``noted``: a compiler's output after one, or the script's
+    (chromedriver's dump of the refused request for its download, hundreds of lines in
+    agustinlari's hono-kanban), can be longer than the tail kept for the reason."""
 
     async def note(lines: list[tuple[str, str]], stream: str) -> None:
-        noted.extend(text for _, text in lines if _FAILED_BUILD.search(text))
+        noted.extend(
+            text
+            for _, text in lines
+            if _FAILED_BUILD.search(text) or _NPM_SCRIPT_PATH.match(strip_ansi(text))
+        )
         await publish(lines, stream)
 
     return note
@@ -172,7 +183,9 @@ def installer_failure(
     """The installer's reason and the lines that explain it, from stderr first (where uv
     and npm write their errors; a stdout line between them is not part of them)."""
     if tool in ("npm", "prisma"):
-        found = tool_failure(list(tails.lines) or _both(tails))
+        lines = list(tails.lines) or _both(tails)
+        paths = [n for n in noted or () if _NPM_SCRIPT_PATH.match(strip_ansi(n))]
+        found = tool_failure([*[p for p in paths[-1:] if p not in lines], *lines])
         if found is not None:
             return found
     compiled = _compiler_failure([*(noted or [])[-1:], *tails.lines])

@@ -26,7 +26,12 @@ from preview.apps.imports import import_mapping
 from preview.apps.node.nodeapp import BUN, node_start
 from preview.backing.pgprivate import server_binaries
 from preview.builds.envcache import BuildFailed, write_requirements
-from preview.builds.installers import for_python, installer_failure, relevant_lines
+from preview.builds.installers import (
+    for_python,
+    installer_failure,
+    noting_failed_builds,
+    relevant_lines,
+)
 from preview.builds.interpreters import Interpreter, build_first_fitting
 from preview.builds.remedies import MOST, MOST_IDLE, Fix, Remedies, removed_from_stdlib
 from preview.builds.remedies.mysqldb import stand_in_for_mysqldb
@@ -393,6 +398,7 @@ def test_a_compiler_failure_names_the_package_and_pyenv_paths_are_scrubbed(
     noted = ["  × Failed to build `psycopg2==2.7.3`"]
     reason, _ = installer_failure(long, "uv", noted)
     assert reason == "building psycopg2 2.7.3 needs a C compiler and its headers (no wheel)"
+
     version = tmp_path / "versions" / "3.9.18"
     (version / "lib").mkdir(parents=True)
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
@@ -420,6 +426,31 @@ async def _relaunched(service: Service, app: str) -> tuple[dict, list[str]]:
     system = messages(await service.history(body["gid"]), "system")
     assert body["status"] == "running", (body["errorMessage"], body["errorLines"], system)
     return body, [line for line in system if line.startswith("fix ")]
+
+
+async def _ignored(lines: list[tuple[str, str]], stream: str) -> None:
+    del lines, stream
+
+
+async def test_npms_path_of_a_failed_script_is_noted_past_the_tail() -> None:
+    """agustinlari's hono-kanban lists chromedriver, whose install script's refused
+    download dumps its request object, hundreds of lines: npm's ``path`` line naming the
+    package was gone from the tail, and the reason was its last line, "}". Noted as it
+    passed, it names the package: its program's download, left unbuilt."""
+    head = [
+        "npm error code 1",
+        "npm error path /env/node_modules/chromedriver",
+        "npm error command failed",
+    ]
+    dump = [f"npm error       _field{n}: false," for n in range(300)] + ["npm error }"]
+    noted: list[str] = []
+    note = noting_failed_builds(_ignored, noted)
+    await note([(str(n), text) for n, text in enumerate(head + dump)], "stderr")
+    long = OutputTails(interleaved=50)
+    long.extend("stderr", [*head, *dump])
+    reason, _ = installer_failure(long, "npm", noted)
+    assert reason == "chromedriver's install script could not download its program", reason
+    assert installer_failure(long, "npm")[0] != reason  # unnoted: the tail alone
 
 
 async def test_app_on_a_removed_stdlib_name_runs_on_an_older_python(
