@@ -205,6 +205,20 @@ def test_a_package_saying_what_to_install_gets_it_added(tmp_path: Path) -> None:
     )
 
 
+def test_a_name_a_package_requires_and_offers_as_an_extra_is_added(tmp_path: Path) -> None:
+    """KiranPrasath-26's flask-kanban: Flask-Security-Too 5 (unpinned) raises "nh3 is
+    required for USERNAME_ENABLE" at start, nh3 being one of its extras' requirements: it
+    is added. A name no installed package offers so (a form's field) is not."""
+    env = _env_with(tmp_path, "Flask-Security-Too", "5.4.0", "flask_security")
+    metadata = next(tmp_path.rglob("METADATA"))
+    metadata.write_text(metadata.read_text() + 'Requires-Dist: nh3>=0.2.13; extra == "common"\n')
+    line = "ValueError: nh3 is required for USERNAME_ENABLE"
+    fix = _remedies(("Flask-Security-Too",), env).next_fix("", [line], {}, PYTHONS)
+    assert fix is not None and fix.add == "nh3", fix
+    field = "ValueError: username is required for login"
+    assert not _remedies(("Flask-Security-Too",), env).has_fix("", [field], {}, PYTHONS)
+
+
 async def test_a_route_failing_for_a_model_library_its_package_names_runs_with_it(
     smoke_builder: Service,
 ) -> None:

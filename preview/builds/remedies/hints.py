@@ -6,13 +6,17 @@ bringing pydantic, "Cannot create schema for <class 'api.TodoIn'> - try installi
 msgspec or pydantic"; pydantic's ``EmailStr``, "email-validator is not installed, run
 `pip install pydantic[email]`"; FastAPI's forms, 'Form data requires "python-multipart" to
 be installed'; Starlette's templates, "jinja2 must be installed to use Jinja2Templates";
-WTForms' ``Email()``, "Install 'email_validator' for email validation support.".
+WTForms' ``Email()``, "Install 'email_validator' for email validation support.";
+Flask-Security-Too's "nh3 is required for USERNAME_ENABLE", where an installed package
+offers nh3 as an optional requirement.
 What it names is added, unless the environment has it already (then its absence is not
 the cause).
 """
 
 from __future__ import annotations
 
+import glob
+import importlib.metadata
 import re
 import sys
 
@@ -43,6 +47,24 @@ _HINTS = (
     re.compile(rf"(?:^|[\s:,;])[Ii]nstall {_NAME} (?:for|to)\b"),
 )
 
+# Flask-Security-Too 5: "nh3 is required for USERNAME_ENABLE" (its extra's, not installed).
+_REQUIRED = re.compile(rf"^{_NAME} is required (?:for|by|to)\b")
+_EXTRA_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)[^;]*;.*\bextra\s*==")
+
+
+def _optional_requirements(tried: Tried) -> set[str]:
+    """The distributions the installed packages require under an extra of theirs
+    (``Requires-Dist: nh3>=0.2; extra == "common"``), normalized."""
+    if tried.env_path is None:
+        return set()
+    sites = glob.glob(str(tried.env_path / "lib" / "python*" / "site-packages"))
+    found: set[str] = set()
+    for dist in importlib.metadata.distributions(path=sites):
+        for requirement in dist.requires or ():
+            if (m := _EXTRA_REQUIREMENT.match(requirement)) is not None:
+                found.add(_norm(m.group(1)))
+    return found
+
 
 def for_install_hint(said: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
     """The distribution an exception's words (``said``: :data:`EXCEPTION_SAYS`'s) say to
@@ -55,6 +77,11 @@ def for_install_hint(said: str, tried: Tried, files: dict[str, bytes]) -> list[F
         if (found := hint.search(said)) is not None:
             named = [n.rstrip(".") for n in found.groups() if n]
             break
+    # Said of a name only where an installed package offers it as an optional
+    # requirement (an extra's): a form's "email is required for login" names none.
+    required = _REQUIRED.search(said) if not named else None
+    if required is not None and _norm(required.group(1)) in _optional_requirements(tried):
+        named = [required.group(1)]
     if not named:
         return []
     mapping = import_mapping() or {}
