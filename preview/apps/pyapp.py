@@ -207,6 +207,8 @@ def _candidates(
             if kind is None:
                 continue
             for target in targets:
+                if isinstance(target, ast.Tuple):
+                    target = _unpacked_app(target, node.value, tree, aliases)
                 if isinstance(target, ast.Name):
                     found.append(FoundApp(path, target.id, kind[0], False, kind[1]))
     if not found:
@@ -220,6 +222,42 @@ def _candidates(
                 needs = _required(node) if framework == "pyramid" else 0
                 found.append(FoundApp(path, node.name, framework, True, asgi, arguments=needs))
     return found
+
+
+def _unpacked_app(
+    target: ast.Tuple, value: ast.expr, tree: ast.Module, aliases: dict[str, str]
+) -> ast.expr:
+    """The name a tuple's unpacking binds the app to (``app, api, celery = create_app()``,
+    KiranPrasath-26's flask-kanban, served as ``create_app()``: "Application object must
+    be callable"): the place of the app among what the factory returns (``return app,
+    api, celery``, ``app`` bound to what it made), where this module defines it; else the
+    target."""
+    callee = _callee(value)
+    function = next(
+        (n for n in tree.body if isinstance(n, FUNCTION_NODES) and n.name == callee), None
+    )
+    if function is None:
+        return target
+    for item in walked(function):
+        returned = item.value if isinstance(item, ast.Return) else None
+        if not isinstance(returned, ast.Tuple) or len(returned.elts) != len(target.elts):
+            continue
+        for index, element in enumerate(returned.elts):
+            if isinstance(element, ast.Name) and _binds_made(function, element.id, aliases):
+                return target.elts[index]
+    return target
+
+
+def _binds_made(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, aliases: dict[str, str]
+) -> bool:
+    """Whether ``function`` binds ``name`` to an app it makes (``app = Flask(__name__)``)."""
+    return any(
+        isinstance(item, ast.Assign)
+        and _kind(item.value, aliases) is not None
+        and any(isinstance(t, ast.Name) and t.id == name for t in item.targets)
+        for item in walked(function)
+    )
 
 
 # The decorators that put a route on an app (``@app.get("/")``, Flask's ``@app.route``).

@@ -115,6 +115,15 @@ class AppCreator:
             "wsgi:server",
             "flask",
         ),
+        (  # a factory returning its app among others, unpacked (KiranPrasath-26's kanban)
+            {
+                "main.py": "from flask import Flask\n\n\ndef create_app():\n"
+                "    api = object()\n    app = Flask(__name__)\n    return api, app, None\n\n\n"
+                "api, app, celery = create_app()\n"
+            },
+            "main:app",
+            "flask",
+        ),
         (  # made by a class in a method, bound from its instance (a clean architecture's)
             {
                 "app/__init__.py": "",
