@@ -45,6 +45,11 @@ EXITED = "the process exited"  # the stop reason when the app ended by itself
 # s: at most, for its workers that say when they are ready, before the smoke check (a
 # Celery worker waits for its database first; it is ready a few seconds after the web)
 WORKERS_READY_WAIT = 30.0
+# The smoke check's calls wait this long after the app first answers: an app listening
+# before its database is made (TypeORM's createConnection() not awaited, its synchronize
+# still under way) died of the first call's unhandled ER_NO_SUCH_TABLE 80 ms after it
+# answered (melpcode's ts-typeorm-crud), where no user calls that soon.
+SMOKE_SETTLE = 2.0
 
 
 class StopControls:
@@ -370,6 +375,7 @@ class ChildSupervision:
     async def _smoke_check(self, running: trio.CancelScope) -> None:
         """The smoke check (``smoke``); ``running`` ended for a relaunch with a fix."""
         fixing = self._on_failing_routes
+        await trio.sleep(SMOKE_SETTLE)
         if self.workers is not None:  # what its routes ask of its workers: there first
             with trio.move_on_after(WORKERS_READY_WAIT):
                 await self.workers.ready()

@@ -120,6 +120,46 @@ async def test_smoke_check_reports_the_failing_routes(
         assert (await service.stop(gid)).status_code == 200
 
 
+# It answers before its start is over, and dies of a call that comes meanwhile, as a Node
+# app listening before its unawaited createConnection() made its tables (melpcode's
+# ts-typeorm-crud: ER_NO_SUCH_TABLE, an unhandled rejection, 80 ms after it answered).
+SETTLING_APP = """
+import os
+import threading
+
+from fastapi import FastAPI
+
+app = FastAPI()
+READY = threading.Event()
+
+
+@app.on_event("startup")
+def start() -> None:
+    threading.Timer(0.5, READY.set).start()
+
+
+@app.get("/items")
+def items() -> list:
+    if not READY.is_set():
+        os._exit(1)
+    return []
+"""
+
+
+async def test_the_smoke_check_lets_a_just_started_app_settle(
+    smoke_settings: Settings, service: Service
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": SETTLING_APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        runtime = service.supervisor.for_generation(gid)
+        await eventually(lambda: runtime.state.smoke is not None)
+        status = await service.status(gid)
+        assert status["status"] == "running" and status["health"]["ok"] is True, status
+        assert (await service.stop(gid)).status_code == 200
+
+
 # Its routes answered only for the host it is bound to (as Flask before 3.1 with a
 # SERVER_NAME): "not found" everywhere else.
 HOST_BOUND_APP = """
