@@ -151,6 +151,28 @@ def test_a_code_object_built_with_an_older_pythons_arguments_takes_that_python(
     assert fix is not None and fix.python_below == "3.11", fix
 
 
+def test_a_keyword_as_a_parameter_name_takes_a_python_before_3_11(tmp_path: Path) -> None:
+    """lfcamacho-dev's FastAPI-LMS-API locks pydantic 1.9.0 and fastapi 0.75 (poetry.lock):
+    on 3.11, whose inspect.Parameter refuses ``not``, importing FastAPI failed."""
+    env = _env_with(tmp_path, "pydantic", "1.9.0", "pydantic")
+    remedies = _remedies(("fastapi==0.75.2", "pydantic==1.9.0"), env)
+    remedies.tried.python_version = "3.11.7"
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/pydantic/utils.py", line 256',
+        "    merged_params[param_name] = Parameter(",
+        '  File "<python>/lib/python3.11/inspect.py", line 2725, in __init__',
+        "ValueError: 'not' is not a valid parameter name",
+    ]
+    fix = remedies.next_fix("ValueError: 'not' is not a valid parameter name", lines, {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11" and "with Python 3.10" in fix.said
+    # A name that is no identifier is refused on every Python: the code's own mistake.
+    lines[-1] = "ValueError: '2x' is not a valid parameter name"
+    again = _remedies(("fastapi==0.75.2", "pydantic==1.9.0"), env)
+    again.tried.python_version = "3.11.7"
+    assert again.next_fix(lines[-1], lines, {}, PYTHONS) is None
+
+
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     tmp_path: Path,
 ) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import importlib.metadata
 import itertools
+import keyword
 import os
 import re
 import stat
@@ -89,6 +90,10 @@ _REMOVED_KEYWORDS: dict[tuple[str, str], str] = {
 _TOO_NEW = [
     (re.compile(r"__classcell__ propagated to type\.__new__"), "3.8"),
     (re.compile(r"Generator expression must be parenthesized"), "3.7"),
+    # 3.11's inspect.Parameter refuses a keyword for a name: pydantic before 1.10 gives its
+    # models' signatures their aliases (FastAPI's OpenAPI Schema has ``not``), so a lock of
+    # 2022 (pydantic 1.9.0, fastapi 0.75) died importing FastAPI on 3.11.
+    (re.compile(rf"'(?:{'|'.join(keyword.kwlist)})' is not a valid parameter name"), "3.11"),
 ]
 # ``types.CodeType`` called with an older Python's arguments by a package that builds code
 # objects (Werkzeug 0.15.2's routing: "code() takes at least 14 arguments (13 given)" on
