@@ -220,6 +220,14 @@ async def npm_rebuild(
         kept += (f"{name}@{wanted}" for name, _, wanted, _, _ in broken)
         await _install_beside(run, kept, say)
         await run(RELINK)
+    if old_graceful := await trio.to_thread.run_sync(_graceful_fs_overridden, path):
+        await say(
+            f"graceful-fs {', '.join(old_graceful)} (installed) reads Node's internals as it "
+            "loads ('primordials is not defined' on Node 12 and later): "
+            f"installing graceful-fs@{_GRACEFUL_FS_RUNS} in its place, by an npm override"
+        )
+        await _install_beside(run, kept, say)
+        await run(RELINK)
     if dropped := await trio.to_thread.run_sync(_drop_own_builds, path):
         await say(
             f"its {', '.join(dropped)} script builds the app from its sources, which are not "
@@ -614,6 +622,43 @@ def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, s
             why = f"a native module, its engines ask for Node {floor} and later, not {node}"
             broken.append((name, version, f"<{major}", why, True))
     return broken
+
+
+# graceful-fs below 4.2 reads Node's internals as it loads ("ReferenceError: primordials is
+# not defined" on Node 12 and later), so no tree holding one runs here; 4.2 keeps its API.
+# Old toolchains bring it: gulp 3's vinyl-fs, sequelize-cli 2 (jadeydi's koajs: its
+# migrations died on it), old node-sass and glob.
+_GRACEFUL_FS = "graceful-fs"
+_GRACEFUL_FS_RUNS = "^4.2.11"
+
+
+def _graceful_fs_overridden(path: Path) -> list[str]:
+    """The versions of graceful-fs below 4.2 installed in ``path``'s tree, its package.json
+    then given an npm override of that range to 4.2's newest (a direct dependency's range
+    raised with it, which the override refers to: npm refuses one contradicting it); none
+    where the app overrides graceful-fs itself. Blocking."""
+    old = sorted(
+        {
+            version
+            for at, entry in _installed(path).items()
+            if _name(at) == _GRACEFUL_FS
+            and _older(version := str(entry.get("version", "")), (4, 2, 0))
+        }
+    )
+    package = _package(path)
+    overrides = package.get("overrides", {})
+    if not old or not isinstance(overrides, dict):
+        return []
+    if any(override_name(key) == _GRACEFUL_FS for key in overrides):
+        return []  # the app's own choice
+    tables = ("dependencies", "devDependencies", "optionalDependencies")
+    direct = [t for k in tables if isinstance(t := package.get(k), dict) and _GRACEFUL_FS in t]
+    for table in direct:
+        table[_GRACEFUL_FS] = _GRACEFUL_FS_RUNS
+    overrides[f"{_GRACEFUL_FS}@<4.2"] = f"${_GRACEFUL_FS}" if direct else _GRACEFUL_FS_RUNS
+    package["overrides"] = overrides
+    replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+    return old
 
 
 def _native(folder: Path, entry: dict) -> bool:

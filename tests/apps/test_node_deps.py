@@ -520,27 +520,3 @@ def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -
     bundled = {"dependencies": {"buffer": "^6.0.3", "webpack": "^5.0.0"}}
     files = {"package.json": json.dumps(bundled).encode()}
     assert json.loads(node_dependencies(files).package_json) == bundled
-
-
-def test_graceful_fs_below_4_2_is_given_4_2_unless_a_lockfile_or_the_app_says_otherwise() -> None:
-    """graceful-fs 3 dies at require on Node 12+ ("primordials is not defined"): any in
-    the tree is overridden; a direct dependency's range is raised and referred to."""
-
-    def installed(package: dict, **more: bytes) -> dict:
-        files = {"package.json": json.dumps(package).encode(), **more}
-        deps = node_dependencies(files)
-        assert deps is not None
-        return json.loads(deps.package_json)
-
-    tree = installed({"dependencies": {"vinyl-fs": "0.3.14"}})
-    assert tree["overrides"] == {"graceful-fs@<4.2": "^4.2.11"}
-    direct = installed({"dependencies": {"graceful-fs": "~3.0.2", "vinyl-fs": "0.3.14"}})
-    assert direct["dependencies"]["graceful-fs"] == "^4.2.11"
-    assert direct["overrides"] == {"graceful-fs@<4.2": "$graceful-fs"}
-    current = installed({"dependencies": {"graceful-fs": "^4.1.0"}})
-    assert current["dependencies"]["graceful-fs"] == "^4.1.0"  # allows 4.2 already
-    own = {"dependencies": {"x": "1"}, "overrides": {"graceful-fs": "3.0.12"}}
-    assert installed(own)["overrides"] == {"graceful-fs": "3.0.12"}  # the app's choice
-    lock = json.dumps({"lockfileVersion": 3, "packages": {}}).encode()
-    locked = installed({"dependencies": {"vinyl-fs": "0.3.14"}}, **{"package-lock.json": lock})
-    assert "overrides" not in locked  # npm ci installs the lockfile as it is

@@ -268,6 +268,9 @@ async def test_a_tree_holding_graceful_fs_3_runs_on_this_node(builder_service: S
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await service.app_get(body, "/")).json()
         assert answer["src"] == "function" and answer["gracefulFs"].startswith("4.2."), answer
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if m.startswith("graceful-fs 1.2.3, 3.0.12 (installed)")]
+        assert said and said[0].endswith("by an npm override"), system
         assert (await service.stop(body["gid"])).status_code == 200
 
 

@@ -71,7 +71,6 @@ def node_dependencies(
     files, refused = without_refused_names(files)
     deps = replace(_node_dependencies(files, tools, prisma), patches=_patches(files))
     deps = _without_unused_natives(files, deps)
-    deps = _graceful_fs_of_this_node(deps)
     if refused is None:
         return deps
     return replace(deps, note=f"{deps.note}; {refused}" if deps.note else refused)
@@ -148,65 +147,6 @@ def _node_dependencies(
             overridden=overridden,
         )
     return NodeDeps(files["package.json"], None, tools, schema, legacy_peers=yarn)
-
-
-# graceful-fs below 4.2 reads Node's internals at require ("ReferenceError: primordials is
-# not defined" on Node 12 and later), so no tree holding one runs here; 4.2 keeps its API.
-# Old toolchains bring it: gulp 3's vinyl-fs, sequelize-cli 2 (jadeydi's koajs: its
-# migrations died on it), old node-sass and glob.
-_GRACEFUL_FS = "graceful-fs"
-_GRACEFUL_FS_OLD = "graceful-fs@<4.2"
-_GRACEFUL_FS_RUNS = "^4.2.11"
-
-
-def _graceful_fs_of_this_node(deps: NodeDeps) -> NodeDeps:
-    """``deps`` with any graceful-fs below 4.2 in its tree given 4.2's newest, by an npm
-    override of that range (its direct dependency's range raised with it; a yarn lock's
-    pin of such a version given it as well). Not where npm ci installs a lockfile as it
-    is, nor where the app overrides graceful-fs itself."""
-    if deps.lockfile is not None:
-        return deps
-    try:
-        package = json.loads(deps.package_json)
-    except ValueError:
-        return deps
-    if not isinstance(package, dict):
-        return deps
-    overrides = package.get("overrides", {})
-    if not isinstance(overrides, dict):
-        return deps
-    pinned = _GRACEFUL_FS in deps.overridden  # a yarn lock's versions, keyed by version
-    keys = [k for k in overrides if override_name(k) == _GRACEFUL_FS]
-    if keys and not pinned:
-        return deps  # the app's own
-    for key in keys:
-        if isinstance(overrides[key], str) and _below_4_2(overrides[key]):
-            overrides[key] = _GRACEFUL_FS_RUNS
-    direct = [t for k in _TABLES if isinstance(t := package.get(k), dict) and _GRACEFUL_FS in t]
-    for table in direct:
-        if isinstance(table[_GRACEFUL_FS], str) and _below_4_2(table[_GRACEFUL_FS]):
-            table[_GRACEFUL_FS] = _GRACEFUL_FS_RUNS
-    # npm refuses an override of a direct dependency unless it refers to its spec.
-    overrides[_GRACEFUL_FS_OLD] = f"${_GRACEFUL_FS}" if direct else _GRACEFUL_FS_RUNS
-    package["overrides"] = overrides
-    return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n")
-
-
-def _below_4_2(spec: str) -> bool:
-    """Whether an npm range or version ``spec`` allows nothing from 4.2 on: ``^3.0.0``,
-    ``~4.1.0``, ``3.0.12``, ``3``, ``<4.2``, ``<=4.1`` (not ``^4.1.0``, ``4``, ``<5``, a
-    union, a lower bound or a tag)."""
-    spec = spec.strip()
-    found = re.fullmatch(r"(\^|~|<=?|=)?v?(\d+)(?:\.(\d+))?(?:\.\d+)?(?:-[\w.]+)?", spec)
-    if found is None:
-        return False
-    mark, major = found.group(1) or "", int(found.group(2))
-    minor = int(found.group(3)) if found.group(3) is not None else None
-    if mark == "^" or minor is None:  # the major's every release
-        return major < 4
-    if mark == "<":
-        return (major, minor) <= (4, 2)
-    return (major, minor) < (4, 2)
 
 
 # Native addons that are libraries alone (no command of theirs), compiled at install where
