@@ -228,8 +228,10 @@ _OWN_HOST = re.compile(
 # the preview's own host.
 # Its own API's (API_URL: the server address of charitraprajapati's DRF boilerplate's
 # Swagger schema, read by decouple with no default; migrate died asking for it).
+# Its words in any number (cseshahriar's drf-lms-backend: FRONTEND_SITE_URL, read by decouple
+# with no default; migrate died asking for it).
 _OWN_URL = re.compile(
-    r"^(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT|API|BACKEND)_(?:URL|URI|ORIGIN)$"
+    r"^(?:(?:APP|SITE|BASE|PUBLIC|SERVER|FRONTEND|CLIENT|API|BACKEND)_)+(?:URL|URI|ORIGIN)$"
     # where its files are served, from its own address (MEDIA_URL = MEDIA_BASE_URL + "/media/")
     r"|^(?:MEDIA|STATIC|ASSETS?|FILES?|UPLOADS?)_BASE_(?:URL|URI)$"
     r"|^(?:FRONTEND|CLIENT|FRONT_END|WEB_CLIENT)_(?:HOST|ADDRESS|DOMAIN)$"

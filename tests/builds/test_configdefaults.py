@@ -138,6 +138,12 @@ def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
     assert throwaway_value("APP_DOMAIN", OPTIONAL) == "localhost"
     assert throwaway_value("WIFI_DOMAIN", "str") == "localhost"  # its machine's, on its wifi
     assert throwaway_value("FRONTEND_URL") == "http://localhost"
+    assert (
+        throwaway_value("FRONTEND_SITE_URL")
+        == throwaway_value("PUBLIC_API_URL")
+        == ("http://localhost")
+    )
+    assert throwaway_value("SENTRY_API_URL") is None  # another service's
     assert throwaway_value("PROJECT_NAME") == "Preview"
     # Anasothman55's FastAPI-Gym-api requires the full-stack FastAPI template's STACK_NAME,
     # its sender's EMAILS_NAME and SMTP_TLS / SMTP_SSL (typed str): its name, the name, off.
