@@ -42,7 +42,7 @@ from urllib.parse import urlparse
 import trio
 
 from ..apps.depspec import NodeDeps
-from ..apps.node.nodedeps import override_name
+from ..apps.node.nodedeps import DEPENDENCY_TABLES, override_name
 from ..generations import loads_bounded
 from ..sandbox.appdir import read_no_follow, replace_file
 from .envcache import BuildFailed, Say, write_node_project
@@ -164,7 +164,7 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     package = loads_bounded(read_no_follow(path / "package.json"))  # npm's scripts ran here
     restored: list[str] = []
     for each in (name, *kin):
-        for key in ("dependencies", "devDependencies", "optionalDependencies"):
+        for key in DEPENDENCY_TABLES:
             table = package.get(key)
             if isinstance(table, dict) and each in table and table[each] != ranges[each]:
                 table[each] = ranges[each]
@@ -651,8 +651,9 @@ def _graceful_fs_overridden(path: Path) -> list[str]:
         return []
     if any(override_name(key) == _GRACEFUL_FS for key in overrides):
         return []  # the app's own choice
-    tables = ("dependencies", "devDependencies", "optionalDependencies")
-    direct = [t for k in tables if isinstance(t := package.get(k), dict) and _GRACEFUL_FS in t]
+    direct = [
+        t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict) and _GRACEFUL_FS in t
+    ]
     for table in direct:
         table[_GRACEFUL_FS] = _GRACEFUL_FS_RUNS
     overrides[f"{_GRACEFUL_FS}@<4.2"] = f"${_GRACEFUL_FS}" if direct else _GRACEFUL_FS_RUNS

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 
 from .refusednames import without_refused_names
 
-__all__ = ["NodeDeps", "listed_once", "node_dependencies", "override_name"]
+__all__ = ["DEPENDENCY_TABLES", "NodeDeps", "listed_once", "node_dependencies", "override_name"]
 
-_TABLES = ("dependencies", "devDependencies", "optionalDependencies")
+# The tables of package.json whose packages npm installs.
+DEPENDENCY_TABLES = ("dependencies", "devDependencies", "optionalDependencies")
 _VERSION = re.compile(r"\d+\.\d+\.\d+[\w.+-]*")  # not link:, file:, a git commit
 _YARN_VERSION = re.compile(r"""^\s+version:?\s+"?([^"\s]+)"?\s*$""")
 
@@ -198,7 +199,7 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
         return deps
     if not isinstance(package, dict):
         return deps
-    tables = [t for k in _TABLES if isinstance(t := package.get(k), dict)]
+    tables = [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
     listed = {name for table in tables for name in table} & _NATIVE_LIBRARIES.keys()
     if not listed:
         return deps
@@ -371,7 +372,7 @@ def _pinned(
         return None
     locked = read(files[lockfile], package) or {}
     ranges: list[tuple[str, str]] = []
-    for key in _TABLES:
+    for key in DEPENDENCY_TABLES:
         table = package.get(key)
         if isinstance(table, dict):
             for name in table:
@@ -421,7 +422,7 @@ def _pnpm_locked(content: bytes, package: dict) -> dict[str, str] | None:
     importers = lock.get("importers")
     root = importers.get(".") if isinstance(importers, dict) else lock  # v5: at the top
     locked: dict[str, str] = {}
-    for key in _TABLES:
+    for key in DEPENDENCY_TABLES:
         table = root.get(key) if isinstance(root, dict) else None
         for name, entry in (table or {}).items() if isinstance(table, dict) else ():
             version = _exact(entry.get("version") if isinstance(entry, dict) else entry)
@@ -446,7 +447,7 @@ def _bun_locked(content: bytes, package: dict) -> dict[str, str]:
         if spec.rpartition("@")[0] == key
     }
     locked: dict[str, str] = {}
-    for key in _TABLES:
+    for key in DEPENDENCY_TABLES:
         table = package.get(key)
         for name in table if isinstance(table, dict) else ():
             if (version := _exact(hoisted.get(name))) is not None:
@@ -472,7 +473,7 @@ def _bun_binary_locked(content: bytes, package: dict) -> dict[str, str]:
         name, version = found.group(1).decode(), found.group(3).decode()
         versions.setdefault(name, set()).add(version)
     locked: dict[str, str] = {}
-    for key in _TABLES:
+    for key in DEPENDENCY_TABLES:
         table = package.get(key)
         for name in table if isinstance(table, dict) else ():
             if len(found := versions.get(name, set())) == 1:
@@ -515,7 +516,10 @@ def _yarn_transitive(content: bytes, package: dict) -> dict[str, str]:
         elif (exact := _exact(version)) is not None:
             by_name.setdefault(name, set()).add(exact)
     listed = {
-        name for key in _TABLES if isinstance(package.get(key), dict) for name in package[key]
+        name
+        for key in DEPENDENCY_TABLES
+        if isinstance(package.get(key), dict)
+        for name in package[key]
     }
     return {
         name: next(iter(versions))
@@ -533,7 +537,7 @@ def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
     (:func:`_yarn_versions`), found by the ``name@range`` package.json gives."""
     versions = _yarn_versions(content)
     locked: dict[str, str] = {}
-    for key in _TABLES:
+    for key in DEPENDENCY_TABLES:
         table = package.get(key)
         for name, wanted in table.items() if isinstance(table, dict) else ():
             found = versions.get(f"{name}@{wanted}") or versions.get(f"{name}@npm:{wanted}")
