@@ -94,6 +94,9 @@ _ELSEWHERE_ON_PYPI = {
     "environ": "django-environ",
     "MySQLdb": "mysqlclient",  # pipreqs': MySQL-python, Python 2 only
     "mysql": "mysql-connector-python",  # pipreqs': mysql_connector_repackaged, Python 2's
+    # PyPI's fastapi-cache (0.1.0, 2020) has no FastAPICache, which every app of ours
+    # imports from fastapi-cache2 (grigoriykuzevanov's fastapi-pet-project lists neither)
+    "fastapi_cache": "fastapi-cache2",
 }
 # A Python 2 relic pipreqs names for a module (and so the requirements files it wrote):
 # the distribution of the same module that runs on Python 3, whatever version was pinned

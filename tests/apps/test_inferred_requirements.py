@@ -45,12 +45,14 @@ def test_modules_whose_own_name_on_pypi_is_another_project() -> None:
         {
             "main.py": "from tortoise.contrib.fastapi import register_tortoise\n"
             "from ninja import NinjaAPI\nfrom jose import jwt\nimport multipart, attr\n"
+            "from fastapi_cache import FastAPICache\n"
         }
     )
     deps = python_dependencies(files, "main.py")
     assert deps.requirements == (
         "attrs",
         "django-ninja",
+        "fastapi-cache2",
         "python-jose",
         "python-multipart",
         "tortoise-orm",
