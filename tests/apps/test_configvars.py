@@ -412,3 +412,25 @@ def test_an_env_reader_imported_from_a_module_of_the_upload_is_read() -> None:
         "other.py": b"from mylib import env\nX = env('NOT_OURS')\n",
     }
     assert required_variables(files) == ["SECRET_KEY", "EMAIL_HOST"]
+
+
+def test_a_readme_giving_its_env_a_block_at_a_time_gives_all_of_it() -> None:
+    """grigoriykuzevanov's fastapi-pet-project: "Inside of `.env` file create settings
+    variables", then a block per part (app info … CORS), whose last alone sets the
+    ``CORS_ORIGINS`` its settings cannot start without; only the first was read. The
+    reader's fill-ins ("Your postgres user name") name nothing. A block of commands ends
+    the account; a name keeps its first value; a database's parts are the preview's
+    (``DB_HOST=db-"db-main"``, which its Alembic step could not resolve)."""
+    readme = (
+        "Create `.env`:\n```\ntouch .env\n```\nInside of `.env` file create settings:\n"
+        '- App:\n```\n# App info\nAPP_NAME="Your name for the app"\nAPP_VERSION=1\n```\n'
+        '- Database:\n```\nDB_HOST=db-"db-main"\nSMTP_USER="Your name"\nAPP_VERSION=2\n```\n'
+        "- CORS:\n```\n#CORS\nCORS_ORIGINS=*\n```\n"
+        "## Usage\n```sh\ndocker compose up\n```\n```\nLATE=1\nLATER=2\n```\n"
+    )
+    assert readme_env_block(readme) == (
+        'APP_NAME="Your name for the app"\nAPP_VERSION=1\n'
+        'SMTP_USER="Your name"\nCORS_ORIGINS=*\n'
+    )
+    phrases = ("Your postgres user name", "Enter the API key", "your_db", "Your", "Yours truly")
+    assert [fill_in(v) for v in phrases] == [True, True, True, False, False]

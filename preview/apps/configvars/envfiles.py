@@ -112,7 +112,10 @@ def template_url(value: str) -> bool:
 # (a run of x's or stars too: T-travis's fastify-tasks-list gives every variable of its
 # example.env ``XXX``, and its Sequelize met "The dialect XXX is not supported")
 _FILL_IN = re.compile(
-    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…|x{3,}|\*{3,})$",
+    r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…|x{3,}|\*{3,}"
+    # a phrase addressed to the reader (grigoriykuzevanov's README: DB_USER="Your postgres
+    # user name", SECRET_KEY="Your secret key")
+    r"|(?:your|enter|insert)(?:\s+[\w'-]+){1,6})$",
     re.I,
 )
 

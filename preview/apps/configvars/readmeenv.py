@@ -24,6 +24,7 @@ import posixpath
 import re
 
 from .envfiles import example_rank
+from .meanings import DATABASE, meaning
 
 __all__ = [
     "CI_EXAMPLE",
@@ -74,22 +75,53 @@ _DEPLOYED = re.compile(r"^(?:prod|production|staging)$", re.IGNORECASE)
 
 def readme_env_block(text: str) -> str | None:
     """The first fenced block of ``text`` (a README) that is an example ``.env`` (module
-    doc), its ``export`` words dropped; None where there is none."""
+    doc), with the blocks of assignments that follow it before any other block (a
+    ``.env`` given a part at a time: grigoriykuzevanov's fastapi-pet-project says "Inside
+    of `.env` file create settings variables", then six blocks, app info to CORS, whose
+    last alone sets the ``CORS_ORIGINS`` its settings cannot start without), a name's
+    first value kept, a database's parts left to the preview's (:func:`_added`); its
+    ``export`` words dropped; None where there is none."""
+    found: list[str] = []
     for match in _FENCE.finditer(text):
-        if match.group("info").lower() not in _INFOS:
+        lines = _assignments(match)
+        if found:
+            if lines is None:
+                break  # (a block of commands: the .env's account has ended)
+            named = {line.split("=", 1)[0] for line in found}
+            found += [line for line in lines if _added(line.split("=", 1)[0].strip(), named)]
             continue
-        lines = [line.strip() for line in match.group("body").splitlines()]
-        lines = [line for line in lines if line and not line.startswith("#")]
         # One assignment counts in a block its info says is one (``env``, ``dotenv``):
         # amisadman's express-jwt-auth gives only CONNECTION_STRING so, which pg, given
         # none, read as a host named "base" (getaddrinfo EAI_AGAIN base).
         fewest = 1 if match.group("info").lower() in _DOTENV_INFOS else 2
-        if len(lines) < fewest or not all(_ASSIGNMENT.match(line) for line in lines):
+        if lines is None or len(lines) < fewest:
             continue
         if not _SAID_BEFORE.search(text[max(0, match.start() - _BEFORE) : match.start()]):
             continue
-        return "".join(re.sub(r"^export\s+", "", line) + "\n" for line in lines)
+        found = lines
+    if found:
+        return "".join(line + "\n" for line in found)
     return _listed_block(text)
+
+
+def _added(name: str, named: set[str]) -> bool:
+    """Whether a later block's variable ``name`` is added to the example: not where an
+    earlier block named it, nor where it is a SQL database's part, which the preview's
+    database gives (the same README's ``DB_HOST=db-"db-main"``, its author's)."""
+    what = meaning(name)
+    return name not in named and (what is None or what.kind != DATABASE)
+
+
+def _assignments(match: re.Match[str]) -> list[str] | None:
+    """The assignments of a fenced block (``export`` dropped, comments left out), where
+    every line of it is one or a comment and it has one at least; else None."""
+    if match.group("info").lower() not in _INFOS:
+        return None
+    lines = [line.strip() for line in match.group("body").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if not lines or not all(_ASSIGNMENT.match(line) for line in lines):
+        return None
+    return [re.sub(r"^export\s+", "", line) for line in lines]
 
 
 # An assignment written as the README's own text, a list's item or a line alone (``-
