@@ -130,7 +130,11 @@ def _stored_runtime(row: PreviewInstance, stored: dict[str, Any]) -> dict[str, A
     keys = ("framework", "command", "detectedFrom", "python", "revision")
     found = {key: stored.get(key) for key in keys} | {"command": row.command}
     workers = stored.get("workers") if isinstance(stored.get("workers"), list) else []
-    return found | {"generatedEnv": stored.get("generatedEnv") or [], "workers": workers}
+    return found | {
+        "generatedEnv": stored.get("generatedEnv") or [],
+        "standInEnv": stored.get("standInEnv") or [],
+        "workers": workers,
+    }
 
 
 def _from_row(row: PreviewInstance) -> dict[str, Any]:

@@ -62,13 +62,18 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..apps.asyncdb import async_database
+from ..apps.asyncdb import async_database, sync_url
 from ..apps.configvars import (
+    CACHE_URL_READ,
     DATABASE,
+    DATABASE_URL_READ,
+    EMAIL_URL_READ,
     HOSTS,
     OPTIONAL,
+    OWN_PORT,
     SWITCH,
     ServedDatabase,
+    compared_values,
     config_selectors,
     database_option_variables,
     defaulted_reads,
@@ -109,6 +114,7 @@ from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
 __all__ = [
     "GUNICORN_SHIM",
     "NAME_RULES",
+    "STAND_IN",
     "ConfigDefaults",
     "NameRule",
     "config_defaults",
@@ -122,6 +128,7 @@ __all__ = [
     "node_dotenv_result_files",
     "node_env_named_files",
     "settings_misfits",
+    "stand_in_value",
     "start_env_files",
     "throwaway_value",
 ]
@@ -197,7 +204,8 @@ _PORT_NAME = re.compile(r"[A-Za-z0-9]_?PORT$", re.IGNORECASE)  # USER_PORT, book
 # A switch of another service's feature (USE_S3, ENABLE_SENTRY, REDIS_ENABLED).
 _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 # An error tracker's project (Sentry's DSN): none, its errors stay in the preview's log.
-_ERROR_TRACKER = re.compile(r"(?:^|_)SENTRY_(?:DSN|URL)$|^(?:SENTRY_)?DSN$")
+# (DSN misspelt DNS too: mhavshyn's FastApi-pet requires ``SENTRY_DNS: str``.)
+_ERROR_TRACKER = re.compile(r"(?:^|_)SENTRY_(?:DSN|DNS|URL)$|^(?:SENTRY_)?DSN$")
 _ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
 # FastAPI's own title and version; STACK_NAME, the full-stack FastAPI template's
 # deployment's name (a required field of Anasothman55's FastAPI-Gym-api's settings).
@@ -341,6 +349,7 @@ class ConfigDefaults:
     values: dict[str, str] = field(default_factory=dict)  # below the .env and env option
     generated: list[str] = field(default_factory=list)  # names given a throwaway value
     missing: list[str] = field(default_factory=list)  # required, unset, not guessable
+    stand_ins: list[str] = field(default_factory=list)  # of those, given a stand-in value
     notes: list[str] = field(default_factory=list)  # what was done, for system events
     served: set[str] = field(default_factory=set)  # names given the served database's part
     # Every name its code reads, with what it is (configvars.required_types).
@@ -975,12 +984,95 @@ def config_defaults(
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
         )
-    if found.missing:
-        found.notes.append(
-            "the app requires " + ", ".join(found.missing) + ", which nothing sets: "
-            "give them with the launch option env"
-        )
+    _stand_ins(found, files, types)
     return found
+
+
+def _stand_ins(found: ConfigDefaults, files: dict[str, bytes], types: dict[str, str]) -> None:
+    """The variables the app requires that nothing sets and no rule can guess
+    (``found.missing``), given stand-ins so that it starts, each said: a value its code
+    compares it with (``os.environ['MODE'] == 'dev'``: the one a development run takes,
+    else the first), else one of its type and shape (:func:`stand_in_value`). Before,
+    the launch failed naming them, and an app of a dozen routes served none for want of
+    a storage bucket's name one of them uses (mhavshyn's FastApi-pet: S3_ENDPOINT,
+    S3_BUCKET …; grigoriykuzevanov's fastapi-pet-project: REDIS_USER, REDIS_DB; michelcodeur's
+    drf-restaurants: MODE). They stay named as ``missing``: a failure of the app for want
+    of their real values still names every one, and the user is told to give them."""
+    if not found.missing:
+        return
+    unset = [n for n in found.missing if n not in found.values]
+    if not unset:
+        return
+    # (a value of the example's, even blank, is the app's; a default of its own, a
+    # django-environ schema's (``environ.Env(STATIC_URL=(str, '/static/'))``), stands; its
+    # own server's port is the preview's, given as it starts)
+    defaulted = defaulted_reads(files)
+    compared = compared_values(files)
+    chosen: list[str] = []
+    for name in unset:
+        if name in defaulted or ((what := meaning(name)) and what.kind == OWN_PORT):
+            continue
+        choices = compared.get(name) or compared.get(name.upper()) or []
+        developing = [c for c in choices if c.lower() in _DEVELOPMENT_KEYS]
+        if choices:
+            found.values[name] = (developing or choices)[0]
+            chosen.append(f"{name}={found.values[name]}")
+        else:
+            found.values[name] = stand_in_value(name, types.get(name, ""))
+        found.stand_ins.append(name)
+    if not found.stand_ins:
+        return
+    said = f" ({', '.join(chosen)}: a value its code compares it with)" if chosen else ""
+    found.notes.append(
+        "the app requires " + ", ".join(found.stand_ins) + ", which nothing sets: given "
+        f"stand-in values so that it starts{said}; give the real ones with the launch "
+        "option env"
+    )
+
+
+# A stand-in's shape by the variable's last word: a URL (an endpoint, an origin), a host,
+# an account's name; a Redis connection's user and database (its default ones).
+_URL_WORD = re.compile(r"(?:^|_)(?:URLS?|URIS?|ENDPOINT|DSN|ORIGIN|WEBHOOK|LINK)$")
+_HOST_WORD = re.compile(r"(?:^|_)(?:HOST|HOSTNAME|SERVER|DOMAIN)$")
+_USER_WORD = re.compile(r"(?:^|_)(?:USER|USERNAME|LOGIN)$")
+_REDIS_USER = re.compile(r"^REDIS_(?:USER|USERNAME)$")
+_REDIS_DATABASE = re.compile(r"^REDIS_(?:DB|DATABASE|INDEX|DB_INDEX)$")
+_LISTS = frozenset({"list", "List", "set", "Set", "tuple", "Tuple", "Sequence", "frozenset"})
+_DICTS = frozenset({"dict", "Dict", "Mapping"})
+STAND_IN = "preview-stand-in"  # a stand-in string of no known shape
+
+
+def stand_in_value(name: str, kind: str = "") -> str:
+    """A value for the variable ``name`` that its type (``kind``, as its settings class or
+    reader declares it) and its name's shape accept, standing in for one nobody gave: a
+    switch off, a number 0, an empty list or mapping (JSON, as pydantic-settings reads
+    them), a URL that refuses at once (nothing listens on the discard port), a host of
+    the sandbox's own, Redis's default user and database, else :data:`STAND_IN`."""
+    upper = name.upper()
+    head = kind.split("[", 1)[0].rsplit(".", 1)[-1]
+    if _is_bool(kind):
+        return "false"
+    if kind in _NUMBER_TYPES:
+        return "0"
+    if kind == CACHE_URL_READ:
+        return "locmemcache://"
+    if kind == EMAIL_URL_READ:
+        return "consolemail://"
+    if head in _LISTS:
+        return "[]"
+    if head in _DICTS:
+        return "{}"
+    if _REDIS_USER.match(upper):
+        return "default"
+    if _REDIS_DATABASE.match(upper):
+        return "0"
+    if "Url" in kind or "URL" in kind or _URL_WORD.search(upper):
+        return "http://localhost:9"
+    if _HOST_WORD.search(upper):
+        return "localhost"
+    if _USER_WORD.search(upper):
+        return "preview"
+    return STAND_IN
 
 
 def _selected(
@@ -1341,6 +1433,20 @@ def settings_misfits(
 _DRIVERLESS = re.compile(r"^(?:postgres(?:ql)?|sqlite|mysql)://", re.IGNORECASE)
 
 
+def _sync_of_pair(name: str, url: str, options: Mapping[str, str], files: dict[str, bytes]) -> str:
+    """The URL for ``name``, a database URL by its use: the sync driver's where it is the
+    plain one of a pair whose other is named for async clients (``ASYNC_X`` or
+    ``X_ASYNC``, also a URL by its use), as appenv's names by meaning are.
+    rollingsxshi's fastapi-lms gives SUPABASE_CONN_STRING to ``create_engine`` and
+    ASYNC_SUPABASE_CONN_STRING to ``create_async_engine``: both got asyncpg's URL, and its
+    sync sessions died of "MissingGreenlet"."""
+    upper = name.upper()
+    if not {f"ASYNC_{upper}", f"{upper}_ASYNC"} & {n.upper() for n in options}:
+        return url
+    deps = python_dependencies(files, "")
+    return sync_url(url, set(deps.names()))
+
+
 def _is_async(files: dict[str, bytes], anchor: str) -> bool:
     """Whether the app's SQLAlchemy is its asyncio extension's (``apps.asyncdb``)."""
     return async_database(files, python_dependencies(files, anchor)) is not None
@@ -1434,7 +1540,9 @@ def _by_meaning(
     # config: "Dialect needs to be explicitly supplied").
     python_options = database_option_variables(files)
     node_options = database_option_reads(files)
-    options = {**python_options, **node_options}
+    # A read whose reader parses a database's URL (env.db("CH_DATABASE_URL")) is one.
+    url_reads = {n: "DATABASE_URL" for n, kind in types.items() if kind == DATABASE_URL_READ}
+    options = {**url_reads, **python_options, **node_options}
     told = list(python_options)
     read = (*types, *found.values, *told, *node_options)
     names = [n for n in read if not given.get(n) and n not in provided]
@@ -1446,13 +1554,11 @@ def _by_meaning(
         # and ``password``, which got the MariaDB's database and password: "ERR value is
         # not an integer or out of range")
         # (a connection string's option over its name: tobiaswutz's DATABASE_CONNECTION,
-        # pg's connectionString, says an engine by its name alone)
+        # pg's connectionString, says an engine by its name alone; and over a store's
+        # word in it: a URL an engine maker is given is a SQL database's, as Supabase's
+        # connection string is its PostgreSQL's: rollingsxshi's fastapi-lms)
         if (
-            what := (
-                meaning(options[name])
-                if options.get(name) == "DATABASE_URL" and not names_another_store(name)
-                else None
-            )
+            what := (meaning(options[name]) if options.get(name) == "DATABASE_URL" else None)
             or meaning(name)
             or (
                 meaning(options[name])
@@ -1474,7 +1580,7 @@ def _by_meaning(
             # Stored into a URL setting (``SQLALCHEMY_DATABASE_URI``), whatever its own
             # name says: the URL the preview gives (required.database_option_variables).
             if url and options.get(name) == "DATABASE_URL":
-                filled[name] = url
+                filled[name] = _sync_of_pair(name, url, options, files)
             continue
         if served is not None and what.engine in ("", served.engine):
             if (value := served.part(what.part)) is not None:

@@ -221,7 +221,8 @@ class Preparation:
     @property
     def runtime_info(self) -> dict[str, Any]:
         """How the app is started: ``{framework, command, detectedFrom, python}``,
-        ``generatedEnv``: the names of the variables given throwaway values, and
+        ``generatedEnv``: the names of the variables given throwaway values,
+        ``standInEnv``: those the app requires that no rule could fill, given stand-ins, and
         ``fixes``: what the service changed to make it run ("+ httpx")."""
         detection = self.spec.detection
         python = self.python_version
@@ -233,6 +234,8 @@ class Preparation:
             "detectedFrom": detection.detected_from if detection else "command option",
             "python": python if detection is None or detection.language == "python" else None,
             "generatedEnv": list(self.config.generated),
+            # Required, set by nobody, guessed by no rule: started with stand-ins.
+            "standInEnv": list(self.config.stand_ins),
             "workers": [w.describe() for w in detection.workers] if detection else [],
             # The fixes made at launch, in force from then on (its revisions' too).
             "fixes": [fix.change for fix in self.remedies.fixes],

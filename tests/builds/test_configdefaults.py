@@ -38,6 +38,7 @@ from preview.backing.wants import postgres_wants
 from preview.builds.appenv import app_environment, database_urls_by_meaning, dotenv_file
 from preview.builds.configdefaults import (
     GUNICORN_SHIM,
+    STAND_IN,
     config_defaults,
     env_files_needed,
     env_files_read_only,
@@ -47,6 +48,7 @@ from preview.builds.configdefaults import (
     node_dotenv_result_files,
     node_env_named_files,
     settings_misfits,
+    stand_in_value,
     start_env_files,
     throwaway_value,
 )
@@ -503,21 +505,22 @@ async def test_an_examples_secret_to_change_is_a_throwaway(builder_service: Serv
         assert (await service.stop(body["gid"])).status_code == 200
 
 
-async def test_what_cannot_be_guessed_fails_naming_every_variable(
+async def test_what_cannot_be_guessed_starts_with_stand_ins_named(
     builder_service: Service,
 ) -> None:
+    """Two fields no rule can fill (WEBHOOK_HOST, STORAGE_BUCKET): the app starts on
+    stand-ins, which the status and a system line name; given real ones, it takes them."""
     service = builder_service
     files = app_files("env_example")
     del files[".env.example"]
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
-        assert body["status"] == "failed"
-        assert body["errorMessage"] == (
-            "these 2 variables are needed: WEBHOOK_HOST, STORAGE_BUCKET (by the settings class "
-            "Settings): give them with the launch option env"
-        )
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert body["runtime"]["standInEnv"] == ["WEBHOOK_HOST", "STORAGE_BUCKET"]
         system = messages(await service.history(body["gid"]), "system")
-        assert any(m.startswith("the app requires WEBHOOK_HOST, STORAGE_BUCKET") for m in system)
+        said = [m for m in system if m.startswith("the app requires WEBHOOK_HOST, STORAGE_BUCKET")]
+        assert said and "given stand-in values so that it starts" in said[0]
+        assert "give the real ones with the launch option env" in said[0]
         assert body["runtime"]["generatedEnv"] == [
             "PROJECT_NAME",
             "ADMIN_EMAIL",
@@ -526,11 +529,128 @@ async def test_what_cannot_be_guessed_fails_naming_every_variable(
             "DEBUG",
             "API_TOKEN",
         ]
-        # Given them, it runs.
-        env = {"WEBHOOK_HOST": "hooks.example.com", "STORAGE_BUCKET": "b"}
-        again = await service.launch(body["gid"], tier="pro", env=env)
-        assert again.json()["status"] == "running", again.text
+        hooks = await service.app_get(body, "/hooks")
+        assert hooks.json() == {"webhook": "localhost", "bucket": STAND_IN}
+        # Given them, it runs on them, and nothing stands in.
         assert (await service.stop(body["gid"])).status_code == 200
+        env = {"WEBHOOK_HOST": "hooks.example.com", "STORAGE_BUCKET": "b"}
+        again = (await service.launch(body["gid"], tier="pro", env=env)).json()
+        assert again["status"] == "running", again
+        assert again["runtime"]["standInEnv"] == []
+        hooks = await service.app_get(again, "/hooks")
+        assert hooks.json() == {"webhook": "hooks.example.com", "bucket": "b"}
+        assert (await service.stop(body["gid"])).status_code == 200
+        stopped = await service.status(body["gid"])
+        assert stopped["runtime"]["standInEnv"] == []  # from the stored row too
+
+
+def test_stand_ins_take_a_value_the_code_compares_with_else_their_shape() -> None:
+    """michelcodeur's drf-restaurants: ``os.environ['MODE'] == 'dev'`` in its settings,
+    MODE set by nobody: the development value it tells apart; the others by their type
+    and name's shape."""
+    settings = b"""import os
+from pydantic_settings import BaseSettings
+DEBUG = True if os.environ['MODE'] == 'dev' else False
+STAGE = os.environ["STAGE"]
+if STAGE.lower() in ("production", "local"):
+    pass
+class Settings(BaseSettings):
+    s3_endpoint: str
+    cdn_host: str
+    redis_db: str
+    redis_username: str
+    tags: list[str]
+    flags: dict[str, bool]
+    use_cache: bool
+    bucket: str
+settings = Settings()
+if settings.BUCKET == "uploads":
+    pass
+"""
+    found = config_defaults({"settings.py": settings}, "", {}, {})
+    stood = {name: found.values[name] for name in found.stand_ins}
+    assert stood == {
+        "MODE": "dev",
+        "STAGE": "local",
+        "S3_ENDPOINT": "http://localhost:9",
+        "CDN_HOST": "localhost",
+        "REDIS_DB": "0",
+        "REDIS_USERNAME": "default",
+        "TAGS": "[]",
+        "FLAGS": "{}",
+        "BUCKET": "uploads",
+    }
+    assert found.missing == list(stood)  # still named: a failure says every one
+    assert stand_in_value("USE_CACHE", "bool") == "false"
+    assert stand_in_value("WHATEVER", "str") == STAND_IN
+
+
+def test_a_settings_class_made_of_other_settings_classes_is_read() -> None:
+    """mhavshyn's FastApi-pet: ``class Settings(CoreSettings, …, PaymentSettings)`` with
+    fields of its own, in a module apart from its parts: they were unseen, given nothing,
+    and its Alembic step died of pydantic's "Field required"."""
+    parts = b"""from pydantic_settings import BaseSettings
+class CoreSettings(BaseSettings):
+    APP_NAME: str = "Shop"
+class S3Settings(BaseSettings):
+    S3_BUCKET: str
+"""
+    whole = b"""from app.parts import CoreSettings, S3Settings
+class Settings(CoreSettings, S3Settings):
+    SENTRY_DNS: str
+    BETTER_STACK_URL: str
+class Local(Settings):
+    LOCAL_ONLY: str
+settings = Settings()
+"""
+    found = config_defaults({"app/parts.py": parts, "app/settings.py": whole}, "", {}, {})
+    assert found.values["SENTRY_DNS"] == ""  # no error tracker's project: none
+    assert found.values["BETTER_STACK_URL"] == "http://localhost:9"
+    assert found.missing == ["S3_BUCKET", "BETTER_STACK_URL", "LOCAL_ONLY"]
+
+
+def test_a_database_url_is_known_by_its_use_whatever_its_name() -> None:
+    """fl1p92's DRF-chat reads ``env.db('CH_DATABASE_URL')`` (django-environ's parser of
+    a database URL), unseen: its migrate died asking for it. rollingsxshi's fastapi-lms
+    gives its settings' SUPABASE_CONN_STRING to ``create_engine`` through a module's name:
+    it was "needed"."""
+    django = b"""import environ
+env = environ.Env()
+SECRET_KEY = env('CH_SECRET_KEY')
+DATABASES = {'default': env.db('CH_DATABASE_URL')}
+CACHES = {'default': env.cache('CH_CACHE_URL')}
+"""
+    found = config_defaults({"chat/settings.py": django}, "manage.py", {}, _SERVED)
+    assert found.values["CH_DATABASE_URL"] == _SERVED["DATABASE_URL"]
+    assert found.values["CH_CACHE_URL"] == "locmemcache://"  # a cache Django has built in
+    assert "CH_DATABASE_URL" not in found.missing
+    config = b"""from pydantic import BaseSettings
+class Settings(BaseSettings):
+    SUPABASE_CONN_STRING: str
+    ASYNC_URL: str
+    OWN_URL: str = "sqlite:///own.db"
+settings = Settings()
+"""
+    setup = b"""from sqlalchemy import create_engine
+from config import settings
+SQLALCHEMY_DATABASE_URL = settings.SUPABASE_CONN_STRING
+engine = create_engine(SQLALCHEMY_DATABASE_URL)
+other = create_engine(settings.OWN_URL)
+later = create_async_engine(url=get_settings().ASYNC_URL)
+"""
+    files = {"config.py": config, "db/setup.py": setup}
+    found = config_defaults(files, "main.py", {}, _SERVED)
+    assert found.values["SUPABASE_CONN_STRING"] == _SERVED["DATABASE_URL"]
+    assert found.values["ASYNC_URL"] == _SERVED["DATABASE_URL"]
+    assert "OWN_URL" not in found.values  # its own default stands
+    assert found.missing == []
+    # A pair, one named for async clients: the plain one is the sync driver's.
+    pair = config.replace(b"ASYNC_URL", b"ASYNC_SUPABASE_CONN_STRING")
+    setup = setup.replace(b"ASYNC_URL", b"ASYNC_SUPABASE_CONN_STRING")
+    served = {**_SERVED, "DATABASE_URL": "postgresql+asyncpg://u:p@127.0.0.1:5432/d"}
+    found = config_defaults({"config.py": pair, "db/setup.py": setup}, "main.py", {}, served)
+    assert found.values["ASYNC_SUPABASE_CONN_STRING"] == served["DATABASE_URL"]
+    assert found.values["SUPABASE_CONN_STRING"].startswith("postgresql+psycopg2://u:p@")
 
 
 def test_configuration_files_the_upload_has_only_as_examples_are_copied() -> None:

@@ -30,6 +30,7 @@ from .envfiles import (
 )
 from .meanings import (
     DATABASE,
+    DATABASE_URL_READ,
     HOSTS,
     OWN_PORT,
     SWITCH,
@@ -44,7 +45,10 @@ from .meanings import (
     served_database,
 )
 from .required import (
+    CACHE_URL_READ,
+    EMAIL_URL_READ,
     OPTIONAL,
+    compared_values,
     config_selectors,
     database_option_variables,
     defaulted_reads,
@@ -57,8 +61,11 @@ from .required import (
 )
 
 __all__ = [
+    "CACHE_URL_READ",
     "COMPOSE_NAMES",
     "DATABASE",
+    "DATABASE_URL_READ",
+    "EMAIL_URL_READ",
     "EXAMPLE_NAMES",
     "HOSTS",
     "OPTIONAL",
@@ -69,6 +76,7 @@ __all__ = [
     "Meaning",
     "ServedDatabase",
     "app_service_volumes",
+    "compared_values",
     "compose_database_names",
     "compose_environment",
     "compose_files",

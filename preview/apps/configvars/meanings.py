@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DATABASE",
+    "DATABASE_URL_READ",
     "HOSTS",
     "OWN_PORT",
     "SWITCH",
@@ -55,6 +56,8 @@ HOSTS = "hosts"  # the kind of a host list (ALLOWED_HOSTS)
 OWN_PORT = "own port"  # the kind of the port the app's own server listens on (APP_PORT)
 DATABASE = "database"  # the kind of a SQL database's part
 SWITCH = "switch"  # the kind of a service's switch (KAFKA_ENABLED)
+# The kind of a read whose reader parses a database's URL (django-environ's env.db("X")).
+DATABASE_URL_READ = "database URL"
 
 # A database's word, with the engine it names ("" where it names none).
 _DATABASE_WORDS = {
@@ -207,6 +210,8 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
     """What the variable ``name`` is, from its name (module doc), and from ``kind``, the
     type a settings class declares it with where one does (``PostgresDsn``: that
     engine's URL); None where neither says."""
+    if kind == DATABASE_URL_READ:
+        return Meaning(DATABASE, "url", "")
     typed = _DSN_TYPE.search(kind) if kind else None
     if typed is not None:
         engine = _DSN_ENGINES.get(typed.group(1).lower(), "mysql")

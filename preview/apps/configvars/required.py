@@ -24,15 +24,19 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from ...discovery.pyast import imported_files, is_none, parse_source
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
-from .meanings import DATABASE, meaning
+from .meanings import DATABASE, DATABASE_URL_READ, meaning
 
 __all__ = [
+    "CACHE_URL_READ",
+    "DATABASE_URL_READ",
+    "EMAIL_URL_READ",
     "OPTIONAL",
+    "compared_values",
     "config_selectors",
     "database_option_variables",
     "json_settings_fields",
@@ -43,10 +47,38 @@ __all__ = [
 ]
 
 OPTIONAL = "?"  # the type of a variable read without a default, not required
+# The kinds of a read by a reader of a service's URL (django-environ's env.db("X")).
+CACHE_URL_READ = "cache URL"
+EMAIL_URL_READ = "mail URL"
 _SETTINGS_BASES = {"BaseSettings"}
 _PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
 _CONFIG_MODULES = ("decouple", "starlette.config", "environs")
-_ENV_METHODS = {"str", "int", "bool", "float", "list", "dict", "url", "json", "path", "decimal"}
+_ENV_METHODS = {
+    "str",
+    "int",
+    "bool",
+    "float",
+    "list",
+    "tuple",
+    "dict",
+    "url",
+    "json",
+    "path",
+    "decimal",
+    # django-environ's URLs of a service, parsed into Django's settings (fl1p92's DRF-chat:
+    # ``'default': env.db('CH_DATABASE_URL')``, unseen, so its migrate died asking for it)
+    "db",
+    "db_url",
+    "cache",
+    "cache_url",
+    "email",
+    "email_url",
+    "search_url",
+    # environs' own spellings of them
+    "dj_db_url",
+    "dj_cache_url",
+    "dj_email_url",
+}
 
 
 _parse = parse_module
@@ -82,6 +114,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     after them those read without a default (type ``OPTIONAL``)."""
     found: dict[str, str] = {}
     importers = _reader_importers(files)
+    bases = _settings_bases(files)
     # A module's name bound to a read without a default (``EXPIRES = os.environ.get("X")``),
     # and the names other code turns into numbers (``int(settings.EXPIRES)``).
     bound: dict[str, str] = {}
@@ -91,7 +124,11 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         # getenv alone too: a settings module of `from os import getenv` reads with it only
         # (yurinakanishi's django-rest-framework-sample-api: its DJANGO_SECRET_KEY unseen).
         read = (b"environ", b"getenv", b"Settings", b"config", b"dotenv_values")
-        reads = path in importers or any(word in data for word in read)
+        reads = (
+            path in importers
+            or any(word in data for word in read)
+            or any(base.encode() in data for base in bases - _SETTINGS_BASES)
+        )
         counts = b"int(" in data or b"float(" in data
         tree = _parse(data) if reads or counts else None
         if tree is None:
@@ -116,9 +153,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             if isinstance(node, ast.Call) and (key := _wrapper_call(node, wrappers)):
                 found.setdefault(key, numbers.get(id(node), ""))
                 continue
-            if isinstance(node, ast.ClassDef) and any(
-                _name(b) in _SETTINGS_BASES for b in node.bases
-            ):
+            if isinstance(node, ast.ClassDef) and _is_settings_class(node, bases):
                 models = _model_classes(tree)
                 for name, kind in _settings_fields(node, _returning_none(tree)):
                     if kind not in models:  # a nested model: its own variables (MAIL__FROM)
@@ -283,6 +318,10 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     name another store's, or a variable read there (``REDIS_HOST``): none of them a SQL
     database's, or the preview gave the app's cache its PostgreSQL's port."""
     found: dict[str, str] = {}
+    # (a field with a default of its own keeps it, as a read with one does)
+    fields = {
+        name for name, (_, has_default) in settings_field_types(files).items() if not has_default
+    }
     for tree, prefix in _reading_modules(files):
         bound = _bound_reads(tree, prefix)
         for node in ast.walk(tree):
@@ -290,7 +329,7 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
                 for name, part in _url_parts(node, bound, prefix).items():
                     found.setdefault(name, part)
                 continue
-            for name in _url_setting_reads(node, prefix):
+            for name in _url_setting_reads(node, prefix, fields):
                 found.setdefault(name, "DATABASE_URL")
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
@@ -318,12 +357,13 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
 _ENGINE_MAKERS = frozenset({"create_engine", "create_async_engine"})
 
 
-def _url_setting_reads(node: ast.AST, prefix: str) -> list[str]:
+def _url_setting_reads(node: ast.AST, prefix: str, fields: Collection[str]) -> list[str]:
     """The variables ``node`` stores into a setting whose name means a database's URL
     (``app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("X")``, a config class's
     ``DATABASE_URL = getenv("X")``, ``config.update(SQLALCHEMY_DATABASE_URI=…)``, a dict's
     key) or gives an engine maker (``create_engine(os.environ["X"])``): a URL, whatever
-    its own name says, where the app has no default of its own. aniqkcuse's
+    its own name says, where the app has no default of its own; a field of its settings
+    classes (``fields``, by its upper-case name) likewise. aniqkcuse's
     flask-forum-api reads its URI from ``SQLALCHEMY_DATABASE``, a name that reads as the
     database's name, and got ``app``: "Could not parse SQLAlchemy URL from string 'app'"."""
     stored: list[tuple[str | None, ast.AST]] = []
@@ -335,8 +375,10 @@ def _url_setting_reads(node: ast.AST, prefix: str) -> list[str]:
         stored = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
     elif isinstance(node, ast.Call):
         stored = [(k.arg, k.value) for k in node.keywords]
-        if node.args and _name(node.func).rsplit(".", 1)[-1] in _ENGINE_MAKERS:
-            stored.append(("DATABASE_URL", node.args[0]))
+        if _name(node.func).rsplit(".", 1)[-1] in _ENGINE_MAKERS:
+            url = node.args[0] if node.args else _keyword(node, "url")
+            if url is not None:
+                stored.append(("DATABASE_URL", url))
     found: list[str] = []
     for setting, value in stored:
         what = meaning(setting.upper()) if setting else None
@@ -346,6 +388,10 @@ def _url_setting_reads(node: ast.AST, prefix: str) -> list[str]:
         read = _variable_read(value, prefix)
         if read is not None and _read_default(value) is None:
             found.append(read)
+        elif isinstance(value, ast.Attribute) and value.attr.upper() in fields:
+            # A settings class's field (``create_engine(settings.SUPABASE_CONN_STRING)``:
+            # rollingsxshi's fastapi-lms, whose two were "needed", URLs by their use)
+            found.append(value.attr.upper())
     return found
 
 
@@ -511,7 +557,25 @@ def _read_kind(node: ast.AST, default: ast.expr | None) -> str | None:
             return "bool"
         if typed & {"int", "float"}:
             return "int"
+        for reader in typed & _SERVICE_URL_READERS.keys():
+            return _SERVICE_URL_READERS[reader]
     return "int" if default is not None and _number(default) else None
+
+
+# django-environ's and environs' readers of a service's URL, with the kind each read is:
+# a database's URL whatever the variable's name (``env.db("DEFAULT")``), a cache's
+# (``locmemcache://``), a mail backend's (``consolemail://``).
+_SERVICE_URL_READERS = {
+    "db": DATABASE_URL_READ,
+    "db_url": DATABASE_URL_READ,
+    "dj_db_url": DATABASE_URL_READ,
+    "cache": CACHE_URL_READ,
+    "cache_url": CACHE_URL_READ,
+    "dj_cache_url": CACHE_URL_READ,
+    "email": EMAIL_URL_READ,
+    "email_url": EMAIL_URL_READ,
+    "dj_email_url": EMAIL_URL_READ,
+}
 
 
 def _read_default(node: ast.AST) -> ast.expr | None:
@@ -793,6 +857,63 @@ def _config_call(call: ast.Call, aliases: set[str] | tuple[str, ...] = ()) -> st
     return key if key.replace("_", "").isalnum() else None
 
 
+def compared_values(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{a variable, or a settings field by its upper-case name: the strings the app's
+    Python code compares its value with, in the order met} (``os.environ['MODE'] ==
+    'dev'``, ``settings.ENVIRONMENT in ("local", "staging")``, ``ENV.lower() != "prod"``
+    where ``ENV`` is bound to a read). The values the app itself tells apart, of which a
+    variable nothing else fills can be given one (michelcodeur's drf-restaurants:
+    ``DEBUG = True if os.environ['MODE'] == 'dev' else False``)."""
+    found: dict[str, list[str]] = {}
+    for tree, prefix in _reading_modules(files):
+        bound = _bound_reads(tree, prefix)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
+                continue
+            if not isinstance(node.ops[0], ast.Eq | ast.NotEq | ast.In | ast.NotIn):
+                continue
+            pair = (node.left, node.comparators[0])
+            for read, against in (pair, pair[::-1]):
+                name = _compared_name(read, bound, prefix)
+                strings = _strings(against)
+                if name is not None and strings:
+                    known = found.setdefault(name, [])
+                    known.extend(s for s in strings if s not in known)
+    return found
+
+
+# The string methods a value is compared through (``os.environ["ENV"].lower()``).
+_NORMALISERS = frozenset({"lower", "upper", "strip", "casefold"})
+
+
+def _compared_name(node: ast.expr, bound: dict[str, str], prefix: str) -> str | None:
+    """The variable (or settings field) whose value ``node`` is: a read, a name bound to
+    one, ``<settings>.FIELD``, each maybe through ``.lower()`` and the like."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _NORMALISERS
+        and not node.args
+    ):
+        node = node.func.value
+    if (read := _variable_read(node, prefix)) is not None:
+        return read
+    if isinstance(node, ast.Name):
+        return bound.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Call):
+        return node.attr.upper()
+    return None
+
+
+def _strings(node: ast.expr) -> list[str]:
+    """The strings ``node`` is: one constant, or a tuple's, list's or set's."""
+    if (text := _string(node)) is not None:
+        return [text]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [t for element in node.elts if (t := _string(element)) is not None]
+    return []
+
+
 def settings_field_types(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]:
     """Every field of the upload's pydantic-settings classes (pydantic v1's too), with a
     default or without, by the name the environment gives it (:func:`required_types`'
@@ -851,19 +972,55 @@ _MAPPINGS = {"dict", "Dict", "Mapping"}
 
 
 def _settings_classes(files: dict[str, bytes]) -> Iterator[ast.ClassDef]:
-    """The upload's pydantic-settings classes (pydantic v1's ``BaseSettings`` too)."""
+    """The upload's pydantic-settings classes (pydantic v1's ``BaseSettings`` too), and
+    the classes derived from them (:func:`_settings_bases`)."""
+    bases = _settings_bases(files)
     for path in python_files(files):
         data = files[path]
-        if b"BaseSettings" not in data:
+        if not any(base.encode() in data for base in bases):
             continue
         tree = _parse(data)
         if tree is None:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and any(
-                _name(b) in _SETTINGS_BASES for b in node.bases
-            ):
+            if isinstance(node, ast.ClassDef) and _is_settings_class(node, bases):
                 yield node
+
+
+# A class statement's name and its bases, as written (``class Settings(A, B):``).
+_CLASS_LINE = re.compile(rb"^[ \t]*class[ \t]+(\w+)[ \t]*\(([^)]*)\)", re.MULTILINE)
+
+
+def _settings_bases(files: dict[str, bytes]) -> frozenset[str]:
+    """The names of the upload's settings classes' bases: ``BaseSettings`` and every class
+    of the upload derived from it, however many steps away, so that a settings class
+    made of others is one too: mhavshyn's FastApi-pet declares ``class
+    Settings(CoreSettings, PostgresSettings, …, PaymentSettings)`` with three fields of
+    its own (SENTRY_DNS, BETTER_STACK_TOKEN, BETTER_STACK_URL), unseen, so none was
+    given a value and its Alembic step died of pydantic's "Field required". Read from
+    the class statements' text (no module parsed for it)."""
+    derived: dict[str, set[str]] = {}
+    for path in python_files(files):
+        for match in _CLASS_LINE.finditer(files[path]):
+            names = {
+                b.strip().rsplit(b".", 1)[-1].decode("ascii", "replace")
+                for b in match[2].split(b",")
+            }
+            derived.setdefault(match[1].decode("ascii", "replace"), set()).update(names)
+    found = set(_SETTINGS_BASES)
+    grew = True
+    while grew:
+        grew = False
+        for name, bases in derived.items():
+            if name not in found and bases & found:
+                found.add(name)
+                grew = True
+    return frozenset(found)
+
+
+def _is_settings_class(node: ast.ClassDef, bases: frozenset[str]) -> bool:
+    """Whether ``node`` derives from one of ``bases`` (:func:`_settings_bases`)."""
+    return any(_name(b).rsplit(".", 1)[-1] in bases for b in node.bases)
 
 
 def json_settings_fields(files: dict[str, bytes]) -> dict[str, str]:

@@ -241,7 +241,9 @@ export class PreviewController {
     // What the service changed to make it run, in force for its revisions too: the
     // sign that a red traceback above was the first attempt's, fixed since.
     const fixes = data.runtime?.fixes?.length ? `fixed: ${data.runtime.fixes.join(', ')}` : null;
-    const parts = [this.gid, port, reason, ending, fixes];
+    // Variables it requires that nobody set, started on stand-ins: to give with `env`.
+    const standIns = data.runtime?.standInEnv?.length ? `stand-ins for ${data.runtime.standInEnv.join(', ')}` : null;
+    const parts = [this.gid, port, reason, ending, fixes, standIns];
     const subtitle = $('preview-subtitle');
     setText(subtitle, parts.filter(Boolean).join(' · '));
     // The raw code stays at hand for who wants it.
