@@ -887,6 +887,11 @@ def config_defaults(
     for name, (kind, _) in typed_reads(files).items():
         if types.get(name) == "":
             types[name] = kind
+    # A library's settings that the app reads under their own names with no default, to
+    # hand them on: the library requires them, typed (_LIBRARY_FIELDS).
+    for module, fields in _LIBRARY_FIELDS.items():
+        if any(module in data for path, data in files.items() if path.endswith(".py")):
+            types |= {n: kind for n, kind in fields.items() if types.get(n) == OPTIONAL}
     engines = {
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
@@ -986,6 +991,23 @@ def config_defaults(
         )
     _stand_ins(found, files, types)
     return found
+
+
+# The fields a library's settings class requires, by the module that has it, with their
+# types: fastapi-mail's ``ConnectionConfig`` (a pydantic-settings class), which serhiil06's
+# fastAPI-cinema builds from ``os.getenv("MAIL_PORT")`` and the like: None for its port,
+# "Input should be a valid integer", and its Alembic step died on it.
+_LIBRARY_FIELDS = {
+    b"fastapi_mail": {
+        "MAIL_USERNAME": "str",
+        "MAIL_PASSWORD": "str",
+        "MAIL_PORT": "int",
+        "MAIL_SERVER": "str",
+        "MAIL_FROM": "EmailStr",
+        "MAIL_STARTTLS": "bool",
+        "MAIL_SSL_TLS": "bool",
+    },
+}
 
 
 def _stand_ins(found: ConfigDefaults, files: dict[str, bytes], types: dict[str, str]) -> None:

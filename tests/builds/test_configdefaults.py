@@ -609,6 +609,27 @@ settings = Settings()
     assert found.missing == ["S3_BUCKET", "BETTER_STACK_URL", "LOCAL_ONLY"]
 
 
+def test_a_librarys_settings_read_with_no_default_are_given_as_it_types_them() -> None:
+    """serhiil06's fastAPI-cinema builds fastapi-mail's ConnectionConfig from
+    ``os.getenv("MAIL_PORT")`` and the like: None for its port ("Input should be a valid
+    integer"), and its Alembic step died. Read so beside fastapi-mail, each is that
+    library's field, typed; beside none, the port read with no default stays unset."""
+    settings = b"""import os
+from fastapi_mail import ConnectionConfig
+class Config:
+    _MAIL_PORT = os.getenv("MAIL_PORT")
+    _MAIL_SERVER = os.getenv("MAIL_SERVER")
+    def mail(self):
+        return ConnectionConfig(MAIL_PORT=self._MAIL_PORT, MAIL_SERVER=self._MAIL_SERVER)
+"""
+    found = config_defaults({"src/settings.py": settings}, "", {}, {})
+    assert found.values["MAIL_PORT"] == "587" and found.values["MAIL_SERVER"] == "localhost"
+    plain = settings.replace(b"from fastapi_mail import ConnectionConfig\n", b"")
+    plain = plain.replace(b"ConnectionConfig", b"dict")
+    found = config_defaults({"src/settings.py": plain}, "", {}, {})
+    assert "MAIL_PORT" not in found.values
+
+
 def test_a_database_url_is_known_by_its_use_whatever_its_name() -> None:
     """fl1p92's DRF-chat reads ``env.db('CH_DATABASE_URL')`` (django-environ's parser of
     a database URL), unseen: its migrate died asking for it. rollingsxshi's fastapi-lms
