@@ -1,6 +1,8 @@
 """Issue 24 §2, the UI's part: a launch that fails for want of configuration names every
 variable in the status (``missingEnv``), the failure panel asks for each in a form, and
-"Launch with these" launches again with them as the ``env`` option."""
+"Launch with these" launches again with them as the ``env`` option. Variables the app
+requires that nobody set start on stand-ins (``configdefaults``); an app that refuses
+them fails saying so, and they are what is asked for."""
 
 from __future__ import annotations
 
@@ -9,17 +11,20 @@ from typing import Any
 import trio
 
 from preview.logs import missing_env
-from preview.logs.causes import needed_variables
+from preview.logs.causes import needed_variables, with_stand_ins
 
 from .conftest import SERVER_COMMAND, Service, server_app
 from .test_ui import _sign_in
 from .ui_helpers import browser_page, in_browser, require_browser
 
-# Dies at once without both; prints what it was given when it has them.
+# Dies at once without both, or given hosts that are no domain's (the stand-ins:
+# localhost); prints what it was given when it has them.
 _NEEDS_TWO = server_app(
     before_serving="""
     upstream = os.environ["UPSTREAM_HOST"]
     webhook = os.environ["WEBHOOK_HOST"]
+    if "." not in upstream + webhook:
+        raise SystemExit(f"no domain: {upstream} and {webhook}")
     say(f"configured: {upstream} and {webhook}")
     """
 )
@@ -40,6 +45,10 @@ def test_missing_env_reads_every_name_the_failure_gives() -> None:
     ]
     assert missing_env("exited with code 1: ZeroDivisionError: division by zero") == []
     assert missing_env(None) == []
+    stood = with_stand_ins("exited with code 1: no domain", ["UPSTREAM_HOST", "WEBHOOK_HOST"])
+    assert missing_env(stood) == ["UPSTREAM_HOST", "WEBHOOK_HOST"]
+    assert with_stand_ins(many, ["OTHER"]) == many  # what is needed is said already
+    assert with_stand_ins("exited with code 1", []) == "exited with code 1"
 
 
 async def test_the_status_names_every_missing_variable(service: Service) -> None:
@@ -49,9 +58,8 @@ async def test_the_status_names_every_missing_variable(service: Service) -> None
         assert failed["status"] == "failed", failed
         status = await service.status(gid)
         assert sorted(status["missingEnv"]) == ["UPSTREAM_HOST", "WEBHOOK_HOST"], status
-        ran = await service.launch(
-            gid, command=SERVER_COMMAND, env={"UPSTREAM_HOST": "a", "WEBHOOK_HOST": "b"}
-        )
+        env = {"UPSTREAM_HOST": "a.example", "WEBHOOK_HOST": "b.example"}
+        ran = await service.launch(gid, command=SERVER_COMMAND, env=env)
         service.children.append(ran.json()["processId"])
         status = await service.status(gid)
         assert (status["status"], status["missingEnv"]) == ("running", []), status

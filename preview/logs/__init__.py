@@ -12,6 +12,7 @@ from .causes import (
     no_space,
     report_fault,
     shown_lines,
+    with_stand_ins,
     write_failure,
 )
 from .childoutput import ERROR_LINES, SPLIT_MARK, ChildOutput
@@ -78,6 +79,7 @@ __all__ = [
     "sse_frames",
     "stored_bytes",
     "truncation",
+    "with_stand_ins",
     "write_failure",
     "write_log_events",
 ]

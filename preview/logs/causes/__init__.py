@@ -14,7 +14,7 @@ from .failure import (
     write_failure,
 )
 from .missingmodule import gitignored_module, missing_module_hint
-from .needed import missing_env, needed_variables
+from .needed import missing_env, needed_variables, with_stand_ins
 
 __all__ = [
     "NO_SPACE",
@@ -29,5 +29,6 @@ __all__ = [
     "quiet_exit",
     "report_fault",
     "shown_lines",
+    "with_stand_ins",
     "write_failure",
 ]

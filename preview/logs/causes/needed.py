@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["missing_env", "needed_variables"]
+__all__ = ["missing_env", "needed_variables", "with_stand_ins"]
 
 _VALIDATION = re.compile(r"ValidationError: (\d+) validation errors? for (\w+)")
 _REQUIRED = re.compile(r"\s+field required", re.IGNORECASE)
@@ -40,15 +40,34 @@ _SAID_MANY = re.compile(r"\bthese \d+ variables are needed: (\w+(?:, \w+)*)")
 
 
 def missing_env(message: str | None) -> list[str]:
-    """The variables a failure's message (one :func:`needed_variables` wrote, wherever
-    in it) says are needed: the status's ``missingEnv``, for a form that asks for them."""
+    """The variables a failure's message (one :func:`needed_variables` or
+    :func:`with_stand_ins` wrote, wherever in it) says are needed: the status's
+    ``missingEnv``, for a form that asks for them."""
     if not message:
         return []
     if (m := _SAID_MANY.search(message)) is not None:
         return m.group(1).split(", ")
     if (m := _SAID_ONE.search(message)) is not None:
         return [m.group(1)]
+    if (m := _STOOD_IN.search(message)) is not None:
+        return m.group(1).split(", ")
     return []
+
+
+_STOOD_IN = re.compile(r"\bit ran on stand-ins for (\w+(?:, \w+)*)")
+
+
+def with_stand_ins(message: str | None, stand_ins: Sequence[str]) -> str | None:
+    """A failure's ``message``, saying the variables it ran on stand-ins for
+    (``configdefaults``: required, set by nobody, guessed by no rule), which may be why:
+    the real ones are asked for (:func:`missing_env`), unless the message already names
+    what is needed."""
+    if not message or not stand_ins or missing_env(message):
+        return message
+    return (
+        f"{message} (it ran on stand-ins for {', '.join(stand_ins)}: "
+        "give the real ones with the launch option env)"
+    )
 
 
 def needed_variables(

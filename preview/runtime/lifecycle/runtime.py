@@ -42,6 +42,7 @@ from ...logs import (
     LogBroadcast,
     no_space,
     report_fault,
+    with_stand_ins,
     write_failure,
     write_log_events,
 )
@@ -435,6 +436,9 @@ class PreviewRuntime:
                 break
         if outcome == "failed":  # it died calling out: why that failed, in its cause
             state.error_message = self._outside.explained(state.error_message)
+            # It ran on stand-ins: they may be why; the real ones are asked for.
+            stand_ins = self.preparation.config.stand_ins
+            state.error_message = with_stand_ins(state.error_message, stand_ins)
         return outcome
 
     async def _say_plan(self) -> None:
