@@ -570,7 +570,15 @@ async def test_an_express_app_reads_its_mysql_from_the_names_its_compose_file_gi
             messages(events, "system"),
         )
         answer = await service.app_get(body, "/")
-        assert answer.status_code == 200, (answer.text, messages(events, "app")[-20:])
+        if answer.status_code != 200:  # its log since: the app's error, and its MariaDB's
+            events = await service.history(body["gid"])
+        # Its MariaDB's lines too: a CI run's "Connection lost" told nothing of whether
+        # that server had answered, exited or not answered in its time.
+        assert answer.status_code == 200, (
+            answer.text,
+            messages(events, "app")[-20:],
+            [m for m in messages(events, "system") if "MariaDB" in m],
+        )
         assert "MariaDB" in answer.json()["version"] and answer.json()["db"] == "shop"
         assert (await service.stop(body["gid"])).status_code == 200
 
