@@ -1897,7 +1897,10 @@ def named_values(
     (``apps.written.configfiles``), whose keys are read, not variables."""
     reads = "import os\n" + "".join(f"{name} = os.environ[{name!r}]\n" for name in names)
     found = config_defaults({**files, _NAMED_READS: reads.encode()}, anchor, given, provided)
-    values = {**provided, **given, **found.values}
+    # (no stand-ins: a key such a file is written with and nothing fills stays empty, a
+    # form to fill in, as the app's author's file would have it)
+    stood = set(found.stand_ins)
+    values = {**provided, **given, **{n: v for n, v in found.values.items() if n not in stood}}
     return {name: values[name] for name in names if name in values}
 
 
