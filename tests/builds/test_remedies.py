@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -185,9 +186,14 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     fix = remedies.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS)
     assert fix is not None and fix.add == "Flask<3"
     assert remedies.apply(remedies.tried.deps).requirements == ("flask", "gunicorn", "Flask<3")  # type: ignore[arg-type]
-    # A pin of the app's own is left alone.
+    # A pin of the app's own is left alone; so is its lock's (poetry.lock's, constraints:
+    # MalikDeveloper2077's fastapi-music-library locks typing-extensions 3.10, and a hold
+    # below 3 left nothing to install).
     pinned = _remedies(("flask==3.0.3",), env)
     assert pinned.next_fix("exited with code 1", lines, {}, PYTHONS) is None
+    locked = _remedies(("flask", "gunicorn"), env)
+    locked.tried.deps = replace(locked.tried.deps, constraints=("flask==3.0.3",))  # type: ignore[arg-type]
+    assert locked.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS) is None
     # An object of an unpinned dependency that lost an attribute: the package defining it.
     old = _env_with(tmp_path / "o", "Flask", "2.3.3", "flask")
     package = old / "lib" / "python3.11" / "site-packages" / "flask"

@@ -95,6 +95,8 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
     if found is None or tried.deps is None:
         return []
     distribution, version, _ = found
+    if any(_name(line) == _norm(distribution) and "==" in line for line in tried.deps.constraints):
+        return []  # its lock's pin (poetry.lock's): the lock's to say, not a hold's
     parts = version.split(".")
     if not parts[0].isdigit():
         return []
