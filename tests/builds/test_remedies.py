@@ -231,6 +231,35 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     assert fix is not None and fix.add == "pydantic<2"
 
 
+def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_below(
+    tmp_path: Path,
+) -> None:
+    """mustafaakgul's drf-chatting pins Django==4.2.3 and its own modules import Django 3's
+    ``ugettext_lazy``: the pin gives way to a hold below Django 4. Where only a package
+    imports it, or the installed major still has it, the pin stays."""
+    env = _env_with(tmp_path, "Django", "4.2.3", "django")
+    line = (
+        "ImportError: cannot import name 'ugettext_lazy' from 'django.utils.translation' "
+        "(<environment>/lib/python3.11/site-packages/django/utils/translation/__init__.py)"
+    )
+    own = {"core/models.py": b"from django.utils.translation import ugettext_lazy as _\n"}
+    remedies = _remedies(("Django==4.2.3", "djangorestframework==3.14.0"), env)
+    fix = remedies.next_fix("exited with code 1", [line], own, PYTHONS)
+    assert fix is not None and fix.add == "Django<4" and "Django 4 removed" in fix.said
+    applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert applied.requirements == ("djangorestframework==3.14.0", "Django<4")
+    theirs = {"core/models.py": b"from django.db import models\n"}
+    assert _remedies(("Django==4.2.3",), env).next_fix("x", [line], theirs, PYTHONS) is None
+    old = _env_with(tmp_path / "o", "Django", "3.2.20", "django")
+    assert _remedies(("Django==3.2.20",), old).next_fix("x", [line], own, PYTHONS) is None
+    # A module a major removed, imported in parentheses over lines.
+    flask = _env_with(tmp_path / "f", "Flask", "3.0.3", "flask")
+    parens = {"app.py": b"from flask import (\n    Flask,\n    escape,\n)\n"}
+    said = "ImportError: cannot import name 'escape' from 'flask' (<environment>/flask/__init__.py)"
+    fix = _remedies(("Flask==3.0.3",), flask).next_fix("x", [said], parens, PYTHONS)
+    assert fix is not None and fix.add == "Flask<3" and fix.drop == "flask"
+
+
 def test_a_hold_below_the_major_the_apps_own_range_excludes_is_below_the_minor(
     tmp_path: Path,
 ) -> None:

@@ -21,7 +21,14 @@ from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
 from .hints import EXCEPTION_SAYS, for_install_hint
-from .holds import abstract_instantiated, defining, held, rejected_call, rejected_inside
+from .holds import (
+    abstract_instantiated,
+    defining,
+    held,
+    rejected_call,
+    rejected_inside,
+    removed_by_major,
+)
 from .pythons import (
     installed_dists,
     older_installed,
@@ -357,7 +364,8 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         return []
     dists = installed_dists(tried.env_path)
     if top in dists and (name is not None or "." in module):
-        return held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
+        gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
+        return held(top, tried, gone) or removed_by_major(module, name, tried, files)
     if top in dists or name is not None:
         return []
     if top == "MySQLdb" and not _builds_mysqlclient():
