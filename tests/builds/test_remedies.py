@@ -260,6 +260,27 @@ def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_bel
     assert fix is not None and fix.add == "Flask<3" and fix.drop == "flask"
 
 
+def test_a_method_refusing_a_keyword_the_apps_call_passes_holds_its_class_package(
+    tmp_path: Path,
+) -> None:
+    """Y-Tarek's flask-newsfeed-app lists mysql-connector-python unpinned and runs its
+    schema by ``cursor.execute(query, multi=True)``, a keyword version 9 dropped: the
+    package defining ``MySQLCursor`` is held below 9. A call that does not pass it (the
+    error is not the call's) is left."""
+    env = _env_with(tmp_path, "mysql-connector-python", "9.1.0", "mysql")
+    package = env / "lib" / "python3.11" / "site-packages" / "mysql" / "connector"
+    package.mkdir(parents=True)
+    (package / "cursor.py").write_text("class MySQLCursor(CursorBase):\n    pass\n")
+    said = "TypeError: MySQLCursor.execute() got an unexpected keyword argument 'multi'"
+    frame = '  File "models.py", line 70, in create_tables'
+    call = "    for result in cursor.execute(create_tables_query, multi=True):"
+    listed = ("Flask", "pymysql", "mysql-connector-python")
+    fix = _remedies(listed, env).next_fix("exited with code 1", [frame, call, said], {}, PYTHONS)
+    assert fix is not None and fix.add == "mysql-connector-python<9"
+    other = "    cursor.execute(query)"
+    assert _remedies(listed, env).next_fix("x", [frame, other, said], {}, PYTHONS) is None
+
+
 def test_a_hold_below_the_major_the_apps_own_range_excludes_is_below_the_minor(
     tmp_path: Path,
 ) -> None:
