@@ -63,6 +63,10 @@ _USES = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\b"
     rb"|\b(?:sqlalchemy|sqlmodel)\.ext\.asyncio\b"
 )
+# An env.py that makes the async driver's URL sync itself (incRED1bl's FastApi-PetProject:
+# ``os.getenv("DATABASE_URL").replace("asyncpg", "psycopg2")``): given the sync URL, it
+# imports the app's module, whose async engine is then made on psycopg2 and refused.
+_REWRITES = re.compile(rb"""\.replace\(\s*[rb]?['"][^'"]*(?:asyncpg|aiomysql|asyncmy|aiosqlite)""")
 # An async engine or session factory made (not a type named alone), and a sync engine.
 _MAKES_ASYNC = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\s*\("
@@ -262,9 +266,10 @@ def sync_migration_urls(
     """The database URLs of ``env`` an Alembic set-up step run in ``where`` is given in
     place of theirs: where every Alembic ``env.py`` there is sync (none uses the asyncio
     extension) and a URL names an async driver, the same URL naming the sync driver of
-    its database that ``modules`` (what the app's environment has) holds; none else."""
+    its database that ``modules`` (what the app's environment has) holds; none else, nor
+    where an env.py makes the async URL sync itself."""
     envs = _alembic_envs(files, where)
-    if not envs or any(_USES.search(data) for data in envs):
+    if not envs or any(_USES.search(data) or _REWRITES.search(data) for data in envs):
         return {}
     modules = set(modules)  # read once per variable below
     changed: dict[str, str] = {}

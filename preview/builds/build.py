@@ -38,6 +38,7 @@ from .installers import (
     for_python,
     installed_pythons,
     installer_failure,
+    installer_killed,
     interpreter_path,
     machine_network,
     noting_failed_builds,
@@ -577,4 +578,9 @@ class EnvBuilder:
                 result.tail[-15:],
             )
         if not result.ok:
-            raise BuildFailed(*installer_failure(result.tails, Path(argv[0]).name, noted))
+            tool = Path(argv[0]).name
+            reason, lines = installer_failure(result.tails, tool, noted)
+            limit = ChildLimits(memory_bytes=_BUILD_MEMORY).file_bytes
+            if reason == f"{tool} failed":  # it said nothing: what ended it, if anything
+                reason = installer_killed(result.returncode, tool, result.tail, limit) or reason
+            raise BuildFailed(reason, lines)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "for_python",
     "installed_pythons",
     "installer_failure",
+    "installer_killed",
     "interpreter_path",
     "machine_network",
     "node_headers",
@@ -193,6 +195,41 @@ def installer_failure(
         return compiled
     reason, lines = tails.cause(_reason)
     return reason or f"{tool} failed", relevant_lines(lines)
+
+
+# uv's line on each large download: "Downloading tensorflow (545.7MiB)".
+_DOWNLOADING = re.compile(r"^\s*Downloading (\S+) \(([\d.]+)MiB\)")
+
+
+def installer_killed(
+    returncode: int | None, tool: str, tail: list[str], file_bytes: int
+) -> str | None:
+    """Why the installer ended without a word, where a signal ended it: a file larger than
+    a build may write (``file_bytes``: RLIMIT_FSIZE's SIGXFSZ) with the downloads past that
+    size uv named (Harshith24's Flask-music lists tensorflow, a wheel of 546 MiB: "uv
+    failed", and nothing said why), else the signal, else its exit code; None where it
+    exited with 0."""
+    if returncode is None or returncode == 0:
+        return None
+    if returncode > 0:
+        return f"{tool} exited with code {returncode} without saying why"
+    if -returncode == signal.SIGXFSZ:
+        limit = file_bytes / (1024 * 1024)
+        large = [
+            f"{m.group(1)} {float(m.group(2)):g} MiB"
+            for line in tail
+            if (m := _DOWNLOADING.match(line)) and float(m.group(2)) > limit
+        ]
+        which = f" ({', '.join(dict.fromkeys(large))})" if large else ""
+        return (
+            f"{tool} was stopped writing a file larger than the {limit:g} MiB a build may "
+            f"write{which}"
+        )
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    return f"{tool} was ended by {name}"
 
 
 def _compiler_failure(lines: list[str]) -> tuple[str, list[str]] | None:

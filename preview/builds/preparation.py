@@ -100,8 +100,10 @@ from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Remedies
 from .remedies.era import read_era, third_party_failure
+from .remedies.fixes import norm
 from .remedies.npmera import floor_pins
 from .remedies.pythons import installed_dists
+from .remedies.resolution import no_such_versions
 from .steps import (
     V8_ADDRESS_SPACE,
     BuildFailed,
@@ -112,6 +114,7 @@ from .steps import (
     migrations_not_needed,
 )
 from .typescript import TranspiledBuild, transpiled_build, type_check
+from .wheelindex import project_files
 
 if TYPE_CHECKING:
     from ..apps.spec import LaunchSpec
@@ -360,6 +363,19 @@ class Preparation:
             index, links = settings.package_index_url, settings.find_links
             era = read_era(tried.listed, index, links, files)
             tried.era = await era
+
+    async def read_releases(self, lines: list[str]) -> None:
+        """Where uv says the app pins a version no release has, the releases the index
+        lists of it, for the remedies' nearest one (``remedies.resolution``)."""
+        tried = self.remedies.tried
+        names = {norm(name) for name, _ in no_such_versions(lines)} - set(tried.releases)
+        if not names:
+            return
+        settings = self.settings
+        found = await project_files(names, settings.package_index_url, settings.find_links)
+        for name in names:
+            versions = {str(f.version) for f in found.get(name, []) if not f.yanked}
+            tried.releases[name] = sorted(versions)
 
     async def release(self) -> None:
         """Give back the environment (shielded caller)."""

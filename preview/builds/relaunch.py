@@ -128,6 +128,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         return await _back_to_what_ran(runtime)
     installed = await preparation.python_versions()
     await preparation.read_era([state.error_message or "", *state.error_lines])
+    await preparation.read_releases([state.error_message or "", *state.error_lines])
     fix = await trio.to_thread.run_sync(
         preparation.remedies.next_fix,
         state.error_message or "",

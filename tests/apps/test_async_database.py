@@ -252,6 +252,10 @@ def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
     assert sync_migration_urls({**files, "alembic/env.py": async_env}, "", env, {"pymysql"}) == {}
     plain = {"DATABASE_URL": "mysql+pymysql://a/b"}  # a sync driver's already
     assert sync_migration_urls(files, "", plain, {"pymysql"}) == {}
+    # An env.py that makes the URL sync itself (incRED1bl's FastApi-PetProject, whose
+    # env.py imports the app's async engine, made from the same URL): as it is.
+    rewrites = sync_env + b'url = os.getenv("DATABASE_URL").replace("aiomysql", "pymysql")\n'
+    assert sync_migration_urls({**files, "alembic/env.py": rewrites}, "", env, {"pymysql"}) == {}
 
 
 def test_a_url_named_for_its_sync_clients_names_the_sync_driver() -> None:

@@ -313,6 +313,36 @@ def test_a_local_settings_module_gives_the_names_the_settings_read_and_never_set
     assert django_local_names({**files, "Blog/local_settings.py": b"DB_NAME = 'x'\n"}) == {}
 
 
+def test_a_module_the_settings_import_by_name_and_lack_gives_what_they_read(
+    tmp_path: Path,
+) -> None:
+    """DRF-News' DRF-SpartaNews: ``from . import config`` in its settings, then
+    ``config.OPENAI_API_KEY``; its ``DRF_SpartarNews/config.py`` is .gitignored, and
+    migrate died on "cannot import name 'config' from 'DRF_SpartarNews'". The module is
+    written giving what they read (``from .keys import SECRET_KEY``: that name)."""
+    settings = (
+        b"from . import config\nfrom .keys import SECRET_KEY\n"
+        b"OPENAI_API_KEY = config.OPENAI_API_KEY\nDEBUG = True\n"
+    )
+    manage = b"os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'News.settings')\n"
+    files = {"manage.py": manage, "News/__init__.py": b"", "News/settings.py": settings}
+    found = django_local_names(files)
+    assert found == {"News/config.py": ("OPENAI_API_KEY",), "News/keys.py": ("SECRET_KEY",)}
+    values = named_values(files, "manage.py", {}, {}, ["OPENAI_API_KEY", "SECRET_KEY"])
+    written = {**files, **{t: local_names_text(n, values) for t, n in found.items()}}
+    for path, data in written.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    show = "from News import settings as s; print(type(s.OPENAI_API_KEY).__name__, s.DEBUG)"
+    shown = subprocess.run(
+        [sys.executable, "-c", show], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert shown.stdout.split() == ["str", "True"], shown
+    # The module itself in the upload: nothing to write.
+    own = {**files, "News/config.py": b"OPENAI_API_KEY = 'k'\n", "News/keys.py": b""}
+    assert django_local_names(own) == {}
+
+
 def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:
     """qudwn1114's drf-jwt: every setting read from ./config/conf.yaml, .gitignored, no
     example of it; migrate died on FileNotFoundError. The keys read say what it holds:

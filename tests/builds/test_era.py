@@ -93,10 +93,13 @@ async def test_the_era_is_the_newest_release_among_the_apps_own_pins(index: str)
     assert every == Era("2023-04-12", "fastapi==0.95.1")
     assert await read_era(_deps("fastapi==0.95.1"), "none", "") is None
     assert await read_era(_deps("unknown==1.0"), index, "") is None
-    # A lock's pins (poetry.lock's, as constraints): what it installs is the lock's; a
-    # constraint of another kind (pydantic<2, read from the code) leaves the era.
+    # A lock's pins (poetry.lock's, as constraints) date it: what the lock does not hold
+    # comes at its newest (MalikDeveloper2077's fastapi-music-library: the newest uvicorn
+    # beside its typing-extensions 3.10); a constraint of another kind (pydantic<2, read
+    # from the code) leaves the era.
     pinned = PythonDeps(("fastapi==0.95.1", "passlib"), "pyproject.toml", None, None)
-    assert await read_era(replace(pinned, constraints=("passlib==1.7.4",)), index, "") is None
+    locked = replace(pinned, constraints=("passlib==1.7.4", "greenlet==1.1.0"))
+    assert await read_era(locked, index, "") == Era("2021-05-06", "greenlet==1.1.0")
     assert await read_era(replace(pinned, constraints=("pydantic<2",)), index, "") == era
 
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -185,9 +186,14 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     fix = remedies.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS)
     assert fix is not None and fix.add == "Flask<3"
     assert remedies.apply(remedies.tried.deps).requirements == ("flask", "gunicorn", "Flask<3")  # type: ignore[arg-type]
-    # A pin of the app's own is left alone.
+    # A pin of the app's own is left alone; so is its lock's (poetry.lock's, constraints:
+    # MalikDeveloper2077's fastapi-music-library locks typing-extensions 3.10, and a hold
+    # below 3 left nothing to install).
     pinned = _remedies(("flask==3.0.3",), env)
     assert pinned.next_fix("exited with code 1", lines, {}, PYTHONS) is None
+    locked = _remedies(("flask", "gunicorn"), env)
+    locked.tried.deps = replace(locked.tried.deps, constraints=("flask==3.0.3",))  # type: ignore[arg-type]
+    assert locked.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS) is None
     # An object of an unpinned dependency that lost an attribute: the package defining it.
     old = _env_with(tmp_path / "o", "Flask", "2.3.3", "flask")
     package = old / "lib" / "python3.11" / "site-packages" / "flask"
@@ -223,6 +229,56 @@ def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     said = "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "
     fix = _remedies(("fastapi",), moved).next_fix(said + "`pydantic-settings` package.", [], {}, [])
     assert fix is not None and fix.add == "pydantic<2"
+
+
+def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_below(
+    tmp_path: Path,
+) -> None:
+    """mustafaakgul's drf-chatting pins Django==4.2.3 and its own modules import Django 3's
+    ``ugettext_lazy``: the pin gives way to a hold below Django 4. Where only a package
+    imports it, or the installed major still has it, the pin stays."""
+    env = _env_with(tmp_path, "Django", "4.2.3", "django")
+    line = (
+        "ImportError: cannot import name 'ugettext_lazy' from 'django.utils.translation' "
+        "(<environment>/lib/python3.11/site-packages/django/utils/translation/__init__.py)"
+    )
+    own = {"core/models.py": b"from django.utils.translation import ugettext_lazy as _\n"}
+    remedies = _remedies(("Django==4.2.3", "djangorestframework==3.14.0"), env)
+    fix = remedies.next_fix("exited with code 1", [line], own, PYTHONS)
+    assert fix is not None and fix.add == "Django<4" and "Django 4 removed" in fix.said
+    applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert applied.requirements == ("djangorestframework==3.14.0", "Django<4")
+    theirs = {"core/models.py": b"from django.db import models\n"}
+    assert _remedies(("Django==4.2.3",), env).next_fix("x", [line], theirs, PYTHONS) is None
+    old = _env_with(tmp_path / "o", "Django", "3.2.20", "django")
+    assert _remedies(("Django==3.2.20",), old).next_fix("x", [line], own, PYTHONS) is None
+    # A module a major removed, imported in parentheses over lines.
+    flask = _env_with(tmp_path / "f", "Flask", "3.0.3", "flask")
+    parens = {"app.py": b"from flask import (\n    Flask,\n    escape,\n)\n"}
+    said = "ImportError: cannot import name 'escape' from 'flask' (<environment>/flask/__init__.py)"
+    fix = _remedies(("Flask==3.0.3",), flask).next_fix("x", [said], parens, PYTHONS)
+    assert fix is not None and fix.add == "Flask<3" and fix.drop == "flask"
+
+
+def test_a_method_refusing_a_keyword_the_apps_call_passes_holds_its_class_package(
+    tmp_path: Path,
+) -> None:
+    """Y-Tarek's flask-newsfeed-app lists mysql-connector-python unpinned and runs its
+    schema by ``cursor.execute(query, multi=True)``, a keyword version 9 dropped: the
+    package defining ``MySQLCursor`` is held below 9. A call that does not pass it (the
+    error is not the call's) is left."""
+    env = _env_with(tmp_path, "mysql-connector-python", "9.1.0", "mysql")
+    package = env / "lib" / "python3.11" / "site-packages" / "mysql" / "connector"
+    package.mkdir(parents=True)
+    (package / "cursor.py").write_text("class MySQLCursor(CursorBase):\n    pass\n")
+    said = "TypeError: MySQLCursor.execute() got an unexpected keyword argument 'multi'"
+    frame = '  File "models.py", line 70, in create_tables'
+    call = "    for result in cursor.execute(create_tables_query, multi=True):"
+    listed = ("Flask", "pymysql", "mysql-connector-python")
+    fix = _remedies(listed, env).next_fix("exited with code 1", [frame, call, said], {}, PYTHONS)
+    assert fix is not None and fix.add == "mysql-connector-python<9"
+    other = "    cursor.execute(query)"
+    assert _remedies(listed, env).next_fix("x", [frame, other, said], {}, PYTHONS) is None
 
 
 def test_a_hold_below_the_major_the_apps_own_range_excludes_is_below_the_minor(

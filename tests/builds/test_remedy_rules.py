@@ -24,6 +24,11 @@ MOTIVATING_LINES = {
         "a 2017 flask-swagger app under PyYAML 6",
         "TypeError: load() missing 1 required positional argument: 'Loader'",
     ),
+    "a method of a dependency's class no longer takes a keyword the app's call passes": (
+        "Y-Tarek's flask-newsfeed-app, cursor.execute(query, multi=True) under "
+        "mysql-connector-python 9",
+        "TypeError: MySQLCursor.execute() got an unexpected keyword argument 'multi'",
+    ),
     "a module is missing": (
         "an async FastAPI app importing aiosqlite, which its requirements do not list",
         "ModuleNotFoundError: No module named 'aiosqlite'",

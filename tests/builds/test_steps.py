@@ -4,13 +4,14 @@ and the cause of a failure is looked for in stderr first, as for the app itself.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
 import trio
 
 from preview.builds import steps
-from preview.builds.installers import installer_failure
+from preview.builds.installers import installer_failure, installer_killed
 from preview.builds.steps import StepResult, run_logged
 from preview.logs import OutputTails
 from preview.sandbox.process import ChildLimits
@@ -181,3 +182,36 @@ async def test_an_npm_run_step_runs_its_script_as_npm_does_without_npm(tmp_path:
     assert result.ok, result.tail
     assert published[0] == "own tool for build", published
     assert len(published) == 2 and not published[1].startswith("npm"), published
+
+
+async def test_an_installer_ended_by_the_file_size_limit_says_so(tmp_path: Path) -> None:
+    """Harshith24's Flask-music lists tensorflow, a wheel of 546 MiB: uv, writing it past
+    the size a build may write, was ended by SIGXFSZ without a word ("uv failed"). The
+    reason names the limit and the downloads uv said were larger."""
+    # (head, as uv, keeps SIGXFSZ's default: Python ignores it, and gets EFBIG instead)
+    writer = "echo 'Downloading tensorflow (545.7MiB)'; exec head -c 4000000 /dev/zero > big"
+    limits = ChildLimits(memory_bytes=512 << 20, file_bytes=1 << 20)
+
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        pass
+
+    with trio.fail_after(30):
+        result = await run_logged(
+            ["/bin/sh", "-c", writer],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+            limits=limits,
+            publish=publish,
+            time_limit=20,
+        )
+    assert not result.ok and result.returncode == -signal.SIGXFSZ, result.tail
+    reason, _ = installer_failure(result.tails, "uv")
+    assert reason == "uv failed"  # nothing it printed says why
+    said = installer_killed(result.returncode, "uv", result.tail, limits.file_bytes)
+    assert said == (
+        "uv was stopped writing a file larger than the 1 MiB a build may write "
+        "(tensorflow 545.7 MiB)"
+    )
+    assert installer_killed(0, "uv", [], 1 << 20) is None
+    assert installer_killed(2, "uv", [], 1 << 20) == "uv exited with code 2 without saying why"
+    assert installer_killed(-signal.SIGKILL, "uv", [], 1 << 20) == "uv was ended by SIGKILL"

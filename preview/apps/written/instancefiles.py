@@ -145,9 +145,10 @@ def django_local_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
     ``Blog/local_settings.py`` holds (``from .local_settings import *``), and Django's
     ``SECRET_KEY``, which the settings never set either. Names another module they
     star-import sets are that module's."""
+    named = _named_imports_missing(files)
     found = _star_imported_missing(files)
     if found is None:
-        return {}
+        return named
     settings, tree, targets = found
     names = _read_unset(tree)
     for module in _star_imported(tree, settings, files):
@@ -155,7 +156,55 @@ def django_local_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
             names -= _set_names(other)
     if not _assigns(tree, "SECRET_KEY"):  # Django refuses to start without one
         names.add("SECRET_KEY")
-    return dict.fromkeys(targets, tuple(sorted(names))) if names else {}
+    starred = dict.fromkeys(targets, tuple(sorted(names))) if names else {}
+    for target, more in named.items():
+        starred[target] = tuple(sorted({*starred.get(target, ()), *more}))
+    return starred
+
+
+def _named_imports_missing(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """{the upload's path of a module the Django settings module imports by name and the
+    upload lacks, in its package: the names the settings take from it}: DRF-News'
+    DRF-SpartaNews reads ``config.OPENAI_API_KEY`` after ``from . import config``, its
+    .gitignored ``DRF_SpartarNews/config.py``; ``from .config import SECRET_KEY`` takes
+    that name."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    if named is None:
+        return {}
+    base = posixpath.dirname(managers[0])
+    settings = posixpath.join(base, *named.group(1).decode().split(".")) + ".py"
+    tree = parse_module(files[settings]) if settings in files else None
+    if tree is None:
+        return {}
+    folder = posixpath.dirname(settings)
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or node.level != 1:
+            continue
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            if node.module:  # from .config import SECRET_KEY
+                target, names = posixpath.join(folder, *node.module.split(".")), {alias.name}
+            else:  # from . import config: what is read of it (config.OPENAI_API_KEY)
+                bound = alias.asname or alias.name
+                target, names = posixpath.join(folder, alias.name), _attributes(tree, bound)
+            if f"{target}.py" in files or f"{target}/__init__.py" in files or not names:
+                continue
+            found.setdefault(f"{target}.py", set()).update(names)
+    return {target: tuple(sorted(names)) for target, names in found.items()}
+
+
+def _attributes(tree: ast.Module, name: str) -> set[str]:
+    """The attributes read of the name ``name`` (``config.OPENAI_API_KEY``)."""
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == name
+    }
 
 
 def local_names_text(names: tuple[str, ...], values: dict[str, str]) -> bytes:

@@ -33,6 +33,11 @@ traceback), never the app's name (``candidates``):
   off into a project of its own, as it says (``lxml.html.clean``: ``lxml_html_clean``);
 * an optional dependency a package says to install in its exception (quart-schema's "try
   installing msgspec or pydantic", ``pip install pydantic[email]``): it added (``hints``);
+* pins uv cannot resolve together (its explanation names them: ``httpcore==1.0.7``
+  needing an h11 below the ``h11>=0.16.0`` the app raised, a version never released):
+  those pins relaxed, to the range the other side needs, within their major, or to the
+  releases nearest one never released; where that does not resolve, every exact pin
+  within its major, once (``resolution``);
 * last, an error raised from a third-party package's code (or about one of its modules)
   that no narrower fix is left for: everything resolved as of the app's own era, the
   newest upload among its exact pins and 90 days after (``era``: passlib under bcrypt 5).

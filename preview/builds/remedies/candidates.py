@@ -21,7 +21,14 @@ from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
 from .hints import EXCEPTION_SAYS, for_install_hint
-from .holds import abstract_instantiated, defining, held, rejected_call, rejected_inside
+from .holds import (
+    abstract_instantiated,
+    defining,
+    held,
+    rejected_call,
+    rejected_inside,
+    removed_by_major,
+)
 from .pythons import (
     installed_dists,
     older_installed,
@@ -46,6 +53,13 @@ _NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attrib
 _CALL_REJECTED = re.compile(
     r"TypeError: (?:[\w.]+\.)?(\w+)\(\) (?:missing \d+ required|got an unexpected keyword"
     r"|takes (?:from \d+ to )?\d+ positional)"
+)
+# A method of a dependency's class rejecting a keyword argument the app's call passes
+# (Y-Tarek's flask-newsfeed-app: ``cursor.execute(query, multi=True)``, which
+# mysql-connector-python 9 dropped: "MySQLCursor.execute() got an unexpected keyword
+# argument 'multi'"): the class names the package.
+_METHOD_KEYWORD = re.compile(
+    r"TypeError: ([A-Z]\w*)\.(\w+)\(\) got an unexpected keyword argument '(\w+)'"
 )
 # A compiled package built against an older NumPy's binary interface, imported under a
 # newer NumPy (NumPy 2 changed it): edesz's fastapi-async-db-auth pins pandas==1.2.4 and
@@ -210,6 +224,19 @@ def _for_object_attribute(match: re.Match[str], failure: Failure) -> list[Fix]:
     return held(top, failure.tried, f"{match.group(1)}.{match.group(2)} is gone from {top}")
 
 
+def _for_method_keyword(match: re.Match[str], failure: Failure, code: str) -> list[Fix]:
+    """The unpinned package defining the class whose method rejected the keyword, held
+    below its major installed, where the traceback's line of the call passes it."""
+    cls, method, keyword = match.group(1), match.group(2), match.group(3)
+    if not re.search(rf"\.{re.escape(method)}\(.*\b{re.escape(keyword)}\s*=", code):
+        return []
+    tried = failure.tried
+    top = defining(cls, tried) or defining(cls, tried, installed_for_it=True)
+    if top is None:
+        return []
+    return held(top, tried, f"{cls}.{method}() takes no {keyword}= in {top}'s newest major")
+
+
 def _for_separate_project(match: re.Match[str]) -> list[Fix]:
     module, project = match.group(1), match.group(2).rstrip(".")
     said = f"{module} is now the separate project {project}: relaunching with it added"
@@ -243,6 +270,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         _CALL_REJECTED,
         "a function of a dependency rejects the arguments the app's call gives it",
         lambda m, f, code: rejected_call(m.group(1), code, f.tried, f.files),
+    ),
+    LineRule(
+        _METHOD_KEYWORD,
+        "a method of a dependency's class no longer takes a keyword the app's call passes",
+        lambda m, f, code: _for_method_keyword(m, f, code),
     ),
     LineRule(
         _NO_MODULE,
@@ -357,7 +389,8 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         return []
     dists = installed_dists(tried.env_path)
     if top in dists and (name is not None or "." in module):
-        return held(top, tried, f"{what} is gone from {dists[top][0]} {dists[top][1]}")
+        gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
+        return held(top, tried, gone) or removed_by_major(module, name, tried, files)
     if top in dists or name is not None:
         return []
     if top == "MySQLdb" and not _builds_mysqlclient():

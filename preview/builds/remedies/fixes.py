@@ -4,7 +4,7 @@ requirement lines are read by the remedies (:func:`name`, :func:`norm`, :func:`p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -79,6 +79,9 @@ class Tried:
     python_version: str | None = None
     env_path: Path | None = None  # its environment (a venv)
     era: Era | None = None  # the day its own pins date it to (see era), once read
+    # The releases the index lists of a distribution pinned to a version it lacks
+    # (``resolution``), asked by the preparation: name → versions.
+    releases: dict[str, list[str]] = field(default_factory=dict)
 
 
 def pinned(line: str) -> bool:

@@ -21,7 +21,15 @@ from .fixes import own as _own
 from .fixes import pinned as _pinned
 from .pythons import SITE_FRAME, installed_dists, package_sources
 
-__all__ = ["abstract_instantiated", "defining", "held", "rejected_call", "rejected_inside"]
+__all__ = [
+    "REMOVED_BY_MAJOR",
+    "abstract_instantiated",
+    "defining",
+    "held",
+    "rejected_call",
+    "rejected_inside",
+    "removed_by_major",
+]
 
 _FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
 _HOLD = re.compile(r"<\s*(\d+(?:\.\d+)*)\s*$")  # a fix's hold, "Flask<3": 3
@@ -95,6 +103,8 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
     if found is None or tried.deps is None:
         return []
     distribution, version, _ = found
+    if any(_name(line) == _norm(distribution) and "==" in line for line in tried.deps.constraints):
+        return []  # its lock's pin (poetry.lock's): the lock's to say, not a hold's
     parts = version.split(".")
     if not parts[0].isdigit():
         return []
@@ -206,3 +216,94 @@ def abstract_instantiated(text: list[str], tried: Tried, files: dict[str, bytes]
         elif line.strip(" ^~\t") and frame and not code:
             code = line
     return []
+
+
+# Names a framework's major removed, that an app written for an older one imports from it:
+# (module, name or None for the module itself) → (distribution, the major that removed it).
+REMOVED_BY_MAJOR: dict[tuple[str, str | None], tuple[str, int]] = {
+    **{
+        ("django.utils.translation", name): ("Django", 4)
+        for name in ("ugettext", "ugettext_lazy", "ugettext_noop", "ungettext", "ungettext_lazy")
+    },
+    ("django.utils.encoding", "force_text"): ("Django", 4),
+    ("django.utils.encoding", "smart_text"): ("Django", 4),
+    ("django.utils.encoding", "python_2_unicode_compatible"): ("Django", 3),
+    ("django.conf.urls", "url"): ("Django", 4),
+    ("django.utils.http", "urlquote"): ("Django", 4),
+    ("django.utils.http", "urlquote_plus"): ("Django", 4),
+    ("django.utils.http", "urlunquote"): ("Django", 4),
+    ("django.utils.http", "is_safe_url"): ("Django", 4),
+    ("django.contrib.postgres.fields", "JSONField"): ("Django", 4),
+    ("django.utils.decorators", "available_attrs"): ("Django", 3),
+    ("django.utils.functional", "curry"): ("Django", 3),
+    ("django.utils", "six"): ("Django", 3),
+    ("django.utils.six", None): ("Django", 3),
+    ("django.utils.lru_cache", None): ("Django", 3),
+    ("django.core.urlresolvers", None): ("Django", 2),
+    ("django.utils.timezone", "utc"): ("Django", 5),
+    ("django.utils.datetime_safe", None): ("Django", 5),
+    ("django.utils.baseconv", None): ("Django", 5),
+    ("flask", "escape"): ("Flask", 3),
+    ("flask", "Markup"): ("Flask", 3),
+    ("flask", "_app_ctx_stack"): ("Flask", 3),
+    ("flask", "_request_ctx_stack"): ("Flask", 3),
+    ("flask._compat", None): ("Flask", 2),
+    ("werkzeug", "secure_filename"): ("Werkzeug", 1),
+    ("werkzeug", "cached_property"): ("Werkzeug", 1),
+    ("werkzeug.contrib", None): ("Werkzeug", 1),
+    ("werkzeug.urls", "url_quote"): ("Werkzeug", 3),
+    ("werkzeug.urls", "url_parse"): ("Werkzeug", 3),
+    ("werkzeug.urls", "url_encode"): ("Werkzeug", 3),
+    ("werkzeug.urls", "url_decode"): ("Werkzeug", 3),
+}
+
+
+def removed_by_major(
+    module: str, name: str | None, tried: Tried, files: dict[str, bytes]
+) -> list[Fix]:
+    """A name (or module) the major the app pins of a framework removed, which the app's
+    own code imports (:data:`REMOVED_BY_MAJOR`): its pin replaced by a hold below that
+    major. mustafaakgul's drf-chatting pins Django==4.2.3 and imports Django 3's
+    ``ugettext_lazy`` in four of its modules: it ran on Django 3.2 (an unpinned framework
+    is held by :func:`held`, below the major installed)."""
+    removed = REMOVED_BY_MAJOR.get((module, name))
+    if removed is None or tried.deps is None:
+        return []
+    distribution, major = removed
+    found = installed_dists(tried.env_path).get(module.split(".")[0])
+    if found is None or _norm(found[0]) != _norm(distribution):
+        return []
+    version = found[1].split(".")[0]
+    own = (tried.listed or tried.deps).requirements
+    pins = [line for line in own if _name(line) == _norm(distribution) and _pinned(line)]
+    if (
+        not version.isdigit()
+        or int(version) < major
+        or not pins
+        or not _imports(module, name, files)
+    ):
+        return []
+    what = f"{module}.{name}" if name else module
+    hold = f"{distribution}<{major}"
+    said = (
+        f"the app's own code imports {what}, which {distribution} {major} removed, and pins "
+        f"{pins[0]}: relaunching with {hold} in its place"
+    )
+    return [Fix(said, add=hold, drop=_norm(distribution))]
+
+
+def _imports(module: str, name: str | None, files: dict[str, bytes]) -> bool:
+    """Whether a module of the upload imports ``name`` from ``module`` (or ``module``)."""
+    dotted = re.escape(module)
+    if name is None:
+        pattern = re.compile(rf"^\s*(?:from\s+{dotted}(?:\s|\.)|import\s+{dotted}\b)", re.M)
+    else:
+        pattern = re.compile(
+            rf"^\s*from\s+{dotted}\s+import\s+(?:\([^)]*\b{name}\b|[^\n]*\b{name}\b)"
+            rf"|\b{dotted}\.{name}\b",
+            re.M,
+        )
+    return any(
+        path.endswith(".py") and pattern.search(data.decode("utf-8", "replace"))
+        for path, data in files.items()
+    )

@@ -13,6 +13,7 @@ from ...apps.depspec import PythonDeps
 from ..installers import version_key
 from .candidates import candidates
 from .fixes import Fix, Tried, name, norm
+from .resolution import unresolvable
 from .stacks import companions
 
 __all__ = ["MOST", "MOST_IDLE", "Held", "Remedies"]
@@ -88,7 +89,9 @@ class Remedies:
             if n
         }
         lines = [line for line in deps.requirements if name(line) not in drop]
-        lines += [f.add for f in self.fixes if f.add and f.add not in lines]
+        # (a fix relaxing several pins adds a line for each: ``resolution``)
+        added = [line for f in self.fixes if f.add for line in f.add.split("\n")]
+        lines += [line for line in dict.fromkeys(added) if line not in lines]
         held = companions(lines, deps.requirements) if deps.lock is None else []
         lines += [hold for hold, _ in held]
         self.held = [
@@ -230,7 +233,9 @@ class Remedies:
             return None
         if tried.deps is None:
             return None
-        for fix in candidates([message, *lines], tried, files, installed):
+        text = [message, *lines]
+        found = candidates(text, tried, files, installed)
+        for fix in [*found, *unresolvable(text, tried, self.fixes)]:
             if tried.deps.lock is not None and not _for_a_lock(fix, tried.deps):
                 continue  # a lock's pins are the app's: only a package left out, another added
             if fix not in self.fixes and fix not in self.refused and not _same(fix, self.fixes):
