@@ -45,7 +45,7 @@ from ..apps.configvars import (
     template_url,
 )
 from ..apps.depspec import dependency_text
-from ..apps.node.envreads import node_env_reads
+from ..apps.node.envreads import node_env_reads, typeorm_unconfigured
 from ..discovery.pyast import parse_source
 from ..generations import loads_bounded
 
@@ -466,6 +466,14 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             mysql.why.append(f"its {name} ({value})")
     if (engine := _unset_engine(files, deps, config)) is not None:
         mysql.why.append(f"its {engine}, unset, where its one SQL driver is MySQL's")
+    if not {"TYPEORM_CONNECTION", "TYPEORM_URL"} & config.keys():
+        # TypeORM's createConnection() with no options, its ormconfig git-ignored: the
+        # variables it then reads name the driver it lists (xeusteerapat's
+        # node-typeorm-crud: mysql2, its README's ormconfig.json "type": "mysql"; no
+        # MariaDB was given, and no variables: "No connection options were found").
+        typeorm = typeorm_unconfigured(files, anchor) if "package.json" in files else None
+        if typeorm is not None and typeorm["TYPEORM_CONNECTION"] == "mysql":
+            mysql.why.append("its TypeORM's createConnection() with no options, on MySQL's driver")
     opener = _opens_mysql(files, deps) or _opens_mysql_in_python(files, deps)
     if opener is not None:
         mysql.why.append(f"{opener} connects with its MySQL driver")

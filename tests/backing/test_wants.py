@@ -305,6 +305,31 @@ def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None
     assert wanted_servers(files, "src/server.js", {}).mysql is None
 
 
+def test_typeorms_connection_with_no_options_on_mysqls_driver_wants_a_mysql() -> None:
+    """xeusteerapat's node-typeorm-crud: ``createConnection()`` with no options, its
+    ormconfig.json git-ignored (its README's holds ``"type": "mysql"``), mysql2 its one
+    SQL driver: no MariaDB was given, so TypeORM's own variables named none ("No
+    connection options were found in any orm configuration files")."""
+    package = {"dependencies": {"express": "^4", "mysql2": "^3", "typeorm": "^0.3.14"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/index.ts": b"import { createConnection } from 'typeorm';\ncreateConnection();\n",
+        "src/entity/User.ts": b"@Entity()\nexport class User {}\n",
+    }
+    wanted = wanted_servers(files, "package.json", {})
+    assert wanted.mysql is not None
+    assert any("createConnection() with no options" in why for why in wanted.mysql.why)
+    # Its options given (TYPEORM_CONNECTION set: its own sign; or in the call), or pg its
+    # driver: not this one.
+    given = wanted_servers(files, "package.json", {"TYPEORM_CONNECTION": "mysql"}).mysql
+    assert given is not None and not any("createConnection()" in why for why in given.why)
+    called = {**files, "src/index.ts": b"createConnection(options);\n"}
+    assert wanted_servers(called, "package.json", {}).mysql is None
+    package["dependencies"] = {"pg": "^8", "typeorm": "^0.3.14"}
+    postgres = {**files, "package.json": json.dumps(package).encode()}
+    assert wanted_servers(postgres, "package.json", {}).mysql is None
+
+
 def test_a_utf16_requirements_file_says_its_database_and_redis_clients() -> None:
     """Arif-M-Patel's ToDO-fastapi-alembic-postgresql (and ILugaro's
     fastapi-postgresql-alembic-docker): a Windows ``pip freeze`` wrote requirements.txt in
