@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from preview.apps.detect import detect
+from preview.apps.node.devscript import BIN_FIRST_ON_PATH
 from preview.apps.node.migrations import (
     BEHIND,
     SYNC_MODELS,
@@ -384,6 +385,49 @@ def test_typeorm_02s_cli_runs_the_migrations_its_ormconfig_names() -> None:
     assert node_migrations(files, {k: v for k, v in listed.items() if k != "ts-node"}) == ()
     config = json.loads(files["ormconfig.json"]) | {"migrationsRun": True}
     assert node_migrations({**files, "ormconfig.json": json.dumps(config).encode()}, listed) == ()
+
+
+def test_typeorms_cli_runs_the_migrations_an_ormconfig_module_or_a_data_source_names() -> None:
+    """thalesmacena's typeorm-crud-todo (TypeORM 0.2): an ormconfig.js naming
+    ``./src/database/migration/*.ts``; luucasdinoo's express-events-aos (0.3): the data
+    source of src/database/data-source.ts, its entities imported by a path its tsconfig
+    maps. Neither has a script running them ("typeorm": the CLI given nothing to run):
+    relation "todos", "event" does not exist. TypeORM's CLI runs them (0.3's given the
+    data source), through ts-node with the app's tsconfig-paths; not the migrations its
+    globs do not name, nor a data source for 0.2's CLI or an ormconfig for 0.3's."""
+    config = (
+        b"require('dotenv').config();\nmodule.exports = {\n  type: process.env.DB_TYPE,\n"
+        b"  entities: ['./src/app/model/*.ts'],\n"
+        b"  migrations: ['./src/database/migration/*.ts'],\n"
+        b"  cli: { migrationsDir: './src/database/migration' }\n};\n"
+    )
+    migration = b"export class createTodo implements MigrationInterface {}\n"
+    files = {
+        "ormconfig.js": config,
+        "src/database/migration/1625264021702-create_todo.ts": migration,
+        "src/app/model/Todo.ts": b"@Entity('todos')\nexport class Todo {}\n",
+    }
+    listed = {"typeorm": "^0.2.34", "pg": "^8", "ts-node": "^10"}
+    line = "ts-node --transpile-only node_modules/typeorm/cli.js migration:run"
+    assert node_migrations(files, listed) == (("sh", "-c", BIN_FIRST_ON_PATH + line),)
+    moved = {**files, "ormconfig.js": config.replace(b"database/migration/", b"db/elsewhere/")}
+    assert node_migrations(moved, listed) == ()
+    assert node_migrations(files, {**listed, "typeorm": "^0.3.20"}) == ()
+    fixture = {p: t.encode() for p, t in app_files("ts_typeorm_datasource_migrations").items()}
+    listed = {
+        **json.loads(fixture["package.json"])["dependencies"],
+        **json.loads(fixture["package.json"])["devDependencies"],
+    }
+    line = (
+        "ts-node --transpile-only -r tsconfig-paths/register node_modules/typeorm/cli.js "
+        "migration:run -d src/database/data-source.ts"
+    )
+    assert node_migrations(fixture, listed) == (("sh", "-c", BIN_FIRST_ON_PATH + line),)
+    assert node_migrations(fixture, {**listed, "typeorm": "^0.2.45"}) == ()
+    ran = fixture["src/database/data-source.ts"].replace(
+        b"synchronize: false", b"migrationsRun: true"
+    )
+    assert node_migrations({**fixture, "src/database/data-source.ts": ran}, listed) == ()
 
 
 def test_drizzle_schema_never_migrated_is_pushed() -> None:

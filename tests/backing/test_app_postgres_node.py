@@ -315,6 +315,24 @@ async def test_typeorm_with_no_options_nor_ormconfig_runs_its_migrations_as_it_c
 
 
 @needs_server
+async def test_typeorm_migrations_a_data_source_names_run_by_its_cli(
+    builder_service: Service,
+) -> None:
+    """luucasdinoo's express-events-aos: TypeORM 0.3's data source names its migrations,
+    synchronize off, and nothing of the app runs them (its "typeorm" script is the CLI
+    given no command); its entities are imported by a path its tsconfig maps. Every route
+    met relation "event" does not exist. TypeORM's CLI runs them on that data source,
+    through ts-node (which ts-node-dev brings) with tsconfig-paths registered."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "ts_typeorm_datasource_migrations")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == ["migrated"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_node_pg_migrate_migrations_are_run_up(builder_service: Service) -> None:
     """Machulsky's nodejs-fastify-postgres-api: ``"migration": "node-pg-migrate -m
     database/migrations"`` (a command to complete: up, down or create), nothing ran them,

@@ -37,6 +37,7 @@ import tomllib
 from collections.abc import Iterator
 
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
+from preview.apps.node.tsnode import ts_node_command
 
 __all__ = [
     "BEHIND",
@@ -1188,7 +1189,7 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
         for name, words, command in _plainest_scripts(files):
             if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
                 return _commonjs_run(files, command) or ("npm", "run", name)
-    return _ormconfig_migrations(files, sources, "ts-node" in listed)
+    return _ormconfig_migrations(files, sources, listed)
 
 
 _RUNS_WITH_ARGS = re.compile(r"^npm\s+run\s+([\w:.-]+)\s+--\s+(.+)$")
@@ -1219,27 +1220,102 @@ def _commonjs_run(files: dict[str, bytes], command: str) -> tuple[str, ...] | No
 
 
 def _ormconfig_migrations(
-    files: dict[str, bytes], sources: list[str], ts_node: bool
+    files: dict[str, bytes], sources: list[str], listed: dict[str, str]
 ) -> tuple[str, ...] | None:
-    """TypeORM 0.2's CLI run on the migrations ``ormconfig.json`` names where no script of
-    the app runs them and the upload holds some: its CLI reads that file itself, through
-    ts-node where they are TypeScript (where the app lists it). darthvaderovych's
-    koa-ts-typeorm: ``"migrations": ["src/db/migration/**/*.ts"]``, ``synchronize:
-    false``, no script: relation "user" does not exist, at every call of its one route."""
+    """TypeORM's CLI run on the migrations its configuration names where no script of the
+    app runs them and the upload holds some: an ``ormconfig`` (``.json``, or a module:
+    TypeORM 0.2's CLI reads it itself), else a module making TypeORM 0.3's ``new
+    DataSource({…})`` with ``migrations`` (given to the CLI by ``-d``), through ts-node
+    where they are TypeScript (where the app lists it, or ts-node-dev, which brings it),
+    with ``tsconfig-paths`` registered where the tsconfig maps import paths and the app
+    lists it. darthvaderovych's koa-ts-typeorm: ``"migrations":
+    ["src/db/migration/**/*.ts"]``, ``synchronize: false``, no script: relation "user"
+    does not exist, at every call of its one route. thalesmacena's typeorm-crud-todo (an
+    ormconfig.js naming ``./src/database/migration/*.ts``) and luucasdinoo's
+    express-events-aos (src/database/data-source.ts, its entities imported by
+    ``@modules/…``, its script ``ts-node-dev ./node_modules/typeorm/cli`` given nothing to
+    run) likewise: relation "todos", "event" does not exist."""
+    config, globs = _typeorm_config(files, sources)
+    if config is None:
+        return None
+    # 0.2's CLI reads an ormconfig, 0.3's a data source alone (its -d).
+    before = _TYPEORM_02.match(listed.get("typeorm", "")) is not None
+    if before != posixpath.basename(config).startswith("ormconfig."):
+        return None
+    held = [p for p in sources if _MIGRATION_CLASS.search(files[p]) and _under(p, globs)]
+    if not held:
+        return None
+    given = () if before else ("-d", config)
+    if not any(p.endswith(".ts") for p in (*held, config)):
+        return ("node_modules/.bin/typeorm", "migration:run", *given)
+    if not {"ts-node", "ts-node-dev"} & listed.keys():
+        return None
+    runner, tools = ts_node_command(files, listed)
+    hooks = runner[2:] if not tools else ()  # tsconfig-paths only where the app lists it
+    words = ("ts-node", "--transpile-only", *hooks, "node_modules/typeorm/cli.js")
+    line = " ".join((*words, "migration:run", *(shlex.quote(w) for w in given)))
+    return ("sh", "-c", BIN_FIRST_ON_PATH + line)
+
+
+# A TypeORM migration's class, in any folder (a JavaScript one implements no interface).
+_MIGRATION_CLASS = re.compile(rb"\bMigrationInterface\b|\bqueryRunner\b")
+_TYPEORM_02 = re.compile(r"^\s*[\^~=]?\s*0\.[0-2]\.")
+_ORMCONFIG_MODULES = tuple(f"ormconfig.{e}" for e in ("js", "cjs", "ts"))
+# ``migrations: [ … ]`` or ``migrations: "…"`` in a module's options; its globs' literals.
+_MIGRATIONS_OPTION = re.compile(
+    r"""["']?\bmigrations["']?\s*:\s*(\[[^\]]*\]|[^,}\n]*["'`][^"'`]*["'`][^,}\n]*)"""
+)
+_HERE = re.compile(r"^\$\{\s*__dirname\s*\}")  # a template literal's ``${__dirname}/…``
+_GLOB_LITERAL = re.compile(
+    r"""(__dirname\s*\+\s*|\$\{\s*__dirname\s*\})?["'`]?([^"'`]*\*[^"'`]*)"""
+)
+
+
+def _typeorm_config(files: dict[str, bytes], sources: list[str]) -> tuple[str | None, list[str]]:
+    """The file TypeORM's CLI reads the app's migrations from, and the folders its
+    ``migrations`` globs name (relative to the app, a ``__dirname`` one to the file's
+    folder): ``ormconfig.json``, an ``ormconfig`` module, else the one module (not a
+    test's) making a ``new DataSource(`` with migrations. (None, []) where none names any,
+    or TypeORM runs them itself (``migrationsRun: true``)."""
     try:
         config = json.loads(files.get("ormconfig.json", b"null"))
     except (ValueError, RecursionError):
-        return None
-    globs = config.get("migrations") if isinstance(config, dict) else None
-    if not isinstance(globs, list) or config.get("migrationsRun") is True:
-        return None
-    bases = [g.split("*")[0].removeprefix("./") for g in globs if isinstance(g, str) and "*" in g]
-    held = [p for p in sources if any(base and p.startswith(base) for base in bases)]
-    if not held:
-        return None
-    if any(p.endswith(".ts") for p in held):
-        if not ts_node:
-            return None
-        line = "ts-node --transpile-only node_modules/typeorm/cli.js migration:run"
-        return ("sh", "-c", BIN_FIRST_ON_PATH + line)
-    return ("node_modules/.bin/typeorm", "migration:run")
+        config = None
+    if isinstance(config, dict):
+        globs = config.get("migrations")
+        if not isinstance(globs, list) or config.get("migrationsRun") is True:
+            return None, []
+        return "ormconfig.json", [_glob_base(g) for g in globs if isinstance(g, str) and "*" in g]
+    candidates = [c for c in _ORMCONFIG_MODULES if c in files]
+    candidates += [
+        p
+        for p in sorted(sources)
+        if not _NOT_SERVED.search(p)
+        and _DATA_SOURCE.search(files[p].decode("utf-8", "replace")) is not None
+        and b"typeorm" in files[p]
+        and not _SERVES.search(files[p].decode("utf-8", "replace"))
+    ]
+    for path in candidates:
+        text = files[path].decode("utf-8", "replace")
+        option = _MIGRATIONS_OPTION.search(text)
+        if option is None or _MIGRATIONS_RUN.search(files[path]):
+            continue
+        folder = posixpath.dirname(path)
+        globs = [
+            _glob_base(_HERE.sub("", glob), folder if here or _HERE.match(glob) else "")
+            for here, glob in _GLOB_LITERAL.findall(option.group(1))
+            if "*" in glob
+        ]
+        return path, globs
+    return None, []
+
+
+def _glob_base(glob: str, folder: str = "") -> str:
+    """The folder a migrations glob starts from (``./src/db/migration/*.ts`` →
+    ``src/db/migration/``), joined to ``folder`` (a ``__dirname`` glob's)."""
+    base = posixpath.dirname(glob.split("*", 1)[0] + "x")
+    return posixpath.normpath(posixpath.join(folder, base.lstrip("/"))) + "/"
+
+
+def _under(path: str, bases: list[str]) -> bool:
+    return any(base == "./" or path.startswith(base) for base in bases)
