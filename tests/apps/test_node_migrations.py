@@ -166,6 +166,30 @@ def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
     assert node_migrations(files, listed) == (("node_modules/.bin/sequelize", "db:migrate"),)
 
 
+def test_sequelize_cli_config_naming_a_folder_is_its_index_module() -> None:
+    """kinothUI's calendar-api-fastify: ``"db:migrate": "yarn sequelize db:migrate
+    --config src/config --migrations-path src/migrations"``, src/config/index.js its
+    settings: sequelize-cli 6 imports its config, which resolves no folder
+    ("ERR_UNSUPPORTED_DIR_IMPORT"), and its migrations never ran. The folder's index
+    module is named, as Node's require resolved it for its author; a file, or a folder
+    without one, as written."""
+    scripts = {
+        "db:migrate": "yarn sequelize db:migrate --config src/config --migrations-path "
+        "src/migrations"
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "src/migrations/20201116223038-create-account.js": b"module.exports = {};\n",
+        "src/config/index.js": b"module.exports = { development: {} };\n",
+    }
+    listed = {"sequelize": "^6", "sequelize-cli": "^6", "mysql2": "^2"}
+    (step,) = node_migrations(files, listed)
+    assert step[2:] == ("--config", "src/config/index.js", "--migrations-path", "src/migrations")
+    files["src/config/settings.js"] = files.pop("src/config/index.js")
+    (step,) = node_migrations(files, listed)
+    assert step[2:4] == ("--config", "src/config")
+
+
 def test_sequelize_migrations_of_an_init_layout_in_a_folder_below() -> None:
     """diyset's NodeJs-Sequelize-REST-API: ``sequelize init``'s config/, migrations/ and
     models/ all in server/, no .sequelizerc: run at the root, the CLI found no migration,

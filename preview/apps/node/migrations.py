@@ -274,8 +274,24 @@ def _migrate_script_paths(files: dict[str, bytes]) -> dict[str, str]:
                 for option in _PATH_OPTION.finditer(match.group("rest"))
             }
             if found:
-                return {k: v for k, v in found.items() if not v.startswith(("..", "/"))}
+                return {
+                    k: _folder_module(files, v) if k == "config" else v
+                    for k, v in found.items()
+                    if not v.startswith(("..", "/"))
+                }
     return {}
+
+
+def _folder_module(files: dict[str, bytes], path: str) -> str:
+    """The file a ``--config`` naming a folder of the upload means, as Node's require of a
+    folder resolves it (its ``index.js``, ``index.cjs``, ``index.json``): sequelize-cli 6's
+    import() does not resolve folders (kinothUI's calendar-api-fastify: ``--config
+    src/config``: "ERR_UNSUPPORTED_DIR_IMPORT", its migrations never ran). ``path`` as
+    it is elsewhere."""
+    if path in files or not any(p.startswith(f"{path}/") for p in files):
+        return path
+    index = (f"{path}/index.{extension}" for extension in ("js", "cjs", "json"))
+    return next((candidate for candidate in index if candidate in files), path)
 
 
 def _init_layout(files: dict[str, bytes], rc: str) -> dict[str, str]:
