@@ -543,6 +543,8 @@ _NAMED_TABLE = re.compile(
     r"""|(?:ALTER\s+TABLE|REFERENCES|INSERT\s+INTO)\s+[`"]?(\w+)""",
     re.IGNORECASE,
 )
+_MADE_BY_NAME = re.compile(r"""createTable\(\s*([A-Za-z_$][\w$]*)\s*,""")
+_STRING_CONSTANT = re.compile(r"""\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*["'`](\w+)["'`]""")
 _DATA_SOURCES = re.compile(r"(?:^|/)(?:migrations?|seeders?|seeds?)/|\.sql$", re.IGNORECASE)
 
 
@@ -562,6 +564,13 @@ def table_name_cases(files: dict[str, bytes]) -> str | None:
         for match in _MADE_TABLE.finditer(text):
             table = match.group(1) or match.group(2)
             made.setdefault(table.lower(), table)
+        # A table named by a constant of the migration (kinothUI's calendar-api-fastify:
+        # ``const tableName = "account"``, ``createTable(tableName, …)``, then
+        # ``references: { model: "Account" }``: errno 150 on Linux's MariaDB).
+        constants = dict(_STRING_CONSTANT.findall(text))
+        for name in _MADE_BY_NAME.findall(text):
+            if (table := constants.get(name)) is not None:
+                made.setdefault(table.lower(), table)
         named.update(next(g for g in m.groups() if g) for m in _NAMED_TABLE.finditer(text))
     for table in sorted(named):
         first = made.get(table.lower())

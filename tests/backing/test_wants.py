@@ -653,6 +653,17 @@ def test_migrations_naming_a_table_in_two_cases_have_it_compared_without_case() 
     sql = {"db/schema.sql": b"CREATE TABLE Users (id int);\nINSERT INTO users VALUES (1);\n"}
     assert table_name_cases(sql) is not None
     assert table_name_cases({"models/user.js": add}) is None
+    # A table its migration names by a constant (kinothUI's calendar-api-fastify: ``const
+    # tableName = "account"``, ``createTable(tableName, …)``; another's ``references: {
+    # model: "Account" }``: errno 150, "Foreign key constraint is incorrectly formed").
+    account = b'const tableName = "account";\n'
+    account += b"module.exports = { up: (q) => q.createTable(tableName, {}) };\n"
+    team = b'module.exports = { up: (q) => q.createTable("account_team", { id: {'
+    team += b' references: { model: "Account", key: "id" } } }) };\n'
+    named = {"src/migrations/1-create-account.js": account, "src/migrations/2-team.js": team}
+    assert table_name_cases(named) == "its migrations name the table account as Account too"
+    lower = {**named, "src/migrations/2-team.js": team.replace(b'"Account"', b'"account"')}
+    assert table_name_cases(lower) is None
 
 
 def test_a_database_name_a_config_module_gives_is_made() -> None:
