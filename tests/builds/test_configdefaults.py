@@ -1777,6 +1777,44 @@ const sequelize = new Sequelize(database, userName, process.env.PASSWORD, {
     }
 
 
+def test_variables_destructured_then_given_to_a_written_dialects_options_mean_their_parts() -> None:
+    """kinothUI's calendar-api-fastify: sequelize-cli's src/config/index.js destructures
+    ``const { DB_DB, DB_HOST, USERNAME, PASSWORD } = process.env`` and gives them to
+    ``{database: DB_DB, username: USERNAME, …, dialect: "mysql"}``, its committed .env
+    leaving DB_DB and USERNAME empty: its migrations met "No database selected"."""
+    config = b"""require("dotenv").config();
+const { NODE_ENV, DB_DB, DB_HOST, DB_PORT, USERNAME, PASSWORD } = process.env;
+const connectionDetails = {
+  username: USERNAME,
+  password: PASSWORD,
+  database: DB_DB,
+  host: DB_HOST,
+  port: DB_PORT,
+  dialect: "mysql",
+};
+module.exports = { development: connectionDetails };
+"""
+    files = {
+        "package.json": b'{"dependencies": {"sequelize": "^6", "mysql2": "^2"}}',
+        ".env": b"DB_DB=\nDB_HOST=localhost\nDB_PORT=3306\nUSERNAME=\nPASSWORD=\n",
+        "src/config/index.js": config,
+    }
+    assert database_option_reads(files) == {
+        "USERNAME": "DB_USER",
+        "PASSWORD": "DB_PASSWORD",
+        "DB_DB": "DB_NAME",
+        "DB_HOST": "DB_HOST",
+        "DB_PORT": "DB_PORT",
+    }
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["DB_DB"] == provided["DB_NAME"]
+    assert found.values["USERNAME"] == provided["DB_USER"]
+    # A settings object naming no database's dialect says nothing of its values.
+    other = {**files, "src/config/index.js": config.replace(b'dialect: "mysql",', b"")}
+    assert database_option_reads(other) == {}
+
+
 def test_a_config_modules_host_and_database_read_from_the_environment_are_a_connections() -> None:
     """UskoKruM's restapi-nodejs-express-mysql: config.js exports ``{host: process.env.HOST
     || "", database: process.env.DATABASE || "", user: process.env.USER || "", password:

@@ -210,7 +210,11 @@ _CLIENT = re.compile(
 # A database's dialect given by a variable: its file's options are a database's, even
 # where the client is made in another file from it (``module.exports = {HOST: …,
 # dialect: process.env.DIALECT}``, required by the module that calls ``new Sequelize``).
-_DIALECT = re.compile(r"\bdialect[\"']?\s*:\s*(?:process\.env\.)?[A-Za-z_]\w*\s*[,}\n]")
+# Or written (``dialect: "mysql"``: kinothUI's calendar-api-fastify, sequelize-cli's
+# src/config/index.js, its values destructured from process.env first).
+_DIALECT = re.compile(
+    r"""\bdialect[\"']?\s*:\s*(?:(?:process\.env\.)?[A-Za-z_]\w*|["'`][a-z]+["'`])\s*[,}\n]"""
+)
 # An option of a database client given a variable (``dialect: process.env.DIALECT``), or
 # a constant bound to one (``const dialect = process.env.DIALECT`` then ``dialect:
 # dialect``); a config module's keys in capitals too (``DB: process.env.DB``).
@@ -272,7 +276,10 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     Sequelize(database, userName, password, {host: hostName, dialect: dialect})``), and
     in a config module whose ``dialect`` says it is a database's (bahadirsofuoglu's
     ``{HOST: process.env.HOST, USER: process.env.USER_NAME, DB: process.env.DB, dialect:
-    process.env.DIALECT}``)."""
+    process.env.DIALECT}``). Names destructured from ``process.env`` too: kinothUI's
+    calendar-api-fastify gives ``database: DB_DB, username: USERNAME`` beside ``dialect:
+    "mysql"``, both empty in its .env: sequelize-cli's migrations met "No database
+    selected"."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
         if _CLIENT.search(text):
@@ -284,6 +291,8 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
             continue
         bound = dict(_BOUND.findall(text))
         read = {m.group(1) for m in re.finditer(r"process\.env\.([A-Za-z_]\w*)", text)}
+        for names in _DESTRUCTURED.findall(text):  # const { DB_DB, USERNAME } = process.env
+            read.update(_DESTRUCTURED_KEY.findall(names))
         given = [(option.lower(), value) for option, value in _OPTION.findall(text)]
         for args in _SEQUELIZE_ARGS.findall(text):
             given += list(zip(("database", "username", "password"), args, strict=True))
