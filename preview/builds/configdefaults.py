@@ -692,6 +692,14 @@ def config_defaults(
     # upload's own file) is the app's, as its .env's is: never filled in by meaning.
     given = {**named_env_values(files, anchor), **given}
     database = served_database(provided) if isinstance(provided, Mapping) else None
+    if database is None and isinstance(provided, Mapping):
+        # Its .env gives the generic names the service's own values (DB_HOST=localhost,
+        # DB_PORT=3306: the app's, left out of ``provided``): the one server the service
+        # names by its engine's own is the served database still (kinothUI's
+        # calendar-api-fastify: DB_DB and USERNAME, empty there, were not filled, and its
+        # migrations met "No database selected").
+        own = [d for e in ("mysql", "postgresql") if (d := engine_database(provided, e))]
+        database = own[0] if len(own) == 1 else None
     url = provided.get("DATABASE_URL") if isinstance(provided, Mapping) else None
     offered = dict(provided) if isinstance(provided, Mapping) else {}
     provided = set(provided)

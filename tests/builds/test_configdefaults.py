@@ -1810,6 +1810,14 @@ module.exports = { development: connectionDetails };
     found = config_defaults(files, "package.json", {}, provided)
     assert found.values["DB_DB"] == provided["DB_NAME"]
     assert found.values["USERNAME"] == provided["DB_USER"]
+    # Its .env's DB_HOST and DB_PORT the service's values too: the app's, not given as
+    # the service's (preparation leaves them out); its MariaDB's own names say it still.
+    given = {"DB_DB": "", "DB_HOST": "localhost", "DB_PORT": "3306", "USERNAME": ""}
+    served = {**provided, "DB_HOST": "localhost"}
+    served = {k: v for k, v in served.items() if given.get(k) != v}
+    found = config_defaults(files, "package.json", given, served)
+    assert found.values["DB_DB"] == provided["DB_NAME"]
+    assert found.values["USERNAME"] == provided["DB_USER"]
     # A settings object naming no database's dialect says nothing of its values.
     other = {**files, "src/config/index.js": config.replace(b'dialect: "mysql",', b"")}
     assert database_option_reads(other) == {}
