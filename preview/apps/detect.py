@@ -341,8 +341,15 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
     lines = procfile_lines(files)
     if "web" not in lines:
         return None
-    release = (("sh", "-c", _escape(lines["release"])),) if "release" in lines else ()
     language = _language(files)
+    unrun = None
+    if language == "node" and (script := _missing_release_script(lines.get("release"), files)):
+        lines = {k: v for k, v in lines.items() if k != "release"}
+        unrun = (
+            f"its Procfile's release line runs the script {script}, which its package.json "
+            "lacks (npm: Missing script): not run; its data is initialised as without one"
+        )
+    release = (("sh", "-c", _escape(lines["release"])),) if "release" in lines else ()
     if language == "node":  # built as Heroku's buildpack does: its build script first
         web, note = npm_for_procfile(lines["web"], files)
         node = node_start(files, started=True)
@@ -355,7 +362,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
                 "Procfile",
                 language,
                 (*(node.setup if node else ()), *data, *release),
-                notes=[note] if note else [],
+                notes=[n for n in (note, unrun) if n],
                 node_tools=tuple(t for t in node.tools if _needed_by(t, web)) if node else (),
                 prisma_schema=node.prisma if node else None,
             ),
@@ -377,6 +384,23 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         release,
         server=_procfile_server(web) if language == "python" else None,
     )
+
+
+# A release line that is one run of a package.json script (``npm run migrate``).
+_RUNS_SCRIPT = re.compile(r"^\s*npm\s+run(?:-script)?\s+([\w:.-]+)\s*$")
+
+
+def _missing_release_script(release: str | None, files: dict[str, bytes]) -> str | None:
+    """The script a Node app's Procfile ``release:`` line runs by ``npm run`` that its
+    package.json does not have, which npm refuses ("Missing script"); None elsewhere.
+    thejonroberts's booking-node-ts-express-api says ``release: npm run migrate``, its
+    scripts ``db:migrate`` (sequelize-cli, its .sequelizerc's migrations): the release
+    failed, and with it the launch, its own migrations never run."""
+    found = _RUNS_SCRIPT.match(release or "")
+    scripts = (read_package(files) or {}).get("scripts")
+    if found is None or not isinstance(scripts, dict) or found.group(1) in scripts:
+        return None
+    return found.group(1)
 
 
 # A WSGI or ASGI target of a server's command line: module:attr (a factory's call too).

@@ -339,6 +339,26 @@ def test_a_procfile_node_app_is_built_and_migrated_and_yarn_is_npm() -> None:
     assert as_is.argv == ("sh", "-c", "yarn build && node dist/index.js")  # not a plain run
 
 
+def test_a_procfile_release_running_a_script_its_package_lacks_is_not_run() -> None:
+    """thejonroberts's booking-node-ts-express-api: ``release: npm run migrate``, its
+    scripts' ``db:migrate`` (sequelize-cli, a .sequelizerc naming db/migrations): npm's
+    "Missing script" failed the release and the launch, its migrations never run. The
+    release is not run, said; its migrations are, as without one. A script it has runs."""
+    package = {
+        "scripts": {"start": "node dist/server.js", "db:migrate": "sequelize db:migrate"},
+        "dependencies": {"sequelize": "^4", "sequelize-cli": "^4", "pg": "^7"},
+    }
+    files = {
+        "Procfile": "web: npm run start\nrelease: npm run migrate\n",
+        "migrations/20180530064918-create-genre.js": "module.exports = { up() {} };",
+    }
+    found = _node(package, files)
+    assert found.setup == (("node_modules/.bin/sequelize", "db:migrate"),)
+    assert any("runs the script migrate, which its package.json lacks" in n for n in found.notes)
+    package["scripts"]["migrate"] = "sequelize db:migrate"
+    assert _node(package, files).setup == (("sh", "-c", "npm run migrate"),)
+
+
 def test_a_knexfile_in_a_subfolder_is_migrated_from_there() -> None:
     found = detect({p: t.encode() for p, t in app_files("node_knex_subfolder").items()})
     assert found.setup == (
