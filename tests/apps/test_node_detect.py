@@ -359,6 +359,21 @@ def test_a_procfile_release_running_a_script_its_package_lacks_is_not_run() -> N
     assert _node(package, files).setup == (("sh", "-c", "npm run migrate"),)
 
 
+def test_a_start_script_naming_a_file_alone_is_run_by_node() -> None:
+    """CrispenGari's SQLite3-with-knex-express-API: ``"start": "index.js"``, which the
+    shell npm runs scripts in takes for a command: "index.js: not found", exit 127. Its
+    file, run by node; a script naming a file the upload lacks, or a command, as it is."""
+    package = {"main": "index.js", "scripts": {"start": "index.js"}}
+    found = _node(package, {"index.js": "require('./api/server').listen(5000);"})
+    assert found.argv == ("node", "index.js")
+    assert found.notes == [
+        "its start script names its file index.js alone (sh: not found): node runs it"
+    ]
+    assert _node(package, {"server.js": ""}).argv[:2] == ("npm", "start")
+    package["scripts"]["start"] = "node index.js"
+    assert _node(package, {"index.js": ""}).argv[:2] == ("npm", "start")
+
+
 def test_a_knexfile_in_a_subfolder_is_migrated_from_there() -> None:
     found = detect({p: t.encode() for p, t in app_files("node_knex_subfolder").items()})
     assert found.setup == (

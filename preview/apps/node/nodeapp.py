@@ -326,6 +326,20 @@ def _generated_outside(files: dict[str, bytes], schema: str) -> bool:
     return False
 
 
+# A script that is one JavaScript file's path and nothing else (``"start": "index.js"``).
+_BARE_FILE = re.compile(r"^\s*(?:\./)?([\w./-]+\.[cm]?js)\s*$")
+
+
+def _bare_file(script: str, files: dict[str, bytes]) -> str | None:
+    """The upload's JavaScript file a script names alone, which the shell npm runs it in
+    takes for a command and does not find (exit 127): CrispenGari's
+    SQLite3-with-knex-express-API says ``"start": "index.js"``, its main. None for any
+    other script."""
+    found = _BARE_FILE.match(script)
+    path = posixpath.normpath(found.group(1)) if found is not None else None
+    return path if path is not None and path in files else None
+
+
 def _start(
     files: dict[str, bytes], *, build_only: bool = False, named: tuple[str, ...] = ()
 ) -> NodeStart | None:
@@ -401,6 +415,11 @@ def _start(
             if not before and (served := exported_app_start(scripts[name], files)):
                 note = f"its {name} script's module exports its app and listens nowhere: served"
                 return NodeStart(served, setup, (), note)
+            if not before and (file := _bare_file(scripts[name], files)) is not None:
+                note = (
+                    f"its {name} script names its file {file} alone (sh: not found): node runs it"
+                )
+                return NodeStart(("node", file), setup, (), note)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
