@@ -84,13 +84,20 @@ class Tried:
     releases: dict[str, list[str]] = field(default_factory=dict)
 
 
+def requirement(line: str) -> Requirement | None:
+    """A requirement line parsed without its environment marker (one a remedy reads
+    for its name and versions only); None for a line that does not parse."""
+    try:
+        return Requirement(line.split(";")[0].strip())
+    except InvalidRequirement:
+        return None
+
+
 def pinned(line: str) -> bool:
     """Whether a requirement line bounds its distribution from above (a pin of its own)."""
-    try:
-        requirement = Requirement(line.split(";")[0].strip())
-    except InvalidRequirement:
+    if (parsed := requirement(line)) is None:
         return True  # not understood: left alone
-    return any(spec.operator in ("==", "===", "~=", "<", "<=") for spec in requirement.specifier)
+    return any(spec.operator in ("==", "===", "~=", "<", "<=") for spec in parsed.specifier)
 
 
 def name(line: str) -> str:

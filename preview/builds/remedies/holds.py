@@ -10,8 +10,6 @@ import re
 import sys
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from ...discovery.pyast import import_aliases, parse_module
 from ..installers import version_key
 from .fixes import Fix, Tried
@@ -19,6 +17,7 @@ from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
 from .fixes import pinned as _pinned
+from .fixes import requirement as _requirement
 from .pythons import SITE_FRAME, installed_dists, package_sources
 
 __all__ = [
@@ -144,11 +143,9 @@ def _major_range(line: str, major: str) -> bool:
     of that major, within which a hold below the installed minor stays (s3m3dov's
     flask-employee-api: SQLAlchemy 2.1 dropped ScalarAttributeImpl, which its
     SQLAlchemy-Utils 0.41 imports); not an exact pin, nor a bound within the major."""
-    try:
-        specifiers = Requirement(line.split(";")[0].strip()).specifier
-    except InvalidRequirement:
+    if (parsed := _requirement(line)) is None:
         return False
-    for spec in specifiers:
+    for spec in parsed.specifier:
         if spec.operator in ("==", "===", "~=", "<="):
             return False
         if spec.operator == "<" and not (

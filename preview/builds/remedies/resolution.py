@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .fixes import Fix, Tried, norm
+from .fixes import Fix, Tried, norm, requirement
 
 __all__ = ["RELAXED", "nearest_release", "no_such_versions", "unresolvable"]
 
@@ -121,10 +121,7 @@ def unresolvable(text: list[str], tried: Tried, fixes: list[Fix]) -> list[Fix]:
 
 
 def _line_name(line: str) -> str:
-    try:
-        return norm(Requirement(line).name)
-    except InvalidRequirement:
-        return ""
+    return norm(parsed.name) if (parsed := requirement(line)) is not None else ""
 
 
 def _explanation(text: list[str]) -> str:
@@ -138,14 +135,12 @@ def _exact_pins(requirements: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     for line in requirements:
         if line.startswith("-"):
             continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
+        if (parsed := requirement(line)) is None:
             continue
-        specs = list(requirement.specifier)
+        specs = list(parsed.specifier)
         exact = len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version
-        if requirement.url is None and exact:
-            pins[norm(requirement.name)] = (line, specs[0].version)
+        if parsed.url is None and exact:
+            pins[norm(parsed.name)] = (line, specs[0].version)
     return pins
 
 
@@ -158,10 +153,10 @@ def _allows(spec: str, version: str) -> bool:
 
 def _with(line: str, spec: str) -> str:
     """``line`` with ``spec`` for its version (its extras and marker kept)."""
-    requirement = Requirement(line)
-    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-    marker = f"; {requirement.marker}" if requirement.marker else ""
-    return f"{requirement.name}{extras}{spec}{marker}"
+    parsed = Requirement(line)
+    extras = f"[{','.join(sorted(parsed.extras))}]" if parsed.extras else ""
+    marker = f"; {parsed.marker}" if parsed.marker else ""
+    return f"{parsed.name}{extras}{spec}{marker}"
 
 
 def _within_major(version: str) -> str:

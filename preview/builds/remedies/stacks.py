@@ -14,11 +14,12 @@ pin of the app's own. A few go only where the app lists what would bring the hel
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
+
+from .fixes import norm as _norm
+from .fixes import requirement as _requirement
 
 __all__ = ["companions", "upper_bound"]
 
@@ -90,9 +91,7 @@ _MAX_ROUNDS = 8
 def upper_bound(line: str) -> tuple[str, Version, bool] | None:
     """(normalised name, the version it stays below or at, whether below it) of a
     requirement line that bounds its distribution from above; None otherwise."""
-    try:
-        requirement = Requirement(line.split(";")[0].strip())
-    except InvalidRequirement:
+    if (requirement := _requirement(line)) is None:
         return None
     bounds: list[tuple[Version, bool]] = []
     for spec in requirement.specifier:
@@ -117,9 +116,7 @@ def upper_bound(line: str) -> tuple[str, Version, bool] | None:
 def _floor(line: str) -> tuple[str, Version] | None:
     """(normalised name, the lowest version it allows) of a requirement line that says
     one (``==``, ``~=``, ``>=``, ``>``); None otherwise."""
-    try:
-        requirement = Requirement(line.split(";")[0].strip())
-    except InvalidRequirement:
+    if (requirement := _requirement(line)) is None:
         return None
     floors = []
     for spec in requirement.specifier:
@@ -179,20 +176,10 @@ def companions(lines: Sequence[str], own: Sequence[str]) -> list[tuple[str, str]
 
 def _names(lines: Sequence[str]) -> set[str]:
     """The normalised distribution names of requirement lines."""
-    found = set()
-    for line in lines:
-        try:
-            found.add(_norm(Requirement(line.split(";")[0].strip()).name))
-        except InvalidRequirement:
-            continue
-    return found
+    return {_norm(parsed.name) for line in lines if (parsed := _requirement(line)) is not None}
 
 
 def _under(bound: tuple[str, Version, bool], limit: Version) -> bool:
     """Whether ``bound`` keeps its distribution below ``limit``."""
     _, version, strict = bound
     return version <= limit if strict else version < limit
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
