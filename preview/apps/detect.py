@@ -43,6 +43,7 @@ from .node.migrations import node_migrations, sequelize_models_step, typeorm_ent
 from .node.nodeapp import BUN, TSX, node_hint, node_start, read_package
 from .plans import Plan, declared_starts, node_plans, optional_steps, readme_scripts, shown
 from .processes import (
+    GUNICORN_THREADS,
     WorkerProcess,
     find_workers,
     procfile_lines,
@@ -82,8 +83,14 @@ _PROCFILE_SERVERS = {
 # A Python project's environment manager running a command (or a script of its own) in the
 # project's environment: each part of a line joined by &&, || or ;.
 # gunicorn's runner module, not ``-m gunicorn``: its ``__main__`` came in 20.1, and apps pin
-# older ones (flask-bones: gunicorn==20.0.4, "No module named gunicorn.__main__").
-_GUNICORN = "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 {target}"
+# older ones (flask-bones: gunicorn==20.0.4, "No module named gunicorn.__main__"). One
+# worker, its requests in threads, as Flask's and Django's own servers serve them: one sync
+# worker answered one call at a time, and flask-kanban-kiranprasath-26's endless /stream
+# (flask-sse) held / and /verify behind it until they timed out.
+_GUNICORN = (
+    "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 "
+    f"--threads {GUNICORN_THREADS} {{target}}"
+)
 # A start run in a folder of the upload: ``sh -c … sh <folder> <argv…>`` (arguments added
 # after it, ``--root-path``, still reach the command).
 _IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")

@@ -518,11 +518,19 @@ def test_a_procfiles_python_server_runs_one_worker() -> None:
     files = {"wsgi.py": "from flask import Flask\napp = Flask(__name__)\n"}
     lines = {
         "gunicorn wsgi:app --bind 0.0.0.0:$PORT --workers 3 --timeout 120": (
-            "gunicorn wsgi:app --bind 0.0.0.0:$PORT --workers 1 --timeout 120"
+            "gunicorn wsgi:app --bind 0.0.0.0:$PORT --workers 1 --timeout 120 --threads 4"
         ),
-        "python seed.py && gunicorn -w4 wsgi:app": "python seed.py && gunicorn -w 1 wsgi:app",
+        "python seed.py && gunicorn -w4 wsgi:app": (
+            "python seed.py && gunicorn -w 1 wsgi:app --threads 4"
+        ),
         "uvicorn wsgi:app --workers=${WEB_CONCURRENCY:-2}": "uvicorn wsgi:app --workers 1",
         "celery -A tasks worker -w 3": "celery -A tasks worker -w 3",
+        # Threads or a worker class of its own: its concurrency is the app's.
+        "gunicorn -w 2 -k gevent wsgi:app": "gunicorn -w 1 -k gevent wsgi:app",
+        "gunicorn --threads=8 wsgi:app": "gunicorn --threads=8 wsgi:app",
+        "gunicorn --worker-class uvicorn.workers.UvicornWorker wsgi:app": (
+            "gunicorn --worker-class uvicorn.workers.UvicornWorker wsgi:app"
+        ),
     }
     for line, run in lines.items():
         assert _detect({**files, "Procfile": f"web: {line}\n"}).argv[2] == run

@@ -217,6 +217,39 @@ async def test_flask_factory_runs_under_gunicorn(builder_service: Service) -> No
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+STREAMING_FLASK = {
+    "app.py": "import time\n\nfrom flask import Flask, Response\n\napp = Flask(__name__)\n\n\n"
+    "@app.get('/stream')\ndef stream():\n    def events():\n        while True:\n"
+    "            yield 'data: tick\\n\\n'\n            time.sleep(0.2)\n\n"
+    "    return Response(events(), mimetype='text/event-stream')\n\n\n"
+    "@app.get('/ping')\ndef ping():\n    return {'pong': True}\n",
+    "requirements.txt": "flask>=3\n",
+}
+
+
+async def test_a_wsgi_app_answers_beside_a_stream_that_never_ends(
+    builder_service: Service,
+) -> None:
+    """flask-kanban-kiranprasath-26's /stream (flask-sse) never ends: under one sync gunicorn
+    worker it held every other call until they timed out. Its requests are served in
+    threads, as Flask's own server serves them."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, STREAMING_FLASK)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert "--threads" in body["runtime"]["command"]
+        stream = await service.open_app_stream(body)
+        async with stream:
+            await stream.send_all(b"GET /stream HTTP/1.1\r\nHost: app\r\n\r\n")
+            received = b""
+            while b"data: tick" not in received:
+                received += await stream.receive_some(4096)
+            with trio.fail_after(20):  # one worker without threads never answers it
+                answer = await service.app_get(body, "/ping")
+            assert answer.json() == {"pong": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 WSGI_APPS = {
     "bottle": {
         "app.py": "import bottle\napp = bottle.Bottle()\n\n\n@app.get('/hello/<name>')\n"

@@ -9,7 +9,11 @@ Its server's workers (``gunicorn --workers 3``, ``uvicorn --workers 4``): one
 each worker (the whole app, imported again) spends; and an app that seeds its database as
 it imports does so once per worker, at once: keerthana1247's learning-path-dashboard
 (``gunicorn wsgi:app --workers 3``) failed its start on "Duplicate entry
-'admin@learnpath.local'", two workers inserting its admin together.
+'admin@learnpath.local'", two workers inserting its admin together. Its one gunicorn
+worker serves requests in threads (:data:`GUNICORN_THREADS`) where the line names neither
+threads nor a worker class: one sync worker answers one request at a time, so a stream
+that never ends holds every other call behind it, where the concurrency the app was
+deployed with (workers, Flask's and Django's own threaded servers) served it beside them.
 
 uWSGI is told to exit where it loads no app (:func:`with_app_required`): before 2.1 it
 serves 500s in its "full dynamic mode" instead, the import's failure never a failed start
@@ -21,7 +25,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-__all__ = ["with_app_required", "with_one_worker", "without_env_runner"]
+__all__ = ["GUNICORN_THREADS", "with_app_required", "with_one_worker", "without_env_runner"]
 
 _ENV_RUNNER = re.compile(r"(^|&&|\|\||;)(\s*)(?:pipenv|poetry|uv|pdm)\s+run\s+(?:--\S+\s+)*(\S+)")
 
@@ -37,9 +41,18 @@ def without_env_runner(line: str, files: dict[str, bytes]) -> str:
 
 def with_one_worker(line: str) -> str:
     """``line`` with the worker count a Python server of it is given (gunicorn's,
-    uvicorn's, hypercorn's ``--workers N``, ``-w N``, ``--workers=$WEB_CONCURRENCY``) one
-    (module doc)."""
-    return _SERVER_COMMAND.sub(lambda m: _WORKERS.sub(r"\1 1", m[0]), line)
+    uvicorn's, hypercorn's ``--workers N``, ``-w N``, ``--workers=$WEB_CONCURRENCY``) one,
+    gunicorn's sync worker given threads (module doc)."""
+    return _SERVER_COMMAND.sub(lambda m: _threaded(_WORKERS.sub(r"\1 1", m[0])), line)
+
+
+def _threaded(command: str) -> str:
+    """A gunicorn ``command`` given :data:`GUNICORN_THREADS` where it names neither threads
+    nor a worker class (its sync worker's; a uvicorn or gevent worker has its own)."""
+    if not command.lstrip().startswith("gunicorn") or _CONCURRENCY.search(command):
+        return command
+    trailing = command[len(command.rstrip()) :]
+    return f"{command.rstrip()} --threads {GUNICORN_THREADS}{trailing}"
 
 
 def with_app_required(line: str) -> str:
@@ -53,6 +66,10 @@ _UWSGI_COMMAND = re.compile(r"(?:^|(?<=[\s/]))uwsgi\s[^;&|]*")
 # One command of a line (up to its next ``&&``, ``;``, ``|``) that runs a server.
 _SERVER_COMMAND = re.compile(r"(?:^|(?<=[\s/]))(?:gunicorn|uvicorn|hypercorn)\b[^;&|]*")
 _WORKERS = re.compile(r"(?<=\s)(--workers|-w)(?:=|\s+|(?=\d))(?:\d+|\$\{[^}\s]*\}|\$\w+)")
+# The threads one gunicorn worker serves requests in (gthread; its sync worker takes one at
+# a time): as many as a preview's calls at once need, not a deployment's.
+GUNICORN_THREADS = 4
+_CONCURRENCY = re.compile(r"(?<=\s)(?:--threads|--worker-class|-k)(?:=|\s|(?=\w))")
 
 
 def _project_scripts(files: dict[str, bytes]) -> dict[str, str]:
