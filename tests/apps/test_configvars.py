@@ -232,6 +232,29 @@ def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> N
     assert required_variables({"app/core/config.py": source}) == ["ENV"]
 
 
+def test_a_settings_class_made_from_the_codes_own_mapping_requires_no_variable() -> None:
+    """BernarBerdikul's fastapi-menu-async: ``Settings(**yaml_settings)`` from its YAML
+    file, its fields ``app: App`` and ``postgres: Postgres`` settings classes too. Read as
+    required variables they were given stand-ins, and pydantic refused ``APP`` as JSON
+    before the YAML's values could stand. A settings class made otherwise still requires
+    its fields; one made from another mapping (``**os.environ``, another settings class's
+    values) reads the environment."""
+    config = (
+        b"import yaml\nfrom pydantic import BaseSettings\n\n"
+        b"class App(BaseSettings):\n    project_name: str\n    debug: bool\n\n"
+        b"class Postgres(BaseSettings):\n    host: str\n    port: int\n\n"
+        b"class Settings(BaseSettings):\n    app: App\n    postgres: Postgres\n\n"
+        b"class Mail(BaseSettings):\n    MAIL_SERVER: str\n\n"
+        b"yaml_settings = yaml.safe_load(open('config.yaml'))\n"
+    )
+    made = b"from src.core.config import Mail, Settings, yaml_settings\n\n"
+    made += b"settings = Settings(**yaml_settings)\nmail = Mail()\n"
+    files = {"src/core/config.py": config, "src/__init__.py": made}
+    assert required_variables(files) == ["MAIL_SERVER"]
+    from_environment = made.replace(b"Settings(**yaml_settings)", b"Settings(**os.environ)")
+    assert "HOST" in required_variables({**files, "src/__init__.py": from_environment})
+
+
 def test_a_settings_field_defaulting_to_its_modules_function_of_none_requires_it() -> None:
     """Anasothman55's FastAPI-Gym-api: ``WIFI_DOMAIN: str = get_host()``, its wireless
     interface's address, None on a machine with none ("Input should be a valid string");
@@ -429,8 +452,7 @@ def test_a_readme_giving_its_env_a_block_at_a_time_gives_all_of_it() -> None:
         "## Usage\n```sh\ndocker compose up\n```\n```\nLATE=1\nLATER=2\n```\n"
     )
     assert readme_env_block(readme) == (
-        'APP_NAME="Your name for the app"\nAPP_VERSION=1\n'
-        'SMTP_USER="Your name"\nCORS_ORIGINS=*\n'
+        'APP_NAME="Your name for the app"\nAPP_VERSION=1\nSMTP_USER="Your name"\nCORS_ORIGINS=*\n'
     )
     phrases = ("Your postgres user name", "Enter the API key", "your_db", "Your", "Yours truly")
     assert [fill_in(v) for v in phrases] == [True, True, True, False, False]

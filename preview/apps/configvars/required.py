@@ -115,6 +115,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     found: dict[str, str] = {}
     importers = _reader_importers(files)
     bases = _settings_bases(files)
+    given = _given_by_code(files, bases)
     # A module's name bound to a read without a default (``EXPIRES = os.environ.get("X")``),
     # and the names other code turns into numbers (``int(settings.EXPIRES)``).
     bound: dict[str, str] = {}
@@ -153,7 +154,11 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             if isinstance(node, ast.Call) and (key := _wrapper_call(node, wrappers)):
                 found.setdefault(key, numbers.get(id(node), ""))
                 continue
-            if isinstance(node, ast.ClassDef) and _is_settings_class(node, bases):
+            if (
+                isinstance(node, ast.ClassDef)
+                and _is_settings_class(node, bases)
+                and node.name not in given
+            ):
                 models = _model_classes(tree)
                 for name, kind in _settings_fields(node, _returning_none(tree)):
                     if kind not in models:  # a nested model: its own variables (MAIL__FROM)
@@ -1016,6 +1021,54 @@ def _settings_bases(files: dict[str, bytes]) -> frozenset[str]:
                 found.add(name)
                 grew = True
     return frozenset(found)
+
+
+# A call given a named mapping's items (``Settings(**yaml_settings)``): group 1 what is
+# called, group 2 the mapping's name.
+_UNPACKED_CALL = re.compile(rb"\b([A-Za-z_]\w*)\((?:[^()]|\([^()]*\))*?\*\*\s*([A-Za-z_]\w*)\b")
+# A name bound to what a file of YAML, JSON or TOML holds (``yaml_settings = yaml.load(f,
+# Loader=yaml.Loader)``): group 1 the name.
+_FILE_LOADED = re.compile(
+    rb"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*(?:yaml|json|toml|tomllib|tomli)"
+    rb"\.(?:safe_|full_|unsafe_)?loads?\(",
+    re.MULTILINE,
+)
+
+
+def _given_by_code(files: dict[str, bytes], bases: frozenset[str]) -> frozenset[str]:
+    """The settings classes the upload makes from a mapping it loads from a file of its
+    own (YAML, JSON, TOML), and those their fields are typed by: their values come from
+    that file, not the environment.
+    BernarBerdikul's fastapi-menu-async reads its YAML config into ``Settings(
+    **yaml_settings)``, whose fields ``app: App``, ``postgres: Postgres`` are settings
+    classes too: read as required variables, they were given stand-ins, and pydantic,
+    which parses a nested field's variable as JSON, refused ``APP`` ("error parsing env
+    var") before the YAML's values could stand."""
+    loaded = {m[1] for path in python_files(files) for m in _FILE_LOADED.finditer(files[path])}
+    called = {
+        match[1].decode("ascii", "replace")
+        for path in python_files(files)
+        for match in _UNPACKED_CALL.finditer(files[path])
+        if match[2] in loaded
+    }
+    given = set(called & bases)
+    if not given:
+        return frozenset()
+    classes = {node.name: node for node in _settings_classes(files)}
+    grew = True
+    while grew:
+        grew = False
+        for name in list(given):
+            node = classes.get(name)
+            for statement in node.body if node is not None else ():
+                if not isinstance(statement, ast.AnnAssign):
+                    continue
+                for part in ast.walk(statement.annotation):
+                    typed = _name(part).rsplit(".", 1)[-1]
+                    if typed in classes and typed not in given:
+                        given.add(typed)
+                        grew = True
+    return frozenset(given)
 
 
 def _is_settings_class(node: ast.ClassDef, bases: frozenset[str]) -> bool:
