@@ -1110,12 +1110,17 @@ def _selected(
 ) -> None:
     """A variable its code picks one of a dict's entries by, unset (``config.get(
     os.getenv("APP_MODE"))``: ``configvars.config_selectors``): the entry a development
-    run takes, as a preview is one; none where the dict has no such key."""
+    run takes, as a preview is one; none where the dict has no such key. A configuration
+    class's import path (``config.DevelopmentConfig``) is read by its class's name less
+    ``Config``; where none is a development one, the first that is not production's or
+    testing's (any class imports, where a stand-in would not)."""
     for name, keys in config_selectors(files).items():
         if given.get(name) or found.values.get(name) or name in provided:
             continue
-        lowered = {key.lower(): key for key in keys}
+        lowered = {_entry_word(key): key for key in reversed(keys)}
         key = next((lowered[k] for k in _DEVELOPMENT_KEYS if k in lowered), None)
+        if key is None and all("." in k for k in keys):
+            key = next((k for k in keys if _entry_word(k) not in _NOT_DEVELOPMENT), None)
         if key is not None:
             found.values[name] = key
             found.notes.append(
@@ -1125,6 +1130,15 @@ def _selected(
 
 
 _DEVELOPMENT_KEYS = ("development", "dev", "develop", "local", "default", "debug")
+_NOT_DEVELOPMENT = frozenset({"production", "prod", "testing", "test", "staging"})
+
+
+def _entry_word(key: str) -> str:
+    """What an entry names: a dict's key lowered, a class's (``config.DevelopmentConfig``)
+    name lowered less its ``config``."""
+    if "." not in key:
+        return key.lower()
+    return key.rsplit(".", 1)[-1].lower().replace("config", "")
 
 
 def _from_other_env_files(

@@ -2519,6 +2519,38 @@ app.config.from_object(config.get(os.getenv("APP_MODE")))
     assert "APP_MODE" not in config_defaults(production, "main/app.py", {}, {"PORT"}).values
 
 
+def test_a_variable_flask_imports_its_config_from_is_the_development_class() -> None:
+    """QuentinAndre's Flask-Budgeter: ``app.config.from_object(os.environ['APP_SETTINGS'])``,
+    its config.py's classes ``Config``, ``ProductionConfig``, ``DevelopmentConfig`` …: given
+    a stand-in, "import_string() failed for 'preview-stand-in'". The development class's
+    import path; else the first neither production's nor testing's; a default its own."""
+    config = (
+        b"import os\nclass Config(object):\n    DEBUG = False\n"
+        b"class ProductionConfig(Config):\n    pass\n"
+        b"class DevelopmentConfig(Config):\n    DEBUG = True\n"
+    )
+    app = (
+        b"import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+        b"app.config.from_object(os.environ['APP_SETTINGS'])\n"
+    )
+    files = {"config.py": config, "App/__init__.py": app, "server.py": b"from App import app\n"}
+    found = config_defaults(files, "server.py", {}, {"PORT"})
+    assert found.values["APP_SETTINGS"] == "config.DevelopmentConfig", found.notes
+    assert "APP_SETTINGS" not in found.stand_ins
+    # Through a name bound to the read, with no development class: its base, not production.
+    bound = app.replace(
+        b"app.config.from_object(os.environ['APP_SETTINGS'])",
+        b"SETTINGS = os.getenv('APP_SETTINGS')\napp.config.from_object(SETTINGS)",
+    )
+    plain = config.replace(b"DevelopmentConfig", b"TestingConfig")
+    files = {**files, "App/__init__.py": bound, "config.py": plain}
+    assert config_defaults(files, "server.py", {}, {"PORT"}).values["APP_SETTINGS"] == (
+        "config.Config"
+    )
+    defaulted = app.replace(b"['APP_SETTINGS']", b".get('APP_SETTINGS', 'config.Config')")
+    assert config_selectors({**files, "App/__init__.py": defaulted}) == {}
+
+
 def test_an_examples_error_tracker_project_is_none() -> None:
     """podrivnick's boilerplate-django-ninja: its .env.example's ``SENTRY_DSN='https://dsn'``,
     which ``sentry_sdk.init(dsn=env("SENTRY_DSN"))`` in its settings refuses ("BadDsn"):

@@ -212,7 +212,10 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
     ``app.config.from_object(config.get(os.getenv("APP_MODE")))``, ``config`` being
     ``{"production": …, "development": …}`` in another module; unset, it loaded nothing,
     then ``KeyError: 'APP_ORIGINS'``. The dict is a module-level literal whose keys are
-    all strings, found by its name in any of the app's modules."""
+    all strings, found by its name in any of the app's modules. A variable Flask's
+    ``from_object`` imports (``app.config.from_object(os.environ['APP_SETTINGS'])``) picks
+    one of the upload's configuration classes by its import path: those are its keys
+    (:func:`_config_object_reads`)."""
     trees = list(_reading_modules(files))
     dicts: dict[str, list[str]] = {}
     for tree, _prefix in trees:
@@ -271,6 +274,54 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
             defaulted = isinstance(key, ast.Call) and (len(key.args) > 1 or bool(key.keywords))
             if owner in dicts and name is not None and not defaulted:
                 found.setdefault(name, dicts[owner])
+    for name, paths in _config_object_reads(files, trees).items():
+        found.setdefault(name, paths)
+    return found
+
+
+# A module-level configuration class (``class DevelopmentConfig(Config):``): group 1 its name.
+_CONFIG_CLASS = re.compile(rb"^class[ \t]+(\w*Config\w*)[ \t]*[(:]", re.MULTILINE)
+
+
+def _config_object_reads(
+    files: dict[str, bytes], trees: list[tuple[ast.Module, str]]
+) -> dict[str, list[str]]:
+    """{a variable the code gives Flask's ``config.from_object``, read with no default
+    (directly, or through a module-level name bound to the read): the import paths of
+    the upload's configuration classes, ``config.DevelopmentConfig`` …}. QuentinAndre's
+    Flask-Budgeter does ``app.config.from_object(os.environ['APP_SETTINGS'])``, as the
+    Flask tutorials of its day said (``export APP_SETTINGS="config.DevelopmentConfig"``):
+    given a stand-in, "import_string() failed for 'preview-stand-in'"."""
+    paths = [
+        f"{path[: -len('.py')].replace('/', '.')}.{match[1].decode('ascii', 'replace')}"
+        for path in python_files(files)
+        if not path.endswith("__init__.py")
+        for match in _CONFIG_CLASS.finditer(files[path])
+    ]
+    found: dict[str, list[str]] = {}
+    if not paths:
+        return found
+    for tree, prefix in trees:
+        bound = {
+            target.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "from_object"
+                and len(node.args) == 1
+            ):
+                continue
+            given = node.args[0]
+            value = bound.get(given.id) if isinstance(given, ast.Name) else given
+            name = _variable_read(value, prefix) if value is not None else None
+            if name is not None and value is not None and _read_default(value) is None:
+                found.setdefault(name, paths)
     return found
 
 
