@@ -533,6 +533,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _url_in_source_alone(files)
         or _django_engine(files)
         or _orm_options_in_code(files)
+        or (_url_reader(files) if url is not None else None)
     )
     if driver and url is None and not compose and _sqlite_engine(files):
         driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
@@ -828,6 +829,28 @@ def _django_engine(files: dict[str, bytes]) -> str | None:
         if b"DATABASES" in data and _DJANGO_POSTGRES.search(data):
             return f"Django's PostgreSQL ENGINE ({path})"
     return None
+
+
+def _url_reader(files: dict[str, bytes]) -> str | None:
+    """Where a Python app's settings take its database from a URL variable by a library
+    that picks the backend by the URL's scheme (django-environ's ``env.db()``,
+    dj-database-url), its dependencies listing no driver: with a PostgreSQL URL in its
+    own configuration (the caller's condition), it wants that server, and the remedies
+    add psycopg's wheel once Django asks for it. andriitk's DRF-Link-Shortener commits a
+    ``.env`` of ``DATABASE_URL=postgres://admin:password1@db:5432/URLs`` beside a compose
+    service running ``postgres``: given none, its migrate could not resolve ``db``."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        if found := _URL_READER.search(data):
+            return f"a PostgreSQL URL in its configuration, read by {found[0].decode()}…) in {path}"
+    return None
+
+
+# A settings library's read of a database URL: django-environ's ``env.db()`` and
+# ``env.db_url()``, dj-database-url's ``config()`` and ``parse()``.
+_URL_READER = re.compile(rb"\benv\.(?:db|db_url)\(|\bdj_database_url\.(?:config|parse)\(")
 
 
 _DJANGO_POSTGRES = re.compile(

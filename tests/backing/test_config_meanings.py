@@ -698,3 +698,47 @@ async def test_a_django_app_naming_postgresql_without_its_driver_runs_on_its_pos
         added = await service.app_request(body, "POST", "/", content=b"pear")
         assert added.status_code == 200 and added.json()["items"] == ["pear"], added.text
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+_ENVIRON_SETTINGS = """import environ
+
+env = environ.Env()
+environ.Env.read_env(".env")
+SECRET_KEY = "fixture-secret"
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = ["django.contrib.contenttypes", "items"]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+ROOT_URLCONF = "shop.urls"
+WSGI_APPLICATION = "shop.wsgi.application"
+DATABASES = {"default": env.db()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+"""
+
+
+@needs_server
+async def test_a_postgres_url_its_settings_read_by_scheme_without_a_driver_gets_postgres(
+    builder_service: Service,
+) -> None:
+    """andriitk's DRF-Link-Shortener: ``DATABASES = {'default': env.db()}`` (django-environ),
+    its committed .env's ``DATABASE_URL=postgres://admin:password1@db:5432/URLs``, no
+    PostgreSQL driver listed: given no server, its migrate could not resolve ``db``. The
+    preview's PostgreSQL, the driver added once Django asks for it. A URL of SQLite there
+    wants none."""
+    files = {
+        **app_files("django_pg_host_port"),
+        "shop/settings.py": _ENVIRON_SETTINGS,
+        "requirements.txt": "Django>=4.2,<6\ndjango-environ>=0.11\n",
+        ".env": "DATABASE_URL=postgres://admin:password1@db:5432/links\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "a PostgreSQL URL in its configuration, read by env.db(…) in shop/settings.py"
+    )
+    sqlite = {**files, ".env": "DATABASE_URL=sqlite:///db.sqlite3\n"}
+    assert postgres_wants(_encoded(sqlite), {}).driver is None
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await _running(service, files)
+        added = await service.app_request(body, "POST", "/", content=b"plum")
+        assert added.status_code == 200, added.text
+        assert added.json()["vendor"] == "postgresql" and added.json()["items"] == ["plum"]
+        assert (await service.stop(body["gid"])).status_code == 200
