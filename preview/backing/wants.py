@@ -37,6 +37,7 @@ from ..apps.configvars import (
     template_url,
 )
 from ..apps.depspec import dependency_text
+from ..discovery.pyast import uncommented
 from ..generations import loads_bounded
 from .wanted import TEST_FILES as _TESTS
 from .wanted import json_database_settings
@@ -699,7 +700,7 @@ def _sqlite_engine(files: dict[str, bytes]) -> str | None:
     "check_same_thread"). Its own SQLite file in the upload says so as its code's URL
     does. None where no module does so."""
     sources = [
-        (path, data)
+        (path, uncommented(data))
         for path, data in sorted(files.items())
         if path.endswith(".py") and not _TESTS.search(path) and len(data) <= _MAX_SOURCE
     ]

@@ -10,9 +10,11 @@ frameworks; those are :mod:`preview.discovery.python` and the scanners built on 
 from __future__ import annotations
 
 import ast
+import io
 import posixpath
 import re
 import threading
+import tokenize
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,6 +46,7 @@ __all__ = [
     "same_module",
     "syntax_error",
     "type_schema",
+    "uncommented",
     "upload_path",
     "walked",
 ]
@@ -287,6 +290,32 @@ def parse_module(data: bytes | str) -> ast.Module | None:
 # A line an unresolved merge conflict left (git's markers: ``<<<<<<< HEAD``, ``=======``,
 # ``>>>>>>> origin/master``).
 _CONFLICT_MARKER = re.compile(r"^(?:<{7}|={7}|>{7})(?:\s|$)")
+
+
+def uncommented(data: bytes) -> bytes:
+    """Python source ``data`` with its comments blanked (a string's ``#`` kept), for the
+    readers of its text by pattern: a line commented out is no code. Shayan-9248's
+    FastAPI-Wishlist keeps ``# SQLALCHEMY_DATABASE_URL = "sqlite:///./sql_app.db"`` above
+    its PostgreSQL URL and ``# connect_args={"check_same_thread": False}`` in its
+    engine's call: read as code, it ran on SQLite alone and was given no PostgreSQL.
+    ``data`` as it is where it does not tokenize."""
+    if b"#" not in data:
+        return data
+    text = data.decode("utf-8", "replace")
+    lines = io.StringIO(text).readlines()
+    try:
+        comments = [
+            token
+            for token in tokenize.generate_tokens(io.StringIO(text).readline)
+            if token.type == tokenize.COMMENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return data
+    for token in comments:
+        (row, start), (_, end) = token.start, token.end
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + line[end:]
+    return "".join(lines).encode("utf-8", "replace")
 
 
 def syntax_error(data: bytes | str) -> tuple[int, str] | None:

@@ -581,6 +581,19 @@ def test_an_engine_made_with_sqlites_own_option_wants_no_postgresql() -> None:
     assert postgres_wants(files, {}).driver is not None
     shipped = {**files, "sql_app.db": b"SQLite format 3\x00" + bytes(84)}
     assert postgres_wants(shipped, {}).driver is None
+    # Shayan-9248's FastAPI-Wishlist: its SQLite URL and option commented out, its
+    # PostgreSQL's URL the code: a comment is no code, a string's "#" stays.
+    commented = (
+        b"from sqlalchemy import create_engine\n"
+        b'# URL = "sqlite:///./sql_app.db"\n'
+        b'URL = "postgresql://postgres:postgres@pg_db:5432/postgres"  # "sqlite://" once\n'
+        b'engine = create_engine(\n    URL,  # connect_args={"check_same_thread": False}\n)\n'
+    )
+    files = {"pyproject.toml": b'[tool.poetry.dependencies]\npsycopg2 = "^2.9.3"\n'}
+    assert postgres_wants({**files, "database.py": commented}, {}).driver is not None
+    live = commented.replace(b"URL,  # connect_args=", b"URL, connect_args=")
+    live = live.replace(b'# URL = "sqlite', b'OLD_URL = "sqlite')
+    assert postgres_wants({**files, "database.py": live}, {}).driver is None
 
 
 def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver() -> None:
