@@ -3,9 +3,10 @@
 uv picks one interpreter for a request (the first on its path that fits: the service's
 own, then the newest). That one comes first; where the request is a range that other
 present interpreters fit too (``^3.8``, ``>=3.12``), they follow, one per minor version,
-newest first (with no request at all, those older than uv's pick: an app pinning
-``Pillow==5.3.0`` and ``psycopg2==2.7.7`` has wheels on 3.7 and none on 3.11, where
-building them takes minutes, and fails), so that a build can move on to the next when
+newest first (with no request at all, those older than uv's pick, newest first: an app
+pinning ``Pillow==5.3.0`` and ``psycopg2==2.7.7`` has wheels on 3.7 and none on 3.11, where
+building them takes minutes, and fails; then the newer ones, for a pin that requires
+one), so that a build can move on to the next when
 the pinned dependencies have no wheels for the first, or when building one from source
 fails there (:func:`build_first_fitting`). A ``.python-version`` naming a patch that
 is not installed (``3.10.4``) is taken as its minor version when one is (``3.10.13``),
@@ -45,7 +46,7 @@ _NAMED = re.compile(r"^building ([A-Za-z0-9._-]+) |build `([A-Za-z0-9._-]+?)(?:[
 _SOURCE_BUILDS = 3  # interpreters a build from source is tried with, at most
 _SHOWN = 4  # packages named in a line, at most
 
-_MOST = 6  # interpreters tried for one build, at most (wheels only: quick to refuse)
+_MOST = 8  # interpreters tried for one build, at most (wheels only: quick to refuse)
 _PATCH = re.compile(r"(\d+)\.(\d+)\.\d+")
 _RANGE = re.compile(r"[<>=!~,]")
 
@@ -108,13 +109,22 @@ async def interpreter_choices(
         return (await _fallback(pin, fallback, env) if fallback else None) or found
     first = Interpreter(*found)
     choices = [first]
-    if not request:  # any will do: uv's pick, then the older ones (old pins' wheels)
+    if not request:  # any will do: uv's pick, the older ones (old pins' wheels), the newer
         seen = {first.minor}
+        newer: list[Interpreter] = []
         for candidate in await _installed(env):
+            if candidate.minor in seen or not candidate.version.startswith("3."):
+                continue
+            seen.add(candidate.minor)
             older = version_key(candidate.version) < version_key(first.version)
-            if older and candidate.minor not in seen and candidate.version.startswith("3."):
-                seen.add(candidate.minor)
+            if older:
                 choices.append(candidate)
+            else:
+                newer.insert(0, candidate)
+        # Newer ones last, oldest first: a pin of a release that requires a newer Python
+        # than uv's pick (AmnaAshraf-2's drf-university-management-system: Django==6.0,
+        # Python>=3.12) was tried on 3.11, 3.10 and 3.9 and refused on each.
+        choices += newer
     elif _RANGE.search(request):
         try:
             fits = SpecifierSet(request.strip())

@@ -37,7 +37,7 @@ async def test_a_range_lists_every_fitting_minor_version_uvs_pick_first(
     with trio.fail_after(60):
         found = await _choices(builder_service, ">=3.8")
         versions = [i.minor for i in found.interpreters]
-        assert len(versions) == len(set(versions)) and len(versions) <= 6
+        assert len(versions) == len(set(versions)) and len(versions) <= 8
         exact = await _choices(builder_service, "3.11")
         assert len(exact.interpreters) == 1  # not a range: uv's pick alone
 
@@ -132,7 +132,13 @@ async def test_with_no_request_old_pins_take_the_newest_python_with_their_wheels
     with trio.fail_after(BUILD_WAIT):
         found = await _choices(service, "")
         minors = [i.minor for i in found.interpreters]
-        assert minors == sorted(set(minors), key=lambda m: -int(m.split(".")[1]))
+        # uv's pick, the older ones newest first, then the newer ones oldest first.
+        first = int(minors[0].split(".")[1])
+        older = [m for m in minors if int(m.split(".")[1]) < first]
+        newer = [m for m in minors if int(m.split(".")[1]) > first]
+        assert len(minors) == len(set(minors)) and minors == [minors[0], *older, *newer]
+        assert older == sorted(older, key=lambda m: -int(m.split(".")[1]))
+        assert newer == sorted(newer, key=lambda m: int(m.split(".")[1]))
         if "3.9" not in minors or minors[0] in ("3.9", "3.8", "3.7", "3.6"):
             return  # needs 3.9 present below uv's pick
         body = await launched(service, app_files("old_pins_wheels"))
@@ -145,6 +151,31 @@ async def test_with_no_request_old_pins_take_the_newest_python_with_their_wheels
         chose = [m for m in system if m.startswith("Python 3.9")]
         assert chose and f"not {found.interpreters[0].version}" in chose[0], system
         assert "markupsafe==1.1.1" in chose[0]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_with_no_request_a_pin_requiring_a_newer_python_takes_one(
+    builder_service: Service,
+) -> None:
+    """AmnaAshraf-2's drf-university-management-system pins Django==6.0 (Python>=3.12)
+    and asks for no Python: tried on uv's pick, 3.10 and 3.9, refused on each ("the
+    current Python version does not satisfy"). The newer ones are tried too."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        found = await _choices(service, "")
+        newer = await _choices(service, ">=3.12")
+        if isinstance(newer, list) or found.interpreters[0].minor in ("3.12", "3.13"):
+            return  # needs a 3.12 or newer present beside uv's pick below it
+        files = {
+            "requirements.txt": "Django==6.0\nflask>=3\n",
+            "app.py": "import sys\n\nimport django\nfrom flask import Flask\n\n"
+            "app = Flask(__name__)\n\n\n@app.get('/')\ndef about():\n"
+            "    return {'django': django.get_version(), 'python': sys.version_info[:2]}\n",
+        }
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        about = (await service.app_get(body, "/")).json()
+        assert about["django"] == "6.0" and tuple(about["python"]) >= (3, 12)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
