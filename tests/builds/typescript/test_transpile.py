@@ -300,6 +300,62 @@ async def test_a_nest_build_has_its_base_url_imports_rewritten_as_nest_does(
         assert not any("the app's own build run instead" in line for line in lines), lines
 
 
+_METADATA_TSCONFIG = {
+    "compilerOptions": {
+        "target": "ES2020",
+        "module": "commonjs",
+        "outDir": "dist",
+        "strict": True,
+        "skipLibCheck": True,
+        "experimentalDecorators": True,
+        "emitDecoratorMetadata": True,
+    },
+    "include": ["src"],
+}
+# What decorator metadata says of each member's type, as TypeORM reads a column's.
+_METADATA_INDEX = """import { createServer } from "node:http";
+import { Level, Status } from "./kinds";
+
+const seen: Record<string, string> = {};
+(Reflect as any).metadata = (key: string, value: { name: string }) =>
+  (_target: object, member?: string) => {
+    if (key === "design:type" && member) seen[member] = value.name;
+  };
+const Column = (): PropertyDecorator => () => undefined;
+
+class Contract {
+  @Column() status!: Status;
+  @Column() level!: Level;
+  @Column() name!: string;
+}
+
+createServer((_request, response) => {
+  response.setHeader("content-type", "application/json");
+  response.end(JSON.stringify({ ...seen, made: new Contract() instanceof Contract }));
+}).listen(Number(process.env.PORT), "0.0.0.0");
+"""
+
+
+async def test_decorator_metadata_of_an_enum_type_is_what_tsc_emits(service: Service) -> None:
+    """lavellewarren's nestjs-crm-apis: ``@Column() status: ContractStatus``, an enum of
+    another module. The per-file emit wrote its metadata as ``Object`` (tsc: ``String``),
+    and TypeORM refused it: "Data type "Object" in "Contract.status" is not supported by
+    "postgres"". The project's enums are read first: a string enum's type is String, a
+    numeric one's Number, as tsc emits them."""
+    build = "tsc -p tsconfig.json"
+    files = {
+        "package.json": _package_json("transpile-metadata", build, "node dist/index.js"),
+        "tsconfig.json": json.dumps(_METADATA_TSCONFIG, indent=2),
+        "src/kinds.ts": 'export enum Status {\n  Open = "open",\n}\n'
+        "export enum Level {\n  Low,\n  High,\n}\n",
+        "src/index.ts": _METADATA_INDEX,
+    }
+    with trio.fail_after(BUILD_WAIT):
+        (_gid, answer), lines = await _run(service, None, files)
+    assert answer == {"status": "String", "level": "Number", "name": "String", "made": True}
+    assert any("without its type check" in line for line in lines), lines
+
+
 def test_only_tsc_and_plain_nest_builds_are_transpiled() -> None:
     scripts = {
         "build": "rimraf dist && nest build",
