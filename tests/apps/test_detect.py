@@ -500,7 +500,7 @@ def test_a_procfile_through_the_projects_environment_manager_runs_without_it() -
     }
     found = _detect(files)
     assert found.setup[0] == ("sh", "-c", "flask db upgrade && python seed.py")
-    assert found.argv == ("sh", "-c", "gunicorn wsgi --chdir ./src/")
+    assert found.argv == ("sh", "-c", "gunicorn wsgi --chdir ./src/ --threads 4")
     assert found.server == "gunicorn"
     for web in ("poetry run uvicorn main:app", "uv run --frozen uvicorn main:app"):
         assert _detect({**files, "Procfile": f"web: {web}\n"}).argv[2] == "uvicorn main:app"

@@ -237,13 +237,7 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
     # unset, "KeyError: None").
     picking = _picking_parameters(trees, dicts)
     for tree, prefix in trees:
-        reads = {
-            target.id: node.value
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            for target in node.targets
-            if isinstance(target, ast.Name)
-        }
+        reads = _module_bindings(tree)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
@@ -279,6 +273,17 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
     return found
 
 
+def _module_bindings(tree: ast.Module) -> dict[str, ast.expr]:
+    """{a name the module binds at its top level by a plain assignment: its value}."""
+    return {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
 # A module-level configuration class (``class DevelopmentConfig(Config):``): group 1 its name.
 _CONFIG_CLASS = re.compile(rb"^class[ \t]+(\w*Config\w*)[ \t]*[(:]", re.MULTILINE)
 
@@ -302,13 +307,7 @@ def _config_object_reads(
     if not paths:
         return found
     for tree, prefix in trees:
-        bound = {
-            target.id: node.value
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            for target in node.targets
-            if isinstance(target, ast.Name)
-        }
+        bound = _module_bindings(tree)
         for node in ast.walk(tree):
             if not (
                 isinstance(node, ast.Call)

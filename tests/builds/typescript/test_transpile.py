@@ -302,11 +302,7 @@ async def test_a_nest_build_has_its_base_url_imports_rewritten_as_nest_does(
 
 _METADATA_TSCONFIG = {
     "compilerOptions": {
-        "target": "ES2020",
-        "module": "commonjs",
-        "outDir": "dist",
-        "strict": True,
-        "skipLibCheck": True,
+        **{k: v for k, v in _TSCONFIG["compilerOptions"].items() if "Json" not in k},
         "experimentalDecorators": True,
         "emitDecoratorMetadata": True,
     },
