@@ -73,6 +73,8 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_INCLUDES = 10
 _EXTRAS = re.compile(r"\[[^\]]*\]$")  # "./libs/common[extra]"
 _SHELL_QUOTED = re.compile(r"""^(["'])([^"']+)\1$""")  # one requirement in a shell's quotes
+# pip's find-links option and the place it names (``-f /dir``, ``--find-links=./wheels``).
+_FIND_LINKS = re.compile(r"^(?:-f|--find-links)(?:\s+|\s*=\s*|(?=[^\s=-]))(\S+)")
 _INDEX_OPTION = re.compile(r"^(?:-i|--index-url|--extra-index-url)(?:\s+|\s*=\s*)(\S+)")
 _PYPI_HOSTS = {"pypi.python.org", "pypi.org", "www.pypi.org", "pypi.io"}
 # What a web app's own dependency file lists (python_dependencies).
@@ -858,6 +860,12 @@ def _requirement_lines(
         if option in ("-r", "--requirement", "-c", "--constraint") and depth < _MAX_INCLUDES:
             included = posixpath.normpath(posixpath.join(posixpath.dirname(path), rest.strip()))
             lines.extend(_requirement_lines(files, included, depth + 1, local))
+        elif (found := _FIND_LINKS.match(line)) is not None and "://" not in found.group(1):
+            # A directory of its author's machine to find wheels in (Replit writes
+            # ``-f /usr/share/pip-wheels`` first in every requirements.txt: Alex-ley's
+            # Flask-banking-app, uv's "Invalid URL … relative URL without a base"), which
+            # the upload does not carry: its packages come from the index. A URL stays.
+            continue
         elif option in ("-e", "--editable") or line.startswith((".", "/", "file:")):
             # The app itself or a local package: imported from the upload instead, with
             # its own dependencies installed.

@@ -460,11 +460,23 @@ def _star_imports(tree: ast.Module) -> bool:
 def _procfile_server(web: str) -> str | None:
     """The server package a Python web line runs (``gunicorn wsgi:app``, ``python -m
     uvicorn …``): installed with the app when its dependency file does not list it
-    (flask-bluelog lists gunicorn in its Pipfile.lock only, not its requirements.txt)."""
-    words = _command_words(web)
-    if words[:2] in (["python", "-m"], ["python3", "-m"]):
-        words = words[2:]
-    return _PROCFILE_SERVERS.get(words[0]) if words else None
+    (flask-bluelog lists gunicorn in its Pipfile.lock only, not its requirements.txt).
+    Each command of a chained line, the last server of them: geekwise-estefania-flores's
+    django-drf-bank-app runs ``cd app && python manage.py migrate && gunicorn main.wsgi``,
+    its Pipfile lists no gunicorn ("sh: 1: gunicorn: not found")."""
+    found = None
+    for command in _CHAINED.split(web):
+        words = _command_words(command)
+        if words[:1] == ["exec"]:
+            words = words[1:]
+        if words[:2] in (["python", "-m"], ["python3", "-m"]):
+            words = words[2:]
+        found = _PROCFILE_SERVERS.get(words[0], found) if words else found
+    return found
+
+
+# Where one command of a shell line ends and the next begins.
+_CHAINED = re.compile(r"&&|\|\||;")
 
 
 def _needed_by(tool: str, command: str) -> bool:

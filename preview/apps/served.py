@@ -14,6 +14,7 @@ import ast
 import posixpath
 import re
 from collections.abc import Collection
+from dataclasses import replace
 
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import imports_module, last_name, main_blocks, same_module, walked
@@ -41,8 +42,48 @@ def find_app(files: dict[str, bytes]) -> FoundApp | None:
     if made is None:
         return declared_app(files)
     best, trees = made
-    served = _extended(best, trees, files) or best
+    served = _extended(best, trees, files) or _factory_of(best, trees[best.path]) or best
     return _declared(served, trees, files) or served
+
+
+def _factory_of(found: FoundApp, tree: ast.Module) -> FoundApp | None:
+    """The factory of ``found``'s module that configures the app it binds at module level
+    and returns it (``app = Flask(__name__)``, then ``def create_app(): …
+    app.register_blueprint(…); return app``), called with no argument: the app as its
+    author serves it (jcpagsinohin's flask-fitness-app, whose ``run.py`` does ``app =
+    create_app()``; its module-level ``app``, served as it is, answered 404 on every
+    route: its blueprints are registered in the factory)."""
+    if found.factory:
+        return None
+    for node in _module_level(tree.body):
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        arguments = node.args
+        required = len(arguments.posonlyargs) + len(arguments.args) - len(arguments.defaults)
+        if required > 0 or any(d is None for d in arguments.kw_defaults):
+            continue
+        local = {
+            t.id
+            for n in walked(node)
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
+        returned = [n for n in walked(node) if isinstance(n, ast.Return) and n.value is not None]
+        configures = any(
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and _dotted(n.func.value) == found.attr
+            for n in walked(node)
+        )
+        if (
+            found.attr not in local
+            and configures
+            and returned
+            and all(_dotted(r.value) == found.attr for r in returned if r.value is not None)
+        ):
+            return replace(found, attr=node.name, factory=True)
+    return None
 
 
 # A Python server's command and the ``module:attr`` it serves (``gunicorn … wsgi:app``,

@@ -153,6 +153,21 @@ def test_local_packages_of_a_requirements_file_import_from_the_upload() -> None:
     assert python_dependencies(moved, "svc/main.py").key("3.12", (), "") == deps.key("3.12", (), "")
 
 
+def test_a_find_links_directory_of_the_authors_machine_is_dropped() -> None:
+    """Replit's ``-f /usr/share/pip-wheels`` first in a requirements.txt (Alex-ley's
+    Flask-banking-app; uv: "Invalid URL in `requirements.txt` at position 0: relative URL
+    without a base"): a directory the upload does not carry, left out; a URL is kept."""
+    text = b"-f /usr/share/pip-wheels\nflask==3.0.0\n--find-links=./wheels\n-f./more\n"
+    deps = python_dependencies({"requirements.txt": text, "app.py": b""}, "app.py")
+    assert deps.requirements == ("flask==3.0.0",)
+    url = b"--find-links https://download.pytorch.org/whl/torch_stable.html\nflask\n"
+    kept = python_dependencies({"requirements.txt": url, "app.py": b""}, "app.py")
+    assert kept.requirements == (
+        "--find-links https://download.pytorch.org/whl/torch_stable.html",
+        "flask",
+    )
+
+
 def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() -> None:
     files = {p: t.encode() for p, t in app_files("flask_psycopg2").items()}
     deps = python_dependencies(files, "app.py")

@@ -1005,3 +1005,20 @@ def fastapi_app(dbsession: AsyncSession) -> FastAPI:
     found = find_app(files)
     assert found is not None, files
     assert (found.path, found.attr) == ("app/routes/application.py", "get_app"), found
+
+
+async def test_a_module_app_its_factory_configures_is_served_through_the_factory(
+    builder_service: Service,
+) -> None:
+    """jcpagsinohin's flask-fitness-app binds ``app = Flask(__name__)`` in its package and
+    registers every blueprint in ``create_app()``, which returns that app (``run.py``:
+    ``app = create_app()``): served as ``app:app``, all its routes answered 404."""
+    files = app_files("flask_factory_configures_module_app")
+    found = detect({p: t.encode() for p, t in files.items()})
+    assert found is not None and "app:create_app()" in found.argv
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/items/")).json() == ["chair", "table"]
+        assert (await service.stop(body["gid"])).status_code == 200

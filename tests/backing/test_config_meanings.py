@@ -357,6 +357,22 @@ def test_the_mariadb_gives_the_generic_names_too() -> None:
 # d. The engine a settings file reads is the provided database's, in its framework's words.
 
 
+def test_sqlalchemys_drivername_is_the_engines_name() -> None:
+    """jcpagsinohin's flask-fitness-app: ``URL.create(os.getenv('DB_DRIVERNAME'),
+    username=os.getenv('DB_USERNAME'), …)``, no example env: DB_DRIVERNAME unset was
+    "drivername must be a string"; it is SQLAlchemy's name of the served engine."""
+    assert meaning("DB_DRIVERNAME") == meaning("DB_ENGINE")
+    config = (
+        b"import os\nfrom sqlalchemy import URL\n\nclass Config:\n"
+        b"    SQLALCHEMY_DATABASE_URI = URL.create(os.getenv('DB_DRIVERNAME'), "
+        b"username=os.getenv('DB_USERNAME'), host=os.getenv('DB_HOST'), "
+        b"database=os.getenv('DB_NAME'))\n"
+    )
+    files = {"config.py": config, "app.py": b"from flask import Flask\napp = Flask(__name__)\n"}
+    found = config_defaults(files, "app.py", {}, dict(POSTGRES_ENV))
+    assert found.values["DB_DRIVERNAME"] == "postgresql"
+
+
 def test_the_engine_string_matches_the_database_and_the_framework() -> None:
     assert engine_value("mysql", "DB_ENGINE", django=True) == "django.db.backends.mysql"
     assert engine_value("postgresql", "DB_ENGINE", True) == "django.db.backends.postgresql"

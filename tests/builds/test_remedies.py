@@ -961,6 +961,10 @@ def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:
     assert detect(procfile).server == "gunicorn"
     assert detect({**procfile, "Procfile": b"web: python -m uvicorn m:app\n"}).server == "uvicorn"
     assert detect({**procfile, "Procfile": b"web: bin/start\n"}).server is None
+    # Its server after the commands a chained line runs first (geekwise-estefania-flores's
+    # django-drf-bank-app: ``cd app && python manage.py migrate && gunicorn main.wsgi``).
+    chained = b"web: cd app && python manage.py migrate && gunicorn wsgi:app\n"
+    assert detect({**procfile, "Procfile": chained}).server == "gunicorn"
 
 
 def test_an_old_setup_py_builds_on_the_setuptools_that_still_had_its_api() -> None:

@@ -103,6 +103,9 @@ _PARTS = {
     "TYPE": "engine",
     "DIALECT": "engine",
     "DRIVER": "engine",
+    # SQLAlchemy's URL.create(drivername, …) argument's name (jcpagsinohin's
+    # flask-fitness-app: ``URL.create(os.getenv('DB_DRIVERNAME'), username=…)``)
+    "DRIVERNAME": "engine",
     "CLIENT": "engine",
     "BACKEND": "engine",
     "VENDOR": "engine",
