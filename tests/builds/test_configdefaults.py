@@ -2570,21 +2570,26 @@ def test_an_examples_blank_the_code_reads_with_a_default_of_its_own_is_unset() -
     """chaleay's fastapi-postgres-crud-template: its .env.sample leaves ``HOST_SERVER=`` and
     ``SSL_MODE=`` empty, which its code reads as ``os.environ.get('HOST_SERVER',
     'localhost')``: an empty host in its URL ("'NoneType' and 'str'"). Unset, the code's
-    defaults; a password's blank, or one read with no default, stays."""
+    defaults; a password's blank, or one read with no default, stays. An f-string default
+    with text of its own is one (vihithr's FastAPI-Game-Rating-Lite: ``f"sqlite:///{path}"``)."""
     session = (
         b"import os\n"
         b"host = os.environ.get('HOST_SERVER', 'localhost')\n"
         b"mode = os.environ.get('SSL_MODE', 'prefer')\n"
         b"secret = os.environ.get('PASSWORD', 'postgres')\n"
         b"name = os.environ.get('APP_TITLE')\n"
+        b"url = os.getenv('STG_DATABASE_URL', f'sqlite:///{os.getcwd()}/app.db')\n"
+        b"label = os.getenv('LABEL', f'{name}')\n"
     )
     files = {
         "db/session.py": session,
         "main.py": b"from fastapi import FastAPI\nimport db.session\napp = FastAPI()\n",
-        ".env.sample": b"HOST_SERVER=\nSSL_MODE=\nPASSWORD=\nAPP_TITLE=\n",
+        ".env.sample": b"HOST_SERVER=\nSSL_MODE=\nPASSWORD=\nAPP_TITLE=\n"
+        b"STG_DATABASE_URL=\nLABEL=\n",
     }
     found = config_defaults(files, "main.py", {}, {"PORT"})
     assert "HOST_SERVER" not in found.values and "SSL_MODE" not in found.values
+    assert "STG_DATABASE_URL" not in found.values and "LABEL" in found.values
     assert "PASSWORD" in found.values and "APP_TITLE" in found.values
     assert any("the code reads each with a default of its own" in n for n in found.notes)
 

@@ -574,10 +574,18 @@ def defaulted_reads(files: dict[str, bytes]) -> set[str]:
         for node in ast.walk(tree):
             if (key := _variable_read(node, prefix)) is None:
                 continue
-            default = _read_default(node)
-            says = isinstance(default, ast.Constant) and default.value not in ("", None)
-            found[key] = found.get(key, True) and (says or key in schema)
+            found[key] = found.get(key, True) and (_says(_read_default(node)) or key in schema)
     return {name for name, says in found.items() if says}
+
+
+def _says(default: ast.expr | None) -> bool:
+    """Whether a read's default says something: a constant but ``""``, or an f-string
+    with text of its own (vihithr's FastAPI-Game-Rating-Lite: ``os.getenv(
+    "STG_DATABASE_URL", f"sqlite:///{DEFAULT_DB_PATH.absolute()}")``, its env.example's
+    ``STG_DATABASE_URL=`` kept empty: "Could not parse SQLAlchemy URL")."""
+    if isinstance(default, ast.JoinedStr):
+        return any(isinstance(v, ast.Constant) and v.value for v in default.values)
+    return isinstance(default, ast.Constant) and default.value not in ("", None)
 
 
 def _env_schema_defaults(tree: ast.Module) -> set[str]:
