@@ -805,3 +805,27 @@ def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_and_may_fa
     for files in (synchronized, migrated, schema, entityless):
         found = detect(files)
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+
+
+def test_a_drizzle_kit_before_its_migrate_command_on_sqlite_gets_the_journal_applied() -> None:
+    """destocot's drizzle-express-rest-api: drizzle-kit ^0.20.14 (no ``migrate``: "unknown
+    command 'migrate'") on better-sqlite3, whose file the app opens at DATABASE_URL.
+    drizzle-orm's better-sqlite3 migrator applies the journal there (it returns when done,
+    not a promise); on libSQL, its migrator through @libsql/client."""
+    config = b"export default { schema: './src/schema.ts', out: 'migrations',"
+    config += b" driver: 'better-sqlite', dbCredentials: { url: process.env.DATABASE_URL! } };"
+    files = {
+        "drizzle.config.ts": config,
+        "migrations/meta/_journal.json": b'{"version": "5", "entries": [{"tag": "0000_a"}]}',
+        "migrations/0000_a.sql": b"CREATE TABLE `users` (`id` text PRIMARY KEY NOT NULL);",
+    }
+    listed = {"drizzle-kit": "^0.20.14", "drizzle-orm": "^0.30.8", "better-sqlite3": "^9.5.0"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e")
+    assert 'require("better-sqlite3"))(address)' in step[2]
+    assert 'require("drizzle-orm/better-sqlite3/migrator")' in step[2]
+    assert 'process.env["DATABASE_URL"]' in step[2] and '"migrations"' in step[2]
+    libsql = {**listed, "@libsql/client": "^0.5"}
+    del libsql["better-sqlite3"]
+    (step,) = node_migrations(files, libsql)
+    assert 'require("drizzle-orm/libsql/migrator")' in step[2]

@@ -91,13 +91,27 @@ _DRIVERS = {
         'const client = require("mysql2").createPool(address);',
         "client.end()",
     ),
+    # A SQLite file, named as the app names it to better-sqlite3 (destocot's
+    # drizzle-express-rest-api: drizzle-kit ^0.20.14, ``new Database(DATABASE_URL)``;
+    # "unknown command 'migrate'"), or libSQL's URL.
+    "better-sqlite3": (
+        "better-sqlite3",
+        'const client = new (require("better-sqlite3"))(address);',
+        "client.close()",
+    ),
+    "@libsql/client": (
+        "libsql",
+        'const client = require("@libsql/client").createClient({ url: address });',
+        "client.close()",
+    ),
 }
 _MIGRATOR = """try {{ require("dotenv").config(); }} catch (error) {{}}  // the .env it reads
 const address = process.env[{url}];  // not URL: pg parses with the global
 {client}
 const {{ drizzle }} = require("drizzle-orm/{module}");
 const {{ migrate }} = require("drizzle-orm/{module}/migrator");
-migrate(drizzle(client), {{ migrationsFolder: {folder} }}).then(
+// better-sqlite3's migrator returns when done, the others a promise
+Promise.resolve().then(() => migrate(drizzle(client), {{ migrationsFolder: {folder} }})).then(
   () => {close},
   (error) => {{ console.error(error); process.exit(1); }},
 );"""
