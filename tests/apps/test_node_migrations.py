@@ -829,3 +829,23 @@ def test_a_drizzle_kit_before_its_migrate_command_on_sqlite_gets_the_journal_app
     del libsql["better-sqlite3"]
     (step,) = node_migrations(files, libsql)
     assert 'require("drizzle-orm/libsql/migrator")' in step[2]
+
+
+def test_drizzle_tables_declared_by_modules_the_schema_file_gathers_are_pushed() -> None:
+    """sukhendralodhi's docker-drizzle-express: ``schema: "./models/index.js"``, a file
+    that only requires ``./book.model.js`` and ``./author.model.js`` (their ``pgTable``
+    calls), no migration generated: relation "books" does not exist. The tables of the
+    modules it imports (at any depth) count; a module outside the schema's does not
+    unless imported."""
+    config = b"module.exports = defineConfig({ schema: './models/index.js', out: './drizzle' });"
+    files = {
+        "drizzle.config.js": config,
+        "models/index.js": b'const books = require("./book.model.js");\nmodule.exports = books;',
+        "models/book.model.js": b'const authors = require("./author");\nmodule.exports = 1;',
+        "models/author.js": b'module.exports = pgTable("authors", { id: uuid() });',
+    }
+    listed = {"drizzle-kit": "^0.31.5", "drizzle-orm": "^0.44", "pg": "^8"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    unrelated = {**files, "models/book.model.js": b"module.exports = 1;"}
+    assert node_migrations(unrelated, listed) == ()

@@ -1079,7 +1079,39 @@ def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
         if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)
         or any(g.fullmatch(f) for g in globs)
     ]
-    return {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
+    return {
+        t.decode() for f in _with_imports(sources, files) for t in _TABLE_CALL.findall(files[f])
+    }
+
+
+# A module's relative imports: ``require("./book.model.js")``, ``from './users'``,
+# ``export * from "./posts"``.
+_RELATIVE_IMPORT = re.compile(rb"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
+_MODULE_EXTENSIONS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def _with_imports(sources: list[str], files: dict[str, bytes]) -> set[str]:
+    """``sources`` and the upload's modules they import, relatively, at any depth: a schema
+    file that gathers its tables from modules beside it (sukhendralodhi's
+    docker-drizzle-express: ``schema: "./models/index.js"``, which requires
+    ``./book.model.js`` and ``./author.model.js``; relation "books" does not exist)."""
+    found = set(sources)
+    waiting = list(sources)
+    while waiting:
+        path = waiting.pop()
+        for name in _RELATIVE_IMPORT.findall(files[path]):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), name.decode()))
+            stem = target.rsplit(".", 1)[0] if target.endswith(_MODULE_EXTENSIONS) else target
+            candidates = (
+                target,
+                *(f"{stem}{ext}" for ext in _MODULE_EXTENSIONS),
+                *(f"{target}/index{ext}" for ext in _MODULE_EXTENSIONS),
+            )
+            module = next((c for c in candidates if c in files), None)
+            if module is not None and module not in found:
+                found.add(module)
+                waiting.append(module)
+    return found
 
 
 def _glob_pattern(glob: str) -> re.Pattern[str]:
