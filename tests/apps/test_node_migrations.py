@@ -782,6 +782,26 @@ def test_sequelize_models_whose_tables_nothing_makes_are_synced_and_may_fail() -
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
 
 
+def test_a_sync_helper_nothing_calls_leaves_the_models_to_be_synced() -> None:
+    """phuochungdn1999's Express-warehouse: src/database/db-sync.js exports ``function () {
+    sequelize.sync({ force: true }) }`` ("call this once"), its one require in the app a
+    comment: every route met "Table 'app.warehouses' doesn't exist". Its sync() never runs;
+    the models are synced by the step. Where a module calls the helper, it runs there."""
+    fixture = {k: v.encode() for k, v in app_files("node_sequelize_models").items()}
+    helper = b"const sequelize = require('../database');\nmodule.exports = function () {\n"
+    helper += b"  sequelize.sync({ force: true }).then(() => console.log('synced'));\n};\n"
+    files = {
+        **fixture,
+        "src/db/db-sync.js": helper,
+        "src/main.js": b"// require('./db/db-sync')()\nrequire('./server');\n",
+    }
+    found = detect(files)
+    assert found is not None and any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+    called = {**files, "src/main.js": b"require('./db/db-sync')();\nrequire('./server');\n"}
+    found = detect(called)
+    assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+
+
 def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_and_may_fail() -> None:
     """TypeORM entities on the app's own ``new DataSource({ … synchronize: false })``, no
     migrations, no schema file: every route would meet relation "notes" does not exist.

@@ -369,7 +369,7 @@ def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
         script = path.endswith((".js", ".cjs", ".mjs", ".ts")) or (
             "." not in posixpath.basename(path) and data.startswith(b"#!") and b"node" in data[:40]
         )  # (express-generator's bin/www: a node script without an extension)
-        if not script or _NOT_SERVED.search(path):
+        if not script or _NOT_SERVED.search(path) or _helper_never_called(path, data, files):
             continue
         text = data[:262144].decode("utf-8", "replace")
         if (
@@ -583,6 +583,43 @@ def typeorm_entities_step(
 
 
 _TIMER = re.compile(r"\bsetTimeout\s*\(")
+
+
+# A module handing out a function (``module.exports = function () {``, ``export default
+# async () =>``), which runs nothing of its own as it loads.
+_EXPORTS_FUNCTION = re.compile(
+    rb"(?:\bmodule\.exports\s*=|\bexport\s+default)\s*(?:async\s+)?(?:function\b|\([^()]*\)\s*=>)"
+)
+_LINE_COMMENT = re.compile(rb"^\s*//.*$", re.MULTILINE)
+_SCRIPTS = (".js", ".cjs", ".mjs", ".ts", ".mts", ".cts", "package.json")
+
+
+def _helper_never_called(path: str, data: bytes, files: dict[str, bytes]) -> bool:
+    """Whether the module ``path`` exports a function that no module of the upload loads
+    (its one require commented out), nor a package.json script names: its ``sync()`` never
+    runs. phuochungdn1999's Express-warehouse: src/database/db-sync.js exports ``function
+    () { sequelize.sync({ force: true }) }``, "call this once", its call in src/app/index.js
+    a comment; every route met "Table 'app.warehouses' doesn't exist"."""
+    if not _EXPORTS_FUNCTION.search(data):
+        return False
+    stem = posixpath.basename(path).rsplit(".", 1)[0]
+    names = [stem, posixpath.basename(posixpath.dirname(path))] if stem == "index" else [stem]
+    named = b"|".join(re.escape(n.encode()) for n in names if n)
+    loads = re.compile(
+        rb"""(?:\brequire\s*\(|\bfrom|\bimport\s*\(?)\s*["'][^"']*\b(?:"""
+        + named
+        + rb""")(?:\.[cm]?[jt]s)?["']"""
+    )
+    for other, text in files.items():
+        name = posixpath.basename(other)
+        if other == path or not (name.endswith(_SCRIPTS) or "." not in name):
+            continue
+        if name == "package.json":
+            if any(n.encode() in text for n in names):
+                return False
+        elif loads.search(_LINE_COMMENT.sub(b"", text[:262144])):
+            return False
+    return True
 
 
 def _deferred(text: str, at: int) -> bool:
