@@ -1035,3 +1035,17 @@ def test_a_dev_script_running_its_lint_first_runs_without_it() -> None:
     found = _node({"main": "app.js", "scripts": scripts}, {"src/index.js": ""})
     assert found.argv[2].endswith("; NODE_ENV=development node src/index.js"), found.argv
     assert "eslint" not in found.argv[2]
+
+
+def test_a_nodemon_exec_running_its_lint_first_runs_without_it() -> None:
+    """unfetteredman2020's koa-service: ``nodemon --ext js,ts --exec "yarn lint && ts-node
+    --files src/main.ts"``; the lint ran before every start, and yarn is not here
+    ("exec not found"). The command nodemon runs keeps its start alone."""
+    scripts = {
+        "lint": "eslint --ext .js --ext .ts  src/",
+        "dev": 'nodemon --ext js,ts --exec "yarn lint && ts-node --files src/main.ts"',
+    }
+    found = _node({"main": "main.js", "scripts": scripts}, {"src/main.ts": ""})
+    assert "lint" not in found.argv[2] and "src/main.ts" in found.argv[2], found.argv
+    single = {**scripts, "dev": "nodemon -x 'ts-node src/main.ts'"}
+    assert "src/main.ts" in _node({"scripts": single}, {"src/main.ts": ""}).argv[2]
