@@ -217,6 +217,11 @@ def app_environment(
             # libSQL's client takes file: URLs only (tcchawla's hono-openapi: drizzle-kit
             # migrate "URL_SCHEME_NOT_SUPPORTED … got "sqlite:"", its client the same).
             database_url = database_url.replace("sqlite:///", "file:", 1)
+        elif _lists(spec.files, _DRIZZLE_BETTER_SQLITE3):
+            # Drizzle's better-sqlite3 driver runs on a Database the app opens by its
+            # path (destocot's drizzle-express-rest-api: ``new Database(DATABASE_URL)``,
+            # drizzle-kit's config the same url: "the directory does not exist").
+            database_url = database_url.removeprefix("sqlite:///")  # sqlite:////abs: /abs
         env.setdefault("DATABASE_URL", database_url)
     if egress_open:
         # Its only way out (see sandbox.egress); the user's own proxy settings give way.
@@ -652,14 +657,24 @@ async def with_step_tools(
 _LIBSQL_CLIENTS = ("@libsql/client", "libsql")
 
 
+_DRIZZLE_BETTER_SQLITE3 = ("drizzle-orm", "better-sqlite3")
+
+
 def _libsql_client(files: dict[str, bytes]) -> bool:
     """Whether the app's package.json lists a libSQL client (and so opens its SQLite by
     a ``file:`` URL)."""
+    return any(_lists(files, (client,)) for client in _LIBSQL_CLIENTS)
+
+
+def _lists(files: dict[str, bytes], names: tuple[str, ...]) -> bool:
+    """Whether the app's package.json lists every one of ``names`` (its dependencies or
+    devDependencies)."""
     try:
         package = json.loads(files.get("package.json", b"{}"))
     except ValueError:
         return False
     if not isinstance(package, dict):
         return False
-    listed = [package.get(key) for key in ("dependencies", "devDependencies")]
-    return any(isinstance(d, dict) and any(c in d for c in _LIBSQL_CLIENTS) for d in listed)
+    tables = [package.get(key) for key in ("dependencies", "devDependencies")]
+    listed = {n for t in tables if isinstance(t, dict) for n in t}
+    return set(names) <= listed

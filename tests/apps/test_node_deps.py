@@ -234,6 +234,44 @@ def test_a_pnpm_5_lockfile_pins_its_versions_without_their_peers_suffix() -> Non
     assert pinned == {"alpha": "9.3.3", "beta": "2.1.5", "gamma": "5.1.4"}
 
 
+def test_a_pnpm_lockfiles_own_dependencies_are_kept_at_their_locked_versions() -> None:
+    """jessekalil's fastify-zod-swagger-api: pnpm-lock.yaml locks zod 3.24.1 and the
+    zod-to-json-schema 3.24.1 its fastify-type-provider-zod asks; npm resolved that one
+    anew to a release importing ``zod/v3`` ("Package subpath './v3' is not defined").
+    What package.json does not list and the lock holds at one version alone is kept at it
+    (lockfiles 5, 6 and 9), as npm overrides; one at two versions, or from a git host or
+    a URL, is left to npm, and a tool the build adds is its own."""
+    package = {"dependencies": {"alpha": "^4.0.2", "zod": "^3.24.1"}}
+    v9 = (
+        "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n      alpha:\n"
+        "        specifier: ^4.0.2\n        version: 4.0.2(zod@3.24.1)\n      zod:\n"
+        "        specifier: ^3.24.1\n        version: 3.24.1\n\npackages:\n"
+        "  alpha@4.0.2:\n    resolution: {integrity: sha512-a}\n"
+        "  zod-to-json-schema@3.24.1:\n    resolution: {integrity: sha512-b}\n"
+        "  zod@3.24.1:\n    resolution: {integrity: sha512-c}\n"
+        "  '@scope/twice@1.0.0':\n    resolution: {integrity: sha512-d}\n"
+        "  '@scope/twice@2.0.0':\n    resolution: {integrity: sha512-e}\n"
+        "  gitty@https://codeload.github.com/a/b/tar.gz/0a1b:\n    resolution: {tarball: x}\n"
+        "  ts-node@10.9.2:\n    resolution: {integrity: sha512-f}\n"
+    )
+    files = {"package.json": json.dumps(package).encode(), "pnpm-lock.yaml": v9.encode()}
+    deps = node_dependencies(files, tools=("ts-node@^10",))
+    assert deps is not None and deps.lockfile is None
+    written = json.loads(deps.package_json)
+    assert written["dependencies"] == {"alpha": "4.0.2", "zod": "3.24.1"}
+    assert written["overrides"] == {"zod-to-json-schema@3.24.1": "3.24.1"}
+    v6 = "lockfileVersion: '6.0'\n\npackages:\n\n  /zod-to-json-schema@3.24.1(zod@3.24.1):\n"
+    v6 += "    resolution: {integrity: sha512-b}\n"
+    deps = node_dependencies({**files, "pnpm-lock.yaml": v6.encode()})
+    assert deps is not None
+    assert json.loads(deps.package_json)["overrides"] == {"zod-to-json-schema@3.24.1": "3.24.1"}
+    v5 = "lockfileVersion: 5.4\n\npackages:\n\n  /@babel/core/7.5.5_x@1.0.0:\n"
+    v5 += "    resolution: {integrity: sha512-b}\n"
+    deps = node_dependencies({**files, "pnpm-lock.yaml": v5.encode()})
+    assert deps is not None
+    assert json.loads(deps.package_json)["overrides"] == {"@babel/core@7.5.5": "7.5.5"}
+
+
 def test_bun_locked_versions_pin_the_direct_dependencies() -> None:
     """sarikamahboob's authentication-jwt-bun-hono-sqlite: ``"hono": "^4.9.6"``, its
     bun.lock at 4.9.6; npm reads no bun.lock and installed the newest 4.x, whose JWT

@@ -647,6 +647,23 @@ def test_a_sqlite_apps_migration_script_making_its_tables_runs_before_its_seed()
     assert _node({"dependencies": sqlite, "scripts": scripts}, empty).setup == ()
 
 
+def test_a_script_named_for_the_database_alone_running_its_table_making_file() -> None:
+    """larrythng96's simple-libsql-drizzle-express: ``"db": "node src/db/seed.js"``, whose
+    file sends CREATE TABLE IF NOT EXISTS and its rows (the README's ``npm run db``); /users
+    met no such table. Run before the start; not where the file makes no table."""
+    libsql = {"@libsql/client": "^0.17", "drizzle-orm": "^0.45", "express": "^5"}
+    scripts = {"dev": "nodemon src/index.js", "db": "node src/db/seed.js"}
+    files = {
+        "src/index.js": "",
+        "src/db/seed.js": "await db.run(sql`CREATE TABLE IF NOT EXISTS users (id INTEGER)`);",
+    }
+    package = {"dependencies": libsql, "devDependencies": {"drizzle-kit": "^0.31"}}
+    found = _node({**package, "scripts": scripts}, files)
+    assert found.setup == (("npm", "run", "db"),)
+    plain = {**files, "src/db/seed.js": "console.log('hello');"}
+    assert _node({"dependencies": libsql, "scripts": scripts}, plain).setup == ()
+
+
 def test_no_own_data_scripts_on_a_server_database_or_with_migrations() -> None:
     scripts = {"start": "node server.js", "db:create": "node c.js", "db:seed": "node s.js"}
     # fastify/demo's shape: its MySQL database and user are the service's to make.
@@ -1018,3 +1035,17 @@ def test_a_dev_script_running_its_lint_first_runs_without_it() -> None:
     found = _node({"main": "app.js", "scripts": scripts}, {"src/index.js": ""})
     assert found.argv[2].endswith("; NODE_ENV=development node src/index.js"), found.argv
     assert "eslint" not in found.argv[2]
+
+
+def test_a_nodemon_exec_running_its_lint_first_runs_without_it() -> None:
+    """unfetteredman2020's koa-service: ``nodemon --ext js,ts --exec "yarn lint && ts-node
+    --files src/main.ts"``; the lint ran before every start, and yarn is not here
+    ("exec not found"). The command nodemon runs keeps its start alone."""
+    scripts = {
+        "lint": "eslint --ext .js --ext .ts  src/",
+        "dev": 'nodemon --ext js,ts --exec "yarn lint && ts-node --files src/main.ts"',
+    }
+    found = _node({"main": "main.js", "scripts": scripts}, {"src/main.ts": ""})
+    assert "lint" not in found.argv[2] and "src/main.ts" in found.argv[2], found.argv
+    single = {**scripts, "dev": "nodemon -x 'ts-node src/main.ts'"}
+    assert "src/main.ts" in _node({"scripts": single}, {"src/main.ts": ""}).argv[2]

@@ -782,6 +782,26 @@ def test_sequelize_models_whose_tables_nothing_makes_are_synced_and_may_fail() -
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
 
 
+def test_a_sync_helper_nothing_calls_leaves_the_models_to_be_synced() -> None:
+    """phuochungdn1999's Express-warehouse: src/database/db-sync.js exports ``function () {
+    sequelize.sync({ force: true }) }`` ("call this once"), its one require in the app a
+    comment: every route met "Table 'app.warehouses' doesn't exist". Its sync() never runs;
+    the models are synced by the step. Where a module calls the helper, it runs there."""
+    fixture = {k: v.encode() for k, v in app_files("node_sequelize_models").items()}
+    helper = b"const sequelize = require('../database');\nmodule.exports = function () {\n"
+    helper += b"  sequelize.sync({ force: true }).then(() => console.log('synced'));\n};\n"
+    files = {
+        **fixture,
+        "src/db/db-sync.js": helper,
+        "src/main.js": b"// require('./db/db-sync')()\nrequire('./server');\n",
+    }
+    found = detect(files)
+    assert found is not None and any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+    called = {**files, "src/main.js": b"require('./db/db-sync')();\nrequire('./server');\n"}
+    found = detect(called)
+    assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+
+
 def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_and_may_fail() -> None:
     """TypeORM entities on the app's own ``new DataSource({ … synchronize: false })``, no
     migrations, no schema file: every route would meet relation "notes" does not exist.
@@ -805,3 +825,47 @@ def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_and_may_fa
     for files in (synchronized, migrated, schema, entityless):
         found = detect(files)
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+
+
+def test_a_drizzle_kit_before_its_migrate_command_on_sqlite_gets_the_journal_applied() -> None:
+    """destocot's drizzle-express-rest-api: drizzle-kit ^0.20.14 (no ``migrate``: "unknown
+    command 'migrate'") on better-sqlite3, whose file the app opens at DATABASE_URL.
+    drizzle-orm's better-sqlite3 migrator applies the journal there (it returns when done,
+    not a promise); on libSQL, its migrator through @libsql/client."""
+    config = b"export default { schema: './src/schema.ts', out: 'migrations',"
+    config += b" driver: 'better-sqlite', dbCredentials: { url: process.env.DATABASE_URL! } };"
+    files = {
+        "drizzle.config.ts": config,
+        "migrations/meta/_journal.json": b'{"version": "5", "entries": [{"tag": "0000_a"}]}',
+        "migrations/0000_a.sql": b"CREATE TABLE `users` (`id` text PRIMARY KEY NOT NULL);",
+    }
+    listed = {"drizzle-kit": "^0.20.14", "drizzle-orm": "^0.30.8", "better-sqlite3": "^9.5.0"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e")
+    assert 'require("better-sqlite3"))(address)' in step[2]
+    assert 'require("drizzle-orm/better-sqlite3/migrator")' in step[2]
+    assert 'process.env["DATABASE_URL"]' in step[2] and '"migrations"' in step[2]
+    libsql = {**listed, "@libsql/client": "^0.5"}
+    del libsql["better-sqlite3"]
+    (step,) = node_migrations(files, libsql)
+    assert 'require("drizzle-orm/libsql/migrator")' in step[2]
+
+
+def test_drizzle_tables_declared_by_modules_the_schema_file_gathers_are_pushed() -> None:
+    """sukhendralodhi's docker-drizzle-express: ``schema: "./models/index.js"``, a file
+    that only requires ``./book.model.js`` and ``./author.model.js`` (their ``pgTable``
+    calls), no migration generated: relation "books" does not exist. The tables of the
+    modules it imports (at any depth) count; a module outside the schema's does not
+    unless imported."""
+    config = b"module.exports = defineConfig({ schema: './models/index.js', out: './drizzle' });"
+    files = {
+        "drizzle.config.js": config,
+        "models/index.js": b'const books = require("./book.model.js");\nmodule.exports = books;',
+        "models/book.model.js": b'const authors = require("./author");\nmodule.exports = 1;',
+        "models/author.js": b'module.exports = pgTable("authors", { id: uuid() });',
+    }
+    listed = {"drizzle-kit": "^0.31.5", "drizzle-orm": "^0.44", "pg": "^8"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    unrelated = {**files, "models/book.model.js": b"module.exports = 1;"}
+    assert node_migrations(unrelated, listed) == ()

@@ -202,6 +202,20 @@ def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None
     assert plans[1].tools == ("tsx@^4",)  # the build adds the tsx it runs
 
 
+def test_a_dev_plan_whose_nodemon_runs_a_lint_first_runs_the_app_alone() -> None:
+    """unfetteredman2020's koa-service: its plan after the build's runs ``nodemon --exec
+    "yarn lint && ts-node --files src/main.ts"``: the lint before every start, and yarn
+    not here ("exec not found"). The plan runs what nodemon execs without the check."""
+    dev = 'nodemon --ext js,ts --exec "yarn lint && ts-node --files src/index.ts"'
+    files = _node(
+        {"build": "tsc", "start": "node dist/index.js", "lint": "eslint src/", "dev": dev}
+    )
+    plans = detect(files).plans
+    plan = next(p for p in plans if p.command == "npm run dev")
+    assert "lint" not in plan.argv[-1] and plan.argv[-1].endswith("--files src/index.ts")
+    assert any("without its checks" in note for note in plan.notes), plan.notes
+
+
 def test_a_start_that_builds_first_is_followed_by_the_dev_script_without_the_build() -> None:
     # HernanAguilera's express-tasks-api: ``npm run build && node --env-file=.env
     # dist/index.js``, whose esbuild bundle fails; its README's ``npm run dev`` runs

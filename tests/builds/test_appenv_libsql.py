@@ -27,3 +27,11 @@ def test_an_app_listing_a_libsql_client_is_given_a_file_url() -> None:
     assert _database_url({"@libsql/client": "^0.14.0"}).startswith("file:/")
     assert _database_url({"libsql": "^0.4.0"}).startswith("file:/")
     assert _database_url({"better-sqlite3": "^11"}).startswith("sqlite:///")
+
+
+def test_a_drizzle_app_on_better_sqlite3_is_given_its_files_path() -> None:
+    """destocot's drizzle-express-rest-api: ``new Database(DATABASE_URL)`` for drizzle's
+    better-sqlite3 driver, its drizzle.config's url the same: a URL's ``sqlite:`` read as
+    a folder ("Cannot open database because the directory does not exist")."""
+    url = _database_url({"drizzle-orm": "^0.30", "better-sqlite3": "^9.5.0"})
+    assert url.startswith("/") and url.endswith((".db", ".sqlite", ".sqlite3")), url

@@ -60,8 +60,11 @@ def data_scripts(
     # (urfavteddybear's express-library-api: ``"migration": "node database/migration.js"``,
     # its CREATE TABLEs, then ``"seed"``, both RUN by its Dockerfile before ``node app.js``;
     # every route met "no such table").
+    # Or one named for the database alone (larrythng96's simple-libsql-drizzle-express:
+    # ``"db": "node src/db/seed.js"``, its CREATE TABLE and rows, the README's ``npm run
+    # db`` before ``npm run dev``; /users met no such table).
     making = {k: v for k, v in scripts.items() if _seed_makes_tables(v, files or {})}
-    make = make or _named(making, lambda words: bool(words & _MIGRATE))
+    make = make or _named(making, lambda words: bool(words & _MIGRATE or words <= _DATABASE))
     seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
     if make is None:
         made = seed is not None and _seed_makes_tables(scripts[seed], files or {})
@@ -135,7 +138,10 @@ def table_scripts(scripts: dict[str, str], files: dict[str, bytes]) -> tuple[tup
     (:func:`_seed_makes_tables`): ``npm run`` it, as its author did once by hand."""
     making = {k: v for k, v in scripts.items() if _seed_makes_tables(v, files)}
     named = _named(
-        making, lambda words: bool(words & _MIGRATE or (words & _MAKE and words & _DATABASE))
+        making,
+        lambda words: bool(
+            words & _MIGRATE or words <= _DATABASE or (words & _MAKE and words & _DATABASE)
+        ),
     )
     # Else its seed script (SohrabYavari's ts-fastify-mysql: ``"seed": "node -r
     # ts-node/register src/db/run-seed.ts"``, whose seed.ts drops and creates its tables;

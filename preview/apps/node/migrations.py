@@ -91,13 +91,27 @@ _DRIVERS = {
         'const client = require("mysql2").createPool(address);',
         "client.end()",
     ),
+    # A SQLite file, named as the app names it to better-sqlite3 (destocot's
+    # drizzle-express-rest-api: drizzle-kit ^0.20.14, ``new Database(DATABASE_URL)``;
+    # "unknown command 'migrate'"), or libSQL's URL.
+    "better-sqlite3": (
+        "better-sqlite3",
+        'const client = new (require("better-sqlite3"))(address);',
+        "client.close()",
+    ),
+    "@libsql/client": (
+        "libsql",
+        'const client = require("@libsql/client").createClient({ url: address });',
+        "client.close()",
+    ),
 }
 _MIGRATOR = """try {{ require("dotenv").config(); }} catch (error) {{}}  // the .env it reads
 const address = process.env[{url}];  // not URL: pg parses with the global
 {client}
 const {{ drizzle }} = require("drizzle-orm/{module}");
 const {{ migrate }} = require("drizzle-orm/{module}/migrator");
-migrate(drizzle(client), {{ migrationsFolder: {folder} }}).then(
+// better-sqlite3's migrator returns when done, the others a promise
+Promise.resolve().then(() => migrate(drizzle(client), {{ migrationsFolder: {folder} }})).then(
   () => {close},
   (error) => {{ console.error(error); process.exit(1); }},
 );"""
@@ -355,7 +369,7 @@ def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
         script = path.endswith((".js", ".cjs", ".mjs", ".ts")) or (
             "." not in posixpath.basename(path) and data.startswith(b"#!") and b"node" in data[:40]
         )  # (express-generator's bin/www: a node script without an extension)
-        if not script or _NOT_SERVED.search(path):
+        if not script or _NOT_SERVED.search(path) or _helper_never_called(path, data, files):
             continue
         text = data[:262144].decode("utf-8", "replace")
         if (
@@ -569,6 +583,43 @@ def typeorm_entities_step(
 
 
 _TIMER = re.compile(r"\bsetTimeout\s*\(")
+
+
+# A module handing out a function (``module.exports = function () {``, ``export default
+# async () =>``), which runs nothing of its own as it loads.
+_EXPORTS_FUNCTION = re.compile(
+    rb"(?:\bmodule\.exports\s*=|\bexport\s+default)\s*(?:async\s+)?(?:function\b|\([^()]*\)\s*=>)"
+)
+_LINE_COMMENT = re.compile(rb"^\s*//.*$", re.MULTILINE)
+_SCRIPTS = (".js", ".cjs", ".mjs", ".ts", ".mts", ".cts", "package.json")
+
+
+def _helper_never_called(path: str, data: bytes, files: dict[str, bytes]) -> bool:
+    """Whether the module ``path`` exports a function that no module of the upload loads
+    (its one require commented out), nor a package.json script names: its ``sync()`` never
+    runs. phuochungdn1999's Express-warehouse: src/database/db-sync.js exports ``function
+    () { sequelize.sync({ force: true }) }``, "call this once", its call in src/app/index.js
+    a comment; every route met "Table 'app.warehouses' doesn't exist"."""
+    if not _EXPORTS_FUNCTION.search(data):
+        return False
+    stem = posixpath.basename(path).rsplit(".", 1)[0]
+    names = [stem, posixpath.basename(posixpath.dirname(path))] if stem == "index" else [stem]
+    named = b"|".join(re.escape(n.encode()) for n in names if n)
+    loads = re.compile(
+        rb"""(?:\brequire\s*\(|\bfrom|\bimport\s*\(?)\s*["'][^"']*\b(?:"""
+        + named
+        + rb""")(?:\.[cm]?[jt]s)?["']"""
+    )
+    for other, text in files.items():
+        name = posixpath.basename(other)
+        if other == path or not (name.endswith(_SCRIPTS) or "." not in name):
+            continue
+        if name == "package.json":
+            if any(n.encode() in text for n in names):
+                return False
+        elif loads.search(_LINE_COMMENT.sub(b"", text[:262144])):
+            return False
+    return True
 
 
 def _deferred(text: str, at: int) -> bool:
@@ -1065,7 +1116,39 @@ def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
         if any(f == p or f.startswith(p.rstrip("/") + "/") for p in paths)
         or any(g.fullmatch(f) for g in globs)
     ]
-    return {t.decode() for f in sources for t in _TABLE_CALL.findall(files[f])}
+    return {
+        t.decode() for f in _with_imports(sources, files) for t in _TABLE_CALL.findall(files[f])
+    }
+
+
+# A module's relative imports: ``require("./book.model.js")``, ``from './users'``,
+# ``export * from "./posts"``.
+_RELATIVE_IMPORT = re.compile(rb"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
+_MODULE_EXTENSIONS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def _with_imports(sources: list[str], files: dict[str, bytes]) -> set[str]:
+    """``sources`` and the upload's modules they import, relatively, at any depth: a schema
+    file that gathers its tables from modules beside it (sukhendralodhi's
+    docker-drizzle-express: ``schema: "./models/index.js"``, which requires
+    ``./book.model.js`` and ``./author.model.js``; relation "books" does not exist)."""
+    found = set(sources)
+    waiting = list(sources)
+    while waiting:
+        path = waiting.pop()
+        for name in _RELATIVE_IMPORT.findall(files[path]):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), name.decode()))
+            stem = target.rsplit(".", 1)[0] if target.endswith(_MODULE_EXTENSIONS) else target
+            candidates = (
+                target,
+                *(f"{stem}{ext}" for ext in _MODULE_EXTENSIONS),
+                *(f"{target}/index{ext}" for ext in _MODULE_EXTENSIONS),
+            )
+            module = next((c for c in candidates if c in files), None)
+            if module is not None and module not in found:
+                found.add(module)
+                waiting.append(module)
+    return found
 
 
 def _glob_pattern(glob: str) -> re.Pattern[str]:

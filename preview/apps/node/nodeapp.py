@@ -85,6 +85,7 @@ __all__ = [
     "read_package",
     "runs_missing",
     "runtime_ts_glob",
+    "without_checks",
 ]
 
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
@@ -450,7 +451,7 @@ def _start(
         script = scripts[dev].strip()
         # Its lint run first (zstared's koa-admin-api: ``npm run eslint && … nodemon
         # src/index.js``, five lint errors): a check gates a commit, not a start.
-        if (checked := _without_checks(script, scripts)) is not None:
+        if (checked := without_checks(script, scripts)) is not None:
             script, why = checked, why or "its checks left out (they gate a commit)"
         return _dev(script, setup, tools, runner, dev, why, nodemon)
     # The script its README runs to start it, under a name of its own (saching618's
@@ -610,6 +611,30 @@ def _without_checks(script: str, scripts: dict[str, str]) -> str | None:
     if not kept or kept == parts:
         return None
     return " && ".join(kept)
+
+
+# The command nodemon runs, quoted: ``--exec "yarn lint && ts-node src/main.ts"``.
+_NODEMON_EXEC = re.compile(r"""\bnodemon\b[^&|;]*?\s(?:--exec|-x)\s+(["'])(.+?)\1""")
+
+
+def without_checks(script: str, scripts: dict[str, str]) -> str | None:
+    """The start script ``script`` without the checks it runs before the app, its own
+    (:func:`_without_checks`) and those of the command its nodemon runs
+    (:func:`_exec_without_checks`); None where it runs none."""
+    inner = _exec_without_checks(script, scripts)
+    outer = _without_checks(inner or script, scripts)
+    return outer or inner
+
+
+def _exec_without_checks(script: str, scripts: dict[str, str]) -> str | None:
+    """The dev script ``script`` with the checks left out of the command its nodemon runs
+    (:func:`_without_checks`); None where it runs none. unfetteredman2020's koa-service:
+    ``nodemon --ext js,ts --exec "yarn lint && ts-node --files src/main.ts"``, its lint
+    run before every start (and yarn not here: "exec not found")."""
+    found = _NODEMON_EXEC.search(script)
+    if found is None or (inner := _without_checks(found.group(2), scripts)) is None:
+        return None
+    return script[: found.start(2)] + inner + script[found.end(2) :]
 
 
 # tsc's watch mode as the build: it never ends, and the launch waited out its time on it

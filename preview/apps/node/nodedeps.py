@@ -126,7 +126,7 @@ def _node_dependencies(
             note = "; ".join(n for n in (note, once) if n) or None
             return NodeDeps(package_json, lockfile, (*tools, *peers), schema, note)
     pinned = (
-        _pinned(files, "pnpm-lock.yaml", _pnpm_locked)
+        _pinned(files, "pnpm-lock.yaml", _pnpm_locked, _pnpm_transitive, tools)
         or _pinned(files, "yarn.lock", _yarn_locked, _yarn_transitive, tools)
         or _pinned(files, "bun.lock", _bun_locked)
         or _pinned(files, "bun.lockb", _bun_binary_locked)
@@ -429,6 +429,56 @@ def _pnpm_locked(content: bytes, package: dict) -> dict[str, str] | None:
             if version is not None:
                 locked[name] = version
     return locked
+
+
+def _pnpm_transitive(content: bytes, package: dict) -> dict[str, str]:
+    """{package: its version} of each package ``pnpm-lock.yaml`` locks at one version
+    alone and package.json does not list (its ``packages``: ``/ms/2.1.2`` in lockfile 5,
+    ``/ms@2.1.2(peer@1)`` in 6, ``ms@2.1.2`` in 9), as :func:`_yarn_transitive` reads
+    yarn's: jessekalil's fastify-zod-swagger-api locks zod 3.24.1 and the
+    zod-to-json-schema 3.24.1 its fastify-type-provider-zod asks; npm resolved that one
+    anew to a release importing ``zod/v3`` (Package subpath './v3' is not defined)."""
+    import yaml  # lazy: an idle service imports none of it (only such an upload needs it)
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        lock = yaml.load(content, Loader=loader)
+    except (RecursionError, yaml.YAMLError):
+        return {}
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    by_name: dict[str, set[str]] = {}
+    elsewhere: set[str] = set()  # locked from a URL, a path or git
+    for key in packages if isinstance(packages, dict) else ():
+        found = _pnpm_key(str(key))
+        if found is None:
+            continue
+        name, version = found
+        if (exact := _exact(version)) is None:
+            elsewhere.add(name)
+        else:
+            by_name.setdefault(name, set()).add(exact)
+    listed = {
+        name
+        for key in DEPENDENCY_TABLES
+        if isinstance(package.get(key), dict)
+        for name in package[key]
+    }
+    return {
+        name: next(iter(versions))
+        for name, versions in sorted(by_name.items())
+        if len(versions) == 1 and name not in listed and name not in elsewhere
+    }
+
+
+def _pnpm_key(key: str) -> tuple[str, str] | None:
+    """(name, version) of a key of pnpm-lock.yaml's ``packages``; None for one naming no
+    package of the registry's shape (a git host's path)."""
+    key = key.lstrip("/").split("(", 1)[0]
+    name, _, version = key.rpartition("@")
+    if _PACKAGE_NAME.fullmatch(name):
+        return name, version
+    name, _, version = key.rpartition("/")  # lockfile 5: /name/1.2.3_<peers>
+    return (name, version) if _PACKAGE_NAME.fullmatch(name) else None
 
 
 # One hoisted package of a text bun.lock: ``"hono": ["hono@4.9.6", "", {…}, "sha512-…"],``.

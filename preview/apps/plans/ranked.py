@@ -31,7 +31,7 @@ from ..node.datascripts import table_scripts
 from ..node.devscript import BIN_FIRST_ON_PATH, nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.migrations import BEHIND, SYNC_MODELS
-from ..node.nodeapp import TSX, read_package, runs_missing
+from ..node.nodeapp import TSX, read_package, runs_missing, without_checks
 from ..node.ownts import runnable_ts
 from ..node.tsnode import ts_runner
 from .declared import declared_starts, readme_scripts
@@ -188,7 +188,10 @@ def _plan(
     """The plan starting with ``script`` (a package.json script) or ``command``."""
     listed = _listed(package)
     text = scripts[script].strip() if script else command.strip()
-    once = without_watcher(text, ts_runner(files), nodemon_settings(files, package))
+    # Its checks left out (unfetteredman2020's koa-service, its dev script a plan after
+    # its build's: nodemon --exec "yarn lint && ts-node --files src/main.ts").
+    checked = without_checks(text, scripts)
+    once = without_watcher(checked or text, ts_runner(files), nodemon_settings(files, package))
     # TypeScript run in a way this Node refuses (ts-node's command in an ES module
     # project; node's own type stripping), run as the first plan runs it (.node.ownts):
     # DmitriyMolochkov's koa-boilerplate's deploy and start scripts each failed again on
@@ -204,6 +207,9 @@ def _plan(
         argv = ("sh", "-c", _escape(BIN_FIRST_ON_PATH + once))
         if why:
             notes = (f"its {script or 'declared'} script: {why}",)
+        elif checked is not None:
+            more = " and its watcher" if once != checked else ""
+            notes = (f"the {script or 'declared'} script without its checks{more}: {once}",)
         elif once != text:
             notes = (f"the {script or 'declared'} script without its watcher: {once}",)
     resolved = _resolved(once, scripts)
