@@ -218,8 +218,7 @@ async def _node_era(runtime: Relaunchable) -> bool:
     message, lines = state.error_message or "", list(state.error_lines)
     last = remedies.fixes[-1] if remedies.fixes else None
     if last is not None and (last.before or last.floors):
-        files = preparation.spec.files
-        again = dependency_failure(message, lines, files) is not None or state.phase == INSTALL
+        again = dependency_failure(message, lines) is not None or state.phase == INSTALL
         if not again or remedies.failure_before is None:
             return False  # it went further: the failure is a later one, no fix for it
         remedies.withdraw_dated()

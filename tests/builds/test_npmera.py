@@ -132,29 +132,6 @@ def test_failures_in_its_dependencies_call_for_its_era(
     assert found is not None and said in found
 
 
-def test_the_apps_own_call_of_what_it_requires_of_a_package_calls_for_its_era() -> None:
-    """cashon1120's koa-bookstroe: ``const koaBody = require('koa-body')`` (koa-body added,
-    unlisted: today's 6 exports ``{ koaBody }``), "koaBody is not a function" at its own
-    app.js:33. Its own function, or a relative module's, is the app's failure."""
-    lines = [
-        "TypeError: koaBody is not a function",
-        "    at Object.<anonymous> (app.js:33:9)",
-        "    at Module._compile (node:internal/modules/cjs/loader:1521:14)",
-    ]
-    files = {"app.js": b"const Koa = require('koa');\nconst koaBody = require('koa-body');\n"}
-    found = dependency_failure("the process exited during start-up", lines, files)
-    assert found is not None and "koa-body" in found
-    imported = {"app.js": b'import koaBody from "koa-body";\n'}
-    assert dependency_failure("exited", lines, imported) is not None
-    own = {"app.js": b"const koaBody = require('./body');\n"}
-    assert dependency_failure("exited", lines, own) is None
-    assert dependency_failure("exited", lines) is None
-    # The failure's message alone, its lines a tail of frames further up (as kept).
-    tail = ["    at Object.<anonymous> (bin/www:7:11)"]
-    found = dependency_failure("TypeError: koaBody is not a function", tail, files)
-    assert found is not None and "koa-body" in found
-
-
 @pytest.mark.parametrize(
     ("message", "lines"),
     [

@@ -82,13 +82,9 @@ def locked(files: dict[str, bytes], folder: str = "") -> bool:
     return any(f"{prefix}{name}" in files for name in NODE_LOCKFILES)
 
 
-def dependency_failure(
-    message: str, lines: list[str], files: dict[str, bytes] | None = None
-) -> str | None:
+def dependency_failure(message: str, lines: list[str]) -> str | None:
     """How a failure points at the app's dependencies, in a few words; None where it does
-    not (the app's own code, a service's absence, its configuration). ``files``: the
-    upload's, where the app's own line calls what it required of a package
-    (:func:`_required_not_callable`)."""
+    not (the app's own code, a service's absence, its configuration)."""
     texts = [message, *lines]
     if any(_TS_IN_DEPENDENCY.search(t) or _TS_REASON.search(t) for t in texts):
         return "TypeScript errors in its dependencies' declarations (node_modules)"
@@ -105,37 +101,6 @@ def dependency_failure(
         top = next((f for f in lines[index + 1 :] if _FRAME.match(f)), "")
         if _FRAME_IN_DEPENDENCY.match(top):
             return f"{line.strip()[:160]} (raised in a package's code)"
-    for text in texts if files is not None else ():
-        if _NOT_A_FUNCTION.search(text) and (package := _required_not_callable(text, files)):
-            return f"{text.strip()[:160]} (what the app requires of {package})"
-    return None
-
-
-_CALLED = re.compile(r"\b([A-Za-z_$][\w$]*) is not a (?:function|constructor)\b")
-_NOT_THE_APPS = re.compile(
-    r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\."
-)
-
-
-def _required_not_callable(line: str, files: dict[str, bytes] | None) -> str | None:
-    """The package whose module the app calls as a function, where it is not one: a module
-    of the upload binds the name the failure gives to a bare package's default (``const
-    koaBody = require('koa-body')``, ``import koaBody from "koa-body"``), whose newer major
-    exports it by name (cashon1120's koa-bookstroe: koa-body 6, "koaBody is not a
-    function" at its app.js:33; the koa-body of its day exported the function)."""
-    called = _CALLED.search(line)
-    if called is None or not files:
-        return None
-    name = re.escape(called.group(1))
-    binding = re.compile(
-        rf"""(?:\b(?:const|let|var)\s+{name}\s*=\s*require\(\s*|\bimport\s+{name}\s+from\s+)"""
-        r"""["']([^./"'][^"']*)["']"""
-    )
-    for path, data in sorted(files.items()):
-        if not path.endswith((".js", ".cjs", ".mjs", ".ts")) or _NOT_THE_APPS.search(path):
-            continue
-        if (found := binding.search(data[:262144].decode("utf-8", "replace"))) is not None:
-            return found.group(1)
     return None
 
 
@@ -218,7 +183,7 @@ async def node_era_fix(
     at its dependencies (see the module doc); None otherwise."""
     if "package.json" not in files or locked(files):
         return None
-    why = dependency_failure(message, lines, files)
+    why = dependency_failure(message, lines)
     if why is None:
         return None
     era = await read_node_era(files["package.json"], fetch)
