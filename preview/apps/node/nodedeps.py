@@ -457,17 +457,7 @@ def _pnpm_transitive(content: bytes, package: dict) -> dict[str, str]:
             elsewhere.add(name)
         else:
             by_name.setdefault(name, set()).add(exact)
-    listed = {
-        name
-        for key in DEPENDENCY_TABLES
-        if isinstance(package.get(key), dict)
-        for name in package[key]
-    }
-    return {
-        name: next(iter(versions))
-        for name, versions in sorted(by_name.items())
-        if len(versions) == 1 and name not in listed and name not in elsewhere
-    }
+    return _locked_alone(by_name, elsewhere, package)
 
 
 def _pnpm_key(key: str) -> tuple[str, str] | None:
@@ -565,6 +555,15 @@ def _yarn_transitive(content: bytes, package: dict) -> dict[str, str]:
             elsewhere.add(name)
         elif (exact := _exact(version)) is not None:
             by_name.setdefault(name, set()).add(exact)
+    return _locked_alone(by_name, elsewhere, package)
+
+
+def _locked_alone(
+    by_name: dict[str, set[str]], elsewhere: set[str], package: dict
+) -> dict[str, str]:
+    """{package: its version} of each package a lockfile locks at one version alone from
+    the registry (``by_name``: the versions it locks each at; ``elsewhere``: those it
+    also locks from a URL, a path or an alias) that package.json does not list."""
     listed = {
         name
         for key in DEPENDENCY_TABLES
