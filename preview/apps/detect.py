@@ -146,6 +146,11 @@ class Detection:
             plan=index,
         )
 
+    def with_data_optional(self) -> Detection:
+        """Itself with every step of its data set-up optional (its failure said, the start
+        going on): after that set-up failed and no fix is known (builds.plantries)."""
+        return replace(self, optional=tuple(dict.fromkeys((*self.optional, *self.data_setup))))
+
     def setup_steps(self) -> list[tuple[tuple[str, ...], str]]:
         """(template, directory in the upload) of each set-up step, in order."""
         dirs = self.setup_dirs + ("",) * (len(self.setup) - len(self.setup_dirs))

@@ -13,6 +13,15 @@ plan serves and one before answered (its smoke check failed), the launch goes ba
 that one, as the remedies go back to what ran: a launch is never left worse than its
 first plan made it.
 
+Where a plan's data set-up (migrations, seeds: the detection's ``data_setup``) fails and
+no fix is known, the plans after it would fail the same way (they share that set-up):
+the same plan starts once more with every step of it optional (:meth:`PlanTries.drops_data`)
+— a history that creates a table twice, a migration its tool cannot run, where the app
+serves all the same. A smoke check judges it: where the app then answers every route it
+checks with a 5xx (or not at all), the launch fails with the set-up's failure and nothing
+more is tried (:meth:`PlanTries.served_nothing_without_data`); with the smoke check off,
+nothing could judge it, and the failure stands as it is.
+
 The plan that serves is kept: for the preview's relaunches (the same detection), its
 revisions (:meth:`PlanTries.carried`, as the fixes are carried) and the generation's
 later launches (the builder's :attr:`learned_plans`, by generation).
@@ -46,8 +55,11 @@ TRIED_AFTER = (
 class PlanTries:
     """Which plans a launch tried and how each ended; the one that served, kept."""
 
-    def __init__(self, learned: dict[str, str] | None = None) -> None:
+    def __init__(self, learned: dict[str, str] | None = None, *, judged: bool = True) -> None:
         self.outcomes: dict[int, str] = {}  # plan index -> why it was left
+        self.judged = judged  # a smoke check judges a start: its data set-up may be dropped
+        # Its data set-up's failure, where the start went on without that set-up.
+        self.data_failure: str | None = None
         self.answered: int | None = None  # a plan that answered, its smoke check failed
         self.settled = False  # gone back to the one that answered: nothing more is tried
         self.ran_once_more = False  # a first run's set-up ended it: started again (relaunch)
@@ -100,19 +112,41 @@ class PlanTries:
         routes but with a 5xx (or not at all) and a next plan may be tried."""
         if detection is None or self.settled or self.next(detection) is None:
             return False
-        checked, failing = result["checked"], result["failing"]
-        if not checked or len(failing) < checked:
-            return False
-        if any((f["status"] or 500) < 500 for f in failing):
+        if not _served_none(result):
             return False
         if self.answered is None:
             self.answered = detection.plan
         return True
 
+    def drops_data(self, detection: Detection | None) -> bool:
+        """After a failure of its data set-up that no fix is known for: whether the plan
+        in force is to start once more without it (module doc): once a launch, where a
+        smoke check judges it and a step of that set-up is not optional already."""
+        if detection is None or not self.judged or self.data_failure is not None:
+            return False
+        return any(step not in detection.optional for step in detection.data_setup)
+
+    def served_nothing_without_data(self, result: dict[str, Any]) -> bool:
+        """After a smoke check with failures (``result``): whether the start that went on
+        without its data set-up answered none of its routes but with a 5xx (or not at
+        all); then nothing more is tried."""
+        if self.data_failure is None or self.settled or not _served_none(result):
+            return False
+        self.settled = True
+        return True
+
+    def explained(self, message: str | None) -> str | None:
+        """A failed launch's ``message``, led by its data set-up's failure where the start
+        went on without that set-up: the cause a user fixes first."""
+        failure = self.data_failure
+        if failure is None or message is None or message.startswith(failure):
+            return message
+        return f"{failure} (then, started without it: {message})"
+
     def carried(self) -> PlanTries:
         """A revision's: the same memory, nothing tried yet (its detection is its own,
         the plan in force applied to it by :meth:`applied`)."""
-        return PlanTries(self._learned)
+        return PlanTries(self._learned, judged=self.judged)
 
     @staticmethod
     def applied(detection: Detection, running: Detection | None) -> tuple[Detection, str | None]:
@@ -133,6 +167,14 @@ class PlanTries:
             return None
         later = range(detection.plan + 1, len(detection.plans))
         return next((i for i in later if i not in self.outcomes), None)
+
+
+def _served_none(result: dict[str, Any]) -> bool:
+    """Whether a smoke check's ``result`` is every checked route answering 5xx or not at all."""
+    checked, failing = result["checked"], result["failing"]
+    if not checked or len(failing) < checked:
+        return False
+    return all((f["status"] or 500) >= 500 for f in failing)
 
 
 def put_in_force(spec: LaunchSpec, detection: Detection) -> None:

@@ -210,7 +210,8 @@ class Preparation:
         self._template: tuple[str, ...] | None = None  # once run: the command, but {port}
         self.config = ConfigDefaults()  # the configuration filled in (once run)
         self.remedies = Remedies(builder.learned)  # a relaunch's fixes (see relaunch)
-        self.plans = PlanTries(builder.learned_plans)  # the plans tried (see plantries)
+        # the plans tried (see plantries); a smoke check judges whether one serves
+        self.plans = PlanTries(builder.learned_plans, judged=settings.smoke_check == "on")
         self._runs = 0
         # The last run's environment of its set-up steps, and the (python, port) it is for.
         self._env: tuple[tuple[str, int], dict[str, str]] | None = None

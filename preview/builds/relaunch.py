@@ -20,7 +20,9 @@ floors where the registry gives no release times), said as a fix likewise, and t
 where that install fails, or fails as today's did.
 
 Where no fix is known for a failure, the next of the plans the upload declares may
-serve (:func:`try_next_plan`, :mod:`.plantries`).
+serve (:func:`try_next_plan`, :mod:`.plantries`); where it was the app's data set-up that
+failed, the same plan first starts once more without the steps of it that fail, judged by
+the smoke check.
 """
 
 from __future__ import annotations
@@ -307,9 +309,12 @@ async def try_next_plan(runtime: Relaunchable) -> bool:
     spec = preparation.spec
     tries = preparation.plans
     detection = spec.detection
-    if detection is None or len(detection.plans) < 2 or tries.settled:
+    if detection is None or tries.settled or not _plan_failed(state):
         return False
-    if not _plan_failed(state):
+    data_failed = state.phase == DATA_INIT and state.stop_reason == PREPARATION_FAILED
+    if data_failed and tries.drops_data(detection):
+        return await _without_failing_data(runtime)
+    if len(detection.plans) < 2:
         return False
     why = state.error_message or state.stop_reason or "it failed"
     tries.outcomes[detection.plan] = why
@@ -329,9 +334,27 @@ async def try_next_plan(runtime: Relaunchable) -> bool:
         return await start_again(runtime, f"starting again, with plan {back + 1}")
     if state.stop_reason != PREPARATION_FAILED and state.error_message:
         await state.system("ERROR", state.error_message)  # said once: why it is left
-    put_in_force(spec, detection.with_plan(index))
+    chosen = detection.with_plan(index)
+    # (the data set-up every plan shares failed before: not fatal in this one either)
+    put_in_force(spec, chosen.with_data_optional() if tries.data_failure else chosen)
     await state.system("WARN", detection.plans[index].said(index + 1, len(detection.plans)))
     return await start_again(runtime, f"starting again, with plan {index + 1}")
+
+
+async def _without_failing_data(runtime: Relaunchable) -> bool:
+    """The plan in force started once more, the steps of its data set-up that fail
+    dropped (:mod:`.plantries`); False: stopped meanwhile."""
+    state, preparation = runtime.state, runtime.preparation
+    spec, tries = preparation.spec, preparation.plans
+    assert spec.detection is not None
+    tries.data_failure = state.error_message or "its data set-up failed"
+    put_in_force(spec, spec.detection.with_data_optional())
+    await state.system(
+        "WARN",
+        "no fix is known for its data set-up's failure: started once more without the "
+        "steps of it that fail, judged by whether it then serves its routes",
+    )
+    return await start_again(runtime, "starting again, without its data set-up's failures")
 
 
 def _plan_failed(state: _State) -> bool:

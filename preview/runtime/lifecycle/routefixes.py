@@ -70,6 +70,13 @@ class RouteFixes:
             state.error_message, state.error_lines = message, tracebacks
             state.set_reason(ROUTE_FAILED)
             return True
+        # Started without its failing data set-up, it serves none of its routes: the
+        # set-up's failure stands (plantries), before any other plan is tried.
+        if preparation.plans.served_nothing_without_data(result):
+            state.error_message = f"it served none of its routes: {message}"
+            state.error_lines = tracebacks
+            state.set_reason(PLAN_DID_NOT_SERVE)
+            return True
         # No fix, and it serves none of its routes: perhaps another plan does.
         if preparation.plans.wants_next(detection, result):
             state.error_message = f"it served none of its routes: {message}"

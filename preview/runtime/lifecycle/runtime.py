@@ -436,6 +436,8 @@ class PreviewRuntime:
                 break
         if outcome == "failed":  # it died calling out: why that failed, in its cause
             state.error_message = self._outside.explained(state.error_message)
+            # It went on without its data set-up: that set-up's failure comes first.
+            state.error_message = self.preparation.plans.explained(state.error_message)
             # It ran on stand-ins: they may be why; the real ones are asked for.
             stand_ins = self.preparation.config.stand_ins
             state.error_message = with_stand_ins(state.error_message, stand_ins)

@@ -1,0 +1,80 @@
+"""A launch's plans judged by health (``preview.builds.plantries``): where the data set-up
+fails and no fix is known, the start goes on without it, judged by the smoke check.
+Real launches of a Django fixture app, built by a real install, served on a real port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+import trio
+
+from preview import Settings
+
+from ..conftest import Service, eventually, running_service
+from ..launching import BUILD_WAIT, app_files, launched, messages
+
+_HISTORY = "notes/migrations/0001_initial.py"
+_DROPPED = "no fix is known for its data set-up's failure"
+
+
+@pytest.fixture
+async def judged_service(build_settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(replace(build_settings, smoke_check="on")) as running:
+        yield running
+
+
+async def test_a_history_creating_a_table_twice_starts_without_it(
+    judged_service: Service,
+) -> None:
+    """drf-crm's shape: its second migration makes again the table its first made
+    ("relation … already exists"), no fix is known, and the app serves from what the
+    first made: started once more without that set-up's failure, it is running."""
+    service = judged_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_history_twice"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/notes/")).json() == {"notes": ["first"]}
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith(_DROPPED) for m in system), system
+        dropped = [m for m in system if m.startswith("set-up step python manage.py migrate")]
+        assert dropped and "already exists" in dropped[0], system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_start_without_its_data_that_serves_nothing_fails_with_its_cause(
+    judged_service: Service,
+) -> None:
+    """The same app whose first migration fails: no table, so every route answers 500
+    at the smoke check; the launch fails, its message led by the migration's failure."""
+    service = judged_service
+    files = app_files("django_history_twice")
+    files[_HISTORY] = files[_HISTORY].replace(
+        "operations = [", 'operations = [migrations.RunSQL("SELECT * FROM no_such_table"), ', 1
+    )
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        if body["status"] == "running":  # until its smoke check ends it
+            assert runtime is not None
+            await eventually(lambda: runtime.status == "failed")
+        status = await service.status(body["gid"])
+        assert status["status"] == "failed", status
+        message = status["errorMessage"]
+        assert message.startswith("setup step failed"), message
+        assert "no such table" in message and "served none of its routes" in message, message
+        system = messages(await service.history(body["gid"]), "system")
+        assert any(m.startswith(_DROPPED) for m in system), system
+
+
+async def test_with_no_smoke_check_a_failed_data_set_up_stands(
+    builder_service: Service,
+) -> None:
+    """Nothing could judge a start without its data set-up: the failure stands."""
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("django_history_twice"))
+        assert body["status"] == "failed", body
+        assert "already exists" in body["errorMessage"], body["errorMessage"]
+        system = messages(await builder_service.history(body["gid"]), "system")
+        assert not any(m.startswith(_DROPPED) for m in system), system
