@@ -477,3 +477,10 @@ def build_settings(settings: Settings, env_dir: Path) -> Settings:
 async def builder_service(build_settings: Settings) -> AsyncIterator[Service]:
     async with running_service(build_settings) as running:
         yield running
+
+
+@pytest.fixture
+async def smoke_builder(build_settings: Settings) -> AsyncIterator[Service]:
+    """A builder service whose smoke check is on (it judges a start by its routes)."""
+    async with running_service(replace(build_settings, smoke_check="on")) as running:
+        yield running

@@ -4,34 +4,22 @@ Real launches of a Django fixture app, built by a real install, served on a real
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
-
-import pytest
 import trio
 
-from preview import Settings
-
-from ..conftest import Service, eventually, running_service
+from ..conftest import Service, eventually
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
 _HISTORY = "notes/migrations/0001_initial.py"
 _DROPPED = "no fix is known for its data set-up's failure"
 
 
-@pytest.fixture
-async def judged_service(build_settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(replace(build_settings, smoke_check="on")) as running:
-        yield running
-
-
 async def test_a_history_creating_a_table_twice_starts_without_it(
-    judged_service: Service,
+    smoke_builder: Service,
 ) -> None:
     """drf-crm's shape: its second migration makes again the table its first made
     ("relation … already exists"), no fix is known, and the app serves from what the
     first made: started once more without that set-up's failure, it is running."""
-    service = judged_service
+    service = smoke_builder
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("django_history_twice"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
@@ -44,11 +32,11 @@ async def test_a_history_creating_a_table_twice_starts_without_it(
 
 
 async def test_a_start_without_its_data_that_serves_nothing_fails_with_its_cause(
-    judged_service: Service,
+    smoke_builder: Service,
 ) -> None:
     """The same app whose first migration fails: no table, so every route answers 500
     at the smoke check; the launch fails, its message led by the migration's failure."""
-    service = judged_service
+    service = smoke_builder
     files = app_files("django_history_twice")
     files[_HISTORY] = files[_HISTORY].replace(
         "operations = [", 'operations = [migrations.RunSQL("SELECT * FROM no_such_table"), ', 1

@@ -5,17 +5,13 @@ does not make it run, it goes back to what it ran with."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
-import pytest
 import trio
 
-from preview import Settings
 from preview.builds.remedies import Fix
 
-from ..conftest import Service, running_service
+from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_remedies import PYTHONS, _env_with, _remedies
 
@@ -131,12 +127,6 @@ def test_an_old_sdist_cython_3_cannot_build_builds_on_cython_2() -> None:
     ]
     fix = _remedies(("pyyaml<6",)).next_fix("", lines, {}, PYTHONS)
     assert fix is not None and fix.build == "Cython<3", fix
-
-
-@pytest.fixture
-async def smoke_builder(build_settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(replace(build_settings, smoke_check="on")) as running:
-        yield running
 
 
 async def test_a_route_that_answers_500_for_a_known_cause_is_fixed_by_a_relaunch(

@@ -8,18 +8,15 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import trio
 
-from preview import Settings
 from preview.apps.routes import read_route_table, route_table_env
 from preview.discovery import endpoints_from_routes, endpoints_from_source
 
-from ..conftest import Service, auth, running_service
+from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
 needs_npm = pytest.mark.skipif(
@@ -35,12 +32,6 @@ LOOP_ROUTES = {
     ("GET", "/v2/ping"),
     ("GET", "/admin/stats"),
 }
-
-
-@pytest.fixture
-async def smoke_builder(build_settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(replace(build_settings, smoke_check="on")) as running:
-        yield running
 
 
 @needs_npm

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import trio
 from preview import Settings
 from preview.runtime import free_port_block
 
-from ..conftest import Service, eventually, running_service
+from ..conftest import Service, eventually
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
 pytestmark = pytest.mark.skipif(
@@ -39,12 +38,6 @@ def build_settings(settings: Settings, env_dir: Path) -> Settings:
         port_min=first,
         port_max=first + 7,
     )
-
-
-@pytest.fixture
-async def smoke_service(build_settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(replace(build_settings, smoke_check="on")) as running:
-        yield running
 
 
 async def test_a_built_start_that_cannot_run_gives_way_to_the_dev_script_the_readme_names(
@@ -124,13 +117,13 @@ async def test_a_seed_that_fails_on_a_fresh_database_is_dropped(builder_service:
 
 
 async def test_a_plan_that_answers_only_500s_at_the_smoke_check_gives_way(
-    smoke_service: Service,
+    smoke_builder: Service,
 ) -> None:
     """A start that comes up but serves nothing (``NODE_ENV=production``, whose config
     file is its deployment's, not the repository's: every route 500) where ``"dev":
     "nodemon src/index.js"`` serves: the smoke check judges it, and the next
     plan is tried."""
-    service = smoke_service
+    service = smoke_builder
     files = app_files("node_start_serves_500s")
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
