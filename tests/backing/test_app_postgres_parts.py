@@ -76,6 +76,9 @@ def test_a_url_whose_port_is_a_word_is_a_form_to_fill_in() -> None:
         "redis://host:port",
         "postgresql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DB]",
         "postgresql+asyncpg://localhost:PASSWORD:PORT/jobs",
+        "postgresql://...",  # Meghansh-Maurya's notes_api's README
+        "mysql+pymysql://user:pass@.../db",
+        "postgres://…",
     ):
         assert template_url(form), form
     for address in (
@@ -84,11 +87,18 @@ def test_a_url_whose_port_is_a_word_is_a_form_to_fill_in() -> None:
         "postgresql://u:p@[::1]:5432/d",
         "postgresql://user:pass@localhost/db",
         "http://example.com:8080/x?next=a:b",
+        "sqlite:///../data/app.db",
+        "https://example.com/search...",
     ):
         assert not template_url(address), address
-    wants = postgres_wants(_encoded("fastapi_pg_dsn_template"), {})
+    files = _encoded("fastapi_pg_dsn_template")
+    wants = postgres_wants(files, {})
     assert wants.templates == {"MYAPP_DATABASE__DSN": "postgresql"}
     assert wants.url is None and "port" not in wants.aliases and wants.named == {}
+    # An ellipsis where the address would be: a form too, no server of the app's own.
+    dotted = files[".env"].replace(b"user:password@host:port/dbname", b"...")
+    wants = postgres_wants({**files, ".env": dotted}, {})
+    assert wants.templates == {"MYAPP_DATABASE__DSN": "postgresql"} and wants.url is None
 
 
 @needs_server

@@ -50,10 +50,14 @@ _OTHER_FORMAT = re.compile(r"\.(?:ya?ml|json|[cm]?[jt]s|py|toml|cfg|ini|md)$", r
 _TEXT = ".txt"
 # A URL an example file gives as a form to fill in, not an address:
 # ``mysql+pymysql://[USER]:[PASSWORD]@[HOST]:[PORT]/[DATABASE_NAME]``, ``<host>``,
-# ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter).
+# ``{db_name}`` (an IPv6 host, ``[::1]``, starts with no letter); an ellipsis where its
+# address would be (Meghansh-Maurya's notes_api's README: ``DATABASE_URL=postgresql://...``,
+# which psycopg then looked up: "encoding with 'idna' codec failed (label empty or too
+# long)"), which no host name holds.
 _TEMPLATE_URL = re.compile(
-    r"^[a-z][a-z0-9+.-]*://\S*?"
-    r"(?:\[[A-Za-z_][\w -]*\]|<[A-Za-z_][\w -]*>|(?<!\$)\{[A-Za-z_][\w -]*\})",
+    r"^[a-z][a-z0-9+.-]*://(?:\S*?"
+    r"(?:\[[A-Za-z_][\w -]*\]|<[A-Za-z_][\w -]*>|(?<!\$)\{[A-Za-z_][\w -]*\})"
+    r"|[^/?#\s]*?(?:\.{3}|…))",
     re.IGNORECASE,
 )
 
