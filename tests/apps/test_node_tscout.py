@@ -63,6 +63,24 @@ def test_a_start_tsc_writes_where_it_runs_is_left_as_it_is() -> None:
     assert emitted_start("node dist/main && echo", build, files) is None
 
 
+def test_a_json_file_its_sources_import_from_above_counts_for_the_root() -> None:
+    """allenlin90's hono-drizzle-api's shape: src/ alone included, ``import pkg from
+    "../package.json"``, JSON modules resolved (``moduleResolution: bundler``'s default,
+    or ``resolveJsonModule``): tsc's root is the project's, its entry dist/src/index.js."""
+    options = {"outDir": "dist", "module": "ESNext", "moduleResolution": "bundler"}
+    files = {
+        "package.json": b'{"name": "x"}',
+        "tsconfig.json": json.dumps({"compilerOptions": options, "include": ["src"]}).encode(),
+        "src/index.ts": b'import pkg from "../package.json" with { type: "json" };\n',
+    }
+    assert emitted_start("node dist/src/index.js", "tsc", files) is None
+    assert emitted_start("node dist/index.js", "tsc", files) == "node dist/src/index.js"
+    # JSON modules not resolved: tsc takes in src/ alone.
+    options["resolveJsonModule"] = False
+    off = {**files, "tsconfig.json": json.dumps({"compilerOptions": options}).encode()}
+    assert emitted_start("node dist/src/index.js", "tsc", off) == "node dist/index.js"
+
+
 @needs_npm
 async def test_an_adonis_start_runs_in_the_folder_its_build_writes(
     builder_service: Service,

@@ -36,6 +36,9 @@ _TRAILING_COMMAS = re.compile(_STRING + r"|,(?=\s*+[}\]])")
 _MAX_EXTENDS = 4
 _ACE_BUILD = re.compile(r"\bnode\s++ace(?:\.js)?+\s++build\b")
 _ADONISRC = {"adonisrc.ts", ".adonisrc.json"}
+# A JSON module imported by a relative path (``import pkg from "../package.json"``,
+# ``with { type: "json" }`` or not; ``import("./data.json")``).
+_JSON_IMPORT = re.compile(r"""(?:\bfrom|\bimport\s*\(?)\s*["'](\.{1,2}/[^"'\n]+\.json)["']""")
 
 
 def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | None:
@@ -66,6 +69,8 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
     root = _relative(posixpath.dirname(config), options.get("rootDir"))
     if root is None:
         inputs = _inputs(files, posixpath.dirname(config), include, [*exclude, out])
+        if _resolves_json(options):
+            inputs += _json_imported(inputs, files)
         folders = [posixpath.dirname(path) for path in inputs]
         root = posixpath.commonpath(folders) if folders and all(folders) else ""
     if root and not source.startswith(f"{root}/"):
@@ -74,6 +79,29 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
     if written == stem:
         return None
     return f"{match.group(1)}{written}{'.js' if target.endswith('.js') else ''}"
+
+
+def _resolves_json(options: dict) -> bool:
+    """Whether tsc resolves JSON modules: the tsconfig's word, else its default, which is
+    yes under ``moduleResolution: bundler`` (TypeScript 5)."""
+    given = options.get("resolveJsonModule")
+    if isinstance(given, bool):
+        return given
+    return str(options.get("moduleResolution", "")).lower() == "bundler"
+
+
+def _json_imported(sources: list[str], files: dict[str, bytes]) -> list[str]:
+    """The upload's JSON files ``sources`` import by a relative path: files of tsc's
+    program, and so of its common root (allenlin90's hono-drizzle-api: ``import packageJson
+    from "../../package.json"`` in src/lib/, its entry written to dist/src/)."""
+    found = []
+    for source in sources:
+        text = files[source].decode("utf-8", "replace")
+        for imported in _JSON_IMPORT.findall(text):
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(source), imported))
+            if path in files and not path.startswith("../"):
+                found.append(path)
+    return found
 
 
 def _build_config(build: str, files: dict[str, bytes]) -> str | None:

@@ -60,6 +60,15 @@ if (nest && !rewriting && options.paths && Object.keys(options.paths).length) {
 const inside = (file) => !file.split(path.sep).includes("node_modules");
 const emitted = (file) => !/\.d\.[cm]?ts$/.test(file) && !/\.d\.[^.]+\.ts$/.test(file);
 
+// Whether JSON modules resolve: the tsconfig's word, else tsc's own default, which is yes
+// under `moduleResolution: bundler` (allenlin90's hono-drizzle-api: `import packageJson
+// from "../../package.json" with { type: "json" }`, which tsc wrote to dist/; "Cannot find
+// module 'dist/package.json'" where it was not). TypeScript before 5 has no such default.
+const resolvesJson =
+  typeof ts.getResolveJsonModule === "function"
+    ? ts.getResolveJsonModule(options)
+    : Boolean(options.resolveJsonModule);
+
 // The program's files: the tsconfig's, and every file of the project they import (tsc
 // follows imports beyond `include`: a `files` list of the entry alone takes in the app).
 const host = ts.createCompilerHost(options);
@@ -81,7 +90,7 @@ while (queue.length) {
         refuse(`${why} and @nestjs/cli's hook cannot be loaded`);
       }
       const ext = found.extension;
-      if (ext === ".json" && !options.resolveJsonModule) continue;
+      if (ext === ".json" && !resolvesJson) continue;
       if ((ext === ".js" || ext === ".jsx") && !options.allowJs) continue;
       queue.push(found.resolvedFileName);
     }

@@ -177,6 +177,40 @@ async def test_a_json_file_imported_from_above_its_root_dir_is_read_where_it_is(
     assert not any("the app's own build run instead" in line for line in lines), lines
 
 
+async def test_a_json_module_resolved_by_tscs_own_default_is_written_as_tsc_writes_it(
+    service: Service,
+) -> None:
+    """allenlin90's hono-drizzle-api: ``moduleResolution: bundler``, no
+    ``resolveJsonModule`` (tsc's default there: on), ``import packageJson from
+    "../../package.json" with { type: "json" }``; tsc wrote dist/package.json, the
+    transpile did not ("Cannot find module 'dist/package.json'"), and its own build ran."""
+    files = _esm_app()
+    config = {
+        "compilerOptions": {
+            **_ESM_TSCONFIG["compilerOptions"],
+            "module": "ESNext",
+            "moduleResolution": "bundler",
+            "verbatimModuleSyntax": True,  # (isolated modules, as its tsconfig says)
+        },
+        "include": ["src"],
+    }
+    del config["compilerOptions"]["rootDir"]
+    files["tsconfig.json"] = json.dumps(config, indent=2)
+    files["package.json"] = files["package.json"].replace(
+        "node dist/index.js", "node dist/src/index.js"
+    )
+    files["src/index.ts"] = _ESM_INDEX.replace(
+        'import { greeting } from "./greeting.js";',
+        'import { greeting } from "./greeting.js";\n'
+        'import pkg from "../package.json" with { type: "json" };',
+    ).replace("JSON.stringify({ greeting })", "JSON.stringify({ greeting, name: pkg.name })")
+    with trio.fail_after(BUILD_WAIT * 2):
+        (_, answer), lines = await _run(service, None, files)
+    assert answer == {"greeting": "hej", "name": "transpile-esm-fixture"}
+    assert any(line.startswith("transpiled 3 files to dist/ in ") for line in lines), lines
+    assert not any("its own TypeScript build run" in line for line in lines), lines
+
+
 async def test_the_type_check_the_build_was_run_without_runs_beside_the_app(
     service: Service,
 ) -> None:
