@@ -160,3 +160,31 @@ def test_a_build_naming_its_project_by_its_folder_reads_its_tsconfig(project: st
     assert emitted_start("node dist/index.js", f"tsc -p {project}", files) == (
         "node dist/src/index.js"
     )
+
+
+def test_a_start_of_a_file_no_source_makes_runs_the_one_module_that_listens() -> None:
+    """Lactantius' express-cart: ``"start": "node dist/index.js"`` (npm init's main), tsc
+    compiling src/ into dist/, its server src/server.ts (``app.listen(3000``) and no
+    src/index.ts: "Cannot find module 'dist/index.js'". The start runs dist/server.js; a
+    test file that listens is no entry, and two servers leave the start as it is."""
+    files = {
+        "package.json": json.dumps(
+            {
+                "main": "index.js",
+                "scripts": {"build": "npx tsc", "start": "node dist/index.js"},
+                "devDependencies": {"typescript": "^4.7.4"},
+                "dependencies": {"express": "^4.18.1"},
+            }
+        ),
+        "tsconfig.json": '{"compilerOptions": {"module": "commonjs", "rootDir": "./src",'
+        ' "outDir": "./dist"}}',
+        "src/app.ts": 'import express from "express";\nexport const app = express();\n',
+        "src/server.ts": 'import { app } from "./app";\napp.listen(3000);\n',
+        "src/routes.test.ts": 'import { app } from "./app";\napp.listen(0);\n',
+    }
+    assert emitted_start("node dist/index.js", "npx tsc", _encoded(files)) == "node dist/server.js"
+    found = detect(_encoded(files))
+    assert found.argv[-1].endswith("; node dist/server.js"), found.argv
+    assert found.setup == (("npm", "run", "build"),)
+    two = {**files, "src/admin.ts": 'import { app } from "./app";\napp.listen(3001);\n'}
+    assert emitted_start("node dist/index.js", "npx tsc", _encoded(two)) is None

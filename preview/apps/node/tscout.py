@@ -39,6 +39,10 @@ _ADONISRC = {"adonisrc.ts", ".adonisrc.json"}
 # A JSON module imported by a relative path (``import pkg from "../package.json"``,
 # ``with { type: "json" }`` or not; ``import("./data.json")``).
 _JSON_IMPORT = re.compile(r"""(?:\bfrom|\bimport\s*\(?)\s*["'](\.{1,2}/[^"'\n]+\.json)["']""")
+# A module that starts a server (``app.listen(PORT``, ``server.listen(``), and the test
+# files a build compiles too, which are no entry.
+_LISTENS = re.compile(rb"\.listen\(")
+_TEST = re.compile(r"\.(?:spec|test)\.[cm]?tsx?$|(?:^|/)(?:tests?|__tests__)/")
 
 
 def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | None:
@@ -64,11 +68,18 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
     rest = stem[len(out) + 1 :]
     names = (f"{base}{ext}" for base in (rest, f"src/{rest}") for ext in _TS)
     source = next((name for name in names if name in files), None)
+    inputs = _inputs(files, posixpath.dirname(config), include, [*exclude, out])
     if source is None:
-        return None
+        # No source of the file it names (npm init's ``index.js``): the one module the
+        # build compiles that listens is the server it means (Lactantius' express-cart:
+        # ``"start": "node dist/index.js"``, its server src/server.ts: "Cannot find
+        # module 'dist/index.js'"); none, or several, and it is left as it is.
+        listening = [p for p in inputs if not _TEST.search(p) and _LISTENS.search(files[p])]
+        if len(listening) != 1:
+            return None
+        source = listening[0]
     root = _relative(posixpath.dirname(config), options.get("rootDir"))
     if root is None:
-        inputs = _inputs(files, posixpath.dirname(config), include, [*exclude, out])
         if _resolves_json(options):
             inputs += _json_imported(inputs, files)
         folders = [posixpath.dirname(path) for path in inputs]
