@@ -24,8 +24,10 @@ them, a release the lockfile pins that is known not to run on this Node
 later) is replaced by the newest its package.json range allows, where that range allows
 the fixed one (eflem00's koa-boilerplate: ``"pg": "^8.0.0"``, locked at 8.0.0), else
 by the newest of the first major that runs, locked or not (``"pg": "^7.12.1"``: 7.18.2,
-the newest 7, hung at the first query; pg 8's API is 7's less its native defaults). So
-is one known not to run against the PostgreSQL a preview is given (:data:`_BROKEN_ON_POSTGRES`:
+the newest 7, hung at the first query; pg 8's API is 7's less its native defaults); a
+copy a package of the tree installed for itself (postgres-migrations 3's own pg 7) is
+given the first release that runs by an npm override. So is one known not to run
+against the PostgreSQL a preview is given (:data:`_BROKEN_ON_POSTGRES`:
 TypeORM before 0.2.21, whose schema sync reads a column PostgreSQL 12 removed), for an app
 listing pg; a yarn or pnpm lockfile's pin is read as the app's own range.
 """
@@ -214,7 +216,14 @@ async def npm_rebuild(
             what = f"its lockfile's) {why}: installing the newest release its package.json"
             what += f" range allows, {name}@{wanted}"
         await say(f"{name} {locked} ({what}")
-    if broken:  # in one install: one's new peer range wants the other's new release
+    raised = {name: wanted for name, _, wanted, _, _ in broken}
+    nested = await trio.to_thread.run_sync(_nested_broken_overridden, path, raised, ranges)
+    for name, versions, spec, why in nested:
+        await say(
+            f"{name} {', '.join(versions)} (installed for the packages depending on it) "
+            f"{why}: given {name}@{spec} by an npm override"
+        )
+    if broken or nested:  # in one install: one's new peer range wants the other's new release
         # (TypeORM 0.2.45's peerOptional pg ^8.5.1, pg itself still pinned at 7.5.0 in the
         # package.json a second install re-read: ERESOLVE)
         kept += (f"{name}@{wanted}" for name, _, wanted, _, _ in broken)
@@ -574,6 +583,69 @@ def _public_address(resolved: str) -> str | None:
     return f"{REGISTRY}{package}/-/{where[1]}"
 
 
+def _node_major() -> int | None:
+    """The major version of the Node the app runs on; None where it cannot be read."""
+    try:
+        found = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
+        return int(found.stdout.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+def _nested_broken_overridden(
+    path: Path, raised: dict[str, str], ranges: Ranges = ()
+) -> list[tuple[str, list[str], str, str]]:
+    """(name, the versions, the range given, why) of each package of
+    :data:`_BROKEN_ON_NODE` that a package of ``path``'s tree installed a copy of its own
+    of, at a release that does not run on this Node: ``path``'s package.json then gets an
+    npm override of that range to the first release that runs (valar-videos' koa-pg:
+    postgres-migrations 3 brings its own pg 7, whose connect never settled, the process
+    exiting 0 before it served, the app's own pg raised to 8 beside it all the while).
+    ``raised``: the range :func:`_broken_pins` installs of a top-level one, written as the
+    app's direct range (an npm override may not contradict it); none where the app
+    overrides the package itself, or asks for an exact release of it. Blocking."""
+    node = _node_major()
+    if node is None:
+        return []
+    package, installed = _package(path), _installed(path)
+    overrides = package.get("overrides", {})
+    if not isinstance(overrides, dict):
+        return []
+    listed = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}
+    listed.update(dict(ranges))
+    found = []
+    for name, (fixed, since, why) in _BROKEN_ON_NODE.items():
+        old = sorted(
+            {
+                version
+                for at, entry in installed.items()
+                if _name(at) == name
+                and at != f"node_modules/{name}"
+                and _older(version := str(entry.get("version", "")), fixed)
+            }
+        )
+        if node < since or not old or any(override_name(k) == name for k in overrides):
+            continue
+        below = f"{fixed[0] + 1}" if fixed[0] else f"0.{fixed[1] + 1}"
+        first = f">={'.'.join(map(str, fixed))} <{below}"
+        direct = [
+            t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict) and name in t
+        ]
+        wanted = raised.get(name) or listed.get(name)
+        runs = name in raised or (isinstance(wanted, str) and _allows(wanted, fixed))
+        if direct and not runs:
+            continue  # an exact release the app chose, kept with its copies
+        for table in direct:
+            table[name] = wanted
+        version = ".".join(map(str, fixed))
+        overrides[f"{name}@<{version}"] = f"${name}" if direct else first
+        found.append((name, old, wanted if direct else first, why))
+    if found:
+        package["overrides"] = overrides
+        replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+    return found
+
+
 def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, str, bool]]:
     """(name, its installed version, the range to install, why, whether that is beyond
     the app's range) of each top-level package of
@@ -584,10 +656,8 @@ def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, s
     where a yarn or pnpm lockfile pinned it in ``path``'s package.json: kelvin-mai's
     nest-ideas-api, ``"pg": "^7.5.0"`` and a yarn.lock at 7.x, read as an exact version,
     the app's choice, kept the hang (TypeORM's start exited 0 before it served). Blocking."""
-    try:
-        found = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10)
-        node = int(found.stdout.strip().lstrip("v").split(".")[0])
-    except (OSError, ValueError, subprocess.TimeoutExpired):
+    node = _node_major()
+    if node is None:
         return []
     package, installed = _package(path), _installed(path)
     listed = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}

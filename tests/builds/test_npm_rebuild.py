@@ -607,3 +607,69 @@ async def test_a_native_module_only_a_package_of_its_tree_depends_on_is_overridd
     with trio.fail_after(10):
         await npm_rebuild(_ScriptedNpm().run, _not_run, npm.say, listed)
     assert "overrides" not in json.loads((listed / "package.json").read_text())
+
+
+async def test_a_packages_own_copy_of_an_old_pg_is_overridden_with_the_apps(
+    tmp_path: Path,
+) -> None:
+    """valar-videos' koa-pg: ``"pg": "^7.8.0"`` and postgres-migrations 3, which brings its
+    own pg 7 (``node_modules/postgres-migrations/node_modules/pg``). The app's pg was
+    raised to 8, but the migrations' connect never settled on this Node and the process
+    exited 0 before it served. Every copy below 8.0.3 is given the app's raised range by
+    an npm override, in the same install."""
+    path = tmp_path / "env"
+    (path / "node_modules").mkdir(parents=True)
+    package = {"dependencies": {"pg": "^7.8.0", "postgres-migrations": "^3.0.2"}}
+    (path / "package.json").write_text(json.dumps(package))
+    installed = {
+        "packages": {
+            "node_modules/pg": {"version": "7.18.2"},
+            "node_modules/postgres-migrations": {"version": "3.0.2"},
+            "node_modules/postgres-migrations/node_modules/pg": {"version": "7.18.2"},
+            "node_modules/pgtools/node_modules/pg": {"version": "6.4.2"},
+        }
+    }
+    (path / "node_modules" / ".package-lock.json").write_text(json.dumps(installed))
+    npm = _ScriptedNpm()
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    written = json.loads((path / "package.json").read_text())
+    assert written["dependencies"]["pg"] == ">=8.0.3 <9", written
+    assert written["overrides"] == {"pg@<8.0.3": "$pg"}, written
+    installs = [argv for argv in npm.ran if argv[:2] == ["npm", "install"]]
+    assert len(installs) == 1 and installs[0][-1] == "pg@>=8.0.3 <9", npm.ran
+    assert npm.said[1] == (
+        "pg 6.4.2, 7.18.2 (installed for the packages depending on it) its connect never "
+        "settles on Node 14 and later (node-postgres#2179): given pg@>=8.0.3 <9 by an npm "
+        "override"
+    ), npm.said
+
+
+async def test_a_nested_old_pg_the_app_does_not_list_gets_the_first_release_that_runs(
+    tmp_path: Path,
+) -> None:
+    """A copy of an old pg that only a package of the tree depends on (the app lists none):
+    the override gives it the first major that runs; where the app overrides pg itself,
+    or asks for one exact release, its choice stands."""
+    path = tmp_path / "env"
+    (path / "node_modules").mkdir(parents=True)
+    package: dict = {"dependencies": {"postgres-migrations": "^3.0.2"}}
+    (path / "package.json").write_text(json.dumps(package))
+    installed = {
+        "packages": {"node_modules/postgres-migrations/node_modules/pg": {"version": "7.4.0"}}
+    }
+    (path / "node_modules" / ".package-lock.json").write_text(json.dumps(installed))
+    npm = _ScriptedNpm()
+    with trio.fail_after(10):
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    assert json.loads((path / "package.json").read_text())["overrides"] == {
+        "pg@<8.0.3": ">=8.0.3 <9"
+    }
+    assert any(argv[:2] == ["npm", "install"] for argv in npm.ran), npm.ran
+    for own in ({**package, "overrides": {"pg": "7.4.0"}}, {"dependencies": {"pg": "7.4.0"}}):
+        (path / "package.json").write_text(json.dumps(own))
+        npm = _ScriptedNpm()
+        with trio.fail_after(10):
+            await npm_rebuild(npm.run, _not_run, npm.say, path)
+        assert json.loads((path / "package.json").read_text()) == own
+        assert not any(argv[:2] == ["npm", "install"] for argv in npm.ran), npm.ran
