@@ -90,6 +90,7 @@ from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 from .configdefaults import named_env_values, settings_misfits
+from .typescript.tsnode import ts_node_compiler
 
 __all__ = [
     "app_environment",
@@ -322,6 +323,12 @@ def app_environment(
         project = _ts_node_project(spec.files)
         if project is not None:
             env["TS_NODE_PROJECT"] = str(app_dir / project)
+    if node and "TS_NODE_COMPILER" not in given:
+        # ts-node's emit writes an enum type's decorator metadata as tsc does (see
+        # builds.typescript.tsnode): an app whose ORM reads its .ts entities runs on it.
+        compiler = ts_node_compiler(spec.files, app_dir)
+        if compiler is not None:
+            env["TS_NODE_COMPILER"] = str(compiler)
     return env
 
 

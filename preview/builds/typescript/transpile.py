@@ -46,7 +46,9 @@ __all__ = ["PROGRAM_VARIABLE", "TranspiledBuild", "transpiled_build"]
 # The program reaches the step through its environment: the command stays readable.
 PROGRAM_VARIABLE = "PREVIEW_TS_TRANSPILE"
 _HERE = resources.files(__name__.rpartition(".")[0])
-_PROGRAM = _HERE.joinpath("transpile.cjs").read_text(encoding="utf-8")
+# The enum types' hook is shared with ts-node's compiler (tsnodecompiler.cjs): joined here.
+_ENUM_TYPES = _HERE.joinpath("enumtypes.cjs").read_text(encoding="utf-8")
+_PROGRAM = _HERE.joinpath("transpile.cjs").read_text(encoding="utf-8") + "\n" + _ENUM_TYPES
 _VERSION = hashlib.sha256(_PROGRAM.encode()).hexdigest()[:16]
 _RUN = f'node -e "${PROGRAM_VARIABLE}" --'
 # nest-cli.json's compilerOptions that change what ``nest build`` writes beyond tsc's emit.

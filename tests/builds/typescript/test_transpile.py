@@ -386,6 +386,29 @@ async def test_decorator_metadata_of_an_enum_type_is_what_tsc_emits(service: Ser
     assert any("without its type check" in line for line in lines), lines
 
 
+async def test_ts_nodes_emit_writes_an_enum_types_metadata_as_tsc_does(service: Service) -> None:
+    """lavellewarren's nestjs-crm-apis runs ``ts-node --transpile-only src/main.ts`` (its
+    ORM loads its .ts entities at run time): no build to transpile, and ts-node's per-file
+    emit wrote ``Object`` for ``@Column() status: ContractStatus``. ts-node is given a
+    compiler (TS_NODE_COMPILER), the project's TypeScript whose emit has the same hook."""
+    files = {
+        "package.json": _package_json(
+            "ts-node-metadata",
+            "",
+            "ts-node --transpile-only src/index.ts",
+            devDependencies={"ts-node": "^10.9.2"},
+        ),
+        "tsconfig.json": json.dumps(_METADATA_TSCONFIG, indent=2),
+        "src/kinds.ts": 'export enum Status {\n  Open = "open",\n}\n'
+        "export enum Level {\n  Low,\n  High,\n}\n",
+        "src/index.ts": _METADATA_INDEX,
+    }
+    with trio.fail_after(BUILD_WAIT):
+        (_gid, answer), lines = await _run(service, None, files)
+    assert answer == {"status": "String", "level": "Number", "name": "String", "made": True}
+    assert not any("without its type check" in line for line in lines), lines
+
+
 def test_only_tsc_and_plain_nest_builds_are_transpiled() -> None:
     scripts = {
         "build": "rimraf dist && nest build",
