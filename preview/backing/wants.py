@@ -274,6 +274,13 @@ _SCHEMA_MADE = re.compile(
 )
 
 
+# A package the app's own code runs a folder of SQL migrations with, at its start
+# (valar-videos' koa-pg: postgres-migrations' ``migrate(config, "migrations")`` over
+# migrations/00001_create-list-table.sql, which, run first as its schema, it then met:
+# relation "todo_list" already exists, the migration rolled back, the start ended).
+_SQL_MIGRATOR = re.compile(rb'"(?:postgres-migrations|postgrator|@databases/pg-migrations)"\s*:')
+
+
 _DBMATE_UP = re.compile(rb"^--\s*migrate:up\b", re.MULTILINE)
 _DBMATE_DOWN = re.compile(rb"^--\s*migrate:down\b", re.MULTILINE)
 
@@ -296,6 +303,8 @@ def _lone_schema(files: dict[str, bytes]) -> InitScripts:
     db/schema.sql, which its README says to run, beside db/data.sql's rows)."""
     if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return ()
+    if _SQL_MIGRATOR.search(files.get("package.json", b"")):
+        return ()  # its SQL files are migrations its own code runs
     sql = [p for p in files if p.endswith(".sql") and "node_modules/" not in p]
     sql = [p for p in sql if not _TESTS.search(p) and len(files[p]) < _MAX_INIT_SCRIPT]
     # dbmate's (``-- migrate:up`` … ``-- migrate:down``, one file a version, named by its

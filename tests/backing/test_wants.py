@@ -370,6 +370,22 @@ def test_an_apps_sql_schema_is_run_where_nothing_else_makes_it() -> None:
     assert postgres_wants(alembic, {}).init_scripts == ()
 
 
+def test_sql_migrations_a_listed_migrator_runs_at_start_are_no_schema_to_run() -> None:
+    """valar-videos' koa-pg: postgres-migrations runs migrations/00001_create-list-table.sql
+    at the app's start. Run first as its one schema file, the migration then met its
+    table ("relation "todo_list" already exists") and rolled back, the start ended."""
+    files = {
+        "package.json": b'{"dependencies": {"koa": "^2.6.2", "pg": "^7.8.0", '
+        b'"postgres-migrations": "^3.0.2"}}',
+        "src/index.js": b"require('./database').start()\n",
+        "migrations/00001_create-list-table.sql": b"CREATE TABLE todo_list (id SERIAL);\n",
+    }
+    assert postgres_wants(files, {}).init_scripts == ()
+    package = b'{"dependencies": {"koa": "^2.6.2", "pg": "^7.8.0"}}'
+    alone = postgres_wants({**files, "package.json": package}, {})
+    assert [path for path, _ in alone.init_scripts] == ["migrations/00001_create-list-table.sql"]
+
+
 def test_the_sql_files_a_shell_init_script_runs_are_init_scripts() -> None:
     """gbatagian's fastapi-crud: its compose PostgreSQL mounts db/init.sh into
     /docker-entrypoint-initdb.d, which runs ``psql -f`` on the SQL files it mounts from
