@@ -82,7 +82,7 @@ from ..apps.configvars import (
 from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.detect import Detection
 from ..apps.imports import own_folder_names, source_roots
-from ..apps.node.envreads import database_option_reads, node_env_reads
+from ..apps.node.envreads import database_option_reads, node_env_reads, unset_for_strings
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
 from ..apps.written.managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
@@ -279,6 +279,12 @@ def app_environment(
     node = detection is not None and detection.language == "node"
     if node:
         env.update(database_urls_by_meaning(spec.files, env, given, "node"))
+        # A number its zod schema takes no string for (``PORT: z.number().default(3333)``)
+        # is met only unset: its default used, an app then listening elsewhere than
+        # $PORT is found there (runtime.anyport). The user's own value stays (but PORT's,
+        # HOST's: the service's, as above).
+        for name in unset_for_strings(spec.files) - (own.keys() - set(_OURS)):
+            env.pop(name, None)
     if node and "NODE_OPTIONS" not in given:
         # The address-space limit is lifted for V8 (Preparation.memory_limit): bound its heap.
         env["NODE_OPTIONS"] = f"--max-old-space-size={memory_limit_mb}"

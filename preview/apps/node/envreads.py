@@ -38,6 +38,7 @@ __all__ = [
     "node_sources",
     "schema_choices",
     "typeorm_unconfigured",
+    "unset_for_strings",
     "unset_when_empty",
 ]
 
@@ -394,6 +395,33 @@ def unset_when_empty(files: dict[str, bytes]) -> set[str]:
             for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
                 if match.group(3) and re.search(r"\bdefault\s*:", match.group(3)):
                     found.add(match.group(1))
+    return found
+
+
+# A zod key of a number or a switch that takes no string (no ``z.coerce``): ``PORT:
+# z.number().default(3333)``; group 1 the name, group 2 its chain.
+_ZOD_UNCOERCED = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*z\s*\.\s*(?:number|boolean)\s*"""
+    r"""\(\s*\)((?:\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\))*\))*)"""
+)
+
+
+def unset_for_strings(files: dict[str, bytes]) -> set[str]:
+    """The variables a zod schema the app parses ``process.env`` with declares as a number
+    or a switch that takes no string (``z.number()``, not ``z.coerce.number()``) and may
+    be left unset (a ``.default(…)``, ``.optional()``): any value the environment gives,
+    a string, fails the parse, so the app starts only with it unset. GabriellMaiaa's
+    API-Fastify-Zod, a course's shape: ``PORT: z.number().default(3333)``, "ZodError:
+    Expected number, received string" at each start given PORT."""
+    found: set[str] = set()
+    for path, text in node_sources(files):
+        zod = re.search(r"\bz\s*\.\s*object\s*\(", text) is not None
+        if not zod or not ("process.env" in text or _ENV_MODULE.search(path)):
+            continue
+        for match in _ZOD_UNCOERCED.finditer(text):
+            chain = match.group(2)
+            if _ZOD_OPTIONAL.search(chain) and not re.search(r"\.\s*catch\s*\(", chain):
+                found.add(match.group(1))
     return found
 
 
