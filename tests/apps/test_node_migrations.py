@@ -134,6 +134,40 @@ def test_typeorm_migrations_run_by_the_apps_own_script() -> None:
     assert detect(fixture).setup.count(("npm", "run", "migration:run")) == 0
 
 
+def test_a_typeorm_script_whose_config_names_none_of_the_migrations_gives_way() -> None:
+    """lavellewarren's nestjs-crm-apis: ``typeorm:run`` (``npm run typeorm
+    migration:run``, its CLI given ``--config src/typeorm.config.ts``, whose migrations
+    are ``__dirname + '/migration/**/*.ts'``: none there) is plainer than ``migration:run``
+    (the CLI on ormconfig.js, naming scripts/migrations/*.ts, where they are): "No
+    migrations are pending", and every route met relation "claims" does not exist."""
+    scripts = {
+        "migration:run": "ts-node ./node_modules/typeorm/cli.js migration:run",
+        "typeorm": "ts-node -r tsconfig-paths/register ./node_modules/typeorm/cli.js "
+        "--config src/typeorm.config.ts",
+        "typeorm:run": "npm run typeorm migration:run",
+    }
+    files = {
+        "package.json": json.dumps({"scripts": scripts}).encode(),
+        "ormconfig.js": b"module.exports = [{ name: 'default', "
+        b"migrations: ['scripts/migrations/*.ts'], synchronize: false }];\n",
+        "src/typeorm.config.ts": b"const typeOrmConfig = { migrations: [__dirname + "
+        b"'/migration/**/*.ts', __dirname + '/migration/**/*.js'] };\nexport = typeOrmConfig",
+        "scripts/migrations/1650486226351-createContract.ts": b"export class CreateContract "
+        b"implements MigrationInterface {}\n",
+        "src/main.ts": b"bootstrap();\n",
+    }
+    listed = {"typeorm": "^0.2.41", "ts-node": "^10.0.0"}
+    assert node_migrations(files, listed) == (("npm", "run", "migration:run"),)
+    # Where the plainer one's config holds them too, it runs them, as before.
+    moved = {
+        **files,
+        "src/migration/1650486226351-createContract.ts": files[
+            "scripts/migrations/1650486226351-createContract.ts"
+        ],
+    }
+    assert node_migrations(moved, listed) == (("npm", "run", "typeorm:run"),)
+
+
 def test_sequelize_migrations_where_the_apps_own_migrate_script_says() -> None:
     """anbiasenggagau's boilerplate has no .sequelizerc: its ``migration:up`` script
     names the migrations and the config (``migrations/config/config.js``), and

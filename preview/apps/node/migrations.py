@@ -1285,10 +1285,70 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     if any(_MIGRATIONS_RUN.search(files[p]) for p in sources):
         return None
     if any("/migrations/" in f"/{p}" for p in sources):
-        for name, words, command in _plainest_scripts(files):
-            if "migration:run" in command and not words & _NOT_THE_DEV_RUN:
-                return _commonjs_run(files, command) or ("npm", "run", name)
+        found = [
+            (name, command)
+            for name, words, command in _plainest_scripts(files)
+            if "migration:run" in command and not words & _NOT_THE_DEV_RUN
+        ]
+        # One whose config names no migration the upload has runs none: another that
+        # runs them first (lavellewarren's nestjs-crm-apis: ``typeorm:run``, its
+        # src/typeorm.config.ts naming an empty src/migration/, "No migrations are
+        # pending", every route then 500; ``migration:run``'s ormconfig.js names
+        # scripts/migrations/*.ts, six of them).
+        found.sort(key=lambda script: _runs_none(files, sources, script[1]))
+        for name, command in found:
+            return _commonjs_run(files, command) or ("npm", "run", name)
     return _ormconfig_migrations(files, sources, listed)
+
+
+# The config a TypeORM CLI's command reads (0.2's ``--config``/``-f``, 0.3's ``-d``).
+_CONFIG_FLAG = re.compile(
+    r"(?:^|\s)(?:--config|-f|-d|--dataSource|--data-source)(?:=|\s+)([^\s;&|]+)"
+)
+_RUNS_SCRIPT = re.compile(r"^\s*npm\s+run(?:-script)?\s+([\w:.-]+)(.*)$")
+
+
+def _runs_none(files: dict[str, bytes], sources: list[str], command: str) -> bool:
+    """Whether the TypeORM CLI ``command`` runs (through the script it calls, ``npm run
+    typeorm migration:run``) reads a config, its own or the default ormconfig, whose
+    ``migrations`` globs hold none of the upload's migrations; False where that config
+    cannot be read."""
+    called = _RUNS_SCRIPT.match(command)
+    scripts = dict((name, line) for name, _words, line in _plainest_scripts(files))
+    if called is not None and called.group(1) in scripts:
+        command = f"{scripts[called.group(1)]} {called.group(2)}"
+    flag = _CONFIG_FLAG.search(command)
+    if flag is not None:
+        config = posixpath.normpath(flag.group(1).strip("'\"").removeprefix("./"))
+    else:
+        config = next((c for c in ("ormconfig.json", *_ORMCONFIG_MODULES) if c in files), "")
+    globs = _config_globs(files, config) if config in files else None
+    if globs is None:
+        return False
+    return not any(_MIGRATION_CLASS.search(files[p]) and _under(p, globs) for p in sources)
+
+
+def _config_globs(files: dict[str, bytes], path: str) -> list[str] | None:
+    """The folders the ``migrations`` globs of the TypeORM config ``path`` name (JSON, or
+    a module's first ``migrations:``); None where it names none."""
+    if path.endswith(".json"):
+        try:
+            config = json.loads(files[path])
+        except (ValueError, RecursionError):
+            return None
+        globs = config.get("migrations") if isinstance(config, dict) else None
+        if not isinstance(globs, list):
+            return None
+        return [_glob_base(g) for g in globs if isinstance(g, str) and "*" in g]
+    option = _MIGRATIONS_OPTION.search(files[path].decode("utf-8", "replace"))
+    if option is None:
+        return None
+    folder = posixpath.dirname(path)
+    return [
+        _glob_base(_HERE.sub("", glob), folder if here or _HERE.match(glob) else "")
+        for here, glob in _GLOB_LITERAL.findall(option.group(1))
+        if "*" in glob
+    ]
 
 
 _RUNS_WITH_ARGS = re.compile(r"^npm\s+run\s+([\w:.-]+)\s+--\s+(.+)$")
@@ -1395,16 +1455,9 @@ def _typeorm_config(files: dict[str, bytes], sources: list[str]) -> tuple[str | 
         and not _SERVES.search(files[p].decode("utf-8", "replace"))
     ]
     for path in candidates:
-        text = files[path].decode("utf-8", "replace")
-        option = _MIGRATIONS_OPTION.search(text)
-        if option is None or _MIGRATIONS_RUN.search(files[path]):
+        globs = _config_globs(files, path)
+        if globs is None or _MIGRATIONS_RUN.search(files[path]):
             continue
-        folder = posixpath.dirname(path)
-        globs = [
-            _glob_base(_HERE.sub("", glob), folder if here or _HERE.match(glob) else "")
-            for here, glob in _GLOB_LITERAL.findall(option.group(1))
-            if "*" in glob
-        ]
         return path, globs
     return None, []
 
