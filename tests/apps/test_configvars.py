@@ -456,3 +456,11 @@ def test_a_readme_giving_its_env_a_block_at_a_time_gives_all_of_it() -> None:
     )
     phrases = ("Your postgres user name", "Enter the API key", "your_db", "Your", "Yours truly")
     assert [fill_in(v) for v in phrases] == [True, True, True, False, False]
+
+
+def test_a_name_in_braces_is_a_fill_in() -> None:
+    """adriangmweb's express-quiz-app (a course's quiz, its models.js parsing
+    DATABASE_URL by a regex): .env-sample's ``DATABASE_URL={your-db-host}``, kept as the
+    app's own, met "TypeError: Cannot read properties of null (reading '6')"."""
+    braced = ("{your-db-host}", "{{ DB_NAME }}", "{db.host}", '{"a": 1}', "{}", "a{b}")
+    assert [fill_in(v) for v in braced] == [True, True, True, False, False, False]

@@ -115,8 +115,12 @@ def template_url(value: str) -> bool:
 # for each, which TypeORM then looked up: getaddrinfo ENOTFOUND ...)
 # (a run of x's or stars too: T-travis's fastify-tasks-list gives every variable of its
 # example.env ``XXX``, and its Sequelize met "The dialect XXX is not supported")
+# (or a name in braces, as a template writes one: adriangmweb's express-quiz-app, a
+# course's, ``DATABASE_URL={your-db-host}`` in .env-sample, which its own URL parser
+# then failed on: "Cannot read properties of null")
 _FILL_IN = re.compile(
     r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…|x{3,}|\*{3,}"
+    r"|\{\{?\s*[A-Za-z_][\w .-]*\}\}?"
     # a phrase addressed to the reader (grigoriykuzevanov's README: DB_USER="Your postgres
     # user name", SECRET_KEY="Your secret key")
     r"|(?:your|enter|insert)(?:\s+[\w'-]+){1,6})$",
