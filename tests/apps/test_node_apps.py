@@ -74,6 +74,63 @@ async def test_a_start_handing_the_app_to_pm2s_daemon_runs_it_in_the_foreground(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_pm2_ecosystem_files_apps_run_their_compilers_once_then_the_app(
+    builder_service: Service,
+) -> None:
+    """z411392's express-quiz: no scripts, its pm2 ecosystem.config.js the only start:
+    ``npx tsc -w``, ``npx tsc-alias -w`` (listed nowhere) and ``src/main.js serve``,
+    tsc's outDir ``src`` from ``lib``, its imports by the tsconfig's ``@/*`` ("Found no
+    way to start this app"). The compilers run once, tsc-alias added, then the app, with
+    its args."""
+    service = builder_service
+    ecosystem = """module.exports = {
+    apps: [
+        { name: "tsc", script: "npx", args: "tsc -w", autorestart: false },
+        { name: "tsc-alias", script: "npx", args: "tsc-alias -w", autorestart: false },
+        { name: "main", watch: ["src"], script: "src/main.js", args: "serve" },
+    ],
+}
+"""
+    tsconfig = {
+        "compilerOptions": {
+            "module": "CommonJS",
+            "target": "ES2020",
+            "outDir": "src",
+            "rootDir": "lib",
+            "baseUrl": "lib",
+            "paths": {"@/*": ["*"]},
+            "strict": True,
+            "skipLibCheck": True,
+        },
+        "include": ["lib"],
+    }
+    main = (
+        'import { createServer } from "http";\n'
+        'import { word } from "@/words/word";\n'
+        "createServer((_request, response) => {\n"
+        '  response.setHeader("content-type", "application/json");\n'
+        "  response.end(JSON.stringify({ word, argv: process.argv.slice(2) }));\n"
+        "}).listen(Number(process.env.PORT));\n"
+    )
+    files = {
+        "package.json": json.dumps(
+            {"dependencies": {}, "devDependencies": {"typescript": "~5.4.5", "@types/node": "^20"}}
+        ),
+        "ecosystem.config.js": ecosystem,
+        "tsconfig.json": json.dumps(tsconfig),
+        "lib/main.ts": main,
+        "lib/words/word.ts": 'export const word: string = "aliased";\n',
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"word": "aliased", "argv": ["serve"]}
+        system = messages(await service.history(body["gid"]), "system")
+        said = "its pm2 ecosystem.config.js runs node src/main.js serve after tsc && tsc-alias"
+        assert any(m.startswith(said) for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_start_running_tsc_output_no_script_builds_has_tsc_run_first(
     builder_service: Service,
 ) -> None:

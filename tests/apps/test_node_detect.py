@@ -12,6 +12,7 @@ import trio
 
 from preview.apps.depspec import node_dependencies
 from preview.apps.detect import detect
+from preview.apps.node.devscript import BIN_FIRST_ON_PATH
 from preview.apps.node.emptystart import SERVE_EXPORT
 from preview.apps.node.nodeapp import BUN, TSX
 from preview.apps.node.ownts import runnable_ts
@@ -1049,3 +1050,28 @@ def test_a_nodemon_exec_running_its_lint_first_runs_without_it() -> None:
     assert "lint" not in found.argv[2] and "src/main.ts" in found.argv[2], found.argv
     single = {**scripts, "dev": "nodemon -x 'ts-node src/main.ts'"}
     assert "src/main.ts" in _node({"scripts": single}, {"src/main.ts": ""}).argv[2]
+
+
+def test_a_pm2_ecosystem_files_one_app_is_the_start_its_args_a_list_or_a_line() -> None:
+    """An ecosystem file's apps read where package.json says nothing of a start: the one
+    app running a file (its ``args`` a line or a list) after the compilers the others
+    watch with, run once; two apps of files, or another command, say nothing."""
+    ecosystem = """module.exports = {
+  apps: [
+    { name: "build", script: "npx", args: "tsc -p tsconfig.json --watch" },
+    { name: "api", script: "./dist/server.js", args: ["serve", "--port", "8080"] },
+  ],
+};
+"""
+    files = {"ecosystem.config.js": ecosystem, "tsconfig.json": '{"compilerOptions": {}}'}
+    files["src/server.ts"] = "server.listen(8080);\n"
+    listed = {"dependencies": {"express": "^4"}, "devDependencies": {"typescript": "^5"}}
+    found = _node(listed, files)
+    assert found.argv[-1].endswith("; node dist/server.js serve --port 8080"), found.argv
+    assert found.setup == (("sh", "-c", f"{BIN_FIRST_ON_PATH}tsc -p tsconfig.json"),), found
+    assert found.node_tools == ()
+    two = ecosystem.replace("  ],", '    { name: "worker", script: "dist/worker.js" },\n  ],')
+    other = ecosystem.replace('script: "npx"', 'script: "bash"')
+    for text in (two, other):
+        with pytest.raises(BadRequest, match="Found no way to start this app"):
+            _node(listed, {**files, "ecosystem.config.js": text})

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Callable
 
 __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
+    "ecosystem_start",
     "fetch_export",
     "fetch_server",
     "made_main",
@@ -284,3 +286,95 @@ def fetch_server(module: str, export: str | None) -> str:
         return f"bun {module}"
     served = f"Bun.serve({{ port: Number(process.env.PORT), fetch: {export} }})"
     return f"bun -e \"import {{ {export} }} from './{module}'; {served}\""
+
+
+# pm2's ecosystem files, the app's only word on how it starts where package.json has none.
+_ECOSYSTEMS = ("ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.json")
+# One app's string values in an ecosystem file: ``script: "src/main.js"``, ``args: "serve"``.
+_ECOSYSTEM_VALUE = re.compile(r"""["']?\b(script|args)["']?\s*:\s*(["'])([^"'\n]*)\2""")
+# Its ``args`` as a list (``args: ["serve", "--port", "8080"]``): group 1 the items.
+_ECOSYSTEM_ARGS = re.compile(r"""["']?\bargs["']?\s*:\s*\[([^\[\]]*)\]""")
+_QUOTED = re.compile(r"""(["'])([^"'\n]*)\1""")
+_ECOSYSTEM_APPS = re.compile(r"""["']?\bapps["']?\s*:\s*\[""")
+# A compiler an ecosystem app runs in watch mode (``npx tsc -w``, ``tsc-alias --watch``):
+# its build, run once before the app, as `make compile` would.
+_WATCHING_COMPILER = re.compile(
+    r"^(?:npx\s+)?(tsc|tsc-alias|babel|swc)((?:\s+[^\s]+)*?)\s+(?:-w|--watch)((?:\s+[^\s]+)*)$"
+)
+# A compiler's package, where the app lists it not and an ecosystem app runs it with npx
+# (which, offline, finds none: the build adds it).
+_ECOSYSTEM_COMPILERS = {"tsc-alias": "tsc-alias@^1"}
+
+
+def ecosystem_start(
+    files: dict[str, bytes], listed: dict[str, str]
+) -> tuple[str, tuple[str, ...], tuple[str, ...], str] | None:
+    """(the command, its build steps, the packages to add, the note) of a pm2 ecosystem
+    file's apps, where it is how the app starts (package.json says nothing of it): the
+    one app running a file of the upload or one its build makes (with its ``args``), in
+    the foreground; the compilers the others run in watch mode run once before it, in
+    their order (z411392's express-quiz: ``npx tsc -w``, ``npx tsc-alias -w`` and
+    ``src/main.js serve``, tsc's outDir src, tsc-alias listed nowhere: "Found no way to
+    start this app"). None where its apps are anything else (two files, another command)."""
+    name = next((n for n in _ECOSYSTEMS if n in files), None)
+    if name is None:
+        return None
+    text = files[name].decode("utf-8", "replace")
+    start = _ECOSYSTEM_APPS.search(text)
+    if start is None:
+        return None
+    entries: list[tuple[str, str]] = []
+    steps: list[str] = []
+    added: list[str] = []
+    for app in _objects(text, start.end()):
+        values = {m.group(1): m.group(3).strip() for m in _ECOSYSTEM_VALUE.finditer(app)}
+        if (listed_args := _ECOSYSTEM_ARGS.search(app)) is not None:
+            words = [m.group(2) for m in _QUOTED.finditer(listed_args.group(1))]
+            values["args"] = shlex.join(words)
+        script, args = values.get("script", ""), values.get("args", "")
+        command = f"{script} {args}".strip()
+        if (watching := _WATCHING_COMPILER.match(command)) is not None:
+            tool, before, after = watching.groups()
+            steps.append(f"{tool}{before}{after}")
+            if tool in _ECOSYSTEM_COMPILERS and tool not in listed:
+                added.append(_ECOSYSTEM_COMPILERS[tool])
+        elif re.fullmatch(r"(?:\./)?[\w./-]+\.[cm]?[jt]s", script):
+            entries.append((posixpath.normpath(script), args))
+        else:
+            return None
+    if len(entries) != 1:
+        return None
+    entry, args = entries[0]
+    if entry not in files and made_main(entry, files, " && ".join(steps)) is None:
+        return None
+    run = "node_modules/.bin/tsx" if entry.endswith(_TS_SOURCES) else "node"
+    command = f"{run} {entry} {args}".strip()
+    said = f" after {' && '.join(steps)}" if steps else ""
+    note = f"its pm2 {name} runs {command}{said} (its watchers run once)"
+    return command, tuple(steps), tuple(added), note
+
+
+def _objects(text: str, at: int) -> list[str]:
+    """The texts of the objects (``{…}``) of the array starting at ``at`` (after its
+    ``[``), to its closing ``]``; strings' brackets are not counted."""
+    found: list[str] = []
+    depth, begun, quote = 0, -1, ""
+    for index in range(at, len(text)):
+        char = text[index]
+        if quote:
+            if char == quote and text[index - 1] != "\\":
+                quote = ""
+        elif char in "\"'`":
+            quote = char
+        elif char in "{[":
+            depth += 1
+            if depth == 1 and char == "{":
+                begun = index
+        elif char in "}]":
+            if depth == 0:
+                break
+            depth -= 1
+            if depth == 0 and begun >= 0:
+                found.append(text[begun : index + 1])
+                begun = -1
+    return found

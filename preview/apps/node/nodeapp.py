@@ -60,6 +60,7 @@ from preview.apps.node.devscript import (
 from preview.apps.node.emptystart import env_names, exported_app_start, script_that_serves
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
+    ecosystem_start,
     fetch_export,
     fetch_server,
     made_main,
@@ -463,6 +464,12 @@ def _start(
         found = _dev(scripts[readme].strip(), setup, tools, runner, readme, "", nodemon)
         note = f"its README runs the {readme} script" + (f"; {found.note}" if found.note else "")
         return replace(found, note=note)
+    if (ecosystem := ecosystem_start(files, listed)) is not None:
+        # Its pm2 ecosystem file's apps, the watchers' compilers run once first.
+        command, steps, added, note = ecosystem
+        built = (*setup, _shell(" && ".join(steps))) if steps else setup
+        runs_tsx = command.startswith("node_modules/.bin/tsx")
+        return NodeStart(_shell(command), built, (*added, *(tools if runs_tsx else ())), note)
     entry = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
     entry = entry or _listening_module(files)
     exported = fetch_export(files)  # a serverless app's handler: served by Bun
