@@ -40,7 +40,7 @@ from .plantries import TRIED_AFTER, put_in_force
 from .preparation import BUILD, DATA_INIT, INSTALL, Preparation
 from .remedies import Fix
 from .remedies.npmera import dependency_failure, node_era_fix
-from .remedies.npmmissing import missing_module_fix
+from .remedies.npmmissing import missing_module_fix, older_major_fix
 
 __all__ = [
     "RELAUNCHED_AFTER",
@@ -115,7 +115,8 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
         return False
     if detection.language == "node":
         return (
-            await _node_missing(runtime)
+            await _node_older_major(runtime)
+            or await _node_missing(runtime)
             or await _node_own_build(runtime)
             or await _node_era(runtime)
         )
@@ -171,7 +172,8 @@ async def _node_missing(runtime: Relaunchable) -> bool:
         return False
     files = preparation.spec.files
     listed = set(_listed_names(files))
-    listed |= {f.add for f in remedies.fixes if f.add}
+    # (an added package's name, its release range left: ``koa-body@<6``)
+    listed |= {re.sub(r"(?<=.)@.*$", "", f.add) for f in remedies.fixes if f.add}
     message, lines = state.error_message or "", list(state.error_lines)
     fix = await missing_module_fix(files, message, lines, listed)
     if fix is None or fix in remedies.refused:
@@ -181,6 +183,23 @@ async def _node_missing(runtime: Relaunchable) -> bool:
 
 
 _MOST_ADDED = 3  # packages added to one Node launch (npmmissing)
+
+
+async def _node_older_major(runtime: Relaunchable) -> bool:
+    """The package the last fix added (its newest release: ``_node_missing``) taken below
+    its newest major, where the app's module then called its default export and found
+    no function (``remedies.npmmissing.older_major_fix``); once a package."""
+    state, preparation = runtime.state, runtime.preparation
+    remedies = preparation.remedies
+    last = remedies.fixes[-1] if remedies.fixes else None
+    if last is None or not last.add or last.drop:
+        return False
+    message, lines = state.error_message or "", list(state.error_lines)
+    fix = await older_major_fix(preparation.spec.files, message, lines, last.add)
+    if fix is None or fix in remedies.refused:
+        return False
+    remedies.replace_last(fix)
+    return await _start_with(runtime, fix)
 
 
 async def _node_own_build(runtime: Relaunchable) -> bool:

@@ -3,10 +3,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+
 import pytest
+import trio
 
 from preview.builds.remedies import npmmissing
 from preview.builds.remedies.npmmissing import missing_module_fix, missing_package
+
+from ..conftest import Service
+from ..launching import BUILD_WAIT, launched, messages
+
+needs_npm = pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
 
 # wangxiang365's node-koa-typescript: src/utils/logUtil.ts requires callsite, which its
 # package.json does not list (its author's machine had it).
@@ -87,3 +100,48 @@ def test_a_frame_of_a_module_that_does_not_import_it_gives_way_to_the_one_that_d
     }
     found = missing_package("Error: Cannot find module 'nodemailer'", frames, files, set())
     assert found == ("nodemailer", "src/utils/email.ts")
+
+
+def test_a_default_export_called_is_read_from_the_apps_own_binding() -> None:
+    files = {
+        "app.js": b"const koaBody = require('koa-body');\napp.use(koaBody());\n",
+        "esm.mjs": b'import parse from "body-parser";\n',
+        "node_modules/x/index.js": b"const other = require('other');\n",
+    }
+    assert npmmissing.default_binding(files, "koa-body", "koaBody") == "app.js"
+    assert npmmissing.default_binding(files, "body-parser", "parse") == "esm.mjs"
+    # Bound otherwise (a named import, another package), or only a dependency's: none.
+    assert npmmissing.default_binding(files, "koa-body", "body") is None
+    assert npmmissing.default_binding(files, "other", "other") is None
+
+
+@needs_npm
+async def test_a_package_added_whose_newest_major_exports_no_default_is_taken_below_it(
+    builder_service: Service,
+) -> None:
+    """cashon1120's koa-bookstroe requires koa-body, which it does not list: added at its
+    newest release (6, exporting ``{ koaBody }`` alone), the start then failed "TypeError:
+    koaBody is not a function" at the app's own ``koaBody({…})``. The fix takes it below
+    its newest major, a major at a time, and the app serves."""
+    server = (
+        "const http = require('http');\n"
+        "const koaBody = require('koa-body');\n"
+        "const parse = koaBody({ multipart: true });\n"
+        "http.createServer((req, res) => {\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({ parser: typeof parse }));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    package = {"name": "koa-body-app", "scripts": {"start": "node server.js"}}
+    files = {"package.json": json.dumps(package), "server.js": server}
+    with trio.fail_after(BUILD_WAIT * 3):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/")).json() == {"parser": "function"}
+        system = messages(await builder_service.history(body["gid"]), "system")
+        fixes = [m for m in system if m.startswith("fix ")]
+        assert fixes[0].startswith("fix 1: koa-body added"), system
+        # In its place, a major at a time (8, 7 and 6 export none), the last in force.
+        assert all(f.startswith("fix 1: koa-body@<") for f in fixes[1:]), system
+        assert "server.js calls its default export (koaBody)" in fixes[1], system
+        assert (await builder_service.stop(body["gid"])).status_code == 200

@@ -192,6 +192,13 @@ class Remedies:
         self.fixes.append(fix)
         self._learn()
 
+    def replace_last(self, fix: Fix) -> None:
+        """The last fix taken back and ``fix`` in force in its place (a package it added,
+        at another release: ``npmmissing.older_major_fix``), remembered by the upload."""
+        if self.fixes:
+            self.fixes.pop()
+        self.take(fix)
+
     def typechecked(self) -> bool:
         """Whether the app's own TypeScript build is in force (no transpile)."""
         return any(f.typechecked for f in self.fixes)

@@ -25,7 +25,13 @@ from ...apps.node.refusednames import NODE_BUILTINS
 from ..npmlock import REGISTRY
 from .fixes import Fix
 
-__all__ = ["missing_module_fix", "missing_package", "registry_has"]
+__all__ = [
+    "default_binding",
+    "missing_module_fix",
+    "missing_package",
+    "older_major_fix",
+    "registry_has",
+]
 
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
 _REQUIRED_BY = re.compile(r"^\s*-\s+(\S.*)$")  # a require stack's line: "- src/app.ts"
@@ -120,6 +126,72 @@ async def missing_module_fix(
     return Fix(said, add=package)
 
 
+# A value the app calls that is none: ``TypeError: koaBody is not a function`` (a
+# bundler's ``(0 , koaBody) is not a function`` too).
+_NOT_CALLABLE = re.compile(
+    r"TypeError: (?:\(0\s*,\s*)?([A-Za-z_$][\w$]*)\)? is not a (?:function|constructor)\b"
+)
+_VERSION = re.compile(r"^(\d+)\.\d+\.\d+")
+
+
+def default_binding(files: dict[str, bytes], package: str, name: str) -> str | None:
+    """The app's own module binding ``name`` to ``package``'s default export (``const
+    koaBody = require('koa-body')``, ``import koaBody from "koa-body"``); None for none."""
+    quoted = rf"""["']{re.escape(package)}["']"""
+    binds = re.compile(
+        rf"""\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*require\(\s*{quoted}\s*\)"""
+        rf"""|\bimport\s+{re.escape(name)}\s+from\s+{quoted}"""
+    )
+    for path in sorted(files):
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts")):
+            continue
+        if re.search(r"(?:^|/)(?:node_modules|dist|build)/", path):
+            continue
+        if binds.search(files[path].decode("utf-8", "replace")):
+            return path
+    return None
+
+
+async def older_major_fix(
+    files: dict[str, bytes], message: str, lines: list[str], added: str
+) -> Fix | None:
+    """For a package a fix added unversioned (:func:`missing_module_fix`: its newest
+    release) whose default export the app's module then calls and finds no function:
+    the releases below its newest major, which the app, naming none, was written against;
+    and where those fail alike, below the major before (``added`` then ``name@<major``),
+    down to :data:`_MAJORS_DOWN` majors below the newest. cashon1120's koa-bookstroe:
+    ``const koaBody = require('koa-body')``, koa-body 8 (and 7, and 6) exporting ``{
+    koaBody }`` alone: "TypeError: koaBody is not a function". None where the failure is
+    another, or the value is bound to anything else (the app's own bug)."""
+    found = next((m for t in [message, *lines] if (m := _NOT_CALLABLE.search(t))), None)
+    package, _, below = added[1:].partition("@")
+    package = added[0] + package
+    if found is None or (below and not re.fullmatch(r"<\d+", below)):
+        return None
+    module = default_binding(files, package, found.group(1))
+    if module is None:
+        return None
+    latest = await registry_latest(package)
+    version = _VERSION.match(latest or "")
+    if version is None:
+        return None
+    newest = int(version.group(1))
+    major = int(below[1:]) - 1 if below else newest
+    if major < 1 or newest - major >= _MAJORS_DOWN:
+        return None
+    said = (
+        f"{package}@<{major} in place of {added if below else f'{package} {latest}'}: "
+        f"{module} calls its default export ({found.group(1)}), which "
+        f"{'its newest major does' if not below else f'its {package}@{below} does'} not "
+        f"export as one (TypeError: {found.group(1)} is not a function); the app names no "
+        "release of it"
+    )
+    return Fix(said, add=f"{package}@<{major}")
+
+
+_MAJORS_DOWN = 3  # majors below a package's newest that an added package is taken to
+
+
 _ASKED = 15.0  # s for the registry's answer
 # npm's abbreviated document (its install metadata): a package's few kB, not its readmes'.
 _ABBREVIATED = "application/vnd.npm.install-v1+json"
@@ -141,3 +213,32 @@ async def registry_has(package: str) -> bool:
             except httpx.HTTPError:
                 return False
     return False
+
+
+async def registry_latest(package: str) -> str | None:
+    """The release npm's registry tags ``latest`` for ``package``; None where it cannot be
+    read."""
+    with trio.move_on_after(_ASKED):
+        async with httpx.AsyncClient(
+            verify=ssl.create_default_context(),
+            trust_env=True,
+            follow_redirects=True,
+            timeout=_ASKED,
+            headers={"Accept": _ABBREVIATED},
+        ) as client:
+            try:
+                answer = await client.get(REGISTRY + quote(package, safe="@"))
+            except httpx.HTTPError:
+                return None
+            if answer.status_code != 200 or len(answer.content) > _MOST_DOCUMENT:
+                return None
+            try:
+                tags = answer.json().get("dist-tags")
+            except (ValueError, AttributeError):
+                return None
+            latest = tags.get("latest") if isinstance(tags, dict) else None
+            return latest if isinstance(latest, str) else None
+    return None
+
+
+_MOST_DOCUMENT = 8 * 1024 * 1024  # bytes of an abbreviated document read, at most
