@@ -46,7 +46,7 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads, typeorm_unconfigured
-from ..discovery.pyast import parse_source
+from ..discovery.pyast import parse_source, uncommented
 from ..generations import loads_bounded
 
 __all__ = [
@@ -487,7 +487,14 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     # Django's MySQL engine written in its settings brings its driver: where the app lists
     # none, Django's own "Error loading MySQLdb module" has the build add one (remedies).
     # garrettpyke's drf-blog lists only django; its migrate found no server (errno 111).
-    has_driver = bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS)) or _django_mysql(files)
+    # So does a SQLAlchemy URL of MySQL written in its Python code (``create_engine(
+    # "mysql+pymysql://root@localhost:3306/cartdb")``), whose dialect names the driver the
+    # build then adds: sanapalasaipraveen's fastapi-cart lists only fastapi and uvicorn.
+    has_driver = (
+        bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS))
+        or _django_mysql(files)
+        or _python_mysql_url(files)
+    )
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
@@ -580,6 +587,22 @@ def table_name_cases(files: dict[str, bytes]) -> str | None:
 
 
 _DJANGO_MYSQL = re.compile(rb"""["']ENGINE["']\s*:\s*["']django\.db\.backends\.mysql["']""")
+
+
+def _python_mysql_url(files: dict[str, bytes]) -> bool:
+    """Whether the app's own Python code (not its tests, nor a line commented out) writes
+    a MySQL URL whole (no template): SQLAlchemy loads its driver by the URL's dialect."""
+    for path, data in files.items():
+        if not path.endswith(".py") or TEST_FILES.search(path) or len(data) > 512_000:
+            continue
+        if b"mysql" not in data and b"mariadb" not in data:
+            continue
+        text = uncommented(data).decode("utf-8", "replace")
+        for match in _CODE_URL.finditer(text):
+            url = match.group(0)
+            if _MYSQL_SCHEME.match(url.split("://", 1)[0].lower()) and "{" not in url:
+                return True
+    return False
 
 
 def _django_mysql(files: dict[str, bytes]) -> bool:

@@ -238,6 +238,30 @@ def test_djangos_mysql_engine_in_its_settings_brings_its_driver() -> None:
     assert wanted_servers(moved, "manage.py", {}).mysql is None
 
 
+def test_a_mysql_url_written_in_python_code_brings_its_driver() -> None:
+    """sanapalasaipraveen's fastapi-cart: ``create_engine("mysql+pymysql://root@localhost:
+    3306/cartdb")`` in main.py, only fastapi and uvicorn in its requirements (the build
+    adds the driver the dialect names): its create_all found no server (errno 111). The
+    same URL commented out, or in a test, says nothing."""
+    main = (
+        b"from sqlalchemy import create_engine\n"
+        b'DATABASE_URL = "mysql+pymysql://root@localhost:3306/cartdb"\n'
+        b"engine = create_engine(DATABASE_URL)\n"
+    )
+    files = {"requirements.txt": b"fastapi\nuvicorn\n", "main.py": main}
+    mysql = wanted_servers(files, "main.py", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["cartdb"] and "root" in mysql.accounts
+    commented = main.replace(b"DATABASE_URL = ", b"# DATABASE_URL = ")
+    assert wanted_servers({**files, "main.py": commented}, "main.py", {}).mysql is None
+    moved = {
+        "requirements.txt": files["requirements.txt"],
+        "main.py": b"",
+        "tests/test_db.py": main,
+    }
+    assert wanted_servers(moved, "main.py", {}).mysql is None
+
+
 def test_sequelizes_positional_database_user_and_password_are_read() -> None:
     """bossbossk20's learn-koa-sequelize: ``new Sequelize('test_seq', 'root', null,
     {dialect: 'mysql', host: '127.0.0.1', port: 4444})``: its MariaDB had no ``test_seq``
