@@ -651,6 +651,40 @@ CACHE = f"redis://{HOST}:{PORT}/0"
     }
 
 
+def test_an_f_string_urls_parts_imported_from_a_settings_module_mean_those_parts() -> None:
+    """afshario's fastapi-feedback-system: its db.py builds ``f"mysql+pymysql://{USER}:
+    {PASS}@{SERVER}:{PORT}/{DB}"`` of names ``from config import …`` brings, which
+    config.py reads from the environment (both run from ``src/``): given nothing, it
+    connected to MySQL "on 'None'"."""
+    config = b"""import os
+USER = os.getenv("USER")
+PASS = os.getenv("PASS")
+SERVER = os.getenv("SERVER")
+PORT = os.getenv("PORT")
+DB = os.getenv("DB")
+"""
+    db = b"""from sqlalchemy import create_engine
+from config import USER, PASS as PASSWORD, SERVER, PORT, DB
+engine = create_engine(f"mysql+pymysql://{USER}:{PASSWORD}@{SERVER}:{PORT}/{DB}")
+"""
+    files = {"src/config.py": config, "src/db.py": db, "src/app.py": b"import db\n"}
+    assert database_option_variables(files) == {
+        "USER": "DB_USER",
+        "PASS": "DB_PASSWORD",
+        "SERVER": "DB_HOST",
+        "PORT": "DB_PORT",
+        "DB": "DB_NAME",
+    }
+    found = config_defaults(files, "src/app.py", {}, MARIADB_ENV)
+    assert (found.values["SERVER"], found.values["DB"]) == (
+        MARIADB_ENV["DB_HOST"],
+        MARIADB_ENV["DB_NAME"],
+    )
+    # A name imported from elsewhere than the upload (or not read there) means nothing.
+    outside = {**files, "src/config.py": b"USER = 'app'\n"}
+    assert database_option_variables(outside) == {}
+
+
 def test_a_database_setting_read_with_a_default_gets_the_served_databases_part() -> None:
     """Frengocode's DRF-Post-App reads ``"PORT": os.getenv("PG_PORT", "5432")`` and loads
     ``.envs/.env`` first, whose ``PG_PORT = "port"`` won where the preview gave nothing

@@ -23,6 +23,7 @@ does no harm there (Django's ``SECRET_KEY = os.environ.get("SECRET_KEY")`` needs
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 from collections.abc import Collection, Iterator
 
@@ -351,13 +352,46 @@ def _picking_parameters(
 def _reading_modules(files: dict[str, bytes]) -> Iterator[tuple[ast.Module, str]]:
     """The app's Python modules that may read its environment, parsed, each with the
     prefix its ``env`` reader puts before every name (:func:`_reader_prefix`)."""
+    for _path, tree, prefix in _reading_modules_at(files):
+        yield tree, prefix
+
+
+def _reading_modules_at(files: dict[str, bytes]) -> Iterator[tuple[str, ast.Module, str]]:
+    """:func:`_reading_modules`, each with its path in the upload."""
     for path in python_files(files):
         data = files[path]
         if b"environ" not in data and b"config" not in data and b"env" not in data:
             continue
         tree = _parse(data)
         if tree is not None:
-            yield tree, _reader_prefix(tree)
+            yield path, tree, _reader_prefix(tree)
+
+
+def _imported_reads(
+    tree: ast.Module, path: str, bound: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """{a name the module at ``path`` imports from another module of the upload: the
+    variable that module binds it to} (``from config import USER`` where config.py has
+    ``USER = os.getenv("USER")``), ``bound`` holding each module's own
+    (:func:`_bound_reads`). An absolute import is looked up from the upload's root and
+    from the importing module's folder, where a script run there finds it: afshario's
+    fastapi-feedback-system runs in ``src/``, whose db.py builds its MySQL URL of names
+    src/config.py reads (``USER``, ``PASS``, ``SERVER``, ``PORT``, ``DB``)."""
+    found: dict[str, str] = {}
+    for statement in tree.body:
+        if not isinstance(statement, ast.ImportFrom):
+            continue
+        candidates = list(imported_files(path, statement))
+        if not statement.level:
+            here = posixpath.dirname(path)
+            candidates += [posixpath.join(here, c) for c in candidates] if here else []
+        source = next((bound[c] for c in candidates if c in bound), None)
+        if source is None:
+            continue
+        for alias in statement.names:
+            if alias.name in source:
+                found[alias.asname or alias.name] = source[alias.name]
+    return found
 
 
 def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
@@ -377,8 +411,10 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     fields = {
         name for name, (_, has_default) in settings_field_types(files).items() if not has_default
     }
-    for tree, prefix in _reading_modules(files):
-        bound = _bound_reads(tree, prefix)
+    modules = list(_reading_modules_at(files))
+    own = {path: _bound_reads(tree, prefix) for path, tree, prefix in modules}
+    for path, tree, prefix in modules:
+        bound = {**_imported_reads(tree, path, own), **own[path]}
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):
                 for name, part in _url_parts(node, bound, prefix).items():
