@@ -68,6 +68,7 @@ __all__ = [
     "no_revision_yet",
     "sql_table_script",
     "table_script_step",
+    "tortoise_tables_step",
 ]
 
 _MIGRATE_WITH_APP = re.compile(rb"\bMigrate\(\s*[A-Za-z_]")  # Migrate(app, db), not Migrate()
@@ -580,3 +581,76 @@ def models_tables_step(
         return []
     argv = ("{python}", "-c", MODELS_TABLES, app.module)
     return [(argv, app.directory, f"its models' tables ({declared[0]}), which nothing makes")]
+
+
+# -- Tortoise ORM's tables, which nothing makes ----------------------------------------
+
+# The call that opens Tortoise ORM for the app's framework (tortoise.contrib.fastapi's,
+# starlette's, quart's …), and a way of its own to make the tables: generate_schemas=True
+# given there (a name too, DEBUG's), or generate_schemas() called.
+_REGISTERS_TORTOISE = re.compile(rb"\bregister_tortoise\s*\(")
+_GENERATES_SCHEMAS = re.compile(rb"\bgenerate_schemas\s*=\s*(?!False\b)\w|\.generate_schemas\s*\(")
+# Run with the app's interpreter in its import directory, the module's name its argument.
+# No braces: set-up steps are templates ({python}).
+TORTOISE_TABLES = """\
+# its models' tables: Tortoise ORM models whose tables nothing in the app makes
+import importlib
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+from tortoise import Tortoise, run_async
+given = []
+def recording(register):
+    def recorded(*args, **kwargs):
+        named = dict(zip(("config", "config_file", "db_url", "modules"), args[1:]))
+        named.update(kwargs)
+        given.append(named)
+        return register(*args, **kwargs)
+    return recorded
+for framework in ("fastapi", "starlette", "quart", "sanic", "aiohttp", "blacksheep"):
+    try:
+        contrib = importlib.import_module("tortoise.contrib." + framework)
+    except Exception:  # that framework is not installed
+        continue
+    if hasattr(contrib, "register_tortoise"):
+        contrib.register_tortoise = recording(contrib.register_tortoise)
+importlib.import_module(sys.argv[1])  # as its server imports it: register_tortoise called
+if not given:
+    sys.exit("its models' tables: register_tortoise() was not called on import")
+kept = ("config", "config_file", "db_url", "modules")
+options = dict((k, v) for k, v in given[0].items() if k in kept and v is not None)
+async def made():
+    await Tortoise.init(**options)
+    await Tortoise.generate_schemas(safe=True)
+run_async(made())
+print("its models' tables made (Tortoise's generate_schemas: nothing in the app makes them)",
+      file=sys.stderr)
+"""
+
+
+def tortoise_tables_step(
+    files: dict[str, bytes], app: FoundApp | None
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """The step making the tables of the app's Tortoise ORM models where nothing of the
+    app makes them: ``register_tortoise(app, config=…)`` with no ``generate_schemas=True``,
+    and no Aerich project (:func:`.alembicheads.aerich_upgrade`, found before this) nor
+    ``generate_schemas()`` of its own. rafa1off's fastapi-games names ``aerich.models`` in
+    its config and committed no migrations nor ``[tool.aerich]``: "relation games does not
+    exist". The app is imported as its server imports it, register_tortoise's options
+    recorded, then ``Tortoise.init`` on them and ``generate_schemas(safe=True)`` (what
+    exists is left alone). [] where it makes them itself, or calls no register_tortoise."""
+    if app is None or not app.module:
+        return []
+    served = [p for p in python_files(files) if not _NOT_SERVED.search(p)]
+    registering = [p for p in served if _REGISTERS_TORTOISE.search(files[p])]
+    if not registering or any(_GENERATES_SCHEMAS.search(files[p]) for p in served):
+        return []
+    argv = ("{python}", "-c", TORTOISE_TABLES, app.module)
+    return [
+        (
+            argv,
+            app.directory,
+            f"its Tortoise models' tables ({registering[0]}), which nothing makes",
+        )
+    ]

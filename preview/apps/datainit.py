@@ -60,6 +60,7 @@ from .createall import (
     no_revision_yet,
     sql_table_script,
     table_script_step,
+    tortoise_tables_step,
 )
 from .pyapp import FoundApp, parse_module, python_files
 
@@ -117,6 +118,8 @@ def data_steps(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> li
         steps = _init_function_call(files, app, anchor)
     if not steps:  # models whose tables nothing of the app makes
         steps = [DataStep(*step) for step in models_tables_step(files, app)]
+    if not steps:  # Tortoise ORM's, likewise
+        steps = [DataStep(*step) for step in tortoise_tables_step(files, app)]
     steps += commands.get("seed", []) or scripts.get("seed", [])
     return steps
 

@@ -16,7 +16,9 @@ from preview.apps.asyncdb import (
     sync_url,
     tortoise_url,
 )
+from preview.apps.datainit import data_steps
 from preview.apps.depspec import PythonDeps, python_dependencies
+from preview.apps.served import find_app
 from preview.builds.appenv import database_urls_by_meaning
 
 from ..backing.test_app_postgres import needs_server
@@ -151,6 +153,35 @@ async def test_a_tortoise_app_whose_aerich_project_has_no_migrations_gets_its_ta
         assert answer["count"] >= 1
         system = messages(await service.history(body["gid"]), "system")
         assert any("aerich.cli init-db" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
+async def test_a_tortoise_app_whose_tables_nothing_makes_gets_them(
+    builder_service: Service,
+) -> None:
+    """rafa1off's fastapi-games: ``register_tortoise(app, config=TORTOISE_ORM)`` (its config
+    in configs/tortoise.py, naming ``aerich.models``), no ``generate_schemas``, no Aerich
+    project nor migrations: every route of its data answered 500, relation does not exist.
+    Its tables are made by Tortoise's ``generate_schemas`` on the options the app gives
+    register_tortoise; an app that generates them itself gets no such step."""
+    files = app_files("fastapi_tortoise_unmigrated")
+    encoded = {path: text.encode() for path, text in files.items()}
+    found = data_steps(encoded, "main.py", find_app(encoded))
+    assert [step.what for step in found] == [
+        "its Tortoise models' tables (main.py), which nothing makes"
+    ]
+    generating = files["main.py"].replace("ORM)", "ORM, generate_schemas=True)").encode()
+    own = {**encoded, "main.py": generating}
+    assert data_steps(own, "main.py", find_app(own)) == []
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/notes")).json()
+        assert answer["count"] >= 1
+        said = messages(await service.history(body["gid"]))
+        assert any("generate_schemas" in m for m in said), said
         assert (await service.stop(body["gid"])).status_code == 200
 
 
