@@ -81,6 +81,41 @@ def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     assert old.next_fix(message, [], {}, PYTHONS) is None
 
 
+def test_a_name_a_package_imports_from_an_optional_companion_adds_the_companion(
+    tmp_path: Path,
+) -> None:
+    """nickAnhel's FastAPI-Fitness-Club: ``from fastapi_users.db import
+    SQLAlchemyBaseUserTable``, which fastapi-users 10 moved into fastapi-users-db-sqlalchemy
+    and re-exports only where that is installed (``try: from fastapi_users_db_sqlalchemy
+    import …`` ``except ImportError: pass``): the companion is added, not fastapi-users held."""
+    env = _env_with(tmp_path, "fastapi-users", "13.0.0", "fastapi_users")
+    package = env / "lib" / "python3.11" / "site-packages" / "fastapi_users" / "db"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "from fastapi_users.db.base import BaseUserDatabase\n"
+        "try:  # pragma: no cover\n"
+        "    from fastapi_users_db_sqlalchemy import (  # noqa: F401\n"
+        "        SQLAlchemyBaseUserTable,\n"
+        "        SQLAlchemyUserDatabase,\n"
+        "    )\n"
+        "except ImportError:  # pragma: no cover\n"
+        "    pass\n"
+    )
+    message = (
+        "ImportError: cannot import name 'SQLAlchemyBaseUserTable' from 'fastapi_users.db' "
+        "(<environment>/lib/python3.11/site-packages/fastapi_users/db/__init__.py)"
+    )
+    fix = _remedies(("fastapi_users==13.0.0",), env).next_fix(message, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "fastapi-users-db-sqlalchemy", fix
+    # A name it does not import so, or a companion already there: not this fix.
+    other = message.replace("SQLAlchemyBaseUserTable", "BaseUserTable")
+    fix = _remedies(("fastapi_users==13.0.0",), env).next_fix(other, [], {}, PYTHONS)
+    assert fix is None or fix.add != "fastapi-users-db-sqlalchemy"
+    _env_with(tmp_path, "fastapi-users-db-sqlalchemy", "6.0.1", "fastapi_users_db_sqlalchemy")
+    fix = _remedies(("fastapi_users==13.0.0",), env).next_fix(message, [], {}, PYTHONS)
+    assert fix is None or fix.add != "fastapi-users-db-sqlalchemy"
+
+
 def test_a_keyword_the_standard_library_no_longer_takes_asks_for_an_older_python() -> None:
     django = "TypeError: translation() got an unexpected keyword argument 'codeset'"
     fix = _remedies(("Django>=2.1.3,<2.2.0",)).next_fix(django, [], {}, PYTHONS)

@@ -7,6 +7,7 @@ traceback), never the app's name; each cause and its fix is listed in the packag
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import sys
@@ -388,6 +389,8 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         # package's ``import _version`` of its sibling; "_version" is no requirement)
         return []
     dists = installed_dists(tried.env_path)
+    if top in dists and name is not None and (optional := _optional_import(module, name, tried)):
+        return optional
     if top in dists and (name is not None or "." in module):
         gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
         return held(top, tried, gone) or removed_by_major(module, name, tried, files)
@@ -406,6 +409,59 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
             add=distribution,
         )
     ]
+
+
+def _optional_import(module: str, name: str, tried: Tried) -> list[Fix]:
+    """The distribution an installed ``module`` imports ``name`` from only where it is
+    installed (``try: from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTable``
+    ``except ImportError: pass``: a package re-exporting an optional companion's API),
+    added where it is not: nickAnhel's FastAPI-Fitness-Club imports
+    ``SQLAlchemyBaseUserTable`` from ``fastapi_users.db``, which fastapi-users 10 moved
+    into fastapi-users-db-sqlalchemy and re-exports from there. [] where ``module`` does
+    not so import ``name``, or its companion is installed."""
+    if tried.env_path is None:
+        return []
+    where = module.replace(".", "/")
+    sources = [
+        path
+        for site in sorted(tried.env_path.glob("lib/python*/site-packages"))
+        for path in (site / where / "__init__.py", site / f"{where}.py")
+        if path.is_file()
+    ]
+    try:
+        tree = ast.parse(sources[0].read_bytes()) if sources else None
+    except (SyntaxError, ValueError, RecursionError, OSError):
+        return []
+    dists = installed_dists(tried.env_path)
+    for node in ast.walk(tree) if tree is not None else ():
+        if not isinstance(node, ast.Try) or not any(map(_catches_import_error, node.handlers)):
+            continue
+        for statement in node.body:
+            if not isinstance(statement, ast.ImportFrom) or statement.level or not statement.module:
+                continue
+            if all((alias.asname or alias.name) != name for alias in statement.names):
+                continue
+            companion = statement.module.split(".")[0]
+            if companion in dists or companion == module.split(".")[0]:
+                return []
+            distribution = (import_mapping() or {}).get(companion, companion.replace("_", "-"))
+            return [
+                Fix(
+                    f"{module} gives {name} only where {companion} is installed (its optional "
+                    f"import): adding {distribution}",
+                    add=distribution,
+                )
+            ]
+    return []
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    """Whether ``handler`` catches an ImportError (bare, or ``ImportError``,
+    ``ModuleNotFoundError``, ``Exception`` alone or among others)."""
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught] if caught else []
+    said = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in names}
+    return caught is None or bool(said & {"ImportError", "ModuleNotFoundError", "Exception"})
 
 
 def _builds_mysqlclient() -> bool:
