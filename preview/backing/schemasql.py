@@ -14,7 +14,7 @@ human setting the app up would read it, and run into the preview's own MariaDB
    where nothing else makes its schema (migrations of any tool, Django);
 5. the ``CREATE TABLE`` blocks of its README (fenced or indented; a terminal session's
    as its SQL statements), where it has no SQL file at all;
-6. for a Node app querying its database by its driver alone, where nothing of the upload
+6. for a Node or Python app querying its database by its driver alone, where nothing of the upload
    makes a table (no SQL, no ORM, no migrations): the tables its queries name, with the
    columns they name (:func:`queried_tables`).
 
@@ -140,9 +140,14 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
     express-payroll and xmkabel's express-expenses made theirs by hand on their own
     servers: every query of their routes met "Table 'app.users' doesn't exist"; so did
     abv-solutions' nestjs-inventory on its PostgreSQL ('relation "projects" does not
+    exist'). A Python app's likewise, where its code imports a SQL driver (psycopg,
+    PyMySQL …) and no ORM (PavelYasukevich's fastapi-workout: ``cur.execute('''SELECT *
+    FROM posts''')`` on psycopg 3, its table made by hand: 'relation "posts" does not
     exist'). None where the upload makes a table itself, or uses an ORM, or names none."""
     package = files.get("package.json", b"")
-    if not package or any(f'"{orm}"'.encode() in package for orm in _ORMS):
+    node = bool(package) and not any(f'"{orm}"'.encode() in package for orm in _ORMS)
+    python = _python_driver_alone(files)
+    if not node and not python:
         return None
     if any(_SCHEMA_MADE.search(p) for p in files) or any(
         p.endswith(".sql") and _CREATE_TABLE.search(d) for p, d in files.items()
@@ -150,7 +155,8 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
         return None
     tables: dict[str, dict[str, None]] = {}
     for path, data in sorted(files.items()):
-        if not _NODE_CODE.search(path) or _TESTS.search(path) or len(data) > 512_000:
+        code = _NODE_CODE.search(path) if node else python and path.endswith(".py")
+        if not code or _TESTS.search(path) or len(data) > 512_000:
             continue
         if _CREATE_TABLE.search(data):
             return None  # it makes its tables itself
@@ -180,6 +186,28 @@ _ORMS = (
     "kysely",
 )
 _NODE_CODE = re.compile(r"\.(?:[cm]?js|ts)$")
+# A Python module importing a SQL server's driver, or an ORM (or a framework bringing one).
+_PY_DRIVER_IMPORT = re.compile(
+    rb"^\s*(?:import|from)\s+(?:psycopg2?|psycopg_pool|pymysql|mysql\.connector|MySQLdb"
+    rb"|asyncpg|aiomysql|aiopg|pg8000)\b",
+    re.M,
+)
+_PY_ORM_IMPORT = re.compile(
+    rb"^\s*(?:import|from)\s+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django|peewee|tortoise"
+    rb"|pony|ormar|piccolo|databases|gino|edgy|saffier|orm)\b",
+    re.M,
+)
+
+
+def _python_driver_alone(files: dict[str, bytes]) -> bool:
+    """Whether the app's Python code (not its tests) imports a SQL server's driver and
+    no ORM: its queries are all there is of its tables."""
+    code = [d for p, d in files.items() if p.endswith(".py") and not _TESTS.search(p)]
+    return any(_PY_DRIVER_IMPORT.search(d) for d in code) and not any(
+        _PY_ORM_IMPORT.search(d) for d in code
+    )
+
+
 # A statement a string of the code begins with: from its verb to the end of its text
 # (not prose in a message: "Failed to update the invoice").
 _STATEMENT = re.compile(

@@ -353,6 +353,34 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(orm) is None
 
 
+def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
+    """PavelYasukevich's fastapi-workout queries ``posts`` through psycopg 3 alone, its
+    table made by hand: 'relation "posts" does not exist'. Its queries' tables are made;
+    an ORM imported beside the driver, or a table the code makes, says nothing."""
+    posts = (
+        b"import psycopg\n"
+        b"conn = psycopg.connect(autocommit=True)\n"
+        b"cur = conn.cursor()\n"
+        b'def one(i):\n    return cur.execute("""SELECT * FROM posts WHERE id=%s""", (i,))\n'
+        b"def add(p):\n"
+        b'    cur.execute("""INSERT INTO posts (title, content, published)\n'
+        b'        VALUES (%s, %s, %s)""")\n'
+    )
+    files = {"requirements.txt": b"fastapi\npsycopg==3.1.8\n", "routers/posts.py": posts}
+    found = queried_tables(files, POSTGRES)
+    assert found is not None and found.scripts[0][0] == "tables posts"
+    assert (
+        '"title" TEXT NULL,\n  "content" TEXT NULL,\n  "published" TEXT NULL'
+        in (found.scripts[0][1])
+    )
+    assert [p for p, _ in postgres_wants(files, {}).init_scripts] == ["tables posts"]
+    orm = {**files, "db.py": b"from sqlalchemy import create_engine\n"}
+    assert queried_tables(orm, POSTGRES) is None
+    made = {**files, "db.py": b'cur.execute("CREATE TABLE IF NOT EXISTS posts (id int)")\n'}
+    assert queried_tables(made, POSTGRES) is None
+    assert queried_tables({"routers/posts.py": posts.replace(b"psycopg", b"mylib")}) is None
+
+
 def test_the_client_runs_the_dump_as_a_human_would_and_reaches_no_file() -> None:
     argv = mysql_client_argv("/usr/bin/mariadb", "/s/mysqld.sock", "root", "shop", "/s/d.sql")
     assert argv[:5] == ["/bin/sh", "-c", 'exec "$@" < "$0"', "/s/d.sql", "/usr/bin/mariadb"]
