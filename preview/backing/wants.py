@@ -34,6 +34,7 @@ from ..apps.configvars import (
     example_rank,
     interpolated,
     meaning,
+    server_url_engines,
     template_url,
 )
 from ..apps.depspec import dependency_text
@@ -537,7 +538,15 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     named = named or made
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.
-    other = any(_ENGINE_VARS.match(k) and _OTHER_ENGINE.search(v) for k, v in env.items())
+    # (SQLite's named where its code writes the URL as a server's, with an account and a
+    # host, says no other engine: no SQLite URL is so; luantien's fastapi-tour)
+    servers = server_url_engines(files)
+    other = any(
+        _ENGINE_VARS.match(k)
+        and _OTHER_ENGINE.search(v)
+        and not (k in servers and v.strip().lower().startswith("sqlite"))
+        for k, v in env.items()
+    )
     driver = (
         _driver(files)
         or _url_in_source_alone(files)

@@ -89,6 +89,7 @@ from ..apps.configvars import (
     read_variables,
     required_types,
     served_database,
+    server_url_engines,
     settings_field_types,
     template_url,
     typed_reads,
@@ -752,6 +753,23 @@ def config_defaults(
                 f"its {', '.join(brokers)} name a RabbitMQ server, which none here runs: "
                 "the preview's Redis is given there instead"
             )
+        # SQLite named as the engine where the code writes its URL as a server's, with an
+        # account and a host (``f"{engine}://{user}:{password}@{host}/{name}"``), which no
+        # SQLite URL is (luantien's fastapi-tour: DB_ENGINE=sqlite, DB_NAME=sample.db made
+        # "Invalid SQLite URL: sqlite://:@/sample.db"): the served database's engine (by
+        # meaning, below), and the SQLite file named as its database's name with it.
+        if database is not None:
+            engines = server_url_engines(files) & values.keys()
+            sqlite = [n for n in engines if values[n].strip().lower().startswith("sqlite")]
+            sqlite += [n for n, v in values.items() if sqlite and _sqlite_file_name(n, v)]
+            for name in sqlite:
+                del values[name]
+            if sqlite:
+                found.notes.append(
+                    f"{', '.join(sqlite)}: SQLite's in {found.example}, where the code writes "
+                    f"its database's URL with an account and a host: the preview's "
+                    f"{database.engine}'s instead"
+                )
         # A placeholder of what the service gives (empty, a template URL): the service's.
         blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
         for name in [n for n in blank if n in provided]:
@@ -1555,6 +1573,14 @@ def _uses_sqlalchemy(files: dict[str, bytes]) -> bool:
         for path, data in files.items()
         if path.endswith(".py") and "site-packages/" not in path and len(data) <= 512_000
     )
+
+
+def _sqlite_file_name(name: str, value: str) -> bool:
+    """Whether ``name`` is a database's name (``DB_NAME``) given a SQLite file's
+    (``sample.db``, ``app.sqlite3``)."""
+    what = meaning(name)
+    named = what is not None and what.kind == DATABASE and what.part == "name"
+    return named and re.search(r"\.(?:db|sqlite3?)$", value.strip(), re.I) is not None
 
 
 def _by_meaning(

@@ -685,6 +685,43 @@ engine = create_engine(f"mysql+pymysql://{USER}:{PASSWORD}@{SERVER}:{PORT}/{DB}"
     assert database_option_variables(outside) == {}
 
 
+def test_sqlite_named_where_the_code_writes_a_servers_url_gives_way_to_the_served_one() -> None:
+    """luantien's fastapi-tour: ``.env.sample`` gives ``DB_ENGINE=sqlite``,
+    ``DB_NAME=sample.db`` and leaves host, user and password empty; settings.py writes
+    ``f"{engine}://{username}:{password}@{dbhost}/{dbname}"`` (psycopg2 listed): no
+    PostgreSQL was given, and SQLAlchemy refused ``sqlite://:@/sample.db``. No SQLite URL
+    has an account and a host: the served PostgreSQL's engine and name stand instead."""
+    settings = b"""import os
+def get_connection_string():
+    engine = os.environ.get("DB_ENGINE")
+    dbhost = os.environ.get("DB_HOST")
+    username = os.environ.get("DB_USERNAME")
+    password = os.environ.get("DB_PASSWORD")
+    dbname = os.environ.get("DB_NAME")
+    return f"{engine}://{username}:{password}@{dbhost}/{dbname}"
+SQLALCHEMY_DATABASE_URL = get_connection_string()
+"""
+    files = {
+        "requirements.txt": b"fastapi\nSQLAlchemy==2.0.9\npsycopg2-binary==2.9.6\n",
+        "app/.env.sample": b"DB_ENGINE=sqlite\nDB_HOST=\nDB_USERNAME=\nDB_PASSWORD=\n"
+        b"DB_NAME=sample.db\n",
+        "app/settings.py": settings,
+        "app/database.py": b"from sqlalchemy import create_engine\n"
+        b"from settings import SQLALCHEMY_DATABASE_URL\n"
+        b"engine = create_engine(SQLALCHEMY_DATABASE_URL)\n",
+        "app/main.py": b"from fastapi import FastAPI\nimport database\napp = FastAPI()\n",
+    }
+    assert postgres_wants(files, {}).driver == "psycopg2-binary (requirements.txt)"
+    found = config_defaults(files, "app/main.py", {}, POSTGRES_ENV)
+    assert found.values["DB_ENGINE"] == "postgresql"
+    assert "DB_NAME" not in found.values  # the served database's, as the service sets it
+    # A URL with no account nor host (SQLite's own form) keeps its example's SQLite.
+    own = settings.replace(b"{username}:{password}@{dbhost}/", b"/")
+    files = {**files, "app/settings.py": own}
+    assert postgres_wants(files, {}).driver is None
+    assert config_defaults(files, "app/main.py", {}, POSTGRES_ENV).values["DB_ENGINE"] == "sqlite"
+
+
 def test_a_database_setting_read_with_a_default_gets_the_served_databases_part() -> None:
     """Frengocode's DRF-Post-App reads ``"PORT": os.getenv("PG_PORT", "5432")`` and loads
     ``.envs/.env`` first, whose ``PG_PORT = "port"`` won where the preview gave nothing

@@ -56,6 +56,7 @@ from .required import (
     read_variables,
     required_types,
     required_variables,
+    server_url_engines,
     settings_field_types,
     typed_reads,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "required_types",
     "required_variables",
     "served_database",
+    "server_url_engines",
     "settings_field_types",
     "template_url",
     "typed_reads",

@@ -44,6 +44,7 @@ __all__ = [
     "read_variables",
     "required_types",
     "required_variables",
+    "server_url_engines",
     "settings_field_types",
 ]
 
@@ -547,6 +548,36 @@ def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[s
         if name is not None and part is not None:
             found[name] = part
         before = ""
+    return found
+
+
+def server_url_engines(files: dict[str, bytes]) -> set[str]:
+    """The variables the app's Python code reads into the scheme of an f-string URL that
+    names an account and a host after it (``f"{engine}://{user}:{password}@{host}/{name}"``,
+    the names bound anywhere in its module): a database server's engine, whatever its
+    example says. luantien's fastapi-tour's ``.env.sample`` gives ``DB_ENGINE=sqlite``,
+    which made ``sqlite://:@/sample.db``: no SQLite URL has an account and a host."""
+    found: set[str] = set()
+    for tree, prefix in _reading_modules(files):
+        bound = {
+            target.id: read
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            if isinstance(target := node.targets[0], ast.Name)
+            if (read := _variable_read(node.value, prefix)) is not None
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr) or len(node.values) < 2:
+                continue
+            first, rest = node.values[0], node.values[1:]
+            after = "".join(text for piece in rest if (text := _string(piece)) is not None)
+            scheme_ends = (_string(rest[0]) or "").startswith("://")
+            if not isinstance(first, ast.FormattedValue) or not scheme_ends or "@" not in after:
+                continue
+            value = first.value
+            name = bound.get(value.id) if isinstance(value, ast.Name) else None
+            if (name := name or _variable_read(value, prefix)) is not None:
+                found.add(name)
     return found
 
 
