@@ -66,6 +66,7 @@ from ..apps.written import (
     node_settings_modules,
     own_metadata,
     own_name_packages,
+    root_named_folders,
     run_folders,
     sequelize_config_text,
     sequelize_configs,
@@ -480,6 +481,7 @@ class MissingFiles:
     read_only: list[str]  # those it reads values from alone (dotenv_values)
     logs: list[str]  # its logging's files, in a folder the upload lacks
     folders: dict[str, str]  # {a folder's keep file: why it writes there}
+    rooted: dict[str, str]  # {a file of a folder named from its repository's root: its copy's}
     metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
@@ -523,6 +525,7 @@ class MissingFiles:
             ],
             logs=logs,
             folders={target: why for target, why in folders.items() if target not in logs},
+            rooted=root_named_folders(files),
             metadata=own_metadata(files),
             keys=key_files(files),
             cased=case_corrections(files),
@@ -550,6 +553,7 @@ class MissingFiles:
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
+        written |= {target: files[source] for target, source in self.rooted.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
@@ -612,6 +616,14 @@ class MissingFiles:
             said.append(
                 f"no folder {posixpath.dirname(target)}, which it writes in at run time "
                 f"({why}): {target} written empty"
+            )
+        rooted = sorted(
+            {posixpath.dirname(t): posixpath.dirname(s) for t, s in self.rooted.items()}.items()
+        )
+        for folder, source in rooted:
+            said.append(
+                f"its code reads {folder} by a path from its repository's root, where the "
+                f"upload is one folder of it: {source}'s files copied there"
             )
         for target in self.metadata:  # (its code reads its own installed version)
             said.append(f"the project's own metadata written, as pip install -e . would: {target}")

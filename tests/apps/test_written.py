@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
+
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
     LOCAL_DATABASES,
@@ -20,6 +22,7 @@ from preview.apps.written import (
     log_files,
     node_settings_modules,
     own_metadata,
+    root_named_folders,
     run_folders,
     sequelize_config_text,
     sequelize_configs,
@@ -28,6 +31,7 @@ from preview.apps.written import (
     tells_manager,
 )
 from preview.builds.configdefaults import example_copies, named_values
+from preview.builds.preparation import MissingFiles
 
 from ..launching import APPS, app_files
 
@@ -146,6 +150,42 @@ app.mount("/", StaticFiles(directory="frontend/dist", html=True))  # its build m
         "static/.gitkeep": "main.py serves it with StaticFiles",
         "data/media/.gitkeep": "main.py serves it with StaticFiles",
     }
+
+
+def test_a_folder_named_from_the_repositorys_root_gets_the_uploads_files(
+    tmp_path: Path,
+) -> None:
+    """Halliday27's fastapi-coffee-shop runs as ``uvicorn backend.app.main:app`` from its
+    repository's root, its code naming ``backend/templates`` and ``backend/static``; the
+    upload is ``backend/`` alone: "TemplateNotFound: 'kitchen.html' not found in search
+    path: 'backend/templates'". The folders it names get the files of the upload's own
+    ``templates/`` and ``static/``; a folder the upload has, or whose first name is one of
+    the upload's, or whose rest it lacks, gets none."""
+    main = b"""from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+app.mount("/static", StaticFiles(directory="backend/static"), name="static")
+templates = Jinja2Templates(directory="backend/templates")
+other = Jinja2Templates(directory="app/templates")
+missing = Jinja2Templates("frontend/views")
+"""
+    files = {
+        "app/main.py": main,
+        "templates/kitchen.html": b"<h1>{{ orders }} orders</h1>",
+        "static/coffee.css": b"h1 {}",
+        "requirements.txt": b"fastapi\njinja2\n",
+    }
+    assert root_named_folders(files) == {
+        "backend/templates/kitchen.html": "templates/kitchen.html",
+        "backend/static/coffee.css": "static/coffee.css",
+    }
+    written = MissingFiles.read(files, "app/main.py", (), None).plain_contents(files)
+    for path, data in written.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    loader = jinja2.FileSystemLoader(str(tmp_path / "backend/templates"))
+    page = jinja2.Environment(loader=loader).get_template("kitchen.html").render(orders=3)
+    assert page == "<h1>3 orders</h1>"
+    assert root_named_folders({**files, "backend/templates/kitchen.html": b""}) == {}
 
 
 def test_the_folders_of_the_fixture_app_are_read() -> None:
@@ -406,9 +446,7 @@ def test_a_settings_module_node_code_requires_and_git_ignores_is_written_as_json
     assert node_settings_modules({**files, "config/oss.js": b""}) == {}
     assert node_settings_modules({**files, "config/oss.example.js": b""}) == {}
     # Its name alone in the .gitignore names it in any folder.
-    assert list(node_settings_modules({**files, ".gitignore": b"oss.js\n"})) == [
-        "config/oss.json"
-    ]
+    assert list(node_settings_modules({**files, ".gitignore": b"oss.js\n"})) == ["config/oss.json"]
 
 
 def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:

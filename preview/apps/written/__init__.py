@@ -33,7 +33,7 @@ from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manag
 from .nodekeys import node_key_files, node_key_texts, service_account_text
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
-from .rundirs import image_folders, run_folders
+from .rundirs import image_folders, root_named_folders, run_folders
 from .sequelizeconfig import sequelize_config_text, sequelize_configs
 from .tslinks import declaration_links
 
@@ -59,6 +59,7 @@ __all__ = [
     "node_settings_modules",
     "own_metadata",
     "own_name_packages",
+    "root_named_folders",
     "run_folders",
     "sequelize_config_text",
     "sequelize_configs",

@@ -59,7 +59,7 @@ from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
-__all__ = ["image_folders", "run_folders"]
+__all__ = ["image_folders", "root_named_folders", "run_folders"]
 
 KEEP = ".gitkeep"
 
@@ -445,3 +445,54 @@ def _consumed_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 if value and not beside:  # (a build's output, frontend/dist: run_folders)
                     found.append((value, why))
     return found
+
+
+# What reads a folder of files the app ships (its templates, its static files), by the
+# keyword naming it, or its first argument ("").
+_FOLDER_READERS = {
+    "StaticFiles": ("directory", ""),
+    "Jinja2Templates": ("directory", ""),
+    "FileSystemLoader": ("searchpath", ""),
+    "Flask": ("template_folder", "static_folder"),
+    "Blueprint": ("template_folder", "static_folder"),
+}
+
+
+def root_named_folders(files: dict[str, bytes]) -> dict[str, str]:
+    """{a file to write: the upload's file it copies}, for a folder the app's Python code
+    reads its templates or static files from by a path from its repository's root, where
+    the upload is one folder of that repository: ``Jinja2Templates(directory=
+    "backend/templates")`` in an upload of ``backend/`` alone, which holds ``templates/``
+    (Halliday27's fastapi-coffee-shop, run as ``uvicorn backend.app.main:app`` from its
+    root: "TemplateNotFound: 'kitchen.html' not found in search path: 'backend/templates'").
+    The folder's first name is none of the upload's, and what follows it is a folder
+    the upload has: its files are copied under the path the code names."""
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        data = files[path]
+        if not any(reader.encode() in data for reader in _FOLDER_READERS):
+            continue
+        tree = parse_module(data)
+        for node in ast.walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.Call) or last_name(node.func) not in _FOLDER_READERS:
+                continue
+            given = keywords(node)
+            named = [given.get(k) for k in _FOLDER_READERS[str(last_name(node.func))] if k]
+            if "" in _FOLDER_READERS[str(last_name(node.func))] and node.args:
+                named.append(node.args[0])
+            for folder in named:
+                if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
+                    found.update(_rooted_copies(files, folder.value))
+    return found
+
+
+def _rooted_copies(files: dict[str, bytes], folder: str) -> dict[str, str]:
+    """The copies that give ``folder`` (a relative path of two names or more, naming a
+    folder the upload lacks) the files of the folder its names after the first are."""
+    folder = posixpath.normpath(folder)
+    head, _, tail = folder.partition("/")
+    if not tail or folder.startswith(("/", "..")) or _has_folder(files, folder):
+        return {}
+    if _has_folder(files, head) or not _has_folder(files, tail):
+        return {}
+    return {f"{head}/{p}": p for p in sorted(files) if p.startswith(f"{tail}/")}
