@@ -295,6 +295,42 @@ def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_bel
     assert fix is not None and fix.add == "Flask<3" and fix.drop == "flask"
 
 
+def test_an_exact_pin_behind_a_name_the_apps_code_imports_gives_way_to_its_declared_range(
+    tmp_path: Path,
+) -> None:
+    """sayfullayevabdulaziz's fastapi-flight: requirements.txt pins pydantic==2.0.3, its
+    pyproject.toml asks Poetry for ``^2.0.3``, and its schemas import pydantic 2.4's
+    ``StringConstraints``: the pin gives way to the range. Without a range past the pin
+    declared, or where the app's own code does not import the name, it stays."""
+    env = _env_with(tmp_path, "pydantic", "2.0.3", "pydantic")
+    line = (
+        "ImportError: cannot import name 'StringConstraints' from 'pydantic' "
+        "(<environment>/lib/python3.11/site-packages/pydantic/__init__.py)"
+    )
+    pyproject = (
+        b'[tool.poetry.dependencies]\npython = "^3.10"\n'
+        b'pydantic = {extras = ["email"], version = "^2.0.3"}\n'
+    )
+    own = {
+        "app/schemas/user.py": b"from pydantic import BaseModel, StringConstraints\n",
+        "pyproject.toml": pyproject,
+    }
+    requirements = ("fastapi==0.100.0", "pydantic==2.0.3", "pydantic[email]==2.0.3")
+    remedies = _remedies(requirements, env)
+    fix = remedies.next_fix("exited with code 1", [line], own, PYTHONS)
+    assert fix is not None and fix.add == "pydantic[email]<3,>=2.0.3", fix
+    assert fix.drop == "pydantic" and "its pin pydantic==2.0.3 lacks" in fix.said
+    applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert "pydantic==2.0.3" not in applied.requirements
+    assert "pydantic[email]<3,>=2.0.3" in applied.requirements
+    pinned = {**own, "pyproject.toml": pyproject.replace(b"^2.0.3", b"2.0.3")}
+    fix = _remedies(requirements, env).next_fix("x", [line], pinned, PYTHONS)
+    assert fix is None or fix.drop != "pydantic"
+    theirs = {**own, "app/schemas/user.py": b"from pydantic import BaseModel\n"}
+    fix = _remedies(requirements, env).next_fix("x", [line], theirs, PYTHONS)
+    assert fix is None or fix.drop != "pydantic"
+
+
 def test_a_method_refusing_a_keyword_the_apps_call_passes_holds_its_class_package(
     tmp_path: Path,
 ) -> None:

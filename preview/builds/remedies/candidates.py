@@ -26,6 +26,7 @@ from .holds import (
     abstract_instantiated,
     defining,
     held,
+    pinned_behind_its_code,
     rejected_call,
     rejected_inside,
     removed_by_major,
@@ -393,7 +394,11 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         return optional
     if top in dists and (name is not None or "." in module):
         gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
-        return held(top, tried, gone) or removed_by_major(module, name, tried, files)
+        return (
+            held(top, tried, gone)
+            or removed_by_major(module, name, tried, files)
+            or pinned_behind_its_code(module, name, tried, files)
+        )
     if top in dists or name is not None:
         return []
     if top == "MySQLdb" and not _builds_mysqlclient():

@@ -6,10 +6,13 @@ within a major a hold reached), where the app's failure shows that major broke i
 from __future__ import annotations
 
 import glob
+import posixpath
 import re
 import sys
+import tomllib
 from pathlib import Path
 
+from ...apps.poetry import poetry_requirements
 from ...discovery.pyast import import_aliases, parse_module
 from ..installers import version_key
 from .fixes import Fix, Tried
@@ -287,6 +290,84 @@ def removed_by_major(
         f"{pins[0]}: relaunching with {hold} in its place"
     )
     return [Fix(said, add=hold, drop=_norm(distribution))]
+
+
+def pinned_behind_its_code(
+    module: str, name: str | None, tried: Tried, files: dict[str, bytes]
+) -> list[Fix]:
+    """The app's exact pin of a distribution (``pydantic==2.0.3``, a requirements.txt
+    frozen early) whose installed release lacks a name the app's own code imports from
+    it, where its pyproject.toml declares a range reaching past that pin (Poetry's
+    ``pydantic = "^2.0.3"``): the pin gives way to that range, the newest release in it
+    installed. sayfullayevabdulaziz's fastapi-flight imports ``StringConstraints``
+    (pydantic 2.4's) and died on 2.0.3."""
+    if name is None or tried.deps is None or not _imports(module, name, files):
+        return []
+    found = installed_dists(tried.env_path).get(module.split(".")[0])
+    if found is None:
+        return []
+    distribution, version, _ = found
+    own = (tried.listed or tried.deps).requirements
+    pins = [
+        line
+        for line in own
+        if _name(line) == _norm(distribution)
+        and (parsed := _requirement(line)) is not None
+        and [(s.operator, s.version) for s in parsed.specifier] == [("==", version)]
+    ]
+    if not pins:
+        return []
+    for line in _declared_ranges(files):
+        parsed = _requirement(line)
+        if parsed is None or _norm(parsed.name) != _norm(distribution):
+            continue
+        newer = [v for v in parsed.specifier.filter(_later(version)) if v != version]
+        if not newer or any(s.operator in ("==", "===") for s in parsed.specifier):
+            continue
+        # (the extras its lines ask, which the dropped lines took with them: pydantic[email])
+        extras = sorted(
+            {e for o in own if _name(o) == _norm(distribution) for e in _extras(o)}
+            | set(parsed.extras)
+        )
+        asked = "[" + ",".join(extras) + "]" if extras else ""
+        wanted = f"{distribution}{asked}{parsed.specifier}"
+        said = (
+            f"the app's own code imports {module}.{name}, which its pin {pins[0]} lacks, "
+            f"and its pyproject.toml allows {parsed.specifier}: relaunching with {wanted}"
+        )
+        return [Fix(said, add=wanted, drop=_norm(distribution))]
+    return []
+
+
+def _extras(line: str) -> set[str]:
+    parsed = _requirement(line)
+    return set(parsed.extras) if parsed is not None else set()
+
+
+def _later(version: str) -> list[str]:
+    """Versions after ``version`` within and past its major: its next minor and major."""
+    parts = [int(p) if p.isdigit() else 0 for p in [*version.split("."), "0", "0"][:2]]
+    return [f"{parts[0]}.{parts[1] + 1}.0", f"{parts[0] + 1}.0.0"]
+
+
+def _declared_ranges(files: dict[str, bytes]) -> list[str]:
+    """The requirement lines the upload's pyproject.toml files declare (PEP 621's
+    ``[project] dependencies``, Poetry's table as PEP 508 lines), tests' aside."""
+    lines: list[str] = []
+    for path in sorted(p for p in files if posixpath.basename(p) == "pyproject.toml"):
+        try:
+            pyproject = tomllib.loads(files[path].decode("utf-8", "replace"))
+        except (tomllib.TOMLDecodeError, RecursionError):
+            continue
+        project = pyproject.get("project")
+        listed = project.get("dependencies") if isinstance(project, dict) else None
+        if isinstance(listed, list):
+            lines += [line for line in listed if isinstance(line, str)]
+        poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
+        if isinstance(poetry, dict):
+            directory = posixpath.dirname(path)
+            lines += poetry_requirements(files, poetry, directory, path)[0]
+    return lines
 
 
 def _imports(module: str, name: str | None, files: dict[str, bytes]) -> bool:
