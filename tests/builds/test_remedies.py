@@ -303,6 +303,11 @@ def test_an_exact_pin_behind_a_name_the_apps_code_imports_gives_way_to_its_decla
     ``StringConstraints``: the pin gives way to the range. Without a range past the pin
     declared, or where the app's own code does not import the name, it stays."""
     env = _env_with(tmp_path, "pydantic", "2.0.3", "pydantic")
+    metadata = (
+        env / "lib" / "python3.11" / "site-packages" / "pydantic-2.0.3.dist-info" / "METADATA"
+    )
+    requires = "Requires-Dist: pydantic-core==2.3.0\nRequires-Dist: typing-extensions>=4.6.1\n"
+    metadata.write_text(metadata.read_text() + requires)
     line = (
         "ImportError: cannot import name 'StringConstraints' from 'pydantic' "
         "(<environment>/lib/python3.11/site-packages/pydantic/__init__.py)"
@@ -315,20 +320,68 @@ def test_an_exact_pin_behind_a_name_the_apps_code_imports_gives_way_to_its_decla
         "app/schemas/user.py": b"from pydantic import BaseModel, StringConstraints\n",
         "pyproject.toml": pyproject,
     }
-    requirements = ("fastapi==0.100.0", "pydantic==2.0.3", "pydantic[email]==2.0.3")
+    requirements = (
+        "fastapi==0.100.0",
+        "pydantic==2.0.3",
+        "pydantic[email]==2.0.3",
+        "pydantic-core==2.3.0",
+        "typing-extensions==4.7.1",
+    )
     remedies = _remedies(requirements, env)
     fix = remedies.next_fix("exited with code 1", [line], own, PYTHONS)
-    assert fix is not None and fix.add == "pydantic[email]<3,>=2.0.3", fix
-    assert fix.drop == "pydantic" and "its pin pydantic==2.0.3 lacks" in fix.said
+    assert fix is not None and fix.add == "pydantic[email]<3,>=2.0.3,>2.0.3", fix
+    # Its pin of pydantic-core, which pydantic 2.0.3 requires at one version, goes too.
+    assert fix.drop == "pydantic,pydantic-core" and "its pin pydantic==2.0.3 lacks" in fix.said
     applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
     assert "pydantic==2.0.3" not in applied.requirements
-    assert "pydantic[email]<3,>=2.0.3" in applied.requirements
+    assert "pydantic-core==2.3.0" not in applied.requirements
+    assert "typing-extensions==4.7.1" in applied.requirements
+    assert "pydantic[email]<3,>=2.0.3,>2.0.3" in applied.requirements
+    # A pin of a package whose release requires pydantic below what it needs
+    # (pydantic-partial 0.5.1: pydantic<2.1.0) goes to its declared range with it.
+    _env_with(env, "pydantic-partial", "0.5.1", "pydantic_partial")
+    partial = env / "lib" / "python3.11" / "site-packages" / "pydantic-partial-0.5.1.dist-info"
+    (partial / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pydantic-partial\nVersion: 0.5.1\n"
+        "Requires-Dist: pydantic<2.1.0,>=1.9.0\n"
+    )
+    declared = {**own, "pyproject.toml": pyproject + b'pydantic-partial = "^0.5.1"\n'}
+    fix = _remedies((*requirements, "pydantic-partial==0.5.1"), env).next_fix(
+        "x", [line], declared, PYTHONS
+    )
+    assert fix is not None and fix.add is not None
+    assert fix.add.split("\n") == [
+        "pydantic[email]<3,>=2.0.3,>2.0.3",
+        "pydantic-partial<0.6,>=0.5.1",
+    ]
+    assert fix.drop == "pydantic,pydantic-core,pydantic-partial"
     pinned = {**own, "pyproject.toml": pyproject.replace(b"^2.0.3", b"2.0.3")}
     fix = _remedies(requirements, env).next_fix("x", [line], pinned, PYTHONS)
     assert fix is None or fix.drop != "pydantic"
     theirs = {**own, "app/schemas/user.py": b"from pydantic import BaseModel\n"}
     fix = _remedies(requirements, env).next_fix("x", [line], theirs, PYTHONS)
     assert fix is None or fix.drop != "pydantic"
+
+
+def test_a_module_its_pyproject_declares_and_its_requirements_leave_out_is_added() -> None:
+    """sayfullayevabdulaziz's fastapi-flight installs its requirements.txt, which leaves
+    out the celery its pyproject.toml declares; its own app/core/celery.py (no top-level
+    module) was taken for the missing one: "No module named 'celery'" had no fix."""
+    files = {
+        "requirements.txt": b"fastapi==0.100.0\n",
+        "pyproject.toml": b'[tool.poetry.dependencies]\npython = "^3.10"\ncelery = "^5.3.1"\n',
+        "app/core/celery.py": b"from celery import Celery\n",
+    }
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("fastapi==0.100.0",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    message = "ModuleNotFoundError: No module named 'celery'"
+    fix = remedies.next_fix(message, [], files, PYTHONS)
+    assert fix is not None and fix.add == "celery>=5.3.1,<6", fix
+    # A top-level module of its own of that name: the app's, nothing added.
+    own = {**files, "celery.py": b"app = None\n"}
+    fix = Remedies().next_fix(message, [], own, PYTHONS)
+    assert fix is None or fix.add is None or "celery" not in fix.add
 
 
 def test_a_method_refusing_a_keyword_the_apps_call_passes_holds_its_class_package(

@@ -24,6 +24,7 @@ from .fixes import own as _own
 from .hints import EXCEPTION_SAYS, for_install_hint
 from .holds import (
     abstract_instantiated,
+    declared_ranges,
     defining,
     held,
     pinned_behind_its_code,
@@ -385,6 +386,8 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
             )
         ]
     top = module.split(".")[0]
+    if name is None and (declared := _declared_beside(top, tried, files)) is not None:
+        return [declared]
     if top in sys.stdlib_module_names or _own(top, files) or top.startswith("_"):
         # (a private name is a package's own module, never a distribution: a Python 2
         # package's ``import _version`` of its sibling; "_version" is no requirement)
@@ -414,6 +417,25 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
             add=distribution,
         )
     ]
+
+
+def _declared_beside(top: str, tried: Tried, files: dict[str, bytes]) -> Fix | None:
+    """The distribution named ``top`` that the app's pyproject.toml declares and the
+    dependency file installed (its requirements.txt) leaves out, where the upload's own
+    module of that name is no top-level one (``app/core/celery.py``, which imports
+    Celery's ``celery``): sayfullayevabdulaziz's fastapi-flight lists celery in its
+    pyproject.toml alone, and its app/core/celery.py was taken for the missing module."""
+    if tried.deps is None or f"{top}.py" in files or any(p.startswith(f"{top}/") for p in files):
+        return None
+    listed = {_name(line) for line in tried.deps.requirements}
+    for line in declared_ranges(files):
+        if _name(line) == _norm(top) and _name(line) not in listed:
+            return Fix(
+                f"the app imports {top}, which its pyproject.toml declares and "
+                f"{tried.deps.source} leaves out: adding {line}",
+                add=line,
+            )
+    return None
 
 
 def _optional_import(module: str, name: str, tried: Tried) -> list[Fix]:

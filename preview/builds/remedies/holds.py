@@ -6,6 +6,7 @@ within a major a hold reached), where the app's failure shows that major broke i
 from __future__ import annotations
 
 import glob
+import importlib.metadata
 import posixpath
 import re
 import sys
@@ -26,8 +27,10 @@ from .pythons import SITE_FRAME, installed_dists, package_sources
 __all__ = [
     "REMOVED_BY_MAJOR",
     "abstract_instantiated",
+    "declared_ranges",
     "defining",
     "held",
+    "pinned_behind_its_code",
     "rejected_call",
     "rejected_inside",
     "removed_by_major",
@@ -317,7 +320,8 @@ def pinned_behind_its_code(
     ]
     if not pins:
         return []
-    for line in _declared_ranges(files):
+    ranges = declared_ranges(files)
+    for line in ranges:
         parsed = _requirement(line)
         if parsed is None or _norm(parsed.name) != _norm(distribution):
             continue
@@ -330,13 +334,92 @@ def pinned_behind_its_code(
             | set(parsed.extras)
         )
         asked = "[" + ",".join(extras) + "]" if extras else ""
-        wanted = f"{distribution}{asked}{parsed.specifier}"
+        # (past the pin: another pin of the app's that held it there then says so to the
+        # resolver, whose conflict the resolution fix relaxes)
+        wanted = f"{distribution}{asked}{parsed.specifier},>{version}"
+        # Its own pins of what that release requires at one version (pydantic-core==2.3.0
+        # beside pydantic==2.0.3) would hold it there: they go with it.
+        lockstep = _exact_requirements(tried.env_path, distribution)
+        companions = [_name(line) for line in own if _pinned(line) and _name(line) in lockstep]
         said = (
             f"the app's own code imports {module}.{name}, which its pin {pins[0]} lacks, "
             f"and its pyproject.toml allows {parsed.specifier}: relaunching with {wanted}"
+            + (f" (its pins of {', '.join(companions)} left to it)" if companions else "")
         )
-        return [Fix(said, add=wanted, drop=_norm(distribution))]
+        # Its pins of packages whose release requires it below what it needs
+        # (pydantic-partial==0.5.1: pydantic<2.1.0) go likewise, each to its declared
+        # range, else to its own major (its minor below 1), for the resolver to choose.
+        behind = _holding_back(tried.env_path, distribution, _later(version)[1:])
+        relaxed = [
+            _relaxed(line, ranges)
+            for line in own
+            if _name(line) in behind and _pinned(line) and _name(line) not in companions
+        ]
+        relaxed = [line for line in relaxed if line]
+        if relaxed:
+            said += f"; its {', '.join(relaxed)} with it, whose pins require it below"
+        lines = "\n".join([wanted, *relaxed])
+        dropped = [_norm(distribution), *companions, *(_name(line) for line in relaxed)]
+        return [Fix(said, add=lines, drop=",".join(dropped))]
     return []
+
+
+def _holding_back(env: Path | None, distribution: str, later: list[str]) -> set[str]:
+    """The installed distributions requiring ``distribution`` in a range that none of
+    ``later`` is in (``Requires-Dist: pydantic<2.1.0,>=1.9.0``), by normalised name."""
+    if env is None:
+        return set()
+    sites = glob.glob(str(env / "lib" / "python*" / "site-packages"))
+    found: set[str] = set()
+    for dist in importlib.metadata.distributions(path=sites):
+        for line in dist.requires or []:
+            parsed = _requirement(line)
+            if parsed is None or parsed.marker is not None:
+                continue
+            if _norm(parsed.name) == _norm(distribution) and not list(
+                parsed.specifier.filter(later)
+            ):
+                found.add(_norm(dist.metadata["Name"] or ""))
+    return found - {""}
+
+
+def _relaxed(line: str, ranges: list[str]) -> str:
+    """``line``'s exact pin (``pydantic-partial==0.5.1``) as the range its pyproject.toml
+    declares past it, else within its major (its minor, below 1): "" where neither."""
+    parsed = _requirement(line)
+    pinned = [s.version for s in parsed.specifier if s.operator == "=="] if parsed else []
+    if parsed is None or len(pinned) != 1:
+        return ""
+    for declared in ranges:
+        other = _requirement(declared)
+        if (
+            other is not None
+            and _norm(other.name) == _norm(parsed.name)
+            and list(other.specifier.filter(_later(pinned[0])))
+            and "==" not in str(other.specifier)
+        ):
+            return f"{parsed.name}{other.specifier}"
+    parts = [int(p) if p.isdigit() else 0 for p in [*pinned[0].split("."), "0", "0"][:2]]
+    below = f"{parts[0] + 1}" if parts[0] else f"0.{parts[1] + 1}"
+    return f"{parsed.name}>={pinned[0]},<{below}"
+
+
+def _exact_requirements(env: Path | None, distribution: str) -> set[str]:
+    """The distributions the installed ``distribution`` requires at one version
+    (``Requires-Dist: pydantic-core==2.3.0``), by their normalised names."""
+    if env is None:
+        return set()
+    sites = glob.glob(str(env / "lib" / "python*" / "site-packages"))
+    for dist in importlib.metadata.distributions(path=sites):
+        if _norm(dist.metadata["Name"] or "") != _norm(distribution):
+            continue
+        return {
+            _norm(parsed.name)
+            for line in dist.requires or []
+            if (parsed := _requirement(line)) is not None and parsed.marker is None
+            if any(s.operator in ("==", "===") for s in parsed.specifier)
+        }
+    return set()
 
 
 def _extras(line: str) -> set[str]:
@@ -345,12 +428,13 @@ def _extras(line: str) -> set[str]:
 
 
 def _later(version: str) -> list[str]:
-    """Versions after ``version`` within and past its major: its next minor and major."""
-    parts = [int(p) if p.isdigit() else 0 for p in [*version.split("."), "0", "0"][:2]]
-    return [f"{parts[0]}.{parts[1] + 1}.0", f"{parts[0] + 1}.0.0"]
+    """Versions after ``version``: its next patch, its next minor and its next major."""
+    parts = [int(p) if p.isdigit() else 0 for p in [*version.split("."), "0", "0", "0"][:3]]
+    major, minor, patch = parts
+    return [f"{major}.{minor}.{patch + 1}", f"{major}.{minor + 1}.0", f"{major + 1}.0.0"]
 
 
-def _declared_ranges(files: dict[str, bytes]) -> list[str]:
+def declared_ranges(files: dict[str, bytes]) -> list[str]:
     """The requirement lines the upload's pyproject.toml files declare (PEP 621's
     ``[project] dependencies``, Poetry's table as PEP 508 lines), tests' aside."""
     lines: list[str] = []
