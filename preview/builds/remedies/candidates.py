@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...apps.imports import import_mapping, imported_names
+from ...discovery.pyast import parse_module
 from ..installers import version_key
 from .era import dated
 from .fixes import Fix, Tried
@@ -456,8 +457,8 @@ def _optional_import(module: str, name: str, tried: Tried) -> list[Fix]:
         if path.is_file()
     ]
     try:
-        tree = ast.parse(sources[0].read_bytes()) if sources else None
-    except (SyntaxError, ValueError, RecursionError, OSError):
+        tree = parse_module(sources[0].read_bytes()) if sources else None
+    except OSError:
         return []
     dists = installed_dists(tried.env_path)
     for node in ast.walk(tree) if tree is not None else ():
