@@ -38,7 +38,10 @@ Flask-SQLAlchemy extension, whose code makes their tables nowhere (its author ma
 hand, or in a database console, on the server its example names), gets
 :func:`models_tables_step` last: the app imported as its server imports it, then each
 declarative base's metadata its modules hold made on each engine they hold
-(``create_all``: what exists is left alone).
+(``create_all``: what exists is left alone). Tortoise ORM's likewise
+(:func:`tortoise_tables_step`): an app calling ``register_tortoise`` with no
+``generate_schemas`` and no Aerich project gets its tables from Tortoise's own
+``generate_schemas`` on the options it gives ``register_tortoise``.
 """
 
 from __future__ import annotations

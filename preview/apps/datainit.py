@@ -23,7 +23,8 @@ In order, each found one a set-up step run in its directory of the upload:
   ``db.create_all()``; for another, its module's ``__main__`` block where that makes them;
   else a call of its own init function that makes them (``create_tables()``, which a
   module of its defines and nothing calls); else, for SQLAlchemy models whose tables
-  nothing makes, those tables (:func:`.createall.models_tables_step`).
+  nothing makes, those tables (:func:`.createall.models_tables_step`); else Tortoise
+  ORM's, by its ``generate_schemas`` (:func:`.createall.tortoise_tables_step`).
 
 A ``create_all()`` only under another module's ``if __name__ == "__main__":`` runs when
 that is run as a script, never when a server imports the app: the hint says so."""

@@ -16,8 +16,10 @@ Redis is wanted for a Redis client in the dependencies, a ``redis://`` URL or a
 wanted for a MySQL driver *and* a ``mysql://`` URL, ``MYSQL_*`` variables, an engine's
 variable naming it (``DB_ENGINE=django.db.backends.mysql``: ``configvars.meaning``) or a
 compose service running MySQL/MariaDB: a driver alone (SQLAlchemy lists several) is no
-sign. The generic names the app's own compose service gives beside a host naming that
-service (``HOST: db``, ``USER``, ``PASSWORD``, ``DATABASE``) are its account and database.
+sign, and a driver is needed, but for Django's MySQL ENGINE and a MySQL URL written whole in
+the app's Python code, whose driver the build adds once it is asked for. The generic names
+the app's own compose service gives beside a host naming that service (``HOST: db``,
+``USER``, ``PASSWORD``, ``DATABASE``) are its account and database.
 MongoDB is wanted for a MongoDB client in the dependencies, unless the configuration
 gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says why).
 """

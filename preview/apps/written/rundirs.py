@@ -40,6 +40,11 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
 A path outside the app's folder (``/var/log``), one made of a variable (``$LOG_DIR``) or
 one leaving the upload (``..``) is none of these. Only folders the upload lacks are made.
 
+A folder its Python code reads templates or static files from by a path from its
+repository's root (``Jinja2Templates(directory="backend/templates")``), where the upload is
+that repository's ``backend/`` alone and holds ``templates/``, gets the upload's files
+copied under the path it names (:func:`root_named_folders`).
+
 Its image's own folders outside the app's (:func:`image_folders`): those its Dockerfile
 declares as its volumes (``VOLUME /data``) or makes (``RUN mkdir -p /data``), which its
 code opens by absolute path (``sqlite:////data/app.db``); a preview's root has none, so

@@ -22,6 +22,14 @@ traceback), never the app's name (``candidates``):
   'escape' from 'flask'``, ``No module named 'flask._compat'``, pydantic's "has been
   moved"): that dependency held below the major installed (``flask<3``), read from the
   built environment's metadata;
+* a name an installed package re-exports from an optional companion only where that is
+  installed (``try: from fastapi_users_db_sqlalchemy import …`` in ``fastapi_users.db``):
+  the companion added (``candidates``);
+* a name the app's own code imports that its exact pin lacks (``pydantic==2.0.3``,
+  ``StringConstraints``), where its pyproject.toml declares a range past the pin: the pin
+  replaced by that range, with the pins that would hold it there (its lockstep
+  companions', the packages' that require it below) relaxed likewise (``holds``); a
+  module its pyproject.toml declares and the requirements.txt installed leaves out: added;
 * a ``TypeError`` raised inside the installed package the app's own code called (its
   frame below the app's last one), however deep (Starlette 1's ``TemplateResponse`` given
   0.x's arguments fails in Jinja2's cache): that package held likewise (``holds``);
