@@ -103,6 +103,45 @@ def test_a_type_error_inside_the_package_the_app_called_holds_that_package(
     assert not _remedies(("fastapi",), env).has_fix("", raised_by_the_app, {}, PYTHONS)
 
 
+# Aditya-Bajpai-Consultadd's DRF-Fitness-Mgmt: @permission_classes above @api_view, which
+# DRF's decorator refuses by a raise of its own, on purpose.
+DECORATOR_ORDER = [
+    "Traceback (most recent call last):",
+    '  File "manage.py", line 22, in <module>',
+    "    main()",
+    '  File "<environment>/lib/python3.11/site-packages/django/urls/resolvers.py", line 718,'
+    " in urlconf_module",
+    "    return import_module(self.urlconf_name)",
+    '  File "main/views.py", line 26, in <module>',
+    "    @permission_classes([IsAuthenticated])",
+    "     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    '  File "<environment>/lib/python3.11/site-packages/rest_framework/decorators.py", line 161,'
+    " in decorator",
+    "    raise TypeError(",
+    "TypeError: @permission_classes must come after (below) the @api_view decorator. The "
+    "incorrect usage is to apply @api_view(...) again on top of @permission_classes.",
+]
+
+
+def test_a_type_error_the_called_function_raises_itself_is_the_calls_not_drift(
+    tmp_path: Path,
+) -> None:
+    """DRF's decorator refuses the app's decorator order by its own ``raise TypeError``:
+    no release held below makes that call right (held, DRF 2 then an old Django followed,
+    each failing anew). A TypeError raised deeper than the function the app called, or by
+    Python itself there, is still read as drift (TEMPLATE_500)."""
+    env = _env_with(tmp_path, "djangorestframework", "3.15.2", "rest_framework")
+    remedies = _remedies(("django", "djangorestframework"), env)
+    assert not remedies.has_fix("", DECORATOR_ORDER, {}, PYTHONS)
+    by_python = [
+        *DECORATOR_ORDER[:-2],
+        "    func.permission_classes = classes",
+        DECORATOR_ORDER[-1],
+    ]
+    fix = _remedies(("django", "djangorestframework"), env).next_fix("", by_python, {}, PYTHONS)
+    assert fix is not None and fix.add == "djangorestframework<3", fix
+
+
 def test_fixes_that_did_not_make_it_run_are_taken_back_and_refused(tmp_path: Path) -> None:
     env = _env_with(tmp_path, "PyYAML", "6.0.2", "yaml")
     remedies = _remedies(("flask",), env)

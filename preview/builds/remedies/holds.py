@@ -44,6 +44,8 @@ _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
 _STDLIB = re.compile(r"^<|[/\\]lib[/\\]python3\.\d+[/\\]")
 _ABSTRACT = re.compile(r"TypeError: Can't instantiate abstract class (\w+)")
 _APP_FRAME = re.compile(r'^\s*File "([^"<>]+\.py)", line \d+')
+# A frame's code line raising a TypeError itself (``raise TypeError(``).
+_RAISES_TYPE_ERROR = re.compile(r"^\s*raise\s+TypeError\b")
 
 
 def rejected_call(function: str, call: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
@@ -168,11 +170,15 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
     however deep (Starlette 1's ``TemplateResponse(request, name, context)`` given the
     older ``("home.html", {"request": request})``: "unhashable type: 'dict'", from
     Jinja2's cache; a FastAPI app with no dependency file got the newest Starlette): the
-    package of the frame below the app's last one held below the major installed."""
+    package of the frame below the app's last one held below the major installed. Not
+    where that function refuses the call by a ``raise TypeError`` of its own: the call's
+    error (DRF's decorator order), which no older release makes right."""
     frames: list[str] = []  # each frame's line
+    code = ""  # the last frame's code line
     for line in text:
         if _FRAME.match(line) is not None:
             frames.append(line)
+            code = ""
         elif line.startswith("Traceback (most recent call last)"):
             frames = []  # a chained exception's traceback: the last one raised counts
         elif line.startswith("TypeError: ") and frames:
@@ -181,10 +187,19 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
             package = SITE_FRAME.match(below)
             if package is None or package.group(1) in sys.stdlib_module_names:
                 continue
+            if below is frames[-1] and _RAISES_TYPE_ERROR.match(code):
+                # The function the app called refuses its call by a raise of its own (DRF's
+                # "@permission_classes must come after (below) the @api_view decorator"):
+                # the call's error, which no release held below makes right (a chain of
+                # holds took Aditya-Bajpai-Consultadd's DRF-Fitness-Mgmt to DRF 2 and an
+                # old Django's missing STATUS_CODE_TEXT instead).
+                continue
             top = package.group(1)
             if _own(top, files) or top not in installed_dists(tried.env_path):
                 continue
             return held(top, tried, f"{top} rejects the app's call ({line.strip()[:100]})")
+        elif frames and not code and line.strip(" ^~\t"):
+            code = line
     return []
 
 
