@@ -44,6 +44,7 @@ from ..apps.configvars import (
     meaning,
     read_variables,
     required_types,
+    server_url_engines,
     template_url,
 )
 from ..apps.depspec import dependency_text
@@ -468,6 +469,11 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             mysql.why.append(f"its {name} ({value})")
     if (engine := _unset_engine(files, deps, config)) is not None:
         mysql.why.append(f"its {engine}, unset, where its one SQL driver is MySQL's")
+    if (engine := _sqlite_for_a_server(files, deps, config)) is not None:
+        mysql.why.append(
+            f"its {engine} (SQLite's, where its code writes a server's URL with it), where its "
+            "one SQL driver is MySQL's"
+        )
     if not {"TYPEORM_CONNECTION", "TYPEORM_URL"} & config.keys():
         # TypeORM's createConnection() with no options, its ormconfig git-ignored: the
         # variables it then reads name the driver it lists (xeusteerapat's
@@ -629,6 +635,22 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
     for name in (*required, *read):
         what = meaning(name)
         if what is not None and what.part == "engine" and not config.get(name):
+            return name
+    return None
+
+
+def _sqlite_for_a_server(
+    files: dict[str, bytes], deps: set[str], config: dict[str, str]
+) -> str | None:
+    """An engine's variable its configuration gives SQLite's name (``DB_ENGINE=sqlite``)
+    where the Python code writes its URL as a server's, with an account and a host
+    (``configvars.server_url_engines``), which no SQLite URL has, and the only SQL driver
+    it lists is MySQL's: that engine is MySQL, as :mod:`.wants` takes it for PostgreSQL's
+    driver (luantien's fastapi-tour). None where there is none."""
+    if not deps & (_MYSQL_DRIVERS - _NODE_MYSQL) or deps & _OTHER_PYTHON_DRIVERS:
+        return None
+    for name in sorted(server_url_engines(files)):
+        if config.get(name, "").strip().lower().startswith("sqlite"):
             return name
     return None
 

@@ -715,11 +715,18 @@ SQLALCHEMY_DATABASE_URL = get_connection_string()
     found = config_defaults(files, "app/main.py", {}, POSTGRES_ENV)
     assert found.values["DB_ENGINE"] == "postgresql"
     assert "DB_NAME" not in found.values  # the served database's, as the service sets it
+    # MySQL's driver alone listed: its MariaDB likewise.
+    on_mysql = {**files, "requirements.txt": b"fastapi\nSQLAlchemy==2.0.9\nPyMySQL==1.1.0\n"}
+    mysql = wanted_servers(on_mysql, "app/main.py", {}).mysql
+    assert mysql is not None and any("DB_ENGINE (SQLite's" in why for why in mysql.why)
+    found = config_defaults(on_mysql, "app/main.py", {}, MARIADB_ENV)
+    assert found.values["DB_ENGINE"] == "mysql"
     # A URL with no account nor host (SQLite's own form) keeps its example's SQLite.
     own = settings.replace(b"{username}:{password}@{dbhost}/", b"/")
     files = {**files, "app/settings.py": own}
     assert postgres_wants(files, {}).driver is None
     assert config_defaults(files, "app/main.py", {}, POSTGRES_ENV).values["DB_ENGINE"] == "sqlite"
+    assert wanted_servers({**on_mysql, "app/settings.py": own}, "app/main.py", {}).mysql is None
 
 
 def test_a_database_setting_read_with_a_default_gets_the_served_databases_part() -> None:
