@@ -155,7 +155,7 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
         return None
     tables: dict[str, dict[str, None]] = {}
     for path, data in sorted(files.items()):
-        code = _NODE_CODE.search(path) if node else python and path.endswith(".py")
+        code = (node and _NODE_CODE.search(path)) or (python and path.endswith(".py"))
         if not code or _TESTS.search(path) or len(data) > 512_000:
             continue
         if _CREATE_TABLE.search(data):

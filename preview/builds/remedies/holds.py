@@ -44,6 +44,8 @@ _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
 _STDLIB = re.compile(r"^<|[/\\]lib[/\\]python3\.\d+[/\\]")
 _ABSTRACT = re.compile(r"TypeError: Can't instantiate abstract class (\w+)")
 _APP_FRAME = re.compile(r'^\s*File "([^"<>]+\.py)", line \d+')
+# A folder of tests (or of a test's fixtures): what it declares is not the app's.
+_TEST_FOLDER = re.compile(r"(?:^|/)(?:tests?|fixtures)/")
 # A frame's code line raising a TypeError itself (``raise TypeError(``).
 _RAISES_TYPE_ERROR = re.compile(r"^\s*raise\s+TypeError\b")
 
@@ -454,6 +456,8 @@ def declared_ranges(files: dict[str, bytes]) -> list[str]:
     ``[project] dependencies``, Poetry's table as PEP 508 lines), tests' aside."""
     lines: list[str] = []
     for path in sorted(p for p in files if posixpath.basename(p) == "pyproject.toml"):
+        if _TEST_FOLDER.search(path):
+            continue
         try:
             pyproject = tomllib.loads(files[path].decode("utf-8", "replace"))
         except (tomllib.TOMLDecodeError, RecursionError):
@@ -462,7 +466,9 @@ def declared_ranges(files: dict[str, bytes]) -> list[str]:
         listed = project.get("dependencies") if isinstance(project, dict) else None
         if isinstance(listed, list):
             lines += [line for line in listed if isinstance(line, str)]
-        poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
+        tool = pyproject.get("tool")
+        poetry = tool.get("poetry") if isinstance(tool, dict) else None
+        poetry = poetry.get("dependencies") if isinstance(poetry, dict) else None
         if isinstance(poetry, dict):
             directory = posixpath.dirname(path)
             lines += poetry_requirements(files, poetry, directory, path)[0]
