@@ -115,8 +115,11 @@ DECORATOR_ORDER = [
     '  File "main/views.py", line 26, in <module>',
     "    @permission_classes([IsAuthenticated])",
     "     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
-    '  File "<environment>/lib/python3.11/site-packages/rest_framework/decorators.py", line 161,'
+    '  File "<environment>/lib/python3.11/site-packages/rest_framework/decorators.py", line 152,'
     " in decorator",
+    "    _check_decorator_order(func, 'permission_classes')",
+    '  File "<environment>/lib/python3.11/site-packages/rest_framework/decorators.py", line 99,'
+    " in _check_decorator_order",
     "    raise TypeError(",
     "TypeError: @permission_classes must come after (below) the @api_view decorator. The "
     "incorrect usage is to apply @api_view(...) again on top of @permission_classes.",

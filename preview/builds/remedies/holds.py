@@ -173,8 +173,9 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
     older ``("home.html", {"request": request})``: "unhashable type: 'dict'", from
     Jinja2's cache; a FastAPI app with no dependency file got the newest Starlette): the
     package of the frame below the app's last one held below the major installed. Not
-    where that function refuses the call by a ``raise TypeError`` of its own: the call's
-    error (DRF's decorator order), which no older release makes right."""
+    where that package refuses the call by a ``raise TypeError`` of its own (the last
+    frame its): the call's error (DRF's decorator order), which no older release makes
+    right."""
     frames: list[str] = []  # each frame's line
     code = ""  # the last frame's code line
     for line in text:
@@ -189,9 +190,15 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
             package = SITE_FRAME.match(below)
             if package is None or package.group(1) in sys.stdlib_module_names:
                 continue
-            if below is frames[-1] and _RAISES_TYPE_ERROR.match(code):
-                # The function the app called refuses its call by a raise of its own (DRF's
-                # "@permission_classes must come after (below) the @api_view decorator"):
+            last = SITE_FRAME.match(frames[-1])
+            if (
+                last is not None
+                and last.group(1) == package.group(1)
+                and _RAISES_TYPE_ERROR.match(code)
+            ):
+                # The package the app called refuses its call by a raise of its own (DRF's
+                # "@permission_classes must come after (below) the @api_view decorator",
+                # raised by its _check_decorator_order):
                 # the call's error, which no release held below makes right (a chain of
                 # holds took Aditya-Bajpai-Consultadd's DRF-Fitness-Mgmt to DRF 2 and an
                 # old Django's missing STATUS_CODE_TEXT instead).
