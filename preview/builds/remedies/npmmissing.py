@@ -197,16 +197,21 @@ _ASKED = 15.0  # s for the registry's answer
 _ABBREVIATED = "application/vnd.npm.install-v1+json"
 
 
+def _registry_client() -> httpx.AsyncClient:
+    """A client of npm's registry asking for its abbreviated documents."""
+    return httpx.AsyncClient(
+        verify=ssl.create_default_context(),
+        trust_env=True,
+        follow_redirects=True,
+        timeout=_ASKED,
+        headers={"Accept": _ABBREVIATED},
+    )
+
+
 async def registry_has(package: str) -> bool:
     """Whether npm's registry has ``package`` (its abbreviated document answers 200)."""
     with trio.move_on_after(_ASKED):
-        async with httpx.AsyncClient(
-            verify=ssl.create_default_context(),
-            trust_env=True,
-            follow_redirects=True,
-            timeout=_ASKED,
-            headers={"Accept": _ABBREVIATED},
-        ) as client:
+        async with _registry_client() as client:
             try:
                 async with client.stream("GET", REGISTRY + quote(package, safe="@")) as answer:
                     return answer.status_code == 200
@@ -219,13 +224,7 @@ async def registry_latest(package: str) -> str | None:
     """The release npm's registry tags ``latest`` for ``package``; None where it cannot be
     read."""
     with trio.move_on_after(_ASKED):
-        async with httpx.AsyncClient(
-            verify=ssl.create_default_context(),
-            trust_env=True,
-            follow_redirects=True,
-            timeout=_ASKED,
-            headers={"Accept": _ABBREVIATED},
-        ) as client:
+        async with _registry_client() as client:
             try:
                 answer = await client.get(REGISTRY + quote(package, safe="@"))
             except httpx.HTTPError:
