@@ -113,11 +113,14 @@ async def spawn_child(
         if limits.run_as is not None and os.geteuid() == 0 and _PRLIMIT is not None:
             uid = str(limits.run_as)
             identity = ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
-            # Its limits from inside (prlimit, after the uid change): the service may
-            # lack CAP_SYS_RESOURCE, which setting another uid's limits takes.
+        if _PRLIMIT is not None:
+            # Its limits from inside (prlimit, after any uid change), before it runs: set
+            # from here after the spawn, a quick child wrote past them first (a 4 MB file
+            # under a 1 MiB limit, on a loaded machine); and the service may lack
+            # CAP_SYS_RESOURCE, which setting another uid's limits takes.
             argv = [_PRLIMIT, *_prlimit_options(limits), "--", *argv]
+            limited = True
         argv = [*dying_with_this_process(_SETPRIV, *identity), *argv]
-        limited = bool(identity)
     try:
         process = start_child(argv, cwd=str(cwd), env=env, pass_fds=pass_fds)
     finally:
