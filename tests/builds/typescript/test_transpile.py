@@ -342,6 +342,10 @@ _METADATA_TSCONFIG = {
     },
     "include": ["src"],
 }
+# A string enum and a numeric one, of another module than the entities naming them.
+_METADATA_KINDS = (
+    'export enum Status {\n  Open = "open",\n}\nexport enum Level {\n  Low,\n  High,\n}\n'
+)
 # What decorator metadata says of each member's type, as TypeORM reads a column's.
 _METADATA_INDEX = """import { createServer } from "node:http";
 import { Level, Status } from "./kinds";
@@ -376,8 +380,7 @@ async def test_decorator_metadata_of_an_enum_type_is_what_tsc_emits(service: Ser
     files = {
         "package.json": _package_json("transpile-metadata", build, "node dist/index.js"),
         "tsconfig.json": json.dumps(_METADATA_TSCONFIG, indent=2),
-        "src/kinds.ts": 'export enum Status {\n  Open = "open",\n}\n'
-        "export enum Level {\n  Low,\n  High,\n}\n",
+        "src/kinds.ts": _METADATA_KINDS,
         "src/index.ts": _METADATA_INDEX,
     }
     with trio.fail_after(BUILD_WAIT):
@@ -399,8 +402,7 @@ async def test_ts_nodes_emit_writes_an_enum_types_metadata_as_tsc_does(service: 
             devDependencies={"ts-node": "^10.9.2"},
         ),
         "tsconfig.json": json.dumps(_METADATA_TSCONFIG, indent=2),
-        "src/kinds.ts": 'export enum Status {\n  Open = "open",\n}\n'
-        "export enum Level {\n  Low,\n  High,\n}\n",
+        "src/kinds.ts": _METADATA_KINDS,
         "src/index.ts": _METADATA_INDEX,
     }
     with trio.fail_after(BUILD_WAIT):
