@@ -274,6 +274,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     deps = _held_to_fastapis_extra(files, deps)
     deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
+    deps = _backports_marked(deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -382,6 +383,45 @@ def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
     pairs = zip(marked, deps.requirements, strict=True)
     names = [_line_name(line) for line, was in pairs if line != was]
     said = f"{', '.join(names)}: Windows' alone, installed only there (sys_platform marker)"
+    return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
+
+
+# Backports of a standard module to the Pythons before it: {distribution: the version
+# whose standard library has it}. A freeze made on an older Python lists them without a
+# marker; on a Python that has the module they have no wheel (backports.zoneinfo builds
+# C code against headers 3.12 changed), or refuse it (dataclasses 0.8: Python <3.7), or
+# shadow what it has (enum34).
+_BACKPORTS = {
+    "backports-zoneinfo": "3.9",
+    "dataclasses": "3.7",
+    "contextvars": "3.7",
+    "backports-datetime-fromisoformat": "3.7",
+    "typing": "3.5",
+    "enum34": "3.4",
+    "asyncio": "3.4",
+    "futures": "3.2",
+}
+
+
+def _backports_marked(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with each line of a backport (:data:`_BACKPORTS`) that has no environment
+    marker marked for the Pythons before its module (vipankumar123's
+    Fastapi-Company-Management-System pins ``backports.zoneinfo==0.2.1``: no wheel on
+    3.11, so its install was tried on 3.8, where its other pins failed)."""
+    marked = [
+        f'{line} ; python_version < "{_BACKPORTS[name]}"'
+        if ";" not in line and (name := _line_name(line)) in _BACKPORTS
+        else line
+        for line in deps.requirements
+    ]
+    if marked == list(deps.requirements):
+        return deps
+    pairs = zip(marked, deps.requirements, strict=True)
+    names = [_line_name(line) for line, was in pairs if line != was]
+    said = (
+        f"{', '.join(names)}: backports of standard modules, installed only on the Pythons "
+        "before them (python_version marker)"
+    )
     return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
 
 
@@ -871,8 +911,8 @@ def _requirement_lines(
             # its own dependencies installed.
             target = rest.strip() if option in ("-e", "--editable") else line
             lines.extend(_local_package(files, posixpath.dirname(path), target, local, depth))
-        else:
-            lines.append(_comma_restored(line))
+        elif (read := _prose_read(_comma_restored(line))) is not None:
+            lines.append(read)
     return lines
 
 
@@ -902,6 +942,30 @@ def _comma_restored(line: str) -> str:
     except InvalidRequirement:
         return line
     return restored
+
+
+# A package and its version as a person or ``pip show`` writes them: "Flask Version:
+# 3.0.3", "flask: 3.0.3", "Flask 3.0.3".
+_PROSE = re.compile(r"([A-Za-z][\w.-]*)(?:\s+version)?\s*(?::\s*|\s+)v?(\d+(?:\.\d+)*)", re.I)
+
+
+def _prose_read(line: str) -> str | None:
+    """``line`` as a requirement where it names a package and its version in words
+    (sarra31's Flask-medical-app: "Flask Version: 3.0.3", which uv refuses: "Expected one
+    of `@`, `(` …"): ``Flask==3.0.3``; None where it is Python's own version ("Python
+    Version: 3.11.1": no package); else ``line`` as it is, for the install to judge."""
+    try:
+        Requirement(line)
+    except InvalidRequirement:
+        pass
+    else:
+        return line
+    found = _PROSE.fullmatch(line)
+    if found is None:
+        return line
+    if found.group(1).lower() == "python":
+        return None
+    return f"{found.group(1)}=={found.group(2)}"
 
 
 def _local_package(

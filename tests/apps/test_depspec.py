@@ -845,6 +845,24 @@ def test_a_requirement_lacking_the_comma_between_its_clauses_gets_it() -> None:
     )
 
 
+def test_a_package_and_its_version_in_words_is_read_as_a_requirement() -> None:
+    """sarra31's Flask-medical-app lists "Flask Version: 3.0.3" and "Python Version:
+    3.11.1", which uv refuses at the first line: each package is read as its pin, Python's
+    own line is no package; a line of other words is left for the install to say why."""
+    listed = (
+        b"Python Version: 3.11.1 \nFlask Version: 3.0.3\nnumpy: 2.0.2\nWerkzeug 3.0.1\n"
+        b"requests==2.31.0\nsee the README for more\n"
+    )
+    files = {"requirements.txt": listed, "app.py": b"import flask\n"}
+    assert python_dependencies(files, "app.py").requirements == (
+        "Flask==3.0.3",
+        "numpy==2.0.2",
+        "Werkzeug==3.0.1",
+        "requests==2.31.0",
+        "see the README for more",
+    )
+
+
 def test_a_python_version_file_naming_no_version_says_none() -> None:
     """ThisIsAntonio's fastapi-order-system: its .python-version says ``order_system_env``
     (a pyenv virtualenv's name), which was asked for as a Python ("no Python interpreter
@@ -883,6 +901,26 @@ def test_a_windows_only_distribution_of_a_freeze_is_marked_for_windows() -> None
         "pywin32==306 ; platform_system == 'Windows'",
     )
     assert any("twisted-iocpsupport: Windows' alone" in n for n in deps.notes)
+
+
+def test_a_backport_of_a_standard_module_is_marked_for_the_pythons_before_it() -> None:
+    """vipankumar123's Fastapi-Company-Management-System, a freeze made on Python 3.8,
+    pins backports.zoneinfo==0.2.1 (no wheel on 3.9 and later, where zoneinfo is the
+    standard library's): its install left 3.11 for 3.8 and failed there. Each backport is
+    marked for the Pythons before its module; one with a marker of its own stays."""
+    files = {
+        "main.py": b"import fastapi\n",
+        "requirements.txt": b"fastapi==0.100.0\nbackports.zoneinfo==0.2.1\ndataclasses==0.8\n"
+        b"enum34==1.1.10 ; python_version < '3.4'\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == (
+        "fastapi==0.100.0",
+        'backports.zoneinfo==0.2.1 ; python_version < "3.9"',
+        'dataclasses==0.8 ; python_version < "3.7"',
+        "enum34==1.1.10 ; python_version < '3.4'",
+    )
+    assert any(n.startswith("backports-zoneinfo, dataclasses: backports") for n in deps.notes)
 
 
 def test_a_django_pinned_below_the_modules_its_settings_name_is_lifted_to_their_release() -> None:
