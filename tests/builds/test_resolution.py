@@ -89,6 +89,22 @@ def test_a_pin_whose_dependency_the_app_raised_is_relaxed_within_its_major() -> 
     assert _next(remedies, again) is None
 
 
+def test_a_local_version_relaxed_within_its_major_loses_its_label() -> None:
+    """vipankumar123's Fastapi-Company-Management-System, a freeze with
+    ``torch==1.9.0+cpu``: relaxed with every exact pin, ``torch>=1.9.0+cpu,<2`` was refused
+    by uv ("Operator >= is incompatible with versions containing non-empty local
+    segments") before anything was installed; the range leaves the label out."""
+    listed = ("h11>=0.16.0", "httpcore==1.0.7", "torch==1.9.0+cpu")
+    remedies = _remedies(*listed)
+    _next(remedies, RIDMOVIES)
+    remedies.tried.deps = remedies.apply(PythonDeps(listed, "requirements.txt", None, None))
+    again = [RIDMOVIES[0].replace("httpcore==1.0.7", "torch==1.9.0+cpu"), *RIDMOVIES[1:]]
+    assert _next(remedies, again) is not None
+    final = remedies.apply(PythonDeps(listed, "requirements.txt", None, None))
+    assert set(final.requirements) == {"h11>=0.16.0", "httpcore>=1.0.7,<2", "torch>=1.9.0,<2"}
+    assert nearest_release("1.9.0+cpu", ["1.9.0", "1.10.2"]) == ">=1.9.0,<2"
+
+
 def test_a_pin_to_a_version_never_released_takes_the_releases_nearest_it() -> None:
     assert no_such_versions(AJMALN) == [("python-memcached", "1.11.0")]
     listed = ("Django==2.2.28", "python-memcached==1.11.0")

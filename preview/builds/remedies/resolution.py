@@ -59,9 +59,9 @@ def nearest_release(version: str, releases: list[str]) -> str | None:
     known = sorted(v for r in releases if (v := _version(r)) is not None and not v.is_prerelease)
     major = [v for v in known if v.major == wanted.major]
     if any(v > wanted for v in major):
-        return f">={version},<{wanted.major + 1}"
+        return f">={wanted.public},<{wanted.major + 1}"
     if major:
-        return f">={wanted.major},<{version}"
+        return f">={wanted.major},<{wanted.public}"
     above = [v for v in known if v > wanted]
     below = [v for v in known if v < wanted]
     found = above[0] if above else below[-1] if below else None
@@ -160,11 +160,13 @@ def _with(line: str, spec: str) -> str:
 
 
 def _within_major(version: str) -> str:
-    """``>=version,<next major``: the pin's compatible releases."""
+    """``>=version,<next major``: the pin's compatible releases. A local version's label
+    is left out (``torch==1.9.0+cpu``: ``>=1.9.0,<2``): uv refuses it in a range
+    ("Operator >= is incompatible with versions containing non-empty local segments")."""
     parsed = _version(version)
     if parsed is None:
         return f">={version}"
-    return f">={version},<{parsed.major + 1}"
+    return f">={parsed.public},<{parsed.major + 1}"
 
 
 def _version(text: str) -> Version | None:
