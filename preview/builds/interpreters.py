@@ -10,7 +10,9 @@ one), so that a build can move on to the next when
 the pinned dependencies have no wheels for the first, or when building one from source
 fails there (:func:`build_first_fitting`). A ``.python-version`` naming a patch that
 is not installed (``3.10.4``) is taken as its minor version when one is (``3.10.13``),
-said in a note.
+said in a note; one naming a minor version not installed, the range its pyproject
+allows where it says one, else the nearest minor version installed, within two
+(``3.14`` where 3.13 is the newest here), said too.
 
 Where the package index tells which requirements have wheels for which of them
 (:mod:`.wheelindex`), they are tried in the order of what would be built from source
@@ -48,6 +50,10 @@ _SHOWN = 4  # packages named in a line, at most
 
 _MOST = 8  # interpreters tried for one build, at most (wheels only: quick to refuse)
 _PATCH = re.compile(r"(\d+)\.(\d+)\.\d+")
+_MINOR_PIN = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?")
+# Minor versions a pin may be from the nearest installed: a release this machine has not
+# got yet (3.14) or no longer has, not one that does not exist (3.99).
+_NEAREST_WITHIN = 2
 _RANGE = re.compile(r"[<>=!~,]")
 
 
@@ -106,7 +112,8 @@ async def interpreter_choices(
             )
     if isinstance(found, list):  # else what requires-python allows, where a pin is absent
         pin = (request or "", source or "")
-        return (await _fallback(pin, fallback, env) if fallback else None) or found
+        allowed = await _fallback(pin, fallback, env) if fallback else None
+        return allowed or await _nearest(pin, env) or found
     first = Interpreter(*found)
     choices = [first]
     if not request:  # any will do: uv's pick, the older ones (old pins' wheels), the newer
@@ -140,6 +147,33 @@ async def interpreter_choices(
                 seen.add(candidate.minor)
                 choices.append(candidate)
     return Choices(tuple(choices[:_MOST]), note)
+
+
+async def _nearest(pin: tuple[str, str], env: dict[str, str]) -> Choices | None:
+    """Where the minor version ``pin`` (version, its file) names is not installed and
+    nothing bounds it otherwise: the nearest installed, within ``_NEAREST_WITHIN`` minor
+    versions (the newer of two as near), said; None if none is. fastapi-marketplace's
+    ``.python-version`` asked for 3.14 with 3.13 the newest here, and the launch ended
+    there although nothing in it needed 3.14."""
+    asked = _MINOR_PIN.fullmatch(pin[0].strip())
+    if asked is None:
+        return None
+    major, minor = asked.group(1), int(asked.group(2))
+    present = [i for i in await _installed(env) if i.version.split(".")[0] == major]
+
+    def distance(candidate: Interpreter) -> tuple[int, bool]:
+        own = int(candidate.minor.split(".")[1])
+        return abs(own - minor), own < minor
+
+    near = [i for i in present if distance(i)[0] <= _NEAREST_WITHIN]
+    if not near:
+        return None
+    chosen = min(near, key=distance)
+    note = (
+        f"{pin[1] or 'the app'} asks for Python {pin[0]}, which is not installed: using "
+        f"{chosen.version}, the nearest installed"
+    )
+    return Choices((chosen,), note)
 
 
 async def _installed(env: dict[str, str]) -> list[Interpreter]:

@@ -14,6 +14,7 @@ import trio
 from preview.apps.depspec import python_dependencies
 from preview.builds.build import EnvBuilder
 from preview.builds.envcache import BuildFailed, patch_floor
+from preview.builds.installers import version_key
 from preview.builds.interpreters import (
     Choices,
     Interpreter,
@@ -237,6 +238,30 @@ async def test_a_pin_not_installed_falls_back_to_what_requires_python_allows(
     # Without a requires-python, the pin's failure stands (what is installed is listed).
     bare = python_dependencies({k: v for k, v in files.items() if k != "pyproject.toml"})
     assert bare.python_fallback is None
+
+
+async def test_a_minor_version_not_installed_takes_the_nearest_installed_within_two(
+    builder_service: Service,
+) -> None:
+    """fastapi-marketplace: .python-version asks for 3.14, the newest here 3.13, and no
+    requires-python bounds it: the build takes the nearest installed, said; a version
+    far from any installed (3.99) is still refused, naming what is."""
+    with trio.fail_after(60):
+        builder = await builder_service.supervisor.env_builder()
+        versions = [v for v in await builder.python_versions() if v.startswith("3.")]
+        newest = max(versions, key=version_key)
+        minor = int(newest.split(".")[1])
+        for asked in (f"3.{minor + 1}", f"3.{minor + 2}.1"):
+            files = {"main.py": b"print()\n", ".python-version": asked.encode() + b"\n"}
+            choices = await builder._interpreter(python_dependencies(files, "main.py"))
+            assert [i.version for i in choices.interpreters] == [newest]
+            assert choices.note == (
+                f".python-version asks for Python {asked}, which is not installed: "
+                f"using {newest}, the nearest installed"
+            )
+        far = {"main.py": b"print()\n", ".python-version": f"3.{minor + 3}\n".encode()}
+        with pytest.raises(BuildFailed, match="no Python interpreter here fits"):
+            await builder._interpreter(python_dependencies(far, "main.py"))
 
 
 async def test_a_python_version_naming_a_program_never_runs_it(
