@@ -33,7 +33,7 @@ import trio
 from .child import ChildProcess, hold_host_variables, joining_cgroup, start_child
 from .isolation import Confinement
 from .netns import can_enter_netns, netns_child
-from .process import ChildLimits, terminate_group
+from .process import ChildLimits, limiting_argv, set_limits_after_spawn, terminate_group
 
 __all__ = ["can_enter_sandbox", "spawn_entered", "terminate_entered"]
 
@@ -132,18 +132,18 @@ async def spawn_entered(
             os.write(program, seccomp)
             os.lseek(program, 0, os.SEEK_SET)
         command = entering_argv(confinement, init_pid, argv, cwd, program)
+        # Its limits set before it runs (on nsenter, outside, inherited by what it
+        # execs), as spawn_child's: set after the spawn, a quick child outran them.
+        address_space = not confinement.limits_memory
+        limited = limiting_argv(command, limits, address_space=address_space)
         fds = [program] if program is not None else []
-        process = start_child(command, cwd=str(cwd), env=env, pass_fds=fds)
+        process = start_child(limited or command, cwd=str(cwd), env=env, pass_fds=fds)
     finally:
         if program is not None:
             os.close(program)
-    with contextlib.suppress(psutil.NoSuchProcess):
-        child = psutil.Process(process.pid)  # inherited by what it execs, as spawn_child's
-        child.rlimit(psutil.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        child.rlimit(psutil.RLIMIT_CORE, (0, 0))
-        child.rlimit(psutil.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        if not confinement.limits_memory:
-            child.rlimit(psutil.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    if limited is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            set_limits_after_spawn(process.pid, limits, address_space=address_space)
     return process
 
 

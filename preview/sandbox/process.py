@@ -1,8 +1,10 @@
 """Child processes: spawn in a new process group with limits, terminate the whole group.
 
-Resource limits are applied with ``psutil.Process.rlimit`` (Linux ``prlimit``) right
-after the spawn rather than in a ``preexec_fn``, which is unsafe while worker threads
-(our database threads) exist. Descendants inherit the limits.
+Resource limits are set by util-linux's ``prlimit`` command, which the child's argv
+starts with (:func:`limiting_argv`), rather than in a ``preexec_fn``, which is unsafe
+while worker threads (our database threads) exist; descendants inherit them. Only where
+``prlimit`` is missing are they set with ``psutil.Process.rlimit`` right after the spawn,
+which a quick child can outrun.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ __all__ = [
     "describe_exit",
     "group_usage",
     "kill_stale_group",
+    "limiting_argv",
     "process_start_time",
+    "set_limits_after_spawn",
     "spawn_child",
     "terminate_group",
 ]
@@ -42,9 +46,31 @@ _SETPRIV = shutil.which("setpriv")
 _PRLIMIT = shutil.which("prlimit")
 
 
-def _prlimit_options(limits: ChildLimits) -> list[str]:
-    m, n, f = limits.memory_bytes, limits.open_files, limits.file_bytes
-    return [f"--as={m}:{m}", f"--nofile={n}:{n}", "--core=0:0", f"--fsize={f}:{f}"]
+def limiting_argv(
+    argv: Sequence[str], limits: ChildLimits, *, address_space: bool
+) -> list[str] | None:
+    """``argv`` run under ``limits`` set before it starts (``prlimit``), with the
+    address-space limit too where ``address_space``; None where prlimit is missing."""
+    if _PRLIMIT is None:
+        return None
+    n, f = limits.open_files, limits.file_bytes
+    options = [f"--nofile={n}:{n}", "--core=0:0", f"--fsize={f}:{f}"]
+    if address_space:
+        options.insert(0, f"--as={limits.memory_bytes}:{limits.memory_bytes}")
+    return [_PRLIMIT, *options, "--", *argv]
+
+
+def set_limits_after_spawn(pid: int, limits: ChildLimits, *, address_space: bool) -> None:
+    """Where prlimit is missing: ``limits`` set on the running ``pid`` (inherited by what
+    it execs), which a quick child can outrun. Raises ``psutil.NoSuchProcess``."""
+    import psutil  # (its 0.7 MiB loads with the first child: env_builder, in a thread)
+
+    child = psutil.Process(pid)
+    if address_space:
+        child.rlimit(psutil.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    child.rlimit(psutil.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    child.rlimit(psutil.RLIMIT_CORE, (0, 0))
+    child.rlimit(psutil.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
 
 
 @dataclass(frozen=True)
@@ -100,45 +126,43 @@ async def spawn_child(
     (:func:`.child.hold_host_variables`).
     """
     pass_fds: list[int] = []
-    limited = False  # its rlimits set by the command itself (prlimit)
     # (Only a command that exists: a missing one still fails the spawn itself.)
     plain = confinement is None and _SETPRIV is not None
     plain = plain and shutil.which(argv[0], path=env.get("PATH")) is not None
     argv, env = hold_host_variables(argv, env)
+    # Only without a memory cgroup: an address-space limit stops runtimes that reserve
+    # big ranges up front (V8, the JVM, Go) long before they use it.
+    address_space = confinement is None or not confinement.limits_memory
+    limited: list[str] | None = None  # argv with its limits set before it runs
     if confinement is not None:
         command = await trio.to_thread.run_sync(confinement.prepare, list(argv))
-        argv, pass_fds = command.argv, command.pass_fds
+        pass_fds = command.pass_fds
+        # (Set on bwrap, outside, which its sandbox's processes inherit.)
+        limited = limiting_argv(command.argv, limits, address_space=address_space)
+        argv = limited or command.argv
     elif plain and _SETPRIV is not None:  # (plain implies it; said for the type checker)
         identity: list[str] = []
         if limits.run_as is not None and os.geteuid() == 0 and _PRLIMIT is not None:
             uid = str(limits.run_as)
             identity = ["--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all"]
-        if _PRLIMIT is not None:
-            # Its limits from inside (prlimit, after any uid change), before it runs: set
-            # from here after the spawn, a quick child wrote past them first (a 4 MB file
-            # under a 1 MiB limit, on a loaded machine); and the service may lack
-            # CAP_SYS_RESOURCE, which setting another uid's limits takes.
-            argv = [_PRLIMIT, *_prlimit_options(limits), "--", *argv]
-            limited = True
-        argv = [*dying_with_this_process(_SETPRIV, *identity), *argv]
+        # Its limits from inside (prlimit, after any uid change), before it runs: set
+        # from here after the spawn, a quick child wrote past them first (a 4 MB file
+        # under a 1 MiB limit, on a loaded machine); and the service may lack
+        # CAP_SYS_RESOURCE, which setting another uid's limits takes.
+        limited = limiting_argv(argv, limits, address_space=address_space)
+        argv = [*dying_with_this_process(_SETPRIV, *identity), *(limited or argv)]
     try:
         process = start_child(argv, cwd=str(cwd), env=env, pass_fds=pass_fds)
     finally:
         for fd in pass_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
+    if limited is not None:
+        return process
     import psutil  # (its 0.7 MiB loads with the first child: env_builder, in a thread)
 
     try:
-        if not limited:
-            child = psutil.Process(process.pid)
-            if confinement is None or not confinement.limits_memory:
-                # Only without a memory cgroup: an address-space limit stops runtimes that
-                # reserve big ranges up front (V8, the JVM, Go) long before they use it.
-                child.rlimit(psutil.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-            child.rlimit(psutil.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-            child.rlimit(psutil.RLIMIT_CORE, (0, 0))
-            child.rlimit(psutil.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        set_limits_after_spawn(process.pid, limits, address_space=address_space)
     except psutil.NoSuchProcess:
         pass  # exited already; its exit code tells the story
     except BaseException:

@@ -29,6 +29,7 @@ from preview.sandbox import isolation, netns
 from preview.sandbox.appdir import app_read_only, chown_tree, link_beneath, remove_tree
 from preview.sandbox.cgroups import CgroupRoot
 from preview.sandbox.outbound import ETC_SHOWN
+from preview.sandbox.process import ChildLimits
 
 from ..conftest import (
     SECRET,
@@ -101,6 +102,8 @@ def probes():
     )
     import resource
     found["nofile"] = list(resource.getrlimit(resource.RLIMIT_NOFILE))
+    found["fsize"] = list(resource.getrlimit(resource.RLIMIT_FSIZE))
+    found["core"] = list(resource.getrlimit(resource.RLIMIT_CORE))
     found["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
     found["uid"] = os.getuid()
     found["cap_eff"] = status_field("CapEff")
@@ -298,6 +301,11 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         assert app_side and all(0 not in uids for _, uids in app_side), app_side
         assert found["cap_eff"] == "0000000000000000"
         assert found["no_new_privs"] == "1"
+        # Its limits, set on bwrap before it ran (prlimit), held by what bwrap started.
+        file_bytes = ChildLimits(memory_bytes=0).file_bytes
+        assert found["nofile"] == [1024, 1024]
+        assert found["fsize"] == [file_bytes, file_bytes]
+        assert found["core"] == [0, 0]
 
         status = await service.status(body["gid"])
         assert status["isolation"].startswith("bubblewrap+cgroup-v")
