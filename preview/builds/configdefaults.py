@@ -705,6 +705,7 @@ def config_defaults(
     offered = dict(provided) if isinstance(provided, Mapping) else {}
     provided = set(provided)
     found = ConfigDefaults(example=example_env_file(files, anchor))
+    defaulted = defaulted_reads(files)  # (read with a default of the code's own)
     if found.example is not None:
         values = _parsed(files[found.example])
         url = values.get("DATABASE_URL", "")
@@ -805,9 +806,7 @@ def config_defaults(
             )
         # Empty where the Python code reads it with a default of its own: that default (a
         # password's "" says none: kept).
-        blanks = sorted(
-            n for n in empty & defaulted_reads(files) - set(unset) if "PASS" not in n.upper()
-        )
+        blanks = sorted(n for n in empty & defaulted - set(unset) if "PASS" not in n.upper())
         for name in blanks:
             del values[name]
         if blanks:
@@ -1015,7 +1014,7 @@ def config_defaults(
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
         )
-    _stand_ins(found, files, types)
+    _stand_ins(found, files, types, defaulted)
     return found
 
 
@@ -1036,7 +1035,9 @@ _LIBRARY_FIELDS = {
 }
 
 
-def _stand_ins(found: ConfigDefaults, files: dict[str, bytes], types: dict[str, str]) -> None:
+def _stand_ins(
+    found: ConfigDefaults, files: dict[str, bytes], types: dict[str, str], defaulted: set[str]
+) -> None:
     """The variables the app requires that nothing sets and no rule can guess
     (``found.missing``), given stand-ins so that it starts, each said: a value its code
     compares it with (``os.environ['MODE'] == 'dev'``: the one a development run takes,
@@ -1053,8 +1054,7 @@ def _stand_ins(found: ConfigDefaults, files: dict[str, bytes], types: dict[str, 
         return
     # (a value of the example's, even blank, is the app's; a default of its own, a
     # django-environ schema's (``environ.Env(STATIC_URL=(str, '/static/'))``), stands; its
-    # own server's port is the preview's, given as it starts)
-    defaulted = defaulted_reads(files)
+    # own server's port is the preview's, given as it starts: ``defaulted``)
     compared = compared_values(files)
     chosen: list[str] = []
     for name in unset:
