@@ -149,7 +149,8 @@ class EnvBuilder:
         self.root = self.cache.root
         self.natives = NativeBuilds(self.root / NATIVE_BUILDS)  # compiled once a machine
         self.bytecode = BytecodeCompiles(self.cache)  # its worker: the supervisor's task
-        self._interpreters: dict[str | None, Choices] = {}
+        # (request, its file, its fallback: requires-python) -> the interpreters for them
+        self._interpreters: dict[tuple[str | None, str | None, object], Choices] = {}
         self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         self.learned_plans: dict[str, str] = {}  # the plan that served, by generation
@@ -316,7 +317,8 @@ class EnvBuilder:
     async def _interpreter(self, deps: PythonDeps) -> Choices:
         """The interpreters that fit the app's request, uv's pick first."""
         request = deps.python_request
-        if request not in self._interpreters:
+        asked = (request, deps.python_source, deps.python_fallback)
+        if asked not in self._interpreters:
             env = self._uv_env(discovery=True)
             found = await interpreter_choices(
                 request, deps.python_source, env, fallback=deps.python_fallback
@@ -326,8 +328,8 @@ class EnvBuilder:
                     f"no Python interpreter here fits {request!r} (asked by "
                     f"{deps.python_source}); present: {', '.join(found) or 'none'}"
                 )
-            self._interpreters[request] = found
-        return self._interpreters[request]
+            self._interpreters[asked] = found
+        return self._interpreters[asked]
 
     async def _install(
         self,

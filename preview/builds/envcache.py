@@ -81,29 +81,36 @@ def write_lock_project(project: Path, lock: tuple[str, str], python: str | None 
 
 
 _REQUIRES_PYTHON_LINE = re.compile(r'^(requires-python\s*=\s*")([^"\n]*)(")', re.M)
-_PATCH_CLAUSE = re.compile(r"(>=|==|~=|>)\s*(\d+)\.(\d+)\.(\d+)")
+_FLOOR_CLAUSE = re.compile(r"(>=|==|~=|>)\s*(\d+)\.(\d+)(?:\.(\d+))?")
+# Minor versions a floor may be above the interpreter taken for it (as
+# ``interpreters._NEAREST_WITHIN``): 3.14 asked, 3.13 the newest here.
+_FLOOR_WITHIN = 2
 
 
 def patch_floor(text: str, python: str) -> str:
     """``text`` (a pyproject.toml or uv.lock) with each requires-python clause that names
-    a later patch of ``python``'s own minor version (``>=3.12.9``, ``==3.12.9`` where
-    3.12.1 is the one here: the app's Dockerfile's image, not a need of its code) naming
-    ``python``'s patch instead, so that ``uv sync`` accepts the interpreter the build
-    took for the app's pin. Other clauses, and other minor versions, are kept."""
+    a later version than ``python`` of its own minor version or one of the two after it
+    (``>=3.12.9``, ``==3.12.9`` where 3.12.1 is the one here: the app's Dockerfile's
+    image, not a need of its code; ``>=3.14`` where 3.13 is the newest) naming
+    ``python``'s version instead, so that ``uv sync`` accepts the interpreter the build
+    took for the app's pin. Upper bounds, and versions further away, are kept."""
     found = re.match(r"(\d+)\.(\d+)\.(\d+)", python)
     if found is None:
         return text
     here = tuple(int(part) for part in found.groups())
 
     def clause(match: re.Match[str]) -> str:
-        asked = tuple(int(part) for part in match.groups()[1:])
-        if asked[:2] != here[:2] or asked <= here:
+        asked = tuple(int(part or 0) for part in match.groups()[1:])
+        near = asked[0] == here[0] and asked[1] - here[1] <= _FLOOR_WITHIN
+        if not near or asked <= here:
             return match.group(0)
-        operator = ">=" if match.group(1) == ">" else match.group(1)
+        operator = match.group(1)
+        if operator == ">" or (operator == "~=" and asked[1] != here[1]):
+            operator = ">="  # (~=3.14 is >=3.14,<4; ~=3.13.0 would be <3.14)
         return f"{operator}{found.group(0)}"
 
     def line(match: re.Match[str]) -> str:
-        return match.group(1) + _PATCH_CLAUSE.sub(clause, match.group(2)) + match.group(3)
+        return match.group(1) + _FLOOR_CLAUSE.sub(clause, match.group(2)) + match.group(3)
 
     return _REQUIRES_PYTHON_LINE.sub(line, text)
 

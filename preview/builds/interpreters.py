@@ -50,7 +50,7 @@ _SHOWN = 4  # packages named in a line, at most
 
 _MOST = 8  # interpreters tried for one build, at most (wheels only: quick to refuse)
 _PATCH = re.compile(r"(\d+)\.(\d+)\.\d+")
-_MINOR_PIN = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?")
+_MINOR_PIN = re.compile(r"(?:>=|==|~=)?\s*(\d+)\.(\d+)(?:\.\d+)?")
 # Minor versions a pin may be from the nearest installed: a release this machine has not
 # got yet (3.14) or no longer has, not one that does not exist (3.99).
 _NEAREST_WITHIN = 2
@@ -82,6 +82,12 @@ async def _fallback(
     found = await interpreter_choices(allowed, source, env)
     if isinstance(found, list):
         return None
+    if found.note is not None:  # the range's floor not installed either: the nearest
+        note = (
+            f"{pin[1]} asks for Python {pin[0]} and {source}'s requires-python {allowed!r}, "
+            f"neither installed: using {found.interpreters[0].version}, the nearest installed"
+        )
+        return Choices(found.interpreters, note)
     note = (
         f"{pin[1]} asks for Python {pin[0]}, which is not installed: using "
         f"{found.interpreters[0].version}, which {source}'s requires-python {allowed!r} allows"
@@ -150,11 +156,12 @@ async def interpreter_choices(
 
 
 async def _nearest(pin: tuple[str, str], env: dict[str, str]) -> Choices | None:
-    """Where the minor version ``pin`` (version, its file) names is not installed and
-    nothing bounds it otherwise: the nearest installed, within ``_NEAREST_WITHIN`` minor
-    versions (the newer of two as near), said; None if none is. fastapi-marketplace's
-    ``.python-version`` asked for 3.14 with 3.13 the newest here, and the launch ended
-    there although nothing in it needed 3.14."""
+    """Where the minor version ``pin`` (version, its file) names, or its floor (``>=3.14``),
+    is not installed and nothing bounds it otherwise: the nearest installed, within
+    ``_NEAREST_WITHIN`` minor versions (the newer of two as near), said; None if none is.
+    fastapi-marketplace's ``.python-version`` asked for 3.14 (its requires-python ">=3.14")
+    with 3.13 the newest here, and the launch ended there although nothing in it needed
+    3.14; ``uv sync`` is told the same (``envcache.patch_floor``)."""
     asked = _MINOR_PIN.fullmatch(pin[0].strip())
     if asked is None:
         return None

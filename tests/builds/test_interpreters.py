@@ -95,6 +95,12 @@ async def test_a_uv_project_requiring_a_later_patch_builds_on_the_installed_one(
         'requires-python = ">=3.10.9, <3.11.5"'
     )
     assert patch_floor('requires-python = "==3.11.9"', "3.11.2") == 'requires-python = "==3.11.2"'
+    # A floor of a later minor version within two, where the build took the nearest.
+    for asked in (">=3.14", "~=3.14", ">=3.15.2"):
+        floor = f'requires-python = "{asked}, <4"'
+        assert patch_floor(floor, "3.13.0") == 'requires-python = ">=3.13.0, <4"'
+    far = 'requires-python = ">=3.16"'
+    assert patch_floor(far, "3.13.0") == far
 
 
 async def test_the_interpreter_with_wheels_for_every_pin_is_chosen(
@@ -262,6 +268,15 @@ async def test_a_minor_version_not_installed_takes_the_nearest_installed_within_
         far = {"main.py": b"print()\n", ".python-version": f"3.{minor + 3}\n".encode()}
         with pytest.raises(BuildFailed, match="no Python interpreter here fits"):
             await builder._interpreter(python_dependencies(far, "main.py"))
+        # Its pyproject's requires-python too: ">=3.14" where 3.13 is the newest here.
+        project = f'[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.{minor + 1}"\n'
+        both = {"main.py": b"print()\n", "pyproject.toml": project.encode()}
+        alone = await builder._interpreter(python_dependencies(both, "main.py"))
+        assert [i.version for i in alone.interpreters] == [newest]
+        both[".python-version"] = f"3.{minor + 1}\n".encode()
+        pinned = await builder._interpreter(python_dependencies(both, "main.py"))
+        assert [i.version for i in pinned.interpreters] == [newest]
+        assert pinned.note is not None and "neither installed" in pinned.note
 
 
 async def test_a_python_version_naming_a_program_never_runs_it(
