@@ -46,6 +46,7 @@ _ALEMBIC_ENV = re.compile(rb"^\s*from alembic import context\b", re.MULTILINE)
 __all__ = [
     "binary_twins",
     "import_mapping",
+    "imported_as_loaded",
     "imported_names",
     "inferred_requirements",
     "own_folder_names",
@@ -185,6 +186,27 @@ def imported_names(files: dict[str, bytes]) -> set[str]:
     # step, which needs Alembic (piyota0901's fastapi-todo-app: never installed).
     if any(posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p]) for p in files):
         found.add("alembic")
+    return found
+
+
+def imported_as_loaded(files: dict[str, bytes]) -> set[str]:
+    """Top-level names the upload's modules import as they load: outside any function's
+    body (an import inside one runs when it is called: a route's own, alone)."""
+    found: set[str] = set()
+    for path in python_files(files):
+        tree = parse_module(files[path])
+        if tree is None:
+            continue
+        stack: list[ast.AST] = [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+            stack.extend(ast.iter_child_nodes(node))
     return found
 
 

@@ -1265,6 +1265,31 @@ def test_a_listed_package_nothing_installs_here_and_nothing_imports_is_left_out(
     assert fix_for({"main.py": b""}, linux) is None  # Linux has wheels: another cause
 
 
+def test_a_package_larger_than_a_build_may_write_imported_in_a_function_is_left_out() -> None:
+    """sarra31's Flask-medical-app lists TensorFlow (a 587 MiB wheel, past the 256 MiB a
+    build may write) and imports it only in one route's function: left out, the rest of
+    the app serves. Imported as the app loads, or not listed, it stays: the failure is
+    said as it is."""
+    text = (
+        "uv was stopped writing a file larger than the 256 MiB a build may write "
+        "(tensorflow 586.9 MiB)"
+    )
+
+    def fix_for(module: bytes, listed: tuple[str, ...] = ("Flask", "tensorflow==2.18.0")):
+        remedies = Remedies()
+        remedies.tried.deps = PythonDeps(listed, "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
+        return remedies.next_fix(text, [], {"app.py": module}, ["3.11.7"])
+
+    lazily = b"import flask\n\ndef predict():\n    import tensorflow as tf\n    return tf\n"
+    fix = fix_for(lazily)
+    assert fix is not None and fix.drop == "tensorflow", fix
+    assert "imports it only inside functions" in fix.said
+    assert fix_for(b"import flask\nimport tensorflow\n") is None
+    assert fix_for(b"import flask\nif True:\n    from tensorflow import keras\n") is None
+    assert fix_for(lazily, ("Flask", "keras")) is None
+
+
 def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
     """KiranPrasath-26's flask-kanban lists ``pkg_resources``, setuptools' module, which no
     index has as a distribution: relaunched with setuptools instead. Another name the

@@ -81,6 +81,11 @@ MOTIVATING_LINES = {
         "a Django app on PostgreSQL listing no driver",
         "django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module",
     ),
+    "a package's download is larger than a build may write": (
+        "sarra31's Flask-medical-app, importing TensorFlow in one route's function",
+        "uv was stopped writing a file larger than the 256 MiB a build may write "
+        "(tensorflow 586.9 MiB)",
+    ),
     "a package has wheels for other platforms only": (
         "kiyoshisama's fastapi-blog-sqlalchemy-v2, listing redis-server",
         "hint: Wheels are available for `redis-server` (v6.0.9) on the following platform: "

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...apps.imports import import_mapping, imported_names
+from ...apps.imports import import_mapping, imported_as_loaded, imported_names
 from ...discovery.pyast import parse_module
 from ..installers import version_key
 from .era import dated
@@ -101,6 +101,10 @@ _BUILD = re.compile(
 # A package no version of which installs on this platform (redis-server: macOS wheels
 # only, no source distribution), whatever the Python: uv's hint names the platforms its
 # wheels are for (none Linux's).
+# installers.installer_killed's line on a download past the build's file-size limit.
+_OVERSIZED = re.compile(
+    r"was stopped writing a file larger than the ([\d.]+) MiB a build may write \(([^)]+)\)"
+)
 _NO_PLATFORM_WHEEL = re.compile(
     r"Wheels are available for `([A-Za-z0-9._-]+)` \([^)]*\) on the following platforms?: "
     r"(?!.*linux)",
@@ -355,6 +359,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         _DJANGO_DRIVER,
         "Django cannot load its database driver",
         lambda m, f, code: _for_django_driver(m),
+    ),
+    LineRule(
+        _OVERSIZED,
+        "a package's download is larger than a build may write",
+        lambda m, f, code: _without_oversized(m, f.tried, f.files),
     ),
     LineRule(
         _NO_PLATFORM_WHEEL,
@@ -673,6 +682,30 @@ def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> 
         f"no module of the app imports it: relaunching without it"
     )
     return [Fix(said, drop=distribution)]
+
+
+def _without_oversized(found: re.Match[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """The listed packages whose download is larger than a build may write, where the app
+    imports each only inside functions (sarra31's Flask-medical-app: tensorflow, 587 MiB,
+    imported in one route's function; the other routes need none of it): left out, said;
+    what calls those functions fails alone. One imported as the app loads stays: without
+    it nothing would serve, and the failure stands as it is."""
+    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
+    loaded = imported_as_loaded(files)
+    mapping = import_mapping() or {}
+    dropped: list[str] = []
+    for item in found.group(2).split(", "):
+        distribution = _norm(item.split(" ")[0])
+        modules = {m for m, d in mapping.items() if _norm(d) == distribution}
+        if distribution not in listed or loaded & (modules | {distribution.replace("-", "_")}):
+            return []
+        dropped.append(distribution)
+    said = (
+        f"{', '.join(dropped)}: larger than the {found.group(1)} MiB a build may write, and "
+        "the app imports it only inside functions (what calls them fails alone): "
+        "relaunching without it"
+    )
+    return [Fix(said, drop=",".join(dropped))]
 
 
 def _listed_unimported(distribution: str, tried: Tried, files: dict[str, bytes]) -> bool:
