@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from .configvars.compose import compose_projects
 from .imports import (
@@ -66,6 +67,7 @@ __all__ = [
     "import_roots",
     "node_dependencies",
     "python_dependencies",
+    "unlocked_for",
 ]
 
 _COMMENT = re.compile(r"(?:^|\s)#.*")
@@ -1013,6 +1015,37 @@ def _pyproject_requirements(
         source = _join(directory, "pyproject.toml")
         return poetry_requirements(files, poetry, directory, source, local)
     return None
+
+
+def unlocked_for(deps: PythonDeps, python: str) -> PythonDeps:
+    """``deps`` for the interpreter ``python`` (its version): a uv.lock whose
+    requires-python that version falls short of (the nearest installed taken for
+    ``>=3.14``: ``interpreters._nearest``) holds wheels for none but those Pythons, and
+    ``uv sync`` built pydantic-core from source, and failed (arunkumar237's
+    fastapi-marketplace); its pyproject.toml's dependencies instead, said. Other ``deps``
+    as they are."""
+    if deps.lock is None:
+        return deps
+    project = (_toml(deps.lock[0]) or {}).get("project")
+    project = project if isinstance(project, dict) else {}
+    requires = project.get("requires-python")
+    try:
+        version = Version(python)
+        # (Any patch of its minor version: a later patch's floor, 3.11.99 where 3.11.7 is
+        # here, is lowered for uv sync instead: envcache.patch_floor; the wheels fit.)
+        minor = Version(f"{version.major}.{version.minor}.999")
+        if not isinstance(requires, str) or minor in SpecifierSet(requires):
+            return deps
+    except (InvalidSpecifier, InvalidVersion):
+        return deps
+    listed = project.get("dependencies")
+    listed = listed if isinstance(listed, list) else []
+    requirements = [d.strip() for d in listed if isinstance(d, str)]
+    said = (
+        f"uv.lock is for Python {requires}, which is not installed: pyproject.toml's "
+        "dependencies instead, on the nearest Python here"
+    )
+    return replace(deps, requirements=tuple(requirements), lock=None, notes=(*deps.notes, said))
 
 
 def _uses_dev_group(files: dict[str, bytes], pyproject: dict) -> bool:

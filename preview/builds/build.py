@@ -24,7 +24,7 @@ from subprocess import DEVNULL
 import trio
 import uv
 
-from ..apps.depspec import NodeDeps, PythonDeps
+from ..apps.depspec import NodeDeps, PythonDeps, unlocked_for
 from ..sandbox.bubblewrap import TOOLS_DIR_INSIDE, interpreter_dirs
 from ..sandbox.egress import EgressPolicy, proxy_environment
 from ..sandbox.isolation import Isolation
@@ -182,6 +182,10 @@ class EnvBuilder:
         choices = await self._interpreter(deps)
         if choices.note is not None:
             await say(choices.note)
+        unlocked = unlocked_for(deps, choices.interpreters[0].version)
+        if unlocked is not deps:
+            deps = unlocked
+            await say(deps.notes[-1])
         extra = [server] if server and server not in deps.names() else []
         for interpreter in choices.interpreters:
             if self.cache.built(self._env_key(deps, tuple(extra), interpreter)):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import trio
 
-from preview.apps.depspec import binary_twins, import_roots, python_dependencies
+from preview.apps.depspec import binary_twins, import_roots, python_dependencies, unlocked_for
 from preview.apps.node.nodedeps import node_dependencies
 from preview.apps.poetry import poetry_constraint, poetry_lock_pins
 from preview.apps.pyfloor import code_python_floor
@@ -901,6 +902,32 @@ def test_a_windows_only_distribution_of_a_freeze_is_marked_for_windows() -> None
         "pywin32==306 ; platform_system == 'Windows'",
     )
     assert any("twisted-iocpsupport: Windows' alone" in n for n in deps.notes)
+
+
+def test_a_uv_lock_for_pythons_not_installed_gives_way_to_its_pyproject() -> None:
+    """arunkumar237's fastapi-marketplace: requires-python ">=3.14", 3.13 the newest here
+    (taken as the nearest): its uv.lock holds wheels for 3.14 alone (uv prunes the rest),
+    and ``uv sync`` built pydantic-core from source, and failed. For an interpreter the
+    lock's requires-python refuses, the pyproject's dependencies, said; one it allows
+    keeps the lock."""
+    pyproject = (
+        b'[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.14"\n'
+        b'dependencies = ["fastapi>=0.131.0", "uvicorn>=0.41.0"]\n'
+    )
+    lock = (
+        b'version = 1\nrequires-python = ">=3.14"\n\n[[package]]\nname = "fastapi"\n'
+        b'version = "0.131.0"\nsource = { registry = "https://pypi.org/simple" }\n'
+    )
+    files = {"main.py": b"import fastapi\n", "pyproject.toml": pyproject, "uv.lock": lock}
+    deps = python_dependencies(files, "main.py")
+    assert deps.lock is not None
+    assert unlocked_for(deps, "3.14.1") is deps
+    later_patch = replace(deps, lock=(deps.lock[0].replace(">=3.14", ">=3.13.9"), deps.lock[1]))
+    assert unlocked_for(later_patch, "3.13.0") is later_patch  # the same minor's wheels
+    unlocked = unlocked_for(deps, "3.13.0")
+    assert unlocked.lock is None
+    assert unlocked.requirements == ("fastapi>=0.131.0", "uvicorn>=0.41.0")
+    assert unlocked.notes[-1].startswith("uv.lock is for Python >=3.14, which is not installed")
 
 
 def test_a_backport_of_a_standard_module_is_marked_for_the_pythons_before_it() -> None:
