@@ -1033,3 +1033,26 @@ async def test_models_imported_only_by_the_main_blocks_routes_get_their_tables(
         data, events = await _healthy(builder_service, "flask_main_block_routes", "/notes")
         assert data == []
         assert any("created the tables of its models: note" in m for m in messages(events))
+
+
+def test_an_alembic_ini_leading_to_no_history_is_no_step() -> None:
+    """alsomedroo's FastAPI-marketplace-project commits an empty alembic.ini and no
+    migrations: its step failed ("No 'script_location' key found in configuration") and
+    nothing made its models' tables. An ini naming no script_location, or a folder of its
+    own without env.py, is as none; one whose history is there is Alembic's."""
+    files = {
+        "app/main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "alembic.ini": b"",
+        "requirements.txt": b"fastapi\nalembic\nsqlalchemy\n",
+    }
+    assert data_steps(files, "app/main.py", None) == []
+    elsewhere = {**files, "alembic.ini": b"[alembic]\nscript_location = migrations\n"}
+    assert data_steps(elsewhere, "app/main.py", None) == []
+    there = {
+        **elsewhere,
+        "migrations/env.py": b"from alembic import context\ntarget_metadata = None\n",
+        "migrations/versions/1a_first.py": b'revision = "1a"\ndown_revision = None\n',
+    }
+    assert [s.what for s in data_steps(there, "app/main.py", None)] == ["Alembic (alembic.ini)"]
+    resource = {**files, "alembic.ini": b"[alembic]\nscript_location = myapp:migrations\n"}
+    assert [s.what for s in data_steps(resource, "app/main.py", None)] == ["Alembic (alembic.ini)"]
