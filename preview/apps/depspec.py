@@ -633,6 +633,15 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             notes = [*indexes, *imaged, *notes]
             if shared is not None:
                 notes.insert(0, f"{shared} too: {requirements_path} does not include it")
+            if request is None:
+                # Exported from its Pipfile (``pipenv requirements``), whose ``[requires]``
+                # says the Python it runs on: lgferrara's portfolio-drf-bookstore asks 3.11
+                # there, its export marks Django ``python_version >= '3.10'``; built on 3.7
+                # (mysqlclient's wheels), Django was left out ("Couldn't import Django").
+                pipfile = _toml(_text(files, _join(directory, "Pipfile")))
+                pipenv = pipenv_requirements(files, pipfile, directory)
+                if pipenv is not None and pipenv[2] is not None:
+                    request, request_source = pipenv[2], pipenv[1]
             return PythonDeps(
                 tuple(dict.fromkeys(lines)),
                 requirements_path,

@@ -955,3 +955,21 @@ def test_a_django_pinned_below_the_modules_its_settings_name_is_lifted_to_their_
     assert python_dependencies({**files, "core/settings.py": locmem}, "manage.py").requirements[
         0
     ] == ("Django==3.2.16")
+
+
+def test_a_requirements_file_exported_from_a_pipfile_asks_its_python() -> None:
+    """lgferrara's portfolio-drf-bookstore: requirements.txt exported by ``pipenv
+    requirements`` (Django marked ``python_version >= '3.10'``) beside a Pipfile asking
+    3.11. Read without the Pipfile, no Python was asked: built on 3.7 (mysqlclient's
+    wheels), Django was left out by its marker ("Couldn't import Django")."""
+    pipfile = b'[packages]\ndjango = "*"\n\n[requires]\npython_version = "3.11"\n'
+    requirements = b"-i https://pypi.org/simple\ndjango==5.2.5; python_version >= '3.10'\n"
+    files = {"Pipfile": pipfile, "requirements.txt": requirements, "manage.py": b""}
+    deps = python_dependencies(files, "manage.py")
+    assert deps.source == "requirements.txt"
+    assert (deps.python_request, deps.python_source) == ("3.11", "Pipfile")
+    # Its own .python-version (or requires-python) first; no Pipfile, no request.
+    pinned = python_dependencies({**files, ".python-version": b"3.12\n"}, "manage.py")
+    assert (pinned.python_request, pinned.python_source) == ("3.12", ".python-version")
+    del files["Pipfile"]
+    assert python_dependencies(files, "manage.py").python_request is None
