@@ -481,7 +481,10 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
     )
     kept = [line for line in deps.requirements if line not in own]
     mapping = import_mapping() or {}
-    imported = imported_names(files)
+    # A module of its own deep in a package does not stand for the import of that name:
+    # ronynor1's FastAPI-MarketPlace has src/helpers/jwt.py and ``import jwt`` (PyJWT, in
+    # its freeze), which was left out ("No module named 'jwt'").
+    imported = imported_names(files, nested_own=False)
     wanted = {canonicalize_name(mapping.get(m, m)) for m in imported} | _SERVING | _LOADED_BY_NAME
     requirements = [line for line in kept if _line_name(line) in wanted or line.startswith("-")]
     machine = [line for line in kept if line not in requirements]

@@ -973,3 +973,22 @@ def test_a_requirements_file_exported_from_a_pipfile_asks_its_python() -> None:
     assert (pinned.python_request, pinned.python_source) == ("3.12", ".python-version")
     del files["Pipfile"]
     assert python_dependencies(files, "manage.py").python_request is None
+
+
+def test_a_machines_freeze_keeps_what_the_app_imports_beside_a_nested_namesake() -> None:
+    """ronynor1's FastAPI-MarketPlace: a whole Ubuntu machine's freeze with PyJWT, and
+    ``import jwt`` in src/middleware/jwt/jwt_handler.py beside a module of its own,
+    src/helpers/jwt.py (imported as ``src.helpers.jwt``). That namesake deep in a package
+    is no ``import jwt``'s: PyJWT is the app's; a module of that name at its root is."""
+    freeze = b"fastapi==0.111.0\napturl==0.5.2\npython-apt==2.4.0\nPyJWT==2.8.0\nsix==1.16.0\n"
+    handler = b"import jwt\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+    files = {
+        "requirements.txt": freeze,
+        "main.py": handler,
+        "src/__init__.py": b"",
+        "src/helpers/jwt.py": b"from jose import jwt\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert "PyJWT==2.8.0" in deps.requirements and "six==1.16.0" in deps.constraints
+    own = {**files, "jwt.py": b"def encode(): pass\n"}
+    assert "PyJWT==2.8.0" in python_dependencies(own, "main.py").constraints
