@@ -615,7 +615,13 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         if unread is not None:
             lock, lock_notes = None, [f"uv.lock is not read ({unread}): pyproject.toml's instead"]
         stale = _stale_uv_lock(pyproject, lock) if lock is not None else None
-        if lock is not None and pyproject is not None and stale is None:
+        lacking = _lock_lacks(files, directory, lock) if lock is not None else []
+        if lacking:
+            lock_notes.append(
+                f"uv.lock lacks {', '.join(lacking)}, which the code imports and "
+                f"{_requirements_file(files, directory)} lists: that file's requirements instead"
+            )
+        if lock is not None and pyproject is not None and stale is None and not lacking:
             text = _text(files, pyproject_path) or ""
             source = _join(directory, "uv.lock")
             dev = _uses_dev_group(files, pyproject)
@@ -633,7 +639,7 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                 lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
             lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
-            notes = [*indexes, *imaged, *notes]
+            notes = [*(lock_notes if lacking else []), *indexes, *imaged, *notes]
             if shared is not None:
                 notes.insert(0, f"{shared} too: {requirements_path} does not include it")
             if request is None:
@@ -690,6 +696,27 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+# A package of a uv.lock: its name, the line after ``[[package]]``.
+_LOCKED_NAME = re.compile(r'^\[\[package\]\]\s*\nname\s*=\s*"([^"]+)"', re.MULTILINE)
+
+
+def _lock_lacks(files: dict[str, bytes], directory: str, lock: str) -> list[str]:
+    """The distributions the code imports that a requirements.txt beside the uv.lock lists
+    and the lock has not (canonical names): the lock is then not what the app runs with.
+    KartikBhardwaj-BornBenefit's fastapi-bookstore, made on Replit, locks its template's
+    pyproject.toml (fastapi, flask, pandas) beside a requirements.txt listing sqlalchemy
+    and psycopg2-binary, which its code imports: synced from the lock, "No module named
+    'sqlalchemy'". [] where there is no such file, or the lock has them all."""
+    path = _requirements_file(files, directory)
+    if path not in files:
+        return []
+    listed = {_line_name(line) for line in _requirement_lines(files, path, 0, [])} - {""}
+    locked = {canonicalize_name(name) for name in _LOCKED_NAME.findall(lock)}
+    mapping = import_mapping() or {}
+    imported = {canonicalize_name(mapping.get(m, m)) for m in imported_names(files)}
+    return sorted((listed & imported) - locked)
 
 
 def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:

@@ -992,3 +992,28 @@ def test_a_machines_freeze_keeps_what_the_app_imports_beside_a_nested_namesake()
     assert "PyJWT==2.8.0" in deps.requirements and "six==1.16.0" in deps.constraints
     own = {**files, "jwt.py": b"def encode(): pass\n"}
     assert "PyJWT==2.8.0" in python_dependencies(own, "main.py").constraints
+
+
+def test_a_uv_lock_lacking_what_the_code_imports_gives_way_to_the_requirements_file() -> None:
+    """KartikBhardwaj-BornBenefit's fastapi-bookstore, made on Replit: its uv.lock locks
+    the template's pyproject.toml (fastapi, pandas), its requirements.txt lists sqlalchemy
+    and psycopg2-binary, which its code imports: synced from the lock, "No module named
+    'sqlalchemy'". The requirements file then (with the project's own dependencies); the
+    lock where it has what the code imports, or where the file lists nothing imported."""
+    pyproject = b'[project]\nname = "t"\nversion = "0"\ndependencies = ["fastapi", "pandas"]\n'
+    lock = 'version = 1\n[[package]]\nname = "fastapi"\nversion = "1"\n'
+    lock += '\n[[package]]\nname = "pandas"\nversion = "2"\n'
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": lock.encode(),
+        "requirements.txt": b"fastapi\nuvicorn[standard]==0.29.0\nsqlalchemy\npsycopg2-binary\n",
+        "deployment.py": b"from fastapi import FastAPI\nfrom sqlalchemy.orm import Session\n",
+    }
+    deps = python_dependencies(files, "deployment.py")
+    assert deps.source == "requirements.txt" and deps.lock is None
+    assert "sqlalchemy" in deps.requirements and "pandas" in deps.requirements
+    assert any("uv.lock lacks sqlalchemy" in note for note in deps.notes)
+    locked = lock + '\n[[package]]\nname = "sqlalchemy"\nversion = "2"\n'
+    assert python_dependencies({**files, "uv.lock": locked.encode()}, "deployment.py").lock
+    plain = {**files, "deployment.py": b"from fastapi import FastAPI\n"}
+    assert python_dependencies(plain, "deployment.py").source == "uv.lock"
