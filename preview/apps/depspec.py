@@ -52,10 +52,12 @@ from .poetry import (
     valid_version,
 )
 from .pyfloor import (
+    FASTAPI_PARAMS_WITHOUT_EXTRA,
     FASTAPI_WITHOUT_EXTRA,
     code_python_floor,
     django_named_floor,
     fastapi_extra_keyword,
+    fastapi_param_extra_keyword,
     pydantic_one_config,
 )
 
@@ -534,11 +536,22 @@ def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDe
 def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
     """``deps`` with FastAPI held below the release that dropped ``FastAPI(**extra)``
     (a constraint) where the code gives ``FastAPI(…)`` a keyword of its own
-    (:func:`.pyfloor.fastapi_extra_keyword`) and the app lists FastAPI with nothing that
-    bounds it from above nor asks for that release or a later one (nor a lock's pins)."""
+    (:func:`.pyfloor.fastapi_extra_keyword`), else below the one that dropped its parameter
+    functions' ``**extra`` where it gives ``Query(…)``, ``Path(…)`` … one
+    (:func:`.pyfloor.fastapi_param_extra_keyword`: Pavel547's ``Query(enum=…)``), and the
+    app lists FastAPI with nothing that bounds it from above nor asks for that release or
+    a later one (nor a lock's pins)."""
     if deps.lock is not None or "fastapi" not in deps.names():
         return deps
-    below = Version(FASTAPI_WITHOUT_EXTRA)
+    if (where := fastapi_extra_keyword(files)) is not None:
+        release, what = FASTAPI_WITHOUT_EXTRA, "FastAPI() a keyword of no parameter"
+        kept = "app.extra"
+    elif (where := fastapi_param_extra_keyword(files)) is not None:
+        release, what = FASTAPI_PARAMS_WITHOUT_EXTRA, "a parameter function a keyword of its own"
+        kept = "the parameter's schema"
+    else:
+        return deps
+    below = Version(release)
     for line in (*deps.requirements, *deps.constraints):
         try:
             requirement = Requirement(line.split(";")[0].strip())
@@ -549,11 +562,9 @@ def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> Python
         for spec in requirement.specifier:
             if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
                 return deps  # its own bound, or a FastAPI that refuses the keyword asked for
-    if (where := fastapi_extra_keyword(files)) is None:
-        return deps
-    hold = f"fastapi<{FASTAPI_WITHOUT_EXTRA}"
-    said = f"{hold}: its code gives FastAPI() a keyword of no parameter ({where}), kept in "
-    said += "app.extra before that release, refused from it on; nothing bounds it"
+    hold = f"fastapi<{release}"
+    said = f"{hold}: its code gives {what} ({where}), kept in {kept} before that release, "
+    said += "refused from it on; nothing bounds it"
     return replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
 
 

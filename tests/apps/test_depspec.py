@@ -1017,3 +1017,35 @@ def test_a_uv_lock_lacking_what_the_code_imports_gives_way_to_the_requirements_f
     assert python_dependencies({**files, "uv.lock": locked.encode()}, "deployment.py").lock
     plain = {**files, "deployment.py": b"from fastapi import FastAPI\n"}
     assert python_dependencies(plain, "deployment.py").source == "uv.lock"
+
+
+def test_a_parameter_functions_own_keyword_holds_fastapi_below_its_refusal() -> None:
+    """Pavel547's fastAPI-bookstore-api lists fastapi unpinned and declares
+    ``Query("asc", enum=["asc", "desc"])``, which FastAPI kept in the parameter's schema
+    before 0.155 and refuses from then on: "Query() got an unexpected keyword argument
+    'enum'". Held below 0.155; not where its keywords are Query's own, nor where it bounds
+    FastAPI itself, nor for another library's Query."""
+    main = (
+        b"from fastapi import FastAPI, Query\napp = FastAPI()\n\n"
+        b"@app.get('/books')\n"
+        b"def books(order: str = Query('asc', enum=['asc', 'desc'])):\n    return []\n"
+    )
+    files = {"app/main.py": main, "requirements.txt": b"fastapi[standard]\nsqlalchemy\n"}
+    deps = python_dependencies(files, "app/main.py")
+    assert deps.constraints == ("fastapi<0.155",)
+    assert any("app/main.py: enum" in note for note in deps.notes)
+    dotted = main.replace(b"Query('asc'", b"fastapi.Query('asc'").replace(
+        b"from fastapi import FastAPI, Query", b"import fastapi\nfrom fastapi import FastAPI"
+    )
+    assert python_dependencies({**files, "app/main.py": dotted}, "app/main.py").constraints == (
+        "fastapi<0.155",
+    )
+    own = main.replace(b"enum=['asc', 'desc']", b"pattern='^(asc|desc)$'")
+    assert python_dependencies({**files, "app/main.py": own}, "app/main.py").constraints == ()
+    bounded = {**files, "requirements.txt": b"fastapi<0.120\n"}
+    assert python_dependencies(bounded, "app/main.py").constraints == ()
+    other = main.replace(
+        b"from fastapi import FastAPI, Query",
+        b"from fastapi import FastAPI\nfrom graphene import Query",
+    )
+    assert python_dependencies({**files, "app/main.py": other}, "app/main.py").constraints == ()
