@@ -836,3 +836,26 @@ async def test_a_postgres_url_its_settings_read_by_scheme_without_a_driver_gets_
         assert added.status_code == 200, added.text
         assert added.json()["vendor"] == "postgresql" and added.json()["items"] == ["plum"]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_django_herokus_settings_want_postgres() -> None:
+    """artrey's drf-comments ends its settings with ``django_heroku.settings(locals())``,
+    which takes the database from DATABASE_URL as Heroku's PostgreSQL, SSL required: given
+    the preview's SQLite file there, its migrate died on "'sslmode' is an invalid keyword
+    argument". It wants PostgreSQL; not where it is told ``databases=False``."""
+    settings = (
+        "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db'}}\n"
+        "import django_heroku\ndjango_heroku.settings(locals())\n"
+    )
+    files = {
+        "drf_crud/settings.py": settings,
+        "manage.py": "import os\n",
+        "requirements.txt": "django\ndjangorestframework\ndjango_heroku\ngunicorn\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "django-heroku's settings() in drf_crud/settings.py (Heroku's PostgreSQL)"
+    )
+    off = settings.replace("locals())", "locals(), databases=False)")
+    assert postgres_wants(_encoded({**files, "drf_crud/settings.py": off}), {}).driver is None
+    commented = settings.replace("django_heroku.settings", "# django_heroku.settings")
+    assert postgres_wants(_encoded({**files, "drf_crud/settings.py": commented}), {}).driver is None
