@@ -554,6 +554,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _orm_options_in_code(files)
         or (_url_reader(files) if url is not None else None)
         or _heroku_settings(files)
+        or _sqlalchemy_url_in_code(files)
     )
     if driver and url is None and not compose and _sqlite_engine(files):
         driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
@@ -882,6 +883,30 @@ def _heroku_settings(files: dict[str, bytes]) -> str | None:
             if not _NO_DATABASES.match(found.group(1)):
                 return f"django-heroku's settings() in {path} (Heroku's PostgreSQL)"
     return None
+
+
+def _sqlalchemy_url_in_code(files: dict[str, bytes]) -> str | None:
+    """Where a Python app's own code (not its tests) gives SQLAlchemy a PostgreSQL URL it
+    writes (``SQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/fyyur'``,
+    ``create_engine("postgresql://…")``), its dependencies listing no driver (its author's
+    machine had one): it wants that server, and the remedies add the driver SQLAlchemy
+    then asks for. alanarvelo's flask-marketplace-backend lists Flask-Migrate alone: given
+    no server, its migrations were refused at 127.0.0.1:5432 and three routes answered 500."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        if _SQLALCHEMY_URL.search(uncommented(data)):
+            return f"a PostgreSQL URL given to SQLAlchemy in {path}"
+    return None
+
+
+# A PostgreSQL URL written as SQLAlchemy's (Flask-SQLAlchemy's setting, a database URL's
+# name) or given to its engine, on one line.
+_SQLALCHEMY_URL = re.compile(
+    rb"""\b(?:SQLALCHEMY_DATABASE_UR[IL]|DATABASE_UR[IL]|create(?:_async)?_engine)\b"""
+    rb"""[^\n]{0,80}?["']postgres(?:ql)?(?:\+\w+)?://"""
+)
 
 
 # django-heroku's ``django_heroku.settings(locals(), …)``: group 1 what follows locals().

@@ -859,3 +859,25 @@ def test_django_herokus_settings_want_postgres() -> None:
     assert postgres_wants(_encoded({**files, "drf_crud/settings.py": off}), {}).driver is None
     commented = settings.replace("django_heroku.settings", "# django_heroku.settings")
     assert postgres_wants(_encoded({**files, "drf_crud/settings.py": commented}), {}).driver is None
+
+
+def test_a_postgres_url_its_code_gives_sqlalchemy_without_a_driver_wants_postgres() -> None:
+    """alanarvelo's flask-marketplace-backend lists Flask-Migrate and no driver, its
+    config.py writes ``SQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/
+    fyyur'``: given no server, its migrations were refused at 127.0.0.1:5432 and three
+    routes answered 500. It wants PostgreSQL; not for a URL in a comment or a test."""
+    config = "import os\nSQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/fyyur'\n"
+    files = {
+        "config.py": config,
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "requirements.txt": "babel\nflask-moment\nflask-wtf\nflask-migrate\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "a PostgreSQL URL given to SQLAlchemy in config.py"
+    )
+    engine = "from sqlalchemy import create_engine\nengine = create_engine('postgresql+psycopg2://u@db/x')\n"
+    assert postgres_wants(_encoded({**files, "config.py": engine}), {}).driver
+    commented = {**files, "config.py": "# SQLALCHEMY_DATABASE_URI = 'postgresql://a@b/c'\n"}
+    assert postgres_wants(_encoded(commented), {}).driver is None
+    tested = {**files, "config.py": "", "tests/test_db.py": config}
+    assert postgres_wants(_encoded(tested), {}).driver is None
