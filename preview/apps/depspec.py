@@ -277,6 +277,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
     deps = _backports_marked(deps)
+    deps = _without_an_unrun_uwsgi(files, deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -425,6 +426,31 @@ def _backports_marked(deps: PythonDeps) -> PythonDeps:
         "before them (python_version marker)"
     )
     return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
+
+
+# Where an upload names what it installs (not what it runs): its dependency files.
+_LISTS_ITS_PACKAGES = re.compile(
+    r"(?:^|/)(?:[^/]*requirements[^/]*\.(?:txt|in)|requirements/[^/]+|pyproject\.toml"
+    r"|Pipfile(?:\.lock)?|(?:uv|poetry)\.lock|setup\.(?:py|cfg))$"
+)
+
+
+def _without_an_unrun_uwsgi(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` without uWSGI where its dependency files are the only ones of the upload
+    naming it: no Procfile, ini, script or Dockerfile runs it, no code imports it, and a
+    preview serves the app with its own server. It has no wheels: built from source, 30 s
+    of each build. remedialchaostheory's flask-shop lists ``uwsgi`` and nothing else of
+    it: each of its five relaunches (Python 3.9, Flask<3, Werkzeug holds) built it again,
+    past the launch's time, still installing."""
+    lines = [line for line in deps.requirements if _line_name(line) == "uwsgi"]
+    if not lines or deps.lock is not None:
+        return deps
+    for path, data in files.items():
+        if not _LISTS_ITS_PACKAGES.search(path) and b"uwsgi" in data.lower():
+            return deps
+    kept = tuple(line for line in deps.requirements if line not in lines)
+    said = "uwsgi: named by its dependency files alone (nothing of the upload runs it), not built"
+    return replace(deps, requirements=kept, notes=(*deps.notes, said))
 
 
 # A notebook kernel's own packages: a freeze listing two or more is its author's whole

@@ -1049,3 +1049,26 @@ def test_a_parameter_functions_own_keyword_holds_fastapi_below_its_refusal() -> 
         b"from fastapi import FastAPI\nfrom graphene import Query",
     )
     assert python_dependencies({**files, "app/main.py": other}, "app/main.py").constraints == ()
+
+
+def test_a_uwsgi_nothing_of_the_upload_runs_is_not_built() -> None:
+    """remedialchaostheory's flask-shop lists ``uwsgi`` (no wheels: built from source, 30 s
+    of each build) and nothing else of it names uWSGI: each of its relaunches built it
+    again, past the launch's time. Left out; kept where a file of the upload runs it (a
+    Procfile, an ini, a Dockerfile) or its code imports it."""
+    files = {
+        "requirements.txt": b"Flask\nFlask-JWT==0.3.2\nuwsgi\n",
+        "run.py": b"from app import app\n",
+        "app.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    deps = python_dependencies(files, "run.py")
+    assert deps.requirements == ("Flask", "Flask-JWT==0.3.2")
+    assert any("uwsgi: named by its dependency files alone" in note for note in deps.notes)
+    for path, text in (
+        ("Procfile", b"web: uwsgi --http :$PORT --module app:app\n"),
+        ("uwsgi.ini", b"[uwsgi]\nmodule = app:app\n"),
+        ("Dockerfile", b'FROM python:3.9\nCMD ["uwsgi", "app.ini"]\n'),
+        ("hooks.py", b"import uwsgi\n"),
+    ):
+        kept = python_dependencies({**files, path: text}, "run.py").requirements
+        assert "uwsgi" in kept, path
