@@ -508,7 +508,14 @@ def idempotent_table_script(files: dict[str, bytes]) -> str | None:
 # -- the tables of SQLAlchemy models nothing makes ---------------------------------------
 
 # A model's table, declared: SQLAlchemy's declarative __tablename__, SQLModel's table=True.
-_DECLARES_TABLE = re.compile(rb"^\s+__tablename__\s*=|\btable\s*=\s*True\b", re.MULTILINE)
+# A declarative model (``__tablename__``, SQLModel's ``table=True``), or a table of
+# SQLAlchemy's core on a MetaData (``Table("books", metadata, …)``: FastAPI's tutorial of
+# the ``databases`` package).
+_DECLARES_TABLE = re.compile(
+    rb"^\s+__tablename__\s*=|\btable\s*=\s*True\b"
+    rb"""|\bTable\(\s*["'][\w.]+["']\s*,\s*[\w.]*meta(?:data)?\b""",
+    re.MULTILINE | re.IGNORECASE,
+)
 # Run with the app's interpreter in its import directory, the app's module its argument.
 # No braces: set-up steps are templates ({python}).
 MODELS_TABLES = """\
@@ -538,6 +545,36 @@ for module in list(sys.modules.values()):
             models.append(held)
         elif isinstance(value, (Engine, AsyncEngine)) and all(value is not e for e in engines):
             engines.append(value)
+if models and not engines:
+    # No engine of SQLAlchemy's: the URL of a ``databases.Database`` it queries through
+    # (riadelimemmedov's FastAPI-BookStore), on its sync driver, else its async one.
+    from sqlalchemy import create_engine
+    try:
+        from sqlalchemy.ext.asyncio import create_async_engine
+    except ImportError:
+        create_async_engine = None
+    asynchronous = dict(postgresql="asyncpg", mysql="aiomysql", sqlite="aiosqlite")
+    for module in list(sys.modules.values()):
+        where = getattr(module, "__file__", None) or ""
+        if not where.startswith(here) or "site-packages" in where:
+            continue
+        for value in list(vars(module).values()):
+            kind = type(value)
+            if kind.__name__ != "Database" or not kind.__module__.startswith("databases"):
+                continue
+            url = str(getattr(value, "url", ""))
+            scheme, _, rest = url.partition("://")
+            dialect = scheme.split("+")[0]
+            dialect = "postgresql" if dialect == "postgres" else dialect
+            try:
+                engine = create_engine(dialect + "://" + rest)
+                engine.connect().close()
+            except Exception:
+                if create_async_engine is None or dialect not in asynchronous:
+                    continue
+                engine = create_async_engine(dialect + "+" + asynchronous[dialect] + "://" + rest)
+            if all(engine.url != e.url for e in engines):
+                engines.append(engine)
 if not models or not engines:
     sys.exit("its models' tables: " + ("no engine (create_engine) among its modules' names"
              if models else "no model's table among its modules' names"))

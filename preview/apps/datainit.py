@@ -226,7 +226,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if at is not None:
         run, relative = alembic_run_dir(files, at)  # where its script_location resolves
         ini = f"{at}/alembic.ini" if at else "alembic.ini"  # (named as the upload has it)
-        if _unused_alembic(files, run):
+        if _unused_alembic(files, run) or _no_history(files, ini):
             return []  # as without alembic.ini: its tables, if any, by the steps below
         return [DataStep(alembic_upgrade(files, run, relative), run, f"Alembic ({ini})")]
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
@@ -308,6 +308,29 @@ def _unused_alembic(files: dict[str, bytes], run: str) -> bool:
 
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)
+
+
+def _no_history(files: dict[str, bytes], ini: str) -> bool:
+    """An ``alembic.ini`` that leads to no history of the upload: it names no
+    ``script_location`` at all (alsomedroo's FastAPI-marketplace-project commits an empty
+    one and no migrations: its step failed, "No 'script_location' key found", and nothing
+    made its models' tables), or a folder of its own (a plain relative path) holding no
+    env.py, from its folder or the one above it. Alembic runs nothing there; the app's
+    tables, if any, are made by the steps that follow. A package's resource
+    (``myapp:migrations``) or a path of its variables is Alembic's to find."""
+    found = _SCRIPT_LOCATION.search(files[ini].decode("utf-8", "replace"))
+    if found is None:
+        return True
+    name = found.group(1).strip().replace("%(here)s", ".")
+    if "%(" in name or name.startswith("/") or ":" in name:
+        return False
+    home = _dir(ini)
+    places = [home, _dir(home)] if home else [home]
+    return not any(
+        posixpath.normpath(posixpath.join(p or ".", name, "env.py")) in files for p in places
+    )
+
+
 # Flask-Migrate's single-database env.py template, from the installed package, copied to
 # the path that follows (a shell command's start; ``{python}`` is the app's interpreter).
 _FLASK_MIGRATE_ENV = (

@@ -53,10 +53,12 @@ from .poetry import (
     valid_version,
 )
 from .pyfloor import (
+    FASTAPI_PARAMS_WITHOUT_EXTRA,
     FASTAPI_WITHOUT_EXTRA,
     code_python_floor,
     django_named_floor,
     fastapi_extra_keyword,
+    fastapi_param_extra_keyword,
     pydantic_one_config,
 )
 
@@ -277,6 +279,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
     deps = _backports_marked(deps)
+    deps = _without_an_unrun_uwsgi(files, deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -427,6 +430,31 @@ def _backports_marked(deps: PythonDeps) -> PythonDeps:
     return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
 
 
+# Where an upload names what it installs (not what it runs): its dependency files.
+_LISTS_ITS_PACKAGES = re.compile(
+    r"(?:^|/)(?:[^/]*requirements[^/]*\.(?:txt|in)|requirements/[^/]+|pyproject\.toml"
+    r"|Pipfile(?:\.lock)?|(?:uv|poetry)\.lock|setup\.(?:py|cfg))$"
+)
+
+
+def _without_an_unrun_uwsgi(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` without uWSGI where its dependency files are the only ones of the upload
+    naming it: no Procfile, ini, script or Dockerfile runs it, no code imports it, and a
+    preview serves the app with its own server. It has no wheels: built from source, 30 s
+    of each build. remedialchaostheory's flask-shop lists ``uwsgi`` and nothing else of
+    it: each of its five relaunches (Python 3.9, Flask<3, Werkzeug holds) built it again,
+    past the launch's time, still installing."""
+    lines = [line for line in deps.requirements if _line_name(line) == "uwsgi"]
+    if not lines or deps.lock is not None:
+        return deps
+    for path, data in files.items():
+        if not _LISTS_ITS_PACKAGES.search(path) and b"uwsgi" in data.lower():
+            return deps
+    kept = tuple(line for line in deps.requirements if line not in lines)
+    said = "uwsgi: named by its dependency files alone (nothing of the upload runs it), not built"
+    return replace(deps, requirements=kept, notes=(*deps.notes, said))
+
+
 # A notebook kernel's own packages: a freeze listing two or more is its author's whole
 # data-science machine's (magistraapta's fastapi-store: ipykernel, jupyter_client and
 # jupyter_core beside tensorflow, mlflow, streamlit, Django and Flask, 166 pins for a
@@ -483,7 +511,10 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
     )
     kept = [line for line in deps.requirements if line not in own]
     mapping = import_mapping() or {}
-    imported = imported_names(files)
+    # A module of its own deep in a package does not stand for the import of that name:
+    # ronynor1's FastAPI-MarketPlace has src/helpers/jwt.py and ``import jwt`` (PyJWT, in
+    # its freeze), which was left out ("No module named 'jwt'").
+    imported = imported_names(files, nested_own=False)
     wanted = {canonicalize_name(mapping.get(m, m)) for m in imported} | _SERVING | _LOADED_BY_NAME
     requirements = [line for line in kept if _line_name(line) in wanted or line.startswith("-")]
     machine = [line for line in kept if line not in requirements]
@@ -533,11 +564,22 @@ def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDe
 def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
     """``deps`` with FastAPI held below the release that dropped ``FastAPI(**extra)``
     (a constraint) where the code gives ``FastAPI(…)`` a keyword of its own
-    (:func:`.pyfloor.fastapi_extra_keyword`) and the app lists FastAPI with nothing that
-    bounds it from above nor asks for that release or a later one (nor a lock's pins)."""
+    (:func:`.pyfloor.fastapi_extra_keyword`), else below the one that dropped its parameter
+    functions' ``**extra`` where it gives ``Query(…)``, ``Path(…)`` … one
+    (:func:`.pyfloor.fastapi_param_extra_keyword`: Pavel547's ``Query(enum=…)``), and the
+    app lists FastAPI with nothing that bounds it from above nor asks for that release or
+    a later one (nor a lock's pins)."""
     if deps.lock is not None or "fastapi" not in deps.names():
         return deps
-    below = Version(FASTAPI_WITHOUT_EXTRA)
+    if (where := fastapi_extra_keyword(files)) is not None:
+        release, what = FASTAPI_WITHOUT_EXTRA, "FastAPI() a keyword of no parameter"
+        kept = "app.extra"
+    elif (where := fastapi_param_extra_keyword(files)) is not None:
+        release, what = FASTAPI_PARAMS_WITHOUT_EXTRA, "a parameter function a keyword of its own"
+        kept = "the parameter's schema"
+    else:
+        return deps
+    below = Version(release)
     for line in (*deps.requirements, *deps.constraints):
         try:
             requirement = Requirement(line.split(";")[0].strip())
@@ -548,11 +590,9 @@ def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> Python
         for spec in requirement.specifier:
             if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
                 return deps  # its own bound, or a FastAPI that refuses the keyword asked for
-    if (where := fastapi_extra_keyword(files)) is None:
-        return deps
-    hold = f"fastapi<{FASTAPI_WITHOUT_EXTRA}"
-    said = f"{hold}: its code gives FastAPI() a keyword of no parameter ({where}), kept in "
-    said += "app.extra before that release, refused from it on; nothing bounds it"
+    hold = f"fastapi<{release}"
+    said = f"{hold}: its code gives {what} ({where}), kept in {kept} before that release, "
+    said += "refused from it on; nothing bounds it"
     return replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
 
 
@@ -614,7 +654,13 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         if unread is not None:
             lock, lock_notes = None, [f"uv.lock is not read ({unread}): pyproject.toml's instead"]
         stale = _stale_uv_lock(pyproject, lock) if lock is not None else None
-        if lock is not None and pyproject is not None and stale is None:
+        lacking = _lock_lacks(files, directory, lock) if lock is not None else []
+        if lacking:
+            lock_notes.append(
+                f"uv.lock lacks {', '.join(lacking)}, which the code imports and "
+                f"{_requirements_file(files, directory)} lists: that file's requirements instead"
+            )
+        if lock is not None and pyproject is not None and stale is None and not lacking:
             text = _text(files, pyproject_path) or ""
             source = _join(directory, "uv.lock")
             dev = _uses_dev_group(files, pyproject)
@@ -632,9 +678,18 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                 lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
             lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
-            notes = [*indexes, *imaged, *notes]
+            notes = [*(lock_notes if lacking else []), *indexes, *imaged, *notes]
             if shared is not None:
                 notes.insert(0, f"{shared} too: {requirements_path} does not include it")
+            if request is None:
+                # Exported from its Pipfile (``pipenv requirements``), whose ``[requires]``
+                # says the Python it runs on: lgferrara's portfolio-drf-bookstore asks 3.11
+                # there, its export marks Django ``python_version >= '3.10'``; built on 3.7
+                # (mysqlclient's wheels), Django was left out ("Couldn't import Django").
+                pipfile = _toml(_text(files, _join(directory, "Pipfile")))
+                pipenv = pipenv_requirements(files, pipfile, directory)
+                if pipenv is not None and pipenv[2] is not None:
+                    request, request_source = pipenv[2], pipenv[1]
             return PythonDeps(
                 tuple(dict.fromkeys(lines)),
                 requirements_path,
@@ -680,6 +735,27 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+# A package of a uv.lock: its name, the line after ``[[package]]``.
+_LOCKED_NAME = re.compile(r'^\[\[package\]\]\s*\nname\s*=\s*"([^"]+)"', re.MULTILINE)
+
+
+def _lock_lacks(files: dict[str, bytes], directory: str, lock: str) -> list[str]:
+    """The distributions the code imports that a requirements.txt beside the uv.lock lists
+    and the lock has not (canonical names): the lock is then not what the app runs with.
+    KartikBhardwaj-BornBenefit's fastapi-bookstore, made on Replit, locks its template's
+    pyproject.toml (fastapi, flask, pandas) beside a requirements.txt listing sqlalchemy
+    and psycopg2-binary, which its code imports: synced from the lock, "No module named
+    'sqlalchemy'". [] where there is no such file, or the lock has them all."""
+    path = _requirements_file(files, directory)
+    if path not in files:
+        return []
+    listed = {_line_name(line) for line in _requirement_lines(files, path, 0, [])} - {""}
+    locked = {canonicalize_name(name) for name in _LOCKED_NAME.findall(lock)}
+    mapping = import_mapping() or {}
+    imported = {canonicalize_name(mapping.get(m, m)) for m in imported_names(files)}
+    return sorted((listed & imported) - locked)
 
 
 def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:

@@ -165,10 +165,11 @@ def _tortoise_modules(tree: ast.AST) -> set[str]:
     return found
 
 
-def imported_names(files: dict[str, bytes]) -> set[str]:
+def imported_names(files: dict[str, bytes], *, nested_own: bool = True) -> set[str]:
     """Top-level names the upload imports that are neither the standard library's nor
-    its own modules'."""
-    own = _own_names(files)
+    its own modules'; with ``nested_own`` false, its own are those at its root alone (a
+    module deep in a package, ``src/helpers/jwt.py``, is no ``import jwt``'s)."""
+    own = _own_names(files) if nested_own else _root_names(files)
     found: set[str] = set()
     for path in python_files(files):
         tree = parse_module(files[path])
@@ -222,6 +223,11 @@ def inferred_requirements(files: dict[str, bytes]) -> tuple[list[str], str] | No
         f"{name} → {mapping[name]}" if name in mapping else name for name in sorted(names)
     )
     return listed, said
+
+
+def _root_names(files: dict[str, bytes]) -> set[str]:
+    """The module and package names at the upload's root (``jwt.py``, ``app/``)."""
+    return {p.split("/")[0].removesuffix(".py") for p in files}
 
 
 def _own_names(files: dict[str, bytes]) -> set[str]:

@@ -1,7 +1,8 @@
 """The oldest Python an upload's own code runs on, read from its syntax where nothing
 declares one: :func:`code_python_floor`; the pydantic and FastAPI its code is written
-for, where nothing bounds them: :func:`pydantic_one_config`, :func:`fastapi_extra_keyword`;
-and the oldest Django whose modules its settings name: :func:`django_named_floor`.
+for, where nothing bounds them: :func:`pydantic_one_config`, :func:`fastapi_extra_keyword`,
+:func:`fastapi_param_extra_keyword`; and the oldest Django whose modules its settings
+name: :func:`django_named_floor`.
 
 An app with no ``requires-python`` nor ``.python-version`` may be built on any Python
 present, and the build picks the one its pinned packages have wheels for, which may be
@@ -20,10 +21,12 @@ from ..discovery.pyast import dotted_name, import_aliases, keywords, parse_sourc
 from .pyapp import parse_module, python_files
 
 __all__ = [
+    "FASTAPI_PARAMS_WITHOUT_EXTRA",
     "FASTAPI_WITHOUT_EXTRA",
     "code_python_floor",
     "django_named_floor",
     "fastapi_extra_keyword",
+    "fastapi_param_extra_keyword",
     "pydantic_one_config",
 ]
 
@@ -92,6 +95,49 @@ _FASTAPI_KEYWORDS = frozenset(
 )
 # FastAPI's release that dropped ``**extra``: a hold below it keeps an extra keyword.
 FASTAPI_WITHOUT_EXTRA = "0.145"
+# Its parameter functions' own keyword arguments (0.165's ``Query``, ``Path``, ``Body`` …
+# together). Before 0.155 they kept any other in the parameter's schema (``**extra``,
+# ``Query("asc", enum=["asc", "desc"])``); from then on they refuse one.
+_PARAM_KEYWORDS = frozenset(
+    {
+        "alias",
+        "alias_priority",
+        "allow_inf_nan",
+        "convert_underscores",
+        "decimal_places",
+        "default",
+        "default_factory",
+        "deprecated",
+        "description",
+        "discriminator",
+        "embed",
+        "example",
+        "examples",
+        "fail_fast",
+        "ge",
+        "gt",
+        "include_in_schema",
+        "json_schema_extra",
+        "le",
+        "lt",
+        "max_digits",
+        "max_length",
+        "media_type",
+        "min_length",
+        "multiple_of",
+        "openapi_examples",
+        "pattern",
+        "regex",
+        "serialization_alias",
+        "strict",
+        "title",
+        "union_mode",
+        "validate_default",
+        "validation_alias",
+    }
+)
+_PARAM_FUNCTIONS = frozenset({"Path", "Query", "Header", "Cookie", "Body", "Form", "File"})
+FASTAPI_PARAMS_WITHOUT_EXTRA = "0.155"
 
 # A module worth parsing: an ``X | None`` union, a ``match`` statement, an ``except*``,
 # a generic class or function of Python 3.12 (``class Repository[T]:``, ``def first[T](``,
@@ -284,6 +330,38 @@ def pydantic_one_config(files: dict[str, bytes]) -> str | None:
                 for target in targets:
                     if isinstance(target, ast.Name) and target.id in _PYDANTIC_ONE_KEYS:
                         return f"{path}: {target.id}"
+    return None
+
+
+def fastapi_param_extra_keyword(files: dict[str, bytes]) -> str | None:
+    """Where the upload's code gives one of FastAPI's parameter functions (``Query(…)``,
+    ``Path``, ``Body`` …) a keyword argument that is none of theirs
+    (:data:`_PARAM_KEYWORDS`), as "path: keyword"; None where none does. FastAPI before
+    :data:`FASTAPI_PARAMS_WITHOUT_EXTRA` kept it in the parameter's schema; the newest
+    refuses it at import. Pavel547's fastAPI-bookstore-api lists fastapi unpinned and
+    declares ``Query("asc", enum=["asc", "desc"])``: "Query() got an unexpected keyword
+    argument 'enum'"."""
+    for path in python_files(files):
+        data = files[path]
+        if _TESTS.search(path) or b"fastapi" not in data:
+            continue
+        tree = parse_module(data)
+        if tree is None:
+            continue
+        aliases = import_aliases(tree)
+        for node in walked(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            called = dotted_name(node.func) or ""
+            head, _, rest = called.partition(".")
+            full = ".".join(filter(None, (aliases.get(head, head), rest)))
+            module, _, function = full.rpartition(".")
+            if module not in ("fastapi", "fastapi.params", "fastapi.param_functions"):
+                continue
+            if function not in _PARAM_FUNCTIONS:
+                continue
+            if extra := sorted(set(keywords(node)) - _PARAM_KEYWORDS):
+                return f"{path}: {extra[0]}"
     return None
 
 

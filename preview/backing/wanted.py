@@ -761,7 +761,11 @@ def _python_settings(data: bytes) -> dict[str, str]:
     except (SyntaxError, ValueError, RecursionError):
         return {}
     found: dict[str, str] = {}
-    for node in tree.body:
+    # And a configuration class's, the first first (btbrad's flask-shop: ``class Config:
+    # MYSQL_DATABASE = 'flask_shop'``, its URL an f-string of them; its MariaDB had no
+    # flask_shop: "Unknown database").
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    for node in [*tree.body, *(s for c in classes for s in c.body)]:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
             continue
         target, value = node.targets[0], node.value
@@ -953,6 +957,8 @@ def _orm_settings(
             continue
         settings = [_window_fields(text, w, config, bool(matches)) for w in windows]
         first = next((fields for fields in settings if fields), {})
+        if not first and path.endswith(".py"):  # its settings as constants of its own
+            first = _python_settings(data)
         if matches or first:  # (a driver's call of values read otherwise: none)
             found.append((path, first))
         # The others' databases too, their accounts not (a branch's of another NODE_ENV:

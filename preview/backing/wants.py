@@ -553,6 +553,8 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _django_engine(files)
         or _orm_options_in_code(files)
         or (_url_reader(files) if url is not None else None)
+        or _heroku_settings(files)
+        or _sqlalchemy_url_in_code(files)
     )
     if driver and url is None and not compose and _sqlite_engine(files):
         driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
@@ -865,6 +867,51 @@ def _url_reader(files: dict[str, bytes]) -> str | None:
         if found := _URL_READER.search(data):
             return f"a PostgreSQL URL in its configuration, read by {found[0].decode()}…) in {path}"
     return None
+
+
+def _heroku_settings(files: dict[str, bytes]) -> str | None:
+    """Where a Django app's settings end with django-heroku's ``settings(locals())``,
+    which takes its database from ``DATABASE_URL`` as Heroku's PostgreSQL, SSL required
+    (``sslmode``), unless told ``databases=False``: it wants that server. artrey's
+    drf-comments: given the preview's SQLite file as DATABASE_URL, its migrate died on
+    "'sslmode' is an invalid keyword argument" (SQLite's connect)."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        for found in _HEROKU_SETTINGS.finditer(uncommented(data)):
+            if not _NO_DATABASES.match(found.group(1)):
+                return f"django-heroku's settings() in {path} (Heroku's PostgreSQL)"
+    return None
+
+
+def _sqlalchemy_url_in_code(files: dict[str, bytes]) -> str | None:
+    """Where a Python app's own code (not its tests) gives SQLAlchemy a PostgreSQL URL it
+    writes (``SQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/fyyur'``,
+    ``create_engine("postgresql://…")``), its dependencies listing no driver (its author's
+    machine had one): it wants that server, and the remedies add the driver SQLAlchemy
+    then asks for. alanarvelo's flask-marketplace-backend lists Flask-Migrate alone: given
+    no server, its migrations were refused at 127.0.0.1:5432 and three routes answered 500."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        if _SQLALCHEMY_URL.search(uncommented(data)):
+            return f"a PostgreSQL URL given to SQLAlchemy in {path}"
+    return None
+
+
+# A PostgreSQL URL written as SQLAlchemy's (Flask-SQLAlchemy's setting, a database URL's
+# name) or given to its engine, on one line.
+_SQLALCHEMY_URL = re.compile(
+    rb"""\b(?:SQLALCHEMY_DATABASE_UR[IL]|DATABASE_UR[IL]|create(?:_async)?_engine)\b"""
+    rb"""[^\n]{0,80}?["']postgres(?:ql)?(?:\+\w+)?://"""
+)
+
+
+# django-heroku's ``django_heroku.settings(locals(), …)``: group 1 what follows locals().
+_HEROKU_SETTINGS = re.compile(rb"\bdjango_heroku\.settings\(\s*locals\(\)([^)]*)\)")
+_NO_DATABASES = re.compile(rb".*\bdatabases\s*=\s*False\b", re.DOTALL)
 
 
 # A settings library's read of a database URL: django-environ's ``env.db()`` and

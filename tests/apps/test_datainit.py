@@ -1033,3 +1033,68 @@ async def test_models_imported_only_by_the_main_blocks_routes_get_their_tables(
         data, events = await _healthy(builder_service, "flask_main_block_routes", "/notes")
         assert data == []
         assert any("created the tables of its models: note" in m for m in messages(events))
+
+
+def test_an_alembic_ini_leading_to_no_history_is_no_step() -> None:
+    """alsomedroo's FastAPI-marketplace-project commits an empty alembic.ini and no
+    migrations: its step failed ("No 'script_location' key found in configuration") and
+    nothing made its models' tables. An ini naming no script_location, or a folder of its
+    own without env.py, is as none; one whose history is there is Alembic's."""
+    files = {
+        "app/main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "alembic.ini": b"",
+        "requirements.txt": b"fastapi\nalembic\nsqlalchemy\n",
+    }
+    assert data_steps(files, "app/main.py", None) == []
+    elsewhere = {**files, "alembic.ini": b"[alembic]\nscript_location = migrations\n"}
+    assert data_steps(elsewhere, "app/main.py", None) == []
+    there = {
+        **elsewhere,
+        "migrations/env.py": b"from alembic import context\ntarget_metadata = None\n",
+        "migrations/versions/1a_first.py": b'revision = "1a"\ndown_revision = None\n',
+    }
+    assert [s.what for s in data_steps(there, "app/main.py", None)] == ["Alembic (alembic.ini)"]
+    resource = {**files, "alembic.ini": b"[alembic]\nscript_location = myapp:migrations\n"}
+    assert [s.what for s in data_steps(resource, "app/main.py", None)] == ["Alembic (alembic.ini)"]
+
+
+_CORE_TABLES = b"""import databases
+import sqlalchemy
+from fastapi import FastAPI
+
+database = databases.Database(DATABASE_URL)
+metadata = sqlalchemy.MetaData()
+books = sqlalchemy.Table(
+    "books",
+    metadata,
+    sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+    sqlalchemy.Column("title", sqlalchemy.String),
+)
+# engine = sqlalchemy.create_engine(DATABASE_URL); metadata.create_all(engine) left out
+app = FastAPI()
+"""
+
+
+async def test_core_tables_queried_through_databases_get_them_made(tmp_path: Path) -> None:
+    """riadelimemmedov's FastAPI-BookStore declares ``sqlalchemy.Table("books", metadata,
+    …)`` and queries it through the ``databases`` package, its ``create_all`` left in a
+    string: "relation books does not exist". Tables of SQLAlchemy's core are models too,
+    made on the URL of the ``databases.Database`` its modules hold (no engine of theirs)."""
+    source = _CORE_TABLES.replace(b"DATABASE_URL", b"'sqlite:///shop.db'")
+    files = {"store/main.py": source, "requirements.txt": b"fastapi\ndatabases\nsqlalchemy\n"}
+    found = detect(files)
+    assert found.data_init == ("its models' tables (store/main.py), which nothing makes",)
+    (tmp_path / "main.py").write_bytes(source)
+    (tmp_path / "databases").mkdir()  # the package's Database, as far as the step reads it
+    (tmp_path / "databases" / "__init__.py").write_text(
+        "class Database:\n    def __init__(self, url):\n        self.url = url\n"
+    )
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [sys.executable, "-c", MODELS_TABLES, "main"], cwd=tmp_path, capture_stderr=True
+        )
+    assert "its models' tables made (nothing in the app makes them): books" in (
+        done.stderr.decode()
+    )
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        assert ("books",) in db.execute("SELECT name FROM sqlite_master").fetchall()

@@ -982,3 +982,120 @@ def test_a_django_pinned_below_the_modules_its_settings_name_is_lifted_to_their_
     assert python_dependencies({**files, "core/settings.py": locmem}, "manage.py").requirements[
         0
     ] == ("Django==3.2.16")
+
+
+def test_a_requirements_file_exported_from_a_pipfile_asks_its_python() -> None:
+    """lgferrara's portfolio-drf-bookstore: requirements.txt exported by ``pipenv
+    requirements`` (Django marked ``python_version >= '3.10'``) beside a Pipfile asking
+    3.11. Read without the Pipfile, no Python was asked: built on 3.7 (mysqlclient's
+    wheels), Django was left out by its marker ("Couldn't import Django")."""
+    pipfile = b'[packages]\ndjango = "*"\n\n[requires]\npython_version = "3.11"\n'
+    requirements = b"-i https://pypi.org/simple\ndjango==5.2.5; python_version >= '3.10'\n"
+    files = {"Pipfile": pipfile, "requirements.txt": requirements, "manage.py": b""}
+    deps = python_dependencies(files, "manage.py")
+    assert deps.source == "requirements.txt"
+    assert (deps.python_request, deps.python_source) == ("3.11", "Pipfile")
+    # Its own .python-version (or requires-python) first; no Pipfile, no request.
+    pinned = python_dependencies({**files, ".python-version": b"3.12\n"}, "manage.py")
+    assert (pinned.python_request, pinned.python_source) == ("3.12", ".python-version")
+    del files["Pipfile"]
+    assert python_dependencies(files, "manage.py").python_request is None
+
+
+def test_a_machines_freeze_keeps_what_the_app_imports_beside_a_nested_namesake() -> None:
+    """ronynor1's FastAPI-MarketPlace: a whole Ubuntu machine's freeze with PyJWT, and
+    ``import jwt`` in src/middleware/jwt/jwt_handler.py beside a module of its own,
+    src/helpers/jwt.py (imported as ``src.helpers.jwt``). That namesake deep in a package
+    is no ``import jwt``'s: PyJWT is the app's; a module of that name at its root is."""
+    freeze = b"fastapi==0.111.0\napturl==0.5.2\npython-apt==2.4.0\nPyJWT==2.8.0\nsix==1.16.0\n"
+    handler = b"import jwt\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+    files = {
+        "requirements.txt": freeze,
+        "main.py": handler,
+        "src/__init__.py": b"",
+        "src/helpers/jwt.py": b"from jose import jwt\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert "PyJWT==2.8.0" in deps.requirements and "six==1.16.0" in deps.constraints
+    own = {**files, "jwt.py": b"def encode(): pass\n"}
+    assert "PyJWT==2.8.0" in python_dependencies(own, "main.py").constraints
+
+
+def test_a_uv_lock_lacking_what_the_code_imports_gives_way_to_the_requirements_file() -> None:
+    """KartikBhardwaj-BornBenefit's fastapi-bookstore, made on Replit: its uv.lock locks
+    the template's pyproject.toml (fastapi, pandas), its requirements.txt lists sqlalchemy
+    and psycopg2-binary, which its code imports: synced from the lock, "No module named
+    'sqlalchemy'". The requirements file then (with the project's own dependencies); the
+    lock where it has what the code imports, or where the file lists nothing imported."""
+    pyproject = b'[project]\nname = "t"\nversion = "0"\ndependencies = ["fastapi", "pandas"]\n'
+    lock = 'version = 1\n[[package]]\nname = "fastapi"\nversion = "1"\n'
+    lock += '\n[[package]]\nname = "pandas"\nversion = "2"\n'
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": lock.encode(),
+        "requirements.txt": b"fastapi\nuvicorn[standard]==0.29.0\nsqlalchemy\npsycopg2-binary\n",
+        "deployment.py": b"from fastapi import FastAPI\nfrom sqlalchemy.orm import Session\n",
+    }
+    deps = python_dependencies(files, "deployment.py")
+    assert deps.source == "requirements.txt" and deps.lock is None
+    assert "sqlalchemy" in deps.requirements and "pandas" in deps.requirements
+    assert any("uv.lock lacks sqlalchemy" in note for note in deps.notes)
+    locked = lock + '\n[[package]]\nname = "sqlalchemy"\nversion = "2"\n'
+    assert python_dependencies({**files, "uv.lock": locked.encode()}, "deployment.py").lock
+    plain = {**files, "deployment.py": b"from fastapi import FastAPI\n"}
+    assert python_dependencies(plain, "deployment.py").source == "uv.lock"
+
+
+def test_a_parameter_functions_own_keyword_holds_fastapi_below_its_refusal() -> None:
+    """Pavel547's fastAPI-bookstore-api lists fastapi unpinned and declares
+    ``Query("asc", enum=["asc", "desc"])``, which FastAPI kept in the parameter's schema
+    before 0.155 and refuses from then on: "Query() got an unexpected keyword argument
+    'enum'". Held below 0.155; not where its keywords are Query's own, nor where it bounds
+    FastAPI itself, nor for another library's Query."""
+    main = (
+        b"from fastapi import FastAPI, Query\napp = FastAPI()\n\n"
+        b"@app.get('/books')\n"
+        b"def books(order: str = Query('asc', enum=['asc', 'desc'])):\n    return []\n"
+    )
+    files = {"app/main.py": main, "requirements.txt": b"fastapi[standard]\nsqlalchemy\n"}
+    deps = python_dependencies(files, "app/main.py")
+    assert deps.constraints == ("fastapi<0.155",)
+    assert any("app/main.py: enum" in note for note in deps.notes)
+    dotted = main.replace(b"Query('asc'", b"fastapi.Query('asc'").replace(
+        b"from fastapi import FastAPI, Query", b"import fastapi\nfrom fastapi import FastAPI"
+    )
+    assert python_dependencies({**files, "app/main.py": dotted}, "app/main.py").constraints == (
+        "fastapi<0.155",
+    )
+    own = main.replace(b"enum=['asc', 'desc']", b"pattern='^(asc|desc)$'")
+    assert python_dependencies({**files, "app/main.py": own}, "app/main.py").constraints == ()
+    bounded = {**files, "requirements.txt": b"fastapi<0.120\n"}
+    assert python_dependencies(bounded, "app/main.py").constraints == ()
+    other = main.replace(
+        b"from fastapi import FastAPI, Query",
+        b"from fastapi import FastAPI\nfrom graphene import Query",
+    )
+    assert python_dependencies({**files, "app/main.py": other}, "app/main.py").constraints == ()
+
+
+def test_a_uwsgi_nothing_of_the_upload_runs_is_not_built() -> None:
+    """remedialchaostheory's flask-shop lists ``uwsgi`` (no wheels: built from source, 30 s
+    of each build) and nothing else of it names uWSGI: each of its relaunches built it
+    again, past the launch's time. Left out; kept where a file of the upload runs it (a
+    Procfile, an ini, a Dockerfile) or its code imports it."""
+    files = {
+        "requirements.txt": b"Flask\nFlask-JWT==0.3.2\nuwsgi\n",
+        "run.py": b"from app import app\n",
+        "app.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    deps = python_dependencies(files, "run.py")
+    assert deps.requirements == ("Flask", "Flask-JWT==0.3.2")
+    assert any("uwsgi: named by its dependency files alone" in note for note in deps.notes)
+    for path, text in (
+        ("Procfile", b"web: uwsgi --http :$PORT --module app:app\n"),
+        ("uwsgi.ini", b"[uwsgi]\nmodule = app:app\n"),
+        ("Dockerfile", b'FROM python:3.9\nCMD ["uwsgi", "app.ini"]\n'),
+        ("hooks.py", b"import uwsgi\n"),
+    ):
+        kept = python_dependencies({**files, path: text}, "run.py").requirements
+        assert "uwsgi" in kept, path

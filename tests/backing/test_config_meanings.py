@@ -836,3 +836,48 @@ async def test_a_postgres_url_its_settings_read_by_scheme_without_a_driver_gets_
         assert added.status_code == 200, added.text
         assert added.json()["vendor"] == "postgresql" and added.json()["items"] == ["plum"]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_django_herokus_settings_want_postgres() -> None:
+    """artrey's drf-comments ends its settings with ``django_heroku.settings(locals())``,
+    which takes the database from DATABASE_URL as Heroku's PostgreSQL, SSL required: given
+    the preview's SQLite file there, its migrate died on "'sslmode' is an invalid keyword
+    argument". It wants PostgreSQL; not where it is told ``databases=False``."""
+    settings = (
+        "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db'}}\n"
+        "import django_heroku\ndjango_heroku.settings(locals())\n"
+    )
+    files = {
+        "drf_crud/settings.py": settings,
+        "manage.py": "import os\n",
+        "requirements.txt": "django\ndjangorestframework\ndjango_heroku\ngunicorn\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "django-heroku's settings() in drf_crud/settings.py (Heroku's PostgreSQL)"
+    )
+    off = settings.replace("locals())", "locals(), databases=False)")
+    assert postgres_wants(_encoded({**files, "drf_crud/settings.py": off}), {}).driver is None
+    commented = settings.replace("django_heroku.settings", "# django_heroku.settings")
+    assert postgres_wants(_encoded({**files, "drf_crud/settings.py": commented}), {}).driver is None
+
+
+def test_a_postgres_url_its_code_gives_sqlalchemy_without_a_driver_wants_postgres() -> None:
+    """alanarvelo's flask-marketplace-backend lists Flask-Migrate and no driver, its
+    config.py writes ``SQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/
+    fyyur'``: given no server, its migrations were refused at 127.0.0.1:5432 and three
+    routes answered 500. It wants PostgreSQL; not for a URL in a comment or a test."""
+    config = "import os\nSQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/fyyur'\n"
+    files = {
+        "config.py": config,
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        "requirements.txt": "babel\nflask-moment\nflask-wtf\nflask-migrate\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "a PostgreSQL URL given to SQLAlchemy in config.py"
+    )
+    engine = "from sqlalchemy import create_engine\nengine = create_engine('postgresql+psycopg2://u@db/x')\n"
+    assert postgres_wants(_encoded({**files, "config.py": engine}), {}).driver
+    commented = {**files, "config.py": "# SQLALCHEMY_DATABASE_URI = 'postgresql://a@b/c'\n"}
+    assert postgres_wants(_encoded(commented), {}).driver is None
+    tested = {**files, "config.py": "", "tests/test_db.py": config}
+    assert postgres_wants(_encoded(tested), {}).driver is None

@@ -765,3 +765,28 @@ def test_typeorms_environment_settings_name_its_mysql() -> None:
         wanted_servers(files, "src/index.ts", {**given, "TYPEORM_CONNECTION": "postgres"}).mysql
         is None
     )
+
+
+def test_a_config_classs_mysql_constants_name_the_database_it_opens() -> None:
+    """btbrad's flask-shop: ``class Config:`` writes ``MYSQL_USERNAME = 'root'``,
+    ``MYSQL_DATABASE = 'flask_shop'`` … and builds its SQLAlchemy URL from them in an
+    f-string: its MariaDB was given (pymysql, ``MYSQL_DIALECT = 'mysql'``), but not that
+    database ("Unknown database 'flask_shop'"). The class's constants are its settings."""
+    config = (
+        b"import os\n\nclass Config:\n    MYSQL_DIALECT = 'mysql'\n    MYSQL_DRIVER = 'pymysql'\n"
+        b"    MYSQL_USERNAME = 'root'\n    MYSQL_PASSWORD = 'rootpassword'\n"
+        b"    MYSQL_HOST = 'localhost'\n    MYSQL_PORT = 3306\n"
+        b"    MYSQL_DATABASE = 'flask_shop'\n"
+        b"    SQLALCHEMY_DATABASE_URI = f'{MYSQL_DIALECT}+{MYSQL_DRIVER}://{MYSQL_USERNAME}:"
+        b"{MYSQL_PASSWORD}@{MYSQL_HOST}:{MYSQL_PORT}/{MYSQL_DATABASE}'\n\n"
+        b"class DevelopmentConfig(Config):\n    DEBUG = True\n"
+    )
+    files = {
+        "requirements.txt": b"Flask==1.1.2\nFlask-SQLAlchemy==2.4.1\nPyMySQL==0.9.3\n",
+        "config.py": config,
+        "manager.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    wanted = wanted_servers(files, "manager.py", {})
+    assert wanted.mysql is not None
+    assert wanted.mysql.databases == ["flask_shop"]
+    assert wanted.mysql.accounts == {"root": "rootpassword"}

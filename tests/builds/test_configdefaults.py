@@ -2782,3 +2782,23 @@ def test_an_examples_blank_a_django_environ_schema_gives_a_default_is_unset() ->
     }
     found = config_defaults(files, "manage.py", {}, {"PORT"})
     assert "STATIC_URL" not in found.values and "TITLE" in found.values
+
+
+def test_a_variable_picking_an_entry_of_a_dict_call_is_the_development_one() -> None:
+    """aswincsekar's flask-customers: ``config_by_name = dict(development=…, production=…,
+    default=…)``, picked by ``config_by_name[os.getenv("FLASK_ENV")]`` in its factory:
+    unset, "KeyError: None". A ``dict()`` of keywords is a dict of those keys."""
+    config = b"class DevelopmentConfig: pass\nclass ProductionConfig: pass\n"
+    config += b"config_by_name = dict(\n    development=DevelopmentConfig,\n"
+    config += b"    production=ProductionConfig,\n    default=DevelopmentConfig,\n)\n"
+    factory = (
+        b"import os\nfrom flask import Flask\nfrom api.config import config_by_name\n\n\n"
+        b"def create_app():\n    app = Flask(__name__)\n"
+        b'    app.config.from_object(config_by_name[os.getenv("FLASK_ENV")])\n    return app\n'
+    )
+    files = {"api/config.py": config, "api/__init__.py": factory, "wsgi.py": b""}
+    files["wsgi.py"] = b"from api import create_app\napp = create_app()\n"
+    assert config_selectors(files) == {"FLASK_ENV": ["development", "production", "default"]}
+    assert config_defaults(files, "wsgi.py", {}, {"PORT"}).values["FLASK_ENV"] == "development"
+    mixed = config.replace(b"dict(\n", b"dict(base,\n")
+    assert config_selectors({**files, "api/config.py": mixed}) == {}

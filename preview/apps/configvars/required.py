@@ -226,11 +226,8 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
                 isinstance(node, ast.Assign)
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, ast.Dict)
-                and node.value.keys
-                and all(_string(k) for k in node.value.keys)
+                and (keys := _literal_keys(node.value))
             ):
-                keys = [_string(k) or "" for k in node.value.keys]
                 dicts.setdefault(node.targets[0].id, keys)
     found: dict[str, list[str]] = {}
     # A factory picking its entry by its parameter (``def create_app(env_name): …
@@ -273,6 +270,25 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
     for name, paths in _config_object_reads(files, trees).items():
         found.setdefault(name, paths)
     return found
+
+
+def _literal_keys(value: ast.expr) -> list[str]:
+    """The keys of a dict written out whole, each a string: a literal (``{"production":
+    …}``), or ``dict()`` given keywords alone (aswincsekar's flask-customers:
+    ``config_by_name = dict(development=…, production=…)``, picked by
+    ``config_by_name[os.getenv("FLASK_ENV")]``: unset, "KeyError: None"); [] for another."""
+    if isinstance(value, ast.Dict) and value.keys and all(_string(k) for k in value.keys):
+        return [_string(k) or "" for k in value.keys]
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "dict"
+        and not value.args
+        and value.keywords
+        and all(k.arg is not None for k in value.keywords)
+    ):
+        return [k.arg or "" for k in value.keywords]
+    return []
 
 
 def _module_bindings(tree: ast.Module) -> dict[str, ast.expr]:
