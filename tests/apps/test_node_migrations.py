@@ -903,3 +903,31 @@ def test_drizzle_tables_declared_by_modules_the_schema_file_gathers_are_pushed()
     assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
     unrelated = {**files, "models/book.model.js": b"module.exports = 1;"}
     assert node_migrations(unrelated, listed) == ()
+
+
+def test_a_drizzle_config_in_a_folder_of_its_own_is_pushed_with_its_schema_found() -> None:
+    """LautaroEpifani's nodejs-express-hexagonal-arq keeps its one drizzle.config in
+    src/lib/User/infrastructure/DrizzlePostgresUser/, naming ``schema: "./schema.ts"``
+    beside it (its ``drizzle-pull`` script runs it with ``--config`` from the root, where
+    that path finds nothing), no migration: relation "users" does not exist. The config
+    is read; its schema, found from its folder, is pushed from the root. Two configs in
+    folders say nothing; one beside package.json is the one read, as before."""
+    folder = "src/lib/User/infrastructure/DrizzlePostgresUser"
+    config = b'export default defineConfig({ out: "./drizzle", schema: "./schema.ts",\n'
+    config += b'  dialect: "postgresql", dbCredentials: { url: dbConfig.DATABASE_URL! } });\n'
+    files = {
+        f"{folder}/drizzle.config.ts": config,
+        f"{folder}/schema.ts": b'export const users = pgTable("users", { id: uuid() });',
+    }
+    listed = {"drizzle-kit": "^0.30.1", "drizzle-orm": "^0.38.3", "pg": "^8.13.1"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    wrapper = json.dumps(
+        f'import config from "./{folder}/drizzle.config";\n'
+        f'export default {{ ...config, schema: ["{folder}/schema.ts"], strict: false, '
+        "verbose: false };\n"
+    )
+    assert wrapper.replace("{", "{{").replace("}", "}}") in step[2], step[2]
+    other = {"src/other/drizzle.config.ts": config, "src/other/schema.ts": b""}
+    assert node_migrations({**files, **other}, listed) == ()
+    assert node_migrations({**files, "tests/drizzle.config.ts": config}, listed) == (step,)
