@@ -931,3 +931,45 @@ def test_a_drizzle_config_in_a_folder_of_its_own_is_pushed_with_its_schema_found
     other = {"src/other/drizzle.config.ts": config, "src/other/schema.ts": b""}
     assert node_migrations({**files, **other}, listed) == ()
     assert node_migrations({**files, "tests/drizzle.config.ts": config}, listed) == (step,)
+
+
+def test_a_nest_apps_typeorm_entities_are_synchronized_in_its_root_modules_context() -> None:
+    """norbertturek's nestjs-recipe-api: ``TypeOrmModule.forRootAsync({ … synchronize:
+    false, autoLoadEntities: true })``, entities, no migration and no data source module of
+    its own to load: its tables were never made. The step makes the context of the root
+    module its main bootstraps (``NestFactory.create(AppModule)``) and synchronizes the
+    data source in it; optional, as the data source's own step is."""
+    package = {
+        "scripts": {"build": "nest build", "start:prod": "node dist/main"},
+        "dependencies": {
+            "@nestjs/core": "^11",
+            "@nestjs/typeorm": "^11",
+            "typeorm": "^0.3",
+            "pg": "^8",
+        },
+    }
+    database = b"TypeOrmModule.forRootAsync({ useFactory: () => ({ type: 'postgres',"
+    database += b" autoLoadEntities: true, synchronize: false }) })"
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/main.ts": b"import { NestFactory } from '@nestjs/core';\n"
+        b"import { AppModule } from './app.module';\n"
+        b"const app = await NestFactory.create(AppModule);\n",
+        "src/app.module.ts": b"@Module({ imports: [DatabaseModule] }) export class AppModule {}",
+        "src/database/database.module.ts": database,
+        "src/recipe/dish.entity.ts": b"@Entity() export class Dish {}",
+    }
+    found = detect(files)
+    assert found is not None
+    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    assert step in found.optional and found.setup[0] == ("npm", "run", "build")
+    assert "in its Nest module's context" in step[-1].split("\n", 1)[0]
+    assert '["src/app.module.ts"]' in step[-1] and "createApplicationContext" in step[-1]
+    synchronized = database.replace(b"false", b"true")
+    for other in (
+        {"src/database/database.module.ts": synchronized},
+        {"src/migrations/1-dishes.ts": b"export class D implements MigrationInterface {}"},
+        {"src/main.ts": b"bootstrap();\n"},
+    ):
+        found = detect({**files, **other})
+        assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)

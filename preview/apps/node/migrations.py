@@ -572,6 +572,15 @@ def typeorm_entities_step(
         entities = entities or _ENTITY.search(text) is not None
         if _DATA_SOURCE.search(text) and "typeorm" in text and not _SERVES.search(text):
             sources.append(path)
+    if entities and not sources and "@nestjs/typeorm" in listed:
+        module = _nest_root_module(files)
+        if module is not None:
+            return _models_step(
+                "TypeORM's synchronize() in its Nest module's context",
+                _SYNCHRONIZE_NEST,
+                [module],
+                "TypeORM entity made in its Nest module's context",
+            )
     if not entities or not sources:
         return None
     return _models_step(
@@ -580,6 +589,63 @@ def typeorm_entities_step(
         sources,
         "TypeORM entity made among its data sources",
     )
+
+
+# NestJS's TypeOrmModule.forRoot(Async) makes the data source inside the app's modules,
+# none of its own to load: the app's root module's context is made (no HTTP server), its
+# data source taken from it and synchronized. Its modules' decorators need TypeScript's
+# metadata, which ts-node emits (tsx does not): ts-node first, as _LOADING tries it.
+_SYNCHRONIZE_NEST = """\
+(async () => {{
+  try {{ require(require.resolve("tsconfig-paths/register", {{ paths: [here] }})); }} catch (e) {{}}
+  const {{ NestFactory }} = require(require.resolve("@nestjs/core", {{ paths: [here] }}));
+  const {{ DataSource }} = require(require.resolve("typeorm", {{ paths: [here] }}));
+  const made = [];
+  for (const file of files) {{
+    let context = null;
+    try {{
+      const loaded = await load(file);
+      const root = Object.values(loaded || {{}}).find((value) => typeof value === "function");
+      context = await NestFactory.createApplicationContext(root, {{
+        logger: ["error"], abortOnError: false,
+      }});
+      const source = context.get(DataSource);
+      await source.synchronize();
+      made.push(...source.entityMetadatas.map((entity) => entity.tableName));
+    }} catch (error) {{
+      console.error("its models' tables not made:", String(error && error.message));
+    }}
+    if (context) await context.close().catch(() => {{}});
+  }}
+"""
+# NestJS's bootstrap (``NestFactory.create(AppModule)``) and the import of its module.
+_NEST_CREATE = re.compile(r"\bNestFactory\s*\.\s*create\w*\s*(?:<[^>]*>)?\(\s*(\w+)")
+
+
+def _nest_root_module(files: dict[str, bytes]) -> str | None:
+    """The TypeScript module of the root module a NestJS app bootstraps (its main's
+    ``NestFactory.create(AppModule)``, imported ``from './app.module'``): norbertturek's
+    nestjs-recipe-api, ``synchronize: false`` and no migration, its tables never made.
+    None where no served module of it says."""
+    for path, data in sorted(files.items()):
+        if not path.endswith(".ts") or path.endswith(".d.ts") or _NOT_SERVED.search(path):
+            continue
+        text = data[:262144].decode("utf-8", "replace")
+        created = _NEST_CREATE.search(text)
+        if created is None:
+            continue
+        imported = re.search(
+            r"\bimport\s*\{[^}]*\b" + re.escape(created.group(1)) + r"\b[^}]*\}\s*from\s*"
+            r"""["'](\.{1,2}/[\w./-]+)["']""",
+            text,
+        )
+        if imported is None:
+            continue
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), imported.group(1)))
+        for candidate in (f"{target}.ts", f"{target}/index.ts"):
+            if candidate in files:
+                return candidate
+    return None
 
 
 _TIMER = re.compile(r"\bsetTimeout\s*\(")
