@@ -360,11 +360,40 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         fitting = [p for p in sql if _fits(files[p], engine)]
         if fitting:
             break
+    if len(fitting) > 1 and (own := _own_databases(files, fitting)) is not None:
+        return DeclaredSql(
+            _scripts(files, own, engine), "its SQL files, each making the database it uses"
+        )
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
         return None
     return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
+
+
+# A dump making its own database and switching to it (phpMyAdmin's ``CREATE DATABASE IF
+# NOT EXISTS `shop` …; USE `shop`;``): group 1 the database made.
+_CREATE_DATABASE = re.compile(
+    r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([\w$-]{1,64})`?", re.I | re.M
+)
+
+
+def _own_databases(files: dict[str, bytes], paths: list[str]) -> list[str] | None:
+    """``paths``, in order, where each makes the database it switches to and no two the
+    same one: dumps of several databases, each whole in itself, that run side by side
+    (alfaeliasws' express-ddd: library_app.sql and __test__/library_app_test.sql, the
+    latter the database its .env_example's ``TEST=yes`` reads; neither ran, no table
+    existed, "Unknown database 'library_app_test'"). None otherwise: two versions of one
+    database, or a file of tables for whichever database it is run in."""
+    made: list[str] = []
+    for path in paths:
+        text = files[path].decode("utf-8", "replace")
+        created = _CREATE_DATABASE.search(text)
+        used = _USE.search(text)
+        if created is None or used is None or created.group(1) != used.group(1):
+            return None
+        made.append(created.group(1))
+    return sorted(paths) if len(set(made)) == len(made) else None
 
 
 _SCHEMA_NAME = re.compile(r"schema|create[ _-]?tables?|init|ddl|tables", re.I)

@@ -459,7 +459,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         host, port = _host_port(config.get("REDIS_HOST"), config.get("REDIS_PORT"))
         redis.hosts.add(host or "redis")
         redis.ports.add(port or REDIS_PORT)
-        if config.get("REDIS_PASSWORD"):
+        if config.get("REDIS_PASSWORD") and not _password_of_another(files, config):
             redis.accounts[config.get("REDIS_USERNAME") or "default"] = config["REDIS_PASSWORD"]
     if any(name.startswith(("MYSQL_", "MARIADB_")) for name in config):
         mysql.why.append("MYSQL_* variables")
@@ -1203,6 +1203,42 @@ def _enclosing_object(text: str, start: int, end: int) -> str:
             if depth == 0:
                 return text[opened : at + 1]
     return text[opened : end + 600]
+
+
+# The files where an app reads its variables by name: its modules and settings files (not
+# its env files, compose files or Dockerfile, which give the variable, not read it).
+_READING_FILES = re.compile(r"\.(?:[cm]?[jt]sx?|py|json|ya?ml|toml|ini|cfg|conf)$")
+_GIVING_FILES = re.compile(
+    r"(?:^|/)(?:(?:docker-)?compose[\w.-]*\.ya?ml|package(?:-lock)?\.json)$", re.IGNORECASE
+)
+
+
+def _password_of_another(files: dict[str, bytes], config: dict[str, str]) -> bool:
+    """Whether the configuration's ``REDIS_PASSWORD`` is another's than the app's client:
+    its Redis URL names the server with no password, and nothing of the app's code or
+    settings reads ``REDIS_PASSWORD`` (pydantic's ``redis_password`` field included), so
+    that variable is its compose file's server's (``redis-server --requirepass``).
+    Ultri-Izzup's fastify-docker: example.env's ``REDIS_URI=redis://localhost:6379``,
+    which its @fastify/redis connects with, beside ``REDIS_PASSWORD=…``; given that
+    password, the server refused every command ("NOAUTH Authentication required")."""
+    bare = False
+    for value in config.values():
+        if value.strip().split("://", 1)[0].lower() not in _REDIS_SCHEMES:
+            continue
+        try:
+            if urlsplit(value.strip()).password:
+                return False  # a URL of the app's own with a password: the rule above's
+        except ValueError:
+            continue
+        bare = True
+    if not bare:
+        return False
+    for path, data in files.items():
+        if "node_modules/" in path or _GIVING_FILES.search(path):
+            continue
+        if _READING_FILES.search(path) and b"redis_password" in data.lower():
+            return False
+    return True
 
 
 def _take_url(

@@ -64,6 +64,7 @@ from ..apps.written import (
     node_key_files,
     node_key_texts,
     node_settings_modules,
+    npm_bin_scripts,
     own_metadata,
     own_name_packages,
     root_named_folders,
@@ -496,6 +497,7 @@ class MissingFiles:
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
     secrets: list[str]  # its compose secrets' files, kept out of its repository
     sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
+    npm_bin: dict[str, bytes]  # package.json, its scripts' removed `npm bin` replaced
 
     @classmethod
     def read(
@@ -542,6 +544,7 @@ class MissingFiles:
             sequelize=dict.fromkeys(
                 sequelize_configs(files, copies), sequelize_config_text(served)
             ),
+            npm_bin=npm_bin_scripts(files),
         )
 
     def nothing(self) -> bool:
@@ -553,6 +556,7 @@ class MissingFiles:
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
+        written |= self.npm_bin
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
         if self.nodemon is not None:
@@ -605,6 +609,11 @@ class MissingFiles:
             said.append(
                 "no folder for the log files its logging writes: "
                 f"{', '.join(self.logs)} written empty"
+            )
+        if self.npm_bin:
+            said.append(
+                'package.json: its scripts\' `npm bin` (which npm 9 removed: "Unknown command") '
+                "given what it printed, $(npm prefix)/node_modules/.bin"
             )
         if self.linked:
             said.append(

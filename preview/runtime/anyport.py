@@ -39,6 +39,9 @@ _SAYS_PORT = re.compile(
 )
 
 
+_INSPECTOR = re.compile(r"(?i)debugger|inspector|\bwss?://")
+
+
 def printed_port(lines: list[str], expected: int) -> tuple[int, str] | None:
     """A port the app said it listens on (``listening on :3000``, ``Uvicorn running on
     http://127.0.0.1:8000``) that is not ``expected``, with the line; the last such."""
@@ -73,10 +76,12 @@ class AnyPort:
         confinement: Confinement | None,
         expected: int,
         say: Callable[[str, str], Awaitable[None]],
+        printed: Callable[[], list[str]] = list,
     ) -> None:
         self._confinement = confinement
         self._expected = expected
         self._say = say
+        self._printed = printed  # the app's last lines of output
         self._scope = trio.CancelScope()
         self.port: int | None = None  # the port it is served from, once found
         self._sandbox_pid = 0  # the sandbox's init, whose namespace is looked at
@@ -142,6 +147,16 @@ class AnyPort:
             if not others:
                 seen = None
                 continue
+            # The port the app says it is ready on, where it listens, over a side port
+            # its runtime opened first or on a lower number: wrangler dev's workerd
+            # answers every path with 404 on one of its own (6284) while wrangler prints
+            # "Ready on http://localhost:8787" (prasanna89654's hono-lucia-auth, served
+            # from 6284: all its routes 404).
+            # (Not Node's inspector: "Debugger listening on ws://127.0.0.1:9229/…".)
+            said = printed_port(self._printed(), self._expected)
+            if said is not None and said[0] in others and not _INSPECTOR.search(said[1]):
+                self._sandbox_pid = sandbox_pid
+                return said[0], others[said[0]]
             port = min(others)
             if seen != port:
                 seen, since = port, trio.current_time()

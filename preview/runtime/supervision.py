@@ -109,7 +109,7 @@ class ChildSupervision:
         self._usage = GroupUsage(max_age=_USAGE_MAX_AGE)
         self._upkeep: trio.Nursery | None = None  # while the child runs (_heartbeat)
         self._pipes: trio.Nursery | None = None  # while the child runs
-        self._any_port = AnyPort(confinement, spec.port, state.system)
+        self._any_port = AnyPort(confinement, spec.port, state.system, self.output.recent_lines)
         self.process: ChildProcess | None = None
         self.alive_at: float | None = None  # when it last answered (trio time)
         self._on_answering = on_answering  # False stops it: a revision's (runtime.swaps)

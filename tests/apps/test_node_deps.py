@@ -9,7 +9,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from preview.apps.node.nodedeps import node_dependencies
+from preview.apps.node.nodeapp import node_start
+from preview.apps.node.nodedeps import node_dependencies, orm_drivers_unlisted
 from preview.builds.npmlock import restore_range
 
 from ..launching import app_files
@@ -558,3 +559,45 @@ def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -
     bundled = {"dependencies": {"buffer": "^6.0.3", "webpack": "^5.0.0"}}
     files = {"package.json": json.dumps(bundled).encode()}
     assert json.loads(node_dependencies(files).package_json) == bundled
+
+
+NEST_DATABASE = b"""import { TypeOrmModule } from '@nestjs/typeorm';
+@Module({ imports: [TypeOrmModule.forRootAsync({ useFactory: (config) => ({
+  type: 'postgres', host: config.getOrThrow('DB_HOST'), autoLoadEntities: true,
+}) })] })
+export class DatabaseModule {}
+"""
+
+
+def test_the_driver_an_orms_options_name_and_the_app_does_not_list_is_added() -> None:
+    """norbertturek's nestjs-recipe-api lists typeorm and @nestjs/typeorm, names ``type:
+    'postgres'`` and lists no pg: "DriverPackageNotInstalledError: Postgres package has not
+    been found installed" at every retry, never serving. The build adds the driver the
+    ORM loads for the engine its options name, where the app lists none of it; a
+    Sequelize dialect likewise (pg with pg-hstore), and an ormconfig's type."""
+    package = {
+        "scripts": {"build": "nest build", "start:prod": "node dist/main"},
+        "dependencies": {"@nestjs/core": "^11", "@nestjs/typeorm": "^11", "typeorm": "^0.3.25"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/database/database.module.ts": NEST_DATABASE,
+        "src/main.ts": b"bootstrap();\n",
+    }
+    start = node_start(files)
+    assert start is not None and "pg@^8" in start.tools
+    listed = {**package["dependencies"], "pg": "^8.11"}
+    assert orm_drivers_unlisted(files, listed) == ()
+    # A test's options say nothing of the app's; an ormconfig's do.
+    tests_only = {"test/db.spec.ts": files.pop("src/database/database.module.ts")}
+    assert orm_drivers_unlisted({**files, **tests_only}, package["dependencies"]) == ()
+    ormconfig = {"ormconfig.json": b'{"type": "mysql", "host": "db"}'}
+    assert orm_drivers_unlisted({**files, **ormconfig}, package["dependencies"]) == ("mysql2@^3",)
+    sequelize = {
+        "src/db.js": b"const { Sequelize } = require('sequelize');\n"
+        b"new Sequelize(url, { dialect: 'postgres' });\n"
+    }
+    assert orm_drivers_unlisted(sequelize, {"sequelize": "^6"}) == ("pg@^8", "pg-hstore@^2")
+    # SQLite's driver (native code) only where it is the one engine named.
+    both = {**ormconfig, "src/test-db.ts": b"import 'typeorm'; const o = { type: 'sqlite' };"}
+    assert orm_drivers_unlisted(both, {"typeorm": "^0.3"}) == ("mysql2@^3",)

@@ -903,3 +903,73 @@ def test_drizzle_tables_declared_by_modules_the_schema_file_gathers_are_pushed()
     assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
     unrelated = {**files, "models/book.model.js": b"module.exports = 1;"}
     assert node_migrations(unrelated, listed) == ()
+
+
+def test_a_drizzle_config_in_a_folder_of_its_own_is_pushed_with_its_schema_found() -> None:
+    """LautaroEpifani's nodejs-express-hexagonal-arq keeps its one drizzle.config in
+    src/lib/User/infrastructure/DrizzlePostgresUser/, naming ``schema: "./schema.ts"``
+    beside it (its ``drizzle-pull`` script runs it with ``--config`` from the root, where
+    that path finds nothing), no migration: relation "users" does not exist. The config
+    is read; its schema, found from its folder, is pushed from the root. Two configs in
+    folders say nothing; one beside package.json is the one read, as before."""
+    folder = "src/lib/User/infrastructure/DrizzlePostgresUser"
+    config = b'export default defineConfig({ out: "./drizzle", schema: "./schema.ts",\n'
+    config += b'  dialect: "postgresql", dbCredentials: { url: dbConfig.DATABASE_URL! } });\n'
+    files = {
+        f"{folder}/drizzle.config.ts": config,
+        f"{folder}/schema.ts": b'export const users = pgTable("users", { id: uuid() });',
+    }
+    listed = {"drizzle-kit": "^0.30.1", "drizzle-orm": "^0.38.3", "pg": "^8.13.1"}
+    (step,) = node_migrations(files, listed)
+    assert step[:2] == ("node", "-e") and '["push", "--force", "--config"' in step[2]
+    wrapper = json.dumps(
+        f'import config from "./{folder}/drizzle.config";\n'
+        f'export default {{ ...config, schema: ["{folder}/schema.ts"], strict: false, '
+        "verbose: false };\n"
+    )
+    assert wrapper.replace("{", "{{").replace("}", "}}") in step[2], step[2]
+    other = {"src/other/drizzle.config.ts": config, "src/other/schema.ts": b""}
+    assert node_migrations({**files, **other}, listed) == ()
+    assert node_migrations({**files, "tests/drizzle.config.ts": config}, listed) == (step,)
+
+
+def test_a_nest_apps_typeorm_entities_are_synchronized_in_its_root_modules_context() -> None:
+    """norbertturek's nestjs-recipe-api: ``TypeOrmModule.forRootAsync({ … synchronize:
+    false, autoLoadEntities: true })``, entities, no migration and no data source module of
+    its own to load: its tables were never made. The step makes the context of the root
+    module its main bootstraps (``NestFactory.create(AppModule)``) and synchronizes the
+    data source in it; optional, as the data source's own step is."""
+    package = {
+        "scripts": {"build": "nest build", "start:prod": "node dist/main"},
+        "dependencies": {
+            "@nestjs/core": "^11",
+            "@nestjs/typeorm": "^11",
+            "typeorm": "^0.3",
+            "pg": "^8",
+        },
+    }
+    database = b"TypeOrmModule.forRootAsync({ useFactory: () => ({ type: 'postgres',"
+    database += b" autoLoadEntities: true, synchronize: false }) })"
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/main.ts": b"import { NestFactory } from '@nestjs/core';\n"
+        b"import { AppModule } from './app.module';\n"
+        b"const app = await NestFactory.create(AppModule);\n",
+        "src/app.module.ts": b"@Module({ imports: [DatabaseModule] }) export class AppModule {}",
+        "src/database/database.module.ts": database,
+        "src/recipe/dish.entity.ts": b"@Entity() export class Dish {}",
+    }
+    found = detect(files)
+    assert found is not None
+    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    assert step in found.optional and found.setup[0] == ("npm", "run", "build")
+    assert "in its Nest module's context" in step[-1].split("\n", 1)[0]
+    assert '["src/app.module.ts"]' in step[-1] and "createApplicationContext" in step[-1]
+    synchronized = database.replace(b"false", b"true")
+    for other in (
+        {"src/database/database.module.ts": synchronized},
+        {"src/migrations/1-dishes.ts": b"export class D implements MigrationInterface {}"},
+        {"src/main.ts": b"bootstrap();\n"},
+    ):
+        found = detect({**files, **other})
+        assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)

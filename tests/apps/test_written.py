@@ -5,11 +5,13 @@ tells it is ready."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import jinja2
+import pytest
 
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
@@ -21,6 +23,7 @@ from preview.apps.written import (
     local_names_text,
     log_files,
     node_settings_modules,
+    npm_bin_scripts,
     own_metadata,
     root_named_folders,
     run_folders,
@@ -530,3 +533,37 @@ def test_the_folders_of_the_sqlite_files_node_code_names_are_made() -> None:
         "data/.gitkeep": "lib/cache.js names a SQLite file in it (data/cache.sqlite3)",
     }
     assert run_folders({**files, "package.json": b'{"dependencies": {"pg": "^8"}}'}) == {}
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_a_script_calling_npm_bin_runs_its_own_tool_after_npm_9(tmp_path: Path) -> None:
+    """b0ntenmaru's express-ddd: ``"migration:up": "npm run ts-node $(npm bin)/typeorm
+    migration:run"``; npm 9 and later have no ``bin`` and print ``Unknown command: "bin"``,
+    which became ts-node's argument ("Cannot find module 'Unknown'"). Its package.json is
+    written again with what npm bin printed; the real npm runs the script's own tool."""
+    package = {
+        "name": "express-ddd",
+        "scripts": {"migrate": "$(npm bin)/tool up && `npm bin`/tool down", "test": "jest"},
+    }
+    files = {"package.json": json.dumps(package).encode()}
+    written = npm_bin_scripts(files)
+    assert npm_bin_scripts({"package.json": b'{"scripts": {"x": "npm bin -g"}}'}) == {}
+    assert set(written) == {"package.json"}
+    assert json.loads(written["package.json"])["scripts"]["test"] == "jest"
+    (tmp_path / "package.json").write_bytes(written["package.json"])
+    tool = tmp_path / "node_modules" / ".bin" / "tool"
+    tool.parent.mkdir(parents=True)
+    tool.write_text('#!/bin/sh\necho "tool $1"\n')
+    tool.chmod(0o755)
+    (tmp_path / "src").mkdir()
+    run = subprocess.run(
+        ["npm", "run", "--silent", "migrate"],
+        cwd=tmp_path / "src",  # found from below, as npm bin found it
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    assert run.stdout.split("\n")[:2] == ["tool up", "tool down"]
+    missing = MissingFiles.read(files, "package.json", ("npm", "start"), None)
+    assert missing.plain_contents(files)["package.json"] == written["package.json"]

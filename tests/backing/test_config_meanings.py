@@ -297,8 +297,12 @@ def test_a_services_switch_is_read_by_its_name() -> None:
     assert meaning("ENABLE_KAFKA") == meaning("APP_KAFKA_ENABLED") == meaning("KAFKA_ENABLED")
     assert meaning("USE_ELASTICSEARCH") == Meaning(SWITCH, "on", "elasticsearch")
     assert meaning("DISABLE_KAFKA") == meaning("KAFKA_DISABLED") == Meaning(SWITCH, "off", "kafka")
+    # RabbitMQ's by its protocol's word, on by ACTIVE (ismaelalvesgit's
+    # node-express-hexagonal: AMQP_ACTIVE=true in its .env.example, ECONNREFUSED on 5672).
+    assert meaning("AMQP_ACTIVE") == meaning("USE_AMQP") == Meaning(SWITCH, "on", "rabbitmq")
     for none in ("KAFKA_SSL_ENABLED", "KAFKA_BOOTSTRAP_SERVERS", "DEBUG_ENABLED", "USE_TZ"):
         assert meaning(none) is None, none
+    assert meaning("ACCOUNT_ACTIVE") is None and meaning("AMQP_HOSTNAME") is None
 
 
 def test_the_switches_of_services_none_is_here_are_turned_off() -> None:
@@ -313,6 +317,14 @@ def test_the_switches_of_services_none_is_here_are_turned_off() -> None:
     example = {**files, ".env.example": b"KAFKA_ENABLED=true\nDISABLE_KAFKA=false\n"}
     found = config_defaults(example, "main.py", {}, {"PORT": "8000"})
     assert (found.values["KAFKA_ENABLED"], found.values["DISABLE_KAFKA"]) == ("false", "true")
+    # A Node app's, read from its code, its example's true (AMQP_ACTIVE: RabbitMQ's).
+    node = {
+        "package.json": b'{"dependencies": {"amqplib": "^0.10"}, "scripts": {"start": "x"}}',
+        ".env.example": b"AMQP_ACTIVE=true\nAMQP_HOSTNAME=localhost\n",
+        "src/env.ts": b'export const on = process.env.AMQP_ACTIVE === "true";\n',
+    }
+    found = config_defaults(node, "package.json", {}, {"PORT": "8000"})
+    assert found.values["AMQP_ACTIVE"] == "false"
 
 
 async def test_an_app_whose_kafka_has_a_switch_starts_with_it_off(

@@ -450,3 +450,31 @@ async def test_a_dockerfiles_init_sql_runs_in_the_private_postgresql(
             "PostgreSQL: the upload's SQL (db/schema.sql), from db/Dockerfile" in m for m in said
         ), said
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def _dump_of(database: str) -> bytes:
+    return (
+        f"-- phpMyAdmin SQL Dump\nCREATE DATABASE IF NOT EXISTS `{database}` DEFAULT "
+        f"CHARACTER SET utf8mb4;\nUSE `{database}`;\n"
+    ).encode() + MYSQL_DUMP
+
+
+def test_dumps_each_making_the_database_it_uses_all_run() -> None:
+    """alfaeliasws' express-ddd commits library_app.sql and __test__/library_app_test.sql,
+    each a phpMyAdmin dump making its own database, and its .env_example (``TEST=yes``)
+    reads the second: neither ran (two files, no schema's name), "Unknown database
+    'library_app_test'" at every route. Both run, each into the database it makes; two
+    dumps of one database, or a file of tables for any database beside one, stay unread."""
+    files = {
+        "library_app.sql": _dump_of("library_app"),
+        "__test__/library_app_test.sql": _dump_of("library_app_test"),
+        "index.ts": b"",
+    }
+    assert _paths(files, MYSQL) == (
+        ["__test__/library_app_test.sql", "library_app.sql"],
+        "its SQL files, each making the database it uses",
+    )
+    twice = {**files, "__test__/library_app_test.sql": _dump_of("library_app")}
+    assert declared_sql(twice, MYSQL, compose_init_scripts) is None
+    loose = {**files, "__test__/library_app_test.sql": MYSQL_DUMP}
+    assert declared_sql(loose, MYSQL, compose_init_scripts) is None

@@ -790,3 +790,23 @@ def test_a_config_classs_mysql_constants_name_the_database_it_opens() -> None:
     assert wanted.mysql is not None
     assert wanted.mysql.databases == ["flask_shop"]
     assert wanted.mysql.accounts == {"root": "rootpassword"}
+
+
+def test_a_redis_password_its_code_never_reads_beside_a_url_without_one_is_not_required() -> None:
+    """Ultri-Izzup's fastify-docker: example.env gives ``REDIS_URI=redis://localhost:6379``,
+    which its @fastify/redis connects with, and ``REDIS_PASSWORD``, which its code never
+    reads (its compose server's); the private Redis required that password and refused
+    the app's every command ("NOAUTH Authentication required"). Where a module of the app
+    reads REDIS_PASSWORD, its server still requires it."""
+    files = {
+        "package.json": b'{"dependencies": {"@fastify/redis": "^6", "fastify": "^4"}}',
+        "example.env": b"REDIS_PASSWORD=eYVX7EwVmm\nREDIS_URI=redis://localhost:6379\n",
+        "config/redis.js": b"module.exports = { redisUri: process.env.REDIS_URI }\n",
+        "docker-compose.yml": b"services:\n  redis:\n    image: redis\n"
+        b"    command: redis-server --requirepass ${REDIS_PASSWORD}\n",
+    }
+    redis = wanted_servers(files, "app.js", {}).redis
+    assert redis is not None and redis.accounts == {}
+    reads = b"module.exports = { password: process.env.REDIS_PASSWORD }\n"
+    redis = wanted_servers({**files, "config/redis.js": reads}, "app.js", {}).redis
+    assert redis is not None and redis.accounts == {"default": "eYVX7EwVmm"}

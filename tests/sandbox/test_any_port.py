@@ -143,3 +143,40 @@ def test_printed_port_reads_the_usual_lines() -> None:
     assert printed_port(["Server started on port 5000"], 3012)[0] == 5000
     assert printed_port(["listening on 3012"], 3012) is None
     assert printed_port(["compiled 12 files in 3000 ms"], 3012) is None
+
+
+SIDE_PORT_ANSWERING = """
+import http.server, threading, time
+
+class Nothing(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # a runtime's own port: every path 404
+        self.send_response(404)
+        self.end_headers()
+
+side = http.server.ThreadingHTTPServer(("127.0.0.1", 6284), Nothing)
+threading.Thread(target=side.serve_forever, daemon=True).start()
+time.sleep(0.3)
+main = http.server.ThreadingHTTPServer(("127.0.0.1", 8787), http.server.SimpleHTTPRequestHandler)
+print("[wrangler:inf] Ready on http://localhost:8787", flush=True)
+main.serve_forever()
+"""
+
+
+async def test_the_port_the_app_says_it_is_ready_on_wins_over_a_side_port(
+    service: Service,
+) -> None:
+    """prasanna89654's hono-lucia-auth under ``wrangler dev``: workerd answers every path
+    with 404 on a port of its own (6284), below the 8787 wrangler prints "Ready on";
+    served from 6284, all its routes answered 404. The port it says it is ready on,
+    where it listens, is the one served."""
+    require_any_port(service)
+    with trio.fail_after(30):
+        files = {"server.py": SIDE_PORT_ANSWERING, "hello.txt": "from 8787"}
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == "from 8787"
+        system = messages(await service.history(gid), "system")
+        said = f"the app listens on 8787, not $PORT={body['port']}: serving it from 8787"
+        assert said in system, system
+        assert (await service.stop(gid)).status_code == 200

@@ -178,7 +178,11 @@ _SERVICES = {
     "TYPESENSE",
     "ZOOKEEPER",
 }
-_SWITCH_ON = {"ENABLED", "ENABLE", "USE"}
+# A service's other word: its protocol's (ismaelalvesgit's node-express-hexagonal reads
+# ``AMQP_ACTIVE``, true in its .env.example, and connected to RabbitMQ at its start:
+# AggregateError of ECONNREFUSED on 5672, never serving).
+_SERVICE_WORDS = {"AMQP": "RABBITMQ"}
+_SWITCH_ON = {"ENABLED", "ENABLE", "USE", "ACTIVE"}
 _SWITCH_OFF = {"DISABLED", "DISABLE"}
 
 
@@ -187,6 +191,7 @@ def _switch(words: list[str]) -> Meaning | None:
     word beside it (a prefix before them: ``APP_KAFKA_ENABLED``)."""
     if len(words) < 2:
         return None
+    words = [_SERVICE_WORDS.get(w, w) for w in words]
     if words[0] in _SWITCH_ON | _SWITCH_OFF and words[1] in _SERVICES and len(words) == 2:
         word, service = words[0], words[1]
     elif words[-1] in _SWITCH_ON | _SWITCH_OFF and words[-2] in _SERVICES and len(words) <= 3:

@@ -572,6 +572,15 @@ def typeorm_entities_step(
         entities = entities or _ENTITY.search(text) is not None
         if _DATA_SOURCE.search(text) and "typeorm" in text and not _SERVES.search(text):
             sources.append(path)
+    if entities and not sources and "@nestjs/typeorm" in listed:
+        module = _nest_root_module(files)
+        if module is not None:
+            return _models_step(
+                "TypeORM's synchronize() in its Nest module's context",
+                _SYNCHRONIZE_NEST,
+                [module],
+                "TypeORM entity made in its Nest module's context",
+            )
     if not entities or not sources:
         return None
     return _models_step(
@@ -580,6 +589,63 @@ def typeorm_entities_step(
         sources,
         "TypeORM entity made among its data sources",
     )
+
+
+# NestJS's TypeOrmModule.forRoot(Async) makes the data source inside the app's modules,
+# none of its own to load: the app's root module's context is made (no HTTP server), its
+# data source taken from it and synchronized. Its modules' decorators need TypeScript's
+# metadata, which ts-node emits (tsx does not): ts-node first, as _LOADING tries it.
+_SYNCHRONIZE_NEST = """\
+(async () => {{
+  try {{ require(require.resolve("tsconfig-paths/register", {{ paths: [here] }})); }} catch (e) {{}}
+  const {{ NestFactory }} = require(require.resolve("@nestjs/core", {{ paths: [here] }}));
+  const {{ DataSource }} = require(require.resolve("typeorm", {{ paths: [here] }}));
+  const made = [];
+  for (const file of files) {{
+    let context = null;
+    try {{
+      const loaded = await load(file);
+      const root = Object.values(loaded || {{}}).find((value) => typeof value === "function");
+      context = await NestFactory.createApplicationContext(root, {{
+        logger: ["error"], abortOnError: false,
+      }});
+      const source = context.get(DataSource);
+      await source.synchronize();
+      made.push(...source.entityMetadatas.map((entity) => entity.tableName));
+    }} catch (error) {{
+      console.error("its models' tables not made:", String(error && error.message));
+    }}
+    if (context) await context.close().catch(() => {{}});
+  }}
+"""
+# NestJS's bootstrap (``NestFactory.create(AppModule)``) and the import of its module.
+_NEST_CREATE = re.compile(r"\bNestFactory\s*\.\s*create\w*\s*(?:<[^>]*>)?\(\s*(\w+)")
+
+
+def _nest_root_module(files: dict[str, bytes]) -> str | None:
+    """The TypeScript module of the root module a NestJS app bootstraps (its main's
+    ``NestFactory.create(AppModule)``, imported ``from './app.module'``): norbertturek's
+    nestjs-recipe-api, ``synchronize: false`` and no migration, its tables never made.
+    None where no served module of it says."""
+    for path, data in sorted(files.items()):
+        if not path.endswith(".ts") or path.endswith(".d.ts") or _NOT_SERVED.search(path):
+            continue
+        text = data[:262144].decode("utf-8", "replace")
+        created = _NEST_CREATE.search(text)
+        if created is None:
+            continue
+        imported = re.search(
+            r"\bimport\s*\{[^}]*\b" + re.escape(created.group(1)) + r"\b[^}]*\}\s*from\s*"
+            r"""["'](\.{1,2}/[\w./-]+)["']""",
+            text,
+        )
+        if imported is None:
+            continue
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), imported.group(1)))
+        for candidate in (f"{target}.ts", f"{target}/index.ts"):
+            if candidate in files:
+                return candidate
+    return None
 
 
 _TIMER = re.compile(r"\bsetTimeout\s*\(")
@@ -941,7 +1007,7 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     before 0.21."""
     if "drizzle-kit" not in listed:
         return None
-    for config in _DRIZZLE_CONFIGS:
+    for config in _drizzle_configs(files):
         if config in files:
             text = files[config].decode("utf-8", "replace")
             if _D1_HTTP.search(text):
@@ -987,6 +1053,22 @@ def _drizzle_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
 
 
 _OUTSIDE = re.compile(r"(?:^|/)(?:node_modules|tests?|__tests__)/")
+
+
+def _drizzle_configs(files: dict[str, bytes]) -> tuple[str, ...]:
+    """The drizzle.config beside package.json; where there is none, the upload's one
+    drizzle.config in a folder of it (not a dependency's nor a test's), which its scripts
+    name with ``--config`` from the root (LautaroEpifani's nodejs-express-hexagonal-arq:
+    src/lib/User/infrastructure/DrizzlePostgresUser/drizzle.config.ts, no migrations,
+    relation "users" does not exist)."""
+    if any(c in files for c in _DRIZZLE_CONFIGS):
+        return _DRIZZLE_CONFIGS
+    nested = tuple(
+        p
+        for p in sorted(files)
+        if posixpath.basename(p) in _DRIZZLE_CONFIGS and not _OUTSIDE.search(p)
+    )
+    return nested if len(nested) == 1 else ()
 
 
 def _moved_journal(files: dict[str, bytes]) -> str | None:
@@ -1038,7 +1120,7 @@ def _unmigrated_push(
         return None
     if _drizzle_generation(files, listed) is not None and _start_migrates(files):
         return None
-    return ("node", "-e", _push(config))
+    return ("node", "-e", _push(config, _schema_beside(files, config)))
 
 
 def _start_migrates(files: dict[str, bytes]) -> bool:
@@ -1108,7 +1190,9 @@ def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
     named = _DRIZZLE_SCHEMA.search(files[config].decode("utf-8", "replace"))
     if named is None:
         return set()
-    paths = [posixpath.normpath(p) for p in _LITERAL.findall(named.group(1))]
+    paths = _schema_beside(files, config) or [
+        posixpath.normpath(p) for p in _LITERAL.findall(named.group(1))
+    ]
     globs = [_glob_pattern(p) for p in paths if "*" in p]
     sources = [
         f
@@ -1159,12 +1243,34 @@ def _glob_pattern(glob: str) -> re.Pattern[str]:
     return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts))
 
 
-def _push(config: str) -> str:
-    """A script pushing the schema of drizzle.config ``config`` (a template)."""
+def _schema_beside(files: dict[str, bytes], config: str) -> list[str] | None:
+    """The schema files a drizzle.config in a folder names (``schema: "./schema.ts"``) as
+    found from its own folder, where drizzle-kit, reading them from where it runs (the
+    root), would find none of them there: its author pulled the schema with it and never
+    pushed from the root. None where the config is the root's, or its paths are found."""
+    named = _DRIZZLE_SCHEMA.search(files[config].decode("utf-8", "replace"))
+    folder = posixpath.dirname(config)
+    if named is None or not folder:
+        return None
+    paths = [p for p in _LITERAL.findall(named.group(1)) if "*" not in p]
+
+    def found(path: str) -> bool:
+        return path in files or any(f.startswith(path.rstrip("/") + "/") for f in files)
+
+    if not paths or any(found(posixpath.normpath(p)) for p in paths):
+        return None
+    beside = [posixpath.normpath(posixpath.join(folder, p)) for p in paths]
+    return beside if all(found(p) for p in beside) else None
+
+
+def _push(config: str, schema: list[str] | None = None) -> str:
+    """A script pushing the schema of drizzle.config ``config`` (a template); ``schema``:
+    its schema files as found from the root, where the config's own do not say them."""
     module = "./" + config.rsplit(".", 1)[0]
+    override = f"schema: {json.dumps(schema)}, " if schema else ""
     text = (
         f"import config from {json.dumps(module)};\n"
-        "export default { ...config, strict: false, verbose: false };\n"
+        f"export default {{ ...config, {override}strict: false, verbose: false }};\n"
     )
     script = _PUSH.format(wrapper=json.dumps(_PUSH_CONFIG), text=json.dumps(text))
     return script.replace("{", "{{").replace("}", "}}")

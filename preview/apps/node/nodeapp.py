@@ -72,6 +72,7 @@ from preview.apps.node.fallbacks import (
 )
 from preview.apps.node.generated import generating_scripts
 from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
+from preview.apps.node.nodedeps import orm_drivers_unlisted
 from preview.apps.node.ownts import runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
@@ -247,6 +248,8 @@ def node_start(
     if found is not None and _RUNS_BABEL.search(f"{reached}\n{built}"):
         missing = babel_extensions_unlisted(files, package, listed)
         found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *missing))))
+    if found is not None and (drivers := orm_drivers_unlisted(files, listed)):
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *drivers))))
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))

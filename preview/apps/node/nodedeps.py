@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 
 from .refusednames import without_refused_names
 
-__all__ = ["DEPENDENCY_TABLES", "NodeDeps", "listed_once", "node_dependencies", "override_name"]
+__all__ = [
+    "DEPENDENCY_TABLES",
+    "NodeDeps",
+    "listed_once",
+    "node_dependencies",
+    "orm_drivers_unlisted",
+    "override_name",
+]
 
 # The tables of package.json whose packages npm installs.
 DEPENDENCY_TABLES = ("dependencies", "devDependencies", "optionalDependencies")
@@ -593,3 +600,69 @@ def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
             if (version := _exact(found)) is not None:
                 locked[name] = version
     return locked
+
+
+# An ORM's option naming the database it opens: TypeORM's ``type: 'postgres'``, Sequelize's
+# ``dialect: "mysql"`` (in code, an ormconfig or sequelize-cli's config.json); group 1 the
+# option, 2 the engine.
+_ORM_ENGINE = re.compile(rb"""["']?\b(type|dialect)["']?\s*:\s*["'`]([a-z-]+)["'`]""")
+# The driver each ORM loads for an engine (its error when absent: TypeORM's
+# DriverPackageNotInstalledError, Sequelize's "Please install pg package manually"), and
+# the packages that count as having it. Pure JavaScript but SQLite's, whose native code may
+# have to be compiled: added only where SQLite is the one engine the app names.
+_ORM_DRIVERS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ("typeorm", "postgres"): (("pg@^8",), ("pg", "pg-native")),
+    ("typeorm", "cockroachdb"): (("pg@^8",), ("pg", "pg-native")),
+    ("typeorm", "mysql"): (("mysql2@^3",), ("mysql", "mysql2")),
+    ("typeorm", "mariadb"): (("mysql2@^3",), ("mysql", "mysql2")),
+    ("typeorm", "mssql"): (("mssql@^11",), ("mssql",)),
+    ("typeorm", "sqlite"): (("sqlite3@^5",), ("sqlite3",)),
+    ("typeorm", "better-sqlite3"): (("better-sqlite3@^11",), ("better-sqlite3",)),
+    ("sequelize", "postgres"): (("pg@^8", "pg-hstore@^2"), ("pg", "pg-native")),
+    ("sequelize", "mysql"): (("mysql2@^3",), ("mysql2",)),
+    ("sequelize", "mariadb"): (("mariadb@^3",), ("mariadb",)),
+    ("sequelize", "mssql"): (("tedious@^18",), ("tedious",)),
+    ("sequelize", "sqlite"): (("sqlite3@^5",), ("sqlite3",)),
+}
+_ORM_PACKAGES = {
+    "typeorm": ("typeorm",),
+    "sequelize": ("sequelize", "sequelize-typescript"),
+}
+_ORM_OPTION = {"typeorm": b"type", "sequelize": b"dialect"}
+_ORM_FILES = re.compile(r"(?:^|/)(?:ormconfig\.\w+|config/config\.json)$")
+_NOT_APP = re.compile(r"(?:^|/)(?:node_modules|tests?|__tests__|test-utils)/|\.(?:spec|test)\.")
+_SOURCE = re.compile(r"\.(?:[cm]?[jt]sx?)$")
+_MAX_SOURCE = 512 * 1024
+
+
+def orm_drivers_unlisted(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str, ...]:
+    """The database drivers the app's ORM loads for the engine its options name, which
+    its package.json does not list (nor its lockfile brings): norbertturek's
+    nestjs-recipe-api lists typeorm and names ``type: 'postgres'``, not pg
+    ("DriverPackageNotInstalledError: Postgres package has not been found installed" at
+    every retry; its author's global install or a forgotten ``npm i pg``). Read in its
+    own modules that name the ORM and in its ormconfig or sequelize-cli config (not its
+    tests); a SQLite driver only where SQLite is the one engine named."""
+    wanted: dict[tuple[str, str], None] = {}
+    for orm, packages in _ORM_PACKAGES.items():
+        if not any(p in listed for p in packages):
+            continue
+        for path, data in sorted(files.items()):
+            if _NOT_APP.search(path) or len(data) > _MAX_SOURCE:
+                continue
+            config = _ORM_FILES.search(path) is not None
+            if not config and not (_SOURCE.search(path) and orm.encode() in data.lower()):
+                continue
+            for option, engine in _ORM_ENGINE.findall(data):
+                key = (orm, engine.decode())
+                if option == _ORM_OPTION[orm] and key in _ORM_DRIVERS:
+                    wanted[key] = None
+    engines = {engine for _orm, engine in wanted}
+    added: list[str] = []
+    for key in wanted:
+        drivers, having = _ORM_DRIVERS[key]
+        if "sqlite" in key[1] and len(engines) > 1:
+            continue
+        if not any(p in listed for p in having):
+            added += [d for d in drivers if d not in added]
+    return tuple(added)

@@ -15,7 +15,8 @@ instance folder, kept out of its repository, and a Django settings' local module
 settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`),
 and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`), and
 the tsconfig of a Node app that emits declarations, told to keep node_modules' link path
-(:mod:`.tslinks`)."""
+(:mod:`.tslinks`), and the package.json scripts calling ``npm bin``, which npm 9 removed,
+given what it printed (:mod:`.npmbin`)."""
 
 from .configfiles import node_settings_modules, settings_files, settings_text
 from .importcase import case_corrections
@@ -31,6 +32,7 @@ from .locales import build_locales, missing_locales
 from .logfiles import log_files
 from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
 from .nodekeys import node_key_files, node_key_texts, service_account_text
+from .npmbin import npm_bin_scripts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import image_folders, root_named_folders, run_folders
@@ -57,6 +59,7 @@ __all__ = [
     "node_key_files",
     "node_key_texts",
     "node_settings_modules",
+    "npm_bin_scripts",
     "own_metadata",
     "own_name_packages",
     "root_named_folders",
