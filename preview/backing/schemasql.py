@@ -154,6 +154,10 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
     ):
         return None
     tables: dict[str, dict[str, None]] = {}
+    # A join's unqualified columns, each with the tables it may be of: given to one of
+    # them once every statement is read, unless one already has it (else both would, and
+    # the join would be ambiguous).
+    joined: list[tuple[str, list[str]]] = []
     for path, data in sorted(files.items()):
         code = (node and _NODE_CODE.search(path)) or (python and path.endswith(".py"))
         if not code or _TESTS.search(path) or len(data) > 512_000:
@@ -161,9 +165,15 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
         if _CREATE_TABLE.search(data):
             return None  # it makes its tables itself
         for statement in _STATEMENT.findall(data.decode("utf-8", "replace")):
-            table, columns = _named(statement)
-            if table:
-                tables.setdefault(table, {}).update(dict.fromkeys(columns))
+            named = _named(statement)
+            for table in named.tables:
+                tables.setdefault(table, {})
+            for table, columns in named.columns.items():
+                tables[table].update(dict.fromkeys(columns))
+            joined += [(column, named.tables) for column in named.unplaced]
+    for column, among in joined:
+        if not any(column in tables[t] for t in among):
+            tables[among[0]][column] = None
     if not tables:
         return None
     script = "".join(_create_table(t, list(c), engine) for t, c in tables.items())
@@ -221,28 +231,90 @@ _TABLE = re.compile(
 )
 _INSERTED = re.compile(r"^INSERT\s+INTO\s+\S+\s*\(([^)]*)\)", re.I)
 _COMPARED = re.compile(
-    rf"(?:\bWHERE|\bAND|\bOR|\bSET|,)\s+{_WORD}\s*(?:=|<|>|!=|\bLIKE\b|\bIN\b)", re.I
+    rf"(?:\bWHERE|\bAND|\bOR|\bSET|\bON|,)\s+{_WORD}\s*"
+    r"(?:=|<|>|!=|\bI?LIKE\b|\bIN\b|\bIS\b|\bBETWEEN\b|\bNOT\b)",
+    re.I,
 )
+# (not a function's name: ``ORDER BY RAND()``)
+_ORDERED = re.compile(rf"\b(?:ORDER|GROUP)\s+BY\s+{_WORD}(?!\w|\s*\()", re.I)
 _SELECTED = re.compile(r"^SELECT\s+(.*?)\s+FROM\b", re.I | re.S)
-_SQL_WORDS = {"select", "from", "where", "and", "or", "set", "values", "as", "distinct"}
+_SQL_WORDS = {
+    *("select", "from", "where", "and", "or", "set", "values", "as", "distinct", "not", "null"),
+    *("case", "when", "then", "else", "end", "exists", "is", "in", "like", "between", "on"),
+}
+# A FROM clause, to the clause after it: its tables, each with its alias, are split at its
+# commas and joins (``FROM examinations e LEFT JOIN rooms r ON room_id = r.id``).
+_FROM_CLAUSE = re.compile(
+    r"\bFROM\b(.*?)(?=\b(?:WHERE|GROUP|ORDER|LIMIT|HAVING|UNION|RETURNING|FOR)\b|\)|$)",
+    re.I | re.S,
+)
+_JOIN = re.compile(
+    r",|\b(?:NATURAL\s+)?(?:(?:LEFT|RIGHT|FULL|INNER|CROSS)\s+(?:OUTER\s+)?)?"
+    r"(?:STRAIGHT_)?JOIN\b",
+    re.I,
+)
+_CONDITION = re.compile(r"\b(?:ON|USING)\b", re.I)
+_SOURCE = re.compile(rf"\s*{_WORD}(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?\s*$", re.I)
+# ``alias.column`` (or ``table.column``): the column of the table the alias names.
+_QUALIFIED = re.compile(r"(?<![\w.])[`\"]?([A-Za-z_]\w*)[`\"]?\.[`\"]?([A-Za-z_]\w*)[`\"]?")
+# A template literal's ``${…}``: the code's value, not SQL (``${req.body.name}``).
+_INTERPOLATED = re.compile(r"\$\{[^}]*\}")
 
 
-def _named(statement: str) -> tuple[str, list[str]]:
-    """(the table ``statement`` names, the columns it names of it)."""
+@dataclass(frozen=True)
+class _Named:
+    """What one statement names: its tables (the first the one it is of), the columns it
+    places in one of them, and its unqualified columns where it names several tables."""
+
+    tables: list[str]
+    columns: dict[str, list[str]]
+    unplaced: list[str]
+
+
+def _named(statement: str) -> _Named:
+    """The tables ``statement`` names and the columns it names of each: a qualified one
+    (``products.name``, ``r.room_name``) is its table's; an unqualified one is the one
+    table's where it names one, else left to :func:`queried_tables` to place (harrymahardhika's
+    express-shop-db selects ``products.name`` from ``cart join products``: given to
+    ``cart``, it left ``products`` without it; Hutatsuiwa's attendance system selects
+    ``room_name`` from ``examinations e LEFT JOIN rooms``: given to both, it was
+    ambiguous)."""
     table = _TABLE.search(statement)
     if table is None:
-        return "", []
-    name = table.group(1) or table.group(2) or table.group(3)
+        return _Named([], {}, [])
+    first = table.group(1) or table.group(2) or table.group(3)
+    statement = _INTERPOLATED.sub("?", statement)
+    aliases = {first.lower(): first}
+    for clause in _FROM_CLAUSE.findall(statement):
+        for part in _JOIN.split(clause):
+            source = _SOURCE.match(_CONDITION.split(part)[0])
+            if source is not None and source.group(1).lower() not in _SQL_WORDS:
+                name = source.group(1)
+                aliases.setdefault(name.lower(), name)
+                if source.group(2) and source.group(2).lower() not in _SQL_WORDS:
+                    aliases.setdefault(source.group(2).lower(), name)
+    tables = list(dict.fromkeys([first, *aliases.values()]))
+    placed: dict[str, list[str]] = {}
+    for qualifier, column in _QUALIFIED.findall(statement):
+        if (owner := aliases.get(qualifier.lower())) is not None:
+            placed.setdefault(owner, []).append(column)
     columns: list[str] = []
     if (inserted := _INSERTED.match(statement)) is not None:
-        columns += [c.strip(' `"') for c in inserted.group(1).split(",")]
-    columns += _COMPARED.findall(statement)
+        placed.setdefault(first, []).extend(c.strip(' `"') for c in inserted.group(1).split(","))
+    columns += _COMPARED.findall(statement) + _ORDERED.findall(statement)
     if (selected := _SELECTED.match(statement)) is not None:
         for part in selected.group(1).split(","):
             word = part.strip().split()[0] if part.strip() else ""
             columns += [word] if re.fullmatch(r"[A-Za-z_]\w*", word) else []
-    named = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
-    return name, [c for c in named if c.lower() not in _SQL_WORDS]
+    words = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
+    words = [c for c in words if c.lower() not in _SQL_WORDS and c.lower() not in aliases]
+    placed = {
+        t: [c for c in cs if re.fullmatch(r"[A-Za-z_]\w*", c)] for t, cs in placed.items()
+    }
+    if len(tables) == 1:
+        placed.setdefault(first, []).extend(words)
+        return _Named(tables, placed, [])
+    return _Named(tables, placed, words)
 
 
 def _create_table(table: str, columns: list[str], engine: str) -> str:

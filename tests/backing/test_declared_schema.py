@@ -353,6 +353,52 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(orm) is None
 
 
+def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
+    """harrymahardhika's express-shop-db selects ``products.name`` from ``cart join
+    products``: given to ``cart``, it left ``products`` without it ("Unknown column
+    'products.name'"). Hutatsuiwa's attendance system selects ``room_name`` from
+    ``examinations e LEFT JOIN rooms`` and from ``rooms`` alone: given to both, the join
+    was ambiguous (ER_NON_UNIQ_ERROR). shidoutou's express-company searches with ILIKE."""
+    cart = (
+        b"const all = () => db.query(`select cart.*, products.name, products.price\n"
+        b"\t\tfrom cart join products on cart.product_id = products.id`)\n"
+        b"const one = () => db.query('select * from cart where product_id = ?')\n"
+    )
+    exams = (
+        b"db.query(`SELECT e.id,room_name,course_id,start_time FROM examinations e "
+        b"LEFT JOIN rooms on room_id=rooms.id WHERE course_id=?`)\n"
+        b"db.query(`SELECT id,room_name,total_num FROM rooms WHERE id=?`)\n"
+        b"db.query(`SELECT s.name, c.title, grade FROM scores AS s, courses c "
+        b"WHERE s.course_id = c.id AND s.user_id = ${req.user.id} ORDER BY created_at`)\n"
+        b"db.any('SELECT * FROM employees WHERE name ILIKE $1 AND deleted_at IS NULL')\n"
+        b"db.query('SELECT content FROM questions ORDER BY RAND() LIMIT 5')\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mysql2": "^3"}}',
+        "app/cart.js": cart,
+        "model/exams.js": exams,
+    }
+    found = queried_tables(files)
+    assert found is not None
+    tables = {
+        block.split("`")[1]: block.split("(\n", 1)[1]
+        for block in found.scripts[0][1].split("CREATE TABLE IF NOT EXISTS ")[1:]
+    }
+    assert set(tables) == {
+        *("cart", "products", "examinations", "rooms", "scores", "courses", "employees"),
+        "questions",
+    }
+    assert "`name`" in tables["products"] and "`price`" in tables["products"]
+    assert "`name`" not in tables["cart"] and "`product_id`" in tables["cart"]
+    assert "`room_name`" in tables["rooms"] and "`room_name`" not in tables["examinations"]
+    assert "`course_id`" in tables["examinations"] and "`start_time`" in tables["examinations"]
+    assert "`title`" in tables["courses"] and "`name`" in tables["scores"]
+    assert "`grade`" in tables["scores"] and "`created_at`" in tables["scores"]
+    assert "`req`" not in found.scripts[0][1] and "`user`" not in found.scripts[0][1]
+    assert "`name`" in tables["employees"] and "`deleted_at`" in tables["employees"]
+    assert "`RAN" not in tables["questions"]  # (ORDER BY RAND(): a function, not a column)
+
+
 def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
     """PavelYasukevich's fastapi-workout queries ``posts`` through psycopg 3 alone, its
     table made by hand: 'relation "posts" does not exist'. Its queries' tables are made;
