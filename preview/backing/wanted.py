@@ -130,6 +130,13 @@ TEST_FILES = re.compile(
 _MONGO_CLIENTS = {
     "mongoose",
     "mongodb",
+    # Clients wrapping the driver (melisovm's express-customer: mongojs, whose "failed to
+    # connect to server [localhost:27017]" read as the service's failure, not MongoDB's).
+    "mongojs",
+    "monk",
+    "mongoist",
+    "@mikro-orm/mongodb",
+    "sails-mongo",
     "@nestjs/mongoose",
     "@typegoose/typegoose",
     "pymongo",
