@@ -4,6 +4,9 @@ starts are run so, with what, and which keep npm."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import trio
 
 from preview.apps.processes.scriptrun import script_run
 
@@ -99,3 +102,17 @@ def test_a_bin_given_as_a_path_alone_is_the_packages_own_command() -> None:
     listed = {"name": "api", "bin": ["cli.js"], "scripts": {"start": "node app.js"}}
     run = script_run(("npm", "start"), json.dumps(listed).encode())
     assert run is not None and not any(k.startswith("npm_package_bin") for k in run.env)
+
+
+async def test_npm_bin_which_npm_9_removed_is_the_packages_own_bin_folder(tmp_path: Path) -> None:
+    """b0ntenmaru's express-ddd migrates with ``npm run ts-node $(npm bin)/typeorm
+    migration:run``: npm 9 has no ``npm bin`` ('Unknown command: "bin"' on its output,
+    run as a path: "Cannot find module 'Unknown'"). The script runs with the folder it
+    named, the package's node_modules/.bin, in either spelling of the substitution."""
+    scripts = {"migrate": "echo $(npm bin)/typeorm migration:run; echo `npm bin`"}
+    run = script_run(("npm", "run", "migrate"), _package(scripts))
+    assert run is not None and run.line == scripts["migrate"]
+    with trio.fail_after(20):
+        done = await trio.run_process(list(run.argv), cwd=tmp_path, capture_stdout=True)
+    bin_folder = f"{tmp_path}/node_modules/.bin"
+    assert done.stdout.decode().splitlines() == [f"{bin_folder}/typeorm migration:run", bin_folder]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,7 +79,15 @@ def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | N
         "npm_command": "start" if argv[1] == "start" else "run-script",
         **_package_fields(package),
     }
-    return ScriptRun(("sh", "-c", _PRELUDE + line), env, line, name)
+    return ScriptRun(("sh", "-c", _PRELUDE + _NPM_BIN.sub(_OWN_BIN, line)), env, line, name)
+
+
+# ``npm bin``, which npm 9 removed (it prints 'Unknown command: "bin"' to its output, which
+# the script then ran as a path: b0ntenmaru's express-ddd, ``npm run ts-node $(npm
+# bin)/typeorm migration:run``, "Cannot find module 'Unknown'"): the folder it named, the
+# package's own node_modules/.bin (the script runs in the package's folder).
+_NPM_BIN = re.compile(r"\$\(\s*npm\s+bin\s*\)|`\s*npm\s+bin\s*`")
+_OWN_BIN = '"$PWD/node_modules/.bin"'
 
 
 async def script_run_in(argv: Sequence[str], directory: Path) -> ScriptRun | None:
