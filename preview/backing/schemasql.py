@@ -432,11 +432,38 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         fitting = [p for p in sql if _fits(files[p], engine)]
         if fitting:
             break
+    if len(fitting) > 1 and _own_databases(files, fitting, engine):
+        shown = "its SQL files that each create their own database and its tables"
+        # The app's own first, its tests' after: the first is the one an app naming no
+        # database is given (used_database).
+        ordered = sorted(fitting, key=lambda p: ("test" in p.lower(), p))
+        return DeclaredSql(_scripts(files, ordered, engine), shown)
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
         return None
     return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
+
+
+def _own_databases(files: dict[str, bytes], paths: list[str], engine: str) -> bool:
+    """Whether each MySQL dump of ``paths`` creates a database of its own and switches to
+    it (``CREATE DATABASE IF NOT EXISTS `library_app_test`; USE `library_app_test`;``):
+    they do not compete, each is run. alfaeliasws' express-ddd dumps ``library_app`` and,
+    under ``__test__/``, ``library_app_test``, which its example's ``TEST=yes`` has it
+    use: neither was run ("Unknown database 'library_app_test'")."""
+    if engine != MYSQL:
+        return False
+    named = []
+    for path in paths:
+        text = files[path].decode("utf-8", "replace")
+        used = _USE.search(text)
+        if used is None or _CREATED_DATABASE.search(text) is None:
+            return False
+        named.append(used.group(1).lower())
+    return len(set(named)) == len(named)
+
+
+_CREATED_DATABASE = re.compile(r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\b", re.I | re.M)
 
 
 _SCHEMA_NAME = re.compile(r"schema|create[ _-]?tables?|init|ddl|tables", re.I)

@@ -145,6 +145,36 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     assert declared_sql({"tests/schema.sql": MYSQL_DUMP}, MYSQL, compose_init_scripts) is None
 
 
+def test_mysql_dumps_each_creating_its_own_database_are_all_run() -> None:
+    """alfaeliasws' express-ddd dumps ``library_app`` and, under ``__test__/``,
+    ``library_app_test`` (phpMyAdmin's ``CREATE DATABASE IF NOT EXISTS …; USE …;``), which
+    its example's ``TEST=yes`` has it use: of two SQL files, neither ran ("Unknown
+    database 'library_app_test'"). Each makes its own database: both run; not two dumps
+    of one database, nor one switching to none."""
+
+    def dump(database: bytes) -> bytes:
+        made = b"CREATE DATABASE IF NOT EXISTS `%s` DEFAULT CHARACTER SET utf8mb4;\n" % database
+        return b"-- phpMyAdmin SQL Dump\n" + made + b"USE `%s`;\n" % database + MYSQL_DUMP
+
+    files = {
+        "library_app.sql": dump(b"library_app"),
+        "__test__/library_app_test.sql": dump(b"library_app_test"),
+        "index.ts": b"",
+    }
+    assert _paths(files, MYSQL) == (
+        ["library_app.sql", "__test__/library_app_test.sql"],
+        "its SQL files that each create their own database and its tables",
+    )
+    same = {**files, "__test__/library_app_test.sql": dump(b"library_app")}
+    assert _paths(same, MYSQL) is None
+    plain = {**files, "__test__/library_app_test.sql": MYSQL_DUMP}
+    assert _paths(plain, MYSQL) is None
+    assert _paths({"library_app.sql": dump(b"library_app")}, MYSQL) == (
+        ["library_app.sql"],
+        "its one SQL file that creates tables",
+    )
+
+
 def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
     readme = (
         "# Todo API\n\nCreate the table first:\n\n```sql\nCREATE TABLE todo (\n"
