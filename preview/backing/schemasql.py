@@ -261,6 +261,23 @@ _QUALIFIED = re.compile(r"(?<![\w.])[`\"]?([A-Za-z_]\w*)[`\"]?\.[`\"]?([A-Za-z_]
 _INTERPOLATED = re.compile(r"\$\{[^}]*\}")
 
 
+_GROUP = re.compile(r"\(([^()]*)\)")
+
+
+def _without_groups(statement: str) -> str:
+    """``statement`` without its parenthesised groups but its subqueries: a join's
+    condition written ``ON(p.product_id = ps.product_id)`` (aldabil21's
+    Node-Express-Shop-Api) ends no FROM clause, so the joins after it are read."""
+    while True:
+        flat = _GROUP.sub(lambda m: m[0] if _SUBQUERY.search(m[1]) else " ", statement)
+        if flat == statement:
+            return flat
+        statement = flat
+
+
+_SUBQUERY = re.compile(r"\bSELECT\b", re.I)
+
+
 @dataclass(frozen=True)
 class _Named:
     """What one statement names: its tables (the first the one it is of), the columns it
@@ -285,7 +302,7 @@ def _named(statement: str) -> _Named:
     first = table.group(1) or table.group(2) or table.group(3)
     statement = _INTERPOLATED.sub("?", statement)
     aliases = {first.lower(): first}
-    for clause in _FROM_CLAUSE.findall(statement):
+    for clause in _FROM_CLAUSE.findall(_without_groups(statement)):
         for part in _JOIN.split(clause):
             source = _SOURCE.match(_CONDITION.split(part)[0])
             if source is not None and source.group(1).lower() not in _SQL_WORDS:

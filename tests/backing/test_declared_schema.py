@@ -402,6 +402,10 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
         b"WHERE s.course_id = c.id AND s.user_id = ${req.user.id} ORDER BY created_at`)\n"
         b"db.any('SELECT * FROM employees WHERE name ILIKE $1 AND deleted_at IS NULL')\n"
         b"db.query('SELECT content FROM questions ORDER BY RAND() LIMIT 5')\n"
+        # aldabil21's Node-Express-Shop-Api: a join after a condition in parentheses
+        b"db.query(`SELECT p.id, MIN(ps.price) AS special FROM product p LEFT JOIN "
+        b"product_description pd ON(p.id = pd.product_id) LEFT JOIN product_special ps "
+        b"ON(p.id = ps.product_id AND ps.deadline > NOW())`)\n"
     )
     files = {
         "package.json": b'{"dependencies": {"express": "^4", "mysql2": "^3"}}',
@@ -416,7 +420,7 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
     }
     assert set(tables) == {
         *("cart", "products", "examinations", "rooms", "scores", "courses", "employees"),
-        "questions",
+        *("questions", "product", "product_description", "product_special"),
     }
     assert "`name`" in tables["products"] and "`price`" in tables["products"]
     assert "`name`" not in tables["cart"] and "`product_id`" in tables["cart"]
@@ -427,6 +431,8 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
     assert "`req`" not in found.scripts[0][1] and "`user`" not in found.scripts[0][1]
     assert "`name`" in tables["employees"] and "`deleted_at`" in tables["employees"]
     assert "`RAN" not in tables["questions"]  # (ORDER BY RAND(): a function, not a column)
+    assert "`price`" in tables["product_special"] and "`deadline`" in tables["product_special"]
+    assert "`price`" not in tables["product"]
 
 
 def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
