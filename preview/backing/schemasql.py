@@ -164,8 +164,8 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
             continue
         if _CREATE_TABLE.search(data):
             return None  # it makes its tables itself
-        for statement in _STATEMENT.findall(data.decode("utf-8", "replace")):
-            named = _named(statement)
+        for templated, quoted in _STATEMENT.findall(data.decode("utf-8", "replace")):
+            named = _named(templated or quoted)
             for table in named.tables:
                 tables.setdefault(table, {})
             for table, columns in named.columns.items():
@@ -220,8 +220,13 @@ def _python_driver_alone(files: dict[str, bytes]) -> bool:
 
 # A statement a string of the code begins with: from its verb to the end of its text
 # (not prose in a message: "Failed to update the invoice").
+# A template literal's runs to its closing backquote: its SQL quotes its values
+# (aldabil21's Node-Express-Shop-Api: ``… td.language = '${reqLanguage}') LEFT JOIN
+# coupon c …``, whose joins after the quote were never read).
 _STATEMENT = re.compile(
-    r"""(?<=['"`])\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*)""", re.I
+    r"""(?<=`)\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^`;]*)"""
+    r"""|(?<=['"])\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*)""",
+    re.I,
 )
 _WORD = r"[`\"]?([A-Za-z_]\w*)[`\"]?"
 _TABLE = re.compile(

@@ -406,6 +406,9 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
         b"db.query(`SELECT p.id, MIN(ps.price) AS special FROM product p LEFT JOIN "
         b"product_description pd ON(p.id = pd.product_id) LEFT JOIN product_special ps "
         b"ON(p.id = ps.product_id AND ps.deadline > NOW())`)\n"
+        # a template literal's quoted value before its last join
+        b"db.query(`SELECT c.type FROM product p LEFT JOIN tax t ON(t.language = "
+        b"'${lang}') LEFT JOIN coupon c ON(c.coupon_id = p.coupon_id)`)\n"
     )
     files = {
         "package.json": b'{"dependencies": {"express": "^4", "mysql2": "^3"}}',
@@ -420,7 +423,7 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
     }
     assert set(tables) == {
         *("cart", "products", "examinations", "rooms", "scores", "courses", "employees"),
-        *("questions", "product", "product_description", "product_special"),
+        *("questions", "product", "product_description", "product_special", "tax", "coupon"),
     }
     assert "`name`" in tables["products"] and "`price`" in tables["products"]
     assert "`name`" not in tables["cart"] and "`product_id`" in tables["cart"]
@@ -433,6 +436,7 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
     assert "`RAN" not in tables["questions"]  # (ORDER BY RAND(): a function, not a column)
     assert "`price`" in tables["product_special"] and "`deadline`" in tables["product_special"]
     assert "`price`" not in tables["product"]
+    assert "`type`" in tables["coupon"] and "`language`" in tables["tax"]
 
 
 def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
