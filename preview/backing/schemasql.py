@@ -154,16 +154,26 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
     ):
         return None
     tables: dict[str, dict[str, None]] = {}
+    # A join's unqualified columns, each with the tables it may be of: given to one of
+    # them once every statement is read, unless one already has it (else both would, and
+    # the join would be ambiguous).
+    joined: list[tuple[str, list[str]]] = []
     for path, data in sorted(files.items()):
         code = (node and _NODE_CODE.search(path)) or (python and path.endswith(".py"))
         if not code or _TESTS.search(path) or len(data) > 512_000:
             continue
         if _CREATE_TABLE.search(data):
             return None  # it makes its tables itself
-        for statement in _STATEMENT.findall(data.decode("utf-8", "replace")):
-            table, columns = _named(statement)
-            if table:
-                tables.setdefault(table, {}).update(dict.fromkeys(columns))
+        for templated, quoted in _STATEMENT.findall(data.decode("utf-8", "replace")):
+            named = _named(templated or quoted)
+            for table in named.tables:
+                tables.setdefault(table, {})
+            for table, columns in named.columns.items():
+                tables[table].update(dict.fromkeys(columns))
+            joined += [(column, named.tables) for column in named.unplaced]
+    for column, among in joined:
+        if not any(column in tables[t] for t in among):
+            tables[among[0]][column] = None
     if not tables:
         return None
     script = "".join(_create_table(t, list(c), engine) for t, c in tables.items())
@@ -210,8 +220,13 @@ def _python_driver_alone(files: dict[str, bytes]) -> bool:
 
 # A statement a string of the code begins with: from its verb to the end of its text
 # (not prose in a message: "Failed to update the invoice").
+# A template literal's runs to its closing backquote: its SQL quotes its values
+# (aldabil21's Node-Express-Shop-Api: ``… td.language = '${reqLanguage}') LEFT JOIN
+# coupon c …``, whose joins after the quote were never read).
 _STATEMENT = re.compile(
-    r"""(?<=['"`])\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*)""", re.I
+    r"""(?<=`)\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^`;]*)"""
+    r"""|(?<=['"])\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*)""",
+    re.I,
 )
 _WORD = r"[`\"]?([A-Za-z_]\w*)[`\"]?"
 _TABLE = re.compile(
@@ -221,28 +236,107 @@ _TABLE = re.compile(
 )
 _INSERTED = re.compile(r"^INSERT\s+INTO\s+\S+\s*\(([^)]*)\)", re.I)
 _COMPARED = re.compile(
-    rf"(?:\bWHERE|\bAND|\bOR|\bSET|,)\s+{_WORD}\s*(?:=|<|>|!=|\bLIKE\b|\bIN\b)", re.I
+    rf"(?:\bWHERE|\bAND|\bOR|\bSET|\bON|,)\s+{_WORD}\s*"
+    r"(?:=|<|>|!=|\bI?LIKE\b|\bIN\b|\bIS\b|\bBETWEEN\b|\bNOT\b)",
+    re.I,
 )
+# (not a function's name: ``ORDER BY RAND()``)
+_ORDERED = re.compile(rf"\b(?:ORDER|GROUP)\s+BY\s+{_WORD}(?!\w|\s*\()", re.I)
 _SELECTED = re.compile(r"^SELECT\s+(.*?)\s+FROM\b", re.I | re.S)
-_SQL_WORDS = {"select", "from", "where", "and", "or", "set", "values", "as", "distinct"}
+_SQL_WORDS = {
+    *("select", "from", "where", "and", "or", "set", "values", "as", "distinct", "not", "null"),
+    *("case", "when", "then", "else", "end", "exists", "is", "in", "like", "between", "on"),
+}
+# A FROM clause, to the clause after it: its tables, each with its alias, are split at its
+# commas and joins (``FROM examinations e LEFT JOIN rooms r ON room_id = r.id``).
+_FROM_CLAUSE = re.compile(
+    r"\bFROM\b(.*?)(?=\b(?:WHERE|GROUP|ORDER|LIMIT|HAVING|UNION|RETURNING|FOR)\b|\)|$)",
+    re.I | re.S,
+)
+_JOIN = re.compile(
+    r",|\b(?:NATURAL\s+)?(?:(?:LEFT|RIGHT|FULL|INNER|CROSS)\s+(?:OUTER\s+)?)?"
+    r"(?:STRAIGHT_)?JOIN\b",
+    re.I,
+)
+_CONDITION = re.compile(r"\b(?:ON|USING)\b", re.I)
+_SOURCE = re.compile(rf"\s*{_WORD}(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?\s*$", re.I)
+# ``alias.column`` (or ``table.column``): the column of the table the alias names.
+_QUALIFIED = re.compile(r"(?<![\w.])[`\"]?([A-Za-z_]\w*)[`\"]?\.[`\"]?([A-Za-z_]\w*)[`\"]?")
+# A template literal's ``${…}``: the code's value, not SQL (``${req.body.name}``).
+_INTERPOLATED = re.compile(r"\$\{[^}]*\}")
 
 
-def _named(statement: str) -> tuple[str, list[str]]:
-    """(the table ``statement`` names, the columns it names of it)."""
+_GROUP = re.compile(r"\(([^()]*)\)")
+
+
+def _without_groups(statement: str) -> str:
+    """``statement`` without its parenthesised groups but its subqueries: a join's
+    condition written ``ON(p.product_id = ps.product_id)`` (aldabil21's
+    Node-Express-Shop-Api) ends no FROM clause, so the joins after it are read."""
+    while True:
+        flat = _GROUP.sub(lambda m: m[0] if _SUBQUERY.search(m[1]) else " ", statement)
+        if flat == statement:
+            return flat
+        statement = flat
+
+
+_SUBQUERY = re.compile(r"\bSELECT\b", re.I)
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What one statement names: its tables (the first the one it is of), the columns it
+    places in one of them, and its unqualified columns where it names several tables."""
+
+    tables: list[str]
+    columns: dict[str, list[str]]
+    unplaced: list[str]
+
+
+def _named(statement: str) -> _Named:
+    """The tables ``statement`` names and the columns it names of each: a qualified one
+    (``products.name``, ``r.room_name``) is its table's; an unqualified one is the one
+    table's where it names one, else left to :func:`queried_tables` to place (harrymahardhika's
+    express-shop-db selects ``products.name`` from ``cart join products``: given to
+    ``cart``, it left ``products`` without it; Hutatsuiwa's attendance system selects
+    ``room_name`` from ``examinations e LEFT JOIN rooms``: given to both, it was
+    ambiguous)."""
     table = _TABLE.search(statement)
     if table is None:
-        return "", []
-    name = table.group(1) or table.group(2) or table.group(3)
+        return _Named([], {}, [])
+    first = table.group(1) or table.group(2) or table.group(3)
+    statement = _INTERPOLATED.sub("?", statement)
+    aliases = {first.lower(): first}
+    for clause in _FROM_CLAUSE.findall(_without_groups(statement)):
+        for part in _JOIN.split(clause):
+            source = _SOURCE.match(_CONDITION.split(part)[0])
+            if source is not None and source.group(1).lower() not in _SQL_WORDS:
+                name = source.group(1)
+                aliases.setdefault(name.lower(), name)
+                if source.group(2) and source.group(2).lower() not in _SQL_WORDS:
+                    aliases.setdefault(source.group(2).lower(), name)
+    tables = list(dict.fromkeys([first, *aliases.values()]))
+    placed: dict[str, list[str]] = {}
+    for qualifier, column in _QUALIFIED.findall(statement):
+        if (owner := aliases.get(qualifier.lower())) is not None:
+            placed.setdefault(owner, []).append(column)
     columns: list[str] = []
     if (inserted := _INSERTED.match(statement)) is not None:
-        columns += [c.strip(' `"') for c in inserted.group(1).split(",")]
-    columns += _COMPARED.findall(statement)
+        placed.setdefault(first, []).extend(c.strip(' `"') for c in inserted.group(1).split(","))
+    columns += _COMPARED.findall(statement) + _ORDERED.findall(statement)
     if (selected := _SELECTED.match(statement)) is not None:
         for part in selected.group(1).split(","):
             word = part.strip().split()[0] if part.strip() else ""
             columns += [word] if re.fullmatch(r"[A-Za-z_]\w*", word) else []
-    named = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
-    return name, [c for c in named if c.lower() not in _SQL_WORDS]
+    words = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
+    words = [c for c in words if c.lower() not in _SQL_WORDS and c.lower() not in aliases]
+    placed = {
+        t: [c for c in cs if re.fullmatch(r"[A-Za-z_]\w*", c)] for t, cs in placed.items()
+    }
+    if len(tables) == 1:
+        placed.setdefault(first, []).extend(words)
+        return _Named(tables, placed, [])
+    return _Named(tables, placed, words)
 
 
 def _create_table(table: str, columns: list[str], engine: str) -> str:
@@ -360,10 +454,12 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         fitting = [p for p in sql if _fits(files[p], engine)]
         if fitting:
             break
-    if len(fitting) > 1 and (own := _own_databases(files, fitting)) is not None:
-        return DeclaredSql(
-            _scripts(files, own, engine), "its SQL files, each making the database it uses"
-        )
+    if len(fitting) > 1 and _own_databases(files, fitting, engine):
+        shown = "its SQL files that each create their own database and its tables"
+        # The app's own first, its tests' after: the first is the one an app naming no
+        # database is given (used_database).
+        ordered = sorted(fitting, key=lambda p: ("test" in p.lower(), p))
+        return DeclaredSql(_scripts(files, ordered, engine), shown)
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
@@ -371,29 +467,25 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
 
 
-# A dump making its own database and switching to it (phpMyAdmin's ``CREATE DATABASE IF
-# NOT EXISTS `shop` …; USE `shop`;``): group 1 the database made.
-_CREATE_DATABASE = re.compile(
-    r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([\w$-]{1,64})`?", re.I | re.M
-)
-
-
-def _own_databases(files: dict[str, bytes], paths: list[str]) -> list[str] | None:
-    """``paths``, in order, where each makes the database it switches to and no two the
-    same one: dumps of several databases, each whole in itself, that run side by side
-    (alfaeliasws' express-ddd: library_app.sql and __test__/library_app_test.sql, the
-    latter the database its .env_example's ``TEST=yes`` reads; neither ran, no table
-    existed, "Unknown database 'library_app_test'"). None otherwise: two versions of one
-    database, or a file of tables for whichever database it is run in."""
-    made: list[str] = []
+def _own_databases(files: dict[str, bytes], paths: list[str], engine: str) -> bool:
+    """Whether each MySQL dump of ``paths`` creates a database of its own and switches to
+    it (``CREATE DATABASE IF NOT EXISTS `library_app_test`; USE `library_app_test`;``):
+    they do not compete, each is run. alfaeliasws' express-ddd dumps ``library_app`` and,
+    under ``__test__/``, ``library_app_test``, which its example's ``TEST=yes`` has it
+    use: neither was run ("Unknown database 'library_app_test'")."""
+    if engine != MYSQL:
+        return False
+    named = []
     for path in paths:
         text = files[path].decode("utf-8", "replace")
-        created = _CREATE_DATABASE.search(text)
         used = _USE.search(text)
-        if created is None or used is None or created.group(1) != used.group(1):
-            return None
-        made.append(created.group(1))
-    return sorted(paths) if len(set(made)) == len(made) else None
+        if used is None or _CREATED_DATABASE.search(text) is None:
+            return False
+        named.append(used.group(1).lower())
+    return len(set(named)) == len(named)
+
+
+_CREATED_DATABASE = re.compile(r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\b", re.I | re.M)
 
 
 _SCHEMA_NAME = re.compile(r"schema|create[ _-]?tables?|init|ddl|tables", re.I)

@@ -130,6 +130,13 @@ TEST_FILES = re.compile(
 _MONGO_CLIENTS = {
     "mongoose",
     "mongodb",
+    # Clients wrapping the driver (melisovm's express-customer: mongojs, whose "failed to
+    # connect to server [localhost:27017]" read as the service's failure, not MongoDB's).
+    "mongojs",
+    "monk",
+    "mongoist",
+    "@mikro-orm/mongodb",
+    "sails-mongo",
     "@nestjs/mongoose",
     "@typegoose/typegoose",
     "pymongo",
@@ -563,6 +570,56 @@ _STRING_CONSTANT = re.compile(r"""\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s
 _DATA_SOURCES = re.compile(r"(?:^|/)(?:migrations?|seeders?|seeds?)/|\.sql$", re.IGNORECASE)
 
 
+# A Sequelize model: ``Model.init({…}, {sequelize, modelName: 'Province'})`` or
+# ``sequelize.define('Province', {…})``; its own ``tableName``, and whether it (or the
+# instance's ``define`` options) keeps the name as it is.
+_MODEL_NAME = re.compile(
+    r"""\bmodelName\s*:\s*["'`](\w+)["'`]|\.define\(\s*["'`](\w+)["'`]\s*,"""
+)
+_TABLE_NAME = re.compile(r"""\btableName\s*:\s*["'`](\w+)["'`]""")
+_FROZEN = re.compile(r"\bfreezeTableName\s*:\s*true\b")
+
+
+def _plural(name: str) -> str:
+    """``name`` made plural as Sequelize's inflection does for a model's table (Province →
+    Provinces, City → Cities, Address → Addresses); one that ends in ``s`` already is."""
+    lower = name.lower()
+    if lower.endswith("s") and not lower.endswith(("ss", "us")):
+        return name
+    if lower.endswith("y") and lower[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return f"{name[:-1]}ies"
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{name}es"
+    return f"{name}s"
+
+
+def _model_tables(files: dict[str, bytes]) -> set[str]:
+    """The tables the app's Sequelize models query: each model's ``tableName``, else its
+    name made plural (as it is where anything freezes it). clevermacaw's
+    express-marketplace-api: its migration ``createTable('provinces', …)``, its model
+    ``modelName: 'Province'``: "Table 'marketplace_express.Provinces' doesn't exist" on
+    Linux's MariaDB, written where MySQL compares table names without their case."""
+    tables: set[str] = set()
+    sources = {
+        path: data
+        for path, data in files.items()
+        if path.endswith((".js", ".cjs", ".mjs", ".ts"))
+        and "node_modules/" not in path
+        and len(data) <= 512_000
+        and b"sequelize" in data.lower()
+    }
+    frozen = any(_FROZEN.search(data.decode("utf-8", "replace")) for data in sources.values())
+    for data in sources.values():
+        text = data.decode("utf-8", "replace")
+        if (table := _TABLE_NAME.search(text)) is not None:
+            tables.add(table.group(1))
+            continue
+        for match in _MODEL_NAME.finditer(text):
+            model = match.group(1) or match.group(2)
+            tables.add(model if frozen else _plural(model))
+    return tables
+
+
 def table_name_cases(files: dict[str, bytes]) -> str | None:
     """Why the app's MariaDB compares table names without their case, as MySQL does on
     Windows and macOS where its migrations were written; None where they name each table
@@ -591,6 +648,10 @@ def table_name_cases(files: dict[str, bytes]) -> str | None:
         first = made.get(table.lower())
         if first is not None and first != table:
             return f"its migrations name the table {first} as {table} too"
+    for table in sorted(_model_tables(files)):
+        first = made.get(table.lower())
+        if first is not None and first != table:
+            return f"its migrations make the table {first}, its models query it as {table}"
     return None
 
 

@@ -375,6 +375,28 @@ def test_a_start_script_naming_a_file_alone_is_run_by_node() -> None:
     assert _node(package, {"index.js": ""}).argv[:2] == ("npm", "start")
 
 
+def test_a_start_script_running_a_packages_folder_runs_its_command() -> None:
+    """jdeekonda's node-express-cms: ``"start": "./node_modules/nodemon express-server.js"``,
+    a folder the shell cannot run ("Permission denied", exit 126). The command the
+    package is named for runs instead, its watcher off as any start's; a folder of a
+    package the app does not list, or the package's bin, as it is."""
+    package = {
+        "main": "express-server.js",
+        "dependencies": {"express": "^4", "nodemon": "^1"},
+        "scripts": {"start": "./node_modules/nodemon express-server.js"},
+    }
+    found = _node(package, {"express-server.js": "require('express')().listen(3000)"})
+    assert found.argv == ("sh", "-c", f"{BIN_FIRST_ON_PATH}node express-server.js")
+    assert found.notes == [
+        "its start script runs a package's folder (node_modules/nodemon): its command"
+        " nodemon: the start script without its watcher: node express-server.js"
+    ]
+    package["scripts"]["start"] = "node_modules/.bin/nodemon express-server.js"
+    assert _node(package, {"express-server.js": ""}).argv[:2] == ("npm", "start")
+    package["scripts"]["start"] = "./node_modules/serve build"
+    assert _node(package, {"express-server.js": ""}).argv[:2] == ("npm", "start")
+
+
 def test_a_knexfile_in_a_subfolder_is_migrated_from_there() -> None:
     found = detect({p: t.encode() for p, t in app_files("node_knex_subfolder").items()})
     assert found.setup == (
@@ -1075,3 +1097,14 @@ def test_a_pm2_ecosystem_files_one_app_is_the_start_its_args_a_list_or_a_line() 
     for text in (two, other):
         with pytest.raises(BadRequest, match="Found no way to start this app"):
             _node(listed, {**files, "ecosystem.config.js": text})
+
+
+def test_a_start_handing_its_app_to_pm2_behind_cross_env_runs_it_in_the_foreground() -> None:
+    """ns16's express-articles-app: ``"start:prod": "cross-env NODE_ENV=production pm2
+    start index.js --name express-articles-app"``, pm2 not installed: "spawn pm2
+    ENOENT". Its entry runs in the foreground with cross-env's assignments."""
+    script = "cross-env NODE_ENV=production pm2 start index.js --name express-articles-app"
+    found = _node({"scripts": {"start:prod": script}}, {"index.js": ""})
+    assert found.argv == ("sh", "-c", f"{BIN_FIRST_ON_PATH}NODE_ENV=production node index.js")
+    alone = _node({"scripts": {"start:prod": "cross-env NODE_ENV=production node index.js"}})
+    assert alone.argv == ("npm", "run", "start:prod")

@@ -981,3 +981,15 @@ async def test_a_template_maker_past_its_time_is_a_clear_failure(
             await trio.to_thread.run_sync(mysql_server.ensure_template, tmp_path)
         assert await trio.to_thread.run_sync(os.listdir, tmp_path) == []  # no draft, no template
         await eventually(lambda: not running())  # killed with the installer's namespace
+
+
+def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
+    """melisovm's express-customer lists mongojs alone (``mongojs('customerapp',
+    ['users'])``): its "failed to connect to server [localhost:27017]" read as the
+    service's failure, not as MongoDB's, which cannot be given here."""
+    for client in ("mongojs", "monk", "mongoist"):
+        package = b'{"dependencies": {"express": "^4", "%s": "^2"}}' % client.encode()
+        files = {"package.json": package}
+        assert wanted_servers(files, "app.js", {}).mongo == f"{client} in its dependencies"
+    plain = {"package.json": b'{"dependencies": {"express": "^4", "ejs": "^2"}}'}
+    assert wanted_servers(plain, "app.js", {}).mongo is None

@@ -302,6 +302,11 @@ def test_a_services_switch_is_read_by_its_name() -> None:
     assert meaning("AMQP_ACTIVE") == meaning("USE_AMQP") == Meaning(SWITCH, "on", "rabbitmq")
     for none in ("KAFKA_SSL_ENABLED", "KAFKA_BOOTSTRAP_SERVERS", "DEBUG_ENABLED", "USE_TZ"):
         assert meaning(none) is None, none
+    # RabbitMQ by its protocol's name, switched on by "active" (ismaelalvesgit's
+    # node-express-hexagonal: AMQP_ACTIVE=true, its broker nowhere: AggregateError).
+    assert meaning("AMQP_ACTIVE") == meaning("USE_RABBIT") == Meaning(SWITCH, "on", "rabbitmq")
+    assert meaning("ELASTIC_ENABLED") == Meaning(SWITCH, "on", "elasticsearch")
+    assert meaning("USER_ACTIVE") is None and meaning("AMQP_HOSTNAME") is None
     assert meaning("ACCOUNT_ACTIVE") is None and meaning("AMQP_HOSTNAME") is None
 
 
@@ -317,6 +322,8 @@ def test_the_switches_of_services_none_is_here_are_turned_off() -> None:
     example = {**files, ".env.example": b"KAFKA_ENABLED=true\nDISABLE_KAFKA=false\n"}
     found = config_defaults(example, "main.py", {}, {"PORT": "8000"})
     assert (found.values["KAFKA_ENABLED"], found.values["DISABLE_KAFKA"]) == ("false", "true")
+    amqp = {**files, ".env.example": b"AMQP_ACTIVE=true\nAMQP_HOSTNAME=localhost\n"}
+    assert config_defaults(amqp, "main.py", {}, {"PORT": "8000"}).values["AMQP_ACTIVE"] == "false"
     # A Node app's, read from its code, its example's true (AMQP_ACTIVE: RabbitMQ's).
     node = {
         "package.json": b'{"dependencies": {"amqplib": "^0.10"}, "scripts": {"start": "x"}}',

@@ -145,6 +145,36 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     assert declared_sql({"tests/schema.sql": MYSQL_DUMP}, MYSQL, compose_init_scripts) is None
 
 
+def test_mysql_dumps_each_creating_its_own_database_are_all_run() -> None:
+    """alfaeliasws' express-ddd dumps ``library_app`` and, under ``__test__/``,
+    ``library_app_test`` (phpMyAdmin's ``CREATE DATABASE IF NOT EXISTS …; USE …;``), which
+    its example's ``TEST=yes`` has it use: of two SQL files, neither ran ("Unknown
+    database 'library_app_test'"). Each makes its own database: both run; not two dumps
+    of one database, nor one switching to none."""
+
+    def dump(database: bytes) -> bytes:
+        made = b"CREATE DATABASE IF NOT EXISTS `%s` DEFAULT CHARACTER SET utf8mb4;\n" % database
+        return b"-- phpMyAdmin SQL Dump\n" + made + b"USE `%s`;\n" % database + MYSQL_DUMP
+
+    files = {
+        "library_app.sql": dump(b"library_app"),
+        "__test__/library_app_test.sql": dump(b"library_app_test"),
+        "index.ts": b"",
+    }
+    assert _paths(files, MYSQL) == (
+        ["library_app.sql", "__test__/library_app_test.sql"],
+        "its SQL files that each create their own database and its tables",
+    )
+    same = {**files, "__test__/library_app_test.sql": dump(b"library_app")}
+    assert _paths(same, MYSQL) is None
+    plain = {**files, "__test__/library_app_test.sql": MYSQL_DUMP}
+    assert _paths(plain, MYSQL) is None
+    assert _paths({"library_app.sql": dump(b"library_app")}, MYSQL) == (
+        ["library_app.sql"],
+        "its one SQL file that creates tables",
+    )
+
+
 def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
     readme = (
         "# Todo API\n\nCreate the table first:\n\n```sql\nCREATE TABLE todo (\n"
@@ -353,6 +383,62 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(orm) is None
 
 
+def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
+    """harrymahardhika's express-shop-db selects ``products.name`` from ``cart join
+    products``: given to ``cart``, it left ``products`` without it ("Unknown column
+    'products.name'"). Hutatsuiwa's attendance system selects ``room_name`` from
+    ``examinations e LEFT JOIN rooms`` and from ``rooms`` alone: given to both, the join
+    was ambiguous (ER_NON_UNIQ_ERROR). shidoutou's express-company searches with ILIKE."""
+    cart = (
+        b"const all = () => db.query(`select cart.*, products.name, products.price\n"
+        b"\t\tfrom cart join products on cart.product_id = products.id`)\n"
+        b"const one = () => db.query('select * from cart where product_id = ?')\n"
+    )
+    exams = (
+        b"db.query(`SELECT e.id,room_name,course_id,start_time FROM examinations e "
+        b"LEFT JOIN rooms on room_id=rooms.id WHERE course_id=?`)\n"
+        b"db.query(`SELECT id,room_name,total_num FROM rooms WHERE id=?`)\n"
+        b"db.query(`SELECT s.name, c.title, grade FROM scores AS s, courses c "
+        b"WHERE s.course_id = c.id AND s.user_id = ${req.user.id} ORDER BY created_at`)\n"
+        b"db.any('SELECT * FROM employees WHERE name ILIKE $1 AND deleted_at IS NULL')\n"
+        b"db.query('SELECT content FROM questions ORDER BY RAND() LIMIT 5')\n"
+        # aldabil21's Node-Express-Shop-Api: a join after a condition in parentheses
+        b"db.query(`SELECT p.id, MIN(ps.price) AS special FROM product p LEFT JOIN "
+        b"product_description pd ON(p.id = pd.product_id) LEFT JOIN product_special ps "
+        b"ON(p.id = ps.product_id AND ps.deadline > NOW())`)\n"
+        # a template literal's quoted value before its last join
+        b"db.query(`SELECT c.type FROM product p LEFT JOIN tax t ON(t.language = "
+        b"'${lang}') LEFT JOIN coupon c ON(c.coupon_id = p.coupon_id)`)\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mysql2": "^3"}}',
+        "app/cart.js": cart,
+        "model/exams.js": exams,
+    }
+    found = queried_tables(files)
+    assert found is not None
+    tables = {
+        block.split("`")[1]: block.split("(\n", 1)[1]
+        for block in found.scripts[0][1].split("CREATE TABLE IF NOT EXISTS ")[1:]
+    }
+    assert set(tables) == {
+        *("cart", "products", "examinations", "rooms", "scores", "courses", "employees"),
+        *("questions", "product", "product_description", "product_special", "tax", "coupon"),
+    }
+    assert "`name`" in tables["products"] and "`price`" in tables["products"]
+    assert "`name`" not in tables["cart"] and "`product_id`" in tables["cart"]
+    assert "`room_name`" in tables["rooms"] and "`room_name`" not in tables["examinations"]
+    assert "`course_id`" in tables["examinations"] and "`start_time`" in tables["examinations"]
+    assert "`title`" in tables["courses"] and "`name`" in tables["scores"]
+    assert "`grade`" in tables["scores"] and "`created_at`" in tables["scores"]
+    assert "`req`" not in found.scripts[0][1] and "`user`" not in found.scripts[0][1]
+    assert "`name`" in tables["employees"] and "`deleted_at`" in tables["employees"]
+    assert "`RAN" not in tables["questions"]  # (ORDER BY RAND(): a function, not a column)
+    assert "`price`" in tables["product_special"] and "`deadline`" in tables["product_special"]
+    assert "`price`" not in tables["product"]
+    assert "`type`" in tables["coupon"] and "`language`" in tables["tax"]
+
+
 def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
     """PavelYasukevich's fastapi-workout queries ``posts`` through psycopg 3 alone, its
     table made by hand: 'relation "posts" does not exist'. Its queries' tables are made;
@@ -450,31 +536,3 @@ async def test_a_dockerfiles_init_sql_runs_in_the_private_postgresql(
             "PostgreSQL: the upload's SQL (db/schema.sql), from db/Dockerfile" in m for m in said
         ), said
         assert (await service.stop(body["gid"])).status_code == 200
-
-
-def _dump_of(database: str) -> bytes:
-    return (
-        f"-- phpMyAdmin SQL Dump\nCREATE DATABASE IF NOT EXISTS `{database}` DEFAULT "
-        f"CHARACTER SET utf8mb4;\nUSE `{database}`;\n"
-    ).encode() + MYSQL_DUMP
-
-
-def test_dumps_each_making_the_database_it_uses_all_run() -> None:
-    """alfaeliasws' express-ddd commits library_app.sql and __test__/library_app_test.sql,
-    each a phpMyAdmin dump making its own database, and its .env_example (``TEST=yes``)
-    reads the second: neither ran (two files, no schema's name), "Unknown database
-    'library_app_test'" at every route. Both run, each into the database it makes; two
-    dumps of one database, or a file of tables for any database beside one, stay unread."""
-    files = {
-        "library_app.sql": _dump_of("library_app"),
-        "__test__/library_app_test.sql": _dump_of("library_app_test"),
-        "index.ts": b"",
-    }
-    assert _paths(files, MYSQL) == (
-        ["__test__/library_app_test.sql", "library_app.sql"],
-        "its SQL files, each making the database it uses",
-    )
-    twice = {**files, "__test__/library_app_test.sql": _dump_of("library_app")}
-    assert declared_sql(twice, MYSQL, compose_init_scripts) is None
-    loose = {**files, "__test__/library_app_test.sql": MYSQL_DUMP}
-    assert declared_sql(loose, MYSQL, compose_init_scripts) is None

@@ -719,6 +719,44 @@ def test_migrations_naming_a_table_in_two_cases_have_it_compared_without_case() 
     assert table_name_cases(lower) is None
 
 
+def test_a_sequelize_models_table_in_another_case_than_its_migration_has_it_folded() -> None:
+    """clevermacaw's express-marketplace-api: its migration ``createTable('provinces', …)``,
+    its model ``modelName: 'Province'``, which Sequelize queries as ``Provinces``: "Table
+    'marketplace_express.Provinces' doesn't exist" on Linux's MariaDB. Its server compares
+    table names without their case; not where the model's table is the migration's."""
+    create = b"module.exports = { up: (q, S) => q.createTable('provinces', {}) };\n"
+    cities = b"module.exports = { up: (q, S) => q.createTable('Cities', {}) };\n"
+    model = (
+        b"const { Model } = require('sequelize');\n"
+        b"module.exports = (sequelize, DataTypes) => { class Province extends Model {};\n"
+        b"  Province.init({ name: DataTypes.STRING }, { sequelize, modelName: 'Province' });\n"
+        b"  return Province; };\n"
+    )
+    city = b"module.exports = (sequelize, S) => sequelize.define('City', {});\n"
+    files = {
+        "database/migrations/1-create-provinces.js": create,
+        "database/migrations/2-create-cities.js": cities,
+        "models/Province.js": model,
+        "models/City.js": city,
+    }
+    assert table_name_cases(files) == (
+        "its migrations make the table provinces, its models query it as Provinces"
+    )
+    upper = {**files, "database/migrations/1-create-provinces.js": create.replace(b"'p", b"'P")}
+    assert table_name_cases(upper) is None  # Provinces, Cities: each named one way
+    own = {**files, "models/Province.js": model.replace(b"modelName", b"tableName: 'provinces', m")}
+    assert table_name_cases(own) is None
+    # A name kept as it is (``freezeTableName``) is the model's own: ``city``, not Cities.
+    frozen = {
+        **upper,
+        "database/migrations/2-create-cities.js": cities.replace(b"'Cities'", b"'city'"),
+        "models/index.js": b"new Sequelize(u, { define: { freezeTableName: true } })",
+    }
+    assert table_name_cases(frozen) == (
+        "its migrations make the table city, its models query it as City"
+    )
+
+
 def test_a_database_name_a_config_module_gives_is_made() -> None:
     """jackgaoyuan's node-koa2-mysql: app/config/config.js's ``database: { dbName:
     'island', host: '127.0.0.1', … }``, read by app/core/db.js's ``new Sequelize(dbName,

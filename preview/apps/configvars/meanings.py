@@ -178,10 +178,10 @@ _SERVICES = {
     "TYPESENSE",
     "ZOOKEEPER",
 }
-# A service's other word: its protocol's (ismaelalvesgit's node-express-hexagonal reads
-# ``AMQP_ACTIVE``, true in its .env.example, and connected to RabbitMQ at its start:
-# AggregateError of ECONNREFUSED on 5672, never serving).
-_SERVICE_WORDS = {"AMQP": "RABBITMQ"}
+# Another word for a service, and the service it names: AMQP is RabbitMQ's protocol
+# (ismaelalvesgit's node-express-hexagonal: ``AMQP_ACTIVE=true`` in its example, which
+# connected to no broker, "AggregateError", before it served).
+_SERVICE_WORDS = {"AMQP": "RABBITMQ", "RABBIT": "RABBITMQ", "ELASTIC": "ELASTICSEARCH"}
 _SWITCH_ON = {"ENABLED", "ENABLE", "USE", "ACTIVE"}
 _SWITCH_OFF = {"DISABLED", "DISABLE"}
 
@@ -191,13 +191,14 @@ def _switch(words: list[str]) -> Meaning | None:
     word beside it (a prefix before them: ``APP_KAFKA_ENABLED``)."""
     if len(words) < 2:
         return None
-    words = [_SERVICE_WORDS.get(w, w) for w in words]
-    if words[0] in _SWITCH_ON | _SWITCH_OFF and words[1] in _SERVICES and len(words) == 2:
+    services = _SERVICES | set(_SERVICE_WORDS)
+    if words[0] in _SWITCH_ON | _SWITCH_OFF and words[1] in services and len(words) == 2:
         word, service = words[0], words[1]
-    elif words[-1] in _SWITCH_ON | _SWITCH_OFF and words[-2] in _SERVICES and len(words) <= 3:
+    elif words[-1] in _SWITCH_ON | _SWITCH_OFF and words[-2] in services and len(words) <= 3:
         word, service = words[-1], words[-2]
     else:
         return None
+    service = _SERVICE_WORDS.get(service, service)
     return Meaning(SWITCH, "off" if word in _SWITCH_OFF else "on", service.lower())
 
 

@@ -221,8 +221,10 @@ def in_foreground(script: str, runner: str = "tsx") -> str:
     arguments; else ``script`` as it is (an ecosystem file, a shell line). The manager's
     command returns as soon as its daemon holds the app: a preview's process then exits
     at once, and the daemon outside its watch is no process of its own (a small Express
-    app started with ``pm2 start``)."""
-    command = simple_command(script)
+    app started with ``pm2 start``). Behind cross-env, its assignments are the shell's own
+    (ns16's express-articles-app: ``cross-env NODE_ENV=production pm2 start index.js
+    --name express-articles-app``, "spawn pm2 ENOENT")."""
+    command = simple_command(script.removeprefix("cross-env "))
     if command is None or len(command[1]) < 3:
         return script
     env, words = command

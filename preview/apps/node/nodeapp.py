@@ -335,6 +335,24 @@ def _generated_outside(files: dict[str, bytes], schema: str) -> bool:
 _BARE_FILE = re.compile(r"^\s*(?:\./)?([\w./-]+\.[cm]?js)\s*$")
 
 
+# A script whose program is a package's folder, not its command (``./node_modules/nodemon
+# express-server.js``).
+_PACKAGE_FOLDER = re.compile(r"^(?:\./)?(node_modules/((?:@[\w.-]+/)?[\w.-]+))/?(\s.*)?$", re.S)
+
+
+def _package_folder_run(script: str, listed: dict[str, str]) -> tuple[str, str, str] | None:
+    """(the folder, the command, the script running that command instead) where ``script``
+    runs the folder of a package the app lists, which the shell cannot run (jdeekonda's
+    node-express-cms: ``"start": "./node_modules/nodemon express-server.js"``, "sh: 1:
+    ./node_modules/nodemon: Permission denied", exit 126): the command the package is
+    named for, as ``./node_modules/.bin/nodemon`` would be. None for any other script."""
+    found = _PACKAGE_FOLDER.match(script.strip())
+    if found is None or found.group(2) not in listed or found.group(2).startswith(".bin"):
+        return None
+    command = found.group(2).rsplit("/", 1)[-1]
+    return found.group(1), command, f"{command}{found.group(3) or ''}"
+
+
 def _bare_file(script: str, files: dict[str, bytes]) -> str | None:
     """The upload's JavaScript file a script names alone, which the shell npm runs it in
     takes for a command and does not find (exit 127): CrispenGari's
@@ -420,6 +438,9 @@ def _start(
             if not before and (served := exported_app_start(scripts[name], files)):
                 note = f"its {name} script's module exports its app and listens nowhere: served"
                 return NodeStart(served, setup, (), note)
+            if not before and (own := _package_folder_run(scripts[name], listed)) is not None:
+                why = f"its {name} script runs a package's folder ({own[0]}): its command {own[1]}"
+                return _dev(own[2], setup, tools, ts_runner(files), name, why)
             if not before and (file := _bare_file(scripts[name], files)) is not None:
                 note = (
                     f"its {name} script names its file {file} alone (sh: not found): node runs it"
