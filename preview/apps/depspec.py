@@ -377,9 +377,16 @@ def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
     has no environment marker marked for Windows (GlazovDaniil's DRF-events-website-API
     pins twisted-iocpsupport==1.0.4 in a Windows freeze: tried on three Pythons, its build
     failing on each, before the remedies left it out, 2.5 minutes later)."""
+    markers = {name: 'sys_platform == "win32"' for name in _WINDOWS_ONLY}
+    return _marked(deps, markers, "Windows' alone, installed only there (sys_platform marker)")
+
+
+def _marked(deps: PythonDeps, markers: dict[str, str], why: str) -> PythonDeps:
+    """``deps`` with each line with no environment marker of its own whose distribution
+    ``markers`` names given its marker, and a note naming them: ``why``."""
     marked = [
-        f'{line} ; sys_platform == "win32"'
-        if ";" not in line and _line_name(line) in _WINDOWS_ONLY
+        f"{line} ; {markers[name]}"
+        if ";" not in line and (name := _line_name(line)) in markers
         else line
         for line in deps.requirements
     ]
@@ -387,7 +394,7 @@ def _windows_only_marked(deps: PythonDeps) -> PythonDeps:
         return deps
     pairs = zip(marked, deps.requirements, strict=True)
     names = [_line_name(line) for line, was in pairs if line != was]
-    said = f"{', '.join(names)}: Windows' alone, installed only there (sys_platform marker)"
+    said = f"{', '.join(names)}: {why}"
     return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
 
 
@@ -413,21 +420,9 @@ def _backports_marked(deps: PythonDeps) -> PythonDeps:
     marker marked for the Pythons before its module (vipankumar123's
     Fastapi-Company-Management-System pins ``backports.zoneinfo==0.2.1``: no wheel on
     3.11, so its install was tried on 3.8, where its other pins failed)."""
-    marked = [
-        f'{line} ; python_version < "{_BACKPORTS[name]}"'
-        if ";" not in line and (name := _line_name(line)) in _BACKPORTS
-        else line
-        for line in deps.requirements
-    ]
-    if marked == list(deps.requirements):
-        return deps
-    pairs = zip(marked, deps.requirements, strict=True)
-    names = [_line_name(line) for line, was in pairs if line != was]
-    said = (
-        f"{', '.join(names)}: backports of standard modules, installed only on the Pythons "
-        "before them (python_version marker)"
-    )
-    return replace(deps, requirements=tuple(marked), notes=(*deps.notes, said))
+    markers = {name: f'python_version < "{version}"' for name, version in _BACKPORTS.items()}
+    why = "backports of standard modules, installed only on the Pythons before them"
+    return _marked(deps, markers, f"{why} (python_version marker)")
 
 
 # Where an upload names what it installs (not what it runs): its dependency files.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+from collections.abc import Iterator
 
 from ..discovery.pyast import dotted_name, import_aliases, keywords, parse_source, walked
 from .pyapp import parse_module, python_files
@@ -333,6 +334,23 @@ def pydantic_one_config(files: dict[str, bytes]) -> str | None:
     return None
 
 
+def _calls(files: dict[str, bytes], needle: bytes) -> Iterator[tuple[str, str, ast.Call]]:
+    """(path, the dotted name it calls by its imports: ``fastapi.FastAPI``, the call) of
+    each call in the upload's modules naming ``needle``, its tests' aside."""
+    for path in python_files(files):
+        data = files[path]
+        if _TESTS.search(path) or needle not in data:
+            continue
+        tree = parse_module(data)
+        if tree is None:
+            continue
+        aliases = import_aliases(tree)
+        for node in walked(tree):
+            if isinstance(node, ast.Call):
+                head, _, rest = (dotted_name(node.func) or "").partition(".")
+                yield path, ".".join(filter(None, (aliases.get(head, head), rest))), node
+
+
 def fastapi_param_extra_keyword(files: dict[str, bytes]) -> str | None:
     """Where the upload's code gives one of FastAPI's parameter functions (``Query(…)``,
     ``Path``, ``Body`` …) a keyword argument that is none of theirs
@@ -341,27 +359,14 @@ def fastapi_param_extra_keyword(files: dict[str, bytes]) -> str | None:
     refuses it at import. Pavel547's fastAPI-bookstore-api lists fastapi unpinned and
     declares ``Query("asc", enum=["asc", "desc"])``: "Query() got an unexpected keyword
     argument 'enum'"."""
-    for path in python_files(files):
-        data = files[path]
-        if _TESTS.search(path) or b"fastapi" not in data:
+    for path, full, node in _calls(files, b"fastapi"):
+        module, _, function = full.rpartition(".")
+        if module not in ("fastapi", "fastapi.params", "fastapi.param_functions"):
             continue
-        tree = parse_module(data)
-        if tree is None:
+        if function not in _PARAM_FUNCTIONS:
             continue
-        aliases = import_aliases(tree)
-        for node in walked(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            called = dotted_name(node.func) or ""
-            head, _, rest = called.partition(".")
-            full = ".".join(filter(None, (aliases.get(head, head), rest)))
-            module, _, function = full.rpartition(".")
-            if module not in ("fastapi", "fastapi.params", "fastapi.param_functions"):
-                continue
-            if function not in _PARAM_FUNCTIONS:
-                continue
-            if extra := sorted(set(keywords(node)) - _PARAM_KEYWORDS):
-                return f"{path}: {extra[0]}"
+        if extra := sorted(set(keywords(node)) - _PARAM_KEYWORDS):
+            return f"{path}: {extra[0]}"
     return None
 
 
@@ -371,23 +376,11 @@ def fastapi_extra_keyword(files: dict[str, bytes]) -> str | None:
     before :data:`FASTAPI_WITHOUT_EXTRA` kept it in ``app.extra``; the newest refuses it
     at import. souravmondaldev's fastAPI-JobBoard lists fastapi unpinned and calls
     ``FastAPI(title=…, VERSION=…)``: "unexpected keyword argument 'VERSION'"."""
-    for path in python_files(files):
-        data = files[path]
-        if _TESTS.search(path) or b"FastAPI" not in data:
+    for path, full, node in _calls(files, b"FastAPI"):
+        if full != "fastapi.FastAPI":
             continue
-        tree = parse_module(data)
-        if tree is None:
-            continue
-        aliases = import_aliases(tree)
-        for node in walked(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            called = dotted_name(node.func) or ""
-            head, _, rest = called.partition(".")
-            if ".".join(filter(None, (aliases.get(head, head), rest))) != "fastapi.FastAPI":
-                continue
-            if extra := sorted(set(keywords(node)) - _FASTAPI_KEYWORDS):
-                return f"{path}: {extra[0]}"
+        if extra := sorted(set(keywords(node)) - _FASTAPI_KEYWORDS):
+            return f"{path}: {extra[0]}"
     return None
 
 
