@@ -443,7 +443,9 @@ class Supervisor:
                 code="preview_already_running",
                 details={"previewInstanceId": running.id, "status": running.status},
             )
-        mine = self.for_user(user.id)
+        # One that has ended (failed, stopped) is being taken down, not running: it does
+        # not count (a launch just after one failed was refused, naming the failed one).
+        mine = [r for r in self.for_user(user.id) if r.status not in ("stopped", "failed")]
         limit = self.settings.max_instances(user.tier)
         if len(mine) >= limit:
             raise Conflict(
