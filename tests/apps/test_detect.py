@@ -168,9 +168,12 @@ def test_order_command_then_procfile_then_code() -> None:
     given = _detect(files, command=["{python}", "serve.py"], setup=["{python}", "seed.py"])
     assert (given.framework, given.detected_from) == ("command", "command option")
     assert given.setup == (("{python}", "seed.py"),)
-    assert _detect({"main.py": FASTAPI, "alembic.ini": "[alembic]\n"}).setup == (
-        ("{python}", "-m", "alembic.config", "upgrade", "heads"),
-    )
+    alembic = {
+        "main.py": FASTAPI,
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": "from alembic import context\n",
+    }
+    assert _detect(alembic).setup == (("{python}", "-m", "alembic.config", "upgrade", "heads"),)
 
 
 def test_node_main_without_start_script() -> None:
