@@ -1000,21 +1000,22 @@ def _comma_restored(line: str) -> str:
     not parse without them and does with them: ``bcrypt>=3.2.0<3.3.0`` (vitorcarareto's
     FastAPI-Movies-API; uv: "after parsing `3.2.0`, found `<3.3.0`") is
     ``bcrypt>=3.2.0,<3.3.0``, as pip's old parser read it."""
-    try:
-        Requirement(line)
-    except InvalidRequirement:
-        pass
-    else:
+    if _parses(line):
         return line
     found = _HEAD.match(line)
     if found is None or not _UNSEPARATED.search(found.group(2)):
         return line
     restored = found.group(1) + _UNSEPARATED.sub(",", found.group(2)) + found.group(3)
+    return restored if _parses(restored) else line
+
+
+def _parses(line: str) -> bool:
+    """Whether ``line`` is a requirement as PEP 508 (and uv) reads one."""
     try:
-        Requirement(restored)
+        Requirement(line)
     except InvalidRequirement:
-        return line
-    return restored
+        return False
+    return True
 
 
 # A package and its version as a person or ``pip show`` writes them: "Flask Version:
@@ -1027,13 +1028,7 @@ def _prose_read(line: str) -> str | None:
     (sarra31's Flask-medical-app: "Flask Version: 3.0.3", which uv refuses: "Expected one
     of `@`, `(` …"): ``Flask==3.0.3``; None where it is Python's own version ("Python
     Version: 3.11.1": no package); else ``line`` as it is, for the install to judge."""
-    try:
-        Requirement(line)
-    except InvalidRequirement:
-        pass
-    else:
-        return line
-    found = _PROSE.fullmatch(line)
+    found = None if _parses(line) else _PROSE.fullmatch(line)
     if found is None:
         return line
     if found.group(1).lower() == "python":
@@ -1109,9 +1104,8 @@ def unlocked_for(deps: PythonDeps, python: str) -> PythonDeps:
             return deps
     except (InvalidSpecifier, InvalidVersion):
         return deps
-    listed = project.get("dependencies")
-    listed = listed if isinstance(listed, list) else []
-    requirements = [d.strip() for d in listed if isinstance(d, str)]
+    listed = _pyproject_requirements({}, {"project": project}, "", [])
+    requirements = listed[0] if listed is not None else []
     said = (
         f"uv.lock is for Python {requires}, which is not installed: pyproject.toml's "
         "dependencies instead, on the nearest Python here"

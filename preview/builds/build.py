@@ -69,6 +69,11 @@ _BYTECODE_PENDING = 16  # new environments waiting for their bytecode
 _BYTECODE_TIMEOUT = 600.0  # s: one environment's compile, at the lowest priority
 
 
+# What an app asks of its Python: (the request, its file, the fallback requires-python
+# gives), by which the interpreters chosen for it are kept.
+_AskedPython = tuple[str | None, str | None, tuple[str, str] | None]
+
+
 class BytecodeCompiles:
     """A new Python environment's modules compiled to bytecode after its first launch
     has it, one environment at a time at the lowest CPU priority (:meth:`run`, a task of
@@ -149,8 +154,7 @@ class EnvBuilder:
         self.root = self.cache.root
         self.natives = NativeBuilds(self.root / NATIVE_BUILDS)  # compiled once a machine
         self.bytecode = BytecodeCompiles(self.cache)  # its worker: the supervisor's task
-        # (request, its file, its fallback: requires-python) -> the interpreters for them
-        self._interpreters: dict[tuple[str | None, str | None, object], Choices] = {}
+        self._interpreters: dict[_AskedPython, Choices] = {}
         self._gaps: dict[str, dict[str, Gaps]] = {}
         self.learned: dict[str, list[Fix]] = {}  # the remedies' fixes, by upload
         self.learned_plans: dict[str, str] = {}  # the plan that served, by generation
