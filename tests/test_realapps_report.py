@@ -93,6 +93,18 @@ def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None
     assert route["cause"].startswith("a route calls a host on the internet")
 
 
+def test_a_start_calling_an_api_on_the_internet_is_the_environments_a_database_ours() -> None:
+    """OLuwis's express-weather-rest-api dies at its start on api.openweathermap.org, which
+    the service said is outside; a database's host (a server the preview gives) stays ours."""
+    why = "a preview reaches no host outside this machine unless the service's PREVIEW_EGRESS"
+    api = _failed(f"exited with code 1: AxiosError: getaddrinfo EAI_AGAIN api.weather.org — {why}")
+    database = _failed(f"exited with code 1: Error: getaddrinfo ENOTFOUND mydb.example.com — {why}")
+    classify(api, {})
+    classify(database, {})
+    assert (api["class"], database["class"]) == ("environment", "ours")
+    assert api["cause"].startswith("it calls a host on the internet as it starts")
+
+
 def test_routes_whose_calls_out_the_service_diagnosed_are_the_environments() -> None:
     """CatsMiaow's node-nestjs-structure: /aws/instance/list calls EC2 (aws-sdk's
     "Inaccessible host"), /health terminus's DNS check on 1.1.1.1; the service said both.

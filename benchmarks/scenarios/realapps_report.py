@@ -78,6 +78,17 @@ ENVIRONMENT = [
         " is older (Debian 12's 15)",
     ),
     (
+        # The app's start calls an API on the internet and dies when its name does not
+        # resolve (vothaison's express-notification: its settings' https URLs on
+        # 000webhostapp.com; OLuwis's express-weather-rest-api: api.openweathermap.org),
+        # as the service's diagnosis says. A host named like a database's stays ours: a
+        # server it expects that the preview could have given in its place.
+        r"^exited with code \d+: .*getaddrinfo \w+ (?![\w.-]*(?:db|database|sql|mongo|redis|rds"
+        r"|cache))[\w-]+\.[\w.-]+ — a preview reaches no host outside this machine",
+        "it calls a host on the internet as it starts, out of the sandbox's reach (the service's"
+        " PREVIEW_EGRESS lets hosts through)",
+    ),
+    (
         # Only a route's, once the app serves: it calls a host on the internet (Reddit's
         # API), which a sandbox does not resolve (PREVIEW_EGRESS lets hosts through).
         r"^\d+/\d+ GET routes fail, .*(?:Temporary failure in name resolution"
