@@ -13,7 +13,9 @@ Names are resolved here, never inside; an allowed name whose addresses are inter
 (loopback, private, shared, link-local, any of this machine's own: the service itself,
 databases, other previews, the cloud's metadata service; also written as IPv6 embedding
 one) is refused unless the operator named it as trusted (a package mirror on the local
-network). Every refusal is reported to the preview's log,
+network). A name is looked up once for the tunnels that ask for it at once, its
+addresses kept a minute, and a lookup that stalls is joined by another (:func:`resolve`).
+Every refusal is reported to the preview's log,
 once for each host and reason: clients retry (uv asked a refused index 6 to 31 times a
 build), and the log said so each time.
 """
@@ -62,6 +64,10 @@ _UNRESOLVED = "unresolved"  # _public_address's answer for a name with no addres
 _IDLE_TIME = 300.0  # a tunnel with no byte either way for this long is closed
 _MAX_TUNNELS = 64  # at once, per sandbox
 _RESOLVERS = 4  # names resolved at once, per sandbox (_public_address)
+_HEDGES = 3  # lookups of one name at most, each started when the ones before stall
+_HEDGE_AFTER = 0.5  # seconds: a lookup from /etc/hosts or a near resolver takes a few ms
+_REMEMBERED = 60.0  # seconds a name's addresses are reused by the sandbox's tunnels
+_MAX_REMEMBERED = 256  # names, per sandbox
 _CHUNK = 65536
 # What an index named by URL implies: PyPI serves its files from another host.
 _PYPI = ("pypi.org", "files.pythonhosted.org")
@@ -203,7 +209,7 @@ async def serve_egress(
     """Listen on ``socket_path`` until cancelled; every connection is one proxied call
     or tunnel (at most ``_MAX_TUNNELS`` at once: the rest wait for a slot)."""
     said: set[str] = set()  # the refusals reported (module doc), up to _MAX_SAID
-    resolvers = trio.CapacityLimiter(_RESOLVERS)
+    lookups = _Lookups(trio.CapacityLimiter(_RESOLVERS))
 
     async def report_once(message: str) -> None:
         if message not in said:
@@ -216,7 +222,7 @@ async def serve_egress(
         with trio.move_on_after(HEAD_TIME):
             head, rest = await _read_head(client)
         if head is not None:  # else too slow, too big or gone
-            await _proxy(client, head, rest, policy, report_once, resolvers)
+            await _proxy(client, head, rest, policy, report_once, lookups)
 
     await serve_unix(socket_path, proxy, task_status)
 
@@ -276,7 +282,7 @@ async def _proxy(
     rest: bytes,
     policy: EgressPolicy,
     report: Report,
-    resolvers: trio.CapacityLimiter,
+    lookups: _Lookups,
 ) -> None:
     lines = head.split(b"\r\n")
     parts = lines[0].decode("latin-1").split(" ")
@@ -311,7 +317,7 @@ async def _proxy(
         )
         await _refuse(client, 403, f"port {port} of {host} is not allowed by PREVIEW_EGRESS")
         return
-    address = await _public_address(host, port, host in policy.trusted, resolvers)
+    address = await _public_address(host, port, host in policy.trusted, lookups)
     if address is None or address == _UNRESOLVED:
         why = "could not be resolved" if address == _UNRESOLVED else "has no public address"
         await report(f"egress refused: {host}:{port} {why}")
@@ -333,14 +339,12 @@ async def _proxy(
         await relay_both_ways(client, upstream)
 
 
-async def _public_address(
-    host: str, port: int, trusted: bool, resolvers: trio.CapacityLimiter
-) -> str | None:
+async def _public_address(host: str, port: int, trusted: bool, lookups: _Lookups) -> str | None:
     """The first address of ``host`` the sandbox may reach; None if it has none that is
     public, ``_UNRESOLVED`` if the name has no address (within ``CONNECT_TIME``), looked
-    up by the sandbox's own threads (``resolvers``): a name whose server never answers
+    up by the sandbox's own threads (``lookups``): a name whose server never answers
     holds one for the resolver's timeout, and many filled trio's pool, the service's."""
-    addresses = await resolve(host, port, CONNECT_TIME, resolvers)
+    addresses = await lookups.addresses(host, port)
     if addresses is None:
         return _UNRESOLVED
     for address in addresses:
@@ -349,19 +353,72 @@ async def _public_address(
     return None
 
 
+class _Lookups:
+    """A sandbox's lookups of the names its tunnels ask for: one at a time for a name,
+    however many tunnels ask at once (a build opens dozens to its index as it starts),
+    and a name's addresses remembered for ``_REMEMBERED`` seconds (it asks the index for
+    every file), looked up by the sandbox's own threads (``limiter``)."""
+
+    def __init__(self, limiter: trio.CapacityLimiter) -> None:
+        self._limiter = limiter
+        self._known: dict[tuple[str, int], tuple[float, list[str]]] = {}  # oldest first
+        self._asking: dict[tuple[str, int], trio.Event] = {}
+
+    async def addresses(self, host: str, port: int) -> list[str] | None:
+        """``host``'s addresses (:func:`resolve`), None when it has none."""
+        key = (host, port)
+        while (asking := self._asking.get(key)) is not None:
+            await asking.wait()  # bounded: a lookup ends within CONNECT_TIME
+        known = self._known.get(key)
+        if known is not None and trio.current_time() - known[0] < _REMEMBERED:
+            return known[1]
+        self._asking[key] = asking = trio.Event()
+        try:
+            addresses = await resolve(host, port, CONNECT_TIME, self._limiter)
+        finally:
+            del self._asking[key]
+            asking.set()
+        if addresses is not None:
+            self._known.pop(key, None)
+            self._known[key] = (trio.current_time(), addresses)
+            if len(self._known) > _MAX_REMEMBERED:  # PREVIEW_EGRESS=*: the app names them
+                del self._known[next(iter(self._known))]
+        return addresses
+
+
 async def resolve(
     host: str, port: int, within: float, limiter: trio.CapacityLimiter | None = None
 ) -> list[str] | None:
     """``host``'s addresses for a TCP connection to ``port`` (an IPv6 one may carry its
-    ``%scope``), looked up in a thread (``limiter``'s: trio's own where None); None when
-    the name has none within ``within`` seconds."""
+    ``%scope``), looked up in threads (``limiter``'s: trio's own where None); None when
+    the name has none within ``within`` seconds.
+
+    A lookup with no answer after ``_HEDGE_AFTER`` seconds is joined by another (a few
+    at most), and the first answer counts: glibc's resolver, asked at once from several
+    threads, sometimes sent a name that ``/etc/hosts`` holds to the DNS server instead
+    and waited its whole timeout (5 s, twice: pypi.org here, where every build's tunnels
+    to the index paid it and some were refused at ``CONNECT_TIME``); the same name asked
+    again answered at once."""
+    found: list[str] | None = None
     lookup = partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-    try:
-        with trio.fail_after(within):
+
+    async def look_up(done: trio.CancelScope) -> None:
+        nonlocal found
+        try:
             infos = await trio.to_thread.run_sync(lookup, limiter=limiter, abandon_on_cancel=True)
-    except (OSError, UnicodeError, trio.TooSlowError):
-        return None
-    return [str(info[4][0]) for info in infos]
+        except (OSError, UnicodeError):
+            done.cancel()  # an answer too: the name has no address
+            return
+        if found is None:
+            found = [str(info[4][0]) for info in infos]
+        done.cancel()
+
+    with trio.move_on_after(within):
+        async with trio.open_nursery() as nursery:
+            for attempt in range(_HEDGES):
+                nursery.start_soon(look_up, nursery.cancel_scope)
+                await trio.sleep(_HEDGE_AFTER * (attempt + 1))
+    return found
 
 
 # -- which addresses are internal, whatever their spelling --------------------------

@@ -209,6 +209,77 @@ async def test_names_that_never_resolve_hold_the_sandboxs_threads_not_the_servic
     assert len(entered) == 4  # the sandbox's own, the other lookups waiting for them
 
 
+async def test_a_lookup_that_stalls_is_answered_by_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """glibc's resolver, asked from several threads at once, sometimes sent pypi.org
+    (which /etc/hosts names) to the DNS server and waited 5 s, twice; asked again, it
+    answered at once. The first lookup here never answers until the test ends: the name
+    is still resolved, by the lookup started after it."""
+    release = threading.Event()
+    calls: list[str] = []
+
+    def resolver(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        calls.append(host)
+        if len(calls) == 1:
+            release.wait(20)  # the stalled one
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    try:
+        with trio.fail_after(15):
+            addresses = await egress.resolve("index.test", 443, 30.0)
+        assert addresses == ["192.0.2.7"] and not release.is_set()
+        assert len(calls) == 2
+    finally:
+        release.set()
+
+
+async def test_a_name_many_tunnels_ask_for_at_once_is_looked_up_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build opens dozens of tunnels to its index as it starts and one for every file:
+    the name is looked up once for them all, and remembered."""
+    calls: list[str] = []
+    real = socket.getaddrinfo
+
+    def resolver(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "index.test":
+            calls.append(host)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    async def report(message: str) -> None:
+        raise AssertionError(message)
+
+    socket_path = tmp_path / "proxy.sock"
+    answers: list[bytes] = []
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            port = await _echo_server(nursery)
+            policy = EgressPolicy(
+                hosts=frozenset({"index.test"}),
+                trusted=frozenset({"index.test"}),  # its address is this machine's loopback
+                ports=frozenset({("index.test", port)}),
+            )
+            await nursery.start(serve_egress, socket_path, policy, report)
+            head = f"CONNECT index.test:{port} HTTP/1.1\r\n\r\n".encode()
+
+            async def tunnel() -> None:
+                answers.append(await _through(socket_path, head))
+
+            async with trio.open_nursery() as tunnels:
+                for _ in range(20):
+                    tunnels.start_soon(tunnel)
+            answers.append(await _through(socket_path, head))  # later: remembered
+            nursery.cancel_scope.cancel()
+    assert len(answers) == 21 and all(a.endswith(b"echoed:hello") for a in answers)
+    assert 1 <= len(calls) <= egress._HEDGES  # one lookup's hedges at most, not 21
+
+
 # Loopback as IPv6 that embeds it: IPv4-compatible, NAT64, 6to4, IPv4-translated, mapped.
 EMBEDDED_LOOPBACK = [
     "::127.0.0.1",
