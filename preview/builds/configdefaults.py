@@ -59,6 +59,7 @@ import json
 import posixpath
 import re
 import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -389,6 +390,34 @@ def _secret(upper: str, kind: str) -> str:
     return secrets.token_urlsafe(32)
 
 
+# A credential whose issuer's SDK checks its shape as the client is made, at the app's
+# start: the issuer's name and the credential's in the variable's name, and the shape
+# (a prefix and a body of hex or letters). adjeim's express-video-api died on its
+# throwaway TWILIO_ACCOUNT_SID: "accountSid must start with AC".
+_SHAPED_CREDENTIALS = (
+    (re.compile(r"TWILIO_(?:ACCOUNT_)?SID$"), "AC", "hex"),
+    (re.compile(r"TWILIO_(?:API_)?KEY(?:_SID)?$"), "SK", "hex"),
+    (re.compile(r"TWILIO_(?:AUTH_)?TOKEN$"), "", "hex"),
+    (re.compile(r"STRIPE_(?:SECRET|API)(?:_KEY)?$|^STRIPE_KEY$"), "sk_test_", "letters"),
+    (re.compile(r"STRIPE_(?:PUBLISHABLE|PUBLIC)(?:_KEY)?$"), "pk_test_", "letters"),
+    (re.compile(r"STRIPE_(?:WEBHOOK|ENDPOINT)_SECRET$"), "whsec_", "letters"),
+    (re.compile(r"SENDGRID_(?:API_)?KEY$"), "SG.", "letters"),
+    (re.compile(r"OPENAI_(?:API_)?KEY$"), "sk-", "letters"),
+)
+_SHAPED_CREDENTIAL = re.compile("|".join(p.pattern for p, _, _ in _SHAPED_CREDENTIALS))
+
+
+def _shaped_credential(upper: str, kind: str) -> str:
+    for pattern, prefix, body in _SHAPED_CREDENTIALS:
+        if pattern.search(upper):
+            return prefix + (secrets.token_hex(16) if body == "hex" else _letters(32))
+    return _secret(upper, kind)
+
+
+def _letters(count: int) -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(count))
+
+
 def _path_versions(files: dict[str, bytes]) -> set[str]:
     """The variables a Node app's own sources read into a route's path as a segment
     (:data:`_PATH_VERSION`)."""
@@ -463,6 +492,9 @@ NAME_RULES: tuple[NameRule, ...] = (
         "an error tracker's project",
         lambda upper, kind: "",
         kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
+    ),
+    NameRule(
+        _SHAPED_CREDENTIAL, "a credential of the shape its issuer's SDK checks", _shaped_credential
     ),
     NameRule(_SECRET, "a secret, key, token, password or salt", _secret),
     NameRule(_ALLOWED_HOSTS, "the hosts a Django app serves", lambda upper, kind: "*"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -1406,6 +1407,20 @@ def test_a_test_databases_parts_and_a_bare_name_the_settings_require_are_given()
     assert found.values["DB_PASS_TEST"] == provided["DB_PASSWORD"]
     assert found.values["NAME"] == "Preview"
     assert "DB_HOST_TEST" not in found.generated  # the served database's, not a throwaway
+
+
+def test_a_credential_whose_issuers_sdk_checks_its_shape_gets_that_shape() -> None:
+    """adjeim's express-video-api makes its Twilio client as it starts, which refuses an
+    account SID not starting with AC: each such credential takes its issuer's shape."""
+    sid, key = throwaway_value("TWILIO_ACCOUNT_SID") or "", throwaway_value("TWILIO_API_KEY") or ""
+    assert re.fullmatch(r"AC[0-9a-f]{32}", sid) and re.fullmatch(r"SK[0-9a-f]{32}", key)
+    assert re.fullmatch(r"[0-9a-f]{32}", throwaway_value("TWILIO_AUTH_TOKEN") or "")
+    assert (throwaway_value("STRIPE_SECRET_KEY") or "").startswith("sk_test_")
+    assert (throwaway_value("STRIPE_PUBLISHABLE_KEY") or "").startswith("pk_test_")
+    assert (throwaway_value("STRIPE_WEBHOOK_SECRET") or "").startswith("whsec_")
+    assert (throwaway_value("SENDGRID_API_KEY") or "").startswith("SG.")
+    assert (throwaway_value("OPENAI_API_KEY") or "").startswith("sk-")
+    assert throwaway_value("TWILIO_API_SECRET") != throwaway_value("TWILIO_API_SECRET")
 
 
 def test_a_secret_the_code_hands_to_fernet_has_the_shape_fernet_takes() -> None:

@@ -118,6 +118,12 @@ MOTIVATING_VARIABLES = {
         "",
         "django.core.mail.backends.console.EmailBackend",
     ),
+    "a credential of the shape its issuer's SDK checks": (
+        "adjeim's express-video-api",
+        "TWILIO_ACCOUNT_SID",
+        "",
+        "AC",
+    ),
     "Cloudinary's account URL": (
         "Code Institute's drf-api template",
         "CLOUDINARY_URL",
