@@ -984,9 +984,20 @@ def _requirement_lines(
             # its own dependencies installed.
             target = rest.strip() if option in ("-e", "--editable") else line
             lines.extend(_local_package(files, posixpath.dirname(path), target, local, depth))
+        elif _PIP_LIST_FRAME.fullmatch(line):
+            # ``pip list > requirements.txt``'s header and its rule of dashes, which uv
+            # refuses ("found `V`" at ``Package   Version``): the rows under them are
+            # each a package and its version (:func:`_prose_read`).
+            continue
         elif (read := _prose_read(_comma_restored(line))) is not None:
             lines.append(read)
     return lines
+
+
+# The frame of ``pip list``'s table (ompakash's DRF-Image-Filter-API commits one as its
+# requirements.txt): its header (``Package   Version``, with ``Location`` or ``Editable
+# project location`` after it) and the dashes ruling it off.
+_PIP_LIST_FRAME = re.compile(r"Package\s+Version(?:\s+[A-Za-z ]+)?|-{3,}(?:\s+-{3,})+")
 
 
 # A requirement's head (its name, extras) and its version clauses.

@@ -864,6 +864,25 @@ def test_a_package_and_its_version_in_words_is_read_as_a_requirement() -> None:
     )
 
 
+def test_pip_lists_table_is_read_as_its_packages() -> None:
+    """ompakash's DRF-Image-Filter-API commits ``pip list``'s output (UTF-16, from
+    PowerShell) as its requirements.txt, which uv refuses at its header ("found `V`"):
+    the header and its rule of dashes are no requirements, each row is its pin."""
+    table = (
+        "Package                       Version\r\n"
+        "----------------------------- --------\r\n"
+        "Django                        4.1\r\n"
+        "djangorestframework-simplejwt 5.2.0\r\n"
+        "pytz                          2022.2.1\r\n"
+    )
+    files = {"requirements.txt": b"\xff\xfe" + table.encode("utf-16-le"), "manage.py": b""}
+    assert python_dependencies(files, "manage.py").requirements == (
+        "Django==4.1",
+        "djangorestframework-simplejwt==5.2.0",
+        "pytz==2022.2.1",
+    )
+
+
 def test_a_python_version_file_naming_no_version_says_none() -> None:
     """ThisIsAntonio's fastapi-order-system: its .python-version says ``order_system_env``
     (a pyenv virtualenv's name), which was asked for as a Python ("no Python interpreter
