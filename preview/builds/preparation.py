@@ -414,7 +414,7 @@ class Preparation:
                 written[target] = env_file_text(served | self._start_env(provided, target))
             for target, read_keys in missing.loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
-                written[target] = settings_text(read_keys, values)
+                written[target] = settings_text(read_keys, values, target)
             for target, names in missing.local_names.items():  # (after its DATABASES)
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = written.get(target, b"") + local_names_text(names, values)
@@ -662,6 +662,9 @@ class MissingFiles:
             said.append(
                 f"no {target}, the settings file its code loads (nor an example of it): "
                 f"written with what the service gives for the {len(read_keys)} keys it reads"
+                if read_keys
+                else f"no {target}, the settings file its code loads and its .gitignore "
+                "names (nor an example of it), reading no key of it by name: written empty"
             )
         for target in self.overrides:
             said.append(

@@ -412,6 +412,68 @@ def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read(
     assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}
 
 
+def test_an_ini_file_configparser_reads_and_the_upload_lacks_is_written() -> None:
+    """TMCreme's drf-image-uploader: settings.py reads ``config.ini`` beside it with
+    ``configparser`` (which skips a missing file) and then ``config["MAIN_SETTINGS"]
+    ["secret_key"]``; the file is .gitignored, so ``migrate`` died on KeyError. Its
+    sections and keys read (``.get("S", "k")`` too, in any module reading it) are written
+    as INI, each filled in as the variable its name spells."""
+    import configparser
+
+    settings = b"""
+import configparser
+import os
+config = configparser.ConfigParser()
+config.read(os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.ini"))
+SECRET_KEY = config["MAIN_SETTINGS"]['secret_key']
+DEBUG = config.getboolean("MAIN_SETTINGS", "debug")
+"""
+    utils = b"""
+import configparser, os
+def bucket():
+    config = configparser.ConfigParser()
+    config.read(os.path.join(os.path.dirname(__file__), "../proj/config.ini"))
+    return config["AWS_CREDENTIALS"]["AWS_STORAGE_BUCKET_NAME"], config.get("a")
+"""
+    files = {"manage.py": b"", "proj/settings.py": settings, "home/utils.py": utils}
+    found = settings_files(files)
+    assert found == {
+        "proj/config.ini": {
+            "SECRET_KEY": ("MAIN_SETTINGS", "secret_key"),
+            "DEBUG": ("MAIN_SETTINGS", "debug"),
+            "AWS_STORAGE_BUCKET_NAME": ("AWS_CREDENTIALS", "AWS_STORAGE_BUCKET_NAME"),
+        }
+    }
+    keys = found["proj/config.ini"]
+    values = named_values(files, "manage.py", {}, {}, list(keys))
+    parser = configparser.ConfigParser()
+    parser.read_string(settings_text(keys, values, "proj/config.ini").decode())
+    assert len(parser["MAIN_SETTINGS"]["secret_key"]) >= 32
+    assert parser.getboolean("MAIN_SETTINGS", "debug") is True
+    assert parser["AWS_CREDENTIALS"]["AWS_STORAGE_BUCKET_NAME"] == ""
+    # In the upload, or read with no key of it: nothing to write.
+    assert settings_files({**files, "proj/config.ini": b"[MAIN_SETTINGS]\n"}) == {}
+    assert settings_files({"proj/settings.py": settings.split(b"SECRET_KEY")[0]}) == {}
+
+
+def test_a_git_ignored_settings_file_loaded_whole_is_written_empty() -> None:
+    """burkee75's flask-weather-app opens ``config.yaml`` at import (``yaml.load``),
+    reads no key of it any more (its reads are comments), and its .gitignore names it:
+    FileNotFoundError. A file its .gitignore keeps out is written as an empty mapping;
+    one it does not name (data the app may make itself) is left alone."""
+    import yaml
+
+    app = b"""
+import yaml
+with open('config.yaml', 'r') as file:
+    config = yaml.load(file, Loader=yaml.FullLoader)
+"""
+    files = {"weather_app.py": app, ".gitignore": b"#config file\nconfig.yaml\n"}
+    assert settings_files(files) == {"config.yaml": {}}
+    assert yaml.safe_load(settings_text({}, {}, "config.yaml")) == {}
+    assert settings_files({**files, ".gitignore": b"__pycache__/\n"}) == {}
+
+
 def test_a_settings_module_node_code_requires_and_git_ignores_is_written_as_json(
     tmp_path: Path,
 ) -> None:

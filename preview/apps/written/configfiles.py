@@ -10,6 +10,16 @@ holds: its keys, nested as read. Each is given the name its path spells (``DATAB
 service to fill in as it does a variable of that name (the served database's part, a
 throwaway secret, ``DEBUG`` on, every host …: :mod:`preview.builds.configdefaults`), and
 the file is written as JSON, which YAML reads too (:func:`settings_text`).
+
+So is an INI file the code reads with ``configparser`` (``config.read(os.path.join(
+os.path.dirname(os.path.abspath(__file__)), "config.ini"))``, then
+``config["MAIN_SETTINGS"]["secret_key"]``), which ``read`` skips when it is missing:
+TMCreme's drf-image-uploader ignores its ``config.ini`` (its README shows it), and
+``migrate`` died on ``KeyError: 'MAIN_SETTINGS'``. Its sections and keys are what the code
+reads, written as INI. And a YAML or JSON file the code loads and reads no key of by
+name, which its .gitignore names (a local settings file kept out of the repository: the
+app reads it whole, or no longer reads it): burkee75's flask-weather-app opens
+``config.yaml`` at import and died on FileNotFoundError; written as an empty mapping.
 """
 
 from __future__ import annotations
@@ -26,7 +36,10 @@ from ..pyapp import parse_module, python_files
 __all__ = ["node_settings_modules", "settings_files", "settings_text"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
+_INI_SUFFIXES = (".ini", ".cfg", ".conf")
 _LOADERS = {"load", "safe_load", "full_load"}  # yaml's and json's, given the open file
+_INI_PARSERS = {"ConfigParser", "RawConfigParser", "SafeConfigParser"}
+_INI_GETTERS = {"get", "getint", "getfloat", "getboolean"}  # parser.get("section", "key")
 # A part a section's key names only with its section (DATABASE's HOST: DATABASE_HOST).
 _BARE = {"ENGINE", "NAME", "USER", "USERNAME", "PASSWORD", "HOST", "PORT", "URL", "DB"}
 _EXAMPLE_WORDS = ("example", "sample", "template", "dist", "default")
@@ -36,9 +49,11 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
     """{the upload's path of a settings file the code loads and the upload lacks (nor has an
     example of): {the variable name each key read stands for: that key's path}}."""
     found: dict[str, dict[str, tuple[str, ...]]] = {}
+    ignored = _ignored_paths(files)
     for path in python_files(files):
         data = files[path]
-        if b"open(" not in data or not (b"yaml" in data or b"json" in data):
+        opened = b"open(" in data and (b"yaml" in data or b"json" in data)
+        if not opened and b"ConfigParser" not in data:
             continue
         tree = parse_module(data)
         if tree is None:
@@ -46,12 +61,44 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
         names: dict[str, str] = {}
         for node in tree.body:
             bind_path(node, path, names)
-        for target, loaded in _loaded(tree, path, names).items():
+        loaded = _loaded(tree, path, names) | _ini_read(tree, path, names)
+        for target, name in loaded.items():
             if target in files or _has_example(files, target):
                 continue
-            keys = _keys_read(tree, loaded)
-            if keys:
+            keys = _keys_read(tree, name, ini=target.endswith(_INI_SUFFIXES))
+            kept_out = {target, posixpath.basename(target)} & ignored
+            if keys or (kept_out and not target.endswith(_INI_SUFFIXES)):
                 found.setdefault(target, {}).update(keys)
+    return found
+
+
+def _ini_read(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, str]:
+    """{the upload's path of an INI file: the name of the parser reading it}, for
+    ``name = configparser.ConfigParser()`` and then ``name.read(path)`` (or a list of
+    paths) in the same module."""
+    parsers = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and last_name(node.value.func) in _INI_PARSERS
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        reader = node.func.value
+        if node.func.attr != "read" or not isinstance(reader, ast.Name) or not node.args:
+            continue
+        if reader.id not in parsers:
+            continue
+        given = node.args[0]
+        for each in given.elts if isinstance(given, (ast.List, ast.Tuple)) else [given]:
+            target = upload_path(each, module, names)
+            if target is not None and target.endswith(_INI_SUFFIXES):
+                found[target] = reader.id
     return found
 
 
@@ -116,10 +163,15 @@ def _ignored_paths(files: dict[str, bytes]) -> set[str]:
     return found
 
 
-def settings_text(keys: Mapping[str, tuple[str, ...]], values: Mapping[str, str]) -> bytes:
+def settings_text(
+    keys: Mapping[str, tuple[str, ...]], values: Mapping[str, str], target: str = ""
+) -> bytes:
     """The file holding ``values`` (by the names of :func:`settings_files`) at their keys'
     paths, as JSON (YAML reads it too): ``True``/``False`` and whole numbers as such, a
-    key with no value an empty string."""
+    key with no value an empty string. An INI ``target`` (``config.ini``) as INI: each
+    section and its keys (:func:`_ini_text`)."""
+    if target.endswith(_INI_SUFFIXES):
+        return _ini_text(keys, values)
     tree: dict[str, object] = {}
     for name, path in keys.items():
         node = tree
@@ -131,6 +183,21 @@ def settings_text(keys: Mapping[str, tuple[str, ...]], values: Mapping[str, str]
         else:
             node[path[-1]] = _typed(values.get(name, ""))
     return (json.dumps(tree, indent=2) + "\n").encode()
+
+
+def _ini_text(keys: Mapping[str, tuple[str, ...]], values: Mapping[str, str]) -> bytes:
+    """The INI file of ``[section]`` and ``key = value`` lines for the two-part keys
+    read (``config["MAIN_SETTINGS"]["secret_key"]``); a ``%`` doubled, which
+    ``ConfigParser`` would take for an interpolation."""
+    sections: dict[str, list[str]] = {}
+    for name, path in keys.items():
+        if len(path) == 2:
+            value = values.get(name, "").replace("%", "%%")
+            sections.setdefault(path[0], []).append(f"{path[1]} = {value}")
+    text = "".join(
+        f"[{s}]\n" + "".join(f"{line}\n" for line in lines) + "\n" for s, lines in sections.items()
+    )
+    return text.encode()
 
 
 def _typed(value: str) -> object:
@@ -173,11 +240,13 @@ def _bound_load(statement: ast.stmt, handle: str) -> str | None:
     return target.id if loads else None
 
 
-def _keys_read(tree: ast.Module, name: str) -> dict[str, tuple[str, ...]]:
-    """{variable name: key path} of the reads ``name["A"]["B"]`` (the longest of each)."""
+def _keys_read(tree: ast.Module, name: str, ini: bool = False) -> dict[str, tuple[str, ...]]:
+    """{variable name: key path} of the reads ``name["A"]["B"]`` (the longest of each),
+    and an INI parser's ``name.get("A", "B")``."""
     paths: list[tuple[str, ...]] = []
     for node in ast.walk(tree):
         path = _subscripts(node, name) if isinstance(node, ast.Subscript) else None
+        path = _ini_get(node, name) if ini and isinstance(node, ast.Call) else path
         if path:
             paths.append(path)
     leaves = [p for p in paths if not any(len(o) > len(p) and o[: len(p)] == p for o in paths)]
@@ -202,6 +271,17 @@ def _subscripts(node: ast.Subscript, name: str) -> tuple[str, ...] | None:
     if not (isinstance(current, ast.Name) and current.id == name):
         return None
     return tuple(reversed(keys))
+
+
+def _ini_get(node: ast.Call, name: str) -> tuple[str, ...] | None:
+    """``("S", "k")`` for ``name.get("S", "k")`` (``getint``, ``getboolean`` …)."""
+    func, args = node.func, node.args
+    if not (isinstance(func, ast.Attribute) and func.attr in _INI_GETTERS and len(args) >= 2):
+        return None
+    if not (isinstance(func.value, ast.Name) and func.value.id == name):
+        return None
+    parts = [a.value for a in args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return tuple(parts) if len(parts) == 2 else None
 
 
 def _has_example(files: dict[str, bytes], target: str) -> bool:
