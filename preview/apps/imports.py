@@ -39,7 +39,13 @@ from packaging.version import InvalidVersion, Version
 
 from preview.discovery.pyast import parse_source, walked
 
-from .pyapp import ROOT_PACKAGE, parse_module, python_files, root_imports_relatively
+from .pyapp import (
+    ROOT_PACKAGE,
+    parse_module,
+    python_files,
+    root_imports_relatively,
+    root_package_name,
+)
 
 _ALEMBIC_ENV = re.compile(rb"^\s*from alembic import context\b", re.MULTILINE)
 
@@ -453,7 +459,8 @@ def own_folder_names(files: dict[str, bytes]) -> set[str]:
     root (a module, or a folder: a namespace package), one at least; never a name of
     the upload's own modules, of the standard library's or of a known distribution's.
     Where a module at the root imports its siblings relatively, the root's package name
-    too (:data:`.pyapp.ROOT_PACKAGE`), which the app is served by."""
+    too (:data:`.pyapp.ROOT_PACKAGE`), which the app is served by; and the name a package
+    upload imports itself by (:func:`.pyapp.root_package_name`)."""
     if not files:
         return set()
     own = _own_names(files)
@@ -478,6 +485,8 @@ def own_folder_names(files: dict[str, bytes]) -> set[str]:
             here = at in folders or f"{at}.py" in files
             found[top] = found.get(top, True) and here
     own_names = {name for name, here in found.items() if here}
+    if (package := root_package_name(files)) is not None:
+        own_names.add(package)  # a package upload's name for itself (``from billApp import``)
     return own_names | ({ROOT_PACKAGE} if root_imports_relatively(files) else set())
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..discovery.pyast import (
     FUNCTION_NODES,
@@ -46,6 +48,7 @@ __all__ = [
     "python_files",
     "rank",
     "root_imports_relatively",
+    "root_package_name",
     "runs_in_its_folder",
 ]
 
@@ -423,6 +426,8 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
     """
     parts = path[:-3].split("/")
     relative = any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree))
+    if len(parts) == 1 and (own := root_package_name(files)) is not None:
+        return "", own if parts[0] == "__init__" else f"{own}.{parts[0]}"
     if len(parts) == 1 and relative and parts[0] != "__init__":
         return "", f"{ROOT_PACKAGE}.{parts[0]}"
     if parts[-1] == "__init__" and len(parts) > 1:
@@ -442,6 +447,74 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
     if not any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree)):
         root = _best_resolving(parts, root, imported, files)
     return "/".join(parts[:root]), ".".join(parts[root:])
+
+
+def root_package_name(files: dict[str, bytes]) -> str | None:
+    """The name a package upload (an ``__init__.py`` at its root) imports itself by, its
+    author running it from the folder above: shahin-0's Flask-Billing-app uploaded as its
+    ``billApp/``, whose ``__init__.py`` makes the app and ends ``from billApp import
+    routes``, and ``routes.py`` does ``from billApp import app, db`` and ``from
+    billApp.models import Item`` ("No module named 'billApp'"). A name counts where each
+    import from it at the root names the root's modules or folders (``billApp.models``,
+    ``from billApp import routes``, one at least) or what its ``__init__.py`` assigns
+    (``app``, ``db``); never a module of the root's own, nor of the standard library.
+    The app is then served as that package (``billApp:app``, ``billApp.main:app``),
+    whose ``__init__.py`` is the root's (``written.ownname``); None for any other
+    upload, or where two names would count."""
+    if "__init__.py" not in files:
+        return None
+    at_root = frozenset(p.split("/")[0].removesuffix(".py") for p in files)
+    modules = tuple((p, files[p]) for p in python_files(files) if "/" not in p)
+    return _root_package_name(modules, at_root)  # (asked of each root module: cached)
+
+
+@lru_cache(maxsize=16)
+def _root_package_name(
+    modules: tuple[tuple[str, bytes], ...], at_root: frozenset[str]
+) -> str | None:
+    init = parse_module(dict(modules).get("__init__.py", b"\0"))
+    if init is None:
+        return None
+    assigned = _assigned_names(init)
+    wrong: set[str] = set()
+    named_modules: set[str] = set()
+    for _, data in modules:
+        tree = parse_module(data)
+        for node in walked(tree) if tree is not None else ():
+            for top, names in _imported_from(node):
+                if top in at_root or top in sys.stdlib_module_names:
+                    continue
+                inside = [name for name in names if name not in assigned]
+                if any(name not in at_root for name in inside):
+                    wrong.add(top)
+                elif inside:
+                    named_modules.add(top)
+    own = sorted(named_modules - wrong)
+    return own[0] if len(own) == 1 else None
+
+
+def _assigned_names(tree: ast.Module) -> set[str]:
+    """The names a module's top level assigns or defines (not those it imports)."""
+    names: set[str] = set()
+    for node in _module_level(tree.body):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _imported_from(node: ast.AST) -> list[tuple[str, list[str]]]:
+    """(top-level name, what it names inside it) of an absolute import: ``from a.b import
+    c``, ``import a.b``: ``("a", ["b"])``; ``from a import c, d``: ``("a", ["c", "d"])``."""
+    if isinstance(node, ast.Import):
+        dotted = [a.name.split(".") for a in node.names if "." in a.name]
+        return [(parts[0], [parts[1]]) for parts in dotted]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        top, _, inner = node.module.partition(".")
+        return [(top, [inner.split(".")[0]] if inner else [a.name for a in node.names])]
+    return []
 
 
 def root_imports_relatively(files: dict[str, bytes]) -> bool:

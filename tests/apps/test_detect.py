@@ -375,6 +375,33 @@ async def test_a_root_module_importing_relatively_runs(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+def test_a_package_upload_importing_itself_by_name_is_served_as_that_package() -> None:
+    """shahin-0's Flask-Billing-app uploaded as its ``billApp/``: the root's ``__init__.py``
+    makes the app and ends ``from billApp import routes``, whose ``from billApp import app``
+    and ``from billApp.models import …`` found no ``billApp`` ("No module named"). The
+    root is served as the package of that name, which runs the root's ``__init__.py``;
+    a library's name imported the same way (``from flask import …``) is not the root's."""
+    files = {p: t.encode() for p, t in app_files("flask_package_upload").items()}
+    found = detect(files)
+    assert "shop:app" in found.argv, found.argv
+    written = own_name_packages(files)
+    assert list(written) == [".preview-own-names/shop/__init__.py"]
+    assert b"exec(compile(" in written[".preview-own-names/shop/__init__.py"]
+    # A name some import from it calls for what the root lacks is no name of the root's.
+    wrong = {**files, "items.py": files["items.py"].replace(b"import app", b"import app, cart")}
+    assert "__init__:app" in detect(wrong).argv
+    assert own_name_packages(wrong) == {}
+
+
+async def test_a_package_upload_importing_itself_by_name_runs(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("flask_package_upload"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/items")).text.strip() == "pen,cup"
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_an_app_made_through_a_builders_chain_runs(builder_service: Service) -> None:
     """yxxjimin's fastapi-gym-crm binds ``app`` to a builder's chain of calls handed
     ``FastAPI(…)`` and puts routes on it (``@app.get``): it is the app. A chain whose

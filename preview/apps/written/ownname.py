@@ -6,12 +6,15 @@ finds no ``backend`` on its path. For each such name a package is written in
 :data:`OWN_NAMES_DIR`, a folder of the app's directory the build puts on ``PYTHONPATH``,
 whose ``__path__`` is the app's directory: ``backend.web.apis`` is then ``web/apis``, the
 same files, and every import the app writes both ways resolves (a link to the directory
-itself would be a loop for whatever walks it).
+itself would be a loop for whatever walks it). Where the upload is a package itself (an
+``__init__.py`` at its root that makes the app, imported by its name:
+:func:`..pyapp.root_package_name`), the package runs that ``__init__.py`` as its own.
 """
 
 from __future__ import annotations
 
 from ..imports import own_folder_names
+from ..pyapp import root_package_name
 
 __all__ = ["OWN_NAMES_DIR", "own_name_packages"]
 
@@ -24,7 +27,23 @@ __path__ = [os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 '''
 
 
+# The package a package upload imports itself by (``pyapp.root_package_name``): the
+# root's own ``__init__.py`` run as its body, as importing the folder by its name would
+# (its ``app``, ``db``), with its ``__file__`` (Flask finds its templates beside it).
+_ROOT_PACKAGE = (
+    _PACKAGE
+    + b"""__file__ = os.path.join(__path__[0], "__init__.py")
+with open(__file__, encoding="utf-8") as _init:
+    exec(compile(_init.read(), __file__, "exec"))
+"""
+)
+
+
 def own_name_packages(files: dict[str, bytes]) -> dict[str, bytes]:
     """``{path: content}`` of the packages to write (module doc); {} where the upload
     imports no folder of its own by name."""
-    return {f"{OWN_NAMES_DIR}/{name}/__init__.py": _PACKAGE for name in own_folder_names(files)}
+    package = root_package_name(files)
+    return {
+        f"{OWN_NAMES_DIR}/{name}/__init__.py": _ROOT_PACKAGE if name == package else _PACKAGE
+        for name in own_folder_names(files)
+    }
