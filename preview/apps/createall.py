@@ -8,7 +8,10 @@ uploaded: every database route answers 500 "no such table". When :mod:`.datainit
 neither migrations nor an init command, a set-up step loads the app as ``flask`` does
 (``FLASK_APP``, :class:`flask.cli.ScriptInfo`, its ``.env`` / ``.flaskenv``) and calls
 ``db.create_all()`` in its app context, with the Flask-SQLAlchemy extension the app
-registered (``app.extensions``; Flask-SQLAlchemy 2 keeps it as ``state.db``).
+registered (``app.extensions``; Flask-SQLAlchemy 2 keeps it as ``state.db``). In a
+package's folder (an ``__init__.py`` at the app's root: ``pyapp.root_package_name``),
+``FLASK_APP`` is imported as it is named, where Flask's CLI would walk up to the folder
+above and import ``<folder>.billApp`` ("Could not import").
 
 Why ``create_all()`` and not ``flask db init && flask db migrate && flask db upgrade`` in a
 scratch copy: on an empty database both make the same tables from the same models, but
@@ -83,6 +86,7 @@ CREATE_ALL = """\
 import os
 import sys
 
+import flask.cli
 from flask.cli import ScriptInfo
 
 try:
@@ -91,6 +95,8 @@ except ImportError:
     pass
 else:
     load_dotenv()
+if os.path.exists("__init__.py"):  # a package's folder: Flask would import the app as a
+    flask.cli.prepare_import = lambda path: path  # module of the folder above, not ours
 app = ScriptInfo(app_import_path=os.environ["FLASK_APP"]).load_app()
 if os.path.exists("_preview_served.py"):  # its __main__ block's set-up (apps.served): its
     sys.path.insert(0, os.getcwd())  # models may be imported there alone
