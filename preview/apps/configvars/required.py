@@ -458,6 +458,35 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
             for key, read in reads.items():
                 if len(read) == 1:
                     found.setdefault(read.pop(), _OPTION_PARTS[key])
+    for name, part in _settings_database_fields(files).items():
+        if name in fields:
+            found.setdefault(name, part)
+    return found
+
+
+def _settings_database_fields(files: dict[str, bytes]) -> dict[str, str]:
+    """{a field of a settings class that holds a database's parts under their bare names
+    (``host``, ``port``, ``user``, ``password``, ``database``: its name and at least two
+    of the others, as a connection's keywords say one, :func:`_names_a_database`), by the
+    name the environment gives it: the generic name of its part}. profatsky's
+    fastapi-video-hosting builds its PostgreSQL's URL of such a class's ``host``, ``user``
+    … (its example leaves them empty): given the service's own ``HOST`` and ``PORT`` (the
+    app's server's), it connected nowhere. A class of another store's (``RedisSettings``)
+    or a prefix of its own (``DB_``: the names say it then) is none."""
+    found: dict[str, str] = {}
+    for node in _settings_classes(files):
+        if _OTHER_STORE.search(node.name) or _env_prefix(node):
+            continue
+        parts: dict[str, ast.expr] = {}
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                typed_number = ast.unparse(statement.annotation) == "int"
+                number = ast.Constant(0) if typed_number else ast.Constant("")
+                parts[statement.target.id.lower()] = statement.value or number
+        if not _names_a_database(parts):
+            continue
+        for field in parts.keys() & (_OPTION_PARTS.keys() - {"engine", "name"}):
+            found[field.upper()] = _OPTION_PARTS[field]
     return found
 
 

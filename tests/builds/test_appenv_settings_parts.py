@@ -1,0 +1,124 @@
+"""A settings class holding a database's parts under their bare names, and an example
+spelling its names in another case than the service's (builds.appenv,
+builds.configdefaults, apps.configvars.required)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from preview.apps.configvars import database_option_variables
+from preview.apps.detect import detect
+from preview.apps.spec import LaunchSpec
+from preview.backing.postgres import postgres_variables
+from preview.builds.appenv import app_environment, dotenv_file
+from preview.builds.configdefaults import config_defaults
+
+_NOW = datetime(2026, 12, 2, tzinfo=UTC)
+
+# profatsky's fastapi-video-hosting, in short: pydantic v1's settings of bare names, a URL
+# built of them, an example leaving them empty in lower case.
+_CONFIG = b"""\
+from pydantic import BaseSettings
+
+
+class Settings(BaseSettings):
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    jwt_secret: str
+    jwt_algorithm: str = "HS256"
+
+
+settings = Settings(_env_file=".env", _env_file_encoding="utf-8")
+"""
+_DB_CONFIG = b"""\
+from app.config import settings
+
+
+def get_sqlalchemy_url(
+    user=settings.user, password=settings.password, host=settings.host, database=settings.database
+) -> str:
+    return f"postgresql+asyncpg://{user}:{password}@{host}/{database}"
+"""
+_APP = b"""\
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.database.db_config import get_sqlalchemy_url
+
+engine = create_async_engine(get_sqlalchemy_url())
+app = FastAPI()
+
+
+@app.get("/videos")
+async def videos():
+    return []
+"""
+FILES = {
+    "app/__init__.py": b"",
+    "app/config.py": _CONFIG,
+    "app/database/__init__.py": b"",
+    "app/database/db_config.py": _DB_CONFIG,
+    "app/app.py": _APP,
+    ".env.example": b"host=\nport=\nuser=\npassword=\ndatabase=\n\njwt_secret=\n",
+    "requirements.txt": b"fastapi==0.95.0\npydantic==1.10.7\nSQLAlchemy==2.0.9\nasyncpg==0.27.0\n",
+}
+
+
+def _environment(files: dict[str, bytes]) -> dict[str, str]:
+    """The environment a launch gives the app of ``files`` beside the service's own
+    PostgreSQL, its configuration filled in as a launch fills it."""
+    detection = detect(files)
+    assert detection is not None
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detection
+    )
+    served = postgres_variables({}, "10.0.0.5", 5432)
+
+    def environment(defaults: dict[str, str] | None) -> dict[str, str]:
+        return app_environment(
+            spec,
+            "python3",
+            app_dir=Path("/previews/p1"),
+            database_env=served,
+            egress_open=False,
+            memory_limit_mb=512,
+            defaults=defaults,
+        )
+
+    given = dotenv_file(files, detection.detected_from)
+    provided = {k: v for k, v in environment(None).items() if given.get(k) != v}
+    found = config_defaults(files, detection.detected_from, given, provided)
+    return environment(found.values)
+
+
+def test_a_settings_class_of_a_databases_bare_parts_is_given_the_served_database() -> None:
+    """Its ``host``, ``port``, ``user``, ``password`` and ``database`` are its
+    PostgreSQL's (the URL it builds of them says so; so does a class holding a database's
+    name and its server's parts together): given the service's own ``HOST`` and ``PORT``
+    (its server's) and stand-ins for ``USER`` and ``DATABASE``, it connected nowhere."""
+    assert database_option_variables(FILES) == {
+        "HOST": "DB_HOST",
+        "PORT": "DB_PORT",
+        "USER": "DB_USER",
+        "PASSWORD": "DB_PASSWORD",
+        "DATABASE": "DB_NAME",
+    }
+    env = _environment(FILES)
+    assert (env["HOST"], env["PORT"]) == ("10.0.0.5", "5432")
+    assert (env["USER"], env["PASSWORD"], env["DATABASE"]) == ("postgres", "postgres", "app")
+    # A class of another store's, or one whose prefix says the part, is none.
+    redis = _CONFIG.replace(b"class Settings", b"class RedisSettings")
+    assert database_option_variables({**FILES, "app/config.py": redis}) == {}
+    prefixed = _CONFIG.replace(
+        b"    jwt_secret: str\n",
+        b"    jwt_secret: str\n\n    class Config:\n        env_prefix = 'APP_'\n",
+    )
+    assert database_option_variables({**FILES, "app/config.py": prefixed}) == {}
+    # A class with no database's name among its fields (an SMTP server's) is none either.
+    mail = _CONFIG.replace(b"    database: str\n", b"")
+    assert database_option_variables({**FILES, "app/config.py": mail}) == {}
