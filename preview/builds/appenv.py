@@ -27,7 +27,9 @@ preview reaches), or a URL to fill in (``postgresql://user:password@host:port/db
 gives way to the preview's own: those servers are what it meant. A value the app's
 settings class refuses for its field's type (an empty ``SMTP_PORT=`` of its compose
 env_file, for an ``Optional[int]``), not one of the user's, is unset where the field has a
-default, else a throwaway (``configdefaults.settings_misfits``).
+default, else a throwaway (``configdefaults.settings_misfits``); one it spells in another
+case than the settings field's name (an example's ``port=``) is given that name's value
+(``configdefaults.settings_spellings``).
 Names the app's compose service maps onto a database service the preview gives
 (``HOST: db``, ``PORT: 3306``, ``USER`` … beside it) mean that database
 (:func:`compose_database_values`); ``PORT`` only where the app's own server listens on
@@ -89,7 +91,7 @@ from ..apps.written.managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOA
 from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
-from .configdefaults import named_env_values, settings_misfits
+from .configdefaults import named_env_values, settings_misfits, settings_spellings
 from .typescript.tsnode import ts_node_compiler
 
 __all__ = [
@@ -236,6 +238,9 @@ def app_environment(
                 env.pop(name, None)
             else:
                 env[name] = stand_in
+        # One setting in two spellings (its example's ``port=``, the service's ``PORT``):
+        # the one decided, whichever pydantic reads last.
+        env.update(settings_spellings(spec.files, env, own))
         deps = python_dependencies(spec.files, anchor)
         asyncdb = async_database(spec.files, deps)
         for name in URL_VARIABLES:

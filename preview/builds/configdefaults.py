@@ -130,6 +130,7 @@ __all__ = [
     "node_dotenv_result_files",
     "node_env_named_files",
     "settings_misfits",
+    "settings_spellings",
     "stand_in_value",
     "start_env_files",
     "throwaway_value",
@@ -1522,6 +1523,27 @@ def settings_misfits(
         if (stand_in := throwaway_value(name, typed)) is not None and _fits(kind, stand_in):
             found[name] = stand_in
     return found
+
+
+def settings_spellings(
+    files: dict[str, bytes], env: Mapping[str, str], own: Mapping[str, str]
+) -> dict[str, str]:
+    """{a variable of ``env`` spelled in another case than the name a field of the app's
+    settings classes is given (``port`` of an example written in lower case, beside the
+    ``PORT`` the service decided): the value of that name}. pydantic reads the
+    environment without regard to case, and of two spellings takes whichever comes last:
+    profatsky's fastapi-video-hosting's example leaves ``port=`` empty, which its
+    ``port: int`` refused ("value is not a valid integer") though ``PORT`` held one. The
+    user's own (``own``: the upload's ``.env``, the launch's ``env`` option) stay."""
+    if not any(b"BaseSettings" in d for p, d in files.items() if p.endswith(".py")):
+        return {}
+    fields = settings_field_types(files)
+    return {
+        name: env[name.upper()]
+        for name, value in env.items()
+        if name != name.upper() and name.upper() in fields and name.upper() in env
+        if name not in own and value != env[name.upper()]
+    }
 
 
 _DRIVERLESS = re.compile(r"^(?:postgres(?:ql)?|sqlite|mysql)://", re.IGNORECASE)

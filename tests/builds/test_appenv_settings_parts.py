@@ -12,7 +12,7 @@ from preview.apps.detect import detect
 from preview.apps.spec import LaunchSpec
 from preview.backing.postgres import postgres_variables
 from preview.builds.appenv import app_environment, dotenv_file
-from preview.builds.configdefaults import config_defaults
+from preview.builds.configdefaults import config_defaults, settings_spellings
 
 _NOW = datetime(2026, 12, 2, tzinfo=UTC)
 
@@ -122,3 +122,17 @@ def test_a_settings_class_of_a_databases_bare_parts_is_given_the_served_database
     # A class with no database's name among its fields (an SMTP server's) is none either.
     mail = _CONFIG.replace(b"    database: str\n", b"")
     assert database_option_variables({**FILES, "app/config.py": mail}) == {}
+
+
+def test_an_examples_other_spelling_of_a_settings_field_takes_the_decided_value() -> None:
+    """pydantic reads the environment whatever the case, and takes the last of two
+    spellings: the example's empty ``port=`` came after ``PORT`` and was refused ("value
+    is not a valid integer"), though ``PORT`` held one. Each spelling now holds the value
+    decided for the field's name; the user's own stays."""
+    env = _environment(FILES)
+    for name in ("host", "port", "user", "password", "database", "jwt_secret"):
+        assert env[name] == env[name.upper()], name
+    assert env["port"] == "5432"
+    given = {"PORT": "5432", "port": "", "jwt_secret": "mine", "JWT_SECRET": "x", "other": ""}
+    assert settings_spellings(FILES, given, {"jwt_secret": "mine"}) == {"port": "5432"}
+    assert settings_spellings({"app.py": b"x = 1\n"}, given, {}) == {}  # no settings class
