@@ -19,8 +19,10 @@ TYPE`` run on SQLite): what the failed attempt made is dropped, what was there b
 kept. A history revising a revision none of its files holds (one never committed), which
 Alembic cannot read at all, gets its models' tables made, unstamped. An ``alembic.ini``
 naming its author's database server (or none), which env.py takes as it is, migrates
-the database the app is given (``DATABASE_URL``) instead. Each program runs env.py once a
-process (an app's pooled async engine keeps its first event loop's connections).
+the database the app is given (``DATABASE_URL``, or the URL of it naming a sync driver,
+:data:`INI_URL_VARIABLE`, for a sync env.py beside an async app) instead. Each program
+runs env.py once a process (an app's pooled async engine keeps its first event loop's
+connections).
 
 Where the app's directory and one above it both hold an ``alembic.ini`` (a ``backend/``
 whose ``alembic.ini`` names ``app/alembic`` beside an ``app/alembic.ini`` naming
@@ -46,6 +48,7 @@ from collections.abc import Iterable, Iterator
 from preview.discovery.pyast import parse_source
 
 __all__ = [
+    "INI_URL_VARIABLE",
     "aerich_upgrade",
     "alembic_changes_nothing",
     "alembic_heads",
@@ -79,6 +82,10 @@ _SHADOWED = (
 # fastapi-ecommerce-postgresql, its env.py seeding through its app's engine); a second
 # step runs in a process of its own (``again``).
 _SERVED = "--the-preview-database"
+# The URL the ini is given in place of DATABASE_URL where the step's environment holds it:
+# an env.py that takes its URL from the ini alone, sync, beside an app whose modules make
+# their async engine of DATABASE_URL as env.py imports them (asyncdb.sync_migration_urls).
+INI_URL_VARIABLE = "PREVIEW_ALEMBIC_URL"
 _CONFIGURED = f"""\
 import os
 import subprocess
@@ -92,8 +99,9 @@ from alembic.script import ScriptDirectory
 def configured(*args):
     config = Config(sys.argv[1], cmd_opts=CommandLine().parser.parse_args(
         ["-c", sys.argv[1], *args]))
-    if "{_SERVED}" in sys.argv[2:] and os.environ.get("DATABASE_URL"):
-        config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"].replace("%", "%%"))
+    served = os.environ.get("{INI_URL_VARIABLE}") or os.environ.get("DATABASE_URL")
+    if "{_SERVED}" in sys.argv[2:] and served:
+        config.set_main_option("sqlalchemy.url", served.replace("%", "%%"))
     return config
 def again(program, *args):  # in a process of its own: env.py run afresh
     served = [a for a in sys.argv[2:] if a == "{_SERVED}"]

@@ -20,10 +20,12 @@ knows. An Alembic ``env.py`` that is sync (``engine_from_config``) given an asyn
 driver's URL (gkarumba's fastapi-async-auth-docker-redis: its compose's
 ``mysql+aiomysql://``, which its app's engine takes) fails on "MissingGreenlet": its
 set-up step is given that URL naming the sync driver of the same database the app's
-environment has (:func:`sync_migration_urls`). The other way round, an async ``env.py``
-(``async_engine_from_config``) beside an app whose engine is sync (``create_engine``):
-the app keeps the plain URL, its Alembic steps are given the async driver's, which its
-build adds (:attr:`AsyncDatabase.migrations_only`, :func:`async_migration_urls`).
+environment has (:func:`sync_migration_urls`); one making its engine of its ini's URL
+alone, only its ini (the app's modules it imports keep theirs). The other way round,
+an async ``env.py`` (``async_engine_from_config``) beside an app whose engine is sync
+(``create_engine``): the app keeps the plain URL, its Alembic steps are given the async
+driver's, which its build adds (:attr:`AsyncDatabase.migrations_only`,
+:func:`async_migration_urls`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .alembicheads import INI_URL_VARIABLE
 from .depspec import PythonDeps
 from .pyapp import python_files
 
@@ -72,6 +75,10 @@ _MAKES_ASYNC = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\s*\("
 )
 _MAKES_SYNC = re.compile(rb"\bcreate_engine\s*\(")
+# A sync env.py's engine made of its ini's section (``engine_from_config(config.get_section(
+# …))``), and one that sets that section's URL itself (of a variable, its settings').
+_FROM_THE_INI = re.compile(rb"\bengine_from_config\s*\(")
+_SETS_URL = re.compile(rb"\bset_main_option\s*\(|\bset_section_option\s*\(|\bcreate_engine\s*\(")
 # Per dialect, the async drivers SQLAlchemy has, as (distribution, driver), preferred first;
 # the first is the one added when the app lists none.
 _DRIVERS = {
@@ -267,11 +274,21 @@ def sync_migration_urls(
     place of theirs: where every Alembic ``env.py`` there is sync (none uses the asyncio
     extension) and a URL names an async driver, the same URL naming the sync driver of
     its database that ``modules`` (what the app's environment has) holds; none else, nor
-    where an env.py makes the async URL sync itself."""
+    where an env.py makes the async URL sync itself. Where every env.py makes its engine
+    of its ini's URL alone (``engine_from_config``, setting none), only the URL its ini
+    is given (``alembicheads.INI_URL_VARIABLE``): DmitryDubovikov's FastAPI-Weather's
+    env.py imports its models, whose module makes ``create_async_engine(DATABASE_URL)``
+    as it loads, and psycopg2's URL there refused it before any table was made."""
     envs = _alembic_envs(files, where)
     if not envs or any(_USES.search(data) or _REWRITES.search(data) for data in envs):
         return {}
     modules = set(modules)  # read once per variable below
+    if all(_FROM_THE_INI.search(d) and not _SETS_URL.search(d) for d in envs):
+        # Its engine of the ini's URL alone: the URL variables are not its own but the
+        # app's modules' it imports (their async engine made as they load), kept; the
+        # ini is given the sync one (alembicheads.INI_URL_VARIABLE).
+        url = _with_sync_driver(env.get("DATABASE_URL", ""), modules, default=False)
+        return {INI_URL_VARIABLE: url} if url is not None else {}
     changed: dict[str, str] = {}
     for name in URL_VARIABLES:
         if (url := _with_sync_driver(env.get(name, ""), modules, default=False)) is not None:

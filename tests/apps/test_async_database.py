@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import trio
 
+from preview.apps.alembicheads import INI_URL_VARIABLE, alembic_upgrade
 from preview.apps.asyncdb import (
     async_database,
     async_migration_urls,
@@ -265,7 +266,8 @@ def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
     gives ``mysql+aiomysql://``, and its Alembic env.py is sync (``engine_from_config``):
     "MissingGreenlet". Its step is given the URL naming pymysql, which it has."""
     sync_env = (
-        b"from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+        b"import os\nfrom alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+        b"context.config.set_main_option('sqlalchemy.url', os.environ['DATABASE_URL'])\n"
         b"connectable = engine_from_config(context.config.get_section('alembic'))\n"
     )
     app = b"from sqlalchemy.ext.asyncio import create_async_engine\n"
@@ -287,6 +289,39 @@ def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
     # env.py imports the app's async engine, made from the same URL): as it is.
     rewrites = sync_env + b'url = os.getenv("DATABASE_URL").replace("aiomysql", "pymysql")\n'
     assert sync_migration_urls({**files, "alembic/env.py": rewrites}, "", env, {"pymysql"}) == {}
+
+
+def test_a_sync_alembic_env_of_its_inis_url_alone_leaves_the_apps_url_async() -> None:
+    """DmitryDubovikov's FastAPI-Weather: its sync env.py makes its engine of its ini's URL
+    (``engine_from_config``, setting none) and imports its models, whose module makes
+    ``create_async_engine(DATABASE_URL)`` as it loads. Given psycopg2's URL as
+    DATABASE_URL, that import failed ("The loaded 'psycopg2' is not async") and no table
+    was made; only its ini is given the sync URL now, DATABASE_URL stays asyncpg's."""
+    env_py = (
+        b"from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+        b"from src.models import metadata\nconfig = context.config\n"
+        b"connectable = engine_from_config(config.get_section(config.config_ini_section))\n"
+    )
+    database = (
+        b"import os\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+        b"engine = create_async_engine(os.environ.get('DATABASE_URL'))\n"
+    )
+    files = {"migrations/env.py": env_py, "src/database.py": database}
+    env = {"DATABASE_URL": "postgresql+asyncpg://u:p@h:5432/app", "PORT": "8000"}
+    assert sync_migration_urls(files, "", env, {"asyncpg", "psycopg2"}) == {
+        INI_URL_VARIABLE: "postgresql+psycopg2://u:p@h:5432/app"
+    }
+    assert sync_migration_urls(files, "", env, {"asyncpg"}) == {}  # no sync driver
+    # The step's program gives the ini that URL before DATABASE_URL.
+    step = alembic_upgrade({**files, "alembic.ini": _SERVER_INI}, "", "alembic.ini")
+    assert step[3:] == ("alembic.ini", "--the-preview-database")
+    assert f'os.environ.get("{INI_URL_VARIABLE}") or os.environ.get("DATABASE_URL")' in step[2]
+
+
+_SERVER_INI = (
+    b"[alembic]\nscript_location = migrations\nprepend_sys_path = .\n"
+    b"sqlalchemy.url = postgresql://postgres:password@db:5432/app_db\n"
+)
 
 
 def test_a_url_named_for_its_sync_clients_names_the_sync_driver() -> None:
