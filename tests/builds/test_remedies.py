@@ -1063,6 +1063,32 @@ def test_what_brought_an_unbuildable_package_goes_with_it() -> None:
     assert fix is not None and fix.drop is None, fix
 
 
+def test_what_an_imported_package_brought_that_cannot_be_built_is_kept_out_alone() -> None:
+    """esakkimuthumskp's FastAPI-Billing-System lists reportlab 4.0.0, whose canvas it
+    imports; reportlab requires rlPyCairo (its optional renderer's), which brought
+    pycairo, built only with cairo's headers: every Python was tried, none installed it.
+    The links the app does not import are kept out (uv's overrides), reportlab kept."""
+    lines = [
+        "  × Failed to build `pycairo==1.29.2`",
+        "hint: `pycairo` (v1.29.2) was included because `reportlab` (v4.0.0) depends on "
+        "`rlpycairo` (v0.4.0) which depends on `pycairo`",
+    ]
+    listed = ("fastapi==0.95.2", "reportlab==4.0.0", "aiosmtplib==1.1.6")
+    message = "building pycairo 1.29.2 for Python 3.11 needs a C compiler and its headers"
+    code = {"app/pdf.py": b"from reportlab.pdfgen import canvas\n"}
+    remedies = _remedies(listed)
+    fix = remedies.next_fix(message, lines, code, PYTHONS)
+    assert fix is not None and fix.drop == "pycairo,rlpycairo" and fix.keep_out, fix
+    assert fix.python_below is None
+    assert fix.said.endswith("relaunching with reportlab alone, without pycairo and rlpycairo")
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.requirements[:3] == listed and deps.not_installed == ("pycairo", "rlpycairo")
+    # The app imports what failed itself: it is kept, an older Python tried.
+    itself = {"app/pdf.py": b"import pycairo\nimport reportlab\n"}
+    fix = _remedies(listed).next_fix(message, lines, itself, PYTHONS)
+    assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
+
+
 def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:
     """flask-bluelog (Flask 1.1.2): ``flask db upgrade`` said only "No such command 'db'":
     Flask before 2.2 finds Flask-Migrate's commands through pkg_resources, and swallows

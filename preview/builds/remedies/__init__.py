@@ -13,7 +13,9 @@ traceback), never the app's name (``candidates``):
 * a package that has no wheel for this Python and cannot be built from source here, which
   no module of the app imports: a Pipfile.lock's pin of it left out (eralchemy2's
   pygraphviz, a diagram command's), or it with the listed package uv's hint says brought
-  it (never the app's server); else an older interpreter (``psycopg2`` instead becomes
+  it (never the app's server); where the app imports that listed package, the links
+  below it it does not import kept out (reportlab's rlPyCairo and pycairo: uv's
+  overrides); else an older interpreter (``psycopg2`` instead becomes
   ``psycopg2-binary``, and is kept out where a package the app lists requires it);
 * mysqlclient, which builds only with MySQL's client headers: left out where nothing
   imports ``MySQLdb``, else PyMySQL standing in for it (``mysqldb``); out also where a

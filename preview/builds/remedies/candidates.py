@@ -114,6 +114,7 @@ _NO_PLATFORM_WHEEL = re.compile(
 # `eralchemy2` (v1.4.1) depends on `pygraphviz`".
 _INCLUDED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) was included because (.*)$")
 _DEPENDS = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) depends on")
+_VERSIONED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\)")
 # What runs the app without being imported by it: never left out (httptools, uvicorn's).
 _RUNS_THE_APP = {"uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "granian", "celery"}
 # What a module name needs that its own distribution name does not say.
@@ -634,7 +635,10 @@ def _without_unimported(
     for line in text:
         hint = _INCLUDED.search(line)
         if hint is not None and _norm(hint.group(1)) == chain[0]:
-            chain += [_norm(n) for n in _DEPENDS.findall(hint.group(2))]
+            # (its links nearest it first: "`reportlab` … depends on `rlpycairo` … which
+            # depends on `pycairo`" is pycairo, rlpycairo, reportlab)
+            links = [_norm(n) for n in _VERSIONED.findall(hint.group(2))]
+            chain += [n for n in reversed(links) if n != chain[0]]
             break
     locked = bool(tried.deps and tried.deps.source.endswith("Pipfile.lock"))
     if locked and chain[0] in listed:
@@ -645,10 +649,10 @@ def _without_unimported(
         return []  # listed for itself (orjson, FastAPI's), not the app's, or its server's
     imported = imported_names(files)
     mapping = import_mapping() or {}
-    for distribution in chain:
+    for at, distribution in enumerate(chain):
         modules = {m for m, d in mapping.items() if _norm(d) == distribution}
         if imported & (modules | {distribution.replace("-", "_")}):
-            return []
+            return _without_brought(chain[:at], chain[at]) if at >= 1 else []
     dropped = [d for d in dict.fromkeys(chain) if d in listed]
     by = f" nor {', '.join(chain[1:])}, which brings it" if len(chain) > 1 else ""
     said = (
@@ -656,6 +660,21 @@ def _without_unimported(
         f"relaunching without {' and '.join(dropped)}"
     )
     return [Fix(said, drop=",".join(dropped))]
+
+
+def _without_brought(brought: list[str], by: str) -> list[Fix]:
+    """The links of a chain of requirements that cannot be built here, up to the one the
+    app imports (``by``), which it does not import: kept out (uv's overrides), ``by``
+    kept. esakkimuthumskp's FastAPI-Billing-System lists reportlab 4.0.0, whose canvas it
+    imports, and nothing of rlPyCairo (its optional renderer's), which brought pycairo
+    (cairo's headers to build it): no Python installed it. What ``by`` needs of them at
+    its import fails then, named, as a missing module."""
+    said = (
+        f"{brought[0]} cannot be built here (no wheel) and no module of the app imports "
+        f"it, nor {', '.join(brought[1:]) or by}: {by}, which the app imports, brought it; "
+        f"relaunching with {by} alone, without {' and '.join(brought)}"
+    )
+    return [Fix(said, drop=",".join(brought), keep_out=True)]
 
 
 def _frozen(tried: Tried) -> bool:
