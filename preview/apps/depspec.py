@@ -1070,14 +1070,52 @@ def _local_package(
 def import_roots(files: dict[str, bytes], local: tuple[str, ...]) -> list[str]:
     """Where the local packages ``local`` import from, relative to the upload: a
     project's ``src/`` where it has one (the src layout), else the project's directory.
-    The upload's root (the app's own project) is the app's directory already."""
-    roots = []
+    The upload's root (the app's own project) is the app's directory already, or its
+    ``src/`` where its pyproject.toml declares its packages there (:func:`_declared_src`),
+    as installing it would put them on the path."""
+    roots = ["src"] if _declared_src(files) else []
     for directory in local:
         if not directory:
             continue
         src = f"{directory}/src/"
         roots.append(src[:-1] if any(p.startswith(src) for p in files) else directory)
     return list(dict.fromkeys(roots))
+
+
+def _declared_src(files: dict[str, bytes]) -> bool:
+    """Whether the upload's root pyproject.toml declares its packages under ``src/`` (the
+    src layout): Poetry's ``packages = [{include = "app", from = "src"}]``, setuptools'
+    ``package-dir = {"" = "src"}`` or ``packages.find.where = ["src"]``, Hatch's
+    ``packages = ["src/app"]``; and ``src/`` holds a package. arunanshub's
+    fastapi-complaint-system: its Alembic env.py imports ``app`` (``src/app``), which
+    Poetry installs with the project: "No module named 'app'" where it is not."""
+    if not any(p.startswith("src/") and p.endswith("/__init__.py") for p in files):
+        return False
+    tool = _table(_toml(files.get("pyproject.toml", b"").decode("utf-8", "replace")), "tool")
+    poetry = _table(tool, "poetry").get("packages")
+    if isinstance(poetry, list) and any(
+        isinstance(p, dict) and _is_src(p.get("from")) for p in poetry
+    ):
+        return True
+    setuptools = _table(tool, "setuptools")
+    if _is_src(_table(setuptools, "package-dir").get("")):
+        return True
+    where = _table(_table(setuptools, "packages"), "find").get("where")
+    if isinstance(where, list) and any(_is_src(w) for w in where):
+        return True
+    hatch = _table(_table(_table(_table(tool, "hatch"), "build"), "targets"), "wheel")
+    listed = hatch.get("packages")
+    return isinstance(listed, list) and any(str(p).startswith("src/") for p in listed)
+
+
+def _table(table: dict | None, key: str) -> dict:
+    """``table[key]`` where it is a table, else an empty one."""
+    found = table.get(key) if isinstance(table, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _is_src(value: object) -> bool:
+    return isinstance(value, str) and value.strip("./") == "src"
 
 
 def _pyproject_requirements(

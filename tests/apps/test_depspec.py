@@ -154,6 +154,31 @@ def test_local_packages_of_a_requirements_file_import_from_the_upload() -> None:
     assert python_dependencies(moved, "svc/main.py").key("3.12", (), "") == deps.key("3.12", (), "")
 
 
+def test_a_root_project_declaring_its_packages_under_src_imports_from_there() -> None:
+    """arunanshub's fastapi-complaint-system: Poetry's ``packages = [{include = "app",
+    from = "src"}]``, installed with the project where Poetry installs it; its Alembic
+    env.py imports ``app`` from the root ("No module named 'app'" in its set-up step).
+    setuptools' and Hatch's declarations likewise; a ``src/`` nothing declares is not."""
+    poetry = b'[tool.poetry]\nname = "x"\npackages = [{include = "app", from = "src"}]\n'
+    files = {
+        "pyproject.toml": poetry,
+        "src/app/__init__.py": b"",
+        "src/app/main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "migrations/env.py": b"from app import models\n",
+    }
+    assert import_roots(files, ()) == ["src"]
+    for declared in (
+        b'[tool.setuptools]\npackage-dir = {"" = "src"}\n',
+        b'[tool.setuptools.packages.find]\nwhere = ["src"]\n',
+        b'[tool.hatch.build.targets.wheel]\npackages = ["src/app"]\n',
+    ):
+        assert import_roots({**files, "pyproject.toml": declared}, ()) == ["src"], declared
+    undeclared = b'[tool.poetry]\nname = "x"\n'
+    assert import_roots({**files, "pyproject.toml": undeclared}, ()) == []
+    no_package = {k: v for k, v in files.items() if not k.startswith("src/")}
+    assert import_roots(no_package, ()) == []
+
+
 def test_a_find_links_directory_of_the_authors_machine_is_dropped() -> None:
     """Replit's ``-f /usr/share/pip-wheels`` first in a requirements.txt (Alex-ley's
     Flask-banking-app; uv: "Invalid URL in `requirements.txt` at position 0: relative URL
