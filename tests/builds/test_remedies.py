@@ -295,6 +295,43 @@ def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_bel
     assert fix is not None and fix.add == "Flask<3" and fix.drop == "flask"
 
 
+def test_a_name_a_locked_major_moved_that_the_apps_code_imports_holds_it_below(
+    tmp_path: Path,
+) -> None:
+    """arunanshub's fastapi-complaint-system: its settings import pydantic 1's
+    ``BaseSettings``; its pyproject.toml asks Poetry for ``^2.0.0`` and its poetry.lock
+    pins 2.10.6 (its dependency bot's raises): "`BaseSettings` has been moved". The range
+    and the lock's pin give way to a hold below pydantic 2, its extras kept; where the
+    app's code does not import the name, or nothing of its own asks that major, none."""
+    env = _env_with(tmp_path, "pydantic", "2.10.6", "pydantic")
+    said = (
+        "pydantic.errors.PydanticImportError: `BaseSettings` has been moved to the "
+        "`pydantic-settings` package. See https://docs.pydantic.dev/2.10/migration/"
+    )
+    own = {"src/app/core/settings.py": b"from pydantic import BaseSettings, EmailStr, Field\n"}
+    listed = ("fastapi>=0.124.0,<0.125.0", "pydantic[dotenv,email]>=2.0.0,<3.0.0")
+    remedies = _remedies(listed, env)
+    remedies.tried.deps = replace(  # type: ignore[arg-type]
+        remedies.tried.deps, constraints=("fastapi==0.124.4", "pydantic==2.10.6")
+    )
+    fix = remedies.next_fix("exited with code 1", [said], own, PYTHONS)
+    assert fix is not None and fix.add == "pydantic[dotenv,email]<2", fix
+    assert "and pins pydantic[dotenv,email]>=2.0.0,<3.0.0: relaunching with" in fix.said
+    applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert applied.requirements == ("fastapi>=0.124.0,<0.125.0", "pydantic[dotenv,email]<2")
+    assert applied.constraints == ("fastapi==0.124.4",)
+    theirs = {"src/app/core/settings.py": b"from pydantic_settings import BaseSettings\n"}
+    locked = _remedies(listed, env)
+    locked.tried.deps = replace(locked.tried.deps, constraints=("pydantic==2.10.6",))  # type: ignore[arg-type]
+    assert locked.next_fix("exited with code 1", [said], theirs, PYTHONS) is None
+    # A range with no upper bound (``pydantic>=2``): its lock's pin asks the major.
+    unbounded = ("fastapi", "pydantic>=2")
+    floor = _remedies(unbounded, env)
+    floor.tried.deps = replace(floor.tried.deps, constraints=("pydantic==2.10.6",))  # type: ignore[arg-type]
+    fix = floor.next_fix("exited with code 1", [said], own, PYTHONS)
+    assert fix is not None and fix.add == "pydantic<2" and "its lock holds" in fix.said, fix
+
+
 def test_an_exact_pin_behind_a_name_the_apps_code_imports_gives_way_to_its_declared_range(
     tmp_path: Path,
 ) -> None:

@@ -311,7 +311,9 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule(
         _MOVED,
         "a package's own exception says an API was moved or removed",
-        lambda m, f, code: held(m.group(1), f.tried, m.string.strip()[:120]),
+        lambda m, f, code: (
+            held(m.group(1), f.tried, m.string.strip()[:120]) or _moved_by_major(m, f)
+        ),
     ),
     LineRule(
         _NO_OBJECT_ATTRIBUTE,
@@ -377,6 +379,20 @@ LINE_RULES: tuple[LineRule, ...] = (
         lambda m, f, code: _for_failed_build(m, f),
     ),
 )
+
+
+# The name a package's exception says was moved or removed (pydantic's "`BaseSettings`
+# has been moved to the `pydantic-settings` package").
+_MOVED_NAME = re.compile(r"`(\w+)` (?:has been|was) (?:moved|removed)")
+
+
+def _moved_by_major(found: re.Match[str], failure: Failure) -> list[Fix]:
+    """The name a package's own exception says its major moved or removed, which the
+    app's code imports from it where it pins or locks that major (``removed_by_major``)."""
+    name = _MOVED_NAME.search(found.string)
+    if name is None:
+        return []
+    return removed_by_major(found.group(1), name.group(1), failure.tried, failure.files)
 
 
 def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:

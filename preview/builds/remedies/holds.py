@@ -282,6 +282,21 @@ REMOVED_BY_MAJOR: dict[tuple[str, str | None], tuple[str, int]] = {
     ("werkzeug.urls", "url_parse"): ("Werkzeug", 3),
     ("werkzeug.urls", "url_encode"): ("Werkzeug", 3),
     ("werkzeug.urls", "url_decode"): ("Werkzeug", 3),
+    # pydantic 2's PydanticImportError: moved (to pydantic-settings) or removed
+    **{
+        ("pydantic", name): ("pydantic", 2)
+        for name in (
+            "BaseSettings",
+            "ConstrainedInt",
+            "ConstrainedFloat",
+            "ConstrainedStr",
+            "ConstrainedList",
+            "ConstrainedSet",
+            "ConstrainedDecimal",
+            "PyObject",
+            "stricturl",
+        )
+    },
 }
 
 
@@ -292,7 +307,10 @@ def removed_by_major(
     own code imports (:data:`REMOVED_BY_MAJOR`): its pin replaced by a hold below that
     major. mustafaakgul's drf-chatting pins Django==4.2.3 and imports Django 3's
     ``ugettext_lazy`` in four of its modules: it ran on Django 3.2 (an unpinned framework
-    is held by :func:`held`, below the major installed)."""
+    is held by :func:`held`, below the major installed). A lock's pin of it (poetry.lock's)
+    likewise, the lock's pin going with the line (``Remedies.apply``): arunanshub's
+    fastapi-complaint-system imports pydantic 1's ``BaseSettings`` where its pyproject.toml
+    and lock ask pydantic 2 (its dependency bot's raise), "has been moved"."""
     removed = REMOVED_BY_MAJOR.get((module, name))
     if removed is None or tried.deps is None:
         return []
@@ -302,19 +320,26 @@ def removed_by_major(
         return []
     version = found[1].split(".")[0]
     own = (tried.listed or tried.deps).requirements
-    pins = [line for line in own if _name(line) == _norm(distribution) and _pinned(line)]
+    mine = [line for line in own if _name(line) == _norm(distribution)]
+    pins = [line for line in mine if _pinned(line)]
+    # Or the range its pyproject declares, with its lock's pin of it (Poetry's ^2.0.0 and
+    # poetry.lock's 2.10.6, a bot's raise its code never followed): held alike.
+    locked = [c for c in tried.deps.constraints if _name(c) == _norm(distribution) and "==" in c]
+    asked = pins or locked
     if (
         not version.isdigit()
         or int(version) < major
-        or not pins
+        or not asked
         or not _imports(module, name, files)
     ):
         return []
     what = f"{module}.{name}" if name else module
-    hold = f"{distribution}<{major}"
+    extras = ",".join(sorted({e for line in mine for e in _extras(line)}))
+    hold = f"{distribution}[{extras}]<{major}" if extras else f"{distribution}<{major}"
+    asked_by = f"pins {pins[0]}" if pins else f"its lock holds {locked[0]}"
     said = (
-        f"the app's own code imports {what}, which {distribution} {major} removed, and pins "
-        f"{pins[0]}: relaunching with {hold} in its place"
+        f"the app's own code imports {what}, which {distribution} {major} removed, and "
+        f"{asked_by}: relaunching with {hold} in its place"
     )
     return [Fix(said, add=hold, drop=_norm(distribution))]
 

@@ -116,6 +116,8 @@ class Remedies:
         return replace(
             deps,
             requirements=tuple(lines),
+            # (a lock's pin of what a fix replaces goes with its line: poetry.lock's)
+            constraints=tuple(c for c in deps.constraints if name(c) not in drop),
             python_request=request,
             python_source=source,
             build_constraints=(*deps.build_constraints, *builds),
