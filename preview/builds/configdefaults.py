@@ -89,6 +89,7 @@ from ..apps.configvars import (
     other_env_files,
     read_variables,
     required_types,
+    router_prefix_defaults,
     served_database,
     server_url_engines,
     settings_field_types,
@@ -1043,6 +1044,7 @@ def config_defaults(
     _misfits_said(found, files, offered, given)
     _prompted(found, files, given, provided)
     _as_fernet_keys(found, files)
+    _router_prefixes(found, files, given)
     if found.generated:
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
@@ -1394,6 +1396,23 @@ def _prompted(
 # (``Fernet(urlsafe_b64encode(secret))``: the secret is the 32 raw bytes).
 _FERNET = re.compile(rb"\bFernet\(")
 _ENCODES = re.compile(rb"\b(?:urlsafe_)?b64encode\(")
+
+
+def _router_prefixes(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]) -> None:
+    """A settings field the app mounts its routers under whose default FastAPI refuses
+    for its trailing slash (``configvars.router_prefix_defaults``: ``main_url = "/"``)
+    given that default less it, where nothing sets it."""
+    said = []
+    for name, value in router_prefix_defaults(files).items():
+        if given.get(name) or found.values.get(name) or any(n.upper() == name for n in given):
+            continue
+        found.values[name] = value
+        said.append(f"{name}={value!r}")
+    if said:
+        found.notes.append(
+            f"{', '.join(said)}: the prefix the app mounts its routers under, its default "
+            "less the trailing slash FastAPI refuses there"
+        )
 
 
 def _as_fernet_keys(found: ConfigDefaults, files: dict[str, bytes]) -> None:

@@ -26,6 +26,7 @@ from preview.apps.configvars import (
     readme_copied_env,
     required_types,
     required_variables,
+    router_prefix_defaults,
     served_database,
 )
 from preview.apps.configvars.readmeenv import with_readme_example
@@ -2817,3 +2818,43 @@ def test_a_variable_picking_an_entry_of_a_dict_call_is_the_development_one() -> 
     assert config_defaults(files, "wsgi.py", {}, {"PORT"}).values["FLASK_ENV"] == "development"
     mixed = config.replace(b"dict(\n", b"dict(base,\n")
     assert config_selectors({**files, "api/config.py": mixed}) == {}
+
+
+def test_a_router_prefix_whose_default_fastapi_refuses_is_given_it_less_its_slash() -> None:
+    """PatakIN13's fastapi-notifications mounts its routers under ``settings.main_url``,
+    whose default is ``"/"``: FastAPI refuses it ("A path prefix must not end with '/'"),
+    and nothing in the upload sets it (its author's .env is not there). It is given
+    ``""``; a default FastAPI takes, or a value the app is given, stays."""
+    settings = b"""
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env")
+    main_url: str = "/"
+    api_url: str = "/api"
+
+settings = Settings()
+"""
+    main = b"""
+from fastapi import FastAPI
+from src.core.settings import settings
+from src.routers import router_account, router_role
+
+app = FastAPI()
+app.include_router(router_account, prefix=settings.main_url)
+app.include_router(router_role, prefix=settings.api_url)
+"""
+    files = {
+        "src/core/settings.py": settings,
+        "src/main.py": main,
+        "src/routers.py": b"from fastapi import APIRouter\nrouter_account = APIRouter()\n",
+        "pyproject.toml": b'[project]\nname = "x"\ndependencies = ["fastapi"]\n',
+    }
+    assert router_prefix_defaults(files) == {"MAIN_URL": ""}
+    found = config_defaults(files, "src/main.py", {}, {"PORT"})
+    assert found.values["MAIN_URL"] == "" and "API_URL" not in found.values
+    assert any(note.startswith("MAIN_URL='': the prefix") for note in found.notes)
+    given = config_defaults(files, "src/main.py", {"MAIN_URL": "/v1"}, {"PORT"})
+    assert "MAIN_URL" not in given.values
+    slash = {**files, "src/core/settings.py": settings.replace(b'"/api"', b'"/api/"')}
+    assert router_prefix_defaults(slash) == {"MAIN_URL": "", "API_URL": "/api"}

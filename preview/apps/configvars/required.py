@@ -44,6 +44,7 @@ __all__ = [
     "read_variables",
     "required_types",
     "required_variables",
+    "router_prefix_defaults",
     "server_url_engines",
     "settings_field_types",
 ]
@@ -1123,6 +1124,44 @@ def settings_field_types(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]
             found.setdefault((alias or prefix + field).upper(), (kind, default is not None))
             if default is not None and (read := _environ_get(default)) is not None:
                 found.setdefault(read, (kind, False))
+    return found
+
+
+def router_prefix_defaults(files: dict[str, bytes]) -> dict[str, str]:
+    """{a settings field the app mounts its routers under (``app.include_router(router,
+    prefix=settings.main_url)``), by the name the environment gives it: its default less
+    its trailing slash}, where that default ends with one (``main_url: str = "/"``):
+    FastAPI refuses such a prefix ("A path prefix must not end with '/'"), so the app never
+    started on its default (PatakIN13's fastapi-notifications; its author's .env, which
+    the upload lacks, set another)."""
+    defaults: dict[str, tuple[str, str]] = {}  # {field: (its class's env prefix, default)}
+    for node in _settings_classes(files):
+        prefix = _env_prefix(node)
+        for statement in node.body:
+            if (
+                isinstance(statement, ast.AnnAssign)
+                and isinstance(statement.target, ast.Name)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                defaults[statement.target.id] = (prefix, statement.value.value)
+    if not defaults:
+        return {}
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        if b"include_router" not in files[path] or (tree := _parse(files[path])) is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or _name(node.func).rsplit(".", 1)[-1] != (
+                "include_router"
+            ):
+                continue
+            mounted = _keyword(node, "prefix")
+            if not isinstance(mounted, ast.Attribute) or mounted.attr not in defaults:
+                continue
+            env_prefix, default = defaults[mounted.attr]
+            if default.endswith("/"):
+                found[(env_prefix + mounted.attr).upper()] = default.rstrip("/")
     return found
 
 
