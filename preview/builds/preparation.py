@@ -51,6 +51,7 @@ from ..apps.plans import shown
 from ..apps.processes import WorkerProcess
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
+    FAVICON,
     LOCAL_DATABASES,
     case_corrections,
     declaration_links,
@@ -487,7 +488,7 @@ class MissingFiles:
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
     linked: dict[str, bytes]  # its tsconfigs emitting declarations, given preserveSymlinks
-    node_keys: dict[str, str]  # a Node app's keys and certificates: {path: role}
+    node_keys: dict[str, str]  # a Node app's keys, certificates, favicon: {path: role}
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
@@ -589,7 +590,13 @@ class MissingFiles:
                 f"no {', '.join(self.keys)}, the key files its code reads: a key pair made for "
                 "the preview written there (its tokens are signed with it)"
             )
-        if node_keys := {path: role for path, role in self.node_keys.items() if path in made}:
+        node_keys = {path: role for path, role in self.node_keys.items() if path in made}
+        if icons := [path for path, role in node_keys.items() if role == FAVICON]:
+            said.append(
+                f"no {', '.join(icons)}, the icon its favicon middleware serves (and stats "
+                "as it is made): a blank icon written there"
+            )
+        if node_keys := {path: role for path, role in node_keys.items() if role != FAVICON}:
             keys = ", ".join(f"{path} ({role})" for path, role in node_keys.items())
             said.append(
                 f"no {keys}, the key files its code reads: made for the preview and "

@@ -9,6 +9,7 @@ import subprocess
 import trio
 
 from preview.apps.written import (
+    FAVICON,
     key_files,
     key_texts,
     node_key_files,
@@ -205,3 +206,23 @@ def test_a_service_accounts_placeholder_key_is_made_for_the_preview() -> None:
     assert service_account_text(made) is None
     assert service_account_text(b'{"type": "other", "private_key": "xxx"}') is None
     assert service_account_text(b"not json") is None
+
+
+def test_the_icon_serve_favicon_serves_is_written_where_the_upload_lacks_it() -> None:
+    """Whiskydog's express-twitter: ``app.use(favicon('./public/favicon.ico'))``, its
+    ``public`` folder kept out by its .gitignore; serve-favicon stats the file as the
+    middleware is made: ENOENT before it listened."""
+    sources = {
+        "src/app.ts": b"import favicon from 'serve-favicon';\n"
+        b"app.use(favicon('./public/favicon.ico'));\n",
+        "app.js": b"var icon = require('serve-favicon');\n"
+        b"app.use(icon(path.join(__dirname, 'static', 'icon.ico')));\n"
+        b"app.use(require('serve-favicon')(__dirname + '/img/fav.ico'));\n",
+        "img/fav.ico": b"\x00\x00\x01\x00",  # the upload's own: kept
+        "lib/other.js": b"favicon('./public/not-this.ico');\n",  # no serve-favicon here
+    }
+    found = node_key_files(sources)
+    assert found == {"public/favicon.ico": FAVICON, "static/icon.ico": FAVICON}, found
+    texts = node_key_texts(found, sources)
+    assert set(texts) == set(found)
+    assert all(text.startswith(b"\x00\x00\x01\x00\x01\x00") for text in texts.values())

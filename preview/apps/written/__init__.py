@@ -4,7 +4,7 @@ opens in a folder the upload does not have (:mod:`.logfiles`), the folders it wr
 at run time that its checkout had and its repository lacks (:mod:`.rundirs`), the
 metadata of a project that reads its own installed version (:mod:`.ownmetadata`), the key files
 (JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`; a Node
-app's keys and certificates: :mod:`.nodekeys`), and
+app's keys and certificates, and the icon its favicon middleware serves: :mod:`.nodekeys`), and
 the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
 imports that spell a module's name in another case than its file has, corrected
 (:mod:`.importcase`), and the package that lets it import its own folder by name
@@ -31,7 +31,7 @@ from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
 from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
-from .nodekeys import node_key_files, node_key_texts, service_account_text
+from .nodekeys import FAVICON, node_key_files, node_key_texts, service_account_text
 from .npmbin import npm_bin_scripts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
@@ -40,6 +40,7 @@ from .sequelizeconfig import sequelize_config_text, sequelize_configs
 from .tslinks import declaration_links
 
 __all__ = [
+    "FAVICON",
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",

@@ -1,6 +1,7 @@
-"""The key and certificate files a Node app's code reads that its upload lacks:
-:func:`node_key_files` (read with patterns, never run), and throwaway ones to write
-there (:func:`node_key_texts`): :mod:`.keyfiles`' rule for Node's sources.
+"""The key and certificate files a Node app's code reads that its upload lacks, and the
+icon its favicon middleware serves: :func:`node_key_files` (read with patterns, never
+run), and throwaway ones to write there (:func:`node_key_texts`): :mod:`.keyfiles`' rule
+for Node's sources.
 
 An Express app serving HTTPS beside HTTP reads ``fs.readFileSync(__dirname +
 '/../certificates/server.key')`` and its ``server.crt`` when its configuration module is
@@ -19,6 +20,12 @@ name's: a certificate (``.crt``, ``.cert``, ``cert`` in its name), a public key 
 ``public``/``pub``), else a private key (``.key``, ``private``/``priv``); a ``.pem`` that
 names none is left alone. A public key or certificate is made from the private key of
 its folder (the one written, or the upload's own), else from one of its own.
+
+An Express app's ``app.use(favicon('./public/favicon.ico'))`` (serve-favicon, which
+stats its file as the middleware is made) whose ``public`` folder its ``.gitignore``
+keeps out threw ENOENT before it listened (Whiskydog's express-twitter): the icon's path
+is read as a key's is, from the call of the name serve-favicon is imported as (or of
+``require('serve-favicon')`` itself), and a blank icon (one transparent pixel) written.
 """
 
 from __future__ import annotations
@@ -26,13 +33,14 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["key_algorithm", "node_key_files", "node_key_texts", "service_account_text"]
+__all__ = ["FAVICON", "key_algorithm", "node_key_files", "node_key_texts", "service_account_text"]
 
-PRIVATE, PUBLIC, CERTIFICATE = "private", "public", "certificate"
+PRIVATE, PUBLIC, CERTIFICATE, FAVICON = "private", "public", "certificate", "favicon"
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
 _READ = re.compile(rb"\breadFileSync\s*\(")
 _KEY_NAME = re.compile(r"\.(?:key|pem|crt|cert|pub)$")
@@ -45,19 +53,41 @@ _TOKEN = re.compile(
 )
 _JOINS = {"path.join", "join", "path.resolve", "resolve", "path.posix.join"}
 _CWD = "process.cwd"
+# serve-favicon, bound to a name (``const favicon = require('serve-favicon')``, ``import
+# favicon from 'serve-favicon'``), or called as it is required.
+_SERVE_FAVICON = r"""['"]serve-favicon['"]"""
+_FAVICON_NAME = re.compile(
+    r"""\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*require\(\s*"""
+    + _SERVE_FAVICON
+    + r"""|\bimport\s+(?:\*\s+as\s+)?([A-Za-z_$][\w$]*)\s+from\s+"""
+    + _SERVE_FAVICON
+)
+_FAVICON_CALLED = re.compile(r"""\brequire\(\s*""" + _SERVE_FAVICON + r"""\s*\)\s*\(""")
+# A 1×1 icon, its one pixel transparent: the ICO header, its one entry, and the entry's
+# image (a 32-bit bitmap: its header, the pixel, the AND mask's row padded to 4 bytes).
+_BITMAP = struct.pack("<IiiHHIIiiII", 40, 1, 2, 1, 32, 0, 8, 0, 0, 0, 0) + bytes(8)
+_BLANK_ICON = (
+    struct.pack("<HHH", 0, 1, 1)
+    + struct.pack("<BBBBHHII", 1, 1, 0, 0, 1, 32, len(_BITMAP), 22)
+    + _BITMAP
+)
 
 
 def node_key_files(files: dict[str, bytes]) -> dict[str, str]:
-    """``{path: role}`` (``private``, ``public``, ``certificate``) of the key files the
-    upload's Node code reads and lacks, by their paths in the upload (module doc)."""
+    """``{path: role}`` (``private``, ``public``, ``certificate``; ``favicon``) of the key
+    files (and favicon) the upload's Node code reads and lacks, by their paths in the
+    upload (module doc)."""
     found: dict[str, str] = {}
     constants = _key_constants(files)
     for source, data in files.items():
         if not _SOURCES.search(source) or "node_modules/" in source or len(data) > _LARGEST:
             continue
-        if b"readFileSync" not in data:
+        if b"readFileSync" not in data and b"serve-favicon" not in data:
             continue
         text = data.decode("utf-8", "replace")
+        for path in _favicon_paths(text, posixpath.dirname(source)):
+            if not path.startswith("../") and path not in files:
+                found.setdefault(path, FAVICON)
         for call in _READ.finditer(data):
             named = _NAMED.match(text[call.end() :])
             if named is not None and named.group(1) in constants:
@@ -69,6 +99,19 @@ def node_key_files(files: dict[str, bytes]) -> dict[str, str]:
             if (role := _role(path)) is not None:
                 found.setdefault(path, role)
     return found
+
+
+def _favicon_paths(text: str, folder: str) -> list[str]:
+    """The paths a source's calls of serve-favicon name (module doc); ``folder``: the
+    source's."""
+    if "serve-favicon" not in text:
+        return []
+    starts = [m.end() for m in _FAVICON_CALLED.finditer(text)]
+    for bound in _FAVICON_NAME.finditer(text):
+        name = re.escape(bound.group(1) or bound.group(2))
+        starts += [call.end() for call in re.finditer(rf"(?<![\w$.]){name}\s*\(", text)]
+    paths = [_path_of(text[start:], folder) for start in starts]
+    return [path for path in paths if path is not None]
 
 
 # A constant the code names a key file by, given its path as a string in the app's own
@@ -99,7 +142,11 @@ def _key_constants(files: dict[str, bytes]) -> dict[str, str]:
 def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, bytes]:
     """The PEM text of each file of :func:`node_key_files` (blocking: runs openssl), the
     private keys first; none without a working openssl (the app then says what it
-    lacks, as before)."""
+    lacks, as before). An icon's: :data:`_BLANK_ICON`, openssl or not."""
+    icons = {path: _BLANK_ICON for path, role in keys.items() if role == FAVICON}
+    keys = {path: role for path, role in keys.items() if role != FAVICON}
+    if not keys:
+        return icons
     texts: dict[str, bytes] = {}
     generate = ["genpkey", *key_algorithm(files)]
     try:
@@ -119,8 +166,8 @@ def node_key_texts(keys: dict[str, str], files: dict[str, bytes]) -> dict[str, b
                     made = ["req", "-x509", "-new", "-subj", "/CN=localhost", "-days", "825"]
                     texts[path] = _openssl([*made, "-key"], private, work)
     except (OSError, subprocess.SubprocessError):
-        return {}
-    return texts
+        return icons
+    return texts | icons
 
 
 def key_algorithm(files: dict[str, bytes]) -> list[str]:
