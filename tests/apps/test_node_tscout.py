@@ -188,3 +188,32 @@ def test_a_start_of_a_file_no_source_makes_runs_the_one_module_that_listens() ->
     assert found.setup == (("npm", "run", "build"),)
     two = {**files, "src/admin.ts": 'import { app } from "./app";\napp.listen(3001);\n'}
     assert emitted_start("node dist/index.js", "npx tsc", _encoded(two)) is None
+
+
+def test_a_start_naming_its_file_from_within_the_output_runs_the_outputs() -> None:
+    """AndreiDiaconovici's express-weather-app: ``"start": "node index.js"``, its build
+    ``npx tsc && cp package.json dist/package.json`` (dist is what it deploys, and runs
+    there), src/index.ts compiled into dist: "Cannot find module 'index.js'". A file of
+    its own at the root, or one no source makes, is left as it is."""
+    files = {
+        "package.json": json.dumps(
+            {
+                "main": "src/index.js",
+                "scripts": {
+                    "build": "npx tsc && cp package.json dist/package.json",
+                    "start": "node index.js",
+                },
+                "devDependencies": {"typescript": "^4.9.3"},
+            }
+        ),
+        "tsconfig.json": '{"include": ["./src/"], "compilerOptions": {"outDir": "./dist"}}',
+        "src/index.ts": 'import express from "express";\nexpress().listen(3000);\n',
+        "src/service.ts": "export const x = 1;\n",
+    }
+    build = "npx tsc && cp package.json dist/package.json"
+    assert emitted_start("node index.js", build, _encoded(files)) == "node dist/index.js"
+    found = detect(_encoded(files))
+    assert found.argv[-1].endswith("node dist/index.js"), found.argv
+    own = {**files, "index.js": "require('./dist/index.js');\n"}
+    assert emitted_start("node index.js", build, _encoded(own)) is None
+    assert emitted_start("node server.js", build, _encoded(files)) is None

@@ -7,6 +7,11 @@ beside ``src/`` (Sairyss' domain-driven-hexagon: ``database/*.ts``, ``tests/``, 
 ``dist/main.js`` its ``"start:prod": "node dist/main"`` runs ("Cannot find module"). Nest's
 own ``nest start`` looks in both places; a preview runs the file tsc writes, as it does.
 
+A start naming its file by its path within ``outDir`` (``"start": "node index.js"``, the
+build copying package.json there: the output folder is what is deployed, and run there)
+whose file the upload lacks, its TypeScript source there (``src/index.ts``), runs the
+output's (AndreiDiaconovici's express-weather-app: "Cannot find module 'index.js'").
+
 AdonisJS's ``node ace build`` compiles the whole project into ``build/`` and its ``"start":
 "node bin/server.js"`` is meant to run there (``cd build``, as the build says): a start
 whose file the upload lacks, its TypeScript source beside, runs ``build/``'s.
@@ -48,8 +53,9 @@ _TEST = re.compile(r"\.(?:spec|test)\.[cm]?tsx?$|(?:^|/)(?:tests?|__tests__)/")
 def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | None:
     """``script`` (``node dist/main``) running the file tsc writes for its entry instead
     (``node dist/src/main``), where the ``build`` script compiles with tsc (or ``nest
-    build``) to a place other than the one it names; None where it runs what tsc writes,
-    or cannot be read as that."""
+    build``) to a place other than the one it names (or it names it from within the
+    output: ``node main.js``, module doc); None where it runs what tsc writes, or cannot
+    be read as that."""
     match = NODE_FILE.fullmatch(script.strip())
     if match is not None and _ACE_BUILD.search(build) and _ADONISRC & files.keys():
         target = posixpath.normpath(match.group(2))
@@ -63,11 +69,14 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
     out = _relative(posixpath.dirname(config), options.get("outDir"))
     target = posixpath.normpath(match.group(2))
     stem = target.removesuffix(".js")
-    if not out or target in files or not stem.startswith(f"{out}/"):
+    if not out or target in files or target.startswith("../"):
         return None
-    rest = stem[len(out) + 1 :]
+    within = stem.startswith(f"{out}/")
+    rest = stem[len(out) + 1 :] if within else stem
     names = (f"{base}{ext}" for base in (rest, f"src/{rest}") for ext in _TS)
     source = next((name for name in names if name in files), None)
+    if not within and source is None:
+        return None  # a file of its own, not the output's
     inputs = _inputs(files, posixpath.dirname(config), include, [*exclude, out])
     if source is None:
         # No source of the file it names (npm init's ``index.js``): the one module the
