@@ -87,13 +87,18 @@ _DEFAULTS = {"user": "postgres", "password": "postgres", "database": "app"}
 
 
 def postgres_variables(
-    given: dict[str, str], host: str, port: int, named: dict[str, str] | None = None
+    given: dict[str, str],
+    host: str,
+    port: int,
+    named: dict[str, str] | None = None,
+    scheme: str = "postgresql",
 ) -> dict[str, str]:
     """The variables an app may read its PostgreSQL from, for the server at host:port,
     named as ``given`` (its configuration) names them where it does, else as its own URL
     does (``named``: ``PostgresWants.named``). A value its example leaves to fill in
     (``DB_NAME=<database_name>``, zeeshanravian1's fastapi-ecommerce-postgresql, whose
-    ``CREATE SCHEMA IF NOT EXISTS <database_name>`` then failed) names nothing."""
+    ``CREATE SCHEMA IF NOT EXISTS <database_name>`` then failed) names nothing. The URLs
+    are under ``scheme`` (``PostgresWants.scheme``), but SQLAlchemy's, ``postgresql``."""
     names = {
         what: next((given[k] for k in keys if given.get(k) and not fill_in(given[k])), None)
         or (named or {}).get(what)
@@ -104,6 +109,9 @@ def postgres_variables(
     url = f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/"
     url += quote(database, safe="")
     variables: dict[str, str] = dict.fromkeys(URL_VARIABLES, url)  # DATABASE_URL …
+    if scheme != "postgresql":
+        own = f"{scheme}://{url.split('://', 1)[1]}"
+        variables.update({n: own for n in URL_VARIABLES if n != "SQLALCHEMY_DATABASE_URI"})
     # DB_*, DATABASE_* (brithely's Litestar todo API's Alembic env.py hands each DB_* to
     # configparser, which refuses a None), then PostgreSQL's own names
     variables.update(database_variables(host, port, user, password, database))
@@ -259,7 +267,9 @@ class PostgresBacking:
             first=wants.driver is not None,
         ) or (PORT,)
         # What its compose file gives its own services is its configuration too.
-        variables = postgres_variables(wants.given, "127.0.0.1", ports[0], wants.named)
+        variables = postgres_variables(
+            wants.given, "127.0.0.1", ports[0], wants.named, wants.scheme
+        )
         self.env = {**variables, **wants.compose_env}
         names = ", ".join(a for a in wants.aliases if a != "localhost")
         self._told = [

@@ -143,6 +143,9 @@ class PostgresWants:
     # The common extensions (appdb.COMMON_EXTENSIONS) its own SQL creates without ``IF NOT
     # EXISTS``: not made before it (_own_extensions).
     own_extensions: tuple[str, ...] = ()
+    # The scheme the preview's URLs are given under: its own URL's ``postgres://`` where
+    # a Node driver reads it (:func:`_url_scheme`), else ``postgresql``.
+    scheme: str = "postgresql"
 
 
 def postgres_url(value: str) -> bool:
@@ -585,7 +588,23 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
         own_extensions=_own_extensions(files),
+        scheme=_url_scheme(url, driver),
     )
+
+
+def _url_scheme(url: str | None, driver: str | None) -> str:
+    """``postgres`` where the app's own URL is written so and a Node driver (or Prisma)
+    reads it, else ``postgresql``: every Node driver takes either, and an app may check
+    the one it writes (rafaelone's fastify-upload-server: zod's
+    ``DATABASE_URL: z.string().url().startsWith('postgres://')``, its .env.test's
+    ``postgres://docker:docker@localhost:5432/upload_test``; given ``postgresql://``, its
+    drizzle-kit migrate and its start died on the ZodError). SQLAlchemy takes only
+    ``postgresql``: a Python app keeps it."""
+    node = driver is not None and (
+        driver.split(" ", 1)[0] in _NODE_DRIVERS or driver.startswith("Prisma's")
+    )
+    own = node and url is not None and url.startswith("postgres://")
+    return "postgres" if own else "postgresql"
 
 
 # An extension created with no IF NOT EXISTS (``CREATE EXTENSION pgcrypto;``, ``CREATE

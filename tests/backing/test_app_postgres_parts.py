@@ -41,6 +41,28 @@ def test_a_name_its_example_leaves_to_fill_in_names_no_role_nor_database() -> No
     assert (variables["DB_NAME"], variables["DB_USER"]) == ("shop", "postgres")
 
 
+def test_a_node_apps_own_postgres_scheme_is_the_one_its_urls_are_given_under() -> None:
+    """rafaelone's fastify-upload-server's shape: its zod schema checks
+    ``DATABASE_URL.startsWith('postgres://')``, as its .env.test writes it; a Node driver
+    reads either scheme, so the preview's URLs take its own. SQLAlchemy's keeps
+    ``postgresql``, and a Python app's own ``postgres://`` (Heroku's) changes nothing."""
+    files = {
+        "package.json": b'{"dependencies": {"postgres": "^3.4.5", "zod": "^3"}}',
+        ".env.test": b'DATABASE_URL="postgres://docker:docker@localhost:5432/upload_test"\n',
+        "src/env.ts": b"DATABASE_URL: z.string().url().startsWith('postgres://'),\n",
+    }
+    wants = postgres_wants(files, {})
+    assert wants.scheme == "postgres"
+    variables = postgres_variables({}, "127.0.0.1", 5432, wants.named, wants.scheme)
+    assert variables["DATABASE_URL"].startswith("postgres://docker:docker@127.0.0.1:5432/")
+    assert variables["POSTGRES_URL"].startswith("postgres://")
+    assert variables["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://")
+    written = {**files, ".env.test": files[".env.test"].replace(b"postgres:", b"postgresql:", 1)}
+    assert postgres_wants(written, {}).scheme == "postgresql"
+    python = {"requirements.txt": b"psycopg2-binary\n", ".env": files[".env.test"]}
+    assert postgres_wants(python, {}).scheme == "postgresql"
+
+
 @needs_server
 @pytest.mark.parametrize(
     "fixture",
