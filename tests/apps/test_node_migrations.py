@@ -785,6 +785,41 @@ def test_a_workers_d1_migrations_apply_to_wranglers_local_database() -> None:
     assert all(step[:2] != apply[:2] for step in node_migrations(no_sql, listed))
 
 
+def test_a_workers_d1_schema_files_run_into_the_local_database_without_migrations() -> None:
+    """VPrueba57's hono-videos-api's shape: a Hono Worker on D1 (``"start": "wrangler
+    dev"``), no migrations folder; its schema in SQL files of its own folder, one a file of
+    rows alone. Each file that makes a table is executed into the local database, in its
+    path's order; none where wrangler is not listed, nor where migrations apply."""
+    package = {
+        "scripts": {"start": "wrangler dev"},
+        "dependencies": {"hono": "^4"},
+        "devDependencies": {"wrangler": "^3"},
+    }
+    toml = b'name = "videos"\nmain = "src/index.ts"\n[[d1_databases]]\nbinding = "DB"\n'
+    toml += b'database_name = "prod-d1-videos"\ndatabase_id = "0a54"\n'
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "wrangler.toml": toml,
+        "src/index.ts": b"app.get('/api/video', (c) => c.env.DB.prepare('SELECT * FROM Video'))",
+        "database-scripts/schemaVideo.sql": b"CREATE TABLE IF NOT EXISTS Video (VideoId INTEGER);",
+        "database-scripts/schema.sql": b"DROP TABLE IF EXISTS Actor;\nCREATE TABLE Actor (a);\n",
+        "database-scripts/Actor_2024.sql": b"INSERT INTO Actor (ActorName) VALUES ('a');\n",
+    }
+    listed = {**package["dependencies"], **package["devDependencies"]}
+    execute = ("node_modules/.bin/wrangler", "d1", "execute", "prod-d1-videos", "--local")
+    assert node_migrations(files, listed) == (
+        (*execute, "--file", "database-scripts/schema.sql"),
+        (*execute, "--file", "database-scripts/schemaVideo.sql"),
+    )
+    unlisted = {k: v for k, v in listed.items() if k != "wrangler"}
+    assert node_migrations(files, unlisted) == ()
+    migrated = {**files, "migrations/0001_first.sql": b"CREATE TABLE Video (VideoId INTEGER);"}
+    apply = ("node_modules/.bin/wrangler", "d1", "migrations", "apply", "--local")
+    assert node_migrations(migrated, listed) == ((*apply, "prod-d1-videos"),)
+    found = detect(files)
+    assert found is not None and found.setup[-1][-1] == "database-scripts/schemaVideo.sql"
+
+
 def test_sequelize_models_whose_tables_nothing_makes_are_synced_and_may_fail() -> None:
     """Cristiano-woody's todo-list-api-node-sequelize: models by ``define()`` on its own
     instance, which only ``authenticate()``s (no ``sync()``, no migrations): every route

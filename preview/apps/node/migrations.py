@@ -132,6 +132,8 @@ def node_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tu
         _d1_migrations(files, listed),
     )
     steps = tuple(m for m in found if m is not None)
+    if found[-1] is None:
+        steps += _d1_schema(files, listed)
     if found[1] is not None and found[1][0] != "node" and (behind := _drizzle_behind(files)):
         at = steps.index(found[1]) + 1
         steps = (*steps[:at], behind, *steps[at:])
@@ -815,6 +817,37 @@ def _d1_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[str
             ):
                 return ("node_modules/.bin/wrangler", "d1", "migrations", "apply", "--local", label)
     return None
+
+
+# SQL making a table (SQLite's, as D1 is): a schema file's mark.
+_D1_CREATES = re.compile(rb"\bCREATE\s+TABLE\b", re.I)
+_D1_NOT_SCHEMA = re.compile(r"(?:^|/)(?:node_modules|tests?|__tests__|\.wrangler)/")
+
+
+def _d1_schema(files: dict[str, bytes], listed: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+    """Where a Worker's D1 database has no migrations (:func:`_d1_migrations`), the
+    upload's SQL files that make tables, each executed into the local database ``wrangler
+    dev`` serves (``wrangler d1 execute <database> --local --file <path>``), in their
+    paths' order, as its author ran them once by hand (VPrueba57's hono-videos-api:
+    database-scripts/schema.sql and schemaVideo.sql, no migrations folder; every route met
+    D1_ERROR: no such table). Its first database's, where wrangler is listed."""
+    if "wrangler" not in listed:
+        return ()
+    config = next((n for n in _WRANGLER_CONFIGS if n in files), None)
+    databases = _d1_databases(config, files[config]) if config is not None else []
+    label = next(
+        (d.get("database_name") or d.get("binding") for d in databases),
+        None,
+    )
+    if not isinstance(label, str):
+        return ()
+    schema = sorted(
+        p
+        for p, data in files.items()
+        if p.endswith(".sql") and not _D1_NOT_SCHEMA.search(p) and _D1_CREATES.search(data)
+    )
+    execute = ("node_modules/.bin/wrangler", "d1", "execute", label, "--local", "--file")
+    return tuple((*execute, path) for path in schema)
 
 
 def _d1_databases(name: str, data: bytes) -> list[dict]:
