@@ -476,6 +476,22 @@ def _bound_by_descriptor(
     return binds, [target for _, target, _ in mounts]
 
 
+# The ports below 1024 opened to every uid in the sandbox's own network namespace (its
+# ``net.ipv4.ip_unprivileged_port_start``, a sysctl of each namespace; the host's is
+# untouched), by its root before setpriv drops it: an app binding port 80 as its image's
+# root did (sea36895's bunhono-video: ``Bun.serve({ port: 80 })``, "permission denied
+# 0.0.0.0:80" under its uid) listens, and is found and served there (runtime.anyport).
+# Nothing else listens in that namespace, nor can be reached from it: the port is the
+# app's, as the container's was. Without root (a user namespace of the sandbox's own) the
+# file is not the sandbox's to write: the app's bind fails as it did.
+_LOW_PORTS_OPEN = [
+    "/bin/sh",
+    "-c",
+    'echo 0 2>/dev/null >/proc/sys/net/ipv4/ip_unprivileged_port_start; exec "$@"',
+    "sh",
+]
+
+
 def _identity(
     tools: SandboxTools, port: int, command: SandboxedCommand
 ) -> tuple[list[str], list[str]]:
@@ -498,7 +514,7 @@ def _identity(
             "CAP_SETGID",
         ]
         inner = [tools.setpriv, "--reuid", uid, "--regid", uid, "--clear-groups"]
-        return identity, [*inner, "--inh-caps=-all", "--"]
+        return identity, [*_LOW_PORTS_OPEN, *inner, "--inh-caps=-all", "--"]
     inside = str(INSIDE_UID)
     return ["--unshare-all", "--uid", inside, "--gid", inside, "--cap-drop", "ALL"], []
 

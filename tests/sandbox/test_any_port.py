@@ -97,6 +97,27 @@ async def test_python_app_on_a_fixed_port_is_served_without_a_build(service: Ser
         assert (await service.stop(gid)).status_code == 200
 
 
+async def test_an_app_on_port_80_binds_it_in_its_own_namespace_and_is_served(
+    service: Service,
+) -> None:
+    """sea36895's bunhono-video's shape: ``Bun.serve({ port: 80 })``, as its image's root
+    bound it; under the preview's uid the bind failed ("permission denied 0.0.0.0:80").
+    Its namespace's low ports are open to it, the host's not."""
+    require_any_port(service)
+    with trio.fail_after(30):
+        gid = await service.upload({"index.html": "served from 80\n"})
+        command = ["{python}", "-m", "http.server", "80", "--bind", "0.0.0.0"]
+        body = (await service.launch(gid, command=command)).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        page = await service.app_get({"gid": gid, **body}, "/index.html")
+        assert page.text == "served from 80\n"
+        system = messages(await service.history(gid), "system")
+        assert any(m.startswith("the app listens on 80, not $PORT=") for m in system), system
+        assert (await service.stop(gid)).status_code == 200
+    host = trio.Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    assert int(await host.read_text()) > 80
+
+
 SIDE_PORT_FIRST = """
 import http.server, os, socket, time
 side = socket.socket()
