@@ -13,7 +13,9 @@ human setting the app up would read it, and run into the preview's own MariaDB
    ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
    where nothing else makes its schema (migrations of any tool, Django);
 5. the ``CREATE TABLE`` blocks of its README (fenced or indented; a terminal session's
-   as its SQL statements), where it has no SQL file at all;
+   as its SQL statements), where it has no SQL file at all; else the ``CREATE TABLE``
+   statements of a Node script of its own that nothing runs nor imports (its author's
+   ``node create-table.js``, once by hand: :func:`_unrun_script`);
 6. for a Node or Python app querying its database by its driver alone, where nothing of the upload
    makes a table (no SQL, no ORM, no migrations): the tables its queries name, with the
    columns they name (:func:`queried_tables`).
@@ -124,7 +126,7 @@ def declared_sql(
     found = _compose_mounts(files, engine, compose_scripts)
     if found is not None and found.scripts:
         return found
-    for rule in (_dockerfile_copies, _readme_named, _lone_file, _readme_blocks):
+    for rule in (_dockerfile_copies, _readme_named, _lone_file, _readme_blocks, _unrun_script):
         found = rule(files, engine)
         if found is not None and found.scripts:
             return found
@@ -330,9 +332,7 @@ def _named(statement: str) -> _Named:
             columns += [word] if re.fullmatch(r"[A-Za-z_]\w*", word) else []
     words = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
     words = [c for c in words if c.lower() not in _SQL_WORDS and c.lower() not in aliases]
-    placed = {
-        t: [c for c in cs if re.fullmatch(r"[A-Za-z_]\w*", c)] for t, cs in placed.items()
-    }
+    placed = {t: [c for c in cs if re.fullmatch(r"[A-Za-z_]\w*", c)] for t, cs in placed.items()}
     if len(tables) == 1:
         placed.setdefault(first, []).extend(words)
         return _Named(tables, placed, [])
@@ -519,6 +519,60 @@ def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         if blocks:
             scripts = tuple((f"{readme} (block {i + 1})", b) for i, b in enumerate(blocks))
             return DeclaredSql(scripts, f"the CREATE TABLE blocks of {readme}")
+    return None
+
+
+# A string of Node code that is a CREATE TABLE statement: a template literal's (a
+# tagged one's: postgres' sql`…`), a quoted one's.
+_CODE_CREATE = re.compile(
+    r"`(\s*CREATE\s+TABLE\b[^`]*)`|'(\s*CREATE\s+TABLE\b[^'\n]*)'|\"(\s*CREATE\s+TABLE\b[^\"\n]*)\"",
+    re.I,
+)
+_CODE_IMPORT = re.compile(
+    r"""(?:\bfrom\s+|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}/[^"']+)["']"""
+)
+_CODE_SUFFIX = re.compile(r"\.(?:[cm]?js|ts)$")
+
+
+def _unrun_script(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """The ``CREATE TABLE`` statements of a Node script of the upload that nothing runs:
+    no other module imports it, package.json (its scripts, its main) names it nowhere,
+    and it serves nothing (no ``listen``); where it has no SQL file, no ORM, nor anything
+    else making its schema. DanilloSouza03's Fastify-Video-Manager-API keeps its table in
+    create-table.js (``sql`CREATE TABLE videos(…)` ``, its README: "Script para criar
+    tabelas"), which its author ran once by hand: /videos met relation "videos" does not
+    exist. Statements built with the code's values (``${…}``) are not the schema's."""
+    package = files.get("package.json", b"")
+    if not package or any(f'"{orm}"'.encode() in package for orm in _ORMS):
+        return None
+    if any(p.endswith(".sql") for p in files) or any(_SCHEMA_MADE.search(p) for p in files):
+        return None
+    code = {
+        p: d.decode("utf-8", "replace")
+        for p, d in files.items()
+        if _CODE_SUFFIX.search(p) and "node_modules/" not in p and len(d) <= 512_000
+    }
+    imported = {
+        posixpath.normpath(posixpath.join(posixpath.dirname(p), spec))
+        for p, text in code.items()
+        for spec in _CODE_IMPORT.findall(text)
+    }
+    named = package.decode("utf-8", "replace")
+    for path, text in sorted(code.items()):
+        stem = _CODE_SUFFIX.sub("", path)
+        if _TESTS.search(path) or ".listen(" in text or posixpath.basename(stem) in named:
+            continue
+        if {path, stem} & imported or (stem.endswith("/index") and stem[:-6] in imported):
+            continue
+        statements = [
+            next(g for g in m.groups() if g).strip().rstrip(";")
+            for m in _CODE_CREATE.finditer(text)
+        ]
+        statements = [s for s in statements if "${" not in s]
+        script = "".join(f"{s};\n" for s in statements)
+        if statements and _fits(script.encode(), engine):
+            shown = f"the CREATE TABLE statements of {path}, a script of its own nothing runs"
+            return DeclaredSql(((path, script),), shown)
     return None
 
 

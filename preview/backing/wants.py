@@ -433,13 +433,19 @@ def _declared_elsewhere(found: DeclaredSql | None) -> tuple[InitScripts, str]:
 
 
 def _schema_outside_sql_files(found: DeclaredSql | None) -> tuple[InitScripts, str]:
-    """The CREATE TABLE blocks of its README, where it has no SQL file, or its one file of
-    SQL under another name than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``),
-    where :func:`_lone_schema` found no ``.sql`` file."""
+    """The CREATE TABLE blocks of its README, where it has no SQL file, or the statements
+    of a script of its own that nothing runs, or its one file of SQL under another name
+    than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``), where :func:`_lone_schema`
+    found no ``.sql`` file."""
     if found is None:
         return (), ""
     other = len(found.scripts) == 1 and not found.scripts[0][0].endswith(".sql")
-    if "blocks of" not in found.origin and not (other and "one SQL file" in found.origin):
+    unrun = "a script of its own nothing runs" in found.origin  # (schemasql._unrun_script)
+    if (
+        "blocks of" not in found.origin
+        and not unrun
+        and not (other and "one SQL file" in found.origin)
+    ):
         return (), ""
     return found.scripts, found.origin
 

@@ -128,11 +128,11 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
         "its one SQL file that creates tables",
     )
     text = {"Ajuda/CREATE TABLE .txt": b"-- sql\n" + PG_SCHEMA, "app.py": b""}
-    assert _paths(text, POSTGRES)[0] == ["Ajuda/CREATE TABLE .txt"]
-    assert _paths({**text, **both}, POSTGRES)[0] == ["sql/postgres.sql"]
+    assert (_paths(text, POSTGRES) or [None])[0] == ["Ajuda/CREATE TABLE .txt"]
+    assert (_paths({**text, **both}, POSTGRES) or [None])[0] == ["sql/postgres.sql"]
     # Of two, the one whose name says it is the schema (its notes hold some SQL too).
     notes = {**text, "Ajuda/colocar_no_pc.txt": b"copie isto:\n" + PLAIN}
-    assert _paths(notes, POSTGRES)[0] == ["Ajuda/CREATE TABLE .txt"]
+    assert (_paths(notes, POSTGRES) or [None])[0] == ["Ajuda/CREATE TABLE .txt"]
     # The preview's PostgreSQL runs it before the app starts.
     wants = postgres_wants({**notes, "requirements.txt": b"flask\npsycopg2-binary\n"}, {})
     assert [path for path, _ in wants.init_scripts] == ["Ajuda/CREATE TABLE .txt"]
@@ -173,6 +173,39 @@ def test_mysql_dumps_each_creating_its_own_database_are_all_run() -> None:
         ["library_app.sql"],
         "its one SQL file that creates tables",
     )
+
+
+def test_a_node_script_nothing_runs_gives_its_create_table_statements() -> None:
+    """DanilloSouza03's Fastify-Video-Manager-API's shape: create-table.js sends ``CREATE
+    TABLE videos(…)`` through the app's db.js, and nothing runs it (no script, no import:
+    its author's ``node create-table.js``, once). Its statements are the schema, given to
+    the PostgreSQL before the app opens it; not a module the app imports, nor one that
+    listens, nor one a script runs, nor a statement built of the code's values."""
+    package = b'{"scripts": {"start": "node server.js"}, "dependencies": {"postgres": "^3"}}'
+    create = b"import { sql } from './db.js'\n\nsql`\n  CREATE TABLE videos(\n"
+    create += b"    id TEXT PRIMARY KEY,\n    duration INTEGER\n  );\n`.then(console.log('made'))\n"
+    files = {
+        "package.json": package,
+        "db.js": b"import postgres from 'postgres'\nexport const sql = postgres(URL)\n",
+        "create-table.js": create,
+        "database-postgres.js": b"import { sql } from './db.js'\nawait sql`SELECT * FROM t;`\n",
+        "server.js": b"import { DatabasePostgres } from './database-postgres.js'\napp.listen()\n",
+    }
+    found = declared_sql(files, POSTGRES, compose_init_scripts)
+    assert found is not None and found.scripts == (
+        (
+            "create-table.js",
+            "CREATE TABLE videos(\n    id TEXT PRIMARY KEY,\n    duration INTEGER\n  );\n",
+        ),
+    )
+    wants = postgres_wants(files, {})
+    assert [p for p, _ in wants.init_scripts] == ["create-table.js"]
+    imported = {**files, "server.js": files["server.js"] + b"import './create-table.js'\n"}
+    assert declared_sql(imported, POSTGRES, compose_init_scripts) is None
+    run = b'{"scripts": {"start": "node create-table.js && node server.js"}}'
+    assert declared_sql({**files, "package.json": run}, POSTGRES, compose_init_scripts) is None
+    built = {**files, "create-table.js": files["create-table.js"].replace(b"videos", b"${name}")}
+    assert declared_sql(built, POSTGRES, compose_init_scripts) is None
 
 
 def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
