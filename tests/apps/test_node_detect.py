@@ -882,6 +882,23 @@ def test_the_one_module_named_as_an_entry_that_listens_is_run() -> None:
         _node(package, {"src/main.js": "module.exports = {};\n"})
 
 
+def test_a_dev_scripts_missing_file_is_the_one_module_that_listens() -> None:
+    """adrianmdeiros's clean-node-fastify-drizzle-freight-api-fragment: ``"dev": "tsx watch
+    ./src/main.ts"``, no src/main.ts; src/server.ts calls ``server.listen``: "Cannot find
+    module 'src/main.ts'". The module that listens runs in its place, as the script runs
+    it; not where the file is there, nor where two modules listen."""
+    server = "import fastify from 'fastify'\nconst server = fastify()\nserver.listen({ port })\n"
+    package = {"main": "main.ts", "scripts": {"dev": "tsx watch ./src/main.ts", "test": "vitest"}}
+    files = {"src/server.ts": server, "src/app/routes.ts": "export async function routes() {}\n"}
+    found = _node(package, files)
+    assert found.argv[-1].endswith("; tsx src/server.ts"), found.argv
+    assert any("src/server.ts, which listens, instead" in n for n in found.notes), found.notes
+    kept = _node(package, {**files, "src/main.ts": server})
+    assert kept.argv[-1].endswith("; tsx ./src/main.ts"), kept.argv
+    two = _node(package, {**files, "src/app.ts": server})
+    assert two.argv[-1].endswith("; tsx ./src/main.ts"), two.argv
+
+
 def test_a_serving_script_that_runs_another_script_starts_what_that_one_runs() -> None:
     """jyotendra's express-sequelize-boilerplate: no start or dev script, npm init's main
     (index.js, absent); ``serve`` is ``npm run start-nodemon``, which runs its build's

@@ -474,6 +474,9 @@ def _start(
         if not setup and (variant := variant_build(dev, scripts, files)) is not None:
             setup = (("npm", "run", variant),)  # its build, named for the same variant
         script = scripts[dev].strip()
+        if (moved := _listening_in_place(script, files)) is not None:
+            script, said = moved
+            why = f"{why}; {said}" if why else said
         # Its lint run first (zstared's koa-admin-api: ``npm run eslint && … nodemon
         # src/index.js``, five lint errors): a check gates a commit, not a start.
         if (checked := without_checks(script, scripts)) is not None:
@@ -575,6 +578,43 @@ def _listening_module(files: dict[str, bytes]) -> str:
     return listening[0] if len(listening) == 1 else ""
 
 
+# A script's file argument (``./src/main.ts``), as a word of its own.
+_SCRIPT_FILE = re.compile(r"(?<![\w./-])(?:\./)?([\w./-]+\.(?:[cm]?[jt]s))(?![\w./-])")
+_LISTENING_ANY = tuple(
+    f"{folder}{name}.{ext}"
+    for folder in ("", "src/")
+    for name in ("main", "server", "index", "app")
+    for ext in ("ts", "mts", "js", "mjs", "cjs")
+)
+
+
+def _listening_in_place(script: str, files: dict[str, bytes]) -> tuple[str, str] | None:
+    """``script`` with the source file it runs, which the upload lacks, replaced by the
+    upload's one module of an entry's names that listens (:func:`_listening_module`'s
+    names, TypeScript's too where the file was TypeScript: its runner runs either), and
+    the note saying so; None where it has its file, or not one such module.
+    adrianmdeiros's clean-node-fastify-drizzle-freight-api-fragment: ``"dev": "tsx watch
+    ./src/main.ts"``, no src/main.ts; src/server.ts calls ``server.listen``: "Cannot find
+    module 'src/main.ts'", then its tests ran as its start."""
+    found = _SCRIPT_FILE.findall(script)
+    missing = [f for f in found if posixpath.normpath(f) not in files]
+    if len(found) != 1 or len(missing) != 1 or missing[0].startswith(_BUILT_DIRS):
+        return None
+    typescript = missing[0].endswith(("ts", "mts"))
+    kinds = ("ts", "mts", "js", "mjs", "cjs") if typescript else ("js", "mjs", "cjs")
+    listening = [
+        n for n in _LISTENING_ANY if n.endswith(kinds) and b".listen(" in files.get(n, b"")
+    ]
+    if len(listening) != 1:
+        return None
+    at = _SCRIPT_FILE.search(script)
+    assert at is not None
+    moved = script[: at.start()] + listening[0] + script[at.end() :]
+    said = f"its file {missing[0]} is not in the upload: {listening[0]}, which listens, instead"
+    return moved, said
+
+
+_BUILT_DIRS = ("dist/", "build/", "lib/", "out/", ".output/")
 _NPM_RUNS = re.compile(r"(?:^|[\s;&|(])npm\s+run(?:-script)?\s+([\w:.-]+)")
 
 
