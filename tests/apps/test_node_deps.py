@@ -42,7 +42,8 @@ def test_a_dependency_npm_refuses_the_name_of_is_left_out_of_both_files() -> Non
     assert "node_modules/-" not in locked and "node_modules/D" in locked
     assert deps.note == 'package.json: left out "-", a dependency npm refuses the name of'
     plain = {"package.json": json.dumps({"dependencies": {"fastify": "^5"}}).encode()}
-    assert node_dependencies(plain).package_json == plain["package.json"]  # untouched
+    untouched = node_dependencies(plain)
+    assert untouched is not None and untouched.package_json == plain["package.json"]
 
 
 def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> None:
@@ -472,6 +473,39 @@ def test_a_package_listed_as_a_dependency_and_a_dev_dependency_is_listed_once() 
     assert deps is not None and deps.package_json == same["package.json"]
 
 
+def test_a_package_bringing_a_native_library_that_no_file_requires_is_left_out() -> None:
+    """akihiko-ima's hono-clone-sns: identicon listed beside identicon.js, which its code
+    imports alone; its lockfile has identicon depend on canvas 2, whose install failed
+    (no binary reached, its source wanting pixman's headers). Left out, said; kept where
+    a module requires it (or a path of it), or a script of its own runs it."""
+    package = {"dependencies": {"identicon": "^3.1.1", "identicon.js": "^2.3.3", "hono": "^4"}}
+    lock = {
+        "lockfileVersion": 3,
+        "packages": {
+            "": {"dependencies": package["dependencies"]},
+            "node_modules/identicon": {"version": "3.1.1", "dependencies": {"canvas": "^2"}},
+            "node_modules/identicon/node_modules/canvas": {"version": "2.11.2"},
+            "node_modules/identicon.js": {"version": "2.3.3"},
+            "node_modules/hono": {"version": "4.10.6"},
+        },
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+        "lambda/utils/generateIdenticon.ts": b'import Identicon from "identicon.js";\n',
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.note is not None
+    assert "identicon left out, which brings the native module canvas@2.11.2" in deps.note
+    assert json.loads(deps.package_json)["dependencies"] == {"identicon.js": "^2.3.3", "hono": "^4"}
+    for use in (b"const i = require('identicon');\n", b"import x from 'identicon/lib/a';\n"):
+        deps = node_dependencies({**files, "src/a.js": use})
+        assert deps is not None and "identicon" in json.loads(deps.package_json)["dependencies"]
+    run = {**package, "scripts": {"icons": "identicon --out public"}}
+    deps = node_dependencies({**files, "package.json": json.dumps(run).encode()})
+    assert deps is not None and "identicon" in json.loads(deps.package_json)["dependencies"]
+
+
 def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     """cotcac's sequelize-express-boilerplate: sqlite3 ^4 listed, the app on MySQL
     throughout (no require of it, no dialect 'sqlite'): its newest release compiled from
@@ -558,7 +592,8 @@ def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -
     # A bundler's browser build takes the registry's polyfill of a built-in's name.
     bundled = {"dependencies": {"buffer": "^6.0.3", "webpack": "^5.0.0"}}
     files = {"package.json": json.dumps(bundled).encode()}
-    assert json.loads(node_dependencies(files).package_json) == bundled
+    polyfilled = node_dependencies(files)
+    assert polyfilled is not None and json.loads(polyfilled.package_json) == bundled
 
 
 NEST_DATABASE = b"""import { TypeOrmModule } from '@nestjs/typeorm';

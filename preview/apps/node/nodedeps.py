@@ -207,8 +207,10 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     if not isinstance(package, dict):
         return deps
     tables = [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
-    listed = {name for table in tables for name in table} & _NATIVE_LIBRARIES.keys()
-    if not listed:
+    every = {name for table in tables for name in table}
+    listed = every & _NATIVE_LIBRARIES.keys()
+    carriers = _native_carriers(deps.lockfile, every - listed)
+    if not listed and not carriers:
         return deps
     texts = [
         _COMMENTS.sub("", text) if _CODE.search(path) else text
@@ -230,17 +232,65 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
             for t in texts
         )
     )
-    if not unused:
+    # A package bringing one, which no file of the app requires by its name (the module
+    # of another, alike named, is not it: identicon.js is not identicon), nor a script runs.
+    run = json.dumps(scripts) if isinstance(scripts, dict) else ""
+    unrequired = sorted(
+        name
+        for name in carriers
+        if not re.search(rf"\b{re.escape(name)}\b", run)
+        and not any(re.search(rf"""["'`]{re.escape(name)}(?:/[^"'`]*)?["'`]""", t) for t in texts)
+    )
+    if not unused and not unrequired:
         return deps
     for table in tables:
-        for name in unused:
+        for name in (*unused, *unrequired):
             table.pop(name, None)
-    said = (
-        f"package.json: {', '.join(unused)} left out, a native module no file of the app "
-        "requires or names (built from source here, for nothing)"
-    )
+    told = [
+        f"{', '.join(unused)} left out, a native module no file of the app requires or names "
+        "(built from source here, for nothing)"
+    ]
+    told = told if unused else []
+    told += [
+        f"{name} left out, which brings the native module {carriers[name]} and which no file "
+        "of the app requires"
+        for name in unrequired
+    ]
+    said = "; ".join(told)
+    said = f"package.json: {said}"
     note = f"{deps.note}; {said}" if deps.note else said
     return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
+
+
+def _native_carriers(lockfile: tuple[str, bytes] | None, listed: set[str]) -> dict[str, str]:
+    """Of ``listed``, each package an npm lockfile (v2, v3) locks depending on a native
+    library of :data:`_NATIVE_LIBRARIES`, with that library's ``name@version`` as locked
+    for it. akihiko-ima's hono-clone-sns lists identicon, whose canvas 2 (node-pre-gyp's
+    binary out of reach, its source wanting pixman's headers) failed the install; its code
+    imports identicon.js alone."""
+    try:
+        lock = json.loads(lockfile[1]) if lockfile is not None else None
+    except (ValueError, RecursionError):
+        return {}
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    if not isinstance(packages, dict):
+        return {}
+    found: dict[str, str] = {}
+    for name in sorted(listed):
+        entry = packages.get(f"node_modules/{name}")
+        if not isinstance(entry, dict):
+            continue
+        wanted: dict = {}
+        for key in ("dependencies", "optionalDependencies"):
+            table = entry.get(key)
+            wanted.update(table if isinstance(table, dict) else {})
+        native = sorted(wanted.keys() & _NATIVE_LIBRARIES.keys())
+        if native:
+            at = packages.get(f"node_modules/{name}/node_modules/{native[0]}")
+            at = at if isinstance(at, dict) else packages.get(f"node_modules/{native[0]}")
+            version = at.get("version") if isinstance(at, dict) else None
+            found[name] = f"{native[0]}@{version}" if isinstance(version, str) else native[0]
+    return found
 
 
 def listed_once(package_json: bytes, lockfile: bytes) -> tuple[bytes, str | None]:
