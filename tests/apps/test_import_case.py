@@ -12,6 +12,31 @@ from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
 
+def test_a_package_import_differing_in_case_only_is_spelled_as_listed() -> None:
+    """gamakgrover2002's NestJs-Twitter-backend: ``from '@nestjs/typeOrm'`` with
+    ``@nestjs/typeorm`` listed; its author's file system found the folder, tsc here did
+    not (TS2307). Spelled as listed, its subpaths too; a listed one, a built-in, one of
+    two alike, and a folder of the upload's are left."""
+    package = (
+        b'{"dependencies": {"@nestjs/typeorm": "^11", "express": "^4", "Foo": "1", "foo": "1"}}'
+    )
+    module = (
+        b"import { TypeOrmModule } from '@nestjs/typeOrm';\n"
+        b'import { x } from "@nestjs/TypeORM/dist/common";\n'
+        b"import express from 'express';\nimport fs from 'fs';\nimport f from 'FOO';\n"
+        b"import { User } from 'Src/users';\n"
+    )
+    files = {"package.json": package, "src/app.module.ts": module, "src/users/index.ts": b""}
+    corrected = case_corrections(files)
+    assert list(corrected) == ["src/app.module.ts"]
+    assert corrected["src/app.module.ts"] == (
+        b"import { TypeOrmModule } from '@nestjs/typeorm';\n"
+        b'import { x } from "@nestjs/typeorm/dist/common";\n'
+        b"import express from 'express';\nimport fs from 'fs';\nimport f from 'FOO';\n"
+        b"import { User } from 'Src/users';\n"
+    )
+
+
 def test_an_import_differing_in_case_only_is_spelled_as_its_file() -> None:
     files = {p: t.encode() for p, t in app_files("node_import_case").items()}
     corrected = case_corrections(files)

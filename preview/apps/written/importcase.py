@@ -34,6 +34,13 @@ runs under Bun and fails under Node ("Cannot find module"). Each relative import
 that names no file as written, where a file of that name with an extension or its folder's
 ``index`` exists, is spelled with it.
 
+A package is named likewise: ``import { TypeOrmModule } from '@nestjs/typeOrm'`` with
+``@nestjs/typeorm`` listed finds its folder in node_modules where case is ignored, and
+nothing here ("Cannot find module '@nestjs/typeOrm'", gamakgrover2002's
+NestJs-Twitter-backend). A bare import whose package the upload's package.json files do
+not list, where exactly one they list is that name when case is ignored (npm's names are
+lowercase), is spelled as listed; not one naming a folder of the upload.
+
 The views an Express app renders by name are looked up as files too: ``res.render(
 'pages/Login')`` beside views/pages/login.ejs renders on its author's machine and fails
 here ("Failed to lookup view"). Each that names no template in a ``views`` folder of the
@@ -42,6 +49,7 @@ upload, where exactly one does when case is ignored, is spelled as that template
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -54,6 +62,11 @@ _SPECIFIER = re.compile(_IMPORTED + rb"""['"](\.{1,2}/[^'"\n]+)['"]""")
 # 'src/modules/book/entities/BOOK.entity'`` with ``"baseUrl": "./"``): a path of folders.
 _BARE_SPECIFIER = re.compile(_IMPORTED + rb"""['"]([A-Za-z_][\w.-]*/[^'"\n]+)['"]""")
 _BASE_URL = re.compile(rb'"baseUrl"\s*:\s*"([^"\n]*)"')
+# A package's import (``'@nestjs/typeOrm'``, ``'Express'``, ``'lodash/fp'``): its name.
+_PACKAGE_SPECIFIER = re.compile(
+    _IMPORTED + rb"""['"]((?:@[\w.-]+/)?[A-Za-z0-9_][\w.-]*)(?:/[^'"\n]*)?['"]"""
+)
+_DEPENDENCIES = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 _PROJECT_FILES = re.compile(r"(?:^|/)[tj]sconfig\.json$")
 _EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json")
 _INDEXES = tuple(f"/index{extension}" for extension in _EXTENSIONS)
@@ -83,6 +96,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
     folded = {folder.lower() for folder in folders}
     bases = _base_urls(files)
     modules = _module_packages(files)
+    listed = _listed_packages(files)
     views = [
         f for f in sorted(folders) if posixpath.basename(f) == "views" and _holds_views(f, files)
     ]
@@ -129,6 +143,8 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 quote + found.group(1) + quote,
                 quote + (fixed + written[len(specifier) :]).encode() + quote,
             )
+        if listed:
+            text = _packages_spelled(text, listed, folded)
         if b"render" in text:
             text = _views_spelled(text, files, by_case, views)
         if _runs_as_esm(path, modules):
@@ -136,6 +152,40 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
         if text != source:
             corrected[path] = text
     return corrected
+
+
+def _listed_packages(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """``{a name, lowercased: the names listed so}`` of every package the upload's own
+    package.json files list."""
+    found: dict[str, list[str]] = {}
+    for path, data in files.items():
+        if posixpath.basename(path) != "package.json" or "node_modules/" in path:
+            continue
+        try:
+            package = json.loads(data)
+        except (ValueError, RecursionError):
+            continue
+        for key in _DEPENDENCIES if isinstance(package, dict) else ():
+            table = package.get(key)
+            for name in table if isinstance(table, dict) else ():
+                spelled = found.setdefault(name.lower(), [])
+                spelled += [] if name in spelled else [name]
+    return found
+
+
+def _packages_spelled(text: bytes, listed: dict[str, list[str]], folded: set[str]) -> bytes:
+    """``text`` with each package import whose name no package.json lists, where exactly
+    one listed name is it when case is ignored, spelled as listed (module doc)."""
+    names = {n for spelled in listed.values() for n in spelled}
+    source = text
+    for found in _PACKAGE_SPECIFIER.finditer(source):
+        written = found.group(1).decode("utf-8", "replace")
+        spelled = listed.get(written.lower(), [])
+        if written in names or len(spelled) != 1 or written.split("/")[0].lower() in folded:
+            continue
+        quote = source[found.start(1) - 1 : found.start(1)]
+        text = text.replace(quote + found.group(1), quote + spelled[0].encode())
+    return text
 
 
 def _holds_views(folder: str, files: dict[str, bytes]) -> bool:
