@@ -15,11 +15,18 @@ from preview.apps.detect import detect
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
 from preview.apps.node.emptystart import SERVE_EXPORT
 from preview.apps.node.nodeapp import BUN, TSX
+from preview.apps.node.nodedeps import NodeDeps
 from preview.apps.node.ownts import runnable_ts
 from preview.errors import BadRequest
 from preview.runtime import free_port_block
 
 from ..launching import app_files
+
+
+def _deps(files: dict[str, bytes], tools: tuple[str, ...] = ()) -> NodeDeps:
+    found = node_dependencies(files, tools)
+    assert found is not None
+    return found
 
 
 def _node(package: dict, files: dict[str, str] | None = None):
@@ -99,7 +106,7 @@ def test_typescript_main_runs_with_tsx_added_when_not_listed() -> None:
     # The tool is part of the environment's key: not the app's own set.
     plain = node_dependencies({"package.json": b"{}"})
     assert plain is not None
-    assert plain.key() != node_dependencies({"package.json": b"{}"}, (TSX,)).key()
+    assert plain.key() != _deps({"package.json": b"{}"}, (TSX,)).key()
 
 
 @pytest.mark.parametrize(
@@ -626,15 +633,15 @@ def test_decorator_metadata_runs_ts_node_where_the_app_lacks_it() -> None:
 
 def test_pnpm_locked_versions_pin_the_direct_dependencies() -> None:
     files = {p: t.encode() for p, t in app_files("node_pnpm_locked").items()}
-    deps = node_dependencies(files)
+    deps = _deps(files)
     assert json.loads(deps.package_json)["dependencies"] == {"ms": "2.0.0"}
     assert deps.lockfile is None and deps.note is not None
     v5 = b"lockfileVersion: 5.4\nspecifiers:\n  ms: ^2.0.0\ndependencies:\n  ms: 2.1.2\n"
-    assert json.loads(node_dependencies({**files, "pnpm-lock.yaml": v5}).package_json)[
-        "dependencies"
-    ] == {"ms": "2.1.2"}
+    assert json.loads(_deps({**files, "pnpm-lock.yaml": v5}).package_json)["dependencies"] == {
+        "ms": "2.1.2"
+    }
     with_npm_lock = {**files, "package-lock.json": b"{}"}
-    assert node_dependencies(with_npm_lock).package_json == files["package.json"]
+    assert _deps(with_npm_lock).package_json == files["package.json"]
 
 
 def test_a_sqlite_apps_own_set_up_scripts_make_its_data() -> None:
@@ -715,7 +722,7 @@ def test_yarn_locked_versions_pin_the_direct_dependencies() -> None:
     """awesome-nest-boilerplate's swc plugin must match its @swc/core: npm gave each the
     newest its range allows, and the build failed on 98 files; yarn.lock had them paired."""
     files = {p: t.encode() for p, t in app_files("node_yarn_locked").items()}
-    deps = node_dependencies(files)
+    deps = _deps(files)
     assert json.loads(deps.package_json)["dependencies"] == {"ms": "2.0.0"}
     assert deps.note == "yarn.lock: 1 dependencies at its locked versions (npm reads none)"
     package = json.dumps({"dependencies": {"@swc/core": "^1.11.1", "own": "file:./own"}})
@@ -729,7 +736,7 @@ def test_yarn_locked_versions_pin_the_direct_dependencies() -> None:
 "own@file:./own::locator=app%40workspace%3A.":
   version: 0.0.0-use.local
 """
-    pinned = node_dependencies({"package.json": package.encode(), "yarn.lock": berry})
+    pinned = _deps({"package.json": package.encode(), "yarn.lock": berry})
     assert json.loads(pinned.package_json)["dependencies"] == {
         "@swc/core": "1.11.5",
         "own": "file:./own",
