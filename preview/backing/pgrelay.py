@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import ssl
 import struct
@@ -48,6 +49,9 @@ _log = logging.getLogger(__name__)
 _STARTUP_TIME = 10.0  # the client's startup message
 _LOGIN_TIME = 30.0  # a role and database made, the server's login done
 _DROPPED = ("user", "database", "replication")  # the relay's to say
+# A hosted server's routing in the startup's ``options`` (Neon's ``options=endpoint%3D<id>``
+# in a URL, earlier ``project=<id>``, for clients that send no SNI): no PostgreSQL option.
+_ROUTING = re.compile(r"(?:^|(?<=\s))(?:endpoint|project)=\S*")
 _CERTIFICATE = "relay-tls.pem"  # its key and self-signed certificate, in one file
 _TLS: dict[Path, ssl.SSLContext] = {}
 
@@ -125,6 +129,14 @@ class Logins(Protocol):
 Connect = Callable[[], Awaitable[trio.SocketStream]]
 
 
+def _options(options: str) -> str:
+    """The startup's ``options`` without a hosted server's routing (:data:`_ROUTING`), which
+    the server reads as a command-line argument it refuses ("invalid command-line argument
+    for server process: project=…"): DanilloSouza03's Fastify-Video-Manager-API builds its
+    URL for Neon (``?options=project%3D${ENDPOINT_ID}``); every query of /videos failed."""
+    return " ".join(_ROUTING.sub(" ", options).split())
+
+
 class PostgresRelay:
     """One preview's relay (see the module doc); :meth:`serve` takes one connection."""
 
@@ -179,6 +191,9 @@ class PostgresRelay:
                 login = await self._logins.login(user, database)
                 server = await self._connect()
                 params = {k: v for k, v in startup.params.items() if k not in _DROPPED}
+                if "options" in params:
+                    params["options"] = _options(params["options"])
+                params = {k: v for k, v in params.items() if k != "options" or v}
                 params.update(user=login.role, database=login.database)
                 await server.send_all(startup_message(params))
                 await authenticate(server, login.role, login.password)

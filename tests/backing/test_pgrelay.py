@@ -18,7 +18,7 @@ import scramp
 import trio
 
 from preview.backing.appdb import SharedLogins, database_server, new_database_name
-from preview.backing.pgrelay import PostgresRelay
+from preview.backing.pgrelay import PostgresRelay, _options
 from preview.backing.pgwire import AuthFailed, authenticate, message, read_message
 from preview.sandbox.egress import serve_unix
 
@@ -72,6 +72,18 @@ def _write_items(host: str) -> None:
 def _query(host: str, sql: str, **login: str) -> list[tuple]:
     with psycopg.connect(host=host, connect_timeout=10, **login) as conn:
         return conn.execute(sql).fetchall()
+
+
+def test_a_hosted_servers_routing_is_left_out_of_the_startups_options() -> None:
+    """DanilloSouza03's Fastify-Video-Manager-API: its URL for Neon ends
+    ``?options=project%3D${ENDPOINT_ID}``, which PostgreSQL refuses as a command-line
+    argument: every query failed. Neon's words go; PostgreSQL's own stay."""
+    assert _options("project=seu_endpoint") == ""
+    assert _options("endpoint=ep-cool-123") == ""
+    kept = "-c search_path=app --statement_timeout=5s"
+    assert _options(f"endpoint=ep-1 {kept}") == kept
+    assert _options(kept) == kept
+    assert _options("-c application_name=endpoint=x") == "-c application_name=endpoint=x"
 
 
 @needs_pg
