@@ -16,23 +16,24 @@ from preview.builds.npmlock import restore_range
 from ..launching import app_files
 
 
+def _locked(package: dict, installed: dict[str, str | dict]) -> dict[str, bytes]:
+    """package.json and a package-lock.json (v3) installing ``installed`` (a path under
+    node_modules/: its version, or its whole entry)."""
+    packages: dict[str, dict] = {"": {"dependencies": dict(package["dependencies"])}}
+    for path, entry in installed.items():
+        packages[f"node_modules/{path}"] = {"version": entry} if isinstance(entry, str) else entry
+    lock = {"lockfileVersion": 3, "packages": packages}
+    return {
+        "package.json": json.dumps(package).encode(),
+        "package-lock.json": json.dumps(lock).encode(),
+    }
+
+
 def test_a_dependency_npm_refuses_the_name_of_is_left_out_of_both_files() -> None:
     """fcbento's fastify app: ``npm i - D`` wrote ``"-": "^0.0.1"``; npm 10.9+ refused it
     ("name cannot start with a hyphen") before installing anything."""
     package = {"dependencies": {"-": "^0.0.1", "D": "^1.0.0", "fastify": "^5.1.0"}}
-    lock = {
-        "lockfileVersion": 3,
-        "packages": {
-            "": {"dependencies": dict(package["dependencies"])},
-            "node_modules/-": {"version": "0.0.1"},
-            "node_modules/D": {"version": "1.0.0"},
-            "node_modules/fastify": {"version": "5.1.0"},
-        },
-    }
-    files = {
-        "package.json": json.dumps(package).encode(),
-        "package-lock.json": json.dumps(lock).encode(),
-    }
+    files = _locked(package, {"-": "0.0.1", "D": "1.0.0", "fastify": "5.1.0"})
     deps = node_dependencies(files)
     assert deps is not None and deps.lockfile is not None
     kept = json.loads(deps.package_json)["dependencies"]
@@ -479,19 +480,14 @@ def test_a_package_bringing_a_native_library_that_no_file_requires_is_left_out()
     (no binary reached, its source wanting pixman's headers). Left out, said; kept where
     a module requires it (or a path of it), or a script of its own runs it."""
     package = {"dependencies": {"identicon": "^3.1.1", "identicon.js": "^2.3.3", "hono": "^4"}}
-    lock = {
-        "lockfileVersion": 3,
-        "packages": {
-            "": {"dependencies": package["dependencies"]},
-            "node_modules/identicon": {"version": "3.1.1", "dependencies": {"canvas": "^2"}},
-            "node_modules/identicon/node_modules/canvas": {"version": "2.11.2"},
-            "node_modules/identicon.js": {"version": "2.3.3"},
-            "node_modules/hono": {"version": "4.10.6"},
-        },
+    installed = {
+        "identicon": {"version": "3.1.1", "dependencies": {"canvas": "^2"}},
+        "identicon/node_modules/canvas": "2.11.2",
+        "identicon.js": "2.3.3",
+        "hono": "4.10.6",
     }
     files = {
-        "package.json": json.dumps(package).encode(),
-        "package-lock.json": json.dumps(lock).encode(),
+        **_locked(package, installed),
         "lambda/utils/generateIdenticon.ts": b'import Identicon from "identicon.js";\n',
     }
     deps = node_dependencies(files)
@@ -567,19 +563,7 @@ def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -
     """pirela's sequelize-api lists ``"http": "0.0.0"``: the registry had no version of
     it (ENOVERSIONS) and the whole install failed, while require("http") loads Node's."""
     package = {"dependencies": {"http": "0.0.0", "fs": "^0.0.1", "express": "^4.17.1"}}
-    lock = {
-        "lockfileVersion": 3,
-        "packages": {
-            "": {"dependencies": dict(package["dependencies"])},
-            "node_modules/http": {"version": "0.0.0"},
-            "node_modules/fs": {"version": "0.0.1"},
-            "node_modules/express": {"version": "4.17.1"},
-        },
-    }
-    files = {
-        "package.json": json.dumps(package).encode(),
-        "package-lock.json": json.dumps(lock).encode(),
-    }
+    files = _locked(package, {"http": "0.0.0", "fs": "0.0.1", "express": "4.17.1"})
     deps = node_dependencies(files)
     assert deps is not None and deps.lockfile is not None
     assert json.loads(deps.package_json)["dependencies"] == {"express": "^4.17.1"}
