@@ -6,6 +6,7 @@ past it at once through it, and stops every process it started."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import shutil
@@ -171,6 +172,63 @@ async def test_a_local_cluster_answers_through_haproxy_and_outlives_a_node(
                 for _ in range(8):  # refused by the dead node: redispatched to the other
                     listed = await client.get("/api/generations", headers=headers)
                     assert listed.status_code == 200, listed.text
+
+
+async def test_every_request_reaches_a_node_on_a_connection_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """HAProxy never sends a request over a kept-alive connection to a node: one could
+    close under it (the node just died, or its own idle timeout fired), and HAProxy then
+    drops the client's connection with no answer ("Server disconnected"), which a client
+    that does not retry (httpx, the CLI) reports as a failed call. The client's own
+    connection to HAProxy stays kept alive."""
+    with trio.fail_after(60):
+        seen: list[tuple[int, str]] = []  # (the n-th request on its connection, path)
+        checked = trio.Event()  # HAProxy's first check reached the node
+
+        async def node(stream: trio.SocketStream) -> None:
+            # HAProxy ends its checks' and its closed connections with a reset.
+            with contextlib.suppress(trio.BrokenResourceError):
+                await answer_each(stream)
+
+        async def answer_each(stream: trio.SocketStream) -> None:
+            count, pending = 0, b""
+            async with stream:
+                while True:
+                    while b"\r\n\r\n" not in pending:
+                        chunk = await stream.receive_some()
+                        if not chunk:
+                            return
+                        pending += chunk
+                    head, pending = pending.split(b"\r\n\r\n", 1)
+                    count += 1
+                    seen.append((count, path := head.split(b" ")[1].decode()))
+                    if path == "/readyz":
+                        checked.set()
+                    await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                functools.partial(trio.serve_tcp, node, 0, host="127.0.0.1")
+            )
+            node_port = listeners[0].socket.getsockname()[1]
+            port = _port_base() + 30
+            config = tmp_path / "haproxy.cfg"
+            config.write_text(_cluster_module().haproxy_config(port, [node_port]))
+            haproxy = await trio.lowlevel.open_process([_haproxy(), "-f", str(config)])
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                    await checked.wait()  # HAProxy binds its port before it checks
+                    for _ in range(6):
+                        answer = await client.get("/api/generations")
+                        assert answer.status_code == 200, answer.text
+                    calls = [count for count, path in seen if path.startswith("/api/")]
+                    assert calls == [1] * 6, seen  # each the first on its connection
+            finally:
+                haproxy.kill()
+                with trio.CancelScope(shield=True):
+                    await haproxy.wait()
+            nursery.cancel_scope.cancel()
 
 
 # Issue 67's figure is 200 users (600 launches at once): they pass here in 135 s under
