@@ -81,7 +81,13 @@ from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
 from ..sandbox.isolation import Confinement
 from ..settings import Settings
-from .appenv import dotenv_file, with_async_driver, with_broker_client, with_step_tools
+from .appenv import (
+    dotenv_file,
+    with_async_driver,
+    with_broker_client,
+    with_setuptools,
+    with_step_tools,
+)
 from .build import BytecodeCompiles, EnvBuilder, Lease
 from .buildcache import BuildCache, StepKey
 from .configdefaults import (
@@ -851,6 +857,7 @@ async def _python_environment(
     listed = await with_async_driver(listed, files, given, say)
     listed = await with_broker_client(listed, given, say)
     listed = await with_step_tools(listed, detection.setup_steps(), say)
+    listed = await with_setuptools(listed, say)
     learned = await trio.to_thread.run_sync(remedies.adopt, files)
     if learned:
         said = ", ".join(fix.change for fix in learned)
