@@ -573,9 +573,7 @@ _DATA_SOURCES = re.compile(r"(?:^|/)(?:migrations?|seeders?|seeds?)/|\.sql$", re
 # A Sequelize model: ``Model.init({…}, {sequelize, modelName: 'Province'})`` or
 # ``sequelize.define('Province', {…})``; its own ``tableName``, and whether it (or the
 # instance's ``define`` options) keeps the name as it is.
-_MODEL_NAME = re.compile(
-    r"""\bmodelName\s*:\s*["'`](\w+)["'`]|\.define\(\s*["'`](\w+)["'`]\s*,"""
-)
+_MODEL_NAME = re.compile(r"""\bmodelName\s*:\s*["'`](\w+)["'`]|\.define\(\s*["'`](\w+)["'`]\s*,""")
 _TABLE_NAME = re.compile(r"""\btableName\s*:\s*["'`](\w+)["'`]""")
 _FROZEN = re.compile(r"\bfreezeTableName\s*:\s*true\b")
 

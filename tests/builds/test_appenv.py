@@ -40,6 +40,7 @@ async def test_setuptools_is_added_where_the_app_names_none_and_no_lock_fixes_th
     assert await with_setuptools(pinned, _quiet) is pinned
     locked = PythonDeps((), "pyproject.toml", None, None, lock=("[project]", "version = 1"))
     assert await with_setuptools(locked, _quiet) is locked
+    assert await with_setuptools(plain, _quiet, offline=True) is plain  # a wheelhouse's
 
 
 async def test_an_app_whose_code_imports_pkg_resources_starts_the_first_time(

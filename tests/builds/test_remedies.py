@@ -723,7 +723,9 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body, fixes = await _relaunched(service, "flask_undeclared")
-        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        said = messages(await service.history(body["gid"]), "system")
+        assert not fixes, fixes  # read from what its start imports: no failed start first
+        assert any(line.startswith("its start imports yaml,") for line in said), said
         assert (await service.app_get(body, "/")).json() == {"items": ["apple", "pear"]}
         await service.stop(body["gid"])
         # Launched again: it starts with the fix the upload needed, no failure first.
@@ -1228,7 +1230,7 @@ async def test_a_fix_made_at_launch_is_in_force_for_its_revisions(
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body, fixes = await _relaunched(service, "flask_undeclared")
-        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        assert not fixes, fixes  # taken before its first start (its start imports yaml)
         assert body["runtime"]["fixes"] == ["+ PyYAML"]
         changed = app_files("flask_undeclared")["app.py"].replace("pear", "plum")
         posted = await service.client.post(
@@ -1538,3 +1540,41 @@ def test_a_package_built_for_an_older_numpy_holds_numpy_below_the_installed_majo
     pinned.tried.python_version, pinned.tried.env_path = "3.9.18", remedies.tried.env_path
     again = pinned.next_fix(failure[-1], failure, {}, PYTHONS)
     assert again is None or again.add != "numpy<2", again
+
+
+async def test_what_its_start_imports_and_its_dependencies_lack_is_added_before_it_starts(
+    builder_service: Service,
+) -> None:
+    """brunolnetto's fastapi-email lists neither fastapi nor pydantic-settings: each
+    was a failed start, a fix and another install. Both are read from what its start
+    imports and added before the first start: no fix after a failure."""
+    service = builder_service
+    files = {
+        "requirements.txt": "uvicorn\n",
+        "app/__init__.py": "",
+        "app/main.py": (
+            "from fastapi import FastAPI\n\n"
+            "from .settings import Settings\n\n"
+            "app = FastAPI()\n\n\n"
+            '@app.get("/")\n'
+            "def root() -> dict[str, str]:\n"
+            '    return {"name": Settings().name}\n'
+        ),
+        "app/settings.py": (
+            "from pydantic_settings import BaseSettings\n\n\n"
+            "class Settings(BaseSettings):\n"
+            '    name: str = "made"\n'
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        system = messages(await service.history(body["gid"]), "system")
+        assert not [line for line in system if line.startswith("fix ")], system
+        said = [line for line in system if line.startswith("its start imports ")]
+        assert said == [
+            "its start imports fastapi, pydantic_settings, which its environment does not "
+            "have: + fastapi; + pydantic_settings, before its first start"
+        ], system
+        assert (await service.app_get(body, "/")).json() == {"name": "made"}
+        assert (await service.stop(body["gid"])).status_code == 200
