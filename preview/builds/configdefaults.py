@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 from ..apps.asyncdb import async_database, sync_url
 from ..apps.configvars import (
     CACHE_URL_READ,
+    CRON_FIELD,
     DATABASE,
     DATABASE_URL_READ,
     EMAIL_URL_READ,
@@ -590,6 +591,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     upper = name.upper()
     if (choice := _literal_choice(kind)) is not None:
         return choice
+    if kind == CRON_FIELD:
+        return "*"  # a schedule's field, whatever its name says (…_EMAIL): every one
     if upper.endswith("PORT") and kind != OPTIONAL:
         # Another service's port, however typed (EMAIL_PORT: str); the app's own is the
         # service's to give.
@@ -1455,7 +1458,8 @@ def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str,
     to fastapi-mail's ConnectionConfig, which refused it), given a throwaway address."""
     for name, value in list(found.values.items()):
         typed = "EmailStr" in types.get(name, "")
-        if not (typed or _ADDRESS.search(name.upper())) or name in given:
+        named = _ADDRESS.search(name.upper()) and types.get(name) != CRON_FIELD
+        if not (typed or named) or name in given:
             continue
         if value and "@" not in value:
             found.values[name] = "preview@example.com"
