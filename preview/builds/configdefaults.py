@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 from ..apps.asyncdb import async_database, sync_url
 from ..apps.configvars import (
     CACHE_URL_READ,
+    CRON_FIELD,
     DATABASE,
     DATABASE_URL_READ,
     EMAIL_URL_READ,
@@ -112,6 +113,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
+from ..apps.written import django_hosts_settings
 from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
 
 __all__ = [
@@ -590,6 +592,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     upper = name.upper()
     if (choice := _literal_choice(kind)) is not None:
         return choice
+    if kind == CRON_FIELD:
+        return "*"  # a schedule's field, whatever its name says (…_EMAIL): every one
     if upper.endswith("PORT") and kind != OPTIONAL:
         # Another service's port, however typed (EMAIL_PORT: str); the app's own is the
         # service's to give.
@@ -880,6 +884,14 @@ def config_defaults(
         found.notes.append(
             f"DJANGO_SETTINGS_MODULE={chosen[0]}: manage.py names {chosen[1]}, a folder of "
             "settings modules with nothing of its own (Django would run with no DATABASES)"
+        )
+    hosts = django_hosts_settings(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
+    if chosen is None and hosts is not None:
+        found.values["DJANGO_SETTINGS_MODULE"] = hosts[1]
+        found.notes.append(
+            f"DJANGO_SETTINGS_MODULE={hosts[1]}: its settings leave ALLOWED_HOSTS and DEBUG "
+            "at Django's defaults, which serve no host; the preview's module imports them "
+            "and allows every host"
         )
     # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
     # its own files say: the configuration its author runs it with. A database's host,
@@ -1455,7 +1467,8 @@ def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str,
     to fastapi-mail's ConnectionConfig, which refused it), given a throwaway address."""
     for name, value in list(found.values.items()):
         typed = "EmailStr" in types.get(name, "")
-        if not (typed or _ADDRESS.search(name.upper())) or name in given:
+        named = _ADDRESS.search(name.upper()) and types.get(name) != CRON_FIELD
+        if not (typed or named) or name in given:
             continue
         if value and "@" not in value:
             found.values[name] = "preview@example.com"

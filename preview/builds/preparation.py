@@ -56,6 +56,7 @@ from ..apps.written import (
     LOCAL_DATABASES,
     case_corrections,
     declaration_links,
+    django_hosts_settings,
     django_local_names,
     django_local_settings,
     instance_files,
@@ -500,6 +501,7 @@ class MissingFiles:
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
+    hosts_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
@@ -545,6 +547,7 @@ class MissingFiles:
             inis=ini_database_fills(files, served),
             overrides=instance_files(files),
             local_settings=django_local_settings(files),
+            hosts_settings=_hosts_settings(files),
             local_names=django_local_names(files),
             loaded=settings_files(files) | node_settings_modules(files),
             nodemon=nodemon_config_file(files),
@@ -567,6 +570,7 @@ class MissingFiles:
         written |= self.npm_bin
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
+        written |= self.hosts_settings
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -712,6 +716,13 @@ class MissingFiles:
                 "an empty one written (its variables come from the environment)"
             )
         return said
+
+
+def _hosts_settings(files: dict[str, bytes]) -> dict[str, bytes]:
+    """{the path of the preview's Django settings module: its text}, where the app's own
+    allow no host (``written.django_hosts_settings``)."""
+    found = django_hosts_settings(files)
+    return {found[0]: found[2]} if found is not None else {}
 
 
 def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:

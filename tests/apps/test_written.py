@@ -12,10 +12,13 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import trio
 
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
+    HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    django_hosts_settings,
     django_local_names,
     django_local_settings,
     image_folders,
@@ -33,10 +36,11 @@ from preview.apps.written import (
     settings_text,
     tells_manager,
 )
-from preview.builds.configdefaults import example_copies, named_values
+from preview.builds.configdefaults import config_defaults, example_copies, named_values
 from preview.builds.preparation import MissingFiles
 
-from ..launching import APPS, app_files
+from ..conftest import Service
+from ..launching import APPS, BUILD_WAIT, app_files, called, launched
 
 
 def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
@@ -313,6 +317,37 @@ def test_a_django_settings_local_module_it_lacks_is_written_with_databases(
     own = settings + b"DATABASES = {}\n"
     assert django_local_settings({**files, "proj/settings.py": own}) == {}
     assert django_local_settings({**files, "proj/local_settings.py": b"X = 1\n"}) == {}
+
+
+def test_settings_that_allow_no_host_run_under_the_previews_module() -> None:
+    """mari8i's drf-file-upload runs its test settings, which set neither DEBUG nor
+    ALLOWED_HOSTS: under Django's defaults runserver refused to start ("You must set
+    settings.ALLOWED_HOSTS if DEBUG is False"). The preview's module imports them whole
+    and allows every host; settings that set either (or a module they star-import that
+    the upload lacks, which may) are left as they are."""
+    files = {p: t.encode() for p, t in app_files("django_no_hosts").items()}
+    path, module, text = django_hosts_settings(files) or ("", "", b"")
+    assert (path, module) == (f"{HOSTS_SETTINGS}.py", HOSTS_SETTINGS)
+    assert b"from checks.settings import *" in text and b'ALLOWED_HOSTS = ["*"]' in text
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == HOSTS_SETTINGS
+    given = config_defaults(files, "manage.py", {"DJANGO_SETTINGS_MODULE": "x"}, {"PORT"})
+    assert "DJANGO_SETTINGS_MODULE" not in given.values
+    assert MissingFiles.read(files, "manage.py", (), None).plain_contents(files)[path] == text
+    settings = files["checks/settings.py"]
+    for more in (b"DEBUG = True\n", b"ALLOWED_HOSTS = ['x']\n", b"from .local import *\n"):
+        assert django_hosts_settings({**files, "checks/settings.py": settings + more}) is None
+    off = {**files, "checks/settings.py": settings + b"DEBUG = False\n"}
+    assert django_hosts_settings(off) is not None
+
+
+async def test_an_app_whose_settings_allow_no_host_is_served(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("django_no_hosts"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(builder_service, body, "/books/")
+        assert answer["statusCode"] == 200 and answer["data"] == {"books": ["dune"], "debug": False}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
 def test_a_local_settings_module_gives_the_names_the_settings_read_and_never_set(

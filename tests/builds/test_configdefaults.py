@@ -798,6 +798,30 @@ class Settings(BaseSettings):
     assert throwaway_value("DEBUG", "bool") == "true"
 
 
+def test_a_variable_given_to_a_cron_schedule_is_a_field_of_it() -> None:
+    """A setting handed to Celery's ``crontab(minute=…)`` is a schedule's field, whatever
+    its name's last word says (``…_EMAIL``: an address, "Invalid weekday literal" at every
+    start); read in place too. One read elsewhere keeps its name's value."""
+    settings = b"""from decouple import config
+RETRY_FOR_FAILED_EMAIL = config("RETRY_FOR_FAILED_EMAIL")
+ADMIN_EMAIL = config("ADMIN_EMAIL")
+"""
+    beat = b"""from celery import Celery
+from celery.schedules import crontab
+from django.conf import settings
+from decouple import config
+app = Celery("site")
+app.conf.beat_schedule = {
+    "retry": {"task": "t.retry", "schedule": crontab(minute=settings.RETRY_FOR_FAILED_EMAIL)},
+    "digest": {"task": "t.digest", "schedule": crontab(hour=config("DIGEST_HOUR"))},
+}
+"""
+    files = {"site/settings.py": settings, "site/celery.py": beat}
+    values = config_defaults(files, "manage.py", {}, {"PORT"}).values
+    assert values["RETRY_FOR_FAILED_EMAIL"] == values["DIGEST_HOUR"] == "*"
+    assert values["ADMIN_EMAIL"] == "preview@example.com"
+
+
 def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
     """fastapi-beyond-CRUD (jod35): its .env.example's ``MAIL_PORT=`` was kept empty for
     ``MAIL_PORT: int``, and the settings class refused '' before alembic could run. An

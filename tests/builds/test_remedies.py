@@ -1181,6 +1181,14 @@ def test_an_old_setup_py_builds_on_the_setuptools_that_still_had_its_api() -> No
     ]
     fix = _remedies(("anyjson==0.3.3",)).next_fix(use_2to3[0], use_2to3[1:], {}, PYTHONS)
     assert fix is not None and fix.build == "setuptools<58"
+    # MarkupSafe 1.0's setup.py imports Feature, which left setuptools in 46: on <70 its
+    # build failed the same way (DaemonWill's flask-photo-app).
+    feature = [
+        "Failed to build `markupsafe==1.0`",
+        "      ImportError: cannot import name 'Feature' from 'setuptools'",
+    ]
+    fix = _remedies(("MarkupSafe==1.0",)).next_fix(feature[0], feature[1:], {}, PYTHONS)
+    assert fix is not None and fix.build == "setuptools<46"
 
 
 def test_a_builds_last_exception_is_among_its_lines() -> None:

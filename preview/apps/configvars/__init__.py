@@ -46,6 +46,7 @@ from .meanings import (
 )
 from .required import (
     CACHE_URL_READ,
+    CRON_FIELD,
     EMAIL_URL_READ,
     OPTIONAL,
     compared_values,
@@ -65,6 +66,7 @@ from .required import (
 __all__ = [
     "CACHE_URL_READ",
     "COMPOSE_NAMES",
+    "CRON_FIELD",
     "DATABASE",
     "DATABASE_URL_READ",
     "EMAIL_URL_READ",

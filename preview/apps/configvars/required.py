@@ -34,6 +34,7 @@ from .meanings import DATABASE, DATABASE_URL_READ, meaning
 
 __all__ = [
     "CACHE_URL_READ",
+    "CRON_FIELD",
     "DATABASE_URL_READ",
     "EMAIL_URL_READ",
     "OPTIONAL",
@@ -52,6 +53,8 @@ __all__ = [
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 # The kinds of a read by a reader of a service's URL (django-environ's env.db("X")).
 CACHE_URL_READ = "cache URL"
+# The kind of a variable handed to a cron schedule's field (Celery's ``crontab(minute=…)``).
+CRON_FIELD = "cron field"
 EMAIL_URL_READ = "mail URL"
 _SETTINGS_BASES = {"BaseSettings"}
 _PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
@@ -123,6 +126,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     # and the names other code turns into numbers (``int(settings.EXPIRES)``).
     bound: dict[str, str] = {}
     counted: set[str] = set()
+    scheduled: set[str] = set()
     for path in python_files(files):
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
@@ -138,6 +142,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         if tree is None:
             continue
         counted.update(_counted_names(tree) if counts else ())
+        scheduled.update(_cron_field_names(tree) if b"crontab" in data else ())
         if not reads:
             continue
         configured = (
@@ -188,6 +193,12 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         # in its factory: int(None) at every start. A number it needs.
         if (key := bound.get(name)) is not None and found.get(key) == OPTIONAL:
             found[key] = "int"
+    for name in scheduled:
+        # KBherwani's DRF-Email-Sender-System: ``SCHEDULER_FOR_RETRY_EMAIL =
+        # config(...)``, then ``crontab(minute=settings.SCHEDULER_FOR_RETRY_EMAIL)``; its
+        # name's last word made it an address: "Invalid weekday literal" at every start.
+        if (key := bound.get(name, name)) in found and found[key] != OPTIONAL:
+            found[key] = CRON_FIELD
     required_by_node, read_by_node = node_env_reads(files)
     for name, kind in required_by_node.items():
         found.setdefault(name, kind)
@@ -873,6 +884,28 @@ def _counted_names(tree: ast.AST) -> set[str]:
         and node.args
         and isinstance(node.args[0], ast.Name | ast.Attribute)
     }
+
+
+# Celery's crontab(): each of its fields takes "*" (every one).
+_CRON_FIELDS = frozenset({"minute", "hour", "day_of_week", "day_of_month", "month_of_year"})
+
+
+def _cron_field_names(tree: ast.AST) -> set[str]:
+    """The names (``RETRY``), attributes (``settings.RETRY``) and variables read in place
+    (``config("RETRY")``) given as a field of a ``crontab(…)`` schedule."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _name(node.func) == "crontab"):
+            continue
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg not in _CRON_FIELDS:
+                continue
+            if isinstance(value, ast.Name | ast.Attribute):
+                found.add(_name(value))
+            elif (read := _variable_read(value, "")) is not None:
+                found.add(read)
+    return found
 
 
 def _dotenv_value_dicts(tree: ast.AST) -> set[str]:

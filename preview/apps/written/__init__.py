@@ -21,7 +21,9 @@ given what it printed (:mod:`.npmbin`)."""
 from .configfiles import node_settings_modules, settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import (
+    HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    django_hosts_settings,
     django_local_names,
     django_local_settings,
     instance_files,
@@ -41,6 +43,7 @@ from .tslinks import declaration_links
 
 __all__ = [
     "FAVICON",
+    "HOSTS_SETTINGS",
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
@@ -48,6 +51,7 @@ __all__ = [
     "build_locales",
     "case_corrections",
     "declaration_links",
+    "django_hosts_settings",
     "django_local_names",
     "django_local_settings",
     "image_folders",

@@ -127,6 +127,9 @@ _DISTRIBUTION = {
 # says it (the newest setuptools is taken): the last setuptools that had it.
 _SETUPTOOLS_GONE = (
     (re.compile(r"use_2to3 is invalid"), "setuptools<58"),
+    # setuptools.Feature left in 46 (MarkupSafe 1.0's setup.py imports it: DaemonWill's
+    # flask-photo-app, whose build on setuptools<70 failed the same way).
+    (re.compile(r"cannot import name 'Feature' from 'setuptools"), "setuptools<46"),
     (re.compile(r"cannot import name '\w+' from 'setuptools"), "setuptools<70"),
     (re.compile(r"No module named 'setuptools\.command\.test'"), "setuptools<72"),
     (
