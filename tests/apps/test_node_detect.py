@@ -277,6 +277,7 @@ def test_prisma_client_is_generated_by_the_build_then_its_database_made() -> Non
     package = {
         "main": "index.js",
         "dependencies": {"@prisma/client": "^6.16.0"},
+        "devDependencies": {"typescript": "^5"},  # its build's compiler, listed
         "scripts": {"build": "tsc"},
     }
     files = {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE}

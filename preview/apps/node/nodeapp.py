@@ -115,6 +115,10 @@ _WATCHERS = (
     ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
 )
+# TypeScript's compiler, which the start or its build runs and the app does not list (its
+# author's is global): iloveyou11's node-express-ts-api, ``"dev": "tsc && node
+# dist/app.js"``, no typescript in its dependencies: "tsc: not found", exit 127.
+_TSC = re.compile(_BIN + r"tsc(?:\s|$)")
 _BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
 # Babel run by the start or a build (its CLI, babel-node, babel-watch, @babel/register).
 _RUNS_BABEL = re.compile(
@@ -241,6 +245,8 @@ def node_start(
     built = "\n".join(
         _reached(step, _strings(package.get("scripts"))) for step in (found.setup if found else ())
     )
+    if found is not None and "typescript" not in listed and _TSC.search(f"{reached}\n{built}"):
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, "typescript@^5"))))
     if found is not None and _BABEL.search(f"{reached}\n{built}"):
         cli = next((c for core, c in _BABEL_CLIS if core in listed), None)
         if cli is not None and not {"@babel/cli", "babel-cli"} & listed.keys():
