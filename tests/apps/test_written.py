@@ -18,6 +18,7 @@ from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
     HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    code_folders,
     django_hosts_settings,
     django_local_names,
     django_local_settings,
@@ -575,6 +576,27 @@ VOLUME /cache $OTHER
     files = {"api/Dockerfile": dockerfile, "api/main.py": b""}
     assert image_folders(files, "api/main.py") == ["/data", "/var/log/app", "/uploads", "/cache"]
     assert image_folders({"api/main.py": b""}, "api/main.py") == []
+
+
+def test_the_absolute_folders_its_node_code_makes_are_given_it() -> None:
+    """Sanji-IO's express-filebin: server.js hands multer ``dest: '/uploads'``, which multer
+    makes at start-up, as a container's root lets it: "EROFS: read-only file system, mkdir
+    '/uploads'" on a preview's. Those folders, and an ``fs.mkdirSync`` of one, are given it
+    as its image's are; not /tmp's (its own already), a relative one's, nor its tests'."""
+    server = b"""const multer = require('multer');
+const upload = multer({ dest: '/uploads', limits: { fileSize: 1024 } });
+fs.mkdirSync("/data/files/", { recursive: true });
+const scratch = multer({ dest: '/tmp/parts' });
+const local = multer({ dest: 'uploads/' });
+"""
+    files = {
+        "package.json": b'{"dependencies": {"multer": "^1"}}',
+        "server.js": server,
+        "routes/files.js": b"const upload = multer({dest: '/uploads'});\n",
+        "test/api.js": b"fs.mkdirSync('/fixtures');\n",
+    }
+    assert code_folders(files) == ["/uploads", "/data/files"]
+    assert code_folders({"server.js": b"const upload = multer({ dest: 'uploads' });"}) == []
 
 
 def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:

@@ -49,7 +49,10 @@ Its image's own folders outside the app's (:func:`image_folders`): those its Doc
 declares as its volumes (``VOLUME /data``) or makes (``RUN mkdir -p /data``), which its
 code opens by absolute path (``sqlite:////data/app.db``); a preview's root has none, so
 its sandbox gives each as a directory of its own (``sandbox.Containment``), as it gives
-its compose service's volumes.
+its compose service's volumes. So are the absolute folders its Node code has made by name
+(:func:`code_folders`): multer's ``dest: '/uploads'`` (which multer makes at start-up),
+``fs.mkdirSync('/data/files')``, where a container's root is the app's to write in
+(Sanji-IO's express-filebin: "EROFS: read-only file system, mkdir '/uploads'").
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
-__all__ = ["image_folders", "root_named_folders", "run_folders"]
+__all__ = ["code_folders", "image_folders", "root_named_folders", "run_folders"]
 
 KEEP = ".gitkeep"
 
@@ -257,6 +260,30 @@ def image_folders(files: dict[str, bytes], anchor: str) -> list[str]:
         if keyword == "VOLUME":
             found += _volume_targets(argument)
     return list(dict.fromkeys(f for f in found if posixpath.isabs(f) and f != "/"))
+
+
+# An absolute folder a Node call makes by its literal name: multer's upload destination
+# (``dest: '/uploads'``; multer makes it), ``mkdirSync('/data')``, mkdirp's, fs-extra's.
+_NODE_MADE = re.compile(
+    r"""(?:\bdest\s*:|\b(?:mkdirSync|mkdirp(?:\.sync)?|ensureDirSync|mkdir)\s*\()"""
+    r"""\s*(['"`])(/[A-Za-z0-9_][\w.-]*(?:/[\w.-]+)*)/?\1"""
+)
+
+_TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec)/|\.(?:spec|test)\.[cm]?[jt]s$")
+
+
+def code_folders(files: dict[str, bytes]) -> list[str]:
+    """The absolute folders the app's Node code makes by name (module doc), outside
+    ``/tmp`` (a sandbox's own already), in order, once each."""
+    found: list[str] = []
+    for path, data in files.items():
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or _TESTS.search(path):
+            continue
+        for _, folder in _NODE_MADE.findall(_text(data) or ""):
+            folder = posixpath.normpath(folder)
+            if folder != "/tmp" and not folder.startswith("/tmp/") and ".." not in folder:
+                found.append(folder)
+    return list(dict.fromkeys(found))
 
 
 def _within(path: str, root: str) -> bool:
