@@ -288,6 +288,12 @@ _ACCOUNT_LOGIN = re.compile(
 # constructor: "Region is missing", RahulBishnoi07's nestjs-sequelize-auth-boilerplate
 # never listened): one every such SDK knows; nothing leaves a preview to reach it.
 _CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_?REGION$|^REGION$")
+# A storage bucket's name, which a cloud storage SDK refuses unset at start, before any
+# call (nutkiattisak's express-upload-file: ``storage.bucket(process.env.GCP_BUCKET_NAME)``,
+# "A bucket name is needed to use Cloud Storage."; Prasundas99's Node-Express-File-upload-
+# APIs: multer-firebase-storage's "Bucket Name Required", its example's ``storageBucket``
+# empty): a name, which gives no access; nothing leaves a preview to reach it.
+_BUCKET = re.compile(r"(?:^|_|STORAGE)BUCKET(?:_?NAME)?$")
 # The mail server it sends through (fastapi-mail's MAIL_SERVER, a required field of
 # yanliu1111's fastapi-crud-app's settings) and the sender's display name: no mail leaves
 # a preview (its egress), so a local server that refuses the connection does, as Django's
@@ -565,6 +571,7 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: "us-east-1",
         kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
     ),
+    NameRule(_BUCKET, "a storage bucket's name", lambda upper, kind: "preview-bucket"),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(

@@ -2882,3 +2882,27 @@ app.include_router(router_role, prefix=settings.api_url)
     assert "MAIN_URL" not in given.values
     slash = {**files, "src/core/settings.py": settings.replace(b'"/api"', b'"/api/"')}
     assert router_prefix_defaults(slash) == {"MAIN_URL": "", "API_URL": "/api"}
+
+
+def test_a_storage_buckets_name_read_by_node_code_gets_a_throwaway_one() -> None:
+    """nutkiattisak's express-upload-file: ``storage.bucket(process.env.GCP_BUCKET_NAME)``
+    at its module's load, no example of its .env: "A bucket name is needed to use Cloud
+    Storage." and it never listened; Prasundas99's Node-Express-File-upload-APIs likewise
+    with ``storageBucket`` left empty by its .env.example ("Bucket Name Required"). A
+    bucket's name gives no access: a throwaway one; a region stays the region's rule's."""
+    controller = b"""const { Storage } = require("@google-cloud/storage")
+const storage = new Storage({ projectId: process.env.GCP_PROJECT_ID })
+const bucket = storage.bucket(process.env.GCP_BUCKET_NAME)
+const other = process.env.storageBucket
+"""
+    files = {
+        "package.json": b'{"dependencies": {"@google-cloud/storage": "^7", "express": "^4"}}',
+        "controllers/upload.js": controller,
+        ".env.example": b'storageBucket = ""\n',
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["GCP_BUCKET_NAME"] == found.values["storageBucket"] == "preview-bucket"
+    own = config_defaults(files, "package.json", {"GCP_BUCKET_NAME": "mine"}, set())
+    assert "GCP_BUCKET_NAME" not in own.values or own.values["GCP_BUCKET_NAME"] == "mine"
+    assert throwaway_value("AWS_BUCKET_REGION") == "us-east-1"
+    assert throwaway_value("BUCKETS_LIST") is None
