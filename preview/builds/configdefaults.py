@@ -1737,7 +1737,13 @@ def _by_meaning(
     engine = served.engine if served is not None else None
     sqlalchemy = not django and _uses_sqlalchemy(files)
     for name in [n for n, w in database.items() if w.part == "engine"]:
-        filled[name] = engine_value(engine or "sqlite", name, django, sqlalchemy=sqlalchemy)
+        # An engine's name whose own name says another engine served too names that one
+        # (iv4n89's node-express-ts: TypeORM's ``type: process.env.MYSQL_TYPE || 'mysql'``
+        # beside its MYSQL_HOST, pg and mysql2 both listed: given "postgres", pg spoke to
+        # the MariaDB, "Cannot read properties of undefined (reading 'handleCopyData')").
+        own = database[name].engine
+        said = own if own and own != engine and own in (engines or {}) else engine
+        filled[name] = engine_value(said or "sqlite", name, django, sqlalchemy=sqlalchemy)
     for name, what in database.items():
         if what.part == "url":
             # Stored into a URL setting (``SQLALCHEMY_DATABASE_URI``), whatever its own

@@ -2906,3 +2906,25 @@ const other = process.env.storageBucket
     assert "GCP_BUCKET_NAME" not in own.values or own.values["GCP_BUCKET_NAME"] == "mine"
     assert throwaway_value("AWS_BUCKET_REGION") == "us-east-1"
     assert throwaway_value("BUCKETS_LIST") is None
+
+
+def test_an_engines_variable_named_for_the_other_served_engine_names_that_one() -> None:
+    """iv4n89's node-express-ts: TypeORM's ``type: process.env.MYSQL_TYPE || 'mysql'``,
+    ``host: process.env.MYSQL_HOST``, pg and mysql2 both listed; MYSQL_TYPE was given the
+    PostgreSQL's "postgres" and MYSQL_HOST the MariaDB's: pg spoke to the MariaDB ("Cannot
+    read properties of undefined (reading 'handleCopyData')"). Named for MySQL, served
+    too, it names MySQL; a generic one names the served database's engine."""
+    source = b"""const AppDataSource = new DataSource({
+    type: process.env.MYSQL_TYPE || 'mysql',
+    host: process.env.MYSQL_HOST || 'localhost',
+    other: process.env.DB_TYPE,
+});
+"""
+    files = {
+        "package.json": b'{"dependencies": {"typeorm": "0.3.7", "pg": "^8", "mysql2": "^2"}}',
+        "database/db.ts": source,
+    }
+    provided = {**mysql_environment(MysqlWanted()), **_SERVED}  # the generic names PG's
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["MYSQL_TYPE"] == "mysql", found.values
+    assert found.values["DB_TYPE"] == "postgres", found.values
