@@ -674,6 +674,24 @@ def test_an_unset_engine_of_an_app_whose_one_sql_driver_is_mysqls_is_mysql() -> 
     assert wanted_servers(both, "package.json", {}).mysql is None
 
 
+def test_an_engine_its_example_leaves_a_fill_in_for_is_unset() -> None:
+    """adyfp24's express-file-handling: sequelize-cli's config reads ``dialect:
+    process.env.DB_DIALECT``, its .env.example says ``DB_DIALECT="your_db_dialect"``, and
+    mysql2 is its one SQL driver: nothing wanted a MariaDB, the dialect was given as
+    SQLite's, "Please install sqlite3 package manually". A fill-in names no engine."""
+    config = b"""module.exports = { development: {
+  username: process.env.DB_USER, host: process.env.DB_HOST || null,
+  dialect: process.env.DB_DIALECT } }"""
+    package = b'{"dependencies": {"sequelize": "^6", "mysql2": "^3"}}'
+    example = b'DB_USER="your_db_user"\nDB_DIALECT="your_db_dialect"\n'
+    files = {"package.json": package, "config/config.js": config, ".env.example": example}
+    found = wanted_servers(files, "package.json", {}).mysql
+    assert found is not None
+    assert "its DB_DIALECT, unset, where its one SQL driver is MySQL's" in found.why
+    named = {**files, ".env.example": example.replace(b"your_db_dialect", b"sqlite")}
+    assert wanted_servers(named, "package.json", {}).mysql is None
+
+
 def test_an_override_file_configures_the_servers_as_compose_merges_it() -> None:
     """docker-compose.override.yml (run by ``docker compose up`` beside the base file)
     publishes Redis's port, names MySQL's account and gives the app its Redis URL; a
