@@ -37,7 +37,7 @@ from ..discovery.pyast import module_level, syntax_error
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
-from .node.datascripts import data_scripts
+from .node.datascripts import copy_scripts, data_scripts
 from .node.devscript import BIN_FIRST_ON_PATH
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
 from .node.nodeapp import BUN, TSX, node_hint, node_start, read_package
@@ -748,13 +748,17 @@ def _node_migrations(
     if migrations or prisma is not None or not own:
         return migrations
     scripts = (read_package(files) or {}).get("scripts")
-    if isinstance(scripts, dict):
-        own_scripts = {k: v for k, v in scripts.items() if isinstance(v, str)}
-        if found := data_scripts(own_scripts, listed, files):
-            return found
+    own_scripts = (
+        {k: v for k, v in scripts.items() if isinstance(v, str)}
+        if isinstance(scripts, dict)
+        else {}
+    )
+    copies = copy_scripts(own_scripts, files)  # its data file, copied from the upload's
+    if found := data_scripts(own_scripts, listed, files):
+        return (*copies, *found)
     # its models' tables, where nothing of it makes them
     models = sequelize_models_step(files, listed) or typeorm_entities_step(files, listed)
-    return (models,) if models is not None else ()
+    return (*copies, models) if models is not None else copies
 
 
 def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:
