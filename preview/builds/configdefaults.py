@@ -571,7 +571,14 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: "us-east-1",
         kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
     ),
-    NameRule(_BUCKET, "a storage bucket's name", lambda upper, kind: "preview-bucket"),
+    # Read where unset is no failure of the app's own (a Node read): one the app requires
+    # is a stand-in's, named as missing, a value its code compares it with first.
+    NameRule(
+        _BUCKET,
+        "a storage bucket's name",
+        lambda upper, kind: "preview-bucket",
+        kinds=lambda kind: kind == OPTIONAL,
+    ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(

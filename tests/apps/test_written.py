@@ -486,8 +486,7 @@ def bucket():
     parser.read_string(settings_text(keys, values, "proj/config.ini").decode())
     assert len(parser["MAIN_SETTINGS"]["secret_key"]) >= 32
     assert parser.getboolean("MAIN_SETTINGS", "debug") is True
-    # a storage bucket's name, a throwaway one (configdefaults' _BUCKET)
-    assert parser["AWS_CREDENTIALS"]["AWS_STORAGE_BUCKET_NAME"] == "preview-bucket"
+    assert parser["AWS_CREDENTIALS"]["AWS_STORAGE_BUCKET_NAME"] == ""
     # In the upload, or read with no key of it: nothing to write.
     assert settings_files({**files, "proj/config.ini": b"[MAIN_SETTINGS]\n"}) == {}
     assert settings_files({"proj/settings.py": settings.split(b"SECRET_KEY")[0]}) == {}

@@ -2887,21 +2887,20 @@ app.include_router(router_role, prefix=settings.api_url)
 def test_a_storage_buckets_name_read_by_node_code_gets_a_throwaway_one() -> None:
     """nutkiattisak's express-upload-file: ``storage.bucket(process.env.GCP_BUCKET_NAME)``
     at its module's load, no example of its .env: "A bucket name is needed to use Cloud
-    Storage." and it never listened; Prasundas99's Node-Express-File-upload-APIs likewise
-    with ``storageBucket`` left empty by its .env.example ("Bucket Name Required"). A
-    bucket's name gives no access: a throwaway one; a region stays the region's rule's."""
+    Storage." and it never listened; multer-firebase-storage likewise ("Bucket Name
+    Required"). A bucket's name read by Node code gives no access: a throwaway one; a
+    region stays the region's rule's; one an app requires stays a stand-in's."""
     controller = b"""const { Storage } = require("@google-cloud/storage")
 const storage = new Storage({ projectId: process.env.GCP_PROJECT_ID })
 const bucket = storage.bucket(process.env.GCP_BUCKET_NAME)
-const other = process.env.storageBucket
+const other = process.env.S3_BUCKET
 """
     files = {
         "package.json": b'{"dependencies": {"@google-cloud/storage": "^7", "express": "^4"}}',
         "controllers/upload.js": controller,
-        ".env.example": b'storageBucket = ""\n',
     }
     found = config_defaults(files, "package.json", {}, {"PORT"})
-    assert found.values["GCP_BUCKET_NAME"] == found.values["storageBucket"] == "preview-bucket"
+    assert found.values["GCP_BUCKET_NAME"] == found.values["S3_BUCKET"] == "preview-bucket"
     own = config_defaults(files, "package.json", {"GCP_BUCKET_NAME": "mine"}, set())
     assert "GCP_BUCKET_NAME" not in own.values or own.values["GCP_BUCKET_NAME"] == "mine"
     assert throwaway_value("AWS_BUCKET_REGION") == "us-east-1"
