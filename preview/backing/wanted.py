@@ -139,6 +139,11 @@ _MONGO_CLIENTS = {
     "sails-mongo",
     "@nestjs/mongoose",
     "@typegoose/typegoose",
+    # Fastify's plugin, which opens the driver's client itself at registration
+    # (shekharkr1's fastify-login-backend: "`url` parameter is mandatory if no client is
+    # provided", read as the service's failure, not MongoDB's), and its older name.
+    "@fastify/mongodb",
+    "fastify-mongodb",
     "pymongo",
     "motor",
     "mongoengine",

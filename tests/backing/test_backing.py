@@ -993,3 +993,13 @@ def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
         assert wanted_servers(files, "app.js", {}).mongo == f"{client} in its dependencies"
     plain = {"package.json": b'{"dependencies": {"express": "^4", "ejs": "^2"}}'}
     assert wanted_servers(plain, "app.js", {}).mongo is None
+
+
+def test_fastifys_mongodb_plugin_is_mongodbs() -> None:
+    """A Fastify app registering ``@fastify/mongodb`` with ``url: process.env.MONGO_URI``
+    fails at registration ("`url` parameter is mandatory if no client is provided"): it
+    expects MongoDB, which cannot be given here, not a fault of the service."""
+    for plugin in ("@fastify/mongodb", "fastify-mongodb"):
+        package = b'{"dependencies": {"fastify": "^5", "%s": "^9"}}' % plugin.encode()
+        files = {"package.json": package}
+        assert wanted_servers(files, "server.js", {}).mongo == f"{plugin} in its dependencies"
