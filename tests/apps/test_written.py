@@ -562,6 +562,21 @@ def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:
     assert run_folders({**files, "logs/.gitkeep": b""}) == {"var/.gitkeep": found["var/.gitkeep"]}
 
 
+def test_the_folders_of_a_loggers_file_options_are_made() -> None:
+    """blss-tico's fastify-webserver: ``require('./src/app')({logger: {file:
+    './src/logs/server.log'}})``, its .gitignore keeping every ``*.log`` (and so the folder)
+    out: pino's stream died on "ENOENT … open './src/logs/server.log'" before the app
+    listened. So does pino's ``destination({dest: 'audit/trail.log'})``."""
+    root = APPS / "node_logger_file_option"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    found = run_folders(files)
+    assert sorted(found) == ["audit/.gitkeep", "src/logs/.gitkeep"]
+    assert found["src/logs/.gitkeep"] == (
+        "server.js opens a log file in it (./src/logs/server.log)"
+    )
+    assert "src/logs/.gitkeep" not in run_folders({**files, "src/logs/server.log": b""})
+
+
 def test_the_folders_its_image_has_beside_its_own() -> None:
     """The Dockerfile beside the app: its VOLUME folders and those it makes outside the
     folder it holds the app in (WORKDIR /app, COPY . .), not a variable's nor its own."""

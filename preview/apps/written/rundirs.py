@@ -29,7 +29,8 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
   its package.json lists a SQLite client (sqlite3, better-sqlite3);
 - the folder of a log file its Node code opens by name (``pino.destination(`${__dirname}/
   ../../logs/${level}.log`)``, ``fs.createWriteStream('logs/access.log')``, winston's
-  ``filename: 'logs/error.log'``), which the stream does not make (lc-brito's
+  ``filename: 'logs/error.log'``, Fastify's ``logger: {file: './src/logs/server.log'}``),
+  which the stream does not make (lc-brito's
   node-express-api: "ENOENT … open 'adapters/log/../../logs/emergency.log'"): from
   ``__dirname`` the source's folder, else where the app runs;
 - a relative folder its env files give a variable whose name says it is one
@@ -334,9 +335,13 @@ def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
 
 
 # A log file a Node source opens by name: a stream's or a logger's destination, or a
-# ``filename:`` option (winston's, log4js's), a string or a template literal ending .log.
+# ``filename:`` option (winston's, log4js's), Fastify's logger ``file:`` and pino's
+# ``destination:``/``dest:`` options (blss-tico's fastify-webserver: ``logger: {file:
+# './src/logs/server.log'}``, "ENOENT … open './src/logs/server.log'" from pino's stream),
+# a string or a template literal ending .log.
 _NODE_LOG = re.compile(
-    r"""(?:\b(?:destination|createWriteStream)\s*\(\s*|\bfilename\s*:\s*)"""
+    r"""(?:\b(?:destination|createWriteStream)\s*\(\s*"""
+    r"""|\b(?:filename|file|destination|dest)\s*:\s*)"""
     r"""([`'"])([^`'"\n]*\.log)\1"""
 )
 _NODE_SOURCE = re.compile(r"\.(?:[cm]?js|[cm]?ts)$")
