@@ -91,6 +91,11 @@ _REDIS_CLIENTS = {
     "cache-manager-ioredis",
     "cache-manager-redis-yet",
     "@keyv/redis",
+    # Fastify's plugin, ioredis beneath, connecting as it registers (blss-tico's
+    # fastify-webserver lists it alone: given no Redis, its boot failed and it exited 1),
+    # and its older name.
+    "@fastify/redis",
+    "fastify-redis",
 }
 _MYSQL_DRIVERS = {
     "pymysql",

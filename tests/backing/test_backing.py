@@ -272,6 +272,17 @@ def test_a_cache_managers_redis_store_wants_a_redis() -> None:
     assert found.redis.why == ["cache-manager-redis-store in its dependencies"]
 
 
+def test_fastifys_redis_plugin_wants_a_redis() -> None:
+    """blss-tico's fastify-webserver lists @fastify/redis (ioredis beneath) as its only
+    Redis package, registered with ``{host, port}`` from its configuration: given no
+    Redis, the plugin's connection was refused as the app booted and it exited 1."""
+    for plugin in ("@fastify/redis", "fastify-redis"):
+        package = b'{"dependencies": {"fastify": "^4", "%s": "^6"}}' % plugin.encode()
+        found = wanted_servers({"package.json": package}, "server.js", {})
+        assert found.redis is not None
+        assert found.redis.why == [f"{plugin} in its dependencies"]
+
+
 def test_a_redis_url_read_under_another_name_is_the_previews_redis() -> None:
     """Anasothman55's FastAPI-Gym-api requires ``REDIS_URI: str`` in its settings (redis in
     its dependencies): the REDIS_URL given left it unset, "needed". Each Redis URL the
