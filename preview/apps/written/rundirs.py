@@ -65,7 +65,7 @@ from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
-__all__ = ["image_folders", "root_named_folders", "run_folders"]
+__all__ = ["author_folders", "image_folders", "root_named_folders", "run_folders"]
 
 KEEP = ".gitkeep"
 
@@ -258,6 +258,48 @@ def image_folders(files: dict[str, bytes], anchor: str) -> list[str]:
         if keyword == "VOLUME":
             found += _volume_targets(argument)
     return list(dict.fromkeys(f for f in found if posixpath.isabs(f) and f != "/"))
+
+
+# An absolute SQLite file's path in a string, or in a URL's (``sqlite:////srv/app.db``).
+_ABSOLUTE_SQLITE = re.compile(
+    rb"""(?:["'`=]|sqlite(?:\+\w+)?:///)(/(?:[\w.-]+/)+[\w.-]+\.(?:db|sqlite3?|sq3|db3))"""
+    rb"""(?=["'`\s?]|$)""",
+    re.MULTILINE,
+)
+
+
+def author_folders(files: dict[str, bytes]) -> list[tuple[str, str | None]]:
+    """(an absolute folder, the upload's folder it is, or None: one of its own) for each
+    folder of an absolute SQLite file the app's code, configuration or env files name: its
+    author's checkout (Sunikka's nestjs-photo-service: TypeORM's ``database:
+    '/home/sunikka/…/02-photo-service/database/photo-service.sq3'``, "EROFS: read-only file
+    system, mkdir '/home'" on every retry), which a preview's root lacks. Where the path's
+    last names are a file of the upload (``database/photo-service.sq3``), that file's
+    folder is given there, the database its author committed with it; else a folder of
+    its own. Its sandbox binds each there (as its compose service's volumes), none over
+    the system's folders."""
+    found: dict[str, str | None] = {}
+    for path, data in files.items():
+        name = posixpath.basename(path)
+        if _NOT_ITS_OWN.search(path) or not (
+            _SOURCE.search(path) or _CONFIG.search(path) or _ENV_FILE.search(name)
+        ):
+            continue
+        for match in _ABSOLUTE_SQLITE.finditer(data[:200_000]):
+            try:
+                file = posixpath.normpath(match.group(1).decode())
+            except UnicodeDecodeError:
+                continue
+            if file.startswith("//") or posixpath.dirname(file) == "/":
+                continue
+            names = file.strip("/").split("/")
+            # Its longest tail that is the upload's file: the checkout it was written in.
+            tail = next(
+                (t for i in range(1, len(names)) if (t := "/".join(names[i:])) in files), None
+            )
+            source = posixpath.dirname(tail) if tail is not None else None
+            found.setdefault(posixpath.dirname(file), source)
+    return list(found.items())
 
 
 def _within(path: str, root: str) -> bool:
