@@ -373,9 +373,8 @@ def test_failures_name_every_variable_needed() -> None:
         "these 2 variables are needed: API_TOKEN, SMTP_HOST: give them with the launch option env"
     )
     decouple = ["decouple.UndefinedValueError: SMTP_HOST not found. Declare it as envvar"]
-    assert failure_cause(["Traceback (most recent call last):", *decouple]).startswith(
-        "the variable SMTP_HOST is needed"
-    )
+    cause = failure_cause(["Traceback (most recent call last):", *decouple])
+    assert cause is not None and cause.startswith("the variable SMTP_HOST is needed")
 
 
 async def test_env_example_and_generated_secrets_make_it_healthy(
