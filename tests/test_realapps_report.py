@@ -55,6 +55,16 @@ def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
     assert result["cause"].startswith("a dependency it takes from a git repository")
 
 
+def test_an_npm_git_dependency_out_of_reach_is_the_environments() -> None:
+    result = _failed(
+        "a dependency it takes from a git repository could not be fetched: "
+        "ssh://git@github.com/dwallach1/stocker.git (a build reaches the package registries only)"
+    )
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("a dependency it takes from a git repository, which")
+
+
 def test_postgis_missing_from_this_machines_postgresql_is_the_environments() -> None:
     """OpenAir's Flask-Migrate history makes a geometry column (GeoAlchemy2): the type is
     PostGIS's, which this machine's PostgreSQL lacks."""

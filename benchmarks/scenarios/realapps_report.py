@@ -52,7 +52,11 @@ ENVIRONMENT = [
         " PREVIEW_EGRESS names them (none by default, as here)",
     ),
     (
-        r"Failed to download and build `[\w.-]+ @ git\+|Git operation failed",
+        # uv's words, and the service's for npm's (Hamed-Ajaj's hono-tasks-api: stocker's
+        # dependency from git+ssh://git@github.com/…, its failure git's "and the repository
+        # exists.")
+        r"Failed to download and build `[\w.-]+ @ git\+|Git operation failed"
+        r"|a dependency it takes from a git repository could not be fetched",
         "a dependency it takes from a git repository, which this machine cannot fetch (no route"
         " to github.com; only the package indexes)",
     ),

@@ -92,6 +92,11 @@ _REDIS_CLIENTS = {
     "cache-manager-ioredis",
     "cache-manager-redis-yet",
     "@keyv/redis",
+    # Fastify's plugin, ioredis beneath, connecting as it registers (blss-tico's
+    # fastify-webserver lists it alone: given no Redis, its boot failed and it exited 1),
+    # and its older name.
+    "@fastify/redis",
+    "fastify-redis",
 }
 _MYSQL_DRIVERS = {
     "pymysql",
@@ -140,6 +145,11 @@ _MONGO_CLIENTS = {
     "sails-mongo",
     "@nestjs/mongoose",
     "@typegoose/typegoose",
+    # Fastify's plugin, which opens the driver's client itself at registration
+    # (shekharkr1's fastify-login-backend: "`url` parameter is mandatory if no client is
+    # provided", read as the service's failure, not MongoDB's), and its older name.
+    "@fastify/mongodb",
+    "fastify-mongodb",
     "pymongo",
     "motor",
     "mongoengine",

@@ -114,6 +114,7 @@ from ..apps.node.envreads import (
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_hosts_settings
+from ..apps.written.nodekeys import node_path
 from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
 
 __all__ = [
@@ -2035,6 +2036,34 @@ def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:
             if path in files and not path.startswith(("..", "/")):
                 for name, value in dotenv_text(files[path]).items():
                     found.setdefault(name, value)
+    for path in _code_loaded_env_files(files):
+        for name, value in dotenv_text(files[path]).items():
+            found.setdefault(name, value)
+    return found
+
+
+# dotenv's config given the file's path (``require('dotenv').config({ path: __dirname +
+# '/.env' })``, ``dotenv.config({path: path.join(__dirname, '../.env')})``, ``config({
+# path: './config/.env' })`` imported from dotenv): its path's expression follows.
+_DOTENV_CONFIG = re.compile(r"""(?:\.\s*|(?<![\w$.]))config\s*\(\s*\{[^{}]*?\bpath\s*:\s*""")
+
+
+def _code_loaded_env_files(files: dict[str, bytes]) -> list[str]:
+    """The upload's env files its Node code loads by their path with dotenv, elsewhere
+    than the folders a ``.env`` is looked for in: blss-tico's fastify-webserver keeps its
+    own in src/config/.env, read by ``require('dotenv').config({ path: __dirname +
+    '/.env' })`` from src/config/configuration.js; the service, reading none, gave its
+    SRV_HOST, RD_HOST … stand-ins, which dotenv does not replace, and the app exited 1."""
+    found: list[str] = []
+    for source, text in node_sources(files):
+        if "dotenv" not in text:
+            continue
+        for match in _DOTENV_CONFIG.finditer(text):
+            path = node_path(text[match.end() :], posixpath.dirname(source))
+            if path is None or path.startswith("../") or path not in files:
+                continue
+            if "env" in posixpath.basename(path).lower() and path not in found:
+                found.append(path)
     return found
 
 

@@ -18,6 +18,7 @@ from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
     HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    author_folders,
     code_folders,
     django_hosts_settings,
     django_local_names,
@@ -561,6 +562,39 @@ def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:
     assert sorted(found) == ["logs/.gitkeep", "var/.gitkeep"]
     assert found["logs/.gitkeep"].startswith("adapters/log/Pino.mjs opens a log file in it")
     assert run_folders({**files, "logs/.gitkeep": b""}) == {"var/.gitkeep": found["var/.gitkeep"]}
+
+
+def test_the_folders_of_a_loggers_file_options_are_made() -> None:
+    """blss-tico's fastify-webserver: ``require('./src/app')({logger: {file:
+    './src/logs/server.log'}})``, its .gitignore keeping every ``*.log`` (and so the folder)
+    out: pino's stream died on "ENOENT … open './src/logs/server.log'" before the app
+    listened. So does pino's ``destination({dest: 'audit/trail.log'})``."""
+    root = APPS / "node_logger_file_option"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    found = run_folders(files)
+    assert sorted(found) == ["audit/.gitkeep", "src/logs/.gitkeep"]
+    assert found["src/logs/.gitkeep"] == (
+        "server.js opens a log file in it (./src/logs/server.log)"
+    )
+    assert "src/logs/.gitkeep" not in run_folders({**files, "src/logs/server.log": b""})
+
+
+def test_the_folders_of_absolute_sqlite_files_its_authors_checkout_had() -> None:
+    """Sunikka's nestjs-photo-service: TypeORM's ``database: '/home/sunikka/…/
+    02-photo-service/database/photo-service.sq3'``, the folder of its committed
+    database/photo-service.sq3 on its author's machine ("EROFS: read-only file system,
+    mkdir '/home'" on every retry). That folder is the upload's database/; a path whose
+    names are no file of the upload gets a folder of its own; a relative one, a system
+    folder's or one at the root is none of these."""
+    root = APPS / "node_author_sqlite_path"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert author_folders(files) == [
+        ("/home/someone/projects/notes-service/database", "database"),
+        ("/home/someone/.cache/notes", None),
+    ]
+    python = b'engine = create_engine("sqlite:////srv/app/notes.sqlite")\nOTHER = "./db/x.db"\n'
+    assert author_folders({"main.py": python, "notes.sqlite": b""}) == [("/srv/app", "")]
+    assert author_folders({"main.py": b'db = connect("/x.db")\n'}) == []
 
 
 def test_the_folders_its_image_has_beside_its_own() -> None:

@@ -272,6 +272,17 @@ def test_a_cache_managers_redis_store_wants_a_redis() -> None:
     assert found.redis.why == ["cache-manager-redis-store in its dependencies"]
 
 
+def test_fastifys_redis_plugin_wants_a_redis() -> None:
+    """blss-tico's fastify-webserver lists @fastify/redis (ioredis beneath) as its only
+    Redis package, registered with ``{host, port}`` from its configuration: given no
+    Redis, the plugin's connection was refused as the app booted and it exited 1."""
+    for plugin in ("@fastify/redis", "fastify-redis"):
+        package = b'{"dependencies": {"fastify": "^4", "%s": "^6"}}' % plugin.encode()
+        found = wanted_servers({"package.json": package}, "server.js", {})
+        assert found.redis is not None
+        assert found.redis.why == [f"{plugin} in its dependencies"]
+
+
 def test_a_redis_url_read_under_another_name_is_the_previews_redis() -> None:
     """Anasothman55's FastAPI-Gym-api requires ``REDIS_URI: str`` in its settings (redis in
     its dependencies): the REDIS_URL given left it unset, "needed". Each Redis URL the
@@ -1011,3 +1022,13 @@ def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
         assert wanted_servers(files, "app.js", {}).mongo == f"{client} in its dependencies"
     plain = {"package.json": b'{"dependencies": {"express": "^4", "ejs": "^2"}}'}
     assert wanted_servers(plain, "app.js", {}).mongo is None
+
+
+def test_fastifys_mongodb_plugin_is_mongodbs() -> None:
+    """A Fastify app registering ``@fastify/mongodb`` with ``url: process.env.MONGO_URI``
+    fails at registration ("`url` parameter is mandatory if no client is provided"): it
+    expects MongoDB, which cannot be given here, not a fault of the service."""
+    for plugin in ("@fastify/mongodb", "fastify-mongodb"):
+        package = b'{"dependencies": {"fastify": "^5", "%s": "^9"}}' % plugin.encode()
+        files = {"package.json": package}
+        assert wanted_servers(files, "server.js", {}).mongo == f"{plugin} in its dependencies"

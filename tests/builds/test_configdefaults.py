@@ -57,7 +57,15 @@ from preview.builds.configdefaults import (
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
-from ..launching import BUILD_WAIT, app_files, called, launch_environment, launched, messages
+from ..launching import (
+    APPS,
+    BUILD_WAIT,
+    app_files,
+    called,
+    launch_environment,
+    launched,
+    messages,
+)
 
 SETTINGS = """
 import os
@@ -365,9 +373,8 @@ def test_failures_name_every_variable_needed() -> None:
         "these 2 variables are needed: API_TOKEN, SMTP_HOST: give them with the launch option env"
     )
     decouple = ["decouple.UndefinedValueError: SMTP_HOST not found. Declare it as envvar"]
-    assert failure_cause(["Traceback (most recent call last):", *decouple]).startswith(
-        "the variable SMTP_HOST is needed"
-    )
+    cause = failure_cause(["Traceback (most recent call last):", *decouple])
+    assert cause is not None and cause.startswith("the variable SMTP_HOST is needed")
 
 
 async def test_env_example_and_generated_secrets_make_it_healthy(
@@ -2322,6 +2329,28 @@ export const ENVIRONMENT = envSchema.parse(process.env);
     # Without the file, what its name says is given as before.
     del files[".env.production"], files[".env.development"]
     assert "DB_DRIVER" in config_defaults(files, "package.json", {}, {"PORT": "8000"}).values
+
+
+def test_the_env_file_its_code_loads_by_its_path_is_the_apps_own() -> None:
+    """blss-tico's fastify-webserver keeps its settings in src/config/.env, loaded by
+    ``require('dotenv').config({ path: __dirname + '/.env' })`` in the module that requires
+    each one: read by none, SRV_HOST, RD_HOST … were given stand-ins, which dotenv does
+    not replace, and the app exited 1. What that file sets is the app's own; a path of
+    ``path.join``'s, and one naming a file the upload lacks, likewise read or not."""
+    root = APPS / "node_dotenv_path"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    found = config_defaults(files, "package.json", {}, {"PORT": "8000"})
+    assert found.stand_ins == []
+    assert not {"SRV_HOST", "CACHE_HOST", "GREETING"} & found.values.keys()
+    joined = b"import { config } from 'dotenv';\nconfig({ path: path.join(__dirname, '.env') });\n"
+    moved = {**files, "src/config/configuration.js": files["src/config/configuration.js"]}
+    moved["src/config/load.mjs"] = joined
+    del moved["src/config/configuration.js"]
+    moved["src/config/read.js"] = b"module.exports = process.env.GREETING.split(',');\n"
+    assert "GREETING" not in config_defaults(moved, "package.json", {}, {"PORT": "8000"}).values
+    # Without its file: what its name says, or a stand-in, as before.
+    del files["src/config/.env"]
+    assert config_defaults(files, "package.json", {}, {"PORT": "8000"}).stand_ins != []
 
 
 def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:

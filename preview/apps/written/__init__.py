@@ -37,7 +37,13 @@ from .nodekeys import FAVICON, node_key_files, node_key_texts, service_account_t
 from .npmbin import npm_bin_scripts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
-from .rundirs import code_folders, image_folders, root_named_folders, run_folders
+from .rundirs import (
+    author_folders,
+    code_folders,
+    image_folders,
+    root_named_folders,
+    run_folders,
+)
 from .sequelizeconfig import sequelize_config_text, sequelize_configs
 from .tslinks import declaration_links
 
@@ -48,6 +54,7 @@ __all__ = [
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
     "OWN_NAMES_DIR",
+    "author_folders",
     "build_locales",
     "case_corrections",
     "code_folders",

@@ -20,7 +20,7 @@ import trio
 
 from ...apps.configvars import app_service_volumes
 from ...apps.spec import LaunchSpec
-from ...apps.written import code_folders, image_folders
+from ...apps.written import author_folders, code_folders, image_folders
 from ...backing import Backing
 from ...builds import (
     BUILD,
@@ -107,6 +107,9 @@ class PreviewRuntime:
         volumes = {v.target: v.source for v in app_service_volumes(spec.files, anchor)}
         for folder in [*image_folders(spec.files, anchor), *code_folders(spec.files)]:
             volumes.setdefault(folder, None)
+        # and the folders of the absolute SQLite files its author's checkout had
+        for folder, source in author_folders(spec.files):
+            volumes.setdefault(folder, source)
         self.containment = Containment(
             spec,
             settings=settings,
