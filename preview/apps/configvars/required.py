@@ -702,6 +702,23 @@ def defaulted_reads(files: dict[str, bytes]) -> set[str]:
     return {name for name, says in found.items() if says}
 
 
+def own_defaults(files: dict[str, bytes]) -> dict[str, str]:
+    """The default the app's Python code gives a variable it reads, where every read of it
+    gives the same constant one (``os.getenv("MODE", "DEV")``): the value the author runs
+    it with where nothing sets it."""
+    found: dict[str, str | None] = {}
+    for tree, prefix in _reading_modules(files):
+        for node in ast.walk(tree):
+            if (key := _variable_read(node, prefix)) is None:
+                continue
+            default = _read_default(node)
+            value = (
+                str(default.value) if isinstance(default, ast.Constant) and _says(default) else None
+            )
+            found[key] = value if found.get(key, value) == value else None
+    return {name: value for name, value in found.items() if value is not None}
+
+
 def _says(default: ast.expr | None) -> bool:
     """Whether a read's default says something: a constant but ``""``, or an f-string
     with text of its own (vihithr's FastAPI-Game-Rating-Lite: ``os.getenv(
