@@ -127,6 +127,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     bound: dict[str, str] = {}
     counted: set[str] = set()
     scheduled: set[str] = set()
+    own = _own_names(files)
     for path in python_files(files):
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
@@ -156,6 +157,9 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         prefix = _reader_prefix(tree) if configured else ""
         file_values = _dotenv_value_dicts(tree)
         bound.update(_bound_reads(tree, prefix))
+        for key in _built_with(tree, prefix, own):
+            if found.get(key, OPTIONAL) == OPTIONAL:
+                found[key] = ""
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
                 continue
@@ -572,6 +576,68 @@ def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
             if isinstance(target, ast.Name) and read is not None:
                 bound[target.id] = read
     return bound
+
+
+def _own_names(files: dict[str, bytes]) -> set[str]:
+    """Every folder's and module's name among the app's Python files: what an import of
+    its own may start with (``app.images``, a ``src/`` layout's package)."""
+    found: set[str] = set()
+    for path in python_files(files):
+        found.update(part.removesuffix(".py") for part in path.split("/"))
+    return found
+
+
+def _built_with(tree: ast.Module, prefix: str, own: set[str]) -> set[str]:
+    """The variables read without a default (or bound to such a read at module level) that
+    the module gives a third-party class it builds as it is imported: an SDK's client,
+    which refuses None (AhmadAli-68's FastAPI-PhotoVideoSharingApp: ``ImageKit(private_key=
+    os.getenv('IMAGEKIT_PRIVATE_KEY'), …)`` at module level, "Missing public_key or
+    private_key or url_endpoint during ImageKit initialization" at every start). Not a
+    function's call (``sentry_sdk.init(dsn=…)`` takes None as "off"), nor one in a
+    function's body, run when it is called."""
+    classes: set[str] = set()
+    modules: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
+            if statement.module.split(".")[0] not in own:
+                classes.update(a.asname or a.name for a in statement.names if a.name[:1].isupper())
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.name.split(".")[0] not in own:
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    if not classes and not modules:
+        return set()
+    bound = _bound_reads(tree, prefix)
+    found: set[str] = set()
+    for call in _module_level_calls(tree):
+        func = call.func
+        built = (isinstance(func, ast.Name) and func.id in classes) or (
+            isinstance(func, ast.Attribute)
+            and func.attr[:1].isupper()
+            and isinstance(func.value, ast.Name)
+            and func.value.id in modules
+        )
+        if not built:
+            continue
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if (key := _environ_get(arg)) is not None:
+                found.add(key)
+            elif isinstance(arg, ast.Name) and arg.id in bound:
+                found.add(bound[arg.id])
+    return found
+
+
+def _module_level_calls(tree: ast.Module) -> Iterator[ast.Call]:
+    """The calls made as the module is imported: not in a function's, class's or lambda's
+    body."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            yield node
+        pending.extend(ast.iter_child_nodes(node))
 
 
 def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[str, str]:
