@@ -13,6 +13,7 @@ from preview.apps.configvars import (
     example_env_file,
     fill_in,
     json_settings_fields,
+    required_types,
     required_variables,
 )
 from preview.apps.configvars.readmeenv import (
@@ -252,6 +253,24 @@ def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> N
         b"    level: str = os.getenv('LEVEL', 'info')\n"
     )
     assert required_variables({"app/core/config.py": source}) == ["ENV"]
+
+
+def test_a_settings_fields_list_of_bare_reads_requires_each_variable() -> None:
+    """morshedul-antor's fastapi-email-ses: ``BACKEND_CORS_ORIGINS: List[AnyHttpUrl] =
+    [os.environ.get("URL_ONE"), os.environ.get("URL_TWO")]``, each None where unset,
+    "none is not an allowed value" at every start. Elements that take None leave theirs
+    optional."""
+    source = (
+        b"import os\nfrom typing import List, Optional\n"
+        b"from pydantic import AnyHttpUrl, BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    ORIGINS: List[AnyHttpUrl] = [os.environ.get('URL_ONE'), os.getenv('URL_TWO')]\n"
+        b"    HOSTS: List[Optional[str]] = [os.getenv('HOST_ONE')]\n"
+        b"    TAGS: list[str] = ['a', os.getenv('TAG', 'b')]\n"
+    )
+    files = {"app/core.py": source}
+    assert required_variables(files) == ["URL_ONE", "URL_TWO"]
+    assert required_types(files)["URL_ONE"] == "AnyHttpUrl"
 
 
 def test_a_settings_class_made_from_the_codes_own_mapping_requires_no_variable() -> None:

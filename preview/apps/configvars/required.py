@@ -1514,6 +1514,14 @@ def _settings_fields(
             # should be a valid string"); the variable it reads is required.
             names.append((read, ast.unparse(statement.annotation)))
             continue
+        elif isinstance(value, ast.List | ast.Tuple | ast.Set) and (
+            reads := _element_reads(statement)
+        ):
+            # ``BACKEND_CORS_ORIGINS: List[AnyHttpUrl] = [os.environ.get("URL_ONE"), …]``:
+            # each element None where its variable is unset, which the element's type
+            # refuses (morshedul-antor's fastapi-email-ses: "none is not an allowed value").
+            names.extend(reads)
+            continue
         elif (
             isinstance(value, ast.Call)
             and _name(value.func) in returning_none
@@ -1527,6 +1535,24 @@ def _settings_fields(
             continue
         names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
     return names
+
+
+_ADMITS_NONE = re.compile(r"\b(?:Optional|None|Any)\b")
+
+
+def _element_reads(field: ast.AnnAssign) -> list[tuple[str, str]]:
+    """The variables a settings field's list default reads bare, each with the type of the
+    field's elements (``AnyHttpUrl`` of ``List[AnyHttpUrl]``), where that type refuses None."""
+    annotation = field.annotation
+    element = annotation.slice if isinstance(annotation, ast.Subscript) else None
+    if element is None or isinstance(element, ast.Tuple):
+        return []
+    kind = ast.unparse(element)
+    if _ADMITS_NONE.search(kind):
+        return []
+    value = field.value
+    elements = value.elts if isinstance(value, ast.List | ast.Tuple | ast.Set) else []
+    return [(read, kind) for item in elements if (read := _environ_get(item))]
 
 
 def _returning_none(tree: ast.Module) -> frozenset[str]:
