@@ -93,6 +93,22 @@ def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None
     assert route["cause"].startswith("a route calls a host on the internet")
 
 
+def test_a_route_answering_with_its_failure_to_resolve_is_the_environments() -> None:
+    """dwaynewyj's fastapi-pokemon: /v1/species calls PokeAPI, catches the error and
+    answers 500 with it ({"detail": "[Errno -3] Temporary failure in name resolution"}),
+    logging nothing but the request. Its answer says the cause; a 500 answering another
+    error stays ours."""
+    said = '{"detail":"[Errno -3] Temporary failure in name resolution"}'
+    log = ['INFO:     127.0.0.1:0 - "GET /v1/species HTTP/1.1" 500 Internal Server Error']
+    answered = {"name": "x", "status": {}, "logTail": log}
+    answered["probes"] = [{"path": "/v1/species", "status": 500, "body": said}]
+    other = {"name": "x", "status": {}, "logTail": log}
+    other["probes"] = [{"path": "/v1/species", "status": 500, "body": '{"detail":"boom"}'}]
+    classify(answered, {})
+    classify(other, {})
+    assert (answered["class"], other["class"]) == ("environment", "ours")
+
+
 def test_a_start_calling_an_api_on_the_internet_is_the_environments_a_database_ours() -> None:
     """OLuwis's express-weather-rest-api dies at its start on api.openweathermap.org, which
     the service said is outside; a database's host (a server the preview gives) stays ours."""
