@@ -26,6 +26,18 @@ def test_prisma_engines_out_of_reach_are_the_environments() -> None:
     assert "binaries.prisma.sh" in result["cause"]
 
 
+def test_an_index_out_of_reach_is_the_environments_pypis_own_ours() -> None:
+    """TamerOnLine's repo-fastapi-uploads takes torch from ``--extra-index-url
+    https://download.pytorch.org/whl/cu124``, which has no route from here; a failure to
+    fetch from PyPI itself stays ours."""
+    said = "Request failed after 3 retries in 4.1s: Failed to fetch: `https://download.pytorch.org/whl/cu124/jinja2/`"
+    other = _failed(said)
+    pypi = _failed(said.replace("download.pytorch.org/whl/cu124", "pypi.org/simple"))
+    classify(other, {})
+    classify(pypi, {})
+    assert (other["class"], pypi["class"]) == ("environment", "ours")
+
+
 def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
     result = _failed(
         "the app expects MongoDB (mongoose in its dependencies), which cannot be given here: "

@@ -57,6 +57,14 @@ ENVIRONMENT = [
         " to github.com; only the package indexes)",
     ),
     (
+        # An index its requirements name (``--extra-index-url https://download.pytorch.org/
+        # whl/cu124``: TamerOnLine's repo-fastapi-uploads, torch built for CUDA), which
+        # this machine has no route to: only PyPI's own hosts.
+        r"Failed to fetch: `https?://(?!pypi\.org/|files\.pythonhosted\.org/)[^`/]+/",
+        "a package index its requirements name, which this machine cannot reach (only PyPI's"
+        " hosts)",
+    ),
+    (
         r"expects MongoDB \(.*\), which cannot be given here",
         "no MongoDB server here (none installed; no registry reached from here offers one)",
     ),
