@@ -88,6 +88,7 @@ from ..apps.configvars import (
     meaning,
     names_another_store,
     other_env_files,
+    own_defaults,
     read_variables,
     required_types,
     router_prefix_defaults,
@@ -1117,22 +1118,32 @@ def _stand_ins(
     # (a value of the example's, even blank, is the app's; a default of its own, a
     # django-environ schema's (``environ.Env(STATIC_URL=(str, '/static/'))``), stands; its
     # own server's port is the preview's, given as it starts: ``defaulted``)
+    # A settings class requiring one that a read elsewhere defaults (topgun312's
+    # fastapi-business-management-and-control-app: ``MODE: str`` in its Settings,
+    # ``os.getenv("MODE", "DEV")`` in its main.py; pydantic's "Field required" killed its
+    # Alembic step and its start): that read's default, the author's own value.
     compared = compared_values(files)
+    own = own_defaults(files) if any(n in defaulted for n in unset) else {}
     chosen: list[str] = []
     for name in unset:
+        if name in defaulted and name in own:
+            found.values[name] = own[name]
+            chosen.append(f"{name}={own[name]}: its code's own default")
+            found.stand_ins.append(name)
+            continue
         if name in defaulted or ((what := meaning(name)) and what.kind == OWN_PORT):
             continue
         choices = compared.get(name) or compared.get(name.upper()) or []
         developing = [c for c in choices if c.lower() in _DEVELOPMENT_KEYS]
         if choices:
             found.values[name] = (developing or choices)[0]
-            chosen.append(f"{name}={found.values[name]}")
+            chosen.append(f"{name}={found.values[name]}: a value its code compares it with")
         else:
             found.values[name] = stand_in_value(name, types.get(name, ""))
         found.stand_ins.append(name)
     if not found.stand_ins:
         return
-    said = f" ({', '.join(chosen)}: a value its code compares it with)" if chosen else ""
+    said = f" ({'; '.join(chosen)})" if chosen else ""
     found.notes.append(
         "the app requires " + ", ".join(found.stand_ins) + ", which nothing sets: given "
         f"stand-in values so that it starts{said}; give the real ones with the launch "

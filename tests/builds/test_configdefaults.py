@@ -594,6 +594,30 @@ if settings.BUCKET == "uploads":
     assert stand_in_value("WHATEVER", "str") == STAND_IN
 
 
+def test_a_settings_field_another_read_defaults_takes_that_default() -> None:
+    """topgun312's fastapi-business-management-and-control-app: ``MODE: str`` required by
+    its Settings, ``os.getenv("MODE", "DEV")`` in its main.py: MODE was taken as defaulted,
+    given nothing, and pydantic's "Field required" killed its start. The read's default
+    is given; a read without a constant default leaves a stand-in of its shape."""
+    settings = b"""import os
+from pydantic_settings import BaseSettings
+class Settings(BaseSettings):
+    MODE: str
+    LEVEL: str
+    CACHE_HOST: str
+settings = Settings()
+"""
+    main = b"""import os
+env_name = os.getenv("MODE", "DEV")
+level = os.getenv("LEVEL", "info") if os.getenv("LEVEL", "warn") else None
+host = os.getenv("CACHE_HOST")
+"""
+    found = config_defaults({"config.py": settings, "main.py": main}, "main.py", {}, {})
+    stood = {name: found.values.get(name) for name in found.stand_ins}
+    assert stood == {"MODE": "DEV", "CACHE_HOST": "localhost"}
+    assert any("MODE=DEV: its code's own default" in note for note in found.notes)
+
+
 def test_a_settings_class_made_of_other_settings_classes_is_read() -> None:
     """mhavshyn's FastApi-pet: ``class Settings(CoreSettings, …, PaymentSettings)`` with
     fields of its own, in a module apart from its parts: they were unseen, given nothing,

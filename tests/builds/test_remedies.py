@@ -1357,10 +1357,25 @@ def test_a_package_larger_than_a_build_may_write_imported_in_a_function_is_left_
     lazily = b"import flask\n\ndef predict():\n    import tensorflow as tf\n    return tf\n"
     fix = fix_for(lazily)
     assert fix is not None and fix.drop == "tensorflow", fix
-    assert "imports it only inside functions" in fix.said
+    assert "imports it nowhere or only inside functions" in fix.said
     assert fix_for(b"import flask\nimport tensorflow\n") is None
     assert fix_for(b"import flask\nif True:\n    from tensorflow import keras\n") is None
     assert fix_for(lazily, ("Flask", "keras")) is None
+    # yaswanthkumarch's fastapi-email-tracker: a freeze listing torch, never imported, and
+    # CUDA's wheels it brings, named with it: torch left out, they with it.
+    cuda = (
+        "uv was stopped writing a file larger than the 256 MiB a build may write "
+        "(nvidia-cudnn-cu12 544.5 MiB, torch 783.1 MiB)"
+    )
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("fastapi", "torch==2.7.1"), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    fix = remedies.next_fix(cuda, [], {"app.py": b"import fastapi\n"}, ["3.11.7"])
+    assert fix is not None and fix.drop == "torch", fix
+    assert "nvidia-cudnn-cu12, which it brings" in fix.said
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("fastapi",), "requirements.txt", None, None)
+    assert remedies.next_fix(cuda, [], {"app.py": b"import fastapi\n"}, ["3.11.7"]) is None
 
 
 def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
