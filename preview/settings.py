@@ -50,9 +50,14 @@ SOCKET_NAMES_MAX = 56
 # Where native Node modules' install scripts (node-pre-gyp, prebuild-install) fetch their
 # prebuilt binaries: GitHub's release downloads (sqlite3, bcrypt, better-sqlite3, argon2,
 # canvas), and node-gyp's headers for one that compiles. Refused, sqlite3 was compiled
-# from source: 284 s of a small Express app's first launch (issue 68).
+# from source: 284 s of a small Express app's first launch (issue 68). And the files of a
+# repository's tree, where bin-wrapper's packages keep their binaries (gifsicle, mozjpeg,
+# optipng, jpegtran: imagemin's plugins, raw.githubusercontent.com/imagemin/…/vendor/…,
+# where github.com's own /raw/ links lead too): refused, Xilin05's express-upload's build
+# tried to compile gifsicle from source, with no autoreconf, and failed.
 PREBUILT_BINARY_HOSTS = (
-    "github.com,objects.githubusercontent.com,release-assets.githubusercontent.com,nodejs.org"
+    "github.com,objects.githubusercontent.com,release-assets.githubusercontent.com,"
+    "raw.githubusercontent.com,nodejs.org"
 )
 
 
@@ -393,7 +398,8 @@ class Settings:
             "hosts",
             "what a build's install steps may reach besides the package indexes (as "
             "PREVIEW_EGRESS): the hosts native modules fetch their prebuilt binaries from "
-            "(GitHub's releases, node-gyp's headers), which spares a compile from source; "
+            "(GitHub's releases and repositories' files, as bin-wrapper's imagemin plugins "
+            "keep theirs, node-gyp's headers), which spares a compile from source; "
             "empty: the indexes only. The app's own install scripts reach the indexes alone, "
             "and its run keeps PREVIEW_EGRESS",
         ),

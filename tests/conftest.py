@@ -30,6 +30,9 @@ from preview.store import Store
 
 EXAMPLE_APP = Path(__file__).resolve().parent.parent / "examples" / "hello-fastapi"
 SECRET = "test-secret-" + "x" * 40
+# The fixture apps are uploads, not this project's tests: a library's own tests among them
+# (fastapi_library_readme_app/tests) import packages only its preview has.
+collect_ignore = ["fixtures"]
 
 # The PostgreSQL tests' server: PREVIEW_TEST_POSTGRES_URL, else the one answering on this
 # machine's 127.0.0.1:5432 (as `postgres`, to its `test` database, then `postgres`): set

@@ -26,6 +26,18 @@ def test_prisma_engines_out_of_reach_are_the_environments() -> None:
     assert "binaries.prisma.sh" in result["cause"]
 
 
+def test_an_index_out_of_reach_is_the_environments_pypis_own_ours() -> None:
+    """TamerOnLine's repo-fastapi-uploads takes torch from ``--extra-index-url
+    https://download.pytorch.org/whl/cu124``, which has no route from here; a failure to
+    fetch from PyPI itself stays ours."""
+    said = "Request failed after 3 retries in 4.1s: Failed to fetch: `https://download.pytorch.org/whl/cu124/jinja2/`"
+    other = _failed(said)
+    pypi = _failed(said.replace("download.pytorch.org/whl/cu124", "pypi.org/simple"))
+    classify(other, {})
+    classify(pypi, {})
+    assert (other["class"], pypi["class"]) == ("environment", "ours")
+
+
 def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
     result = _failed(
         "the app expects MongoDB (mongoose in its dependencies), which cannot be given here: "
@@ -53,6 +65,16 @@ def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
     classify(result, {})
     assert result["class"] == "environment"
     assert result["cause"].startswith("a dependency it takes from a git repository")
+
+
+def test_an_npm_git_dependency_out_of_reach_is_the_environments() -> None:
+    result = _failed(
+        "a dependency it takes from a git repository could not be fetched: "
+        "ssh://git@github.com/dwallach1/stocker.git (a build reaches the package registries only)"
+    )
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("a dependency it takes from a git repository, which")
 
 
 def test_postgis_missing_from_this_machines_postgresql_is_the_environments() -> None:
@@ -91,6 +113,22 @@ def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None
     classify(start, {})
     assert (route["class"], start["class"]) == ("environment", "ours")
     assert route["cause"].startswith("a route calls a host on the internet")
+
+
+def test_a_route_answering_with_its_failure_to_resolve_is_the_environments() -> None:
+    """dwaynewyj's fastapi-pokemon: /v1/species calls PokeAPI, catches the error and
+    answers 500 with it ({"detail": "[Errno -3] Temporary failure in name resolution"}),
+    logging nothing but the request. Its answer says the cause; a 500 answering another
+    error stays ours."""
+    said = '{"detail":"[Errno -3] Temporary failure in name resolution"}'
+    log = ['INFO:     127.0.0.1:0 - "GET /v1/species HTTP/1.1" 500 Internal Server Error']
+    answered = {"name": "x", "status": {}, "logTail": log}
+    answered["probes"] = [{"path": "/v1/species", "status": 500, "body": said}]
+    other = {"name": "x", "status": {}, "logTail": log}
+    other["probes"] = [{"path": "/v1/species", "status": 500, "body": '{"detail":"boom"}'}]
+    classify(answered, {})
+    classify(other, {})
+    assert (answered["class"], other["class"]) == ("environment", "ours")
 
 
 def test_a_start_calling_an_api_on_the_internet_is_the_environments_a_database_ours() -> None:

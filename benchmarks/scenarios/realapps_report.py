@@ -52,9 +52,21 @@ ENVIRONMENT = [
         " PREVIEW_EGRESS names them (none by default, as here)",
     ),
     (
-        r"Failed to download and build `[\w.-]+ @ git\+|Git operation failed",
+        # uv's words, and the service's for npm's (Hamed-Ajaj's hono-tasks-api: stocker's
+        # dependency from git+ssh://git@github.com/…, its failure git's "and the repository
+        # exists.")
+        r"Failed to download and build `[\w.-]+ @ git\+|Git operation failed"
+        r"|a dependency it takes from a git repository could not be fetched",
         "a dependency it takes from a git repository, which this machine cannot fetch (no route"
         " to github.com; only the package indexes)",
+    ),
+    (
+        # An index its requirements name (``--extra-index-url https://download.pytorch.org/
+        # whl/cu124``: TamerOnLine's repo-fastapi-uploads, torch built for CUDA), which
+        # this machine has no route to: only PyPI's own hosts.
+        r"Failed to fetch: `https?://(?!pypi\.org/|files\.pythonhosted\.org/)[^`/]+/",
+        "a package index its requirements name, which this machine cannot reach (only PyPI's"
+        " hosts)",
     ),
     (
         r"expects MongoDB \(.*\), which cannot be given here",
@@ -96,6 +108,9 @@ ENVIRONMENT = [
         "a route calls a host on the internet, out of the sandbox's reach",
     ),
 ]
+_UNRESOLVED = re.compile(
+    r"Temporary failure in name resolution|getaddrinfo (?:EAI_AGAIN|ENOTFOUND)"
+)
 ERRORISH = re.compile(
     r"(Error|error|Exception|exception|Traceback|FATAL|fatal|not found|refused|denied)"
 )
@@ -176,6 +191,12 @@ def _cause(result: dict[str, Any]) -> str:
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
+        # A route that catches the failure and answers with it, logging nothing
+        # (dwaynewyj's fastapi-pokemon: {"detail": "[Errno -3] Temporary failure in name
+        # resolution"} from PokeAPI's call): its answer says the cause.
+        unresolved = [p for p in failing if _UNRESOLVED.search(str(p.get("body") or ""))]
+        if unresolved and not any(_UNRESOLVED.search(line) for line in tail):
+            hint += f"; answer: {str(unresolved[0]['body'])[:160]}"
         return (
             f"{len(failing)}/{len(result['probes'])} GET routes fail, "
             f"{first['path']} → {first['status']}{hint}"

@@ -485,9 +485,38 @@ def sql_table_script(files: dict[str, bytes]) -> str | None:
         if not makers or not main_blocks(tree) or table_script_step(files, path) == []:
             continue
         names = re.compile(rb"\b(?:%s)\b" % b"|".join(m.encode() for m in makers))
-        if not any(names.search(other) for p, other in modules.items() if p != path):
+        naming = {p: other for p, other in modules.items() if p != path and names.search(other)}
+        if not _made_as_it_runs(modules, naming, makers):
             return path
     return None
+
+
+def _made_as_it_runs(modules: dict[str, bytes], naming: dict[str, bytes], makers: set) -> bool:
+    """Whether a module of ``naming`` (those naming one of ``makers``) calls one as the
+    app runs: where its import runs it, in a decorated function (a route, a hook), or in
+    a function or method (``Database.make_db``) that code a server runs calls. One called
+    only from a ``__main__`` block is its author's by hand too: a-watkin's
+    flask-photo-site's ``make_db()`` calls photo_site_schema's ``create_database()``,
+    from database_interface.py's own block only ("no such table: tag")."""
+    callers: set[str] = set()
+    for data in naming.values():
+        for statement in _served(data):
+            if not isinstance(statement, (ast.ClassDef, *FUNCTION_NODES)):
+                if makers & _names_used([statement]):
+                    return True  # at import
+                continue
+            for node in ast.walk(statement):
+                if not (isinstance(node, FUNCTION_NODES) and makers & _names_used(node.body)):
+                    continue
+                if node.decorator_list:
+                    return True  # a route's, a hook's: its framework calls it
+                callers.add(node.name)
+    if not callers:
+        return False
+    spelt = re.compile(rb"\b(?:%s)\b" % b"|".join(c.encode() for c in callers))
+    return any(
+        callers & _names_used(_served(data)) for data in modules.values() if spelt.search(data)
+    )
 
 
 # A table made only where missing: the SQL a script may run after the app's own init.

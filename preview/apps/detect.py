@@ -4,7 +4,8 @@ In order, the first that applies wins: the launch option ``command``; a ``Procfi
 ``web:`` line; a Python ASGI app (FastAPI, Starlette, Litestar, Quart, Falcon's ASGI app)
 or its factory, wherever the module creating it lives; a WSGI app or factory (Flask,
 Bottle, Falcon, Pyramid's ``config.make_wsgi_app()``); a Django project (``manage.py``); a
-module-level ``application`` in a ``wsgi.py``; a Node app (``package.json``: see
+module-level ``application`` in a ``wsgi.py``; the app a library's README example makes
+from its package (:mod:`.plans.readmeapp`); a Node app (``package.json``: see
 :mod:`.nodeapp`, whose ``build`` script is a set-up step). Set-up steps come with it: a
 Procfile ``release:`` line, then what initialises the app's data (:mod:`.datainit`:
 Django's ``migrate``, Alembic or Flask-Migrate, the project's init command), or else the
@@ -37,11 +38,19 @@ from ..discovery.pyast import module_level, syntax_error
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
-from .node.datascripts import data_scripts
+from .node.datascripts import copy_scripts, data_scripts
 from .node.devscript import BIN_FIRST_ON_PATH
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
 from .node.nodeapp import BUN, TSX, node_hint, node_start, read_package
-from .plans import Plan, declared_starts, node_plans, optional_steps, readme_scripts, shown
+from .plans import (
+    Plan,
+    declared_starts,
+    node_plans,
+    optional_steps,
+    readme_app,
+    readme_scripts,
+    shown,
+)
 from .processes import (
     GUNICORN_THREADS,
     WorkerProcess,
@@ -101,6 +110,7 @@ _LOOKED_FOR = [
     "a Flask, Bottle, Falcon or Pyramid app or factory",
     "a Django manage.py",
     "a wsgi.py with a module-level application",
+    "a README example making an ASGI app from the upload's own package",
     "a package.json with a start:prod, start or dev script or a main (its build script first)",
 ]
 
@@ -194,6 +204,7 @@ def detect(
             or _served(app(), files)
             or _django(files)
             or _wsgi_module(files)
+            or _readme_served(files)
             or _node(files)
             or _node_declared(files)
         )
@@ -524,6 +535,18 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
     return Detection(found.framework, argv, found.path, "python", server="gunicorn")
 
 
+def _readme_served(files: dict[str, bytes]) -> Detection | None:
+    """A library making no app of its own served as its README's example makes one from
+    its package (:mod:`.plans.readmeapp`: MukievMukhammad's fastapi-email-auth, refused
+    ``nothing_to_run``)."""
+    if _language(files) != "python" or (found := readme_app(files)) is None:
+        return None
+    note = f"no app of its own: the one its {found.readme}'s example makes from its package, served"
+    return Detection(
+        found.framework, found.argv, found.readme, "python", server="uvicorn", notes=[note]
+    )
+
+
 def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | None:
     """The app's module run as a script where it starts its own server at import, outside
     ``if __name__ == "__main__":`` (koukol-p's flask-sqlite-rest ends with ``app.run(port=
@@ -748,13 +771,17 @@ def _node_migrations(
     if migrations or prisma is not None or not own:
         return migrations
     scripts = (read_package(files) or {}).get("scripts")
-    if isinstance(scripts, dict):
-        own_scripts = {k: v for k, v in scripts.items() if isinstance(v, str)}
-        if found := data_scripts(own_scripts, listed, files):
-            return found
+    own_scripts = (
+        {k: v for k, v in scripts.items() if isinstance(v, str)}
+        if isinstance(scripts, dict)
+        else {}
+    )
+    copies = copy_scripts(own_scripts, files)  # its data file, copied from the upload's
+    if found := data_scripts(own_scripts, listed, files):
+        return (*copies, *found)
     # its models' tables, where nothing of it makes them
     models = sequelize_models_step(files, listed) or typeorm_entities_step(files, listed)
-    return (models,) if models is not None else ()
+    return (*copies, models) if models is not None else copies
 
 
 def npm_for_procfile(web: str, files: dict[str, bytes]) -> tuple[str, str | None]:

@@ -20,6 +20,12 @@ wheels: :func:`binary_twins` (``psycopg2`` as ``psycopg2-binary``).
 And before the imports, a setuptools project's ``install_requires``, also read from its
 source, never run: :func:`setup_requirements` (see there); and the folders whose modules
 the upload imports by their own names from within them (:func:`source_roots`).
+
+And, for an upload with a dependency file, what its start loads: the modules outside
+the upload that the modules its start command names import unconditionally as they
+load, and the upload's modules those import, and so on (:func:`imported_at_start`):
+compared with what its environment installed before the first start, each one missing
+is a failed start less.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import configparser
 import posixpath
 import re
 import sys
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 
@@ -53,6 +60,7 @@ __all__ = [
     "binary_twins",
     "import_mapping",
     "imported_as_loaded",
+    "imported_at_start",
     "imported_names",
     "inferred_requirements",
     "own_folder_names",
@@ -558,3 +566,97 @@ def _top_imports(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
+
+
+# Start arguments naming a module and its app (uvicorn's ``app.main:app``, gunicorn's
+# ``run:create_app()``) or a script (``python main.py``).
+_MODULE_ARGUMENT = re.compile(r"^([A-Za-z_][\w.]*):[A-Za-z_][\w.]*(?:\(.*\))?$")
+
+
+def imported_at_start(files: dict[str, bytes], argv: Sequence[str]) -> set[str]:
+    """The top-level names not of the upload's files nor the standard library that the
+    modules its start command ``argv`` names import unconditionally as they load, and the
+    upload's modules those import, followed: outside any function, ``if`` (a platform's,
+    a setting's), ``try`` with a handler (an optional import) and ``__main__`` block;
+    empty where the command names no module of the upload. (A name of the upload's own
+    found nowhere, ``from app import missing_module``, is among them: the remedies know
+    it for the upload's.)"""
+    words = [w for arg in argv for w in arg.split() if "{" not in w]
+    todo = [path for word in words for path in _started_files(word, words, files)]
+    seen: set[str] = set()
+    found: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        tree = parse_module(files[path])
+        if tree is None:
+            continue
+        for module, level in _unconditional_imports(tree):
+            own = _own_module_files(module, level, path, files)
+            if own:
+                todo.extend(own)
+            elif level == 0:
+                found.add(module.split(".")[0])
+    return {name for name in found if name not in sys.stdlib_module_names and name != "__future__"}
+
+
+def _started_files(word: str, words: list[str], files: dict[str, bytes]) -> list[str]:
+    """The upload's files a start argument names: a script, ``-m``'s module, a
+    ``module:app``."""
+    if word.endswith(".py") and word.lstrip("./") in files:
+        return [word.lstrip("./")]
+    index = words.index(word)
+    after_m = index > 0 and words[index - 1] == "-m"
+    match = _MODULE_ARGUMENT.match(word)
+    if match is None and not after_m:
+        return []
+    module = match.group(1) if match is not None else word
+    return _own_module_files(module, 0, "", files)
+
+
+def _unconditional_imports(tree: ast.Module) -> list[tuple[str, int]]:
+    """(module, relative level) of each import a module runs whenever it loads: its
+    ``from x import y`` as ``x.y`` too (``y`` may be a module)."""
+    found: list[tuple[str, int]] = []
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, 0) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            found.append((base, node.level))
+            prefix = f"{base}." if base else ""
+            found.extend((prefix + alias.name, node.level) for alias in node.names)
+        elif isinstance(node, ast.Try) and not node.handlers:
+            stack.extend([*node.body, *node.finalbody])
+        elif isinstance(node, (ast.With, ast.AsyncWith, ast.ClassDef)):
+            stack.extend(node.body)
+    return found
+
+
+def _own_module_files(module: str, level: int, importer: str, files: dict[str, bytes]) -> list[str]:
+    """The upload's file of ``module`` (relative at ``level`` to ``importer``, else from
+    the root or the importer's folder, as a script's run puts it on the path), and its
+    packages' ``__init__.py`` files that loading it runs; [] where it is not the upload's."""
+    if level:
+        base = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            base = posixpath.dirname(base)
+        roots = [base]
+        if not module:
+            return []
+    else:
+        roots = list(dict.fromkeys(["", posixpath.dirname(importer)]))
+    parts = module.split(".")
+    for root in roots:
+        here = posixpath.join(root, *parts)
+        for path in (f"{here}.py", f"{here}/__init__.py"):
+            if path in files:
+                packages = [
+                    posixpath.join(root, *parts[:n], "__init__.py") for n in range(1, len(parts))
+                ]
+                return [path, *(p for p in packages if p in files)]
+    return []

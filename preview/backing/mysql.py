@@ -27,6 +27,7 @@ runs them is not told as failing for that (``schemasql.run_mysql_scripts``).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import shutil
@@ -34,7 +35,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ..apps.configvars.meanings import database_variables
 from ..sandbox.outbound import socket_reply
@@ -305,6 +306,26 @@ def first_login(wanted: MysqlWanted) -> tuple[str, str, str]:
     return user, password or STAND_IN_PASSWORD, _databases(wanted)[0]
 
 
+def _by_its_name(url: str, host: str) -> str:
+    """``url`` reaching the server where it names it by an address of another machine
+    (rookie-peng's fastapi-tenant-manager: ``mysql://root:123456@192.168.79.131:3306/…``,
+    its author's LAN): the sandbox's one ``/etc/hosts`` makes a name the server's, never
+    an address ("Network is unreachable"), so the server's name stands in for it. A
+    loopback address is the sandbox's own already."""
+    try:
+        parts = urlsplit(url)
+        address = ipaddress.ip_address(parts.hostname or "")
+    except ValueError:
+        return url
+    if address.is_loopback or address.is_unspecified:
+        return url
+    netloc = parts.netloc
+    at = netloc.rfind("@") + 1
+    shown = f"[{parts.hostname}]" if address.version == 6 else str(parts.hostname)
+    netloc = netloc[:at] + netloc[at:].replace(shown, host, 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     """What fills the app's unset variables: the URLs its configuration names (an
     example file's; a template's, made whole), and ``MYSQL_*`` and the generic names
@@ -313,7 +334,7 @@ def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
     user, password = next(iter(_accounts(wanted).items()))
     password = password or STAND_IN_PASSWORD  # which the account accepts (module doc)
     host = "mysql" if "mysql" in wanted.hosts else "localhost"
-    env = dict(wanted.url_variables)
+    env = {name: _by_its_name(url, host) for name, url in wanted.url_variables.items()}
     # A template its example gives (``mysql+pymysql://[USER]:[PASSWORD]@[HOST]…``): the
     # same scheme (its driver) to the first account and database the server makes.
     auth = f"{quote(user, safe='')}:{quote(password, safe='')}@"

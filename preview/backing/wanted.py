@@ -40,6 +40,7 @@ from ..apps.configvars import (
     compose_projects,
     dotenv_text,
     example_env_file,
+    fill_in,
     interpolated,
     meaning,
     read_variables,
@@ -91,6 +92,11 @@ _REDIS_CLIENTS = {
     "cache-manager-ioredis",
     "cache-manager-redis-yet",
     "@keyv/redis",
+    # Fastify's plugin, ioredis beneath, connecting as it registers (blss-tico's
+    # fastify-webserver lists it alone: given no Redis, its boot failed and it exited 1),
+    # and its older name.
+    "@fastify/redis",
+    "fastify-redis",
 }
 _MYSQL_DRIVERS = {
     "pymysql",
@@ -139,6 +145,11 @@ _MONGO_CLIENTS = {
     "sails-mongo",
     "@nestjs/mongoose",
     "@typegoose/typegoose",
+    # Fastify's plugin, which opens the driver's client itself at registration
+    # (shekharkr1's fastify-login-backend: "`url` parameter is mandatory if no client is
+    # provided", read as the service's failure, not MongoDB's), and its older name.
+    "@fastify/mongodb",
+    "fastify-mongodb",
     "pymongo",
     "motor",
     "mongoengine",
@@ -573,9 +584,7 @@ _DATA_SOURCES = re.compile(r"(?:^|/)(?:migrations?|seeders?|seeds?)/|\.sql$", re
 # A Sequelize model: ``Model.init({…}, {sequelize, modelName: 'Province'})`` or
 # ``sequelize.define('Province', {…})``; its own ``tableName``, and whether it (or the
 # instance's ``define`` options) keeps the name as it is.
-_MODEL_NAME = re.compile(
-    r"""\bmodelName\s*:\s*["'`](\w+)["'`]|\.define\(\s*["'`](\w+)["'`]\s*,"""
-)
+_MODEL_NAME = re.compile(r"""\bmodelName\s*:\s*["'`](\w+)["'`]|\.define\(\s*["'`](\w+)["'`]\s*,""")
 _TABLE_NAME = re.compile(r"""\btableName\s*:\s*["'`](\w+)["'`]""")
 _FROZEN = re.compile(r"\bfreezeTableName\s*:\s*true\b")
 
@@ -689,15 +698,22 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
     nothing sets, where the only SQL driver it lists is MySQL's (mysql2): that engine is
     MySQL (zubaer-developer's NestJS CRUD: given SQLite's, whose driver it has not,
     TypeORM retried "SQLite package has not been found installed" past the start's
-    time). None where there is no such variable."""
+    time); its example's fill-in for it names none (adyfp24's express-file-handling:
+    ``DB_DIALECT="your_db_dialect"`` in its .env.example, given SQLite's: "Please install
+    sqlite3 package manually"). None where there is no such variable."""
     if not deps & _MYSQL_DRIVERS or deps & _OTHER_NODE_DRIVERS or "package.json" not in files:
         return None
     required, read = node_env_reads(files)
     for name in (*required, *read):
         what = meaning(name)
-        if what is not None and what.part == "engine" and not config.get(name):
+        if what is not None and what.part == "engine" and not _given(config.get(name)):
             return name
     return None
+
+
+def _given(value: str | None) -> bool:
+    """Whether ``value`` names something: not unset, empty nor an example's fill-in."""
+    return bool(value and value.strip()) and not fill_in(value or "")
 
 
 def _sqlite_for_a_server(

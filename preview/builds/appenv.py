@@ -102,6 +102,7 @@ __all__ = [
     "option_database_values",
     "with_async_driver",
     "with_broker_client",
+    "with_setuptools",
     "with_step_tools",
 ]
 
@@ -670,6 +671,31 @@ async def with_step_tools(
         " to its build"
     )
     return replace(deps, requirements=(*deps.requirements, "alembic"))
+
+
+# The last setuptools with pkg_resources (it left in 81): what a virtualenv had seeded.
+SEEDED_SETUPTOOLS = "setuptools<81"
+
+
+async def with_setuptools(
+    deps: PythonDeps, say: Callable[[str], Awaitable[None]], *, offline: bool = False
+) -> PythonDeps:
+    """``deps`` with setuptools, pkg_resources kept, where they name none and no lock
+    fixes the set: the environment an app was made in had it (``python -m venv``, pip's
+    and Poetry's virtualenvs seeded it before Python 3.12), and its releases of the time
+    import pkg_resources (gunicorn before 21 at its start, drf-yasg, pandas' pickles),
+    where an environment uv makes has nothing it was not asked for. Four apps of
+    heldout17 each died once on "No module named 'pkg_resources'" and were built again
+    with it (a failed start and a second install: 10-30 s), one only when a route ran.
+    Not ``offline`` (no index, a wheelhouse only): a wheelhouse lacking it would fail
+    every build, where only an app needing it would."""
+    if "setuptools" in deps.names() or deps.lock is not None or offline:
+        return deps
+    await say(
+        f"adding {SEEDED_SETUPTOOLS} to its build, as the virtualenv it was made in had it "
+        "(pkg_resources: its older packages import it)"
+    )
+    return replace(deps, requirements=(*deps.requirements, SEEDED_SETUPTOOLS))
 
 
 _LIBSQL_CLIENTS = ("@libsql/client", "libsql")

@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 from ..apps.asyncdb import async_database, sync_url
 from ..apps.configvars import (
     CACHE_URL_READ,
+    CRON_FIELD,
     DATABASE,
     DATABASE_URL_READ,
     EMAIL_URL_READ,
@@ -87,6 +88,7 @@ from ..apps.configvars import (
     meaning,
     names_another_store,
     other_env_files,
+    own_defaults,
     read_variables,
     required_types,
     router_prefix_defaults,
@@ -112,6 +114,8 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
+from ..apps.written import django_hosts_settings
+from ..apps.written.nodekeys import node_path
 from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
 
 __all__ = [
@@ -286,6 +290,12 @@ _ACCOUNT_LOGIN = re.compile(
 # constructor: "Region is missing", RahulBishnoi07's nestjs-sequelize-auth-boilerplate
 # never listened): one every such SDK knows; nothing leaves a preview to reach it.
 _CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_?REGION$|^REGION$")
+# A storage bucket's name, which a cloud storage SDK refuses unset at start, before any
+# call (nutkiattisak's express-upload-file: ``storage.bucket(process.env.GCP_BUCKET_NAME)``,
+# "A bucket name is needed to use Cloud Storage."; Prasundas99's Node-Express-File-upload-
+# APIs: multer-firebase-storage's "Bucket Name Required", its example's ``storageBucket``
+# empty): a name, which gives no access; nothing leaves a preview to reach it.
+_BUCKET = re.compile(r"(?:^|_|STORAGE)BUCKET(?:_?NAME)?$")
 # The mail server it sends through (fastapi-mail's MAIL_SERVER, a required field of
 # yanliu1111's fastapi-crud-app's settings) and the sender's display name: no mail leaves
 # a preview (its egress), so a local server that refuses the connection does, as Django's
@@ -563,6 +573,14 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: "us-east-1",
         kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
     ),
+    # Read where unset is no failure of the app's own (a Node read): one the app requires
+    # is a stand-in's, named as missing, a value its code compares it with first.
+    NameRule(
+        _BUCKET,
+        "a storage bucket's name",
+        lambda upper, kind: "preview-bucket",
+        kinds=lambda kind: kind == OPTIONAL,
+    ),
     NameRule(_MAIL_SERVER, "the mail server it sends through", lambda upper, kind: "localhost"),
     NameRule(_SENDER_NAME, "a mail sender's name", lambda upper, kind: "Preview"),
     NameRule(
@@ -590,6 +608,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
     upper = name.upper()
     if (choice := _literal_choice(kind)) is not None:
         return choice
+    if kind == CRON_FIELD:
+        return "*"  # a schedule's field, whatever its name says (…_EMAIL): every one
     if upper.endswith("PORT") and kind != OPTIONAL:
         # Another service's port, however typed (EMAIL_PORT: str); the app's own is the
         # service's to give.
@@ -881,6 +901,14 @@ def config_defaults(
             f"DJANGO_SETTINGS_MODULE={chosen[0]}: manage.py names {chosen[1]}, a folder of "
             "settings modules with nothing of its own (Django would run with no DATABASES)"
         )
+    hosts = django_hosts_settings(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
+    if chosen is None and hosts is not None:
+        found.values["DJANGO_SETTINGS_MODULE"] = hosts[1]
+        found.notes.append(
+            f"DJANGO_SETTINGS_MODULE={hosts[1]}: its settings leave ALLOWED_HOSTS and DEBUG "
+            "at Django's defaults, which serve no host; the preview's module imports them "
+            "and allows every host"
+        )
     # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
     # its own files say: the configuration its author runs it with. A database's host,
     # port and account are the preview's (provided): compose_database_values maps them.
@@ -1090,22 +1118,32 @@ def _stand_ins(
     # (a value of the example's, even blank, is the app's; a default of its own, a
     # django-environ schema's (``environ.Env(STATIC_URL=(str, '/static/'))``), stands; its
     # own server's port is the preview's, given as it starts: ``defaulted``)
+    # A settings class requiring one that a read elsewhere defaults (topgun312's
+    # fastapi-business-management-and-control-app: ``MODE: str`` in its Settings,
+    # ``os.getenv("MODE", "DEV")`` in its main.py; pydantic's "Field required" killed its
+    # Alembic step and its start): that read's default, the author's own value.
     compared = compared_values(files)
+    own = own_defaults(files) if any(n in defaulted for n in unset) else {}
     chosen: list[str] = []
     for name in unset:
+        if name in defaulted and name in own:
+            found.values[name] = own[name]
+            chosen.append(f"{name}={own[name]}: its code's own default")
+            found.stand_ins.append(name)
+            continue
         if name in defaulted or ((what := meaning(name)) and what.kind == OWN_PORT):
             continue
         choices = compared.get(name) or compared.get(name.upper()) or []
         developing = [c for c in choices if c.lower() in _DEVELOPMENT_KEYS]
         if choices:
             found.values[name] = (developing or choices)[0]
-            chosen.append(f"{name}={found.values[name]}")
+            chosen.append(f"{name}={found.values[name]}: a value its code compares it with")
         else:
             found.values[name] = stand_in_value(name, types.get(name, ""))
         found.stand_ins.append(name)
     if not found.stand_ins:
         return
-    said = f" ({', '.join(chosen)}: a value its code compares it with)" if chosen else ""
+    said = f" ({'; '.join(chosen)})" if chosen else ""
     found.notes.append(
         "the app requires " + ", ".join(found.stand_ins) + ", which nothing sets: given "
         f"stand-in values so that it starts{said}; give the real ones with the launch "
@@ -1455,7 +1493,8 @@ def _as_addresses(found: ConfigDefaults, types: dict[str, str], given: dict[str,
     to fastapi-mail's ConnectionConfig, which refused it), given a throwaway address."""
     for name, value in list(found.values.items()):
         typed = "EmailStr" in types.get(name, "")
-        if not (typed or _ADDRESS.search(name.upper())) or name in given:
+        named = _ADDRESS.search(name.upper()) and types.get(name) != CRON_FIELD
+        if not (typed or named) or name in given:
             continue
         if value and "@" not in value:
             found.values[name] = "preview@example.com"
@@ -1717,7 +1756,13 @@ def _by_meaning(
     engine = served.engine if served is not None else None
     sqlalchemy = not django and _uses_sqlalchemy(files)
     for name in [n for n, w in database.items() if w.part == "engine"]:
-        filled[name] = engine_value(engine or "sqlite", name, django, sqlalchemy=sqlalchemy)
+        # An engine's name whose own name says another engine served too names that one
+        # (iv4n89's node-express-ts: TypeORM's ``type: process.env.MYSQL_TYPE || 'mysql'``
+        # beside its MYSQL_HOST, pg and mysql2 both listed: given "postgres", pg spoke to
+        # the MariaDB, "Cannot read properties of undefined (reading 'handleCopyData')").
+        own = database[name].engine
+        said = own if own and own != engine and own in (engines or {}) else engine
+        filled[name] = engine_value(said or "sqlite", name, django, sqlalchemy=sqlalchemy)
     for name, what in database.items():
         if what.part == "url":
             # Stored into a URL setting (``SQLALCHEMY_DATABASE_URI``), whatever its own
@@ -2002,6 +2047,34 @@ def named_env_values(files: dict[str, bytes], anchor: str) -> dict[str, str]:
             if path in files and not path.startswith(("..", "/")):
                 for name, value in dotenv_text(files[path]).items():
                     found.setdefault(name, value)
+    for path in _code_loaded_env_files(files):
+        for name, value in dotenv_text(files[path]).items():
+            found.setdefault(name, value)
+    return found
+
+
+# dotenv's config given the file's path (``require('dotenv').config({ path: __dirname +
+# '/.env' })``, ``dotenv.config({path: path.join(__dirname, '../.env')})``, ``config({
+# path: './config/.env' })`` imported from dotenv): its path's expression follows.
+_DOTENV_CONFIG = re.compile(r"""(?:\.\s*|(?<![\w$.]))config\s*\(\s*\{[^{}]*?\bpath\s*:\s*""")
+
+
+def _code_loaded_env_files(files: dict[str, bytes]) -> list[str]:
+    """The upload's env files its Node code loads by their path with dotenv, elsewhere
+    than the folders a ``.env`` is looked for in: blss-tico's fastify-webserver keeps its
+    own in src/config/.env, read by ``require('dotenv').config({ path: __dirname +
+    '/.env' })`` from src/config/configuration.js; the service, reading none, gave its
+    SRV_HOST, RD_HOST … stand-ins, which dotenv does not replace, and the app exited 1."""
+    found: list[str] = []
+    for source, text in node_sources(files):
+        if "dotenv" not in text:
+            continue
+        for match in _DOTENV_CONFIG.finditer(text):
+            path = node_path(text[match.end() :], posixpath.dirname(source))
+            if path is None or path.startswith("../") or path not in files:
+                continue
+            if "env" in posixpath.basename(path).lower() and path not in found:
+                found.append(path)
     return found
 
 

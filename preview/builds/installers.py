@@ -34,6 +34,7 @@ from .toolerrors import (
 
 __all__ = [
     "NEEDS_COMPILER",
+    "OVERSIZED",
     "SAFE_PATH",
     "failure_reason",
     "find_interpreter",
@@ -197,6 +198,9 @@ def installer_failure(
     return reason or f"{tool} failed", relevant_lines(lines)
 
 
+# What :func:`installer_killed` says of a download past the size a build may write: the
+# same on every Python (a package's size is its own).
+OVERSIZED = "was stopped writing a file larger than the"
 # uv's line on each large download: "Downloading tensorflow (545.7MiB)".
 _DOWNLOADING = re.compile(r"^\s*Downloading (\S+) \(([\d.]+)MiB\)")
 
@@ -221,10 +225,7 @@ def installer_killed(
             if (m := _DOWNLOADING.match(line)) and float(m.group(2)) > limit
         ]
         which = f" ({', '.join(dict.fromkeys(large))})" if large else ""
-        return (
-            f"{tool} was stopped writing a file larger than the {limit:g} MiB a build may "
-            f"write{which}"
-        )
+        return f"{tool} {OVERSIZED} {limit:g} MiB a build may write{which}"
     try:
         name = signal.Signals(-returncode).name
     except ValueError:

@@ -34,7 +34,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .envcache import BuildFailed, Say
-from .installers import MACHINE_LACKS, find_interpreter, installed_pythons, version_key
+from .installers import (
+    MACHINE_LACKS,
+    OVERSIZED,
+    find_interpreter,
+    installed_pythons,
+    version_key,
+)
 from .steps import Publish
 from .wheelindex import Gaps
 
@@ -250,6 +256,13 @@ async def build_first_fitting(
         f"for every package ({tried})"
     )
     for interpreter in ranked[:_SOURCE_BUILDS]:
+        if failures and OVERSIZED in failures[-1].message:
+            # A download past the size a build may write is as large for every Python
+            # (yaswanthkumarch's fastapi-email-tracker: torch's 783 MiB, and CUDA's
+            # wheels, downloaded again on 3.12 until the launch's time ran out): its
+            # remedy is next, not another Python.
+            await say(f"{failures[-1].message}: not tried on another Python (the same size)")
+            break
         if failures and _no_wheel_either(failures[-1], interpreter, gaps):
             await say(
                 f"{failures[-1].message}: not tried on Python {interpreter.version}, "

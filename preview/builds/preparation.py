@@ -46,6 +46,7 @@ from ..apps.createall import MODELS_TABLES
 from ..apps.datainit import main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
+from ..apps.imports import imported_at_start
 from ..apps.node.devscript import nodemon_config_file
 from ..apps.plans import shown
 from ..apps.processes import WorkerProcess
@@ -55,6 +56,7 @@ from ..apps.written import (
     LOCAL_DATABASES,
     case_corrections,
     declaration_links,
+    django_hosts_settings,
     django_local_names,
     django_local_settings,
     instance_files,
@@ -81,7 +83,13 @@ from ..logs import LogBroadcast
 from ..sandbox.appdir import link_beneath, unlink_beneath, write_beneath
 from ..sandbox.isolation import Confinement
 from ..settings import Settings
-from .appenv import dotenv_file, with_async_driver, with_broker_client, with_step_tools
+from .appenv import (
+    dotenv_file,
+    with_async_driver,
+    with_broker_client,
+    with_setuptools,
+    with_step_tools,
+)
 from .build import BytecodeCompiles, EnvBuilder, Lease
 from .buildcache import BuildCache, StepKey
 from .configdefaults import (
@@ -101,7 +109,7 @@ from .configdefaults import (
 )
 from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
-from .remedies import Remedies
+from .remedies import Fix, Remedies
 from .remedies.era import read_era, third_party_failure
 from .remedies.fixes import norm
 from .remedies.npmera import floor_pins
@@ -493,6 +501,7 @@ class MissingFiles:
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
+    hosts_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
@@ -538,6 +547,7 @@ class MissingFiles:
             inis=ini_database_fills(files, served),
             overrides=instance_files(files),
             local_settings=django_local_settings(files),
+            hosts_settings=_hosts_settings(files),
             local_names=django_local_names(files),
             loaded=settings_files(files) | node_settings_modules(files),
             nodemon=nodemon_config_file(files),
@@ -560,6 +570,7 @@ class MissingFiles:
         written |= self.npm_bin
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
+        written |= self.hosts_settings
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -707,6 +718,13 @@ class MissingFiles:
         return said
 
 
+def _hosts_settings(files: dict[str, bytes]) -> dict[str, bytes]:
+    """{the path of the preview's Django settings module: its text}, where the app's own
+    allow no host (``written.django_hosts_settings``)."""
+    found = django_hosts_settings(files)
+    return {found[0]: found[2]} if found is not None else {}
+
+
 def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:
     for target, content in written.items():  # never through a link: on a relaunch the
         write_beneath(app_dir, target, content)  # app has run in its directory
@@ -851,6 +869,8 @@ async def _python_environment(
     listed = await with_async_driver(listed, files, given, say)
     listed = await with_broker_client(listed, given, say)
     listed = await with_step_tools(listed, detection.setup_steps(), say)
+    offline = context.settings.package_index_url == "none"
+    listed = await with_setuptools(listed, say, offline=offline)
     learned = await trio.to_thread.run_sync(remedies.adopt, files)
     if learned:
         said = ", ".join(fix.change for fix in learned)
@@ -870,6 +890,22 @@ async def _python_environment(
         deps, detection.server, context.publish, say, remedies.build_cache
     )
     remedies.tried.python_version, remedies.tried.env_path = env.version, lease.path
+    fixes = await _missing_at_start(detection, files, context, remedies)
+    if fixes:
+        fixed = remedies.apply(listed)
+        remedies.tried.deps = fixed
+        try:
+            again = await context.builder.python_env(
+                fixed, detection.server, context.publish, say, remedies.build_cache
+            )
+        except BuildFailed as failed:  # not what was missing after all: without them
+            remedies.take_back(fixes)
+            remedies.tried.deps = deps
+            await say(f"its environment with them did not build ({failed.message}): without them")
+        else:
+            lease.release()
+            (lease, env), deps = again, fixed
+            remedies.tried.python_version, remedies.tried.env_path = env.version, lease.path
     return _Environment(
         env.python,
         env.version,
@@ -877,6 +913,38 @@ async def _python_environment(
         os.path.basename(deps.source) if deps.source else "requirements.txt",
         "\n".join(deps.requirements) or None,
     )
+
+
+async def _missing_at_start(
+    detection: Detection, files: dict[str, bytes], context: PreparationContext, remedies: Remedies
+) -> list[Fix]:
+    """The remedies' fixes, taken, for each module the app's start imports as it loads
+    (``apps.imports.imported_at_start``) that its environment, just built, does not have:
+    what its first start would have died on one at a time ("No module named 'fastapi'",
+    then 'pydantic_settings': brunolnetto's fastapi-email, two failed starts and two more
+    installs), said; [] where nothing is missing."""
+    wanted = imported_at_start(files, detection.argv)
+    if not wanted:
+        return []
+    present = await trio.to_thread.run_sync(installed_dists, remedies.tried.env_path)
+    missing = sorted(name for name in wanted if name not in present and not name.startswith("_"))
+    if not missing:
+        return []
+    installed = await context.builder.python_versions()
+    fixes: list[Fix] = []
+    names: list[str] = []
+    for name in missing:
+        failure = f"ModuleNotFoundError: No module named '{name}'"
+        fix = await trio.to_thread.run_sync(remedies.next_fix, failure, [], files, installed)
+        if fix is not None:
+            fixes.append(fix)
+            names.append(name)
+    if fixes:
+        await context.say(
+            f"its start imports {', '.join(names)}, which its environment does not have: "
+            f"{'; '.join(fix.change for fix in fixes)}, before its first start"
+        )
+    return fixes
 
 
 async def _node_modules(

@@ -2,21 +2,22 @@
 :func:`tool_failure`.
 
 npm: "package X@Y is not in the registry" (its E404), "no version of X matches Y"
-(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names, a
-lockfile out of step with package.json (``npm ci``'s EUSAGE, with the first package it
-names, not the usage text npm prints after it), a native module node-gyp could not build
-("the native module bcrypt 3.0.6 does not build on Node 20", with the compiler's errors); the
-``A complete log of this run can be found in …`` line, which names a file of the
-build's environment and says nothing, is never the reason. tsc: "TypeScript: 3 errors in
-src/app.ts" (or "in 2 files (…)") with the first error. ANSI codes are stripped from the
-reason and from the lines kept to show it. Errors do not stop tsc writing its JavaScript
-(unless ``noEmitOnError``): :func:`typescript_output` says where it did, for a build whose
-errors say nothing of what the app's code does (:func:`only_outside_the_code`): the
-tidiness checks a tsconfig can turn on (``noUnusedLocals``, ``noUnusedParameters``,
-``allowUnreachableCode: false``), the declaration files' (a type tsc cannot name in a
-``.d.ts``: TS2742), and errors in its dependencies' declaration files
-(``node_modules/**/*.d.ts``, what ``skipLibCheck`` skips: a newer release of a library
-written for a newer TypeScript than the app's).
+(ETARGET), its dependency-tree conflict (ERESOLVE) with the dependency it names, a lockfile
+out of step with package.json (``npm ci``'s EUSAGE, with the first package it names, not
+the usage text npm prints after it), a dependency from a git repository it could not fetch
+(the repository's URL, not git's closing "and the repository exists."), a native module
+node-gyp could not build ("the native module bcrypt 3.0.6 does not build on Node 20", with
+the compiler's errors); the ``A complete log of this run can be found in …`` line, which
+names a file of the build's environment and says nothing, is never the reason. tsc:
+"TypeScript: 3 errors in src/app.ts" (or "in 2 files (…)") with the first error. ANSI codes
+are stripped from the reason and from the lines kept to show it. Errors do not stop tsc
+writing its JavaScript (unless ``noEmitOnError``): :func:`typescript_output` says where it
+did, for a build whose errors say nothing of what the app's code does
+(:func:`only_outside_the_code`): the tidiness checks a tsconfig can turn on
+(``noUnusedLocals``, ``noUnusedParameters``, ``allowUnreachableCode: false``), the
+declaration files' (a type tsc cannot name in a ``.d.ts``: TS2742), and errors in its
+dependencies' declaration files (``node_modules/**/*.d.ts``, what ``skipLibCheck`` skips: a
+newer release of a library written for a newer TypeScript than the app's).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..apps.node.tscout import jsonc
 from ..sandbox.appdir import read_no_follow
 
 __all__ = [
+    "NPM_GIT_FETCH",
     "NPM_LOCK_OUT_OF_SYNC",
     "NPM_PEER_CONFLICT",
     "NPM_REASONS",
@@ -46,6 +48,7 @@ __all__ = [
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
 NPM_LOCK_OUT_OF_SYNC = "package-lock.json is out of step with package.json"
+NPM_GIT_FETCH = "a dependency it takes from a git repository could not be fetched"
 # node-gyp's own account of the package whose native code failed to build.
 _GYP_PACKAGE = re.compile(r"gyp ERR! \$npm_package_(name|version) (\S+)")
 _GYP_NODE = re.compile(r"gyp ERR! node -v v(\d+)")
@@ -82,6 +85,12 @@ _NOT_IN_REGISTRY = re.compile(r"'([^']+)' is not in (?:this|the npm) registry")
 _NOT_FOUND = re.compile(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)")
 _NO_VERSION = re.compile(r"No matching version found for (\S+?)\.?$")
 _RESOLVE = re.compile(r"^(?:Could not resolve dependency|Conflicting peer dependency):?\s*$")
+# npm fetching a dependency from a git repository (its own, or one of its dependencies':
+# stocker's ``"secret-module": "git+ssh://git@github.com/dwallach1/stocker.git"``), the
+# command it ran, after "An unknown git error occurred" and before git's own words.
+_GIT_FETCH = re.compile(
+    r"^command git (?:--no-replace-objects )?(?:ls-remote|clone|fetch)\b.*?(\S+://\S+)"
+)
 # tsc, plain (no terminal) "src/a.ts(3,7): error TS2322: …" or pretty "src/a.ts:3:7 - error"
 _TSC = re.compile(
     r"^(?P<file>[^\s(:][^(:]*?)(?:\((?P<line>\d+),(?P<col>\d+)\)|:(?P<line2>\d+):(?P<col2>\d+))"
@@ -275,6 +284,13 @@ NPM_REASONS: tuple[NpmReason, ...] = (
         lambda m, after: f"package {m.group(1)} is not in the registry",
     ),
     NpmReason(_NO_VERSION, "no version of a package matches its range (ETARGET)", _no_version),
+    NpmReason(
+        _GIT_FETCH,
+        "a dependency from a git repository could not be fetched (its git command)",
+        lambda m, after: (
+            f"{NPM_GIT_FETCH}: {m.group(1)} (a build reaches the package registries only)"
+        ),
+    ),
     NpmReason(
         _RESOLVE,
         "the dependency tree has a conflict (ERESOLVE), the next line naming it",

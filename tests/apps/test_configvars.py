@@ -13,6 +13,7 @@ from preview.apps.configvars import (
     example_env_file,
     fill_in,
     json_settings_fields,
+    required_types,
     required_variables,
 )
 from preview.apps.configvars.readmeenv import (
@@ -217,6 +218,28 @@ def test_a_config_reader_imported_under_another_name_is_read() -> None:
     assert required_variables({"app/config.py": source}) == ["TEST_DATABASE_URL"]
 
 
+def test_a_read_given_to_a_third_party_class_built_at_import_requires_its_variable() -> None:
+    """AhmadAli-68's FastAPI-PhotoVideoSharingApp: ``ImageKit(private_key=os.getenv(
+    'IMAGEKIT_PRIVATE_KEY'), …)`` at module level, an SDK refusing None at every start.
+    Through a module-level name too; not a function's call (``sentry_sdk.init``, None its
+    "off"), a class of the app's own, nor one built in a function's body."""
+    source = b"""import os
+import vendorsdk
+from storagekit import StorageKit
+from app.own import OwnThing
+import sentry_sdk
+TOKEN = os.environ.get("VENDOR_TOKEN")
+kit = StorageKit(private_key=os.getenv("KIT_PRIVATE_KEY"), url=os.getenv("KIT_URL"))
+client = vendorsdk.Client(TOKEN)
+own = OwnThing(os.getenv("OWN_SETTING"))
+sentry_sdk.init(dsn=os.getenv("SENTRY_DSN"))
+def later():
+    return StorageKit(private_key=os.getenv("LATER_KEY"))
+"""
+    files = {"app/images.py": source, "app/own.py": b"class OwnThing: pass\n"}
+    assert set(required_variables(files)) == {"KIT_PRIVATE_KEY", "KIT_URL", "VENDOR_TOKEN"}
+
+
 def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> None:
     """Vedansh1857's fastapi-user-mgmt: ``env: str = os.getenv("ENV")`` in a settings
     class, None where ENV is unset, which its ``str`` refuses ("Input should be a valid
@@ -230,6 +253,24 @@ def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> N
         b"    level: str = os.getenv('LEVEL', 'info')\n"
     )
     assert required_variables({"app/core/config.py": source}) == ["ENV"]
+
+
+def test_a_settings_fields_list_of_bare_reads_requires_each_variable() -> None:
+    """morshedul-antor's fastapi-email-ses: ``BACKEND_CORS_ORIGINS: List[AnyHttpUrl] =
+    [os.environ.get("URL_ONE"), os.environ.get("URL_TWO")]``, each None where unset,
+    "none is not an allowed value" at every start. Elements that take None leave theirs
+    optional."""
+    source = (
+        b"import os\nfrom typing import List, Optional\n"
+        b"from pydantic import AnyHttpUrl, BaseSettings\n\n"
+        b"class Settings(BaseSettings):\n"
+        b"    ORIGINS: List[AnyHttpUrl] = [os.environ.get('URL_ONE'), os.getenv('URL_TWO')]\n"
+        b"    HOSTS: List[Optional[str]] = [os.getenv('HOST_ONE')]\n"
+        b"    TAGS: list[str] = ['a', os.getenv('TAG', 'b')]\n"
+    )
+    files = {"app/core.py": source}
+    assert required_variables(files) == ["URL_ONE", "URL_TWO"]
+    assert required_types(files)["URL_ONE"] == "AnyHttpUrl"
 
 
 def test_a_settings_class_made_from_the_codes_own_mapping_requires_no_variable() -> None:

@@ -404,6 +404,21 @@ if __name__ == "__main__":
     assert detect(files).setup_steps() == [(("{python}", "database.py"), "")]
     itself = main + b"database.create_table()\n"
     assert detect({**files, "main.py": itself}).setup_steps() == []
+    # a-watkin's flask-photo-site: another module's method calls it, itself called only
+    # from that module's own __main__ block ("no such table: tag"): still run by hand.
+    by_hand = b"""from database import create_table
+class Store:
+    def make(self):
+        create_table()
+if __name__ == "__main__":
+    Store().make()
+"""
+    both = {**files, "store.py": by_hand}
+    assert detect(both).setup_steps() == [(("{python}", "database.py"), "")]
+    served = {**both, "main.py": main + b"import store\nstore.Store().make()\n"}
+    assert detect(served).setup_steps() == []
+    routed = b"import database\n@app.get('/init')\ndef init():\n    database.create_table()\n"
+    assert detect({**files, "main.py": main + routed}).setup_steps() == []
 
 
 async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(

@@ -186,7 +186,7 @@ def test_nothing_to_run_lists_what_was_looked_for() -> None:
         _detect({"README.md": "hi", "util.py": "def f():\n    return 1\n", "bad.py": "def ("})
     error = caught.value
     assert error.code == "nothing_to_run" and "command" in error.message
-    assert len(error.details["lookedFor"]) == 7
+    assert len(error.details["lookedFor"]) == 8
     assert "bad.py line 1 is not Python" in error.message, error.message
 
 
@@ -418,6 +418,39 @@ async def test_an_app_made_through_a_builders_chain_runs(builder_service: Servic
         body = await launched(service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/members")).json() == ["ann", "bob"]
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_librarys_readme_example_app_is_its_start() -> None:
+    """MukievMukhammad's fastapi-email-auth: a package of a router under ``src/``, no app
+    of its own; its README's quick start makes one (``app.include_router(router, …)``).
+    Refused ``nothing_to_run``; that example, its own start left out, is served. A README
+    block making an app from nothing of the upload's is no start of its."""
+    files = app_files("fastapi_library_readme_app")
+    found = _detect(files)
+    assert (found.framework, found.detected_from, found.server) == (
+        "fastapi",
+        "README.md",
+        "uvicorn",
+    )
+    program = found.argv[2]
+    assert found.argv[0] == "{python}" and found.argv[-1] == "{port}", found.argv
+    assert "sys.path[:0] = ['src']" in program and "from greeter import router" in program
+    assert "port=8000" not in program and "uvicorn.run(app, host=" in program
+    crlf = {**files, "README.md": files["README.md"].replace("\n", "\r\n")}
+    assert _detect(crlf).argv == found.argv
+    foreign = {**files, "README.md": files["README.md"].replace("from greeter", "from elsewhere")}
+    with pytest.raises(BadRequest):
+        _detect(foreign)
+
+
+async def test_a_librarys_readme_example_app_runs(builder_service: Service) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("fastapi_library_readme_app"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await service.app_get(body, "/greet/ada")
+        assert answer.json() == {"greeting": "hello ada"}
         assert (await service.stop(body["gid"])).status_code == 200
 
 

@@ -1,9 +1,10 @@
 """How an app's own imports are read (apps.imports): its sources roots and which of its
-imports are its own modules and which installed packages."""
+imports are its own modules and which installed packages, and what its start imports as
+it loads."""
 
 from __future__ import annotations
 
-from preview.apps.imports import source_roots
+from preview.apps.imports import imported_at_start, source_roots
 
 from ..launching import app_files
 
@@ -96,3 +97,41 @@ def test_a_folder_holding_an_installed_packages_name_is_no_sources_root() -> Non
     assert source_roots(files, {"sqlalchemy"}) == ["app/plugins"]  # (as before)
     assert source_roots(files, {"sqlalchemy", "mysql-connector-python"}) == []
     assert source_roots(files, {"sqlalchemy", "mysql"}) == []  # its module, by name
+
+
+_STARTED = {
+    "app/__init__.py": b"",
+    "app/main.py": (
+        b"import os\n"
+        b"from fastapi import FastAPI\n"
+        b"from .routes import router\n"
+        b"from app.core import settings\n"
+        b"try:\n    import ujson\nexcept ImportError:\n    ujson = None\n"
+        b"if os.name == 'nt':\n    import win32api\n"
+        b"def handler():\n    import boto3\n"
+        b"class Templates:\n    import jinja2\n"
+        b"if __name__ == '__main__':\n    import waitress\n"
+    ),
+    "app/routes.py": b"from pydantic_settings import BaseSettings\nfrom . import models\n",
+    "app/models.py": b"import sqlalchemy.orm\n",
+    "app/core/__init__.py": b"import dotenv\n",
+    "app/core/settings.py": b"import yaml\n",
+    "tests/test_app.py": b"import pytest\n",
+    "scripts/seed.py": b"import faker\n",
+}
+
+
+def test_what_a_start_imports_is_read_from_the_modules_it_names_and_theirs() -> None:
+    """From the module a server's argument names, through the upload's modules it
+    imports (relative, absolute, a package's __init__): what runs as they load. Not an
+    optional import, a platform's, a function's, a __main__ block's, nor the modules the
+    start never loads (tests, scripts)."""
+    expected = {"dotenv", "fastapi", "jinja2", "pydantic_settings", "sqlalchemy", "yaml"}
+    uvicorn = ("{python}", "-m", "uvicorn", "app.main:app", "--port", "{port}")
+    assert imported_at_start(_STARTED, uvicorn) == expected
+    procfile = ("sh", "-c", "gunicorn app.main:app --threads 4")
+    assert imported_at_start(_STARTED, procfile) == expected
+    assert imported_at_start(_STARTED, ("{python}", "-m", "app.main")) == expected
+    script = {"main.py": b"import flask\nif __name__ == '__main__':\n    import waitress\n"}
+    assert imported_at_start(script, ("{python}", "main.py")) == {"flask"}
+    assert imported_at_start(_STARTED, ("node", "server.js")) == set()

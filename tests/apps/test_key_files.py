@@ -121,6 +121,20 @@ def test_the_keys_and_certificates_node_code_reads_are_found_by_role() -> None:
     assert texts["keys/public.pem"] == derived  # made from the private key of its folder
 
 
+def test_node_keys_read_from_outside_the_upload_are_not_made_in_it() -> None:
+    """hjh0516's koa-socket-server runs ``node ./src/app.js`` from its root and reads
+    ``fs.readFileSync('../ssl/privkey.pem')``: its server's certificates beside its
+    checkout, outside the upload. They were made in the upload's own ssl/, which it never
+    reads (the same ENOENT, and a note saying they were made); a path from ``__dirname``
+    climbing past the root likewise."""
+    sources = {
+        "src/app.js": b"const options = { key: fs.readFileSync('../ssl/privkey.pem'),\n"
+        b"  cert: fs.readFileSync(path.join(__dirname, '../../ssl/fullchain.pem')) };\n"
+        b"const own = fs.readFileSync(path.join(__dirname, '../certs/server.key'));\n",
+    }
+    assert node_key_files(sources) == {"certs/server.key": "private"}
+
+
 def test_node_keys_are_of_the_kind_its_token_algorithm_takes() -> None:
     """guigiusti's fastify-url-shortener: ``readFileSync("./public.pem")`` checked with
     ``algorithms: ["EdDSA"]``; an RSA key made for it was refused at start. The pair is

@@ -502,6 +502,36 @@ def test_a_package_bringing_a_native_library_that_no_file_requires_is_left_out()
     assert deps is not None and "identicon" in json.loads(deps.package_json)["dependencies"]
 
 
+def test_a_package_bringing_a_git_dependency_that_no_file_requires_is_left_out() -> None:
+    """Hamed-Ajaj's hono-tasks-api lists stocker beside stoker, which its code imports;
+    its bun.lock has stocker 1.0.1 depend on ``secret-module:
+    git+ssh://git@github.com/dwallach1/stocker.git``, which a build cannot fetch (npm:
+    "An unknown git error occurred"). Left out, said; kept where a module requires it."""
+    package = {"dependencies": {"stocker": "^1.0.1", "stoker": "^2.0.1", "hono": "^4"}}
+    url = "git+ssh://git@github.com/someone/secret.git"
+    bun = (
+        '{\n  "lockfileVersion": 1,\n  "packages": {\n'
+        '    "hono": ["hono@4.10.7", "", {}, "sha512-a"],\n'
+        f'    "secret-module": ["secret@{url}#e2d4", {{}}, "e2d4"],\n'
+        '    "stocker": ["stocker@1.0.1", "", { "dependencies": { "secret-module": '
+        f'"{url}" }} }}, "sha512-b"],\n'
+        '    "stoker": ["stoker@2.0.1", "", {}, "sha512-c"],\n  }\n}\n'
+    )
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "bun.lock": bun.encode(),
+        "src/app.ts": b'import { notFound } from "stoker/middlewares";\n',
+    }
+    deps = node_dependencies(files)
+    assert deps is not None and deps.note is not None
+    assert f"stocker left out, which brings a dependency from the git repository {url}" in (
+        deps.note
+    )
+    assert "stocker" not in json.loads(deps.package_json)["dependencies"]
+    deps = node_dependencies({**files, "src/b.ts": b'import s from "stocker";\n'})
+    assert deps is not None and "stocker" in json.loads(deps.package_json)["dependencies"]
+
+
 def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     """cotcac's sequelize-express-boilerplate: sqlite3 ^4 listed, the app on MySQL
     throughout (no require of it, no dialect 'sqlite'): its newest release compiled from

@@ -277,6 +277,7 @@ def test_prisma_client_is_generated_by_the_build_then_its_database_made() -> Non
     package = {
         "main": "index.js",
         "dependencies": {"@prisma/client": "^6.16.0"},
+        "devDependencies": {"typescript": "^5"},  # its build's compiler, listed
         "scripts": {"build": "tsc"},
     }
     files = {"index.js": "", "prisma/schema.prisma": PRISMA_SQLITE}
@@ -692,6 +693,20 @@ def test_a_script_named_for_the_database_alone_running_its_table_making_file() -
     assert found.setup == (("npm", "run", "db"),)
     plain = {**files, "src/db/seed.js": "console.log('hello');"}
     assert _node({"dependencies": libsql, "scripts": scripts}, plain).setup == ()
+
+
+def test_a_script_copying_its_seed_to_the_data_file_it_reads_runs_first() -> None:
+    """Gerpha's express-file-crud: ``"reset": "cp db/seed.json db/data.json"``, its
+    data_store reading ``./db/data.json`` (kept out by its .gitignore) at start: ENOENT, the
+    app died. A copy of a file of the upload to one it lacks that its code reads runs as a
+    set-up step; not where the upload has the file, nor where no code names it."""
+    scripts = {"watch": "nodemon", "reset": "cp db/seed.json db/data.json"}
+    store = "fs.readFile('./db/data.json', 'utf8', (err, data) => { if (err) throw err })"
+    files = {"app.js": "require('./data_store')", "data_store.js": store, "db/seed.json": "[]"}
+    package = {"main": "app.js", "dependencies": {"express": "^4"}, "scripts": scripts}
+    assert _node(package, files).setup == (("npm", "run", "reset"),)
+    assert _node(package, {**files, "db/data.json": "[]"}).setup == ()
+    assert _node(package, {**files, "data_store.js": "module.exports = {}"}).setup == ()
 
 
 def test_no_own_data_scripts_on_a_server_database_or_with_migrations() -> None:

@@ -208,6 +208,59 @@ def test_a_typescript_runner_the_start_calls_and_the_app_does_not_list_is_added(
     assert listed is not None and listed.tools == ("ts-node@^10",)
 
 
+def test_typescript_the_start_compiles_with_and_the_app_does_not_list_is_added() -> None:
+    """iloveyou11's node-express-ts-api: ``"dev": "tsc && node dist/app.js"``, run by its
+    start's nodemon, typescript in no dependency list (its author's tsc is global): "tsc:
+    not found", exit 127. The build adds the compiler; not where the app lists it, nor
+    where nothing the start reaches compiles."""
+    package = {
+        "scripts": {"start": "nodemon -x npm run dev", "dev": "tsc && node dist/app.js"},
+        "dependencies": {"express": "^4"},
+        "devDependencies": {"nodemon": "^3", "@types/express": "^4"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"outDir": "dist"}}',
+        "app.ts": b"import express from 'express';\nexpress().listen(process.env.PORT);\n",
+    }
+    start = node_start(files)
+    assert start is not None and "typescript@^5" in start.tools, start
+    package["devDependencies"]["typescript"] = "^4.9.5"
+    listed = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert listed is not None and "typescript@^5" not in listed.tools
+    package["devDependencies"].pop("typescript")
+    package["scripts"] = {"start": "node dist/app.js", "check": "tsc --noEmit"}
+    unreached = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert unreached is not None and "typescript@^5" not in unreached.tools
+
+
+def test_the_build_of_the_script_a_start_runs_by_name_is_a_set_up_step() -> None:
+    """iloveyou11's node-express-ts-api: ``"start": "nodemon -e ts -w ./ -x npm run dev"``,
+    ``"dev": "tsc && node dist/app.js"``: its tsc ran in the start, type-checked, and
+    failed it on newer type declarations' errors (exit 2). The script the start runs by
+    name (its watcher left out) is split as a start script is: its build a set-up step
+    (transpiled), then its run; not where the script named has a pre script."""
+    package = {
+        "scripts": {
+            "start": "nodemon -e ts -w ./ -x npm run dev",
+            "dev": "tsc && node dist/app.js",
+        },
+        "dependencies": {"express": "^4"},
+        "devDependencies": {"nodemon": "^3", "typescript": "^5"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"outDir": "dist"}}',
+        "app.ts": b"import express from 'express';\nexpress().listen(process.env.PORT);\n",
+    }
+    start = node_start(files)
+    assert start is not None and start.argv[-1].endswith("; node dist/app.js"), start
+    assert [step[-1].rpartition("; ")[2] for step in start.setup] == ["tsc"]
+    package["scripts"]["predev"] = "echo checking"
+    kept = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert kept is not None and kept.argv == ("npm", "start", "--silent")
+
+
 def test_package_json_nodemon_settings_are_written_where_nodemon_reads_them() -> None:
     """maykon's meals-tracker-node-koa-app: ``"start": "npm run dev"``, ``"dev": "nodemon"``,
     its ``exec`` in package.json's ``nodemonConfig``, which nodemon skips in its HOME (a

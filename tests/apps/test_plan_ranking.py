@@ -199,7 +199,9 @@ def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None
     assert [p.command for p in plans] == ["npm start", "npm run dev"]
     assert plans[0].setup == (("npm", "run", "build"),) and plans[1].setup == ()
     assert plans[1].argv[-1].endswith("tsx src/index.ts")
-    assert plans[1].tools == ("tsx@^4",)  # the build adds the tsx it runs
+    # The build adds the tsx it runs, and the TypeScript the first plan's tsc runs (one
+    # install serves every plan; the app lists neither).
+    assert plans[1].tools == ("typescript@^5", "tsx@^4")
 
 
 def test_a_dev_plan_whose_nodemon_runs_a_lint_first_runs_the_app_alone() -> None:

@@ -12,10 +12,15 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import trio
 
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
+    HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    author_folders,
+    code_folders,
+    django_hosts_settings,
     django_local_names,
     django_local_settings,
     image_folders,
@@ -33,10 +38,11 @@ from preview.apps.written import (
     settings_text,
     tells_manager,
 )
-from preview.builds.configdefaults import example_copies, named_values
+from preview.builds.configdefaults import config_defaults, example_copies, named_values
 from preview.builds.preparation import MissingFiles
 
-from ..launching import APPS, app_files
+from ..conftest import Service
+from ..launching import APPS, BUILD_WAIT, app_files, called, launched
 
 
 def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
@@ -315,6 +321,37 @@ def test_a_django_settings_local_module_it_lacks_is_written_with_databases(
     assert django_local_settings({**files, "proj/local_settings.py": b"X = 1\n"}) == {}
 
 
+def test_settings_that_allow_no_host_run_under_the_previews_module() -> None:
+    """mari8i's drf-file-upload runs its test settings, which set neither DEBUG nor
+    ALLOWED_HOSTS: under Django's defaults runserver refused to start ("You must set
+    settings.ALLOWED_HOSTS if DEBUG is False"). The preview's module imports them whole
+    and allows every host; settings that set either (or a module they star-import that
+    the upload lacks, which may) are left as they are."""
+    files = {p: t.encode() for p, t in app_files("django_no_hosts").items()}
+    path, module, text = django_hosts_settings(files) or ("", "", b"")
+    assert (path, module) == (f"{HOSTS_SETTINGS}.py", HOSTS_SETTINGS)
+    assert b"from checks.settings import *" in text and b'ALLOWED_HOSTS = ["*"]' in text
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == HOSTS_SETTINGS
+    given = config_defaults(files, "manage.py", {"DJANGO_SETTINGS_MODULE": "x"}, {"PORT"})
+    assert "DJANGO_SETTINGS_MODULE" not in given.values
+    assert MissingFiles.read(files, "manage.py", (), None).plain_contents(files)[path] == text
+    settings = files["checks/settings.py"]
+    for more in (b"DEBUG = True\n", b"ALLOWED_HOSTS = ['x']\n", b"from .local import *\n"):
+        assert django_hosts_settings({**files, "checks/settings.py": settings + more}) is None
+    off = {**files, "checks/settings.py": settings + b"DEBUG = False\n"}
+    assert django_hosts_settings(off) is not None
+
+
+async def test_an_app_whose_settings_allow_no_host_is_served(builder_service: Service) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("django_no_hosts"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(builder_service, body, "/books/")
+        assert answer["statusCode"] == 200 and answer["data"] == {"books": ["dune"], "debug": False}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 def test_a_local_settings_module_gives_the_names_the_settings_read_and_never_set(
     tmp_path: Path,
 ) -> None:
@@ -527,6 +564,41 @@ def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:
     assert run_folders({**files, "logs/.gitkeep": b""}) == {"var/.gitkeep": found["var/.gitkeep"]}
 
 
+def test_the_folders_of_a_loggers_file_options_are_made() -> None:
+    """blss-tico's fastify-webserver: ``require('./src/app')({logger: {file:
+    './src/logs/server.log'}})``, its .gitignore keeping every ``*.log`` (and so the folder)
+    out: pino's stream died on "ENOENT … open './src/logs/server.log'" before the app
+    listened. So does pino's ``destination({dest: 'audit/trail.log'})``."""
+    root = APPS / "node_logger_file_option"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    found = run_folders(files)
+    assert sorted(found) == ["audit/.gitkeep", "src/logs/.gitkeep"]
+    assert found["src/logs/.gitkeep"] == (
+        "server.js opens a log file in it (./src/logs/server.log)"
+    )
+    assert "src/logs/.gitkeep" not in run_folders({**files, "src/logs/server.log": b""})
+
+
+def test_the_folders_of_absolute_sqlite_files_its_authors_checkout_had() -> None:
+    """Sunikka's nestjs-photo-service: TypeORM's ``database: '/home/sunikka/…/
+    02-photo-service/database/photo-service.sq3'``, the folder of its committed
+    database/photo-service.sq3 on its author's machine ("EROFS: read-only file system,
+    mkdir '/home'" on every retry). That folder is the upload's database/; a path whose
+    names are no file of the upload gets a folder of its own; a relative one, a system
+    folder's or one at the root is none of these."""
+    root = APPS / "node_author_sqlite_path"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert author_folders(files) == [
+        ("/home/someone/projects/notes-service/database", "database"),
+        ("/home/someone/.cache/notes", None),
+    ]
+    python = b'engine = create_engine("sqlite:////srv/app/notes.sqlite")\nOTHER = "./db/x.db"\n'
+    assert author_folders({"main.py": python, "notes.sqlite": b""}) == [("/srv/app", "")]
+    assert author_folders({"main.py": b'db = connect("/x.db")\n'}) == []
+    # /tmp is a sandbox's own: no folder is bound there (not over the service's data dir)
+    assert author_folders({"targets.json": b'{"db": "/tmp/pytest-0/data/preview.db"}'}) == []
+
+
 def test_the_folders_its_image_has_beside_its_own() -> None:
     """The Dockerfile beside the app: its VOLUME folders and those it makes outside the
     folder it holds the app in (WORKDIR /app, COPY . .), not a variable's nor its own."""
@@ -540,6 +612,27 @@ VOLUME /cache $OTHER
     files = {"api/Dockerfile": dockerfile, "api/main.py": b""}
     assert image_folders(files, "api/main.py") == ["/data", "/var/log/app", "/uploads", "/cache"]
     assert image_folders({"api/main.py": b""}, "api/main.py") == []
+
+
+def test_the_absolute_folders_its_node_code_makes_are_given_it() -> None:
+    """Sanji-IO's express-filebin: server.js hands multer ``dest: '/uploads'``, which multer
+    makes at start-up, as a container's root lets it: "EROFS: read-only file system, mkdir
+    '/uploads'" on a preview's. Those folders, and an ``fs.mkdirSync`` of one, are given it
+    as its image's are; not /tmp's (its own already), a relative one's, nor its tests'."""
+    server = b"""const multer = require('multer');
+const upload = multer({ dest: '/uploads', limits: { fileSize: 1024 } });
+fs.mkdirSync("/data/files/", { recursive: true });
+const scratch = multer({ dest: '/tmp/parts' });
+const local = multer({ dest: 'uploads/' });
+"""
+    files = {
+        "package.json": b'{"dependencies": {"multer": "^1"}}',
+        "server.js": server,
+        "routes/files.js": b"const upload = multer({dest: '/uploads'});\n",
+        "test/api.js": b"fs.mkdirSync('/fixtures');\n",
+    }
+    assert code_folders(files) == ["/uploads", "/data/files"]
+    assert code_folders({"server.js": b"const upload = multer({ dest: 'uploads' });"}) == []
 
 
 def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:

@@ -272,6 +272,17 @@ def test_a_cache_managers_redis_store_wants_a_redis() -> None:
     assert found.redis.why == ["cache-manager-redis-store in its dependencies"]
 
 
+def test_fastifys_redis_plugin_wants_a_redis() -> None:
+    """blss-tico's fastify-webserver lists @fastify/redis (ioredis beneath) as its only
+    Redis package, registered with ``{host, port}`` from its configuration: given no
+    Redis, the plugin's connection was refused as the app booted and it exited 1."""
+    for plugin in ("@fastify/redis", "fastify-redis"):
+        package = b'{"dependencies": {"fastify": "^4", "%s": "^6"}}' % plugin.encode()
+        found = wanted_servers({"package.json": package}, "server.js", {})
+        assert found.redis is not None
+        assert found.redis.why == [f"{plugin} in its dependencies"]
+
+
 def test_a_redis_url_read_under_another_name_is_the_previews_redis() -> None:
     """Anasothman55's FastAPI-Gym-api requires ``REDIS_URI: str`` in its settings (redis in
     its dependencies): the REDIS_URL given left it unset, "needed". Each Redis URL the
@@ -674,6 +685,24 @@ def test_an_unset_engine_of_an_app_whose_one_sql_driver_is_mysqls_is_mysql() -> 
     assert wanted_servers(both, "package.json", {}).mysql is None
 
 
+def test_an_engine_its_example_leaves_a_fill_in_for_is_unset() -> None:
+    """adyfp24's express-file-handling: sequelize-cli's config reads ``dialect:
+    process.env.DB_DIALECT``, its .env.example says ``DB_DIALECT="your_db_dialect"``, and
+    mysql2 is its one SQL driver: nothing wanted a MariaDB, the dialect was given as
+    SQLite's, "Please install sqlite3 package manually". A fill-in names no engine."""
+    config = b"""module.exports = { development: {
+  username: process.env.DB_USER, host: process.env.DB_HOST || null,
+  dialect: process.env.DB_DIALECT } }"""
+    package = b'{"dependencies": {"sequelize": "^6", "mysql2": "^3"}}'
+    example = b'DB_USER="your_db_user"\nDB_DIALECT="your_db_dialect"\n'
+    files = {"package.json": package, "config/config.js": config, ".env.example": example}
+    found = wanted_servers(files, "package.json", {}).mysql
+    assert found is not None
+    assert "its DB_DIALECT, unset, where its one SQL driver is MySQL's" in found.why
+    named = {**files, ".env.example": example.replace(b"your_db_dialect", b"sqlite")}
+    assert wanted_servers(named, "package.json", {}).mysql is None
+
+
 def test_an_override_file_configures_the_servers_as_compose_merges_it() -> None:
     """docker-compose.override.yml (run by ``docker compose up`` beside the base file)
     publishes Redis's port, names MySQL's account and gives the app its Redis URL; a
@@ -993,3 +1022,13 @@ def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
         assert wanted_servers(files, "app.js", {}).mongo == f"{client} in its dependencies"
     plain = {"package.json": b'{"dependencies": {"express": "^4", "ejs": "^2"}}'}
     assert wanted_servers(plain, "app.js", {}).mongo is None
+
+
+def test_fastifys_mongodb_plugin_is_mongodbs() -> None:
+    """A Fastify app registering ``@fastify/mongodb`` with ``url: process.env.MONGO_URI``
+    fails at registration ("`url` parameter is mandatory if no client is provided"): it
+    expects MongoDB, which cannot be given here, not a fault of the service."""
+    for plugin in ("@fastify/mongodb", "fastify-mongodb"):
+        package = b'{"dependencies": {"fastify": "^5", "%s": "^9"}}' % plugin.encode()
+        files = {"package.json": package}
+        assert wanted_servers(files, "server.js", {}).mongo == f"{plugin} in its dependencies"

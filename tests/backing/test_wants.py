@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from preview.backing import wanted_servers
-from preview.backing.mysql import mariadb_argv
+from preview.backing.mysql import mariadb_argv, mysql_environment
 from preview.backing.wanted import table_name_cases
 from preview.backing.wants import postgres_wants
 
@@ -86,6 +86,28 @@ def test_a_requirements_folders_files_say_what_the_app_installs() -> None:
     redis = wanted_servers(files, "config/wsgi.py", {}).redis
     assert redis is not None and redis.templates == {"CELERY_BROKER_URL": "redis"}
     assert "celery in its dependencies" in redis.why
+
+
+def test_a_mysql_url_naming_another_machines_address_reaches_the_served_server() -> None:
+    """rookie-peng's fastapi-tenant-manager: ``DATABASE_URL = os.getenv("DATABASE_URL")``
+    beside ``# DATABASE_URL: str = 'mysql://root:123456@192.168.79.131:3306/tenant-
+    management'``, its author's LAN: given as it is, "Network is unreachable" (the sandbox's
+    /etc/hosts names a server, never an address). Its account and database stand; the
+    server's name replaces the address. A loopback address or a name stays."""
+    url = "mysql://root:123456@192.168.79.131:3306/tenant-management"
+    files = {
+        "requirements.txt": b"pymysql\n",
+        "app/db.py": b"import os\nDATABASE_URL = os.getenv('DATABASE_URL')\n"
+        + f"# DATABASE_URL: str = '{url}'\n".encode(),
+    }
+    mysql = wanted_servers(files, "app/db.py", {"DATABASE_URL": url}).mysql
+    assert mysql is not None
+    given = mysql_environment(mysql)["DATABASE_URL"]
+    assert given == "mysql://root:123456@mysql:3306/tenant-management", given
+    own = wanted_servers(
+        files, "app/db.py", {"DATABASE_URL": url.replace("192.168.79.131", "127.0.0.1")}
+    )
+    assert own.mysql is not None and "@127.0.0.1:" in mysql_environment(own.mysql)["DATABASE_URL"]
 
 
 def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:

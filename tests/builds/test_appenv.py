@@ -1,13 +1,20 @@
-"""What an app's environment holds: the modules its installed distributions provide
-(builds.appenv)."""
+"""What an app's environment holds: the modules its installed distributions provide,
+and setuptools as the virtualenv the app was made in had it (builds.appenv)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import trio
+from packaging.version import Version
+
+from preview.apps.depspec import PythonDeps
 from preview.apps.imports import source_roots
-from preview.builds.appenv import _installed_modules
+from preview.builds.appenv import SEEDED_SETUPTOOLS, _installed_modules, with_setuptools
+
+from ..conftest import Service
+from ..launching import BUILD_WAIT, launched, messages
 
 
 def test_what_an_environment_installs_counts_with_its_dependencies_own() -> None:
@@ -20,3 +27,44 @@ def test_what_an_environment_installs_counts_with_its_dependencies_own() -> None
     assert source_roots(files, set()) == ["proj"]
     assert source_roots(files, installed) == []
     assert _installed_modules(Path("/nonexistent")) == set()
+
+
+async def _quiet(line: str) -> None:
+    pass
+
+
+async def test_setuptools_is_added_where_the_app_names_none_and_no_lock_fixes_the_set() -> None:
+    plain = PythonDeps(("flask",), "requirements.txt", None, None)
+    assert (await with_setuptools(plain, _quiet)).requirements == ("flask", SEEDED_SETUPTOOLS)
+    pinned = PythonDeps(("flask", "setuptools==80.9.0"), "requirements.txt", None, None)
+    assert await with_setuptools(pinned, _quiet) is pinned
+    locked = PythonDeps((), "pyproject.toml", None, None, lock=("[project]", "version = 1"))
+    assert await with_setuptools(locked, _quiet) is locked
+    assert await with_setuptools(plain, _quiet, offline=True) is plain  # a wheelhouse's
+
+
+async def test_an_app_whose_code_imports_pkg_resources_starts_the_first_time(
+    builder_service: Service,
+) -> None:
+    """Its first start succeeds: no failed start on "No module named 'pkg_resources'",
+    then a second build with setuptools (the remedy that caught it before)."""
+    service = builder_service
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "main.py": (
+            "import pkg_resources\n"
+            "from fastapi import FastAPI\n\n"
+            "app = FastAPI()\n\n\n"
+            '@app.get("/")\n'
+            "def root() -> dict[str, str]:\n"
+            '    return {"setuptools": pkg_resources.get_distribution("setuptools").version}\n'
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        system = messages(await service.history(body["gid"]), "system")
+        assert not [line for line in system if line.startswith("fix ")], system
+        answer = (await service.app_get(body, "/")).json()
+        assert Version(answer["setuptools"]) < Version("81"), answer
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -57,7 +57,15 @@ from preview.builds.configdefaults import (
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
-from ..launching import BUILD_WAIT, app_files, called, launch_environment, launched, messages
+from ..launching import (
+    APPS,
+    BUILD_WAIT,
+    app_files,
+    called,
+    launch_environment,
+    launched,
+    messages,
+)
 
 SETTINGS = """
 import os
@@ -365,9 +373,8 @@ def test_failures_name_every_variable_needed() -> None:
         "these 2 variables are needed: API_TOKEN, SMTP_HOST: give them with the launch option env"
     )
     decouple = ["decouple.UndefinedValueError: SMTP_HOST not found. Declare it as envvar"]
-    assert failure_cause(["Traceback (most recent call last):", *decouple]).startswith(
-        "the variable SMTP_HOST is needed"
-    )
+    cause = failure_cause(["Traceback (most recent call last):", *decouple])
+    assert cause is not None and cause.startswith("the variable SMTP_HOST is needed")
 
 
 async def test_env_example_and_generated_secrets_make_it_healthy(
@@ -587,6 +594,30 @@ if settings.BUCKET == "uploads":
     assert stand_in_value("WHATEVER", "str") == STAND_IN
 
 
+def test_a_settings_field_another_read_defaults_takes_that_default() -> None:
+    """topgun312's fastapi-business-management-and-control-app: ``MODE: str`` required by
+    its Settings, ``os.getenv("MODE", "DEV")`` in its main.py: MODE was taken as defaulted,
+    given nothing, and pydantic's "Field required" killed its start. The read's default
+    is given; a read without a constant default leaves a stand-in of its shape."""
+    settings = b"""import os
+from pydantic_settings import BaseSettings
+class Settings(BaseSettings):
+    MODE: str
+    LEVEL: str
+    CACHE_HOST: str
+settings = Settings()
+"""
+    main = b"""import os
+env_name = os.getenv("MODE", "DEV")
+level = os.getenv("LEVEL", "info") if os.getenv("LEVEL", "warn") else None
+host = os.getenv("CACHE_HOST")
+"""
+    found = config_defaults({"config.py": settings, "main.py": main}, "main.py", {}, {})
+    stood = {name: found.values.get(name) for name in found.stand_ins}
+    assert stood == {"MODE": "DEV", "CACHE_HOST": "localhost"}
+    assert any("MODE=DEV: its code's own default" in note for note in found.notes)
+
+
 def test_a_settings_class_made_of_other_settings_classes_is_read() -> None:
     """mhavshyn's FastApi-pet: ``class Settings(CoreSettings, …, PaymentSettings)`` with
     fields of its own, in a module apart from its parts: they were unseen, given nothing,
@@ -796,6 +827,30 @@ class Settings(BaseSettings):
     assert throwaway_value("JWT_IGNORE_EXPIRATION", "bool") == "false"
     assert throwaway_value("SESSION_TOKEN_SECURE", "bool") == "false"
     assert throwaway_value("DEBUG", "bool") == "true"
+
+
+def test_a_variable_given_to_a_cron_schedule_is_a_field_of_it() -> None:
+    """A setting handed to Celery's ``crontab(minute=…)`` is a schedule's field, whatever
+    its name's last word says (``…_EMAIL``: an address, "Invalid weekday literal" at every
+    start); read in place too. One read elsewhere keeps its name's value."""
+    settings = b"""from decouple import config
+RETRY_FOR_FAILED_EMAIL = config("RETRY_FOR_FAILED_EMAIL")
+ADMIN_EMAIL = config("ADMIN_EMAIL")
+"""
+    beat = b"""from celery import Celery
+from celery.schedules import crontab
+from django.conf import settings
+from decouple import config
+app = Celery("site")
+app.conf.beat_schedule = {
+    "retry": {"task": "t.retry", "schedule": crontab(minute=settings.RETRY_FOR_FAILED_EMAIL)},
+    "digest": {"task": "t.digest", "schedule": crontab(hour=config("DIGEST_HOUR"))},
+}
+"""
+    files = {"site/settings.py": settings, "site/celery.py": beat}
+    values = config_defaults(files, "manage.py", {}, {"PORT"}).values
+    assert values["RETRY_FOR_FAILED_EMAIL"] == values["DIGEST_HOUR"] == "*"
+    assert values["ADMIN_EMAIL"] == "preview@example.com"
 
 
 def test_another_services_port_left_empty_by_the_example_gets_its_well_known_one() -> None:
@@ -2300,6 +2355,28 @@ export const ENVIRONMENT = envSchema.parse(process.env);
     assert "DB_DRIVER" in config_defaults(files, "package.json", {}, {"PORT": "8000"}).values
 
 
+def test_the_env_file_its_code_loads_by_its_path_is_the_apps_own() -> None:
+    """blss-tico's fastify-webserver keeps its settings in src/config/.env, loaded by
+    ``require('dotenv').config({ path: __dirname + '/.env' })`` in the module that requires
+    each one: read by none, SRV_HOST, RD_HOST … were given stand-ins, which dotenv does
+    not replace, and the app exited 1. What that file sets is the app's own; a path of
+    ``path.join``'s, and one naming a file the upload lacks, likewise read or not."""
+    root = APPS / "node_dotenv_path"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    found = config_defaults(files, "package.json", {}, {"PORT": "8000"})
+    assert found.stand_ins == []
+    assert not {"SRV_HOST", "CACHE_HOST", "GREETING"} & found.values.keys()
+    joined = b"import { config } from 'dotenv';\nconfig({ path: path.join(__dirname, '.env') });\n"
+    moved = {**files, "src/config/configuration.js": files["src/config/configuration.js"]}
+    moved["src/config/load.mjs"] = joined
+    del moved["src/config/configuration.js"]
+    moved["src/config/read.js"] = b"module.exports = process.env.GREETING.split(',');\n"
+    assert "GREETING" not in config_defaults(moved, "package.json", {}, {"PORT": "8000"}).values
+    # Without its file: what its name says, or a stand-in, as before.
+    del files["src/config/.env"]
+    assert config_defaults(files, "package.json", {}, {"PORT": "8000"}).stand_ins != []
+
+
 def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
     """kausar2697's boilerplate-nestjs-typeorm-passport-jwt git-ignores src/app.module.ts,
     which src/main.ts imports, and ships src/app.module-backup.ts: nest build failed on
@@ -2858,3 +2935,48 @@ app.include_router(router_role, prefix=settings.api_url)
     assert "MAIN_URL" not in given.values
     slash = {**files, "src/core/settings.py": settings.replace(b'"/api"', b'"/api/"')}
     assert router_prefix_defaults(slash) == {"MAIN_URL": "", "API_URL": "/api"}
+
+
+def test_a_storage_buckets_name_read_by_node_code_gets_a_throwaway_one() -> None:
+    """nutkiattisak's express-upload-file: ``storage.bucket(process.env.GCP_BUCKET_NAME)``
+    at its module's load, no example of its .env: "A bucket name is needed to use Cloud
+    Storage." and it never listened; multer-firebase-storage likewise ("Bucket Name
+    Required"). A bucket's name read by Node code gives no access: a throwaway one; a
+    region stays the region's rule's; one an app requires stays a stand-in's."""
+    controller = b"""const { Storage } = require("@google-cloud/storage")
+const storage = new Storage({ projectId: process.env.GCP_PROJECT_ID })
+const bucket = storage.bucket(process.env.GCP_BUCKET_NAME)
+const other = process.env.S3_BUCKET
+"""
+    files = {
+        "package.json": b'{"dependencies": {"@google-cloud/storage": "^7", "express": "^4"}}',
+        "controllers/upload.js": controller,
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["GCP_BUCKET_NAME"] == found.values["S3_BUCKET"] == "preview-bucket"
+    own = config_defaults(files, "package.json", {"GCP_BUCKET_NAME": "mine"}, set())
+    assert "GCP_BUCKET_NAME" not in own.values or own.values["GCP_BUCKET_NAME"] == "mine"
+    assert throwaway_value("AWS_BUCKET_REGION") == "us-east-1"
+    assert throwaway_value("BUCKETS_LIST") is None
+
+
+def test_an_engines_variable_named_for_the_other_served_engine_names_that_one() -> None:
+    """iv4n89's node-express-ts: TypeORM's ``type: process.env.MYSQL_TYPE || 'mysql'``,
+    ``host: process.env.MYSQL_HOST``, pg and mysql2 both listed; MYSQL_TYPE was given the
+    PostgreSQL's "postgres" and MYSQL_HOST the MariaDB's: pg spoke to the MariaDB ("Cannot
+    read properties of undefined (reading 'handleCopyData')"). Named for MySQL, served
+    too, it names MySQL; a generic one names the served database's engine."""
+    source = b"""const AppDataSource = new DataSource({
+    type: process.env.MYSQL_TYPE || 'mysql',
+    host: process.env.MYSQL_HOST || 'localhost',
+    other: process.env.DB_TYPE,
+});
+"""
+    files = {
+        "package.json": b'{"dependencies": {"typeorm": "0.3.7", "pg": "^8", "mysql2": "^2"}}',
+        "database/db.ts": source,
+    }
+    provided = {**mysql_environment(MysqlWanted()), **_SERVED}  # the generic names PG's
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["MYSQL_TYPE"] == "mysql", found.values
+    assert found.values["DB_TYPE"] == "postgres", found.values

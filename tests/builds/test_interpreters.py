@@ -464,3 +464,34 @@ async def test_a_build_lacking_a_system_library_is_not_tried_where_no_wheel_is_e
     with pytest.raises(BuildFailed):
         await build_first_fitting(pythons, found, attempt, publish, say)
     assert ("3.9.18", True) in tried or ("3.9.18", False) in tried, tried
+
+
+async def test_a_download_past_the_size_a_build_may_write_is_not_tried_on_another_python() -> None:
+    """yaswanthkumarch's fastapi-email-tracker: torch's 783 MiB stopped the build on 3.11,
+    and 3.12 downloaded it and CUDA's wheels again until the launch's time ran out, its
+    remedy (torch left out, never imported) never reached. A package's size is the same
+    on every Python: the failure is the build's at once."""
+    oversized = (
+        "uv was stopped writing a file larger than the 256 MiB a build may write (torch 783.1 MiB)"
+    )
+    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.12.1", "3.10.13"))
+    tried: list[tuple[str, bool | None]] = []
+    said: list[str] = []
+
+    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
+        tried.append((interpreter.version, wheels))
+        raise BuildFailed(oversized if wheels is not True else "no usable wheels")
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    async def publish(*args: object) -> None:
+        return None
+
+    async def found() -> dict[str, Gaps]:
+        return {v: Gaps(unbuilt=("fpdf==1.7.2",)) for v in ("3.11.7", "3.12.1", "3.10.13")}
+
+    with trio.fail_after(5), pytest.raises(BuildFailed, match=r"torch 783\.1 MiB"):
+        await build_first_fitting(pythons, found, attempt, publish, say)
+    assert len([t for t in tried if t[1] is not True]) == 1, tried  # one build from source
+    assert any("not tried on another Python" in line for line in said), said

@@ -723,7 +723,9 @@ async def test_undeclared_module_and_flask_before_3_are_fixed_and_run(
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body, fixes = await _relaunched(service, "flask_undeclared")
-        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        said = messages(await service.history(body["gid"]), "system")
+        assert not fixes, fixes  # read from what its start imports: no failed start first
+        assert any(line.startswith("its start imports yaml,") for line in said), said
         assert (await service.app_get(body, "/")).json() == {"items": ["apple", "pear"]}
         await service.stop(body["gid"])
         # Launched again: it starts with the fix the upload needed, no failure first.
@@ -1179,6 +1181,14 @@ def test_an_old_setup_py_builds_on_the_setuptools_that_still_had_its_api() -> No
     ]
     fix = _remedies(("anyjson==0.3.3",)).next_fix(use_2to3[0], use_2to3[1:], {}, PYTHONS)
     assert fix is not None and fix.build == "setuptools<58"
+    # MarkupSafe 1.0's setup.py imports Feature, which left setuptools in 46: on <70 its
+    # build failed the same way (DaemonWill's flask-photo-app).
+    feature = [
+        "Failed to build `markupsafe==1.0`",
+        "      ImportError: cannot import name 'Feature' from 'setuptools'",
+    ]
+    fix = _remedies(("MarkupSafe==1.0",)).next_fix(feature[0], feature[1:], {}, PYTHONS)
+    assert fix is not None and fix.build == "setuptools<46"
 
 
 def test_a_builds_last_exception_is_among_its_lines() -> None:
@@ -1228,7 +1238,7 @@ async def test_a_fix_made_at_launch_is_in_force_for_its_revisions(
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body, fixes = await _relaunched(service, "flask_undeclared")
-        assert len(fixes) == 1 and "adding PyYAML" in fixes[0], fixes
+        assert not fixes, fixes  # taken before its first start (its start imports yaml)
         assert body["runtime"]["fixes"] == ["+ PyYAML"]
         changed = app_files("flask_undeclared")["app.py"].replace("pear", "plum")
         posted = await service.client.post(
@@ -1347,10 +1357,25 @@ def test_a_package_larger_than_a_build_may_write_imported_in_a_function_is_left_
     lazily = b"import flask\n\ndef predict():\n    import tensorflow as tf\n    return tf\n"
     fix = fix_for(lazily)
     assert fix is not None and fix.drop == "tensorflow", fix
-    assert "imports it only inside functions" in fix.said
+    assert "imports it nowhere or only inside functions" in fix.said
     assert fix_for(b"import flask\nimport tensorflow\n") is None
     assert fix_for(b"import flask\nif True:\n    from tensorflow import keras\n") is None
     assert fix_for(lazily, ("Flask", "keras")) is None
+    # yaswanthkumarch's fastapi-email-tracker: a freeze listing torch, never imported, and
+    # CUDA's wheels it brings, named with it: torch left out, they with it.
+    cuda = (
+        "uv was stopped writing a file larger than the 256 MiB a build may write "
+        "(nvidia-cudnn-cu12 544.5 MiB, torch 783.1 MiB)"
+    )
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("fastapi", "torch==2.7.1"), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    fix = remedies.next_fix(cuda, [], {"app.py": b"import fastapi\n"}, ["3.11.7"])
+    assert fix is not None and fix.drop == "torch", fix
+    assert "nvidia-cudnn-cu12, which it brings" in fix.said
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("fastapi",), "requirements.txt", None, None)
+    assert remedies.next_fix(cuda, [], {"app.py": b"import fastapi\n"}, ["3.11.7"]) is None
 
 
 def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
@@ -1538,3 +1563,41 @@ def test_a_package_built_for_an_older_numpy_holds_numpy_below_the_installed_majo
     pinned.tried.python_version, pinned.tried.env_path = "3.9.18", remedies.tried.env_path
     again = pinned.next_fix(failure[-1], failure, {}, PYTHONS)
     assert again is None or again.add != "numpy<2", again
+
+
+async def test_what_its_start_imports_and_its_dependencies_lack_is_added_before_it_starts(
+    builder_service: Service,
+) -> None:
+    """brunolnetto's fastapi-email lists neither fastapi nor pydantic-settings: each
+    was a failed start, a fix and another install. Both are read from what its start
+    imports and added before the first start: no fix after a failure."""
+    service = builder_service
+    files = {
+        "requirements.txt": "uvicorn\n",
+        "app/__init__.py": "",
+        "app/main.py": (
+            "from fastapi import FastAPI\n\n"
+            "from .settings import Settings\n\n"
+            "app = FastAPI()\n\n\n"
+            '@app.get("/")\n'
+            "def root() -> dict[str, str]:\n"
+            '    return {"name": Settings().name}\n'
+        ),
+        "app/settings.py": (
+            "from pydantic_settings import BaseSettings\n\n\n"
+            "class Settings(BaseSettings):\n"
+            '    name: str = "made"\n'
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        system = messages(await service.history(body["gid"]), "system")
+        assert not [line for line in system if line.startswith("fix ")], system
+        said = [line for line in system if line.startswith("its start imports ")]
+        assert said == [
+            "its start imports fastapi, pydantic_settings, which its environment does not "
+            "have: + fastapi; + pydantic_settings, before its first start"
+        ], system
+        assert (await service.app_get(body, "/")).json() == {"name": "made"}
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -241,6 +241,12 @@ MOTIVATING_VARIABLES = {
         "",
         "us-east-1",
     ),
+    "a storage bucket's name": (
+        "nutkiattisak's express-upload-file",
+        "GCP_BUCKET_NAME",
+        "?",
+        "preview-bucket",
+    ),
     "a migration tool's table": (
         "RubenOAlvarado's todo-backend-express-knex",
         "KNEX_MIGRATIONS_TABLE_NAME",
@@ -310,6 +316,19 @@ MOTIVATING_NPM_ERRORS = {
         "a package.json asking for a release not yet made",
         ["npm error notarget No matching version found for express@^99.0.0."],
         "no version of express matches ^99.0.0",
+    ),
+    "a dependency from a git repository could not be fetched (its git command)": (
+        "Hamed-Ajaj's hono-tasks-api, its stocker's git+ssh dependency",
+        [
+            "npm error code 128",
+            "npm error An unknown git error occurred",
+            "npm error command git --no-replace-objects ls-remote "
+            "ssh://git@github.com/dwallach1/stocker.git",
+            "npm error and the repository exists.",
+        ],
+        "a dependency it takes from a git repository could not be fetched: "
+        "ssh://git@github.com/dwallach1/stocker.git (a build reaches the package registries "
+        "only)",
     ),
     "the dependency tree has a conflict (ERESOLVE), the next line naming it": (
         "a NestJS app whose @nestjs/swagger wants another @nestjs/common",

@@ -38,6 +38,19 @@ npm error notarget In most cases you or one of your dependencies are requesting
 npm error notarget a package version that doesn't exist.
 npm error A complete log of this run can be found in: /envs/node-2/.npm/_logs/y.log"""
 
+# Hamed-Ajaj's hono-tasks-api lists stocker, whose dependency secret-module is
+# git+ssh://git@github.com/dwallach1/stocker.git: its launch failed on "and the repository
+# exists.", git's last words.
+NPM_GIT = """npm error code 128
+npm error An unknown git error occurred
+npm error command git --no-replace-objects ls-remote ssh://git@github.com/dwallach1/stocker.git
+npm error ssh: Could not resolve hostname github.com: Temporary failure in name resolution
+npm error fatal: Could not read from remote repository.
+npm error
+npm error Please make sure you have the correct access rights
+npm error and the repository exists.
+npm error A complete log of this run can be found in: /envs/node-4/.npm/_logs/g.log"""
+
 NPM_ERESOLVE = """npm error code ERESOLVE
 npm error ERESOLVE unable to resolve dependency tree
 npm error
@@ -78,6 +91,15 @@ def test_npm_no_matching_version_and_eresolve() -> None:
     assert reason == (
         'npm could not resolve the dependency tree: peer react@"^16.8.0" from old-widget@1.0.0'
     )
+
+
+def test_npm_failing_to_fetch_a_git_dependency_names_its_repository() -> None:
+    reason, lines = tool_failure(NPM_GIT.splitlines())
+    assert reason == (
+        "a dependency it takes from a git repository could not be fetched: "
+        "ssh://git@github.com/dwallach1/stocker.git (a build reaches the package registries only)"
+    )
+    assert "and the repository exists." in lines
 
 
 def test_typescript_errors_are_counted_per_file() -> None:

@@ -384,6 +384,9 @@ def test_builds_reach_the_hosts_of_prebuilt_binaries_and_the_app_does_not() -> N
     builds = EgressPolicy.for_builds("", "", prebuilt=prebuilt)
     for host in ("github.com", "objects.githubusercontent.com", "nodejs.org", "pypi.org"):
         assert builds.allows(host, 443), host
+    # bin-wrapper's binaries (imagemin-gifsicle's, Xilin05's express-upload: "tunneling
+    # socket could not be established, statusCode=403", then a compile with no autoreconf)
+    assert builds.allows("raw.githubusercontent.com", 443)
     assert not builds.allows("example.com") and not builds.allows("github.com", 22)
     assert not EgressPolicy.parse(settings.egress).allows("github.com")  # the app's run
     narrowed = EgressPolicy.for_builds("", "", prebuilt=EgressPolicy.parse(""))

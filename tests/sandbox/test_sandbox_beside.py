@@ -8,7 +8,9 @@ settings' debug-toolbar idiom, ``gethostbyname_ex(gethostname())``, failed EAI_A
 docker-django-example's). The directories its compose service mounts are there, writable,
 the same for its set-up steps and its run (ra-ky's fastapi-sqlite opens
 ``sqlite:////data/data.db`` in its ``sqlite-data:/data`` volume: "unable to open database
-file" on the read-only root)."""
+file" on the read-only root). So are the folders of the absolute SQLite files its author's
+checkout had, the upload's own where it holds the file (Sunikka's nestjs-photo-service:
+"EROFS: read-only file system, mkdir '/home'")."""
 
 from __future__ import annotations
 
@@ -166,6 +168,48 @@ async def test_its_compose_services_volumes_are_its_own_writable_directories(
         )
         seen = json.loads((await service.app_get(launched, "/volumes")).text)
         assert seen == {"hits": ["setup", "run"], "uploads": ["kept.txt", "run.txt"], "cache": []}
+
+
+AUTHOR_APP = """
+import json, sqlite3
+# As its author's checkout had them: its committed database/notes.db, and a cache.
+NOTES = "/home/someone/notes-service/database/notes.db"
+with sqlite3.connect(NOTES) as db:
+    db.execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)")
+    db.execute("INSERT INTO notes VALUES ('run')")
+with sqlite3.connect("/home/someone/.cache/notes/cache.db") as db:
+    db.execute("CREATE TABLE IF NOT EXISTS hits (at TEXT)")
+
+class Author(Handler):
+    def do_GET(self):
+        if self.path == "/author":
+            with sqlite3.connect(NOTES) as db:
+                notes = [body for (body,) in db.execute("SELECT body FROM notes")]
+            body = json.dumps({"notes": notes, "own": sorted(os.listdir("database"))}).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+        else:
+            super().do_GET()
+Handler = Author
+"""
+
+
+async def test_the_folders_of_absolute_sqlite_files_its_author_had_are_there(
+    service: Service,
+) -> None:
+    require_sandbox(service)
+    with trio.fail_after(60):
+        files = server_app(before_serving=AUTHOR_APP, **{"database/notes.db": ""})
+        gid = await service.upload(files)
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        seen = json.loads((await service.app_get(launched, "/author")).text)
+        # Written in the upload's own database/ (an empty file is an empty database).
+        assert seen == {"notes": ["run"], "own": ["notes.db"]}
+        await service.stop(gid)
 
 
 CACHES_APP = """

@@ -46,6 +46,7 @@ from .meanings import (
 )
 from .required import (
     CACHE_URL_READ,
+    CRON_FIELD,
     EMAIL_URL_READ,
     OPTIONAL,
     compared_values,
@@ -53,6 +54,7 @@ from .required import (
     database_option_variables,
     defaulted_reads,
     json_settings_fields,
+    own_defaults,
     read_variables,
     required_types,
     required_variables,
@@ -65,6 +67,7 @@ from .required import (
 __all__ = [
     "CACHE_URL_READ",
     "COMPOSE_NAMES",
+    "CRON_FIELD",
     "DATABASE",
     "DATABASE_URL_READ",
     "EMAIL_URL_READ",
@@ -103,6 +106,7 @@ __all__ = [
     "meaning",
     "names_another_store",
     "other_env_files",
+    "own_defaults",
     "read_variables",
     "readme_copied_env",
     "required_types",

@@ -34,6 +34,7 @@ from .meanings import DATABASE, DATABASE_URL_READ, meaning
 
 __all__ = [
     "CACHE_URL_READ",
+    "CRON_FIELD",
     "DATABASE_URL_READ",
     "EMAIL_URL_READ",
     "OPTIONAL",
@@ -52,6 +53,8 @@ __all__ = [
 OPTIONAL = "?"  # the type of a variable read without a default, not required
 # The kinds of a read by a reader of a service's URL (django-environ's env.db("X")).
 CACHE_URL_READ = "cache URL"
+# The kind of a variable handed to a cron schedule's field (Celery's ``crontab(minute=…)``).
+CRON_FIELD = "cron field"
 EMAIL_URL_READ = "mail URL"
 _SETTINGS_BASES = {"BaseSettings"}
 _PASSWORD = re.compile(r"PASSWORD|PASSWD|PASS$")
@@ -123,6 +126,8 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     # and the names other code turns into numbers (``int(settings.EXPIRES)``).
     bound: dict[str, str] = {}
     counted: set[str] = set()
+    scheduled: set[str] = set()
+    own = _own_names(files)
     for path in python_files(files):
         data = files[path]
         # getenv alone too: a settings module of `from os import getenv` reads with it only
@@ -138,6 +143,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         if tree is None:
             continue
         counted.update(_counted_names(tree) if counts else ())
+        scheduled.update(_cron_field_names(tree) if b"crontab" in data else ())
         if not reads:
             continue
         configured = (
@@ -151,6 +157,9 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         prefix = _reader_prefix(tree) if configured else ""
         file_values = _dotenv_value_dicts(tree)
         bound.update(_bound_reads(tree, prefix))
+        for key in _built_with(tree, prefix, own):
+            if found.get(key, OPTIONAL) == OPTIONAL:
+                found[key] = ""
         for node in ast.walk(tree):
             if id(node) in defaulted:  # `os.environ.get("X") or "15"`: its own default
                 continue
@@ -188,6 +197,12 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         # in its factory: int(None) at every start. A number it needs.
         if (key := bound.get(name)) is not None and found.get(key) == OPTIONAL:
             found[key] = "int"
+    for name in scheduled:
+        # KBherwani's DRF-Email-Sender-System: ``SCHEDULER_FOR_RETRY_EMAIL =
+        # config(...)``, then ``crontab(minute=settings.SCHEDULER_FOR_RETRY_EMAIL)``; its
+        # name's last word made it an address: "Invalid weekday literal" at every start.
+        if (key := bound.get(name, name)) in found and found[key] != OPTIONAL:
+            found[key] = CRON_FIELD
     required_by_node, read_by_node = node_env_reads(files)
     for name, kind in required_by_node.items():
         found.setdefault(name, kind)
@@ -563,6 +578,74 @@ def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
     return bound
 
 
+def _own_names(files: dict[str, bytes]) -> set[str]:
+    """Every folder's and module's name among the app's Python files: what an import of
+    its own may start with (``app.images``, a ``src/`` layout's package)."""
+    found: set[str] = set()
+    for path in python_files(files):
+        found.update(part.removesuffix(".py") for part in path.split("/"))
+    return found
+
+
+_CONNECTION_PARTS = frozenset(("host", "port", "db", "database", "user", "username", "password"))
+
+
+def _built_with(tree: ast.Module, prefix: str, own: set[str]) -> set[str]:
+    """The variables read without a default (or bound to such a read at module level) that
+    the module gives a third-party class it builds as it is imported: an SDK's client,
+    which refuses None (AhmadAli-68's FastAPI-PhotoVideoSharingApp: ``ImageKit(private_key=
+    os.getenv('IMAGEKIT_PRIVATE_KEY'), …)`` at module level, "Missing public_key or
+    private_key or url_endpoint during ImageKit initialization" at every start). Not a
+    function's call (``sentry_sdk.init(dsn=…)`` takes None as "off"), nor one in a
+    function's body, run when it is called."""
+    classes: set[str] = set()
+    modules: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and not statement.level and statement.module:
+            if statement.module.split(".")[0] not in own:
+                classes.update(a.asname or a.name for a in statement.names if a.name[:1].isupper())
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.name.split(".")[0] not in own:
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    if not classes and not modules:
+        return set()
+    bound = _bound_reads(tree, prefix)
+    found: set[str] = set()
+    for call in _module_level_calls(tree):
+        func = call.func
+        built = (isinstance(func, ast.Name) and func.id in classes) or (
+            isinstance(func, ast.Attribute)
+            and func.attr[:1].isupper()
+            and isinstance(func.value, ast.Name)
+            and func.value.id in modules
+        )
+        if not built:
+            continue
+        # A connection's parts, which its client takes as None until it connects (a
+        # Redis's host: the cache's meaning gives it, not a stand-in): not an SDK's keys.
+        given = [k.value for k in call.keywords if k.arg not in _CONNECTION_PARTS]
+        for arg in [*call.args, *given]:
+            if (key := _environ_get(arg)) is not None:
+                found.add(key)
+            elif isinstance(arg, ast.Name) and arg.id in bound:
+                found.add(bound[arg.id])
+    return found
+
+
+def _module_level_calls(tree: ast.Module) -> Iterator[ast.Call]:
+    """The calls made as the module is imported: not in a function's, class's or lambda's
+    body."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            yield node
+        pending.extend(ast.iter_child_nodes(node))
+
+
 def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[str, str]:
     """{a variable an f-string database URL is built of: the generic name of its part},
     each by its place: deaxparadox's task-flask-user-api builds
@@ -689,6 +772,23 @@ def defaulted_reads(files: dict[str, bytes]) -> set[str]:
                 continue
             found[key] = found.get(key, True) and (_says(_read_default(node)) or key in schema)
     return {name for name, says in found.items() if says}
+
+
+def own_defaults(files: dict[str, bytes]) -> dict[str, str]:
+    """The default the app's Python code gives a variable it reads, where every read of it
+    gives the same constant one (``os.getenv("MODE", "DEV")``): the value the author runs
+    it with where nothing sets it."""
+    found: dict[str, str | None] = {}
+    for tree, prefix in _reading_modules(files):
+        for node in ast.walk(tree):
+            if (key := _variable_read(node, prefix)) is None:
+                continue
+            default = _read_default(node)
+            value = (
+                str(default.value) if isinstance(default, ast.Constant) and _says(default) else None
+            )
+            found[key] = value if found.get(key, value) == value else None
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def _says(default: ast.expr | None) -> bool:
@@ -873,6 +973,28 @@ def _counted_names(tree: ast.AST) -> set[str]:
         and node.args
         and isinstance(node.args[0], ast.Name | ast.Attribute)
     }
+
+
+# Celery's crontab(): each of its fields takes "*" (every one).
+_CRON_FIELDS = frozenset({"minute", "hour", "day_of_week", "day_of_month", "month_of_year"})
+
+
+def _cron_field_names(tree: ast.AST) -> set[str]:
+    """The names (``RETRY``), attributes (``settings.RETRY``) and variables read in place
+    (``config("RETRY")``) given as a field of a ``crontab(…)`` schedule."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _name(node.func) == "crontab"):
+            continue
+        for keyword in node.keywords:
+            value = keyword.value
+            if keyword.arg not in _CRON_FIELDS:
+                continue
+            if isinstance(value, ast.Name | ast.Attribute):
+                found.add(_name(value))
+            elif (read := _variable_read(value, "")) is not None:
+                found.add(read)
+    return found
 
 
 def _dotenv_value_dicts(tree: ast.AST) -> set[str]:
@@ -1398,6 +1520,14 @@ def _settings_fields(
             # should be a valid string"); the variable it reads is required.
             names.append((read, ast.unparse(statement.annotation)))
             continue
+        elif isinstance(value, ast.List | ast.Tuple | ast.Set) and (
+            reads := _element_reads(statement)
+        ):
+            # ``BACKEND_CORS_ORIGINS: List[AnyHttpUrl] = [os.environ.get("URL_ONE"), …]``:
+            # each element None where its variable is unset, which the element's type
+            # refuses (morshedul-antor's fastapi-email-ses: "none is not an allowed value").
+            names.extend(reads)
+            continue
         elif (
             isinstance(value, ast.Call)
             and _name(value.func) in returning_none
@@ -1411,6 +1541,24 @@ def _settings_fields(
             continue
         names.append(((alias or prefix + field).upper(), ast.unparse(statement.annotation)))
     return names
+
+
+_ADMITS_NONE = re.compile(r"\b(?:Optional|None|Any)\b")
+
+
+def _element_reads(field: ast.AnnAssign) -> list[tuple[str, str]]:
+    """The variables a settings field's list default reads bare, each with the type of the
+    field's elements (``AnyHttpUrl`` of ``List[AnyHttpUrl]``), where that type refuses None."""
+    annotation = field.annotation
+    element = annotation.slice if isinstance(annotation, ast.Subscript) else None
+    if element is None or isinstance(element, ast.Tuple):
+        return []
+    kind = ast.unparse(element)
+    if _ADMITS_NONE.search(kind):
+        return []
+    value = field.value
+    elements = value.elts if isinstance(value, ast.List | ast.Tuple | ast.Set) else []
+    return [(read, kind) for item in elements if (read := _environ_get(item))]
 
 
 def _returning_none(tree: ast.Module) -> frozenset[str]:

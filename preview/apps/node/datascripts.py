@@ -13,6 +13,11 @@ already made under its own names, so they are left to the app there: but where s
 script runs a file of the upload that makes the tables itself (``"db_migrate": "node
 migrations/index.js"``, whose file sends ``CREATE TABLE IF NOT EXISTS``), it is the app's
 schema, and it is run (:func:`table_scripts`; its failure is not the launch's).
+
+Whatever its database, a script that only copies a file of the upload to one it lacks
+that its code reads by name (``"reset": "cp db/seed.json db/data.json"``, ``db/data.json``
+kept out by its .gitignore) makes its data file: it runs first (:func:`copy_scripts`).
+Gerpha's express-file-crud reads ``./db/data.json`` at start and died on ENOENT.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import posixpath
 import re
 from collections.abc import Callable
 
-__all__ = ["data_scripts", "table_scripts"]
+__all__ = ["copy_scripts", "data_scripts", "table_scripts"]
 
 _SQLITE = {"sqlite3", "better-sqlite3", "@libsql/client", "libsql", "sqlite", "sql.js"}
 _SERVERS = {
@@ -156,3 +161,29 @@ def _named(scripts: dict[str, str], wanted: Callable[[set[str]], bool]) -> str |
         if wanted(words) and not words & _NOT:
             return name
     return None
+
+
+# A script of one copy: ``cp db/seed.json db/data.json`` (``-n``, ``-f`` and the like).
+_COPY = re.compile(r"^cp(?:\s+-[a-zA-Z]+)*\s+(?:\./)?([\w./-]+)\s+(?:\./)?([\w./-]+)\s*$")
+
+
+def copy_scripts(scripts: dict[str, str], files: dict[str, bytes]) -> tuple[tuple[str, ...], ...]:
+    """The ``npm run`` steps of the scripts that copy a file of the upload to one it
+    lacks that its Node code names (module doc), in the package's order."""
+    found: list[tuple[str, ...]] = []
+    for name, command in scripts.items():
+        copy = _COPY.match(command.strip())
+        if copy is None or _WORDS.split(name)[0] in _NOT:
+            continue
+        source, target = (posixpath.normpath(p) for p in copy.groups())
+        if source not in files or target in files or ".." in target or target.startswith("."):
+            continue
+        named = (f"'{target}", f'"{target}', f"`{target}", f"/{target}")
+        if any(
+            path.endswith((".js", ".cjs", ".mjs", ".ts"))
+            and not path.startswith("node_modules/")
+            and any(n.encode() in data for n in named)
+            for path, data in files.items()
+        ):
+            found.append(("npm", "run", name))
+    return tuple(found)

@@ -115,6 +115,10 @@ _WATCHERS = (
     ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
 )
+# TypeScript's compiler, which the start or its build runs and the app does not list (its
+# author's is global): iloveyou11's node-express-ts-api, ``"dev": "tsc && node
+# dist/app.js"``, no typescript in its dependencies: "tsc: not found", exit 127.
+_TSC = re.compile(_BIN + r"tsc(?:\s|$)")
 _BABEL = re.compile(r"(?:^|[\s;&|(])babel(?:\s|$)")
 # Babel run by the start or a build (its CLI, babel-node, babel-watch, @babel/register).
 _RUNS_BABEL = re.compile(
@@ -241,6 +245,8 @@ def node_start(
     built = "\n".join(
         _reached(step, _strings(package.get("scripts"))) for step in (found.setup if found else ())
     )
+    if found is not None and "typescript" not in listed and _TSC.search(f"{reached}\n{built}"):
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, "typescript@^5"))))
     if found is not None and _BABEL.search(f"{reached}\n{built}"):
         cli = next((c for core, c in _BABEL_CLIS if core in listed), None)
         if cli is not None and not {"@babel/cli", "babel-cli"} & listed.keys():
@@ -408,7 +414,7 @@ def _start(
                 # koa-app: nodemon --exec ts-node ./src/app.ts, its `rimraf build && tsc`
                 # 42 s of a launch that then ran out of time).
                 setup = ()
-            split = None if before else _build_first(scripts[name])
+            split = None if before else _build_first(_called(scripts[name], scripts, files))
             if split is not None:
                 build_part, run_part = split
                 steps = (*(setup if "build" not in build_part else ()), _shell(build_part))
@@ -626,6 +632,21 @@ def runs_missing(script: str, scripts: dict[str, str]) -> bool:
     if re.search(r"\s(?:-w|--workspaces?|--prefix|-C)(?:[\s=]|$)", script):
         return False  # another package's script (a workspace's, another folder's)
     return any(name not in scripts for name in _NPM_RUNS.findall(script))
+
+
+def _called(script: str, scripts: dict[str, str], files: dict[str, bytes]) -> str:
+    """The script ``script`` runs by name and nothing else, its watcher left out
+    (iloveyou11's node-express-ts-api: ``"start": "nodemon -e ts -w ./ -x npm run dev"``,
+    ``"dev": "tsc && node dist/app.js"``, whose tsc, run at each start, failed the start on
+    type errors of newer type declarations where its build is transpiled); ``script``
+    itself for any other, or where the script named has a ``pre`` script."""
+    once = without_watcher(
+        script, ts_runner(files), nodemon_settings(files, read_package(files) or {})
+    )
+    run = _RUN_SCRIPT.match(once.strip())
+    if run is None or run.group("env") or scripts.get(f"pre{run.group('name')}"):
+        return script
+    return scripts.get(run.group("name"), script)
 
 
 def _build_first(script: str) -> tuple[str, str] | None:

@@ -209,7 +209,12 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     tables = [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
     every = {name for table in tables for name in table}
     listed = every & _NATIVE_LIBRARIES.keys()
-    carriers = _native_carriers(deps.lockfile, every - listed)
+    carriers = {
+        name: f"the native module {native}"
+        for name, native in _native_carriers(deps.lockfile, every - listed).items()
+    }
+    for name, url in _git_carriers(files, every - listed).items():
+        carriers.setdefault(name, f"a dependency from the git repository {url}")
     if not listed and not carriers:
         return deps
     texts = [
@@ -252,14 +257,36 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     ]
     told = told if unused else []
     told += [
-        f"{name} left out, which brings the native module {carriers[name]} and which no file "
-        "of the app requires"
+        f"{name} left out, which brings {carriers[name]} and which no file of the app requires"
         for name in unrequired
     ]
     said = "; ".join(told)
     said = f"package.json: {said}"
     note = f"{deps.note}; {said}" if deps.note else said
     return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
+
+
+# A dependency's spec naming a git repository in a bun.lock line, which a build here
+# cannot fetch: it reaches the package registries only.
+_GIT_IN_LINE = re.compile(r'"((?:git\+|git://|github:)[^"\s]+)"')
+
+
+def _git_carriers(files: dict[str, bytes], listed: set[str]) -> dict[str, str]:
+    """Of ``listed``, each package bun.lock's line of it has depend on a package from a git
+    repository, with that repository's URL. Hamed-Ajaj's hono-tasks-api lists stocker
+    beside stoker, which its code imports; bun.lock has stocker depend on ``secret-module:
+    git+ssh://git@github.com/…``, and npm's install failed on fetching it. (An npm
+    lockfile's packages so locked are resolved again: ``refusednames``.)"""
+    found: dict[str, str] = {}
+    bun = files.get("bun.lock")
+    for line in bun.decode("utf-8", "replace").splitlines() if bun is not None else ():
+        key = re.match(r'\s*"((?:@[\w.-]+/)?[\w.-]+)":\s*\[\s*"', line)
+        if key is None or key.group(1) not in listed:
+            continue
+        at = line.find("dependencies")
+        if at >= 0 and (url := _GIT_IN_LINE.search(line, at)) is not None:
+            found.setdefault(key.group(1), url.group(1))
+    return found
 
 
 def _native_carriers(lockfile: tuple[str, bytes] | None, listed: set[str]) -> dict[str, str]:

@@ -1,22 +1,26 @@
 """The ways an upload can be started, ranked, each with where it came from: what its
 deployment files and README declare (``declared``: Dockerfile, compose, nixpacks.toml,
 railway, render.yaml, fly.toml, README run commands) and the plans made of them with the
-package's scripts (``ranked``). Read from the files, never run: a launch tries them in
+package's scripts (``ranked``); a library's app, made as its README's example makes
+it (``readmeapp``). Read from the files, never run: a launch tries them in
 order, judged by health (``preview.builds.plantries``)."""
 
 from .declared import Declared, DockerfileFacts, declared_starts, dockerfile_facts, readme_scripts
 from .ranked import MOST_PLANS, Plan, is_build, node_plans, optional_steps, shown, step_origin
+from .readmeapp import ReadmeApp, readme_app
 
 __all__ = [
     "MOST_PLANS",
     "Declared",
     "DockerfileFacts",
     "Plan",
+    "ReadmeApp",
     "declared_starts",
     "dockerfile_facts",
     "is_build",
     "node_plans",
     "optional_steps",
+    "readme_app",
     "readme_scripts",
     "shown",
     "step_origin",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..configvars import compose_projects, dockerfile_instructions
 
 __all__ = [
+    "README_NAMES",
     "Declared",
     "DockerfileFacts",
     "declared_starts",
@@ -60,7 +61,7 @@ _TASK_SCRIPT = re.compile(
     r"|stop|restart|reload|kill|logs?|status|monit|delete)(?:$|[:_.-])",
     re.IGNORECASE,
 )
-_README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")
+README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def readme_scripts(files: dict[str, bytes]) -> list[str]:
     """The package scripts the README's run commands name, in the order it names them
     (``npm run dev`` → ``dev``; ``npm start`` → ``start``), installs, tests and scripts named
     for a task (``migration:create``, ``db:seed``, ``build``) left out."""
-    path = next((name for name in _README_NAMES if name in files), None)
+    path = next((name for name in README_NAMES if name in files), None)
     if path is None:
         return []
     text = files[path][:200_000].decode("utf-8", "replace")

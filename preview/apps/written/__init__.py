@@ -21,7 +21,9 @@ given what it printed (:mod:`.npmbin`)."""
 from .configfiles import node_settings_modules, settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import (
+    HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    django_hosts_settings,
     django_local_names,
     django_local_settings,
     instance_files,
@@ -35,19 +37,29 @@ from .nodekeys import FAVICON, node_key_files, node_key_texts, service_account_t
 from .npmbin import npm_bin_scripts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
-from .rundirs import image_folders, root_named_folders, run_folders
+from .rundirs import (
+    author_folders,
+    code_folders,
+    image_folders,
+    root_named_folders,
+    run_folders,
+)
 from .sequelizeconfig import sequelize_config_text, sequelize_configs
 from .tslinks import declaration_links
 
 __all__ = [
     "FAVICON",
+    "HOSTS_SETTINGS",
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
     "OWN_NAMES_DIR",
+    "author_folders",
     "build_locales",
     "case_corrections",
+    "code_folders",
     "declaration_links",
+    "django_hosts_settings",
     "django_local_names",
     "django_local_settings",
     "image_folders",

@@ -19,6 +19,15 @@ README has its reader write with the database: aamishbaloch's django-rest-jwt di
 settings read names they never set, that module gives them (:func:`django_local_names`):
 the values the service gives variables of those names (``DB_NAME``: the served
 database's; ``SECRET_KEY``: a throwaway).
+
+A Django settings module that leaves ``ALLOWED_HOSTS`` and ``DEBUG`` at Django's defaults
+(no host allowed, debugging off; nor any module it star-imports sets them) is served by
+none: ``runserver`` refuses to start ("You must set settings.ALLOWED_HOSTS if DEBUG is
+False"), any other server answers 400. mari8i's drf-file-upload runs its
+``tests.test_settings`` so, which reads no variable a value could reach. The preview
+runs it with a module of its own (:func:`django_hosts_settings`) that imports those
+settings whole and allows every host, as it gives ``ALLOWED_HOSTS=*`` to one read from
+the environment.
 """
 
 from __future__ import annotations
@@ -243,6 +252,56 @@ def _star_imported_missing(files: dict[str, bytes]) -> tuple[str, ast.Module, li
         if target not in files and target[:-3] + "/__init__.py" not in files and near:
             targets.append(target)
     return (settings, tree, targets) if targets else None
+
+
+# The module the preview runs a Django app with where its settings allow no host.
+HOSTS_SETTINGS = "preview_allowed_hosts"
+
+
+def django_hosts_settings(files: dict[str, bytes]) -> tuple[str, str, bytes] | None:
+    """(the path written, its module's name, its text): the preview's settings module,
+    which imports the app's whole and allows every host, where the one ``manage.py``
+    names and those it star-imports set neither ``ALLOWED_HOSTS`` nor ``DEBUG`` other
+    than off (the module doc); None elsewhere."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    if named is None:
+        return None
+    base = posixpath.dirname(managers[0])
+    module = named.group(1).decode()
+    settings = posixpath.join(base, *module.split(".")) + ".py"
+    tree = parse_module(files[settings]) if settings in files else None
+    if tree is None:
+        return None
+    trees = [tree]
+    for other in _star_imported(tree, settings, files):
+        if other not in files or (parsed := parse_module(files[other])) is None:
+            return None  # a module it lacks may set them (its local settings)
+        trees.append(parsed)
+    for each in trees:
+        if _assigns(each, "ALLOWED_HOSTS") or _debugs(each):
+            return None
+    text = (
+        f"# Written by the preview service: {module} leaves ALLOWED_HOSTS and DEBUG at\n"
+        "# Django's defaults, under which no host is served: its settings, every host allowed.\n"
+        f"from {module} import *  # noqa: F403\n\n"
+        'ALLOWED_HOSTS = ["*"]\n'
+    )
+    return posixpath.join(base, f"{HOSTS_SETTINGS}.py"), HOSTS_SETTINGS, text.encode()
+
+
+def _debugs(tree: ast.Module) -> bool:
+    """Whether the module sets ``DEBUG`` to anything but a literal off."""
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        if not any(isinstance(t, ast.Name) and t.id == "DEBUG" for t in targets):
+            continue
+        value = node.value if isinstance(node, ast.Assign) else None
+        if not (isinstance(value, ast.Constant) and not value.value):
+            return True
+    return False
 
 
 def _star_imported(tree: ast.Module, settings: str, files: dict[str, bytes]) -> list[str]:

@@ -38,7 +38,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["FAVICON", "key_algorithm", "node_key_files", "node_key_texts", "service_account_text"]
+__all__ = [
+    "FAVICON",
+    "key_algorithm",
+    "node_key_files",
+    "node_key_texts",
+    "node_path",
+    "service_account_text",
+]
 
 PRIVATE, PUBLIC, CERTIFICATE, FAVICON = "private", "public", "certificate", "favicon"
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
@@ -49,7 +56,7 @@ _OPENSSL_TIME = 30  # seconds for one openssl run
 # The tokens of a path expression: a string, a template literal, a name, an operator.
 _TOKEN = re.compile(
     r"""\s*(?:(?P<string>'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
-    r"""|(?P<template>`[^`]*`)|(?P<name>[A-Za-z_$][\w$.]*)|(?P<op>[+(),]))"""
+    r"""|(?P<template>`[^`]*`)|(?P<name>[A-Za-z_$][\w$.]*)|(?P<op>[+(),}]))"""
 )
 _JOINS = {"path.join", "join", "path.resolve", "resolve", "path.posix.join"}
 _CWD = "process.cwd"
@@ -269,6 +276,13 @@ def _role(path: str) -> str | None:
     return None
 
 
+def node_path(text: str, folder: str) -> str | None:
+    """The upload path the Node path expression at the start of ``text`` names (a call's
+    argument, an object's property's value, up to its ``,``, ``)`` or ``}``; of the kinds
+    the module doc reads), from a source in ``folder``; None for any other."""
+    return _path_of(text, folder)
+
+
 def _path_of(text: str, folder: str) -> str | None:
     """The upload path the expression at the start of ``text`` (a call's first
     argument, up to its ``,`` or ``)``) names; None where it is not a path of the kinds
@@ -284,7 +298,7 @@ def _path_of(text: str, folder: str) -> str | None:
         kind = match.lastgroup or ""
         value = match.group(kind)
         at = match.end()
-        if kind == "op" and value in ",)" and depth == 0:
+        if kind == "op" and value in ",)}" and depth == 0:
             break
         depth += value == "(" if kind == "op" else 0
         depth -= value == ")" if kind == "op" else 0
@@ -294,9 +308,15 @@ def _path_of(text: str, folder: str) -> str | None:
     parsed = _sum(tokens, folder)
     if parsed is None or parsed[1]:
         return None
-    # (relative: the working directory's, the upload's root; "//": POSIX keeps it)
-    normal = posixpath.normpath("/" + parsed[0].lstrip("/"))
-    return normal[1:] if normal.startswith("/") else None
+    # (relative: the working directory's, the upload's root). One leaving it (hjh0516's
+    # koa-socket-server reads ``'../ssl/privkey.pem'`` from the root it runs in: its
+    # server's certificates beside its checkout) stays so, for its callers to leave out,
+    # never read as the root's own ``ssl/``.
+    body = parsed[0].lstrip("/")
+    normal = posixpath.normpath(body) if body else "."
+    if normal == "..":
+        return None
+    return "" if normal == "." else normal
 
 
 def _sum(tokens: list[tuple[str, str]], folder: str) -> tuple[str, list] | None:

@@ -29,7 +29,8 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
   its package.json lists a SQLite client (sqlite3, better-sqlite3);
 - the folder of a log file its Node code opens by name (``pino.destination(`${__dirname}/
   ../../logs/${level}.log`)``, ``fs.createWriteStream('logs/access.log')``, winston's
-  ``filename: 'logs/error.log'``), which the stream does not make (lc-brito's
+  ``filename: 'logs/error.log'``, Fastify's ``logger: {file: './src/logs/server.log'}``),
+  which the stream does not make (lc-brito's
   node-express-api: "ENOENT … open 'adapters/log/../../logs/emergency.log'"): from
   ``__dirname`` the source's folder, else where the app runs;
 - a relative folder its env files give a variable whose name says it is one
@@ -49,7 +50,10 @@ Its image's own folders outside the app's (:func:`image_folders`): those its Doc
 declares as its volumes (``VOLUME /data``) or makes (``RUN mkdir -p /data``), which its
 code opens by absolute path (``sqlite:////data/app.db``); a preview's root has none, so
 its sandbox gives each as a directory of its own (``sandbox.Containment``), as it gives
-its compose service's volumes.
+its compose service's volumes. So are the absolute folders its Node code has made by name
+(:func:`code_folders`): multer's ``dest: '/uploads'`` (which multer makes at start-up),
+``fs.mkdirSync('/data/files')``, where a container's root is the app's to write in
+(Sanji-IO's express-filebin: "EROFS: read-only file system, mkdir '/uploads'").
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
-__all__ = ["image_folders", "root_named_folders", "run_folders"]
+__all__ = ["author_folders", "code_folders", "image_folders", "root_named_folders", "run_folders"]
 
 KEEP = ".gitkeep"
 
@@ -259,6 +263,74 @@ def image_folders(files: dict[str, bytes], anchor: str) -> list[str]:
     return list(dict.fromkeys(f for f in found if posixpath.isabs(f) and f != "/"))
 
 
+# An absolute folder a Node call makes by its literal name: multer's upload destination
+# (``dest: '/uploads'``; multer makes it), ``mkdirSync('/data')``, mkdirp's, fs-extra's.
+_NODE_MADE = re.compile(
+    r"""(?:\bdest\s*:|\b(?:mkdirSync|mkdirp(?:\.sync)?|ensureDirSync|mkdir)\s*\()"""
+    r"""\s*(['"`])(/[A-Za-z0-9_][\w.-]*(?:/[\w.-]+)*)/?\1"""
+)
+
+_TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec)/|\.(?:spec|test)\.[cm]?[jt]s$")
+
+
+def code_folders(files: dict[str, bytes]) -> list[str]:
+    """The absolute folders the app's Node code makes by name (module doc), outside
+    ``/tmp`` (a sandbox's own already), in order, once each."""
+    found: list[str] = []
+    for path, data in files.items():
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or _TESTS.search(path):
+            continue
+        for _, folder in _NODE_MADE.findall(_text(data) or ""):
+            folder = posixpath.normpath(folder)
+            if folder != "/tmp" and not folder.startswith("/tmp/") and ".." not in folder:
+                found.append(folder)
+    return list(dict.fromkeys(found))
+
+
+# An absolute SQLite file's path in a string, or in a URL's (``sqlite:////srv/app.db``).
+_ABSOLUTE_SQLITE = re.compile(
+    rb"""(?:["'`=]|sqlite(?:\+\w+)?:///)(/(?:[\w.-]+/)+[\w.-]+\.(?:db|sqlite3?|sq3|db3))"""
+    rb"""(?=["'`\s?]|$)""",
+    re.MULTILINE,
+)
+
+
+def author_folders(files: dict[str, bytes]) -> list[tuple[str, str | None]]:
+    """(an absolute folder, the upload's folder it is, or None: one of its own) for each
+    folder outside ``/tmp`` (a sandbox's own) of an absolute SQLite file the app's code,
+    configuration or env files name: its
+    author's checkout (Sunikka's nestjs-photo-service: TypeORM's ``database:
+    '/home/sunikka/…/02-photo-service/database/photo-service.sq3'``, "EROFS: read-only file
+    system, mkdir '/home'" on every retry), which a preview's root lacks. Where the path's
+    last names are a file of the upload (``database/photo-service.sq3``), that file's
+    folder is given there, the database its author committed with it; else a folder of
+    its own. Its sandbox binds each there (as its compose service's volumes), none over
+    the system's folders."""
+    found: dict[str, str | None] = {}
+    for path, data in files.items():
+        name = posixpath.basename(path)
+        if _NOT_ITS_OWN.search(path) or not (
+            _SOURCE.search(path) or _CONFIG.search(path) or _ENV_FILE.search(name)
+        ):
+            continue
+        for match in _ABSOLUTE_SQLITE.finditer(data[:200_000]):
+            try:
+                file = posixpath.normpath(match.group(1).decode())
+            except UnicodeDecodeError:
+                continue
+            # Not a folder of the root's, nor one under /tmp (a sandbox's own already).
+            if file.startswith(("//", "/tmp/")) or posixpath.dirname(file) == "/":
+                continue
+            names = file.strip("/").split("/")
+            # Its longest tail that is the upload's file: the checkout it was written in.
+            tail = next(
+                (t for i in range(1, len(names)) if (t := "/".join(names[i:])) in files), None
+            )
+            source = posixpath.dirname(tail) if tail is not None else None
+            found.setdefault(posixpath.dirname(file), source)
+    return list(found.items())
+
+
 def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
@@ -334,9 +406,13 @@ def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
 
 
 # A log file a Node source opens by name: a stream's or a logger's destination, or a
-# ``filename:`` option (winston's, log4js's), a string or a template literal ending .log.
+# ``filename:`` option (winston's, log4js's), Fastify's logger ``file:`` and pino's
+# ``destination:``/``dest:`` options (blss-tico's fastify-webserver: ``logger: {file:
+# './src/logs/server.log'}``, "ENOENT … open './src/logs/server.log'" from pino's stream),
+# a string or a template literal ending .log.
 _NODE_LOG = re.compile(
-    r"""(?:\b(?:destination|createWriteStream)\s*\(\s*|\bfilename\s*:\s*)"""
+    r"""(?:\b(?:destination|createWriteStream)\s*\(\s*"""
+    r"""|\b(?:filename|file|destination|dest)\s*:\s*)"""
     r"""([`'"])([^`'"\n]*\.log)\1"""
 )
 _NODE_SOURCE = re.compile(r"\.(?:[cm]?js|[cm]?ts)$")

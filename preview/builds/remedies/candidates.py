@@ -127,6 +127,9 @@ _DISTRIBUTION = {
 # says it (the newest setuptools is taken): the last setuptools that had it.
 _SETUPTOOLS_GONE = (
     (re.compile(r"use_2to3 is invalid"), "setuptools<58"),
+    # setuptools.Feature left in 46 (MarkupSafe 1.0's setup.py imports it: DaemonWill's
+    # flask-photo-app, whose build on setuptools<70 failed the same way).
+    (re.compile(r"cannot import name 'Feature' from 'setuptools"), "setuptools<46"),
     (re.compile(r"cannot import name '\w+' from 'setuptools"), "setuptools<70"),
     (re.compile(r"No module named 'setuptools\.command\.test'"), "setuptools<72"),
     (
@@ -723,22 +726,30 @@ def _without_oversized(found: re.Match[str], tried: Tried, files: dict[str, byte
     """The listed packages whose download is larger than a build may write, where the app
     imports each only inside functions (sarra31's Flask-medical-app: tensorflow, 587 MiB,
     imported in one route's function; the other routes need none of it): left out, said;
-    what calls those functions fails alone. One imported as the app loads stays: without
-    it nothing would serve, and the failure stands as it is."""
+    what calls those functions fails alone; one it never imports too. One imported as the
+    app loads stays: without it nothing would serve, and the failure stands as it is."""
     listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
     loaded = imported_as_loaded(files)
     mapping = import_mapping() or {}
     dropped: list[str] = []
+    brought: list[str] = []
     for item in found.group(2).split(", "):
         distribution = _norm(item.split(" ")[0])
         modules = {m for m, d in mapping.items() if _norm(d) == distribution}
-        if distribution not in listed or loaded & (modules | {distribution.replace("-", "_")}):
+        if loaded & (modules | {distribution.replace("-", "_")}):
             return []
-        dropped.append(distribution)
+        (dropped if distribution in listed else brought).append(distribution)
+    if not dropped:
+        return []
+    # One not listed is a listed one's (yaswanthkumarch's fastapi-email-tracker: a whole
+    # machine's freeze lists torch, never imported; CUDA's nvidia-cudnn-cu12 and
+    # nvidia-cublas-cu12 came with it): gone with what brings it. Where something kept
+    # brings it, the relaunch fails as this did, and that failure stands.
+    with_them = f" (with it, {', '.join(brought)}, which it brings)" if brought else ""
     said = (
         f"{', '.join(dropped)}: larger than the {found.group(1)} MiB a build may write, and "
-        "the app imports it only inside functions (what calls them fails alone): "
-        "relaunching without it"
+        f"the app imports it nowhere or only inside functions (what calls them fails alone)"
+        f"{with_them}: relaunching without it"
     )
     return [Fix(said, drop=",".join(dropped))]
 

@@ -201,6 +201,13 @@ class Remedies:
             self.fixes.pop()
         self.take(fix)
 
+    def take_back(self, fixes: list[Fix]) -> None:
+        """``fixes`` out of force and refused from then on (taken before a start, they
+        did not build), forgotten by the upload."""
+        self.fixes = [fix for fix in self.fixes if fix not in fixes]
+        self.refused += fixes
+        self._learn()
+
     def typechecked(self) -> bool:
         """Whether the app's own TypeScript build is in force (no transpile)."""
         return any(f.typechecked for f in self.fixes)

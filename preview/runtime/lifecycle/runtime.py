@@ -20,7 +20,7 @@ import trio
 
 from ...apps.configvars import app_service_volumes
 from ...apps.spec import LaunchSpec
-from ...apps.written import image_folders
+from ...apps.written import author_folders, code_folders, image_folders
 from ...backing import Backing
 from ...builds import (
     BUILD,
@@ -101,11 +101,15 @@ class PreviewRuntime:
         self._ports = ports
         self.temp_dir = settings.previews_dir / spec.preview_id
         # The directories its container has beside its own: its compose service's volumes,
-        # and the folders its Dockerfile declares or makes outside its own (each empty).
+        # the folders its Dockerfile declares or makes outside its own, and those its Node
+        # code makes by absolute path (each empty).
         anchor = spec.detection.detected_from if spec.detection is not None else ""
         volumes = {v.target: v.source for v in app_service_volumes(spec.files, anchor)}
-        for folder in image_folders(spec.files, anchor):
+        for folder in [*image_folders(spec.files, anchor), *code_folders(spec.files)]:
             volumes.setdefault(folder, None)
+        # and the folders of the absolute SQLite files its author's checkout had
+        for folder, source in author_folders(spec.files):
+            volumes.setdefault(folder, source)
         self.containment = Containment(
             spec,
             settings=settings,
