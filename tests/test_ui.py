@@ -120,7 +120,9 @@ def _sign_in(page: Any, url: str) -> str:
 
 def _select(page: Any, gid: str) -> None:
     page.click(f"#generation-list button[data-gid='{gid}']")
-    page.wait_for_selector(f"#preview-subtitle:has-text('{gid}')")
+    # Laid out: its preview attached (the start-up card shown, folded if it runs), so
+    # that a click that follows does not land where a card has since moved.
+    page.wait_for_selector(f"#preview-subtitle[data-loaded='{gid}']")
 
 
 def _visible_rows(page: Any) -> list[dict[str, str]]:

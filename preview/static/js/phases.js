@@ -46,12 +46,17 @@ export class PhaseTimeline {
     show(this.section, false);
   }
 
-  /** A launch, or the replay of a preview's log from its start. */
-  begin() {
+  /**
+   * A launch, or the replay of a preview's log from its start. The card is shown at
+   * once, folded where the preview already runs: a replay that opened it and folded it
+   * again at its "running" event moved everything below it under the user's pointer.
+   */
+  begin({ folded = false } = {}) {
     this.reset();
     this.collecting = true;
-    this.section.open = true;
+    this.section.open = !folded;
     setText(this.summary, 'Starting…');
+    show(this.section, true);
   }
 
   /** A `system` or `build` event; only those of the start-up count. */

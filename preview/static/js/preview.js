@@ -79,6 +79,7 @@ export class PreviewController {
     this.showPresence([]);
     this.swapNotice.reset();
     setText($('preview-subtitle'), gid);
+    delete $('preview-subtitle').dataset.loaded;
     this.presets.load(gid);
     this.model = new LogModel({ cap: this.cap });
     this.terminal.setModel(this.model, 'Loading…');
@@ -105,7 +106,14 @@ export class PreviewController {
     }
     // Another generation picked, or a launch made meanwhile (its preview attached): this
     // answer is older than what the page shows and must not replace it.
-    if (this.gid !== gid || this.previewId !== null) return;
+    if (this.gid !== gid) return;
+    if (this.previewId === null) this.showFound(data, unknown);
+    // Said for what waits on the page (the UI tests): this generation's view is laid out.
+    $('preview-subtitle').dataset.loaded = gid;
+  }
+
+  /** What select found: the generation's preview, or why there is none to show. */
+  showFound(data, unknown) {
     if (data) this.attach(data);
     else if (unknown) {
       // Not asked (the service away, say): not "not launched" either. The page picks it
@@ -134,7 +142,7 @@ export class PreviewController {
     this.toolbar.setTarget(this.gid, this.previewId);
     this.toolbar.emit(); // the filter in the toolbar applies to the new model too
     this.statusPanel.reset();
-    this.phases.begin();
+    this.phases.begin({ folded: data.status === 'running' });
     this.applyStatus(data);
     const { gid, previewId } = this;
     this.stream = new LogStream({
