@@ -179,12 +179,28 @@ class PythonDeps:
 
 def dependency_text(data: bytes) -> str:
     """A dependency file's text as pip reads it: UTF-16 by its byte-order mark (Windows'
-    ``pip freeze > requirements.txt`` in PowerShell), else UTF-8. Every reader of the
-    upload's dependency files decodes them so (read as UTF-8, a UTF-16 file's names have
-    a NUL between letters and match nothing: no PostgreSQL was given to an app listing
-    psycopg2-binary so)."""
-    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # (nursultanm4's mini-bank: uv read garbage)
-    return data.decode("utf-16" if utf16 else "utf-8-sig", "replace")
+    ``pip freeze > requirements.txt`` in PowerShell) or, unmarked, by its NULs, else
+    UTF-8. Every reader of the upload's dependency files decodes them so (read as UTF-8,
+    a UTF-16 file's names have a NUL between letters and match nothing: no PostgreSQL was
+    given to an app listing psycopg2-binary so)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # (nursultanm4's mini-bank: uv read garbage)
+        return data.decode("utf-16", "replace")
+    return data.decode(_unmarked_utf16(data) or "utf-8-sig", "replace")
+
+
+def _unmarked_utf16(data: bytes) -> str | None:
+    """The codec, "utf-16-le" or "utf-16-be", of UTF-16 text with no byte-order mark
+    (Jxck007's flask-resume-builder: uv "Couldn't parse requirement … found ``", the NUL
+    beside each letter): every unit of a requirements file is ASCII, so one byte of each pair is NUL
+    and the other never is. UTF-8 text has no NUL at all."""
+    if len(data) < 2 or len(data) % 2 or b"\0" not in data:
+        return None
+    even, odd = data[0::2], data[1::2]
+    if odd.count(0) == len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) == len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _text(files: dict[str, bytes], path: str) -> str | None:

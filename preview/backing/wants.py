@@ -594,23 +594,43 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
         own_extensions=_own_extensions(files),
-        scheme=_url_scheme(url, driver),
+        scheme=_url_scheme(url, driver, files),
     )
 
 
-def _url_scheme(url: str | None, driver: str | None) -> str:
+def _url_scheme(url: str | None, driver: str | None, files: dict[str, bytes]) -> str:
     """``postgres`` where the app's own URL is written so and a Node driver (or Prisma)
     reads it, else ``postgresql``: every Node driver takes either, and an app may check
     the one it writes (rafaelone's fastify-upload-server: zod's
     ``DATABASE_URL: z.string().url().startsWith('postgres://')``, its .env.test's
     ``postgres://docker:docker@localhost:5432/upload_test``; given ``postgresql://``, its
     drizzle-kit migrate and its start died on the ZodError). SQLAlchemy takes only
-    ``postgresql``: a Python app keeps it."""
+    ``postgresql``: a Python app keeps it, unless its own code adds the "ql" itself
+    (:func:`_adds_ql`)."""
     node = driver is not None and (
         driver.split(" ", 1)[0] in _NODE_DRIVERS or driver.startswith("Prisma's")
     )
     own = node and url is not None and url.startswith("postgres://")
-    return "postgres" if own else "postgresql"
+    return "postgres" if own or _adds_ql(files) else "postgresql"
+
+
+# Heroku's ``postgres://`` made SQLAlchemy's by a replace that also matches inside
+# ``postgresql://``: ``.replace("://", "ql://", 1)``, ``.replace("postgres", "postgresql")``
+# (``.replace("postgres://", "postgresql://")`` does not, and needs nothing).
+_ADDS_QL = re.compile(
+    rb"""\.replace\(\s*(['"])(?:://|postgres)\1\s*,\s*(['"])(?:ql://|postgresql)\2"""
+)
+
+
+def _adds_ql(files: dict[str, bytes]) -> bool:
+    """Whether the app's Python code turns the URL it is given into SQLAlchemy's by adding
+    "ql" to its scheme, as for Heroku's ``postgres://`` (ArtemKuznetsovv's
+    flask-message-system: given ``postgresql://``, "Can't load plugin:
+    sqlalchemy.dialects:postgresqlql")."""
+    return any(
+        path.endswith(".py") and b".replace" in data and _ADDS_QL.search(data) is not None
+        for path, data in files.items()
+    )
 
 
 # An extension created with no IF NOT EXISTS (``CREATE EXTENSION pgcrypto;``, ``CREATE

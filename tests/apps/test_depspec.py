@@ -420,6 +420,9 @@ def test_a_requirements_file_in_utf16_is_read_as_pip_reads_it() -> None:
         text.encode("utf-16"),
         text.encode("utf-16-be").join([b"\xfe\xff", b""]),
         b"\xef\xbb\xbf" + text.encode(),
+        # Unmarked (Jxck007's flask-resume-builder): uv could not parse its first line.
+        text.encode("utf-16-le"),
+        text.encode("utf-16-be"),
     ):
         deps = python_dependencies({"requirements.txt": encoded, "main.py": b""}, "main.py")
         assert deps.requirements == ("fastapi==0.110.0", "sqlmodel==0.0.16"), encoded[:4]

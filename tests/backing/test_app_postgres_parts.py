@@ -63,6 +63,25 @@ def test_a_node_apps_own_postgres_scheme_is_the_one_its_urls_are_given_under() -
     assert postgres_wants(python, {}).scheme == "postgresql"
 
 
+def test_a_python_app_adding_ql_to_its_urls_scheme_is_given_heroku_s() -> None:
+    """ArtemKuznetsovv's flask-message-system: ``os.environ.get('DATABASE_URL').replace(
+    "://", "ql://", 1)``, written for Heroku's ``postgres://``, made the preview's
+    ``postgresql://`` "postgresqlql" (SQLAlchemy: "Can't load plugin"). A replace of the
+    whole ``postgres://`` is right under either scheme and changes nothing."""
+    requirements = {"requirements.txt": b"Flask-SQLAlchemy\npsycopg2-binary\n"}
+    for replace in (
+        b'os.environ.get(\'DATABASE_URL\').replace("://", "ql://", 1)',
+        b"uri = uri.replace('postgres', 'postgresql')",
+    ):
+        files = {**requirements, "app/__init__.py": b"import os\nuri = " + replace + b"\n"}
+        wants = postgres_wants(files, {})
+        assert wants.scheme == "postgres", replace
+        url = postgres_variables({}, "127.0.0.1", 5432, wants.named, wants.scheme)["DATABASE_URL"]
+        assert url.replace("://", "ql://", 1).startswith("postgresql://"), url
+    whole = b"uri = uri.replace('postgres://', 'postgresql://', 1)\n"
+    assert postgres_wants({**requirements, "app.py": whole}, {}).scheme == "postgresql"
+
+
 @needs_server
 @pytest.mark.parametrize(
     "fixture",

@@ -5,6 +5,7 @@ failed so, through :meth:`Remedies.next_fix` and :meth:`Remedies.apply`."""
 from __future__ import annotations
 
 from preview.apps.depspec import PythonDeps
+from preview.builds.appenv import SEEDED_SETUPTOOLS
 from preview.builds.remedies import Remedies
 from preview.builds.remedies.resolution import (
     RELAXED,
@@ -127,3 +128,31 @@ def test_a_failure_that_is_no_resolution_or_names_no_exact_pin_is_left() -> None
     tried = _remedies("h11>=0.16.0", "httpcore==1.0.7").tried
     assert unresolvable(built, tried, []) == []
     assert unresolvable(RIDMOVIES, tried, []) != []
+
+
+# Jxck007's flask-resume-builder: a freeze with a typo (webencoding for webencodings),
+# after a first fix had relaxed its pyhyphen pin.
+JXCK = [
+    "No solution found when resolving dependencies: Because webencoding was not found in "
+    "the package registry and you",
+    "  × No solution found when resolving dependencies:",
+    "  ╰─▶ Because webencoding was not found in the package registry and you",
+    "      require webencoding==0.5.1, we can conclude that your requirements",
+    "      are unsatisfiable.",
+]
+
+
+def test_a_name_the_index_lacks_is_no_pin_to_relax_and_a_frozen_one_is_left_out() -> None:
+    frozen = (*(f"package{n}==1.0" for n in range(10)), "pyhyphen==0.17.2", "webencoding==0.5.1")
+    remedies = _remedies(*frozen)
+    remedies.tried.releases["pyhyphen"] = ["0.10.0", "0.17.0"]
+    pyhyphen = [line.replace("python-memcached==1.11.0", "pyhyphen==0.17.2") for line in AJMALN]
+    remedies.fixes += unresolvable(pyhyphen, remedies.tried, [])
+    # As the build gives them: with the setuptools it adds where the app names none.
+    built = PythonDeps((*frozen, SEEDED_SETUPTOOLS), "requirements.txt", None, None)
+    remedies.tried.deps = remedies.apply(built)
+    assert "pyhyphen>=0,<0.17.2" in remedies.tried.deps.requirements
+    # Relaxing every pin would not bring a name the index lacks: it is left out instead.
+    assert unresolvable(JXCK, remedies.tried, remedies.fixes) == []
+    fix = _next(remedies, JXCK)
+    assert fix is not None and getattr(fix, "drop", None) == "webencoding", fix

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ...apps.imports import import_mapping, imported_as_loaded, imported_names
 from ...discovery.pyast import parse_module
+from ..appenv import SEEDED_SETUPTOOLS
 from ..installers import version_key
 from .era import dated
 from .fixes import Fix, Tried
@@ -704,6 +705,9 @@ def _frozen(tried: Tried) -> bool:
     hint then names what brought it only once it is no longer listed)."""
     listed = tried.listed or tried.deps
     lines = [line for line in listed.requirements if _name(line)] if listed else []
+    # (the setuptools a build adds where the app names none is no line of the app's:
+    # Jxck007's flask-resume-builder's freeze, with it, was no freeze)
+    lines = [line for line in lines if line != SEEDED_SETUPTOOLS]
     return len(lines) >= 10 and all("==" in line for line in lines)
 
 

@@ -38,6 +38,7 @@ _DEPENDS = re.compile(
 )
 _NO_VERSION = re.compile(rf"there is no version of ({_NAME})==([^\s,]+)")
 _BOX = re.compile(r"^[\s│╰─▶×]+")
+_NOT_IN_THE_REGISTRY = re.compile(rf"Because {_NAME} was not found in the package registry")
 
 
 def no_such_versions(text: list[str]) -> list[tuple[str, str]]:
@@ -77,6 +78,12 @@ def unresolvable(text: list[str], tried: Tried, fixes: list[Fix]) -> list[Fix]:
     if not text or _NO_SOLUTION not in text[0]:  # (its message: not a try's, passed by)
         return []
     said = _explanation(text)
+    if _NOT_IN_THE_REGISTRY.search(said):
+        # A name the index does not have at all: no pin relaxed brings it (Jxck007's
+        # flask-resume-builder freezes ``webencoding==0.5.1``, a typo: every pin was
+        # relaxed, and the launch failed on it still). Its own rule says what to do
+        # (remedies.candidates: left out where nothing imports it).
+        return []
     pins = _exact_pins(tried.deps.requirements)
     changes: dict[str, tuple[str, str]] = {}  # distribution → (its new line, why)
     for name, version in _NO_VERSION.findall(said):
