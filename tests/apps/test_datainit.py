@@ -1113,3 +1113,28 @@ async def test_core_tables_queried_through_databases_get_them_made(tmp_path: Pat
     )
     with sqlite3.connect(tmp_path / "shop.db") as db:
         assert ("books",) in db.execute("SELECT name FROM sqlite_master").fetchall()
+
+
+def test_a_step_making_sqlalchemys_tables_is_optional_judged_by_the_start() -> None:
+    """Jxck007's flask-resume-builder: its Procfile's ``release:`` step (``from website
+    import create_app, db; … db.create_all()``) died on the package's own import circle,
+    and the launch with it, where ``create_app()`` makes the tables at its start. A step
+    that makes SQLAlchemy's tables, the app's or the service's guess, is optional: its
+    failure said, the app started without it, judged by whether it then serves."""
+    release = (
+        'release: python -c "from website import create_app, db; app = create_app(); '
+        'app.app_context().push(); db.create_all()"\n'
+    )
+    files = {
+        "Procfile": f"web: gunicorn main:app\n{release}".encode(),
+        "main.py": b"from website import create_app\napp = create_app()\n",
+        "website/__init__.py": (
+            b"from flask import Flask\n\n\ndef create_app():\n    return Flask(__name__)\n"
+        ),
+    }
+    found = detect(files)
+    (plan,) = found.plans[:1]
+    assert plan.setup and plan.setup[0] in plan.optional, plan
+    assert optional_steps(files, ("gunicorn", "main:app"), (("python", "-c", CREATE_ALL),))
+    migrate = ("flask", "db", "upgrade")
+    assert optional_steps(files, ("gunicorn", "main:app"), (migrate,)) == ()

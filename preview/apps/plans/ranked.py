@@ -46,6 +46,9 @@ _BUILDS_ITSELF = re.compile(r"\b(?:tsc|nest\s+build|babel\s|esbuild|swc|webpack|
 _TS_RUNNER = re.compile(r"(?:^|[\s/])(?:tsx|ts-node|ts-node-dev|tsnd|babel-node|nodemon|bun)\s")
 _BUILD_SCRIPT = re.compile(r"^(?:build|compile|prestart)(?:$|[:\-_])")
 _SEED = re.compile(r"(?:^|[\s:_./-])seeds?(?:$|[\s:_./-])", re.IGNORECASE)
+# SQLAlchemy's tables made by a step of their own (a Procfile ``release:``, the service's
+# db.create_all() guess): what an app that serves without it makes itself or lacks.
+_CREATES_ALL = re.compile(r"\bcreate_all\(")
 _DECLARED_RUN = re.compile(r"(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?|bun\s+run)\s+([\w:.-]+)")
 _SCRIPT_RUN = re.compile(r"(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)")
 
@@ -130,6 +133,10 @@ def optional_steps(
         for step in setup
         if _SEED.search(" ".join(step))
         or step in tables
+        # its SQLAlchemy tables, which its start may make itself (Jxck007's
+        # flask-resume-builder's release step died on its own import circle, where its
+        # create_app() made them; flask-asset's guessed one on a config.json it lacked)
+        or _CREATES_ALL.search(" ".join(step))
         # the schema pushed where its committed migrations lack some of its tables
         or (len(step) > 2 and step[-1].startswith(BEHIND))
         or (source and is_build(step))
