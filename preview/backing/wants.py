@@ -623,13 +623,14 @@ _ADDS_QL = re.compile(
 
 
 def _adds_ql(files: dict[str, bytes]) -> bool:
-    """Whether the app's Python code turns the URL it is given into SQLAlchemy's by adding
-    "ql" to its scheme, as for Heroku's ``postgres://`` (ArtemKuznetsovv's
-    flask-message-system: given ``postgresql://``, "Can't load plugin:
-    sqlalchemy.dialects:postgresqlql")."""
+    """Whether the app's Python code (its tests left out, as its other readers here leave
+    them) turns the URL it is given into SQLAlchemy's by adding "ql" to its scheme, as for
+    Heroku's ``postgres://`` (ArtemKuznetsovv's flask-message-system: given
+    ``postgresql://``, "Can't load plugin: sqlalchemy.dialects:postgresqlql")."""
     return any(
-        path.endswith(".py") and b".replace" in data and _ADDS_QL.search(data) is not None
+        _ADDS_QL.search(data) is not None
         for path, data in files.items()
+        if path.endswith(".py") and len(data) <= _MAX_SOURCE and not _TESTS.search(path)
     )
 
 

@@ -1133,7 +1133,7 @@ def test_a_step_making_sqlalchemys_tables_is_optional_judged_by_the_start() -> N
         ),
     }
     found = detect(files)
-    (plan,) = found.plans[:1]
+    plan = found.plans[0]
     assert plan.setup and plan.setup[0] in plan.optional, plan
     assert optional_steps(files, ("gunicorn", "main:app"), (("python", "-c", CREATE_ALL),))
     migrate = ("flask", "db", "upgrade")
