@@ -864,9 +864,9 @@ async def _python_environment(
     # and the package index takes seconds before uv's first line (a silent gap).
     await say("reading its dependencies and choosing a Python for them")
     remedies = context.remedies or Remedies()
-    listed = python_dependencies(files, detection.detected_from)
+    own = python_dependencies(files, detection.detected_from)
     given = await trio.to_thread.run_sync(context.environment, context.settings.python)
-    listed = await with_async_driver(listed, files, given, say)
+    listed = await with_async_driver(own, files, given, say)
     listed = await with_broker_client(listed, given, say)
     listed = await with_step_tools(listed, detection.setup_steps(), say)
     offline = context.settings.package_index_url == "none"
@@ -875,7 +875,7 @@ async def _python_environment(
     if learned:
         said = ", ".join(fix.change for fix in learned)
         await say(f"with the fixes an earlier launch of this upload needed: {said}")
-    deps = remedies.apply(listed)
+    deps = remedies.apply(listed, own)
     for held in remedies.news():  # an old release's companions, held with it
         await say(held)
     remedies.tried.deps, remedies.tried.python_version = deps, None
@@ -892,7 +892,7 @@ async def _python_environment(
     remedies.tried.python_version, remedies.tried.env_path = env.version, lease.path
     fixes = await _missing_at_start(detection, files, context, remedies)
     if fixes:
-        fixed = remedies.apply(listed)
+        fixed = remedies.apply(listed, own)
         remedies.tried.deps = fixed
         try:
             again = await context.builder.python_env(

@@ -297,6 +297,31 @@ async def test_a_gunicorn_pinned_before_its_main_module_serves_the_app(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_pip_freeze_is_judged_by_its_own_lines_not_the_builds_additions(
+    builder_service: Service,
+) -> None:
+    """A freeze (every line ``==``) with a pin of a name the index lacks that nothing imports
+    (a machine's apt packages, in haoolii's flask-blog-api) is built without it. The
+    setuptools<81 the build adds where an app names none is no line of the app's: counted as
+    one, the list was no freeze and the launch failed on that name."""
+    service = builder_service
+    freeze = (
+        "blinker==1.8.2\nclick==8.1.7\nflask==3.0.3\nitsdangerous==2.2.0\njinja2==3.1.4\n"
+        "markupsafe==2.1.5\nwerkzeug==3.0.3\ngunicorn==22.0.0\npackaging==24.1\n"
+        "six==1.16.0\nno-such-distribution-of-an-apt-package==1.0.6\n"
+    )
+    files = {
+        "app.py": "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/hi')\n"
+        "def hi():\n    return {'hi': 'there'}\n",
+        "requirements.txt": freeze,
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/hi")).json() == {"hi": "there"}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_flask_server_name_defaulting_to_another_host_is_the_called_one(
     builder_service: Service,
 ) -> None:

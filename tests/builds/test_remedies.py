@@ -1422,6 +1422,26 @@ def test_a_freezes_pin_the_index_lacks_that_nothing_imports_is_left_out() -> Non
     assert fix_for(("Flask==1.1.1", "defer==1.0.6"), b"from flask import Flask\n") is None
 
 
+def test_a_name_absent_from_the_index_is_read_across_uvs_wrapped_lines() -> None:
+    """uv wraps its explanation at its width: a long name's "was" and "not found in the
+    package registry" fall on two lines, which a rule reading one line at a time missed
+    (the freeze's absent pin then failed the launch)."""
+    absent = "no-such-distribution-of-an-apt-package"
+    text = [
+        f"No solution found when resolving dependencies: Because {absent} was",
+        "  × No solution found when resolving dependencies:",
+        f"  ╰─▶ Because {absent} was",
+        f"      not found in the package registry and you require {absent}==1.0.6,",
+        "      we can conclude that your requirements are unsatisfiable.",
+    ]
+    remedies = Remedies()
+    freeze = (*(f"package{n}==1.0" for n in range(10)), "Flask==1.1.1", f"{absent}==1.0.6")
+    remedies.tried.deps = PythonDeps(freeze, "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    fix = remedies.next_fix(text[0], text, {"app.py": b"import flask\n"}, ["3.11.7"])
+    assert fix is not None and getattr(fix, "drop", None) == absent, fix
+
+
 def test_pymysql_stands_in_for_mysqldb_where_mysqlclient_cannot_be_built(tmp_path: Path) -> None:
     """WannaCry081's Bookstore-Flask-API serves ``mysql://root:data@localhost/book_db``,
     whose SQLAlchemy dialect imports MySQLdb; mysqlclient (no Linux wheel) cannot be built

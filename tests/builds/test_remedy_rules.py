@@ -15,11 +15,6 @@ from preview.builds.toolerrors import NPM_REASONS, NpmReason, tool_failure
 
 # What each rule means (its ``means``) → (the app whose failure motivated it, its line).
 MOTIVATING_LINES = {
-    "a pinned version is not on the package index": (
-        "haoolii's flask-blog-api, a whole Ubuntu machine's pip freeze",
-        "No solution found when resolving dependencies: Because there is no version of "
-        "defer==1.0.6 and you require defer==1.0.6, we can conclude that …",
-    ),
     "a function of a dependency rejects the arguments the app's call gives it": (
         "a 2017 flask-swagger app under PyYAML 6",
         "TypeError: load() missing 1 required positional argument: 'Loader'",
@@ -66,12 +61,6 @@ MOTIVATING_LINES = {
         "edesz's fastapi-async-db-auth, pinning pandas==1.2.4 and no numpy (NumPy 2 came)",
         "ValueError: numpy.dtype size changed, may indicate binary incompatibility. Expected "
         "96 from C header, got 88 from PyObject",
-    ),
-    "a requirement is not on the package index": (
-        "nikpopka's upload, win32com guessed from a desktop script's import",
-        "  × No solution found when resolving dependencies:\n"
-        "  ╰─▶ Because win32com was not found in the package registry and you require "
-        "win32com, we can conclude that your requirements are unsatisfiable.",
     ),
     "a module is now a separate project": (
         "an app on lxml 5.2 using lxml.html.clean",

@@ -148,9 +148,12 @@ def test_a_name_the_index_lacks_is_no_pin_to_relax_and_a_frozen_one_is_left_out(
     remedies.tried.releases["pyhyphen"] = ["0.10.0", "0.17.0"]
     pyhyphen = [line.replace("python-memcached==1.11.0", "pyhyphen==0.17.2") for line in AJMALN]
     remedies.fixes += unresolvable(pyhyphen, remedies.tried, [])
-    # As the build gives them: with the setuptools it adds where the app names none.
+    # As the build gives them: with the setuptools it adds where the app names none, which
+    # is no line of the app's own (it is told apart: ``added``).
+    own = PythonDeps(frozen, "requirements.txt", None, None)
     built = PythonDeps((*frozen, SEEDED_SETUPTOOLS), "requirements.txt", None, None)
-    remedies.tried.deps = remedies.apply(built)
+    remedies.tried.deps = remedies.apply(built, own)
+    assert remedies.tried.listed == own and remedies.tried.added == (SEEDED_SETUPTOOLS,)
     assert "pyhyphen>=0,<0.17.2" in remedies.tried.deps.requirements
     # Relaxing every pin would not bring a name the index lacks: it is left out instead.
     assert unresolvable(JXCK, remedies.tried, remedies.fixes) == []

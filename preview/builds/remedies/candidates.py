@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from ...apps.imports import import_mapping, imported_as_loaded, imported_names
 from ...discovery.pyast import parse_module
-from ..appenv import SEEDED_SETUPTOOLS
 from ..installers import version_key
 from .era import dated
 from .fixes import Fix, Tried
@@ -41,6 +40,7 @@ from .pythons import (
     removed_keyword,
     too_new,
 )
+from .resolution import explanation
 
 __all__ = ["LINE_RULES", "Failure", "LineRule", "candidates"]
 
@@ -182,6 +182,7 @@ _FAILURE_RULES: tuple[Callable[[Failure], list[Fix]], ...] = (
     lambda failure: _for_too_new(failure),
     lambda failure: rejected_inside(failure.text, failure.tried, failure.files),
     lambda failure: abstract_instantiated(failure.text, failure.tried, failure.files),
+    lambda failure: _for_absent_from_the_index(failure),
 )
 
 
@@ -342,20 +343,6 @@ LINE_RULES: tuple[LineRule, ...] = (
             f.tried,
             "a compiled package was built for an older NumPy's binary interface",
         ),
-    ),
-    LineRule(
-        _NOT_ON_THE_INDEX,
-        "a requirement is not on the package index",
-        lambda m, f, code: (
-            _without_guessed(m.group(1), f.tried)
-            or _for_listed_module(m.group(1), f.tried)
-            or _without_frozen_unimported(m.group(1), f.tried, f.files)
-        ),
-    ),
-    LineRule(
-        _NO_SUCH_PIN,
-        "a pinned version is not on the package index",
-        lambda m, f, code: _without_frozen_unimported(m.group(1), f.tried, f.files),
     ),
     LineRule(
         _SEPARATE_PROJECT,
@@ -553,6 +540,24 @@ def _for_keyword(function: str, keyword: str, python: str, installed: list[str])
     ]
 
 
+def _for_absent_from_the_index(failure: Failure) -> list[Fix]:
+    """uv's resolution failing on a name the index does not have at all, or on a pinned
+    version it does not have: read from its explanation as one text, since uv wraps its
+    lines at its width (a long name's "was" and "not found in the package registry" fell
+    on two lines, which no rule reading a line at a time saw)."""
+    said = explanation(failure.text)
+    fixes: list[Fix] = []
+    for absent in dict.fromkeys(_NOT_ON_THE_INDEX.findall(said)):
+        fixes += (
+            _without_guessed(absent, failure.tried)
+            or _for_listed_module(absent, failure.tried)
+            or _without_frozen_unimported(absent, failure.tried, failure.files)
+        )
+    for pinned in dict.fromkeys(_NO_SUCH_PIN.findall(said)):
+        fixes += _without_frozen_unimported(pinned, failure.tried, failure.files)
+    return fixes
+
+
 def _without_guessed(distribution: str, tried: Tried) -> list[Fix]:
     """A requirement the service guessed from an import (the app lists none) that the
     index does not have: left out (nikpopka's upload: ``win32com``, imported by a Windows
@@ -704,10 +709,9 @@ def _frozen(tried: Tried) -> bool:
     cairo's headers, because rlPyCairo, reportlab's optional renderer, brought it; uv's
     hint then names what brought it only once it is no longer listed)."""
     listed = tried.listed or tried.deps
+    # (its own lines only: the setuptools<81 a build adds where the app names none made
+    # Jxck007's flask-resume-builder's freeze no freeze while it counted as one of them)
     lines = [line for line in listed.requirements if _name(line)] if listed else []
-    # (the setuptools a build adds where the app names none is no line of the app's:
-    # Jxck007's flask-resume-builder's freeze, with it, was no freeze)
-    lines = [line for line in lines if line != SEEDED_SETUPTOOLS]
     return len(lines) >= 10 and all("==" in line for line in lines)
 
 

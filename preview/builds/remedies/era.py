@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 from ...apps.depspec import PythonDeps
 from ..wheelindex import File, project_files, wanted
 from .fixes import MARGIN, Era, Fix, Tried, norm, own
+from .fixes import name as line_name
 from .pythons import SITE_FRAME, installed_dists
 
 __all__ = ["MARGIN", "Era", "dated", "migrations_era", "read_era", "third_party_failure"]
@@ -189,6 +190,7 @@ def _guessed(distribution: str, tried: Tried) -> bool:
     import: PyPI's ``logtail`` for ``import logtail``, whose module is
     ``logtail-python``'s): its failure is the guess's, which no date mends."""
     listed = (tried.listed or tried.deps).names() if tried.deps else set()
+    listed |= {line_name(line) for line in tried.added}  # the service's own choice: no guess
     added = tried.deps.names() if tried.deps else set()
     return norm(distribution) in added - listed
 

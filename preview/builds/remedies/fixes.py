@@ -76,6 +76,9 @@ class Tried:
 
     deps: PythonDeps | None = None  # with the fixes applied
     listed: PythonDeps | None = None  # as the app lists them (its own pins)
+    # What the service added to the app's list, unpinned or seeded (the async driver, the
+    # broker's client, Alembic for its steps, setuptools<81): no line of the app's.
+    added: tuple[str, ...] = ()
     python_version: str | None = None
     env_path: Path | None = None  # its environment (a venv)
     era: Era | None = None  # the day its own pins date it to (see era), once read

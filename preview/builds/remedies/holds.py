@@ -84,7 +84,8 @@ def defining(
     lists alone: "object has no attribute 'close_all'")."""
     if tried.deps is None or tried.env_path is None:
         return None
-    own = (tried.listed or tried.deps).requirements
+    # (what the service added unpinned, Alembic for its steps, is as free to hold)
+    own = (*(tried.listed or tried.deps).requirements, *tried.added)
     unpinned = {_name(r) for r in own if _name(r) and not _pinned(r)}
     pinned = {_name(r) for r in own if _name(r) and _pinned(r)}
     indent = r"[ \t]*" if kind == "def" else ""

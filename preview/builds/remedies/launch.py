@@ -76,9 +76,12 @@ class Remedies:
         self.fixes = list(self._learned.get(self._key, []))
         return list(self.fixes)
 
-    def apply(self, deps: PythonDeps) -> PythonDeps:
-        """``deps`` with the fixes, and the holds the old releases among them need."""
-        self.tried.listed = deps
+    def apply(self, deps: PythonDeps, own: PythonDeps | None = None) -> PythonDeps:
+        """``deps`` with the fixes, and the holds the old releases among them need. ``own``:
+        the app's list before the service added its lines to it (``deps`` where none)."""
+        own = deps if own is None else own
+        self.tried.listed = own
+        self.tried.added = tuple(line for line in deps.requirements if line not in own.requirements)
         # A replacement goes with any line of its own name (psycopg2-binary==2.9.9 read
         # from psycopg2==2.9.9, whose wheels stop below this Python): unpinned, then.
         drop = {

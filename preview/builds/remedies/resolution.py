@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 
 from .fixes import Fix, Tried, norm, requirement
 
-__all__ = ["RELAXED", "nearest_release", "no_such_versions", "unresolvable"]
+__all__ = ["RELAXED", "explanation", "nearest_release", "no_such_versions", "unresolvable"]
 
 RELAXED = "relaxing pins uv cannot resolve together"  # how each such fix's line starts
 _EVERY = f"{RELAXED}: every exact pin of the app within its major,"
@@ -45,7 +45,7 @@ def no_such_versions(text: list[str]) -> list[tuple[str, str]]:
     """The (distribution, version) pins uv's explanation says no release has."""
     if not any(_NO_SOLUTION in line for line in text):
         return []
-    return list(dict.fromkeys(_NO_VERSION.findall(_explanation(text))))
+    return list(dict.fromkeys(_NO_VERSION.findall(explanation(text))))
 
 
 def nearest_release(version: str, releases: list[str]) -> str | None:
@@ -77,7 +77,7 @@ def unresolvable(text: list[str], tried: Tried, fixes: list[Fix]) -> list[Fix]:
         return []
     if not text or _NO_SOLUTION not in text[0]:  # (its message: not a try's, passed by)
         return []
-    said = _explanation(text)
+    said = explanation(text)
     if _NOT_IN_THE_REGISTRY.search(said):
         # A name the index does not have at all: no pin relaxed brings it (Jxck007's
         # flask-resume-builder freezes ``webencoding==0.5.1``, a typo: every pin was
@@ -131,8 +131,9 @@ def _line_name(line: str) -> str:
     return norm(parsed.name) if (parsed := requirement(line)) is not None else ""
 
 
-def _explanation(text: list[str]) -> str:
-    """uv's lines as one text, without its box drawing."""
+def explanation(text: list[str]) -> str:
+    """uv's lines as one text, without its box drawing (it wraps them at its width: a long
+    name's "was" and "not found" fall on two lines)."""
     return " ".join(_BOX.sub("", line).strip() for line in text)
 
 
