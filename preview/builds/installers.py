@@ -33,6 +33,7 @@ from .toolerrors import (
 )
 
 __all__ = [
+    "ABSENT_FROM_THE_INDEX",
     "NEEDS_COMPILER",
     "OVERSIZED",
     "SAFE_PATH",
@@ -201,6 +202,9 @@ def installer_failure(
 # What :func:`installer_killed` says of a download past the size a build may write: the
 # same on every Python (a package's size is its own).
 OVERSIZED = "was stopped writing a file larger than the"
+# uv's resolution failing on a name its index does not have at all (in its reason, whose
+# wrapped cause is joined): what no other Python finds either.
+ABSENT_FROM_THE_INDEX = "was not found in the package registry"
 # uv's line on each large download: "Downloading tensorflow (545.7MiB)".
 _DOWNLOADING = re.compile(r"^\s*Downloading (\S+) \(([\d.]+)MiB\)")
 
@@ -269,14 +273,14 @@ def _reason(tail: list[str]) -> str | None:
         if m is None:
             continue
         reason, joining = m.group(1).strip(), True
-        for follow in tail[i + 1 : i + 6]:
+        for at, follow in enumerate(tail[i + 1 : i + 6], start=i + 1):
             joining = joining and (more := _UV_MORE.match(follow)) is not None
             if joining and more is not None:  # the error's own next lines, only those
                 reason += " " + more.group(1).strip()
                 continue
             if (cause := _UV_CAUSE.match(follow)) is not None:
                 reason = reason.rstrip(":")
-                reason += ": " + cause.group(1).strip()
+                reason += ": " + " ".join([cause.group(1).strip(), *_wrapped(tail, at + 1)])
                 break
         return _clip(reason.rstrip(":"))
     said = None  # npm's own lines say where it failed; the script's own error says why
@@ -289,6 +293,23 @@ def _reason(tail: list[str]) -> str | None:
                 return text
             said = said or text
     return said
+
+
+def _wrapped(tail: list[str], start: int) -> list[str]:
+    """The lines from ``start`` that continue a cause uv wrapped at its width (indented, no
+    mark of their own; up to a blank line or a hint): without them the reason stopped
+    mid-sentence ("Because no-such-package was", its "not found in the package registry"
+    on the next line)."""
+    lines: list[str] = []
+    for line in tail[start:]:
+        if not line.startswith(" ") or not line.strip() or line.lstrip().startswith("hint:"):
+            break
+        if _UV_ERROR.match(line) or _UV_CAUSE.match(line) or _UV_MORE.match(line):
+            break
+        lines.append(line.strip())
+        if sum(map(len, lines)) > _MAX_REASON:
+            break
+    return lines
 
 
 def relevant_lines(tail: list[str]) -> list[str]:

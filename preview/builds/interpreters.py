@@ -35,6 +35,7 @@ from packaging.version import InvalidVersion, Version
 
 from .envcache import BuildFailed, Say
 from .installers import (
+    ABSENT_FROM_THE_INDEX,
     MACHINE_LACKS,
     OVERSIZED,
     find_interpreter,
@@ -220,7 +221,7 @@ async def build_first_fitting(
     first, *others = interpreters
     if not others:
         return await attempt(first, publish, False)
-    missing: dict[Interpreter, str] = {}  # those wheels only were refused on: why
+    missing: dict[Interpreter, BuildFailed] = {}  # those wheels only were refused on: why
     found: list[dict[str, Gaps] | None] = []
     async with trio.open_nursery() as nursery:
 
@@ -229,9 +230,13 @@ async def build_first_fitting(
 
         nursery.start_soon(ask)
         built = await _wheels_only(first, attempt, publish, say, missing)
-        if built is not None:
+        if built is not None or _found_by_none(missing[first]):
             nursery.cancel_scope.cancel()
-            return built[0]
+    if built is not None:
+        return built[0]
+    if _found_by_none(missing[first]):
+        await say(f"{missing[first].message}: not tried on another Python (no Python finds it)")
+        raise missing[first]
     gaps = found[0] if found else None
     ranked = interpreters
     if gaps is not None:
@@ -244,9 +249,10 @@ async def build_first_fitting(
             continue  # tried, or known to fail with wheels only
         built = await _wheels_only(interpreter, attempt, publish, say, missing)
         if built is not None:
+            refused = (f"Python {i.version}: {failed.message}" for i, failed in missing.items())
             await say(
                 f"Python {interpreter.version}: wheels for every package "
-                f"(not on {'; '.join(missing.values())})"
+                f"(not on {'; '.join(refused)})"
             )
             return built[0]
     failures: list[BuildFailed] = []
@@ -276,6 +282,13 @@ async def build_first_fitting(
         except BuildFailed as failed:
             failures.append(failed)
     raise _cause(failures)
+
+
+def _found_by_none(failed: BuildFailed) -> bool:
+    """Whether ``failed`` names a requirement the index lacks altogether, which no other
+    Python finds either (a freeze's apt package was tried with wheels only on five Pythons
+    and from source on three before its remedy)."""
+    return ABSENT_FROM_THE_INDEX in failed.message
 
 
 def _no_wheel_either(
@@ -320,7 +333,7 @@ async def _wheels_only(
     attempt: Attempt[T],
     publish: Publish,
     say: Say,
-    missing: dict[Interpreter, str],
+    missing: dict[Interpreter, BuildFailed],
 ) -> tuple[T] | None:
     """Built with wheels only, else None, why in ``missing`` and a line saying the try
     ended (its lines, streamed as they came, are then those of a try that did not
@@ -328,7 +341,7 @@ async def _wheels_only(
     try:
         built = await attempt(interpreter, _trying(publish), True)
     except BuildFailed as failure:
-        missing[interpreter] = f"Python {interpreter.version}: {failure.message}"
+        missing[interpreter] = failure
         await say(
             f"the try with prebuilt wheels only on Python {interpreter.version} ended "
             f"(the lines above): {failure.message}; the build goes on"

@@ -495,3 +495,35 @@ async def test_a_download_past_the_size_a_build_may_write_is_not_tried_on_anothe
         await build_first_fitting(pythons, found, attempt, publish, say)
     assert len([t for t in tried if t[1] is not True]) == 1, tried  # one build from source
     assert any("not tried on another Python" in line for line in said), said
+
+
+async def test_a_name_the_index_lacks_is_not_tried_on_another_python() -> None:
+    """A pip freeze's apt package (no index has it) was tried with wheels only on five
+    Pythons and from source on three before its remedy: no Python finds a name the index
+    lacks, so the first try's failure is the build's."""
+    absent = (
+        "No solution found when resolving dependencies: Because python-apt-only was not found "
+        "in the package registry and you require python-apt-only==2.4.0"
+    )
+    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.12.1", "3.10.13"))
+    tried: list[tuple[str, bool | None]] = []
+    said: list[str] = []
+
+    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
+        tried.append((interpreter.version, wheels))
+        raise BuildFailed(absent)
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    async def publish(*args: object) -> None:
+        return None
+
+    async def found() -> dict[str, Gaps]:
+        await trio.sleep_forever()  # the index's answer is not awaited
+        raise AssertionError
+
+    with trio.fail_after(5), pytest.raises(BuildFailed, match="python-apt-only was not found"):
+        await build_first_fitting(pythons, found, attempt, publish, say)
+    assert tried == [("3.11.7", True)], tried
+    assert any("not tried on another Python" in line for line in said), said

@@ -387,3 +387,24 @@ def test_tscs_own_out_dir_flag_is_where_its_javascript_is_looked_for(tmp_path: P
     (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "./build"}}')
     assert typescript_output(tmp_path, "dist") == "dist"
     assert typescript_output(tmp_path, "../elsewhere") is None
+
+
+def test_uvs_wrapped_cause_is_read_whole_up_to_its_hint() -> None:
+    """uv wraps its explanation at its width: the reason stopped mid-sentence ("Because
+    no-such-distribution-of-an-apt-package was"), which said nothing of why."""
+    tail = [
+        "Using Python 3.11.7 environment at: .",
+        "  × No solution found when resolving dependencies:",
+        "  ╰─▶ Because no-such-distribution-of-an-apt-package was",
+        "      not found in the package registry and you require",
+        "      no-such-distribution-of-an-apt-package==1.0.6, we can conclude that your",
+        "      requirements are unsatisfiable.",
+        "",
+        "      hint: Wheels are required for `x` because building from source is disabled",
+    ]
+    assert failure_reason(tail, "uv") == (
+        "No solution found when resolving dependencies: Because "
+        "no-such-distribution-of-an-apt-package was not found in the package registry and "
+        "you require no-such-distribution-of-an-apt-package==1.0.6, we can conclude that "
+        "your requirements are unsatisfiable."
+    )
