@@ -213,6 +213,10 @@ _DRIVER_CONNECT = re.compile(r"\bcreate(?:Connection|Pool)\s*\(\s*\{")
 _IMPORTS_MYSQL = re.compile(r"""(?:\brequire\s*\(\s*|\bfrom\s+)["']mysql2?(?:/promise)?["']""")
 _ORM_FIELD = re.compile(
     r"""["']?\b(host|port|user|username|password|passwd|database|db|name)["']?\s*[:=]\s*"""
+    # A conditional's other branch read (skyoun97's nestjs-url-shrortener's ormconfig.js:
+    # ``database: process.env.NODE_ENV === 'test' ? 'nestjs_test_db' : 'nestjs_url_shortener'``,
+    # read as none: "Unknown database"): a preview runs under no test's NODE_ENV.
+    r"""(?:[^,\n?:{}]{1,80}\?\s*["'][^"'\n]*["']\s*:\s*)?"""
     r"""(?:["']([^"'\n]*)["']|(\d+)\b|`?(?:\$\{\s*)?process\.env\.([A-Z_][A-Z0-9_]*)\b)""",
     re.IGNORECASE,
 )

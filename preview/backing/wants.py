@@ -918,16 +918,22 @@ def _url_reader(files: dict[str, bytes]) -> str | None:
 def _heroku_settings(files: dict[str, bytes]) -> str | None:
     """Where a Django app's settings end with django-heroku's ``settings(locals())``,
     which takes its database from ``DATABASE_URL`` as Heroku's PostgreSQL, SSL required
-    (``sslmode``), unless told ``databases=False``: it wants that server. artrey's
+    (``sslmode``), unless told ``databases=False``, or require SSL of dj-database-url
+    themselves (``ssl_require=True``): it wants that server (SQLite takes no SSL). artrey's
     drf-comments: given the preview's SQLite file as DATABASE_URL, its migrate died on
     "'sslmode' is an invalid keyword argument" (SQLite's connect)."""
     for path in sorted(files):
         data = files[path]
         if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
             continue
-        for found in _HEROKU_SETTINGS.finditer(uncommented(data)):
+        code = uncommented(data)
+        for found in _HEROKU_SETTINGS.finditer(code):
             if not _NO_DATABASES.match(found.group(1)):
                 return f"django-heroku's settings() in {path} (Heroku's PostgreSQL)"
+        # dj-database-url told ``ssl_require=True`` sets ``sslmode`` whatever the URL:
+        # harryface's ico-drf-token, on Heroku (heroku.yml), died on SQLite's connect alike.
+        if _SSL_REQUIRED_URL.search(code):
+            return f"dj-database-url's ssl_require=True in {path} (a PostgreSQL with SSL)"
     return None
 
 
@@ -958,6 +964,11 @@ _SQLALCHEMY_URL = re.compile(
 # django-heroku's ``django_heroku.settings(locals(), …)``: group 1 what follows locals().
 _HEROKU_SETTINGS = re.compile(rb"\bdjango_heroku\.settings\(\s*locals\(\)([^)]*)\)")
 _NO_DATABASES = re.compile(rb".*\bdatabases\s*=\s*False\b", re.DOTALL)
+# dj-database-url's ``config(…, ssl_require=True)`` or ``parse(…)``, its arguments on any
+# lines (calls nested in them: read as the next 400 bytes; the keyword is its own).
+_SSL_REQUIRED_URL = re.compile(
+    rb"\bdj_database_url\.(?:config|parse)\([\s\S]{0,400}?\bssl_require\s*=\s*True\b"
+)
 
 
 # A settings library's read of a database URL: django-environ's ``env.db()`` and

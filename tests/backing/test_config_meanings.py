@@ -880,6 +880,32 @@ def test_django_herokus_settings_want_postgres() -> None:
     assert postgres_wants(_encoded({**files, "drf_crud/settings.py": commented}), {}).driver is None
 
 
+def test_dj_database_url_requiring_ssl_wants_postgres() -> None:
+    """harryface's ico-drf-token (heroku.yml) updates its SQLite default with
+    ``dj_database_url.config(default=DATABASE_URL, conn_max_age=500, ssl_require=True)``:
+    given the preview's SQLite file, its migrate died on "'sslmode' is an invalid keyword
+    argument for Connection()". Without ssl_require it is left to its SQLite."""
+    settings = (
+        "import os, dj_database_url\n"
+        "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': 'db'}}\n"
+        "DATABASE_URL = os.environ.get('DATABASE_URL')\n"
+        "db_from_env = dj_database_url.config(\n"
+        "    default=DATABASE_URL, conn_max_age=int(os.environ.get('AGE', 500)),\n"
+        "    ssl_require=True)\n"
+        "DATABASES['default'].update(db_from_env)\n"
+    )
+    files = {
+        "ico/settings.py": settings,
+        "manage.py": "import os\n",
+        "requirements.txt": "django\ndjangorestframework\ndj-database-url\ngunicorn\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "dj-database-url's ssl_require=True in ico/settings.py (a PostgreSQL with SSL)"
+    )
+    plain = settings.replace(", ssl_require=True", "")
+    assert postgres_wants(_encoded({**files, "ico/settings.py": plain}), {}).driver is None
+
+
 def test_a_postgres_url_its_code_gives_sqlalchemy_without_a_driver_wants_postgres() -> None:
     """alanarvelo's flask-marketplace-backend lists Flask-Migrate and no driver, its
     config.py writes ``SQLALCHEMY_DATABASE_URI = 'postgresql://alan:1234@localhost:5432/

@@ -702,6 +702,24 @@ def test_every_sequelize_call_of_a_file_names_a_database_made() -> None:
     assert mysql.databases == ["prod", "company1"] and mysql.accounts == {"admin": "x"}
 
 
+def test_a_database_named_by_a_conditional_is_its_other_branchs() -> None:
+    """skyoun97's nestjs-url-shrortener's ormconfig.js names its database
+    ``process.env.NODE_ENV === 'test' ? 'nestjs_test_db' : 'nestjs_url_shortener'``: read as
+    none, its MariaDB had only the default one and TypeORM met "Unknown database
+    'nestjs_url_shortener'"."""
+    ormconfig = (
+        b"module.exports = {\n  type: 'mysql',\n  host: 'localhost',\n  port: 3306,\n"
+        b"  username: 'root',\n  password: 'phaphaya',\n  database:\n"
+        b"    process.env.NODE_ENV === 'test' ? 'nestjs_test_db' : 'nestjs_url_shortener',\n"
+        b"  entities: ['dist/**/*.entity{.ts,.js}'],\n  synchronize: true,\n};\n"
+    )
+    package = b'{"dependencies": {"@nestjs/typeorm": "^8.0.0", "typeorm": "^0.2.0", "mysql": "^2"}}'
+    files = {"package.json": package, "ormconfig.js": ormconfig, "src/main.ts": b"bootstrap()"}
+    mysql = wanted_servers(files, "src/main.ts", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["nestjs_url_shortener"] and mysql.accounts == {"root": "phaphaya"}
+
+
 def test_migrations_naming_a_table_in_two_cases_have_it_compared_without_case() -> None:
     """techieph's sequelize-express-node-rest-API-mysql-example: ``createTable('Companies',
     …)``, then ``addColumn('companies', 'address', …)``, written where MySQL compares
