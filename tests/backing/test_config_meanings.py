@@ -902,7 +902,7 @@ def test_dj_database_url_requiring_ssl_wants_postgres() -> None:
     assert postgres_wants(_encoded(files), {}).driver == (
         "dj-database-url's ssl_require=True in ico/settings.py (a PostgreSQL with SSL)"
     )
-    plain = settings.replace(", ssl_require=True", "")
+    plain = settings.replace(",\n    ssl_require=True", "")
     assert postgres_wants(_encoded({**files, "ico/settings.py": plain}), {}).driver is None
 
 
