@@ -381,6 +381,30 @@ def test_a_start_running_unbuilt_output_without_a_tsconfig_has_tsc_given_its_sou
     assert found is not None and found.setup == ()
 
 
+def test_a_start_file_requiring_unbuilt_output_has_tsc_run_first() -> None:
+    """JamesOlaleye's CRUD-MVC-Architecture-NodeTS keeps express-generator's ``bin/www``,
+    which requires ``'../dist/app'``; its tsconfig writes into dist, only a ``tsc -w``
+    script compiles it and no script builds: "Cannot find module '../dist/app'". Not where
+    what it requires is in the upload."""
+    package = {
+        "scripts": {"start": "node ./bin/www", "compile": "tsc -w"},
+        "dependencies": {"express": "~4.16.1"},
+        "devDependencies": {"typescript": "^5.1.6"},
+    }
+    www = b"#!/usr/bin/env node\nvar app = require('../dist/app');\nvar http = require('http');\n"
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "bin/www": www,
+        "tsconfig.json": b'{"compilerOptions": {"rootDir": "./src", "outDir": "./dist"}}',
+        "src/app.ts": b"export default {};\n",
+    }
+    found = node_start(files)
+    assert found is not None and found.argv == ("npm", "start", "--silent")
+    assert len(found.setup) == 1 and found.setup[0][-1].endswith("tsc"), found.setup
+    found = node_start({**files, "dist/app.js": b"module.exports = {};\n"})
+    assert found is not None and found.setup == ()
+
+
 def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers() -> None:
     """gzuppa's node-express-task-manager: ``concurrently "npm run dev " "npm run watch "``,
     its dev ``nodemon ./index.js``, its watch ``webpack --watch``: nodemon restarted the

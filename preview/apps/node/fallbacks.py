@@ -199,10 +199,32 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
         return ""
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
     target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
+    if target in files:  # (express-generator's bin/www, requiring '../dist/app')
+        target = next(iter(_built_requires(target, files)), "")
     made = target and target not in files and made_main(target, files, "tsc") is not None
     if not made:
         return ""
     return "tsc" if "tsconfig.json" in files else _tsc_of_source(target, files)
+
+
+# A relative require of a CommonJS file: group 1 the path required.
+_RELATIVE_REQUIRE = re.compile(rb"""\brequire\(\s*["'](\.{1,2}/[^"'\n]+)["']\s*\)""")
+
+
+def _built_requires(start: str, files: dict[str, bytes]) -> list[str]:
+    """The files ``start`` (a JavaScript file of the upload) requires by a relative path
+    that the upload lacks under any name node would try, from the project root:
+    JamesOlaleye's CRUD-MVC-Architecture-NodeTS keeps express-generator's ``bin/www``,
+    which requires ``'../dist/app'``, its TypeScript compiled only by a ``tsc -w`` script:
+    "Cannot find module '../dist/app'"."""
+    found = []
+    for match in _RELATIVE_REQUIRE.finditer(files[start]):
+        wanted = match.group(1).decode("utf-8", "replace")
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(start), wanted))
+        names = (path, f"{path}.js", f"{path}.cjs", f"{path}/index.js")
+        if not path.startswith("..") and not any(name in files for name in names):
+            found.append(path)
+    return found
 
 
 # A file (or folder) under a build's output directory that a script runs.
