@@ -1005,7 +1005,7 @@ def _requirement_lines(
             # refuses ("found `V`" at ``Package   Version``): the rows under them are
             # each a package and its version (:func:`_prose_read`).
             continue
-        elif (read := _prose_read(_comma_restored(line))) is not None:
+        elif (read := _prose_read(_comma_restored(_without_none_version(line)))) is not None:
             lines.append(read)
     return lines
 
@@ -1036,6 +1036,20 @@ def _comma_restored(line: str) -> str:
     return restored if _parses(restored) else line
 
 
+# A version clause naming none: what a generator wrote for a package whose version it
+# did not know (ohayak's fastapi-login: ``authlib<2.0.0==None``; uv: "found `==None`").
+_NONE_VERSION = re.compile(r"\s*={1,2}\s*None\s*$")
+
+
+def _without_none_version(line: str) -> str:
+    """``line`` without a trailing ``==None`` where it does not parse with it and does
+    without it; else as it is."""
+    if _parses(line) or not _NONE_VERSION.search(line):
+        return line
+    bare = _NONE_VERSION.sub("", line)
+    return bare if _parses(bare) else line
+
+
 def _parses(line: str) -> bool:
     """Whether ``line`` is a requirement as PEP 508 (and uv) reads one."""
     try:
@@ -1046,8 +1060,9 @@ def _parses(line: str) -> bool:
 
 
 # A package and its version as a person or ``pip show`` writes them: "Flask Version:
-# 3.0.3", "flask: 3.0.3", "Flask 3.0.3".
-_PROSE = re.compile(r"([A-Za-z][\w.-]*)(?:\s+version)?\s*(?::\s*|\s+)v?(\d+(?:\.\d+)*)", re.I)
+# 3.0.3", "flask: 3.0.3", "Flask 3.0.3", or with one "=" (RdotF's FastAPI-Login-App:
+# ``fastapi=0.116.1``; uv: 'no such comparison operator "="').
+_PROSE = re.compile(r"([A-Za-z][\w.-]*)(?:\s+version)?\s*(?::\s*|=\s*|\s+)v?(\d+(?:\.\d+)*)", re.I)
 
 
 def _prose_read(line: str) -> str | None:

@@ -892,6 +892,21 @@ def test_a_package_and_its_version_in_words_is_read_as_a_requirement() -> None:
     )
 
 
+def test_a_version_after_one_equals_sign_or_naming_none_is_read_as_meant() -> None:
+    """RdotF's FastAPI-Login-App lists ``fastapi=0.116.1`` (uv: 'no such comparison
+    operator "="'); ohayak's fastapi-login ``authlib<2.0.0==None``, a generator's line for a
+    version it did not know (uv: "found `==None`"). Each is read as its author meant; a
+    line that parses as it is stays so."""
+    listed = b"streamlit=1.48.0\nfastapi = 0.116.1\nauthlib<2.0.0==None\nredis<5.0.0\n"
+    files = {"requirements.txt": listed, "app.py": b"import fastapi\n"}
+    assert python_dependencies(files, "app.py").requirements == (
+        "streamlit==1.48.0",
+        "fastapi==0.116.1",
+        "authlib<2.0.0",
+        "redis<5.0.0",
+    )
+
+
 def test_pip_lists_table_is_read_as_its_packages() -> None:
     """ompakash's DRF-Image-Filter-API commits ``pip list``'s output (UTF-16, from
     PowerShell) as its requirements.txt, which uv refuses at its header ("found `V`"):

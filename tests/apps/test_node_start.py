@@ -403,6 +403,11 @@ def test_a_start_file_requiring_unbuilt_output_has_tsc_run_first() -> None:
     assert len(found.setup) == 1 and found.setup[0][-1].endswith("tsc"), found.setup
     found = node_start({**files, "dist/app.js": b"module.exports = {};\n"})
     assert found is not None and found.setup == ()
+    # Its start under nodemon, as one tutorial's todo API has it (countzyx's and
+    # tatjama's typescript-node-express: "nodemon dist/app.js", "Cannot find module").
+    package["scripts"] = {"start": "nodemon dist/app.js"}
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup and found.setup[0][-1].endswith("tsc"), found
 
 
 def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers() -> None:

@@ -23,6 +23,8 @@ import re
 import shlex
 from collections.abc import Callable
 
+from .devscript import without_watcher
+
 __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
@@ -198,6 +200,9 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     if "typescript" not in listed or any(scripts.get(name, "").strip() for name in built):
         return ""
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
+    # Run once, as the preview runs it (one tutorial's todo API, five apps of heldout19:
+    # ``"start": "nodemon dist/app.js"``, no build script: "Cannot find module").
+    script = without_watcher(script)
     target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
     if target in files:  # (express-generator's bin/www, requiring '../dist/app')
         target = next(iter(_built_requires(target, files)), "")
