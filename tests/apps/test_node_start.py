@@ -229,8 +229,10 @@ def test_typescript_the_start_compiles_with_and_the_app_does_not_list_is_added()
     listed = node_start({**files, "package.json": json.dumps(package).encode()})
     assert listed is not None and "typescript@^5" not in listed.tools
     package["devDependencies"].pop("typescript")
+    # (its output committed: what the start runs is there, nothing need compile it)
     package["scripts"] = {"start": "node dist/app.js", "check": "tsc --noEmit"}
-    unreached = node_start({**files, "package.json": json.dumps(package).encode()})
+    built = {**files, "dist/app.js": b"", "package.json": json.dumps(package).encode()}
+    unreached = node_start(built)
     assert unreached is not None and "typescript@^5" not in unreached.tools
 
 
@@ -408,6 +410,12 @@ def test_a_start_file_requiring_unbuilt_output_has_tsc_run_first() -> None:
     package["scripts"] = {"start": "nodemon dist/app.js"}
     found = node_start({**files, "package.json": json.dumps(package).encode()})
     assert found is not None and found.setup and found.setup[0][-1].endswith("tsc"), found
+    # tatjama's lists no TypeScript (its author's tsc was global): its tsconfig says it
+    # is compiled, by a compiler the start's tools then bring.
+    del package["devDependencies"]
+    found = detect({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup and found.setup[0][-1].endswith("tsc"), found
+    assert "typescript@^5" in found.node_tools, found.node_tools
 
 
 def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers() -> None:

@@ -197,7 +197,10 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     tsc only in its dev script's ``tsc-watch``; Feathers' generated ``"start": "node
     lib/"``, its tsc in a ``compile`` script); else ``""``."""
     built = ("build", "build:prod", "build:production", "prestart", "prestart:prod")
-    if "typescript" not in listed or any(scripts.get(name, "").strip() for name in built):
+    # Its tsconfig says it is compiled where it lists no TypeScript (its author's tsc was
+    # global: tatjama's typescript-node-express; the start's detection adds the compiler).
+    typescript = "typescript" in listed or "tsconfig.json" in files
+    if not typescript or any(scripts.get(name, "").strip() for name in built):
         return ""
     script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
     # Run once, as the preview runs it (one tutorial's todo API, five apps of heldout19:
