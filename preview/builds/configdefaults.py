@@ -979,6 +979,23 @@ def config_defaults(
     for module, fields in _LIBRARY_FIELDS.items():
         if any(module in data for path, data in files.items() if path.endswith(".py")):
             types |= {n: kind for n, kind in fields.items() if types.get(n) == OPTIONAL}
+    # What the Dockerfile that builds it sets (``ENV docs_url='/docs'``) for a variable its
+    # code cannot start without, where nothing above gives one: the value its image runs
+    # with, in place of a stand-in (sr-vazkez's FastApi-RBAC reads docs_url, openapi_url
+    # and redoc_url with no default: its stand-ins met FastAPI's "Routed paths must start
+    # with '/'"). Only those: its ENV also sets modes (DEBUG=0, NODE_ENV=production) that
+    # a preview's development run does not take.
+    docker = dockerfile_facts(files)
+    imaged = {
+        name: value
+        for name, value in (docker.env.items() if docker is not None else ())
+        if value
+        and types.get(name, OPTIONAL) != OPTIONAL
+        and name not in taken | found.values.keys()
+    }
+    if docker is not None and imaged:
+        found.values.update(imaged)
+        found.notes.append(f"{docker.path}: {', '.join(sorted(imaged))} as its ENV gives them")
     engines = {
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }

@@ -1209,6 +1209,36 @@ def test_a_node_apps_compose_service_environment_is_its_configuration() -> None:
     assert "QUEUE_REGION" not in config_defaults(python, "main.py", {}, {"PORT"}).values
 
 
+def test_what_its_dockerfile_sets_for_a_variable_it_cannot_start_without_is_given() -> None:
+    """sr-vazkez's FastApi-RBAC reads docs_url, openapi_url and redoc_url by decouple with
+    no default; its Dockerfile sets them (``ENV docs_url='/docs'``), which the preview's
+    stand-ins were not: FastAPI's "Routed paths must start with '/'". Not its modes, nor a
+    variable its code reads with a default, nor an empty ENV, nor one its own .env gives."""
+    settings = (
+        "from decouple import config\n"
+        "docs_url = config('docs_url')\nredoc_url = config('redoc_url')\n"
+        "secret = config('secret')\nlevel = config('LOG_LEVEL', default='info')\n"
+    )
+    dockerfile = (
+        "FROM python:3.9.16-slim-buster\nENV secret=\nENV docs_url='/docs'\n"
+        "ENV redoc_url='/redoc'\nENV LOG_LEVEL=warning\nENV DEBUG 0\n"
+        'CMD ["uvicorn", "app.main:app"]\n'
+    )
+    files = {
+        "app/main.py": b"from app.settings import docs_url\n",
+        "app/settings.py": settings.encode(),
+        "Dockerfile": dockerfile.encode(),
+        "requirements.txt": b"fastapi\npython-decouple\n",
+    }
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    assert found.values["docs_url"] == "/docs" and found.values["redoc_url"] == "/redoc"
+    assert found.values.get("LOG_LEVEL") != "warning" and "DEBUG" not in found.values
+    assert found.values.get("secret"), found.values  # a stand-in: its ENV gives it empty
+    assert "Dockerfile: docs_url, redoc_url as its ENV gives them" in found.notes
+    own = config_defaults(files, "app/main.py", {"docs_url": "/api-docs"}, {"PORT"})
+    assert "docs_url" not in own.values
+
+
 async def test_a_node_app_configured_by_its_compose_service_starts(
     builder_service: Service,
 ) -> None:
