@@ -111,10 +111,15 @@ _MYSQL_DRIVERS = {
     "@mikro-orm/mysql",
     "@mikro-orm/mariadb",  # MikroORM's drivers, mysql2 beneath
     "promise-mysql",  # mysql beneath, giving promises
+    # Fastify's plugin, mysql2 beneath, connecting as it registers (a1vinho's
+    # Crud-FastifyAPI lists it alone: given no MariaDB, ECONNREFUSED 127.0.0.1:3306), and
+    # its older name.
+    "@fastify/mysql",
+    "fastify-mysql",
 }
 # Node's MySQL drivers, and a wrapper giving one promises (promise-mysql, mysql beneath:
 # UskoKruM's restapi-nodejs-express-mysql opened its database with it and was given none).
-_NODE_MYSQL = {"mysql2", "mysql", "promise-mysql"}
+_NODE_MYSQL = {"mysql2", "mysql", "promise-mysql", "@fastify/mysql", "fastify-mysql"}
 # The other SQL drivers a Node app may list: with one, an unset engine is not MySQL's.
 _OTHER_NODE_DRIVERS = {
     "pg",
@@ -763,9 +768,11 @@ def _unset_python_url(
 # The app's own code opening a connection with a MySQL driver for Node:
 # require("mysql2/promise") … mysql.createPool({ … }).
 _MYSQL_IMPORT = re.compile(
-    rb"""(?:require\(\s*|from\s+|import\s+)["'](?:mysql2?|promise-mysql)(?:/promise)?["']"""
+    rb"""(?:require\(\s*|from\s+|import\s+)["']"""
+    rb"""(?:mysql2?|promise-mysql|@fastify/mysql|fastify-mysql)(?:/promise)?["']"""
 )
-_MYSQL_OPEN = re.compile(rb"\.create(?:Pool|Connection|PoolCluster)\s*\(")
+# Its pool opened: by the driver, or by Fastify's plugin as it is registered.
+_MYSQL_OPEN = re.compile(rb"\.create(?:Pool|Connection|PoolCluster)\s*\(|\.register\s*\(")
 _NODE_SOURCE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
 _NOT_ITS_CODE = re.compile(
     r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\."

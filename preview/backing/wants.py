@@ -82,6 +82,8 @@ _NODE_DRIVERS = (
     "slonik",
     "@vercel/postgres",
     "@sequelize/postgres",
+    "@fastify/postgres",  # Fastify's plugin, pg beneath (and its older name)
+    "fastify-postgres",
 )
 # requirements*.txt, or any file of a requirements/ folder (base.txt, prod.txt …)
 _PY_FILES = re.compile(

@@ -354,6 +354,10 @@ def test_dotenvs_parsed_values_are_read_and_an_examples_xxx_is_a_fill_in() -> No
         False,
         False,
     ]
+    # A value masked but for its first and last characters (ingeniousambivert's README:
+    # TWILIO_ACCOUNT_SID=Axxxx…xd, refused by Twilio's SDK: "must start with AC").
+    masked = ("Axxxxxxxxxxxxxxxxxxxxxxxxxxxxxxd", "sk_test_xxxxxxxxxxxx", "0x1234abcd", "boxxed")
+    assert [fill_in(v) for v in masked] == [True, True, False, False]
 
 
 def test_dockers_name_for_its_host_in_a_compose_environment_is_the_sandboxs() -> None:

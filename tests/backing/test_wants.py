@@ -888,3 +888,20 @@ def test_a_redis_password_its_code_never_reads_beside_a_url_without_one_is_not_r
     reads = b"module.exports = { password: process.env.REDIS_PASSWORD }\n"
     redis = wanted_servers({**files, "config/redis.js": reads}, "app.js", {}).redis
     assert redis is not None and redis.accounts == {"default": "eYVX7EwVmm"}
+
+
+def test_fastifys_mysql_plugin_registered_alone_wants_mariadb() -> None:
+    """a1vinho's Crud-FastifyAPI lists @fastify/mysql alone and registers it with
+    ``{host: process.env.HOST, database: process.env.DATABASE, …}``, none of them set
+    anywhere: given no MariaDB, ECONNREFUSED 127.0.0.1:3306. Not where it only lists it."""
+    package = b'{"type": "module", "dependencies": {"@fastify/mysql": "^5", "fastify": "^5"}}'
+    app = (
+        b'import Fastify from "fastify";\nimport FastifyMysql from "@fastify/mysql";\n'
+        b"const app = Fastify();\napp.register(FastifyMysql, {\n  host: process.env.HOST,\n"
+        b"  database: process.env.DATABASE,\n  user: process.env.USERDB,\n});\n"
+    )
+    files = {"package.json": package, "src/App.js": app}
+    mysql = wanted_servers(files, "package.json", {}).mysql
+    assert mysql is not None and "src/App.js connects with its MySQL driver" in mysql.why
+    unused = {**files, "src/App.js": b'import Fastify from "fastify";\nFastify().listen();\n'}
+    assert wanted_servers(unused, "package.json", {}).mysql is None

@@ -120,6 +120,9 @@ def template_url(value: str) -> bool:
 # then failed on: "Cannot read properties of null")
 _FILL_IN = re.compile(
     r"^(?:(?:your|enter|insert)[_-][\w.-]*|<[^<>]+>|\[[A-Za-z_][\w -]*\]|\.{3,}|…|x{3,}|\*{3,}"
+    # a value masked but for its first and last characters (ingeniousambivert's README:
+    # TWILIO_ACCOUNT_SID=Axxxx…xd, which Twilio's SDK refused: "must start with AC")
+    r"|[\w-]{0,10}?x{8,}[\w-]{0,6}"
     r"|\{\{?\s*[A-Za-z_][\w .-]*\}\}?"
     # a phrase addressed to the reader (grigoriykuzevanov's README: DB_USER="Your postgres
     # user name", SECRET_KEY="Your secret key")
