@@ -509,3 +509,31 @@ def test_a_name_in_braces_is_a_fill_in() -> None:
     app's own, met "TypeError: Cannot read properties of null (reading '6')"."""
     braced = ("{your-db-host}", "{{ DB_NAME }}", "{db.host}", '{"a": 1}', "{}", "a{b}")
     assert [fill_in(v) for v in braced] == [True, True, True, False, False, False]
+
+
+def test_node_configs_variables_for_settings_it_gets_and_defines_nowhere_are_required() -> None:
+    """JayrajkumarSarvaiya's express-with-typeScript maps node-config's ``mail.password`` to
+    ``app_password`` in custom-environment-variables.json and defines it in no file a
+    development run loads; ``config.get("mail.password")`` threw ("Configuration property
+    "mail.password" is not defined"). Not a setting a loaded file defines, nor one never
+    got."""
+    package = b'{"dependencies": {"config": "^3.3.9", "express": "^4"}}'
+    files = {
+        "package.json": package,
+        "config/custom-environment-variables.json": (
+            b'{"mail": {"password": "app_password", "host": "MAIL_HOST"},'
+            b' "db": {"url": {"__name": "DB_URL", "__format": "json"}}, "unused": "UNUSED"}'
+        ),
+        "config/development.json": b'{"mail": {"host": "dev-mail-server"}}',
+        "src/mail.ts": (
+            b"import config from 'config';\nconst password = config.get<string>('mail.password');\n"
+            b"const host = config.get('mail.host');\nconst db = config.get('db');\n"
+        ),
+    }
+    required, _ = node_env_reads(files)
+    assert {n: required.get(n) for n in ("app_password", "DB_URL", "MAIL_HOST", "UNUSED")} == {
+        "app_password": "",
+        "DB_URL": "",
+        "MAIL_HOST": None,
+        "UNUSED": None,
+    }

@@ -201,7 +201,67 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
         for match in _DESTRUCTURED.finditer(text):
             for key in _DESTRUCTURED_KEY.finditer(match.group(1)):
                 read.setdefault(key.group(1))
+    for name in node_config_variables(files):
+        required.setdefault(name, "")
     return required, [name for name in read if name not in required]
+
+
+# node-config's ``config.get("mail.password")``: group 1 the setting's path.
+_CONFIG_GET = re.compile(r"""\bconfig\s*\.\s*get\s*(?:<[^<>()]*>)?\s*\(\s*["'`]([\w.-]+)["'`]""")
+
+
+def node_config_variables(files: dict[str, bytes]) -> list[str]:
+    """The variables node-config's ``custom-environment-variables.json`` maps settings to,
+    for each setting the code ``config.get``s that no file a development run loads
+    defines: node-config throws at the get ("Configuration property "mail.password" is not
+    defined"), so the app cannot start without it. JayrajkumarSarvaiya's
+    express-with-typeScript maps ``mail.password`` to ``app_password`` and defines it
+    nowhere else."""
+    folder, package = _package_beside(files, "package.json")
+    listed = package.get("dependencies")
+    if not isinstance(listed, dict) or "config" not in listed:
+        return []
+    directory = _config_directory(files, folder, package)
+    mapped = _json_leaves(files.get(posixpath.join(directory, "custom-environment-variables.json")))
+    if not mapped:
+        return []
+    defined: set[str] = set()
+    for stem in ("default", "development", "local", "local-development"):
+        defined |= _json_leaves(files.get(posixpath.join(directory, f"{stem}.json"))).keys()
+    got = {m.group(1) for _, text in node_sources(files) for m in _CONFIG_GET.finditer(text)}
+
+    def undefined(got: str) -> bool:  # (a part of the settings, none of it defined: too)
+        return got not in defined and not any(d.startswith(f"{got}.") for d in defined)
+
+    return [
+        variable
+        for path, variable in mapped.items()
+        if path not in defined
+        and any(path == g or (path.startswith(f"{g}.") and undefined(g)) for g in got)
+    ]
+
+
+def _json_leaves(data: bytes | None) -> dict[str, str]:
+    """A JSON file's settings by their dotted paths (``{"mail": {"password": "x"}}``:
+    ``{"mail.password": "x"}``), each value as text; node-config's ``{"__name": "X"}``
+    (a variable parsed by its ``__format``) as its name. {} where it is no JSON object."""
+    try:
+        loaded = json.loads(data or b"null")
+    except ValueError:
+        return {}
+    found: dict[str, str] = {}
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, dict) and isinstance(value.get("__name"), str):
+            found[path] = value["__name"]
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}" if path else str(key))
+        elif path:
+            found[path] = value if isinstance(value, str) else json.dumps(value)
+
+    walk(loaded, "")
+    return found
 
 
 # A database client's constructor, whose options say what each value is.
