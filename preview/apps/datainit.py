@@ -158,6 +158,8 @@ _DJANGO_MODEL = re.compile(rb"^from django\.[\w.]+ import[\s\S]*^class \w+\(\w",
 _APP_LABEL = re.compile(rb"^\s+label\s*=\s*['\"]([\w]+)['\"]", re.M)
 _INSTALLED = re.compile(rb"^\s*INSTALLED_APPS\s*\+?=", re.M)  # a settings module's
 _APP_NAME = re.compile(rb"^\s+name\s*=\s*['\"]([\w.]+)['\"]", re.M)
+# A comment on a line of its own or after a list's item (group 1: what it follows).
+_COMMENT = re.compile(rb"(^|[,\[(])[ \t]*#[^\n]*", re.M)
 
 
 def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
@@ -169,7 +171,9 @@ def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
 def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
     """The labels of the upload's Django apps (as :func:`_unmigrated_apps` finds them),
     each with whether it has a ``migrations/`` in the upload."""
-    settings = b"\n".join(d for d in files.values() if _INSTALLED.search(d))
+    # (an app commented out of the list is not installed: Strange18's DRF-Basic keeps
+    # ``# 'home2'`` there, and "makemigrations home home2" made no migration at all)
+    settings = _COMMENT.sub(rb"\1", b"\n".join(d for d in files.values() if _INSTALLED.search(d)))
     labels: dict[str, bool] = {}
     for path in (p for p in files if posixpath.basename(p) == "models.py"):
         directory, config = _dir(path), files.get(f"{_dir(path)}/apps.py")

@@ -860,6 +860,24 @@ def test_an_apps_migrations_folder_of_its_init_alone_is_made_its_migrations() ->
     assert make == ("{python}", "manage.py", "makemigrations", "catalog", "--noinput")
 
 
+def test_an_app_commented_out_of_installed_apps_is_given_no_migrations() -> None:
+    """Strange18's DRF-Basic keeps ``# 'home2'`` in its INSTALLED_APPS: "makemigrations
+    home home2" refused the label and made no migration at all (its routes then met "no
+    such table: home_category"). A comment after an installed app's entry leaves it."""
+    files = _bytes("django_no_migrations")
+    settings = files["site_config/settings.py"]
+    files["site_config/settings.py"] = settings.replace(
+        b'    "catalog",\n', b'    "catalog",  # the shop\'s\n    # "drafts",\n'
+    )
+    [(make, _), _] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "accounts", "catalog", "--noinput")
+    files["site_config/settings.py"] = settings.replace(
+        b'    "catalog",\n', b'    "catalog", "drafts",\n'
+    )
+    [(make, _), _] = detect(files).setup_steps()
+    assert make[3:6] == ("accounts", "catalog", "drafts"), make
+
+
 def test_a_release_lines_makemigrations_is_given_the_projects_own_apps() -> None:
     """redifo's recipe-drf-api: its Procfile's ``release: python manage.py makemigrations
     && python manage.py migrate`` made migrations for every installed app, an allauth 0.44
