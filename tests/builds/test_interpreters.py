@@ -6,6 +6,7 @@ version, said so. Real interpreters, real builds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -466,6 +467,29 @@ async def test_a_build_lacking_a_system_library_is_not_tried_where_no_wheel_is_e
     assert ("3.9.18", True) in tried or ("3.9.18", False) in tried, tried
 
 
+class _FailingBuilds:
+    """Builds that each fail with ``failure(wheels)`` (``wheels``: True for a try with
+    wheels only), recording each try and each line said."""
+
+    def __init__(self, failure: Callable[[bool | None], str]) -> None:
+        self.failure = failure
+        self.tried: list[tuple[str, bool | None]] = []
+        self.said: list[str] = []
+
+    async def attempt(self, interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
+        self.tried.append((interpreter.version, wheels))
+        raise BuildFailed(self.failure(wheels))
+
+    async def say(self, text: str) -> None:
+        self.said.append(text)
+
+    async def publish(self, *args: object) -> None:
+        return None
+
+
+_THREE_PYTHONS = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.12.1", "3.10.13"))
+
+
 async def test_a_download_past_the_size_a_build_may_write_is_not_tried_on_another_python() -> None:
     """yaswanthkumarch's fastapi-email-tracker: torch's 783 MiB stopped the build on 3.11,
     and 3.12 downloaded it and CUDA's wheels again until the launch's time ran out, its
@@ -474,27 +498,16 @@ async def test_a_download_past_the_size_a_build_may_write_is_not_tried_on_anothe
     oversized = (
         "uv was stopped writing a file larger than the 256 MiB a build may write (torch 783.1 MiB)"
     )
-    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.12.1", "3.10.13"))
-    tried: list[tuple[str, bool | None]] = []
-    said: list[str] = []
-
-    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
-        tried.append((interpreter.version, wheels))
-        raise BuildFailed(oversized if wheels is not True else "no usable wheels")
-
-    async def say(text: str) -> None:
-        said.append(text)
-
-    async def publish(*args: object) -> None:
-        return None
+    builds = _FailingBuilds(lambda wheels: oversized if wheels is not True else "no usable wheels")
 
     async def found() -> dict[str, Gaps]:
         return {v: Gaps(unbuilt=("fpdf==1.7.2",)) for v in ("3.11.7", "3.12.1", "3.10.13")}
 
     with trio.fail_after(5), pytest.raises(BuildFailed, match=r"torch 783\.1 MiB"):
-        await build_first_fitting(pythons, found, attempt, publish, say)
-    assert len([t for t in tried if t[1] is not True]) == 1, tried  # one build from source
-    assert any("not tried on another Python" in line for line in said), said
+        await build_first_fitting(_THREE_PYTHONS, found, builds.attempt, builds.publish, builds.say)
+    from_source = [t for t in builds.tried if t[1] is not True]
+    assert len(from_source) == 1, builds.tried  # one build from source
+    assert any("not tried on another Python" in line for line in builds.said), builds.said
 
 
 async def test_a_name_the_index_lacks_is_not_tried_on_another_python() -> None:
@@ -505,25 +518,13 @@ async def test_a_name_the_index_lacks_is_not_tried_on_another_python() -> None:
         "No solution found when resolving dependencies: Because python-apt-only was not found "
         "in the package registry and you require python-apt-only==2.4.0"
     )
-    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.12.1", "3.10.13"))
-    tried: list[tuple[str, bool | None]] = []
-    said: list[str] = []
-
-    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
-        tried.append((interpreter.version, wheels))
-        raise BuildFailed(absent)
-
-    async def say(text: str) -> None:
-        said.append(text)
-
-    async def publish(*args: object) -> None:
-        return None
+    builds = _FailingBuilds(lambda wheels: absent)
 
     async def found() -> dict[str, Gaps]:
         await trio.sleep_forever()  # the index's answer is not awaited
         raise AssertionError
 
     with trio.fail_after(5), pytest.raises(BuildFailed, match="python-apt-only was not found"):
-        await build_first_fitting(pythons, found, attempt, publish, say)
-    assert tried == [("3.11.7", True)], tried
-    assert any("not tried on another Python" in line for line in said), said
+        await build_first_fitting(_THREE_PYTHONS, found, builds.attempt, builds.publish, builds.say)
+    assert builds.tried == [("3.11.7", True)], builds.tried
+    assert any("not tried on another Python" in line for line in builds.said), builds.said
