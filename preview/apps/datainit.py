@@ -38,7 +38,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..discovery.pyast import is_main_check
+from ..discovery.pyast import is_main_check, uncommented
 from .alembicheads import (
     aerich_upgrade,
     alembic_heads_longest_first,
@@ -158,8 +158,6 @@ _DJANGO_MODEL = re.compile(rb"^from django\.[\w.]+ import[\s\S]*^class \w+\(\w",
 _APP_LABEL = re.compile(rb"^\s+label\s*=\s*['\"]([\w]+)['\"]", re.M)
 _INSTALLED = re.compile(rb"^\s*INSTALLED_APPS\s*\+?=", re.M)  # a settings module's
 _APP_NAME = re.compile(rb"^\s+name\s*=\s*['\"]([\w.]+)['\"]", re.M)
-# A comment on a line of its own or after a list's item (group 1: what it follows).
-_COMMENT = re.compile(rb"(^|[,\[(])[ \t]*#[^\n]*", re.M)
 
 
 def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
@@ -173,7 +171,7 @@ def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
     each with whether it has a ``migrations/`` in the upload."""
     # (an app commented out of the list is not installed: Strange18's DRF-Basic keeps
     # ``# 'home2'`` there, and "makemigrations home home2" made no migration at all)
-    settings = _COMMENT.sub(rb"\1", b"\n".join(d for d in files.values() if _INSTALLED.search(d)))
+    settings = b"\n".join(uncommented(d) for d in files.values() if _INSTALLED.search(d))
     labels: dict[str, bool] = {}
     for path in (p for p in files if posixpath.basename(p) == "models.py"):
         directory, config = _dir(path), files.get(f"{_dir(path)}/apps.py")

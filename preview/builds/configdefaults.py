@@ -925,8 +925,8 @@ def config_defaults(
         )
     # node-config's deployment, where its config/ has none a development run loads.
     taken |= composed.keys()
+    docker = dockerfile_facts(files)  # (its NODE_ENV here, its ENV for required reads below)
     if node and "NODE_CONFIG_ENV" not in taken:
-        docker = dockerfile_facts(files)
         declared = docker.env.get("NODE_ENV", "") if docker is not None else ""
         if deployment := node_config_env(files, anchor, declared):
             found.values["NODE_CONFIG_ENV"] = deployment
@@ -985,7 +985,6 @@ def config_defaults(
     # and redoc_url with no default: its stand-ins met FastAPI's "Routed paths must start
     # with '/'"). Only those: its ENV also sets modes (DEBUG=0, NODE_ENV=production) that
     # a preview's development run does not take.
-    docker = dockerfile_facts(files)
     imaged = {
         name: value
         for name, value in (docker.env.items() if docker is not None else ())

@@ -230,11 +230,12 @@ async def build_first_fitting(
 
         nursery.start_soon(ask)
         built = await _wheels_only(first, attempt, publish, say, missing)
-        if built is not None or _found_by_none(missing[first]):
+        absent = built is None and _found_by_none(missing[first])
+        if built is not None or absent:
             nursery.cancel_scope.cancel()
     if built is not None:
         return built[0]
-    if _found_by_none(missing[first]):
+    if absent:
         await say(f"{missing[first].message}: not tried on another Python (no Python finds it)")
         raise missing[first]
     gaps = found[0] if found else None

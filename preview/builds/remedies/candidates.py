@@ -40,7 +40,7 @@ from .pythons import (
     removed_keyword,
     too_new,
 )
-from .resolution import explanation
+from .resolution import ABSENT_NAME, explanation
 
 __all__ = ["LINE_RULES", "Failure", "LineRule", "candidates"]
 
@@ -77,10 +77,6 @@ _NUMPY_ABI = re.compile(
 _MOVED = re.compile(
     r"^\s*(?:\S+: )?([a-z_][\w]*)\.[\w.]*(?:Error|Exception):.*"
     r"(?:has been (?:moved|removed)|was removed|is no longer|no longer (?:available|supported))"
-)
-# uv's resolution failing on a name the index does not have at all.
-_NOT_ON_THE_INDEX = re.compile(
-    r"Because ([A-Za-z0-9][\w.-]*) was not found in the package registry"
 )
 # uv's resolution failing on a pinned version the index does not have (none, or yanked).
 _NO_SUCH_PIN = re.compile(r"Because there is no version of ([A-Za-z0-9][\w.-]*)==")
@@ -547,7 +543,7 @@ def _for_absent_from_the_index(failure: Failure) -> list[Fix]:
     on two lines, which no rule reading a line at a time saw)."""
     said = explanation(failure.text)
     fixes: list[Fix] = []
-    for absent in dict.fromkeys(_NOT_ON_THE_INDEX.findall(said)):
+    for absent in dict.fromkeys(ABSENT_NAME.findall(said)):
         fixes += (
             _without_guessed(absent, failure.tried)
             or _for_listed_module(absent, failure.tried)

@@ -10,7 +10,7 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ...apps.depspec import PythonDeps
-from ..installers import version_key
+from ..installers import ABSENT_FROM_THE_INDEX, version_key
 from .candidates import candidates
 from .fixes import Fix, Tried, name, norm
 from .resolution import unresolvable
@@ -151,7 +151,7 @@ class Remedies:
         last = self.fixes[-1] if self.fixes else None
         if last is None or not last.add or last.drop:
             return None
-        unknown = f"{name(last.add)} was not found in the package registry"
+        unknown = f"{name(last.add)} {ABSENT_FROM_THE_INDEX}"
         if not any(unknown in norm(line) for line in [message, *lines]):
             return None
         self.fixes.pop()

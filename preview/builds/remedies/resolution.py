@@ -23,9 +23,17 @@ from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from ..installers import ABSENT_FROM_THE_INDEX
 from .fixes import Fix, Tried, norm, requirement
 
-__all__ = ["RELAXED", "explanation", "nearest_release", "no_such_versions", "unresolvable"]
+__all__ = [
+    "ABSENT_NAME",
+    "RELAXED",
+    "explanation",
+    "nearest_release",
+    "no_such_versions",
+    "unresolvable",
+]
 
 RELAXED = "relaxing pins uv cannot resolve together"  # how each such fix's line starts
 _EVERY = f"{RELAXED}: every exact pin of the app within its major,"
@@ -38,7 +46,8 @@ _DEPENDS = re.compile(
 )
 _NO_VERSION = re.compile(rf"there is no version of ({_NAME})==([^\s,]+)")
 _BOX = re.compile(r"^[\s│╰─▶×]+")
-_NOT_IN_THE_REGISTRY = re.compile(rf"Because {_NAME} was not found in the package registry")
+# uv's resolution failing on a name the index does not have at all: group 1 the name.
+ABSENT_NAME = re.compile(rf"Because ({_NAME}) {ABSENT_FROM_THE_INDEX}")
 
 
 def no_such_versions(text: list[str]) -> list[tuple[str, str]]:
@@ -78,7 +87,7 @@ def unresolvable(text: list[str], tried: Tried, fixes: list[Fix]) -> list[Fix]:
     if not text or _NO_SOLUTION not in text[0]:  # (its message: not a try's, passed by)
         return []
     said = explanation(text)
-    if _NOT_IN_THE_REGISTRY.search(said):
+    if ABSENT_NAME.search(said):
         # A name the index does not have at all: no pin relaxed brings it (Jxck007's
         # flask-resume-builder freezes ``webencoding==0.5.1``, a typo: every pin was
         # relaxed, and the launch failed on it still). Its own rule says what to do
