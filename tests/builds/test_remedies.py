@@ -209,6 +209,29 @@ def test_a_keyword_as_a_parameter_name_takes_a_python_before_3_11(tmp_path: Path
     assert again.next_fix(lines[-1], lines, {}, PYTHONS) is None
 
 
+def test_an_old_pythons_import_error_is_read_with_its_line_of_code(tmp_path: Path) -> None:
+    """Python 3.6 names no module in "cannot import name" (flask-restplus under Werkzeug 2
+    in DarkSide7H's python-Flask-RBAC): the ``from M import`` line above it does."""
+    env = _env_with(tmp_path, "Werkzeug", "2.0.3", "werkzeug")
+    frame = '  File "<environment>/lib/python3.6/site-packages/flask_restplus/fields.py", line 17'
+    said = "ImportError: cannot import name 'cached_property'"
+    lines = [
+        "Traceback (most recent call last):",
+        frame,
+        "    from werkzeug import cached_property",
+        said,
+    ]
+    fix = _remedies(("Flask", "Flask-RESTPlus"), env).next_fix(
+        "exited", lines, {"a.py": b""}, PYTHONS
+    )
+    assert fix is not None and fix.add == "Werkzeug<2"
+    # A relative import names no package to hold; a line importing another name, no module.
+    for code in ("    from . import cached_property", "    from werkzeug import secure_filename"):
+        lines[2] = code
+        again = _remedies(("Flask", "Flask-RESTPlus"), env)
+        assert again.next_fix("exited", lines, {"a.py": b""}, PYTHONS) is None
+
+
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     tmp_path: Path,
 ) -> None:

@@ -48,6 +48,10 @@ _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+# Python 3.6 and older name no module ("ImportError: cannot import name 'cached_property'",
+# flask-restplus under Werkzeug 2 in DarkSide7H's python-Flask-RBAC): the traceback's line
+# of code above it, ``from werkzeug import cached_property``, does.
+_CANNOT_IMPORT_UNNAMED = re.compile(r"ImportError: cannot import name '(\w+)'\s*$")
 # Names start where a run of name characters does (each of a long run tried as a start
 # read it to its end: quadratic in a build's line, the GIL held).
 _NO_KEYWORD = re.compile(r"(?<![\w.])([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
@@ -247,6 +251,15 @@ def _for_method_keyword(match: re.Match[str], failure: Failure, code: str) -> li
     return held(top, tried, f"{cls}.{method}() takes no {keyword}= in {top}'s newest major")
 
 
+def _for_unnamed_import(name: str, code: str, failure: Failure) -> list[Fix]:
+    """The module of an old Python's "cannot import name" read from its ``from M import``
+    line of code; nothing for a relative import, nor a line that imports no such name."""
+    line = re.match(r"\s*from\s+([A-Za-z_][\w.]*)\s+import\s+(.+)$", code)
+    if line is None or not re.search(rf"(?<![\w.]){re.escape(name)}\b", line.group(2)):
+        return []
+    return _for_missing(line.group(1), name, failure)
+
+
 def _for_separate_project(match: re.Match[str]) -> list[Fix]:
     module, project = match.group(1), match.group(2).rstrip(".")
     said = f"{module} is now the separate project {project}: relaunching with it added"
@@ -303,6 +316,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         "a name cannot be imported from a module",
         lambda m, f, code: _for_missing(m.group(2), m.group(1), f),
         every=True,
+    ),
+    LineRule(
+        _CANNOT_IMPORT_UNNAMED,
+        "a name cannot be imported from the module its line of code names (Python 3.6)",
+        lambda m, f, code: _for_unnamed_import(m.group(1), code, f),
     ),
     LineRule(
         _NO_KEYWORD,
