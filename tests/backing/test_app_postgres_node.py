@@ -10,6 +10,7 @@ import json
 import secrets
 from typing import Any
 
+import pytest
 import trio
 
 from preview.apps.detect import detect
@@ -484,16 +485,17 @@ async def test_sequelize_models_whose_tables_nothing_makes_are_synced_before_it_
 
 
 @needs_server
+@pytest.mark.parametrize("fixture", ["node_typeorm_entities", "node_typeorm_entities_built"])
 async def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_first(
-    builder_service: Service,
+    builder_service: Service, fixture: str
 ) -> None:
     """TypeORM entities on the app's own data source, ``synchronize: false``, no
     migrations nor schema file: its data source is synchronized before it starts (its
-    TypeScript loaded by its ts-node), which is said."""
+    TypeScript loaded by its ts-node; with none, as tsc built it), which is said."""
     service = builder_service
     _sandboxed(service)
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("node_typeorm_entities"))
+        body = await launched(service, app_files(fixture))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
         said = messages(await service.history(body["gid"]), "system")

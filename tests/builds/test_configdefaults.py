@@ -970,6 +970,30 @@ export const env = zennv({
     assert urls == {"DATABASE_CONNECTION": _SERVED["DATABASE_URL"]}
 
 
+def test_drizzles_url_read_under_any_name_is_the_database_url() -> None:
+    """golaughlin's north-pole-api-hono: drizzle.config's ``url: process.env.DB_FILE_NAME!``
+    and ``drizzle(process.env.DB_FILE_NAME!)``, which nothing set: drizzle opened a
+    database in memory, not the file its schema was pushed to ("no such table")."""
+    config = b"""export default defineConfig({
+  dialect: 'sqlite',
+  dbCredentials: {
+    url: process.env.DB_FILE_NAME!,
+  },
+})"""
+    index = b"import { drizzle } from 'drizzle-orm/bun-sqlite'\n"
+    index += b"const db = drizzle(process.env.DB_FILE_NAME!)\n"
+    for files in ({"drizzle.config.ts": config}, {"src/index.ts": index}):
+        assert database_option_reads({"package.json": b"{}", **files}) == {
+            "DB_FILE_NAME": "DATABASE_URL"
+        }
+    env = {"DATABASE_URL": "/app/db.sqlite3"}
+    files = {"package.json": b"{}", "drizzle.config.ts": config, "src/index.ts": index}
+    assert database_urls_by_meaning(files, env, {}, "node") == {"DB_FILE_NAME": "/app/db.sqlite3"}
+    # A drizzle() given a variable that is no URL's (its client, made elsewhere): nothing.
+    client = b"const db = drizzle(pool)\nconst pool = new Pool({ max: process.env.MAX })\n"
+    assert database_option_reads({"src/db.ts": client}) == {}
+
+
 def test_a_fastapi_apps_title_and_version_read_without_a_default() -> None:
     """reinhud's template: ``title: str = os.getenv("APP_TITLE")`` handed to FastAPI, its
     compose file (which sets it) outside the app's folder: "A title must be provided for

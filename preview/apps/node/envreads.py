@@ -293,6 +293,14 @@ _URL_OPTION = re.compile(
     r"\bconnectionString[\"']?\s*:\s*(?:process\.env\.|[A-Za-z_$][\w$]*\.)?"
     r"([A-Z][A-Z0-9_]*)\b(?!\s*[.(\[])"
 )
+# Drizzle's database URL given a variable: drizzle.config's ``dbCredentials: { url:
+# process.env.DB_FILE_NAME! }`` and drizzle-orm's ``drizzle(process.env.DB_FILE_NAME!)``
+# (golaughlin's north-pole-api-hono, its SQLite file's name, which nothing set: drizzle
+# opened a database in memory, the pushed schema's tables elsewhere, "no such table").
+_DRIZZLE_URL = re.compile(
+    r"\bdbCredentials\s*:\s*\{[^{}]*?\burl\s*:\s*process\.env\.([A-Za-z_]\w*)\b"
+    r"|\bdrizzle\s*\(\s*(?:\{\s*connection\s*:\s*)?process\.env\.([A-Za-z_]\w*)\b"
+)
 # Sequelize's positional form: ``new Sequelize(database, username, password, {…})``.
 _SEQUELIZE_ARGS = re.compile(
     r"\bnew\s+Sequelize\s*\(\s*(?:process\.env\.)?([A-Za-z_]\w*)\s*,"
@@ -346,6 +354,8 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
         if _CLIENT.search(text):
             for name in _URL_OPTION.findall(text):
                 found.setdefault(name, "DATABASE_URL")
+        for config, client in _DRIZZLE_URL.findall(text):
+            found.setdefault(config or client, "DATABASE_URL")
         if "process.env" not in text:
             continue
         if not (_CLIENT.search(text) or _DIALECT.search(text) or _connection_reads(text)):

@@ -37,6 +37,7 @@ import tomllib
 from collections.abc import Iterator
 
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
+from preview.apps.node.tscout import emitted_file
 from preview.apps.node.tsnode import ts_node_command
 
 __all__ = [
@@ -402,14 +403,21 @@ const path = require("path");
 const {{ pathToFileURL }} = require("url");
 const here = process.cwd();
 const files = {files};
+const built = {built};  // a TypeScript source's tsc output, for an app with no runner of it
 try {{ require("dotenv").config(); }} catch (error) {{}}
+let hooked = false;
 if (files.some((file) => /\\.[cm]?ts$/.test(file))) {{
   for (const hook of ["ts-node/register/transpile-only", "tsx/cjs"]) {{
-    try {{ require(require.resolve(hook, {{ paths: [here] }})); break; }} catch (error) {{}}
+    try {{
+      require(require.resolve(hook, {{ paths: [here] }}));
+      hooked = true;
+      break;
+    }} catch (error) {{}}
   }}
 }}
 const load = async (file) => {{
-  const where = path.resolve(here, file);
+  const output = !hooked && built[file] && path.resolve(here, built[file]);
+  const where = output && require("fs").existsSync(output) ? output : path.resolve(here, file);
   try {{ return require(where); }} catch (error) {{
     if (error.code !== "ERR_REQUIRE_ESM") throw error;
     return await import(pathToFileURL(where).href);
@@ -491,6 +499,7 @@ def sequelize_models_step(
         _SYNC_MODELS,
         [*making, *declaring],
         "Sequelize model made among its modules",
+        _tsc_outputs([*making, *declaring], files),
     )
 
 
@@ -505,10 +514,28 @@ _MADE = """\
 }})();"""
 
 
-def _models_step(how: str, script: str, files: list[str], none: str) -> tuple[str, ...]:
+def _tsc_outputs(sources: list[str], files: dict[str, bytes]) -> dict[str, str]:
+    """{each TypeScript file of ``sources``: the JavaScript its tsconfig.json's build
+    writes for it} (Cret1no's TypeScript-Node-Express-Alumnos-Profesores lists neither
+    ts-node nor tsx: its data source's module could not be loaded, its tables never made,
+    "Table 'cursos_v2.cursos' doesn't exist")."""
+    found = {}
+    for source in sources:
+        if source.endswith((".ts", ".mts", ".cts")) and (output := emitted_file(source, files)):
+            found[source] = output
+    return found
+
+
+def _models_step(
+    how: str, script: str, files: list[str], none: str, built: dict[str, str] | None = None
+) -> tuple[str, ...]:
     """The ``node -e`` step running ``script`` after :data:`_LOADING` on ``files``, ended
-    by :data:`_MADE` (``none``: what it says where it made nothing)."""
-    text = (_LOADING + script + _MADE).format(files=json.dumps(files), none=none)
+    by :data:`_MADE` (``none``: what it says where it made nothing; ``built``: the
+    JavaScript tsc writes for a TypeScript file of them, loaded where no runner of
+    TypeScript is installed)."""
+    text = (_LOADING + script + _MADE).format(
+        files=json.dumps(files), built=json.dumps(built or {}), none=none
+    )
     first = f"{SYNC_MODELS}{how}), which nothing of the app makes"
     return ("node", "-e", first + "\n" + text.replace("{", "{{").replace("}", "}}"))
 
@@ -590,6 +617,7 @@ def typeorm_entities_step(
         _SYNCHRONIZE_ENTITIES,
         sources,
         "TypeORM entity made among its data sources",
+        _tsc_outputs(sources, files),
     )
 
 

@@ -26,7 +26,7 @@ import re
 
 from preview.apps.node.fallbacks import NODE_FILE
 
-__all__ = ["compiler_options", "emitted_start", "jsonc"]
+__all__ = ["compiler_options", "emitted_file", "emitted_start", "jsonc"]
 
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
@@ -87,18 +87,49 @@ def emitted_start(script: str, build: str, files: dict[str, bytes]) -> str | Non
         if len(listening) != 1:
             return None
         source = listening[0]
-    root = _relative(posixpath.dirname(config), options.get("rootDir"))
+    written = _written(source, posixpath.dirname(config), (out, options), inputs, files)
+    if written is None or written == stem:
+        return None
+    return f"{match.group(1)}{written}{'.js' if target.endswith('.js') else ''}"
+
+
+def emitted_file(source: str, files: dict[str, bytes], config: str = "tsconfig.json") -> str | None:
+    """The JavaScript file tsc writes for the TypeScript ``source`` by the project's
+    ``config`` (``src/db/conexion.ts``: ``build/db/conexion.js`` where rootDir is ``src``
+    and outDir ``build``); None where the config names no outDir or does not take it in."""
+    if config not in files:
+        return None
+    options, include, exclude = _read(config, files)
+    out = _relative(posixpath.dirname(config), options.get("outDir"))
+    if not out:
+        return None
+    inputs = _inputs(files, posixpath.dirname(config), include, [*exclude, out])
+    if source not in inputs:
+        return None
+    written = _written(source, posixpath.dirname(config), (out, options), inputs, files)
+    return None if written is None else f"{written}.js"
+
+
+def _written(
+    source: str,
+    home: str,
+    emit: tuple[str, dict],
+    inputs: list[str],
+    files: dict[str, bytes],
+) -> str | None:
+    """Where tsc writes ``source``, without its extension, by the config in folder
+    ``home`` (``emit``: its outDir and its options): under outDir at its path from
+    rootDir, which, unset, is the common folder of the build's ``inputs``."""
+    out, options = emit
+    root = _relative(home, options.get("rootDir"))
     if root is None:
         if _resolves_json(options):
-            inputs += _json_imported(inputs, files)
+            inputs = [*inputs, *_json_imported(inputs, files)]
         folders = [posixpath.dirname(path) for path in inputs]
         root = posixpath.commonpath(folders) if folders and all(folders) else ""
     if root and not source.startswith(f"{root}/"):
         return None
-    written = posixpath.join(out, posixpath.splitext(source[len(root) + 1 if root else 0 :])[0])
-    if written == stem:
-        return None
-    return f"{match.group(1)}{written}{'.js' if target.endswith('.js') else ''}"
+    return posixpath.join(out, posixpath.splitext(source[len(root) + 1 if root else 0 :])[0])
 
 
 def _resolves_json(options: dict) -> bool:
