@@ -443,6 +443,30 @@ def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers()
     assert found is not None and found.argv == ("npm", "start", "--silent")
 
 
+def test_a_compiler_watching_beside_the_app_compiles_once_first() -> None:
+    """SarahAbuirmeileh's Express-RBAC: ``"dev": "concurrently \\"npm:build-tsc\\"
+    \\"npm:run-watch\\""``, ``tsc -w`` and ``nodemon ./dist`` (main ./dist, no build
+    script): nodemon ran before tsc wrote dist ("Cannot find module"), then waited for a
+    change. tsc runs once as a set-up step, then node runs the build's folder."""
+    scripts = {
+        "build-tsc": "tsc -w",
+        "run-watch": "nodemon ./dist",
+        "dev": 'concurrently -n tsc,app "npm:build-tsc"  "npm:run-watch"',
+    }
+    package = {"main": "./dist", "type": "module", "scripts": scripts}
+    files = {"package.json": json.dumps(package).encode(), "index.ts": b"", "tsconfig.json": b"{}"}
+    found = node_start(files)
+    assert found is not None, found
+    assert found.argv == ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; node ./dist')
+    assert found.setup == (("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc'),)
+    assert found.note is not None and "compiler runs once first (tsc)" in found.note
+    # Two commands beside the compiler: no one app to run after it (left as it was).
+    scripts["dev"] += ' "npm run other"'
+    scripts["other"] = "node worker.js"
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and not found.setup, found
+
+
 def test_a_hono_app_exporting_its_fetch_handler_is_served_by_bun() -> None:
     """Ayub1224's ayub-hono-example: no script, src/index.js ends ``export const handler =
     app.fetch`` (AWS Lambda's shape): refused, nothing to run. Bun serves the handler;

@@ -14,6 +14,7 @@ import shlex
 
 __all__ = [
     "BIN_FIRST_ON_PATH",
+    "concurrent_compile_then_run",
     "concurrent_without_watchers",
     "in_foreground",
     "nodemon_config_file",
@@ -152,6 +153,13 @@ def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | 
     elif tool in ("nodemon", "ts-node-dev", "tsnd"):
         preloaded = {at + 1 for at, a in enumerate(args) if a in ("-r", "--require")}
         files = [at for at, a in enumerate(args) if _is_entry(a) and at not in preloaded]
+        if not files and tool == "nodemon":
+            # A build's folder, run by its index.js (``nodemon ./dist``: node ./dist).
+            files = [
+                at
+                for at, a in enumerate(args)
+                if _BUILD_FOLDER.fullmatch(a) and not (at and args[at - 1] in _NODEMON_VALUES)
+            ]
         if len(files) != 1:
             return script
         at = files[0]
@@ -248,6 +256,9 @@ def in_foreground(script: str, runner: str = "tsx") -> str:
     return " ".join([*map(_assignment, env), shlex.join([run, entry, *arguments])])
 
 
+_BUILD_FOLDER = re.compile(r"(?:\./)?(?:dist|build|lib|out)/?")
+
+
 def _is_entry(arg: str) -> bool:
     return not arg.startswith("-") and arg.endswith((*_TS, ".js", ".mjs", ".cjs"))
 
@@ -318,10 +329,66 @@ def _drop_watch_flags(args: list[str]) -> list[str]:
     return out
 
 
-# A command ``concurrently`` is given that runs one of the app's scripts by name.
+# A command ``concurrently`` is given that runs one of the app's scripts by name, in
+# full or in its shorthand (``npm:build-tsc``).
 _RUNS_SCRIPT = re.compile(
-    r"^\s*(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)\s*$"
+    r"^\s*(?:(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+|(?:npm|yarn|pnpm|bun):)"
+    r"([\w:.-]+)\s*$"
 )
+# concurrently's options that take a value (``-n api,web``, ``-c yellow,blue``).
+_CONCURRENTLY_VALUES = {
+    "-n",
+    "--names",
+    "-c",
+    "--prefix-colors",
+    "-p",
+    "--prefix",
+    "-l",
+    "--prefix-length",
+    "-m",
+    "--max-processes",
+    "-s",
+    "--success",
+    "-t",
+    "--timestamp-format",
+    "--restart-tries",
+    "--restart-after",
+    "--name-separator",
+    "--default-input-target",
+}
+# A compiler run in watch mode (``tsc -w``, ``npx tsc --watch -p .``, ``babel src -d dist
+# --watch``): its first pass is the build.
+_WATCHING_COMPILE = re.compile(
+    r"^(?:npx\s+)?(?:tsc|tsc-alias|babel|swc)(?=\s)(?:\s+\S+)*?\s+(?:-w|--watch)(?:\s|$)"
+)
+
+
+def concurrent_compile_then_run(
+    script: str, scripts: dict[str, str], runner: str = "tsx"
+) -> tuple[str, str] | None:
+    """(its compilers run once, the app run once) of a script running side by side with
+    ``concurrently`` a compiler in watch mode and the app on what it writes
+    (SarahAbuirmeileh's Express-RBAC: ``concurrently "npm:build-tsc" "npm:run-watch"``,
+    ``tsc -w`` and ``nodemon ./dist``: nodemon ran before tsc wrote dist, "Cannot find
+    module", then waited for a change): the compile a set-up step, as its watch's first
+    pass is. None where it is not compilers and one other command."""
+    command = simple_command(script)
+    if command is None or not command[1] or command[1][0] != "concurrently":
+        return None
+    compiles, runs = [], []
+    words = command[1][1:]
+    for at, word in enumerate(words):
+        if word.startswith("-") or (at and words[at - 1] in _CONCURRENTLY_VALUES):
+            continue
+        named = _RUNS_SCRIPT.match(word)
+        declared = (scripts.get(named.group(1), "") if named else word).strip()
+        if _WATCHING_COMPILE.match(declared):
+            compiles.append(" ".join(w for w in declared.split() if w not in ("-w", "--watch")))
+        elif declared:
+            runs.append(without_watcher(declared, runner))
+    if not compiles or len(runs) != 1:
+        return None
+    return " && ".join(compiles), runs[0]
 
 
 def concurrent_without_watchers(

@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 
 from preview.apps.node.devscript import (
     BIN_FIRST_ON_PATH,
+    concurrent_compile_then_run,
     concurrent_without_watchers,
     in_foreground,
     nodemon_settings,
@@ -438,6 +439,9 @@ def _start(
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files), name, why)
             runner = ts_runner(files)
+            split = concurrent_compile_then_run(scripts[name], scripts, runner)
+            if not before and split is not None:
+                return _compiled_then_run(split, setup, tools, name)
             if not before and (side := concurrent_without_watchers(scripts[name], scripts, runner)):
                 note = f"its {name} script's commands without their watchers: {side}"
                 return NodeStart(_shell(side), setup, (), note)
@@ -487,6 +491,8 @@ def _start(
         # src/index.js``, five lint errors): a check gates a commit, not a start.
         if (checked := without_checks(script, scripts)) is not None:
             script, why = checked, why or "its checks left out (they gate a commit)"
+        if (split := concurrent_compile_then_run(script, scripts, runner)) is not None:
+            return _compiled_then_run(split, setup, tools, dev, why)
         return _dev(script, setup, tools, runner, dev, why, nodemon)
     # The script its README runs to start it, under a name of its own (saching618's
     # koa-crud: "npm run watch-server", nodemon running ts-node on src/server.ts; no
@@ -759,6 +765,26 @@ def _entry(
     if entry.endswith(_TS):
         return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
     return NodeStart(("node", _escape(entry)), setup, (), note)
+
+
+def _compiled_then_run(
+    split: tuple[str, str],
+    setup: tuple[tuple[str, ...], ...],
+    tools: tuple[str, ...],
+    name: str,
+    why: str = "",
+) -> NodeStart:
+    """The ``name`` script's compilers (watching beside the app) run once as a set-up
+    step, then its app once (``split``: :func:`.devscript.concurrent_compile_then_run`)."""
+    compile_once, run_once = split
+    said = f"the {name} script's compiler runs once first ({compile_once}), then {run_once}"
+    needs_tsx = re.search(r"(?:^|\s)tsx\s", run_once + " ") is not None
+    return NodeStart(
+        _shell(run_once),
+        (*setup, _shell(compile_once)),
+        tools if needs_tsx else (),
+        f"{why}: {said}" if why else said,
+    )
 
 
 def _dev(
