@@ -49,6 +49,7 @@ __all__ = [
     "migrations_not_needed",
     "run_logged",
     "run_setup_step",
+    "shown_command",
 ]
 
 # publish(lines as (level, text), stream): awaited for each batch, in order.
@@ -244,10 +245,15 @@ class SetupStepRunner:
         await run_setup_step(step, self)
 
 
+def shown_command(argv: tuple[str, ...] | list[str]) -> str:
+    """A step's command as the log shows it: a program given with ``-c`` or ``-e`` by its
+    first line (what it does, as a comment), not its whole text."""
+    return " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
+
+
 async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
     argv, where, env, settings, say = step.argv, step.where, step.env, runner.settings, runner.say
-    # A program given with -c is shown by its first line (what it does, as a comment).
-    shown = step.shown or " ".join(a.splitlines()[0] + " …" if "\n" in a else a for a in argv)
+    shown = step.shown or shown_command(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
     memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
     if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":

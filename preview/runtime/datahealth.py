@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from ..apps.datainit import missing_tables_hint
 from ..apps.spec import LaunchSpec
+from ..builds.steps import shown_command
 
 __all__ = ["MissingTables"]
 
@@ -62,7 +63,7 @@ class MissingTables:
             return
         self._said = True
         detection = self._spec.detection
-        steps = [" ".join(step) for step in detection.setup] if detection is not None else []
+        steps = [shown_command(step) for step in detection.setup] if detection is not None else []
         hint = missing_tables_hint(self._spec.files, steps)
         await self._say(
             "WARN",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import trio
 
+from preview.apps.datainit import missing_tables_hint
 from preview.builds import steps
 from preview.builds.installers import installer_failure, installer_killed
 from preview.builds.steps import StepResult, run_logged
@@ -29,6 +30,17 @@ atexit.register(cleanup)
 print("applying migration 3", flush=True)
 raise RuntimeError("migration 3 failed: no such table: users")
 """
+
+
+def test_a_program_given_inline_is_shown_by_its_first_line() -> None:
+    """A step's program (``node -e``) is shown by its first line, its comment, in the log
+    and in a diagnosis naming the steps: not its text, nor a template's doubled braces
+    (north-pole-api-hono's diagnosis quoted ``const {{ spawnSync }} = …``)."""
+    program = "// the schema pushed\nconst {{ spawnSync }} = require('child_process');"
+    assert steps.shown_command(("node", "-e", program)) == "node -e // the schema pushed …"
+    assert steps.shown_command(["npm", "run", "build"]) == "npm run build"
+    hint = missing_tables_hint({}, [steps.shown_command(("node", "-e", program))])
+    assert "{{" not in hint and "(node -e // the schema pushed …)" in hint
 
 
 async def test_a_steps_cause_is_found_in_stderr_before_a_later_stdout_line(
