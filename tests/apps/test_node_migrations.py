@@ -330,6 +330,33 @@ def test_a_script_running_its_own_table_making_file_is_run_and_may_fail() -> Non
     assert found is not None and ("npm", "run", "db_migrate") not in found.setup
 
 
+def test_a_script_sending_the_uploads_sql_files_is_run() -> None:
+    """alhabib5565's ts-node-express-pg: ``"migrate": "ts-node migrate.ts"``, which reads
+    src/database/migrations/*.sql and sends each (no migration tool): every route met
+    relation "users" does not exist. It is run before the start (by ts-node as by node);
+    not where the upload's SQL makes no table."""
+    migrate = (
+        b"const files = fs.readdirSync(dir).filter((file) => file.endsWith('.sql'));\n"
+        b"for (const file of files) await client.query(fs.readFileSync(path.join(dir, file)));\n"
+    )
+    package = {
+        "scripts": {"migrate": "ts-node migrate.ts", "start": "node dist/server.js"},
+        "dependencies": {"express": "^4", "pg": "^8"},
+        "devDependencies": {"ts-node": "^10", "typescript": "^5"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "dist/server.js": b"require('express')().listen(3000);\n",
+        "migrate.ts": migrate,
+        "src/database/migrations/001_users.sql": b"CREATE TABLE IF NOT EXISTS users (id int);",
+    }
+    found = detect(files)
+    assert found is not None and ("npm", "run", "migrate") in found.setup, found
+    files["src/database/migrations/001_users.sql"] = b"INSERT INTO users VALUES (1);"
+    found = detect(files)
+    assert found is not None and ("npm", "run", "migrate") not in found.setup
+
+
 def test_a_knexfile_exporting_a_config_module_has_that_modules_migrations_run() -> None:
     """mateuszzdyb's node-koa-knex-fun-fair: knexfile.ts exports ``configs.databaseConfig``
     from ./src/config, whose database.ts names ``src/infrastructure/database/migrations``;

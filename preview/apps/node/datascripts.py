@@ -79,7 +79,9 @@ def data_scripts(
 
 # ``node file.js``, its preloads given (``node -r ts-node/register src/db/run-seed.ts``).
 _NODE_FILE = re.compile(
-    r"^node\s++(?:(?:-r|--require)\s++[\w@./-]++\s++)*+(?:\./)?([\w./-]+\.(?:[cm]?js|ts))\s*$"
+    r"^(?:npx\s++)?(?:node|ts-node|tsx)\s++"
+    r"(?:(?:-r|--require)\s++[\w@./-]++\s++|--?[a-z][\w-]*+\s++)*+"
+    r"(?:\./)?([\w./-]+\.(?:[cm]?js|ts))\s*$"
 )
 # What may come before it in one script: its build (``npm run build && node
 # ./dist/migrations/index.js``).
@@ -89,6 +91,9 @@ _OUTPUTS = ("dist/", "build/", "lib/", "out/")
 # knex's createTable, or SQL's CREATE TABLE.
 _MAKES_TABLES = re.compile(rb"\.sync\s*\(|\bcreateTable\s*\(|\bCREATE\s+TABLE\b", re.IGNORECASE)
 _RELATIVE_IMPORT = re.compile(rb"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
+# A script reading SQL files (``fs.readdirSync(dir).filter((f) => f.endsWith('.sql'))``,
+# then each file's text sent as a query): the upload's SQL makes its tables.
+_READS_SQL = re.compile(rb"""\breadFile(?:Sync)?\s*\(|\breaddir(?:Sync)?\s*\(""")
 
 
 def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
@@ -99,7 +104,8 @@ def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
     The file may make them through a module of the upload it imports (SohrabYavari's
     ts-fastify-mysql: run-seed.ts runs seed.ts's ``CREATE TABLE users``), and be the
     build's output of a source the upload has (hdinjos's express-todos: ``"migrate": "npm
-    run build && node ./dist/migrations/index.js"``, babel's dist/ from src/)."""
+    run build && node ./dist/migrations/index.js"``, babel's dist/ from src/), and be run
+    by ts-node or tsx."""
     *before, last = [part.strip() for part in command.strip().split("&&")]
     found = _NODE_FILE.match(last)
     if found is None or not all(_BUILD_FIRST.match(part) for part in before):
@@ -109,8 +115,20 @@ def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
         return False
     text = files[path]
     imported = (_source(_joined(path, m.decode()), files) for m in _RELATIVE_IMPORT.findall(text))
-    return bool(_MAKES_TABLES.search(text)) or any(
+    if _MAKES_TABLES.search(text) or any(
         _MAKES_TABLES.search(files[p]) for p in imported if p is not None
+    ):
+        return True
+    # Or the upload's SQL files, which it reads and sends (alhabib5565's ts-node-express-pg:
+    # ``"migrate": "ts-node migrate.ts"`` runs src/database/migrations/*.sql in order;
+    # every route met relation "users" does not exist).
+    return (
+        b".sql" in text
+        and _READS_SQL.search(text) is not None
+        and any(
+            p.endswith(".sql") and "node_modules/" not in p and _MAKES_TABLES.search(data)
+            for p, data in files.items()
+        )
     )
 
 
