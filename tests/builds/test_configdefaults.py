@@ -1009,6 +1009,32 @@ class AppSettings:
     assert "API_VERSION" not in found.values  # a URL's part as often: left to the app
 
 
+def test_a_yup_schema_validating_the_environment_says_what_is_required() -> None:
+    """fausantosdev's ts-node-api: ``envSchema.validateSync(process.env)`` on a yup schema
+    whose EMAIL_* keys its .env.example lacks: "EMAIL_PORT is a required field", exit 1.
+    A required key is required (a number an int); one with a default, or optional, is not."""
+    schema = b"""import * as yup from 'yup'
+const envSchema = yup.object({
+  EMAIL_HOST: yup.string().required(),
+  EMAIL_PORT: yup.number().required(),
+  PORT: yup.number().default(4004),
+  JWT_EXPIRATION: yup.mixed<number | string>().default('1d'),
+  ENABLED_CORS: yup.string(),
+})
+const validated = envSchema.validateSync(process.env, { abortEarly: false })
+"""
+    files = {"package.json": b"{}", "src/config/env.ts": schema}
+    assert required_types(files) == {
+        "EMAIL_HOST": "",
+        "EMAIL_PORT": "int",
+        "PORT": OPTIONAL,
+        "JWT_EXPIRATION": OPTIONAL,
+        "ENABLED_CORS": OPTIONAL,
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["EMAIL_PORT"].isdigit() and found.values["EMAIL_HOST"], found.values
+
+
 def test_a_nestjs_apps_config_service_and_joi_requirements() -> None:
     """umairansariii's nestjs-typeorm: ``configService.getOrThrow('POSTGRES_SYNC')``, no
     .env, nothing read it: "Configuration key "POSTGRES_SYNC" does not exist" at start."""

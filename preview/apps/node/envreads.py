@@ -67,11 +67,23 @@ _KINDS = {"num": "int", "port": "int", "number": "int", "boolean": "bool", "bool
 _CONFIG_READ = re.compile(
     r"""\.(getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*(,)?"""
 )
+
+
+def _schema_key(library: str) -> re.Pattern[str]:
+    """One key of a ``library``'s schema (a pattern of its name): ``X: Joi.string()
+    .required()``, ``PORT: yup.number().default(4004)``; groups the key, its kind and the
+    chain of calls after it."""
+    return re.compile(
+        rf"""(?:^|[{{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*{library}\s*\.\s*(\w+)\s*"""
+        r"""(?:<[^<>()]*>)?\(\s*\)((?:\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\))*\))*)"""
+    )
+
+
 # One key of a Joi schema: `X: Joi.string().required()`, `PORT: Joi.number().default(3000)`.
-_JOI_KEY = re.compile(
-    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*Joi\s*\.\s*(\w+)\s*\(\s*\)"""
-    r"""((?:\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\))*\))*)"""
-)
+_JOI_KEY = _schema_key("Joi")
+# One key of a yup schema the app validates process.env with (fausantosdev's ts-node-api:
+# ``EMAIL_PORT: yup.number().required()``, in no example: "EMAIL_PORT is a required field").
+_YUP_KEY = _schema_key("[yY]up")
 
 
 # One key of a zod schema: `X: z.string().min(1)`, `PORT: z.coerce.number().default(3000)`.
@@ -170,13 +182,14 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     required.setdefault(match.group(2), "")
                 else:
                     read.setdefault(match.group(2))
-        if "Joi" in text:
-            for match in _JOI_KEY.finditer(text):
-                name, kind, chain = match.groups()
-                if re.search(r"\.\s*required\s*\(", chain) and ".default" not in chain:
-                    required.setdefault(name, _KINDS.get(kind, ""))
-                else:
-                    read.setdefault(name)
+        keys = [*(_JOI_KEY.finditer(text) if "Joi" in text else ())]
+        keys += _YUP_KEY.finditer(text) if "up." in text and "process.env" in text else ()
+        for match in keys:
+            name, kind, chain = match.groups()
+            if re.search(r"\.\s*required\s*\(", chain) and ".default" not in chain:
+                required.setdefault(name, _KINDS.get(kind, ""))
+            else:
+                read.setdefault(name)
         zod = re.search(r"\bz\s*\.\s*object\s*\(|\bcreateEnv\s*\(", text) is not None
         if zod and ("process.env" in text or _ENV_MODULE.search(path)):
             for match in _ZOD_KEY.finditer(text):
