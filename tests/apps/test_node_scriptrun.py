@@ -59,6 +59,9 @@ def test_what_npm_does_beyond_one_script_keeps_npm() -> None:
     assert script_run(("npm", "start"), b"{not json") is None
     assert script_run(("npm", "start"), None) is None
     assert script_run(("npm", "start"), json.dumps({"scripts": ["start"]}).encode()) is None
+    # A script running npm by the path npm gives it (OmarMAttia7's express-storefront-
+    # backend: "$npm_execpath run tsc", which without npm ran "run": not found).
+    assert script_run(("npm", "run", "build"), _package({"build": "$npm_execpath run tsc"})) is None
 
 
 def test_a_package_without_a_name_or_version_gives_none_of_them() -> None:

@@ -15,7 +15,8 @@ npm would run it: ``sh -c`` in the package's folder, ``node_modules/.bin`` first
 ``npm_package_json``, ``INIT_CWD`` …),
 the words after ``--`` appended quoted. Anything else keeps npm: another package
 manager, a workspace or other flag, a start npm makes up itself (``npm start`` with no
-start script runs ``node server.js``).
+start script runs ``node server.js``), a script running npm by the path npm gives it
+(``$npm_execpath``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | N
         return None
     around = any(isinstance(scripts.get(f"{at}{name}"), str) for at in ("pre", "post"))
     if around and "--ignore-scripts" not in flags:
+        return None
+    if "npm_execpath" in script or "npm_node_execpath" in script:
+        # It runs npm itself by the path npm gives (OmarMAttia7's express-storefront-backend:
+        # ``"build": "$npm_execpath run tsc"``; unset, "run: not found"): npm runs it.
         return None
     line = " ".join([script.strip(), *(shlex.quote(word) for word in extra)])
     env = {
