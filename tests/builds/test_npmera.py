@@ -123,6 +123,19 @@ def test_a_release_is_dated_by_the_publishers_time_not_a_mirrors() -> None:
             ],
             "is not a function",
         ),
+        (
+            "Error: Cannot find module 'node_modules/typeorm/entities/User.js'",
+            ["  code: 'MODULE_NOT_FOUND',", "  path: 'node_modules/typeorm/package.json'"],
+            "typeorm's exports do not include a path the app imports",
+        ),
+        (
+            "the process exited during start-up",
+            [
+                "Error [ERR_PACKAGE_PATH_NOT_EXPORTED]: Package subpath './lib/x' is not defined"
+                ' by "exports" in /app/node_modules/@scope/pkg/package.json'
+            ],
+            "@scope/pkg's exports",
+        ),
     ],
 )
 def test_failures_in_its_dependencies_call_for_its_era(
@@ -151,6 +164,8 @@ def test_failures_in_its_dependencies_call_for_its_era(
         ),
         # A service's absence, its configuration.
         ("the process exited during start-up", ["Error: connect ECONNREFUSED 127.0.0.1:5432"]),
+        # A module of its own, missing: not a package's.
+        ("the process exited during start-up", ["Error: Cannot find module './routes/users'"]),
     ],
 )
 def test_other_failures_do_not(message: str, lines: list[str]) -> None:

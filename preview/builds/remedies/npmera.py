@@ -13,8 +13,9 @@ installed, and the newest of their releases (the registry's ``time``) dates it
 file's time, nor a repository's). Where its failure points at its dependencies
 (:func:`dependency_failure`: TypeScript errors located in node_modules, "is not a
 function" raised in a package's code, "does not provide an export named" of a package,
-npm's peer conflict), the next attempt installs as of that day and :data:`MARGIN` after
-(``npm install --before``): every floor still installs, since none was released later.
+a package's exports refusing a path the app imports, npm's peer conflict), the next
+attempt installs as of that day and :data:`MARGIN` after (``npm install --before``):
+every floor still installs, since none was released later.
 
 An app with a lockfile has no era (what it installs is its lock's), nor one whose ranges
 name no version (``*``, ``latest``, a git URL). A registry whose ``time`` lacks its
@@ -75,6 +76,17 @@ _NO_EXPORT = re.compile(
     r"requested module '([^'./][^']*)' does not provide an export named '([^']+)'"
 )
 
+# A package's "exports" refusing a subpath the app imports, which its older releases, with
+# no exports map, let node resolve elsewhere (vjorihoxha's ts-typeorm-express-auth imports
+# 'typeorm/entities/User', its own src/typeorm/ by NODE_PATH; typeorm 0.2.45 has exports,
+# 0.2.41 had none): Node's "Package subpath … is not defined by "exports"", or its
+# "Cannot find module '…node_modules/typeorm/entities/User.js'" (group 1 or 2: the package).
+_NOT_EXPORTED = re.compile(
+    r"""Package subpath '[^']+' is not defined by "exports" in \S*?node_modules/"""
+    r"""((?:@[\w.-]+/)?[\w.-]+)/package\.json"""
+    r"""|Cannot find module '(?:[^']*/)?node_modules/((?:@[\w.-]+/)?[\w.-]+)/[^']+'"""
+)
+
 
 def locked(files: dict[str, bytes], folder: str = "") -> bool:
     """Whether the app (its package.json in ``folder``) has a lockfile."""
@@ -93,6 +105,9 @@ def dependency_failure(message: str, lines: list[str]) -> str | None:
     for text in texts:
         if (found := _NO_EXPORT.search(text)) is not None:
             return f"{found.group(1)} does not provide an export named {found.group(2)}"
+        if (refused := _NOT_EXPORTED.search(text)) is not None:
+            package = refused.group(1) or refused.group(2)
+            return f"{package}'s exports do not include a path the app imports"
     for index, line in enumerate(lines):
         if _NOT_A_FUNCTION.search(line) is None:
             continue
