@@ -179,6 +179,26 @@ def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() ->
     assert with_readme_example({**files, ".env.example": b"X=1\n"}).get(CI_EXAMPLE) is None
 
 
+def test_a_settings_field_a_subclass_defaults_is_not_required() -> None:
+    """PetitLepton's FastAPI-e-commerce: DBSettings' ``engine_string: str`` (env_prefix
+    ``db_``), defaulted by the DevelopmentDBSettings the app uses: a stand-in given as
+    DB_ENGINE_STRING overrode its SQLite URL. A field no subclass defaults stays required."""
+    settings = b"""from pydantic import BaseSettings
+class DBSettings(BaseSettings):
+    engine_string: str
+    pool_size: int
+    class Config:
+        env_prefix = "db_"
+class DevelopmentDBSettings(DBSettings):
+    engine_string: str = "sqlite:///development.sqlite3"
+class LocalDBSettings(DevelopmentDBSettings):
+    pool_size: int = 5
+"""
+    assert required_types({"app/settings.py": settings}) == {}
+    alone = settings.split(b"class LocalDBSettings")[0]
+    assert required_types({"app/settings.py": alone}) == {"DB_POOL_SIZE": "int"}
+
+
 def test_which_settings_fields_are_read_as_json() -> None:
     source = b"""
 from typing import Annotated, Dict, List, Optional, Union

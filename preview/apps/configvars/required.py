@@ -172,8 +172,11 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                 and node.name not in given
             ):
                 models = _model_classes(tree)
+                below = _defaulted_below(node, tree)
                 for name, kind in _settings_fields(node, _returning_none(tree)):
-                    if kind not in models:  # a nested model: its own variables (MAIL__FROM)
+                    # (a nested model: its own variables, MAIL__FROM; a field a subclass
+                    # gives a default, which a value given would override)
+                    if kind not in models and name not in below:
                         found.setdefault(name, kind)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 read = _is_environ(node.value) or _name(node.value) in file_values
@@ -1400,6 +1403,29 @@ def _given_by_code(files: dict[str, bytes], bases: frozenset[str]) -> frozenset[
                         given.add(typed)
                         grew = True
     return frozenset(given)
+
+
+def _defaulted_below(node: ast.ClassDef, tree: ast.Module) -> set[str]:
+    """The environment names (``node``'s prefix) of the fields a subclass of ``node`` in
+    the module gives a default: PetitLepton's FastAPI-e-commerce declares ``engine_string:
+    str`` in DBSettings and uses DevelopmentDBSettings, whose ``engine_string = "sqlite:///
+    development.sqlite3"`` a stand-in given as DB_ENGINE_STRING overrode ("Could not parse
+    rfc1738 URL from string 'preview-stand-in'")."""
+    prefix = _env_prefix(node)
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    family, found = {node.name}, set()
+    for _ in range(3):  # subclasses of subclasses, in any order of definition
+        for cls in classes:
+            if cls.name not in family and any(_name(b) in family for b in cls.bases):
+                family.add(cls.name)
+                for statement in cls.body:
+                    if (
+                        isinstance(statement, ast.AnnAssign)
+                        and isinstance(statement.target, ast.Name)
+                        and statement.value is not None
+                    ):
+                        found.add((prefix + statement.target.id).upper())
+    return found
 
 
 def _is_settings_class(node: ast.ClassDef, bases: frozenset[str]) -> bool:
