@@ -871,6 +871,17 @@ def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
     files["package.json"] = json.dumps({**package, "type": "commonjs"}).encode()
     line = "ts-node --transpile-only src/index.ts"
     assert detect(files).argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
+    # Its tsconfig emitting CommonJS, which the loader would put in an ES module's scope
+    # (Zan-Mhmmdr's express-store: "exports is not defined in ES module scope"): tsx.
+    files["package.json"] = json.dumps(package).encode()
+    files["tsconfig.json"] = b'{"compilerOptions": {"module": "CommonJS", "outDir": "dist"}}'
+    found = detect(files)
+    assert found.argv == (
+        "sh",
+        "-c",
+        'export PATH="$PWD/node_modules/.bin:$PATH"; tsx src/index.ts',
+    )
+    assert any(tool.startswith("tsx@") for tool in found.node_tools), found.node_tools
 
 
 def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_needed() -> None:

@@ -74,7 +74,7 @@ from preview.apps.node.fallbacks import (
 from preview.apps.node.generated import generating_scripts
 from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
 from preview.apps.node.nodedeps import orm_drivers_unlisted
-from preview.apps.node.ownts import runnable_ts, with_metadata
+from preview.apps.node.ownts import emits_commonjs, runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
 from preview.apps.node.tsnode import ts_node_command, ts_runner, ts_source
 
@@ -431,7 +431,8 @@ def _start(
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
             esm = package.get("type") == "module"
-            if not before and (own := runnable_ts(scripts[name], esm)) is not None:
+            commonjs = esm and emits_commonjs(files)
+            if not before and (own := runnable_ts(scripts[name], esm, commonjs=commonjs)):
                 line, why, tsx = own
                 note = f"its {name} script: {why}: {line}"
                 return NodeStart(_shell(line), setup, tools if tsx else (), note)

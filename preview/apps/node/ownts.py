@@ -21,16 +21,20 @@ from __future__ import annotations
 import shlex
 
 from preview.apps.node.devscript import simple_command
+from preview.apps.node.tscout import compiler_options
 
-__all__ = ["runnable_ts", "with_metadata"]
+__all__ = ["emits_commonjs", "runnable_ts", "with_metadata"]
 
 _TS = (".ts", ".mts", ".cts")
 
 
-def runnable_ts(script: str, esm: bool = False) -> tuple[str, str, bool] | None:
+def runnable_ts(
+    script: str, esm: bool = False, *, commonjs: bool = False
+) -> tuple[str, str, bool] | None:
     """(the command to run instead, why, whether it is tsx's) for a script that runs
     TypeScript with a runner this Node may lack; ``esm``: the project's modules are ES
-    modules. None for any other (a line with shell operators included)."""
+    modules; ``commonjs``: its tsconfig emits CommonJS (:func:`emits_commonjs`). None for
+    any other (a line with shell operators included)."""
     command = simple_command(script)
     if command is None or not command[1]:
         return None
@@ -53,6 +57,16 @@ def runnable_ts(script: str, esm: bool = False) -> tuple[str, str, bool] | None:
         rest = [w for w in words[1:] if not w.startswith("-")]
         if not rest or not rest[0].endswith(_TS) or set(flags) - _TS_NODE_FLAGS:
             return None
+        if commonjs:
+            # Its loader would emit the tsconfig's CommonJS into an ES module's scope
+            # (Zan-Mhmmdr's express-store: "type": "module", "module": "CommonJS": "exports
+            # is not defined in ES module scope"); tsx compiles as the package's type says.
+            line = shlex.join([*env, "tsx", *rest])
+            why = (
+                "ts-node cannot run an ES module project whose tsconfig emits CommonJS"
+                " on Node 20: with tsx"
+            )
+            return line, why, True
         on = "TS_NODE_TRANSPILE_ONLY=true"
         line = shlex.join([*env, on, "node", "--loader", "ts-node/esm", *rest])
         why = (
@@ -68,6 +82,12 @@ def runnable_ts(script: str, esm: bool = False) -> tuple[str, str, bool] | None:
         line = shlex.join([*env, "ts-node", "--transpile-only", *words[1:]])
         return line, "its type check off (the build's, not each start's)", False
     return None
+
+
+def emits_commonjs(files: dict[str, bytes]) -> bool:
+    """Whether the project's tsconfig.json compiles its modules to CommonJS."""
+    module = compiler_options(files).get("module")
+    return isinstance(module, str) and module.lower() == "commonjs"
 
 
 def with_metadata(line: str, esm: bool) -> str | None:

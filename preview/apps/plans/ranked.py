@@ -32,7 +32,7 @@ from ..node.devscript import BIN_FIRST_ON_PATH, nodemon_settings, without_watche
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.migrations import BEHIND, SYNC_MODELS
 from ..node.nodeapp import TSX, read_package, runs_missing, without_checks
-from ..node.ownts import runnable_ts
+from ..node.ownts import emits_commonjs, runnable_ts
 from ..node.tsnode import ts_runner
 from .declared import declared_starts, readme_scripts
 
@@ -203,7 +203,7 @@ def _plan(
     # project; node's own type stripping), run as the first plan runs it (.node.ownts):
     # DmitriyMolochkov's koa-boilerplate's deploy and start scripts each failed again on
     # ERR_UNKNOWN_FILE_EXTENSION after its first plan.
-    own = runnable_ts(once, package.get("type") == "module")
+    own = runnable_ts(once, package.get("type") == "module", commonjs=emits_commonjs(files))
     why = f"{own[1]}: {own[0]}" if own is not None else ""
     once = own[0] if own is not None else once
     needs_tsx = re.search(r"(?:^|\s)tsx\s", once + " ") is not None
