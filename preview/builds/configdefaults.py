@@ -188,6 +188,10 @@ _DURATION = re.compile(
     r"(?:^|_)(?:SECONDS|MINUTES|HOURS|DAYS|TTL|EXPIRES?|EXPIRY|EXPIRATION|TIMEOUT|LIFETIME)"
     r"(?:_TIME|_(?:IN_)?(?:MINS?|SECS?|HRS?))?$"
 )
+# A password hash's cost (bcrypt's SALT_ROUNDS, HASH_ITERATIONS): a number, never the
+# secret its SALT says (fausantosdev's ts-node-api: a token as SALT_ROUNDS, "must be a
+# `number` type"); bcrypt's usual 10 where the app requires one.
+_HASH_COST = re.compile(r"(?:^|_)(?:ROUNDS|ITERATIONS|WORK_FACTOR)$")
 # A JWT's signing algorithm: HS256 matches the throwaway secret given beside it. Its
 # short forms too (khudoteplov's fastapi-delivery-project: a settings field ``algo: str``).
 _ALGORITHM = re.compile(r"(?:^|_)(?:ALGORITHMS?|ALGO|ALG)$")
@@ -614,6 +618,8 @@ def throwaway_value(name: str, kind: str = "") -> str | None:
         # Another service's port, however typed (EMAIL_PORT: str); the app's own is the
         # service's to give.
         return next((port for pattern, port in _SERVICE_PORTS if pattern.search(upper)), None)
+    if _HASH_COST.search(upper) and not _is_bool(kind):
+        return None if kind == OPTIONAL else "10"  # (an optional one has a default)
     if kind in _NUMBER_TYPES or (_DURATION.search(upper) and not _is_bool(kind)):
         # Read as a number: never a secret (JWT_IGNORE_EXPIRATION, a bool, is no duration).
         if kind == OPTIONAL:

@@ -31,7 +31,7 @@ from preview.apps.configvars import (
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
-from preview.apps.node.envreads import database_option_reads, schema_choices
+from preview.apps.node.envreads import database_option_reads, schema_choices, unset_when_empty
 from preview.apps.spec import LaunchSpec
 from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
@@ -1033,6 +1033,16 @@ const validated = envSchema.validateSync(process.env, { abortEarly: false })
     }
     found = config_defaults(files, "package.json", {}, {"PORT"})
     assert found.values["EMAIL_PORT"].isdigit() and found.values["EMAIL_HOST"], found.values
+    # Its defaults stand: a key left empty by its example is unset (JWT_ALGORITHM= beside
+    # .default('HS256')), and a hash's cost is a number, not the secret its SALT says.
+    schema = schema.replace(
+        b"  ENABLED_CORS", b"  SALT_ROUNDS: yup.number().default(13),\n  ENABLED_CORS"
+    )
+    files = {**files, "src/config/env.ts": schema, ".env.example": b"JWT_EXPIRATION=\n"}
+    assert "JWT_EXPIRATION" in unset_when_empty(files)
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert "SALT_ROUNDS" not in found.values and "JWT_EXPIRATION" not in found.generated
+    assert throwaway_value("SALT_ROUNDS") == "10" and throwaway_value("BCRYPT_ROUNDS") == "10"
 
 
 def test_a_nestjs_apps_config_service_and_joi_requirements() -> None:

@@ -457,7 +457,9 @@ def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
 def unset_when_empty(files: dict[str, bytes]) -> set[str]:
     """The variables a schema the app validates its environment with takes better unset
     than empty: each key of a Joi schema (Joi's ``string()`` refuses ``""``, with or
-    without a ``.default(…)``), and a zod or envalid key with a default of its own.
+    without a ``.default(…)``), and a yup, zod or envalid key with a default of its own
+    (fausantosdev's ts-node-api: ``JWT_ALGORITHM=`` in its example beside ``yup.string()
+    .default('HS256')``, given a throwaway; ``SALT_ROUNDS``, a number, given a secret's).
     guntoroyk's express-sequelize-mysql-boilerplate leaves ``API_VERSION=`` empty in its
     example beside ``API_VERSION: Joi.string().default('1.0')``: "API_VERSION is not
     allowed to be empty"."""
@@ -470,6 +472,8 @@ def unset_when_empty(files: dict[str, bytes]) -> set[str]:
         text = files[path].decode("utf-8", "replace")
         if "Joi" in text:
             found.update(m.group(1) for m in _JOI_KEY.finditer(text))
+        if "up." in text:  # a yup key's default applies unset, not empty
+            found.update(m.group(1) for m in _YUP_KEY.finditer(text) if ".default" in m.group(3))
         if "z." in text:
             found.update(
                 m.group(1) for m in _ZOD_KEY.finditer(text) if _DEFAULTED.search(m.group(3))
