@@ -59,9 +59,19 @@ def test_what_npm_does_beyond_one_script_keeps_npm() -> None:
     assert script_run(("npm", "start"), b"{not json") is None
     assert script_run(("npm", "start"), None) is None
     assert script_run(("npm", "start"), json.dumps({"scripts": ["start"]}).encode()) is None
-    # A script running npm by the path npm gives it (OmarMAttia7's express-storefront-
-    # backend: "$npm_execpath run tsc", which without npm ran "run": not found).
-    assert script_run(("npm", "run", "build"), _package({"build": "$npm_execpath run tsc"})) is None
+    # npm run by the path it gives otherwise (``node $npm_execpath …``): npm runs it.
+    assert script_run(("npm", "test"), _package({"test": "node $npm_execpath ci"})) is None
+
+
+def test_the_package_manager_run_by_its_path_runs_what_yarn_would() -> None:
+    """OmarMAttia7's express-storefront-backend: ``"build": "$npm_execpath run tsc"``,
+    written for yarn, whose run takes a tool where no script has the name: without npm,
+    "run: not found"; by npm, "Missing script". Its script by name, else its tool."""
+    package = _package(
+        {"build": "$npm_execpath run tsc && ${npm_execpath} run copy", "copy": "cp a b"}
+    )
+    run = script_run(("npm", "run", "build"), package)
+    assert run is not None and run.line == "tsc && npm run copy"
 
 
 def test_a_package_without_a_name_or_version_gives_none_of_them() -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,10 +73,9 @@ def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | N
     around = any(isinstance(scripts.get(f"{at}{name}"), str) for at in ("pre", "post"))
     if around and "--ignore-scripts" not in flags:
         return None
+    script = _package_manager_runs(script, scripts)
     if "npm_execpath" in script or "npm_node_execpath" in script:
-        # It runs npm itself by the path npm gives (OmarMAttia7's express-storefront-backend:
-        # ``"build": "$npm_execpath run tsc"``; unset, "run: not found"): npm runs it.
-        return None
+        return None  # npm itself run another way by its path: npm runs it
     line = " ".join([script.strip(), *(shlex.quote(word) for word in extra)])
     env = {
         "npm_lifecycle_event": name,
@@ -95,6 +95,24 @@ async def script_run_in(argv: Sequence[str], directory: Path) -> ScriptRun | Non
     except OSError:
         return None
     return script_run(tuple(argv), package_json)
+
+
+# The package manager run by the path it gives a script: ``$npm_execpath run tsc``.
+_MANAGER_RUN = re.compile(r"\$\{?npm_execpath\}?\s+run\s+([\w:.-]+)")
+
+
+def _package_manager_runs(script: str, scripts: dict) -> str:
+    """``script`` with each ``$npm_execpath run <name>`` written as what it runs, as the
+    yarn its author ran it with resolves it: the package's script of that name (``npm
+    run``), else its tool of that name (OmarMAttia7's express-storefront-backend: ``"build":
+    "$npm_execpath run tsc"``, tsc a tool, no script: "run: not found" without npm, and npm
+    says "Missing script")."""
+    return _MANAGER_RUN.sub(
+        lambda m: (
+            f"npm run {m.group(1)}" if isinstance(scripts.get(m.group(1)), str) else m.group(1)
+        ),
+        script,
+    )
 
 
 def _script_name(argv: tuple[str, ...]) -> tuple[str, set[str], tuple[str, ...]] | None:
