@@ -566,6 +566,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or (_url_reader(files) if url is not None else None)
         or _heroku_settings(files)
         or _sqlalchemy_url_in_code(files)
+        or _url_built_in_code(files)
     )
     if driver and url is None and not compose and _sqlite_engine(files):
         driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
@@ -953,6 +954,28 @@ def _sqlalchemy_url_in_code(files: dict[str, bytes]) -> str | None:
         if _SQLALCHEMY_URL.search(uncommented(data)):
             return f"a PostgreSQL URL given to SQLAlchemy in {path}"
     return None
+
+
+def _url_built_in_code(files: dict[str, bytes]) -> str | None:
+    """Where a Python app's own code (not its tests) builds a PostgreSQL URL from parts
+    (``f"postgresql+asyncpg://{self.DB_USER}:{self.DB_PASSWORD}@{self.DB_HOST}…"``, a
+    ``%s`` or ``{}`` template), its dependencies listing no driver: it wants that server,
+    reached by the parts it reads. Darawshi's FastAPI-CMS builds it in a settings property
+    from DB_HOST … (its .env's ``localhost:5432``): given none, its lifespan's connection
+    was refused."""
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        if _BUILT_URL.search(uncommented(data)):
+            return f"a PostgreSQL URL built from its settings in {path}"
+    return None
+
+
+# A PostgreSQL URL an f-string or a template fills in: its account or host a placeholder.
+_BUILT_URL = re.compile(
+    rb"""(?:\bf|[(=,]\s*)["']postgres(?:ql)?(?:\+\w+)?://[^"'\n]*(?:\{|%s|%\()"""
+)
 
 
 # A PostgreSQL URL written as SQLAlchemy's (Flask-SQLAlchemy's setting, a database URL's

@@ -926,3 +926,24 @@ def test_a_postgres_url_its_code_gives_sqlalchemy_without_a_driver_wants_postgre
     assert postgres_wants(_encoded(commented), {}).driver is None
     tested = {**files, "config.py": "", "tests/test_db.py": config}
     assert postgres_wants(_encoded(tested), {}).driver is None
+
+
+def test_a_postgres_url_its_code_builds_from_parts_wants_postgres() -> None:
+    """Darawshi's FastAPI-CMS lists SQLModel and no driver, and its settings build
+    ``f"postgresql+asyncpg://{self.DB_USER}:{self.DB_PASSWORD}@{self.DB_HOST}…"`` (its
+    .env's localhost:5432): given no server, its lifespan's connection was refused. It
+    wants PostgreSQL, by an f-string or a %s template; not for one in a test."""
+    config = (
+        "class Settings(BaseSettings):\n    DB_HOST: str | None = None\n"
+        "    @property\n    def database_url(self) -> str:\n"
+        '        return (\n            f"postgresql+asyncpg://{self.DB_USER}:{self.DB_PASSWORD}"\n'
+        '            f"@{self.DB_HOST}:{self.DB_PORT}/{self.DB_NAME}"\n        )\n'
+    )
+    files = {"app/core/config.py": config, "requirements.txt": "sqlmodel\nalembic\n"}
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "a PostgreSQL URL built from its settings in app/core/config.py"
+    )
+    template = 'URL = "postgresql://%s:%s@%s/%s" % (USER, PASSWORD, HOST, NAME)\n'
+    assert postgres_wants(_encoded({**files, "app/core/config.py": template}), {}).driver
+    tested = {**files, "app/core/config.py": "", "tests/conftest.py": config}
+    assert postgres_wants(_encoded(tested), {}).driver is None
