@@ -456,10 +456,12 @@ def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
 
 def unset_when_empty(files: dict[str, bytes]) -> set[str]:
     """The variables a schema the app validates its environment with takes better unset
-    than empty: each key of a Joi schema (Joi's ``string()`` refuses ``""``, with or
-    without a ``.default(…)``), and a yup, zod or envalid key with a default of its own
-    (fausantosdev's ts-node-api: ``JWT_ALGORITHM=`` in its example beside ``yup.string()
-    .default('HS256')``, given a throwaway; ``SALT_ROUNDS``, a number, given a secret's).
+    than empty: each key of a Joi or yup schema (Joi's ``string()`` and yup's
+    ``required()`` refuse ``""``, and a default of either applies only unset), and a zod
+    or envalid key with a default of its own. fausantosdev's ts-node-api leaves
+    ``JWT_ALGORITHM=`` and ``AWS_BUCKET_NAME=`` empty in its example beside ``yup.string()
+    .default('HS256')`` and ``yup.string().required()``: "AWS_BUCKET_NAME is a required
+    field".
     guntoroyk's express-sequelize-mysql-boilerplate leaves ``API_VERSION=`` empty in its
     example beside ``API_VERSION: Joi.string().default('1.0')``: "API_VERSION is not
     allowed to be empty"."""
@@ -472,8 +474,8 @@ def unset_when_empty(files: dict[str, bytes]) -> set[str]:
         text = files[path].decode("utf-8", "replace")
         if "Joi" in text:
             found.update(m.group(1) for m in _JOI_KEY.finditer(text))
-        if "up." in text:  # a yup key's default applies unset, not empty
-            found.update(m.group(1) for m in _YUP_KEY.finditer(text) if ".default" in m.group(3))
+        if "up." in text:  # yup's too: required() refuses "", a default applies unset only
+            found.update(m.group(1) for m in _YUP_KEY.finditer(text))
         if "z." in text:
             found.update(
                 m.group(1) for m in _ZOD_KEY.finditer(text) if _DEFAULTED.search(m.group(3))
