@@ -1975,12 +1975,22 @@ _ENV_FILE_CHECKED = re.compile(
 )
 
 
+# A path to a .env written as a string (```${__dirname}/../../.env` ``, ``'.env'``).
+_ENV_PATH_LITERAL = re.compile(r"""["'`][^"'`\n]*(?<![\w.-])\.env["'`]""")
+
+
 def _refuses_no_env(files: dict[str, bytes]) -> bool:
-    """Whether the Node app's own code refuses to start without a ``.env`` (above)."""
+    """Whether the Node app's own code refuses to start without a ``.env`` (above): its
+    existence checked in the call or through a name bound to its path (jeiDev's
+    vehicle-entity-crud-nestjs: ``const envFilePath = `${__dirname}/../../.env` ``, then
+    ``if (!fs.existsSync(envFilePath)) process.exit(0)``, ".env file does not exist")."""
     for _, text in node_sources(files):
         if "dotenv" in text and _DOTENV_ERROR_THROWN.search(text):
             return True
-        if _ENV_FILE_CHECKED.search(text) and ("throw" in text or "process.exit" in text):
+        checked = _ENV_FILE_CHECKED.search(text) or (
+            "existsSync" in text and _ENV_PATH_LITERAL.search(text)
+        )
+        if checked and ("throw" in text or "process.exit" in text):
             return True
     return False
 

@@ -1350,6 +1350,13 @@ def test_a_node_app_that_refuses_to_start_without_its_env_file_is_given_one() ->
     assert start_env_files({**files, "src/config/index.js": loads}, "package.json", ()) == []
     other = b"if (!fs.existsSync('.env.local')) process.exit(1)\n"
     assert start_env_files({**files, "src/config/index.js": other}, "package.json", ()) == []
+    # Checked through a name bound to its path (jeiDev's vehicle-entity-crud-nestjs:
+    # ".env file does not exist", exit 0); another file so named is not one.
+    bound = b"const envFilePath = `${__dirname}/../../.env`;\n"
+    bound += b"if (!fs.existsSync(envFilePath)) { return process.exit(0); }\n"
+    assert start_env_files({**files, "src/config/index.js": bound}, "package.json", ()) == [".env"]
+    local = bound.replace(b"/.env`", b"/.env.local`")
+    assert start_env_files({**files, "src/config/index.js": local}, "package.json", ()) == []
     nested = {"api/package.json": package, "api/src/config/index.js": checked}
     assert start_env_files(nested, "api/package.json", ()) == ["api/.env"]
 
