@@ -443,6 +443,26 @@ def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers()
     assert found is not None and found.argv == ("npm", "start", "--silent")
 
 
+def test_a_ts_node_before_7_gets_its_newest_major_beside_it() -> None:
+    """TypeORM's project template pins ts-node 3.3.0, whose parser took ``--transpile-only``
+    for a flag with a value and ran nothing (babyplug's api-challenge-ts-typeorm: exit 0,
+    printing nothing). ts-node 10 is installed beside the app's; not for a ts-node of 7 or
+    later, nor a range that takes the newest."""
+    package = {
+        "scripts": {"start": "ts-node src/index.ts"},
+        "devDependencies": {"ts-node": "3.3.0", "typescript": "3.3.3333"},
+    }
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": b""}
+    for old in ("3.3.0", "^3.3.0", "~6.2.1", "5.x"):
+        package["devDependencies"]["ts-node"] = old
+        found = node_start({**files, "package.json": json.dumps(package).encode()})
+        assert found is not None and "ts-node@^10" in found.tools, (old, found)
+    for new in ("^10.9.1", "8.10.2", ">=3.3.0", "latest"):
+        package["devDependencies"]["ts-node"] = new
+        found = node_start({**files, "package.json": json.dumps(package).encode()})
+        assert found is not None and "ts-node@^10" not in found.tools, (new, found)
+
+
 def test_a_compiler_watching_beside_the_app_compiles_once_first() -> None:
     """SarahAbuirmeileh's Express-RBAC: ``"dev": "concurrently \\"npm:build-tsc\\"
     \\"npm:run-watch\\""``, ``tsc -w`` and ``nodemon ./dist`` (main ./dist, no build

@@ -92,6 +92,10 @@ __all__ = [
 ]
 
 TSX = "tsx@^4"  # added to an app's environment when it needs tsx and does not list it
+TS_NODE = "ts-node@^10"  # in place of a ts-node before 7 (:data:`_OLD_TS_NODE`)
+# A range of ts-node before 7 alone (``3.3.0``, ``^3.3.0``, ``~6.0.0``, ``5.x``), which
+# ``--transpile-only`` and its hooks came after (4 to 6 had no type check by default).
+_OLD_TS_NODE = re.compile(r"^\s*[\^~=v]?\s*[0-6](?:\.[\dx*]+){0,2}\s*$")
 BUN = "bun@^1"  # likewise when its scripts run bun (npm's package brings its binary)
 _BUN = re.compile(r"(?:^|[\s;&|(])bunx?\s")
 # Likewise yarn's and pnpm's: npm made its environment, and its scripts call them
@@ -113,7 +117,7 @@ _RUNNERS = (
 _BIN = r"(?:^|[\s;&|(])(?:\.?/?node_modules/\.bin/)?"
 _WATCHERS = (
     ("nodemon", ("nodemon@^3",), re.compile(_BIN + r"nodemon(?:\s|$)")),
-    ("ts-node", ("ts-node@^10", "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
+    ("ts-node", (TS_NODE, "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
 )
 # TypeScript's compiler, which the start or its build runs and the app does not list (its
@@ -238,6 +242,14 @@ def node_start(
         if found is not None and name not in listed and runs.search(reached):
             added = (p for p in needed if p.rpartition("@")[0] not in listed)
             found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
+    if found is not None and _OLD_TS_NODE.match(listed.get("ts-node", "")):
+        # ts-node before 7 knows none of the flags and hooks the service runs it with
+        # (``--transpile-only``, ``ts-node/register/transpile-only``, ``ts-node/esm``):
+        # TypeORM's own project template pinned 3.3.0, whose parser took the flag for one
+        # with a value and ran the entry as its argument's (babyplug's api-challenge-ts-
+        # typeorm: exit 0, printing nothing; MatheusCyrillo's nodejs-ts-typeorm-nv03:
+        # "Cannot find module 'migration:run'"). Its newest major, beside the app's own.
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, TS_NODE))))
     if found is not None and sequelize_cli_wanted(files, listed):  # its README's npx's
         found = replace(found, tools=(*found.tools, SEQUELIZE_CLI))
     # Babel's command, which its core does not bring: its CLI, of the core's major (Y-Jean's
