@@ -173,9 +173,9 @@ def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
     # ``# 'home2'`` there, and "makemigrations home home2" made no migration at all)
     settings = b"\n".join(uncommented(d) for d in files.values() if _INSTALLED.search(d))
     labels: dict[str, bool] = {}
-    for path in (p for p in files if posixpath.basename(p) == "models.py"):
-        directory, config = _dir(path), files.get(f"{_dir(path)}/apps.py")
-        if config is None or not _DJANGO_MODEL.search(files[path]):
+    for directory, models in _models_modules(files).items():
+        config = files.get(f"{directory}/apps.py")
+        if config is None or not any(_DJANGO_MODEL.search(files[m]) for m in models):
             continue
         named = _APP_NAME.search(config)
         dotted = named.group(1) if named else directory.replace("/", ".").encode()
@@ -194,6 +194,22 @@ def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
             )
             labels[label.group(1).decode() if label else posixpath.basename(directory)] = migrated
     return labels
+
+
+def _models_modules(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{a Django app's folder: its models' modules}: its ``models.py``, or each module of
+    its ``models/`` package (JoaoUF's drf-redis keeps Album and Musician in
+    apps/mainApp/models/, which no makemigrations was given: relation "MAE_ALBUM" does
+    not exist)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(files):
+        if posixpath.basename(path) == "models.py":
+            found.setdefault(_dir(path), []).append(path)
+        elif path.endswith(".py") and posixpath.basename(_dir(path)) == "models":
+            package = _dir(path)
+            if f"{package}/__init__.py" in files:
+                found.setdefault(_dir(package), []).append(path)
+    return found
 
 
 # ``manage.py makemigrations`` with no app label after it (options only, up to the end of

@@ -878,6 +878,21 @@ def test_an_app_commented_out_of_installed_apps_is_given_no_migrations() -> None
     assert make[3:6] == ("accounts", "catalog", "drafts"), make
 
 
+def test_an_apps_models_package_is_given_its_migrations() -> None:
+    """JoaoUF's drf-redis keeps its models in apps/mainApp/models/ (a package, one
+    module a model) and no migration: makemigrations was given no label, and every
+    route met relation "MAE_ALBUM" does not exist. The package's app is given one."""
+    files = _bytes("django_no_migrations")
+    files["catalog/models/__init__.py"] = b"from .item import Item\n"
+    files["catalog/models/item.py"] = files.pop("catalog/models.py")
+    [(make, _), _] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "accounts", "catalog", "--noinput")
+    # A folder named models that is no package (no __init__.py): no models module.
+    del files["catalog/models/__init__.py"]
+    [(make, _), _] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "accounts", "--noinput")
+
+
 def test_a_release_lines_makemigrations_is_given_the_projects_own_apps() -> None:
     """redifo's recipe-drf-api: its Procfile's ``release: python manage.py makemigrations
     && python manage.py migrate`` made migrations for every installed app, an allauth 0.44
