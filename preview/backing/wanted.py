@@ -713,7 +713,12 @@ def _unset_engine(files: dict[str, bytes], deps: set[str], config: dict[str, str
     if not deps & _MYSQL_DRIVERS or deps & _OTHER_NODE_DRIVERS or "package.json" not in files:
         return None
     required, read = node_env_reads(files)
-    for name in (*required, *read):
+    # (or its example's, read through names the code does not spell: jeiDev's
+    # vehicle-entity-crud-nestjs reads ``config.get(Configuration.DB_TYPE)``, an enum's
+    # member, from its .env.default's empty ``DB_TYPE=``)
+    example = example_env_file(files, "package.json")
+    declared = dotenv_text(files[example]) if example is not None else {}
+    for name in dict.fromkeys((*required, *read, *declared)):
         what = meaning(name)
         if what is not None and what.part == "engine" and not _given(config.get(name)):
             return name

@@ -683,6 +683,14 @@ def test_an_unset_engine_of_an_app_whose_one_sql_driver_is_mysqls_is_mysql() -> 
     assert wanted_servers(files, "package.json", {"DATABASE_TYPE": "sqlite"}).mysql is None
     both = {**files, "package.json": package.replace(b'"mysql2"', b'"pg": "^8", "mysql2"')}
     assert wanted_servers(both, "package.json", {}).mysql is None
+    # Read through a name the code does not spell (jeiDev's vehicle-entity-crud-nestjs:
+    # ``config.get(Configuration.DB_TYPE)``, an enum's member), its example's empty DB_TYPE=.
+    enum = b"type: config.get(Configuration.DB_TYPE),\nhost: config.get(Configuration.DB_HOST),"
+    named = {"package.json": package, "src/db.ts": enum, ".env.default": b"DB_TYPE=\nDB_HOST=\n"}
+    found = wanted_servers(named, "package.json", {}).mysql
+    assert (
+        found is not None and "its DB_TYPE, unset, where its one SQL driver is MySQL's" in found.why
+    )
 
 
 def test_an_engine_its_example_leaves_a_fill_in_for_is_unset() -> None:
