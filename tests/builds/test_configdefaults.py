@@ -246,6 +246,25 @@ def test_an_examples_value_its_schema_does_not_allow_is_its_first_allowed() -> N
     assert schema_choices({"env.ts": zod}) == {"MODE": ["a", "b"]}
 
 
+def test_the_environment_db_migrate_runs_on_is_one_its_database_json_defines() -> None:
+    """OmarMAttia7's express-storefront-backend: ``dbmigrate.getInstance(true, { env:
+    env("ENV") })``, its database.json defining ``dev`` and ``test``, its example's ENV=
+    empty: given "development", "Environment(s) 'development' not found"."""
+    server = b"app.listen(port, async () => {\n  await dbmigrate\n"
+    server += b'    .getInstance(true, { env: env("ENV") })\n    .up()\n})\n'
+    database = b'{"test": {"driver": "pg"}, "dev": {"driver": "pg"}}'
+    files = {
+        "package.json": b'{"dependencies": {"db-migrate": "^0.11"}}',
+        "src/server.ts": server,
+        "database.json": database,
+        ".env.example": b"ENV=\nJWT_SECRET=\n",
+    }
+    assert schema_choices(files) == {"ENV": ["dev", "test"]}
+    assert config_defaults(files, "package.json", {}, {"PORT"}).values["ENV"] == "dev"
+    process = server.replace(b'env("ENV")', b"process.env.NODE_ENV")
+    assert schema_choices({**files, "src/server.ts": process}) == {"NODE_ENV": ["dev", "test"]}
+
+
 def test_variables_read_with_an_empty_default_are_unset_ones() -> None:
     """HackSoft's styleguide: OAuth settings read as env.str(…, default="") and refused
     by the view when empty; a password's "" says none and is left alone."""

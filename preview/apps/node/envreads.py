@@ -451,6 +451,39 @@ def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
                 found[name] = [
                     m.group(2) if m.group(1) else m.group(3) or m.group(4) for m in values if m
                 ]
+    for name, environments in _db_migrate_environments(files).items():
+        found.setdefault(name, environments)
+    return found
+
+
+# db-migrate's instance made on the environment a variable names (``dbmigrate.getInstance(
+# true, { env: env("ENV") })``, ``{ env: process.env.NODE_ENV }``): group 1 or 2 its name.
+_DB_MIGRATE_ENV = re.compile(
+    r"""\bgetInstance\s*\([^()]*?\benv\s*:\s*"""
+    r"""(?:process\.env\.([A-Z][A-Z0-9_]*)|[\w$.]+\(\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\))"""
+)
+_DEVELOPMENT_FIRST = ("development", "dev", "local", "default")
+
+
+def _db_migrate_environments(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{the variable db-migrate's instance takes its environment from: the environments
+    its database.json defines, a development one first}: only those exist
+    (OmarMAttia7's express-storefront-backend defines ``dev`` and ``test``, its example's
+    ``ENV=`` empty: given "development", "Environment(s) 'development' not found")."""
+    try:
+        config = json.loads(files.get("database.json", b"{}"))
+    except (ValueError, RecursionError):
+        return {}
+    names = (
+        [k for k, v in config.items() if isinstance(v, dict)] if isinstance(config, dict) else []
+    )
+    if not names:
+        return {}
+    names.sort(key=lambda n: _DEVELOPMENT_FIRST.index(n) if n in _DEVELOPMENT_FIRST else 9)
+    found: dict[str, list[str]] = {}
+    for _, text in node_sources(files):
+        for match in _DB_MIGRATE_ENV.finditer(text) if "getInstance" in text else ():
+            found.setdefault(match.group(1) or match.group(2), names)
     return found
 
 
