@@ -443,6 +443,26 @@ def test_a_start_running_scripts_side_by_side_runs_them_without_their_watchers()
     assert found is not None and found.argv == ("npm", "start", "--silent")
 
 
+def test_a_build_script_that_runs_the_server_is_no_set_up_step() -> None:
+    """xuyangyang2019's jubo-chat-koa2: ``"build": "set NODE_ENV=production&& node
+    --use_strict app.js --prod"``, its start's app.js, which listened inside the set-up
+    step until the launch's time ran out. A build running a file that does not listen
+    (a bundler's script) stays one."""
+    scripts = {
+        "start": "set NODE_ENV=development&& node --use_strict app.js --dev",
+        "build": "set NODE_ENV=production&& node --use_strict app.js --prod",
+    }
+    app = b"const app = new Koa();\napp.listen(3000);\n"
+    files = {"package.json": json.dumps({"scripts": scripts}).encode(), "app.js": app}
+    found = node_start(files)
+    assert found is not None and found.setup == () and found.argv[:2] == ("npm", "start")
+    scripts["build"] = "node scripts/bundle.js"
+    bundled = {**files, "package.json": json.dumps({"scripts": scripts}).encode()}
+    bundled["scripts/bundle.js"] = b"require('esbuild').buildSync({ entryPoints: ['a.js'] })\n"
+    found = node_start(bundled)
+    assert found is not None and found.setup == (("npm", "run", "build"),), found
+
+
 def test_a_ts_node_before_7_gets_its_newest_major_beside_it() -> None:
     """TypeORM's project template pins ts-node 3.3.0, whose parser took ``--transpile-only``
     for a flag with a value and ran nothing (babyplug's api-challenge-ts-typeorm: exit 0,

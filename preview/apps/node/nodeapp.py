@@ -393,7 +393,10 @@ def _start(
     tools = () if "tsx" in listed else (TSX,)
     # npm start builds it anyway (a Procfile may start it otherwise: built first then)
     built_first = "build" in scripts.get("prestart", "") and not build_only
-    build = next((b for b in _BUILDS if scripts.get(b, "").strip()), None)
+    build = next(
+        (b for b in _BUILDS if scripts.get(b, "").strip() and not _serves(scripts[b], files)),
+        None,
+    )
     built_by = scripts.get(build or "", "")
     setup = (("npm", "run", build),) if build and not built_first else ()
     checked = _without_checks(built_by, scripts) if setup else None
@@ -752,6 +755,24 @@ def _exec_without_checks(script: str, scripts: dict[str, str]) -> str | None:
 # (Profanor's express-crud-application: "build": "tsc --watch", its start node ./bin/www
 # requiring ../dist/app, which tsc writes).
 _TSC_WATCH = re.compile(r"(\btsc\b[^&|;]*?)\s+(?:--watch|-w)(?=\s|$)")
+
+
+# A script's last command running a file with node (``set NODE_ENV=production&& node
+# --use_strict app.js --prod``): group 1 the file.
+_NODE_RUNS_FILE = re.compile(
+    r"(?:^|&&|;)\s*node(?:\s+--?[\w-]+(?:=\S+)?)*\s+(?:\./)?([\w./-]+\.[cm]?js)\b[^&;|]*$"
+)
+_SERVES = re.compile(rb"\.listen\s*\(|\bcreateServer\s*\(")
+
+
+def _serves(script: str, files: dict[str, bytes]) -> bool:
+    """Whether a build script runs a server rather than a build: node on a file of the
+    upload that listens (xuyangyang2019's jubo-chat-koa2: ``"build": "set
+    NODE_ENV=production&& node --use_strict app.js --prod"``, its start's app.js, which
+    then served inside the set-up step until the launch's time ran out)."""
+    found = _NODE_RUNS_FILE.search(script.strip())
+    path = posixpath.normpath(found.group(1)) if found else ""
+    return path in files and _SERVES.search(files[path]) is not None
 
 
 def _without_tsc_watch(script: str) -> str | None:
