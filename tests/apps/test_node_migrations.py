@@ -96,6 +96,13 @@ module.exports = {
     assert node_migrations(alone, listed) == (expected[:2],)
     js = {**files, ".sequelizerc": rc.replace(b"database.ts", b"database.js")}
     assert node_migrations(js, listed) == (expected[:2],)
+    # Its paths plain strings (VanDeFlame's express-store: ``'migrations-path':
+    # './db/migrations/'``, nothing ran them: relation "categories" does not exist).
+    plain = b"module.exports = {\r\n  'config': './db/config.js',\r\n"
+    plain += b"  'migrations-path': './db/migrations/',\r\n}"
+    moved = {".sequelizerc": plain, "db/migrations/20230216-setup.js": b"module.exports = {};"}
+    assert node_migrations(moved, listed) == (expected[:2],)
+    assert node_migrations({**moved, ".sequelizerc": b"module.exports = {}"}, listed) == ()
 
 
 def test_typeorm_migrations_run_by_the_apps_own_script() -> None:

@@ -168,7 +168,10 @@ def _generated_applied(files: dict[str, bytes], listed: dict[str, str]) -> tuple
 
 # (``resolve`` alone too, destructured from path: GuilhermeGonSoares's
 # api-rest-nodejs-express-mysql, whose migrations in src/database/migrations never ran)
-_SEQUELIZE_PATH = r"""["']?{}["']?\s*:\s*(?:path\.)?(?:resolve|join)\(([^)]*)\)"""
+# (or a plain string: VanDeFlame's express-store, ``'migrations-path': './db/migrations/'``)
+_SEQUELIZE_PATH = (
+    r"""["']?{}["']?\s*:\s*(?:(?:path\.)?(?:resolve|join)\(([^)]*)\)|(["'`][^"'`\n]*["'`]))"""
+)
 _LITERAL = re.compile(r"""["'`]([^"'`]*)["'`]""")
 
 
@@ -346,7 +349,7 @@ def _rc_path(rc: str, key: str) -> str | None:
     """A ``.sequelizerc``'s ``key`` (``path.resolve('src/config', 'database.ts')``), its
     literals joined; None where it names none so."""
     named = re.search(_SEQUELIZE_PATH.format(re.escape(key)), rc)
-    parts = _LITERAL.findall(named.group(1)) if named else []
+    parts = _LITERAL.findall(named.group(1) or named.group(2)) if named else []
     return posixpath.normpath(posixpath.join(*parts)) if parts else None
 
 
