@@ -31,7 +31,12 @@ from preview.apps.configvars import (
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
-from preview.apps.node.envreads import database_option_reads, schema_choices, unset_when_empty
+from preview.apps.node.envreads import (
+    database_option_reads,
+    node_env_reads,
+    schema_choices,
+    unset_when_empty,
+)
 from preview.apps.spec import LaunchSpec
 from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
@@ -1062,6 +1067,23 @@ const validated = envSchema.validateSync(process.env, { abortEarly: false })
     found = config_defaults(files, "package.json", {}, {"PORT"})
     assert "SALT_ROUNDS" not in found.values and "JWT_EXPIRATION" not in found.generated
     assert throwaway_value("SALT_ROUNDS") == "10" and throwaway_value("BCRYPT_ROUNDS") == "10"
+
+
+def test_a_config_services_get_of_an_enums_member_reads_its_variable() -> None:
+    """jeiDev's vehicle-entity-crud-nestjs reads ``config.get(Configuration.JWT_SECRET)``,
+    its enum's member naming the variable: no read spelt JWT_SECRET, none was given, and
+    its JWT strategy refused to start ("requires a secret or key")."""
+    keys = b'export enum Configuration {\n  PORT = "PORT",\n  JWT_SECRET = "JWT_SECRET"\n}\n'
+    strategy = b"""import { ConfigService } from 'src/config/config.service'
+super({ secretOrKey: config.get(Configuration.JWT_SECRET) })
+"""
+    files = {"package.json": b"{}", "src/config/keys.ts": keys, "src/auth/jwt.ts": strategy}
+    assert "JWT_SECRET" in node_env_reads(files)[1]
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert "JWT_SECRET" in found.generated
+    # A member of an enum of other values names no variable.
+    other = keys.replace(b'"JWT_SECRET"', b'"jwt.secret"')
+    assert "JWT_SECRET" not in node_env_reads({**files, "src/config/keys.ts": other})[1]
 
 
 def test_a_nestjs_apps_config_service_and_joi_requirements() -> None:

@@ -115,6 +115,29 @@ _DEFINED = re.compile(
 )
 
 
+# A TypeScript enum (``export enum Configuration { DB_TYPE = "DB_TYPE", … }``): group 1
+# its name, 2 its body; and a member of it given a variable's name (group 1, 2).
+_ENUM = re.compile(r"\benum\s+([A-Za-z_$][\w$]*)\s*\{([^{}]*)\}")
+_ENUM_MEMBER = re.compile(r"""([A-Za-z_$][\w$]*)\s*=\s*["'`]([A-Z][A-Z0-9_]*)["'`]""")
+# ConfigService's get of an enum's member (``config.get(Configuration.DB_TYPE)``).
+_CONFIG_READ_BY_MEMBER = re.compile(
+    r"""\.(?:getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*([A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*)\s*[,)]"""
+)
+
+
+def _enum_names(texts: list[str]) -> dict[str, str]:
+    """{``Enum.MEMBER``: the variable's name it is} of the app's TypeScript enums whose
+    members are variables' names: jeiDev's vehicle-entity-crud-nestjs reads
+    ``config.get(Configuration.JWT_SECRET)``, which no name of a read spelt (its JWT
+    strategy: "requires a secret or key")."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for enum in _ENUM.finditer(text) if "enum" in text else ():
+            for member in _ENUM_MEMBER.finditer(enum.group(2)):
+                found[f"{enum.group(1)}.{member.group(1)}"] = member.group(2)
+    return found
+
+
 def _env_wrappers(texts: list[str]) -> dict[str, bool]:
     """{name: whether it throws} of the app's own functions that read ``process.env`` by
     their first parameter (dashsaurabh's fastify-rest-api-postgres-demo: ``function
@@ -161,6 +184,7 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
     read: dict[str, None] = {}
     sources = list(node_sources(files))
     wrappers = _env_wrappers([text for _, text in sources])
+    members = _enum_names([text for _, text in sources])
     calls = (
         re.compile(
             r"(?<![\w$])(" + "|".join(re.escape(n) for n in wrappers) + r")\s*\(\s*"
@@ -182,6 +206,9 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     required.setdefault(match.group(2), "")
                 else:
                     read.setdefault(match.group(2))
+            for member in _CONFIG_READ_BY_MEMBER.finditer(text):
+                if (name := members.get(member.group(1))) is not None:
+                    read.setdefault(name)
         keys = [*(_JOI_KEY.finditer(text) if "Joi" in text else ())]
         keys += _YUP_KEY.finditer(text) if "up." in text and "process.env" in text else ()
         for match in keys:
