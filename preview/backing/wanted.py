@@ -777,7 +777,9 @@ _MYSQL_IMPORT = re.compile(
     rb"""(?:mysql2?|promise-mysql|@fastify/mysql|fastify-mysql)(?:/promise)?["']"""
 )
 # Its pool opened: by the driver, or by Fastify's plugin as it is registered.
-_MYSQL_OPEN = re.compile(rb"\.create(?:Pool|Connection|PoolCluster)\s*\(|\.register\s*\(")
+# (or as a name imported, LouisHyt's Express-session-Typescript: ``import { createPool }
+# from 'mysql2/promise'``, ``createPool({ … })``: no MariaDB was given it)
+_MYSQL_OPEN = re.compile(rb"\bcreate(?:Pool|Connection|PoolCluster)\s*\(|\.register\s*\(")
 _NODE_SOURCE = re.compile(r"\.(?:js|mjs|cjs|ts|mts|cts)$")
 _NOT_ITS_CODE = re.compile(
     r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\."

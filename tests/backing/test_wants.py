@@ -345,6 +345,12 @@ def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None
     opens = b'import mysql from "promise-mysql";\nconst c = mysql.createConnection({});\n'
     given = {"package.json": json.dumps(wrapped).encode(), "src/database/database.js": opens}
     assert wanted_servers(given, "src/index.js", {}).mysql is not None
+    # Its function imported by name (LouisHyt's Express-session-Typescript: ``import {
+    # createPool } from 'mysql2/promise'``): no MariaDB was given it, DB_PORT NaN.
+    named = b"import { createPool } from 'mysql2/promise'\nexport const db = createPool({})\n"
+    imported = {**files, "src/utils/db.ts": named}
+    found = wanted_servers(imported, "src/server.js", {}).mysql
+    assert found is not None and "src/utils/db.ts connects with its MySQL driver" in found.why
     package["dependencies"]["pg"] = "^8"
     files["package.json"] = json.dumps(package).encode()
     files["src/config/db.js"] = code
