@@ -38,6 +38,8 @@ REALAPPS = BENCH_DIR / "realapps"
 MANIFEST = REALAPPS / "manifest.json"
 CORPUS = REALAPPS / ".corpus"
 MIRROR = Path(os.environ.get("REALAPPS_MIRROR", "/work/.mirror"))
+# The last lines of a failed app's log kept in its result (more where one is read to fix it).
+LOG_LINES = int(os.environ.get("REALAPPS_LOG_LINES", "60"))
 MAX_FILE_BYTES = 1048576  # the service's defaults (PREVIEW_MAX_FILE_BYTES …)
 MAX_FILES = 2000  # the service's PREVIEW_MAX_FILES
 # Past the limits, what goes first: media files (images, fonts, videos, archives) wherever
@@ -273,7 +275,7 @@ class Runner:
                 results.append({"path": path, "status": None, "body": repr(error)[:200]})
         return results
 
-    def logs(self, gid: str, limit: int = 60) -> list[str]:
+    def logs(self, gid: str, limit: int = LOG_LINES) -> list[str]:
         with contextlib.suppress(httpx.HTTPError, ValueError):
             response = self.http.get(f"/api/generations/{gid}/preview/logs", params={"limit": 5000})
             body = response.json()
