@@ -947,13 +947,8 @@ def _sqlalchemy_url_in_code(files: dict[str, bytes]) -> str | None:
     machine had one): it wants that server, and the remedies add the driver SQLAlchemy
     then asks for. alanarvelo's flask-marketplace-backend lists Flask-Migrate alone: given
     no server, its migrations were refused at 127.0.0.1:5432 and three routes answered 500."""
-    for path in sorted(files):
-        data = files[path]
-        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
-            continue
-        if _SQLALCHEMY_URL.search(uncommented(data)):
-            return f"a PostgreSQL URL given to SQLAlchemy in {path}"
-    return None
+    found = _own_python_matching(files, _SQLALCHEMY_URL)
+    return f"a PostgreSQL URL given to SQLAlchemy in {found}" if found else None
 
 
 def _url_built_in_code(files: dict[str, bytes]) -> str | None:
@@ -963,12 +958,19 @@ def _url_built_in_code(files: dict[str, bytes]) -> str | None:
     reached by the parts it reads. Darawshi's FastAPI-CMS builds it in a settings property
     from DB_HOST … (its .env's ``localhost:5432``): given none, its lifespan's connection
     was refused."""
+    found = _own_python_matching(files, _BUILT_URL)
+    return f"a PostgreSQL URL built from its settings in {found}" if found else None
+
+
+def _own_python_matching(files: dict[str, bytes], pattern: re.Pattern[bytes]) -> str | None:
+    """The first module of the app's own Python code (not its tests) whose code outside
+    its comments ``pattern`` finds; None for none."""
     for path in sorted(files):
         data = files[path]
         if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
             continue
-        if _BUILT_URL.search(uncommented(data)):
-            return f"a PostgreSQL URL built from its settings in {path}"
+        if pattern.search(uncommented(data)):
+            return path
     return None
 
 

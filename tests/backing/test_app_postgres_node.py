@@ -484,18 +484,33 @@ async def test_sequelize_models_whose_tables_nothing_makes_are_synced_before_it_
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+def _built_by_tsc(files: dict[str, str]) -> dict[str, str]:
+    """A TypeScript fixture app built by tsc into build/ and run from there, with no
+    ts-node nor tsx to load its TypeScript (Cret1no's TypeORM app: its data source's
+    module could not be loaded by the models' step, its tables never made)."""
+    package = json.loads(files["package.json"])
+    package["scripts"] = {"build": "tsc", "start": "node build/server.js"}
+    runtime = package["dependencies"]
+    del runtime["ts-node"]
+    package["devDependencies"] = {"typescript": runtime.pop("typescript")}
+    tsconfig = json.loads(files["tsconfig.json"])
+    tsconfig["compilerOptions"].update(rootDir="./src", outDir="./build", skipLibCheck=True)
+    return {**files, "package.json": json.dumps(package), "tsconfig.json": json.dumps(tsconfig)}
+
+
 @needs_server
-@pytest.mark.parametrize("fixture", ["node_typeorm_entities", "node_typeorm_entities_built"])
+@pytest.mark.parametrize("built", [False, True], ids=["ts-node", "tsc-output"])
 async def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_first(
-    builder_service: Service, fixture: str
+    builder_service: Service, built: bool
 ) -> None:
     """TypeORM entities on the app's own data source, ``synchronize: false``, no
     migrations nor schema file: its data source is synchronized before it starts (its
     TypeScript loaded by its ts-node; with none, as tsc built it), which is said."""
     service = builder_service
     _sandboxed(service)
+    files = app_files("node_typeorm_entities")
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files(fixture))
+        body = await launched(service, _built_by_tsc(files) if built else files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/"))["data"] == {"notes": 0}
         said = messages(await service.history(body["gid"]), "system")
