@@ -36,6 +36,10 @@ def test_a_node_app_that_syncs_its_sequelize_tables_as_it_runs() -> None:
         assert not syncs_its_tables({path: b"models.sequelize.sync();\n"}), path
     assert not syncs_its_tables({"app.js": b"const fs = require('fs'); fs.readFileSync(p);"})
     assert not syncs_its_tables({"app.js": b"store.sync(() => done());"})
+    # A sync() commented out makes nothing (Julianeme's express-store: "its migrations
+    # failed; it makes its tables itself" was said of ``//sequelize.sync();``).
+    kept = b"const { Sequelize } = require('sequelize');\n//sequelize.sync();\n"
+    assert not syncs_its_tables({"libs/sequelize.js": kept})
 
 
 def test_a_typeorm_app_that_synchronizes_its_tables_needs_no_migration_run() -> None:

@@ -377,7 +377,9 @@ def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
         )  # (express-generator's bin/www: a node script without an extension)
         if not script or _NOT_SERVED.search(path) or _helper_never_called(path, data, files):
             continue
-        text = data[:262144].decode("utf-8", "replace")
+        # (a sync() commented out makes nothing: Julianeme's express-store keeps
+        # ``//sequelize.sync();`` with a note on when to use it)
+        text = _LINE_COMMENT.sub(b"", data[:262144]).decode("utf-8", "replace")
         if (
             ".sync(" in text
             and any(not at_once or not _deferred(text, m.start()) for m in _SYNC.finditer(text))
