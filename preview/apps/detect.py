@@ -759,6 +759,9 @@ def _listed(files: dict[str, bytes]) -> dict[str, str]:
     return found
 
 
+_SEQUELIZE_MIGRATE = "sequelize db:migrate"  # sequelize-cli's step, however it is run
+
+
 def _node_migrations(
     files: dict[str, bytes], prisma: str | None, *, own: bool = True
 ) -> tuple[tuple[str, ...], ...]:
@@ -768,6 +771,11 @@ def _node_migrations(
     where nothing of it makes them."""
     listed = _listed(files)
     migrations = node_migrations(files, listed)
+    if migrations and prisma is None and any(_SEQUELIZE_MIGRATE in " ".join(m) for m in migrations):
+        # Sequelize's models synced after its migrations: what they failed to make (an
+        # optional step, as its first line says).
+        after = sequelize_models_step(files, listed, after_migrations=True)
+        return (*migrations, after) if after is not None else migrations
     if migrations or prisma is not None or not own:
         return migrations
     scripts = (read_package(files) or {}).get("scripts")

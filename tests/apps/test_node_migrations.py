@@ -368,6 +368,36 @@ def test_a_script_sending_the_uploads_sql_files_is_run() -> None:
     assert found is not None and ("npm", "run", "migrate") not in found.setup
 
 
+def test_sequelize_models_are_synced_after_its_migrations_as_an_optional_step() -> None:
+    """Julianeme's express-store: its one migration requires '../models/userModel', which
+    the upload has as user.model.js, and its models are initialised in db/models/index.js
+    (``User.init(UserSchema, User.config(sequelize))``): the migrations failed and no
+    table was made. The models are synced after them (what they made is left as it is),
+    a step whose failure is not the launch's."""
+    package = {
+        "scripts": {"start": "node app.js"},
+        "dependencies": {"express": "^4", "pg": "^8", "sequelize": "^6", "sequelize-cli": "^6"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app.js": b"require('./libs/sequelize');\nrequire('express')().listen(3000);\n",
+        "libs/sequelize.js": b"const { Sequelize } = require('sequelize');\n"
+        b"const setUpModels = require('../db/models');\n"
+        b"const sequelize = new Sequelize(process.env.DATABASE_URL);\nsetUpModels(sequelize);\n",
+        "db/models/index.js": b"const { User, UserSchema } = require('./user.model');\n"
+        b"function setUpModels(sequelize) { User.init(UserSchema, User.config(sequelize)); }\n",
+        "db/models/user.model.js": b"const { Model } = require('sequelize');\n"
+        b"class User extends Model {}\n",
+        "migrations/20230921-db.js": b"module.exports = {\n"
+        b"  up: (queryInterface) => queryInterface.createTable('users', {}),\n};\n",
+    }
+    found = detect(files)
+    assert found is not None
+    assert found.setup[0] == ("node_modules/.bin/sequelize", "db:migrate")
+    assert found.setup[1][:2] == ("node", "-e") and found.setup[1] in found.optional
+    assert "libs/sequelize.js" in found.setup[1][2] and "db/models/index.js" in found.setup[1][2]
+
+
 def test_a_knexfile_exporting_a_config_module_has_that_modules_migrations_run() -> None:
     """mateuszzdyb's node-koa-knex-fun-fair: knexfile.ts exports ``configs.databaseConfig``
     from ./src/config, whose database.ts names ``src/infrastructure/database/migrations``;

@@ -395,6 +395,10 @@ def syncs_its_tables(files: dict[str, bytes], *, at_once: bool = False) -> bool:
 _DEFINES_MODEL = re.compile(r"""\.define\s*(?:<[^()]*?>\s*)?\(\s*["'`]|@Table\b""")
 _MODEL_CLASS = re.compile(r"\bextends\s+Model\b")
 _INIT = re.compile(r"\.init\s*\(")
+# A model class initialised on an instance elsewhere than where it is declared
+# (Platzi's course shape: ``User.init(UserSchema, User.config(sequelize))`` in
+# db/models/index.js, each class in a module of its own).
+_INIT_ON_INSTANCE = re.compile(r"\b[A-Z]\w*\.init\s*\([^;]*?\bsequelize\b")
 _MAKES_INSTANCE = re.compile(r"\bnew\s+Sequelize\s*\(")
 _SERVES = re.compile(r"\.listen\s*\(")
 _MIGRATION_FOLDER = re.compile(r"(?:^|/)migrations?/")
@@ -466,7 +470,7 @@ const held = (value) => {{  // an instance, or a model class holding one
 
 
 def sequelize_models_step(
-    files: dict[str, bytes], listed: dict[str, str]
+    files: dict[str, bytes], listed: dict[str, str], *, after_migrations: bool = False
 ) -> tuple[str, ...] | None:
     """A step making the tables of the app's Sequelize models by ``sync()`` on its own
     instance, where nothing of the app makes them: no module of it calls ``sync()``
@@ -477,11 +481,16 @@ def sequelize_models_step(
     The step loads the modules declaring models and those making an instance (not one
     that serves: ``.listen(``), its TypeScript by the app's ts-node (else tsx), and syncs
     each instance that holds models; its failure is not the launch's (``SYNC_MODELS``).
-    None where that is not so."""
+    None where that is not so. ``after_migrations``: its migrations make tables too, and
+    the step runs after them, making only what they did not (sync() creates a missing
+    table, alters none): where they fail on the app's own mistake (Julianeme's
+    express-store: a migration requiring '../models/userModel', renamed user.model.js),
+    the app still gets its models' tables."""
     if not {"sequelize", "sequelize-typescript"} & listed.keys() or "umzug" in listed:
         return None
-    if syncs_its_tables(files, at_once=True) or any(
-        _MIGRATION_FOLDER.search(p) and b"createTable" in data for p, data in files.items()
+    if syncs_its_tables(files, at_once=True) or (
+        not after_migrations
+        and any(_MIGRATION_FOLDER.search(p) and b"createTable" in data for p, data in files.items())
     ):
         return None
     declaring, making = [], []
@@ -493,7 +502,11 @@ def sequelize_models_step(
         text = data[:262144].decode("utf-8", "replace")
         if "equelize" not in text and not _imports_models(text):
             continue
-        if _DEFINES_MODEL.search(text) or (_MODEL_CLASS.search(text) and _INIT.search(text)):
+        if (
+            _DEFINES_MODEL.search(text)
+            or (_MODEL_CLASS.search(text) and _INIT.search(text))
+            or _INIT_ON_INSTANCE.search(text)
+        ):
             declaring.append(path)
         elif _MAKES_INSTANCE.search(text) is not None and _SERVES.search(text) is None:
             making.append(path)
