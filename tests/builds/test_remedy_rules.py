@@ -36,6 +36,10 @@ MOTIVATING_LINES = {
         "a Flask app on Flask 3 (flask.escape removed)",
         "ImportError: cannot import name 'escape' from 'flask' (/env/flask/__init__.py)",
     ),
+    "a name cannot be imported from the module its line of code names (Python 3.6)": (
+        "DarkSide7H's python-Flask-RBAC, flask-restplus under Werkzeug 2 on Python 3.6",
+        "ImportError: cannot import name 'cached_property'",
+    ),
     "a function no longer takes a keyword argument": (
         "an old Django on Python 3.11",
         "TypeError: translation() got an unexpected keyword argument 'codeset'",
