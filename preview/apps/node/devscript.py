@@ -14,6 +14,7 @@ import shlex
 
 __all__ = [
     "BIN_FIRST_ON_PATH",
+    "compiled_once",
     "concurrent_compile_then_run",
     "concurrent_without_watchers",
     "in_foreground",
@@ -357,10 +358,40 @@ _CONCURRENTLY_VALUES = {
     "--default-input-target",
 }
 # A compiler run in watch mode (``tsc -w``, ``npx tsc --watch -p .``, ``babel src -d dist
-# --watch``): its first pass is the build.
-_WATCHING_COMPILE = re.compile(
-    r"^(?:npx\s+)?(?:tsc|tsc-alias|babel|swc)(?=\s)(?:\s+\S+)*?\s+(?:-w|--watch)(?:\s|$)"
+# --watch``, ``tsc-alias -w``): group 1 the compiler, 2 and 3 its arguments around the flag.
+_WATCHING_COMPILER = re.compile(
+    r"^(?:npx\s+)?(tsc|tsc-alias|babel|swc)((?:\s+[^\s]+)*?)\s+(?:-w|--watch)((?:\s+[^\s]+)*)$"
 )
+
+
+def compiled_once(command: str) -> tuple[str, str] | None:
+    """(the compiler, the command compiling once) of a compiler run in watch mode (its
+    first pass is the build: ``tsc -w -p .`` as ``tsc -p .``); None for any other."""
+    watching = _WATCHING_COMPILER.match(command.strip())
+    if watching is None:
+        return None
+    tool, before, after = watching.groups()
+    return tool, f"{tool}{before}{after}"
+
+
+def _concurrent_commands(
+    script: str, scripts: dict[str, str]
+) -> tuple[list[str], list[str], list[tuple[int, str]]] | None:
+    """(its ``NAME=value`` assignments, its words, and each of its commands as (its
+    word's place, the command it runs: the script it names, by its name)) of a script
+    running ``concurrently``; None for any other. Its options and their values are no
+    command (``-n api,web``)."""
+    command = simple_command(script)
+    if command is None or not command[1] or command[1][0] != "concurrently":
+        return None
+    env, words = command
+    commands = []
+    for at, word in enumerate(words[1:], start=1):
+        if word.startswith("-") or words[at - 1] in _CONCURRENTLY_VALUES:
+            continue
+        named = _RUNS_SCRIPT.match(word)
+        commands.append((at, scripts.get(named.group(1), "") if named else word))
+    return env, words, commands
 
 
 def concurrent_compile_then_run(
@@ -372,20 +403,15 @@ def concurrent_compile_then_run(
     ``tsc -w`` and ``nodemon ./dist``: nodemon ran before tsc wrote dist, "Cannot find
     module", then waited for a change): the compile a set-up step, as its watch's first
     pass is. None where it is not compilers and one other command."""
-    command = simple_command(script)
-    if command is None or not command[1] or command[1][0] != "concurrently":
+    found = _concurrent_commands(script, scripts)
+    if found is None:
         return None
     compiles, runs = [], []
-    words = command[1][1:]
-    for at, word in enumerate(words):
-        if word.startswith("-") or (at and words[at - 1] in _CONCURRENTLY_VALUES):
-            continue
-        named = _RUNS_SCRIPT.match(word)
-        declared = (scripts.get(named.group(1), "") if named else word).strip()
-        if _WATCHING_COMPILE.match(declared):
-            compiles.append(" ".join(w for w in declared.split() if w not in ("-w", "--watch")))
-        elif declared:
-            runs.append(without_watcher(declared, runner))
+    for _, declared in found[2]:
+        if (once := compiled_once(declared)) is not None:
+            compiles.append(once[1])
+        elif declared.strip():
+            runs.append(without_watcher(declared.strip(), runner))
     if not compiles or len(runs) != 1:
         return None
     return " && ".join(compiles), runs[0]
@@ -400,16 +426,12 @@ def concurrent_without_watchers(
     runs by name) without its watcher (:func:`without_watcher`): nodemon restarted the app
     each time webpack wrote its bundle, and the preview's requests met the restart; the
     others (the bundle's own watch) as they are. None where no command changes."""
-    command = simple_command(script)
-    if command is None or not command[1] or command[1][0] != "concurrently":
+    found = _concurrent_commands(script, scripts)
+    if found is None:
         return None
-    env, words = command
+    env, words, commands = found
     changed = False
-    for at, word in enumerate(words[1:], start=1):
-        if word.startswith("-"):
-            continue
-        named = _RUNS_SCRIPT.match(word)
-        declared = scripts.get(named.group(1), "") if named else word
+    for at, declared in commands:
         once = without_watcher(declared.strip(), runner) if declared.strip() else declared
         if once != declared.strip():
             words[at], changed = once, True

@@ -25,7 +25,7 @@ import re
 from .devscript import simple_command
 from .fallbacks import DEV_SCRIPTS
 
-__all__ = ["env_names", "exported_app_start", "script_that_serves"]
+__all__ = ["env_names", "exported_app_start", "listens", "script_that_serves"]
 
 # runner -> (its options that take a value, the variables that name what it loads)
 _LOADERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -128,10 +128,16 @@ def exported_app_start(script: str, files: dict[str, bytes]) -> tuple[str, ...] 
         return None
     for path, data in files.items():
         own = "node_modules/" not in path and path.endswith((".js", ".cjs", ".mjs", ".ts"))
-        if own and _LISTENS.search(_code(data)):
+        if own and listens(data):
             return None
     escaped = SERVE_EXPORT.replace("{", "{{").replace("}", "}}")
     return ("node", "-e", escaped, module)
+
+
+def listens(data: bytes) -> bool:
+    """Whether a source opens a server itself (``.listen(``, ``createServer(``, Bun's
+    ``serve({``), outside its comments."""
+    return _LISTENS.search(_code(data)) is not None
 
 
 def _code(data: bytes) -> str:

@@ -64,8 +64,10 @@ _VALIDATOR = re.compile(
 # Uzair-Organization's express-objection requires JWT_IGNORE_EXPIRATION: Joi.boolean()).
 _KINDS = {"num": "int", "port": "int", "number": "int", "boolean": "bool", "bool": "bool"}
 # configService.getOrThrow<string>('X'), configService.get('X', 'fallback')
+# (or an enum's member naming it, group 4: ``config.get(Configuration.DB_TYPE)``)
 _CONFIG_READ = re.compile(
-    r"""\.(getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*(,)?"""
+    r"""\.(getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*(?:["'`]([A-Z][A-Z0-9_]*)["'`]\s*(,)?"""
+    r"""|([A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*)\s*[,)])"""
 )
 
 
@@ -119,10 +121,6 @@ _DEFINED = re.compile(
 # its name, 2 its body; and a member of it given a variable's name (group 1, 2).
 _ENUM = re.compile(r"\benum\s+([A-Za-z_$][\w$]*)\s*\{([^{}]*)\}")
 _ENUM_MEMBER = re.compile(r"""([A-Za-z_$][\w$]*)\s*=\s*["'`]([A-Z][A-Z0-9_]*)["'`]""")
-# ConfigService's get of an enum's member (``config.get(Configuration.DB_TYPE)``).
-_CONFIG_READ_BY_MEMBER = re.compile(
-    r"""\.(?:getOrThrow|get)\s*(?:<[^<>()]*>)?\s*\(\s*([A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*)\s*[,)]"""
-)
 
 
 def _enum_names(texts: list[str]) -> dict[str, str]:
@@ -202,13 +200,13 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                 read.setdefault(call.group(2))
         if "ConfigService" in text:
             for match in _CONFIG_READ.finditer(text):
-                if match.group(1) == "getOrThrow" and not match.group(3):
+                if match.group(4) is not None:  # an enum's member: the variable it names
+                    if (name := members.get(match.group(4))) is not None:
+                        read.setdefault(name)
+                elif match.group(1) == "getOrThrow" and not match.group(3):
                     required.setdefault(match.group(2), "")
                 else:
                     read.setdefault(match.group(2))
-            for member in _CONFIG_READ_BY_MEMBER.finditer(text):
-                if (name := members.get(member.group(1))) is not None:
-                    read.setdefault(name)
         keys = [*(_JOI_KEY.finditer(text) if "Joi" in text else ())]
         keys += _YUP_KEY.finditer(text) if "up." in text and "process.env" in text else ()
         for match in keys:

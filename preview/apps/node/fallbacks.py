@@ -23,7 +23,7 @@ import re
 import shlex
 from collections.abc import Callable
 
-from .devscript import without_watcher
+from .devscript import compiled_once, without_watcher
 
 __all__ = [
     "DEV_SCRIPTS",
@@ -326,11 +326,6 @@ _ECOSYSTEM_VALUE = re.compile(r"""["']?\b(script|args)["']?\s*:\s*(["'])([^"'\n]
 _ECOSYSTEM_ARGS = re.compile(r"""["']?\bargs["']?\s*:\s*\[([^\[\]]*)\]""")
 _QUOTED = re.compile(r"""(["'])([^"'\n]*)\1""")
 _ECOSYSTEM_APPS = re.compile(r"""["']?\bapps["']?\s*:\s*\[""")
-# A compiler an ecosystem app runs in watch mode (``npx tsc -w``, ``tsc-alias --watch``):
-# its build, run once before the app, as `make compile` would.
-_WATCHING_COMPILER = re.compile(
-    r"^(?:npx\s+)?(tsc|tsc-alias|babel|swc)((?:\s+[^\s]+)*?)\s+(?:-w|--watch)((?:\s+[^\s]+)*)$"
-)
 # A compiler's package, where the app lists it not and an ecosystem app runs it with npx
 # (which, offline, finds none: the build adds it).
 _ECOSYSTEM_COMPILERS = {"tsc-alias": "tsc-alias@^1"}
@@ -363,9 +358,11 @@ def ecosystem_start(
             values["args"] = shlex.join(words)
         script, args = values.get("script", ""), values.get("args", "")
         command = f"{script} {args}".strip()
-        if (watching := _WATCHING_COMPILER.match(command)) is not None:
-            tool, before, after = watching.groups()
-            steps.append(f"{tool}{before}{after}")
+        # A compiler it runs in watch mode: its build, run once before the app, as `make
+        # compile` would (devscript.compiled_once).
+        if (watching := compiled_once(command)) is not None:
+            tool, once = watching
+            steps.append(once)
             if tool in _ECOSYSTEM_COMPILERS and tool not in listed:
                 added.append(_ECOSYSTEM_COMPILERS[tool])
         elif re.fullmatch(r"(?:\./)?[\w./-]+\.[cm]?[jt]s", script):

@@ -58,9 +58,15 @@ from preview.apps.node.devscript import (
     nodemon_settings,
     without_watcher,
 )
-from preview.apps.node.emptystart import env_names, exported_app_start, script_that_serves
+from preview.apps.node.emptystart import (
+    env_names,
+    exported_app_start,
+    listens,
+    script_that_serves,
+)
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
+    NODE_FILE,
     ecosystem_start,
     fetch_export,
     fetch_server,
@@ -757,22 +763,15 @@ def _exec_without_checks(script: str, scripts: dict[str, str]) -> str | None:
 _TSC_WATCH = re.compile(r"(\btsc\b[^&|;]*?)\s+(?:--watch|-w)(?=\s|$)")
 
 
-# A script's last command running a file with node (``set NODE_ENV=production&& node
-# --use_strict app.js --prod``): group 1 the file.
-_NODE_RUNS_FILE = re.compile(
-    r"(?:^|&&|;)\s*node(?:\s+--?[\w-]+(?:=\S+)?)*\s+(?:\./)?([\w./-]+\.[cm]?js)\b[^&;|]*$"
-)
-_SERVES = re.compile(rb"\.listen\s*\(|\bcreateServer\s*\(")
-
-
 def _serves(script: str, files: dict[str, bytes]) -> bool:
-    """Whether a build script runs a server rather than a build: node on a file of the
-    upload that listens (xuyangyang2019's jubo-chat-koa2: ``"build": "set
+    """Whether a build script runs a server rather than a build: its last command node on
+    a file of the upload that listens (xuyangyang2019's jubo-chat-koa2: ``"build": "set
     NODE_ENV=production&& node --use_strict app.js --prod"``, its start's app.js, which
     then served inside the set-up step until the launch's time ran out)."""
-    found = _NODE_RUNS_FILE.search(script.strip())
-    path = posixpath.normpath(found.group(1)) if found else ""
-    return path in files and _SERVES.search(files[path]) is not None
+    last = re.split(r"&&|;", script)[-1].strip()
+    found = NODE_FILE.match(last)
+    path = posixpath.normpath(found.group(2)) if found else ""
+    return path in files and listens(files[path])
 
 
 def _without_tsc_watch(script: str) -> str | None:
