@@ -694,7 +694,8 @@ async def test_the_uis_answered_status_polls_are_not_access_lines(tmp_path: Path
 async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path: Path) -> None:
     """`serve --bind 0.0.0.0:<port>` prints (and saves its token for) http://0.0.0.0:<port>;
     a client told $PREVIEW_URL=http://127.0.0.1:<port> (or localhost) is the same server
-    and finds that token. Another port is another server: no token."""
+    and finds that token. Another port is another server: no token. A client told no URL
+    calls the running server, not the default port."""
     with socket.socket() as probe:
         probe.bind(("0.0.0.0", 0))
         port = probe.getsockname()[1]
@@ -732,6 +733,14 @@ async def test_a_server_on_every_interface_is_found_by_its_loopback_url(tmp_path
                 other = env | {"PREVIEW_URL": f"http://127.0.0.1:{port + 1}"}
                 code, out, err = await _run(["push", str(EXAMPLE_APP)], client_dir, other)
                 assert code == 1 and f"no token for http://127.0.0.1:{port + 1}" in err, err
+                # Named nowhere: the running server is found by what `serve` left, before
+                # an entry of a server that is no longer running (saved later, so newer).
+                tokens = next(state.rglob("servers.json"))
+                saved = json.loads(tokens.read_text())
+                tokens.write_text(json.dumps(saved | {f"http://127.0.0.1:{port + 1}": "old"}))
+                code, out, err = await _run(["url"], client_dir, env)
+                assert code == 0, err
+                assert out.startswith(f"http://127.0.0.1:{port}/#token="), out
             finally:
                 server.send_signal(signal.SIGTERM)
                 assert await server.wait() == 0

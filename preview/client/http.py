@@ -11,7 +11,7 @@ import os
 
 import httpx
 
-from .token import client_token
+from .token import client_token, running_server_url
 
 __all__ = [
     "add_json_option",
@@ -21,8 +21,11 @@ __all__ = [
     "error_code",
     "generation_id",
     "print_json",
+    "service_url",
     "snapshot_id",
 ]
+
+DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def add_service_options(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
@@ -31,8 +34,11 @@ def add_service_options(parser: argparse.ArgumentParser, *, nested: bool = False
     default = argparse.SUPPRESS if nested else None
     parser.add_argument(
         "--url",
-        default=default or os.environ.get("PREVIEW_URL", "http://127.0.0.1:8000"),
-        help="the service (default $PREVIEW_URL, else http://127.0.0.1:8000)",
+        default=default,
+        help=(
+            "the service (default $PREVIEW_URL, else the newest `preview serve` of this user"
+            f" that answers, else {DEFAULT_URL})"
+        ),
     )
     parser.add_argument(
         "--token",
@@ -50,7 +56,15 @@ def add_json_option(parser: argparse.ArgumentParser, *, nested: bool = False) ->
     )
 
 
+def service_url(given: str | None) -> str:
+    """The service a command calls: ``--url``, ``$PREVIEW_URL``, the newest local server
+    this user started that accepts a connection (one started with ``--bind`` on another
+    port is found without being named), else the default port."""
+    return given or os.environ.get("PREVIEW_URL") or running_server_url() or DEFAULT_URL
+
+
 def connect(args: argparse.Namespace) -> httpx.Client:
+    args.url = service_url(args.url)
     token, args.token_source = client_token(args.url, args.token)
     return httpx.Client(
         base_url=args.url,

@@ -1,4 +1,5 @@
-"""Where the ``preview`` client commands get their bearer token (see :mod:`preview.cli`).
+"""Where the ``preview`` client commands get their bearer token (see :mod:`preview.cli`),
+and the service itself when none is named.
 
 ``preview serve`` leaves its local user's token in one per-user file (the platform's state
 directory, from platformdirs; readable by the user only), keyed by the URL it serves, so
@@ -6,7 +7,8 @@ the client commands find it from any folder. A server bound to all interfaces pr
 ``http://0.0.0.0:8080``, which a client calls as ``http://127.0.0.1:8080`` or
 ``http://localhost:8080``: loopback and wildcard hosts on the same scheme and port are
 one server here. Otherwise a token comes from ``--token``, ``$PREVIEW_TOKEN``, or is
-signed with the configured or stored JWT secret, never a new one.
+signed with the configured or stored JWT secret, never a new one. The same file tells a
+command with no ``--url`` nor ``$PREVIEW_URL`` which of the user's servers is running.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import socket
 import urllib.parse
 from pathlib import Path
 
@@ -22,7 +25,13 @@ import platformdirs
 from ..auth import JWTAuthenticator
 from ..settings import Settings
 
-__all__ = ["LOCAL_USER", "client_token", "remember_server_token", "server_tokens_path"]
+__all__ = [
+    "LOCAL_USER",
+    "client_token",
+    "remember_server_token",
+    "running_server_url",
+    "server_tokens_path",
+]
 
 LOCAL_USER = "local"
 _SERVER_TOKENS = "servers.json"  # {url: token} of this user's local servers
@@ -78,6 +87,31 @@ def _read_server_tokens() -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return tokens if isinstance(tokens, dict) else {}
+
+
+def running_server_url() -> str | None:
+    """The newest local server this user's ``preview serve`` left a token for that accepts
+    a connection now, as a loopback URL (a server on every interface is called on
+    127.0.0.1); None when none does. Stopped servers' entries stay in the file (a restart
+    on the same URL reuses them), hence the connection tried, newest first."""
+    for url in reversed(list(_read_server_tokens())):
+        parts = urllib.parse.urlsplit(url)
+        try:
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        except ValueError:
+            continue
+        host = parts.hostname or ""
+        if port is None or not _local_host(host):
+            continue
+        if host.lower() in _LOCAL_NAMES or ipaddress.ip_address(host).is_unspecified:
+            host = "127.0.0.1"
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+        except OSError:
+            continue
+        shown = f"[{host}]" if ":" in host else host
+        return f"{parts.scheme}://{shown}:{port}"
+    return None
 
 
 def remember_server_token(url: str, token: str) -> None:
