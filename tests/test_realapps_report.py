@@ -56,6 +56,17 @@ def test_a_kafka_broker_which_nothing_installs_here_is_the_environments() -> Non
     assert result["class"] == "environment" and result["cause"].startswith("no Kafka broker")
 
 
+def test_an_oracle_or_sql_server_which_nothing_installs_here_is_the_environments() -> None:
+    for server in ("Oracle Database", "Microsoft SQL Server"):
+        result = _failed(
+            f"the app expects {server}, which cannot be given here: no {server} server is"
+            " installed on this machine (Debian packages none)."
+        )
+        classify(result, {})
+        assert result["class"] == "environment", result
+        assert result["cause"].startswith(f"no {server} server here"), result
+
+
 def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
     """litestar-pg-redis-docker locks litestar from github.com, which a build here cannot
     reach (it was counted the app's by the service's "no Python interpreter here fits")."""

@@ -77,6 +77,14 @@ ENVIRONMENT = [
         "no Kafka broker here (none installed; Debian packages none)",
     ),
     (
+        r"expects Oracle Database, which cannot be given here",
+        "no Oracle Database server here (none installed; Debian packages none)",
+    ),
+    (
+        r"expects Microsoft SQL Server, which cannot be given here",
+        "no Microsoft SQL Server server here (none installed; Debian packages none)",
+    ),
+    (
         # A geometry column's type is PostGIS's, an extension of PostgreSQL's that this
         # machine's server does not have (apt's postgis package is not installed).
         r'type "(?:geometry|geography|raster)" does not exist|extension "postgis" is not available',

@@ -207,6 +207,7 @@ def detect(
             or _readme_served(files)
             or _node(files)
             or _node_declared(files)
+            or _node(files, anywhere=True)
         )
     if found is None:
         example = (
@@ -651,8 +652,8 @@ def _django(files: dict[str, bytes]) -> Detection | None:
 # -- Node ------------------------------------------------------------------------------
 
 
-def _node(files: dict[str, bytes]) -> Detection | None:
-    found = node_start(files, named=tuple(readme_scripts(files)))
+def _node(files: dict[str, bytes], *, anywhere: bool = False) -> Detection | None:
+    found = node_start(files, named=tuple(readme_scripts(files)), anywhere=anywhere)
     if found is None:
         return None
     notes = [found.note] if found.note else []

@@ -904,6 +904,31 @@ def test_the_one_module_named_as_an_entry_that_listens_is_run() -> None:
         _node(package, {"src/main.js": "module.exports = {};\n"})
 
 
+def test_the_one_own_module_that_listens_is_run_whatever_its_name() -> None:
+    """nicklaros' todoapp: no scripts, main index.js absent, src/rest/index.js listens
+    beside a CLI's src/cli/index.js; DimNih's Typescript-api-express: api.ts listens,
+    ts-node listed, no scripts. Both refused, "Found no way to start this app". Tests,
+    builds and a second module that listens are no such entry; a .ts module runs only
+    where the project lists TypeScript."""
+    server = "import express from 'express'\nconst app = express()\napp.listen(port, () => {})\n"
+    package = {"main": "index.js", "type": "module", "dependencies": {"express": "^4"}}
+    files = {
+        "src/rest/index.js": server,
+        "src/cli/index.js": "import { Command } from 'commander'\n",
+        "test/rest.test.js": "server.listen(0)\n",
+        "dist/old.js": server,
+    }
+    found = _node(package, files)
+    assert found.argv == ("node", "src/rest/index.js")
+    assert any("src/rest/index.js, its one module that listens" in n for n in found.notes)
+    with pytest.raises(BadRequest):
+        _node(package, {**files, "src/admin/index.js": server})
+    typescript = {"devDependencies": {"ts-node": "^10", "typescript": "^5"}}
+    assert _node({**package, **typescript}, {"api.ts": server}).argv[-1] == "api.ts"
+    with pytest.raises(BadRequest):
+        _node(package, {"api.ts": server})
+
+
 def test_a_dev_scripts_missing_file_is_the_one_module_that_listens() -> None:
     """adrianmdeiros's clean-node-fastify-drizzle-freight-api-fragment: ``"dev": "tsx watch
     ./src/main.ts"``, no src/main.ts; src/server.ts calls ``server.listen``: "Cannot find
@@ -919,6 +944,19 @@ def test_a_dev_scripts_missing_file_is_the_one_module_that_listens() -> None:
     assert kept.argv[-1].endswith("; tsx ./src/main.ts"), kept.argv
     two = _node(package, {**files, "src/app.ts": server})
     assert two.argv[-1].endswith("; tsx ./src/main.ts"), two.argv
+
+
+def test_a_start_scripts_missing_file_is_the_one_module_that_listens() -> None:
+    """josua-stng's express-bookshelf: ``"start": "node server.js"``, the server moved to
+    src/server.js: "Cannot find module 'server.js'". The module that listens runs in its
+    place; not where the file is there."""
+    server = "import express from 'express'\nconst app = express()\napp.listen(PORT)\n"
+    package = {"main": "server.js", "type": "module", "scripts": {"start": "node server.js"}}
+    files = {"src/server.js": server, "src/books.js": "export default []\n"}
+    found = _node(package, files)
+    assert found.argv[-1].endswith("; node src/server.js"), found.argv
+    assert "src/server.js, which listens, instead" in found.notes[0]
+    assert _node(package, {**files, "server.js": server}).argv == ("npm", "start", "--silent")
 
 
 def test_a_serving_script_that_runs_another_script_starts_what_that_one_runs() -> None:
@@ -996,9 +1034,12 @@ def test_a_node_app_saying_nothing_of_its_start_runs_its_dockerfiles_node_cmd() 
     assert "dockerfile's CMD" in found.notes[0]
     files["Dockerfile"] = files.pop("dockerfile")
     assert detect(files).argv == ("node", "db_conexion.js")
+    # A CMD naming a module the upload lacks says nothing: its one module that listens
+    # runs, as the last resort.
     files["Dockerfile"] = b'FROM node:18\nCMD ["node", "dist/server.js"]\n'
-    with pytest.raises(BadRequest):
-        detect(files)
+    found = detect(files)
+    assert found.argv == ("node", "db_conexion.js")
+    assert "its one module that listens" in found.notes[0]
 
 
 def test_a_node_app_saying_nothing_of_its_start_runs_its_images_bun_or_typescript_cmd() -> None:
@@ -1133,9 +1174,9 @@ def test_a_pm2_ecosystem_files_one_app_is_the_start_its_args_a_list_or_a_line() 
     assert found.node_tools == ()
     two = ecosystem.replace("  ],", '    { name: "worker", script: "dist/worker.js" },\n  ],')
     other = ecosystem.replace('script: "npx"', 'script: "bash"')
-    for text in (two, other):
-        with pytest.raises(BadRequest, match="Found no way to start this app"):
-            _node(listed, {**files, "ecosystem.config.js": text})
+    for text in (two, other):  # say nothing: its one module that listens, the last resort
+        found = _node(listed, {**files, "ecosystem.config.js": text})
+        assert found.argv == ("node_modules/.bin/tsx", "src/server.ts"), found.argv
 
 
 def test_a_start_handing_its_app_to_pm2_behind_cross_env_runs_it_in_the_foreground() -> None:

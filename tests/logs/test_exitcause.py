@@ -199,6 +199,34 @@ def test_a_kafka_client_that_reaches_no_broker_says_none_can_be_given_here() -> 
     assert "Kafka" not in (failure_cause(other) or "")
 
 
+def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given_here() -> None:
+    """mojila's express-oracledb: node-oracledb's "NJS-503" (the service's failure, by the
+    look of it); mpaturi's flask-flights: pyodbc with no ODBC driver manager; a tedious
+    client's "Failed to connect". Neither server can be installed here nor given a
+    preview: said as such, as Kafka's and MongoDB's are. PostgreSQL's refusal is not."""
+    oracle = [
+        "Error: NJS-503: connection to host 127.0.0.1 port 1521 could not be established.",
+        "    at Object.throwErr (/app/node_modules/oracledb/lib/errors.js:733:10)",
+    ]
+    assert (failure_cause(oracle) or "").startswith(
+        "the app expects Oracle Database, which cannot be given here"
+    )
+    pyodbc = [
+        "Traceback (most recent call last):",
+        '  File "app.py", line 2, in <module>',
+        "    import pyodbc",
+        "ImportError: libodbc.so.2: cannot open shared object file: No such file or directory",
+    ]
+    tedious = [
+        "ConnectionError: Failed to connect to localhost:1433 - Could not connect (sequence)",
+        "    at Connection.<anonymous> (/app/node_modules/mssql/lib/tedious/connection-pool.js)",
+    ]
+    for lines in (pyodbc, tedious):
+        assert "expects Microsoft SQL Server, which cannot" in (failure_cause(lines) or "")
+    postgres = ["Error: connect ECONNREFUSED 127.0.0.1:5432", "    at TCPConnectWrap"]
+    assert "cannot be given here" not in (failure_cause(postgres) or "")
+
+
 # A Node-style start that catches its connection's error, logs it as plain output and
 # then has nothing left to run: exit code 0 before it ever served.
 QUIET = """

@@ -5,7 +5,7 @@ recent recognizable event wins (an exception, uvicorn's load error, a port in us
 script that is not there, no space left), with a hint for a missing module that says
 what is missing where (``missingmodule``). A Kafka client that found no broker says so
 in the service's words (:func:`no_broker`): no Kafka broker is installed here, nor can
-one be given a preview.
+one be given a preview; so does an Oracle or SQL Server client (:func:`no_database_server`).
 A cause that says the disk (or its quota) is full says so first, in the
 service's own words (:func:`no_space`): "no space left for the app's files (…)".
 
@@ -33,6 +33,7 @@ __all__ = [
     "failure_cause",
     "fault_cause",
     "no_broker",
+    "no_database_server",
     "no_space",
     "quiet_exit",
     "report_fault",
@@ -108,6 +109,42 @@ _KAFKA_AT = re.compile(
 )
 
 
+# Database servers no package of this machine's offers, reached by their own clients: the
+# error each says when nothing answers, and the server's name. Oracle's node-oracledb and
+# python-oracledb ("NJS-503: connection to host 127.0.0.1 port 1521 could not be
+# established": priasa's and mojila's express-oracle apps), cx_Oracle's TNS; SQL Server's
+# tedious/mssql ("Failed to connect to localhost:1433"), pymssql's, and pyodbc's with no
+# ODBC driver manager or no SQL Server driver (mpaturi's flask-flights: "libodbc.so.2:
+# cannot open shared object file").
+_NO_DATABASE_SERVER = (
+    (
+        re.compile(r"\b(?:NJS-50[0-9]|DPY-600[0-9]|ORA-12(?:541|514|170|543))\b|TNS:no listener"),
+        "Oracle Database",
+    ),
+    (
+        re.compile(
+            r"Failed to connect to [\w.-]+:1433\b|\bport 1433\b.*(?:refused|could not)"
+            r"|Adaptive Server is unavailable|libodbc\.so[.\d]*: cannot open shared object"
+            r"|Can't open lib '(?:ODBC Driver \d+ for SQL Server|FreeTDS)'"
+        ),
+        "Microsoft SQL Server",
+    ),
+)
+
+
+def no_database_server(text: str) -> str | None:
+    """The cause for an Oracle or SQL Server client that reached no server (``text``: its
+    line), else None: neither server can be installed here nor given a preview."""
+    for failed, server in _NO_DATABASE_SERVER:
+        if failed.search(text):
+            return (
+                f"the app expects {server}, which cannot be given here: no {server} server is"
+                " installed on this machine (Debian packages none). Give the launch option env"
+                f" the address of a {server} server it can reach"
+            )
+    return None
+
+
 def no_broker(text: str) -> str | None:
     """The cause for a Kafka client's failure to reach its broker (``text``: its line),
     else None: aiokafka's "KafkaConnectionError: Unable to bootstrap from
@@ -160,6 +197,11 @@ def _caught(texts: list[str]) -> str:
             return f"{texts[before[-1]].rstrip(': ')}: {texts[at]}"
         return texts[at]
     return texts[said[-1]] if said else texts[-1]
+
+
+def _out_of_reach(text: str) -> str | None:
+    """A server the app expects that this machine cannot give it, said as such."""
+    return no_broker(text) or no_database_server(text)
 
 
 def failure_cause(
@@ -232,14 +274,14 @@ def _failure_cause(
     # The disk's state wins over a line at the same place (its exception names it).
     found = [c for c in (exception, load_error, port, cant_open, full, uncaught) if c is not None]
     if not found:
-        if last_error is not None and (broker := no_broker(last_error[1])) is not None:
-            return broker
+        if last_error is not None and (away := _out_of_reach(last_error[1])) is not None:
+            return away
         return _located(lines, *last_error) if last_error is not None else None
     index, text = max(found)
     if _NO_SPACE.search(text):
         return no_space([text.strip()])
-    if (broker := no_broker(text)) is not None:
-        return broker
+    if (away := _out_of_reach(text)) is not None:
+        return away
     if _PORT_IN_USE.search(text):
         text = text.strip()
         if (m := _LEVEL_PREFIX.match(text)) is not None:  # uvicorn's "ERROR:    [Errno 98] ..."
