@@ -20,6 +20,11 @@ left to the app's own install as before (its remedies: an older Node API's modul
 replaced by its newest release). A full disk or any failure to keep one is no cache,
 never a failed launch. Entries beyond :data:`_KEPT` are removed, least recently used
 first.
+
+A package that bundles a library this machine has (node-sqlite3's copy of SQLite, most of
+its compile) is built against the machine's (:data:`SYSTEM_LIBRARIES`: Debian's
+libsqlite3-dev; its build told so by its own option), a third of the compile; its key
+then names that library's file, so a changed library builds anew.
 """
 
 from __future__ import annotations
@@ -42,7 +47,15 @@ from ...generations import loads_bounded
 from ...sandbox.appdir import read_no_follow
 from ..envcache import BuildFailed, Say
 
-__all__ = ["NATIVE_BUILDS", "BuildApart", "NativeBuilds", "NativePackage", "native_packages"]
+__all__ = [
+    "NATIVE_BUILDS",
+    "SYSTEM_LIBRARIES",
+    "BuildApart",
+    "NativeBuilds",
+    "NativePackage",
+    "SystemLibrary",
+    "native_packages",
+]
 
 # Runs an npm command in a project of the cache's own (argv, its folder, whether it may
 # write the shared download cache: installing yes, the install scripts no).
@@ -69,6 +82,42 @@ class NativePackage:
     name: str
     version: str
     integrity: str
+
+
+@dataclass(frozen=True)
+class SystemLibrary:
+    """A library of this machine's that a package's native build links instead of
+    compiling the copy it bundles: the option telling its build so (npm hands it to
+    node-gyp as a variable of the package's ``binding.gyp``), the header it compiles
+    against and the library's file name (``libsqlite3.so``, found under ``libraries``)."""
+
+    option: str
+    header: Path
+    library: str
+    libraries: Path = Path("/usr/lib")
+
+    def identity(self) -> str | None:
+        """What a binary linked against it depends on (the library's file, resolved, and
+        its size); None where the header or the library is not here."""
+        if not self.header.is_file():
+            return None
+        for found in (
+            *sorted(self.libraries.glob(f"*/{self.library}")),
+            self.libraries / self.library,
+        ):
+            try:
+                real = found.resolve(strict=True)
+                return f"{real.name}:{real.stat().st_size}"
+            except OSError:
+                continue
+        return None
+
+
+# node-sqlite3 compiles its own SQLite unless ``--sqlite`` names a prefix holding one
+# (70-110 s on a small machine; against Debian's libsqlite3-dev about a third of it).
+SYSTEM_LIBRARIES = {
+    "sqlite3": SystemLibrary("--sqlite=/usr", Path("/usr/include/sqlite3.h"), "libsqlite3.so")
+}
 
 
 def native_packages(path: Path, targets: Sequence[str]) -> list[NativePackage]:
@@ -111,8 +160,11 @@ class NativeBuilds:
     """The machine's compiled native modules (see the module doc), under ``root``; one
     per service, owned by the environments' builder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, system_libraries: dict[str, SystemLibrary] = SYSTEM_LIBRARIES
+    ) -> None:
         self.root = root
+        self._system_libraries = system_libraries
         self._locks: defaultdict[str, trio.Lock] = defaultdict(trio.Lock)
 
     async def provide(
@@ -132,12 +184,15 @@ class NativeBuilds:
         natives = await trio.to_thread.run_sync(native_packages, path, targets)
         provided: set[str] = set()
         for package in natives:
-            key = _key(package, node)
+            library = self._system_libraries.get(package.name)
+            linked = library.identity() if library is not None else None
+            option = library.option if library is not None and linked is not None else None
+            key = _key(package, node, linked)
             entry = self.root / key
             async with self._locks[key]:
                 kept = await trio.to_thread.run_sync(_kept, entry)
                 if kept is None:
-                    await self._build(package, entry, build_apart, say)
+                    await self._build(package, entry, build_apart, say, option)
                     fresh = True
                 else:
                     fresh = False
@@ -154,13 +209,22 @@ class NativeBuilds:
         return [target for target in targets if target not in provided]
 
     async def _build(
-        self, package: NativePackage, entry: Path, build_apart: BuildApart, say: Say
+        self,
+        package: NativePackage,
+        entry: Path,
+        build_apart: BuildApart,
+        say: Say,
+        option: str | None = None,
     ) -> None:
         """Builds ``package`` in a project of its own and keeps its binaries in ``entry``
-        (or that it failed)."""
+        (or that it failed); ``option``: its build's, linking a library of this
+        machine's."""
         staging = self.root / f"{_STAGING}{os.getpid()}-{next(_count)}"
         spec = f"{package.name}@{package.version}"
-        await say(f"{spec}: compiling its native code apart, kept for every app on this machine")
+        linking = f" (linking this machine's library: {option})" if option else ""
+        await say(
+            f"{spec}: compiling its native code apart{linking}, kept for every app on this machine"
+        )
         began = trio.current_time()
         try:
             await trio.to_thread.run_sync(_new_project, staging)
@@ -172,7 +236,8 @@ class NativeBuilds:
             if same != package.integrity:
                 await say(f"{spec}: the registry's tarball is not the app's: compiled in its tree")
                 return  # nothing kept: the app's own install compiles it, as before
-            await build_apart(["npm", "rebuild", f"./node_modules/{package.name}"], staging, False)
+            rebuild = ["npm", "rebuild", f"./node_modules/{package.name}"]
+            await build_apart([*rebuild, *([option] if option else [])], staging, False)
             kept = await trio.to_thread.run_sync(_keep, installed, entry)
             took = trio.current_time() - began
             if kept:
@@ -189,9 +254,10 @@ class NativeBuilds:
                 await trio.to_thread.run_sync(shutil.rmtree, staging, True)
 
 
-def _key(package: NativePackage, node: str) -> str:
+def _key(package: NativePackage, node: str, linked: str | None = None) -> str:
     """What a binary depends on: the package's tarball, the Node it is built for, the
-    machine's architecture and C library (glibc's and musl's binaries differ)."""
+    machine's architecture and C library (glibc's and musl's binaries differ), and the
+    system library it links (``linked``: :meth:`SystemLibrary.identity`), if any."""
     libc = "-".join(platform.libc_ver())
     facts = [
         _FORMAT,
@@ -201,6 +267,7 @@ def _key(package: NativePackage, node: str) -> str:
         node,
         platform.machine(),
         libc,
+        *([linked] if linked else []),
     ]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:40]
 

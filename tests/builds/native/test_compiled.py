@@ -1,7 +1,8 @@
 """Native modules compiled once a machine (real npm, real node-gyp, a registry of our own
 on a real socket serving a fixture package): the second app that installs the package
-gets the binary without a compile, a tampered entry is not used, and a package that does
-not build apart is left to the app's own install scripts, once."""
+gets the binary without a compile, a tampered entry is not used, a package that does
+not build apart is left to the app's own install scripts, once, and one built against a
+library of this machine's is built with its option, kept by that library's file."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import trio
 
 from preview.builds.envcache import BuildFailed
 from preview.builds.installers import SAFE_PATH, node_headers
-from preview.builds.native import NativeBuilds, native_packages
+from preview.builds.native import NativeBuilds, SystemLibrary, native_packages
 
 from ...thread_http import serving_on_a_thread
 
@@ -205,3 +206,60 @@ async def test_a_package_that_does_not_build_apart_is_left_to_the_app_once(
         # Without a Node version nothing is provided, and nothing built.
         assert await natives.provide(app, [TARGET], None, failing, say) == [TARGET]
         assert len(tries) == 1
+
+
+@needs_toolchain
+async def test_a_package_linking_a_library_of_this_machine_is_built_so_and_kept_by_it(
+    tmp_path: Path, registry: str
+) -> None:
+    """node-sqlite3 told ``--sqlite=/usr`` links Debian's SQLite instead of compiling its
+    own copy. Here the fixture's ``answer`` variable stands for that option: the build
+    apart is given it where the library's header and file are here, and its binary is
+    kept by that file (another file: built anew); with no header, no option."""
+    libraries = tmp_path / "usr-lib"
+    (libraries / "x86_64-linux-gnu").mkdir(parents=True)
+    shared = libraries / "x86_64-linux-gnu" / "libtiny.so"
+    shared.write_bytes(b"a library")
+    header = tmp_path / "tiny.h"
+    header.write_text("/* the library's header */\n")
+    linked = SystemLibrary("--answer=43", header, "libtiny.so", libraries)
+    natives = NativeBuilds(tmp_path / "natives", {"tiny-native": linked})
+    built: list[list[str]] = []
+    said: list[str] = []
+
+    async def build_apart(argv: list[str], cwd: Path, downloads: bool) -> None:
+        built.append(argv)
+        await trio.run_process(
+            argv,
+            cwd=cwd,
+            env=_npm_env(tmp_path, registry),
+            capture_stdout=True,
+            capture_stderr=True,
+        )
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(240):
+        first = await _app(tmp_path, "first", registry)
+        assert await natives.provide(first, [TARGET], NODE, build_apart, say) == []
+        assert ["npm", "rebuild", TARGET, "--answer=43"] in built
+        assert await _answer(first) == "43"
+        assert any("linking this machine's library: --answer=43" in line for line in said)
+
+        built.clear()  # the same library: the kept binary
+        second = await _app(tmp_path, "second", registry)
+        assert await natives.provide(second, [TARGET], NODE, build_apart, say) == []
+        assert built == [] and await _answer(second) == "43"
+
+        shared.write_bytes(b"another release of the library")  # built anew against it
+        third = await _app(tmp_path, "third", registry)
+        assert await natives.provide(third, [TARGET], NODE, build_apart, say) == []
+        assert ["npm", "rebuild", TARGET, "--answer=43"] in built
+
+        built.clear()
+        header.unlink()  # not here: built as the package says, without the option
+        fourth = await _app(tmp_path, "fourth", registry)
+        assert await natives.provide(fourth, [TARGET], NODE, build_apart, say) == []
+        assert built[-1] == ["npm", "rebuild", TARGET]
+        assert await _answer(fourth) == "42"
