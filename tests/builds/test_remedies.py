@@ -1524,6 +1524,28 @@ def test_a_locked_mysqlclient_that_cannot_be_built_gives_way_to_pymysql() -> Non
     assert other.next_fix(held, [], files, ["3.11.7", "3.9.18"]) is None
 
 
+def test_a_package_a_locked_app_lacks_is_added_where_its_failure_names_it() -> None:
+    """rentbest's Fastapi-Websockets-Chat: its uv.lock lacks python-multipart, which its
+    form routes need (FastAPI: 'Form data requires "python-multipart" to be installed');
+    the remedies never touched a lock, and the launch failed so. The package is now
+    installed beside the lock's; one the lock holds is still the app's to change."""
+    lock = '[[package]]\nname = "fastapi"\n\n[[package]]\nname = "starlette"\n'
+    deps = PythonDeps((), "uv.lock", None, None, ("[project]\n", lock))
+    remedies = Remedies()
+    remedies.tried.deps, remedies.tried.python_version = deps, "3.13.0"
+    files = {"app/main.py": b"from fastapi import FastAPI, Form\n"}
+    said = 'RuntimeError: Form data requires "python-multipart" to be installed. '
+    fix = remedies.next_fix(said, [said], files, ["3.13.0"])
+    assert fix is not None and (fix.add, fix.drop) == ("python-multipart", None), fix
+    applied = remedies.apply(deps)
+    assert applied.lock == deps.lock and applied.requirements == ("python-multipart",)
+    assert applied.not_installed == ()
+    locked = Remedies()
+    locked.tried.deps, locked.tried.python_version = deps, "3.13.0"
+    needs_starlette = "RuntimeError: this requires 'starlette' to be installed."
+    assert locked.next_fix(needs_starlette, [needs_starlette], files, ["3.13.0"]) is None
+
+
 def test_an_unbuildable_package_a_pip_freeze_lists_and_nothing_imports_is_left_out() -> None:
     """okuzmenko31's drf-ecommerce: its requirements.txt, a ``pip freeze``, lists pycairo
     1.23 (which needs cairo's headers, not here) because rlPyCairo, reportlab's optional

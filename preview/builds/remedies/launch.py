@@ -302,8 +302,13 @@ def _same(fix: Fix, fixes: list[Fix]) -> bool:
 def _for_a_lock(fix: Fix, deps: PythonDeps) -> bool:
     """Whether ``fix`` applies to an app whose lock (uv.lock) says what it installs: one
     that leaves out a locked package and adds another in its place (PyMySQL for
-    mysqlclient, which cannot be built here: pjesus22's simple-drf-blog), and changes
-    nothing else."""
-    if not fix.drop or fix.python_below or fix.build:
+    mysqlclient, which cannot be built here: pjesus22's simple-drf-blog), or adds only a
+    package the lock lacks (rentbest's Fastapi-Websockets-Chat: FastAPI's own 'Form data
+    requires "python-multipart" to be installed', its lock without it), and changes
+    nothing else: a locked package's pin stays the app's."""
+    if fix.python_below or fix.build or fix.before or fix.floors or fix.typechecked:
         return False
+    if not fix.drop:
+        added = [name(line) for line in (fix.add or "").split("\n") if name(line)]
+        return bool(added) and not any(norm(n) in deps.names() for n in added)
     return all(norm(n) in deps.names() for n in fix.drop.split(","))
