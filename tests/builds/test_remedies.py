@@ -465,6 +465,31 @@ def test_a_method_refusing_a_keyword_the_apps_call_passes_holds_its_class_packag
     assert _remedies(listed, env).next_fix("x", [frame, other, said], {}, PYTHONS) is None
 
 
+def test_a_method_whose_positional_arguments_changed_under_the_call_holds_its_package(
+    tmp_path: Path,
+) -> None:
+    """pavel-glukhov's FastAPI-Telegram-Auth lists fastapi unpinned and calls
+    ``templates.TemplateResponse('login.html', context={…})``, the form the newest
+    Starlette dropped for ``(request, name, …)``: its login route answered 500. The
+    package defining ``Jinja2Templates`` is held below its (0.x) major; a line that does
+    not call the method is left."""
+    env = _env_with(tmp_path, "starlette", "0.50.0", "starlette")
+    package = env / "lib" / "python3.11" / "site-packages" / "starlette"
+    package.mkdir(parents=True)
+    (package / "templating.py").write_text("class Jinja2Templates:\n    pass\n")
+    said = (
+        "TypeError: Jinja2Templates.TemplateResponse() missing 1 required positional "
+        "argument: 'name'"
+    )
+    frame = '  File "app/routers.py", line 64, in login'
+    call = "    return templates.TemplateResponse("
+    listed = ("fastapi", "Jinja2", "uvicorn")
+    fix = _remedies(listed, env).next_fix("GET /login → 500", [frame, call, said], {}, PYTHONS)
+    assert fix is not None and fix.add == "starlette<0.50", fix
+    other = "    return render(request)"
+    assert _remedies(listed, env).next_fix("x", [frame, other, said], {}, PYTHONS) is None
+
+
 def test_a_hold_below_the_major_the_apps_own_range_excludes_is_below_the_minor(
     tmp_path: Path,
 ) -> None:

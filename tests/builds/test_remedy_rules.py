@@ -24,6 +24,12 @@ MOTIVATING_LINES = {
         "mysql-connector-python 9",
         "TypeError: MySQLCursor.execute() got an unexpected keyword argument 'multi'",
     ),
+    "a method of a dependency's class takes other positional arguments than the app's call": (
+        "pavel-glukhov's FastAPI-Telegram-Auth, TemplateResponse(name, context=…) under the "
+        "newest Starlette",
+        "TypeError: Jinja2Templates.TemplateResponse() missing 1 required positional "
+        "argument: 'name'",
+    ),
     "a module is missing": (
         "an async FastAPI app importing aiosqlite, which its requirements do not list",
         "ModuleNotFoundError: No module named 'aiosqlite'",

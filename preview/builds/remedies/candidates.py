@@ -70,6 +70,15 @@ _CALL_REJECTED = re.compile(
 _METHOD_KEYWORD = re.compile(
     r"TypeError: ([A-Z]\w*)\.(\w+)\(\) got an unexpected keyword argument '(\w+)'"
 )
+# A method of a dependency's class whose positional parameters changed under the app's
+# call (pavel-glukhov's FastAPI-Telegram-Auth: ``templates.TemplateResponse('login.html',
+# context={…})``, the form Starlette's newest releases dropped for ``(request, name)``:
+# "Jinja2Templates.TemplateResponse() missing 1 required positional argument: 'name'", a
+# 500 at its login route): the class names the package.
+_METHOD_SIGNATURE = re.compile(
+    r"TypeError: ([A-Z]\w*)\.(\w+)\(\) (?:missing \d+ required positional argument"
+    r"|takes (?:from \d+ to )?\d+ positional arguments? but \d+ (?:was|were) given)"
+)
 # A compiled package built against an older NumPy's binary interface, imported under a
 # newer NumPy (NumPy 2 changed it): edesz's fastapi-async-db-auth pins pandas==1.2.4 and
 # no numpy, which came at 2.x.
@@ -251,6 +260,21 @@ def _for_method_keyword(match: re.Match[str], failure: Failure, code: str) -> li
     return held(top, tried, f"{cls}.{method}() takes no {keyword}= in {top}'s newest major")
 
 
+def _for_method_signature(match: re.Match[str], failure: Failure, code: str) -> list[Fix]:
+    """The unpinned package defining the class whose method's positional parameters
+    changed, held below its major installed, where the traceback's line calls it."""
+    cls, method = match.group(1), match.group(2)
+    if not re.search(rf"\.{re.escape(method)}\(", code):
+        return []
+    tried = failure.tried
+    top = defining(cls, tried) or defining(cls, tried, installed_for_it=True)
+    if top is None:
+        return []
+    return held(
+        top, tried, f"{cls}.{method}() takes other positional arguments in {top}'s newest major"
+    )
+
+
 def _for_unnamed_import(name: str, code: str, failure: Failure) -> list[Fix]:
     """The module of an old Python's "cannot import name" read from its ``from M import``
     line of code; nothing for a relative import, nor a line that imports no such name."""
@@ -298,6 +322,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         _METHOD_KEYWORD,
         "a method of a dependency's class no longer takes a keyword the app's call passes",
         lambda m, f, code: _for_method_keyword(m, f, code),
+    ),
+    LineRule(
+        _METHOD_SIGNATURE,
+        "a method of a dependency's class takes other positional arguments than the app's call",
+        lambda m, f, code: _for_method_signature(m, f, code),
     ),
     LineRule(
         _NO_MODULE,
