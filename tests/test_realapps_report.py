@@ -67,6 +67,15 @@ def test_an_oracle_or_sql_server_which_nothing_installs_here_is_the_environments
         assert result["cause"].startswith(f"no {server} server here"), result
 
 
+def test_pgvector_which_this_machines_postgresql_lacks_is_the_environments() -> None:
+    result = _failed(
+        "setup step failed (exited with code 1): npm run typeorm:migrate",
+        ('QueryFailedError: extension "vector" is not available',),
+    )
+    classify(result, {})
+    assert result["class"] == "environment" and result["cause"].startswith("pgvector"), result
+
+
 def test_a_git_dependency_out_of_reach_is_the_environments() -> None:
     """litestar-pg-redis-docker locks litestar from github.com, which a build here cannot
     reach (it was counted the app's by the service's "no Python interpreter here fits")."""

@@ -91,6 +91,13 @@ ENVIRONMENT = [
         "PostGIS, whose types its models use, is not installed on this machine's PostgreSQL",
     ),
     (
+        # pgvector's type, an extension of PostgreSQL's that this machine's server does not
+        # have (ppalbuquerque's nestjs-pharmacy-api: its migration's CREATE EXTENSION vector).
+        r'extension "vector" is not available|type "vector" does not exist',
+        "pgvector, which its migrations or models use, is not installed on this machine's"
+        " PostgreSQL",
+    ),
+    (
         # PostgreSQL 18's own uuidv7(), a column default of its schema (masb0ymas's
         # hono-api-typeorm: default: () => 'uuidv7()'); Debian's server here is 15.
         r"function uuidv7\(\) does not exist",
