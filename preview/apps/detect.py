@@ -361,6 +361,17 @@ def _language(files: dict[str, bytes]) -> str:
 # -- Procfile --------------------------------------------------------------------------
 
 
+# Heroku runs a Procfile's lines with bash: a line using bash's own words (``source``,
+# ``[[``) is run by bash here too (andela-hoyeboade's flask-graphql-app: ``web: source
+# ./build.sh;``, "sh: 1: source: not found"); any other by sh, as before.
+_BASH_ONLY = re.compile(r"(?:^|[\s;&|(])(?:source\s|\[\[\s|function\s+\w)")
+
+
+def _procfile_shell(line: str) -> tuple[str, str, str]:
+    """The argv running a Procfile's ``line`` as Heroku does."""
+    return ("bash" if _BASH_ONLY.search(line) else "sh", "-c", _escape(line))
+
+
 def _procfile(files: dict[str, bytes]) -> Detection | None:
     lines = procfile_lines(files)
     if "web" not in lines:
@@ -373,7 +384,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             f"its Procfile's release line runs the script {script}, which its package.json "
             "lacks (npm: Missing script): not run; its data is initialised as without one"
         )
-    release = (("sh", "-c", _escape(lines["release"])),) if "release" in lines else ()
+    release = (_procfile_shell(lines["release"]),) if "release" in lines else ()
     if language == "node":  # built as Heroku's buildpack does: its build script first
         web, note = npm_for_procfile(lines["web"], files)
         node = node_start(files, started=True)
@@ -382,7 +393,7 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         return _with_node_data(
             Detection(
                 "procfile",
-                ("sh", "-c", _escape(web)),
+                _procfile_shell(web),
                 "Procfile",
                 language,
                 (*(node.setup if node else ()), *data, *release),
@@ -399,10 +410,10 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
         return None  # the app the upload makes is served instead (_served)
     if "release" in lines:
         command = own_makemigrations(without_env_runner(lines["release"], files), files)
-        release = (("sh", "-c", _escape(command)),)
+        release = (_procfile_shell(command),)
     return Detection(
         "procfile",
-        ("sh", "-c", _escape(web)),
+        _procfile_shell(web),
         "Procfile",
         language,
         release,

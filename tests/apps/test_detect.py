@@ -1098,3 +1098,20 @@ async def test_a_module_app_its_factory_configures_is_served_through_the_factory
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/items/")).json() == ["chair", "table"]
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_procfile_line_using_bashs_own_words_is_run_by_bash_as_heroku_does() -> None:
+    """andela-hoyeboade's flask-graphql-app: ``web: source ./build.sh;``, run by sh:
+    "sh: 1: source: not found". Heroku runs a Procfile's lines with bash; a line sh
+    runs as well is still run by sh."""
+    app = b"from flask import Flask\napp = Flask(__name__)\n"
+    files = {
+        "manage.py": app,
+        "requirements.txt": b"flask\ngunicorn\n",
+        "build.sh": b"gunicorn manage:app\n",
+    }
+    found = detect({**files, "Procfile": b"web: source ./build.sh;\nrelease: [[ -f x ]] || true\n"})
+    assert found.argv == ("bash", "-c", "source ./build.sh;")
+    assert found.setup == (("bash", "-c", "[[ -f x ]] || true"),)
+    plain = detect({**files, "Procfile": b"web: sh ./build.sh\n"})
+    assert plain.argv[:2] == ("sh", "-c")
