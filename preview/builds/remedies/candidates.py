@@ -248,31 +248,30 @@ def _for_object_attribute(match: re.Match[str], failure: Failure) -> list[Fix]:
 
 
 def _for_method_keyword(match: re.Match[str], failure: Failure, code: str) -> list[Fix]:
-    """The unpinned package defining the class whose method rejected the keyword, held
-    below its major installed, where the traceback's line of the call passes it."""
+    """Where the traceback's line of the call passes the keyword the method rejected."""
     cls, method, keyword = match.group(1), match.group(2), match.group(3)
-    if not re.search(rf"\.{re.escape(method)}\(.*\b{re.escape(keyword)}\s*=", code):
-        return []
-    tried = failure.tried
-    top = defining(cls, tried) or defining(cls, tried, installed_for_it=True)
-    if top is None:
-        return []
-    return held(top, tried, f"{cls}.{method}() takes no {keyword}= in {top}'s newest major")
+    call = rf"\.{re.escape(method)}\(.*\b{re.escape(keyword)}\s*="
+    return _held_for_method(cls, call, code, failure, f"{cls}.{method}() takes no {keyword}=")
 
 
 def _for_method_signature(match: re.Match[str], failure: Failure, code: str) -> list[Fix]:
-    """The unpinned package defining the class whose method's positional parameters
-    changed, held below its major installed, where the traceback's line calls it."""
+    """Where the traceback's line calls the method whose positional parameters changed."""
     cls, method = match.group(1), match.group(2)
-    if not re.search(rf"\.{re.escape(method)}\(", code):
+    call = rf"\.{re.escape(method)}\("
+    said = f"{cls}.{method}() takes other positional arguments"
+    return _held_for_method(cls, call, code, failure, said)
+
+
+def _held_for_method(cls: str, call: str, code: str, failure: Failure, said: str) -> list[Fix]:
+    """The unpinned package defining ``cls``, whose method refused the app's call, held
+    below its major installed, where the traceback's line of code is that ``call``."""
+    if not re.search(call, code):
         return []
     tried = failure.tried
     top = defining(cls, tried) or defining(cls, tried, installed_for_it=True)
     if top is None:
         return []
-    return held(
-        top, tried, f"{cls}.{method}() takes other positional arguments in {top}'s newest major"
-    )
+    return held(top, tried, f"{said} in {top}'s newest major")
 
 
 def _for_unnamed_import(name: str, code: str, failure: Failure) -> list[Fix]:
