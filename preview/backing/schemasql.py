@@ -455,7 +455,11 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         if fitting:
             break
     if len(fitting) > 1 and _own_databases(files, fitting, engine):
-        shown = "its SQL files that each create their own database and its tables"
+        shown = (
+            "its SQL files that each create their own database and its tables"
+            if engine == MYSQL
+            else "its SQL files that each connect to a database of their own (psql's \\c)"
+        )
         # The app's own first, its tests' after: the first is the one an app naming no
         # database is given (used_database).
         ordered = sorted(fitting, key=lambda p: ("test" in p.lower(), p))
@@ -472,17 +476,28 @@ def _own_databases(files: dict[str, bytes], paths: list[str], engine: str) -> bo
     it (``CREATE DATABASE IF NOT EXISTS `library_app_test`; USE `library_app_test`;``):
     they do not compete, each is run. alfaeliasws' express-ddd dumps ``library_app`` and,
     under ``__test__/``, ``library_app_test``, which its example's ``TEST=yes`` has it
-    use: neither was run ("Unknown database 'library_app_test'")."""
-    if engine != MYSQL:
-        return False
+    use: neither was run ("Unknown database 'library_app_test'"). Likewise each
+    PostgreSQL script of ``paths`` that connects to a database of its own by psql's
+    ``\\c`` (jesus-vc's postgresql-express-app: seeds/data.sql ``\\c biztime``,
+    seeds/data_mn.sql ``\\c biztime_mn``, the one its code opens; neither was run, two
+    files creating tables: "relation "invoices" does not exist")."""
     named = []
     for path in paths:
         text = files[path].decode("utf-8", "replace")
-        used = _USE.search(text)
-        if used is None or _CREATED_DATABASE.search(text) is None:
-            return False
+        if engine == MYSQL:
+            used = _USE.search(text)
+            if used is None or _CREATED_DATABASE.search(text) is None:
+                return False
+        else:
+            used = _CONNECTS.search(text)
+            if used is None:
+                return False
         named.append(used.group(1).lower())
     return len(set(named)) == len(named)
+
+
+# psql's switch to another database (``\c biztime``, ``\connect biztime_test``).
+_CONNECTS = re.compile(r"^[ \t]*\\(?:c|connect)[ \t]+\"?([\w-]+)", re.M)
 
 
 _CREATED_DATABASE = re.compile(r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\b", re.I | re.M)

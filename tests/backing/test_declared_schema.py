@@ -175,6 +175,25 @@ def test_mysql_dumps_each_creating_its_own_database_are_all_run() -> None:
     )
 
 
+def test_postgresql_scripts_each_connecting_to_its_own_database_are_all_run() -> None:
+    """jesus-vc's postgresql-express-app: seeds/data.sql begins ``\\c biztime``,
+    seeds/data_mn.sql ``\\c biztime_mn`` (the one its code opens), each creating the
+    tables: of two SQL files, neither ran ('relation "invoices" does not exist'). Each
+    connects to its own database: both run; not two scripts of one database."""
+    table = b"CREATE TABLE companies (code text PRIMARY KEY, name text NOT NULL);\n"
+    files = {
+        "seeds/data.sql": b"\\c biztime\nDROP TABLE IF EXISTS companies;\n" + table,
+        "seeds/data_mn.sql": b"\\c biztime_mn\n" + table,
+        "server.js": b"",
+    }
+    assert _paths(files, POSTGRES) == (
+        ["seeds/data.sql", "seeds/data_mn.sql"],
+        "its SQL files that each connect to a database of their own (psql's \\c)",
+    )
+    same = {**files, "seeds/data_mn.sql": b"\\connect biztime\n" + table}
+    assert _paths(same, POSTGRES) is None
+
+
 def test_a_node_script_nothing_runs_gives_its_create_table_statements() -> None:
     """DanilloSouza03's Fastify-Video-Manager-API's shape: create-table.js sends ``CREATE
     TABLE videos(…)`` through the app's db.js, and nothing runs it (no script, no import:
