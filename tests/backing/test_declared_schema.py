@@ -190,6 +190,9 @@ def test_postgresql_scripts_each_connecting_to_its_own_database_are_all_run() ->
         ["seeds/data.sql", "seeds/data_mn.sql"],
         "its SQL files that each connect to a database of their own (psql's \\c)",
     )
+    # The preview's PostgreSQL runs them before the app starts.
+    wants = postgres_wants({**files, "package.json": b'{"dependencies": {"pg": "^8"}}'}, {})
+    assert [path for path, _ in wants.init_scripts] == ["seeds/data.sql", "seeds/data_mn.sql"]
     same = {**files, "seeds/data_mn.sql": b"\\connect biztime\n" + table}
     assert _paths(same, POSTGRES) is None
 
