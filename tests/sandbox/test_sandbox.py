@@ -410,7 +410,9 @@ async def test_a_sigkilled_service_leaves_no_child_behind(
             os.killpg(server.pid, signal.SIGKILL)
             await server.wait()
             await eventually(lambda: not any(p.is_running() for p in tree), 0.02)
-            assert not any(worker.is_running() for worker in workers)
+            # The worker got the same SIGKILL: it ends, reaped by whoever adopted it, in
+            # its own time on a loaded machine (a zombie a moment after the master's end).
+            await eventually(lambda: not any(_alive(worker) for worker in workers), 0.02)
     finally:
         server.kill()
         with trio.CancelScope(shield=True):
