@@ -63,7 +63,7 @@ _CREATE_TABLE = re.compile(rb"\bcreate\s++table\b", re.I)
 # Markers of each dialect; a file with neither (plain CREATE TABLE … INT, VARCHAR) runs on both.
 _MYSQL_MARKS = re.compile(
     rb"`\w[^`\n]*`|\bENGINE\s*=|\bAUTO_INCREMENT\b|/\*!\d{5}|\bUNSIGNED\b|\bLOCK\s+TABLES\b"
-    rb"|\b(?:TINY|MEDIUM|LONG)TEXT\b|\bint\(\d+\)|\bDEFAULT\s+CHARSET\b|\bUSE\s+`?\w",
+    rb"|\b(?:TINY|MEDIUM|LONG)TEXT\b|\bint\(\d+\)|\bDEFAULT\s+CHARSET\b|\bUSE\s+`?\w+`?\s*;",
     re.I,
 )
 _POSTGRES_MARKS = re.compile(
@@ -100,14 +100,27 @@ class DeclaredSql:
     origin: str  # where the upload declares them, for the log
 
 
+# A string literal (either engine's escapes) or a line's comment: what the statements hold
+# as data or prose, never a marker of their dialect. One alternation, so that a quote in a
+# comment and a comment's dashes in a string are each read as what they are inside of.
+_LITERAL_OR_COMMENT = re.compile(rb"'(?:[^'\\]|''|\\.)*+'|--[^\n]*+", re.S)
+
+
 def dialect(data: bytes) -> str | None:
-    """The SQL dialect ``data`` is written in, by its markers (:data:`MYSQL`, :data:`POSTGRES`);
-    None where it has neither's (or as many of each)."""
-    mysql = len(_MYSQL_MARKS.findall(data[:_MAX_SCRIPT]))
-    postgres = len(_POSTGRES_MARKS.findall(data[:_MAX_SCRIPT]))
+    """The SQL dialect ``data`` is written in, by its markers (:data:`MYSQL`, :data:`POSTGRES`)
+    outside its strings and ``--`` comments (a dump's INSERTs of prose saying "Use the
+    …" are no MySQL ``USE``); None where it has neither's (or as many of each)."""
+    statements = _LITERAL_OR_COMMENT.sub(_blanked, data[:_MAX_SCRIPT])
+    mysql = len(_MYSQL_MARKS.findall(statements))
+    postgres = len(_POSTGRES_MARKS.findall(statements))
     if mysql > postgres:
         return MYSQL
     return POSTGRES if postgres > mysql else None
+
+
+def _blanked(found: re.Match[bytes]) -> bytes:
+    """A literal as an empty one (its cast, ``'…'::text``, stays a cast), a comment as nothing."""
+    return b"''" if found.group().startswith(b"'") else b""
 
 
 def _fits(data: bytes, engine: str) -> bool:

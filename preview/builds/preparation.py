@@ -115,6 +115,7 @@ from .remedies.fixes import norm
 from .remedies.npmera import floor_pins
 from .remedies.pythons import installed_dists
 from .remedies.resolution import no_such_versions
+from .remedies.wheels import failed_builds
 from .steps import (
     V8_ADDRESS_SPACE,
     BuildFailed,
@@ -378,16 +379,22 @@ class Preparation:
 
     async def read_releases(self, lines: list[str]) -> None:
         """Where uv says the app pins a version no release has, the releases the index
-        lists of it, for the remedies' nearest one (``remedies.resolution``)."""
+        lists of it, for the remedies' nearest one (``remedies.resolution``); where a
+        package's build failed, its files, for the nearest release with a wheel
+        (``remedies.wheels``). Each asked once."""
         tried = self.remedies.tried
-        names = {norm(name) for name, _ in no_such_versions(lines)} - set(tried.releases)
-        if not names:
+        absent = {norm(name) for name, _ in no_such_versions(lines)} - set(tried.releases)
+        unbuilt = {norm(name) for name, _ in failed_builds(lines)} - set(tried.index_files)
+        if not absent and not unbuilt:
             return
         settings = self.settings
-        found = await project_files(names, settings.package_index_url, settings.find_links)
-        for name in names:
+        index, links = settings.package_index_url, settings.find_links
+        found = await project_files(absent | unbuilt, index, links)
+        for name in absent:
             versions = {str(f.version) for f in found.get(name, []) if not f.yanked}
             tried.releases[name] = sorted(versions)
+        for name in unbuilt:
+            tried.index_files[name] = found.get(name, [])
 
     async def release(self) -> None:
         """Give back the environment (shielded caller)."""

@@ -40,7 +40,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["Gaps", "Wanted", "held", "project_files", "wanted", "wheel_gaps"]
+__all__ = ["File", "Gaps", "Wanted", "held", "installs_on", "project_files", "wanted", "wheel_gaps"]
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 _QUERY_TIME = 20.0  # s for all of an app's queries; then what is known so far counts
@@ -176,6 +176,17 @@ def _excludes(file: File, python: Version) -> bool:
         return not SpecifierSet(file.requires_python).contains(python, prereleases=True)
     except InvalidSpecifier:
         return False
+
+
+def installs_on(file: File, version: str) -> bool:
+    """Whether ``file``, a wheel, installs on a CPython ``version`` ("3.11.7", "3.11") on
+    this machine: one of its tags that interpreter supports, its Requires-Python admits it."""
+    try:
+        python = Version(version)
+    except InvalidVersion:
+        return False
+    supported = _supported_tags(python.major, python.minor)
+    return file.tags is not None and bool(file.tags & supported) and not _excludes(file, python)
 
 
 @functools.lru_cache(maxsize=16)

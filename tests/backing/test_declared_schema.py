@@ -54,6 +54,23 @@ def test_a_files_dialect_is_read_from_its_markers() -> None:
     assert dialect(PLAIN) is None  # runs on either
 
 
+def test_a_dialects_markers_are_not_read_in_the_data_its_statements_hold() -> None:
+    # svencc's ts-node-rest: a PostgreSQL dump whose INSERTs hold a course catalogue's
+    # prose ("Use TypeScript's …" read as MySQL's USE twelve times) was no one's dialect.
+    prose = "".join(
+        f"INSERT INTO \"Courses\" VALUES ({n}, 'Use Angular''s {n}th feature; use it -- well');\n"
+        for n in range(12)
+    )
+    dump = (
+        'CREATE TABLE "Courses" (id serial NOT NULL, description text);\n'
+        f"{prose}-- Use MySQL's `dump` quoting; don't ENGINE=InnoDB\n"
+        "SELECT pg_catalog.setval('\"Courses_id_seq\"', 12, true);\n"
+    )
+    assert dialect(dump.encode()) == POSTGRES
+    # A MySQL dump's own USE statement is still its dialect's.
+    assert dialect(b"CREATE DATABASE shop;\nUSE shop;\nCREATE TABLE t (id INT);\n") == MYSQL
+
+
 def test_a_mysql_services_init_mounts_come_first_in_their_names_order() -> None:
     compose = (
         "services:\n  mysql:\n    image: mysql:5.7\n    volumes:\n"

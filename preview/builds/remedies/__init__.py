@@ -17,6 +17,9 @@ traceback), never the app's name (``candidates``):
   below it it does not import kept out (reportlab's rlPyCairo and pycairo: uv's
   overrides); else an older interpreter (``psycopg2`` instead becomes
   ``psycopg2-binary``, and is kept out where a package the app lists requires it);
+* a pinned release with no wheel for any Python here whose build fails (PyAV 11.0.0, a
+  source archive needing FFmpeg's headers): its nearest release with a wheel for the
+  Python in use, as the index lists it (``wheels``);
 * mysqlclient, which builds only with MySQL's client headers: left out where nothing
   imports ``MySQLdb``, else PyMySQL standing in for it (``mysqldb``); out also where a
   package the app lists requires it (Flask-MySQLdb: uv's overrides, a marker never true);

@@ -41,6 +41,7 @@ from .pythons import (
     too_new,
 )
 from .resolution import ABSENT_NAME, explanation
+from .wheels import failed_builds, nearest_wheel_fix
 
 __all__ = ["LINE_RULES", "Failure", "LineRule", "candidates"]
 
@@ -306,8 +307,20 @@ def _for_failed_build(match: re.Match[str], failure: Failure) -> list[Fix]:
     # A package from a git URL that could not be fetched (litestar-pg-redis-docker's
     # litestar @ git+https://github.com/…@main): no other Python fetches it either.
     if not any("Git operation failed" in said for said in failure.text):
-        found += _for_build(built_name, tried, failure.python, failure.installed)
+        nearest = _nearest_with_a_wheel(built_name, failure)
+        found += nearest or _for_build(built_name, tried, failure.python, failure.installed)
     return found
+
+
+def _nearest_with_a_wheel(built_name: str, failure: Failure) -> list[Fix]:
+    """The app's pin of ``built_name`` moved to its nearest release with a wheel, where no
+    Python here has a wheel of the pinned one (``wheels``): an older Python cannot help."""
+    for distribution, version in failed_builds(failure.text):
+        if _norm(distribution) == _norm(built_name):
+            tried, python, installed = failure.tried, failure.python, failure.installed
+            fix = nearest_wheel_fix(distribution, version, tried, python, installed)
+            return [fix] if fix is not None else []
+    return []
 
 
 # Each line of a failure is read by every rule, in this order (the fixes come out in it).

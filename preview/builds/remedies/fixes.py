@@ -12,6 +12,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
 from ...logs import gitignored_module
+from ..wheelindex import File
 
 __all__ = ["MARGIN", "Era", "Fix", "Tried", "name", "norm", "own", "pinned"]
 
@@ -85,6 +86,9 @@ class Tried:
     # The releases the index lists of a distribution pinned to a version it lacks
     # (``resolution``), asked by the preparation: name → versions.
     releases: dict[str, list[str]] = field(default_factory=dict)
+    # The files the index lists of a distribution whose build failed (``wheels``), asked
+    # by the preparation likewise: name → files.
+    index_files: dict[str, list[File]] = field(default_factory=dict)
 
 
 def requirement(line: str) -> Requirement | None:

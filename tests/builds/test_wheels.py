@@ -1,0 +1,74 @@
+"""A pinned release with no wheel for any Python here whose build fails moves to its
+nearest release with a wheel (``preview.builds.remedies.wheels``): read from a local
+index's files (``project_files``), through :meth:`Remedies.next_fix` and
+:meth:`Remedies.apply`, with the failure TrialByFire37's FastAPI-Messenger had."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trio
+
+from preview.apps.depspec import PythonDeps
+from preview.builds.remedies import Remedies
+from preview.builds.remedies.wheels import failed_builds
+from preview.builds.wheelindex import project_files
+
+PYTHONS = ["3.11.7", "3.10.13", "3.9.18"]
+# uv's lines for ``av~=11.0.0``: its one release in range has a source archive alone,
+# whose build needs FFmpeg's headers.
+AV_BUILD = [
+    "Failed to build `av==11.0.0`: Call to `setuptools.build_meta:__legacy__.build_wheel` "
+    "failed (exit status: 1)",
+    "  × Failed to build `av==11.0.0`",
+    "  ├─▶ The build backend returned an error",
+    "      pkg-config could not find libraries ['avformat', 'avcodec', 'avdevice',",
+]
+FILES = (
+    "av-10.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "av-10.0.0.tar.gz",
+    "av-11.0.0.tar.gz",
+    "av-12.0.0-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "av-12.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "av-12.0.0.tar.gz",
+    "av-13.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+)
+
+
+async def _tried_with_index(
+    tmp_path: Path, names: tuple[str, ...], lines: tuple[str, ...]
+) -> Remedies:
+    project = tmp_path / "simple" / "av"
+    project.mkdir(parents=True)
+    for name in names:
+        (project / name).write_bytes(b"")
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(lines, "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    with trio.fail_after(30):
+        found = await project_files({"av"}, f"file://{tmp_path / 'simple'}", "")
+    remedies.tried.index_files["av"] = found["av"]
+    return remedies
+
+
+async def test_a_pin_no_python_here_has_a_wheel_of_moves_to_its_nearest_with_one(
+    tmp_path: Path,
+) -> None:
+    assert failed_builds(AV_BUILD) == [("av", "11.0.0")]
+    listed = ("fastapi~=0.108.0", "av~=11.0.0")
+    remedies = await _tried_with_index(tmp_path, FILES, listed)
+    fix = remedies.next_fix(AV_BUILD[0], AV_BUILD[1:], {"main.py": b"import av\n"}, PYTHONS)
+    assert fix is not None and fix.python_below is None, fix
+    assert "relaunching with av==12.0.0, its nearest release with a wheel" in fix.said
+    applied = remedies.apply(PythonDeps(listed, "requirements.txt", None, None))
+    assert applied.requirements == ("fastapi~=0.108.0", "av==12.0.0")
+
+
+async def test_a_pin_an_older_python_has_a_wheel_of_is_kept_on_that_python(
+    tmp_path: Path,
+) -> None:
+    # The pinned release's own wheel, for 3.10: the app's release on an older Python.
+    files = (*FILES, "av-11.0.0-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+    remedies = await _tried_with_index(tmp_path, files, ("av~=11.0.0",))
+    fix = remedies.next_fix(AV_BUILD[0], AV_BUILD[1:], {"main.py": b"import av\n"}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11", fix
