@@ -596,14 +596,15 @@ def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
                 name = argument.value if isinstance(argument, ast.Constant) else None
                 if not isinstance(name, str) or not _RELATIVE_PATH.fullmatch(name):
                     continue
-                name = posixpath.normpath(name)
-                inside += prefix + name in present
-                outside += name in present
+                inside += posixpath.normpath(prefix + name) in present
+                outside += posixpath.normpath(name) in present
     return inside > outside
 
 
-# A relative path a call is given (``static``, ``./templates``, ``data/seed.json``).
-_RELATIVE_PATH = re.compile(r"(?:\./)?[\w-][\w.-]*(?:/[\w-][\w.-]*)*/?")
+# A relative path a call is given (``static``, ``./templates``, ``data/seed.json``), or
+# one up from the folder (xianhawk's fastapi-messenger, run from ``messenger/backend``:
+# ``StaticFiles(directory="../frontend/static")`` and ``sqlite:///../db/messenger.db``).
+_RELATIVE_PATH = re.compile(r"(?:\.\.?/)*[\w-][\w.-]*(?:/[\w-][\w.-]*)*/?")
 
 
 def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] | None:

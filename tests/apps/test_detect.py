@@ -1014,6 +1014,19 @@ def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None
     at_root = {**files, "static/home.html": "<h1>root</h1>", "static/site.css": ""}
     at_root = {p: t for p, t in at_root.items() if not p.startswith("app/static/")}
     assert _detect(at_root).argv[3:6] == ("main:app", "--app-dir", "app")
+    # Paths one up from its folder name its sibling's files (xianhawk's fastapi-messenger,
+    # run from messenger/backend: ``StaticFiles(directory="../frontend/static")``).
+    sibling = {
+        "messenger/backend/main.py": "from fastapi import FastAPI\n"
+        "from fastapi.staticfiles import StaticFiles\nfrom fastapi.templating import "
+        "Jinja2Templates\n\napp = FastAPI()\napp.mount('/static', StaticFiles(directory="
+        "'../frontend/static'), name='static')\ntemplates = Jinja2Templates(directory="
+        "'../frontend/templates')\n",
+        "messenger/frontend/static/main.css": "",
+        "messenger/frontend/templates/index.html": "<h1>chat</h1>",
+        "requirements.txt": "fastapi\n",
+    }
+    assert _detect(sibling).argv[4:6] == ("messenger/backend", "{python}")
 
 
 def test_a_procfile_target_its_module_binds_only_under_main_gives_way_to_the_app() -> None:

@@ -187,6 +187,23 @@ def test_a_code_object_built_with_an_older_pythons_arguments_takes_that_python(
     assert fix is not None and fix.python_below == "3.11", fix
 
 
+def test_a_syntax_tree_built_with_an_older_pythons_fields_takes_that_python(
+    tmp_path: Path,
+) -> None:
+    """m4ra's flask-stripe pins Mako==1.0.4, whose templates compile a syntax tree with
+    3.7's fields: on 3.8 and later Flask-Migrate's ``db upgrade`` failed in Mako."""
+    env = _env_with(tmp_path, "Mako", "1.0.4", "mako")
+    remedies = _remedies(("Flask==1.0", "Mako==1.0.4"), env)
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/mako/pyparser.py", line 25',
+        "    return _ast_util.parse(code, '<unknown>', 'exec')",
+        'TypeError: required field "type_ignores" missing from Module',
+    ]
+    fix = remedies.next_fix("setup step failed", lines, {}, [*PYTHONS, "3.7.16"])
+    assert fix is not None and fix.python_below == "3.8" and "with Python 3.7" in fix.said
+
+
 def test_a_keyword_as_a_parameter_name_takes_a_python_before_3_11(tmp_path: Path) -> None:
     """lfcamacho-dev's FastAPI-LMS-API locks pydantic 1.9.0 and fastapi 0.75 (poetry.lock):
     on 3.11, whose inspect.Parameter refuses ``not``, importing FastAPI failed."""

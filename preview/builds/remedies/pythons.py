@@ -94,6 +94,10 @@ _TOO_NEW = [
     # models' signatures their aliases (FastAPI's OpenAPI Schema has ``not``), so a lock of
     # 2022 (pydantic 1.9.0, fastapi 0.75) died importing FastAPI on 3.11.
     (re.compile(rf"'(?:{'|'.join(keyword.kwlist)})' is not a valid parameter name"), "3.11"),
+    # A syntax tree built with an older Python's fields and compiled: 3.8 added
+    # ``Module.type_ignores`` and ``arguments.posonlyargs`` (Mako 1.0.4's templates, pinned
+    # by m4ra's 2016 flask-stripe: Flask-Migrate's ``db upgrade`` failed rendering on 3.11).
+    (re.compile(r'required field "(?:type_ignores|posonlyargs)" missing from'), "3.8"),
 ]
 # ``types.CodeType`` called with an older Python's arguments by a package that builds code
 # objects (Werkzeug 0.15.2's routing: "code() takes at least 14 arguments (13 given)" on
