@@ -74,6 +74,7 @@ from ..apps.configvars import (
     OPTIONAL,
     OWN_PORT,
     SWITCH,
+    Meaning,
     ServedDatabase,
     compared_values,
     config_selectors,
@@ -832,13 +833,14 @@ def config_defaults(
                     f"{database.engine}'s instead"
                 )
         # A placeholder of what the service gives (empty, a template URL): the service's.
-        blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v)]
+        options = database_option_reads(files)
+        blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v, options)]
         for name in [n for n in blank if n in provided]:
             del values[name]
         # A database's URL that is a word (DB_URI=database_url) under a name the service
         # does not set: unset too, as if the example left it out (the app's own default,
         # or the preview's database by meaning: appenv.database_urls_by_meaning).
-        words = [n for n in blank if n in values and _url_word(n, values[n])]
+        words = [n for n in blank if n in values and _url_word(n, values[n], options)]
         for name in words:
             del values[name]
         if words:
@@ -1753,24 +1755,10 @@ def _by_meaning(
     meanings = {
         name: what
         for name in dict.fromkeys(names)
-        # (an option's meaning not for a name that says another store's: wangxiang365's
-        # node-koa-typescript gives REDIS_DB and REDIS_PWD to its Redis client's ``db``
-        # and ``password``, which got the MariaDB's database and password: "ERR value is
-        # not an integer or out of range")
-        # (a connection string's option over its name: tobiaswutz's DATABASE_CONNECTION,
-        # pg's connectionString, says an engine by its name alone; and over a store's
-        # word in it: a URL an engine maker is given is a SQL database's, as Supabase's
-        # connection string is its PostgreSQL's: rollingsxshi's fastapi-lms)
-        if (
-            what := (meaning(options[name]) if options.get(name) == "DATABASE_URL" else None)
-            or meaning(name)
-            or (
-                meaning(options[name])
-                if name in options and not names_another_store(name)
-                else None
-            )
-        )
-        and _unfilled(name, found.values.get(name))
+        # (tobiaswutz's DATABASE_CONNECTION, pg's connectionString, says an engine by its
+        # name alone: the option says what it is)
+        if (what := _option_or_name_meaning(name, options))
+        and _unfilled(name, found.values.get(name), options)
     }
     database = {n: w for n, w in meanings.items() if w.kind == DATABASE}
     filled: dict[str, str] = {}
@@ -1875,20 +1863,21 @@ def _switched_off(
         )
 
 
-def _unfilled(name: str, value: str | None) -> bool:
+def _unfilled(name: str, value: str | None, options: Mapping[str, str] | None = None) -> bool:
     """An example's value that gives nothing: empty, a fill-in left for its reader
     (bahadirsofuoglu's README: ``DIALECT= "YOUR_DIALECT"``, which Sequelize refused), or a
     database's port that is a word (Cohetero's FastAPI-JWT-SQLAlchemy's README: ``DB_PORT
     = port``, which no client parses), or a database's URL that is no URL, only a word
     naming what to put there (tomdu3's flask-expense: ``DB_URI=database_url`` in its
-    .env-sample, SQLAlchemy's "Could not parse SQLAlchemy URL")."""
+    .env-sample, SQLAlchemy's "Could not parse SQLAlchemy URL"). ``options``: as
+    :func:`_option_or_name_meaning` reads them."""
     if not value or not value.strip() or fill_in(value):
         return True
-    what = meaning(name)
+    what = _option_or_name_meaning(name, options or {})
     if what is None or what.kind != DATABASE:
         return False
     if what.part == "url":
-        return _url_word(name, value)
+        return _url_word(name, value, options or {})
     return what.part == "port" and not value.strip().isdigit()
 
 
@@ -1905,9 +1894,32 @@ def _described(name: str, value: str) -> bool:
 _ADDRESS_WORDS = {"HOST", "HOSTNAME", "PORT", "URL", "URI", "DSN"}
 
 
-def _url_word(name: str, value: str) -> bool:
-    """Whether ``value`` of the database URL ``name`` is a word standing for one."""
-    what = meaning(name)
+def _option_or_name_meaning(name: str, options: Mapping[str, str]) -> Meaning | None:
+    """What the variable ``name`` is, given ``options`` ({a variable a database client's
+    option is given: that option's generic name}): a connection string's option over its
+    name, and over a store's word in it (a URL an engine maker is given is a SQL
+    database's, as Supabase's connection string is its PostgreSQL's: rollingsxshi's
+    fastapi-lms); an option's other part over a name saying a URL (penkong's devref-back:
+    ``host: config.DBURL``, its example's ``DBURL=pg``, was given the preview's URL as a
+    host name: "getaddrinfo ENOTFOUND postgresql://…"); else its name's, else the
+    option's where the name says no other store's (wangxiang365's node-koa-typescript
+    gives REDIS_DB and REDIS_PWD to its Redis client's ``db`` and ``password``, which got
+    the MariaDB's database and password: "ERR value is not an integer or out of range")."""
+    option = options.get(name)
+    if option == "DATABASE_URL":
+        return meaning(option)
+    named = meaning(name)
+    told = meaning(option) if option is not None and not names_another_store(name) else None
+    url = named is not None and named.kind == DATABASE and named.part == "url"
+    if url and told is not None and told.kind == DATABASE and told.part != "url":
+        return told
+    return named or told
+
+
+def _url_word(name: str, value: str, options: Mapping[str, str]) -> bool:
+    """Whether ``value`` of the database URL ``name`` is a word standing for one (not a
+    host's name where a client's option says it is a host: :func:`_option_or_name_meaning`)."""
+    what = _option_or_name_meaning(name, options)
     url = what is not None and what.kind == DATABASE and what.part == "url"
     return url and _NO_URL.fullmatch(value.strip()) is not None
 

@@ -1986,6 +1986,43 @@ const sequelize = new Sequelize(database, userName, process.env.PASSWORD, {
     }
 
 
+def test_a_url_named_variable_an_option_gives_as_a_host_keeps_its_examples_host() -> None:
+    """penkong's devref-back auth service: its config module's object of variables
+    (``DBURL: process.env.DBURL``) gives TypeORM ``host: config.DBURL``, its example's
+    ``DBURL=pg`` a host's name; read by its name as a URL, it was given the preview's
+    URL: "getaddrinfo ENOTFOUND postgresql://…". The object's PORT is the app's own."""
+    config = b"""import { ConnectionOptions } from 'typeorm'
+export const config = {
+  PORT: process.env.PORT,
+  DBURL: process.env.DBURL,
+  DBNAME: process.env.DBNAME,
+  PGPASS: process.env.PASSWORD,
+}
+export const TYPEORM: ConnectionOptions = {
+  type: 'postgres',
+  host: config.DBURL || '172.18.0.2',
+  port: 5432,
+  password: config.PGPASS || 'secret',
+  database: config.DBNAME || 'app',
+}
+"""
+    files = {
+        "package.json": b'{"dependencies": {"typeorm": "^0.2", "pg": "^8"}}',
+        ".env.example": b"PORT=5002\nDBURL=pg\nDBNAME=expresstypormpg\n",
+        "src/config/index.ts": config,
+    }
+    assert database_option_reads(files) == {
+        "DBURL": "DB_HOST",
+        "PASSWORD": "DB_PASSWORD",
+        "DBNAME": "DB_NAME",
+    }
+    url = "postgresql://postgres:postgres@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url}
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["DBURL"] == "pg" and found.values["PORT"] == "5002"
+    assert found.values["PASSWORD"] == provided["DB_PASSWORD"]
+
+
 def test_variables_destructured_then_given_to_a_written_dialects_options_mean_their_parts() -> None:
     """kinothUI's calendar-api-fastify: sequelize-cli's src/config/index.js destructures
     ``const { DB_DB, DB_HOST, USERNAME, PASSWORD } = process.env`` and gives them to

@@ -317,12 +317,17 @@ _DIALECT = re.compile(
 # An option of a database client given a variable (``dialect: process.env.DIALECT``), or
 # a constant bound to one (``const dialect = process.env.DIALECT`` then ``dialect:
 # dialect``); a config module's keys in capitals too (``DB: process.env.DB``).
+# Or a key of the module's own object of variables (penkong's devref-back auth service:
+# ``config = {DBURL: process.env.DBURL, PGPASS: process.env.PASSWORD}``, then TypeORM's
+# ``host: config.DBURL || '172.18.0.2'``; DBURL, its example's ``pg``, is a host).
 _OPTION = re.compile(
     r"\b(dialect|database|db|username|user|password|host|port)[\"']?\s*:\s*"
-    r"(?:process\.env\.)?([A-Za-z_]\w*)\b(?!\s*[.(\[])",
+    r"(?:process\.env\.|[A-Za-z_$][\w$]*\.)?([A-Za-z_]\w*)\b(?!\s*[.(\[])",
     re.IGNORECASE,
 )
 _BOUND = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_]\w*)\s*=\s*process\.env\.([A-Za-z_]\w*)\b")
+# An object's key given a variable (``PGPASS: process.env.PASSWORD``).
+_KEYED = re.compile(r"\b([A-Za-z_]\w*)[\"']?\s*:\s*process\.env\.([A-Za-z_]\w*)\b")
 # A client's connection string given a variable in capitals, from process.env or the
 # object a config module made of it (tobiaswutz's fastify-server: ``new Pool({
 # connectionString: env.DATABASE_CONNECTION })``, a name that says an engine as Laravel's
@@ -356,9 +361,20 @@ def _connection_reads(text: str) -> bool:
     return "host" in options and bool({"database", "db"} & options)
 
 
+def _connection_key_reads(text: str) -> bool:
+    """Likewise, the options given the keys of an object of variables (:data:`_OPTION`)."""
+    options = set(_OPTION_KEY_READ.findall(text))
+    return "host" in options and bool({"database", "db"} & options)
+
+
 _OPTION_READ = re.compile(
     r"\b(database|db|host)[\"']?\s*:\s*process\.env\.[A-Za-z_]\w*\b(?!\s*[.(\[])",
     re.IGNORECASE,
+)
+# The same options given the keys of the module's own object of variables (``host:
+# config.DBURL``, ``database: config.DBNAME``: see :data:`_OPTION`), in lower case.
+_OPTION_KEY_READ = re.compile(
+    r"\b(database|db|host)[\"']?\s*:\s*[A-Za-z_$][\w$]*\.[A-Za-z_]\w*\b(?!\s*[.(\[])"
 )
 # Each option as the generic name of the same part (``configvars.meaning`` reads it).
 _OPTION_NAMES = {
@@ -396,13 +412,23 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
             found.setdefault(config or client, "DATABASE_URL")
         if "process.env" not in text:
             continue
-        if not (_CLIENT.search(text) or _DIALECT.search(text) or _connection_reads(text)):
+        # (a config module's keys in capitals are a database's options where the module is
+        # a database's by itself, not where only the options of an object of the app's
+        # variables are: ``PORT: process.env.PORT`` there is its own server's)
+        database_module = bool(
+            _CLIENT.search(text) or _DIALECT.search(text) or _connection_reads(text)
+        )
+        if not (database_module or _connection_key_reads(text)):
             continue
-        bound = dict(_BOUND.findall(text))
+        bound = {**dict(_KEYED.findall(text)), **dict(_BOUND.findall(text))}
         read = {m.group(1) for m in re.finditer(r"process\.env\.([A-Za-z_]\w*)", text)}
         for names in _DESTRUCTURED.findall(text):  # const { DB_DB, USERNAME } = process.env
             read.update(_DESTRUCTURED_KEY.findall(names))
-        given = [(option.lower(), value) for option, value in _OPTION.findall(text)]
+        given = [
+            (option.lower(), value)
+            for option, value in _OPTION.findall(text)
+            if database_module or not option.isupper()
+        ]
         for args in _SEQUELIZE_ARGS.findall(text):
             given += list(zip(("database", "username", "password"), args, strict=True))
         for option, value in given:
