@@ -33,6 +33,8 @@ _LOOK_FIRST, _LOOK_SLOWEST = 0.01, 0.25  # how often the socket table is read
 # How long another port must listen, $PORT staying closed, before it is taken: an app
 # may open a side port (metrics, a debugger) a while before its HTTP one.
 _SETTLED = 1.0
+# How long after a settled port is served the port the app prints is still looked for.
+_FOLLOW = 60.0
 _SAYS_PORT = re.compile(
     r"(?i)(?:listen|running|started|serving|server|ready|http://|https://)"
     r"[^\n]*?(?:port\s*[:=]?\s*|:)(\d{2,5})\b"
@@ -82,7 +84,11 @@ class AnyPort:
         self._expected = expected
         self._say = say
         self._printed = printed  # the app's last lines of output
-        self._scope = trio.CancelScope()
+        # One scope per task it leaves in the caller's nursery (each forwarder, the watch
+        # for a port printed later), all cancelled by :meth:`stop`.
+        self._scopes: list[trio.CancelScope] = []
+        self._stopped = False
+        self._settled = False  # the port served was taken for having settled, not printed
         self.port: int | None = None  # the port it is served from, once found
         self._sandbox_pid = 0  # the sandbox's init, whose namespace is looked at
 
@@ -92,7 +98,9 @@ class AnyPort:
         return confinement is not None and confinement.socket_dir is not None and can_enter_netns()
 
     def stop(self) -> None:
-        self._scope.cancel()
+        self._stopped = True
+        for scope in self._scopes:
+            scope.cancel()
 
     async def wait_answering(
         self, process: ChildProcess, upstream: Upstream, path: str | None, nursery: trio.Nursery
@@ -112,8 +120,11 @@ class AnyPort:
                 found = await self._other_port(process)
                 if found is None:
                     return  # $PORT listens: the usual probe answers
-                answered = await self._serve(found, process, upstream, path or "/", nursery)
+                probe = path or "/"
+                answered = await self._serve(found, process, upstream, probe, nursery)
                 result.append(answered)
+                if answered and self._settled:  # a port the app prints later may be its own
+                    nursery.start_soon(self._follow_printed, process, upstream, probe, nursery)
                 race.cancel_scope.cancel()
 
             race.start_soon(usual)
@@ -161,9 +172,32 @@ class AnyPort:
             if seen != port:
                 seen, since = port, trio.current_time()
             elif trio.current_time() - since >= _SETTLED:
-                self._sandbox_pid = sandbox_pid
+                self._sandbox_pid, self._settled = sandbox_pid, True
                 return port, others[port]
         return None
+
+    async def _follow_printed(
+        self, process: ChildProcess, upstream: Upstream, path: str, nursery: trio.Nursery
+    ) -> None:
+        """After a port taken for having settled, the port the app then says it is ready
+        on, where it listens, served instead: under load ``wrangler dev``'s workerd held
+        its side port (6284) alone past :data:`_SETTLED` and wrangler printed "Ready on
+        http://localhost:8787" after it (gravit09's basic-hono-app: all its routes 404).
+        Looked for during :data:`_FOLLOW` only, and once."""
+        scope = trio.CancelScope(deadline=trio.current_time() + _FOLLOW)
+        self._scopes.append(scope)
+        if self._stopped:
+            return
+        with scope:
+            while process.poll() is None:
+                await trio.sleep(_LOOK_SLOWEST)
+                said = printed_port(self._printed(), self._expected)
+                if said is None or said[0] == self.port or _INSPECTOR.search(said[1]):
+                    continue
+                ports = listening_ports(self._sandbox_pid)
+                if said[0] in ports:
+                    await self._serve((said[0], ports[said[0]]), process, upstream, path, nursery)
+                    return
 
     async def _serve(
         self,
@@ -193,7 +227,9 @@ class AnyPort:
         return answered
 
     async def _forward(self, argv: list[str], task_status: trio.TaskStatus[None]) -> None:
-        if self._scope.cancel_called:  # stopped before it began
+        scope = trio.CancelScope()
+        self._scopes.append(scope)
+        if self._stopped:  # stopped before it began
             task_status.started()
             return
         forwarder = await trio.lowlevel.open_process(
@@ -201,7 +237,7 @@ class AnyPort:
         )
         task_status.started()
         try:
-            with self._scope:
+            with scope:
                 await forwarder.wait()
         finally:
             with trio.CancelScope(shield=True):

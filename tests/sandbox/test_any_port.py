@@ -201,3 +201,52 @@ async def test_the_port_the_app_says_it_is_ready_on_wins_over_a_side_port(
         said = f"the app listens on 8787, not $PORT={body['port']}: serving it from 8787"
         assert said in system, system
         assert (await service.stop(gid)).status_code == 200
+
+
+# The side port alone until it is asked (the service's probe through it, once it settled
+# there), the app's own port opened and printed only then: as wrangler dev did under load.
+SIDE_PORT_UNTIL_ASKED = """
+import http.server, threading
+
+asked = threading.Event()
+
+class Nothing(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # a runtime's own port: every path 404
+        asked.set()
+        self.send_response(404)
+        self.end_headers()
+
+side = http.server.ThreadingHTTPServer(("127.0.0.1", 6284), Nothing)
+threading.Thread(target=side.serve_forever, daemon=True).start()
+asked.wait()
+main = http.server.ThreadingHTTPServer(("127.0.0.1", 8787), http.server.SimpleHTTPRequestHandler)
+print("[wrangler:inf] Ready on http://localhost:8787", flush=True)
+main.serve_forever()
+"""
+
+
+async def test_the_port_the_app_says_it_is_ready_on_after_a_side_port_settled_wins(
+    service: Service,
+) -> None:
+    """gravit09's basic-hono-app under ``wrangler dev`` on a loaded machine: workerd's
+    side port (6284) listened alone past the settling time and was served; wrangler
+    printed "Ready on http://localhost:8787" after it, and every route answered 404. The
+    port printed later, where the app listens, is served from then on."""
+    require_any_port(service)
+    with trio.fail_after(40):
+        files = {"server.py": SIDE_PORT_UNTIL_ASKED, "hello.txt": "from 8787"}
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        preview = {"gid": gid, **body}
+        for _ in range(300):  # polled (fail_after bounds it): the switch follows its line
+            answer = await service.app_get(preview, "/hello.txt")
+            if answer.status_code == 200:
+                break
+            await trio.sleep(0.1)
+        assert answer.text == "from 8787"
+        system = messages(await service.history(gid), "system")
+        assert f"the app listens on 6284, not $PORT={body['port']}: serving it from 6284" in system
+        said = f"the app listens on 8787, not $PORT={body['port']}: serving it from 8787"
+        assert said in system, system
+        assert (await service.stop(gid)).status_code == 200
