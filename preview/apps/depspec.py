@@ -1000,14 +1000,36 @@ def _requirement_lines(
             # its own dependencies installed.
             target = rest.strip() if option in ("-e", "--editable") else line
             lines.extend(_local_package(files, posixpath.dirname(path), target, local, depth))
+        elif _DEPENDENCY_TREE_BRANCH.fullmatch(line):
+            # pipdeptree's tree committed as the requirements (saheedade's
+            # postgres-flask-crawler: ``  - click [required: >=7.1.2, installed: 8.0.1]``
+            # under ``Flask==2.0.1``; uv: "Unexpected '-'"): a branch is what the line
+            # above it brings, which its install brings again.
+            continue
         elif _PIP_LIST_FRAME.fullmatch(line):
             # ``pip list > requirements.txt``'s header and its rule of dashes, which uv
             # refuses ("found `V`" at ``Package   Version``): the rows under them are
             # each a package and its version (:func:`_prose_read`).
             continue
-        elif (read := _prose_read(_comma_restored(_without_none_version(line)))) is not None:
+        elif (read := _prose_read(_comma_restored(_plain(line)))) is not None:
             lines.append(read)
     return lines
+
+
+def _plain(line: str) -> str:
+    """``line`` without what a generator or a hand left at its end that names nothing: a
+    ``==None`` version (:func:`_without_none_version`), an empty marker's ``;``
+    (minos32x's recipe-drf: ``Pillow>=8.3.1,<8.4.0;``, uv: "Expected marker value, found
+    end of dependency specification"), where it does not parse with it and does without."""
+    line = _without_none_version(line)
+    if _parses(line) or not line.endswith(";"):
+        return line
+    bare = line.rstrip(";").rstrip()
+    return bare if _parses(bare) else line
+
+
+# A branch of pipdeptree's tree: ``- click [required: >=7.1.2, installed: 8.0.1]``.
+_DEPENDENCY_TREE_BRANCH = re.compile(r"-\s+[A-Za-z0-9][\w.-]*\s+\[required:[^\]]*\]")
 
 
 # The frame of ``pip list``'s table (ompakash's DRF-Image-Filter-API commits one as its

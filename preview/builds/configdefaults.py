@@ -192,7 +192,8 @@ _DURATION = re.compile(
 # A password hash's cost (bcrypt's SALT_ROUNDS, HASH_ITERATIONS): a number, never the
 # secret its SALT says (fausantosdev's ts-node-api: a token as SALT_ROUNDS, "must be a
 # `number` type"); bcrypt's usual 10 where the app requires one.
-_HASH_COST = re.compile(r"(?:^|_)(?:ROUNDS|ITERATIONS|WORK_FACTOR)$")
+# (one round's name too: haileyjpark's books-koa-backend reads SALT_ROUND)
+_HASH_COST = re.compile(r"(?:^|_)(?:ROUNDS?|ITERATIONS?|WORK_FACTOR|COST)$")
 # A JWT's signing algorithm: HS256 matches the throwaway secret given beside it. Its
 # short forms too (khudoteplov's fastapi-delivery-project: a settings field ``algo: str``).
 _ALGORITHM = re.compile(r"(?:^|_)(?:ALGORITHMS?|ALGO|ALG)$")
@@ -1876,9 +1877,17 @@ def _unfilled(name: str, value: str | None, options: Mapping[str, str] | None = 
     what = _option_or_name_meaning(name, options or {})
     if what is None or what.kind != DATABASE:
         return False
+    if _NAMES_A_VARIABLE.fullmatch(value.strip()):
+        return True
     if what.part == "url":
         return _url_word(name, value, options or {})
     return what.part == "port" and not value.strip().isdigit()
+
+
+# A database's part given the name of a variable instead of a value: haileyjpark's
+# books-koa-backend's README lists ``DATABASE_DIALECT=DB_DIALECT``, ``DATABASE_HOST=DB_HOST``
+# (Sequelize: "The dialect DB_DIALECT is not supported").
+_NAMES_A_VARIABLE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
 
 def _described(name: str, value: str) -> bool:

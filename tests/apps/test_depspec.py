@@ -907,6 +907,24 @@ def test_a_version_after_one_equals_sign_or_naming_none_is_read_as_meant() -> No
     )
 
 
+def test_an_empty_marker_and_pipdeptrees_branches_are_read_as_meant() -> None:
+    """minos32x's recipe-drf ends a line with an empty marker, ``Pillow>=8.3.1,<8.4.0;``
+    (uv: "Expected marker value"); saheedade's postgres-flask-crawler commits pipdeptree's
+    tree, each top line's dependencies indented under it (uv: "Unexpected '-'")."""
+    files = {"requirements.txt": b"Django>=3.1.6,<3.2.0\nPillow>=8.3.1,<8.4.0;\n", "manage.py": b""}
+    assert python_dependencies(files, "manage.py").requirements == (
+        "Django>=3.1.6,<3.2.0",
+        "Pillow>=8.3.1,<8.4.0",
+    )
+    tree = (
+        b"Flask==2.0.1\n  - click [required: >=7.1.2, installed: 8.0.1]\n"
+        b"    - MarkupSafe [required: >=2.0, installed: 2.0.1]\n"
+        b"gunicorn==20.1.0\n  - setuptools [required: >=3.0, installed: 57.0.0]\n"
+    )
+    files = {"requirements.txt": tree, "app.py": b"import flask\n"}
+    assert python_dependencies(files, "app.py").requirements == ("Flask==2.0.1", "gunicorn==20.1.0")
+
+
 def test_pip_lists_table_is_read_as_its_packages() -> None:
     """ompakash's DRF-Image-Filter-API commits ``pip list``'s output (UTF-16, from
     PowerShell) as its requirements.txt, which uv refuses at its header ("found `V`"):

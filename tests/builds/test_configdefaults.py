@@ -1067,6 +1067,7 @@ const validated = envSchema.validateSync(process.env, { abortEarly: false })
     found = config_defaults(files, "package.json", {}, {"PORT"})
     assert "SALT_ROUNDS" not in found.values and "JWT_EXPIRATION" not in found.generated
     assert throwaway_value("SALT_ROUNDS") == "10" and throwaway_value("BCRYPT_ROUNDS") == "10"
+    assert throwaway_value("SALT_ROUND") == "10"  # haileyjpark's books-koa-backend
 
 
 def test_a_config_services_get_of_an_enums_member_reads_its_variable() -> None:
@@ -2021,6 +2022,30 @@ export const TYPEORM: ConnectionOptions = {
     found = config_defaults(files, "package.json", {}, provided)
     assert found.values["DBURL"] == "pg" and found.values["PORT"] == "5002"
     assert found.values["PASSWORD"] == provided["DB_PASSWORD"]
+
+
+def test_a_databases_part_given_a_variables_name_is_a_fill_in() -> None:
+    """haileyjpark's books-koa-backend: its README's example gives each database part the
+    name of a variable (``DATABASE_DIALECT=DB_DIALECT``, ``DATABASE_HOST=DB_HOST``), kept as
+    values: Sequelize "The dialect DB_DIALECT is not supported"."""
+    example = (
+        b"DATABASE_USERNAME=DB_USERNAME\nDATABASE_HOST=DB_HOST\nDATABASE_PORT=DB_PORT\n"
+        b"DATABASE_DIALECT=DB_DIALECT\nAPP_MODE=SHADOW_MODE\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"sequelize": "^6", "pg": "^8"}}',
+        ".env.example": example,
+        "src/db.js": b"new Sequelize({host: process.env.DATABASE_HOST, "
+        b"dialect: process.env.DATABASE_DIALECT, port: process.env.DATABASE_PORT})\n"
+        b"console.log(process.env.APP_MODE)\n",
+    }
+    url = "postgresql://postgres:postgres@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url}
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["DATABASE_DIALECT"] == "postgres"
+    for served in ("DATABASE_USERNAME", "DATABASE_HOST", "DATABASE_PORT"):
+        assert served not in found.values  # the service's own stands
+    assert found.values["APP_MODE"] == "SHADOW_MODE"  # no database's part: the app's
 
 
 def test_variables_destructured_then_given_to_a_written_dialects_options_mean_their_parts() -> None:
