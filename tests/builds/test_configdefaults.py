@@ -829,6 +829,13 @@ class Settings(BaseSettings):
     assert config_defaults(files, "app/__init__.py", {}, {"PORT"}).values == {
         "JWT_ACCESS_TOKEN_EXPIRES": "60"
     }
+    # Read with no default by decouple and imported by name (osamaaslam86004's
+    # session-auth-fastapi: ``repeat_every(seconds=int(DATABASE_PING))``).
+    config = b"from decouple import config\nDATABASE_PING = config('DATABASE_PING')\n"
+    main = b"from config import DATABASE_PING\nseconds = int(DATABASE_PING)\n"
+    files = {"config.py": config, "main.py": main}
+    assert required_types(files) == {"DATABASE_PING": "int"}
+    assert config_defaults(files, "main.py", {}, {"PORT"}).values["DATABASE_PING"].isdigit()
     # A duration's word before a short unit, read as int() by jin-wk's fastapi-api; not a
     # bound that merely ends in one (POOL_MIN).
     assert throwaway_value("JWT_EXPIRES_MIN") == throwaway_value("TOKEN_TTL_SECS") == "60"

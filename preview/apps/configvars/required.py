@@ -197,8 +197,11 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
     for name in counted:
         # deaxparadox's task-flask-user-api: ``JWT_ACCESS_TOKEN_EXPIRES =
         # os.environ.get(...)`` in its settings, ``int(settings.JWT_ACCESS_TOKEN_EXPIRES)``
-        # in its factory: int(None) at every start. A number it needs.
-        if (key := bound.get(name)) is not None and found.get(key) == OPTIONAL:
+        # in its factory: int(None) at every start. A number it needs. Read with no
+        # default too (osamaaslam86004's session-auth-fastapi: ``DATABASE_PING =
+        # config("DATABASE_PING")``, then ``repeat_every(seconds=int(DATABASE_PING))``:
+        # its stand-in, a word, "invalid literal for int()").
+        if (key := bound.get(name)) is not None and found.get(key) in (OPTIONAL, ""):
             found[key] = "int"
     for name in scheduled:
         # KBherwani's DRF-Email-Sender-System: ``SCHEDULER_FOR_RETRY_EMAIL =
