@@ -768,6 +768,7 @@ def config_defaults(
     provided = set(provided)
     found = ConfigDefaults(example=example_env_file(files, anchor))
     defaulted = defaulted_reads(files)  # (read with a default of the code's own)
+    node_options = database_option_reads(files)  # (what its Node clients' options read)
     if found.example is not None:
         values = _parsed(files[found.example])
         url = values.get("DATABASE_URL", "")
@@ -834,14 +835,13 @@ def config_defaults(
                     f"{database.engine}'s instead"
                 )
         # A placeholder of what the service gives (empty, a template URL): the service's.
-        options = database_option_reads(files)
-        blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v, options)]
+        blank = [n for n, v in values.items() if template_url(v) or _unfilled(n, v, node_options)]
         for name in [n for n in blank if n in provided]:
             del values[name]
         # A database's URL that is a word (DB_URI=database_url) under a name the service
         # does not set: unset too, as if the example left it out (the app's own default,
         # or the preview's database by meaning: appenv.database_urls_by_meaning).
-        words = [n for n in blank if n in values and _url_word(n, values[n], options)]
+        words = [n for n in blank if n in values and _url_word(n, values[n], node_options)]
         for name in words:
             del values[name]
         if words:
@@ -1008,7 +1008,17 @@ def config_defaults(
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
     served_url = offered.get("DATABASE_URL")
-    _by_meaning(found, files, types, given, provided | kept, database, engines, url=served_url)
+    _by_meaning(
+        found,
+        files,
+        types,
+        given,
+        provided | kept,
+        database,
+        engines,
+        url=served_url,
+        node_options=node_options,
+    )
     _switched_off(found, files, types, given, provided | kept, node)
     _from_other_env_files(found, files, types, given, provided | kept)
     _under_their_prefix(found, types, given, provided | kept)
@@ -1729,6 +1739,8 @@ def _by_meaning(
     served: ServedDatabase | None,
     engines: Mapping[str, ServedDatabase] | None = None,
     url: str | None = None,
+    *,
+    node_options: Mapping[str, str],
 ) -> None:
     """The variables the app reads that nobody set, given what they are
     (``configvars.meaning``) where the service has it: a database's part the served
@@ -1737,7 +1749,8 @@ def _by_meaning(
     ``django.db.backends.mysql`` for a Django app on the preview's MariaDB; SQLite's,
     and a file for its name, where the preview gives none), a host list (read with a
     default or not: decouple's ``Csv()`` applied to ``"localhost"``) every host, ``*``.
-    An example's empty value, or a port that is a word, is as good as unset."""
+    An example's empty value, or a port that is a word, is as good as unset.
+    ``node_options``: :func:`database_option_reads` of ``files``, read once by the caller."""
     # A variable given to a database client's option means that option's part, whatever
     # its name (``dialect: process.env.DIALECT``, Django's ``'PORT': os.environ['PORT']``).
     # Read with a default too: its default (``'localhost'``, ``'postgres'``) is its author's
@@ -1746,7 +1759,6 @@ def _by_meaning(
     # client's option of any name (``"dialect": process.env.DB_DIALECT`` in a sequelize-cli
     # config: "Dialect needs to be explicitly supplied").
     python_options = database_option_variables(files)
-    node_options = database_option_reads(files)
     # A read whose reader parses a database's URL (env.db("CH_DATABASE_URL")) is one.
     url_reads = {n: "DATABASE_URL" for n, kind in types.items() if kind == DATABASE_URL_READ}
     options = {**url_reads, **python_options, **node_options}

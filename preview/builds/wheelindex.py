@@ -157,10 +157,7 @@ def _gaps(asked: list[Wanted], files: dict[str, list[File]], version: str) -> Ga
             excluded.append(f"{want.name}{want.specifier}")
             continue
         chosen = max(usable)
-        if not any(
-            f.tags is not None and f.tags & supported and not _excludes(f, python)
-            for f in usable[chosen]
-        ):
+        if not any(_installs(f, python, supported) for f in usable[chosen]):
             unbuilt.append(f"{want.name}=={chosen}")
     return Gaps(tuple(unbuilt), tuple(excluded))
 
@@ -185,7 +182,12 @@ def installs_on(file: File, version: str) -> bool:
         python = Version(version)
     except InvalidVersion:
         return False
-    supported = _supported_tags(python.major, python.minor)
+    return _installs(file, python, _supported_tags(python.major, python.minor))
+
+
+def _installs(file: File, python: Version, supported: frozenset[tags.Tag]) -> bool:
+    """Whether ``file`` is a wheel with one of the ``supported`` tags whose Requires-Python
+    admits ``python``."""
     return file.tags is not None and bool(file.tags & supported) and not _excludes(file, python)
 
 

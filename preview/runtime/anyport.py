@@ -88,7 +88,6 @@ class AnyPort:
         # for a port printed later), all cancelled by :meth:`stop`.
         self._scopes: list[trio.CancelScope] = []
         self._stopped = False
-        self._settled = False  # the port served was taken for having settled, not printed
         self.port: int | None = None  # the port it is served from, once found
         self._sandbox_pid = 0  # the sandbox's init, whose namespace is looked at
 
@@ -120,10 +119,11 @@ class AnyPort:
                 found = await self._other_port(process)
                 if found is None:
                     return  # $PORT listens: the usual probe answers
+                port, address, settled = found
                 probe = path or "/"
-                answered = await self._serve(found, process, upstream, probe, nursery)
+                answered = await self._serve((port, address), process, upstream, probe, nursery)
                 result.append(answered)
-                if answered and self._settled:  # a port the app prints later may be its own
+                if answered and settled:  # a port the app prints later may be its own
                     nursery.start_soon(self._follow_printed, process, upstream, probe, nursery)
                 race.cancel_scope.cancel()
 
@@ -131,7 +131,10 @@ class AnyPort:
             race.start_soon(other)
         return bool(result and result[0])
 
-    async def _other_port(self, process: ChildProcess) -> tuple[int, str] | None:
+    async def _other_port(self, process: ChildProcess) -> tuple[int, str, bool] | None:
+        """The port the app listens on instead of $PORT, its address, and whether it was
+        taken for having settled (rather than printed or $PORT at ::1); None where $PORT
+        listens or the process ended."""
         confinement = self._confinement
         assert confinement is not None
         relays = confinement.outbound.ports
@@ -151,7 +154,7 @@ class AnyPort:
                 # first address, ::1 on Node 17 and later (Machulsky's
                 # nodejs-fastify-postgres-api). Served from there, at once.
                 self._sandbox_pid = sandbox_pid
-                return self._expected, "::1"
+                return self._expected, "::1", False
             if self._expected in ports:
                 return None
             others = {p: a for p, a in ports.items() if p not in relays}
@@ -167,13 +170,13 @@ class AnyPort:
             said = printed_port(self._printed(), self._expected)
             if said is not None and said[0] in others and not _INSPECTOR.search(said[1]):
                 self._sandbox_pid = sandbox_pid
-                return said[0], others[said[0]]
+                return said[0], others[said[0]], False
             port = min(others)
             if seen != port:
                 seen, since = port, trio.current_time()
             elif trio.current_time() - since >= _SETTLED:
-                self._sandbox_pid, self._settled = sandbox_pid, True
-                return port, others[port]
+                self._sandbox_pid = sandbox_pid
+                return port, others[port], True
         return None
 
     async def _follow_printed(

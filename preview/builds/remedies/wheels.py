@@ -70,10 +70,7 @@ def nearest_wheel_fix(
 
 
 def _has_wheel(files: list[File], version: Version, python: str) -> bool:
-    return any(
-        f.version == version and f.tags is not None and not f.yanked and installs_on(f, python)
-        for f in files
-    )
+    return any(f.version == version and not f.yanked and installs_on(f, python) for f in files)
 
 
 def _nearest(pinned: Version, releases: list[Version]) -> Version | None:
