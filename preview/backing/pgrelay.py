@@ -9,10 +9,11 @@ bytes both ways. The app never learns the role's password, so it cannot log in a
 anyone else, nor anywhere else. An app asking for SSL (``sslmode=require``; a knexfile's
 ``pg.defaults.ssl = { rejectUnauthorized: false }`` once ``DATABASE_URL`` is set, as on
 Heroku) gets TLS from the relay, on a self-signed certificate made once by ``openssl``
-(:func:`tls_context`); where it cannot be made SSL is declined, as a server without it
-does. A cancel request (a client's way to stop a running query, on a connection of its
-own) is passed on only for a session this relay opened: another preview's sessions
-cannot be cancelled from here.
+for ``localhost`` and ``127.0.0.1`` (:func:`relay_tls`), which an app verifying its
+server's certificate is told to trust (``builds.appenv``); where it cannot be made SSL is
+declined, as a server without it does. A cancel request (a client's way to stop a
+running query, on a connection of its own) is passed on only for a session this relay
+opened: another preview's sessions cannot be cancelled from here.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from .pgwire import (
     startup_message,
 )
 
-__all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay", "tls_context"]
+__all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay", "RelayTls", "relay_tls"]
 
 _log = logging.getLogger(__name__)
 _STARTUP_TIME = 10.0  # the client's startup message
@@ -52,11 +53,26 @@ _DROPPED = ("user", "database", "replication")  # the relay's to say
 # A hosted server's routing in the startup's ``options`` (Neon's ``options=endpoint%3D<id>``
 # in a URL, earlier ``project=<id>``, for clients that send no SNI): no PostgreSQL option.
 _ROUTING = re.compile(r"(?:^|(?<=\s))(?:endpoint|project)=\S*")
-_CERTIFICATE = "relay-tls.pem"  # its key and self-signed certificate, in one file
-_TLS: dict[Path, ssl.SSLContext] = {}
+# Its key and self-signed certificate, in one file: named anew when the certificate
+# gained the names the app reaches it by (an older file's, CN=localhost alone, has none).
+_CERTIFICATE = "relay-tls-localhost.pem"
+_NAMES = "subjectAltName=DNS:localhost,IP:127.0.0.1"
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", re.S)
 
 
-async def tls_context(directory: Path) -> ssl.SSLContext | None:
+@dataclass(frozen=True)
+class RelayTls:
+    """The relays' TLS: ``context`` serves it, ``certificate`` (PEM, without its key) is
+    what a client verifying the server's certificate is given to trust."""
+
+    context: ssl.SSLContext
+    certificate: bytes
+
+
+_TLS: dict[Path, RelayTls] = {}
+
+
+async def relay_tls(directory: Path) -> RelayTls | None:
     """The relays' TLS: the certificate in ``directory``, made there by ``openssl`` the
     first time; None where it cannot be (no openssl)."""
     if directory in _TLS:
@@ -81,6 +97,8 @@ async def tls_context(directory: Path) -> ssl.SSLContext | None:
                 "3650",
                 "-subj",
                 "/CN=localhost",
+                "-addext",
+                _NAMES,
                 "-keyout",
                 key,
                 "-out",
@@ -96,7 +114,10 @@ async def tls_context(directory: Path) -> ssl.SSLContext | None:
         await trio.to_thread.run_sync(_keep, Path(work), path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     await trio.to_thread.run_sync(context.load_cert_chain, path)
-    return _TLS.setdefault(directory, context)
+    certificate = _PEM_CERTIFICATE.search(await trio.to_thread.run_sync(path.read_bytes))
+    if certificate is None:  # (load_cert_chain read one: never so)
+        return None
+    return _TLS.setdefault(directory, RelayTls(context, certificate.group(0)))
 
 
 def _keep(work: Path, path: Path) -> None:

@@ -21,7 +21,6 @@ the launch fails saying how to give it one.
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -54,7 +53,7 @@ from .pgprivate import (
     run_private_server,
     server_binaries,
 )
-from .pgrelay import Connect, Logins, PostgresRelay, tls_context
+from .pgrelay import Connect, Logins, PostgresRelay, RelayTls, relay_tls
 from .wants import PORT, PostgresWants, postgres_wants
 
 __all__ = ["PostgresBacking", "postgres_variables"]
@@ -162,7 +161,7 @@ class PostgresBacking:
         # the database made at launch, named ``spec.database_name``.
         self.logins: SharedLogins | PrivateLogins | None = None
         self.made_at_launch = False
-        self._tls: ssl.SSLContext | None = None
+        self.tls: RelayTls | None = None  # its relay's, where it has one
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str | None]:
@@ -211,7 +210,7 @@ class PostgresBacking:
         launch); the failure's message when what it needs cannot be given (told)."""
         url = self._settings.app_postgres_url
         if self._containment.sandboxed and url:
-            self._tls = await tls_context(self._settings.data_dir / "postgres")
+            self.tls = await relay_tls(self._settings.data_dir / "postgres")
             shared = self.logins = SharedLogins(
                 url,
                 self._spec.database_name,
@@ -258,7 +257,7 @@ class PostgresBacking:
         return await trio.open_tcp_stream(*server)
 
     def _relay(self, wants: PostgresWants, logins: Logins, connect: Connect, where: str) -> None:
-        relay = PostgresRelay(connect, logins, self._tls)
+        relay = PostgresRelay(connect, logins, self.tls.context if self.tls else None)
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
         # A port its MySQL wants too (DB_PORT=3306) is PostgreSQL's only with its driver.
         ports = self._containment.provide(
@@ -277,7 +276,7 @@ class PostgresBacking:
             f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} "
             "(any user, password and database the app names: each made on first use)",
         ]
-        if wants.verified_tls is not None and self._tls is not None:
+        if wants.verified_tls is not None and self.tls is not None:
             # node-postgres reads its URL's sslmode over the options the code gives it:
             # TLS kept, the relay's own certificate (no public authority signs it) taken.
             for name in URL_VARIABLES:
@@ -350,7 +349,7 @@ class PostgresBacking:
             init_told=self._init_told,
             own_extensions=wants.own_extensions,
         )
-        self._tls = await tls_context(self._settings.data_dir / "postgres")  # asked for: SSL
+        self.tls = await relay_tls(self._settings.data_dir / "postgres")  # asked for: SSL
         self._relay(wants, self.logins, server.connect, where)
         return True
 

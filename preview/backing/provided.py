@@ -70,6 +70,12 @@ class Backing:
         await self.servers.ready()
 
     @property
+    def certificate(self) -> bytes | None:
+        """The certificate (PEM) its PostgreSQL's relay serves TLS with, which an app
+        verifying its server's is told to trust; None where it serves none."""
+        return self.postgres.tls.certificate if self.postgres.tls is not None else None
+
+    @property
     def env(self) -> dict[str, str]:
         """The variables the app gets where it sets none (its PostgreSQL's, Redis's, MySQL's)."""
         postgres, servers = self.postgres.env, self.servers.env

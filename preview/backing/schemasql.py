@@ -12,10 +12,10 @@ human setting the app up would read it, and run into the preview's own MariaDB
 4. its one SQL file that creates tables (``database/ecommerce.sql``, a phpMyAdmin dump;
    ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
    where nothing else makes its schema (migrations of any tool, Django);
-5. the ``CREATE TABLE`` blocks of its README (fenced or indented; a terminal session's
-   as its SQL statements), where it has no SQL file at all; else the ``CREATE TABLE``
-   statements of a Node script of its own that nothing runs nor imports (its author's
-   ``node create-table.js``, once by hand: :func:`_unrun_script`);
+5. the ``CREATE TABLE`` blocks of its README (fenced or indented, or a code span of its
+   prose; a terminal session's as its SQL statements), where it has no SQL file at all;
+   else the ``CREATE TABLE`` statements of a Node script of its own that nothing runs
+   nor imports (its author's ``node create-table.js``, once by hand: :func:`_unrun_script`);
 6. for a Node or Python app querying its database by its driver alone, where nothing of the upload
    makes a table (no SQL, no ORM, no migrations): the tables its queries name, with the
    columns they name (:func:`queried_tables`).
@@ -627,11 +627,20 @@ _NOT_SCHEMA = re.compile(
 )
 
 
+# A statement in a code span of the README's prose (prince-1501's ExpressJS-postgresql-
+# Connection: "Now Create TABLE inside it named country `CREATE TABLE country(…);`").
+_SPAN = re.compile(r"(?<!`)`(\s*CREATE\s+TABLE\b[^`\n]*)`(?!`)", re.I)
+
+
 def _code_blocks(text: str) -> list[tuple[str, bool]]:
-    """A README's code blocks, fenced and indented, in its order: (its text, whether it
-    is indented)."""
+    """A README's code blocks, fenced and indented, and its prose's code spans that
+    create a table, in its order: (its text, whether it is indented)."""
     found = [(m.start(), m.group(2), False) for m in _FENCE.finditer(text)]
     plain = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    spans = [(m.start(), m.group(1).strip() + "\n") for m in _SPAN.finditer(plain)]
+    found += [
+        (at, span, False) for at, span in spans if _CREATE_TABLE_STATEMENT.match(span.encode())
+    ]
     lines = plain.split("\n")
     at, offset, blank = 0, 0, True
     while at < len(lines):

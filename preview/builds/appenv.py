@@ -76,6 +76,7 @@ from ..apps.configvars import (
     dotenv_text,
     fill_in,
     meaning,
+    names_no_engine,
     read_variables,
     required_types,
     served_database,
@@ -158,12 +159,14 @@ def app_environment(
     egress_open: bool,
     memory_limit_mb: int,
     defaults: dict[str, str] | None = None,
+    database_certificate: bytes | None = None,
 ) -> dict[str, str]:
     """The variables the app (or a set-up step) of ``spec`` starts with, run by
     ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL's
     variables (empty without one: ``backing.Backing.env``), each where the app sets none;
-    ``egress_open``: its sandbox has a way out; ``defaults``: the
-    configuration filled in below them all (``configdefaults``). Blocking (it parses the
+    ``egress_open``: its sandbox has a way out; ``defaults``: the configuration filled
+    in below them all (``configdefaults``); ``database_certificate``: the one its
+    PostgreSQL serves TLS with (``backing.Backing.certificate``). Blocking (it parses the
     upload's modules, reads its build's files): called in a worker thread, never on the
     event loop (``preparation``)."""
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
@@ -180,7 +183,7 @@ def app_environment(
     # the service runs apart (vlad-borodaev's NestJS app: its sequelize-cli migration,
     # run without it, had no DB_DIALECT). Below its .env, as env-cmd's file is below it.
     loaded = {**named_env_values(spec.files, anchor), **dotenv_file(spec.files, anchor)}
-    dotenv = {k: v for k, v in loaded.items() if (v and not fill_in(v)) or k not in filled}
+    dotenv = {k: v for k, v in loaded.items() if (v and not _fills_in(k, v)) or k not in filled}
     own = {**dotenv, **spec.extra}  # the user's, not filled in
     given = {**(defaults or {}), **own}
     ours = database_env.keys() | ({"DATABASE_URL"} if database_url is not None else set())
@@ -320,6 +323,15 @@ def app_environment(
         # self-signed certificate" (luisrodge's nestjs-api-demo). With no way out of the
         # sandbox, that server is the only TLS peer it reaches.
         env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0"
+    if node and database_certificate and "NODE_EXTRA_CA_CERTS" not in given:
+        # An app verifying its server's certificate whatever that variable says (pg's
+        # ``ssl: { rejectUnauthorized: true, ca: process.env.DB_CA }`` for its hosted
+        # database: jsdev4web's inventory-express-app, "Error: self-signed certificate")
+        # trusts the preview's own, made for localhost and 127.0.0.1, where it is told to.
+        certificate = app_dir / _DATABASE_CERTIFICATE
+        if not certificate.is_file() or certificate.read_bytes() != database_certificate:
+            certificate.write_bytes(database_certificate)
+        env["NODE_EXTRA_CA_CERTS"] = str(certificate)
     if node and "APP_ROOT_PATH" not in given:
         # app-root-path (TypeORM 0.2 finds ormconfig.json with it) takes node_modules'
         # parent for the app's root: the built environment's, not the app's directory.
@@ -536,6 +548,17 @@ def _python_version(venv: Path) -> str | None:
     return found.group(1) if found else None
 
 
+def _fills_in(name: str, value: str) -> bool:
+    """Whether its .env's ``value`` for ``name`` is a form to fill in: a fill-in
+    (``your_db_host``), or an engine's value naming none (``DB_TYPE=sql``), where
+    configdefaults gives the served database's engine."""
+    if fill_in(value):
+        return True
+    what = meaning(name)
+    engine = what is not None and what.kind == DATABASE and what.part == "engine"
+    return engine and names_no_engine(value)
+
+
 def _private_address(value: str) -> bool:
     """Whether ``value`` (a host, or a URL) is an address of a private network that is not
     this machine's own (172.17.0.2, 10.0.0.5; not 127.0.0.1, not a name)."""
@@ -554,6 +577,7 @@ def _private_address(value: str) -> bool:
 
 # A client's TLS option in the app's own code (``ssl: true``, ``ssl: this.isProduction()``,
 # Sequelize's ``dialectOptions: { ssl: … }``), or a URL's ``sslmode``/``ssl=true``.
+_DATABASE_CERTIFICATE = ".preview-database-ca.pem"  # in the app's directory
 _TLS_OPTION = re.compile(rb"""\bssl["']?\s*:|sslmode=|[?&]ssl=true""")
 _NODE_SOURCE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", ".json")
 

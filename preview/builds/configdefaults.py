@@ -88,6 +88,7 @@ from ..apps.configvars import (
     json_settings_fields,
     meaning,
     names_another_store,
+    names_no_engine,
     other_env_files,
     own_defaults,
     read_variables,
@@ -1764,7 +1765,7 @@ def _by_meaning(
     options = {**url_reads, **python_options, **node_options}
     told = list(python_options)
     read = (*types, *found.values, *told, *node_options)
-    names = [n for n in read if not given.get(n) and n not in provided]
+    names = [n for n in read if _not_given(n, given, options) and n not in provided]
     meanings = {
         name: what
         for name in dict.fromkeys(names)
@@ -1815,6 +1816,18 @@ def _by_meaning(
         found.notes.append(
             f"{', '.join(filled)}: {where}, by what their names say the app reads them for"
         )
+
+
+def _not_given(name: str, given: Mapping[str, str], options: Mapping[str, str]) -> bool:
+    """Whether ``given`` (its .env's, the user's) leaves ``name`` to be filled by meaning:
+    unset, empty, or an engine's value that names no engine (``configvars.names_no_engine``),
+    which the app's own driver cannot take either (the user's own value still wins: appenv)."""
+    value = given.get(name)
+    if not value:
+        return True
+    what = _option_or_name_meaning(name, options)
+    engine = what is not None and what.kind == DATABASE and what.part == "engine"
+    return engine and names_no_engine(value)
 
 
 _ENGINES_OF = {"postgres": "postgresql", "mysql": "mysql"}  # TypeORM's type: the served's
@@ -1893,6 +1906,8 @@ def _unfilled(name: str, value: str | None, options: Mapping[str, str] | None = 
         return True
     if what.part == "url":
         return _url_word(name, value, options or {})
+    if what.part == "engine":
+        return names_no_engine(value)
     return what.part == "port" and not value.strip().isdigit()
 
 

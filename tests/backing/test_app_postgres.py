@@ -408,6 +408,23 @@ async def test_an_app_verifying_a_hosted_databases_certificate_takes_the_relays(
 
 
 @needs_server
+async def test_an_app_verifying_its_databases_certificate_against_its_own_ca_trusts_the_relays(
+    builder_service: Service,
+) -> None:
+    """jsdev4web's inventory-express-app: a pg Pool by parts with ``ssl: {
+    rejectUnauthorized: true, ca: process.env.DB_CA }`` for its hosted database, which
+    nothing can switch off ("Error: self-signed certificate"). The relay's certificate,
+    made for localhost and 127.0.0.1, is one Node is told to trust."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_pg_verified_ca"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await _proxied(service, body, "/"))["data"] == {"games": 0, "tls": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_an_app_verifying_its_databases_certificate_by_a_flag_takes_the_relays(
     builder_service: Service,
 ) -> None:

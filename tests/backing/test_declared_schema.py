@@ -308,6 +308,25 @@ def test_a_readmes_indented_block_and_a_terminal_sessions_statements() -> None:
     ]
 
 
+def test_a_readmes_create_table_in_a_code_span_of_its_prose() -> None:
+    # prince-1501's ExpressJS-postgresql-Connection: its one statement in a line of prose;
+    # its knex queries met 'relation "country" does not exist'.
+    readme = (
+        "* First Create DATABASE Named todo_db\n* `CREATE DATABASE tododb; `\n\n"
+        "* Now Create TABLE inside it named country\n"
+        "`CREATE TABLE country(id BIGSERIAL NOT NULL, name VARCHAR(50) NOT NULL );`\n\n"
+        "* for list of TABLE    `\\dt`\n"
+    )
+    found = declared_sql({"README.md": readme.encode()}, POSTGRES, compose_init_scripts)
+    assert found is not None
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE country(id BIGSERIAL NOT NULL, name VARCHAR(50) NOT NULL );\n"
+    ]
+    # a span naming the statement, not giving it, and one inside a fenced block's text
+    prose = "Run `CREATE TABLE` yourself.\n\n```\nsee `CREATE TABLE x (id int)`\n```\n"
+    assert declared_sql({"README.md": prose.encode()}, POSTGRES, compose_init_scripts) is None
+
+
 def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump() -> None:
     wants = postgres_wants(_encoded(app_files("postgres_dockerfile_initdb")), {})
     assert [p for p, _ in wants.init_scripts] == ["db/schema.sql"]

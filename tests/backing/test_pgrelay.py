@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import ssl
 import struct
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ import scramp
 import trio
 
 from preview.backing.appdb import SharedLogins, database_server, new_database_name
-from preview.backing.pgrelay import PostgresRelay, _options
+from preview.backing.pgrelay import PostgresRelay, _options, relay_tls
 from preview.backing.pgwire import AuthFailed, authenticate, message, read_message
 from preview.sandbox.egress import serve_unix
 
@@ -84,6 +86,47 @@ def test_a_hosted_servers_routing_is_left_out_of_the_startups_options() -> None:
     assert _options(f"endpoint=ep-1 {kept}") == kept
     assert _options(kept) == kept
     assert _options("-c application_name=endpoint=x") == "-c application_name=endpoint=x"
+
+
+def _handshake(server: ssl.SSLContext, client: ssl.SSLContext, host: str) -> None:
+    """A TLS handshake in memory, the client checking the server's certificate for
+    ``host``; raises what the client refuses."""
+    wire_in, wire_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    back_in, back_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    serving = server.wrap_bio(wire_in, back_out, server_side=True)
+    calling = client.wrap_bio(back_in, wire_out, server_hostname=host)
+    done = [False, False]
+    for _ in range(20):
+        for index, side in enumerate((calling, serving)):
+            if not done[index]:
+                try:
+                    side.do_handshake()
+                    done[index] = True
+                except ssl.SSLWantReadError:
+                    pass
+        wire_in.write(wire_out.read())
+        back_in.write(back_out.read())
+        if all(done):
+            return
+    raise AssertionError("the handshake never ended")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl here")
+async def test_the_relays_certificate_verifies_for_the_names_an_app_reaches_it_by(
+    tmp_path: Path,
+) -> None:
+    """An app verifying its server's certificate against the one it is given (Node's
+    NODE_EXTRA_CA_CERTS: builds.appenv) reaches the relay as localhost or 127.0.0.1."""
+    with trio.fail_after(60):
+        tls = await relay_tls(tmp_path)
+    assert tls is not None and b"PRIVATE KEY" not in tls.certificate
+    trusting = ssl.create_default_context(cadata=tls.certificate.decode())
+    for host in ("localhost", "127.0.0.1"):
+        _handshake(tls.context, trusting, host)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(tls.context, trusting, "db.example.com")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(tls.context, ssl.create_default_context(), "localhost")  # no authority's
 
 
 @needs_pg

@@ -2055,6 +2055,42 @@ def test_a_databases_part_given_a_variables_name_is_a_fill_in() -> None:
     assert found.values["APP_MODE"] == "SHADOW_MODE"  # no database's part: the app's
 
 
+def test_an_engine_its_env_names_by_a_word_for_any_database_is_the_served_ones() -> None:
+    """oleg-freeman's nestjs-social-app: its committed .env gives TypeORM's ``type:
+    process.env.DB_TYPE`` the value ``sql``, which names no engine (TypeORM: "Wrong driver:
+    "sql" given"), beside POSTGRES_* and pg: the preview's PostgreSQL's engine instead. A
+    value the user gives is still the app's own."""
+    dotenv = b"POSTGRES_USER=user\nPOSTGRES_DB=db\nDB_TYPE=sql\nDB_HOST=localhost\n"
+    files = {
+        "package.json": b'{"scripts": {"start": "node server.js"}, '
+        b'"dependencies": {"typeorm": "^0.2", "pg": "^8"}}',
+        "server.js": b"require('typeorm').createConnection();\n",
+        ".env": dotenv,
+        "ormconfig.js": b"module.exports = { type: process.env.DB_TYPE, "
+        b"host: process.env.DB_HOST, username: process.env.POSTGRES_USER };\n",
+    }
+    url = "postgresql://postgres:postgres@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url}
+    given = {"POSTGRES_USER": "user", "POSTGRES_DB": "db", "DB_TYPE": "sql"}
+    found = config_defaults(files, "package.json", given, provided)
+    assert found.values["DB_TYPE"] == "postgres"
+    assert "POSTGRES_DB" not in found.values  # a word for a database, but a name: its own
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
+    )
+    environment = {
+        "app_dir": Path("/previews/p1"),
+        "database_env": provided,
+        "egress_open": False,
+        "memory_limit_mb": 512,
+        "defaults": found.values,
+    }
+    env = app_environment(spec, "node", **environment)
+    assert env["DB_TYPE"] == "postgres" and env["POSTGRES_DB"] == "db"
+    spec.extra = {"DB_TYPE": "sql"}
+    assert app_environment(spec, "node", **environment)["DB_TYPE"] == "sql"
+
+
 def test_variables_destructured_then_given_to_a_written_dialects_options_mean_their_parts() -> None:
     """kinothUI's calendar-api-fastify: sequelize-cli's src/config/index.js destructures
     ``const { DB_DB, DB_HOST, USERNAME, PASSWORD } = process.env`` and gives them to

@@ -42,6 +42,7 @@ from .meanings import (
     engine_value,
     meaning,
     names_another_store,
+    names_no_engine,
     served_database,
 )
 from .required import (
@@ -105,6 +106,7 @@ __all__ = [
     "json_settings_fields",
     "meaning",
     "names_another_store",
+    "names_no_engine",
     "other_env_files",
     "own_defaults",
     "read_variables",

@@ -49,6 +49,7 @@ __all__ = [
     "engine_value",
     "meaning",
     "names_another_store",
+    "names_no_engine",
     "served_database",
 ]
 
@@ -369,6 +370,18 @@ _ENGINE_STRINGS = {
     # builds f"{DB_ENGINE}://…": "Can't load plugin: sqlalchemy.dialects:postgres").
     "sqlalchemy": {"postgresql": "postgresql", "mysql": "mysql", "sqlite": "sqlite"},
 }
+
+
+# An engine's value that says only "a database", naming none: oleg-freeman's
+# nestjs-social-app commits ``DB_TYPE=sql`` in its .env for TypeORM's ``type:``, which
+# refused it ("Wrong driver: "sql" given") though its POSTGRES_* and pg say PostgreSQL.
+_NO_ENGINE = frozenset({"sql", "db", "database", "dbms", "rdbms", "relational", "engine"})
+
+
+def names_no_engine(value: str) -> bool:
+    """Whether ``value``, given for a database's engine, says only "a database" and names
+    none (``sql``): a form to fill in with the served database's engine."""
+    return value.strip().lower() in _NO_ENGINE
 
 
 def engine_value(engine: str, name: str, django: bool, *, sqlalchemy: bool = False) -> str:

@@ -386,6 +386,7 @@ class PreviewRuntime:
             egress_open=self.containment.egress_open,
             memory_limit_mb=self.settings.memory_limit_mb,
             defaults=self.preparation.config.values,
+            database_certificate=self.backing.certificate,
         )
 
     async def _write_files(self) -> bool:

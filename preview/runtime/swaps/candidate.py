@@ -369,6 +369,7 @@ class _Preparation:
             egress_open=preview.containment.egress_open,
             memory_limit_mb=preview.settings.memory_limit_mb,
             defaults=preview.preparation.config.values,
+            database_certificate=preview.backing.certificate,
         )
         if "DATABASE_URL" in env:
             home_db = str(preview.temp_dir / "app.db")
