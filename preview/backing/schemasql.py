@@ -296,6 +296,7 @@ def _without_groups(statement: str) -> str:
 
 
 _SUBQUERY = re.compile(r"\bSELECT\b", re.I)
+_CALLED = re.compile(r"\s*[A-Za-z_]\w*\s*\(")
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,8 @@ def _named(statement: str) -> _Named:
     columns += _COMPARED.findall(statement) + _ORDERED.findall(statement)
     if (selected := _SELECTED.match(statement)) is not None:
         for part in selected.group(1).split(","):
+            if _CALLED.match(part):
+                continue  # a function's name (``IF (a, b, c) manager``), no column
             word = part.strip().split()[0] if part.strip() else ""
             columns += [word] if re.fullmatch(r"[A-Za-z_]\w*", word) else []
     words = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]
@@ -352,12 +355,26 @@ def _named(statement: str) -> _Named:
     return _Named(tables, placed, words)
 
 
+def _spellings(columns: list[str]) -> list[str]:
+    """``columns`` but ``id`` (the key), each once whatever its case: both engines read
+    an unquoted name in any case as the same column (Totny123's school-koa selects
+    ``building.name`` and filters on ``building.NAME``: its table, given both, was
+    refused, "Duplicate column name"); its lower-case spelling where one is written,
+    which PostgreSQL folds every unquoted name to."""
+    spelled: dict[str, str] = {}
+    for column in columns:
+        lower = column.lower()
+        if lower != "id" and (lower not in spelled or column == lower):
+            spelled[lower] = column
+    return list(spelled.values())
+
+
 def _create_table(table: str, columns: list[str], engine: str) -> str:
     """The engine's CREATE TABLE IF NOT EXISTS of ``table``, its columns typed by name."""
     quote = "`" if engine == MYSQL else '"'
     key = "INT AUTO_INCREMENT PRIMARY KEY" if engine == MYSQL else "SERIAL PRIMARY KEY"
     lines = [f"{quote}id{quote} {key}"]
-    for column in dict.fromkeys(c for c in columns if c.lower() != "id"):
+    for column in _spellings(columns):
         lower = column.lower()
         kind = "VARCHAR(255)" if engine == MYSQL else "TEXT"
         if lower.endswith("_id"):

@@ -530,6 +530,35 @@ def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
     assert "`type`" in tables["coupon"] and "`language`" in tables["tax"]
 
 
+def test_a_column_named_in_two_cases_is_one_and_a_selected_function_none() -> None:
+    """Totny123's school-koa selects ``building.name`` and ``IF (building.admin_id, …)
+    manager``, and filters on ``building.NAME``: its table, given ``name`` and ``NAME``,
+    was refused ("Duplicate column name"), every query of it then met "Table
+    'school.building' doesn't exist"; ``IF`` was made a column."""
+    service = (
+        b"const list = `SELECT building.id, building.name,\n  IF\n  ( building.admin_id, "
+        b"JSON_OBJECT('fullname', admin.fullname), NULL ) manager\n FROM building\n"
+        b" LEFT JOIN admin ON building.admin_id = admin.id\n"
+        b" WHERE building.NAME LIKE '%${name}%' LIMIT ?,?;`\n"
+        b"const one = 'SELECT COUNT(*) total, Title FROM notes WHERE title = ?'\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"koa": "^2", "mysql2": "^3"}}',
+        "service/building.service.js": service,
+    }
+    found = queried_tables(files)
+    assert found is not None
+    tables = {
+        block.split("`")[1]: block.split("(\n", 1)[1]
+        for block in found.scripts[0][1].split("CREATE TABLE IF NOT EXISTS ")[1:]
+    }
+    assert tables["building"].count("`name`") == 1 and "`NAME`" not in tables["building"]
+    assert "`admin_id`" in tables["building"]
+    assert "`IF`" not in found.scripts[0][1] and "`fullname`" in tables["admin"]
+    assert "`COUNT`" not in tables["notes"]
+    assert "`title`" in tables["notes"] and "`Title`" not in tables["notes"]  # folded
+
+
 def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
     """PavelYasukevich's fastapi-workout queries ``posts`` through psycopg 3 alone, its
     table made by hand: 'relation "posts" does not exist'. Its queries' tables are made;
