@@ -116,6 +116,26 @@ def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
     assert found["var/.gitkeep"] == ".env.example gives it as LOG_FILE_PATH"
 
 
+def test_a_flask_sqlalchemy_apps_sqlite_folder_is_made_where_it_reads_the_path_from() -> None:
+    """avegap23's crud-flask: ``DATABASE_URL=sqlite:///instance/bbdd.sqlite`` for its
+    ``Flask(__name__, instance_relative_config=True)`` in ``app/__init__.py``;
+    Flask-SQLAlchemy 3 opened it under the instance folder, ``instance/instance/``, which
+    nobody made ("unable to open database file"); before 3.0, under the app's package."""
+    files = {
+        ".env.example": b"DATABASE_URL=sqlite:///instance/bbdd.sqlite\n",
+        "app/__init__.py": b"from flask import Flask\nfrom .extensions import db\n"
+        b"app = Flask(__name__, instance_relative_config=True)\n",
+        "app/extensions.py": b"from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n",
+        "run.py": b"from app import app\n",
+    }
+    found = run_folders(files)
+    assert {"instance/.gitkeep", "instance/instance/.gitkeep", "app/instance/.gitkeep"} <= set(
+        found
+    )
+    plain = {**files, "app/extensions.py": b"import sqlite3\n"}  # no Flask-SQLAlchemy
+    assert "instance/instance/.gitkeep" not in run_folders(plain)
+
+
 def test_a_gitignored_name_the_code_opens_as_a_file_is_no_folder() -> None:
     """RamiroPintos' Flask-EventPage: its .gitignore lists logfile and mail_logfile, which
     exceptions.py opens (``open('logfile', 'a')``); made as folders, open() refused them

@@ -20,7 +20,7 @@ app.db`` ("unable to open database file"). Each such folder is made, empty (a
 - the folder of a relative SQLite file its env files, configuration or code name
   (``sqlite:///data/app.db``, ``sqlite+aiosqlite:///./db/dev.sqlite3``), which SQLite
   does not make: beside the file that names it and in the upload's root, where the app
-  runs;
+  runs, and, for Flask-SQLAlchemy, under its Flask app's instance folder and root;
 - a folder its Python code hands to what refuses a missing one: Starlette's
   ``StaticFiles(directory=…)``, fastapi-mail's ``TEMPLATE_FOLDER`` (git keeps no empty
   folder: bantosjerry's dockerized fastapi CRUD app died on "Directory 'static' does not
@@ -384,6 +384,7 @@ def _mkdirs(command: str) -> list[str]:
 def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
     """The folders of the relative SQLite files the app names (module doc)."""
     found: list[tuple[str, str]] = []
+    flask_folders = _flask_sqlalchemy_roots(files)
     for path, data in files.items():
         name = posixpath.basename(path)
         if b"sqlite" not in data or _NOT_ITS_OWN.search(path):
@@ -402,7 +403,30 @@ def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             found.append((folder, why))  # where the app runs
             if not _SOURCE.search(path) and (beside := posixpath.dirname(path)):
                 found.append((posixpath.join(beside, folder), why))  # where a step runs
+            found += [(posixpath.join(f, folder), why) for f in flask_folders]
     return found
+
+
+_FLASK_APP = re.compile(rb"\bFlask\(\s*__name__")
+
+
+def _flask_sqlalchemy_roots(files: dict[str, bytes]) -> list[str]:
+    """The folders Flask-SQLAlchemy reads a relative SQLite file's path from, where the
+    app uses it: since 3.0 its Flask app's instance folder (``instance`` beside the
+    package or module making it), before that the app's root (that package's folder).
+    avegap23's crud-flask names ``sqlite:///instance/bbdd.sqlite``, which 3.1 opened
+    in ``instance/instance/`` ("unable to open database file"); Flask-SQLAlchemy itself
+    makes only the instance folder."""
+    if not any(b"flask_sqlalchemy" in d for p, d in files.items() if p.endswith(".py") and d):
+        return []
+    roots: list[str] = []
+    for path, data in files.items():
+        if not path.endswith(".py") or _NOT_ITS_OWN.search(path) or not _FLASK_APP.search(data):
+            continue
+        root = posixpath.dirname(path)
+        package = posixpath.basename(path) == "__init__.py"
+        roots += [posixpath.join(posixpath.dirname(root) if package else root, "instance"), root]
+    return [r for r in dict.fromkeys(roots) if r]
 
 
 # A log file a Node source opens by name: a stream's or a logger's destination, or a
