@@ -381,6 +381,9 @@ def test_a_start_script_naming_a_file_alone_is_run_by_node() -> None:
     assert _node(package, {"server.js": ""}).argv[:2] == ("npm", "start")
     package["scripts"]["start"] = "node index.js"
     assert _node(package, {"index.js": ""}).argv[:2] == ("npm", "start")
+    # dwiyuliani's expressJS-mysql: the file handed to npm ('Unknown command')
+    package = {"main": "src/index.js", "scripts": {"start": "npm src/index.js"}}
+    assert _node(package, {"src/index.js": ""}).argv == ("node", "src/index.js")
 
 
 def test_a_start_script_running_a_packages_folder_runs_its_command() -> None:

@@ -363,7 +363,9 @@ def _generated_outside(files: dict[str, bytes], schema: str) -> bool:
 
 
 # A script that is one JavaScript file's path and nothing else (``"start": "index.js"``).
-_BARE_FILE = re.compile(r"^\s*(?:\./)?([\w./-]+\.[cm]?js)\s*$")
+# (or handed to npm as if it were its command: dwiyuliani's expressJS-mysql says ``"start":
+# "npm src/index.js"``, its main; npm: 'Unknown command: "src/index.js"')
+_BARE_FILE = re.compile(r"^\s*(?:npm\s+)?(?:\./)?([\w./-]+\.[cm]?js)\s*$")
 
 
 # A script whose program is a package's folder, not its command (``./node_modules/nodemon
@@ -385,10 +387,10 @@ def _package_folder_run(script: str, listed: dict[str, str]) -> tuple[str, str, 
 
 
 def _bare_file(script: str, files: dict[str, bytes]) -> str | None:
-    """The upload's JavaScript file a script names alone, which the shell npm runs it in
-    takes for a command and does not find (exit 127): CrispenGari's
-    SQLite3-with-knex-express-API says ``"start": "index.js"``, its main. None for any
-    other script."""
+    """The upload's JavaScript file a script names alone (or hands npm as its command),
+    which the shell npm runs it in takes for a command and does not find (exit 127):
+    CrispenGari's SQLite3-with-knex-express-API says ``"start": "index.js"``, its main.
+    None for any other script."""
     found = _BARE_FILE.match(script)
     path = posixpath.normpath(found.group(1)) if found is not None else None
     return path if path is not None and path in files else None
