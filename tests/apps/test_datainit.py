@@ -1022,6 +1022,72 @@ async def test_the_models_tables_are_made_on_its_async_engine(tmp_path) -> None:
             await trio.to_thread.run_sync(_drop_table, url, table)
 
 
+# This machine's MariaDB (root, no password, its `test` database), as the env tool says.
+MYSQL_URL = os.environ.get("PREVIEW_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+def _mysql_answers() -> bool:
+    engine = sqlalchemy.create_engine(MYSQL_URL, connect_args={"connect_timeout": 5})
+    try:
+        engine.connect().close()
+    except sqlalchemy.exc.SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
+async def test_the_models_tables_on_mysql_give_a_string_without_length_one(tmp_path) -> None:
+    """mruna18's blog-FastAPI declares ``Column(String)`` on its MariaDB, whose VARCHAR
+    needs a length ("VARCHAR requires a length on dialect mysql"): none of its tables were
+    made, every route of its data answered 500. A length (255) where it gives none; its
+    text columns stay text."""
+    if not await trio.to_thread.run_sync(_mysql_answers):
+        pytest.skip(f"no MariaDB answers at {MYSQL_URL}")
+    table = f"blog_{uuid.uuid4().hex[:12]}"
+    (tmp_path / "blog.py").write_text(
+        "from sqlalchemy import Column, Integer, String, Text, create_engine\n"
+        "from sqlalchemy.orm import declarative_base\n\n"
+        "Base = declarative_base()\n\n\n"
+        f"class Blog(Base):\n    __tablename__ = {table!r}\n"
+        "    id = Column(Integer, primary_key=True)\n    name = Column(String)\n"
+        "    body = Column(Text)\n\n\n"
+        f"engine = create_engine({MYSQL_URL!r})\n"
+    )
+    try:
+        with trio.fail_after(60):
+            done = await trio.run_process(
+                [sys.executable, "-c", MODELS_TABLES, "blog"], cwd=tmp_path, capture_stderr=True
+            )
+        said = done.stderr.decode()
+        assert f"its models' tables made (nothing in the app makes them): {table}" in said
+        with trio.fail_after(30):
+            columns = await trio.to_thread.run_sync(_column_types, MYSQL_URL, table)
+        assert columns["name"] == "VARCHAR(255)" and columns["body"] == "TEXT"
+    finally:
+        with trio.move_on_after(30) as cleanup:
+            cleanup.shield = True
+            await trio.to_thread.run_sync(_drop_mysql_table, MYSQL_URL, table)
+
+
+def _column_types(url: str, table: str) -> dict[str, str]:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        columns = sqlalchemy.inspect(engine).get_columns(table)
+        return {c["name"]: str(c["type"]).split(" ")[0] for c in columns}
+    finally:
+        engine.dispose()
+
+
+def _drop_mysql_table(url: str, table: str) -> None:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS `{table}`"))
+    finally:
+        engine.dispose()
+
+
 def _has_table(url: str, table: str) -> bool:
     engine = sqlalchemy.create_engine(url)
     try:
