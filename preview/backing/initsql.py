@@ -6,7 +6,8 @@ The SQL is the upload's, and the service runs it in a thread (psycopg blocks), w
 Trio cannot cancel: ``SELECT pg_sleep(86400)`` held the preview's end (its relay's
 login waits for the scripts) for as long as it said, its session open on the server.
 So the thread is abandoned when the preview ends, and the query it runs is cancelled
-on the server (and no script after it starts).
+on the server (and no script after it starts). A script that fails as a whole is run
+again statement by statement, as ``psql -f`` runs a file, going on past those that fail.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -73,17 +75,64 @@ def _pieces(text: str) -> list[tuple[str, str | None]]:
     return [*pieces, (text[at:], None)]
 
 
-def _run_script(connection: psycopg.Connection, text: str) -> None:
+@dataclass(frozen=True)
+class _Partly:
+    """A script's statements that failed, where others of it ran: each one's first error
+    line, of how many it has."""
+
+    failures: tuple[str, ...] = ()
+    statements: int = 0
+
+
+def _run_script(connection: psycopg.Connection, text: str) -> _Partly:
     """One script's statements, its psql commands and its own database's making left out,
-    its COPY rows copied."""
+    its COPY rows copied; what failed of it where the rest ran (:func:`_one_by_one`)."""
+    import psycopg  # lazy: psycopg loads only once a PostgreSQL is used
+
+    partly = _Partly()
     for sql, rows in _pieces(text):
         if rows is not None:
             with connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[arg-type]
                 copy.write(rows)
             continue
         statements = _DATABASE_MADE.sub("", _META_COMMAND.sub("", sql))
-        if statements.strip():  # no parameters: one simple query, its statements all run
+        if not statements.strip():
+            continue
+        try:  # no parameters: one simple query, its statements all run (or none)
             connection.execute(statements)  # type: ignore[call-overload]
+        except psycopg.Error as error:
+            failed = _one_by_one(connection, statements, error)
+            partly = _Partly(
+                (*partly.failures, *failed.failures), partly.statements + failed.statements
+            )
+    return partly
+
+
+def _one_by_one(connection: psycopg.Connection, sql: str, error: Exception) -> _Partly:
+    """``sql``'s statements run one at a time, as ``psql -f`` runs a file, going on past
+    one that fails: farhanhasindipro25's music-library-express-postgres keeps its tables,
+    its rows and the queries its code runs (``WHERE songs.song_uid = $1``) in scripts.sql,
+    whose one query failed on "there is no parameter $1" and made none of its tables.
+    Raises ``error`` where it has one statement, or every one fails."""
+    import psycopg
+    import sqlparse  # lazy: only for a script that failed as a whole
+
+    statements = [
+        cleaned
+        for piece in sqlparse.split(sql)
+        if (cleaned := sqlparse.format(piece, strip_comments=True).strip().rstrip(";").strip())
+    ]
+    if len(statements) < 2:
+        raise error
+    failures: list[str] = []
+    for statement in statements:
+        try:
+            connection.execute(statement)  # type: ignore[call-overload]
+        except psycopg.Error as failure:
+            failures.append(next(iter(str(failure).strip().splitlines()), ""))
+    if len(failures) == len(statements):
+        raise error
+    return _Partly(tuple(failures), len(statements))
 
 
 def run_init_scripts(
@@ -102,10 +151,17 @@ def run_init_scripts(
         if cancelled():
             break
         try:
-            _run_script(connection, text)
+            partly = _run_script(connection, text)
         except psycopg.Error as error:
             first = next(iter(str(error).strip().splitlines()), "")
             told.append(f"PostgreSQL: the init script {path} failed: {first}")
+            continue
+        if partly.failures:
+            told.append(
+                f"PostgreSQL: the init script {path} was run statement by statement, as "
+                f"psql runs a file: {len(partly.failures)} of its {partly.statements} "
+                f"failed (the first: {partly.failures[0]})"
+            )
             continue
         told.append(f"PostgreSQL: the init script {path} was run")
     return told

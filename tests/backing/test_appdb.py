@@ -316,6 +316,13 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
             "COPY public.fruit (name) FROM stdin;\nfig\n\\N\n\\.\n\n"
             "INSERT INTO fruit VALUES ('kiwi');\n",
         ),
+        # farhanhasindipro25's music-library: its rows beside the queries its code runs,
+        # which fail on their parameter: run one by one, as psql runs a file.
+        (
+            "db/05.sql",
+            "-- the rows\nINSERT INTO fruit VALUES ('plum; ripe');\n"
+            "-- the query its code runs\nSELECT * FROM fruit WHERE name = $1;\n",
+        ),
     )
     logins = SharedLogins(
         PG_URL, new_database_name(), "tests", init_scripts=scripts, init_told=tell
@@ -328,13 +335,15 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
             found = await trio.to_thread.run_sync(
                 _fruit, login.role, login.password, login.database
             )
-        assert found == (["50% pear", "apple", "fig", "kiwi", None], logins.role)
+        assert found == (["50% pear", "apple", "fig", "kiwi", "plum; ripe", None], logins.role)
         assert [t.split(":")[1].strip()[:40] for t in told] == [
             "the init script db/01.sql was run",
             "the init script db/02.sql failed",
             "the init script db/03.sql was run",
             "the init script db/04.sql was run",
+            "the init script db/05.sql was run statem",
         ]
+        assert told[4].endswith("1 of its 2 failed (the first: there is no parameter $1)")
         assert "db/02.sql failed: " in told[1], told  # the role may not: never the admin
         assert await trio.to_thread.run_sync(_exists, "intruder") == (False, False)
     finally:
