@@ -1070,6 +1070,36 @@ async def test_the_models_tables_on_mysql_give_a_string_without_length_one(tmp_p
             await trio.to_thread.run_sync(_drop_mysql_table, MYSQL_URL, table)
 
 
+async def test_the_models_tables_that_can_be_made_are_where_one_cannot(tmp_path) -> None:
+    """mruna18's blog-FastAPI: one model's foreign key names a table no model declares
+    (``ForeignKey("user.id")`` beside ``__tablename__ = "users"``), and create_all() made
+    none of its tables. Each that can be made is; the one that cannot is said."""
+    (tmp_path / "blog.py").write_text(
+        "from sqlalchemy import Column, ForeignKey, Integer, create_engine\n"
+        "from sqlalchemy.orm import declarative_base\n\n"
+        "Base = declarative_base()\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n"
+        "    id = Column(Integer, primary_key=True)\n\n\n"
+        "class Comment(Base):\n    __tablename__ = 'comments'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    user_id = Column(Integer, ForeignKey('users.id'))\n\n\n"
+        "class Post(Base):\n    __tablename__ = 'posts'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    owner_id = Column(Integer, ForeignKey('user.id'))\n\n\n"
+        "engine = create_engine('sqlite:///blog.db')\n"
+    )
+    with trio.fail_after(60):
+        done = await trio.run_process(
+            [sys.executable, "-c", MODELS_TABLES, "blog"], cwd=tmp_path, capture_stderr=True
+        )
+    said = done.stderr.decode()
+    assert "its models' tables made one by one but posts" in said
+    assert "its models' tables made (nothing in the app makes them): " in said
+    with sqlite3.connect(tmp_path / "blog.db") as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert sorted(r[0] for r in rows) == ["comments", "users"]
+
+
 def _column_types(url: str, table: str) -> dict[str, str]:
     engine = sqlalchemy.create_engine(url)
     try:
