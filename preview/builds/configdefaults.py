@@ -100,7 +100,11 @@ from ..apps.configvars import (
     template_url,
     typed_reads,
 )
-from ..apps.configvars.compose import app_service_environment
+from ..apps.configvars.compose import (
+    app_service_build_args,
+    app_service_environment,
+    interpolated,
+)
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.detect import settings_package_module
@@ -995,10 +999,16 @@ def config_defaults(
     # and redoc_url with no default: its stand-ins met FastAPI's "Routed paths must start
     # with '/'"). Only those: its ENV also sets modes (DEBUG=0, NODE_ENV=production) that
     # a preview's development run does not take.
+    # Its values as the image was built: the build arguments they name given the compose
+    # service's values, else their defaults (evelynting610's library-flask: ``ENV
+    # APP_CONFIG_FILE=/app/config/${config_type}.py``, compose building it with
+    # ``config_type: development``); one naming what nothing gives is none.
+    built = {**docker.args, **app_service_build_args(files, anchor)} if docker else {}
     imaged = {
-        name: value
+        name: interpolated(value, built)
         for name, value in (docker.env.items() if docker is not None else ())
         if value
+        and "$" not in interpolated(value, built)
         and types.get(name, OPTIONAL) != OPTIONAL
         and name not in taken | found.values.keys()
     }

@@ -1318,6 +1318,46 @@ def test_a_node_apps_compose_service_environment_is_its_configuration() -> None:
     assert "QUEUE_REGION" not in config_defaults(python, "main.py", {}, {"PORT"}).values
 
 
+def test_a_flask_settings_file_its_image_names_by_a_build_argument_is_given() -> None:
+    """evelynting610's library-flask: ``app.config.from_envvar('APP_CONFIG_FILE')``, which
+    its Dockerfile sets to ``/app/config/${config_type}.py`` (``ARG
+    config_type=production``), its compose file building it with ``config_type:
+    development`` and mounting the app at /app: "The environment variable
+    'APP_CONFIG_FILE' is not set". The value as the image was built; not one naming what
+    nothing gives, nor a read told to be silent."""
+    dockerfile = (
+        "FROM python:3.7\nCOPY ./ /app\nWORKDIR /app\nARG config_type=production\n"
+        "ENV APP_CONFIG_FILE=/app/config/${config_type}.py\nENV FLASK_APP=library\n"
+        "ENV OTHER=${unknown}/x\n"
+    )
+    compose = (
+        "services:\n  web:\n    build:\n      context: .\n      args:\n"
+        "        config_type: development\n    volumes:\n      - .:/app\n"
+    )
+    factory = (
+        "from flask import Flask\n\ndef create_app():\n    app = Flask(__name__)\n"
+        "    app.config.from_envvar('APP_CONFIG_FILE')\n"
+        "    app.config.from_envvar('EXTRA_SETTINGS', silent=True)\n"
+        "    app.config.from_envvar('OTHER')\n    return app\n"
+    )
+    files = {
+        "library/__init__.py": factory.encode(),
+        "config/development.py": b"DEBUG = True\n",
+        "Dockerfile": dockerfile.encode(),
+        "docker-compose.yml": compose.encode(),
+        "requirements.txt": b"flask\n",
+    }
+    assert required_types(files)["APP_CONFIG_FILE"] == ""
+    assert "EXTRA_SETTINGS" not in required_types(files)
+    found = config_defaults(files, "library/__init__.py", {}, {"PORT"})
+    assert found.values["APP_CONFIG_FILE"] == "/app/config/development.py"
+    assert found.values.get("OTHER") != "${unknown}/x"
+    # without the compose file's argument: its default
+    del files["docker-compose.yml"]
+    found = config_defaults(files, "library/__init__.py", {}, {"PORT"})
+    assert found.values["APP_CONFIG_FILE"] == "/app/config/production.py"
+
+
 def test_what_its_dockerfile_sets_for_a_variable_it_cannot_start_without_is_given() -> None:
     """sr-vazkez's FastApi-RBAC reads docs_url, openapi_url and redoc_url by decouple with
     no default; its Dockerfile sets them (``ENV docs_url='/docs'``), which the preview's

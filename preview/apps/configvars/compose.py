@@ -16,6 +16,7 @@ __all__ = [
     "COMPOSE_NAMES",
     "ComposeProject",
     "ComposeVolume",
+    "app_service_build_args",
     "app_service_environment",
     "app_service_volumes",
     "compose_environment",
@@ -286,6 +287,21 @@ class ComposeVolume:
 
     target: str
     source: str | None
+
+
+def app_service_build_args(files: dict[str, bytes], anchor: str) -> dict[str, str]:
+    """The build arguments the compose service that builds the app gives its Dockerfile
+    (``build: {args: {config_type: development}}``, or a list of ``name=value``), over
+    its ``ARG`` defaults; {} where it gives none."""
+    found = _app_service(files, anchor)
+    build = found[2].get("build") if found is not None else None
+    args = build.get("args") if isinstance(build, dict) else None
+    if isinstance(args, list):
+        pairs = (str(a).partition("=") for a in args)
+        return {name: value for name, equals, value in pairs if equals}
+    if isinstance(args, dict):
+        return {str(k): str(v) for k, v in args.items() if v is not None}
+    return {}
 
 
 def app_service_volumes(files: dict[str, bytes], anchor: str) -> list[ComposeVolume]:

@@ -189,6 +189,8 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
                 # (a Redis or database without one), which a throwaway would contradict.
                 if not _PASSWORD.search(key.upper()):
                     found.setdefault(_prefixed(node, key, prefix), OPTIONAL)
+            elif isinstance(node, ast.Call) and (key := _config_file_read(node)):
+                found.setdefault(key, "")  # the file Flask loads its settings from
             elif isinstance(node, ast.Attribute) and (key := _environ_get(node.value)):
                 found.setdefault(key, "")  # os.environ.get("X").split(…): required
             elif isinstance(node, ast.Call) and (key := _environ_get(node)):
@@ -1140,6 +1142,25 @@ def _config_aliases(tree: ast.Module) -> set[str]:
         for alias in node.names
         if alias.asname and alias.name in ("config", "env")
     }
+
+
+def _config_file_read(call: ast.Call) -> str | None:
+    """Flask's ``app.config.from_envvar("X")``, not told to be silent: the variable
+    naming its settings file, without which it refuses to start (evelynting610's
+    library-flask: "The environment variable 'APP_CONFIG_FILE' is not set")."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr != "from_envvar" or not call.args:
+        return None
+    if not (isinstance(func.value, ast.Attribute) and func.value.attr == "config"):
+        return None
+    silent = _keyword(call, "silent")
+    if len(call.args) > 1 or (silent is not None and not _false(silent)):
+        return None
+    return _string(call.args[0])
+
+
+def _false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
 
 
 def _config_call(call: ast.Call, aliases: set[str] | tuple[str, ...] = ()) -> str | None:

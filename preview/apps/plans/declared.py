@@ -81,6 +81,9 @@ class DockerfileFacts:
     runs: tuple[str, ...] = ()  # its RUN lines, every stage's, in order
     env: dict[str, str] = field(default_factory=dict)
     exposed: tuple[int, ...] = ()
+    # its last stage's build arguments with their defaults (``ARG config_type=production``),
+    # which its ENV values may name (``ENV APP_CONFIG_FILE=/app/config/${config_type}.py``)
+    args: dict[str, str] = field(default_factory=dict)
 
 
 def declared_starts(files: dict[str, bytes]) -> list[Declared]:
@@ -155,9 +158,13 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
     runs: list[str] = []
     env: dict[str, str] = {}
     exposed: list[int] = []
+    args: dict[str, str] = {}
     for keyword, argument in instructions:
         if keyword == "FROM":  # a new stage: its start is its own
-            entrypoint, cmd, env, exposed = None, None, {}, []
+            entrypoint, cmd, env, exposed, args = None, None, {}, [], {}
+        elif keyword == "ARG":
+            name, _, default = argument.strip().partition("=")
+            args[name.strip()] = default.strip().strip("\"'")
         elif keyword == "CMD":
             cmd = _words(argument)
         elif keyword == "ENTRYPOINT":
@@ -169,7 +176,7 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
         elif keyword == "EXPOSE":
             exposed += [int(p) for p in re.findall(r"\b(\d{2,5})\b", argument)]
     start = _container_start(entrypoint, cmd)
-    return DockerfileFacts(path, start, tuple(runs), env, tuple(exposed))
+    return DockerfileFacts(path, start, tuple(runs), env, tuple(exposed), args)
 
 
 # pip's install options that take a value (the value is no requirement).
