@@ -1446,7 +1446,9 @@ def test_a_package_larger_than_a_build_may_write_imported_in_a_function_is_left_
 def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
     """KiranPrasath-26's flask-kanban lists ``pkg_resources``, setuptools' module, which no
     index has as a distribution: relaunched with setuptools instead. Another name the
-    index lacks, which the app lists itself, stays its own failure."""
+    index lacks, which the app lists and imports, stays its own failure; one nothing
+    imports is left out (QueenieBloom's crud-python-mysql-flask lists ``bycrypt``, a typo
+    no module imports)."""
     lines = [
         "  × No solution found when resolving dependencies:",
         "  ╰─▶ Because pkg-resources was not found in the package registry and you",
@@ -1459,9 +1461,15 @@ def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
     assert fix.add == "setuptools<81"
     other = [line.replace("pkg-resources", "nosuchthing") for line in lines]
     listed = PythonDeps(("Flask", "nosuchthing"), "requirements.txt", None, None)
+    imports = {"app.py": b"import nosuchthing\n"}
     remedies = Remedies()
     remedies.tried.deps = listed
-    assert remedies.next_fix("installing dependencies failed", other, {}, PYTHONS) is None
+    assert remedies.next_fix("installing dependencies failed", other, imports, PYTHONS) is None
+    remedies = Remedies()
+    remedies.tried.deps = listed
+    typo = remedies.next_fix("installing dependencies failed", other, {"app.py": b""}, PYTHONS)
+    assert typo is not None and typo.drop == "nosuchthing", typo
+    assert "is on no package index under any version" in typo.said
 
 
 def test_a_freezes_pin_the_index_lacks_that_nothing_imports_is_left_out() -> None:

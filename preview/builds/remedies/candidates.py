@@ -607,6 +607,7 @@ def _for_absent_from_the_index(failure: Failure) -> list[Fix]:
             _without_guessed(absent, failure.tried)
             or _for_listed_module(absent, failure.tried)
             or _without_frozen_unimported(absent, failure.tried, failure.files)
+            or _without_absent_unimported(absent, failure.tried, failure.files)
         )
     for pinned in dict.fromkeys(_NO_SUCH_PIN.findall(said)):
         fixes += _without_frozen_unimported(pinned, failure.tried, failure.files)
@@ -659,6 +660,22 @@ def _without_frozen_unimported(name: str, tried: Tried, files: dict[str, bytes])
     said = (
         f"{name}, pinned by its pip freeze, is not on the package index at that version, and "
         "no module of the app imports it: relaunching without it"
+    )
+    return [Fix(said, drop=distribution)]
+
+
+def _without_absent_unimported(name: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
+    """A requirement of the app's own list that the index does not have at all, under any
+    version, and that no module of the app imports: left out, as nothing could install it
+    and nothing asks for it (QueenieBloom's crud-python-mysql-flask lists ``bycrypt``, a
+    typo that nothing imports: "Because bycrypt was not found in the package registry").
+    One the app imports stays: its failure is then the app's, said as it is."""
+    distribution = _norm(name)
+    if not _listed_unimported(distribution, tried, files):
+        return []
+    said = (
+        f"{name}, which the app lists, is on no package index under any version, and no "
+        "module of the app imports it: relaunching without it"
     )
     return [Fix(said, drop=distribution)]
 
