@@ -1277,7 +1277,7 @@ def test_a_builds_last_exception_is_among_its_lines() -> None:
 def test_a_guessed_requirement_the_index_lacks_is_left_out() -> None:
     """nikpopka's upload lists no dependencies; a Windows desktop script beside its FastAPI
     app imports win32com, which the guess added and uv cannot find: relaunched without it.
-    A name the app lists itself stays (its own list's failure is its own)."""
+    A name the app lists and imports itself stays (its own list's failure is its own)."""
     lines = [
         "  × No solution found when resolving dependencies:",
         "  ╰─▶ Because win32com was not found in the package registry and you require",
@@ -1291,7 +1291,8 @@ def test_a_guessed_requirement_the_index_lacks_is_left_out() -> None:
     fix = guessed.next_fix("installing dependencies failed", lines, {}, PYTHONS)
     assert fix is not None and fix.drop == "win32com", fix
     assert fix.said.startswith("win32com, guessed from an import (the app lists no dependencies)")
-    assert not _remedies(requirements).has_fix("", lines, {}, PYTHONS)
+    imports = {"desktop.py": b"import win32com.client\n"}
+    assert not _remedies(requirements).has_fix("", lines, imports, PYTHONS)
 
 
 async def test_a_fix_made_at_launch_is_in_force_for_its_revisions(
