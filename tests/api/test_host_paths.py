@@ -111,7 +111,10 @@ async def test_builds_and_built_environments_name_no_host_path(
     """A failed build (uv names the interpreter it uses), and a traceback through a
     library of the app's own environment."""
     built = replace(settings, build="on", env_dir=str(tmp_path / "envs"), startup_timeout=60.0)
-    failing = {"main.py": "print('never')\n", "requirements.txt": "no-such-package-ab12cd\n"}
+    failing = {
+        "main.py": "import no_such_package_ab12cd\nprint('never')\n",
+        "requirements.txt": "no-such-package-ab12cd\n",
+    }
     through = server_app(
         before_serving="import six\nsix.reraise(RuntimeError, RuntimeError('boom'))\n",
         **{"requirements.txt": "six\n"},

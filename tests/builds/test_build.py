@@ -138,7 +138,9 @@ async def test_failed_build_fails_the_launch_with_the_installers_reason(
 ) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
-        files = {"main.py": "from fastapi import FastAPI\napp = FastAPI()\n"}
+        # (imported: a listed name the index lacks that nothing imports would be left out)
+        main = "import stripe_payments_sdk_does_not_exist\nfrom fastapi import FastAPI\n"
+        files = {"main.py": main + "app = FastAPI()\n"}
         files["requirements.txt"] = "stripe-payments-sdk-does-not-exist==1.2.3\n"
         gid = await service.upload(files)
         response = await service.launch(gid)
