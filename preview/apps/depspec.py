@@ -26,6 +26,7 @@ import hashlib
 import json
 import posixpath
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -295,6 +296,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
     deps = _backports_marked(deps)
+    deps = _standard_modules_marked(deps)
     deps = _without_an_unrun_uwsgi(files, deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
@@ -439,6 +441,19 @@ def _backports_marked(deps: PythonDeps) -> PythonDeps:
     markers = {name: f'python_version < "{version}"' for name, version in _BACKPORTS.items()}
     why = "backports of standard modules, installed only on the Pythons before them"
     return _marked(deps, markers, f"{why} (python_version marker)")
+
+
+def _standard_modules_marked(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with each line naming a module of Python 3's standard library (``secrets``,
+    ``uuid``, ``hashlib``; not a backport of :data:`_BACKPORTS`) marked for Python 2
+    alone: its import finds the standard library's module first, and the distribution of
+    that name is a Python 2 package that does not build on 3 (QueenieBloom's
+    crud-python-mysql-flask lists ``secrets``, whose 1.0.2 failed its build)."""
+    standard = {name.lower() for name in sys.stdlib_module_names if not name.startswith("_")}
+    listed = {_line_name(line) for line in deps.requirements if ";" not in line}
+    named = {n for n in listed if n.replace("-", "_") in standard and n not in _BACKPORTS}
+    why = "the standard library's own modules, which its import finds first"
+    return _marked(deps, dict.fromkeys(named, 'python_version < "3"'), f"{why} (Python 2 alone)")
 
 
 # Where an upload names what it installs (not what it runs): its dependency files.

@@ -1030,6 +1030,26 @@ def test_a_backport_of_a_standard_module_is_marked_for_the_pythons_before_it() -
     assert any(n.startswith("backports-zoneinfo, dataclasses: backports") for n in deps.notes)
 
 
+def test_a_standard_modules_name_listed_as_a_requirement_is_marked_for_python_2() -> None:
+    """QueenieBloom's crud-python-mysql-flask lists ``secrets`` (the standard library's
+    module since 3.6, which its import finds first), whose distribution, 1.0.2, a Python 2
+    package, failed its build. Marked for Python 2 alone; a backport keeps its own marker,
+    a distribution of another name stays."""
+    files = {
+        "main.py": b"import secrets\nimport flask\n",
+        "requirements.txt": b"Flask\nsecrets\nuuid==1.30\ndataclasses==0.8\npathlib2\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == (
+        "Flask",
+        'secrets ; python_version < "3"',
+        'uuid==1.30 ; python_version < "3"',
+        'dataclasses==0.8 ; python_version < "3.7"',
+        "pathlib2",
+    )
+    assert any(n.startswith("secrets, uuid: the standard library's own") for n in deps.notes)
+
+
 def test_a_django_pinned_below_the_modules_its_settings_name_is_lifted_to_their_release() -> None:
     """Django==3.2.16 listed, its settings' CACHES on Django 4.0's RedisCache
     (mohammadanarul's drf-job-portal: "Could not find backend …RedisCache" at migrate)."""
