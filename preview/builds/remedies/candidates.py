@@ -654,14 +654,10 @@ def _without_frozen_unimported(name: str, tried: Tried, files: dict[str, bytes])
     that version, which no module of the app imports: left out (haoolii's flask-blog-api,
     a whole Ubuntu machine's freeze: ``defer==1.0.6``, apt's python3-defer, is on no
     index). One the app imports stays: its failure is then the app's, said as it is."""
-    distribution = _norm(name)
-    if not _frozen(tried) or not _listed_unimported(distribution, tried, files):
+    if not _frozen(tried):
         return []
-    said = (
-        f"{name}, pinned by its pip freeze, is not on the package index at that version, and "
-        "no module of the app imports it: relaunching without it"
-    )
-    return [Fix(said, drop=distribution)]
+    why = ", pinned by its pip freeze, is not on the package index at that version"
+    return _left_out_unimported(name, tried, files, why)
 
 
 def _without_absent_unimported(name: str, tried: Tried, files: dict[str, bytes]) -> list[Fix]:
@@ -670,13 +666,17 @@ def _without_absent_unimported(name: str, tried: Tried, files: dict[str, bytes])
     and nothing asks for it (QueenieBloom's crud-python-mysql-flask lists ``bycrypt``, a
     typo that nothing imports: "Because bycrypt was not found in the package registry").
     One the app imports stays: its failure is then the app's, said as it is."""
+    why = ", which the app lists, is on no package index under any version"
+    return _left_out_unimported(name, tried, files, why)
+
+
+def _left_out_unimported(name: str, tried: Tried, files: dict[str, bytes], why: str) -> list[Fix]:
+    """The fix leaving out ``name``, which the app lists and no module of it imports
+    (``why``: what makes it uninstallable, said after its name); none otherwise."""
     distribution = _norm(name)
     if not _listed_unimported(distribution, tried, files):
         return []
-    said = (
-        f"{name}, which the app lists, is on no package index under any version, and no "
-        "module of the app imports it: relaunching without it"
-    )
+    said = f"{name}{why}, and no module of the app imports it: relaunching without it"
     return [Fix(said, drop=distribution)]
 
 
@@ -792,14 +792,8 @@ def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> 
     Python, no source to build: kiyoshisama's fastapi-blog-sqlalchemy-v2 lists
     ``redis-server``, macOS wheels only) and that no module of the app imports: left out.
     One the app imports stays: its failure is then the app's, said as it is."""
-    distribution = _norm(name)
-    if not _listed_unimported(distribution, tried, files):
-        return []
-    said = (
-        f"{name} has no wheel for this platform on any Python and no source to build, and "
-        f"no module of the app imports it: relaunching without it"
-    )
-    return [Fix(said, drop=distribution)]
+    why = " has no wheel for this platform on any Python and no source to build"
+    return _left_out_unimported(name, tried, files, why)
 
 
 def _without_oversized(found: re.Match[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
