@@ -534,7 +534,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
         mysql.fold_case = table_name_cases(files)
-        for database in _config_databases(files):
+        for database in [*_config_databases(files), *_python_databases(files)]:
             if database not in mysql.databases:
                 mysql.databases.append(database)
     for server in (wanted.redis, wanted.mysql):
@@ -570,6 +570,151 @@ def _config_databases(files: dict[str, bytes]) -> list[str]:
             if name not in found:
                 found.append(name)
     return found[:4]
+
+
+# A MySQL driver's connect call of the app's Python code, and the keywords naming its
+# database (PyMySQL's ``db=``, mysql-connector's ``database=``).
+_CONNECTS = frozenset({"connect", "Connect", "connection", "Connection"})
+_DATABASE_KEYWORDS = frozenset({"db", "database", "schema"})
+_DRIVER_MODULES = ("pymysql", "MySQLdb", "mysql.connector", "connector", "mariadb", "aiomysql")
+
+
+def _python_databases(files: dict[str, bytes]) -> list[str]:
+    """The database names the app's Python code gives its MySQL connection, where no URL
+    says one: a driver's ``connect(db=…)`` given a literal, a module's string constant, or
+    the parameter of the function or class wrapping it, then the literals its callers
+    pass (the Coding Dojo's ``connectToMySQL('users_schema')``, whose ``MySQLConnection``
+    hands ``db`` to ``pymysql.connect``: "Unknown database 'users_schema'"); and a
+    SQLAlchemy URL the code joins of its own constants (harlequelrah's user-fastapi:
+    ``"mysql+mysqlconnector://"+username+":"+password+"@localhost:3306/"+database``). A
+    few at most."""
+    trees = {
+        path: tree
+        for path, data in sorted(files.items())
+        if path.endswith(".py")
+        and not TEST_FILES.search(path)
+        and len(data) <= 512_000
+        and (tree := _parsed(data)) is not None
+    }
+    constants = {
+        target.id: node.value.value
+        for tree in trees.values()
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found: list[str] = []
+    wrappers: dict[str, int] = {}  # a function or class handing a parameter on as the name
+    for tree in trees.values():
+        for scope in ast.walk(tree):
+            if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+                continue
+            for value in _connect_databases(scope):
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    found.append(value.value)
+                elif isinstance(value, ast.Name) and value.id in constants:
+                    found.append(constants[value.id])
+                elif isinstance(value, ast.Name) and not isinstance(scope, ast.Module):
+                    names = [a.arg for a in scope.args.args]
+                    if value.id in names:
+                        wrappers[scope.name] = names.index(value.id)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+                joined = _concatenated(node, constants)
+                if joined is not None and _MYSQL_SCHEME.match(joined.split("://", 1)[0]):
+                    database = urlsplit(joined).path.lstrip("/").split("?")[0]
+                    found += [database] if database else []
+    classes = {
+        node.name: wrappers["__init__"]
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and "__init__" in wrappers
+        and any(
+            isinstance(f, ast.FunctionDef) and f.name == "__init__" and _connect_databases(f)
+            for f in node.body
+        )
+    }
+    callees = {**{n: i for n, i in wrappers.items() if n != "__init__"}, **classes}
+    for _ in range(3):  # a function handing its parameter on to one (``connectToMySQL(db)``)
+        for function in (
+            f for tree in trees.values() for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+        ):
+            names = [a.arg for a in function.args.args]
+            for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+                called = call.func.id if isinstance(call.func, ast.Name) else None
+                at = _argument_at(called, callees, classes)
+                given = call.args[at] if at is not None and at < len(call.args) else None
+                if isinstance(given, ast.Name) and given.id in names and function.name != called:
+                    callees.setdefault(function.name, names.index(given.id))
+    for tree in trees.values():
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+            called = call.func.id if isinstance(call.func, ast.Name) else None
+            at = _argument_at(called, callees, classes)
+            if at is not None and at < len(call.args):
+                given = call.args[at]
+                if isinstance(given, ast.Constant) and isinstance(given.value, str):
+                    found.append(given.value)
+    names = [n for n in dict.fromkeys(found) if re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", n)]
+    return names[:4]
+
+
+def _parsed(data: bytes) -> ast.Module | None:
+    try:
+        return parse_source(data)
+    except (SyntaxError, ValueError, RecursionError):
+        return None  # a module Python cannot parse names nothing here
+
+
+def _argument_at(
+    called: str | None, callees: dict[str, int], classes: dict[str, int]
+) -> int | None:
+    """Which positional argument of a call to ``called`` names the database (a class's
+    ``__init__`` counts ``self``); None where it is no wrapper's call."""
+    if called is None or called not in callees:
+        return None
+    at = callees[called] - (1 if called in classes else 0)
+    return at if at >= 0 else None
+
+
+def _connect_databases(scope: ast.AST) -> list[ast.expr]:
+    """The values a MySQL driver's connect calls directly in ``scope`` (not in the
+    functions it defines) give their database keyword."""
+    found: list[ast.expr] = []
+    for node in _own_nodes(scope):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr not in _CONNECTS or not ast.unparse(node.func.value).endswith(
+            _DRIVER_MODULES
+        ):
+            continue
+        found += [k.value for k in node.keywords if k.arg in _DATABASE_KEYWORDS]
+    return found
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of ``scope``, not those of the functions and classes it defines."""
+    for child in ast.iter_child_nodes(scope):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        yield child
+        yield from _own_nodes(child)
+
+
+def _concatenated(node: ast.expr, constants: dict[str, str]) -> str | None:
+    """A ``+`` of string literals and module constants, joined; None for any other."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _concatenated(node.left, constants)
+        right = _concatenated(node.right, constants)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    return None
 
 
 # A table its migrations, seeders or SQL make, and the tables they name after: Sequelize's

@@ -827,6 +827,44 @@ def test_a_database_name_a_config_module_gives_is_made() -> None:
     assert mysql is not None and "island" not in mysql.databases
 
 
+def test_the_database_python_code_hands_its_mysql_driver_is_made() -> None:
+    """aloe-there's users-flask-mysql, the Coding Dojo's shape: ``connectToMySQL(
+    'users_schema')`` makes a ``MySQLConnection(db)``, whose ``__init__`` hands ``db`` to
+    ``pymysql.connect``: "Unknown database 'users_schema'". harlequelrah's user-fastapi
+    joins its URL of constants (``"mysql+mysqlconnector://"+username+…+"/"+database``):
+    "Unknown database 'userapi'". Each is made; a name its tests give is not."""
+    connection = (
+        b"import pymysql.cursors\n\n\nclass MySQLConnection:\n"
+        b"    def __init__(self, db):\n"
+        b"        self.connection = pymysql.connect(host='localhost', user='root',\n"
+        b"                                          password='root', db=db)\n\n\n"
+        b"def connectToMySQL(db):\n    return MySQLConnection(db)\n"
+    )
+    server = (
+        b"from flask import Flask\nfrom mysqlconnection import connectToMySQL\n"
+        b"app = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n"
+        b"    return str(connectToMySQL('users_schema').query_db('SELECT 1'))\n"
+    )
+    joined = (
+        b"from sqlalchemy import create_engine\nusername = 'Harlequin'\n"
+        b"password = 'Quinlehar0179'\ndatabase = 'userapi'\n"
+        b"URL = 'mysql+mysqlconnector://' + username + ':' + password + "
+        b"'@localhost:3306/' + database\nengine = create_engine(URL)\n"
+    )
+    files = {
+        "Pipfile": b"[packages]\nflask = '*'\npymysql = '*'\nmysql-connector-python = '*'\n",
+        "server.py": server,
+        "mysqlconnection.py": connection,
+        "app/database.py": joined,
+        "tests/test_server.py": b"from mysqlconnection import connectToMySQL\n"
+        b"connectToMySQL('test_schema')\n",
+    }
+    mysql = wanted_servers(files, "server.py", {}).mysql
+    assert mysql is not None
+    assert "users_schema" in mysql.databases and "userapi" in mysql.databases
+    assert "test_schema" not in mysql.databases
+
+
 def test_typeorms_environment_settings_name_its_mysql() -> None:
     """clicker645's typeorm-express: TypeORM 0.2 reads its connection from the
     environment, its .env saying ``TYPEORM_CONNECTION=mysql``, ``TYPEORM_DATABASE=test``,
