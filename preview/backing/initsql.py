@@ -129,10 +129,15 @@ def _one_by_one(connection: psycopg.Connection, sql: str, error: Exception) -> _
         try:
             connection.execute(statement)  # type: ignore[call-overload]
         except psycopg.Error as failure:
-            failures.append(next(iter(str(failure).strip().splitlines()), ""))
+            failures.append(_first_line(failure))
     if len(failures) == len(statements):
         raise error
     return _Partly(tuple(failures), len(statements))
+
+
+def _first_line(error: Exception) -> str:
+    """What an error says first (psycopg's message, its detail on the lines after)."""
+    return next(iter(str(error).strip().splitlines()), "")
 
 
 def run_init_scripts(
@@ -153,7 +158,7 @@ def run_init_scripts(
         try:
             partly = _run_script(connection, text)
         except psycopg.Error as error:
-            first = next(iter(str(error).strip().splitlines()), "")
+            first = _first_line(error)
             told.append(f"PostgreSQL: the init script {path} failed: {first}")
             continue
         if partly.failures:
@@ -189,7 +194,7 @@ def _connected_run(
                 running.connection = connection
             return run_init_scripts(connection, scripts, lambda: running.cancelled)
     except psycopg.OperationalError as error:
-        first = next(iter(str(error).strip().splitlines()), "")
+        first = _first_line(error)
         return [f"PostgreSQL: the init scripts could not run: {first}"]
 
 

@@ -50,7 +50,7 @@ from ..apps.configvars import (
 )
 from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads, typeorm_unconfigured
-from ..discovery.pyast import parse_source, uncommented
+from ..discovery.pyast import parse_module, parse_source, uncommented
 from ..generations import loads_bounded
 
 __all__ = [
@@ -594,7 +594,7 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
         if path.endswith(".py")
         and not TEST_FILES.search(path)
         and len(data) <= 512_000
-        and (tree := _parsed(data)) is not None
+        and (tree := parse_module(data)) is not None
     }
     constants = {
         target.id: node.value.value
@@ -660,13 +660,6 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
                     found.append(given.value)
     names = [n for n in dict.fromkeys(found) if re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", n)]
     return names[:4]
-
-
-def _parsed(data: bytes) -> ast.Module | None:
-    try:
-        return parse_source(data)
-    except (SyntaxError, ValueError, RecursionError):
-        return None  # a module Python cannot parse names nothing here
 
 
 def _argument_at(

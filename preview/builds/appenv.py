@@ -548,15 +548,14 @@ def _python_version(venv: Path) -> str | None:
     return found.group(1) if found else None
 
 
+_DATABASE_CERTIFICATE = ".preview-database-ca.pem"  # in the app's directory
+
+
 def _fills_in(name: str, value: str) -> bool:
     """Whether its .env's ``value`` for ``name`` is a form to fill in: a fill-in
     (``your_db_host``), or an engine's value naming none (``DB_TYPE=sql``), where
     configdefaults gives the served database's engine."""
-    if fill_in(value):
-        return True
-    what = meaning(name)
-    engine = what is not None and what.kind == DATABASE and what.part == "engine"
-    return engine and names_no_engine(value)
+    return fill_in(value) or names_no_engine(meaning(name), value)
 
 
 def _private_address(value: str) -> bool:
@@ -577,7 +576,6 @@ def _private_address(value: str) -> bool:
 
 # A client's TLS option in the app's own code (``ssl: true``, ``ssl: this.isProduction()``,
 # Sequelize's ``dialectOptions: { ssl: … }``), or a URL's ``sslmode``/``ssl=true``.
-_DATABASE_CERTIFICATE = ".preview-database-ca.pem"  # in the app's directory
 _TLS_OPTION = re.compile(rb"""\bssl["']?\s*:|sslmode=|[?&]ssl=true""")
 _NODE_SOURCE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", ".json")
 

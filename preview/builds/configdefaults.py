@@ -1004,11 +1004,12 @@ def config_defaults(
     # APP_CONFIG_FILE=/app/config/${config_type}.py``, compose building it with
     # ``config_type: development``); one naming what nothing gives is none.
     built = {**docker.args, **app_service_build_args(files, anchor)} if docker else {}
+    env = docker.env.items() if docker is not None else ()
+    as_built = {name: interpolated(value, built) for name, value in env if value}
     imaged = {
-        name: interpolated(value, built)
-        for name, value in (docker.env.items() if docker is not None else ())
-        if value
-        and "$" not in interpolated(value, built)
+        name: value
+        for name, value in as_built.items()
+        if "$" not in value
         and types.get(name, OPTIONAL) != OPTIONAL
         and name not in taken | found.values.keys()
     }
@@ -1833,11 +1834,7 @@ def _not_given(name: str, given: Mapping[str, str], options: Mapping[str, str]) 
     unset, empty, or an engine's value that names no engine (``configvars.names_no_engine``),
     which the app's own driver cannot take either (the user's own value still wins: appenv)."""
     value = given.get(name)
-    if not value:
-        return True
-    what = _option_or_name_meaning(name, options)
-    engine = what is not None and what.kind == DATABASE and what.part == "engine"
-    return engine and names_no_engine(value)
+    return not value or names_no_engine(_option_or_name_meaning(name, options), value)
 
 
 _ENGINES_OF = {"postgres": "postgresql", "mysql": "mysql"}  # TypeORM's type: the served's
@@ -1917,7 +1914,7 @@ def _unfilled(name: str, value: str | None, options: Mapping[str, str] | None = 
     if what.part == "url":
         return _url_word(name, value, options or {})
     if what.part == "engine":
-        return names_no_engine(value)
+        return names_no_engine(what, value)
     return what.part == "port" and not value.strip().isdigit()
 
 

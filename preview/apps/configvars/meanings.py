@@ -378,10 +378,12 @@ _ENGINE_STRINGS = {
 _NO_ENGINE = frozenset({"sql", "db", "database", "dbms", "rdbms", "relational", "engine"})
 
 
-def names_no_engine(value: str) -> bool:
-    """Whether ``value``, given for a database's engine, says only "a database" and names
-    none (``sql``): a form to fill in with the served database's engine."""
-    return value.strip().lower() in _NO_ENGINE
+def names_no_engine(what: Meaning | None, value: str) -> bool:
+    """Whether ``value``, given for a variable meaning ``what``, is a database's engine
+    that says only "a database" and names none (``sql``): a form to fill in with the
+    served database's engine."""
+    engine = what is not None and what.kind == DATABASE and what.part == "engine"
+    return engine and value.strip().lower() in _NO_ENGINE
 
 
 def engine_value(engine: str, name: str, django: bool, *, sqlalchemy: bool = False) -> str:
