@@ -1036,11 +1036,23 @@ def _plain(line: str) -> str:
     ``==None`` version (:func:`_without_none_version`), an empty marker's ``;``
     (minos32x's recipe-drf: ``Pillow>=8.3.1,<8.4.0;``, uv: "Expected marker value, found
     end of dependency specification"), where it does not parse with it and does without."""
-    line = _without_none_version(line)
+    line = _without_stray_letters(_without_none_version(line))
     if _parses(line) or not line.endswith(";"):
         return line
     bare = line.rstrip(";").rstrip()
     return bare if _parses(bare) else line
+
+
+# A pinned version followed by letters no version has (omarmuhammmed's book-store-fastapi:
+# ``rich-toolkit==0.14.7F``, a keystroke; uv: "after parsing `0.14.7`, found `F`").
+_STRAY_LETTERS = re.compile(r"(.*?(?:==|>=|<=|~=)\s*\d+(?:\.\d+)*)[A-Za-z]{1,2}\s*$")
+
+
+def _without_stray_letters(line: str) -> str:
+    """``line`` without the letters after its version where it does not parse with them
+    and does without; else as it is (``1.0a1``, ``2.0rc1``: versions, left)."""
+    found = None if _parses(line) else _STRAY_LETTERS.fullmatch(line)
+    return found.group(1) if found is not None and _parses(found.group(1)) else line
 
 
 # A branch of pipdeptree's tree: ``- click [required: >=7.1.2, installed: 8.0.1]``.

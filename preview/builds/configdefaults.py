@@ -348,7 +348,18 @@ _TOOL_FOLDER = re.compile(r"(?:^|_)(MIGRATIONS?|SEEDS?|SEEDERS?)_(?:DIR|DIRECTOR
 # A folder the app writes its logs or uploads into (rachmizard's typescript-express-dd:
 # ``join(__dirname, LOG_DIR)`` threw "The 'path' argument must be of type string"): the
 # conventional folder's name, relative, which the app makes (or its logger does).
-_WRITTEN_FOLDER = re.compile(r"(?:^|_)(LOGS?|UPLOADS?)_?(?:DIR|DIRECTORY|FOLDER)$")
+_WRITTEN_FOLDER = re.compile(
+    r"(?:^|_)(LOGS?|UPLOADS?)_?(?:DIR|DIRECTORY|FOLDER)$|^(LOGS|UPLOADS)_PATH$"
+)
+# A file the app keeps its data in (anggierz's movies-express: ``readJSON(process.env.
+# MOVIES_FILE)``, its example's ``MOVIES_FILE=xxx``, the folder its LOGS_PATH=xxx had
+# made: "EISDIR"): a file of its own name in the app's folder, which the app makes. Not a
+# key's, a certificate's or a database's (their own rules, or none).
+_DATA_FILE = re.compile(
+    r"^(?!.*(?:KEY|CERT|CREDENTIAL|SECRET|TOKEN|ACCOUNT|PEM|SSL|TLS|ENV|CONFIG|SETTINGS))"
+    r"([A-Z][A-Z0-9_]*?)_(?:FILE|FILE_?PATH|FILE_?NAME)$"
+)
+_DATABASE_WORD = re.compile(r"(?:^|_)(?:DB|DATABASE|SQLITE\d?|SQL)(?:_|$)")
 # A version read into a route's path, as its segment after a slash (the same app's
 # `/api/${process.env.API_VERSION}`: every route under /api/undefined otherwise). Not a
 # prefix read whole (reinhud's FastAPI template: prefix=os.getenv("API_VERSION"), which
@@ -463,8 +474,16 @@ def _tool_folder(upper: str, kind: str) -> str | None:
 
 def _written_folder(upper: str, kind: str) -> str | None:
     found = _WRITTEN_FOLDER.search(upper)
-    word = found.group(1).lower() if found is not None else ""
+    word = (found.group(1) or found.group(2)).lower() if found is not None else ""
     return (word if word.endswith("s") else word + "s") if word else None
+
+
+def _data_file(upper: str, kind: str) -> str | None:
+    found = _DATA_FILE.search(upper)
+    if found is None or _DATABASE_WORD.search(found.group(1)):
+        return None
+    stem = found.group(1).lower().replace("_", "-")
+    return "app.log" if stem in ("log", "logs") else f"{stem}.json"
 
 
 def _own_host(upper: str, kind: str) -> str | None:
@@ -607,6 +626,12 @@ NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_MIGRATIONS_TABLE, "a migration tool's table", _migrations_table),
     NameRule(_TOOL_FOLDER, "a migration or seed tool's folder", _tool_folder),
     NameRule(_WRITTEN_FOLDER, "a folder it writes logs or uploads into", _written_folder),
+    NameRule(
+        _DATA_FILE,
+        "a file it keeps its data in",
+        _data_file,
+        kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
+    ),
     # Last: a flag no name above says more of (fastapi-mail's MAIL_STARTTLS, MAIL_SSL_TLS
     # and VALIDATE_CERTS, required bools of morikeli's fastapi-sqlmodel's settings) off.
     NameRule(_ANY_NAME, "a flag, by its type", lambda upper, kind: "false", kinds=_is_bool),
@@ -726,17 +751,25 @@ def _parsed(data: bytes) -> dict[str, str]:
     return {k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v}
 
 
+# What every preview is given unless the app's files say otherwise (sandbox.process).
+_SERVICE_SETS = {"NODE_ENV": "development"}
+_DEVELOPMENT = re.compile(r"^(?:dev|develop|development|local)$", re.IGNORECASE)
+
+
 def _within_choices(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]) -> None:
     """A variable the schema the app checks its environment with lists the values of
     (``DB_SYNC: Joi.number().valid(0, 1).required()``: :func:`.envreads.schema_choices`)
     that its example gives another (``DB_SYNC=0_or_1_for_true_or_false``, kirilldevm's
     nestjs-postgres-tasks-api: "Config validation error"), or that it requires and nobody
-    sets, gets the first it lists; one the app's own .env or the launch gives is kept."""
+    sets, gets the first it lists; one the app's own .env or the launch gives is kept.
+    The service's own ``NODE_ENV=development`` likewise, where the schema lists other
+    names (mateuschaves's weather-fastify: ``z.enum(['dev', 'test', 'production'])``,
+    "Invalid environment variables"): the first that names development, else the first."""
     for name, choices in schema_choices(files).items():
-        value = found.values.get(name)
+        value = found.values.get(name, _SERVICE_SETS.get(name))
         if name in given or (value is None and name not in found.missing) or value in choices:
             continue
-        found.values[name] = choices[0]
+        found.values[name] = next((c for c in choices if _DEVELOPMENT.match(c)), choices[0])
         if name in found.missing:
             found.missing.remove(name)
         said = f"its example's {value!r}" if value is not None else "nothing"

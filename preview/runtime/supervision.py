@@ -140,7 +140,10 @@ class ChildSupervision:
         # npm's own start-up and resident process left out (apps.processes.scriptrun)
         if (direct := await script_run_in(spec.argv, self._app_dir)) is not None:
             argv, env = list(direct.argv), {**env, **direct.env}
-            shown = f"{direct.line} (its {direct.name} script, run as npm runs it, without npm)"
+            shown = f"{direct.line} (its {direct.name} script, run as npm runs it, without npm"
+            if direct.install_left_out:
+                shown += f"; its own `{direct.install_left_out}` left out: installed already"
+            shown += ")"
         if not await self._take_start_slot():
             return "stopped"
         try:

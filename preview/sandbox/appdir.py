@@ -226,13 +226,20 @@ def link_beneath(directory: Path, name: str, target: Path, anchors: Sequence[Pat
 
 
 def unlink_beneath(directory: Path, name: str, anchors: Sequence[Path]) -> None:
-    """The entry ``name`` (a link, a file) of ``directory`` removed, if there, reached as
-    :func:`open_dir` reaches it. Blocking."""
+    """The entry ``name`` (a link, a file, a folder with all it holds) of ``directory``
+    removed, if there, reached as :func:`open_dir` reaches it; never through a link.
+    Blocking.
+
+    A folder where the service left a link is the app's own doing: a start script's
+    ``npm i`` replaces node_modules' link to the shared environment with a folder of its
+    own ("Removing non-directory node_modules"), and the next plan links it again."""
     fd = open_dir(directory, anchors)
     try:
         os.unlink(name, dir_fd=fd)
     except FileNotFoundError:
         pass
+    except IsADirectoryError:
+        shutil.rmtree(name, dir_fd=fd)  # (by descriptors: links inside are not followed)
     finally:
         os.close(fd)
 

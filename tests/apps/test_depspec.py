@@ -907,6 +907,19 @@ def test_a_version_after_one_equals_sign_or_naming_none_is_read_as_meant() -> No
     )
 
 
+def test_letters_left_after_a_pinned_version_are_left_out() -> None:
+    """omarmuhammmed's book-store-fastapi pins ``rich-toolkit==0.14.7F`` (uv: "after parsing
+    `0.14.7`, found `F`"): read as its version; a pre-release's letters are a version's."""
+    listed = b"rich-toolkit==0.14.7F\nfastapi==0.115.0\nhttpx==1.0b1\nclick>=8.1.7x\n"
+    files = {"requirements.txt": listed, "app.py": b"import fastapi\n"}
+    assert python_dependencies(files, "app.py").requirements == (
+        "rich-toolkit==0.14.7",
+        "fastapi==0.115.0",
+        "httpx==1.0b1",
+        "click>=8.1.7",
+    )
+
+
 def test_an_empty_marker_and_pipdeptrees_branches_are_read_as_meant() -> None:
     """minos32x's recipe-drf ends a line with an empty marker, ``Pillow>=8.3.1,<8.4.0;``
     (uv: "Expected marker value"); saheedade's postgres-flask-crawler commits pipdeptree's

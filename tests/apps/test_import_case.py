@@ -215,3 +215,32 @@ async def test_an_app_rendering_a_view_under_another_case_serves_it(
         answer = await service.app_get(body, "/")
         assert answer.status_code == 200 and answer.text == "<h1>Log in</h1>\n", answer.text
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_module_required_by_its_authors_absolute_path_is_required_relative() -> None:
+    # andrestex's login-express: "Cannot find module 'C:/Users/atexeira/…/database.js'".
+    model = b"const db = require('C:/Users/atexeira/Documents/Node/login_express/"
+    model += b"src/config/database.js');\n"
+    router = (
+        b"require('C:\\\\Users\\\\a\\\\login_express\\\\src\\\\config\\\\passport')(passport);\n"
+    )
+    home = b"import db from '/home/dev/shop/src/config/database.js';\n"
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4"}}',
+        "src/config/database.js": b"module.exports = {};\n",
+        "src/config/passport.js": b"module.exports = () => {};\n",
+        "src/app/models/user.js": model,
+        "src/app/routers/index.js": router,
+        "src/index.js": home,
+        # Nowhere in the upload, or two files of that tail: left as written.
+        "src/other.js": b"require('/Users/m/Downloads/images.zip'); require('C:/x/index.js');\n",
+        "src/a/index.js": b"",
+        "src/b/index.js": b"",
+    }
+    corrected = case_corrections(files)
+    assert corrected["src/app/models/user.js"] == (
+        b"const db = require('../../config/database.js');\n"
+    )
+    assert corrected["src/app/routers/index.js"] == b"require('../../config/passport')(passport);\n"
+    assert corrected["src/index.js"] == b"import db from './config/database.js';\n"
+    assert "src/other.js" not in corrected

@@ -112,3 +112,22 @@ def test_a_bin_given_as_a_path_alone_is_the_packages_own_command() -> None:
     listed = {"name": "api", "bin": ["cli.js"], "scripts": {"start": "node app.js"}}
     run = script_run(("npm", "start"), json.dumps(listed).encode())
     assert run is not None and not any(k.startswith("npm_package_bin") for k in run.env)
+
+
+def test_a_scripts_own_leading_install_of_its_package_is_left_out() -> None:
+    # users-expressjs-intkuka: `npm i` at every start replaced node_modules' link with a
+    # download of its own, past the start's time.
+    run = script_run(("npm", "start"), _package({"start": "npm i && node --env-file=.env app.js"}))
+    assert run is not None
+    assert (run.line, run.install_left_out) == ("node --env-file=.env app.js", "npm i")
+    yarn = script_run(
+        ("npm", "start"), _package({"start": "yarn install --frozen-lockfile; node a.js"})
+    )
+    assert yarn is not None
+    assert (yarn.line, yarn.install_left_out) == ("node a.js", "yarn install --frozen-lockfile")
+    # An install that adds a package is the app's own step, and so is a script that only installs.
+    adds = script_run(("npm", "start"), _package({"start": "npm i pg && node a.js"}))
+    assert adds is not None and adds.line == "npm i pg && node a.js"
+    assert adds.install_left_out == ""
+    alone = script_run(("npm", "run", "setup"), _package({"setup": "npm install"}))
+    assert alone is not None and alone.line == "npm install"

@@ -251,6 +251,30 @@ def test_an_examples_value_its_schema_does_not_allow_is_its_first_allowed() -> N
     assert schema_choices({"env.ts": zod}) == {"MODE": ["a", "b"]}
 
 
+def test_the_services_node_env_its_schema_does_not_allow_is_its_development_one() -> None:
+    """mateuschaves's weather-fastify: ``NODE_ENV: z.enum(['dev', 'test', 'production'])``
+    parsed from process.env; the preview's NODE_ENV=development, "Invalid environment
+    variables" at every start. A schema that allows development keeps it."""
+    schema = b"""import { z } from 'zod'
+const envSchema = z.object({
+  NODE_ENV: z.enum(['test', 'dev', 'production']).default('dev'),
+  PORT: z.coerce.number().default(3000),
+})
+const _env = envSchema.safeParse(process.env)
+"""
+    package = b'{"scripts": {"start": "node src/env/index.ts"}, "dependencies": {"zod": "^3"}}'
+    files = {"package.json": package, "src/env/index.ts": schema}
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
+    )
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert launch_environment(spec, found.values)["NODE_ENV"] == "dev"
+    allowed = {**files, "src/env/index.ts": schema.replace(b"'dev'", b"'development'")}
+    assert "NODE_ENV" not in config_defaults(allowed, "package.json", {}, {"PORT"}).values
+    neither = {**files, "src/env/index.ts": schema.replace(b"'dev', ", b"")}
+    assert config_defaults(neither, "package.json", {}, {"PORT"}).values["NODE_ENV"] == "test"
+
+
 def test_the_environment_db_migrate_runs_on_is_one_its_database_json_defines() -> None:
     """OmarMAttia7's express-storefront-backend: ``dbmigrate.getInstance(true, { env:
     env("ENV") })``, its database.json defining ``dev`` and ``test``, its example's ENV=
@@ -2207,6 +2231,29 @@ export default {
     assert found.values.get("HOST") == provided["DB_HOST"]
 
 
+def test_a_joi_schema_of_joi_imported_by_another_name_is_read() -> None:
+    """fastery-dev-sas's api-wallet-nestjs: ``import * as joi from 'joi'``, then
+    ``API_PREFIX: joi.string().required()`` validated against process.env, in no example:
+    "Config ENV error: "API_PREFIX" is required" at every start."""
+    schema = b"""import 'dotenv/config';
+import * as joi from 'joi';
+const envsSchema = joi.object({
+    PORT: joi.number().required(),
+    API_PREFIX: joi.string().required(),
+    DB_PORT: joi.number().required(),
+    STAGE: joi.string().default('dev'),
+  }).unknown(true);
+const { error, value } = envsSchema.validate(process.env);
+"""
+    files = {"package.json": b"{}", "src/config/envs.ts": schema}
+    assert required_types(files) == {
+        "PORT": "int",
+        "API_PREFIX": "",
+        "DB_PORT": "int",
+        "STAGE": OPTIONAL,
+    }
+
+
 def test_a_joi_keys_description_says_which_part_of_the_database_it_is() -> None:
     """Uzair-Organization's express-objection requires DATABASE, DB_USER, PASSWORD and
     HOST in a Joi schema whose descriptions say what each is ("Database name"): none was
@@ -3263,3 +3310,56 @@ def test_an_engines_variable_named_for_the_other_served_engine_names_that_one() 
     found = config_defaults(files, "package.json", {}, provided)
     assert found.values["MYSQL_TYPE"] == "mysql", found.values
     assert found.values["DB_TYPE"] == "postgres", found.values
+
+
+def test_a_settings_field_picking_an_entry_of_a_functions_own_dict_is_the_development_ones() -> (
+    None
+):
+    """bibash-dev's social-fastapi: ``config = get_config(BaseConfig().ENV_STATE)``, whose
+    ``configs = {"dev": …, "prod": …, "test": …}`` is the function's own; the field unset,
+    "KeyError: None" at every start."""
+    settings = b"""from typing import Optional
+from pydantic_settings import BaseSettings, SettingsConfigDict
+class BaseConfig(BaseSettings):
+    ENV_STATE: Optional[str] = None
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+class DevConfig(BaseConfig):
+    DATABASE_URL: Optional[str] = None
+class ProdConfig(BaseConfig):
+    pass
+def get_config(env_state: str):
+    configs = {"prod": ProdConfig, "dev": DevConfig}
+    return configs[env_state]()
+config = get_config(BaseConfig().ENV_STATE)
+"""
+    files = {
+        "social_api/config.py": settings,
+        "social_api/main.py": b"from .config import config\n",
+    }
+    assert config_selectors(files) == {"ENV_STATE": ["prod", "dev"]}
+    found = config_defaults(files, "social_api/main.py", {}, {"PORT"})
+    assert found.values["ENV_STATE"] == "dev"
+    # Bound first, then read: the same; a default of the field's own: the app's choice.
+    bound = settings.replace(
+        b"config = get_config(BaseConfig().ENV_STATE)",
+        b"base = BaseConfig()\nconfig = get_config(base.ENV_STATE)",
+    )
+    assert config_selectors({**files, "social_api/config.py": bound}) == {
+        "ENV_STATE": ["prod", "dev"]
+    }
+    chosen = settings.replace(b"ENV_STATE: Optional[str] = None", b'ENV_STATE: str = "prod"')
+    assert config_selectors({**files, "social_api/config.py": chosen}) == {}
+
+
+def test_an_examples_fill_ins_for_a_data_file_and_a_log_folder_are_paths_of_their_own() -> None:
+    """anggierz's movies-express: ``MOVIES_FILE=xxx`` and ``LOGS_PATH=xxx`` in its
+    example; rotating-file-stream made the folder xxx, and ``readJSON(MOVIES_FILE)``
+    read it: "EISDIR" at every call."""
+    files = {
+        "package.json": b'{"scripts": {"start": "node --env-file=.env index.js"}}',
+        ".env.example": b"PORT=xxx\nMOVIES_FILE=xxx\nLOGS_PATH=xxx\nMORGAN_FORMAT=xxx\n",
+        "index.js": b"const f = process.env.MOVIES_FILE;\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert (found.values["MOVIES_FILE"], found.values["LOGS_PATH"]) == ("movies.json", "logs")
+    assert throwaway_value("SQLITE_FILE") is None and throwaway_value("KEY_FILE") != "key.json"

@@ -264,6 +264,7 @@ MOTIVATING_VARIABLES = {
         "?",
         "logs",
     ),
+    "a file it keeps its data in": ("anggierz's movies-express", "MOVIES_FILE", "", "movies.json"),
     "its mail server's TLS or SSL switch": (
         "Anasothman55's FastAPI-Gym-api",
         "SMTP_TLS",

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from preview.sandbox.appdir import mounts_die_with_this_process, remove_tree, write_into
+from preview.sandbox.appdir import (
+    link_beneath,
+    mounts_die_with_this_process,
+    remove_tree,
+    unlink_beneath,
+    write_into,
+)
 
 from ..launching import app_files
 from ..mounts import mounted_under, namespace_of, processes_in_namespace
@@ -125,3 +131,21 @@ def test_a_commonjs_file_a_tool_writes_to_tmpdir_stays_commonjs(tmp_path: Path) 
     (tmp_path / "py").mkdir()
     write_into(tmp_path / "py", {"app.py": b""})  # no Node upload: .tmp left empty
     assert list((tmp_path / "py" / ".tmp").iterdir()) == []
+
+
+def test_a_folder_the_app_made_where_a_link_was_is_removed_whole(tmp_path: Path) -> None:
+    # A start script's `npm i` replaced node_modules' link with a folder of its own; the
+    # next plan's link must replace it, and a link inside is removed, not followed.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "file").write_text("the environment's")
+    app = tmp_path / "app"
+    (app / "node_modules" / "express").mkdir(parents=True)
+    (app / "node_modules" / "express" / "index.js").write_text("")
+    (app / "node_modules" / "outside").symlink_to(kept)
+
+    unlink_beneath(app, "node_modules", (tmp_path,))
+    link_beneath(app, "node_modules", kept, (tmp_path,))
+
+    assert (app / "node_modules").is_symlink()
+    assert (kept / "file").read_text() == "the environment's"

@@ -259,19 +259,22 @@ def config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
     # flask-blog-api: ``env_name = os.getenv('FLASK_ENV')`` then ``create_app(env_name)``:
     # unset, "KeyError: None").
     picking = _picking_parameters(trees, dicts)
+    settings = {node.name: node for node in _settings_classes(files)} if picking else {}
     for tree, prefix in trees:
         reads = _module_bindings(tree)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
                 continue
-            for index, owner in picking.get(node.func.id, []):
+            for index, keys in picking.get(node.func.id, []):
                 given = node.args[index] if index < len(node.args) else None
                 value = reads.get(given.id) if isinstance(given, ast.Name) else given
                 if value is None:
                     continue
                 name = _variable_read(value, prefix)
                 if name is not None and _read_default(value) is None:
-                    found.setdefault(name, dicts[owner])
+                    found.setdefault(name, keys)
+                elif name is None and (field := _unset_settings_field(value, settings, reads)):
+                    found.setdefault(field, keys)
     for tree, prefix in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
@@ -368,26 +371,68 @@ def _config_object_reads(
 
 def _picking_parameters(
     trees: list[tuple[ast.Module, str]], dicts: dict[str, list[str]]
-) -> dict[str, list[tuple[int, str]]]:
-    """{a module-level function's name: (the index of its parameter that subscripts one
-    of ``dicts``, that dict's name)}."""
-    found: dict[str, list[tuple[int, str]]] = {}
+) -> dict[str, list[tuple[int, list[str]]]]:
+    """{a module-level function's name: (the index of its parameter that subscripts a
+    dict, that dict's keys)}: one of ``dicts`` (the modules'), or one the function writes
+    out itself (bibash-dev's social-fastapi: ``def get_config(env_state): configs =
+    {"dev": DevConfig, …}; return configs[env_state]``)."""
+    found: dict[str, list[tuple[int, list[str]]]] = {}
     for tree, _prefix in trees:
         for function in tree.body:
             if not isinstance(function, ast.FunctionDef):
                 continue
             parameters = [a.arg for a in function.args.args]
+            local = {
+                node.targets[0].id: keys
+                for node in ast.walk(function)
+                if isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and (keys := _literal_keys(node.value))
+            }
+            known = {**dicts, **local}
             for node in ast.walk(function):
                 if (
                     isinstance(node, ast.Subscript)
                     and isinstance(node.value, ast.Name)
-                    and node.value.id in dicts
+                    and node.value.id in known
                     and isinstance(node.slice, ast.Name)
                     and node.slice.id in parameters
                 ):
                     index = parameters.index(node.slice.id)
-                    found.setdefault(function.name, []).append((index, node.value.id))
+                    found.setdefault(function.name, []).append((index, known[node.value.id]))
     return found
+
+
+def _unset_settings_field(
+    value: ast.expr, settings: dict[str, ast.ClassDef], bindings: dict[str, ast.expr]
+) -> str | None:
+    """The variable of the settings field ``value`` reads (``BaseConfig().ENV_STATE``, or
+    ``settings.ENV_STATE`` with ``settings = BaseConfig()``), where the field has no
+    default but None; None for any other expression."""
+    if not isinstance(value, ast.Attribute):
+        return None
+    made = value.value
+    if isinstance(made, ast.Name):
+        made = bindings.get(made.id, made)
+    if not (isinstance(made, ast.Call) and isinstance(made.func, ast.Name)):
+        return None
+    node = settings.get(made.func.id)
+    if node is None:
+        return None
+    for statement in node.body:
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and statement.target.id == value.attr
+            and (statement.value is None or _is_none(statement.value))
+        ):
+            return (_env_prefix(node) + value.attr).upper()
+    return None
+
+
+def _is_none(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _reading_modules(files: dict[str, bytes]) -> Iterator[tuple[ast.Module, str]]:

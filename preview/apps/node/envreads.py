@@ -81,8 +81,10 @@ def _schema_key(library: str) -> re.Pattern[str]:
     )
 
 
-# One key of a Joi schema: `X: Joi.string().required()`, `PORT: Joi.number().default(3000)`.
-_JOI_KEY = _schema_key("Joi")
+# One key of a Joi schema: `X: Joi.string().required()`, `PORT: Joi.number().default(3000)`;
+# Joi imported as ``joi`` too (fastery-dev-sas's api-wallet-nestjs: ``import * as joi from
+# 'joi'``, ``API_PREFIX: joi.string().required()``, in no example: "Config ENV error").
+_JOI_KEY = _schema_key("[jJ]oi")
 # One key of a yup schema the app validates process.env with (fausantosdev's ts-node-api:
 # ``EMAIL_PORT: yup.number().required()``, in no example: "EMAIL_PORT is a required field").
 _YUP_KEY = _schema_key("[yY]up")
@@ -207,7 +209,7 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     required.setdefault(match.group(2), "")
                 else:
                     read.setdefault(match.group(2))
-        keys = [*(_JOI_KEY.finditer(text) if "Joi" in text else ())]
+        keys = [*(_JOI_KEY.finditer(text) if "oi." in text else ())]
         keys += _YUP_KEY.finditer(text) if "up." in text and "process.env" in text else ()
         for match in keys:
             name, kind, chain = match.groups()
@@ -454,7 +456,7 @@ def described_variables(files: dict[str, bytes]) -> dict[str, str]:
     is where its own name does not (``DATABASE``, ``CRYPTO``)."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
-        if "Joi" not in text or "description" not in text:
+        if "oi." not in text or "description" not in text:
             continue
         for match in _JOI_KEY.finditer(text):
             said = _DESCRIPTION.search(match.group(3))
@@ -486,7 +488,7 @@ def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
             continue
         text = files[path].decode("utf-8", "replace")
         listed: list[tuple[str, str]] = []
-        if "Joi" in text:
+        if "oi." in text:
             for match in _JOI_KEY.finditer(text):
                 if (valid := _JOI_VALID.search(match.group(3))) is not None:
                     listed.append((match.group(1), valid.group(1)))
@@ -556,7 +558,7 @@ def unset_when_empty(files: dict[str, bytes]) -> set[str]:
         if _SKIPPED_DIRS.intersection(posixpath.dirname(path).split("/")):
             continue
         text = files[path].decode("utf-8", "replace")
-        if "Joi" in text:
+        if "oi." in text:
             found.update(m.group(1) for m in _JOI_KEY.finditer(text))
         if "up." in text:  # yup's too: required() refuses "", a default applies unset only
             found.update(m.group(1) for m in _YUP_KEY.finditer(text))

@@ -17,6 +17,11 @@ the words after ``--`` appended quoted. Anything else keeps npm: another package
 manager, a workspace or other flag, a start npm makes up itself (``npm start`` with no
 start script runs ``node server.js``), a script running npm by the path npm gives it
 (``$npm_execpath``).
+
+A script that installs before it starts (``"start": "npm i && node app.js"``) starts
+without that install: the environment is installed already, and npm's install would
+replace node_modules' link to it with a download of its own (minutes, past the start's
+time).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class ScriptRun:
     env: dict[str, str]
     line: str
     name: str  # the script's ("start", "dev")
+    install_left_out: str = ""  # the script's own leading install (``npm i``), not run
 
 
 def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | None:
@@ -76,6 +82,9 @@ def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | N
     script = _package_manager_runs(script, scripts)
     if "npm_execpath" in script or "npm_node_execpath" in script:
         return None  # npm itself run another way by its path: npm runs it
+    install = _LEADING_INSTALL.match(script)
+    if install is not None:
+        script = script[install.end() :]
     line = " ".join([script.strip(), *(shlex.quote(word) for word in extra)])
     env = {
         "npm_lifecycle_event": name,
@@ -83,7 +92,8 @@ def script_run(argv: Sequence[str], package_json: bytes | None) -> ScriptRun | N
         "npm_command": "start" if argv[1] == "start" else "run-script",
         **_package_fields(package),
     }
-    return ScriptRun(("sh", "-c", _PRELUDE + line), env, line, name)
+    left_out = install.group(1) if install is not None else ""
+    return ScriptRun(("sh", "-c", _PRELUDE + line), env, line, name, left_out)
 
 
 async def script_run_in(argv: Sequence[str], directory: Path) -> ScriptRun | None:
@@ -95,6 +105,14 @@ async def script_run_in(argv: Sequence[str], directory: Path) -> ScriptRun | Non
     except OSError:
         return None
     return script_run(tuple(argv), package_json)
+
+
+# A script's own install of its whole package, first: ``npm i && ``, ``yarn install
+# --frozen-lockfile;`` (flags only: ``npm i pg && …`` adds a package, and is kept).
+_LEADING_INSTALL = re.compile(
+    r"\s*((?:(?:npm|pnpm)\s+(?:i|install|ci)|yarn(?:\s+install)?)(?:\s+--?[\w-]+(?:=\S+)?)*)"
+    r"\s*(?:&&|;)\s*(?=\S)"
+)
 
 
 # The package manager run by the path it gives a script: ``$npm_execpath run tsc``.

@@ -45,6 +45,12 @@ The views an Express app renders by name are looked up as files too: ``res.rende
 'pages/Login')`` beside views/pages/login.ejs renders on its author's machine and fails
 here ("Failed to lookup view"). Each that names no template in a ``views`` folder of the
 upload, where exactly one does when case is ignored, is spelled as that template is.
+
+A module named by its place on the author's disk (``require('C:/Users/atexeira/Documents/
+Node/login_express/src/config/database.js')``, andrestex's login-express; ``/Users/…``,
+``/home/…``) is found nowhere else. Where the path's last folders and name are those of
+exactly one file of the upload (the longest such tail), it is spelled relative to the
+importing file, as it would have been had the author not pasted the path.
 """
 
 from __future__ import annotations
@@ -143,6 +149,8 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 quote + found.group(1) + quote,
                 quote + (fixed + written[len(specifier) :]).encode() + quote,
             )
+        if _AUTHORS_PATH.search(text):
+            text = _authors_paths_spelled(path, text, files)
         if listed:
             text = _packages_spelled(text, listed, folded)
         if b"render" in text:
@@ -152,6 +160,40 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
         if text != source:
             corrected[path] = text
     return corrected
+
+
+# A module named by an absolute path of its author's machine: a Windows drive's
+# (``C:/…``, ``C:\\…`` as a string writes it), a macOS or Linux home's.
+_AUTHORS_PATH = re.compile(
+    _IMPORTED + rb"""['"]((?:[A-Za-z]:(?:/|\\\\)|/Users/|/home/)[^'"\n]+)['"]"""
+)
+
+
+def _authors_paths_spelled(path: str, text: bytes, files: dict[str, bytes]) -> bytes:
+    """``text`` with each module it imports by its author's absolute path, whose longest
+    tail names exactly one file of the upload, imported relative to ``path`` (module doc)."""
+    source = text
+    for found in _AUTHORS_PATH.finditer(source):
+        written = found.group(1).decode("utf-8", "replace")
+        parts = [p for p in written.replace("\\\\", "/").split("/") if p]
+        for start in range(1, len(parts)):
+            tail = "/".join(parts[start:])
+            matches = {
+                f for f in files if any(f == c or f.endswith("/" + c) for c in _candidates(tail))
+            }
+            if not matches:
+                continue
+            if len(matches) == 1:
+                (match,) = matches
+                named = posixpath.join(posixpath.dirname(match), posixpath.basename(tail))
+                relative = posixpath.relpath(named, posixpath.dirname(path) or ".")
+                relative = relative if relative.startswith("../") else f"./{relative}"
+                quote = source[found.start(1) - 1 : found.start(1)]
+                text = text.replace(
+                    quote + found.group(1) + quote, quote + relative.encode() + quote
+                )
+            break  # the longest tail found: a shorter one is no surer
+    return text
 
 
 def _listed_packages(files: dict[str, bytes]) -> dict[str, list[str]]:
