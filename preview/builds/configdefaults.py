@@ -91,6 +91,7 @@ from ..apps.configvars import (
     names_no_engine,
     other_env_files,
     own_defaults,
+    prefixed_settings_fields,
     read_variables,
     required_types,
     router_prefix_defaults,
@@ -1145,6 +1146,7 @@ def config_defaults(
             found.values[name] = generated
             found.generated.append(name)
     _selected(found, files, given, provided)
+    _prefixed_provided(found, files, given, offered)
     _as_json(found, files, given)
     _as_addresses(found, types, given)
     if _node(anchor):
@@ -1274,6 +1276,28 @@ def stand_in_value(name: str, kind: str = "") -> str:
     if _USER_WORD.search(upper):
         return "preview"
     return STAND_IN
+
+
+def _prefixed_provided(
+    found: ConfigDefaults,
+    files: dict[str, bytes],
+    given: dict[str, str],
+    provided: Mapping[str, str],
+) -> None:
+    """What the service gives (``DATABASE_URL``) under the prefix of a settings class that
+    reads its fields so (``DEV_DATABASE_URL``: ``configvars.prefixed_settings_fields``),
+    where nothing gives that variable."""
+    named = []
+    for variable, unprefixed in prefixed_settings_fields(files).items():
+        if variable in given or variable in found.values or not provided.get(unprefixed):
+            continue
+        found.values[variable] = provided[unprefixed]
+        named.append(variable)
+    if named:
+        found.notes.append(
+            f"{', '.join(named)}: its settings classes' prefixed names for what the preview "
+            "gives without the prefix"
+        )
 
 
 def _selected(

@@ -3349,6 +3349,19 @@ config = get_config(BaseConfig().ENV_STATE)
     }
     chosen = settings.replace(b"ENV_STATE: Optional[str] = None", b'ENV_STATE: str = "prod"')
     assert config_selectors({**files, "social_api/config.py": chosen}) == {}
+    # Its DevConfig reads its base's DATABASE_URL as DEV_DATABASE_URL: the preview's.
+    prefixed = settings.replace(
+        b"class DevConfig(BaseConfig):\n",
+        b'class DevConfig(BaseConfig):\n    model_config = SettingsConfigDict(env_prefix="DEV_")\n',
+    ).replace(
+        b"ENV_STATE: Optional[str] = None", b"ENV_STATE: Optional[str] = None\n    URL: str = ''"
+    )
+    given = {"DATABASE_URL": "sqlite:///app.db", "PORT": "3001"}
+    found = config_defaults(
+        {**files, "social_api/config.py": prefixed}, "social_api/main.py", {}, given
+    )
+    assert found.values["DEV_DATABASE_URL"] == "sqlite:///app.db"
+    assert "DEV_PORT" not in found.values  # no field of its own or its base's
 
 
 def test_an_examples_fill_ins_for_a_data_file_and_a_log_folder_are_paths_of_their_own() -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "config_selectors",
     "database_option_variables",
     "json_settings_fields",
+    "prefixed_settings_fields",
     "read_variables",
     "required_types",
     "required_variables",
@@ -425,14 +426,10 @@ def _unset_settings_field(
             isinstance(statement, ast.AnnAssign)
             and isinstance(statement.target, ast.Name)
             and statement.target.id == value.attr
-            and (statement.value is None or _is_none(statement.value))
+            and (statement.value is None or is_none(statement.value))
         ):
             return (_env_prefix(node) + value.attr).upper()
     return None
-
-
-def _is_none(value: ast.expr) -> bool:
-    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _reading_modules(files: dict[str, bytes]) -> Iterator[tuple[ast.Module, str]]:
@@ -1318,6 +1315,33 @@ def settings_field_types(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]
             found.setdefault((alias or prefix + field).upper(), (kind, default is not None))
             if default is not None and (read := _environ_get(default)) is not None:
                 found.setdefault(read, (kind, False))
+    return found
+
+
+def prefixed_settings_fields(files: dict[str, bytes]) -> dict[str, str]:
+    """{the variable a settings class with a prefix reads a field under, its own or one of
+    its bases' (the upload's settings classes): that field's unprefixed name}. bibash-dev's social-fastapi declares ``DATABASE_URL`` in
+    ``GlobalConfig`` and ``class DevConfig(GlobalConfig)`` with ``env_prefix="DEV_"``:
+    picked, it reads ``DEV_DATABASE_URL``, which nothing gave ("argument of type
+    'NoneType' is not iterable" at ``"sqlite" in config.DATABASE_URL``)."""
+    classes = {node.name: node for node in _settings_classes(files)}
+    found: dict[str, str] = {}
+    for node in classes.values():
+        prefix = _env_prefix(node)
+        if not prefix:
+            continue
+        bases, seen = [node.name], set()
+        while bases:
+            base = classes.get(name := bases.pop())
+            if base is None or name in seen:
+                continue
+            seen.add(name)
+            bases += [_name(b).rsplit(".", 1)[-1] for b in base.bases]
+            for statement in base.body:
+                if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                    field = statement.target.id
+                    if not field.startswith("_") and field != "model_config":
+                        found.setdefault((prefix + field).upper(), field.upper())
     return found
 
 
