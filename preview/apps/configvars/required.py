@@ -1320,10 +1320,11 @@ def settings_field_types(files: dict[str, bytes]) -> dict[str, tuple[str, bool]]
 
 def prefixed_settings_fields(files: dict[str, bytes]) -> dict[str, str]:
     """{the variable a settings class with a prefix reads a field under, its own or one of
-    its bases' (the upload's settings classes): that field's unprefixed name}. bibash-dev's social-fastapi declares ``DATABASE_URL`` in
-    ``GlobalConfig`` and ``class DevConfig(GlobalConfig)`` with ``env_prefix="DEV_"``:
-    picked, it reads ``DEV_DATABASE_URL``, which nothing gave ("argument of type
-    'NoneType' is not iterable" at ``"sqlite" in config.DATABASE_URL``)."""
+    its bases' (the upload's settings classes): that field's unprefixed name}.
+    bibash-dev's social-fastapi declares ``DATABASE_URL`` in ``GlobalConfig`` and ``class
+    DevConfig(GlobalConfig)`` with ``env_prefix="DEV_"``: picked, it reads
+    ``DEV_DATABASE_URL``, which nothing gave ("argument of type 'NoneType' is not
+    iterable" at ``"sqlite" in config.DATABASE_URL``)."""
     classes = {node.name: node for node in _settings_classes(files)}
     found: dict[str, str] = {}
     for node in classes.values():
