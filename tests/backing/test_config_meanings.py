@@ -231,6 +231,12 @@ def test_meanings_of_names() -> None:
     assert meaning("PASSWORD_DB") == meaning("DB_PASSWORD") == meaning("password_database")
     for none in ("REDIS_DB", "MONGO_DB", "NAME_MONGO"):
         assert meaning(none) is None, none
+    # A second database's, its qualifier after the part (fastery-dev-sas's
+    # api-wallet-nestjs: DB_HOST_DATA_MANAGEMENT …, required, given stand-ins).
+    assert meaning("DB_HOST_DATA_MANAGEMENT") == meaning("DB_HOST")
+    assert meaning("DB_PASS_DATA_MANAGEMENT") == meaning("DB_PASSWORD")
+    for none in ("DB_PASSWORD_FILE", "DB_NAME_PREFIX", "DB_HOST_REDIS", "DB_POOL_SIZE_MAX"):
+        assert meaning(none) is None, none
 
 
 def test_a_dsn_is_a_database_url_by_its_name_or_its_type() -> None:

@@ -141,6 +141,40 @@ _PARTS = {
 # or which of its clients' (Mohammed0saber101's social-api reads DATABASE_URL_SYNC in
 # Alembic's env.py, DATABASE_URL_ASYNC in its app: both its example's, both empty).
 _DEVELOPMENT = {"DEV", "DEVELOPMENT", "LOCAL", "SYNC", "ASYNC"}
+# Words after a part that make the variable something else of it (DB_PASSWORD_FILE: a
+# file holding it; DB_HOST_TIMEOUT, DB_NAME_PREFIX), not a second database's qualifier.
+_ABOUT_A_PART = frozenset(
+    {
+        "FILE",
+        "PATH",
+        "DIR",
+        "PREFIX",
+        "SUFFIX",
+        "TIMEOUT",
+        "SIZE",
+        "MIN",
+        "MAX",
+        "LIMIT",
+        "COUNT",
+        "RETRIES",
+        "RETRY",
+        "ENABLED",
+        "ENABLE",
+        "DISABLED",
+        "MODE",
+        "KEY",
+        "SECRET",
+        "ENV",
+        "VAR",
+        "VARIABLE",
+        "FORMAT",
+        "TEMPLATE",
+        "REGEX",
+        "PATTERN",
+        "LIST",
+        "HEADER",
+    }
+)
 # libpq's own (PGHOST …) and MySQL's client's (MYSQL_PWD).
 _GLUED = re.compile(r"^PG(HOST|PORT|USER|PASSWORD|DATABASE)$")
 _HOST_LIST = re.compile(r"(?:^|_)ALLOWED_HOSTS$")
@@ -244,6 +278,16 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
     if len(words) > 2 and words[-1] == "STRING" and words[-2] in ("CONNECTION", "CONN"):
         # A connection string is its URL (s4imu's Flask-Jobs: db_connection_string, needed).
         words = [*words[:-2], "URL"]
+    if (
+        len(words) > 2
+        and words[0] in _DATABASE_WORDS
+        and words[1] in _PARTS
+        and not (_PARTS.keys() | _OTHER_STORES | _ABOUT_A_PART) & set(words[2:])
+    ):
+        # A second database's, its qualifier after the part (fastery-dev-sas's
+        # api-wallet-nestjs: DB_HOST_DATA_MANAGEMENT … beside DB_HOST, each required:
+        # given stand-ins, TypeORM's second connection resolved none).
+        words = words[:2]
     if len(words) == 2 and words[0] in _PARTS.keys() - {"DB"} and words[1] in ("DB", "DATABASE"):
         # The part first (DanielArturoAlejoAlvarez's REST-API-NodeJS-Sequelize: NAME_DB,
         # USER_DB, PASSWORD_DB): left unset, its own database name met none of its tables.
