@@ -294,17 +294,28 @@ async def _connect_when_listening(
 
 async def answers_through_socket(process: ChildProcess, upstream: Upstream, path: str) -> bool:
     """Probe through ``upstream``'s socket until the app answers HTTP on ``path``; False
-    if the child exits first (a forwarder just started: its socket may not be there)."""
+    if the child exits first (a forwarder just started: its socket may not be there).
+
+    Where a probe of ``path`` goes unanswered (connected, no answer in its time), the
+    probes alternate with a path no app routes (:data:`_NO_ROUTE`), which its framework
+    answers (404) once it serves: amanda-wong's video-store-express's ``/`` handler only
+    logs and never answers, and the start timed out though every other route answered."""
     assert upstream.socket_path is not None
-    request = _probe_request(upstream, path)
+    requests = (_probe_request(upstream, path), _probe_request(upstream, _NO_ROUTE))
+    unanswered = 0
     delay, began = _PROBE_MIN, trio.current_time()
     while process.poll() is None:
-        with trio.move_on_after(2.0):
-            if await _answers(upstream, request):
+        with trio.move_on_after(2.0) as bounded:
+            if await _answers(upstream, requests[unanswered % 2]):
                 return True
+        unanswered += bounded.cancelled_caught
         await trio.sleep(delay)
         delay = _next_delay(delay, began)
     return False
+
+
+# A path no app routes: any answer to it (its framework's 404) says the app serves HTTP.
+_NO_ROUTE = "/.preview-readiness"
 
 
 def _probe_request(upstream: Upstream, path: str) -> bytes:

@@ -73,3 +73,13 @@ async def test_an_app_leaving_its_first_request_unanswered_comes_up(service: Ser
         answer = (await service.app_get(body, "/")).json()
         assert answer["calls"] >= 2
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_app_whose_root_never_answers_comes_up(service: Service) -> None:
+    """amanda-wong's video-store-express: its ``/`` handler only logs, so every probe of
+    ``/`` waited unanswered to the start-up timeout; a path no route has is answered."""
+    with trio.fail_after(90):
+        body = await launched(service, app_files("node_root_never_answers"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/genres")).json() == {"path": "/genres"}
+        assert (await service.stop(body["gid"])).status_code == 200
