@@ -293,6 +293,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                 break
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
     deps = _held_to_fastapis_extra(files, deps)
+    deps = _held_to_psycopg2s_sqlalchemy(deps)
     deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
     deps = _backports_marked(deps)
@@ -560,6 +561,40 @@ def _line_name(line: str) -> str:
     """The canonical distribution name a requirement line names ("" for none)."""
     found = _NAME.match(line)
     return canonicalize_name(found.group(0)) if found is not None else ""
+
+
+def _held_to_psycopg2s_sqlalchemy(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with SQLAlchemy held below 2.1 (a constraint) where psycopg2 is its only
+    PostgreSQL driver and nothing the app lists bounds SQLAlchemy or asks for 2.1 (nor a
+    lock's pins). SQLAlchemy 2.1 reads a plain ``postgresql://`` as psycopg 3's, which such
+    an app does not install (joansebhm's jwt-fastapi-auth, ``sqlmodel>=0.0.38`` and
+    ``psycopg2``: "No module named 'psycopg'" at ``create_engine``, its alembic.ini's and
+    its .env's URLs alike); its author's SQLAlchemy read it as psycopg2's."""
+    names = deps.names()
+    if deps.lock is not None or not names & {"psycopg2", "psycopg2-binary"}:
+        return deps
+    if names & {"psycopg", "psycopg-binary"} or not names & {
+        "sqlalchemy",
+        "sqlmodel",
+        "flask-sqlalchemy",
+    }:
+        return deps
+    for line in (*deps.requirements, *deps.constraints):
+        if _line_name(line) != "sqlalchemy":
+            continue
+        try:
+            requirement = Requirement(line.split(";")[0].strip())
+        except InvalidRequirement:
+            return deps
+        for spec in requirement.specifier:
+            if spec.operator in ("<", "<=", "==", "~=", "==="):
+                return deps  # its own bound
+            if valid_version(spec.version) and Version(spec.version) >= Version("2.1"):
+                return deps  # 2.1 asked for
+    said = "sqlalchemy<2.1: psycopg2 is its PostgreSQL driver, which 2.1's postgresql:// is not"
+    return replace(
+        deps, constraints=(*deps.constraints, "sqlalchemy<2.1"), notes=(*deps.notes, said)
+    )
 
 
 def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:

@@ -729,6 +729,26 @@ def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models()
     assert python_dependencies({**files, "main.py": config}, "main.py").constraints == ()
 
 
+def test_sqlalchemy_is_held_below_2_1_where_psycopg2_is_its_only_postgresql_driver() -> None:
+    """joansebhm's jwt-fastapi-auth lists ``sqlmodel>=0.0.38`` and ``psycopg2``: SQLAlchemy
+    2.1 reads its plain ``postgresql://`` as psycopg 3's ("No module named 'psycopg'")."""
+    main = b"from sqlmodel import create_engine\nengine = create_engine('postgresql://x')\n"
+    listed = b"fastapi\nsqlmodel>=0.0.38\npsycopg2>=2.9.12\n"
+    files = {"requirements.txt": listed, "main.py": main}
+    deps = python_dependencies(files, "main.py")
+    assert deps.constraints == ("sqlalchemy<2.1",)
+    assert any("psycopg2" in note for note in deps.notes)
+    for own in (b"psycopg[binary]", b"sqlalchemy==2.0.41", b"sqlalchemy>=2.1", b"SQLAlchemy<3"):
+        mine = {**files, "requirements.txt": listed + own + b"\n"}
+        assert python_dependencies(mine, "main.py").constraints == (), own
+    assert (
+        python_dependencies(
+            {**files, "requirements.txt": b"fastapi\npsycopg2\n"}, "main.py"
+        ).constraints
+        == ()
+    )
+
+
 def test_fastapi_is_held_below_0_145_where_the_code_gives_fastapi_an_extra_keyword() -> None:
     """``FastAPI(title=…, VERSION=…)``, kept in ``app.extra`` before FastAPI 0.145 and
     refused from it on (souravmondaldev's fastAPI-JobBoard, fastapi unpinned)."""
