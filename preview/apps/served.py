@@ -91,7 +91,7 @@ def _factory_of(found: FoundApp, tree: ast.Module) -> FoundApp | None:
 _SERVER = re.compile(r"(?:^|[\s/'\"])(gunicorn|uvicorn|hypercorn|waitress-serve|daphne|granian)\s")
 # The servers that serve ASGI, and what makes the others do (gunicorn's uvicorn worker).
 _ASGI_SERVERS = {"uvicorn", "hypercorn", "daphne"}
-_ASGI_WORKER = re.compile(r"UvicornWorker|--interface[\s=]+asgi")
+_ASGI_WORKER = re.compile(r"\buvicorn\.workers\.|UvicornWorker|--interface[\s=]+asgi")
 _SERVED = re.compile(r"(?:^|\s)([A-Za-z_][\w.]*):([A-Za-z_]\w*)(\(\))?(?=\s|$)")
 # A Python script run as the start (``python3 /src/manage.py run``): group 1 its path.
 _SCRIPT = re.compile(r"""(?:^|[\s/'"])python[\d.]*(?:\s+-u)?\s+(/?[\w./-]+\.py)(?=\s|$)""")
@@ -130,9 +130,41 @@ def _declared(
                     tree = trees.get(path)
                     if path == found.path or tree is None or not binds(tree, attr):
                         continue
-                    app = FoundApp(path, attr, found.framework, bool(call), found.asgi)
+                    asgi = _serves_asgi(tree, attr, declared.command, found.asgi)
+                    framework = found.framework if asgi == found.asgi else _KINDS[asgi]
+                    app = FoundApp(path, attr, framework, bool(call), asgi)
                     return located(app, tree, files)
     return None
+
+
+_KINDS = {True: "asgi", False: "wsgi"}
+# What Django's and Channels' projects bind their apps to, by the interface each serves.
+_ASGI_MAKERS = {"get_asgi_application", "ProtocolTypeRouter"}
+_WSGI_MAKERS = {"get_wsgi_application"}
+
+
+def _serves_asgi(tree: ast.Module, attr: str, command: str, otherwise: bool) -> bool:
+    """Whether the app ``attr`` that ``tree`` binds, started by ``command``, is an ASGI app:
+    its server or its worker says so, else what makes it (Django's ``asgi.py``:
+    ``application = get_asgi_application()``); ``otherwise`` where neither says.
+    gabrielbentog's django-auth-api declares ``gunicorn django_auth_api.asgi:application
+    -k uvicorn.workers.UvicornWorke`` (a letter short): served as WSGI, every request met
+    "ASGIHandler.__call__() missing 1 required positional argument: 'send'"."""
+    server = _SERVER.search(f" {command}")
+    if server is not None and (server.group(1) in _ASGI_SERVERS or _ASGI_WORKER.search(command)):
+        return True
+    for node in _module_level(tree.body):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == attr for t in node.targets)
+            and isinstance(node.value, ast.Call)
+        ):
+            made_by = last_name(node.value.func)
+            if made_by in _ASGI_MAKERS:
+                return True
+            if made_by in _WSGI_MAKERS:
+                return False
+    return otherwise
 
 
 def declared_app(files: dict[str, bytes]) -> FoundApp | None:

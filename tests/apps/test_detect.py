@@ -776,6 +776,30 @@ def test_the_module_a_declared_start_serves_is_the_app() -> None:
     assert detect(files).detected_from == "src/__init__.py"
 
 
+def test_a_declared_asgi_module_is_served_as_asgi_whatever_its_worker_says() -> None:
+    """gabrielbentog's django-auth-api: render.yaml's ``gunicorn django_auth_api.asgi:
+    application -k uvicorn.workers.UvicornWorke`` (a letter short), served as WSGI: every
+    request met "ASGIHandler.__call__() missing 1 required positional argument"."""
+    settings = b"SECRET_KEY = 'x'\nROOT_URLCONF = 'project.urls'\nINSTALLED_APPS = []\n"
+    files = {
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings')\n",
+        "project/__init__.py": b"",
+        "project/settings.py": settings,
+        "project/urls.py": b"urlpatterns = []\n",
+        "project/wsgi.py": b"from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+        "project/asgi.py": b"from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n",
+        "requirements.txt": b"django\ngunicorn\nuvicorn\n",
+    }
+    start = "gunicorn project.asgi:application -k uvicorn.workers.UvicornWorke"
+    render = f'services:\n  - type: web\n    startCommand: "{start}"\n'
+    found = detect({**files, "render.yaml": render.encode()})
+    assert found.argv[2:4] == ("uvicorn", "project.asgi:application"), found.argv
+    # Its wsgi.py declared so: served by gunicorn, as WSGI.
+    wsgi = render.replace("asgi:application -k uvicorn.workers.UvicornWorke", "wsgi:application")
+    found = detect({**files, "render.yaml": wsgi.encode()})
+    assert "gunicorn.app.wsgiapp" in found.argv and found.argv[-1] == "project.wsgi:application"
+
+
 def test_a_module_a_package_of_its_name_shadows_is_not_served(tmp_path: Path) -> None:
     """amastour's flask-product-api: ``src/app.py`` (an early draft) beside the package
     ``src/app/``, which ``import app`` finds first: served as ``app:app``, gunicorn said
