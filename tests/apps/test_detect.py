@@ -781,13 +781,16 @@ def test_a_declared_asgi_module_is_served_as_asgi_whatever_its_worker_says() -> 
     application -k uvicorn.workers.UvicornWorke`` (a letter short), served as WSGI: every
     request met "ASGIHandler.__call__() missing 1 required positional argument"."""
     settings = b"SECRET_KEY = 'x'\nROOT_URLCONF = 'project.urls'\nINSTALLED_APPS = []\n"
+    django = b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings')\n"
+    wsgi = b"from django.core.wsgi import get_wsgi_application\n"
+    asgi = b"from django.core.asgi import get_asgi_application\n"
     files = {
-        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'project.settings')\n",
+        "manage.py": django,
         "project/__init__.py": b"",
         "project/settings.py": settings,
         "project/urls.py": b"urlpatterns = []\n",
-        "project/wsgi.py": b"from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
-        "project/asgi.py": b"from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n",
+        "project/wsgi.py": wsgi + b"application = get_wsgi_application()\n",
+        "project/asgi.py": asgi + b"application = get_asgi_application()\n",
         "requirements.txt": b"django\ngunicorn\nuvicorn\n",
     }
     start = "gunicorn project.asgi:application -k uvicorn.workers.UvicornWorke"
@@ -795,8 +798,8 @@ def test_a_declared_asgi_module_is_served_as_asgi_whatever_its_worker_says() -> 
     found = detect({**files, "render.yaml": render.encode()})
     assert found.argv[2:4] == ("uvicorn", "project.asgi:application"), found.argv
     # Its wsgi.py declared so: served by gunicorn, as WSGI.
-    wsgi = render.replace("asgi:application -k uvicorn.workers.UvicornWorke", "wsgi:application")
-    found = detect({**files, "render.yaml": wsgi.encode()})
+    served = render.replace("asgi:application -k uvicorn.workers.UvicornWorke", "wsgi:application")
+    found = detect({**files, "render.yaml": served.encode()})
     assert "gunicorn.app.wsgiapp" in found.argv and found.argv[-1] == "project.wsgi:application"
 
 
