@@ -60,6 +60,7 @@ from ..apps.written import (
     django_local_names,
     django_local_settings,
     instance_files,
+    instance_names,
     key_files,
     key_texts,
     local_names_text,
@@ -431,6 +432,9 @@ class Preparation:
             for target, read_keys in missing.loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values, target)
+            for target, names in missing.override_names.items():
+                values = named_values(spec.files, anchor, given, provided, list(names))
+                written[target] = local_names_text(names, values)
             for target, names in missing.local_names.items():  # (after its DATABASES)
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = written.get(target, b"") + local_names_text(names, values)
@@ -507,6 +511,7 @@ class MissingFiles:
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
+    override_names: dict[str, tuple[str, ...]]  # {one of those: the names imported from it}
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
     hosts_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
@@ -529,6 +534,7 @@ class MissingFiles:
         logs = log_files(files)
         folders = run_folders(files)
         copies = example_copies(files)
+        overrides = instance_files(files)
         return cls(
             copies=copies,
             empty_env=env_files_needed(files),
@@ -552,7 +558,8 @@ class MissingFiles:
             node_keys=node_key_files(files),
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
-            overrides=instance_files(files),
+            overrides=overrides,
+            override_names=instance_names(files, overrides),
             local_settings=django_local_settings(files),
             hosts_settings=_hosts_settings(files),
             local_names=django_local_names(files),
@@ -692,6 +699,13 @@ class MissingFiles:
                 "names (nor an example of it), reading no key of it by name: written empty"
             )
         for target in self.overrides:
+            if names := self.override_names.get(target):
+                said.append(
+                    f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
+                    f"repository leaves out: written with {', '.join(names)}, which its code "
+                    "imports from it, given what the service gives variables of those names"
+                )
+                continue
             said.append(
                 f"no {target}, the settings file its Flask app loads (from_pyfile) and its "
                 "repository leaves out: written empty (its settings are those it loads before)"

@@ -25,6 +25,7 @@ from preview.apps.written import (
     django_local_settings,
     image_folders,
     instance_files,
+    instance_names,
     local_names_text,
     log_files,
     node_settings_modules,
@@ -307,6 +308,29 @@ def test_the_settings_file_a_flask_app_loads_from_its_ignored_instance_folder(
         "kept/config.py": b"",
     }
     assert instance_files(made) == ["instance/settings.cfg", "web/local.py"]
+
+
+async def test_the_names_its_code_imports_from_its_instance_settings_are_written(
+    builder_service: Service,
+) -> None:
+    """luke-grammer's secure-login-flask-site: ``from instance.config import PASSWORD_SALT,
+    MAIL_PASSWORD`` of its .gitignored instance/config.py, which it also loads with
+    ``from_pyfile``; written empty: "cannot import name 'PASSWORD_SALT'"."""
+    files = app_files("flask_instance_config")
+    imported = "from instance.config import MAIL_PASSWORD, PASSWORD_SALT  # noqa: E402\n\n\n"
+    answer = '{"salt": bool(PASSWORD_SALT), "mail": MAIL_PASSWORD}'
+    app = files["app.py"].replace('@app.route("/")', imported + '@app.route("/")')
+    files["app.py"] = app.replace('{"debug": app.config["DEBUG"]}', answer)
+    encoded = {path: text.encode() for path, text in files.items()}
+    assert instance_names(encoded, instance_files(encoded)) == {
+        "instance/config.py": ("MAIL_PASSWORD", "PASSWORD_SALT")
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await builder_service.app_get(body, "/")).json()
+        assert answer["salt"] is True and isinstance(answer["mail"], str)
+        assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
 def test_a_django_settings_local_module_it_lacks_is_written_with_databases(

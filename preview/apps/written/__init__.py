@@ -27,6 +27,7 @@ from .instancefiles import (
     django_local_names,
     django_local_settings,
     instance_files,
+    instance_names,
     local_names_text,
 )
 from .keyfiles import key_files, key_texts
@@ -64,6 +65,7 @@ __all__ = [
     "django_local_settings",
     "image_folders",
     "instance_files",
+    "instance_names",
     "key_files",
     "key_texts",
     "local_names_text",

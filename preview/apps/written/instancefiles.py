@@ -45,6 +45,7 @@ __all__ = [
     "django_local_names",
     "django_local_settings",
     "instance_files",
+    "instance_names",
     "local_names_text",
 ]
 
@@ -69,6 +70,26 @@ def instance_files(files: dict[str, bytes]) -> list[str]:
             if not target.startswith("..") and target not in files and target not in found:
                 found.append(target)
     return found
+
+
+def instance_names(files: dict[str, bytes], targets: list[str]) -> dict[str, tuple[str, ...]]:
+    """{one of ``targets`` (:func:`instance_files`, written for the app) that its code
+    imports names from as a module (``from instance.config import PASSWORD_SALT``): those
+    names}. luke-grammer's secure-login-flask-site loads ``instance/config.py`` and takes
+    its mail password and salt from it; written empty, "cannot import name
+    'PASSWORD_SALT' from 'instance.config'"."""
+    modules = {t.removesuffix(".py").replace("/", "."): t for t in targets if t.endswith(".py")}
+    found: dict[str, set[str]] = {}
+    for path in python_files(files) if modules else ():
+        data = files[path]
+        if b"import" not in data or not any(m.rsplit(".", 1)[-1].encode() in data for m in modules):
+            continue
+        tree = parse_module(data)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
+                names = {a.name for a in node.names if a.name != "*"}
+                found.setdefault(modules[node.module], set()).update(names)
+    return {target: tuple(sorted(names)) for target, names in found.items() if names}
 
 
 def _instance_relative(tree: ast.Module) -> bool | None:

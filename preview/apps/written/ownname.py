@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..imports import own_folder_names
 from ..pyapp import root_package_name
+from .instancefiles import instance_files
 
 __all__ = ["OWN_NAMES_DIR", "own_name_packages"]
 
@@ -43,7 +44,12 @@ def own_name_packages(files: dict[str, bytes]) -> dict[str, bytes]:
     """``{path: content}`` of the packages to write (module doc); {} where the upload
     imports no folder of its own by name."""
     package = root_package_name(files)
+    # A folder the service writes for the app (Flask's instance/, its settings kept out of
+    # the repository) is that folder, not the app's own under another name: luke-grammer's
+    # secure-login-flask-site's ``from instance.config import PASSWORD_SALT`` read its
+    # root config.py through such a package ("cannot import name 'PASSWORD_SALT'").
+    written = {target.split("/")[0] for target in instance_files(files) if "/" in target}
     return {
         f"{OWN_NAMES_DIR}/{name}/__init__.py": _ROOT_PACKAGE if name == package else _PACKAGE
-        for name in own_folder_names(files)
+        for name in own_folder_names(files) - written
     }
