@@ -133,16 +133,55 @@ def in_directory(path: str, directory: str) -> bool:
     return not directory or path.startswith(directory + "/")
 
 
-def flask_target(app: FoundApp | None, cwd: str) -> str | None:
-    """What ``FLASK_APP`` (or ``QUART_APP``) names the app as, run in ``cwd``."""
+def flask_target(app: FoundApp | None, cwd: str, files: dict[str, bytes]) -> str | None:
+    """What ``FLASK_APP`` (or ``QUART_APP``) names the app as, run in ``cwd``: a factory
+    that needs arguments by the module binding what a call of it makes
+    (:func:`_made_by_calling`)."""
     if app is None or app.framework not in ("flask", "quart"):
         return None
+    if app.factory and _needs_arguments(app, files):
+        app = _made_by_calling(app, files) or app
     call = "()" if app.factory else ""
     if app.directory == cwd:
         return f"{app.module}:{app.attr}{call}"
     if in_directory(app.path, cwd) and app.module.count(".") == 0:
         rel = app.path[len(cwd) + 1 :] if cwd else app.path
         return f"{rel}:{app.attr}{call}"
+    return None
+
+
+def _needs_arguments(factory: FoundApp, files: dict[str, bytes]) -> bool:
+    """Whether the factory ``factory`` has a positional parameter without a default."""
+    tree = parse_module(files[factory.path]) if factory.path in files else None
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, FUNCTION_NODES) and node.name == factory.attr:
+            arguments = node.args
+            return len(arguments.posonlyargs) + len(arguments.args) > len(arguments.defaults)
+    return False
+
+
+def _made_by_calling(factory: FoundApp, files: dict[str, bytes]) -> FoundApp | None:
+    """The app a module binds at its top level by calling the factory ``factory`` (``app =
+    create_app(config_name)`` in run.py), the shallowest; None where none does. Flask's
+    CLI calls a factory with no argument (Flask 1 with its ScriptInfo): luke-grammer's
+    secure-login-flask-site's ``create_app(config_name)`` met "KeyError: <flask.cli.
+    ScriptInfo …>" at ``flask db upgrade``, where its run.py makes the app."""
+    for path in sorted(python_files(files), key=lambda p: (p.count("/"), p)):
+        if path == factory.path or factory.attr.encode() not in files[path]:
+            continue
+        tree = parse_module(files[path])
+        if tree is None:
+            continue
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+                and last_name(node.value.func) == factory.attr
+            ):
+                made = FoundApp(path, node.targets[0].id, factory.framework, False, factory.asgi)
+                return located(made, tree, files)
     return None
 
 
@@ -192,7 +231,7 @@ def create_all_step(
         return []  # migrations it has: datainit's (or, unrunnable, not ours to replace)
     if app is None or app.framework != "flask":
         return main_block_step(files, app) or table_script_step(files, only_main)
-    target = flask_target(app, app.directory)
+    target = flask_target(app, app.directory, files)
     if target is None:
         return []
     imported = imported_names(files)

@@ -264,7 +264,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if no_revision_yet(files, migrations):
         return []  # `flask db migrate` never run: as without migrations/ (createall)
     if flask_migrations(files, migrations):
-        target = flask_target(migrating_app(files, app), parent)
+        target = flask_target(migrating_app(files, app), parent, files)
         if target is not None:
             flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
             heads = alembic_heads_longest_first(files, migrations)
@@ -450,7 +450,7 @@ _FLASK_SCRIPT = re.compile(rb"^from flask_script import[^\n]*\bManager\b[\s\S]*\
 def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, list[DataStep]]:
     if app is None or app.framework not in ("flask", "quart"):
         return {}
-    target = flask_target(app, app.directory)
+    target = flask_target(app, app.directory, files)
     if target is None:
         return {}
     variable = "FLASK_APP" if app.framework == "flask" else "QUART_APP"

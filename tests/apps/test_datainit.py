@@ -97,6 +97,19 @@ def test_the_steps_found_for_each_shape() -> None:
     assert main_only_create_all(_files("flask_initdb")) is None  # create_all in a function
 
 
+def test_a_factory_needing_an_argument_is_migrated_through_the_module_calling_it() -> None:
+    """luke-grammer's secure-login-flask-site: ``create_app(config_name)``, which Flask's
+    CLI calls with no argument (Flask 1: its ScriptInfo, "KeyError: <flask.cli.ScriptInfo
+    …>"); its run.py binds ``app = create_app(config_name)``: flask db loads that."""
+    files = _files("flask_migrate")
+    package = files["blog/__init__.py"].decode().replace("create_app():", "create_app(name):")
+    # Flask-Migrate made on the factory's app (``Migrate(app, db)``), as its package does.
+    package = package.replace("migrate.init_app(app, db)", "Migrate(app, db)")
+    files["blog/__init__.py"] = package.encode()
+    files["run.py"] = b"import os\nfrom blog import create_app\napp = create_app(os.getenv('X'))\n"
+    assert detect(files).setup_steps() == [(("env", "FLASK_APP=run:app", *_FLASK_UPGRADE), "")]
+
+
 def test_release_line_that_migrates_is_not_doubled() -> None:
     files = _files("django_procfile")
     files["Procfile"] += b"release: python manage.py migrate\n"
