@@ -1022,6 +1022,21 @@ def test_the_script_a_readme_runs_starts_an_app_with_no_other_start() -> None:
         detect({**files, "README.md": b"# koa-crud\n"})
 
 
+def test_the_script_a_readme_runs_builds_first_as_a_set_up_step() -> None:
+    # msusviela's books-express: only "app": "npx tsc && node dist/app.js", its README
+    # "npm run app"; tsc, run in the start, failed it on type errors (exit 2).
+    package = {"scripts": {"app": "npx tsc && node dist/app.js"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "README.md": b"# Books\n```\nnpm install\nnpm run app\n```\n",
+        "tsconfig.json": b'{"compilerOptions": {"outDir": "dist"}}',
+        "app.ts": b"app.listen(3000)\n",
+    }
+    found = detect(files)
+    assert found.argv[-1].endswith("; node dist/app.js")
+    assert [step[-1].rsplit("; ", 1)[-1] for step in found.setup] == ["npx tsc"]
+
+
 def test_a_node_app_saying_nothing_of_its_start_runs_its_dockerfiles_node_cmd() -> None:
     """Portus7's postgres-express-auth: a package.json of dependencies alone, its module
     ``db_conexion.js`` (no conventional entry's name), a ``dockerfile`` (the name docker's

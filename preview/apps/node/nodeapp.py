@@ -538,6 +538,14 @@ def _start(
     # start, no dev script, no main: the launch was refused, nothing to run).
     readme = next((name for name in named if scripts.get(name, "").strip()), None)
     if readme is not None and not runs_missing(scripts[readme], scripts):
+        if (split := _build_first(_called(scripts[readme], scripts, files))) is not None:
+            # It builds before it starts (msusviela's books-express: ``"app": "npx tsc &&
+            # node dist/app.js"``, its tsc failing the start on type errors): the build a
+            # set-up step, as a start script's is.
+            build_part, run_part = split
+            steps = (*(setup if "build" not in build_part else ()), _shell(build_part))
+            note = f"its README runs the {readme} script; its build ({build_part}) runs first"
+            return NodeStart(_shell(in_foreground(run_part)), steps, (), f"{note}, then {run_part}")
         nodemon = nodemon_settings(files, package)
         found = _dev(scripts[readme].strip(), setup, tools, runner, readme, "", nodemon)
         note = f"its README runs the {readme} script" + (f"; {found.note}" if found.note else "")
