@@ -583,6 +583,12 @@ def test_decorator_metadata_asks_for_ts_node_over_tsx() -> None:
     }
     found = _node({"scripts": dev, "devDependencies": listed}, extended)
     assert found.argv[2].endswith("; ts-node --transpile-only src/index.ts"), found.argv
+    # TypeScript's own decorators alone (000eze000's jwt-express-typescrit-sequelize, its
+    # tsconfig including "scr": tsx gave its models the standard ones, and
+    # sequelize-typescript's @Column failed).
+    legacy = {"tsconfig.json": '{"compilerOptions": {"experimentalDecorators": true}}'}
+    found = _node({"scripts": dev, "devDependencies": listed}, legacy)
+    assert found.argv[2].endswith("; ts-node --transpile-only src/index.ts"), found.argv
 
 
 def test_a_module_importing_after_it_exports_runs_in_its_order_under_ts_node() -> None:

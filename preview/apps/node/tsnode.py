@@ -28,16 +28,21 @@ _TS_NODE = ("node_modules/.bin/ts-node", "--transpile-only")
 
 def ts_runner(files: dict[str, bytes]) -> str:
     """ts-node where the app's tsconfig asks for decorator metadata (which tsx does not
-    emit), or for CommonJS where a module of the app imports after it exports
+    emit) or TypeScript's own decorators, or for CommonJS where a module of the app imports after it exports
     (:func:`_imports_after_exports`), else tsx. The build adds ts-node where the app lacks
     it (``nodeapp``'s watchers): obeim's fastify-ecommerce-api runs ``nodemon
     src/index.ts``, whose default for a .ts file is ts-node, which it does not list; run
     with tsx, TypeORM could not tell a column's type (ColumnTypeUndefinedError)."""
     options = compiler_options(files)
     metadata = options.get("emitDecoratorMetadata") is True
+    # TypeScript's own decorators (``experimentalDecorators``): esbuild applies them only
+    # to the files its tsconfig includes, and the standard ones elsewhere (000eze000's
+    # jwt-express-typescrit-sequelize includes "scr", a typo: sequelize-typescript's
+    # @Column met "Cannot convert undefined or null to object" under tsx).
+    legacy = options.get("experimentalDecorators") is True
     commonjs = str(options.get("module", "")).lower() == "commonjs"
     ordered = commonjs and _imports_after_exports(files)
-    return "ts-node" if metadata or ordered else "tsx"
+    return "ts-node" if metadata or legacy or ordered else "tsx"
 
 
 # A statement that exports, and an import that runs a module (not ``import type``), each
