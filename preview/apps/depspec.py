@@ -1274,7 +1274,8 @@ def unlocked_for(deps: PythonDeps, python: str) -> PythonDeps:
         f"uv.lock is for Python {requires}, which is not installed: pyproject.toml's "
         "dependencies instead, on the nearest Python here"
     )
-    return replace(deps, requirements=tuple(requirements), lock=None, notes=(*deps.notes, said))
+    unlocked = replace(deps, requirements=tuple(requirements), lock=None, notes=(*deps.notes, said))
+    return _held_to_psycopg2s_sqlalchemy(unlocked)  # (as a list of its own would be)
 
 
 def _uses_dev_group(files: dict[str, bytes], pyproject: dict) -> bool:

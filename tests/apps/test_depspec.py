@@ -1041,6 +1041,11 @@ def test_a_uv_lock_for_pythons_not_installed_gives_way_to_its_pyproject() -> Non
     assert unlocked.lock is None
     assert unlocked.requirements == ("fastapi>=0.131.0", "uvicorn>=0.41.0")
     assert unlocked.notes[-1].startswith("uv.lock is for Python >=3.14, which is not installed")
+    # Its own list then read as any list is: joansebhm's jwt-fastapi-auth, sqlmodel and
+    # psycopg2 alone, gets SQLAlchemy below 2.1 (sqlalchemy_is_held_below_2_1, above).
+    listed = pyproject.replace(b'"uvicorn>=0.41.0"', b'"sqlmodel>=0.0.38", "psycopg2>=2.9"')
+    locked = python_dependencies({**files, "pyproject.toml": listed}, "main.py")
+    assert unlocked_for(locked, "3.13.0").constraints == ("sqlalchemy<2.1",)
 
 
 def test_a_backport_of_a_standard_module_is_marked_for_the_pythons_before_it() -> None:
