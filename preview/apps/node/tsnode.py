@@ -30,9 +30,10 @@ def ts_runner(files: dict[str, bytes]) -> str:
     """ts-node where the app's tsconfig asks for decorator metadata (which tsx does not
     emit) or TypeScript's own decorators, or for CommonJS where a module of the app
     imports after it exports (:func:`_imports_after_exports`), else tsx. The build adds
-    ts-node where the app lacks it (``nodeapp``'s watchers): obeim's fastify-ecommerce-api runs ``nodemon
-    src/index.ts``, whose default for a .ts file is ts-node, which it does not list; run
-    with tsx, TypeORM could not tell a column's type (ColumnTypeUndefinedError)."""
+    ts-node where the app lacks it (``nodeapp``'s watchers): obeim's fastify-ecommerce-api
+    runs ``nodemon src/index.ts``, whose default for a .ts file is ts-node, which it does
+    not list; run with tsx, TypeORM could not tell a column's type
+    (ColumnTypeUndefinedError)."""
     options = compiler_options(files)
     metadata = options.get("emitDecoratorMetadata") is True
     # TypeScript's own decorators (``experimentalDecorators``): esbuild applies them only
