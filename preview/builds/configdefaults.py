@@ -123,7 +123,7 @@ from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_hosts_settings
 from ..apps.written.nodekeys import node_path
-from ..discovery.pyast import bind_path, imported_files, last_name, upload_path
+from ..discovery.pyast import bind_path, imported_files, last_name, main_blocks, upload_path
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -1147,6 +1147,7 @@ def config_defaults(
             found.generated.append(name)
     _selected(found, files, given, provided)
     _prefixed_provided(found, files, given, offered)
+    _debugged_as_its_author_ran_it(found, files, anchor, given)
     _as_json(found, files, given)
     _as_addresses(found, types, given)
     if _node(anchor):
@@ -1276,6 +1277,41 @@ def stand_in_value(name: str, kind: str = "") -> str:
     if _USER_WORD.search(upper):
         return "preview"
     return STAND_IN
+
+
+_IMPORTS_FLASK = re.compile(rb"^\s*(?:from\s+flask\s+import|import\s+flask\b)", re.MULTILINE)
+
+
+def _debugged_as_its_author_ran_it(
+    found: ConfigDefaults, files: dict[str, bytes], anchor: str, given: dict[str, str]
+) -> None:
+    """``FLASK_DEBUG=1`` for a Flask app whose module runs ``app.run(debug=True)`` as a
+    script, as its author ran it: in debug an exception reaches the error handlers an
+    extension registers (flask-jwt-extended's, behind Flask-RESTful's own handling, which
+    re-raises it only then). rishabh11336's jwt-login-flask answered its protected route
+    with 500 ("NoAuthorizationError: Missing Authorization Header") where its author's run
+    answered 401. Not where its .env or the launch says otherwise."""
+    data = files.get(anchor, b"") if anchor.endswith(".py") else b""
+    if "FLASK_DEBUG" in given or not _IMPORTS_FLASK.search(data) or b"debug" not in data:
+        return
+    tree = parse_module(data)
+    if tree is None:
+        return
+    for block in main_blocks(tree):
+        for node in ast.walk(block):
+            if (
+                isinstance(node, ast.Call)
+                and last_name(node.func) == "run"
+                and any(
+                    k.arg == "debug" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in node.keywords
+                )
+            ):
+                found.values["FLASK_DEBUG"] = "1"
+                found.notes.append(
+                    f"FLASK_DEBUG=1: {anchor} runs its app with debug=True, as its author ran it"
+                )
+                return
 
 
 def _prefixed_provided(

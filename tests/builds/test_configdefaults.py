@@ -3376,3 +3376,24 @@ def test_an_examples_fill_ins_for_a_data_file_and_a_log_folder_are_paths_of_thei
     found = config_defaults(files, "package.json", {}, {"PORT"})
     assert (found.values["MOVIES_FILE"], found.values["LOGS_PATH"]) == ("movies.json", "logs")
     assert throwaway_value("SQLITE_FILE") is None and throwaway_value("KEY_FILE") != "key.json"
+
+
+async def test_a_flask_app_its_author_ran_with_debug_is_run_with_flask_debug(
+    builder_service: Service,
+) -> None:
+    """rishabh11336's jwt-login-flask: Flask-RESTful re-raises flask-jwt-extended's
+    "Missing Authorization Header" to its handler only in debug, which its author ran
+    with (``app.run(debug=True)``): served without it, 500 where 401 was meant."""
+    files = app_files("flask_restful_jwt_debug")
+    found = config_defaults({p: t.encode() for p, t in files.items()}, "app.py", {}, {"PORT"})
+    assert found.values["FLASK_DEBUG"] == "1"
+    own = config_defaults(
+        {"app.py": files["app.py"].encode()}, "app.py", {"FLASK_DEBUG": "0"}, set()
+    )
+    assert "FLASK_DEBUG" not in own.values
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(builder_service, body, "/secure")
+        assert answer["statusCode"] == 401, answer
+        assert (await builder_service.stop(body["gid"])).status_code == 200
