@@ -315,21 +315,23 @@ async def test_the_names_its_code_imports_from_its_instance_settings_are_written
 ) -> None:
     """luke-grammer's secure-login-flask-site: ``from instance.config import PASSWORD_SALT,
     MAIL_PASSWORD`` of its .gitignored instance/config.py, which it also loads with
-    ``from_pyfile``; written empty: "cannot import name 'PASSWORD_SALT'"."""
+    ``from_pyfile``; written empty: "cannot import name 'PASSWORD_SALT'". Its SECRET_KEY,
+    which no module of it names, the file's too (its CSRF: "A secret key is required")."""
     files = app_files("flask_instance_config")
     imported = "from instance.config import MAIL_PASSWORD, PASSWORD_SALT  # noqa: E402\n\n\n"
-    answer = '{"salt": bool(PASSWORD_SALT), "mail": MAIL_PASSWORD}'
+    answer = '{"salt": bool(PASSWORD_SALT), "mail": MAIL_PASSWORD, "secret": bool(app.secret_key)}'
     app = files["app.py"].replace('@app.route("/")', imported + '@app.route("/")')
     files["app.py"] = app.replace('{"debug": app.config["DEBUG"]}', answer)
     encoded = {path: text.encode() for path, text in files.items()}
     assert instance_names(encoded, instance_files(encoded)) == {
-        "instance/config.py": ("MAIL_PASSWORD", "PASSWORD_SALT")
+        "instance/config.py": ("MAIL_PASSWORD", "PASSWORD_SALT", "SECRET_KEY")
     }
     with trio.fail_after(BUILD_WAIT):
         body = await launched(builder_service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await builder_service.app_get(body, "/")).json()
         assert answer["salt"] is True and isinstance(answer["mail"], str)
+        assert answer["secret"] is True
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 

@@ -89,7 +89,22 @@ def instance_names(files: dict[str, bytes], targets: list[str]) -> dict[str, tup
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
                 names = {a.name for a in node.names if a.name != "*"}
                 found.setdefault(modules[node.module], set()).update(names)
+    # The settings Flask's own extensions cannot do without, which the file is then the
+    # only place of, where no module of the upload names them (the same app's CSRF: "A
+    # secret key is required to use CSRF").
+    sources = b"".join(files[p] for p in python_files(files))
+    needs = (*_FLASK_NEEDS, *(_SQLALCHEMY_NEEDS if b"flask_sqlalchemy" in sources else ()))
+    unnamed = [name for name in needs if name.encode() not in sources]
+    for target in targets if unnamed else ():
+        if target.endswith(".py"):
+            found.setdefault(target, set()).update(unnamed)
     return {target: tuple(sorted(names)) for target, names in found.items() if names}
+
+
+# What Flask's sessions and forms (SECRET_KEY) and Flask-SQLAlchemy (its URI, where the
+# app uses it) read of an app's settings.
+_FLASK_NEEDS = ("SECRET_KEY",)
+_SQLALCHEMY_NEEDS = ("SQLALCHEMY_DATABASE_URI",)
 
 
 def _instance_relative(tree: ast.Module) -> bool | None:
