@@ -192,6 +192,22 @@ def test_a_watcher_the_start_calls_by_its_path_in_node_modules_is_added() -> Non
     assert start is not None and start.tools == ("ts-node@^10", "typescript@^5")
 
 
+def test_wrangler_the_start_serves_a_worker_with_and_the_app_does_not_list_is_added() -> None:
+    """nash1111's hono-slack: ``"dev": "wrangler dev"`` (its wrangler.toml's main
+    src/index.ts), wrangler in no dependency list: exit 127. Added; not where listed."""
+    package = {"scripts": {"dev": "wrangler dev"}, "dependencies": {"hono": "^4"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "wrangler.toml": b'name = "x"\nmain = "src/index.ts"\n',
+        "src/index.ts": b"import { Hono } from 'hono'\nexport default new Hono()\n",
+    }
+    start = node_start(files)
+    assert start is not None and start.tools == ("wrangler@^4",)
+    package["devDependencies"] = {"wrangler": "^3"}
+    start = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert start is not None and start.tools == ()
+
+
 def test_a_typescript_runner_the_start_calls_and_the_app_does_not_list_is_added() -> None:
     """nicole-reed's typescript-express-api: ``"start": "ts-node index.ts"``, neither
     ts-node nor typescript in its dependencies (its author's are global): exit 127. The

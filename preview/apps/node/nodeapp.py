@@ -111,7 +111,7 @@ _RUNNERS = (
     ("yarn", "yarn@^1", re.compile(r"(?:^|[\s;&|(])yarn(?:\s|$)")),
     ("pnpm", "pnpm@^9", re.compile(r"(?:^|[\s;&|(])pnpm(?:\s|$)")),
 )
-# A watcher the scripts the start runs call and the app does not list: its image installs
+# A tool the scripts the start runs call and the app does not list: its image installs
 # it globally (lc-brito's node-express-api: ``"start": "npm run start_api"``, which runs
 # ``nodemon app.mjs | pino-pretty``, its Dockerfile ``npm install -g nodemon``: "nodemon: not
 # found"). Only the scripts the start reaches: a dev script's is not installed for nothing.
@@ -119,12 +119,15 @@ _RUNNERS = (
 # index.ts"``, neither ts-node nor typescript listed: exit 127), with the compiler it runs;
 # ts-node's hooks given to node too (``-r ts-node/register``: tsnode.ts_runner's).
 # Called by its path in node_modules/.bin too (tsurumure's koa-restful-api: ``"start":
-# "./node_modules/.bin/nodemon bin/www"``, nodemon listed nowhere: exit 127).
+# "./node_modules/.bin/nodemon bin/www"``, nodemon listed nowhere: exit 127). So is
+# Cloudflare's wrangler, which serves a Worker (nash1111's hono-slack: ``"dev": "wrangler
+# dev"``, wrangler listed nowhere: exit 127).
 _BIN = r"(?:^|[\s;&|(])(?:\.?/?node_modules/\.bin/)?"
-_WATCHERS = (
+_GLOBAL_TOOLS = (
     ("nodemon", ("nodemon@^3",), re.compile(_BIN + r"nodemon(?:\s|$)")),
     ("ts-node", (TS_NODE, "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
+    ("wrangler", ("wrangler@^4",), re.compile(_BIN + r"wrangler\s+dev(?:\s|$)")),
 )
 # TypeScript's compiler, which the start or its build runs and the app does not list (its
 # author's is global): iloveyou11's node-express-ts-api, ``"dev": "tsc && node
@@ -250,7 +253,7 @@ def node_start(
         if found is not None and name not in listed and any(runs.search(s) for s in scripts):
             found = replace(found, tools=(*found.tools, tool))
     reached = _reached(found.argv, _strings(package.get("scripts"))) if found is not None else ""
-    for name, needed, runs in _WATCHERS:
+    for name, needed, runs in _GLOBAL_TOOLS:
         if found is not None and name not in listed and runs.search(reached):
             added = (p for p in needed if p.rpartition("@")[0] not in listed)
             found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
