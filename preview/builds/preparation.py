@@ -61,6 +61,7 @@ from ..apps.written import (
     django_local_settings,
     instance_files,
     instance_names,
+    kept_out_module_names,
     key_files,
     key_texts,
     local_names_text,
@@ -435,6 +436,9 @@ class Preparation:
             for target, names in missing.override_names.items():
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = local_names_text(names, values)
+            for target, names in missing.kept_out.items():
+                values = named_values(spec.files, anchor, given, provided, list(names))
+                written[target] = local_names_text(names, values)
             for target, names in missing.local_names.items():  # (after its DATABASES)
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = written.get(target, b"") + local_names_text(names, values)
@@ -515,6 +519,7 @@ class MissingFiles:
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
     hosts_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
+    kept_out: dict[str, tuple[str, ...]]  # {a module .gitignore'd: the constants imported}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
     nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
     secrets: list[str]  # its compose secrets' files, kept out of its repository
@@ -535,6 +540,7 @@ class MissingFiles:
         folders = run_folders(files)
         copies = example_copies(files)
         overrides = instance_files(files)
+        local_names = django_local_names(files)
         return cls(
             copies=copies,
             empty_env=env_files_needed(files),
@@ -562,7 +568,12 @@ class MissingFiles:
             override_names=instance_names(files, overrides),
             local_settings=django_local_settings(files),
             hosts_settings=_hosts_settings(files),
-            local_names=django_local_names(files),
+            local_names=local_names,
+            kept_out={
+                target: names
+                for target, names in kept_out_module_names(files).items()
+                if target not in local_names
+            },
             loaded=settings_files(files) | node_settings_modules(files),
             nodemon=nodemon_config_file(files),
             secrets=compose_secret_files(files),
@@ -714,6 +725,12 @@ class MissingFiles:
             said.append(
                 f"no {target}, which {settings} imports for what it leaves out (it sets no "
                 "DATABASES): written with DATABASES from the preview's database (DATABASE_URL)"
+            )
+        for target, names in self.kept_out.items():
+            said.append(
+                f"no {target}, which its .gitignore leaves out and its code imports "
+                f"{', '.join(names)} from: written with what the service gives variables "
+                "of those names"
             )
         for target, names in self.local_names.items():
             said.append(

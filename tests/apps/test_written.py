@@ -26,6 +26,7 @@ from preview.apps.written import (
     image_folders,
     instance_files,
     instance_names,
+    kept_out_module_names,
     local_names_text,
     log_files,
     node_settings_modules,
@@ -768,3 +769,38 @@ def test_a_script_calling_npm_bin_runs_its_own_tool_after_npm_9(tmp_path: Path) 
     assert run.stdout.split("\n")[:2] == ["tool up", "tool down"]
     missing = MissingFiles.read(files, "package.json", ("npm", "start"), None)
     assert missing.plain_contents(files)["package.json"] == written["package.json"]
+
+
+async def test_a_module_its_gitignore_leaves_out_is_written_with_the_constants_imported(
+    builder_service: Service,
+) -> None:
+    """fawazk's jwt-login-fastapi: its .gitignore lists ``config.py``, and its code does
+    ``from config import ACCESS_TOKEN_EXPIRE_MINUTES, ALGORITHM, SECRET_KEY``: "No module
+    named 'config'" at every start. Written with what the service gives those names; not
+    where a function is imported from it, nor a module the upload has."""
+    files = {
+        ".gitignore": "config.py\n__pycache__/\n",
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "main.py": (
+            "from fastapi import FastAPI\n"
+            "from config import ACCESS_TOKEN_EXPIRE_MINUTES, ALGORITHM, SECRET_KEY\n\n"
+            "app = FastAPI()\n\n\n"
+            "@app.get('/')\n"
+            "def index():\n"
+            "    return {'algorithm': ALGORITHM, 'minutes': int(ACCESS_TOKEN_EXPIRE_MINUTES),"
+            " 'secret': bool(SECRET_KEY)}\n"
+        ),
+    }
+    encoded = {path: text.encode() for path, text in files.items()}
+    assert kept_out_module_names(encoded) == {
+        "config.py": ("ACCESS_TOKEN_EXPIRE_MINUTES", "ALGORITHM", "SECRET_KEY")
+    }
+    function = encoded["main.py"].replace(b"SECRET_KEY\n", b"SECRET_KEY, get_settings\n", 1)
+    assert kept_out_module_names({**encoded, "main.py": function}) == {}
+    assert kept_out_module_names({**encoded, "config.py": b"SECRET_KEY = 'x'\n"}) == {}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await builder_service.app_get(body, "/")).json()
+        assert answer == {"algorithm": "HS256", "minutes": answer["minutes"], "secret": True}
+        assert (await builder_service.stop(body["gid"])).status_code == 200

@@ -28,6 +28,7 @@ from .instancefiles import (
     django_local_settings,
     instance_files,
     instance_names,
+    kept_out_module_names,
     local_names_text,
 )
 from .keyfiles import key_files, key_texts
@@ -66,6 +67,7 @@ __all__ = [
     "image_folders",
     "instance_files",
     "instance_names",
+    "kept_out_module_names",
     "key_files",
     "key_texts",
     "local_names_text",

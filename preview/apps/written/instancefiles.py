@@ -38,6 +38,7 @@ import posixpath
 import re
 
 from ...discovery.pyast import last_name
+from ..gitignored import gitignored_module
 from ..pyapp import parse_module, python_files
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "django_local_settings",
     "instance_files",
     "instance_names",
+    "kept_out_module_names",
     "local_names_text",
 ]
 
@@ -105,6 +107,44 @@ def instance_names(files: dict[str, bytes], targets: list[str]) -> dict[str, tup
 # app uses it) read of an app's settings.
 _FLASK_NEEDS = ("SECRET_KEY",)
 _SQLALCHEMY_NEEDS = ("SQLALCHEMY_DATABASE_URI",)
+
+
+def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """{a module the app's code imports constants from (``from config import SECRET_KEY,
+    ALGORITHM``) that the upload lacks and its ``.gitignore`` leaves out (its author's
+    secrets, never committed): those names}. fawazk's jwt-login-fastapi ignores
+    ``config.py`` and imports three settings from it: "No module named 'config'" at every
+    start. Only where every name taken from it is a constant's (upper case): a function
+    or a class of it cannot be made up. Its tests' imports aside."""
+    found: dict[str, set[str]] = {}
+    refused: set[str] = set()
+    for path in python_files(files):
+        if _TESTS.search(path) or b"import" not in files[path]:
+            continue
+        tree = parse_module(files[path])
+        for node in ast.walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.ImportFrom) or not node.module or node.level > 1:
+                continue
+            folder = posixpath.dirname(path) if node.level else ""
+            stem = posixpath.join(folder, *node.module.split("."))
+            if (
+                f"{stem}.py" in files
+                or f"{stem}/__init__.py" in files
+                or any(p.startswith(f"{stem}/") for p in files)
+            ):
+                continue
+            top = node.module.split(".")[0]
+            if "." in node.module or gitignored_module(top, files) is None:
+                continue
+            names = {alias.name for alias in node.names}
+            if not all(_CONSTANT.match(name) for name in names):
+                refused.add(f"{stem}.py")
+            found.setdefault(f"{stem}.py", set()).update(names)
+    return {t: tuple(sorted(n)) for t, n in found.items() if t not in refused}
+
+
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_TESTS = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*$|[^/]*_test\.py$|conftest\.py$)")
 
 
 def _instance_relative(tree: ast.Module) -> bool | None:
