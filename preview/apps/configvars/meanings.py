@@ -142,7 +142,8 @@ _PARTS = {
 # Alembic's env.py, DATABASE_URL_ASYNC in its app: both its example's, both empty).
 _DEVELOPMENT = {"DEV", "DEVELOPMENT", "LOCAL", "SYNC", "ASYNC"}
 # Words after a part that make the variable something else of it (DB_PASSWORD_FILE: a
-# file holding it; DB_HOST_TIMEOUT, DB_NAME_PREFIX), not a second database's qualifier.
+# file holding it; DB_HOST_TIMEOUT, DB_NAME_PREFIX), not a second database's qualifier;
+# and another environment's database (DB_HOST_PROD, DB_NAME_TEST), not the preview's.
 _ABOUT_A_PART = frozenset(
     {
         "FILE",
@@ -173,6 +174,13 @@ _ABOUT_A_PART = frozenset(
         "PATTERN",
         "LIST",
         "HEADER",
+        "PROD",
+        "PRODUCTION",
+        "STAGING",
+        "STAGE",
+        "TEST",
+        "TESTING",
+        "LIVE",
     }
 )
 # libpq's own (PGHOST …) and MySQL's client's (MYSQL_PWD).

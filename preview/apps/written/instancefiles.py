@@ -38,7 +38,7 @@ import posixpath
 import re
 
 from ...discovery.pyast import last_name
-from ..gitignored import gitignored_module
+from ...logs import gitignored_module
 from ..pyapp import parse_module, python_files
 
 __all__ = [

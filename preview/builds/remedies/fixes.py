@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
-from ...apps.gitignored import gitignored_module
+from ...logs import gitignored_module
 from ..wheelindex import File
 
 __all__ = ["MARGIN", "Era", "Fix", "Tried", "name", "norm", "own", "pinned"]

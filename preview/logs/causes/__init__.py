@@ -13,13 +13,14 @@ from .failure import (
     shown_lines,
     write_failure,
 )
-from .missingmodule import missing_module_hint
+from .missingmodule import gitignored_module, missing_module_hint
 from .needed import missing_env, needed_variables, with_stand_ins
 
 __all__ = [
     "NO_SPACE",
     "failure_cause",
     "fault_cause",
+    "gitignored_module",
     "missing_env",
     "missing_module_hint",
     "needed_variables",

@@ -18,14 +18,13 @@ and the app's requirement lines, and says which of these it is:
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import posixpath
 import re
 import sys
 from collections.abc import Collection, Mapping
 
-from ...apps.gitignored import gitignored_module, ignored_in
-
-__all__ = ["missing_module_hint"]
+__all__ = ["gitignored_module", "missing_module_hint"]
 
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
@@ -78,6 +77,15 @@ def missing_module_hint(
     return f" — add '{dist}' to {listed_in}"
 
 
+def gitignored_module(name: str, upload: Collection[str] | Mapping[str, bytes]) -> str | None:
+    """What says that a ``.gitignore`` of the upload leaves out a top-level module
+    ``name`` (``config.py`` beside its app, whatever its folder: "left out by
+    .gitignore's 'config.py'"); None where none does, or only the names are given. Such
+    a module is the app's own, never uploaded: no distribution to install."""
+    ignores = {posixpath.dirname(p) for p in upload if posixpath.basename(p) == ".gitignore"}
+    return _ignored(name, upload, sorted(ignores | {""})) if ignores else None
+
+
 def _absent_from_its_package(
     module: str, upload: Collection[str] | Mapping[str, bytes]
 ) -> str | None:
@@ -108,7 +116,7 @@ def _absent_from_its_package(
             f" — the upload's {folder}/ has no module '{missing}' (its '{close[0]}'?): its own"
             " import names it"
         )
-    why = ignored_in(missing, upload, [folder]) or "is it in .gitignore, or renamed?"
+    why = _ignored(missing, upload, [folder]) or "is it in .gitignore, or renamed?"
     return f" — no {folder}/{missing}.py or {folder}/{missing}/ is in the upload ({why})"
 
 
@@ -148,6 +156,45 @@ def _module_names(folder: str, upload: Collection[str]) -> set[str]:
             if deeper or first.endswith(".py"):
                 names.add(first.removesuffix(".py"))
     return names
+
+
+def _ignored(
+    name: str, upload: Collection[str] | Mapping[str, bytes], folders: list[str]
+) -> str | None:
+    """What says that a ``.gitignore`` of the upload leaves out the module ``name`` of one
+    of ``folders`` (its ``name.py`` or ``name/``): "left out by .gitignore's
+    'config.py'"; None where none does, or the upload's contents are not given."""
+    if not isinstance(upload, Mapping):
+        return None
+    for ignore in sorted(p for p in upload if posixpath.basename(p) == ".gitignore"):
+        base = posixpath.dirname(ignore)
+        text = upload[ignore].decode("utf-8", "replace")
+        for folder in folders:
+            if base and not f"{folder}/".startswith(f"{base}/"):
+                continue  # a .gitignore rules the files below its own folder only
+            inside = folder[len(base) :].strip("/") if base else folder
+            for line in text.splitlines():
+                pattern = line.strip()
+                if pattern and not pattern.startswith(("#", "!")):
+                    if _ignores(pattern, posixpath.join(inside, f"{name}.py"), folder=False):
+                        return f"left out by {ignore}'s '{pattern}'"
+                    if _ignores(pattern, posixpath.join(inside, name), folder=True):
+                        return f"left out by {ignore}'s '{pattern}'"
+    return None
+
+
+def _ignores(pattern: str, path: str, *, folder: bool) -> bool:
+    """Whether a ``.gitignore`` line ignores ``path`` (relative to its folder): a name
+    alone matches at any depth, one with a slash from the folder; a trailing slash only
+    folders."""
+    if pattern.endswith("/"):
+        if not folder:
+            return False
+        pattern = pattern.rstrip("/")
+    pattern = pattern.removeprefix("**/")
+    if "/" in pattern:
+        return fnmatch.fnmatchcase(path, pattern.lstrip("/"))
+    return fnmatch.fnmatchcase(posixpath.basename(path), pattern)
 
 
 def _in_upload_hint(module: str, upload: Collection[str], listed_in: str) -> str | None:
