@@ -56,7 +56,15 @@ from collections.abc import Sequence
 
 from ..discovery.pyast import FUNCTION_NODES, is_main_check, last_name, main_blocks
 from .imports import imported_names
-from .pyapp import FoundApp, app_in_module, binds, located, parse_module, python_files
+from .pyapp import (
+    FoundApp,
+    app_in_module,
+    binds,
+    located,
+    parse_module,
+    python_files,
+    required_positionals,
+)
 
 __all__ = [
     "CREATE_ALL",
@@ -155,8 +163,7 @@ def _needs_arguments(factory: FoundApp, files: dict[str, bytes]) -> bool:
     tree = parse_module(files[factory.path]) if factory.path in files else None
     for node in tree.body if tree is not None else ():
         if isinstance(node, FUNCTION_NODES) and node.name == factory.attr:
-            arguments = node.args
-            return len(arguments.posonlyargs) + len(arguments.args) > len(arguments.defaults)
+            return required_positionals(node) > 0
     return False
 
 

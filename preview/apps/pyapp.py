@@ -36,6 +36,7 @@ from ..discovery.pyast import module_level as _module_level
 
 __all__ = [
     "ROOT_PACKAGE",
+    "TEST_MODULE",
     "FoundApp",
     "app_classes",
     "app_in_module",
@@ -47,10 +48,15 @@ __all__ = [
     "parse_module",
     "python_files",
     "rank",
+    "required_positionals",
     "root_imports_relatively",
     "root_package_name",
     "runs_in_its_folder",
 ]
+
+# A module of the upload's tests (a tests/ folder's, test_x.py, x_test.py, conftest.py):
+# what the app's own code is read without.
+TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
 # The name the upload's root is imported by where a module there imports its siblings
 # relatively (``from .db import engine`` in ``main.py``): a module of no package refuses
@@ -135,7 +141,8 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
 
 
-def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+def required_positionals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """How many positional parameters ``function`` has without a default."""
     args = function.args
     return len(args.posonlyargs) + len(args.args) - len(args.defaults)
 
@@ -222,7 +229,7 @@ def _candidates(
             if node.name not in inner or len(made) == 1:
                 framework, asgi = factories[node.name]
                 # Only Pyramid's convention says what to pass: main(global_config, **settings).
-                needs = _required(node) if framework == "pyramid" else 0
+                needs = required_positionals(node) if framework == "pyramid" else 0
                 found.append(FoundApp(path, node.name, framework, True, asgi, arguments=needs))
     return found
 

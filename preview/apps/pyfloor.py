@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 
 from ..discovery.pyast import dotted_name, import_aliases, keywords, parse_source, walked
-from .pyapp import parse_module, python_files
+from .pyapp import TEST_MODULE, parse_module, python_files
 
 __all__ = [
     "FASTAPI_PARAMS_WITHOUT_EXTRA",
@@ -194,7 +194,6 @@ _STDLIB_IMPORT = re.compile(
     rb"^\s*(?:from\s+(?:typing|enum|datetime|itertools)\s+import\b|(?:from|import)\s+tomllib\b)",
     re.MULTILINE,
 )
-_TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 
 
 def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
@@ -210,7 +209,7 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     own = {posixpath.splitext(p)[0].removesuffix("/__init__").rpartition("/")[2] for p in files}
     for path in python_files(files):
         data = files[path]
-        if _TESTS.search(path):
+        if TEST_MODULE.search(path):
             continue
         stdlib = _stdlib_floor(data, own) if _STDLIB_IMPORT.search(data) else None
         if stdlib is not None and (best is None or stdlib[0] > best[0]):
@@ -321,7 +320,7 @@ def pydantic_one_config(files: dict[str, bytes]) -> str | None:
     required") and its one route answered 500."""
     for path in python_files(files):
         data = files[path]
-        if _TESTS.search(path) or b"Config" not in data or not _CONFIG_KEYS.search(data):
+        if TEST_MODULE.search(path) or b"Config" not in data or not _CONFIG_KEYS.search(data):
             continue
         for node in walked(parse_module(data) or ast.Module(body=[], type_ignores=[])):
             if not isinstance(node, ast.ClassDef) or node.name != "Config":
@@ -339,7 +338,7 @@ def _calls(files: dict[str, bytes], needle: bytes) -> Iterator[tuple[str, str, a
     each call in the upload's modules naming ``needle``, its tests' aside."""
     for path in python_files(files):
         data = files[path]
-        if _TESTS.search(path) or needle not in data:
+        if TEST_MODULE.search(path) or needle not in data:
             continue
         tree = parse_module(data)
         if tree is None:
@@ -406,7 +405,7 @@ def django_named_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     best: tuple[tuple[int, ...], str, str] | None = None
     for path in python_files(files):
         data = files[path]
-        if _TESTS.search(path) or _DJANGO_NAMED.search(data) is None:
+        if TEST_MODULE.search(path) or _DJANGO_NAMED.search(data) is None:
             continue
         tree = parse_module(data)
         for node in walked(tree) if tree is not None else ():

@@ -21,6 +21,7 @@ from ..discovery.pyast import imports_module, last_name, main_blocks, same_modul
 from ..discovery.pyast import module_level as _module_level
 from .plans.declared import declared_starts
 from .pyapp import (
+    TEST_MODULE,
     FoundApp,
     app_classes,
     binds,
@@ -215,7 +216,6 @@ def _framework_made(files: dict[str, bytes], asgi: bool) -> str:
     return "asgi" if asgi else "wsgi"
 
 
-_TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$")
 # What a module does to an app it imported, adding to it: the app it serves is that one.
 _EXTENDING = {
     "include_router",
@@ -239,7 +239,7 @@ def _extended(
     found = []
     modules = {p: import_root(p, t, files)[1].split(".") for p, t in trees.items()}
     for path, tree in trees.items():
-        if _TEST_MODULE.search(path):  # a test adding a route to the app it tests
+        if TEST_MODULE.search(path):  # a test adding a route to the app it tests
             continue
         module = modules[path]
         local = _imported_app(trees, modules, path, best) if path != best.path else None

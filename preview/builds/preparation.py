@@ -433,10 +433,7 @@ class Preparation:
             for target, read_keys in missing.loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values, target)
-            for target, names in missing.override_names.items():
-                values = named_values(spec.files, anchor, given, provided, list(names))
-                written[target] = local_names_text(names, values)
-            for target, names in missing.kept_out.items():
+            for target, names in (missing.override_names | missing.kept_out).items():
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = local_names_text(names, values)
             for target, names in missing.local_names.items():  # (after its DATABASES)

@@ -39,7 +39,7 @@ import re
 
 from ...discovery.pyast import last_name
 from ...logs import gitignored_module
-from ..pyapp import parse_module, python_files
+from ..pyapp import TEST_MODULE, parse_module, python_files
 
 __all__ = [
     "LOCAL_DATABASES",
@@ -119,7 +119,7 @@ def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]
     found: dict[str, set[str]] = {}
     refused: set[str] = set()
     for path in python_files(files):
-        if _TESTS.search(path) or b"import" not in files[path]:
+        if TEST_MODULE.search(path) or b"import" not in files[path]:
             continue
         tree = parse_module(files[path])
         for node in ast.walk(tree) if tree is not None else ():
@@ -144,7 +144,6 @@ def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]
 
 
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_TESTS = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*$|[^/]*_test\.py$|conftest\.py$)")
 
 
 def _instance_relative(tree: ast.Module) -> bool | None:
