@@ -45,7 +45,7 @@ from .imports import (
     setup_requirements,
 )
 from .node.nodedeps import NodeDeps, node_dependencies
-from .plans.declared import dockerfile_installs
+from .plans.declared import declared_starts, dockerfile_installs
 from .poetry import (
     pipenv_requirements,
     poetry_constraint,
@@ -53,6 +53,7 @@ from .poetry import (
     poetry_requirements,
     valid_version,
 )
+from .processes.declared import procfile_lines
 from .pyfloor import (
     FASTAPI_PARAMS_WITHOUT_EXTRA,
     FASTAPI_WITHOUT_EXTRA,
@@ -294,6 +295,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
     deps = _held_to_fastapis_extra(files, deps)
     deps = _held_to_psycopg2s_sqlalchemy(deps)
+    deps = _held_to_gunicorns_worker(files, deps)
     deps = _lifted_to_the_django_it_names(files, deps)
     deps = _windows_only_marked(deps)
     deps = _backports_marked(deps)
@@ -595,6 +597,50 @@ def _held_to_psycopg2s_sqlalchemy(deps: PythonDeps) -> PythonDeps:
     return replace(
         deps, constraints=(*deps.constraints, "sqlalchemy<2.1"), notes=(*deps.notes, said)
     )
+
+
+# The worker classes gunicorn dropped, by the release that dropped each: 26.0.0 removed
+# its eventlet worker ("Entry point ('gunicorn.workers', 'eventlet') not found").
+GUNICORN_DROPPED_WORKERS = {"eventlet": "26"}
+_WORKER_CLASS = re.compile(
+    r"""(?:(?<=\s)(?:-k|--worker-class)(?:=|\s+)|\bworker_class\s*=\s*)['"]?(\w+)"""
+)
+
+
+def _held_to_gunicorns_worker(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` with gunicorn held below the release that dropped the worker class its
+    start names (a constraint): the Procfile's, a deployment file's or the Dockerfile's
+    ``gunicorn -k eventlet``, a ``gunicorn.conf.py``'s ``worker_class = "eventlet"``
+    (25ejsb's school-flask, gunicorn unpinned beside eventlet and Flask-SocketIO), where
+    nothing the app lists bounds gunicorn from above nor asks for that release (nor a
+    lock's pins)."""
+    if deps.lock is not None or "gunicorn" not in deps.names():
+        return deps
+    starts = [*procfile_lines(files).values(), *(d.command for d in declared_starts(files))]
+    starts += [
+        text.decode("utf-8", "replace")
+        for path, text in files.items()
+        if posixpath.basename(path) == "gunicorn.conf.py"
+    ]
+    named = {m.group(1) for start in starts for m in _WORKER_CLASS.finditer(f" {start}")}
+    dropped = sorted(GUNICORN_DROPPED_WORKERS[w] for w in named if w in GUNICORN_DROPPED_WORKERS)
+    if not dropped:
+        return deps
+    below = Version(dropped[0])
+    for line in (*deps.requirements, *deps.constraints):
+        if _line_name(line) != "gunicorn":
+            continue
+        try:
+            requirement = Requirement(line.split(";")[0].strip())
+        except InvalidRequirement:
+            return deps
+        for spec in requirement.specifier:
+            if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
+                return deps  # its own bound, or a gunicorn without the worker asked for
+    hold = f"gunicorn<{dropped[0]}"
+    worker = ", ".join(sorted(w for w in named if w in GUNICORN_DROPPED_WORKERS))
+    said = f"{hold}: its start names gunicorn's {worker} worker, which {dropped[0]}.0 removed"
+    return replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
 
 
 def _held_to_its_pydantic(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:

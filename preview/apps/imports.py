@@ -263,7 +263,8 @@ _BINARY_TWINS = {"psycopg2": ("psycopg2-binary", "2.7.4")}  # its first release
 
 def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
     """``lines`` with ``psycopg2`` as ``psycopg2-binary`` (the same module, as wheels)
-    where the versions it allows include one of the twin's, and a Python 2 relic as the
+    where the versions it allows include one of the twin's, ``psycopg[c]`` as
+    ``psycopg[binary]``, and a Python 2 relic as the
     distribution of its module that runs on Python 3 (:data:`_PYTHON3_TWINS`); and what
     was changed."""
     out, notes = [], []
@@ -280,6 +281,17 @@ def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
             notes.append(
                 f"{line.strip()} → {requirement}: the same module, for Python 3 ({line.strip()} "
                 "is Python 2's)"
+            )
+            continue
+        if name == "psycopg" and "c" in requirement.extras:
+            # psycopg 3's C implementation compiled here (a compiler, libpq's headers, and
+            # minutes of a launch: ja-camus's blog-fastapi, out of time installing) is
+            # the one its ``binary`` extra ships built.
+            requirement.extras = (requirement.extras - {"c"}) | {"binary"}
+            out.append(str(requirement))
+            notes.append(
+                f"{line.strip()} → {requirement}: psycopg's C implementation as wheels "
+                "(building it from source takes a compiler and libpq's headers)"
             )
             continue
         twin = _BINARY_TWINS.get(name)

@@ -104,6 +104,9 @@ def copy_system_etc(destination: Path, uids: Iterable[int] = ()) -> Path:
     if passwd:
         (staging / "passwd").write_text(passwd)
         (staging / "group").write_text(group)
+    # Its name as a container's own file says it (a route running ``cat /etc/hostname``,
+    # Docker's way of telling which container answered: Aback231's Travel-Flask-API).
+    (staging / "hostname").write_text(f"{HOSTNAME}\n")
     hosts = staging / "hosts"
     if hosts.is_file():  # its own name resolves, as the host's does in the host's
         text = hosts.read_text(errors="replace")

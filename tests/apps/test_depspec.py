@@ -202,6 +202,11 @@ def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() ->
     lines, _ = binary_twins(["psycopg2==2.7.5", "psycopg2==2.7.3", "psycopg2<2.7", "-e ."])
     # psycopg2-binary began at 2.7.4: an older pin stays as it is.
     assert lines == ["psycopg2-binary==2.7.5", "psycopg2==2.7.3", "psycopg2<2.7", "-e ."]
+    # psycopg 3's C extra, built from source here (ja-camus's blog-fastapi: out of time
+    # installing), is its binary extra: the same C implementation, as wheels.
+    lines, notes = binary_twins(['psycopg[c,pool]>=3.1; sys_platform == "linux"', "psycopg[pool]"])
+    assert lines == ['psycopg[binary,pool]>=3.1; sys_platform == "linux"', "psycopg[pool]"]
+    assert len(notes) == 1 and "C implementation as wheels" in notes[0]
 
 
 def test_pipenv_lock_pins_else_pipfile_packages() -> None:
@@ -727,6 +732,31 @@ def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models()
     config = files["main.py"].replace(b"orm_mode = True", b"from_attributes = True")
     config = config.replace(b"allow_population_by_field_name", b"populate_by_name")
     assert python_dependencies({**files, "main.py": config}, "main.py").constraints == ()
+
+
+def test_gunicorn_is_held_below_the_release_that_dropped_the_worker_its_start_names() -> None:
+    """25ejsb's school-flask: ``web: gunicorn --worker-class eventlet -w 1 app:app``,
+    gunicorn unpinned; 26.0.0 removed the eventlet worker ("Entry point ('gunicorn.workers',
+    'eventlet') not found")."""
+    app = b"from flask import Flask\napp = Flask(__name__)\n"
+    listed = b"Flask\ngunicorn\neventlet\nFlask-SocketIO\n"
+    files = {"requirements.txt": listed, "app.py": app}
+    started = {**files, "Procfile": b"web: gunicorn --worker-class eventlet -w 1 app:app"}
+    deps = python_dependencies(started, "app.py")
+    assert deps.constraints == ("gunicorn<26",)
+    assert any("eventlet worker" in note for note in deps.notes)
+    cmd = b'FROM python:3.12\nCMD ["gunicorn", "-k", "eventlet", "app:app"]\n'
+    docker = {**files, "Dockerfile": cmd}
+    assert python_dependencies(docker, "app.py").constraints == ("gunicorn<26",)
+    conf = {**files, "gunicorn.conf.py": b"worker_class = 'eventlet'\nworkers = 1\n"}
+    assert python_dependencies(conf, "app.py").constraints == ("gunicorn<26",)
+    # A worker gunicorn still has, no worker named, or the app's own bound: nothing held.
+    gevent = {**files, "Procfile": b"web: gunicorn -k gevent app:app"}
+    assert python_dependencies(gevent, "app.py").constraints == ()
+    assert python_dependencies(files, "app.py").constraints == ()
+    for own in (b"gunicorn==25.0.0", b"gunicorn<24", b"gunicorn>=26"):
+        mine = {**started, "requirements.txt": listed.replace(b"gunicorn", own)}
+        assert python_dependencies(mine, "app.py").constraints == (), own
 
 
 def test_sqlalchemy_is_held_below_2_1_where_psycopg2_is_its_only_postgresql_driver() -> None:

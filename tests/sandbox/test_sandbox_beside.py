@@ -71,17 +71,21 @@ async def test_an_app_writing_beside_its_folder_starts_and_writes_only_its_own(
 HOST_APP = """
 import json, socket
 NAME, _, IPS = socket.gethostbyname_ex(socket.gethostname())  # at import, as settings do
+# A container's own file (Aback231's Travel-Flask-API: ``cat /etc/hostname`` in a route).
+FILE = open("/etc/hostname").read()
 
 class Host(Handler):
     def do_GET(self):
-        body = json.dumps({"name": NAME, "ips": IPS}).encode()
+        body = json.dumps({"name": NAME, "ips": IPS, "file": FILE}).encode()
         self.send_response(200); self.send_header("Content-Length", str(len(body)))
         self.end_headers(); self.wfile.write(body)
 Handler = Host
 """
 
 
-async def test_its_own_host_name_resolves_to_its_loopback(service: Service) -> None:
+async def test_its_own_host_name_resolves_to_its_loopback_and_etc_hostname_says_it(
+    service: Service,
+) -> None:
     require_sandbox(service)
     assert f"127.0.0.1\tlocalhost {HOSTNAME} postgres" in hosts_text(("postgres",))
     with trio.fail_after(60):
@@ -92,7 +96,7 @@ async def test_its_own_host_name_resolves_to_its_loopback(service: Service) -> N
             launched.get("errorLines"),
         )
         seen = json.loads((await service.app_get(launched, "/")).text)
-        assert seen == {"name": HOSTNAME, "ips": ["127.0.0.1"]}, seen
+        assert seen == {"name": HOSTNAME, "ips": ["127.0.0.1"], "file": f"{HOSTNAME}\n"}, seen
         await service.stop(gid)
 
 
