@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from preview.builds.remedies import npmmissing
-from preview.builds.remedies.npmmissing import missing_module_fix, missing_package
+from preview.builds.remedies.npmmissing import asked_package, missing_module_fix, missing_package
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, launched, messages
@@ -69,6 +69,32 @@ async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.Mon
     assert "src/utils/logUtil.ts requires it" in fix.said
     typo = [LINES[0].replace("callsite", "calsite"), *LINES[1:]]
     assert await missing_module_fix(FILES, typo[0], typo, set()) is None
+
+
+async def test_a_package_the_failure_asks_for_in_words_is_added(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """xpillx's orm-redis-koa: nunjucks' ``watch: true`` needs its optional peer chokidar,
+    which npm does not install ("Error: watch requires chokidar to be installed")."""
+
+    async def registry(name: str) -> bool:
+        return name in ("chokidar", "pg")
+
+    monkeypatch.setattr(npmmissing, "registry_has", registry)
+    lines = [
+        "Error: watch requires chokidar to be installed",
+        "    at createEnv (templating.js:10:13)",
+    ]
+    fix = await missing_module_fix(FILES, lines[0], lines, set())
+    assert fix is not None and fix.add == "chokidar" and "asks for it" in fix.said
+    sequelize = "Error: Please install pg package manually"
+    assert asked_package(sequelize, [], set()) == "pg"
+    # Listed already (its install failed otherwise), a built-in, or words asking for none.
+    assert asked_package(lines[0], lines, {"chokidar"}) is None
+    assert asked_package("this feature requires fs to be installed", [], set()) is None
+    assert asked_package("Error: connect ECONNREFUSED 127.0.0.1:5432", [], set()) is None
+    unknown = "Error: watch requires chokidr to be installed"
+    assert await missing_module_fix(FILES, unknown, [unknown], set()) is None
 
 
 def test_a_require_stack_cut_from_the_failures_lines_is_read_from_its_frames() -> None:

@@ -26,6 +26,7 @@ from ..npmlock import REGISTRY
 from .fixes import Fix
 
 __all__ = [
+    "asked_package",
     "default_binding",
     "missing_module_fix",
     "missing_package",
@@ -108,6 +109,27 @@ def _first_requirer(texts: list[str]) -> str | None:
     return next(frames, None)
 
 
+# A package a failure asks for in words (see the module doc): a library's ``… requires
+# chokidar to be installed``, Sequelize's ``Please install pg package manually``.
+_ASKED_IN_WORDS = re.compile(
+    r"""\brequires? [`'"]?((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"]? to be installed\b"""
+    r"""|\b[Pp]lease install [`'"]?((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"]? package\b"""
+)
+
+
+def asked_package(message: str, lines: list[str], listed: set[str]) -> str | None:
+    """The package a failure asks to have installed (see the module doc), where the app
+    lists none of that name and it is no Node built-in; None otherwise."""
+    for text in (message, *lines):
+        if (found := _ASKED_IN_WORDS.search(text)) is None:
+            continue
+        package = found.group(1) or found.group(2)
+        if package in NODE_BUILTINS or package in listed:
+            return None
+        return package
+    return None
+
+
 async def missing_module_fix(
     files: dict[str, bytes], message: str, lines: list[str], listed: set[str]
 ) -> Fix | None:
@@ -115,7 +137,14 @@ async def missing_module_fix(
     does not list, where the registry has it (see the module doc); None otherwise."""
     found = missing_package(message, lines, files, listed)
     if found is None:
-        return None
+        asked = asked_package(message, lines, listed)
+        if asked is None or not await registry_has(asked):
+            return None
+        said = (
+            f"{asked} added: the failure asks for it to be installed and package.json lists "
+            "none (npm installs no optional peer of a dependency); the registry has it"
+        )
+        return Fix(said, add=asked)
     package, requirer = found
     if not await registry_has(package):
         return None
