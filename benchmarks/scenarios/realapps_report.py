@@ -69,7 +69,7 @@ ENVIRONMENT = [
         " hosts)",
     ),
     (
-        r"expects MongoDB \(.*\), which cannot be given here",
+        r"expects MongoDB(?: \(.*\))?, which cannot be given here",
         "no MongoDB server here (none installed; no registry reached from here offers one)",
     ),
     (

@@ -1899,7 +1899,7 @@ def _by_meaning(
                 filled[name] = _sync_of_pair(name, url, options, files)
             continue
         if served is not None and what.engine in ("", served.engine):
-            if (value := served.part(what.part)) is not None:
+            if (value := _part_value(name, what.part, served)) is not None:
                 filled[name] = value
         elif what.engine and (other := (engines or {}).get(what.engine)) is not None:
             # An engine's part where the generic names are the other's: its own server's
@@ -1920,6 +1920,18 @@ def _by_meaning(
         found.notes.append(
             f"{', '.join(filled)}: {where}, by what their names say the app reads them for"
         )
+
+
+def _part_value(name: str, part: str, served: ServedDatabase) -> str | None:
+    """The served database's ``part`` for the variable ``name``. A schema's variable
+    (``DATABASE_SCHEMA``) is PostgreSQL's ``public``, the namespace its tables go in where
+    nothing made another, not the database's name, which it is on MySQL, whose schema is
+    its database (tommycontreras11's typeorm-node-crud-restapi: TypeORM's ``schema:
+    process.env.DATABASE_SCHEMA || 'public'`` given the database's name, 'schema "…" does
+    not exist' at its migrations and at its connection)."""
+    if part == "name" and served.engine == "postgresql" and name.upper().endswith("SCHEMA"):
+        return "public"
+    return served.part(part)
 
 
 def _not_given(name: str, given: Mapping[str, str], options: Mapping[str, str]) -> bool:

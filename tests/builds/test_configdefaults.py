@@ -3397,3 +3397,26 @@ async def test_a_flask_app_its_author_ran_with_debug_is_run_with_flask_debug(
         answer = await called(builder_service, body, "/secure")
         assert answer["statusCode"] == 401, answer
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_a_schemas_variable_is_postgresqls_public_schema_and_mysqls_database() -> None:
+    """tommycontreras11's typeorm-node-crud-restapi: TypeORM's ``schema:
+    process.env.DATABASE_SCHEMA || 'public'`` was given the database's name, and its
+    migrations and its connection failed on 'schema "…" does not exist'. On PostgreSQL a
+    schema is a namespace in the database (``public`` where nothing made another); on
+    MySQL it is the database itself."""
+    options = b"""export default {
+  type: process.env.DATABASE_TYPE, host: process.env.DATABASE_HOST,
+  database: process.env.DATABASE_DATABASE, schema: process.env.DATABASE_SCHEMA || 'public',
+};
+"""
+    files = {
+        "package.json": b'{"dependencies": {"typeorm": "^0.3", "pg": "^8", "mysql2": "^3"}}',
+        "src/config/ormconfig.ts": options,
+    }
+    found = config_defaults(files, "package.json", {}, _SERVED)
+    assert found.values["DATABASE_SCHEMA"] == "public"
+    assert found.values["DATABASE_DATABASE"] == "d"
+    provided = mysql_environment(MysqlWanted())
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["DATABASE_SCHEMA"] == provided["DB_NAME"]

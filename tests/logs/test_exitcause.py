@@ -225,6 +225,17 @@ def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given
         assert "expects Microsoft SQL Server, which cannot" in (failure_cause(lines) or "")
     postgres = ["Error: connect ECONNREFUSED 127.0.0.1:5432", "    at TCPConnectWrap"]
     assert "cannot be given here" not in (failure_cause(postgres) or "")
+    # Oracle's client library (thick mode), mssql's server nothing set, and a MongoDB
+    # client beside the preview's own database (its migration's failure).
+    thick = ["Error: DPI-1047: Cannot locate a 64-bit Oracle Client library: libclntsh.so"]
+    assert "expects Oracle Database, which cannot" in (failure_cause(thick) or "")
+    unset = ['TypeError: The "config.server" property is required and must be of type string.']
+    assert "expects Microsoft SQL Server, which cannot" in (failure_cause(unset) or "")
+    pymongo = [
+        "pymongo.errors.ServerSelectionTimeoutError: localhost:27017: [Errno 111] Connection"
+        " refused, Timeout: 30s, Topology Description: <TopologyDescription …>",
+    ]
+    assert "expects MongoDB, which cannot" in (failure_cause(pymongo) or "")
 
 
 # A Node-style start that catches its connection's error, logs it as plain output and

@@ -5,7 +5,8 @@ recent recognizable event wins (an exception, uvicorn's load error, a port in us
 script that is not there, no space left), with a hint for a missing module that says
 what is missing where (``missingmodule``). A Kafka client that found no broker says so
 in the service's words (:func:`no_broker`): no Kafka broker is installed here, nor can
-one be given a preview; so does an Oracle or SQL Server client (:func:`no_database_server`).
+one be given a preview; so does an Oracle, SQL Server or MongoDB client
+(:func:`no_database_server`).
 A cause that says the disk (or its quota) is full says so first, in the
 service's own words (:func:`no_space`): "no space left for the app's files (…)".
 
@@ -118,22 +119,39 @@ _KAFKA_AT = re.compile(
 # cannot open shared object file").
 _NO_DATABASE_SERVER = (
     (
-        re.compile(r"\b(?:NJS-50[0-9]|DPY-600[0-9]|ORA-12(?:541|514|170|543))\b|TNS:no listener"),
+        # (and its thick mode's client library, which nothing installs here: priasa's
+        # nodejs-express-oracle, "DPI-1047: Cannot locate a 64-bit Oracle Client library")
+        re.compile(
+            r"\b(?:NJS-50[0-9]|DPY-600[0-9]|DPI-1047|ORA-12(?:541|514|170|543))\b"
+            r"|TNS:no listener"
+        ),
         "Oracle Database",
     ),
     (
+        # (mssql's check of a server variable nothing could set: theshagwell's
+        # sqlserver-expressjs-connection, 'The "config.server" property is required')
         re.compile(
             r"Failed to connect to [\w.-]+:1433\b|\bport 1433\b.*(?:refused|could not)"
             r"|Adaptive Server is unavailable|libodbc\.so[.\d]*: cannot open shared object"
             r"|Can't open lib '(?:ODBC Driver \d+ for SQL Server|FreeTDS)'"
+            r"|The \"config\.server\" property is required"
         ),
         "Microsoft SQL Server",
+    ),
+    (
+        # A MongoDB client the app opens beside a database the preview gives (dhruvh86-git's
+        # student-api-django-mongodb: pymongo in a Django app on SQLite, its migration's
+        # "ServerSelectionTimeoutError: localhost:27017: [Errno 111] Connection refused").
+        re.compile(
+            r"\bServerSelectionTimeoutError\b.*27017|\bMong(?:oose|o)ServerSelectionError\b"
+        ),
+        "MongoDB",
     ),
 )
 
 
 def no_database_server(text: str) -> str | None:
-    """The cause for an Oracle or SQL Server client that reached no server (``text``: its
+    """The cause for an Oracle, SQL Server or MongoDB client that reached no server (``text``: its
     line), else None: neither server can be installed here nor given a preview."""
     for failed, server in _NO_DATABASE_SERVER:
         if failed.search(text):
