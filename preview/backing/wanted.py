@@ -586,7 +586,8 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
     pass (the Coding Dojo's ``connectToMySQL('users_schema')``, whose ``MySQLConnection``
     hands ``db`` to ``pymysql.connect``: "Unknown database 'users_schema'"); and a
     SQLAlchemy URL the code joins of its own constants (harlequelrah's user-fastapi:
-    ``"mysql+mysqlconnector://"+username+":"+password+"@localhost:3306/"+database``). A
+    ``"mysql+mysqlconnector://"+username+":"+password+"@localhost:3306/"+database``); and
+    a Flask MySQL extension's ``app.config['MYSQL_DB']`` (:func:`_flask_mysql_database`). A
     few at most."""
     trees = {
         path: tree
@@ -622,6 +623,8 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
                     if value.id in names:
                         wrappers[scope.name] = names.index(value.id)
         for node in ast.walk(tree):
+            if (database := _flask_mysql_database(node, constants)) is not None:
+                found.append(database)
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
                 joined = _concatenated(node, constants)
                 if joined is not None and _MYSQL_SCHEME.match(joined.split("://", 1)[0]):
@@ -660,6 +663,30 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
                     found.append(given.value)
     names = [n for n in dict.fromkeys(found) if re.fullmatch(r"[A-Za-z0-9_$-]{1,64}", n)]
     return names[:4]
+
+
+# The Flask extensions' keys naming a MySQL database: Flask-MySQLdb's, Flask-MySQL's.
+_FLASK_MYSQL_KEYS = frozenset({"MYSQL_DB", "MYSQL_DATABASE_DB"})
+
+
+def _flask_mysql_database(node: ast.AST, constants: dict[str, str]) -> str | None:
+    """The database a Flask MySQL extension's key is given in the code, a literal or a
+    module's constant (darmawguna's movie-flask: ``app.config['MYSQL_DB'] =
+    'trpl_movies'`` for Flask-MySQLdb, "Unknown database 'trpl_movies'"); else None."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return None
+    target = node.targets[0]
+    if not isinstance(target, ast.Subscript) or not isinstance(target.slice, ast.Constant):
+        return None
+    if target.slice.value not in _FLASK_MYSQL_KEYS or not ast.unparse(target.value).endswith(
+        "config"
+    ):
+        return None
+    if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return node.value.value
+    if isinstance(node.value, ast.Name):
+        return constants.get(node.value.id)
+    return None
 
 
 def _argument_at(

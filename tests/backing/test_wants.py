@@ -865,6 +865,23 @@ def test_the_database_python_code_hands_its_mysql_driver_is_made() -> None:
     assert "test_schema" not in mysql.databases
 
 
+def test_the_database_a_flask_mysql_extensions_config_names_is_made() -> None:
+    """darmawguna's movie-flask: ``app.config['MYSQL_DB'] = 'trpl_movies'`` for
+    Flask-MySQLdb, which connects with it: "Unknown database 'trpl_movies'"."""
+    app = (
+        b"from flask import Flask\nfrom flask_mysqldb import MySQL\napp = Flask(__name__)\n"
+        b"app.config['MYSQL_HOST'] = 'localhost'\napp.config['MYSQL_DB'] = 'trpl_movies'\n"
+        b"DB = 'shop'\napp.config['MYSQL_DATABASE_DB'] = DB\nmysql = MySQL(app)\n"
+    )
+    files = {"requirements.txt": b"flask\nflask-mysqldb\n", "app.py": app}
+    mysql = wanted_servers(files, "app.py", {}).mysql
+    assert mysql is not None
+    assert "trpl_movies" in mysql.databases and "shop" in mysql.databases
+    other = {**files, "app.py": app.replace(b"app.config['MYSQL_DB']", b"app.config['DB']")}
+    mysql = wanted_servers(other, "app.py", {}).mysql
+    assert mysql is None or "trpl_movies" not in mysql.databases
+
+
 def test_typeorms_environment_settings_name_its_mysql() -> None:
     """clicker645's typeorm-express: TypeORM 0.2 reads its connection from the
     environment, its .env saying ``TYPEORM_CONNECTION=mysql``, ``TYPEORM_DATABASE=test``,
