@@ -630,9 +630,19 @@ def _init_function_call(
             continue
         # (said so first: plans.optional_steps reads it, and the start goes on after its
         # failure, as after a seed's: the author never named it a step)
-        code = f"{OWN_INIT}\nfrom {module} import {node.name}; {node.name}()"
+        code = f"{OWN_INIT}\n{_app_imported(app)}from {module} import {node.name}; {node.name}()"
         return [DataStep(("{python}", "-c", code), base, f"the project's {module}.{node.name}()")]
     return []
+
+
+def _app_imported(app: FoundApp | None) -> str:
+    """Code importing the app's module as its server does, first: the models its imports
+    register are then on the metadata an init function makes (Tshergzeh's ikanos-cms-
+    fastapi: ``SQLModel.metadata.create_all(engine)`` in app/db.py, its models imported by
+    app/main.py's routers only; called alone, it made no table)."""
+    if app is None or not _DOTTED.match(app.module):
+        return ""
+    return f"try:\n    import {app.module}\nexcept Exception:\n    pass\n"
 
 
 def missing_tables_hint(files: dict[str, bytes], steps: list[str]) -> str:
