@@ -212,9 +212,11 @@ _ORMS = (
 )
 _NODE_CODE = re.compile(r"\.(?:[cm]?js|ts)$")
 # A Python module importing a SQL server's driver, or an ORM (or a framework bringing one).
+# (and the Flask extensions wrapping MySQLdb and PyMySQL: darmawguna's movie-flask queries
+# ``film_tayang`` through Flask-MySQLdb's ``mysql.connection.cursor()``)
 _PY_DRIVER_IMPORT = re.compile(
     rb"^\s*(?:import|from)\s+(?:psycopg2?|psycopg_pool|pymysql|mysql\.connector|MySQLdb"
-    rb"|asyncpg|aiomysql|aiopg|pg8000)\b",
+    rb"|asyncpg|aiomysql|aiopg|pg8000|flask_mysqldb|flaskext\.mysql)\b",
     re.M,
 )
 _PY_ORM_IMPORT = re.compile(

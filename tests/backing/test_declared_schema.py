@@ -585,6 +585,16 @@ def test_a_python_apps_queries_on_its_driver_alone_name_its_tables() -> None:
     made = {**files, "db.py": b'cur.execute("CREATE TABLE IF NOT EXISTS posts (id int)")\n'}
     assert queried_tables(made, POSTGRES) is None
     assert queried_tables({"routers/posts.py": posts.replace(b"psycopg", b"mylib")}) is None
+    # Flask-MySQLdb's cursor (darmawguna's movie-flask: "Table 'trpl_movies.film_tayang'
+    # doesn't exist"), in MySQL's dialect.
+    flask = (
+        b"from flask_mysqldb import MySQL\nmysql = MySQL(app)\n"
+        b"def films():\n    cursor = mysql.connection.cursor()\n"
+        b"    cursor.execute('SELECT judul, tahun FROM film_tayang WHERE id = %s', (1,))\n"
+    )
+    found = queried_tables({"requirements.txt": b"flask\nflask-mysqldb\n", "app.py": flask})
+    assert found is not None and found.scripts[0][0] == "tables film_tayang"
+    assert "`judul` VARCHAR(255) NULL" in found.scripts[0][1]
 
 
 def test_the_client_runs_the_dump_as_a_human_would_and_reaches_no_file() -> None:
