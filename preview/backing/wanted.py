@@ -979,6 +979,11 @@ _MYSQL_URL_TEMPLATE = re.compile(
     + rb""")?(?:\{|\$\{|%s|%\()"""
 )
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
+_PY_POSTGRES_USED = re.compile(
+    rb"^\s*(?:import|from)\s+(?:psycopg2?|psycopg_pool|asyncpg|pg8000|aiopg)\b"
+    rb"|\bpostgres(?:ql)?(?:\+\w+)?://",
+    re.MULTILINE,
+)
 # Those and every other SQL driver of a Python app's (SQLite's, ODBC's, Oracle's): with one,
 # an unset URL is not MySQL's (_unset_python_url).
 _OTHER_PYTHON_DRIVERS = _PY_OTHER_DRIVERS | {
@@ -1000,11 +1005,20 @@ def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | Non
     /health answered 500, connection refused), or that builds a MySQL URL from them
     (jin-wk's fastapi-api: ``f"mysql://{username}:…"`` from decouple's DB_*, which went
     unset). None where none does."""
-    if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS) or deps & _PY_OTHER_DRIVERS:
+    if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS):
         return None
-    for path, data in sorted(files.items()):
-        if not path.endswith(".py") or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
-            continue
+    code = {
+        path: data
+        for path, data in sorted(files.items())
+        if path.endswith(".py") and not _NOT_ITS_CODE.search(path) and len(data) <= 256_000
+    }
+    # PostgreSQL's driver listed and never used (JiratikarnDo's Kanban-fastapi freezes
+    # psycopg2-binary beside PyMySQL and builds ``mysql+pymysql://…`` alone, its compose
+    # file's database mysql:8.0): the code's own MySQL says which. One its code imports,
+    # or names by a URL's scheme, leaves the choice to the rest of the evidence.
+    if deps & _PY_OTHER_DRIVERS and any(_PY_POSTGRES_USED.search(d) for d in code.values()):
+        return None
+    for path, data in code.items():
         if _PY_MYSQL_OPEN.search(data) or _MYSQL_URL_TEMPLATE.search(data):
             return path
     return None

@@ -339,15 +339,22 @@ def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump()
 def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
     """k3forx's fastapi-example reads MYSQL_* in code alone (``pymysql.connect(host=
     getenv("MYSQL_HOST"), …)``), its compose file outside the upload: no MariaDB was
-    given, /health answered 500 (connection refused). Not with a PostgreSQL driver too,
-    nor where the driver is only listed."""
+    given, /health answered 500 (connection refused). Not with a PostgreSQL driver its
+    code uses too, nor where the driver is only listed."""
     client = b"import pymysql\nfrom os import getenv\n\ndb = pymysql.connect(host=getenv('H'))\n"
     files = {"requirements.txt": b"fastapi\npymysql==1.0.2\n", "mysql_client.py": client}
     wanted = wanted_servers(files, "main.py", {})
     assert wanted.mysql is not None
     assert "mysql_client.py connects with its MySQL driver" in wanted.mysql.why
+    # A PostgreSQL driver its code uses too leaves the choice to the rest; one only listed
+    # does not (JiratikarnDo's Kanban-fastapi freezes psycopg2-binary and builds
+    # ``mysql+pymysql://`` alone: given PostgreSQL, "Lost connection to MySQL server").
     both = {**files, "requirements.txt": b"pymysql\npsycopg2\n"}
-    assert wanted_servers(both, "main.py", {}).mysql is None
+    assert wanted_servers(both, "main.py", {}).mysql is not None
+    used = {**both, "pg.py": b"import psycopg2\n"}
+    assert wanted_servers(used, "main.py", {}).mysql is None
+    named = {**both, "pg.py": b'URL = "postgresql://u@localhost/app"\n'}
+    assert wanted_servers(named, "main.py", {}).mysql is None
     listed = {**files, "mysql_client.py": b"import pymysql\n"}
     assert wanted_servers(listed, "main.py", {}).mysql is None
     # Vitaliiir16's flask-mysql-gym-api opens a pool of mysql.connector's (its example's

@@ -203,6 +203,13 @@ def test_tsc_errors_outside_what_the_code_does(tmp_path: Path) -> None:
     assert only_outside_the_code([unused, library, "Found 2 errors."])
     assert not only_outside_the_code([unused, typed])
     assert not only_outside_the_code(["npm error code E404"])
+    untyped = (
+        "src/routes/index.routes.ts(10,8): error TS7016: Could not find a declaration file for "
+        "module '../controllers/user.controller'. 'src/controllers/user.controller.js' "
+        "implicitly has an 'any' type."
+    )
+    anyparam = "src/app.ts(4,20): error TS7006: Parameter 'req' implicitly has an 'any' type."
+    assert only_outside_the_code([untyped, anyparam, "Found 2 errors."])
     (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"outDir": "./build"}}')
     assert typescript_output(tmp_path) is None  # nothing written
     (tmp_path / "build" / "bin").mkdir(parents=True)
