@@ -59,6 +59,7 @@ __all__ = [
     "RedisWanted",
     "Wanted",
     "json_database_settings",
+    "mysql_alone_in_python",
     "table_name_cases",
     "wanted_servers",
 ]
@@ -994,6 +995,16 @@ _OTHER_PYTHON_DRIVERS = _PY_OTHER_DRIVERS | {
     "oracledb",
     "cx-oracle",
 }
+
+
+def mysql_alone_in_python(files: dict[str, bytes]) -> str | None:
+    """The module of a Python app whose code opens MySQL (:func:`_opens_mysql_in_python`)
+    and uses no PostgreSQL, where it lists a PostgreSQL driver too: that driver is no
+    sign of a PostgreSQL of its own (``backing.wants``); None otherwise."""
+    deps = _dependency_names(files)
+    if not deps & _PY_OTHER_DRIVERS:
+        return None
+    return _opens_mysql_in_python(files, deps)
 
 
 def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | None:

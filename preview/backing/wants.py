@@ -41,7 +41,7 @@ from ..apps.depspec import dependency_text
 from ..discovery.pyast import uncommented
 from ..generations import loads_bounded
 from .wanted import TEST_FILES as _TESTS
-from .wanted import json_database_settings
+from .wanted import json_database_settings, mysql_alone_in_python
 
 if TYPE_CHECKING:  # (schemasql reads compose files by this module)
     from .schemasql import DeclaredSql
@@ -574,6 +574,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     )
     if driver and url is None and not compose and _sqlite_engine(files):
         driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
+    if driver and url is None and not compose and mysql_alone_in_python(files) is not None:
+        # its driver listed, never used: the MySQL its code opens is its database
+        # (JiratikarnDo's Kanban-fastapi: given both, its DB_* were PostgreSQL's, and
+        # its mysql+pymysql:// met "Lost connection to MySQL server during query")
+        driver = None
     schemas = named_schemas(env)
     made = tuple(
         (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')

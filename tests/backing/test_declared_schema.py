@@ -351,8 +351,10 @@ def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
     # ``mysql+pymysql://`` alone: given PostgreSQL, "Lost connection to MySQL server").
     both = {**files, "requirements.txt": b"pymysql\npsycopg2\n"}
     assert wanted_servers(both, "main.py", {}).mysql is not None
+    assert postgres_wants(both, {}).driver is None  # (nor a PostgreSQL for the listed one)
     used = {**both, "pg.py": b"import psycopg2\n"}
     assert wanted_servers(used, "main.py", {}).mysql is None
+    assert postgres_wants(used, {}).driver is not None
     named = {**both, "pg.py": b'URL = "postgresql://u@localhost/app"\n'}
     assert wanted_servers(named, "main.py", {}).mysql is None
     listed = {**files, "mysql_client.py": b"import pymysql\n"}
