@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -565,6 +565,21 @@ def _line_name(line: str) -> str:
     return canonicalize_name(found.group(0)) if found is not None else ""
 
 
+def _own_specifiers(deps: PythonDeps, name: str) -> list[Specifier] | None:
+    """The version clauses the app's own lines (its requirements and constraints) give the
+    distribution ``name``; None where a line of it cannot be read (left as it is)."""
+    found: list[Specifier] = []
+    for line in (*deps.requirements, *deps.constraints):
+        if _line_name(line) != name:
+            continue
+        try:
+            requirement = Requirement(line.split(";")[0].strip())
+        except InvalidRequirement:
+            return None
+        found += requirement.specifier
+    return found
+
+
 def _held_to_psycopg2s_sqlalchemy(deps: PythonDeps) -> PythonDeps:
     """``deps`` with SQLAlchemy held below 2.1 (a constraint) where psycopg2 is its only
     PostgreSQL driver and nothing the app lists bounds SQLAlchemy or asks for 2.1 (nor a
@@ -581,18 +596,12 @@ def _held_to_psycopg2s_sqlalchemy(deps: PythonDeps) -> PythonDeps:
         "flask-sqlalchemy",
     }:
         return deps
-    for line in (*deps.requirements, *deps.constraints):
-        if _line_name(line) != "sqlalchemy":
-            continue
-        try:
-            requirement = Requirement(line.split(";")[0].strip())
-        except InvalidRequirement:
-            return deps
-        for spec in requirement.specifier:
-            if spec.operator in ("<", "<=", "==", "~=", "==="):
-                return deps  # its own bound
-            if valid_version(spec.version) and Version(spec.version) >= Version("2.1"):
-                return deps  # 2.1 asked for
+    specifiers = _own_specifiers(deps, "sqlalchemy")
+    for spec in specifiers if specifiers is not None else [None]:
+        if spec is None or spec.operator in ("<", "<=", "==", "~=", "==="):
+            return deps  # its own bound (or a line of it unread)
+        if valid_version(spec.version) and Version(spec.version) >= Version("2.1"):
+            return deps  # 2.1 asked for
     said = "sqlalchemy<2.1: psycopg2 is its PostgreSQL driver, which 2.1's postgresql:// is not"
     return replace(
         deps, constraints=(*deps.constraints, "sqlalchemy<2.1"), notes=(*deps.notes, said)
@@ -627,16 +636,10 @@ def _held_to_gunicorns_worker(files: dict[str, bytes], deps: PythonDeps) -> Pyth
     if not dropped:
         return deps
     below = Version(dropped[0])
-    for line in (*deps.requirements, *deps.constraints):
-        if _line_name(line) != "gunicorn":
-            continue
-        try:
-            requirement = Requirement(line.split(";")[0].strip())
-        except InvalidRequirement:
-            return deps
-        for spec in requirement.specifier:
-            if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
-                return deps  # its own bound, or a gunicorn without the worker asked for
+    specifiers = _own_specifiers(deps, "gunicorn")
+    for spec in specifiers if specifiers is not None else [None]:
+        if spec is None or spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
+            return deps  # its own bound, or a gunicorn without the worker asked for
     hold = f"gunicorn<{dropped[0]}"
     worker = ", ".join(sorted(w for w in named if w in GUNICORN_DROPPED_WORKERS))
     said = f"{hold}: its start names gunicorn's {worker} worker, which {dropped[0]}.0 removed"
