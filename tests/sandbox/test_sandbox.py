@@ -271,7 +271,8 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         # /etc: the few entries programs need (one copy of the host's, bound read-only),
         # and accounts of its own, none of the host's: what asks who it is gets an answer
         # (a Fastify app's tsx 3 called os.userInfo(): "uv_os_get_passwd returned ENOENT").
-        extra = {"ok": True, "result": "['group', 'passwd']"}
+        # Its own host name too (/etc/hostname: "preview", a container's way of saying it).
+        extra = {"ok": True, "result": "['group', 'hostname', 'passwd']"}
         assert found["etc_extra"] == extra, found["etc_extra"]
         assert found["passwd"] == {"ok": True, "result": "['app']"}, found["passwd"]
         assert found["account"] == {"ok": True, "result": "'app'"}, found["account"]
