@@ -114,7 +114,7 @@ def configured(*args):
 def again(program, *args):  # in a process of its own: env.py run afresh
     served = [a for a in sys.argv[2:] if a == "{_SERVED}"]
     return subprocess.run([sys.executable, "-c", program, sys.argv[1], *served, *args])
-def models_imported():  # (see _MODELS_IMPORTED's comment)
+def models_imported():  # (see _NOT_MODELS's comment)
     import importlib
     for root, folders, names in os.walk("."):
         folders[:] = sorted(f for f in folders if f not in {_NOT_MODELS!r} and f[0] not in "._")

@@ -572,12 +572,16 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _sqlalchemy_url_in_code(files)
         or _url_built_in_code(files)
     )
-    if driver and url is None and not compose and _sqlite_engine(files):
-        driver = None  # its own SQLite: a PostgreSQL URL given would break its engine
-    if driver and url is None and not compose and mysql_alone_in_python(files) is not None:
-        # its driver listed, never used: the MySQL its code opens is its database
-        # (JiratikarnDo's Kanban-fastapi: given both, its DB_* were PostgreSQL's, and
-        # its mysql+pymysql:// met "Lost connection to MySQL server during query")
+    if (
+        driver
+        and url is None
+        and not compose
+        and (_sqlite_engine(files) or mysql_alone_in_python(files) is not None)
+    ):
+        # Its own SQLite (a PostgreSQL URL given would break its engine), or the MySQL its
+        # code opens, its PostgreSQL driver listed and never used (JiratikarnDo's
+        # Kanban-fastapi: given both, its DB_* were PostgreSQL's, and its mysql+pymysql://
+        # met "Lost connection to MySQL server during query").
         driver = None
     schemas = named_schemas(env)
     made = tuple(
