@@ -597,9 +597,11 @@ def _held_to_psycopg2s_sqlalchemy(deps: PythonDeps) -> PythonDeps:
     }:
         return deps
     specifiers = _own_specifiers(deps, "sqlalchemy")
-    for spec in specifiers if specifiers is not None else [None]:
-        if spec is None or spec.operator in ("<", "<=", "==", "~=", "==="):
-            return deps  # its own bound (or a line of it unread)
+    if specifiers is None:
+        return deps  # a line of it unread: left as it is
+    for spec in specifiers:
+        if spec.operator in ("<", "<=", "==", "~=", "==="):
+            return deps  # its own bound
         if valid_version(spec.version) and Version(spec.version) >= Version("2.1"):
             return deps  # 2.1 asked for
     said = "sqlalchemy<2.1: psycopg2 is its PostgreSQL driver, which 2.1's postgresql:// is not"
@@ -637,8 +639,10 @@ def _held_to_gunicorns_worker(files: dict[str, bytes], deps: PythonDeps) -> Pyth
         return deps
     below = Version(dropped[0])
     specifiers = _own_specifiers(deps, "gunicorn")
-    for spec in specifiers if specifiers is not None else [None]:
-        if spec is None or spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
+    if specifiers is None:
+        return deps  # a line of it unread: left as it is
+    for spec in specifiers:
+        if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
             return deps  # its own bound, or a gunicorn without the worker asked for
     hold = f"gunicorn<{dropped[0]}"
     worker = ", ".join(sorted(w for w in named if w in GUNICORN_DROPPED_WORKERS))
