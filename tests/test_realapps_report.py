@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from benchmarks.scenarios.realapps_report import (
+    attribute_lines,
     classify,
     healthy,
     markdown,
@@ -181,6 +183,48 @@ def test_routes_whose_calls_out_the_service_diagnosed_are_the_environments() -> 
     classify(one, {})
     assert (both["class"], one["class"]) == ("environment", "ours")
     assert both["rawCause"].endswith("(1.1.1.1, ec2.region.amazonaws.com)")
+
+
+def test_an_unnamed_host_diagnosis_counts_the_routes_whose_own_lines_fail_a_lookup() -> None:
+    """houyuhang915's zhilian-recruitment-fastapi: two routes call an API outside through
+    httpx, whose ConnectError names no host, so the service said "could not resolve a
+    host". The routes whose own log lines (those printed while each was answered) tell a
+    failed lookup are the environment's; a route failing otherwise keeps the app ours."""
+    why = "a preview reaches no host outside this machine unless the service's PREVIEW_EGRESS"
+    said = [f"diagnosis: the app could not resolve a host: {why} names it (it names none)"]
+    stamps = ["2026-12-04T10:00:00.400Z", "2026-12-04T10:00:01.500Z", "2026-12-04T10:00:02.5Z"]
+    events = [
+        {
+            "timestamp": stamps[0],
+            "message": "httpx.ConnectError: [Errno -3] Temporary failure in name resolution",
+        },
+        {
+            "timestamp": stamps[1],
+            "message": "httpx.ConnectError: [Errno -3] Temporary failure in name resolution",
+        },
+        {"timestamp": stamps[2], "message": "sqlalchemy.exc.OperationalError: no such table: x"},
+    ]
+
+    def probes(count: int) -> list[dict[str, Any]]:
+        paths = ["/api/v1/meta/cities", "/api/v1/meta/city-codes", "/api/v1/jobs"][:count]
+        began = [1_796_378_400.0 + 1.0 * n for n in range(count)]  # 10:00:00, :01, :02 UTC
+        return [
+            {"path": path, "status": 500, "body": "Internal Server Error", "began": start}
+            for path, start in zip(paths, began, strict=True)
+        ]
+
+    lookups = {"name": "x", "status": {}, "logTail": said, "probes": probes(2)}
+    mixed = {"name": "x", "status": {}, "logTail": said, "probes": probes(3)}
+    undiagnosed = {"name": "x", "status": {}, "logTail": [], "probes": probes(2)}
+    for result in (lookups, mixed, undiagnosed):
+        attribute_lines(result["probes"], events)
+        classify(result, {})
+    assert lookups["probes"][0]["logLines"] == [events[0]["message"]]
+    assert (lookups["class"], mixed["class"], undiagnosed["class"]) == (
+        "environment",
+        "ours",
+        "ours",
+    )
 
 
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:

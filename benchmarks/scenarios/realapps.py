@@ -259,6 +259,7 @@ class Runner:
         results = []
         for path in paths:
             url = proxy_url(gid, path)
+            began = time.time()  # its log lines are those stamped from here to the next
             try:
                 headers = {"X-Preview-Token": token}
                 with self.http.stream("GET", url, headers=headers, timeout=PROBE_TIMEOUT) as answer:
@@ -267,24 +268,31 @@ class Runner:
                     body = b"" if kind.startswith("text/event-stream") else answer.read()
                 text = body.decode("utf-8", "replace")
                 probe = {"path": path, "status": answer.status_code, "body": text[:200]}
+                probe["began"] = began
                 with contextlib.suppress(ValueError, AttributeError, TypeError, KeyError):
                     app_error = json.loads(text)["details"]["appError"]  # ours: a 502's
                     probe["appError"] = str(app_error)[:400]
                 results.append(probe)
             except (httpx.HTTPError, httpx.InvalidURL) as error:
-                results.append({"path": path, "status": None, "body": repr(error)[:200]})
+                results.append(
+                    {"path": path, "status": None, "body": repr(error)[:200], "began": began}
+                )
         return results
 
-    def logs(self, gid: str, limit: int = LOG_LINES) -> list[str]:
+    def events(self, gid: str) -> list[dict[str, Any]]:
+        """The preview's log events, the last 5,000 (none if the service does not answer)."""
         with contextlib.suppress(httpx.HTTPError, ValueError):
             response = self.http.get(f"/api/generations/{gid}/preview/logs", params={"limit": 5000})
             body = response.json()
             events = body.get("events", []) if isinstance(body, dict) else body
-            lines = [str(e.get("message", "") if isinstance(e, dict) else e) for e in events]
-            # The service's diagnoses (said once, maybe long before the end) explain it.
-            said = [line for line in lines[:-limit] if line.startswith("diagnosis: ")]
-            return [line[:300] for line in [*said, *lines[-limit:]]]
+            return [e if isinstance(e, dict) else {"message": e} for e in events]
         return []
+
+    def logs(self, gid: str, limit: int = LOG_LINES) -> list[str]:
+        lines = [str(e.get("message", "")) for e in self.events(gid)]
+        # The service's diagnoses (said once, maybe long before the end) explain it.
+        said = [line for line in lines[:-limit] if line.startswith("diagnosis: ")]
+        return [line[:300] for line in [*said, *lines[-limit:]]]
 
     def run_app(self, entry: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -339,6 +347,7 @@ class Runner:
         result["healthy"] = report.healthy(result["probes"])
         if not result["healthy"]:
             result["logTail"] = self.logs(gid)
+            report.attribute_lines(result["probes"], self.events(gid))
         self.stop(gid)
         return result
 

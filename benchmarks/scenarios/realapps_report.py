@@ -22,6 +22,7 @@ import re
 import subprocess
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,12 @@ APPS_FAULT = [
     (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
 ]
 _OUTSIDE = "each failing route's call to a host outside was stopped (egress is off)"
+# The service's diagnosis of a call out: a dotted name or an address (the internet, not a
+# service beside it), or "a host" where the error named none (httpx's ConnectError).
 _DIAGNOSED_OUTSIDE = re.compile(
-    r"diagnosis: the app could not (?:resolve|reach) ([\w-]+\.[\w.-]+): a preview reaches"
+    r"diagnosis: the app could not (?:resolve|reach) ([\w-]+\.[\w.-]+|a host): a preview reaches"
 )
+_UNNAMED = "a host"
 # This machine's, not the app's nor ours: what the app fetches is out of reach from here.
 ENVIRONMENT = [
     (
@@ -166,6 +170,43 @@ def healthy(probes: list[dict[str, Any]]) -> bool:
     ) and not (len(judged) > 1 and all(p["status"] == 404 for p in judged))
 
 
+def _called_out(probe: dict[str, Any], diagnosed: bool) -> bool:
+    """Whether a failing route failed on a call out: the proxy said egress stopped it, or
+    (the service having diagnosed a call outside, ``diagnosed``) its own answer or the log
+    lines printed while it was answered (``logLines``) tell a failed name lookup. The lines
+    tie the unnamed diagnosis ("could not resolve a host") to the routes it explains
+    (houyuhang915's zhilian-recruitment-fastapi: httpx's ConnectError names no host)."""
+    if "PREVIEW_EGRESS" in str(probe.get("appError")):
+        return True
+    told = [str(probe.get("body") or ""), *map(str, probe.get("logLines", []))]
+    return diagnosed and any(_UNRESOLVED.search(text) for text in told)
+
+
+def attribute_lines(probes: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    """Gives each failing probe the error-looking log lines printed while it was answered
+    (``logLines``): those stamped from its start (``began``, epoch seconds) to the next
+    probe's. A line printed late falls into the next window; the last window is open."""
+    starts = [float(p.get("began", 0.0)) for p in probes]
+    for index, probe in enumerate(probes):
+        if probe.get("status") is not None and probe["status"] < 500:
+            continue
+        end = starts[index + 1] if index + 1 < len(probes) else float("inf")
+        lines = [
+            str(event.get("message", ""))[:300]
+            for event in events
+            if starts[index] <= _stamp(event) < end and ERRORISH.search(str(event.get("message")))
+        ]
+        probe["logLines"] = lines[-20:]
+
+
+def _stamp(event: dict[str, Any]) -> float:
+    """A log event's timestamp, epoch seconds (0 where it has none that reads)."""
+    try:
+        return datetime.fromisoformat(str(event.get("timestamp"))).timestamp()
+    except ValueError:
+        return 0.0
+
+
 def _cause(result: dict[str, Any]) -> str:
     if result.get("rawCause"):
         return str(result["rawCause"])
@@ -191,14 +232,13 @@ def _cause(result: dict[str, Any]) -> str:
         first = failing[0]
         # The service's diagnoses of calls to hosts outside (a dotted name or an address:
         # the internet, not a service beside it), one a host: as many as failing routes.
-        outside = {
+        diagnosed = {
             m.group(1)
             for line in result.get("logTail", [])
             if (m := _DIAGNOSED_OUTSIDE.search(line)) is not None
         }
-        if all("PREVIEW_EGRESS" in str(p.get("appError")) for p in failing) or (
-            len(outside) >= len(failing)
-        ):
+        outside = diagnosed - {_UNNAMED}
+        if all(_called_out(p, bool(diagnosed)) for p in failing) or len(outside) >= len(failing):
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_OUTSIDE}"
