@@ -380,9 +380,10 @@ def _from_setup_cfg(data: bytes) -> list[str] | None:
 
 
 def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
-    """The folders (not the root) the upload's own code imports modules of by their
-    top-level names, from modules within them: an IDE's "sources root", which puts them
-    on ``sys.path``. brithely's todo-python-litestar-api marks ``src/`` so (its .idea):
+    """The folders the upload's own code imports modules of by their top-level names, from
+    modules within them: an IDE's "sources root", which puts them on ``sys.path``; the
+    root (``""``) last, where a module below it imports one only the root holds.
+    brithely's todo-python-litestar-api marks ``src/`` so (its .idea):
     ``src/users/adapters/orm.py`` imports ``from databases import ModelBase``
     (``src/databases.py``) and its Alembic env.py ``from src.users.adapters.orm import
     User``, from the root: "No module named 'databases'" from either place without it.
@@ -434,7 +435,40 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
                         roots.append(folder)
                     break
                 folder = posixpath.dirname(folder)
+    if _root_imported_from_below(files, paths, taken) and not _shadowing(files, "", taken):
+        roots.append("")
     return list(dict.fromkeys(roots))
+
+
+def _root_imported_from_below(files: dict[str, bytes], paths: list[str], taken: set[str]) -> bool:
+    """Whether a module below the root imports a module or package of the root's (not one
+    of ``taken``: the standard library's, an installed distribution's) that no folder
+    between them holds: its author runs it from the root, with the root on the path (an
+    IDE's content root, ``poetry install``). moreirak14's auth-api-django runs ``python
+    src/manage.py``, whose ``src/django_app/settings.py`` imports ``from config import
+    settings`` (the root's ``config.py``): Python puts ``src/`` on the path, not the
+    folder it runs in ("No module named 'config'")."""
+    at_root = {p.removesuffix(".py") for p in paths if "/" not in p}
+    at_root |= {p.split("/")[0] for p in paths if p.count("/") == 1 and p.endswith("/__init__.py")}
+    at_root -= taken | {"__init__", "__main__", "setup", "manage", "conftest"}
+    for path in paths:
+        if "/" not in path:
+            continue
+        named = _imports_in_text(files[path])
+        if named is not None and not named & at_root:
+            continue
+        if (tree := parse_module(files[path])) is None:
+            continue
+        for name in _top_imports(tree) & at_root:
+            folder = posixpath.dirname(path)
+            while folder and not (
+                posixpath.join(folder, f"{name}.py") in files
+                or posixpath.join(folder, name, "__init__.py") in files
+            ):
+                folder = posixpath.dirname(folder)
+            if not folder:  # only the root holds it
+                return True
+    return False
 
 
 def _installed_modules(installed: set[str]) -> set[str]:

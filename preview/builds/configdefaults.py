@@ -121,7 +121,7 @@ from ..apps.node.envreads import (
 )
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
-from ..apps.written import django_hosts_settings
+from ..apps.written import django_preview_settings
 from ..apps.written.nodekeys import node_path
 from ..discovery.pyast import bind_path, imported_files, last_name, main_blocks, upload_path
 
@@ -949,13 +949,12 @@ def config_defaults(
             f"DJANGO_SETTINGS_MODULE={chosen[0]}: manage.py names {chosen[1]}, a folder of "
             "settings modules with nothing of its own (Django would run with no DATABASES)"
         )
-    hosts = django_hosts_settings(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
-    if chosen is None and hosts is not None:
-        found.values["DJANGO_SETTINGS_MODULE"] = hosts[1]
+    mended = django_preview_settings(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
+    if chosen is None and mended is not None:
+        found.values["DJANGO_SETTINGS_MODULE"] = mended.module
         found.notes.append(
-            f"DJANGO_SETTINGS_MODULE={hosts[1]}: its settings leave ALLOWED_HOSTS and DEBUG "
-            "at Django's defaults, which serve no host; the preview's module imports them "
-            "and allows every host"
+            f"DJANGO_SETTINGS_MODULE={mended.module}: the preview's module imports its "
+            f"settings whole; {'; '.join(mended.why)}"
         )
     # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
     # its own files say: the configuration its author runs it with. A database's host,

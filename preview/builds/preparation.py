@@ -56,9 +56,9 @@ from ..apps.written import (
     LOCAL_DATABASES,
     case_corrections,
     declaration_links,
-    django_hosts_settings,
     django_local_names,
     django_local_settings,
+    django_preview_settings,
     instance_files,
     instance_names,
     kept_out_module_names,
@@ -514,7 +514,7 @@ class MissingFiles:
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
     override_names: dict[str, tuple[str, ...]]  # {one of those: the names imported from it}
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
-    hosts_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
+    preview_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
     kept_out: dict[str, tuple[str, ...]]  # {a module .gitignore'd: the constants imported}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
@@ -564,7 +564,7 @@ class MissingFiles:
             overrides=overrides,
             override_names=instance_names(files, overrides),
             local_settings=django_local_settings(files),
-            hosts_settings=_hosts_settings(files),
+            preview_settings=_preview_settings(files),
             local_names=local_names,
             kept_out={
                 target: names
@@ -592,7 +592,7 @@ class MissingFiles:
         written |= self.npm_bin
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
-        written |= self.hosts_settings
+        written |= self.preview_settings
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         return written
@@ -753,11 +753,11 @@ class MissingFiles:
         return said
 
 
-def _hosts_settings(files: dict[str, bytes]) -> dict[str, bytes]:
+def _preview_settings(files: dict[str, bytes]) -> dict[str, bytes]:
     """{the path of the preview's Django settings module: its text}, where the app's own
-    allow no host (``written.django_hosts_settings``)."""
-    found = django_hosts_settings(files)
-    return {found[0]: found[2]} if found is not None else {}
+    cannot serve as they are (``written.django_preview_settings``)."""
+    found = django_preview_settings(files)
+    return {found.path: found.text} if found is not None else {}
 
 
 def _write_missing(app_dir: Path, written: dict[str, bytes]) -> None:

@@ -135,3 +135,24 @@ def test_what_a_start_imports_is_read_from_the_modules_it_names_and_theirs() -> 
     script = {"main.py": b"import flask\nif __name__ == '__main__':\n    import waitress\n"}
     assert imported_at_start(script, ("{python}", "main.py")) == {"flask"}
     assert imported_at_start(_STARTED, ("node", "server.js")) == set()
+
+
+def test_a_root_module_imported_from_below_puts_the_root_on_the_path_last() -> None:
+    """moreirak14's auth-api-django runs ``python src/manage.py``; its settings import
+    ``from config import settings``, the root's ``config.py``, which Python's path (the
+    script's folder, ``src/``) does not reach. The root goes last; a name a nearer folder
+    holds, or one the root would shadow an installed package by, puts it nowhere."""
+    files = {
+        "config.py": b"settings = {}\n",
+        "src/manage.py": b"import os\n",
+        "src/django_app/__init__.py": b"",
+        "src/django_app/settings.py": b"from config import settings\n",
+        "src/users/models.py": b"from helpers import slug\n",
+        "src/helpers.py": b"slug = str\n",
+    }
+    assert source_roots(files, {"django"}) == ["src", ""]
+    nearer = {**files, "src/config.py": b"settings = {}\n"}
+    assert source_roots(nearer, {"django"}) == ["src"]
+    shadowing = {**files, "redis.py": b""}
+    assert source_roots(shadowing, {"django", "redis"}) == ["src"]
+    assert source_roots({**files, "config.py": b""}, {"django", "config"}) == ["src"]

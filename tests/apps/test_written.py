@@ -16,13 +16,13 @@ import trio
 
 from preview.apps.configvars import ServedDatabase
 from preview.apps.written import (
-    HOSTS_SETTINGS,
     LOCAL_DATABASES,
+    PREVIEW_SETTINGS,
     author_folders,
     code_folders,
-    django_hosts_settings,
     django_local_names,
     django_local_settings,
+    django_preview_settings,
     image_folders,
     instance_files,
     instance_names,
@@ -40,6 +40,7 @@ from preview.apps.written import (
     settings_text,
     tells_manager,
 )
+from preview.apps.written.rundirs import dirname_paths
 from preview.builds.configdefaults import config_defaults, example_copies, named_values
 from preview.builds.preparation import MissingFiles
 
@@ -116,6 +117,24 @@ def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
     assert found["data/.gitkeep"] == ".gitignore lists it, .env.example names it as a path"
     assert found["uploads/img/.gitkeep"] == "Dockerfile makes it"
     assert found["var/.gitkeep"] == ".env.example gives it as LOG_FILE_PATH"
+
+
+def test_folders_a_node_app_builds_from_its_own_folder_are_made() -> None:
+    """akex4396's koa-juejin-api: ``fs.createWriteStream(__dirname + '/log/access.log')``
+    ("ENOENT … open 'log/access.log'"); BerraUgur's book-express-api writes
+    ``path.join(__dirname, "..", "data", "refreshTokens.json")`` from ``src/models/``, its
+    .gitignore listing ``src/data/``. A path leaving the upload, or made of a variable,
+    is none."""
+    files = {
+        ".gitignore": b"node_modules/\nsrc/data/\n",
+        "app.js": b"const s = fs.createWriteStream(__dirname + '/log/access.log')\n",
+        "src/models/RefreshToken.js": b'this.filePath = path.join(__dirname, "..", "data",'
+        b' "refreshTokens.json");\n',
+        "src/server.js": b"const up = path.join(__dirname, '..', '..', 'logs', 'x.log')\n"
+        b"const out = `${__dirname}/${name}/x.log`\n",
+    }
+    assert list(run_folders(files)) == ["src/data/.gitkeep", "log/.gitkeep"]
+    assert dirname_paths("src/a.js", "resolve(__dirname, `tmp`, 'x')") == ["src/tmp/x"]
 
 
 def test_a_flask_sqlalchemy_apps_sqlite_folder_is_made_where_it_reads_the_path_from() -> None:
@@ -375,19 +394,53 @@ def test_settings_that_allow_no_host_run_under_the_previews_module() -> None:
     and allows every host; settings that set either (or a module they star-import that
     the upload lacks, which may) are left as they are."""
     files = {p: t.encode() for p, t in app_files("django_no_hosts").items()}
-    path, module, text = django_hosts_settings(files) or ("", "", b"")
-    assert (path, module) == (f"{HOSTS_SETTINGS}.py", HOSTS_SETTINGS)
+    mended = django_preview_settings(files)
+    assert mended is not None
+    path, module, text = mended.path, mended.module, mended.text
+    assert (path, module) == (f"{PREVIEW_SETTINGS}.py", PREVIEW_SETTINGS)
     assert b"from checks.settings import *" in text and b'ALLOWED_HOSTS = ["*"]' in text
+    assert b"SECRET_KEY" not in text  # its own is set
     found = config_defaults(files, "manage.py", {}, {"PORT"})
-    assert found.values["DJANGO_SETTINGS_MODULE"] == HOSTS_SETTINGS
+    assert found.values["DJANGO_SETTINGS_MODULE"] == PREVIEW_SETTINGS
     given = config_defaults(files, "manage.py", {"DJANGO_SETTINGS_MODULE": "x"}, {"PORT"})
     assert "DJANGO_SETTINGS_MODULE" not in given.values
     assert MissingFiles.read(files, "manage.py", (), None).plain_contents(files)[path] == text
     settings = files["checks/settings.py"]
     for more in (b"DEBUG = True\n", b"ALLOWED_HOSTS = ['x']\n", b"from .local import *\n"):
-        assert django_hosts_settings({**files, "checks/settings.py": settings + more}) is None
+        assert django_preview_settings({**files, "checks/settings.py": settings + more}) is None
     off = {**files, "checks/settings.py": settings + b"DEBUG = False\n"}
-    assert django_hosts_settings(off) is not None
+    assert django_preview_settings(off) is not None
+
+
+def test_settings_whose_secret_key_is_empty_run_with_a_throwaway_one(tmp_path: Path) -> None:
+    """Ritvik-2002's Payment-DRF ships ``SECRET_KEY = ""``: Django refused every command
+    ("The SECRET_KEY setting must not be empty"). The preview's module imports the settings
+    whole (its hosts as they are) and sets a throwaway key; a key the settings read or
+    import, or an empty one a star-imported module replaces, is left as it is."""
+    settings = b'ALLOWED_HOSTS = ["example.org"]\nDEBUG = True\nSECRET_KEY = ""\nNAME = "pay"\n'
+    manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pay.settings")\n'
+    files = {"manage.py": manage, "pay/__init__.py": b"", "pay/settings.py": settings}
+    mended = django_preview_settings(files)
+    assert mended is not None and mended.path == f"{PREVIEW_SETTINGS}.py"
+    assert [why.split(",")[0] for why in mended.why] == ["its settings leave SECRET_KEY empty"]
+    for path, data in {**files, mended.path: mended.text}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    show = f"import {PREVIEW_SETTINGS} as s; print(bool(s.SECRET_KEY), s.ALLOWED_HOSTS, s.NAME)"
+    shown = subprocess.run(
+        [sys.executable, "-c", show], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert shown.stdout.split() == ["True", "['example.org']", "pay"], shown.stderr
+    found = config_defaults(files, "manage.py", {}, {"PORT"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == PREVIEW_SETTINGS
+    for own in (
+        b'SECRET_KEY = os.environ.get("SECRET_KEY", "")\n',
+        b"from .secrets import SECRET_KEY\n",
+    ):
+        kept = {**files, "pay/settings.py": settings + own, "pay/secrets.py": b"SECRET_KEY = 'x'"}
+        assert django_preview_settings(kept) is None
+    starred = {**files, "pay/settings.py": settings + b"from .local import *\n"}
+    assert django_preview_settings({**starred, "pay/local.py": b"SECRET_KEY = 'k'\n"}) is None
 
 
 async def test_an_app_whose_settings_allow_no_host_is_served(builder_service: Service) -> None:

@@ -21,11 +21,12 @@ given what it printed (:mod:`.npmbin`)."""
 from .configfiles import node_settings_modules, settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import (
-    HOSTS_SETTINGS,
     LOCAL_DATABASES,
-    django_hosts_settings,
+    PREVIEW_SETTINGS,
+    PreviewSettings,
     django_local_names,
     django_local_settings,
+    django_preview_settings,
     instance_files,
     instance_names,
     kept_out_module_names,
@@ -51,19 +52,20 @@ from .tslinks import declaration_links
 
 __all__ = [
     "FAVICON",
-    "HOSTS_SETTINGS",
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
     "OWN_NAMES_DIR",
+    "PREVIEW_SETTINGS",
+    "PreviewSettings",
     "author_folders",
     "build_locales",
     "case_corrections",
     "code_folders",
     "declaration_links",
-    "django_hosts_settings",
     "django_local_names",
     "django_local_settings",
+    "django_preview_settings",
     "image_folders",
     "instance_files",
     "instance_names",

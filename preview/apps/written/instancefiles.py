@@ -25,17 +25,20 @@ A Django settings module that leaves ``ALLOWED_HOSTS`` and ``DEBUG`` at Django's
 none: ``runserver`` refuses to start ("You must set settings.ALLOWED_HOSTS if DEBUG is
 False"), any other server answers 400. mari8i's drf-file-upload runs its
 ``tests.test_settings`` so, which reads no variable a value could reach. The preview
-runs it with a module of its own (:func:`django_hosts_settings`) that imports those
+runs it with a module of its own (:func:`django_preview_settings`) that imports those
 settings whole and allows every host, as it gives ``ALLOWED_HOSTS=*`` to one read from
-the environment.
+the environment. The same module gives a throwaway ``SECRET_KEY`` where the settings leave
+it a literal empty string, which Django refuses at every command.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import hashlib
 import posixpath
 import re
+from dataclasses import dataclass
 
 from ...discovery.pyast import last_name
 from ...logs import gitignored_module
@@ -329,15 +332,33 @@ def _star_imported_missing(files: dict[str, bytes]) -> tuple[str, ast.Module, li
     return (settings, tree, targets) if targets else None
 
 
-# The module the preview runs a Django app with where its settings allow no host.
-HOSTS_SETTINGS = "preview_allowed_hosts"
+# The module the preview runs a Django app with where its settings cannot serve as they are.
+PREVIEW_SETTINGS = "preview_django_settings"
 
 
-def django_hosts_settings(files: dict[str, bytes]) -> tuple[str, str, bytes] | None:
-    """(the path written, its module's name, its text): the preview's settings module,
-    which imports the app's whole and allows every host, where the one ``manage.py``
-    names and those it star-imports set neither ``ALLOWED_HOSTS`` nor ``DEBUG`` other
-    than off (the module doc); None elsewhere."""
+@dataclass(frozen=True)
+class PreviewSettings:
+    """The preview's Django settings module: where it is written, its module's name, its
+    text, and why each of its lines is there (said in the launch's notes)."""
+
+    path: str
+    module: str
+    text: bytes
+    why: tuple[str, ...]
+
+
+def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
+    """The preview's settings module, which imports the app's whole and mends what Django
+    refuses to serve with, where the module ``manage.py`` names and those it star-imports
+    (every one in the upload: a module it lacks may set anything) leave
+
+    - ``ALLOWED_HOSTS`` and ``DEBUG`` at Django's defaults (the module doc): every host
+      allowed;
+    - ``SECRET_KEY`` unset or a literal empty string (Ritvik-2002's Payment-DRF ships
+      ``SECRET_KEY = ""``: "The SECRET_KEY setting must not be empty" at ``migrate``): a
+      throwaway one, as ``startproject`` writes a ``django-insecure-`` key.
+
+    None where they leave neither."""
     managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
     named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
     if named is None:
@@ -353,16 +374,47 @@ def django_hosts_settings(files: dict[str, bytes]) -> tuple[str, str, bytes] | N
         if other not in files or (parsed := parse_module(files[other])) is None:
             return None  # a module it lacks may set them (its local settings)
         trees.append(parsed)
-    for each in trees:
-        if _assigns(each, "ALLOWED_HOSTS") or _debugs(each):
-            return None
-    text = (
-        f"# Written by the preview service: {module} leaves ALLOWED_HOSTS and DEBUG at\n"
-        "# Django's defaults, under which no host is served: its settings, every host allowed.\n"
-        f"from {module} import *  # noqa: F403\n\n"
-        'ALLOWED_HOSTS = ["*"]\n'
+    lines = [f"from {module} import *  # noqa: F403", ""]
+    why = []
+    if not any(_assigns(each, "ALLOWED_HOSTS") or _debugs(each) for each in trees):
+        lines.append('ALLOWED_HOSTS = ["*"]')
+        why.append(
+            "its settings leave ALLOWED_HOSTS and DEBUG at Django's defaults, which serve"
+            " no host: every host allowed"
+        )
+    if all(_empty_or_unset(each, "SECRET_KEY") for each in trees):
+        key = "django-insecure-preview-" + hashlib.sha256(module.encode()).hexdigest()[:40]
+        lines.append(f"SECRET_KEY = {key!r}")
+        why.append("its settings leave SECRET_KEY empty, which Django refuses: a throwaway one")
+    if not why:
+        return None
+    head = [
+        f"# Written by the preview service: {module}, as the app has it, with what Django",
+        "# refuses to serve with mended: " + "; ".join(why) + ".",
+    ]
+    text = "\n".join([*head, *lines]) + "\n"
+    return PreviewSettings(
+        posixpath.join(base, f"{PREVIEW_SETTINGS}.py"), PREVIEW_SETTINGS, text.encode(), tuple(why)
     )
-    return posixpath.join(base, f"{HOSTS_SETTINGS}.py"), HOSTS_SETTINGS, text.encode()
+
+
+def _empty_or_unset(tree: ast.Module, name: str) -> bool:
+    """Whether the module binds ``name`` to nothing but literal empty strings (or not at
+    all: an import of it binds it)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name) == name for alias in node.names
+        ):
+            return False
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        if not any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            continue
+        value = getattr(node, "value", None)
+        if not (isinstance(value, ast.Constant) and value.value == ""):
+            return False
+    return True
 
 
 def _debugs(tree: ast.Module) -> bool:

@@ -220,10 +220,20 @@ def _ignored(files: dict[str, bytes]) -> list[tuple[str, str]]:
         )
         for path, data in texts:
             pattern = quoted if _SOURCE.search(path) else bare
-            if pattern.search(data):
+            if pattern.search(data) or _builds_within(path, data, folder):
                 found.append((folder, f"{gitignore} lists it, {path} names it as a path"))
                 break
     return found
+
+
+def _builds_within(path: str, data: bytes, folder: str) -> bool:
+    """Whether the Node source at ``path`` builds a path in ``folder`` from its own
+    (BerraUgur's book-express-api: ``path.join(__dirname, "..", "data",
+    "refreshTokens.json")`` from ``src/models/``, its .gitignore listing ``src/data/``)."""
+    if not _NODE_SOURCE.search(path) or b"__dirname" not in data:
+        return False
+    built = dirname_paths(path, _text(data) or "")
+    return any(each == folder or each.startswith(folder + "/") for each in built)
 
 
 def _dockerfile_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
@@ -443,13 +453,43 @@ _NODE_SOURCE = re.compile(r"\.(?:[cm]?js|[cm]?ts)$")
 _DIRNAME = re.compile(r"^\$\{\s*__dirname\s*\}/")
 
 
+# A path a Node source builds from its own folder with literal parts: ``path.join(
+# __dirname, "..", "data", "tokens.json")``, ``resolve(__dirname, 'logs')``, ``__dirname +
+# '/log/access.log'``, `` `${__dirname}/uploads` ``.
+_DIRNAME_JOINED = re.compile(
+    r"""\b(?:path\.)?(?:join|resolve)\(\s*__dirname\s*((?:,\s*(['"`])[^'"`\n$]*\2\s*)+)\)"""
+)
+_JOINED_PART = re.compile(r"""(['"`])([^'"`\n$]*)\1""")
+_DIRNAME_PLUS = re.compile(
+    r"""__dirname\s*\+\s*(['"`])(/[^'"`\n$]*)\1|`\$\{\s*__dirname\s*\}(/[^`$\n]*)`"""
+)
+
+
+def dirname_paths(source: str, text: str) -> list[str]:
+    """The upload's paths the Node source ``source`` builds from ``__dirname`` and literal
+    parts (above), normalised; none that leaves the upload."""
+    built = []
+    for joined, _ in _DIRNAME_JOINED.findall(text):
+        parts = [part for _, part in _JOINED_PART.findall(joined)]
+        built.append(posixpath.join(posixpath.dirname(source), *parts))
+    for _, plus, template in _DIRNAME_PLUS.findall(text):
+        built.append(posixpath.join(posixpath.dirname(source), (plus or template).lstrip("/")))
+    normal = [posixpath.normpath(path) for path in built]
+    return [path for path in normal if not path.startswith(("..", "/")) and path != "."]
+
+
 def _node_log_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
-    """The folders of the log files the app's Node code opens by name (module doc)."""
+    """The folders of the log files the app's Node code opens by name (module doc), and
+    of those it builds from its own folder (akex4396's koa-juejin-api:
+    ``fs.createWriteStream(__dirname + '/log/access.log')``)."""
     found: list[tuple[str, str]] = []
     for path, data in files.items():
         if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or b".log" not in data:
             continue
         text = _text(data)
+        for built in dirname_paths(path, text or ""):
+            if built.endswith(".log") and "/" in built:
+                found.append((posixpath.dirname(built), f"{path} opens a log file in it ({built})"))
         for _, file in _NODE_LOG.findall(text or ""):
             folder = posixpath.dirname(file)
             if _DIRNAME.match(folder + "/"):
