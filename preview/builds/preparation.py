@@ -55,6 +55,7 @@ from ..apps.written import (
     FAVICON,
     LOCAL_DATABASES,
     case_corrections,
+    case_named_folders,
     declaration_links,
     django_local_names,
     django_local_settings,
@@ -504,6 +505,7 @@ class MissingFiles:
     logs: list[str]  # its logging's files, in a folder the upload lacks
     folders: dict[str, str]  # {a folder's keep file: why it writes there}
     rooted: dict[str, str]  # {a file of a folder named from its repository's root: its copy's}
+    recased: dict[str, str]  # {a file of a folder named in another case: the upload's}
     metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
@@ -554,6 +556,7 @@ class MissingFiles:
             logs=logs,
             folders={target: why for target, why in folders.items() if target not in logs},
             rooted=root_named_folders(files),
+            recased=case_named_folders(files),
             metadata=own_metadata(files),
             keys=key_files(files),
             cased=case_corrections(files),
@@ -591,6 +594,7 @@ class MissingFiles:
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
         written |= self.npm_bin
         written |= {target: files[source] for target, source in self.rooted.items()}
+        written |= {target: files[source] for target, source in self.recased.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
         written |= self.preview_settings
         if self.nodemon is not None:
@@ -673,6 +677,14 @@ class MissingFiles:
             said.append(
                 f"its code reads {folder} by a path from its repository's root, where the "
                 f"upload is one folder of it: {source}'s files copied there"
+            )
+        recased = sorted(
+            {posixpath.dirname(t): posixpath.dirname(s) for t, s in self.recased.items()}.items()
+        )
+        for folder, source in recased:
+            said.append(
+                f"its code reads {folder}, which the upload spells {source} (its author's file "
+                "system ignores case): its files copied there"
             )
         for target in self.metadata:  # (its code reads its own installed version)
             said.append(f"the project's own metadata written, as pip install -e . would: {target}")

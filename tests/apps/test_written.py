@@ -19,6 +19,7 @@ from preview.apps.written import (
     LOCAL_DATABASES,
     PREVIEW_SETTINGS,
     author_folders,
+    case_named_folders,
     code_folders,
     django_local_names,
     django_local_settings,
@@ -135,6 +136,39 @@ def test_folders_a_node_app_builds_from_its_own_folder_are_made() -> None:
     }
     assert list(run_folders(files)) == ["src/data/.gitkeep", "log/.gitkeep"]
     assert dirname_paths("src/a.js", "resolve(__dirname, `tmp`, 'x')") == ["src/tmp/x"]
+
+
+def test_a_folder_its_code_reads_spelled_in_another_case_is_copied_as_named(
+    tmp_path: Path,
+) -> None:
+    """ayoubgeek's blind-auction-flask-app keeps its templates in ``Templates/``, which
+    Flask's default ``templates`` found on its author's file system and not here
+    ("TemplateNotFound: index.html"). Its files are copied under the name read, Flask's
+    beside its module, Starlette's from where the app runs; a folder the upload has, or
+    two spellings, get none."""
+    flask = b"from flask import Flask\napp = Flask(__name__)\n"
+    files = {
+        "web/app.py": flask,
+        "web/Templates/index.html": b"<p>{{ bid }}</p>",
+        "web/Templates/parts/row.html": b"",
+        "api.py": b'templates = Jinja2Templates(directory="Views")\n',
+        "views/page.html": b"",
+    }
+    assert case_named_folders(files) == {
+        "web/templates/index.html": "web/Templates/index.html",
+        "web/templates/parts/row.html": "web/Templates/parts/row.html",
+        "Views/page.html": "views/page.html",
+    }
+    written = MissingFiles.read(files, "web/app.py", (), None).plain_contents(files)
+    for path, data in written.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    loader = jinja2.FileSystemLoader(str(tmp_path / "web/templates"))
+    assert jinja2.Environment(loader=loader).get_template("index.html").render(bid=5) == "<p>5</p>"
+    both = {**files, "web/TEMPLATES/index.html": b""}
+    assert "web/templates/index.html" not in case_named_folders(both)
+    own = {**files, "web/templates/other.html": b""}
+    assert "web/templates/index.html" not in case_named_folders(own)
 
 
 def test_a_flask_sqlalchemy_apps_sqlite_folder_is_made_where_it_reads_the_path_from() -> None:

@@ -42,6 +42,7 @@ from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import (
     author_folders,
+    case_named_folders,
     code_folders,
     image_folders,
     root_named_folders,
@@ -61,6 +62,7 @@ __all__ = [
     "author_folders",
     "build_locales",
     "case_corrections",
+    "case_named_folders",
     "code_folders",
     "declaration_links",
     "django_local_names",

@@ -44,7 +44,9 @@ one leaving the upload (``..``) is none of these. Only folders the upload lacks 
 A folder its Python code reads templates or static files from by a path from its
 repository's root (``Jinja2Templates(directory="backend/templates")``), where the upload is
 that repository's ``backend/`` alone and holds ``templates/``, gets the upload's files
-copied under the path it names (:func:`root_named_folders`).
+copied under the path it names (:func:`root_named_folders`); one it reads under a name the
+upload spells in another case (Flask's ``templates`` beside ``Templates/``), the files of
+that folder copied under the name read (:func:`case_named_folders`).
 
 Its image's own folders outside the app's (:func:`image_folders`): those its Dockerfile
 declares as its volumes (``VOLUME /data``) or makes (``RUN mkdir -p /data``), which its
@@ -68,7 +70,14 @@ from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
-__all__ = ["author_folders", "code_folders", "image_folders", "root_named_folders", "run_folders"]
+__all__ = [
+    "author_folders",
+    "case_named_folders",
+    "code_folders",
+    "image_folders",
+    "root_named_folders",
+    "run_folders",
+]
 
 KEEP = ".gitkeep"
 
@@ -629,6 +638,65 @@ def root_named_folders(files: dict[str, bytes]) -> dict[str, str]:
                 if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
                     found.update(_rooted_copies(files, folder.value))
     return found
+
+
+# Flask's own folders where its app or blueprint names none: beside the module making it.
+_FLASK_DEFAULTS = {"Flask": ("templates", "static")}
+
+
+def case_named_folders(files: dict[str, bytes]) -> dict[str, str]:
+    """{a file to write: the upload's file it copies}, for a folder the app's Python code
+    reads its templates or static files from (:data:`_FOLDER_READERS`; a Flask app's own
+    ``templates/`` and ``static/`` where it names none) that the upload spells in another
+    case: ayoubgeek's blind-auction-flask-app keeps ``Templates/``, which its author's
+    file system (macOS's, Windows') found for Flask's ``templates``, and Linux does not
+    ("TemplateNotFound: index.html"). Where exactly one folder beside it is that name when
+    case is ignored, its files are copied under the name the code reads."""
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        data = files[path]
+        if not any(reader.encode() in data for reader in _FOLDER_READERS):
+            continue
+        tree = parse_module(data)
+        for node in ast.walk(tree) if tree is not None else ():
+            reader = last_name(node.func) if isinstance(node, ast.Call) else None
+            if not isinstance(node, ast.Call) or reader not in _FOLDER_READERS:
+                continue
+            given = keywords(node)
+            keys = _FOLDER_READERS[str(reader)]
+            # Flask resolves its folders from its module's folder; the others from where
+            # the app runs.
+            base = posixpath.dirname(path) if reader in ("Flask", "Blueprint") else ""
+            defaults = _FLASK_DEFAULTS.get(str(reader), ())
+            for index, key in enumerate(keys):
+                folder = given.get(key) if key else (node.args[0] if node.args else None)
+                if folder is None and index < len(defaults):
+                    found.update(_recased_copies(files, posixpath.join(base, defaults[index])))
+                elif isinstance(folder, ast.Constant) and isinstance(folder.value, str):
+                    found.update(_recased_copies(files, posixpath.join(base, folder.value)))
+    return found
+
+
+def _recased_copies(files: dict[str, bytes], folder: str) -> dict[str, str]:
+    """The copies that give ``folder`` (which the upload lacks) the files of the one
+    folder beside it named so when case is ignored."""
+    folder = posixpath.normpath(folder)
+    if folder.startswith(("/", "..")) or folder == "." or _has_folder(files, folder):
+        return {}
+    parent, name = posixpath.split(folder)
+    prefix = f"{parent}/" if parent else ""
+    spelled = {
+        p[len(prefix) :].split("/", 1)[0]
+        for p in files
+        if p.startswith(prefix) and "/" in p[len(prefix) :]
+    }
+    matches = [each for each in spelled if each.lower() == name.lower()]
+    if len(matches) != 1:
+        return {}
+    source = prefix + matches[0]
+    return {
+        f"{folder}/{p[len(source) + 1 :]}": p for p in sorted(files) if p.startswith(f"{source}/")
+    }
 
 
 def _rooted_copies(files: dict[str, bytes], folder: str) -> dict[str, str]:
