@@ -49,9 +49,13 @@ HOSTNAME = "preview"
 
 
 # /etc entries programs commonly need: name resolution of localhost, TLS roots, locale
-# and time zone data, the dynamic loader's cache, Debian's alternatives links.
+# and time zone data, the dynamic loader's cache, Debian's alternatives links, and the
+# protocols' and services' numbers (eventlet calls getprotobyname("tcp") as it loads:
+# "OSError: protocol not found" without them).
 ETC_SHOWN = (
     "hosts",
+    "protocols",
+    "services",
     "nsswitch.conf",
     "host.conf",
     "gai.conf",

@@ -89,6 +89,8 @@ def probes():
         "passwd": attempt(lambda: sorted({line.split(":")[0] for line in open("/etc/passwd")})),
         "account": attempt(lambda: __import__("pwd").getpwuid(os.getuid()).pw_name),
         "tls_roots": attempt(lambda: len(open("/etc/ssl/certs/ca-certificates.crt").read())),
+        "protocol_number": attempt(lambda: __import__("socket").getprotobyname("tcp")),
+        "service_port_number": attempt(lambda: __import__("socket").getservbyname("http")),
     }
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -277,6 +279,12 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         assert found["passwd"] == {"ok": True, "result": "['app']"}, found["passwd"]
         assert found["account"] == {"ok": True, "result": "'app'"}, found["account"]
         assert found["tls_roots"]["ok"] is True  # TLS clients (egress, when open) work
+        # The protocols' and services' tables (eventlet's getprotobyname("tcp") at import:
+        # Mohamad108's Chat-Flask-Socketio died on "OSError: protocol not found").
+        assert (found["protocol_number"], found["service_port_number"]) == (
+            {"ok": True, "result": "6"},
+            {"ok": True, "result": "80"},
+        )
         # Of /root (or /home), at most the way to an interpreter bound read-only.
         bound = service.supervisor.isolation.read_only
         allowed = {p.parts[2] for p in bound if Path("/root") in p.parents}
