@@ -404,6 +404,11 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
     below |= {posixpath.basename(posixpath.dirname(p)) for p in files if p.endswith("/__init__.py")}
     below -= at_root | stdlib
     taken = stdlib | _installed_modules(installed)  # what a root on the path would shadow
+    # and the root's folders without an __init__.py: a namespace package loses to any
+    # module of its name anywhere on the path (uablor's Hotel-drf: ``common/`` beside
+    # ``core/settings/common.py``, that folder put on the path for a stray file's ``from
+    # prod import *``: "No module named 'common.models'; 'common' is not a package").
+    shadowed = taken | _namespace_roots(files, paths)
     roots: list[str] = []
     for path in paths:
         if "/" not in path:
@@ -431,13 +436,19 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
                 )
                 alone = module in files and module != path and name not in dotted
                 if alone or (package in files and name not in dotted) or namespace:
-                    if not _shadowing(files, folder, taken):
+                    if not _shadowing(files, folder, shadowed):
                         roots.append(folder)
                     break
                 folder = posixpath.dirname(folder)
     if _root_imported_from_below(files, paths, taken) and not _shadowing(files, "", taken):
         roots.append("")
     return list(dict.fromkeys(roots))
+
+
+def _namespace_roots(files: dict[str, bytes], paths: list[str]) -> set[str]:
+    """The root's folders of Python modules that have no ``__init__.py``."""
+    folders = {p.split("/", 1)[0] for p in paths if "/" in p}
+    return {folder for folder in folders if f"{folder}/__init__.py" not in files}
 
 
 def _root_imported_from_below(files: dict[str, bytes], paths: list[str], taken: set[str]) -> bool:

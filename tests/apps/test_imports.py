@@ -156,3 +156,21 @@ def test_a_root_module_imported_from_below_puts_the_root_on_the_path_last() -> N
     shadowing = {**files, "redis.py": b""}
     assert source_roots(shadowing, {"django", "redis"}) == ["src"]
     assert source_roots({**files, "config.py": b""}, {"django", "config"}) == ["src"]
+
+
+def test_a_folder_holding_a_module_named_as_a_root_namespace_package_is_no_sources_root() -> None:
+    """uablor's Hotel-drf: ``core/settings/__inti__.py`` (a typo: never imported) does
+    ``from prod import *``, and ``core/settings/`` went on the path, where its
+    ``common.py`` took the place of the root's ``common/`` (no ``__init__.py``: a
+    namespace package loses to any module of its name): "'common' is not a package"."""
+    files = {
+        "manage.py": b"import os\n",
+        "common/validators.py": b"",
+        "core/settings/common.py": b"DEBUG = True\n",
+        "core/settings/prod.py": b"from core.settings.common import *\n",
+        "core/settings/__inti__.py": b"from prod import *\n",
+        "apps/hotel/models.py": b"from common.validators import size\n",
+    }
+    assert source_roots(files, {"django"}) == []
+    files["common/__init__.py"] = b""  # a package: the root, first on the path, wins
+    assert source_roots(files, {"django"}) == ["core/settings", ""]
