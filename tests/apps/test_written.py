@@ -627,6 +627,36 @@ def bucket():
     assert settings_files({"proj/settings.py": settings.split(b"SECRET_KEY")[0]}) == {}
 
 
+def test_a_properties_file_configparser_reads_is_ini_its_database_section_the_served() -> None:
+    """hdupre's auto-auction-flask-api reads ``application.properties`` (its .gitignore
+    keeps it out) with ``configparser``: ``config.get('db', 'host')``, ``'passwd'``,
+    ``'auto_db'`` (its database's name) at import: "NoSectionError: No section: 'db'". It
+    is written as INI, each key of its ``[db]`` section the served database's part."""
+    import configparser
+
+    app = b"""
+import configparser, os
+script_dir = os.path.dirname(os.path.realpath(__file__))
+config = configparser.ConfigParser()
+config.read(os.path.join(script_dir, 'application.properties'))
+host = config.get('db', 'host')
+passwd = config.get('db', 'passwd')
+auto_db = config.get('db', 'auto_db')
+secret = config.get('app', 'secret_key')
+"""
+    files = {"app.py": app, ".gitignore": b"/application.properties\n"}
+    keys = settings_files(files)["application.properties"]
+    assert set(keys) == {"DB_HOST", "DB_PASSWD", "DB_AUTO_DB", "SECRET_KEY"}
+    served = "postgresql://preview:pw@localhost:5432/appdb"
+    provided = {"DATABASE_URL": served, "PGHOST": "localhost", "PGPORT": "5432"}
+    provided |= {"PGUSER": "preview", "PGPASSWORD": "pw", "PGDATABASE": "appdb"}
+    values = named_values(files, "app.py", {}, provided, list(keys))
+    parser = configparser.ConfigParser()
+    parser.read_string(settings_text(keys, values, "application.properties").decode())
+    assert dict(parser["db"]) == {"host": "localhost", "passwd": "pw", "auto_db": "appdb"}
+    assert len(parser["app"]["secret_key"]) >= 32
+
+
 def test_a_git_ignored_settings_file_loaded_whole_is_written_empty() -> None:
     """burkee75's flask-weather-app opens ``config.yaml`` at import (``yaml.load``),
     reads no key of it any more (its reads are comments), and its .gitignore names it:

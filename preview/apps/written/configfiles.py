@@ -16,7 +16,8 @@ os.path.dirname(os.path.abspath(__file__)), "config.ini"))``, then
 ``config["MAIN_SETTINGS"]["secret_key"]``), which ``read`` skips when it is missing:
 TMCreme's drf-image-uploader ignores its ``config.ini`` (its README shows it), and
 ``migrate`` died on ``KeyError: 'MAIN_SETTINGS'``. Its sections and keys are what the code
-reads, written as INI. And a YAML or JSON file the code loads and reads no key of by
+reads, written as INI; a key of a database's section (``[db]``) named as that database's
+part (``passwd``: ``DB_PASSWD``, the served database's password). And a YAML or JSON file the code loads and reads no key of by
 name, which its .gitignore names (a local settings file kept out of the repository: the
 app reads it whole, or no longer reads it): burkee75's flask-weather-app opens
 ``config.yaml`` at import and died on FileNotFoundError; written as an empty mapping.
@@ -36,12 +37,18 @@ from ..pyapp import parse_module, python_files
 __all__ = ["node_settings_modules", "settings_files", "settings_text"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
-_INI_SUFFIXES = (".ini", ".cfg", ".conf")
+# (.properties: a Java habit, read with configparser all the same: hdupre's
+# auto-auction-flask-api ignores its application.properties, "NoSectionError: No section: 'db'")
+_INI_SUFFIXES = (".ini", ".cfg", ".conf", ".properties")
 _LOADERS = {"load", "safe_load", "full_load"}  # yaml's and json's, given the open file
 _INI_PARSERS = {"ConfigParser", "RawConfigParser", "SafeConfigParser"}
 _INI_GETTERS = {"get", "getint", "getfloat", "getboolean"}  # parser.get("section", "key")
 # A part a section's key names only with its section (DATABASE's HOST: DATABASE_HOST).
 _BARE = {"ENGINE", "NAME", "USER", "USERNAME", "PASSWORD", "HOST", "PORT", "URL", "DB"}
+_BARE |= {"PASSWD", "PASS", "PWD", "HOSTNAME", "SERVER", "DATABASE", "DBNAME"}
+# A section that is a database's, whose every key ending in a part is that database's
+# (hdupre's auto-auction-flask-api: ``[db]`` ``auto_db``, the database's name).
+_DATABASE_SECTIONS = {"DB", "DATABASE", "MYSQL", "POSTGRES", "POSTGRESQL", "PG", "MARIADB", "SQL"}
 _EXAMPLE_WORDS = ("example", "sample", "template", "dist", "default")
 
 
@@ -254,7 +261,10 @@ def _keys_read(tree: ast.Module, name: str, ini: bool = False) -> dict[str, tupl
     for path in sorted(set(leaves)):
         key = path[-1].upper()
         section = path[-2].upper() if len(path) > 1 else ""
-        found[f"{section}_{key}" if section and key in _BARE else key] = path
+        ours = key in _BARE or (
+            section.split("_")[-1] in _DATABASE_SECTIONS and key.split("_")[-1] in _BARE
+        )
+        found[f"{section}_{key}" if section and ours else key] = path
     return found
 
 
