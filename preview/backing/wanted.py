@@ -382,8 +382,11 @@ def _configuration(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
 
 
 # A Redis server's URL under another name than the REDIS_URL the service sets (REDIS_URI,
-# REDIS_DSN, CACHE_REDIS_URL).
-_REDIS_URL_NAME = re.compile(r"(?:^|_)REDIS_(?:URL|URI|DSN)$", re.IGNORECASE)
+# REDIS_DSN, CACHE_REDIS_URL), a hosted Redis's add-on's among them (Heroku's
+# REDIS_TLS_URL, REDISCLOUD_URL, REDISTOGO_URL).
+_REDIS_URL_NAME = re.compile(
+    r"(?:^|_)REDIS(?:_TLS|CLOUD|TOGO|GREEN)?_(?:URL|URI|DSN)$", re.IGNORECASE
+)
 
 
 def _redis_url_reads(files: dict[str, bytes], config: dict[str, str]) -> list[str]:

@@ -303,6 +303,11 @@ def test_a_redis_url_read_under_another_name_is_the_previews_redis() -> None:
     assert own.redis is not None and own.redis.templates == {}
     files["requirements.txt"] = b"fastapi\n"
     assert wanted_servers(files, "app/main.py", {}).redis is None
+    # A hosted Redis's add-on's, as Heroku names them.
+    hosted = b"const redis = require('redis').createClient(process.env.REDISCLOUD_URL)\n"
+    node = {"package.json": b'{"dependencies": {"redis": "^4"}}', "index.js": hosted}
+    found = wanted_servers(node, "package.json", {})
+    assert found.redis is not None and found.redis.templates == {"REDISCLOUD_URL": "redis"}
 
 
 def test_a_celery_broker_on_rabbitmq_is_given_the_previews_redis() -> None:

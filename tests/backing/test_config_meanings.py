@@ -237,6 +237,9 @@ def test_meanings_of_names() -> None:
     assert meaning("DB_PASS_DATA_MANAGEMENT") == meaning("DB_PASSWORD")
     for none in ("DB_PASSWORD_FILE", "DB_NAME_PREFIX", "DB_HOST_REDIS", "DB_POOL_SIZE_MAX"):
         assert meaning(none) is None, none
+    # A hosted database's add-on's URL, as its platform names it (Heroku's JawsDB).
+    assert meaning("JAWSDB_URL") == meaning("JAWSDB_MARIA_URL") == meaning("DATABASE_URL")
+    assert meaning("ELEPHANTSQL_URL") == meaning("DATABASE_URL")
 
 
 def test_a_dsn_is_a_database_url_by_its_name_or_its_type() -> None:

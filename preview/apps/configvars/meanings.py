@@ -76,6 +76,14 @@ _DATABASE_WORDS = {
     # TypeORM 0.2's own settings read from the environment (TYPEORM_CONNECTION=mysql,
     # TYPEORM_HOST …: clicker645's typeorm-express, its .env's, was given no MariaDB).
     "TYPEORM": "",
+    # A hosted database's add-on, named as its platform gives it (stealergood's
+    # vehicle-rental-express parses Heroku's JAWSDB_URL: "Cannot read properties of
+    # undefined (reading 'match')" where it was unset).
+    # (no engine said: the one its driver uses, as a generic name's)
+    "JAWSDB": "",
+    "PLANETSCALE": "",
+    "ELEPHANTSQL": "",
+    "NEON": "",
 }
 # Another store's word: a name with one is none of a SQL database's.
 _OTHER_STORES = {
