@@ -18,9 +18,10 @@ TMCreme's drf-image-uploader ignores its ``config.ini`` (its README shows it), a
 ``migrate`` died on ``KeyError: 'MAIN_SETTINGS'``. Its sections and keys are what the code
 reads, written as INI; a key of a database's section (``[db]``) named as that database's
 part (``passwd``: ``DB_PASSWD``, the served database's password). And a YAML or JSON file
-the code loads and reads no key of by name, which its .gitignore names (a local settings file kept out of the repository: the
-app reads it whole, or no longer reads it): burkee75's flask-weather-app opens
-``config.yaml`` at import and died on FileNotFoundError; written as an empty mapping.
+the code loads and reads no key of by name, which its .gitignore names (a local settings
+file kept out of the repository: the app reads it whole, or no longer reads it):
+burkee75's flask-weather-app opens ``config.yaml`` at import and died on
+FileNotFoundError; written as an empty mapping.
 """
 
 from __future__ import annotations
