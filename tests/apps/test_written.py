@@ -583,6 +583,26 @@ def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read(
     assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}
 
 
+def test_a_settings_file_loaded_into_an_annotated_name_is_written_from_its_keys_read() -> None:
+    """Bars-377's schedule-fastapi: ``CONFIG: dict[str, Any] = json.load(f)`` and then
+    ``CONFIG["mysql"]["host"]``; its config.json was written without them ("KeyError:
+    'mysql'")."""
+    app = b"""
+import json
+from typing import Any
+with open("config.json", encoding="utf-8") as f:
+    CONFIG: dict[str, Any] = json.load(f)
+MYSQL = {"host": CONFIG["mysql"]["host"], "db": CONFIG["mysql"]["database"]}
+"""
+    found = settings_files({"lifespan_manager.py": app, ".gitignore": b"config.json\n"})
+    assert found == {
+        "config.json": {
+            "MYSQL_HOST": ("mysql", "host"),
+            "MYSQL_DATABASE": ("mysql", "database"),
+        }
+    }
+
+
 def test_an_ini_file_configparser_reads_and_the_upload_lacks_is_written() -> None:
     """TMCreme's drf-image-uploader: settings.py reads ``config.ini`` beside it with
     ``configparser`` (which skips a missing file) and then ``config["MAIN_SETTINGS"]

@@ -237,10 +237,16 @@ def _loaded(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, s
 
 
 def _bound_load(statement: ast.stmt, handle: str) -> str | None:
-    """``name`` of ``name = yaml.load(handle, …)`` (``json.load``, ``yaml.safe_load``)."""
-    if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+    """``name`` of ``name = yaml.load(handle, …)`` (``json.load``, ``yaml.safe_load``),
+    annotated or not (Bars-377's schedule-fastapi: ``CONFIG: dict[str, Any] =
+    json.load(f)``, its ``config.json`` written without the ``mysql`` it reads:
+    "KeyError: 'mysql'")."""
+    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target, call = statement.target, statement.value
+    elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, call = statement.targets[0], statement.value
+    else:
         return None
-    target, call = statement.targets[0], statement.value
     if not isinstance(target, ast.Name) or not isinstance(call, ast.Call) or not call.args:
         return None
     given = call.args[0]
