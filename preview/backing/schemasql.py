@@ -500,7 +500,13 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
         return None
-    return DeclaredSql(_scripts(files, fitting, engine), "its one SQL file that creates tables")
+    scripts = _scripts(files, fitting, engine)
+    if fitting[0].endswith(".txt"):
+        # A text file is notes as often as SQL: its statements alone (connie388's
+        # order-express-mysql-server: setup.txt's npm commands and prose around its
+        # CREATE TABLE, "ERROR 1064 … SQL syntax" at its first line).
+        scripts = tuple((path, _statements(text)) for path, text in scripts)
+    return DeclaredSql(scripts, "its one SQL file that creates tables")
 
 
 def _own_databases(files: dict[str, bytes], paths: list[str], engine: str) -> bool:

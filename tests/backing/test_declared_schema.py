@@ -155,6 +155,11 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     assert [path for path, _ in wants.init_scripts] == ["Ajuda/CREATE TABLE .txt"]
     prose = {"notes.txt": b"we should create table t"}
     assert declared_sql(prose, POSTGRES, compose_init_scripts) is None
+    # A text file's statements alone: connie388's order-express-mysql-server keeps npm's
+    # commands and prose around its CREATE TABLE in setup.txt ("ERROR 1064" at line 1).
+    setup = b"download node and npm\n\nnpm i mysql2\n\ninstall mysql workbench\n\n" + PLAIN
+    found = declared_sql({"setup.txt": setup, "server.js": b""}, MYSQL, compose_init_scripts)
+    assert found is not None and found.scripts == (("setup.txt", PLAIN.decode()),)
     # What makes its schema otherwise (migrations), or tests' SQL: none.
     assert (
         declared_sql({**files, "migrations/001_init.js": b""}, MYSQL, compose_init_scripts) is None
