@@ -13,6 +13,7 @@ import trio
 from preview.apps.detect import detect
 from preview.apps.node import node_start
 from preview.apps.node.devscript import nodemon_config_file, without_watcher
+from preview.apps.node.fallbacks import adapter_export
 from preview.apps.node.nodeapp import TSX
 
 from ..launching import app_files
@@ -547,3 +548,32 @@ def test_a_hono_app_exporting_its_fetch_handler_is_served_by_bun() -> None:
     assert found is not None and found.argv[-1].endswith("; bun src/index.js")
     files["src/index.js"] += b"serve({ fetch: app.fetch, port: 3000 });\n"
     assert node_start(files) is None
+
+
+def test_an_app_handed_to_a_serverless_adapter_is_served_by_bun() -> None:
+    """kungfu321's aws-hono: src/index.ts ends ``export const handler = handle(app)``
+    (``hono/aws-lambda``), deployed by SST, no start script: it ran, exited at once,
+    printing nothing. Bun imports it with the adapter replaced by one serving the app on
+    $PORT; a module that serves itself besides is not taken for one."""
+    source = (
+        "import { Hono } from 'hono'\nimport { handle } from 'hono/aws-lambda'\n"
+        "const app = new Hono().basePath('/api')\n"
+        "app.get('/health', (c) => c.json({ status: 'ok' }))\n"
+        "export const handler = handle(app)\n"
+    )
+    package = {
+        "type": "module",
+        "scripts": {"deploy": "sst deploy"},
+        "dependencies": {"hono": "^4"},
+    }
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": source.encode()}
+    found = node_start(files)
+    assert found is not None and found.tools == ("bun@^1",), found
+    assert "hands its app to hono/aws-lambda" in (found.note or "")
+    assert "await import('./src/index.ts')" in found.argv[-1]
+    served = {**files, "src/index.ts": source.encode() + b"serve({ fetch: app.fetch })\n"}
+    assert adapter_export(served) is None
+    express = (
+        b"const serverless = require('serverless-http')\nmodule.exports.handler = serverless(app)\n"
+    )
+    assert adapter_export({"handler.js": express}) == ("handler.js", ("serverless-http",))

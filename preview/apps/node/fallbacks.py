@@ -28,6 +28,8 @@ from .devscript import compiled_once, without_watcher
 __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
+    "adapter_export",
+    "adapter_server",
     "ecosystem_start",
     "fetch_export",
     "fetch_server",
@@ -316,6 +318,55 @@ def fetch_server(module: str, export: str | None) -> str:
         return f"bun {module}"
     served = f"Bun.serve({{ port: Number(process.env.PORT), fetch: {export} }})"
     return f"bun -e \"import {{ {export} }} from './{module}'; {served}\""
+
+
+# A serverless platform's adapter, which takes the app and returns the platform's handler
+# (group 1 the package): Hono's for AWS Lambda, Vercel, Netlify, Lambda@Edge, Cloudflare
+# Pages, and serverless-http (an Express or Koa app on Lambda).
+_ADAPTERS = ("hono/aws-lambda", "hono/vercel", "hono/netlify", "hono/lambda-edge")
+_ADAPTERS += ("hono/cloudflare-pages", "serverless-http")
+_ADAPTER_IMPORT = re.compile(
+    r"""(?:\bfrom\s*|\brequire\(\s*)["'](""" + "|".join(map(re.escape, _ADAPTERS)) + r""")["']"""
+)
+# The modules a serverless app's adapted handler is looked for in, besides those above.
+_ADAPTED_MODULES = (*_HANDLER_MODULES, "handler.js", "handler.ts", "src/handler.ts")
+_ADAPTED_MODULES += ("src/handler.js", "lambda.js", "src/lambda.ts", "app.js", "src/app.js")
+# Where a module serves itself (``app.listen(3000)``, ``serve(app)``, ``Bun.serve(``).
+_SERVES_ITSELF = re.compile(r"\.listen\(|(?<![\w.])serve\(|Bun\.serve\(")
+
+
+def adapter_export(files: dict[str, bytes]) -> tuple[str, tuple[str, ...]] | None:
+    """(the module, the adapters it imports) of an app that hands itself to a serverless
+    platform's adapter (:data:`_ADAPTERS`) and serves nothing: kungfu321's aws-hono ends
+    ``export const handler = handle(app)`` (``hono/aws-lambda``), deployed by SST; run as
+    it was, it exited at once, printing nothing. Bun serves the app the adapter is given
+    (:func:`adapter_server`); None where no module does so."""
+    for path in _ADAPTED_MODULES:
+        source = uncommented(files.get(path, b"")).decode("utf-8", "replace")
+        adapters = tuple(dict.fromkeys(_ADAPTER_IMPORT.findall(source)))
+        if adapters and not _SERVES_ITSELF.search(source):
+            return path, adapters
+    return None
+
+
+def adapter_server(module: str, adapters: tuple[str, ...]) -> str:
+    """Bun's command importing ``module`` with each of ``adapters`` replaced by one whose
+    handler serves the app it is given on ``PORT`` (a fetch handler's app by Bun, an
+    Express or Koa app by its own ``listen``): Bun's runtime plugin's virtual modules,
+    registered before the import."""
+    serve = (
+        "const serve = (app) => { const port = Number(process.env.PORT);"
+        " if (typeof app.fetch === 'function') Bun.serve({ port, fetch: app.fetch });"
+        " else app.listen(port); return () => undefined; };"
+    )
+    exports = "{ default: serve, handle: serve, streamHandle: serve }"
+    modules = ", ".join(f"'{adapter}'" for adapter in adapters)
+    plugin = (
+        "Bun.plugin({ name: 'preview-serverless', setup(build) {"
+        f" for (const name of [{modules}]) build.module(name, () =>"
+        f" ({{ exports: {exports}, loader: 'object' }})); }} }});"
+    )
+    return f"bun -e \"{serve} {plugin} await import('./{module}');\""
 
 
 # pm2's ecosystem files, the app's only word on how it starts where package.json has none.

@@ -67,6 +67,8 @@ from preview.apps.node.emptystart import (
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
     NODE_FILE,
+    adapter_export,
+    adapter_server,
     ecosystem_start,
     fetch_export,
     fetch_server,
@@ -565,6 +567,14 @@ def _start(
     if exported is not None and entry in ("", exported[0]):
         served = fetch_server(*exported)
         note = f"{exported[0]} exports its fetch handler, which nothing serves: {served}"
+        return NodeStart(_shell(served), setup, () if "bun" in listed else (BUN,), note)
+    adapted = adapter_export(files)  # a serverless platform's handler: served by Bun
+    if adapted is not None and entry in ("", adapted[0]):
+        served = adapter_server(*adapted)
+        note = (
+            f"{adapted[0]} hands its app to {', '.join(adapted[1])} (a serverless platform's"
+            f" adapter) and serves nothing itself: Bun serves that app on $PORT"
+        )
         return NodeStart(_shell(served), setup, () if "bun" in listed else (BUN,), note)
     if not entry and (project := project_start(scripts)) is not None:
         name, build = project
