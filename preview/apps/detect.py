@@ -180,8 +180,15 @@ class Detection:
         return replace(self, workers=kept)
 
 
-def _split(template: str) -> tuple[str, ...]:
-    return tuple(template.split())
+# A word of a command template standing for an argument given whole (a folder's name may
+# hold spaces).
+_WHOLE = "\x00whole\x00"
+
+
+def _split(template: str, *whole: str) -> tuple[str, ...]:
+    """``template``'s words, each :data:`_WHOLE` replaced by the next of ``whole``."""
+    given = iter(whole)
+    return tuple(next(given) if word == _WHOLE else word for word in template.split())
 
 
 def _escape(text: str) -> str:
@@ -530,20 +537,26 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
     if (script := _serves_at_import(found, files)) is not None:
         return script
     in_folder = runs_in_its_folder(found, files)
+    # The folder is one argument whatever its name holds (rv1281's Online-Attendance-Flask-
+    # Application keeps its app in "Online Student Attendance/": split at its spaces,
+    # gunicorn was given the app "Student").
+    folder = (_escape(found.directory),) if found.directory else ()
     if found.asgi:
         target = f"{found.module}:{found.attr}" + (" --factory" if found.factory else "")
-        if found.directory and not in_folder:
-            target += f" --app-dir {found.directory}"
-        argv = _split(_UVICORN.format(python="{python}", target=target))
+        if folder and not in_folder:
+            target += f" --app-dir {_WHOLE}"
+        argv = _split(_UVICORN.format(python="{python}", target=target), *folder)
         if in_folder:  # uvicorn has no --chdir: a shell goes there first
-            argv = (*_IN_FOLDER, found.directory, *argv)
+            argv = (*_IN_FOLDER, *folder, *argv)
         return Detection(found.framework, argv, found.path, "python", server="uvicorn", asgi=True)
     call = "(" + ", ".join(["{}"] * found.arguments) + ")" if found.factory else ""
     target = f"{found.module}:{found.attr}{call}"
-    if found.directory:
+    if folder:
         option = "--chdir" if in_folder else "--pythonpath"  # --chdir: its import path too
-        target = f"{option} {found.directory} {target}"
-    argv = _split(_GUNICORN.format(python="{python}", target=_escape(target)))
+        target = f"{option} {_WHOLE} {_escape(target)}"
+    else:
+        target = _escape(target)
+    argv = _split(_GUNICORN.format(python="{python}", target=target), *folder)
     return Detection(found.framework, argv, found.path, "python", server="gunicorn")
 
 

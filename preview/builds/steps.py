@@ -285,17 +285,28 @@ async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
         reason = f"setup step failed ({describe_exit(result.returncode)}): {shown}"
         told = tool_failure(result.tail)  # tsc's errors (on stdout), npm's
         out = None
-        if told is not None and only_outside_the_code(result.tail):  # noUnusedLocals …
+        if told is not None and told[0].startswith("TypeScript"):
             flagged = _OUT_DIR_FLAG.search(argv[-1])
             out = await trio.to_thread.run_sync(
                 typescript_output, cwd, flagged.group(1) if flagged else None
             )
-        if out is not None:
-            said = told[0] if told is not None else "TypeScript"
-            await say(
-                f"{said}: none in what its code does; tsc wrote its JavaScript "
-                f"to {out}/ all the same (noEmitOnError is off), run as it is"
-            )
+        if told is not None and out is not None:
+            # Type errors stop no JavaScript from running (its types are erased): tsc wrote
+            # it, and the app runs as its author's transpile-only runner would have run it
+            # (tsx, ts-node --transpile-only, swc), the errors said first. Only where its
+            # tsconfig says not to emit on errors does the step fail.
+            if only_outside_the_code(result.tail):  # noUnusedLocals …
+                await say(
+                    f"{told[0]}: none in what its code does; tsc wrote its JavaScript "
+                    f"to {out}/ all the same (noEmitOnError is off), run as it is"
+                )
+            else:
+                await say(
+                    f"{told[0]}: type errors in its code, which tsc wrote JavaScript for "
+                    f"to {out}/ all the same (noEmitOnError is off): run as it is, as a "
+                    "transpile-only runner would run it; a failure of that code may be one "
+                    "of these errors"
+                )
             return
         if told is not None:
             raise BuildFailed(f"{reason}: {told[0]}", told[1])

@@ -154,6 +154,13 @@ def test_python_app_shapes(files: dict[str, str], target: str, framework: str) -
 def test_app_dir_for_a_directory_without_package() -> None:
     found = _detect({"svc/main.py": FASTAPI})
     assert found.argv[3:6] == ("main:app", "--app-dir", "svc")
+    # A folder named with spaces is one argument (rv1281's Online-Attendance-Flask-
+    # Application: gunicorn, given its folder split, took "Student" for the app).
+    spaced = _detect({"Online Student/main.py": FASTAPI})
+    assert spaced.argv[3:6] == ("main:app", "--app-dir", "Online Student")
+    flask = "from flask import Flask\napp = Flask(__name__)\n"
+    wsgi = _detect({"Online Student/main.py": flask}).argv
+    assert wsgi[-3:] == ("--pythonpath", "Online Student", "main:app")
 
 
 def test_order_command_then_procfile_then_code() -> None:

@@ -250,10 +250,14 @@ async def test_what_envalid_requires_gets_a_throwaway_where_its_name_says(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
-async def test_typescript_errors_fail_the_build_step(builder_service: Service) -> None:
+async def test_typescript_errors_in_the_code_run_its_output_unless_it_emits_none_then(
+    builder_service: Service,
+) -> None:
     """Where tsc runs as the app declared (another flag than its project's: no emit
-    without type check stands in for it, ``builds.typescript``), its errors in the
-    code fail the step, said without tsc's colours."""
+    without type check stands in for it, ``builds.typescript``), its errors in the code
+    are said, without tsc's colours, and the JavaScript it wrote all the same runs, as a
+    transpile-only runner would run it (tonysnickers' api-book-express: 12 errors in 3
+    files failed its launch); a tsconfig with ``noEmitOnError`` fails the step."""
     service = builder_service
     files = app_files("ts_express_build")
     files["package.json"] = files["package.json"].replace(
@@ -262,6 +266,15 @@ async def test_typescript_errors_fail_the_build_step(builder_service: Service) -
     files["src/index.ts"] += "\nconst wrong: number = 'text';\nconst worse: string = 42;\n"
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"compiled": True}
+        system = messages(await service.history(body["gid"]), "system")
+        said = [m for m in system if m.startswith("TypeScript: 2 errors in src/index.ts")]
+        assert said and "type errors in its code" in said[0] and "\x1b" not in said[0], system
+        assert (await service.stop(body["gid"])).status_code == 200
+        config = json.loads(files["tsconfig.json"])
+        config["compilerOptions"]["noEmitOnError"] = True
+        body = await launched(service, {**files, "tsconfig.json": json.dumps(config)})
         assert body["status"] == "failed"
         assert "TypeScript: 2 errors in src/index.ts" in body["errorMessage"], body
         assert "\x1b" not in body["errorMessage"]
