@@ -54,7 +54,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -69,6 +69,7 @@ from ..apps.asyncdb import (
 from ..apps.configvars import (
     DATABASE,
     OWN_PORT,
+    ServedDatabase,
     compose_database_names,
     compose_environment,
     compose_projects,
@@ -381,11 +382,18 @@ def database_urls_by_meaning(
         reads = required_types(files)
     sources = [n for n in URL_VARIABLES if env.get(n) and n not in given]
     sources += [n for n in URL_VARIABLES if env.get(n) and n in given]  # the app's own last
-    if served_database(env) is not None:
+    served = served_database(env)
+    if served is not None:
         # A server given by its parts (a MariaDB: DB_HOST …): the SQLite file DATABASE_URL
         # still names is not what a URL by meaning is (Time-Tracker's express-sequelize-api read
         # CLEARDB_DATABASE_URL, given that file: "The dialect sqlite is not supported").
         sources = [n for n in sources if not env[n].lower().startswith(("sqlite", "file:"))]
+    urls = [env[n] for n in sources]
+    if not urls and served is not None and language == "node":
+        # A MariaDB given by its parts alone, none of them a URL: one made of them, for the
+        # names the code reads a URL by (stealergood's vehicle-rental-express parses
+        # Heroku's JAWSDB_URL: "Cannot read properties of undefined (reading 'match')").
+        urls.append(_url_of(served))
     found: dict[str, str] = {}
     read_names = {name.upper() for name in reads}
     # (a connection string's option over its name: ``connectionString: env.
@@ -402,9 +410,7 @@ def database_urls_by_meaning(
         if own and not (template_url(own) or fill_in(own)):
             continue
         schemes = _ENGINE_SCHEMES.get(what.engine, ())
-        url = next(
-            (env[n] for n in sources if not schemes or env[n].lower().startswith(schemes)), None
-        )
+        url = next((u for u in urls if not schemes or u.lower().startswith(schemes)), None)
         if url is not None and language == "python" and _sqlite_file_name(files, name):
             # Its own code writes the SQLite URL around it: the file's path is wanted.
             url = next((env[n] for n in sources if env[n].startswith("sqlite:///")), None)
@@ -419,6 +425,12 @@ def database_urls_by_meaning(
             )
             found[name] = sync_url(url, listed or set()) if sync else url
     return found
+
+
+def _url_of(served: ServedDatabase) -> str:
+    """The URL of the database the service gives by its parts (its engine's scheme)."""
+    auth = f"{quote(served.user, safe='')}:{quote(served.password, safe='')}@"
+    return f"{served.engine}://{auth}{served.host}:{served.port}/{quote(served.name, safe='')}"
 
 
 def _sqlite_file_name(files: dict[str, bytes], name: str) -> bool:

@@ -291,14 +291,20 @@ def test_the_database_url_is_given_under_the_names_the_app_reads_one_by() -> Non
     assert database_urls_by_meaning(node, env, {}, "node") == {"PG_DSN": served}
     # A server given by its parts (a MariaDB's DB_HOST …, MYSQL_HOST …): the SQLite file
     # DATABASE_URL still names is no URL by meaning (Time-Tracker's express-sequelize-api,
-    # CLEARDB_DATABASE_URL: "The dialect sqlite is not supported").
+    # CLEARDB_DATABASE_URL: "The dialect sqlite is not supported"); the URL its parts make
+    # is (stealergood's vehicle-rental-express parses Heroku's JAWSDB_URL, unset: "Cannot
+    # read properties of undefined (reading 'match')").
     heroku = {"server.js": b"const url = process.env.CLEARDB_DATABASE_URL\n"}
     parts = {"DB_HOST": "127.0.0.1", "DB_PORT": "3306", "MYSQL_HOST": "127.0.0.1"}
+    parts |= {"DB_USER": "root", "DB_PASSWORD": "p@ss", "DB_NAME": "app"}
     mariadb = {**sqlite, **parts, "MYSQL_PORT": "3306"}
     assert database_urls_by_meaning(heroku, sqlite, {}, "node") == {
         "CLEARDB_DATABASE_URL": "sqlite:////tmp/app.db"
     }
-    assert database_urls_by_meaning(heroku, mariadb, {}, "node") == {}
+    made = "mysql://root:p%40ss@127.0.0.1:3306/app"
+    assert database_urls_by_meaning(heroku, mariadb, {}, "node") == {"CLEARDB_DATABASE_URL": made}
+    jawsdb = {"src/db.js": b"const dbUrl = process.env.JAWSDB_URL;\n"}
+    assert database_urls_by_meaning(jawsdb, mariadb, {}, "node") == {"JAWSDB_URL": made}
 
 
 def test_a_services_switch_is_read_by_its_name() -> None:
