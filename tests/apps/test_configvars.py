@@ -260,6 +260,33 @@ def later():
     assert set(required_variables(files)) == {"KIT_PRIVATE_KEY", "KIT_URL", "VENDOR_TOKEN"}
 
 
+def test_a_read_a_module_level_if_refuses_to_go_on_without_is_required() -> None:
+    """muhammadfauzanis' GITS-Billing-FastAPI: ``SUPABASE_URL = os.getenv("SUPABASE_URL")``
+    and ``if not SUPABASE_URL or not SUPABASE_SERVICE_KEY: raise Exception(…)`` at import
+    (its every start died there). ``is None`` and ``sys.exit`` alike; a check that only
+    warns, one in a function, or ``is not None`` requires nothing."""
+    source = b"""import os, sys, logging
+URL = os.getenv("SUPABASE_URL")
+KEY = os.getenv("SUPABASE_SERVICE_ROLE_KEY")
+TOKEN = os.environ.get("BOT_TOKEN")
+SOFT = os.getenv("SOFT_SETTING")
+OTHER = os.getenv("OTHER_SETTING")
+if not URL or not KEY:
+    raise Exception("Supabase URL and Service Key must be set in .env file")
+if TOKEN is None:
+    sys.exit("BOT_TOKEN missing")
+if not SOFT:
+    logging.warning("no SOFT_SETTING")
+if OTHER is not None:
+    raise RuntimeError("set elsewhere")
+def later():
+    if not os.getenv("LATER"):
+        raise RuntimeError("later")
+"""
+    found = required_variables({"app/middleware.py": source})
+    assert set(found) == {"SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "BOT_TOKEN"}
+
+
 def test_a_settings_field_defaulting_to_a_bare_read_requires_its_variable() -> None:
     """Vedansh1857's fastapi-user-mgmt: ``env: str = os.getenv("ENV")`` in a settings
     class, None where ENV is unset, which its ``str`` refuses ("Input should be a valid

@@ -27,7 +27,7 @@ import posixpath
 import re
 from collections.abc import Collection, Iterator
 
-from ...discovery.pyast import imported_files, is_none, parse_source
+from ...discovery.pyast import imported_files, is_none, last_name, parse_source
 from ..node.envreads import node_env_reads
 from ..pyapp import parse_module, python_files
 from .meanings import DATABASE, DATABASE_URL_READ, meaning
@@ -158,7 +158,7 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
         prefix = _reader_prefix(tree) if configured else ""
         file_values = _dotenv_value_dicts(tree)
         bound.update(_bound_reads(tree, prefix))
-        for key in _built_with(tree, prefix, own):
+        for key in _built_with(tree, prefix, own) | _guarded_reads(tree, prefix):
             if found.get(key, OPTIONAL) == OPTIONAL:
                 found[key] = ""
         for node in ast.walk(tree):
@@ -638,6 +638,50 @@ def _own_names(files: dict[str, bytes]) -> set[str]:
 
 
 _CONNECTION_PARTS = frozenset(("host", "port", "db", "database", "user", "username", "password"))
+
+
+def _guarded_reads(tree: ast.Module, prefix: str) -> set[str]:
+    """The variables bound at module level to a read without a default that a module-level
+    ``if`` refuses to go on without: ``if not URL or not KEY: raise …`` (``sys.exit``,
+    ``exit`` too). muhammadfauzanis' GITS-Billing-FastAPI reads ``SUPABASE_URL =
+    os.getenv("SUPABASE_URL")`` and raises "Supabase URL and Service Key must be set in
+    .env file" at import where either is unset."""
+    bound = _bound_reads(tree, prefix)
+    found: set[str] = set()
+    for statement in tree.body:
+        if not isinstance(statement, ast.If) or not _stops(statement.body):
+            continue
+        test = statement.test
+        tests = (
+            test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
+        )
+        for each in tests:
+            if isinstance(each, ast.UnaryOp) and isinstance(each.op, ast.Not):
+                each = each.operand
+            elif (
+                isinstance(each, ast.Compare)
+                and isinstance(each.ops[0], ast.Is | ast.Eq)
+                and is_none(each.comparators[0])
+            ):
+                each = each.left
+            else:
+                continue
+            if isinstance(each, ast.Name) and each.id in bound:
+                found.add(bound[each.id])
+            elif (key := _environ_get(each)) is not None:
+                found.add(key)
+    return found
+
+
+def _stops(body: list[ast.stmt]) -> bool:
+    """Whether a block raises or exits (``raise``, ``sys.exit(…)``, ``exit(…)``)."""
+    for statement in body:
+        if isinstance(statement, ast.Raise):
+            return True
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(call, ast.Call) and last_name(call.func) in ("exit", "_exit"):
+            return True
+    return False
 
 
 def _built_with(tree: ast.Module, prefix: str, own: set[str]) -> set[str]:
