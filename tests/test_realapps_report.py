@@ -227,6 +227,15 @@ def test_an_unnamed_host_diagnosis_counts_the_routes_whose_own_lines_fail_a_look
     )
 
 
+def test_a_missing_gdal_library_is_the_machines() -> None:
+    gdal = _failed(
+        "setup step failed (exited with code 1): python manage.py migrate --noinput: "
+        "django.core.exceptions.ImproperlyConfigured: Could not find the GDAL library"
+    )
+    classify(gdal, {})
+    assert gdal["class"] == "environment" and gdal["cause"].startswith("GDAL, the system")
+
+
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     gone = _failed("Failed to download `rotoger==0.1.1`: HTTP status client error (404 Not Found)")
     ours = _failed("exited with code 1: ModuleNotFoundError: No module named 'x'")

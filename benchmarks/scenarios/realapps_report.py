@@ -95,6 +95,12 @@ ENVIRONMENT = [
         "PostGIS, whose types its models use, is not installed on this machine's PostgreSQL",
     ),
     (
+        # GeoDjango's GDAL, a system library its image installs (apt's gdal-bin, libgdal),
+        # which this machine lacks (dgis-demo's goods-delivery-drf: migrate died on it).
+        r"Could not find the GDAL library",
+        "GDAL, the system library GeoDjango loads, is not installed on this machine",
+    ),
+    (
         # pgvector's type, an extension of PostgreSQL's that this machine's server does not
         # have (ppalbuquerque's nestjs-pharmacy-api: its migration's CREATE EXTENSION vector).
         r'extension "vector" is not available|type "vector" does not exist',
