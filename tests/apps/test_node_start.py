@@ -577,3 +577,19 @@ def test_an_app_handed_to_a_serverless_adapter_is_served_by_bun() -> None:
         b"const serverless = require('serverless-http')\nmodule.exports.handler = serverless(app)\n"
     )
     assert adapter_export({"handler.js": express}) == ("handler.js", ("serverless-http",))
+
+
+def test_a_platforms_dev_server_gives_way_to_the_handler_its_module_exports() -> None:
+    """ruchernchong's hono-sst-cloudflare: ``"dev": "sst dev --stage dev"`` (SST, which runs
+    nothing without its account: exit 127) and src/index.ts's ``export default app``: Bun
+    serves that app. A dev script of another command is still its start."""
+    source = "import { Hono } from 'hono'\nconst app = new Hono()\nexport default app;\n"
+    package = {"type": "module", "scripts": {"dev": "sst dev --stage dev"}}
+    package["dependencies"] = {"hono": "^4", "sst": "^3"}
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": source.encode()}
+    found = node_start(files)
+    assert found is not None and found.argv[-1].endswith("bun src/index.ts"), found
+    package["scripts"]["dev"] = "tsx watch src/index.ts"
+    files["package.json"] = json.dumps(package).encode()
+    found = node_start(files)
+    assert found is not None and "bun" not in found.argv[-1], found

@@ -523,6 +523,11 @@ def _start(
         said = f"the {serving} script runs " + (found.note or f"the {runs} script")
         return replace(found, note=f"{why}: {said}" if why else said)
     dev = next((name for name in DEV_SCRIPTS if scripts.get(name, "").strip()), None)
+    if dev is not None and _PLATFORM_DEV.search(scripts[dev]) and _serverless_export(files):
+        # A platform's own dev server (``sst dev``, ``vercel dev``, ``netlify dev``), which
+        # runs nothing without the platform's account (ruchernchong's hono-sst-cloudflare:
+        # exit 127): the app its handler module exports is served instead (below).
+        dev = None
     if dev is not None:
         nodemon = nodemon_settings(files, package)
         if not setup and (variant := variant_build(dev, scripts, files)) is not None:
@@ -589,6 +594,16 @@ def _start(
         " listens"
     )
     return _entry(entry, setup, tools, ts_node_command(files, listed), runner, said)
+
+
+# A serverless platform's own dev server, run by a script.
+_PLATFORM_DEV = re.compile(r"(?:^|[\s;&|(])(?:sst\s+(?:dev|start)|vercel\s+dev|netlify\s+dev)\b")
+
+
+def _serverless_export(files: dict[str, bytes]) -> bool:
+    """Whether a module of the app exports a fetch handler or hands its app to a serverless
+    platform's adapter (:func:`.fallbacks.fetch_export`, :func:`.fallbacks.adapter_export`)."""
+    return fetch_export(files) is not None or adapter_export(files) is not None
 
 
 # A TypeScript runner given a .ts entry in the script itself (ts-node, tsx, ts-node-dev,
