@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from preview.apps.node.nodeapp import node_start
-from preview.apps.node.nodedeps import node_dependencies, orm_drivers_unlisted
+from preview.apps.node.nodedeps import DART_SASS, node_dependencies, orm_drivers_unlisted
 from preview.builds.npmlock import restore_range
 
 from ..launching import app_files
@@ -581,6 +581,11 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     scripted = {**sass, "scripts": {"css": "node-sass scss -o public"}}
     deps = node_dependencies({**commented, "package.json": json.dumps(scripted).encode()})
     assert deps is not None and "node-sass" in json.loads(deps.package_json)["dependencies"]
+    # Used, it is Dart Sass under its name (node-sass 4 builds on no Node after 16:
+    # nhannhan159's cart-express), its dependents' too (npm overrides).
+    written = json.loads(deps.package_json)
+    assert written["dependencies"]["node-sass"] == written["overrides"]["node-sass"] == DART_SASS
+    assert deps.note is not None and "node-sass installed as Dart Sass" in deps.note
     loaded = {**unused, "model.js": b"const tf = require('@tensorflow/tfjs-node');\n"}
     deps = node_dependencies(loaded)
     assert (

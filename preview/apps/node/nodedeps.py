@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from .refusednames import without_refused_names
 
 __all__ = [
+    "DART_SASS",
     "DEPENDENCY_TABLES",
     "NodeDeps",
     "listed_once",
@@ -78,7 +79,7 @@ def node_dependencies(
         return None
     files, refused = without_refused_names(files)
     deps = replace(_node_dependencies(files, tools, prisma), patches=_patches(files))
-    deps = _without_unused_natives(files, deps)
+    deps = _dart_sass_for_node_sass(_without_unused_natives(files, deps))
     if refused is None:
         return deps
     return replace(deps, note=f"{deps.note}; {refused}" if deps.note else refused)
@@ -262,6 +263,42 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     ]
     said = "; ".join(told)
     said = f"package.json: {said}"
+    note = f"{deps.note}; {said}" if deps.note else said
+    return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
+
+
+# Dart Sass, whose JavaScript API keeps node-sass's (``render``, ``renderSync``, ``types``).
+DART_SASS = "npm:sass@^1.32.0"
+
+
+def _dart_sass_for_node_sass(deps: NodeDeps) -> NodeDeps:
+    """``deps`` with node-sass, which the app uses (the unused one is left out above),
+    installed as Dart Sass under its name: node-sass 4 and 5 compile from source on
+    Node 20 and fail (its prebuilt binaries stop at Node 16), and Dart Sass is its
+    successor, pure JavaScript, with the same API (nhannhan159's cart-express: lasso-sass
+    requires node-sass: "the native module node-sass does not build on Node 20"). Listed
+    by the app or brought by one of its dependencies (npm ``overrides``, the app's own
+    first)."""
+    try:
+        package = json.loads(deps.package_json)
+    except ValueError:
+        return deps
+    if not isinstance(package, dict):
+        return deps
+    tables = [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
+    locked = deps.lockfile is not None and b'node_modules/node-sass"' in deps.lockfile[1]
+    if not any("node-sass" in t for t in tables) and not locked:
+        return deps
+    for table in tables:
+        if "node-sass" in table:
+            table["node-sass"] = DART_SASS
+    own = package.get("overrides")
+    if own is None or isinstance(own, dict):
+        package["overrides"] = {"node-sass": DART_SASS, **(own or {})}
+    said = (
+        f"package.json: node-sass installed as Dart Sass ({DART_SASS}: its API, no native "
+        "code to build)"
+    )
     note = f"{deps.note}; {said}" if deps.note else said
     return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
 
