@@ -192,6 +192,8 @@ def typescript_output(directory: Path, flagged: str | None = None) -> str | None
     if not isinstance(options, dict) or True in map(options.get, ("noEmitOnError", "noEmit")):
         return None
     out_dir = flagged or options.get("outDir")
+    if out_dir is None:  # beside its sources (tonysnickers' api-book-express: src/index.js)
+        return "." if _emitted_beside(directory) else None
     if not isinstance(out_dir, str) or not out_dir.strip():
         return None
     parts = out_dir.replace("\\", "/").split("/")
@@ -209,6 +211,19 @@ def typescript_output(directory: Path, flagged: str | None = None) -> str | None
 
 
 _MOST_FOLDERS = 2000  # looked in for tsc's JavaScript, at most
+
+
+def _emitted_beside(directory: Path) -> bool:
+    """Whether a TypeScript source of ``directory`` (node_modules aside) has its
+    JavaScript beside it, as tsc writes it with no ``outDir``."""
+    for seen, (_, folders, names) in enumerate(os.walk(directory)):
+        if seen >= _MOST_FOLDERS:
+            return False
+        folders[:] = [f for f in folders if f not in ("node_modules", ".git")]
+        sources = {n[:-3] for n in names if n.endswith(".ts") and not n.endswith(".d.ts")}
+        if any(f"{stem}.js" in names for stem in sources):
+            return True
+    return False
 
 
 def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:

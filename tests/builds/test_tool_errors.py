@@ -228,6 +228,14 @@ def test_tsc_errors_outside_what_the_code_does(tmp_path: Path) -> None:
         '    // "noEmit": true,  /* Do not emit outputs. */\n    "outDir": "./build",\n  },\n}\n'
     )
     assert typescript_output(tmp_path) == "./build"
+    # No outDir: its JavaScript beside its sources (tonysnickers' api-book-express, whose
+    # start runs src/index.js), where tsc wrote one.
+    (tmp_path / "tsconfig.json").write_text('{"compilerOptions": {"strict": true}}')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "index.ts").write_text("")
+    assert typescript_output(tmp_path) is None
+    (tmp_path / "src" / "index.js").write_text("")
+    assert typescript_output(tmp_path) == "."
 
 
 async def test_what_the_uploads_code_left_is_read_without_waiting_or_following(
