@@ -226,7 +226,11 @@ _SWITCH = re.compile(r"^(?:USE|ENABLE)_\w+$|_ENABLED?$")
 # An error tracker's project (Sentry's DSN): none, its errors stay in the preview's log.
 # (DSN misspelt DNS too: mhavshyn's FastApi-pet requires ``SENTRY_DNS: str``.)
 _ERROR_TRACKER = re.compile(r"(?:^|_)SENTRY_(?:DSN|DNS|URL)$|^(?:SENTRY_)?DSN$")
-_ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E)$")  # on: a preview's schema made at start
+# on: a preview's schema made at start (DB_SYNC, TYPEORM_SYNCHRONIZE; @nestjs/sequelize's
+# autoLoadModels, which synchronizes its models by default: theshortman's
+# russian-lady-shop-nestjs reads SEQUELIZE_AUTO_LOAD_MODELS, 'relation "categories" does
+# not exist' without it), and debugging
+_ON = re.compile(r"(?:^|_)(?:DEBUG|SYNC|SYNCHRONI[SZ]E|AUTO_?LOAD_MODELS)$")
 # FastAPI's own title and version; STACK_NAME, the full-stack FastAPI template's
 # deployment's name (a required field of Anasothman55's FastAPI-Gym-api's settings).
 _NAME = re.compile(r"^(?:PROJECT|APP|SITE|SERVICE|STACK)_?(?:NAME|TITLE|VERSION)$")

@@ -1787,6 +1787,15 @@ def test_a_required_switch_of_another_service_is_off() -> None:
     assert found.values["USE_S3"] == "" and not found.missing
 
 
+def test_a_switch_making_the_schema_at_start_is_on() -> None:
+    """theshortman's russian-lady-shop-nestjs: ``autoLoadModels: Boolean(process.env.
+    SEQUELIZE_AUTO_LOAD_MODELS)``, which @nestjs/sequelize synchronizes by default:
+    unset, its tables were never made ('relation "categories" does not exist')."""
+    for name in ("SEQUELIZE_AUTO_LOAD_MODELS", "DB_AUTOLOAD_MODELS", "TYPEORM_SYNCHRONIZE"):
+        assert throwaway_value(name) == "true", name
+    assert throwaway_value("AUTO_LOAD_IMAGES") != "true"
+
+
 def test_a_required_read_saying_its_type_gets_a_value_of_that_type() -> None:
     """sheraff0's rental-django-ninja-pydantic has no example file and reads
     ``env.bool('TOOLBAR')``, ``env.bool('SWAGGER')``, ``env.bool('S3_STORAGE')`` and
