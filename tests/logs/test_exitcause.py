@@ -146,6 +146,20 @@ def test_a_syntax_error_says_the_file_and_line_it_is_in() -> None:
     assert failure_cause(named) == "SyntaxError: invalid syntax (main.py, line 2)"  # once
 
 
+def test_a_conflict_markers_syntax_error_names_where_the_merge_was_left() -> None:
+    """shekharsikku's hono-scalar: ``<<<<<<< HEAD`` in src/controllers/tasks.ts, and Bun's
+    "error: Unexpected <<" alone; Node's "Unexpected token '<<'" likewise. The upload's
+    source holding the marker is named; without the upload's files, the error alone."""
+    tasks = b"import { db } from '../db'\n<<<<<<< HEAD\nconst a = 1\n=======\n>>>>>>> b\n"
+    files = {"package.json": b"{}", "src/controllers/tasks.ts": tasks, "src/index.ts": b""}
+    for said in ("error: Unexpected <<", "SyntaxError: Unexpected token '<<'"):
+        cause = failure_cause([said], upload=files)
+        assert cause is not None and cause.endswith(
+            "src/controllers/tasks.ts line 2 holds a merge conflict left unresolved"
+        ), cause
+    assert failure_cause(["error: Unexpected <<"], upload=list(files)) == "error: Unexpected <<"
+
+
 def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     """Node reports an ES module's uncaught rejection below its own frame and a caret:
     what was thrown (a bundler's parse error, not an Error's line) is the cause, never

@@ -244,6 +244,8 @@ def failure_cause(
     nothing sets (read from its source), named too when it died for want of one.
     """
     cause = _failure_cause(lines, requirements, listed_in, upload, needed)
+    if cause is not None and _CONFLICT_SAID.search(cause):
+        cause = _with_conflict(cause, upload)
     if cause is not None and root:
         cause = cause.replace(root.rstrip("/") + "/", "")
     return cause
@@ -317,6 +319,28 @@ def _failure_cause(
             hint = missing_module_hint(m.group(1), requirements, listed_in, upload)
             return _clip(text) + hint
     return _located(lines, index, text)
+
+
+# What a JavaScript runtime or TypeScript says of a merge's conflict marker (Bun: "error:
+# Unexpected <<"; Node: "SyntaxError: Unexpected token '<<'"; tsc's TS1185).
+_CONFLICT_SAID = re.compile(r"Unexpected (?:token )?'?<<|Merge conflict marker encountered")
+_CONFLICT_MARKER = re.compile(rb"^<{7}(?: |$)", re.M)
+_SOURCE = re.compile(r"\.(?:[cm]?[jt]sx?|py)$")
+
+
+def _with_conflict(cause: str, upload: Collection[str] | Mapping[str, bytes]) -> str:
+    """``cause`` with the first of the upload's sources holding a merge's conflict marker
+    (shekharsikku's hono-scalar: ``<<<<<<< HEAD`` in src/controllers/tasks.ts, and Bun's
+    "error: Unexpected <<" alone), where the upload's files are given."""
+    if not isinstance(upload, Mapping):
+        return cause
+    for path in sorted(upload):
+        if not _SOURCE.search(path) or "node_modules/" in path:
+            continue
+        if (found := _CONFLICT_MARKER.search(upload[path])) is not None:
+            line = upload[path].count(b"\n", 0, found.start()) + 1
+            return _clip(f"{cause} — {path} line {line} holds a merge conflict left unresolved")
+    return cause
 
 
 def _located(lines: Sequence[str], index: int, text: str) -> str:
