@@ -192,6 +192,18 @@ _CODE = re.compile(r"\.(?:[cm]?[jt]sx?)$")
 _PAGE_FILES = re.compile(r"\.(?:css|scss|sass|less|html?|svg|map|ejs|hbs|handlebars|pug)$")
 
 
+def _package_tables(deps: NodeDeps) -> tuple[dict, list[dict]] | None:
+    """``deps``' package.json read, and its tables of dependencies npm installs (the same
+    objects: a change to one is the package's); None where it is not a JSON object."""
+    try:
+        package = json.loads(deps.package_json)
+    except ValueError:
+        return None
+    if not isinstance(package, dict):
+        return None
+    return package, [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
+
+
 def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps:
     """``deps`` without the native libraries its package.json lists that no file of the
     upload names (:data:`_NATIVE_LIBRARIES`): a build from source for nothing (cotcac's
@@ -201,13 +213,10 @@ def _without_unused_natives(files: dict[str, bytes], deps: NodeDeps) -> NodeDeps
     .gitignore, sqlite3 3.1.13 built from source past its time) is no use of it, nor a
     page's file (zstared's koa-admin-api: canvas named only by its API docs' bootstrap.css,
     the HTML element; canvas 2 did not build on Node 20), nor a comment."""
-    try:
-        package = json.loads(deps.package_json)
-    except ValueError:
+    read = _package_tables(deps)
+    if read is None:
         return deps
-    if not isinstance(package, dict):
-        return deps
-    tables = [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
+    package, tables = read
     every = {name for table in tables for name in table}
     listed = every & _NATIVE_LIBRARIES.keys()
     carriers = {
@@ -279,13 +288,10 @@ def _dart_sass_for_node_sass(deps: NodeDeps) -> NodeDeps:
     requires node-sass: "the native module node-sass does not build on Node 20"). Listed
     by the app or brought by one of its dependencies (npm ``overrides``, the app's own
     first)."""
-    try:
-        package = json.loads(deps.package_json)
-    except ValueError:
+    read = _package_tables(deps)
+    if read is None:
         return deps
-    if not isinstance(package, dict):
-        return deps
-    tables = [t for k in DEPENDENCY_TABLES if isinstance(t := package.get(k), dict)]
+    package, tables = read
     locked = deps.lockfile is not None and b'node_modules/node-sass"' in deps.lockfile[1]
     if not any("node-sass" in t for t in tables) and not locked:
         return deps

@@ -65,6 +65,7 @@ import json
 import posixpath
 import re
 import shlex
+from collections.abc import Iterator
 
 from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import dockerfile_instructions, dotenv_text
@@ -622,26 +623,32 @@ def root_named_folders(files: dict[str, bytes]) -> dict[str, str]:
     The folder's first name is none of the upload's, and what follows it is a folder
     the upload has: its files are copied under the path the code names."""
     found: dict[str, str] = {}
+    for _, node in _folder_reader_calls(files):
+        given = keywords(node)
+        named = [given.get(k) for k in _FOLDER_READERS[str(last_name(node.func))] if k]
+        if "" in _FOLDER_READERS[str(last_name(node.func))] and node.args:
+            named.append(node.args[0])
+        for folder in named:
+            if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
+                found.update(_rooted_copies(files, folder.value))
+    return found
+
+
+# Flask's own folders where its app or blueprint names none: beside the module making it.
+_FLASK_DEFAULTS = {"Flask": ("templates", "static")}
+
+
+def _folder_reader_calls(files: dict[str, bytes]) -> Iterator[tuple[str, ast.Call]]:
+    """(the module's path, the call) of each call of a folder's reader
+    (:data:`_FOLDER_READERS`) in the upload's Python code."""
     for path in python_files(files):
         data = files[path]
         if not any(reader.encode() in data for reader in _FOLDER_READERS):
             continue
         tree = parse_module(data)
         for node in ast.walk(tree) if tree is not None else ():
-            if not isinstance(node, ast.Call) or last_name(node.func) not in _FOLDER_READERS:
-                continue
-            given = keywords(node)
-            named = [given.get(k) for k in _FOLDER_READERS[str(last_name(node.func))] if k]
-            if "" in _FOLDER_READERS[str(last_name(node.func))] and node.args:
-                named.append(node.args[0])
-            for folder in named:
-                if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
-                    found.update(_rooted_copies(files, folder.value))
-    return found
-
-
-# Flask's own folders where its app or blueprint names none: beside the module making it.
-_FLASK_DEFAULTS = {"Flask": ("templates", "static")}
+            if isinstance(node, ast.Call) and last_name(node.func) in _FOLDER_READERS:
+                yield path, node
 
 
 def case_named_folders(files: dict[str, bytes]) -> dict[str, str]:
@@ -653,27 +660,20 @@ def case_named_folders(files: dict[str, bytes]) -> dict[str, str]:
     ("TemplateNotFound: index.html"). Where exactly one folder beside it is that name when
     case is ignored, its files are copied under the name the code reads."""
     found: dict[str, str] = {}
-    for path in python_files(files):
-        data = files[path]
-        if not any(reader.encode() in data for reader in _FOLDER_READERS):
-            continue
-        tree = parse_module(data)
-        for node in ast.walk(tree) if tree is not None else ():
-            reader = last_name(node.func) if isinstance(node, ast.Call) else None
-            if not isinstance(node, ast.Call) or reader not in _FOLDER_READERS:
-                continue
-            given = keywords(node)
-            keys = _FOLDER_READERS[str(reader)]
-            # Flask resolves its folders from its module's folder; the others from where
-            # the app runs.
-            base = posixpath.dirname(path) if reader in ("Flask", "Blueprint") else ""
-            defaults = _FLASK_DEFAULTS.get(str(reader), ())
-            for index, key in enumerate(keys):
-                folder = given.get(key) if key else (node.args[0] if node.args else None)
-                if folder is None and index < len(defaults):
-                    found.update(_recased_copies(files, posixpath.join(base, defaults[index])))
-                elif isinstance(folder, ast.Constant) and isinstance(folder.value, str):
-                    found.update(_recased_copies(files, posixpath.join(base, folder.value)))
+    for path, node in _folder_reader_calls(files):
+        reader = last_name(node.func)
+        given = keywords(node)
+        keys = _FOLDER_READERS[str(reader)]
+        # Flask resolves its folders from its module's folder; the others from where
+        # the app runs.
+        base = posixpath.dirname(path) if reader in ("Flask", "Blueprint") else ""
+        defaults = _FLASK_DEFAULTS.get(str(reader), ())
+        for index, key in enumerate(keys):
+            folder = given.get(key) if key else (node.args[0] if node.args else None)
+            if folder is None and index < len(defaults):
+                found.update(_recased_copies(files, posixpath.join(base, defaults[index])))
+            elif isinstance(folder, ast.Constant) and isinstance(folder.value, str):
+                found.update(_recased_copies(files, posixpath.join(base, folder.value)))
     return found
 
 
