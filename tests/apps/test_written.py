@@ -120,6 +120,14 @@ def test_the_folders_an_app_writes_in_that_its_repository_lacks() -> None:
     assert found["var/.gitkeep"] == ".env.example gives it as LOG_FILE_PATH"
 
 
+def _write_missing(folder: Path, files: dict[str, bytes], anchor: str) -> None:
+    """What the preview writes of what the upload lacks (MissingFiles' plain contents),
+    written under ``folder``."""
+    for path, data in MissingFiles.read(files, anchor, (), None).plain_contents(files).items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+
+
 def test_folders_a_node_app_builds_from_its_own_folder_are_made() -> None:
     """akex4396's koa-juejin-api: ``fs.createWriteStream(__dirname + '/log/access.log')``
     ("ENOENT … open 'log/access.log'"); BerraUgur's book-express-api writes
@@ -159,10 +167,7 @@ def test_a_folder_its_code_reads_spelled_in_another_case_is_copied_as_named(
         "web/templates/parts/row.html": "web/Templates/parts/row.html",
         "Views/page.html": "views/page.html",
     }
-    written = MissingFiles.read(files, "web/app.py", (), None).plain_contents(files)
-    for path, data in written.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
+    _write_missing(tmp_path, files, "web/app.py")
     loader = jinja2.FileSystemLoader(str(tmp_path / "web/templates"))
     assert jinja2.Environment(loader=loader).get_template("index.html").render(bid=5) == "<p>5</p>"
     both = {**files, "web/TEMPLATES/index.html": b""}
@@ -262,10 +267,7 @@ missing = Jinja2Templates("frontend/views")
         "backend/templates/kitchen.html": "templates/kitchen.html",
         "backend/static/coffee.css": "static/coffee.css",
     }
-    written = MissingFiles.read(files, "app/main.py", (), None).plain_contents(files)
-    for path, data in written.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
+    _write_missing(tmp_path, files, "app/main.py")
     loader = jinja2.FileSystemLoader(str(tmp_path / "backend/templates"))
     page = jinja2.Environment(loader=loader).get_template("kitchen.html").render(orders=3)
     assert page == "<h1>3 orders</h1>"
