@@ -687,6 +687,23 @@ def test_a_sqlite_apps_migration_script_making_its_tables_runs_before_its_seed()
     assert _node({"dependencies": sqlite, "scripts": scripts}, empty).setup == ()
 
 
+def test_a_migration_script_loading_its_migrations_by_name_makes_the_tables() -> None:
+    """Glebvvss's restaurant-express-js (sqlite-async): ``"migrate": "node ./migrate.js"``,
+    which imports src/core/db.js, which requires ``../migrations/${name}.js``, whose
+    0_schema.js sends the CREATE TABLEs; every route met "no such table: reserves"."""
+    scripts = {"serve": "nodemon index.js", "migrate": "node ./migrate.js"}
+    files = {
+        "index.js": "",
+        "migrate.js": "const { migrate } = require('./src/core/db.js')\nmigrate('0_schema')\n",
+        "src/core/db.js": "const migrate = name => require(`../migrations/${name}.js`)\n",
+        "src/migrations/0_schema.js": "db.run(`CREATE TABLE tables (n INTEGER)`)\n",
+    }
+    package = {"dependencies": {"sqlite-async": "^1.1.0", "express": "^4"}, "scripts": scripts}
+    assert _node(package, files).setup == (("npm", "run", "migrate"),)
+    elsewhere = {**files, "src/migrations/0_schema.js": "console.log('no table')\n"}
+    assert _node(package, elsewhere).setup == ()
+
+
 def test_a_script_named_for_the_database_alone_running_its_table_making_file() -> None:
     """larrythng96's simple-libsql-drizzle-express: ``"db": "node src/db/seed.js"``, whose
     file sends CREATE TABLE IF NOT EXISTS and its rows (the README's ``npm run db``); /users

@@ -29,6 +29,7 @@ from collections.abc import Callable
 __all__ = ["copy_scripts", "data_scripts", "table_scripts"]
 
 _SQLITE = {"sqlite3", "better-sqlite3", "@libsql/client", "libsql", "sqlite", "sql.js"}
+_SQLITE |= {"sqlite-async"}  # (sqlite3's promise wrapper: Glebvvss's restaurant-express-js)
 _SERVERS = {
     "pg",
     "pg-promise",
@@ -114,10 +115,7 @@ def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
     if path is None:
         return False
     text = files[path]
-    imported = (_source(_joined(path, m.decode()), files) for m in _RELATIVE_IMPORT.findall(text))
-    if _MAKES_TABLES.search(text) or any(
-        _MAKES_TABLES.search(files[p]) for p in imported if p is not None
-    ):
+    if any(_MAKES_TABLES.search(files[p]) for p in _reached(path, files)):
         return True
     # Or the upload's SQL files, which it reads and sends (alhabib5565's ts-node-express-pg:
     # ``"migrate": "ts-node migrate.ts"`` runs src/database/migrations/*.sql in order;
@@ -130,6 +128,35 @@ def _seed_makes_tables(command: str, files: dict[str, bytes]) -> bool:
             for p, data in files.items()
         )
     )
+
+
+# A module required by a name built from a folder's path (``require(`../migrations/
+# ${name}.js`)``, ``require('./migrations/' + name)``): group 1 that folder.
+_CODE = re.compile(r"\.(?:[cm]?js|ts)$")
+_REQUIRED_FROM_FOLDER = re.compile(
+    rb"""\brequire\(\s*(?:`(\.{1,2}/[\w./-]*/)\$\{|["'](\.{1,2}/[\w./-]*/)["']\s*\+)"""
+)
+
+
+def _reached(path: str, files: dict[str, bytes], depth: int = 2) -> list[str]:
+    """``path`` and the upload's modules it imports, and theirs (``depth`` steps), with
+    every module of a folder one of them requires by a built name (Glebvvss's
+    restaurant-express-js: migrate.js imports src/core/db.js, which requires
+    ``../migrations/${name}.js``: 0_schema.js sends its CREATE TABLEs)."""
+    found, level = [path], [path]
+    for _ in range(depth):
+        near: list[str] = []
+        for current in level:
+            text = files[current]
+            for named in _RELATIVE_IMPORT.findall(text):
+                if (module := _source(_joined(current, named.decode()), files)) is not None:
+                    near.append(module)
+            for groups in _REQUIRED_FROM_FOLDER.findall(text):
+                folder = _joined(current, next(g for g in groups if g).decode()) + "/"
+                near += [p for p in sorted(files) if p.startswith(folder) and _CODE.search(p)]
+        level = [p for p in dict.fromkeys(near) if p not in found]
+        found += level
+    return found
 
 
 def _joined(path: str, relative: str) -> str:
