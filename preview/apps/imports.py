@@ -122,6 +122,11 @@ _PYTHON3_TWINS = {
     "mysql-connector-repackaged": "mysql-connector-python",
     "mysql-python": "mysqlclient",
 }
+# A distribution named as the module of another project, listed for that project's:
+# PyPI's ``decouple`` (0.0.7, "decoupling" helpers) for python-decouple's ``decouple``
+# (tauhedulislam0001's JWT-Token-FastAPI lists ``decouple~=0.0.7`` and imports ``from
+# decouple import config``: "cannot import name 'config' from 'decouple'").
+_ANOTHER_PROJECTS = {"decouple": "python-decouple"}
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
 
@@ -281,6 +286,14 @@ def binary_twins(lines: list[str]) -> tuple[list[str], list[str]]:
             notes.append(
                 f"{line.strip()} → {requirement}: the same module, for Python 3 ({line.strip()} "
                 "is Python 2's)"
+            )
+            continue
+        if (meant := _ANOTHER_PROJECTS.get(name)) is not None:
+            requirement.name, requirement.specifier = meant, SpecifierSet()
+            out.append(str(requirement))
+            notes.append(
+                f"{line.strip()} → {requirement}: the project whose module the code imports "
+                f"({name} on PyPI is another's)"
             )
             continue
         if name == "psycopg" and "c" in requirement.extras:

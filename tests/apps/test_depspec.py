@@ -207,6 +207,12 @@ def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() ->
     lines, notes = binary_twins(['psycopg[c,pool]>=3.1; sys_platform == "linux"', "psycopg[pool]"])
     assert lines == ['psycopg[binary,pool]>=3.1; sys_platform == "linux"', "psycopg[pool]"]
     assert len(notes) == 1 and "C implementation as wheels" in notes[0]
+    # PyPI's decouple is another project than python-decouple, whose module the code
+    # imports (tauhedulislam0001's JWT-Token-FastAPI: ``decouple~=0.0.7``, "cannot import
+    # name 'config' from 'decouple'").
+    lines, notes = binary_twins(["decouple~=0.0.7", "python-decouple==3.8"])
+    assert lines == ["python-decouple", "python-decouple==3.8"]
+    assert len(notes) == 1 and "decouple on PyPI is another's" in notes[0]
 
 
 def test_pipenv_lock_pins_else_pipfile_packages() -> None:
