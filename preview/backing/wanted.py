@@ -533,6 +533,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS))
         or _django_mysql(files)
         or _python_mysql_url(files)
+        or _imports_mysql_driver(files)  # unlisted: the build installs what it imports
     )
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
@@ -957,6 +958,11 @@ _NOT_ITS_CODE = re.compile(
 
 # The app's own Python code opening a connection with a MySQL driver:
 # ``import pymysql`` … ``pymysql.connect(**config)`` (MySQLdb, mysql.connector, aiomysql).
+# A MySQL driver's module imported.
+_PY_MYSQL_IMPORT = re.compile(
+    rb"^\s*(?:import|from)\s+(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb)\b",
+    re.MULTILINE,
+)
 _PY_MYSQL_OPEN = re.compile(
     rb"\b(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb|pooling)\s*\.\s*"
     rb"(?:pooling\s*\.\s*)?"
@@ -1010,6 +1016,14 @@ def mysql_alone_in_python(files: dict[str, bytes]) -> str | None:
     return _opens_mysql_in_python(files, deps)
 
 
+def _imports_mysql_driver(files: dict[str, bytes]) -> bool:
+    """Whether the app's Python code imports a MySQL driver's module."""
+    return any(
+        path.endswith(".py") and not _NOT_ITS_CODE.search(path) and _PY_MYSQL_IMPORT.search(data)
+        for path, data in files.items()
+    )
+
+
 def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | None:
     """The module of a Python app that opens its MySQL itself with its driver
     (``pymysql.connect(host=getenv("MYSQL_HOST"), …)``, a pool of mysql.connector's, a
@@ -1018,14 +1032,21 @@ def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | Non
     file gives MYSQL_* to its service: uploaded without it, no MariaDB was given and its
     /health answered 500, connection refused), or that builds a MySQL URL from them
     (jin-wk's fastapi-api: ``f"mysql://{username}:…"`` from decouple's DB_*, which went
-    unset). None where none does."""
-    if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS):
-        return None
+    unset). A driver its code imports and no dependency file lists counts, where no other
+    SQL driver is listed (Ulises-glitch's sistema-tickets-flask lists Flask alone and opens
+    ``mysql.connector.connect(host="localhost", …)``: the driver installed for its import,
+    no MariaDB given, "Can't connect to MySQL server on 'localhost:3306'"). None where
+    none does."""
     code = {
         path: data
         for path, data in sorted(files.items())
         if path.endswith(".py") and not _NOT_ITS_CODE.search(path) and len(data) <= 256_000
     }
+    unlisted = not deps & _PY_OTHER_DRIVERS and any(
+        _PY_MYSQL_IMPORT.search(d) for d in code.values()
+    )
+    if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS) and not unlisted:
+        return None
     # PostgreSQL's driver listed and never used (JiratikarnDo's Kanban-fastapi freezes
     # psycopg2-binary beside PyMySQL and builds ``mysql+pymysql://…`` alone, its compose
     # file's database mysql:8.0): the code's own MySQL says which. One its code imports,

@@ -284,6 +284,25 @@ def test_a_mysql_url_written_in_python_code_brings_its_driver() -> None:
     assert wanted_servers(moved, "main.py", {}).mysql is None
 
 
+def test_a_mysql_driver_imported_and_unlisted_opening_its_database_wants_mariadb() -> None:
+    """Ulises-glitch's sistema-tickets-flask lists Flask alone and opens
+    ``mysql.connector.connect(host="localhost", user="root", password="admin",
+    database="s_tickets")`` at import: the driver installed for its import, no MariaDB was
+    given ("Can't connect to MySQL server on 'localhost:3306'"). PostgreSQL's driver listed
+    beside it leaves the choice to the rest."""
+    app = (
+        b"from flask import Flask\nimport  mysql.connector\n"
+        b'conexion = mysql.connector.connect(host="localhost", user="root", '
+        b'password="admin", database="s_tickets")\n'
+    )
+    files = {"requirements.txt": b"Flask==3.1.3\n", "app.py": app}
+    mysql = wanted_servers(files, "app.py", {}).mysql
+    assert mysql is not None and mysql.databases == ["s_tickets"]
+    assert mysql.accounts == {"root": "admin"}
+    postgres = {**files, "requirements.txt": b"Flask==3.1.3\npsycopg2-binary\n"}
+    assert wanted_servers(postgres, "app.py", {}).mysql is None
+
+
 def test_sequelizes_positional_database_user_and_password_are_read() -> None:
     """bossbossk20's learn-koa-sequelize: ``new Sequelize('test_seq', 'root', null,
     {dialect: 'mysql', host: '127.0.0.1', port: 4444})``: its MariaDB had no ``test_seq``
