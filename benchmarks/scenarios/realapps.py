@@ -289,10 +289,7 @@ class Runner:
         return []
 
     def logs(self, gid: str, limit: int = LOG_LINES) -> list[str]:
-        lines = [str(e.get("message", "")) for e in self.events(gid)]
-        # The service's diagnoses (said once, maybe long before the end) explain it.
-        said = [line for line in lines[:-limit] if line.startswith("diagnosis: ")]
-        return [line[:300] for line in [*said, *lines[-limit:]]]
+        return log_tail(self.events(gid), limit)
 
     def run_app(self, entry: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -346,10 +343,19 @@ class Runner:
                 probe["onPurpose"] = on_purpose[probe["path"]]
         result["healthy"] = report.healthy(result["probes"])
         if not result["healthy"]:
-            result["logTail"] = self.logs(gid)
-            report.attribute_lines(result["probes"], self.events(gid))
+            events = self.events(gid)
+            result["logTail"] = log_tail(events)
+            report.attribute_lines(result["probes"], events)
         self.stop(gid)
         return result
+
+
+def log_tail(events: list[dict[str, Any]], limit: int = LOG_LINES) -> list[str]:
+    """The last ``limit`` lines of a preview's log events, after the service's diagnoses
+    (said once, maybe long before the end: they explain it)."""
+    lines = [str(e.get("message", "")) for e in events]
+    said = [line for line in lines[:-limit] if line.startswith("diagnosis: ")]
+    return [line[:300] for line in [*said, *lines[-limit:]]]
 
 
 def proxy_url(gid: str, path: str) -> str:

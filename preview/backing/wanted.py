@@ -533,7 +533,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         bool(deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS))
         or _django_mysql(files)
         or _python_mysql_url(files)
-        or _imports_mysql_driver(files)  # unlisted: the build installs what it imports
+        or _imports_mysql_driver(_python_code(files))  # unlisted: the build installs it
     )
     configured = [w for w in mysql.why if "dependencies" not in w]
     if configured and (has_driver or mysql_images):
@@ -956,13 +956,13 @@ _NOT_ITS_CODE = re.compile(
 )
 
 
-# The app's own Python code opening a connection with a MySQL driver:
-# ``import pymysql`` … ``pymysql.connect(**config)`` (MySQLdb, mysql.connector, aiomysql).
 # A MySQL driver's module imported.
 _PY_MYSQL_IMPORT = re.compile(
     rb"^\s*(?:import|from)\s+(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb)\b",
     re.MULTILINE,
 )
+# The app's own Python code opening a connection with a MySQL driver:
+# ``import pymysql`` … ``pymysql.connect(**config)`` (MySQLdb, mysql.connector, aiomysql).
 _PY_MYSQL_OPEN = re.compile(
     rb"\b(?:pymysql|MySQLdb|mysql\.connector|aiomysql|asyncmy|mariadb|pooling)\s*\.\s*"
     rb"(?:pooling\s*\.\s*)?"
@@ -1016,12 +1016,19 @@ def mysql_alone_in_python(files: dict[str, bytes]) -> str | None:
     return _opens_mysql_in_python(files, deps)
 
 
-def _imports_mysql_driver(files: dict[str, bytes]) -> bool:
-    """Whether the app's Python code imports a MySQL driver's module."""
-    return any(
-        path.endswith(".py") and not _NOT_ITS_CODE.search(path) and _PY_MYSQL_IMPORT.search(data)
-        for path, data in files.items()
-    )
+def _python_code(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The app's own Python modules (not its tests, tools or environment's), in path order,
+    none over 256 kB."""
+    return {
+        path: data
+        for path, data in sorted(files.items())
+        if path.endswith(".py") and not _NOT_ITS_CODE.search(path) and len(data) <= 256_000
+    }
+
+
+def _imports_mysql_driver(code: dict[str, bytes]) -> bool:
+    """Whether the app's Python ``code`` (:func:`_python_code`) imports a MySQL driver."""
+    return any(_PY_MYSQL_IMPORT.search(data) for data in code.values())
 
 
 def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | None:
@@ -1037,14 +1044,8 @@ def _opens_mysql_in_python(files: dict[str, bytes], deps: set[str]) -> str | Non
     ``mysql.connector.connect(host="localhost", …)``: the driver installed for its import,
     no MariaDB given, "Can't connect to MySQL server on 'localhost:3306'"). None where
     none does."""
-    code = {
-        path: data
-        for path, data in sorted(files.items())
-        if path.endswith(".py") and not _NOT_ITS_CODE.search(path) and len(data) <= 256_000
-    }
-    unlisted = not deps & _PY_OTHER_DRIVERS and any(
-        _PY_MYSQL_IMPORT.search(d) for d in code.values()
-    )
+    code = _python_code(files)
+    unlisted = not deps & _PY_OTHER_DRIVERS and _imports_mysql_driver(code)
     if not deps & (_MYSQL_DRIVERS | _PY_MYSQL_EXTENSIONS) and not unlisted:
         return None
     # PostgreSQL's driver listed and never used (JiratikarnDo's Kanban-fastapi freezes

@@ -54,7 +54,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -69,7 +69,6 @@ from ..apps.asyncdb import (
 from ..apps.configvars import (
     DATABASE,
     OWN_PORT,
-    ServedDatabase,
     compose_database_names,
     compose_environment,
     compose_projects,
@@ -393,7 +392,7 @@ def database_urls_by_meaning(
         # A MariaDB given by its parts alone, none of them a URL: one made of them, for the
         # names the code reads a URL by (stealergood's vehicle-rental-express parses
         # Heroku's JAWSDB_URL: "Cannot read properties of undefined (reading 'match')").
-        urls.append(_url_of(served))
+        urls.append(served.url())
     found: dict[str, str] = {}
     read_names = {name.upper() for name in reads}
     # (a connection string's option over its name: ``connectionString: env.
@@ -425,12 +424,6 @@ def database_urls_by_meaning(
             )
             found[name] = sync_url(url, listed or set()) if sync else url
     return found
-
-
-def _url_of(served: ServedDatabase) -> str:
-    """The URL of the database the service gives by its parts (its engine's scheme)."""
-    auth = f"{quote(served.user, safe='')}:{quote(served.password, safe='')}@"
-    return f"{served.engine}://{auth}{served.host}:{served.port}/{quote(served.name, safe='')}"
 
 
 def _sqlite_file_name(files: dict[str, bytes], name: str) -> bool:

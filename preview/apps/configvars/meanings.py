@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 __all__ = [
     "DATABASE",
@@ -349,6 +350,11 @@ class ServedDatabase:
             "user": self.user,
             "password": self.password,
         }.get(part)
+
+    def url(self) -> str:
+        """Its URL, of its engine's scheme, from its parts."""
+        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@"
+        return f"{self.engine}://{auth}{self.host}:{self.port}/{quote(self.name, safe='')}"
 
 
 def database_variables(host: str, port: int | str, user: str, password: str, name: str) -> dict:

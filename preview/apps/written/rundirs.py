@@ -212,6 +212,8 @@ def _ignored(files: dict[str, bytes]) -> list[tuple[str, str]]:
             or _ENV_FILE.search(posixpath.basename(path))
         )
     ]
+    # The paths each Node source builds from its own folder, read once for every entry.
+    built = {path: _dirname_built(path, data) for path, data in texts}
     found: list[tuple[str, str]] = []
     for folder, name, gitignore in entries:
         # the name as a path's segments in a string: 'logs/app.log', '../../log', "logs"
@@ -230,20 +232,22 @@ def _ignored(files: dict[str, bytes]) -> list[tuple[str, str]]:
         )
         for path, data in texts:
             pattern = quoted if _SOURCE.search(path) else bare
-            if pattern.search(data) or _builds_within(path, data, folder):
+            if pattern.search(data) or any(
+                each == folder or each.startswith(folder + "/") for each in built[path]
+            ):
                 found.append((folder, f"{gitignore} lists it, {path} names it as a path"))
                 break
     return found
 
 
-def _builds_within(path: str, data: bytes, folder: str) -> bool:
-    """Whether the Node source at ``path`` builds a path in ``folder`` from its own
-    (BerraUgur's book-express-api: ``path.join(__dirname, "..", "data",
-    "refreshTokens.json")`` from ``src/models/``, its .gitignore listing ``src/data/``)."""
+def _dirname_built(path: str, data: bytes) -> list[str]:
+    """The paths the Node source at ``path`` builds from its own folder (:func:`
+    dirname_paths`), a folder in them named as a path (BerraUgur's book-express-api:
+    ``path.join(__dirname, "..", "data", "refreshTokens.json")`` from ``src/models/``, its
+    .gitignore listing ``src/data/``); none for another file."""
     if not _NODE_SOURCE.search(path) or b"__dirname" not in data:
-        return False
-    built = dirname_paths(path, _text(data) or "")
-    return any(each == folder or each.startswith(folder + "/") for each in built)
+        return []
+    return dirname_paths(path, _text(data) or "")
 
 
 def _dockerfile_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
