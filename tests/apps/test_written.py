@@ -21,9 +21,11 @@ from preview.apps.written import (
     author_folders,
     case_named_folders,
     code_folders,
+    container_folders,
     django_local_names,
     django_local_settings,
     django_preview_settings,
+    image_app_folder,
     image_folders,
     instance_files,
     instance_names,
@@ -798,6 +800,37 @@ VOLUME /cache $OTHER
     files = {"api/Dockerfile": dockerfile, "api/main.py": b""}
     assert image_folders(files, "api/main.py") == ["/data", "/var/log/app", "/uploads", "/cache"]
     assert image_folders({"api/main.py": b""}, "api/main.py") == []
+
+
+def test_its_container_has_its_own_folder_where_its_image_holds_it() -> None:
+    """tecteluy's docker-fastapi-auth writes ``/app/logs/requests.log``, its Dockerfile's
+    ``WORKDIR /app``: the upload's folder is given there, before what is below it; a
+    folder of its own below it (an absolute SQLite file's) is the upload's folder there;
+    the last stage's folder counts; none at the root, nor without a Dockerfile."""
+    dockerfile = b"""FROM node:20 AS build
+WORKDIR /build
+COPY . .
+FROM python:3.11-slim
+WORKDIR /app
+COPY requirements.txt .
+COPY app/ ./app/
+VOLUME /data
+"""
+    files = {
+        "Dockerfile": dockerfile,
+        "app/main.py": b'engine = create_engine("sqlite:////app/db/notes.db")\n',
+        "docker-compose.yml": b"services:\n  api:\n    build: .\n    volumes: [./logs:/app/logs]\n",
+    }
+    assert image_app_folder(files, "app/main.py") == "/app"
+    assert container_folders(files, "app/main.py") == [
+        ("", "/app"),
+        (None, "/data"),
+        ("logs", "/app/logs"),
+        ("db", "/app/db"),
+    ]
+    at_root = {"Dockerfile": b"FROM python:3.11\nCOPY . .\n", "main.py": b""}
+    assert image_app_folder(at_root, "main.py") is None
+    assert container_folders({"main.py": b""}, "main.py") == []
 
 
 def test_the_absolute_folders_its_node_code_makes_are_given_it() -> None:

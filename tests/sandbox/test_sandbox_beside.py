@@ -10,7 +10,8 @@ the same for its set-up steps and its run (ra-ky's fastapi-sqlite opens
 ``sqlite:////data/data.db`` in its ``sqlite-data:/data`` volume: "unable to open database
 file" on the read-only root). So are the folders of the absolute SQLite files its author's
 checkout had, the upload's own where it holds the file (Sunikka's nestjs-photo-service:
-"EROFS: read-only file system, mkdir '/home'")."""
+"EROFS: read-only file system, mkdir '/home'"), and its own folder where its image holds it
+(``WORKDIR /app``)."""
 
 from __future__ import annotations
 
@@ -172,6 +173,55 @@ async def test_its_compose_services_volumes_are_its_own_writable_directories(
         )
         seen = json.loads((await service.app_get(launched, "/volumes")).text)
         assert seen == {"hits": ["setup", "run"], "uploads": ["kept.txt", "run.txt"], "cache": []}
+
+
+IMAGE_APP = """
+import json
+# Its middleware's log, as its image's path names it: its container holds the app in /app.
+os.makedirs("/app/logs", exist_ok=True)
+open("/app/logs/requests.log", "a").write("started\\n")
+
+class Image(Handler):
+    def do_GET(self):
+        if self.path == "/image":
+            body = json.dumps({
+                "own": open("/app/version.txt").read(),
+                "logs": sorted(os.listdir("logs")),  # its own folder, the same files
+            }).encode()
+            self.send_response(200); self.send_header("Content-Length", str(len(body)))
+            self.end_headers(); self.wfile.write(body)
+        else:
+            super().do_GET()
+Handler = Image
+"""
+IMAGE_DOCKERFILE = """FROM python:3.11-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY server.py version.txt ./
+CMD ["python", "server.py"]
+"""
+
+
+async def test_its_own_folder_is_where_its_image_holds_it(service: Service) -> None:
+    """tecteluy's docker-fastapi-auth: ``WORKDIR /app`` in its Dockerfile, and its
+    middleware's ``logging.FileHandler("/app/logs/requests.log")`` ("FileNotFoundError" on
+    a preview's root, which has no /app). Its sandbox gives its own folder there too."""
+    require_sandbox(service)
+    with trio.fail_after(60):
+        files = server_app(
+            before_serving=IMAGE_APP,
+            **{"Dockerfile": IMAGE_DOCKERFILE, "version.txt": "v1", "requirements.txt": ""},
+        )
+        gid = await service.upload(files)
+        launched = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        seen = json.loads((await service.app_get(launched, "/image")).text)
+        assert seen == {"own": "v1", "logs": ["requests.log"]}
+        await service.stop(gid)
 
 
 AUTHOR_APP = """

@@ -56,6 +56,8 @@ its compose service's volumes. So are the absolute folders its Node code has mad
 (:func:`code_folders`): multer's ``dest: '/uploads'`` (which multer makes at start-up),
 ``fs.mkdirSync('/data/files')``, where a container's root is the app's to write in
 (Sanji-IO's express-filebin: "EROFS: read-only file system, mkdir '/uploads'").
+The folder its image holds the app in (``WORKDIR /app``) is the app's own folder there too
+(:func:`image_app_folder`): its code names its files by that path.
 """
 
 from __future__ import annotations
@@ -68,13 +70,15 @@ import shlex
 from collections.abc import Iterator
 
 from ...discovery.pyast import bind_path, keywords, last_name, upload_path
-from ..configvars import dockerfile_instructions, dotenv_text
+from ..configvars import app_service_volumes, dockerfile_instructions, dotenv_text
 from ..pyapp import parse_module, python_files
 
 __all__ = [
     "author_folders",
     "case_named_folders",
     "code_folders",
+    "container_folders",
+    "image_app_folder",
     "image_folders",
     "root_named_folders",
     "run_folders",
@@ -270,21 +274,65 @@ def _dockerfile_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
     return found
 
 
-def image_folders(files: dict[str, bytes], anchor: str) -> list[str]:
-    """The absolute folders outside the app's own that the Dockerfile beside ``anchor``
-    (the file the app was detected from; else the upload's root's) declares as volumes or
-    makes (module doc), in order, once each."""
+def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | None, str]]:
+    """(the upload's folder, or None: one of its own; where inside) for each directory the
+    app's container has beside its own, ``anchor`` the file it was detected from: its
+    compose service's volumes, its own folder where its image holds it, the folders its
+    Dockerfile declares or makes outside that one, those its Node code makes by absolute
+    path and those of the absolute SQLite files its author's checkout had (module doc).
+    One of its own below its image's folder is the upload's folder there; a folder comes
+    before those below it, which are bound over it."""
+    volumes = {v.target: v.source for v in app_service_volumes(files, anchor)}
+    image_root = image_app_folder(files, anchor)
+    if image_root is not None:
+        volumes.setdefault(image_root, "")
+    for folder in [*image_folders(files, anchor), *code_folders(files)]:
+        volumes.setdefault(folder, None)
+    for folder, source in author_folders(files):
+        volumes.setdefault(folder, source)
+    return [
+        (
+            posixpath.relpath(target, image_root)
+            if source is None and image_root is not None and _within(target, image_root)
+            else source,
+            target,
+        )
+        for target, source in sorted(volumes.items(), key=lambda v: v[0].count("/"))
+    ]
+
+
+def _image_instructions(files: dict[str, bytes], anchor: str) -> list[tuple[str, str]]:
+    """The instructions of the Dockerfile beside ``anchor`` (the file the app was detected
+    from; else the upload's root's); none without one."""
     folder = posixpath.dirname(anchor) if anchor in files else ""
     path = posixpath.join(folder, "Dockerfile")
     text = _text(files.get(path) or files.get("Dockerfile") or b"")
-    if not text:
+    return dockerfile_instructions(text) if text else []
+
+
+def image_folders(files: dict[str, bytes], anchor: str) -> list[str]:
+    """The absolute folders outside the app's own that the Dockerfile beside ``anchor``
+    declares as volumes or makes (module doc), in order, once each."""
+    instructions = _image_instructions(files, anchor)
+    if not instructions:
         return []
-    instructions = dockerfile_instructions(text)
     found = [made for made, root in _stage_folders(instructions) if not _within(made, root)]
     for keyword, argument in instructions:
         if keyword == "VOLUME":
             found += _volume_targets(argument)
     return list(dict.fromkeys(f for f in found if posixpath.isabs(f) and f != "/"))
+
+
+def image_app_folder(files: dict[str, bytes], anchor: str) -> str | None:
+    """The absolute folder the Dockerfile beside ``anchor`` holds the app in (the
+    ``WORKDIR`` of its last stage where it copies ``.``, else that stage's last one), but
+    the root: in its container the app's code is there, and code, settings and env files
+    name its files by that path (tecteluy's docker-fastapi-auth: ``WORKDIR /app``, its
+    middleware's ``logging.FileHandler("/app/logs/requests.log")``, "FileNotFoundError"
+    where a preview's root has no ``/app``). Its sandbox gives the app's own folder there
+    too, where no system folder is."""
+    roots = _stage_roots(_image_instructions(files, anchor))
+    return roots[-1] if roots and roots[-1] != "/" else None
 
 
 # An absolute folder a Node call makes by its literal name: multer's upload destination
@@ -372,15 +420,27 @@ def _volume_targets(argument: str) -> list[str]:
     return [posixpath.normpath(w) for w in words if "$" not in w]
 
 
+def _stage_roots(instructions: list[tuple[str, str]]) -> list[str]:
+    """The folder each stage holds the app in, in order (module doc)."""
+    return [root for _, root in _stages(instructions)]
+
+
 def _stage_folders(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(each folder a ``RUN mkdir`` makes, as an absolute path in the image; the folder
     its stage holds the app in) of every stage."""
-    found: list[tuple[str, str]] = []
-    workdir, root, made = "/", None, []
+    return [(m, root) for made, root in _stages(instructions) for m in made]
+
+
+def _stages(instructions: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """(the folders its ``RUN mkdir`` make, as absolute paths in the image; the folder it
+    holds the app in: the ``WORKDIR`` where it copies ``.``, else its last) of each stage."""
+    found: list[tuple[list[str], str]] = []
+    workdir, root, made, staged = "/", None, [], False
     for keyword, argument in [*instructions, ("FROM", "")]:
         if keyword == "FROM":
-            found += [(m, root or workdir) for m in made]
-            workdir, root, made = "/", None, []
+            if staged:
+                found.append((made, root or workdir))
+            workdir, root, made, staged = "/", None, [], True
         elif keyword == "WORKDIR" and "$" not in argument:
             workdir = posixpath.normpath(posixpath.join(workdir, argument.strip().strip("\"'")))
         elif keyword in ("COPY", "ADD") and not argument.startswith("["):

@@ -18,9 +18,8 @@ from typing import Any
 
 import trio
 
-from ...apps.configvars import app_service_volumes
 from ...apps.spec import LaunchSpec
-from ...apps.written import author_folders, code_folders, image_folders
+from ...apps.written import container_folders
 from ...backing import Backing
 from ...builds import (
     BUILD,
@@ -100,22 +99,14 @@ class PreviewRuntime:
         self._store = store
         self._ports = ports
         self.temp_dir = settings.previews_dir / spec.preview_id
-        # The directories its container has beside its own: its compose service's volumes,
-        # the folders its Dockerfile declares or makes outside its own, and those its Node
-        # code makes by absolute path (each empty).
+        # The directories its container has beside its own (each empty, or the upload's).
         anchor = spec.detection.detected_from if spec.detection is not None else ""
-        volumes = {v.target: v.source for v in app_service_volumes(spec.files, anchor)}
-        for folder in [*image_folders(spec.files, anchor), *code_folders(spec.files)]:
-            volumes.setdefault(folder, None)
-        # and the folders of the absolute SQLite files its author's checkout had
-        for folder, source in author_folders(spec.files):
-            volumes.setdefault(folder, source)
         self.containment = Containment(
             spec,
             settings=settings,
             isolation=isolation,
             app_dir=self.temp_dir,
-            volumes=[(source, target) for target, source in volumes.items()],
+            volumes=container_folders(spec.files, anchor),
         )
         self.backing = Backing(  # its PostgreSQL, Redis, MySQL, for its preparation and run
             spec, settings=settings, containment=self.containment, system=self._system
