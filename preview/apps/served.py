@@ -19,7 +19,7 @@ from dataclasses import replace
 from ..discovery.pyast import dotted_name as _dotted
 from ..discovery.pyast import imports_module, last_name, main_blocks, same_module, walked
 from ..discovery.pyast import module_level as _module_level
-from .plans.declared import declared_starts
+from .plans.declared import declared_starts, dockerfile_facts
 from .pyapp import (
     TEST_MODULE,
     FoundApp,
@@ -108,7 +108,11 @@ def _declared(
     gives it its API (flask-restful's ``Api(app).add_resource``, which adds no route of
     the app's own), and its Dockerfile serves ``wsgi:app``, which imports it from there:
     served from ``src``, every route answered 404. A script it runs (``python
-    manage.py run``) serves the ``app`` (``application``) that script binds."""
+    manage.py run``) serves the ``app`` (``application``) that script binds. Its module is
+    first looked for in the folder its image holds the app in (``COPY ./src /code``)."""
+    docker = dockerfile_facts(files)
+    # a module its image's start serves is in the folder its image holds the app in
+    image_folder = docker.app_folder if docker is not None else ""
     for declared in declared_starts(files):
         script = _SCRIPT.search(declared.command)
         path = posixpath.normpath(script.group(1)).lstrip("/") if script else ""
@@ -124,7 +128,7 @@ def _declared(
         for match in _SERVED.finditer(declared.command):
             module, attr, call = match.groups()
             stem = module.replace(".", "/")
-            bases = dict.fromkeys(("", found.directory))
+            bases = dict.fromkeys((image_folder, "", found.directory))
             for base in bases:
                 for path in (f"{stem}.py", f"{stem}/__init__.py"):
                     path = f"{base}/{path}" if base else path

@@ -783,6 +783,32 @@ def test_the_module_a_declared_start_serves_is_the_app() -> None:
     assert detect(files).detected_from == "src/__init__.py"
 
 
+def test_a_declared_start_runs_in_the_folder_its_image_holds_the_app_in() -> None:
+    """Sami-07's analytics-fastapi: its Dockerfile copies ``./src`` into ``WORKDIR /code``
+    and its compose service runs ``uvicorn main:app`` there; a stale main.py at the root
+    imports ``src.api…``, whose modules import ``api…``: served from the root, "No module
+    named 'api'". The declared ``main:app`` is src/main.py's."""
+    routes = b"from fastapi import APIRouter\nrouter = APIRouter()\n"
+    files = {
+        "main.py": b"from fastapi import FastAPI\nfrom src.api.events import router\n"
+        b"app = FastAPI()\napp.include_router(router)\n",
+        "src/main.py": b"from fastapi import FastAPI\nfrom api.events import router\n"
+        b"app = FastAPI()\napp.include_router(router)\n",
+        "src/api/events/__init__.py": b"from api.events.routing import router\n",
+        "src/api/events/routing.py": routes,
+        "requirements.txt": b"fastapi\nuvicorn\n",
+        "Dockerfile": b"FROM python:3.13-slim\nWORKDIR /code\nCOPY requirements.txt /tmp/\n"
+        b"COPY ./src /code\nCMD [\"/opt/run.sh\"]\n",
+        "docker-compose.yaml": b"services:\n  app:\n    build: .\n"
+        b"    command: uvicorn main:app --host 0.0.0.0 --port 8002 --reload\n",
+    }
+    found = detect(files)
+    assert found.detected_from == "src/main.py" and "main:app" in found.argv, found.argv
+    # Its image holding the root (``COPY . .``): the root's main.py, as before.
+    files["Dockerfile"] = files["Dockerfile"].replace(b"COPY ./src /code", b"COPY . .")
+    assert detect(files).detected_from == "main.py"
+
+
 def test_a_declared_asgi_module_is_served_as_asgi_whatever_its_worker_says() -> None:
     """gabrielbentog's django-auth-api: render.yaml's ``gunicorn django_auth_api.asgi:
     application -k uvicorn.workers.UvicornWorke`` (a letter short), served as WSGI: every

@@ -84,6 +84,9 @@ class DockerfileFacts:
     # its last stage's build arguments with their defaults (``ARG config_type=production``),
     # which its ENV values may name (``ENV APP_CONFIG_FILE=/app/config/${config_type}.py``)
     args: dict[str, str] = field(default_factory=dict)
+    # the upload's folder its last stage copies as the app into its WORKDIR (``COPY ./src
+    # /code`` under ``WORKDIR /code``), where its start runs; "" for the root (``COPY . .``)
+    app_folder: str = ""
 
 
 def declared_starts(files: dict[str, bytes]) -> list[Declared]:
@@ -159,9 +162,15 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
     env: dict[str, str] = {}
     exposed: list[int] = []
     args: dict[str, str] = {}
+    workdir, app_folder = "/", ""
     for keyword, argument in instructions:
         if keyword == "FROM":  # a new stage: its start is its own
             entrypoint, cmd, env, exposed, args = None, None, {}, [], {}
+            workdir, app_folder = "/", ""
+        elif keyword == "WORKDIR" and "$" not in argument:
+            workdir = posixpath.normpath(posixpath.join(workdir, argument.strip().strip("\"'")))
+        elif keyword in ("COPY", "ADD"):
+            app_folder = _copied_as_app(argument, workdir, files) or app_folder
         elif keyword == "ARG":
             name, _, default = argument.strip().partition("=")
             args[name.strip()] = default.strip().strip("\"'")
@@ -176,7 +185,23 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
         elif keyword == "EXPOSE":
             exposed += [int(p) for p in re.findall(r"\b(\d{2,5})\b", argument)]
     start = _container_start(entrypoint, cmd)
-    return DockerfileFacts(path, start, tuple(runs), env, tuple(exposed), args)
+    return DockerfileFacts(path, start, tuple(runs), env, tuple(exposed), args, app_folder)
+
+
+def _copied_as_app(argument: str, workdir: str, files: dict[str, bytes]) -> str | None:
+    """The upload's folder a ``COPY`` copies whole into the stage's ``WORKDIR`` (``COPY
+    ./src /code``, ``COPY src/ .``): its image holds the app there, and its start runs in
+    it. None for another copy: a file, several, another stage's (``--from``), the root."""
+    if argument.startswith("[") or "--from" in argument:
+        return None
+    words = [w for w in argument.split() if not w.startswith("--")]
+    if len(words) != 2 or workdir == "/":
+        return None
+    source = posixpath.normpath(words[0].strip("\"'"))
+    target = posixpath.normpath(posixpath.join(workdir, words[1].strip("\"'")))
+    if target != workdir or source in (".", "..") or source.startswith(("../", "/")):
+        return None
+    return source if any(p.startswith(source + "/") for p in files) else None
 
 
 # pip's install options that take a value (the value is no requirement).
