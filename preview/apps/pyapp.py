@@ -599,10 +599,7 @@ def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
         for node in walked(tree) if tree is not None else ():
             if not isinstance(node, ast.Call):
                 continue
-            for argument in (*node.args, *(k.value for k in node.keywords)):
-                name = argument.value if isinstance(argument, ast.Constant) else None
-                if not isinstance(name, str) or not _RELATIVE_PATH.fullmatch(name):
-                    continue
+            for name in _paths_given(node):
                 inside += posixpath.normpath(prefix + name) in present
                 outside += posixpath.normpath(name) in present
     return inside > outside
@@ -612,6 +609,34 @@ def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
 # one up from the folder (xianhawk's fastapi-messenger, run from ``messenger/backend``:
 # ``StaticFiles(directory="../frontend/static")`` and ``sqlite:///../db/messenger.db``).
 _RELATIVE_PATH = re.compile(r"(?:\.\.?/)*[\w-][\w.-]*(?:/[\w-][\w.-]*)*/?")
+# A keyword naming a path (``directory=``, ``template_folder=``, ``filename=``).
+_PATH_KEYWORD = re.compile(r"dir|folder|path|file|root", re.IGNORECASE)
+# Calls whose first argument is a path.
+_PATH_CALLS = frozenset(
+    {"open", "StaticFiles", "Jinja2Templates", "FileSystemLoader", "FileResponse", "Path"}
+    | {"exists", "isdir", "isfile", "listdir", "makedirs", "mkdir", "load_dotenv", "read_csv"}
+    | {"send_from_directory", "send_file", "render_template", "TemplateResponse"}
+)
+
+
+def _paths_given(call: ast.Call) -> list[str]:
+    """The relative paths ``call`` is given as literals: a path of several names or a
+    file's (``app/static``, ``data/seed.json``) wherever it is; a single word
+    (``static``) only where a path is taken (``directory="static"``, ``open("data")``),
+    not where a name is (``app.mount("/static", …, "static")``, SQLAlchemy's
+    ``back_populates="posts"``: nshib00's myvkfeed-fastapi was run in its ``app/`` for
+    those, its ``StaticFiles(directory='app/static')`` then missing)."""
+    takes_path = last_name(call.func) in _PATH_CALLS
+    given = [(a, takes_path and i == 0) for i, a in enumerate(call.args)]
+    given += [(k.value, bool(k.arg and _PATH_KEYWORD.search(k.arg))) for k in call.keywords]
+    found: list[str] = []
+    for argument, at_path in given:
+        name = argument.value if isinstance(argument, ast.Constant) else None
+        if not isinstance(name, str) or not _RELATIVE_PATH.fullmatch(name):
+            continue
+        if at_path or "/" in name.rstrip("/") or "." in name.lstrip("."):
+            found.append(name)
+    return found
 
 
 def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] | None:

@@ -798,7 +798,7 @@ def test_a_declared_start_runs_in_the_folder_its_image_holds_the_app_in() -> Non
         "src/api/events/routing.py": routes,
         "requirements.txt": b"fastapi\nuvicorn\n",
         "Dockerfile": b"FROM python:3.13-slim\nWORKDIR /code\nCOPY requirements.txt /tmp/\n"
-        b"COPY ./src /code\nCMD [\"/opt/run.sh\"]\n",
+        b'COPY ./src /code\nCMD ["/opt/run.sh"]\n',
         "docker-compose.yaml": b"services:\n  app:\n    build: .\n"
         b"    command: uvicorn main:app --host 0.0.0.0 --port 8002 --reload\n",
     }
@@ -1087,6 +1087,20 @@ def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None
         "requirements.txt": "fastapi\n",
     }
     assert _detect(sibling).argv[4:6] == ("messenger/backend", "{python}")
+    # A word given where a name is taken names no folder (nshib00's myvkfeed-fastapi: its
+    # mount's name "static" and its models' ``back_populates="posts"``, while its
+    # ``StaticFiles(directory='app/static')`` names the root's): run at the root.
+    named = {
+        "app/main.py": "from fastapi import FastAPI\nfrom fastapi.staticfiles import "
+        "StaticFiles\nfrom posts.models import Post\napp = FastAPI()\n"
+        "app.mount('/static', StaticFiles(directory='app/static'), 'static')\n",
+        "app/posts/models.py": "from sqlalchemy.orm import relationship\n"
+        "class Post:\n    images = relationship('Image', back_populates='posts')\n",
+        "app/posts/__init__.py": "",
+        "app/static/site.css": "",
+        "requirements.txt": "fastapi\n",
+    }
+    assert _detect(named).argv[3:6] == ("main:app", "--app-dir", "app")
 
 
 def test_a_procfile_target_its_module_binds_only_under_main_gives_way_to_the_app() -> None:
