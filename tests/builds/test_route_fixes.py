@@ -103,6 +103,38 @@ def test_a_type_error_inside_the_package_the_app_called_holds_that_package(
     assert not _remedies(("fastapi",), env).has_fix("", raised_by_the_app, {}, PYTHONS)
 
 
+# sjaks's sepro-restful-flask: Flask-SQLAlchemy 2's ``db.app = app`` then a module-level
+# ``db.create_all()``, which Flask-SQLAlchemy 3 refuses outside an app's context.
+OUTSIDE_CONTEXT = [
+    "Traceback (most recent call last):",
+    '  File "app.py", line 19, in <module>',
+    "    db.create_all()",
+    '  File "<environment>/lib/python3.11/site-packages/flask_sqlalchemy/extension.py", line'
+    " 900, in create_all",
+    '    self._call_for_binds(bind_key, "create_all")',
+    '  File "<environment>/lib/python3.11/site-packages/werkzeug/local.py", line 519, in'
+    " _get_current_object",
+    "    raise RuntimeError(unbound_message) from None",
+    "RuntimeError: Working outside of application context.",
+]
+
+
+def test_an_extension_flask_refuses_outside_an_app_context_is_held_below(
+    tmp_path: Path,
+) -> None:
+    """The extension the app's frame called (Flask-SQLAlchemy) is held below its major;
+    not where the app's frame called Flask's or Werkzeug's own (``current_app`` used at
+    import: the app's error), nor another RuntimeError."""
+    env = _env_with(tmp_path, "Flask-SQLAlchemy", "3.1.1", "flask_sqlalchemy")
+    remedies = _remedies(("flask", "flask-sqlalchemy", "psycopg2-binary"), env)
+    fix = remedies.next_fix("", OUTSIDE_CONTEXT, {}, PYTHONS)
+    assert fix is not None and fix.add == "Flask-SQLAlchemy<3", fix
+    own_call = [*OUTSIDE_CONTEXT[:3], *OUTSIDE_CONTEXT[5:]]
+    assert not _remedies(("flask", "flask-sqlalchemy"), env).has_fix("", own_call, {}, PYTHONS)
+    other = [*OUTSIDE_CONTEXT[:-1], "RuntimeError: event loop is closed"]
+    assert not _remedies(("flask", "flask-sqlalchemy"), env).has_fix("", other, {}, PYTHONS)
+
+
 # Aditya-Bajpai-Consultadd's DRF-Fitness-Mgmt: @permission_classes above @api_view, which
 # DRF's decorator refuses by a raise of its own, on purpose.
 DECORATOR_ORDER = [

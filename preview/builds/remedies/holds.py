@@ -172,7 +172,9 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
     """A ``TypeError`` raised inside an installed package the app's own code called,
     however deep (Starlette 1's ``TemplateResponse(request, name, context)`` given the
     older ``("home.html", {"request": request})``: "unhashable type: 'dict'", from
-    Jinja2's cache; a FastAPI app with no dependency file got the newest Starlette): the
+    Jinja2's cache; a FastAPI app with no dependency file got the newest Starlette), or
+    Flask's "Working outside of application context" met by a Flask extension the app
+    called (:data:`_OUTSIDE_CONTEXT`): the
     package of the frame below the app's last one held below the major installed. Not
     where that package refuses the call by a ``raise TypeError`` of its own (the last
     frame its): the call's error (DRF's decorator order), which no older release makes
@@ -185,12 +187,14 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
             code = ""
         elif line.startswith("Traceback (most recent call last)"):
             frames = []  # a chained exception's traceback: the last one raised counts
-        elif line.startswith("TypeError: ") and frames:
+        elif line.startswith(("TypeError: ", _OUTSIDE_CONTEXT)) and frames:
             own = [i for i, frame in enumerate(frames) if _app_frame(frame)]
             below = frames[own[-1] + 1] if own and own[-1] + 1 < len(frames) else ""
             package = SITE_FRAME.match(below)
             if package is None or package.group(1) in sys.stdlib_module_names:
                 continue
+            if line.startswith(_OUTSIDE_CONTEXT) and package.group(1) in _FLASK_ITSELF:
+                continue  # the app's own call of Flask's context: no release changes it
             last = SITE_FRAME.match(frames[-1])
             if (
                 last is not None
@@ -211,6 +215,13 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
         elif frames and not code and line.strip(" ^~\t"):
             code = line
     return []
+
+
+# Flask's refusal of an extension's call made outside an app's context, which the
+# extension's earlier major made without one (Flask-SQLAlchemy 2's ``db.app = app`` then a
+# module-level ``db.create_all()``: sjaks's sepro-restful-flask under Flask-SQLAlchemy 3).
+_OUTSIDE_CONTEXT = "RuntimeError: Working outside of application context"
+_FLASK_ITSELF = frozenset({"flask", "werkzeug"})
 
 
 def _app_frame(line: str) -> bool:
