@@ -240,6 +240,15 @@ def test_meanings_of_names() -> None:
     # A hosted database's add-on's URL, as its platform names it (Heroku's JawsDB).
     assert meaning("JAWSDB_URL") == meaning("JAWSDB_MARIA_URL") == meaning("DATABASE_URL")
     assert meaning("ELEPHANTSQL_URL") == meaning("DATABASE_URL")
+    # An ORM's own settings as a config module names them (deger4beger's clean-fastify:
+    # TYPE_ORM_HOST, TYPE_ORM_PORT …, its TypeORM dialling its default localhost:3060).
+    assert meaning("TYPE_ORM_HOST") == meaning("TYPEORM_HOST") == meaning("DB_HOST")
+    assert meaning("TYPE_ORM_PORT") == meaning("DB_PORT")
+    assert meaning("TYPE_ORM_CONNECTION") == meaning("DB_ENGINE")
+    assert meaning("MIKRO_ORM_DB_NAME") == meaning("SEQUELIZE_DATABASE") == meaning("DB_NAME")
+    assert meaning("KNEX_USER") == meaning("DB_USER")
+    for none in ("TYPE_ORM_SYNCHRONIZE", "ORM_LOGGING", "SEQUELIZE_AUTO_LOAD_MODELS"):
+        assert meaning(none) is None, none
 
 
 def test_a_dsn_is_a_database_url_by_its_name_or_its_type() -> None:

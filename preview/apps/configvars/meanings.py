@@ -77,6 +77,12 @@ _DATABASE_WORDS = {
     # TypeORM 0.2's own settings read from the environment (TYPEORM_CONNECTION=mysql,
     # TYPEORM_HOST …: clicker645's typeorm-express, its .env's, was given no MariaDB).
     "TYPEORM": "",
+    # An ORM's own, as a config module names its settings: TYPE_ORM_HOST (deger4beger's
+    # clean-fastify: its TypeORM dialled its default localhost:3060, none given it),
+    # MIKRO_ORM_PORT, SEQUELIZE_DATABASE, KNEX_USER.
+    "ORM": "",
+    "SEQUELIZE": "",
+    "KNEX": "",
     # A hosted database's add-on, named as its platform gives it (stealergood's
     # vehicle-rental-express parses Heroku's JAWSDB_URL: "Cannot read properties of
     # undefined (reading 'match')" where it was unset).
