@@ -828,6 +828,10 @@ VOLUME /data
         ("logs", "/app/logs"),
         ("db", "/app/db"),
     ]
+    # The folder of a file named under it is made in the upload (its compose file's
+    # volume made it: tecteluy's middleware opens /app/logs/requests.log at import).
+    logged = {**files, "app/log.py": b'handler = FileHandler("/app/logs/requests.log")\n'}
+    assert "logs/.gitkeep" in run_folders(logged)
     at_root = {"Dockerfile": b"FROM python:3.11\nCOPY . .\n", "main.py": b""}
     assert image_app_folder(at_root, "main.py") is None
     assert container_folders({"main.py": b""}, "main.py") == []

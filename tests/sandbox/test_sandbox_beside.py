@@ -177,8 +177,8 @@ async def test_its_compose_services_volumes_are_its_own_writable_directories(
 
 IMAGE_APP = """
 import json
-# Its middleware's log, as its image's path names it: its container holds the app in /app.
-os.makedirs("/app/logs", exist_ok=True)
+# Its middleware's log, as its image's path names it: its container holds the app in /app
+# (and its compose file's volume makes /app/logs).
 open("/app/logs/requests.log", "a").write("started\\n")
 
 class Image(Handler):
@@ -220,7 +220,7 @@ async def test_its_own_folder_is_where_its_image_holds_it(service: Service) -> N
             launched.get("errorLines"),
         )
         seen = json.loads((await service.app_get(launched, "/image")).text)
-        assert seen == {"own": "v1", "logs": ["requests.log"]}
+        assert seen == {"own": "v1", "logs": [".gitkeep", "requests.log"]}
         await service.stop(gid)
 
 

@@ -150,6 +150,7 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
     declared = [
         *_ignored(files),
         *_dockerfile_folders(files),
+        *_image_path_folders(files),
         *_sqlite_folders(files),
         *_env_folders(files),
         *_consumed_folders(files),
@@ -271,6 +272,36 @@ def _dockerfile_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             relative = posixpath.relpath(made, root)
             if relative != "." and not relative.startswith(".."):
                 found.append((posixpath.join(directory, relative), f"{path} makes it"))
+    return found
+
+
+# A file's path below a folder: its folders (group 1) and its name, to its closing quote.
+_FILE_BELOW = rb"""/((?:[\w.-]+/)+)[\w-]+\.\w{1,8}["'`\s]"""
+
+
+def _image_path_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders of the files the app's code, settings or env files name by a path
+    under the folder its image holds it in (``logging.FileHandler("/app/logs/
+    requests.log")`` under ``WORKDIR /app``: tecteluy's docker-fastapi-auth, whose image
+    makes the folder by its compose file's volume), which its sandbox gives as its own
+    folder (:func:`image_app_folder`): made there, as its other folders are."""
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        if posixpath.basename(path) != "Dockerfile" or _NOT_ITS_OWN.search(path):
+            continue
+        roots = _stage_roots(dockerfile_instructions(_text(data) or ""))
+        if not roots or roots[-1] == "/":
+            continue
+        root, directory = roots[-1], posixpath.dirname(path)
+        named = re.compile(rb"""["'`=]""" + re.escape(root.encode()) + _FILE_BELOW)
+        for source, text in files.items():
+            if _NOT_ITS_OWN.search(source) or not (
+                _SOURCE.search(source) or _ENV_FILE.search(posixpath.basename(source))
+            ):
+                continue
+            for folder in named.findall(text[:200_000]):
+                folder = posixpath.join(directory, folder.decode().rstrip("/"))
+                found.append((folder, f"{source} names a file in it under its image's {root}"))
     return found
 
 
