@@ -35,6 +35,52 @@ def test_the_root_cause_of_a_chain_is_kept_before_the_last_lines() -> None:
     assert shown_lines([*tried, *_CHAINED], 15)[:2] == [_CHAINED[3], tried[0]]
 
 
+_PARAGRAPH = [
+    "This typically means that you attempted to use functionality that needed",
+    "the current application. To solve this, set up an application context",
+    "with app.app_context(). See the documentation for more information.",
+]
+_LONG_MESSAGE = [
+    "[INFO] Booting worker with pid: 6",
+    "[ERROR] Exception in worker process",
+    _TRACEBACK := "Traceback (most recent call last):",
+    '  File "<environment>/site-packages/gunicorn/arbiter.py", line 608, in spawn_worker',
+    "    worker.init_process()",
+    '  File "app.py", line 19, in <module>',
+    "    db.create_all()",
+    '  File "<environment>/site-packages/flask_sqlalchemy/extension.py", line 900, in create_all',
+    '    self._call_for_binds(bind_key, "create_all")',
+    '  File "<environment>/site-packages/werkzeug/local.py", line 519, in _get_current_object',
+    "    raise RuntimeError(unbound_message) from None",
+    "RuntimeError: Working outside of application context.",
+    "",
+    *_PARAGRAPH,
+    "Working outside of application context.",
+    "",
+    *_PARAGRAPH,
+    "[INFO] Worker exiting (pid: 6)",
+    "[ERROR] Worker (pid:6) exited with code 3.",
+    "[ERROR] Shutting down: Master",
+    "[ERROR] Reason: Worker failed to boot.",
+]
+
+
+def test_the_deepest_frames_come_before_last_lines_that_hold_none() -> None:
+    """sjaks's sepro-restful-flask: Flask's message of several lines, twice, then
+    gunicorn's own four; the last 15 lines held no frame, and the remedies never read
+    which package raised it. Its deepest frames (at most ten lines, from a frame's own
+    line) come first; none where the last lines hold a frame, or there is no traceback."""
+    shown = shown_lines(_LONG_MESSAGE, 15)
+    assert shown[:-15] == [_TRACEBACK, *_LONG_MESSAGE[3:10]]
+    assert shown[-15:] == _LONG_MESSAGE[-15:]
+    deep = [_TRACEBACK, *[f'  File "m{n}.py", line 1\n    x()' for n in range(9)]]
+    deep = [part for line in deep for part in line.split("\n")]
+    shown = shown_lines([*deep, "ValueError: x", *_LONG_MESSAGE[-15:]], 15)
+    assert shown[1] == '  File "m4.py", line 1' and len(shown) == 1 + 10 + 15
+    assert shown_lines(_LONG_MESSAGE, 20) == _LONG_MESSAGE[-20:]  # a frame among them
+    assert shown_lines(_LONG_MESSAGE[12:], 15) == _LONG_MESSAGE[12:]  # no traceback
+
+
 async def test_a_root_cause_above_the_last_lines_gets_its_fix(builder_service: Service) -> None:
     """brascher's docker-django-jwt: migrate died on "Unable to configure filter
     'require_debug_true'", caused by its pinned pytz's ``from collections import

@@ -404,7 +404,12 @@ def shown_lines(lines: Sequence[str], count: int) -> list[str]:
     pytz 2018's ``from collections import Mapping`` (gone in Python 3.10), was never
     read, and no older Python was tried. The cause nearest the failure comes first: an
     earlier one may be an import its package tried first and got past (Python 2's
-    ``UserDict``), no fix of this failure's."""
+    ``UserDict``), no fix of this failure's.
+
+    Where the last lines hold none of the last traceback's frames (a message of several
+    lines, then its server's own lines: Flask's "Working outside of application context"
+    paragraph twice and gunicorn's four, sjaks's sepro-restful-flask), its deepest frames
+    come before them: which package raised it is what the remedies read, and a person."""
     kept = list(lines[-count:]) if count else []
     cut = len(lines) - len(kept)
     roots = []
@@ -414,4 +419,25 @@ def shown_lines(lines: Sequence[str], count: int) -> list[str]:
         before = next((lines[i] for i in range(at - 1, -1, -1) if lines[i].strip()), None)
         if before is not None and not before.startswith((" ", "\t")) and before not in roots:
             roots.append(before)
-    return [*roots[::-1], *kept]  # the nearest cause first: the remedies try it first
+    frames = _last_frames(lines[:cut]) if not any(_FRAME_LINE.match(k) for k in kept) else []
+    return [*roots[::-1], *frames, *kept]  # the nearest cause first: the remedies try it first
+
+
+_FRAME_LINE = re.compile(r'^\s+File "')
+_TRACEBACK = "Traceback (most recent call last):"
+_FRAMES_SHOWN = 10  # lines of the deepest frames (a frame's line and its code's)
+
+
+def _last_frames(lines: Sequence[str]) -> list[str]:
+    """The last traceback's header and the lines of its deepest frames (at most
+    :data:`_FRAMES_SHOWN`) among ``lines``; none without one."""
+    start = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] == _TRACEBACK), None)
+    if start is None:
+        return []
+    end = start + 1
+    while end < len(lines) and lines[end].startswith((" ", "\t")):
+        end += 1
+    deepest = list(lines[start + 1 : end][-_FRAMES_SHOWN:])
+    while deepest and not _FRAME_LINE.match(deepest[0]):
+        deepest.pop(0)  # from a frame's own line
+    return [_TRACEBACK, *deepest] if deepest else []
