@@ -59,6 +59,7 @@ __all__ = [
     "RedisWanted",
     "Wanted",
     "json_database_settings",
+    "mysql_alone_in_node",
     "mysql_alone_in_python",
     "table_name_cases",
     "wanted_servers",
@@ -1014,6 +1015,46 @@ def mysql_alone_in_python(files: dict[str, bytes]) -> str | None:
     if not deps & _PY_OTHER_DRIVERS:
         return None
     return _opens_mysql_in_python(files, deps)
+
+
+# A Node app's PostgreSQL drivers, and its code's words using PostgreSQL: Sequelize's,
+# knex's and TypeORM's engine options, the driver's import, a URL.
+_NODE_POSTGRES_DRIVERS = {"pg", "pg-promise", "postgres", "pg-pool"}
+_NODE_MYSQL_DRIVERS = {"mysql", "mysql2"}
+_NODE_POSTGRES_USED = re.compile(
+    rb"""\b(?:dialect|client|type)\s*:\s*['"`](?:postgres(?:ql)?|pg)['"`]"""
+    rb"""|\brequire\(\s*['"`](?:pg|pg-promise|postgres)['"`]\s*\)"""
+    rb"""|\bfrom\s+['"`](?:pg|pg-promise|postgres)['"`]|\bpostgres(?:ql)?://"""
+)
+# sequelize-cli's own settings (``sequelize init``'s config/config.json, or .js): its
+# migrations' connection, which the app's runs need not be.
+_SEQUELIZE_CLI_CONFIG = re.compile(r"(?:^|/)config/config\.(?:json|js)$")
+
+
+def mysql_alone_in_node(files: dict[str, bytes]) -> str | None:
+    """The module of a Node app whose code opens MySQL (its ORM's or driver's MySQL
+    settings: :func:`_orm_settings`) and uses no PostgreSQL, where its package.json lists
+    a PostgreSQL driver beside its MySQL one: that driver is no sign of a PostgreSQL of
+    its own, as :func:`mysql_alone_in_python`'s (bibekjoshi01's ExpressJs-Authentication:
+    ``new Sequelize(process.env.DB_NAME, …, {dialect: "mysql"})``, pg listed too; given
+    both, its DB_NAME was PostgreSQL's, "Unknown database 'app'" on its MariaDB). A
+    sequelize-cli configuration's PostgreSQL is its migrations', not the app's."""
+    deps = _dependency_names(files)
+    if not deps & _NODE_POSTGRES_DRIVERS or not deps & _NODE_MYSQL_DRIVERS:
+        return None
+    code = {
+        path: data
+        for path, data in sorted(files.items())
+        if _NODE_SOURCE.search(path) and not _NOT_ITS_CODE.search(path) and len(data) <= 256_000
+    }
+    if any(
+        _NODE_POSTGRES_USED.search(data)
+        for path, data in code.items()
+        if not _SEQUELIZE_CLI_CONFIG.search(path)
+    ):
+        return None
+    opened = (path for path, _ in _orm_settings(code, {}) if path in code)
+    return next(opened, None)
 
 
 def _python_code(files: dict[str, bytes]) -> dict[str, bytes]:

@@ -41,7 +41,7 @@ from ..apps.depspec import dependency_text
 from ..discovery.pyast import uncommented
 from ..generations import loads_bounded
 from .wanted import TEST_FILES as _TESTS
-from .wanted import json_database_settings, mysql_alone_in_python
+from .wanted import json_database_settings, mysql_alone_in_node, mysql_alone_in_python
 
 if TYPE_CHECKING:  # (schemasql reads compose files by this module)
     from .schemasql import DeclaredSql
@@ -576,7 +576,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         driver
         and url is None
         and not compose
-        and (_sqlite_engine(files) or mysql_alone_in_python(files) is not None)
+        and (
+            _sqlite_engine(files)
+            or mysql_alone_in_python(files) is not None
+            or mysql_alone_in_node(files) is not None
+        )
     ):
         # Its own SQLite (a PostgreSQL URL given would break its engine), or the MySQL its
         # code opens, its PostgreSQL driver listed and never used (JiratikarnDo's

@@ -19,7 +19,7 @@ from preview.backing.schemasql import (
     script_accounts,
     used_database,
 )
-from preview.backing.wanted import wanted_servers
+from preview.backing.wanted import mysql_alone_in_node, wanted_servers
 from preview.backing.wants import compose_init_scripts, postgres_wants
 
 from ..conftest import Service
@@ -339,6 +339,33 @@ def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump()
     assert not wants.lone_schema
     dump_only = {"package.json": b'{"dependencies": {"pg": "^8"}}', "db.sql": MYSQL_DUMP}
     assert postgres_wants(dump_only, {}).init_scripts == ()
+
+
+def test_a_node_app_opening_mysql_alone_gets_no_postgresql_for_a_listed_driver() -> None:
+    """bibekjoshi01's ExpressJs-Authentication lists pg beside mysql2 and opens ``new
+    Sequelize(process.env.DB_NAME, …, {dialect: "mysql"})``: given both servers, its
+    DB_NAME was PostgreSQL's ("Unknown database 'app'" on its MariaDB). Its listed pg
+    wants none; a sequelize-cli config of PostgreSQL's (its migrations') changes
+    nothing; code using PostgreSQL, or no MySQL opened, keeps it."""
+    connection = (
+        b'const { Sequelize } = require("sequelize");\n'
+        b"module.exports = new Sequelize(process.env.DB_NAME, process.env.DB_USER,\n"
+        b'  process.env.DB_PASSWORD, { host: "localhost", dialect: "mysql" });\n'
+    )
+    cli = b'module.exports = { development: { database: "dev", dialect: "postgres" } };\n'
+    package = b'{"dependencies": {"express": "^4", "sequelize": "^6", "mysql2": "^3", "pg": "^8"}}'
+    files = {
+        "package.json": package,
+        "database/Connection.js": connection,
+        "src/config/config.js": cli,
+        "server.js": b'const sequelize = require("./database/Connection.js");\n',
+    }
+    assert mysql_alone_in_node(files) == "database/Connection.js"
+    assert postgres_wants(files, {}).driver is None
+    used = {**files, "db/pg.js": b'const { Pool } = require("pg");\n'}
+    assert mysql_alone_in_node(used) is None and postgres_wants(used, {}).driver is not None
+    unopened = {**files, "database/Connection.js": b"module.exports = {};\n"}
+    assert postgres_wants(unopened, {}).driver is not None
 
 
 def test_a_python_app_opening_its_mysql_itself_is_given_a_mariadb() -> None:
