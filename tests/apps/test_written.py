@@ -832,6 +832,15 @@ VOLUME /data
     # volume made it: tecteluy's middleware opens /app/logs/requests.log at import).
     logged = {**files, "app/log.py": b'handler = FileHandler("/app/logs/requests.log")\n'}
     assert "logs/.gitkeep" in run_folders(logged)
+    # Its compose file's volumes keeping its image's install and build from a bind of
+    # its sources (deger4beger's clean-fastify: ``/app/node_modules``, ``/app/dist``): the
+    # preview's own install and build are in its folder already.
+    kept = b"services:\n  api:\n    build: .\n"
+    kept += b"    volumes: [./src:/app/src, /app/node_modules, /app/dist]\n"
+    node = {**files, "docker-compose.yml": kept, "package.json": b"{}", "src/index.js": b""}
+    assert [t for _, t in container_folders(node, "package.json")][:2] == ["/app", "/data"]
+    assert ("src", "/app/src") in container_folders(node, "package.json")
+    assert not {"/app/node_modules", "/app/dist"} & {t for _, t in container_folders(node, "")}
     at_root = {"Dockerfile": b"FROM python:3.11\nCOPY . .\n", "main.py": b""}
     assert image_app_folder(at_root, "main.py") is None
     assert container_folders({"main.py": b""}, "main.py") == []

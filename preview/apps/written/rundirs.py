@@ -321,15 +321,16 @@ def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | 
         volumes.setdefault(folder, None)
     for folder, source in author_folders(files):
         volumes.setdefault(folder, source)
-    return [
-        (
-            posixpath.relpath(target, image_root)
-            if source is None and image_root is not None and _within(target, image_root)
-            else source,
-            target,
-        )
-        for target, source in sorted(volumes.items(), key=lambda v: v[0].count("/"))
-    ]
+    found: list[tuple[str | None, str]] = []
+    for target, source in sorted(volumes.items(), key=lambda v: v[0].count("/")):
+        if source is None and image_root is not None and _within(target, image_root):
+            source = posixpath.relpath(target, image_root)
+            # A compose file's ``/app/node_modules`` keeps its image's install from its
+            # bind of the sources: the preview's own install is there already (a link).
+            if source.split("/")[0] in _MADE_BY_INSTALL_OR_BUILD or source in files:
+                continue  # (nor a folder where the upload has a file)
+        found.append((source, target))
+    return found
 
 
 def _image_instructions(files: dict[str, bytes], anchor: str) -> list[tuple[str, str]]:
