@@ -81,6 +81,41 @@ def test_the_deepest_frames_come_before_last_lines_that_hold_none() -> None:
     assert shown_lines(_LONG_MESSAGE[12:], 15) == _LONG_MESSAGE[12:]  # no traceback
 
 
+# Dies as gunicorn's worker does on sjaks's sepro-restful-flask: a traceback whose message
+# is a paragraph, that paragraph again, then the server's own lines, on stderr.
+DIES_LONG = """import sys
+lines = [
+    "[ERROR] Exception in worker process",
+    "Traceback (most recent call last):",
+    '  File "app.py", line 19, in <module>',
+    "    db.create_all()",
+    '  File "/srv/site-packages/flask_sqlalchemy/extension.py", line 900, in create_all',
+    "    self._call_for_binds(bind_key)",
+    "RuntimeError: Working outside of application context.",
+    "",
+    *["This typically means", "that you attempted", "to use functionality"] * 2,
+    "[INFO] Worker exiting (pid: 6)",
+    "[ERROR] Worker (pid:6) exited with code 3.",
+    "[ERROR] Shutting down: Master",
+    "[ERROR] Reason: Worker failed to boot.",
+]
+print("\\n".join(lines), file=sys.stderr)
+sys.exit(3)
+"""
+
+
+async def test_a_failed_starts_lines_show_its_tracebacks_frames(service: Service) -> None:
+    """Its errorLines hold the app's frame and the package's below it, which the last
+    15 lines alone did not."""
+    with trio.fail_after(30):
+        gid = await service.upload({"main.py": DIES_LONG})
+        body = (await service.launch(gid, command=["{python}", "main.py"])).json()
+        assert body["status"] == "failed", body
+        lines = body["errorLines"]
+        assert '  File "app.py", line 19, in <module>' in lines, lines
+        assert lines[-1] == "[ERROR] Reason: Worker failed to boot."
+
+
 async def test_a_root_cause_above_the_last_lines_gets_its_fix(builder_service: Service) -> None:
     """brascher's docker-django-jwt: migrate died on "Unable to configure filter
     'require_debug_true'", caused by its pinned pytz's ``from collections import

@@ -406,10 +406,11 @@ def shown_lines(lines: Sequence[str], count: int) -> list[str]:
     earlier one may be an import its package tried first and got past (Python 2's
     ``UserDict``), no fix of this failure's.
 
-    Where the last lines hold none of the last traceback's frames (a message of several
-    lines, then its server's own lines: Flask's "Working outside of application context"
-    paragraph twice and gunicorn's four, sjaks's sepro-restful-flask), its deepest frames
-    come before them: which package raised it is what the remedies read, and a person."""
+    Where the last lines begin inside the last traceback and show a frame or two at most
+    (a message of several lines, then its server's own lines: Flask's "Working outside of
+    application context" paragraph twice and gunicorn's four, sjaks's
+    sepro-restful-flask), its deepest frames come before them: which package raised it,
+    called by which of the app's lines, is what the remedies read, and a person."""
     kept = list(lines[-count:]) if count else []
     cut = len(lines) - len(kept)
     roots = []
@@ -419,13 +420,15 @@ def shown_lines(lines: Sequence[str], count: int) -> list[str]:
         before = next((lines[i] for i in range(at - 1, -1, -1) if lines[i].strip()), None)
         if before is not None and not before.startswith((" ", "\t")) and before not in roots:
             roots.append(before)
-    frames = _last_frames(lines[:cut]) if not any(_FRAME_LINE.match(k) for k in kept) else []
+    shows_frames = sum(1 for k in kept if _FRAME_LINE.match(k)) >= _FRAMES_ENOUGH
+    frames = _last_frames(lines[:cut]) if _TRACEBACK not in kept and not shows_frames else []
     return [*roots[::-1], *frames, *kept]  # the nearest cause first: the remedies try it first
 
 
 _FRAME_LINE = re.compile(r'^\s+File "')
 _TRACEBACK = "Traceback (most recent call last):"
 _FRAMES_SHOWN = 10  # lines of the deepest frames (a frame's line and its code's)
+_FRAMES_ENOUGH = 3  # frames the last lines show that say where it was raised
 
 
 def _last_frames(lines: Sequence[str]) -> list[str]:
