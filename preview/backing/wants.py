@@ -92,11 +92,17 @@ _PY_FILES = re.compile(
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
 _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
+
+
 # Where a configuration says which database engine it uses (TypeORM's ``type``, Sequelize's
 # ``dialect``, Knex's ``client``, Django's ``ENGINE``): one not PostgreSQL's.
-_ENGINE_VARS = re.compile(
-    r"^(?:DB|DATABASE|TYPEORM)_(?:TYPE|CONNECTION|DIALECT|CLIENT|ENGINE|DRIVER)$", re.I
-)
+def _names_engine(name: str) -> bool:
+    """Whether the variable ``name`` is a SQL database's engine (``DB_TYPE``,
+    ``DB_VENDOR``, ``TYPEORM_CONNECTION``: ``configvars.meaning``)."""
+    found = meaning(name)
+    return found is not None and found.kind == DATABASE and found.part == "engine"
+
+
 _OTHER_ENGINE = re.compile(r"mysql|mariadb|sqlite|mssql|sqlserver|oracle|mongo", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
 # A host name of a hosted server (db.example-host.com): its labels, the last a word.
@@ -556,8 +562,10 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # (SQLite's named where its code writes the URL as a server's, with an account and a
     # host, says no other engine: no SQLite URL is so; luantien's fastapi-tour)
     servers = server_url_engines(files)
+    # (an engine's variable by its meaning: DB_VENDOR=mysql too, wendeehsu's docker-fastapi,
+    # whose aiomysql met PostgreSQL's relay on 3306: "Lost connection to MySQL server")
     other = any(
-        _ENGINE_VARS.match(k)
+        _names_engine(k)
         and _OTHER_ENGINE.search(v)
         and not (k in servers and v.strip().lower().startswith("sqlite"))
         for k, v in env.items()

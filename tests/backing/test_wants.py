@@ -641,6 +641,22 @@ def test_the_host_a_python_module_gives_its_postgres_url_as_a_literal_is_served(
     assert "enter" not in wants.aliases and 5433 not in wants.ports
 
 
+def test_an_engine_variable_naming_another_engine_by_its_meaning_wants_no_postgresql() -> None:
+    """wendeehsu's docker-fastapi lists asyncpg and aiomysql and picks by its .env's
+    ``DB_VENDOR=mysql``: read by a list of engine names (DB_TYPE, DB_DIALECT …) it said
+    nothing, PostgreSQL's relay took 3306, and aiomysql met "Lost connection to MySQL
+    server". Any name meaning a database's engine says so; PostgreSQL's keeps it."""
+    files = {
+        "requirements.txt": b"fastapi\nasyncpg\naiomysql\n",
+        "database.py": b"import asyncpg\n",
+    }
+    for name in ("DB_VENDOR", "DB_TYPE", "TYPE_ORM_CONNECTION", "DATABASE_BACKEND"):
+        env = {name: "mysql", "DB_HOST": "db", "DB_PORT": "3306"}
+        assert postgres_wants(files, env).driver is None, name
+    assert postgres_wants(files, {"DB_VENDOR": "postgresql"}).driver is not None
+    assert postgres_wants(files, {"APP_VENDOR": "mysql"}).driver is not None
+
+
 def test_an_engine_made_with_sqlites_own_option_wants_no_postgresql() -> None:
     """konerds' fastapi-shop-api lists psycopg2-binary (for ENV=prod) but makes its engine
     otherwise with ``connect_args={"check_same_thread": False}`` from ``getenv("DB_URL",
