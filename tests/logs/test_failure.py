@@ -48,6 +48,7 @@ _LONG_MESSAGE = [
     "    worker.init_process()",
     '  File "app.py", line 19, in <module>',
     "    db.create_all()",
+    "    ^^^^^^^^^^^^^^^",
     '  File "<environment>/site-packages/flask_sqlalchemy/extension.py", line 900, in create_all',
     '    self._call_for_binds(bind_key, "create_all")',
     '  File "<environment>/site-packages/werkzeug/local.py", line 519, in _get_current_object',
@@ -68,16 +69,18 @@ _LONG_MESSAGE = [
 def test_the_deepest_frames_come_before_last_lines_that_hold_none() -> None:
     """sjaks's sepro-restful-flask: Flask's message of several lines, twice, then
     gunicorn's own four; the last 15 lines held no frame, and the remedies never read
-    which package raised it. Its deepest frames (at most ten lines, from a frame's own
-    line) come first; none where the last lines hold a frame, or there is no traceback."""
+    which package raised it. Its deepest frames (at most twelve lines, from a frame's own
+    line, carets left out) come first; none where the last lines show three frames, or
+    there is no traceback."""
     shown = shown_lines(_LONG_MESSAGE, 15)
-    assert shown[:-15] == [_TRACEBACK, *_LONG_MESSAGE[3:10]]
+    carets = _LONG_MESSAGE.index("    ^^^^^^^^^^^^^^^")  # (left out: they say nothing more)
+    assert shown[:-15] == [_TRACEBACK, *_LONG_MESSAGE[3:carets], *_LONG_MESSAGE[carets + 1 : 11]]
     assert shown[-15:] == _LONG_MESSAGE[-15:]
     deep = [_TRACEBACK, *[f'  File "m{n}.py", line 1\n    x()' for n in range(9)]]
     deep = [part for line in deep for part in line.split("\n")]
     shown = shown_lines([*deep, "ValueError: x", *_LONG_MESSAGE[-15:]], 15)
-    assert shown[1] == '  File "m4.py", line 1' and len(shown) == 1 + 10 + 15
-    assert shown_lines(_LONG_MESSAGE, 20) == _LONG_MESSAGE[-20:]  # a frame among them
+    assert shown[1] == '  File "m3.py", line 1' and len(shown) == 1 + 12 + 15
+    assert shown_lines(_LONG_MESSAGE, 22) == _LONG_MESSAGE[-22:]  # three frames among them
     assert shown_lines(_LONG_MESSAGE[12:], 15) == _LONG_MESSAGE[12:]  # no traceback
 
 

@@ -427,7 +427,8 @@ def shown_lines(lines: Sequence[str], count: int) -> list[str]:
 
 _FRAME_LINE = re.compile(r'^\s+File "')
 _TRACEBACK = "Traceback (most recent call last):"
-_FRAMES_SHOWN = 10  # lines of the deepest frames (a frame's line and its code's)
+_FRAMES_SHOWN = 12  # lines of the deepest frames (a frame's line and its code's)
+_CARETS = re.compile(r"^\s*[\^~]+\s*$")
 _FRAMES_ENOUGH = 3  # frames the last lines show that say where it was raised
 
 
@@ -440,7 +441,9 @@ def _last_frames(lines: Sequence[str]) -> list[str]:
     end = start + 1
     while end < len(lines) and lines[end].startswith((" ", "\t")):
         end += 1
-    deepest = list(lines[start + 1 : end][-_FRAMES_SHOWN:])
+    # (Python's carets under a frame's code say nothing more: left out)
+    block = [line for line in lines[start + 1 : end] if not _CARETS.match(line)]
+    deepest = block[-_FRAMES_SHOWN:]
     while deepest and not _FRAME_LINE.match(deepest[0]):
         deepest.pop(0)  # from a frame's own line
     return [_TRACEBACK, *deepest] if deepest else []
