@@ -431,7 +431,11 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             parts = {_PART_NAMES[part]: environment[n] for n, part in mapped.items()}
             config = {**environment, **parts, **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
-    either = deps & _SQL_CLIENTS and not any(_MONGO_IMAGES.match(i) for i in images.values())
+    either = (
+        deps & _SQL_CLIENTS
+        and not any(_MONGO_IMAGES.match(i) for i in images.values())
+        and not _opens_mongo_alone(files)
+    )
     mongo = sorted(deps & _MONGO_CLIENTS)
     if mongo and not either and not _own_mongo(given, set(compose)):
         wanted.mongo = f"{mongo[0]} in its dependencies"
@@ -1146,6 +1150,37 @@ def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:
         if _MYSQL_URL_TEMPLATE.search(data):
             return path
     return None
+
+
+# The app's code opening MongoDB (Nest's module, mongoose's, the driver's client, a URL),
+# and opening a SQL database (an ORM's module or connection, a driver's pool, an engine).
+_OPENS_MONGO = re.compile(
+    rb"MongooseModule\.forRoot|TypegooseModule\.forRoot|\bmongoose\.connect\("
+    rb"|\bMongoClient\(|MongoClient\.connect\(|\bconnect\(\s*['\"`]mongodb|['\"`]mongodb(?:\+srv)?://"
+)
+_OPENS_SQL = re.compile(
+    rb"(?:TypeOrm|Sequelize|MikroOrm|Prisma|Knex|Drizzle)Module\.forRoot|\bnew\s+DataSource\("
+    rb"|\bnew\s+Sequelize\(|\bnew\s+PrismaClient\(|\bknex\(\s*\{|\bdrizzle\("
+    rb"|\bnew\s+(?:pg\.)?(?:Pool|Client)\(|\bcreate(?:Pool|Connection)\(\s*\{|\bcreate_(?:async_)?engine\("
+    rb"|\bDATABASES\s*=|\bSQLAlchemy\(|['\"`](?:postgres(?:ql)?|mysql|mariadb|sqlite)(?:\+\w+)?://"
+    rb"|\b(?:psycopg2?|asyncpg|pymysql|MySQLdb|aiomysql|sqlite3|aiosqlite|connector)"
+    rb"\.(?:connect|create_pool)\("
+)
+
+
+def _opens_mongo_alone(files: dict[str, bytes]) -> bool:
+    """Whether the app's own code opens MongoDB and no SQL database: then a SQL client
+    it lists beside its MongoDB one is unused (ermal-abiti's nest-inventory-api lists
+    typeorm and opens ``MongooseModule.forRoot('mongodb://localhost:27017/…')`` alone:
+    taken for a SQL app, it was started thrice and never answered, its MongoDB unsaid)."""
+    code = [
+        data
+        for path, data in sorted(files.items())
+        if (_NODE_SOURCE.search(path) or path.endswith(".py"))
+        and not _NOT_ITS_CODE.search(path)
+        and len(data) <= 256_000
+    ]
+    return any(_OPENS_MONGO.search(d) for d in code) and not any(_OPENS_SQL.search(d) for d in code)
 
 
 def _own_mongo(given: dict[str, str], services: set[str]) -> bool:

@@ -904,6 +904,13 @@ def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
     assert wanted_servers(mongo, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
     only = {"package.json": b'{"dependencies": {"mongoose": "^8"}}'}
     assert wanted_servers(only, "index.js", {}).mongo == "mongoose in its dependencies"
+    # ermal-abiti's nest-inventory-api lists typeorm too, and its code opens MongoDB alone:
+    # started thrice as a SQL app, it never answered, its MongoDB unsaid.
+    module = b"MongooseModule.forRoot('mongodb://localhost:27017/nest-inventory-api'),\n"
+    opened = {**files, "src/app.module.ts": module}
+    assert wanted_servers(opened, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
+    both = {**opened, "src/db.ts": b"TypeOrmModule.forRoot({ type: 'postgres' }),\n"}
+    assert wanted_servers(both, "src/main.ts", {}).mongo is None
 
 
 async def test_a_killed_service_leaves_no_template_maker_running(tmp_path: Path) -> None:
