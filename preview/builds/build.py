@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from functools import partial
@@ -360,13 +361,27 @@ class EnvBuilder:
         if wheels_only:
             args = [*args, "--no-build"]
         if self._sandbox() is None or wheels_only:
-            await self._uv(args, cwd, publish, env, env_dir=env_dir, read_only=read_only)
+            lacking: list[str] = []
+            watched = _noting_lacked_extras(publish, lacking)
+            await self._uv(args, cwd, watched, env, env_dir=env_dir, read_only=read_only)
+            if wheels_only and lacking:  # a try refused: the next builds from source
+                raise BuildFailed(_lacks_extras(lacking))
             return
         if wheels_only is False:  # (None: its lines would be the refused try's again)
+            lacking = []
             with contextlib.suppress(BuildFailed):
-                return await self._uv(
-                    [*args, "--no-build"], cwd, publish, env, env_dir=env_dir, read_only=read_only
+                await self._uv(
+                    [*args, "--no-build"],
+                    cwd,
+                    _noting_lacked_extras(publish, lacking),
+                    env,
+                    env_dir=env_dir,
+                    read_only=read_only,
                 )
+                if not lacking:
+                    return
+                await publish([("INFO", _lacks_extras(lacking))], "stdout")
+                args = [*args, *(a for name in lacking for a in ("--upgrade-package", name))]
         note = "some packages have no wheel (above): built from source, with a cache of its own"
         await publish([("INFO", note)], "stdout")
         private = build_cache or env_dir / ".build-cache"
@@ -594,3 +609,32 @@ class EnvBuilder:
             if reason == f"{tool} failed":  # it said nothing: what ended it, if anything
                 reason = installer_killed(result.returncode, tool, result.tail, limit) or reason
             raise BuildFailed(reason, lines)
+
+
+# uv's word where the release it resolved has none of the extras asked for.
+_LACKS_EXTRA = re.compile(r"The package `([A-Za-z0-9][\w.-]*)==[^`]+` does not have an extra named")
+
+
+def _lacks_extras(lacking: list[str]) -> str:
+    """What a wheels-only install that resolved ``lacking`` to releases without the
+    extras asked for says. Its wheels alone resolved a release too old for what the app
+    asks (uv went back to python-escpos 2.2.0, which has no ``[all]``, as 3.1's extras
+    have no wheels: AboAhmed24's pos-fastapi, "No module named 'escpos.capabilities'"):
+    the release it asks for is built instead."""
+    return (
+        f"{', '.join(lacking)}: the release prebuilt wheels allow lacks the extras it is "
+        "asked for: a newer one, built from source"
+    )
+
+
+def _noting_lacked_extras(publish: Publish, lacking: list[str]) -> Publish:
+    """``publish``, noting in ``lacking`` each package uv says it resolved to a release
+    without the extras asked for."""
+
+    async def watch(lines: list[tuple[str, str]], stream: str) -> None:
+        for _, text in lines:
+            if (found := _LACKS_EXTRA.search(text)) is not None and found[1] not in lacking:
+                lacking.append(found[1])
+        await publish(lines, stream)
+
+    return watch

@@ -1007,6 +1007,74 @@ async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
     assert not await trio.Path(secret).exists()
 
 
+def _write_extras_releases(wheels: Path) -> None:
+    """pvtshapes 1.0 as a wheel, with no extras; pvtshapes 2.0 as a source archive alone, its
+    ``[all]`` extra and the module 2.0 added (``pvtshapes.capabilities``)."""
+    import io
+    import tarfile
+    import zipfile
+
+    wheels.mkdir(parents=True, exist_ok=True)
+    metadata = "Metadata-Version: 2.1\nName: pvtshapes\nVersion: 1.0\n"
+    with zipfile.ZipFile(wheels / "pvtshapes-1.0-py3-none-any.whl", "w") as wheel:
+        wheel.writestr("pvtshapes/__init__.py", "")
+        wheel.writestr("pvtshapes-1.0.dist-info/METADATA", metadata)
+        wheel.writestr(
+            "pvtshapes-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        wheel.writestr(
+            "pvtshapes-1.0.dist-info/RECORD",
+            "pvtshapes/__init__.py,,\npvtshapes-1.0.dist-info/METADATA,,\n"
+            "pvtshapes-1.0.dist-info/WHEEL,,\npvtshapes-1.0.dist-info/RECORD,,\n",
+        )
+    setup = (
+        "from setuptools import setup\nsetup(name='pvtshapes', version='2.0', "
+        "packages=['pvtshapes'], extras_require={'all': []})\n"
+    )
+    files = {
+        "pvtshapes-2.0/PKG-INFO": "Metadata-Version: 2.1\nName: pvtshapes\nVersion: 2.0\n",
+        "pvtshapes-2.0/setup.py": setup,
+        "pvtshapes-2.0/pvtshapes/__init__.py": "",
+        "pvtshapes-2.0/pvtshapes/capabilities.py": "PROFILES = ['default']\n",
+        "pvtshapes-2.0/pyproject.toml": (
+            '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        ),
+    }
+    with tarfile.open(wheels / "pvtshapes-2.0.tar.gz", "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+async def test_a_release_prebuilt_wheels_allow_without_the_extras_asked_is_built_newer(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """AboAhmed24's pos-fastapi asks for ``python-escpos[all]``: wheels alone, uv went
+    back to 2.2.0, which has no ``[all]`` (3.1's extras have no wheels), and the app met
+    "No module named 'escpos.capabilities'". Where uv says the release it resolved lacks
+    the extras asked for, the newer release is built from source."""
+    wheels = tmp_path / "wheels"
+    await trio.to_thread.run_sync(_write_extras_releases, wheels)
+    settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
+    files = {
+        "main.py": (
+            "from pvtshapes.capabilities import PROFILES\n"
+            "from starlette.applications import Starlette\napp = Starlette()\n"
+        ),
+        "requirements.txt": "starlette\npvtshapes[all]\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        async with running_service(settings) as service:
+            require_sandbox(service)
+            body = await launched(service, files)
+            said = [e["message"] for e in await service.history(body["gid"])]
+            assert body["status"] == "running", "\n".join(said)
+            assert any("lacks the extras it is asked for" in m for m in said), said
+
+
 # An upload's own install script, run by its build with its environment's folder on the
 # host's disk writable: 1 MiB a file, every 5 ms, up to 400 MiB (a cap of the test's,
 # should the bound not hold), then it waits. It once could write until the disk was full.
