@@ -1494,11 +1494,14 @@ def _node_settings_objects(text: str) -> Iterator[tuple[str, dict]]:
     express-expenses opens ``mysql.createConnection({ host: "localhost", user: "root",
     password: "", database: "expenses_db" })``, and its MariaDB had no such database (its
     first query's fatal error, then "Cannot enqueue Query after fatal error" on each).
-    A value read otherwise (``process.env.DB_HOST``) is left out, as of Python's."""
+    A value read otherwise (``process.env.DB_HOST``) is left out, as of Python's. Its keys
+    in any case (nfadhil13's expressjs-JWT-multer exports ``{HOST: "ec2-….amazonaws.com",
+    USER, PASSWORD, DB, dialect: "postgres"}``: its hosted server, unnamed, was out of
+    reach, "getaddrinfo EAI_AGAIN")."""
     for block in _OBJECT_LITERAL.finditer(text):
         settings: dict[str, str | int] = {}
         for key, quoted, number in _LITERAL_PAIR.findall(block.group(0)):
-            settings.setdefault(key, int(number) if number else quoted[1:-1])
+            settings.setdefault(key.lower(), int(number) if number else quoted[1:-1])
         yield from _settings_objects({"": settings}, 0)
 
 

@@ -527,6 +527,14 @@ def test_a_hosted_postgresql_its_sequelize_config_json_names_is_the_previews_own
     config["development"]["dialect"] = "mysql"
     mysql = {**files, "app/config/config.json": json.dumps(config).encode()}
     assert "floppy.db.example-sql.com" not in postgres_wants(mysql, {}).aliases
+    # A config module's object of literals, its keys in capitals (nfadhil13's
+    # expressjs-JWT-multer: util/dbconfig.js exports HOST, USER, PASSWORD, DB, dialect).
+    module = (
+        b'module.exports = {\n  HOST: "ec2-34-1-2-3.compute-1.example.com",\n  USER: "u",\n'
+        b'  PASSWORD: "p",\n  DB: "d1",\n  dialect: "postgres",\n  port: 5432,\n};\n'
+    )
+    capitals = {"package.json": files["package.json"], "util/dbconfig.js": module}
+    assert "ec2-34-1-2-3.compute-1.example.com" in postgres_wants(capitals, {}).aliases
 
 
 def test_dbmate_migrations_run_their_up_part_only() -> None:
