@@ -39,6 +39,10 @@ def test_a_bare_module_the_apps_own_module_requires_is_the_package_to_add() -> N
     assert missing_package("", scoped, FILES, set()) == ("@scope/pkg", "src/utils/logUtil.ts")
     esm = ["Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'chalk' imported from src/a.js"]
     assert missing_package("", esm, FILES, set()) == ("chalk", "src/a.js")
+    # Bun's words (brnovasco's sse-hono), its module a .tsx one.
+    bun = ["error: Cannot find package 'kafkajs' from 'src/index.tsx'"]
+    tsx = {**FILES, "src/index.tsx": b"import { Kafka } from 'kafkajs'\n"}
+    assert missing_package(bun[0], bun, tsx, set()) == ("kafkajs", "src/index.tsx")
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,8 @@ __all__ = [
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
 _REQUIRED_BY = re.compile(r"^\s*-\s+(\S.*)$")  # a require stack's line: "- src/app.ts"
 _IMPORTED_FROM = re.compile(r"imported from (\S+)")  # Node's ESM loader says it so
+# Bun says it so: "Cannot find package 'kafkajs' from 'src/index.tsx'"
+_BUN_FROM = re.compile(r"""Cannot find (?:module|package) ['"][^'"\s]+['"] from ['"]([^'"]+)['"]""")
 _NAME = re.compile(r"^(?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*$")
 
 
@@ -79,7 +81,7 @@ def _importer(files: dict[str, bytes], specifier: str) -> str | None:
     build's output), where the failure's lines no longer show its require stack."""
     quoted = re.compile(rf"""(?:require\(\s*|from\s+|import\s+)["']{re.escape(specifier)}["']""")
     for path in sorted(files):
-        if not path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts")):
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")):
             continue
         if re.search(
             r"(?:^|/)(?:node_modules|dist|build|tests?|__tests__)/|\.(?:spec|test)\.", path
@@ -96,14 +98,15 @@ def _tops(files: dict[str, bytes]) -> set[str]:
 
 
 def _first_requirer(texts: list[str]) -> str | None:
-    """The module that required the missing one: the require stack's first line, or the
-    ESM loader's "imported from"."""
+    """The module that required the missing one: the require stack's first line, the
+    ESM loader's "imported from", or Bun's "from" (brnovasco's sse-hono: "Cannot find
+    package 'kafkajs' from 'src/index.tsx'", which no rule read)."""
     for index, text in enumerate(texts):
         if "Require stack:" in text:
             following = texts[index + 1 : index + 2]
             match = _REQUIRED_BY.match(following[0]) if following else None
             return match.group(1).strip() if match else None
-        if (imported := _IMPORTED_FROM.search(text)) is not None:
+        if (imported := _IMPORTED_FROM.search(text) or _BUN_FROM.search(text)) is not None:
             return imported.group(1)
     frames = (m.group(1) for t in texts if (m := _FRAME.match(t)) is not None)
     return next(frames, None)
@@ -172,7 +175,7 @@ def default_binding(files: dict[str, bytes], package: str, name: str) -> str | N
         rf"""|\bimport\s+{re.escape(name)}\s+from\s+{quoted}"""
     )
     for path in sorted(files):
-        if not path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts")):
+        if not path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts", ".jsx", ".tsx")):
             continue
         if re.search(r"(?:^|/)(?:node_modules|dist|build)/", path):
             continue
