@@ -293,29 +293,88 @@ def env_kept_out(files: dict[str, bytes], migrations: str) -> bool:
 # -- create_all() under __main__ -------------------------------------------------------
 
 
-def _calls_create_all(nodes: Sequence[ast.stmt]) -> bool:
-    return any(
-        isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "create_all"
-        for node in nodes
-        for n in ast.walk(node)
-    )
+def _calls_create_all(nodes: Sequence[ast.AST]) -> bool:
+    return any(_is_create_all(n) for node in nodes for n in ast.walk(node))
+
+
+def _is_create_all(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "create_all"
 
 
 def main_only_create_all(files: dict[str, bytes]) -> str | None:
     """The module calling ``create_all()`` only in its ``__main__`` block (a server never
-    runs it), when no module calls it anywhere else; None otherwise."""
+    runs it), itself or through a function or method of its own that nothing else names
+    (chanikarnock's workout-tracker-fastapi: ``PostgresRepo.create_tables()``, called by
+    app/databases/postgres.py's block alone), when no module calls it anywhere else;
+    None otherwise. A function decorated (a startup hook, a command) or named outside a
+    ``__main__`` block (a lifespan handed on, a call) is the app's as it runs."""
+    trees = {p: t for p in python_files(files) if (t := parse_module(files[p])) is not None}
+    named = _named_outside_main(trees)
     only_main = None
-    for path in python_files(files):
-        tree = parse_module(files[path])
-        if tree is None or b"create_all" not in files[path]:
+    for path, tree in trees.items():
+        if b"create_all" not in files[path]:
             continue
         main = main_blocks(tree)
         rest = [n for n in tree.body if n not in main]
-        if _calls_create_all(rest):
+        makers = _create_all_functions(rest)
+        if any(_is_create_all(n) for n in _outside_functions(rest)) or any(
+            decorated or name in named for name, decorated in makers.items()
+        ):
             return None
-        if only_main is None and _calls_create_all(main):
+        if only_main is None and (_calls_create_all(main) or _calls_any(main, set(makers))):
             only_main = path
     return only_main
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _create_all_functions(nodes: Sequence[ast.stmt]) -> dict[str, bool]:
+    """{name: whether it is decorated} of the functions and methods among ``nodes`` whose
+    body calls ``create_all()``."""
+    return {
+        node.name: bool(node.decorator_list)
+        for statement in nodes
+        for node in ast.walk(statement)
+        if isinstance(node, _FUNCTIONS) and _calls_create_all(node.body)
+    }
+
+
+def _outside_functions(nodes: Sequence[ast.AST]) -> list[ast.AST]:
+    """The nodes among and below ``nodes`` that run as the module is imported or its
+    classes are made: all but those of their functions and methods."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(nodes)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, _FUNCTIONS):
+            continue
+        found.append(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _named_outside_main(trees: dict[str, ast.Module]) -> set[str]:
+    """The names (a call's, a reference's, an attribute's) the modules use outside their
+    ``__main__`` blocks, but each function's own name in its ``def``."""
+    named: set[str] = set()
+    for tree in trees.values():
+        main = main_blocks(tree)
+        for statement in (n for n in tree.body if n not in main):
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    named.add(node.id)
+                elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    named.add(node.attr)
+    return named
+
+
+def _calls_any(nodes: Sequence[ast.stmt], names: set[str]) -> bool:
+    return any(
+        isinstance(n, ast.Call) and last_name(n.func) in names
+        for node in nodes
+        for n in ast.walk(node)
+    )
 
 
 # Modules a server never imports: tests, migrations, scripts run by hand.
@@ -496,14 +555,54 @@ def table_script_step(
         return []
     statements = [statement for block in main_blocks(tree) for statement in block.body]
     names = set()
+    built = set()  # the objects it makes to call a table maker of (``repo = Repo(…)``)
     for statement in statements:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            built.add(last_name(statement.value.func))
+            continue
         if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
-            return []  # an assignment, a loop, a server started: not a table script
+            return []  # an assignment of a value, a loop, a server started: no table script
         names.add(last_name(statement.value.func))
     makers = _table_makers(tree)
     if not names <= _TABLE_SCRIPT_CALLS | makers or not names & (_MAKES_TABLES | makers):
         return []
-    return [(("{python}", script), "", f"{script}'s __main__ block, which only makes its tables")]
+    if built - _classes(tree):
+        return []  # (an object of another module's, or a function's value: not its own)
+    what = f"{script}'s __main__ block, which only makes its tables"
+    module = script[:-3].replace("/", ".")
+    if _imports_from_the_root(tree, script, files) and all(
+        part.isidentifier() for part in module.split(".")
+    ):
+        # Its imports are the root's (``from settings import …``, ``from app.models …``:
+        # chanikarnock's workout-tracker-fastapi): run from there, as ``python -m`` runs it.
+        return [(("{python}", "-m", module), "", what)]
+    return [(("{python}", script), "", what)]
+
+
+def _imports_from_the_root(tree: ast.Module, script: str, files: dict[str, bytes]) -> bool:
+    """Whether the module at ``script`` (in a folder) imports a module of the upload's
+    root that its own folder lacks."""
+    folder = posixpath.dirname(script)
+    if not folder:
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            first = node.module.split(".")[0]
+        elif isinstance(node, ast.Import):
+            first = node.names[0].name.split(".")[0]
+        else:
+            continue
+        at_root = f"{first}.py" in files or any(p.startswith(f"{first}/") for p in files)
+        own = f"{folder}/{first}.py" in files or any(
+            p.startswith(f"{folder}/{first}/") for p in files
+        )
+        if at_root and not own:
+            return True
+    return False
+
+
+def _classes(tree: ast.Module) -> set[str]:
+    return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
 def _table_makers(tree: ast.Module) -> set[str]:

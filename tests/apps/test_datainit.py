@@ -460,6 +460,50 @@ async def test_a_script_that_only_makes_the_tables_is_run_as_its_author_runs_it(
         assert "tables made" in messages(events, "setup")
 
 
+BASE_MODULE = b"from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+REPO_MODULE = b"""from sqlalchemy import create_engine
+from settings import DB_URL
+from app.models.base import Base
+
+class PostgresRepo:
+    def __init__(self, url: str = DB_URL):
+        self._engine = create_engine(url)
+
+    def create_tables(self) -> None:
+        Base.metadata.create_all(bind=self._engine)
+
+if __name__ == "__main__":
+    repo = PostgresRepo(url=DB_URL)
+    repo.create_tables()
+"""
+
+
+def test_a_script_making_tables_through_its_own_method_runs_from_the_root() -> None:
+    """chanikarnock's workout-tracker-fastapi: app/databases/postgres.py's ``__main__``
+    block builds its ``PostgresRepo`` and calls its ``create_tables()`` (create_all in a
+    method nothing else calls); its modules import the root's ``settings`` and ``app``:
+    run as ``python -m`` from the root. Not where the method is also the app's as it runs
+    (named elsewhere, or a decorated hook)."""
+    files = {
+        "requirements.txt": b"fastapi\nsqlalchemy\npsycopg2-binary\n",
+        "settings.py": b"DB_URL = 'postgresql://u:p@localhost/app'\n",
+        "app/__init__.py": b"",
+        "app/models/__init__.py": b"",
+        "app/models/base.py": BASE_MODULE,
+        "app/databases/__init__.py": b"",
+        "app/databases/postgres.py": REPO_MODULE,
+        "app/main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    assert main_only_create_all(files) == "app/databases/postgres.py"
+    assert detect(files).setup_steps() == [(("{python}", "-m", "app.databases.postgres"), "")]
+    used = {**files, "app/main.py": files["app/main.py"] + b"PostgresRepo().create_tables()\n"}
+    assert main_only_create_all(used) is None
+    hooked = REPO_MODULE.replace(
+        b"    def create_tables", b"    @staticmethod\n    def create_tables"
+    )
+    assert main_only_create_all({**files, "app/databases/postgres.py": hooked}) is None
+
+
 async def test_a_table_script_making_other_tables_runs_after_the_init_command(
     builder_service: Service,
 ) -> None:
