@@ -237,7 +237,7 @@ def create_all_step(
     if not all(no_revision_yet(files, migrations) for migrations in inis):
         return []  # migrations it has: datainit's (or, unrunnable, not ours to replace)
     if app is None or app.framework != "flask":
-        return main_block_step(files, app) or table_script_step(files, only_main)
+        return main_block_step(files, app) or table_script_step(files, only_main, app)
     target = flask_target(app, app.directory, files)
     if target is None:
         return []
@@ -542,7 +542,7 @@ _TABLE_SCRIPT_CALLS = _MAKES_TABLES | {"drop_all", "print"}
 
 
 def table_script_step(
-    files: dict[str, bytes], script: str | None
+    files: dict[str, bytes], script: str | None, app: FoundApp | None = None
 ) -> list[tuple[tuple[str, ...], str, str]]:
     """The step running ``script``, a module other than the app's whose ``__main__``
     block does nothing but make the tables (``Base.metadata.create_all(engine)``, a
@@ -574,9 +574,21 @@ def table_script_step(
         part.isidentifier() for part in module.split(".")
     ):
         # Its imports are the root's (``from settings import …``, ``from app.models …``:
-        # chanikarnock's workout-tracker-fastapi): run from there, as ``python -m`` runs it.
+        # chanikarnock's workout-tracker-fastapi): run from there, as ``python -m`` runs it;
+        # the app's module imported first where it is another's: its models, which the
+        # script's own imports leave out (its Base alone: no table was made).
+        dotted = app is not None and all(p.isidentifier() for p in app.module.split("."))
+        if app is not None and dotted and app.path != script:
+            code = f"{_APP_FIRST.format(app=app.module)}{_RUN_MAIN.format(module=module)}"
+            return [(("{python}", "-c", code), "", f"{what}, the app's {app.path} imported first")]
         return [(("{python}", "-m", module), "", what)]
     return [(("{python}", script), "", what)]
+
+
+# The app's module imported as its server imports it (its failure left to the script's),
+# then the script's ``__main__`` block run.
+_APP_FIRST = "try:\n    import {app}\nexcept Exception:\n    pass\n"
+_RUN_MAIN = "import runpy\nrunpy.run_module({module!r}, run_name='__main__', alter_sys=True)\n"
 
 
 def _imports_from_the_root(tree: ast.Module, script: str, files: dict[str, bytes]) -> bool:
