@@ -956,22 +956,35 @@ setup(name="localpkg", version="1.0", py_modules=["localpkg"])
 
 
 def _write_sdist(wheels: Path, targets: list[str]) -> None:
+    _write_source_archive(
+        wheels,
+        "localpkg-1.0",
+        {
+            "setup.py": POISONING_SETUP.format(targets=targets),
+            "localpkg.py": "VALUE = 42\n",
+        },
+    )
+
+
+def _write_source_archive(wheels: Path, release: str, files: dict[str, str]) -> None:
+    """``wheels/<release>.tar.gz``, a source archive of ``files`` built by setuptools
+    (``release``: ``name-version``)."""
     import io
     import tarfile
 
+    name, _, version = release.rpartition("-")
     files = {
-        "localpkg-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: localpkg\nVersion: 1.0\n",
-        "localpkg-1.0/setup.py": POISONING_SETUP.format(targets=targets),
-        "localpkg-1.0/localpkg.py": "VALUE = 42\n",
-        "localpkg-1.0/pyproject.toml": (
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        "pyproject.toml": (
             '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
         ),
+        **files,
     }
     wheels.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(wheels / "localpkg-1.0.tar.gz", "w:gz") as archive:
-        for name, text in files.items():
+    with tarfile.open(wheels / f"{release}.tar.gz", "w:gz") as archive:
+        for path, text in files.items():
             data = text.encode()
-            info = tarfile.TarInfo(name)
+            info = tarfile.TarInfo(f"{release}/{path}")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
 
@@ -1008,10 +1021,8 @@ async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
 
 
 def _write_extras_releases(wheels: Path) -> None:
-    """pvtshapes 1.0 as a wheel, with no extras; pvtshapes 2.0 as a source archive alone, its
-    ``[all]`` extra and the module 2.0 added (``pvtshapes.capabilities``)."""
-    import io
-    import tarfile
+    """pvtshapes 1.0 as a wheel, with no extras; pvtshapes 2.0 as a source archive
+    alone, its ``[all]`` extra and the module 2.0 added (``pvtshapes.capabilities``)."""
     import zipfile
 
     wheels.mkdir(parents=True, exist_ok=True)
@@ -1032,21 +1043,15 @@ def _write_extras_releases(wheels: Path) -> None:
         "from setuptools import setup\nsetup(name='pvtshapes', version='2.0', "
         "packages=['pvtshapes'], extras_require={'all': []})\n"
     )
-    files = {
-        "pvtshapes-2.0/PKG-INFO": "Metadata-Version: 2.1\nName: pvtshapes\nVersion: 2.0\n",
-        "pvtshapes-2.0/setup.py": setup,
-        "pvtshapes-2.0/pvtshapes/__init__.py": "",
-        "pvtshapes-2.0/pvtshapes/capabilities.py": "PROFILES = ['default']\n",
-        "pvtshapes-2.0/pyproject.toml": (
-            '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
-        ),
-    }
-    with tarfile.open(wheels / "pvtshapes-2.0.tar.gz", "w:gz") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
+    _write_source_archive(
+        wheels,
+        "pvtshapes-2.0",
+        {
+            "setup.py": setup,
+            "pvtshapes/__init__.py": "",
+            "pvtshapes/capabilities.py": "PROFILES = ['default']\n",
+        },
+    )
 
 
 async def test_a_release_prebuilt_wheels_allow_without_the_extras_asked_is_built_newer(
