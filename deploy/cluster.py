@@ -135,7 +135,12 @@ def main(argv: list[str] | None = None) -> int:
             processes[f"node-{number}"] = subprocess.Popen(
                 command, env=node_environment(args, number, shared), stdout=subprocess.DEVNULL
             )
-        processes["haproxy"] = subprocess.Popen([haproxy, "-f", str(config), "-db"])
+        # HAProxy's own lines (a server DOWN "… 0 remaining in queue.") are diagnostics: on
+        # stderr, so that stdout says only what this script reports (a pid line came out
+        # joined to one of them, and the cluster test read "queue." as a pid).
+        processes["haproxy"] = subprocess.Popen(
+            [haproxy, "-f", str(config), "-db"], stdout=sys.stderr
+        )
         _wait_for_port(args.port, processes["haproxy"])
         token = jwt.encode(
             {"sub": args.user, "tier": "pro", "exp": int(time.time()) + 30 * 86400},

@@ -9,6 +9,7 @@ import contextlib
 import functools
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -113,9 +114,9 @@ async def _local_cluster(tmp_path: Path, nodes: int, *more: str) -> AsyncIterato
                 said += chunk
             lines = said.decode().splitlines()
             pids = {
-                line.split(":")[0]: int(line.rsplit(" ", 1)[1])
+                found[1]: int(found[2])
                 for line in lines
-                if ": pid " in line
+                if (found := re.fullmatch(r"([\w-]+): pid (\d+)", line)) is not None
             }
             token = next(line for line in lines if "#token=" in line).rsplit("#token=", 1)[1]
             url = f"http://127.0.0.1:{port}"
