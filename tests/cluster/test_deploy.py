@@ -142,6 +142,8 @@ async def _local_cluster(tmp_path: Path, nodes: int, *more: str) -> AsyncIterato
             survivors = [_described(one) for one in started if _running(one)]
             assert not survivors, survivors
         finally:
+            if process.returncode is None:  # its nodes and HAProxy too, pids read or not
+                started += _descendants([process.pid])
             for one in started:  # never left running, whatever failed
                 with contextlib.suppress(psutil.Error):
                     one.kill()  # (psutil's: not a later process given its pid)
