@@ -47,6 +47,8 @@ from collections.abc import Iterable, Iterator
 
 from preview.discovery.pyast import parse_source
 
+from .pyapp import holds_module
+
 __all__ = [
     "INI_URL_VARIABLE",
     "aerich_upgrade",
@@ -467,7 +469,7 @@ def _resolves(files: dict[str, bytes], where: str) -> bool:
     roots = [run, *(_join(run, p) for p in (prepend.group(1).split() if prepend else []))]
     owned = {part for path in files if path.endswith(".py") for part in path[:-3].split("/")}
     wanted = set(_IMPORTS.findall(env)) & owned - {"alembic"}
-    return all(any(_has_module(files, r, name) for r in roots) for name in wanted)
+    return all(any(holds_module(files, r, name) for r in roots) for name in wanted)
 
 
 def _history(files: dict[str, bytes], where: str) -> tuple[str, str] | None:
@@ -484,11 +486,6 @@ def _history(files: dict[str, bytes], where: str) -> tuple[str, str] | None:
     if f"{folder}/env.py" not in files:
         folder = _join(run, location.group(1).strip("/"))
     return (folder, run) if f"{folder}/env.py" in files else None
-
-
-def _has_module(files: dict[str, bytes], root: str, name: str) -> bool:
-    module = _join(root, name)
-    return f"{module}.py" in files or any(p.startswith(f"{module}/") for p in files)
 
 
 def alembic_run_dir(files: dict[str, bytes], at: str) -> tuple[str, str]:

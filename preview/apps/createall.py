@@ -60,6 +60,7 @@ from .pyapp import (
     FoundApp,
     app_in_module,
     binds,
+    holds_module,
     located,
     parse_module,
     python_files,
@@ -604,11 +605,7 @@ def _imports_from_the_root(tree: ast.Module, script: str, files: dict[str, bytes
             first = node.names[0].name.split(".")[0]
         else:
             continue
-        at_root = f"{first}.py" in files or any(p.startswith(f"{first}/") for p in files)
-        own = f"{folder}/{first}.py" in files or any(
-            p.startswith(f"{folder}/{first}/") for p in files
-        )
-        if at_root and not own:
+        if holds_module(files, "", first) and not holds_module(files, folder, first):
             return True
     return False
 

@@ -42,6 +42,7 @@ __all__ = [
     "app_in_module",
     "binds",
     "find_wsgi_module",
+    "holds_module",
     "import_root",
     "located",
     "made_app",
@@ -578,6 +579,12 @@ def _absolute_imports(tree: ast.Module) -> set[str]:
 def located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
     directory, module = import_root(found.path, tree, files)
     return replace(found, directory=directory, module=module)
+
+
+def holds_module(files: dict[str, bytes], folder: str, name: str) -> bool:
+    """Whether the upload has the module or package ``name`` in ``folder`` ("" the root)."""
+    module = posixpath.normpath(posixpath.join(folder, name)) if folder else name
+    return f"{module}.py" in files or any(p.startswith(f"{module}/") for p in files)
 
 
 def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
