@@ -309,21 +309,23 @@ def main_only_create_all(files: dict[str, bytes]) -> str | None:
     app/databases/postgres.py's block alone), when no module calls it anywhere else;
     None otherwise. A function decorated (a startup hook, a command) or named outside a
     ``__main__`` block (a lifespan handed on, a call) is the app's as it runs."""
-    trees = {p: t for p in python_files(files) if (t := parse_module(files[p])) is not None}
-    named = _named_outside_main(trees)
     only_main = None
-    for path, tree in trees.items():
-        if b"create_all" not in files[path]:
+    makers: set[str] = set()  # the functions calling it, every module's
+    for path in python_files(files):
+        tree = parse_module(files[path]) if b"create_all" in files[path] else None
+        if tree is None:
             continue
         main = main_blocks(tree)
         rest = [n for n in tree.body if n not in main]
-        makers = _create_all_functions(rest)
-        if any(_is_create_all(n) for n in _outside_functions(rest)) or any(
-            decorated or name in named for name, decorated in makers.items()
-        ):
+        own = _create_all_functions(rest)
+        if any(_is_create_all(n) for n in _outside_functions(rest)) or any(own.values()):
             return None
-        if only_main is None and (_calls_create_all(main) or _calls_any(main, set(makers))):
+        if only_main is None and (_calls_create_all(main) or _calls_any(main, set(own))):
             only_main = path
+        makers |= set(own)
+    # (every module read for the names it uses only where a function may be the way in)
+    if only_main is not None and makers & _named_outside_main(files):
+        return None
     return only_main
 
 
@@ -355,11 +357,14 @@ def _outside_functions(nodes: Sequence[ast.AST]) -> list[ast.AST]:
     return found
 
 
-def _named_outside_main(trees: dict[str, ast.Module]) -> set[str]:
-    """The names (a call's, a reference's, an attribute's) the modules use outside their
-    ``__main__`` blocks, but each function's own name in its ``def``."""
+def _named_outside_main(files: dict[str, bytes]) -> set[str]:
+    """The names (a call's, a reference's, an attribute's) the upload's modules use
+    outside their ``__main__`` blocks, but each function's own name in its ``def``."""
     named: set[str] = set()
-    for tree in trees.values():
+    for path in python_files(files):
+        tree = parse_module(files[path])
+        if tree is None:
+            continue
         main = main_blocks(tree)
         for statement in (n for n in tree.body if n not in main):
             for node in ast.walk(statement):
