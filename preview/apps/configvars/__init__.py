@@ -16,6 +16,7 @@ from .compose import (
     compose_services,
     dockerfile_instructions,
     interpolated,
+    workdir_after,
 )
 from .envfiles import (
     EXAMPLE_NAMES,
@@ -121,4 +122,5 @@ __all__ = [
     "settings_field_types",
     "template_url",
     "typed_reads",
+    "workdir_after",
 ]

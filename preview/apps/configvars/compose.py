@@ -27,6 +27,7 @@ __all__ = [
     "compose_services",
     "dockerfile_instructions",
     "interpolated",
+    "workdir_after",
 ]
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
@@ -433,6 +434,14 @@ def interpolated(text: str, env: dict[str, str]) -> str:
         return match.group(2) if match.group(2) is not None else match.group(0)
 
     return _INTERPOLATION.sub(value, text)
+
+
+def workdir_after(workdir: str, argument: str) -> str:
+    """The working directory after a ``WORKDIR`` instruction of ``argument`` in a stage
+    at ``workdir`` (a relative one is below it); ``workdir`` where a variable names it."""
+    if "$" in argument:
+        return workdir
+    return posixpath.normpath(posixpath.join(workdir, argument.strip().strip("\"'")))
 
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:

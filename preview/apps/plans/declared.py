@@ -21,7 +21,7 @@ import shlex
 import tomllib
 from dataclasses import dataclass, field
 
-from ..configvars import compose_projects, dockerfile_instructions
+from ..configvars import compose_projects, dockerfile_instructions, workdir_after
 
 __all__ = [
     "README_NAMES",
@@ -167,8 +167,8 @@ def dockerfile_facts(files: dict[str, bytes]) -> DockerfileFacts | None:
         if keyword == "FROM":  # a new stage: its start is its own
             entrypoint, cmd, env, exposed, args = None, None, {}, [], {}
             workdir, app_folder = "/", ""
-        elif keyword == "WORKDIR" and "$" not in argument:
-            workdir = posixpath.normpath(posixpath.join(workdir, argument.strip().strip("\"'")))
+        elif keyword == "WORKDIR":
+            workdir = workdir_after(workdir, argument)
         elif keyword in ("COPY", "ADD"):
             app_folder = _copied_as_app(argument, workdir, files) or app_folder
         elif keyword == "ARG":

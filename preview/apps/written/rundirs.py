@@ -70,7 +70,12 @@ import shlex
 from collections.abc import Iterator
 
 from ...discovery.pyast import bind_path, keywords, last_name, upload_path
-from ..configvars import app_service_volumes, dockerfile_instructions, dotenv_text
+from ..configvars import (
+    app_service_volumes,
+    dockerfile_instructions,
+    dotenv_text,
+    workdir_after,
+)
 from ..pyapp import parse_module, python_files
 
 __all__ = [
@@ -473,8 +478,8 @@ def _stages(instructions: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
             if staged:
                 found.append((made, root or workdir))
             workdir, root, made, staged = "/", None, [], True
-        elif keyword == "WORKDIR" and "$" not in argument:
-            workdir = posixpath.normpath(posixpath.join(workdir, argument.strip().strip("\"'")))
+        elif keyword == "WORKDIR":
+            workdir = workdir_after(workdir, argument)
         elif keyword in ("COPY", "ADD") and not argument.startswith("["):
             words = [w for w in argument.split() if not w.startswith("--")]
             if len(words) >= 2 and root is None and words[0] in (".", "./"):
