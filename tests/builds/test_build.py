@@ -989,6 +989,18 @@ def _write_source_archive(wheels: Path, release: str, files: dict[str, str]) -> 
             archive.addfile(info, io.BytesIO(data))
 
 
+async def _launched_sandboxed(
+    settings: Settings, files: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """``files`` launched by a service of ``settings`` (its own package sources), which
+    must sandbox: the launch's answer and every message of its log."""
+    with trio.fail_after(BUILD_WAIT):
+        async with running_service(settings) as service:
+            require_sandbox(service)
+            body = await launched(service, files)
+            return body, [e["message"] for e in await service.history(body["gid"])]
+
+
 async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
     build_settings: Settings, tmp_path: Path
 ) -> None:
@@ -1008,13 +1020,9 @@ async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
         ),
         "requirements.txt": "starlette\nlocalpkg==1.0\n",
     }
-    with trio.fail_after(BUILD_WAIT):
-        async with running_service(settings) as service:
-            require_sandbox(service)
-            body = await launched(service, files)
-            assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-            messages = [e["message"] for e in await service.history(body["gid"])]
-            assert any("built from source" in m for m in messages)
+    body, messages = await _launched_sandboxed(settings, files)
+    assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+    assert any("built from source" in m for m in messages)
     assert await trio.Path(shared_cache).is_dir()  # the wheels-only step filled it
     assert not await trio.Path(shared_cache / "planted").exists()
     assert not await trio.Path(secret).exists()
@@ -1071,13 +1079,9 @@ async def test_a_release_prebuilt_wheels_allow_without_the_extras_asked_is_built
         ),
         "requirements.txt": "starlette\npvtshapes[all]\n",
     }
-    with trio.fail_after(BUILD_WAIT):
-        async with running_service(settings) as service:
-            require_sandbox(service)
-            body = await launched(service, files)
-            said = [e["message"] for e in await service.history(body["gid"])]
-            assert body["status"] == "running", "\n".join(said)
-            assert any("lacks the extras it is asked for" in m for m in said), said
+    body, said = await _launched_sandboxed(settings, files)
+    assert body["status"] == "running", "\n".join(said)
+    assert any("lacks the extras it is asked for" in m for m in said), said
 
 
 # An upload's own install script, run by its build with its environment's folder on the
