@@ -431,12 +431,14 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             parts = {_PART_NAMES[part]: environment[n] for n, part in mapped.items()}
             config = {**environment, **parts, **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
+    mongo = sorted(deps & _MONGO_CLIENTS)
+    # (its sources read only where it lists a MongoDB client beside a SQL one)
     either = (
-        deps & _SQL_CLIENTS
+        mongo
+        and deps & _SQL_CLIENTS
         and not any(_MONGO_IMAGES.match(i) for i in images.values())
         and not _opens_mongo_alone(files)
     )
-    mongo = sorted(deps & _MONGO_CLIENTS)
     if mongo and not either and not _own_mongo(given, set(compose)):
         wanted.mongo = f"{mongo[0]} in its dependencies"
     redis, mysql = RedisWanted(), MysqlWanted()
