@@ -12,7 +12,8 @@ expects (drivers, host names, ports, URLs); ``postgres``: all of it given to one
 Redis and MySQL: ``wanted``: what the upload asks for (its dependencies, configuration
 and compose file); its own Redis (``redis``) and MySQL (``mysql``: MariaDB), run for its
 whole life in sandboxes of their own, listening on Unix sockets bound into its sandbox
-(``servers``: :class:`BackingServers`, ``sandbox.outbound.ServiceMounts``).
+(``servers``: :class:`BackingServers`, ``sandbox.outbound.ServiceMounts``); the time
+zones it names loaded into its MariaDB (``timezones``).
 
 ``provided``: all of them for one preview (:class:`Backing`), under one ``/etc/hosts``;
 a name or port both PostgreSQL and MySQL want goes to the one whose driver the app has.

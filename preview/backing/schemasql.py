@@ -12,8 +12,9 @@ human setting the app up would read it, and run into the preview's own MariaDB
 4. its one SQL file that creates tables (``database/ecommerce.sql``, a phpMyAdmin dump;
    ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
    where nothing else makes its schema (migrations of any tool, Django);
-5. the ``CREATE TABLE`` blocks of its README (fenced or indented, or a code span of its
-   prose; a terminal session's as its SQL statements), where it has no SQL file at all;
+5. the ``CREATE TABLE`` blocks of its README (fenced or indented, a code span of its
+   prose, or statements pasted into its prose with no fence; a terminal session's as its
+   SQL statements), where it has no SQL file at all;
    else the ``CREATE TABLE`` statements of a Node script of its own that nothing runs
    nor imports (its author's ``node create-table.js``, once by hand: :func:`_unrun_script`);
 6. for a Node or Python app querying its database by its driver alone, where nothing of the upload
@@ -657,15 +658,49 @@ _NOT_SCHEMA = re.compile(
 _SPAN = re.compile(r"(?<!`)`(\s*CREATE\s+TABLE\b[^`\n]*)`(?!`)", re.I)
 
 
+# A statement pasted into the README's prose, no fence around it (a chat answer copied as
+# text: its "sql" label and "Copiar código" button above it, as in annaclarathimoteo's
+# API-Escola-FastAPI-MySQL, whose tables were then never made).
+_PROSE_CREATE = re.compile(
+    r"^ {0,3}create\s+table\s+(?:if\s+not\s+exists\s+)?[\w.\"`]+\s*\(", re.I | re.M
+)
+_PROSE_STATEMENT_MAX = 16384
+
+
+def _prose_statement(plain: str, start: int) -> str | None:
+    """The ``CREATE TABLE`` statement of the README's prose beginning at ``start``: to
+    the semicolon after its parentheses close; none where they never close (a sentence
+    naming a table, not its statement)."""
+    depth, at, end = 0, start, min(len(plain), start + _PROSE_STATEMENT_MAX)
+    opened = False
+    while at < end:
+        char = plain[at]
+        if char == "(":
+            depth, opened = depth + 1, True
+        elif char == ")":
+            depth -= 1
+        elif char == ";" and opened and depth == 0:
+            return plain[start : at + 1].strip() + "\n"
+        elif char == "\n" and opened and depth == 0 and not plain[at + 1 : at + 2].strip():
+            return None  # closed, then a blank line before any semicolon: not SQL's
+        at += 1
+    return None
+
+
 def _code_blocks(text: str) -> list[tuple[str, bool]]:
-    """A README's code blocks, fenced and indented, and its prose's code spans that
-    create a table, in its order: (its text, whether it is indented)."""
+    """A README's code blocks, fenced and indented, its prose's code spans that create
+    a table, and the ``CREATE TABLE`` statements pasted into its prose with no fence, in
+    its order: (its text, whether it is indented)."""
     found = [(m.start(), m.group(2), False) for m in _FENCE.finditer(text)]
     plain = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     spans = [(m.start(), m.group(1).strip() + "\n") for m in _SPAN.finditer(plain)]
     found += [
         (at, span, False) for at, span in spans if _CREATE_TABLE_STATEMENT.match(span.encode())
     ]
+    pasted = [
+        (m.start(), _prose_statement(plain, m.start())) for m in _PROSE_CREATE.finditer(plain)
+    ]
+    found += [(at, statement, False) for at, statement in pasted if statement]
     lines = plain.split("\n")
     at, offset, blank = 0, 0, True
     while at < len(lines):

@@ -57,6 +57,7 @@ from .schemasql import (
     script_accounts,
     used_database,
 )
+from .timezones import time_zone_sql
 from .wanted import Wanted, wanted_servers
 from .wants import compose_init_scripts
 
@@ -205,6 +206,11 @@ class BackingServers:
                     f"INFO its table names compared without their case, as MySQL on Windows"
                     f" and macOS compares them: {wanted.mysql.fold_case}"
                 )
+            if kind == MYSQL and wanted.mysql is not None and wanted.mysql.time_zones:
+                notes.append(
+                    "INFO the time zones its code names loaded into its MariaDB: "
+                    + ", ".join(wanted.mysql.time_zones)
+                )
             if server.declared is not None:
                 shown = ", ".join(p for p, _ in server.declared.scripts)
                 notes.append(
@@ -268,7 +274,7 @@ class BackingServers:
                 fold_case=wanted.mysql.fold_case is not None,
             ),
             {
-                "init.sql": mysql.init_sql(wanted.mysql),
+                "init.sql": mysql.init_sql(wanted.mysql) + time_zone_sql(wanted.mysql.time_zones),
                 **{_script_name(i): text for i, (_, text) in enumerate(scripts)},
             },
             mysql.mariadb_ready,

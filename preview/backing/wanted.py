@@ -52,6 +52,7 @@ from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads, typeorm_unconfigured
 from ..discovery.pyast import parse_module, parse_source, uncommented
 from ..generations import loads_bounded
+from .timezones import named_time_zones
 
 __all__ = [
     "TEST_FILES",
@@ -309,6 +310,8 @@ class MysqlWanted:
     script_accounts: dict[str, str] = field(default_factory=dict)  # user -> password
     # Why its table names are compared without their case (None: they are, as on Linux).
     fold_case: str | None = None
+    # The time zones it names, loaded into its server (``timezones.named_time_zones``).
+    time_zones: tuple[str, ...] = ()
 
 
 @dataclass
@@ -546,6 +549,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     if configured and (has_driver or mysql_images):
         wanted.mysql = mysql
         mysql.fold_case = table_name_cases(files)
+        mysql.time_zones = named_time_zones(files)
         for database in [*_config_databases(files), *_python_databases(files)]:
             if database not in mysql.databases:
                 mysql.databases.append(database)

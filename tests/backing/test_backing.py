@@ -29,6 +29,7 @@ from preview.backing.mysql import (
 )
 from preview.backing.pgprivate import server_binaries
 from preview.backing.redis import redis_binary, redis_config, redis_environment
+from preview.backing.timezones import named_time_zones, time_zone_sql
 from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import HOSTS_FILE
@@ -402,6 +403,72 @@ async def test_an_app_reading_its_database_url_from_its_settings_runs_on_its_mar
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+ZONED_APP = """import os, json
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pymysql
+
+def zoned():
+    db = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]),
+        user=os.environ["DB_USERNAME"], password=os.environ["DB_PASSWORD"],
+        database=os.environ["DB_NAME"], connect_timeout=5)
+    with db, db.cursor() as cursor:
+        cursor.execute("SET time_zone = %s", (TIME_ZONE,))  # as Sequelize's timezone does
+        cursor.execute(
+            "SELECT VERSION(), @@session.time_zone,"
+            " CAST(CONVERT_TZ('2024-01-01 12:00:00', 'UTC', @@session.time_zone) AS CHAR)"
+        )
+        return cursor.fetchone()
+
+TIME_ZONE = os.environ.get("APP_TZ", "America/Sao_Paulo")
+zoned()  # at start, as a migration does
+
+class Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        version, zone, noon = zoned()
+        data = json.dumps({"version": version, "zone": zone, "noon": noon}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Answer).serve_forever()
+"""
+
+
+def test_the_time_zones_an_upload_names_are_its_mariadbs_to_load() -> None:
+    files = {
+        "config/database.js": b"module.exports = { timezone: 'America/Sao_Paulo' }",
+        ".env.example": b"TZ=Asia/Tokyo\nDB_HOST=db\n",
+        "settings.py": b"TIME_ZONE = 'UTC'\nLABEL = 'Europe/Nowhere'\n",
+        "node_modules/x/zones.js": b"'Africa/Cairo'",
+        "README.md": b"Set 'Europe/Paris' yourself",
+    }
+    assert named_time_zones(files) == ("America/Sao_Paulo", "Asia/Tokyo", "UTC")
+    loaded = time_zone_sql(("America/Sao_Paulo",))
+    if not loaded:
+        pytest.skip("mariadb-tzinfo-to-sql is not installed")
+    assert loaded.startswith("USE mysql;\n") and "'America/Sao_Paulo'" in loaded
+    assert time_zone_sql(()) == "" and time_zone_sql(("Nowhere/At_All",)) == ""
+
+
+async def test_an_app_setting_a_named_time_zone_runs_on_its_mariadb(
+    builder_service: Service,
+) -> None:
+    """MarcoSilva0's api-rest-escola-express: Sequelize's ``timezone: 'America/Sao_Paulo'``
+    met "setting timezone 'America/Sao_Paulo' fails on server" (no zone is loaded in a
+    new server) in its first migration."""
+    files = {
+        "app.py": ZONED_APP,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env": "DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD=s3cret\n"
+        "DB_NAME=orders\n",
+    }
+    found = await _runs_on_mariadb(builder_service, files)
+    assert found["zone"] == "America/Sao_Paulo" and found["noon"] == "2024-01-01 09:00:00"
+
+
 async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
     builder_service: Service,
 ) -> None:
@@ -516,7 +583,7 @@ async def test_an_app_logging_in_as_anyone_runs_on_its_mariadb(
     await _runs_on_mariadb(builder_service, files)
 
 
-async def _runs_on_mariadb(service: Service, files: dict[str, str]) -> None:
+async def _runs_on_mariadb(service: Service, files: dict[str, str]) -> dict[str, Any]:
     """``files`` (EITHER_ENGINE_APP) launched sandboxed: it runs, on its private MariaDB.
     A failure tells the preview's log: when its MariaDB answered, or why not (it exited,
     it did not answer in time), and the app's last lines (a lost connection, once, under
@@ -536,8 +603,10 @@ async def _runs_on_mariadb(service: Service, files: dict[str, str]) -> None:
                 f"{answer.text if answer is not None else None}; system: "
                 f"{messages(events, 'system')}; app: {messages(events, 'app')[-20:]}"
             )
-        assert "MariaDB" in answer.json()["version"]
+        found: dict[str, Any] = answer.json()
+        assert "MariaDB" in found["version"]
         assert (await service.stop(body["gid"])).status_code == 200
+        return found
 
 
 def test_a_template_url_is_the_services_to_fill() -> None:

@@ -332,6 +332,33 @@ def test_a_readmes_create_table_in_a_code_span_of_its_prose() -> None:
     assert declared_sql({"README.md": prose.encode()}, POSTGRES, compose_init_scripts) is None
 
 
+def test_a_readmes_create_table_pasted_into_its_prose_with_no_fence() -> None:
+    # annaclarathimoteo's API-Escola-FastAPI-MySQL: a chat answer pasted as text, its
+    # "sql" label and "Copiar código" above the statements; /alunos/ met no such table.
+    readme = (
+        "4️⃣ Criar tabelas no MySQL\nsql\nCopiar código\nCREATE DATABASE db_escola;\n\n"
+        "USE db_escola;\n\nCREATE TABLE tb_enderecos (\n    id INT AUTO_INCREMENT PRIMARY KEY,\n"
+        "    cep VARCHAR(20)\n);\n\nCREATE TABLE tb_alunos (\n"
+        "    id INT AUTO_INCREMENT PRIMARY KEY,\n"
+        "    endereco_id INT,\n    FOREIGN KEY (endereco_id) REFERENCES tb_enderecos(id)\n);\n"
+        "▶️ Executando o Projeto\nbash\nCopiar código\nuv run uvicorn main:app --reload\n"
+    )
+    found = declared_sql(
+        {"README.md": readme.encode(), "main.py": b""}, MYSQL, compose_init_scripts
+    )
+    assert found is not None and found.origin == "the CREATE TABLE blocks of README.md"
+    assert [text for _, text in found.scripts] == [
+        "CREATE TABLE tb_enderecos (\n    id INT AUTO_INCREMENT PRIMARY KEY,\n"
+        "    cep VARCHAR(20)\n);\n",
+        "CREATE TABLE tb_alunos (\n    id INT AUTO_INCREMENT PRIMARY KEY,\n    endereco_id INT,\n"
+        "    FOREIGN KEY (endereco_id) REFERENCES tb_enderecos(id)\n);\n",
+    ]
+    # prose naming a table, its parentheses closed and no semicolon before a blank line,
+    # or never closed, is no statement
+    prose = "Create table users (the one the app reads) yourself.\n\nThen: create table x (id int\n"
+    assert declared_sql({"README.md": prose.encode()}, MYSQL, compose_init_scripts) is None
+
+
 def test_postgres_wants_reads_a_dockerfiles_init_folder_and_skips_a_mysql_dump() -> None:
     wants = postgres_wants(_encoded(app_files("postgres_dockerfile_initdb")), {})
     assert [p for p, _ in wants.init_scripts] == ["db/schema.sql"]
