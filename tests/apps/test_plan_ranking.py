@@ -191,6 +191,27 @@ def test_a_script_that_manages_a_running_server_is_no_start() -> None:
     assert plans[0].argv[-1].endswith("; node index.js"), plans[0]
 
 
+def test_a_script_that_only_compiles_is_no_start_whatever_its_name() -> None:
+    """undo-works' AutoCrypto-Hono: its README (a CDK project's) lists ``npm run watch``,
+    ``tsc -w``; that was its plan 2 after a start that never served, and it ran out of
+    memory compiling while its dev script, ``tsx watch src/local.ts``, serves."""
+    readme = "## Useful commands\n\n* `npm run build`   compile\n* `npm run watch`   watch\n"
+    scripts = {
+        "dev": "tsx watch src/local.ts",
+        "start": "tsx src/start.ts",
+        "build": "tsc",
+        "watch": "tsc -w",
+        "bundle": "npm run watch",
+    }
+    files = _node(scripts, **{"README.md": readme, "src/local.ts": "", "src/start.ts": ""})
+    assert [p.command for p in detect(files).plans] == ["npm start", "npm run dev"]
+    # a compiler followed by what runs its output serves
+    scripts["watch"] = "tsc && node dist/local.js"
+    assert "npm run watch" in [
+        p.command for p in detect(_node(scripts, **{"README.md": readme})).plans
+    ]
+
+
 def test_a_built_start_is_followed_by_the_dev_script_without_the_build() -> None:
     # The Express-TS app whose tsc output could not run (ERR_UNSUPPORTED_DIR_IMPORT):
     # plan 2 is its dev script run from source, its watcher off, with no build.

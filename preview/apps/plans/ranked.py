@@ -45,6 +45,12 @@ _SOURCE = re.compile(r"^(?:\./)?[\w@.-][\w@./-]*\.(?:[cm]?[jt]s|tsx)$")
 _BUILDS_ITSELF = re.compile(r"\b(?:tsc|nest\s+build|babel\s|esbuild|swc|webpack|vite\s+build)\b")
 _TS_RUNNER = re.compile(r"(?:^|[\s/])(?:tsx|ts-node|ts-node-dev|tsnd|babel-node|nodemon|bun)\s")
 _BUILD_SCRIPT = re.compile(r"^(?:build|compile|prestart)(?:$|[:\-_])")
+# A command that only compiles, once or watching (``tsc -w``, ``babel src -d lib --watch``):
+# nothing of it serves, whatever its script is named.
+_ONLY_COMPILES = re.compile(
+    r"^\s*(?:npx\s+)?(?:tsc|babel|esbuild|swc|webpack|rollup|tsup|vite\s+build|nest\s+build)"
+    r"(?:\s[^&;|]*)?$"
+)
 _SEED = re.compile(r"(?:^|[\s:_./-])seeds?(?:$|[\s:_./-])", re.IGNORECASE)
 # SQLAlchemy's tables made by a step of their own (a Procfile ``release:``, the service's
 # db.create_all() guess): what an app that serves without it makes itself or lacks.
@@ -170,6 +176,8 @@ def node_plans(files: dict[str, bytes], first: Plan) -> tuple[Plan, ...]:
     for script, command, origin in wanted:
         if runs_missing(command, scripts):
             continue  # npm stops it: "Missing script" (knite51's start's build)
+        if _ONLY_COMPILES.match(_resolved(scripts[script] if script else command, scripts)):
+            continue  # undo-works' AutoCrypto-Hono: its README's `npm run watch`, tsc -w
         plan = _plan(files, package, scripts, first, script, command, origin)
         same = next((i for i, p in enumerate(plans) if _same_start(p, plan, scripts)), None)
         if same is None:
