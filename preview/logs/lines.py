@@ -271,10 +271,19 @@ def strip_ansi(text: str) -> str:
 # timestamp or a bracket (the other two). Any other first character rules all three out.
 # (IGNORECASE also lets the dotted and dotless Turkish I stand for "i".)
 _LEVEL_INITIALS = frozenset("tdiwecfTDIWECF\u0130\u0131")
+# A mark before a bracketed level, as esbuild prints it and the tools built on it
+# (wrangler, tsup, vite): "✘ [ERROR] You must be logged in to use wrangler dev in
+# remote mode", "▲ [WARNING] …".
+_MARKS = frozenset("\u2718\u2716\u2717\u00d7\u25b2\u26a0\u274c")
 
 
 def _structural_level(s: str, first_pattern: int = 0) -> str | None:
     first = s[:1]
+    if first in _MARKS:
+        s = s[1:].lstrip()
+        first = s[:1]
+        if first != "[":
+            return None
     if first in _LEVEL_INITIALS:
         patterns: tuple[re.Pattern[str], ...] = _STRUCTURES[first_pattern:2]
     elif first == "[" or first.isdecimal():  # what the patterns' \d matches
@@ -293,7 +302,7 @@ def _structural_level(s: str, first_pattern: int = 0) -> str | None:
 # traceback's frame or an exception group), none has an ANSI escape or the words the
 # last checks of _fresh look for. Searched in the batch's lines joined, after a newline.
 _MAYBE_STRUCTURED = re.compile(
-    "\n(?:[" + re.escape("".join(sorted(_LEVEL_INITIALS))) + r"\[{\d]|[^\S\n])"
+    "\n(?:[" + re.escape("".join(sorted(_LEVEL_INITIALS | _MARKS))) + r"\[{\d]|[^\S\n])"
 )
 _MAYBE_WORDS = ("Error", "Exception", "Warning: ", "\x1b")
 

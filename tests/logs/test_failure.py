@@ -6,6 +6,7 @@ from __future__ import annotations
 import trio
 
 from preview.logs import shown_lines
+from preview.logs.causes.failure import failure_cause
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -132,3 +133,19 @@ async def test_a_root_cause_above_the_last_lines_gets_its_fix(builder_service: S
         system = messages(await service.history(body["gid"]), "system")
         assert any("collections.Mapping was removed" in m for m in system), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_tools_marked_error_is_the_cause_of_an_exit_that_printed_nothing_else() -> None:
+    """open-source-usach's ramosusach-honojs-api: ``wrangler dev`` (wrangler 2) printed
+    its one error in esbuild's colours and exited 1; the failure said only "exited with
+    code 1"."""
+    said = (
+        "\x1b[31m\u2718 \x1b[41;31m[\x1b[41;97mERROR\x1b[41;31m]\x1b[0m \x1b[1mYou must be "
+        "logged in to use wrangler dev in remote mode. Try logging in, or run wrangler dev "
+        "--local.\x1b[0m"
+    )
+    lines = ["", said, "", "", "\x1b[32mIf you think this is a bug then please create an issue"]
+    assert failure_cause(lines) == (
+        "\u2718 [ERROR] You must be logged in to use wrangler dev in remote mode. Try logging "
+        "in, or run wrangler dev --local."
+    )

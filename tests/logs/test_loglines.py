@@ -153,6 +153,9 @@ def test_invalid_max_line_bytes() -> None:
         ("[2024-01-01 12:00:00 +0000] [1234] [CRITICAL] WORKER TIMEOUT", "ERROR"),
         ("2024-01-01 12:00:00 [warning  ] structlog style", "WARN"),
         ("[trace] very verbose", "DEBUG"),
+        # esbuild's mark before its bracket (wrangler's, tsup's, vite's)
+        ("\u2718 [ERROR] You must be logged in to use wrangler dev in remote mode.", "ERROR"),
+        ("\u25b2 [WARNING] Duplicate key in object literal", "WARN"),
         # timestamp-prefixed
         ("2024-01-01 12:00:00,123 - myapp - WARNING - message", "WARN"),
         ("2024-01-01 12:00:00,123 ERROR myapp: message", "ERROR"),
@@ -254,6 +257,8 @@ def test_a_remembered_record_start_gives_each_line_the_level_it_would_have() -> 
         "ErrorHandler registered",
         "",
         "\x1b[1mbold text with WARNING inside\x1b[0m",
+        "\u2718 ERROR count is 0",
+        "\u00d7 \u2718 [ERROR] two marks",
     ],
 )
 def test_free_text_stays_default(line: str) -> None:
