@@ -149,3 +149,25 @@ def test_a_tools_marked_error_is_the_cause_of_an_exit_that_printed_nothing_else(
         "\u2718 [ERROR] You must be logged in to use wrangler dev in remote mode. Try logging "
         "in, or run wrangler dev --local."
     )
+
+
+def test_a_rejected_promise_nodes_inspected_error_is_the_cause() -> None:
+    """lucaspater's gastos-express: a route's readFile rejected and Node exited 1; its
+    report (``triggerUncaughtException(err, true /* fromPromise */);``, a caret, the error
+    inspected without a stack) gave no cause: "exited with code 1" alone."""
+    lines = [
+        "Listening on port 19211...",
+        "node:internal/process/promises:391",
+        "    triggerUncaughtException(err, true /* fromPromise */);",
+        "    ^",
+        "",
+        "[Error: ENOENT: no such file or directory, open './data/expense.json'] {",
+        "  errno: -2,",
+        "  code: 'ENOENT',",
+        "}",
+        "",
+        "Node.js v20.20.2",
+    ]
+    assert failure_cause(lines) == (
+        "Error: ENOENT: no such file or directory, open './data/expense.json'"
+    )

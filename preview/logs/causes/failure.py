@@ -78,7 +78,9 @@ _SYNTAX_ERROR = re.compile(r"^(?:SyntaxError|IndentationError|TabError)\b")
 _NODE_AT = re.compile(r"^(\S+\.[cm]?[jt]sx?):(\d+)$")
 # Node's report of an ES module's uncaught rejection: this line, a caret, then what was
 # thrown (a bundler's "main.js (1:45): Expression expected", not always an Error's line).
+# (``triggerUncaughtException(err, true /* fromPromise */);`` for a rejected promise).
 _NODE_UNCAUGHT = "triggerUncaughtException("
+_NODE_INSPECTED = re.compile(r"^\[((?:[A-Z]\w*)?(?:Error|Exception)\b.*)\]\s*\{?$")
 
 
 def _clip(text: str) -> str:
@@ -271,7 +273,7 @@ def _failure_cause(
     for i, raw in enumerate(lines):
         s = strip_ansi(raw).rstrip("\r\n")
         level, exc_line = classifier.step(s)
-        if s.strip() == _NODE_UNCAUGHT:
+        if s.strip().startswith(_NODE_UNCAUGHT):
             uncaught_at = i
         elif uncaught_at >= 0 and s.strip() and not s.strip().startswith("^"):
             uncaught, uncaught_at = (i, s), -1
@@ -298,6 +300,9 @@ def _failure_cause(
             return away
         return _located(lines, *last_error) if last_error is not None else None
     index, text = max(found)
+    # An error without its stack, as Node inspects one: "[Error: ENOENT: …] {".
+    if (inspected := _NODE_INSPECTED.match(text.strip())) is not None:
+        text = inspected.group(1)
     if _NO_SPACE.search(text):
         return no_space([text.strip()])
     if (away := _out_of_reach(text)) is not None:
