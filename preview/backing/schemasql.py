@@ -16,7 +16,9 @@ human setting the app up would read it, and run into the preview's own MariaDB
    prose, or statements pasted into its prose with no fence; a terminal session's as its
    SQL statements), where it has no SQL file at all;
    else the ``CREATE TABLE`` statements of a Node script of its own that nothing runs
-   nor imports (its author's ``node create-table.js``, once by hand: :func:`_unrun_script`);
+   nor imports (its author's ``node create-table.js``, once by hand: :func:`_unrun_script`),
+   or of a Python script of its own likewise (``personas.py``: :func:`_unrun_python_script`,
+   with the tables its queries name that the script does not make);
 6. for a Node or Python app querying its database by its driver alone, where nothing of the upload
    makes a table (no SQL, no ORM, no migrations): the tables its queries name, with the
    columns they name (:func:`queried_tables`).
@@ -140,14 +142,27 @@ def declared_sql(
     found = _compose_mounts(files, engine, compose_scripts)
     if found is not None and found.scripts:
         return found
-    for rule in (_dockerfile_copies, _readme_named, _lone_file, _readme_blocks, _unrun_script):
+    rules = (
+        _dockerfile_copies,
+        _readme_named,
+        _lone_file,
+        _readme_blocks,
+        _unrun_script,
+        _unrun_python_script,
+    )
+    for rule in rules:
         found = rule(files, engine)
         if found is not None and found.scripts:
             return found
     return None
 
 
-def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql | None:
+def queried_tables(
+    files: dict[str, bytes],
+    engine: str = MYSQL,
+    *,
+    own_script: tuple[str, frozenset[str]] | None = None,
+) -> DeclaredSql | None:
     """Rule 6 of the module doc: a table for each its Node code's SQL names (``SELECT …
     FROM``, ``INSERT INTO t (a, b)``, ``UPDATE t SET a = ?``, ``DELETE FROM``), with the
     columns named beside it (an insert's, an update's, a condition's, a select's list):
@@ -159,7 +174,11 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
     exist'). A Python app's likewise, where its code imports a SQL driver (psycopg,
     PyMySQL …) and no ORM (PavelYasukevich's fastapi-workout: ``cur.execute('''SELECT *
     FROM posts''')`` on psycopg 3, its table made by hand: 'relation "posts" does not
-    exist'). None where the upload makes a table itself, or uses an ORM, or names none."""
+    exist'). None where the upload makes a table itself, or uses an ORM, or names none.
+    ``own_script``: (its path, the tables it makes) of a table script of its own nothing runs
+    (:func:`_unrun_python_script`): its statements are not the app's, nor its tables
+    wanted again."""
+    skipped, made = own_script if own_script is not None else ("", frozenset())
     package = files.get("package.json", b"")
     node = bool(package) and not any(f'"{orm}"'.encode() in package for orm in _ORMS)
     python = _python_driver_alone(files)
@@ -176,7 +195,7 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
     joined: list[tuple[str, list[str]]] = []
     for path, data in sorted(files.items()):
         code = (node and _NODE_CODE.search(path)) or (python and path.endswith(".py"))
-        if not code or _TESTS.search(path) or len(data) > 512_000:
+        if not code or _TESTS.search(path) or len(data) > 512_000 or path == skipped:
             continue
         if _CREATE_TABLE.search(data):
             return None  # it makes its tables itself
@@ -190,6 +209,7 @@ def queried_tables(files: dict[str, bytes], engine: str = MYSQL) -> DeclaredSql 
     for column, among in joined:
         if not any(column in tables[t] for t in among):
             tables[among[0]][column] = None
+    tables = {t: c for t, c in tables.items() if t.lower() not in made}
     if not tables:
         return None
     script = "".join(_create_table(t, list(c), engine) for t, c in tables.items())
@@ -627,6 +647,72 @@ def _unrun_script(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         if statements and _fits(script.encode(), engine):
             shown = f"the CREATE TABLE statements of {path}, a script of its own nothing runs"
             return DeclaredSql(((path, script),), shown)
+    return None
+
+
+# A string of Python code that is a CREATE TABLE statement (a triple-quoted one's, a
+# quoted one's on one line), and a module's imports (``from x.y import z``, ``import x``).
+_PY_CREATE = re.compile(
+    r"""(\"\"\"|\'\'\')(\s*CREATE\s+TABLE\b.*?)\1|(["'])(\s*CREATE\s+TABLE\b[^"'\n]*)\3""",
+    re.I | re.S,
+)
+_PY_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ()]+)|import\s+([\w., ]+))", re.M)
+# What serves or is served: an app object made, a server run (such a module is the app's).
+_PY_SERVES = re.compile(
+    r"\b(?:Flask|FastAPI|Starlette|Sanic|Quart|Blueprint|APIRouter)\(|\.run\(|\bserve\(|"
+    r"\bget_wsgi_application\(|\bget_asgi_application\("
+)
+# The files that say what runs (a Procfile, a Dockerfile, compose, a script of the shell).
+_RUN_DECLARING = re.compile(
+    r"(?:^|/)(?:Procfile|Dockerfile[\w.-]*|Makefile|[^/]*\.(?:ya?ml|toml|json|sh|cfg|ini))$"
+)
+_CREATED = re.compile(r"create\s+table\s+(?:if\s+not\s+exists\s+)?[`\"]?(\w+)", re.I)
+
+
+def _unrun_python_script(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """The ``CREATE TABLE`` statements of a Python script of the upload that nothing
+    runs (no module imports it, no file names it, it serves nothing), where the app
+    queries its database by its driver alone; with the tables its queries name that the
+    script does not make (:func:`queried_tables`). stylev822's proyecto-tienda-flask
+    keeps its ``personas`` table in personas.py, run once by hand on its author's server
+    (its own ``psycopg2.connect`` there): /equipo met relation "personas" does not exist,
+    and /usuarios likewise for a table nothing of it makes."""
+    if not _python_driver_alone(files):
+        return None
+    if any(p.endswith(".sql") for p in files) or any(_SCHEMA_MADE.search(p) for p in files):
+        return None
+    code = {
+        p: d.decode("utf-8", "replace")
+        for p, d in files.items()
+        if p.endswith(".py") and not _TESTS.search(p) and len(d) <= 512_000
+    }
+    imported: set[str] = set()
+    for text in code.values():
+        for source, names, modules in _PY_IMPORT.findall(text):
+            words = [source, *re.split(r"[\s,()]+", names), *re.split(r"[\s,]+", modules)]
+            imported.update(part for word in words for part in word.split(".") if part)
+    others = " ".join(
+        d[:200_000].decode("utf-8", "replace") for p, d in files.items() if _RUN_DECLARING.search(p)
+    )
+    for path, text in sorted(code.items()):
+        stem = posixpath.basename(path).removesuffix(".py")
+        if stem in imported or stem == "__init__" or _PY_SERVES.search(text):
+            continue
+        if re.search(rf"(?<![\w.-]){re.escape(stem)}(?:\.py\b|:)", others):
+            continue  # its Procfile's, its Dockerfile's (gunicorn app:app, python seed.py)
+        statements = [
+            (m.group(2) or m.group(4)).strip().rstrip(";") for m in _PY_CREATE.finditer(text)
+        ]
+        statements = [s for s in statements if "{" not in s and "%" not in s]
+        script = "".join(f"{s};\n" for s in statements)
+        if not statements or not _fits(script.encode(), engine):
+            continue
+        made = frozenset(m.group(1).lower() for m in _CREATED.finditer(script))
+        rest = queried_tables(files, engine, own_script=(path, made))
+        shown = f"the CREATE TABLE statements of {path}, a script of its own nothing runs"
+        if rest is not None:
+            shown += f", and {rest.origin}"
+        return DeclaredSql(((path, script), *(rest.scripts if rest else ())), shown)
     return None
 
 

@@ -252,6 +252,47 @@ def test_a_node_script_nothing_runs_gives_its_create_table_statements() -> None:
     assert declared_sql(built, POSTGRES, compose_init_scripts) is None
 
 
+def test_a_python_script_nothing_runs_gives_its_tables_and_the_queries_the_rest() -> None:
+    """stylev822's proyecto-tienda-flask: personas.py makes ``personas`` on its author's
+    server (its own ``psycopg2.connect``), run once by hand; the app queries it and two
+    tables nothing makes. The script's table, then the queried others, are given to the
+    PostgreSQL; not where a module imports the script, nor where its Procfile runs it."""
+    script = (
+        b'import psycopg2\nconn = psycopg2.connect(host="localhost")\ncur = conn.cursor()\n'
+        b'cur.execute("""\n    CREATE TABLE IF NOT EXISTS personas (\n'
+        b'        id SERIAL PRIMARY KEY,\n        cargo VARCHAR(50)\n    );\n""")\n'
+        b'cur.execute("SELECT id FROM personas LIMIT 1;")\n'
+        b'cur.executemany("INSERT INTO personas (cargo) VALUES (%s)", [("x",)])\n'
+    )
+    app = (
+        b"from flask import Flask\nfrom database import get_db\napp = Flask(__name__)\n"
+        b"def equipo():\n    get_db().cursor().execute('SELECT cargo FROM personas ORDER BY id;')\n"
+        b"def usuarios():\n    get_db().cursor().execute('SELECT id, username FROM usuarios;')\n"
+    )
+    files = {
+        "app.py": app,
+        "database.py": b"import psycopg2\ndef get_db():\n    return psycopg2.connect()\n",
+        "personas.py": script,
+        "Procfile": b"web: gunicorn app:app\n",
+        "templates/equipo.html": b"<h1>personas: {{ n }}</h1>",
+    }
+    found = declared_sql(files, POSTGRES, compose_init_scripts)
+    assert found is not None
+    assert [path for path, _ in found.scripts] == ["personas.py", "tables usuarios"]
+    assert found.scripts[0][1] == (
+        "CREATE TABLE IF NOT EXISTS personas (\n        id SERIAL PRIMARY KEY,\n"
+        "        cargo VARCHAR(50)\n    );\n"
+    )
+    assert '"username"' in found.scripts[1][1] and "personas" not in found.scripts[1][1]
+    wants = postgres_wants(files, {})
+    assert [p for p, _ in wants.init_scripts] == ["personas.py", "tables usuarios"]
+    imported = {**files, "app.py": app + b"import personas\n"}
+    assert declared_sql(imported, POSTGRES, compose_init_scripts) is None
+    run = {**files, "Procfile": b"release: python personas.py\nweb: gunicorn app:app\n"}
+    assert declared_sql(run, POSTGRES, compose_init_scripts) is None
+    assert declared_sql(files, MYSQL, compose_init_scripts) is None  # SERIAL: PostgreSQL's
+
+
 def test_a_readmes_create_table_blocks_where_it_has_no_sql_file() -> None:
     readme = (
         "# Todo API\n\nCreate the table first:\n\n```sql\nCREATE TABLE todo (\n"
