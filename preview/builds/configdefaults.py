@@ -432,9 +432,11 @@ def _secret(upper: str, kind: str) -> str:
 # A credential whose issuer's SDK checks its shape as the client is made, at the app's
 # start: the issuer's name and the credential's in the variable's name, and the shape
 # (a prefix and a body of hex or letters). adjeim's express-video-api died on its
-# throwaway TWILIO_ACCOUNT_SID: "accountSid must start with AC".
+# throwaway TWILIO_ACCOUNT_SID: "accountSid must start with AC". An account SID is
+# Twilio's word, with its prefix or without (RentCarAssits' RCA-API-NestJS reads
+# ACCOUNTSID for ``require("twilio")(sid, token)``: "username is required" unset).
 _SHAPED_CREDENTIALS = (
-    (re.compile(r"TWILIO_(?:ACCOUNT_)?SID$"), "AC", "hex"),
+    (re.compile(r"TWILIO_(?:ACCOUNT_)?SID$|(?:^|_)ACCOUNT_?SID$"), "AC", "hex"),
     (re.compile(r"TWILIO_(?:API_)?KEY(?:_SID)?$"), "SK", "hex"),
     (re.compile(r"TWILIO_(?:AUTH_)?TOKEN$"), "", "hex"),
     (re.compile(r"STRIPE_(?:SECRET|API)(?:_KEY)?$|^STRIPE_KEY$"), "sk_test_", "letters"),

@@ -1681,6 +1681,8 @@ def test_a_credential_whose_issuers_sdk_checks_its_shape_gets_that_shape() -> No
     sid, key = throwaway_value("TWILIO_ACCOUNT_SID") or "", throwaway_value("TWILIO_API_KEY") or ""
     assert re.fullmatch(r"AC[0-9a-f]{32}", sid) and re.fullmatch(r"SK[0-9a-f]{32}", key)
     assert re.fullmatch(r"[0-9a-f]{32}", throwaway_value("TWILIO_AUTH_TOKEN") or "")
+    for name in ("ACCOUNTSID", "ACCOUNT_SID", "SMS_ACCOUNT_SID"):  # Twilio's word alone
+        assert re.fullmatch(r"AC[0-9a-f]{32}", throwaway_value(name) or ""), name
     assert (throwaway_value("STRIPE_SECRET_KEY") or "").startswith("sk_test_")
     assert (throwaway_value("STRIPE_PUBLISHABLE_KEY") or "").startswith("pk_test_")
     assert (throwaway_value("STRIPE_WEBHOOK_SECRET") or "").startswith("whsec_")
