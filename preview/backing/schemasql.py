@@ -608,6 +608,12 @@ _CODE_IMPORT = re.compile(
 _CODE_SUFFIX = re.compile(r"\.(?:[cm]?js|ts)$")
 
 
+def _sql_or_schema_files(files: dict[str, bytes]) -> bool:
+    """Whether the upload has a SQL file, or files making its schema otherwise
+    (migrations of any tool): a script of its own is then not all there is of it."""
+    return any(p.endswith(".sql") or _SCHEMA_MADE.search(p) for p in files)
+
+
 def _unrun_script(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     """The ``CREATE TABLE`` statements of a Node script of the upload that nothing runs:
     no other module imports it, package.json (its scripts, its main) names it nowhere,
@@ -619,7 +625,7 @@ def _unrun_script(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     package = files.get("package.json", b"")
     if not package or any(f'"{orm}"'.encode() in package for orm in _ORMS):
         return None
-    if any(p.endswith(".sql") for p in files) or any(_SCHEMA_MADE.search(p) for p in files):
+    if _sql_or_schema_files(files):
         return None
     code = {
         p: d.decode("utf-8", "replace")
@@ -679,7 +685,7 @@ def _unrun_python_script(files: dict[str, bytes], engine: str) -> DeclaredSql | 
     and /usuarios likewise for a table nothing of it makes."""
     if not _python_driver_alone(files):
         return None
-    if any(p.endswith(".sql") for p in files) or any(_SCHEMA_MADE.search(p) for p in files):
+    if _sql_or_schema_files(files):
         return None
     code = {
         p: d.decode("utf-8", "replace")
