@@ -9,8 +9,10 @@ human setting the app up would read it, and run into the preview's own MariaDB
    /docker-entrypoint-initdb.d/``);
 3. the SQL files its README tells to run (``mysql -u root ecommerce < database/shop.sql``,
    ``psql -f db/schema.sql``, "import file ``database/shop.sql``"), in the README's order;
-4. its one SQL file that creates tables (``database/ecommerce.sql``, a phpMyAdmin dump;
-   ``schema.sql``; ``initdb.pgsql``; else a text file of SQL, ``CREATE TABLE .txt``),
+4. its numbered SQL files of one folder (``00_base.sql``, ``01_users.sql``), in their
+   numbers' order (:func:`_numbered_series`); else its one SQL file that creates tables
+   (``database/ecommerce.sql``, a phpMyAdmin dump; ``schema.sql``; ``initdb.pgsql``;
+   else a text file of SQL, ``CREATE TABLE .txt``),
    where nothing else makes its schema (migrations of any tool, Django);
 5. the ``CREATE TABLE`` blocks of its README (fenced or indented, a code span of its
    prose, or statements pasted into its prose with no fence; a terminal session's as its
@@ -145,6 +147,7 @@ def declared_sql(
     rules = (
         _dockerfile_copies,
         _readme_named,
+        _numbered_series,
         _lone_file,
         _readme_blocks,
         _unrun_script,
@@ -490,6 +493,40 @@ def _readme_named(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         scripts = _scripts(files, found, engine)
         if any(_CREATE_TABLE.search(text.encode()) for _, text in scripts):
             return DeclaredSql(scripts, f"the SQL files {readme} says to run")
+    return None
+
+
+# A file of a numbered series (``00_Base.sql``, ``01_Markets.sql``; Flyway's
+# ``V1__init.sql``): its number says its place, as the official images' init folder
+# runs its files in their names' order.
+_NUMBERED = re.compile(r"^(?:V)?(\d+)(?:[_.-]|__)", re.I)
+
+
+def _numbered_series(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
+    """The SQL files of one folder, each named with its number, run in their numbers'
+    order, where two or more of them are there, one creates tables in ``engine``'s
+    dialect and none is in the other's, and nothing else makes the schema. undo-works'
+    AutoCrypto-Hono keeps ``sql/00_Base.sql`` (``create database crypto; use crypto;``),
+    ``01_Markets.sql`` … ``05_Transactions.sql`` and the rows of ``21_coincheck.sql``:
+    several files making tables, none of them the one, its cron met "Table
+    'app.currencies' doesn't exist"."""
+    if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
+        return None
+    folders: dict[str, list[tuple[int, str]]] = {}
+    for path in files:
+        name = posixpath.basename(path)
+        numbered = _NUMBERED.match(name)
+        if not path.endswith(".sql") or _TESTS.search(path) or path.endswith(".down.sql"):
+            continue
+        if numbered is not None:
+            folders.setdefault(posixpath.dirname(path), []).append((int(numbered.group(1)), path))
+    for folder in sorted(folders):
+        series = [path for _, path in sorted(folders[folder])]
+        if len(series) < 2 or any(dialect(files[p]) not in (engine, None) for p in series):
+            continue
+        if any(_CREATE_TABLE.search(files[p]) for p in series):
+            shown = f"its numbered SQL files in {folder or 'its root'}, in their order"
+            return DeclaredSql(_scripts(files, series, engine), shown)
     return None
 
 

@@ -167,6 +167,35 @@ def test_its_one_sql_file_in_the_engines_dialect() -> None:
     assert declared_sql({"tests/schema.sql": MYSQL_DUMP}, MYSQL, compose_init_scripts) is None
 
 
+def test_a_folders_numbered_sql_files_are_run_in_their_numbers_order() -> None:
+    """undo-works' AutoCrypto-Hono: sql/00_Base.sql makes and switches to its database,
+    01_… to 05_… each make a table, 21_… holds rows, 99_… queries: several files making
+    tables and none the one, so none ran ("Table 'app.currencies' doesn't exist")."""
+    table = "use crypto; CREATE TABLE `{}` (`id` int unsigned NOT NULL AUTO_INCREMENT);\n"
+    files = {
+        "sql/00_Base.sql": b"create database crypto;\nuse crypto;\n",
+        "sql/01_Markets.sql": table.format("markets").encode(),
+        "sql/10_Currencies.sql": table.format("currencies").encode(),
+        "sql/2_Prices.sql": table.format("prices").encode(),
+        "sql/21_coincheck.sql": b"use crypto; INSERT INTO markets VALUES (1);\n",
+        "src/app.ts": b"",
+    }
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is not None and found.origin == "its numbered SQL files in sql, in their order"
+    assert [path for path, _ in found.scripts] == [
+        "sql/00_Base.sql",
+        "sql/01_Markets.sql",
+        "sql/2_Prices.sql",
+        "sql/10_Currencies.sql",
+        "sql/21_coincheck.sql",
+    ]
+    assert used_database(found.scripts) == "crypto"
+    assert declared_sql(files, POSTGRES, compose_init_scripts) is None  # MySQL's dialect
+    # migrations make its schema: the series is theirs, not run beside them
+    migrated = {**files, "migrations/001_init.js": b""}
+    assert declared_sql(migrated, MYSQL, compose_init_scripts) is None
+
+
 def test_mysql_dumps_each_creating_its_own_database_are_all_run() -> None:
     """alfaeliasws' express-ddd dumps ``library_app`` and, under ``__test__/``,
     ``library_app_test`` (phpMyAdmin's ``CREATE DATABASE IF NOT EXISTS …; USE …;``), which
