@@ -23,6 +23,12 @@ app is given as its password: an app that checks its configuration refuses an em
 exit 1), while another whose code sends none (``password: ''``) still logs in. Statements
 that manage accounts (``CREATE USER``, ``GRANT``) are refused meanwhile: an upload's SQL that
 runs them is not told as failing for that (``schemasql.run_mysql_scripts``).
+
+It offers TLS, as a hosted MySQL does (Azure's, PlanetScale's require it): an app whose
+driver asks for it (TypeORM's ``ssl: true``) met "Server does not support secure
+connection" on a server without it. Its key and certificate are its own, self-signed,
+made by ``openssl`` as it starts (:func:`server_tls`), in its folder, which the app's
+sandbox reads: a key no other server uses. A client asking for none connects as before.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+import trio
 
 from ..apps.configvars.meanings import database_variables
 from ..sandbox.outbound import socket_reply
@@ -369,6 +377,46 @@ def mysql_environment(wanted: MysqlWanted) -> dict[str, str]:
         }
     )
     return env
+
+
+_TLS_KEY, _TLS_CERTIFICATE = "tls-key.pem", "tls-certificate.pem"
+_TLS_TIME = 20.0
+
+
+async def server_tls(directory: Path) -> list[str]:
+    """The flags giving the server TLS on a key and self-signed certificate of its own,
+    made in ``directory`` (a P-256 key: milliseconds); none where ``openssl`` is missing
+    or fails (it then runs without TLS, as before)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return []
+    key, certificate = directory / _TLS_KEY, directory / _TLS_CERTIFICATE
+    argv = [
+        openssl,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        str(key),
+        "-out",
+        str(certificate),
+    ]
+    with trio.move_on_after(_TLS_TIME):
+        made = await trio.run_process(argv, capture_stdout=True, capture_stderr=True, check=False)
+        if made.returncode == 0:
+            # The server's own uid reads it (the service wrote it); the key is this
+            # server's alone.
+            await trio.to_thread.run_sync(key.chmod, 0o644)
+            return [f"--ssl-cert={certificate}", f"--ssl-key={key}"]
+    return []
 
 
 async def mariadb_ready(socket_path: Path) -> bool:

@@ -366,6 +366,9 @@ class BackingServers:
             except (OSError, mysql.TemplateFailed) as error:
                 await _failed(server, say, f"its data directory could not be made: {error}")
                 return
+        argv = server.argv
+        if server.kind == "mysql":
+            argv = [*argv, *await mysql.server_tls(server.directory)]
         settings = dataclasses.replace(self._settings, tmp_limit_mb=server.tmp_mb)
         confinement = self._isolation.confine_step(
             settings,
@@ -378,7 +381,7 @@ class BackingServers:
         assert confinement is not None
         try:
             process = await spawn_child(
-                server.argv,
+                argv,
                 cwd=server.directory,
                 env=dict(_ENV),
                 limits=ChildLimits(memory_bytes=server.memory_bytes),

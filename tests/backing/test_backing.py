@@ -469,6 +469,30 @@ async def test_an_app_setting_a_named_time_zone_runs_on_its_mariadb(
     assert found["zone"] == "America/Sao_Paulo" and found["noon"] == "2024-01-01 09:00:00"
 
 
+async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service) -> None:
+    """RentCarAssits' RCA-API-NestJS: TypeORM's ``ssl: true`` for its Azure MySQL met
+    "Server does not support secure connection" (retried until its start's time ran out);
+    a client asking for no TLS still connects without it."""
+    files = {
+        "app.py": EITHER_ENGINE_APP.replace(
+            "connect_timeout=5)", "connect_timeout=5, ssl={'check_hostname': False})"
+        ).replace(
+            'cursor.execute("SELECT VERSION()")\n        return cursor.fetchone()[0]',
+            "cursor.execute(\"SHOW SESSION STATUS LIKE 'Ssl_cipher'\")\n"
+            "        cipher = cursor.fetchone()[1]\n"
+            '        cursor.execute("SELECT VERSION()")\n'
+            '        return cursor.fetchone()[0] + " " + cipher',
+        ),
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env": "DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD=s3cret\n"
+        "DB_NAME=orders\n",
+    }
+    assert "Ssl_cipher" in files["app.py"]
+    found = await _runs_on_mariadb(builder_service, files)
+    assert found["version"].split(" ")[-1].startswith("TLS_"), found
+
+
 async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
     builder_service: Service,
 ) -> None:
