@@ -403,37 +403,15 @@ async def test_an_app_reading_its_database_url_from_its_settings_runs_on_its_mar
         assert (await service.stop(body["gid"])).status_code == 200
 
 
-ZONED_APP = """import os, json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pymysql
-
-def zoned():
-    db = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]),
-        user=os.environ["DB_USERNAME"], password=os.environ["DB_PASSWORD"],
-        database=os.environ["DB_NAME"], connect_timeout=5)
-    with db, db.cursor() as cursor:
-        cursor.execute("SET time_zone = %s", (TIME_ZONE,))  # as Sequelize's timezone does
-        cursor.execute(
-            "SELECT VERSION(), @@session.time_zone,"
-            " CAST(CONVERT_TZ('2024-01-01 12:00:00', 'UTC', @@session.time_zone) AS CHAR)"
-        )
-        return cursor.fetchone()
-
-TIME_ZONE = os.environ.get("APP_TZ", "America/Sao_Paulo")
-zoned()  # at start, as a migration does
-
-class Answer(BaseHTTPRequestHandler):
-    def do_GET(self):
-        version, zone, noon = zoned()
-        data = json.dumps({"version": version, "zone": zone, "noon": noon}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Answer).serve_forever()
-"""
+# EITHER_ENGINE_APP's answer, its session's zone set first (as Sequelize's timezone does):
+# "<version>|<the zone>|<noon UTC in it>".
+ZONED_APP = EITHER_ENGINE_APP.replace(
+    'cursor.execute("SELECT VERSION()")\n        return cursor.fetchone()[0]',
+    'cursor.execute("SET time_zone = %s", ("America/Sao_Paulo",))\n'
+    "        cursor.execute(\"SELECT CONCAT_WS('|', VERSION(), @@session.time_zone,"
+    " CONVERT_TZ('2024-01-01 12:00:00', 'UTC', @@session.time_zone))\")\n"
+    "        return cursor.fetchone()[0]",
+)
 
 
 def test_the_time_zones_an_upload_names_are_its_mariadbs_to_load() -> None:
@@ -465,8 +443,9 @@ async def test_an_app_setting_a_named_time_zone_runs_on_its_mariadb(
         ".env": "DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD=s3cret\n"
         "DB_NAME=orders\n",
     }
+    assert "SET time_zone" in files["app.py"]
     found = await _runs_on_mariadb(builder_service, files)
-    assert found["zone"] == "America/Sao_Paulo" and found["noon"] == "2024-01-01 09:00:00"
+    assert found["version"].split("|")[1:] == ["America/Sao_Paulo", "2024-01-01 09:00:00"]
 
 
 async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service) -> None:
