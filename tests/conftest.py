@@ -274,7 +274,9 @@ class Service:
         """The first ``system`` event saying ``text``, from the live stream (replayed
         first); the stream's end without one fails."""
         url = f"/api/generations/{gid}/preview/logs/stream"
-        async with self.client.stream("GET", url, headers=auth()) as response:
+        # No read timeout of its own: the caller's trio.fail_after bounds the wait (a
+        # loaded machine's build may leave the stream quiet past the client's 30 s).
+        async with self.client.stream("GET", url, headers=auth(), timeout=None) as response:
             async for line in response.aiter_lines():
                 if line.startswith("data: "):
                     event = json.loads(line[6:])
