@@ -28,7 +28,10 @@ It offers TLS, as a hosted MySQL does (Azure's, PlanetScale's require it): an ap
 driver asks for it (TypeORM's ``ssl: true``) met "Server does not support secure
 connection" on a server without it. Its key and certificate are its own, self-signed,
 made by ``openssl`` as it starts (:func:`server_tls`), in its folder, which the app's
-sandbox reads: a key no other server uses. A client asking for none connects as before.
+sandbox reads: a key no other server uses. A client asking for none connects as before. Its
+certificate names localhost, 127.0.0.1 and the host names the app calls it by, and a Node app
+is told to trust it (``builds.appenv``): a driver verifying its server's certificate (the
+``mysql`` package's ``ssl`` of any kind verifies it unless told not to) then connects too.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -54,6 +58,7 @@ __all__ = [
     "CLIENT_SOCKETS",
     "SOCKET_NAME",
     "STAND_IN_PASSWORD",
+    "ServerTls",
     "TemplateFailed",
     "ensure_template",
     "first_login",
@@ -383,14 +388,25 @@ _TLS_KEY, _TLS_CERTIFICATE = "tls-key.pem", "tls-certificate.pem"
 _TLS_TIME = 20.0
 
 
-async def server_tls(directory: Path) -> list[str]:
-    """The flags giving the server TLS on a key and self-signed certificate of its own,
-    made in ``directory`` (a P-256 key: milliseconds); none where ``openssl`` is missing
-    or fails (it then runs without TLS, as before)."""
+@dataclass(frozen=True)
+class ServerTls:
+    """A server's TLS: the flags giving it, and its certificate (PEM, without its key),
+    which a client verifying the server's certificate is told to trust."""
+
+    flags: tuple[str, ...]
+    certificate: bytes
+
+
+async def server_tls(directory: Path, names: tuple[str, ...] = ()) -> ServerTls | None:
+    """TLS for the server on a key and self-signed certificate of its own, made in
+    ``directory`` (a P-256 key: milliseconds) for localhost, 127.0.0.1 and the host
+    ``names`` it is called by; None where ``openssl`` is missing or fails (it then runs
+    without TLS, as before)."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        return []
+        return None
     key, certificate = directory / _TLS_KEY, directory / _TLS_CERTIFICATE
+    alternatives = ",".join(["DNS:localhost", "IP:127.0.0.1", *(f"DNS:{n}" for n in names)])
     argv = [
         openssl,
         "req",
@@ -404,6 +420,8 @@ async def server_tls(directory: Path) -> list[str]:
         "3650",
         "-subj",
         "/CN=localhost",
+        "-addext",
+        f"subjectAltName={alternatives}",
         "-keyout",
         str(key),
         "-out",
@@ -415,8 +433,9 @@ async def server_tls(directory: Path) -> list[str]:
             # The server's own uid reads it (the service wrote it); the key is this
             # server's alone.
             await trio.to_thread.run_sync(key.chmod, 0o644)
-            return [f"--ssl-cert={certificate}", f"--ssl-key={key}"]
-    return []
+            pem = await trio.to_thread.run_sync(certificate.read_bytes)
+            return ServerTls((f"--ssl-cert={certificate}", f"--ssl-key={key}"), pem)
+    return None
 
 
 async def mariadb_ready(socket_path: Path) -> bool:

@@ -71,9 +71,10 @@ class Backing:
 
     @property
     def certificate(self) -> bytes | None:
-        """The certificate (PEM) its PostgreSQL's relay serves TLS with, which an app
-        verifying its server's is told to trust; None where it serves none."""
-        return self.postgres.tls.certificate if self.postgres.tls is not None else None
+        """The certificates (PEM) its PostgreSQL's relay and its MariaDB serve TLS with,
+        which an app verifying its server's is told to trust; None where they serve none."""
+        relay = self.postgres.tls.certificate if self.postgres.tls is not None else b""
+        return (relay + (self.servers.certificate or b"")) or None
 
     @property
     def env(self) -> dict[str, str]:

@@ -205,10 +205,13 @@ def queried_tables(
         for templated, quoted in _STATEMENT.findall(data.decode("utf-8", "replace")):
             named = _named(templated or quoted)
             for table in named.tables:
-                tables.setdefault(table, {})
+                if table.lower() not in _SERVER_SCHEMAS:
+                    tables.setdefault(table, {})
             for table, columns in named.columns.items():
-                tables[table].update(dict.fromkeys(columns))
-            joined += [(column, named.tables) for column in named.unplaced]
+                if table in tables:
+                    tables[table].update(dict.fromkeys(columns))
+            if among := [t for t in named.tables if t in tables]:
+                joined += [(column, among) for column in named.unplaced]
     for column, among in joined:
         if not any(column in tables[t] for t in among):
             tables[among[0]][column] = None
@@ -220,6 +223,11 @@ def queried_tables(
     return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)")
 
 
+# The server's own schemas (``FROM information_schema.SESSION_STATUS``, ``pg_catalog.…``):
+# read by name, never the app's tables to make.
+_SERVER_SCHEMAS = frozenset(
+    ("information_schema", "mysql", "performance_schema", "sys", "pg_catalog")
+)
 _ORMS = (
     "sequelize",
     "typeorm",

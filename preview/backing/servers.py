@@ -119,6 +119,8 @@ class BackingServers:
         self._started: list[_Server] = []  # those :meth:`start` started
         self._say: Say | None = None
         self.aliases: tuple[str, ...] = ()  # the host names it is called by
+        # Its MariaDB's TLS certificate (PEM), once made: one an app may be told to trust.
+        self.certificate: bytes | None = None
 
     @property
     def sandboxed(self) -> bool:
@@ -368,7 +370,10 @@ class BackingServers:
                 return
         argv = server.argv
         if server.kind == "mysql":
-            argv = [*argv, *await mysql.server_tls(server.directory)]
+            tls = await mysql.server_tls(server.directory, self.aliases)
+            if tls is not None:
+                argv = [*argv, *tls.flags]
+                self.certificate = tls.certificate
         settings = dataclasses.replace(self._settings, tmp_limit_mb=server.tmp_mb)
         confinement = self._isolation.confine_step(
             settings,

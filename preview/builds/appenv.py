@@ -165,8 +165,8 @@ def app_environment(
     ``python`` in ``app_dir``: see the module doc. ``database_env``: its own PostgreSQL's
     variables (empty without one: ``backing.Backing.env``), each where the app sets none;
     ``egress_open``: its sandbox has a way out; ``defaults``: the configuration filled
-    in below them all (``configdefaults``); ``database_certificate``: the one its
-    PostgreSQL serves TLS with (``backing.Backing.certificate``). Blocking (it parses the
+    in below them all (``configdefaults``); ``database_certificate``: those its
+    PostgreSQL and MariaDB serve TLS with (``backing.Backing.certificate``). Blocking (it parses the
     upload's modules, reads its build's files): called in a worker thread, never on the
     event loop (``preparation``)."""
     base = child_environment(cwd=app_dir, port=spec.port, python=python)
@@ -327,7 +327,9 @@ def app_environment(
         # An app verifying its server's certificate whatever that variable says (pg's
         # ``ssl: { rejectUnauthorized: true, ca: process.env.DB_CA }`` for its hosted
         # database: jsdev4web's inventory-express-app, "Error: self-signed certificate")
-        # trusts the preview's own, made for localhost and 127.0.0.1, where it is told to.
+        # trusts the preview's own, made for localhost and 127.0.0.1, where it is told to;
+        # as does one verifying its MySQL's (the ``mysql`` package's ``ssl: { mode:
+        # 'require' }``, verified unless told not to: https-carlos' express-biblioteca).
         certificate = app_dir / _DATABASE_CERTIFICATE
         if not certificate.is_file() or certificate.read_bytes() != database_certificate:
             certificate.write_bytes(database_certificate)

@@ -472,6 +472,19 @@ async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service)
     assert found["version"].split(" ")[-1].startswith("TLS_"), found
 
 
+async def test_an_app_verifying_its_mysqls_certificate_trusts_its_mariadbs(
+    builder_service: Service,
+) -> None:
+    """https-carlos' express-biblioteca: the ``mysql`` package's ``ssl: { mode: 'require'
+    }`` for its Azure MySQL verifies the server's certificate (unless told
+    ``rejectUnauthorized: false``): "Error: self-signed certificate", exit 1. Its MariaDB's
+    certificate is one Node is told to trust, and the connection is TLS."""
+    files = app_files("node_mysql_verified_tls")
+    assert "rejectUnauthorized" not in files["bdConfig.js"]
+    found = await _runs_on_mariadb(builder_service, files)
+    assert found["version"].split(" ")[-1].startswith("TLS_"), found
+
+
 async def test_an_app_with_both_drivers_uses_the_engine_its_settings_name(
     builder_service: Service,
 ) -> None:

@@ -612,6 +612,23 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(orm) is None
 
 
+def test_the_servers_own_schemas_are_read_never_made() -> None:
+    """A query of the server's own tables (``information_schema.SESSION_STATUS``, to ask
+    whether the connection is TLS) was taken for the app's table ``information_schema``,
+    which its MariaDB was told to make."""
+    files = {
+        "package.json": b'{"dependencies": {"mysql": "^2"}}',
+        "app.js": b"db.query(`SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+        b"WHERE VARIABLE_NAME = 'Ssl_cipher'`)\n"
+        b"db.query('SELECT title FROM books JOIN mysql.user u WHERE author = ?')\n",
+    }
+    found = queried_tables(files)
+    assert found is not None and found.scripts[0][0] == "tables books"
+    assert "`author` VARCHAR(255) NULL" in found.scripts[0][1]
+    only_the_servers = {**files, "app.js": files["app.js"].split(b"\n")[0]}
+    assert queried_tables(only_the_servers) is None
+
+
 def test_a_joins_columns_are_given_to_the_table_they_are_of() -> None:
     """harrymahardhika's express-shop-db selects ``products.name`` from ``cart join
     products``: given to ``cart``, it left ``products`` without it ("Unknown column
