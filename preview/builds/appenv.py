@@ -208,11 +208,14 @@ def app_environment(
     # boilerplate: ``app.listen(process.env.APP_PORT)`` threw ERR_SOCKET_BAD_PORT on "").
     # Unset too, where it is the one such name (adrianmulyawan's express-contact-api:
     # ``app.listen(+process.env.APP_PORT)``, no example's value, listened on NaN); two
-    # (an API's and an admin's) stay their own.
+    # (an API's and an admin's) stay their own. So is one its files give no number but a
+    # form to fill in (AliAzlanAziz's roplant-delivery-system-koa: ``SERVER_PORT=<port>``
+    # of the config.env it loads, which Node took for a pipe's path: EADDRINUSE).
     own_ports = _own_port_names(spec.files)
     for name in own_ports:
         unset = name not in env and len(own_ports) == 1
-        if name not in spec.extra and (unset or not env.get(name, "x").strip()):
+        no_number = name in env and not env[name].strip().isdigit()
+        if name not in spec.extra and (unset or no_number):
             env[name] = base["PORT"]
     if database_url is not None and "DATABASE_URL" not in given:
         if (migrated := alembic_sqlite_file(spec.files)) is not None:

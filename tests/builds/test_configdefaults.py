@@ -3158,6 +3158,25 @@ def test_its_own_port_left_empty_by_its_example_is_the_served_port() -> None:
     assert launch_environment(spec, found.values)["APP_PORT"] == ""
 
 
+def test_its_own_port_its_config_leaves_to_fill_in_is_the_served_port() -> None:
+    """AliAzlanAziz's roplant-delivery-system-koa loads ``src/config/config.env``, whose
+    ``SERVER_PORT=<port>`` is a form to fill in: Node took it for a pipe's path (listen
+    EADDRINUSE). It is the port the app is served on; a number of its own stays."""
+    package = {"scripts": {"start": "node app.js"}, "dependencies": {"koa": "^2"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "src/config/config.env": b"SERVER_PORT=<port>\nDB_NAME=<db_name>\n",
+        "app.js": b"require('dotenv').config({ path: './src/config/config.env' })\n"
+        b"const PORT = process.env.SERVER_PORT || 5001\nnew (require('koa'))().listen(PORT)\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT": "3001"})
+    spec = LaunchSpec("p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW)
+    spec.detection = detect(files)
+    assert launch_environment(spec, found.values)["SERVER_PORT"] == "3001"
+    files["src/config/config.env"] = b"SERVER_PORT=5001\n"
+    assert launch_environment(spec, found.values)["SERVER_PORT"] == "5001"
+
+
 def test_its_own_port_nothing_sets_is_the_served_port() -> None:
     """adrianmulyawan's express-contact-api: ``const port = +process.env.APP_PORT``, its
     .env.example empty: it listened on NaN (ERR_SOCKET_BAD_PORT). Its one own port's name,
