@@ -1452,7 +1452,8 @@ def json_database_settings(files: dict[str, bytes]) -> list[tuple[str, dict, str
                 document = loads_bounded(data.decode("utf-8-sig", "replace"))
             except ValueError:
                 continue
-            objects = list(_settings_objects(document, 0))
+            # (the document itself may be one: TypeORM's ormconfig.json)
+            objects = list(_settings_objects({"": document}, -1))
         else:
             continue
         if not objects:
@@ -1536,7 +1537,11 @@ def _json_settings(files: dict[str, bytes]) -> list[tuple[str, dict[str, str], s
         fields = {
             _JSON_KEYS[key]: str(value)
             for key, value in chosen.items()
-            if key in _JSON_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool)
+            if key in _JSON_KEYS
+            and isinstance(value, (str, int))
+            and not isinstance(value, bool)
+            # (TypeORM's ``"name"`` is its connection's beside its ``"database"``)
+            and not (key == "name" and {"database", "db"} & chosen.keys())
         }
         engine = "mysql" if _NAMES_MYSQL.search(named) else "other" if named else ""
         if engine == "other":

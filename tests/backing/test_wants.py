@@ -143,6 +143,38 @@ def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
     assert "shop.abc.eu-west-1.rds.amazonaws.com" in wanted.mysql.hosts
 
 
+def test_a_typeorm_ormconfig_json_names_its_server_at_its_top() -> None:
+    """begalhalus' Typescript-with-Fastify: TypeORM's ormconfig.json is the settings object
+    itself (``"type": "postgres", "host": "host"``), read only below its top: its migration
+    met "getaddrinfo EAI_AGAIN host". Its host is the preview's server's name; of MySQL's,
+    the database is its ``"database"``, not the connection's ``"name"``."""
+    config = {
+        "name": "default",
+        "type": "postgres",
+        "host": "host",
+        "port": 5432,
+        "username": "username",
+        "password": "password",
+        "database": "database",
+        "entities": ["src/entity/**/*.{js,ts}"],
+    }
+    package = {"dependencies": {"pg": "^8", "typeorm": "^0.2"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "ormconfig.json": json.dumps(config).encode(),
+        "src/index.ts": b"import { createConnection } from 'typeorm'\ncreateConnection()\n",
+    }
+    assert "host" in postgres_wants(files, {}).aliases
+    del config["name"]  # (written after its database here)
+    config |= {"type": "mysql", "host": "shop-db", "name": "default"}
+    package["dependencies"] = {"mysql": "^2", "typeorm": "^0.2"}
+    files["package.json"] = json.dumps(package).encode()
+    files["ormconfig.json"] = json.dumps(config).encode()
+    wanted = wanted_servers(files, "src/index.ts", {})
+    assert wanted.mysql is not None and wanted.mysql.databases == ["database"]
+    assert "shop-db" in wanted.mysql.hosts
+
+
 def test_a_node_modules_literal_settings_name_the_mysql_database_it_opens() -> None:
     """xmkabel's express-expenses: ``mysql.createConnection({ host: "localhost", user:
     "root", password: "", database: "expenses_db" })`` in connection.js; its MariaDB had
