@@ -2333,8 +2333,11 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
     return copies
 
 
-# A module's copy kept beside it (``app.module-backup.ts``), the module itself git-ignored.
-_BACKUP = re.compile(r"^(?P<stem>.+?)[-_.]backup(?P<extension>\.[cm]?[jt]s)$")
+# A module's copy kept beside it under another name (``app.module-backup.ts``,
+# ``config1.js``, ``db.copy.js``), the module itself git-ignored.
+_KEPT_COPY = re.compile(
+    r"^(?P<stem>.+?)(?:[-_.](?:backup|bak|copy|old|orig)|[-_]?\d)(?P<extension>\.[cm]?[jt]s)$"
+)
 _SCRIPT_SOURCES = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
 # A relative module a source imports: ``from './app.module'``, ``require("../config")``.
 _RELATIVE_IMPORT = re.compile(
@@ -2344,15 +2347,16 @@ _RELATIVE_IMPORT = re.compile(
 
 
 def _backup_copies(files: dict[str, bytes], taken: dict[str, str]) -> dict[str, str]:
-    """{a module the upload's sources import and lack: its backup copy beside it}:
+    """{a module the upload's sources import and lack: its copy kept beside it}:
     kausar2697's boilerplate-nestjs-typeorm-passport-jwt git-ignores src/app.module.ts,
     which src/main.ts imports, and ships src/app.module-backup.ts (its README: copy the
-    backup and rename it); nest build failed on TS2307. Only a module something imports:
-    a backup nothing reads is an old copy."""
+    backup and rename it); nest build failed on TS2307. qibing147147's miniprogram-koa
+    git-ignores config/config.js and ships config/config1.js. Only a module something
+    imports: a copy nothing reads is an old one."""
     backups: dict[str, tuple[str, str]] = {}  # the module, no extension: (target, backup)
-    for path in files:
+    for path in sorted(files):
         folder, name = posixpath.split(path)
-        if "node_modules/" not in path and (m := _BACKUP.match(name)):
+        if "node_modules/" not in path and (m := _KEPT_COPY.match(name)):
             target = posixpath.join(folder, m["stem"] + m["extension"])
             if target not in files and target not in taken:
                 backups.setdefault(posixpath.splitext(target)[0], (target, path))

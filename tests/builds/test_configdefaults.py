@@ -2729,12 +2729,18 @@ def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
         "src/users/users.service_backup.ts": b"export class Old {}\n",
         "src/settings.backup.js": b"module.exports = {}\n",
         "src/index.js": b"const settings = require('./settings.js')\n",
+        # qibing147147's miniprogram-koa: config/config.js git-ignored, config1.js kept.
+        "config/config1.js": b"module.exports = { database: { dbName: 'island' } }\n",
+        "core/db.js": b"const { dbName } = require('../config/config').database\n",
+        "src/users2.js": b"module.exports = {}\n",
     }
     assert example_copies(files) == {
         "src/app.module.ts": "src/app.module-backup.ts",
         "src/settings.js": "src/settings.backup.js",
+        "config/config.js": "config/config1.js",
     }
     files["src/app.module.ts"] = b"export class AppModule {}\n"  # there: left as it is
+    files["config/config.js"] = files["config/config1.js"]
     assert example_copies(files) == {"src/settings.js": "src/settings.backup.js"}
 
 
