@@ -959,7 +959,16 @@ def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_and_may_fa
     schema = {**fixture, "schema.sql": b"CREATE TABLE notes (id serial primary key);"}
     entityless = {k: v for k, v in fixture.items() if k != "src/entity/Note.ts"}
     entityless["src/server.ts"] = b"import './data-source';\n"
-    for files in (synchronized, migrated, schema, entityless):
+    # tsc's output of its source, committed (lucasprezlp's Typescript-con-express: its
+    # build/db/conexion.js says ``synchronize: true``, the source false): the source says.
+    config = json.loads(fixture["tsconfig.json"])
+    config["compilerOptions"] |= {"outDir": "build", "rootDir": "src"}
+    stale = b'const typeorm = require("typeorm");\nnew typeorm.DataSource({ synchronize: true })\n'
+    built = {**fixture, "tsconfig.json": json.dumps(config).encode(), "build/data-source.js": stale}
+    found = detect(built)
+    assert found is not None and any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+    own_javascript = {**built, "lib/data-source.js": stale}  # no source of it: its own
+    for files in (synchronized, migrated, schema, entityless, own_javascript):
         found = detect(files)
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
 

@@ -757,15 +757,28 @@ def synchronizes_its_tables(files: dict[str, bytes]) -> bool:
     make its tables as it connects, ``synchronize`` not written false: its migrations then
     add nothing a preview needs (JHyeok's nestjs-api-example: ``migration:run``, written
     for TypeORM 0.2's CLI, failed "Missing required argument: dataSource" under 0.3, where
-    its TypeOrmConfigService says ``synchronize: isDevelopment``, its example's NODE_ENV)."""
+    its TypeOrmConfigService says ``synchronize: isDevelopment``, its example's NODE_ENV).
+    tsc's output committed beside its source says nothing the build does not write anew:
+    lucasprezlp's Typescript-con-express commits build/db/conexion.js (``synchronize:
+    true``) of its src/db/conexion.ts, which says false; its tables were never made."""
+    said = []
     for path, data in files.items():
         if not path.endswith((".js", ".cjs", ".mjs", ".ts")) or _NOT_SERVED.search(path):
             continue
         text = data[:262144].decode("utf-8", "replace")
         typeorm = "typeorm" in text.lower() or "ormconfig" in path.lower()
         if typeorm and "synchronize" in text and _SYNCHRONIZE.search(text):
-            return True
-    return False
+            if path.endswith(".ts"):
+                return True
+            said.append(path)
+    if not said:
+        return False
+    emitted = {
+        emitted_file(p, files)
+        for p in files
+        if p.endswith(".ts") and not p.endswith(".d.ts") and "node_modules/" not in p
+    }
+    return any(p not in emitted for p in said)
 
 
 def _imports_models(text: str) -> bool:
