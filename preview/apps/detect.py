@@ -646,6 +646,36 @@ def settings_package_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     return (f"{named}.{chosen}", named) if chosen is not None else None
 
 
+def manage_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(the settings module its ``manage.py`` names, the one its ``wsgi.py``/``asgi.py``
+    names) where the latter is not in the upload and the former is: a project renamed
+    after those were written (loggedme's server-django: ``config/wsgi.py`` still says
+    ``app.settings``, manage.py ``config.settings``; its author runs manage.py, the
+    preview's gunicorn met "No module named 'app.settings'"). None where that is not so."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    if not managers:
+        return None
+    match = _SETTINGS_MODULE.search(files[managers[0]].decode("utf-8", "replace"))
+    if match is None:
+        return None
+    base = posixpath.dirname(managers[0])
+
+    def present(module: str) -> bool:
+        path = posixpath.join(base, *module.split("."))
+        return f"{path}.py" in files or f"{path}/__init__.py" in files
+
+    named = match.group(1)
+    if not present(named):
+        return None
+    for path in sorted(files):
+        if posixpath.basename(path) not in ("wsgi.py", "asgi.py") or "site-packages/" in path:
+            continue
+        served = _SETTINGS_MODULE.search(files[path].decode("utf-8", "replace"))
+        if served is not None and served.group(1) != named and not present(served.group(1)):
+            return named, served.group(1)
+    return None
+
+
 def _says_something(source: bytes) -> bool:
     """Whether a module has a line other than a comment or blank."""
     lines = source.decode("utf-8", "replace").splitlines()

@@ -108,7 +108,7 @@ from ..apps.configvars.compose import (
 )
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
-from ..apps.detect import settings_package_module
+from ..apps.detect import manage_settings_module, settings_package_module
 from ..apps.node.envreads import (
     database_option_reads,
     described_variables,
@@ -961,6 +961,14 @@ def config_defaults(
         found.notes.append(
             f"DJANGO_SETTINGS_MODULE={mended.module}: the preview's module imports its "
             f"settings whole; {'; '.join(mended.why)}"
+        )
+    # (the preview's module, where there is one, is what every server's module runs with)
+    renamed = manage_settings_module(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
+    if chosen is None and mended is None and renamed is not None:
+        found.values["DJANGO_SETTINGS_MODULE"] = renamed[0]
+        found.notes.append(
+            f"DJANGO_SETTINGS_MODULE={renamed[0]}: manage.py names it; its server's module "
+            f"names {renamed[1]}, which the upload does not have"
         )
     # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
     # its own files say: the configuration its author runs it with. A database's host,

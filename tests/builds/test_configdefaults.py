@@ -3106,6 +3106,32 @@ def test_a_django_settings_folder_with_nothing_of_its_own_runs_its_development_m
     assert "DJANGO_SETTINGS_MODULE" not in found.values
 
 
+def test_a_django_server_module_naming_settings_the_upload_lacks_runs_manage_pys() -> None:
+    """loggedme's server-django: config/wsgi.py still names ``app.settings`` (the project
+    renamed), manage.py ``config.settings``, which its author runs: the preview's gunicorn
+    met "No module named 'app.settings'". manage.py's module is set; not where the server's
+    module names one the upload has, nor where the user names one."""
+
+    def setting(module: str) -> bytes:
+        return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n".encode()
+
+    files = {
+        "manage.py": setting("config.settings"),
+        "config/__init__.py": b"",
+        "config/settings.py": b"SECRET_KEY = 'k'\nDEBUG = True\nALLOWED_HOSTS = ['*']\n",
+        "config/wsgi.py": setting("app.settings"),
+        "config/asgi.py": setting("app.settings"),
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT": "1"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == "config.settings"
+    assert any("names app.settings, which the upload does not have" in n for n in found.notes)
+    given = {"DJANGO_SETTINGS_MODULE": "config.settings"}
+    assert "DJANGO_SETTINGS_MODULE" not in config_defaults(files, "manage.py", given, {}).values
+    files["config/wsgi.py"] = files["config/asgi.py"] = setting("config.settings")
+    found = config_defaults(files, "manage.py", {}, {"PORT": "1"})
+    assert "DJANGO_SETTINGS_MODULE" not in found.values
+
+
 def test_a_database_url_that_is_a_word_is_unset() -> None:
     """tomdu3's flask-expense: its .env-sample says DB_URI=database_url, read with a
     SQLite default of the app's own (``os.getenv('DB_URI') or 'sqlite:///…'``);
