@@ -527,8 +527,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     if opener is not None:
         mysql.why.append(f"{opener} connects with its MySQL driver")
         if opener.endswith(".py"):
-            _mysql_variables(mysql, _python_settings(files[opener]))
-    _mysql_variables(mysql, config)
+            _mysql_variables(mysql, _python_settings(files[opener]), alone=not deps & _OTHER_SQL)
+    _mysql_variables(mysql, config, alone=not deps & _OTHER_SQL)
     if redis.why:
         wanted.redis = redis
         for name in _redis_url_reads(files, config):
@@ -1000,6 +1000,8 @@ _MYSQL_URL_TEMPLATE = re.compile(
     + rb""")?(?:\{|\$\{|%s|%\()"""
 )
 _PY_OTHER_DRIVERS = {"psycopg2", "psycopg2-binary", "psycopg", "asyncpg", "pg8000", "aiopg"}
+# Another SQL server's drivers, Python's and Node's: with one, generic names (DB_PORT) may be its.
+_OTHER_SQL = _PY_OTHER_DRIVERS | {"pg", "postgres", "pg-promise", "mssql", "tedious", "pyodbc"}
 _PY_POSTGRES_USED = re.compile(
     rb"^\s*(?:import|from)\s+(?:psycopg2?|psycopg_pool|asyncpg|pg8000|aiopg)\b"
     rb"|\bpostgres(?:ql)?(?:\+\w+)?://",
@@ -1678,11 +1680,16 @@ def _take_url(
             mysql.databases.append(database)
 
 
-def _mysql_variables(mysql: MysqlWanted, config: dict[str, str], *, own: bool = True) -> None:
+def _mysql_variables(
+    mysql: MysqlWanted, config: dict[str, str], *, own: bool = True, alone: bool = False
+) -> None:
     """The account, database, host and port that ``MYSQL_USER``-like variables name. The
     account the app's ``own`` settings log in with wins over its compose service's
     (tienpbss's conduit: DB_USERNAME=root, DB_PASSWORD=your-password in its .env.example,
-    MYSQL_ROOT_PASSWORD: 123456 for its container: "Access denied for user 'root'")."""
+    MYSQL_ROOT_PASSWORD: 123456 for its container: "Access denied for user 'root'"). A
+    port of generic names (``DB_PORT=3307``) is MySQL's where the app has no other SQL
+    server's driver (``alone``): mahmoud0alabsi's Authentication-system-FastAPI met
+    "Can't connect to MySQL server on 'localhost:3307'"."""
 
     # Under names of its own, a database's part by what the name says (moisesmarques's
     # node-express-mariadb-api: master_db_username=root, master_db_password=root in its
@@ -1717,6 +1724,7 @@ def _mysql_variables(mysql: MysqlWanted, config: dict[str, str], *, own: bool = 
     if host and (
         port is None
         or port == MYSQL_PORT
+        or alone
         or any(config.get(n) for n in ("MYSQL_HOST", "MARIADB_HOST"))
     ):
         mysql.hosts.add(host)

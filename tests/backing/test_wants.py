@@ -143,6 +143,24 @@ def test_a_sequelize_config_json_names_the_mysql_it_opens() -> None:
     assert "shop.abc.eu-west-1.rds.amazonaws.com" in wanted.mysql.hosts
 
 
+def test_a_mysql_port_of_generic_names_is_taken_where_no_other_sql_driver_is() -> None:
+    """mahmoud0alabsi's Authentication-system-FastAPI: mysql-connector, its .env's
+    ``DB_HOST=localhost``, ``DB_PORT=3307``: no relay listened there ("Can't connect to
+    MySQL server on 'localhost:3307'"). Generic names' port is MySQL's where the app has
+    no other SQL server's driver; with psycopg2 beside it, it may be PostgreSQL's."""
+    files = {
+        "requirements.txt": b"fastapi\nmysql-connector-python\nsqlalchemy\n",
+        "app/database.py": b"from sqlalchemy import create_engine\nimport mysql.connector\n"
+        b"engine = create_engine(f'mysql+mysqlconnector://{U}:{P}@{H}:{PORT}/{N}')\n",
+    }
+    given = {"DB_HOST": "localhost", "DB_PORT": "3307", "DB_USER": "root", "DB_NAME": "auth"}
+    wanted = wanted_servers(files, "app/main.py", given)
+    assert wanted.mysql is not None and 3307 in wanted.mysql.ports
+    files["requirements.txt"] += b"psycopg2-binary\n"
+    wanted = wanted_servers(files, "app/main.py", given)
+    assert wanted.mysql is not None and 3307 not in wanted.mysql.ports
+
+
 def test_a_typeorm_ormconfig_json_names_its_server_at_its_top() -> None:
     """begalhalus' Typescript-with-Fastify: TypeORM's ormconfig.json is the settings object
     itself (``"type": "postgres", "host": "host"``), read only below its top: its migration
