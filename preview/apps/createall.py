@@ -398,7 +398,9 @@ def creates_its_tables(files: dict[str, bytes]) -> bool:
     on as a startup hook). BaturinM's fastapi-user-storage defines ``init_models()`` and
     calls it only from its cli.py's command: its tables were never made, every route
     on its data answered 500. Its migrations then add nothing a preview needs
-    (:mod:`~preview.builds` starts it when they fail)."""
+    (:mod:`~preview.builds` starts it when they fail). One it calls at import only under a
+    condition (``if ENVIRONMENT != "production":``) may not run: CesarTokai's
+    muebleria-plaza-reforma's .env says production, and its tables were never made."""
     makers: set[str] = set()  # the functions making them
     served: dict[str, list[ast.stmt]] = {}  # each module parsed once
     for path in python_files(files):
@@ -408,7 +410,7 @@ def creates_its_tables(files: dict[str, bytes]) -> bool:
         for node in served[path]:
             functions = node.body if isinstance(node, ast.ClassDef) else [node]
             made = [f for f in functions if _makes_them(f)]
-            if any(not isinstance(f, FUNCTION_NODES) for f in made):
+            if any(not isinstance(f, (*FUNCTION_NODES, ast.If)) for f in made):
                 return True  # at import
             makers.update(f.name for f in made if isinstance(f, FUNCTION_NODES))
     named = (
