@@ -279,9 +279,12 @@ _SCHEMED_ORIGINS = re.compile(
 _CORS_ORIGINS = re.compile(r"(?:^|_)ORIGINS$|^(?:CORS_(?:ALLOWED_)?|ALLOWED_)ORIGIN$")
 # An identifier another service issued (an OAuth client's, a project's): any will do
 # until the app calls that service, which then refuses it.
-# (an SMS gateway's API_ID, a telephony account's ACCOUNT_SID: sheraff0's SMS_RU_API_ID)
+# (an SMS gateway's API_ID, a telephony account's ACCOUNT_SID: sheraff0's SMS_RU_API_ID;
+# in either order or as one word: RuizFJ's API-RealState-With-NestJS hands
+# GOOGLE_ID_CLIENT to passport-google-oauth20, "OAuth2Strategy requires a clientID")
 _ISSUED_ID = re.compile(
-    r"(?:^|_)(?:CLIENT|APP|PROJECT|API|ACCOUNT|SENDER)_(?:ID|SID)$|(?:^|_)CLOUD_NAME$"
+    r"(?:^|_)(?:CLIENT|APP|PROJECT|API|ACCOUNT|SENDER)_?(?:ID|SID)$"
+    r"|(?:^|_)ID_(?:CLIENT|APP|PROJECT)$|(?:^|_)CLOUD_NAME$"
 )
 # The time zone its settings read (Django's TIME_ZONE = ENV['TIME_ZONE']): UTC, which
 # every zone database knows.

@@ -1818,6 +1818,11 @@ def test_a_required_read_saying_its_type_gets_a_value_of_that_type() -> None:
     # Another service's login in one value (its SMS gateway's): a throwaway secret.
     assert len(throwaway_value("SMS_AERO_BASIC_AUTH") or "") >= 32
     assert (throwaway_value("SMS_RU_API_ID") or "").startswith("preview-")  # its issued id
+    # In either order, or one word (RuizFJ's API-RealState-With-NestJS: GOOGLE_ID_CLIENT
+    # handed to passport-google-oauth20, "OAuth2Strategy requires a clientID option").
+    for name in ("GOOGLE_ID_CLIENT", "FACEBOOK_APPID", "GITHUB_CLIENTID"):
+        assert (throwaway_value(name) or "").startswith("preview-"), name
+    assert not (throwaway_value("RAPID_MODE") or "").startswith("preview-")
 
 
 def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
