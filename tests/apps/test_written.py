@@ -5,6 +5,7 @@ tells it is ready."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -737,6 +738,29 @@ def test_a_settings_module_node_code_requires_and_git_ignores_is_written_as_json
     assert node_settings_modules({**files, "config/oss.example.js": b""}) == {}
     # Its name alone in the .gitignore names it in any folder.
     assert list(node_settings_modules({**files, ".gitignore": b"oss.js\n"})) == ["config/oss.json"]
+
+
+def test_a_constants_module_typescript_imports_and_git_ignores_is_written() -> None:
+    """sumitpore's articles-api-using-nestjs: ``import { SECRET } from '../config'`` in its
+    middleware, ``import { BASEURL } from '../config'`` in a service, its .gitignore naming
+    ``src/config.ts``, no example: "Cannot find module '../config'" as it started. Written
+    as the TypeScript module of those constants, the service's values in it; not where a
+    name is no constant's (a function of it cannot be made up)."""
+    files = {
+        ".gitignore": b"node_modules\nsrc/config.ts\n",
+        "src/user/auth.middleware.ts": b"import { SECRET } from '../config';\n",
+        "src/article/article.service.ts": b"import { BASEURL, SECRET as KEY } from '../config';\n",
+    }
+    found = node_settings_modules(files)
+    assert found == {"src/config.ts": {"SECRET": ("SECRET",), "BASEURL": ("BASEURL",)}}
+    values = named_values(files, "package.json", {}, {}, list(found["src/config.ts"]))
+    text = settings_text(found["src/config.ts"], values, "src/config.ts").decode()
+    assert 'export const BASEURL = "";\n' in text
+    assert re.search(r'^export const SECRET = "[\w-]{32,}";$', text, re.M), text
+    assert node_settings_modules({**files, "src/config.example.ts": b""}) == {}
+    assert node_settings_modules({**files, "src/config.ts": b""}) == {}
+    helper = {**files, "src/app.ts": b"import { makeConfig } from './config';\n"}
+    assert node_settings_modules(helper) == {}
 
 
 def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:

@@ -116,6 +116,10 @@ _NODE_REQUIRE = re.compile(
     r"""(?:const|let|var)\s+(?:(\w+)|\{([^{}]*)\})\s*=\s*require\(\s*["'](\.{1,2}/[\w./-]+)["']\s*\)"""
 )
 _NODE_SOURCES = (".js", ".cjs")
+# ``import { SECRET, BASEURL } from '../config'`` in TypeScript (group 1 the names, 2 the path).
+_TS_IMPORT = re.compile(r"""\bimport\s*\{([^{}]*)\}\s*from\s*["'](\.{1,2}/[\w./-]+)["']""")
+_TS_SOURCES = (".ts", ".mts")
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -150,7 +154,40 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
             keys = {_CAMEL.sub("_", key).upper(): (key,) for key in read}
             if keys:
                 found.setdefault(f"{stem}.json", {}).update(keys)
+    found.update(_typescript_constants_modules(files, ignored))
     return found
+
+
+def _typescript_constants_modules(
+    files: dict[str, bytes], ignored: set[str]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """{the path of a TypeScript module to write: {name: (name,)}} for each module a
+    TypeScript source imports constants from (``import { SECRET, BASEURL } from
+    '../config'``) that the upload lacks, its ``.gitignore`` names and no example stands
+    for: written as ``export const`` of each, for the service to fill in. sumitpore's
+    articles-api-using-nestjs ignores ``src/config.ts``: "Cannot find module '../config'".
+    Only where every name taken from it is a constant's (upper case): a function or a
+    class of it cannot be made up."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    refused: set[str] = set()
+    for path in sorted(files):
+        if not path.endswith(_TS_SOURCES) or path.endswith(".d.ts") or "node_modules/" in path:
+            continue
+        text = files[path][:262144].decode("utf-8", "replace")
+        for match in _TS_IMPORT.finditer(text):
+            stem = posixpath.normpath(posixpath.join(posixpath.dirname(path), match.group(2)))
+            tried = [f"{stem}{ending}" for ending in (".ts", ".tsx", ".d.ts", ".js", ".json")]
+            tried += [f"{stem}/index.ts", f"{stem}/index.js"]
+            if stem.startswith("..") or any(t in files for t in tried):
+                continue
+            target = f"{stem}.ts"
+            if not {target, posixpath.basename(target)} & ignored or _has_example(files, target):
+                continue
+            names = [n.split(" as ")[0].strip() for n in match.group(1).split(",") if n.strip()]
+            if not all(_CONSTANT.match(name) for name in names):
+                refused.add(target)
+            found.setdefault(target, {}).update({name: (name,) for name in names})
+    return {target: keys for target, keys in found.items() if target not in refused}
 
 
 def _ignored_paths(files: dict[str, bytes]) -> set[str]:
@@ -180,6 +217,12 @@ def settings_text(
     section and its keys (:func:`_ini_text`)."""
     if target.endswith(_INI_SUFFIXES):
         return _ini_text(keys, values)
+    if target.endswith(_TS_SOURCES):  # a TypeScript module of constants
+        constants = (
+            f"export const {path[0]} = {json.dumps(_typed(values.get(name, '')))};\n"
+            for name, path in keys.items()
+        )
+        return "".join(constants).encode()
     tree: dict[str, object] = {}
     for name, path in keys.items():
         node = tree
