@@ -693,14 +693,35 @@ def _django(files: dict[str, bytes]) -> Detection | None:
     project = match.group(1).rsplit(".", 1)[0] if match else None
     prefix = f"{base}/" if base else ""
     setup = ()  # its migrate is a data step (datainit)
-    if project and f"{prefix}{project.replace('.', '/')}/wsgi.py" in files:
-        target = f"{project}.wsgi:application"
+    wsgi = f"{prefix}{project.replace('.', '/')}/wsgi.py" if project else ""
+    if project and wsgi in files:
+        target = f"{project}.wsgi:{_wsgi_callable(files[wsgi])}"
         if base:
             target = f"--chdir {base} {target}"
         argv = _split(_GUNICORN.format(python="{python}", target=target))
         return Detection("django", argv, manage, "python", setup, server="gunicorn")
     argv = _split(f"{{python}} {manage} runserver --noreload 127.0.0.1:{{port}}")
     return Detection("django", argv, manage, "python", setup)
+
+
+def _wsgi_callable(source: bytes) -> str:
+    """The name a Django project's ``wsgi.py`` binds its WSGI application to:
+    ``application`` where it binds that (Django's template), else the one it binds
+    ``get_wsgi_application()`` to (MohammadFahad1's SiOi-Global-Trade-Backend: ``app =
+    get_wsgi_application()`` for Vercel, its settings' WSGI_APPLICATION ``….wsgi.app``;
+    gunicorn met "Failed to find attribute 'application'")."""
+    tree = parse_module(source)
+    if tree is None or binds(tree, "application"):
+        return "application"
+    for node in module_level(tree.body):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            called = node.value.func
+            name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+            if name == "get_wsgi_application":
+                bound = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                if bound:
+                    return bound[0]
+    return "application"
 
 
 # -- Node ------------------------------------------------------------------------------

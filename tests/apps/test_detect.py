@@ -49,6 +49,24 @@ def test_a_module_with_a_syntax_error_still_says_where_its_app_is() -> None:
         _detect({"requirements.txt": "fastapi\n", "main.py": "def broken(:\n"})
 
 
+def test_a_django_wsgi_module_binding_its_application_by_another_name_is_served_by_it() -> None:
+    """MohammadFahad1's SiOi-Global-Trade-Backend: ``app = get_wsgi_application()`` in its
+    wsgi.py (for Vercel; its settings' WSGI_APPLICATION says ``….wsgi.app``): gunicorn met
+    "Failed to find attribute 'application'". The name it binds is served; Django's own
+    ``application`` where it binds that."""
+    files = {
+        "manage.py": "import os\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\n",
+        "shop/__init__.py": "",
+        "shop/settings.py": "WSGI_APPLICATION = 'shop.wsgi.app'\n",
+        "shop/wsgi.py": "from django.core.wsgi import get_wsgi_application\n"
+        "app = get_wsgi_application()\n",
+    }
+    assert _detect(files).argv[-1] == "shop.wsgi:app"
+    files["shop/wsgi.py"] += "application = app\n"
+    assert _detect(files).argv[-1] == "shop.wsgi:application"
+
+
 def test_fixture_apps() -> None:
     found = _detect(app_files("fastapi_factory"))
     assert (found.framework, found.detected_from) == ("fastapi", "src/shop/main.py")
