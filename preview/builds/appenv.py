@@ -526,15 +526,23 @@ def _listens_elsewhere(files: dict[str, bytes], detection: Detection | None) -> 
     argv = " ".join(detection.argv) if detection is not None else ""
     if "{port}" in argv and "$PORT" not in argv and "${PORT" not in argv:
         return True
-    code = b"\n".join(d for p, d in files.items() if _SOURCE.search(p) and "node_modules/" not in p)
-    return bool(_own_port_names(files) or _HARD_CODED_LISTEN.search(code))
+    return bool(_own_port_names(files)) or any(
+        _HARD_CODED_LISTEN.search(data) or (_HARD_CODED_PORT.search(data) and _SERVES.search(data))
+        for path, data in files.items()
+        if _SOURCE.search(path) and "node_modules/" not in path
+    )
 
 
 _MYSQL_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:mysql|mariadb|percona[\w-]*)(?::|@|$)")
 _POSTGRES_IMAGES = re.compile(r"^(?:[\w.-]+/)*(?:postgres\w*|postgis/postgis)(?::|@|$)")
 _SOURCE = re.compile(r"\.(?:[cm]?[jt]s|py)$")
 # A server listening on a port written in its code: app.listen(3000), port=8000.
-_HARD_CODED_LISTEN = re.compile(rb"\.listen\(\s*\d{2,5}\b|\bport\s*=\s*\d{2,5}\b", re.IGNORECASE)
+_HARD_CODED_LISTEN = re.compile(rb"\.listen\(\s*\d{2,5}\b")
+# ``port = 8000`` is its server's in a module that starts one (``app.listen(port)``,
+# ``uvicorn.run(…, port=port)``), not in another's (a Redis helper's ``const port = 6000``:
+# alchemistphantom's RestFull-API-Job-Posting then got its MySQL's port as its own PORT).
+_HARD_CODED_PORT = re.compile(rb"\bport\s*=\s*\d{2,5}\b", re.IGNORECASE)
+_SERVES = re.compile(rb"\.listen\(|\brun\(|\bserve\(")
 
 
 def _own_port_names(files: dict[str, bytes]) -> list[str]:

@@ -803,6 +803,31 @@ def test_host_and_port_given_to_the_database_are_its_where_the_start_binds_the_p
     assert option_database_values(files, {}, detection) == {}
 
 
+def test_a_port_written_in_a_module_that_starts_no_server_is_not_the_apps_own() -> None:
+    """alchemistphantom's RestFull-API-Job-Posting: its config module gives ``port:
+    process.env.PORT`` beside its MySQL's options, and its server listens on
+    ``config.port``; its Redis helper's ``const port = 6000`` was taken for a port its
+    server listens on, so PORT was given its MySQL's 3306 (listen EADDRINUSE). A port
+    written in code counts where that module starts a server."""
+    config = b"""module.exports = {
+  database: { mysql: { host: process.env.DB_HOST, user: process.env.DB_USER,
+    password: process.env.DB_PASSWORD, database: process.env.DB_NAME } },
+  port: process.env.PORT,
+};
+"""
+    files = {
+        "package.json": b'{"scripts": {"start": "node app.js"}, "dependencies": {"mysql": "^2"}}',
+        "app.js": b"const config = require('./src/configs');\n"
+        b"require('express')().listen(config.port);\n",
+        "src/configs.js": config,
+        "src/helper/redis.js": b"const port = 6000;\nmodule.exports = require('redis')(port);\n",
+    }
+    detection = detect(files)
+    assert option_database_values(files, MARIADB_ENV, detection) == {}
+    files["app.js"] = b"const port = 3000;\nrequire('express')().listen(port);\n"
+    assert option_database_values(files, MARIADB_ENV, detect(files))["PORT"] == "3306"
+
+
 @needs_server
 async def test_a_django_app_reading_its_postgres_port_from_port_runs_on_it(
     builder_service: Service,
