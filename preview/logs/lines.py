@@ -226,7 +226,11 @@ _LEVEL_MAP |= {"info": "INFO"} | dict.fromkeys(("error", "critical", "fatal"), "
 # IGNORECASE matches the Turkish dotted and dotless I for "i"; lower() keeps them apart.
 _TURKISH_I = str.maketrans({"\u0307": None, "\u0131": "i"})
 _PY_WARNING = re.compile(r"\S.*?:\d+: [A-Z]\w*Warning: ")  # warnings.showwarning format
-_BARE_EXC = re.compile(r"[A-Za-z_][\w.]*(?:(?<=Error)|(?<=Exception))(?::(?: .*)?)?$")
+# (Node names an error's class or code beside its name: "ConnectionError
+# [SequelizeConnectionError]: connect ENOENT …", "Error [ERR_MODULE_NOT_FOUND]: …")
+_BARE_EXC = re.compile(
+    r"[A-Za-z_][\w.]*(?:(?<=Error)|(?<=Exception))(?: \[[\w.]+\])?(?::(?: .*)?)?$"
+)
 _EXC_NAME = re.compile(r"[A-Za-z_][\w.]*(?::|$)")
 _BOX = re.compile(r" *\| ?")  # ExceptionGroup frames: "  | ValueError: x"
 _TB_START = "Traceback (most recent call last):"

@@ -171,3 +171,25 @@ def test_a_rejected_promise_nodes_inspected_error_is_the_cause() -> None:
     assert failure_cause(lines) == (
         "Error: ENOENT: no such file or directory, open './data/expense.json'"
     )
+
+
+def test_a_node_error_named_with_its_class_beside_it_is_the_cause() -> None:
+    """selmanjir's blog-with-express.js: Sequelize's ``ConnectionError
+    [SequelizeConnectionError]: connect ENOENT …`` (Node names the error's class beside its
+    name) gave no cause: "exited with code 1" alone."""
+    lines = [
+        "Server has started at port 19207",
+        "node_modules/sequelize/lib/dialects/mysql/connection-manager.js:102",
+        "          throw new SequelizeErrors.ConnectionError(err);",
+        "                ^",
+        "",
+        "ConnectionError [SequelizeConnectionError]: connect ENOENT mysql://root@mysql:3306/blog",
+        "    at ConnectionManager.connect (node_modules/sequelize/lib/dialects/mysql/x.js:102:17)",
+        "  parent: Error: connect ENOENT mysql://root@mysql:3306/blog",
+        "}",
+        "",
+        "Node.js v20.20.2",
+    ]
+    assert failure_cause(lines) == (
+        "ConnectionError [SequelizeConnectionError]: connect ENOENT mysql://root@mysql:3306/blog"
+    )
