@@ -404,6 +404,11 @@ def database_urls_by_meaning(
     # DATABASE_CONNECTION``, a name that alone says an engine, as Laravel's DB_CONNECTION)
     options = database_option_reads(files) if language == "node" else {}
     for name, kind in reads.items():
+        if options.get(name, "DATABASE_URL") != "DATABASE_URL":
+            # Given to a client's option of another part, that part's whatever its name:
+            # selmanjir's blog-with-express.js gives ``port: process.env.
+            # MYSQL_CONNECTION_STRING``; a URL there was a socket's path to mysql2 (ENOENT).
+            continue
         url = options.get(name) == "DATABASE_URL"
         what = meaning("DATABASE_URL") if url else meaning(name, kind)
         if what is None or what.kind != DATABASE or what.part != "url":

@@ -1025,6 +1025,26 @@ export const env = zennv({
     assert urls == {"DATABASE_CONNECTION": _SERVED["DATABASE_URL"]}
 
 
+def test_a_url_name_given_to_another_option_is_no_url() -> None:
+    """selmanjir's blog-with-express.js gives ``port: process.env.MYSQL_CONNECTION_STRING``
+    to Sequelize: a name that says a URL, given the served MariaDB's, which mysql2 took for
+    a socket's path (connect ENOENT mysql://…). The option it is given to says what it is."""
+    db = b"""const connection = new Sequelize(config.database, config.username, config.password, {
+  host: config.host,
+  dialect: 'mysql',
+  port: process.env.MYSQL_CONNECTION_STRING,
+})"""
+    files = {"package.json": b'{"dependencies": {"sequelize": "^6", "mysql2": "^3"}}'}
+    files["src/config/db.js"] = db
+    env = {"DATABASE_URL": "mysql://root:x@127.0.0.1:3306/app", "DB_PORT": "3306"}
+    assert database_option_reads(files) == {"MYSQL_CONNECTION_STRING": "DB_PORT"}
+    assert database_urls_by_meaning(files, env, {}, "node") == {}
+    files["src/config/db.js"] = db.replace(b"port:", b"url:")
+    assert database_urls_by_meaning(files, env, {}, "node") == {
+        "MYSQL_CONNECTION_STRING": env["DATABASE_URL"]
+    }
+
+
 def test_drizzles_url_read_under_any_name_is_the_database_url() -> None:
     """golaughlin's north-pole-api-hono: drizzle.config's ``url: process.env.DB_FILE_NAME!``
     and ``drizzle(process.env.DB_FILE_NAME!)``, which nothing set: drizzle opened a
