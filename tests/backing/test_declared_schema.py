@@ -612,6 +612,25 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(orm) is None
 
 
+def test_a_table_script_commented_out_makes_no_table() -> None:
+    """DannerKurtz's estoque-API-com-fastify keeps its ``CREATE TABLE`` statements in
+    create-table.js, every line commented out, and queries ``estoque`` and ``produto``
+    with postgres.js: taken for an app making its tables, it got none, and every route
+    answered 500. Commented out, they make nothing: its queries' tables are made."""
+    script = b"import { sql } from './db.js'\n// sql`\n//   CREATE TABLE estoque (id VARCHAR(50))\n"
+    script += b"/* CREATE TABLE produto (id int) */\n"
+    files = {
+        "package.json": b'{"dependencies": {"postgres": "^3"}}',
+        "create-table.js": script,
+        "database-postgres.js": b"await sql`SELECT * FROM estoque WHERE nome = ${n}`\n"
+        b"await sql`SELECT * FROM produto`\n",
+    }
+    found = queried_tables(files, POSTGRES)
+    assert found is not None and found.scripts[0][0] == "tables estoque, produto"
+    files["create-table.js"] = b"sql`CREATE TABLE estoque (id VARCHAR(50))`\n"
+    assert queried_tables(files, POSTGRES) is None
+
+
 def test_the_servers_own_schemas_are_read_never_made() -> None:
     """A query of the server's own tables (``information_schema.SESSION_STATUS``, to ask
     whether the connection is TLS) was taken for the app's table ``information_schema``,
