@@ -50,6 +50,7 @@ __all__ = [
     "DeclaredSql",
     "declared_sql",
     "dialect",
+    "for_mariadb",
     "mysql_client_argv",
     "queried_tables",
     "run_mysql_scripts",
@@ -890,11 +891,41 @@ _USE = re.compile(r"^\s*USE\s+`?([\w$-]{1,64})`?\s*;", re.I | re.M)
 def used_database(scripts: InitScripts) -> str | None:
     """The database the first of ``scripts`` that switches to one names (``CREATE DATABASE
     IF NOT EXISTS `note-app`; USE `note-app`;``): where its tables are, the one to give an
-    app that names none itself."""
+    app that names none itself. Else the one the first that makes one makes, where its
+    tables are made in it by name (babakjahangiri's movie-project-fastapi: ``CREATE
+    DATABASE `movie_db` …; CREATE TABLE `movie_db`.`tbl_movies` …``, no USE)."""
     for _, text in scripts:
         if found := _USE.search(text):
             return found.group(1)
+    for _, text in scripts:
+        made = _CREATED_DATABASE.search(text)
+        if made is not None and re.search(
+            rf"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?{re.escape(made.group(1))}`?\.",
+            text,
+            re.I,
+        ):
+            return made.group(1)
     return None
+
+
+_CREATED_DATABASE = re.compile(
+    r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([\w$-]{1,64})`?", re.I | re.M
+)
+# What MySQL 8 writes that MariaDB does not read (mysqldump and Workbench of MySQL 8): its
+# own collations (utf8mb4_0900_ai_ci: "Unknown collation"), and the comments only MySQL 8.x
+# runs (``/*!80016 DEFAULT ENCRYPTION='N' */``), which MariaDB, its version above 8.0's
+# number, runs too.
+_MYSQL8_BINARY_COLLATION = re.compile(r"\butf8mb4_0900_bin\b", re.I)
+_MYSQL8_COLLATION = re.compile(r"\butf8mb4_0900_\w+", re.I)
+_MYSQL8_ONLY = re.compile(r"/\*!8\d{4}\b.*?\*/", re.S)
+
+
+def for_mariadb(text: str) -> str:
+    """A MySQL 8 script as MariaDB reads it (see above): babakjahangiri's
+    movie-project-fastapi's sql-build.sql met "Unknown collation: 'utf8mb4_0900_ai_ci'"."""
+    text = _MYSQL8_ONLY.sub("", text)
+    text = _MYSQL8_BINARY_COLLATION.sub("utf8mb4_bin", text)
+    return _MYSQL8_COLLATION.sub("utf8mb4_unicode_ci", text)
 
 
 # ``DEFINER=`b5de033d9bb9f7`@`%```, as mysqldump writes it before a view, a trigger or a

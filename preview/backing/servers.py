@@ -51,6 +51,7 @@ from .schemasql import (
     MYSQL,
     DeclaredSql,
     declared_sql,
+    for_mariadb,
     mysql_client_argv,
     queried_tables,
     run_mysql_scripts,
@@ -277,7 +278,7 @@ class BackingServers:
             ),
             {
                 "init.sql": mysql.init_sql(wanted.mysql) + time_zone_sql(wanted.mysql.time_zones),
-                **{_script_name(i): text for i, (_, text) in enumerate(scripts)},
+                **{_script_name(i): for_mariadb(text) for i, (_, text) in enumerate(scripts)},
             },
             mysql.mariadb_ready,
             memory_bytes=max(memory, 256 * 1024 * 1024),

@@ -472,6 +472,36 @@ async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service)
     assert found["version"].split(" ")[-1].startswith("TLS_"), found
 
 
+async def test_a_mysql_8_dump_runs_on_the_mariadb_in_the_database_it_makes(
+    builder_service: Service,
+) -> None:
+    """babakjahangiri's movie-project-fastapi: its sql-build.sql, as MySQL 8's Workbench
+    writes it (``CREATE DATABASE `movie_db` /*!40100 … COLLATE utf8mb4_0900_ai_ci */
+    /*!80016 DEFAULT ENCRYPTION='N' */``, then ``CREATE TABLE `movie_db`.`tbl_movies```,
+    no USE), met "Unknown collation: 'utf8mb4_0900_ai_ci'", and the app, naming no
+    database, was given another: "Table 'app.tbl_movies' doesn't exist"."""
+    dump = (
+        "CREATE DATABASE `movie_db` /*!40100 DEFAULT CHARACTER SET utf8mb4 COLLATE "
+        "utf8mb4_0900_ai_ci */ /*!80016 DEFAULT ENCRYPTION='N' */;\n\n"
+        "CREATE TABLE `movie_db`.`tbl_movies` (\n  `id_movies` INT NOT NULL AUTO_INCREMENT,\n"
+        "  `title` VARCHAR(256) COLLATE utf8mb4_0900_bin NULL,\n  PRIMARY KEY (`id_movies`));\n"
+    )
+    files = {
+        "app.py": EITHER_ENGINE_APP.replace(
+            'cursor.execute("SELECT VERSION()")\n        return cursor.fetchone()[0]',
+            'cursor.execute("SELECT COUNT(*) FROM tbl_movies")\n'
+            '        cursor.execute("SELECT VERSION()")\n'
+            "        return cursor.fetchone()[0] + ' ' + os.environ['DB_NAME']",
+        ),
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        "sql-build.sql": dump,
+    }
+    assert "tbl_movies" in files["app.py"]
+    found = await _runs_on_mariadb(builder_service, files)
+    assert found["version"].endswith(" movie_db"), found
+
+
 async def test_an_app_verifying_its_mysqls_certificate_trusts_its_mariadbs(
     builder_service: Service,
 ) -> None:
