@@ -101,6 +101,16 @@ def test_a_vercel_node_build_that_serves_itself_is_a_declared_start() -> None:
     assert declared_starts({"vercel.json": b"not json"}) == []
 
 
+def test_a_declared_npm_command_npm_does_not_have_is_no_plan() -> None:
+    """Leonardo190319's express-tareas: its Dockerfile's ``CMD ["npm", "index"]`` was a
+    second plan, which npm refused ("Unknown command: "index"") and whose failure was the
+    one told, not its first plan's cause. npm's own commands stay plans."""
+    files = {"Dockerfile": b'FROM node:20\nCMD ["npm", "index"]\n'}
+    assert declared_starts(files) == []
+    files["Dockerfile"] = b'FROM node:20\nCMD ["npm", "run", "serve"]\n'
+    assert [d.command for d in declared_starts(files)] == ["npm run serve"]
+
+
 def test_a_built_start_after_a_source_start_gets_the_build_back() -> None:
     """gn4r4's typeorm-express-typescript: its ORM loads src/orm/entities/**/*.ts, so its
     first plan is the dev script (no build); plan 2, ``npm start`` (node

@@ -101,9 +101,27 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     unique: dict[str, Declared] = {}
     for declared in found:
         command = _installed_first(declared.command)
-        if command:
+        if command and not _no_npm_command(command):
             unique.setdefault(command, Declared(command, declared.origin))
     return list(unique.values())
+
+
+# What npm runs of a package's scripts (``npm start``, ``npm run dev``) and its runners;
+# another word is no command of npm's (Leonardo190319's express-tareas: a Dockerfile's
+# ``CMD ["npm", "index"]``, "Unknown command: "index"", a second plan tried for nothing).
+_NPM_RUNS = {"start", "stop", "restart", "test", "t", "run", "run-script", "rum", "urn", "exec"}
+_NPM_RUNS |= {"x", "ci", "install", "i"}
+
+
+def _no_npm_command(command: str) -> bool:
+    """Whether ``command`` asks npm for a command npm does not have (above)."""
+    words = command.split()
+    return (
+        len(words) >= 2
+        and words[0] == "npm"
+        and not words[1].startswith("-")
+        and (words[1] not in _NPM_RUNS)
+    )
 
 
 # The dependencies' install a start runs first (a compose service's ``sh -c "npm install
