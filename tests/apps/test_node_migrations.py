@@ -61,6 +61,12 @@ export class TypeOrmConfigService {
         "it makes its tables itself (TypeORM's synchronize) as it connects"
     )
     assert synchronizes_its_tables({"ormconfig.json.ts": b"export default { synchronize: true }"})
+    # TypeORM 0.2's ormconfig.json (begalhalus' Typescript-with-Fastify: its migration:run
+    # inserted into a table no migration makes, which its synchronize makes as it connects).
+    config = b'{"type": "postgres", "host": "host", "synchronize": true}'
+    assert synchronizes_its_tables({"ormconfig.json": config})
+    assert not synchronizes_its_tables({"ormconfig.json": config.replace(b"true", b"false")})
+    assert not synchronizes_its_tables({"config/app.json": config})
     # Written false, or only a migration's or a test's own: the migrations stand.
     never = {"src/db.ts": service.replace(b"isDevelopment,", b"false,", 1)}
     assert not synchronizes_its_tables(never)

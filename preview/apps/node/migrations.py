@@ -763,12 +763,20 @@ def synchronizes_its_tables(files: dict[str, bytes]) -> bool:
     true``) of its src/db/conexion.ts, which says false; its tables were never made."""
     said = []
     for path, data in files.items():
-        if not path.endswith((".js", ".cjs", ".mjs", ".ts")) or _NOT_SERVED.search(path):
+        # (and TypeORM 0.2's ormconfig.json / .yml: begalhalus' Typescript-with-Fastify says
+        # ``"synchronize": true`` there, and its migration:run, which inserts into a table
+        # no migration makes, failed before the app could make them)
+        options = posixpath.basename(path).startswith("ormconfig.") and path.endswith(
+            (".json", ".yml", ".yaml")
+        )
+        if not (options or path.endswith((".js", ".cjs", ".mjs", ".ts"))):
+            continue
+        if _NOT_SERVED.search(path):
             continue
         text = data[:262144].decode("utf-8", "replace")
         typeorm = "typeorm" in text.lower() or "ormconfig" in path.lower()
         if typeorm and "synchronize" in text and _SYNCHRONIZE.search(text):
-            if path.endswith(".ts"):
+            if path.endswith(".ts") or options:
                 return True
             said.append(path)
     if not said:
