@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from ..apps.configvars import compose_projects
@@ -201,6 +201,7 @@ def queried_tables(
     # them once every statement is read, unless one already has it (else both would, and
     # the join would be ambiguous).
     joined: list[tuple[str, list[str]]] = []
+    summed: set[str] = set()  # the columns a statement adds up: numbers
     for path, data in sorted(files.items()):
         code = (node and _NODE_CODE.search(path)) or (python and path.endswith(".py"))
         if not code or _TESTS.search(path) or len(data) > 512_000 or path == skipped:
@@ -209,6 +210,7 @@ def queried_tables(
             return None  # it makes its tables itself
         for templated, quoted in _STATEMENT.findall(data.decode("utf-8", "replace")):
             named = _named(templated or quoted)
+            summed.update(c.lower() for c in _SUMMED.findall(templated or quoted))
             for table in named.tables:
                 if table.lower() not in _SERVER_SCHEMAS:
                     tables.setdefault(table, {})
@@ -223,7 +225,7 @@ def queried_tables(
     tables = {t: c for t, c in tables.items() if t.lower() not in made}
     if not tables:
         return None
-    script = "".join(_create_table(t, list(c), engine) for t, c in tables.items())
+    script = "".join(_create_table(t, list(c), engine, summed) for t, c in tables.items())
     shown = f"tables {', '.join(tables)}"
     return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)")
 
@@ -408,16 +410,24 @@ def _spellings(columns: list[str]) -> list[str]:
     return list(spelled.values())
 
 
-def _create_table(table: str, columns: list[str], engine: str) -> str:
-    """The engine's CREATE TABLE IF NOT EXISTS of ``table``, its columns typed by name."""
+# A column a statement adds up or averages (``SUM(p.quantidade)``): a number.
+_SUMMED = re.compile(r"\b(?:SUM|AVG)\s*\(\s*(?:\w+\.)?(\w+)\s*\)", re.I)
+
+
+def _create_table(table: str, columns: list[str], engine: str, summed: Collection[str] = ()) -> str:
+    """The engine's CREATE TABLE IF NOT EXISTS of ``table``, its columns typed by name
+    (a key of another table's, ``…_id`` or ``id_…``, a number, as its ``id`` is: a join
+    compares them, and PostgreSQL compares no text to a number) and by use (``summed``)."""
     quote = "`" if engine == MYSQL else '"'
     key = "INT AUTO_INCREMENT PRIMARY KEY" if engine == MYSQL else "SERIAL PRIMARY KEY"
     lines = [f"{quote}id{quote} {key}"]
     for column in _spellings(columns):
         lower = column.lower()
         kind = "VARCHAR(255)" if engine == MYSQL else "TEXT"
-        if lower.endswith("_id"):
+        if lower.endswith("_id") or lower.startswith("id_"):
             kind = "INT" if engine == MYSQL else "INTEGER"
+        elif lower in summed:
+            kind = "DECIMAL(15,2)" if engine == MYSQL else "NUMERIC"
         elif engine != MYSQL and lower.startswith(("is_", "has_")):
             kind = "BOOLEAN"
         lines.append(f"{quote}{column}{quote} {kind} NULL")

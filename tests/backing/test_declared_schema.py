@@ -627,6 +627,16 @@ def test_a_table_script_commented_out_makes_no_table() -> None:
     }
     found = queried_tables(files, POSTGRES)
     assert found is not None and found.scripts[0][0] == "tables estoque, produto"
+    # A key of another table's either way round (``id_estoque``) is a number, as that
+    # table's id (a join compares them: "operator does not exist: text = integer"); so is
+    # a column it adds up (``SUM(p.quantidade)``).
+    files["report.js"] = (
+        b"await sql`SELECT e.nome, SUM(p.quantidade) AS total FROM pos_estoque pe "
+        b"JOIN estoque e ON pe.id_estoque = e.id JOIN produto p ON pe.id_produto = p.id`\n"
+    )
+    script = (queried_tables(files, POSTGRES) or found).scripts[0][1]
+    assert '"id_estoque" INTEGER NULL' in script and '"quantidade" NUMERIC NULL' in script
+    assert '"nome" TEXT NULL' in script
     files["create-table.js"] = b"sql`CREATE TABLE estoque (id VARCHAR(50))`\n"
     assert queried_tables(files, POSTGRES) is None
 
