@@ -223,6 +223,11 @@ def test_a_typescript_runner_the_start_calls_and_the_app_does_not_list_is_added(
     package["devDependencies"] = {"typescript": "^4.9.5"}
     listed = node_start({**files, "package.json": json.dumps(package).encode()})
     assert listed is not None and listed.tools == ("ts-node@^10",)
+    # ts-node-dev by npx (begalhalus' Typescript-with-Fastify: npx would fetch it from a
+    # registry the sandbox does not reach; no answer within the start's time).
+    package["scripts"]["start"] = "npx ts-node-dev --respawn --transpile-only ./index.ts"
+    npx = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert npx is not None and "ts-node-dev@^2" in npx.tools, npx
 
 
 def test_typescript_the_start_compiles_with_and_the_app_does_not_list_is_added() -> None:

@@ -123,11 +123,18 @@ _RUNNERS = (
 # Called by its path in node_modules/.bin too (tsurumure's koa-restful-api: ``"start":
 # "./node_modules/.bin/nodemon bin/www"``, nodemon listed nowhere: exit 127). So is
 # Cloudflare's wrangler, which serves a Worker (nash1111's hono-slack: ``"dev": "wrangler
-# dev"``, wrangler listed nowhere: exit 127).
+# dev"``, wrangler listed nowhere: exit 127). So is ts-node-dev, which npx would fetch from
+# a registry the sandbox does not reach (begalhalus' Typescript-with-Fastify: ``"start":
+# "npx ts-node-dev --respawn --transpile-only ./src/index.ts"``: no answer in 30 s).
 _BIN = r"(?:^|[\s;&|(])(?:\.?/?node_modules/\.bin/)?"
 _GLOBAL_TOOLS = (
     ("nodemon", ("nodemon@^3",), re.compile(_BIN + r"nodemon(?:\s|$)")),
     ("ts-node", (TS_NODE, "typescript@^5"), re.compile(_BIN + r"ts-node(?:\s|$|/)")),
+    (
+        "ts-node-dev",
+        ("ts-node-dev@^2", "typescript@^5"),
+        re.compile(_BIN + r"(?:ts-node-dev|tsnd)(?:\s|$)"),
+    ),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
     ("wrangler", ("wrangler@^4",), re.compile(_BIN + r"wrangler\s+dev(?:\s|$)")),
 )
