@@ -109,8 +109,10 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
 # What npm runs of a package's scripts (``npm start``, ``npm run dev``) and its runners;
 # another word is no command of npm's (Leonardo190319's express-tareas: a Dockerfile's
 # ``CMD ["npm", "index"]``, "Unknown command: "index"", a second plan tried for nothing).
-_NPM_RUNS = {"start", "stop", "restart", "test", "t", "run", "run-script", "rum", "urn", "exec"}
-_NPM_RUNS |= {"x", "ci", "install", "i"}
+_NPM_RUNS = frozenset(
+    ("start", "stop", "restart", "test", "t", "run", "run-script", "rum", "urn", "exec", "x")
+    + ("ci", "install", "i")  # (an install first: _installed_first's, left out before)
+)
 
 
 def _no_npm_command(command: str) -> bool:
@@ -120,7 +122,7 @@ def _no_npm_command(command: str) -> bool:
         len(words) >= 2
         and words[0] == "npm"
         and not words[1].startswith("-")
-        and (words[1] not in _NPM_RUNS)
+        and words[1] not in _NPM_RUNS
     )
 
 
