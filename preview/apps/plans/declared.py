@@ -109,9 +109,10 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
 # What npm runs of a package's scripts (``npm start``, ``npm run dev``) and its runners;
 # another word is no command of npm's (Leonardo190319's express-tareas: a Dockerfile's
 # ``CMD ["npm", "index"]``, "Unknown command: "index"", a second plan tried for nothing).
+# (and its installs, which a start runs first: _installed_first's, left out before)
 _NPM_RUNS = frozenset(
-    ("start", "stop", "restart", "test", "t", "run", "run-script", "rum", "urn", "exec", "x")
-    + ("ci", "install", "i")  # (an install first: _installed_first's, left out before)
+    {"start", "stop", "restart", "test", "t", "run", "run-script", "rum", "urn", "exec", "x"}
+    | {"ci", "install", "i"}
 )
 
 
