@@ -304,7 +304,9 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
-    if deps.python_source is None or not deps.python_source.endswith(".python-version"):
+    if deps.python_source is None or not deps.python_source.endswith(
+        (".python-version", "runtime.txt")
+    ):
         return deps
     directory = posixpath.dirname(deps.python_source)
     allowed = _requires_python(files, directory)
@@ -1055,7 +1057,17 @@ def _python_request(files: dict[str, bytes], directory: str) -> tuple[str | None
         first = next((line for line in lines if not _ENV_NAME.fullmatch(line)), "")
         if first:
             return first, path
+    # Heroku's runtime.txt (``python-3.7.6``): the Python its author deploys on, as
+    # .python-version says one (carmor014's store-restful-flask of 2020: its unpinned
+    # Flask-JWT and the rest held back one at a time on the newest Python, until the build
+    # ran out of time).
+    runtime = _RUNTIME.match((_text(files, _join(directory, "runtime.txt")) or "").strip())
+    if runtime is not None:
+        return runtime.group(1), _join(directory, "runtime.txt")
     return _requires_python(files, directory)
+
+
+_RUNTIME = re.compile(r"python-(\d+\.\d+(?:\.\d+)?)\s*$", re.I)
 
 
 # A .python-version's line that names no version but an environment of pyenv's

@@ -1033,6 +1033,22 @@ def test_a_python_version_file_naming_no_version_says_none() -> None:
     assert (deps.python_request, deps.python_source) == (">=3.11", "pyproject.toml")
 
 
+def test_herokus_runtime_txt_says_the_python_it_runs_on() -> None:
+    """carmor014's store-restful-flask (2020) says ``python-3.7.6`` in its runtime.txt
+    (Heroku's way): its unpinned Flask-JWT and the rest were held back one at a time on
+    the newest Python until the build ran out of time. It is asked for as .python-version's
+    is (the nearest installed where that patch is not), pyproject's requires-python its
+    fallback; .python-version comes first."""
+    files = {"app.py": b"import flask\n", "requirements.txt": b"Flask==1.1.1\n"}
+    deps = python_dependencies({**files, "runtime.txt": b"python-3.7.6\n"}, "app.py")
+    assert (deps.python_request, deps.python_source) == ("3.7.6", "runtime.txt")
+    both = {**files, "runtime.txt": b"python-3.7.6\n", ".python-version": b"3.9\n"}
+    assert python_dependencies(both, "app.py").python_request == "3.9"
+    assert (
+        python_dependencies({**files, "runtime.txt": b"node-18\n"}, "app.py").python_request is None
+    )
+
+
 def test_a_windows_only_distribution_of_a_freeze_is_marked_for_windows() -> None:
     """GlazovDaniil's DRF-events-website-API, a Windows machine's freeze, pins
     twisted-iocpsupport==1.0.4 (wheels for Windows alone; its source builds nowhere else):
