@@ -1191,6 +1191,18 @@ def test_what_an_imported_package_brought_that_cannot_be_built_is_kept_out_alone
     itself = {"app/pdf.py": b"import pycairo\nimport reportlab\n"}
     fix = _remedies(listed).next_fix(message, lines, itself, PYTHONS)
     assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
+    # Brought by an extra the app asks for (a pos-fastapi's python-escpos[all], whose
+    # pycups needs CUPS's headers): uv names the package with its extra.
+    escpos = [
+        "  × Failed to build `pycups==2.0.4`",
+        "hint: `pycups` (v2.0.4) was included because `python-escpos[all]` (v3.1) depends "
+        "on `pycups`",
+    ]
+    printing = {"app/printer.py": b"from escpos.printer import Network\n"}
+    asked = ("fastapi==0.110.0", "python-escpos[all]==3.1")
+    built = "building pycups 2.0.4 for Python 3.11 needs a C compiler and its headers"
+    fix = _remedies(asked).next_fix(built, escpos, printing, PYTHONS)
+    assert fix is not None and fix.drop == "pycups" and fix.keep_out, fix
 
 
 def test_an_old_flask_without_its_extensions_commands_gets_setuptools() -> None:

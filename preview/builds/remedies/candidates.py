@@ -123,9 +123,13 @@ _NO_PLATFORM_WHEEL = re.compile(
 )
 # uv's account of why a package is there: "`pygraphviz` (v1.11) was included because
 # `eralchemy2` (v1.4.1) depends on `pygraphviz`".
-_INCLUDED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) was included because (.*)$")
-_DEPENDS = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\) depends on")
-_VERSIONED = re.compile(r"`([A-Za-z0-9._-]+)` \(v[^)]*\)")
+# (a package asked for with an extra is named with it: "`python-escpos[all]` (v3.1)
+# depends on `pycups`": the extra is the package's)
+_INCLUDED = re.compile(
+    r"`([A-Za-z0-9._-]+)(?:\[[\w,.-]*\])?` \(v[^)]*\) was included because (.*)$"
+)
+_DEPENDS = re.compile(r"`([A-Za-z0-9._-]+)(?:\[[\w,.-]*\])?` \(v[^)]*\) depends on")
+_VERSIONED = re.compile(r"`([A-Za-z0-9._-]+)(?:\[[\w,.-]*\])?` \(v[^)]*\)")
 # What runs the app without being imported by it: never left out (httptools, uvicorn's).
 _RUNS_THE_APP = {"uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "granian", "celery"}
 # What a module name needs that its own distribution name does not say.
@@ -748,7 +752,12 @@ def _without_unimported(
     mapping = import_mapping() or {}
     for at, distribution in enumerate(chain):
         modules = {m for m, d in mapping.items() if _norm(d) == distribution}
-        if imported & (modules | {distribution.replace("-", "_")}):
+        # (its module by its own name, or by it without "python-": python-escpos' escpos)
+        modules |= {
+            distribution.replace("-", "_"),
+            distribution.removeprefix("python-").replace("-", "_"),
+        }
+        if imported & modules:
             return _without_brought(chain[:at], chain[at]) if at >= 1 else []
     dropped = [d for d in dict.fromkeys(chain) if d in listed]
     by = f" nor {', '.join(chain[1:])}, which brings it" if len(chain) > 1 else ""
