@@ -345,6 +345,16 @@ def test_a_script_running_its_own_table_making_file_is_run_and_may_fail() -> Non
     files["migrations/index.js"] = b"console.log('run psql -f schema.sql');\n"
     found = detect(files)
     assert found is not None and ("npm", "run", "db_migrate") not in found.setup
+    # Named for making alone (Kauanphbbb's short-links-with-fastify: ``"setup": "tsx
+    # src/setup.ts"``, its CREATE TABLE short_links): its file's tables say what it is.
+    package["scripts"] = {"setup": "tsx src/setup.ts", "dev": "nodemon app.js"}
+    files["package.json"] = json.dumps(package).encode()
+    files["src/setup.ts"] = b"await sql`CREATE TABLE IF NOT EXISTS short_links (id serial)`\n"
+    found = detect(files)
+    assert found is not None and ("npm", "run", "setup") in found.setup
+    files["src/setup.ts"] = b"console.log('copy .env.example to .env')\n"
+    found = detect(files)
+    assert found is not None and ("npm", "run", "setup") not in found.setup
 
 
 def test_a_script_sending_the_uploads_sql_files_is_run() -> None:

@@ -70,7 +70,9 @@ def data_scripts(
     # ``"db": "node src/db/seed.js"``, its CREATE TABLE and rows, the README's ``npm run
     # db`` before ``npm run dev``; /users met no such table).
     making = {k: v for k, v in scripts.items() if _seed_makes_tables(v, files or {})}
-    make = make or _named(making, lambda words: bool(words & _MIGRATE or words <= _DATABASE))
+    make = make or _named(
+        making, lambda words: bool(words & _MIGRATE or words <= _DATABASE or words <= _MAKE)
+    )
     seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
     if make is None:
         made = seed is not None and _seed_makes_tables(scripts[seed], files or {})
@@ -187,10 +189,16 @@ def table_scripts(scripts: dict[str, str], files: dict[str, bytes]) -> tuple[tup
     command runs a file of the upload that makes the tables itself
     (:func:`_seed_makes_tables`): ``npm run`` it, as its author did once by hand."""
     making = {k: v for k, v in scripts.items() if _seed_makes_tables(v, files)}
+    # (a script named for making alone counts by its file's tables: Kauanphbbb's
+    # short-links-with-fastify's ``"setup": "tsx src/setup.ts"``, its CREATE TABLE
+    # short_links, its README's ``npm run setup`` first; /api/links met no such table)
     named = _named(
         making,
         lambda words: bool(
-            words & _MIGRATE or words <= _DATABASE or (words & _MAKE and words & _DATABASE)
+            words & _MIGRATE
+            or words <= _DATABASE
+            or words <= _MAKE
+            or (words & _MAKE and words & _DATABASE)
         ),
     )
     # Else its seed script (SohrabYavari's ts-fastify-mysql: ``"seed": "node -r
