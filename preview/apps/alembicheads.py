@@ -118,6 +118,18 @@ def again(program, *args):  # in a process of its own: env.py run afresh
     return subprocess.run([sys.executable, "-c", program, sys.argv[1], *served, *args])
 def models_imported():  # (see _NOT_MODELS's comment)
     import importlib
+    import re
+    # Each by the name the app imports it by: from the deepest folder on the path holding
+    # it (src/, where the app's code says ``from app.models import …``), not by its path
+    # from here (``src.app.models.item``, a second module declaring the same tables on
+    # the same base: "Table 'item' is already defined", carlosabermudez16's proyecto-
+    # fastapi), unless the app's code names it by a shallower one.
+    here = os.path.abspath(".")
+    roots = sorted(
+        {{os.path.abspath(p or ".") for p in sys.path if os.path.isdir(p or ".")}},
+        key=len, reverse=True,
+    )
+    found, imports = [], []
     for root, folders, names in os.walk("."):
         folders[:] = sorted(f for f in folders if f not in {_NOT_MODELS!r} and f[0] not in "._")
         for name in sorted(n for n in names if n.endswith(".py")):
@@ -127,9 +139,18 @@ def models_imported():  # (see _NOT_MODELS's comment)
                     text = source.read(262144)
             except OSError:
                 continue
-            if "__tablename__" not in text and "table=True" not in text:
-                continue
-            module = os.path.relpath(path)[:-3].replace(os.sep, ".").removesuffix(".__init__")
+            imports += re.findall(r"^\\s*(?:from|import)\\s+([\\w.]+)", text, re.M)
+            if "__tablename__" in text or "table=True" in text:
+                found.append(os.path.abspath(path))
+    named = set(imports)
+    for path in found:
+        modules = [
+            os.path.relpath(path, root)[:-3].replace(os.sep, ".").removesuffix(".__init__")
+            for root in roots
+            if path.startswith(root + os.sep) and root.startswith(here)
+        ]
+        said = [m for m in modules if any(n == m or m.startswith(n + ".") for n in named)]
+        for module in (said or modules)[:1]:
             try:
                 importlib.import_module(module)
             except Exception:  # (one that does not import declares nothing for it)

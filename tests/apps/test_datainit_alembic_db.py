@@ -6,9 +6,15 @@ configuration was not made as alembic's command line makes it)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import trio
 
 from preview.apps.alembicheads import (
+    _CONFIGURED,
     alembic_missing_revisions,
     alembic_sqlite_file,
     alembic_upgrade,
@@ -207,3 +213,47 @@ async def test_a_history_that_makes_some_of_its_models_tables_gets_the_others_ma
         said = messages(events, "setup")
         made = [m for m in said if "its history makes no table for" in m]
         assert made and "for items of its models" in made[0], said[-5:]
+
+
+def test_its_models_are_imported_by_the_name_its_code_imports_them_by(tmp_path: Path) -> None:
+    """carlosabermudez16's proyecto-fastapi keeps its package in src/ (``src/__init__.py``
+    too), its env.py and modules saying ``from app.models import *``: the step imported
+    ``src/app/models/item.py`` as ``src.app.models.item`` first, whose ``from
+    app.database import base`` then declared its tables a second time on the same base
+    ("Table 'item' is already defined for this MetaData instance"). Each model module is
+    imported by the name its code imports it by."""
+    layout = {
+        "src/__init__.py": "",
+        "src/app/__init__.py": "",
+        "src/app/database.py": (
+            "from sqlalchemy.orm import declarative_base\nbase = declarative_base()\n"
+        ),
+        "src/app/models/__init__.py": "from .item import Item  # noqa: F401\n",
+        "src/app/models/item.py": (
+            "from sqlalchemy import Column, Integer\nfrom app.database import base\n"
+            "class Item(base):\n    __tablename__ = 'item'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+        ),
+        "migrations/env.py": "from app.models import *  # noqa: F403\n",
+    }
+    for path, text in layout.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    check = (
+        _CONFIGURED
+        + "models_imported()\n"
+        + "from app.models import *  # as env.py does\n"
+        + "from app.database import base\n"
+        + "print(sorted(base.metadata.tables))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    ran = subprocess.run(
+        [sys.executable, "-c", check, "alembic.ini"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip() == "['item']"
