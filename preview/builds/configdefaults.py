@@ -122,6 +122,7 @@ from ..apps.node.envreads import (
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_preview_settings
+from ..apps.written.keyfiles import key_texts
 from ..apps.written.nodekeys import node_path
 from ..discovery.pyast import bind_path, imported_files, last_name, main_blocks, upload_path
 
@@ -458,6 +459,18 @@ def _shaped_credential(upper: str, kind: str) -> str:
     return _secret(upper, kind)
 
 
+# A private key read from a variable (a service account's: FIREBASE_PRIVATE_KEY, given to
+# firebase-admin's cert() by AndrewHamiliDevelopment's food-ordering-api-nestjs; a JWT's
+# RS256 signing key): a key in PEM, which its parser reads, where a random string met
+# "Failed to parse private key" and the app never started. Made for each launch (openssl).
+_PRIVATE_KEY = re.compile(r"(?:^|_)PRIVATE_?KEY$")
+
+
+def _pem_private_key(upper: str, kind: str) -> str:
+    made = key_texts({"private.pem": None}, {})  # (blocking: openssl, under a second)
+    return made["private.pem"].decode() if made else _secret(upper, kind)
+
+
 def _letters(count: int) -> str:
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(count))
 
@@ -544,6 +557,12 @@ NAME_RULES: tuple[NameRule, ...] = (
         "an error tracker's project",
         lambda upper, kind: "",
         kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
+    ),
+    NameRule(
+        _PRIVATE_KEY,
+        "a private key, made for the preview (PEM)",
+        _pem_private_key,
+        kinds=lambda kind: kind != OPTIONAL,
     ),
     NameRule(
         _SHAPED_CREDENTIAL, "a credential of the shape its issuer's SDK checks", _shaped_credential

@@ -1843,6 +1843,18 @@ def test_a_required_read_saying_its_type_gets_a_value_of_that_type() -> None:
     for name in ("GOOGLE_ID_CLIENT", "FACEBOOK_APPID", "GITHUB_CLIENTID"):
         assert (throwaway_value(name) or "").startswith("preview-"), name
     assert not (throwaway_value("RAPID_MODE") or "").startswith("preview-")
+    # A private key read from a variable (AndrewHamiliDevelopment's food-ordering-api-
+    # nestjs hands FIREBASE_PRIVATE_KEY to firebase-admin's cert(): "Failed to parse
+    # private key" from a random string): a PEM key, made for each launch.
+    first, second = throwaway_value("FIREBASE_PRIVATE_KEY"), throwaway_value("JWT_PRIVATEKEY")
+    for key in (first, second):
+        assert key is not None and key.startswith("-----BEGIN PRIVATE KEY-----\n")
+        assert key.rstrip().endswith("-----END PRIVATE KEY-----")
+        parsed = subprocess.run(
+            ["openssl", "pkey", "-noout"], input=key.encode(), capture_output=True, timeout=30
+        )
+        assert parsed.returncode == 0, parsed.stderr
+    assert first != second
 
 
 def test_an_env_file_path_built_from_a_siblings_constant_is_written() -> None:
