@@ -558,12 +558,7 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: "",
         kinds=lambda kind: kind != OPTIONAL,  # read with a default: the app's own
     ),
-    NameRule(
-        _PRIVATE_KEY,
-        "a private key, made for the preview (PEM)",
-        _pem_private_key,
-        kinds=lambda kind: kind != OPTIONAL,
-    ),
+    NameRule(_PRIVATE_KEY, "a private key, made for the preview (PEM)", _pem_private_key),
     NameRule(
         _SHAPED_CREDENTIAL, "a credential of the shape its issuer's SDK checks", _shaped_credential
     ),
