@@ -117,6 +117,12 @@ MOTIVATING_VARIABLES = {
         "",
         "django.core.mail.backends.console.EmailBackend",
     ),
+    "a private key, made for the preview (PEM)": (
+        "AndrewHamiliDevelopment's food-ordering-api-nestjs",
+        "FIREBASE_PRIVATE_KEY",
+        "",
+        "-----BEGIN PRIVATE KEY-----\n",
+    ),
     "a credential of the shape its issuer's SDK checks": (
         "adjeim's express-video-api",
         "TWILIO_ACCOUNT_SID",
