@@ -52,6 +52,7 @@ import trio
 from ..apps.configvars.meanings import database_variables
 from ..sandbox.outbound import socket_reply
 from ..store.datadir import MARIADB_DRAFT_PREFIX
+from .selfsigned import self_signed_argv
 from .wanted import MYSQL_PORT, MysqlWanted
 
 __all__ = [
@@ -406,27 +407,13 @@ async def server_tls(directory: Path, names: tuple[str, ...] = ()) -> ServerTls 
     if openssl is None:
         return None
     key, certificate = directory / _TLS_KEY, directory / _TLS_CERTIFICATE
-    alternatives = ",".join(["DNS:localhost", "IP:127.0.0.1", *(f"DNS:{n}" for n in names)])
-    argv = [
+    argv = self_signed_argv(
         openssl,
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "3650",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        f"subjectAltName={alternatives}",
-        "-keyout",
+        ("ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
         str(key),
-        "-out",
         str(certificate),
-    ]
+        names,
+    )
     with trio.move_on_after(_TLS_TIME):
         made = await trio.run_process(argv, capture_stdout=True, capture_stderr=True, check=False)
         if made.returncode == 0:

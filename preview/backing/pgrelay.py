@@ -43,6 +43,7 @@ from .pgwire import (
     read_startup,
     startup_message,
 )
+from .selfsigned import self_signed_argv
 
 __all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay", "RelayTls", "relay_tls"]
 
@@ -56,7 +57,6 @@ _ROUTING = re.compile(r"(?:^|(?<=\s))(?:endpoint|project)=\S*")
 # Its key and self-signed certificate, in one file: named anew when the certificate
 # gained the names the app reaches it by (an older file's, CN=localhost alone, has none).
 _CERTIFICATE = "relay-tls-localhost.pem"
-_NAMES = "subjectAltName=DNS:localhost,IP:127.0.0.1"
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", re.S)
 
 
@@ -86,24 +86,7 @@ async def relay_tls(directory: Path) -> RelayTls | None:
         work = await trio.to_thread.run_sync(lambda: tempfile.mkdtemp(dir=directory))
         key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
         made = await trio.run_process(
-            [
-                openssl,
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "3650",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                _NAMES,
-                "-keyout",
-                key,
-                "-out",
-                cert,
-            ],
+            self_signed_argv(openssl, ("rsa:2048",), key, cert),
             capture_stdout=True,
             capture_stderr=True,
             check=False,

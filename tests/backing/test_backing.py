@@ -430,19 +430,25 @@ def test_the_time_zones_an_upload_names_are_its_mariadbs_to_load() -> None:
     assert time_zone_sql(()) == "" and time_zone_sql(("Nowhere/At_All",)) == ""
 
 
+def _on_orders(app: str) -> dict[str, str]:
+    """``app`` (EITHER_ENGINE_APP's shape) on PyMySQL, its .env naming the MySQL it opens
+    (``mysql``, account shop, database orders)."""
+    return {
+        "app.py": app,
+        "Procfile": "web: python app.py\n",
+        "requirements.txt": "pymysql>=1.1,<2\n",
+        ".env": "DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD=s3cret\n"
+        "DB_NAME=orders\n",
+    }
+
+
 async def test_an_app_setting_a_named_time_zone_runs_on_its_mariadb(
     builder_service: Service,
 ) -> None:
     """MarcoSilva0's api-rest-escola-express: Sequelize's ``timezone: 'America/Sao_Paulo'``
     met "setting timezone 'America/Sao_Paulo' fails on server" (no zone is loaded in a
     new server) in its first migration."""
-    files = {
-        "app.py": ZONED_APP,
-        "Procfile": "web: python app.py\n",
-        "requirements.txt": "pymysql>=1.1,<2\n",
-        ".env": "DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD=s3cret\n"
-        "DB_NAME=orders\n",
-    }
+    files = _on_orders(ZONED_APP)
     assert "SET time_zone" in files["app.py"]
     found = await _runs_on_mariadb(builder_service, files)
     assert found["version"].split("|")[1:] == ["America/Sao_Paulo", "2024-01-01 09:00:00"]
@@ -452,8 +458,8 @@ async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service)
     """RentCarAssits' RCA-API-NestJS: TypeORM's ``ssl: true`` for its Azure MySQL met
     "Server does not support secure connection" (retried until its start's time ran out);
     a client asking for no TLS still connects without it."""
-    files = {
-        "app.py": EITHER_ENGINE_APP.replace(
+    files = _on_orders(
+        EITHER_ENGINE_APP.replace(
             "connect_timeout=5)", "connect_timeout=5, ssl={'check_hostname': False})"
         ).replace(
             'cursor.execute("SELECT VERSION()")\n        return cursor.fetchone()[0]',
@@ -461,12 +467,8 @@ async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service)
             "        cipher = cursor.fetchone()[1]\n"
             '        cursor.execute("SELECT VERSION()")\n'
             '        return cursor.fetchone()[0] + " " + cipher',
-        ),
-        "Procfile": "web: python app.py\n",
-        "requirements.txt": "pymysql>=1.1,<2\n",
-        ".env": "DB_HOST=mysql\nDB_PORT=3306\nDB_USERNAME=shop\nDB_PASSWORD=s3cret\n"
-        "DB_NAME=orders\n",
-    }
+        )
+    )
     assert "Ssl_cipher" in files["app.py"]
     found = await _runs_on_mariadb(builder_service, files)
     assert found["version"].split(" ")[-1].startswith("TLS_"), found
