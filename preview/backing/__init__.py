@@ -15,8 +15,6 @@ whole life in sandboxes of their own, listening on Unix sockets bound into its s
 (``servers``: :class:`BackingServers`, ``sandbox.outbound.ServiceMounts``); the time
 zones it names loaded into its MariaDB (``timezones``).
 
-``selfsigned``: the certificate the relay and each MariaDB serve TLS with.
-
 ``provided``: all of them for one preview (:class:`Backing`), under one ``/etc/hosts``;
 a name or port both PostgreSQL and MySQL want goes to the one whose driver the app has.
 Below the builds (which run set-up steps against these services), above the sandbox

@@ -52,7 +52,7 @@ import trio
 from ..apps.configvars.meanings import database_variables
 from ..sandbox.outbound import socket_reply
 from ..store.datadir import MARIADB_DRAFT_PREFIX
-from .selfsigned import self_signed_argv
+from .pgrelay import self_signed_argv
 from .wanted import MYSQL_PORT, MysqlWanted
 
 __all__ = [

@@ -25,7 +25,7 @@ import shutil
 import ssl
 import struct
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -43,9 +43,17 @@ from .pgwire import (
     read_startup,
     startup_message,
 )
-from .selfsigned import self_signed_argv
 
-__all__ = ["Connect", "Login", "LoginRefused", "Logins", "PostgresRelay", "RelayTls", "relay_tls"]
+__all__ = [
+    "Connect",
+    "Login",
+    "LoginRefused",
+    "Logins",
+    "PostgresRelay",
+    "RelayTls",
+    "relay_tls",
+    "self_signed_argv",
+]
 
 _log = logging.getLogger(__name__)
 _STARTUP_TIME = 10.0  # the client's startup message
@@ -58,6 +66,36 @@ _ROUTING = re.compile(r"(?:^|(?<=\s))(?:endpoint|project)=\S*")
 # gained the names the app reaches it by (an older file's, CN=localhost alone, has none).
 _CERTIFICATE = "relay-tls-localhost.pem"
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", re.S)
+
+
+# The command making a self-signed certificate for the preview's own servers: the relay's
+# (below) and each private MariaDB's (``mysql.server_tls``), which a Node app is then told
+# to trust (``builds.appenv``).
+def self_signed_argv(
+    openssl: str, key_options: Sequence[str], key: str, certificate: str, names: Sequence[str] = ()
+) -> list[str]:
+    """``openssl``'s arguments writing a new key (``key_options``: ``-newkey``'s, such as
+    ``rsa:2048``) to ``key`` and its certificate to ``certificate``, valid ten years for
+    localhost, 127.0.0.1 and the host ``names``."""
+    alternatives = ",".join(["DNS:localhost", "IP:127.0.0.1", *(f"DNS:{n}" for n in names)])
+    return [
+        openssl,
+        "req",
+        "-x509",
+        "-newkey",
+        *key_options,
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        f"subjectAltName={alternatives}",
+        "-keyout",
+        key,
+        "-out",
+        certificate,
+    ]
 
 
 @dataclass(frozen=True)
