@@ -379,8 +379,10 @@ async def test_typeorm_migrations_that_only_fill_tables_follow_the_schema(
         system = messages(await service.history(body["gid"]), "system")
         assert "setup: npm run db:schema:sync" in system, system
         assert (await service.stop(body["gid"])).status_code == 200
-        package = json.loads(files["package.json"])
-        del package["scripts"]["db:schema:sync"]
+    # Another package.json: another environment, a cold build of its own.
+    package = json.loads(files["package.json"])
+    del package["scripts"]["db:schema:sync"]
+    with trio.fail_after(BUILD_WAIT):
         body = await _settled_files(service, {**files, "package.json": json.dumps(package)})
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await _proxied(service, body, "/"))["data"] == []
