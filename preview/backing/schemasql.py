@@ -69,7 +69,7 @@ _CREATE_TABLE = re.compile(rb"\bcreate\s++table\b", re.I)
 # Code's lines commented out (``// CREATE TABLE estoque (…)``, ``# cur.execute(…)``) and
 # block comments: what no one runs (DannerKurtz's estoque-API-com-fastify keeps its table
 # script commented out in create-table.js; its queries' tables were not made for it).
-_COMMENTED_OUT = re.compile(rb"^[ \t]*(?://|#).*$|/\*.*?\*/", re.M | re.S)
+_COMMENTED_OUT = re.compile(rb"^[ \t]*(?://|#)[^\n]*|/\*.*?\*/", re.M | re.S)
 # Markers of each dialect; a file with neither (plain CREATE TABLE … INT, VARCHAR) runs on both.
 _MYSQL_MARKS = re.compile(
     rb"`\w[^`\n]*`|\bENGINE\s*=|\bAUTO_INCREMENT\b|/\*!\d{5}|\bUNSIGNED\b|\bLOCK\s+TABLES\b"

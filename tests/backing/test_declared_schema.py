@@ -639,6 +639,11 @@ def test_a_table_script_commented_out_makes_no_table() -> None:
     assert '"nome" TEXT NULL' in script
     files["create-table.js"] = b"sql`CREATE TABLE estoque (id VARCHAR(50))`\n"
     assert queried_tables(files, POSTGRES) is None
+    # A comment line ends at its line: the statements below it are the code's (a file
+    # opening with one had all of it read as commented out, its own CREATE TABLE with it,
+    # and its tables were made before it with every column text).
+    files["create-table.js"] = b"// the tables\nsql`CREATE TABLE estoque (id VARCHAR(50))`\n"
+    assert queried_tables(files, POSTGRES) is None
 
 
 def test_the_servers_own_schemas_are_read_never_made() -> None:
