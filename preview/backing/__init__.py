@@ -7,7 +7,8 @@ the preview's own role and databases; ``pgprivate``: a throwaway server in the p
 own sandbox, where the operator gave none; ``wants``: what the upload's files say it
 expects (drivers, host names, ports, URLs); ``postgres``: all of it given to one preview
 (:class:`~.postgres.PostgresBacking`), through a relay of the service's
-(``sandbox.outbound.ServiceRelay``).
+(``sandbox.outbound.ServiceRelay``); ``neon``: the HTTPS endpoint Neon's serverless driver
+posts its queries to, on the same server.
 
 Redis and MySQL: ``wanted``: what the upload asks for (its dependencies, configuration
 and compose file); its own Redis (``redis``) and MySQL (``mysql``: MariaDB), run for its

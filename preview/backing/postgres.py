@@ -46,6 +46,7 @@ from .appdb import (
     drop_app_database,
     is_psycopg_error,
 )
+from .neon import ENDPOINT_PORT, NeonEndpoint, endpoint_hosts, endpoint_tls
 from .pgprivate import (
     PrivateLogins,
     PrivateServer,
@@ -54,7 +55,7 @@ from .pgprivate import (
     server_binaries,
 )
 from .pgrelay import Connect, Logins, PostgresRelay, RelayTls, relay_tls
-from .wants import PORT, PostgresWants, postgres_wants
+from .wants import ALIASES, PORT, PostgresWants, postgres_wants
 
 __all__ = ["PostgresBacking", "postgres_variables"]
 
@@ -62,6 +63,7 @@ _log = logging.getLogger(__name__)
 System = Callable[[str, str], Awaitable[None]]
 _DROP_TIME = 30.0
 _SOCKET = "postgres.sock"
+_NEON_SOCKET = "neon.sock"  # its Neon endpoint's (backing.neon)
 _FIRST = {
     "user": (
         "POSTGRES_USER",
@@ -162,6 +164,8 @@ class PostgresBacking:
         self.logins: SharedLogins | PrivateLogins | None = None
         self.made_at_launch = False
         self.tls: RelayTls | None = None  # its relay's, where it has one
+        # The certificate of its Neon endpoint (backing.neon), where it has one.
+        self.neon_certificate: bytes | None = None
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str | None]:
@@ -220,7 +224,7 @@ class PostgresBacking:
                 init_told=self._init_told,
                 own_extensions=wants.own_extensions,
             )
-            self._relay(wants, shared, self._shared_connect, "the operator's server")
+            await self._relay(wants, shared, self._shared_connect, "the operator's server")
             return shared, False
         if url:
             self.made_at_launch = await self._create_unsandboxed()
@@ -256,7 +260,9 @@ class PostgresBacking:
         assert server is not None
         return await trio.open_tcp_stream(*server)
 
-    def _relay(self, wants: PostgresWants, logins: Logins, connect: Connect, where: str) -> None:
+    async def _relay(
+        self, wants: PostgresWants, logins: Logins, connect: Connect, where: str
+    ) -> None:
         relay = PostgresRelay(connect, logins, self.tls.context if self.tls else None)
         ports = tuple(p for p in wants.ports if 1024 <= p < EGRESS_PORT and p != self._spec.port)
         # A port its MySQL wants too (DB_PORT=3306) is PostgreSQL's only with its driver.
@@ -266,9 +272,10 @@ class PostgresBacking:
             first=wants.driver is not None,
         ) or (PORT,)
         # What its compose file gives its own services is its configuration too.
-        variables = postgres_variables(
-            wants.given, "127.0.0.1", ports[0], wants.named, wants.scheme
-        )
+        # Neon's driver posts to the https://api.… of a dotted host, which 127.0.0.1's
+        # is no URL of ("api.0.0.1"): its URLs name the server by a name of one label.
+        host = ALIASES[0] if wants.neon is not None else "127.0.0.1"
+        variables = postgres_variables(wants.given, host, ports[0], wants.named, wants.scheme)
         self.env = {**variables, **wants.compose_env}
         names = ", ".join(a for a in wants.aliases if a != "localhost")
         self._told = [
@@ -328,6 +335,33 @@ class PostgresBacking:
             "PostgreSQL: DATABASE_URL (POSTGRES_URL …), POSTGRES_*, DB_*, PG* and "
             "SQLALCHEMY_DATABASE_URI given where the app sets none"
         )
+        if wants.neon is not None:
+            await self._neon_endpoint(wants, logins, connect)
+
+    async def _neon_endpoint(self, wants: PostgresWants, logins: Logins, connect: Connect) -> None:
+        """Neon's SQL-over-HTTP endpoint on port 443, under the names its driver posts to
+        for each host the app may be given or names (``backing.neon``)."""
+        names = endpoint_hosts((*wants.aliases, "localhost"))
+        tls = await endpoint_tls(names)
+        if tls is None:
+            self._told.append(
+                f"PostgreSQL: {wants.neon} posts its queries over HTTPS, and no certificate "
+                "could be made for it here (openssl is missing): neon() cannot reach it"
+            )
+            return
+        endpoint = NeonEndpoint(connect, logins, tls.context)
+        given = self._containment.provide(
+            (ServiceRelay(_NEON_SOCKET, (ENDPOINT_PORT,), endpoint.serve),), names
+        )
+        if not given:
+            return
+        self.neon_certificate = tls.certificate
+        shown = ", ".join(n for n in names if n != "localhost")
+        self._told.append(
+            f"PostgreSQL: Neon's serverless driver ({wants.neon}) posts its queries to "
+            f"https://{{host}}/sql; its endpoint answers them on this server, as {shown} and "
+            f"localhost on port {ENDPOINT_PORT} (TLS on a certificate the app is told to trust)"
+        )
 
     async def _private(self, wants: PostgresWants, nursery: trio.Nursery) -> bool:
         if self._settings.app_postgres == "off" or not self._containment.sandboxed:
@@ -350,7 +384,7 @@ class PostgresBacking:
             own_extensions=wants.own_extensions,
         )
         self.tls = await relay_tls(self._settings.data_dir / "postgres")  # asked for: SSL
-        self._relay(wants, self.logins, server.connect, where)
+        await self._relay(wants, self.logins, server.connect, where)
         return True
 
     async def _run_private(

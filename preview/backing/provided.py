@@ -71,10 +71,12 @@ class Backing:
 
     @property
     def certificate(self) -> bytes | None:
-        """The certificates (PEM) its PostgreSQL's relay and its MariaDB serve TLS with,
-        which an app verifying its server's is told to trust; None where they serve none."""
+        """The certificates (PEM) its PostgreSQL's relay, its Neon endpoint and its MariaDB
+        serve TLS with, which an app verifying its server's is told to trust; None where
+        they serve none."""
         relay = self.postgres.tls.certificate if self.postgres.tls is not None else b""
-        return (relay + (self.servers.certificate or b"")) or None
+        neon = self.postgres.neon_certificate or b""
+        return (relay + neon + (self.servers.certificate or b"")) or None
 
     @property
     def env(self) -> dict[str, str]:

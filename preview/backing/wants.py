@@ -75,6 +75,7 @@ _POETRY_EXTRA_DRIVER = re.compile(
     (asyncpg|psycopg2?(?:[-_]binary)?|postgres(?:ql)?(?:[-_]\w+)?|pg8000|aiopg)["']""",
     re.X,
 )
+_NEON = "@neondatabase/serverless"  # over HTTPS (backing.neon), or pg's protocol
 _NODE_DRIVERS = (
     "pg",
     "postgres",
@@ -84,6 +85,7 @@ _NODE_DRIVERS = (
     "@sequelize/postgres",
     "@fastify/postgres",  # Fastify's plugin, pg beneath (and its older name)
     "fastify-postgres",
+    _NEON,
 )
 # requirements*.txt, or any file of a requirements/ folder (base.txt, prod.txt …)
 _PY_FILES = re.compile(
@@ -154,6 +156,9 @@ class PostgresWants:
     # The scheme the preview's URLs are given under: its own URL's ``postgres://`` where
     # a Node driver reads it (:func:`_url_scheme`), else ``postgresql``.
     scheme: str = "postgresql"
+    # Neon's serverless driver, where a package.json lists it ("@neondatabase/serverless
+    # (package.json)"): its neon() posts each query over HTTPS (backing.neon).
+    neon: str | None = None
 
 
 def postgres_url(value: str) -> bool:
@@ -169,6 +174,23 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
             for key, value in dotenv_text(files[path]).items():
                 found.setdefault(key, value)
     return found
+
+
+def _listed(files: dict[str, bytes], package_name: str) -> str | None:
+    """ "<package_name> (<its package.json>)" where a package.json of the app lists it."""
+    for path in sorted(files):
+        if posixpath.basename(path) != "package.json" or "node_modules" in path:
+            continue
+        try:
+            package = loads_bounded(files[path])
+        except ValueError:
+            continue
+        if isinstance(package, dict) and any(
+            isinstance(package.get(s), dict) and package_name in package[s]
+            for s in ("dependencies", "devDependencies")
+        ):
+            return f"{package_name} ({path})"
+    return None
 
 
 def _driver(files: dict[str, bytes]) -> str | None:
@@ -623,6 +645,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
         own_extensions=_own_extensions(files),
         scheme=_url_scheme(url, driver, files),
+        neon=_listed(files, _NEON),
     )
 
 

@@ -15,7 +15,7 @@ import trio
 
 from preview.apps.detect import detect
 
-from ..conftest import Service
+from ..conftest import Service, auth
 from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_app_postgres import _encoded, _proxied, _sandboxed, _settled, needs_server
 
@@ -518,3 +518,48 @@ async def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_firs
         said = messages(await service.history(body["gid"]), "system")
         assert any("its models' tables (TypeORM's synchronize())" in m for m in said), said
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def _posted(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
+    answer = await service.client.post(
+        f"/api/generations/{body['gid']}/preview/request",
+        json={"method": "POST", "path": path},
+        headers={**auth(), "X-Preview-Token": body["previewToken"]},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+_NEON_URL = (
+    "postgresql://neondb_owner:npg_secret@ep-quiet-sun-a1b2c3.us-east-2.aws.neon.tech"
+    "/neondb?sslmode=require"
+)
+
+
+@needs_server
+async def test_neons_serverless_driver_posts_its_queries_to_the_previews_postgres(
+    builder_service: Service,
+) -> None:
+    """Hono and Vercel apps on Neon (``neon(process.env.DATABASE_URL)``, Drizzle's
+    neon-http: heldout28's express-tareas, restaurant-system-with-hono-and-neon): each
+    query is an HTTPS POST to ``https://api.<its host's domain>/sql``, which reached
+    nothing (``NeonDbError: Error connecting to database: fetch failed``). The endpoint on
+    port 443 answers on the preview's PostgreSQL: for the Neon URL of its .env, and for
+    the URL it is given where it names none."""
+    service = builder_service
+    _sandboxed(service)
+    files = app_files("node_neon_http")
+    for env in (f"DATABASE_URL={_NEON_URL}\n", None):
+        launch = files if env is None else {**files, ".env": env}
+        with trio.fail_after(BUILD_WAIT):
+            body = await _settled_files(service, launch)
+            assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+            made = await _posted(service, body, "/")
+            assert made["statusCode"] == 200 and made["data"] == {"id": 1}, made
+            listed = (await _proxied(service, body, "/"))["data"]
+            assert listed == {"notes": [{"id": 1, "body": "hello", "dated": True}], "count": 1}
+            system = messages(await service.history(body["gid"]), "system")
+            said = [m for m in system if m.startswith("PostgreSQL: Neon's serverless driver")]
+            named = "pg, api.us-east-2.aws.neon.tech and localhost" if env else "as db, "
+            assert said and named in said[0], system
+            assert (await service.stop(body["gid"])).status_code == 200
