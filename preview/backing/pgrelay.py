@@ -179,6 +179,21 @@ def _options(options: str) -> str:
     return " ".join(_ROUTING.sub(" ", options).split())
 
 
+async def _first_message_passed(client: trio.abc.Stream, server: trio.abc.Stream) -> bool:
+    """The client's first message after its login passed to the server, unless it is a
+    password nobody asked for: Neon's driver pipelines its connect (startup, password and
+    first query at once, ``pipelineConnect: "password"``), and the relay asks for none
+    (its Pool's WebSocket: the server, given the password inside a session, ended it,
+    "Connection terminated unexpectedly"). False where the client left instead."""
+    received = await read_message(client)
+    if received is None:
+        return False
+    kind, body = received
+    if kind != b"p":
+        await server.send_all(message(kind, body))
+    return True
+
+
 class PostgresRelay:
     """One preview's relay (see the module doc); :meth:`serve` takes one connection."""
 
@@ -215,7 +230,8 @@ class PostgresRelay:
                 return
             self._sessions.add(key)
             try:
-                await relay_both_ways(client, server)
+                if await _first_message_passed(client, server):
+                    await relay_both_ways(client, server)
             finally:
                 self._sessions.discard(key)
 

@@ -336,12 +336,16 @@ class PostgresBacking:
             "SQLALCHEMY_DATABASE_URI given where the app sets none"
         )
         if wants.neon is not None:
-            await self._neon_endpoint(wants, logins, connect)
+            await self._neon_endpoint(wants, logins, connect, relay)
 
-    async def _neon_endpoint(self, wants: PostgresWants, logins: Logins, connect: Connect) -> None:
-        """Neon's SQL-over-HTTP endpoint on port 443, under the names its driver posts to
-        for each host the app may be given or names (``backing.neon``)."""
-        names = endpoint_hosts((*wants.aliases, "localhost"))
+    async def _neon_endpoint(
+        self, wants: PostgresWants, logins: Logins, connect: Connect, relay: PostgresRelay
+    ) -> None:
+        """Neon's endpoint on port 443 (``backing.neon``), under the names its driver posts
+        to for each host the app may be given or names, and those hosts' own (its Pool's
+        WebSocket, handed to ``relay``)."""
+        hosts = (*wants.aliases, "localhost")  # a Pool's WebSocket goes to the host itself
+        names = tuple(dict.fromkeys((*endpoint_hosts(hosts), *hosts)))
         tls = await endpoint_tls(names)
         if tls is None:
             self._told.append(
@@ -349,7 +353,7 @@ class PostgresBacking:
                 "could be made for it here (openssl is missing): neon() cannot reach it"
             )
             return
-        endpoint = NeonEndpoint(connect, logins, tls.context)
+        endpoint = NeonEndpoint(connect, logins, tls.context, relay.serve)
         given = self._containment.provide(
             (ServiceRelay(_NEON_SOCKET, (ENDPOINT_PORT,), endpoint.serve),), names
         )
@@ -359,8 +363,9 @@ class PostgresBacking:
         shown = ", ".join(n for n in names if n != "localhost")
         self._told.append(
             f"PostgreSQL: Neon's serverless driver ({wants.neon}) posts its queries to "
-            f"https://{{host}}/sql; its endpoint answers them on this server, as {shown} and "
-            f"localhost on port {ENDPOINT_PORT} (TLS on a certificate the app is told to trust)"
+            "https://{host}/sql (its Pool: a WebSocket at wss://{host}/v2); its endpoint "
+            f"answers them on this server, as {shown} and localhost on port {ENDPOINT_PORT} "
+            "(TLS on a certificate the app is told to trust)"
         )
 
     async def _private(self, wants: PostgresWants, nursery: trio.Nursery) -> bool:

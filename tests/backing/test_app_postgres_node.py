@@ -545,7 +545,8 @@ async def test_neons_serverless_driver_posts_its_queries_to_the_previews_postgre
     query is an HTTPS POST to ``https://api.<its host's domain>/sql``, which reached
     nothing (``NeonDbError: Error connecting to database: fetch failed``). The endpoint on
     port 443 answers on the preview's PostgreSQL: for the Neon URL of its .env, and for
-    the URL it is given where it names none."""
+    the URL it is given where it names none; its Pool's WebSocket (``wss://<its host>/v2``)
+    carries PostgreSQL's protocol to the relay."""
     service = builder_service
     _sandboxed(service)
     files = app_files("node_neon_http")
@@ -560,6 +561,14 @@ async def test_neons_serverless_driver_posts_its_queries_to_the_previews_postgre
             assert listed == {"notes": [{"id": 1, "body": "hello", "dated": True}], "count": 1}
             system = messages(await service.history(body["gid"]), "system")
             said = [m for m in system if m.startswith("PostgreSQL: Neon's serverless driver")]
-            named = "pg, api.us-east-2.aws.neon.tech and localhost" if env else "as db, "
+            named = "api.us-east-2.aws.neon.tech, ep-quiet-sun-a1b2c3" if env else "as db, "
             assert said and named in said[0], system
             assert (await service.stop(body["gid"])).status_code == 200
+    # Its Pool: a WebSocket to the host itself, PostgreSQL's protocol inside.
+    with trio.fail_after(BUILD_WAIT):
+        pool = {**app_files("node_neon_pool"), ".env": f"DATABASE_URL={_NEON_URL}\n"}
+        body = await _settled_files(service, pool)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await _proxied(service, body, "/")
+        assert answer["data"] == {"answer": 42, "named": True}, answer
+        assert (await service.stop(body["gid"])).status_code == 200

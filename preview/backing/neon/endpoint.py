@@ -10,7 +10,9 @@ as Neon's proxy does, on the preview's own PostgreSQL: each request a session lo
 as the preview's role for the user and database its connection string names, TLS on a
 certificate made for the launch (:func:`endpoint_tls`), which the app is told to trust
 (``NODE_EXTRA_CA_CERTS``). An error of the server's is a 400 with its fields, which the
-driver throws as a ``NeonDbError``.
+driver throws as a ``NeonDbError``. The driver's ``Pool`` and ``Client`` open a WebSocket
+at ``wss://<its host>/v2`` instead, PostgreSQL's protocol inside: handed to the
+PostgreSQL relay (``websocket``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import shutil
 import ssl
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -32,10 +35,13 @@ import trio
 from ..pgrelay import Connect, LoginRefused, Logins, RelayTls, self_signed_argv
 from ..pgwire import AuthFailed
 from .queries import Query, QueryFailed, Result, open_session, run_query, run_statement
+from .websocket import accept_websocket
 
 __all__ = ["ENDPOINT_PORT", "NeonEndpoint", "endpoint_hosts", "endpoint_tls"]
 
 _log = logging.getLogger(__name__)
+# The PostgreSQL relay's serving of one client (``PostgresRelay.serve``): the Pool's.
+Relay = Callable[[trio.abc.Stream], Awaitable[None]]
 ENDPOINT_PORT = 443  # the driver's, whatever port its URL names
 _IDLE_TIME = 60.0  # a kept-alive connection's wait for its next request
 _REQUEST_TIME = 30.0  # a request's headers and body
@@ -102,10 +108,11 @@ class NeonEndpoint:
     """One preview's endpoint; :meth:`serve` takes one connection (TLS, HTTP/1.1,
     requests one after another while it is kept alive)."""
 
-    def __init__(self, connect: Connect, logins: Logins, tls: ssl.SSLContext) -> None:
+    def __init__(self, connect: Connect, logins: Logins, tls: ssl.SSLContext, relay: Relay) -> None:
         self._connect = connect
         self._logins = logins
         self._tls = tls
+        self._relay = relay
 
     async def serve(self, stream: trio.SocketStream) -> None:
         client = trio.SSLStream(stream, self._tls, server_side=True)
@@ -116,6 +123,15 @@ class NeonEndpoint:
                 with trio.move_on_after(_IDLE_TIME):
                     request = await _next_event(client, connection)
                 if not isinstance(request, h11.Request):  # closed, or idle too long
+                    return
+                if _path(request) == b"/v2" and _upgrade(request):
+                    # the Pool's and Client's: PostgreSQL's protocol inside, to the relay
+                    received, _ = connection.trailing_data
+                    websocket = await accept_websocket(
+                        client, list(request.headers), request.target, received
+                    )
+                    if websocket is not None:
+                        await self._relay(websocket)
                     return
                 with trio.move_on_after(_REQUEST_TIME) as reading:
                     body = await _body(client, connection)
@@ -133,8 +149,7 @@ class NeonEndpoint:
                 await client.aclose()
 
     async def _answer(self, request: h11.Request, body: bytes | None) -> tuple[int, dict[str, Any]]:
-        path = request.target.split(b"?", 1)[0]
-        if path != b"/sql":
+        if _path(request) != b"/sql":
             return 404, {"message": _NOT_SERVED}
         if request.method != b"POST":
             return 405, {"message": "POST the query to /sql"}
@@ -187,11 +202,21 @@ class NeonEndpoint:
             return results
 
 
-# The driver's Pool and Client (a WebSocket at /v2, PostgreSQL's protocol inside): not this.
 _NOT_SERVED = (
-    "this preview's Neon endpoint answers SQL over HTTP (POST /sql: neon()); "
-    "the WebSocket of the driver's Pool and Client is not served"
+    "this preview's Neon endpoint answers SQL over HTTP (POST /sql: neon()) and the "
+    "WebSocket of the driver's Pool and Client (/v2)"
 )
+
+
+def _path(request: h11.Request) -> bytes:
+    return request.target.split(b"?", 1)[0]
+
+
+def _upgrade(request: h11.Request) -> bool:
+    return any(
+        name == b"upgrade" and value.strip().lower() == b"websocket"
+        for name, value in request.headers
+    )
 
 
 def _login(connection_string: str) -> tuple[str, str] | None:

@@ -16,9 +16,12 @@ from typing import Any
 import httpx
 import pytest
 import trio
+from trio_websocket import WebSocketConnection, wrap_client_stream
 
 from preview.backing.appdb import SharedLogins, database_server, new_database_name
 from preview.backing.neon import NeonEndpoint, endpoint_hosts, endpoint_tls
+from preview.backing.pgrelay import PostgresRelay
+from preview.backing.pgwire import message, startup_message
 from preview.sandbox.egress import serve_unix
 
 PG_URL = os.environ.get("PREVIEW_TEST_POSTGRES_URL", "")
@@ -52,10 +55,11 @@ async def _endpoint(directory: Path) -> AsyncIterator[httpx.AsyncClient]:
     async def connect() -> trio.SocketStream:
         return await trio.open_tcp_stream(*server)
 
-    tls = await endpoint_tls(endpoint_hosts(("ep-quiet-sun-123.eu-central-1.aws.neon.tech",)))
+    host = "ep-quiet-sun-123.eu-central-1.aws.neon.tech"  # its Pool's WebSocket's
+    tls = await endpoint_tls((*endpoint_hosts((host,)), host))
     assert tls is not None
     logins = SharedLogins(PG_URL.replace("+psycopg", ""), new_database_name(), "tests")
-    endpoint = NeonEndpoint(connect, logins, tls.context)
+    endpoint = NeonEndpoint(connect, logins, tls.context, PostgresRelay(connect, logins).serve)
     trusted = ssl.create_default_context(cadata=tls.certificate.decode())
     socket = directory / "neon.sock"
     try:
@@ -63,6 +67,7 @@ async def _endpoint(directory: Path) -> AsyncIterator[httpx.AsyncClient]:
             await nursery.start(serve_unix, socket, endpoint.serve)
             transport = httpx.AsyncHTTPTransport(uds=str(socket), verify=trusted)
             async with httpx.AsyncClient(transport=transport, timeout=30) as client:
+                client.trusted, client.socket = trusted, socket  # type: ignore[attr-defined]
                 yield client
             nursery.cancel_scope.cancel()
     finally:
@@ -143,5 +148,58 @@ async def test_a_batch_is_one_transaction_and_an_error_is_a_400_with_its_fields(
             assert count.json()["rows"] == [["1"]]  # "b" rolled back with the batch
             missing = await _post(client, {"query": "SELECT * FROM nowhere"})
             assert (missing.status_code, missing.json()["code"]) == (400, "42P01")
-            websocket = await client.get("https://api.eu-central-1.aws.neon.tech/v2")
-            assert websocket.status_code == 404 and "WebSocket" in websocket.json()["message"]
+            elsewhere = await client.get("https://api.eu-central-1.aws.neon.tech/other")
+            assert elsewhere.status_code == 404 and "/v2" in elsewhere.json()["message"]
+
+
+@needs_pg
+async def test_a_pools_websocket_carries_postgresqls_protocol_to_the_relay(
+    tmp_path: Path,
+) -> None:
+    """The driver's Pool: ``wss://<its host>/v2?address=<host>:5432``, each binary message
+    a piece of PostgreSQL's protocol (unencrypted inside), logged in as any user."""
+    host = "ep-quiet-sun-123.eu-central-1.aws.neon.tech"
+    with trio.fail_after(60):
+        async with _endpoint(tmp_path) as client, trio.open_nursery() as nursery:
+            stream = await trio.open_unix_socket(str(client.socket))  # type: ignore[attr-defined]
+            secure = trio.SSLStream(stream, client.trusted, server_hostname=host)  # type: ignore[attr-defined]
+            websocket = await wrap_client_stream(nursery, secure, host, f"/v2?address={host}:5432")
+            startup = startup_message({"user": "neondb_owner", "database": "neondb"})
+            await websocket.send_message(startup)
+            received = _Messages(websocket)
+            assert await received.until(b"Z") == b"R"  # AuthenticationOk first
+            await websocket.send_message(message(b"Q", b"SELECT 40 + 2 AS answer\0"))
+            kinds = []
+            while (kind := await received.next()) != b"Z":
+                kinds.append(kind)
+            assert kinds == [b"T", b"D", b"C"] and received.last_row == b"42"
+            await websocket.aclose()
+
+
+class _Messages:
+    """PostgreSQL's messages out of a WebSocket's binary messages."""
+
+    def __init__(self, websocket: WebSocketConnection) -> None:
+        self._websocket = websocket
+        self._buffer = b""
+        self.last_row = b""
+
+    async def next(self) -> bytes:
+        while len(self._buffer) < 5 or len(self._buffer) < 1 + int.from_bytes(
+            self._buffer[1:5], "big"
+        ):
+            received = await self._websocket.get_message()
+            self._buffer += received if isinstance(received, bytes) else received.encode()
+        size = 1 + int.from_bytes(self._buffer[1:5], "big")
+        kind, body, self._buffer = self._buffer[:1], self._buffer[5:size], self._buffer[size:]
+        if kind == b"D":
+            self.last_row = body[6:]  # one column: its count (2 bytes), length (4), value
+        return kind
+
+    async def until(self, last: bytes) -> bytes:
+        """The first message's kind, the rest read up to ``last``."""
+        first = await self.next()
+        kind = first
+        while kind != last:
+            kind = await self.next()
+        return first
