@@ -120,10 +120,12 @@ def test_the_variables_follow_the_names_the_app_gives() -> None:
     assert variables["POSTGRES_URL"] == variables["DB_URL"] == variables["DATABASE_URL"]
 
 
-async def _proxied(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
+async def _proxied(
+    service: Service, body: dict[str, Any], path: str, method: str = "GET"
+) -> dict[str, Any]:
     answer = await service.client.post(
         f"/api/generations/{body['gid']}/preview/request",
-        json={"method": "GET", "path": path},
+        json={"method": method, "path": path},
         headers={**auth(), "X-Preview-Token": body["previewToken"]},
     )
     assert answer.status_code == 200, answer.text

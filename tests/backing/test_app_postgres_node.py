@@ -15,7 +15,7 @@ import trio
 
 from preview.apps.detect import detect
 
-from ..conftest import Service, auth
+from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
 from .test_app_postgres import _encoded, _proxied, _sandboxed, _settled, needs_server
 
@@ -520,16 +520,6 @@ async def test_typeorm_entities_whose_tables_nothing_makes_are_synchronized_firs
         assert (await service.stop(body["gid"])).status_code == 200
 
 
-async def _posted(service: Service, body: dict[str, Any], path: str) -> dict[str, Any]:
-    answer = await service.client.post(
-        f"/api/generations/{body['gid']}/preview/request",
-        json={"method": "POST", "path": path},
-        headers={**auth(), "X-Preview-Token": body["previewToken"]},
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 _NEON_URL = (
     "postgresql://neondb_owner:npg_secret@ep-quiet-sun-a1b2c3.us-east-2.aws.neon.tech"
     "/neondb?sslmode=require"
@@ -555,7 +545,7 @@ async def test_neons_serverless_driver_posts_its_queries_to_the_previews_postgre
         with trio.fail_after(BUILD_WAIT):
             body = await _settled_files(service, launch)
             assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-            made = await _posted(service, body, "/")
+            made = await _proxied(service, body, "/", "POST")
             assert made["statusCode"] == 200 and made["data"] == {"id": 1}, made
             listed = (await _proxied(service, body, "/"))["data"]
             assert listed == {"notes": [{"id": 1, "body": "hello", "dated": True}], "count": 1}
