@@ -551,7 +551,8 @@ async def test_neons_serverless_driver_posts_its_queries_to_the_previews_postgre
             assert listed == {"notes": [{"id": 1, "body": "hello", "dated": True}], "count": 1}
             system = messages(await service.history(body["gid"]), "system")
             said = [m for m in system if m.startswith("PostgreSQL: Neon's serverless driver")]
-            named = "api.us-east-2.aws.neon.tech, ep-quiet-sun-a1b2c3" if env else "as db, "
+            named = "api.us-east-2.aws.neon.tech, apiauth.us-east-2.aws.neon.tech, ep-quiet-"
+            named = named if env else "as db, "
             assert said and named in said[0], system
             assert (await service.stop(body["gid"])).status_code == 200
     # Its Pool: a WebSocket to the host itself, PostgreSQL's protocol inside.

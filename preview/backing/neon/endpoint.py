@@ -62,8 +62,17 @@ _INTEGERS, _FLOATS, _JSON, _BOOL = {20, 21, 23, 26}, {700, 701}, {114, 3802}, 16
 def endpoint_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
     """The names the driver posts to for a URL of each of ``hosts``: its first label
     replaced by ``api`` (``ep-x.eu-central-1.aws.neon.tech`` → ``api.eu-central-1…``,
-    ``127.0.0.1`` → ``api.0.0.1``), one of a single label kept."""
-    return tuple(dict.fromkeys("api." + h.split(".", 1)[1] if "." in h else h for h in hosts))
+    ``127.0.0.1`` → ``api.0.0.1``), or by ``apiauth`` where the app passes an
+    ``authToken`` (Neon's Authorize, its token not checked here); one of a single label
+    kept."""
+    names = []
+    for host in hosts:
+        if "." in host:
+            domain = host.split(".", 1)[1]
+            names += [f"api.{domain}", f"apiauth.{domain}"]
+        else:
+            names.append(host)
+    return tuple(dict.fromkeys(names))
 
 
 async def endpoint_tls(names: tuple[str, ...]) -> RelayTls | None:

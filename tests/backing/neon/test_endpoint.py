@@ -36,11 +36,12 @@ _ENDPOINT = "https://api.eu-central-1.aws.neon.tech/sql"
 
 
 def test_the_driver_posts_to_its_hosts_api_name() -> None:
-    """The driver's fetchEndpoint: the first label made ``api``, a single label kept."""
-    hosts = ("ep-x.eu-central-1.aws.neon.tech", "127.0.0.1", "db", "localhost")
+    """The driver's fetchEndpoint: the first label made ``api`` (``apiauth`` with an
+    authToken), a single label kept."""
+    hosts = ("ep-x.eu-central-1.aws.neon.tech", "db", "localhost")
     assert endpoint_hosts(hosts) == (
         "api.eu-central-1.aws.neon.tech",
-        "api.0.0.1",
+        "apiauth.eu-central-1.aws.neon.tech",
         "db",
         "localhost",
     )
