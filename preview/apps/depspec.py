@@ -301,6 +301,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
     deps = _backports_marked(deps)
     deps = _standard_modules_marked(deps)
     deps = _without_an_unrun_uwsgi(files, deps)
+    deps = _dlib_as_wheels(deps)
     if deps.python_request is None and (floor := code_python_floor(files)) is not None:
         # Nothing declares a Python: the code's own syntax says the oldest it runs on.
         return replace(deps, python_request=f">={floor[0]}", python_source=floor[1])
@@ -466,6 +467,34 @@ _LISTS_ITS_PACKAGES = re.compile(
     r"(?:^|/)(?:[^/]*requirements[^/]*\.(?:txt|in)|requirements/[^/]+|pyproject\.toml"
     r"|Pipfile(?:\.lock)?|(?:uv|poetry)\.lock|setup\.(?:py|cfg))$"
 )
+
+
+# dlib, which PyPI has as a source archive alone (CMake compiling its C++ for minutes),
+# and the packages requiring it: dlib-bin is the same module as wheels, every Python here.
+_DLIB = "dlib"
+_DLIB_WHEELS = "dlib-bin"
+_NEEDS_DLIB = frozenset((_DLIB, "face-recognition"))
+
+
+def _dlib_as_wheels(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with dlib kept out (a listed line of it, and wherever a listed package
+    requires it: uv's override) and dlib-bin installed, where it names dlib or
+    face_recognition: heldout28's face-recognition app spent its whole 240 s compiling
+    dlib 19.24 from source, and the launch ran out of time."""
+    names = {_line_name(line) for line in deps.requirements}
+    if deps.lock is not None or not names & _NEEDS_DLIB or _DLIB_WHEELS in names:
+        return deps
+    lines = [line for line in deps.requirements if _line_name(line) != _DLIB]
+    said = (
+        "dlib kept out, dlib-bin installed: the same module as wheels (dlib's source "
+        "archive compiles for minutes)"
+    )
+    return replace(
+        deps,
+        requirements=(*lines, _DLIB_WHEELS),
+        not_installed=tuple(dict.fromkeys((*deps.not_installed, _DLIB))),
+        notes=(*deps.notes, said),
+    )
 
 
 def _without_an_unrun_uwsgi(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:

@@ -1289,3 +1289,22 @@ def test_a_uwsgi_nothing_of_the_upload_runs_is_not_built() -> None:
     ):
         kept = python_dependencies({**files, path: text}, "run.py").requirements
         assert "uwsgi" in kept, path
+
+
+def test_dlib_and_what_requires_it_get_dlib_bins_wheels() -> None:
+    """heldout28's face-recognition app spent its whole 240 s compiling dlib (a source
+    archive alone on PyPI, CMake and C++ for minutes): dlib is kept out, where listed and
+    where face_recognition requires it (uv's override), and dlib-bin, the same module as
+    wheels, installed."""
+    code = b"import face_recognition\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+    files = {"requirements.txt": b"fastapi\nface_recognition==1.3.0\n", "main.py": code}
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == ("fastapi", "face_recognition==1.3.0", "dlib-bin")
+    assert deps.not_installed == ("dlib",) and any("dlib-bin" in n for n in deps.notes)
+    files = {"requirements.txt": b"flask\ndlib==19.24.2\n", "app.py": b"import dlib\n"}
+    deps = python_dependencies(files, "app.py")
+    assert (deps.requirements, deps.not_installed) == (("flask", "dlib-bin"), ("dlib",))
+    # An app already on the wheels is left as it is.
+    files["requirements.txt"] = b"flask\ndlib-bin==19.24.6\n"
+    deps = python_dependencies(files, "app.py")
+    assert (deps.requirements, deps.not_installed) == (("flask", "dlib-bin==19.24.6"), ())
