@@ -479,8 +479,9 @@ _NEEDS_DLIB = frozenset((_DLIB, "face-recognition"))
 def _dlib_as_wheels(deps: PythonDeps) -> PythonDeps:
     """``deps`` with dlib kept out (a listed line of it, and wherever a listed package
     requires it: uv's override) and dlib-bin installed, where it names dlib or
-    face_recognition: heldout28's face-recognition app spent its whole 240 s compiling
-    dlib 19.24 from source, and the launch ran out of time."""
+    face_recognition: heldout14's flask-attendance-system (face-recognition==1.3.0 in a
+    UTF-16 requirements.txt) compiled dlib from source on three Pythons, each stopped at
+    the launch's 240 s."""
     names = {_line_name(line) for line in deps.requirements}
     if deps.lock is not None or not names & _NEEDS_DLIB or _DLIB_WHEELS in names:
         return deps

@@ -1292,7 +1292,7 @@ def test_a_uwsgi_nothing_of_the_upload_runs_is_not_built() -> None:
 
 
 def test_dlib_and_what_requires_it_get_dlib_bins_wheels() -> None:
-    """heldout28's face-recognition app spent its whole 240 s compiling dlib (a source
+    """heldout14's flask-attendance-system compiled dlib for its whole 240 s (a source
     archive alone on PyPI, CMake and C++ for minutes): dlib is kept out, where listed and
     where face_recognition requires it (uv's override), and dlib-bin, the same module as
     wheels, installed."""
