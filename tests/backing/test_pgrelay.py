@@ -21,7 +21,13 @@ import trio
 
 from preview.backing.appdb import SharedLogins, database_server, new_database_name
 from preview.backing.pgrelay import PostgresRelay, _options, relay_tls
-from preview.backing.pgwire import AuthFailed, authenticate, message, read_message
+from preview.backing.pgwire import (
+    AuthFailed,
+    authenticate,
+    message,
+    read_message,
+    startup_message,
+)
 from preview.sandbox.egress import serve_unix
 
 PG_URL = os.environ.get("PREVIEW_TEST_POSTGRES_URL", "")
@@ -166,6 +172,31 @@ async def test_any_login_is_the_previews_own_role_and_databases(tmp_path: Path) 
             made = await trio.to_thread.run_sync(_exists, role)
             assert made == sorted([role, role, f"{role}_1", f"{role}_2"])
         assert await trio.to_thread.run_sync(_exists, role) == []
+
+
+@needs_pg
+async def test_a_password_pipelined_unasked_is_dropped(tmp_path: Path) -> None:
+    """Neon's driver pipelines its connect (``pipelineConnect: "password"``): startup,
+    password and first query in one write, before any request for a password. The relay
+    asks none: the password is dropped (given to the server inside the session, it
+    ended it) and the query answered."""
+    with trio.fail_after(60):
+        async with _relayed(tmp_path) as (_, host):
+            stream = await trio.open_unix_socket(os.path.join(host, ".s.PGSQL.5432"))
+            async with stream:
+                await stream.send_all(
+                    startup_message({"user": "neondb_owner", "database": "neondb"})
+                    + message(b"p", b"secret\0")
+                    + message(b"Q", b"SELECT 40 + 2\0")
+                )
+                kinds, rows = [], []
+                while (received := await read_message(stream)) is not None:
+                    kinds.append(received[0])
+                    if received[0] == b"D":
+                        rows.append(received[1][6:])
+                    if received[0] == b"Z" and b"C" in kinds:
+                        break
+            assert b"E" not in kinds and rows == [b"42"], kinds
 
 
 def _asleep(role: str) -> bool:
