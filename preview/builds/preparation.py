@@ -67,6 +67,7 @@ from ..apps.written import (
     key_texts,
     local_names_text,
     log_files,
+    module_named_folders,
     node_key_files,
     node_key_texts,
     node_settings_modules,
@@ -505,6 +506,9 @@ class MissingFiles:
     logs: list[str]  # its logging's files, in a folder the upload lacks
     folders: dict[str, str]  # {a folder's keep file: why it writes there}
     rooted: dict[str, str]  # {a file of a folder named from its repository's root: its copy's}
+    # {a file of a folder read from where it runs, which the upload has beside the module
+    # reading it only: the upload's}
+    beside_module: dict[str, str]
     recased: dict[str, str]  # {a file of a folder named in another case: the upload's}
     metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
@@ -556,6 +560,7 @@ class MissingFiles:
             logs=logs,
             folders={target: why for target, why in folders.items() if target not in logs},
             rooted=root_named_folders(files),
+            beside_module=module_named_folders(files),
             recased=case_named_folders(files),
             metadata=own_metadata(files),
             keys=key_files(files),
@@ -594,6 +599,7 @@ class MissingFiles:
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
         written |= self.npm_bin
         written |= {target: files[source] for target, source in self.rooted.items()}
+        written |= {target: files[source] for target, source in self.beside_module.items()}
         written |= {target: files[source] for target, source in self.recased.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
         written |= self.preview_settings
@@ -677,6 +683,15 @@ class MissingFiles:
             said.append(
                 f"its code reads {folder} by a path from its repository's root, where the "
                 f"upload is one folder of it: {source}'s files copied there"
+            )
+        beside: dict[str, set[str]] = {}  # {the module's folder: the folders read}
+        for target, source in self.beside_module.items():
+            beside.setdefault(source[: -len(target)].rstrip("/"), set()).add(target.split("/")[0])
+        for module_folder, read in sorted(beside.items()):
+            names = ", ".join(f"{name}/" for name in sorted(read))
+            said.append(
+                f"its code reads {names} from where it runs, and the upload has them beside "
+                f"the module reading them only (in {module_folder}/): their files copied there"
             )
         recased = sorted(
             {posixpath.dirname(t): posixpath.dirname(s) for t, s in self.recased.items()}.items()

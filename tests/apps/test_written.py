@@ -33,6 +33,7 @@ from preview.apps.written import (
     kept_out_module_names,
     local_names_text,
     log_files,
+    module_named_folders,
     node_settings_modules,
     npm_bin_scripts,
     own_metadata,
@@ -1012,4 +1013,50 @@ async def test_a_module_its_gitignore_leaves_out_is_written_with_the_constants_i
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         answer = (await builder_service.app_get(body, "/")).json()
         assert answer == {"algorithm": "HS256", "minutes": answer["minutes"], "secret": True}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_folder_read_from_where_it_runs_and_kept_beside_its_module_is_copied(
+    builder_service: Service,
+) -> None:
+    """Winchestor2001's HLB-Platform-FastApi mounts ``StaticFiles(directory="static")`` in
+    ``src/main.py``, keeps ``src/static/`` and imports ``from src import …``: run from
+    its root (``uvicorn src.main:app``), "RuntimeError: Directory 'static' does not
+    exist". The folder's files are copied where it runs; not for a module at the root,
+    a folder the root has, or Flask's own (read from its module's folder)."""
+    files = {
+        "requirements.txt": b"fastapi\nuvicorn\n",
+        "src/__init__.py": b"GREETING = 'hello'\n",
+        "src/main.py": b"""from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from src import GREETING
+
+app = FastAPI()
+app.mount("/static", StaticFiles(directory="static"), name="static")
+
+
+@app.get("/")
+def index():
+    return {"greeting": GREETING}
+""",
+        "src/static/site.css": b"h1 { color: teal }\n",
+        "src/static/docs/app.js": b"console.log(1)\n",
+    }
+    assert module_named_folders(files) == {
+        "static/site.css": "src/static/site.css",
+        "static/docs/app.js": "src/static/docs/app.js",
+    }
+    assert module_named_folders({**files, "static/other.css": b""}) == {}
+    flask = b"from flask import Flask\napp = Flask(__name__, static_folder='static')\n"
+    assert module_named_folders({**files, "src/main.py": flask}) == {}
+    assert module_named_folders({"main.py": files["src/main.py"], "x/static/a": b""}) == {}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, {p: t.decode() for p, t in files.items()})
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/static/site.css")
+        assert answer.status_code == 200 and answer.text == "h1 { color: teal }\n"
+        history = await builder_service.history(body["gid"])
+        said = [e["message"] for e in history if e["source"] == "system"]
+        assert any("static/ from where it runs" in m and "(in src/)" in m for m in said), said
         assert (await builder_service.stop(body["gid"])).status_code == 200

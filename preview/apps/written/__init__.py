@@ -47,6 +47,7 @@ from .rundirs import (
     container_folders,
     image_app_folder,
     image_folders,
+    module_named_folders,
     root_named_folders,
     run_folders,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "local_names_text",
     "log_files",
     "missing_locales",
+    "module_named_folders",
     "node_key_files",
     "node_key_texts",
     "node_settings_modules",

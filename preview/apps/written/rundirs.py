@@ -735,6 +735,37 @@ def root_named_folders(files: dict[str, bytes]) -> dict[str, str]:
     return found
 
 
+def module_named_folders(files: dict[str, bytes]) -> dict[str, str]:
+    """{a file to write: the upload's file it copies}, for a folder the app's Python code
+    reads from where it runs (Starlette's ``StaticFiles``, ``Jinja2Templates``, Jinja's
+    ``FileSystemLoader``: relative to the working directory) by a name the upload has only
+    beside that module: Winchestor2001's HLB-Platform-FastApi mounts
+    ``StaticFiles(directory="static")`` in ``src/main.py``, keeps ``src/static/``, and
+    imports ``from src import …``, so it runs from its root (``uvicorn src.main:app``):
+    "RuntimeError: Directory 'static' does not exist". Its files are copied under the name
+    read, where it runs; the folder beside the module stays (run from there, it is read)."""
+    found: dict[str, str] = {}
+    for path, node in _folder_reader_calls(files):
+        reader = str(last_name(node.func))
+        module_folder = posixpath.dirname(path)
+        if reader in _FLASK_DEFAULTS or reader == "Blueprint" or not module_folder:
+            continue  # Flask's resolve from their module's folder; a root module's is here
+        given = keywords(node)
+        named = [given.get(k) for k in _FOLDER_READERS[reader] if k]
+        if "" in _FOLDER_READERS[reader] and node.args:
+            named.append(node.args[0])
+        for folder in named:
+            if not (isinstance(folder, ast.Constant) and isinstance(folder.value, str)):
+                continue
+            name = posixpath.normpath(folder.value)
+            beside = posixpath.join(module_folder, name)
+            if name.startswith(("/", "..")) or name == "." or _has_folder(files, name):
+                continue
+            inside = [p for p in sorted(files) if p.startswith(f"{beside}/")]
+            found.update({f"{name}/{p[len(beside) + 1 :]}": p for p in inside})
+    return found
+
+
 # Flask's own folders where its app or blueprint names none: beside the module making it.
 _FLASK_DEFAULTS = {"Flask": ("templates", "static")}
 
