@@ -405,7 +405,12 @@ def _pipenv_lines(table: dict) -> list[str]:
             line += f" @ git+{entry['git']}" + (f"@{ref}" if isinstance(ref, str) else "")
         else:
             version = entry.get("version")
-            if isinstance(version, str) and version.strip() not in ("", "*"):
+            if isinstance(version, str) and version.strip().startswith("^"):
+                # Poetry's caret in a Pipfile, which pipenv refuses ("Couldn't parse
+                # requirement … flask^2.0.1": Andrew-Nzioki's usermanager-flask): its
+                # meaning, as Poetry reads it.
+                line += poetry_constraint(version.strip())
+            elif isinstance(version, str) and version.strip() not in ("", "*"):
                 line += version.strip()
         markers = entry.get("markers")
         if isinstance(markers, str) and markers.strip():

@@ -1308,3 +1308,21 @@ def test_dlib_and_what_requires_it_get_dlib_bins_wheels() -> None:
     files["requirements.txt"] = b"flask\ndlib-bin==19.24.6\n"
     deps = python_dependencies(files, "app.py")
     assert (deps.requirements, deps.not_installed) == (("flask", "dlib-bin==19.24.6"), ())
+
+
+def test_a_pipfiles_poetry_caret_is_read_as_poetry_reads_it() -> None:
+    """Andrew-Nzioki's usermanager-flask writes Poetry's ``flask = "^2.0.1"`` in its
+    Pipfile, which pipenv refuses ("Couldn't parse requirement … flask^2.0.1"): read as
+    Poetry reads a caret; the Pipfile's own specifiers as they are."""
+    pipfile = (
+        b'[packages]\nflask = "^2.0.1"\nflask-restful = "^0.3.9"\nrequests = "*"\n'
+        b'sqlalchemy = "==1.4.23"\n'
+    )
+    files = {"Pipfile": pipfile, "app.py": b"from flask import Flask\napp = Flask(__name__)\n"}
+    deps = python_dependencies(files, "app.py")
+    assert deps.requirements[:4] == (
+        "flask>=2.0.1,<3",
+        "flask-restful>=0.3.9,<0.4",
+        "requests",
+        "sqlalchemy==1.4.23",
+    ), deps.requirements
