@@ -1729,3 +1729,16 @@ async def test_what_its_start_imports_and_its_dependencies_lack_is_added_before_
         ], system
         assert (await service.app_get(body, "/")).json() == {"name": "made"}
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_folder_of_the_modules_name_holding_no_python_is_not_the_apps_module() -> None:
+    """ZakariaCoder's EcoleManager-flask does ``from fpdf import FPDF`` and keeps PHP's
+    ``vendor/setasign/fpdf/`` (its README, its docs): taken for a module of its own, the
+    missing fpdf was never added ("No module named 'fpdf'" at its migration and start). A
+    folder of that name with Python in it is the app's own."""
+    message = "ModuleNotFoundError: No module named 'fpdf'"
+    files = {"app.py": b"from fpdf import FPDF\n", "vendor/setasign/fpdf/README.md": b"# FPDF\n"}
+    fix = _remedies(("Flask==2.3.3",)).next_fix(message, [], files, PYTHONS)
+    assert fix is not None and fix.add is not None and "fpdf" in fix.add.lower(), fix
+    own = {**files, "lib/fpdf/__init__.py": b""}
+    assert _remedies(("Flask==2.3.3",)).next_fix(message, [], own, PYTHONS) is None

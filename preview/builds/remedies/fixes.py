@@ -119,7 +119,13 @@ def norm(distribution: str) -> str:
 
 def own(top: str, files: dict[str, bytes]) -> bool:
     """Whether the upload has a module or package named ``top`` of its own, or its
-    ``.gitignore`` left one out (a ``config.py`` of secrets: no distribution to add)."""
-    if any(f"/{top}/" in f"/{path}" or f"/{path}".endswith(f"/{top}.py") for path in files):
+    ``.gitignore`` left one out (a ``config.py`` of secrets: no distribution to add). A
+    folder of that name holding no Python is none (ZakariaCoder's EcoleManager-flask keeps
+    PHP's ``vendor/setasign/fpdf/`` beside its ``from fpdf import FPDF``: fpdf was never
+    added, "No module named 'fpdf'")."""
+    if any(
+        (f"/{top}/" in f"/{path}" and path.endswith(".py")) or f"/{path}".endswith(f"/{top}.py")
+        for path in files
+    ):
         return True
     return gitignored_module(top, files) is not None
