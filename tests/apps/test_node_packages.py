@@ -317,34 +317,3 @@ async def test_a_tsconfig_emitting_declarations_builds_without_ts2742(
         ts2742 = [m for m in said if "TS2742:" in m or tolerated in m]
         assert not ts2742, (ts2742, system)
         assert (await service.stop(body["gid"])).status_code == 200
-
-
-async def test_a_revision_changing_only_scripts_npm_install_never_runs_reuses_the_environment(
-    builder_service: Service,
-) -> None:
-    """Issue 68: a start script edited (or the package's description) is no new dependency
-    set: the environment built for the first is reused, and the new script is what runs.
-    An install script changed is a new environment (npm install runs it)."""
-    service = builder_service
-    files = app_files("node_dotenv_path")
-    package = json.loads(files["package.json"])
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, files)
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        assert (await service.stop(body["gid"])).status_code == 200
-    package["scripts"]["start"] = "node server.js --edited"
-    package["description"] = "now described"
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, {**files, "package.json": json.dumps(package)})
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        system = messages(await service.history(body["gid"]), "system")
-        assert "environment ready (npm, package.json): reused" in system, system
-        assert any(m.startswith("process started") and "--edited" in m for m in system), system
-        assert (await service.stop(body["gid"])).status_code == 200
-    package["scripts"]["postinstall"] = "node -e \"require('fs').writeFileSync('made', '')\""
-    with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, {**files, "package.json": json.dumps(package)})
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
-        system = messages(await service.history(body["gid"]), "system")
-        assert "environment ready (npm, package.json): reused" not in system, system
-        assert (await service.stop(body["gid"])).status_code == 200

@@ -54,7 +54,7 @@ class NodeDeps:
     before: str | None = None
 
     def key(self) -> str:
-        digest = hashlib.sha256(install_relevant(self.package_json))
+        digest = hashlib.sha256(self.package_json)
         if self.lockfile is not None:
             digest.update(self.lockfile[0].encode() + b"\0" + self.lockfile[1])
         if self.tools:
@@ -68,47 +68,6 @@ class NodeDeps:
         if self.before:
             digest.update(b"\0before\0" + self.before.encode())
         return "node-" + digest.hexdigest()[:24]
-
-
-# What npm install does not read of package.json: its scripts but the install's own, and
-# what describes the package to people. A revision changing only those (a start script
-# edited, a description) is served by the environment already built.
-_NOT_INSTALLED = frozenset(
-    (
-        "description",
-        "keywords",
-        "author",
-        "contributors",
-        "maintainers",
-        "license",
-        "repository",
-        "bugs",
-        "homepage",
-        "funding",
-        "private",
-    )
-)
-# The scripts npm install runs for the root package (``npm install`` and ``npm ci``).
-_INSTALL_LIFECYCLE = frozenset(
-    ("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare")
-)
-
-
-def install_relevant(package_json: bytes) -> bytes:
-    """``package_json`` without what npm install does not read (:data:`_NOT_INSTALLED`, the
-    scripts but its lifecycle's), canonical (keys sorted): the part of the environment's
-    key it gives. Bytes that are no JSON object are their own."""
-    try:
-        package = json.loads(package_json)
-    except ValueError:
-        return package_json
-    if not isinstance(package, dict):
-        return package_json
-    kept = {k: v for k, v in package.items() if k not in _NOT_INSTALLED}
-    scripts = kept.get("scripts")
-    if isinstance(scripts, dict):
-        kept["scripts"] = {k: v for k, v in scripts.items() if k in _INSTALL_LIFECYCLE}
-    return json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()
 
 
 def node_dependencies(
