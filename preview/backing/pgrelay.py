@@ -39,6 +39,8 @@ from .pgwire import (
     authenticate,
     error_message,
     message,
+    read_exactly,
+    read_header,
     read_message,
     read_startup,
     startup_message,
@@ -59,6 +61,7 @@ _log = logging.getLogger(__name__)
 _STARTUP_TIME = 10.0  # the client's startup message
 _LOGIN_TIME = 30.0  # a role and database made, the server's login done
 _DROPPED = ("user", "database", "replication")  # the relay's to say
+_PASSWORD_LIMIT = 64 * 1024  # a pipelined password message, read and dropped
 # A hosted server's routing in the startup's ``options`` (Neon's ``options=endpoint%3D<id>``
 # in a URL, earlier ``project=<id>``, for clients that send no SNI): no PostgreSQL option.
 _ROUTING = re.compile(r"(?:^|(?<=\s))(?:endpoint|project)=\S*")
@@ -180,18 +183,21 @@ def _options(options: str) -> str:
 
 
 async def _first_message_passed(client: trio.abc.Stream, server: trio.abc.Stream) -> bool:
-    """The client's first message after its login passed to the server, unless it is a
-    password nobody asked for: Neon's driver pipelines its connect (startup, password and
-    first query at once, ``pipelineConnect: "password"``), and the relay asks for none
-    (its Pool's WebSocket: the server, given the password inside a session, ended it,
-    "Connection terminated unexpectedly"). False where the client left instead."""
-    received = await read_message(client)
-    if received is None:
+    """The client's first message after its login passed to the server (its header here,
+    its body relayed with the rest), unless it is a password nobody asked for: Neon's
+    driver pipelines its connect (startup, password and first query at once,
+    ``pipelineConnect: "password"``), and the relay asks for none (its Pool's WebSocket:
+    the server, given the password inside a session, ended it, "Connection terminated
+    unexpectedly"). False where the client left instead, or sent a password too long
+    to be one."""
+    header = await read_header(client)
+    if header is None:
         return False
-    kind, body = received
+    kind, size = header
     if kind != b"p":
-        await server.send_all(message(kind, body))
-    return True
+        await server.send_all(kind + struct.pack("!I", size + 4))
+        return True
+    return size <= _PASSWORD_LIMIT and await read_exactly(client, size) is not None
 
 
 class PostgresRelay:

@@ -24,6 +24,8 @@ __all__ = [
     "authenticate",
     "error_message",
     "message",
+    "read_exactly",
+    "read_header",
     "read_message",
     "read_startup",
     "startup_message",
@@ -53,7 +55,8 @@ class Startup:
     tls: bool = False  # the client asked for SSL and was told yes: TLS comes next
 
 
-async def _exactly(stream: trio.abc.ReceiveStream, size: int) -> bytes | None:
+async def read_exactly(stream: trio.abc.ReceiveStream, size: int) -> bytes | None:
+    """``size`` bytes of ``stream``; None when it closed before."""
     data = b""
     while len(data) < size:
         chunk = await stream.receive_some(size - len(data))
@@ -69,7 +72,7 @@ async def read_startup(
     """The client's startup message or cancel request, or its request for SSL where
     ``tls`` can answer it (``Startup.tls``); None for anything else."""
     while True:
-        head = await _exactly(client, 8)
+        head = await read_exactly(client, 8)
         if head is None:
             return None
         length, code = struct.unpack("!II", head)
@@ -80,13 +83,13 @@ async def read_startup(
             await client.send_all(b"N")
             continue
         if code == CANCEL_REQUEST and length == 16:
-            body = await _exactly(client, 8)
+            body = await read_exactly(client, 8)
             if body is None:
                 return None
             return Startup({}, cancel=struct.unpack("!II", body), raw=head + body)
         if code != PROTOCOL_3 or not 8 < length <= _STARTUP_LIMIT:
             return None
-        body = await _exactly(client, length - 8)
+        body = await read_exactly(client, length - 8)
         if body is None:
             return None
         parts = body.split(b"\0")
@@ -116,14 +119,24 @@ def error_message(text: str, code: str = "28000") -> bytes:
 
 async def read_message(stream: trio.abc.ReceiveStream) -> tuple[bytes, bytes] | None:
     """(type, body) of the server's next message; None when it closed."""
-    head = await _exactly(stream, 5)
+    header = await read_header(stream)
+    if header is None:
+        return None
+    kind, size = header
+    body = await read_exactly(stream, size)
+    return None if body is None else (kind, body)
+
+
+async def read_header(stream: trio.abc.ReceiveStream) -> tuple[bytes, int] | None:
+    """(type, size of its body) of the next message, its body left unread; None when the
+    stream closed or the length is out of bounds."""
+    head = await read_exactly(stream, 5)
     if head is None:
         return None
     (length,) = struct.unpack("!I", head[1:])
     if not 4 <= length <= _MESSAGE_LIMIT:
         return None
-    body = await _exactly(stream, length - 4)
-    return None if body is None else (head[:1], body)
+    return head[:1], length - 4
 
 
 def _error_text(body: bytes) -> str:

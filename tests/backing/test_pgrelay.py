@@ -5,6 +5,7 @@ or cancellable; the server's authentication (cleartext, MD5, SCRAM) is answered.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -197,6 +198,18 @@ async def test_a_password_pipelined_unasked_is_dropped(tmp_path: Path) -> None:
                     if received[0] == b"Z" and b"C" in kinds:
                         break
             assert b"E" not in kinds and rows == [b"42"], kinds
+            # A "password" too long to be one is not read into the service: the session ends.
+            stream = await trio.open_unix_socket(os.path.join(host, ".s.PGSQL.5432"))
+            async with stream:
+                await stream.send_all(
+                    startup_message({"user": "neondb_owner", "database": "neondb"})
+                    + message(b"p", b"x" * 70_000)
+                )
+                kinds = []
+                with contextlib.suppress(trio.BrokenResourceError):  # (reset: bytes unread)
+                    while (received := await read_message(stream)) is not None:
+                        kinds.append(received[0])
+            assert b"Z" in kinds and b"D" not in kinds, kinds  # logged in, then ended
 
 
 def _asleep(role: str) -> bool:
