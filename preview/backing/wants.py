@@ -179,17 +179,28 @@ def _env_files(files: dict[str, bytes]) -> dict[str, str]:
 def _listed(files: dict[str, bytes], package_name: str) -> str | None:
     """ "<package_name> (<its package.json>)" where a package.json of the app lists it."""
     for path in sorted(files):
-        if posixpath.basename(path) != "package.json" or "node_modules" in path:
-            continue
-        try:
-            package = loads_bounded(files[path])
-        except ValueError:
-            continue
-        if isinstance(package, dict) and any(
-            isinstance(package.get(s), dict) and package_name in package[s]
-            for s in ("dependencies", "devDependencies")
-        ):
+        if _is_package_json(path) and _first_listed(files[path], (package_name,)):
             return f"{package_name} ({path})"
+    return None
+
+
+def _is_package_json(path: str) -> bool:
+    return posixpath.basename(path) == "package.json" and "node_modules" not in path
+
+
+def _first_listed(package_json: bytes, names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` its dependencies list, else its devDependencies."""
+    try:
+        package = loads_bounded(package_json)
+    except ValueError:
+        return None
+    if not isinstance(package, dict):
+        return None
+    for section in ("dependencies", "devDependencies"):
+        listed = package.get(section)
+        for name in names:
+            if isinstance(listed, dict) and name in listed:
+                return name
     return None
 
 
@@ -201,18 +212,9 @@ def _driver(files: dict[str, bytes]) -> str | None:
                 return f"{found.group(1)} ({path})"
             if found := _PY_EXTRA_DRIVER.search(text) or _POETRY_EXTRA_DRIVER.search(text):
                 return f"{found.group(1)}[{found.group(2).strip()}] ({path})"
-        elif posixpath.basename(path) == "package.json" and "node_modules" not in path:
-            try:
-                package = loads_bounded(files[path])
-            except ValueError:
-                continue
-            if not isinstance(package, dict):
-                continue
-            for section in ("dependencies", "devDependencies"):
-                names = package.get(section)
-                for driver in _NODE_DRIVERS:
-                    if isinstance(names, dict) and driver in names:
-                        return f"{driver} ({path})"
+        elif _is_package_json(path):
+            if (driver := _first_listed(files[path], _NODE_DRIVERS)) is not None:
+                return f"{driver} ({path})"
         elif path.endswith(".prisma") and _PRISMA_PG.search(files[path]):
             return f"Prisma's PostgreSQL provider ({path})"
     return None
