@@ -725,13 +725,8 @@ def root_named_folders(files: dict[str, bytes]) -> dict[str, str]:
     the upload has: its files are copied under the path the code names."""
     found: dict[str, str] = {}
     for _, node in _folder_reader_calls(files):
-        given = keywords(node)
-        named = [given.get(k) for k in _FOLDER_READERS[str(last_name(node.func))] if k]
-        if "" in _FOLDER_READERS[str(last_name(node.func))] and node.args:
-            named.append(node.args[0])
-        for folder in named:
-            if isinstance(folder, ast.Constant) and isinstance(folder.value, str):
-                found.update(_rooted_copies(files, folder.value))
+        for folder in _named_folders(node):
+            found.update(_rooted_copies(files, folder))
     return found
 
 
@@ -750,20 +745,29 @@ def module_named_folders(files: dict[str, bytes]) -> dict[str, str]:
         module_folder = posixpath.dirname(path)
         if reader in _FLASK_DEFAULTS or reader == "Blueprint" or not module_folder:
             continue  # Flask's resolve from their module's folder; a root module's is here
-        given = keywords(node)
-        named = [given.get(k) for k in _FOLDER_READERS[reader] if k]
-        if "" in _FOLDER_READERS[reader] and node.args:
-            named.append(node.args[0])
-        for folder in named:
-            if not (isinstance(folder, ast.Constant) and isinstance(folder.value, str)):
-                continue
-            name = posixpath.normpath(folder.value)
-            beside = posixpath.join(module_folder, name)
+        for folder in _named_folders(node):
+            name = posixpath.normpath(folder)
             if name.startswith(("/", "..")) or name == "." or _has_folder(files, name):
                 continue
-            inside = [p for p in sorted(files) if p.startswith(f"{beside}/")]
-            found.update({f"{name}/{p[len(beside) + 1 :]}": p for p in inside})
+            found.update(_copies(files, posixpath.join(module_folder, name), name))
     return found
+
+
+def _named_folders(node: ast.Call) -> list[str]:
+    """The folders a reader's call (:data:`_FOLDER_READERS`) names by a literal string."""
+    keys = _FOLDER_READERS[str(last_name(node.func))]
+    given = keywords(node)
+    named = [given.get(k) for k in keys if k]
+    if "" in keys and node.args:
+        named.append(node.args[0])
+    return [f.value for f in named if isinstance(f, ast.Constant) and isinstance(f.value, str)]
+
+
+def _copies(files: dict[str, bytes], source: str, folder: str) -> dict[str, str]:
+    """{a file of ``folder``: the upload's file of ``source`` it copies}, for each file
+    under ``source``."""
+    inside = [p for p in sorted(files) if p.startswith(f"{source}/")]
+    return {f"{folder}/{p[len(source) + 1 :]}": p for p in inside}
 
 
 # Flask's own folders where its app or blueprint names none: beside the module making it.
@@ -825,10 +829,7 @@ def _recased_copies(files: dict[str, bytes], folder: str) -> dict[str, str]:
     matches = [each for each in spelled if each.lower() == name.lower()]
     if len(matches) != 1:
         return {}
-    source = prefix + matches[0]
-    return {
-        f"{folder}/{p[len(source) + 1 :]}": p for p in sorted(files) if p.startswith(f"{source}/")
-    }
+    return _copies(files, prefix + matches[0], folder)
 
 
 def _rooted_copies(files: dict[str, bytes], folder: str) -> dict[str, str]:
@@ -840,4 +841,4 @@ def _rooted_copies(files: dict[str, bytes], folder: str) -> dict[str, str]:
         return {}
     if _has_folder(files, head) or not _has_folder(files, tail):
         return {}
-    return {f"{head}/{p}": p for p in sorted(files) if p.startswith(f"{tail}/")}
+    return _copies(files, tail, folder)
