@@ -351,6 +351,6 @@ async def _respond(
 ) -> None:
     data = json.dumps(answer).encode()
     headers = [("content-type", "application/json"), ("content-length", str(len(data)))]
-    await client.send_all(connection.send(h11.Response(status_code=status, headers=headers)) or b"")
-    await client.send_all(connection.send(h11.Data(data=data)) or b"")
-    await client.send_all(connection.send(h11.EndOfMessage()) or b"")
+    response = h11.Response(status_code=status, headers=headers)
+    events = (response, h11.Data(data=data), h11.EndOfMessage())
+    await client.send_all(b"".join(connection.send(event) or b"" for event in events))
