@@ -74,6 +74,32 @@ def test_push_sends_what_git_would_add_but_the_skipped_folders(tmp_path: Path) -
         assert sorted(archive.namelist()) == expected
 
 
+def test_a_virtualenv_is_not_sent_whatever_its_name(tmp_path: Path) -> None:
+    """A folder holding pyvenv.cfg (``env/``, ``api/myenv/``) is a virtualenv, thousands of
+    files of another machine: push and watch leave it out as they leave ``venv/``; a
+    folder of the same name without one is the app's."""
+    folder = write_tree(
+        tmp_path / "shop",
+        {
+            "manage.py": "",
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/site.py": "",
+            "api/myenv/pyvenv.cfg": "",
+            "api/myenv/bin/activate": "",
+            "api/views.py": "",
+            "config/env/__init__.py": "",
+        },
+    )
+    kept = ["api/views.py", "config/env/__init__.py", "manage.py"]
+    with zipfile.ZipFile(io.BytesIO(_zip_folder(folder))) as archive:
+        assert sorted(archive.namelist()) == kept
+    rules = FolderRules(folder)
+    assert sorted(rules.files()) == kept
+    saved = ("env/lib/site.py", "api/myenv/pyvenv.cfg", "api/views.py", "config/env/__init__.py")
+    batch = [(None, str(folder / path)) for path in saved]
+    assert sorted(_changes(rules, batch)) == ["api/views.py", "config/env/__init__.py"]
+
+
 def test_watch_reads_a_changed_gitignore_again(tmp_path: Path) -> None:
     folder = write_tree(tmp_path / "shop", HAND_TREE)
     rules = FolderRules(folder)

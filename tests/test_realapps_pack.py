@@ -34,3 +34,22 @@ def test_code_in_a_folder_named_public_stays_and_photos_go_first(tmp_path: Path)
     assert set(files) <= names
     assert count == len(names) < len(files) + photos
     assert skipped and all(s.startswith("assets/uploads/") for s in skipped)
+
+
+def test_a_committed_virtualenv_is_left_out_whatever_its_name(tmp_path: Path) -> None:
+    """briankibiku's DRF app commits its virtualenv as ``env/`` (980 files before
+    ``manage.py`` in the upload's order): a folder holding pyvenv.cfg is not sent, as
+    ``preview push`` leaves it; a folder of the same name without one is the app's."""
+    files = {
+        "manage.py": "print('django')\n",
+        "env/pyvenv.cfg": "home = /usr/bin\n",
+        "env/lib/python3.11/site-packages/django/__init__.py": "VERSION = 1\n",
+        "config/env/__init__.py": "SETTINGS = 1\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    data, count, _ = pack(tmp_path)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert sorted(tar.getnames()) == ["config/env/__init__.py", "manage.py"]
+    assert count == 2

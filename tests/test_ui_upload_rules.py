@@ -12,7 +12,7 @@ from typing import Any
 import pathspec
 import trio
 
-from preview.client.watch import SKIP_DIRS, UPLOAD_RULES, FolderRules
+from preview.client.watch import SKIP_DIRS, SKIPPED_FOLDER_MARKERS, UPLOAD_RULES, FolderRules
 
 from .conftest import Service, auth
 from .test_ui import _sign_in
@@ -148,12 +148,17 @@ _TEXTS = [
 ]
 
 _DECIDE = """async ([texts, paths]) => {
-    const { gitignoreMatcher, skippedFolders } = await import('/static/js/uploadrules.js');
+    const rules = await import('/static/js/uploadrules.js');
+    const { gitignoreMatcher, skippedFolderMarkers, skippedFolders } = rules;
     const decided = texts.map((text) => {
         const ignores = gitignoreMatcher(text);
         return paths.map((path) => ignores(path));
     });
-    return { decided, skipped: [...(await skippedFolders())] };
+    return {
+        decided,
+        skipped: [...(await skippedFolders())],
+        markers: [...(await skippedFolderMarkers())],
+    };
 }"""
 
 
@@ -187,6 +192,7 @@ async def test_the_pages_gitignore_reading_and_skipped_folders_are_the_clis(
     seen = await in_browser(script, service.url)
     assert sorted(seen["skipped"]) == sorted(SKIP_DIRS)
     assert json.loads(UPLOAD_RULES.read_text())["skippedFolders"] == sorted(SKIP_DIRS)
+    assert seen["markers"] == list(SKIPPED_FOLDER_MARKERS) == ["pyvenv.cfg"]
     differ = [
         (lines, path, page_says)
         for lines, row in zip(_TEXTS, seen["decided"], strict=True)
@@ -215,6 +221,9 @@ def _project(root: Path) -> Path:
         "node_modules/left-pad/index.js": "skipped\n",
         "node_modules/left-pad/package.json": "{}\n",
         ".venv/bin/activate": "skipped\n",
+        "env/pyvenv.cfg": "skipped: a virtualenv whatever its name\n",
+        "env/lib/site.py": "skipped\n",
+        "config/env/settings.py": "kept: no pyvenv.cfg\n",
         "app/__pycache__/views.cpython-311.pyc": "skipped\n",
     }
     for relative, text in files.items():
@@ -238,10 +247,11 @@ async def test_a_folder_upload_skips_what_the_cli_skips_and_says_how_many(
 
     gid, status, paths = await upload_folder(service, folder)
     assert paths == expected
-    # 4 in the skipped folders (node_modules' 2, .venv's, __pycache__'s), 5 ignored.
+    assert "config/env/settings.py" in expected and "env/lib/site.py" not in expected
+    # 6 in the skipped folders (node_modules' 2, env's 2, .venv's, __pycache__'s), 5 ignored.
     assert status == (
-        f"Uploaded {len(expected)} files as {gid} (skipped 4 files in .venv/, __pycache__/, "
-        "node_modules/ and 5 files its .gitignore ignores: app/server.log, debug.log, "
+        f"Uploaded {len(expected)} files as {gid} (skipped 6 files in .venv/, __pycache__/, "
+        "env/, node_modules/ and 5 files its .gitignore ignores: app/server.log, debug.log, "
         "dist/bundle.js and 2 more)."
     ), status
     # Byte for byte: the binary file, and the .gitignore with its byte-order mark.

@@ -31,6 +31,8 @@ from urllib.parse import quote
 
 import httpx
 
+from preview.client.watch import SKIPPED_FOLDER_MARKERS
+
 from ..harness import BENCH_DIR, ServiceServer, log
 from . import realapps_report as report
 
@@ -139,9 +141,19 @@ def pack(folder: Path) -> tuple[bytes, int, list[str]]:
     """A tar.gz of the files within the upload limits: (archive, file count, skipped)."""
     files: list[Path] = []
     skipped: list[str] = []
+    # Folders never sent whatever their names, as `preview push` leaves them (a committed
+    # virtualenv `env/`: 980 files first in the order pushed manage.py past the count).
+    marked = {
+        marker.parent.relative_to(folder)
+        for name in SKIPPED_FOLDER_MARKERS
+        for marker in folder.rglob(name)
+        if marker.parent != folder
+    }
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if any(part in SKIP_DIRS for part in rel.parts[:-1]) or rel.name in STAMPS:
+            continue
+        if marked.intersection(rel.parents):
             continue
         if path.is_symlink() or not path.is_file():
             if path.is_symlink():

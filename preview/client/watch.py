@@ -25,6 +25,7 @@ import httpx
 from .printing import terminal_text
 
 __all__ = [
+    "SKIPPED_FOLDER_MARKERS",
     "SKIP_DIRS",
     "UPLOAD_RULES",
     "FolderRules",
@@ -36,7 +37,11 @@ __all__ = [
 # The folders never sent, the UI's folder upload's too: one list, which the page reads
 # from the service (preview/static/js/uploadrules.js).
 UPLOAD_RULES = Path(__file__).resolve().parent.parent / "static" / "upload-rules.json"
-SKIP_DIRS = frozenset(json.loads(UPLOAD_RULES.read_text())["skippedFolders"])
+_RULES = json.loads(UPLOAD_RULES.read_text())
+SKIP_DIRS = frozenset(_RULES["skippedFolders"])
+# A folder holding one of these files is never sent whatever its name: a Python
+# virtualenv (``env/``, ``myenv/``: pyvenv.cfg) is thousands of files of another machine.
+SKIPPED_FOLDER_MARKERS = tuple(_RULES["skippedFolderMarkers"])
 _SHOWN_PATHS = 3  # paths named in an outcome line; the rest are counted
 _DECIDED_WAIT = 900.0  # s a swap answered 202 (a build first) is followed in the status
 _POLL = 0.5
@@ -63,6 +68,8 @@ class FolderRules:
         parts = relative.split("/")
         if relative == "." or any(part in SKIP_DIRS for part in parts[:-1]):
             return None
+        if any(_is_marked(self.folder / folder) for folder in _ancestors("/".join(parts[:-1]))):
+            return None
         if self.ignores.ignored(relative, is_dir=Path(path).is_dir()):
             return None
         return relative
@@ -78,6 +85,7 @@ class FolderRules:
                 d
                 for d in dirs
                 if d not in SKIP_DIRS
+                and not _is_marked(Path(root) / d)
                 and not self.ignores.decide_in(folders, prefix + d, is_dir=True)
             )
             for name in sorted(names):
@@ -89,8 +97,15 @@ class FolderRules:
         return found
 
 
+def _is_marked(folder: Path) -> bool:
+    """Whether the folder holds a file that makes it one never sent (pyvenv.cfg)."""
+    return any((folder / marker).is_file() for marker in SKIPPED_FOLDER_MARKERS)
+
+
 def _ancestors(folder: str) -> list[str]:
-    """``a/b/c`` → ``[a, a/b, a/b/c]``."""
+    """``a/b/c`` → ``[a, a/b, a/b/c]`` (``""`` → ``[]``)."""
+    if not folder:
+        return []
     parts = folder.split("/")
     return ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
 

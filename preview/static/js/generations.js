@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { $, counted, formatBytes, h, setText, show } from './dom.js';
-import { folderMatcher, skippedFolders } from './uploadrules.js';
+import { folderMatcher, skippedFolderMarkers, skippedFolders } from './uploadrules.js';
 import { zipStored } from './zipstore.js';
 
 const SELECTED_KEY = 'preview.selected';
@@ -24,11 +24,25 @@ function archiveType(name, fallback) {
  * and how many `.gitignore` files it has: `rules`). */
 async function readFolder(entries, pruned = []) {
   const skip = await skippedFolders();
+  const markers = await skippedFolderMarkers();
   const relativeOf = (path) => {
     const parts = path.split('/');
     return parts.length > 1 ? parts.slice(1) : parts; // drop the folder's own name
   };
-  const inSkipped = (relative) => relative.slice(0, -1).find((part) => skip.has(part));
+  const marked = new Set(); // folders ('a/env') holding a marker: a virtualenv
+  for (const [path] of entries) {
+    const relative = relativeOf(path);
+    if (relative.length > 1 && markers.has(relative[relative.length - 1])) marked.add(relative.slice(0, -1).join('/'));
+  }
+  const inSkipped = (relative) => {
+    const named = relative.slice(0, -1).find((part) => skip.has(part));
+    if (named !== undefined) return named;
+    for (let depth = 1; depth < relative.length; depth += 1) {
+      const folder = relative.slice(0, depth).join('/');
+      if (marked.has(folder)) return folder;
+    }
+    return undefined;
+  };
   const rules = new Map(); // folder ('' the top) -> its .gitignore's text
   for (const [path, file] of entries) {
     const relative = relativeOf(path);
@@ -86,8 +100,9 @@ function someOf(names, shown = 3) {
 const picked = (fileList) => [...fileList].map((file) => [file.webkitRelativePath || file.name, file]);
 
 /** Every file under a dropped folder entry, as `[path from the folder, File]`, but in
- * the folders never sent (`skip`: not walked, their names added to `pruned`). */
-async function walkEntry(entry, skip, pruned, prefix = '') {
+ * the folders never sent (`skip`: their names; `markers`: files that make the folder
+ * holding them one; not walked, their names added to `pruned`). */
+async function walkEntry(entry, { skip, markers }, pruned, prefix = '') {
   if (entry.isFile) {
     const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
     return [[`${prefix}${entry.name}`, file]];
@@ -104,8 +119,12 @@ async function walkEntry(entry, skip, pruned, prefix = '') {
     if (!batch.length) break;
     children.push(...batch);
   }
+  if (prefix && children.some((child) => child.isFile && markers.has(child.name))) {
+    pruned.add(`${prefix.split('/').slice(1).join('/')}${entry.name}`);
+    return [];
+  }
   const found = [];
-  for (const child of children) found.push(...(await walkEntry(child, skip, pruned, `${prefix}${entry.name}/`)));
+  for (const child of children) found.push(...(await walkEntry(child, { skip, markers }, pruned, `${prefix}${entry.name}/`)));
   return found;
 }
 
@@ -323,7 +342,7 @@ export class Generations {
     if (folder) {
       const pruned = new Set();
       try {
-        this.dropped = { folder: await walkEntry(folder, await skippedFolders(), pruned), name: folder.name, pruned: [...pruned] };
+        this.dropped = { folder: await walkEntry(folder, { skip: await skippedFolders(), markers: await skippedFolderMarkers() }, pruned), name: folder.name, pruned: [...pruned] };
       } catch (error) {
         setText($('upload-status'), `Upload failed: ${error.message}`);
         return;

@@ -8,16 +8,27 @@
 // makes of it. tests/test_ui_upload_rules.py and tests/test_ui_gitignore_tree.py check
 // that the page and the CLI decide alike, and as git does.
 
-let skipped = null;
+let rules = null;
+
+async function uploadRules() {
+  if (!rules) {
+    const response = await fetch('/static/upload-rules.json', { cache: 'no-cache' });
+    if (!response.ok) throw new Error(`the upload rules could not be read (HTTP ${response.status})`);
+    const read = await response.json();
+    rules = { folders: new Set(read.skippedFolders), markers: new Set(read.skippedFolderMarkers) };
+  }
+  return rules;
+}
 
 /** The folders never sent (`node_modules`, `.venv`, …), as a Set. */
 export async function skippedFolders() {
-  if (!skipped) {
-    const response = await fetch('/static/upload-rules.json', { cache: 'no-cache' });
-    if (!response.ok) throw new Error(`the upload rules could not be read (HTTP ${response.status})`);
-    skipped = new Set((await response.json()).skippedFolders);
-  }
-  return skipped;
+  return (await uploadRules()).folders;
+}
+
+/** The files that make the folder holding them one never sent, whatever its name
+ * (`pyvenv.cfg`: a Python virtualenv such as `env/`), as a Set. */
+export async function skippedFolderMarkers() {
+  return (await uploadRules()).markers;
 }
 
 const DIR_MARK = '(?<ps_d>/)'; // a match through a folder's pattern ("build/")
