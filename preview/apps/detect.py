@@ -57,6 +57,7 @@ from .processes import (
     find_workers,
     procfile_lines,
     with_app_required,
+    with_factory_quoted,
     with_one_worker,
     without_env_runner,
 )
@@ -410,7 +411,8 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
             ),
             data,
         )
-    web = with_app_required(with_one_worker(without_env_runner(lines["web"], files)))
+    web = with_factory_quoted(without_env_runner(lines["web"], files))
+    web = with_app_required(with_one_worker(web))
     # (a script its release line may make, as the platform runs that line first, is its)
     absent = "release" not in lines and _script_absent(web, files)
     if language == "python" and (_target_unbound(web, files) or absent):

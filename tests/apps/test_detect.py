@@ -626,6 +626,29 @@ def test_a_procfiles_python_server_runs_one_worker() -> None:
         assert _detect({**files, "Procfile": f"web: {line}\n"}).argv[2] == run
 
 
+def test_a_procfiles_app_factory_call_is_quoted_for_the_shell() -> None:
+    """sandiJamlu23's Password-Manager-Flask: ``web: gunicorn app:create_app() --log-file
+    -`` (its railway.toml and nixpacks.toml alike): run by sh as written, 'Syntax error:
+    "(" unexpected', exit 2. The call is one word of gunicorn's, quoted as its
+    documentation writes it; a quoted one, or another command's parentheses, are left."""
+    factory = "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"
+    files = {"app/__init__.py": factory}
+    lines = {
+        "gunicorn app:create_app() --log-file -": (
+            "gunicorn 'app:create_app()' --log-file - --threads 4"
+        ),
+        'gunicorn "app:create_app()"': 'gunicorn "app:create_app()" --threads 4',
+        'gunicorn app:create_app("production") -b :$PORT': (
+            "gunicorn 'app:create_app(\"production\")' -b :$PORT --threads 4"
+        ),
+        "(gunicorn app:create_app())": "(gunicorn 'app:create_app()' --threads 4)",
+    }
+    for line, run in lines.items():
+        argv = _detect({**files, "Procfile": f"web: {line}\n"}).argv
+        assert argv[2] == run
+        assert subprocess.run(["sh", "-n", "-c", argv[2]], check=False).returncode == 0, run
+
+
 def test_a_procfiles_uwsgi_must_load_its_app() -> None:
     """gomespgp's first-flask-restful-api: ``web: uwsgi uwsgi.ini``; its app failed to
     import (Werkzeug's safe_str_cmp gone) and uWSGI 2.0 served 500s in "full dynamic mode",

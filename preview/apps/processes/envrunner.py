@@ -15,6 +15,11 @@ threads nor a worker class: one sync worker answers one request at a time, so a 
 that never ends holds every other call behind it, where the concurrency the app was
 deployed with (workers, Flask's and Django's own threaded servers) served it beside them.
 
+Its server's app factory called in the line (``gunicorn app:create_app()``), which the
+shell cannot read ('Syntax error: "(" unexpected', exit 2: sandiJamlu23's
+Password-Manager-Flask, whose Procfile, railway.toml and nixpacks.toml all say so), is
+quoted as gunicorn's documentation writes it (:func:`with_factory_quoted`).
+
 uWSGI is told to exit where it loads no app (:func:`with_app_required`): before 2.1 it
 serves 500s in its "full dynamic mode" instead, the import's failure never a failed start
 (gomespgp's first-flask-restful-api: ``uwsgi uwsgi.ini``, its Werkzeug 2.1 having no
@@ -25,7 +30,13 @@ from __future__ import annotations
 import re
 import tomllib
 
-__all__ = ["GUNICORN_THREADS", "with_app_required", "with_one_worker", "without_env_runner"]
+__all__ = [
+    "GUNICORN_THREADS",
+    "with_app_required",
+    "with_factory_quoted",
+    "with_one_worker",
+    "without_env_runner",
+]
 
 _ENV_RUNNER = re.compile(r"(^|&&|\|\||;)(\s*)(?:pipenv|poetry|uv|pdm)\s+run\s+(?:--\S+\s+)*(\S+)")
 
@@ -55,6 +66,15 @@ def _threaded(command: str) -> str:
     return f"{command.rstrip()} --threads {GUNICORN_THREADS}{trailing}"
 
 
+def with_factory_quoted(line: str) -> str:
+    """``line`` with each app factory call a Python server of it is given unquoted
+    (``gunicorn app:create_app()``, ``gunicorn 'app:create_app("production")'``) in single
+    quotes (module doc)."""
+    if _SERVER_COMMAND.search(line) is None:
+        return line
+    return _FACTORY_CALL.sub(r"'\1'", line)
+
+
 def with_app_required(line: str) -> str:
     """``line`` with each uWSGI command of it given ``--need-app`` (module doc)."""
     return _UWSGI_COMMAND.sub(
@@ -64,7 +84,12 @@ def with_app_required(line: str) -> str:
 
 _UWSGI_COMMAND = re.compile(r"(?:^|(?<=[\s/]))uwsgi\s[^;&|]*")
 # One command of a line (up to its next ``&&``, ``;``, ``|``) that runs a server.
-_SERVER_COMMAND = re.compile(r"(?:^|(?<=[\s/]))(?:gunicorn|uvicorn|hypercorn)\b[^;&|]*")
+# (its quoted words whole: ``'app:create_app()'``; a subshell's ``)`` ends it.)
+_SERVER_COMMAND = re.compile(
+    r"(?:^|(?<=[\s/(]))(?:gunicorn|uvicorn|hypercorn)\b(?:'[^']*'|\"[^\"]*\"|[^;&|)'\"])*"
+)
+# A ``module:attribute(arguments)`` word, none of it quoted or a shell's expansion.
+_FACTORY_CALL = re.compile(r"(?<=\s)([\w.]+:[\w.]+\([^\s'`$;&|<>()]*\))(?=[\s)]|$)")
 _WORKERS = re.compile(r"(?<=\s)(--workers|-w)(?:=|\s+|(?=\d))(?:\d+|\$\{[^}\s]*\}|\$\w+)")
 # The threads one gunicorn worker serves requests in (gthread; its sync worker takes one at
 # a time): as many as a preview's calls at once need, not a deployment's.
