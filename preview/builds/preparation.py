@@ -65,6 +65,7 @@ from ..apps.written import (
     kept_out_module_names,
     key_files,
     key_texts,
+    lfs_pointer_databases,
     local_names_text,
     log_files,
     module_named_folders,
@@ -528,6 +529,7 @@ class MissingFiles:
     secrets: list[str]  # its compose secrets' files, kept out of its repository
     sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
     npm_bin: dict[str, bytes]  # package.json, its scripts' removed `npm bin` replaced
+    lfs_databases: list[str]  # its SQLite files kept in Git LFS: pointers, written empty
 
     @classmethod
     def read(
@@ -586,6 +588,7 @@ class MissingFiles:
                 sequelize_configs(files, copies), sequelize_config_text(served)
             ),
             npm_bin=npm_bin_scripts(files),
+            lfs_databases=lfs_pointer_databases(files),
         )
 
     def nothing(self) -> bool:
@@ -597,7 +600,7 @@ class MissingFiles:
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
-        written |= self.npm_bin
+        written |= self.npm_bin | dict.fromkeys(self.lfs_databases, b"")
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= {target: files[source] for target, source in self.beside_module.items()}
         written |= {target: files[source] for target, source in self.recased.items()}
@@ -659,6 +662,12 @@ class MissingFiles:
             said.append(
                 "no folder for the log files its logging writes: "
                 f"{', '.join(self.logs)} written empty"
+            )
+        if self.lfs_databases:
+            said.append(
+                f"{', '.join(self.lfs_databases)}: a Git LFS pointer in the upload, not the "
+                "SQLite database its repository keeps in LFS (SQLite refuses it: file is not "
+                "a database): an empty database written there, which the app fills as a new one"
             )
         if self.npm_bin:
             said.append(

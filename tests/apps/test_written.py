@@ -31,6 +31,7 @@ from preview.apps.written import (
     instance_files,
     instance_names,
     kept_out_module_names,
+    lfs_pointer_databases,
     local_names_text,
     log_files,
     module_named_folders,
@@ -1059,4 +1060,52 @@ def index():
         history = await builder_service.history(body["gid"])
         said = [e["message"] for e in history if e["source"] == "system"]
         assert any("static/ from where it runs" in m and "(in src/)" in m for m in said), said
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+_LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:24f32e73b4ad6be10fc40390de9c1cb34ab02d5f6d5a7a1bd5c7241dc847a5c7\n"
+    "size 45056\n"
+)
+
+
+async def test_a_sqlite_database_kept_in_git_lfs_is_written_empty(
+    builder_service: Service,
+) -> None:
+    """OleksiiRastorhuiev's SaaS-Shop-mit-FastAPI keeps ``saas_shop.db`` in Git LFS: its
+    upload holds the 130-byte pointer, which SQLite refuses ("file is not a database")
+    where its ``create_all`` would make every table of a new one. The pointer is written
+    empty (a new database); a pointer of another kind of file, or a real database, is
+    left as it is."""
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "main.py": """import sqlite3
+
+from fastapi import FastAPI
+
+db = sqlite3.connect("data/shop.sqlite3", check_same_thread=False)
+db.execute("CREATE TABLE IF NOT EXISTS product (name TEXT)")
+db.execute("INSERT INTO product VALUES ('ski')")
+db.commit()
+app = FastAPI()
+
+
+@app.get("/products")
+def products():
+    return [name for (name,) in db.execute("SELECT name FROM product")]
+""",
+        "data/shop.sqlite3": _LFS_POINTER,
+        "model.pkl": _LFS_POINTER,
+    }
+    assert lfs_pointer_databases({p: t.encode() for p, t in files.items()}) == ["data/shop.sqlite3"]
+    assert lfs_pointer_databases({"app.db": b"SQLite format 3\x00" + _LFS_POINTER.encode()}) == []
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/products")
+        assert answer.status_code == 200 and answer.json() == ["ski"]
+        history = await builder_service.history(body["gid"])
+        said = [e["message"] for e in history if e["source"] == "system"]
+        assert any("data/shop.sqlite3: a Git LFS pointer" in m for m in said), said
         assert (await builder_service.stop(body["gid"])).status_code == 200

@@ -1,7 +1,8 @@
 """Files an app expects beside its code that its upload lacks, and which the service
 writes before it starts (read from the upload, never run): the log files its logging
 opens in a folder the upload does not have (:mod:`.logfiles`), the folders it writes in
-at run time that its checkout had and its repository lacks (:mod:`.rundirs`), the
+at run time that its checkout had and its repository lacks, and its SQLite databases kept as
+Git LFS pointers (:mod:`.rundirs`), the
 metadata of a project that reads its own installed version (:mod:`.ownmetadata`), the key files
 (JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`; a Node
 app's keys and certificates, and the icon its favicon middleware serves: :mod:`.nodekeys`), and
@@ -47,6 +48,7 @@ from .rundirs import (
     container_folders,
     image_app_folder,
     image_folders,
+    lfs_pointer_databases,
     module_named_folders,
     root_named_folders,
     run_folders,
@@ -79,6 +81,7 @@ __all__ = [
     "kept_out_module_names",
     "key_files",
     "key_texts",
+    "lfs_pointer_databases",
     "local_names_text",
     "log_files",
     "missing_locales",

@@ -48,6 +48,13 @@ copied under the path it names (:func:`root_named_folders`); one it reads under 
 upload spells in another case (Flask's ``templates`` beside ``Templates/``), the files of
 that folder copied under the name read (:func:`case_named_folders`).
 
+A SQLite database its repository keeps in Git LFS is a pointer in the upload (``version
+https://git-lfs.github.com/spec/v1``, its oid and size: 130 bytes), not the database, and
+SQLite refuses it ("file is not a database": OleksiiRastorhuiev's SaaS-Shop-mit-FastAPI,
+whose ``create_all`` makes every table of the ``saas_shop.db`` it opens):
+:func:`lfs_pointer_databases` names each, written empty (a new database, which SQLite
+takes, as it would a missing file).
+
 Its image's own folders outside the app's (:func:`image_folders`): those its Dockerfile
 declares as its volumes (``VOLUME /data``) or makes (``RUN mkdir -p /data``), which its
 code opens by absolute path (``sqlite:////data/app.db``); a preview's root has none, so
@@ -85,6 +92,8 @@ __all__ = [
     "container_folders",
     "image_app_folder",
     "image_folders",
+    "lfs_pointer_databases",
+    "module_named_folders",
     "root_named_folders",
     "run_folders",
 ]
@@ -500,6 +509,19 @@ def _mkdirs(command: str) -> list[str]:
         if words and words[0] == "mkdir":
             found += [w for w in words[1:] if not w.startswith("-") and not {"$", "{"} & set(w)]
     return found
+
+
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+_SQLITE_FILE = re.compile(r"\.(?:db|db3|sqlite|sqlite3)$", re.IGNORECASE)
+
+
+def lfs_pointer_databases(files: dict[str, bytes]) -> list[str]:
+    """The upload's SQLite files that are Git LFS pointers, not databases (module doc)."""
+    return sorted(
+        path
+        for path, data in files.items()
+        if _SQLITE_FILE.search(path) and data.startswith(_LFS_POINTER) and len(data) < 1024
+    )
 
 
 def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
