@@ -12,6 +12,8 @@ import shutil
 import pytest
 import trio
 
+from preview.apps.node import node_start
+
 from ..backing.test_app_postgres import needs_server
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages
@@ -482,3 +484,37 @@ async def test_an_npm_start_runs_its_script_without_npm_beside_it(
             "node server.js (its start script, run as npm runs it, without npm)"
         ), system
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_builds_post_script_that_starts_the_app_is_not_run_with_it(
+    builder_service: Service,
+) -> None:
+    """pawelkarauda's tasks-manager-nestjs: ``"postbuild": "node dist/main.js"``, its
+    ``start:prod``'s command: npm started the server after the build, the set-up step
+    never ended and every launch waited out its build's time. The build runs without
+    that hook (its other one, a ``prebuild``, as a step of its own), then the start."""
+    scripts = {
+        "prebuild": "node -e \"require('fs').mkdirSync('dist', {recursive: true})\"",
+        "build": "node build.js",
+        "postbuild": "node dist/server.js",
+        "start": "node dist/server.js",
+    }
+    files = {
+        "package.json": json.dumps({"name": "hooked", "version": "1.0.0", "scripts": scripts}),
+        "build.js": "require('fs').copyFileSync('src/server.js', 'dist/server.js')\n",
+        "src/server.js": """const http = require('http');
+http.createServer((req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ built: true }));
+}).listen(process.env.PORT);
+""",
+    }
+    found = node_start({p: t.encode() for p, t in files.items()})
+    assert found is not None
+    assert found.setup == (("npm", "run", "prebuild"), ("npm", "run", "build", "--ignore-scripts"))
+    assert found.note is not None and "postbuild (node dist/server.js)" in found.note
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/")).json() == {"built": True}
+        assert (await builder_service.stop(body["gid"])).status_code == 200

@@ -182,6 +182,8 @@ def test_only_builds_whose_output_depends_on_their_files_are_kept() -> None:
     }
     files = {"package.json": json.dumps({"scripts": scripts}).encode()}
     assert pure_build(("npm", "run", "build"), "", files) == "rimraf dist && nest build"
+    # Without its hooks (one of them started the app): the script alone.
+    assert pure_build(("npm", "run", "build", "--ignore-scripts"), "", files) == "nest build"
     assert pure_build(("npm", "run", "compile"), "", files) == "tsc && tsc-alias"
     assert pure_build(("npm", "run", "env"), "", files) == "tsc -p tsconfig.build.json"
     shell = ("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; rm -rf dist && tsc')

@@ -94,13 +94,16 @@ def _command(words: list[str], scripts: dict[str, str], depth: int) -> list[str]
         return []
     tool = posixpath.basename(words[0])
     if _RUN.match(tool) and len(words) >= 2:
+        alone = tool == "npm" and words[-1] == "--ignore-scripts"  # (no pre or post script)
+        words = words[:-1] if alone else words
         name = words[2] if words[1] == "run" and len(words) > 2 else words[1]
         if tool == "npm" and words[1] != "run":
             return None  # npm's own commands (install, ci …): not a script
         if len(words) > (3 if words[1] == "run" else 2) or name not in scripts:
             return None
         found: list[str] = []
-        for each in (f"pre{name}", name, f"post{name}"):  # as npm runs them
+        around = (name,) if alone else (f"pre{name}", name, f"post{name}")
+        for each in around:  # as npm runs them
             if each in scripts:
                 commands = _commands(scripts[each], scripts, depth + 1)
                 if commands is None:

@@ -296,6 +296,8 @@ def node_start(
     if found is not None and (made := generating_scripts(files, _strings(package.get("scripts")))):
         steps = tuple(("npm", "run", name) for name in made)  # sources it imports: .generated
         found = replace(found, setup=(*steps, *found.setup))
+    if found is not None:
+        found = _serving_hooks_left_out(found, _strings(package.get("scripts")))
     schema = prisma_schema(files)
     if found is None or schema is None:
         return found
@@ -311,6 +313,44 @@ def node_start(
     elif _SQLITE.search(files[schema].decode("utf-8", "replace")):
         steps = (*steps, (PRISMA, "db", "push", "--skip-generate", "--schema", schema))
     return replace(found, setup=steps, tools=tools, prisma=schema)
+
+
+# The scripts that start the app, by their conventional names.
+_STARTING_SCRIPTS = ("start", "start:prod", "start:dev", "prod", "serve", "server", "dev")
+_RUNS_START = re.compile(r"(?:npm|yarn|pnpm)\s+(?:run\s+)?start(?::[\w-]+)?")
+
+
+def _serving_hooks_left_out(found: NodeStart, scripts: dict[str, str]) -> NodeStart:
+    """``found`` with each set-up step ``npm run x`` whose ``prex`` or ``postx`` script
+    starts the app (its text a starting script's, or ``npm start``) run without that
+    script: npm runs it after the build, the server never ends, and the build step waits
+    out its time (pawelkarauda's tasks-manager-nestjs: ``"postbuild": "node
+    dist/main.js"``, its ``start:prod``'s very command, failed every launch in its build).
+    Its other hook, if any, runs as its own step."""
+    starts = {scripts[name].strip() for name in _STARTING_SCRIPTS if scripts.get(name, "").strip()}
+
+    def starts_app(name: str) -> bool:
+        text = scripts.get(name, "").strip()
+        return bool(text) and (text in starts or _RUNS_START.fullmatch(text) is not None)
+
+    setup: list[tuple[str, ...]] = []
+    left: list[str] = []
+    for step in found.setup:
+        name = step[2] if step[:2] == ("npm", "run") and len(step) == 3 else ""
+        hooks = [h for h in (f"pre{name}", f"post{name}") if name and starts_app(h)]
+        if not hooks:
+            setup.append(step)
+            continue
+        left += hooks
+        kept = [h for h in (f"pre{name}", f"post{name}") if h in scripts and h not in hooks]
+        setup += [("npm", "run", h) for h in kept if h.startswith("pre")]
+        setup.append((*step, "--ignore-scripts"))
+        setup += [("npm", "run", h) for h in kept if h.startswith("post")]
+    if not left:
+        return found
+    said = ", ".join(f"{h} ({scripts[h].strip()})" for h in left)
+    note = f"its {said} starts the app as its start does: not run with the build, never ending"
+    return replace(found, setup=tuple(setup), note=f"{found.note}; {note}" if found.note else note)
 
 
 def _reached(argv: tuple[str, ...], scripts: dict[str, str]) -> str:
