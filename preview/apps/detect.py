@@ -320,6 +320,7 @@ def _with_data_steps(found: Detection, files: dict[str, bytes], app: FoundApp | 
         step
         for step in data_steps(files, found.detected_from, app)
         if not (release and ("migrate" in release or "upgrade" in release) and _migrates(step))
+        and not _script_run_by(step, release)
     ]
     if not steps:
         return found
@@ -331,6 +332,23 @@ def _with_data_steps(found: Detection, files: dict[str, bytes], app: FoundApp | 
 
 def _migrates(step: DataStep) -> bool:
     return "migrate" in step.argv or "upgrade" in step.argv
+
+
+def _script_run_by(step: DataStep, release: str) -> bool:
+    """Whether ``step`` runs a script of the upload (``python -m seed``, ``python
+    scripts/init_db.py``) that the release line runs already (``python seed.py``): run
+    twice, a seed's rows were there twice."""
+    words = list(step.argv)
+    module = words[words.index("-m") + 1] if "-m" in words[:-1] else None
+    script = (
+        module.replace(".", "/") + ".py"
+        if module
+        else next((w for w in words if w.endswith(".py")), None)
+    )
+    if script is None:
+        return False
+    said = re.split(r"[\s;&|()]+", release)
+    return script in said or f"./{script}" in said or (module is not None and module in said)
 
 
 def nearest(files: dict[str, bytes], anchor: str, name: str) -> str | None:

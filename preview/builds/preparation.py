@@ -1136,6 +1136,8 @@ async def _set_up(
         except BuildFailed as failed:
             data_whole = data_whole and step not in detection.data_setup
             if step in detection.optional:  # a seed, a build its start does not run
+                if await _fix_known(failed, files, context):
+                    raise  # (the relaunch takes it; a step it did not mend is dropped then)
                 await context.say(
                     f"set-up step {shown(step)} failed ({failed.message}): dropped, "
                     "the app is started without it (judged by whether it then serves)"
@@ -1150,6 +1152,23 @@ async def _set_up(
     if data_key is not None and not data_kept and data_whole and context.data_cache is not None:
         await context.data_cache.keep(data_key)
     return app_env
+
+
+async def _fix_known(
+    failed: BuildFailed, files: dict[str, bytes], context: PreparationContext
+) -> bool:
+    """Whether the remedies know a fix for an optional step's failure (a package its
+    environment lacks: "No module named 'psycopg'"), which comes before dropping the
+    step: vivek-github-s's Task-Manager-FastAPI, its alembic upgrade dropped for want of
+    psycopg (SQLAlchemy 2.1's driver for its .env's plain ``postgresql://``), served 500s
+    on every table. A fix tried once is not known again: the step is dropped then."""
+    remedies = context.remedies
+    if remedies is None:
+        return False
+    installed = await context.builder.python_versions()
+    return await trio.to_thread.run_sync(
+        remedies.has_fix, failed.message, failed.lines, files, installed
+    )
 
 
 @dataclass(frozen=True)

@@ -1243,3 +1243,23 @@ def test_a_procfile_line_using_bashs_own_words_is_run_by_bash_as_heroku_does() -
     assert found.setup == (("bash", "-c", "[[ -f x ]] || true"),)
     plain = detect({**files, "Procfile": b"web: sh ./build.sh\n"})
     assert plain.argv[:2] == ("sh", "-c")
+
+
+def test_a_script_its_release_line_runs_is_not_run_again_as_a_data_step() -> None:
+    """A Procfile's ``release: python seed.py`` beside a seed script the data set-up
+    finds (``python -m seed``): run twice, its rows were there twice. Another script,
+    or no release line, keeps the data step."""
+    seed = (
+        b"import sqlite3\n\ndb = sqlite3.connect('shop.db')\n"
+        b"db.execute('CREATE TABLE IF NOT EXISTS product (name TEXT)')\n"
+        b"db.execute(\"INSERT INTO product VALUES ('ski')\")\ndb.commit()\n"
+    )
+    main = b"import sqlite3\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    files = {"requirements.txt": b"fastapi\nuvicorn\n", "seed.py": seed, "main.py": main}
+    web = b"web: uvicorn main:app --port $PORT\n"
+    for release in (b"python seed.py", b"python ./seed.py && echo seeded", b"python -m seed"):
+        found = detect({**files, "Procfile": b"release: " + release + b"\n" + web})
+        assert found.data_setup == (), release
+        assert len(found.setup) == 1, found.setup
+    found = detect({**files, "Procfile": b"release: python other.py\n" + web})
+    assert found.data_setup == (("{python}", "-m", "seed"),)

@@ -366,3 +366,47 @@ async def test_an_earlier_attempts_traceback_is_no_cause_of_a_later_ones_500s(
         assert body["status"] == "running", (body, system)
         assert (await service.app_get({"gid": gid, **body}, "/items")).status_code == 200
         assert (await service.stop(gid)).status_code == 200
+
+
+async def test_an_optional_step_failing_for_a_package_it_lacks_is_relaunched_with_it(
+    builder_service: Service,
+) -> None:
+    """vivek-github-s's Task-Manager-FastAPI: its alembic upgrade (optional: its models'
+    tables are made where its history does not upgrade) failed on "No module named
+    'psycopg'", was dropped, and every table's route answered 500. A known fix comes
+    first: the launch fails on the step and is relaunched with the package; the step then
+    runs (here, a seed importing tabulate, which requirements.txt leaves out)."""
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "Procfile": "release: python seed.py\nweb: uvicorn main:app --port $PORT\n",
+        "seed.py": """import sqlite3
+
+from tabulate import tabulate
+
+db = sqlite3.connect("shop.db")
+db.execute("CREATE TABLE IF NOT EXISTS product (name TEXT)")
+db.execute("INSERT INTO product VALUES ('ski')")
+db.commit()
+print(tabulate([["ski"]], headers=["name"]))
+""",
+        "main.py": """import sqlite3
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/products")
+def products():
+    with sqlite3.connect("shop.db") as db:
+        return [name for (name,) in db.execute("SELECT name FROM product")]
+""",
+    }
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/products")
+        said = messages(await builder_service.history(body["gid"]), "system")
+        assert answer.status_code == 200 and answer.json() == ["ski"], answer.text
+        assert any("adding tabulate" in m for m in said), said
+        assert (await builder_service.stop(body["gid"])).status_code == 200
