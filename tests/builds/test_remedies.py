@@ -550,6 +550,8 @@ def test_an_undeclared_module_adds_its_distribution() -> None:
     assert remedies.next_fix(message, [], {}, PYTHONS) is None  # never the same fix twice
     pkg = _remedies(()).next_fix("No module named 'pkg_resources'", [], {}, PYTHONS)
     assert pkg is not None and pkg.add == "setuptools<81"
+    psycopg = _remedies(("fastapi",)).next_fix("No module named 'psycopg'", [], {}, PYTHONS)
+    assert psycopg is not None and psycopg.add == "psycopg[binary]"
     django = "django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module"
     fix = _remedies(("django", "psycopg2==2.9.6")).next_fix(django, [], {}, PYTHONS)
     assert fix is not None and (fix.add, fix.drop) == ("psycopg2-binary", "psycopg2")

@@ -136,6 +136,9 @@ _RUNS_THE_APP = {"uvicorn", "gunicorn", "hypercorn", "daphne", "waitress", "gran
 _DISTRIBUTION = {
     "pkg_resources": "setuptools<81",  # pkg_resources left setuptools in 81
     "psycopg2": "psycopg2-binary",  # psycopg2 from source needs pg_config and a compiler
+    # psycopg 3 alone loads the system's libpq, which a host may lack: its own, as wheels
+    # (SQLAlchemy 2.1's driver for a plain postgresql:// URL).
+    "psycopg": "psycopg[binary]",
     "MySQLdb": "mysqlclient",
 }
 # An old setup.py on a setuptools API that a release removed, as its isolated build
