@@ -603,6 +603,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _heroku_settings(files)
         or _sqlalchemy_url_in_code(files)
         or _url_built_in_code(files)
+        or _postgres_column_types(files)
     )
     if (
         driver
@@ -1010,6 +1011,24 @@ def _url_built_in_code(files: dict[str, bytes]) -> str | None:
     was refused."""
     found = _own_python_matching(files, _BUILT_URL)
     return f"a PostgreSQL URL built from its settings in {found}" if found else None
+
+
+def _postgres_column_types(files: dict[str, bytes]) -> str | None:
+    """Where a Python app's own code imports PostgreSQL's own column types from
+    SQLAlchemy (``from sqlalchemy.dialects.postgresql import ARRAY``, JSONB …), its
+    dependencies listing no driver: its models are PostgreSQL's, which SQLite cannot make
+    (Irishery's chat-manager-flask, its driver in no file, its URL read from a variable
+    nothing sets: its migration on SQLite died on "can't render element of type ARRAY",
+    and every table's route answered 500)."""
+    found = _own_python_matching(files, _POSTGRES_TYPES)
+    return f"PostgreSQL's own column types imported in {found}" if found else None
+
+
+_POSTGRES_TYPES = re.compile(
+    rb"^\s*(?:from\s+sqlalchemy\.dialects\.postgresql\s+import\b"
+    rb"|import\s+sqlalchemy\.dialects\.postgresql\b)",
+    re.MULTILINE,
+)
 
 
 def _own_python_matching(files: dict[str, bytes], pattern: re.Pattern[bytes]) -> str | None:

@@ -996,3 +996,34 @@ def test_a_postgres_url_its_code_builds_from_parts_wants_postgres() -> None:
     assert postgres_wants(_encoded({**files, "app/core/config.py": template}), {}).driver
     tested = {**files, "app/core/config.py": "", "tests/conftest.py": config}
     assert postgres_wants(_encoded(tested), {}).driver is None
+
+
+def test_postgresqls_own_column_types_in_its_models_want_postgres() -> None:
+    """Irishery's chat-manager-flask imports ``ARRAY`` from
+    ``sqlalchemy.dialects.postgresql`` for its models, lists no driver, and reads its URL
+    from a variable nothing sets: on SQLite its migration died on "can't render element
+    of type ARRAY". It wants PostgreSQL; not where the import is in a test or a comment,
+    nor where its own engine is SQLite's."""
+    models = (
+        "from flask_sqlalchemy import SQLAlchemy\n"
+        "from sqlalchemy.dialects.postgresql import ARRAY\n\ndb = SQLAlchemy()\n"
+    )
+    files = {
+        "app/models.py": models,
+        "pyproject.toml": '[tool.poetry.dependencies]\nFlask = "^2"\n',
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "PostgreSQL's own column types imported in app/models.py"
+    )
+    whole = {**files, "app/models.py": "import sqlalchemy.dialects.postgresql as pg\n"}
+    assert postgres_wants(_encoded(whole), {}).driver
+    commented = {**files, "app/models.py": "# from sqlalchemy.dialects.postgresql import ARRAY\n"}
+    assert postgres_wants(_encoded(commented), {}).driver is None
+    tested = {**files, "app/models.py": "", "tests/test_models.py": models}
+    assert postgres_wants(_encoded(tested), {}).driver is None
+    sqlite = (
+        'URL = "sqlite:///app.db"\n'
+        'engine = create_engine(URL, connect_args={"check_same_thread": False})\n'
+    )
+    own = {**files, "app/db.py": sqlite}
+    assert postgres_wants(_encoded(own), {}).driver is None
