@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 import trio
 
 from preview.apps.node import node_start
+from preview.apps.written import serves_https
 
 from ..backing.test_app_postgres import needs_server
 from ..conftest import Service
@@ -518,3 +520,44 @@ http.createServer((req, res) => {
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await builder_service.app_get(body, "/")).json() == {"built": True}
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_app_serving_https_itself_is_served_plain_behind_the_proxy(
+    service: Service, tmp_path: Path
+) -> None:
+    """whejhe's Proyecto-Express: ``https.createServer({key, cert}, app).listen(PORT)``,
+    its certificate committed beside it; the proxy and the readiness probe speak plain HTTP
+    to it ("did not answer HTTP on port … within 30 s"). Its process makes the plain HTTP
+    server of the same handler instead (the preview gives its user HTTPS itself)."""
+    with trio.fail_after(60):
+        await trio.run_process(
+            [
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+                *("-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "cert.pem"),
+            ],
+            cwd=tmp_path,
+            capture_stdout=True,
+            capture_stderr=True,
+        )
+    files = {
+        "package.json": json.dumps({"name": "tls", "scripts": {"start": "node app.js"}}),
+        "app.js": """const fs = require('fs');
+const https = require('https');
+const options = { key: fs.readFileSync('cert/key.pem'), cert: fs.readFileSync('cert/cert.pem') };
+https.createServer(options, (req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ secure: true }));
+}).listen(process.env.PORT, () => console.log('HTTPS server on', process.env.PORT));
+""",
+        "cert/key.pem": (tmp_path / "key.pem").read_text(),
+        "cert/cert.pem": (tmp_path / "cert.pem").read_text(),
+    }
+    assert serves_https({p: t.encode() for p, t in files.items()})
+    esm = b"import { createServer } from 'node:https';\ncreateServer(options, app).listen(3000);\n"
+    assert serves_https({"src/index.mjs": esm})
+    assert not serves_https({"index.js": b"const http = require('http');\nhttp.createServer();\n"})
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"secure": True}
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -1,23 +1,22 @@
-"""Files an app expects beside its code that its upload lacks, and which the service
-writes before it starts (read from the upload, never run): the log files its logging
-opens in a folder the upload does not have (:mod:`.logfiles`), the folders it writes in
-at run time that its checkout had and its repository lacks, and its SQLite databases kept as
-Git LFS pointers (:mod:`.rundirs`), the
-metadata of a project that reads its own installed version (:mod:`.ownmetadata`), the key files
-(JWT signing keys) its code reads and its repository leaves out (:mod:`.keyfiles`; a Node
-app's keys and certificates, and the icon its favicon middleware serves: :mod:`.nodekeys`), and
-the locales it sets that this machine lacks, compiled for it (:mod:`.locales`), and the
-imports that spell a module's name in another case than its file has, corrected
-(:mod:`.importcase`), and the package that lets it import its own folder by name
-(:mod:`.ownname`), and the preload that stands in for the process manager a Node app
-tells it is ready (:mod:`.managerready`), and the settings files a Flask app loads from its
-instance folder, kept out of its repository, and a Django settings' local module
-(:mod:`.instancefiles`), and a YAML or JSON
-settings file the code loads and reads by key, with no example of it (:mod:`.configfiles`),
-and sequelize-cli's config file, kept out of its repository (:mod:`.sequelizeconfig`), and
-the tsconfig of a Node app that emits declarations, told to keep node_modules' link path
-(:mod:`.tslinks`), and the package.json scripts calling ``npm bin``, which npm 9 removed,
-given what it printed (:mod:`.npmbin`)."""
+"""Files an app expects beside its code that its upload lacks, and which the service writes
+before it starts (read from the upload, never run): the log files its logging opens in a
+folder the upload does not have (:mod:`.logfiles`), the folders it writes in at run time
+that its checkout had and its repository lacks, and its SQLite databases kept as Git LFS
+pointers (:mod:`.rundirs`), the metadata of a project that reads its own installed version
+(:mod:`.ownmetadata`), the key files (JWT signing keys) its code reads and its repository
+leaves out (:mod:`.keyfiles`; a Node app's keys and certificates, and the icon its favicon
+middleware serves: :mod:`.nodekeys`), and the locales it sets that this machine lacks,
+compiled for it (:mod:`.locales`), and the imports that spell a module's name in another
+case than its file has, corrected (:mod:`.importcase`), and the package that lets it import
+its own folder by name (:mod:`.ownname`), and the preloads that stand in for the process
+manager a Node app tells it is ready and for the platform terminating the HTTPS it serves
+itself (:mod:`.managerready`), and the settings files a Flask app loads from its instance
+folder, kept out of its repository, and a Django settings' local module
+(:mod:`.instancefiles`), and a YAML or JSON settings file the code loads and reads by key,
+with no example of it (:mod:`.configfiles`), and sequelize-cli's config file, kept out of
+its repository (:mod:`.sequelizeconfig`), and the tsconfig of a Node app that emits
+declarations, told to keep node_modules' link path (:mod:`.tslinks`), and the package.json
+scripts calling ``npm bin``, which npm 9 removed, given what it printed (:mod:`.npmbin`)."""
 
 from .configfiles import node_settings_modules, settings_files, settings_text
 from .importcase import case_corrections
@@ -36,7 +35,14 @@ from .instancefiles import (
 from .keyfiles import key_files, key_texts
 from .locales import build_locales, missing_locales
 from .logfiles import log_files
-from .managerready import MANAGER_READY_NAME, MANAGER_READY_PRELOAD, tells_manager
+from .managerready import (
+    MANAGER_READY_NAME,
+    MANAGER_READY_PRELOAD,
+    PLAIN_HTTP_NAME,
+    PLAIN_HTTP_PRELOAD,
+    serves_https,
+    tells_manager,
+)
 from .nodekeys import FAVICON, node_key_files, node_key_texts, service_account_text
 from .npmbin import npm_bin_scripts
 from .ownmetadata import own_metadata
@@ -62,6 +68,8 @@ __all__ = [
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
     "OWN_NAMES_DIR",
+    "PLAIN_HTTP_NAME",
+    "PLAIN_HTTP_PRELOAD",
     "PREVIEW_SETTINGS",
     "PreviewSettings",
     "author_folders",
@@ -96,6 +104,7 @@ __all__ = [
     "run_folders",
     "sequelize_config_text",
     "sequelize_configs",
+    "serves_https",
     "service_account_text",
     "settings_files",
     "settings_text",

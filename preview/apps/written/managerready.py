@@ -1,5 +1,7 @@
-"""A Node app that tells a process manager it is ready: :func:`tells_manager` (read, never
-run) and :data:`MANAGER_READY_PRELOAD`.
+"""The preloads a Node app is started with where it expects what a deployment put around
+it: a process manager it tells it is ready (:func:`tells_manager`, read, never run, and
+:data:`MANAGER_READY_PRELOAD`), and the HTTPS a platform or proxy terminates in front of it,
+which it serves itself (:func:`serves_https` and :data:`PLAIN_HTTP_PRELOAD`).
 
 pm2's ``wait_ready`` (an ecosystem file's ``"wait_ready": true``) waits for the app's
 ``process.send("ready")`` before it counts it as up; the app's author ran it under pm2 (or
@@ -11,13 +13,26 @@ started with a preload that gives a process without IPC a ``process.send`` that 
 nothing, as a manager that ignores the message would; an app that checks for the channel
 first (``if (process.send)``, ``process.send?.(…)``, ``typeof process.send``) needs none
 and gets none.
+
+An app that makes its own HTTPS server (``https.createServer({key, cert}, app)
+.listen(PORT)``, its certificate committed beside it) answers nothing a preview's proxy or
+its readiness probe asks in plain HTTP (whejhe's Proyecto-Express: "did not answer HTTP on
+port … within 30 s"); the preview gives its user HTTPS itself. Such an app is started with a
+preload making ``https.createServer`` the plain ``http.createServer`` of the same handler.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["MANAGER_READY_NAME", "MANAGER_READY_PRELOAD", "tells_manager"]
+__all__ = [
+    "MANAGER_READY_NAME",
+    "MANAGER_READY_PRELOAD",
+    "PLAIN_HTTP_NAME",
+    "PLAIN_HTTP_PRELOAD",
+    "serves_https",
+    "tells_manager",
+]
 
 # Written into the app's directory (its sandbox sees it) and required through NODE_OPTIONS.
 MANAGER_READY_NAME = ".preview-manager-ready.cjs"
@@ -30,6 +45,16 @@ if (typeof process.send !== "function") {
     return true;
   };
 }
+"""
+PLAIN_HTTP_NAME = ".preview-plain-http.cjs"
+PLAIN_HTTP_PRELOAD = """\
+// The preview's: its proxy speaks plain HTTP to the app, and gives its user HTTPS itself.
+const http = require("http");
+const https = require("https");
+https.createServer = function createServer(options, listener) {
+  return http.createServer(typeof options === "function" ? options : listener);
+};
+require("module").syncBuiltinESMExports(); // (import { createServer } from "https")
 """
 _CALL = re.compile(rb"\bprocess\.send\s*!?\s*\(")
 _GUARD = re.compile(
@@ -47,6 +72,21 @@ def tells_manager(files: dict[str, bytes]) -> bool:
     output) calls ``process.send`` with no check that there is a channel."""
     return any(
         _CALL.search(data) and not _GUARD.search(data)
+        for path, data in files.items()
+        if path.endswith(_SOURCE) and not _NOT_THE_APP.search(path.encode()) and len(data) < 1 << 20
+    )
+
+
+_HTTPS_SERVER = re.compile(rb"\bhttps\.createServer\s*\(")
+_HTTPS_IMPORT = re.compile(
+    rb"""\bimport\s*\{[^}]*\bcreateServer\b[^}]*\}\s*from\s*["'](?:node:)?https["']"""
+)
+
+
+def serves_https(files: dict[str, bytes]) -> bool:
+    """Whether a source file of the upload's own makes an HTTPS server (module doc)."""
+    return any(
+        _HTTPS_SERVER.search(data) or _HTTPS_IMPORT.search(data)
         for path, data in files.items()
         if path.endswith(_SOURCE) and not _NOT_THE_APP.search(path.encode()) and len(data) < 1 << 20
     )
