@@ -598,3 +598,21 @@ def test_a_platforms_dev_server_gives_way_to_the_handler_its_module_exports() ->
     files["package.json"] = json.dumps(package).encode()
     found = node_start(files)
     assert found is not None and "bun" not in found.argv[-1], found
+
+
+def test_a_main_that_is_a_pages_script_gives_way_to_the_module_that_listens() -> None:
+    """Carlos5456's Sistema-express: ``"main": "script.js"`` (npm init named its form's
+    script: ``document.getElementById``), no scripts, ``server.js`` calling
+    ``app.listen``: node ran the page's script, "ReferenceError: document is not
+    defined". A main that is a server's, or no other module listening, is kept."""
+    package = b'{"name": "sistema", "main": "script.js", "dependencies": {"express": "^4"}}'
+    page = b"var input = document.getElementById('search-input');\n"
+    server = b"const app = require('express')();\napp.listen(3000, () => console.log('up'));\n"
+    files = {"package.json": package, "script.js": page, "server.js": server}
+    found = node_start(files)
+    assert found is not None and found.argv == ("node", "server.js"), found
+    assert found.note is not None and "is a page's script" in found.note
+    kept = node_start({**files, "script.js": server + page})
+    assert kept is not None and kept.argv == ("node", "script.js"), kept
+    alone = node_start({"package.json": package, "script.js": page})
+    assert alone is not None and alone.argv == ("node", "script.js"), alone

@@ -557,6 +557,12 @@ def _start(
     entry = main.strip() if isinstance(main, str) and main.strip() else ""
     runner = ts_runner(files)
     made = entry if entry in files else made_main(entry, files, built_by) if entry else None
+    if made == entry and entry and (listener := _listening_beside_browser_main(entry, files)):
+        note = (
+            f"its main ({entry}) is a page's script (it uses the browser's document), "
+            f"which node cannot run: {listener}, which listens"
+        )
+        return _entry(listener, setup, tools, ts_node_command(files, listed), runner, note)
     if made:  # see .fallbacks
         note = f"its main ({entry}) is its build's {made}" if made != entry else None
         return _entry(made, setup, tools, ts_node_command(files, listed), runner, note)
@@ -738,6 +744,24 @@ def _listening_module(
     return listening[0] if len(listening) == 1 else ""
 
 
+def _listening_beside_browser_main(entry: str, files: dict[str, bytes]) -> str:
+    """The module that listens (:func:`_listening_module`'s) where the package's ``main``
+    is a page's script, using the browser's ``document`` or ``window`` and listening
+    nowhere: npm init named the first script it saw (Carlos5456's Sistema-express:
+    ``"main": "script.js"``, its form's handler, beside ``server.js``; "ReferenceError:
+    document is not defined"). "" where main is no such script or none other listens."""
+    text = files.get(entry, b"")
+    if not _BROWSER_SCRIPT.search(text) or _LISTENS.search(text):
+        return ""
+    listener = _listening_module(files, {})
+    return listener if listener != entry else ""
+
+
+# A page's script: the browser's DOM, used at its top level or in its handlers.
+_BROWSER_SCRIPT = re.compile(
+    rb"\bdocument\.(?:getElementById|querySelector(?:All)?|addEventListener|createElement"
+    rb"|body|forms)\b|\bwindow\.(?:addEventListener|onload|location)\b"
+)
 _JS = (".js", ".mjs", ".cjs")
 # Where no app's entry is: dependencies, builds, tests, front-end pages, configuration.
 _NOT_AN_ENTRY = re.compile(
