@@ -9,6 +9,8 @@ from pathlib import Path
 
 from benchmarks.scenarios.realapps import MAX_TOTAL_BYTES, pack
 
+from .gitignore_trees import write_tree
+
 
 def test_code_in_a_folder_named_public_stays_and_photos_go_first(tmp_path: Path) -> None:
     """timotismjntk's express-backend keeps its anonymous callers' routes in
@@ -20,9 +22,7 @@ def test_code_in_a_folder_named_public_stays_and_photos_go_first(tmp_path: Path)
         "static/editor/editor.js": "// a vendored editor\n",
         "package.json": "{}\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write_tree(tmp_path, files)
     photo = b"\0" * 1_000_000
     photos = MAX_TOTAL_BYTES // len(photo) + 2
     (tmp_path / "assets" / "uploads").mkdir(parents=True)
@@ -46,9 +46,7 @@ def test_a_committed_virtualenv_is_left_out_whatever_its_name(tmp_path: Path) ->
         "env/lib/python3.11/site-packages/django/__init__.py": "VERSION = 1\n",
         "config/env/__init__.py": "SETTINGS = 1\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    write_tree(tmp_path, files)
     data, count, _ = pack(tmp_path)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert sorted(tar.getnames()) == ["config/env/__init__.py", "manage.py"]
