@@ -400,6 +400,32 @@ async def test_a_root_module_importing_relatively_runs(builder_service: Service)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_root_importing_its_own_init_relatively_runs_that_init(
+    builder_service: Service,
+) -> None:
+    """hasankhaan107's Basic-Flask-CRUD: the root's ``__init__.py`` makes ``create_app``
+    and ``app.py`` does ``from . import create_app``; served as ``uploaded_app.app:app``,
+    the package written for that name had no body ("cannot import name 'create_app'").
+    It runs the root's ``__init__.py``, as importing the folder would."""
+    files = {
+        "requirements.txt": "flask\n",
+        "__init__.py": (
+            "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n\n"
+            "    @app.get('/hello')\n    def hello():\n        return {'made_by': 'create_app'}\n\n"
+            "    return app\n"
+        ),
+        "app.py": "from . import create_app\n\napp = create_app()\n",
+    }
+    written = own_name_packages({p: t.encode() for p, t in files.items()})
+    assert b"exec(compile(" in written[".preview-own-names/uploaded_app/__init__.py"]
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/hello")
+        assert answer.json() == {"made_by": "create_app"}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 def test_a_package_upload_importing_itself_by_name_is_served_as_that_package() -> None:
     """shahin-0's Flask-Billing-app uploaded as its ``billApp/``: the root's ``__init__.py``
     makes the app and ends ``from billApp import routes``, whose ``from billApp import app``

@@ -14,7 +14,7 @@ itself would be a loop for whatever walks it). Where the upload is a package its
 from __future__ import annotations
 
 from ..imports import own_folder_names
-from ..pyapp import root_package_name
+from ..pyapp import ROOT_PACKAGE, root_package_name
 from .instancefiles import instance_files
 
 __all__ = ["OWN_NAMES_DIR", "own_name_packages"]
@@ -49,6 +49,11 @@ def own_name_packages(files: dict[str, bytes]) -> dict[str, bytes]:
     # secure-login-flask-site's ``from instance.config import PASSWORD_SALT`` read its
     # root config.py through such a package ("cannot import name 'PASSWORD_SALT'").
     written = {target.split("/")[0] for target in instance_files(files) if "/" in target}
+    # The name the service imports a root of relative imports by (pyapp.ROOT_PACKAGE) is the
+    # package too where the root has an __init__.py of its own: hasankhaan107's
+    # Basic-Flask-CRUD makes its create_app there, and its app.py's ``from . import
+    # create_app`` met an empty package ("cannot import name 'create_app'").
+    package = package or (ROOT_PACKAGE if "__init__.py" in files else None)
     return {
         f"{OWN_NAMES_DIR}/{name}/__init__.py": _ROOT_PACKAGE if name == package else _PACKAGE
         for name in own_folder_names(files) - written
