@@ -104,6 +104,14 @@ _GUNICORN = (
 # A start run in a folder of the upload: ``sh -c … sh <folder> <argv…>`` (arguments added
 # after it, ``--root-path``, still reach the command).
 _IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")
+# A start with a folder of the upload after the others on its import path (``PYTHONPATH``:
+# the service's own entries kept first): ``sh -c … sh <folder> <argv…>``.
+_ALSO_ON_PATH = (
+    "sh",
+    "-c",
+    'export PYTHONPATH="${{PYTHONPATH:+$PYTHONPATH:}}$PWD/$1" && shift && exec "$@"',
+    "sh",
+)
 _LOOKED_FOR = [
     "the launch option command",
     "a Procfile with a web: line",
@@ -556,6 +564,16 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         return None
     if (script := _serves_at_import(found, files)) is not None:
         return script
+    if (package := _named_as_its_folder(found, files)) is not None:
+        served = _served(package, files)
+        if served is None:
+            return None
+        note = (
+            f"{found.path} bears its folder's name and imports {found.directory} as a package: "
+            f"served as {package.module}, {found.directory} also on its import path"
+        )
+        argv = (*_ALSO_ON_PATH, _escape(found.directory), *served.argv)
+        return replace(served, argv=argv, notes=[*served.notes, note])
     in_folder = runs_in_its_folder(found, files)
     # The folder is one argument whatever its name holds (rv1281's Online-Attendance-Flask-
     # Application keeps its app in "Online Student Attendance/": split at its spaces,
@@ -578,6 +596,32 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         target = _escape(target)
     argv = _split(_GUNICORN.format(python="{python}", target=target), *folder)
     return Detection(found.framework, argv, found.path, "python", server="gunicorn")
+
+
+def _named_as_its_folder(found: FoundApp, files: dict[str, bytes]) -> FoundApp | None:
+    """``found`` imported as a module of its folder's package, that folder also on the
+    import path, where its module bears the folder's name and the code imports the
+    package by that name (EricDalrymple91's simple-flask-api-with-sqlalchemy: ``app/app.py``
+    does ``from app.models.database import db`` and ``from routes.main_db import …``; run
+    in ``app/``, ``app`` was that module: "'app' is not a package"). From the folder's
+    parent, with the folder after it on PYTHONPATH, both imports resolve, as in its
+    image (the repository and the folder's files both at its root). None elsewhere."""
+    name = posixpath.basename(found.directory)
+    if not name or found.module.split(".")[0] != name:
+        return None
+    if f"{found.directory}/__init__.py" not in files:
+        return None
+    imported = re.compile(rb"^\s*(?:from|import)\s+" + re.escape(name.encode()) + rb"\.(\w+)", re.M)
+    below = f"{found.directory}/"
+    for path in python_files(files):
+        if not path.startswith(below):
+            continue
+        for match in imported.finditer(files[path]):
+            sub = f"{below}{match.group(1).decode()}"
+            if f"{sub}.py" in files or f"{sub}/__init__.py" in files:
+                parent = posixpath.dirname(found.directory)
+                return replace(found, directory=parent, module=f"{name}.{found.module}")
+    return None
 
 
 def _readme_served(files: dict[str, bytes]) -> Detection | None:

@@ -426,6 +426,42 @@ async def test_a_root_importing_its_own_init_relatively_runs_that_init(
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_module_bearing_its_folders_name_and_importing_that_package_runs(
+    builder_service: Service,
+) -> None:
+    """EricDalrymple91's simple-flask-api-with-sqlalchemy: ``app/app.py`` does ``from
+    app.models.database import db`` and ``from routes.main_db import …``; run in ``app/``,
+    ``app`` was that module ("'app' is not a package"). It is served as ``app.app`` from
+    the root, ``app/`` after it on the import path; a module of another name is not."""
+    files = {
+        "requirements.txt": "flask\n",
+        "app/__init__.py": "",
+        "app/models/__init__.py": "",
+        "app/models/store.py": "ITEMS = ['ski', 'pole']\n",
+        "app/routes/__init__.py": "",
+        "app/routes/items.py": (
+            "from flask import Blueprint\n\nfrom app.models.store import ITEMS\n\n"
+            "items = Blueprint('items', __name__)\n\n\n"
+            "@items.get('/items')\ndef listed():\n    return {'items': ITEMS}\n"
+        ),
+        "app/app.py": (
+            "from flask import Flask\n\nfrom app.models.store import ITEMS\n"
+            "from routes.items import items\n\napp = Flask(__name__)\n"
+            "app.register_blueprint(items)\n"
+        ),
+    }
+    found = _detect(files)
+    assert found.argv[-1] == "app.app:app" and found.argv[4] == "app", found.argv
+    other = {k.replace("app/app.py", "app/main.py"): v for k, v in files.items()}
+    assert _detect(other).argv[0] == "{python}", _detect(other).argv  # (no folder added)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/items")
+        assert answer.json() == {"items": ["ski", "pole"]}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 def test_a_package_upload_importing_itself_by_name_is_served_as_that_package() -> None:
     """shahin-0's Flask-Billing-app uploaded as its ``billApp/``: the root's ``__init__.py``
     makes the app and ends ``from billApp import routes``, whose ``from billApp import app``
