@@ -244,9 +244,12 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if at is not None:
         run, relative = alembic_run_dir(files, at)  # where its script_location resolves
         ini = f"{at}/alembic.ini" if at else "alembic.ini"  # (named as the upload has it)
-        if _unused_alembic(files, run) or _no_history(files, ini):
-            return []  # as without alembic.ini: its tables, if any, by the steps below
-        return [DataStep(alembic_upgrade(files, run, relative), run, f"Alembic ({ini})")]
+        if not _unused_alembic(files, run) and not _no_history(files, ini):
+            return [DataStep(alembic_upgrade(files, run, relative), run, f"Alembic ({ini})")]
+        # As without that alembic.ini: a Flask-Migrate history (hasankhaan107's
+        # Basic-Flask-CRUD keeps an ``alembic init`` leftover naming a missing alembic/
+        # beside its migrations/: none of them ran, and its tables were missing), else its
+        # tables, if any, by the steps below.
     # A migrations/ there or above (Flask-Migrate's, beside the app's package), else
     # the shallowest one below.
     above = [

@@ -1234,6 +1234,29 @@ def test_an_alembic_init_never_used_nor_installed_is_no_step() -> None:
     assert [s.what for s in data_steps(revised, "main.py", None)] == ["Alembic (alembic.ini)"]
 
 
+def test_an_unused_alembic_ini_beside_flask_migrates_history_leaves_it_to_run() -> None:
+    """hasankhaan107's Basic-Flask-CRUD keeps an ``alembic init`` leftover at its root
+    (script_location = alembic, no such folder) beside Flask-Migrate's migrations/ with
+    its revision: that alembic.ini was taken for the app's and set aside, and with it
+    the history; its tables were missing. Flask-Migrate's history runs."""
+    app = (
+        b"from flask import Flask\nfrom flask_migrate import Migrate\n"
+        b"from flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\n"
+        b"db = SQLAlchemy(app)\nmigrate = Migrate(app, db)\n\n\n"
+        b"class Project(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+    )
+    files = {
+        "app.py": app,
+        "requirements.txt": b"flask\nflask-sqlalchemy\nflask-migrate\n",
+        "alembic.ini": b"[alembic]\nscript_location = alembic\n"
+        b"sqlalchemy.url = driver://user:pass@localhost/dbname\n",
+        "migrations/alembic.ini": b"[alembic]\n",
+        "migrations/env.py": b"from flask import current_app\nfrom alembic import context\n",
+        "migrations/versions/60db_.py": b'revision = "60db"\ndown_revision = None\n',
+    }
+    assert detect(files).data_init == ("Flask-Migrate (migrations/)",)
+
+
 async def test_models_imported_only_by_the_main_blocks_routes_get_their_tables(
     builder_service: Service,
 ) -> None:
