@@ -77,6 +77,7 @@ from ..apps.configvars import (
     fill_in,
     meaning,
     names_no_engine,
+    own_defaults,
     read_variables,
     required_types,
     served_database,
@@ -257,9 +258,16 @@ def app_environment(
         env.update(settings_spellings(spec.files, env, own))
         deps = python_dependencies(spec.files, anchor)
         asyncdb = async_database(spec.files, deps)
+        hosts = own_defaults(spec.files)
         for name in URL_VARIABLES:
             if name in env and name not in given:  # the service's URL, not the app's own
                 url = env[name]
+                if _BARE_HOST.match(hosts.get(name, "")) and (host := _url_host(url)):
+                    # Read as a host by its default (victorgmrqs's simple-fastapi-jwt-auth:
+                    # ``DB_URL = getenv('DB_URL', 'localhost')`` between the @ and the port
+                    # of the URL it builds; given a URL, "invalid literal for int()").
+                    env[name] = host
+                    continue
                 if asyncdb is not None and not asyncdb.migrations_only:
                     env[name] = asyncdb.url(url)
                 else:
@@ -371,6 +379,18 @@ def app_environment(
         if compiler is not None:
             env["TS_NODE_COMPILER"] = str(compiler)
     return env
+
+
+# A host's name alone (``localhost``, ``db``, ``127.0.0.1``): no scheme, port or path.
+_BARE_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def _url_host(url: str) -> str | None:
+    """The host a database URL names, or None (a SQLite file's names none)."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 def database_urls_by_meaning(

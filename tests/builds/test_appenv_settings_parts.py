@@ -136,3 +136,31 @@ def test_an_examples_other_spelling_of_a_settings_field_takes_the_decided_value(
     given = {"PORT": "5432", "port": "", "jwt_secret": "mine", "JWT_SECRET": "x", "other": ""}
     assert settings_spellings(FILES, given, {"jwt_secret": "mine"}) == {"port": "5432"}
     assert settings_spellings({"app.py": b"x = 1\n"}, given, {}) == {}  # no settings class
+
+
+def test_a_url_variable_its_code_defaults_to_a_host_is_given_the_host() -> None:
+    """victorgmrqs's simple-fastapi-jwt-auth reads ``DB_URL = getenv('DB_URL',
+    'localhost')`` and puts it between the ``@`` and the port of the URL it builds; given
+    the service's URL there (one of the names it fills with one), its URL had two schemes,
+    "invalid literal for int() with base 10: ''". A default that is a host's name makes
+    it the host; a URL default, or none, keeps the URL."""
+    config = b"""\
+from os import getenv
+
+DB_USER = getenv('DB_USER', 'postgres')
+DB_URL = getenv('DB_URL', 'localhost')
+DB_PORT = getenv('DB_PORT', '5431')
+DB_URI = f'postgresql+asyncpg://{DB_USER}@{DB_URL}:{DB_PORT}/faculdade'
+"""
+    app = b"from fastapi import FastAPI\n\nfrom core.config import DB_URI\n\napp = FastAPI()\n"
+    files = {
+        "core/__init__.py": b"",
+        "core/config.py": config,
+        "main.py": app,
+        "requirements.txt": b"fastapi\nsqlalchemy\nasyncpg\n",
+    }
+    env = _environment(files)
+    assert env["DB_URL"] == "10.0.0.5"
+    assert env["DATABASE_URL"].startswith("postgresql")
+    url = config.replace(b"'localhost'", b"'postgresql://u:p@localhost/x'")
+    assert _environment({**files, "core/config.py": url})["DB_URL"].startswith("postgresql")
