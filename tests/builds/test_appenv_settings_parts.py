@@ -164,3 +164,38 @@ DB_URI = f'postgresql+asyncpg://{DB_USER}@{DB_URL}:{DB_PORT}/faculdade'
     assert env["DATABASE_URL"].startswith("postgresql")
     url = config.replace(b"'localhost'", b"'postgresql://u:p@localhost/x'")
     assert _environment({**files, "core/config.py": url})["DB_URL"].startswith("postgresql")
+
+
+def test_a_url_built_by_format_of_bare_names_gives_them_the_served_parts() -> None:
+    """arthurfonsek's basic-fastapi-crud: ``"mysql://{}:{}@{}:3306/{}".format(user,
+    password, host, database)`` of ``USER``, ``KEY``, ``HOST`` and ``DATABASE`` (its
+    env/key.env ignored): nothing gave ``DATABASE``, "Unknown database 'None'". Each
+    name is the part its place in the URL says, as in an f-string."""
+    database = b"""\
+import os
+
+from sqlalchemy import create_engine
+
+password = os.getenv("KEY")
+user = os.getenv("USER")
+database = os.getenv("DATABASE")
+host = os.getenv("HOST")
+URL = "postgresql://{}:{}@{}:5432/{}".format(user, password, host, database)
+engine = create_engine(URL)
+"""
+    files = {
+        "app/__init__.py": b"",
+        "app/database.py": database,
+        "app/main.py": b"from fastapi import FastAPI\n\nfrom . import database\napp = FastAPI()\n",
+        "requirements.txt": b"fastapi\nsqlalchemy\npsycopg2-binary\n",
+    }
+    assert database_option_variables(files) == {
+        "KEY": "DB_PASSWORD",
+        "USER": "DB_USER",
+        "HOST": "DB_HOST",
+        "DATABASE": "DB_NAME",
+    }
+    env = _environment(files)
+    assert (env["HOST"], env["DATABASE"], env["KEY"]) == ("10.0.0.5", "app", "postgres")
+    named = database.replace(b'"postgresql://{}:{}@{}:5432/{}"', b'"postgresql://{u}@{h}/{d}"')
+    assert database_option_variables({**files, "app/database.py": named}) == {}

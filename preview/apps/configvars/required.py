@@ -499,8 +499,11 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     for path, tree, prefix in modules:
         bound = {**_imported_reads(tree, path, own), **own[path]}
         for node in ast.walk(tree):
-            if isinstance(node, ast.JoinedStr):
-                for name, part in _url_parts(node, bound, prefix).items():
+            formatted = _formatted_as_joined(node) if isinstance(node, ast.Call) else None
+            if isinstance(node, ast.JoinedStr) or formatted is not None:
+                joined = formatted if formatted is not None else node
+                assert isinstance(joined, ast.JoinedStr)
+                for name, part in _url_parts(joined, bound, prefix).items():
                     found.setdefault(name, part)
                 continue
             for name in _url_setting_reads(node, prefix, fields):
@@ -738,6 +741,29 @@ def _module_level_calls(tree: ast.Module) -> Iterator[ast.Call]:
         if isinstance(node, ast.Call):
             yield node
         pending.extend(ast.iter_child_nodes(node))
+
+
+def _formatted_as_joined(call: ast.Call) -> ast.JoinedStr | None:
+    """``"mysql://{}:{}@{}:3306/{}".format(user, password, host, database)`` as the f-string
+    it comes to (:func:`_url_parts` reads that): arthurfonsek's basic-fastapi-crud builds
+    its URL so of ``USER``, ``KEY``, ``HOST`` and ``DATABASE``, which say nothing alone
+    ("Unknown database 'None'"). None for another call, or fields named or numbered."""
+    func = call.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr == "format"
+        and isinstance(func.value, ast.Constant)
+        and isinstance(func.value.value, str)
+        and not call.keywords
+    ):
+        return None
+    pieces = func.value.value.split("{}")
+    if len(pieces) != len(call.args) + 1 or any("{" in p or "}" in p for p in pieces):
+        return None
+    values: list[ast.expr] = [ast.Constant(pieces[0])]
+    for argument, after in zip(call.args, pieces[1:], strict=True):
+        values += [ast.FormattedValue(argument, -1, None), ast.Constant(after)]
+    return ast.JoinedStr([v for v in values if not (isinstance(v, ast.Constant) and not v.value)])
 
 
 def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[str, str]:
