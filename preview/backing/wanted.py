@@ -228,6 +228,12 @@ _ORM_FIELD = re.compile(
     r"""(?:["']([^"'\n]*)["']|(\d+)\b|`?(?:\$\{\s*)?process\.env\.([A-Z_][A-Z0-9_]*)\b)""",
     re.IGNORECASE,
 )
+# A settings field given a name of the module's (``database: database_name``).
+_NAMED_FIELD = re.compile(
+    r"""["']?\b(host|user|username|password|database|db)["']?\s*:\s*([A-Za-z_$][\w$]*)\s*(?=[,}\n])""",
+    re.IGNORECASE,
+)
+_NOT_CONSTANTS = {"true", "false", "null", "undefined", "process"}
 _ORM_NAMES = {
     "host": "MYSQL_HOST",
     "port": "MYSQL_PORT",
@@ -1375,6 +1381,15 @@ def _window_fields(text: str, window: str, config: dict[str, str], engine: bool)
         value = config.get(variable) if variable else quoted or number
         if value is not None and (key.lower() != "name" or key == "NAME"):  # Django's
             fields.setdefault(_ORM_NAMES[key.lower()], value)
+    # A constant of the module's own (ilhammrg's simple-expressjs-mysql: ``const
+    # database_name = "data_test"`` then ``database: database_name``; its MariaDB had no
+    # such database, "ER_BAD_DB_ERROR").
+    for key, name in _NAMED_FIELD.findall(window):
+        bound = re.search(
+            rf"""\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*(["'])([^"'\n]*)\1""", text
+        )
+        if bound is not None and name not in _NOT_CONSTANTS:
+            fields.setdefault(_ORM_NAMES[key.lower()], bound.group(2))
     if engine:
         fields = {**_sequelize_positional(text, window, config), **fields}
     return fields

@@ -213,6 +213,24 @@ def test_a_node_modules_literal_settings_name_the_mysql_database_it_opens() -> N
     assert wanted.mysql.accounts == {"root": ""}
 
 
+def test_a_node_driver_setting_given_a_constant_of_the_module_names_its_database() -> None:
+    """ilhammrg's simple-expressjs-mysql: ``const database_name = "data_test"`` then
+    ``mysql.createConnection({ host: "localhost", user: "root", password: "", database:
+    database_name })``; its MariaDB had no such database ("ER_BAD_DB_ERROR"). A name the
+    module binds to a string is that string; one it does not bind says nothing."""
+    server = (
+        b"const mysql = require('mysql');\nconst database_name = \"data_test\";\n"
+        b'const db = mysql.createConnection({\n  host: "localhost",\n  user: "root",\n'
+        b'  password: "",\n  database: database_name\n});\n'
+    )
+    package = b'{"dependencies": {"express": "^4", "mysql": "^2"}}'
+    wanted = wanted_servers({"package.json": package, "server.js": server}, "package.json", {})
+    assert wanted.mysql is not None and wanted.mysql.databases == ["data_test"]
+    unbound = server.replace(b'const database_name = "data_test";', b"")
+    wanted = wanted_servers({"package.json": package, "server.js": unbound}, "package.json", {})
+    assert wanted.mysql is not None and wanted.mysql.databases != ["data_test"]
+
+
 def test_a_database_named_in_a_json_settings_file_without_its_engine() -> None:
     """samimzafar's boilerplate: convict reads config/environments/development.json
     (``"db": {"name": "sequelize_DB", …}``), and the Sequelize options beside it say
