@@ -145,7 +145,7 @@ def hold_host_variables(
     shell can give, ``A.B``, by ``env``); ``PORT``, a number, as it is (no loader nor shell
     obeys it), a shell function's dropped."""
     kept: dict[str, str] = {}
-    restore, odd = [], []
+    restore, unset, odd = [], [], []
     for name, value in env.items():
         if name.startswith(_SHELL_FUNCTION):
             continue
@@ -157,10 +157,11 @@ def hold_host_variables(
         else:  # its value in env's arguments for a moment: such names are rare
             held = f"{HELD_PREFIX}_{len(odd)}"
             kept[held] = value
-            odd.append(f'-u {held} {shlex.quote(name + "=")}"${held}"')
+            unset.append(f"-u {held}")  # (env's options all before its first NAME=VALUE)
+            odd.append(f'{shlex.quote(name + "=")}"${held}"')
     if not restore and not odd:
         return list(argv), kept
-    run = f"exec /usr/bin/env {' '.join(odd)} " if odd else "exec "
+    run = f"exec /usr/bin/env {' '.join([*unset, *odd])} " if odd else "exec "
     return ["/bin/sh", "-c", "".join(restore) + run + '"$@"', "sh", *argv], kept
 
 
