@@ -148,6 +148,13 @@ def required_positionals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> in
     return len(args.posonlyargs) + len(args.args) - len(args.defaults)
 
 
+def _takes_script_info(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a Flask factory's one required parameter is the ScriptInfo Flask's CLI
+    before 2.0 passed it (``def create_app(script_info):``)."""
+    names = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    return required_positionals(function) == 1 and names[:1] in (["script_info"], ["info"])
+
+
 def _callee(node: ast.AST) -> str:
     """The name a call calls (``create_app`` of ``factory.create_app()``); "" for no call."""
     return (last_name(node.func) or "") if isinstance(node, ast.Call) else ""
@@ -229,8 +236,12 @@ def _candidates(
         for node in made:
             if node.name not in inner or len(made) == 1:
                 framework, asgi = factories[node.name]
-                # Only Pyramid's convention says what to pass: main(global_config, **settings).
+                # Only Pyramid's convention says what to pass: main(global_config, **settings);
+                # and Flask's CLI before 2.0, which called create_app(script_info) (jerr0328's
+                # simple-flask-auth-app: "missing 1 required positional argument").
                 needs = required_positionals(node) if framework == "pyramid" else 0
+                if framework == "flask" and _takes_script_info(node):
+                    needs = 1
                 found.append(FoundApp(path, node.name, framework, True, asgi, arguments=needs))
     return found
 

@@ -1325,3 +1325,25 @@ def test_a_script_its_release_line_runs_is_not_run_again_as_a_data_step() -> Non
         assert len(found.setup) == 1, found.setup
     found = detect({**files, "Procfile": b"release: python other.py\n" + web})
     assert found.data_setup == (("{python}", "-m", "seed"),)
+
+
+async def test_a_flask_factory_taking_the_old_clis_script_info_is_served(
+    builder_service: Service,
+) -> None:
+    """jerr0328's simple-flask-auth-app: ``def create_app(script_info):``, as Flask's CLI
+    before 2.0 called it; served as ``main:create_app()``, "missing 1 required positional
+    argument: 'script_info'". It is given one; a factory with another parameter is not."""
+    main = (
+        "from flask import Flask\n\n\ndef create_app(script_info):\n    app = Flask(__name__)\n\n"
+        "    @app.get('/hello')\n    def hello():\n        return {'factory': True}\n\n"
+        "    return app\n"
+    )
+    files = {"requirements.txt": "flask\n", "main.py": main}
+    assert _detect(files).argv[-1] == "main:create_app({{}})"
+    other = {**files, "main.py": main.replace("script_info", "config")}
+    assert _detect(other).argv[-1] != "main:create_app({{}})"
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/hello")).json() == {"factory": True}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
