@@ -605,6 +605,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _url_built_in_code(files)
         or _postgres_column_types(files)
     )
+    if driver and url is None and _libsql_alone(files):
+        # libSQL's client alone opens its database (a Turso's: SQLite), pg listed and
+        # never imported (williamk19's learn-hono: given PostgreSQL, its SQLite migrations
+        # met "syntax error at or near `", its client "got postgresql:").
+        driver = None
     if (
         driver
         and url is None
@@ -835,6 +840,28 @@ def _sqlite_engine(files: dict[str, bytes]) -> str | None:
             if b"sqlite" not in engine.group().lower() and not _DIALECT_TEST.search(before):
                 return path
     return None
+
+
+def _libsql_alone(files: dict[str, bytes]) -> bool:
+    """Whether the app's own Node modules import libSQL's client (or Drizzle's libsql
+    driver) and none a PostgreSQL driver."""
+    sources = [
+        data
+        for path, data in files.items()
+        if path.endswith(_JS_SOURCE) and "node_modules/" not in path and not _TESTS.search(path)
+    ]
+    return any(_IMPORTS_LIBSQL.search(d) for d in sources) and not any(
+        _IMPORTS_PG.search(d) for d in sources
+    )
+
+
+_IMPORTS_LIBSQL = re.compile(
+    rb"""(?:from\s+|require\(\s*)["'](?:@libsql/client|drizzle-orm/libsql)"""
+)
+_IMPORTS_PG = re.compile(
+    rb"""(?:from\s+|require\(\s*)["'](?:pg|postgres|pg-promise|@neondatabase/serverless"""
+    rb"""|drizzle-orm/(?:node-postgres|postgres-js|neon-http|neon-serverless))["']"""
+)
 
 
 def _orm_options_in_code(files: dict[str, bytes]) -> str | None:

@@ -1027,3 +1027,24 @@ def test_postgresqls_own_column_types_in_its_models_want_postgres() -> None:
     )
     own = {**files, "app/db.py": sqlite}
     assert postgres_wants(_encoded(own), {}).driver is None
+
+
+def test_a_libsql_clients_app_wants_no_postgresql_whatever_it_lists() -> None:
+    """williamk19's learn-hono opens Turso's libSQL (``createClient({ url:
+    process.env.TURSO_CONNECTION_URL })``, Drizzle's libsql driver) and lists pg, never
+    imported: given PostgreSQL, its SQLite migrations met "syntax error at or near `"
+    and its client "got postgresql:". No PostgreSQL then; its URL's name is a database
+    URL's (the preview's SQLite, as a file: URL). An app importing pg beside it keeps it."""
+    connection = (
+        'import { drizzle } from "drizzle-orm/libsql";\n'
+        "import { createClient } from '@libsql/client';\n"
+        "export const client = createClient({ url: process.env.TURSO_CONNECTION_URL! });\n"
+    )
+    package = '{"dependencies": {"@libsql/client": "^0.6.0", "drizzle-orm": "^0.30", "pg": "^8"}}'
+    files = {"package.json": package, "src/database/connection.ts": connection}
+    assert postgres_wants(_encoded(files), {}).driver is None
+    both = {**files, "src/pg.ts": "import { Pool } from 'pg';\nexport const pool = new Pool();\n"}
+    assert postgres_wants(_encoded(both), {}).driver is not None
+    for name in ("TURSO_CONNECTION_URL", "TURSO_DATABASE_URL", "LIBSQL_URL", "DB_CONNECTION_URI"):
+        found = meaning(name)
+        assert found is not None and (found.kind, found.part) == ("database", "url"), name

@@ -91,6 +91,10 @@ _DATABASE_WORDS = {
     "PLANETSCALE": "",
     "ELEPHANTSQL": "",
     "NEON": "",
+    # libSQL's, Turso's hosted SQLite (williamk19's learn-hono: TURSO_CONNECTION_URL for
+    # its @libsql/client): the preview's SQLite, as a file: URL.
+    "TURSO": "",
+    "LIBSQL": "",
 }
 # Another store's word: a name with one is none of a SQL database's.
 _OTHER_STORES = {
@@ -298,8 +302,17 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
         words = _unglued(words[0])
     if len(words) > 2 and words[-1] in _DEVELOPMENT:
         words = words[:-1]  # DB_DIALECT_DEV: the development database's, which a preview is
-    if len(words) > 2 and words[-1] == "STRING" and words[-2] in ("CONNECTION", "CONN"):
-        # A connection string is its URL (s4imu's Flask-Jobs: db_connection_string, needed).
+    if (
+        len(words) > 2
+        and words[-1] in ("STRING", "URL", "URI")
+        and words[-2]
+        in (
+            "CONNECTION",
+            "CONN",
+        )
+    ):
+        # A connection string is its URL (s4imu's Flask-Jobs: db_connection_string, needed),
+        # and so is a connection's URL (TURSO_CONNECTION_URL).
         words = [*words[:-2], "URL"]
     if (
         len(words) > 2
