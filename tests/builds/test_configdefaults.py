@@ -991,6 +991,38 @@ const parsed = envSchema.safeParse(process.env)
     assert found.values["LOG_LEVEL"] == "info"  # a Node logger's level, one of its enum's
 
 
+def test_an_env_schema_json_schema_requires_what_it_lists_without_a_default() -> None:
+    """myoxine's learn-fastify-restful-api checks its environment with env-schema's JSON
+    schema (``required: ["SECRET_TOKEN", …]``, ``properties: { SALT_ROUNDS: { type:
+    "number", default: "info" } }``), no example file: its knex migration and its start
+    died on "env must have required property 'SECRET_TOKEN'". Each listed name whose
+    property gives no default of its type is required; its ``enum`` its choices."""
+    config = b"""import envSchema from "env-schema";
+const schema = {
+  type: "object",
+  required: ["PORT", "NODE_ENV", "SALT_ROUNDS", "SECRET_TOKEN", "REDIS_PORT"],
+  properties: {
+    PORT: { type: "string", default: 3000 },
+    NODE_ENV: { type: "string", enum: ["development", "production"], default: "x" },
+    SALT_ROUNDS: { type: "number", minimum: 1, maximum: 10, default: "info" },
+    SECRET_TOKEN: { type: "string" },
+    REDIS_PORT: { type: "string", default: 6379 },
+    OPTIONAL_KEY: { type: "string" },
+  },
+} as const;
+const config = envSchema({ schema: schema, dotenv: true });
+export default config;
+"""
+    files = {"package.json": b"{}", "src/utils/config.ts": config}
+    required, _ = node_env_reads(files)
+    assert required == {"SALT_ROUNDS": "int", "SECRET_TOKEN": ""}
+    assert schema_choices(files)["NODE_ENV"] == ["development", "production"]
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert "SECRET_TOKEN" in found.generated and found.values["SALT_ROUNDS"].isdigit(), found
+    plain = {**files, "src/utils/config.ts": config.replace(b'"env-schema"', b'"./schema"')}
+    assert node_env_reads(plain)[0] == {}
+
+
 def test_a_zod_schema_given_to_an_env_package_requires_its_plain_keys() -> None:
     """tobiaswutz's fastify-server: ``zennv({ dotenv: true, schema: z.object({...}) })``
     reads the environment itself, its sources never spelling process.env: a ZodError

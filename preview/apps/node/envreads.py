@@ -14,10 +14,14 @@ NestJS's ``ConfigService`` alike: ``getOrThrow('X')`` fails the start without it
 ``process.env`` with, or a module named for it declares (``z.object({ JWT_SECRET:
 z.string().min(1) })``, t3-env's ``createEnv``, zennv's ``zennv({ schema })`` in env.ts):
 each key without ``.optional()``, ``.default(…)``, ``.catch(…)`` or ``.nullish()`` is
-required (a number for ``z.coerce.number()``). The values such a schema
-lists (Joi's ``.valid(0, 1)``, zod's ``z.enum``, envalid's ``choices``):
-:func:`schema_choices`. Sources are the upload's JavaScript and TypeScript, not its
-dependencies', builds' or tests'.
+required (a number for ``z.coerce.number()``). And the JSON schema env-schema and
+``@fastify/env`` check it with (``required: ["SECRET_TOKEN", …]``, ``properties: {
+SALT_ROUNDS: { type: "number" } }``): each listed name whose property gives no default
+of its type is required (myoxine's learn-fastify-restful-api: "env must have required
+property 'SECRET_TOKEN'", its knex migration and its start alike). The values such a
+schema lists (Joi's ``.valid(0, 1)``, zod's ``z.enum``, envalid's ``choices``, a JSON
+schema's ``enum``): :func:`schema_choices`. Sources are the upload's JavaScript and
+TypeScript, not its dependencies', builds' or tests'.
 """
 
 from __future__ import annotations
@@ -225,6 +229,8 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                     read.setdefault(name)
                 else:
                     required.setdefault(name, _KINDS.get(kind, ""))
+        for name, kind in _json_schema_required(text).items():
+            required.setdefault(name, kind)
         if "dotenv" in text:
             for match in _DOTENV_PARSED.finditer(text):
                 for key in _DESTRUCTURED_KEY.finditer(match.group(1)):
@@ -475,6 +481,44 @@ _ENVALID_CHOICES = re.compile(r"\bchoices\s*:\s*\[([^\[\]]*)\]")
 _CHOICE = re.compile(r"""\s*(?:(["'`])([^"'`]*)\1|(-?\d+(?:\.\d+)?)|(true|false))\s*$""")
 
 
+# A module checking its environment against a JSON schema: env-schema's, @fastify/env's.
+_JSON_SCHEMA_ENV = re.compile(r"""["'](?:env-schema|@fastify/env|fastify-env)["']""")
+_JSON_REQUIRED = re.compile(r"""\brequired\s*:\s*\[([^\[\]]*)\]""")
+_JSON_NAME = re.compile(r"""["'`]([A-Z][A-Z0-9_]*)["'`]""")
+# One property of its ``properties``: ``NAME: { type: "number", default: 3000 }``.
+_JSON_PROPERTY = re.compile(r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*\{([^{}]*)\}""")
+_JSON_TYPE = re.compile(r"""\btype\s*:\s*["'](\w+)["']""")
+_JSON_DEFAULT = re.compile(r"""\bdefault\s*:\s*(["'`])?""")
+_JSON_ENUM = re.compile(r"""\benum\s*:\s*\[([^\[\]]*)\]""")
+
+
+def _json_schema_required(text: str) -> dict[str, str]:
+    """{a variable a JSON schema of env-schema's or @fastify/env's requires: its kind}
+    (module doc): listed in a ``required`` array, its property giving no default, or a
+    quoted one where its type is a number (``default: "info"`` for a number: "must be
+    number")."""
+    if not _JSON_SCHEMA_ENV.search(text):
+        return {}
+    listed = [
+        name.group(1)
+        for required in _JSON_REQUIRED.finditer(text)
+        for name in _JSON_NAME.finditer(required.group(1))
+    ]
+    if not listed:
+        return {}
+    properties = {m.group(1): m.group(2) for m in _JSON_PROPERTY.finditer(text)}
+    found: dict[str, str] = {}
+    for name in listed:
+        body = properties.get(name, "")
+        kind = (typed.group(1) if (typed := _JSON_TYPE.search(body)) else "").lower()
+        kind = {"integer": "number"}.get(kind, kind)
+        default = _JSON_DEFAULT.search(body)
+        mistyped = default is not None and default.group(1) is not None and kind == "number"
+        if default is None or mistyped:
+            found[name] = _KINDS.get(kind, "")
+    return found
+
+
 def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
     """{variable: the values the schema the app validates its environment with allows},
     where it lists them: Joi's ``.valid(0, 1)``, zod's ``z.enum(["a", "b"])``, envalid's
@@ -498,6 +542,10 @@ def schema_choices(files: dict[str, bytes]) -> dict[str, list[str]]:
             for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
                 if match.group(3) and (choices := _ENVALID_CHOICES.search(match.group(3))):
                     listed.append((match.group(1), choices.group(1)))
+        if _JSON_SCHEMA_ENV.search(text):
+            for prop in _JSON_PROPERTY.finditer(text):
+                if (listed_enum := _JSON_ENUM.search(prop.group(2))) is not None:
+                    listed.append((prop.group(1), listed_enum.group(1)))
         for name, items in listed:
             values = [_CHOICE.match(item) for item in items.split(",") if item.strip()]
             if values and all(values) and name not in found:
