@@ -77,6 +77,7 @@ from ..apps.written import (
     own_name_packages,
     root_named_folders,
     run_folders,
+    scripted_files,
     sequelize_config_text,
     sequelize_configs,
     service_account_text,
@@ -530,6 +531,7 @@ class MissingFiles:
     sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
     npm_bin: dict[str, bytes]  # package.json, its scripts' removed `npm bin` replaced
     lfs_databases: list[str]  # its SQLite files kept in Git LFS: pointers, written empty
+    scripted: dict[str, tuple[str, bytes]]  # {a file a shell script writes: (script, text)}
 
     @classmethod
     def read(
@@ -589,6 +591,7 @@ class MissingFiles:
             ),
             npm_bin=npm_bin_scripts(files),
             lfs_databases=lfs_pointer_databases(files),
+            scripted=scripted_files(files),
         )
 
     def nothing(self) -> bool:
@@ -601,6 +604,7 @@ class MissingFiles:
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
         written |= self.npm_bin | dict.fromkeys(self.lfs_databases, b"")
+        written |= {target: text for target, (_, text) in self.scripted.items()}
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= {target: files[source] for target, source in self.beside_module.items()}
         written |= {target: files[source] for target, source in self.recased.items()}
@@ -663,6 +667,8 @@ class MissingFiles:
                 "no folder for the log files its logging writes: "
                 f"{', '.join(self.logs)} written empty"
             )
+        for target, (script, _) in self.scripted.items():
+            said.append(f"no {target}, which its code names: written as {script} writes it")
         if self.lfs_databases:
             said.append(
                 f"{', '.join(self.lfs_databases)}: a Git LFS pointer in the upload, not the "

@@ -40,6 +40,7 @@ from preview.apps.written import (
     own_metadata,
     root_named_folders,
     run_folders,
+    scripted_files,
     sequelize_config_text,
     sequelize_configs,
     settings_files,
@@ -1108,4 +1109,45 @@ def products():
         history = await builder_service.history(body["gid"])
         said = [e["message"] for e in history if e["source"] == "system"]
         assert any("data/shop.sqlite3: a Git LFS pointer" in m for m in said), said
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
+    builder_service: Service,
+) -> None:
+    """lupusmagist's Basic-Flask-with-auth loads ``settings.DevConfig``; its init.sh (its
+    README's set-up) writes ``settings.py`` with ``cat <<EOF > settings.py``, the file
+    .gitignored: "import_string() failed for 'settings'". The file is written as the
+    script writes it (nothing runs); one the shell would expand, or the code never names,
+    is not."""
+    init = (
+        "#!/bin/sh\npip install -r requirements.txt\n"
+        "if [ ! -f settings.py ]; then\n    cat <<EOF > settings.py\n"
+        "class DevConfig:\n    GREETING = 'from init.sh'\nEOF\nfi\n"
+    )
+    main = (
+        "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+        "env = os.environ.get('APP_ENV', 'dev')\n"
+        "app.config.from_object('settings.%sConfig' % env.capitalize())\n\n\n"
+        "@app.get('/greeting')\ndef greeting():\n"
+        "    return {'greeting': app.config['GREETING']}\n"
+    )
+    files = {"requirements.txt": "flask\n", ".gitignore": "settings.py\n", "init.sh": init}
+    files["main.py"] = main
+    encoded = {p: t.encode() for p, t in files.items()}
+    assert scripted_files(encoded) == {
+        "settings.py": ("init.sh", b"class DevConfig:\n    GREETING = 'from init.sh'\n")
+    }
+    expanded = {**encoded, "init.sh": init.replace("'from init.sh'", "'$HOME'").encode()}
+    assert scripted_files(expanded) == {}
+    unnamed = {**encoded, "main.py": main.replace("settings.%s", "config.%s").encode()}
+    assert scripted_files(unnamed) == {}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/greeting")
+        assert answer.json() == {"greeting": "from init.sh"}
+        history = await builder_service.history(body["gid"])
+        said = [e["message"] for e in history if e["source"] == "system"]
+        assert any("written as init.sh writes it" in m for m in said), said
         assert (await builder_service.stop(body["gid"])).status_code == 200

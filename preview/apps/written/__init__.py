@@ -18,7 +18,7 @@ its repository (:mod:`.sequelizeconfig`), and the tsconfig of a Node app that em
 declarations, told to keep node_modules' link path (:mod:`.tslinks`), and the package.json
 scripts calling ``npm bin``, which npm 9 removed, given what it printed (:mod:`.npmbin`)."""
 
-from .configfiles import node_settings_modules, settings_files, settings_text
+from .configfiles import node_settings_modules, scripted_files, settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import (
     LOCAL_DATABASES,
@@ -102,6 +102,7 @@ __all__ = [
     "own_name_packages",
     "root_named_folders",
     "run_folders",
+    "scripted_files",
     "sequelize_config_text",
     "sequelize_configs",
     "serves_https",

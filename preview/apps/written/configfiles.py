@@ -22,6 +22,12 @@ the code loads and reads no key of by name, which its .gitignore names (a local 
 file kept out of the repository: the app reads it whole, or no longer reads it):
 burkee75's flask-weather-app opens ``config.yaml`` at import and died on
 FileNotFoundError; written as an empty mapping.
+
+And a file a shell script of the upload writes itself from a here-document (``cat <<EOF
+> settings.py``, its README's set-up step), which the upload lacks and its code names:
+lupusmagist's Basic-Flask-with-auth loads ``settings.DevConfig`` from the ``settings.py``
+its ``init.sh`` writes, the file .gitignored (``import_string() failed for 'settings'``).
+The text is written as the script would write it (:func:`scripted_files`); nothing runs.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from collections.abc import Mapping
 from ...discovery.pyast import bind_path, last_name, upload_path
 from ..pyapp import parse_module, python_files
 
-__all__ = ["node_settings_modules", "settings_files", "settings_text"]
+__all__ = ["node_settings_modules", "scripted_files", "settings_files", "settings_text"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 # (.properties: a Java habit, read with configparser all the same: hdupre's
@@ -352,3 +358,43 @@ def _has_example(files: dict[str, bytes], target: str) -> bool:
         f"{target}.{word}" in files or f"{stem}.{word}{extension}" in files
         for word in _EXAMPLE_WORDS
     )
+
+
+# ``cat <<EOF > settings.py`` (or ``cat > path <<'EOF'``, ``<<-``): group 1 or 3 the
+# delimiter, group 2 or 4 the path.
+_HEREDOC = re.compile(
+    r"""\bcat\s+(?:<<-?\s*["']?(\w+)["']?\s*>\s*([\w./-]+)|>\s*([\w./-]+)\s*<<-?\s*["']?(\w+)["']?)"""
+    r"""[^\n]*\n"""
+)
+
+
+def scripted_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
+    """{the upload's path of a file a shell script writes from a here-document and the
+    upload lacks: (the script, its text)} (module doc), where the app's code names it
+    (a module of that name imported or loaded, a file of that name opened). A path with
+    a variable or outside the upload is none."""
+    scripts = {p: d for p, d in files.items() if p.endswith(".sh") and len(d) < 256_000}
+    code = b"\n".join(d for p, d in files.items() if p.endswith((".py", ".js", ".ts")))
+    found: dict[str, tuple[str, bytes]] = {}
+    for script, data in sorted(scripts.items()):
+        text = data.decode("utf-8", "replace")
+        for match in _HEREDOC.finditer(text):
+            delimiter = match.group(1) or match.group(4)
+            target = posixpath.normpath(
+                posixpath.join(posixpath.dirname(script), match.group(2) or match.group(3))
+            )
+            if target.startswith(("../", "/")) or target in files or target in found:
+                continue
+            stem = posixpath.splitext(posixpath.basename(target))[0].encode()
+            if not re.search(rb"\b" + re.escape(stem) + rb"\b", code):
+                continue
+            end = re.compile(rf"^\t*{re.escape(delimiter)}\s*$", re.MULTILINE)
+            closing = end.search(text, match.end())
+            if closing is None:
+                continue
+            body = text[match.end() : closing.start()]
+            quoted = re.search(rf"""<<-?\s*["']{re.escape(delimiter)}""", match.group(0))
+            if quoted is None and re.search(r"\$\w|\$\{|\$\(|`", body):
+                continue  # (the shell would expand what it holds: not the text as written)
+            found[target] = (script, body.encode())
+    return found
