@@ -38,7 +38,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..discovery.pyast import is_main_check, uncommented
+from ..discovery.pyast import is_main_check, last_name, uncommented
 from .alembicheads import (
     aerich_upgrade,
     alembic_heads_longest_first,
@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 _INIT_NAMES = {"init-db", "initdb", "create-db", "createdb", "create-tables", "init", "init-data"}
+# The same without their hyphens, and their kin (``createtables``, ``create-all``).
+_INIT_BARE = {n.replace("-", "") for n in _INIT_NAMES} | {"createall", "initdatabase", "dbcreate"}
 _SEED_NAMES = {"seed", "seed-db", "seeddb", "seed-data", "load-data"}
 _INIT_SCRIPTS = ("init_db", "initdb", "create_db", "create_tables", "init_database")
 _SEED_SCRIPTS = ("seed", "seed_db", "seed_data")
@@ -468,16 +470,48 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
             name = _command_name(node)
             if name is None or _asks(node):
                 continue  # not a command, or it needs arguments or answers: not unattended
-            kind = "init" if name in _INIT_NAMES else "seed" if name in _SEED_NAMES else None
+            bare = name.replace("-", "")
+            kind = "init" if bare in _INIT_BARE else "seed" if name in _SEED_NAMES else None
             if kind is None or found.get(kind):
                 continue
-            argv = ("env", f"{variable}={target}", "{python}", "-m", app.framework, name)
+            group = _blueprint_group(node, tree)
+            command = (group, name) if group else (name,)
+            argv = ("env", f"{variable}={target}", "{python}", "-m", app.framework, *command)
             where = app.directory
             if _FLASK_SCRIPT.search(files[path]):  # Flask-Script's manager: its own runner
                 where, script = _dir(path), posixpath.basename(path)
                 argv = ("env", f"{variable}={target}", "{python}", script, node.name)
-            found[kind] = [DataStep(argv, where, f"the project's {name} command")]
+            found[kind] = [DataStep(argv, where, f"the project's {' '.join(command)} command")]
     return found
+
+
+def _blueprint_group(node: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> str:
+    """The command group a Flask blueprint's CLI command is under (``@commands_bl.cli.
+    command("createtables")``, ``commands_bl = Blueprint("commands", …)``: ``flask
+    commands createtables``, imanhpr's simple-flask-api, its README's step); "" for an
+    app's own command, or a blueprint of no group (``cli_group=None``)."""
+    holders = {
+        decorator.func.value.value.id
+        for decorator in node.decorator_list
+        if isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and isinstance(decorator.func.value, ast.Attribute)
+        and decorator.func.value.attr == "cli"
+        and isinstance(decorator.func.value.value, ast.Name)
+    }
+    for statement in tree.body:
+        if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
+            continue
+        call = statement.value
+        if last_name(call.func) != "Blueprint" or not call.args:
+            continue
+        if not any(isinstance(t, ast.Name) and t.id in holders for t in statement.targets):
+            continue
+        group = next((k.value for k in call.keywords if k.arg == "cli_group"), call.args[0])
+        if isinstance(group, ast.Constant) and isinstance(group.value, str):
+            return group.value
+        return ""
+    return ""
 
 
 def _entry_points(files: dict[str, bytes], anchor: str) -> dict[str, list[DataStep]]:

@@ -1257,6 +1257,61 @@ def test_an_unused_alembic_ini_beside_flask_migrates_history_leaves_it_to_run() 
     assert detect(files).data_init == ("Flask-Migrate (migrations/)",)
 
 
+async def test_a_blueprints_table_making_command_is_its_data_step(
+    builder_service: Service,
+) -> None:
+    """imanhpr's simple-flask-api makes its tables by ``flask commands createtables`` (a
+    blueprint's CLI group, its README's first step): nothing ran it and every table's
+    route answered 500. A command of a blueprint runs under the blueprint's group; its
+    name read with or without hyphens (``createtables``)."""
+    app = b"""from flask import Blueprint, Flask
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+commands_bl = Blueprint("commands", __name__)
+
+
+class Quote(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+
+@commands_bl.cli.command("createtables")
+def create_tables():
+    db.create_all()
+
+
+def create_app():
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///quotes.db"
+    db.init_app(app)
+    app.register_blueprint(commands_bl)
+
+    @app.get("/quotes")
+    def quotes():
+        return {"quotes": Quote.query.count()}
+
+    return app
+"""
+    files = {
+        "requirements.txt": b"flask\nflask-sqlalchemy\n",
+        "api/__init__.py": b"",
+        "api/app.py": app,
+    }
+    found = detect(files)
+    assert found.data_init == ("the project's commands createtables command",), found.data_init
+    assert found.setup[0][-3:] == ("flask", "commands", "createtables")
+    grouped = {
+        **files,
+        "api/app.py": app.replace(b"__name__)\n\n\nclass", b"__name__, cli_group=None)\n\n\nclass"),
+    }
+    assert detect(grouped).setup[0][-2:] == ("flask", "createtables")
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, {p: t.decode() for p, t in files.items()})
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/quotes")).json() == {"quotes": 0}
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 async def test_models_imported_only_by_the_main_blocks_routes_get_their_tables(
     builder_service: Service,
 ) -> None:
