@@ -415,6 +415,10 @@ class NameRule:
 
 
 _ANY_NAME = re.compile("")
+_OWN_HOST = re.compile(
+    r"^(?:SERVER|APP|APPLICATION|HTTP|WEB|LISTEN|BIND|NODE|EXPRESS|FASTIFY|KOA|HONO)_"
+    r"(?:HOST|HOSTNAME|ADDRESS|ADDR|IP)$"
+)
 
 
 def _is_bool(kind: str) -> bool:
@@ -520,6 +524,10 @@ def _own_host(upper: str, kind: str) -> str | None:
 # applies deciding; none: the value cannot be guessed (another service's host …).
 NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_ALGORITHM, "a JWT's signing algorithm", lambda upper, kind: "HS256"),
+    # The address the app's own server binds (UsgMathe's study-fastify-products-crud:
+    # ``SERVER_HOST: z.string().ip()`` for ``app.listen({ host })``, a stand-in "Invalid
+    # ip"): every interface of its sandbox, as a container's app binds.
+    NameRule(_OWN_HOST, "the address its own server binds", lambda upper, kind: "0.0.0.0"),
     # Django's mail backend read without a default: its console backend, which sends
     # nothing (each mail is written to the app's output); the SMTP settings beside it
     # are then never read (:func:`_unread_by_the_console`).

@@ -3551,3 +3551,22 @@ def test_a_schemas_variable_is_postgresqls_public_schema_and_mysqls_database() -
     provided = mysql_environment(MysqlWanted())
     found = config_defaults(files, "package.json", {}, provided)
     assert found.values["DATABASE_SCHEMA"] == provided["DB_NAME"]
+
+
+def test_the_address_its_own_server_binds_is_every_interface() -> None:
+    """UsgMathe's study-fastify-products-crud requires ``SERVER_HOST: z.string().ip()``
+    for ``app.listen({ host: env.SERVER_HOST })``, no example: given a stand-in, "Invalid
+    ip", and it never listened. Its own server's address is ``0.0.0.0``; another
+    service's host is not guessed."""
+    env = b"""import { z } from "zod";
+const envSchema = z.object({
+  SERVER_HOST: z.string().ip(),
+  SERVER_PORT: z.coerce.number(),
+});
+export const env = envSchema.parse(process.env);
+"""
+    files = {"package.json": b"{}", "src/env.ts": env}
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["SERVER_HOST"] == "0.0.0.0" and "SERVER_HOST" not in found.missing
+    assert throwaway_value("APP_HOST") == "0.0.0.0"
+    assert throwaway_value("DB_HOST") is None and throwaway_value("API_HOST") is None
