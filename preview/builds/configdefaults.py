@@ -110,6 +110,7 @@ from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
 from ..apps.detect import manage_settings_module, settings_package_module
 from ..apps.node.envreads import (
+    IP_ADDRESS,
     database_option_reads,
     described_variables,
     node_config_env,
@@ -415,7 +416,7 @@ class NameRule:
 
 
 _ANY_NAME = re.compile("")
-_OWN_HOST = re.compile(
+_BIND_ADDRESS = re.compile(
     r"^(?:SERVER|APP|APPLICATION|HTTP|WEB|LISTEN|BIND|NODE|EXPRESS|FASTIFY|KOA|HONO)_"
     r"(?:HOST|HOSTNAME|ADDRESS|ADDR|IP)$"
 )
@@ -524,10 +525,15 @@ def _own_host(upper: str, kind: str) -> str | None:
 # applies deciding; none: the value cannot be guessed (another service's host …).
 NAME_RULES: tuple[NameRule, ...] = (
     NameRule(_ALGORITHM, "a JWT's signing algorithm", lambda upper, kind: "HS256"),
-    # The address the app's own server binds (UsgMathe's study-fastify-products-crud:
+    # An IP address its schema asks for (UsgMathe's study-fastify-products-crud:
     # ``SERVER_HOST: z.string().ip()`` for ``app.listen({ host })``, a stand-in "Invalid
-    # ip"): every interface of its sandbox, as a container's app binds.
-    NameRule(_OWN_HOST, "the address its own server binds", lambda upper, kind: "0.0.0.0"),
+    # ip"): its own server's address to bind is every interface, as a container's app binds.
+    NameRule(
+        _ANY_NAME,
+        "an IP address, by its schema (its own server's to bind: every interface)",
+        lambda upper, kind: "0.0.0.0" if _BIND_ADDRESS.match(upper) else "127.0.0.1",
+        kinds=lambda kind: kind == IP_ADDRESS,
+    ),
     # Django's mail backend read without a default: its console backend, which sends
     # nothing (each mail is written to the app's output); the SMTP settings beside it
     # are then never read (:func:`_unread_by_the_console`).

@@ -3556,8 +3556,8 @@ def test_a_schemas_variable_is_postgresqls_public_schema_and_mysqls_database() -
 def test_the_address_its_own_server_binds_is_every_interface() -> None:
     """UsgMathe's study-fastify-products-crud requires ``SERVER_HOST: z.string().ip()``
     for ``app.listen({ host: env.SERVER_HOST })``, no example: given a stand-in, "Invalid
-    ip", and it never listened. Its own server's address is ``0.0.0.0``; another
-    service's host is not guessed."""
+    ip", and it never listened. An IP address its schema asks for is one: its own
+    server's ``0.0.0.0``, another's the loopback; a name alone says neither."""
     env = b"""import { z } from "zod";
 const envSchema = z.object({
   SERVER_HOST: z.string().ip(),
@@ -3568,5 +3568,6 @@ export const env = envSchema.parse(process.env);
     files = {"package.json": b"{}", "src/env.ts": env}
     found = config_defaults(files, "package.json", {}, {"PORT"})
     assert found.values["SERVER_HOST"] == "0.0.0.0" and "SERVER_HOST" not in found.missing
-    assert throwaway_value("APP_HOST") == "0.0.0.0"
-    assert throwaway_value("DB_HOST") is None and throwaway_value("API_HOST") is None
+    assert throwaway_value("APP_HOST", "ip") == "0.0.0.0"
+    assert throwaway_value("REDIS_HOST", "ip") == "127.0.0.1"
+    assert throwaway_value("SERVER_HOST") is None  # untyped: not known to be its bind address

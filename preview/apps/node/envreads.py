@@ -35,6 +35,7 @@ from typing import Any
 from .fallbacks import uncommented
 
 __all__ = [
+    "IP_ADDRESS",
     "database_option_reads",
     "described_variables",
     "node_config_env",
@@ -67,6 +68,8 @@ _VALIDATOR = re.compile(
 # The kinds a validator declares that a throwaway value must match (a number, a switch:
 # Uzair-Organization's express-objection requires JWT_IGNORE_EXPIRATION: Joi.boolean()).
 _KINDS = {"num": "int", "port": "int", "number": "int", "boolean": "bool", "bool": "bool"}
+IP_ADDRESS = "ip"  # the kind of a variable a schema takes an IP address for (zod's .ip())
+_ZOD_IP = re.compile(r"\.\s*ip\s*\(")
 # configService.getOrThrow<string>('X'), configService.get('X', 'fallback')
 # (or an enum's member naming it, group 4: ``config.get(Configuration.DB_TYPE)``)
 _CONFIG_READ = re.compile(
@@ -228,7 +231,8 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                 if _ZOD_OPTIONAL.search(chain):
                     read.setdefault(name)
                 else:
-                    required.setdefault(name, _KINDS.get(kind, ""))
+                    kind = IP_ADDRESS if _ZOD_IP.search(chain) else _KINDS.get(kind, "")
+                    required.setdefault(name, kind)
         for name, kind in _json_schema_required(text).items():
             required.setdefault(name, kind)
         if "dotenv" in text:
