@@ -63,7 +63,7 @@ from .createall import (
     table_script_step,
     tortoise_tables_step,
 )
-from .pyapp import FoundApp, parse_module, python_files
+from .pyapp import ROOT_PACKAGE, FoundApp, parse_module, python_files
 
 __all__ = [
     "OWN_INIT",
@@ -271,7 +271,9 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if flask_migrations(files, migrations):
         target = flask_target(migrating_app(files, app), parent, files)
         if target is not None:
-            flask = ("{python}", "-m", "flask", "db", "upgrade", "heads")
+            named = target.startswith(f"{ROOT_PACKAGE}.") and "__init__.py" in files
+            cli = ("{python}", "-c", _FLASK_CLI_AS_NAMED) if named else ("{python}", "-m", "flask")
+            flask = (*cli, "db", "upgrade", "heads")
             heads = alembic_heads_longest_first(files, migrations)
             upgrade = ("{python}", "-c", _FLASK_EACH_HEAD, *heads) if len(heads) > 1 else flask
             argv = ("env", f"FLASK_APP={target}", *upgrade)
@@ -281,7 +283,7 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
                 # flask-smorest-api: add_column('description') to items): its models'
                 # tables made instead, its history stamped at its heads.
                 made = ("env", f"FLASK_APP={target}", "{python}", "-c", CREATE_ALL)
-                stamp = ("env", f"FLASK_APP={target}", *flask[:4], "stamp", "heads")
+                stamp = ("env", f"FLASK_APP={target}", *cli, "db", "stamp", "heads")
                 what = f"Flask-SQLAlchemy's create_all() ({migrations}/'s first revision alters "
                 what += "tables no revision creates)"
                 return [DataStep(made, parent, what), DataStep(stamp, parent, "Flask-Migrate")]
@@ -302,6 +304,17 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
         return [DataStep(("sh", "-c", on_path, "sh", *argv), migrations, f"Alembic ({ini})")]
     argv = alembic_upgrade(files, parent, _rel(ini, parent))
     return [DataStep(argv, parent, f"Alembic ({ini})")]
+
+
+# Flask's CLI with FLASK_APP read as the module it names: Flask walks up from a dotted
+# name as from a file while the folders hold an __init__.py, so a root package's module
+# served as uploaded_app.app (pyapp.ROOT_PACKAGE) was "preview_….uploaded_app.app":
+# "Could not import", then "No such command 'db'" (hasankhaan107's Basic-Flask-CRUD).
+_FLASK_CLI_AS_NAMED = """\
+import flask.cli as cli
+cli.prepare_import = lambda path: path  # FLASK_APP: a module's dotted name
+cli.main()
+"""
 
 
 # What brings Alembic (itself, or a package depending on it), named anywhere in a file

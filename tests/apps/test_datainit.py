@@ -192,6 +192,25 @@ async def test_flask_migrate_is_upgraded(builder_service: Service) -> None:
         assert any("flask db upgrade" in m for m in messages(events, "system"))
 
 
+async def test_flask_migrate_runs_for_a_root_packages_module(builder_service: Service) -> None:
+    """hasankhaan107's Basic-Flask-CRUD: its root's ``__init__.py`` makes the app's factory
+    and ``app.py`` does ``from . import create_app``, served as ``uploaded_app.app``; Flask's
+    CLI walked up from that dotted name through the root's ``__init__.py`` ("Could not
+    import 'preview_….uploaded_app.app'", then "No such command 'db'"). The CLI reads it
+    as the module it names, and the history runs."""
+    files = {path.removeprefix("blog/"): text for path, text in app_files("flask_migrate").items()}
+    files["app.py"] = "from . import create_app\n\napp = create_app()\n"
+    found = detect({p: t.encode() for p, t in files.items()})
+    assert found.argv[-1] == "uploaded_app.app:app", found.argv
+    assert "prepare_import" in found.setup[0][4], found.setup
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await _proxied(builder_service, body, "/posts")
+        assert answer["statusCode"] == 200 and answer["data"] == ["migrated"], answer
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_flask_migrate_history_altering_tables_nothing_creates_gets_its_models(
     builder_service: Service,
 ) -> None:
