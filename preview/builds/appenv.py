@@ -89,14 +89,7 @@ from ..apps.imports import own_folder_names, source_roots
 from ..apps.node.envreads import database_option_reads, node_env_reads, unset_for_strings
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
-from ..apps.written.managerready import (
-    MANAGER_READY_NAME,
-    MANAGER_READY_PRELOAD,
-    PLAIN_HTTP_NAME,
-    PLAIN_HTTP_PRELOAD,
-    serves_https,
-    tells_manager,
-)
+from ..apps.written.managerready import NODE_PRELOADS
 from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
@@ -325,10 +318,7 @@ def app_environment(
         # process.send("ready") for pm2's wait_ready, with no manager here (no IPC channel:
         # "process.send is not a function"); an HTTPS server of its own, which the proxy
         # and the readiness probe do not speak: apps.written.managerready.
-        for wanted, name, text in (
-            (tells_manager, MANAGER_READY_NAME, MANAGER_READY_PRELOAD),
-            (serves_https, PLAIN_HTTP_NAME, PLAIN_HTTP_PRELOAD),
-        ):
+        for wanted, name, text in NODE_PRELOADS:
             if wanted(spec.files):
                 preload = app_dir / name
                 if not preload.is_file() or preload.read_text() != text:

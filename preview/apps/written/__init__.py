@@ -38,6 +38,7 @@ from .logfiles import log_files
 from .managerready import (
     MANAGER_READY_NAME,
     MANAGER_READY_PRELOAD,
+    NODE_PRELOADS,
     PLAIN_HTTP_NAME,
     PLAIN_HTTP_PRELOAD,
     serves_https,
@@ -67,6 +68,7 @@ __all__ = [
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
+    "NODE_PRELOADS",
     "OWN_NAMES_DIR",
     "PLAIN_HTTP_NAME",
     "PLAIN_HTTP_PRELOAD",

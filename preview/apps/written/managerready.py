@@ -24,10 +24,12 @@ preload making ``https.createServer`` the plain ``http.createServer`` of the sam
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 __all__ = [
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
+    "NODE_PRELOADS",
     "PLAIN_HTTP_NAME",
     "PLAIN_HTTP_PRELOAD",
     "serves_https",
@@ -90,3 +92,10 @@ def serves_https(files: dict[str, bytes]) -> bool:
         for path, data in files.items()
         if path.endswith(_SOURCE) and not _NOT_THE_APP.search(path.encode()) and len(data) < 1 << 20
     )
+
+
+# Each preload: (whether the upload needs it, its file's name in the app's directory, its text).
+NODE_PRELOADS: tuple[tuple[Callable[[dict[str, bytes]], bool], str, str], ...] = (
+    (tells_manager, MANAGER_READY_NAME, MANAGER_READY_PRELOAD),
+    (serves_https, PLAIN_HTTP_NAME, PLAIN_HTTP_PRELOAD),
+)
