@@ -1118,12 +1118,12 @@ async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
     """lupusmagist's Basic-Flask-with-auth loads ``settings.DevConfig``; its init.sh (its
     README's set-up) writes ``settings.py`` with ``cat <<EOF > settings.py``, the file
     .gitignored: "import_string() failed for 'settings'". The file is written as the
-    script writes it (nothing runs); one the shell would expand, or the code never names,
-    is not."""
+    script writes it, its variables as the shell expands them (nothing runs); one holding
+    a command's output, or one the code never names, is not."""
     init = (
         "#!/bin/sh\npip install -r requirements.txt\n"
         "if [ ! -f settings.py ]; then\n    cat <<EOF > settings.py\n"
-        "class DevConfig:\n    GREETING = 'from init.sh'\nEOF\nfi\n"
+        "class DevConfig:\n    GREETING = 'from init.sh'  # `quoted` in a comment\nEOF\nfi\n"
     )
     main = (
         "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n"
@@ -1136,10 +1136,16 @@ async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
     files["main.py"] = main
     encoded = {p: t.encode() for p, t in files.items()}
     assert scripted_files(encoded) == {
-        "settings.py": ("init.sh", b"class DevConfig:\n    GREETING = 'from init.sh'\n")
+        "settings.py": (
+            "init.sh",
+            b"class DevConfig:\n    GREETING = 'from init.sh'  # `quoted` in a comment\n",
+        )
     }
-    expanded = {**encoded, "init.sh": init.replace("'from init.sh'", "'$HOME'").encode()}
-    assert scripted_files(expanded) == {}
+    command = {**encoded, "init.sh": init.replace("'from init.sh'", "'$(whoami)'").encode()}
+    assert scripted_files(command) == {}
+    variable = init.replace("'from init.sh'", "'from $WHO$UNSET'").replace("pip", "WHO=init\npip")
+    written = scripted_files({**encoded, "init.sh": variable.encode()})
+    assert b"'from init'" in written["settings.py"][1]
     unnamed = {**encoded, "main.py": main.replace("settings.%s", "config.%s").encode()}
     assert scripted_files(unnamed) == {}
     with trio.fail_after(BUILD_WAIT):

@@ -27,7 +27,9 @@ And a file a shell script of the upload writes itself from a here-document (``ca
 > settings.py``, its README's set-up step), which the upload lacks and its code names:
 lupusmagist's Basic-Flask-with-auth loads ``settings.DevConfig`` from the ``settings.py``
 its ``init.sh`` writes, the file .gitignored (``import_string() failed for 'settings'``).
-The text is written as the script would write it (:func:`scripted_files`); nothing runs.
+The text is written as the script would write it, its variables expanded as the shell
+would (one the script assigns, else empty), where it runs no command for it
+(:func:`scripted_files`); nothing runs.
 """
 
 from __future__ import annotations
@@ -368,6 +370,23 @@ _HEREDOC = re.compile(
 )
 
 
+# A command an unquoted here-document's shell runs for its output; in a comment of the
+# file it writes (``# Prompt for `retype password` in:``) it changes nothing the app reads.
+_COMMAND = re.compile(r"\$\(|`")
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|([A-Za-z_]\w*))")
+
+
+def _expanded(body: str, before: str) -> str:
+    """An unquoted here-document's ``body`` as its shell writes it: each ``$NAME`` the
+    script's own assignment before it (``NAME=value``, its last), else empty, as an unset
+    variable is (``'\x8e$r\xfe'`` in a SECRET_KEY: ``'\x8e\xfe'``)."""
+    assigned = {
+        m.group(1): m.group(2).strip("\"'")
+        for m in re.finditer(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=(\S*)", before, re.MULTILINE)
+    }
+    return _VARIABLE.sub(lambda m: assigned.get(m.group(1) or m.group(2), ""), body)
+
+
 def scripted_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
     """{the upload's path of a file a shell script writes from a here-document and the
     upload lacks: (the script, its text)} (module doc), where the app's code names it
@@ -394,7 +413,9 @@ def scripted_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
                 continue
             body = text[match.end() : closing.start()]
             quoted = re.search(rf"""<<-?\s*["']{re.escape(delimiter)}""", match.group(0))
-            if quoted is None and re.search(r"\$\w|\$\{|\$\(|`", body):
-                continue  # (the shell would expand what it holds: not the text as written)
+            if quoted is None:
+                if any(_COMMAND.search(line.split("#", 1)[0]) for line in body.splitlines()):
+                    continue  # (a command's output in it: not the text as written)
+                body = _expanded(body, text[: match.start()])
             found[target] = (script, body.encode())
     return found
