@@ -111,6 +111,12 @@ def test_a_rule_reads_its_motivating_line(rule: LineRule) -> None:
 # the value given: "secret" for a random one of 32 characters or more).
 MOTIVATING_VARIABLES = {
     "a JWT's signing algorithm": ("testdriven's fastapi-jwt", "algorithm", "", "HS256"),
+    "an IP address, by its schema (its own server's to bind: every interface)": (
+        "UsgMathe's study-fastify-products-crud",
+        "SERVER_HOST",
+        "ip",
+        "0.0.0.0",
+    ),
     "Django's mail backend": (
         "suwasghale's drf-api",
         "EMAIL_BACKEND",

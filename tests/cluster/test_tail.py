@@ -35,7 +35,13 @@ from preview.cluster.tail import write_tail
 from preview.logs import Event, LogBroadcast
 
 from ..conftest import SERVER_COMMAND, auth, server_app
-from ..mounts import PREVIEW_TMPFS, mounted_under, namespace_of, processes_in_namespace
+from ..mounts import (
+    PREVIEW_TMPFS,
+    boot_ticks,
+    mounted_under,
+    namespace_of,
+    processes_in_namespace,
+)
 from ..outages import PostgresOutage, own_postgres_server, reaped, throwaway_postgres
 from .nodes import PG_ENV, Node, free_port, fresh_database, running_node
 
@@ -444,6 +450,9 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                     else:
                         await _kill_tree(a.process.pid)
                     killed_at = utcnow()  # naive UTC, as the database's times
+                    # (a process of its namespace started by then: after it, its inode may
+                    # be another namespace's, the kernel reusing it)
+                    known = boot_ticks()
                     await a.process.wait()
                     # Each reads what it missed from B first: on a loaded machine (load 15+
                     # on 2 cores) 40 of them took over 30 s. The claim is the row's time.
@@ -463,9 +472,9 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                         await trio.sleep(0.05)  # other processes' state: polled
                 # Then its namespace, with any process it started after ``tree`` was read.
                 with trio.move_on_after(10):
-                    while mounting and processes_in_namespace(namespace):  # noqa: ASYNC110
+                    while mounting and processes_in_namespace(namespace, started_by=known):  # noqa: ASYNC110
                         await trio.sleep(0.05)  # other processes' state: polled
-                left = processes_in_namespace(namespace) if mounting else []
+                left = processes_in_namespace(namespace, started_by=known) if mounting else []
                 assert not left, (folders, left)
                 # The row said failed before the tail's end, which the subscribers got.
                 status = await b.status(gid)

@@ -21,7 +21,7 @@ from preview.sandbox.appdir import (
 )
 
 from ..launching import app_files
-from ..mounts import mounted_under, namespace_of, processes_in_namespace
+from ..mounts import boot_ticks, mounted_under, namespace_of, processes_in_namespace
 
 
 def test_a_script_the_app_runs_as_a_program_is_written_executable(tmp_path: Path) -> None:
@@ -57,9 +57,10 @@ time.sleep(600)
 """
 
 
-def _killed_service(folder: Path, how: str) -> tuple[str, bool, int]:
-    """The service's first line, whether the host saw its mount while it ran, and its
-    namespace's inode; it is killed (SIGKILL) and reaped before this returns."""
+def _killed_service(folder: Path, how: str) -> tuple[str, bool, int, int]:
+    """The service's first line, whether the host saw its mount while it ran, its
+    namespace's inode and when it was known to be there (:func:`boot_ticks`); it is
+    killed (SIGKILL) and reaped before this returns."""
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVICE, str(folder), how], stdout=subprocess.PIPE, text=True
     )
@@ -69,10 +70,11 @@ def _killed_service(folder: Path, how: str) -> tuple[str, bool, int]:
         assert mounted_under(process.pid, folder) == [str(folder)], said
         seen_by_host = bool(mounted_under("self", folder))
         inode = namespace_of(process.pid)
+        known = boot_ticks()
     finally:
         process.kill()
         process.wait(timeout=60)
-    return said, seen_by_host, inode
+    return said, seen_by_host, inode, known
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
@@ -82,14 +84,15 @@ def test_a_killed_services_tmpfs_folders_end_with_it(tmp_path: Path) -> None:
     namespace of its own, which ended with its last process. The control: a service
     that stayed in the host's namespace leaves its tmpfs mounted there."""
     own = tmp_path / "own"
-    said, seen_by_host, namespace = _killed_service(own, "own")
+    said, seen_by_host, namespace, known = _killed_service(own, "own")
     assert said == "moved"
     assert not seen_by_host  # its mounts never reached the host
-    assert not processes_in_namespace(namespace)  # the kernel ended it, and its tmpfs
+    # The kernel ended it, and its tmpfs: none of its processes is left.
+    assert not processes_in_namespace(namespace, started_by=known)
     assert not mounted_under("self", own)
 
     host = tmp_path / "host"
-    said, seen_by_host, namespace = _killed_service(host, "host")
+    said, seen_by_host, namespace, _ = _killed_service(host, "host")
     try:
         assert said == "host" and seen_by_host
         assert namespace == namespace_of("self")
