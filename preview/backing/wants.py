@@ -38,6 +38,7 @@ from ..apps.configvars import (
     template_url,
 )
 from ..apps.depspec import dependency_text
+from ..apps.node.envreads import node_sources
 from ..discovery.pyast import uncommented
 from ..generations import loads_bounded
 from .wanted import TEST_FILES as _TESTS
@@ -845,22 +846,18 @@ def _sqlite_engine(files: dict[str, bytes]) -> str | None:
 def _libsql_alone(files: dict[str, bytes]) -> bool:
     """Whether the app's own Node modules import libSQL's client (or Drizzle's libsql
     driver) and none a PostgreSQL driver."""
-    sources = [
-        data
-        for path, data in files.items()
-        if path.endswith(_JS_SOURCE) and "node_modules/" not in path and not _TESTS.search(path)
-    ]
-    return any(_IMPORTS_LIBSQL.search(d) for d in sources) and not any(
-        _IMPORTS_PG.search(d) for d in sources
+    sources = [text for _, text in node_sources(files)]
+    return any(_IMPORTS_LIBSQL.search(t) for t in sources) and not any(
+        _IMPORTS_PG.search(t) for t in sources
     )
 
 
 _IMPORTS_LIBSQL = re.compile(
-    rb"""(?:from\s+|require\(\s*)["'](?:@libsql/client|drizzle-orm/libsql)"""
+    r"""(?:from\s+|require\(\s*)["'](?:@libsql/client|drizzle-orm/libsql)"""
 )
 _IMPORTS_PG = re.compile(
-    rb"""(?:from\s+|require\(\s*)["'](?:pg|postgres|pg-promise|@neondatabase/serverless"""
-    rb"""|drizzle-orm/(?:node-postgres|postgres-js|neon-http|neon-serverless))["']"""
+    r"""(?:from\s+|require\(\s*)["'](?:pg|postgres|pg-promise|@neondatabase/serverless"""
+    r"""|drizzle-orm/(?:node-postgres|postgres-js|neon-http|neon-serverless))["']"""
 )
 
 

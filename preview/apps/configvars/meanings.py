@@ -277,6 +277,9 @@ def names_another_store(name: str) -> bool:
     return bool(_OTHER_STORES & {w for w in name.upper().split("_") if w})
 
 
+_CONNECTION = ("CONNECTION", "CONN")
+
+
 def meaning(name: str, kind: str = "") -> Meaning | None:
     """What the variable ``name`` is, from its name (module doc), and from ``kind``, the
     type a settings class declares it with where one does (``PostgresDsn``: that
@@ -302,15 +305,7 @@ def meaning(name: str, kind: str = "") -> Meaning | None:
         words = _unglued(words[0])
     if len(words) > 2 and words[-1] in _DEVELOPMENT:
         words = words[:-1]  # DB_DIALECT_DEV: the development database's, which a preview is
-    if (
-        len(words) > 2
-        and words[-1] in ("STRING", "URL", "URI")
-        and words[-2]
-        in (
-            "CONNECTION",
-            "CONN",
-        )
-    ):
+    if len(words) > 2 and words[-1] in ("STRING", "URL", "URI") and words[-2] in _CONNECTION:
         # A connection string is its URL (s4imu's Flask-Jobs: db_connection_string, needed),
         # and so is a connection's URL (TURSO_CONNECTION_URL).
         words = [*words[:-2], "URL"]

@@ -316,7 +316,7 @@ def node_start(
 
 
 # The scripts that start the app, by their conventional names.
-_STARTING_SCRIPTS = ("start", "start:prod", "start:dev", "prod", "serve", "server", "dev")
+_STARTING_SCRIPTS = ("start", "start:prod", "prod", "serve", "server", *DEV_SCRIPTS)
 _RUNS_START = re.compile(r"(?:npm|yarn|pnpm)\s+(?:run\s+)?start(?::[\w-]+)?")
 
 

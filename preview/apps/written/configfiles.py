@@ -392,7 +392,13 @@ def scripted_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
     upload lacks: (the script, its text)} (module doc), where the app's code names it
     (a module of that name imported or loaded, a file of that name opened). A path with
     a variable or outside the upload is none."""
-    scripts = {p: d for p, d in files.items() if p.endswith(".sh") and len(d) < 256_000}
+    scripts = {
+        p: d
+        for p, d in files.items()
+        if p.endswith(".sh") and len(d) < 256_000 and b"<<" in d and b"cat" in d
+    }
+    if not scripts:  # (most uploads: the code is not read at all)
+        return {}
     code = b"\n".join(d for p, d in files.items() if p.endswith((".py", ".js", ".ts")))
     found: dict[str, tuple[str, bytes]] = {}
     for script, data in sorted(scripts.items()):
