@@ -1146,6 +1146,9 @@ async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
     variable = init.replace("'from init.sh'", "'from $WHO$UNSET'").replace("pip", "WHO=init\npip")
     written = scripted_files({**encoded, "init.sh": variable.encode()})
     assert b"'from init'" in written["settings.py"][1]
+    tabbed = init.replace("cat <<EOF", "cat <<-EOF").replace("class DevConfig", "\tclass DevConfig")
+    written = scripted_files({**encoded, "init.sh": tabbed.encode()})
+    assert written["settings.py"][1].startswith(b"class DevConfig:\n")  # <<- strips tabs
     unnamed = {**encoded, "main.py": main.replace("settings.%s", "config.%s").encode()}
     assert scripted_files(unnamed) == {}
     with trio.fail_after(BUILD_WAIT):

@@ -418,6 +418,8 @@ def scripted_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
             if closing is None:
                 continue
             body = text[match.end() : closing.start()]
+            if "<<-" in match.group(0):  # (its lines' leading tabs, which the shell strips)
+                body = re.sub(r"^\t+", "", body, flags=re.MULTILINE)
             quoted = re.search(rf"""<<-?\s*["']{re.escape(delimiter)}""", match.group(0))
             if quoted is None:
                 if any(_COMMAND.search(line.split("#", 1)[0]) for line in body.splitlines()):
