@@ -334,9 +334,15 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 def _create_all_functions(nodes: Sequence[ast.stmt]) -> dict[str, bool]:
     """{name: whether it is decorated} of the functions and methods among ``nodes`` whose
-    body calls ``create_all()``."""
+    body calls ``create_all()``. A decorator that is a plain function of the same module
+    is a wrapper, not a framework's hook: erikborella's simple-flask-chat-api wraps its
+    ``migrate()`` (``drop_all``, ``create_all``) in its own ``@with_app_context``, called
+    from db_utils.py's ``__main__`` block alone (``--migrate``): "no such table: room"."""
+    wrappers = {node.name for node in nodes if isinstance(node, _FUNCTIONS)}
     return {
-        node.name: bool(node.decorator_list)
+        node.name: any(
+            not (isinstance(d, ast.Name) and d.id in wrappers) for d in node.decorator_list
+        )
         for statement in nodes
         for node in ast.walk(statement)
         if isinstance(node, _FUNCTIONS) and _calls_create_all(node.body)
@@ -771,6 +777,16 @@ if models and not engines:
                 engine = create_async_engine(dialect + "+" + asynchronous[dialect] + "://" + rest)
             if all(engine.url != e.url for e in engines):
                 engines.append(engine)
+if models and not engines and os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    # No engine made at import: one its script makes as it starts (bmlrb2xh's
+    # simple-flask-backend-api, in its __main__ block), on the private server whose
+    # DATABASE_URL (and DB_* parts) the service gives it.
+    from sqlalchemy import create_engine
+    url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+    try:
+        engines.append(create_engine(url))
+    except Exception:  # its driver not installed: no engine, said below
+        pass
 if not models or not engines:
     sys.exit("its models' tables: " + ("no engine (create_engine) among its modules' names"
              if models else "no model's table among its modules' names"))

@@ -45,7 +45,7 @@ from .imports import (
     setup_requirements,
 )
 from .node.nodedeps import NodeDeps, node_dependencies
-from .plans.declared import declared_starts, dockerfile_installs
+from .plans.declared import README_NAMES, declared_starts, dockerfile_installs
 from .poetry import (
     pipenv_requirements,
     poetry_constraint,
@@ -907,8 +907,9 @@ def _lock_lacks(files: dict[str, bytes], directory: str, lock: str) -> list[str]
 def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:
     """With no dependency file on the app's way: the one its image is built with, in the
     build context of a compose service (``build: docker/api``) or beside a Dockerfile
-    (whose ``COPY requirements.txt`` reads its context), the first that lists a web
-    framework or server (a worker's image lists none). steqa's fastapi-jwt-auth keeps
+    (whose ``COPY requirements.txt`` reads its context), or of one its README installs
+    (:func:`_readme_installed_folders`), the first that lists a web framework or server
+    (a worker's image lists none). steqa's fastapi-jwt-auth keeps
     its code in app/ and its requirements in docker/api/: guessed from the imports,
     alembic was missing (its migrations' folder is named alembic)."""
     contexts: list[str] = []
@@ -923,6 +924,7 @@ def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:
     contexts += sorted(
         posixpath.dirname(p) for p in files if posixpath.basename(p).startswith("Dockerfile")
     )
+    contexts += _readme_installed_folders(files)
     for context in dict.fromkeys(contexts):
         if context == ".." or context.startswith("../"):  # outside the upload
             continue
@@ -930,6 +932,25 @@ def _build_context_dependencies(files: dict[str, bytes]) -> PythonDeps | None:
         if deps.source and deps.names() & _SERVING:
             return deps
     return None
+
+
+# A README's install of a requirements file: ``pip install -r setup/requirements.txt``.
+_README_INSTALL = re.compile(rb"\bpip3?\s+install\s+(?:-[-\w]+\s+)*-r\s+[\"']?([\w./-]+\.txt)")
+
+
+def _readme_installed_folders(files: dict[str, bytes]) -> list[str]:
+    """The folders of the requirements files the README installs (``pip install -r
+    setup/requirements.txt``), where their names are requirements.txt's: bmlrb2xh's
+    simple-flask-backend-api keeps its only dependency file in ``setup/``, which its
+    README installs; guessed from the imports, psycopg2 was left out and every route of
+    its PostgreSQL app failed."""
+    readme = next((files[name] for name in README_NAMES if name in files), b"")
+    folders = []
+    for match in _README_INSTALL.finditer(readme):
+        path = posixpath.normpath(match.group(1).decode())
+        if path in files and not path.startswith("../"):
+            folders.append(posixpath.dirname(path))
+    return folders
 
 
 def _with_dockerfile_installs(

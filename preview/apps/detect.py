@@ -43,10 +43,12 @@ from .node.devscript import BIN_FIRST_ON_PATH
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
 from .node.nodeapp import BUN, TSX, node_hint, node_start, read_package
 from .plans import (
+    IN_FOLDER,
     Plan,
     declared_starts,
     node_plans,
     optional_steps,
+    python_plans,
     readme_app,
     readme_scripts,
     shown,
@@ -101,9 +103,6 @@ _GUNICORN = (
     "{python} -m gunicorn.app.wsgiapp --bind 127.0.0.1:{{port}} --workers 1 "
     f"--threads {GUNICORN_THREADS} {{target}}"
 )
-# A start run in a folder of the upload: ``sh -c … sh <folder> <argv…>`` (arguments added
-# after it, ``--root-path``, still reach the command).
-_IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")
 # A start with a folder of the upload after the others on its import path (``PYTHONPATH``:
 # the service's own entries kept first): ``sh -c … sh <folder> <argv…>``.
 _ALSO_ON_PATH = (
@@ -273,7 +272,8 @@ _MOST_UNPARSABLE = 3
 
 def _with_plans(found: Detection, files: dict[str, bytes]) -> Detection:
     """``found`` with its plans (:mod:`.plans`): its own first, then, for a Node app,
-    the other starts the upload declares."""
+    the other starts the upload declares; for a Python app, its scripts that start its
+    server."""
     steps = found.setup_steps()
     release = 1 if found.setup and found.setup[0][:2] == ("sh", "-c") else 0
     froms = ["Procfile release"] * release if found.framework == "procfile" else []
@@ -290,8 +290,13 @@ def _with_plans(found: Detection, files: dict[str, bytes]) -> Detection:
         tuple(found.notes),
         found.node_tools,
     )
-    plans = node_plans(files, first) if found.language == "node" else (first,)
-    return replace(found, plans=plans, optional=optional)
+    if found.language == "node":
+        plans = node_plans(files, first)
+    else:
+        plans = python_plans(files, first, found.detected_from)
+    found = replace(found, plans=plans, optional=optional)
+    # A script its author runs first where only it sets the app up (.plans.scripts)
+    return found if plans[0] is first else found.with_plan(0)
 
 
 def _origin(found: Detection) -> str:
@@ -585,7 +590,7 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
             target += f" --app-dir {_WHOLE}"
         argv = _split(_UVICORN.format(python="{python}", target=target), *folder)
         if in_folder:  # uvicorn has no --chdir: a shell goes there first
-            argv = (*_IN_FOLDER, *folder, *argv)
+            argv = (*IN_FOLDER, *folder, *argv)
         return Detection(found.framework, argv, found.path, "python", server="uvicorn", asgi=True)
     call = "(" + ", ".join(["{}"] * found.arguments) + ")" if found.factory else ""
     target = f"{found.module}:{found.attr}{call}"
@@ -650,7 +655,7 @@ def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | N
     ):
         return None
     folder, script = posixpath.split(found.path)
-    argv = (*_IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)
+    argv = (*IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)
     note = (
         f"{found.path} starts its own server when imported ({found.attr}.run() outside"
         ' `if __name__ == "__main__"`): run as a script'

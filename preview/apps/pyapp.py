@@ -463,6 +463,7 @@ def import_root(path: str, tree: ast.Module, files: dict[str, bytes]) -> tuple[s
             relative = False
         else:
             break
+    root = _ancestor_package_root(parts, root, _absolute_modules(tree), files)
     if not any(isinstance(n, ast.ImportFrom) and n.level for n in walked(tree)):
         root = _best_resolving(parts, root, imported, files)
     return "/".join(parts[:root]), ".".join(parts[root:])
@@ -575,6 +576,37 @@ def _best_resolving(
         if k != root and (count := resolved(k)) > most:
             best, most = k, count
     return best
+
+
+def _ancestor_package_root(
+    parts: list[str], root: int, imported: set[str], files: dict[str, bytes]
+) -> int:
+    """The parent of the nearest folder on the module's way, above ``root``, that the
+    module imports a module of by its folder's name (``from app.routers.users import …``
+    in ``app/api/app.py``, ``app/routers/users.py`` there), whether or not the folders
+    between have an ``__init__.py``: bmlrb2xh's simple-flask-backend-api, whose ``main.py``
+    imports it as ``app.api.app``; from ``app/api/``, ``app`` was the module itself ("'app'
+    is not a package"). ``root`` where there is none."""
+    for j in range(root - 1, -1, -1):
+        folder = "/".join(parts[: j + 1])
+        for dotted in imported:
+            top, _, rest = dotted.partition(".")
+            inner = rest.split(".")[0]
+            if top == parts[j] and inner and holds_module(files, folder, inner):
+                return j
+    return root
+
+
+def _absolute_modules(tree: ast.Module) -> set[str]:
+    """The dotted modules a module's absolute imports name (``from a.b import c``: ``a.b``;
+    ``import a.b``: ``a.b``)."""
+    names: set[str] = set()
+    for node in walked(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module)
+    return names
 
 
 def _absolute_imports(tree: ast.Module) -> set[str]:

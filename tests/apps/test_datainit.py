@@ -528,6 +528,55 @@ def test_a_script_making_tables_through_its_own_method_runs_from_the_root() -> N
     assert main_only_create_all({**files, "app/databases/postgres.py": hooked}) is None
 
 
+_WRAPPED_MIGRATE = b"""\
+import sys
+from functools import wraps
+
+from app import app, db
+
+
+def with_app_context(f):
+    @wraps(f)
+    def decorated(*args, **kwargs):
+        with app.app_context():
+            f(*args, **kwargs)
+    return decorated
+
+
+@with_app_context
+def migrate():
+    db.drop_all()
+    db.create_all()
+
+
+if __name__ == "__main__":
+    if "--migrate" in sys.argv or "-m" in sys.argv:
+        migrate()
+"""
+
+
+def test_create_all_in_a_function_wrapped_by_its_own_decorator_is_the_scripts_alone() -> None:
+    """erikborella's simple-flask-chat-api: db_utils.py's ``migrate()`` (``drop_all``,
+    ``create_all``), wrapped by the module's own ``@with_app_context``, runs only from its
+    ``__main__`` block (``--migrate``): taken for a framework's hook, nothing made its
+    tables ("no such table: room"). Its create_all() is the step's; a framework's
+    decorator (a CLI command) still makes it the app's own."""
+    app = (
+        b"from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        b"app = Flask(__name__)\ndb = SQLAlchemy(app)\n"
+    )
+    files = {"requirements.txt": b"flask\nflask-sqlalchemy\n", "app.py": app}
+    files["db_utils.py"] = _WRAPPED_MIGRATE
+    assert main_only_create_all(files) == "db_utils.py"
+    found = detect(files)
+    assert found.data_init == (
+        "Flask-SQLAlchemy's create_all() (db_utils.py calls it only under __main__)",
+    )
+    assert found.setup[0][-1] == CREATE_ALL
+    command = _WRAPPED_MIGRATE.replace(b"@with_app_context", b"@app.cli.command()")
+    assert main_only_create_all({**files, "db_utils.py": command}) is None
+
+
 async def test_a_table_script_making_other_tables_runs_after_the_init_command(
     builder_service: Service,
 ) -> None:
@@ -1103,6 +1152,55 @@ async def test_the_models_tables_are_made_on_its_async_engine(tmp_path) -> None:
         with trio.fail_after(30):
             made = await trio.to_thread.run_sync(_has_table, url, table)
         assert made
+    finally:
+        with trio.move_on_after(30) as cleanup:
+            cleanup.shield = True
+            await trio.to_thread.run_sync(_drop_table, url, table)
+
+
+async def test_models_with_no_engine_at_import_get_their_tables_on_the_given_database(
+    tmp_path: Path,
+) -> None:
+    """bmlrb2xh's simple-flask-backend-api makes its engine only in ``main.py``'s
+    ``__main__`` block, from the ``DB_*`` parts the service gives with ``DATABASE_URL``:
+    imported, its modules hold models and no engine. Its tables are made on the
+    PostgreSQL ``DATABASE_URL`` names (the tests' own, a table of this test's name)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set")
+    table = f"users_{uuid.uuid4().hex[:12]}"
+    (tmp_path / "models.py").write_text(
+        "from sqlalchemy import Column, Integer\n"
+        "from sqlalchemy.orm import declarative_base\n\n"
+        "Base = declarative_base()\n\n\n"
+        f"class User(Base):\n    __tablename__ = {table!r}\n"
+        "    id = Column(Integer, primary_key=True)\n"
+    )
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": url}
+    try:
+        with trio.fail_after(60):
+            done = await trio.run_process(
+                [sys.executable, "-c", MODELS_TABLES, "models"],
+                cwd=tmp_path,
+                env=env,
+                capture_stderr=True,
+                check=False,
+            )
+        said = done.stderr.decode()
+        assert done.returncode == 0, said
+        assert f"its models' tables made (nothing in the app makes them): {table}" in said
+        with trio.fail_after(30):
+            assert await trio.to_thread.run_sync(_has_table, url, table)
+        # With no PostgreSQL given, no engine: the step says so.
+        with trio.fail_after(60):
+            alone = await trio.run_process(
+                [sys.executable, "-c", MODELS_TABLES, "models"],
+                cwd=tmp_path,
+                env={"PATH": os.environ["PATH"]},
+                capture_stderr=True,
+                check=False,
+            )
+        assert alone.returncode != 0 and b"no engine" in alone.stderr
     finally:
         with trio.move_on_after(30) as cleanup:
             cleanup.shield = True

@@ -1326,3 +1326,16 @@ def test_a_pipfiles_poetry_caret_is_read_as_poetry_reads_it() -> None:
         "requests",
         "sqlalchemy==1.4.23",
     ), deps.requirements
+
+
+def test_the_requirements_file_its_readme_installs_is_its_dependency_file() -> None:
+    """bmlrb2xh's simple-flask-backend-api keeps its only requirements.txt in ``setup/``,
+    which its README installs (``pip install -r setup/requirements.txt``): guessed from its
+    imports instead, psycopg2 was left out and every route of its PostgreSQL app failed."""
+    files = _bytes("flask_main_script_state")
+    deps = python_dependencies(files, "app/api/app.py")
+    assert deps.source == "setup/requirements.txt"
+    assert deps.requirements == ("Flask>=3.0", "Werkzeug>=3.0")
+    # Named by no README: the imports guessed, as before.
+    del files["README.md"]
+    assert python_dependencies(files, "app/api/app.py").source == ""

@@ -462,6 +462,23 @@ async def test_a_module_bearing_its_folders_name_and_importing_that_package_runs
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_script_setting_its_app_up_in_its_main_block_serves_as_its_author_runs_it(
+    builder_service: Service,
+) -> None:
+    """bmlrb2xh's simple-flask-backend-api's shape: the app made in ``app/api/app.py``,
+    its state (an engine, a session) set in ``main.py``'s ``__main__`` block before
+    ``werkzeug.run_simple``, its requirements in ``setup/``, which its README installs.
+    Run as ``python main.py``: its route answers with what the block set."""
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("flask_main_script_state"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/api/items")
+        assert answer.json() == {"items": [], "greeting": "set up by main.py"}
+        status = await builder_service.status(body["gid"])
+        assert status["runtime"]["plan"]["plans"][0]["command"] == "python main.py"
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 def test_a_package_upload_importing_itself_by_name_is_served_as_that_package() -> None:
     """shahin-0's Flask-Billing-app uploaded as its ``billApp/``: the root's ``__init__.py``
     makes the app and ends ``from billApp import routes``, whose ``from billApp import app``

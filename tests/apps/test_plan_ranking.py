@@ -369,3 +369,46 @@ def test_a_declared_start_installing_its_dependencies_first_starts_only() -> Non
     assert [d.command for d in found] == ["npm install -g nodemon && nodemon x"]
     twice = b'FROM node\nCMD ["sh", "-c", "yarn; yarn install --frozen-lockfile && yarn start"]\n'
     assert [d.command for d in declared_starts({"Dockerfile": twice})] == ["yarn start"]
+
+
+def _script_state_app() -> dict[str, bytes]:
+    return {p: t.encode() for p, t in app_files("flask_main_script_state").items()}
+
+
+def test_a_script_whose_main_block_sets_the_app_up_is_the_first_plan() -> None:
+    """bmlrb2xh's simple-flask-backend-api: ``main.py`` imports the app from
+    ``app/api/app.py`` and, under ``if __name__ == "__main__":``, sets the state its
+    routes read (``state.engine = create_engine(…)``) before ``werkzeug.run_simple``.
+    Served as an object, no route had it: its author's script is the first plan, the
+    object (imported from the root: ``app/api/app.py`` imports ``app.routers``) the next."""
+    files = _script_state_app()
+    found = detect(files)
+    assert found.argv == ("{python}", "main.py") and found.plan == 0
+    assert [plan.command for plan in found.plans] == [
+        "python main.py",
+        "python -m gunicorn.app.wsgiapp --bind 127.0.0.1:{port} --workers 1 --threads 4 "
+        "app.api.app:app",
+    ]
+    assert found.plans[0].origin == (
+        "main.py's __main__ block, which starts its server after setting the app up"
+    )
+    assert any("state.greeting = {'text'" in note for note in found.notes), found.notes
+    # A block that only starts the server: the object first, the script after it.
+    bare = files["main.py"].replace(b"    state.greeting = {'text': 'set up by main.py'}\n", b"")
+    bare = bare.replace(b'    state.greeting = {"text": "set up by main.py"}\n', b"")
+    plain = detect({**files, "main.py": bare})
+    assert plain.argv[-1] == "app.api.app:app"
+    assert [plan.command for plan in plain.plans][1:] == ["python main.py"]
+    assert plain.plans[1].origin == "main.py's __main__ block, which starts its server"
+
+
+def test_the_served_modules_own_bare_main_block_is_no_plan() -> None:
+    # `app.run()` under its own __main__: the very object the first plan serves.
+    app = b"from flask import Flask\napp = Flask(__name__)\n\nif __name__ == '__main__':\n"
+    found = detect({"app.py": app + b"    app.run(debug=True)\n", "requirements.txt": b"flask\n"})
+    assert len(found.plans) == 1
+    # An event loop's run or a CLI's is no server: no plan either.
+    other = b"import asyncio\n\nif __name__ == '__main__':\n    asyncio.run(main())\n"
+    files = {"app.py": app + b"    pass\n", "tool.py": other, "requirements.txt": b"flask\n"}
+    found = detect(files)
+    assert len(found.plans) == 1

@@ -27,7 +27,11 @@ __all__ = [
 # The tables of package.json whose packages npm installs.
 DEPENDENCY_TABLES = ("dependencies", "devDependencies", "optionalDependencies")
 _VERSION = re.compile(r"\d+\.\d+\.\d+[\w.+-]*")  # not link:, file:, a git commit
-_YARN_VERSION = re.compile(r"""^\s+version:?\s+"?([^"\s]+)"?\s*$""")
+# A yarn.lock entry's version: classic's ``version "1.2.3"``, Berry's ``version: 1.2.3``,
+# and npm's own writing of a yarn lockfile (npm 7 and later rewrite one they find beside
+# package.json), its keys quoted: ``"version" "0.4.0"`` (SorielV's simple-nestjs-blog: its
+# class-transformer locked at 0.4.0 was installed at 0.4.1, which lacks ``plainToClass``).
+_YARN_VERSION = re.compile(r"""^\s+"?version"?:?\s+"?([^"\s]+)"?\s*$""")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,203 @@
+"""A Python app's own scripts as its later plans: :func:`python_plans`.
+
+The detection serves a Python app's object with a server of the service's choosing
+(gunicorn, uvicorn), imported as a module: what a deployment does. Its author, though,
+often runs a script (``python main.py``) whose ``if __name__ == "__main__":`` block starts
+the server itself, and that block may do what the app needs before it serves: bmlrb2xh's
+simple-flask-backend-api makes its SQLAlchemy engine and session there and hands them to a
+module of state its routes read (``state.engine = create_engine(…)``) before
+``werkzeug.run_simple``; served as an object, every route of it failed on ``None``. Where
+the first plan does not serve (it exits, never answers, or answers only 5xx at the smoke
+check), such a script is the next plan: run as its author runs it, from the upload's root
+(where its ``from app.api.app import app`` resolves), its own server on whatever port it
+says (the sandbox's other port is found: ``runtime.anyport``).
+
+Where the block gives the running app what it needs in its own process — an attribute or
+an item set (``state.engine = …``, ``app.config["SECRET_KEY"] = …``), an extension or a
+router attached (``db.init_app(app)``, ``app.register_blueprint(…)``) — in a module other
+than the one served, the script is the first plan and the served object the next: nothing
+but running the block gives a server process that state (a step before it runs in a
+process of its own; the served module's own block is run before it serves, by
+``apps.served``' ``main_setup_served``). bmlrb2xh's app, served
+as an object, answered every route 200 with its own "An unknown error occured": no smoke
+check could tell.
+
+Read from the files, never run. A script whose block only starts the server of the very
+module the first plan serves is no plan (it would serve the same object again).
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+
+from ...discovery.pyast import main_blocks, parse_module
+from ..pyapp import python_files
+from .ranked import MOST_PLANS, Plan
+
+__all__ = ["IN_FOLDER", "python_plans", "server_scripts"]
+
+# Calls that start a web server, by the name called: ``app.run(…)``, ``uvicorn.run(…)``,
+# ``socketio.run(app)``, ``werkzeug.run_simple(…)``, waitress's ``serve(app)``.
+_STARTS = frozenset({"run", "run_simple", "serve"})
+# ``<name>.run(…)`` that is no server: an event loop, a subprocess, a test runner, a CLI
+# (Flask-Script's ``manager.run()`` prints its help and exits).
+_NOT_SERVERS = frozenset(
+    {"asyncio", "trio", "anyio", "subprocess", "unittest", "pytest", "manager", "cli", "typer"}
+)
+# What a script is called, its author's likeliest first.
+_SCRIPT_NAMES = ("main.py", "run.py", "app.py", "server.py", "wsgi.py", "application.py")
+# Never an app's start, whatever its block does.
+_NOT_SCRIPTS = frozenset({"manage.py", "setup.py", "seed.py", "seeds.py"})
+# A command run in a folder of the upload: ``sh -c … sh <folder> <argv…>`` (arguments
+# added after it, ``--root-path``, still reach the command).
+IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")
+
+
+def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Plan, ...]:
+    """``first`` and the upload's scripts that start a server (:func:`server_scripts`),
+    each with ``first``'s set-up, the best script first where its block sets the running
+    app up (module doc); ``served`` is the module ``first`` serves (its path)."""
+    plans = [first]
+    for script, sets_up in server_scripts(files):
+        if script == served and not sets_up:
+            continue
+        folder, name = posixpath.split(script)
+        argv = (*IN_FOLDER, folder, "{python}", name) if folder else ("{python}", name)
+        if argv == first.argv:
+            continue
+        origin = f"{script}'s __main__ block, which starts its server"
+        if sets_up:
+            origin += " after setting the app up"
+        state = _state_set(files[script])
+        notes = ()
+        # (the served module's own block is run in its server's process: apps.served)
+        if state is not None and len(plans) == 1 and script != served:
+            notes = (
+                f"{script}'s __main__ block sets the app up before its server starts "
+                f"({state}): run as its author runs it",
+            )
+        plan = Plan(
+            f"python {name}" if not folder else f"cd {folder} && python {name}",
+            origin,
+            argv,
+            first.setup,
+            first.setup_dirs,
+            first.setup_from,
+            first.optional,
+            notes,
+        )
+        if notes:
+            plans.insert(0, plan)
+        else:
+            plans.append(plan)
+    return tuple(plans[:MOST_PLANS])
+
+
+def server_scripts(files: dict[str, bytes]) -> list[tuple[str, bool]]:
+    """(path, whether its block does more than start the server) of every module whose
+    ``__main__`` block starts a web server, best first: those setting the app up before
+    it, then the shallowest, then by their names' likeliness (:data:`_SCRIPT_NAMES`)."""
+    found = []
+    for path in python_files(files):
+        if posixpath.basename(path) in _NOT_SCRIPTS:
+            continue
+        tree = parse_module(files[path])
+        if tree is None:
+            continue
+        for block in main_blocks(tree):
+            if any(_starts_a_server(node) for node in ast.walk(block)):
+                found.append((path, _sets_up(block.body)))
+                break
+    return sorted(found, key=_likeliness)
+
+
+def _likeliness(found: tuple[str, bool]) -> tuple:
+    path, sets_up = found
+    name = posixpath.basename(path)
+    named = _SCRIPT_NAMES.index(name) if name in _SCRIPT_NAMES else len(_SCRIPT_NAMES)
+    return (not sets_up, path.count("/"), named, path)
+
+
+def _starts_a_server(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in ("run_simple", "serve")
+    if not isinstance(func, ast.Attribute) or func.attr not in _STARTS:
+        return False
+    owner = func.value
+    return not (isinstance(owner, ast.Name) and owner.id in _NOT_SERVERS)
+
+
+def _sets_up(body: list[ast.stmt]) -> bool:
+    """Whether a ``__main__`` block does something before its server that the app may
+    need: anything but the server's start, a print, a log line, or a name given a
+    constant or the environment's value (its host, its port)."""
+    for statement in body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            if _starts_a_server(call) or _is_said(call):
+                continue
+            return True
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and _is_setting(statement):
+            continue
+        if isinstance(statement, ast.Pass):
+            continue
+        return True
+    return False
+
+
+# Methods attaching to the app what it serves with: an extension, a router, a setting.
+_ATTACHING = frozenset(
+    {"init_app", "register_blueprint", "include_router", "add_middleware", "mount"}
+    | {"add_url_rule", "add_resource", "update", "setdefault", "from_object", "from_pyfile"}
+)
+
+
+def _state_set(source: bytes) -> str | None:
+    """The first statement of a ``__main__`` block that gives the app state in its own
+    process (module doc), shown as its code, shortened; None where there is none."""
+    tree = parse_module(source)
+    for block in main_blocks(tree) if tree is not None else ():
+        for node in ast.walk(block):
+            if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Attribute | ast.Subscript) for t in targets):
+                    return _shortened(node)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                func = node.value.func
+                if isinstance(func, ast.Attribute) and func.attr in _ATTACHING:
+                    return _shortened(node)
+    return None
+
+
+def _shortened(node: ast.AST) -> str:
+    text = ast.unparse(node).splitlines()[0]
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _is_said(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    return isinstance(func, ast.Attribute) and func.attr in (
+        "info",
+        "debug",
+        "warning",
+        "basicConfig",
+    )
+
+
+def _is_setting(statement: ast.Assign | ast.AnnAssign) -> bool:
+    """``port = int(os.environ.get("PORT", 5000))``, ``host = "0.0.0.0"``: a local name
+    given a constant, or a value read from the environment."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    if not all(isinstance(target, ast.Name) for target in targets):
+        return False
+    value = statement.value
+    if value is None or isinstance(value, ast.Constant):
+        return True
+    text = ast.unparse(value)
+    return "environ" in text or "getenv" in text
