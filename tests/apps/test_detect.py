@@ -479,6 +479,38 @@ async def test_a_script_setting_its_app_up_in_its_main_block_serves_as_its_autho
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_python_start_that_exits_gives_way_to_the_one_its_dockerfile_declares(
+    builder_service: Service,
+) -> None:
+    """The detection's start exits (the app wants a variable its Dockerfile's CMD sets on
+    its command line, in the folder it copies as the app): the start the CMD declares
+    serves, plan 2, said in the status."""
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "src/main.py": (
+            "import os\n\nfrom fastapi import FastAPI\n\n"
+            "if os.environ.get('SERVE_MODE') != 'api':\n"
+            "    raise SystemExit('SERVE_MODE=api is how this image runs it')\n"
+            "app = FastAPI()\n\n\n"
+            "@app.get('/items')\ndef items():\n    return ['served by the CMD']\n"
+        ),
+        "Dockerfile": (
+            "FROM python:3.12\nWORKDIR /code\nCOPY src/ .\n"
+            "CMD SERVE_MODE=api uvicorn main:app --host 0.0.0.0 --port 8000\n"
+        ),
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/items")
+        assert answer.json() == ["served by the CMD"]
+        status = await builder_service.status(body["gid"])
+        plan = status["runtime"]["plan"]
+        assert plan["inForce"] == 2, plan
+        assert plan["plans"][1]["from"] == "the Dockerfile's CMD"
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 def test_a_package_upload_importing_itself_by_name_is_served_as_that_package() -> None:
     """shahin-0's Flask-Billing-app uploaded as its ``billApp/``: the root's ``__init__.py``
     makes the app and ends ``from billApp import routes``, whose ``from billApp import app``

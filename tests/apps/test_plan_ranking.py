@@ -412,3 +412,38 @@ def test_the_served_modules_own_bare_main_block_is_no_plan() -> None:
     files = {"app.py": app + b"    pass\n", "tool.py": other, "requirements.txt": b"flask\n"}
     found = detect(files)
     assert len(found.plans) == 1
+
+
+def test_a_python_apps_declared_starts_are_its_next_plans() -> None:
+    """The Python starts a Dockerfile's CMD and a compose service's command declare are
+    what a deployment runs: each a later plan, run as a Procfile's web line is (one worker,
+    no reloader), the Dockerfile's in the folder it copies as the app; one naming a path
+    of the image's own, or a command that is not Python's, is none."""
+    app = b"from fastapi import FastAPI\napp = FastAPI()\n"
+    files = {
+        "requirements.txt": b"fastapi\nuvicorn\n",
+        "src/main.py": app,
+        "src/server.py": b"from main import app\n",
+        "Dockerfile": (
+            b"FROM python:3.12\nWORKDIR /code\nCOPY src/ .\n"
+            b'CMD ["uvicorn", "server:app", "--host", "0.0.0.0", "--port", "80", "--reload"]\n'
+        ),
+        "docker-compose.yml": (
+            b"services:\n  api:\n    build: .\n"
+            b"    command: gunicorn -w 4 -k uvicorn.workers.UvicornWorker server:app\n"
+        ),
+    }
+    found = detect(files)
+    assert [(plan.command, plan.origin) for plan in found.plans[1:]] == [
+        ("cd src && uvicorn server:app --host 0.0.0.0 --port 80", "the Dockerfile's CMD"),
+        (
+            "gunicorn -w 1 -k uvicorn.workers.UvicornWorker server:app",
+            "docker-compose.yml's service api command",
+        ),
+    ]
+    assert found.plans[1].argv[-3:] == ("sh", "-c", "uvicorn server:app --host 0.0.0.0 --port 80")
+    assert found.plans[1].setup == found.plans[0].setup
+    image = files["Dockerfile"].replace(b'"server:app"', b'"server:app", "--app-dir", "/code"')
+    compose = b"services:\n  api:\n    build: .\n    command: ./start.sh\n"
+    alone = detect({**files, "Dockerfile": image, "docker-compose.yml": compose})
+    assert len(alone.plans) == 1

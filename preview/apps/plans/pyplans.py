@@ -1,4 +1,15 @@
-"""A Python app's own scripts as its later plans: :func:`python_plans`.
+"""A Python app's later plans: the starts its deployment files declare, and its own
+scripts that start its server (:func:`python_plans`).
+
+The starts a Dockerfile's ``CMD``, a compose service's ``command``, render.yaml, fly.toml,
+railway or nixpacks.toml declare (``declared``), where they run Python (``uvicorn
+app.main:app --host 0.0.0.0 --port 8000``, ``python run.py``, ``gunicorn -w 4 wsgi:app``),
+are what a deployment of the app runs: where the detection's own start does not serve,
+each is the next plan, run as the Procfile's web line is (one worker, a factory call
+quoted, ``pipenv run`` and its kin run as what they run, ``--reload`` left out: nothing
+changes under a preview's start), in the folder the Dockerfile copies as the app, on its
+own port (found: ``runtime.anyport``). A command naming a path of the image's own
+(``/app/main.py``) is none: the upload's files are not there.
 
 The detection serves a Python app's object with a server of the service's choosing
 (gunicorn, uvicorn), imported as a module: what a deployment does. Its author, though,
@@ -30,10 +41,18 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 
 from ...discovery.pyast import main_blocks, parse_module
+from ..processes.envrunner import (
+    with_app_required,
+    with_factory_quoted,
+    with_one_worker,
+    without_env_runner,
+)
 from ..pyapp import python_files
-from .ranked import MOST_PLANS, Plan
+from .declared import declared_starts, dockerfile_facts
+from .ranked import MOST_PLANS, Plan, shown
 
 __all__ = ["IN_FOLDER", "python_plans", "server_scripts"]
 
@@ -55,16 +74,20 @@ IN_FOLDER = ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh")
 
 
 def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Plan, ...]:
-    """``first`` and the upload's scripts that start a server (:func:`server_scripts`),
-    each with ``first``'s set-up, the best script first where its block sets the running
-    app up (module doc); ``served`` is the module ``first`` serves (its path)."""
+    """``first``, then the Python starts the upload declares (:func:`declared_python`),
+    then its scripts that start a server (:func:`server_scripts`), each with ``first``'s
+    set-up; a script whose block sets the running app up in a module other than
+    ``served`` (the module ``first`` serves, its path) before them all (module doc)."""
     plans = [first]
+    for plan in declared_python(files, first):
+        if all(plan.argv != p.argv for p in plans):
+            plans.append(plan)
     for script, sets_up in server_scripts(files):
         if script == served and not sets_up:
             continue
         folder, name = posixpath.split(script)
         argv = (*IN_FOLDER, folder, "{python}", name) if folder else ("{python}", name)
-        if argv == first.argv:
+        if any(argv == p.argv for p in plans):
             continue
         origin = f"{script}'s __main__ block, which starts its server"
         if sets_up:
@@ -72,7 +95,7 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
         state = _state_set(files[script])
         notes = ()
         # (the served module's own block is run in its server's process: apps.served)
-        if state is not None and len(plans) == 1 and script != served:
+        if state is not None and plans[0] is first and script != served:
             notes = (
                 f"{script}'s __main__ block sets the app up before its server starts "
                 f"({state}): run as its author runs it",
@@ -92,6 +115,55 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
         else:
             plans.append(plan)
     return tuple(plans[:MOST_PLANS])
+
+
+# A declared command that runs Python: an interpreter, a server, Flask's or FastAPI's CLI.
+_RUNS_PYTHON = re.compile(
+    r"^(?:exec\s+)?(?:\w+=\S*\s+)*(?:python3?(?:\.\d+)?|uvicorn|gunicorn|hypercorn|daphne"
+    r"|waitress-serve|uwsgi|flask\s+run|fastapi\s+(?:run|dev)|pipenv\s+run|poetry\s+run|uv\s+run)\b"
+)
+# A path of the image's own (``/app/main.py``, ``/code/src``): not the upload's.
+_IMAGE_PATH = re.compile(r"(?:^|[\s=:])/(?!dev/null\b)[\w.-]")
+_RELOAD = re.compile(r"\s--reload(?:-dir(?:=|\s+)\S+)?\b")
+
+
+def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
+    """The Python starts the upload's deployment files declare, best first (module doc),
+    none the same as ``first``'s, none naming a path of the image's own."""
+    docker = dockerfile_facts(files)
+    plans = []
+    for declared in declared_starts(files):
+        text = declared.command.strip()
+        if not _RUNS_PYTHON.match(text) or _IMAGE_PATH.search(text):
+            continue
+        line = with_app_required(
+            with_one_worker(with_factory_quoted(without_env_runner(text, files)))
+        )
+        line = _RELOAD.sub("", line)
+        folder = ""
+        if docker is not None and declared.origin == f"the {docker.path}'s CMD":
+            folder = docker.app_folder
+        command = ("sh", "-c", _escaped(line))
+        argv = (*IN_FOLDER, folder, *command) if folder else command
+        if argv == first.argv or shown(first.argv) == line:
+            continue
+        plans.append(
+            Plan(
+                f"cd {folder} && {line}" if folder else line,
+                declared.origin,
+                argv,
+                first.setup,
+                first.setup_dirs,
+                first.setup_from,
+                first.optional,
+            )
+        )
+    return plans
+
+
+def _escaped(text: str) -> str:
+    """``text`` as a command template's word (its braces not a template's)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def server_scripts(files: dict[str, bytes]) -> list[tuple[str, bool]]:
