@@ -7,6 +7,7 @@ import json
 
 from preview.apps.detect import detect
 from preview.apps.plans import declared_starts, dockerfile_facts, readme_scripts
+from preview.apps.plans.pyplans import readme_starts
 from preview.builds import PlanTries
 
 from ..launching import app_files
@@ -447,3 +448,29 @@ def test_a_python_apps_declared_starts_are_its_next_plans() -> None:
     compose = b"services:\n  api:\n    build: .\n    command: ./start.sh\n"
     alone = detect({**files, "Dockerfile": image, "docker-compose.yml": compose})
     assert len(alone.plans) == 1
+
+
+def test_a_python_apps_readme_server_commands_are_plans_after_its_declared_ones() -> None:
+    """A README's server commands (``uvicorn app.main:app --reload`` in a fenced block,
+    ``flask --app app run`` in backquotes) are a human's account of the start: plans after
+    the deployment files', without their reloader; its install steps, its migrations and
+    a word in prose are none."""
+    readme = (
+        b"# Notes API\n\n```bash\npip install -r requirements.txt\npython manage.py migrate\n"
+        b"$ uvicorn app.main:app --reload  # development\n```\n\n"
+        b"Or `flask --app app run --debug`. uvicorn is fast.\n"
+    )
+    starts = readme_starts({"README.md": readme})
+    assert [(d.command, d.origin) for d in starts] == [
+        ("uvicorn app.main:app --reload", "the README.md's run command"),
+        ("flask --app app run --debug", "the README.md's run command"),
+    ]
+    files = {
+        "requirements.txt": b"fastapi\nuvicorn\n",
+        "app/__init__.py": b"",
+        "app/main.py": b"from fastapi import FastAPI\napp = FastAPI()\n",
+        "README.md": readme,
+    }
+    found = detect(files)
+    assert [plan.command for plan in found.plans[1:]] == ["flask --app app run --debug"]
+    assert found.plans[0].argv[-1] == "app.main:app" or "app.main:app" in found.plans[0].command

@@ -9,7 +9,9 @@ each is the next plan, run as the Procfile's web line is (one worker, a factory 
 quoted, ``pipenv run`` and its kin run as what they run, ``--reload`` left out: nothing
 changes under a preview's start), in the folder the Dockerfile copies as the app, on its
 own port (found: ``runtime.anyport``). A command naming a path of the image's own
-(``/app/main.py``) is none: the upload's files are not there.
+(``/app/main.py``) is none: the upload's files are not there. After them, the server
+commands its README runs (``uvicorn app.main:app --reload``, ``flask run``), a human's
+account of the same.
 
 The detection serves a Python app's object with a server of the service's choosing
 (gunicorn, uvicorn), imported as a module: what a deployment does. Its author, though,
@@ -51,10 +53,10 @@ from ..processes.envrunner import (
     without_env_runner,
 )
 from ..pyapp import python_files
-from .declared import declared_starts, dockerfile_facts
+from .declared import README_NAMES, Declared, declared_starts, dockerfile_facts
 from .ranked import MOST_PLANS, Plan, shown
 
-__all__ = ["IN_FOLDER", "python_plans", "server_scripts"]
+__all__ = ["IN_FOLDER", "declared_python", "python_plans", "readme_starts", "server_scripts"]
 
 # Calls that start a web server, by the name called: ``app.run(…)``, ``uvicorn.run(…)``,
 # ``socketio.run(app)``, ``werkzeug.run_simple(…)``, waitress's ``serve(app)``.
@@ -120,19 +122,49 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
 # A declared command that runs Python: an interpreter, a server, Flask's or FastAPI's CLI.
 _RUNS_PYTHON = re.compile(
     r"^(?:exec\s+)?(?:\w+=\S*\s+)*(?:python3?(?:\.\d+)?|uvicorn|gunicorn|hypercorn|daphne"
-    r"|waitress-serve|uwsgi|flask\s+run|fastapi\s+(?:run|dev)|pipenv\s+run|poetry\s+run|uv\s+run)\b"
+    r"|waitress-serve|uwsgi|flask\s+(?:--app\s+\S+\s+)?run|fastapi\s+(?:run|dev)|pipenv\s+run|poetry\s+run|uv\s+run)\b"
 )
 # A path of the image's own (``/app/main.py``, ``/code/src``): not the upload's.
 _IMAGE_PATH = re.compile(r"(?:^|[\s=:])/(?!dev/null\b)[\w.-]")
 _RELOAD = re.compile(r"\s--reload(?:-dir(?:=|\s+)\S+)?\b")
 
 
+# A README's server command, on a line of its own or in backquotes: ``uvicorn app.main:app
+# --reload``, ``flask run``, ``fastapi dev main.py``, ``python manage.py runserver``.
+_README_SERVER = re.compile(
+    r"(?:^|`)[ \t]*(?:\$[ \t]*)?("
+    r"(?:python3?\s+-m\s+)?(?:uvicorn|gunicorn|hypercorn|daphne)\s[^`\n]*?[\w.]+:[\w.]+[^`\n]*"
+    r"|(?:python3?\s+-m\s+)?flask\s+(?:--app\s+\S+\s+)?run\b[^`\n]*"
+    r"|fastapi\s+(?:run|dev)\b[^`\n]*"
+    r"|python3?\s+manage\.py\s+runserver\b[^`\n]*)",
+    re.MULTILINE,
+)
+_COMMENT = re.compile(r"\s+#.*$")
+
+
+def readme_starts(files: dict[str, bytes]) -> list[Declared]:
+    """The server commands the README runs (above), in its order, each once: a human's
+    account of how the app starts, tried as a plan after the deployment files' (the
+    README's install steps, tests and one-off commands are never starts)."""
+    path = next((name for name in README_NAMES if name in files), None)
+    if path is None:
+        return []
+    text = files[path][:200_000].decode("utf-8", "replace")
+    found: dict[str, Declared] = {}
+    for match in _README_SERVER.finditer(text):
+        command = _COMMENT.sub("", match.group(1)).strip().rstrip(".,;:")
+        found.setdefault(command, Declared(command, f"the {path}'s run command"))
+    return list(found.values())
+
+
 def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
-    """The Python starts the upload's deployment files declare, best first (module doc),
-    none the same as ``first``'s, none naming a path of the image's own."""
+    """The Python starts the upload's deployment files declare, then those its README
+    runs, best first (module doc), none the same as ``first``'s, none naming a path of
+    the image's own."""
     docker = dockerfile_facts(files)
     plans = []
-    for declared in declared_starts(files):
+    readme = readme_starts(files)
+    for declared in [*declared_starts(files), *readme]:
         text = declared.command.strip()
         if not _RUNS_PYTHON.match(text) or _IMAGE_PATH.search(text):
             continue
@@ -145,7 +177,11 @@ def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
             folder = docker.app_folder
         command = ("sh", "-c", _escaped(line))
         argv = (*IN_FOLDER, folder, *command) if folder else command
-        if argv == first.argv or shown(first.argv) == line:
+        if argv == first.argv:
+            continue
+        # (a README's account of the detection's own start: ``uvicorn app.main:app``)
+        same = _served_target(shown(first.argv)) == _served_target(line)
+        if same and declared in readme:
             continue
         plans.append(
             Plan(
@@ -159,6 +195,18 @@ def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
             )
         )
     return plans
+
+
+# The app a server command serves: ``module:attr`` (``app.main:app``, ``wsgi:create_app()``).
+_TARGET = re.compile(r"""(?:^|\s)['"]?([\w.]+:[\w.]+(?:\(.*?\))?)['"]?(?=\s|$)""")
+
+
+def _served_target(command: str) -> str | None:
+    """The ``module:attr`` a server command serves, whichever server (a README's ``uvicorn
+    app.main:app --reload`` is the detection's ``python -m uvicorn app.main:app …``);
+    None where it names none."""
+    found = _TARGET.search(command)
+    return found.group(1) if found else command
 
 
 def _escaped(text: str) -> str:
