@@ -122,7 +122,8 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
 # A declared command that runs Python: an interpreter, a server, Flask's or FastAPI's CLI.
 _RUNS_PYTHON = re.compile(
     r"^(?:exec\s+)?(?:\w+=\S*\s+)*(?:python3?(?:\.\d+)?|uvicorn|gunicorn|hypercorn|daphne"
-    r"|waitress-serve|uwsgi|flask\s+(?:--app\s+\S+\s+)?run|fastapi\s+(?:run|dev)|pipenv\s+run|poetry\s+run|uv\s+run)\b"
+    r"|waitress-serve|uwsgi|flask\s+(?:--app\s+\S+\s+)?run|fastapi\s+(?:run|dev)"
+    r"|pipenv\s+run|poetry\s+run|uv\s+run)\b"
 )
 # A path of the image's own (``/app/main.py``, ``/code/src``): not the upload's.
 _IMAGE_PATH = re.compile(r"(?:^|[\s=:])/(?!dev/null\b)[\w.-]")
