@@ -37,8 +37,12 @@ _SETTLED = 1.0
 _FOLLOW = 60.0
 _SAYS_PORT = re.compile(
     r"(?i)(?:listen|running|started|serving|server|ready|http://|https://)"
-    r"[^\n]*?(?:port\s*[:=]?\s*|:)(\d{2,5})\b"
+    r"[^\n]*?(?:port\s*[:=]?\s*|:)(\d{2,5})\b(?!:\d)"
 )
+# A stack trace's frame (``at parserOnIncoming (node:_http_server:1139:12)``, Python's
+# ``File "…", line 12``): its numbers are a line's and a column's, never a port
+# (zivhsiao's koa2-demo was told to listen on $PORT "not 1139").
+_FRAME = re.compile(r"^\s*(?:at\s|File\s\")")
 
 
 _INSPECTOR = re.compile(r"(?i)debugger|inspector|\bwss?://")
@@ -48,6 +52,8 @@ def printed_port(lines: list[str], expected: int) -> tuple[int, str] | None:
     """A port the app said it listens on (``listening on :3000``, ``Uvicorn running on
     http://127.0.0.1:8000``) that is not ``expected``, with the line; the last such."""
     for line in reversed(lines):
+        if _FRAME.match(line):
+            continue
         for match in _SAYS_PORT.finditer(line):
             port = int(match.group(1))
             if port != expected and 0 < port < 65536:

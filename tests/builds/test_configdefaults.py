@@ -2199,6 +2199,29 @@ def test_a_databases_part_given_a_variables_name_is_a_fill_in() -> None:
     assert found.values["APP_MODE"] == "SHADOW_MODE"  # no database's part: the app's
 
 
+def test_a_value_listing_choices_for_its_reader_is_a_fill_in() -> None:
+    """acharyarupak391's ExpressJS-Sequelize: its README's env block gives
+    ``DB_DIALECT=postgres | sql | ...`` (pick one; an example file's here), kept as a
+    value: Sequelize "The dialect postgres | sql | ... is not supported". The served
+    engine's name instead; a value with a bar of its own (``json|text``) is the app's."""
+    example = (
+        b"DB_USER_NAME=your-postgres-username\nDB_HOST=database-host\n"
+        b"DB_DIALECT=postgres | sql | ...\nLOG_FORMAT=json|text\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"sequelize": "^6", "pg": "^8"}}',
+        ".env.example": example,
+        "config.js": b"module.exports = {host: process.env.DB_HOST, "
+        b"dialect: process.env.DB_DIALECT, username: process.env.DB_USER_NAME}\n"
+        b"console.log(process.env.LOG_FORMAT)\n",
+    }
+    url = "postgresql://postgres:postgres@127.0.0.1:5432/app"
+    provided = {**postgres_variables({}, "127.0.0.1", 5432), "DATABASE_URL": url}
+    found = config_defaults(files, "package.json", {}, provided)
+    assert found.values["DB_DIALECT"] == "postgres"
+    assert found.values["LOG_FORMAT"] == "json|text"
+
+
 def test_an_engine_its_env_names_by_a_word_for_any_database_is_the_served_ones() -> None:
     """oleg-freeman's nestjs-social-app: its committed .env gives TypeORM's ``type:
     process.env.DB_TYPE`` the value ``sql``, which names no engine (TypeORM: "Wrong driver:

@@ -164,6 +164,11 @@ def test_printed_port_reads_the_usual_lines() -> None:
     assert printed_port(["Server started on port 5000"], 3012)[0] == 5000
     assert printed_port(["listening on 3012"], 3012) is None
     assert printed_port(["compiled 12 files in 3000 ms"], 3012) is None
+    # A stack trace's line and column (zivhsiao's koa2-demo: "not 1139"), Python's too.
+    frame = "    at parserOnIncoming (node:_http_server:1139:12)"
+    assert printed_port([frame], 3012) is None
+    assert printed_port(['  File "server.py", line 4012, in serve'], 3012) is None
+    assert printed_port(["error in server.js:1200:7 while listening"], 3012) is None
 
 
 SIDE_PORT_ANSWERING = """

@@ -126,7 +126,12 @@ _FILL_IN = re.compile(
     r"|\{\{?\s*[A-Za-z_][\w .-]*\}\}?"
     # a phrase addressed to the reader (grigoriykuzevanov's README: DB_USER="Your postgres
     # user name", SECRET_KEY="Your secret key")
-    r"|(?:your|enter|insert)(?:\s+[\w'-]+){1,6})$",
+    r"|(?:your|enter|insert)(?:\s+[\w'-]+){1,6}"
+    # the choices a reader picks one of (acharyarupak391's ExpressJS-Sequelize's README:
+    # DB_DIALECT=postgres | sql | ..., which Sequelize refused: "The dialect postgres | sql
+    # | ... is not supported"): the service's engine stands in where it gives one
+    r"|[\w.-]+(?:\s+\|\s+(?:[\w.-]+|\.{3}|…)){1,}"
+    r"|[\w.-]+(?:\s*\|\s*[\w.-]+)*\s*\|\s*(?:\.{3}|…))$",
     re.I,
 )
 
