@@ -237,10 +237,16 @@ async def npm_rebuild(
         )
         await _install_beside(run, kept, say)
         await run(RELINK)
-    if dropped := await trio.to_thread.run_sync(_drop_own_builds, path):
+    builds, databases = await trio.to_thread.run_sync(_drop_own_steps, path)
+    if builds:
         await say(
-            f"its {', '.join(dropped)} script builds the app from its sources, which are not "
+            f"its {', '.join(builds)} script builds the app from its sources, which are not "
             "where the environment is made: left to the build's own step"
+        )
+    if databases:
+        await say(
+            f"its {', '.join(databases)} script works on its database, which is not served "
+            "where the environment is made: left to its data's initialisation"
         )
     replaced: set[str] = set()
     left_out: set[str] = set()
@@ -478,29 +484,54 @@ _SOURCE_BUILD = re.compile(
 )
 
 
-def _drop_own_builds(path: Path) -> list[str]:
+# An install script that works on the app's database (``"postinstall": "npm run db-init"``,
+# ``createdb app``, ``sequelize db:migrate``): every part of it such a command, or ``npm run``
+# of a script that is one.
+_DATABASE_STEP = re.compile(
+    r"^\s*(?:npx\s+)?(?:createdb|dropdb|psql|mysql|mysqladmin|sequelize(?:-cli)?\s+db:"
+    r"|knex\s+(?:migrate|seed)|prisma\s+(?:migrate|db)\b|typeorm(?:-ts-node-\w+)?\s+"
+    r"(?:migration|schema))"
+)
+_RUNS_SCRIPT = re.compile(r"^\s*(?:npm|yarn|pnpm)\s+(?:run\s+)?([\w:.-]+)\s*$")
+
+
+def _drop_own_steps(path: Path) -> tuple[list[str], list[str]]:
     """Take out of ``path``'s package.json its own install scripts that build the app from
-    its sources (:data:`_SOURCE_BUILD`): only its package.json and lockfile are where the
-    environment is made, and its build runs as a set-up step in the app's folder
+    its sources (:data:`_SOURCE_BUILD`) or work on its database (:data:`_DATABASE_STEP`):
+    only its package.json and lockfile are where the environment is made, no database is
+    served there, and its build and data initialisation run as steps in the app's folder
     (Ziel-Global's express-typescript-postgresql-boilerplate: ``"postinstall": "tsc"``,
-    which found no tsconfig.json there, printed its help and failed the install). Their
-    names. Blocking."""
+    which found no tsconfig.json there, printed its help and failed the install;
+    yamolatix's challenge-express-sequelize: ``"postinstall": "npm run db-init"``, its
+    ``createdb`` with no server to reach: "connection to server on socket … failed").
+    (the names of those that build, of those that work on the database). Blocking."""
     package = _package(path)
     scripts = package.get("scripts")
     if not isinstance(scripts, dict):
-        return []
-    dropped = [
-        name
-        for name in _INSTALL_SCRIPTS
-        if isinstance(scripts.get(name), str)
-        and scripts[name].strip()
-        and all(_SOURCE_BUILD.match(part) for part in scripts[name].split("&&"))
+        return [], []
+
+    def parts(name: str) -> list[str]:
+        text = scripts.get(name)
+        return [p for p in text.split("&&")] if isinstance(text, str) and text.strip() else []
+
+    def database_step(part: str, depth: int = 0) -> bool:
+        if _DATABASE_STEP.match(part):
+            return True
+        run = _RUNS_SCRIPT.match(part)
+        inner = parts(run.group(1)) if run and depth < 3 else []
+        return bool(inner) and all(database_step(p, depth + 1) for p in inner)
+
+    builds = [n for n in _INSTALL_SCRIPTS if (ps := parts(n)) and all(map(_SOURCE_BUILD.match, ps))]
+    databases = [
+        n
+        for n in _INSTALL_SCRIPTS
+        if n not in builds and (ps := parts(n)) and all(map(database_step, ps))
     ]
-    if dropped:
-        for name in dropped:
+    if builds or databases:
+        for name in (*builds, *databases):
             del scripts[name]
         replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
-    return dropped
+    return builds, databases
 
 
 def _installed(path: Path) -> dict[str, dict]:

@@ -5,6 +5,7 @@ tells it is ready."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -563,6 +564,60 @@ def test_a_module_the_settings_import_by_name_and_lack_gives_what_they_read(
     # The module itself in the upload: nothing to write.
     own = {**files, "News/config.py": b"OPENAI_API_KEY = 'k'\n", "News/keys.py": b""}
     assert django_local_names(own) == {}
+
+
+def test_a_database_uri_left_as_a_placeholder_is_the_silently_loaded_files_to_give() -> None:
+    """darkr4m's flask-pg-school: ``SQLALCHEMY_DATABASE_URI = 'REDACTED'`` in its
+    ``from_mapping``, then ``from_pyfile('config.py', silent=True)`` from its instance
+    folder, kept out of its repository: "Could not parse SQLAlchemy URL from string
+    'REDACTED'". That file is written, giving the URI; a real URL in the code, or a silent
+    load beside none, writes nothing."""
+    factory = (
+        b"from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        b"def create_app(test_config=None):\n"
+        b"    app = Flask(__name__, instance_relative_config=True)\n"
+        b"    app.config.from_mapping(SECRET_KEY='dev', SQLALCHEMY_DATABASE_URI = 'REDACTED')\n"
+        b"    app.config.from_pyfile('config.py', silent=True)\n    return app\n"
+    )
+    files = {"flaskr/__init__.py": factory, "app.py": b"from flaskr import create_app\n"}
+    assert instance_files(files) == ["instance/config.py"]
+    assert instance_names(files, ["instance/config.py"]) == {
+        "instance/config.py": ("SQLALCHEMY_DATABASE_URI",)
+    }
+    real = factory.replace(b"'REDACTED'", b"'postgresql://u:p@db/school'")
+    assert instance_files({**files, "flaskr/__init__.py": real}) == []
+
+
+def test_databases_a_lacking_module_gives_the_settings_are_the_served_databases(
+    tmp_path: Path,
+) -> None:
+    """kim-hoontae's drf-assignment7: ``from env import SECRET_KEY, DATABASES, ALGORITHM``
+    in its settings, env.py left out of its repository; its DATABASES written as a string,
+    Django died on "You must define a 'default' database". The served database's instead
+    (DATABASE_URL), the other names as before."""
+    settings = b"from env import SECRET_KEY, DATABASES, ALGORITHM\nDEBUG = True\n"
+    manage = b"os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
+    files = {"manage.py": manage, "config/__init__.py": b"", "config/settings.py": settings}
+    files[".gitignore"] = b".env\nenv/\nenv.py\n"
+    found = kept_out_module_names(files)
+    assert found == {"env.py": ("ALGORITHM", "DATABASES", "SECRET_KEY")}
+    names = found["env.py"]
+    values = named_values(files, "manage.py", {}, {}, list(names))
+    written = {**files, "env.py": local_names_text(names, values)}
+    for path, data in written.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    show = "from config import settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG)"
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": "mysql://u:p@127.0.0.1:3306/shop"}
+    shown = subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert shown.stdout.split() == ["django.db.backends.mysql", "True"], shown
 
 
 def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:

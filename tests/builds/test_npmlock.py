@@ -159,7 +159,7 @@ async def test_a_compile_from_source_is_said_with_its_time(tmp_path: Path) -> No
 def test_an_install_script_building_the_sources_is_left_to_the_build(tmp_path: Path) -> None:
     # Ziel-Global's express-typescript-postgresql-boilerplate: "postinstall": "tsc", run
     # where the environment is made (no tsconfig.json, no sources): tsc's help, exit 1.
-    from preview.builds.npmlock import _drop_own_builds
+    from preview.builds.npmlock import _drop_own_steps
 
     scripts = {
         "build": "npx tsc",
@@ -168,14 +168,37 @@ def test_an_install_script_building_the_sources_is_left_to_the_build(tmp_path: P
         "preinstall": "node check.js",  # not a build: kept
     }
     (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
-    assert _drop_own_builds(tmp_path) == ["postinstall"]
+    assert _drop_own_steps(tmp_path) == (["postinstall"], [])
     kept = json.loads((tmp_path / "package.json").read_text())["scripts"]
     assert kept == {k: v for k, v in scripts.items() if k != "postinstall"}
     (tmp_path / "package.json").write_text(
         json.dumps({"scripts": {"install": "npm run build && tsc -p tsconfig.json"}})
     )
-    assert _drop_own_builds(tmp_path) == ["install"]
+    assert _drop_own_steps(tmp_path) == (["install"], [])
     (tmp_path / "package.json").write_text(
         json.dumps({"scripts": {"postinstall": "tsc && node scripts/copy.js"}})
     )
-    assert _drop_own_builds(tmp_path) == []
+    assert _drop_own_steps(tmp_path) == ([], [])
+
+
+def test_an_install_script_working_on_the_database_is_left_to_the_data_init(
+    tmp_path: Path,
+) -> None:
+    """yamolatix's challenge-express-sequelize: ``"postinstall": "npm run db-init"``, whose
+    ``createdb`` found no server where the environment is made ("connection to server on
+    socket … failed"), and the install failed. Left to the data's initialisation; a script
+    doing anything else beside it is kept."""
+    from preview.builds.npmlock import _drop_own_steps
+
+    scripts = {"db-init": "createdb shop", "postinstall": "npm run db-init"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    assert _drop_own_steps(tmp_path) == ([], ["postinstall"])
+    assert json.loads((tmp_path / "package.json").read_text())["scripts"] == {
+        "db-init": "createdb shop"
+    }
+    migrate = {"postinstall": "npx sequelize db:migrate && npx sequelize db:seed:all"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": migrate}))
+    assert _drop_own_steps(tmp_path) == ([], ["postinstall"])
+    mixed = {"postinstall": "createdb shop && node scripts/copy.js"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": mixed}))
+    assert _drop_own_steps(tmp_path) == ([], [])

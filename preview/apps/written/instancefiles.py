@@ -67,7 +67,11 @@ def instance_files(files: dict[str, bytes]) -> list[str]:
         if tree is None:
             continue
         instance = _instance_relative(tree)
-        for name in _loaded_names(tree):
+        # A silent load too where the module's own database URI is a placeholder: the
+        # file it loads is where its author keeps the real one (_given_nothing).
+        uri = b"SQLALCHEMY_DATABASE_URI"
+        silent = uri in data and _given_nothing(uri.decode(), data)
+        for name in _loaded_names(tree, silent=silent):
             if instance is None:
                 continue
             folder = _instance_folder(path, files) if instance else posixpath.dirname(path)
@@ -99,11 +103,27 @@ def instance_names(files: dict[str, bytes], targets: list[str]) -> dict[str, tup
     # secret key is required to use CSRF").
     sources = b"".join(files[p] for p in python_files(files))
     needs = (*_FLASK_NEEDS, *(_SQLALCHEMY_NEEDS if b"flask_sqlalchemy" in sources else ()))
-    unnamed = [name for name in needs if name.encode() not in sources]
+    unnamed = [name for name in needs if _given_nothing(name, sources)]
     for target in targets if unnamed else ():
         if target.endswith(".py"):
             found.setdefault(target, set()).update(unnamed)
     return {target: tuple(sorted(names)) for target, names in found.items() if names}
+
+
+def _given_nothing(name: str, sources: bytes) -> bool:
+    """Whether the upload's code never gives the setting ``name``: it names it nowhere, or
+    only sets it to a literal naming no database (darkr4m's flask-pg-school: its
+    ``SQLALCHEMY_DATABASE_URI = 'REDACTED'``, the real one in its instance ``config.py``,
+    loaded after it and kept out of its repository: "Could not parse SQLAlchemy URL from
+    string 'REDACTED'")."""
+    spelt = name.encode()
+    named = sources.count(spelt)
+    if not named:
+        return True
+    if name not in _SQLALCHEMY_NEEDS:
+        return False
+    literals = re.findall(rb"\b" + spelt + rb"""["']?\s*[=:]\s*["']([^"'\n]*)["']""", sources)
+    return len(literals) == named and not any(b"://" in value for value in literals)
 
 
 # What Flask's sessions and forms (SECRET_KEY) and Flask-SQLAlchemy (its URI, where the
@@ -162,14 +182,15 @@ def _instance_relative(tree: ast.Module) -> bool | None:
     return made
 
 
-def _loaded_names(tree: ast.Module) -> list[str]:
-    """The file names ``….config.from_pyfile("name")`` loads, not silently."""
+def _loaded_names(tree: ast.Module, *, silent: bool = False) -> list[str]:
+    """The file names ``….config.from_pyfile("name")`` loads, not silently (or ``silent``
+    too)."""
     names = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and last_name(node.func) == "from_pyfile"):
             continue
-        silent = next((k.value for k in node.keywords if k.arg == "silent"), None)
-        if len(node.args) > 1 or (isinstance(silent, ast.Constant) and silent.value):
+        quiet = next((k.value for k in node.keywords if k.arg == "silent"), None)
+        if len(node.args) > 1 or (isinstance(quiet, ast.Constant) and quiet.value and not silent):
             continue
         first = node.args[0] if node.args else None
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -297,9 +318,16 @@ def _attributes(tree: ast.Module, name: str) -> set[str]:
 def local_names_text(names: tuple[str, ...], values: dict[str, str]) -> bytes:
     """The module giving ``names`` their ``values`` (by meaning: the served database's
     parts, a throwaway secret; ``True``/``False`` and whole numbers as such, a name with
-    none an empty string)."""
+    none an empty string); Django's ``DATABASES`` the served database's, as
+    :data:`LOCAL_DATABASES` gives it (kim-hoontae's drf-assignment7: its settings do ``from
+    env import SECRET_KEY, DATABASES, ALGORITHM``, env.py left out of its repository;
+    given a string, Django's "You must define a 'default' database")."""
     lines = ["", "# Written by the preview service: what the settings read from this module."]
+    if "DATABASES" in names:
+        lines.insert(0, LOCAL_DATABASES.decode())
     for name in names:
+        if name == "DATABASES":
+            continue
         value = values.get(name, "")
         typed: object = value
         if value in ("True", "False"):
