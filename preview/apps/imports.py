@@ -126,7 +126,9 @@ _PYTHON3_TWINS = {
 # PyPI's ``decouple`` (0.0.7, "decoupling" helpers) for python-decouple's ``decouple``
 # (tauhedulislam0001's JWT-Token-FastAPI lists ``decouple~=0.0.7`` and imports ``from
 # decouple import config``: "cannot import name 'config' from 'decouple'").
-_ANOTHER_PROJECTS = {"decouple": "python-decouple"}
+# PyPI's ``sklearn`` too: a placeholder for scikit-learn's ``sklearn`` whose every build
+# now fails on purpose (funmech's drf-lab lists ``sklearn==0.0.post12``: "Failed to build").
+_ANOTHER_PROJECTS = {"decouple": "python-decouple", "sklearn": "scikit-learn"}
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
 

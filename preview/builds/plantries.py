@@ -63,6 +63,9 @@ class PlanTries:
         self.answered: int | None = None  # a plan that answered, its smoke check failed
         self.settled = False  # gone back to the one that answered: nothing more is tried
         self.ran_once_more = False  # a first run's set-up ended it: started again (relaunch)
+        # The first plan's failure (its message, lines, stop reason): the launch's where no
+        # later plan serves nor answered (relaunch.try_next_plan).
+        self.first_failure: tuple[str | None, list[str], str | None] | None = None
         self._learned = learned  # the builder's: generation id -> the command that served
         self.began = trio.current_time()
 

@@ -337,9 +337,23 @@ async def try_next_plan(runtime: Relaunchable) -> bool:
         return False
     why = state.error_message or state.stop_reason or "it failed"
     tries.outcomes[detection.plan] = why
+    if detection.plan == 0 and tries.first_failure is None:
+        tries.first_failure = (state.error_message, list(state.error_lines), state.stop_reason)
     index = tries.next(detection)
     if index is None:
         back = tries.answered
+        if back is None and detection.plan and tries.first_failure is not None:
+            # No plan answered: the detection's own start's cause is the user's to see
+            # (a later plan is what else the upload declares, its failure a guess's:
+            # markov500's README `flask run` found no app, where its own start had died
+            # on its database's URL).
+            await state.system(
+                "WARN",
+                f"no plan served ({len(tries.outcomes)} tried): the first plan's failure "
+                "is the launch's",
+            )
+            state.error_message, state.error_lines, state.stop_reason = tries.first_failure
+            return False
         if back is None or back == detection.plan:
             return False
         tries.settled = True

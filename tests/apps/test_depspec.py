@@ -213,6 +213,10 @@ def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() ->
     lines, notes = binary_twins(["decouple~=0.0.7", "python-decouple==3.8"])
     assert lines == ["python-decouple", "python-decouple==3.8"]
     assert len(notes) == 1 and "decouple on PyPI is another's" in notes[0]
+    # PyPI's sklearn, whose every build fails on purpose (funmech's drf-lab:
+    # ``sklearn==0.0.post12``), for scikit-learn's module of that name.
+    lines, notes = binary_twins(["sklearn==0.0.post12", "django"])
+    assert lines == ["scikit-learn", "django"] and len(notes) == 1
 
 
 def test_pipenv_lock_pins_else_pipfile_packages() -> None:

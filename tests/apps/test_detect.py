@@ -21,7 +21,7 @@ from preview.discovery.pyast import syntax_error
 from preview.errors import BadRequest
 
 from ..conftest import Service
-from ..launching import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 
 def _detect(files: dict[str, str], **options) -> object:
@@ -509,6 +509,31 @@ async def test_a_python_start_that_exits_gives_way_to_the_one_its_dockerfile_dec
         assert plan["inForce"] == 2, plan
         assert plan["plans"][1]["from"] == "the Dockerfile's CMD"
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+async def test_where_no_plan_serves_the_first_plans_failure_is_the_launchs(
+    builder_service: Service,
+) -> None:
+    """markov500's pythonflask-gestion-livre: its own start died on its database's URL,
+    then its README's ``flask run`` (plan 2) found no app: the launch said only the
+    latter. The detection's own start's cause is the launch's, the later plans said."""
+    files = {
+        "requirements.txt": "fastapi\nuvicorn\n",
+        "main.py": (
+            "from fastapi import FastAPI\n\n"
+            "raise RuntimeError('its own cause: no BOOKS_DB_URL given')\napp = FastAPI()\n"
+        ),
+        "README.md": "# Books\n\nRun `uvicorn books.server:app --reload`.\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "failed", body["status"]
+        status = await builder_service.status(body["gid"])
+        assert "its own cause: no BOOKS_DB_URL given" in status["errorMessage"], status
+        system = messages(await builder_service.history(body["gid"]), "system")
+        tried = "plan 2 of 2: `uvicorn books.server:app` (the README.md's run command)"
+        assert tried in system, system[-8:]
+        assert "no plan served (2 tried): the first plan's failure is the launch's" in system
 
 
 def test_a_package_upload_importing_itself_by_name_is_served_as_that_package() -> None:

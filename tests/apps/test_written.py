@@ -666,6 +666,31 @@ MYSQL = {"host": CONFIG["mysql"]["host"], "db": CONFIG["mysql"]["database"]}
     }
 
 
+def test_a_settings_file_opened_in_the_loading_call_is_written_from_its_keys_read() -> None:
+    """PIN-devel's drf-mariadb-CRUDexample: ``secrets = json.loads(open('secrets.json',
+    'r').read())`` in its settings, then ``secrets['SECRET_KEY']`` and
+    ``secrets['DATABASE_PASSWORD']``; the file .gitignored, migrate died on
+    FileNotFoundError. ``json.load(open(…))`` alike."""
+    settings = b"""
+import os, json
+secrets = json.loads(open('secrets.json','r').read())
+SECRET_KEY = secrets['SECRET_KEY']
+DATABASES = {'default': {'PASSWORD': secrets['DATABASE_PASSWORD']}}
+"""
+    files = {"site/settings.py": settings, ".gitignore": b"venv\nsecrets.json\n"}
+    expected = {
+        "secrets.json": {
+            "DATABASE_PASSWORD": ("DATABASE_PASSWORD",),
+            "SECRET_KEY": ("SECRET_KEY",),
+        }
+    }
+    assert settings_files(files) == expected
+    loaded = settings.replace(
+        b"json.loads(open('secrets.json','r').read())", b"json.load(open('secrets.json'))"
+    )
+    assert settings_files({**files, "site/settings.py": loaded}) == expected
+
+
 def test_an_ini_file_configparser_reads_and_the_upload_lacks_is_written() -> None:
     """TMCreme's drf-image-uploader: settings.py reads ``config.ini`` beside it with
     ``configparser`` (which skips a missing file) and then ``config["MAIN_SETTINGS"]

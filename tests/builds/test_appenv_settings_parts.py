@@ -199,3 +199,34 @@ engine = create_engine(URL)
     assert (env["HOST"], env["DATABASE"], env["KEY"]) == ("10.0.0.5", "app", "postgres")
     named = database.replace(b'"postgresql://{}:{}@{}:5432/{}"', b'"postgresql://{u}@{h}/{d}"')
     assert database_option_variables({**files, "app/database.py": named}) == {}
+
+
+def test_a_url_built_by_format_of_numbered_fields_and_its_scheme_gives_them_their_parts() -> None:
+    """Markov500's pythonFlask-gestion-livre: ``"{0}://{1}:{2}@{3}/bibliotheque".format(
+    dialecte, utilisateur, motdepasse, hote)`` of ``os.getenv("dialect")``, ``user``,
+    ``password`` and ``host``: nothing gave them, "Can't load plugin:
+    sqlalchemy.dialects:None". The scheme's variable is the engine's, the rest by place."""
+    app = b"""\
+import os
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+motdepasse = os.getenv("password")
+hote = os.getenv("host")
+utilisateur = os.getenv("user")
+dialecte = os.getenv("dialect")
+app = Flask(__name__)
+url = "{0}://{1}:{2}@{3}/bibliotheque".format(dialecte, utilisateur, motdepasse, hote)
+app.config["SQLALCHEMY_DATABASE_URI"] = url
+db = SQLAlchemy(app)
+"""
+    files = {"gestion_livre.py": app, "requirements.txt": b"flask\nflask-sqlalchemy\npsycopg2\n"}
+    assert database_option_variables(files) == {
+        "dialect": "DB_ENGINE",
+        "user": "DB_USER",
+        "password": "DB_PASSWORD",
+        "host": "DB_HOST",
+    }
+    env = _environment(files)
+    assert (env["dialect"], env["host"]) == ("postgresql", "10.0.0.5")

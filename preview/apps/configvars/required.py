@@ -747,7 +747,8 @@ def _formatted_as_joined(call: ast.Call) -> ast.JoinedStr | None:
     """``"mysql://{}:{}@{}:3306/{}".format(user, password, host, database)`` as the f-string
     it comes to (:func:`_url_parts` reads that): arthurfonsek's basic-fastapi-crud builds
     its URL so of ``USER``, ``KEY``, ``HOST`` and ``DATABASE``, which say nothing alone
-    ("Unknown database 'None'"). None for another call, or fields named or numbered."""
+    ("Unknown database 'None'"); numbered fields alike (``"{0}://{1}:{2}@{3}/books"``:
+    Markov500's pythonFlask-gestion-livre). None for another call, or fields named."""
     func = call.func
     if not (
         isinstance(func, ast.Attribute)
@@ -757,13 +758,24 @@ def _formatted_as_joined(call: ast.Call) -> ast.JoinedStr | None:
         and not call.keywords
     ):
         return None
-    pieces = func.value.value.split("{}")
-    if len(pieces) != len(call.args) + 1 or any("{" in p or "}" in p for p in pieces):
+    pieces = _FIELD.split(func.value.value)  # text, field, text, field, …, text
+    fields = pieces[1::2]
+    if any("{" in p or "}" in p for p in pieces[::2]) or not fields:
+        return None
+    numbered = [int(f) if f else None for f in fields]
+    if all(n is None for n in numbered):
+        numbered = list(range(len(fields)))
+    if None in numbered or max(n for n in numbered if n is not None) >= len(call.args):
         return None
     values: list[ast.expr] = [ast.Constant(pieces[0])]
-    for argument, after in zip(call.args, pieces[1:], strict=True):
-        values += [ast.FormattedValue(argument, -1, None), ast.Constant(after)]
+    for number, after in zip(numbered, pieces[2::2], strict=True):
+        assert number is not None
+        values += [ast.FormattedValue(call.args[number], -1, None), ast.Constant(after)]
     return ast.JoinedStr([v for v in values if not (isinstance(v, ast.Constant) and not v.value)])
+
+
+# A replacement field of ``str.format``: ``{}`` or ``{0}`` (group 1 its number, if any).
+_FIELD = re.compile(r"\{(\d*)\}")
 
 
 def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[str, str]:
@@ -772,10 +784,21 @@ def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[s
     ``f'mysql+pymysql://{USERNAME}:{PASSWORD}@{HOST}:{PORT}/{DBNAME}'`` from names that
     say nothing alone (``HOST``, ``PORT``), and connected to its own server's port."""
     pieces = url.values
+    found: dict[str, str] = {}
+    if len(pieces) > 1 and isinstance(pieces[0], ast.FormattedValue):
+        # The scheme a variable of its own (``{0}://…``, ``f"{DIALECT}://…"``): the
+        # engine's, then the rest as after a scheme.
+        after = _string(pieces[1]) or ""
+        value = pieces[0].value
+        name = bound.get(value.id) if isinstance(value, ast.Name) else None
+        if not after.startswith("://"):
+            return {}
+        if (name := name or _variable_read(value, prefix)) is not None:
+            found[name] = "DB_ENGINE"
+        pieces = [ast.Constant("postgresql" + after), *pieces[2:]]
     first = _string(pieces[0]) if pieces else None
     if first is None or not _SQL_SCHEME.match(first):
         return {}
-    found: dict[str, str] = {}
     places = list(_URL_PLACES)
     before = first
     for piece in pieces[1:]:

@@ -267,9 +267,17 @@ def _typed(value: str) -> object:
 
 def _loaded(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, str]:
     """{the upload's path of a settings file: the name its loaded values are bound to}, for
-    ``with open(path) as f: name = yaml.load(f…)`` (or ``json.load``)."""
+    ``with open(path) as f: name = yaml.load(f…)`` (or ``json.load``), and the file opened
+    in the call itself: ``name = json.loads(open(path, 'r').read())``, ``json.load(open(
+    path))`` (PIN-devel's drf-mariadb-CRUDexample: its .gitignored ``secrets.json``, then
+    ``secrets['SECRET_KEY']``; migrate died on FileNotFoundError)."""
     found: dict[str, str] = {}
     for node in ast.walk(tree):
+        inline = _inline_load(node)
+        if inline is not None:
+            target = upload_path(inline[1], module, names)
+            if target is not None and target.endswith(_SUFFIXES):
+                found[target] = inline[0]
         if not isinstance(node, ast.With):
             continue
         for item in node.items:
@@ -285,6 +293,24 @@ def _loaded(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, s
                 if bound is not None:
                     found[target] = bound
     return found
+
+
+def _inline_load(node: ast.AST) -> tuple[str, ast.expr] | None:
+    """(``name``, the path given to ``open``) of ``name = json.load(open(path…))`` or
+    ``name = json.loads(open(path…).read())`` (``yaml.safe_load`` alike); None else."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return None
+    target, call = node.targets[0], node.value
+    if not isinstance(target, ast.Name) or not isinstance(call, ast.Call) or not call.args:
+        return None
+    if last_name(call.func) not in (*_LOADERS, "loads"):
+        return None
+    given = call.args[0]
+    if isinstance(given, ast.Call) and last_name(given.func) == "read":  # open(…).read()
+        given = given.func.value if isinstance(given.func, ast.Attribute) else given
+    if isinstance(given, ast.Call) and last_name(given.func) == "open" and given.args:
+        return target.id, given.args[0]
+    return None
 
 
 def _bound_load(statement: ast.stmt, handle: str) -> str | None:
