@@ -351,6 +351,18 @@ _MIGRATIONS_TABLE = re.compile(r"(?:^|_)MIGRATIONS?_TABLE(?:_?NAME)?$")
 # The path its routes are mounted under (``app.use(config.api.prefix, router)`` with
 # ``prefix: process.env.API_PREFIX``, required: julietezekwe's Node-Express-Postgres-Boilerplate
 # threw "Environment variable API_PREFIX is missing"): an absolute path, as routers want.
+# Where a framework serves its API's documentation (FastAPI's ``docs_url``, ``redoc_url``,
+# ``openapi_url``): a path of its own, never an address (quangnh-ai's fastapi-assignment:
+# ``FastAPI(docs_url=config.API_DOCS_URL)`` of a stand-in, "Routed paths must start with '/'").
+_DOCS_PATH = re.compile(r"(?:^|_)(OPENAPI|DOCS|REDOC|SWAGGER)(?:_UI)?_(?:URL|PATH|ROUTE|ENDPOINT)$")
+_DOCS_PATHS = {"OPENAPI": "/openapi.json", "REDOC": "/redoc", "DOCS": "/docs", "SWAGGER": "/docs"}
+
+
+def _docs_path(upper: str, kind: str) -> str | None:
+    found = _DOCS_PATH.search(upper)
+    return _DOCS_PATHS[found.group(1)] if found else None
+
+
 _ROUTE_PREFIX = re.compile(
     r"^(?:API|ROUTES?|URL|APP|ROUTER)_(?:PREFIX|BASE_?PATH|ROOT_PATH)$|^(?:API_)?BASE_PATH$"
 )
@@ -589,6 +601,7 @@ NAME_RULES: tuple[NameRule, ...] = (
         lambda upper, kind: "Preview",
         kinds=lambda kind: kind == "str",
     ),
+    NameRule(_DOCS_PATH, "where its API's documentation is served (a path)", _docs_path),
     NameRule(_OWN_HOST, "the app's own host name", _own_host),
     NameRule(_OWN_URL, "the app's own address", lambda upper, kind: "http://localhost"),
     NameRule(

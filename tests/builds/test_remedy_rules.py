@@ -110,6 +110,12 @@ def test_a_rule_reads_its_motivating_line(rule: LineRule) -> None:
 # What each name rule means → (the app that motivated it, a variable it read, its type,
 # the value given: "secret" for a random one of 32 characters or more).
 MOTIVATING_VARIABLES = {
+    "where its API's documentation is served (a path)": (
+        "quangnh-ai's fastapi-assignment",
+        "API_DOCS_URL",
+        "",
+        "/docs",
+    ),
     "a JWT's signing algorithm": ("testdriven's fastapi-jwt", "algorithm", "", "HS256"),
     "an IP address, by its schema (its own server's to bind: every interface)": (
         "UsgMathe's study-fastify-products-crud",
