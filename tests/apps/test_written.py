@@ -455,6 +455,25 @@ def test_settings_that_allow_no_host_run_under_the_previews_module() -> None:
     assert django_preview_settings(off) is not None
 
 
+def test_a_time_zone_named_in_another_case_is_set_in_the_zone_databases() -> None:
+    """varunrele's django-assignment-arcitech: ``TIME_ZONE = 'Asia/kolkata'``, which its
+    author's case-insensitive file system found; here Django refused every command
+    ("Incorrect timezone setting: Asia/kolkata"). The preview's module sets
+    ``Asia/Kolkata``; a zone named as it is, or no zone at all, is left as it is."""
+    settings = (
+        b'ALLOWED_HOSTS = ["*"]\nDEBUG = True\nSECRET_KEY = "k"\nTIME_ZONE = "Asia/kolkata"\n'
+    )
+    manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n'
+    files = {"manage.py": manage, "shop/__init__.py": b"", "shop/settings.py": settings}
+    mended = django_preview_settings(files)
+    assert mended is not None
+    assert b"TIME_ZONE = 'Asia/Kolkata'" in mended.text
+    assert mended.why[0].startswith("its TIME_ZONE 'Asia/kolkata' names a zone in another case")
+    for zone in (b'"Asia/Kolkata"', b'"Mars/Olympus"'):
+        named = settings.replace(b'"Asia/kolkata"', zone)
+        assert django_preview_settings({**files, "shop/settings.py": named}) is None
+
+
 def test_settings_whose_secret_key_is_empty_run_with_a_throwaway_one(tmp_path: Path) -> None:
     """Ritvik-2002's Payment-DRF ships ``SECRET_KEY = ""``: Django refused every command
     ("The SECRET_KEY setting must not be empty"). The preview's module imports the settings

@@ -39,6 +39,7 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from ...discovery.pyast import last_name
 from ...logs import gitignored_module
@@ -414,6 +415,13 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
         key = "django-insecure-preview-" + hashlib.sha256(module.encode()).hexdigest()[:40]
         lines.append(f"SECRET_KEY = {key!r}")
         why.append("its settings leave SECRET_KEY empty, which Django refuses: a throwaway one")
+    zone = _zone_in_its_case(trees)
+    if zone is not None:
+        lines.append(f"TIME_ZONE = {zone[1]!r}")
+        why.append(
+            f"its TIME_ZONE {zone[0]!r} names a zone in another case than the zone "
+            f"database's, which Django refuses here: {zone[1]!r}"
+        )
     if not why:
         return None
     head = [
@@ -424,6 +432,38 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
     return PreviewSettings(
         posixpath.join(base, f"{PREVIEW_SETTINGS}.py"), PREVIEW_SETTINGS, text.encode(), tuple(why)
     )
+
+
+def _zone_in_its_case(trees: list[ast.Module]) -> tuple[str, str] | None:
+    """(the literal ``TIME_ZONE`` the settings set, the zone it names in the zone
+    database's case) where the two differ only in case: a case-insensitive file system
+    (macOS, Windows) finds ``Asia/kolkata``, Linux does not (varunrele's
+    django-assignment-arcitech: "Incorrect timezone setting: Asia/kolkata" at
+    ``migrate``). None where it names a zone as it is, or none at all."""
+    set_to = None
+    for tree in trees:
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "TIME_ZONE" for t in node.targets)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                set_to = node.value.value
+    if not set_to:
+        return None
+    zones = _zones_by_lower_case()
+    right = zones.get(set_to.lower())
+    return (set_to, right) if right is not None and right != set_to else None
+
+
+@cache
+def _zones_by_lower_case() -> dict[str, str]:
+    """{a zone's name in lower case: its name}, of the zone database this Python reads.
+    Blocking (it lists the database's files), once."""
+    import zoneinfo
+
+    return {zone.lower(): zone for zone in zoneinfo.available_timezones()}
 
 
 def _empty_or_unset(tree: ast.Module, name: str) -> bool:
