@@ -46,6 +46,7 @@ from .plans import (
     IN_FOLDER,
     Plan,
     declared_starts,
+    escaped,
     node_plans,
     optional_steps,
     python_plans,
@@ -199,10 +200,6 @@ def _split(template: str, *whole: str) -> tuple[str, ...]:
     return tuple(next(given) if word == _WHOLE else word for word in template.split())
 
 
-def _escape(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def detect(
     files: dict[str, bytes],
     command: list[str] | None = None,
@@ -272,8 +269,8 @@ _MOST_UNPARSABLE = 3
 
 def _with_plans(found: Detection, files: dict[str, bytes]) -> Detection:
     """``found`` with its plans (:mod:`.plans`): its own first, then, for a Node app,
-    the other starts the upload declares; for a Python app, its scripts that start its
-    server."""
+    the other starts the upload declares; for a Python app, the starts its deployment
+    files and README declare and its scripts that start its server."""
     steps = found.setup_steps()
     release = 1 if found.setup and found.setup[0][:2] == ("sh", "-c") else 0
     froms = ["Procfile release"] * release if found.framework == "procfile" else []
@@ -295,7 +292,7 @@ def _with_plans(found: Detection, files: dict[str, bytes]) -> Detection:
     else:
         plans = python_plans(files, first, found.detected_from)
     found = replace(found, plans=plans, optional=optional)
-    # A script its author runs first where only it sets the app up (.plans.scripts)
+    # A script its author runs first where only it sets the app up (.plans.pyplans)
     return found if plans[0] is first else found.with_plan(0)
 
 
@@ -408,7 +405,7 @@ _BASH_ONLY = re.compile(r"(?:^|[\s;&|(])(?:source\s|\[\[\s|function\s+\w)")
 
 def _procfile_shell(line: str) -> tuple[str, str, str]:
     """The argv running a Procfile's ``line`` as Heroku does."""
-    return ("bash" if _BASH_ONLY.search(line) else "sh", "-c", _escape(line))
+    return ("bash" if _BASH_ONLY.search(line) else "sh", "-c", escaped(line))
 
 
 def _procfile(files: dict[str, bytes]) -> Detection | None:
@@ -577,13 +574,13 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
             f"{found.path} bears its folder's name and imports {found.directory} as a package: "
             f"served as {package.module}, {found.directory} also on its import path"
         )
-        argv = (*_ALSO_ON_PATH, _escape(found.directory), *served.argv)
+        argv = (*_ALSO_ON_PATH, escaped(found.directory), *served.argv)
         return replace(served, argv=argv, notes=[*served.notes, note])
     in_folder = runs_in_its_folder(found, files)
     # The folder is one argument whatever its name holds (rv1281's Online-Attendance-Flask-
     # Application keeps its app in "Online Student Attendance/": split at its spaces,
     # gunicorn was given the app "Student").
-    folder = (_escape(found.directory),) if found.directory else ()
+    folder = (escaped(found.directory),) if found.directory else ()
     if found.asgi:
         target = f"{found.module}:{found.attr}" + (" --factory" if found.factory else "")
         if folder and not in_folder:
@@ -596,9 +593,9 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
     target = f"{found.module}:{found.attr}{call}"
     if folder:
         option = "--chdir" if in_folder else "--pythonpath"  # --chdir: its import path too
-        target = f"{option} {_WHOLE} {_escape(target)}"
+        target = f"{option} {_WHOLE} {escaped(target)}"
     else:
-        target = _escape(target)
+        target = escaped(target)
     argv = _split(_GUNICORN.format(python="{python}", target=target), *folder)
     return Detection(found.framework, argv, found.path, "python", server="gunicorn")
 
@@ -891,7 +888,7 @@ _TS_MODULES = (".ts", ".mts", ".cts", ".tsx")
 
 def _on_own_path(line: str) -> tuple[str, ...]:
     """``line`` run by the shell with the environment's own tools first on its PATH."""
-    return ("sh", "-c", _escape(BIN_FIRST_ON_PATH + line))
+    return ("sh", "-c", escaped(BIN_FIRST_ON_PATH + line))
 
 
 def _listed(files: dict[str, bytes]) -> dict[str, str]:

@@ -512,7 +512,7 @@ def _drop_own_steps(path: Path) -> tuple[list[str], list[str]]:
 
     def parts(name: str) -> list[str]:
         text = scripts.get(name)
-        return [p for p in text.split("&&")] if isinstance(text, str) and text.strip() else []
+        return text.split("&&") if isinstance(text, str) and text.strip() else []
 
     def database_step(part: str, depth: int = 0) -> bool:
         if _DATABASE_STEP.match(part):

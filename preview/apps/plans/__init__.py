@@ -8,7 +8,16 @@ in order, judged by health (``preview.builds.plantries``)."""
 
 from .declared import Declared, DockerfileFacts, declared_starts, dockerfile_facts, readme_scripts
 from .pyplans import IN_FOLDER, python_plans, server_scripts
-from .ranked import MOST_PLANS, Plan, is_build, node_plans, optional_steps, shown, step_origin
+from .ranked import (
+    MOST_PLANS,
+    Plan,
+    escaped,
+    is_build,
+    node_plans,
+    optional_steps,
+    shown,
+    step_origin,
+)
 from .readmeapp import ReadmeApp, readme_app
 
 __all__ = [
@@ -20,6 +29,7 @@ __all__ = [
     "ReadmeApp",
     "declared_starts",
     "dockerfile_facts",
+    "escaped",
     "is_build",
     "node_plans",
     "optional_steps",

@@ -19,7 +19,7 @@ import posixpath
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..configvars import compose_projects, dockerfile_instructions, workdir_after
 
@@ -66,10 +66,13 @@ README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "R
 
 @dataclass(frozen=True)
 class Declared:
-    """A start command an upload's file declares, and where (``the Dockerfile's CMD``)."""
+    """A start command an upload's file declares, and where (``the Dockerfile's CMD``);
+    ``folder``, the upload's folder it runs in where that is not the root (the one a
+    Dockerfile copies as the app into its WORKDIR)."""
 
     command: str
     origin: str
+    folder: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,14 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     found = [*_nixpacks(files), *_railway(files), *_render(files), *_fly(files)]
     docker = dockerfile_facts(files)
     if docker is not None and docker.start:
-        found.append(Declared(docker.start, f"the {docker.path}'s CMD"))
+        found.append(Declared(docker.start, f"the {docker.path}'s CMD", docker.app_folder))
     found += _compose(files)
     found += _vercel(files)
     unique: dict[str, Declared] = {}
     for declared in found:
         command = _installed_first(declared.command)
         if command and not _no_npm_command(command):
-            unique.setdefault(command, Declared(command, declared.origin))
+            unique.setdefault(command, replace(declared, command=command))
     return list(unique.values())
 
 

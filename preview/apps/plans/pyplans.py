@@ -53,8 +53,8 @@ from ..processes.envrunner import (
     without_env_runner,
 )
 from ..pyapp import python_files
-from .declared import README_NAMES, Declared, declared_starts, dockerfile_facts
-from .ranked import MOST_PLANS, Plan, shown
+from .declared import README_NAMES, Declared, declared_starts
+from .ranked import MOST_PLANS, Plan, escaped, shown
 
 __all__ = ["IN_FOLDER", "declared_python", "python_plans", "readme_starts", "server_scripts"]
 
@@ -84,7 +84,7 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
     for plan in declared_python(files, first):
         if all(plan.argv != p.argv for p in plans):
             plans.append(plan)
-    for script, sets_up in server_scripts(files):
+    for script, sets_up, state in server_scripts(files):
         if script == served and not sets_up:
             continue
         folder, name = posixpath.split(script)
@@ -94,7 +94,6 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
         origin = f"{script}'s __main__ block, which starts its server"
         if sets_up:
             origin += " after setting the app up"
-        state = _state_set(files[script])
         notes = ()
         # (the served module's own block is run in its server's process: apps.served)
         if state is not None and plans[0] is first and script != served:
@@ -162,7 +161,6 @@ def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
     """The Python starts the upload's deployment files declare, then those its README
     runs, best first (module doc), none the same as ``first``'s, none naming a path of
     the image's own."""
-    docker = dockerfile_facts(files)
     plans = []
     readme = readme_starts(files)
     for declared in [*declared_starts(files), *readme]:
@@ -173,10 +171,8 @@ def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
             with_one_worker(with_factory_quoted(without_env_runner(text, files)))
         )
         line = _RELOAD.sub("", line)
-        folder = ""
-        if docker is not None and declared.origin == f"the {docker.path}'s CMD":
-            folder = docker.app_folder
-        command = ("sh", "-c", _escaped(line))
+        folder = declared.folder
+        command = ("sh", "-c", escaped(line))
         argv = (*IN_FOLDER, folder, *command) if folder else command
         if argv == first.argv:
             continue
@@ -202,23 +198,20 @@ def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
 _TARGET = re.compile(r"""(?:^|\s)['"]?([\w.]+:[\w.]+(?:\(.*?\))?)['"]?(?=\s|$)""")
 
 
-def _served_target(command: str) -> str | None:
+def _served_target(command: str) -> str:
     """The ``module:attr`` a server command serves, whichever server (a README's ``uvicorn
     app.main:app --reload`` is the detection's ``python -m uvicorn app.main:app …``);
-    None where it names none."""
+    the command itself where it names none."""
     found = _TARGET.search(command)
     return found.group(1) if found else command
 
 
-def _escaped(text: str) -> str:
-    """``text`` as a command template's word (its braces not a template's)."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def server_scripts(files: dict[str, bytes]) -> list[tuple[str, bool]]:
-    """(path, whether its block does more than start the server) of every module whose
-    ``__main__`` block starts a web server, best first: those setting the app up before
-    it, then the shallowest, then by their names' likeliness (:data:`_SCRIPT_NAMES`)."""
+def server_scripts(files: dict[str, bytes]) -> list[tuple[str, bool, str | None]]:
+    """(path, whether its block does more than start the server, the first statement of
+    its blocks that gives the app state in its own process: :func:`_state_set`) of every
+    module whose ``__main__`` block starts a web server, best first: those setting the app
+    up before it, then the shallowest, then by their names' likeliness
+    (:data:`_SCRIPT_NAMES`)."""
     found = []
     for path in python_files(files):
         if posixpath.basename(path) in _NOT_SCRIPTS:
@@ -226,15 +219,16 @@ def server_scripts(files: dict[str, bytes]) -> list[tuple[str, bool]]:
         tree = parse_module(files[path])
         if tree is None:
             continue
-        for block in main_blocks(tree):
+        blocks = main_blocks(tree)
+        for block in blocks:
             if any(_starts_a_server(node) for node in ast.walk(block)):
-                found.append((path, _sets_up(block.body)))
+                found.append((path, _sets_up(block.body), _state_set(blocks)))
                 break
     return sorted(found, key=_likeliness)
 
 
-def _likeliness(found: tuple[str, bool]) -> tuple:
-    path, sets_up = found
+def _likeliness(found: tuple[str, bool, str | None]) -> tuple:
+    path, sets_up, _ = found
     name = posixpath.basename(path)
     named = _SCRIPT_NAMES.index(name) if name in _SCRIPT_NAMES else len(_SCRIPT_NAMES)
     return (not sets_up, path.count("/"), named, path)
@@ -277,11 +271,11 @@ _ATTACHING = frozenset(
 )
 
 
-def _state_set(source: bytes) -> str | None:
-    """The first statement of a ``__main__`` block that gives the app state in its own
-    process (module doc), shown as its code, shortened; None where there is none."""
-    tree = parse_module(source)
-    for block in main_blocks(tree) if tree is not None else ():
+def _state_set(blocks: list[ast.If]) -> str | None:
+    """The first statement of a module's ``__main__`` ``blocks`` that gives the app state
+    in its own process (module doc), shown as its code, shortened; None where there is
+    none."""
+    for block in blocks:
         for node in ast.walk(block):
             if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -36,7 +36,7 @@ from ..node.ownts import emits_commonjs, runnable_ts
 from ..node.tsnode import ts_runner
 from .declared import declared_starts, readme_scripts
 
-__all__ = ["MOST_PLANS", "Plan", "node_plans", "optional_steps", "shown", "step_origin"]
+__all__ = ["MOST_PLANS", "Plan", "escaped", "node_plans", "optional_steps", "shown", "step_origin"]
 
 MOST_PLANS = 3  # a launch tries at most these (each a build's and a start's time)
 _STARTS = ("start:prod", "start", "serve", *DEV_SCRIPTS)
@@ -219,7 +219,7 @@ def _plan(
     if script and once == text and not needs_tsx:
         argv = ("npm", "start", "--silent") if script == "start" else ("npm", "run", script)
     else:
-        argv = ("sh", "-c", _escape(BIN_FIRST_ON_PATH + once))
+        argv = ("sh", "-c", escaped(BIN_FIRST_ON_PATH + once))
         if why:
             notes = (f"its {script or 'declared'} script: {why}",)
         elif checked is not None:
@@ -363,5 +363,6 @@ def is_build(step: tuple[str, ...]) -> bool:
     return _BUILDS_ITSELF.search(text) is not None or any(map(_BUILD_SCRIPT.match, runs))
 
 
-def _escape(text: str) -> str:
+def escaped(text: str) -> str:
+    """``text`` as a command template's word: its braces not a template's (``{{``)."""
     return text.replace("{", "{{").replace("}", "}}")
