@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+import shlex
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from .alembicheads import (
     alembic_unbuildable,
     alembic_upgrade,
 )
+from .configvars import README_NAMES
 from .createall import (
     CREATE_ALL,
     create_all_step,
@@ -611,6 +613,56 @@ def _scripts(
                 break
             if kind in found:
                 break
+    for kind, steps in _readme_scripts(files).items():
+        found.setdefault(kind, steps)
+    return found
+
+
+# A README's command running a module or script of the upload: ``python -m
+# songs_api.apply_migrations``, ``python3 scripts/create_tables.py``; group 1 the module,
+# group 2 the script, group 3 its arguments.
+_README_RUN = re.compile(
+    r"^[ \t]*(?:\$[ \t]*)?(?:poetry\s+run\s+|pipenv\s+run\s+|uv\s+run\s+)?python3?\s+"
+    r"(?:-m\s+([A-Za-z_][\w.]*)|((?:\./)?[\w./-]+\.py))([^\n`]*)$",
+    re.MULTILINE,
+)
+# What its name says it does: makes the tables, or puts rows in them.
+_MAKES_TABLES = re.compile(
+    r"migrat|init_?db|init_database|db_?(?:init|setup|create)"
+    r"|(?:create|setup|make)_?(?:db|tables|database|schema)",
+    re.IGNORECASE,
+)
+_FILLS_TABLES = re.compile(r"seed|populate|load_?data|fixtures", re.IGNORECASE)
+_README_KINDS = (("init", _MAKES_TABLES), ("seed", _FILLS_TABLES))
+
+
+def _readme_scripts(files: dict[str, bytes]) -> dict[str, list[DataStep]]:
+    """The upload's own modules its README runs, in its folder, to make the tables or
+    fill them (gogognome's assessment-fastapi: "To apply the migration scripts to the
+    configured database, run this command: python -m songs_api.apply_migrations"; no
+    table made otherwise, its route answered 500 "no such table"), where the module is
+    the upload's and running it does something; the first of each kind."""
+    readme = next((name for name in README_NAMES if name in files), None)
+    if readme is None:
+        return {}
+    where = _dir(readme)
+    prefix = f"{where}/" if where else ""
+    found: dict[str, list[DataStep]] = {}
+    text = files[readme][:200_000].decode("utf-8", "replace")
+    for match in _README_RUN.finditer(text):
+        module, script, rest = match.groups()
+        path = f"{module.replace('.', '/')}.py" if module else posixpath.normpath(script)
+        name = posixpath.basename(path)[:-3]
+        kind = next((k for k, said in _README_KINDS if said.search(name)), None)
+        tree = parse_module(files[prefix + path]) if prefix + path in files else None
+        if kind is None or kind in found or tree is None or not _runs_something(tree):
+            continue
+        argv = ("{python}", "-m", module) if module else ("{python}", path)
+        try:
+            argv += tuple(shlex.split(rest.split(" #", 1)[0]))
+        except ValueError:  # an unclosed quote: not a command to run
+            continue
+        found[kind] = [DataStep(argv, where, f"the {readme}'s {match.group(0).strip()}")]
     return found
 
 

@@ -742,6 +742,39 @@ def manage_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     return None
 
 
+def lone_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(the upload's one settings module, the one its ``manage.py`` names) where the
+    latter is not in the upload: a project renamed, its own env file (not uploaded)
+    naming the right one (mrlkn's ysepeti-django-assignment: manage.py, wsgi.py and
+    asgi.py all say ``app.settings``, its settings are ``yemeksepeti/settings.py``, its
+    compose file's ``env_file: ../app/.env``; "No module named 'app.settings'"). The one
+    is a ``settings`` module (or package) beside a ``urls.py``, ``wsgi.py`` or
+    ``asgi.py``; None where the named one is there, or where not exactly one is."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    if not managers:
+        return None
+    match = _SETTINGS_MODULE.search(files[managers[0]].decode("utf-8", "replace"))
+    if match is None:
+        return None
+    base = posixpath.dirname(managers[0])
+    named = posixpath.join(base, *match.group(1).split("."))
+    if f"{named}.py" in files or f"{named}/__init__.py" in files:
+        return None
+    found = set()
+    for path in files:
+        folder, name = posixpath.split(path)
+        if name == "__init__.py" and posixpath.basename(folder) == "settings":
+            folder = posixpath.dirname(folder)
+        elif name != "settings.py":
+            continue
+        beside = (f"{folder}/{n}" if folder else n for n in ("urls.py", "wsgi.py", "asgi.py"))
+        inside = not base or folder == base or folder.startswith(f"{base}/")
+        if inside and "site-packages/" not in path and any(p in files for p in beside):
+            module = posixpath.relpath(f"{folder}/settings" if folder else "settings", base or ".")
+            found.add(module.replace("/", "."))
+    return (found.pop(), match.group(1)) if len(found) == 1 else None
+
+
 def _says_something(source: bytes) -> bool:
     """Whether a module has a line other than a comment or blank."""
     lines = source.decode("utf-8", "replace").splitlines()

@@ -108,7 +108,7 @@ from ..apps.configvars.compose import (
 )
 from ..apps.configvars.readmeenv import readme_exports
 from ..apps.depspec import python_dependencies
-from ..apps.detect import manage_settings_module, settings_package_module
+from ..apps.detect import lone_settings_module, manage_settings_module, settings_package_module
 from ..apps.node.envreads import (
     IP_ADDRESS,
     database_option_reads,
@@ -1013,6 +1013,13 @@ def config_defaults(
         found.notes.append(
             f"DJANGO_SETTINGS_MODULE={renamed[0]}: manage.py names it; its server's module "
             f"names {renamed[1]}, which the upload does not have"
+        )
+    lone = lone_settings_module(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
+    if chosen is None and mended is None and renamed is None and lone is not None:
+        found.values["DJANGO_SETTINGS_MODULE"] = lone[0]
+        found.notes.append(
+            f"DJANGO_SETTINGS_MODULE={lone[0]}: manage.py names {lone[1]}, which the upload "
+            "does not have; its settings are that one"
         )
     # What its compose file's service of the app sets (AWS_REGION, EMAIL …), below what
     # its own files say: the configuration its author runs it with. A database's host,

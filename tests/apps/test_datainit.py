@@ -152,6 +152,40 @@ def test_plain_alembic_in_migrations_below_and_cli_names() -> None:
     assert data_steps(files, "main.py", find_app(files)) == []
 
 
+def test_a_module_the_readme_runs_to_migrate_is_a_data_step() -> None:
+    """gogognome's assessment-fastapi: "To apply the migration scripts to the configured
+    database, run this command: python -m songs_api.apply_migrations"; nothing else made
+    its tables, its route answered 500 "no such table". The module the README runs is the
+    init step, in the README's folder; a seed script it runs after it; not a module the
+    upload lacks, one doing nothing when run, nor one whose name says neither."""
+    main = "from fastapi import FastAPI\napp = FastAPI()\n"
+    migrate = "def apply():\n    pass\n\nif __name__ == '__main__':\n    apply()\n"
+    readme = (
+        "Install:\n\n    poetry install --no-root\n\n"
+        "To apply the migration scripts, run this command:\n\n"
+        "    python -m songs_api.apply_migrations\n\n"
+        "Some rows:\n\n```\n$ python scripts/seed_songs.py --count 3  # a few\n```\n"
+        "Then `python -m songs_api.report` and `fastapi dev songs_api/main.py`.\n"
+    )
+    files = {
+        "README.md": readme.encode(),
+        "songs_api/__init__.py": b"",
+        "songs_api/main.py": main.encode(),
+        "songs_api/apply_migrations.py": migrate.encode(),
+        "songs_api/report.py": migrate.encode(),
+        "scripts/seed_songs.py": migrate.encode(),
+    }
+    steps = data_steps(files, "songs_api/main.py", find_app(files))
+    assert [(s.argv, s.where) for s in steps] == [
+        (("{python}", "-m", "songs_api.apply_migrations"), ""),
+        (("{python}", "scripts/seed_songs.py", "--count", "3"), ""),
+    ]
+    assert "python -m songs_api.apply_migrations" in steps[0].what
+    files["songs_api/apply_migrations.py"] = b"def apply():\n    pass\n"
+    del files["scripts/seed_songs.py"]
+    assert data_steps(files, "songs_api/main.py", find_app(files)) == []
+
+
 def test_missing_tables_hints() -> None:
     assert "only under" in missing_tables_hint(_files("flask_mainonly"), [])
     assert "nothing initialises" in missing_tables_hint({"main.py": b""}, [])

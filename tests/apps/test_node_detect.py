@@ -1229,3 +1229,19 @@ def test_a_start_handing_its_app_to_pm2_behind_cross_env_runs_it_in_the_foregrou
     assert found.argv == ("sh", "-c", f"{BIN_FIRST_ON_PATH}NODE_ENV=production node index.js")
     alone = _node({"scripts": {"start:prod": "cross-env NODE_ENV=production node index.js"}})
     assert alone.argv == ("npm", "run", "start:prod")
+
+
+def test_a_start_scripts_file_named_from_another_folder_is_the_uploads_own() -> None:
+    """Foysal-BoyTech's Koa-exercise: ``"start": "nodemon ../server/app.js"`` beside its
+    package.json's server/app.js (its author ran it from a folder of its own): "Cannot find
+    module '<service>/server/app.js'", nodemon then ran npm init's ``main``. The upload's
+    one file the path ends with runs, where it listens; not where two files end so."""
+    server = "const Koa = require('koa')\nconst app = new Koa()\napp.listen(3000)\n"
+    package = {"main": "index.js", "scripts": {"start": "nodemon ../server/app.js"}}
+    files = {"server/app.js": server, "server/router.js": "module.exports = {}\n"}
+    found = _node(package, files)
+    assert found.argv[-1].endswith("server/app.js"), found.argv
+    assert "../server" not in found.argv[-1], found.argv
+    assert any("its server/app.js instead" in n for n in found.notes), found.notes
+    two = _node(package, {**files, "client/server/app.js": server})
+    assert "server/app.js instead" not in " ".join(two.notes), two.notes

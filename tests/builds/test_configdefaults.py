@@ -3594,3 +3594,34 @@ export const env = envSchema.parse(process.env);
     assert throwaway_value("APP_HOST", "ip") == "0.0.0.0"
     assert throwaway_value("REDIS_HOST", "ip") == "127.0.0.1"
     assert throwaway_value("SERVER_HOST") is None  # untyped: not known to be its bind address
+
+
+def test_a_settings_module_no_file_holds_is_the_uploads_one_settings_module() -> None:
+    """mrlkn's ysepeti-django-assignment: manage.py, wsgi.py and asgi.py all name
+    ``app.settings``; its settings are ``yemeksepeti/settings.py`` (its compose file's env
+    file, not uploaded, says which): "No module named 'app.settings'". The upload's one
+    settings module beside a urls.py or wsgi.py is set; not where the named one is there,
+    where two are, nor where the user names one."""
+
+    def setting(module: str) -> bytes:
+        return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n".encode()
+
+    files = {
+        "manage.py": setting("app.settings"),
+        "yemeksepeti/__init__.py": b"",
+        "yemeksepeti/settings.py": b"SECRET_KEY = 'k'\nDEBUG = True\nALLOWED_HOSTS = ['*']\n",
+        "yemeksepeti/wsgi.py": setting("app.settings"),
+        "yemeksepeti/urls.py": b"urlpatterns = []\n",
+        "food/models.py": b"",
+    }
+    found = config_defaults(files, "manage.py", {}, {"PORT": "1"})
+    assert found.values["DJANGO_SETTINGS_MODULE"] == "yemeksepeti.settings"
+    assert any("names app.settings, which the upload does not have" in n for n in found.notes)
+    given = {"DJANGO_SETTINGS_MODULE": "yemeksepeti.settings"}
+    assert "DJANGO_SETTINGS_MODULE" not in config_defaults(files, "manage.py", given, {}).values
+    present = {**files, "app/__init__.py": b"", "app/settings.py": files["yemeksepeti/settings.py"]}
+    found = config_defaults(present, "manage.py", {}, {}).values
+    assert found.get("DJANGO_SETTINGS_MODULE") != "yemeksepeti.settings"
+    two = {**files, "other/settings.py": b"X = 1\n", "other/urls.py": b"urlpatterns = []\n"}
+    found = config_defaults(two, "manage.py", {}, {}).values
+    assert found.get("DJANGO_SETTINGS_MODULE") != "yemeksepeti.settings"

@@ -20,6 +20,7 @@ from .compose import (
 )
 from .envfiles import (
     EXAMPLE_NAMES,
+    README_NAMES,
     dotenv_chain,
     dotenv_text,
     example_env_file,
@@ -78,6 +79,7 @@ __all__ = [
     "HOSTS",
     "OPTIONAL",
     "OWN_PORT",
+    "README_NAMES",
     "SWITCH",
     "ComposeProject",
     "ComposeVolume",

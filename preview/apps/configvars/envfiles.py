@@ -14,6 +14,7 @@ from dotenv.variables import parse_variables
 
 __all__ = [
     "EXAMPLE_NAMES",
+    "README_NAMES",
     "dotenv_chain",
     "dotenv_text",
     "example_env_file",
@@ -263,7 +264,16 @@ def settings_env_example(files: dict[str, bytes]) -> str | None:
     return None
 
 
-_READMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README.rst", "README")
+# The names a README goes by, the first the upload has its one (every reader of it here).
+README_NAMES = (
+    "README.md",
+    "readme.md",
+    "Readme.md",
+    "README.MD",
+    "README.markdown",
+    "README.rst",
+    "README",
+)
 # The README's step that makes the .env: ``cp .env.local .env``, "Copy the sample
 # `.env.local` file to `.env`", "copy env.dev into .env".
 _COPIED = re.compile(
@@ -280,7 +290,7 @@ def readme_copied_env(files: dict[str, bytes]) -> str | None:
     fastapi-blog-best-practices: "Copy the sample `.env.local` file to `.env`", a name no
     example's word says), by its path; None where it says none, or names no file of
     the upload's."""
-    readme = next((name for name in _READMES if name in files), None)
+    readme = next((name for name in README_NAMES if name in files), None)
     if readme is None:
         return None
     text = files[readme][:200_000].decode("utf-8", "replace")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from .envfiles import example_rank
+from .envfiles import README_NAMES, example_rank
 from .meanings import DATABASE, meaning
 
 __all__ = [
@@ -50,7 +50,6 @@ _ECHOED = re.compile(
     r"^\s*(?:echo|printf)\s+(['\"]?)([A-Za-z_][A-Za-z0-9_]*=[^\n]*?)\1\s*>>?\s*(?:\./)?\.env\s*$",
     re.MULTILINE,
 )
-_READMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README.markdown", "README")
 _FENCE = re.compile(
     r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[\w.+-]*)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.MULTILINE | re.DOTALL,
@@ -167,7 +166,7 @@ def with_readme_example(files: dict[str, bytes]) -> dict[str, bytes]:
             continue
         if name == ".env" or example_rank(path) is not None:
             return files
-    readme = next((name for name in _READMES if name in files), None)
+    readme = next((name for name in README_NAMES if name in files), None)
     if readme is not None and len(files[readme]) <= 500_000:
         block = readme_env_block(files[readme].decode("utf-8", "replace"))
         if block is not None:
@@ -234,7 +233,7 @@ def readme_exports(files: dict[str, bytes]) -> dict[str, str]:
     that runs the app (binlecode's example-todo-fastapi-async-db: ``RESET_DB=true uvicorn
     app.main:app``, its first run making its tables; else none made), the first value of
     each, unquoted; never a deployment's (``ENV=production``)."""
-    readme = next((name for name in _READMES if name in files), None)
+    readme = next((name for name in README_NAMES if name in files), None)
     if readme is None or len(files[readme]) > 500_000:
         return {}
     found: dict[str, str] = {}

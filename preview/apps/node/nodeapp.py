@@ -795,6 +795,19 @@ def _listening_in_place(script: str, files: dict[str, bytes]) -> tuple[str, str]
     missing = [f for f in found if posixpath.normpath(f) not in files]
     if len(found) != 1 or len(missing) != 1 or missing[0].startswith(_BUILT_DIRS):
         return None
+    at = _SCRIPT_FILE.search(script)
+    assert at is not None
+    # The same file named from another folder (Foysal-BoyTech's Koa-exercise: ``nodemon
+    # ../server/app.js`` beside its package.json's server/app.js, run from a folder of
+    # its author's): the upload's one file its path ends with, where that one listens.
+    tail = posixpath.normpath(missing[0]).split("/")
+    tail = tail[next((i for i, part in enumerate(tail) if part != ".."), len(tail)) :]
+    if len(tail) > 1:
+        ending = "/".join(tail)
+        same = [p for p in files if p == ending or p.endswith(f"/{ending}")]
+        if len(same) == 1 and b".listen(" in files[same[0]]:
+            moved = script[: at.start()] + same[0] + script[at.end() :]
+            return moved, f"its file {missing[0]} is not in the upload: its {same[0]} instead"
     typescript = missing[0].endswith(("ts", "mts"))
     kinds = ("ts", "mts", "js", "mjs", "cjs") if typescript else ("js", "mjs", "cjs")
     listening = [
@@ -802,8 +815,6 @@ def _listening_in_place(script: str, files: dict[str, bytes]) -> tuple[str, str]
     ]
     if len(listening) != 1:
         return None
-    at = _SCRIPT_FILE.search(script)
-    assert at is not None
     moved = script[: at.start()] + listening[0] + script[at.end() :]
     said = f"its file {missing[0]} is not in the upload: {listening[0]}, which listens, instead"
     return moved, said

@@ -21,7 +21,7 @@ import shlex
 import tomllib
 from dataclasses import dataclass, field, replace
 
-from ..configvars import compose_projects, dockerfile_instructions, workdir_after
+from ..configvars import README_NAMES, compose_projects, dockerfile_instructions, workdir_after
 
 __all__ = [
     "README_NAMES",
@@ -61,7 +61,6 @@ _TASK_SCRIPT = re.compile(
     r"|stop|restart|reload|kill|logs?|status|monit|delete)(?:$|[:_.-])",
     re.IGNORECASE,
 )
-README_NAMES = ("README.md", "readme.md", "Readme.md", "README.MD", "README", "README.rst")
 
 
 @dataclass(frozen=True)
