@@ -124,6 +124,43 @@ def test_a_path_from_the_projects_base_url_is_resolved_from_it() -> None:
     ].replace(b"BOOK.entity", b"book.entity")
 
 
+def test_a_path_through_a_tsconfig_alias_is_spelled_as_its_file() -> None:
+    """sukronsabari's expressjs-sequelize-auth: ``import … from '@/app/controllers/Auth/
+    AutenticatedSessionController'`` beside src/app/controllers/auth/, its tsconfig's
+    ``"paths": {"@/*": ["src/*"]}``: "Cannot find module". The part the alias's ``*``
+    stands for is spelled as the file is (a folder's index, an extension as written); an
+    alias leading to a file, to none, or to two alike is left."""
+    files = {
+        "tsconfig.json": (
+            b'{\n  // tsc allows comments\n  "compilerOptions": {\n    "baseUrl": "./",\n'
+            b'    "paths": {"@/*": ["src/*"], "~lib/*": ["src/lib/*"]},\n  },\n}\n'
+        ),
+        "src/routes/auth.ts": (
+            b"import Session from '@/app/controllers/Auth/AutenticatedSessionController';\n"
+            b'import { users } from "@/App/Users";\n'
+            b"import { sign } from '~lib/JWT.js';\n"
+            b"import { cache } from '@/lib/cache';\n"
+            b"import { gone } from '@/lib/Gone';\n"
+            b"import express from 'express';\n"
+        ),
+        "src/app/controllers/auth/AutenticatedSessionController.ts": b"export default 1\n",
+        "src/app/users/index.ts": b"export const users = []\n",
+        "src/lib/jwt.ts": b"export const sign = 1\n",
+        "src/lib/cache.ts": b"export const cache = 1\n",
+    }
+    corrected = case_corrections(files)
+    assert corrected["src/routes/auth.ts"] == (
+        b"import Session from '@/app/controllers/auth/AutenticatedSessionController';\n"
+        b'import { users } from "@/app/users";\n'
+        b"import { sign } from '~lib/jwt.js';\n"
+        b"import { cache } from '@/lib/cache';\n"
+        b"import { gone } from '@/lib/Gone';\n"
+        b"import express from 'express';\n"
+    )
+    two = {**files, "src/App/Users.ts": b"export const users = []\n"}
+    assert b'"@/App/Users"' in case_corrections(two)["src/routes/auth.ts"]
+
+
 def test_an_es_modules_relative_imports_get_the_extension_node_requires() -> None:
     """SandaruShashinda98's express-postgresql-backend (``"type": "module"``):
     ``import { authService } from "./auth.service"`` beside auth.service.js, which Node's

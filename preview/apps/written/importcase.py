@@ -59,6 +59,8 @@ import json
 import posixpath
 import re
 
+from ...discovery.node import ImportAliases
+
 __all__ = ["case_corrections"]
 
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
@@ -101,6 +103,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
             folder = posixpath.dirname(folder)
     folded = {folder.lower() for folder in folders}
     bases = _base_urls(files)
+    aliases = ImportAliases(files) if any(_PROJECT_FILES.search(p) for p in files) else None
     modules = _module_packages(files)
     listed = _listed_packages(files)
     views = [
@@ -149,6 +152,8 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 quote + found.group(1) + quote,
                 quote + (fixed + written[len(specifier) :]).encode() + quote,
             )
+        if aliases is not None:
+            text = _aliases_spelled(path, text, aliases, by_case, files)
         if _AUTHORS_PATH.search(text):
             text = _authors_paths_spelled(path, text, files)
         if listed:
@@ -160,6 +165,62 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
         if text != source:
             corrected[path] = text
     return corrected
+
+
+# A module named otherwise than by a relative path: a package's, or an alias's
+# (``'@/app/controllers/Auth/Session'``, tsconfig's ``"@/*": ["src/*"]``).
+_NAMED_SPECIFIER = re.compile(_IMPORTED + rb"""['"]([^'".\s][^'"\n]*)['"]""")
+
+
+def _aliases_spelled(
+    path: str,
+    text: bytes,
+    aliases: ImportAliases,
+    by_case: dict[str, list[str]],
+    files: dict[str, bytes],
+) -> bytes:
+    """``text`` with each import through a tsconfig's ``paths`` alias that leads to no
+    file, where exactly one file is what it leads to when case is ignored, spelled as that
+    file is in the part the alias's ``*`` stands for (sukronsabari's
+    expressjs-sequelize-auth: ``'@/app/controllers/Auth/AutenticatedSessionController'``
+    beside src/app/controllers/auth/: "Cannot find module", its author's file system
+    ignoring case)."""
+    source = text
+    for found in _NAMED_SPECIFIER.finditer(source):
+        written = found.group(1).decode("utf-8", "replace")
+        targets = aliases.targets(path, written)
+        candidates = [c for target in targets for c in _candidates(posixpath.normpath(target))]
+        if not candidates or any(c in files for c in candidates):
+            continue
+        matches = {m for c in candidates for m in by_case.get(c.lower(), ())}
+        if len(matches) != 1:
+            continue
+        (match,) = matches
+        fixed = _tail_spelled(written, match)
+        if fixed != written:
+            quote = source[found.start(1) - 1 : found.start(1)]
+            text = text.replace(quote + found.group(1) + quote, quote + fixed.encode() + quote)
+    return text
+
+
+def _tail_spelled(written: str, match: str) -> str:
+    """``written``'s last names spelled as ``match``'s (the file's path) where they are
+    those names when case is ignored, from its end to the first that is not (the alias's
+    own part); its own extension (or none) and its folder's ``index`` left as written."""
+    parts, spelled = written.split("/"), match.split("/")
+    stem, _ = posixpath.splitext(spelled[-1])
+    own_stem, own_extension = posixpath.splitext(parts[-1])
+    if stem == "index" and parts[-1].lower() not in ("index", spelled[-1].lower()):
+        spelled = spelled[:-1]  # its folder's index: the folder is the name written
+    elif own_extension.lower() in _EXTENSIONS and own_stem.lower() == stem.lower():
+        spelled[-1] = stem + own_extension
+    elif parts[-1].lower() == stem.lower():
+        spelled[-1] = stem
+    for back in range(1, min(len(parts), len(spelled)) + 1):
+        if parts[-back].lower() != spelled[-back].lower():
+            break
+        parts[-back] = spelled[-back]
+    return "/".join(parts)
 
 
 # A module named by an absolute path of its author's machine: a Windows drive's
