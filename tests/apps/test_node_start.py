@@ -555,6 +555,31 @@ def test_a_hono_app_exporting_its_fetch_handler_is_served_by_bun() -> None:
     assert node_start(files) is None
 
 
+def test_a_start_running_a_module_that_exports_its_hono_app_is_served_by_bun() -> None:
+    """hoce1n's hono-try: ``"start": "tsx src/index.ts"``, src/index.ts ending ``export
+    default app`` (deployed to Vercel), nothing listening: it ended at once, code 0,
+    printing nothing. Bun serves the module's app; not where the module serves itself,
+    nor where the start runs another module."""
+    source = (
+        "import { Hono } from 'hono'\nconst app = new Hono()\n"
+        "app.get('/', (c) => c.text('hi'))\nexport default app\n"
+    )
+    package = {"type": "module", "scripts": {"dev": "tsx watch src/index.ts"}}
+    package["scripts"]["start"] = "tsx src/index.ts"
+    files = {"package.json": json.dumps(package).encode(), "src/index.ts": source.encode()}
+    found = node_start(files)
+    assert found is not None and found.argv[-1].endswith("; bun src/index.ts"), found
+    assert found.tools == ("bun@^1",)
+    assert found.note is not None and "exports its fetch handler" in found.note
+    serving = source + "import { serve } from '@hono/node-server'\nserve(app)\n"
+    found = node_start({**files, "src/index.ts": serving.encode()})
+    assert found is None or "bun" not in found.argv[-1], found
+    package["scripts"]["start"] = "tsx src/server.ts"
+    files["package.json"] = json.dumps(package).encode()
+    found = node_start(files)
+    assert found is None or "bun" not in found.argv[-1], found
+
+
 def test_an_app_handed_to_a_serverless_adapter_is_served_by_bun() -> None:
     """kungfu321's aws-hono: src/index.ts ends ``export const handler = handle(app)``
     (``hono/aws-lambda``), deployed by SST, no start script: it ran, exited at once,

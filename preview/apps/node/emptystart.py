@@ -23,9 +23,15 @@ from __future__ import annotations
 import re
 
 from .devscript import simple_command
-from .fallbacks import DEV_SCRIPTS
+from .fallbacks import DEV_SCRIPTS, fetch_export, fetch_server
 
-__all__ = ["env_names", "exported_app_start", "listens", "script_that_serves"]
+__all__ = [
+    "env_names",
+    "exported_app_start",
+    "exported_fetch_start",
+    "listens",
+    "script_that_serves",
+]
 
 # runner -> (its options that take a value, the variables that name what it loads)
 _LOADERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -132,6 +138,24 @@ def exported_app_start(script: str, files: dict[str, bytes]) -> tuple[str, ...] 
             return None
     escaped = SERVE_EXPORT.replace("{", "{{").replace("}", "}}")
     return ("node", "-e", escaped, module)
+
+
+# The runners a script runs a module with, which Bun stands in for.
+_MODULE_RUNNERS = ("node", "tsx", "ts-node", "bun")
+
+
+def exported_fetch_start(script: str, files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(Bun's command serving it, its module) where ``script`` runs a module (``tsx
+    src/index.ts``) that exports a Hono app's fetch handler for a serverless platform and
+    serves nothing (:func:`.fallbacks.fetch_export`): hoce1n's hono-try, deployed to Vercel,
+    ended at once, code 0, printing nothing. None for any other script."""
+    command = simple_command(script)
+    if command is None or len(command[1]) != 2 or command[1][0] not in _MODULE_RUNNERS:
+        return None
+    exported = fetch_export(files)
+    if exported is None or command[1][1].removeprefix("./") != exported[0]:
+        return None
+    return fetch_server(*exported), exported[0]
 
 
 def listens(data: bytes) -> bool:

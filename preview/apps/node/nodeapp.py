@@ -61,6 +61,7 @@ from preview.apps.node.devscript import (
 from preview.apps.node.emptystart import (
     env_names,
     exported_app_start,
+    exported_fetch_start,
     listens,
     script_that_serves,
 )
@@ -539,6 +540,13 @@ def _start(
             if not before and (served := exported_app_start(scripts[name], files)):
                 note = f"its {name} script's module exports its app and listens nowhere: served"
                 return NodeStart(served, setup, (), note)
+            if not before and (fetched := exported_fetch_start(scripts[name], files)):
+                note = (
+                    f"its {name} script's module {fetched[1]} exports its fetch handler, which"
+                    f" nothing serves: {fetched[0]}"
+                )
+                bun = () if "bun" in listed else (BUN,)
+                return NodeStart(_shell(fetched[0]), setup, bun, note)
             if not before and (own := _package_folder_run(scripts[name], listed)) is not None:
                 why = f"its {name} script runs a package's folder ({own[0]}): its command {own[1]}"
                 return _dev(own[2], setup, tools, ts_runner(files), name, why)
