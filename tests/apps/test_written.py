@@ -48,6 +48,7 @@ from preview.apps.written import (
     settings_text,
     tells_manager,
 )
+from preview.apps.written.logfiles import absolute_log_folders
 from preview.apps.written.rundirs import dirname_paths
 from preview.builds.configdefaults import config_defaults, example_copies, named_values
 from preview.builds.preparation import MissingFiles
@@ -991,6 +992,27 @@ const local = multer({ dest: 'uploads/' });
     }
     assert code_folders(files) == ["/uploads", "/data/files"]
     assert code_folders({"server.js": b"const upload = multer({ dest: 'uploads' });"}) == []
+
+
+def test_the_absolute_folders_of_its_python_log_files_are_given_it() -> None:
+    """quangnh-ai's fastapi-assignment: ``TimedRotatingFileHandler('/logs/{}-{}.log'
+    .format(…))``, its compose file (not in the uploaded folder) binding ``./logs/api:
+    /logs/``: "No such file or directory: '/logs/…'" at import. The folder of a log file
+    opened by absolute path (a constant, ``.format``, an f-string, ``%``) is given it as
+    its Node code's are; not /tmp's, nor a relative one's."""
+    main = b"""import logging, time
+from logging.handlers import TimedRotatingFileHandler
+handler = TimedRotatingFileHandler('/logs/{}-{}.log'.format(time.localtime().tm_year, 1))
+audit = logging.FileHandler(f"/var/app/audit/{time.time()}.log")
+old = logging.FileHandler("/srv/old/%s.log" % "x")
+scratch = logging.FileHandler('/tmp/scratch.log')
+local = logging.FileHandler('logs/app.log')
+LOGGING = {"handlers": {"file": {"class": "logging.FileHandler", "filename": "/logs/x.log"}}}
+"""
+    files = {"requirements.txt": b"fastapi\n", "app/main.py": main}
+    assert absolute_log_folders(files) == ["/logs", "/var/app/audit", "/srv/old"]
+    assert "/logs" in [t for _, t in container_folders(files, "app/main.py")]
+    assert absolute_log_folders({"app/main.py": b"import logging\n"}) == []
 
 
 def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:

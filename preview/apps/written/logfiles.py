@@ -24,7 +24,7 @@ import posixpath
 from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
-__all__ = ["log_files", "module_names"]
+__all__ = ["absolute_log_folders", "log_files", "module_names"]
 
 _HANDLERS = ("FileHandler",)  # the end of each file handler class's name
 _PATH_CALLS = {"abspath", "realpath", "normpath", "Path", "PurePath", "PosixPath", "str"}
@@ -56,6 +56,50 @@ def log_files(files: dict[str, bytes], workdir: str = "") -> list[str]:
             if target not in found:
                 found.append(target)
     return found
+
+
+def absolute_log_folders(files: dict[str, bytes]) -> list[str]:
+    """The absolute folders (outside ``/tmp``, a sandbox's own) of the log files the app's
+    Python code opens by absolute path, in order, once each: a container's root is its to
+    write in (quangnh-ai's fastapi-assignment: ``TimedRotatingFileHandler('/logs/{}-{}
+    .log'.format(…))``, its compose file binding ``./logs/api:/logs/``; "No such file or
+    directory: '/logs/…'" at import). The path's constant beginning is read, up to its
+    first placeholder (``.format``'s, an f-string's, ``%``'s)."""
+    found: list[str] = []
+    for path in python_files(files):
+        if b"FileHandler" not in files[path] or (tree := parse_module(files[path])) is None:
+            continue
+        for expression in _handler_files(tree):
+            beginning = _absolute_beginning(expression)
+            folder = posixpath.normpath(posixpath.dirname(beginning)) if beginning else "/"
+            if folder not in ("/", "/tmp") and not folder.startswith("/tmp/"):
+                found.append(folder)
+    return list(dict.fromkeys(found))
+
+
+def _absolute_beginning(node: ast.expr) -> str | None:
+    """The constant text an absolute path expression begins with (module doc of
+    :func:`absolute_log_folders`); None where it begins otherwise."""
+    text: str | None = None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        inner = node.func.value
+        if node.func.attr == "format" and isinstance(inner, ast.Constant):
+            text = inner.value if isinstance(inner.value, str) else None
+            text = text.split("{", 1)[0] if text is not None else None
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        left = node.left
+        if isinstance(left, ast.Constant) and isinstance(left.value, str):
+            text = left.value.split("%", 1)[0]
+    elif isinstance(node, ast.JoinedStr):
+        leading = []
+        for value in node.values:
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                break
+            leading.append(value.value)
+        text = "".join(leading)
+    return text if text is not None and text.startswith("/") and "\0" not in text else None
 
 
 def _has_folder(files: dict[str, bytes], folder: str) -> bool:

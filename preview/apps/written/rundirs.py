@@ -62,7 +62,8 @@ its sandbox gives each as a directory of its own (``sandbox.Containment``), as i
 its compose service's volumes. So are the absolute folders its Node code has made by name
 (:func:`code_folders`): multer's ``dest: '/uploads'`` (which multer makes at start-up),
 ``fs.mkdirSync('/data/files')``, where a container's root is the app's to write in
-(Sanji-IO's express-filebin: "EROFS: read-only file system, mkdir '/uploads'").
+(Sanji-IO's express-filebin: "EROFS: read-only file system, mkdir '/uploads'"), and the
+absolute folders of the log files its Python code opens (``.logfiles``).
 The folder its image holds the app in (``WORKDIR /app``) is the app's own folder there too
 (:func:`image_app_folder`): its code names its files by that path.
 """
@@ -84,6 +85,7 @@ from ..configvars import (
     workdir_after,
 )
 from ..pyapp import parse_module, python_files
+from .logfiles import absolute_log_folders
 
 __all__ = [
     "author_folders",
@@ -331,7 +333,8 @@ def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | 
     image_root = image_app_folder(files, anchor)
     if image_root is not None:
         volumes.setdefault(image_root, "")
-    for folder in [*image_folders(files, anchor), *code_folders(files)]:
+    own = [*code_folders(files), *absolute_log_folders(files)]
+    for folder in [*image_folders(files, anchor), *own]:
         volumes.setdefault(folder, None)
     for folder, source in author_folders(files):
         volumes.setdefault(folder, source)
