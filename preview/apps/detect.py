@@ -682,6 +682,16 @@ _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)[
 _DEVELOPMENT_SETTINGS = ("local", "dev", "development", "develop", "base", "common", "default")
 
 
+def _manage_named(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(its folder, the settings module it names) of the upload's outermost ``manage.py``;
+    None where it has none, or one naming no settings module."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    if not managers:
+        return None
+    match = _SETTINGS_MODULE.search(files[managers[0]].decode("utf-8", "replace"))
+    return (posixpath.dirname(managers[0]), match.group(1)) if match is not None else None
+
+
 def settings_package_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     """The settings module to run a Django app with where the one its ``manage.py`` names
     is a folder that says nothing itself (no ``__init__.py``, or an empty one) beside its
@@ -690,15 +700,10 @@ def settings_package_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     agustin-jimenez's drf-events-api names ``events.settings``, its compose file's env
     file (not uploaded) the development one. Its development module (:data:`_DEVELOPMENT_
     SETTINGS`' order), with the module named; None where the named one is a module."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    if not managers:
+    found = _manage_named(files)
+    if found is None:
         return None
-    text = files[managers[0]].decode("utf-8", "replace")
-    match = _SETTINGS_MODULE.search(text)
-    if match is None:
-        return None
-    named = match.group(1)
-    base = posixpath.dirname(managers[0])
+    base, named = found
     folder = posixpath.join(base, *named.split("."))
     init = files.get(f"{folder}/__init__.py")
     if f"{folder}.py" in files or (init is not None and _says_something(init)):
@@ -718,19 +723,15 @@ def manage_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     after those were written (loggedme's server-django: ``config/wsgi.py`` still says
     ``app.settings``, manage.py ``config.settings``; its author runs manage.py, the
     preview's gunicorn met "No module named 'app.settings'"). None where that is not so."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    if not managers:
+    found = _manage_named(files)
+    if found is None:
         return None
-    match = _SETTINGS_MODULE.search(files[managers[0]].decode("utf-8", "replace"))
-    if match is None:
-        return None
-    base = posixpath.dirname(managers[0])
+    base, named = found
 
     def present(module: str) -> bool:
         path = posixpath.join(base, *module.split("."))
         return f"{path}.py" in files or f"{path}/__init__.py" in files
 
-    named = match.group(1)
     if not present(named):
         return None
     for path in sorted(files):
@@ -750,14 +751,11 @@ def lone_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     compose file's ``env_file: ../app/.env``; "No module named 'app.settings'"). The one
     is a ``settings`` module (or package) beside a ``urls.py``, ``wsgi.py`` or
     ``asgi.py``; None where the named one is there, or where not exactly one is."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    if not managers:
+    manage = _manage_named(files)
+    if manage is None:
         return None
-    match = _SETTINGS_MODULE.search(files[managers[0]].decode("utf-8", "replace"))
-    if match is None:
-        return None
-    base = posixpath.dirname(managers[0])
-    named = posixpath.join(base, *match.group(1).split("."))
+    base, module = manage
+    named = posixpath.join(base, *module.split("."))
     if f"{named}.py" in files or f"{named}/__init__.py" in files:
         return None
     found = set()
@@ -770,9 +768,9 @@ def lone_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
         beside = (f"{folder}/{n}" if folder else n for n in ("urls.py", "wsgi.py", "asgi.py"))
         inside = not base or folder == base or folder.startswith(f"{base}/")
         if inside and "site-packages/" not in path and any(p in files for p in beside):
-            module = posixpath.relpath(f"{folder}/settings" if folder else "settings", base or ".")
-            found.add(module.replace("/", "."))
-    return (found.pop(), match.group(1)) if len(found) == 1 else None
+            own = posixpath.relpath(f"{folder}/settings" if folder else "settings", base or ".")
+            found.add(own.replace("/", "."))
+    return (found.pop(), module) if len(found) == 1 else None
 
 
 def _says_something(source: bytes) -> bool:
