@@ -62,6 +62,7 @@ from .pyfloor import (
     fastapi_extra_keyword,
     fastapi_param_extra_keyword,
     pydantic_one_config,
+    removed_apis,
 )
 
 __all__ = [
@@ -294,6 +295,7 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
                 break
     deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
     deps = _held_to_fastapis_extra(files, deps)
+    deps = _held_below_removed_apis(files, deps)
     deps = _held_to_psycopg2s_sqlalchemy(deps)
     deps = _held_to_gunicorns_worker(files, deps)
     deps = _lifted_to_the_django_it_names(files, deps)
@@ -740,6 +742,33 @@ def _held_to_fastapis_extra(files: dict[str, bytes], deps: PythonDeps) -> Python
     said = f"{hold}: its code gives {what} ({where}), kept in {kept} before that release, "
     said += "refused from it on; nothing bounds it"
     return replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
+
+
+def _held_below_removed_apis(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:
+    """``deps`` with each distribution held below the release that removed a name its code
+    uses (:func:`.pyfloor.removed_apis`: ``app.config['ENV']``, Flask 2.3), where nothing
+    the app lists bounds it from above or asks for that release or a later one (nor a
+    lock's pins). A distribution it does not list (Werkzeug under Flask) is held too: its
+    resolver then takes the releases of what needs it that allow it."""
+    if deps.lock is not None:
+        return deps
+    holds: dict[str, tuple[str, str, str]] = {}
+    for api, where in removed_apis(files):
+        kept = holds.get(api.distribution)
+        if kept is None or Version(api.release) < Version(kept[0]):
+            holds[api.distribution] = (api.release, api.what, where)
+    for name, (release, what, where) in sorted(holds.items()):
+        specifiers = _own_specifiers(deps, name)
+        if specifiers is None or any(
+            spec.operator not in (">", ">=", "!=")
+            or (valid_version(spec.version) and Version(spec.version) >= Version(release))
+            for spec in specifiers
+        ):
+            continue  # its own bound, a line unread, or a release without it asked for
+        hold = f"{name}<{release}"
+        said = f"{hold}: its code uses {what} ({where}), which {release} removed"
+        deps = replace(deps, constraints=(*deps.constraints, hold), notes=(*deps.notes, said))
+    return deps
 
 
 def _lifted_to_the_django_it_names(files: dict[str, bytes], deps: PythonDeps) -> PythonDeps:

@@ -17,18 +17,29 @@ import ast
 import posixpath
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from ..discovery.pyast import dotted_name, import_aliases, keywords, parse_source, walked
+from ..discovery.pyast import (
+    dotted_name,
+    import_aliases,
+    keywords,
+    parse_source,
+    uncommented,
+    walked,
+)
 from .pyapp import TEST_MODULE, parse_module, python_files
 
 __all__ = [
     "FASTAPI_PARAMS_WITHOUT_EXTRA",
     "FASTAPI_WITHOUT_EXTRA",
+    "REMOVED_APIS",
+    "RemovedApi",
     "code_python_floor",
     "django_named_floor",
     "fastapi_extra_keyword",
     "fastapi_param_extra_keyword",
     "pydantic_one_config",
+    "removed_apis",
 ]
 
 # pydantic 1's model configuration keys that pydantic 2 renamed (it ignores them now:
@@ -416,3 +427,76 @@ def django_named_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
             if best is None or key > best[0]:
                 best = key, release, f"{path}: {node.value}"
     return None if best is None else (best[1], best[2])
+
+
+@dataclass(frozen=True)
+class RemovedApi:
+    """A name a distribution's release removed, as code using it reads (``pattern``, over
+    a module's bytes): the code is written for a release before ``release``."""
+
+    distribution: str  # "flask"
+    release: str  # "2.3": the first release without it
+    pattern: re.Pattern[bytes]
+    what: str  # "app.config['ENV']", said
+
+
+# The names the app's code reads that a release of its framework removed, each with the
+# release that removed it. An app listing its framework unpinned is built with the newest
+# release, which its code never knew: nahlaerrakik's tweets-flask-final reads
+# ``app.config['ENV']`` (Flask 2.3 dropped the key) before it loads its settings, "KeyError:
+# 'ENV'" at import.
+REMOVED_APIS = (
+    # read, not set: ``app.config['ENV'] = …`` makes the key itself
+    RemovedApi(
+        "flask",
+        "2.3",
+        re.compile(rb"""config\[\s*['"]ENV['"]\s*\](?!\s*=[^=])"""),
+        "app.config['ENV']",
+    ),
+    RemovedApi("flask", "2.3", re.compile(rb"\.before_first_request\b"), "before_first_request"),
+    RemovedApi(
+        "flask",
+        "2.3",
+        re.compile(rb"\bfrom\s+flask\.json\s+import\s[^\n]*\bJSONEncoder\b"),
+        "flask.json.JSONEncoder",
+    ),
+    RemovedApi(
+        "flask",
+        "3.0",
+        re.compile(rb"\bfrom\s+flask\s+import\s[^\n]*\b(?:escape|Markup)\b"),
+        "flask.escape / flask.Markup",
+    ),
+    RemovedApi(
+        "flask", "3.0", re.compile(rb"\b_(?:request|app)_ctx_stack\b"), "flask's _request_ctx_stack"
+    ),
+    RemovedApi(
+        "werkzeug", "2.1", re.compile(rb"\bsafe_str_cmp\b"), "werkzeug.security.safe_str_cmp"
+    ),
+    RemovedApi(
+        "werkzeug",
+        "3.0",
+        re.compile(
+            rb"\bfrom\s+werkzeug\.urls\s+import\s[^\n]*"
+            rb"\burl_(?:quote|unquote|parse|encode|decode|join)\b"
+        ),
+        "werkzeug.urls' url_* functions",
+    ),
+    RemovedApi("sqlalchemy", "2.0", re.compile(rb"\bengine\.execute\("), "engine.execute()"),
+    RemovedApi(
+        "flask-sqlalchemy", "3.0", re.compile(rb"\bget_debug_queries\b"), "get_debug_queries"
+    ),
+)
+
+
+def removed_apis(files: dict[str, bytes]) -> list[tuple[RemovedApi, str]]:
+    """(each :data:`REMOVED_APIS` entry the upload's own code uses, the first module
+    using it), its tests aside."""
+    found: dict[RemovedApi, str] = {}
+    for path in python_files(files):
+        if TEST_MODULE.search(path):
+            continue
+        text = uncommented(files[path])
+        for api in REMOVED_APIS:
+            if api not in found and api.pattern.search(text):
+                found[api] = path
+    return list(found.items())

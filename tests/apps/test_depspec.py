@@ -744,6 +744,37 @@ def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models()
     assert python_dependencies({**files, "main.py": config}, "main.py").constraints == ()
 
 
+def test_a_framework_is_held_below_the_release_that_removed_a_name_its_code_uses() -> None:
+    """nahlaerrakik's tweets-flask-final: ``flask`` unpinned, ``if app.config['ENV'] ==
+    'production':`` before it loads its settings; Flask 2.3 dropped the key: "KeyError:
+    'ENV'" at import. Flask is held below 2.3; the lowest release wins where two names say
+    otherwise; Werkzeug, which it does not list, likewise; not where its own line bounds
+    it or asks for a release without the name, where it sets the key itself, nor for its
+    tests' code or a comment."""
+    app = (
+        b"from flask import Flask, escape\napp = Flask(__name__)\n"
+        b"if app.config['ENV'] == 'production':\n    pass\n"
+        b"# engine.execute('select 1')\n"
+    )
+    helpers = b"from werkzeug.security import safe_str_cmp\n"
+    files = {"requirements.txt": b"flask\nsqlalchemy\n", "run.py": app, "auth.py": helpers}
+    files["tests/test_db.py"] = b"engine.execute('select 1')\n"
+    deps = python_dependencies(files, "run.py")
+    assert deps.constraints == ("flask<2.3", "werkzeug<2.1"), deps.constraints
+    assert any("app.config['ENV'] (run.py), which 2.3 removed" in n for n in deps.notes)
+    for own in (b"flask==3.0.0", b"flask>=2.3", b"flask<3"):
+        listed = {**files, "requirements.txt": own + b"\nsqlalchemy\n"}
+        assert python_dependencies(listed, "run.py").constraints == ("werkzeug<2.1",)
+    floor = {**files, "requirements.txt": b"flask>=2.0\nsqlalchemy\n"}
+    assert python_dependencies(floor, "run.py").constraints[0] == "flask<2.3"
+    setting = app.replace(b"if app.config['ENV'] ==", b"app.config['ENV'] = 'x'\nif 1 ==")
+    setting = setting.replace(b", escape", b"")
+    alone = {"requirements.txt": b"flask\n", "run.py": setting}
+    assert python_dependencies(alone, "run.py").constraints == ()
+    executes = {**alone, "db.py": b"with app.app_context():\n    db.engine.execute('x')\n"}
+    assert python_dependencies(executes, "run.py").constraints == ("sqlalchemy<2.0",)
+
+
 def test_gunicorn_is_held_below_the_release_that_dropped_the_worker_its_start_names() -> None:
     """25ejsb's school-flask: ``web: gunicorn --worker-class eventlet -w 1 app:app``,
     gunicorn unpinned; 26.0.0 removed the eventlet worker ("Entry point ('gunicorn.workers',

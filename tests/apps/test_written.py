@@ -1015,6 +1015,33 @@ LOGGING = {"handlers": {"file": {"class": "logging.FileHandler", "filename": "/l
     assert absolute_log_folders({"app/main.py": b"import logging\n"}) == []
 
 
+def test_a_folder_a_module_binds_by_name_is_made() -> None:
+    """nahlaerrakik's tweets-flask-final: ``db_dir = os.path.join(os.path.abspath(
+    os.path.dirname(__file__)), 'database')``, its SQLite files there, the folder not in
+    its repository: "unable to open database file" on every route. A folder bound at a
+    module's top level under a folder's name is made (from ``__file__``, from a bound
+    base, or where the app runs); not one the upload has, a file's path, nor a name that
+    says no folder."""
+    config = b"""import os
+from pathlib import Path
+BASE_DIR = Path(__file__).resolve().parent
+db_dir = os.path.join(os.path.abspath(os.path.dirname(__file__)), 'database')
+UPLOAD_FOLDER = BASE_DIR / 'media' / 'uploads'
+STATIC_DIR = os.path.join(BASE_DIR, 'static')
+LOG_FILE_DIR = 'var/log'
+DB_PATH = os.path.join(db_dir, 'prod.db')
+cache = os.path.join(BASE_DIR, 'cache')
+"""
+    files = {"api/config.py": config, "api/static/app.css": b"", "api/app.py": b""}
+    made = run_folders(files)
+    assert list(made) == [
+        "api/database/.gitkeep",
+        "api/media/uploads/.gitkeep",
+        "var/log/.gitkeep",
+    ], made
+    assert "api/config.py binds db_dir to it" in made["api/database/.gitkeep"]
+
+
 def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:
     """FabCode67's nodejs-express-sequelize-postgres: ``sequelize init``'s models/index.js
     requires ``__dirname + '/../config/config.json'``, which its .gitignore keeps out:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ...discovery.pyast import keywords, last_name
 from ..pyapp import parse_module, python_files
-from .logfiles import _bound_names, _path_of, module_names
+from .logfiles import bound_names, module_names, path_of
 
 __all__ = ["key_files", "key_texts"]
 
@@ -46,7 +46,7 @@ def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
         if (b".pem" not in data and not loads) or (tree := parse_module(data)) is None:
             continue
         if bound is None:
-            bound = _bound_names(files)
+            bound = bound_names(files)
         here = {**module_names(tree, module), **bound}
         for node in ast.walk(tree):
             if isinstance(node, ast.With) and loads:
@@ -55,7 +55,7 @@ def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
                 found.setdefault(posixpath.normpath(read[0]).lstrip("/"), read[1])
             if not isinstance(node, (ast.BinOp, ast.Call, ast.Constant, ast.JoinedStr)):
                 continue
-            path = _path_of(node, module, here)
+            path = path_of(node, module, here)
             if path is None or not path.endswith(".pem"):
                 continue
             path = posixpath.normpath(path).lstrip("/")
@@ -101,7 +101,7 @@ def _loaded_keys(node: ast.With, module: str, here: dict, found: dict[str, str])
     for item in node.items:
         opened = item.context_expr
         if isinstance(opened, ast.Call) and last_name(opened.func) == "open" and opened.args:
-            path = _path_of(opened.args[0], module, here)
+            path = path_of(opened.args[0], module, here)
             if path is not None:
                 found.setdefault(posixpath.normpath(path).lstrip("/"), roles.pop())
                 return

@@ -24,7 +24,7 @@ import posixpath
 from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
-__all__ = ["absolute_log_folders", "log_files", "module_names"]
+__all__ = ["absolute_log_folders", "bound_names", "log_files", "module_names", "path_of"]
 
 _HANDLERS = ("FileHandler",)  # the end of each file handler class's name
 _PATH_CALLS = {"abspath", "realpath", "normpath", "Path", "PurePath", "PosixPath", "str"}
@@ -41,11 +41,11 @@ def log_files(files: dict[str, bytes], workdir: str = "") -> list[str]:
     }
     if not trees:
         return []
-    bound = _bound_names(files)
+    bound = bound_names(files)
     found: list[str] = []
     for path, tree in trees.items():
         for expression in _handler_files(tree):
-            target = _path_of(expression, path, bound)
+            target = path_of(expression, path, bound)
             if target is None:
                 continue
             # (one made from __file__ is the upload's root's: "/…"; another, the workdir's)
@@ -132,7 +132,7 @@ def _handler_files(tree: ast.Module) -> list[ast.expr]:
     return found
 
 
-def _bound_names(files: dict[str, bytes]) -> dict[str, tuple[ast.expr, str]]:
+def bound_names(files: dict[str, bytes]) -> dict[str, tuple[ast.expr, str]]:
     """Module-level ``NAME = <expression>`` of the modules that bind a path-like name
     (``BASE_DIR``, ``LOG_DIR``), with the module each is bound in; the first met wins."""
     bound: dict[str, tuple[ast.expr, str]] = {}
@@ -159,7 +159,7 @@ def module_names(tree: ast.Module, module: str) -> dict[str, tuple[ast.expr, str
     return names
 
 
-def _path_of(
+def path_of(
     node: ast.expr, module: str, bound: dict[str, tuple[ast.expr, str]], depth: int = 0
 ) -> str | None:
     """The path ``node`` makes in ``module`` (module doc): from the upload's root
@@ -168,7 +168,7 @@ def _path_of(
     (``/var/log/app.log``)."""
     if depth > 20:
         return None
-    again = lambda inner, where=module: _path_of(inner, where, bound, depth + 1)  # noqa: E731
+    again = lambda inner, where=module: path_of(inner, where, bound, depth + 1)  # noqa: E731
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return None if node.value.startswith("/") else node.value
     if isinstance(node, ast.Name):

@@ -85,7 +85,7 @@ from ..configvars import (
     workdir_after,
 )
 from ..pyapp import parse_module, python_files
-from .logfiles import absolute_log_folders
+from .logfiles import absolute_log_folders, bound_names, module_names, path_of
 
 __all__ = [
     "author_folders",
@@ -172,6 +172,7 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
         *_consumed_folders(files),
         *_node_log_folders(files),
         *_node_sqlite_folders(files),
+        *_bound_folders(files),
     ]
     for folder, why in declared:
         folder = posixpath.normpath(folder)
@@ -554,6 +555,35 @@ def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
 
 
 _FLASK_APP = re.compile(rb"\bFlask\(\s*__name__")
+
+
+# A module-level name for a folder (``db_dir``, ``UPLOAD_FOLDER``, ``DATA_DIR``).
+_FOLDER_NAME = re.compile(r"(?:^|_)(?:dir|folder)$", re.IGNORECASE)
+_FOLDER_BINDING = re.compile(rb"^\w*(?:dir|folder)\s*=", re.IGNORECASE | re.MULTILINE)
+
+
+def _bound_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders the app's Python modules bind a folder's name to at their top level,
+    by a path read without running it (:func:`.logfiles.path_of`: from ``__file__``, a
+    ``BASE_DIR``, or relative, where it runs): nahlaerrakik's tweets-flask-final has
+    ``db_dir = os.path.join(os.path.abspath(os.path.dirname(__file__)), 'database')`` and
+    its SQLite files there, the folder not in its repository ("unable to open database
+    file" on every route)."""
+    found: list[tuple[str, str]] = []
+    bound: dict[str, tuple[ast.expr, str]] | None = None
+    for path in python_files(files):
+        if _NOT_ITS_OWN.search(path) or not _FOLDER_BINDING.search(files[path]):
+            continue
+        tree = parse_module(files[path])
+        own = module_names(tree, path) if tree is not None else {}
+        for name, (value, _) in own.items():
+            if not _FOLDER_NAME.search(name):
+                continue
+            bound = bound_names(files) if bound is None else bound
+            folder = path_of(value, path, {**bound, **own})
+            if folder is not None and not posixpath.splitext(folder)[1]:
+                found.append((folder.lstrip("/"), f"{path} binds {name} to it"))
+    return found
 
 
 def _flask_sqlalchemy_roots(files: dict[str, bytes]) -> list[str]:
