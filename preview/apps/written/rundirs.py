@@ -557,9 +557,10 @@ def _sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
 _FLASK_APP = re.compile(rb"\bFlask\(\s*__name__")
 
 
-# A module-level name for a folder (``db_dir``, ``UPLOAD_FOLDER``, ``DATA_DIR``).
-_FOLDER_NAME = re.compile(r"(?:^|_)(?:dir|folder)$", re.IGNORECASE)
-_FOLDER_BINDING = re.compile(rb"^\w*(?:dir|folder)\s*=", re.IGNORECASE | re.MULTILINE)
+# A module-level binding of a folder's name (:data:`_FOLDER_NAME`, any case: ``db_dir =``).
+_FOLDER_BINDING = re.compile(
+    rb"^\w*_(?:dir|directory|dirname|folder|path|root)\s*=", re.IGNORECASE | re.MULTILINE
+)
 
 
 def _bound_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
@@ -577,7 +578,7 @@ def _bound_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
         tree = parse_module(files[path])
         own = module_names(tree, path) if tree is not None else {}
         for name, (value, _) in own.items():
-            if not _FOLDER_NAME.search(name):
+            if not _FOLDER_NAME.search(name.upper()) or _NOT_FOLDER_NAME.search(name.upper()):
                 continue
             bound = bound_names(files) if bound is None else bound
             folder = path_of(value, path, {**bound, **own})
