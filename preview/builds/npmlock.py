@@ -254,6 +254,7 @@ async def npm_rebuild(
     while True:
         try:
             targets = await trio.to_thread.run_sync(_scripted, path, left_out)
+            own_ran = await trio.to_thread.run_sync(_own_install_scripts, path)
             if targets is None:  # which packages have scripts is unknown: all, as the app's
                 await run_own(["npm", "rebuild"])
             else:
@@ -261,8 +262,19 @@ async def npm_rebuild(
                     targets = await natives(targets)
                 if targets:  # named, npm rebuild runs theirs and not the project's own
                     await run(["npm", "rebuild", *targets])
-                if await trio.to_thread.run_sync(_own_install_scripts, path):
+                if own_ran:
                     await run_own(["npm", "rebuild", "."])
+            # Its own script installing (``npm install --save-dev …``) set the tree back to
+            # its package.json: what the build put beside is gone (JannickOste's
+            # express-learning-project: ts-node, "not found").
+            gone = await trio.to_thread.run_sync(_not_installed, path, kept) if own_ran else []
+            if gone:
+                await say(
+                    "its own install script set its packages back to its package.json: "
+                    f"installing again what the build adds ({', '.join(gone)})"
+                )
+                await _install_beside(run, kept, say)
+                await run(RELINK)
             compiled = await trio.to_thread.run_sync(compiled_from_source, path)
             if compiled:
                 took = trio.current_time() - began
@@ -335,6 +347,18 @@ async def npm_rebuild(
             # the first ("node-pre-gyp: not found": iramirezc's express-jwt-sequelize-
             # mariadb). A rebuild without scripts links every package's commands again.
             await run(RELINK)
+
+
+def _not_installed(path: Path, packages: Sequence[str]) -> list[str]:
+    """Those of ``packages`` (npm specs: ``ts-node@^10``, ``@scope/x@1``) that ``path``'s
+    node_modules does not hold. Blocking."""
+    gone = []
+    for spec in packages:
+        at = spec.rfind("@")
+        name = spec[:at] if at > 0 else spec
+        if not (path / "node_modules" / name / "package.json").is_file():
+            gone.append(spec)
+    return gone
 
 
 def _drop_override(path: Path, name: str) -> bool:

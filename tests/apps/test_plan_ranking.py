@@ -474,3 +474,21 @@ def test_a_python_apps_readme_server_commands_are_plans_after_its_declared_ones(
     found = detect(files)
     assert [plan.command for plan in found.plans[1:]] == ["flask --app app run --debug"]
     assert found.plans[0].argv[-1] == "app.main:app" or "app.main:app" in found.plans[0].command
+
+
+def test_a_later_plan_gets_the_global_tool_its_own_start_calls() -> None:
+    """JannickOste's express-learning-project: its start runs its build's output, its
+    ``"dev": "ts-node ./src/App.ts"`` (ts-node its author's global one, not listed) the
+    second plan: "ts-node: not found", exit 127. A later plan gets the tools its own start
+    calls that the app does not list; not one it lists."""
+    scripts = {"build": "tsc", "start": "node ./bin/App.js", "dev": "ts-node ./src/App.ts"}
+    files = _node(scripts, **{"src/App.ts": "import express from 'express'\n"})
+    plans = detect(files).plans
+    dev = next(p for p in plans if "dev" in p.origin)
+    assert any(t.startswith("ts-node@") for t in dev.tools), dev.tools
+    assert not any(t.startswith("ts-node@") for t in plans[0].tools), plans[0].tools
+    package = json.loads(files["package.json"])
+    package["devDependencies"] = {"ts-node": "^10", "typescript": "^5"}
+    files["package.json"] = json.dumps(package).encode()
+    dev = next(p for p in detect(files).plans if "dev" in p.origin)
+    assert not any(t.startswith("ts-node@") for t in dev.tools), dev.tools

@@ -267,6 +267,46 @@ async def test_each_replacement_keeps_the_tools_and_the_replacements_before_it(
     assert ran[-1][:2] == ["npm", "rebuild"]
 
 
+async def test_what_the_build_added_is_installed_again_after_an_own_script_installs(
+    tmp_path: Path,
+) -> None:
+    """JannickOste's express-learning-project: its own ``install`` script runs ``npm
+    install --save-dev …``, which set the tree back to its package.json and took away the
+    ts-node the build had added beside it ("ts-node: not found"). What the build added is
+    installed again, and the commands relinked; not where it is still there."""
+    path = _installed(tmp_path / "env")
+    package = json.loads((path / "package.json").read_text())
+    package["scripts"]["install"] = "npm install --save-dev express"
+    (path / "package.json").write_text(json.dumps(package))
+    tool = path / "node_modules" / "ts-node"
+    tool.mkdir()
+    (tool / "package.json").write_text('{"name": "ts-node"}')
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+
+    async def own(argv: list[str]) -> None:
+        ran.append(argv)
+        if pruning:
+            shutil.rmtree(tool, ignore_errors=True)
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    pruning = False
+    with trio.fail_after(10):
+        await npm_rebuild(run, own, say, path, (), ("ts-node@^10",))
+    assert not [argv for argv in ran if argv[:2] == ["npm", "install"]]
+    pruning = True
+    with trio.fail_after(10):
+        await npm_rebuild(run, own, say, path, (), ("ts-node@^10",))
+    assert ran[-2][:3] == ["npm", "install", "--no-save"] and ran[-2][-1] == "ts-node@^10"
+    assert ran[-1] == RELINK
+    assert any("installing again what the build adds (ts-node@^10)" in s for s in said)
+
+
 @needs_npm
 async def test_the_projects_own_install_scripts_run_apart_from_its_packages(
     tmp_path: Path,

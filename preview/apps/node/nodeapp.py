@@ -91,9 +91,11 @@ __all__ = [
     "PRISMA",
     "TSX",
     "NodeStart",
+    "global_tools",
     "node_hint",
     "node_start",
     "prisma_schema",
+    "reached_text",
     "read_package",
     "runs_missing",
     "runtime_ts_glob",
@@ -262,11 +264,11 @@ def node_start(
     for name, tool, runs in _RUNNERS:
         if found is not None and name not in listed and any(runs.search(s) for s in scripts):
             found = replace(found, tools=(*found.tools, tool))
-    reached = _reached(found.argv, _strings(package.get("scripts"))) if found is not None else ""
-    for name, needed, runs in _GLOBAL_TOOLS:
-        if found is not None and name not in listed and runs.search(reached):
-            added = (p for p in needed if p.rpartition("@")[0] not in listed)
-            found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
+    reached = (
+        reached_text(found.argv, _strings(package.get("scripts"))) if found is not None else ""
+    )
+    if found is not None and (added := global_tools(reached, listed)):
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
     if found is not None and _OLD_TS_NODE.match(listed.get("ts-node", "")):
         # ts-node before 7 knows none of the flags and hooks the service runs it with
         # (``--transpile-only``, ``ts-node/register/transpile-only``, ``ts-node/esm``):
@@ -281,7 +283,8 @@ def node_start(
     # express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
     # @babel/node listed, not @babel/cli: "babel: not found").
     built = "\n".join(
-        _reached(step, _strings(package.get("scripts"))) for step in (found.setup if found else ())
+        reached_text(step, _strings(package.get("scripts")))
+        for step in (found.setup if found else ())
     )
     if found is not None and "typescript" not in listed and _TSC.search(f"{reached}\n{built}"):
         found = replace(found, tools=tuple(dict.fromkeys((*found.tools, "typescript@^5"))))
@@ -354,7 +357,17 @@ def _serving_hooks_left_out(found: NodeStart, scripts: dict[str, str]) -> NodeSt
     return replace(found, setup=tuple(setup), note=f"{found.note}; {note}" if found.note else note)
 
 
-def _reached(argv: tuple[str, ...], scripts: dict[str, str]) -> str:
+def global_tools(reached: str, listed: dict[str, str] | set[str]) -> tuple[str, ...]:
+    """The tools (npm packages) of :data:`_GLOBAL_TOOLS` that ``reached`` (what a start
+    runs: :func:`reached_text`) calls and the app, listing ``listed``, does not list."""
+    added: list[str] = []
+    for name, needed, runs in _GLOBAL_TOOLS:
+        if name not in listed and runs.search(reached):
+            added += [p for p in needed if p.rpartition("@")[0] not in listed]
+    return tuple(dict.fromkeys(added))
+
+
+def reached_text(argv: tuple[str, ...], scripts: dict[str, str]) -> str:
     """The text of what the start ``argv`` runs: its shell line, or the script it names,
     with their ``pre`` scripts and every script they run by name, one a line."""
     shell = argv[-1] if argv[:2] == ("sh", "-c") else ""

@@ -31,7 +31,14 @@ from ..node.datascripts import table_scripts
 from ..node.devscript import BIN_FIRST_ON_PATH, nodemon_settings, without_watcher
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.migrations import BEHIND, SYNC_MODELS
-from ..node.nodeapp import TSX, read_package, runs_missing, without_checks
+from ..node.nodeapp import (
+    TSX,
+    global_tools,
+    reached_text,
+    read_package,
+    runs_missing,
+    without_checks,
+)
 from ..node.ownts import emits_commonjs, runnable_ts
 from ..node.tsnode import ts_runner
 from .declared import declared_starts, readme_scripts
@@ -249,6 +256,11 @@ def _plan(
     tools = tuple(t for t in first.tools if not t.startswith("tsx@"))
     if needs_tsx and "tsx" not in listed:
         tools = (*tools, TSX)
+    # What its own start calls that the app does not list (ts-node, nodemon: its author's
+    # global ones), which the first plan's start may not have called (JannickOste's
+    # express-learning-project: ``"dev": "ts-node ./src/App.ts"`` after its start's build,
+    # "ts-node: not found").
+    tools = tuple(dict.fromkeys((*tools, *global_tools(reached_text(argv, scripts), listed))))
     setup = tuple(steps)
     said = ("npm start" if script == "start" else f"npm run {script}") if script else once
     return Plan(
