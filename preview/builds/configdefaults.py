@@ -2437,7 +2437,7 @@ def _example_targets(path: str) -> list[str]:
     """The file ``path`` is an example of, however its name says so: a suffix
     (``config.ts.example``), a prefix (``example.config.json``: afrijaldz's
     express-sequelize-starter, whose ``models/index.js`` requires ``config/config.json``)
-    or a word before its extension (``config.example.json``)."""
+    or a word before its extension (``config.example.json``, ``config_example.py``)."""
     folder, name = posixpath.split(path)
     targets = [path.removesuffix(s) for s in _EXAMPLE_SUFFIXES if path.endswith(s)]
     for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
@@ -2447,6 +2447,11 @@ def _example_targets(path: str) -> list[str]:
         stem, dot, extension = name.rpartition(".")
         if dot and stem.endswith(f".{word}") and stem.count(".") >= 1:
             targets.append(posixpath.join(folder, f"{stem.removesuffix(f'.{word}')}.{extension}"))
+        # Joined by ``_`` or ``-`` (``config_example.py``: bku4erov's django-drf-hw-smart-home
+        # git-ignores measurement/config.py, which its settings import).
+        for joined in (f"_{word}", f"-{word}"):
+            if dot and stem.endswith(joined) and len(stem) > len(joined):
+                targets.append(posixpath.join(folder, f"{stem.removesuffix(joined)}.{extension}"))
     return [t for t in targets if t != path]
 
 

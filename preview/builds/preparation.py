@@ -60,6 +60,7 @@ from ..apps.written import (
     django_local_names,
     django_local_settings,
     django_preview_settings,
+    example_fill_ins,
     instance_files,
     instance_names,
     kept_out_module_names,
@@ -437,6 +438,10 @@ class Preparation:
             for target, read_keys in missing.loaded.items():
                 values = named_values(spec.files, anchor, given, provided, list(read_keys))
                 written[target] = settings_text(read_keys, values, target)
+            for target, names in missing.filled.items():  # after the example's own lines
+                values = named_values(spec.files, anchor, given, provided, list(names))
+                example = spec.files[missing.copies[target]]
+                written[target] = example + b"\n" + local_names_text(names, values)
             for target, names in (missing.override_names | missing.kept_out).items():
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = local_names_text(names, values)
@@ -502,6 +507,8 @@ class MissingFiles:
     the app's folder at once before its set-up steps, each said in its log."""
 
     copies: dict[str, str]  # {a configuration file: the example copied there}
+    # {a Python module copied from its example: the constants the example leaves to fill in}
+    filled: dict[str, tuple[str, ...]]
     empty_env: list[str]  # .env files a loader fails without: written empty
     named: list[str]  # the env files its start names (node --env-file=.env)
     read_only: list[str]  # those it reads values from alone (dotenv_values)
@@ -550,6 +557,11 @@ class MissingFiles:
         local_names = django_local_names(files)
         return cls(
             copies=copies,
+            filled={
+                target: names
+                for target, example in copies.items()
+                if target.endswith(".py") and (names := example_fill_ins(files[example]))
+            },
             empty_env=env_files_needed(files),
             named=named,
             read_only=[
@@ -735,6 +747,11 @@ class MissingFiles:
             )
         for target, example in self.copies.items():
             said.append(f"no {target}: using {example} (copied)")
+            if names := self.filled.get(target):
+                said.append(
+                    f"{example} leaves {', '.join(names)} to fill in: given in {target} what "
+                    "the service gives variables of those names"
+                )
             if target in made:
                 said.append(
                     f"{example} is a service account's key file with a placeholder for its "

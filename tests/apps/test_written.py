@@ -27,6 +27,7 @@ from preview.apps.written import (
     django_local_names,
     django_local_settings,
     django_preview_settings,
+    example_fill_ins,
     image_app_folder,
     image_folders,
     instance_files,
@@ -1040,6 +1041,29 @@ cache = os.path.join(BASE_DIR, 'cache')
         "var/log/.gitkeep",
     ], made
     assert "api/config.py binds db_dir to it" in made["api/database/.gitkeep"]
+
+
+def test_the_constants_a_python_example_leaves_to_fill_in_are_given() -> None:
+    """bku4erov's django-drf-hw-smart-home: measurement/config.py left out of git, its
+    config_example.py copied in its place, ``DB_PORT = '<database port>'`` then Django's
+    "invalid integer value "<database port>" for connection option "port"". The example's
+    fill-ins are named (its other constants and code are its own), and the copy is read
+    with them; not a module that fills nothing in."""
+    example = (
+        b"DB_HOST = '<database host name or ip-address>'\nDB_PORT = '<database port>'\n"
+        b"DB_NAME = 'smart_home'\nDEBUG = True\nlower = '<x>'\n"
+        b"def f():\n    X = '<y>'\n"
+    )
+    assert example_fill_ins(example) == ("DB_HOST", "DB_PORT")
+    assert example_fill_ins(b"DB_NAME = 'smart_home'\n") == ()
+    files = {
+        "manage.py": b"",
+        "measurement/config_example.py": example,
+        "smart_home/settings.py": b"from measurement import config\nHOST = config.DB_HOST\n",
+    }
+    missing = MissingFiles.read(files, "manage.py", ("python", "manage.py"), None)
+    assert missing.copies == {"measurement/config.py": "measurement/config_example.py"}
+    assert missing.filled == {"measurement/config.py": ("DB_HOST", "DB_PORT")}
 
 
 def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:

@@ -769,6 +769,12 @@ def test_configuration_files_the_upload_has_only_as_examples_are_copied() -> Non
             "tsconfig.json.template",
             "README.md.example",
             "node_modules/x/config.js.example",
+            # joined by _ or - (bku4erov's django-drf-hw-smart-home: config_example.py)
+            "measurement/config_example.py",
+            "db-sample.json",
+            "kept_example.py",
+            "kept.py",
+            "_example.py",
         )
     }
     assert example_copies(files) == {
@@ -776,6 +782,8 @@ def test_configuration_files_the_upload_has_only_as_examples_are_copied() -> Non
         "ormconfig.json": "ormconfig.json.example",
         "settings.py": "settings.py.sample",
         "app.yaml": "app.yaml.dist",
+        "measurement/config.py": "measurement/config_example.py",
+        "db.json": "db-sample.json",
     }
 
 

@@ -43,12 +43,14 @@ from functools import cache
 
 from ...discovery.pyast import last_name
 from ...logs import gitignored_module
+from ..configvars import fill_in
 from ..pyapp import TEST_MODULE, parse_module, python_files
 
 __all__ = [
     "LOCAL_DATABASES",
     "django_local_names",
     "django_local_settings",
+    "example_fill_ins",
     "instance_files",
     "instance_names",
     "kept_out_module_names",
@@ -314,6 +316,29 @@ def _attributes(tree: ast.Module, name: str) -> set[str]:
         and isinstance(node.value, ast.Name)
         and node.value.id == name
     }
+
+
+def example_fill_ins(source: bytes) -> tuple[str, ...]:
+    """The constants a Python example module (``config_example.py``) leaves to fill in
+    (``DB_HOST = '<database host name or ip-address>'``: :func:`..configvars.fill_in`), at
+    its top level, in order: a copy of it gives them nothing to run with (bku4erov's
+    django-drf-hw-smart-home: "invalid integer value "<database port>" for connection
+    option "port"")."""
+    tree = parse_module(source)
+    found: list[str] = []
+    for node in tree.body if tree is not None else ():
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0], node.value
+        if (
+            isinstance(target, ast.Name)
+            and _CONSTANT.match(target.id)
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+            and fill_in(value.value)
+        ):
+            found.append(target.id)
+    return tuple(dict.fromkeys(found))
 
 
 def local_names_text(names: tuple[str, ...], values: dict[str, str]) -> bytes:
