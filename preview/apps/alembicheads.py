@@ -145,7 +145,7 @@ def models_imported():  # (see _NOT_MODELS's comment)
     named = set(imports)
     for path in found:
         modules = [
-            os.path.relpath(path, root)[:-3].replace(os.sep, ".").removesuffix(".__init__")
+            re.sub(r"\\.__init__$", "", os.path.relpath(path, root)[:-3].replace(os.sep, "."))
             for root in roots
             if path.startswith(root + os.sep) and root.startswith(here)
         ]

@@ -2228,6 +2228,9 @@ _NODE_ENV_NAMED = re.compile(
 )
 _FOLDER_OPTION = re.compile(r"""\bfolder\s*:\s*["'`](?:\./)?([\w./-]*)["'`]""")
 NODE_ENV_GIVEN = "development"  # (the preview's NODE_ENV: sandbox.process)
+# An env file a module parses itself by its literal name (dlrtn's nestjs-study: ``constructor
+# (filePath = 'default.env') { … dotenv.parse(fs.readFileSync(filePath)) }``): group 1.
+_PARSED_ENV_FILE = re.compile(r"""["'`](?:\./)?((?:[\w.-]+/)*[\w-]+\.env)["'`]""")
 
 
 def node_env_named_files(files: dict[str, bytes], anchor: str) -> list[str]:
@@ -2237,11 +2240,19 @@ def node_env_named_files(files: dict[str, bytes], anchor: str) -> list[str]:
     the folder its options name (``options.folder``), else where npm runs it, as paths in
     the upload. miyachew's nestjs-sqlite-user-photo-tags keeps only config/.env.example
     (its README: "Create {environment}.env files based on .env.example"): ENOENT, open
-    'config/development.env', at every start."""
+    'config/development.env', at every start. So is one the module that parses it names
+    (:data:`_PARSED_ENV_FILE`: ``'default.env'``)."""
     directory = posixpath.dirname(anchor) if anchor in files else ""
     sources = list(node_sources(files))
     found: list[str] = []
     for _, text in sources:
+        if "readFileSync" in text and re.search(
+            r"\bdotenv\.parse\(|\bparse\(\s*(?:fs\.)?readFileSync", text
+        ):
+            for name in _PARSED_ENV_FILE.findall(text):
+                path = posixpath.normpath(posixpath.join(directory, name))
+                if path not in files and not path.startswith(("..", "/")) and path not in found:
+                    found.append(path)
         if "readFileSync" not in text or not _NODE_ENV_NAMED.search(text):
             continue
         folders = [""]

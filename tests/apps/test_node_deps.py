@@ -4,6 +4,7 @@ is taken from the registry instead, what is installed beside a lockfile."""
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from dataclasses import replace
@@ -127,7 +128,7 @@ def test_a_locked_optional_peer_of_another_platform_is_not_installed() -> None:
     """shibbirweb's express-contact-service locks esbuild 0.14's platform builds
     (esbuild-android-64, esbuild-darwin-arm64 …) as optional peers: installed beside the
     lock, npm refused the first ("EBADPLATFORM … Unsupported platform"). Only a build
-    whose ``os`` and ``cpu`` admit this machine is."""
+    whose ``os``, ``cpu`` and C library admit this machine is."""
     here = {"os": [sys.platform], "cpu": ["x64", "arm64", "ia32", "arm", "s390x", "ppc64"]}
     lock = {
         "lockfileVersion": 2,
@@ -148,6 +149,13 @@ def test_a_locked_optional_peer_of_another_platform_is_not_installed() -> None:
             },
             "node_modules/esbuild-here": {"version": "0.14.48", "optional": True, "peer": True}
             | here,
+            # another C library's build, by its name alone in a lockfile older than npm's
+            # libc field (M-Shrief's Adeeb_ExpressTS_Postgres: @swc/core-linux-x64-musl)
+            "node_modules/@swc/core-linux-x64-musl": {"version": "1.3.96", "optional": True}
+            | {"peer": True}
+            | here,
+            "node_modules/other-libc": {"version": "1.0.0", "optional": True, "peer": True}
+            | {"libc": ["musl" if platform.libc_ver()[0] == "glibc" else "glibc"]},
         },
     }
     files = {

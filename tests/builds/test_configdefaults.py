@@ -3633,3 +3633,22 @@ def test_a_settings_module_no_file_holds_is_the_uploads_one_settings_module() ->
     two = {**files, "other/settings.py": b"X = 1\n", "other/urls.py": b"urlpatterns = []\n"}
     found = config_defaults(two, "manage.py", {}, {}).values
     assert found.get("DJANGO_SETTINGS_MODULE") != "yemeksepeti.settings"
+
+
+def test_an_env_file_a_module_parses_by_its_literal_name_is_one_the_service_writes() -> None:
+    """dlrtn's nestjs-study: ``constructor(filePath = 'default.env') { this.envConfig =
+    dotenv.parse(fs.readFileSync(filePath)) }``, its .gitignore leaving out ``*.env``:
+    ENOENT, open 'default.env', at every start. Written where npm runs it; not where the
+    upload has it, nor a name only loaded (dotenv.config), nor one no module parses."""
+    service = (
+        b"import * as dotenv from 'dotenv';\nimport * as fs from 'fs';\n"
+        b"export class EnvService {\n  constructor(filePath = 'default.env') {\n"
+        b"    this.envConfig = dotenv.parse(fs.readFileSync(filePath));\n  }\n}\n"
+    )
+    files = {"src/common/env/env.service.ts": service, "package.json": b"{}"}
+    assert node_env_named_files(files, "package.json") == ["default.env"]
+    assert node_env_named_files({**files, "default.env": b"A=1\n"}, "package.json") == []
+    loaded = b"require('dotenv').config({ path: 'default.env' });\nfs.readFileSync('x');\n"
+    assert node_env_named_files({"src/config.js": loaded}, "") == []
+    read = b"const text = fs.readFileSync('settings.env', 'utf8');\n"
+    assert node_env_named_files({"src/config.js": read}, "") == []

@@ -430,7 +430,7 @@ def _optional_peers(lockfile: bytes) -> list[str]:
             or not isinstance(entry, dict)
             or not (entry.get("peer") is True and entry.get("optional") is True)
             or entry.get("link")
-            or not _fits_this_machine(entry)
+            or not _fits_this_machine(entry, name)
         ):
             continue
         version = _exact(entry.get("version"))
@@ -443,15 +443,26 @@ def _optional_peers(lockfile: bytes) -> list[str]:
 _NPM_CPU = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i686": "ia32", "i386": "ia32"}
 
 
-def _fits_this_machine(entry: dict) -> bool:
-    """Whether a locked package's ``os`` and ``cpu`` fields (``["android"]``,
-    ``["!win32"]``) admit this machine: a platform's own build locked as an optional peer
-    (esbuild 0.14's esbuild-android-64 … under shibbirweb's express-contact-service) is
-    refused by npm anywhere else: "EBADPLATFORM … Unsupported platform"."""
+# This machine's C library as npm names it (``libc`` of a package: ``glibc`` or ``musl``).
+_LIBC = "glibc" if platform.libc_ver()[0] == "glibc" else "musl"
+
+
+def _fits_this_machine(entry: dict, name: str = "") -> bool:
+    """Whether a locked package's ``os``, ``cpu`` and ``libc`` fields (``["android"]``,
+    ``["!win32"]``, ``["musl"]``) admit this machine: a platform's own build locked as an
+    optional peer (esbuild 0.14's esbuild-android-64 … under shibbirweb's
+    express-contact-service) is refused by npm anywhere else: "EBADPLATFORM … Unsupported
+    platform". A lockfile older than npm's ``libc`` field says it by the package's name
+    alone (M-Shrief's Adeeb_ExpressTS_Postgres: ``@swc/core-linux-x64-musl``, refused on
+    glibc)."""
     here = {
         "os": sys.platform,
         "cpu": _NPM_CPU.get(platform.machine().lower(), platform.machine().lower()),
+        "libc": _LIBC,
     }
+    other = "glibc" if _LIBC == "musl" else "musl"
+    if "libc" not in entry and re.search(rf"-{'gnu' if other == 'glibc' else 'musl'}", name):
+        return False
     for field, current in here.items():
         wanted = entry.get(field)
         if not isinstance(wanted, list) or not wanted:
