@@ -3652,3 +3652,22 @@ def test_an_env_file_a_module_parses_by_its_literal_name_is_one_the_service_writ
     assert node_env_named_files({"src/config.js": loaded}, "") == []
     read = b"const text = fs.readFileSync('settings.env', 'utf8');\n"
     assert node_env_named_files({"src/config.js": read}, "") == []
+
+
+def test_a_settings_service_of_the_apps_own_reads_what_its_get_names() -> None:
+    """dlrtn's nestjs-study: its own EnvService parses default.env and its strategies
+    read ``this.envService.get('JWT_SECRET')``; the file written held none of them, and
+    passport-jwt stopped the start ("JwtStrategy requires a secret or key"). A service of
+    its own named for settings reads what its ``get`` names, as NestJS's ConfigService
+    does; a ``get`` of another object's is no variable's."""
+    strategy = (
+        b"import { EnvService } from '../../env/env.service';\n"
+        b"export class JwtStrategy {\n  constructor(private readonly envService: EnvService) {\n"
+        b"    super({ secretOrKey: envService.get('JWT_SECRET') });\n  }\n}\n"
+    )
+    cache = b"const value = cache.get('JWT_SECRET');\n"
+    files = {"package.json": b"{}", "src/common/passport/jwt.strategy.ts": strategy}
+    assert "JWT_SECRET" in node_env_reads(files)[1]
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values.get("JWT_SECRET"), found
+    assert "JWT_SECRET" not in node_env_reads({"package.json": b"{}", "src/c.ts": cache})[1]

@@ -78,6 +78,12 @@ _CONFIG_READ = re.compile(
 )
 
 
+# A service of the app's own that reads its settings as NestJS's ConfigService does
+# (dlrtn's nestjs-study: ``envService.get('JWT_SECRET')`` of its EnvService, which parses
+# default.env itself): its ``.get('X')`` reads the variable X.
+_OWN_CONFIG_SERVICE = re.compile(r"\b\w*(?:Env|Config|Configuration|Settings)Service\b")
+
+
 def _schema_key(library: str) -> re.Pattern[str]:
     """One key of a ``library``'s schema (a pattern of its name): ``X: Joi.string()
     .required()``, ``PORT: yup.number().default(4004)``; groups the key, its kind and the
@@ -207,7 +213,7 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                 required.setdefault(call.group(2), "")
             else:
                 read.setdefault(call.group(2))
-        if "ConfigService" in text:
+        if "ConfigService" in text or _OWN_CONFIG_SERVICE.search(text):
             for match in _CONFIG_READ.finditer(text):
                 if match.group(4) is not None:  # an enum's member: the variable it names
                     if (name := members.get(match.group(4))) is not None:
