@@ -234,10 +234,26 @@ def read_first(self, **kw):  # the tables there before its migrations, and those
     if connection is not None:
         missing_made(self.get_context())
     return done
+def declared_elsewhere(models):  # its other declarative bases' metadata, of its own modules
+    import sqlalchemy
+    found = [m for m in models if m is not None]
+    root = os.path.abspath(".") + os.sep
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None) or ""
+        if not path.startswith(root) or "site-packages" in path:
+            continue
+        for value in list(vars(module).values()):
+            meta = value if isinstance(value, sqlalchemy.MetaData) else None
+            if meta is None and isinstance(value, type):
+                meta = value.__dict__.get("metadata")
+            if isinstance(meta, sqlalchemy.MetaData) and meta.tables and meta not in found:
+                found.append(meta)
+    return found
 def missing_made(context):  # its models' tables its history never made, on its connection
     models = context.opts.get("target_metadata")
     made = []
-    for each in models if isinstance(models, (list, tuple)) else [models]:
+    listed = list(models) if isinstance(models, (list, tuple)) else [models]
+    for each in declared_elsewhere(listed):
         if each is None:
             continue
         there = inspect(context.connection)
@@ -247,7 +263,8 @@ def missing_made(context):  # its models' tables its history never made, on its 
             made += [t.name for t in missing]
     if made:
         print("alembic: its history makes no table for " + ", ".join(made) + " of its models "
-              "(target_metadata): made from its models", file=sys.stderr)
+              "(target_metadata, and its other models' bases): made from its models",
+              file=sys.stderr)
 EnvironmentContext.run_migrations = read_first
 models_imported()
 try:

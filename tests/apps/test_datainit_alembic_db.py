@@ -7,6 +7,7 @@ configuration was not made as alembic's command line makes it)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ import trio
 
 from preview.apps.alembicheads import (
     _CONFIGURED,
+    _SERVED,
+    _UPGRADE,
     alembic_missing_revisions,
     alembic_sqlite_file,
     alembic_upgrade,
@@ -257,3 +260,61 @@ def test_its_models_are_imported_by_the_name_its_code_imports_them_by(tmp_path: 
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert ran.stdout.strip() == "['item']"
+
+
+def test_the_tables_of_models_on_another_base_than_its_env_pys_are_made(tmp_path: Path) -> None:
+    """hirotoKirimaru's fastapi-practice: its env.py names ``SQLModel.metadata``, its history
+    makes users and posts, and its tasks model is declared on a ``declarative_base()`` of
+    its own, made only by a script's ``__main__`` block: 500 "Table 'demo.tasks' doesn't
+    exist". After its history upgrades, the missing tables of its own modules' other
+    declarative bases are made too, said; those its history made are its own."""
+    layout = {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": (
+            "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+            "from app.users import Base\nconfig = context.config\n"
+            "engine = engine_from_config(config.get_section(config.config_ini_section),"
+            " prefix='sqlalchemy.', poolclass=pool.NullPool)\n"
+            "with engine.connect() as connection:\n"
+            "    context.configure(connection=connection, target_metadata=Base.metadata)\n"
+            "    with context.begin_transaction():\n        context.run_migrations()\n"
+        ),
+        "alembic/script.py.mako": "",
+        "alembic/versions/0001_users.py": (
+            "from alembic import op\nimport sqlalchemy as sa\nrevision = '0001'\n"
+            "down_revision = None\nbranch_labels = None\ndepends_on = None\n"
+            "def upgrade():\n    op.create_table('users', sa.Column('id', sa.Integer(),"
+            " primary_key=True), sa.Column('name', sa.String(20)))\n"
+            "def downgrade():\n    op.drop_table('users')\n"
+        ),
+        "app/__init__.py": "",
+        "app/users.py": (
+            "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n"
+            "Base = declarative_base()\nclass User(Base):\n    __tablename__ = 'users'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+        ),
+        "app/tasks.py": (
+            "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n"
+            "TaskBase = declarative_base()\nclass Task(TaskBase):\n    __tablename__ = 'tasks'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+        ),
+    }
+    for path, text in layout.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    database = tmp_path / "app.db"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{database}"}
+    ran = subprocess.run(
+        [sys.executable, "-c", _UPGRADE, "alembic.ini", _SERVED],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    tables = sqlite3.connect(database).execute("select name from sqlite_master").fetchall()
+    assert {"users", "tasks", "alembic_version"} <= {t[0] for t in tables}, tables
+    assert "its history makes no table for tasks" in ran.stderr, ran.stderr[-2000:]
+    columns = sqlite3.connect(database).execute("pragma table_info(users)").fetchall()
+    assert [c[1] for c in columns] == ["id", "name"]  # its history's own, not the model's
