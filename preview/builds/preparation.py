@@ -52,6 +52,7 @@ from ..apps.plans import shown
 from ..apps.processes import WorkerProcess
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
+    CLASS_SETTINGS,
     FAVICON,
     LOCAL_DATABASES,
     case_corrections,
@@ -443,7 +444,8 @@ class Preparation:
                 example = spec.files[missing.copies[target]]
                 written[target] = example + b"\n" + local_names_text(names, values)
             for target, names in (missing.override_names | missing.kept_out).items():
-                values = named_values(spec.files, anchor, given, provided, list(names))
+                asked = [*names, *CLASS_SETTINGS]  # (a settings class's own, where it has one)
+                values = named_values(spec.files, anchor, given, provided, asked)
                 written[target] = local_names_text(names, values)
             for target, names in missing.local_names.items():  # (after its DATABASES)
                 values = named_values(spec.files, anchor, given, provided, list(names))

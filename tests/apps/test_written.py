@@ -1066,6 +1066,32 @@ def test_the_constants_a_python_example_leaves_to_fill_in_are_given() -> None:
     assert missing.filled == {"measurement/config.py": ("DB_HOST", "DB_PORT")}
 
 
+def test_a_settings_class_of_a_packages_ignored_config_module_is_written() -> None:
+    """jewoodev's flask-practice: ``from dhl.config import TestConfig`` in its package,
+    ``/dhl/config.py`` in its .gitignore, then ``app.config.from_object(TestConfig)``: "No
+    module named 'dhl.config'" at every start. The module is written with a settings class
+    of that name (the served database's URI, a secret); not where it imports a function
+    from it, nor where its .gitignore leaves it in."""
+    files = {
+        ".gitignore": b"### ETC\n.venv\n/dhl/config.py\n",
+        "dhl/__init__.py": (
+            b"from dhl.config import TestConfig\napp.config.from_object(TestConfig)\n"
+        ),
+        "dhl/models.py": b"",
+    }
+    assert kept_out_module_names(files) == {"dhl/config.py": ("TestConfig",)}
+    text = local_names_text(("TestConfig",), {"SQLALCHEMY_DATABASE_URI": "sqlite:///a.db"})
+    namespace: dict[str, object] = {}
+    exec(compile(text, "config.py", "exec"), namespace)
+    made = namespace["TestConfig"]
+    assert made.SQLALCHEMY_DATABASE_URI == "sqlite:///a.db"  # type: ignore[attr-defined]
+    assert made.SQLALCHEMY_TRACK_MODIFICATIONS is False  # type: ignore[attr-defined]
+    helper = {**files, "dhl/__init__.py": b"from dhl.config import TestConfig, make_app\n"}
+    assert kept_out_module_names(helper) == {}
+    kept = {**files, ".gitignore": b".venv\n"}
+    assert kept_out_module_names(kept) == {}
+
+
 def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> None:
     """FabCode67's nodejs-express-sequelize-postgres: ``sequelize init``'s models/index.js
     requires ``__dirname + '/../config/config.json'``, which its .gitignore keeps out:

@@ -21,6 +21,7 @@ scripts calling ``npm bin``, which npm 9 removed, given what it printed (:mod:`.
 from .configfiles import node_settings_modules, scripted_files, settings_files, settings_text
 from .importcase import case_corrections
 from .instancefiles import (
+    CLASS_SETTINGS,
     LOCAL_DATABASES,
     PREVIEW_SETTINGS,
     PreviewSettings,
@@ -65,6 +66,7 @@ from .sequelizeconfig import sequelize_config_text, sequelize_configs
 from .tslinks import declaration_links
 
 __all__ = [
+    "CLASS_SETTINGS",
     "FAVICON",
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",

@@ -42,11 +42,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from ...discovery.pyast import last_name
-from ...logs import gitignored_module
+from ...logs import gitignored_module, gitignored_submodule
 from ..configvars import fill_in
 from ..pyapp import TEST_MODULE, parse_module, python_files
 
 __all__ = [
+    "CLASS_SETTINGS",
     "LOCAL_DATABASES",
     "django_local_names",
     "django_local_settings",
@@ -160,16 +161,26 @@ def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]
             ):
                 continue
             top = node.module.split(".")[0]
-            if "." in node.module or gitignored_module(top, files) is None:
+            package, _, name = stem.rpartition("/")
+            if "." not in node.module:
+                ignored = gitignored_module(top, files)
+            else:  # a module of a package of its own (``from dhl.config import TestConfig``)
+                held = any(p.startswith(f"{package}/") for p in files)
+                ignored = gitignored_submodule(package, name, files) if held else None
+            if ignored is None:
                 continue
             names = {alias.name for alias in node.names}
-            if not all(_CONSTANT.match(name) for name in names):
+            if not all(_CONSTANT.match(n) or _SETTINGS_CLASS.match(n) for n in names):
                 refused.add(f"{stem}.py")
             found.setdefault(f"{stem}.py", set()).update(names)
     return {t: tuple(sorted(n)) for t, n in found.items() if t not in refused}
 
 
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# A settings class a Flask app hands to ``config.from_object`` (``TestConfig``,
+# ``DevelopmentConfig``): made of the settings every such app reads (:data:`CLASS_SETTINGS`).
+_SETTINGS_CLASS = re.compile(r"^[A-Z][a-z]\w*(?:Config|Settings|Configuration)$")
+CLASS_SETTINGS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
 
 
 def _instance_relative(tree: ast.Module) -> bool | None:
@@ -352,6 +363,11 @@ def local_names_text(names: tuple[str, ...], values: dict[str, str]) -> bytes:
     if "DATABASES" in names:
         lines.insert(0, LOCAL_DATABASES.decode())
     for name in names:
+        if _SETTINGS_CLASS.match(name):  # jewoodev's flask-practice: dhl/config.py ignored
+            lines += ["", f"class {name}:", "    DEBUG = True"]
+            lines += ["    SQLALCHEMY_TRACK_MODIFICATIONS = False"]
+            lines += [f"    {key} = {values.get(key, '')!r}" for key in CLASS_SETTINGS]
+            continue
         if name == "DATABASES":
             continue
         value = values.get(name, "")

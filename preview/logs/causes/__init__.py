@@ -13,7 +13,7 @@ from .failure import (
     shown_lines,
     write_failure,
 )
-from .missingmodule import gitignored_module, missing_module_hint
+from .missingmodule import gitignored_module, gitignored_submodule, missing_module_hint
 from .needed import missing_env, needed_variables, with_stand_ins
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "failure_cause",
     "fault_cause",
     "gitignored_module",
+    "gitignored_submodule",
     "missing_env",
     "missing_module_hint",
     "needed_variables",

@@ -24,7 +24,7 @@ import re
 import sys
 from collections.abc import Collection, Mapping
 
-__all__ = ["gitignored_module", "missing_module_hint"]
+__all__ = ["gitignored_module", "gitignored_submodule", "missing_module_hint"]
 
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REQ_COMMENT = re.compile(r"(?:^|\s)#.*")
@@ -84,6 +84,14 @@ def gitignored_module(name: str, upload: Collection[str] | Mapping[str, bytes]) 
     a module is the app's own, never uploaded: no distribution to install."""
     ignores = {posixpath.dirname(p) for p in upload if posixpath.basename(p) == ".gitignore"}
     return _ignored(name, upload, sorted(ignores | {""})) if ignores else None
+
+
+def gitignored_submodule(
+    folder: str, name: str, upload: Collection[str] | Mapping[str, bytes]
+) -> str | None:
+    """As :func:`gitignored_module`, for the module ``name`` of a package ``folder`` of
+    the upload (``dhl/config.py``, left out by its folder's ``/dhl/config.py``)."""
+    return _ignored(name, upload, [folder])
 
 
 def _absent_from_its_package(
