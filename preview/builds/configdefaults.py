@@ -56,6 +56,7 @@ import base64
 import configparser
 import ipaddress
 import json
+import os
 import posixpath
 import re
 import secrets
@@ -125,7 +126,14 @@ from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_preview_settings
 from ..apps.written.keyfiles import key_texts
 from ..apps.written.nodekeys import node_path
-from ..discovery.pyast import bind_path, imported_files, last_name, main_blocks, upload_path
+from ..discovery.pyast import (
+    bind_path,
+    imported_files,
+    last_name,
+    main_blocks,
+    uncommented,
+    upload_path,
+)
 
 __all__ = [
     "GUNICORN_SHIM",
@@ -990,8 +998,18 @@ def config_defaults(
     if exported:
         found.values.update(exported)
         found.notes.append(f"README: {', '.join(sorted(exported))} as its commands export them")
-    # A Django settings package that says nothing itself: its development module.
+    # A variable naming the settings file its Flask app loads (``from_pyfile(os.getenv(
+    # 'CONFIG_FILE'))``, ``from_envvar('APP_SETTINGS')``), which no file of it is: an empty
+    # one, its settings those it sets otherwise.
     taken |= exported.keys()
+    for name in settings_file_variables(files):
+        if name not in taken and name not in found.values:
+            found.values[name] = os.devnull
+            found.notes.append(
+                f"{name}={os.devnull}: its Flask app loads the settings file it names, and "
+                "the upload has none (its settings are those it sets otherwise)"
+            )
+    # A Django settings package that says nothing itself: its development module.
     chosen = settings_package_module(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
     if chosen is not None:
         found.values["DJANGO_SETTINGS_MODULE"] = chosen[0]
@@ -2379,6 +2397,32 @@ def env_file_text(values: dict[str, str]) -> bytes:
             escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
             lines.append(f'{name}="{escaped}"')
     return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+# A Flask app's settings file named by a variable: ``config.from_pyfile(os.getenv("X"))``
+# (``os.environ.get``, ``os.environ[…]``) or ``config.from_envvar("X")``: group 1 or 2.
+_SETTINGS_FILE_VARIABLE = re.compile(
+    r"""\.from_pyfile\(\s*os\.(?:getenv|environ\.get)\(\s*["'](\w+)["']"""
+    r"""|\.from_pyfile\(\s*os\.environ\[\s*["'](\w+)["']"""
+    r"""|\.from_envvar\(\s*(?:variable_name\s*=\s*)?["'](\w+)["']"""
+)
+
+
+def settings_file_variables(files: dict[str, bytes]) -> list[str]:
+    """The variables whose value is the path of the settings file a Flask app loads
+    (:data:`_SETTINGS_FILE_VARIABLE`); its env files, where they give it, name its own:
+    fidemin's
+    flask-practice raises "CONFIG_FILE is not set" at its start, its settings file its
+    image's, none in its repository."""
+    found: list[str] = []
+    for path in python_files(files):
+        if b"from_pyfile" not in files[path] and b"from_envvar" not in files[path]:
+            continue
+        for match in _SETTINGS_FILE_VARIABLE.finditer(uncommented(files[path]).decode()):
+            name = next(group for group in match.groups() if group)
+            if name not in found:
+                found.append(name)
+    return found
 
 
 def example_copies(files: dict[str, bytes]) -> dict[str, str]:

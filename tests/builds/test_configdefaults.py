@@ -3671,3 +3671,25 @@ def test_a_settings_service_of_the_apps_own_reads_what_its_get_names() -> None:
     found = config_defaults(files, "package.json", {}, {"PORT"})
     assert found.values.get("JWT_SECRET"), found
     assert "JWT_SECRET" not in node_env_reads({"package.json": b"{}", "src/c.ts": cache})[1]
+
+
+def test_a_variable_naming_the_settings_file_flask_loads_is_an_empty_one() -> None:
+    """fidemin's flask-practice: ``file_path = os.getenv('CONFIG_FILE')``, "CONFIG_FILE is
+    not set" raised without it, then ``app.config.from_pyfile(os.getenv('CONFIG_FILE'))``;
+    its settings file is its image's, none in its repository. The variable names an empty
+    file (its settings are those it sets otherwise); ``from_envvar`` alike; not where its
+    env file gives it."""
+    app = (
+        b"import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+        b"if os.getenv('CONFIG_FILE') is None:\n    raise ValueError('CONFIG_FILE is not set')\n"
+        b"app.config.from_pyfile(os.getenv('CONFIG_FILE'))\n"
+        b"app.config.from_envvar('APP_SETTINGS')\n# app.config.from_pyfile(os.getenv('OLD'))\n"
+    )
+    files = {"requirements.txt": b"flask\n", "app.py": app}
+    found = config_defaults(files, "app.py", {}, {"PORT"})
+    assert found.values["CONFIG_FILE"] == os.devnull
+    assert found.values["APP_SETTINGS"] == os.devnull
+    assert "OLD" not in found.values
+    assert any("CONFIG_FILE=" in n and "loads the settings file" in n for n in found.notes)
+    given = config_defaults(files, "app.py", {"CONFIG_FILE": "settings.cfg"}, {"PORT"})
+    assert "CONFIG_FILE" not in given.values
