@@ -998,17 +998,7 @@ def config_defaults(
     if exported:
         found.values.update(exported)
         found.notes.append(f"README: {', '.join(sorted(exported))} as its commands export them")
-    # A variable naming the settings file its Flask app loads (``from_pyfile(os.getenv(
-    # 'CONFIG_FILE'))``, ``from_envvar('APP_SETTINGS')``), which no file of it is: an empty
-    # one, its settings those it sets otherwise.
     taken |= exported.keys()
-    for name in settings_file_variables(files):
-        if name not in taken and name not in found.values:
-            found.values[name] = os.devnull
-            found.notes.append(
-                f"{name}={os.devnull}: its Flask app loads the settings file it names, and "
-                "the upload has none (its settings are those it sets otherwise)"
-            )
     # A Django settings package that says nothing itself: its development module.
     chosen = settings_package_module(files) if "DJANGO_SETTINGS_MODULE" not in taken else None
     if chosen is not None:
@@ -1132,6 +1122,16 @@ def config_defaults(
     if docker is not None and imaged:
         found.values.update(imaged)
         found.notes.append(f"{docker.path}: {', '.join(sorted(imaged))} as its ENV gives them")
+    # A variable naming the settings file its Flask app loads (``from_pyfile(os.getenv(
+    # 'CONFIG_FILE'))``, ``from_envvar('APP_SETTINGS')``), which no file of it is: an empty
+    # one, its settings those it sets otherwise.
+    for name in settings_file_variables(files):
+        if name not in taken and name not in found.values:
+            found.values[name] = os.devnull
+            found.notes.append(
+                f"{name}={os.devnull}: its Flask app loads the settings file it names, and "
+                "the upload has none (its settings are those it sets otherwise)"
+            )
     engines = {
         e: d for e in ("mysql", "postgresql") if (d := engine_database(offered, e)) is not None
     }
