@@ -165,8 +165,9 @@ _APP_NAME = re.compile(rb"^\s+name\s*=\s*['\"]([\w.]+)['\"]", re.M)
 
 
 def _unmigrated_apps(files: dict[str, bytes]) -> set[str]:
-    """The labels of the upload's Django apps (an ``apps.py`` beside their models, named
-    in the settings that list ``INSTALLED_APPS``) whose models have no ``migrations/``."""
+    """The labels of the upload's Django apps (their models' folder, or its ``apps.py``'s
+    name, named in the settings that list ``INSTALLED_APPS``) whose models have no
+    ``migrations/``."""
     return {label for label, migrated in _own_apps(files).items() if not migrated}
 
 
@@ -178,8 +179,10 @@ def _own_apps(files: dict[str, bytes]) -> dict[str, bool]:
     settings = b"\n".join(uncommented(d) for d in files.values() if _INSTALLED.search(d))
     labels: dict[str, bool] = {}
     for directory, models in _models_modules(files).items():
-        config = files.get(f"{directory}/apps.py")
-        if config is None or not any(_DJANGO_MODEL.search(files[m]) for m in models):
+        # (an app with no apps.py is Django's default AppConfig of its module: akmalkhaniub's
+        # django-payroll-engine installs ``payroll``, which has none and no migrations)
+        config = files.get(f"{directory}/apps.py", b"")
+        if not any(_DJANGO_MODEL.search(files[m]) for m in models):
             continue
         named = _APP_NAME.search(config)
         dotted = named.group(1) if named else directory.replace("/", ".").encode()

@@ -1031,6 +1031,22 @@ def test_an_apps_migrations_folder_of_its_init_alone_is_made_its_migrations() ->
     assert make == ("{python}", "manage.py", "makemigrations", "catalog", "--noinput")
 
 
+def test_an_installed_app_with_no_apps_py_is_given_its_migrations() -> None:
+    """akmalkhaniub's django-payroll-engine installs ``payroll``, which has models, no
+    migrations and no apps.py (Django's default AppConfig of the module): no migration
+    was made for it, and its routes met "Table 'payroll_db.payroll_worker' doesn't
+    exist". It is made its migrations as an app with an apps.py is; not where it is not
+    installed."""
+    files = _bytes("django_no_migrations")
+    del files["catalog/apps.py"]
+    [(make, _), _] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "accounts", "catalog", "--noinput")
+    settings = files["site_config/settings.py"]
+    files["site_config/settings.py"] = settings.replace(b'    "catalog",\n', b"")
+    [(make, _), _] = detect(files).setup_steps()
+    assert make == ("{python}", "manage.py", "makemigrations", "accounts", "--noinput")
+
+
 def test_an_app_commented_out_of_installed_apps_is_given_no_migrations() -> None:
     """Strange18's DRF-Basic keeps ``# 'home2'`` in its INSTALLED_APPS: "makemigrations
     home home2" refused the label and made no migration at all (its routes then met "no
