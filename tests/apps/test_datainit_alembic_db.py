@@ -249,16 +249,7 @@ def test_its_models_are_imported_by_the_name_its_code_imports_them_by(tmp_path: 
         + "from app.database import base\n"
         + "print(sorted(base.metadata.tables))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
-    ran = subprocess.run(
-        [sys.executable, "-c", check, "alembic.ini"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
+    ran = _program_run(check, tmp_path, {"PYTHONPATH": str(tmp_path / "src")})
     assert ran.stdout.strip() == "['item']"
 
 
@@ -303,18 +294,27 @@ def test_the_tables_of_models_on_another_base_than_its_env_pys_are_made(tmp_path
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
     database = tmp_path / "app.db"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{database}"}
-    ran = subprocess.run(
-        [sys.executable, "-c", _UPGRADE, "alembic.ini", _SERVED],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
+    env = {"PYTHONPATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{database}"}
+    ran = _program_run(_UPGRADE, tmp_path, env, _SERVED)
     tables = sqlite3.connect(database).execute("select name from sqlite_master").fetchall()
     assert {"users", "tasks", "alembic_version"} <= {t[0] for t in tables}, tables
     assert "its history makes no table for tasks" in ran.stderr, ran.stderr[-2000:]
     columns = sqlite3.connect(database).execute("pragma table_info(users)").fetchall()
     assert [c[1] for c in columns] == ["id", "name"]  # its history's own, not the model's
+
+
+def _program_run(
+    program: str, folder: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The Alembic step's ``program`` run on ``folder``'s alembic.ini as the service runs
+    it (``python -c``), with ``env`` beside this one's; asserted to succeed."""
+    ran = subprocess.run(
+        [sys.executable, "-c", program, "alembic.ini", *args],
+        cwd=folder,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    return ran
