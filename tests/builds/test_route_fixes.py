@@ -362,7 +362,8 @@ async def test_an_earlier_attempts_traceback_is_no_cause_of_a_later_ones_500s(
             body = await service.status(gid)
         system = messages(await service.history(gid), "system")
         fixes = [line for line in system if line.startswith("fix ")]
-        assert len(fixes) == 1 and "relaunching with Flask<3" in fixes[0], system
+        # Its ImportError's fixes alone (2.3 dropped the name too), none for the 500
+        assert fixes and all("htmlsafe_dumps is gone" in f for f in fixes), system
         assert body["status"] == "running", (body, system)
         assert (await service.app_get({"gid": gid, **body}, "/items")).status_code == 200
         assert (await service.stop(gid)).status_code == 200
