@@ -2411,14 +2411,14 @@ _SETTINGS_FILE_VARIABLE = re.compile(
 def settings_file_variables(files: dict[str, bytes]) -> list[str]:
     """The variables whose value is the path of the settings file a Flask app loads
     (:data:`_SETTINGS_FILE_VARIABLE`); its env files, where they give it, name its own:
-    fidemin's
-    flask-practice raises "CONFIG_FILE is not set" at its start, its settings file its
-    image's, none in its repository."""
+    fidemin's flask-practice raises "CONFIG_FILE is not set" at its start, its settings
+    file its image's, none in its repository."""
     found: list[str] = []
     for path in python_files(files):
         if b"from_pyfile" not in files[path] and b"from_envvar" not in files[path]:
             continue
-        for match in _SETTINGS_FILE_VARIABLE.finditer(uncommented(files[path]).decode()):
+        text = uncommented(files[path]).decode("utf-8", "replace")
+        for match in _SETTINGS_FILE_VARIABLE.finditer(text):
             name = next(group for group in match.groups() if group)
             if name not in found:
                 found.append(name)

@@ -3212,22 +3212,19 @@ def test_a_django_server_module_naming_settings_the_upload_lacks_runs_manage_pys
     met "No module named 'app.settings'". manage.py's module is set; not where the server's
     module names one the upload has, nor where the user names one."""
 
-    def setting(module: str) -> bytes:
-        return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n".encode()
-
     files = {
-        "manage.py": setting("config.settings"),
+        "manage.py": _setting_module("config.settings"),
         "config/__init__.py": b"",
         "config/settings.py": b"SECRET_KEY = 'k'\nDEBUG = True\nALLOWED_HOSTS = ['*']\n",
-        "config/wsgi.py": setting("app.settings"),
-        "config/asgi.py": setting("app.settings"),
+        "config/wsgi.py": _setting_module("app.settings"),
+        "config/asgi.py": _setting_module("app.settings"),
     }
     found = config_defaults(files, "manage.py", {}, {"PORT": "1"})
     assert found.values["DJANGO_SETTINGS_MODULE"] == "config.settings"
     assert any("names app.settings, which the upload does not have" in n for n in found.notes)
     given = {"DJANGO_SETTINGS_MODULE": "config.settings"}
     assert "DJANGO_SETTINGS_MODULE" not in config_defaults(files, "manage.py", given, {}).values
-    files["config/wsgi.py"] = files["config/asgi.py"] = setting("config.settings")
+    files["config/wsgi.py"] = files["config/asgi.py"] = _setting_module("config.settings")
     found = config_defaults(files, "manage.py", {}, {"PORT": "1"})
     assert "DJANGO_SETTINGS_MODULE" not in found.values
 
@@ -3611,14 +3608,11 @@ def test_a_settings_module_no_file_holds_is_the_uploads_one_settings_module() ->
     settings module beside a urls.py or wsgi.py is set; not where the named one is there,
     where two are, nor where the user names one."""
 
-    def setting(module: str) -> bytes:
-        return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n".encode()
-
     files = {
-        "manage.py": setting("app.settings"),
+        "manage.py": _setting_module("app.settings"),
         "yemeksepeti/__init__.py": b"",
         "yemeksepeti/settings.py": b"SECRET_KEY = 'k'\nDEBUG = True\nALLOWED_HOSTS = ['*']\n",
-        "yemeksepeti/wsgi.py": setting("app.settings"),
+        "yemeksepeti/wsgi.py": _setting_module("app.settings"),
         "yemeksepeti/urls.py": b"urlpatterns = []\n",
         "food/models.py": b"",
     }
@@ -3693,3 +3687,11 @@ def test_a_variable_naming_the_settings_file_flask_loads_is_an_empty_one() -> No
     assert any("CONFIG_FILE=" in n and "loads the settings file" in n for n in found.notes)
     given = config_defaults(files, "app.py", {"CONFIG_FILE": "settings.cfg"}, {"PORT"})
     assert "CONFIG_FILE" not in given.values
+    plain = app.replace(b"# app.config.from_pyfile(os.getenv('OLD'))\n", b"")
+    latin = {**files, "app.py": b"CAFE = 'caf\xe9'\n" + plain}  # a module not in UTF-8
+    assert config_defaults(latin, "app.py", {}, {"PORT"}).values["CONFIG_FILE"] == os.devnull
+
+
+def _setting_module(module: str) -> bytes:
+    """A module setting Django's settings module as manage.py and wsgi.py do."""
+    return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n".encode()
