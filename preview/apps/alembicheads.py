@@ -253,9 +253,7 @@ def missing_made(context):  # its models' tables its history never made, on its 
     models = context.opts.get("target_metadata")
     made = []
     listed = list(models) if isinstance(models, (list, tuple)) else [models]
-    for each in declared_elsewhere(listed):
-        if each is None:
-            continue
+    for each in declared_elsewhere(listed):  # (its None left out there)
         there = inspect(context.connection)
         missing = [t for t in each.sorted_tables if not there.has_table(t.name, schema=t.schema)]
         if missing:

@@ -614,6 +614,18 @@ def _own_specifiers(deps: PythonDeps, name: str) -> list[Specifier] | None:
     return found
 
 
+def _holdable_below(deps: PythonDeps, name: str, release: str) -> bool:
+    """Whether the distribution ``name`` may be held below ``release``: every line of the
+    app's own naming it is read, and none bounds it from above, pins it, or asks for
+    ``release`` or a later one (``>=``, ``>`` and ``!=`` below it alone)."""
+    specifiers = _own_specifiers(deps, name)
+    return specifiers is not None and not any(
+        spec.operator not in (">", ">=", "!=")
+        or (valid_version(spec.version) and Version(spec.version) >= Version(release))
+        for spec in specifiers
+    )
+
+
 def _held_to_psycopg2s_sqlalchemy(deps: PythonDeps) -> PythonDeps:
     """``deps`` with SQLAlchemy held below 2.1 (a constraint) where psycopg2 is its only
     PostgreSQL driver and nothing the app lists bounds SQLAlchemy or asks for 2.1 (nor a
@@ -671,13 +683,8 @@ def _held_to_gunicorns_worker(files: dict[str, bytes], deps: PythonDeps) -> Pyth
     dropped = sorted(GUNICORN_DROPPED_WORKERS[w] for w in named if w in GUNICORN_DROPPED_WORKERS)
     if not dropped:
         return deps
-    below = Version(dropped[0])
-    specifiers = _own_specifiers(deps, "gunicorn")
-    if specifiers is None:
-        return deps  # a line of it unread: left as it is
-    for spec in specifiers:
-        if spec.operator not in (">", ">=", "!=") or Version(spec.version) >= below:
-            return deps  # its own bound, or a gunicorn without the worker asked for
+    if not _holdable_below(deps, "gunicorn", dropped[0]):
+        return deps  # its own bound, a gunicorn without the worker asked for, a line unread
     hold = f"gunicorn<{dropped[0]}"
     worker = ", ".join(sorted(w for w in named if w in GUNICORN_DROPPED_WORKERS))
     said = f"{hold}: its start names gunicorn's {worker} worker, which {dropped[0]}.0 removed"
@@ -758,12 +765,7 @@ def _held_below_removed_apis(files: dict[str, bytes], deps: PythonDeps) -> Pytho
         if kept is None or Version(api.release) < Version(kept[0]):
             holds[api.distribution] = (api.release, api.what, where)
     for name, (release, what, where) in sorted(holds.items()):
-        specifiers = _own_specifiers(deps, name)
-        if specifiers is None or any(
-            spec.operator not in (">", ">=", "!=")
-            or (valid_version(spec.version) and Version(spec.version) >= Version(release))
-            for spec in specifiers
-        ):
+        if not _holdable_below(deps, name, release):
             continue  # its own bound, a line unread, or a release without it asked for
         hold = f"{name}<{release}"
         said = f"{hold}: its code uses {what} ({where}), which {release} removed"

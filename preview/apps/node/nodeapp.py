@@ -264,9 +264,8 @@ def node_start(
     for name, tool, runs in _RUNNERS:
         if found is not None and name not in listed and any(runs.search(s) for s in scripts):
             found = replace(found, tools=(*found.tools, tool))
-    reached = (
-        reached_text(found.argv, _strings(package.get("scripts"))) if found is not None else ""
-    )
+    all_scripts = _strings(package.get("scripts"))
+    reached = reached_text(found.argv, all_scripts) if found is not None else ""
     if found is not None and (added := global_tools(reached, listed)):
         found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *added))))
     if found is not None and _OLD_TS_NODE.match(listed.get("ts-node", "")):
@@ -282,10 +281,7 @@ def node_start(
     # Babel's command, which its core does not bring: its CLI, of the core's major (Y-Jean's
     # express-todo-api: ``"build": "babel src --out-dir dist"``, @babel/core and
     # @babel/node listed, not @babel/cli: "babel: not found").
-    built = "\n".join(
-        reached_text(step, _strings(package.get("scripts")))
-        for step in (found.setup if found else ())
-    )
+    built = "\n".join(reached_text(step, all_scripts) for step in (found.setup if found else ()))
     if found is not None and "typescript" not in listed and _TSC.search(f"{reached}\n{built}"):
         found = replace(found, tools=tuple(dict.fromkeys((*found.tools, "typescript@^5"))))
     if found is not None and _BABEL.search(f"{reached}\n{built}"):

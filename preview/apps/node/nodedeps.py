@@ -443,8 +443,10 @@ def _optional_peers(lockfile: bytes) -> list[str]:
 _NPM_CPU = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "i686": "ia32", "i386": "ia32"}
 
 
-# This machine's C library as npm names it (``libc`` of a package: ``glibc`` or ``musl``).
+# This machine's C library as npm names it (``libc`` of a package: ``glibc`` or ``musl``),
+# and the part of a package's name that says it is built for the other one.
 _LIBC = "glibc" if platform.libc_ver()[0] == "glibc" else "musl"
+_OTHER_LIBCS_BUILD = re.compile(r"-musl" if _LIBC == "glibc" else r"-gnu")
 
 
 def _fits_this_machine(entry: dict, name: str = "") -> bool:
@@ -460,8 +462,7 @@ def _fits_this_machine(entry: dict, name: str = "") -> bool:
         "cpu": _NPM_CPU.get(platform.machine().lower(), platform.machine().lower()),
         "libc": _LIBC,
     }
-    other = "glibc" if _LIBC == "musl" else "musl"
-    if "libc" not in entry and re.search(rf"-{'gnu' if other == 'glibc' else 'musl'}", name):
+    if "libc" not in entry and _OTHER_LIBCS_BUILD.search(name):
         return False
     for field, current in here.items():
         wanted = entry.get(field)

@@ -160,10 +160,9 @@ def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]
                 or any(p.startswith(f"{stem}/") for p in files)
             ):
                 continue
-            top = node.module.split(".")[0]
             package, _, name = stem.rpartition("/")
             if "." not in node.module:
-                ignored = gitignored_module(top, files)
+                ignored = gitignored_module(node.module, files)
             else:  # a module of a package of its own (``from dhl.config import TestConfig``)
                 held = any(p.startswith(f"{package}/") for p in files)
                 ignored = gitignored_submodule(package, name, files) if held else None
