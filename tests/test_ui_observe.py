@@ -58,6 +58,11 @@ async def test_latency_table_and_a_json_lines_fields(settings: Any) -> None:
                         "#terminal-rows .row:has-text('where does this come from?')"
                     )
                     seen["note"] = said.text_content()
+                    # The note's line can reach the terminal through the stream before
+                    # the pin's own answer fills the status: wait for that answer.
+                    page.wait_for_function(
+                        "() => document.querySelector('#line-detail-status').textContent"
+                    )
                     seen["status"] = page.text_content("#line-detail-status")
                     log.assert_clean()
                 return seen
