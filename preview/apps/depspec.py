@@ -1417,12 +1417,48 @@ def unlocked_for(deps: PythonDeps, python: str) -> PythonDeps:
         return deps
     listed = _pyproject_requirements({}, {"project": project}, "", [])
     requirements = listed[0] if listed is not None else []
+    groups = _synced_groups(_toml(deps.lock[0]) or {}, with_dev=deps.with_dev)
+    requirements += groups
     said = (
         f"uv.lock is for Python {requires}, which is not installed: pyproject.toml's "
-        "dependencies instead, on the nearest Python here"
+        "dependencies instead"
+        + (", with the dependency groups uv sync installs" if groups else "")
+        + ", on the nearest Python here"
     )
     unlocked = replace(deps, requirements=tuple(requirements), lock=None, notes=(*deps.notes, said))
     return _held_to_psycopg2s_sqlalchemy(unlocked)  # (as a list of its own would be)
+
+
+def _synced_groups(pyproject: dict, *, with_dev: bool) -> list[str]:
+    """The requirements of the dependency groups ``uv sync`` installs unasked: those
+    ``[tool.uv] default-groups`` names (``"all"``: every group), else ``dev``; ``dev``
+    only ``with_dev`` (a preview's sync is ``--no-dev`` unless the app's code needs it).
+    A group's ``{include-group = "x"}`` brings in x's. kirimaru's fastapi-practice lists
+    fastapi in its ``api`` group and alembic in ``dev``, both default groups: installed
+    from its pyproject.toml alone, neither was."""
+    groups = pyproject.get("dependency-groups")
+    if not isinstance(groups, dict):
+        return []
+    uv = pyproject.get("tool", {}).get("uv", {}) if isinstance(pyproject.get("tool"), dict) else {}
+    default = uv.get("default-groups", ["dev"]) if isinstance(uv, dict) else ["dev"]
+    names = list(groups) if default == "all" else default if isinstance(default, list) else []
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def take(name: object) -> None:
+        if not isinstance(name, str) or name in seen or (name == "dev" and not with_dev):
+            return
+        seen.add(name)
+        entries = groups.get(name)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, str) and entry.strip():
+                found.append(entry.strip())
+            elif isinstance(entry, dict):
+                take(entry.get("include-group"))
+
+    for name in names:
+        take(name)
+    return list(dict.fromkeys(found))
 
 
 def _uses_dev_group(files: dict[str, bytes], pyproject: dict) -> bool:

@@ -117,6 +117,7 @@ from ..apps.node.envreads import (
     node_config_env,
     node_env_reads,
     node_sources,
+    orm_glob_reads,
     schema_choices,
     typeorm_unconfigured,
     unset_when_empty,
@@ -1084,6 +1085,14 @@ def config_defaults(
                     else ""
                 )
             )
+    # An ORM's glob the app appends to its file's folder from a variable nothing gives.
+    globs = {k: v for k, v in orm_glob_reads(files).items() if k not in taken} if node else {}
+    if globs:
+        found.values.update(globs)
+        found.notes.append(
+            ", ".join(f"{k}={v}" for k, v in sorted(globs.items()))
+            + ": the rest of its ORM's glob from the folder of the file that reads it"
+        )
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}

@@ -70,6 +70,7 @@ from ..apps.written import (
     lfs_pointer_databases,
     local_names_text,
     log_files,
+    missing_tsconfig,
     module_named_folders,
     node_key_files,
     node_key_texts,
@@ -525,6 +526,7 @@ class MissingFiles:
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
     linked: dict[str, bytes]  # its tsconfigs emitting declarations, given preserveSymlinks
+    tsconfig: dict[str, bytes]  # a tsconfig for a TypeScript package that has none
     node_keys: dict[str, str]  # a Node app's keys, certificates, favicon: {path: role}
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
@@ -584,6 +586,7 @@ class MissingFiles:
             keys=key_files(files),
             cased=case_corrections(files),
             linked=declaration_links(files) if "package.json" in files else {},
+            tsconfig=missing_tsconfig(files),
             node_keys=node_key_files(files),
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
@@ -617,6 +620,7 @@ class MissingFiles:
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
+        written |= self.tsconfig
         written |= self.npm_bin | dict.fromkeys(self.lfs_databases, b"")
         written |= {target: text for target, (_, text) in self.scripted.items()}
         written |= {target: files[source] for target, source in self.rooted.items()}
@@ -699,6 +703,11 @@ class MissingFiles:
                 f"{', '.join(self.linked)}: preserveSymlinks set, the declarations it emits "
                 "naming node_modules' packages by the project's path (node_modules is a link "
                 "to the built environment, outside it: TS2742 otherwise)"
+            )
+        for target in self.tsconfig:
+            said.append(
+                f"no {target}, which its scripts' tsc or ts-node read: written (its "
+                "compiler's options for Node, as its scripts name them)"
             )
         for target, why in self.folders.items():
             said.append(

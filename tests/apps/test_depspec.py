@@ -1133,6 +1133,29 @@ def test_a_uv_lock_for_pythons_not_installed_gives_way_to_its_pyproject() -> Non
     listed = pyproject.replace(b'"uvicorn>=0.41.0"', b'"sqlmodel>=0.0.38", "psycopg2>=2.9"')
     locked = python_dependencies({**files, "pyproject.toml": listed}, "main.py")
     assert unlocked_for(locked, "3.13.0").constraints == ("sqlalchemy<2.1",)
+    # The dependency groups uv sync would install come too (kirimaru's fastapi-practice:
+    # fastapi in its default group ``api``, alembic in ``dev``, which its env.py imports):
+    # ``[tool.uv] default-groups``, their included groups, dev where the app's code needs it.
+    grouped = pyproject + (
+        b'[dependency-groups]\napi = ["fastapi[standard]>=0.136.0", {include-group = "auth"}]\n'
+        b'auth = ["pyjwt>=2.10"]\ndev = ["alembic>=1.13", "pytest"]\nnotebook = ["jupyter"]\n'
+        b'[tool.uv]\ndefault-groups = ["api", "dev"]\n'
+    )
+    files = {**files, "pyproject.toml": grouped}
+    migrations = {**files, "alembic/env.py": b"from alembic import context\n"}
+    assert unlocked_for(python_dependencies(migrations, "main.py"), "3.13.0").requirements == (
+        "fastapi>=0.131.0",
+        "uvicorn>=0.41.0",
+        "fastapi[standard]>=0.136.0",
+        "pyjwt>=2.10",
+        "alembic>=1.13",
+        "pytest",
+    )
+    alone = unlocked_for(python_dependencies(files, "main.py"), "3.13.0")
+    assert alone.requirements[2:] == ("fastapi[standard]>=0.136.0", "pyjwt>=2.10")
+    every = grouped.replace(b'["api", "dev"]', b'"all"')
+    every_deps = python_dependencies({**files, "pyproject.toml": every}, "main.py")
+    assert "jupyter" in unlocked_for(every_deps, "3.13.0").requirements
 
 
 def test_a_backport_of_a_standard_module_is_marked_for_the_pythons_before_it() -> None:

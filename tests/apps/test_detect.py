@@ -1104,6 +1104,13 @@ def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
     line = "TS_NODE_TRANSPILE_ONLY=true node --loader ts-node/esm src/index.ts"
     assert found.argv == ("sh", "-c", f'export PATH="$PWD/node_modules/.bin:$PATH"; {line}')
     assert found.node_tools == ()
+    # ts-node's ES module command under its other name (VolframL's express-hw:
+    # ``"start": "ts-node-esm src/index.ts"``): the same loader.
+    files["package.json"] = json.dumps(
+        {**package, "scripts": {"start": "ts-node-esm src/index.ts"}}
+    ).encode()
+    assert detect(files).argv == found.argv
+    files["package.json"] = json.dumps(package).encode()
     # A CommonJS project's ts-node runs as its command, its type check off (the build's).
     files["package.json"] = json.dumps({**package, "type": "commonjs"}).encode()
     line = "ts-node --transpile-only src/index.ts"

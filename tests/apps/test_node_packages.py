@@ -303,7 +303,7 @@ async def test_a_tsconfig_emitting_declarations_builds_without_ts2742(
     """``declaration: true`` and a path mapping the root (Makhloufhleli's
     Rest-Api-Nestjs-Typeorm): with node_modules a link out of the project, tsc failed on
     TS2742 (its JavaScript tolerated); its tsconfig given preserveSymlinks
-    (``apps.written.tslinks``), tsc passes, with no error to tolerate."""
+    (``apps.written.tsconfigs``), tsc passes, with no error to tolerate."""
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("ts_declaration_root_paths"))

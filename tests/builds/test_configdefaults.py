@@ -3667,6 +3667,47 @@ def test_a_settings_service_of_the_apps_own_reads_what_its_get_names() -> None:
     assert "JWT_SECRET" not in node_env_reads({"package.json": b"{}", "src/c.ts": cache})[1]
 
 
+def test_an_orm_glob_appended_to_its_files_folder_from_a_variable_leads_to_its_entities() -> None:
+    """dlrtn's nestjs-study: ``entities: [__dirname + this.envService.get(
+    'DATABASE_ENTITY_PATH')]`` in src/common/database/, the value in a default.env it does
+    not upload: TypeORM loaded no entity ("No metadata for "Member" was found"). The
+    variable is the rest of a glob from that folder to the entity classes, by their shared
+    suffix, else by their folders where those hold nothing else; not where its env gives it."""
+    config = (
+        b"export class TypeOrmConfigService {\n  createTypeOrmOptions() {\n    return {\n"
+        b"      entities: [__dirname + this.envService.get('DATABASE_ENTITY_PATH')],\n"
+        b"      migrations: [__dirname + process.env.MIGRATIONS_PATH],\n    };\n  }\n}\n"
+    )
+    entity = b"@Entity()\nexport class Member {}\n"
+    files = {
+        "package.json": b'{"dependencies": {"@nestjs/typeorm": "^10", "typeorm": "^0.3"}}',
+        "src/common/database/type-orm-config.service.ts": config,
+        "src/business/member/domain/member.entity.ts": entity,
+        "src/business/post/domain/post.entity.ts": entity,
+        "src/business/post/domain/post-kind.ts": b"export enum Kind { A }\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["DATABASE_ENTITY_PATH"] == "/../../business/**/*.entity{.ts,.js}"
+    assert "*" not in found.values.get("MIGRATIONS_PATH", "")  # (no migration to lead to)
+    # Named otherwise: their folder, where it holds nothing else.
+    renamed = {
+        **{k: v for k, v in files.items() if "domain" not in k},
+        "src/models/member.ts": entity,
+        "src/models/post.ts": entity,
+        "src/migrations/1700-init.ts": b"export class Init1700 {}\n",
+    }
+    found = config_defaults(renamed, "package.json", {}, {"PORT"})
+    assert found.values["DATABASE_ENTITY_PATH"] == "/../../models/*{.ts,.js}"
+    assert found.values["MIGRATIONS_PATH"] == "/../../migrations/*{.ts,.js}"
+    beside = {**renamed, "src/models/index.ts": b"export * from './member';\n"}
+    found = config_defaults(beside, "package.json", {}, {"PORT"})
+    assert "DATABASE_ENTITY_PATH" not in found.values
+    given = {"DATABASE_ENTITY_PATH": "/../**/*.entity.js"}
+    assert (
+        "DATABASE_ENTITY_PATH" not in config_defaults(files, "package.json", given, {"PORT"}).values
+    )
+
+
 def test_a_variable_naming_the_settings_file_flask_loads_is_an_empty_one() -> None:
     """fidemin's flask-practice: ``file_path = os.getenv('CONFIG_FILE')``, "CONFIG_FILE is
     not set" raised without it, then ``app.config.from_pyfile(os.getenv('CONFIG_FILE'))``;

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .fallbacks import uncommented
@@ -41,6 +41,7 @@ __all__ = [
     "node_config_env",
     "node_env_reads",
     "node_sources",
+    "orm_glob_reads",
     "schema_choices",
     "typeorm_unconfigured",
     "unset_for_strings",
@@ -835,3 +836,51 @@ def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str]
     else:  # run as it connects: nothing else names them (DevJpFarias' loja-nodejs-express-…)
         found |= {"TYPEORM_MIGRATIONS": globs(migrations), "TYPEORM_MIGRATIONS_RUN": "true"}
     return found
+
+
+# ``entities: [__dirname + this.envService.get('DATABASE_ENTITY_PATH')]`` (or
+# ``process.env.X``): the folder's rest of an ORM's glob, from the file's own folder.
+_GLOB_FROM_HERE = re.compile(
+    r"""\b(entities|migrations)\s*:\s*\[\s*__dirname\s*\+\s*(?:process\.env(?:\.([A-Z][A-Z0-9_]*)"""
+    r"""\b|\[\s*["'`]([A-Z][A-Z0-9_]*)["'`]\s*\])|[\w$.]*\.get\s*(?:<[^<>()]*>)?\s*\(\s*"""
+    r"""["'`]([A-Z][A-Z0-9_]*)["'`]\s*\))\s*\]"""
+)
+
+
+def orm_glob_reads(files: dict[str, bytes]) -> dict[str, str]:
+    """The variables an ORM's ``entities`` (or ``migrations``) option appends to the
+    folder of the file that reads it (``[__dirname + env.get('DATABASE_ENTITY_PATH')]``),
+    each given the rest of a glob that leads from there to the app's entity classes
+    (``@Entity(``) or its migrations: ``/../../**/*.entity{.ts,.js}`` where they share
+    one suffix, else their folders. ``.ts`` and ``.js`` both: the file runs from its
+    source (ts-node) or from its build, which keeps the source's folders. dlrtn's
+    nestjs-study keeps the glob in a default.env it does not upload: TypeORM loaded no
+    entity ("No metadata for "Member" was found"). Empty where nothing reads one so."""
+    sources = dict(node_sources(files))
+    entities = sorted(p for p, text in sources.items() if _ENTITY.search(text))
+    migrations = sorted(p for p in sources if _MIGRATION.search(p))
+    found: dict[str, str] = {}
+    for path, text in sources.items():
+        for match in _GLOB_FROM_HERE.finditer(text):
+            name = match.group(2) or match.group(3) or match.group(4)
+            targets = entities if match.group(1) == "entities" else migrations
+            if targets and (glob := _glob_from(posixpath.dirname(path), targets, sources)):
+                found.setdefault(name, glob)
+    return found
+
+
+def _glob_from(folder: str, targets: list[str], sources: Iterable[str]) -> str | None:
+    """A glob, from ``folder``, of exactly the files ``targets`` among ``sources`` (their
+    ``.ts`` or ``.js`` forms): their one shared suffix under their common folder, else
+    their folders' files where those hold nothing else; None else."""
+    common = posixpath.commonpath([posixpath.dirname(t) for t in targets])
+    base = posixpath.relpath(common or ".", folder or ".")
+    names = [posixpath.basename(t).rsplit(".", 1)[0] for t in targets]
+    suffixes = {n.rsplit(".", 1)[1] for n in names if "." in n}
+    if len(suffixes) == 1 and all("." in n for n in names):
+        return f"/{base}/**/*.{suffixes.pop()}{{.ts,.js}}"
+    folders = sorted({posixpath.dirname(t) for t in targets})
+    if any(posixpath.dirname(p) in folders and p not in targets for p in sources):
+        return None
+    inside = ",".join(posixpath.relpath(f, folder or ".") for f in folders)
+    return f"/{inside}/*{{.ts,.js}}" if len(folders) == 1 else f"/{{{inside}}}/*{{.ts,.js}}"

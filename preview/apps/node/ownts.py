@@ -7,8 +7,9 @@ fastify-boilerplate's start (its engines ask for Node 24), which Node 20 refuses
 (ERR_UNKNOWN_FILE_EXTENSION). tsx runs the same command line (it passes node's own flags
 on, and its loader comes before the app's ``--import``), on any Node.
 
-ts-node's own command in an ES module project (package.json's ``"type": "module"``) hands
-the file to its ESM loader through a child process, which Node 20 no longer lets it hook:
+ts-node's own command (or ``ts-node-esm``) in an ES module project (package.json's
+``"type": "module"``) hands the file to its ESM loader through a child process, which
+Node 20 no longer lets it hook:
 DmitriyMolochkov's koa-boilerplate's ``ts-node src/index.ts`` failed on
 ERR_UNKNOWN_FILE_EXTENSION, while its migrations, run through ts-node's loader given to
 node (typeorm-ts-node-esm), ran. The start is run so: ``node --loader ts-node/esm``, its
@@ -52,6 +53,11 @@ def runnable_ts(
         line = shlex.join([*env, "tsx", *words[1:]])
         why = "it runs TypeScript with node's own type stripping (Node 22.6 and later): with tsx"
         return line, why, True
+    if words[0] == "ts-node-esm":
+        # ts-node's ES module command, ``ts-node --esm`` under another name (VolframL's
+        # express-hw: ``"start": "ts-node-esm src/index.ts"``, ERR_UNKNOWN_FILE_EXTENSION
+        # on Node 20 as ts-node's own): run as that.
+        words, esm = ["ts-node", "--esm", *words[1:]], True
     if words[0] == "ts-node" and esm:
         flags = [w for w in words[1:] if w.startswith("-")]
         rest = [w for w in words[1:] if not w.startswith("-")]

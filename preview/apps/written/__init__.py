@@ -15,8 +15,9 @@ folder, kept out of its repository, and a Django settings' local module
 (:mod:`.instancefiles`), and a YAML or JSON settings file the code loads and reads by key,
 with no example of it (:mod:`.configfiles`), and sequelize-cli's config file, kept out of
 its repository (:mod:`.sequelizeconfig`), and the tsconfig of a Node app that emits
-declarations, told to keep node_modules' link path (:mod:`.tslinks`), and the package.json
-scripts calling ``npm bin``, which npm 9 removed, given what it printed (:mod:`.npmbin`)."""
+declarations, told to keep node_modules' link path, and one for a TypeScript app that
+has none (:mod:`.tsconfigs`), and the package.json scripts calling ``npm bin``, which npm 9
+removed, given what it printed (:mod:`.npmbin`)."""
 
 from .configfiles import node_settings_modules, scripted_files, settings_files, settings_text
 from .importcase import case_corrections
@@ -63,7 +64,7 @@ from .rundirs import (
     run_folders,
 )
 from .sequelizeconfig import sequelize_config_text, sequelize_configs
-from .tslinks import declaration_links
+from .tsconfigs import declaration_links, missing_tsconfig
 
 __all__ = [
     "CLASS_SETTINGS",
@@ -99,6 +100,7 @@ __all__ = [
     "local_names_text",
     "log_files",
     "missing_locales",
+    "missing_tsconfig",
     "module_named_folders",
     "node_key_files",
     "node_key_texts",
