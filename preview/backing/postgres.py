@@ -302,6 +302,7 @@ class PostgresBacking:
                 f"PostgreSQL: for the compose file's service {', '.join(wants.compose)}"
             )
         schemas = [f"{name}={schema}" for name, schema in wants.schemas.items()]
+        schemas += [f"{path}: {schema}" for schema, path in wants.code_schemas.items()]
         own = [p for p, _ in wants.init_scripts if p not in schemas]
         if own and wants.init_origin:  # a Dockerfile's, its README's (schemasql)
             self._told.append(
@@ -325,9 +326,9 @@ class PostgresBacking:
                 f"({', '.join(scripts)}) run in each database the "
                 "app opens, before it does, as the image runs them on a new server"
             )
-        if wants.schemas:
+        if wants.schemas or wants.code_schemas:
             self._told.append(
-                "PostgreSQL: the schema its settings name "
+                "PostgreSQL: the schema its settings or code name "
                 f"({', '.join(schemas)}) made in each database the app "
                 "opens, before it does"
             )

@@ -471,6 +471,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             # DATABASE_URL: str = "mysql+aiomysql://…"): its MariaDB's, never the SQLite
             # file the service gives a DATABASE_URL otherwise.
             mysql.url_variables.setdefault(variable, value)
+    if drivers and (built := _templated_mysql_url(files)) is not None:
+        mysql.why.append(f"the MySQL URL {built} builds")
     if (typed := _mysql_typed(files)) is not None and "DATABASE_URL" not in config:
         # Its models use MySQL's own column types, which SQLite's compiler refuses
         # (TINYINT, a CHAR's collation): its URL is its MariaDB's, not a SQLite file's,
@@ -1235,6 +1237,28 @@ def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str, str | None]]:
                     start = max(text.rfind("\n", 0, start - 1), 0)
                 found.append((path, url, _url_variable(text[start : match.start()])))
     return found[:50]
+
+
+def _templated_mysql_url(files: dict[str, bytes]) -> str | None:
+    """The first of the app's sources (not its tests) that builds a MySQL URL from parts
+    it fills in (``f"mysql+asyncmy://{self.tmp_db}"``, ``${user}``, ``%s``), which
+    :func:`_source_urls` leaves out: miffi-oxo's movie-review API builds its URL from
+    DB_USER, DB_HOST … in a settings property; no MariaDB was given, and asyncmy found
+    none at localhost:3306."""
+    for path, data in sorted(files.items()):
+        if not _SOURCE.search(path) or "node_modules/" in path or TEST_FILES.search(path):
+            continue
+        if len(data) > 512_000 or (b"mysql" not in data and b"mariadb" not in data):
+            continue
+        text = data.decode("utf-8", "replace")
+        if path.endswith(".py"):
+            text = _CONCATENATED.sub(_joined, uncommented(data).decode("utf-8", "replace"))
+        for match in _CODE_URL.finditer(text):
+            url = match.group(0)
+            scheme = url.split("://", 1)[0].lower()
+            if _MYSQL_SCHEME.match(scheme) and ("{" in url or "%s" in url):
+                return path
+    return None
 
 
 # A URL's literal pieces joined around what the code puts between them, on one line

@@ -145,6 +145,8 @@ class PostgresWants:
     # The schemas its settings name (DB_SCHEMA=app), made before the app opens its database
     # (their CREATE SCHEMA at init_scripts' end): {variable: schema}.
     schemas: dict[str, str] = field(default_factory=dict)
+    # The schemas its code puts tables in (``schema: "college1"``), made alike: {schema: path}.
+    code_schemas: dict[str, str] = field(default_factory=dict)
     # Its variables whose URL is a form to fill in (``template_url``), each with its
     # scheme: the preview's own URL is given as them, the app's driver kept.
     templates: dict[str, str] = field(default_factory=dict)
@@ -627,9 +629,13 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         # met "Lost connection to MySQL server during query").
         driver = None
     schemas = named_schemas(env)
+    in_code = {k: v for k, v in code_schemas(files).items() if k not in schemas.values()}
     made = tuple(
         (f"{name}={schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
         for name, schema in schemas.items()
+    ) + tuple(
+        (f"{path}: {schema}", f'CREATE SCHEMA IF NOT EXISTS "{schema}";')
+        for schema, path in in_code.items()
     )
     return PostgresWants(
         driver=None if other else driver,
@@ -650,6 +656,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         lone_schema=bool(lone) and not origin,
         init_origin=origin,
         schemas=schemas,
+        code_schemas=in_code,
         templates=templates,
         verified_tls=_verified_tls(files) if _node_postgres(driver) else None,
         own_extensions=_own_extensions(files),
@@ -939,6 +946,33 @@ def named_schemas(env: dict[str, str]) -> dict[str, str]:
             continue
         if value.lower() not in _NOT_SCHEMAS and value not in found.values():
             found[name] = value
+    return found
+
+
+# A table's schema written in the app's code: Sequelize's and TypeORM's ``schema: "x"``
+# options, SQLAlchemy's ``__table_args__ = {"schema": "x"}`` and ``schema="x"``.
+_CODE_SCHEMA = re.compile(
+    rb"""(?:\bschema\s*[:=]|["']schema["']\s*:)\s*["'`]([A-Za-z_][A-Za-z0-9_]{0,62})["'`]"""
+)
+
+
+def code_schemas(files: dict[str, bytes]) -> dict[str, str]:
+    """The schemas the app's own code (not its tests, nor node_modules) puts its tables in,
+    each once with the first source naming it, ``public`` left out: DavidHorvitz's
+    collegeWithExpressTS defines its Sequelize models with ``schema: "college1"``, which
+    nothing makes; its sync() failed on 'schema "college1" does not exist'. (A name that
+    is no table's schema costs an empty schema.)"""
+    found: dict[str, str] = {}
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith((*_JS_SOURCE, ".py")) or "node_modules/" in path:
+            continue
+        if _TESTS.search(path) or len(data) >= _MAX_SOURCE or b"schema" not in data:
+            continue
+        for match in _CODE_SCHEMA.finditer(data):
+            schema = match.group(1).decode()
+            if schema.lower() not in _NOT_SCHEMAS:
+                found.setdefault(schema, path)
     return found
 
 

@@ -343,6 +343,33 @@ def test_the_schema_its_settings_name_is_made_after_its_init_scripts() -> None:
     assert postgres_wants({**files, ".env": b"PG_SCHEMA=public\n"}, {}).schemas == {}
 
 
+def test_the_schema_its_code_puts_tables_in_is_made() -> None:
+    """DavidHorvitz's collegeWithExpressTS defines its Sequelize models with ``schema:
+    "college1"``, which nothing makes: its sync() failed on 'schema "college1" does not
+    exist'. SQLAlchemy's ``__table_args__`` alike; each schema once, after one its settings
+    name; ``public``, a test's, a name of no schema's shape: nothing."""
+    room = b'sequelize.define("Room", { Id: DataTypes.UUID }, { schema: "college1" });\n'
+    model = b'class Item(Base):\n    __table_args__ = {"schema": "shop", "comment": "x"}\n'
+    files = {
+        "package.json": b'{"dependencies": {"pg": "^8", "sequelize": "^6"}}',
+        ".env": b"DB_SCHEMA=app\n",
+        "src/db/tables/Room.ts": room,
+        "src/db/tables/Test.ts": room.replace(b"Room", b"Test"),
+        "src/db/tables/Public.ts": room.replace(b"college1", b"public"),
+        "src/db/tables/App.ts": room.replace(b"college1", b"app"),
+        "src/db/tables/Path.ts": room.replace(b'"college1"', b'"./schema.gql"'),
+        "src/models.py": model,
+        "tests/room.test.ts": room.replace(b"college1", b"testing"),
+    }
+    wants = postgres_wants(files, {})
+    assert wants.code_schemas == {"college1": "src/db/tables/Room.ts", "shop": "src/models.py"}
+    assert [sql for _, sql in wants.init_scripts] == [
+        'CREATE SCHEMA IF NOT EXISTS "app";',
+        'CREATE SCHEMA IF NOT EXISTS "college1";',
+        'CREATE SCHEMA IF NOT EXISTS "shop";',
+    ]
+
+
 @needs_server
 async def test_compose_init_scripts_run_before_the_app_opens_its_database(
     builder_service: Service,

@@ -42,8 +42,11 @@ def test_a_database_url_in_an_f_string_of_the_modules_constants_is_read() -> Non
     assert (
         mysql is not None and mysql.databases == ["book_db"] and mysql.accounts == {"root": "data"}
     )
+    # Its database's name read from elsewhere: still a MySQL URL its code builds, with a
+    # MySQL driver listed, but no name read from it.
     unknown = config.replace(b'"book_db"', b'os.getenv("DB")')
-    assert wanted_servers({**files, "config.py": unknown}, "app.py", {}).mysql is None
+    built = wanted_servers({**files, "config.py": unknown}, "app.py", {}).mysql
+    assert built is not None and built.databases == []
 
 
 def test_a_database_url_built_by_concatenation_names_its_written_database() -> None:
@@ -350,6 +353,27 @@ def test_a_mysql_url_written_in_python_code_brings_its_driver() -> None:
         "tests/test_db.py": main,
     }
     assert wanted_servers(moved, "main.py", {}).mysql is None
+
+
+def test_a_mysql_url_its_code_builds_from_its_settings_wants_mariadb() -> None:
+    """miffi-oxo's movie-review API: asyncmy and PyMySQL listed, its URL built in a
+    settings property (``f"mysql+asyncmy://{self.tmp_db}"`` of DB_USER, DB_HOST … from its
+    .env): no MariaDB was given, and asyncmy found none at localhost:3306. A driver listed
+    and a MySQL URL its code builds want one, with the account and database its .env
+    names; not such a URL in a test, nor without a MySQL driver listed."""
+    setting = (
+        b"class Settings(BaseSettings):\n    db_user: str = Field(..., alias='DB_USER')\n"
+        b"    @property\n    def db_url(self) -> str:\n"
+        b'        return f"mysql+asyncmy://{self.db_user}:{self.db_password}@{self.db_host}/{self.db_name}"\n'
+    )
+    files = {"requirements.txt": b"fastapi\nasyncmy\n", "app/core/setting.py": setting}
+    env = {"DB_USER": "root", "DB_PASSWORD": "9088", "DB_HOST": "localhost", "DB_NAME": "cw"}
+    mysql = wanted_servers(files, "main.py", env).mysql
+    assert mysql is not None and mysql.accounts == {"root": "9088"} and mysql.databases == ["cw"]
+    assert any("app/core/setting.py builds" in why for why in mysql.why)
+    tested = {"requirements.txt": files["requirements.txt"], "tests/test_setting.py": setting}
+    assert wanted_servers(tested, "main.py", env).mysql is None
+    assert wanted_servers({**files, "requirements.txt": b"fastapi\n"}, "main.py", env).mysql is None
 
 
 def test_a_mysql_driver_imported_and_unlisted_opening_its_database_wants_mariadb() -> None:
