@@ -416,6 +416,32 @@ def test_sqlalchemys_drivername_is_the_engines_name() -> None:
     assert found.values["DB_DRIVERNAME"] == "postgresql"
 
 
+def test_engines_read_by_mode_in_a_conditional_are_each_given_their_dialect() -> None:
+    """mitidevus's fastapi-practice: ``engine = os.environ.get("DB_ENGINE") if not
+    asyncMode else os.environ.get("ASYNC_DB_ENGINE")`` in a function building both URLs;
+    neither was read (a conditional's branches counted as fallbacks), and
+    create_engine("None://…") failed. Both are read; the async one names SQLAlchemy's
+    async dialect of the served database."""
+    settings = (
+        b"import os\n\ndef url(asyncMode=False):\n"
+        b'    engine = os.environ.get("DB_ENGINE") if not asyncMode else '
+        b'os.environ.get("ASYNC_DB_ENGINE")\n'
+        b'    host = os.environ.get("DB_HOST")\n'
+        b'    return f"{engine}://{host}/x"\n'
+        b"URL = url()\nASYNC_URL = url(asyncMode=True)\n"
+    )
+    database = b"from sqlalchemy.ext.asyncio import create_async_engine\n"
+    files = {"app/settings.py": settings, "app/database.py": database, "app/main.py": b""}
+    found = config_defaults(files, "app/main.py", {}, dict(POSTGRES_ENV))
+    assert found.values["DB_ENGINE"] == "postgresql"
+    assert found.values["ASYNC_DB_ENGINE"] == "postgresql+asyncpg"
+    assert engine_value("mysql", "DB_ASYNC_ENGINE", False, sqlalchemy=True) == "mysql+aiomysql"
+    # A constant on one side is the other's fallback, as before.
+    fallback = settings.replace(b'os.environ.get("ASYNC_DB_ENGINE")', b'"sqlite"')
+    found = config_defaults({**files, "app/settings.py": fallback}, "app/main.py", {}, {})
+    assert "DB_ENGINE" not in found.reads
+
+
 def test_the_engine_string_matches_the_database_and_the_framework() -> None:
     assert engine_value("mysql", "DB_ENGINE", django=True) == "django.db.backends.mysql"
     assert engine_value("postgresql", "DB_ENGINE", True) == "django.db.backends.postgresql"

@@ -449,6 +449,13 @@ _ENGINE_STRINGS = {
     # SQLAlchemy's dialects: it refuses postgres:// since 1.4 (phan-tang's fastapi-ecommerce
     # builds f"{DB_ENGINE}://…": "Can't load plugin: sqlalchemy.dialects:postgres").
     "sqlalchemy": {"postgresql": "postgresql", "mysql": "mysql", "sqlite": "sqlite"},
+    # An async engine's (``ASYNC_DB_ENGINE``, beside its sync one: mitidevus's
+    # fastapi-practice builds both URLs, create_async_engine refusing a sync driver).
+    "sqlalchemy-async": {
+        "postgresql": "postgresql+asyncpg",
+        "mysql": "mysql+aiomysql",
+        "sqlite": "sqlite+aiosqlite",
+    },
 }
 
 
@@ -473,7 +480,8 @@ def engine_value(engine: str, name: str, django: bool, *, sqlalchemy: bool = Fal
     TypeORM and Sequelize share)."""
     style = "django" if django else "client" if name.upper().endswith("CLIENT") else "plain"
     if style == "plain" and sqlalchemy:
-        style = "sqlalchemy"
+        words = re.split(r"[^A-Z0-9]+", name.upper())
+        style = "sqlalchemy-async" if "ASYNC" in words else "sqlalchemy"
     return _ENGINE_STRINGS[style][engine]
 
 

@@ -1098,7 +1098,12 @@ def _read_shapes(tree: ast.AST) -> tuple[set[int], dict[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
             defaulted.update(id(value) for value in node.values[:-1])
-        elif isinstance(node, ast.IfExp):
+        elif isinstance(node, ast.IfExp) and not (
+            _environ_get(node.body) and _environ_get(node.orelse)
+        ):
+            # (a variable read in either mode, ``os.environ.get("DB_ENGINE") if not
+            # asyncMode else os.environ.get("ASYNC_DB_ENGINE")``: each has no fallback
+            # but the other, read by another mode: mitidevus's fastapi-practice)
             defaulted.update((id(node.body), id(node.orelse)))
         elif isinstance(node, ast.Call) and _name(node.func) in ("int", "float") and node.args:
             numbers[id(node.args[0])] = _name(node.func) or ""
