@@ -754,6 +754,9 @@ _CODE_ENGINE = re.compile(rb"""\b(?:type|dialect)["']?\s*:\s*["'](?:postgres|pos
 _CODE_PORT = re.compile(rb"""\bport["']?\s*:\s*(\d{2,5})\b""")
 _CODE_HOST = re.compile(rb"""\bhost["']?\s*:\s*["']([\w.-]{1,253})["']""")
 _OPTIONS_SPAN = 2000  # characters of an options object, at most
+# node-postgres's own client given its options (``new Client({ host, port: 55000 })``,
+# ``new pg.Pool({…})``), in a module that imports it (_IMPORTS_PG): their ``{`` (group 1).
+_PG_CLIENT = re.compile(rb"""\bnew\s+(?:\w+\.)?(?:Client|Pool)\s*\(\s*(\{)""")
 # A Python module opening PostgreSQL with its driver, or building its URL from parts.
 _PY_CONNECTS = re.compile(
     rb"""\b(?:psycopg2?|asyncpg|pg8000|aiopg)\s*\.\s*(?:connect|create_pool)\s*\("""
@@ -803,8 +806,13 @@ def _code_servers(files: dict[str, bytes]) -> tuple[list[str], list[int]]:
                 ports += [int(m.group(1)) for m in _PY_PORT.finditer(module)]
         if not path.endswith(_JS_SOURCE):
             continue
-        for engine in _CODE_ENGINE.finditer(data):
-            span = _options_object(data, engine.start())
+        # (tudor0's fastify-learning: ``new Client({ host: "localhost", port: 55000 })``,
+        # its docker run's published port; ECONNREFUSED at each query)
+        imports = _IMPORTS_PG.search(data.decode("utf-8", "replace"))
+        clients = _PG_CLIENT.finditer(data) if imports else ()
+        opened = [m.end(1) for m in clients]
+        for at in [e.start() for e in _CODE_ENGINE.finditer(data)] + opened:
+            span = _options_object(data, at)
             ports += [int(m.group(1)) for m in _CODE_PORT.finditer(span)]
             hosts += [m.group(1).decode() for m in _CODE_HOST.finditer(span)]
     return hosts, ports

@@ -717,6 +717,23 @@ def test_the_port_an_orms_postgres_options_give_in_code_is_served() -> None:
     assert 3000 not in postgres_wants({**files, "src/app.module.ts": beside}, {}).ports
 
 
+def test_the_port_node_postgres_is_given_in_code_is_served() -> None:
+    """tudor0's fastify-learning: ``new Client({ host: "localhost", port: 55000, … })``
+    of pg (its docker run's published port): every query met ECONNREFUSED. pg's own
+    Client's or Pool's options are read as an ORM's are; not where the module does not
+    import pg (another library's Client)."""
+    db = (
+        b'import { Client } from "pg";\n\nconst client = new Client({\n'
+        b'  host: "localhost",\n  port: 55000,\n  user: "postgres",\n});\n'
+    )
+    files = {"package.json": b'{"dependencies": {"pg": "^8"}}', "src/services/postgres.ts": db}
+    assert 55000 in postgres_wants(files, {}).ports
+    pool = db.replace(b"new Client(", b"new pg.Pool(").replace(b"{ Client }", b"pg")
+    assert 55000 in postgres_wants({**files, "src/services/postgres.ts": pool}, {}).ports
+    other = db.replace(b'from "pg"', b'from "ioredis"')
+    assert 55000 not in postgres_wants({**files, "src/services/postgres.ts": other}, {}).ports
+
+
 def test_the_host_a_python_module_gives_its_postgres_url_as_a_literal_is_served() -> None:
     """kameshrathore's fastapi-student-api builds its URL in database.py from config.py's
     ``db_params = {'host': 'enter', 'port': '5432', …}`` (a form left to fill in): "could
