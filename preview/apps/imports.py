@@ -112,6 +112,13 @@ _ELSEWHERE_ON_PYPI = {
     # PyPI's fastapi-cache (0.1.0, 2020) has no FastAPICache, which every app of ours
     # imports from fastapi-cache2 (grigoriykuzevanov's fastapi-pet-project lists neither)
     "fastapi_cache": "fastapi-cache2",
+    # Not in pipreqs' table at all (DkryuProject's fastapi-practice imports cv2 unlisted:
+    # "+ cv2" found no such distribution). OpenCV's build without its GUI: a server's,
+    # which needs no libGL.
+    "cv2": "opencv-python-headless",
+    "psycopg2": "psycopg2-binary",
+    "docx": "python-docx",
+    "pkg_resources": "setuptools",
 }
 # A Python 2 relic pipreqs names for a module (and so the requirements files it wrote):
 # the distribution of the same module that runs on Python 3, whatever version was pinned
