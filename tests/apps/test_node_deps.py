@@ -634,7 +634,7 @@ def test_a_native_library_no_file_of_the_app_names_is_left_out() -> None:
     )
 
 
-def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -> None:
+def test_a_node_built_ins_name_is_left_out_unless_a_bundler_takes_its_polyfill() -> None:
     """pirela's sequelize-api lists ``"http": "0.0.0"``: the registry had no version of
     it (ENOVERSIONS) and the whole install failed, while require("http") loads Node's."""
     package = {"dependencies": {"http": "0.0.0", "fs": "^0.0.1", "express": "^4.17.1"}}
@@ -653,6 +653,13 @@ def test_a_dependency_named_as_a_node_built_in_is_left_out_without_a_bundler() -
     files = {"package.json": json.dumps(bundled).encode()}
     polyfilled = node_dependencies(files)
     assert polyfilled is not None and json.loads(polyfilled.package_json) == bundled
+    # But one no browser build has (Desuma's express-learning: "fs": "^0.0.1-security"
+    # beside webpack, ENOVERSIONS): left out all the same.
+    bundled["dependencies"]["fs"] = "^0.0.1-security"
+    files = {"package.json": json.dumps(bundled).encode()}
+    stubbed = node_dependencies(files)
+    assert stubbed is not None and "fs" not in json.loads(stubbed.package_json)["dependencies"]
+    assert "buffer" in json.loads(stubbed.package_json)["dependencies"]
 
 
 NEST_DATABASE = b"""import { TypeOrmModule } from '@nestjs/typeorm';

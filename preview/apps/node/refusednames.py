@@ -28,7 +28,8 @@ bundler is among its dependencies: Node's ``require("http")`` loads the built-in
 node_modules holds, so the package is never loaded, while the registry holds most such
 names only as placeholders (pirela's sequelize-api: npm found no version of http at all,
 ENOVERSIONS, and the whole install failed). A bundler's browser build takes the registry's
-polyfills of some (buffer, events, util): with one listed, they stay.
+polyfills of some (buffer, events, util): with one listed, they stay, but those no browser
+build has (fs, child_process, net …).
 """
 
 from __future__ import annotations
@@ -118,6 +119,34 @@ _BUNDLERS = frozenset(
     ]
 )
 
+# Built-ins no browser build has a polyfill of (node-libs-browser's ``null`` entries: a
+# bundler stubs them out): the registry's package of the name is never taken even by a
+# bundle (Desuma's express-learning lists ``"fs": "^0.0.1-security"`` beside webpack, and
+# npm found no version of fs at all: ENOVERSIONS, the whole install failed).
+_SERVER_ONLY = frozenset(
+    [
+        "async_hooks",
+        "child_process",
+        "cluster",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "fs",
+        "http2",
+        "inspector",
+        "module",
+        "net",
+        "perf_hooks",
+        "readline",
+        "repl",
+        "tls",
+        "trace_events",
+        "v8",
+        "wasi",
+        "worker_threads",
+    ]
+)
+
 
 def _refused(name: str) -> bool:
     return len(name) > 214 or _VALID.fullmatch(name) is None
@@ -154,7 +183,7 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for name in [n for n in table if _refused(n)]:
             del table[name]
             refused.append(name)
-        for name in [n for n in table if n in NODE_BUILTINS and not bundled]:
+        for name in [n for n in table if n in NODE_BUILTINS and (n in _SERVER_ONLY or not bundled)]:
             del table[name]
             builtins.append(name)
         for name, spec in list(table.items()):
