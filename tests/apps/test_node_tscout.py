@@ -58,6 +58,13 @@ def test_a_start_tsc_writes_where_it_runs_is_left_as_it_is() -> None:
     assert emitted_start("node dist/main.js", "nest build", {**files, "nest-cli.json": b"{}"}) == (
         "node dist/src/main.js"
     )
+    # Its variables set by cross-env (Shivam56291's music-backend-nestjs-learning:
+    # ``"start:prod": "cross-env NODE_ENV=production node dist/main"``, "Cannot find module
+    # 'dist/main'"): read alike, kept.
+    crossed = "cross-env NODE_ENV=production node dist/main"
+    assert emitted_start(crossed, "nest build", {**files, "nest-cli.json": b"{}"}) == (
+        "cross-env NODE_ENV=production node dist/src/main"
+    )
     # Not a build of tsc's, or not a plain node start: not read.
     assert emitted_start("node dist/main", "webpack", files) is None
     assert emitted_start("node dist/main && echo", build, files) is None

@@ -48,11 +48,13 @@ DEV_SCRIPTS = ("dev", "start:dev", "dev:server", "server:dev", "serve:dev", "dev
 # build/server.js"``, hi-ogawa's typescript-express-example): only a plain ``node FILE``.
 _SERVING = ("start:production", "production", "prod", "server", "serve", "start:server")
 # A script that plainly runs node on one file: group 1 what comes before the file (its
-# variables, node and its options), group 2 the file. Each part matches one way only, and
-# what it matched is never given back (possessive): read by re, which holds the GIL, a
-# script of 40 ``--a`` options failing at its end took 2^40 steps, the service stopped.
+# variables, cross-env's or the shell's, node and its options), group 2 the file. Each
+# part matches one way only, and what it matched is never given back (possessive): read
+# by re, which holds the GIL, a script of 40 ``--a`` options failing at its end took
+# 2^40 steps, the service stopped.
 NODE_FILE = re.compile(
-    r"((?:[A-Z_][A-Z0-9_]*+=\S*+\s++)*+node\s++(?:-{1,2}+\w[\w-]*+(?:=\S++)?+\s++)*+)"
+    r"((?:cross-env\s++)?+(?:[A-Z_][A-Z0-9_]*+=\S*+\s++)*+"
+    r"node\s++(?:-{1,2}+\w[\w-]*+(?:=\S++)?+\s++)*+)"
     r"(?:\./)?([\w./-]+)"
 )
 _OUTPUT_DIRS = ("dist", "build", "lib", "out", ".output")
