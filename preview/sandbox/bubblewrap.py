@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .child import dying_with_this_process, joining_cgroup
-from .outbound import ETC_SHOWN, HOSTNAME, ServiceMounts
+from .outbound import HOSTNAME, ServiceMounts, shown_etc_names
 
 __all__ = [
     "INSIDE_UID",
@@ -532,7 +532,7 @@ def _system_binds(layout: SandboxLayout) -> tuple[list[str], list[str]]:
         etc = ["/etc"]
         system += ["--ro-bind", str(layout.etc_dir), "/etc"]
     else:
-        etc = [f"/etc/{name}" for name in ETC_SHOWN if os.path.exists(f"/etc/{name}")]
+        etc = [f"/etc/{n}" for n in shown_etc_names() if os.path.exists(f"/etc/{n}")]
         for path in etc:
             system += ["--ro-bind", path, path]
     for source, target in layout.etc_files:

@@ -38,6 +38,7 @@ __all__ = [
     "copy_system_etc",
     "hosts_text",
     "open_outbound",
+    "shown_etc_names",
     "socket_reply",
 ]
 
@@ -73,6 +74,15 @@ ETC_SHOWN = (
 )
 
 
+def shown_etc_names() -> tuple[str, ...]:
+    """:data:`ETC_SHOWN`, and the configuration of each Java runtime Debian installs
+    (``/etc/java-17-openjdk``, which the JDK's ``conf/`` links into): a build or set-up
+    step running Java (liquibase's npm package runs its jar: khoinpBDA's fastify-learning)
+    died on "Error loading java.security file" without it."""
+    java = sorted(p.name for p in Path("/etc").glob("java-*") if p.is_dir())
+    return (*ETC_SHOWN, *java)
+
+
 def accounts_text(uids: Iterable[int]) -> tuple[str, str]:
     """(``passwd``, ``group``) giving each of ``uids`` an account of its own (``app``,
     its home ``/tmp``), and nothing of the host's accounts: a uid with none fails
@@ -85,7 +95,7 @@ def accounts_text(uids: Iterable[int]) -> tuple[str, str]:
 
 
 def copy_system_etc(destination: Path, uids: Iterable[int] = ()) -> Path:
-    """A copy of the host's ``/etc`` entries a sandbox shows (``ETC_SHOWN``; symbolic links
+    """A copy of the host's ``/etc`` entries a sandbox shows (:func:`shown_etc_names`; links
     kept as links), made once per service start, so that each sandbox binds one
     directory, with an account for each of ``uids`` (:func:`accounts_text`: the uids
     its sandboxes run as). Blocking. What changes in the host's ``/etc`` later (new CA
@@ -93,7 +103,7 @@ def copy_system_etc(destination: Path, uids: Iterable[int] = ()) -> Path:
     staging = destination.with_name(destination.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o755, parents=True)
-    for name in ETC_SHOWN:
+    for name in shown_etc_names():
         source, target = Path("/etc", name), staging / name
         if not source.exists():
             continue

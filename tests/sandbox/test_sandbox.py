@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import errno
+import glob
 import json
 import os
 import platform
@@ -28,7 +29,7 @@ from preview import Settings
 from preview.sandbox import isolation, netns
 from preview.sandbox.appdir import app_read_only, chown_tree, link_beneath, remove_tree
 from preview.sandbox.cgroups import CgroupRoot
-from preview.sandbox.outbound import ETC_SHOWN
+from preview.sandbox.outbound import shown_etc_names
 from preview.sandbox.process import ChildLimits
 
 from ..conftest import (
@@ -89,6 +90,7 @@ def probes():
         "passwd": attempt(lambda: sorted({line.split(":")[0] for line in open("/etc/passwd")})),
         "account": attempt(lambda: __import__("pwd").getpwuid(os.getuid()).pw_name),
         "tls_roots": attempt(lambda: len(open("/etc/ssl/certs/ca-certificates.crt").read())),
+        "java_security": attempt(lambda: [len(open(p).read()) for p in targets["java"]]),
         "protocol_number": attempt(lambda: __import__("socket").getprotobyname("tcp")),
         "service_port_number": attempt(lambda: __import__("socket").getservbyname("http")),
     }
@@ -248,7 +250,9 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
             "service_port": int(service.url.rsplit(":", 1)[1]),
             "other_port": other["port"],
             "service_pid": os.getpid(),
-            "etc": sorted({name.split("/")[0] for name in ETC_SHOWN}),
+            "etc": sorted({name.split("/")[0] for name in shown_etc_names()}),
+            # Each Java runtime's security file, which its conf/ links into /etc.
+            "java": sorted(glob.glob("/usr/lib/jvm/*/conf/security/java.security")),
             "marker": marker,
             "secret": SECRET,
         }
@@ -279,6 +283,9 @@ async def test_a_preview_reaches_nothing_but_itself(service: Service) -> None:
         assert found["passwd"] == {"ok": True, "result": "['app']"}, found["passwd"]
         assert found["account"] == {"ok": True, "result": "'app'"}, found["account"]
         assert found["tls_roots"]["ok"] is True  # TLS clients (egress, when open) work
+        # Java's security settings (liquibase's jar, run by an app's migration step, died
+        # on "Error loading java.security file": khoinpBDA's fastify-learning).
+        assert found["java_security"]["ok"] is True, found["java_security"]
         # The protocols' and services' tables (eventlet's getprotobyname("tcp") at import:
         # Mohamad108's Chat-Flask-Socketio died on "OSError: protocol not found").
         assert (found["protocol_number"], found["service_port_number"]) == (
