@@ -721,6 +721,29 @@ def test_a_script_named_for_the_database_alone_running_its_table_making_file() -
     assert _node({"dependencies": libsql, "scripts": scripts}, plain).setup == ()
 
 
+def test_bun_sqlite_apps_database_scripts_run_before_it() -> None:
+    """fajaralfa's belajar-hono keeps its data in Bun's own SQLite (``bun:sqlite``, which
+    no package lists) and makes its tables in ``"db:create": "bun run script/db:create.ts"``
+    (its schema.sql), seeding in ``db:seed``: / met "no such table: users". Its scripts
+    named for making and seeding the database run before it, as a listed SQLite
+    client's do; not where nothing opens bun:sqlite."""
+    scripts = {
+        "dev": "bun run --hot src/index.ts",
+        "db:create": "bun run script/db:create.ts",
+        "db:seed": "bun run script/db:seed.ts",
+    }
+    files = {
+        "src/index.ts": "import { Hono } from 'hono'\n",
+        "src/ext.ts": 'import { Database } from "bun:sqlite"\nexport const db = new Database()\n',
+        "script/db:create.ts": "db().exec(await Bun.file('./src/schema.sql').text())\n",
+    }
+    package = {"type": "module", "dependencies": {"hono": "^4"}, "scripts": scripts}
+    found = _node(package, files)
+    assert found.setup[-2:] == (("npm", "run", "db:create"), ("npm", "run", "db:seed")), found
+    plain = {**files, "src/ext.ts": "export const db = () => null\n"}
+    assert ("npm", "run", "db:create") not in _node(package, plain).setup
+
+
 def test_a_script_copying_its_seed_to_the_data_file_it_reads_runs_first() -> None:
     """Gerpha's express-file-crud: ``"reset": "cp db/seed.json db/data.json"``, its
     data_store reading ``./db/data.json`` (kept out by its .gitignore) at start: ENOENT, the

@@ -2,7 +2,8 @@
 ``npm run`` where nothing else makes its database.
 
 Only for an app that keeps its data in a SQLite file (``sqlite3``, ``better-sqlite3``,
-``@libsql/client``, ``sql.js`` … listed, no database server's client) and has no
+``@libsql/client``, ``sql.js`` … listed, or Bun's ``bun:sqlite`` imported; no database
+server's client) and has no
 migrations the service runs (Prisma's, knex's, Drizzle's): a package.json script named
 for making the database (``setup-example-db``, ``db:init``, ``init-db``,
 ``create-tables``), then, with it, one named for seeding it (``seed``, ``db:seed``).
@@ -59,7 +60,7 @@ def data_scripts(
     alone when its own file makes the tables (:func:`_seed_makes_tables`)."""
     if _SERVERS & listed.keys():
         return table_scripts(scripts, files or {})
-    if not (_SQLITE & listed.keys()):
+    if not (_SQLITE & listed.keys()) and not _bun_sqlite(files or {}):
         return ()
     make = _named(scripts, lambda words: bool(words & _MAKE and words & _DATABASE))
     # Or one named for migrating that runs a file of the upload making the tables
@@ -80,9 +81,27 @@ def data_scripts(
     return tuple(("npm", "run", name) for name in (make, seed) if name is not None)
 
 
-# ``node file.js``, its preloads given (``node -r ts-node/register src/db/run-seed.ts``).
+# Bun's own SQLite (``import { Database } from "bun:sqlite"``), which no package lists.
+_BUN_SQLITE = re.compile(rb"""\bfrom\s+["']bun:sqlite["']|\brequire\(\s*["']bun:sqlite["']""")
+
+
+def _bun_sqlite(files: dict[str, bytes]) -> bool:
+    """Whether a source of the upload's (not node_modules') opens Bun's built-in SQLite:
+    fajaralfa's belajar-hono keeps its tables in ``"db:create": "bun run
+    script/db:create.ts"`` (its schema.sql, run on bun:sqlite's Database); / met "no such
+    table: users"."""
+    return any(
+        p.endswith((".ts", ".js", ".mjs", ".mts"))
+        and "node_modules/" not in p
+        and _BUN_SQLITE.search(d)
+        for p, d in files.items()
+    )
+
+
+# ``node file.js``, its preloads given (``node -r ts-node/register src/db/run-seed.ts``);
+# ``bun run file.ts`` alike.
 _NODE_FILE = re.compile(
-    r"^(?:npx\s++)?(?:node|ts-node|tsx)\s++"
+    r"^(?:npx\s++)?(?:node|ts-node|tsx|bun(?:\s++run)?+)\s++"
     r"(?:(?:-r|--require)\s++[\w@./-]++\s++|--?[a-z][\w-]*+\s++)*+"
     r"(?:\./)?([\w./-]+\.(?:[cm]?js|ts))\s*$"
 )
