@@ -42,6 +42,17 @@ def test_build_script_is_a_setup_step_then_start() -> None:
     assert found.node_tools == ()
 
 
+def test_a_dev_script_running_tsc_output_no_script_builds_has_tsc_run_first() -> None:
+    """fathurds' belajar-express-typescript: ``"dev": "nodemon ./build/index.js"``, no start
+    and no build script, its tsc in ``"tsc": "rm -rf build/ && tsc"``: "Cannot find module
+    'build/index.js'". The dev script that runs is read as a start is: tsc first."""
+    scripts = {"tsc": "rm -rf build/ && tsc", "dev": "nodemon ./build/index.js"}
+    files = {"tsconfig.json": '{"compilerOptions": {"outDir": "./build"}}', "src/index.ts": ""}
+    found = _node({"scripts": scripts, "devDependencies": {"typescript": "^5"}}, files)
+    assert found.argv[-1].endswith("; node ./build/index.js"), found.argv
+    assert found.setup == (("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc'),)
+
+
 def test_a_build_in_tscs_watch_mode_runs_once() -> None:
     # Profanor's express-crud-application: "build": "tsc --watch" never ended.
     found = detect({p: t.encode() for p, t in app_files("node_tsc_watch_build").items()})

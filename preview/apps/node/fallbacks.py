@@ -195,18 +195,27 @@ def serving_through(
 
 
 def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str, str]) -> str:
-    """``tsc`` where the start script plainly runs ``node`` on a file the upload lacks,
-    under the output directory of the project's own TypeScript, and no script builds it
-    (pawanganesh's fastify-typescript-typeorm: ``"start": "node build/server.js"``, its
-    tsc only in its dev script's ``tsc-watch``; Feathers' generated ``"start": "node
-    lib/"``, its tsc in a ``compile`` script); else ``""``."""
+    """``tsc`` where the start script (else the dev script) plainly runs ``node`` on a file
+    the upload lacks, under the output directory of the project's own TypeScript, and no
+    script builds it (pawanganesh's fastify-typescript-typeorm: ``"start": "node
+    build/server.js"``, its tsc only in its dev script's ``tsc-watch``; Feathers' generated
+    ``"start": "node lib/"``, its tsc in a ``compile`` script); else ``""``."""
     built = ("build", "build:prod", "build:production", "prestart", "prestart:prod")
     # Its tsconfig says it is compiled where it lists no TypeScript (its author's tsc was
     # global: tatjama's typescript-node-express; the start's detection adds the compiler).
     typescript = "typescript" in listed or "tsconfig.json" in files
     if not typescript or any(scripts.get(name, "").strip() for name in built):
         return ""
-    script = (scripts.get("start:prod") or scripts.get("start") or "").strip()
+    # Or, where neither is, the dev script that then runs (fathurds' belajar-express-
+    # typescript: ``"dev": "nodemon ./build/index.js"``, its tsc in a ``tsc`` script).
+    # (A variant's own build, ``build:dev``, is its dev script's: ``variant_build``.)
+    variants = any(name.startswith("build") for name in scripts)
+    dev = (
+        ""
+        if variants
+        else next((scripts[n] for n in DEV_SCRIPTS if scripts.get(n, "").strip()), "")
+    )
+    script = (scripts.get("start:prod") or scripts.get("start") or dev).strip()
     # Run once, as the preview runs it (one tutorial's todo API, five apps of heldout19:
     # ``"start": "nodemon dist/app.js"``, no build script: "Cannot find module").
     script = without_watcher(script)
