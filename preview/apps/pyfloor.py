@@ -35,6 +35,7 @@ __all__ = [
     "REMOVED_APIS",
     "RemovedApi",
     "code_python_floor",
+    "deferred_annotations",
     "django_named_floor",
     "fastapi_extra_keyword",
     "fastapi_param_extra_keyword",
@@ -500,3 +501,125 @@ def removed_apis(files: dict[str, bytes]) -> list[tuple[RemovedApi, str]]:
             if api not in found and api.pattern.search(text):
                 found[api] = path
     return list(found.items())
+
+
+# The statement Python 3.14's deferred annotations (PEP 649) stand for on older ones.
+_DEFERRED = b"from __future__ import annotations\n"
+
+
+def deferred_annotations(files: dict[str, bytes]) -> dict[str, bytes]:
+    """``{module: its text with from __future__ import annotations}`` for each of the app's
+    modules whose annotations, evaluated as older Pythons evaluate them (at the class's or
+    the function's definition), name what the module binds only after them or under ``if
+    TYPE_CHECKING:``: Python 3.14 defers them and the app runs there; before it, the
+    import fails. The future import makes every annotation a string, as good as deferred
+    for SQLAlchemy, pydantic and FastAPI, which resolve them. Ajay-user's fastapi-workshop
+    (``requires-python = ">=3.14"``, 3.13 the newest here): ``posts: Mapped[list[Post]]``
+    in ``class User``, Post defined below it, "NameError: name 'Post' is not defined"."""
+    found: dict[str, bytes] = {}
+    for path in python_files(files):
+        data = files[path]
+        if b"class " not in data and b"def " not in data:
+            continue
+        tree = parse_module(data)
+        if tree is None or _deferred_already(tree) or not _names_ahead(tree):
+            continue
+        found[path] = _with_future_import(data, tree)
+    return found
+
+
+def _deferred_already(tree: ast.Module) -> bool:
+    return any(
+        isinstance(n, ast.ImportFrom)
+        and n.module == "__future__"
+        and any(a.name == "annotations" for a in n.names)
+        for n in tree.body
+    )
+
+
+def _names_ahead(tree: ast.Module) -> bool:
+    """Whether an annotation evaluated at definition names what the module binds later
+    (a class named below, the class it sits in, a name imported only for type checkers)."""
+    later: dict[str, int] = {}
+    checking: set[str] = set()  # bound under ``if TYPE_CHECKING:`` alone
+    for at, statement in enumerate(tree.body):
+        for name in _bound_names(statement):
+            if _type_checking(statement):
+                checking.add(name)
+            else:
+                later.setdefault(name, at)
+    checking -= later.keys()
+    bound: set[str] = set()
+    for at, statement in enumerate(tree.body):
+        own = {statement.name} if isinstance(statement, ast.ClassDef) else set()
+        for annotation in _evaluated_annotations(statement):
+            for node in ast.walk(annotation):
+                if not isinstance(node, ast.Name) or node.id in bound:
+                    continue
+                if node.id in own or node.id in checking or later.get(node.id, -1) >= at:
+                    return True
+        bound |= set(_bound_names(statement)) if not _type_checking(statement) else set()
+    return False
+
+
+def _type_checking(statement: ast.stmt) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``): bound for type checkers alone."""
+    return isinstance(statement, ast.If) and dotted_name(statement.test) in (
+        "TYPE_CHECKING",
+        "typing.TYPE_CHECKING",
+    )
+
+
+def _bound_names(statement: ast.stmt) -> list[str]:
+    """The module-level names ``statement`` binds (in an ``if`` block's body too)."""
+    if isinstance(statement, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        return [statement.name]
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return [(a.asname or a.name).split(".")[0] for a in statement.names]
+    if isinstance(statement, ast.Assign | ast.AnnAssign):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    if isinstance(statement, ast.If | ast.Try):
+        return [n for child in statement.body for n in _bound_names(child)]
+    return []
+
+
+def _evaluated_annotations(statement: ast.stmt) -> list[ast.expr]:
+    """The annotations Python before 3.14 evaluates as ``statement`` runs: a class body's
+    and its methods' signatures, a function's signature, a module-level variable's."""
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    found: list[ast.expr] = []
+    if isinstance(statement, ast.ClassDef):
+        found += [s.annotation for s in statement.body if isinstance(s, ast.AnnAssign)]
+        functions += [
+            s for s in statement.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+    elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+        functions.append(statement)
+    elif isinstance(statement, ast.AnnAssign):
+        found.append(statement.annotation)
+    for function in functions:
+        arguments = function.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        found += [a.annotation for a in every if a.annotation is not None]
+        found += [function.returns] if function.returns is not None else []
+    return found
+
+
+def _with_future_import(data: bytes, tree: ast.Module) -> bytes:
+    """``data`` with :data:`_DEFERRED` after its docstring (before its first statement
+    else), where a future import must stand."""
+    body = tree.body
+    docstring = (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    )
+    if not docstring:
+        return _DEFERRED + data
+    lines = data.splitlines(keepends=True)
+    end = body[0].end_lineno or 1
+    ending = b"" if lines[end - 1].endswith(b"\n") else b"\n"
+    return b"".join([*lines[:end], ending, _DEFERRED, *lines[end:]])

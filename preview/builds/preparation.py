@@ -50,6 +50,7 @@ from ..apps.imports import imported_at_start
 from ..apps.node.devscript import nodemon_config_file
 from ..apps.plans import shown
 from ..apps.processes import WorkerProcess
+from ..apps.pyfloor import deferred_annotations
 from ..apps.served import MAIN_SETUP, main_setup_served
 from ..apps.written import (
     CLASS_SETTINGS,
@@ -527,6 +528,7 @@ class MissingFiles:
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
     linked: dict[str, bytes]  # its tsconfigs emitting declarations, given preserveSymlinks
     tsconfig: dict[str, bytes]  # a tsconfig for a TypeScript package that has none
+    deferred: dict[str, bytes]  # modules naming later classes in annotations, deferred
     node_keys: dict[str, str]  # a Node app's keys, certificates, favicon: {path: role}
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
@@ -587,6 +589,7 @@ class MissingFiles:
             cased=case_corrections(files),
             linked=declaration_links(files) if "package.json" in files else {},
             tsconfig=missing_tsconfig(files),
+            deferred=deferred_annotations(files),
             node_keys=node_key_files(files),
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
@@ -620,7 +623,7 @@ class MissingFiles:
         written = {t: files[e] for t, e in self.copies.items()} | dict.fromkeys(self.empty_env, b"")
         written |= self.cased | dict.fromkeys([*self.logs, *self.folders, *self.overrides], b"")
         written |= self.metadata | self.named_own | self.inis | self.sequelize | self.linked
-        written |= self.tsconfig
+        written |= self.tsconfig | self.deferred
         written |= self.npm_bin | dict.fromkeys(self.lfs_databases, b"")
         written |= {target: text for target, (_, text) in self.scripted.items()}
         written |= {target: files[source] for target, source in self.rooted.items()}
@@ -703,6 +706,12 @@ class MissingFiles:
                 f"{', '.join(self.linked)}: preserveSymlinks set, the declarations it emits "
                 "naming node_modules' packages by the project's path (node_modules is a link "
                 "to the built environment, outside it: TS2742 otherwise)"
+            )
+        if self.deferred:
+            said.append(
+                f"{', '.join(self.deferred)}: their annotations name classes bound after them,"
+                " which Python 3.14 defers and older ones evaluate at once: read as 3.14 reads"
+                " them (from __future__ import annotations)"
             )
         for target in self.tsconfig:
             said.append(
