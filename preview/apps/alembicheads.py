@@ -244,8 +244,8 @@ def declared_elsewhere(models):  # its other declarative bases' metadata, of its
             continue
         for value in list(vars(module).values()):
             meta = value if isinstance(value, sqlalchemy.MetaData) else None
-            if meta is None and isinstance(value, type):
-                meta = value.__dict__.get("metadata")
+            if meta is None and isinstance(value, type):  # (a model's, inherited: db.Model's)
+                meta = getattr(value, "metadata", None)
             if isinstance(meta, sqlalchemy.MetaData) and meta.tables and meta not in found:
                 found.append(meta)
     return found

@@ -303,6 +303,51 @@ def test_the_tables_of_models_on_another_base_than_its_env_pys_are_made(tmp_path
     assert [c[1] for c in columns] == ["id", "name"]  # its history's own, not the model's
 
 
+def test_the_tables_of_models_whose_base_only_an_object_holds_are_made(tmp_path: Path) -> None:
+    """RichardPajzinka's flask-projekt: its env.py names no models (``target_metadata =
+    None``), its history makes user alone, and its models are Flask-SQLAlchemy's
+    (``class Article(db.Model)``: the base only ``db`` holds, the metadata inherited): 500
+    "no such table: article". The models' inherited metadata is read too."""
+    layout = {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": (
+            "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
+            "import app.models\nconfig = context.config\n"
+            "engine = engine_from_config(config.get_section(config.config_ini_section),"
+            " prefix='sqlalchemy.', poolclass=pool.NullPool)\n"
+            "with engine.connect() as connection:\n"
+            "    context.configure(connection=connection, target_metadata=None)\n"
+            "    with context.begin_transaction():\n        context.run_migrations()\n"
+        ),
+        "alembic/script.py.mako": "",
+        "alembic/versions/0001_user.py": (
+            "from alembic import op\nimport sqlalchemy as sa\nrevision = '0001'\n"
+            "down_revision = None\nbranch_labels = None\ndepends_on = None\n"
+            "def upgrade():\n    op.create_table('user', sa.Column('id', sa.Integer(),"
+            " primary_key=True))\n"
+            "def downgrade():\n    op.drop_table('user')\n"
+        ),
+        "app/__init__.py": "",
+        "app/models.py": (
+            "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n"
+            "class Extension:  # as Flask-SQLAlchemy's SQLAlchemy() holds its Model\n"
+            "    Model = declarative_base()\ndb = Extension()\n"
+            "class Article(db.Model):\n    __tablename__ = 'article'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+            "class User(db.Model):\n    __tablename__ = 'user'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+        ),
+    }
+    for path, text in layout.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    database = tmp_path / "app.db"
+    env = {"PYTHONPATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{database}"}
+    ran = _program_run(_UPGRADE, tmp_path, env, _SERVED)
+    tables = sqlite3.connect(database).execute("select name from sqlite_master").fetchall()
+    assert {"user", "article"} <= {t[0] for t in tables}, (tables, ran.stderr[-2000:])
+
+
 def _program_run(
     program: str, folder: Path, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
