@@ -203,7 +203,9 @@ _DEPENDENCY_FILES = re.compile(
     r"pyproject\.toml|"
     r"Pipfile|setup\.py|setup\.cfg|package\.json)$"
 )
-_SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts)$")
+# (an INI file's too: fdjrr's belajar-fastapi reads its engine's URL from alembic.ini by
+# configparser, ``mysql+pymysql://…@localhost:3306/deltamas``; no MariaDB was given)
+_SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts|ini)$")
 _CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb)(?:\+\w+)?://[^\s\"'`<>]+")
 # An example of one too (``ormconfig.json.example``): the build copies it to its name
 # when the upload lacks that (builds.configdefaults.example_copies).

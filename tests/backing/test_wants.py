@@ -355,6 +355,18 @@ def test_a_mysql_url_written_in_python_code_brings_its_driver() -> None:
     assert wanted_servers(moved, "main.py", {}).mysql is None
 
 
+def test_a_mysql_url_in_an_ini_file_the_app_reads_wants_mariadb() -> None:
+    """fdjrr's belajar-fastapi reads its engine's URL from alembic.ini by configparser
+    (``sqlalchemy.url = mysql+pymysql://fadjrir:fadjrir@localhost:3306/deltamas``), pymysql
+    listed: no MariaDB was given ("Can't connect to MySQL server on 'localhost'"). It is
+    wanted, with that account and database."""
+    ini = b"[alembic]\nscript_location = alembic\nsqlalchemy.url = mysql+pymysql://fadjrir:fadjrir@localhost:3306/deltamas\n"
+    files = {"requirements.txt": b"fastapi\npymysql\n", "alembic.ini": ini, "main.py": b""}
+    mysql = wanted_servers(files, "main.py", {}).mysql
+    assert mysql is not None and mysql.databases == ["deltamas"]
+    assert mysql.accounts == {"fadjrir": "fadjrir"}
+
+
 def test_a_mysql_url_its_code_builds_from_its_settings_wants_mariadb() -> None:
     """miffi-oxo's movie-review API: asyncmy and PyMySQL listed, its URL built in a
     settings property (``f"mysql+asyncmy://{self.tmp_db}"`` of DB_USER, DB_HOST … from its
