@@ -1612,6 +1612,22 @@ def test_a_package_a_locked_app_lacks_is_added_where_its_failure_names_it() -> N
     assert locked.next_fix(needs_starlette, [needs_starlette], files, ["3.13.0"]) is None
 
 
+def test_an_extra_an_exception_of_another_name_says_to_install_is_added() -> None:
+    """wafissh's belajar-fastapi lists pwdlib and hashes with argon2: "pwdlib.exceptions.
+    HasherNotAvailable: The argon2 hash algorithm is not available. … Try to run `pip
+    install pwdlib[argon2]`." An exception named otherwise than ``…Error`` is read too."""
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("fastapi", "pwdlib"), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.13.0"
+    said = (
+        "pwdlib.exceptions.HasherNotAvailable: The argon2 hash algorithm is not available. "
+        "Are you sure it's installed? Try to run `pip install pwdlib[argon2]`."
+    )
+    files = {"app/security.py": b"from pwdlib import PasswordHash\n"}
+    fix = remedies.next_fix(said, [said], files, ["3.13.0"])
+    assert fix is not None and fix.add == "pwdlib[argon2]", fix
+
+
 def test_an_unbuildable_package_a_pip_freeze_lists_and_nothing_imports_is_left_out() -> None:
     """okuzmenko31's drf-ecommerce: its requirements.txt, a ``pip freeze``, lists pycairo
     1.23 (which needs cairo's headers, not here) because rlPyCairo, reportlab's optional

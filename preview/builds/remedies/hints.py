@@ -32,9 +32,13 @@ __all__ = ["EXCEPTION_SAYS", "for_install_hint"]
 # The exception's own line ("TypeError: …", "pydantic.errors.PydanticImportError: …"),
 # or Django's system check, whose errors stop manage.py before any traceback:
 # "shop.Item.image: (fields.E210) Cannot use ImageField because Pillow is not installed."
-# What it says is ``said``. A bare ``Exception`` too: WTForms raises one.
+# What it says is ``said``. A bare ``Exception`` too: WTForms raises one. And one named
+# otherwise, by its module's path: wafissh's belajar-fastapi lists pwdlib and hashes with
+# argon2, "pwdlib.exceptions.HasherNotAvailable: … Try to run `pip install pwdlib[argon2]`".
 EXCEPTION_SAYS = re.compile(
     r"^\s*(?:(?:[A-Za-z_][\w.]*\.)?(?:[A-Za-z_]\w*(?:Error|Exception)|Exception):"
+    # one named otherwise, by its module's path (pwdlib.exceptions.HasherNotAvailable)
+    r"|[a-z_]\w*(?:\.[a-z_]\w*)*\.[A-Z]\w*:"
     r"|[\w.]+: \((?:\w+\.)?[EC]\d+\)) (?P<said>.+)$"
 )
 _NAME = r"[`'\"]?([A-Za-z0-9][\w.-]*(?:\[[\w,-]+\])?)[`'\"]?"
