@@ -993,6 +993,10 @@ const local = multer({ dest: 'uploads/' });
     }
     assert code_folders(files) == ["/uploads", "/data/files"]
     assert code_folders({"server.js": b"const upload = multer({ dest: 'uploads' });"}) == []
+    # Its diskStorage's destination by name (jwlee-bit's nestjs-seminar: "ENOENT: no such
+    # file or directory, mkdir '/temp'"), which multer makes too.
+    storage = b"storage: multer.diskStorage({\n  destination: '/temp',\n  filename: name,\n})"
+    assert code_folders({"src/common/common.module.ts": storage}) == ["/temp"]
 
 
 def test_the_absolute_folders_of_its_python_log_files_are_given_it() -> None:

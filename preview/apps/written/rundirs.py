@@ -386,9 +386,11 @@ def image_app_folder(files: dict[str, bytes], anchor: str) -> str | None:
 
 
 # An absolute folder a Node call makes by its literal name: multer's upload destination
-# (``dest: '/uploads'``; multer makes it), ``mkdirSync('/data')``, mkdirp's, fs-extra's.
+# (``dest: '/uploads'``, its diskStorage's ``destination: '/temp'``; multer makes a named
+# one: jwlee-bit's nestjs-seminar, "ENOENT: no such file or directory, mkdir '/temp'"),
+# ``mkdirSync('/data')``, mkdirp's, fs-extra's.
 _NODE_MADE = re.compile(
-    r"""(?:\bdest\s*:|\b(?:mkdirSync|mkdirp(?:\.sync)?|ensureDirSync|mkdir)\s*\()"""
+    r"""(?:\b(?:dest|destination)\s*:|\b(?:mkdirSync|mkdirp(?:\.sync)?|ensureDirSync|mkdir)\s*\()"""
     r"""\s*(['"`])(/[A-Za-z0-9_][\w.-]*(?:/[\w.-]+)*)/?\1"""
 )
 
