@@ -839,6 +839,19 @@ def _within_choices(found: ConfigDefaults, files: dict[str, bytes], given: dict[
         )
 
 
+def _among_compared(found: ConfigDefaults, files: dict[str, bytes]) -> None:
+    """A throwaway value by its name (``ENV=development``) for a variable the app's Python
+    code compares with values of its own (``assert ENV in ("local", "test", "prod")``:
+    xeavveed's fastapi-seminar-assignment6, an AssertionError at import) is one of those:
+    the one naming development, else the first."""
+    generated = [n for n in found.generated if n in found.values]
+    compared = compared_values(files) if generated else {}
+    for name in generated:
+        choices = compared.get(name) or compared.get(name.upper()) or []
+        if choices and found.values[name] not in choices:
+            found.values[name] = next((c for c in choices if _DEVELOPMENT.match(c)), choices[0])
+
+
 def config_defaults(
     files: dict[str, bytes],
     anchor: str,
@@ -1243,6 +1256,8 @@ def config_defaults(
     _as_addresses(found, types, given)
     if _node(anchor):
         _within_choices(found, files, given)
+    else:
+        _among_compared(found, files)
     _misfits_said(found, files, offered, given)
     _prompted(found, files, given, provided)
     _as_fernet_keys(found, files)

@@ -3708,6 +3708,25 @@ def test_an_orm_glob_appended_to_its_files_folder_from_a_variable_leads_to_its_e
     )
 
 
+def test_a_throwaway_value_is_one_of_those_the_code_compares_it_with() -> None:
+    """xeavveed's fastapi-seminar-assignment6: ``ENV = os.getenv("ENV", "local")`` then
+    ``assert ENV in ("local", "test", "prod")`` and ``env_file=f".env.{ENV}"``; given
+    "development" by its name, the import died on the AssertionError. A value its name
+    gives is one of those its code compares it with: the one naming development."""
+    settings = (
+        b'import os\nENV = os.getenv("ENV", "local")\nassert ENV in ("test", "local", "prod")\n'
+        b'ENV_FILE = f".env.{ENV}"\nSECRET_KEY = os.environ["SECRET_KEY"]\n'
+    )
+    files = {"app/settings.py": settings, "main.py": b"from app.settings import ENV\n"}
+    found = config_defaults(files, "main.py", {}, {"PORT"})
+    if "ENV" in found.values:  # (given by its name: one of its own)
+        assert found.values["ENV"] == "local"
+    assert found.values["SECRET_KEY"] not in ("test", "local", "prod")
+    required = settings.replace(b'os.getenv("ENV", "local")', b'os.environ["ENV"]')
+    found = config_defaults({**files, "app/settings.py": required}, "main.py", {}, {"PORT"})
+    assert found.values["ENV"] == "local"
+
+
 def test_a_variable_naming_the_settings_file_flask_loads_is_an_empty_one() -> None:
     """fidemin's flask-practice: ``file_path = os.getenv('CONFIG_FILE')``, "CONFIG_FILE is
     not set" raised without it, then ``app.config.from_pyfile(os.getenv('CONFIG_FILE'))``;
