@@ -539,7 +539,8 @@ class MissingFiles:
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
     kept_out: dict[str, tuple[str, ...]]  # {a module .gitignore'd: the constants imported}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
-    nodemon: bytes | None  # package.json's nodemonConfig, which nodemon skips here
+    nodemon: bytes | None  # package.json's nodemonConfig (skipped here), or its own mended
+    nodemon_own: bool  # (its own nodemon.json, mended)
     secrets: list[str]  # its compose secrets' files, kept out of its repository
     sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
     npm_bin: dict[str, bytes]  # package.json, its scripts' removed `npm bin` replaced
@@ -561,6 +562,7 @@ class MissingFiles:
         copies = example_copies(files)
         overrides = instance_files(files)
         local_names = django_local_names(files)
+        nodemon = nodemon_config_file(files)
         return cls(
             copies=copies,
             filled={
@@ -604,7 +606,8 @@ class MissingFiles:
                 if target not in local_names
             },
             loaded=settings_files(files) | node_settings_modules(files),
-            nodemon=nodemon_config_file(files),
+            nodemon=nodemon,
+            nodemon_own=nodemon is not None and "nodemon.json" in files,
             secrets=compose_secret_files(files),
             sequelize=dict.fromkeys(
                 sequelize_configs(files, copies), sequelize_config_text(served)
@@ -678,7 +681,12 @@ class MissingFiles:
                 f"no {', '.join(self.secrets)}, which its compose file's secrets are read "
                 "from: a secret made for the preview written there"
             )
-        if self.nodemon is not None:
+        if self.nodemon is not None and self.nodemon_own:
+            said.append(
+                "nodemon.json: node's debugger flags left out of the ts-node it runs (ts-node 8"
+                ' and later refuse them: "Unknown or unexpected option: --inspect")'
+            )
+        elif self.nodemon is not None:
             said.append(
                 "nodemon.json written from package.json's nodemonConfig: nodemon reads no "
                 "package.json's settings in its HOME, which a preview's own folder is"

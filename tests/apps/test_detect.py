@@ -14,6 +14,7 @@ import trio
 
 from preview.apps.depspec import node_dependencies, python_dependencies
 from preview.apps.detect import detect
+from preview.apps.node.devscript import nodemon_config_file
 from preview.apps.served import MAIN_SETUP, find_app, main_setup_served
 from preview.apps.written import own_name_packages
 from preview.builds.appenv import dotenv_file
@@ -1126,6 +1127,27 @@ def test_ts_node_in_an_es_module_project_runs_as_its_loader() -> None:
         'export PATH="$PWD/node_modules/.bin:$PATH"; tsx src/index.ts',
     )
     assert any(tool.startswith("tsx@") for tool in found.node_tools), found.node_tools
+
+
+def test_ts_node_runs_without_nodes_debugger_flags() -> None:
+    """govorov's graphql-typeorm-koa-workshop: a bare ``nodemon`` whose nodemon.json runs
+    ``ts-node --inspect -r tsconfig-paths/register ./src/server.ts``, written for ts-node 3,
+    which passed node's flags on; ts-node 10 refused it ("Unknown or unexpected option:
+    --inspect") in every plan. It runs without the debugger's flags (no debugger attaches
+    to a preview)."""
+    nodemon = b'{"exec": "ts-node --inspect -r tsconfig-paths/register ./src/server.ts"}'
+    package = {"scripts": {"start": "nodemon"}, "dependencies": {"ts-node": "^3.3.0"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "nodemon.json": nodemon,
+        "src/server.ts": b"",
+    }
+    written = nodemon_config_file(files)
+    assert written is not None
+    assert json.loads(written)["exec"] == "ts-node -r tsconfig-paths/register ./src/server.ts"
+    found = detect(files)  # its later plans alike
+    assert not any("--inspect" in plan.command for plan in found.plans), found.plans
+    assert nodemon_config_file({**files, "nodemon.json": b'{"exec": "ts-node src/a.ts"}'}) is None
 
 
 def test_a_tsx_dev_script_runs_through_ts_node_where_decorator_metadata_is_needed() -> None:

@@ -93,16 +93,21 @@ _NODEMON = re.compile(r"(?:^|[\s;&|(/])nodemon(?:\s|$)")
 
 def nodemon_config_file(files: dict[str, bytes]) -> bytes | None:
     """A ``nodemon.json`` of package.json's ``nodemonConfig``, where the upload has none and
-    a script runs nodemon; else None. A preview's HOME is its own folder, and there nodemon
-    reads ``nodemon.json`` (as its user's) and never package.json's settings: maykon's
+    a script runs nodemon (or its own, where its ts-node ``exec`` has node's debugger
+    flags, left out: :func:`_without_debugger`); else None. A preview's HOME is its own
+    folder, and there nodemon reads ``nodemon.json`` (as its user's) and never
+    package.json's settings: maykon's
     meals-tracker-node-koa-app (``"start": "npm run dev"``, ``"dev": "nodemon"``, its
     ``exec`` in ``nodemonConfig``) had nodemon run the start script again, which ran
     nodemon again, until the process limit."""
-    if "nodemon.json" in files:
-        return None
     try:
         package = json.loads(files.get("package.json", b"null"))
+        own = json.loads(files["nodemon.json"]) if "nodemon.json" in files else None
     except (ValueError, RecursionError):
+        return None
+    if isinstance(own, dict):
+        return _without_debugger(own)
+    if own is not None:
         return None
     config = package.get("nodemonConfig") if isinstance(package, dict) else None
     scripts = package.get("scripts") if isinstance(package, dict) else None
@@ -111,7 +116,26 @@ def nodemon_config_file(files: dict[str, bytes]) -> bytes | None:
     )
     if not isinstance(config, dict) or not config or not runs:
         return None
-    return (json.dumps(config, indent=2) + "\n").encode()
+    return _without_debugger(config) or (json.dumps(config, indent=2) + "\n").encode()
+
+
+# node's debugger flags in a ts-node exec (``ts-node --inspect src/server.ts``).
+_TS_NODE_DEBUGGER = re.compile(
+    r"(\bts-node\b[^;&|]*?)\s--(?:inspect|debug)(?:-brk)?(?:=\S*)?(?=\s|$)"
+)
+
+
+def _without_debugger(config: dict) -> bytes | None:
+    """``config`` written again with node's debugger flags left out of the ts-node its
+    ``exec`` runs, which ts-node 8 and later refuse ("Unknown or unexpected option:
+    --inspect": govorov's graphql-typeorm-koa-workshop, written for ts-node 3); None where
+    it has none."""
+    executed = config.get("exec")
+    if not isinstance(executed, str) or not _TS_NODE_DEBUGGER.search(executed):
+        return None
+    while _TS_NODE_DEBUGGER.search(executed):
+        executed = _TS_NODE_DEBUGGER.sub(r"\1", executed, count=1)
+    return (json.dumps({**config, "exec": executed}, indent=2) + "\n").encode()
 
 
 def without_watcher(script: str, runner: str = "tsx", nodemon: dict[str, str] | None = None) -> str:

@@ -19,6 +19,7 @@ whole program at each start), as its ``--swc`` would (whose compiler it may not 
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from preview.apps.node.devscript import simple_command
@@ -53,6 +54,13 @@ def runnable_ts(
         line = shlex.join([*env, "tsx", *words[1:]])
         why = "it runs TypeScript with node's own type stripping (Node 22.6 and later): with tsx"
         return line, why, True
+    if words[0] in ("ts-node", "ts-node-esm") and any(_DEBUGGER.match(w) for w in words):
+        # node's debugger flags, which ts-node 8 and later refuse ("Unknown or unexpected
+        # option: --inspect": govorov's graphql-typeorm-koa-workshop, written for ts-node
+        # 3, which passed them on): no debugger attaches to a preview.
+        words = [w for w in words if not _DEBUGGER.match(w)]
+        if {"-T", "--transpile-only"} & set(words):
+            return shlex.join([*env, *words]), "without node's debugger flags", False
     if words[0] == "ts-node-esm":
         # ts-node's ES module command, ``ts-node --esm`` under another name (VolframL's
         # express-hw: ``"start": "ts-node-esm src/index.ts"``, ERR_UNKNOWN_FILE_EXTENSION
@@ -116,5 +124,7 @@ def with_metadata(line: str, esm: bool) -> str | None:
 
 # The TypeScript loaders node is given by ``-r`` (their ``/transpile-only`` forms too).
 _TS_HOOKS = ("ts-node/register", "@swc-node/register", "tsx/cjs", "esbuild-register", "sucrase/")
+# node's debugger flags (``--inspect``, ``--inspect-brk=9229``, ``--debug``).
+_DEBUGGER = re.compile(r"^--(?:inspect(?:-brk)?|debug(?:-brk)?)(?:=\S*)?$")
 # Its flags that the loader's run stands for (a type check off, its compiler's choice).
 _TS_NODE_FLAGS = {"--transpile-only", "-T", "--swc", "--esm", "--files"}
