@@ -140,7 +140,9 @@ def models_imported():  # (see _NOT_MODELS's comment)
             except OSError:
                 continue
             imports += re.findall(r"^\\s*(?:from|import)\\s+([\\w.]+)", text, re.M)
-            if "__tablename__" in text or "table=True" in text:
+            # (Flask-SQLAlchemy's models need no __tablename__: ``class Article(db.Model)``)
+            flask_model = re.search(r"\\(\\s*\\w+\\.Model\\s*[,)]", text)
+            if "__tablename__" in text or "table=True" in text or flask_model:
                 found.append(os.path.abspath(path))
     named = set(imports)
     for path in found:

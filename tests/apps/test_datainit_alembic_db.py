@@ -304,15 +304,16 @@ def test_the_tables_of_models_on_another_base_than_its_env_pys_are_made(tmp_path
 
 
 def test_the_tables_of_models_whose_base_only_an_object_holds_are_made(tmp_path: Path) -> None:
-    """RichardPajzinka's flask-projekt: its env.py names no models (``target_metadata =
-    None``), its history makes user alone, and its models are Flask-SQLAlchemy's
-    (``class Article(db.Model)``: the base only ``db`` holds, the metadata inherited): 500
-    "no such table: article". The models' inherited metadata is read too."""
+    """RichardPajzinka's flask-projekt: its env.py imports and names no models
+    (``target_metadata = None``), its history makes user alone, and its models are
+    Flask-SQLAlchemy's (``class Article(db.Model)``, no ``__tablename__``: the base only
+    ``db`` holds, the metadata inherited): 500 "no such table: article". Such a module is
+    imported as a models' module, and the metadata its classes inherit read."""
     layout = {
         "alembic.ini": "[alembic]\nscript_location = alembic\n",
         "alembic/env.py": (
             "from alembic import context\nfrom sqlalchemy import engine_from_config, pool\n"
-            "import app.models\nconfig = context.config\n"
+            "config = context.config\n"
             "engine = engine_from_config(config.get_section(config.config_ini_section),"
             " prefix='sqlalchemy.', poolclass=pool.NullPool)\n"
             "with engine.connect() as connection:\n"
@@ -328,14 +329,17 @@ def test_the_tables_of_models_whose_base_only_an_object_holds_are_made(tmp_path:
             "def downgrade():\n    op.drop_table('user')\n"
         ),
         "app/__init__.py": "",
-        "app/models.py": (
-            "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n"
+        "app/extension.py": (
+            "from sqlalchemy.orm import declarative_base, declared_attr\n"
+            "class Named:  # Flask-SQLAlchemy names a model's table itself\n"
+            "    @declared_attr\n    def __tablename__(cls):\n        return cls.__name__.lower()\n"
             "class Extension:  # as Flask-SQLAlchemy's SQLAlchemy() holds its Model\n"
-            "    Model = declarative_base()\ndb = Extension()\n"
-            "class Article(db.Model):\n    __tablename__ = 'article'\n"
-            "    id = Column(Integer, primary_key=True)\n"
-            "class User(db.Model):\n    __tablename__ = 'user'\n"
-            "    id = Column(Integer, primary_key=True)\n"
+            "    Model = declarative_base(cls=Named)\ndb = Extension()\n"
+        ),
+        "app/models.py": (
+            "from sqlalchemy import Column, Integer\nfrom app.extension import db\n"
+            "class Article(db.Model):\n    id = Column(Integer, primary_key=True)\n"
+            "class User(db.Model):\n    id = Column(Integer, primary_key=True)\n"
         ),
     }
     for path, text in layout.items():

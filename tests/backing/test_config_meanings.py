@@ -436,6 +436,12 @@ def test_engines_read_by_mode_in_a_conditional_are_each_given_their_dialect() ->
     assert found.values["DB_ENGINE"] == "postgresql"
     assert found.values["ASYNC_DB_ENGINE"] == "postgresql+asyncpg"
     assert engine_value("mysql", "DB_ASYNC_ENGINE", False, sqlalchemy=True) == "mysql+aiomysql"
+    # A variable naming the driver alone, after the dialect's "+" (xeavveed's fastapi-
+    # seminar-assignment6: f"{DB_DIALECT}+{DB_ASYNC_DRIVER}://…", given "sqlite+aiosqlite"
+    # as its driver: "too many values to unpack"): the driver's name.
+    assert engine_value("sqlite", "DB_ASYNC_DRIVER", False, sqlalchemy=True) == "aiosqlite"
+    assert engine_value("postgresql", "DB_DRIVER", False, sqlalchemy=True) == "psycopg2"
+    assert engine_value("postgresql", "DB_DRIVERNAME", False, sqlalchemy=True) == "postgresql"
     # A constant on one side is the other's fallback, as before.
     fallback = settings.replace(b'os.environ.get("ASYNC_DB_ENGINE")', b'"sqlite"')
     found = config_defaults({**files, "app/settings.py": fallback}, "app/main.py", {}, {})

@@ -482,7 +482,18 @@ def engine_value(engine: str, name: str, django: bool, *, sqlalchemy: bool = Fal
     if style == "plain" and sqlalchemy:
         words = re.split(r"[^A-Z0-9]+", name.upper())
         style = "sqlalchemy-async" if "ASYNC" in words else "sqlalchemy"
+        if "DRIVER" in words:  # the driver alone, after the dialect's ``+``
+            return _SQLALCHEMY_DRIVERS[style][engine]
     return _ENGINE_STRINGS[style][engine]
+
+
+# SQLAlchemy's driver of each engine, where a variable names the driver alone
+# (``f"{DB_DIALECT}+{DB_ASYNC_DRIVER}://…"``: xeavveed's fastapi-seminar-assignment6,
+# given "sqlite+aiosqlite" as its driver, "too many values to unpack").
+_SQLALCHEMY_DRIVERS = {
+    "sqlalchemy": {"postgresql": "psycopg2", "mysql": "pymysql", "sqlite": "pysqlite"},
+    "sqlalchemy-async": {"postgresql": "asyncpg", "mysql": "aiomysql", "sqlite": "aiosqlite"},
+}
 
 
 def compose_database_names(
