@@ -119,6 +119,8 @@ _ELSEWHERE_ON_PYPI = {
     "psycopg2": "psycopg2-binary",
     "docx": "python-docx",
     "pkg_resources": "setuptools",
+    # (PyPI's argon2 is another, older project: pwdlib's argon2 hasher imports argon2-cffi's)
+    "argon2": "argon2-cffi",
 }
 # A Python 2 relic pipreqs names for a module (and so the requirements files it wrote):
 # the distribution of the same module that runs on Python 3, whatever version was pinned

@@ -1678,7 +1678,8 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
     assert fix is not None and fix.add == "django-cloudinary-storage", fix
     # Modules pipreqs' table does not know (DkryuProject's fastapi-practice imports cv2,
     # unlisted: "+ cv2" found no such distribution): their distributions, a server's.
-    for module, distribution in (("cv2", "opencv-python-headless"), ("docx", "python-docx")):
+    pairs = (("cv2", "opencv-python-headless"), ("docx", "python-docx"), ("argon2", "argon2-cffi"))
+    for module, distribution in pairs:
         message = f"ModuleNotFoundError: No module named '{module}'"
         fix = remedies.next_fix(message, [message], {"app/main.py": b""}, ["3.11.7"])
         assert fix is not None and fix.add == distribution, fix
