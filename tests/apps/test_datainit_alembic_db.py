@@ -290,16 +290,10 @@ def test_the_tables_of_models_on_another_base_than_its_env_pys_are_made(tmp_path
             "    id = Column(Integer, primary_key=True)\n"
         ),
     }
-    for path, text in layout.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text)
-    database = tmp_path / "app.db"
-    env = {"PYTHONPATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{database}"}
-    ran = _program_run(_UPGRADE, tmp_path, env, _SERVED)
-    tables = sqlite3.connect(database).execute("select name from sqlite_master").fetchall()
-    assert {"users", "tasks", "alembic_version"} <= {t[0] for t in tables}, tables
+    ran, tables = _upgraded(tmp_path, layout)
+    assert {"users", "tasks", "alembic_version"} <= tables, tables
     assert "its history makes no table for tasks" in ran.stderr, ran.stderr[-2000:]
-    columns = sqlite3.connect(database).execute("pragma table_info(users)").fetchall()
+    columns = sqlite3.connect(tmp_path / "app.db").execute("pragma table_info(users)").fetchall()
     assert [c[1] for c in columns] == ["id", "name"]  # its history's own, not the model's
 
 
@@ -342,14 +336,23 @@ def test_the_tables_of_models_whose_base_only_an_object_holds_are_made(tmp_path:
             "class User(db.Model):\n    id = Column(Integer, primary_key=True)\n"
         ),
     }
+    ran, tables = _upgraded(tmp_path, layout)
+    assert {"user", "article"} <= tables, (tables, ran.stderr[-2000:])
+
+
+def _upgraded(
+    folder: Path, layout: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """The Alembic step's upgrade run on ``layout`` written into ``folder``, on a SQLite
+    file there (app.db): its run, and the tables it then holds."""
     for path, text in layout.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text)
-    database = tmp_path / "app.db"
-    env = {"PYTHONPATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{database}"}
-    ran = _program_run(_UPGRADE, tmp_path, env, _SERVED)
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    database = folder / "app.db"
+    env = {"PYTHONPATH": str(folder), "DATABASE_URL": f"sqlite:///{database}"}
+    ran = _program_run(_UPGRADE, folder, env, _SERVED)
     tables = sqlite3.connect(database).execute("select name from sqlite_master").fetchall()
-    assert {"user", "article"} <= {t[0] for t in tables}, (tables, ran.stderr[-2000:])
+    return ran, {t[0] for t in tables}
 
 
 def _program_run(
