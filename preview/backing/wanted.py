@@ -1258,7 +1258,9 @@ def _templated_mysql_url(files: dict[str, bytes]) -> str | None:
         for match in _CODE_URL.finditer(text):
             url = match.group(0)
             scheme = url.split("://", 1)[0].lower()
-            if _MYSQL_SCHEME.match(scheme) and ("{" in url or "%s" in url):
+            # (a server's: an account before a host, or one placeholder for them all)
+            server = "@" in url or re.fullmatch(r"[\w+.-]+://\{[^{}]+\}/?", url)
+            if _MYSQL_SCHEME.match(scheme) and ("{" in url or "%s" in url) and server:
                 return path
     return None
 
