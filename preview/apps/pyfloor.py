@@ -282,12 +282,7 @@ def _refused(data: bytes) -> bool:
 
 
 def _module_floor(tree: ast.Module) -> tuple[tuple[int, int], str] | None:
-    deferred = any(
-        isinstance(n, ast.ImportFrom)
-        and n.module == "__future__"
-        and any(a.name == "annotations" for a in n.names)
-        for n in tree.body
-    )
+    deferred = _deferred_already(tree)
     found: tuple[tuple[int, int], str] | None = None
     for node in walked(tree):
         # (read where this Python parses them: 3.12's ast)
@@ -309,11 +304,7 @@ def _evaluated_union(node: ast.AST, deferred: bool) -> bool:
     if isinstance(node, ast.ClassDef):
         annotations = [s.annotation for s in node.body if isinstance(s, ast.AnnAssign)]
     elif not deferred and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        arguments = node.args
-        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-        annotations = [a.annotation for a in every if a.annotation is not None]
-        annotations += [node.returns] if node.returns is not None else []
+        annotations = _signature_annotations(node)
     elif not deferred and isinstance(node, ast.Module):
         annotations = [s.annotation for s in node.body if isinstance(s, ast.AnnAssign)]
     return any(
@@ -599,12 +590,17 @@ def _evaluated_annotations(statement: ast.stmt) -> list[ast.expr]:
     elif isinstance(statement, ast.AnnAssign):
         found.append(statement.annotation)
     for function in functions:
-        arguments = function.args
-        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-        found += [a.annotation for a in every if a.annotation is not None]
-        found += [function.returns] if function.returns is not None else []
+        found += _signature_annotations(function)
     return found
+
+
+def _signature_annotations(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """A function's parameters' annotations and its return's, which its ``def`` evaluates."""
+    arguments = function.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    found = [a.annotation for a in every if a.annotation is not None]
+    return found + ([function.returns] if function.returns is not None else [])
 
 
 def _with_future_import(data: bytes, tree: ast.Module) -> bytes:
