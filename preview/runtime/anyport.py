@@ -15,15 +15,17 @@ port the app printed that it listens on (:func:`printed_port`).
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
 from collections.abc import Awaitable, Callable
 
 import trio
 
 from ..logs import failure_cause
 from ..sandbox import ChildProcess, Confinement
+from ..sandbox.child import start_child
 from ..sandbox.netns import can_enter_netns, listening_ports, netns_child
+from ..sandbox.process import terminate_group
 from .readiness import answers_through_socket, wait_until_answering
 from .upstream import Upstream
 
@@ -241,14 +243,31 @@ class AnyPort:
         if self._stopped:  # stopped before it began
             task_status.started()
             return
-        forwarder = await trio.lowlevel.open_process(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        # Forked by this thread (start_child), as previews are: its parent-death signal
+        # (setpriv --pdeathsig) is the forking thread's, and forked by one of trio's
+        # worker threads (trio.lowlevel.open_process) it was killed when that thread
+        # retired, ten idle seconds later, the app still running: "nothing listens on
+        # its port" from then on (misterioss's vercel-fastify-deploy, on 3000).
+        forwarder = start_child(argv, cwd="/", env={"PATH": os.environ.get("PATH", os.defpath)})
         task_status.started()
         try:
             with scope:
-                await forwarder.wait()
+                async with trio.open_nursery() as drains:
+                    drains.start_soon(_discard, forwarder.stdout)
+                    drains.start_soon(_discard, forwarder.stderr)
+                    await forwarder.wait()
+                    drains.cancel_scope.cancel()
         finally:
-            with trio.CancelScope(shield=True):
-                forwarder.kill()
-                await forwarder.wait()
+            # Its group too: the forks holding connections the app never answered.
+            with trio.CancelScope(shield=True), trio.move_on_after(5):
+                await terminate_group(forwarder, grace=0)
+            forwarder.stdout.close()
+            forwarder.stderr.close()
+            forwarder.close()
+
+
+async def _discard(stream: trio.lowlevel.FdStream) -> None:
+    """A forwarder's output (socat says nothing but its errors), read so that it never
+    blocks on a full pipe."""
+    while await stream.receive_some(4096):
+        pass

@@ -4,6 +4,7 @@ sandbox), the start-up timeout names the port the app printed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import replace
@@ -73,13 +74,24 @@ async def test_an_app_on_port_at_the_ipv6_loopback_alone_is_served(
         assert (await service.stop(body["gid"])).status_code == 200
 
 
-def forwarders(service: Service) -> list[int]:
-    """This service's second forwarders (socat on a port-3000.sock of its previews)."""
+def forwarders(service: Service, port: int = 3000) -> list[int]:
+    """This service's second forwarders (socat on a port-{port}.sock of its previews)."""
     found, ours = [], str(service.settings.previews_dir)
     for process in psutil.process_iter(["cmdline"]):
         parts = process.info["cmdline"] or ()
-        if any("port-3000.sock" in part and ours in part for part in parts):
+        if any(f"port-{port}.sock" in part and ours in part for part in parts):
             found.append(process.pid)
+    return found
+
+
+def listeners(forwarders: list[int]) -> list[int]:
+    """Of ``forwarders``, those that listen (socat's forks, one per connection, are their
+    children; one may end as it is looked at)."""
+    found = []
+    for pid in forwarders:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if psutil.Process(pid).ppid() not in forwarders:
+                found.append(pid)
     return found
 
 
@@ -95,6 +107,35 @@ async def test_python_app_on_a_fixed_port_is_served_without_a_build(service: Ser
         system = messages(await service.history(gid), "system")
         assert any(m.startswith("the app listens on 8000, not $PORT=") for m in system)
         assert (await service.stop(gid)).status_code == 200
+
+
+async def test_the_second_forwarder_outlives_the_worker_threads_of_its_start(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """misterioss's vercel-fastify-deploy (Fastify on 3000): forked by one of trio's
+    worker threads, the second forwarder got that thread's parent-death signal and was
+    killed when the thread retired (idle ``IDLE_TIMEOUT`` seconds), the app still
+    running: every call from then on met "nothing listens on its port"."""
+    from trio._core import _thread_cache
+
+    assert _thread_cache.IDLE_TIMEOUT == 10  # what is shortened here: read at each wait
+    require_any_port(service)
+    with trio.fail_after(60):
+        gid = await service.upload({"README.md": "a static server on 8000\n"})
+        command = ["{python}", "-m", "http.server", "8000", "--bind", "127.0.0.1"]
+        body = (await service.launch(gid, command=command)).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        listening = listeners(forwarders(service, port=8000))
+        assert len(listening) == 1
+        # Worker threads idle for a tenth of a second from now on retire: the threads of
+        # its start among them, whatever else the service runs in threads meanwhile.
+        monkeypatch.setattr(_thread_cache, "IDLE_TIMEOUT", 0.1)
+        await trio.sleep(3)
+        assert listeners(forwarders(service, port=8000)) == listening
+        page = await service.app_get({"gid": gid, **body}, "/README.md")
+        assert page.text == "a static server on 8000\n"
+        assert (await service.stop(gid)).status_code == 200
+        assert forwarders(service, port=8000) == []
 
 
 async def test_an_app_on_port_80_binds_it_in_its_own_namespace_and_is_served(
