@@ -50,7 +50,7 @@ from .installers import (
 )
 from .interpreters import Choices, Interpreter, build_first_fitting, interpreter_choices
 from .native import NATIVE_BUILDS, NativeBuilds
-from .npmlock import npm_rebuild, prepare_npm_project, restore_range
+from .npmlock import made_optional, npm_rebuild, prepare_npm_project, restore_range
 from .remedies import Fix
 from .remedies.mysqldb import stand_in_for_mysqldb
 from .steps import Publish, run_logged
@@ -481,6 +481,9 @@ class EnvBuilder:
             async def unpin(name: str) -> str | None:
                 return await trio.to_thread.run_sync(restore_range, path, deps, name)
 
+            async def optional(name: str) -> bool:
+                return await trio.to_thread.run_sync(made_optional, path, name)
+
             # Downloads alone with the shared cache writable; code after, on a cache of its own.
             if deps.legacy_peers:
                 await say(
@@ -493,6 +496,7 @@ class EnvBuilder:
                 deps.tools,
                 say,
                 unpin,
+                optional,
                 legacy=deps.legacy_peers,
                 offline_first=not deps.before,
             )

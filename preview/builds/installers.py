@@ -30,6 +30,7 @@ from .toolerrors import (
     missing_npm_version,
     strip_ansi,
     tool_failure,
+    unsupported_platform,
 )
 
 __all__ = [
@@ -460,6 +461,7 @@ async def npm_install(
     tools: Sequence[str],
     say: Say,
     unpin: Callable[[str], Awaitable[str | None]] | None = None,
+    optional: Callable[[str], Awaitable[bool]] | None = None,
     *,
     legacy: bool = False,
     offline_first: bool = False,
@@ -476,8 +478,10 @@ async def npm_install(
     runs again with that range, saying so: a version unpublished since, or one a
     registry mirror lacks. Where ``npm ci`` refuses a lockfile out of step with
     package.json (a dependency added, or an optional one of another platform, never
-    written to it), ``npm install`` runs instead, from that lockfile, saying so.
-    ``legacy``: every step has the flag from the start (a tree yarn resolved, which
+    written to it), ``npm install`` runs instead, from that lockfile, saying so. Where a
+    dependency of the app's own runs on another system or processor (EBADPLATFORM),
+    ``optional`` makes it an optional one, which npm skips here, and the step runs again,
+    saying so. ``legacy``: every step has the flag from the start (a tree yarn resolved, which
     checks no peer dependency: ``NodeDeps.legacy_peers``). ``offline_first``: ``run``'s
     npm takes what the machine's cache has without asking the registry whether it is
     current (``npm_config_prefer_offline``); where a cached index of a package has no
@@ -514,6 +518,13 @@ async def npm_install(
                         f"{missing[1]}: asking the registry for a newer one"
                     )
                     argv = [*argv, "--prefer-online"]
+                    continue
+                elsewhere = unsupported_platform(failure.message)
+                if elsewhere is not None and optional is not None and await optional(elsewhere):
+                    await say(
+                        f"{failure.message}: made an optional dependency, which npm skips on "
+                        "this machine (what loads it fails)"
+                    )
                     continue
                 wanted = await unpin(missing[0]) if missing and unpin is not None else None
                 if wanted is None:

@@ -57,6 +57,7 @@ __all__ = [
     "NpmProject",
     "compiled_from_source",
     "dev_listed_only",
+    "made_optional",
     "npm_rebuild",
     "prepare_npm_project",
     "registry_addresses",
@@ -177,6 +178,54 @@ def restore_range(path: Path, deps: NodeDeps, name: str) -> str | None:
     others = sorted(set(restored) - {name})
     also = f", and {', '.join(others)} theirs (released with it)" if others else ""
     return f"installing the range package.json gives it, {ranges[name]}{also}"
+
+
+def made_optional(path: Path, name: str) -> bool:
+    """Make ``name``, a dependency of the app's own that runs on another system or
+    processor (npm's EBADPLATFORM: ilkerkaran's cars-express-workshop lists the
+    Windows-only msnodesqlv8 beside its SQLite), an optional one in ``path``'s package.json
+    and its lockfile: npm then skips it on this machine, as it skips any optional package
+    of another platform, and installs the rest. Whether it was the app's own (else
+    nothing is changed). Blocking."""
+    package = loads_bounded(read_no_follow(path / "package.json"))  # npm's scripts ran here
+    if not _to_optional(package, name):
+        return False
+    replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
+    for lockfile in ("npm-shrinkwrap.json", "package-lock.json"):
+        try:
+            lock = loads_bounded(read_no_follow(path / lockfile))
+        except (OSError, ValueError):
+            continue
+        packages = lock.get("packages") if isinstance(lock, dict) else None
+        if isinstance(packages, dict):
+            if isinstance(packages.get(""), dict):
+                _to_optional(packages[""], name)
+            locked = packages.get(f"node_modules/{name}")
+            if isinstance(locked, dict):
+                locked["optional"] = True
+        legacy = lock.get("dependencies") if isinstance(lock, dict) else None
+        if isinstance(legacy, dict) and isinstance(legacy.get(name), dict):
+            legacy[name]["optional"] = True  # (lockfileVersion 1's)
+        replace_file(path / lockfile, (json.dumps(lock, indent=2) + "\n").encode())
+    return True
+
+
+def _to_optional(package: object, name: str) -> bool:
+    """Move ``name`` of a package.json's (or a lockfile's root's) dependencies into its
+    optionalDependencies; whether it was among them."""
+    if not isinstance(package, dict):
+        return False
+    moved = None
+    for key in ("dependencies", "devDependencies"):
+        table = package.get(key)
+        if isinstance(table, dict) and name in table:
+            moved = table.pop(name)
+    if moved is None:
+        return False
+    optional = package.setdefault("optionalDependencies", {})
+    if isinstance(optional, dict):
+        optional[name] = moved
+    return True
 
 
 async def npm_rebuild(

@@ -44,6 +44,7 @@ __all__ = [
     "strip_ansi",
     "tool_failure",
     "typescript_output",
+    "unsupported_platform",
 ]
 
 NPM_PEER_CONFLICT = "npm could not resolve the dependency tree"
@@ -79,6 +80,13 @@ _SYNC_GAP = re.compile(
     r"^(?:Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy)"
 )
 _NO_VERSION_REASON = re.compile(r"^no version of (\S+) matches (\S+)$")
+# npm's EBADPLATFORM: "notsup Unsupported platform for msnodesqlv8@4.1.2: wanted
+# {"os":"win32"} (current: {"os":"linux"})", a package whose package.json names the
+# systems (os) or processors (cpu) it runs on.
+_BAD_PLATFORM = re.compile(
+    r"Unsupported platform for ((?:@[^/\s]+/)?[^@\s]+)@(\S+?):? wanted (\{.*?\})"
+)
+_PLATFORM_REASON = re.compile(r"^the package (\S+) \S+ runs on another system")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _NPM = re.compile(r"^npm (?:error|ERR!)\s?")
 _NOT_IN_REGISTRY = re.compile(r"'([^']+)' is not in (?:this|the npm) registry")
@@ -277,6 +285,13 @@ def program_download_failure(reason: str) -> str | None:
     return found.group(1) if found is not None else None
 
 
+def unsupported_platform(reason: str) -> str | None:
+    """The package of a failure's reason saying it runs on another system or processor
+    than this one (``_npm``'s, npm's EBADPLATFORM), else None."""
+    found = _PLATFORM_REASON.match(reason)
+    return found.group(1) if found is not None else None
+
+
 def missing_npm_version(reason: str) -> tuple[str, str] | None:
     """(package, version) of a failure's reason saying the registry has no such
     version (``_npm``'s "no version of X matches V"), else None."""
@@ -308,6 +323,14 @@ NPM_REASONS: tuple[NpmReason, ...] = (
         lambda m, after: f"package {m.group(1)} is not in the registry",
     ),
     NpmReason(_NO_VERSION, "no version of a package matches its range (ETARGET)", _no_version),
+    NpmReason(
+        _BAD_PLATFORM,
+        "a package runs on another system or processor (EBADPLATFORM)",
+        lambda m, after: (
+            f"the package {m.group(1)} {m.group(2)} runs on another system or processor "
+            f"than this Linux's: it wants {m.group(3)}"
+        ),
+    ),
     NpmReason(
         _GIT_FETCH,
         "a dependency from a git repository could not be fetched (its git command)",

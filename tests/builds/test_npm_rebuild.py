@@ -23,7 +23,7 @@ from preview.builds.installers import (
     npm_freshness,
     npm_install,
 )
-from preview.builds.npmlock import RELINK, npm_rebuild, unused_native
+from preview.builds.npmlock import RELINK, made_optional, npm_rebuild, unused_native
 from preview.builds.steps import run_logged
 from preview.builds.toolerrors import NPM_PEER_CONFLICT
 from preview.sandbox.process import ChildLimits
@@ -713,3 +713,97 @@ async def test_a_nested_old_pg_the_app_does_not_list_gets_the_first_release_that
             await npm_rebuild(npm.run, _not_run, npm.say, path)
         assert json.loads((path / "package.json").read_text()) == own
         assert not any(argv[:2] == ["npm", "install"] for argv in npm.ran), npm.ran
+
+
+@needs_npm
+async def test_a_dependency_of_another_platform_is_made_optional_and_skipped(
+    tmp_path: Path,
+) -> None:
+    """ilkerkaran's cars-express-workshop lists the Windows-only msnodesqlv8 beside its
+    SQLite: npm refused the whole install (EBADPLATFORM). Made optional, in package.json
+    and its lockfile, it is skipped here as npm skips any optional package of another
+    platform, said, and the rest is installed; a package of another platform the app
+    does not list itself stays npm's failure."""
+    packages = tmp_path / "packages"
+    for name, manifest in {
+        "winonly": {"os": ["win32"]},
+        "anywhere": {},
+    }.items():
+        folder = packages / name
+        folder.mkdir(parents=True)
+        (folder / "package.json").write_text(
+            json.dumps({"name": name, "version": "1.0.0", **manifest})
+        )
+        (folder / "index.js").write_text("module.exports = 1;\n")
+    env = {"PATH": SAFE_PATH, "HOME": str(tmp_path), "npm_config_cache": str(tmp_path / "c")}
+    for name in ("winonly", "anywhere"):
+        await trio.run_process(
+            ["npm", "pack", "--silent", str(packages / name)],
+            cwd=packages,
+            env=env,
+            capture_stdout=True,
+        )
+    path = tmp_path / "app"
+    path.mkdir()
+    dependencies = {
+        "anywhere": f"file:{packages / 'anywhere-1.0.0.tgz'}",
+        "winonly": f"file:{packages / 'winonly-1.0.0.tgz'}",
+    }
+    (path / "package.json").write_text(
+        json.dumps({"name": "app", "version": "1.0.0", "dependencies": dependencies})
+    )
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        result = await run_logged(
+            [*argv, "--offline"],
+            cwd=path,
+            env=env,
+            limits=ChildLimits(memory_bytes=4 << 30),
+            publish=_ignore,
+            time_limit=60,
+        )
+        if not result.ok:
+            raise BuildFailed(*installer_failure(result.tails, "npm"))
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    async def optional(name: str) -> bool:
+        return await trio.to_thread.run_sync(made_optional, path, name)
+
+    with trio.fail_after(90):
+        await npm_install(run, "install", (), say, None, optional)
+    assert (path / "node_modules" / "anywhere" / "index.js").is_file()
+    assert not (path / "node_modules" / "winonly").exists()
+    package = json.loads((path / "package.json").read_text())
+    assert package["optionalDependencies"] == {"winonly": dependencies["winonly"]}
+    assert package["dependencies"] == {"anywhere": dependencies["anywhere"]}
+    assert said == [
+        "the package winonly 1.0.0 runs on another system or processor than this Linux's: "
+        'it wants {"os":"win32"}: made an optional dependency, which npm skips on this '
+        "machine (what loads it fails)"
+    ]
+    # Its lockfile's record is made optional too (npm ci installs from it).
+    lock = json.loads((path / "package-lock.json").read_text())
+    lock["packages"][""]["dependencies"]["winonly"] = dependencies["winonly"]
+    del lock["packages"][""]["optionalDependencies"]
+    (path / "package-lock.json").write_text(json.dumps(lock))
+    assert made_optional(path, "winonly") is False  # package.json lists it optional already
+    package["dependencies"]["winonly"] = package.pop("optionalDependencies")["winonly"]
+    (path / "package.json").write_text(json.dumps(package))
+    assert made_optional(path, "winonly") is True
+    lock = json.loads((path / "package-lock.json").read_text())
+    assert lock["packages"][""]["optionalDependencies"] == {"winonly": dependencies["winonly"]}
+    assert "winonly" not in lock["packages"][""]["dependencies"]
+    # Not the app's own (another package's dependency): npm's failure stands.
+    assert made_optional(path, "elsewhere") is False
+
+    async def refused(argv: list[str]) -> None:
+        raise BuildFailed(
+            "the package deep 1.0.0 runs on another system or processor than this Linux's: "
+            'it wants {"cpu":"arm64"}'
+        )
+
+    with trio.fail_after(10), pytest.raises(BuildFailed, match=r"the package deep 1\.0\.0"):
+        await npm_install(refused, "install", (), say, None, optional)

@@ -335,6 +335,18 @@ MOTIVATING_NPM_ERRORS = {
         ["npm error notarget No matching version found for express@^99.0.0."],
         "no version of express matches ^99.0.0",
     ),
+    "a package runs on another system or processor (EBADPLATFORM)": (
+        "ilkerkaran's cars-express-workshop, its Windows-only msnodesqlv8",
+        [
+            "npm error code EBADPLATFORM",
+            'npm error notsup Unsupported platform for msnodesqlv8@4.1.2: wanted {"os":"win32"} '
+            '(current: {"os":"linux"})',
+            "npm error notsup Valid os:  win32",
+            "npm error notsup Actual os: linux",
+        ],
+        "the package msnodesqlv8 4.1.2 runs on another system or processor than this Linux's: "
+        'it wants {"os":"win32"}',
+    ),
     "a dependency from a git repository could not be fetched (its git command)": (
         "Hamed-Ajaj's hono-tasks-api, its stocker's git+ssh dependency",
         [
