@@ -400,7 +400,6 @@ export class Generations {
         // too: images, a seeded database; a text file's byte-order mark kept).
         created = await api.uploadArchive(projectId, zipStored(entries), 'application/zip');
       }
-      setText(status, `Uploaded ${counted(created.fileCount, 'file')} as ${created.generationId}${note}.`);
       this.uploadedGid = created.generationId;
       // The name was this upload's: the next one is named after its own folder or archive.
       $('upload-project').value = '';
@@ -408,8 +407,14 @@ export class Generations {
       this.archive.value = '';
       this.dropped = null;
       this.showPicked();
+      const shown = this.selected;
       await this.refresh();
-      this.select(created.generationId);
+      // Shown, unless the user chose another generation while the list was read again
+      // (their choice stays: selected after it, the upload took it back).
+      if (this.selected === shown) this.select(created.generationId);
+      // Said once the list has it: a click on another generation after these words is
+      // never undone by the upload's own selection (one before them made it forgotten).
+      if (this.uploadedGid === created.generationId) setText(status, `Uploaded ${counted(created.fileCount, 'file')} as ${created.generationId}${note}.`);
     } catch (error) {
       setText(status, `Upload failed: ${error.message}`);
     } finally {
