@@ -88,6 +88,42 @@ def test_a_json_file_its_sources_import_from_above_counts_for_the_root() -> None
     assert emitted_start("node dist/src/index.js", "tsc", off) == "node dist/index.js"
 
 
+def test_a_module_its_sources_import_from_outside_what_it_includes_counts_for_the_root() -> None:
+    """nghia3110's nestjs-final: ``"include": ["src/**/*"]``, and src/main.ts imports
+    ``../config-swagger`` (a .ts at the root, its committed .js beside it): tsc takes the
+    imported file into its program, its root is the project's and its entry
+    dist/src/main.js, where ``node dist/main`` found nothing. Followed through the
+    imported module's own imports; a declaration file, or a folder's index, likewise."""
+    config = {"compilerOptions": {"outDir": "./dist"}, "include": ["src/**/*"]}
+    files = {
+        "tsconfig.json": json.dumps(config).encode(),
+        "nest-cli.json": b'{"sourceRoot": "src"}',
+        "config-swagger.ts": b'import { tags } from "./docs/tags";\nexport const c = tags;\n',
+        "config-swagger.js": b"exports.c = 1;\n",
+        "src/main.ts": b'import { swaggerConfig } from "../config-swagger";\n',
+    }
+    assert emitted_start("node dist/main", "nest build", files) == "node dist/src/main"
+    # Not imported: the root is src/ (``src/**/*`` takes src/'s own files too: read as
+    # fnmatch reads it, it took none there, and ``node dist/main`` became dist/src/main).
+    alone = {
+        **files,
+        "src/main.ts": b'import { a } from "./app.module";\n',
+        "src/app.module.ts": b"",
+    }
+    assert emitted_start("node dist/main", "nest build", alone) is None
+    assert emitted_start("node dist/main.js", "tsc", alone) is None
+    # A declaration file imported from above writes nothing: the root stays src/.
+    typed = {**alone, "src/main.ts": b'import type { T } from "../types";\n', "types.d.ts": b""}
+    assert emitted_start("node dist/main", "nest build", typed) is None
+    # The import of an imported module, in a folder of its own (its index), from within.
+    deeper = {
+        **alone,
+        "src/app.module.ts": b'import { x } from "../shared";\n',
+        "shared/index.ts": b"export const x = 1;\n",
+    }
+    assert emitted_start("node dist/main", "nest build", deeper) == "node dist/src/main"
+
+
 @needs_npm
 async def test_an_adonis_start_runs_in_the_folder_its_build_writes(
     builder_service: Service,

@@ -19,7 +19,6 @@ whose file the upload lacks, its TypeScript source beside, runs ``build/``'s.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import posixpath
 import re
@@ -43,7 +42,10 @@ _ACE_BUILD = re.compile(r"\bnode\s++ace(?:\.js)?+\s++build\b")
 _ADONISRC = {"adonisrc.ts", ".adonisrc.json"}
 # A JSON module imported by a relative path (``import pkg from "../package.json"``,
 # ``with { type: "json" }`` or not; ``import("./data.json")``).
-_JSON_IMPORT = re.compile(r"""(?:\bfrom|\bimport\s*\(?)\s*["'](\.{1,2}/[^"'\n]+\.json)["']""")
+# A relative import (``from "../config-swagger"``, ``import("./x.json")``): what it names
+# is a file of tsc's program, wherever it lies.
+_RELATIVE_IMPORT = re.compile(r"""(?:\bfrom|\bimport\s*\(?)\s*["'](\.{1,2}/[^"'\n]+)["']""")
+_MOST_IMPORTED = 200  # files followed from the inputs' imports, at most
 # A module that starts a server (``app.listen(PORT``, ``server.listen(``), and the test
 # files a build compiles too, which are no entry.
 _LISTENS = re.compile(rb"\.listen\(")
@@ -123,8 +125,7 @@ def _written(
     out, options = emit
     root = _relative(home, options.get("rootDir"))
     if root is None:
-        if _resolves_json(options):
-            inputs = [*inputs, *_json_imported(inputs, files)]
+        inputs = [*inputs, *_imported(inputs, files, _resolves_json(options))]
         folders = [posixpath.dirname(path) for path in inputs]
         root = posixpath.commonpath(folders) if folders and all(folders) else ""
     if root and not source.startswith(f"{root}/"):
@@ -141,18 +142,42 @@ def _resolves_json(options: dict) -> bool:
     return str(options.get("moduleResolution", "")).lower() == "bundler"
 
 
-def _json_imported(sources: list[str], files: dict[str, bytes]) -> list[str]:
-    """The upload's JSON files ``sources`` import by a relative path: files of tsc's
-    program, and so of its common root (allenlin90's hono-drizzle-api: ``import packageJson
-    from "../../package.json"`` in src/lib/, its entry written to dist/src/)."""
-    found = []
-    for source in sources:
+def _imported(sources: list[str], files: dict[str, bytes], json: bool) -> list[str]:
+    """The upload's modules ``sources`` import by a relative path that they do not hold
+    (those imports' own, in turn): files of tsc's program, and so of its common root,
+    wherever they lie. nghia3110's nestjs-final includes ``src/**/*`` and imports
+    ``../config-swagger`` (a .ts at its root) from src/main.ts: its entry written to
+    dist/src/main.js ("Cannot find module 'dist/main'"); allenlin90's hono-drizzle-api
+    imports ``../../package.json`` (``json``: tsc resolves JSON modules): likewise."""
+    held, found = set(sources), []
+    queue = list(sources)
+    while queue and len(found) < _MOST_IMPORTED:
+        source = queue.pop()
         text = files[source].decode("utf-8", "replace")
-        for imported in _JSON_IMPORT.findall(text):
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(source), imported))
-            if path in files and not path.startswith("../"):
-                found.append(path)
+        for imported in _RELATIVE_IMPORT.findall(text):
+            base = posixpath.normpath(posixpath.join(posixpath.dirname(source), imported))
+            if base.startswith("../"):
+                continue
+            module = _module_file(base, files, json)
+            if module is not None and module not in held:
+                held.add(module)
+                found.append(module)
+                if not module.endswith(".json"):
+                    queue.append(module)
     return found
+
+
+def _module_file(base: str, files: dict[str, bytes], json: bool) -> str | None:
+    """The file a relative import of ``base`` resolves to for tsc: itself (a JSON file,
+    where ``json``), else a TypeScript source by that name (``./x.js`` names ``x.ts``),
+    else its folder's index; never a declaration file, which no output is written for."""
+    if base.endswith(".json"):
+        return base if json and base in files else None
+    stem = base.removesuffix(".js") if base.endswith(".js") else base
+    for name in (*(f"{stem}{ext}" for ext in _TS), *(f"{stem}/index{ext}" for ext in _TS)):
+        if name in files and not name.endswith(".d.ts"):
+            return name
+    return None
 
 
 def _build_config(build: str, files: dict[str, bytes]) -> str | None:
@@ -219,13 +244,33 @@ def _inputs(files: dict[str, bytes], home: str, include: list, exclude: list) ->
 
 
 def _matched(rel: str, patterns: list) -> bool:
+    """Whether a tsconfig's include or exclude ``patterns`` take ``rel``: a folder's name
+    takes what it holds, ``*`` and ``?`` match within a name, ``**/`` any folders, none
+    too (``src/**/*`` takes src/main.ts: read as fnmatch reads it, it took nothing
+    directly in src/, and a build of src/ alone was thought to write dist/src/main.js)."""
     for pattern in patterns:
         pattern = posixpath.normpath(pattern.removeprefix("./")) if pattern else ""
         if pattern in ("", ".", "**/*") or rel.startswith(f"{pattern}/"):
             return True
-        if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, f"{pattern}/*"):
+        if _tsc_glob(pattern).fullmatch(rel):
             return True
     return False
+
+
+def _tsc_glob(pattern: str) -> re.Pattern[str]:
+    """tsc's reading of an include or exclude pattern, as a regular expression of a
+    path: what it names, and what that holds if it is a folder."""
+    parts = pattern.split("/")
+    regex = ""
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            regex += ".*" if last else "(?:[^/]+/)*"
+            continue
+        for char in part:
+            regex += "[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char)
+        regex += "" if last else "/"
+    return re.compile(f"{regex}(?:/.*)?")
 
 
 def _relative(home: str, path: object) -> str | None:
