@@ -726,6 +726,34 @@ CACHE = f"redis://{HOST}:{PORT}/0"
     }
 
 
+def test_names_a_module_binds_its_reads_to_mean_their_parts() -> None:
+    """delvin-pf's restapi-fastapi: ``DATABASE_HOST = os.environ.get('HOST')`` and its
+    like (DATABASE, PORT, USER, PASSWORD), names that say nothing alone bound to names
+    that say what they are; rajerez's restapi-fastapi: ``conn_str = config("CONNSTR")``
+    given to ``create_engine``. Each ran on stand-ins."""
+    code = b"""import os
+from decouple import config
+from sqlalchemy import create_engine
+DATABASE_NAME = os.environ.get('DATABASE')
+DATABASE_HOST = os.environ.get('HOST')
+DATABASE_PORT = os.environ.get('PORT')
+DATABASE_USER = os.environ.get('USER')
+DATABASE_PASS = os.environ.get('PASSWORD')
+REDIS_HOST = os.environ.get('CACHE')
+DB_HOST = os.environ.get('POSTGRES_HOST')
+conn_str = config("CONNSTR")
+engine = create_engine(conn_str)
+"""
+    assert database_option_variables({"app/db.py": code}) == {
+        "DATABASE": "DB_NAME",
+        "HOST": "DB_HOST",
+        "PORT": "DB_PORT",
+        "USER": "DB_USER",
+        "PASSWORD": "DB_PASSWORD",
+        "CONNSTR": "DATABASE_URL",
+    }
+
+
 def test_an_f_string_urls_parts_imported_from_a_settings_module_mean_those_parts() -> None:
     """afshario's fastapi-feedback-system: its db.py builds ``f"mysql+pymysql://{USER}:
     {PASS}@{SERVER}:{PORT}/{DB}"`` of names ``from config import …`` brings, which

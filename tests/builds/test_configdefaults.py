@@ -690,6 +690,27 @@ settings = Settings()
     assert found.missing == ["S3_BUCKET", "BETTER_STACK_URL", "LOCAL_ONLY"]
 
 
+def test_a_settings_class_on_base_settings_imported_under_another_name_is_read() -> None:
+    """francomz92's e-commerce-fastapi: ``from pydantic_settings import BaseSettings as
+    BaseConfig``, ``class Settings(BaseConfig)`` requiring ENVIRONMENT and TIME_ZONE:
+    unseen, nothing was given and both were "needed"."""
+    settings = b"""from pydantic_settings import (
+    SettingsConfigDict,
+    BaseSettings as BaseConfig,
+)
+class Settings(BaseConfig):
+    ENVIRONMENT: str
+    TIME_ZONE: str
+settings = Settings()
+"""
+    found = config_defaults({"src/config.py": settings}, "", {}, {})
+    assert found.values["TIME_ZONE"] == "UTC"
+    assert found.values["ENVIRONMENT"] == "development"
+    # Another library's class imported so is none (its fields are no settings).
+    other = settings.replace(b"pydantic_settings", b"mylib.settings")
+    assert "TIME_ZONE" not in config_defaults({"src/config.py": other}, "", {}, {}).values
+
+
 def test_a_librarys_settings_read_with_no_default_are_given_as_it_types_them() -> None:
     """serhiil06's fastAPI-cinema builds fastapi-mail's ConnectionConfig from
     ``os.getenv("MAIL_PORT")`` and the like: None for its port ("Input should be a valid

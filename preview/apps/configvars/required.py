@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from ...discovery.pyast import imported_files, is_none, last_name, parse_source
 from ..node.envreads import node_env_reads
@@ -498,6 +498,8 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
     own = {path: _bound_reads(tree, prefix) for path, tree, prefix in modules}
     for path, tree, prefix in modules:
         bound = {**_imported_reads(tree, path, own), **own[path]}
+        for name, part in _bound_database_parts(own[path]).items():
+            found.setdefault(name, part)
         for node in ast.walk(tree):
             formatted = _formatted_as_joined(node) if isinstance(node, ast.Call) else None
             if isinstance(node, ast.JoinedStr) or formatted is not None:
@@ -506,7 +508,7 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
                 for name, part in _url_parts(joined, bound, prefix).items():
                     found.setdefault(name, part)
                 continue
-            for name in _url_setting_reads(node, prefix, fields):
+            for name in _url_setting_reads(node, prefix, fields, bound):
                 found.setdefault(name, "DATABASE_URL")
             if isinstance(node, ast.Dict):
                 settings = [(_string(k), v) for k, v in zip(node.keys, node.values, strict=True)]
@@ -563,7 +565,9 @@ def _settings_database_fields(files: dict[str, bytes]) -> dict[str, str]:
 _ENGINE_MAKERS = frozenset({"create_engine", "create_async_engine"})
 
 
-def _url_setting_reads(node: ast.AST, prefix: str, fields: Collection[str]) -> list[str]:
+def _url_setting_reads(
+    node: ast.AST, prefix: str, fields: Collection[str], bound: Mapping[str, str]
+) -> list[str]:
     """The variables ``node`` stores into a setting whose name means a database's URL
     (``app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("X")``, a config class's
     ``DATABASE_URL = getenv("X")``, ``config.update(SQLALCHEMY_DATABASE_URI=…)``, a dict's
@@ -571,7 +575,9 @@ def _url_setting_reads(node: ast.AST, prefix: str, fields: Collection[str]) -> l
     its own name says, where the app has no default of its own; a field of its settings
     classes (``fields``, by its upper-case name) likewise. aniqkcuse's
     flask-forum-api reads its URI from ``SQLALCHEMY_DATABASE``, a name that reads as the
-    database's name, and got ``app``: "Could not parse SQLAlchemy URL from string 'app'"."""
+    database's name, and got ``app``: "Could not parse SQLAlchemy URL from string 'app'".
+    A module-level name bound to a read (``bound``) likewise: rajerez's restapi-fastapi,
+    ``conn_str = config("CONNSTR")`` then ``create_engine(conn_str)``, ran on a stand-in."""
     stored: list[tuple[str | None, ast.AST]] = []
     if isinstance(node, ast.Assign):
         stored = [(_setting_name(target), node.value) for target in node.targets]
@@ -598,6 +604,37 @@ def _url_setting_reads(node: ast.AST, prefix: str, fields: Collection[str]) -> l
             # A settings class's field (``create_engine(settings.SUPABASE_CONN_STRING)``:
             # rollingsxshi's fastapi-lms, whose two were "needed", URLs by their use)
             found.append(value.attr.upper())
+        elif isinstance(value, ast.Name) and value.id in bound:
+            found.append(bound[value.id])
+    return found
+
+
+# The generic name of a database's part (``meanings.meaning``'s parts).
+_PART_NAMES = {
+    "engine": "DB_ENGINE",
+    "name": "DB_NAME",
+    "user": "DB_USER",
+    "password": "DB_PASSWORD",
+    "host": "DB_HOST",
+    "port": "DB_PORT",
+    "url": "DATABASE_URL",
+}
+
+
+def _bound_database_parts(bound: Mapping[str, str]) -> dict[str, str]:
+    """{a variable a module binds to a name of a database's part, its own name saying
+    nothing: the generic name of that part}. delvin-pf's restapi-fastapi reads
+    ``DATABASE_NAME = os.environ.get('DATABASE')``, ``DATABASE_HOST =
+    os.environ.get('HOST')``, ``… = os.environ.get('PORT')``, ``USER``, ``PASSWORD``:
+    names that say nothing alone, bound to names that do; it ran on stand-ins. A name
+    of another store's (``REDIS_HOST = os.environ.get("HOST")``) is none."""
+    found: dict[str, str] = {}
+    for name, variable in bound.items():
+        what = meaning(name.upper())
+        if what is None or what.kind != DATABASE or what.part not in _PART_NAMES:
+            continue
+        if meaning(variable) is None and not _OTHER_STORE.search(name):
+            found[variable] = _PART_NAMES[what.part]
     return found
 
 
@@ -1528,17 +1565,21 @@ def _settings_bases(files: dict[str, bytes]) -> frozenset[str]:
     made of others is one too: mhavshyn's FastApi-pet declares ``class
     Settings(CoreSettings, PostgresSettings, …, PaymentSettings)`` with three fields of
     its own (SENTRY_DNS, BETTER_STACK_TOKEN, BETTER_STACK_URL), unseen, so none was
-    given a value and its Alembic step died of pydantic's "Field required". Read from
-    the class statements' text (no module parsed for it)."""
+    given a value and its Alembic step died of pydantic's "Field required". A name
+    ``BaseSettings`` is imported as is one too (``from pydantic_settings import
+    BaseSettings as BaseConfig``: francomz92's e-commerce-fastapi, its ENVIRONMENT and
+    TIME_ZONE "needed"). Read from the class statements' and imports' text (no module
+    parsed for it)."""
     derived: dict[str, set[str]] = {}
+    found = set(_SETTINGS_BASES)
     for path in python_files(files):
+        found.update(m[1].decode("ascii", "replace") for m in _BASE_ALIAS.finditer(files[path]))
         for match in _CLASS_LINE.finditer(files[path]):
             names = {
                 b.strip().rsplit(b".", 1)[-1].decode("ascii", "replace")
                 for b in match[2].split(b",")
             }
             derived.setdefault(match[1].decode("ascii", "replace"), set()).update(names)
-    found = set(_SETTINGS_BASES)
     grew = True
     while grew:
         grew = False
@@ -1549,6 +1590,13 @@ def _settings_bases(files: dict[str, bytes]) -> frozenset[str]:
     return frozenset(found)
 
 
+# ``BaseSettings`` imported under a name of the module's own (pydantic's or
+# pydantic-settings'): group 1 that name.
+_BASE_ALIAS = re.compile(
+    rb"^[ \t]*from[ \t]+pydantic(?:_settings)?[ \t]+import[ \t]*(?:\([^)]*?|[^\n(]*?)"
+    rb"\bBaseSettings\s+as\s+(\w+)",
+    re.MULTILINE,
+)
 # A call given a named mapping's items (``Settings(**yaml_settings)``): group 1 what is
 # called, group 2 the mapping's name.
 _UNPACKED_CALL = re.compile(rb"\b([A-Za-z_]\w*)\((?:[^()]|\([^()]*\))*?\*\*\s*([A-Za-z_]\w*)\b")
