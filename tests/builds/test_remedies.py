@@ -130,6 +130,23 @@ def test_a_keyword_the_standard_library_no_longer_takes_asks_for_an_older_python
     assert old.next_fix(django, [], {}, PYTHONS) is None
 
 
+def test_a_dataclass_default_with_no_hash_asks_for_a_python_before_3_11() -> None:
+    """sharon1bary's async-fastapi: a dataclass field defaulting to another dataclass's
+    instance (no hash), refused since 3.11; a list's was refused before, no older Python
+    mends it, nor is one asked for on 3.10."""
+    said = (
+        "ValueError: mutable default <class 'src.config.EndpointsConfig.RunTaskConfig'> for "
+        "field run_task_config is not allowed: use default_factory"
+    )
+    fix = _remedies(()).next_fix(said, [], {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11" and "with Python 3.10" in fix.said
+    listed = said.replace("src.config.EndpointsConfig.RunTaskConfig", "list")
+    assert _remedies(()).next_fix(listed, [], {}, PYTHONS) is None
+    old = _remedies(())
+    old.tried.python_version = "3.10.13"
+    assert old.next_fix(said, [], {}, PYTHONS) is None
+
+
 def test_a_package_failing_on_a_newer_python_than_it_knows_takes_an_older_one(
     tmp_path: Path,
 ) -> None:

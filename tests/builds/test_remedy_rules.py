@@ -46,6 +46,11 @@ MOTIVATING_LINES = {
         "DarkSide7H's python-Flask-RBAC, flask-restplus under Werkzeug 2 on Python 3.6",
         "ImportError: cannot import name 'cached_property'",
     ),
+    "a dataclass's default of a class with no hash, refused since Python 3.11": (
+        "sharon1bary's async-fastapi, a settings dataclass's field of another dataclass",
+        "ValueError: mutable default <class 'src.config.EndpointsConfig.RunTaskConfig'> for "
+        "field run_task_config is not allowed: use default_factory",
+    ),
     "a function no longer takes a keyword argument": (
         "an old Django on Python 3.11",
         "TypeError: translation() got an unexpected keyword argument 'codeset'",

@@ -57,6 +57,12 @@ _CANNOT_IMPORT_UNNAMED = re.compile(r"ImportError: cannot import name '(\w+)'\s*
 # read it to its end: quadratic in a build's line, the GIL held).
 _NO_KEYWORD = re.compile(r"(?<![\w.])([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 _NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
+# A dataclass field's default refused as mutable (an instance of a class with no hash):
+# from 3.11 any unhashable default, before only a list, a dict or a set
+# (sharon1bary's async-fastapi: ``run_task_config: RunTaskConfig = RunTaskConfig()``).
+_MUTABLE_DEFAULT = re.compile(
+    r"mutable default <class '([\w.]+)'> for field \w+ is not allowed: use default_factory"
+)
 # A function whose signature changed under its caller ("load() missing 1 required
 # positional argument: 'Loader'", PyYAML 6 under a 2017 flask-swagger): the call, the
 # traceback's line above it, names the module it belongs to.
@@ -376,6 +382,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         lambda m, f, code: _for_keyword(m.group(1), m.group(2), f.python, f.installed),
     ),
     LineRule(
+        _MUTABLE_DEFAULT,
+        "a dataclass's default of a class with no hash, refused since Python 3.11",
+        lambda m, f, code: _for_mutable_default(m.group(1), f.python, f.installed),
+    ),
+    LineRule(
         _MOVED,
         "a package's own exception says an API was moved or removed",
         lambda m, f, code: (
@@ -598,6 +609,22 @@ def _for_keyword(function: str, keyword: str, python: str, installed: list[str])
             f"{function}() of Python's standard library takes no {keyword}= since {removed}: "
             f"relaunching with Python {older}",
             python_below=removed,
+        )
+    ]
+
+
+def _for_mutable_default(kind: str, python: str, installed: list[str]) -> list[Fix]:
+    """An older Python for a dataclass default of a class with no hash (``_MUTABLE_DEFAULT``):
+    the app's code ran before 3.11 refused it. A list's, a dict's or a set's was refused
+    before too: no older Python mends it."""
+    older = older_installed("3.11", installed)
+    if kind in ("list", "dict", "set") or older is None or version_key(python) < (3, 11):
+        return []
+    return [
+        Fix(
+            f"a dataclass's default of its class {kind} has no hash, which Python refuses "
+            f"since 3.11: relaunching with Python {older}",
+            python_below="3.11",
         )
     ]
 
