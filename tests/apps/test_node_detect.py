@@ -1164,6 +1164,18 @@ def test_a_start_whose_module_exports_its_app_and_listens_nowhere_serves_the_exp
     assert _node(package, {"index.js": listening}).argv == ("npm", "start", "--silent")
 
 
+def test_an_entry_module_that_exports_its_app_and_listens_nowhere_serves_the_export() -> None:
+    """marialelopez's servidores-express-laboratorio: no start script, its main (app.js)
+    in src/, tested through supertest, its ``app.listen`` commented out: ``node
+    src/app.js`` ended at once, code 0, serving nothing."""
+    package = {"main": "app.js", "dependencies": {"express": "^4"}}
+    found = _node(package, {"src/app.js": _EXPORTED_APP})
+    assert found.argv[:2] == ("node", "-e") and found.argv[-1] == "src/app.js", found.argv
+    assert "src/app.js exports its app and listens nowhere: served" in found.notes[-1]
+    listening = _EXPORTED_APP + "http.createServer(handler).listen(3000);\n"  # its own
+    assert _node(package, {"src/app.js": listening}).argv[:2] != ("node", "-e")
+
+
 async def test_the_served_export_answers_on_port(tmp_path) -> None:
     (tmp_path / "index.js").write_text(_EXPORTED_APP)
     port = free_port_block(1, lowest=21000)

@@ -579,10 +579,10 @@ def _start(
             f"its main ({entry}) is a page's script (it uses the browser's document), "
             f"which node cannot run: {listener}, which listens"
         )
-        return _entry(listener, setup, tools, ts_node_command(files, listed), runner, note)
+        return _entry(listener, setup, tools, ts_node_command(files, listed), runner, note, files)
     if made:  # see .fallbacks
         note = f"its main ({entry}) is its build's {made}" if made != entry else None
-        return _entry(made, setup, tools, ts_node_command(files, listed), runner, note)
+        return _entry(made, setup, tools, ts_node_command(files, listed), runner, note, files)
     why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
     if serving := serving_script(scripts):
         note = f"{why}: the {serving} script" if why else None
@@ -663,7 +663,7 @@ def _start(
         else f"no start script, main nor entry of a usual name: {entry}, its one module that"
         " listens"
     )
-    return _entry(entry, setup, tools, ts_node_command(files, listed), runner, said)
+    return _entry(entry, setup, tools, ts_node_command(files, listed), runner, said, files)
 
 
 # A serverless platform's own dev server, run by a script.
@@ -980,7 +980,16 @@ def _entry(
     ts_node: tuple[tuple[str, ...], tuple[str, ...]],  # ts_node_command's
     runner: str = "tsx",
     note: str | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> NodeStart:
+    """The start of the app's entry module: by node, tsx or ts-node; a module that exports
+    its app and listens nowhere (marialelopez's servidores-express-laboratorio, tested
+    through supertest, its ``app.listen`` commented out: exit 0, nothing served) given to
+    an HTTP server on $PORT, as a start script running it is (``exported_app_start``)."""
+    served = exported_app_start(f"node {entry}", files) if files is not None else None
+    if served is not None:
+        said = f"{entry} exports its app and listens nowhere: served"
+        return NodeStart(served, setup, (), f"{note}; {said}" if note else said)
     if entry.endswith(_TS) and runner == "ts-node":
         command, added = ts_node
         return NodeStart((*command, _escape(entry)), setup, added, note)
@@ -1110,7 +1119,7 @@ def _ts_start(
     if source is None:
         return None
     note = f"{why}: running {source} with {runner}"
-    return _entry(source, (), tools, ts_node_command(files, listed), runner, note)
+    return _entry(source, (), tools, ts_node_command(files, listed), runner, note, files)
 
 
 def node_hint(files: dict[str, bytes]) -> str:
