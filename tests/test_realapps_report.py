@@ -49,6 +49,19 @@ def test_mongodb_which_nothing_installs_here_is_the_environments() -> None:
     assert result["class"] == "environment" and result["cause"].startswith("no MongoDB server")
 
 
+def test_a_mongodb_on_the_internet_by_its_srv_url_is_the_environments() -> None:
+    """iamjv8's e-commerce-fastapi: its committed .env's Atlas SRV URL, which pymongo
+    resolves as the client is made; no sandbox resolves it, nor could any MongoDB here
+    stand in for it."""
+    result = _failed(
+        "pymongo.errors.ConfigurationError: cannot open /etc/resolv.conf — a preview reaches "
+        "no host outside this machine unless the service's PREVIEW_EGRESS names it"
+    )
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("its MongoDB is on the internet")
+
+
 def test_a_kafka_broker_which_nothing_installs_here_is_the_environments() -> None:
     result = _failed(
         "the app expects a Kafka broker at localhost:9092, which cannot be given here: no "

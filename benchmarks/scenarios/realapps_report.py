@@ -126,6 +126,15 @@ ENVIRONMENT = [
         " PREVIEW_EGRESS lets hosts through)",
     ),
     (
+        # Its MongoDB on the internet, an Atlas SRV URL of its own committed .env
+        # (iamjv8's e-commerce-fastapi: ``mongodb+srv://…mongodb.net``): pymongo resolves its
+        # SRV record at the client's making, which no sandbox resolves, and no MongoDB
+        # server here could stand in for it.
+        r"pymongo\.errors\.ConfigurationError: (?:cannot open /etc/resolv\.conf|.*DNS)",
+        "its MongoDB is on the internet (an SRV URL's), out of the sandbox's reach, and no"
+        " MongoDB server is installed here",
+    ),
+    (
         # Only a route's, once the app serves: it calls a host on the internet (Reddit's
         # API), which a sandbox does not resolve (PREVIEW_EGRESS lets hosts through).
         r"^\d+/\d+ GET routes fail, .*(?:Temporary failure in name resolution"
