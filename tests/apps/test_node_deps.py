@@ -48,6 +48,25 @@ def test_a_dependency_npm_refuses_the_name_of_is_left_out_of_both_files() -> Non
     assert untouched is not None and untouched.package_json == plain["package.json"]
 
 
+def test_a_capitalised_copy_of_a_listed_dependency_is_left_out_of_both_files() -> None:
+    """andrielcf's express-laboratorio lists ``"Express": "^3.0.1"`` beside ``"express":
+    "^4.21.0"``: npm installed one, and ``require('express')`` found nothing. A capitalised
+    name the code requires so, or one with no lower-case twin, stays."""
+    package = {"dependencies": {"express": "^4.21.0", "Express": "^3.0.1", "D": "^1.0.0"}}
+    files = _locked(package, {"express": "4.21.0", "Express": "3.0.1", "D": "1.0.0"})
+    files["src/main.js"] = b"const express = require('express');\n"
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is not None
+    kept = json.loads(deps.package_json)["dependencies"]
+    assert kept == {"express": "^4.21.0", "D": "^1.0.0"}
+    locked = json.loads(deps.lockfile[1])["packages"]
+    assert locked[""]["dependencies"] == kept and "node_modules/Express" not in locked
+    assert "a capitalised copy of a dependency it lists in lower case" in (deps.note or "")
+    files["src/main.js"] = b"const Express = require('Express');\n"  # its own spelling
+    kept = json.loads(node_dependencies(files).package_json)["dependencies"]  # type: ignore[union-attr]
+    assert "Express" in kept
+
+
 def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> None:
     """resolritter's koa-knex-starter lists its integration tests' port server as
     ``git+https://github.com/…``; the build reaches the registry only, and npm failed the

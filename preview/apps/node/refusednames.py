@@ -162,6 +162,21 @@ def _imported(name: str, files: dict[str, bytes]) -> bool:
     return False
 
 
+def _case_twins(package: dict, table: dict, files: dict[str, bytes]) -> list[str]:
+    """The names of ``table`` with a capital that another dependency of ``package`` spells
+    in lower case, the code requiring none of them so (andrielcf's express-laboratorio
+    lists ``"Express": "^3.0.1"`` beside ``"express": "^4.21.0"``: npm installed the one
+    and the app's ``require('express')`` found nothing)."""
+    lower = {
+        n for key in _TABLES if isinstance(t := package.get(key), dict) for n in t if n.islower()
+    }
+    return [
+        name
+        for name in table
+        if name != name.lower() and name.lower() in lower and not _imported(name, files)
+    ]
+
+
 def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], str | None]:
     """``files`` with package.json's (and its lockfile's) dependencies npm refuses the
     names of left out, and the note saying so; ``files`` itself and None when none is."""
@@ -176,6 +191,7 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
     bundled = any(isinstance(t := package.get(k), dict) and _BUNDLERS & set(t) for k in _TABLES)
     unreachable: list[str] = []
     registry: list[str] = []  # git ones the app imports: the registry's release instead
+    twins: list[str] = []  # a capitalised copy of a listed name (``Express`` by ``express``)
     for key in _TABLES:
         table = package.get(key)
         if not isinstance(table, dict):
@@ -183,6 +199,9 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for name in [n for n in table if _refused(n)]:
             del table[name]
             refused.append(name)
+        for name in _case_twins(package, table, files):
+            del table[name]
+            twins.append(name)
         for name in [n for n in table if n in NODE_BUILTINS and (n in _SERVER_ONLY or not bundled)]:
             del table[name]
             builtins.append(name)
@@ -199,7 +218,7 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for lockname in _LOCKFILES
         if lockname in files and (names := _git_locked(files[lockname]))
     ]
-    listed = refused or builtins or unreachable or registry
+    listed = refused or builtins or unreachable or registry or twins
     if not listed and not relocked:
         return files, None
     changed = {**files, "package.json": json.dumps(package, indent=2).encode()}
@@ -209,7 +228,8 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         changed[lockname] = _unlocked(changed[lockname], names)
     for lockname in _LOCKFILES:
         if lockname in files:
-            lock = _without(changed[lockname], {*refused, *builtins, *unreachable, *registry})
+            gone = {*refused, *builtins, *unreachable, *registry, *twins}
+            lock = _without(changed[lockname], gone)
             if lock is not None:
                 changed[lockname] = lock
     said = []
@@ -222,6 +242,12 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
     if refused:
         names = ", ".join(json.dumps(n) for n in dict.fromkeys(refused))
         said.append(f"left out {names}, a dependency npm refuses the name of")
+    if twins:
+        names = ", ".join(json.dumps(n) for n in dict.fromkeys(twins))
+        said.append(
+            f"left out {names}, a capitalised copy of a dependency it lists in lower case, "
+            "which its code requires"
+        )
     if builtins:
         names = ", ".join(json.dumps(n) for n in dict.fromkeys(builtins))
         said.append(f"left out {names}, named as a Node built-in, which require() loads instead")
