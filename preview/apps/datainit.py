@@ -146,8 +146,15 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     # not list (rows deleted to get past a custom user model's "inconsistent history"):
     # sajjadGhl's DRF-Blog, "table django_admin_log already exists". On a new database it
     # changes nothing: no table is there.
+    # --skip-checks (Django 3.0 and later): a system check's error that says nothing of the
+    # database (myclim's djangorest-jwt: "STATICFILES_DIRS should not contain the
+    # STATIC_ROOT setting", staticfiles.E002) stopped migrate, and no table was made; the
+    # server the preview runs (gunicorn, uvicorn) runs no check.
+    checks = ("--skip-checks",) if not _django_before_3(files) else ()
     migrate = DataStep(
-        ("{python}", manage, "migrate", "--noinput", "--fake-initial"), "", "Django's migrate"
+        ("{python}", manage, "migrate", "--noinput", "--fake-initial", *checks),
+        "",
+        "Django's migrate",
     )
     unmigrated = _unmigrated_apps(files)
     if not unmigrated:
@@ -156,6 +163,30 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     what = f"Django's makemigrations for {', '.join(labels)} (no migrations/ in the upload)"
     make = ("{python}", manage, "makemigrations", *labels, "--noinput")
     return [DataStep(make, "", what), migrate]
+
+
+# A dependency line naming Django (requirements, Pipfile, pyproject.toml), its rest after
+# the name; and a bound in that rest (``==2.2.4``, ``<3``, ``~=2.2``, Poetry's ``^2.2`` or
+# its bare ``"2.2.4"``).
+_DJANGO_LINE = re.compile(rb"""(?im)^\s*["']?django(?![-\w.])["']?(.*)$""")
+_UPPER_BOUND = re.compile(rb"""(==|<=|<|~=|\^)\s*(\d+)|^\s*=\s*["'](\d+)\.""")
+
+
+def _django_before_3(files: dict[str, bytes]) -> bool:
+    """Whether a dependency file of the upload's pins Django below 3.0, whose migrate
+    takes no ``--skip-checks``."""
+    for path, data in files.items():
+        name = posixpath.basename(path).lower()
+        if not (name.startswith("requirements") or name in ("pipfile", "pyproject.toml")):
+            continue
+        for line in _DJANGO_LINE.finditer(data):
+            bound = _UPPER_BOUND.search(line[1])
+            if bound is None:
+                continue
+            major = int(bound[2] or bound[3])
+            if major < 3 or (bound[1] == b"<" and major == 3):
+                return True
+    return False
 
 
 _DJANGO_MODEL = re.compile(rb"^from django\.[\w.]+ import[\s\S]*^class \w+\(\w", re.M)

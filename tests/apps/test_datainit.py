@@ -53,11 +53,25 @@ def _tables_made_by_another_module() -> dict[str, bytes]:
     return files
 
 
+def test_djangos_migrate_skips_the_system_checks_where_it_can() -> None:
+    """myclim's djangorest-jwt: a system check's error saying nothing of its database
+    (staticfiles.E002, STATICFILES_DIRS holding STATIC_ROOT) stopped migrate, and no
+    table was made. Django 3.0 and later take --skip-checks; one pinned below does not."""
+    files = _files("django_procfile")
+    assert detect(files).setup_steps()[0][0][-1] == "--skip-checks"
+    for pin in (b"Django==2.2.4\n", b"django<3\n", b"Django~=2.2\n"):
+        old = {**files, "requirements.txt": pin + b"gunicorn\n"}
+        assert detect(old).setup_steps()[0][0][-1] == "--fake-initial", pin
+    pipfile = {**files, "Pipfile": b'[packages]\ndjango = "==2.2"\n'}
+    del pipfile["requirements.txt"]
+    assert "--skip-checks" not in detect(pipfile).setup_steps()[0][0]
+
+
 def test_the_steps_found_for_each_shape() -> None:
     procfile = detect(_files("django_procfile"))
     assert procfile.framework == "procfile"
     assert procfile.setup_steps() == [
-        (("{python}", "manage.py", "migrate", "--noinput", "--fake-initial"), "")
+        (("{python}", "manage.py", "migrate", "--noinput", "--fake-initial", "--skip-checks"), "")
     ]
     flask_migrate = detect(_files("flask_migrate"))
     assert flask_migrate.setup_steps() == [

@@ -81,7 +81,8 @@ def test_fixture_apps() -> None:
     django = _detect(app_files("django_project"))
     assert django.framework == "django"
     assert django.argv[-1] == "mysite.wsgi:application"
-    assert django.setup == (("{python}", "manage.py", "migrate", "--noinput", "--fake-initial"),)
+    migrate = ("{python}", "manage.py", "migrate", "--noinput", "--fake-initial", "--skip-checks")
+    assert django.setup == (migrate,)
     node = _detect(app_files("express_app"))
     assert (node.framework, node.language, node.argv) == (
         "node",
