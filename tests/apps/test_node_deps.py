@@ -67,6 +67,24 @@ def test_a_capitalised_copy_of_a_listed_dependency_is_left_out_of_both_files() -
     assert "Express" in kept
 
 
+def test_a_locked_packages_dependency_under_a_refused_name_is_left_out() -> None:
+    """aomandeshangxiao's express-service: its lockfile (from a registry mirror) gives
+    gauge and npmlog a dependency ``"// console-control-strings": "^1.0.0"``; npm refused
+    the whole install ("EINVALIDPACKAGENAME"). Left out of those entries alone."""
+    gauge = {
+        "version": "2.7.4",
+        "dependencies": {"// console-control-strings": "^1.0.0", "console-control-strings": "^1"},
+    }
+    package = {"dependencies": {"express": "^4.18.2", "gauge": "^2.7.4"}}
+    files = _locked(package, {"express": "4.18.2", "gauge": gauge})
+    deps = node_dependencies(files)
+    assert deps is not None and deps.lockfile is not None
+    locked = json.loads(deps.lockfile[1])["packages"]
+    assert locked["node_modules/gauge"]["dependencies"] == {"console-control-strings": "^1"}
+    assert json.loads(deps.package_json)["dependencies"] == package["dependencies"]
+    assert "the dependencies of its packages under names npm refuses" in (deps.note or "")
+
+
 def test_a_git_dependency_only_its_tests_import_is_left_out_of_both_files() -> None:
     """resolritter's koa-knex-starter lists its integration tests' port server as
     ``git+https://github.com/…``; the build reaches the registry only, and npm failed the

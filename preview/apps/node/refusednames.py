@@ -218,12 +218,20 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
         for lockname in _LOCKFILES
         if lockname in files and (names := _git_locked(files[lockname]))
     ]
+    # (a locked package's own dependency under a name npm refuses: one the registry
+    # mirror it was locked from kept, "// console-control-strings" of gauge and npmlog)
+    nested = {
+        lockname: cleaned
+        for lockname in _LOCKFILES
+        if lockname in files and (cleaned := _without_nested_refused(files[lockname]))
+    }
     listed = refused or builtins or unreachable or registry or twins
-    if not listed and not relocked:
+    if not listed and not relocked and not nested:
         return files, None
     changed = {**files, "package.json": json.dumps(package, indent=2).encode()}
     if not listed:
         changed = dict(files)
+    changed.update(nested)
     for lockname, names in relocked:
         changed[lockname] = _unlocked(changed[lockname], names)
     for lockname in _LOCKFILES:
@@ -233,6 +241,11 @@ def without_refused_names(files: dict[str, bytes]) -> tuple[dict[str, bytes], st
             if lock is not None:
                 changed[lockname] = lock
     said = []
+    if nested:
+        said.append(
+            f"{', '.join(nested)}: the dependencies of its packages under names npm refuses "
+            "left out (npm failed the whole install on them)"
+        )
     if relocked:
         names = ", ".join(sorted({n for _, found in relocked for n in found}))
         said.append(
@@ -291,6 +304,31 @@ def _without(content: bytes, names: set[str]) -> bytes | None:
         for name in names:
             v1.pop(name, None)
     return json.dumps(lock, indent=2).encode()
+
+
+def _without_nested_refused(content: bytes) -> bytes | None:
+    """The lockfile with every locked package's dependencies under a name npm refuses
+    taken out (aomandeshangxiao's express-service: ``"// console-control-strings":
+    "^1.0.0"`` among gauge's and npmlog's, "EINVALIDPACKAGENAME", nothing installed);
+    None where it has none, or does not parse."""
+    try:
+        lock = json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    if not isinstance(packages, dict):
+        return None
+    found = False
+    for path, entry in packages.items():
+        if not path or not isinstance(entry, dict):
+            continue
+        for key in _TABLES:
+            table = entry.get(key)
+            if isinstance(table, dict):
+                for name in [n for n in table if _refused(n)]:
+                    del table[name]
+                    found = True
+    return json.dumps(lock, indent=2).encode() if found else None
 
 
 def _git_locked(content: bytes) -> set[str]:
