@@ -93,6 +93,9 @@ async def test_a_package_the_failure_asks_for_in_words_is_added(
     assert fix is not None and fix.add == "chokidar" and "asks for it" in fix.said
     sequelize = "Error: Please install pg package manually"
     assert asked_package(sequelize, [], set()) == "pg"
+    # pino's transport its logger names (llimllib's testing-render-fastify: pino-pretty).
+    pino = 'Error: unable to determine transport target for "pino-pretty"'
+    assert asked_package(pino, [], set()) == "pino-pretty"
     # Listed already (its install failed otherwise), a built-in, or words asking for none.
     assert asked_package(lines[0], lines, {"chokidar"}) is None
     assert asked_package("this feature requires fs to be installed", [], set()) is None

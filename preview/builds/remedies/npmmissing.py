@@ -113,10 +113,14 @@ def _first_requirer(texts: list[str]) -> str | None:
 
 
 # A package a failure asks for in words (see the module doc): a library's ``… requires
-# chokidar to be installed``, Sequelize's ``Please install pg package manually``.
+# chokidar to be installed``, Sequelize's ``Please install pg package manually``, pino's
+# transport its logger names (llimllib's testing-render-fastify: ``target: "pino-pretty"``
+# in development, not listed: "unable to determine transport target for "pino-pretty"").
 _ASKED_IN_WORDS = re.compile(
     r"""\brequires? [`'"]?((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"]? to be installed\b"""
     r"""|\b[Pp]lease install [`'"]?((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"]? package\b"""
+    r"""|\bunable to determine transport target for ["']"""
+    r"""((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)["']"""
 )
 
 
@@ -126,7 +130,7 @@ def asked_package(message: str, lines: list[str], listed: set[str]) -> str | Non
     for text in (message, *lines):
         if (found := _ASKED_IN_WORDS.search(text)) is None:
             continue
-        package = found.group(1) or found.group(2)
+        package = found.group(1) or found.group(2) or found.group(3)
         if package in NODE_BUILTINS or package in listed:
             return None
         return package
