@@ -2979,6 +2979,11 @@ def test_typeorm_with_no_options_nor_ormconfig_is_given_its_own_variables() -> N
         "src/app.ts": b"import { createConnections } from 'typeorm';\ncreateConnections();\n",
     }
     assert config_defaults(plural, "package.json", {}, served).values == typeorm
+    # Its options read and passed on (martinajindal's expressjs-typeorm: ``const options =
+    # await getConnectionOptions(); … createConnection(options)``): read so too.
+    read = b"const options = await getConnectionOptions();\ncreateConnection(options);\n"
+    passed = {**source, "src/app.ts": read}
+    assert config_defaults(passed, "package.json", {}, served).values == typeorm
     # An ormconfig (or its example), or options in the call: nothing given.
     for other in (
         {**files, "ormconfig.json.example": b"{}"},
