@@ -492,3 +492,35 @@ def test_a_later_plan_gets_the_global_tool_its_own_start_calls() -> None:
     files["package.json"] = json.dumps(package).encode()
     dev = next(p for p in detect(files).plans if "dev" in p.origin)
     assert not any(t.startswith("ts-node@") for t in dev.tools), dev.tools
+
+
+def test_an_example_that_listens_is_a_plan_before_an_unusual_script_the_readme_runs() -> None:
+    """llevintza's aws-fastify-prometheus, a Fastify plugin: its build's output and its dev
+    script serve nothing (a plugin exports itself), and its third plan was the README's
+    `npm run security:analyze`, an audit; examples/basic.ts serves the plugin on an app.
+    The simplest example by its name first."""
+    package = {
+        "main": "dist/index.js",
+        "scripts": {
+            "build": "tsc",
+            "dev": "ts-node src/index.ts",
+            "security:analyze": "./scripts/security-check.sh",
+        },
+        "dependencies": {"fastify": "^5"},
+        "devDependencies": {"typescript": "^5", "ts-node": "^10"},
+    }
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "README.md": b"```\nnpm run dev\nnpm run security:analyze\n```\n",
+        "src/index.ts": b"export default function plugin() {}\n",
+        "examples/advanced.ts": b"const app = Fastify();\nawait app.listen({ port: 3000 });\n",
+        "examples/basic.ts": b"const app = Fastify();\nawait app.listen({ port: 3000 });\n",
+        "examples/types.d.ts": b"declare const x: number;\n",
+    }
+    plans = detect(files).plans
+    assert plans[-1].command == "tsx examples/basic.ts", [p.command for p in plans]
+    assert plans[-1].origin == "examples/basic.ts, an example of its own that listens"
+    assert "tsx@^4" in plans[-1].tools
+    # No example listens: the README's script keeps its place.
+    quiet = {k: v for k, v in files.items() if not k.startswith("examples/")}
+    assert detect(quiet).plans[-1].command == "npm run security:analyze"

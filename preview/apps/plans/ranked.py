@@ -175,11 +175,24 @@ def node_plans(files: dict[str, bytes], first: Plan) -> tuple[Plan, ...]:
         script = _script_of(declared.command, scripts)
         origin = f"package.json script {script}, {declared.origin}" if script else declared.origin
         wanted.append((script, declared.command, origin))
-    for name in readme:
+    # A script of no conventional start's name its README runs is a weaker guess than
+    # the conventional ones and an example that listens: llevintza's aws-fastify-prometheus
+    # (a Fastify plugin) tried its README's `npm run security:analyze` third, an audit,
+    # while examples/basic.ts serves the plugin on an app.
+    usual = [name for name in readme if name in _STARTS]
+    for name in usual:
         wanted.append((name, scripts[name], f"package.json script {name}, named in the README"))
     for name in _STARTS:
         if scripts.get(name, "").strip():
             wanted.append((name, scripts[name], f"package.json script {name}"))
+    if (example := listening_example(files)) is not None:
+        runner = "node" if example.endswith(_JS_FILES) else "tsx"
+        wanted.append(
+            (None, f"{runner} {example}", f"{example}, an example of its own that listens")
+        )
+    for name in readme:
+        if name not in usual:
+            wanted.append((name, scripts[name], f"package.json script {name}, named in the README"))
     for script, command, origin in wanted:
         if runs_missing(command, scripts):
             continue  # npm stops it: "Missing script" (knite51's start's build)
@@ -192,6 +205,27 @@ def node_plans(files: dict[str, bytes], first: Plan) -> tuple[Plan, ...]:
         elif script in readme and "README" not in plans[same].origin:
             plans[same] = _also(plans[same], "named in the README")
     return tuple(plans[:MOST_PLANS])
+
+
+_JS_FILES = (".js", ".cjs", ".mjs")
+_EXAMPLES = re.compile(r"^(?:examples?|demos?)/(?:[\w.-]+/)?([\w.-]+)\.(?:[cm]?[jt]s)$")
+# The names a simplest example bears, tried first.
+_SIMPLEST = ("basic", "simple", "index", "server", "app", "main", "minimal", "hello")
+
+
+def listening_example(files: dict[str, bytes]) -> str | None:
+    """The upload's example module that listens (``examples/basic.ts``: ``app.listen(``),
+    the simplest by its name first, else the first by path; None where none does. A
+    library's package (a plugin, a middleware) serves nothing itself; its example serves
+    it on an app."""
+    found: dict[str, str] = {}  # its name: its path
+    for path in sorted(files):
+        match = _EXAMPLES.match(path)
+        if match and not path.endswith(".d.ts") and b".listen(" in files[path]:
+            found.setdefault(match.group(1).lower(), path)
+    if not found:
+        return None
+    return next((found[n] for n in _SIMPLEST if n in found), min(found.values()))
 
 
 def _also(plan: Plan, said: str) -> Plan:
