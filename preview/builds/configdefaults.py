@@ -2456,7 +2456,7 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
     for path in sorted(files):
         if "node_modules/" in path:
             continue
-        for target in _example_targets(path):
+        for target in [*_example_targets(path), *_joined_prefix_targets(path, files)]:
             name = posixpath.basename(target)
             if (
                 target != path
@@ -2532,6 +2532,33 @@ def _example_targets(path: str) -> list[str]:
             if dot and stem.endswith(joined) and len(stem) > len(joined):
                 targets.append(posixpath.join(folder, f"{stem.removesuffix(joined)}.{extension}"))
     return [t for t in targets if t != path]
+
+
+def _joined_prefix_targets(path: str, files: dict[str, bytes]) -> list[str]:
+    """The file ``path`` is an example of by a word before its name joined by ``-`` or
+    ``_`` (``sample-config.yaml``: kelvingsli's flask-microservice-users, whose app.py
+    opens ``config.yaml``, git-ignored: FileNotFoundError), where a source of the app's
+    names that file (a sample of data, ``sample-users.json``, is no example of
+    ``users.json`` that nothing reads)."""
+    folder, name = posixpath.split(path)
+    targets = []
+    for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
+        for joined in (f"{word}-", f"{word}_"):
+            rest = name.removeprefix(joined)
+            if name.startswith(joined) and "." in rest and _named_by_code(rest, files):
+                targets.append(posixpath.join(folder, rest))
+    return targets
+
+
+def _named_by_code(name: str, files: dict[str, bytes]) -> bool:
+    """Whether a source of the upload's (Python or Node) names the file ``name`` in a
+    string (``open('config.yaml')``, ``require('./config.json')``)."""
+    quoted = re.compile(rb"""["'`/\\]""" + re.escape(name.encode()) + rb"""["'`]""")
+    return any(
+        quoted.search(data)
+        for path, data in files.items()
+        if path.endswith((".py", *_SCRIPT_SOURCES)) and "node_modules/" not in path
+    )
 
 
 def env_files_needed(files: dict[str, bytes]) -> list[str]:

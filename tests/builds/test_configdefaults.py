@@ -2078,6 +2078,24 @@ def test_a_settings_example_named_by_a_prefix_or_a_word_before_its_extension() -
     }
 
 
+def test_a_settings_example_named_by_a_joined_prefix_is_copied_where_the_code_names_it() -> None:
+    """kelvingsli's flask-microservice-users ships sample-config.yaml; its app.py opens
+    config.yaml, git-ignored (FileNotFoundError). A sample of data nothing names is no
+    example of a file."""
+    files = {
+        "sample-config.yaml": b"database: {}\n",
+        "example_settings.json": b"{}",
+        "sample-users.json": b"[]",
+        "app.py": b"with open('config.yaml', 'rt') as f:\n    pass\n",
+        "src/index.js": b"const settings = require('./example_settings.json');\n"
+        b"const s = require('../settings.json');\n",
+    }
+    assert example_copies(files) == {
+        "config.yaml": "sample-config.yaml",
+        "settings.json": "example_settings.json",
+    }
+
+
 def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     """agucabral21's .env.example leaves ``DB_PASS=`` empty; the preview's MariaDB's
     root has no password, which the service gave it by meaning, and then replaced as an
