@@ -1176,6 +1176,29 @@ def test_an_entry_module_that_exports_its_app_and_listens_nowhere_serves_the_exp
     assert _node(package, {"src/app.js": listening}).argv[:2] != ("node", "-e")
 
 
+def test_an_entry_module_served_by_another_module_of_its_folder_runs_that_one() -> None:
+    """liyang0612's koa2-graphql: ``"main": "app.js"`` exports its Koa app, and service.js
+    serves it (``http.createServer(app.callback()).listen(4000)``); its test.js listens
+    too. ``node app.js`` ran 30 s serving nothing."""
+    package = {"main": "app.js", "dependencies": {"koa": "^2"}}
+    app = "const Koa = require('koa');\nconst app = new Koa();\nmodule.exports = app\n"
+    files = {
+        "app.js": app,
+        "service.js": (
+            "const app = require('./app')\nhttp.createServer(app.callback()).listen(4000)\n"
+        ),
+        "test.js": "require('http').createServer(() => {}).listen(8888);\n",
+    }
+    found = _node(package, files)
+    assert found.argv == ("node", "service.js"), found.argv
+    assert (
+        found.notes[-1] == "app.js exports its app and listens nowhere: service.js, which serves it"
+    )
+    # A module that listens without requiring it is another program: not this rule's.
+    files["service.js"] = "http.createServer(() => {}).listen(4000)\n"
+    assert _node(package, files).argv == ("node", "app.js")
+
+
 async def test_the_served_export_answers_on_port(tmp_path) -> None:
     (tmp_path / "index.js").write_text(_EXPORTED_APP)
     port = free_port_block(1, lowest=21000)

@@ -784,6 +784,7 @@ _JS = (".js", ".mjs", ".cjs")
 _NOT_AN_ENTRY = re.compile(
     r"(?:^|/)(?:node_modules|dist|build|out|lib|coverage|public|static|tests?|__tests__|"
     r"specs?|e2e|examples?|scripts|config)/|\.(?:test|spec|config)\.[cm]?[jt]s$"
+    r"|(?:^|/)tests?\.[cm]?[jt]s$"
 )
 # A server's listen call: ``app.listen(port``, ``new Koa().listen(8000`` (not a test's
 # ``server.listen()``).
@@ -986,6 +987,10 @@ def _entry(
     its app and listens nowhere (marialelopez's servidores-express-laboratorio, tested
     through supertest, its ``app.listen`` commented out: exit 0, nothing served) given to
     an HTTP server on $PORT, as a start script running it is (``exported_app_start``)."""
+    server = _server_of(entry, files) if files is not None else None
+    if server is not None:  # (the caller's note, if any, spoke of the entry)
+        said = f"{entry} exports its app and listens nowhere: {server}, which serves it"
+        return NodeStart(("node", _escape(server)), setup, (), said)
     served = exported_app_start(f"node {entry}", files) if files is not None else None
     if served is not None:
         said = f"{entry} exports its app and listens nowhere: served"
@@ -996,6 +1001,33 @@ def _entry(
     if entry.endswith(_TS):
         return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
     return NodeStart(("node", _escape(entry)), setup, (), note)
+
+
+def _server_of(entry: str, files: dict[str, bytes]) -> str | None:
+    """The one other module of the app's that listens and requires ``entry``, where
+    ``entry`` (a JavaScript module) listens nowhere itself: the app's server beside its
+    app module (liyang0612's koa2-graphql: ``"main": "app.js"``, which exports its Koa app,
+    and service.js, ``http.createServer(app.callback()).listen(4000)``; ``node app.js``
+    ran 30 s and served nothing). None elsewhere."""
+    if not entry.endswith((".js", ".cjs")) or listens(files.get(entry, b"")):
+        return None
+    stem = posixpath.splitext(posixpath.basename(entry))[0]
+    requires = re.compile(
+        rb"""(?:require\(\s*|from\s+)["']\.{1,2}/(?:[\w./-]*/)?"""
+        + re.escape(stem.encode())
+        + rb"""(?:\.c?js)?["']"""
+    )
+    servers = [
+        path
+        for path, data in files.items()
+        if path != entry
+        and path.endswith((".js", ".cjs"))
+        and posixpath.dirname(path) == posixpath.dirname(entry)
+        and not _NOT_AN_ENTRY.search(path)
+        and _LISTENS.search(data)
+        and requires.search(data)
+    ]
+    return servers[0] if len(servers) == 1 else None
 
 
 def _compiled_then_run(
