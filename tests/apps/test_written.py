@@ -667,6 +667,28 @@ def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read(
     assert settings_files({**files, "config/conf.yaml": b"DEBUG: true"}) == {}
 
 
+def test_a_settings_files_keys_read_through_a_name_bound_to_its_part_are_its() -> None:
+    """gangjoohyeong's board-restapi-fastapi: ``DB = conf['DATABASE']`` then ``DB['USER']``,
+    ``DB['HOST']`` …, env.yaml git-ignored; DATABASE was written as a string ("string
+    indices must be integers")."""
+    app = b"""import yaml
+with open('env.yaml', 'r') as yaml_conf:
+    conf = yaml.safe_load(yaml_conf)
+DB = conf['DATABASE']
+db_user = DB['USER']
+db_port = DB['PORT']
+secret = conf['SECRET']
+"""
+    found = settings_files({"database.py": app, ".gitignore": b"env.yaml\n"})
+    assert found == {
+        "env.yaml": {
+            "DATABASE_USER": ("DATABASE", "USER"),
+            "DATABASE_PORT": ("DATABASE", "PORT"),
+            "SECRET": ("SECRET",),
+        }
+    }
+
+
 def test_a_settings_file_loaded_into_an_annotated_name_is_written_from_its_keys_read() -> None:
     """Bars-377's schedule-fastapi: ``CONFIG: dict[str, Any] = json.load(f)`` and then
     ``CONFIG["mysql"]["host"]``; its config.json was written without them ("KeyError:

@@ -333,10 +333,24 @@ def _bound_load(statement: ast.stmt, handle: str) -> str | None:
 
 def _keys_read(tree: ast.Module, name: str, ini: bool = False) -> dict[str, tuple[str, ...]]:
     """{variable name: key path} of the reads ``name["A"]["B"]`` (the longest of each),
-    and an INI parser's ``name.get("A", "B")``."""
+    through a name bound to a part of it (``DB = conf["DATABASE"]`` then ``DB["USER"]``:
+    gangjoohyeong's board-restapi-fastapi, whose DATABASE was given a string and "string
+    indices must be integers"), and an INI parser's ``name.get("A", "B")``."""
+    parts: dict[str, tuple[str, ...]] = {name: ()}  # a name bound to them or a part: its path
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(target, ast.Name) and isinstance(value, ast.Subscript):
+                part = _subscripts(value, name)
+                if part:
+                    parts.setdefault(target.id, part)
     paths: list[tuple[str, ...]] = []
     for node in ast.walk(tree):
-        path = _subscripts(node, name) if isinstance(node, ast.Subscript) else None
+        path = None
+        if isinstance(node, ast.Subscript):
+            for bound, prefix in parts.items():
+                if (read := _subscripts(node, bound)) is not None:
+                    path = prefix + read
         path = _ini_get(node, name) if ini and isinstance(node, ast.Call) else path
         if path:
             paths.append(path)
