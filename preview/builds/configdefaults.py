@@ -1428,10 +1428,16 @@ def _prefixed_provided(
 ) -> None:
     """What the service gives (``DATABASE_URL``) under the prefix of a settings class that
     reads its fields so (``DEV_DATABASE_URL``: ``configvars.prefixed_settings_fields``),
-    where nothing gives that variable."""
+    where nothing gives that variable. Not a database's part by its prefixed name: a
+    class prefixed ``DB_`` reads its ``port`` from ``DB_PORT``, the database's, not the
+    app's own ``PORT`` (ummataliyev's fastapi-microservice connected to its own server as
+    its PostgreSQL: "rejected SSL upgrade")."""
     named = []
     for variable, unprefixed in prefixed_settings_fields(files).items():
         if variable in given or variable in found.values or not provided.get(unprefixed):
+            continue
+        what = meaning(variable)
+        if what is not None and what.kind == DATABASE and unprefixed in ("HOST", "PORT"):
             continue
         found.values[variable] = provided[unprefixed]
         named.append(variable)

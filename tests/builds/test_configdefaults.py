@@ -3567,6 +3567,26 @@ config = get_config(BaseConfig().ENV_STATE)
     assert "DEV_PORT" not in found.values  # no field of its own or its base's
 
 
+def test_a_database_classs_prefixed_host_and_port_are_the_databases_not_the_apps() -> None:
+    """ummataliyev's fastapi-microservice: ``PostgresSettings`` with
+    ``env_prefix="DB_"`` and fields ``host``, ``port``: DB_PORT was given the app's own
+    PORT (a prefixed name for what the preview gives without the prefix), and asyncpg met
+    uvicorn ("rejected SSL upgrade"). The database's parts by their names instead."""
+    settings = b"""from pydantic_settings import BaseSettings, SettingsConfigDict
+class PostgresSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DB_")
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "postgres"
+settings = PostgresSettings()
+"""
+    served = {"DB_HOST": "db.internal", "DB_PORT": "5432", "DB_USER": "u", "DB_PASSWORD": "p"}
+    served |= {"DB_NAME": "d", "PGHOST": "db.internal", "PGPORT": "5432", "PORT": "8000"}
+    served |= {"HOST": "127.0.0.1", "DATABASE_URL": "postgresql://u:p@db.internal:5432/d"}
+    found = config_defaults({"src/core/postgres.py": settings}, "src/main.py", {}, served)
+    assert found.values.get("DB_PORT") != "8000" and found.values.get("DB_HOST") != "127.0.0.1"
+
+
 def test_an_examples_fill_ins_for_a_data_file_and_a_log_folder_are_paths_of_their_own() -> None:
     """anggierz's movies-express: ``MOVIES_FILE=xxx`` and ``LOGS_PATH=xxx`` in its
     example; rotating-file-stream made the folder xxx, and ``readJSON(MOVIES_FILE)``
