@@ -46,6 +46,29 @@ def _installed(path: Path) -> Path:
     return path
 
 
+def _real_npm(
+    path: Path, env: dict[str, str], ran: list[list[str]] | None = None, *, offline: bool = False
+) -> Callable[[list[str]], Awaitable[None]]:
+    """npm run in ``path`` as a build's step runs it, each command recorded in ``ran``;
+    its failure raised as the build's (``offline``: from its cache alone)."""
+
+    async def run(argv: list[str]) -> None:
+        if ran is not None:
+            ran.append(argv)
+        result = await run_logged(
+            [*argv, "--offline"] if offline else argv,
+            cwd=path,
+            env=env,
+            limits=ChildLimits(memory_bytes=4 << 30),
+            publish=_ignore,
+            time_limit=60,
+        )
+        if not result.ok:
+            raise BuildFailed(*installer_failure(result.tails, "npm"))
+
+    return run
+
+
 def test_only_a_dev_tools_own_native_module_is_unused(tmp_path: Path) -> None:
     path = _installed(tmp_path)
     assert unused_native(path, "sleepy") == "doc-tool"
@@ -64,18 +87,7 @@ async def test_a_dev_tools_native_module_that_fails_is_left_unbuilt(tmp_path: Pa
     ran: list[list[str]] = []
     said: list[str] = []
 
-    async def run(argv: list[str]) -> None:
-        ran.append(argv)
-        result = await run_logged(
-            argv,
-            cwd=path,
-            env=env,
-            limits=ChildLimits(memory_bytes=4 << 30),
-            publish=_ignore,
-            time_limit=60,
-        )
-        if not result.ok:
-            raise BuildFailed(*installer_failure(result.tails, "npm"))
+    run = _real_npm(path, env, ran)
 
     async def say(text: str) -> None:
         said.append(text)
@@ -595,18 +607,7 @@ async def test_a_program_download_that_fails_is_left_unbuilt(tmp_path: Path) -> 
     ran: list[list[str]] = []
     said: list[str] = []
 
-    async def run(argv: list[str]) -> None:
-        ran.append(argv)
-        result = await run_logged(
-            argv,
-            cwd=path,
-            env=env,
-            limits=ChildLimits(memory_bytes=4 << 30),
-            publish=_ignore,
-            time_limit=60,
-        )
-        if not result.ok:
-            raise BuildFailed(*installer_failure(result.tails, "npm"))
+    run = _real_npm(path, env, ran)
 
     async def say(text: str) -> None:
         said.append(text)
@@ -754,17 +755,7 @@ async def test_a_dependency_of_another_platform_is_made_optional_and_skipped(
     )
     said: list[str] = []
 
-    async def run(argv: list[str]) -> None:
-        result = await run_logged(
-            [*argv, "--offline"],
-            cwd=path,
-            env=env,
-            limits=ChildLimits(memory_bytes=4 << 30),
-            publish=_ignore,
-            time_limit=60,
-        )
-        if not result.ok:
-            raise BuildFailed(*installer_failure(result.tails, "npm"))
+    run = _real_npm(path, env, offline=True)
 
     async def say(text: str) -> None:
         said.append(text)
