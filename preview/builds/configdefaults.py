@@ -115,6 +115,7 @@ from ..apps.node.envreads import (
     database_option_reads,
     described_variables,
     node_config_env,
+    node_config_selectors,
     node_env_reads,
     node_sources,
     orm_glob_reads,
@@ -1457,7 +1458,8 @@ def _selected(
     class's import path (``config.DevelopmentConfig``) is read by its class's name less
     ``Config``; where none is a development one, the first that is not production's or
     testing's (any class imports, where a stand-in would not)."""
-    for name, keys in config_selectors(files).items():
+    selectors = {**node_config_selectors(files), **config_selectors(files)}
+    for name, keys in selectors.items():
         if given.get(name) or found.values.get(name) or name in provided:
             continue
         lowered = {_entry_word(key): key for key in reversed(keys)}

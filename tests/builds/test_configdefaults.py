@@ -3587,6 +3587,35 @@ settings = PostgresSettings()
     assert found.values.get("DB_PORT") != "8000" and found.values.get("DB_HOST") != "127.0.0.1"
 
 
+def test_a_node_apps_variable_picking_an_environments_entry_gets_the_development_one() -> None:
+    """hungdevjs' tsc-expressjs-typeorm-simple: ``config[`${process.env.ENV}`]``, config
+    keyed development, production and test; ENV unset, it read ``config["undefined"].host``
+    ("Cannot read properties of undefined (reading 'host')")."""
+    config = b"""const config = {
+    development: { host: process.env.DB_HOST },
+    production: { host: process.env.DB_HOST },
+    test: { host: process.env.DB_HOST },
+}
+export default config
+"""
+    service = (
+        b"const dbConfig = config[`${process.env.ENV}`]\nconst other = opts[process.env.MODE]\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"typeorm": "^0.2"}}',
+        "src/configs/config.ts": config,
+        "src/services/db.ts": service,
+    }
+    found = config_defaults(files, "package.json", {}, set())
+    assert found.values["ENV"] == "development" and found.values["MODE"] == "development"
+    assert config_defaults(files, "package.json", {"ENV": "test"}, set()).values.get("ENV") != (
+        "development"
+    )
+    # No object keyed by environments: nothing picked so.
+    plain = {**files, "src/configs/config.ts": b"export default { host: 'x' }\n"}
+    assert "ENV" not in config_defaults(plain, "package.json", {}, set()).values
+
+
 def test_an_examples_fill_ins_for_a_data_file_and_a_log_folder_are_paths_of_their_own() -> None:
     """anggierz's movies-express: ``MOVIES_FILE=xxx`` and ``LOGS_PATH=xxx`` in its
     example; rotating-file-stream made the folder xxx, and ``readJSON(MOVIES_FILE)``

@@ -39,6 +39,7 @@ __all__ = [
     "database_option_reads",
     "described_variables",
     "node_config_env",
+    "node_config_selectors",
     "node_env_reads",
     "node_sources",
     "orm_glob_reads",
@@ -173,6 +174,37 @@ def _env_wrappers(texts: list[str]) -> dict[str, bool]:
                 found[name] = found.get(name, False) or throws
                 break
     return found
+
+
+# An object's entry picked by a variable (``config[process.env.ENV]``, ``config[`${
+# process.env.ENV}`]``, ``config[process.env["APP_ENV"]]``): group 1, 2 or 3 the variable.
+_PICKED_BY = re.compile(
+    r"""\w\s*\[\s*(?:process\.env\.([A-Z][A-Z0-9_]*)\b|process\.env\[\s*["'`]([A-Z][A-Z0-9_]*)"""
+    r"""["'`]\s*\]|`\$\{\s*process\.env\.([A-Z][A-Z0-9_]*)\s*\}`)\s*\]"""
+)
+# An entry of an object keyed by the environments it runs in (``development: {``).
+_ENVIRONMENT_ENTRY = re.compile(
+    r"""^\s*["']?(development|production|test|testing|staging|dev|prod|local)["']?\s*:\s*\{""",
+    re.MULTILINE,
+)
+
+
+def node_config_selectors(files: dict[str, bytes]) -> dict[str, list[str]]:
+    """{a variable the app's Node code picks an object's entry by: the environments the
+    upload's objects are keyed by} (``config[`${process.env.ENV}`]``, ``config`` being
+    ``{ development: {…}, production: {…}, test: {…} }``): hungdevjs'
+    tsc-expressjs-typeorm-simple read ``dbConfig.host`` of ``config["undefined"]``.
+    Empty where no object of the app's is keyed so."""
+    picked: set[str] = set()
+    keys: list[str] = []
+    for _path, text in node_sources(files):
+        for match in _PICKED_BY.finditer(text):
+            picked.add(match.group(1) or match.group(2) or match.group(3))
+        keys += _ENVIRONMENT_ENTRY.findall(text)
+    if not keys:
+        return {}
+    ordered = list(dict.fromkeys(keys))
+    return {name: ordered for name in sorted(picked)}
 
 
 def node_sources(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
