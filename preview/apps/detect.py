@@ -68,7 +68,6 @@ from .pyapp import (
     FoundApp,
     binds,
     find_wsgi_module,
-    imported_from_below,
     parse_module,
     python_files,
     runs_in_its_folder,
@@ -577,20 +576,6 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         )
         argv = (*_ALSO_ON_PATH, escaped(found.directory), *served.argv)
         return replace(served, argv=argv, notes=[*served.notes, note])
-    if (below := imported_from_below(found, files)) is not None:
-        served = _served_here(found, files)
-        note = (
-            f"its code imports the modules of {below} by their own names: {below} also on "
-            "its import path"
-        )
-        argv = (*_ALSO_ON_PATH, escaped(below), *served.argv)
-        return replace(served, argv=argv, notes=[*served.notes, note])
-    return _served_here(found, files)
-
-
-def _served_here(found: FoundApp, files: dict[str, bytes]) -> Detection:
-    """uvicorn or gunicorn serving ``found`` from the folder it imports from, or with that
-    folder as its import path's first (:func:`_served`)."""
     in_folder = runs_in_its_folder(found, files)
     # The folder is one argument whatever its name holds (rv1281's Online-Attendance-Flask-
     # Application keeps its app in "Online Student Attendance/": split at its spaces,

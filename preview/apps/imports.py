@@ -425,6 +425,11 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
     below = {
         posixpath.basename(p).removesuffix(".py") for p in files if "/" in p and p.endswith(".py")
     }
+    # and its folders of modules, a package's (``__init__.py``) or a namespace's, which a
+    # dotted import names (danielhamelberg's fastapi-microservice: ``from auth.utils import
+    # …`` in src/main.py for src/auth/, no ``__init__.py``; skipped here, src/ was never
+    # a sources root: "No module named 'auth'")
+    below |= {posixpath.basename(posixpath.dirname(p)) for p in paths if p.count("/") >= 2}
     below |= {posixpath.basename(posixpath.dirname(p)) for p in files if p.endswith("/__init__.py")}
     below -= at_root | stdlib
     taken = stdlib | _installed_modules(installed)  # what a root on the path would shadow

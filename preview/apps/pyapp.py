@@ -44,7 +44,6 @@ __all__ = [
     "find_wsgi_module",
     "holds_module",
     "import_root",
-    "imported_from_below",
     "located",
     "made_app",
     "parse_module",
@@ -623,52 +622,6 @@ def _absolute_imports(tree: ast.Module) -> set[str]:
 def located(found: FoundApp, tree: ast.Module, files: dict[str, bytes]) -> FoundApp:
     directory, module = import_root(found.path, tree, files)
     return replace(found, directory=directory, module=module)
-
-
-def imported_from_below(found: FoundApp, files: dict[str, bytes]) -> str | None:
-    """The one folder below the app's import root whose own modules and packages the
-    app's code imports by their bare names, which the root does not hold: the folder its
-    author ran with on the import path (danielhamelberg's fastapi-microservice: served as
-    ``src.main`` from the root, which its ``from .database import …`` and ``from
-    src.models import …`` need, its ``from auth.utils import …`` and ``from
-    repositories… import …`` naming src/auth and src/repositories: "No module named
-    'auth'"). Looked for from each importing module's folder up; None where no such
-    folder is, or several are. Its tests' imports are not the app's."""
-    root = found.directory
-    below = f"{root}/" if root else ""
-    folders: set[str] = set()
-    for path in python_files(files):
-        if not path.startswith(below) or TEST_MODULE.search(path):
-            continue
-        tree = parse_module(files[path])
-        if tree is None:
-            continue
-        for name in _absolute_imports(tree) - {"__future__"}:
-            if name in sys.stdlib_module_names or holds_module(files, root, name):
-                continue
-            if _listed_dependency(name, files):  # (a package of its own by that name)
-                continue
-            folder = posixpath.dirname(path)
-            while len(folder) > len(root):
-                if holds_module(files, folder, name):
-                    folders.add(folder)
-                    break
-                folder = posixpath.dirname(folder)
-    return folders.pop() if len(folders) == 1 else None
-
-
-def _listed_dependency(name: str, files: dict[str, bytes]) -> bool:
-    """Whether a dependency file of the upload names a distribution ``name`` (``-`` and
-    ``_`` alike): a folder of the app's by that name is then no module the app imports
-    by it (``src/redis/`` beside ``redis`` in requirements.txt)."""
-    spelled = re.escape(name).replace("_", "[-_]")
-    line = re.compile(rf"""(?im)^\s*["']?{spelled}\s*(?:[=<>~!;\[@"',]|$)""".encode())
-    return any(
-        line.search(data)
-        for path, data in files.items()
-        if posixpath.basename(path).lower().startswith(("requirements", "pipfile", "pyproject"))
-        or posixpath.basename(path) == "setup.py"
-    )
 
 
 def holds_module(files: dict[str, bytes], folder: str, name: str) -> bool:

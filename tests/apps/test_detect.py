@@ -455,9 +455,7 @@ async def test_a_module_bearing_its_folders_name_and_importing_that_package_runs
     found = _detect(files)
     assert found.argv[-1] == "app.app:app" and found.argv[4] == "app", found.argv
     other = {k.replace("app/app.py", "app/main.py"): v for k, v in files.items()}
-    # (not this rule's: app/ on its path as any folder whose modules the code imports by
-    # their own names is, ``routes``)
-    assert _detect(other).notes[-1].startswith("its code imports the modules of app by")
+    assert _detect(other).argv[0] == "{python}", _detect(other).argv  # (no folder added)
     with trio.fail_after(BUILD_WAIT):
         body = await launched(builder_service, files)
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
@@ -1453,54 +1451,3 @@ async def test_a_flask_factory_taking_the_old_clis_script_info_is_served(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await builder_service.app_get(body, "/hello")).json() == {"factory": True}
         assert (await builder_service.stop(body["gid"])).status_code == 200
-
-
-_BELOW = {
-    "requirements.txt": "fastapi\nuvicorn\nredis\n",
-    "src/main.py": (
-        "from fastapi import FastAPI\n"
-        "from .database import engine\n"
-        "from src.models import Post\n"
-        "from auth.utils import current_user\n"
-        "app = FastAPI()\n"
-    ),
-    "src/database.py": "engine = 'engine'\n",
-    "src/models.py": "from repositories.posts import posts\nPost = posts\n",
-    "src/auth/utils.py": "current_user = 'user'\n",
-    "src/repositories/posts.py": "posts = 'posts'\n",
-    "src/redis/__init__.py": "",
-    "src/cache.py": "import redis\n",
-    "src/tests/test_auth.py": "import conftest_helpers\n",
-    "src/tests/conftest_helpers.py": "",
-}
-
-
-def test_a_folder_whose_modules_the_code_imports_by_their_own_names_is_on_its_path(
-    tmp_path: Path,
-) -> None:
-    """danielhamelberg's fastapi-microservice: served as ``src.main`` from the root, which
-    its relative and ``src.`` imports need, while ``from auth.utils import …`` and
-    ``from repositories… import …`` name src/auth and src/repositories: "No module named
-    'auth'". src/ is put on its import path too; a dependency's name (its own src/redis
-    folder beside redis in requirements.txt) or its tests' imports decide nothing."""
-    found = _detect(_BELOW)
-    assert found.argv[:5] == ("sh", "-c", found.argv[2], "sh", "src"), found.argv
-    assert found.argv[5:8] == ("{python}", "-m", "uvicorn") and "src.main:app" in found.argv
-    assert "src also on its import path" in found.notes[-1]
-    # As the start runs it: every import of src/main.py resolves (fastapi a stand-in).
-    for path, text in _BELOW.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text)
-    stub = tmp_path.parent / f"{tmp_path.name}-stub"
-    stub.mkdir()
-    (stub / "fastapi.py").write_text("class FastAPI: pass\n")
-    prefix = [part.replace("{{", "{").replace("}}", "}") for part in found.argv[:5]]
-    check = [sys.executable, "-c", "import src.main; print(src.main.current_user)"]
-    done = subprocess.run(
-        [*prefix, *check], cwd=tmp_path, env={"PYTHONPATH": str(stub)}, capture_output=True
-    )
-    assert done.stdout == b"user\n", done.stderr
-    # Nothing imported from below: as before.
-    alone = {**_BELOW, "src/models.py": "Post = 'post'\n"}
-    alone["src/main.py"] = "from fastapi import FastAPI\nfrom .database import e\napp = FastAPI()\n"
-    assert _detect(alone).argv[0] != "sh"

@@ -174,3 +174,25 @@ def test_a_folder_holding_a_module_named_as_a_root_namespace_package_is_no_sourc
     assert source_roots(files, {"django"}) == []
     files["common/__init__.py"] = b""  # a package: the root, first on the path, wins
     assert source_roots(files, {"django"}) == ["core/settings", ""]
+
+
+def test_a_folder_with_no_init_imported_by_its_dotted_name_makes_a_sources_root() -> None:
+    """danielhamelberg's fastapi-microservice: served as ``src.main`` from the root (its
+    relative and ``src.`` imports need it), its ``from auth.utils import …`` and ``from
+    repositories.posts import …`` name src/auth/ and src/repositories/, folders with no
+    ``__init__.py``: src/ was never found a sources root ("No module named 'auth'"). Its
+    tests' imports decide nothing; a folder shadowing an installed package is none."""
+    files = {
+        "requirements.txt": b"fastapi\n",
+        "src/main.py": b"from .database import engine\nfrom src.models import Post\n"
+        b"from auth.utils import current_user\n",
+        "src/database.py": b"engine = 'engine'\n",
+        "src/models.py": b"from repositories.posts import posts\nPost = posts\n",
+        "src/auth/utils.py": b"current_user = 'user'\n",
+        "src/repositories/posts.py": b"posts = 'posts'\n",
+    }
+    assert source_roots(files, {"fastapi"}) == ["src"]
+    alone = {**files, "src/main.py": b"from .database import engine\n", "src/models.py": b""}
+    assert source_roots(alone, {"fastapi"}) == []
+    shadowing = {**files, "src/redis.py": b""}
+    assert source_roots(shadowing, {"fastapi", "redis"}) == []
