@@ -579,10 +579,10 @@ def _start(
             f"its main ({entry}) is a page's script (it uses the browser's document), "
             f"which node cannot run: {listener}, which listens"
         )
-        return _entry(listener, setup, tools, ts_node_command(files, listed), runner, note, files)
+        return _entry(listener, setup, tools, ts_node_command(files, listed), files, runner, note)
     if made:  # see .fallbacks
         note = f"its main ({entry}) is its build's {made}" if made != entry else None
-        return _entry(made, setup, tools, ts_node_command(files, listed), runner, note, files)
+        return _entry(made, setup, tools, ts_node_command(files, listed), files, runner, note)
     why = f"its main ({entry}) is not in the upload nor made by its build" if entry else ""
     if serving := serving_script(scripts):
         note = f"{why}: the {serving} script" if why else None
@@ -663,7 +663,7 @@ def _start(
         else f"no start script, main nor entry of a usual name: {entry}, its one module that"
         " listens"
     )
-    return _entry(entry, setup, tools, ts_node_command(files, listed), runner, said, files)
+    return _entry(entry, setup, tools, ts_node_command(files, listed), files, runner, said)
 
 
 # A serverless platform's own dev server, run by a script.
@@ -979,19 +979,19 @@ def _entry(
     setup: tuple[tuple[str, ...], ...],
     tools: tuple[str, ...],
     ts_node: tuple[tuple[str, ...], tuple[str, ...]],  # ts_node_command's
+    files: dict[str, bytes],
     runner: str = "tsx",
     note: str | None = None,
-    files: dict[str, bytes] | None = None,
 ) -> NodeStart:
     """The start of the app's entry module: by node, tsx or ts-node; a module that exports
     its app and listens nowhere (marialelopez's servidores-express-laboratorio, tested
     through supertest, its ``app.listen`` commented out: exit 0, nothing served) given to
     an HTTP server on $PORT, as a start script running it is (``exported_app_start``)."""
-    server = _server_of(entry, files) if files is not None else None
+    server = _server_of(entry, files)
     if server is not None:  # (the caller's note, if any, spoke of the entry)
         said = f"{entry} exports its app and listens nowhere: {server}, which serves it"
         return NodeStart(("node", _escape(server)), setup, (), said)
-    served = exported_app_start(f"node {entry}", files) if files is not None else None
+    served = exported_app_start(f"node {entry}", files)
     if served is not None:
         said = f"{entry} exports its app and listens nowhere: served"
         return NodeStart(served, setup, (), f"{note}; {said}" if note else said)
@@ -1151,7 +1151,7 @@ def _ts_start(
     if source is None:
         return None
     note = f"{why}: running {source} with {runner}"
-    return _entry(source, (), tools, ts_node_command(files, listed), runner, note, files)
+    return _entry(source, (), tools, ts_node_command(files, listed), files, runner, note)
 
 
 def node_hint(files: dict[str, bytes]) -> str:
