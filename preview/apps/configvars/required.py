@@ -609,18 +609,6 @@ def _url_setting_reads(
     return found
 
 
-# The generic name of a database's part (``meanings.meaning``'s parts).
-_PART_NAMES = {
-    "engine": "DB_ENGINE",
-    "name": "DB_NAME",
-    "user": "DB_USER",
-    "password": "DB_PASSWORD",
-    "host": "DB_HOST",
-    "port": "DB_PORT",
-    "url": "DATABASE_URL",
-}
-
-
 def _bound_database_parts(bound: Mapping[str, str]) -> dict[str, str]:
     """{a variable a module binds to a name of a database's part, its own name saying
     nothing: the generic name of that part}. delvin-pf's restapi-fastapi reads
@@ -631,10 +619,11 @@ def _bound_database_parts(bound: Mapping[str, str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, variable in bound.items():
         what = meaning(name.upper())
-        if what is None or what.kind != DATABASE or what.part not in _PART_NAMES:
+        if what is None or what.kind != DATABASE:
             continue
-        if meaning(variable) is None and not _OTHER_STORE.search(name):
-            found[variable] = _PART_NAMES[what.part]
+        generic = "DATABASE_URL" if what.part == "url" else _OPTION_PARTS.get(what.part)
+        if generic and meaning(variable) is None and not _OTHER_STORE.search(name):
+            found[variable] = generic
     return found
 
 

@@ -29,6 +29,7 @@ from ..createall import MODELS_TABLES
 from ..datainit import OWN_INIT
 from ..node.datascripts import table_scripts
 from ..node.devscript import BIN_FIRST_ON_PATH, nodemon_settings, without_watcher
+from ..node.emptystart import listens
 from ..node.fallbacks import DEV_SCRIPTS
 from ..node.migrations import BEHIND, SYNC_MODELS
 from ..node.nodeapp import (
@@ -221,7 +222,7 @@ def listening_example(files: dict[str, bytes]) -> str | None:
     found: dict[str, str] = {}  # its name: its path
     for path in sorted(files):
         match = _EXAMPLES.match(path)
-        if match and not path.endswith(".d.ts") and b".listen(" in files[path]:
+        if match and not path.endswith(".d.ts") and listens(files[path]):
             found.setdefault(match.group(1).lower(), path)
     if not found:
         return None
