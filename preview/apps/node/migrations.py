@@ -37,7 +37,7 @@ import tomllib
 from collections.abc import Iterator
 
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
-from preview.apps.node.tscout import emitted_file
+from preview.apps.node.tscout import emitted_file, glob_pattern
 from preview.apps.node.tsnode import ts_node_command
 
 __all__ = [
@@ -1293,7 +1293,7 @@ def _declared_tables(files: dict[str, bytes], config: str) -> set[str]:
     paths = _schema_beside(files, config) or [
         posixpath.normpath(p) for p in _LITERAL.findall(named.group(1))
     ]
-    globs = [_glob_pattern(p) for p in paths if "*" in p]
+    globs = [glob_pattern(p) for p in paths if "*" in p]
     sources = [
         f
         for f in files
@@ -1333,14 +1333,6 @@ def _with_imports(sources: list[str], files: dict[str, bytes]) -> set[str]:
                 found.add(module)
                 waiting.append(module)
     return found
-
-
-def _glob_pattern(glob: str) -> re.Pattern[str]:
-    """The paths ``glob`` matches, as drizzle-kit's glob reads it: ``**/`` any folders
-    (none too), ``*`` and ``?`` within one name."""
-    parts = re.split(r"(\*\*/|\*\*|\*|\?)", glob)
-    wildcards = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
-    return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts))
 
 
 def _schema_beside(files: dict[str, bytes], config: str) -> list[str] | None:

@@ -25,7 +25,7 @@ import re
 
 from preview.apps.node.fallbacks import NODE_FILE
 
-__all__ = ["compiler_options", "emitted_file", "emitted_start", "jsonc"]
+__all__ = ["compiler_options", "emitted_file", "emitted_start", "glob_pattern", "jsonc"]
 
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
@@ -257,20 +257,18 @@ def _matched(rel: str, patterns: list) -> bool:
     return False
 
 
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """The paths ``glob`` matches, as tsc's include and drizzle-kit's schema read it:
+    ``**/`` any folders (none too), ``*`` and ``?`` within one name."""
+    parts = re.split(r"(\*\*/|\*\*|\*|\?)", glob)
+    wildcards = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(wildcards.get(part, re.escape(part)) for part in parts))
+
+
 def _tsc_glob(pattern: str) -> re.Pattern[str]:
     """tsc's reading of an include or exclude pattern, as a regular expression of a
     path: what it names, and what that holds if it is a folder."""
-    parts = pattern.split("/")
-    regex = ""
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if part == "**":
-            regex += ".*" if last else "(?:[^/]+/)*"
-            continue
-        for char in part:
-            regex += "[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char)
-        regex += "" if last else "/"
-    return re.compile(f"{regex}(?:/.*)?")
+    return re.compile(f"{glob_pattern(pattern).pattern}(?:/.*)?")
 
 
 def _relative(home: str, path: object) -> str | None:
