@@ -84,7 +84,8 @@ _DATA_INSIDE = "/tmp/data"
 # synchronous I/O (no io_uring, no libaio): the servers ran so already; the template's
 # bootstrap did not, and two of them side by side with a dozen servers (a CI run beside
 # another test run, load 10) died, "Segmentation fault" and "[ERROR] Aborting", leaving
-# their previews no MariaDB (the cause unconfirmed: not reproduced alone).
+# their previews no MariaDB (the abort's cause found later: their shared temporary
+# directory, see :func:`ensure_template`).
 _INNODB = [
     "--innodb-log-file-size=2M",
     "--innodb-autoextend-increment=1",
@@ -129,6 +130,12 @@ def ensure_template(data_dir: Path) -> Path:
         raise TemplateFailed("mariadb-install-db is not installed")
     data_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=MARIADB_DRAFT_PREFIX, dir=data_dir))
+    # Its temporary tables' files in a folder of its own, not the machine's /tmp: each
+    # bootstrap runs as the first processes of a pid namespace of its own
+    # (:func:`_dying_with_us`), so side by side they had the same pid, named their files
+    # alike (``#sql-temptable-1c-1-3``), removed each other's and aborted ("Unknown table
+    # 'mysql.tmp_user_sys'": 7 of 24, four at a time).
+    scratch = Path(tempfile.mkdtemp(prefix=MARIADB_DRAFT_PREFIX + "tmp-", dir=data_dir))
     try:
         user = subprocess.run(["id", "-un"], capture_output=True, text=True, check=False)
         try:
@@ -142,6 +149,7 @@ def ensure_template(data_dir: Path) -> Path:
                     "--skip-test-db",
                     "--skip-name-resolve",
                     "--innodb-buffer-pool-size=16M",
+                    f"--tmpdir={scratch}",
                     *_INNODB,
                 ),
                 capture_output=True,
@@ -167,6 +175,7 @@ def ensure_template(data_dir: Path) -> Path:
                 raise
     finally:
         _removed(staging)
+        shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 

@@ -891,7 +891,9 @@ async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None
         pytest.skip("mariadbd is not installed")
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("pymysql_template_url"))
-        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        # Its system lines too: whether its MariaDB answered, and when, against the app's start.
+        said = messages(await service.history(body["gid"]), "system")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"], said)
     with trio.fail_after(60):
         await _call(service, body, "POST", "/", content=b"apple")
         assert (await _call(service, body, "GET", "/")) == {"items": ["apple"]}
@@ -1151,6 +1153,33 @@ async def test_a_template_maker_past_its_time_is_a_clear_failure(
             await trio.to_thread.run_sync(mysql_server.ensure_template, tmp_path)
         assert await trio.to_thread.run_sync(os.listdir, tmp_path) == []  # no draft, no template
         await eventually(lambda: not running())  # killed with the installer's namespace
+
+
+async def test_template_makers_side_by_side_keep_their_temporary_files_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each bootstrap runs as the first processes of a pid namespace of its own, so two
+    side by side had the same pid and named their temporary tables' files in the shared
+    /tmp alike: one removed the other's, which aborted ("Unknown table
+    'mysql.tmp_user_sys'"), its preview given no MariaDB (CI's lost connection). Each
+    now keeps them in a folder of its own: the machine's temp dir unusable changes
+    nothing, and two made at once both succeed, leaving no scratch folder behind."""
+    if mariadb_binary() is None or os.geteuid() != 0:
+        pytest.skip("MariaDB is not installed here, or not root")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "no-such-dir"))
+    made: list[Path] = []
+
+    async def make(data_dir: Path) -> None:
+        made.append(await trio.to_thread.run_sync(mysql_server.ensure_template, data_dir))
+
+    with trio.fail_after(120):
+        async with trio.open_nursery() as nursery:
+            for name in ("one", "two"):
+                nursery.start_soon(make, tmp_path / name)
+    assert sorted(path.parent.name for path in made) == ["one", "two"]
+    assert all((path / "mysql").is_dir() for path in made)
+    for name in ("one", "two"):
+        assert os.listdir(tmp_path / name) == [made[0].name]  # no draft, no scratch
 
 
 def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
