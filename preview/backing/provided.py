@@ -59,9 +59,9 @@ class Backing:
 
     @property
     def failure(self) -> str | None:
-        """Why a server started beside the build could not start (then the app's own
-        failure to reach it is only its consequence), else None."""
-        return self.postgres.failure
+        """Why a server started beside the build could not start or stopped (then the
+        app's own failure to reach it is only its consequence), else None."""
+        return self.postgres.failure or self.servers.failure
 
     async def ready(self) -> None:
         """Return once its own Redis and MariaDB answer (or cannot):

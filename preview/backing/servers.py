@@ -128,6 +128,15 @@ class BackingServers:
         return self._isolation is not None and self._isolation.sandboxed
 
     @property
+    def failure(self) -> str | None:
+        """Why one of its servers is not running (could not be made or started, or
+        exited), which the app's own failure to reach it follows from; else None."""
+        for server in self._started:
+            if server.failed is not None:
+                return f"the app's {server.label} is not running: {server.failed}"
+        return None
+
+    @property
     def kinds(self) -> set[str]:
         """The servers it gets (``redis``, ``mysql``), once planned."""
         return {server.kind for server in self._servers}

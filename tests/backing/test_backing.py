@@ -899,6 +899,24 @@ async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None
         assert (await _call(service, body, "GET", "/")) == {"items": ["apple"]}
 
 
+async def test_a_mariadb_that_could_not_be_made_is_the_launchs_failure(
+    builder_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's "Lost connection to MySQL server" only follows from its MariaDB not
+    running: the launch's error says that first, with its cause, then the app's."""
+    service = builder_service
+    require_sandbox(service)
+    if mariadb_binary() is None:
+        pytest.skip("mariadbd is not installed")
+    monkeypatch.setattr(mysql_server, "_INSTALL_TIME", 0.01)  # far less than it takes
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("pymysql_template_url"))
+    assert body["status"] == "failed"
+    cause = "the app's MariaDB is not running: its data directory could not be made: "
+    assert body["errorMessage"].startswith(cause + "mariadb-install-db did not finish"), body
+    assert "(then: pymysql.err.OperationalError" in body["errorMessage"]
+
+
 async def test_a_server_that_cannot_run_is_said(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
