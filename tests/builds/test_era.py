@@ -235,6 +235,50 @@ def test_the_dated_install_comes_last_once_and_is_withdrawn_when_it_fails(
     assert remedies.next_fix(BCRYPT[-1], BCRYPT, {}, PYTHONS) is None
 
 
+def test_a_hold_after_which_the_failure_came_back_gives_way_to_the_apps_era(
+    tmp_path: Path,
+) -> None:
+    """cabudies' library-management-fastapi lists floors only (``fastapi>=0.104.0``,
+    ``fastapi-versioning>=0.10.0``), its Alembic history dated 2024-12-07; FastAPI 0.165's
+    routes hold an ``_IncludedRouter``, whose ``endpoint`` fastapi-versioning reads. Held
+    a minor lower each time (``fastapi<0.165``, ``<0.164`` …), the same failure came back
+    four times and it never ran: after the first hold that changed nothing, the app's
+    era comes before a further step down."""
+    source = "class _IncludedRouter:\n    pass\n"
+    env = _env(tmp_path / "newest", "fastapi", "0.165.0", "fastapi", source)
+    held = _env(tmp_path / "held", "fastapi", "0.164.0", "fastapi", source)  # its next install
+    listed = _deps("fastapi>=0.104.0", "fastapi-versioning>=0.10.0")
+    remedies = Remedies()
+    remedies.tried = Tried(deps=listed, listed=listed, python_version="3.11.7", env_path=env)
+    remedies.tried.era = Era("2024-12-07", "alembic/versions/1e62_init.py", "its newest migration")
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "/app/app/main.py", line 40, in <module>',
+        "    app = VersionedFastAPI(",
+        '  File "<environment>/lib/python3.11/site-packages/fastapi_versioning/versioning.py", '
+        "line 24, in version_to_route",
+        '    version = getattr(api_route.endpoint, "_api_version", default_version)',
+        "AttributeError: '_IncludedRouter' object has no attribute 'endpoint'",
+    ]
+    files = {"app/main.py": b""}
+    first = remedies.next_fix(lines[-1], lines, files, PYTHONS)
+    assert first is not None and first.add == "fastapi<0.165", first  # the narrowest first
+    remedies.failure_before = (lines[-1], lines, None)
+    remedies.tried.env_path = held
+    second = remedies.next_fix(lines[-1], lines, files, PYTHONS)
+    assert second is not None and second.change == "resolved as of 2025-03-07", second
+    assert "its newest migration" in second.said
+    # Another failure after a hold (it made progress): the narrower fixes still come first.
+    remedies = Remedies()
+    remedies.tried = Tried(deps=listed, listed=listed, python_version="3.11.7", env_path=env)
+    remedies.tried.era = Era("2024-12-07", "alembic/versions/1e62_init.py", "its newest migration")
+    assert remedies.next_fix(lines[-1], lines, files, PYTHONS) == first
+    remedies.failure_before = ("ImportError: x", ["ImportError: x"], None)
+    remedies.tried.env_path = held
+    following = remedies.next_fix(lines[-1], lines, files, PYTHONS)
+    assert following is not None and following.add == "fastapi<0.164", following
+
+
 def test_a_method_an_unpinned_dependency_made_keyword_only_holds_it(tmp_path: Path) -> None:
     """Sylvance's flask-restful-recipes-api calls ``query.paginate(page, limit)``, which
     Flask-SQLAlchemy 3 takes by keyword only: the one unpinned package defining

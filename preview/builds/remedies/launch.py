@@ -21,6 +21,7 @@ __all__ = ["MOST", "MOST_IDLE", "Held", "Remedies"]
 MOST = 8  # fixes tried for one launch, at most
 MOST_IDLE = 4  # of them, fixes after which the same failure came back, at most
 _LEARNED = 1000  # dependency sets whose fixes are remembered, at most
+_HOLD_LINE = re.compile(r"^[A-Za-z0-9][\w.-]*\s*<\s*\d+(?:\.\d+)*$")  # "fastapi<0.165"
 
 
 @dataclass(frozen=True)
@@ -178,14 +179,10 @@ class Remedies:
         (reads the environment's metadata). ``installed``: the Python versions present.
         A fix after which the failure it was for came back made no progress: at most
         :data:`MOST_IDLE` of those, :data:`MOST` in all."""
-        before = self.failure_before
-        if (
-            self.fixes
-            and before is not None
-            and _failure(before[0], before[1]) == _failure(message, lines)
-        ):
+        came_back = self._came_back(message, lines)
+        if came_back:
             self.idle += 1
-        fix = self._untried(message, lines, files, installed)
+        fix = self._untried(message, lines, files, installed, came_back=came_back)
         if fix is not None:
             self.fixes.append(fix)
             self._learn()
@@ -224,7 +221,8 @@ class Remedies:
     ) -> bool:
         """Whether :meth:`next_fix` would find one for this failure (nothing changes);
         blocking."""
-        return self._untried(message, lines, files, installed) is not None
+        came_back = self._came_back(message, lines)
+        return self._untried(message, lines, files, installed, came_back=came_back) is not None
 
     def ran(self) -> None:
         """The app ran with the fixes it has: :meth:`back_to_what_ran` returns to them."""
@@ -244,8 +242,23 @@ class Remedies:
         self._learn()
         return undone
 
+    def _came_back(self, message: str, lines: list[str]) -> bool:
+        """Whether the failure the last fix was for came back after it (no progress)."""
+        before = self.failure_before
+        return (
+            bool(self.fixes)
+            and before is not None
+            and (_failure(before[0], before[1]) == _failure(message, lines))
+        )
+
     def _untried(
-        self, message: str, lines: list[str], files: dict[str, bytes], installed: list[str]
+        self,
+        message: str,
+        lines: list[str],
+        files: dict[str, bytes],
+        installed: list[str],
+        *,
+        came_back: bool,
     ) -> Fix | None:
         tried = self.tried
         if self.idle >= MOST_IDLE or len(self.fixes) >= MOST:
@@ -253,8 +266,14 @@ class Remedies:
         if tried.deps is None:
             return None
         text = [message, *lines]
-        found = candidates(text, tried, files, installed)
-        for fix in [*found, *unresolvable(text, tried, self.fixes)]:
+        found = [*candidates(text, tried, files, installed), *unresolvable(text, tried, self.fixes)]
+        if came_back and self.fixes and _hold(self.fixes[-1]):
+            # The API went more than one release before the one it was held below (a
+            # route type FastAPI 0.1xx added, which fastapi-versioning 0.10 cannot read:
+            # held a minor lower four times, each the same failure): the app's era,
+            # all of it as of its day, before a further step down.
+            found.sort(key=lambda fix: fix.before is None)
+        for fix in found:
             if tried.deps.lock is not None and not _for_a_lock(fix, tried.deps):
                 continue  # a lock's pins are the app's: only a package left out, another added
             if fix not in self.fixes and fix not in self.refused and not _same(fix, self.fixes):
@@ -268,6 +287,11 @@ class Remedies:
             self._learned[self._key] = list(self.fixes)
             while len(self._learned) > _LEARNED:
                 self._learned.pop(next(iter(self._learned)))
+
+
+def _hold(fix: Fix) -> bool:
+    """Whether ``fix`` holds a dependency below a release (``fastapi<0.165``) and no more."""
+    return fix.add is not None and not fix.drop and bool(_HOLD_LINE.match(fix.add))
 
 
 def _failure(message: str | None, lines: list[str]) -> tuple[str | None, str]:
