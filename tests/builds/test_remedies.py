@@ -62,6 +62,54 @@ def _env_with(tmp_path: Path, name: str, version: str, top: str) -> Path:
     return tmp_path
 
 
+def test_a_distutils_module_setuptools_dropped_holds_setuptools_below_it(tmp_path: Path) -> None:
+    """daviromao's product-review-drf imports ``from distutils.command.upload import
+    upload`` (an editor's auto-import beside ``upload_to``): on Python 3.10 that is the
+    standard library's, but setuptools' copy of distutils takes its place, and 75.0
+    dropped ``upload``; an older Python would change nothing."""
+    env = _env_with(tmp_path, "setuptools", "80.9.0", "setuptools")
+    remedies = _remedies(("Django==4.2", "djangorestframework"), env)
+    remedies.tried.python_version = "3.10.13"
+    lines = [
+        '  File "reviews/models.py", line 1, in <module>',
+        "    from distutils.command.upload import upload",
+        "ModuleNotFoundError: No module named 'distutils.command.upload'",
+    ]
+    fix = remedies.next_fix(lines[-1], lines, {"reviews/models.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "setuptools<75", fix
+    assert "relaunching with setuptools<75" in fix.said
+    # setuptools older than that, or none: not the cause.
+    older = _env_with(tmp_path / "older", "setuptools", "74.1.3", "setuptools")
+    remedies = _remedies(("Django==4.2",), older)
+    remedies.tried.python_version = "3.10.13"
+    assert remedies.next_fix(lines[-1], lines, {}, PYTHONS) is None
+
+
+def test_a_package_saying_the_app_needs_a_newer_python_gets_one() -> None:
+    """duressa-feyissa's fastapi-clean-architecture-todo-app declares no Python and uses
+    ``typing.TypedDict`` in its pydantic models: built on 3.11, pydantic 2 refuses it
+    "on Python < 3.12". The oldest Python present from 3.12 on, once."""
+    remedies = _remedies(("FastAPI", "pydantic"))
+    lines = [
+        '  File "<environment>/lib/python3.11/site-packages/pydantic/_internal/_generate'
+        '_schema.py", line 1, in _typed_dict_schema',
+        "pydantic.errors.PydanticUserError: Please use `typing_extensions.TypedDict` "
+        "instead of `typing.TypedDict` on Python < 3.12.",
+    ]
+    fix = remedies.next_fix(lines[-1], lines, {}, PYTHONS)
+    assert fix is not None and fix.python_from == "3.12", fix
+    assert "relaunching with Python 3.12" in fix.said and fix.change == "Python >=3.12"
+    deps = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert deps.python_request == ">=3.8,>=3.12"
+    remedies.failure_before = (lines[-1], lines, None)
+    assert remedies.next_fix(lines[-1], lines, {}, PYTHONS) is None  # once
+    # This Python as new already, or none as new present: not the fix.
+    newer = _remedies(("FastAPI",))
+    newer.tried.python_version = "3.12.1"
+    assert newer.next_fix(lines[-1], lines, {}, PYTHONS) is None
+    assert _remedies(("FastAPI",)).next_fix(lines[-1], lines, {}, PYTHONS[2:]) is None
+
+
 def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     remedies = _remedies(("flask",))
     message = "AttributeError: module 'collections' has no attribute 'MutableMapping'"

@@ -47,6 +47,17 @@ __all__ = ["LINE_RULES", "Failure", "LineRule", "candidates"]
 
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+# A package's own words that this Python is older than the app's code needs: "… on Python
+# < 3.12" (pydantic's), "requires Python 3.12 or newer", "needs Python 3.12+".
+_NEEDS_PYTHON = re.compile(
+    r"\bon Python < ?(3\.\d+)\b"
+    r"|\b(?:requires|needs) Python (?:>= ?)?(3\.\d+)(?:\+| or (?:newer|later|above|higher))"
+)
+# Modules setuptools' copy of distutils dropped, which the standard library's kept: the
+# release that dropped them. ``from distutils.command.upload import upload``, an editor's
+# auto-import beside Django's ``upload_to`` (daviromao's product-review-drf, jlurel's
+# django-rest-framework-blog-api: their models died on it under setuptools 80, Python 3.10).
+_SETUPTOOLS_DROPPED = {"distutils.command.upload": "75", "distutils.command.register": "75"}
 _NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 # Python 3.6 and older name no module ("ImportError: cannot import name 'cached_property'",
@@ -203,6 +214,7 @@ class LineRule:
 _FAILURE_RULES: tuple[Callable[[Failure], list[Fix]], ...] = (
     lambda failure: _for_old_setup(failure.text),
     lambda failure: _for_too_new(failure),
+    lambda failure: _for_too_old(failure),
     lambda failure: rejected_inside(failure.text, failure.tried, failure.files),
     lambda failure: abstract_instantiated(failure.text, failure.tried, failure.files),
     lambda failure: _for_absent_from_the_index(failure),
@@ -231,6 +243,43 @@ def candidates(
             code = line
     # Last, where no narrower fix is left: everything resolved as of the app's era.
     return found + dated(text, tried, files)
+
+
+def _dropped_by_setuptools(module: str, tried: Tried) -> Fix | None:
+    """setuptools below the release that dropped ``module`` from its copy of distutils,
+    where one at or past it is installed: that copy takes the place of Python's own
+    wherever setuptools is (its ``distutils-precedence.pth``), on any Python, and lacks
+    modules Python's kept (:data:`_SETUPTOOLS_DROPPED`)."""
+    dropped = _SETUPTOOLS_DROPPED.get(module)
+    found = installed_dists(tried.env_path).get("setuptools") if dropped else None
+    if dropped is None or found is None or version_key(found[1]) < version_key(dropped):
+        return None
+    return Fix(
+        f"{module} is gone from the distutils of setuptools {found[1]}, which stands in for "
+        f"Python's own (dropped in {dropped}): relaunching with setuptools<{dropped}",
+        add=f"setuptools<{dropped}",
+    )
+
+
+def _for_too_old(failure: Failure) -> list[Fix]:
+    """A package saying the app needs a newer Python than this one (pydantic 2's "Please
+    use `typing_extensions.TypedDict` instead of `typing.TypedDict` on Python < 3.12",
+    duressa-feyissa's fastapi-clean-architecture-todo-app, which declares no Python): the
+    oldest present that is at least as new as it says."""
+    python = failure.python
+    for line in failure.text:
+        if (said := _NEEDS_PYTHON.search(line)) is None:
+            continue
+        least = said.group(1) or said.group(2)
+        if version_key(python)[:2] >= version_key(least)[:2]:
+            continue  # not the cause: this Python is as new
+        newer = [v for v in failure.installed if version_key(v)[:2] >= version_key(least)[:2]]
+        if not newer:
+            return []
+        chosen = ".".join(min(newer, key=version_key).split(".")[:2])
+        why = f"it needs Python {least} or newer, as its failure says"
+        return [Fix(f"{why}: relaunching with Python {chosen}", python_from=least)]
+    return []
 
 
 def _for_too_new(failure: Failure) -> list[Fix]:
@@ -462,6 +511,8 @@ def _moved_by_major(found: re.Match[str], failure: Failure) -> list[Fix]:
 def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     tried, files, python = failure.tried, failure.files, failure.python
     what = f"{module}.{name}" if name else module
+    if (dropped := _dropped_by_setuptools(module, tried)) is not None:
+        return [dropped]
     removed = removed_from_stdlib(module, name)
     if removed is not None:
         if version_key(python) < version_key(removed):

@@ -38,6 +38,7 @@ class Era:
 class Fix:
     said: str  # the system line
     python_below: str | None = None  # an interpreter older than this ("3.10")
+    python_from: str | None = None  # an interpreter of this version or newer ("3.12")
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
     # distributions whose lines go (psycopg2 for its -binary), comma-separated
     drop: str | None = None
@@ -60,6 +61,8 @@ class Fix:
             return "its own TypeScript build"
         if self.python_below:
             return f"Python <{self.python_below}"
+        if self.python_from:
+            return f"Python >={self.python_from}"
         if self.build:
             return f"builds on {self.build}"
         if self.before:

@@ -103,10 +103,14 @@ class Remedies:
             for why in dict.fromkeys(w for _, w in held)
         ]
         belows = [f.python_below for f in self.fixes if f.python_below]
+        froms = [f.python_from for f in self.fixes if f.python_from]
         request, source = deps.python_request, deps.python_source
         if belows:
             below = min(belows, key=version_key)
             request, source = _older(request, below), f"{source or 'the app'} and a fix"
+        if froms:
+            least = max(froms, key=version_key)
+            request, source = _newer(request, least), f"{source or 'the app'} and a fix"
         if not self.fixes and not held:
             return deps
         if deps.lock is not None:  # what the lock installs stays; left out by name
@@ -310,6 +314,17 @@ def _older(request: str | None, below: str) -> str:
     return f"<{below}"
 
 
+def _newer(request: str | None, least: str) -> str:
+    """The app's request from ``least`` on (one that is no range is left)."""
+    if request and re.search(r"[<>=!~,]", request):
+        try:
+            SpecifierSet(request)
+            return f"{request.strip()},>={least}"
+        except InvalidSpecifier:
+            pass
+    return f">={least}"
+
+
 def _same(fix: Fix, fixes: list[Fix]) -> bool:
     """A fix that would change nothing: the same line, or no older Python than one tried."""
     for done in fixes:
@@ -319,6 +334,9 @@ def _same(fix: Fix, fixes: list[Fix]) -> bool:
             return True
         older = fix.python_below and done.python_below
         if older and version_key(fix.python_below or "") >= version_key(done.python_below or ""):
+            return True
+        newer = fix.python_from and done.python_from
+        if newer and version_key(fix.python_from or "") <= version_key(done.python_from or ""):
             return True
     return False
 
@@ -330,7 +348,8 @@ def _for_a_lock(fix: Fix, deps: PythonDeps) -> bool:
     package the lock lacks (rentbest's Fastapi-Websockets-Chat: FastAPI's own 'Form data
     requires "python-multipart" to be installed', its lock without it), and changes
     nothing else: a locked package's pin stays the app's."""
-    if fix.python_below or fix.build or fix.before or fix.floors or fix.typechecked:
+    python = fix.python_below or fix.python_from
+    if python or fix.build or fix.before or fix.floors or fix.typechecked:
         return False
     if not fix.drop:
         added = [name(line) for line in (fix.add or "").split("\n") if name(line)]
