@@ -2114,6 +2114,34 @@ def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
 
 
+def test_variables_a_template_literal_url_is_written_with_mean_their_parts() -> None:
+    """alessandrob88's clean-architecture-fastify-postgres builds its URL of two template
+    literals: ``postgres://${process.env.POSTGRES_USER}:${…PASSWORD}`+`@${process.env.
+    POSTGRES_SERVICE}:${…PORT}/${…DB}``; ``POSTGRES_SERVICE`` (its compose service's name
+    in its README) says nothing of a host, and pg looked up "undefined". Each by its place,
+    through a constant too."""
+    pool = b"""const H = process.env.MYHOST;
+  await fastify.register(fastifyPostgres, {
+    connectionString: `postgres://${process.env.POSTGRES_USER}:${process.env.POSTGRES_PASSWORD}`+
+      `@${process.env.POSTGRES_SERVICE}:${process.env.POSTGRES_PORT}/${process.env.POSTGRES_DB}`,
+  });
+const other = `mysql://root:${process.env['SECRET_PW']}@${H}:3306/app?ssl=${process.env.TLS}`;
+const page = `https://${process.env.CDN_HOST}/${process.env.CDN_PATH}`;
+"""
+    files = {"package.json": b'{"dependencies": {"pg": "^8"}}', "src/index.ts": pool}
+    assert database_option_reads(files) == {
+        "POSTGRES_USER": "DB_USER",
+        "POSTGRES_PASSWORD": "DB_PASSWORD",
+        "POSTGRES_SERVICE": "DB_HOST",
+        "POSTGRES_PORT": "DB_PORT",
+        "POSTGRES_DB": "DB_NAME",
+        "SECRET_PW": "DB_PASSWORD",
+        "MYHOST": "DB_HOST",
+    }
+    found = config_defaults(files, "package.json", {}, _SERVED)
+    assert found.values.get("POSTGRES_SERVICE") == _SERVED["DB_HOST"], found.values
+
+
 def test_variables_given_to_a_database_clients_options_mean_their_parts() -> None:
     """caiolorramvalente's express-sequelize-api: ``new Sequelize({dialect:
     process.env.DIALECT, database: process.env.DATABASE, username: process.env.NAME,

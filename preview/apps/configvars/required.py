@@ -28,7 +28,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 
 from ...discovery.pyast import imported_files, is_none, last_name, parse_source
-from ..node.envreads import node_env_reads
+from ..node.envreads import SQL_URL_SCHEME, node_env_reads, url_places
 from ..pyapp import parse_module, python_files
 from .meanings import DATABASE, DATABASE_URL_READ, meaning
 
@@ -639,9 +639,6 @@ def _setting_name(target: ast.expr) -> str | None:
 
 
 # A SQL database URL's scheme, as an f-string writes it (``mysql+pymysql://``).
-_SQL_SCHEME = re.compile(r"^(?:postgres(?:ql)?|mysql|mariadb|mssql|oracle)(?:\+\w+)?://$")
-# The text before each of a URL's parts, in its order: user, password, host, port, name.
-_URL_PLACES = (("://", "DB_USER"), (":", "DB_PASSWORD"), ("@", "DB_HOST"), (":", "DB_PORT"))
 
 
 def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
@@ -823,9 +820,9 @@ def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[s
             found[name] = "DB_ENGINE"
         pieces = [ast.Constant("postgresql" + after), *pieces[2:]]
     first = _string(pieces[0]) if pieces else None
-    if first is None or not _SQL_SCHEME.match(first):
+    if first is None or not SQL_URL_SCHEME.match(first):
         return {}
-    places = list(_URL_PLACES)
+    fields: list[tuple[str, str | None]] = []
     before = first
     for piece in pieces[1:]:
         text = _string(piece)
@@ -833,20 +830,12 @@ def _url_parts(url: ast.JoinedStr, bound: dict[str, str], prefix: str) -> dict[s
             before = text
             continue
         if not isinstance(piece, ast.FormattedValue):
-            return found
+            break
         value = piece.value
         name = bound.get(value.id) if isinstance(value, ast.Name) else None
-        name = name or _variable_read(value, prefix)
-        if before.endswith("/") and not before.endswith("://"):  # after the host: its name
-            part = "DB_NAME"
-        else:
-            while places and not before.endswith(places[0][0]):
-                places.pop(0)
-            part = places.pop(0)[1] if places else None
-        if name is not None and part is not None:
-            found[name] = part
+        fields.append((before, name or _variable_read(value, prefix)))
         before = ""
-    return found
+    return {**found, **url_places(fields)}
 
 
 def server_url_engines(files: dict[str, bytes]) -> set[str]:

@@ -36,6 +36,7 @@ from .fallbacks import uncommented
 
 __all__ = [
     "IP_ADDRESS",
+    "SQL_URL_SCHEME",
     "database_option_reads",
     "described_variables",
     "node_config_env",
@@ -47,6 +48,7 @@ __all__ = [
     "typeorm_unconfigured",
     "unset_for_strings",
     "unset_when_empty",
+    "url_places",
 ]
 
 _SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
@@ -456,6 +458,8 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     selected"."""
     found: dict[str, str] = {}
     for text in _source_texts(files):
+        for name, part in _template_url_parts(text).items():
+            found.setdefault(name, part)
         if _CLIENT.search(text):
             for name in _URL_OPTION.findall(text):
                 found.setdefault(name, "DATABASE_URL")
@@ -489,6 +493,73 @@ def database_option_reads(files: dict[str, bytes]) -> dict[str, str]:
     for name, said in described_variables(files).items():
         if _DESCRIBED_PART.match(said):
             found.setdefault(name, said)
+    return found
+
+
+# A SQL database URL's scheme, up to its ``://`` (a driver after ``+``: ``mysql+pymysql``).
+SQL_URL_SCHEME = re.compile(r"^(?:postgres(?:ql)?|mysql|mariadb|mssql|oracle)(?:\+\w+)?://$")
+# The text before each of a URL's parts, in its order: user, password, host, port.
+_URL_PLACES = (("://", "DB_USER"), (":", "DB_PASSWORD"), ("@", "DB_HOST"), (":", "DB_PORT"))
+
+
+def url_places(fields: list[tuple[str, str | None]]) -> dict[str, str]:
+    """{a variable a database URL is written with: the generic name of its part}, each by
+    its place: ``fields`` are the URL's fields in order, each as (the text since the one
+    before it, the URL's scheme first; the variable it reads, None where none). After
+    ``://`` its user, then its password, host and port, each after its separator; after a
+    ``/`` past the host, its database's name (``postgres://${USER}:${PASS}@${SERVICE}:
+    ${PORT}/${DB}``: ``SERVICE`` is the host, whatever its name says). One reading
+    for Node's template literals (:func:`database_option_reads`) and Python's f-strings
+    (``configvars.required``)."""
+    places = list(_URL_PLACES)
+    found: dict[str, str] = {}
+    for before, name in fields:
+        if before.endswith("/") and not before.endswith("://"):  # after the host: its name
+            part: str | None = "DB_NAME"
+        else:
+            while places and not before.endswith(places[0][0]):
+                places.pop(0)
+            part = places.pop(0)[1] if places else None
+        if name is not None and part is not None:
+            found[name] = part
+    return found
+
+
+# A SQL database's URL written as a template literal, or several joined by ``+``
+# (alessandrob88's clean-architecture-fastify-postgres: ``postgres://${process.env.
+# POSTGRES_USER}:${…}`+`@${process.env.POSTGRES_SERVICE}:…``): its text, literals joined.
+_TEMPLATE_URL = re.compile(
+    r"`((?:postgres(?:ql)?|mysql|mariadb|mssql)(?:\+\w+)?://(?:[^`\\]|\\.|`\s*\+\s*`)*)`"
+)
+_JOINED_LITERALS = re.compile(r"`\s*\+\s*`")
+_TEMPLATE_FIELD = re.compile(r"\$\{\s*([^{}]*?)\s*\}")
+_ENV_READ = re.compile(
+    r"^process\.env\.([A-Za-z_]\w*)$|^process\.env\[[\"'`]([A-Za-z_]\w*)[\"'`]\]$"
+)
+
+
+def _template_url_parts(text: str) -> dict[str, str]:
+    """{a variable a template literal database URL is written with: the generic name of
+    its part}, each by its place (``configvars.url_places``): read from ``process.env``
+    in its field, or through a constant bound to such a read."""
+    found: dict[str, str] = {}
+    if "://" not in text or "${" not in text:
+        return found
+    bound: dict[str, str] | None = None
+    for literal in _TEMPLATE_URL.finditer(text):
+        url = _JOINED_LITERALS.sub("", literal.group(1))
+        fields: list[tuple[str, str | None]] = []
+        start = 0
+        for field in _TEMPLATE_FIELD.finditer(url):
+            read = _ENV_READ.match(field.group(1))
+            name = (read.group(1) or read.group(2)) if read is not None else None
+            if name is None and field.group(1).isidentifier():
+                bound = dict(_BOUND.findall(text)) if bound is None else bound
+                name = bound.get(field.group(1))
+            fields.append((url[start : field.start()], name))
+            start = field.end()
+        for name, part in url_places(fields).items():
+            found.setdefault(name, part)
     return found
 
 
