@@ -85,6 +85,28 @@ def test_a_distutils_module_setuptools_dropped_holds_setuptools_below_it(tmp_pat
     assert remedies.next_fix(lines[-1], lines, {}, PYTHONS) is None
 
 
+def test_an_app_config_named_otherwise_than_its_module_runs_on_django_before_3_2(
+    tmp_path: Path,
+) -> None:
+    """xpros' django-rest-framework-todo lists ``todo_app.todo``, whose ``apps.py`` says
+    ``name = 'todo'``; its migrations are Django 2.2's, its requirements unpinned: Django
+    3.2 and later take that config by themselves and refuse it."""
+    env = _env_with(tmp_path, "Django", "5.2.8", "django")
+    remedies = _remedies(("django", "djangorestframework"), env)
+    line = (
+        "django.core.exceptions.ImproperlyConfigured: Cannot import 'todo'. Check that "
+        "'todo_app.todo.apps.TodoConfig.name' is correct."
+    )
+    fix = remedies.next_fix(line, [line], {}, PYTHONS)
+    assert fix is not None and fix.add == "Django<3.2", fix
+    assert "relaunching with Django<3.2" in fix.said
+    # The app's own Django pinned: its to say.
+    assert _remedies(("Django==4.2",), env).next_fix(line, [line], {}, PYTHONS) is None
+    # An older Django installed already: not the cause.
+    older = _env_with(tmp_path / "older", "Django", "3.1.4", "django")
+    assert _remedies(("django",), older).next_fix(line, [line], {}, PYTHONS) is None
+
+
 def test_a_package_saying_the_app_needs_a_newer_python_gets_one() -> None:
     """duressa-feyissa's fastapi-clean-architecture-todo-app declares no Python and uses
     ``typing.TypedDict`` in its pydantic models: built on 3.11, pydantic 2 refuses it

@@ -22,6 +22,7 @@ from .fixes import Fix, Tried
 from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
+from .fixes import pinned as _pinned
 from .hints import EXCEPTION_SAYS, for_install_hint
 from .holds import (
     abstract_instantiated,
@@ -68,6 +69,11 @@ _CANNOT_IMPORT_UNNAMED = re.compile(r"ImportError: cannot import name '(\w+)'\s*
 # read it to its end: quadratic in a build's line, the GIL held).
 _NO_KEYWORD = re.compile(r"(?<![\w.])([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 _NO_OBJECT_ATTRIBUTE = re.compile(r"AttributeError: '(\w+)' object has no attribute '(\w+)'")
+# An installed app's AppConfig naming a module other than the one INSTALLED_APPS lists,
+# which Django 3.2 and later discover by themselves: the name, the listed module.
+_APP_CONFIG_NAME = re.compile(
+    r"ImproperlyConfigured: Cannot import '([\w.]+)'\. Check that '([\w.]+)\.apps\.\w+\.name'"
+)
 # A dataclass field's default refused as mutable (an instance of a class with no hash):
 # from 3.11 any unhashable default, before only a list, a dict or a set
 # (sharon1bary's async-fastapi: ``run_task_config: RunTaskConfig = RunTaskConfig()``).
@@ -472,6 +478,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         lambda m, f, code: _for_separate_project(m),
     ),
     LineRule(
+        _APP_CONFIG_NAME,
+        "Django 3.2's automatic AppConfig discovery took a config the app never ran with",
+        lambda m, f, code: _for_app_config_name(m, f),
+    ),
+    LineRule(
         _DJANGO_DRIVER,
         "Django cannot load its database driver",
         lambda m, f, code: _for_django_driver(m),
@@ -662,6 +673,28 @@ def _for_keyword(function: str, keyword: str, python: str, installed: list[str])
             python_below=removed,
         )
     ]
+
+
+def _for_app_config_name(match: re.Match[str], failure: Failure) -> list[Fix]:
+    """Django below 3.2, where the installed one is 3.2 or later and the app does not pin
+    one: an app listed by its module (``'todo_app.todo'``) whose ``apps.py`` names it
+    otherwise (``name = 'todo'``) ran on Django's default config until 3.2 took that one
+    by itself ("Cannot import 'todo'. Check that 'todo_app.todo.apps.TodoConfig.name' is
+    correct": xpros' django-rest-framework-todo, its migrations Django 2.2's, and
+    MarlonIC's cart, 3.1's, Django unpinned)."""
+    module, named = match.group(2), match.group(1)
+    found = installed_dists(failure.tried.env_path).get("django")
+    if named == module or found is None or version_key(found[1]) < version_key("3.2"):
+        return []
+    listed = failure.tried.listed or failure.tried.deps
+    pins = [line for line in listed.requirements if _name(line) == "django"] if listed else []
+    if any(_pinned(line) for line in pins):
+        return []  # the app's own Django: not ours to change
+    said = (
+        f"Django {found[1]} takes {module}'s AppConfig (name {named!r}, not its module's) by "
+        "itself since 3.2, which the app never ran with: relaunching with Django<3.2"
+    )
+    return [Fix(said, add="Django<3.2")]
 
 
 def _for_mutable_default(kind: str, python: str, installed: list[str]) -> list[Fix]:
