@@ -457,6 +457,32 @@ def test_settings_that_allow_no_host_run_under_the_previews_module() -> None:
     assert django_preview_settings(off) is not None
 
 
+def test_hosts_read_as_a_variables_string_are_every_host() -> None:
+    """Rissap's djangorest-shop: ``ALLOWED_HOSTS = os.getenv("ALLOWED_HOST")``, a string
+    (or None unset) however it is given, which Django refuses at every command ("The
+    ALLOWED_HOSTS setting must be a list or a tuple"). The preview's module allows every
+    host; a split, a list, or a read whose default is a list are the app's."""
+    manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n'
+    settings = b'import os\nDEBUG = os.getenv("DEBUG")\nSECRET_KEY = "k"\n'
+    files = {"manage.py": manage, "shop/__init__.py": b""}
+    for read in (
+        b'os.getenv("ALLOWED_HOST")',
+        b'os.environ.get("ALLOWED_HOST", "localhost")',
+        b'os.environ["ALLOWED_HOST"]',
+    ):
+        files["shop/settings.py"] = settings + b"ALLOWED_HOSTS = " + read + b"\n"
+        mended = django_preview_settings(files)
+        assert mended is not None and b'ALLOWED_HOSTS = ["*"]' in mended.text, read
+        assert any("ALLOWED_HOST's string as read" in why for why in mended.why)
+    for kept in (
+        b'os.getenv("ALLOWED_HOST", "").split(",")',
+        b'["localhost"]',
+        b'os.environ.get("ALLOWED_HOST", ["*"])',
+    ):
+        files["shop/settings.py"] = settings + b"ALLOWED_HOSTS = " + kept + b"\n"
+        assert django_preview_settings(files) is None, kept
+
+
 def test_a_time_zone_named_in_another_case_is_set_in_the_zone_databases() -> None:
     """varunrele's django-assignment-arcitech: ``TIME_ZONE = 'Asia/kolkata'``, which its
     author's case-insensitive file system found; here Django refused every command

@@ -451,6 +451,12 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
             "its settings leave ALLOWED_HOSTS and DEBUG at Django's defaults, which serve"
             " no host: every host allowed"
         )
+    elif (read := _hosts_read_as_a_string(trees)) is not None:
+        lines.append('ALLOWED_HOSTS = ["*"]')
+        why.append(
+            f"its ALLOWED_HOSTS is {read}'s string as read, never a list, which Django "
+            "refuses: every host allowed"
+        )
     if all(_empty_or_unset(each, "SECRET_KEY") for each in trees):
         key = "django-insecure-preview-" + hashlib.sha256(module.encode()).hexdigest()[:40]
         lines.append(f"SECRET_KEY = {key!r}")
@@ -523,6 +529,54 @@ def _empty_or_unset(tree: ast.Module, name: str) -> bool:
         if not (isinstance(value, ast.Constant) and value.value == ""):
             return False
     return True
+
+
+def _hosts_read_as_a_string(trees: list[ast.Module]) -> str | None:
+    """The variable whose value every assignment of ``ALLOWED_HOSTS`` in ``trees`` is, as
+    the environment gives it (``os.getenv("ALLOWED_HOST")``, ``os.environ["HOSTS"]``):
+    a string, or None unset, never the list Django takes ("The ALLOWED_HOSTS setting must
+    be a list or a tuple": Rissap's djangorest-shop at its first command). None where
+    any assignment is another value (a split, a list)."""
+    read = None
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Assign) or not any(
+                isinstance(t, ast.Name) and t.id == "ALLOWED_HOSTS" for t in node.targets
+            ):
+                continue
+            if (read := _environment_read(node.value)) is None:
+                return None
+    return read
+
+
+def _environment_read(node: ast.expr) -> str | None:
+    """The variable ``node`` reads from the environment as it is, a string or None
+    (``os.getenv("X")``, ``os.environ.get("X", "…")``, ``os.environ["X"]``), else None."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        environ = isinstance(node.value, ast.Attribute) and node.value.attr == "environ"
+        if environ and isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+        return None
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    func, name = node.func, node.args[0]
+    getenv = isinstance(func, ast.Name | ast.Attribute) and (
+        getattr(func, "id", None) == "getenv" or getattr(func, "attr", None) == "getenv"
+    )
+    environ_get = (
+        isinstance(func, ast.Attribute)
+        and func.attr == "get"
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "environ"
+    )
+    default = node.args[1] if len(node.args) > 1 else None
+    plain = default is None or (
+        isinstance(default, ast.Constant) and isinstance(default.value, str)
+    )
+    if (getenv or environ_get) and plain and isinstance(name, ast.Constant):
+        return name.value if isinstance(name.value, str) else None
+    return None
 
 
 def _debugs(tree: ast.Module) -> bool:
