@@ -2175,6 +2175,18 @@ def _option_or_name_meaning(name: str, options: Mapping[str, str]) -> Meaning | 
     url = named is not None and named.kind == DATABASE and named.part == "url"
     if url and told is not None and told.kind == DATABASE and told.part != "url":
         return told
+    # Another part of the same database than its name says: the option it is given to
+    # says what it is (xpros' django-rest-framework-todo: ``"HOST":
+    # os.getenv("DATABASE_SERVICE_NAME")``, given the database's name, "could not
+    # translate host name 'app'").
+    if (
+        named is not None
+        and told is not None
+        and named.kind == told.kind == DATABASE
+        and told.part != named.part
+        and not named.engine
+    ):
+        return told
     return named or told
 
 

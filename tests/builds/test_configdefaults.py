@@ -2114,6 +2114,27 @@ def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
 
 
+def test_a_setting_a_variable_is_given_to_says_its_part_over_its_name() -> None:
+    """xpros' django-rest-framework-todo: ``"HOST": os.getenv("DATABASE_SERVICE_NAME")``
+    in its DATABASES, a name ending as a database's name does: given the database's name,
+    psycopg2 looked up a host "app". The setting it is given to says it is the host."""
+    settings = b"""import os
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "todoapp",
+        "PASSWORD": os.getenv("DATABASE_PASSWORD"),
+        "HOST": os.getenv("DATABASE_SERVICE_NAME"),
+    }
+}
+"""
+    manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todo_app.settings")\n'
+    files = {"manage.py": manage, "todo_app/settings.py": settings, "todo_app/__init__.py": b""}
+    files["requirements.txt"] = b"django\npsycopg2-binary\n"
+    found = config_defaults(files, "manage.py", {}, _SERVED)
+    assert found.values.get("DATABASE_SERVICE_NAME") == _SERVED["DB_HOST"], found.values
+
+
 def test_variables_a_template_literal_url_is_written_with_mean_their_parts() -> None:
     """alessandrob88's clean-architecture-fastify-postgres builds its URL of two template
     literals: ``postgres://${process.env.POSTGRES_USER}:${…PASSWORD}`+`@${process.env.
