@@ -112,6 +112,7 @@ from ..apps.depspec import python_dependencies
 from ..apps.detect import lone_settings_module, manage_settings_module, settings_package_module
 from ..apps.node.envreads import (
     IP_ADDRESS,
+    cors_origin_reads,
     database_option_reads,
     described_variables,
     node_config_env,
@@ -1176,7 +1177,8 @@ def config_defaults(
     _as_ip_addresses(found, types, given, provided | kept)
     path_versions = _path_versions(files) if _node(anchor) else set()
     # What a schema's own description says a variable is (CRYPTO: "Encryption secret").
-    described = described_variables(files) if _node(anchor) else {}
+    # What a CORS middleware's option it is given says it is (CORS_ALLOWED_HOST: origin).
+    described = {**cors_origin_reads(files), **described_variables(files)} if _node(anchor) else {}
     tests: list[str] = []
     ports: list[str] = []
     node = _node(anchor)

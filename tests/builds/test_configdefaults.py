@@ -2114,6 +2114,25 @@ def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
 
 
+def test_a_variable_given_to_a_cors_origin_allows_any() -> None:
+    """alessandrob88's clean-architecture-fastify-postgres: ``origin:
+    process.env.CORS_ALLOWED_HOST`` for @fastify/cors, which, unset, failed every request
+    ("Invalid CORS origin option"); its name says a host, the option an origin."""
+    index = b"""import cors from "@fastify/cors";
+await fastify.register(cors, {
+    origin: process.env.CORS_ALLOWED_HOST,
+    methods: process.env.CORS_ALLOWED_METHODS,
+});
+const page = { origin: process.env.PAGE_HOST };
+"""
+    files = {"package.json": b'{"dependencies": {"fastify": "^4"}}', "src/index.ts": index}
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values.get("CORS_ALLOWED_HOST") == "*", found.values
+    # No CORS middleware in its module: an origin of something else.
+    files["src/index.ts"] = index.replace(b"@fastify/cors", b"./plugins")
+    assert "CORS_ALLOWED_HOST" not in config_defaults(files, "package.json", {}, {"PORT"}).values
+
+
 def test_a_setting_a_variable_is_given_to_says_its_part_over_its_name() -> None:
     """xpros' django-rest-framework-todo: ``"HOST": os.getenv("DATABASE_SERVICE_NAME")``
     in its DATABASES, a name ending as a database's name does: given the database's name,

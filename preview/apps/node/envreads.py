@@ -37,6 +37,7 @@ from .fallbacks import uncommented
 __all__ = [
     "IP_ADDRESS",
     "SQL_URL_SCHEME",
+    "cors_origin_reads",
     "database_option_reads",
     "described_variables",
     "node_config_env",
@@ -560,6 +561,30 @@ def _template_url_parts(text: str) -> dict[str, str]:
             start = field.end()
         for name, part in url_places(fields).items():
             found.setdefault(name, part)
+    return found
+
+
+# A module of a CORS middleware's (cors, @fastify/cors, @koa/cors, Nest's enableCors),
+# and a variable given to its ``origin`` option.
+_CORS_MODULE = re.compile(
+    r"""["'](?:cors|@fastify/cors|fastify-cors|@koa/cors|koa2-cors)["']|enableCors"""
+)
+_CORS_ORIGIN_READ = re.compile(
+    r"""\borigin["']?\s*:\s*process\.env(?:\.([A-Za-z_]\w*)|\[["'`]([A-Za-z_]\w*)["'`]\])"""
+)
+
+
+def cors_origin_reads(files: dict[str, bytes]) -> dict[str, str]:
+    """{a variable a CORS middleware's ``origin`` option is given: ``CORS_ORIGIN``}, what it
+    is whatever its own name says: alessandrob88's clean-architecture-fastify-postgres
+    gives ``origin: process.env.CORS_ALLOWED_HOST`` to @fastify/cors, which, unset,
+    failed every request ("Invalid CORS origin option")."""
+    found: dict[str, str] = {}
+    for text in _source_texts(files):
+        if "origin" not in text or not _CORS_MODULE.search(text):
+            continue
+        for match in _CORS_ORIGIN_READ.finditer(text):
+            found.setdefault(match.group(1) or match.group(2), "CORS_ORIGIN")
     return found
 
 
