@@ -108,6 +108,9 @@ _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 class DeclaredSql:
     scripts: InitScripts  # (its path in the upload, its SQL), in the order to run them
     origin: str  # where the upload declares them, for the log
+    # The database the command that runs them names (``mysql -u root -p shop < x.sql``),
+    # which the app then reads them from; None where it names none.
+    database: str | None = None
 
 
 # A string literal (either engine's escapes) or a line's comment: what the statements hold
@@ -501,8 +504,10 @@ def _readme_named(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     for readme in _readmes(files):
         text = files[readme][:262144].decode("utf-8", "replace")
         found: list[str] = []
+        database = None
         for match in _README_RUNS.finditer(text):
             named = next(g for g in match.groups() if g)
+            database = database or _client_database(match.group(0))
             here = posixpath.normpath(posixpath.join(posixpath.dirname(readme), named))
             if here in files:
                 path = here
@@ -515,7 +520,37 @@ def _readme_named(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
                 found.append(path)
         scripts = _scripts(files, found, engine)
         if any(_CREATE_TABLE.search(text.encode()) for _, text in scripts):
-            return DeclaredSql(scripts, f"the SQL files {readme} says to run")
+            return DeclaredSql(scripts, f"the SQL files {readme} says to run", database)
+    return None
+
+
+# The MySQL client's options that take the next word as their value (``-u root``).
+_CLIENT_VALUED = frozenset({"-u", "-h", "-P", "-S", "--user", "--host", "--port", "--socket"})
+_CLIENT_DATABASE = re.compile(r"^(?:-D|--database=)(.*)$")
+
+
+def _client_database(command: str) -> str | None:
+    """The database a README's MySQL client command names (``mysql -u root -p 2025_M1 <
+    sql/2025_m1.sql``: ``2025_M1``, which ThomasSanna's M1DE-crud-fastapi-mvc reads its
+    tables from; ``-D shop``, ``--database=shop``), None where it names none (or is
+    PostgreSQL's, whose server makes any database named on first use)."""
+    words = command.replace("`", " ").split()
+    if not words or words[0].lower() not in ("mysql", "mariadb"):
+        return None
+    words = [w for w in words[1:] if w != "<"]
+    skip = False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        if word in _CLIENT_VALUED:
+            skip = True
+        elif word in ("-D", "--database"):
+            return words[i + 1] if i + 1 < len(words) else None
+        elif (given := _CLIENT_DATABASE.match(word)) is not None:
+            return given.group(1) or None
+        elif not word.startswith("-") and re.fullmatch(r"[\w$-]{1,64}", word):
+            return word
     return None
 
 

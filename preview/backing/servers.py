@@ -267,8 +267,10 @@ class BackingServers:
         if files is not None:
             declared = declared_sql(files, MYSQL, compose_init_scripts) or queried_tables(files)
         scripts = declared.scripts if declared is not None else ()
-        # The database its SQL switches to, where the app names none: given it as its own.
-        if not wanted.mysql.databases and (used := used_database(scripts)) is not None:
+        # The database its SQL switches to (or the command running it names), where the
+        # app names none: given it as its own.
+        used = (declared.database if declared is not None else None) or used_database(scripts)
+        if not wanted.mysql.databases and used is not None:
             wanted.mysql.databases.append(used)
         wanted.mysql.script_accounts = script_accounts(scripts)
         self.env.update(mysql.mysql_environment(wanted.mysql))

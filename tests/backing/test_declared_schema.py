@@ -119,6 +119,20 @@ def test_the_sql_files_a_readme_says_to_run() -> None:
         ["database/schema.sql", "database/seed.sql"],
         "the SQL files README.md says to run",
     )
+    # The database its client's command names is the one the scripts run in, which the
+    # app reads (ThomasSanna's M1DE-crud-fastapi-mvc: ``mysql -u root -p 2025_M1 <
+    # sql/2025_m1.sql``, a dump with no USE; its code's ``self.database = "2025_M1"``).
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is not None and found.database == "shop"
+    for command, database in (
+        ("mysql -u root -p 2025_M1 < database/schema.sql", "2025_M1"),
+        ("mysql -h localhost -u root -psecret -D shop2 < database/schema.sql", "shop2"),
+        ("mysql --database=shop3 -u root < database/schema.sql", "shop3"),
+        ("mysql -u root -p < database/schema.sql", None),
+    ):
+        named = {**files, "README.md": f"```\n{command}\n```\n".encode()}
+        found = declared_sql(named, MYSQL, compose_init_scripts)
+        assert found is not None and found.database == database, command
     # Named by its name alone ("import ecommerce.sql"), where one file has that name.
     files["README.md"] = b"Create a database, and import ecommerce.sql in phpMyAdmin.\n"
     files["sql/ecommerce.sql"] = files.pop("database/schema.sql")
