@@ -1355,6 +1355,22 @@ _DICTS = frozenset({"dict", "Dict", "Mapping"})
 STAND_IN = "preview-stand-in"  # a stand-in string of no known shape
 
 
+# pydantic's network types that ask for a scheme of their own: one each accepts.
+_DSN_SCHEMES = {
+    "AmqpDsn": "amqp",
+    "MongoDsn": "mongodb",
+    "KafkaDsn": "kafka",
+    "NatsDsn": "nats",
+    "ClickHouseDsn": "clickhouse+native",
+    "SnowflakeDsn": "snowflake",
+    "CockroachDsn": "cockroachdb",
+    "MySQLDsn": "mysql",
+    "MariaDBDsn": "mariadb",
+    "FtpUrl": "ftp",
+    "WebsocketUrl": "ws",
+}
+
+
 def stand_in_value(name: str, kind: str = "") -> str:
     """A value for the variable ``name`` that its type (``kind``, as its settings class or
     reader declares it) and its name's shape accept, standing in for one nobody gave: a
@@ -1379,6 +1395,11 @@ def stand_in_value(name: str, kind: str = "") -> str:
         return "default"
     if _REDIS_DATABASE.match(upper):
         return "0"
+    if (scheme := _DSN_SCHEMES.get(head)) is not None:
+        # A server's URL typed by its scheme (pydantic's AmqpDsn: hyoseok0604's
+        # fastapi-deploy requires RABBITMQ_URI so, "URL scheme should be 'amqp'"): that
+        # scheme, on the discard port, which refuses at once.
+        return f"{scheme}://localhost:9/"
     if "Url" in kind or "URL" in kind or _URL_WORD.search(upper):
         return "http://localhost:9"
     if _HOST_WORD.search(upper):

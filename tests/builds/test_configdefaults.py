@@ -640,6 +640,11 @@ if settings.BUCKET == "uploads":
     assert found.missing == list(stood)  # still named: a failure says every one
     assert stand_in_value("USE_CACHE", "bool") == "false"
     assert stand_in_value("WHATEVER", "str") == STAND_IN
+    # A server's URL typed by its scheme (hyoseok0604's fastapi-deploy: ``rabbitmq_uri:
+    # AmqpDsn``, "URL scheme should be 'amqp' or 'amqps'" on an http stand-in): that scheme.
+    assert stand_in_value("RABBITMQ_URI", "AmqpDsn") == "amqp://localhost:9/"
+    assert stand_in_value("BROKER", "pydantic.KafkaDsn") == "kafka://localhost:9/"
+    assert stand_in_value("CALLBACK_URL", "HttpUrl") == "http://localhost:9"
 
 
 def test_a_settings_field_another_read_defaults_takes_that_default() -> None:
