@@ -641,3 +641,19 @@ def test_a_main_that_is_a_pages_script_gives_way_to_the_module_that_listens() ->
     assert kept is not None and kept.argv == ("node", "script.js"), kept
     alone = node_start({"package.json": package, "script.js": page})
     assert alone is not None and alone.argv == ("node", "script.js"), alone
+
+
+def test_a_main_that_is_a_tools_configuration_gives_way_to_the_module_that_listens() -> None:
+    """schererleander's expressjs-quiz: ``"main": "tailwind.config.js"`` (npm init named
+    the first script it saw), ``server.js`` calling ``app.listen``, its only script a
+    ``test`` running it: node ran tailwind's configuration, which exited 0."""
+    package = (
+        b'{"main": "tailwind.config.js", "scripts": {"test": "node server.js"},'
+        b' "dependencies": {"express": "^4"}, "devDependencies": {"tailwindcss": "^3"}}'
+    )
+    config = b'module.exports = {\n  content: ["./index.html"],\n  plugins: [],\n};\n'
+    server = b"const app = require('express')();\napp.listen(3000, () => console.log('up'));\n"
+    files = {"package.json": package, "tailwind.config.js": config, "server.js": server}
+    found = node_start(files)
+    assert found is not None and found.argv == ("node", "server.js"), found
+    assert found.note is not None and "is a tool's configuration" in found.note

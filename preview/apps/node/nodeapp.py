@@ -575,10 +575,12 @@ def _start(
     runner = ts_runner(files)
     made = entry if entry in files else made_main(entry, files, built_by) if entry else None
     if made == entry and entry and (listener := _listening_beside_browser_main(entry, files)):
-        note = (
-            f"its main ({entry}) is a page's script (it uses the browser's document), "
-            f"which node cannot run: {listener}, which listens"
+        what = (
+            "a page's script (it uses the browser's document), which node cannot run"
+            if _BROWSER_SCRIPT.search(files[entry])
+            else "a tool's configuration, which serves nothing"
         )
+        note = f"its main ({entry}) is {what}: {listener}, which listens"
         return _entry(listener, setup, tools, ts_node_command(files, listed), files, runner, note)
     if made:  # see .fallbacks
         note = f"its main ({entry}) is its build's {made}" if made != entry else None
@@ -763,15 +765,24 @@ def _listening_module(
 
 def _listening_beside_browser_main(entry: str, files: dict[str, bytes]) -> str:
     """The module that listens (:func:`_listening_module`'s) where the package's ``main``
-    is a page's script, using the browser's ``document`` or ``window`` and listening
-    nowhere: npm init named the first script it saw (Carlos5456's Sistema-express:
-    ``"main": "script.js"``, its form's handler, beside ``server.js``; "ReferenceError:
-    document is not defined"). "" where main is no such script or none other listens."""
+    is no server's module and listens nowhere: a page's script, using the browser's
+    ``document`` or ``window``, or a tool's configuration (``*.config.js``): npm init
+    named the first script it saw (Carlos5456's Sistema-express: ``"main": "script.js"``,
+    its form's handler, beside ``server.js``, "ReferenceError: document is not defined";
+    schererleander's expressjs-quiz: ``"main": "tailwind.config.js"``, which ran and
+    exited 0). "" where main is no such module or none other listens."""
     text = files.get(entry, b"")
-    if not _BROWSER_SCRIPT.search(text) or _LISTENS.search(text):
+    page = _BROWSER_SCRIPT.search(text) is not None
+    if not (page or _TOOL_CONFIG.search(entry)) or _LISTENS.search(text):
         return ""
     listener = _listening_module(files, {})
     return listener if listener != entry else ""
+
+
+# A tool's configuration module (tailwind.config.js, .eslintrc.js, gulpfile.js): no app.
+_TOOL_CONFIG = re.compile(
+    r"(?:^|/)(?:[\w-]+\.config|\.[\w-]+rc|gulpfile|gruntfile)\.[cm]?js$", re.IGNORECASE
+)
 
 
 # A page's script: the browser's DOM, used at its top level or in its handlers.
