@@ -1390,8 +1390,53 @@ def _pyproject_requirements(
     poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies")
     if isinstance(poetry, dict):
         source = _join(directory, "pyproject.toml")
-        return poetry_requirements(files, poetry, directory, source, local)
+        lines, notes = poetry_requirements(files, poetry, directory, source, local)
+        for name, group in _poetry_groups_used(files, pyproject).items():
+            more, said = poetry_requirements(files, group, directory, source, local)
+            lines = list(dict.fromkeys([*lines, *more]))
+            notes += [*said, f"its Poetry group {name!r} too, whose packages its code imports"]
+        return lines, notes
     return None
+
+
+def _poetry_groups_used(files: dict[str, bytes], pyproject: dict) -> dict[str, dict]:
+    """{a Poetry dependency group's name: its dependencies} of the groups ``poetry
+    install`` installs unasked (those not ``optional``) that the app's own code (not its
+    tests) imports a package of: hyoseok0604's fastapi-deploy keeps FastAPI, uvicorn and
+    Alembic in a ``web`` group ("No module named 'alembic'" where only the main
+    dependencies were installed); a ``test`` group of pytest and ruff stays out."""
+    poetry = _table(_table(pyproject, "tool"), "poetry")
+    found: dict[str, dict] = {}
+    for name, group in _table(poetry, "group").items():
+        dependencies = _table(group, "dependencies") if isinstance(group, dict) else {}
+        if not dependencies or group.get("optional") is True:
+            continue
+        modules = {
+            key.lower().replace("-", "_").replace(".", "_").encode()
+            for key in dependencies
+            if isinstance(key, str) and key.lower() != "python"
+        }
+        if _imported_by_its_code(files, modules):
+            found[str(name)] = dependencies
+    return found
+
+
+def _imported_by_its_code(files: dict[str, bytes], modules: set[bytes]) -> bool:
+    """Whether a module of the app's own (not its tests') imports one of ``modules``."""
+    modules -= _TOOL_MODULES
+    if not modules:
+        return False
+    names = b"|".join(re.escape(m) for m in sorted(modules))
+    imports = re.compile(rb"^\s*(?:from|import)\s+(?:" + names + rb")\b", re.MULTILINE)
+    return any(
+        path.endswith(".py") and not _TEST_PATH.search(path) and imports.search(data)
+        for path, data in files.items()
+    )
+
+
+# A developer's tools, which no app's code needs to run; and where its tests are.
+_TOOL_MODULES = frozenset({b"pytest", b"ruff", b"mypy", b"black", b"pre_commit", b"coverage"})
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|conftest)[/_.]")
 
 
 def unlocked_for(deps: PythonDeps, python: str) -> PythonDeps:
@@ -1476,9 +1521,9 @@ def _uses_dev_group(files: dict[str, bytes], pyproject: dict) -> bool:
         for entry in dev
         if isinstance(entry, str) and (m := _NAME.match(entry))
     }
-    modules -= {b"pytest", b"ruff", b"mypy", b"black", b"pre_commit", b"coverage"}
+    modules -= _TOOL_MODULES
     for path, data in files.items():
-        if not path.endswith(".py") or re.search(r"(?:^|/)(?:tests?|conftest)[/_.]", path):
+        if not path.endswith(".py") or _TEST_PATH.search(path):
             continue
         if any(re.search(rb"\b" + re.escape(m) + rb"\b", data) for m in modules):
             return True

@@ -247,6 +247,43 @@ python_full_version = "3.12.1"
     assert deps.python_request == "3.12.1"
 
 
+def test_a_poetry_group_the_code_imports_is_installed_as_poetry_install_does() -> None:
+    """hyoseok0604's fastapi-deploy keeps FastAPI, uvicorn and Alembic in a ``web`` group,
+    which ``poetry install`` installs unasked ("No module named 'alembic'" with only its
+    main dependencies); its ``test`` group of pytest and ruff, and an optional group,
+    stay out."""
+    pyproject = b"""[tool.poetry.dependencies]
+python = "^3.12"
+sqlalchemy = "^2.0.23"
+
+[tool.poetry.group.web.dependencies]
+fastapi = {extras = ["all"], version = "^0.104.1"}
+alembic = "^1.13.1"
+
+[tool.poetry.group.test.dependencies]
+pytest = "^7.4.3"
+ruff = "^0.1.7"
+
+[tool.poetry.group.docs]
+optional = true
+
+[tool.poetry.group.docs.dependencies]
+mkdocs = "^1.5"
+"""
+    main = b"from alembic.migration import MigrationContext\nimport fastapi\nimport mkdocs\n"
+    test = b"import pytest\n"
+    files = {"pyproject.toml": pyproject, "web/main.py": main, "web/tests/test_x.py": test}
+    deps = python_dependencies(files, "web/main.py")
+    assert deps.requirements == (
+        "sqlalchemy>=2.0.23,<3",
+        "fastapi[all]>=0.104.1,<0.105",
+        "alembic>=1.13.1,<2",
+    ), deps.requirements
+    assert "its Poetry group 'web' too, whose packages its code imports" in deps.notes
+    unused = {**files, "web/main.py": b"import sqlalchemy\n"}
+    assert python_dependencies(unused, "web/main.py").requirements == ("sqlalchemy>=2.0.23,<3",)
+
+
 def test_poetry_lock_holds_the_versions_unless_older_than_pyproject() -> None:
     """ultimate-fastapi-tutorial's part 10: uvicorn ~0.11 asks uvloop>=0.14, which gave
     uvloop 0.23 (its get_event_loop raises) where poetry.lock has 0.16."""
