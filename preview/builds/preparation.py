@@ -79,6 +79,7 @@ from ..apps.written import (
     npm_bin_scripts,
     own_metadata,
     own_name_packages,
+    readme_files,
     root_named_folders,
     run_folders,
     scripted_files,
@@ -545,7 +546,8 @@ class MissingFiles:
     sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
     npm_bin: dict[str, bytes]  # package.json, its scripts' removed `npm bin` replaced
     lfs_databases: list[str]  # its SQLite files kept in Git LFS: pointers, written empty
-    scripted: dict[str, tuple[str, bytes]]  # {a file a shell script writes: (script, text)}
+    # {a file a shell script writes, or its README gives whole: (that script or README, text)}
+    scripted: dict[str, tuple[str, bytes]]
 
     @classmethod
     def read(
@@ -614,7 +616,7 @@ class MissingFiles:
             ),
             npm_bin=npm_bin_scripts(files),
             lfs_databases=lfs_pointer_databases(files),
-            scripted=scripted_files(files),
+            scripted={**readme_files(files), **scripted_files(files)},
         )
 
     def nothing(self) -> bool:
@@ -697,7 +699,8 @@ class MissingFiles:
                 f"{', '.join(self.logs)} written empty"
             )
         for target, (script, _) in self.scripted.items():
-            said.append(f"no {target}, which its code names: written as {script} writes it")
+            how = "gives" if script.rpartition("/")[2].lower().startswith("readme") else "writes"
+            said.append(f"no {target}, which its code names: written as {script} {how} it")
         if self.lfs_databases:
             said.append(
                 f"{', '.join(self.lfs_databases)}: a Git LFS pointer in the upload, not the "

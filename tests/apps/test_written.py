@@ -40,6 +40,7 @@ from preview.apps.written import (
     node_settings_modules,
     npm_bin_scripts,
     own_metadata,
+    readme_files,
     root_named_folders,
     run_folders,
     scripted_files,
@@ -1410,3 +1411,23 @@ async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
         said = [e["message"] for e in history if e["source"] == "system"]
         assert any("written as init.sh writes it" in m for m in said), said
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_a_data_file_its_readme_gives_whole_is_written() -> None:
+    """panjidwisatrio's fastapi-clean-architecture loads ``app/data/permissions.json`` at
+    start, its ``data/`` folder .gitignored; its README says "Create
+    ``app/data/permissions.json``" over the JSON (FileNotFoundError). A block that is no
+    JSON, a file the upload has, or one its code never names is not written."""
+    readme = (
+        "### Create `permissions.json`\n\n**File:** `app/data/permissions.json`\n\n"
+        '```json\n{"roles": {"Admin": ["read"]}}\n```\n\n'
+        "Then `app/data/notes.json`:\n\n```json\n{not json\n```\n\n"
+        "And `app/data/unused.json`:\n\n```json\n{}\n```\n"
+    )
+    code = b'PERMISSIONS = Path("app/data/permissions.json")\nNOTES = "notes.json"\n'
+    files = {"README.md": readme.encode(), "app/core/config.py": code}
+    assert readme_files(files) == {
+        "app/data/permissions.json": ("README.md", b'{"roles": {"Admin": ["read"]}}\n')
+    }
+    assert readme_files({**files, "app/data/permissions.json": b"{}"}) == {}
+

@@ -19,7 +19,13 @@ declarations, told to keep node_modules' link path, and one for a TypeScript app
 has none (:mod:`.tsconfigs`), and the package.json scripts calling ``npm bin``, which npm 9
 removed, given what it printed (:mod:`.npmbin`)."""
 
-from .configfiles import node_settings_modules, scripted_files, settings_files, settings_text
+from .configfiles import (
+    node_settings_modules,
+    readme_files,
+    scripted_files,
+    settings_files,
+    settings_text,
+)
 from .importcase import case_corrections
 from .instancefiles import (
     CLASS_SETTINGS,
@@ -108,6 +114,7 @@ __all__ = [
     "npm_bin_scripts",
     "own_metadata",
     "own_name_packages",
+    "readme_files",
     "root_named_folders",
     "run_folders",
     "scripted_files",

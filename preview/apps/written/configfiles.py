@@ -43,7 +43,13 @@ from collections.abc import Mapping
 from ...discovery.pyast import bind_path, last_name, upload_path
 from ..pyapp import parse_module, python_files
 
-__all__ = ["node_settings_modules", "scripted_files", "settings_files", "settings_text"]
+__all__ = [
+    "node_settings_modules",
+    "readme_files",
+    "scripted_files",
+    "settings_files",
+    "settings_text",
+]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 # (.properties: a Java habit, read with configparser all the same: hdupre's
@@ -425,6 +431,45 @@ def _expanded(body: str, before: str) -> str:
         for m in re.finditer(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=(\S*)", before, re.MULTILINE)
     }
     return _VARIABLE.sub(lambda m: assigned.get(m.group(1) or m.group(2), ""), body)
+
+
+# A README's fenced block (its language word, its text), and the path of a data file named
+# in a code span or bold on the lines just before it (``**File:** `app/data/x.json```).
+_README_FENCE = re.compile(r"^(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
+_NAMED_PATH = re.compile(r"[`*]([\w./-]+\.(?:json|ya?ml|toml|ini|cfg|conf|txt|csv))[`*]")
+_README_NAME = re.compile(r"(?:^|/)readme(?:\.\w+)?$", re.I)
+
+
+def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
+    """{the upload's path of a data file its README gives whole and the upload lacks:
+    (the README, its text)}, where the README names the file just before a fenced block
+    of it and the app's code names it: panjidwisatrio's fastapi-clean-architecture loads
+    ``app/data/permissions.json`` at start, its ``data/`` folder .gitignored, and its
+    README says "Create ``app/data/permissions.json``" over the JSON (FileNotFoundError).
+    A JSON file whose block is no JSON is none."""
+    readmes = sorted((p for p in files if _README_NAME.search(p)), key=lambda p: p.count("/"))
+    code = b"\n".join(d for p, d in files.items() if p.endswith((".py", ".js", ".ts")))
+    found: dict[str, tuple[str, bytes]] = {}
+    for readme in readmes:
+        text = files[readme][:262144].decode("utf-8", "replace")
+        for block in _README_FENCE.finditer(text):
+            before = text[max(0, block.start() - 240) : block.start()].rstrip().splitlines()
+            named = _NAMED_PATH.findall("\n".join(before[-2:]))
+            if not named:
+                continue
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(readme), named[-1]))
+            if target.startswith(("../", "/")) or target in files or target in found:
+                continue
+            if not re.search(rb"\b" + re.escape(posixpath.basename(target).encode()), code):
+                continue
+            body = block.group(3)
+            if target.endswith(".json"):
+                try:
+                    json.loads(body)
+                except ValueError:
+                    continue
+            found[target] = (readme, body.encode())
+    return found
 
 
 def scripted_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
