@@ -2123,11 +2123,19 @@ def _switched_off(
         names = [*types, *sorted(read_variables(files)), *settings_field_types(files)]
     names += list(found.values)
     said: list[str] = []
+    maintenance: list[str] = []
     for name in dict.fromkeys(names):
+        if given.get(name) or name in provided:
+            continue
+        if _MAINTENANCE.search(name.upper()):
+            # Its maintenance page, on by its own default (Jude-Vigor's flask-payment-api:
+            # ``os.getenv("MAINTENANCE_MODE", "true")``, its home page a 503): a preview is
+            # there to serve, as its author's own runs did with it turned off.
+            found.values[name] = "false"
+            maintenance.append(name)
+            continue
         what = meaning(name)
         if what is None or what.kind != SWITCH or what.engine not in _NO_SERVER_HERE:
-            continue
-        if given.get(name) or name in provided:
             continue
         found.values[name] = "false" if what.part == "on" else "true"
         said.append(f"{name}={found.values[name]}")
@@ -2136,6 +2144,12 @@ def _switched_off(
             f"{', '.join(said)}: its switches of services none of whose servers is here "
             "(nor can be given a preview), turned off"
         )
+    if maintenance:
+        found.notes.append(f"{', '.join(maintenance)}=false: its maintenance mode, off")
+
+
+# A switch putting the app in maintenance (MAINTENANCE_MODE, MAINTENANCE, IS_MAINTENANCE).
+_MAINTENANCE = re.compile(r"(?:^|_)MAINTENANCE(?:_MODE|_ENABLED|_ON)?$")
 
 
 def _unfilled(name: str, value: str | None, options: Mapping[str, str] | None = None) -> bool:

@@ -1875,6 +1875,24 @@ def test_a_required_switch_of_another_service_is_off() -> None:
     assert found.values["USE_S3"] == "" and not found.missing
 
 
+def test_a_maintenance_mode_on_by_its_own_default_is_off() -> None:
+    """Jude-Vigor's flask-payment-api: ``MAINTENANCE_MODE = os.getenv("MAINTENANCE_MODE",
+    "true")``, its home page a 503 maintenance page under it; a preview serves. What the
+    user gives stays theirs; a message about it is no switch."""
+    source = (
+        b"import os\nclass Config:\n"
+        b'    MAINTENANCE_MODE = os.getenv("MAINTENANCE_MODE", "true").lower() == "true"\n'
+        b'    MAINTENANCE_MESSAGE = os.getenv("MAINTENANCE_MESSAGE", "Back soon")\n'
+    )
+    files = {"config.py": source, "app.py": b"from config import Config\n"}
+    found = config_defaults(files, "app.py", {}, {"PORT"})
+    assert found.values.get("MAINTENANCE_MODE") == "false", found.values
+    assert "MAINTENANCE_MESSAGE" not in found.values
+    assert any("its maintenance mode, off" in note for note in found.notes)
+    given = config_defaults(files, "app.py", {"MAINTENANCE_MODE": "true"}, {"PORT"})
+    assert "MAINTENANCE_MODE" not in given.values
+
+
 def test_a_switch_making_the_schema_at_start_is_on() -> None:
     """theshortman's russian-lady-shop-nestjs: ``autoLoadModels: Boolean(process.env.
     SEQUELIZE_AUTO_LOAD_MODELS)``, which @nestjs/sequelize synchronizes by default:
