@@ -51,3 +51,26 @@ def test_a_committed_virtualenv_is_left_out_whatever_its_name(tmp_path: Path) ->
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert sorted(tar.getnames()) == ["config/env/__init__.py", "manage.py"]
     assert count == 2
+
+
+def test_a_committed_database_servers_files_go_before_the_code(tmp_path: Path) -> None:
+    """leducthai's DRF products-and-users commits its PostgreSQL's data directory
+    (``data/db/base/1/1247`` …, no extension): its 577 files filled the upload's size
+    and pushed settings.py and manage.py out. Files with no extension that are no
+    project's own text (Dockerfile, Procfile) go first, after media."""
+    files = {
+        "manage.py": "print('django')\n" + "#" * 2000 + "\n",
+        "django_rest/settings.py": "DEBUG = True\n" + "#" * 2000 + "\n",
+        "Dockerfile": "FROM python:3.11\n",
+        "Procfile": "web: gunicorn django_rest.wsgi\n",
+    }
+    write_tree(tmp_path, files)
+    block = b"\0" * ((MAX_TOTAL_BYTES - 1000) // 10)  # ten leave less than a module
+    blocks = 12
+    (tmp_path / "data" / "db" / "base" / "1").mkdir(parents=True)
+    for number in range(blocks):
+        (tmp_path / "data" / "db" / "base" / "1" / f"{1200 + number}").write_bytes(block)
+    data, _, skipped = pack(tmp_path)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert set(files) <= set(tar.getnames())
+    assert skipped and all(s.startswith("data/db/") for s in skipped)

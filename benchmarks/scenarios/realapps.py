@@ -180,11 +180,30 @@ def pack(folder: Path) -> tuple[bytes, int, list[str]]:
     return buffer.getvalue(), len(kept), skipped
 
 
-def _drop_rank(rel: Path) -> tuple[bool, bool, Path]:
-    """Where ``rel`` comes in the upload's order (the last left out past the limits):
-    media files last, the other files of asset folders before them, code first."""
+def _drop_rank(rel: Path) -> tuple[bool, bool, bool, Path]:
+    """Where ``rel`` comes in the upload's order (the last left out past the limits): a
+    server's data files last (a committed PostgreSQL data directory, ``data/db/base/1/
+    1247``: leducthai's DRF products-and-users, whose 577 of them pushed its settings.py
+    and manage.py out), media files before them, the other files of asset folders before
+    those, code first."""
     media = _MEDIA.search(rel.name) is not None
-    return media, bool(_ASSET_DIRS.intersection(rel.parts[:-1])), rel
+    data = not rel.suffix and rel.name not in _TEXT_NAMES and not rel.name.startswith(".")
+    return data, media, bool(_ASSET_DIRS.intersection(rel.parts[:-1])), rel
+
+
+# Files with no extension that are a project's own text, not a server's data.
+_TEXT_NAMES = {
+    "Dockerfile",
+    "Procfile",
+    "Makefile",
+    "Pipfile",
+    "Gemfile",
+    "LICENSE",
+    "README",
+    "Caddyfile",
+    "Vagrantfile",
+    "Jenkinsfile",
+}
 
 
 class Runner:
