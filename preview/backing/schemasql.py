@@ -141,7 +141,25 @@ def _fits(data: bytes, engine: str) -> bool:
 
 
 def _scripts(files: dict[str, bytes], paths: list[str], engine: str) -> InitScripts:
-    return tuple((p, files[p].decode("utf-8", "replace")) for p in paths if _fits(files[p], engine))
+    return tuple(
+        (p, _up_part(files[p].decode("utf-8", "replace"))) for p in paths if _fits(files[p], engine)
+    )
+
+
+# Where a migration tool's file turns from applying to undoing: dbmate's ``-- migrate:down``,
+# sql-migrate's ``-- +migrate Down``, goose's ``-- +goose Down``.
+_DOWN_MARK = re.compile(
+    r"^[ \t]*--[ \t]*(?:migrate:down|\+migrate[ \t]+down|\+goose[ \t]+down)\b", re.I | re.M
+)
+
+
+def _up_part(text: str) -> str:
+    """A migration file's applying part, as its tool runs it up: run whole, its undoing
+    part dropped what it made (maketheworldwise's jam-factory-express-repository, dbmate's
+    files: its ``-- migrate:down`` dropped every table its ``-- migrate:up`` created, and
+    the next file's rows met "Table 'JAM_FACTORY.PRODUCT' doesn't exist")."""
+    down = _DOWN_MARK.search(text)
+    return text[: down.start()] if down is not None else text
 
 
 def declared_sql(

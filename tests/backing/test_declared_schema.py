@@ -869,3 +869,32 @@ async def test_a_dockerfiles_init_sql_runs_in_the_private_postgresql(
             "PostgreSQL: the upload's SQL (db/schema.sql), from db/Dockerfile" in m for m in said
         ), said
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_migration_tools_files_run_without_their_undoing_part() -> None:
+    """maketheworldwise's jam-factory-express-repository keeps dbmate's files in
+    db/migrations, each ``-- migrate:up`` then ``-- migrate:down``: run whole, the first
+    dropped every table it created, and the next one's rows met "Table
+    'JAM_FACTORY.PRODUCT' doesn't exist". sql-migrate's and goose's markers likewise."""
+    tables = (
+        "-- migrate:up\nCREATE TABLE `PRODUCT` (id INT) ENGINE=InnoDB;\n\n"
+        "-- migrate:down\nDROP TABLE `PRODUCT`;\n"
+    )
+    rows = (
+        "-- migrate:up\nINSERT INTO PRODUCT (id) VALUES (1);\n"
+        "-- migrate:down\nDELETE FROM PRODUCT;\n"
+    )
+    files = {
+        "db/migrations/20221106170855_create_tables.sql": tables.encode(),
+        "db/migrations/20221219035059_product_rows.sql": rows.encode(),
+        "package.json": b"{}",
+    }
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is not None and len(found.scripts) == 2
+    assert all("DROP" not in text and "DELETE" not in text for _, text in found.scripts)
+    assert "CREATE TABLE `PRODUCT`" in found.scripts[0][1]
+    for marker in ("-- +migrate Down", "-- +goose Down"):
+        other = tables.replace("-- migrate:down", marker).replace("-- migrate:up", "")
+        one = {"db/schema.sql": other.encode(), "package.json": b"{}"}
+        found = declared_sql(one, MYSQL, compose_init_scripts)
+        assert found is not None and "DROP" not in found.scripts[0][1], marker
