@@ -630,6 +630,10 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         # database is given (used_database).
         ordered = sorted(fitting, key=lambda p: ("test" in p.lower(), p))
         return DeclaredSql(_scripts(files, ordered, engine), shown)
+    origin = "its one SQL file that creates tables"
+    if len(fitting) > 1 and (whole := _whole_schema(files, fitting)) is not None:
+        fitting = [whole]
+        origin = "its SQL file that creates every table its other SQL files create"
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
@@ -640,7 +644,24 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         # order-express-mysql-server: setup.txt's npm commands and prose around its
         # CREATE TABLE, "ERROR 1064 … SQL syntax" at its first line).
         scripts = tuple((path, _statements(text)) for path, text in scripts)
-    return DeclaredSql(scripts, "its one SQL file that creates tables")
+    return DeclaredSql(scripts, origin)
+
+
+# A table a statement creates, by its name (its schema's dropped, its quotes too).
+_CREATED_TABLE_NAME = re.compile(
+    rb"\bcreate\s+table\s+(?:if\s+not\s+exists\s+)?(?:[`\"]?\w+[`\"]?\.)?[`\"]?(\w+)", re.I
+)
+
+
+def _whole_schema(files: dict[str, bytes], paths: list[str]) -> str | None:
+    """The one of ``paths`` creating every table the others create (and more): the
+    schema whole, the others its parts (youone04's restapi-expressjs-roles: its dump
+    ``sgl/db_restAPi.sql`` makes five tables, ``sgl/versi-2/akses_token.sql`` one of
+    them again; neither was run, "Table 'db_restAPi.mahasiswa' doesn't exist"). None
+    where none does, or two make the same tables."""
+    tables = {p: {name.lower() for name in _CREATED_TABLE_NAME.findall(files[p])} for p in paths}
+    whole = [p for p in paths if all(tables[q] <= tables[p] for q in paths)]
+    return whole[0] if len(whole) == 1 and tables[whole[0]] else None
 
 
 def _own_databases(files: dict[str, bytes], paths: list[str], engine: str) -> bool:

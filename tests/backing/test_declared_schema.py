@@ -898,3 +898,21 @@ def test_a_migration_tools_files_run_without_their_undoing_part() -> None:
         one = {"db/schema.sql": other.encode(), "package.json": b"{}"}
         found = declared_sql(one, MYSQL, compose_init_scripts)
         assert found is not None and "DROP" not in found.scripts[0][1], marker
+
+
+def test_of_several_sql_files_the_one_making_every_table_the_others_make_runs() -> None:
+    """youone04's restapi-expressjs-roles: its dump ``sgl/db_restAPi.sql`` makes five
+    tables, ``sgl/versi-2/akses_token.sql`` one of them again: neither was run ("Table
+    'db_restAPi.mahasiswa' doesn't exist"). Two files making different tables: neither."""
+    dump = (
+        b"CREATE TABLE `akses_token` (id int) ENGINE=InnoDB;\n"
+        b"CREATE TABLE `mahasiswa` (id int) ENGINE=InnoDB;\n"
+    )
+    part = b"CREATE TABLE IF NOT EXISTS `db_restAPi`.`akses_token` (id int) ENGINE=InnoDB;\n"
+    files = {"sgl/db_restAPi.sql": dump, "sgl/versi-2/akses_token.sql": part, "app.js": b""}
+    assert _paths(files, MYSQL) == (
+        ["sgl/db_restAPi.sql"],
+        "its SQL file that creates every table its other SQL files create",
+    )
+    other = {**files, "sgl/versi-2/akses_token.sql": b"CREATE TABLE `krs` (id int);\n"}
+    assert _paths(other, MYSQL) is None
