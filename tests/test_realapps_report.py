@@ -150,6 +150,22 @@ def test_a_route_calling_the_internet_is_the_environments_a_start_ours() -> None
     assert route["cause"].startswith("a route calls a host on the internet")
 
 
+def test_a_route_whose_outside_host_the_egress_filter_refused_is_the_environments() -> None:
+    """yo1cvetkov's node-express-layered: /api/auth/token calls GitHub, which the
+    service's egress filter says it could not resolve; leducthai's DRF search calls
+    Algolia, whose client says its hosts are unreachable."""
+    for said in (
+        "1/3 GET routes fail, /api/auth/token → None; log: egress refused: github.com:443 "
+        "could not be resolved",
+        "1/3 GET routes fail, /api/search/ → 500; log: algoliasearch.exceptions."
+        "AlgoliaUnreachableHostException: Unreachable hosts",
+    ):
+        result = _failed(said)
+        classify(result, {})
+        assert result["class"] == "environment", said
+        assert result["cause"].startswith("a route calls a host on the internet")
+
+
 def test_a_route_answering_with_its_failure_to_resolve_is_the_environments() -> None:
     """dwaynewyj's fastapi-pokemon: /v1/species calls PokeAPI, catches the error and
     answers 500 with it ({"detail": "[Errno -3] Temporary failure in name resolution"}),

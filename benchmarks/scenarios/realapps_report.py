@@ -137,8 +137,12 @@ ENVIRONMENT = [
     (
         # Only a route's, once the app serves: it calls a host on the internet (Reddit's
         # API), which a sandbox does not resolve (PREVIEW_EGRESS lets hosts through).
+        # The service's own egress filter says so too ("egress refused: github.com:443 could
+        # not be resolved": yo1cvetkov's node-express-layered), as an SDK's client of an
+        # outside service does (Algolia's "Unreachable hosts": leducthai's DRF search).
         r"^\d+/\d+ GET routes fail, .*(?:Temporary failure in name resolution"
-        r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND))",
+        r"|getaddrinfo (?:EAI_AGAIN|ENOTFOUND)|egress refused: \S+ could not be resolved"
+        r"|UnreachableHostException: Unreachable hosts)",
         "a route calls a host on the internet, out of the sandbox's reach",
     ),
 ]
