@@ -1430,4 +1430,3 @@ def test_a_data_file_its_readme_gives_whole_is_written() -> None:
         "app/data/permissions.json": ("README.md", b'{"roles": {"Admin": ["read"]}}\n')
     }
     assert readme_files({**files, "app/data/permissions.json": b"{}"}) == {}
-
