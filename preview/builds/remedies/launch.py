@@ -107,10 +107,10 @@ class Remedies:
         request, source = deps.python_request, deps.python_source
         if belows:
             below = min(belows, key=version_key)
-            request, source = _older(request, below), f"{source or 'the app'} and a fix"
+            request, source = _narrowed(request, f"<{below}"), f"{source or 'the app'} and a fix"
         if froms:
             least = max(froms, key=version_key)
-            request, source = _newer(request, least), f"{source or 'the app'} and a fix"
+            request, source = _narrowed(request, f">={least}"), f"{source or 'the app'} and a fix"
         if not self.fixes and not held:
             return deps
         if deps.lock is not None:  # what the lock installs stays; left out by name
@@ -303,26 +303,16 @@ def _failure(message: str | None, lines: list[str]) -> tuple[str | None, str]:
     return message, lines[-1] if lines else ""
 
 
-def _older(request: str | None, below: str) -> str:
-    """The app's request below ``below`` (an exact one, which cannot run it, is left)."""
+def _narrowed(request: str | None, bound: str) -> str:
+    """The app's Python request with ``bound`` added (``<3.10``, ``>=3.12``); one that is
+    no range (an exact one, which cannot run it) is left for the bound alone."""
     if request and re.search(r"[<>=!~,]", request):
         try:
             SpecifierSet(request)
-            return f"{request.strip()},<{below}"
+            return f"{request.strip()},{bound}"
         except InvalidSpecifier:
             pass
-    return f"<{below}"
-
-
-def _newer(request: str | None, least: str) -> str:
-    """The app's request from ``least`` on (one that is no range is left)."""
-    if request and re.search(r"[<>=!~,]", request):
-        try:
-            SpecifierSet(request)
-            return f"{request.strip()},>={least}"
-        except InvalidSpecifier:
-            pass
-    return f">={least}"
+    return bound
 
 
 def _same(fix: Fix, fixes: list[Fix]) -> bool:
