@@ -99,6 +99,11 @@ MOTIVATING_LINES = {
         "flask-rest-hello, whose Pipfile.lock pins pygraphviz 1.14",
         "  × Failed to build `pygraphviz==1.14`",
     ),
+    "Django 3.2's automatic AppConfig discovery took a config the app never ran with": (
+        "xpros' django-rest-framework-todo, its migrations Django 2.2's",
+        "django.core.exceptions.ImproperlyConfigured: Cannot import 'todo'. Check that "
+        "'todo_app.todo.apps.TodoConfig.name' is correct.",
+    ),
 }
 
 
