@@ -38,7 +38,7 @@ import re
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-from ..apps.configvars import compose_projects
+from ..apps.configvars import compose_projects, readme_paths
 
 # (its path in the upload, its SQL), in the order to run them: ``wants.InitScripts``.
 InitScripts = tuple[tuple[str, str], ...]
@@ -91,7 +91,6 @@ _SCHEMA_MADE = re.compile(
     r"|(?:^|/)(?:alembic\.ini|knexfile\.\w+|\.sequelizerc|manage\.py|ormconfig\.\w+)$"
 )
 _DOCUMENT = re.compile(r"\.(?:sql|md|txt|rst)$|(?:^|/)(?:README|\.gitkeep)$", re.IGNORECASE)
-_README = re.compile(r"(?:^|/)readme(?:\.\w+)?$", re.I)
 # A README's command running a file of SQL: ``mysql … < x.sql``, ``psql … -f x.sql``,
 # ``source x.sql``, ``\i x.sql``; or its words: "import (the) file x.sql".
 _README_RUNS = re.compile(
@@ -509,17 +508,13 @@ def _dockerfile_copies(files: dict[str, bytes], engine: str) -> DeclaredSql | No
     return None
 
 
-def _readmes(files: dict[str, bytes]) -> list[str]:
-    return sorted((p for p in files if _README.search(p)), key=lambda p: (p.count("/"), p))
-
-
 def _readme_named(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     """The SQL files of the upload its README runs or imports (the nearest README first):
     named by their path, or by their name alone where one file of the upload has it."""
     if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return None  # its migrations make it (a README's SQL is then its data, or stale)
     sql = [p for p in files if p.endswith(".sql") and not _TESTS.search(p)]
-    for readme in _readmes(files):
+    for readme in readme_paths(files):
         text = files[readme][:262144].decode("utf-8", "replace")
         found: list[str] = []
         database = None
@@ -555,16 +550,12 @@ def _client_database(command: str) -> str | None:
     words = command.replace("`", " ").split()
     if not words or words[0].lower() not in ("mysql", "mariadb"):
         return None
-    words = [w for w in words[1:] if w != "<"]
-    skip = False
-    for i, word in enumerate(words):
-        if skip:
-            skip = False
-            continue
+    rest = iter(w for w in words[1:] if w != "<")
+    for word in rest:
         if word in _CLIENT_VALUED:
-            skip = True
+            next(rest, None)  # its value
         elif word in ("-D", "--database"):
-            return words[i + 1] if i + 1 < len(words) else None
+            return next(rest, None)
         elif (given := _CLIENT_DATABASE.match(word)) is not None:
             return given.group(1) or None
         elif not word.startswith("-") and re.fullmatch(r"[\w$-]{1,64}", word):
@@ -716,7 +707,7 @@ def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         return None
     if any(_SCHEMA_MADE.search(p) and not _DOCUMENT.search(p) for p in files):
         return None
-    for readme in _readmes(files):
+    for readme in readme_paths(files):
         text = files[readme][:262144].decode("utf-8", "replace")
         blocks = [
             _statements(b) if indented or _SESSION.search(b) else b

@@ -40,6 +40,7 @@ from ..apps.configvars import (
     compose_secret_files,
     dotenv_text,
     example_rank,
+    is_readme,
     served_database,
 )
 from ..apps.createall import MODELS_TABLES
@@ -699,7 +700,7 @@ class MissingFiles:
                 f"{', '.join(self.logs)} written empty"
             )
         for target, (script, _) in self.scripted.items():
-            how = "gives" if script.rpartition("/")[2].lower().startswith("readme") else "writes"
+            how = "gives" if is_readme(script) else "writes"
             said.append(f"no {target}, which its code names: written as {script} {how} it")
         if self.lfs_databases:
             said.append(

@@ -26,8 +26,10 @@ from .envfiles import (
     example_env_file,
     example_rank,
     fill_in,
+    is_readme,
     other_env_files,
     readme_copied_env,
+    readme_paths,
     template_url,
 )
 from .meanings import (
@@ -107,6 +109,7 @@ __all__ = [
     "example_rank",
     "fill_in",
     "interpolated",
+    "is_readme",
     "json_settings_fields",
     "meaning",
     "names_another_store",
@@ -116,6 +119,7 @@ __all__ = [
     "prefixed_settings_fields",
     "read_variables",
     "readme_copied_env",
+    "readme_paths",
     "required_types",
     "required_variables",
     "router_prefix_defaults",

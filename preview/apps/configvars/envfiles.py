@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+from collections.abc import Mapping
 
 from dotenv import dotenv_values
 from dotenv.variables import parse_variables
@@ -19,8 +20,10 @@ __all__ = [
     "dotenv_text",
     "example_env_file",
     "example_rank",
+    "is_readme",
     "other_env_files",
     "readme_copied_env",
+    "readme_paths",
     "settings_env_example",
     "template_url",
 ]
@@ -274,6 +277,21 @@ README_NAMES = (
     "README.rst",
     "README",
 )
+# A README anywhere in the upload, by its name in any case (``docs/README.md``, ``readme``).
+_README_PATH = re.compile(r"(?:^|/)readme(?:\.\w+)?$", re.IGNORECASE)
+
+
+def is_readme(path: str) -> bool:
+    """Whether ``path`` is a README, in whatever folder and case."""
+    return _README_PATH.search(path) is not None
+
+
+def readme_paths(files: Mapping[str, bytes]) -> list[str]:
+    """Every README of the upload, the shallowest first (then by path): the nearest a
+    human setting the app up reads first."""
+    return sorted((p for p in files if is_readme(p)), key=lambda p: (p.count("/"), p))
+
+
 # The README's step that makes the .env: ``cp .env.local .env``, "Copy the sample
 # `.env.local` file to `.env`", "copy env.dev into .env".
 _COPIED = re.compile(

@@ -41,6 +41,7 @@ import re
 from collections.abc import Mapping
 
 from ...discovery.pyast import bind_path, last_name, upload_path
+from ..configvars import readme_paths
 from ..pyapp import parse_module, python_files
 
 __all__ = [
@@ -437,7 +438,6 @@ def _expanded(body: str, before: str) -> str:
 # in a code span or bold on the lines just before it (``**File:** `app/data/x.json```).
 _README_FENCE = re.compile(r"^(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 _NAMED_PATH = re.compile(r"[`*]([\w./-]+\.(?:json|ya?ml|toml|ini|cfg|conf|txt|csv))[`*]")
-_README_NAME = re.compile(r"(?:^|/)readme(?:\.\w+)?$", re.I)
 
 
 def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
@@ -447,10 +447,9 @@ def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
     ``app/data/permissions.json`` at start, its ``data/`` folder .gitignored, and its
     README says "Create ``app/data/permissions.json``" over the JSON (FileNotFoundError).
     A JSON file whose block is no JSON is none."""
-    readmes = sorted((p for p in files if _README_NAME.search(p)), key=lambda p: p.count("/"))
     code = b"\n".join(d for p, d in files.items() if p.endswith((".py", ".js", ".ts")))
     found: dict[str, tuple[str, bytes]] = {}
-    for readme in readmes:
+    for readme in readme_paths(files):
         text = files[readme][:262144].decode("utf-8", "replace")
         for block in _README_FENCE.finditer(text):
             before = text[max(0, block.start() - 240) : block.start()].rstrip().splitlines()
