@@ -1411,12 +1411,8 @@ def _poetry_groups_used(files: dict[str, bytes], pyproject: dict) -> dict[str, d
         dependencies = _table(group, "dependencies") if isinstance(group, dict) else {}
         if not dependencies or group.get("optional") is True:
             continue
-        modules = {
-            key.lower().replace("-", "_").replace(".", "_").encode()
-            for key in dependencies
-            if isinstance(key, str) and key.lower() != "python"
-        }
-        if _imported_by_its_code(files, modules):
+        names = [key for key in dependencies if isinstance(key, str) and key.lower() != "python"]
+        if _imported_by_its_code(files, _module_names(names)):
             found[str(name)] = dependencies
     return found
 
@@ -1432,6 +1428,12 @@ def _imported_by_its_code(files: dict[str, bytes], modules: set[bytes]) -> bool:
         path.endswith(".py") and not _TEST_PATH.search(path) and imports.search(data)
         for path, data in files.items()
     )
+
+
+def _module_names(distributions: list[str]) -> set[bytes]:
+    """The module names ``distributions`` are imported by, as most are (``python-dotenv``:
+    ``python_dotenv``; its own module's other name is not known here)."""
+    return {d.lower().replace("-", "_").replace(".", "_").encode() for d in distributions}
 
 
 # A developer's tools, which no app's code needs to run; and where its tests are.
@@ -1516,11 +1518,9 @@ def _uses_dev_group(files: dict[str, bytes], pyproject: dict) -> bool:
     dev = groups.get("dev") if isinstance(groups, dict) else None
     if not isinstance(dev, list):
         return False
-    modules = {
-        m.group().lower().replace("-", "_").replace(".", "_").encode()
-        for entry in dev
-        if isinstance(entry, str) and (m := _NAME.match(entry))
-    }
+    modules = _module_names(
+        [m.group() for entry in dev if isinstance(entry, str) and (m := _NAME.match(entry))]
+    )
     modules -= _TOOL_MODULES
     for path, data in files.items():
         if not path.endswith(".py") or _TEST_PATH.search(path):

@@ -638,9 +638,6 @@ def _setting_name(target: ast.expr) -> str | None:
     return None
 
 
-# A SQL database URL's scheme, as an f-string writes it (``mysql+pymysql://``).
-
-
 def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
     """{a module-level name: the variable it is bound to} (``HOST =
     os.environ.get("HOST")``)."""

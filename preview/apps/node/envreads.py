@@ -541,7 +541,7 @@ _ENV_READ = re.compile(
 
 def _template_url_parts(text: str) -> dict[str, str]:
     """{a variable a template literal database URL is written with: the generic name of
-    its part}, each by its place (``configvars.url_places``): read from ``process.env``
+    its part}, each by its place (:func:`url_places`): read from ``process.env``
     in its field, or through a constant bound to such a read."""
     found: dict[str, str] = {}
     if "://" not in text or "${" not in text:
