@@ -473,3 +473,34 @@ def test_a_browser_file_still_decides_when_it_errs_or_is_all_there_is() -> None:
     result = {"name": "x", "probes": [{"path": "/favicon.ico", "status": None}], "healthy": False}
     classify(result, {})
     assert result["class"] == "ours" and "/favicon.ico" in result["cause"]
+
+
+def test_routes_failing_on_names_the_apps_code_never_defines_are_the_apps() -> None:
+    """hiro111208's microservices-flask-user-service: each route's handler raised
+    ``NameError: name 'RegistrationForm' is not defined``, which the service diagnosed as
+    the app's own code's. A route failing on another error keeps the app ours, and so does
+    a NameError the service did not diagnose (one it could not be sure of)."""
+    said = (
+        "diagnosis: app/routes.py line 12 uses RegistrationForm, which app/routes.py"
+        " neither defines nor imports: an error in the app's own code"
+    )
+    error = "NameError: name 'RegistrationForm' is not defined"
+
+    def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/user-api/{n}", "status": 500, "logLines": own}
+            for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+    each = result([[error, said], [error]], [error, said, error])
+    mixed = result([[error, said], ["KeyError: 'email'"]], [error, said])
+    undiagnosed = result([[error], [error]], [error, error])
+    for one in (each, mixed, undiagnosed):
+        classify(one, {})
+    assert (each["class"], mixed["class"], undiagnosed["class"]) == ("app's", "ours", "ours")
+    assert "RegistrationForm" in each["cause"], each["cause"]
+    # A start that failed on one: the service's cause says so.
+    start = _failed(f"{error} — {said.removeprefix('diagnosis: ')}")
+    classify(start, {})
+    assert start["class"] == "app's"

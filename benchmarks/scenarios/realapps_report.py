@@ -3,8 +3,9 @@
 Each app that is not healthy gets one line of cause (the service's ``errorMessage``, else
 the first failing route and its status, else the last error-looking log line) and a class:
 ``app's`` when the app is genuinely broken (a package or version that no longer exists,
-a Python that is not installed, its own syntax error; or a ``brokenReason`` in the
-manifest, read from its source), ``environment`` when this machine cannot give what it
+a Python that is not installed, its own syntax error, a name its own code uses and
+never defines, as the service diagnoses it; or a ``brokenReason`` in the manifest, read
+from its source), ``environment`` when this machine cannot give what it
 needs (a host it fetches from at build time that has no route from here: Prisma's
 engines from binaries.prisma.sh; a MongoDB server or PostGIS, which nothing installs
 here) or
@@ -26,6 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+# The service's diagnosis of a name the app's own code never defines, and the errors it reads.
+_OWN_CODE = "its own code uses names it neither defines nor imports"
+_DIAGNOSED_UNDEFINED = re.compile(
+    r"(\S+) line \d+ uses ([\w$]+), which \S+ neither defines nor imports"
+)
+_UNDEFINED_ERROR = re.compile(
+    r"NameError: name '(\w+)' is not defined|ReferenceError: ([\w$]+) is not defined"
+)
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
@@ -36,6 +45,12 @@ APPS_FAULT = [
     (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
     (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
+    (
+        # A start's cause (the service's) or failing routes' (``_undefined_names``); not a
+        # log line quoted in a cause: the diagnosis of one route of several.
+        r"is not defined — \S+ line \d+ uses |" + re.escape(_OWN_CODE),
+        "its own code uses a name it never defines",
+    ),
 ]
 _OUTSIDE = "each failing route's call to a host outside was stopped (egress is off)"
 # The service's diagnosis of a call out: a dotted name or an address (the internet, not a
@@ -189,6 +204,24 @@ def healthy(probes: list[dict[str, Any]]) -> bool:
     ) and not (len(judged) > 1 and all(p["status"] == 404 for p in judged))
 
 
+def _undefined_names(failing: list[dict[str, Any]], tail: list[str]) -> str | None:
+    """The service's diagnoses of names the app's own code uses and never defines
+    (``CodeErrors``), where every failing route's log lines show one of them failing:
+    "status in app/main.py line 8"; None where any route failed otherwise."""
+    said = {m.group(2): m.group(0) for line in tail if (m := _DIAGNOSED_UNDEFINED.search(line))}
+    if not said:
+        return None
+    for probe in failing:
+        names = {
+            m.group(1) or m.group(2)
+            for line in map(str, probe.get("logLines", []))
+            if (m := _UNDEFINED_ERROR.search(line)) is not None
+        }
+        if not names & said.keys():
+            return None
+    return "; ".join(said[name] for name in sorted(said))
+
+
 def _called_out(probe: dict[str, Any], diagnosed: bool) -> bool:
     """Whether a failing route failed on a call out: the proxy said egress stopped it, or
     (the service having diagnosed a call outside, ``diagnosed``) its own answer or the log
@@ -262,6 +295,11 @@ def _cause(result: dict[str, Any]) -> str:
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_OUTSIDE}"
                 + (f" ({', '.join(sorted(outside))})" if outside else "")
+            )
+        if (undefined := _undefined_names(failing, result.get("logTail", []))) is not None:
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_OWN_CODE} ({undefined})"
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""

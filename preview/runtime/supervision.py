@@ -26,6 +26,7 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
+from .codeerrors import with_undefined_name
 from .readiness import is_healthy
 from .recipe import NO_DIAGNOSES, Diagnoses, ProcessRecipe
 from .smoke import check_once_running
@@ -330,6 +331,7 @@ class ChildSupervision:
     async def _failed_start(self, returncode: int | None) -> None:
         state = self._state
         cause, state.error_lines = await self._why()
+        cause = with_undefined_name(cause, state.error_lines, self._spec.files, str(self._app_dir))
         cause = self._limit_exceeded() or self.output.quiet_exit(returncode, cause) or cause
         state.error_message = cause or describe_exit(returncode)
         state.set_reason("the process exited during start-up")
@@ -340,6 +342,7 @@ class ChildSupervision:
         if returncode == 0:
             return "stopped"
         cause, state.error_lines = await self._why()
+        cause = with_undefined_name(cause, state.error_lines, self._spec.files, str(self._app_dir))
         limit = self._limit_exceeded()
         if limit is not None:
             state.error_message = limit

@@ -53,6 +53,7 @@ from ...sandbox.appdir import write_files
 from ...sandbox.outbound import open_outbound
 from ...settings import Settings
 from ...store import Store
+from ..codeerrors import CodeErrors
 from ..datahealth import MissingTables
 from ..outsidecalls import OutsideCalls
 from ..ports import PortPool
@@ -147,6 +148,9 @@ class PreviewRuntime:
         self._start_slots = start_slots
         self.supervision: ChildSupervision | None = None  # while its child runs, and after
         self._tables = MissingTables(spec, self._system)  # 500s for want of its tables
+        self._code_errors = CodeErrors(
+            spec, str(self.temp_dir), self._system
+        )  # 500s of its own code's names
         outbound = (lambda: self.containment.outbound) if self.containment.sandboxed else None
         self._outside = OutsideCalls(outbound, self._system)  # calls its sandbox refuses
         # Set when the service gives up waiting for the store (its shutdown grace is over).
@@ -543,6 +547,7 @@ class PreviewRuntime:
         await self._tables.lines(texts)
         self._route_fixes.lines(texts)
         await self._outside.lines(texts)
+        await self._code_errors.lines(texts)
 
     async def _move_port(self) -> None:
         """Another process took the port while the app was prepared: take another."""

@@ -1,0 +1,334 @@
+"""A name the app's own code uses and never defines, said as such: :class:`CodeErrors`.
+
+Generated code often forgets an import: ``status`` used in ``main.py`` with no ``from
+fastapi import status``, Sequelize's ``QueryTypes`` with no ``require``. Python then says
+``NameError: name 'status' is not defined``, Node ``ReferenceError: QueryTypes is not
+defined``, at start or on each call of the route that uses it (a 500, the traceback in
+the log). No dependency, version, variable or service of ours changes that: the file must
+be fixed. Saying so, with the file and line, tells the user what to change instead of
+leaving a 500 to read: a launch that dies on one says it in its cause
+(:func:`with_undefined_name`); a running app failing on one gets a ``system`` line for each
+such name, once, a few at most (:class:`CodeErrors`).
+
+The verdict (:func:`undefined_name`) is only given where it is certain from the upload:
+
+* the innermost frame of the error is a file of the upload, under the app's directory
+  (not a package's: its names are its own affair, and a version of ours may be why), and
+  the name is on that line;
+* Python: nothing in that file binds the name anywhere (an assignment, an import, a
+  ``def`` or ``class``, a parameter, ``except … as``, ``global``, a match capture, under any
+  condition), it has no ``from … import *``, does not write ``globals()``, ``exec`` or
+  ``builtins``, and the name is no builtin of any Python 3 (``anext`` on an old one would be
+  the interpreter's fault), nor one of Python 2's (such an app wants an interpreter no
+  preview has: another failure);
+* Node: no declaration of the name in that file (``var``/``let``/``const``, destructured
+  too, ``function``, ``class``, ``import``, a parameter list, ``catch``), no ``global.X =``
+  anywhere in the upload, and the name is no global of a current Node (an older Node lacking
+  ``fetch`` is ours), of Bun or Deno (an app written for them, run by Node), nor of a test
+  runner (a test file run as the app).
+
+Anything less certain gives no verdict: the failure stays as it is.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..apps.spec import LaunchSpec
+from ..discovery.pyast import parse_source
+from ..logs.hostpaths import REVISION_DIRS
+
+__all__ = ["CodeErrors", "UndefinedName", "undefined_name", "with_undefined_name"]
+
+_PY_NAME_ERROR = re.compile(r"\bNameError: name '([A-Za-z_]\w*)' is not defined")
+_JS_REFERENCE_ERROR = re.compile(r"\bReferenceError: ([A-Za-z_$][\w$]*) is not defined$")
+_PY_FRAME = re.compile(r'^\s*(?:\| ?)?\s*File "([^"<]+)", line (\d+)')
+# Node's stack frames: "at fn (/srv/app/src/x.js:12:5)", "at /srv/app/x.js:12:5",
+# "at file:///srv/app/x.mjs:3:1".
+_JS_FRAME = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
+_JS_SOURCE = re.compile(r"\.[cm]?[jt]sx?$")
+_REVISION = re.compile(rf"^{re.escape(REVISION_DIRS)}/[^/]+/")  # a revision applied live
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\S+", text))
+
+
+# Python 2's builtins: an app using them wants an interpreter no preview has.
+_PYTHON2 = _words(
+    """unicode basestring xrange raw_input long unichr reduce file execfile reload cmp
+    buffer apply intern coerce"""
+)
+# Python 3's builtins of versions newer than this interpreter's, which an app could rely on.
+_NEWER_PY_BUILTINS = _words("""aiter anext EncodingWarning ExceptionGroup""")
+# Globals of a current Node (``Object.getOwnPropertyNames(globalThis)`` of Node 20, less
+# what only its REPL adds, and what Node 21–24 added), of Bun and Deno, and of test runners:
+# a ReferenceError for one of them is the runtime's or the start's, not the code's.
+_RUNTIME_GLOBALS = _words(
+    """AbortController AbortSignal AggregateError Array ArrayBuffer Atomics BigInt
+    BigInt64Array BigUint64Array Blob Boolean BroadcastChannel Buffer
+    ByteLengthQueuingStrategy CompressionStream CountQueuingStrategy Crypto CryptoKey
+    CustomEvent DOMException DataView Date DecompressionStream Error EvalError Event
+    EventTarget File FinalizationRegistry Float16Array Float32Array Float64Array
+    FormData Function Headers Infinity Int16Array Int32Array Int8Array Intl Iterator
+    JSON Map Math MessageChannel MessageEvent MessagePort NaN Navigator Number Object
+    Performance PerformanceEntry PerformanceMark PerformanceMeasure PerformanceObserver
+    PerformanceObserverEntryList PerformanceResourceTiming Promise Proxy RangeError
+    ReadableByteStreamController ReadableStream ReadableStreamBYOBReader
+    ReadableStreamBYOBRequest ReadableStreamDefaultController
+    ReadableStreamDefaultReader ReferenceError Reflect RegExp Request Response Set
+    SharedArrayBuffer Storage String SubtleCrypto Symbol SyntaxError TextDecoder
+    TextDecoderStream TextEncoder TextEncoderStream TransformStream
+    TransformStreamDefaultController TypeError URIError URL URLPattern URLSearchParams
+    Uint16Array Uint32Array Uint8Array Uint8ClampedArray WeakMap WeakRef WeakSet
+    WebAssembly WebSocket CloseEvent WritableStream WritableStreamDefaultController
+    WritableStreamDefaultWriter __dirname __filename atob btoa clearImmediate
+    clearInterval clearTimeout console decodeURI decodeURIComponent encodeURI
+    encodeURIComponent escape eval exports fetch global globalThis isFinite isNaN
+    localStorage module navigator parseFloat parseInt performance process queueMicrotask
+    require sessionStorage setImmediate setInterval setTimeout structuredClone undefined
+    unescape Bun Deno describe it test expect jest vi beforeAll afterAll beforeEach
+    afterEach"""
+)
+_TYPE_PARAMS = ("TypeVar", "ParamSpec", "TypeVarTuple")  # ``def f[T](x: T)``'s
+# What may bind any name in a Python file, unseen by its syntax tree.
+_PY_DYNAMIC = re.compile(r"\bglobals\(\)|\bexec\(|\bbuiltins\b|\b__builtins__\b|\bvars\(\)")
+
+
+@dataclass(frozen=True)
+class UndefinedName:
+    """The app's own ``path`` (as uploaded) uses ``name`` on ``line`` and never defines it;
+    ``elsewhere``: another file of the upload that defines it at its top, if one does."""
+
+    name: str
+    path: str
+    line: int
+    elsewhere: str | None = None
+
+    def said(self) -> str:
+        where = f" ({self.elsewhere} defines one: import it from there)" if self.elsewhere else ""
+        return (
+            f"{self.path} line {self.line} uses {self.name}, which {self.path} neither defines"
+            f" nor imports: an error in the app's own code{where}"
+        )
+
+
+def undefined_name(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
+) -> UndefinedName | None:
+    """The undefined name that ``lines[index]`` (a NameError's or ReferenceError's line)
+    tells, where the upload's ``files`` show it is the app's own (see the module doc);
+    ``root``: the app's directory, under which its frames' paths are shown."""
+    text = lines[index].strip()
+    if (m := _PY_NAME_ERROR.search(text)) is not None:
+        frame = _innermost(lines[:index], _PY_FRAME, reverse=True)
+        return _python(m.group(1), frame, files, root)
+    if (m := _JS_REFERENCE_ERROR.search(text)) is not None:
+        frame = _innermost(lines[index + 1 : index + 4], _JS_FRAME, reverse=False)
+        return _node(m.group(1), frame, files, root)
+    return None
+
+
+def with_undefined_name(
+    cause: str | None, lines: Sequence[str], files: Mapping[str, bytes], root: str
+) -> str | None:
+    """A failed start's ``cause`` with what its last such error in ``lines`` means, where
+    it is the app's own code's (see the module doc); ``root``: the app's directory."""
+    if cause is None or _WORD not in cause:
+        return cause
+    for index in range(len(lines) - 1, -1, -1):
+        if _WORD in lines[index]:
+            found = undefined_name(lines, index, files, root)
+            if found is not None:
+                return f"{cause} — {found.said()}"
+    return cause
+
+
+def _innermost(
+    lines: Sequence[str], pattern: re.Pattern[str], *, reverse: bool
+) -> tuple[str, int] | None:
+    """The nearest frame (path, line) among ``lines``: Python's last one above the error,
+    Node's first one below it."""
+    for raw in reversed(lines) if reverse else lines:
+        if (m := pattern.match(raw)) is not None:
+            return m.group(1).replace("\\", "/"), int(m.group(2))
+    return None
+
+
+def _uploaded(
+    frame: tuple[str, int] | None, files: Mapping[str, bytes], root: str | None
+) -> str | None:
+    """The upload's path of the frame's file: its path under ``root`` (the app's directory,
+    or a revision's folder in it), or as shown where the log shows it relative; None if it
+    is no file of the upload (a package's)."""
+    if frame is None or "node_modules/" in frame[0] or "site-packages/" in frame[0]:
+        return None
+    shown = frame[0]
+    if root and shown.startswith(root.rstrip("/") + "/"):
+        shown = _REVISION.sub("", shown[len(root.rstrip("/")) + 1 :])
+    elif shown.startswith("/"):
+        return None
+    shown = shown.removeprefix("./")
+    return shown if shown in files else None
+
+
+def _source_line(source: str, line: int) -> str:
+    lines = source.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _on_line(name: str, source: str, line: int) -> bool:
+    return (
+        re.search(rf"(?<![\w$.]){re.escape(name)}(?![\w$])", _source_line(source, line)) is not None
+    )
+
+
+def _python(
+    name: str, frame: tuple[str, int] | None, files: Mapping[str, bytes], root: str | None
+) -> UndefinedName | None:
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not path.endswith(".py"):
+        return None
+    if name in _PYTHON2 or name in _NEWER_PY_BUILTINS or hasattr(builtins, name):
+        return None
+    source = files[path].decode("utf-8", "replace")
+    if not _on_line(name, source, frame[1]) or _PY_DYNAMIC.search(source):
+        return None
+    try:
+        tree = parse_source(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    bound = _python_bindings(tree)
+    if bound is None or name in bound:
+        return None
+    return UndefinedName(name, path, frame[1], _python_definer(name, path, files))
+
+
+def _python_bindings(tree: ast.AST) -> set[str] | None:
+    """Every name ``tree`` binds anywhere, in any scope; None if it star-imports."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                bound.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound.update(node.names)
+        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+        elif type(node).__name__ in _TYPE_PARAMS:  # Python 3.12's, not in older ``ast``
+            bound.add(str(getattr(node, "name", "")))
+    return bound
+
+
+def _python_definer(name: str, path: str, files: Mapping[str, bytes]) -> str | None:
+    """Another Python file of the upload that defines ``name`` at its top level."""
+    pattern = re.compile(rf"^(?:(?:async\s+)?def|class)\s+{name}\b|^{name}\s*(?::[^=]*)?=", re.M)
+    for other in sorted(files):
+        if (
+            other != path
+            and other.endswith(".py")
+            and pattern.search(files[other].decode("utf-8", "replace"))
+        ):
+            return other
+    return None
+
+
+def _node(
+    name: str, frame: tuple[str, int] | None, files: Mapping[str, bytes], root: str | None
+) -> UndefinedName | None:
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not _JS_SOURCE.search(path):
+        return None
+    if name in _RUNTIME_GLOBALS:
+        return None
+    source = files[path].decode("utf-8", "replace")
+    if not _on_line(name, source, frame[1]) or _js_declares(name, source):
+        return None
+    assigned = re.compile(rf"\b(?:global|globalThis|window)\s*\.\s*{re.escape(name)}\s*=")
+    if any(
+        _JS_SOURCE.search(p) and assigned.search(files[p].decode("utf-8", "replace")) for p in files
+    ):
+        return None
+    return UndefinedName(name, path, frame[1])
+
+
+def _js_declares(name: str, source: str) -> bool:
+    """Whether ``source`` may declare ``name`` anywhere (a parameter list naming it counts:
+    a reading of text, not a parse, so it errs towards "declares")."""
+    word = re.escape(name)
+    named = rf"(?<![\w$]){word}(?![\w$])"
+    return any(
+        re.search(pattern, source) is not None
+        for pattern in (
+            rf"\b(?:var|let|const)\s+{named}",
+            rf"\b(?:var|let|const)\s*[{{\[][^;=]*?{named}[^;=]*?[}}\]]\s*=",
+            rf"\b(?:function\s*\*?|class|enum|namespace)\s*{named}",
+            rf"\bimport\s+(?:type\s+)?{named}",
+            rf"\bimport\s*(?:type\s*)?(?:[\w$]+\s*,\s*)?\{{[^}}]*{named}[^}}]*\}}",
+            rf"\bimport\s*\*\s*as\s+{named}",
+            rf"\([^()]*{named}[^()]*\)\s*(?::[^=;{{]*)?(?:=>|\{{)",
+            rf"{named}\s*=>",
+            rf"\bcatch\s*\(\s*{named}",
+        )
+    )
+
+
+_WORD = "is not defined"  # both errors' words: most batches need no other search
+_CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
+_FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
+_MAX_SAID = 4
+
+
+class CodeErrors:
+    """See the module doc: :meth:`lines` sees the app's output; ``say`` publishes."""
+
+    def __init__(
+        self, spec: LaunchSpec, app_dir: str, say: Callable[[str, str], Awaitable[None]]
+    ) -> None:
+        self._spec = spec  # its files: the upload's, by path
+        self._app_dir = app_dir  # where they are: its frames' paths begin with it
+        self._say = say  # (level, message)
+        self._earlier: deque[str] = deque(maxlen=_CONTEXT)
+        self._waiting = 0  # lines at the end of _earlier whose Node frames may come next
+        self._said: set[tuple[str, str]] = set()
+
+    async def lines(self, texts: list[str]) -> None:
+        if len(self._said) >= _MAX_SAID:
+            return
+        if not self._waiting and not any(_WORD in text for text in texts):
+            self._earlier.extend(texts)
+            return
+        seen = [*self._earlier, *texts]
+        begin = len(self._earlier) - self._waiting
+        self._earlier.extend(texts)
+        self._waiting = 0
+        for index in range(max(begin, 0), len(seen)):
+            if _WORD not in seen[index]:
+                continue
+            if "ReferenceError" in seen[index] and len(seen) - index <= _FRAMES_AFTER:
+                self._waiting = len(seen) - index  # its frames may be in the next batch
+                break
+            found = undefined_name(seen, index, self._spec.files, self._app_dir)
+            if found is None or (found.path, found.name) in self._said:
+                continue
+            self._said.add((found.path, found.name))
+            await self._say("WARN", f"diagnosis: {found.said()}")
+            if len(self._said) >= _MAX_SAID:
+                return

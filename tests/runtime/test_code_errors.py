@@ -1,0 +1,229 @@
+"""A name the app's own code uses and never defines, said as the app's own error with its
+file and line, and only where the upload shows it (:mod:`preview.runtime.codeerrors`): a
+start's cause, a running app's route (:class:`~preview.runtime.codeerrors.CodeErrors`)."""
+
+from __future__ import annotations
+
+import trio
+
+from preview.runtime.codeerrors import undefined_name, with_undefined_name
+
+from ..conftest import Service
+
+_PYTHON_SERVER = """import json
+import os
+import traceback
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            body = json.dumps({"status": status.HTTP_200_OK}).encode()
+            code = 200
+        except Exception:
+            traceback.print_exc()
+            body, code = b"{}", 500
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+
+_NODE_SERVER = """const http = require('http');
+
+http.createServer((req, res) => {
+  try {
+    res.end(JSON.stringify({ type: QueryTypes.SELECT }));
+  } catch (error) {
+    console.error(error);
+    res.statusCode = 500;
+    res.end('{}');
+  }
+}).listen(Number(process.env.PORT), '127.0.0.1');
+"""
+
+
+async def _said_after_a_call(service: Service, files: dict[str, str], command: list[str]) -> str:
+    gid = await service.upload(files)
+    body = (await service.launch(gid, command=command)).json()
+    assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+    body["gid"] = gid
+    assert (await service.app_get(body, "/items")).status_code == 500
+    said = await service.first_system_line(gid, "diagnosis:")
+    assert (await service.stop(gid)).status_code == 200
+    return said
+
+
+async def test_a_python_routes_undefined_name_is_said_as_the_apps_error(service: Service) -> None:
+    """dockerized-fastapi-backend: ``status`` used with no ``from fastapi import status``;
+    the route answered 500 and the log held only its traceback."""
+    with trio.fail_after(60):
+        said = await _said_after_a_call(
+            service, {"server.py": _PYTHON_SERVER}, ["{python}", "server.py"]
+        )
+    assert said == (
+        "diagnosis: server.py line 10 uses status, which server.py neither defines nor"
+        " imports: an error in the app's own code"
+    )
+
+
+async def test_a_node_routes_undefined_name_is_said_as_the_apps_error(service: Service) -> None:
+    """belajar-express-dasar: Sequelize's ``QueryTypes`` used with no ``require``."""
+    with trio.fail_after(60):
+        said = await _said_after_a_call(service, {"server.js": _NODE_SERVER}, ["node", "server.js"])
+    assert said == (
+        "diagnosis: server.js line 5 uses QueryTypes, which server.js neither defines nor"
+        " imports: an error in the app's own code"
+    )
+
+
+_ROOT = "/srv/previews/p_1"  # the app's directory
+_ROUTES = b"""from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/items")
+def items():
+    return {"status": status.HTTP_200_OK}
+"""
+
+
+def _python_traceback(path: str, line: int, name: str) -> list[str]:
+    return [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.12/site-packages/starlette/routing.py", line 74, in app',
+        "    response = await f(request)",
+        f'  File "{_ROOT}/{path}", line {line}, in items',
+        f"    return {{'status': {name}.HTTP_200_OK}}",
+        f"NameError: name '{name}' is not defined",
+    ]
+
+
+def _verdict(lines: list[str], files: dict[str, bytes]) -> str | None:
+    found = undefined_name(lines, len(lines) - 1, files, _ROOT)
+    return found.said() if found is not None else None
+
+
+def test_a_python_name_no_line_of_its_file_binds_is_the_apps_own_error() -> None:
+    """dockerized-fastapi-backend's ``status`` with no ``from fastapi import status``."""
+    files = {"app/main.py": _ROUTES}
+    said = _verdict(_python_traceback("app/main.py", 8, "status"), files)
+    assert said == (
+        "app/main.py line 8 uses status, which app/main.py neither defines nor imports:"
+        " an error in the app's own code"
+    )
+    # A revision applied live runs from a folder of the app's directory; a log shows the
+    # path relative to the app's directory once host paths are taken out.
+    for shown in (".revisions/3.1/app/main.py", "app/main.py"):
+        lines = _python_traceback(shown, 8, "status")
+        lines[3] = lines[3].replace(f"{_ROOT}/app/main.py", shown) if shown[0] == "a" else lines[3]
+        assert _verdict(lines, files) == said, shown
+    # Another file of the upload defining it at its top is named.
+    files["app/schemas.py"] = b"class Status:\n    pass\n\nstatus = Status()\n"
+    said = _verdict(_python_traceback("app/main.py", 8, "status"), files)
+    assert said is not None and said.endswith("(app/schemas.py defines one: import it from there)")
+
+
+def test_a_python_name_bound_anywhere_or_unknowable_gets_no_verdict() -> None:
+    """Any binding of it in the file, under any condition, a star import, a frame in a
+    package, a builtin of a newer Python or Python 2's: not certainly the code's."""
+    lines = _python_traceback("app/main.py", 8, "status")
+    for bound in (
+        b"try:\n    from fastapi import status\nexcept ImportError:\n    pass\n",
+        b"from fastapi import *\n",
+        b"if False:\n    status = None\n",
+        b"def f(status):\n    return status\n",
+        b"globals()['status'] = 1\n",
+    ):
+        assert _verdict(lines, {"app/main.py": bound + _ROUTES}) is None, bound
+    # The name is not on the frame's line (the file changed since, or it was an eval's).
+    assert _verdict(_python_traceback("app/main.py", 3, "status"), {"app/main.py": _ROUTES}) is None
+    assert _verdict(lines, {"main.py": _ROUTES}) is None  # the frame is no file of the upload
+    unicode = [*lines[:-1], "NameError: name 'unicode' is not defined"]
+    assert _verdict(unicode, {"app/main.py": _ROUTES.replace(b"status", b"unicode")}) is None
+    anext = [*lines[:-1], "NameError: name 'anext' is not defined"]
+    assert _verdict(anext, {"app/main.py": _ROUTES.replace(b"status", b"anext")}) is None
+    in_package = [*lines[:3], "NameError: name 'status' is not defined"]
+    assert _verdict(in_package, {"app/main.py": _ROUTES}) is None
+
+
+_NODE_ROUTES = b"""const express = require('express');
+const router = express.Router();
+const { sequelize } = require('../db');
+
+router.get('/postgres', async (req, res) => {
+  const rows = await sequelize.query('SELECT 1', { type: QueryTypes.SELECT });
+  res.json(rows);
+});
+
+module.exports = router;
+"""
+
+
+def _node_error(name: str, line: int = 6) -> list[str]:
+    return [
+        f"ReferenceError: {name} is not defined",
+        f"    at {_ROOT}/src/routes/db.js:{line}:56",
+        f"    at Layer.handle ({_ROOT}/node_modules/express/lib/router/layer.js:95:5)",
+    ]
+
+
+def test_a_node_name_its_file_never_declares_is_the_apps_own_error() -> None:
+    """belajar-express-dasar's ``QueryTypes`` used with no ``require`` giving it."""
+    files = {"src/routes/db.js": _NODE_ROUTES}
+    assert undefined_name(_node_error("QueryTypes"), 0, files, _ROOT) is not None
+    said = undefined_name(_node_error("QueryTypes"), 0, files, _ROOT)
+    assert said is not None and said.path == "src/routes/db.js" and said.line == 6
+    for declared in (
+        b"const { QueryTypes } = require('sequelize');\n",
+        b"import { Op, QueryTypes } from 'sequelize';\n",
+        b"function handler(req, res, QueryTypes) {}\n",
+        b"global.QueryTypes = {};\n",
+    ):
+        assert (
+            undefined_name(
+                _node_error("QueryTypes"), 0, {"src/routes/db.js": declared + _NODE_ROUTES}, _ROOT
+            )
+            is None
+        )
+    # A global of a current Node (an older one lacking it would be ours), of Bun, of jest.
+    for name in ("fetch", "Bun", "describe"):
+        routes = _NODE_ROUTES.replace(b"QueryTypes", name.encode())
+        assert undefined_name(_node_error(name), 0, {"src/routes/db.js": routes}, _ROOT) is None
+
+
+def test_a_start_failing_on_such_a_name_says_so_in_its_cause() -> None:
+    files = {"app/main.py": _ROUTES}
+    lines = ["INFO: Started", *_python_traceback("app/main.py", 8, "status")]
+    cause = with_undefined_name("NameError: name 'status' is not defined", lines, files, _ROOT)
+    assert cause == (
+        "NameError: name 'status' is not defined — app/main.py line 8 uses status, which"
+        " app/main.py neither defines nor imports: an error in the app's own code"
+    )
+    # Another cause than such a name is left as it is.
+    assert with_undefined_name("KeyError: 'x'", lines, files, _ROOT) == "KeyError: 'x'"
+
+
+_DIES = """import json
+
+print(json.dumps({"ready": True}))
+settings = load_settings()
+"""
+
+
+async def test_a_launch_dying_on_such_a_name_says_where(service: Service) -> None:
+    """The launch's errorMessage names the file and line, and whose error it is."""
+    with trio.fail_after(30):
+        gid = await service.upload({"main.py": _DIES})
+        body = (await service.launch(gid, command=["{python}", "main.py"])).json()
+        assert body["status"] == "failed", body
+        assert body["errorMessage"] == (
+            "NameError: name 'load_settings' is not defined — main.py line 4 uses"
+            " load_settings, which main.py neither defines nor imports: an error in the"
+            " app's own code"
+        ), body["errorMessage"]
