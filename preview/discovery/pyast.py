@@ -24,7 +24,9 @@ __all__ = [
     "ARRAYS",
     "FUNCTION_NODES",
     "OBJECTS",
+    "STAR",
     "bind_path",
+    "bound_names",
     "call_assignments",
     "core_type",
     "docstring",
@@ -459,3 +461,34 @@ def bind_path(statement: ast.AST, module: str, names: dict[str, str]) -> None:
         target = statement.targets[0]
         if isinstance(target, ast.Name) and (value := upload_path(statement.value, module, names)):
             names[target.id] = value
+
+
+STAR = "*"  # what :func:`bound_names` holds for a star import: any name, unknown which
+_TYPE_PARAM_NODES = ("TypeVar", "ParamSpec", "TypeVarTuple")  # ``def f[T](x: T)``'s (3.12)
+
+
+def bound_names(tree: ast.AST) -> set[str]:
+    """Every name ``tree`` binds anywhere, in any scope and under any condition: assigned,
+    imported, defined, an argument, ``except … as``, declared ``global``/``nonlocal``, a
+    match capture, a type parameter; :data:`STAR` among them for a ``from … import *``."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound.update(node.names)
+        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+        elif type(node).__name__ in _TYPE_PARAM_NODES:  # not in an older Python's ``ast``
+            bound.add(str(getattr(node, "name", "")))
+    return bound

@@ -32,7 +32,6 @@ Anything less certain gives no verdict: the failure stays as it is.
 
 from __future__ import annotations
 
-import ast
 import builtins
 import re
 from collections import deque
@@ -40,7 +39,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..apps.spec import LaunchSpec
-from ..discovery.pyast import parse_source
+from ..discovery.pyast import STAR, bound_names, parse_source
 from ..logs.hostpaths import REVISION_DIRS
 
 __all__ = ["CodeErrors", "UndefinedName", "undefined_name", "with_undefined_name"]
@@ -95,7 +94,6 @@ _RUNTIME_GLOBALS = _words(
     unescape Bun Deno describe it test expect jest vi beforeAll afterAll beforeEach
     afterEach"""
 )
-_TYPE_PARAMS = ("TypeVar", "ParamSpec", "TypeVarTuple")  # ``def f[T](x: T)``'s
 # What may bind any name in a Python file, unseen by its syntax tree.
 _PY_DYNAMIC = re.compile(r"\bglobals\(\)|\bexec\(|\bbuiltins\b|\b__builtins__\b|\bvars\(\)")
 
@@ -203,38 +201,10 @@ def _python(
         tree = parse_source(source)
     except (SyntaxError, ValueError, RecursionError):
         return None
-    bound = _python_bindings(tree)
-    if bound is None or name in bound:
+    bound = bound_names(tree)
+    if STAR in bound or name in bound:  # a star import may bind it: not certain
         return None
     return UndefinedName(name, path, frame[1], _python_definer(name, path, files))
-
-
-def _python_bindings(tree: ast.AST) -> set[str] | None:
-    """Every name ``tree`` binds anywhere, in any scope; None if it star-imports."""
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.id)
-        elif isinstance(node, ast.ImportFrom | ast.Import):
-            for alias in node.names:
-                if alias.name == "*":
-                    return None
-                bound.add(alias.asname or alias.name.split(".")[0])
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            bound.update(node.names)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            bound.add(node.rest)
-        elif type(node).__name__ in _TYPE_PARAMS:  # Python 3.12's, not in older ``ast``
-            bound.add(str(getattr(node, "name", "")))
-    return bound
 
 
 def _python_definer(name: str, path: str, files: Mapping[str, bytes]) -> str | None:

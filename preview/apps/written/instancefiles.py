@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from ...discovery.pyast import last_name
+from ...discovery.pyast import bound_names, last_name
 from ...logs import gitignored_module, gitignored_submodule
 from ..configvars import fill_in
 from ..pyapp import TEST_MODULE, parse_module, python_files
@@ -274,7 +274,7 @@ def django_local_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
     names = _read_unset(tree)
     for module in _star_imported(tree, settings, files):
         if module in files and (other := parse_module(files[module])) is not None:
-            names -= _set_names(other)
+            names -= bound_names(other)
     if not _assigns(tree, "SECRET_KEY"):  # Django refuses to start without one
         names.add("SECRET_KEY")
     starred = dict.fromkeys(targets, tuple(sorted(names))) if names else {}
@@ -618,25 +618,8 @@ def _star_imported(tree: ast.Module, settings: str, files: dict[str, bytes]) -> 
 def _read_unset(tree: ast.Module) -> set[str]:
     """The names the module reads and never binds (nor Python's builtins)."""
     read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    unset = read - _set_names(tree) - set(dir(builtins))
+    unset = read - bound_names(tree) - set(dir(builtins))
     return {name for name in unset if not name.startswith("__")}  # (__file__: the module's)
-
-
-def _set_names(tree: ast.Module) -> set[str]:
-    """Every name the module binds: assigned, imported, defined, an argument."""
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.id)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-    return bound
 
 
 def _assigns(tree: ast.Module, name: str) -> bool:
