@@ -726,6 +726,12 @@ def test_an_old_release_brings_its_contemporaries_holds_in_one_step() -> None:
     # pinned: "'FieldInfo' object has no attribute 'name'" on pydantic 2).
     crud = PythonDeps(("fastapi", "fastapi_crudrouter", "tortoise-orm"), "r", None, None)
     assert _remedies(()).apply(crud).requirements[3:] == ("pydantic<2", "tortoise-orm<0.20")
+    # passlib's every release probes bcrypt with a password bcrypt 5 refuses (julzt0244's
+    # fastapi-address-book-api: passlib[bcrypt] unpinned, its start-up hash failed).
+    auth = PythonDeps(("fastapi", "passlib[bcrypt]"), "r", None, None)
+    assert _remedies(()).apply(auth).requirements[2:] == ("bcrypt<5",)
+    own = PythonDeps(("passlib[bcrypt]", "bcrypt==5.0.0"), "r", None, None)
+    assert _remedies(()).apply(own).requirements == own.requirements  # its own pin stands
     # A fix's hold brings its own: Flask<2 with what Flask 1.1.4 itself bounds.
     remedies.fixes.append(Fix("jinja2.escape is gone", add="Flask<2"))
     deps = remedies.apply(listed)

@@ -84,6 +84,12 @@ _LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 # "'FieldInfo' object has no attribute 'name'").
 _EVERY_RELEASE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("fastapi-crudrouter", ("pydantic<2",)),
+    # passlib's last release, 1.7.4 of 2020, probes bcrypt's 72-byte wraparound with a
+    # longer password when it first loads it, which bcrypt 5 refuses ("password cannot be
+    # longer than 72 bytes"): every hash or verify of a passlib[bcrypt] app failed, and an
+    # app hashing its first user at start-up never served (julzt0244's
+    # fastapi-address-book-api, nothing pinned). bcrypt 4 only warns of its version.
+    ("passlib", ("bcrypt<5",)),
 )
 _MAX_ROUNDS = 8
 
