@@ -527,6 +527,29 @@ def test_an_exact_pin_behind_a_name_the_apps_code_imports_gives_way_to_its_decla
     assert fix is None or fix.drop != "pydantic"
 
 
+def test_an_exact_pin_behind_a_module_the_apps_code_imports_gives_way_to_its_major(
+    tmp_path: Path,
+) -> None:
+    """jdht1992's fastapi-shipment pins redis==4.0.0 and imports ``redis.asyncio`` (redis
+    4.2's), nothing declaring a range: the pin gives way to its own major. Its own
+    ``app/database/redis.py`` is no package: the import found the installed one."""
+    env = _env_with(tmp_path, "redis", "4.0.0", "redis")
+    line = "ModuleNotFoundError: No module named 'redis.asyncio'"
+    own = {"app/database/redis.py": b"from redis.asyncio import Redis\n"}
+    remedies = _remedies(("fastapi", "redis==4.0.0"), env)
+    fix = remedies.next_fix("exited with code 1", [line], own, PYTHONS)
+    assert fix is not None and fix.add == "redis<5.0.0,>=4.0.0,>4.0.0", fix
+    assert "imports redis.asyncio, which its pin redis==4.0.0 lacks" in fix.said
+    # A 0.x pin stays within its minor.
+    env0 = _env_with(tmp_path / "zero", "redis", "0.5.1", "redis")
+    fix = _remedies(("redis==0.5.1",), env0).next_fix("x", [line], own, PYTHONS)
+    assert fix is not None and fix.add == "redis<0.6.0,>=0.5.1,>0.5.1", fix
+    # Its own package of that name is what the import found: no fix of the pin.
+    package = {"redis/__init__.py": b"", "main.py": b"from redis.asyncio import Redis\n"}
+    fix = _remedies(("redis==4.0.0",), env).next_fix("x", [line], package, PYTHONS)
+    assert fix is None or "redis" not in (fix.add or ""), fix
+
+
 def test_a_module_its_pyproject_declares_and_its_requirements_leave_out_is_added() -> None:
     """sayfullayevabdulaziz's fastapi-flight installs its requirements.txt, which leaves
     out the celery its pyproject.toml declares; its own app/core/celery.py (no top-level

@@ -482,6 +482,16 @@ def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:
         " (shared/common.py) but not on the import path: put it beside the app, or give"
         " the launch option env a PYTHONPATH naming its folder"
     )
+    # A module of a distribution its requirements list, the upload's file of that name
+    # a module, no package: the release installed lacks it (jdht1992's fastapi-shipment:
+    # redis==4.0.0 and redis.asyncio; the cause said "'redis' is in the upload").
+    redis = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'redis.asyncio'"]
+    shipment = ["app/main.py", "app/database/redis.py"]
+    assert failure_cause(redis, "fastapi\nredis==4.0.0\n", upload=shipment) == (
+        "ModuleNotFoundError: No module named 'redis.asyncio' — the release of 'redis'"
+        " (requirements.txt) installed has no module 'redis.asyncio': the app's code was"
+        " written for another release of it"
+    )
     elsewhere = ["main.py", "lib/uncommon/__init__.py"]
     assert failure_cause(lines, None, upload=elsewhere) == (
         "ModuleNotFoundError: No module named 'common.models' — add 'common' to requirements.txt"

@@ -11,7 +11,7 @@ import ast
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ...apps.imports import import_mapping, imported_as_loaded, imported_names
@@ -541,11 +541,11 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     top = module.split(".")[0]
     if name is None and (declared := _declared_beside(top, tried, files)) is not None:
         return [declared]
-    if top in sys.stdlib_module_names or _own(top, files) or top.startswith("_"):
+    dists = installed_dists(tried.env_path)
+    if top in sys.stdlib_module_names or top.startswith("_") or _own_first(module, files, dists):
         # (a private name is a package's own module, never a distribution: a Python 2
         # package's ``import _version`` of its sibling; "_version" is no requirement)
         return []
-    dists = installed_dists(tried.env_path)
     if top in dists and name is not None and (optional := _optional_import(module, name, tried)):
         return optional
     if top in dists and (name is not None or "." in module):
@@ -570,6 +570,21 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
             add=distribution,
         )
     ]
+
+
+def _own_first(
+    module: str, files: dict[str, bytes], dists: Mapping[str, object]
+) -> bool:
+    """Whether the upload's own module or package is what ``module`` names. A module
+    file of that name somewhere in it (``app/database/redis.py``) is not, for a submodule
+    (``redis.asyncio``) of an installed distribution: found first, a file would have been
+    "not a package", so the import found the installed one (jdht1992's fastapi-shipment)."""
+    top = module.split(".")[0]
+    if not _own(top, files):
+        return False
+    if "." not in module or top not in dists:
+        return True
+    return any(f"/{top}/" in f"/{path}" and path.endswith(".py") for path in files)
 
 
 def _declared_beside(top: str, tried: Tried, files: dict[str, bytes]) -> Fix | None:

@@ -361,13 +361,19 @@ def pinned_behind_its_code(
 ) -> list[Fix]:
     """The app's exact pin of a distribution (``pydantic==2.0.3``, a requirements.txt
     frozen early) whose installed release lacks a name the app's own code imports from
-    it, where its pyproject.toml declares a range reaching past that pin (Poetry's
-    ``pydantic = "^2.0.3"``): the pin gives way to that range, the newest release in it
-    installed. sayfullayevabdulaziz's fastapi-flight imports ``StringConstraints``
-    (pydantic 2.4's) and died on 2.0.3."""
+    it (or a module of it), where its pyproject.toml declares a range reaching past that
+    pin (Poetry's ``pydantic = "^2.0.3"``): the pin gives way to that range, the newest
+    release in it installed; where nothing declares it, to the pin's own major.
+    sayfullayevabdulaziz's fastapi-flight imports ``StringConstraints`` (pydantic 2.4's)
+    and died on 2.0.3."""
+    top, _, below = module.partition(".")
+    submodule = name is None and bool(below) and "." not in below  # ``redis.asyncio``
+    if submodule:
+        module, name = top, below
     if name is None or tried.deps is None or not _imports(module, name, files):
         return []
-    found = installed_dists(tried.env_path).get(module.split(".")[0])
+    what = f"{module}.{name}"
+    found = installed_dists(tried.env_path).get(top)
     if found is None:
         return []
     distribution, version, _ = found
@@ -382,7 +388,15 @@ def pinned_behind_its_code(
     if not pins:
         return []
     ranges = declared_ranges(files)
-    for line in ranges:
+    declared = [line for line in ranges if _name(line) == _norm(distribution)]
+    # A module it lacks and nothing declared of it at all: its own major (its minor below
+    # 1), whose later releases add modules, not remove them (jdht1992's fastapi-shipment
+    # pins redis==4.0.0 and imports redis.asyncio, 4.2's). A name it lacks may be one a
+    # release before it removed (ugettext_lazy): no later one of the major has it.
+    _, next_minor, next_major = _later(version)
+    bound = next_minor if next_major.startswith("1.") else next_major
+    major = [f"{distribution}>={version},<{bound}"] if submodule else []
+    for line in declared or major:
         parsed = _requirement(line)
         if parsed is None or _norm(parsed.name) != _norm(distribution):
             continue
@@ -402,9 +416,12 @@ def pinned_behind_its_code(
         # beside pydantic==2.0.3) would hold it there: they go with it.
         lockstep = _exact_requirements(tried.env_path, distribution)
         companions = [_name(line) for line in own if _pinned(line) and _name(line) in lockstep]
+        allows = (
+            f"its pyproject.toml allows {parsed.specifier}" if declared else "nothing bounds it"
+        )
         said = (
-            f"the app's own code imports {module}.{name}, which its pin {pins[0]} lacks, "
-            f"and its pyproject.toml allows {parsed.specifier}: relaunching with {wanted}"
+            f"the app's own code imports {what}, which its pin {pins[0]} lacks, "
+            f"and {allows}: relaunching with {wanted}"
             + (f" (its pins of {', '.join(companions)} left to it)" if companions else "")
         )
         # Its pins of packages whose release requires it below what it needs

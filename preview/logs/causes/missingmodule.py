@@ -57,13 +57,23 @@ def missing_module_hint(
     absent = _absent_from_its_package(module, upload)
     if absent is not None:
         return absent
+    dist = _IMPORT_TO_DIST.get(top, top)
+    listed = _requirement_names(requirements) if requirements else {}
+    # A module of a listed distribution (redis.asyncio), the upload having no package of
+    # that name (its app/database/redis.py is a module: found first, it would have been
+    # "not a package"): the release installed lacks it (jdht1992's fastapi-shipment pins
+    # redis==4.0.0; asyncio came in 4.2).
+    written = listed.get(_normalize(dist)) or listed.get(_normalize(top))
+    if top != module and written is not None and not _folders_named(top, upload):
+        return (
+            f" — the release of '{written}' ({listed_in}) installed has no module '{module}':"
+            " the app's code was written for another release of it"
+        )
     local = _in_upload_hint(module, upload, listed_in)
     if local is not None:
         return local
     if top in sys.stdlib_module_names and top != module:  # email.nonexistent: no package
         return f" — '{top}' is Python's own; it has no module '{module}' in this version"
-    dist = _IMPORT_TO_DIST.get(top, top)
-    listed = _requirement_names(requirements) if requirements else {}
     for candidate in (dist, top, module):
         written = listed.get(_normalize(candidate))
         if written is not None:
