@@ -1794,7 +1794,13 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
     assert fix is not None and fix.add == "django-cloudinary-storage", fix
     # Modules pipreqs' table does not know (DkryuProject's fastapi-practice imports cv2,
     # unlisted: "+ cv2" found no such distribution): their distributions, a server's.
-    pairs = (("cv2", "opencv-python-headless"), ("docx", "python-docx"), ("argon2", "argon2-cffi"))
+    pairs = (
+        ("cv2", "opencv-python-headless"),
+        ("docx", "python-docx"),
+        ("argon2", "argon2-cffi"),
+        # hellen-22's hospital-api-django: PyPI has no rest-framework-nested.
+        ("rest_framework_nested", "drf-nested-routers"),
+    )
     for module, distribution in pairs:
         message = f"ModuleNotFoundError: No module named '{module}'"
         fix = remedies.next_fix(message, [message], {"app/main.py": b""}, ["3.11.7"])
