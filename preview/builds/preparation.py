@@ -1094,6 +1094,8 @@ async def _node_modules(
         added = [f.add for f in context.remedies.fixes if f.add]
         if added:
             deps = replace(deps, tools=tuple(dict.fromkeys((*deps.tools, *added))))
+    if context.remedies is not None and any(f.peers for f in context.remedies.fixes):
+        deps = replace(deps, legacy_peers=False)  # its peers honoured (remedies.npmmissing)
     if context.remedies is not None and deps.lockfile is None:  # its era (remedies.npmera)
         fixes = context.remedies.fixes
         before = next((f.before for f in fixes if f.before), None)

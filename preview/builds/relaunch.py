@@ -40,7 +40,7 @@ from .plantries import TRIED_AFTER, put_in_force
 from .preparation import BUILD, DATA_INIT, INSTALL, Preparation
 from .remedies import Fix
 from .remedies.npmera import dependency_failure, node_era_fix
-from .remedies.npmmissing import missing_module_fix, older_major_fix
+from .remedies.npmmissing import missing_module_fix, older_major_fix, peer_placement_fix
 
 __all__ = [
     "RELAUNCHED_AFTER",
@@ -118,6 +118,7 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
             await _node_older_major(runtime)
             or await _node_missing(runtime)
             or await _node_own_build(runtime)
+            or await _node_peers(runtime)
             or await _node_era(runtime)
         )
     if detection.language != "python":
@@ -214,6 +215,22 @@ async def _node_own_build(runtime: Relaunchable) -> bool:
         "emit without type check, it exited during start-up",
         typechecked=True,
     )
+    remedies.take(fix)
+    return await _start_with(runtime, fix)
+
+
+async def _node_peers(runtime: Relaunchable) -> bool:
+    """A yarn-locked app whose package could not find another's module: installed again
+    honouring its packages' peer dependencies (``remedies.npmmissing.peer_placement_fix``),
+    once."""
+    state, preparation = runtime.state, runtime.preparation
+    remedies = preparation.remedies
+    if any(f.peers for f in (*remedies.fixes, *remedies.refused)):
+        return False
+    message, lines = state.error_message or "", list(state.error_lines)
+    fix = peer_placement_fix(preparation.spec.files, message, lines)
+    if fix is None:
+        return False
     remedies.take(fix)
     return await _start_with(runtime, fix)
 

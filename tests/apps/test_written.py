@@ -484,6 +484,27 @@ def test_hosts_read_as_a_variables_string_are_every_host() -> None:
         assert django_preview_settings(files) is None, kept
 
 
+def test_hosts_left_empty_beside_a_debug_not_literally_on_are_every_host() -> None:
+    """umirzakovozodbek's django-cinema-API: ``ALLOWED_HOSTS = []`` (startproject's) and
+    ``DEBUG = env('DEBUG')``, its example ``DEBUG=debug``, read as off: Django answered
+    every call 400 (DisallowedHost). The preview's module allows every host; a literal
+    ``DEBUG = True`` (which serves localhost), a host listed or one added are the app's."""
+    manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movie.settings")\n'
+    settings = b'import environ\nenv = environ.Env()\nSECRET_KEY = "k"\nALLOWED_HOSTS = []\n'
+    files = {"manage.py": manage, "movie/__init__.py": b""}
+    files["movie/settings.py"] = settings + b'DEBUG = env("DEBUG")\n'
+    mended = django_preview_settings(files)
+    assert mended is not None and b'ALLOWED_HOSTS = ["*"]' in mended.text
+    assert any("its ALLOWED_HOSTS is empty" in why for why in mended.why), mended.why
+    for kept in (
+        b"DEBUG = True\n",
+        b'DEBUG = env("DEBUG")\nALLOWED_HOSTS = ["api.example.com"]\n',
+        b'DEBUG = env("DEBUG")\nALLOWED_HOSTS += ["x"]\n',
+    ):
+        files["movie/settings.py"] = settings + kept
+        assert django_preview_settings(files) is None, kept
+
+
 def test_a_time_zone_named_in_another_case_is_set_in_the_zone_databases() -> None:
     """varunrele's django-assignment-arcitech: ``TIME_ZONE = 'Asia/kolkata'``, which its
     author's case-insensitive file system found; here Django refused every command

@@ -178,3 +178,33 @@ async def test_a_package_added_whose_newest_major_exports_no_default_is_taken_be
         assert all(f.startswith("fix 1: koa-body@<") for f in fixes[1:]), system
         assert "server.js calls its default export (koaBody)" in fixes[1], system
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_a_packages_module_out_of_its_reach_in_a_yarn_tree_honours_peers() -> None:
+    """valdenirtrevisan's poc-fastify: yarn-locked, installed by npm with
+    --legacy-peer-deps, which hoisted ajv-draft-04 (its peer: ajv 8) beside eslint's ajv 6:
+    "Cannot find module 'ajv/dist/core'" from ajv-draft-04's code. Installed again with
+    its packages' peers honoured, once; not for an app whose tree is not yarn's, nor for
+    a module the app's own code requires (the package to add: ``missing_package``)."""
+    lines = [
+        "Error: Cannot find module 'ajv/dist/core'",
+        "Require stack:",
+        "- /srv/p/node_modules/ajv-draft-04/dist/index.js",
+        "- /srv/p/node_modules/@seriousme/openapi-schema-validator/index.js",
+    ]
+    yarn = {"package.json": b"{}", "yarn.lock": b"", "src/server.ts": b""}
+    fix = npmmissing.peer_placement_fix(yarn, lines[0], lines)
+    assert (
+        fix is not None and fix.peers and fix.change == "its packages' peer dependencies honoured"
+    )
+    assert fix.said.startswith("ajv-draft-04 could not find ajv/dist/core: ")
+    assert npmmissing.peer_placement_fix({"package.json": b"{}"}, lines[0], lines) is None
+    pnpm = {**yarn, "pnpm-lock.yaml": b""}
+    assert npmmissing.peer_placement_fix(pnpm, lines[0], lines) is None
+    assert npmmissing.peer_placement_fix(yarn, LINES[0], LINES) is None  # the app's own
+    # The stack above cut from the failure's lines (tsx's frames): the error's own
+    # requireStack field, printed last, names the requirer.
+    fields = [lines[0], "    at Module._load (node:internal/modules/cjs/loader:1038:27)"]
+    fields += ["  code: 'MODULE_NOT_FOUND',", "  requireStack: [", f"    '{lines[2][2:]}'", "  ]"]
+    fix = npmmissing.peer_placement_fix(yarn, lines[0], fields)
+    assert fix is not None and fix.said.startswith("ajv-draft-04 could not find"), fix

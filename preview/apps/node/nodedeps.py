@@ -22,6 +22,7 @@ __all__ = [
     "node_dependencies",
     "orm_drivers_unlisted",
     "override_name",
+    "resolved_by_yarn",
 ]
 
 # The tables of package.json whose packages npm installs.
@@ -146,7 +147,7 @@ def _node_dependencies(
     # sebapoole's fastify-typescript-knex-boilerplate, yarn-locked: knex 0.20's optional
     # peer pg 7 beside its pg 8, which npm refused (ERESOLVE) after 95 s of resolving, then
     # installed with the flag: the launch's time was gone before its build.
-    yarn = "yarn.lock" in files and "pnpm-lock.yaml" not in files
+    yarn = resolved_by_yarn(files)
     if pinned is not None:
         package_json, note, ranges, overridden = pinned
         return NodeDeps(
@@ -802,3 +803,9 @@ def orm_drivers_unlisted(files: dict[str, bytes], listed: dict[str, str]) -> tup
         if not any(p in listed for p in having):
             added += [d for d in drivers if d not in added]
     return tuple(added)
+
+
+def resolved_by_yarn(files: dict[str, bytes]) -> bool:
+    """Whether the app's tree is yarn's (a yarn.lock, no pnpm-lock.yaml), which checks no
+    peer dependency: npm installs it likewise, with --legacy-peer-deps."""
+    return "yarn.lock" in files and "pnpm-lock.yaml" not in files

@@ -451,6 +451,12 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
             "its settings leave ALLOWED_HOSTS and DEBUG at Django's defaults, which serve"
             " no host: every host allowed"
         )
+    elif _hosts_left_empty(trees):
+        lines.append('ALLOWED_HOSTS = ["*"]')
+        why.append(
+            "its ALLOWED_HOSTS is empty, which serves no host unless its DEBUG is on, and its"
+            " DEBUG is no literal True: every host allowed"
+        )
     elif (read := _hosts_read_as_a_string(trees)) is not None:
         lines.append('ALLOWED_HOSTS = ["*"]')
         why.append(
@@ -547,6 +553,33 @@ def _hosts_read_as_a_string(trees: list[ast.Module]) -> str | None:
             if (read := _environment_read(node.value)) is None:
                 return None
     return read
+
+
+def _hosts_left_empty(trees: list[ast.Module]) -> bool:
+    """Whether every assignment of ``ALLOWED_HOSTS`` in ``trees`` is an empty list (none
+    adds to it) and none sets ``DEBUG`` to a literal true: ``startproject``'s ``[]``,
+    which serves only ``localhost`` and only with DEBUG on, left so beside a DEBUG read
+    from the environment whose example is no boolean (umirzakovozodbek's
+    django-cinema-API: ``DEBUG=debug``, read as off: 400 and DisallowedHost to every call)."""
+    empty = False
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.AugAssign) and _assigns(
+                ast.Module([node], []), "ALLOWED_HOSTS"
+            ):
+                return False
+            if not isinstance(node, ast.Assign | ast.AnnAssign):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+            if "DEBUG" in names and isinstance(node.value, ast.Constant) and node.value.value:
+                return False
+            if "ALLOWED_HOSTS" not in names:
+                continue
+            if not isinstance(node.value, ast.List | ast.Tuple) or node.value.elts:
+                return False
+            empty = True
+    return empty
 
 
 def _environment_read(node: ast.expr) -> str | None:

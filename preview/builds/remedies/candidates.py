@@ -572,9 +572,7 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     ]
 
 
-def _own_first(
-    module: str, files: dict[str, bytes], dists: Mapping[str, object]
-) -> bool:
+def _own_first(module: str, files: dict[str, bytes], dists: Mapping[str, object]) -> bool:
     """Whether the upload's own module or package is what ``module`` names. A module
     file of that name somewhere in it (``app/database/redis.py``) is not, for a submodule
     (``redis.asyncio``) of an installed distribution: found first, a file would have been

@@ -53,12 +53,17 @@ class Fix:
     # a TypeScript app's own build in place of the emit without type check that it did
     # not start from (``builds.typescript``)
     typechecked: bool = False
+    # a yarn-locked Node app's tree installed by npm honouring its packages' peer
+    # dependencies, not with --legacy-peer-deps (``npmmissing.peer_placement_fix``)
+    peers: bool = False
 
     @property
     def change(self) -> str:
         """What it changes, in a few words ("Python <3.10", "psycopg2 → psycopg2-binary")."""
         if self.typechecked:
             return "its own TypeScript build"
+        if self.peers:
+            return "its packages' peer dependencies honoured"
         if self.python_below:
             return f"Python <{self.python_below}"
         if self.python_from:

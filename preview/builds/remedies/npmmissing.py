@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 import trio
 
+from ...apps.node.nodedeps import resolved_by_yarn
 from ...apps.node.refusednames import NODE_BUILTINS
 from ..npmlock import REGISTRY
 from .fixes import Fix
@@ -31,12 +32,14 @@ __all__ = [
     "missing_module_fix",
     "missing_package",
     "older_major_fix",
+    "peer_placement_fix",
     "registry_has",
 ]
 
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
 _REQUIRED_BY = re.compile(r"^\s*-\s+(\S.*)$")  # a require stack's line: "- src/app.ts"
 _IMPORTED_FROM = re.compile(r"imported from (\S+)")  # Node's ESM loader says it so
+_QUOTED = re.compile(r"'([^']+)'")  # a require stack's entry in the error's fields
 # Bun says it so: "Cannot find package 'kafkajs' from 'src/index.tsx'"
 _BUN_FROM = re.compile(r"""Cannot find (?:module|package) ['"][^'"\s]+['"] from ['"]([^'"]+)['"]""")
 _NAME = re.compile(r"^(?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*$")
@@ -98,18 +101,51 @@ def _tops(files: dict[str, bytes]) -> set[str]:
 
 
 def _first_requirer(texts: list[str]) -> str | None:
-    """The module that required the missing one: the require stack's first line, the
-    ESM loader's "imported from", or Bun's "from" (brnovasco's sse-hono: "Cannot find
-    package 'kafkajs' from 'src/index.tsx'", which no rule read)."""
+    """The module that required the missing one: the require stack's first line (or the
+    error's ``requireStack`` field, printed last: the stack above it may be cut from the
+    failure's lines), the ESM loader's "imported from", or Bun's "from" (brnovasco's
+    sse-hono: "Cannot find package 'kafkajs' from 'src/index.tsx'", which no rule read)."""
     for index, text in enumerate(texts):
         if "Require stack:" in text:
             following = texts[index + 1 : index + 2]
             match = _REQUIRED_BY.match(following[0]) if following else None
             return match.group(1).strip() if match else None
+        if "requireStack: [" in text:  # the error's own fields, printed after its stack
+            inline = _QUOTED.search(text.partition("requireStack: [")[2])
+            following = texts[index + 1 : index + 2]
+            match = inline or (_QUOTED.search(following[0]) if following else None)
+            return match.group(1) if match else None
         if (imported := _IMPORTED_FROM.search(text) or _BUN_FROM.search(text)) is not None:
             return imported.group(1)
     frames = (m.group(1) for t in texts if (m := _FRAME.match(t)) is not None)
     return next(frames, None)
+
+
+def peer_placement_fix(files: dict[str, bytes], message: str, lines: list[str]) -> Fix | None:
+    """A yarn-locked app's install honouring its packages' peer dependencies, where a
+    package's own code could not find another's module: the tree npm placed with
+    --legacy-peer-deps (as yarn, which checks no peer, resolved it) hoisted the package
+    beside another major of its peer than the one it needs (valdenirtrevisan's
+    poc-fastify: ajv-draft-04, whose peer is ajv 8, at the top beside eslint's ajv 6:
+    "Cannot find module 'ajv/dist/core'"); npm honouring peers places it beside its own.
+    None where the app's tree is not yarn's, or the module is the app's to require."""
+    if not resolved_by_yarn(files):
+        return None
+    texts = [message, *lines]
+    found = next((m for t in texts if (m := _MISSING.search(t)) is not None), None)
+    if found is None or found.group(1).startswith((".", "/", "#", "node:")):
+        return None
+    requirer = _first_requirer(texts)
+    if requirer is None or "node_modules/" not in requirer:
+        return None
+    package = re.sub(r"^.*node_modules/((?:@[^/]+/)?[^/]+)/.*$", r"\1", requirer)
+    return Fix(
+        f"{package} could not find {found.group(1)}: the tree yarn.lock gives was installed "
+        "with --legacy-peer-deps (yarn checks no peer dependency), which placed it beside "
+        "another release of its peer; installing again with its packages' peer "
+        "dependencies honoured",
+        peers=True,
+    )
 
 
 # A package a failure asks for in words (see the module doc): a library's ``… requires
