@@ -132,6 +132,36 @@ def test_a_package_saying_the_app_needs_a_newer_python_gets_one() -> None:
     assert _remedies(("FastAPI",)).next_fix(lines[-1], lines, {}, PYTHONS[2:]) is None
 
 
+def test_an_f_string_of_python_312s_grammar_in_the_apps_code_gets_a_newer_python() -> None:
+    """yuriiyukh's FastAPI-Receipts-Project: an f-string's expression continued on the
+    next line (PEP 701), "unterminated string literal" on 3.11. The oldest Python present
+    from 3.12 on; not for a package's file, a line holding no f-string, nor on 3.12."""
+    source = b'x = 1\npayment_line = f"{receipt.payment_type.capitalize(\n)} {x}"\n'
+    files = {"app/routers/receipt.py": source, "app/main.py": b""}
+    lines = [
+        '  File "/srv/previews/p_1/app/main.py", line 3, in <module>',
+        "    from app.routers import receipt",
+        '  File "/srv/previews/p_1/app/routers/receipt.py", line 2',
+        '    payment_line = f"{receipt.payment_type.capitalize(',
+        "                   ^",
+        "SyntaxError: unterminated string literal (detected at line 2)",
+    ]
+    fix = _remedies(("fastapi",)).next_fix(lines[-1], lines, files, PYTHONS)
+    assert fix is not None and fix.python_from == "3.12", fix
+    assert fix.said.startswith("app/routers/receipt.py line 2 holds an f-string only Python")
+    plain = {**files, "app/routers/receipt.py": b"x = 1\npayment_line = 'a\n"}
+    fix = _remedies(("fastapi",)).next_fix(lines[-1], lines, plain, PYTHONS)
+    assert fix is None or fix.python_from is None, fix
+    package = [lines[0].replace("/srv/previews/p_1", "<environment>/site-packages"), *lines[1:]]
+    package[2] = package[2].replace("/srv/previews/p_1", "<environment>/site-packages")
+    fix = _remedies(("fastapi",)).next_fix(lines[-1], package, files, PYTHONS)
+    assert fix is None or fix.python_from is None, fix
+    newer = _remedies(("fastapi",))
+    newer.tried.python_version = "3.12.1"
+    fix = newer.next_fix(lines[-1], lines, files, PYTHONS)
+    assert fix is None or fix.python_from is None, fix
+
+
 def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     remedies = _remedies(("flask",))
     message = "AttributeError: module 'collections' has no attribute 'MutableMapping'"

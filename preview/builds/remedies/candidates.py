@@ -50,6 +50,12 @@ _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 # A package's own words that this Python is older than the app's code needs: "… on Python
 # < 3.12" (pydantic's), "requires Python 3.12 or newer", "needs Python 3.12+".
+# What Python before 3.12 says of an f-string that PEP 701's grammar reads, and where.
+_F_STRING_ERROR = re.compile(
+    r"SyntaxError: (?:unterminated (?:triple-quoted )?string literal|f-string\b)"
+)
+_SYNTAX_AT = re.compile(r'^\s*File "([^"]+)", line (\d+)')
+_F_STRING_START = re.compile(r"(?<![\w])[rRbB]?[fF][rR]?[\"']")
 _NEEDS_PYTHON = re.compile(
     r"\bon Python < ?(3\.\d+)\b"
     r"|\b(?:requires|needs) Python (?:>= ?)?(3\.\d+)(?:\+| or (?:newer|later|above|higher))"
@@ -221,6 +227,7 @@ _FAILURE_RULES: tuple[Callable[[Failure], list[Fix]], ...] = (
     lambda failure: _for_old_setup(failure.text),
     lambda failure: _for_too_new(failure),
     lambda failure: _for_too_old(failure),
+    lambda failure: _for_newer_syntax(failure),
     lambda failure: rejected_inside(failure.text, failure.tried, failure.files),
     lambda failure: abstract_instantiated(failure.text, failure.tried, failure.files),
     lambda failure: _for_absent_from_the_index(failure),
@@ -265,6 +272,50 @@ def _dropped_by_setuptools(module: str, tried: Tried) -> Fix | None:
         f"Python's own (dropped in {dropped}): relaunching with setuptools<{dropped}",
         add=f"setuptools<{dropped}",
     )
+
+
+def _for_newer_syntax(failure: Failure) -> list[Fix]:
+    """The app's own file failing to compile at an f-string that Python 3.12's grammar
+    reads (PEP 701: a quote of the f-string's own kind inside it, an expression over
+    several lines, a backslash or a comment in it), on an older Python (yuriiyukh's
+    FastAPI-Receipts-Project: ``f"{receipt.payment_type.capitalize(`` continued on the
+    next line, "unterminated string literal" on 3.11): the oldest 3.12 or newer present."""
+    python = failure.python
+    if version_key(python)[:2] >= (3, 12):
+        return []
+    for index, line in enumerate(failure.text):
+        if _F_STRING_ERROR.search(line) is None:
+            continue
+        where = next(
+            (m for above in reversed(failure.text[:index]) if (m := _SYNTAX_AT.match(above))),
+            None,
+        )
+        if where is None:
+            continue  # (the failure's message, first: its lines come after it)
+        path = _uploaded_path(where.group(1), failure.files)
+        if path is None:
+            return []
+        source = failure.files[path].decode("utf-8", "replace").splitlines()
+        number = int(where.group(2))
+        near = source[max(number - 2, 0) : number]
+        if not any(_F_STRING_START.search(text) for text in near):
+            return []
+        newer = [v for v in failure.installed if version_key(v)[:2] >= (3, 12)]
+        if not newer:
+            return []
+        chosen = ".".join(min(newer, key=version_key).split(".")[:2])
+        why = f"{path} line {number} holds an f-string only Python 3.12's grammar reads"
+        return [Fix(f"{why}: relaunching with Python {chosen}", python_from="3.12")]
+    return []
+
+
+def _uploaded_path(shown: str, files: dict[str, bytes]) -> str | None:
+    """The upload's path of a file a traceback shows (relative to the app's directory or
+    under it), None for a package's."""
+    if "site-packages/" in shown:
+        return None
+    matches = [p for p in files if shown == p or shown.endswith("/" + p)]
+    return max(matches, key=len) if matches else None
 
 
 def _for_too_old(failure: Failure) -> list[Fix]:
