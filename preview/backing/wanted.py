@@ -1453,7 +1453,37 @@ def _sequelize_positional(text: str, window: str, config: dict[str, str]) -> dic
             if value is not None:
                 found[name] = value
         return found
-    return {}
+    return _sequelize_members(text)
+
+
+# ``new Sequelize(db.NAME, db.USERNAME, db.PASSWORD, db.options)``: each a key of one
+# object the module binds to a literal (``const db = { NAME: "schedule_app", … }``).
+_SEQUELIZE_MEMBERS = re.compile(
+    r"\bnew\s+Sequelize\s*\(\s*([A-Za-z_$][\w$]*)\.(\w+)\s*,\s*\1\.(\w+)\s*,\s*\1\.(\w+)\s*[,)]"
+)
+
+
+def _sequelize_members(text: str) -> dict[str, str]:
+    """The database, user and password a ``new Sequelize(db.NAME, db.USERNAME,
+    db.PASSWORD, …)`` reads from an object literal of the module (tundreanatanael's
+    server-express-schedule-app: its MariaDB had no ``schedule_app``, "Unknown database"
+    at every route), where each key is a string literal there."""
+    call = _SEQUELIZE_MEMBERS.search(text)
+    bound = (
+        re.search(rf"\b(?:const|let|var)\s+{re.escape(call.group(1))}\s*=\s*\{{", text)
+        if call is not None
+        else None
+    )
+    if call is None or bound is None:
+        return {}
+    body = text[bound.end() : bound.end() + 4000]
+    found: dict[str, str] = {}
+    names = ("MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD")
+    for name, key in zip(names, call.groups()[1:], strict=True):
+        literal = re.search(rf"""\b{re.escape(key)}\s*:\s*(["'])([^"'\n]*)\1""", body)
+        if literal is not None:
+            found[name] = literal.group(2)
+    return found
 
 
 # A JSON file that may hold a database's settings: not a package's, a compiler's or a

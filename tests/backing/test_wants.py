@@ -444,6 +444,25 @@ def test_sequelizes_positional_arguments_are_read_past_their_comments() -> None:
     assert mysql.databases == ["orbil_orm"] and mysql.accounts == {"root": ""}
 
 
+def test_sequelizes_arguments_read_from_an_object_of_the_module_are_read() -> None:
+    """tundreanatanael's server-express-schedule-app: ``new Sequelize(db.NAME,
+    db.USERNAME, db.PASSWORD, db.options)`` of ``const db = { NAME: "schedule_app", …,
+    options: { dialect: "mysql", …, logging: function (str) { … } } }``: its MariaDB had
+    no ``schedule_app`` ("Unknown database" at every route)."""
+    db = (
+        b'import { Sequelize } from "sequelize";\n'
+        b'const db = {\n  NAME: "schedule_app",\n  USERNAME: "root",\n  PASSWORD: "",\n'
+        b'  options: {\n    dialect: "mysql",\n    host: "localhost",\n    port: 3306,\n'
+        b"    logging: function (str) {\n      console.log(str);\n    },\n  },\n};\n"
+        b"export const sequelize = new Sequelize(\n  db.NAME,\n  db.USERNAME,\n"
+        b"  db.PASSWORD,\n  db.options\n);\n"
+    )
+    files = {"package.json": PACKAGE, "db/db.js": db, "index.js": b"import './db/db.js'\n"}
+    mysql = wanted_servers(files, "index.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["schedule_app"] and mysql.accounts == {"root": ""}, mysql
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
