@@ -625,6 +625,12 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     if len(fitting) > 1 and (whole := _whole_schema(files, fitting)) is not None:
         fitting = [whole]
         origin = "its SQL file that creates every table its other SQL files create"
+    if len(fitting) > 1 and (each := _table_files(files, fitting, engine)) is not None:
+        shown = (
+            "its SQL files of a table each, a table before those referencing it, then"
+            " those altering them"
+        )
+        return DeclaredSql(_scripts(files, each, engine), shown)
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
@@ -653,6 +659,54 @@ def _whole_schema(files: dict[str, bytes], paths: list[str]) -> str | None:
     tables = {p: {name.lower() for name in _CREATED_TABLE_NAME.findall(files[p])} for p in paths}
     whole = [p for p in paths if all(tables[q] <= tables[p] for q in paths)]
     return whole[0] if len(whole) == 1 and tables[whole[0]] else None
+
+
+_REFERENCED = re.compile(rb"\breferences\s+(?:[`\"]?\w+[`\"]?\.)?[`\"]?(\w+)", re.I)
+_ALTERED = re.compile(
+    rb"\balter\s+table\s+(?:if\s+exists\s+)?(?:[`\"]?\w+[`\"]?\.)?[`\"]?(\w+)", re.I
+)
+
+
+def _table_files(files: dict[str, bytes], paths: list[str], engine: str) -> list[str] | None:
+    """``paths`` (of one folder, each creating tables no other creates) in the order
+    they run: a file before those whose tables reference its own, then the folder's files
+    that only alter those tables (dusansekuloski's ExpressJS-products-CRUD-API-task:
+    ``database/tables/create_categories_table.sql``, ``create_products_table.sql``,
+    ``create_users_table.sql`` and ``alter_products_table.sql``, adding products' foreign
+    key to categories; none was run, "relation \"categories\" does not exist"). None
+    where they are of several folders, share a table, or reference each other in a ring."""
+    folder = {posixpath.dirname(p) for p in paths}
+    if len(folder) != 1:
+        return None
+    tables = {p: {n.lower() for n in _CREATED_TABLE_NAME.findall(files[p])} for p in paths}
+    made = [name for p in paths for name in tables[p]]
+    if len(made) != len(set(made)) or not all(tables.values()):
+        return None
+    needs = {
+        p: {n.lower() for n in _REFERENCED.findall(files[p])} & set(made) - tables[p] for p in paths
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(paths):
+        done = _union(tables, ordered)
+        ready = [p for p in sorted(paths) if p not in ordered and needs[p] <= done]
+        if not ready:
+            return None  # a ring of references
+        ordered.append(ready[0])
+    altering = sorted(
+        p
+        for p in files
+        if posixpath.dirname(p) in folder
+        and p.endswith(".sql")
+        and p not in paths
+        and not _CREATE_TABLE.search(files[p])
+        and _fits(files[p], engine)
+        and {n.lower() for n in _ALTERED.findall(files[p])} & set(made)
+    )
+    return [*ordered, *altering]
+
+
+def _union(tables: dict[str, set[str]], paths: list[str]) -> set[str]:
+    return {name for p in paths for name in tables[p]}
 
 
 def _own_databases(files: dict[str, bytes], paths: list[str], engine: str) -> bool:

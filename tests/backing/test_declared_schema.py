@@ -916,3 +916,40 @@ def test_of_several_sql_files_the_one_making_every_table_the_others_make_runs() 
     )
     other = {**files, "sgl/versi-2/akses_token.sql": b"CREATE TABLE `krs` (id int);\n"}
     assert _paths(other, MYSQL) is None
+
+
+def test_sql_files_of_a_table_each_run_referenced_first_then_those_altering_them() -> None:
+    """dusansekuloski's ExpressJS-products-CRUD-API-task: ``database/tables/`` holds
+    ``create_categories_table.sql``, ``create_products_table.sql``,
+    ``create_users_table.sql`` and ``alter_products_table.sql`` (products' foreign key to
+    categories): none was run, "relation "categories" does not exist" at every route.
+    A table referenced comes before the one referencing it; files of several folders,
+    or two making one table, stay as they were (none)."""
+    folder = "database/tables/"
+    files = {
+        f"{folder}create_users_table.sql": b"CREATE TABLE users (id BIGSERIAL PRIMARY KEY);",
+        f"{folder}create_products_table.sql": (
+            b"CREATE TABLE products (id BIGSERIAL, kind BIGINT REFERENCES kinds(id));"
+        ),
+        f"{folder}create_kinds_table.sql": b"CREATE TABLE kinds (id BIGSERIAL PRIMARY KEY);",
+        f"{folder}alter_products_table.sql": (
+            b"ALTER TABLE products ADD COLUMN category_id BIGINT NOT NULL;\n"
+            b"ALTER TABLE products ADD CONSTRAINT fk FOREIGN KEY (category_id) REFERENCES"
+            b" kinds(id);"
+        ),
+        "src/server.js": b"",
+    }
+    found = _paths(files, POSTGRES)
+    assert found is not None, found
+    assert found[0] == [
+        f"{folder}create_kinds_table.sql",
+        f"{folder}create_products_table.sql",
+        f"{folder}create_users_table.sql",
+        f"{folder}alter_products_table.sql",
+    ]
+    assert found[1].startswith("its SQL files of a table each")
+    twice = {**files, f"{folder}create_users_table.sql": b"CREATE TABLE kinds (id int);"}
+    assert _paths(twice, POSTGRES) is None
+    apart = {**files, "other/create_users_table.sql": files[f"{folder}create_users_table.sql"]}
+    del apart[f"{folder}create_users_table.sql"]
+    assert _paths(apart, POSTGRES) is None
