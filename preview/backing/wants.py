@@ -471,18 +471,21 @@ def _schema_outside_sql_files(found: DeclaredSql | None) -> tuple[InitScripts, s
     """The CREATE TABLE blocks of its README, where it has no SQL file, or the statements
     of a script of its own that nothing runs, or its one file of SQL under another name
     than ``.sql`` (``initdb.pgsql``, a ``CREATE TABLE .txt``), or its SQL files that each
-    connect to a database of their own (``\\c biztime``), where :func:`_lone_schema`
-    found no one ``.sql`` file."""
+    connect to a database of their own (``\\c biztime``), or its SQL files of a table
+    each, where :func:`_lone_schema` found no one ``.sql`` file."""
     if found is None:
         return (), ""
     other = len(found.scripts) == 1 and not found.scripts[0][0].endswith(".sql")
     unrun = "a script of its own nothing runs" in found.origin  # (schemasql._unrun_script)
     # (schemasql._own_databases: each file connects to its own database by psql's \c)
     each_its_own = "each connect to a database of their own" in found.origin
+    # (schemasql._table_files: a table each, referenced ones first, then those altering)
+    table_each = "of a table each" in found.origin
     if (
         "blocks of" not in found.origin
         and not unrun
         and not each_its_own
+        and not table_each
         and not (other and "one SQL file" in found.origin)
     ):
         return (), ""

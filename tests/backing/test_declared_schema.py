@@ -948,6 +948,10 @@ def test_sql_files_of_a_table_each_run_referenced_first_then_those_altering_them
         f"{folder}alter_products_table.sql",
     ]
     assert found[1].startswith("its SQL files of a table each")
+    # Its PostgreSQL is given them (a pg app: no one schema file to run instead).
+    node = {**files, "package.json": b'{"dependencies": {"pg": "^8"}}'}
+    wants = postgres_wants(node, {})
+    assert [path for path, _ in wants.init_scripts] == found[0], wants.init_origin
     twice = {**files, f"{folder}create_users_table.sql": b"CREATE TABLE kinds (id int);"}
     assert _paths(twice, POSTGRES) is None
     apart = {**files, "other/create_users_table.sql": files[f"{folder}create_users_table.sql"]}
