@@ -709,8 +709,54 @@ def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] 
         candidates = [c for p, t in trees.items() for c in _candidates(p, t, {}, classes)]
     if not candidates:
         return None
-    chosen = min([c for c in candidates if not _shadowed(c.path, files)] or candidates, key=rank)
+    unshadowed = [c for c in candidates if not _shadowed(c.path, files)] or candidates
+    chosen = min(unshadowed, key=lambda c: (_untouched(c, trees), *rank(c)))
     return located(chosen, trees[chosen.path], files), trees
+
+
+def _untouched(candidate: FoundApp, trees: dict[str, ast.Module]) -> bool:
+    """Whether ``candidate`` is an app object its module makes and never uses again, in
+    a module no other one imports: nothing can attach a route to it, a stub beside the
+    app (felipe0365's rest-flask-bookmark-api: ``src/app.py`` holds only ``app =
+    Flask(__name__)``, its routes are ``src/__init__.py``'s ``create_app``'s; served,
+    every route answered 404). Another candidate comes first. One a factory's call makes
+    (``app = create_app()``) is the app set up, whoever uses it."""
+    if candidate.factory:
+        return False
+    made = [
+        node.value
+        for node in trees[candidate.path].body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == candidate.attr for t in node.targets)
+    ]
+    # Made by its class (``Flask(__name__)``), not by a factory's call (``create_app()``,
+    # which sets it up: run.py's ``app = create_app()`` is what a server serves).
+    if not made or not all(_callee(value)[:1].isupper() for value in made):
+        return False
+    names = [
+        node
+        for node in ast.walk(trees[candidate.path])
+        if isinstance(node, ast.Name) and node.id == candidate.attr
+    ]
+    if any(isinstance(node.ctx, ast.Load) for node in names):
+        return False
+    stem = posixpath.splitext(posixpath.basename(candidate.path))[0]
+    if stem == "__init__":
+        stem = posixpath.basename(posixpath.dirname(candidate.path)) or stem
+    for path, tree in trees.items():
+        if path == candidate.path:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (
+                stem in (node.module or "").split(".")
+                or any(alias.name == stem for alias in node.names)
+            ):
+                return False
+            if isinstance(node, ast.Import) and any(
+                stem in alias.name.split(".") for alias in node.names
+            ):
+                return False
+    return True
 
 
 def _shadowed(path: str, files: dict[str, bytes]) -> bool:

@@ -881,6 +881,29 @@ def test_the_module_run_as_a_script_that_sets_the_app_up_is_the_one_served() -> 
     assert find_app(unrun).path == "server/models.py"
 
 
+def test_an_app_object_nothing_uses_gives_way_to_the_factory_with_routes() -> None:
+    """felipe0365's rest-flask-bookmark-api: ``src/app.py`` holds only ``app =
+    Flask(__name__)``, its routes are ``src/__init__.py``'s ``create_app()``'s; the
+    object was served and every route answered 404. One its module uses, or one another
+    module imports (``from src.app import app`` and its routes there), stays first."""
+    stub = b"from flask import Flask\n\n\napp = Flask(__name__)\n"
+    factory = (
+        b"from flask import Flask\nfrom src.auth import auth\n\n"
+        b"def create_app():\n    app = Flask(__name__)\n    app.register_blueprint(auth)\n"
+        b"    return app\n"
+    )
+    auth = b"from flask import Blueprint\nauth = Blueprint('auth', __name__)\n"
+    files = {"src/app.py": stub, "src/__init__.py": factory, "src/auth.py": auth}
+    found = find_app(files)
+    assert found is not None and (found.path, found.attr) == ("src/__init__.py", "create_app")
+    used = {**files, "src/app.py": stub + b"\n@app.get('/')\ndef home():\n    return 'x'\n"}
+    found = find_app(used)
+    assert found is not None and found.path == "src/app.py", found
+    imported = {**files, "src/auth.py": auth + b"from src.app import app\n"}
+    found = find_app(imported)
+    assert found is not None and found.path == "src/app.py", found
+
+
 def test_a_factory_that_calls_another_and_sets_its_app_up_is_the_one_served() -> None:
     """demetrzz's fastapi_basic_template: ``create_app()`` is ``init_app()`` plus its Dishka
     container, which every route's injection needs; served as ``init_app``, each answered
