@@ -188,6 +188,11 @@ def test_a_failure_raised_in_a_dependency_calls_for_the_apps_era(tmp_path: Path)
     about = ["Traceback (most recent call last):", '  File "/app/main.py", line 3, in <module>']
     gone = [*about, "AttributeError: module 'passlib' has no attribute 'LogtailHandler'"]
     assert third_party_failure(gone, tried, {})
+    # A module of the package its code uses unimported (jdht1992's fastapi-shipment:
+    # ``rich.panel`` after ``import rich``): no release of it, nor of any, mends that.
+    (env / "lib" / "python3.11" / "site-packages" / "passlib" / "hosts.py").write_text("")
+    unimported = [*about, "AttributeError: module 'passlib' has no attribute 'hosts'"]
+    assert not third_party_failure(unimported, tried, {})
     call = [*about, "TypeError: paginate() takes 1 positional argument but 3 were given"]
     assert third_party_failure(call, tried, {})
     # Not a package's API: the app's own error, a database absent, an install's failure.

@@ -162,6 +162,30 @@ def test_an_f_string_of_python_312s_grammar_in_the_apps_code_gets_a_newer_python
     assert fix is None or fix.python_from is None, fix
 
 
+def test_a_module_of_a_package_its_code_uses_unimported_is_no_release_to_hold(
+    tmp_path: Path,
+) -> None:
+    """jdht1992's fastapi-shipment: ``import rich`` then ``rich.panel.Panel(…)``, which
+    another import loaded on its author's machine: "module 'rich' has no attribute
+    'panel'" was read as rich 15 having dropped it (rich<15, then its era: two attempts
+    that could not help). A name that is no module of the package is held as before."""
+    env = _env_with(tmp_path, "rich", "15.0.0", "rich")
+    package = env / "lib" / "python3.11" / "site-packages" / "rich"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "panel.py").write_text("class Panel: ...\n")
+    lines = [
+        '  File "app/main.py", line 12, in lifespan',
+        '    rich.print(rich.panel.Panel("Starting up..."))',
+        "AttributeError: module 'rich' has no attribute 'panel'",
+    ]
+    own = {"app/main.py": b"import rich\n"}
+    assert _remedies(("fastapi", "rich"), env).next_fix(lines[-1], lines, own, PYTHONS) is None
+    gone = [*lines[:-1], "AttributeError: module 'rich' has no attribute 'print_json'"]
+    fix = _remedies(("fastapi", "rich"), env).next_fix(gone[-1], gone, own, PYTHONS)
+    assert fix is not None and fix.add == "rich<15", fix
+
+
 def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     remedies = _remedies(("flask",))
     message = "AttributeError: module 'collections' has no attribute 'MutableMapping'"

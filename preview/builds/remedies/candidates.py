@@ -36,6 +36,7 @@ from .holds import (
 )
 from .pythons import (
     installed_dists,
+    installed_submodule,
     older_installed,
     removed_from_stdlib,
     removed_keyword,
@@ -599,6 +600,8 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         return []
     if top in dists and name is not None and (optional := _optional_import(module, name, tried)):
         return optional
+    if name is not None and installed_submodule(tried.env_path, module, name):
+        return []  # a module of the package its code uses unimported: no release's lack
     if top in dists and (name is not None or "." in module):
         gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
         return (

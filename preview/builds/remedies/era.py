@@ -35,7 +35,7 @@ from ...apps.depspec import PythonDeps
 from ..wheelindex import File, project_files, wanted
 from .fixes import MARGIN, Era, Fix, Tried, norm, own
 from .fixes import name as line_name
-from .pythons import SITE_FRAME, installed_dists
+from .pythons import SITE_FRAME, installed_dists, installed_submodule
 
 __all__ = ["MARGIN", "Era", "dated", "migrations_era", "read_era", "third_party_failure"]
 
@@ -52,6 +52,8 @@ _NOT_AN_API = re.compile(
     r"FileNotFound|NotFound|gaierror|socket|OSError|KeyError|ImproperlyConfigured|"
     r"ValidationError|Unauthorized|Forbidden|Auth"
 )
+# A module's attribute it lacks, which may be a module of it never imported.
+_UNIMPORTED = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 # An exception about a module by name (the module's own, installed by a package).
 _ABOUT = re.compile(r"module '([\w.]+)'|from '([\w.]+)'|No module named '([\w.]+)'")
 # uv's account of a failed install: the install's failure, never the app's code.
@@ -174,6 +176,9 @@ def third_party_failure(text: list[str], tried: Tried, files: dict[str, bytes]) 
     # "Access denied" ProgrammingError): the cause is the one before it.
     if raised is None or environmental:
         return False
+    unimported = _UNIMPORTED.search(raised.group(2) or "")
+    if unimported and installed_submodule(tried.env_path, *unimported.groups()):
+        return False  # its code uses a module of the package unimported (rich.panel)
     about = _ABOUT.search(raised.group(2) or "")
     module = next((name for name in about.groups() if name), "") if about else ""
     top = module.split(".")[0]

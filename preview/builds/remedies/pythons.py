@@ -29,6 +29,7 @@ from ..installers import version_key
 __all__ = [
     "SITE_FRAME",
     "installed_dists",
+    "installed_submodule",
     "older_installed",
     "package_sources",
     "removed_from_stdlib",
@@ -174,6 +175,21 @@ def older_installed(below: str, installed: list[str]) -> str | None:
         return None
     best = max(older, key=version_key)
     return ".".join(best.split(".")[:2])
+
+
+def installed_submodule(env: Path | None, module: str, name: str) -> bool:
+    """Whether ``name`` is a module of the installed package ``module`` (``rich.panel``):
+    "module 'rich' has no attribute 'panel'" then says the app's code uses it without
+    importing it (another import loaded it where the app was written), not that a
+    release removed it."""
+    if env is None:
+        return False
+    folder = module.replace(".", "/")
+    for site in glob.glob(str(env / "lib" / "python*" / "site-packages")):
+        package = Path(site) / folder
+        if (package / f"{name}.py").is_file() or (package / name / "__init__.py").is_file():
+            return True
+    return False
 
 
 def installed_dists(env: Path | None) -> dict[str, tuple[str, str, int | None]]:
