@@ -679,11 +679,12 @@ def _table_files(files: dict[str, bytes], paths: list[str], engine: str) -> list
     if len(folder) != 1:
         return None
     tables = {p: {n.lower() for n in _CREATED_TABLE_NAME.findall(files[p])} for p in paths}
-    made = [name for p in paths for name in tables[p]]
-    if len(made) != len(set(made)) or not all(tables.values()):
+    listed = [name for p in paths for name in tables[p]]
+    made = set(listed)
+    if len(listed) != len(made) or not all(tables.values()):
         return None
     needs = {
-        p: {n.lower() for n in _REFERENCED.findall(files[p])} & set(made) - tables[p] for p in paths
+        p: {n.lower() for n in _REFERENCED.findall(files[p])} & made - tables[p] for p in paths
     }
     ordered: list[str] = []
     while len(ordered) < len(paths):
@@ -700,7 +701,7 @@ def _table_files(files: dict[str, bytes], paths: list[str], engine: str) -> list
         and p not in paths
         and not _CREATE_TABLE.search(files[p])
         and _fits(files[p], engine)
-        and {n.lower() for n in _ALTERED.findall(files[p])} & set(made)
+        and {n.lower() for n in _ALTERED.findall(files[p])} & made
     )
     return [*ordered, *altering]
 

@@ -264,6 +264,9 @@ _WORD = "is not defined"  # both errors' words: most batches need no other searc
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
 _MAX_SAID = 4
+# Errors judged, each by its line and the frames about it: a route failing on every call
+# prints the same traceback each time, read (its file parsed) once (a bound: then no more).
+_MAX_JUDGED = 256
 
 
 class CodeErrors:
@@ -278,6 +281,7 @@ class CodeErrors:
         self._earlier: deque[str] = deque(maxlen=_CONTEXT)
         self._waiting = 0  # lines at the end of _earlier whose Node frames may come next
         self._said: set[tuple[str, str]] = set()
+        self._judged: set[tuple[str, ...]] = set()
 
     async def lines(self, texts: list[str]) -> None:
         if len(self._said) >= _MAX_SAID:
@@ -295,6 +299,10 @@ class CodeErrors:
             if "ReferenceError" in seen[index] and len(seen) - index <= _FRAMES_AFTER:
                 self._waiting = len(seen) - index  # its frames may be in the next batch
                 break
+            told = tuple(seen[max(index - _FRAMES_AFTER, 0) : index + _FRAMES_AFTER + 1])
+            if told in self._judged or len(self._judged) >= _MAX_JUDGED:
+                continue
+            self._judged.add(told)
             found = undefined_name(seen, index, self._spec.files, self._app_dir)
             if found is None or (found.path, found.name) in self._said:
                 continue

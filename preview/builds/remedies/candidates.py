@@ -35,6 +35,8 @@ from .holds import (
     removed_by_major,
 )
 from .pythons import (
+    FRAME,
+    NO_ATTRIBUTE,
     installed_dists,
     installed_submodule,
     older_installed,
@@ -55,7 +57,6 @@ _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _F_STRING_ERROR = re.compile(
     r"SyntaxError: (?:unterminated (?:triple-quoted )?string literal|f-string\b)"
 )
-_SYNTAX_AT = re.compile(r'^\s*File "([^"]+)", line (\d+)')
 _F_STRING_START = re.compile(r"(?<![\w])[rRbB]?[fF][rR]?[\"']")
 _NEEDS_PYTHON = re.compile(
     r"\bon Python < ?(3\.\d+)\b"
@@ -66,7 +67,6 @@ _NEEDS_PYTHON = re.compile(
 # auto-import beside Django's ``upload_to`` (daviromao's product-review-drf, jlurel's
 # django-rest-framework-blog-api: their models died on it under setuptools 80, Python 3.10).
 _SETUPTOOLS_DROPPED = {"distutils.command.upload": "75", "distutils.command.register": "75"}
-_NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 # Python 3.6 and older name no module ("ImportError: cannot import name 'cached_property'",
 # flask-restplus under Werkzeug 2 in DarkSide7H's python-Flask-RBAC): the traceback's line
@@ -288,7 +288,7 @@ def _for_newer_syntax(failure: Failure) -> list[Fix]:
         if _F_STRING_ERROR.search(line) is None:
             continue
         where = next(
-            (m for above in reversed(failure.text[:index]) if (m := _SYNTAX_AT.match(above))),
+            (m for above in reversed(failure.text[:index]) if (m := FRAME.match(above))),
             None,
         )
         if where is None:
@@ -467,7 +467,7 @@ LINE_RULES: tuple[LineRule, ...] = (
         every=True,
     ),
     LineRule(
-        _NO_ATTRIBUTE,
+        NO_ATTRIBUTE,
         "a module lacks a name the app uses",
         lambda m, f, code: _for_missing(m.group(1), m.group(2), f),
         every=True,

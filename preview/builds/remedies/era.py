@@ -35,13 +35,12 @@ from ...apps.depspec import PythonDeps
 from ..wheelindex import File, project_files, wanted
 from .fixes import MARGIN, Era, Fix, Tried, norm, own
 from .fixes import name as line_name
-from .pythons import SITE_FRAME, installed_dists, installed_submodule
+from .pythons import FRAME, NO_ATTRIBUTE, SITE_FRAME, installed_dists, installed_submodule
 
 __all__ = ["MARGIN", "Era", "dated", "migrations_era", "read_era", "third_party_failure"]
 
 _KEPT = 256  # eras read (by requirements and index), at most
 _ERAS: dict[str, Era | None] = {}
-_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
 # The exception a traceback ends with (the first unindented line after a frame): its
 # class (dotted: ``packaging.version.InvalidVersion``) and what it says.
 _RAISED = re.compile(r"^([A-Za-z_][\w.]*)(?:: (.*))?$")
@@ -52,8 +51,6 @@ _NOT_AN_API = re.compile(
     r"FileNotFound|NotFound|gaierror|socket|OSError|KeyError|ImproperlyConfigured|"
     r"ValidationError|Unauthorized|Forbidden|Auth"
 )
-# A module's attribute it lacks, which may be a module of it never imported.
-_UNIMPORTED = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 # An exception about a module by name (the module's own, installed by a package).
 _ABOUT = re.compile(r"module '([\w.]+)'|from '([\w.]+)'|No module named '([\w.]+)'")
 # uv's account of a failed install: the install's failure, never the app's code.
@@ -167,7 +164,7 @@ def third_party_failure(text: list[str], tried: Tried, files: dict[str, bytes]) 
     frame, last, raised = "", "", None
     environmental = False  # any exception of the failure's a service's or a setting's
     for line in text:
-        if _FRAME.match(line) is not None:
+        if FRAME.match(line) is not None:
             last = frame = line
         elif last and not line[:1].isspace() and (exception := _RAISED.match(line)):
             last, raised = "", exception  # (the frame stays: the one it was raised in)
@@ -176,7 +173,7 @@ def third_party_failure(text: list[str], tried: Tried, files: dict[str, bytes]) 
     # "Access denied" ProgrammingError): the cause is the one before it.
     if raised is None or environmental:
         return False
-    unimported = _UNIMPORTED.search(raised.group(2) or "")
+    unimported = NO_ATTRIBUTE.search(raised.group(2) or "")
     if unimported and installed_submodule(tried.env_path, *unimported.groups()):
         return False  # its code uses a module of the package unimported (rich.panel)
     about = _ABOUT.search(raised.group(2) or "")

@@ -22,7 +22,7 @@ from .fixes import norm as _norm
 from .fixes import own as _own
 from .fixes import pinned as _pinned
 from .fixes import requirement as _requirement
-from .pythons import SITE_FRAME, installed_dists, package_sources
+from .pythons import FRAME, SITE_FRAME, installed_dists, package_sources
 
 __all__ = [
     "REMOVED_BY_MAJOR",
@@ -38,9 +38,8 @@ __all__ = [
 
 _FLOOR = re.compile(r"(?:>=|~=|>)\s*(\d+(?:\.\d+)*)")  # "sqlalchemy>=1.3.0": 1.3.0
 _HOLD = re.compile(r"<\s*(\d+(?:\.\d+)*)\s*$")  # a fix's hold, "Flask<3": 3
-# A traceback's frame: the file it ran; the standard library's by its path (an installed
+# A traceback's frame (pythons.FRAME) of the standard library, by its path (an installed
 # package's: pythons.SITE_FRAME).
-_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+')
 _STDLIB = re.compile(r"^<|[/\\]lib[/\\]python3\.\d+[/\\]")
 _ABSTRACT = re.compile(r"TypeError: Can't instantiate abstract class (\w+)")
 _APP_FRAME = re.compile(r'^\s*File "([^"<>]+\.py)", line \d+')
@@ -182,7 +181,7 @@ def rejected_inside(text: list[str], tried: Tried, files: dict[str, bytes]) -> l
     frames: list[str] = []  # each frame's line
     code = ""  # the last frame's code line
     for line in text:
-        if _FRAME.match(line) is not None:
+        if FRAME.match(line) is not None:
             frames.append(line)
             code = ""
         elif line.startswith("Traceback (most recent call last)"):
@@ -225,7 +224,7 @@ _FLASK_ITSELF = frozenset({"flask", "werkzeug"})
 
 
 def _app_frame(line: str) -> bool:
-    path = _FRAME.match(line)
+    path = FRAME.match(line)
     return SITE_FRAME.match(line) is None and path is not None and not _STDLIB.search(path[1])
 
 

@@ -27,6 +27,8 @@ from ...sandbox.appdir import read_no_follow
 from ..installers import version_key
 
 __all__ = [
+    "FRAME",
+    "NO_ATTRIBUTE",
     "SITE_FRAME",
     "installed_dists",
     "installed_submodule",
@@ -107,6 +109,10 @@ _CODE_ARGUMENTS = re.compile(r"\bcode\(\) takes at least (\d+) arguments \((\d+)
 _CODE_SIGNATURES = ((14, "3.8"), (16, "3.11"))
 # A traceback's frame in an installed package: its top-level name.
 SITE_FRAME = re.compile(r'^\s*File "[^"]*/site-packages/([A-Za-z_][\w]*)[/.]')
+# Any frame of a traceback: its file and line.
+FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+)')
+# A module lacking a name, which may be a module of it never imported (installed_submodule).
+NO_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
 _CLASSIFIER = re.compile(r"Programming Language :: Python :: 3\.(\d+)$")
 
 
