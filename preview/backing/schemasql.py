@@ -37,6 +37,7 @@ import posixpath
 import re
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import Literal
 
 from ..apps.configvars import compose_projects, readme_paths
 
@@ -103,10 +104,30 @@ _README_RUNS = re.compile(
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 
+# How the upload declares its SQL, for the rules that judge a kind, not its wording:
+# where it says its server runs them (a compose mount, a Dockerfile's copy into the
+# init folder, a README's command), or what is read without being said (one file or a
+# series making tables, a script of its own, a README's blocks, its code's queries).
+DeclaredBy = Literal[
+    "compose-mount",
+    "dockerfile-copy",
+    "readme-command",
+    "numbered-series",
+    "own-databases",
+    "one-file",
+    "whole-schema",
+    "table-each",
+    "readme-blocks",
+    "unrun-script",
+    "queries",
+]
+
+
 @dataclass(frozen=True)
 class DeclaredSql:
     scripts: InitScripts  # (its path in the upload, its SQL), in the order to run them
     origin: str  # where the upload declares them, for the log
+    by: DeclaredBy
     # The database the command that runs them names (``mysql -u root -p shop < x.sql``),
     # which the app then reads them from; None where it names none.
     database: str | None = None
@@ -247,7 +268,7 @@ def queried_tables(
         return None
     script = "".join(_create_table(t, list(c), engine, summed) for t, c in tables.items())
     shown = f"tables {', '.join(tables)}"
-    return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)")
+    return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)", "queries")
 
 
 # The server's own schemas (``FROM information_schema.SESSION_STATUS``, ``pg_catalog.…``):
@@ -469,7 +490,7 @@ def _compose_mounts(
                 where = f"{project.path}'s {name} service ({_INITDB})"
             named.update(found)
     paths = [named[n] for n in sorted(named)]
-    return DeclaredSql(_scripts(files, paths, engine), where) if paths else None
+    return DeclaredSql(_scripts(files, paths, engine), where, "compose-mount") if paths else None
 
 
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
@@ -504,7 +525,9 @@ def _dockerfile_copies(files: dict[str, bytes], engine: str) -> DeclaredSql | No
                     named.update((posixpath.basename(p), p) for p in inside)
         paths = [named[n] for n in sorted(named) if n.endswith(".sql")]
         if paths:
-            return DeclaredSql(_scripts(files, paths, engine), f"{path} ({_INITDB})")
+            return DeclaredSql(
+                _scripts(files, paths, engine), f"{path} ({_INITDB})", "dockerfile-copy"
+            )
     return None
 
 
@@ -533,7 +556,9 @@ def _readme_named(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
                 found.append(path)
         scripts = _scripts(files, found, engine)
         if any(_CREATE_TABLE.search(text.encode()) for _, text in scripts):
-            return DeclaredSql(scripts, f"the SQL files {readme} says to run", database)
+            return DeclaredSql(
+                scripts, f"the SQL files {readme} says to run", "readme-command", database
+            )
     return None
 
 
@@ -593,7 +618,7 @@ def _numbered_series(files: dict[str, bytes], engine: str) -> DeclaredSql | None
             continue
         if any(_CREATE_TABLE.search(files[p]) for p in series):
             shown = f"its numbered SQL files in {folder or 'its root'}, in their order"
-            return DeclaredSql(_scripts(files, series, engine), shown)
+            return DeclaredSql(_scripts(files, series, engine), shown, "numbered-series")
     return None
 
 
@@ -620,17 +645,19 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         # The app's own first, its tests' after: the first is the one an app naming no
         # database is given (used_database).
         ordered = sorted(fitting, key=lambda p: ("test" in p.lower(), p))
-        return DeclaredSql(_scripts(files, ordered, engine), shown)
+        return DeclaredSql(_scripts(files, ordered, engine), shown, "own-databases")
     origin = "its one SQL file that creates tables"
+    by: DeclaredBy = "one-file"
     if len(fitting) > 1 and (whole := _whole_schema(files, fitting)) is not None:
         fitting = [whole]
         origin = "its SQL file that creates every table its other SQL files create"
+        by = "whole-schema"
     if len(fitting) > 1 and (each := _table_files(files, fitting, engine)) is not None:
         shown = (
             "its SQL files of a table each, a table before those referencing it, then"
             " those altering them"
         )
-        return DeclaredSql(_scripts(files, each, engine), shown)
+        return DeclaredSql(_scripts(files, each, engine), shown, "table-each")
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
@@ -641,7 +668,7 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         # order-express-mysql-server: setup.txt's npm commands and prose around its
         # CREATE TABLE, "ERROR 1064 … SQL syntax" at its first line).
         scripts = tuple((path, _statements(text)) for path, text in scripts)
-    return DeclaredSql(scripts, origin)
+    return DeclaredSql(scripts, origin, by)
 
 
 # A table a statement creates, by its name (its schema's dropped, its quotes too).
@@ -772,7 +799,7 @@ def _readme_blocks(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         blocks = [b for b in blocks if dialect(b.encode()) in (engine, None)]
         if blocks:
             scripts = tuple((f"{readme} (block {i + 1})", b) for i, b in enumerate(blocks))
-            return DeclaredSql(scripts, f"the CREATE TABLE blocks of {readme}")
+            return DeclaredSql(scripts, f"the CREATE TABLE blocks of {readme}", "readme-blocks")
     return None
 
 
@@ -832,7 +859,7 @@ def _unrun_script(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         script = "".join(f"{s};\n" for s in statements)
         if statements and _fits(script.encode(), engine):
             shown = f"the CREATE TABLE statements of {path}, a script of its own nothing runs"
-            return DeclaredSql(((path, script),), shown)
+            return DeclaredSql(((path, script),), shown, "unrun-script")
     return None
 
 
@@ -898,7 +925,8 @@ def _unrun_python_script(files: dict[str, bytes], engine: str) -> DeclaredSql | 
         shown = f"the CREATE TABLE statements of {path}, a script of its own nothing runs"
         if rest is not None:
             shown += f", and {rest.origin}"
-        return DeclaredSql(((path, script), *(rest.scripts if rest else ())), shown)
+        scripts = ((path, script), *(rest.scripts if rest else ()))
+        return DeclaredSql(scripts, shown, "unrun-script")
     return None
 
 

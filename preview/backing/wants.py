@@ -461,10 +461,9 @@ def _declared_elsewhere(found: DeclaredSql | None) -> tuple[InitScripts, str]:
     """Its PostgreSQL's SQL where its compose file mounts none: a Dockerfile built on the
     postgres image copying it into :data:`_INITDB`, else the files its README says to run
     (``psql -f db/schema.sql``)."""
-    origin = found.origin if found is not None else ""
-    if found is None or not (origin.endswith(f"({_INITDB})") or "says to run" in origin):
+    if found is None or found.by not in ("compose-mount", "dockerfile-copy", "readme-command"):
         return (), ""
-    return found.scripts, origin
+    return found.scripts, found.origin
 
 
 def _schema_outside_sql_files(found: DeclaredSql | None) -> tuple[InitScripts, str]:
@@ -476,20 +475,11 @@ def _schema_outside_sql_files(found: DeclaredSql | None) -> tuple[InitScripts, s
     if found is None:
         return (), ""
     other = len(found.scripts) == 1 and not found.scripts[0][0].endswith(".sql")
-    unrun = "a script of its own nothing runs" in found.origin  # (schemasql._unrun_script)
-    # (schemasql._own_databases: each file connects to its own database by psql's \c)
-    each_its_own = "each connect to a database of their own" in found.origin
-    # (schemasql._table_files: a table each, referenced ones first, then those altering)
-    table_each = "of a table each" in found.origin
-    if (
-        "blocks of" not in found.origin
-        and not unrun
-        and not each_its_own
-        and not table_each
-        and not (other and "one SQL file" in found.origin)
+    if found.by in ("readme-blocks", "unrun-script", "own-databases", "table-each") or (
+        found.by == "one-file" and other
     ):
-        return (), ""
-    return found.scripts, found.origin
+        return found.scripts, found.origin
+    return (), ""
 
 
 def dialect(data: bytes) -> str | None:
