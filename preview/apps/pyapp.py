@@ -710,7 +710,11 @@ def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] 
     if not candidates:
         return None
     unshadowed = [c for c in candidates if not _shadowed(c.path, files)] or candidates
-    chosen = min(unshadowed, key=lambda c: (_untouched(c, trees), *rank(c)))
+    routed = _routed_alone(unshadowed, trees)
+    chosen = min(
+        unshadowed,
+        key=lambda c: (_untouched(c, trees), bool(routed) and c not in routed, *rank(c)),
+    )
     return located(chosen, trees[chosen.path], files), trees
 
 
@@ -757,6 +761,68 @@ def _untouched(candidate: FoundApp, trees: dict[str, ast.Module]) -> bool:
             ):
                 return False
     return True
+
+
+# Any way of attaching a route other than a decorator on an app object (a blueprint, a
+# router, a resource, a view class, a route added by call): a factory's app may get its
+# routes so.
+_OTHER_ROUTING = frozenset(
+    {
+        "Blueprint",
+        "APIRouter",
+        "Router",
+        "Namespace",
+        "Api",
+        "Resource",
+        "MethodView",
+        "View",
+        "register_blueprint",
+        "include_router",
+        "add_url_rule",
+        "add_api_route",
+        "add_route",
+        "add_resource",
+        "add_namespace",
+        "mount",
+    }
+)
+_ROUTE_DECORATORS = frozenset(
+    {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
+)
+
+
+def _routed_alone(candidates: list[FoundApp], trees: dict[str, ast.Module]) -> list[FoundApp]:
+    """The candidates whose own module decorates them with routes (``@app.route(...)`` on
+    an ``app = Flask(__name__)``), where the upload attaches routes no other way (no
+    blueprint, router, resource, nor a route added by call): every other candidate then
+    serves none (kylanalicia's flask-pizza-restaurant: ``manage.py``'s ``create_app()``
+    makes an app with no route, ``app/routes.py``'s own ``Flask`` holds all seven; served
+    as the former, every route answered 404). Empty where that cannot be told."""
+    routed = [c for c in candidates if not c.factory and _decorated(c, trees[c.path])]
+    if not routed or len(routed) == len(candidates):
+        return []
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and last_name(node.func) in _OTHER_ROUTING:
+                return []
+            if isinstance(node, ast.ClassDef) and any(
+                last_name(base) in _OTHER_ROUTING for base in node.bases
+            ):
+                return []
+    return routed
+
+
+def _decorated(candidate: FoundApp, tree: ast.Module) -> bool:
+    return any(
+        isinstance(decorator, ast.Call)
+        and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr in _ROUTE_DECORATORS
+        and isinstance(decorator.func.value, ast.Name)
+        and decorator.func.value.id == candidate.attr
+        for node in ast.walk(tree)
+        if isinstance(node, FUNCTION_NODES)
+        for decorator in node.decorator_list
+    )
 
 
 def _shadowed(path: str, files: dict[str, bytes]) -> bool:

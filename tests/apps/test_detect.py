@@ -904,6 +904,36 @@ def test_an_app_object_nothing_uses_gives_way_to_the_factory_with_routes() -> No
     assert found is not None and found.path == "src/app.py", found
 
 
+def test_the_app_its_module_decorates_with_routes_is_served_before_one_with_none() -> None:
+    """kylanalicia's flask-pizza-restaurant: ``manage.py``'s ``app = create_app()`` makes an
+    app with no route, ``app/routes.py``'s own ``Flask`` holds all seven (served as the
+    former, every route answered 404). Where the upload routes another way too (a
+    blueprint the factory registers), nothing can tell, and the usual order stands."""
+    factory = (
+        b"from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
+        b"def create_app():\n    app = Flask(__name__)\n    db.init_app(app)\n    return app\n"
+    )
+    manage = b"from app import create_app, db\n\napp = create_app()\n"
+    routes = (
+        b"from flask import Flask, jsonify\nfrom models import db\n\napp = Flask(__name__)\n"
+        b"db.init_app(app)\n\n@app.route('/restaurants', methods=['GET'])\n"
+        b"def restaurants():\n    return jsonify([])\n"
+    )
+    models = b"from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
+    files = {
+        "app/__init__.py": factory,
+        "manage.py": manage,
+        "app/routes.py": routes,
+        "app/models.py": models,
+    }
+    found = find_app(files)
+    assert found is not None and (found.path, found.attr) == ("app/routes.py", "app"), found
+    blueprint = b"from flask import Blueprint\nbp = Blueprint('bp', __name__)\n"
+    routed_too = {**files, "app/views.py": blueprint}
+    found = find_app(routed_too)
+    assert found is not None and found.path == "manage.py", found
+
+
 def test_a_factory_that_calls_another_and_sets_its_app_up_is_the_one_served() -> None:
     """demetrzz's fastapi_basic_template: ``create_app()`` is ``init_app()`` plus its Dishka
     container, which every route's injection needs; served as ``init_app``, each answered
