@@ -1197,6 +1197,13 @@ def _requirement_lines(
             # its own dependencies installed.
             target = rest.strip() if option in ("-e", "--editable") else line
             lines.extend(_local_package(files, posixpath.dirname(path), target, local, depth))
+        elif (built := _AUTHORS_BUILD.fullmatch(line)) is not None:
+            # A package as its author's machine built it (``pip freeze`` in a conda
+            # environment: ``tornado @ file:///D:/bld/tornado_1748003317080/work``,
+            # ``colorama @ file:///home/conda/feedstock_root/…``), a folder the upload
+            # does not carry (uv: "Distribution not found at"; Ahmedsalah-28's
+            # todo-api-fastapi, 32 such lines): the package from the index instead.
+            lines.append(built.group(1))
         elif _DEPENDENCY_TREE_BRANCH.fullmatch(line):
             # pipdeptree's tree committed as the requirements (saheedade's
             # postgres-flask-crawler: ``  - click [required: >=7.1.2, installed: 8.0.1]``
@@ -1238,6 +1245,8 @@ def _without_stray_letters(line: str) -> str:
 
 
 # A branch of pipdeptree's tree: ``- click [required: >=7.1.2, installed: 8.0.1]``.
+# A requirement naming an absolute local path (``name @ file:///…``, a drive's too).
+_AUTHORS_BUILD = re.compile(r"([A-Za-z0-9][\w.-]*(?:\[[^\]]*\])?)\s*@\s*file:(?://)?/\S*")
 _DEPENDENCY_TREE_BRANCH = re.compile(r"-\s+[A-Za-z0-9][\w.-]*\s+\[required:[^\]]*\]")
 
 

@@ -940,6 +940,25 @@ def test_a_whole_machines_freeze_leaves_out_its_operating_systems_own_packages()
     assert python_dependencies(one, "app.py").requirements == ("Flask==1.1.1", "pygobject==3.26.1")
 
 
+def test_a_package_its_authors_machine_built_comes_from_the_index() -> None:
+    """``pip freeze`` in a conda environment (Ahmedsalah-28's todo-api-fastapi: 32 lines
+    such as ``tornado @ file:///D:/bld/tornado_1748003317080/work``; uv: "Distribution
+    not found at"): a folder the upload does not carry, the package read by its name. A
+    folder of the upload (``./libs/x``) is its own package, read as before."""
+    freeze = (
+        b"fastapi==0.129.0\n"
+        b"colorama @ file:///home/conda/feedstock_root/build_artifacts/colorama_1/work\n"
+        b"tornado @ file:///D:/bld/tornado_1748003317080/work\n"
+        b"Jinja2[i18n] @ file:///tmp/build/80754af9/jinja2_1/work\n"
+    )
+    files = {"requirements.txt": freeze, "main.py": b"from fastapi import FastAPI\n"}
+    deps = python_dependencies(files, "main.py")
+    assert deps.requirements == ("fastapi==0.129.0", "colorama", "tornado", "Jinja2[i18n]")
+    url = b"flask @ https://example.org/flask-3.0.0-py3-none-any.whl\n"
+    kept = python_dependencies({**files, "requirements.txt": url}, "main.py")
+    assert kept.requirements == ("flask @ https://example.org/flask-3.0.0-py3-none-any.whl",)
+
+
 def test_a_notebook_machines_freeze_installs_what_the_app_imports() -> None:
     """magistraapta's fastapi-store lists its author's data-science machine's freeze (166
     pins: ipykernel, jupyter_client, jupyter_core, tensorflow, Django …) for a FastAPI app:
