@@ -25,6 +25,7 @@ from ..logs import OutputTails, no_space
 from .envcache import BuildFailed, Say
 from .steps import Publish
 from .toolerrors import (
+    NODE_TRAILER,
     NPM_LOCK_OUT_OF_SYNC,
     NPM_PEER_CONFLICT,
     missing_npm_version,
@@ -290,6 +291,8 @@ def _reason(tail: list[str]) -> str | None:
             continue
         if "ERR!" in line or "error" in line.lower():
             text = _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
+            if not text or NODE_TRAILER.match(text):
+                continue  # a script's crash ends with Node's version: it says no cause
             if _NPM_WHERE.match(line.strip()) is None:
                 return text
             said = said or text

@@ -36,7 +36,7 @@ from ..sandbox.isolation import BUILD_MEMORY_MB, Confinement
 from ..sandbox.outbound import Outbound, open_outbound
 from ..sandbox.process import ChildLimits, describe_exit, spawn_child, terminate_group
 from ..settings import Settings
-from .toolerrors import only_outside_the_code, tool_failure, typescript_output
+from .toolerrors import NODE_TRAILER, only_outside_the_code, tool_failure, typescript_output
 
 __all__ = [
     "V8_ADDRESS_SPACE",
@@ -62,7 +62,6 @@ _MAX_LINE = 16_384
 _NOTHING_OUT = Outbound()
 # A tsc step's own output directory (``tsc --outDir dist src/index.ts``).
 _OUT_DIR_FLAG = re.compile(r"(?:^|[\s;&|(])tsc\s[^;&|]*?--outDir[\s=]([\w./-]+)")
-_NODE_TRAILER = re.compile(r"Node\.js v\d+\.\d+\.\d+$")  # Node's last line on a crash: no cause
 V8_ADDRESS_SPACE = 16 * 1024 * 1024 * 1024  # what V8 reserves up front: a Node step's bound
 
 
@@ -98,7 +97,7 @@ class StepResult:
 
 def _cause(lines: list[str], needed: Sequence[str], hints: dict[str, Any]) -> str | None:
     said = (line.strip() for line in reversed(lines))
-    last = next((line for line in said if line and not _NODE_TRAILER.match(line)), None)
+    last = next((line for line in said if line and not NODE_TRAILER.match(line)), None)
     return failure_cause(lines, needed=needed, **hints) or last
 
 

@@ -32,6 +32,7 @@ from ..apps.node.tscout import jsonc
 from ..sandbox.appdir import read_no_follow
 
 __all__ = [
+    "NODE_TRAILER",
     "NPM_GIT_FETCH",
     "NPM_LOCK_OUT_OF_SYNC",
     "NPM_PEER_CONFLICT",
@@ -67,11 +68,28 @@ _BINARY_FETCH = re.compile(
 # old node-gyp the package brings, 3.8, failing to find a Python 2 before it says more).
 _NPM_PATH = re.compile(r"^path \S*?node_modules/((?:@[^/\s]+/)?[^/\s]+)$")
 _GYP_FAILED = re.compile(r"^gyp ERR! not ok")
+# Node's last line on a crash (npm repeats it in its own error's lines): no cause.
+NODE_TRAILER = re.compile(r"Node\.js v\d+\.\d+\.\d+$")
 # Packages whose install script downloads a program for the code that starts one: a
 # browser or its driver (html-pdf-node's puppeteer 10: its Chromium r901912 gone from its
 # host, "Download failed: server returned code 403"), a tunnel (ngrok's, from a host a
-# build does not reach): the app's server starts without it.
-_PROGRAM_DOWNLOADERS = frozenset({"puppeteer", "chromedriver", "geckodriver", "cypress", "ngrok"})
+# build does not reach; Playwright's browsers, from its CDN: victtor01's backend-sistem-
+# nestjs-gestion, artillery's playwright 1.37; Electron's own binary): the app's server
+# starts without it.
+_PROGRAM_DOWNLOADERS = frozenset(
+    {
+        "puppeteer",
+        "chromedriver",
+        "geckodriver",
+        "cypress",
+        "ngrok",
+        "playwright",
+        "playwright-chromium",
+        "playwright-firefox",
+        "playwright-webkit",
+        "electron",
+    }
+)
 _PROGRAM_REASON = re.compile(r"^(\S+)'s install script could not download its program")
 _OUT_OF_SYNC = re.compile(r"can only install packages when your package\.json and \S+ .*in sync")
 _LOCK_GAP = re.compile(r"^(?:Missing|Invalid): .+")

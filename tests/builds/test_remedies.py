@@ -929,6 +929,34 @@ async def test_npms_path_of_a_failed_script_is_noted_past_the_tail() -> None:
     assert installer_failure(long, "npm")[0] != reason  # unnoted: the tail alone
 
 
+def test_playwrights_browser_download_is_a_programs_and_nodes_version_no_reason() -> None:
+    """victtor01's backend-sistem-nestjs-gestion: artillery brings playwright 1.37, whose
+    ``node install.js`` could not download Chromium from its CDN; the reason was npm's
+    copy of Node's last line, "Node.js v20.20.2". Its program's download, left unbuilt;
+    and a script failing another way is said by its error, never by Node's version."""
+    script = [
+        "npm error code 1",
+        "npm error path /env/node_modules/playwright",
+        "npm error command failed",
+        "npm error command sh -c node install.js",
+        "npm error Downloading Chromium 116.0.5845.82 (playwright build v1076) from https://x",
+        "npm error Error: Failed to download Chromium 116.0.5845.82, caused by",
+        "npm error Error: Download failure, code=1",
+        "npm error",
+        "npm error Node.js v20.20.2",
+        "npm error A complete log of this run can be found in: /env/_logs/x-debug-0.log",
+    ]
+    tails = OutputTails(interleaved=50)
+    tails.extend("stderr", script)
+    reason, _ = installer_failure(tails, "npm")
+    assert reason == "playwright's install script could not download its program", reason
+    other = [line.replace("/playwright", "/left-pad-setup") for line in script]
+    tails = OutputTails(interleaved=50)
+    tails.extend("stderr", other)
+    reason, _ = installer_failure(tails, "npm")
+    assert reason == "Error: Download failure, code=1", reason
+
+
 async def test_app_on_a_removed_stdlib_name_runs_on_an_older_python(
     builder_service: Service,
 ) -> None:
