@@ -290,6 +290,17 @@ def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() ->
     assert plain["class"] == "ours"
 
 
+def test_javascript_no_node_parses_is_the_apps() -> None:
+    cause = (
+        "SyntaxError: Unexpected token '.' (services/x.js:26) — services/x.js line 26 is"
+        " JavaScript no release of Node parses: a syntax error in the app's own code"
+    )
+    own, plain = _failed(cause), _failed("SyntaxError: Unexpected token '.' (x.js:26)")
+    classify(own, {})
+    classify(plain, {})
+    assert (own["class"], plain["class"]) == ("app's", "ours")
+
+
 def test_environment_is_counted_neither_as_ours_nor_the_apps() -> None:
     results = [
         {"name": "a", "healthy": True, "launched": True, "class": ""},

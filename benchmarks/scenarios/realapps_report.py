@@ -45,6 +45,7 @@ APPS_FAULT = [
     (r"No interpreter found for Python|no Python interpreter here fits", "a Python not installed"),
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
     (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
+    (r"a syntax error in the app's own code", "its own code does not parse"),
     (
         # A start's cause (the service's) or failing routes' (``_undefined_names``); not a
         # log line quoted in a cause: the diagnosis of one route of several.

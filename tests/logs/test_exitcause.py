@@ -160,6 +160,52 @@ def test_a_conflict_markers_syntax_error_names_where_the_merge_was_left() -> Non
     assert failure_cause(["error: Unexpected <<"], upload=list(files)) == "error: Unexpected <<"
 
 
+def test_a_syntax_error_of_the_apps_own_javascript_or_a_marker_line_says_so() -> None:
+    """dika165's task-api-express-db (``Task.create({req.body.name, …})``, an ES module:
+    its path was said "file://services/…"), bbq191's hello-koa (``=>`` split over two
+    lines): JavaScript no Node release parses, in an upload naming no transpiler, is the
+    app's own error. Soumyashri-work's library-api-fastapi: main.py's line 297 is
+    ``>>>>>>> 14cad7c``. A module kind's error, an upload with Babel, or a Python syntax
+    error on a line of code (another release's grammar, maybe) gets no verdict."""
+    esm = [
+        "file:///srv/gen/services/taskService.js:26",
+        "    const [result] = await Task.create({req.body.name, req.body.completed});",
+        "                                           ^",
+        "",
+        "SyntaxError: Unexpected token '.'",
+        "    at compileSourceTextModule (node:internal/modules/esm/utils:346:16)",
+        "",
+        "Node.js v20.20.2",
+    ]
+    files = {"package.json": b'{"type": "module"}', "services/taskService.js": b"x\n" * 30}
+    cause = failure_cause(esm, root="/srv/gen", upload=files)
+    assert cause == (
+        "SyntaxError: Unexpected token '.' (services/taskService.js:26) — services/"
+        "taskService.js line 26 is JavaScript no release of Node parses: a syntax error in"
+        " the app's own code"
+    ), cause
+    babel = {**files, "package.json": b'{"devDependencies": {"@babel/core": "^7"}}'}
+    said = "SyntaxError: Unexpected token '.' (services/taskService.js:26)"
+    assert failure_cause(esm, root="/srv/gen", upload=babel) == said
+    module_kind = [*esm[:4], "SyntaxError: Cannot use import statement outside a module"]
+    cause = failure_cause(module_kind, root="/srv/gen", upload=files)
+    assert cause is not None and "app's own code" not in cause, cause
+    source = b"def f():\n    return 1\n" * 148 + b">>>>>>> 14cad7c55bc5\n"
+    python = [
+        '  File "main.py", line 297',
+        "    >>>>>>> 14cad7c55bc5",
+        "SyntaxError: invalid decimal literal",
+    ]
+    cause = failure_cause(python, upload={"main.py": source})
+    assert cause is not None and cause.endswith(
+        "main.py line 297 holds a merge conflict left unresolved"
+    ), cause
+    code = ['  File "main.py", line 2', '    print "x"', "SyntaxError: Missing parentheses"]
+    assert failure_cause(code, upload={"main.py": source}) == (
+        "SyntaxError: Missing parentheses (main.py, line 2)"
+    )
+
+
 def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     """Node reports an ES module's uncaught rejection below its own frame and a caret:
     what was thrown (a bundler's parse error, not an Error's line) is the cause, never

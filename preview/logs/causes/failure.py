@@ -249,7 +249,11 @@ def failure_cause(
     if cause is not None and _CONFLICT_SAID.search(cause):
         cause = _with_conflict(cause, upload)
     if cause is not None and root:
-        cause = cause.replace(root.rstrip("/") + "/", "")
+        # (an ES module's path is a URL: file:///srv/…/app/x.js said as x.js, not file://x.js)
+        folder = root.rstrip("/") + "/"
+        cause = cause.replace(f"file://{folder}", "").replace(folder, "")
+    if cause is not None and isinstance(upload, Mapping):
+        cause = _with_own_syntax_error(cause, upload)
     return cause
 
 
@@ -345,6 +349,70 @@ def _with_conflict(cause: str, upload: Collection[str] | Mapping[str, bytes]) ->
         if (found := _CONFLICT_MARKER.search(upload[path])) is not None:
             line = upload[path].count(b"\n", 0, found.start()) + 1
             return _clip(f"{cause} — {path} line {line} holds a merge conflict left unresolved")
+    return cause
+
+
+# A syntax error's cause as :func:`_located` says it, its file and line in the upload:
+# Python's "(main.py, line 297)", Node's "(services/x.js:26)".
+_SYNTAX_CAUSE = re.compile(
+    r"^(?P<error>SyntaxError|IndentationError): (?P<said>.*) "
+    r"\((?:(?P<py>\S+\.py), line (?P<pyline>\d+)|(?P<js>\S+\.[cm]?js):(?P<jsline>\d+))\)$"
+)
+# A merge's conflict markers, each on a line of its own.
+_MARKER_LINE = re.compile(r"^(?:<{7}|>{7})(?: .*)?$|^={7}$")
+# What Node says of JavaScript no release parses (a grammar's error, not a module kind's:
+# "Cannot use import statement", "Unexpected token 'export'", "await is only valid", a
+# named export; nor JSX's or a decorator's "<" and "@", which a transpiler the service
+# did not see may take).
+_GRAMMAR_ERROR = re.compile(
+    r"^(?:Unexpected (?:token '[^<@#'][^']*'|end of input|string|number|template string"
+    r"|identifier(?! 'assert')(?: '[^']*')?)|missing \) after argument list"
+    r"|Invalid or unexpected token|Invalid left-hand side in \w+|Invalid destructuring"
+    r" assignment target|Identifier '[^']+' has already been declared|Unexpected reserved"
+    r" word|Illegal return statement|Unterminated \w+(?: \w+)*)$"
+)
+# An upload that names a transpiler of its JavaScript (Babel, Flow, Sucrase, SWC's or
+# esbuild's require hook): its sources may be written for it, not for Node.
+_JS_TRANSPILED = re.compile(
+    rb'"(?:@babel/[\w-]+|babel-[\w-]+|flow-bin|sucrase|@swc/register|esbuild-register)"\s*:'
+)
+_TRANSPILER_CONFIG = re.compile(r"(?:^|/)(?:\.babelrc(?:\.\w+)?|babel\.config\.\w+|\.flowconfig)$")
+
+
+def _with_own_syntax_error(cause: str, upload: Mapping[str, bytes]) -> str:
+    """``cause`` with what its syntax error means where the upload shows it is the app's own
+    code's: the line it names is a merge's conflict marker (Soumyashri-work's library-api-
+    fastapi: main.py line 297, ``>>>>>>> 14cad7c``, "invalid decimal literal"), or, in a
+    JavaScript file of an upload naming no transpiler, a grammar no Node release parses
+    (dika165's task-api-express-db: ``Task.create({req.body.name, …})``; bbq191's
+    hello-koa: an arrow ``=>`` split over two lines). Python's other syntax errors may be
+    another release's grammar (a Python 2 print, a 3.12 f-string): no verdict."""
+    found = _SYNTAX_CAUSE.match(cause)
+    if found is None:
+        return cause
+    path = found.group("py") or found.group("js")
+    number = int(found.group("pyline") or found.group("jsline"))
+    if path not in upload or "node_modules/" in path:
+        return cause
+    lines = upload[path].decode("utf-8", "replace").splitlines()
+    line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    if _MARKER_LINE.match(line):
+        return _clip(f"{cause} — {path} line {number} holds a merge conflict left unresolved")
+    if (
+        found.group("js")
+        and found.group("error") == "SyntaxError"
+        and _GRAMMAR_ERROR.match(found.group("said"))
+        and not any(_TRANSPILER_CONFIG.search(p) for p in upload)
+        and not any(
+            _JS_TRANSPILED.search(data)
+            for p, data in upload.items()
+            if posixpath.basename(p) == "package.json" and "node_modules/" not in p
+        )
+    ):
+        return _clip(
+            f"{cause} — {path} line {number} is JavaScript no release of Node parses: a syntax"
+            " error in the app's own code"
+        )
     return cause
 
 
