@@ -628,6 +628,32 @@ def test_a_module_importing_after_it_exports_runs_in_its_order_under_ts_node() -
     assert _node(package, esm).argv[2].endswith("; tsx src/server.ts")
 
 
+def test_a_namespace_import_called_runs_under_ts_node_without_interop() -> None:
+    """rodrigoribeirosilva's restaurant-api-express-knex: ``import * as knex from 'knex'``
+    then ``knex({...})``, CommonJS without esModuleInterop, where TypeScript's emit binds
+    the module itself; tsx binds a namespace: "TypeError: knex is not a function". With
+    esModuleInterop, or a namespace only read (``path.join``), tsx stays."""
+    dev = {"dev": "ts-node-dev src/server.ts"}
+    package = {"scripts": dev, "dependencies": {"ts-node-dev": "^2"}}
+    factory = "import * as knex from 'knex';\nexport const db = knex({ client: 'mysql2' });\n"
+    files = {
+        "tsconfig.json": '{"compilerOptions": {"module": "commonjs"}}',
+        "src/server.ts": 'import { db } from "./db";\n',
+        "src/db.ts": factory,
+    }
+    found = _node(package, files)
+    assert found.argv[2].endswith("; ts-node --transpile-only src/server.ts"), found.argv
+    interop = '{"compilerOptions": {"module": "commonjs", "esModuleInterop": true}}'
+    assert (
+        _node(package, {**files, "tsconfig.json": interop}).argv[2].endswith("; tsx src/server.ts")
+    )
+    read = {
+        **files,
+        "src/db.ts": "import * as path from 'path';\nexport const p = path.join('a');\n",
+    }
+    assert _node(package, read).argv[2].endswith("; tsx src/server.ts")
+
+
 def test_decorator_metadata_runs_ts_node_where_the_app_lacks_it() -> None:
     """obeim's fastify-ecommerce-api: TypeORM entities, emitDecoratorMetadata on, its dev
     script ``nodemon src/index.ts`` (whose default for a .ts file is ts-node), ts-node not

@@ -43,7 +43,9 @@ def ts_runner(files: dict[str, bytes]) -> str:
     legacy = options.get("experimentalDecorators") is True
     commonjs = str(options.get("module", "")).lower() == "commonjs"
     ordered = commonjs and _imports_after_exports(files)
-    return "ts-node" if metadata or legacy or ordered else "tsx"
+    interop = options.get("esModuleInterop") is True or options.get("allowSyntheticDefaultImports")
+    called = commonjs and not interop and _calls_a_namespace(files)
+    return "ts-node" if metadata or legacy or ordered or called else "tsx"
 
 
 # A statement that exports, and an import that runs a module (not ``import type``), each
@@ -65,6 +67,24 @@ def _imports_after_exports(files: dict[str, bytes]) -> bool:
         first = _EXPORT.search(data)
         if first is not None and _RUNNING_IMPORT.search(data, first.end()):
             return True
+    return False
+
+
+_NAMESPACE_IMPORT = re.compile(rb"^import\s+\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\b", re.MULTILINE)
+
+
+def _calls_a_namespace(files: dict[str, bytes]) -> bool:
+    """Whether a TypeScript module of the app calls (or ``new``s) what it imported as a
+    namespace (``import * as knex from 'knex'`` then ``knex({...})``): TypeScript's
+    CommonJS emit without ``esModuleInterop`` binds the module itself, a function;
+    esbuild's (tsx) a namespace object, never callable (rodrigoribeirosilva's
+    restaurant-api-express-knex: "TypeError: knex is not a function")."""
+    for path, data in files.items():
+        if not path.endswith(".ts") or path.endswith(".d.ts") or "node_modules/" in path:
+            continue
+        for name in _NAMESPACE_IMPORT.findall(data):
+            if re.search(rb"(?<![\w$.])(?:new\s+)?" + re.escape(name) + rb"\s*\(", data):
+                return True
     return False
 
 
