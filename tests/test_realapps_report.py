@@ -290,6 +290,15 @@ def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() ->
     assert plain["class"] == "ours"
 
 
+def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
+    """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
+    route's 500, or a 502 from ``/500/``, is a failure."""
+    probes = [{"path": "/todos/", "status": 200}, {"path": "/500/", "status": 500}]
+    assert healthy(probes)
+    assert not healthy([*probes, {"path": "/todos/1/", "status": 500}])
+    assert not healthy([{"path": "/todos/", "status": 200}, {"path": "/500/", "status": 502}])
+
+
 def test_javascript_no_node_parses_is_the_apps() -> None:
     cause = (
         "SyntaxError: Unexpected token '.' (services/x.js:26) — services/x.js line 26 is"
