@@ -299,7 +299,7 @@ def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     assert not healthy([{"path": "/todos/", "status": 200}, {"path": "/500/", "status": 502}])
 
 
-def test_javascript_no_node_parses_is_the_apps() -> None:
+def test_javascript_no_node_parses_or_an_empty_entry_is_the_apps() -> None:
     cause = (
         "SyntaxError: Unexpected token '.' (services/x.js:26) — services/x.js line 26 is"
         " JavaScript no release of Node parses: a syntax error in the app's own code"
@@ -308,6 +308,12 @@ def test_javascript_no_node_parses_is_the_apps() -> None:
     classify(own, {})
     classify(plain, {})
     assert (own["class"], plain["class"]) == ("app's", "ours")
+    empty = _failed(
+        "exited with code 0 before it served, printing nothing: src/server.ts, which the start"
+        " runs, is empty: nothing in it starts a server (an error in the app's own code)"
+    )
+    classify(empty, {})
+    assert empty["class"] == "app's"
 
 
 def test_environment_is_counted_neither_as_ours_nor_the_apps() -> None:

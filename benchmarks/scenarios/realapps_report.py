@@ -46,6 +46,7 @@ APPS_FAULT = [
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
     (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
     (r"a syntax error in the app's own code", "its own code does not parse"),
+    (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),
     (
         # A start's cause (the service's) or failing routes' (``_undefined_names``); not a
         # log line quoted in a cause: the diagnosis of one route of several.

@@ -42,7 +42,13 @@ from ..apps.spec import LaunchSpec
 from ..discovery.pyast import STAR, bound_names, parse_source
 from ..logs.hostpaths import REVISION_DIRS
 
-__all__ = ["CodeErrors", "UndefinedName", "undefined_name", "with_undefined_name"]
+__all__ = [
+    "CodeErrors",
+    "UndefinedName",
+    "empty_entry",
+    "undefined_name",
+    "with_undefined_name",
+]
 
 _PY_NAME_ERROR = re.compile(r"\bNameError: name '([A-Za-z_]\w*)' is not defined")
 _JS_REFERENCE_ERROR = re.compile(r"\bReferenceError: ([A-Za-z_$][\w$]*) is not defined$")
@@ -145,6 +151,24 @@ def with_undefined_name(
             if found is not None:
                 return f"{cause} — {found.said()}"
     return cause
+
+
+_SOURCE_FILE = re.compile(r"\.(?:[cm]?[jt]sx?|py)$")
+
+
+def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
+    """What a start that exited with code 0, printing nothing, ran where the file it names
+    is empty in the upload (jiovanni-k's todo-api-express-typescript: ``src/server.ts``
+    and ``src/app.ts`` both empty): said as the app's own lack; None where the start names
+    no such file."""
+    for word in (w.strip("'\"") for part in argv for w in re.split(r"[\s;&|()]+", part)):
+        path = word.removeprefix("./")
+        if _SOURCE_FILE.search(path) and path in files and not files[path].strip():
+            return (
+                f"{path}, which the start runs, is empty: nothing in it starts a server (an"
+                " error in the app's own code)"
+            )
+    return None
 
 
 def _innermost(

@@ -26,7 +26,7 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
-from .codeerrors import with_undefined_name
+from .codeerrors import empty_entry, with_undefined_name
 from .readiness import is_healthy
 from .recipe import NO_DIAGNOSES, Diagnoses, ProcessRecipe
 from .smoke import check_once_running
@@ -329,10 +329,13 @@ class ChildSupervision:
         )
 
     async def _failed_start(self, returncode: int | None) -> None:
-        state = self._state
+        state, spec = self._state, self._spec
         cause, state.error_lines = await self._why()
         cause = with_undefined_name(cause, state.error_lines, self._spec.files, str(self._app_dir))
-        cause = self._limit_exceeded() or self.output.quiet_exit(returncode, cause) or cause
+        quiet = self.output.quiet_exit(returncode, cause)
+        if quiet and "printing nothing" in quiet and (empty := empty_entry(spec.argv, spec.files)):
+            quiet = f"exited with code 0 before it served, printing nothing: {empty}"
+        cause = self._limit_exceeded() or quiet or cause
         state.error_message = cause or describe_exit(returncode)
         state.set_reason("the process exited during start-up")
 

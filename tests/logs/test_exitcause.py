@@ -326,8 +326,15 @@ async def test_an_exit_with_code_0_before_serving_says_the_error_it_logged(
         gid = await service.upload({"quits.py": "print('done')\n"})
         body = (await service.launch(gid, command=["{python}", "quits.py"])).json()
         assert body["errorMessage"] == "exited with code 0 before it served: done", body
-        gid = await service.upload({"quits.py": "\n"})
+        gid = await service.upload({"quits.py": "import sys\n"})
         body = (await service.launch(gid, command=["{python}", "quits.py"])).json()
         assert body["errorMessage"] == (
             "exited with code 0 before it served, printing nothing: nothing kept it running"
+        ), body
+        # (jiovanni-k's todo-api-express-typescript: its src/server.ts empty)
+        gid = await service.upload({"quits.py": "\n"})
+        body = (await service.launch(gid, command=["{python}", "./quits.py"])).json()
+        assert body["errorMessage"] == (
+            "exited with code 0 before it served, printing nothing: quits.py, which the start"
+            " runs, is empty: nothing in it starts a server (an error in the app's own code)"
         ), body
