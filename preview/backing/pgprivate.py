@@ -28,6 +28,7 @@ import trio
 if TYPE_CHECKING:
     import psycopg
 
+from ..apps.written.locales import build_locales
 from ..sandbox.appdir import remove_tree, write_files
 from ..sandbox.bubblewrap import INSIDE_UID, host_uid
 from ..sandbox.isolation import Confinement, Isolation
@@ -163,6 +164,33 @@ async def _drain(
             ready.set()
 
 
+# The locales the postgres image has besides C's, which its clients and dumps name
+# (``options: -c lc_messages=en_US.UTF-8``, ``LC_COLLATE = 'en_US.UTF-8'``) and a machine
+# with only C's lacks: ambrociocastanazag-ctrl's task-api-fastapi met 'FATAL: invalid
+# value for parameter "lc_messages": "en_US.UTF-8"' at its first connection. Compiled
+# once a machine (a few seconds: localedef) beside its built environments (a folder whose
+# name begins with a dot: no environment), copied beside each server, named by LOCPATH.
+_IMAGE_LOCALES: tuple[str, ...] = ("en_US.utf8",)
+_LOCALES_FOLDER = ".postgres-locales"
+
+
+async def ensure_locales(settings: Settings) -> Path | None:
+    """The folder of :data:`_IMAGE_LOCALES`, compiled once; None where they cannot be
+    (no localedef or no sources here: the server runs with C's alone, as before)."""
+    folder = settings.env_cache_dir / _LOCALES_FOLDER
+    if await trio.to_thread.run_sync(lambda: all((folder / n).is_dir() for n in _IMAGE_LOCALES)):
+        return folder
+    work = folder.with_name(f"{_LOCALES_FOLDER}-{secrets.token_hex(4)}")
+    try:
+        if not await trio.to_thread.run_sync(build_locales, [*_IMAGE_LOCALES], work):
+            return None
+        with suppress(OSError):  # another server's made them meanwhile: as good
+            await trio.to_thread.run_sync(os.rename, work, folder)
+    finally:
+        await trio.to_thread.run_sync(shutil.rmtree, work, True)
+    return folder if await trio.to_thread.run_sync(folder.is_dir) else None
+
+
 async def ensure_template(bin_dir: Path, settings: Settings, isolation: Isolation) -> Path:
     """The template cluster of ``bin_dir``'s version, made once (``initdb``); its path."""
     root = settings.data_dir / "postgres"
@@ -234,10 +262,12 @@ def _fresh_socket_dir(directory: Path) -> None:
     directory.mkdir(mode=0o700, parents=True)  # its uid's: Confinement.prepare gives it
 
 
-def _copy_template(template: Path, root: Path, quota: int) -> None:
+def _copy_template(template: Path, root: Path, quota: int, locales: Path | None) -> None:
     write_files(root, {}, quota)
     shutil.copytree(template, root / "data", symlinks=True)
     os.chmod(root / "data", 0o700)
+    if locales is not None:  # beside its data, which its sandbox sees
+        shutil.copytree(locales, root / "locales", symlinks=True)
 
 
 async def run_private_server(
@@ -259,7 +289,8 @@ async def run_private_server(
     quota = max(settings.disk_limit_mb * 1024 * 1024, _MIN_DISK)
     try:
         template = await ensure_template(bin_dir, settings, isolation)
-        await trio.to_thread.run_sync(_copy_template, template, root, quota)
+        locales = await ensure_locales(settings)
+        await trio.to_thread.run_sync(_copy_template, template, root, quota, locales)
         await trio.to_thread.run_sync(_fresh_socket_dir, sockets)
         confinement = _confined(isolation, settings, name, root, uid_slot, (sockets,))
         argv = [str(bin_dir / "postgres"), "-D", str(root / "data"), "-k", str(sockets)]
@@ -267,6 +298,8 @@ async def run_private_server(
             argv += ["-c", setting]
         limits = ChildLimits(memory_bytes=max(settings.memory_limit_mb, 512) * 1024 * 1024)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        if locales is not None:
+            env["LOCPATH"] = str(root / "locales")
         output: list[bytes | bytearray] = []
         process = await spawn_child(argv, cwd=root, env=env, limits=limits, confinement=confinement)
         try:

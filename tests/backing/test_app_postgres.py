@@ -399,6 +399,7 @@ async def test_node_pg_reads_the_pg_variables(builder_service: Service) -> None:
         first = (await _proxied(service, body, "/"))["data"]
         second = (await _proxied(service, body, "/"))["data"]
         assert first["database"] == "app"  # PGDATABASE's, made on first use
+        assert first["messages"] == "en_US.UTF-8"  # (the image's locale, compiled here)
         assert second["visits"] == first["visits"] + 1  # (the smoke check called it too)
         assert (await service.stop(body["gid"])).status_code == 200
 
