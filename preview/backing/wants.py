@@ -596,6 +596,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _django_engine(files)
         or _orm_options_in_code(files)
         or (_url_reader(files) if url is not None else None)
+        or (_engine_of_its_url(files, [k for k, v in env.items() if v == url]) if url else None)
         or _heroku_settings(files)
         or _sqlalchemy_url_in_code(files)
         or _url_built_in_code(files)
@@ -1059,6 +1060,36 @@ def _sqlalchemy_url_in_code(files: dict[str, bytes]) -> str | None:
     no server, its migrations were refused at 127.0.0.1:5432 and three routes answered 500."""
     found = _own_python_matching(files, _SQLALCHEMY_URL)
     return f"a PostgreSQL URL given to SQLAlchemy in {found}" if found else None
+
+
+_ENGINE_CALL = re.compile(rb"\bcreate(?:_async)?_engine\s*\(")
+
+
+def _engine_of_its_url(files: dict[str, bytes], variables: list[str]) -> str | None:
+    """Where a Python module of the app's own makes SQLAlchemy's engine and reads a
+    variable its configuration gives a PostgreSQL URL (``DB_URL=postgresql://…`` in its
+    .env, ``create_engine(os.getenv("DB_URL"))``), its dependencies listing no driver: it
+    wants that server, and the remedies add the driver SQLAlchemy asks for. HarshPanchigar's
+    Blog-API-FastAPI: given none, its engine met "Connection refused" at 127.0.0.1:5432
+    once psycopg2 was added."""
+    if not variables:
+        return None
+    named = re.compile(
+        rb"""["'](?:%s)["']|\.(?:%s)\b"""
+        % (
+            b"|".join(re.escape(v.encode()) for v in variables),
+            b"|".join(re.escape(v.encode()) for v in variables),
+        ),
+        re.IGNORECASE,
+    )
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".py") or len(data) > _MAX_SOURCE or _TESTS.search(path):
+            continue
+        code = uncommented(data)
+        if _ENGINE_CALL.search(code) and named.search(code):
+            return f"a PostgreSQL URL in its configuration, given to SQLAlchemy in {path}"
+    return None
 
 
 def _url_built_in_code(files: dict[str, bytes]) -> str | None:

@@ -1037,6 +1037,33 @@ def test_a_postgres_url_its_code_gives_sqlalchemy_without_a_driver_wants_postgre
     assert postgres_wants(_encoded(tested), {}).driver is None
 
 
+def test_a_postgres_url_its_env_gives_the_engine_its_code_makes_wants_postgres() -> None:
+    """HarshPanchigar's Blog-API-FastAPI lists no driver (its requirements in UTF-16), its
+    .env gives ``DB_URL=postgresql://postgres:123@localhost:5432/blogdb`` and database.py
+    makes ``create_engine(os.getenv("DB_URL"))``: given no server, once psycopg2 was
+    added its engine was refused at 127.0.0.1:5432. It wants PostgreSQL; not where no
+    engine is made of it, nor for a variable of another name."""
+    database = (
+        "import os\nfrom sqlalchemy import create_engine\n"
+        'DATABASE_URL = os.getenv("DB_URL")\nengine = create_engine(DATABASE_URL)\n'
+    )
+    files = {
+        ".env": "DB_URL=postgresql://postgres:123@localhost:5432/blogdb\nSECRET_KEY=x\n",
+        "database.py": database,
+        "main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "requirements.txt": "fastapi\nsqlalchemy\nuvicorn\n",
+    }
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "a PostgreSQL URL in its configuration, given to SQLAlchemy in database.py"
+    )
+    settings = "engine = create_engine(settings.db_url)\n"
+    assert postgres_wants(_encoded({**files, "database.py": settings}), {}).driver
+    no_engine = {**files, "database.py": 'URL = os.getenv("DB_URL")\n'}
+    assert postgres_wants(_encoded(no_engine), {}).driver is None
+    other = {**files, "database.py": database.replace("DB_URL", "OTHER_URL")}
+    assert postgres_wants(_encoded(other), {}).driver is None
+
+
 def test_a_postgres_url_its_code_builds_from_parts_wants_postgres() -> None:
     """Darawshi's FastAPI-CMS lists SQLModel and no driver, and its settings build
     ``f"postgresql+asyncpg://{self.DB_USER}:{self.DB_PASSWORD}@{self.DB_HOST}…"`` (its
