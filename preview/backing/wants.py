@@ -845,6 +845,12 @@ def _sqlite_engine(files: dict[str, bytes]) -> str | None:
     if not shipped and not any(_SQLITE_URL.search(data) for _, data in sources):
         return None
     for path, data in sources:
+        if _BUILT_URL.search(data) or _SQLALCHEMY_URL.search(data):
+            # Its PostgreSQL's engine made beside it, from a URL it writes or builds: the
+            # SQLite one is a branch (cyprianfusi's todo-backend-fastapi: SQLite where
+            # ENVIRONMENT=development, else postgresql://{user}:…; unset, it took the
+            # latter and was given no server).
+            continue
         for engine in _SQLITE_ENGINE.finditer(data):
             before = data[max(0, engine.start() - _GUARD_SPAN) : engine.start()]
             if b"sqlite" not in engine.group().lower() and not _DIALECT_TEST.search(before):

@@ -845,6 +845,19 @@ def test_an_engine_made_with_sqlites_own_option_wants_no_postgresql() -> None:
     live = commented.replace(b"URL,  # connect_args=", b"URL, connect_args=")
     live = live.replace(b'# URL = "sqlite', b'OLD_URL = "sqlite')
     assert postgres_wants({**files, "database.py": live}, {}).driver is None
+    # cyprianfusi's todo-backend-fastapi: SQLite's engine where ENVIRONMENT=development,
+    # else one of a PostgreSQL URL it builds (unset, the latter): it wants PostgreSQL.
+    branches = (
+        b"import os\nfrom sqlalchemy import create_engine\n"
+        b"if os.environ.get('ENVIRONMENT') == 'development':\n"
+        b'    URL = "sqlite:///./todo.db"\n'
+        b'    engine = create_engine(URL, connect_args={"check_same_thread": False})\n'
+        b"else:\n    user = os.environ.get('DATABASE_USER')\n"
+        b'    URL = f"postgresql://{user}:{password}@{host}:{port}/{database}"\n'
+        b"    engine = create_engine(URL)\n"
+    )
+    files = {"requirements.txt": b"psycopg2-binary\n", "database.py": branches}
+    assert postgres_wants(files, {}).driver == "psycopg2-binary (requirements.txt)"
 
 
 def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver() -> None:
