@@ -38,6 +38,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..apps.node.tsnode import ts_source
 from ..apps.spec import LaunchSpec
 from ..discovery.pyast import STAR, bound_names, parse_source
 from ..logs.hostpaths import REVISION_DIRS
@@ -163,9 +164,13 @@ def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
     no such file."""
     for word in (w.strip("'\"") for part in argv for w in re.split(r"[\s;&|()]+", part)):
         path = word.removeprefix("./")
-        if _SOURCE_FILE.search(path) and path in files and not files[path].strip():
+        if not _SOURCE_FILE.search(path):
+            continue
+        # A build's output (node dist/server.js) is its TypeScript source's (src/server.ts).
+        source = path if path in files else ts_source(path, dict(files))
+        if source is not None and source in files and not files[source].strip():
             return (
-                f"{path}, which the start runs, is empty: nothing in it starts a server (an"
+                f"{source}, which the start runs, is empty: nothing in it starts a server (an"
                 " error in the app's own code)"
             )
     return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import trio
 
-from preview.runtime.codeerrors import undefined_name, with_undefined_name
+from preview.runtime.codeerrors import empty_entry, undefined_name, with_undefined_name
 
 from ..conftest import Service
 
@@ -227,3 +227,16 @@ async def test_a_launch_dying_on_such_a_name_says_where(service: Service) -> Non
             " load_settings, which main.py neither defines nor imports: an error in the"
             " app's own code"
         ), body["errorMessage"]
+
+
+def test_an_empty_entry_or_the_empty_source_of_a_built_one_is_the_apps_lack() -> None:
+    """jiovanni-k's todo-api-express-typescript: src/server.ts empty, started as its build's
+    dist/server.js (or through tsx): it exits 0 printing nothing, said as the app's own
+    lack. An entry with code, or a start naming no file of the upload, gets no verdict."""
+    files = {"src/server.ts": b"\n", "src/app.ts": b"", "package.json": b"{}"}
+    said = "src/server.ts, which the start runs, is empty: nothing in it starts a server"
+    for argv in (["node", "dist/server.js"], ["sh", "-c", "npm run build && tsx ./src/server.ts"]):
+        found = empty_entry(argv, files)
+        assert found is not None and found.startswith(said), (argv, found)
+    assert empty_entry(["node", "dist/server.js"], {**files, "src/server.ts": b"import x"}) is None
+    assert empty_entry(["npm", "start"], files) is None
