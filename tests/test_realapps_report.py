@@ -290,6 +290,33 @@ def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() ->
     assert plain["class"] == "ours"
 
 
+def test_routes_taking_an_anonymous_caller_for_a_user_are_the_apps() -> None:
+    """chbauman's todo-backend-django: /todo_groups/ and /todo_items/ filter by
+    request.user, "Field 'id' expected a number but got <…AnonymousUser…>": a 500 to any
+    caller not signed in. Where a route fails otherwise too, the verdict stays ours."""
+    anonymous = [
+        "Internal Server Error: /todo_groups/",
+        "TypeError: Field 'id' expected a number but got <django.contrib.auth.models."
+        "AnonymousUser object at 0x7f17ba0c7390>.",
+    ]
+    result = {
+        "name": "x",
+        "launched": True,
+        "status": {"status": "running"},
+        "probes": [
+            {"path": "/", "status": 200},
+            {"path": "/todo_groups/", "status": 500, "logLines": anonymous},
+            {"path": "/todo_items/", "status": 500, "logLines": anonymous},
+        ],
+    }
+    classify(result, {})
+    assert result["class"] == "app's", result
+    result["probes"][2]["logLines"] = ["KeyError: 'x'"]
+    del result["rawCause"]
+    classify(result, {})
+    assert result["class"] == "ours", result
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

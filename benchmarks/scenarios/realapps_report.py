@@ -35,8 +35,15 @@ _DIAGNOSED_UNDEFINED = re.compile(
 _UNDEFINED_ERROR = re.compile(
     r"NameError: name '(\w+)' is not defined|ReferenceError: ([\w$]+) is not defined"
 )
+# A route whose view takes the caller for a signed-in user without asking for one: Django's
+# AnonymousUser where its code wants a User (tucosaurus's and chbauman's todo backends:
+# "Field 'id' expected a number but got <…AnonymousUser object…>"), a 500 to any caller
+# not signed in, which the routes' probes are: the app's own.
+_ANONYMOUS = re.compile(r"\bAnonymousUser\b")
+_SIGNED_IN = "each failing route takes its caller for a signed-in user without asking for one"
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
+    (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
         r"E404|is not in the (npm )?registry|404 Not Found - GET|Failed to download .*\(404",
@@ -307,6 +314,11 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_OWN_CODE} ({undefined})"
+            )
+        if all(_ANONYMOUS.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_SIGNED_IN}"
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
