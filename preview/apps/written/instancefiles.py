@@ -474,6 +474,13 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
             f"its TIME_ZONE {zone[0]!r} names a zone in another case than the zone "
             f"database's, which Django refuses here: {zone[1]!r}"
         )
+    logged = any(_assigns(each, "LOGGING") or _assigns(each, "LOGGING_CONFIG") for each in trees)
+    if not logged and not any(_debug_on(each) for each in trees):
+        lines.append(f"LOGGING = {_ERRORS_TO_THE_CONSOLE!r}")
+        why.append(
+            "its DEBUG may be off and it configures no logging, which prints no server"
+            " error: each one's traceback printed"
+        )
     if not why:
         return None
     head = [
@@ -610,6 +617,34 @@ def _environment_read(node: ast.expr) -> str | None:
     if (getenv or environ_get) and plain and isinstance(name, ast.Constant):
         return name.value if isinstance(name.value, str) else None
     return None
+
+
+# Django's logging for DEBUG off sends a request's error to the site's admins by mail and
+# to no console: a preview's 500 printed nothing (jonwillcode's menjls-ecommerce-backend:
+# DEBUG = False, three routes' 500s and not a line why). Its errors printed instead,
+# each with its traceback, the rest of Django's logging as it was.
+_ERRORS_TO_THE_CONSOLE = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"preview_console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.request": {"handlers": ["preview_console"], "level": "ERROR", "propagate": False}
+    },
+}
+
+
+def _debug_on(tree: ast.Module) -> bool:
+    """Whether the module sets ``DEBUG`` to a literal true (Django then prints its
+    requests' errors itself)."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "DEBUG" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is True
+        ):
+            return True
+    return False
 
 
 def _debugs(tree: ast.Module) -> bool:
