@@ -75,6 +75,10 @@ ENVIRONMENT = [
         "Prisma's engines cannot be downloaded (binaries.prisma.sh has no route from this machine)",
     ),
     (
+        r"the app's Prisma has no engine for OpenSSL 3",
+        "its Prisma's engines need OpenSSL 1.1, which this machine lacks",
+    ),
+    (
         re.escape(_OUTSIDE),
         "its routes call hosts outside, which a preview reaches only where the service's"
         " PREVIEW_EGRESS names them (none by default, as here)",

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..apps.node.tscout import jsonc
+from ..logs import no_prisma_engine
 from ..sandbox.appdir import read_no_follow
 
 __all__ = [
@@ -281,6 +282,8 @@ def _typescript(lines: list[str]) -> tuple[str, list[str]] | None:
 
 def _prisma(lines: list[str]) -> tuple[str, list[str]] | None:
     for i, line in enumerate(lines):
+        if (too_old := no_prisma_engine(line)) is not None:
+            return too_old, [line]
         if (m := _PRISMA_FETCH.search(line)) is not None:
             why = (m.group("status") or m.group("reason") or "").strip()
             reason = f"Prisma's engines could not be fetched from {m.group('host')} ({why})"

@@ -957,6 +957,17 @@ def test_playwrights_browser_download_is_a_programs_and_nodes_version_no_reason(
     assert reason == "Error: Download failure, code=1", reason
 
 
+def test_a_prisma_too_old_for_openssl_3_fails_its_generate_saying_so() -> None:
+    """mojahige's hello-fastify: ``prisma generate`` of Prisma 2.28 on this machine's
+    OpenSSL 3, "Unknown binaryTarget debian-openssl-3.0.x": said as the system's lack."""
+    tails = OutputTails(interleaved=50)
+    said = "Error: Unknown binaryTarget debian-openssl-3.0.x and no custom binaries were provided"
+    tails.extend("stderr", ["prisma generate --schema prisma/schema.prisma", said])
+    reason, lines = installer_failure(tails, "prisma")
+    assert reason.startswith("the app's Prisma has no engine for OpenSSL 3"), reason
+    assert lines == [said]
+
+
 async def test_app_on_a_removed_stdlib_name_runs_on_an_older_python(
     builder_service: Service,
 ) -> None:

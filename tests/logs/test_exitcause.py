@@ -206,6 +206,16 @@ def test_a_syntax_error_of_the_apps_own_javascript_or_a_marker_line_says_so() ->
     )
 
 
+def test_a_prisma_without_an_engine_for_openssl_3_is_said_as_such() -> None:
+    """mojahige's hello-fastify: Prisma 2.28 knows no engine for this machine's OpenSSL 3."""
+    said = "Error: Unknown binaryTarget debian-openssl-3.0.x and no custom binaries were provided"
+    cause = failure_cause(["Prisma schema loaded from prisma/schema.prisma", said])
+    assert cause is not None and cause.startswith(
+        "the app's Prisma has no engine for OpenSSL 3, the only OpenSSL of this machine"
+    ), cause
+    assert cause.endswith(said), cause
+
+
 def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     """Node reports an ES module's uncaught rejection below its own frame and a caret:
     what was thrown (a bundler's parse error, not an Error's line) is the cause, never

@@ -35,6 +35,7 @@ __all__ = [
     "fault_cause",
     "no_broker",
     "no_database_server",
+    "no_prisma_engine",
     "no_space",
     "quiet_exit",
     "report_fault",
@@ -220,8 +221,26 @@ def _caught(texts: list[str]) -> str:
 
 
 def _out_of_reach(text: str) -> str | None:
-    """A server the app expects that this machine cannot give it, said as such."""
-    return no_broker(text) or no_database_server(text)
+    """A server the app expects that this machine cannot give it, or a library this
+    machine's system cannot run, said as such."""
+    return no_broker(text) or no_database_server(text) or no_prisma_engine(text)
+
+
+# Prisma before 3.13 knows no engine for OpenSSL 3 (mojahige's hello-fastify, Prisma 2.28):
+# its query engine is built against OpenSSL 1.1, which this machine's system lacks.
+_PRISMA_OPENSSL = re.compile(r"Unknown binaryTarget (debian|linux|rhel)-openssl-3\.\d\.x")
+
+
+def no_prisma_engine(text: str) -> str | None:
+    """The cause for a Prisma too old for this machine's OpenSSL (``text``: its line),
+    else None."""
+    if not _PRISMA_OPENSSL.search(text):
+        return None
+    return (
+        "the app's Prisma has no engine for OpenSSL 3, the only OpenSSL of this machine: its"
+        " releases before 3.13 need OpenSSL 1.1, which cannot be given here. Its Prisma 3.13"
+        " or newer (prisma and @prisma/client) runs here: " + _clip(text.strip())
+    )
 
 
 def failure_cause(
