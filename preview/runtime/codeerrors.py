@@ -33,6 +33,7 @@ Anything less certain gives no verdict: the failure stays as it is.
 from __future__ import annotations
 
 import builtins
+import json
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -162,7 +163,12 @@ def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
     is empty in the upload (jiovanni-k's todo-api-express-typescript: ``src/server.ts``
     and ``src/app.ts`` both empty): said as the app's own lack; None where the start names
     no such file."""
-    for word in (w.strip("'\"") for part in argv for w in re.split(r"[\s;&|()]+", part)):
+    words = [w.strip("'\"") for part in argv for w in re.split(r"[\s;&|()]+", part)]
+    # A package manager's script (npm start, npm run dev): the words of its command too.
+    scripts = _scripts(files) if {"npm", "yarn", "pnpm"} & set(words) else {}
+    named = [scripts[name] for name in words if name in scripts]
+    words += [w for script in named for w in re.split(r"[\s;&|()]+", script)]
+    for word in words:
         path = word.removeprefix("./")
         if not _SOURCE_FILE.search(path):
             continue
@@ -174,6 +180,17 @@ def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
                 " error in the app's own code)"
             )
     return None
+
+
+def _scripts(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The root package.json's scripts by name (none where it has none that read)."""
+    try:
+        scripts = json.loads(files.get("package.json", b"{}")).get("scripts")
+    except (ValueError, AttributeError):
+        return {}
+    if not isinstance(scripts, dict):
+        return {}
+    return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _innermost(

@@ -240,3 +240,6 @@ def test_an_empty_entry_or_the_empty_source_of_a_built_one_is_the_apps_lack() ->
         assert found is not None and found.startswith(said), (argv, found)
     assert empty_entry(["node", "dist/server.js"], {**files, "src/server.ts": b"import x"}) is None
     assert empty_entry(["npm", "start"], files) is None
+    scripted = {**files, "package.json": b'{"scripts": {"start": "node dist/server.js"}}'}
+    found = empty_entry(["npm", "start", "--silent"], scripted)
+    assert found is not None and found.startswith(said), found
