@@ -192,6 +192,10 @@ def test_order_command_then_procfile_then_code() -> None:
     assert procfile.framework == "procfile"
     assert procfile.argv == ("sh", "-c", "uvicorn main:app --port $PORT")
     assert procfile.setup == (("sh", "-c", "python seed.py"),)
+    # Several release lines are one step, each in its order (jonwillcode's menjls-ecommerce-
+    # backend: makemigrations, collectstatic, then migrate, which the first alone never ran).
+    several = {**files, "Procfile": files["Procfile"] + "release: python migrate.py\n"}
+    assert _detect(several).setup == (("sh", "-c", "python seed.py; python migrate.py"),)
     given = _detect(files, command=["{python}", "serve.py"], setup=["{python}", "seed.py"])
     assert (given.framework, given.detected_from) == ("command", "command option")
     assert given.setup == (("{python}", "seed.py"),)

@@ -89,13 +89,20 @@ class WorkerProcess:
 
 
 def procfile_lines(files: dict[str, bytes]) -> dict[str, str]:
-    """A ``Procfile``'s lines by process type (the first of a type; {} without one)."""
+    """A ``Procfile``'s lines by process type (the first of a type; {} without one). Its
+    ``release`` lines are one step, each run in their order: an author writing three
+    (jonwillcode's menjls-ecommerce-backend: makemigrations, collectstatic, migrate) meant
+    them all, and the first alone left its tables unmade ("relation product_category does
+    not exist"); the last, which the platform itself would keep, still runs last."""
     text = files.get("Procfile")
     lines: dict[str, str] = {}
     for raw in (text or b"").decode("utf-8", "replace").splitlines():
         name, sep, value = raw.partition(":")
         if sep and name.strip() and value.strip() and not name.lstrip().startswith("#"):
-            lines.setdefault(name.strip(), value.strip())
+            name, value = name.strip(), value.strip()
+            if name == "release" and name in lines:
+                lines[name] = f"{lines[name]}; {value}"
+            lines.setdefault(name, value)
     return lines
 
 
