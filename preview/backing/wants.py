@@ -168,11 +168,14 @@ def postgres_url(value: str) -> bool:
     return re.match(r"^postgres(?:ql)?(?:\+\w+)?://", value) is not None
 
 
-def _env_files(files: dict[str, bytes]) -> dict[str, str]:
-    """Every ``.env``-like file's variables (``.env.example`` … included)."""
+def _env_files(files: dict[str, bytes], *, examples: bool = True) -> dict[str, str]:
+    """Every ``.env``-like file's variables (``.env.example`` … included, unless not
+    ``examples``: then its ``.env`` files' alone)."""
     found: dict[str, str] = {}
     for path in sorted(files, key=lambda p: (p.count("/"), p)):
         name = posixpath.basename(path)
+        if not examples and name != ".env":
+            continue
         if name == ".env" or name.startswith(".env.") or example_rank(path) is not None:
             for key, value in dotenv_text(files[path]).items():
                 found.setdefault(key, value)
@@ -590,13 +593,17 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         and not (k in servers and v.strip().lower().startswith("sqlite"))
         for k, v in env.items()
     )
+    # Its own configuration (a committed .env, the env option), not an example's: an
+    # example's URL names a server its reader fills in, its own the one it runs on.
+    configured = {**_env_files(files, examples=False), **extra}
+    its_url = [k for k, v in configured.items() if url is not None and v == url]
     driver = (
         _driver(files)
         or _url_in_source_alone(files)
         or _django_engine(files)
         or _orm_options_in_code(files)
         or (_url_reader(files) if url is not None else None)
-        or (_engine_of_its_url(files, [k for k, v in env.items() if v == url]) if url else None)
+        or _engine_of_its_url(files, its_url)
         or _heroku_settings(files)
         or _sqlalchemy_url_in_code(files)
         or _url_built_in_code(files)

@@ -1062,6 +1062,9 @@ def test_a_postgres_url_its_env_gives_the_engine_its_code_makes_wants_postgres()
     assert postgres_wants(_encoded(no_engine), {}).driver is None
     other = {**files, "database.py": database.replace("DB_URL", "OTHER_URL")}
     assert postgres_wants(_encoded(other), {}).driver is None
+    # An example's URL names a server its reader fills in: the preview's own SQLite then.
+    example = {k if k != ".env" else ".env.example": v for k, v in files.items()}
+    assert postgres_wants(_encoded(example), {}).driver is None
 
 
 def test_a_postgres_url_its_code_builds_from_parts_wants_postgres() -> None:
