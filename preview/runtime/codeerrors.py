@@ -33,12 +33,12 @@ Anything less certain gives no verdict: the failure stays as it is.
 from __future__ import annotations
 
 import builtins
-import json
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..apps.node.nodeapp import read_package
 from ..apps.node.tsnode import ts_source
 from ..apps.spec import LaunchSpec
 from ..discovery.pyast import STAR, bound_names, parse_source
@@ -184,10 +184,7 @@ def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
 
 def _scripts(files: Mapping[str, bytes]) -> dict[str, str]:
     """The root package.json's scripts by name (none where it has none that read)."""
-    try:
-        scripts = json.loads(files.get("package.json", b"{}")).get("scripts")
-    except (ValueError, AttributeError):
-        return {}
+    scripts = (read_package(dict(files)) or {}).get("scripts")
     if not isinstance(scripts, dict):
         return {}
     return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
