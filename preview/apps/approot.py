@@ -26,12 +26,11 @@ A workspace depending on another is not run so (its install would need the root'
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from fnmatch import fnmatchcase
 
-from .node.nodeapp import node_start
+from .node.nodeapp import node_start, package_scripts, read_package
 
 __all__ = ["app_folder", "backend_workspace", "with_app_at_root"]
 
@@ -63,21 +62,6 @@ def _python(files: dict[str, bytes]) -> bool:
     )
 
 
-def _package(files: dict[str, bytes], path: str) -> dict:
-    try:
-        package = json.loads(files.get(path, b"null"))
-    except (ValueError, RecursionError):
-        return {}
-    return package if isinstance(package, dict) else {}
-
-
-def _scripts(package: dict) -> dict[str, str]:
-    scripts = package.get("scripts")
-    if not isinstance(scripts, dict):
-        return {}
-    return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
-
-
 _STARTS = ("start", "dev", "serve")
 # What a backend depends on to serve: its web framework (a front end's toolchain has none).
 _SERVERS = {
@@ -106,16 +90,16 @@ def backend_workspace(files: dict[str, bytes]) -> str | None:
     ``--workspace`` (its folder or its package's name), else the one listing a web
     framework. None where there is not exactly one, or where it depends on another of
     the workspaces (it cannot be installed alone)."""
-    root = _package(files, "package.json")
+    root = read_package(files) or {}
     patterns = root.get("workspaces")
     if isinstance(patterns, dict):  # (yarn's form: {"packages": [...], "nohoist": [...]})
         patterns = patterns.get("packages")
-    if not isinstance(patterns, list) or any(_scripts(root).get(name) for name in _STARTS):
+    if not isinstance(patterns, list) or any(package_scripts(root).get(name) for name in _STARTS):
         return None
     if "Procfile" in files or node_start(files) is not None:  # (a root entry: server.js)
         return None
     folders = {
-        posixpath.dirname(path): _package(files, path)
+        posixpath.dirname(path): read_package(files, path) or {}
         for path in files
         if path.endswith("/package.json") and "node_modules/" not in path
     }
@@ -124,8 +108,10 @@ def backend_workspace(files: dict[str, bytes]) -> str | None:
         for folder, package in folders.items()
         if any(isinstance(p, str) and fnmatchcase(folder, p.strip("./")) for p in patterns)
     }
-    starting = {f: p for f, p in workspaces.items() if any(_scripts(p).get(n) for n in _STARTS)}
-    said = " ".join([*_scripts(root).values(), *_readmes(files)])
+    starting = {
+        f: p for f, p in workspaces.items() if any(package_scripts(p).get(n) for n in _STARTS)
+    }
+    said = " ".join([*package_scripts(root).values(), *_readmes(files)])
     names = {m.strip("./") for m in _NAMED.findall(said)}
     named = [f for f, p in starting.items() if f in names or p.get("name") in names]
     serving = [f for f, p in starting.items() if _SERVERS & _listed(p).keys()]

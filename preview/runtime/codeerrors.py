@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..apps.node.nodeapp import read_package
+from ..apps.node.nodeapp import package_scripts, read_package
 from ..apps.node.tsnode import ts_source
 from ..apps.spec import LaunchSpec
 from ..discovery.pyast import STAR, bound_names, parse_source
@@ -165,7 +165,7 @@ def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
     no such file."""
     words = [w.strip("'\"") for part in argv for w in re.split(r"[\s;&|()]+", part)]
     # A package manager's script (npm start, npm run dev): the words of its command too.
-    scripts = _scripts(files) if {"npm", "yarn", "pnpm"} & set(words) else {}
+    scripts = package_scripts(read_package(files)) if {"npm", "yarn", "pnpm"} & set(words) else {}
     named = [scripts[name] for name in words if name in scripts]
     words += [w for script in named for w in re.split(r"[\s;&|()]+", script)]
     for word in words:
@@ -180,14 +180,6 @@ def empty_entry(argv: Sequence[str], files: Mapping[str, bytes]) -> str | None:
                 " error in the app's own code)"
             )
     return None
-
-
-def _scripts(files: Mapping[str, bytes]) -> dict[str, str]:
-    """The root package.json's scripts by name (none where it has none that read)."""
-    scripts = (read_package(dict(files)) or {}).get("scripts")
-    if not isinstance(scripts, dict):
-        return {}
-    return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _innermost(

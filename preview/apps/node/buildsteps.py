@@ -16,13 +16,13 @@ substitution). ``npm run x`` is read through its script, with npm's ``prex`` and
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import shlex
 from collections.abc import Sequence
 
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
+from preview.apps.node.nodeapp import package_scripts, read_package
 
 __all__ = ["ENV_READ_BY_BUILDS", "pure_build"]
 
@@ -47,7 +47,7 @@ def pure_build(argv: Sequence[str], where: str, files: dict[str, bytes]) -> str 
     """The commands the set-up step ``argv`` (run in the upload's folder ``where``) comes
     to, joined by ``&&``, where each is one of the tools above; None where any is not
     (or cannot be read): its output may then depend on more than its files."""
-    package = _package(files, where)
+    package = package_scripts(read_package(files, posixpath.join(where, "package.json")))
     if list(argv[:2]) == ["sh", "-c"] and len(argv) == 3 and argv[2].startswith(BIN_FIRST_ON_PATH):
         commands = _commands(argv[2][len(BIN_FIRST_ON_PATH) :], package, 0)
     else:
@@ -55,19 +55,6 @@ def pure_build(argv: Sequence[str], where: str, files: dict[str, bytes]) -> str 
     if not commands or _configs_read_env(files):
         return None
     return " && ".join(commands)
-
-
-def _package(files: dict[str, bytes], where: str) -> dict[str, str]:
-    """The scripts of the package.json in ``where``."""
-    raw = files.get(posixpath.join(where, "package.json") if where else "package.json")
-    try:
-        package = json.loads(raw) if raw is not None else {}
-    except (ValueError, RecursionError):
-        return {}
-    scripts = package.get("scripts") if isinstance(package, dict) else None
-    if not isinstance(scripts, dict):
-        return {}
-    return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _commands(script: str, scripts: dict[str, str], depth: int) -> list[str] | None:

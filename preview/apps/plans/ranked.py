@@ -35,6 +35,7 @@ from ..node.migrations import BEHIND, SYNC_MODELS
 from ..node.nodeapp import (
     TSX,
     global_tools,
+    package_scripts,
     reached_text,
     read_package,
     runs_missing,
@@ -139,7 +140,7 @@ def optional_steps(
     files: dict[str, bytes], argv: tuple[str, ...], setup: tuple[tuple[str, ...], ...]
 ) -> tuple[tuple[str, ...], ...]:
     """The steps of ``setup`` whose failure the start goes on after (module doc)."""
-    scripts = _scripts(files)
+    scripts = package_scripts(read_package(files))
     source = _runs_source(_resolved(_start_text(argv, scripts), scripts), files)
     tables = table_scripts(scripts, files)  # its own script making its tables, once by hand
     return tuple(
@@ -168,7 +169,7 @@ def node_plans(files: dict[str, bytes], first: Plan) -> tuple[Plan, ...]:
     doc), at most :data:`MOST_PLANS`; each start once (the same command, however it is
     declared, is one plan, its other origins said)."""
     package = read_package(files) or {}
-    scripts = _scripts(files)
+    scripts = package_scripts(package)
     plans: list[Plan] = [first]
     readme = [name for name in readme_scripts(files) if name in scripts]
     wanted: list[tuple[str | None, str, str]] = []  # (script, command, origin)
@@ -322,13 +323,6 @@ def _same_start(plan: Plan, other: Plan, scripts: dict[str, str]) -> bool:
 def _normal(text: str, scripts: dict[str, str]) -> str:
     words = _resolved(text, scripts).split()
     return " ".join(re.sub(r"^\./|\.js$", "", w) for w in words)
-
-
-def _scripts(files: dict[str, bytes]) -> dict[str, str]:
-    raw = (read_package(files) or {}).get("scripts")
-    if not isinstance(raw, dict):
-        return {}
-    return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _listed(package: dict) -> dict[str, str]:
