@@ -36,13 +36,13 @@ def fresh_database(server_url: str | None = None) -> AbstractContextManager[str]
 
 
 def _slot() -> int:
-    """The first of this test process's 50 ports of 21000-21999: a block of 250 per
-    xdist worker (gw0-gw3), and in it one of 5 by the process id (another test run on
+    """The first of this test process's 50 ports of 21000-21999: a block of 125 per
+    xdist worker (gw0-gw7), and in it one of 2 by the process id (another test run on
     the machine at once). One block per worker: an internal or preview port computed
     without the worker (``% 100``) was the same for two workers' nodes, and a node of
     one then found another's internal port taken (two failed tests in a CI run)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-    return _FIRST_PORT + (int(worker) % 4) * 250 + (os.getpid() % 5) * 50
+    return _FIRST_PORT + (int(worker) % 8) * 125 + (os.getpid() % 2) * 50
 
 
 def free_port(index: int) -> int:

@@ -51,12 +51,12 @@ def _haproxy() -> str:
 
 
 def _worker() -> int:
-    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0") % 4
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0") % 8
 
 
 def _port_base() -> int:
-    """This test run's ports in 27000-27799 (per xdist worker)."""
-    return 27000 + _worker() * 200 + (os.getpid() % 4) * 40
+    """This test run's ports in 27000-27799 (100 per xdist worker, gw0-gw7)."""
+    return 27000 + _worker() * 100 + (os.getpid() % 2) * 40
 
 
 @dataclass
