@@ -50,6 +50,7 @@ from .plans import (
     node_plans,
     optional_steps,
     python_plans,
+    python_starts,
     readme_app,
     readme_scripts,
     shown,
@@ -120,6 +121,7 @@ _LOOKED_FOR = [
     "a Django manage.py",
     "a wsgi.py with a module-level application",
     "a README example making an ASGI app from the upload's own package",
+    "a Python start its Dockerfile, compose file or other deployment file declares",
     "a package.json with a start:prod, start or dev script or a main (its build script first)",
 ]
 
@@ -217,6 +219,7 @@ def detect(
             or _django(files)
             or _wsgi_module(files)
             or _readme_served(files)
+            or _python_declared(files)
             or _node(files)
             or _node_declared(files)
             or _node(files, anywhere=True)
@@ -636,6 +639,23 @@ def _readme_served(files: dict[str, bytes]) -> Detection | None:
     return Detection(
         found.framework, found.argv, found.readme, "python", server="uvicorn", notes=[note]
     )
+
+
+def _python_declared(files: dict[str, bytes]) -> Detection | None:
+    """A Python upload in which nothing the detection knows makes an app — a framework it
+    does not serve itself (NiceGUI's ``ui.run()``), a server of the app's own —: the start
+    its deployment files declare, run as they run it, on whatever port it listens
+    (pffigueiredo's nicetodo-sqlmodel-postgres: ``CMD ["uv", "run", "--no-dev", "python",
+    "main.py"]`` in its Dockerfile; refused, nothing to run). A README's run command is
+    no such start: it names a server serving a module, which the detection would have
+    found."""
+    if _language(files) != "python":
+        return None
+    for start in python_starts(files):
+        if not start.from_readme:
+            note = f"no app the detection serves: {start.origin}, {start.line}, as declared"
+            return Detection("declared", start.argv, start.origin, "python", notes=[note])
+    return None
 
 
 def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | None:

@@ -217,7 +217,7 @@ def test_nothing_to_run_lists_what_was_looked_for() -> None:
         _detect({"README.md": "hi", "util.py": "def f():\n    return 1\n", "bad.py": "def ("})
     error = caught.value
     assert error.code == "nothing_to_run" and "command" in error.message
-    assert len(error.details["lookedFor"]) == 8
+    assert len(error.details["lookedFor"]) == 9
     assert "bad.py line 1 is not Python" in error.message, error.message
 
 
@@ -514,6 +514,64 @@ async def test_a_python_start_that_exits_gives_way_to_the_one_its_dockerfile_dec
         plan = status["runtime"]["plan"]
         assert plan["inForce"] == 2, plan
         assert plan["plans"][1]["from"] == "the Dockerfile's CMD"
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+# A server of the app's own that no detection rule knows (NiceGUI's ``ui.run()`` is one):
+# the standard library's, on the port its Dockerfile's ENV names.
+_OWN_SERVER = """import json
+import os
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"served_by": "the Dockerfile's CMD"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+HTTPServer(("0.0.0.0", int(os.environ.get("UI_PORT", "8000"))), Answer).serve_forever()
+"""
+
+
+def test_a_python_upload_nothing_detected_starts_as_its_dockerfile_declares() -> None:
+    """pffigueiredo's nicetodo-sqlmodel-postgres: a NiceGUI app (``ui.run()`` in main.py),
+    its Dockerfile's ``CMD ["uv", "run", "--no-dev", "python", "main.py"]``: refused,
+    nothing to run. The declared start is the detection's where nothing else is; a
+    README's run command alone is none (it names a module the detection would serve)."""
+    files = {
+        "requirements.txt": "sqlmodel\n",
+        "main.py": _OWN_SERVER,
+        "Dockerfile": (
+            'FROM python:3.12-slim\nCOPY . .\nCMD ["uv", "run", "--no-dev", "python", "main.py"]\n'
+        ),
+    }
+    found = _detect(files)
+    assert (found.framework, found.detected_from) == ("declared", "the Dockerfile's CMD")
+    assert found.argv == ("sh", "-c", "python main.py"), found.argv
+    assert "as declared" in " ".join(found.notes)
+    readme_only = {**files, "Dockerfile": "", "README.md": "Run `uvicorn main:app`\n"}
+    with pytest.raises(BadRequest):
+        _detect({k: v for k, v in readme_only.items() if k != "Dockerfile"})
+
+
+async def test_a_python_app_of_its_own_server_runs_as_its_dockerfile_declares(
+    builder_service: Service,
+) -> None:
+    files = {
+        "requirements.txt": "",
+        "main.py": _OWN_SERVER,
+        "Dockerfile": "FROM python:3.12-slim\nENV UI_PORT=8000\nCOPY . .\nCMD python main.py\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await builder_service.app_get(body, "/anything")
+        assert answer.json() == {"served_by": "the Dockerfile's CMD"}
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 

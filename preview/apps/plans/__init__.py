@@ -7,7 +7,7 @@ that start its server (``pyplans``). Read from the files, never run: a launch tr
 in order, judged by health (``preview.builds.plantries``)."""
 
 from .declared import Declared, DockerfileFacts, declared_starts, dockerfile_facts, readme_scripts
-from .pyplans import IN_FOLDER, python_plans, server_scripts
+from .pyplans import IN_FOLDER, PythonStart, python_plans, python_starts, server_scripts
 from .ranked import (
     MOST_PLANS,
     Plan,
@@ -26,6 +26,7 @@ __all__ = [
     "Declared",
     "DockerfileFacts",
     "Plan",
+    "PythonStart",
     "ReadmeApp",
     "declared_starts",
     "dockerfile_facts",
@@ -34,6 +35,7 @@ __all__ = [
     "node_plans",
     "optional_steps",
     "python_plans",
+    "python_starts",
     "readme_app",
     "readme_scripts",
     "server_scripts",

@@ -44,6 +44,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+from dataclasses import dataclass
 
 from ...discovery.pyast import main_blocks, parse_module
 from ..processes.envrunner import (
@@ -56,7 +57,15 @@ from ..pyapp import python_files
 from .declared import README_NAMES, Declared, declared_starts
 from .ranked import MOST_PLANS, Plan, escaped, shown
 
-__all__ = ["IN_FOLDER", "declared_python", "python_plans", "readme_starts", "server_scripts"]
+__all__ = [
+    "IN_FOLDER",
+    "PythonStart",
+    "declared_python",
+    "python_plans",
+    "python_starts",
+    "readme_starts",
+    "server_scripts",
+]
 
 # Calls that start a web server, by the name called: ``app.run(…)``, ``uvicorn.run(…)``,
 # ``socketio.run(app)``, ``werkzeug.run_simple(…)``, waitress's ``serve(app)``.
@@ -157,11 +166,20 @@ def readme_starts(files: dict[str, bytes]) -> list[Declared]:
     return list(found.values())
 
 
-def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
+@dataclass(frozen=True)
+class PythonStart:
+    """A start of Python the upload declares, as a plan would run it."""
+
+    line: str  # as the status shows it (``cd api && python main.py``)
+    origin: str  # where it is declared (``the Dockerfile's CMD``)
+    argv: tuple[str, ...]  # the command template
+    from_readme: bool  # a README's run command, not a deployment file's
+
+
+def python_starts(files: dict[str, bytes]) -> list[PythonStart]:
     """The Python starts the upload's deployment files declare, then those its README
-    runs, best first (module doc), none the same as ``first``'s, none naming a path of
-    the image's own."""
-    plans = []
+    runs, best first (module doc), none naming a path of the image's own."""
+    starts = []
     readme = readme_starts(files)
     for declared in [*declared_starts(files), *readme]:
         text = declared.command.strip()
@@ -174,17 +192,27 @@ def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
         folder = declared.folder
         command = ("sh", "-c", escaped(line))
         argv = (*IN_FOLDER, folder, *command) if folder else command
-        if argv == first.argv:
+        shown_line = f"cd {folder} && {line}" if folder else line
+        starts.append(PythonStart(shown_line, declared.origin, argv, declared in readme))
+    return starts
+
+
+def declared_python(files: dict[str, bytes], first: Plan) -> list[Plan]:
+    """The Python starts the upload declares (:func:`python_starts`) as plans, none the
+    same as ``first``'s."""
+    plans = []
+    for start in python_starts(files):
+        if start.argv == first.argv:
             continue
         # (a README's account of the detection's own start: ``uvicorn app.main:app``)
-        same = _served_target(shown(first.argv)) == _served_target(line)
-        if same and declared in readme:
+        same = _served_target(shown(first.argv)) == _served_target(start.line)
+        if same and start.from_readme:
             continue
         plans.append(
             Plan(
-                f"cd {folder} && {line}" if folder else line,
-                declared.origin,
-                argv,
+                start.line,
+                start.origin,
+                start.argv,
                 first.setup,
                 first.setup_dirs,
                 first.setup_from,
