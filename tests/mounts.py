@@ -5,6 +5,7 @@ process (the kernel ends it, and its mounts, with its last one)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 __all__ = [
@@ -42,15 +43,20 @@ def boot_ticks() -> int:
     return int(uptime * os.sysconf("SC_CLK_TCK"))
 
 
-def processes_in_namespace(inode: int, *, started_by: int | None = None) -> list[str]:
+def processes_in_namespace(
+    inode: int, *, started_by: int | None = None, besides: Collection[int] = ()
+) -> list[str]:
     """The processes in the mount namespace ``inode`` (pid and command line): the kernel
     ends a namespace, and unmounts what is in it, with its last. ``started_by``
     (:func:`boot_ticks`): only those started by then, when the namespace was known to be
     there: the kernel gives an ended namespace's inode to the next one made (another
-    test's sandbox, beside this one, was counted in a killed service's)."""
+    test's sandbox, beside this one, was counted in a killed service's). ``besides``:
+    processes known to be another's, left out — a process started before can enter a
+    namespace made later, whose inode is then the ended one's (a cluster test's other
+    node, which makes its own when it first needs it, was counted in the killed node's)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) not in besides:
             try:
                 if started_by is not None and _started(entry) > started_by:
                     continue
