@@ -140,6 +140,17 @@ def test_typeorm_migrations_run_by_the_apps_own_script() -> None:
     }
     both = {**files, "package.json": json.dumps({"scripts": seeded}).encode()}
     assert node_migrations(both, listed) == (("npm", "run", "migration:run"),)
+    # sogunshola's express-bus-ticketing: its one migration in src/migration/ (singular),
+    # a class implementing MigrationInterface: found by what it is, not its folder's name.
+    singular = {
+        "package.json": files["package.json"],
+        "src/data-source.ts": files["src/data-source.ts"],
+        "src/migration/1699617714014-init.migration.ts": (
+            b"import { MigrationInterface, QueryRunner } from 'typeorm';\n"
+            b"export class init1699617714014 implements MigrationInterface {}\n"
+        ),
+    }
+    assert node_migrations(singular, listed) == (("npm", "run", "migration:up:localhost"),)
     # The app runs them itself as it starts; or none is committed; or no script runs them.
     itself = {**files, "src/config/database.ts": b"export default { migrationsRun: true };"}
     assert node_migrations(itself, listed) == ()

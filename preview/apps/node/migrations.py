@@ -1482,7 +1482,10 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
     sources = [p for p in files if p.endswith((".ts", ".js")) and "node_modules/" not in p]
     if any(_MIGRATIONS_RUN.search(files[p]) for p in sources):
         return None
-    if any("/migrations/" in f"/{p}" for p in sources):
+    # Committed migrations, by what they are: a folder named for them, or a module
+    # implementing TypeORM's interface in any folder (sogunshola's bus-ticketing backend:
+    # src/migration/…-init.migration.ts; never run, every table's route answered 500).
+    if any("/migrations/" in f"/{p}" or _A_MIGRATION.search(files[p]) for p in sources):
         found = [
             (name, command)
             for name, words, command in _plainest_scripts(files)
@@ -1615,6 +1618,8 @@ def _ormconfig_migrations(
 
 
 # A TypeORM migration's class, in any folder (a JavaScript one implements no interface).
+# A module that is one TypeORM migration, wherever it is.
+_A_MIGRATION = re.compile(rb"\bimplements\s+MigrationInterface\b")
 _MIGRATION_CLASS = re.compile(rb"\bMigrationInterface\b|\bqueryRunner\b")
 _TYPEORM_02 = re.compile(r"^\s*[\^~=]?\s*0\.[0-2]\.")
 _ORMCONFIG_MODULES = tuple(f"ormconfig.{e}" for e in ("js", "cjs", "ts"))
