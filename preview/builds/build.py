@@ -524,7 +524,18 @@ class EnvBuilder:
             )
             try:  # their scripts and the project's own; then prepare, which rebuild leaves out
                 await npm_rebuild(run, run_own, say, path, deps.ranges, deps.tools, natives)
-                await run_own(["npm", "run", "prepare", "--if-present"])
+                try:
+                    await run_own(["npm", "run", "prepare", "--if-present"])
+                except BuildFailed as failed:
+                    # Only its package.json and lockfile are here: a prepare reading the
+                    # app's other files (env-prompt's .env.sample, husky's .git, tsc's
+                    # sources) cannot work, and what it makes of the sources the app's
+                    # own build makes in its folder. Said, and the install goes on.
+                    await say(
+                        "its prepare script failed where its packages are installed (only"
+                        f" its package.json and lockfile are there): {failed.message};"
+                        " left out, the packages are installed"
+                    )
                 if deps.prisma is not None:
                     schema = deps.prisma[0]
                     await publish([("INFO", f"prisma generate --schema {schema}")], "stdout")

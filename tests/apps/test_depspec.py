@@ -19,7 +19,7 @@ from preview.apps.pyfloor import code_python_floor
 from preview.builds.envcache import write_node_project
 
 from ..conftest import Service
-from ..launching import BUILD_WAIT, app_files, launched
+from ..launching import BUILD_WAIT, app_files, launched, messages
 
 
 @pytest.mark.parametrize(
@@ -585,6 +585,26 @@ async def test_a_dependency_patched_by_patch_package_runs_patched(builder_servic
         body = await launched(service, app_files("node_patch_package"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"patched": True}
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@pytest.mark.skipif(
+    shutil.which("npm") is None and not os.environ.get("PREVIEW_TEST_REQUIRE_NPM"),
+    reason="npm is not installed (PREVIEW_TEST_REQUIRE_NPM unset)",
+)
+async def test_a_prepare_script_reading_the_apps_files_fails_no_install(
+    builder_service: Service,
+) -> None:
+    """nodefactoryio's node-ts-starter-fastify: ``"prepare": "env-prompt -d .env.sample &&
+    task build"``, run where its packages are installed (its package.json and lockfile
+    alone): "Could not locate .env.sample" failed the launch. Said, and left out."""
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_prepare_reads_sources"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"installed": True}
+        said = messages(await service.history(body["gid"]), "system")
+        assert any("its prepare script failed where its packages are installed" in m for m in said)
         assert (await service.stop(body["gid"])).status_code == 200
 
 
