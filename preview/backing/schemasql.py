@@ -249,7 +249,8 @@ def queried_tables(
             continue
         if _CREATE_TABLE.search(_COMMENTED_OUT.sub(b"", data)):
             return None  # it makes its tables itself
-        for templated, quoted in _STATEMENT.findall(data.decode("utf-8", "replace")):
+        run = _COMMENTED_OUT.sub(b"", data)  # (a query commented out names no table)
+        for templated, quoted in _STATEMENT.findall(run.decode("utf-8", "replace")):
             named = _named(templated or quoted)
             summed.update(c.lower() for c in _SUMMED.findall(templated or quoted))
             for table in named.tables:
@@ -357,6 +358,20 @@ _JOIN = re.compile(
 )
 _CONDITION = re.compile(r"\b(?:ON|USING)\b", re.I)
 _SOURCE = re.compile(rf"\s*{_WORD}(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?\s*$", re.I)
+# A table named with its database or schema (``FROM amberorder.menuitem``: dawnz's
+# ejs-cafe-express, whose connection's database is amberorder; ``public.users``): the
+# table of the database the app connects to. A server's own schema's is left as it is.
+_DATABASE_QUALIFIED = re.compile(
+    r"\b(FROM|INTO|UPDATE|JOIN)(\s+)[`\"]?([A-Za-z_]\w*)[`\"]?\.(?=[`\"]?[A-Za-z_])", re.I
+)
+
+
+def _without_database(match: re.Match[str]) -> str:
+    if match.group(3).lower() in _SERVER_SCHEMAS:
+        return match.group(0)
+    return match.group(1) + match.group(2)
+
+
 # ``alias.column`` (or ``table.column``): the column of the table the alias names.
 _QUALIFIED = re.compile(r"(?<![\w.])[`\"]?([A-Za-z_]\w*)[`\"]?\.[`\"]?([A-Za-z_]\w*)[`\"]?")
 # A template literal's ``${…}``: the code's value, not SQL (``${req.body.name}``).
@@ -399,6 +414,7 @@ def _named(statement: str) -> _Named:
     ``cart``, it left ``products`` without it; Hutatsuiwa's attendance system selects
     ``room_name`` from ``examinations e LEFT JOIN rooms``: given to both, it was
     ambiguous)."""
+    statement = _DATABASE_QUALIFIED.sub(_without_database, statement)
     table = _TABLE.search(statement)
     if table is None:
         return _Named([], {}, [])

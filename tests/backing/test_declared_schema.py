@@ -626,6 +626,26 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(orm) is None
 
 
+def test_a_query_naming_its_tables_database_makes_the_table_not_the_database() -> None:
+    """dawnz's ejs-cafe-express: ``SELECT * FROM amberorder.menuitem`` on a connection to
+    the database amberorder; the table made was ``amberorder`` (and ``login``, of a query
+    commented out), and the app died on "Table 'amberorder.menuitem' doesn't exist"."""
+    code = (
+        b"db.query('SELECT * FROM amberorder.menuitem WHERE category = ?')\n"
+        b'db.query("INSERT INTO amberorder.orders (item, qty) VALUES (?, ?)")\n'
+        b"// db.query('SELECT * FROM login WHERE user = ?')\n"
+        b"db.query('SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS')\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mysql": "^2"}}',
+        "app.js": code,
+    }
+    found = queried_tables(files)
+    assert found is not None and found.scripts[0][0] == "tables menuitem, orders", found
+    script = found.scripts[0][1]
+    assert "`category` VARCHAR(255) NULL" in script and "`qty` VARCHAR(255) NULL" in script
+
+
 def test_a_table_script_commented_out_makes_no_table() -> None:
     """DannerKurtz's estoque-API-com-fastify keeps its ``CREATE TABLE`` statements in
     create-table.js, every line commented out, and queries ``estoque`` and ``produto``
