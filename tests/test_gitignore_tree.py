@@ -140,3 +140,17 @@ def test_a_bom_is_not_part_of_a_nested_files_first_pattern(tmp_path: Path) -> No
 )
 def test_one_files_patterns(text: str, path: str, is_dir: bool, decided: bool | None) -> None:
     assert IgnoreFile(text).decide(path, is_dir) is decided
+
+
+def test_a_file_whose_name_an_upload_refuses_is_left_out_not_the_push(tmp_path: Path) -> None:
+    """noemi890's api-express-address-book keeps a diagram named
+    ``Diagrams/Update\\Replace.png``: the service refuses a path with a backslash
+    (``unsafe_path``), and the whole push failed on that one file. It is left out, as a
+    symlink is; the app's files are sent, and a change to it is none to send."""
+    folder = write_tree(tmp_path / "book", {"index.js": "", "Diagrams/Update\\Replace.png": ""})
+    rules = FolderRules(folder)
+    assert sorted(rules.files()) == ["index.js"]
+    with zipfile.ZipFile(io.BytesIO(_zip_folder(folder))) as archive:
+        assert archive.namelist() == ["index.js"]
+    batch = [(None, str(folder / "Diagrams" / "Update\\Replace.png"))]
+    assert _changes(rules, batch) == {}

@@ -43,6 +43,7 @@ LAYERS: list[set[str]] = [
     {
         "settings",
         "settingsrules",
+        "uploadpaths",
         "secretfile",
         "errors",
         "auth",

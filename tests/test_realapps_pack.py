@@ -74,3 +74,14 @@ def test_a_committed_database_servers_files_go_before_the_code(tmp_path: Path) -
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert set(files) <= set(tar.getnames())
     assert skipped and all(s.startswith("data/db/") for s in skipped)
+
+
+def test_a_file_whose_name_an_upload_refuses_is_left_out_and_said(tmp_path: Path) -> None:
+    """noemi890's api-express-address-book: ``Diagrams/Update\\Replace.png`` made the
+    service refuse the whole upload (a backslash); it is left out, as ``preview push``
+    leaves it out, and the runner says so."""
+    write_tree(tmp_path, {"index.js": "", "Diagrams/Update\\Replace.png": ""})
+    data, count, skipped = pack(tmp_path)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert tar.getnames() == ["index.js"]
+    assert count == 1 and skipped == ["Diagrams/Update\\Replace.png (it contains a backslash)"]

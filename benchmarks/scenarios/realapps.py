@@ -32,6 +32,7 @@ from urllib.parse import quote
 import httpx
 
 from preview.client.watch import SKIPPED_FOLDER_MARKERS
+from preview.uploadpaths import UnsafePath, canonical_path
 
 from ..harness import BENCH_DIR, ServiceServer, log
 from . import realapps_report as report
@@ -161,6 +162,11 @@ def pack(folder: Path) -> tuple[bytes, int, list[str]]:
             continue
         if path.stat().st_size > MAX_FILE_BYTES:
             skipped.append(f"{rel} ({path.stat().st_size} bytes)")
+            continue
+        try:  # as `preview push` leaves out a name an upload may not hold
+            canonical_path(rel.as_posix())
+        except UnsafePath as refused:
+            skipped.append(f"{rel} ({refused.reason})")
             continue
         files.append(path)
     total = 0

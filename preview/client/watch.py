@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from ..uploadpaths import UnsafePath, canonical_path
 from .printing import terminal_text
 
 __all__ = [
@@ -68,6 +69,8 @@ class FolderRules:
         parts = relative.split("/")
         if relative == "." or any(part in SKIP_DIRS for part in parts[:-1]):
             return None
+        if not _sendable(relative):
+            return None
         if any(_is_marked(self.folder / folder) for folder in _ancestors("/".join(parts[:-1]))):
             return None
         if self.ignores.ignored(relative, is_dir=Path(path).is_dir()):
@@ -90,11 +93,21 @@ class FolderRules:
             )
             for name in sorted(names):
                 path = Path(root) / name
-                if path.is_symlink() or not path.is_file():
+                if path.is_symlink() or not path.is_file() or not _sendable(prefix + name):
                     continue
                 if not self.ignores.decide_in(folders, prefix + name, is_dir=False):
                     found.append(prefix + name)
         return found
+
+
+def _sendable(path: str) -> bool:
+    """Whether an upload may name ``path``: a file named otherwise (a backslash in a
+    diagram's name) is left out, not the whole push refused for it."""
+    try:
+        canonical_path(path)
+    except UnsafePath:
+        return False
+    return True
 
 
 def _is_marked(folder: Path) -> bool:

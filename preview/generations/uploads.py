@@ -15,10 +15,8 @@ from __future__ import annotations
 import gzip
 import io
 import lzma
-import re
 import stat
 import struct
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from preview.errors import BadRequest, TooLarge
 from preview.settings import Settings
+from preview.uploadpaths import UnsafePath, canonical_path
 
 from .zipmembers import read_zip_member
 
@@ -37,10 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["UploadLimits", "files_from_archive", "files_from_json", "normalize_path"]
 
-# Linux counts NAME_MAX in bytes, so components are measured UTF-8 encoded.
-_MAX_COMPONENT_BYTES = 255
-_MAX_PATH_BYTES = 1024
-_DRIVE = re.compile(r"[A-Za-z]:")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -97,56 +92,18 @@ class UploadLimits:
         return cls(settings.max_file_bytes, settings.max_files, settings.max_total_bytes)
 
 
-# Folders the service makes in a preview's directory: its private /tmp, and the
-# directories of revisions applied live (``runtime.swaps.codedirs``).
-_RESERVED = frozenset({".tmp", ".revisions"})
-
-
 def normalize_path(path: str) -> str:
-    """The canonical relative form of ``path`` (``a/b/c.py``), or BadRequest ``unsafe_path``.
-
-    Only a leading ``./`` is rewritten (``tar -C dir .`` writes it); anything else that is
-    not already canonical is refused rather than repaired, so what the client sees in the
-    preview is exactly what it named.
-    """
-    shown = _printable(path) if isinstance(path, str) else repr(path)
-
-    def unsafe(reason: str) -> BadRequest:
-        return BadRequest(
-            f"The path {shown!r} is not allowed: {reason}.",
+    """The canonical relative form of ``path`` (``a/b/c.py``), or BadRequest
+    ``unsafe_path`` (:func:`preview.uploadpaths.canonical_path` says why)."""
+    try:
+        return canonical_path(path)
+    except UnsafePath as refused:
+        shown = _printable(path) if isinstance(path, str) else repr(path)
+        raise BadRequest(
+            f"The path {shown!r} is not allowed: {refused.reason}.",
             code="unsafe_path",
             details={"path": shown},
-        )
-
-    if not isinstance(path, str):
-        raise unsafe("it is not a string")
-    if not path:
-        raise unsafe("it is empty")
-    if any(unicodedata.category(ch) == "Cc" for ch in path):
-        raise unsafe("it contains a NUL or other control character")
-    try:
-        size = len(path.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise unsafe("it is not valid Unicode") from None
-    if "\\" in path:
-        raise unsafe("it contains a backslash")
-    if path.startswith("/"):
-        raise unsafe("it is absolute")
-    if _DRIVE.match(path):
-        raise unsafe("it starts with a drive letter")
-    if size > _MAX_PATH_BYTES:
-        raise unsafe(f"it is longer than {_MAX_PATH_BYTES} bytes")
-    relative = path[2:] if path.startswith("./") else path
-    if relative.split("/", 1)[0] in _RESERVED:
-        raise unsafe(f"{relative.split('/', 1)[0]!r} is the preview's own folder there")
-    for part in relative.split("/"):
-        if not part:
-            raise unsafe("it has an empty component")
-        if part in (".", ".."):
-            raise unsafe(f"it has a {part!r} component")
-        if len(part.encode("utf-8")) > _MAX_COMPONENT_BYTES:
-            raise unsafe(f"a component is longer than {_MAX_COMPONENT_BYTES} bytes")
-    return relative
+        ) from None
 
 
 def files_from_json(files: object, limits: UploadLimits) -> dict[str, bytes]:
