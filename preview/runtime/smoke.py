@@ -101,7 +101,8 @@ async def check_once_running(
 ) -> bool:
     """The smoke check of an app that just started answering, said in its log, and its
     result the state's ``smoke`` (the status's ``health``) once it stands; True where
-    its routes' 500s have a fix (``fixing`` said so): the app ends for its relaunch."""
+    its failing routes (500s, or no answer) have a fix (``fixing`` said so): the app ends
+    for its relaunch."""
 
     async def publish(level: str, message: str) -> None:
         await state.broadcast.publish(level, message, "proxy")
@@ -109,7 +110,9 @@ async def check_once_running(
     result = await smoke_check(upstream, files, publish)
     await state.system(*smoke_summary(result))
     failing = result["failing"]
-    if fixing and any((f["status"] or 0) >= 500 for f in failing) and await fixing(result):
+    # (a route given no answer too: one whose failure its error handling makes slow —
+    # Django importing the URLconf again for each error page — failed the same way)
+    if fixing and failing and await fixing(result):
         return True
     state.smoke = result
     return False

@@ -230,6 +230,35 @@ async def test_a_route_that_answers_500_for_a_known_cause_is_fixed_by_a_relaunch
         assert (await service.stop(gid)).status_code == 200
 
 
+async def test_a_route_given_no_answer_for_a_known_cause_is_fixed_by_a_relaunch(
+    smoke_builder: Service,
+) -> None:
+    """YingLuoNou's django-leave-backend: every route's view module imports pytz, which
+    its requirements do not list; Django's error page took longer than the smoke check
+    waits, so the routes gave no answer, not a 500, and no fix was looked for. The
+    traceback the app printed is read as a 500's is: relaunched with pytz."""
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT * 2):
+        gid = await service.upload(app_files("flask_route_slow_missing_module"))
+        response = await service.launch(gid, tier="pro", wait=False)
+        assert response.status_code == 200, response.text
+        said = await service.first_system_line(gid, "fix 1:")
+        assert "pytz" in said, said
+        checks: list[str] = []
+        while len(checks) < 2:  # the first run's, then the relaunched one's
+            body = await service.status(gid)
+            assert body["status"] in ("running", "stopping", "starting"), body
+            await trio.sleep(0.2)
+            system = messages(await service.history(gid), "system")
+            checks = [line for line in system if line.startswith("smoke check:")]
+        assert checks[0].startswith("smoke check: 1 of 2 GET routes fail: /zones (no answer)")
+        assert checks[1] == "smoke check: 2 GET routes answer", system
+        body = await service.status(gid)
+        answer = (await service.app_get({"gid": gid, **body}, "/zones")).json()
+        assert answer == {"zones": True}
+        assert (await service.stop(gid)).status_code == 200
+
+
 def test_a_package_saying_what_to_install_gets_it_added(tmp_path: Path) -> None:
     """A package's own exception naming what the app needs (an optional dependency it
     stopped bringing) adds it, the alternative the app imports first, never what is

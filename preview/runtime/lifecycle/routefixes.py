@@ -31,7 +31,7 @@ _TRACEBACK = "Traceback (most recent call last)"
 
 class RouteFixes:
     """:meth:`lines` sees the app's output; :meth:`wanted` is asked after a smoke check
-    whose routes answered 500 (once per attempt)."""
+    whose routes failed, answering 500 or not at all (once per attempt)."""
 
     def __init__(self, state: PreviewState, preparation: Preparation) -> None:
         self._state = state
@@ -57,7 +57,10 @@ class RouteFixes:
         self._recent.clear()  # the next attempt's lines are its own
         detection = preparation.spec.detection
         failing = [f"GET {f['path']}" for f in result["failing"] if (f["status"] or 0) >= 500]
-        message = f"{', '.join(failing)} answered 500 at the smoke check"
+        silent = [f"GET {f['path']}" for f in result["failing"] if f["status"] is None]
+        said = [f"{', '.join(failing)} answered 500"] if failing else []
+        said += [f"{', '.join(silent)} gave no answer"] if silent else []
+        message = f"{' and '.join(said)} at the smoke check"
         fixable = False
         if tracebacks and detection is not None and detection.language == "python":
             installed = await preparation.python_versions()
@@ -70,6 +73,8 @@ class RouteFixes:
             state.error_message, state.error_lines = message, tracebacks
             state.set_reason(ROUTE_FAILED)
             return True
+        if not failing:  # no answer alone (a slow machine's, perhaps): no plan judged by it
+            return False
         # Started without its failing data set-up, it serves none of its routes: the
         # set-up's failure stands (plantries), before any other plan is tried.
         if preparation.plans.served_nothing_without_data(result):
