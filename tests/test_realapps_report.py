@@ -341,6 +341,12 @@ def test_javascript_no_node_parses_or_an_empty_entry_is_the_apps() -> None:
     )
     classify(empty, {})
     assert empty["class"] == "app's"
+    no_web_app = _failed(
+        "launch refused 400: nothing_to_run: Found no way to start this app; no module of it"
+        " imports a web framework or server: nothing in it serves. Give the launch option"
+    )
+    classify(no_web_app, {})
+    assert no_web_app["class"] == "app's"
 
 
 def test_environment_is_counted_neither_as_ours_nor_the_apps() -> None:

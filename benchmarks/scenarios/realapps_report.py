@@ -55,6 +55,10 @@ APPS_FAULT = [
     (r"a syntax error in the app's own code", "its own code does not parse"),
     (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),
     (
+        r"no module of it imports a web framework or server: nothing in it serves",
+        "it is no web app: nothing in it serves",
+    ),
+    (
         # A start's cause (the service's) or failing routes' (``_undefined_names``); not a
         # log line quoted in a cause: the diagnosis of one route of several.
         r"is not defined — \S+ line \d+ uses |" + re.escape(_OWN_CODE),

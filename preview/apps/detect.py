@@ -38,6 +38,7 @@ from ..discovery.pyast import module_level, syntax_error
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
+from .imports import imported_names
 from .node.datascripts import copy_scripts, data_scripts
 from .node.devscript import BIN_FIRST_ON_PATH
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
@@ -231,9 +232,11 @@ def detect(
             else '["{python}", "-m", "uvicorn", "main:app", "--port", "{port}"]'
         )
         broken = _unparsable(files)
+        idle = not broken and _language(files) == "python" and _serves_nothing(files)
         raise BadRequest(
             "Found no way to start this app"
             + "".join(f"; {path} line {line} is not Python ({said})" for path, line, said in broken)
+            + (f"; {_SERVES_NOTHING}" if idle else "")
             + f". Give the launch option command (for example {example}).",
             code="nothing_to_run",
             details={"lookedFor": _LOOKED_FOR, "option": "command"},
@@ -254,6 +257,82 @@ def detect(
     if found.language == "python":
         found = replace(found, frontend=find_frontend(files))
     return found if command else _with_plans(found, files)
+
+
+_SERVES_NOTHING = "no module of it imports a web framework or server: nothing in it serves"
+# What a Python module that serves imports (top-level names): web frameworks, their
+# servers, the toolkits serving pages of their own, RPC and socket servers.
+_SERVING = frozenset(
+    {
+        "aiohttp",
+        "ariadne",
+        "bjoern",
+        "blacksheep",
+        "bottle",
+        "chalice",
+        "cherrypy",
+        "connexion",
+        "daphne",
+        "dash",
+        "django",
+        "emmett",
+        "eve",
+        "falcon",
+        "fastapi",
+        "flask",
+        "flask_restful",
+        "flask_restx",
+        "gevent",
+        "gradio",
+        "granian",
+        "graphene",
+        "grpc",
+        "gunicorn",
+        "hug",
+        "hypercorn",
+        "klein",
+        "litestar",
+        "masonite",
+        "meinheld",
+        "microdot",
+        "nameko",
+        "nicegui",
+        "panel",
+        "pyramid",
+        "quart",
+        "reflex",
+        "responder",
+        "rest_framework",
+        "robyn",
+        "sanic",
+        "socketify",
+        "socketio",
+        "starlette",
+        "streamlit",
+        "strawberry",
+        "tornado",
+        "twisted",
+        "uvicorn",
+        "waitress",
+        "web",
+        "websockets",
+        "werkzeug",
+        "zmq",
+    }
+)
+# The standard library's servers (``http.server``, ``socketserver``, ``wsgiref``).
+_STDLIB_SERVING = re.compile(
+    rb"^\s*(?:from|import)\s+(?:http\.server|socketserver|wsgiref)\b", re.M
+)
+
+
+def _serves_nothing(files: dict[str, bytes]) -> bool:
+    """Whether no Python module of the upload imports anything that serves (a script
+    querying its database and printing: Joichiro433's Blog-sqlmodel, refused, nothing to
+    run, where nothing could be)."""
+    if imported_names(files) & _SERVING:
+        return False
+    return not any(_STDLIB_SERVING.search(files[path]) for path in python_files(files))
 
 
 def _unparsable(files: dict[str, bytes]) -> list[tuple[str, int, str]]:

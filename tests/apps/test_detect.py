@@ -221,6 +221,20 @@ def test_nothing_to_run_lists_what_was_looked_for() -> None:
     assert "bad.py line 1 is not Python" in error.message, error.message
 
 
+def test_nothing_to_run_says_where_nothing_in_the_upload_serves() -> None:
+    """Joichiro433's Blog-sqlmodel: a script querying its tables and printing them, its
+    pyproject listing FastAPI it never imports: nothing could run, and the refusal says
+    so. One importing a framework, or the standard library's server, is not said so."""
+    script = "from sqlmodel import Session, select\nprint(select)\n"
+    with pytest.raises(BadRequest) as caught:
+        _detect({"pyproject.toml": "[project]\ndependencies = ['fastapi']\n", "app/app.py": script})
+    assert "nothing in it serves" in caught.value.message, caught.value.message
+    for serving in ("from fastapi import APIRouter\n", "import http.server\n"):
+        with pytest.raises(BadRequest) as caught:
+            _detect({"requirements.txt": "fastapi\n", "app/app.py": script + serving})
+        assert "nothing in it serves" not in caught.value.message
+
+
 def test_nothing_to_run_names_a_merge_conflict_left_in_the_apps_module() -> None:
     """williamyizima's flask-wallet: its create_app's module holds a merge's conflict
     markers, so no app was found, and the refusal said only that."""
