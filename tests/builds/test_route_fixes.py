@@ -203,6 +203,20 @@ def test_an_old_sdist_cython_3_cannot_build_builds_on_cython_2() -> None:
     assert fix is not None and fix.build == "Cython<3", fix
 
 
+async def _smoke_checks_of_two_runs(service: Service, gid: str) -> tuple[list[str], list[str]]:
+    """The smoke checks' lines of the first run and of the relaunched one (and every
+    system line), once both are said; the preview never failed meanwhile."""
+    checks: list[str] = []
+    system: list[str] = []
+    while len(checks) < 2:  # the first run's, then the relaunched one's
+        body = await service.status(gid)
+        assert body["status"] in ("running", "stopping", "starting"), body
+        await trio.sleep(0.2)  # (its log, polled: no event says a check was made)
+        system = messages(await service.history(gid), "system")
+        checks = [line for line in system if line.startswith("smoke check:")]
+    return checks, system
+
+
 async def test_a_route_that_answers_500_for_a_known_cause_is_fixed_by_a_relaunch(
     smoke_builder: Service,
 ) -> None:
@@ -214,13 +228,7 @@ async def test_a_route_that_answers_500_for_a_known_cause_is_fixed_by_a_relaunch
         said = await service.first_system_line(gid, "fix 1:")
         assert "marshmallow.fields.String() rejects the app's call" in said, said
         assert "marshmallow<4" in said, said
-        checks: list[str] = []
-        while len(checks) < 2:  # the first run's, then the relaunched one's
-            body = await service.status(gid)
-            assert body["status"] in ("running", "stopping", "starting"), body
-            await trio.sleep(0.2)
-            system = messages(await service.history(gid), "system")
-            checks = [line for line in system if line.startswith("smoke check:")]
+        checks, system = await _smoke_checks_of_two_runs(service, gid)
         assert checks[0].startswith("smoke check: 1 of 2 GET routes fail: /schema (500)")
         assert checks[1] == "smoke check: 2 GET routes answer", system
         body = await service.status(gid)
@@ -244,13 +252,7 @@ async def test_a_route_given_no_answer_for_a_known_cause_is_fixed_by_a_relaunch(
         assert response.status_code == 200, response.text
         said = await service.first_system_line(gid, "fix 1:")
         assert "pytz" in said, said
-        checks: list[str] = []
-        while len(checks) < 2:  # the first run's, then the relaunched one's
-            body = await service.status(gid)
-            assert body["status"] in ("running", "stopping", "starting"), body
-            await trio.sleep(0.2)
-            system = messages(await service.history(gid), "system")
-            checks = [line for line in system if line.startswith("smoke check:")]
+        checks, system = await _smoke_checks_of_two_runs(service, gid)
         assert checks[0].startswith("smoke check: 1 of 2 GET routes fail: /zones (no answer)")
         assert checks[1] == "smoke check: 2 GET routes answer", system
         body = await service.status(gid)
@@ -327,13 +329,7 @@ async def test_a_route_failing_for_a_model_library_its_package_names_runs_with_i
         # fix of the launch before, where its newest still does)
         said = await service.first_system_line(gid, "the app needs msgspec, which its")
         assert said.startswith("fix ") and "relaunching with it added" in said, said
-        checks: list[str] = []
-        while len(checks) < 2:  # the first run's, then the relaunched one's
-            body = await service.status(gid)
-            assert body["status"] in ("running", "stopping", "starting"), body
-            await trio.sleep(0.2)
-            system = messages(await service.history(gid), "system")
-            checks = [line for line in system if line.startswith("smoke check:")]
+        checks, system = await _smoke_checks_of_two_runs(service, gid)
         assert "/openapi.json (500)" in checks[0], system
         assert checks[1].endswith("GET routes answer"), system
         body = await service.status(gid)
