@@ -73,6 +73,8 @@ def redis_environment(wanted: RedisWanted) -> dict[str, str]:
         "REDIS_HOST": host,
         "REDIS_PORT": str(REDIS_PORT),
     }
+    # Its client's password from a variable nothing sets: the server's.
+    env.update(dict.fromkeys(wanted.password_variables, password or ""))
     # A template its example gives (CELERY_BROKER_URL=redis://<host>:<port>): its server's.
     env.update(
         {

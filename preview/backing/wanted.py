@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -302,6 +303,9 @@ class RedisWanted:
     ports: set[int] = field(default_factory=lambda: {REDIS_PORT})
     accounts: dict[str, str] = field(default_factory=dict)  # user ("default") -> password
     templates: dict[str, str] = field(default_factory=dict)  # name -> scheme (_take_url)
+    # Variables its code gives a Redis client as its password that nothing sets: the
+    # server's password, made for it, not a throwaway secret the server would refuse.
+    password_variables: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -543,6 +547,15 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         wanted.redis = redis
         for name in _redis_url_reads(files, config):
             redis.templates.setdefault(name, "redis")
+        for name in _redis_password_reads(files):
+            if config.get(name) and "default" not in redis.accounts:
+                redis.accounts["default"] = config[name]  # its own: the server's
+            elif not config.get(name):
+                redis.password_variables.append(name)
+        if redis.password_variables and "default" not in redis.accounts:
+            # A password made for the server, which the variables then say: an empty one
+            # is still sent (node-redis 3 sends AUTH "" to a server with none, refused).
+            redis.accounts["default"] = secrets.token_hex(16)
     # Django's MySQL engine written in its settings brings its driver: where the app lists
     # none, Django's own "Error loading MySQLdb module" has the build add one (remedies).
     # garrettpyke's drf-blog lists only django; its migrate found no server (errno 111).
@@ -1686,6 +1699,32 @@ _READING_FILES = re.compile(r"\.(?:[cm]?[jt]sx?|py|json|ya?ml|toml|ini|cfg|conf)
 _GIVING_FILES = re.compile(
     r"(?:^|/)(?:(?:docker-)?compose[\w.-]*\.ya?ml|package(?:-lock)?\.json)$", re.IGNORECASE
 )
+
+
+# A Redis client made with its password from a variable: node-redis's and ioredis's
+# ``createClient({host, port, password: process.env.REDISPASS})`` / ``new Redis({…})``,
+# redis-py's ``Redis(…, password=os.getenv("REDIS_PWD"))``.
+_REDIS_CLIENT_PASSWORD = re.compile(
+    rb"(?:createClient|new\s+(?:IO)?Redis)\s*\(\s*\{[^{}]*?\bpassword\s*:\s*process\.env\.(\w+)"
+    rb"|\b(?:Strict)?Redis\s*\([^()]*?\bpassword\s*=\s*os\.(?:getenv|environ\.get)\(\s*[\"'](\w+)[\"']",
+    re.S,
+)
+
+
+def _redis_password_reads(files: dict[str, bytes]) -> list[str]:
+    """The variables the app's code gives a Redis client as its password (shoelfikar's
+    backend-cashier-food-expressjs: ``password: process.env.REDISPASS``, which nothing
+    sets; given a throwaway secret, its Redis, which has none, answered "ERR AUTH
+    <password> called without any password configured")."""
+    found: list[str] = []
+    for path, data in sorted(files.items()):
+        if "node_modules/" in path or not path.endswith((".js", ".cjs", ".mjs", ".ts", ".py")):
+            continue
+        for match in _REDIS_CLIENT_PASSWORD.finditer(data):
+            name = (match.group(1) or match.group(2)).decode()
+            if name not in found:
+                found.append(name)
+    return found
 
 
 def _password_of_another(files: dict[str, bytes], config: dict[str, str]) -> bool:

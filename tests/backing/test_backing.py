@@ -315,6 +315,34 @@ def test_a_redis_url_read_under_another_name_is_the_previews_redis() -> None:
     assert found.redis is not None and found.redis.templates == {"REDISCLOUD_URL": "redis"}
 
 
+def test_a_redis_clients_password_from_a_variable_nothing_sets_is_the_servers() -> None:
+    """shoelfikar's backend-cashier-food-expressjs: ``createClient({host, port, password:
+    process.env.REDISPASS})``, nothing setting REDISPASS: given a throwaway secret, its
+    Redis (with no password) answered "ERR AUTH <password> called without any password
+    configured" (and node-redis 3 sends an empty one too). The server is given a
+    password, which the variable says; one the app's own configuration sets is the
+    server's password."""
+    client = (
+        b"const redis = require('redis')\nconst client = redis.createClient({\n"
+        b"  host: process.env.REDISHOST,\n  port: process.env.REDISPORT,\n"
+        b"  password: process.env.REDISPASS\n})\n"
+        b"const pool = mysql.createPool({ password: process.env.DB_PASSWORD })\n"
+    )
+    files = {"package.json": b'{"dependencies": {"redis": "^3"}}', "src/config/redis.js": client}
+    found = wanted_servers(files, "app.js", {})
+    assert found.redis is not None and found.redis.password_variables == ["REDISPASS"]
+    made = found.redis.accounts["default"]
+    assert len(made) == 32 and redis_environment(found.redis)["REDISPASS"] == made
+    assert f":{made}@" in redis_environment(found.redis)["REDIS_URL"]
+    own = wanted_servers(files, "app.js", {"REDISPASS": "s3cret"})
+    assert own.redis is not None and own.redis.accounts == {"default": "s3cret"}
+    assert "REDISPASS" not in redis_environment(own.redis)
+    python = b"import os, redis\nr = redis.Redis(host='redis', password=os.getenv('REDIS_PWD'))\n"
+    py = {"requirements.txt": b"flask\nredis\n", "app.py": python}
+    found = wanted_servers(py, "app.py", {})
+    assert found.redis is not None and found.redis.password_variables == ["REDIS_PWD"]
+
+
 def test_a_celery_broker_on_rabbitmq_is_given_the_previews_redis() -> None:
     """wlsouza's fastapi-todolist: BROKER_URI defaults to amqp://guest@localhost:5672//
     (RabbitMQ beside it in its compose file), and its / route queues a task: it answered
