@@ -34,8 +34,8 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     assert "    install '.[test]' test\n" in DEV and _INSTALLS in DEV
     assert 'exec .venv/bin/python -m pytest "$@"' in DEV
     # With no arguments every test runs, in the processes the README says.
-    assert '[ $# -gt 0 ] || set -- -n "${PREVIEW_TEST_WORKERS:-8}" --dist loadfile' in DEV
-    assert "pytest -n 8 --dist loadfile`:" in README and "`PREVIEW_TEST_WORKERS`" in README
+    assert '[ $# -gt 0 ] || set -- -n "${PREVIEW_TEST_WORKERS:-4}" --dist loadfile' in DEV
+    assert "pytest -n 4 --dist loadfile`:" in README and "`PREVIEW_TEST_WORKERS`" in README
 
 
 def test_serve_command_is_in_the_readme() -> None:
