@@ -4,15 +4,16 @@ process (the kernel ends it, and its mounts, with its last one)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Collection
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
     "PREVIEW_TMPFS",
-    "boot_ticks",
     "mounted_under",
     "namespace_of",
+    "pinned_namespace",
     "processes_in_namespace",
 ]
 
@@ -37,38 +38,34 @@ def namespace_of(pid: int | str) -> int:
     return Path(f"/proc/{pid}/ns/mnt").stat().st_ino
 
 
-def boot_ticks() -> int:
-    """Now, in the clock ticks since boot that a process's start time is given in."""
-    uptime = float(Path("/proc/uptime").read_text().split()[0])
-    return int(uptime * os.sysconf("SC_CLK_TCK"))
+@contextlib.contextmanager
+def pinned_namespace(pid: int | str) -> Iterator[int]:
+    """The mount namespace of process ``pid`` (its inode), held open for the block.
+
+    The kernel gives an ended namespace's inode number to the next one made (another
+    test's sandbox, or a cluster test's other node making its own, was counted in a killed
+    service's). An open ``ns/mnt`` keeps the namespace, and so its number, from being
+    reused: while it is held, :func:`processes_in_namespace` of the number counts that
+    namespace's processes and no other's. (It also keeps the namespace's mounts: what
+    ends it then is the block's end, the test having seen none of its processes left.)"""
+    descriptor = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        yield os.fstat(descriptor).st_ino
+    finally:
+        os.close(descriptor)
 
 
-def processes_in_namespace(
-    inode: int, *, started_by: int | None = None, besides: Collection[int] = ()
-) -> list[str]:
+def processes_in_namespace(inode: int) -> list[str]:
     """The processes in the mount namespace ``inode`` (pid and command line): the kernel
-    ends a namespace, and unmounts what is in it, with its last. ``started_by``
-    (:func:`boot_ticks`): only those started by then, when the namespace was known to be
-    there: the kernel gives an ended namespace's inode to the next one made (another
-    test's sandbox, beside this one, was counted in a killed service's). ``besides``:
-    processes known to be another's, left out — a process started before can enter a
-    namespace made later, whose inode is then the ended one's (a cluster test's other
-    node, which makes its own when it first needs it, was counted in the killed node's)."""
+    ends a namespace, and unmounts what is in it, with its last. Exact only while the
+    namespace is pinned (:func:`pinned_namespace`)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) not in besides:
+        if entry.name.isdigit():
             try:
-                if started_by is not None and _started(entry) > started_by:
-                    continue
                 if namespace_of(entry.name) == inode:
                     command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
                     found.append(f"{entry.name}: {command.decode(errors='replace')[:200]}")
             except OSError:  # gone meanwhile, or not ours to read
                 continue
     return found
-
-
-def _started(process: Path) -> int:
-    """The process's start time, in clock ticks since boot (``/proc/<pid>/stat``'s 22nd)."""
-    stat = (process / "stat").read_text()
-    return int(stat[stat.rindex(")") + 2 :].split()[19])

@@ -37,9 +37,9 @@ from preview.logs import Event, LogBroadcast
 from ..conftest import SERVER_COMMAND, auth, server_app
 from ..mounts import (
     PREVIEW_TMPFS,
-    boot_ticks,
     mounted_under,
     namespace_of,
+    pinned_namespace,
     processes_in_namespace,
 )
 from ..outages import PostgresOutage, own_postgres_server, reaped, throwaway_postgres
@@ -402,14 +402,6 @@ async def _ws_subscriber(nodes: list, path: str, seen: list[int], ended: list[di
         await trio.sleep(0.05)
 
 
-def _in_as_namespace(namespace: int, known: int, survivor: Node) -> list[str]:
-    """The processes left in the killed owner's mount namespace, the surviving node's own
-    (itself and its descendants) aside."""
-    root = psutil.Process(survivor.process.pid)
-    survivors = {root.pid, *(child.pid for child in root.children(recursive=True))}
-    return processes_in_namespace(namespace, started_by=known, besides=survivors)
-
-
 async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_the_owners_death(
     tmp_path: Path, db_url: str
 ) -> None:
@@ -420,7 +412,7 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
     # failed "node lost" within 10 s; none of A's preview's processes outlives A.
     sandboxed = bool(shutil.which("bwrap"))
     owner_settings = {"PREVIEW_SANDBOX": "required" if sandboxed else "off"}
-    with trio.fail_after(260):
+    with trio.fail_after(260), contextlib.ExitStack() as pinned:
         async with trio.open_nursery() as nursery:
             async with (
                 running_node(nursery, tmp_path, db_url, "node-b", 1) as b,
@@ -448,7 +440,8 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                     # Its preview's folder, a tmpfs when it is root, is mounted in a mount
                     # namespace of the service's own (a copy of the host's when it began:
                     # what both have is not A's), which must not outlive the service.
-                    namespace = namespace_of(a.process.pid)
+                    # (pinned until the check: an ended one's number is the next one's)
+                    namespace = pinned.enter_context(pinned_namespace(a.process.pid))
                     folders = set(mounted_under(a.process.pid, None, PREVIEW_TMPFS))
                     folders -= set(mounted_under("self", None, PREVIEW_TMPFS))
                     mounting = sandboxed and os.geteuid() == 0
@@ -458,9 +451,6 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                     else:
                         await _kill_tree(a.process.pid)
                     killed_at = utcnow()  # naive UTC, as the database's times
-                    # (a process of its namespace started by then: after it, its inode may
-                    # be another namespace's, the kernel reusing it)
-                    known = boot_ticks()
                     await a.process.wait()
                     # Each reads what it missed from B first: on a loaded machine (load 15+
                     # on 2 cores) 40 of them took over 30 s. The claim is the row's time.
@@ -479,12 +469,10 @@ async def test_forty_subscribers_keep_every_line_once_through_a_non_owners_and_t
                     while [pid for pid in tree if _alive(pid)]:  # noqa: ASYNC110
                         await trio.sleep(0.05)  # other processes' state: polled
                 # Then its namespace, with any process it started after ``tree`` was read.
-                # (B's processes aside: B may make its own namespace only now, and the
-                # kernel give it the number of A's ended one)
                 with trio.move_on_after(10):
-                    while mounting and _in_as_namespace(namespace, known, b):  # noqa: ASYNC110
+                    while mounting and processes_in_namespace(namespace):  # noqa: ASYNC110
                         await trio.sleep(0.05)  # other processes' state: polled
-                left = _in_as_namespace(namespace, known, b) if mounting else []
+                left = processes_in_namespace(namespace) if mounting else []
                 assert not left, (folders, left)
                 # The row said failed before the tail's end, which the subscribers got.
                 status = await b.status(gid)

@@ -3,11 +3,13 @@ adds keep what the app needs of them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from preview.sandbox.appdir import (
 )
 
 from ..launching import app_files
-from ..mounts import boot_ticks, mounted_under, namespace_of, processes_in_namespace
+from ..mounts import mounted_under, namespace_of, pinned_namespace, processes_in_namespace
 
 
 def test_a_script_the_app_runs_as_a_program_is_written_executable(tmp_path: Path) -> None:
@@ -57,24 +59,25 @@ time.sleep(600)
 """
 
 
-def _killed_service(folder: Path, how: str) -> tuple[str, bool, int, int]:
-    """The service's first line, whether the host saw its mount while it ran, its
-    namespace's inode and when it was known to be there (:func:`boot_ticks`); it is
-    killed (SIGKILL) and reaped before this returns."""
+@contextlib.contextmanager
+def _killed_service(folder: Path, how: str) -> Iterator[tuple[str, bool, int]]:
+    """The service's first line, whether the host saw its mount while it ran, and its
+    namespace's inode, pinned for the block (:func:`pinned_namespace`); it is killed
+    (SIGKILL) and reaped before the block."""
     process = subprocess.Popen(
         [sys.executable, "-c", _SERVICE, str(folder), how], stdout=subprocess.PIPE, text=True
     )
-    try:
-        assert process.stdout is not None
-        said = process.stdout.readline().strip()
-        assert mounted_under(process.pid, folder) == [str(folder)], said
-        seen_by_host = bool(mounted_under("self", folder))
-        inode = namespace_of(process.pid)
-        known = boot_ticks()
-    finally:
-        process.kill()
-        process.wait(timeout=60)
-    return said, seen_by_host, inode, known
+    with contextlib.ExitStack() as pinned:
+        try:
+            assert process.stdout is not None
+            said = process.stdout.readline().strip()
+            assert mounted_under(process.pid, folder) == [str(folder)], said
+            seen_by_host = bool(mounted_under("self", folder))
+            inode = pinned.enter_context(pinned_namespace(process.pid))
+        finally:
+            process.kill()
+            process.wait(timeout=60)
+        yield said, seen_by_host, inode
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
@@ -84,18 +87,20 @@ def test_a_killed_services_tmpfs_folders_end_with_it(tmp_path: Path) -> None:
     namespace of its own, which ended with its last process. The control: a service
     that stayed in the host's namespace leaves its tmpfs mounted there."""
     own = tmp_path / "own"
-    said, seen_by_host, namespace, known = _killed_service(own, "own")
-    assert said == "moved"
-    assert not seen_by_host  # its mounts never reached the host
-    # The kernel ended it, and its tmpfs: none of its processes is left.
-    assert not processes_in_namespace(namespace, started_by=known)
+    with _killed_service(own, "own") as (said, seen_by_host, namespace):
+        assert said == "moved"
+        assert not seen_by_host  # its mounts never reached the host
+        # None of its processes is left: the kernel ends it, and its tmpfs, when no one
+        # holds it (this test's pin, until the block's end).
+        assert not processes_in_namespace(namespace)
     assert not mounted_under("self", own)
 
     host = tmp_path / "host"
-    said, seen_by_host, namespace, _ = _killed_service(host, "host")
+    with _killed_service(host, "host") as (said, seen_by_host, namespace):
+        is_the_hosts = namespace == namespace_of("self")
     try:
         assert said == "host" and seen_by_host
-        assert namespace == namespace_of("self")
+        assert is_the_hosts
         assert mounted_under("self", host) == [str(host)]  # left behind
     finally:
         remove_tree(host)
