@@ -164,8 +164,8 @@ def test_a_path_through_a_tsconfig_alias_is_spelled_as_its_file() -> None:
 def test_an_es_modules_relative_imports_get_the_extension_node_requires() -> None:
     """SandaruShashinda98's express-postgresql-backend (``"type": "module"``):
     ``import { authService } from "./auth.service"`` beside auth.service.js, which Node's
-    ES module loader does not find. A CommonJS package's sources, a TypeScript source and
-    an import that names a file already are left alone."""
+    ES module loader does not find. A CommonJS package's sources (JavaScript or
+    TypeScript) and an import that names a file already are left alone."""
     files = {
         "package.json": b'{"type": "module", "main": "server.js"}',
         "server.js": (
@@ -182,7 +182,7 @@ def test_an_es_modules_relative_imports_get_the_extension_node_requires() -> Non
         "late.mjs": b"import { log } from './utils/logger';\n",
         "legacy/package.json": b'{"type": "commonjs"}',
         "legacy/old.js": b'const { log } = require("../utils/logger");\n',
-        "src/app.ts": b'import { log } from "../utils/logger";\n',
+        "legacy/app.ts": b'import { log } from "./old";\n',
     }
     corrected = case_corrections(files)
     assert sorted(corrected) == ["late.mjs", "modules/auth/auth.controller.js", "server.js"]
@@ -194,6 +194,46 @@ def test_an_es_modules_relative_imports_get_the_extension_node_requires() -> Non
     )
     assert b'from "./auth.service.js"' in corrected["modules/auth/auth.controller.js"]
     assert corrected["late.mjs"] == b"import { log } from './utils/logger.js';\n"
+
+
+def test_an_es_module_packages_typescript_imports_name_the_files_tsc_emits() -> None:
+    """jmdoringo's employee-cafe-express (``"type": "module"``, tsc to dist/, started with
+    Node 18's ``--experimental-specifier-resolution=node``, gone since Node 19):
+    ``import indexRouter from './routes/index'`` beside routes/index.ts is emitted as
+    written, and Node finds no dist/routes/index. Spelled ``./routes/index.js``, the file
+    tsc emits (a folder: its ``index.js``; a ``.mts``: its ``.mjs``); a declaration file,
+    a JavaScript module's import and a CommonJS package's TypeScript are left."""
+    files = {
+        "package.json": b'{"type": "module", "scripts": {"build": "tsc"}}',
+        "src/app.ts": (
+            b"import indexRouter from './routes/index'\n"
+            b"import cafes from './routes/cafes.js'\n"  # named as tsc wants already
+            b"import models from './models'\n"  # a folder: its index
+            b"import { pool } from './services/dbConfig'\n"
+            b"import { later } from './late'\n"
+            b"import { log } from './log'\n"  # a JavaScript module: its own file
+        ),
+        "src/routes/index.ts": b"export default 1\n",
+        "src/routes/cafes.ts": b"export default 2\n",
+        "src/models/index.ts": b"export default {}\n",
+        "src/services/dbConfig.ts": b"export const pool = {}\n",
+        "src/late.mts": b"export const later = 1\n",
+        "src/log.js": b"export const log = console.log\n",
+        "src/types.d.ts": b"import type { X } from './routes/index'\n",
+        "legacy/package.json": b'{"type": "commonjs"}',
+        "legacy/index.ts": b"import { y } from './y'\n",
+        "legacy/y.ts": b"export const y = 1\n",
+    }
+    corrected = case_corrections(files)
+    assert sorted(corrected) == ["src/app.ts"]
+    assert corrected["src/app.ts"] == (
+        b"import indexRouter from './routes/index.js'\n"
+        b"import cafes from './routes/cafes.js'\n"
+        b"import models from './models/index.js'\n"
+        b"import { pool } from './services/dbConfig.js'\n"
+        b"import { later } from './late.mjs'\n"
+        b"import { log } from './log.js'\n"
+    )
 
 
 async def test_an_app_importing_a_module_under_another_case_starts(

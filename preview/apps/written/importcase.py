@@ -32,7 +32,13 @@ An ES module (a ``.mjs``, or a ``.js`` whose nearest package.json says ``"type":
 TypeScript's editors and Bun add them: ``import { authService } from "./auth.service"``
 runs under Bun and fails under Node ("Cannot find module"). Each relative import of one
 that names no file as written, where a file of that name with an extension or its folder's
-``index`` exists, is spelled with it.
+``index`` exists, is spelled with it. A TypeScript source whose package says ``"type":
+"module"`` (or a ``.mts``) is emitted as such a module, its imports as written: one of a
+source is spelled as tsc's ES modules spell it, by the file tsc emits (``import indexRouter
+from './routes/index'`` beside routes/index.ts → ``'./routes/index.js'``, which tsc,
+ts-node's and tsx's loaders take for the source): jmdoringo's employee-cafe-express, built
+to dist/ and started with Node 18's ``--experimental-specifier-resolution=node``, which
+Node 19 removed ("Cannot find module 'dist/routes/index' imported from dist/app.js").
 
 A package is named likewise: ``import { TypeOrmModule } from '@nestjs/typeOrm'`` with
 ``@nestjs/typeorm`` listed finds its folder in node_modules where case is ignored, and
@@ -81,6 +87,15 @@ _INDEXES = tuple(f"/index{extension}" for extension in _EXTENSIONS)
 _JS_SPELLING = re.compile(r"\.([cm]?)js(x?)$")  # ./x.js naming ./x.ts (tsc's ES modules)
 # What an extensionless import of an ES module is taken for, in CommonJS's order.
 _ESM_ENDINGS = (".js", ".mjs", ".cjs", ".json", "/index.js", "/index.mjs")
+# A TypeScript source's, spelled as tsc's ES modules import it: by the file tsc emits of it
+# (``./routes/index`` beside routes/index.ts → ``./routes/index.js``, which tsc, ts-node's
+# and tsx's loaders take for the source and Node finds once built).
+_TS_ENDINGS = {
+    ".ts": ".js",
+    ".mts": ".mjs",
+    "/index.ts": "/index.js",
+    "/index.mts": "/index.mjs",
+}
 _MODULE_TYPE = re.compile(rb'"type"\s*:\s*"module"')
 # A view an Express app renders by name (``res.render('pages/Login', …)``), and the
 # templates of its engines (ejs, pug, handlebars, nunjucks, mustache, plain HTML).
@@ -352,11 +367,12 @@ def _module_packages(files: dict[str, bytes]) -> dict[str, bool]:
 
 
 def _runs_as_esm(path: str, modules: dict[str, bool]) -> bool:
-    """Whether Node loads ``path`` as an ES module: a ``.mjs``, or a ``.js`` whose nearest
-    package.json says ``"type": "module"``."""
-    if path.endswith(".mjs"):
+    """Whether Node loads ``path``, or what tsc emits of it, as an ES module: a ``.mjs`` or
+    ``.mts``, or a ``.js`` or ``.ts`` whose nearest package.json says ``"type":
+    "module"``."""
+    if path.endswith((".mjs", ".mts")):
         return True
-    if not path.endswith(".js"):
+    if not path.endswith((".js", ".ts")) or path.endswith(".d.ts"):
         return False
     folder = posixpath.dirname(path)
     while folder not in modules:
@@ -381,7 +397,10 @@ def _esm_spelled(path: str, text: bytes, files: dict[str, bytes]) -> bytes:
             continue
         ending = next((e for e in _ESM_ENDINGS if target + e in files), None)
         if ending is None:
-            continue
+            source_ending = next((e for e in _TS_ENDINGS if target + e in files), None)
+            if source_ending is None:
+                continue
+            ending = _TS_ENDINGS[source_ending]
         quote = source[found.start(1) - 1 : found.start(1)]
         fixed = (specifier.rstrip("/") + ending + written[len(specifier) :]).encode()
         text = text.replace(quote + found.group(1) + quote, quote + fixed + quote)
