@@ -39,6 +39,7 @@ import re
 import subprocess
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import trio
@@ -286,7 +287,7 @@ async def npm_rebuild(
         )
         await _install_beside(run, kept, say)
         await run(RELINK)
-    builds, databases = await trio.to_thread.run_sync(_drop_own_steps, path)
+    builds, databases, checks = await trio.to_thread.run_sync(_drop_own_steps, path)
     if builds:
         await say(
             f"its {', '.join(builds)} script builds the app from its sources, which are not "
@@ -296,6 +297,12 @@ async def npm_rebuild(
         await say(
             f"its {', '.join(databases)} script works on its database, which is not served "
             "where the environment is made: left to its data's initialisation"
+        )
+    if checks:
+        await say(
+            f"its {', '.join(checks)} script checks the machine's Node, npm or package "
+            "manager against the author's: left out (the preview runs on this machine's "
+            "Node and npm)"
         )
     replaced: set[str] = set()
     left_out: set[str] = set()
@@ -566,9 +573,23 @@ _DATABASE_STEP = re.compile(
     r"(?:migration|schema))"
 )
 _RUNS_SCRIPT = re.compile(r"^\s*(?:npm|yarn|pnpm)\s+(?:run\s+)?([\w:.-]+)\s*$")
+# An install script that checks the author's machine, not the app: its Node and npm
+# versions against the exact ones of package.json's engines (``"preinstall": "npx
+# check-engine"``), or which package manager installs (``npx only-allow pnpm``).
+_MACHINE_CHECK = re.compile(
+    r"^\s*(?:npx\s+(?:(?:-y|--yes)\s+)?)?(?:check-engines?|check-node-version|only-allow)\b"
+)
 
 
-def _drop_own_steps(path: Path) -> tuple[list[str], list[str]]:
+class _OwnStepsLeftOut(NamedTuple):
+    """The install scripts taken out of a package.json, by what they do (their names)."""
+
+    builds: list[str]
+    databases: list[str]
+    machine_checks: list[str]
+
+
+def _drop_own_steps(path: Path) -> _OwnStepsLeftOut:
     """Take out of ``path``'s package.json its own install scripts that build the app from
     its sources (:data:`_SOURCE_BUILD`) or work on its database (:data:`_DATABASE_STEP`):
     only its package.json and lockfile are where the environment is made, no database is
@@ -577,11 +598,14 @@ def _drop_own_steps(path: Path) -> tuple[list[str], list[str]]:
     which found no tsconfig.json there, printed its help and failed the install;
     yamolatix's challenge-express-sequelize: ``"postinstall": "npm run db-init"``, its
     ``createdb`` with no server to reach: "connection to server on socket … failed").
-    (the names of those that build, of those that work on the database). Blocking."""
+    Likewise one that checks the author's machine (:data:`_MACHINE_CHECK`): the preview
+    runs on this one's Node and npm, whatever versions the app pinned (stivendiaz's
+    nodejs-sales-express: ``npx check-engine`` against node 18.7.0 and npm 8.15.0,
+    "Environment is invalid!"). Blocking."""
     package = _package(path)
     scripts = package.get("scripts")
     if not isinstance(scripts, dict):
-        return [], []
+        return _OwnStepsLeftOut([], [], [])
 
     def parts(name: str) -> list[str]:
         text = scripts.get(name)
@@ -600,11 +624,19 @@ def _drop_own_steps(path: Path) -> tuple[list[str], list[str]]:
         for n in _INSTALL_SCRIPTS
         if n not in builds and (ps := parts(n)) and all(map(database_step, ps))
     ]
-    if builds or databases:
-        for name in (*builds, *databases):
+    checks = [
+        n
+        for n in _INSTALL_SCRIPTS
+        if n not in builds
+        and n not in databases
+        and (ps := parts(n))
+        and all(map(_MACHINE_CHECK.match, ps))
+    ]
+    if builds or databases or checks:
+        for name in (*builds, *databases, *checks):
             del scripts[name]
         replace_file(path / "package.json", (json.dumps(package, indent=2) + "\n").encode())
-    return builds, databases
+    return _OwnStepsLeftOut(builds, databases, checks)
 
 
 def _installed(path: Path) -> dict[str, dict]:

@@ -461,6 +461,23 @@ def test_knex_migrations_need_knex_and_migrations() -> None:
     assert _node(with_knex, joined).setup == (knex,)
 
 
+def test_a_typescript_knexfile_of_an_es_module_package_is_loaded_by_ts_nodes_esm_loader() -> None:
+    """stivendiaz's nodejs-sales-express (``"type": "module"``, knexfile.ts): knex's
+    CommonJS hook for .ts met "Unknown file extension ".ts" for knexfile.ts", and its
+    tables were never made. Run under ts-node/esm, as its own script runs knex; a
+    CommonJS package's knexfile.ts keeps knex's own hook."""
+    files = {
+        "knexfile.ts": "export default { migrations: { directory: './knex/migrations' } }",
+        "knex/migrations/001_products.ts": "export async function up() {}",
+    }
+    listed = {"dependencies": {"knex": "^2", "ts-node": "^10"}, "scripts": {"start": "node x"}}
+    esm = ("node", "--loader", "ts-node/esm", "node_modules/knex/bin/cli.js")
+    found = _node({**listed, "type": "module"}, files)
+    assert found.setup == ((*esm, "migrate:latest", "--knexfile", "knexfile.ts"),)
+    commonjs = ("node_modules/.bin/knex", "migrate:latest", "--knexfile", "knexfile.ts")
+    assert _node(listed, files).setup == (commonjs,)
+
+
 def test_drizzle_migrations_need_drizzle_kit_and_a_journal() -> None:
     config = {"drizzle.config.ts": 'export default { out: "./src/db/migrations" }'}
     journal = {"src/db/migrations/meta/_journal.json": "{}"}

@@ -168,17 +168,38 @@ def test_an_install_script_building_the_sources_is_left_to_the_build(tmp_path: P
         "preinstall": "node check.js",  # not a build: kept
     }
     (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
-    assert _drop_own_steps(tmp_path) == (["postinstall"], [])
+    assert _drop_own_steps(tmp_path) == (["postinstall"], [], [])
     kept = json.loads((tmp_path / "package.json").read_text())["scripts"]
     assert kept == {k: v for k, v in scripts.items() if k != "postinstall"}
     (tmp_path / "package.json").write_text(
         json.dumps({"scripts": {"install": "npm run build && tsc -p tsconfig.json"}})
     )
-    assert _drop_own_steps(tmp_path) == (["install"], [])
+    assert _drop_own_steps(tmp_path) == (["install"], [], [])
     (tmp_path / "package.json").write_text(
         json.dumps({"scripts": {"postinstall": "tsc && node scripts/copy.js"}})
     )
-    assert _drop_own_steps(tmp_path) == ([], [])
+    assert _drop_own_steps(tmp_path) == ([], [], [])
+
+
+def test_an_install_script_checking_the_authors_machine_is_left_out(tmp_path: Path) -> None:
+    """stivendiaz's nodejs-sales-express: ``"preinstall": "npx check-engine"`` against its
+    engines' node 18.7.0 and npm 8.15.0 ("Environment is invalid!") failed the install;
+    ``npx only-allow pnpm`` refuses npm likewise. Left out; a script doing anything else
+    beside the check is kept."""
+    from preview.builds.npmlock import _drop_own_steps
+
+    scripts = {"preinstall": "npx check-engine", "start": "node index.js"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    assert _drop_own_steps(tmp_path) == ([], [], ["preinstall"])
+    assert json.loads((tmp_path / "package.json").read_text())["scripts"] == {
+        "start": "node index.js"
+    }
+    scripts = {"preinstall": "npx -y only-allow pnpm", "postinstall": "check-node-version"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    assert _drop_own_steps(tmp_path) == ([], [], ["preinstall", "postinstall"])
+    mixed = {"preinstall": "npx check-engine && node scripts/setup.js"}
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": mixed}))
+    assert _drop_own_steps(tmp_path) == ([], [], [])
 
 
 def test_an_install_script_working_on_the_database_is_left_to_the_data_init(
@@ -192,13 +213,13 @@ def test_an_install_script_working_on_the_database_is_left_to_the_data_init(
 
     scripts = {"db-init": "createdb shop", "postinstall": "npm run db-init"}
     (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
-    assert _drop_own_steps(tmp_path) == ([], ["postinstall"])
+    assert _drop_own_steps(tmp_path) == ([], ["postinstall"], [])
     assert json.loads((tmp_path / "package.json").read_text())["scripts"] == {
         "db-init": "createdb shop"
     }
     migrate = {"postinstall": "npx sequelize db:migrate && npx sequelize db:seed:all"}
     (tmp_path / "package.json").write_text(json.dumps({"scripts": migrate}))
-    assert _drop_own_steps(tmp_path) == ([], ["postinstall"])
+    assert _drop_own_steps(tmp_path) == ([], ["postinstall"], [])
     mixed = {"postinstall": "createdb shop && node scripts/copy.js"}
     (tmp_path / "package.json").write_text(json.dumps({"scripts": mixed}))
-    assert _drop_own_steps(tmp_path) == ([], [])
+    assert _drop_own_steps(tmp_path) == ([], [], [])

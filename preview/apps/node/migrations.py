@@ -1042,9 +1042,33 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         # `${__dirname}/src/database/migrations`): the folder relative to it.
         named = _HERE_PREFIX.sub("", named)
         directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
-        if any(p.startswith(f"{directory}/") for p in files):
-            return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
+        if not any(p.startswith(f"{directory}/") for p in files):
+            continue
+        if knexfile.endswith(".ts") and _in_an_es_module_package(files, knexfile):
+            # knex loads a .ts knexfile by ts-node's CommonJS hook, and Node loads one of
+            # a "type": "module" package as an ES module, which that hook cannot:
+            # "Unknown file extension ".ts" for knexfile.ts" (stivendiaz's
+            # nodejs-sales-express, whose own script runs knex under ts-node/esm).
+            cli = ("node", "--loader", "ts-node/esm", "node_modules/knex/bin/cli.js")
+            return (*cli, "migrate:latest", "--knexfile", knexfile)
+        return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
     return None
+
+
+def _in_an_es_module_package(files: dict[str, bytes], path: str) -> bool:
+    """Whether the nearest package.json above ``path`` says ``"type": "module"``."""
+    folder = posixpath.dirname(path)
+    while True:
+        manifest = posixpath.join(folder, "package.json")
+        if manifest in files:
+            try:
+                package = json.loads(files[manifest])
+            except ValueError:
+                return False
+            return isinstance(package, dict) and package.get("type") == "module"
+        if not folder:
+            return False
+        folder = posixpath.dirname(folder)
 
 
 _IMPORTED = re.compile(r"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")
