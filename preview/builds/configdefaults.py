@@ -140,6 +140,7 @@ from ..discovery.pyast import (
 
 __all__ = [
     "GUNICORN_SHIM",
+    "LAN_HOST_STAND_IN",
     "NAME_RULES",
     "STAND_IN",
     "ConfigDefaults",
@@ -151,6 +152,8 @@ __all__ = [
     "example_copies",
     "gunicorn_settings",
     "ini_database_fills",
+    "lan_host_files",
+    "lan_hosts_mended",
     "named_values",
     "node_dotenv_result_files",
     "node_env_named_files",
@@ -1661,6 +1664,56 @@ def ini_database_fills(
         if changed and _parses(lines):
             filled[path] = "".join(lines).encode()
     return filled
+
+
+# An address of a private network's (RFC 1918: 10/8, 172.16/12, 192.168/16), whole.
+_PRIVATE_V4 = (
+    rb"(?<![\w.])(?:10\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}(?![\w.])"
+)
+# Such an address as a host the app connects to or binds: quoted on a line naming a host
+# (``host:'10.0.32.106'``, ``HOST = "192.168.1.5"``), a URL's host
+# (``postgres://u:p@192.168.30.80:5432/db``), or an env file's ``…HOST…=`` value.
+_LAN_HOST = re.compile(
+    rb"(?P<quoted>(?i:host)[^\n]{0,40}?['\"`])" + _PRIVATE_V4 + rb"(?=['\"`:])"
+    rb"|(?P<url>://(?:[^/\s@'\"`]*@)?)"
+    + _PRIVATE_V4
+    + rb"|(?P<env>^[ \t]*(?:export[ \t]+)?[A-Za-z_]*(?i:host)[A-Za-z_]*[ \t]*=[ \t]*['\"]?)"
+    + _PRIVATE_V4,
+    re.MULTILINE,
+)
+# The files whose text may name one: sources and configuration, the app's own.
+_LAN_HOST_FILES = re.compile(
+    r"\.(?:[cm]?[jt]s|py|json|ya?ml|ini|cfg|conf|toml|properties)$|(?:^|/)\.env[^/]*$|\.env$"
+)
+LAN_HOST_STAND_IN = "127.0.0.1"  # the sandbox's loopback: its private servers' relays
+
+
+def lan_host_files(files: dict[str, bytes]) -> list[str]:
+    """The app's files naming a host by an address of its author's private network
+    (:func:`lan_hosts_mended` changes them): lpmatiutis's crud-app-nestjs connects its
+    TypeORM to ``host: '192.168.30.80'``, callmewayne's note-express-server its MySQL to
+    ``host:'10.0.32.106'``; no preview reaches its author's network, and the app waited
+    on it, or failed, where the preview serves that database itself."""
+    return [
+        path
+        for path, data in files.items()
+        if _LAN_HOST_FILES.search(path)
+        and "node_modules/" not in path
+        and not path.endswith(("package-lock.json", "pnpm-lock.yaml", "composer.lock"))
+        and len(data) <= 512 * 1024
+        and _LAN_HOST.search(data) is not None
+    ]
+
+
+def lan_hosts_mended(text: bytes) -> bytes:
+    """``text`` with each private network's address it names as a host (:data:`_LAN_HOST`)
+    replaced by the sandbox's loopback, where the preview's own servers are relayed."""
+    return _LAN_HOST.sub(
+        lambda m: (
+            (m.group("quoted") or m.group("url") or m.group("env")) + LAN_HOST_STAND_IN.encode()
+        ),
+        text,
+    )
 
 
 def _parses(lines: list[str]) -> bool:

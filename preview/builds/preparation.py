@@ -106,6 +106,7 @@ from .build import BytecodeCompiles, EnvBuilder, Lease
 from .buildcache import BuildCache, StepKey
 from .configdefaults import (
     GUNICORN_SHIM,
+    LAN_HOST_STAND_IN,
     ConfigDefaults,
     config_defaults,
     env_file_text,
@@ -114,6 +115,8 @@ from .configdefaults import (
     example_copies,
     gunicorn_settings,
     ini_database_fills,
+    lan_host_files,
+    lan_hosts_mended,
     named_values,
     node_dotenv_result_files,
     node_env_named_files,
@@ -534,6 +537,7 @@ class MissingFiles:
     node_keys: dict[str, str]  # a Node app's keys, certificates, favicon: {path: role}
     named_own: dict[str, bytes]  # its own folder, imported by its name
     inis: dict[str, bytes]  # its INI files with the served database's keys filled
+    lan_hosts: list[str]  # its files naming its author's private network's addresses
     overrides: list[str]  # Flask's from_pyfile, its instance/ ignored
     override_names: dict[str, tuple[str, ...]]  # {one of those: the names imported from it}
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
@@ -563,6 +567,7 @@ class MissingFiles:
         logs = log_files(files)
         folders = run_folders(files)
         copies = example_copies(files)
+        cased = case_corrections(files)
         overrides = instance_files(files)
         local_names = django_local_names(files)
         nodemon = nodemon_config_file(files)
@@ -591,13 +596,16 @@ class MissingFiles:
             recased=case_named_folders(files),
             metadata=own_metadata(files),
             keys=key_files(files),
-            cased=case_corrections(files),
+            cased=cased,
             linked=declaration_links(files) if "package.json" in files else {},
             tsconfig=missing_tsconfig(files),
             deferred=deferred_annotations(files),
             node_keys=node_key_files(files),
             named_own=own_name_packages(files),
             inis=ini_database_fills(files, served),
+            lan_hosts=lan_host_files(
+                files | cased | {target: files[example] for target, example in copies.items()}
+            ),
             overrides=overrides,
             override_names=instance_names(files, overrides),
             local_settings=django_local_settings(files),
@@ -639,6 +647,8 @@ class MissingFiles:
         written |= self.preview_settings
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
+        for path in self.lan_hosts:  # on what the rules above wrote of it
+            written[path] = lan_hosts_mended(written.get(path, files[path]))
         return written
 
     def made_keys(self, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -830,6 +840,12 @@ class MissingFiles:
             said.append(
                 f"no {target}, the sequelize-cli config its code and migrations read (nor an "
                 "example of it): written with the preview's database for every environment"
+            )
+        if self.lan_hosts:
+            said.append(
+                f"{', '.join(self.lan_hosts)}: the hosts named by an address of its author's "
+                f"private network (10.x, 172.16–31.x, 192.168.x), which no preview reaches, "
+                f"are this sandbox's own {LAN_HOST_STAND_IN}, where its servers are"
             )
         for target in self.inis:
             said.append(

@@ -271,6 +271,29 @@ async def test_compose_db_is_a_private_server(builder_service: Service) -> None:
         assert not await trio.to_thread.run_sync(root.exists)
 
 
+@needs_server
+async def test_a_database_at_the_authors_home_network_address_is_the_private_server(
+    builder_service: Service,
+) -> None:
+    """lpmatiutis's crud-app-nestjs connects to ``host: '192.168.30.80'``, its author's
+    network, which no preview reaches: the launch waited on it to its timeout. The
+    address is the sandbox's loopback, where its private PostgreSQL is relayed."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        body = await _settled(service, "postgres_lan_host")
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        who = (await _proxied(service, body, "/whoami"))["data"]
+        # (its server's: any user the app names is taken, as its owner)
+        assert (who["database"], who["host"]) == ("shop", "127.0.0.1"), who
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("main.py: the hosts named by an address of its author's private")
+            for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_the_init_scripts_its_compose_file_mounts_are_read_in_order() -> None:
     wants = postgres_wants(_encoded("compose_postgres_initdb"), {})
     assert [path for path, _ in wants.init_scripts] == [

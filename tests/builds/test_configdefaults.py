@@ -52,6 +52,8 @@ from preview.builds.configdefaults import (
     example_copies,
     gunicorn_settings,
     ini_database_fills,
+    lan_host_files,
+    lan_hosts_mended,
     node_dotenv_result_files,
     node_env_named_files,
     settings_misfits,
@@ -1850,6 +1852,38 @@ def test_an_ini_files_empty_database_keys_its_code_reads_are_the_served_database
     # A file its code does not name, or no database served: nothing written.
     assert ini_database_fills({**files, "app/config.py": b"import os\n"}, None) == {}
     assert ini_database_fills({".ini": ini}, served_database(provided)) == {}
+
+
+def test_a_host_at_the_authors_private_network_address_is_the_sandboxs_loopback() -> None:
+    """lpmatiutis's crud-app-nestjs (``host: '192.168.30.80'``) and callmewayne's
+    note-express-server (``host:'10.0.32.106'``) name their databases by their authors'
+    home network addresses. Each such host (quoted on a line naming a host, a URL's, an
+    env file's) is 127.0.0.1; a public address, a version number, an address on a line
+    naming no host and a dependency's files are left."""
+    files = {
+        "src/app.module.ts": b"TypeOrmModule.forRoot({\n  host: '192.168.30.80',\n  port: 5432\n})",
+        "conf/db.js": b"MYSQL_CONF = {\n  host:'10.0.32.106',\n  user:'root'\n}",
+        "settings.py": b'DATABASES = {"default": {"HOST": os.getenv("DB_HOST", "172.20.0.5")}}\n',
+        ".env": b"DB_HOST=192.168.1.7\nREDIS_URL=redis://:pw@10.1.2.3:6379/0\nNAME=x\n",
+        "config.json": b'{"db": {"host": "8.8.8.8"}, "version": "10.0.32.106.1"}',
+        "docs.py": b"SUBNET = '192.168.0.0'  # the office's\n",
+        "node_modules/pg/index.js": b"host: '192.168.1.1'",
+        "README.md": b"host: '192.168.1.1'",
+    }
+    assert sorted(lan_host_files(files)) == [
+        ".env",
+        "conf/db.js",
+        "settings.py",
+        "src/app.module.ts",
+    ]
+    assert lan_hosts_mended(files["src/app.module.ts"]) == files["src/app.module.ts"].replace(
+        b"192.168.30.80", b"127.0.0.1"
+    )
+    assert b"host:'127.0.0.1'," in lan_hosts_mended(files["conf/db.js"])
+    assert b'"DB_HOST", "127.0.0.1"' in lan_hosts_mended(files["settings.py"])
+    assert lan_hosts_mended(files[".env"]) == (
+        b"DB_HOST=127.0.0.1\nREDIS_URL=redis://:pw@127.0.0.1:6379/0\nNAME=x\n"
+    )
 
 
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
