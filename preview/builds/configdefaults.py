@@ -1267,6 +1267,7 @@ def config_defaults(
     _misfits_said(found, files, offered, given)
     _prompted(found, files, given, provided)
     _as_fernet_keys(found, files)
+    _as_key_pairs(found, files)
     _router_prefixes(found, files, given)
     if found.generated:
         found.notes.append(
@@ -1802,6 +1803,56 @@ def _as_fernet_keys(found: ConfigDefaults, files: dict[str, bytes]) -> None:
         else:
             found.values[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         found.notes.append(f"{name}: a key in the shape Fernet takes, which its code makes one of")
+
+
+# A key pair's public half read from a variable (``JWT_PUBLIC_KEY`` beside
+# ``JWT_PRIVATE_KEY``), and a key's variable read through base64: Python's
+# ``b64decode(settings.JWT_PUBLIC_KEY)`` (any case: a settings field), Node's
+# ``Buffer.from(process.env.JWT_PUBLIC_KEY, 'base64')`` and ``atob(…)``.
+_PUBLIC_KEY = re.compile(r"(?:^|_)PUBLIC_?KEY$")
+_BASE64_READ = (
+    rb"(?:b64decode\(|atob\()[\w.\s\[\]('\"]{0,40}?\b%s\b"
+    rb"|Buffer\.from\([\w.\s\[\]('\"]{0,40}?\b%s\b[^)\n]{0,40}base64"
+)
+
+
+def _as_key_pairs(found: ConfigDefaults, files: dict[str, bytes]) -> None:
+    """Throwaway keys the app reads as a pair, made one (fersubair40's bank-api-fastapi:
+    ``JWT_PRIVATE_KEY`` and ``JWT_PUBLIC_KEY``, each a key of its own, could never verify
+    what the other signed): an RSA private key and its public key, and their algorithm
+    (``JWT_ALGORITHM``) RS256 where it was given an HMAC one; each read through base64
+    (its ``b64decode(settings.JWT_PUBLIC_KEY)`` met "Incorrect padding" on PEM text)
+    given base64-encoded."""
+    sources = [files[p] for p in files if p.endswith((".py", ".js", ".ts", ".mjs", ".cjs"))]
+    for public in [n for n in found.generated if _PUBLIC_KEY.search(n)]:
+        suffix = _PUBLIC_KEY.search(public)
+        assert suffix is not None
+        private = public[: suffix.start()] + suffix.group(0).replace("PUBLIC", "PRIVATE")
+        if private not in found.generated:
+            continue
+        made = key_texts({"private.pem": None, "public.pem": "private.pem"}, {})  # (openssl)
+        if not made:
+            continue
+        keys = {private: made["private.pem"], public: made["public.pem"]}
+        encoded = []
+        for name, pem in keys.items():
+            read = re.compile(_BASE64_READ % (name.encode(), name.encode()), re.IGNORECASE)
+            if any(read.search(source) for source in sources):
+                pem = base64.b64encode(pem)
+                encoded.append(name)
+            found.values[name] = pem.decode()
+        algorithm = public[: suffix.start()] + ("_" if suffix.start() else "") + "ALGORITHM"
+        if algorithm in found.generated and found.values[algorithm].startswith("HS"):
+            found.values[algorithm] = "RS256"
+        found.notes.append(
+            f"{private}, {public}: a key pair made for the preview (RSA, PEM)"
+            + (f", {' and '.join(encoded)} base64-encoded as its code decodes" if encoded else "")
+            + (
+                f"; {algorithm}=RS256, the algorithm of such keys"
+                if algorithm in found.generated
+                else ""
+            )
+        )
 
 
 def _test_database_part(name: str, engine: str) -> str | None:

@@ -1886,6 +1886,45 @@ def test_a_host_at_the_authors_private_network_address_is_the_sandboxs_loopback(
     )
 
 
+def test_a_key_pair_read_from_two_variables_is_one_pair_base64_encoded_where_decoded() -> None:
+    """fersubair40's bank-api-fastapi reads ``JWT_PRIVATE_KEY`` and ``JWT_PUBLIC_KEY``
+    through ``base64.b64decode(settings.JWT_PUBLIC_KEY)``: PEM text met "Incorrect
+    padding", and two keys made apart never verify what the other signed. One RSA pair,
+    base64-encoded where the code decodes it, and RS256 for its generated algorithm; a
+    Node app reading its keys as PEM gets PEM."""
+    settings = (
+        b"from pydantic_settings import BaseSettings\n"
+        b"class Settings(BaseSettings):\n"
+        b"    JWT_PUBLIC_KEY: str\n    JWT_PRIVATE_KEY: str\n    JWT_ALGORITHM: str\n"
+        b"settings = Settings()\n"
+    )
+    jwt = (
+        b"import base64\nfrom .config import settings\n"
+        b"public = base64.b64decode(\n    settings.JWT_PUBLIC_KEY).decode('utf-8')\n"
+        b"private = base64.b64decode(settings.JWT_PRIVATE_KEY).decode('utf-8')\n"
+    )
+    files = {"app/config.py": settings, "app/jwt.py": jwt, "app/main.py": b"import fastapi\n"}
+    found = config_defaults(files, "app/main.py", {}, {"PORT"})
+    private = base64.b64decode(found.values["JWT_PRIVATE_KEY"])
+    public = base64.b64decode(found.values["JWT_PUBLIC_KEY"])
+    assert private.startswith(b"-----BEGIN PRIVATE KEY-----")
+    derived = subprocess.run(
+        ["openssl", "pkey", "-pubout"], input=private, capture_output=True, check=True
+    ).stdout
+    assert public == derived  # the pair's
+    assert found.values["JWT_ALGORITHM"] == "RS256"
+    node = {
+        "package.json": b'{"dependencies": {"express": "^4", "jsonwebtoken": "^9"}}',
+        "src/auth.js": (
+            b"const priv = process.env.JWT_PRIVATE_KEY\n"
+            b"const pub = process.env.JWT_PUBLIC_KEY\nrequire('express')().listen(3000)\n"
+        ),
+    }
+    plain = config_defaults(node, "package.json", {}, {"PORT"})
+    assert plain.values["JWT_PUBLIC_KEY"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert plain.values["JWT_PRIVATE_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
 def test_an_smtp_login_the_app_requires_is_a_throwaway_address() -> None:
     """Valaraucoo's django-api-docker-aws-jwt: ``EMAIL_HOST_USER = os.environ.get(…) or
     env('EMAIL_HOST_USER')``; migrate died on ImproperlyConfigured."""
