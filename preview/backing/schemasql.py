@@ -393,6 +393,12 @@ def _without_groups(statement: str) -> str:
 
 
 _SUBQUERY = re.compile(r"\bSELECT\b", re.I)
+# An aggregate of one column (``SUM(total) total``, ``MAX(created_at)``): shoelfikar's
+# Backend-Cashier-Food-Expressjs selects only ``SUM(total)`` of its ``transaksi``, whose
+# table was made without it ("Unknown column 'total'").
+_AGGREGATED = re.compile(
+    r"\b(?:SUM|AVG|MIN|MAX|COUNT)\s*\(\s*(?:DISTINCT\s+)?([A-Za-z_]\w*)\s*\)", re.I
+)
 _CALLED = re.compile(r"\s*[A-Za-z_]\w*\s*\(")
 
 
@@ -440,8 +446,9 @@ def _named(statement: str) -> _Named:
     columns += _COMPARED.findall(statement) + _ORDERED.findall(statement)
     if (selected := _SELECTED.match(statement)) is not None:
         for part in selected.group(1).split(","):
-            if _CALLED.match(part):
-                continue  # a function's name (``IF (a, b, c) manager``), no column
+            if _CALLED.match(part):  # a function's name (``IF (a, b, c) manager``)
+                columns += _AGGREGATED.findall(part)  # (but ``SUM(total)``'s column)
+                continue
             word = part.strip().split()[0] if part.strip() else ""
             columns += [word] if re.fullmatch(r"[A-Za-z_]\w*", word) else []
     words = [c for c in columns if re.fullmatch(r"[A-Za-z_]\w*", c)]

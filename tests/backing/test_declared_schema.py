@@ -680,6 +680,25 @@ def test_a_table_script_commented_out_makes_no_table() -> None:
     assert queried_tables(files, POSTGRES) is None
 
 
+def test_a_column_a_query_only_aggregates_is_its_tables() -> None:
+    """shoelfikar's Backend-Cashier-Food-Expressjs selects ``SUM(total)`` of its
+    ``transaksi`` and names ``total`` nowhere else: its table was made without it
+    ("Unknown column 'total' in 'field list'"). The column an aggregate takes is the
+    table's (and a number where it is added up); ``COUNT(*)`` names none."""
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mysql": "^2"}}',
+        "history.js": b'db.query("SELECT created_at, SUM(total) total FROM transaksi '
+        b'GROUP BY DATE(created_at)")\n'
+        b'db.query("SELECT COUNT(*) AS n, MAX(DISTINCT qty_total) FROM transaksi")\n',
+    }
+    found = queried_tables(files)
+    assert found is not None and found.scripts[0][0] == "tables transaksi", found
+    script = found.scripts[0][1]
+    assert "`total` DECIMAL(15,2) NULL" in script, script
+    assert "`qty_total` VARCHAR(255) NULL" in script and "`created_at`" in script
+    assert "`n`" not in script
+
+
 def test_the_servers_own_schemas_are_read_never_made() -> None:
     """A query of the server's own tables (``information_schema.SESSION_STATUS``, to ask
     whether the connection is TLS) was taken for the app's table ``information_schema``,
