@@ -78,11 +78,14 @@ _MYSQL_MARKS = re.compile(
     re.I,
 )
 _POSTGRES_MARKS = re.compile(
-    rb"\b(?:BIG|SMALL)?SERIAL\b|\$\$|::\w|\bCREATE\s+EXTENSION\b|\bOWNER\s+TO\b|\bpg_catalog\b"
+    rb"\b(?:BIG|SMALL)SERIAL\b|\$\$|::\w|\bCREATE\s+EXTENSION\b|\bOWNER\s+TO\b|\bpg_catalog\b"
     rb"|\bsearch_path\b|\bGENERATED\s+(?:ALWAYS|BY\s+DEFAULT)\s+AS\s+IDENTITY\b|\bBYTEA\b"
     rb"|\bTIMESTAMPTZ\b|\bJSONB\b|\bplpgsql\b|\bCREATE\s+TYPE\b",
     re.I,
 )
+# Plain ``SERIAL``: PostgreSQL's mark, but MySQL's too (an alias of an auto-incremented
+# BIGINT), where the script is one the app runs into a server of that engine.
+_SERIAL = re.compile(rb"\bSERIAL\b", re.I)
 _TESTS = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec|node_modules|\.venv|venv)/|(?:^|/)test_[^/]*$|\.(?:spec|test)\."
 )
@@ -139,13 +142,15 @@ class DeclaredSql:
 _LITERAL_OR_COMMENT = re.compile(rb"'(?:[^'\\]|''|\\.)*+'|--[^\n]*+", re.S)
 
 
-def dialect(data: bytes) -> str | None:
+def dialect(data: bytes, *, serial_is_postgres: bool = True) -> str | None:
     """The SQL dialect ``data`` is written in, by its markers (:data:`MYSQL`, :data:`POSTGRES`)
     outside its strings and ``--`` comments (a dump's INSERTs of prose saying "Use the
-    …" are no MySQL ``USE``); None where it has neither's (or as many of each)."""
+    …" are no MySQL ``USE``); None where it has neither's (or as many of each). Plain
+    ``SERIAL`` counts as PostgreSQL's unless ``serial_is_postgres`` is false."""
     statements = _LITERAL_OR_COMMENT.sub(_blanked, data[:_MAX_SCRIPT])
     mysql = len(_MYSQL_MARKS.findall(statements))
     postgres = len(_POSTGRES_MARKS.findall(statements))
+    postgres += len(_SERIAL.findall(statements)) if serial_is_postgres else 0
     if mysql > postgres:
         return MYSQL
     return POSTGRES if postgres > mysql else None
@@ -156,13 +161,23 @@ def _blanked(found: re.Match[bytes]) -> bytes:
     return b"''" if found.group().startswith(b"'") else b""
 
 
-def _fits(data: bytes, engine: str) -> bool:
-    return dialect(data) in (engine, None) and len(data) < _MAX_SCRIPT
+def _fits(data: bytes, engine: str, *, into_its_image: bool = False) -> bool:
+    """Whether ``data`` is SQL for ``engine``; ``into_its_image``: a script the app's
+    compose file or Dockerfile puts in that engine's image's init folder, where plain
+    ``SERIAL`` is that engine's (ktm-m's playground-fastify mounts init.sql, ``user_id
+    SERIAL PRIMARY KEY``, into its MySQL's: judged PostgreSQL's, it was not run, and every
+    query met a missing table)."""
+    written = dialect(data, serial_is_postgres=not into_its_image)
+    return written in (engine, None) and len(data) < _MAX_SCRIPT
 
 
-def _scripts(files: dict[str, bytes], paths: list[str], engine: str) -> InitScripts:
+def _scripts(
+    files: dict[str, bytes], paths: list[str], engine: str, *, into_its_image: bool = False
+) -> InitScripts:
     return tuple(
-        (p, _up_part(files[p].decode("utf-8", "replace"))) for p in paths if _fits(files[p], engine)
+        (p, _up_part(files[p].decode("utf-8", "replace")))
+        for p in paths
+        if _fits(files[p], engine, into_its_image=into_its_image)
     )
 
 
@@ -513,7 +528,9 @@ def _compose_mounts(
                 where = f"{project.path}'s {name} service ({_INITDB})"
             named.update(found)
     paths = [named[n] for n in sorted(named)]
-    return DeclaredSql(_scripts(files, paths, engine), where, "compose-mount") if paths else None
+    if not paths:
+        return None
+    return DeclaredSql(_scripts(files, paths, engine, into_its_image=True), where, "compose-mount")
 
 
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.I | re.M)
@@ -548,9 +565,8 @@ def _dockerfile_copies(files: dict[str, bytes], engine: str) -> DeclaredSql | No
                     named.update((posixpath.basename(p), p) for p in inside)
         paths = [named[n] for n in sorted(named) if n.endswith(".sql")]
         if paths:
-            return DeclaredSql(
-                _scripts(files, paths, engine), f"{path} ({_INITDB})", "dockerfile-copy"
-            )
+            scripts = _scripts(files, paths, engine, into_its_image=True)
+            return DeclaredSql(scripts, f"{path} ({_INITDB})", "dockerfile-copy")
     return None
 
 

@@ -680,6 +680,25 @@ def test_a_table_script_commented_out_makes_no_table() -> None:
     assert queried_tables(files, POSTGRES) is None
 
 
+def test_serial_in_a_script_put_in_a_mysql_images_init_folder_is_mysqls() -> None:
+    """ktm-m's playground-fastify's compose file mounts init.sql (``user_id SERIAL
+    PRIMARY KEY``) into its MySQL's init folder: judged PostgreSQL's by SERIAL, it was not
+    run, and every query met a missing table. SERIAL is MySQL's alias too: a script the
+    app puts in a MySQL image's init folder is run there; BIGSERIAL stays PostgreSQL's."""
+    compose = (
+        b"services:\n  mysql:\n    image: mysql:5.7\n    volumes:\n"
+        b"      - ./init.sql:/docker-entrypoint-initdb.d/init.sql\n"
+    )
+    serial = b"CREATE TABLE users (\n  user_id SERIAL PRIMARY KEY,\n  name VARCHAR(255)\n);"
+    files = {"docker-compose.yml": compose, "init.sql": serial}
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is not None and [p for p, _ in found.scripts] == ["init.sql"], found
+    assert dialect(serial) == POSTGRES  # read alone, as before
+    files["init.sql"] = serial.replace(b"SERIAL", b"BIGSERIAL")
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is None or not found.scripts
+
+
 def test_a_column_a_query_only_aggregates_is_its_tables() -> None:
     """shoelfikar's Backend-Cashier-Food-Expressjs selects ``SUM(total)`` of its
     ``transaksi`` and names ``total`` nowhere else: its table was made without it
