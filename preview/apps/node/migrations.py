@@ -37,7 +37,7 @@ import tomllib
 from collections.abc import Iterator
 
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
-from preview.apps.node.tscout import emitted_file, glob_pattern
+from preview.apps.node.tscout import emitted_file, glob_pattern, loads_as_es_module
 from preview.apps.node.tsnode import ts_node_command
 
 __all__ = [
@@ -1044,7 +1044,7 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
         directory = posixpath.normpath(posixpath.join(posixpath.dirname(knexfile), named))
         if not any(p.startswith(f"{directory}/") for p in files):
             continue
-        if knexfile.endswith(".ts") and _in_an_es_module_package(files, knexfile):
+        if knexfile.endswith(".ts") and loads_as_es_module(files, knexfile):
             # knex loads a .ts knexfile by ts-node's CommonJS hook, and Node loads one of
             # a "type": "module" package as an ES module, which that hook cannot:
             # "Unknown file extension ".ts" for knexfile.ts" (stivendiaz's
@@ -1053,22 +1053,6 @@ def _knex_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tuple[s
             return (*cli, "migrate:latest", "--knexfile", knexfile)
         return ("node_modules/.bin/knex", "migrate:latest", "--knexfile", knexfile)
     return None
-
-
-def _in_an_es_module_package(files: dict[str, bytes], path: str) -> bool:
-    """Whether the nearest package.json above ``path`` says ``"type": "module"``."""
-    folder = posixpath.dirname(path)
-    while True:
-        manifest = posixpath.join(folder, "package.json")
-        if manifest in files:
-            try:
-                package = json.loads(files[manifest])
-            except ValueError:
-                return False
-            return isinstance(package, dict) and package.get("type") == "module"
-        if not folder:
-            return False
-        folder = posixpath.dirname(folder)
 
 
 _IMPORTED = re.compile(r"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w./-]+)["']""")

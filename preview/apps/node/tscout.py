@@ -25,7 +25,14 @@ import re
 
 from preview.apps.node.fallbacks import NODE_FILE
 
-__all__ = ["compiler_options", "emitted_file", "emitted_start", "glob_pattern", "jsonc"]
+__all__ = [
+    "compiler_options",
+    "emitted_file",
+    "emitted_start",
+    "glob_pattern",
+    "jsonc",
+    "loads_as_es_module",
+]
 
 _PROJECT = re.compile(r"(?:^|\s)(?:-p|--project)(?:=|\s+)(\S+)")
 _TS = (".ts", ".tsx", ".mts", ".cts")
@@ -289,3 +296,23 @@ def jsonc(data: bytes | None) -> object:
         return json.loads(text)
     except (ValueError, RecursionError):
         return None
+
+
+def loads_as_es_module(files: dict[str, bytes], path: str) -> bool:
+    """Whether Node loads ``path``, or the file tsc emits of it, as an ES module: a
+    ``.mjs`` or ``.mts``, or a ``.js`` or ``.ts`` (not a declaration) whose nearest
+    package.json of the upload says ``"type": "module"``."""
+    if path.endswith((".mjs", ".mts")):
+        return True
+    if not path.endswith((".js", ".ts")) or path.endswith(".d.ts"):
+        return False
+    folder = posixpath.dirname(path)
+    while (manifest := posixpath.join(folder, "package.json")) not in files:
+        if not folder:
+            return False
+        folder = posixpath.dirname(folder)
+    try:
+        package = json.loads(files[manifest])
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(package, dict) and package.get("type") == "module"

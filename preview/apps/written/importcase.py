@@ -66,6 +66,7 @@ import posixpath
 import re
 
 from ...discovery.node import ImportAliases
+from ..node.tscout import loads_as_es_module
 
 __all__ = ["case_corrections"]
 
@@ -96,7 +97,6 @@ _TS_ENDINGS = {
     "/index.ts": "/index.js",
     "/index.mts": "/index.mjs",
 }
-_MODULE_TYPE = re.compile(rb'"type"\s*:\s*"module"')
 # A view an Express app renders by name (``res.render('pages/Login', …)``), and the
 # templates of its engines (ejs, pug, handlebars, nunjucks, mustache, plain HTML).
 _RENDERED = re.compile(rb"""\.render\(\s*['"]([\w/-][\w./-]*)['"]""")
@@ -119,7 +119,6 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
     folded = {folder.lower() for folder in folders}
     bases = _base_urls(files)
     aliases = ImportAliases(files) if any(_PROJECT_FILES.search(p) for p in files) else None
-    modules = _module_packages(files)
     listed = _listed_packages(files)
     views = [
         f for f in sorted(folders) if posixpath.basename(f) == "views" and _holds_views(f, files)
@@ -175,7 +174,7 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
             text = _packages_spelled(text, listed, folded)
         if b"render" in text:
             text = _views_spelled(text, files, by_case, views)
-        if _runs_as_esm(path, modules):
+        if loads_as_es_module(files, path):
             text = _esm_spelled(path, text, files)
         if text != source:
             corrected[path] = text
@@ -355,31 +354,6 @@ def _respelled(specifier: str, spelled: str) -> str | None:
     if len(wanted) != len(names) or [n.lower() for n in names] != [w.lower() for w in wanted]:
         return None
     return "/".join([*parts[:tail], *wanted])
-
-
-def _module_packages(files: dict[str, bytes]) -> dict[str, bool]:
-    """``{a package.json's folder: whether its "type" is "module"}``, the upload's own."""
-    found: dict[str, bool] = {}
-    for path, data in files.items():
-        if posixpath.basename(path) == "package.json" and "node_modules/" not in path:
-            found[posixpath.dirname(path)] = _MODULE_TYPE.search(data) is not None
-    return found
-
-
-def _runs_as_esm(path: str, modules: dict[str, bool]) -> bool:
-    """Whether Node loads ``path``, or what tsc emits of it, as an ES module: a ``.mjs`` or
-    ``.mts``, or a ``.js`` or ``.ts`` whose nearest package.json says ``"type":
-    "module"``."""
-    if path.endswith((".mjs", ".mts")):
-        return True
-    if not path.endswith((".js", ".ts")) or path.endswith(".d.ts"):
-        return False
-    folder = posixpath.dirname(path)
-    while folder not in modules:
-        if not folder:
-            return False
-        folder = posixpath.dirname(folder)
-    return modules[folder]
 
 
 def _esm_spelled(path: str, text: bytes, files: dict[str, bytes]) -> bytes:
