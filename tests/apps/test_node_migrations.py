@@ -1104,6 +1104,9 @@ def test_a_nest_apps_typeorm_entities_are_synchronized_in_its_root_modules_conte
     assert step in found.optional and found.setup[0] == ("npm", "run", "build")
     assert "in its Nest module's context" in step[-1].split("\n", 1)[0]
     assert '["src/app.module.ts"]' in step[-1] and "createApplicationContext" in step[-1]
+    # TypeORM 0.2 has no DataSource: its Connection is what Nest registers (lpmatiutis's
+    # crud-app-nestjs: "Nest cannot find given element")
+    assert "context.get(DataSource || Connection)" in step[-1]
     synchronized = database.replace(b"false", b"true")
     for other in (
         {"src/database/database.module.ts": synchronized},

@@ -647,7 +647,9 @@ _SYNCHRONIZE_NEST = """\
 (async () => {{
   try {{ require(require.resolve("tsconfig-paths/register", {{ paths: [here] }})); }} catch (e) {{}}
   const {{ NestFactory }} = require(require.resolve("@nestjs/core", {{ paths: [here] }}));
-  const {{ DataSource }} = require(require.resolve("typeorm", {{ paths: [here] }}));
+  // (TypeORM 0.2's, before DataSource, is its Connection: what @nestjs/typeorm 6 to 8
+  // registers; lpmatiutis's crud-app-nestjs met "Nest cannot find given element")
+  const {{ DataSource, Connection }} = require(require.resolve("typeorm", {{ paths: [here] }}));
   const made = [];
   for (const file of files) {{
     let context = null;
@@ -657,7 +659,7 @@ _SYNCHRONIZE_NEST = """\
       context = await NestFactory.createApplicationContext(root, {{
         logger: ["error"], abortOnError: false,
       }});
-      const source = context.get(DataSource);
+      const source = context.get(DataSource || Connection);
       await source.synchronize();
       made.push(...source.entityMetadatas.map((entity) => entity.tableName));
     }} catch (error) {{
