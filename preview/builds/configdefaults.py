@@ -128,7 +128,7 @@ from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_preview_settings
 from ..apps.written.keyfiles import key_texts
-from ..apps.written.nodekeys import node_path
+from ..apps.written.nodekeys import node_key_variables, node_path
 from ..discovery.pyast import (
     bind_path,
     imported_files,
@@ -1110,6 +1110,15 @@ def config_defaults(
         found.notes.append(
             ", ".join(f"{k}={v}" for k, v in sorted(globs.items()))
             + ": the rest of its ORM's glob from the folder of the file that reads it"
+        )
+    # A key file's variable whose default is an absolute path of the author's image.
+    keys = {k: v for k, v in node_key_variables(files).items() if k not in taken} if node else {}
+    if keys:
+        found.values.update(keys)
+        found.notes.append(
+            ", ".join(f"{k}={v}" for k, v in sorted(keys.items()))
+            + ": the key files its code reads there, whose default paths are its image's, "
+            "made for the preview in its folder"
         )
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}

@@ -14,6 +14,7 @@ from preview.apps.written import (
     key_texts,
     node_key_files,
     node_key_texts,
+    node_key_variables,
     service_account_text,
 )
 
@@ -181,6 +182,48 @@ async def test_a_node_app_reading_its_https_key_and_certificate_at_start_starts(
         assert any(line.startswith("no certs/server.key (private)") for line in said), said
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"subject": "CN=localhost", "matches": True}, answer
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_node_keys_read_from_a_variable_defaulting_to_an_image_path_are_made_in_the_app() -> None:
+    """fnalabs's starter-koa2-js reads ``process.env.SSL_CERT_PATH ?? '/cert/ssl-cert.pem'``
+    (and its key likewise), which its image's install script makes: ENOENT before it
+    listened. Each is made in the app's folder (``ssl-key.pem`` a private key by its
+    name), its variable naming it there; a relative default is the other rule's."""
+    sources = {
+        "src/config.js": b"export const SSL_CERT_PATH = process.env.SSL_CERT_PATH ?? "
+        b"'/cert/ssl-cert.pem'\n"
+        b"export const SSL_KEY_PATH = process.env.SSL_KEY_PATH || '/cert/ssl-key.pem'\n"
+        b"export const LOG = process.env.LOG_FILE ?? '/var/log/app.log'\n",
+    }
+    assert node_key_variables(sources) == {
+        "SSL_CERT_PATH": ".preview-keys/ssl-cert.pem",
+        "SSL_KEY_PATH": ".preview-keys/ssl-key.pem",
+    }
+    assert node_key_files(sources) == {
+        ".preview-keys/ssl-cert.pem": "certificate",
+        ".preview-keys/ssl-key.pem": "private",
+    }
+
+
+async def test_a_node_app_reading_its_https_keys_at_its_variables_image_paths_starts(
+    builder_service: Service,
+) -> None:
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("node_https_env_key_paths"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            line.startswith("SSL_CERT_PATH=.preview-keys/ssl-cert.pem, SSL_KEY_PATH=")
+            for line in said
+        ), said
+        answer = (await service.app_get(body, "/")).json()
+        assert answer == {
+            "subject": "CN=localhost",
+            "matches": True,
+            "certificate": ".preview-keys/ssl-cert.pem",
+        }, answer
         assert (await service.stop(body["gid"])).status_code == 200
 
 

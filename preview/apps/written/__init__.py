@@ -53,7 +53,13 @@ from .managerready import (
     serves_https,
     tells_manager,
 )
-from .nodekeys import FAVICON, node_key_files, node_key_texts, service_account_text
+from .nodekeys import (
+    FAVICON,
+    node_key_files,
+    node_key_texts,
+    node_key_variables,
+    service_account_text,
+)
 from .npmbin import npm_bin_scripts
 from .ownmetadata import own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
@@ -110,6 +116,7 @@ __all__ = [
     "module_named_folders",
     "node_key_files",
     "node_key_texts",
+    "node_key_variables",
     "node_settings_modules",
     "npm_bin_scripts",
     "own_metadata",

@@ -39,10 +39,12 @@ import tempfile
 from pathlib import Path
 
 __all__ = [
+    "ENV_KEYS_FOLDER",
     "FAVICON",
     "key_algorithm",
     "node_key_files",
     "node_key_texts",
+    "node_key_variables",
     "node_path",
     "service_account_text",
 ]
@@ -80,11 +82,43 @@ _BLANK_ICON = (
 )
 
 
+# A key file's path read from a variable whose default is an absolute path of the
+# author's image (fnalabs's starter-koa2-js: ``process.env.SSL_CERT_PATH ??
+# '/cert/ssl-cert.pem'``, which its image's install script makes; ENOENT before it
+# listened): the key is written in the app's folder, and the variable names it there.
+_ENV_DEFAULTED_KEY = re.compile(
+    r"""\bprocess\.env\.([A-Za-z_]\w*)\s*(?:\?\?|\|\|)\s*(['"`])"""
+    r"""(/[^'"`$\n]+\.(?:key|pem|crt|cert|pub))\2"""
+)
+ENV_KEYS_FOLDER = ".preview-keys"
+
+
+def node_key_variables(files: dict[str, bytes]) -> dict[str, str]:
+    """``{variable: the upload path of the key file written for it}`` of the key files
+    the upload's Node code reads from a variable defaulting to an absolute path (the
+    author's image's), which no preview has: each written under :data:`ENV_KEYS_FOLDER`
+    by :func:`node_key_files`, the variable given its path there."""
+    found: dict[str, str] = {}
+    for source, data in files.items():
+        if not _SOURCES.search(source) or "node_modules/" in source or len(data) > _LARGEST:
+            continue
+        if b"process.env" not in data:
+            continue
+        for match in _ENV_DEFAULTED_KEY.finditer(data.decode("utf-8", "replace")):
+            written = f"{ENV_KEYS_FOLDER}/{posixpath.basename(match.group(3))}"
+            if _role(written) is not None:
+                found.setdefault(match.group(1), written)
+    return found
+
+
 def node_key_files(files: dict[str, bytes]) -> dict[str, str]:
     """``{path: role}`` (``private``, ``public``, ``certificate``; ``favicon``) of the key
     files (and favicon) the upload's Node code reads and lacks, by their paths in the
-    upload (module doc)."""
+    upload (module doc), and those of :func:`node_key_variables`."""
     found: dict[str, str] = {}
+    for path in node_key_variables(files).values():
+        if path not in files and (role := _role(path)) is not None:
+            found.setdefault(path, role)
     constants = _key_constants(files)
     for source, data in files.items():
         if not _SOURCES.search(source) or "node_modules/" in source or len(data) > _LARGEST:
@@ -271,8 +305,8 @@ def _role(path: str) -> str | None:
         return CERTIFICATE
     if name.endswith(".pub") or re.search(r"pub(?:lic)?", name):
         return PUBLIC
-    if name.endswith(".key") or re.search(r"priv(?:ate)?", name):
-        return PRIVATE
+    if name.endswith(".key") or re.search(r"priv(?:ate)?|(?:^|[-_.])key(?:[-_.]|$)", name):
+        return PRIVATE  # (``server.key``, ``private.pem``, ``key.pem``, ``ssl-key.pem``)
     return None
 
 
