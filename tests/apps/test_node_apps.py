@@ -561,3 +561,24 @@ https.createServer(options, (req, res) => {
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/")).json() == {"secure": True}
         assert (await service.stop(body["gid"])).status_code == 200
+    # fnalabs's starter-koa2-js: http2's createSecureServer({ allowHTTP1: true }) in
+    # bin/start, a script with no extension (its ``#!`` line names node).
+    del files["app.js"]
+    files["package.json"] = json.dumps({"name": "tls", "scripts": {"start": "node ./bin/start"}})
+    files["bin/start"] = """#! /usr/bin/env node
+const fs = require('fs');
+const { createSecureServer } = require('http2');
+const options = {
+  allowHTTP1: true, key: fs.readFileSync('cert/key.pem'), cert: fs.readFileSync('cert/cert.pem'),
+};
+createSecureServer(options, (req, res) => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ secure: 2 }));
+}).listen(process.env.PORT, () => console.log('app running on port', process.env.PORT));
+"""
+    assert serves_https({p: t.encode() for p, t in files.items()})
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/")).json() == {"secure": 2}
+        assert (await service.stop(body["gid"])).status_code == 200

@@ -18,7 +18,10 @@ An app that makes its own HTTPS server (``https.createServer({key, cert}, app)
 .listen(PORT)``, its certificate committed beside it) answers nothing a preview's proxy or
 its readiness probe asks in plain HTTP (whejhe's Proyecto-Express: "did not answer HTTP on
 port … within 30 s"); the preview gives its user HTTPS itself. Such an app is started with a
-preload making ``https.createServer`` the plain ``http.createServer`` of the same handler.
+preload making ``https.createServer`` the plain ``http.createServer`` of the same handler;
+likewise ``http2.createSecureServer({allowHTTP1: true, …}, app.callback())``, in a script
+with no extension its start runs (``node ./bin/start``, a ``#!`` line naming node:
+fnalabs's starter-koa2-js), whose handler takes HTTP/1's requests as well.
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ const https = require("https");
 https.createServer = function createServer(options, listener) {
   return http.createServer(typeof options === "function" ? options : listener);
 };
+const http2 = require("http2");
+http2.createSecureServer = function createSecureServer(options, listener) {
+  return http.createServer(typeof options === "function" ? options : listener);
+};
 require("module").syncBuiltinESMExports(); // (import { createServer } from "https")
 """
 _CALL = re.compile(rb"\bprocess\.send\s*!?\s*\(")
@@ -79,19 +86,25 @@ def tells_manager(files: dict[str, bytes]) -> bool:
     )
 
 
-_HTTPS_SERVER = re.compile(rb"\bhttps\.createServer\s*\(")
+_HTTPS_SERVER = re.compile(rb"\bhttps\.createServer\s*\(|\bcreateSecureServer\s*\(")
 _HTTPS_IMPORT = re.compile(
     rb"""\bimport\s*\{[^}]*\bcreateServer\b[^}]*\}\s*from\s*["'](?:node:)?https["']"""
 )
 
 
 def serves_https(files: dict[str, bytes]) -> bool:
-    """Whether a source file of the upload's own makes an HTTPS server (module doc)."""
+    """Whether a source file of the upload's own (or a script of it with no extension
+    that node runs, by its ``#!`` line) makes an HTTPS server (module doc)."""
     return any(
         _HTTPS_SERVER.search(data) or _HTTPS_IMPORT.search(data)
         for path, data in files.items()
-        if path.endswith(_SOURCE) and not _NOT_THE_APP.search(path.encode()) and len(data) < 1 << 20
+        if (path.endswith(_SOURCE) or _NODE_SCRIPT.match(data))
+        and not _NOT_THE_APP.search(path.encode())
+        and len(data) < 1 << 20
     )
+
+
+_NODE_SCRIPT = re.compile(rb"#![^\n]*\bnode\b")  # ``#! /usr/bin/env node``
 
 
 # Each preload: (whether the upload needs it, its file's name in the app's directory, its text).
