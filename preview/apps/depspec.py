@@ -1233,13 +1233,14 @@ def _plain(line: str) -> str:
 
 
 # A pinned version followed by letters no version has (omarmuhammmed's book-store-fastapi:
-# ``rich-toolkit==0.14.7F``, a keystroke; uv: "after parsing `0.14.7`, found `F`").
-_STRAY_LETTERS = re.compile(r"(.*?(?:==|>=|<=|~=)\s*\d+(?:\.\d+)*)[A-Za-z]{1,2}\s*$")
+# ``rich-toolkit==0.14.7F``, a keystroke; uv: "after parsing `0.14.7`, found `F`"), or by
+# a dot with no number after it (ndina's Reddit-Flask: ``requests==2.22.``, "found `.`").
+_STRAY_LETTERS = re.compile(r"(.*?(?:==|>=|<=|~=)\s*\d+(?:\.\d+)*)(?:[A-Za-z]{1,2}|\.+)\s*$")
 
 
 def _without_stray_letters(line: str) -> str:
-    """``line`` without the letters after its version where it does not parse with them
-    and does without; else as it is (``1.0a1``, ``2.0rc1``: versions, left)."""
+    """``line`` without the letters (or dots) after its version where it does not parse
+    with them and does without; else as it is (``1.0a1``, ``2.0rc1``: versions, left)."""
     found = None if _parses(line) else _STRAY_LETTERS.fullmatch(line)
     return found.group(1) if found is not None and _parses(found.group(1)) else line
 

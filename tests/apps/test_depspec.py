@@ -1087,6 +1087,19 @@ def test_letters_left_after_a_pinned_version_are_left_out() -> None:
     )
 
 
+def test_a_dot_left_after_a_pinned_version_is_left_out() -> None:
+    """ndina's Reddit-Flask pins ``requests==2.22.`` (uv: "after parsing `2.22`, found
+    `.`"): read as ``requests==2.22``; a wildcard's ``.*`` is a version's."""
+    listed = b"Flask==1.0.3\nrequests==2.22.\nurllib3>=1.25..\nidna==2.*\n"
+    files = {"requirements.txt": listed, "app.py": b"import flask\n"}
+    assert python_dependencies(files, "app.py").requirements == (
+        "Flask==1.0.3",
+        "requests==2.22",
+        "urllib3>=1.25",
+        "idna==2.*",
+    )
+
+
 def test_an_empty_marker_and_pipdeptrees_branches_are_read_as_meant() -> None:
     """minos32x's recipe-drf ends a line with an empty marker, ``Pillow>=8.3.1,<8.4.0;``
     (uv: "Expected marker value"); saheedade's postgres-flask-crawler commits pipdeptree's
