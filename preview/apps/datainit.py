@@ -150,7 +150,7 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     # database (myclim's djangorest-jwt: "STATICFILES_DIRS should not contain the
     # STATIC_ROOT setting", staticfiles.E002) stopped migrate, and no table was made; the
     # server the preview runs (gunicorn, uvicorn) runs no check.
-    checks = ("--skip-checks",) if not _django_before_3(files) else ()
+    checks = ("--skip-checks",) if not _pinned_below(files, "django", 3) else ()
     migrate = DataStep(
         ("{python}", manage, "migrate", "--noinput", "--fake-initial", *checks),
         "",
@@ -168,23 +168,24 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
 # A dependency line naming Django (requirements, Pipfile, pyproject.toml), its rest after
 # the name; and a bound in that rest (``==2.2.4``, ``<3``, ``~=2.2``, Poetry's ``^2.2`` or
 # its bare ``"2.2.4"``).
-_DJANGO_LINE = re.compile(rb"""(?im)^\s*["']?django(?![-\w.])["']?(.*)$""")
+# A dependency file's line naming a distribution, and its upper bound's major release.
 _UPPER_BOUND = re.compile(rb"""(==|<=|<|~=|\^)\s*(\d+)|^\s*=\s*["'](\d+)\.""")
 
 
-def _django_before_3(files: dict[str, bytes]) -> bool:
-    """Whether a dependency file of the upload's pins Django below 3.0, whose migrate
-    takes no ``--skip-checks``."""
+def _pinned_below(files: dict[str, bytes], distribution: str, release: int) -> bool:
+    """Whether a dependency file of the upload's pins ``distribution`` below the major
+    ``release`` (``Django==2.2``, ``flask<2``, Pipfile's ``flask = "==0.10.1"``)."""
+    named = re.compile(rb"""(?im)^\s*["']?%s(?![-\w.])["']?(.*)$""" % distribution.encode())
     for path, data in files.items():
         name = posixpath.basename(path).lower()
         if not (name.startswith("requirements") or name in ("pipfile", "pyproject.toml")):
             continue
-        for line in _DJANGO_LINE.finditer(data):
+        for line in named.finditer(data):
             bound = _UPPER_BOUND.search(line[1])
             if bound is None:
                 continue
             major = int(bound[2] or bound[3])
-            if major < 3 or (bound[1] == b"<" and major == 3):
+            if major < release or (bound[1] == b"<" and major == release):
                 return True
     return False
 
@@ -305,6 +306,8 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
     if no_revision_yet(files, migrations):
         return []  # `flask db migrate` never run: as without migrations/ (createall)
     if flask_migrations(files, migrations):
+        if (managed := _flask_script_upgrade(files, migrations)) is not None:
+            return [managed]
         target = flask_target(migrating_app(files, app), parent, files)
         if target is not None:
             named = target.startswith(f"{ROOT_PACKAGE}.") and "__init__.py" in files
@@ -497,8 +500,37 @@ def _name(node: ast.AST) -> str:
 
 
 # A Flask-Script manager run as a script (manage.py): its commands are its, not flask's
-# (`python manage.py init_db`; apryor6's flask_api_example).
-_FLASK_SCRIPT = re.compile(rb"^from flask_script import[^\n]*\bManager\b[\s\S]*\.run\(\)", re.M)
+# (`python manage.py init_db`; apryor6's flask_api_example); imported as Flask before 1.0
+# also let it be (``from flask.ext.script import Manager``).
+_FLASK_SCRIPT = re.compile(
+    rb"^from flask(?:_script|\.ext\.script) import[^\n]*\bManager\b[\s\S]*\.run\(\)", re.M
+)
+# Flask-Migrate's commands added to such a manager (``manager.add_command('db',
+# MigrateCommand)``): their group's name.
+_MIGRATE_COMMAND = re.compile(rb"""\.add_command\(\s*['"]([\w-]+)['"]\s*,\s*MigrateCommand\b""")
+
+
+def _flask_script_upgrade(files: dict[str, bytes], migrations: str) -> DataStep | None:
+    """Flask-Migrate's upgrade run by the app's own Flask-Script manager (``python
+    manage.py db upgrade``, its README's step) where its Flask is one before 2.0, which
+    Flask-Script was made for (2.0 broke it) and whose releases before 0.11 had no
+    ``flask`` command (nmsbane's bookmarks-flask-app, Flask 0.10.1: "No module named
+    flask.__main__"). None where no manager in or above the migrations' folder has
+    Flask-Migrate's commands, or its Flask may be a later one."""
+    for path in python_files(files):
+        data = files[path]
+        found = _MIGRATE_COMMAND.search(data)
+        if found is None or not _FLASK_SCRIPT.search(data):
+            continue
+        folder = _dir(path)
+        if not in_directory(migrations, folder):
+            continue
+        if not _pinned_below(files, "flask", 2):
+            continue
+        script = posixpath.basename(path)
+        argv = ("{python}", script, found.group(1).decode(), "upgrade")
+        return DataStep(argv, folder, f"Flask-Migrate ({migrations}/) by its manager {path}")
+    return None
 
 
 def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, list[DataStep]]:

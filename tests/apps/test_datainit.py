@@ -1440,6 +1440,36 @@ def test_an_unused_alembic_ini_beside_flask_migrates_history_leaves_it_to_run() 
     assert detect(files).data_init == ("Flask-Migrate (migrations/)",)
 
 
+def test_flask_migrate_under_a_flask_script_manager_of_an_old_flask_runs_by_its_script() -> None:
+    """nmsbane's bookmarks-flask-app (Flask 0.10.1, ``from flask.ext.script import
+    Manager``, ``manager.add_command('db', MigrateCommand)``): ``python -m flask db
+    upgrade`` met "No module named flask.__main__", Flask's command coming with 0.11. Its
+    manager runs the upgrade, as its README says; a Flask that may be 2.0 or later, which
+    broke Flask-Script, keeps Flask's own command."""
+    manage = (
+        b"import os\nfrom app import create_app, db\n"
+        b"from flask.ext.script import Manager, Shell\n"
+        b"from flask.ext.migrate import Migrate, MigrateCommand\n"
+        b"app = create_app('default')\nmanager = Manager(app)\nmigrate = Migrate(app, db)\n"
+        b"manager.add_command('db', MigrateCommand)\n\n"
+        b"if __name__ == '__main__':\n    manager.run()\n"
+    )
+    files = {
+        "manage.py": manage,
+        "app/__init__.py": b"from flask import Flask\nfrom flask.ext.sqlalchemy import SQLAlchemy\n"
+        b"db = SQLAlchemy()\n\ndef create_app(config):\n    return Flask(__name__)\n",
+        "requirements.txt": b"Flask==0.10.1\nFlask-Migrate==1.6.0\nFlask-Script==2.0.5\n",
+        "migrations/alembic.ini": b"[alembic]\n",
+        "migrations/env.py": b"from flask import current_app\nfrom alembic import context\n",
+        "migrations/versions/51c9_.py": b'revision = "51c9"\ndown_revision = None\n',
+    }
+    found = detect(files)
+    assert found.data_init == ("Flask-Migrate (migrations/) by its manager manage.py",)
+    assert found.setup_steps()[0] == (("{python}", "manage.py", "db", "upgrade"), "")
+    files["requirements.txt"] = b"Flask>=1.1\nFlask-Migrate\nFlask-Script\n"
+    assert detect(files).data_init == ("Flask-Migrate (migrations/)",)
+
+
 async def test_a_blueprints_table_making_command_is_its_data_step(
     builder_service: Service,
 ) -> None:
