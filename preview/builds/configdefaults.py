@@ -1291,6 +1291,10 @@ def config_defaults(
 # fastAPI-cinema builds from ``os.getenv("MAIL_PORT")`` and the like: None for its port,
 # "Input should be a valid integer", and its Alembic step died on it.
 _LIBRARY_FIELDS = {
+    # flask-smorest's Api() refuses an app whose config lacks them (tarikibrahimovic's
+    # Instagram-Flask-Backend: ``app.config['API_TITLE'] = os.getenv('API_TITLE')``,
+    # "API title must be specified", its Flask-Migrate step died).
+    b"flask_smorest": {"API_TITLE": "str", "API_VERSION": "str"},
     b"fastapi_mail": {
         "MAIL_USERNAME": "str",
         "MAIL_PASSWORD": "str",

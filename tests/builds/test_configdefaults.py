@@ -737,6 +737,17 @@ class Config:
     plain = plain.replace(b"ConnectionConfig", b"dict")
     found = config_defaults({"src/settings.py": plain}, "", {}, {})
     assert "MAIL_PORT" not in found.values
+    # flask-smorest's: tarikibrahimovic's Instagram-Flask-Backend ("API title must be
+    # specified either as "API_TITLE" app parameter", its migrations' step died).
+    smorest = (
+        b"import os\nfrom flask import Flask\nfrom flask_smorest import Api\n"
+        b"def create_app():\n    app = Flask(__name__)\n"
+        b"    app.config['API_TITLE'] = os.getenv('API_TITLE')\n"
+        b"    app.config['API_VERSION'] = os.getenv('API_VERSION')\n"
+        b"    app.config['OPENAPI_VERSION'] = '3.0.2'\n    Api(app)\n    return app\n"
+    )
+    found = config_defaults({"app.py": smorest}, "app.py", {}, {})
+    assert found.values["API_TITLE"] and found.values["API_VERSION"], found.values
 
 
 def test_a_database_url_is_known_by_its_use_whatever_its_name() -> None:
