@@ -408,6 +408,17 @@ def _with_data_steps(found: Detection, files: dict[str, bytes], app: FoundApp | 
     """The steps initialising the app's data (:mod:`.datainit`), after a Procfile's
     ``release:`` line unless that line already does what one of them does."""
     release = " ".join(" ".join(step) for step in found.setup)
+    # A release line migrating its database (``release: pipenv run upgrade``, ``flask db
+    # upgrade``) is data set-up too: where it fails and no fix is known, the app starts
+    # once more without it, judged by whether it then serves (phorjax's StarWars-Flask-API:
+    # a history whose DROP TABLE PostgreSQL refuses, the launch failed there).
+    migrating = tuple(
+        step
+        for step in found.setup
+        if found.framework == "procfile"
+        and step[:2] == ("sh", "-c")
+        and _MIGRATING_RELEASE.search(step[-1])
+    )
     steps = [
         step
         for step in data_steps(files, found.detected_from, app)
@@ -415,11 +426,18 @@ def _with_data_steps(found: Detection, files: dict[str, bytes], app: FoundApp | 
         and not _script_run_by(step, release)
     ]
     if not steps:
-        return found
+        return replace(found, data_setup=migrating) if migrating else found
     found = _with_setup(found, tuple(s.argv for s in steps), tuple(s.where for s in steps))
     return replace(
-        found, data_init=tuple(s.what for s in steps), data_setup=tuple(s.argv for s in steps)
+        found,
+        data_init=tuple(s.what for s in steps),
+        data_setup=(*migrating, *(s.argv for s in steps)),
     )
+
+
+# A release line's command that migrates (Procfile's ``release: flask db upgrade``,
+# ``python manage.py migrate``, ``alembic upgrade head``, ``npx prisma migrate deploy``).
+_MIGRATING_RELEASE = re.compile(r"\b(?:migrate|upgrade)\b")
 
 
 def _migrates(step: DataStep) -> bool:
