@@ -180,6 +180,10 @@ _FILE_LOADERS = (
 # Loaders that return a file's values without reading the environment (python-dotenv's).
 _VALUE_LOADERS = ((b"dotenv_values", "dotenv_values"),)
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".dist", ".template")
+# Suffixes a file's kept form takes, only as suffixes (``config/log.json.org``: you21979's
+# node-koa-skeleton, whose app.js loads config/log.json: ENOENT before it listened);
+# ``schema.org.json`` names no example.
+_KEPT_SUFFIXES = (".default", ".tpl", ".org", ".orig")
 # What a configuration file copied from its example may be (a .env is read, not copied).
 _CONFIG_FILES = (
     ".ts",
@@ -2692,7 +2696,8 @@ def _example_targets(path: str) -> list[str]:
     express-sequelize-starter, whose ``models/index.js`` requires ``config/config.json``)
     or a word before its extension (``config.example.json``, ``config_example.py``)."""
     folder, name = posixpath.split(path)
-    targets = [path.removesuffix(s) for s in _EXAMPLE_SUFFIXES if path.endswith(s)]
+    suffixes = (*_EXAMPLE_SUFFIXES, *_KEPT_SUFFIXES)
+    targets = [path.removesuffix(s) for s in suffixes if path.endswith(s)]
     for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
         rest = name.removeprefix(f"{word}.")
         if name.startswith(f"{word}.") and name.count(".") >= 2 and not _DECLARATION.match(rest):

@@ -824,6 +824,14 @@ def test_configuration_files_the_upload_has_only_as_examples_are_copied() -> Non
         "measurement/config.py": "measurement/config_example.py",
         "db.json": "db-sample.json",
     }
+    # A file's kept form by a suffix alone (you21979's node-koa-skeleton ships
+    # config/log.json.org, which its app.js loads as config/log.json: ENOENT); a word
+    # within a name is no such form (``schema.org.json``).
+    kept = {"config/log.json.org": b"{}", "config/db.js.default": b"", "schema.org.json": b""}
+    assert example_copies(kept) == {
+        "config/log.json": "config/log.json.org",
+        "config/db.js": "config/db.js.default",
+    }
 
 
 async def test_a_config_file_given_only_as_an_example_is_copied_and_said(
