@@ -808,8 +808,10 @@ def _broken_pins(path: Path, ranges: Ranges = ()) -> list[tuple[str, str, str, s
             continue
         if _allows(wanted, fixed):
             broken.append((name, version, wanted, why, False))
-        elif not wanted.strip().lstrip("=v").replace(".", "").isdigit():  # (not an exact one)
-            # ^7.12.1 (ganeshmani's sequelize-cli tutorial, 2019): every 7.x hangs here.
+        else:
+            # ^7.12.1 (ganeshmani's sequelize-cli tutorial, 2019): every 7.x hangs here;
+            # an exact pin likewise, which no release it names runs (andrew-snytko's
+            # nestjs-coding-test: "pg": "7.18.2", exited 0 before it served).
             # A 0.x's minor is its major (^0.2.7: below 0.3).
             below = f"{fixed[0] + 1}" if fixed[0] else f"0.{fixed[1] + 1}"
             first = f">={'.'.join(map(str, fixed))} <{below}"

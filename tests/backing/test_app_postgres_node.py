@@ -111,6 +111,31 @@ async def test_a_yarn_locked_release_that_cannot_run_here_is_read_by_the_apps_ra
 
 
 @needs_server
+async def test_an_exact_pin_of_a_release_that_cannot_run_here_is_raised(
+    builder_service: Service,
+) -> None:
+    """andrew-snytko's nestjs-coding-test pins ``"pg": "7.18.2"``, whose connect never
+    settles on Node 14 and later: its migrations and its start exited 0 before it served.
+    No release the pin names runs here: the first major that does is installed, said."""
+    service = builder_service
+    _sandboxed(service)
+    with trio.fail_after(BUILD_WAIT):
+        files = {**app_files("node_pg_locked_old"), "package.json": _PG_RANGE_OLD}
+        files["package.json"] = files["package.json"].replace("^7.18.2", "7.18.2")
+        del files["package-lock.json"]
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await _proxied(service, body, "/"))["data"]
+        assert answer["one"] == 1 and answer["version"].startswith("8."), answer
+        said = messages(await service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("pg 7.18.2 (installed) its connect never") and "pg@>=8.0.3 <9" in m
+            for m in said
+        ), said
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
+@needs_server
 async def test_a_yarn_locked_typeorm_older_than_postgres_12_gets_the_newest_of_its_range(
     builder_service: Service,
 ) -> None:
