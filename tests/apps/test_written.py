@@ -1197,6 +1197,11 @@ def test_sequelize_clis_config_file_kept_out_of_the_repository_is_written() -> N
     # afrijaldz's express-sequelize-starter: the copier's example.config.json, not overwritten.
     assert lacked({**files, "config/example.config.json": b"{}"}) == []
     assert lacked({**files, "models/index.js": index.replace(b"equelize", b"x")}) == []
+    # Required without its extension (yegyeom's my-instagram-express-server:
+    # ``require('../config/config')[env]``); not where the upload has config/config.js.
+    bare = index.replace(b"__dirname + '/../config/config.json'", b"'../config/config'")
+    assert lacked({**files, "models/index.js": bare}) == ["config/config.json"]
+    assert lacked({**files, "models/index.js": bare, "config/config.js": b""}) == []
     rc = b"const path = require('path');\nmodule.exports = {\n"
     rc += b"  config: path.resolve('src', 'db', 'config.json'),\n};\n"
     assert lacked({"package.json": b"{}", ".sequelizerc": rc}) == ["src/db/config.json"]

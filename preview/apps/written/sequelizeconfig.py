@@ -22,10 +22,12 @@ from ..node.envreads import node_sources
 
 __all__ = ["sequelize_config_text", "sequelize_configs"]
 
-# require(__dirname + '/../config/config.json'), require("../config/config.json"),
+# require(__dirname + '/../config/config.json'), require("../config/config.json"), and
+# without its extension, as Node finds it (``require('../config/config')[env]``:
+# yegyeom's my-instagram-express-server, "Cannot find module '../config/config'");
 # require(path.join(__dirname, '..', 'config', 'config.json')) is left out (rare).
 _REQUIRED = re.compile(
-    r"""require\(\s*(?:__dirname\s*\+\s*)?["'`]([^"'`]*config\.json)["'`]\s*\)"""
+    r"""require\(\s*(?:__dirname\s*\+\s*)?["'`]([^"'`]*config(?:/config|\.json))["'`]\s*\)"""
 )
 # .sequelizerc's config: path.resolve('src', 'config', 'config.json') or a plain path.
 _RC_CONFIG = re.compile(r"""["']?config["']?\s*:\s*path\.resolve\(([^)]*)\)""")
@@ -45,13 +47,18 @@ def sequelize_configs(files: dict[str, bytes], copied: Collection[str]) -> list[
             if target is not None:
                 found.append(target)
     for path, text in node_sources(files):
-        if "config.json" not in text or "equelize" not in text:
+        if "config" not in text or "equelize" not in text:
             continue
         for match in _REQUIRED.finditer(text):
             relative = match.group(1)
             if relative.startswith("/"):  # __dirname + '/../config/config.json'
                 relative = "." + relative
-            found.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), relative)))
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+            if not target.endswith(".json"):  # (its .js first, where the upload has one)
+                if f"{target}.js" in files:
+                    continue
+                target += ".json"
+            found.append(target)
     lacked = {t for t in found if not t.startswith("..") and t not in files}
     return sorted(lacked - set(copied))
 
