@@ -151,6 +151,18 @@ def test_typeorm_migrations_run_by_the_apps_own_script() -> None:
         ),
     }
     assert node_migrations(singular, listed) == (("npm", "run", "migration:up:localhost"),)
+    # andrew-snytko's nestjs-coding-test: its start runs a script named for them (which
+    # runs a migrations module of its own), then serves: not the migrations' step, which
+    # served forever; one running the CLI's migration:run is.
+    starting = {
+        "start": "npm run db:migration:run && node dist/src/main",
+        "db:migration:run": "npm run build && node dist/scripts/run-migrations",
+    }
+    started = {**files, "package.json": json.dumps({"scripts": starting}).encode()}
+    assert ("npm", "run", "start") not in node_migrations(started, listed)
+    starting["db:migration:run"] = "npm run typeorm -- migration:run"
+    started = {**files, "package.json": json.dumps({"scripts": starting}).encode()}
+    assert node_migrations(started, listed) == (("npm", "run", "db:migration:run"),)
     # The app runs them itself as it starts; or none is committed; or no script runs them.
     itself = {**files, "src/config/database.ts": b"export default { migrationsRun: true };"}
     assert node_migrations(itself, listed) == ()

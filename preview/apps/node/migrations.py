@@ -1437,6 +1437,10 @@ def _migrator(driver: str, folder: str, config: str) -> str:
 
 
 _MIGRATIONS_RUN = re.compile(rb"\bmigrationsRun\s*:\s*true\b")
+# TypeORM's CLI command, not a script named for it that another runs (andrew-snytko's
+# nestjs-coding-test: ``"start": "npm run db:migration:run && node dist/src/main"``, the
+# plainest, taken for the migrations and run as a set-up step that served forever).
+_CLI_MIGRATION_RUN = re.compile(r"(?<![\w:.-])migration:run\b")
 # A seed's script runs migration:run too, on a data source of its own (gn4r4's
 # typeorm-express-typescript: "seed:run", the plainest, ran only the seeds, which then
 # failed on the tables the migrations make: relation "users" does not exist).
@@ -1499,7 +1503,7 @@ def _typeorm_migrations(files: dict[str, bytes], listed: dict[str, str]) -> tupl
         found = [
             (name, command)
             for name, words, command in _plainest_scripts(files)
-            if "migration:run" in command and not words & _NOT_THE_DEV_RUN
+            if _CLI_MIGRATION_RUN.search(command) and not words & _NOT_THE_DEV_RUN
         ]
         # One whose config names no migration the upload has runs none: another that
         # runs them first (lavellewarren's nestjs-crm-apis: ``typeorm:run``, its
