@@ -28,6 +28,7 @@ from preview.apps.written import (
     django_local_names,
     django_local_settings,
     django_preview_settings,
+    env_absolute_folders,
     example_fill_ins,
     image_app_folder,
     image_folders,
@@ -1079,6 +1080,26 @@ const local = multer({ dest: 'uploads/' });
     # file or directory, mkdir '/temp'"), which multer makes too.
     storage = b"storage: multer.diskStorage({\n  destination: '/temp',\n  filename: name,\n})"
     assert code_folders({"src/common/common.module.ts": storage}) == ["/temp"]
+
+
+def test_the_absolute_folders_of_its_node_log_files_and_env_folders_are_given_it() -> None:
+    """afranioce's fastify-skeleton logs to ``pino.destination(`/var/log/app/${appEnv}.log`)``
+    (its image's ``mkdir -p /var/log/app``; "ENOENT … open '/var/log/app/dev.log'", pino
+    making no folder); quantran1229's be-template-koa's env_example gives ``LOGS_PATH =
+    /home/logs`` ("ENOENT … mkdir '/home/logs'"). Each folder is given it as its image's
+    are; not a system folder's, /tmp's, a relative one's, nor a URL's."""
+    server = b"""const logger = pino(pino.destination(`/var/log/app/${appEnv}.log`));
+const errors = winston.transports.File({ filename: '/srv/logs/error.log' });
+const local = pino.destination('logs/app.log');
+const scratch = fs.createWriteStream('/tmp/x.log');
+"""
+    files = {"package.json": b"{}", "src/core/server.ts": server}
+    assert code_folders(files) == ["/var/log/app", "/srv/logs"]
+    env = b"LOGS_PATH = /home/logs\nUPLOAD_DIR=/data/uploads/\nCERT_PATH=/etc/ssl/certs\n"
+    env += b"API_PATH=/v1\nTMP_DIR=/tmp/x\nREPORT_PATH=/srv/reports/daily.csv\n"
+    files = {"package.json": b"{}", "env_example": env, "app.js": b""}
+    assert env_absolute_folders(files) == ["/home/logs", "/data/uploads", "/srv/reports"]
+    assert "/home/logs" in [t for _, t in container_folders(files, "package.json")]
 
 
 def test_the_absolute_folders_of_its_python_log_files_are_given_it() -> None:

@@ -92,6 +92,7 @@ __all__ = [
     "case_named_folders",
     "code_folders",
     "container_folders",
+    "env_absolute_folders",
     "image_app_folder",
     "image_folders",
     "lfs_pointer_databases",
@@ -334,7 +335,7 @@ def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | 
     image_root = image_app_folder(files, anchor)
     if image_root is not None:
         volumes.setdefault(image_root, "")
-    own = [*code_folders(files), *absolute_log_folders(files)]
+    own = [*code_folders(files), *absolute_log_folders(files), *env_absolute_folders(files)]
     for folder in [*image_folders(files, anchor), *own]:
         volumes.setdefault(folder, None)
     for folder, source in author_folders(files):
@@ -397,14 +398,23 @@ _NODE_MADE = re.compile(
 _TESTS = re.compile(r"(?:^|/)(?:tests?|__tests__|spec)/|\.(?:spec|test)\.[cm]?[jt]s$")
 
 
+# An absolute log file's path in Node code, the file's name a literal's or a template's
+# (pino's ``pino.destination(`/var/log/app/${appEnv}.log`)``, winston's ``filename:
+# '/var/log/app/error.log'``, createWriteStream's): the logger makes no folder
+# (afranioce's fastify-skeleton: "ENOENT … open '/var/log/app/dev.log'"), which its
+# image made.
+_NODE_LOG_FILE = re.compile(r"""(['"`])(/[A-Za-z0-9_][\w.-]*(?:/[\w.-]+)*)/[^'"`/\n]*\.log\1""")
+
+
 def code_folders(files: dict[str, bytes]) -> list[str]:
-    """The absolute folders the app's Node code makes by name (module doc), outside
-    ``/tmp`` (a sandbox's own already), in order, once each."""
+    """The absolute folders the app's Node code makes by name (module doc), or opens a log
+    file in, outside ``/tmp`` (a sandbox's own already), in order, once each."""
     found: list[str] = []
     for path, data in files.items():
         if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or _TESTS.search(path):
             continue
-        for _, folder in _NODE_MADE.findall(_text(data) or ""):
+        text = _text(data) or ""
+        for _, folder in [*_NODE_MADE.findall(text), *_NODE_LOG_FILE.findall(text)]:
             folder = posixpath.normpath(folder)
             if folder != "/tmp" and not folder.startswith("/tmp/") and ".." not in folder:
                 found.append(folder)
@@ -700,6 +710,38 @@ def _node_sqlite_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
 def _env_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
     """The relative folders its env files give a folder's variable (module doc)."""
     found: list[tuple[str, str]] = []
+    for path, variable, value in _env_folder_values(files):
+        if not _RELATIVE_FOLDER.match(value) or ".." in value.split("/"):
+            continue
+        folder = value.rstrip("/")
+        if "." in posixpath.basename(folder):  # a file's path: its folder
+            folder = posixpath.dirname(folder)
+        if folder not in ("", "."):
+            found.append((folder, f"{path} gives it as {variable}"))
+    return found
+
+
+# The system's folders, which no folder of the app's is bound over.
+_SYSTEM_FOLDERS = re.compile(r"^/(?:usr|etc|bin|sbin|lib\w*|proc|sys|dev|run|boot|tmp)(?:/|$)")
+
+
+def env_absolute_folders(files: dict[str, bytes]) -> list[str]:
+    """The absolute folders outside the system's that its env files give a folder's
+    variable (quantran1229's be-template-koa: ``LOGS_PATH = /home/logs`` in its
+    env_example, "ENOENT: no such file or directory, mkdir '/home/logs'", a preview's root
+    having no /home): its container had them, a folder of its own each (module doc)."""
+    found: list[str] = []
+    for _, _, value in _env_folder_values(files):
+        folder = posixpath.normpath(value) if value.startswith("/") else ""
+        if "." in posixpath.basename(folder):  # a file's path: its folder
+            folder = posixpath.dirname(folder)
+        if folder not in ("", "/") and ".." not in folder and not _SYSTEM_FOLDERS.match(folder):
+            found.append(folder)
+    return list(dict.fromkeys(found))
+
+
+def _env_folder_values(files: dict[str, bytes]) -> Iterator[tuple[str, str, str]]:
+    """(an env file of the upload's, a folder's variable it sets, its value, stripped)."""
     for path, data in files.items():
         name = posixpath.basename(path)
         if not _ENV_FILE.search(name) or _SOURCE.search(path) or _CONFIG.search(path):
@@ -708,17 +750,8 @@ def _env_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             continue
         for variable, value in dotenv_text(data[:200_000]).items():
             upper = variable.upper()
-            if not _FOLDER_NAME.search(upper) or _NOT_FOLDER_NAME.search(upper):
-                continue
-            value = value.strip()
-            if not _RELATIVE_FOLDER.match(value) or ".." in value.split("/"):
-                continue
-            folder = value.rstrip("/")
-            if "." in posixpath.basename(folder):  # a file's path: its folder
-                folder = posixpath.dirname(folder)
-            if folder not in ("", "."):
-                found.append((folder, f"{path} gives it as {variable}"))
-    return found
+            if _FOLDER_NAME.search(upper) and not _NOT_FOLDER_NAME.search(upper):
+                yield path, variable, value.strip()
 
 
 # What refuses a folder that is not there as the app starts: Starlette's StaticFiles
