@@ -44,12 +44,14 @@ async def test_a_built_start_that_cannot_run_gives_way_to_the_dev_script_the_rea
     builder_service: Service,
 ) -> None:
     """The held-out Express-TS app's shape: ``"start": "node dist/index.js"`` after
-    ``tsc``, whose output imports a directory (ERR_UNSUPPORTED_DIR_IMPORT under Node's
-    ESM loader), while ``"dev": "tsx watch src/index.ts"``, which its README says to
-    run, serves. Plan 2 runs and is kept: the generation's next launch starts with it."""
+    ``tsc``, whose output Node's ESM loader refuses (a JSON module imported without its
+    import attribute, ERR_IMPORT_ATTRIBUTE_MISSING; the held-out app imported a
+    directory, which the service now spells as tsc's ES modules do), while ``"dev": "tsx
+    watch src/index.ts"``, which its README says to run, serves. Plan 2 runs and is
+    kept: the generation's next launch starts with it."""
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
-        body = await launched(service, app_files("node_built_start_dir_import"))
+        body = await launched(service, app_files("node_built_start_json_import"))
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await service.app_get(body, "/notes")).json()[0]["text"] == "buy milk"
         status = await service.status(body["gid"])
@@ -61,7 +63,7 @@ async def test_a_built_start_that_cannot_run_gives_way_to_the_dev_script_the_rea
             {"command": "npm run build", "from": "package.json script build", "optional": False}
         ]
         assert first["outcome"].startswith("left: ")
-        assert "ERR_UNSUPPORTED_DIR_IMPORT" in first["outcome"] or "directory" in first["outcome"]
+        assert "ERR_IMPORT_ATTRIBUTE_MISSING" in first["outcome"] or "attribute" in first["outcome"]
         assert second["from"] == "package.json script dev, named in the README"
         assert second["setup"] == [] and second["outcome"] == "in force"
         system = messages(await service.history(body["gid"]), "system")
