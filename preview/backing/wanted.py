@@ -1476,11 +1476,38 @@ _SEQUELIZE_MEMBERS = re.compile(
 )
 
 
+# ``new Sequelize(DB_NAME, DB_USER, DB_PASS, DB_CONFIG)``: each a constant of the module.
+_SEQUELIZE_NAMES = re.compile(
+    r"\bnew\s+Sequelize\s*\(\s*([A-Za-z_$][\w$]*)\s*,\s*([A-Za-z_$][\w$]*)\s*,"
+    r"\s*([A-Za-z_$][\w$]*)\s*[,)]"
+)
+
+
+def _sequelize_constants(text: str) -> dict[str, str]:
+    """The database, user and password a ``new Sequelize(DB_NAME, DB_USER, DB_PASS, …)``
+    reads from the module's constants bound to string literals (jguigo's estudos-express:
+    ``const DB_NAME = 'loja'``; its MariaDB had no ``loja``, "Unknown database 'loja'"
+    at start), each where it is bound so once."""
+    call = _SEQUELIZE_NAMES.search(text)
+    if call is None:
+        return {}
+    found: dict[str, str] = {}
+    names = ("MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD")
+    for name, constant in zip(names, call.groups(), strict=True):
+        bound = re.findall(
+            rf"""\b(?:const|let|var)\s+{re.escape(constant)}\s*=\s*(["'])([^"'\n]*)\1""", text
+        )
+        if len(bound) == 1:
+            found[name] = bound[0][1]
+    return found
+
+
 def _sequelize_members(text: str) -> dict[str, str]:
     """The database, user and password a ``new Sequelize(db.NAME, db.USERNAME,
     db.PASSWORD, …)`` reads from an object literal of the module (tundreanatanael's
     server-express-schedule-app: its MariaDB had no ``schedule_app``, "Unknown database"
-    at every route), where each key is a string literal there."""
+    at every route), where each key is a string literal there; else those of
+    :func:`_sequelize_constants`."""
     call = _SEQUELIZE_MEMBERS.search(text)
     bound = (
         re.search(rf"\b(?:const|let|var)\s+{re.escape(call.group(1))}\s*=\s*\{{", text)
@@ -1488,7 +1515,7 @@ def _sequelize_members(text: str) -> dict[str, str]:
         else None
     )
     if call is None or bound is None:
-        return {}
+        return _sequelize_constants(text)
     body = text[bound.end() : bound.end() + 4000]
     found: dict[str, str] = {}
     names = ("MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD")

@@ -463,6 +463,24 @@ def test_sequelizes_arguments_read_from_an_object_of_the_module_are_read() -> No
     assert mysql.databases == ["schedule_app"] and mysql.accounts == {"root": ""}, mysql
 
 
+def test_sequelizes_arguments_read_from_constants_of_the_module_are_read() -> None:
+    """jguigo's estudos-express: ``const DB_NAME = 'loja'`` … ``new Sequelize(DB_NAME,
+    DB_USER, DB_PASS, DB_CONFIG)``, ``DB_CONFIG = { dialect: 'mysql', … }``: its MariaDB
+    had no ``loja`` ("Unknown database 'loja'" at start)."""
+    db = (
+        b"const Sequelize = require('sequelize');\n"
+        b"const DB_NAME = 'loja'; //node do database\nconst DB_USER = 'root';\n"
+        b"const DB_PASS = 'root';\n"
+        b"const DB_CONFIG = {\n    dialect: 'mysql',\n    host: 'localhost',\n    port: 3306\n}\n"
+        b"let db = {};\ntry {\n    db = new Sequelize(DB_NAME, DB_USER, DB_PASS, DB_CONFIG);\n"
+        b"} catch (error) {}\nmodule.exports = db;\n"
+    )
+    files = {"package.json": PACKAGE, "src/database/index.js": db, "src/server.js": b""}
+    mysql = wanted_servers(files, "src/server.js", {}).mysql
+    assert mysql is not None
+    assert mysql.databases == ["loja"] and mysql.accounts == {"root": "root"}, mysql
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its
