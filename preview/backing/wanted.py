@@ -1466,7 +1466,7 @@ def _sequelize_positional(text: str, window: str, config: dict[str, str]) -> dic
             if value is not None:
                 found[name] = value
         return found
-    return _sequelize_members(text)
+    return _sequelize_members(text) or _sequelize_constants(text)
 
 
 # ``new Sequelize(db.NAME, db.USERNAME, db.PASSWORD, db.options)``: each a key of one
@@ -1506,8 +1506,7 @@ def _sequelize_members(text: str) -> dict[str, str]:
     """The database, user and password a ``new Sequelize(db.NAME, db.USERNAME,
     db.PASSWORD, …)`` reads from an object literal of the module (tundreanatanael's
     server-express-schedule-app: its MariaDB had no ``schedule_app``, "Unknown database"
-    at every route), where each key is a string literal there; else those of
-    :func:`_sequelize_constants`."""
+    at every route), where each key is a string literal there."""
     call = _SEQUELIZE_MEMBERS.search(text)
     bound = (
         re.search(rf"\b(?:const|let|var)\s+{re.escape(call.group(1))}\s*=\s*\{{", text)
@@ -1515,7 +1514,7 @@ def _sequelize_members(text: str) -> dict[str, str]:
         else None
     )
     if call is None or bound is None:
-        return _sequelize_constants(text)
+        return {}
     body = text[bound.end() : bound.end() + 4000]
     found: dict[str, str] = {}
     names = ("MYSQL_DATABASE", "MYSQL_USER", "MYSQL_PASSWORD")

@@ -1109,21 +1109,11 @@ def config_defaults(
             )
     # An ORM's glob the app appends to its file's folder from a variable nothing gives.
     globs = {k: v for k, v in orm_glob_reads(files).items() if k not in taken} if node else {}
-    if globs:
-        found.values.update(globs)
-        found.notes.append(
-            ", ".join(f"{k}={v}" for k, v in sorted(globs.items()))
-            + ": the rest of its ORM's glob from the folder of the file that reads it"
-        )
+    _give(found, globs, "the rest of its ORM's glob from the folder of the file that reads it")
     # A key file's variable whose default is an absolute path of the author's image.
     keys = {k: v for k, v in node_key_variables(files).items() if k not in taken} if node else {}
-    if keys:
-        found.values.update(keys)
-        found.notes.append(
-            ", ".join(f"{k}={v}" for k, v in sorted(keys.items()))
-            + ": the key files its code reads there, whose default paths are its image's, "
-            "made for the preview in its folder"
-        )
+    why = "the key files its code reads there, whose default paths are its image's, made for "
+    _give(found, keys, why + "the preview in its folder")
     # A blank password of a server the preview gives (REDIS_PASSWORD='') stays: it has none.
     ours = {n for n in found.values if {n[:-8] + "HOST", n[:-8] + "URL"} & provided}
     kept = {n for n in ours if n.endswith("_PASSWORD") and not found.values[n]}
@@ -1822,6 +1812,13 @@ def _as_fernet_keys(found: ConfigDefaults, files: dict[str, bytes]) -> None:
         found.notes.append(f"{name}: a key in the shape Fernet takes, which its code makes one of")
 
 
+def _give(found: ConfigDefaults, values: dict[str, str], why: str) -> None:
+    """``values`` given the app, said in one note naming each (``A=x, B=y: why``)."""
+    if values:
+        found.values.update(values)
+        found.notes.append(", ".join(f"{k}={v}" for k, v in sorted(values.items())) + f": {why}")
+
+
 # A key pair's public half read from a variable (``JWT_PUBLIC_KEY`` beside
 # ``JWT_PRIVATE_KEY``), and a key's variable read through base64: Python's
 # ``b64decode(settings.JWT_PUBLIC_KEY)`` (any case: a settings field), Node's
@@ -1840,16 +1837,16 @@ def _as_key_pairs(found: ConfigDefaults, files: dict[str, bytes]) -> None:
     (``JWT_ALGORITHM``) RS256 where it was given an HMAC one; each read through base64
     (its ``b64decode(settings.JWT_PUBLIC_KEY)`` met "Incorrect padding" on PEM text)
     given base64-encoded."""
-    sources = [files[p] for p in files if p.endswith((".py", ".js", ".ts", ".mjs", ".cjs"))]
-    for public in [n for n in found.generated if _PUBLIC_KEY.search(n)]:
-        suffix = _PUBLIC_KEY.search(public)
-        assert suffix is not None
+    for public in found.generated:
+        if (suffix := _PUBLIC_KEY.search(public)) is None:
+            continue
         private = public[: suffix.start()] + suffix.group(0).replace("PUBLIC", "PRIVATE")
         if private not in found.generated:
             continue
         made = key_texts({"private.pem": None, "public.pem": "private.pem"}, {})  # (openssl)
         if not made:
             continue
+        sources = [d for p, d in files.items() if p.endswith((".py", ".js", ".ts", ".mjs", ".cjs"))]
         keys = {private: made["private.pem"], public: made["public.pem"]}
         encoded = []
         for name, pem in keys.items():
@@ -1859,16 +1856,13 @@ def _as_key_pairs(found: ConfigDefaults, files: dict[str, bytes]) -> None:
                 encoded.append(name)
             found.values[name] = pem.decode()
         algorithm = public[: suffix.start()] + ("_" if suffix.start() else "") + "ALGORITHM"
-        if algorithm in found.generated and found.values[algorithm].startswith("HS"):
+        hmac = algorithm in found.generated and found.values[algorithm].startswith("HS")
+        if hmac:
             found.values[algorithm] = "RS256"
         found.notes.append(
             f"{private}, {public}: a key pair made for the preview (RSA, PEM)"
             + (f", {' and '.join(encoded)} base64-encoded as its code decodes" if encoded else "")
-            + (
-                f"; {algorithm}=RS256, the algorithm of such keys"
-                if algorithm in found.generated
-                else ""
-            )
+            + (f"; {algorithm}=RS256, the algorithm of such keys" if hmac else "")
         )
 
 

@@ -19,6 +19,7 @@ whose file the upload lacks, its TypeScript source beside, runs ``build/``'s.
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -311,8 +312,15 @@ def loads_as_es_module(files: dict[str, bytes], path: str) -> bool:
         if not folder:
             return False
         folder = posixpath.dirname(folder)
+    return _says_module(files[manifest])
+
+
+@functools.lru_cache(maxsize=64)
+def _says_module(manifest: bytes) -> bool:
+    """Whether the package.json ``manifest`` says ``"type": "module"`` (read once for the
+    many sources below it: the import spelling asks for each)."""
     try:
-        package = json.loads(files[manifest])
+        package = json.loads(manifest)
     except (ValueError, RecursionError):
         return False
     return isinstance(package, dict) and package.get("type") == "module"
