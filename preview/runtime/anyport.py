@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 import trio
 
@@ -35,6 +36,9 @@ _LOOK_FIRST, _LOOK_SLOWEST = 0.01, 0.25  # how often the socket table is read
 # How long another port must listen, $PORT staying closed, before it is taken: an app
 # may open a side port (metrics, a debugger) a while before its HTTP one.
 _SETTLED = 1.0
+# How long $PORT may listen unanswered before a port the app printed is tried beside it:
+# as long as the first request in the namespace may go unanswered before others follow.
+_PORT_SILENT = 5.0
 # How long after a settled port is served the port the app prints is still looked for.
 _FOLLOW = 60.0
 _SAYS_PORT = re.compile(
@@ -48,6 +52,15 @@ _FRAME = re.compile(r"^\s*(?:at\s|File\s\")")
 
 
 _INSPECTOR = re.compile(r"(?i)debugger|inspector|\bwss?://")
+
+
+class _OtherPort(NamedTuple):
+    """A port the app listens on that the service may serve it from."""
+
+    port: int
+    address: str  # where it listens in the namespace: 127.0.0.1, 0.0.0.0, ::1, …
+    settled: bool = False  # taken for having listened alone a while, not for being printed
+    beside_expected: bool = False  # printed, while $PORT listened but never answered
 
 
 def printed_port(lines: list[str], expected: int) -> tuple[int, str] | None:
@@ -126,12 +139,15 @@ class AnyPort:
             async def other() -> None:
                 found = await self._other_port(process)
                 if found is None:
-                    return  # $PORT listens: the usual probe answers
-                port, address, settled = found
+                    return  # the process ended: the usual probe says so
                 probe = path or "/"
-                answered = await self._serve((port, address), process, upstream, probe, nursery)
+                answered = await self._serve(
+                    (found.port, found.address), process, upstream, probe, nursery
+                )
+                if not answered and found.beside_expected:
+                    return  # $PORT may answer yet: the usual probe goes on
                 result.append(answered)
-                if answered and settled:  # a port the app prints later may be its own
+                if answered and found.settled:  # a port the app prints later may be its own
                     nursery.start_soon(self._follow_printed, process, upstream, probe, nursery)
                 race.cancel_scope.cancel()
 
@@ -139,14 +155,16 @@ class AnyPort:
             race.start_soon(other)
         return bool(result and result[0])
 
-    async def _other_port(self, process: ChildProcess) -> tuple[int, str, bool] | None:
-        """The port the app listens on instead of $PORT, its address, and whether it was
-        taken for having settled (rather than printed or $PORT at ::1); None where $PORT
-        listens or the process ended."""
+    async def _other_port(self, process: ChildProcess) -> _OtherPort | None:
+        """The port the app listens on instead of $PORT (or beside a $PORT that answers
+        nothing), its address, and whether it was taken for having settled (rather than
+        printed or $PORT at ::1); None where the process ended. Where $PORT answers, the
+        usual probe's answer ends the race this looks in."""
         confinement = self._confinement
         assert confinement is not None
         relays = confinement.outbound.ports
         sandbox_pid, seen, since = None, None, 0.0
+        expected_since: float | None = None  # when $PORT was first seen listening
         delay = _LOOK_FIRST
         while process.poll() is None:
             await trio.sleep(delay)
@@ -162,10 +180,27 @@ class AnyPort:
                 # first address, ::1 on Node 17 and later (Machulsky's
                 # nodejs-fastify-postgres-api). Served from there, at once.
                 self._sandbox_pid = sandbox_pid
-                return self._expected, "::1", False
-            if self._expected in ports:
-                return None
+                return _OtherPort(self._expected, "::1")
             others = {p: a for p, a in ports.items() if p not in relays}
+            if self._expected in ports:
+                # $PORT listens, and the usual probe answers, unless what listens there
+                # never does: EastRiseJ's koa2-base-server handed http.createServer its
+                # Koa app (an object, not a request handler), whose $PORT took every
+                # connection and answered none, while its server.js printed "server
+                # start at localhost:2333" and served there. The printed port is tried
+                # once $PORT has been silent a while; the usual probe goes on beside it.
+                now = trio.current_time()
+                expected_since = now if expected_since is None else expected_since
+                said = printed_port(self._printed(), self._expected)
+                if (
+                    now - expected_since >= _PORT_SILENT
+                    and said is not None
+                    and said[0] in others
+                    and not _INSPECTOR.search(said[1])
+                ):
+                    self._sandbox_pid = sandbox_pid
+                    return _OtherPort(said[0], others[said[0]], beside_expected=True)
+                continue
             if not others:
                 seen = None
                 continue
@@ -178,13 +213,13 @@ class AnyPort:
             said = printed_port(self._printed(), self._expected)
             if said is not None and said[0] in others and not _INSPECTOR.search(said[1]):
                 self._sandbox_pid = sandbox_pid
-                return said[0], others[said[0]], False
+                return _OtherPort(said[0], others[said[0]])
             port = min(others)
             if seen != port:
                 seen, since = port, trio.current_time()
             elif trio.current_time() - since >= _SETTLED:
                 self._sandbox_pid = sandbox_pid
-                return port, others[port], True
+                return _OtherPort(port, others[port], settled=True)
         return None
 
     async def _follow_printed(

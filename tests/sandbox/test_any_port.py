@@ -296,3 +296,35 @@ async def test_the_port_the_app_says_it_is_ready_on_after_a_side_port_settled_wi
         said = f"the app listens on 8787, not $PORT={body['port']}: serving it from 8787"
         assert said in system, system
         assert (await service.stop(gid)).status_code == 200
+
+
+# $PORT taken and never answered (as http.createServer(koaApp) does: a Koa app is no
+# request handler), the app's real server on the port it prints.
+SILENT_PORT_BESIDE_PRINTED = """
+import http.server, os, socket
+
+silent = socket.create_server(("0.0.0.0", int(os.environ["PORT"])))  # never accepted
+main = http.server.ThreadingHTTPServer(("0.0.0.0", 2333), http.server.SimpleHTTPRequestHandler)
+print("server start at localhost:2333", flush=True)
+main.serve_forever()
+"""
+
+
+async def test_the_printed_port_is_served_where_port_listens_and_never_answers(
+    service: Service,
+) -> None:
+    """EastRiseJ's koa2-base-server: its bin/www handed ``http.createServer`` the Koa app
+    (an object, not a request handler), so $PORT took connections and answered none,
+    while its server.js printed "server start at localhost:2333" and served there. The
+    start timed out telling it to listen on $PORT; the printed port is served instead."""
+    require_any_port(service)
+    with trio.fail_after(40):
+        files = {"server.py": SILENT_PORT_BESIDE_PRINTED, "hello.txt": "from 2333"}
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+        assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == "from 2333"
+        system = messages(await service.history(gid), "system")
+        said = f"the app listens on 2333, not $PORT={body['port']}: serving it from 2333"
+        assert said in system, system
+        assert (await service.stop(gid)).status_code == 200
