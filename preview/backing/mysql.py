@@ -53,7 +53,7 @@ from ..apps.configvars.meanings import database_variables
 from ..sandbox.outbound import socket_reply
 from ..store.datadir import MARIADB_DRAFT_PREFIX
 from .pgrelay import self_signed_argv
-from .wanted import MYSQL_PORT, MysqlWanted
+from .wanted import MYSQL_PORT, MysqlWanted, ServerCharacterSet
 
 __all__ = [
     "CLIENT_SOCKETS",
@@ -215,7 +215,13 @@ def _dying_with_us(*argv: str) -> list[str]:
 
 
 def mariadb_argv(
-    binary: str, template: Path, socket: Path, init_file: Path, *, fold_case: bool = False
+    binary: str,
+    template: Path,
+    socket: Path,
+    init_file: Path,
+    *,
+    fold_case: bool = False,
+    character_set: ServerCharacterSet | None = None,
 ) -> list[str]:
     """The server's command: copy the template to its tmpfs, then run there; its table
     names compared without their case where ``fold_case`` (MysqlWanted.fold_case)."""
@@ -251,8 +257,7 @@ def mariadb_argv(
         # zero, not "Field 'stock' doesn't have a default value" (ricardoaot's
         # ecommerce-express, whose seed died on it), a too long string is cut.
         "--sql-mode=NO_ENGINE_SUBSTITUTION",
-        "--character-set-server=utf8mb4",
-        "--collation-server=utf8mb4_general_ci",
+        *_character_set_options(character_set),
         "--log-warnings=0",
         # Fewer threads and files at start (its cgroup bounds its processes and threads).
         "--innodb-buffer-pool-load-at-startup=0",
@@ -265,6 +270,15 @@ def mariadb_argv(
     ]
     script = f'cp -R "$1"/. {_DATA_INSIDE} && shift && exec "$@"'
     return ["/bin/sh", "-c", script, "sh", str(template), *server]
+
+
+def _character_set_options(said: ServerCharacterSet | None) -> list[str]:
+    """The server's character set and collation: the app's (its compose file's), else
+    utf8mb4 with its general collation."""
+    if said is None:
+        return ["--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"]
+    options = [f"--character-set-server={said.charset}"]
+    return options + ([f"--collation-server={said.collation}"] if said.collation else [])
 
 
 def _literal(value: str) -> str:

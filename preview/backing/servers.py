@@ -218,6 +218,13 @@ class BackingServers:
                     f"INFO its table names compared without their case, as MySQL on Windows"
                     f" and macOS compares them: {wanted.mysql.fold_case}"
                 )
+            if kind == MYSQL and wanted.mysql is not None and wanted.mysql.character_set:
+                said = wanted.mysql.character_set
+                runs = f"collation {said.collation}" if said.collation else "its default collation"
+                notes.append(
+                    f"INFO its MariaDB runs with character set {said.charset}, {runs}, as "
+                    f"{said.origin} says"
+                )
             if kind == MYSQL and wanted.mysql is not None and wanted.mysql.time_zones:
                 notes.append(
                     "INFO the time zones its code names loaded into its MariaDB: "
@@ -286,6 +293,7 @@ class BackingServers:
                 socket,
                 directory / "init.sql",
                 fold_case=wanted.mysql.fold_case is not None,
+                character_set=wanted.mysql.character_set,
             ),
             {
                 "init.sql": mysql.init_sql(wanted.mysql) + time_zone_sql(wanted.mysql.time_zones),

@@ -27,10 +27,12 @@ gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ..apps.asyncdb import URL_VARIABLES
@@ -59,6 +61,7 @@ __all__ = [
     "TEST_FILES",
     "MysqlWanted",
     "RedisWanted",
+    "ServerCharacterSet",
     "Wanted",
     "json_database_settings",
     "mysql_alone_in_node",
@@ -324,6 +327,17 @@ class MysqlWanted:
     fold_case: str | None = None
     # The time zones it names, loaded into its server (``timezones.named_time_zones``).
     time_zones: tuple[str, ...] = ()
+    # The character set and collation its compose file's server runs with, if it says.
+    character_set: ServerCharacterSet | None = None
+
+
+class ServerCharacterSet(NamedTuple):
+    """A MySQL server's ``--character-set-server`` and ``--collation-server`` (None: the
+    character set's own default), as MariaDB names them, and where the app said so."""
+
+    charset: str
+    collation: str | None
+    origin: str
 
 
 @dataclass
@@ -355,11 +369,60 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
     return names
 
 
-def _compose(files: dict[str, bytes]) -> dict[str, dict]:
-    """The services of the upload's compose file nearest the root, its overlays merged
-    in ({} without one)."""
+def _compose(files: dict[str, bytes]) -> tuple[str, dict[str, dict]]:
+    """The upload's compose file nearest the root, and its services with its overlays
+    merged in ("" and {} without one)."""
     projects = compose_projects(files)
-    return projects[0].services if projects else {}
+    return (projects[0].path, projects[0].services) if projects else ("", {})
+
+
+# A server option of MySQL's character set, on its command line (``--collation-server=
+# utf8mb4_unicode_ci``) or in an option file (``collation_server = utf8mb4_unicode_ci``).
+_CHARSET_OPTION = re.compile(
+    r"(?:^|[\s-])(character[-_]set[-_]server|collation[-_]server)\s*=\s*['\"]?(\w{1,64})",
+    re.I | re.M,
+)
+_CHARSETS = {"utf8mb4", "utf8mb3", "utf8", "latin1", "ascii"}
+# The collations of those character sets every MariaDB has: another (a MySQL 8 one left
+# as it is, a typo) would keep the server from starting, and is not taken.
+_COLLATION_NAME = re.compile(
+    r"^(?:utf8mb4|utf8mb3|utf8|latin1|ascii)_(?:general_ci|bin|unicode_ci|unicode_520_ci|"
+    r"general_nopad_ci|nopad_bin|unicode_nopad_ci|unicode_520_nopad_ci|swedish_ci)$"
+)
+_MYSQL8_COLLATION = re.compile(r"_0900_\w+$")
+
+
+def _server_character_set(
+    name: str, service: dict, compose_path: str, files: dict[str, bytes]
+) -> ServerCharacterSet | None:
+    """The character set and collation the compose file's MySQL service ``name`` runs
+    with, by its ``command:`` or an option file it mounts: SourceKim's
+    backend-express-skeleton runs MySQL with ``--collation-server=utf8mb4_unicode_ci``,
+    and one migration's tables say that collation while the next's take the server's, a
+    foreign key between them refused on another (errno 150). A MySQL 8 collation is
+    MariaDB's nearest (``utf8mb4_0900_ai_ci``: ``utf8mb4_unicode_ci``)."""
+    command = service.get("command")
+    texts = [" ".join(map(str, command)) if isinstance(command, list) else str(command or "")]
+    folder = posixpath.dirname(compose_path)
+    for volume in service.get("volumes") or []:
+        source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
+        path = posixpath.normpath(posixpath.join(folder, str(source or "")))
+        mounted = [p for p in files if p == path or p.startswith(path + "/")]
+        texts.extend(dependency_text(files[p]) for p in mounted if p.endswith(".cnf"))
+    options: dict[str, str] = {}
+    for text in texts:
+        for match in _CHARSET_OPTION.finditer(text):
+            options[match.group(1).lower().replace("_", "-")] = match.group(2).lower()
+    collation = options.get("collation-server")
+    if collation is not None:
+        binary = collation.endswith("_bin")
+        collation = _MYSQL8_COLLATION.sub("_bin" if binary else "_unicode_ci", collation)
+        if not _COLLATION_NAME.match(collation):
+            collation = None
+    charset = collation.split("_")[0] if collation else options.get("character-set-server")
+    if charset not in _CHARSETS or (collation is None and charset == "utf8mb4"):
+        return None  # nothing said, or what the server runs with anyway
+    return ServerCharacterSet(charset, collation, f"the {name} service of {compose_path}")
 
 
 def _container_ports(service: dict, env: dict[str, str]) -> set[int]:
@@ -431,7 +494,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     variables its ``.env`` files and the ``env`` option set."""
     wanted = Wanted()
     deps = _dependency_names(files)
-    compose = _compose(files)
+    compose_path, compose = _compose(files)
     config = _configuration(files, anchor, given)
     wanted.configured = set(config)
     images = {name: str(service.get("image", "")) for name, service in compose.items()}
@@ -470,6 +533,8 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.hosts.add(name.lower())
         mysql.ports |= _container_ports(service, config)
         _mysql_variables(mysql, compose_environment(service, config), own=False)
+        said = _server_character_set(name, service, compose_path, files)
+        mysql.character_set = mysql.character_set or said
     for path, value, variable in _source_urls(files):  # code's defaults, below the configuration
         _take_url(redis, mysql, f"a URL in {path}", value, variable=None)
         if variable is not None and _MYSQL_SCHEME.match(value.split("://", 1)[0].lower()):

@@ -482,6 +482,51 @@ async def test_an_app_setting_a_named_time_zone_runs_on_its_mariadb(
     assert found["version"].split("|")[1:] == ["America/Sao_Paulo", "2024-01-01 09:00:00"]
 
 
+async def test_the_collation_its_compose_files_mysql_runs_with_is_its_mariadbs(
+    builder_service: Service,
+) -> None:
+    """SourceKim's backend-express-skeleton: its compose file runs MySQL with
+    ``--collation-server=utf8mb4_unicode_ci``; one migration's tables said that collation
+    while the next's took the server's (utf8mb4_general_ci here), and the foreign key
+    between them was refused (errno 150). An option file it mounts says it as well."""
+    files = {
+        **_on_orders(
+            EITHER_ENGINE_APP.replace(
+                'cursor.execute("SELECT VERSION()")\n        return cursor.fetchone()[0]',
+                "cursor.execute(\"SELECT CONCAT_WS('|', VERSION(), @@character_set_server,"
+                ' @@collation_server)")\n'
+                "        return cursor.fetchone()[0]",
+            )
+        ),
+        "docker-compose.yml": "services:\n  mysql:\n    image: mysql:8.0\n"
+        "    command: --default-authentication-plugin=mysql_native_password"
+        " --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci\n",
+    }
+    assert "@@collation_server" in files["app.py"]
+    found = await _runs_on_mariadb(builder_service, files)
+    assert found["version"].split("|")[1:] == ["utf8mb4", "utf8mb4_unicode_ci"], found
+    # Read from what it says, each alone: a mounted option file, MySQL 8's own collation.
+    compose = (
+        "services:\n  db:\n    image: mariadb\n    volumes:\n      - ./conf:/etc/mysql/conf.d\n"
+    )
+    option_file = b"[mysqld]\ncollation_server = utf8mb4_0900_ai_ci\n"
+    mounted = wanted_servers(
+        {**_bytes(files), "docker-compose.yml": compose.encode(), "conf/my.cnf": option_file},
+        "app.py",
+        {},
+    )
+    assert mounted.mysql is not None
+    assert mounted.mysql.character_set == (
+        "utf8mb4",
+        "utf8mb4_unicode_ci",
+        "the db service of docker-compose.yml",
+    )
+    unknown = b"[mysqld]\ncollation-server = klingon_ci\n"
+    said = {**_bytes(files), "docker-compose.yml": compose.encode(), "conf/my.cnf": unknown}
+    unknown_said = wanted_servers(said, "app.py", {}).mysql
+    assert unknown_said is not None and unknown_said.character_set is None
+
+
 async def test_an_app_asking_its_mysql_for_tls_gets_it(builder_service: Service) -> None:
     """RentCarAssits' RCA-API-NestJS: TypeORM's ``ssl: true`` for its Azure MySQL met
     "Server does not support secure connection" (retried until its start's time ran out);
