@@ -76,11 +76,16 @@ def printed_port(lines: list[str], expected: int) -> tuple[int, str] | None:
     return None
 
 
-def timeout_message(lines: list[str], port: int, timeout: float) -> str:
+def timeout_message(lines: list[str], port: int, timeout: float, *, listened: bool = False) -> str:
     """Why a start timed out, as far as the app's last ``lines`` tell: the port it said it
-    listens on instead of ``port``, else the last error it printed."""
+    listens on instead of ``port``, else the last error it printed; ``listened``: the app
+    was seen listening on ``port`` (which then took connections and answered none)."""
     message = f"did not answer HTTP on port {port} within {timeout:g} s"
+    if listened:
+        message = f"listened on $PORT ({port}) but answered no request there within {timeout:g} s"
     printed = printed_port(lines, port)
+    if printed is not None and listened:
+        return f"{message}; it printed {printed[1]!r}, where nothing answered either"
     if printed is not None:  # it listens elsewhere, where the service did not find it
         return (
             f"{message}; it printed {printed[1]!r}: it should listen on $PORT ({port}), "
@@ -110,6 +115,7 @@ class AnyPort:
         self._scopes: list[trio.CancelScope] = []
         self._stopped = False
         self.port: int | None = None  # the port it is served from, once found
+        self.expected_listened = False  # whether $PORT was seen listening in its namespace
         self._sandbox_pid = 0  # the sandbox's init, whose namespace is looked at
 
     @property
@@ -191,6 +197,7 @@ class AnyPort:
                 # once $PORT has been silent a while; the usual probe goes on beside it.
                 now = trio.current_time()
                 expected_since = now if expected_since is None else expected_since
+                self.expected_listened = True
                 said = printed_port(self._printed(), self._expected)
                 if (
                     now - expected_since >= _PORT_SILENT

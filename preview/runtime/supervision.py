@@ -290,7 +290,8 @@ class ChildSupervision:
             return None
         state.set_reason("start-up timeout")
         recent = self.output.recent_lines()
-        state.error_message = timeout_message(recent, spec.port, allowed)
+        listened = self._any_port.expected_listened
+        state.error_message = timeout_message(recent, spec.port, allowed, listened=listened)
         return "failed"
 
     async def _answering(self, process: ChildProcess) -> bool:

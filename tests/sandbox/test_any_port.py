@@ -301,7 +301,7 @@ async def test_the_port_the_app_says_it_is_ready_on_after_a_side_port_settled_wi
 # $PORT taken and never answered (as http.createServer(koaApp) does: a Koa app is no
 # request handler), the app's real server on the port it prints.
 SILENT_PORT_BESIDE_PRINTED = """
-import http.server, os, socket
+import http.server, os, socket, time
 
 silent = socket.create_server(("0.0.0.0", int(os.environ["PORT"])))  # never accepted
 main = http.server.ThreadingHTTPServer(("0.0.0.0", 2333), http.server.SimpleHTTPRequestHandler)
@@ -328,3 +328,20 @@ async def test_the_printed_port_is_served_where_port_listens_and_never_answers(
         said = f"the app listens on 2333, not $PORT={body['port']}: serving it from 2333"
         assert said in system, system
         assert (await service.stop(gid)).status_code == 200
+
+
+async def test_a_port_that_listens_and_never_answers_is_named_so_at_the_timeout(
+    settings: Settings,
+) -> None:
+    """The start that timed out on a $PORT that took connections and answered none was
+    told to "listen on $PORT, not 2333", which it did: said as what it was."""
+    async with running_service(replace(settings, startup_timeout=3.0)) as service:
+        require_any_port(service)
+        with trio.fail_after(30):
+            silent = SILENT_PORT_BESIDE_PRINTED.replace("main.serve_forever()", "time.sleep(60)")
+            gid = await service.upload({"server.py": silent})
+            body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+            assert body["status"] == "failed"
+            message = body["errorMessage"]
+            assert message.startswith(f"listened on $PORT ({body['port']}) but answered no"), body
+            assert "'server start at localhost:2333', where nothing answered either" in message
