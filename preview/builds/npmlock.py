@@ -64,6 +64,7 @@ __all__ = [
     "registry_addresses",
     "restore_range",
     "unused_native",
+    "unused_program_builds",
 ]
 
 REGISTRY = "https://registry.npmjs.org/"
@@ -306,6 +307,14 @@ async def npm_rebuild(
         )
     replaced: set[str] = set()
     left_out: set[str] = set()
+    if unbuilt := await trio.to_thread.run_sync(unused_program_builds, path):
+        left_out.update(unbuilt)
+        bringers = ", ".join(sorted(set(unbuilt.values())))
+        await say(
+            f"{', '.join(unbuilt)}: their install scripts download a program, else compile "
+            f"it from its C sources for minutes; only {bringers} (dev dependencies) bring "
+            "them and the app does not list them: left unbuilt"
+        )
     began = trio.current_time()
     while True:
         try:
@@ -525,6 +534,32 @@ def unused_native(path: Path, name: str) -> str | None:
         if isinstance(entry.get("dependencies"), dict) and name in entry["dependencies"]
     )
     return dependents[0] if dependents else "a dev dependency"
+
+
+# What a package's install script compiles its program with when the prebuilt binary's
+# download fails (imagemin's gifsicle, mozjpeg, pngquant-bin, cwebp-bin: bin-build runs
+# its C sources' configure and make).
+_BUILDS_A_PROGRAM = "bin-build"
+
+
+def unused_program_builds(path: Path) -> dict[str, str]:
+    """The packages whose install scripts build a program (:data:`_BUILDS_A_PROGRAM`) that
+    only the app's dev dependencies bring (:func:`unused_native`), each with the one that
+    brings it: PyTechMike's training-koa-2 runs ``neutrino start``, whose dev preset
+    brings imagemin's four for production builds alone; compiled from source, no binary's
+    download reached, its install ran past the launch's 240 s. Blocking."""
+    installed = _installed(path)
+    building = sorted(
+        {
+            _name(at)
+            for at, entry in installed.items()
+            if entry.get("hasInstallScript") is True
+            and isinstance(entry.get("dependencies"), dict)
+            and _BUILDS_A_PROGRAM in entry["dependencies"]
+        }
+    )
+    found = {name: unused_native(path, name) for name in building}
+    return {name: brought for name, brought in found.items() if brought is not None}
 
 
 def _scripted(path: Path, left_out: set[str]) -> list[str] | None:

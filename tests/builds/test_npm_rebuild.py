@@ -23,7 +23,13 @@ from preview.builds.installers import (
     npm_freshness,
     npm_install,
 )
-from preview.builds.npmlock import RELINK, made_optional, npm_rebuild, unused_native
+from preview.builds.npmlock import (
+    RELINK,
+    made_optional,
+    npm_rebuild,
+    unused_native,
+    unused_program_builds,
+)
 from preview.builds.steps import run_logged
 from preview.builds.toolerrors import NPM_PEER_CONFLICT
 from preview.sandbox.process import ChildLimits
@@ -102,6 +108,56 @@ async def test_a_dev_tools_native_module_that_fails_is_left_unbuilt(tmp_path: Pa
     everything = ["npm", "rebuild", "./node_modules/greeting", "./node_modules/sleepy"]
     assert ran == [everything, ["npm", "rebuild", "./node_modules/greeting"]]
     assert (path / "node_modules" / "greeting" / "built.txt").read_text() == "hello"
+
+
+def _with_image_optimizers(path: Path) -> Path:
+    """The installed project with a dev tool's image optimizer (gifsicle's shape: its
+    install script downloads a program, else builds it with bin-build) and one the app
+    lists itself."""
+    lock_path = path / "node_modules" / ".package-lock.json"
+    lock = json.loads(lock_path.read_text())
+    lock["packages"]["node_modules/doc-tool"]["dependencies"]["gifsicle"] = "^5.0.0"
+    for name, dev in (("gifsicle", True), ("pngquant-bin", False)):
+        lock["packages"][f"node_modules/{name}"] = {
+            "version": "5.0.0",
+            "dev": dev,
+            "hasInstallScript": True,
+            "dependencies": {"bin-build": "^3.0.0", "bin-wrapper": "^4.0.0"},
+        }
+    lock_path.write_text(json.dumps(lock))
+    package = json.loads((path / "package.json").read_text())
+    package["dependencies"]["pngquant-bin"] = "5.0.0"
+    (path / "package.json").write_text(json.dumps(package))
+    return path
+
+
+async def test_a_dev_tools_program_built_from_source_is_left_unbuilt_before_its_scripts_run(
+    tmp_path: Path,
+) -> None:
+    """PyTechMike's training-koa-2: ``neutrino start``'s dev preset brings imagemin's
+    gifsicle, mozjpeg, pngquant-bin and cwebp-bin for production builds alone; no
+    prebuilt binary's download reached, each compiled from its C sources, and the
+    install ran past the launch's 240 s. One the app lists is built as before."""
+    path = _with_image_optimizers(_installed(tmp_path / "env"))
+    assert unused_program_builds(path) == {"gifsicle": "doc-tool"}
+    ran: list[list[str]] = []
+    said: list[str] = []
+
+    async def run(argv: list[str]) -> None:
+        ran.append(argv)
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    with trio.fail_after(10):
+        await npm_rebuild(run, _not_run, say, path)
+    assert said == [
+        "gifsicle: their install scripts download a program, else compile it from its C "
+        "sources for minutes; only doc-tool (dev dependencies) bring them and the app does "
+        "not list them: left unbuilt"
+    ]
+    scripts = ["./node_modules/greeting", "./node_modules/sleepy", "./node_modules/pngquant-bin"]
+    assert ran == [["npm", "rebuild", *scripts]]
 
 
 async def test_a_native_module_the_app_lists_gets_its_newest_release_for_this_node(
