@@ -768,6 +768,29 @@ def test_no_wheel_and_no_build_tries_an_older_python_and_psycopg2_its_binary() -
     assert deps.not_installed == ("psycopg2",)
 
 
+def test_a_fix_keeps_out_what_the_apps_list_already_kept_out() -> None:
+    """herlyplanviu's training-drf: face-recognition's dlib kept out beside dlib-bin (the
+    app's list, ``depspec``); a relaunch with a fix (an import its code lacked) gave uv
+    the fix's keep-outs alone, and dlib compiled from source past the launch's 240 s."""
+    listed = ("django", "face-recognition==1.3.0", "dlib-bin")
+    remedies = _remedies(listed)
+    remedies.tried.deps = replace(remedies.tried.deps, not_installed=("dlib",))  # type: ignore[arg-type]
+    said = "ModuleNotFoundError: No module named 'cv2'"
+    fix = remedies.next_fix(said, [], {"app/utils.py": b"import cv2\n"}, PYTHONS)
+    assert fix is not None and fix.add is not None and "opencv" in fix.add, fix
+    applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert applied.requirements[:3] == listed
+    assert applied.not_installed == ("dlib",)
+    # A locked app's too: what its list kept out stays out beside a fix's drop.
+    lock = '[[package]]\nname = "django"\n\n[[package]]\nname = "mysqlclient"\n'
+    locked = PythonDeps((), "uv.lock", None, None, ("[project]\n", lock), not_installed=("dlib",))
+    other = Remedies()
+    other.tried.deps, other.tried.python_version = locked, "3.12.1"
+    built = "building mysqlclient 2.2.8 for Python 3.12 needs MySQL's client library"
+    assert other.next_fix(built, [], {"src/settings.py": b"DATABASES = {}\n"}, ["3.12.1"])
+    assert other.apply(locked).not_installed == ("dlib", "mysqlclient")
+
+
 def test_fixes_are_remembered_by_upload() -> None:
     learned: dict = {}
     first = Remedies(learned)

@@ -115,8 +115,12 @@ class Remedies:
             return deps
         if deps.lock is not None:  # what the lock installs stays; left out by name
             locked = deps.names()
-            left = tuple(sorted({norm(n) for n in drop if norm(n) in locked}))
-            return replace(deps, requirements=tuple(lines), not_installed=left)
+            left = {norm(n) for n in drop if norm(n) in locked}
+            return replace(
+                deps,
+                requirements=tuple(lines),
+                not_installed=tuple(sorted({*deps.not_installed, *left})),
+            )
         builds = tuple(f.build for f in self.fixes if f.build)
         before = next((f.before for f in self.fixes if f.before), deps.exclude_newer)
         # Left out also where a listed package brings it (uv's overrides).
@@ -130,7 +134,8 @@ class Remedies:
             python_source=source,
             build_constraints=(*deps.build_constraints, *builds),
             exclude_newer=before,
-            not_installed=tuple(sorted(kept_out)),
+            # (with what the app's list already kept out: dlib beside dlib-bin)
+            not_installed=tuple(sorted({*deps.not_installed, *kept_out})),
         )
 
     def carried(self) -> Remedies:
