@@ -140,17 +140,10 @@ async def test_a_dev_tools_program_built_from_source_is_left_unbuilt_before_its_
     install ran past the launch's 240 s. One the app lists is built as before."""
     path = _with_image_optimizers(_installed(tmp_path / "env"))
     assert unused_program_builds(path) == {"gifsicle": "doc-tool"}
-    ran: list[list[str]] = []
-    said: list[str] = []
-
-    async def run(argv: list[str]) -> None:
-        ran.append(argv)
-
-    async def say(text: str) -> None:
-        said.append(text)
-
+    npm = _ScriptedNpm(native_fails=False)
     with trio.fail_after(10):
-        await npm_rebuild(run, _not_run, say, path)
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    ran, said = npm.ran, npm.said
     assert said == [
         "gifsicle: their install scripts download a program, else compile it from its C "
         "sources for minutes; only doc-tool (dev dependencies) bring them and the app does "
@@ -270,18 +263,22 @@ async def test_a_tree_that_needed_legacy_peer_deps_installs_its_tools_with_it() 
 
 class _ScriptedNpm:
     """npm as the rebuild calls it, each command recorded: the native module sleepy's
-    first rebuild fails for this Node; an install beside the tree is refused with
-    ``refusal`` (a peer conflict's, where ``peer_conflict``) unless --legacy-peer-deps."""
+    first rebuild fails for this Node (where ``native_fails``); an install beside the tree
+    is refused with ``refusal`` (a peer conflict's, where ``peer_conflict``) unless
+    --legacy-peer-deps."""
 
-    def __init__(self, peer_conflict: bool = False, refusal: str = "") -> None:
+    def __init__(
+        self, peer_conflict: bool = False, refusal: str = "", *, native_fails: bool = True
+    ) -> None:
         self.ran: list[list[str]] = []
         self.said: list[str] = []
         conflict = f'{NPM_PEER_CONFLICT}: peer eslint@"^7.12.1" from a-config'
         self.refusal = conflict if peer_conflict else refusal
+        self.native_fails = native_fails
 
     async def run(self, argv: list[str]) -> None:
         self.ran.append(argv)
-        if argv[:2] == ["npm", "rebuild"] and len(self.ran) == 1:
+        if self.native_fails and argv[:2] == ["npm", "rebuild"] and len(self.ran) == 1:
             raise BuildFailed("the native module sleepy 1.0.0 does not build on Node 20")
         installs = argv[:2] == ["npm", "install"]
         if self.refusal and installs and "--legacy-peer-deps" not in argv:
@@ -498,17 +495,10 @@ async def test_a_native_module_whose_engines_ask_a_newer_node_gets_the_major_bel
     (path / "node_modules" / "shipped" / "prebuilds").mkdir(parents=True)
     lock = {"lockfileVersion": 3, "packages": packages}
     (path / "node_modules" / ".package-lock.json").write_text(json.dumps(lock))
-    ran: list[list[str]] = []
-    said: list[str] = []
-
-    async def run(argv: list[str]) -> None:
-        ran.append(argv)
-
-    async def say(text: str) -> None:
-        said.append(text)
-
+    npm = _ScriptedNpm(native_fails=False)
     with trio.fail_after(10):
-        await npm_rebuild(run, _not_run, say, path)
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
+    ran, said = npm.ran, npm.said
     assert ran[0] == [
         "npm",
         "install",
@@ -528,7 +518,7 @@ async def test_a_native_module_whose_engines_ask_a_newer_node_gets_the_major_bel
     (path / "node_modules" / ".package-lock.json").write_text(json.dumps(lock))
     ran.clear()
     with trio.fail_after(10):
-        await npm_rebuild(run, _not_run, say, path)
+        await npm_rebuild(npm.run, _not_run, npm.say, path)
     assert not any(argv[:2] == ["npm", "install"] for argv in ran), ran
 
 

@@ -238,15 +238,7 @@ async def test_the_port_the_app_says_it_is_ready_on_wins_over_a_side_port(
     where it listens, is the one served."""
     require_any_port(service)
     with trio.fail_after(30):
-        files = {"server.py": SIDE_PORT_ANSWERING, "hello.txt": "from 8787"}
-        gid = await service.upload(files)
-        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
-        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
-        assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == "from 8787"
-        system = messages(await service.history(gid), "system")
-        said = f"the app listens on 8787, not $PORT={body['port']}: serving it from 8787"
-        assert said in system, system
-        assert (await service.stop(gid)).status_code == 200
+        await _served_from_the_printed_port(service, SIDE_PORT_ANSWERING, 8787)
 
 
 # The side port alone until it is asked (the service's probe through it, once it settled
@@ -319,15 +311,7 @@ async def test_the_printed_port_is_served_where_port_listens_and_never_answers(
     start timed out telling it to listen on $PORT; the printed port is served instead."""
     require_any_port(service)
     with trio.fail_after(40):
-        files = {"server.py": SILENT_PORT_BESIDE_PRINTED, "hello.txt": "from 2333"}
-        gid = await service.upload(files)
-        body = (await service.launch(gid, command=["{python}", "server.py"])).json()
-        assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
-        assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == "from 2333"
-        system = messages(await service.history(gid), "system")
-        said = f"the app listens on 2333, not $PORT={body['port']}: serving it from 2333"
-        assert said in system, system
-        assert (await service.stop(gid)).status_code == 200
+        await _served_from_the_printed_port(service, SILENT_PORT_BESIDE_PRINTED, 2333)
 
 
 async def test_a_port_that_listens_and_never_answers_is_named_so_at_the_timeout(
@@ -345,3 +329,17 @@ async def test_a_port_that_listens_and_never_answers_is_named_so_at_the_timeout(
             message = body["errorMessage"]
             assert message.startswith(f"listened on $PORT ({body['port']}) but answered no"), body
             assert "'server start at localhost:2333', where nothing answered either" in message
+
+
+async def _served_from_the_printed_port(service: Service, server: str, port: int) -> None:
+    """``server`` (a script printing that it serves on ``port``) launched, served from
+    ``port`` and said so, then stopped."""
+    files = {"server.py": server, "hello.txt": f"from {port}"}
+    gid = await service.upload(files)
+    body = (await service.launch(gid, command=["{python}", "server.py"])).json()
+    assert body["status"] == "running", (body.get("errorMessage"), body.get("errorLines"))
+    assert (await service.app_get({"gid": gid, **body}, "/hello.txt")).text == f"from {port}"
+    system = messages(await service.history(gid), "system")
+    said = f"the app listens on {port}, not $PORT={body['port']}: serving it from {port}"
+    assert said in system, system
+    assert (await service.stop(gid)).status_code == 200
