@@ -75,6 +75,41 @@ OTHER = config("UPLOAD_PATH", default="uploads")
     assert key_files({"app/core/settings.py": configured, "private": b"x"}) == {"public": "private"}
 
 
+def test_key_files_a_settings_class_names_from_the_working_directory_are_made() -> None:
+    """csmqbusy's fastapi-personal-finances: its settings class names ``certs_path: Path =
+    get_correct_cwd() / "certs"``, then ``private_key_path: Path = certs_path /
+    "private_key.pem"``, ``get_correct_cwd()`` being ``Path.cwd()`` (its parent when run
+    from ``app/``); its auth service read the key at import: FileNotFoundError."""
+    config = b"""from pathlib import Path
+from pydantic import BaseModel
+
+
+def get_correct_cwd(sources_dir_name: str = "app") -> Path:
+    cwd = Path.cwd()
+    if cwd.name == sources_dir_name:
+        cwd = cwd.parent
+    return cwd
+
+
+def module_dir() -> Path:
+    return Path(__file__).parent
+
+
+class JWTAuth(BaseModel):
+    certs_path: Path = get_correct_cwd() / "certs"
+    private_key_path: Path = certs_path / "private_key.pem"
+    public_key_path: Path = certs_path / "public_key.pem"
+    algorithm: str = "RS256"
+"""
+    private, public = "certs/private_key.pem", "certs/public_key.pem"
+    assert key_files({"app/core/config.py": config}) == {private: None, public: private}
+    # os.getcwd() too; a function reading its module's file is not the working directory.
+    cwd = config.replace(b"get_correct_cwd() / ", b"Path(os.getcwd()) / ")
+    assert key_files({"app/core/config.py": cwd}) == {private: None, public: private}
+    beside = config.replace(b"get_correct_cwd() / ", b"module_dir() / ")
+    assert not any(path.startswith("certs/") for path in key_files({"config.py": beside}))
+
+
 async def test_an_app_reading_its_signing_keys_at_import_starts(builder_service: Service) -> None:
     service = builder_service
     with trio.fail_after(BUILD_WAIT):

@@ -146,17 +146,49 @@ def bound_names(files: dict[str, bytes]) -> dict[str, tuple[ast.expr, str]]:
 
 
 def module_names(tree: ast.Module, module: str) -> dict[str, tuple[ast.expr, str]]:
-    """The module's own ``NAME = <expression>`` at its top level (``BASEDIR = …``), the
-    first binding of each, with the module."""
+    """The module's own ``NAME = <expression>`` at its top level (``BASEDIR = …``, also
+    annotated) and in its classes' bodies (a settings class's ``certs_path: Path = …``,
+    read by the next field), the first binding of each, with the module; and its
+    functions that return the working directory (:func:`_returns_working_dir`), by
+    ``name()``."""
     names: dict[str, tuple[ast.expr, str]] = {}
     for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-        ):
-            names.setdefault(node.targets[0].id, (node.value, module))
+        for bound in node.body if isinstance(node, ast.ClassDef) else [node]:
+            if isinstance(bound, ast.FunctionDef) and _returns_working_dir(bound):
+                names.setdefault(f"{bound.name}()", (_WORKING_DIR, module))
+            target = _bound_name(bound)
+            if target is not None:
+                names.setdefault(target[0], (target[1], module))
     return names
+
+
+def _bound_name(node: ast.stmt) -> tuple[str, ast.expr] | None:
+    """``NAME = <expression>`` or ``NAME: type = <expression>``: the name and the value."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target, value = node.target, node.value
+    else:
+        return None
+    return (target.id, value) if isinstance(target, ast.Name) else None
+
+
+# ``Path.cwd()``, ``os.getcwd()``: the working directory, where a preview runs the app.
+_WORKING_DIR_CALLS = {"cwd", "getcwd"}
+_WORKING_DIR = ast.Constant(value="")
+
+
+def _returns_working_dir(function: ast.FunctionDef) -> bool:
+    """Whether ``function`` (taking no argument it needs) makes its result from the
+    working directory and not from its module's file: csmqbusy's fastapi-personal-finances'
+    ``get_correct_cwd()`` (``Path.cwd()``, its parent where run from ``app/``), from which
+    its settings name ``certs/private_key.pem``."""
+    arguments = function.args
+    if len(arguments.args) > len(arguments.defaults) or arguments.kwonlyargs:
+        return False
+    calls = {last_name(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
+    names = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)}
+    return bool(calls & _WORKING_DIR_CALLS) and "__file__" not in names
 
 
 def path_of(
@@ -197,6 +229,11 @@ def path_of(
     if not isinstance(node, ast.Call):
         return None
     name = last_name(node.func) or ""
+    if name in _WORKING_DIR_CALLS and not node.args:
+        return ""
+    if isinstance(node.func, ast.Name) and f"{name}()" in bound:
+        value, where = bound[f"{name}()"]
+        return again(value, where)
     if name in _PATH_METHODS and isinstance(node.func, ast.Attribute) and not node.args:
         return again(node.func.value)
     if name == "dirname" and len(node.args) == 1:
