@@ -408,15 +408,43 @@ def _main_setup(tree: ast.Module, name: str, own: set[str]) -> list[ast.stmt] | 
     start its server and do nothing else; None otherwise."""
     kept: list[ast.stmt] = []
     runs = False
+    functions = _own_functions(tree, own)
     for statement in (s for block in main_blocks(tree) for s in block.body):
         call = statement.value if isinstance(statement, ast.Expr) else None
         if isinstance(call, ast.Call) and last_name(call.func) in _SERVER_CALLS:
             runs = True
         elif isinstance(statement, ast.Import | ast.ImportFrom) or _sets_up(statement, name):
             kept.append(statement)
+        elif _calls_own_function(call, functions):
+            # Its own set-up, run as its author runs it first: FreekStraten's
+            # boggle-flask-2023 calls ``create_database()`` (from its database module)
+            # before ``app.secret_key = …``: no table, no session, under a server.
+            kept.append(statement)
         else:
             return None
     return kept if runs and any(_sets_up(s, name, own) for s in kept) else None
+
+
+def _own_functions(tree: ast.Module, own: set[str]) -> set[str]:
+    """The names of the functions ``tree`` defines at its top level or imports from the
+    upload's ``own`` modules (``from database import create_database``)."""
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in own:
+            names.update(alias.asname or alias.name for alias in node.names)
+    return names
+
+
+def _calls_own_function(call: ast.expr | None, functions: set[str]) -> bool:
+    """Whether ``call`` calls one of the app's own ``functions`` by its name, with no
+    argument (its set-up: ``init_db()``, ``create_database()``)."""
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in functions
+        and not call.args
+        and not call.keywords
+    )
 
 
 def _sets_up(statement: ast.stmt, name: str, own: Collection[str] = ()) -> bool:

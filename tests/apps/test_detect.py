@@ -1392,6 +1392,43 @@ def test_routes_imported_only_in_the_main_block_are_served(tmp_path: Path) -> No
     assert main_setup_served(start, {**files, "app.py": installed})[2] is None
 
 
+def test_the_apps_own_set_up_calls_in_the_main_block_are_run_before_it_is_served(
+    tmp_path: Path,
+) -> None:
+    """FreekStraten's boggle-flask-2023: its ``__main__`` block calls
+    ``create_database()`` (imported from its database module), sets ``app.secret_key``,
+    then ``app.run()``; served as imported, /users answered 500 "no such table: players"
+    and /logout "no secret key was set". The app's own functions called there with no
+    argument are its set-up, run before it is served; another's call is not."""
+    files = {
+        "app.py": b"from flask import Flask, session\nfrom database import create_database\n"
+        b"app = Flask(__name__)\n"
+        b"@app.route('/users')\ndef users():\n    import sqlite3\n"
+        b"    db = sqlite3.connect('boggle.db')\n"
+        b"    return str(db.execute('SELECT * FROM players').fetchall())\n"
+        b"if __name__ == '__main__':\n    create_database()\n"
+        b"    app.secret_key = 'fiawhf'\n    app.run()\n",
+        "database.py": b"import sqlite3\ndef create_database():\n"
+        b"    sqlite3.connect('boggle.db').execute('CREATE TABLE IF NOT EXISTS players (id)')\n",
+    }
+    start = ("{python}", "-m", "gunicorn.app.wsgiapp", "--bind", "127.0.0.1:{port}", "app:app")
+    argv, folder, text = main_setup_served(start, files)
+    assert argv[-1] == "_preview_served:app" and folder == "" and text is not None
+    for path, data in {**files, MAIN_SETUP: text}.items():
+        (tmp_path / path).write_bytes(data)
+    probe = (
+        "from _preview_served import app; print(app.secret_key); "
+        "print(app.test_client().get('/users').status_code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.split() == ["fiawhf", "200"], done.stderr
+    # A call of an installed package's function there is not the app's set-up.
+    other = files["app.py"].replace(b"    create_database()\n", b"    webbrowser.open()\n")
+    assert main_setup_served(start, {**files, "app.py": other})[2] is None
+
+
 def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None:
     """bantosJerry's Dockerized FastAPI CRUD app reads ``static/home.html`` from the
     folder its image runs it in (``app/``); a WSGI app alike gets gunicorn's --chdir."""
