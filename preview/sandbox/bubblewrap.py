@@ -452,15 +452,24 @@ def _bound_by_descriptor(
     if layout.outbound is not None:
         mounts += [(layout.outbound[0], EGRESS_DIR_INSIDE, "--ro-bind-fd")]
     mounts += [(p, str(p), "--bind-fd") for p in (layout.app_dir, *layout.writable)]
-    mounts += [(p, inside, "--bind-fd") for p, inside in _volumes(layout, mounts)]
+    volumes = _volumes(layout, mounts)
+    mounts += [(p, inside, "--bind-fd") for p, inside in volumes]
     servers = layout.servers
     if servers is not None:
         mounts += [(servers.directory, SERVICES_DIR_INSIDE, "--ro-bind-fd")]
-    for source, target, option in mounts:
-        if option == "--bind-fd" and layout.open_writable is not None:
-            fd = layout.open_writable(source)
-        else:
-            fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    for source, target, option in list(mounts):
+        try:
+            if option == "--bind-fd" and layout.open_writable is not None:
+                fd = layout.open_writable(source)
+            else:
+                fd = os.open(source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except (NotADirectoryError, FileNotFoundError):
+            if (source, target) not in volumes:
+                raise
+            # A volume's folder in the app's directory that its code made a link (or a
+            # file) meanwhile: not bound, never followed; the app finds what it made.
+            mounts.remove((source, target, option))
+            continue
         command.pass_fds.append(fd)
         binds += [option, str(fd), target]
     for link, target in servers.links if servers is not None else ():

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -250,10 +251,6 @@ class Confinement:
         return self.socket_dir / READY_SOCKET_NAME
 
     @property
-    def volume_dirs(self) -> tuple[Path, ...]:
-        return tuple(directory for directory, _ in self.volumes)
-
-    @property
     def limits_memory(self) -> bool:
         return self.isolation.cgroups is not None
 
@@ -264,6 +261,9 @@ class Confinement:
             make_bounded_dir(self.socket_dir, SOCKET_DIR_BYTES, SOCKET_DIR_FILES)
         for directory, _ in self.volumes:  # in its own directory: with its rights
             run_as_owner(self.app_dir, partial(directory.mkdir, parents=True, exist_ok=True))
+        # A volume's folder that the app's code made a link (or a file) is not bound, and
+        # never followed: ThQuangDang's nestjs-clean-architecture binds ./node_modules.
+        volumes = tuple((d, inside) for d, inside in self.volumes if _plain_dir(d))
         settings = self.settings
         if self.isolation.cgroups is not None:
             self.cgroup = self.isolation.cgroups.create(
@@ -288,7 +288,7 @@ class Confinement:
             # A quarter of the process limit at most: visitors never spend the rest.
             forwarder_limit=max(8, settings.pids_limit // 4),
             writable=self.writable,
-            volumes=self.volumes,
+            volumes=volumes,
             tools_inside=self.tools,
             seccomp=self.isolation.seccomp,
             etc_dir=self.isolation.etc_dir,
@@ -310,7 +310,7 @@ class Confinement:
         command = sandboxed_command(self.isolation.tools, argv, layout)
         self.host_uid = command.host_uid
         if command.host_uid is not None:
-            for path in (self.app_dir, self.socket_dir, *self.writable, *self.volume_dirs):
+            for path in (self.app_dir, self.socket_dir, *self.writable, *(d for d, _ in volumes)):
                 if path is not None:
                     chown_tree(path, command.host_uid, anchors)
         return command
@@ -419,3 +419,11 @@ def _bwrap_problem(tools: SandboxTools) -> str | None:
             return None
         problem = result.stderr.decode(errors="replace").strip() or f"exit {result.returncode}"
     return problem
+
+
+def _plain_dir(path: Path) -> bool:
+    """Whether ``path`` is a directory itself, not a link to one. Blocking."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False

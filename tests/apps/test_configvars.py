@@ -465,6 +465,7 @@ def test_the_volumes_the_apps_compose_service_mounts() -> None:
         target: /srv/cache/
       - logs:/var/log/app
       - ../outside:/outside
+      - ./backend/node_modules:/srv/modules
   db:
     image: postgres
     volumes: [pg:/var/lib/postgresql/data]

@@ -175,6 +175,26 @@ async def test_its_compose_services_volumes_are_its_own_writable_directories(
         assert seen == {"hits": ["setup", "run"], "uploads": ["kept.txt", "run.txt"], "cache": []}
 
 
+async def test_a_volume_folder_a_set_up_step_made_a_link_is_not_bound(service: Service) -> None:
+    """ThQuangDang's nestjs-clean-architecture binds ``./node_modules`` (a link to the
+    built environment in a preview) as a volume: its build step's sandbox could not be
+    made, "Not a directory: 'node_modules'", an incident. A volume's folder that is a
+    link when a step starts (the app's code made it one) is left unbound, never
+    followed, and the step runs."""
+    require_sandbox(service)
+    with trio.fail_after(60):
+        compose = "services:\n  api:\n    build: .\n    volumes:\n      - ./uploads:/srv/uploads\n"
+        files = server_app(**{"docker-compose.yml": compose, "uploads/kept.txt": "uploaded"})
+        gid = await service.upload(files)
+        linked = ["sh", "-c", "rm -r uploads && ln -s /tmp uploads"]
+        launched = (await service.launch(gid, command=SERVER_COMMAND, setup=linked)).json()
+        assert launched["status"] == "running", (
+            launched.get("errorMessage"),
+            launched.get("errorLines"),
+        )
+        await service.stop(gid)
+
+
 IMAGE_APP = """
 import json
 # Its middleware's log, as its image's path names it: its container holds the app in /app

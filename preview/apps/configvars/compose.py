@@ -312,9 +312,9 @@ def app_service_volumes(files: dict[str, bytes], anchor: str) -> list[ComposeVol
     (:func:`_own_target`). Left out: a host's own path (``/var/run/docker.sock``), a file
     of the upload's (``./nginx.conf:/etc/nginx/nginx.conf``), and a volume inside a folder
     bound from the upload (``/app/node_modules`` under ``.:/app``: the image's installed
-    packages kept, which the preview's build gives otherwise). ra-ky's fastapi-sqlite
-    opens ``sqlite:////data/app.db`` in its ``sqlite-data:/data`` volume ("unable to open
-    database file" on a read-only root)."""
+    packages kept, which the preview's build gives otherwise) or a bind of the upload's
+    own ``node_modules``. ra-ky's fastapi-sqlite opens ``sqlite:////data/app.db`` in its
+    ``sqlite-data:/data`` volume ("unable to open database file" on a read-only root)."""
     found = _app_service(files, anchor)
     if found is None:
         return []
@@ -333,6 +333,11 @@ def app_service_volumes(files: dict[str, bytes], anchor: str) -> list[ComposeVol
             source = posixpath.normpath(posixpath.join(folder, source))
             if source.startswith("..") or source in files:
                 continue  # outside the upload, or a file
+            if "node_modules" in source.split("/"):
+                # Its installed packages (``./node_modules:/home/app/node_modules``): a
+                # preview's are the build's, a link where the upload's folder would be
+                # (ThQuangDang's nestjs-clean-architecture: "Not a directory").
+                continue
             source = "" if source == "." else source
         else:
             source = None  # a named volume
