@@ -2481,10 +2481,14 @@ def node_env_named_files(files: dict[str, bytes], anchor: str) -> list[str]:
 
 # The result of dotenv's config() used, which says whether a .env was read: its
 # ``parsed`` values (``const { DB_HOST } = require("dotenv").config().parsed``) or its
-# ``error`` (``const { error } = require('dotenv').config(); if (error) throw …``).
+# ``error`` (``const { error } = require('dotenv').config(); if (error) throw …``); also
+# config imported by name and given options, or handed to dotenv-expand's expand()
+# (ivan-yuldashev's hono-quickstart: ``const { parsed } = expand(config({ override:
+# true, path: … '.env' }))``, its schema checked against ``parsed`` alone).
 _DOTENV_RESULT = re.compile(
-    r"""\{[^{}]*\b(?:error|parsed)\b[^{}]*\}\s*=\s*(?:require\(\s*["']dotenv["']\s*\)|dotenv)"""
-    r"""\.config\(\s*\)|\.config\(\s*\)\s*\.\s*(?:parsed|error)\b"""
+    r"""\{[^{}]*\b(?:error|parsed)\b[^{}]*\}\s*=\s*"""
+    r"""(?:(?:require\(\s*["']dotenv["']\s*\)|dotenv)\.|(?:\w+\.)?expand\(\s*)?config\("""
+    r"""|\.config\([^()]*\)\s*\.\s*(?:parsed|error)\b"""
     r"""|=\s*(?:require\(\s*["']dotenv["']\s*\)|dotenv)\.config\(\s*\)\s*;?\s*\n(?s:.*)\.parsed\b"""
 )
 

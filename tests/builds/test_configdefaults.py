@@ -1599,7 +1599,14 @@ def test_a_dotenv_whose_result_the_node_app_uses_is_one_the_service_writes() -> 
     error = b"const { error } = require('dotenv').config();\nif (error) throw new Error('x');\n"
     parsed = b'const dotenv = require("dotenv").config();\nconst { DB_HOST } = dotenv.parsed;\n'
     chained = b"import dotenv from 'dotenv';\nconst { PORT } = dotenv.config().parsed;\n"
-    for text in (error, parsed, chained):
+    # ivan-yuldashev's hono-quickstart: config imported by name, given options, expanded.
+    expanded = (
+        b"import { config } from 'dotenv';\nimport { expand } from 'dotenv-expand';\n"
+        b"const { parsed } = expand(\n  config({\n    override: true,\n"
+        b"    path: '.env',\n  }),\n);\n"
+    )
+    named = b"import { config } from 'dotenv';\nconst { error } = config({ path: '.env' });\n"
+    for text in (error, parsed, chained, expanded, named):
         assert node_dotenv_result_files({"app/config/db.js": text}, "") == [".env"]
         assert node_dotenv_result_files(
             {"api/db.js": text, "api/package.json": b"{}"}, "api/package.json"
