@@ -118,6 +118,7 @@ from ..apps.node.envreads import (
     node_config_env,
     node_config_selectors,
     node_env_reads,
+    node_fallback_reads,
     node_sources,
     orm_glob_reads,
     schema_choices,
@@ -1188,8 +1189,19 @@ def config_defaults(
     tests: list[str] = []
     ports: list[str] = []
     node = _node(anchor)
+    # The example's empty value of one Node code reads with a fallback of its own stays
+    # empty, a secret's aside (hungvt639's express-2023: ``CORS_ORIGIN=``, read as
+    # ``(process.env.CORS_ORIGIN || "").split(" ").map((o) => new RegExp(o))``, was given
+    # "*": "Invalid regular expression" at every start).
+    left_empty = {
+        name
+        for name in (node_fallback_reads(files) if node else set())
+        if found.values.get(name) == "" and not _SECRET_NAME.search(name.upper())
+    }
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
+            continue
+        if name in left_empty:
             continue
         value = throwaway_value(name, kind)
         if value is None and name in described:
@@ -1251,6 +1263,8 @@ def config_defaults(
         placeholder = fill_in(value) or (
             _SECRET_NAME.search(name.upper()) and _CHANGE_ME.match(value.strip())
         )
+        if name in left_empty:
+            continue
         if (
             (not value or placeholder)
             and name not in given.keys() | kept | found.served

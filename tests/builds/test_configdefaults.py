@@ -253,6 +253,28 @@ def test_an_examples_value_its_schema_does_not_allow_is_its_first_allowed() -> N
     assert schema_choices({"env.ts": zod}) == {"MODE": ["a", "b"]}
 
 
+def test_an_examples_empty_value_node_code_reads_with_its_own_fallback_stays_empty() -> None:
+    """hungvt639's express-2023: ``CORS_ORIGIN=`` in its .env.example, read as
+    ``(process.env.CORS_ORIGIN || "").split(" ").map((o) => new RegExp(o))``; given "*",
+    every start died on "Invalid regular expression: /*/". A secret read so is still
+    given one (an empty JWT secret signs nothing), and one read bare still gets "*"."""
+    env = (
+        b'export const CORS = (process.env.CORS_ORIGIN || "").split(" ").map((o) => '
+        b"new RegExp(o));\nexport const SECRET = process.env.JWT_SECRET ?? '';\n"
+    )
+    files = {
+        "package.json": b'{"name": "x", "scripts": {"start": "node src/index.js"}}',
+        ".env.example": b"CORS_ORIGIN=\nJWT_SECRET=\n",
+        "src/config/env.js": env,
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["CORS_ORIGIN"] == ""
+    assert found.values["JWT_SECRET"] and "JWT_SECRET" in found.generated
+    bare = env.replace(b'(process.env.CORS_ORIGIN || "")', b"process.env.CORS_ORIGIN")
+    found = config_defaults({**files, "src/config/env.js": bare}, "package.json", {}, {"PORT"})
+    assert found.values["CORS_ORIGIN"] == "*"
+
+
 def test_the_services_node_env_its_schema_does_not_allow_is_its_development_one() -> None:
     """mateuschaves's weather-fastify: ``NODE_ENV: z.enum(['dev', 'test', 'production'])``
     parsed from process.env; the preview's NODE_ENV=development, "Invalid environment

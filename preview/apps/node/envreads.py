@@ -43,6 +43,7 @@ __all__ = [
     "node_config_env",
     "node_config_selectors",
     "node_env_reads",
+    "node_fallback_reads",
     "node_sources",
     "orm_glob_reads",
     "schema_choices",
@@ -585,6 +586,22 @@ def cors_origin_reads(files: dict[str, bytes]) -> dict[str, str]:
             continue
         for match in _CORS_ORIGIN_READ.finditer(text):
             found.setdefault(match.group(1) or match.group(2), "CORS_ORIGIN")
+    return found
+
+
+# A variable read with a fallback of the code's own: ``(process.env.CORS_ORIGIN || "")``,
+# ``process.env.LIMIT ?? 100``.
+_FALLBACK_READ = re.compile(
+    r"""process\.env(?:\.([A-Za-z_]\w*)|\[["'`]([A-Za-z_]\w*)["'`]\])\s*(?:\|\||\?\?)"""
+)
+
+
+def node_fallback_reads(files: dict[str, bytes]) -> set[str]:
+    """The variables the Node code reads with a fallback of its own (``||``, ``??``)."""
+    found: set[str] = set()
+    for text in _source_texts(files):
+        for match in _FALLBACK_READ.finditer(text):
+            found.add(match.group(1) or match.group(2))
     return found
 
 
