@@ -382,12 +382,35 @@ def test_an_old_pythons_import_error_is_read_with_its_line_of_code(tmp_path: Pat
     fix = _remedies(("Flask", "Flask-RESTPlus"), env).next_fix(
         "exited", lines, {"a.py": b""}, PYTHONS
     )
-    assert fix is not None and fix.add == "Werkzeug<2"
+    # (below 1, which removed it: 1.0's own release broke flask-restplus so)
+    assert fix is not None and fix.add == "Werkzeug<1"
     # A relative import names no package to hold; a line importing another name, no module.
     for code in ("    from . import cached_property", "    from werkzeug import secure_filename"):
         lines[2] = code
         again = _remedies(("Flask", "Flask-RESTPlus"), env)
         assert again.next_fix("exited", lines, {"a.py": b""}, PYTHONS) is None
+
+
+def test_a_module_a_known_major_removed_holds_it_below_that_major_at_once(
+    tmp_path: Path,
+) -> None:
+    """andreygp5's dictionary-flask: its Flask-Script imports ``flask._compat``, which Flask
+    2 removed; held below the major installed (3), then below 3, … its relaunches ran out
+    before Flask 1. The major known to have removed it is the hold's at once."""
+    env = _env_with(tmp_path, "Flask", "3.1.3", "flask")
+    remedies = _remedies(("flask", "flask-script"), env)
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/flask_script/__init__.py", line 15',
+        "    from flask._compat import text_type",
+        "ModuleNotFoundError: No module named 'flask._compat'",
+    ]
+    fix = remedies.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "Flask<2", fix
+    # What no release is known to have removed is held below the major installed.
+    lines[-1] = "ModuleNotFoundError: No module named 'flask._private'"
+    fix = _remedies(("flask",), env).next_fix("exited with code 1", lines, {"a.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "Flask<3", fix
 
 
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(

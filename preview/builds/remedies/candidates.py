@@ -25,6 +25,7 @@ from .fixes import own as _own
 from .fixes import pinned as _pinned
 from .hints import EXCEPTION_SAYS, for_install_hint
 from .holds import (
+    REMOVED_BY_MAJOR,
     abstract_instantiated,
     declared_ranges,
     defining,
@@ -604,8 +605,11 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         return []  # a module of the package its code uses unimported: no release's lack
     if top in dists and (name is not None or "." in module):
         gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
+        removed = REMOVED_BY_MAJOR.get((module, name))
+        mine = removed is not None and _norm(removed[0]) == _norm(dists[top][0])
+        known = removed[1] if removed is not None and mine else None
         return (
-            held(top, tried, gone)
+            held(top, tried, gone, known)
             or removed_by_major(module, name, tried, files)
             or pinned_behind_its_code(module, name, tried, files)
         )

@@ -103,11 +103,14 @@ def defining(
     return found[0] if len(found) == 1 else None
 
 
-def held(top: str, tried: Tried, why: str) -> list[Fix]:
+def held(top: str, tried: Tried, why: str, removed_in: int | None = None) -> list[Fix]:
     """``top``'s distribution held below the major version installed, when the app
     does not pin it; below its minor where the app's own range starts at that major
     (``sqlalchemy>=1.3.0``, 1.4 installed: ``SQLAlchemy<1.4``, not ``<1``, which no
-    version it allows is)."""
+    version it allows is); below ``removed_in``, the major known to have removed what
+    was missed (:data:`REMOVED_BY_MAJOR`), where that is older: andreygp5's
+    dictionary-flask, whose Flask-Script imports ``flask._compat`` (gone in Flask 2), was
+    held below 3 first, its relaunches spent one major at a time."""
     found = installed_dists(tried.env_path).get(top)
     if found is None or tried.deps is None:
         return []
@@ -141,6 +144,8 @@ def held(top: str, tried: Tried, why: str) -> list[Fix]:
     within = bool(bounds) and all("." not in bound for bound in bounds)
     if minor and (within or ranged or any(version_key(f) >= version_key(below) for f in floors)):
         below = f"{parts[0]}.{parts[1]}"
+    if removed_in is not None and parts[0].isdigit() and int(parts[0]) > removed_in:
+        below = str(removed_in)
     if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
         return []
     hold = f"{distribution}<{below}"
