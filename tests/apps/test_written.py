@@ -750,6 +750,30 @@ secret = conf['SECRET']
     }
 
 
+def test_an_ini_file_a_django_setting_names_is_written_from_its_keys_read() -> None:
+    """asifpy's django-quickstart: its base settings name ``CONFIG_PATH =
+    os.path.join(BASE_DIR, 'config.ini')`` (git-ignored), its social-auth settings read
+    ``parser.read(settings.CONFIG_PATH)`` then ``parser.get('GITHUB_SOCIAL_AUTH',
+    'GITHUB_KEY')``: configparser.NoSectionError at migrate."""
+    base = b"""import os
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIG_PATH = os.path.join(BASE_DIR, 'config.ini')
+"""
+    social = b"""from configparser import SafeConfigParser
+from django.conf import settings
+parser = SafeConfigParser()
+parser.read(settings.CONFIG_PATH)
+SOCIAL_AUTH_GITHUB_KEY = parser.get('GITHUB_SOCIAL_AUTH', 'GITHUB_KEY')
+"""
+    files = {
+        "site_quick/settings/base.py": base,
+        "site_quick/settings/socialauth_settings.py": social,
+        ".gitignore": b"config.ini\n",
+    }
+    found = settings_files(files)
+    assert found == {"config.ini": {"GITHUB_KEY": ("GITHUB_SOCIAL_AUTH", "GITHUB_KEY")}}, found
+
+
 def test_a_settings_file_loaded_into_an_annotated_name_is_written_from_its_keys_read() -> None:
     """Bars-377's schedule-fastapi: ``CONFIG: dict[str, Any] = json.load(f)`` and then
     ``CONFIG["mysql"]["host"]``; its config.json was written without them ("KeyError:

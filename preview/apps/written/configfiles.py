@@ -73,6 +73,7 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
     example of): {the variable name each key read stands for: that key's path}}."""
     found: dict[str, dict[str, tuple[str, ...]]] = {}
     ignored = _ignored_paths(files)
+    settings: dict[str, str] | None = None  # the Django settings' paths, read once
     for path in python_files(files):
         data = files[path]
         opened = b"open(" in data and (b"yaml" in data or b"json" in data)
@@ -84,7 +85,9 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
         names: dict[str, str] = {}
         for node in tree.body:
             bind_path(node, path, names)
-        loaded = _loaded(tree, path, names) | _ini_read(tree, path, names)
+        if settings is None and b"settings." in data:
+            settings = _settings_paths(files)
+        loaded = _loaded(tree, path, names) | _ini_read(tree, path, names, settings or {})
         for target, name in loaded.items():
             if target in files or _has_example(files, target):
                 continue
@@ -95,10 +98,31 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
     return found
 
 
-def _ini_read(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str, str]:
+def _settings_paths(files: dict[str, bytes]) -> dict[str, str]:
+    """{a name a Django settings module binds at its top level: the upload's path it
+    names} (``CONFIG_PATH = os.path.join(BASE_DIR, 'config.ini')``), for the code that
+    reads it as ``settings.CONFIG_PATH``."""
+    paths: dict[str, str] = {}
+    for path in python_files(files):
+        if "settings" not in path or b"BASE_DIR" not in files[path]:
+            continue
+        tree = parse_module(files[path])
+        names: dict[str, str] = {}
+        for node in tree.body if tree is not None else []:
+            bind_path(node, path, names)
+        for name, value in names.items():
+            paths.setdefault(name, value)
+    return paths
+
+
+def _ini_read(
+    tree: ast.Module, module: str, names: dict[str, str], settings: dict[str, str]
+) -> dict[str, str]:
     """{the upload's path of an INI file: the name of the parser reading it}, for
     ``name = configparser.ConfigParser()`` and then ``name.read(path)`` (or a list of
-    paths) in the same module."""
+    paths) in the same module; a path a Django settings module names (``settings``),
+    read as ``settings.CONFIG_PATH`` (asifpy's django-quickstart: its config.ini
+    git-ignored, ``parser.get('GITHUB_SOCIAL_AUTH', 'GITHUB_KEY')`` "No section")."""
     parsers = {
         target.id
         for node in ast.walk(tree)
@@ -120,6 +144,8 @@ def _ini_read(tree: ast.Module, module: str, names: dict[str, str]) -> dict[str,
         given = node.args[0]
         for each in given.elts if isinstance(given, (ast.List, ast.Tuple)) else [given]:
             target = upload_path(each, module, names)
+            if isinstance(each, ast.Attribute) and last_name(each.value) == "settings":
+                target = settings.get(each.attr)
             if target is not None and target.endswith(_INI_SUFFIXES):
                 found[target] = reader.id
     return found
