@@ -625,6 +625,27 @@ def test_a_platforms_dev_server_gives_way_to_the_handler_its_module_exports() ->
     assert found is not None and "bun" not in found.argv[-1], found
 
 
+def test_a_platforms_dev_server_as_its_start_gives_way_to_its_vercel_function() -> None:
+    """themuuln's learn-hono-v2: ``"start": "vercel dev"`` ("No existing credentials
+    found. Please run `vercel login`") and api/index.ts's ``export default handle(app)``
+    (hono/vercel's adapter, Vercel's functions folder): Bun serves that app. A start of
+    another command is still its start."""
+    source = (
+        "import { Hono } from 'hono';\nimport { handle } from 'hono/vercel';\n"
+        "const app = new Hono().basePath('/api/v1');\nexport default handle(app);\n"
+    )
+    package = {"scripts": {"start": "vercel dev", "deploy": "vercel"}}
+    package["dependencies"] = {"hono": "^4.3.9"}
+    files = {"package.json": json.dumps(package).encode(), "api/index.ts": source.encode()}
+    found = node_start(files)
+    assert found is not None and "api/index.ts" in found.argv[-1], found
+    assert found.note is not None and "hono/vercel" in found.note, found
+    package["scripts"]["start"] = "node server.js"
+    files["package.json"] = json.dumps(package).encode()
+    found = node_start(files)
+    assert found is not None and found.argv[:2] == ("npm", "start"), found
+
+
 def test_a_main_that_is_a_pages_script_gives_way_to_the_module_that_listens() -> None:
     """Carlos5456's Sistema-express: ``"main": "script.js"`` (npm init named its form's
     script: ``document.getElementById``), no scripts, ``server.js`` calling

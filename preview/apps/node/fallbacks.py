@@ -342,6 +342,9 @@ _ADAPTER_IMPORT = re.compile(
 # The modules a serverless app's adapted handler is looked for in, besides those above.
 _ADAPTED_MODULES = (*_HANDLER_MODULES, "handler.js", "handler.ts", "src/handler.ts")
 _ADAPTED_MODULES += ("src/handler.js", "lambda.js", "src/lambda.ts", "app.js", "src/app.js")
+# Vercel's functions folder (themuuln's learn-hono-v2: api/index.ts's ``export default
+# handle(app)``, hono/vercel's).
+_ADAPTED_MODULES += ("api/index.ts", "api/index.js")
 # Where a module serves itself (``app.listen(3000)``, ``serve(app)``, ``Bun.serve(``).
 _SERVES_ITSELF = re.compile(r"\.listen\(|(?<![\w.])serve\(|Bun\.serve\(")
 

@@ -504,6 +504,8 @@ def _start(
         if found is not None:
             return found
     for name in ("start:prod", "start"):
+        if _PLATFORM_DEV.search(scripts.get(name, "")) and _serverless_export(files):
+            continue  # a platform's dev server (``vercel dev``): its handler served, below
         serving = script_that_serves(name, scripts, env_names(files))
         if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
             return _dev(scripts[serving[0]], setup, tools, ts_runner(files), *serving)
