@@ -1496,6 +1496,24 @@ async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+def test_a_module_its_readme_gives_whole_in_a_list_item_is_written() -> None:
+    """Mat0wa3's Express-ejemplo: five modules import ``./config.js`` (.gitignored); its
+    README's set-up list says "Crea un archivo de configuración llamado `config.js`" over
+    its text, the block indented under the item: "Cannot find module 'config.js'". Its
+    lines are written dedented."""
+    readme = (
+        "## Instalación\n1. Clona el repositorio:\n   ```bash\n   git clone x\n   ```\n"
+        "2. Crea un archivo de configuración llamado `config.js`\\\n"
+        "   ejemplo de config.js:\n    ```javascript\n    export const {\n"
+        "      PORT = 3000,\n    } = process.env\n    ```\n"
+    )
+    code = b"import { PORT } from './config.js'\n"
+    files = {"README.md": readme.encode(), "index.js": code, ".gitignore": b"config.js\n"}
+    assert readme_files(files) == {
+        "config.js": ("README.md", b"export const {\n  PORT = 3000,\n} = process.env\n")
+    }
+
+
 def test_a_data_file_its_readme_gives_whole_is_written() -> None:
     """panjidwisatrio's fastapi-clean-architecture loads ``app/data/permissions.json`` at
     start, its ``data/`` folder .gitignored; its README says "Create

@@ -462,8 +462,16 @@ def _expanded(body: str, before: str) -> str:
 
 # A README's fenced block (its language word, its text), and the path of a data file named
 # in a code span or bold on the lines just before it (``**File:** `app/data/x.json```).
-_README_FENCE = re.compile(r"^(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
-_NAMED_PATH = re.compile(r"[`*]([\w./-]+\.(?:json|ya?ml|toml|ini|cfg|conf|txt|csv))[`*]")
+# A fenced block, indented as a list item's may be (its lines then dedented by as much).
+_README_FENCE = re.compile(
+    r"^([ \t]*)(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1\2[ \t]*$", re.M | re.S
+)
+# A data file, or a module of the app's code (Mat0wa3's Express-ejemplo: "Crea un archivo
+# de configuración llamado `config.js`" over its text, the file .gitignored, five modules
+# importing it: "Cannot find module 'config.js'").
+_NAMED_PATH = re.compile(
+    r"[`*]([\w./-]+\.(?:json|ya?ml|toml|ini|cfg|conf|txt|csv|[cm]?js|ts|py))[`*]"
+)
 
 
 def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
@@ -487,7 +495,8 @@ def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
                 continue
             if not re.search(rb"\b" + re.escape(posixpath.basename(target).encode()), code):
                 continue
-            body = block.group(3)
+            indent = len(block.group(1))
+            body = "".join(line[indent:] for line in block.group(4).splitlines(keepends=True))
             if target.endswith(".json"):
                 try:
                     json.loads(body)
