@@ -43,6 +43,11 @@ def test_a_bare_module_the_apps_own_module_requires_is_the_package_to_add() -> N
     bun = ["error: Cannot find package 'kafkajs' from 'src/index.tsx'"]
     tsx = {**FILES, "src/index.tsx": b"import { Kafka } from 'kafkajs'\n"}
     assert missing_package(bun[0], bun, tsx, set()) == ("kafkajs", "src/index.tsx")
+    # A module of the app's, named by its path alone (Mat0wa3's Express-ejemplo: ESM's
+    # "Cannot find module '/app/config.js'", the folder cut, ./config.js imported): none.
+    own = ["Error [ERR_MODULE_NOT_FOUND]: Cannot find module 'config.js' imported from index.js"]
+    imports = {**FILES, "index.js": b"import { PORT } from './config.js'\n"}
+    assert missing_package("", own, imports, set()) is None
 
 
 @pytest.mark.parametrize(

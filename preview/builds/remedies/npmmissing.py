@@ -63,6 +63,11 @@ def missing_package(
         return None
     if any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in _tops(files)):
         return None  # a folder or module of the upload's own, resolved by a path setting
+    if _imported_by_path(files, specifier):
+        # A module of the app's its log names by its path alone (ESM's "Cannot find module
+        # '/app/config.js' imported from …", the folder cut): Mat0wa3's Express-ejemplo
+        # imports ``./config.js``, which it lacks; the npm package "config.js" was added.
+        return None
     requirer = _first_requirer(texts)
     quoted = re.compile(rf"""["']{re.escape(specifier)}["']""").search
     if requirer is None or (
@@ -72,6 +77,20 @@ def missing_package(
     if requirer is None or "node_modules/" in requirer or "<environment>" in requirer:
         return None
     return package, requirer
+
+
+def _imported_by_path(files: dict[str, bytes], specifier: str) -> bool:
+    """Whether a module of the app imports ``specifier`` by a relative path ending in it
+    (``from './config.js'``, ``require('../lib/config.js')``)."""
+    if "/" in specifier or "." not in specifier:
+        return False
+    named = re.compile(rf"""["']\.{{1,2}}/(?:[^"'\s]*/)?{re.escape(specifier)}["']""").search
+    return any(
+        named(data.decode("utf-8", "replace"))
+        for path, data in files.items()
+        if path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts"))
+        and specifier.encode() in data
+    )
 
 
 # A frame of the module that ran the require, in a trace whose require stack was cut off
