@@ -683,6 +683,11 @@ def test_databases_a_lacking_module_gives_the_settings_are_the_served_databases(
     files[".gitignore"] = b".env\nenv/\nenv.py\n"
     found = kept_out_module_names(files)
     assert found == {"env.py": ("ALGORITHM", "DATABASES", "SECRET_KEY")}
+    # A module of the standard library is none of the app's (LeoFernanndes's django-tests:
+    # a uuid.py written for ``from uuid import UUID`` shadowed it, opentelemetry's
+    # ``from uuid import uuid4`` failing).
+    stdlib = {**files, "users/models.py": b"from uuid import UUID\n", ".gitignore": b"*.py\n"}
+    assert "uuid.py" not in kept_out_module_names(stdlib)
     names = found["env.py"]
     values = named_values(files, "manage.py", {}, {}, list(names))
     written = {**files, "env.py": local_names_text(names, values)}

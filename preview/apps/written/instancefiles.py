@@ -38,6 +38,7 @@ import builtins
 import hashlib
 import posixpath
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 
@@ -151,6 +152,10 @@ def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]
         tree = parse_module(files[path])
         for node in ast.walk(tree) if tree is not None else ():
             if not isinstance(node, ast.ImportFrom) or not node.module or node.level > 1:
+                continue
+            if not node.level and node.module.split(".")[0] in sys.stdlib_module_names:
+                # (LeoFernanndes's django-tests: ``from uuid import UUID``, which a uuid.py
+                # written at its root shadowed: opentelemetry's ``from uuid import uuid4``)
                 continue
             folder = posixpath.dirname(path) if node.level else ""
             stem = posixpath.join(folder, *node.module.split("."))
