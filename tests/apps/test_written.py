@@ -1504,13 +1504,14 @@ async def test_a_file_its_set_up_script_writes_from_a_here_document_is_written(
 def test_a_module_its_readme_gives_whole_in_a_list_item_is_written() -> None:
     """Mat0wa3's Express-ejemplo: five modules import ``./config.js`` (.gitignored); its
     README's set-up list says "Crea un archivo de configuración llamado `config.js`" over
-    its text, the block indented under the item: "Cannot find module 'config.js'". Its
-    lines are written dedented."""
+    its text, the block indented under the item, after a ``bash`` block never closed:
+    "Cannot find module 'config.js'". Its lines are written dedented."""
     readme = (
-        "## Instalación\n1. Clona el repositorio:\n   ```bash\n   git clone x\n   ```\n"
+        "## Instalación\n1. Clona el repositorio:\n   ```bash\n   git clone x\n"  # (unclosed)
         "2. Crea un archivo de configuración llamado `config.js`\\\n"
         "   ejemplo de config.js:\n    ```javascript\n    export const {\n"
         "      PORT = 3000,\n    } = process.env\n    ```\n"
+        "3. Crear la base de datos:\n   ```mysql\n   CREATE DATABASE agendaDB;\n   ```\n"
     )
     code = b"import { PORT } from './config.js'\n"
     files = {"README.md": readme.encode(), "index.js": code, ".gitignore": b"config.js\n"}

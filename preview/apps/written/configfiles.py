@@ -462,16 +462,32 @@ def _expanded(body: str, before: str) -> str:
 
 # A README's fenced block (its language word, its text), and the path of a data file named
 # in a code span or bold on the lines just before it (``**File:** `app/data/x.json```).
-# A fenced block, indented as a list item's may be (its lines then dedented by as much).
-_README_FENCE = re.compile(
-    r"^([ \t]*)(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1\2[ \t]*$", re.M | re.S
-)
+# A fence's line: its indentation, its backticks or tildes, and its info string (a language).
+_FENCE_LINE = re.compile(r"^([ \t]*)(```|~~~)[ \t]*([^\n`]*?)[ \t]*$", re.M)
 # A data file, or a module of the app's code (Mat0wa3's Express-ejemplo: "Crea un archivo
 # de configuración llamado `config.js`" over its text, the file .gitignored, five modules
 # importing it: "Cannot find module 'config.js'").
 _NAMED_PATH = re.compile(
     r"[`*]([\w./-]+\.(?:json|ya?ml|toml|ini|cfg|conf|txt|csv|[cm]?js|ts|py))[`*]"
 )
+
+
+def _fenced_blocks(text: str) -> list[tuple[int, int, str]]:
+    """(where it starts, its indentation, its text) of each fenced block of a README, one
+    indented as a list item's too (its lines then dedented by as much). A fence opened
+    and never closed ends where the next one with a language opens (Mat0wa3's
+    Express-ejemplo: its ``bash`` block's closing fence missing, its ``config.js`` block
+    was read as part of it)."""
+    blocks: list[tuple[int, int, str]] = []
+    opened: re.Match[str] | None = None
+    for fence in _FENCE_LINE.finditer(text):
+        if opened is not None and not fence.group(3) and fence.group(2) == opened.group(2):
+            inner = text[opened.end() + 1 : fence.start()]
+            blocks.append((opened.start(), len(opened.group(1)), inner))
+            opened = None
+        elif opened is None or fence.group(3):
+            opened = fence  # (an unclosed one before it given up)
+    return blocks
 
 
 def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
@@ -485,8 +501,8 @@ def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
     found: dict[str, tuple[str, bytes]] = {}
     for readme in readme_paths(files):
         text = files[readme][:262144].decode("utf-8", "replace")
-        for block in _README_FENCE.finditer(text):
-            before = text[max(0, block.start() - 240) : block.start()].rstrip().splitlines()
+        for start, indent, inner in _fenced_blocks(text):
+            before = text[max(0, start - 240) : start].rstrip().splitlines()
             named = _NAMED_PATH.findall("\n".join(before[-2:]))
             if not named:
                 continue
@@ -495,8 +511,7 @@ def readme_files(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
                 continue
             if not re.search(rb"\b" + re.escape(posixpath.basename(target).encode()), code):
                 continue
-            indent = len(block.group(1))
-            body = "".join(line[indent:] for line in block.group(4).splitlines(keepends=True))
+            body = "".join(line[indent:] for line in inner.splitlines(keepends=True))
             if target.endswith(".json"):
                 try:
                     json.loads(body)
