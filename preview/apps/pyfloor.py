@@ -477,6 +477,14 @@ REMOVED_APIS = (
     RemovedApi(
         "flask-sqlalchemy", "3.0", re.compile(rb"\bget_debug_queries\b"), "get_debug_queries"
     ),
+    # Its app registered twice, which 3.0 refuses ("A 'SQLAlchemy' instance has already
+    # been registered on this Flask app": viktordoms's github-flask-app).
+    RemovedApi(
+        "flask-sqlalchemy",
+        "3.0",
+        re.compile(rb"\bSQLAlchemy\(\s*(\w+)\s*\)(?s:.*)\.init_app\(\s*\1\s*\)"),
+        "SQLAlchemy(app) then db.init_app(app) on the same app",
+    ),
 )
 
 

@@ -830,6 +830,13 @@ def test_a_framework_is_held_below_the_release_that_removed_a_name_its_code_uses
     assert python_dependencies(alone, "run.py").constraints == ()
     executes = {**alone, "db.py": b"with app.app_context():\n    db.engine.execute('x')\n"}
     assert python_dependencies(executes, "run.py").constraints == ("sqlalchemy<2.0",)
+    # viktordoms's github-flask-app: ``db = SQLAlchemy(app)``, then ``db.init_app(app)``,
+    # which Flask-SQLAlchemy 3.0 refuses ("already been registered on this Flask app").
+    twice = b"db = SQLAlchemy(app)\n\ndb.init_app(app)\n"
+    registered = {"requirements.txt": b"flask\nflask_sqlalchemy\n", "run.py": setting + twice}
+    assert python_dependencies(registered, "run.py").constraints == ("flask-sqlalchemy<3.0",)
+    once = {**registered, "run.py": setting + b"db = SQLAlchemy()\ndb.init_app(app)\n"}
+    assert python_dependencies(once, "run.py").constraints == ()
 
 
 def test_gunicorn_is_held_below_the_release_that_dropped_the_worker_its_start_names() -> None:
