@@ -640,6 +640,9 @@ def test_a_platforms_dev_server_as_its_start_gives_way_to_its_vercel_function() 
     found = node_start(files)
     assert found is not None and "api/index.ts" in found.argv[-1], found
     assert found.note is not None and "hono/vercel" in found.note, found
+    # Its README running it (``npm run start``) too.
+    found = node_start(files, named=("start",))
+    assert found is not None and "api/index.ts" in found.argv[-1], found
     package["scripts"]["start"] = "node server.js"
     files["package.json"] = json.dumps(package).encode()
     found = node_start(files)

@@ -630,6 +630,8 @@ def _start(
     # koa-crud: "npm run watch-server", nodemon running ts-node on src/server.ts; no
     # start, no dev script, no main: the launch was refused, nothing to run).
     readme = next((name for name in named if scripts.get(name, "").strip()), None)
+    if readme is not None and _PLATFORM_DEV.search(scripts[readme]) and _serverless_export(files):
+        readme = None  # (a platform's dev server: its handler served, below)
     if readme is not None and not runs_missing(scripts[readme], scripts):
         if (split := _build_first(_called(scripts[readme], scripts, files))) is not None:
             # It builds before it starts (msusviela's books-express: ``"app": "npx tsc &&
