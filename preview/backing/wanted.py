@@ -50,11 +50,13 @@ from ..apps.configvars import (
     required_types,
     server_url_engines,
     template_url,
+    volume_mount,
 )
 from ..apps.depspec import dependency_text
 from ..apps.node.envreads import node_env_reads, typeorm_unconfigured
 from ..discovery.pyast import parse_module, parse_source, uncommented
 from ..generations import loads_bounded
+from .schemasql import for_mariadb
 from .timezones import named_time_zones
 
 __all__ = [
@@ -389,7 +391,6 @@ _COLLATION_NAME = re.compile(
     r"^(?:utf8mb4|utf8mb3|utf8|latin1|ascii)_(?:general_ci|bin|unicode_ci|unicode_520_ci|"
     r"general_nopad_ci|nopad_bin|unicode_nopad_ci|unicode_520_nopad_ci|swedish_ci)$"
 )
-_MYSQL8_COLLATION = re.compile(r"_0900_\w+$")
 
 
 def _server_character_set(
@@ -405,8 +406,10 @@ def _server_character_set(
     texts = [" ".join(map(str, command)) if isinstance(command, list) else str(command or "")]
     folder = posixpath.dirname(compose_path)
     for volume in service.get("volumes") or []:
-        source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
-        path = posixpath.normpath(posixpath.join(folder, str(source or "")))
+        mount = volume_mount(volume)
+        if mount is None or mount[0] is None:
+            continue  # (an anonymous volume: none of the upload's files)
+        path = posixpath.normpath(posixpath.join(folder, mount[0]))
         mounted = [p for p in files if p == path or p.startswith(path + "/")]
         texts.extend(dependency_text(files[p]) for p in mounted if p.endswith(".cnf"))
     options: dict[str, str] = {}
@@ -415,8 +418,7 @@ def _server_character_set(
             options[match.group(1).lower().replace("_", "-")] = match.group(2).lower()
     collation = options.get("collation-server")
     if collation is not None:
-        binary = collation.endswith("_bin")
-        collation = _MYSQL8_COLLATION.sub("_bin" if binary else "_unicode_ci", collation)
+        collation = for_mariadb(collation)  # (a MySQL 8 one: MariaDB's nearest)
         if not _COLLATION_NAME.match(collation):
             collation = None
     charset = collation.split("_")[0] if collation else options.get("character-set-server")

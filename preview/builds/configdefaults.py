@@ -1201,7 +1201,7 @@ def config_defaults(
     for name, kind in types.items():
         if given.get(name) or found.values.get(name) or name in provided | kept | found.served:
             continue
-        if name in left_empty:
+        if name in left_empty:  # (its empty value: the code's own fallback applies)
             continue
         value = throwaway_value(name, kind)
         if value is None and name in described:
@@ -1260,11 +1260,11 @@ def config_defaults(
     # zeeshanravian1's fastapi-ecommerce-postgresql, whose fastapi-mail refused both) is
     # one too, where the name says what stands in.
     for name, value in list(found.values.items()):
+        if name in left_empty:
+            continue
         placeholder = fill_in(value) or (
             _SECRET_NAME.search(name.upper()) and _CHANGE_ME.match(value.strip())
         )
-        if name in left_empty:
-            continue
         if (
             (not value or placeholder)
             and name not in given.keys() | kept | found.served

@@ -198,15 +198,11 @@ class AnyPort:
                 now = trio.current_time()
                 expected_since = now if expected_since is None else expected_since
                 self.expected_listened = True
-                said = printed_port(self._printed(), self._expected)
-                if (
-                    now - expected_since >= _PORT_SILENT
-                    and said is not None
-                    and said[0] in others
-                    and not _INSPECTOR.search(said[1])
-                ):
+                if now - expected_since < _PORT_SILENT:
+                    continue  # (its output read only once $PORT has been silent a while)
+                if (said := self._printed_among(others)) is not None:
                     self._sandbox_pid = sandbox_pid
-                    return _OtherPort(said[0], others[said[0]], beside_expected=True)
+                    return _OtherPort(said, others[said], beside_expected=True)
                 continue
             if not others:
                 seen = None
@@ -216,11 +212,9 @@ class AnyPort:
             # answers every path with 404 on one of its own (6284) while wrangler prints
             # "Ready on http://localhost:8787" (prasanna89654's hono-lucia-auth, served
             # from 6284: all its routes 404).
-            # (Not Node's inspector: "Debugger listening on ws://127.0.0.1:9229/…".)
-            said = printed_port(self._printed(), self._expected)
-            if said is not None and said[0] in others and not _INSPECTOR.search(said[1]):
+            if (said := self._printed_among(others)) is not None:
                 self._sandbox_pid = sandbox_pid
-                return _OtherPort(said[0], others[said[0]])
+                return _OtherPort(said, others[said])
             port = min(others)
             if seen != port:
                 seen, since = port, trio.current_time()
@@ -228,6 +222,14 @@ class AnyPort:
                 self._sandbox_pid = sandbox_pid
                 return _OtherPort(port, others[port], settled=True)
         return None
+
+    def _printed_among(self, listening: dict[int, str]) -> int | None:
+        """The port the app last printed it listens on, where it is among ``listening``
+        (not its runtime's inspector: "Debugger listening on ws://127.0.0.1:9229/…")."""
+        said = printed_port(self._printed(), self._expected)
+        if said is None or said[0] not in listening or _INSPECTOR.search(said[1]):
+            return None
+        return said[0]
 
     async def _follow_printed(
         self, process: ChildProcess, upstream: Upstream, path: str, nursery: trio.Nursery

@@ -16,6 +16,7 @@ from .compose import (
     compose_services,
     dockerfile_instructions,
     interpolated,
+    volume_mount,
     workdir_after,
 )
 from .envfiles import (
@@ -128,5 +129,6 @@ __all__ = [
     "settings_field_types",
     "template_url",
     "typed_reads",
+    "volume_mount",
     "workdir_after",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "compose_services",
     "dockerfile_instructions",
     "interpolated",
+    "volume_mount",
     "workdir_after",
 ]
 
@@ -323,7 +324,7 @@ def app_service_volumes(files: dict[str, bytes], anchor: str) -> list[ComposeVol
     volumes: dict[str, ComposeVolume] = {}
     entries = service.get("volumes")
     for entry in entries if isinstance(entries, list) else []:
-        mount = _volume_mount(entry)
+        mount = volume_mount(entry)
         if mount is None or (target := _own_target(mount[1])) is None:
             continue
         source = mount[0]
@@ -350,7 +351,7 @@ def app_service_volumes(files: dict[str, bytes], anchor: str) -> list[ComposeVol
     ]
 
 
-def _volume_mount(entry: object) -> tuple[str | None, str] | None:
+def volume_mount(entry: object) -> tuple[str | None, str] | None:
     """(source, target) of a service's ``volumes`` entry: ``src:target[:mode]``, a lone
     ``target`` (anonymous), or the long form's mapping; None for another kind (tmpfs)."""
     if isinstance(entry, str):
