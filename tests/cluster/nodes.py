@@ -8,12 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import trio
@@ -167,15 +168,19 @@ async def running_node(
                 await process.wait()
 
 
-class DatabaseRelay:
-    """A TCP relay in front of the machine's PostgreSQL for one node: ``cut`` closes every
-    connection through it and refuses new ones, so that node alone loses the database (a
-    partition) while the others keep it. :meth:`serve` in a nursery; ``url`` is the
-    database's through the relay once started."""
+class TcpRelay:
+    """A TCP relay in front of one of the machine's servers (PostgreSQL, Redis) for one
+    node: ``cut`` closes every connection through it and refuses new ones, so that node
+    alone loses the server (a partition) while the others keep it; ``hold_next_reply``
+    keeps back the server's next reply on each connection a while (a busy server, for
+    that node alone, for one request).
+    :meth:`serve` in a nursery; ``url`` is the server's through the relay once started."""
 
-    def __init__(self, db_url: str) -> None:
-        self._target = make_url(db_url)
+    def __init__(self, url: str) -> None:
+        self._target = urlsplit(url)
         self._scope = trio.CancelScope()
+        self._hold = 0.0
+        self._holds_asked = 0  # each connection holds its next reply once per ask
         self.url = ""
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -185,29 +190,53 @@ class DatabaseRelay:
                     partial(trio.serve_tcp, self._pipe, 0, host="127.0.0.1")
                 )
                 port = listeners[0].socket.getsockname()[1]
-                self.url = self._target.set(host="127.0.0.1", port=port).render_as_string(
-                    hide_password=False
-                )
+                credentials = self._target.netloc.rpartition("@")[0]
+                address = f"127.0.0.1:{port}"
+                netloc = f"{credentials}@{address}" if credentials else address
+                self.url = urlunsplit(self._target._replace(netloc=netloc))
                 task_status.started()
 
     def cut(self) -> None:
         self._scope.cancel()
 
+    def hold_next_reply(self, seconds: float) -> None:
+        self._hold = seconds
+        self._holds_asked += 1
+
     async def _pipe(self, client: trio.SocketStream) -> None:
-        target = self._target
+        host, port = self._target.hostname or "127.0.0.1", self._target.port or 0
         async with (
             client,
-            await trio.open_tcp_stream(target.host or "127.0.0.1", target.port or 5432) as server,
+            await trio.open_tcp_stream(host, port) as server,
             trio.open_nursery() as nursery,
         ):
-            nursery.start_soon(_copy, client, server, nursery.cancel_scope)
-            nursery.start_soon(_copy, server, client, nursery.cancel_scope)
+            nursery.start_soon(self._copy, client, server, nursery.cancel_scope)
+            nursery.start_soon(self._copy_replies, server, client, nursery.cancel_scope)
 
+    async def _copy_replies(
+        self, server: trio.SocketStream, client: trio.SocketStream, both: trio.CancelScope
+    ) -> None:
+        holds_done = self._holds_asked
 
-async def _copy(source: trio.SocketStream, sink: trio.SocketStream, both: trio.CancelScope) -> None:
-    try:
-        while data := await source.receive_some(65536):
-            await sink.send_all(data)
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
-    both.cancel()  # one side ended: so does the other
+        async def hold_when_asked() -> None:
+            nonlocal holds_done
+            if holds_done < self._holds_asked:
+                holds_done = self._holds_asked
+                await trio.sleep(self._hold)
+
+        await self._copy(server, client, both, hold_when_asked)
+
+    @staticmethod
+    async def _copy(
+        source: trio.SocketStream,
+        sink: trio.SocketStream,
+        both: trio.CancelScope,
+        before_sending: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint,
+    ) -> None:
+        try:
+            while data := await source.receive_some(65536):
+                await before_sending()
+                await sink.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        both.cancel()  # one side ended: so does the other

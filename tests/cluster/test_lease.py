@@ -21,6 +21,7 @@ import trio
 
 from preview import Settings, create_app
 from preview.cluster import ClusterNode, LiveLogDown, NodeIdInUse, RedisLiveLog
+from preview.cluster.node import FENCE_AFTER
 from preview.store import Store
 
 from ..conftest import SERVER_COMMAND, running_service, server_app
@@ -29,7 +30,7 @@ from .nodes import (
     CLUSTER_SECRET,
     PG_ENV,
     REDIS_URL,
-    DatabaseRelay,
+    TcpRelay,
     fresh_database,
     internal_port,
 )
@@ -273,7 +274,7 @@ async def test_a_node_cut_off_from_the_database_fences_itself_before_the_others_
     # the cut-off node stops its previews, and only then do the others reap them.
     with throwaway_postgres() as (url, _admin, name), trio.fail_after(120):
         prefix = f"test-{name}:"
-        relay = DatabaseRelay(url)
+        relay = TcpRelay(url)
         async with trio.open_nursery() as nursery:
             await nursery.start(relay.serve)
             # A stop grace far beyond the lease's: the fenced node kills, it does not ask.
@@ -303,3 +304,30 @@ async def test_a_node_cut_off_from_the_database_fences_itself_before_the_others_
                     await trio.sleep(0.1)
                 assert await _preview_row(other.store, preview_id) == ("failed", "node lost")
                 assert not other.database_down
+
+
+async def test_one_slow_reply_of_redis_as_the_lease_runs_out_is_not_taken_for_a_lost_redis(
+    settings: Settings,
+) -> None:
+    # The cut-off node's Redis is slow once, just as its renewal is FENCE_AFTER late (a busy
+    # machine): the next read answers, and it fences for what that read says, the other
+    # nodes' renewals, not for a Redis it could not reach.
+    with throwaway_postgres() as (url, _admin, name), trio.fail_after(120):
+        prefix = f"test-{name}:"
+        database, redis = TcpRelay(url), TcpRelay(REDIS_URL)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(database.serve)
+            await nursery.start(redis.serve)
+            cut_off = replace(
+                _cluster(settings, database.url, "node-e", prefix), redis_url=redis.url
+            ).validated()
+            async with running_service(cut_off) as service, _other_node(url, "node-f", prefix):
+                cluster = service.supervisor.cluster
+                database.cut()
+                while cluster.lease_age < FENCE_AFTER:  # noqa: ASYNC110
+                    await trio.sleep(0.01)  # the node's own clock: polled
+                # Longer than a read's limit, shorter than two reads.
+                redis.hold_next_reply(0.7)
+                await cluster.fenced.wait()
+                assert "while the other nodes did" in cluster.fenced_because
+            nursery.cancel_scope.cancel()
