@@ -1332,6 +1332,31 @@ def test_a_pm2_ecosystem_files_one_app_is_the_start_its_args_a_list_or_a_line() 
         assert found.argv == ("node_modules/.bin/tsx", "src/server.ts"), found.argv
 
 
+def test_a_start_handing_pm2_its_ecosystem_file_runs_that_files_app_with_its_node_args() -> None:
+    """takuya-motoshima's express-easy-starter: ``"start": "env TZ='Asia/Tokyo' pm2 start
+    ecosystem.config.js"``, whose one app is ``bin/www.js`` with ``node_args: '-r esm'``
+    (its ES modules loaded by esm): that app, in the foreground, with the script's
+    environment and Node's options, not pm2's daemon."""
+    ecosystem = """module.exports = {
+  apps : [
+    { name: 'sample', script: 'bin/www.js', node_args: '-r esm', watch: '.',
+      env: { NODE_ENV: 'development' } }
+  ]
+};
+"""
+    files = {"ecosystem.config.js": ecosystem, "bin/www.js": "", "app.js": ""}
+    handed = "env TZ='Asia/Tokyo' pm2 start ecosystem.config.js"
+    found = _node({"scripts": {"start": handed}}, files)
+    assert found.argv == ("sh", "-c", f"{BIN_FIRST_ON_PATH}TZ=Asia/Tokyo node -r esm bin/www.js")
+    listed = ecosystem.replace("node_args: '-r esm'", 'interpreter_args: ["-r", "esm"]')
+    runtime = "pm2-runtime start --env production ecosystem.config.js"
+    found = _node({"scripts": {"start": runtime}}, {**files, "ecosystem.config.js": listed})
+    assert found.argv == ("sh", "-c", f"{BIN_FIRST_ON_PATH}node -r esm bin/www.js")
+    # A file the upload lacks says nothing: the start script stands.
+    missing = _node({"scripts": {"start": "pm2 start ecosystem.config.json"}}, files)
+    assert missing.argv == ("npm", "start", "--silent"), missing.argv
+
+
 def test_a_start_handing_its_app_to_pm2_behind_cross_env_runs_it_in_the_foreground() -> None:
     """ns16's express-articles-app: ``"start:prod": "cross-env NODE_ENV=production pm2
     start index.js --name express-articles-app"``, pm2 not installed: "spawn pm2

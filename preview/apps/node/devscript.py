@@ -17,6 +17,7 @@ __all__ = [
     "compiled_once",
     "concurrent_compile_then_run",
     "concurrent_without_watchers",
+    "ecosystem_handed",
     "in_foreground",
     "nodemon_config_file",
     "nodemon_settings",
@@ -279,6 +280,25 @@ def in_foreground(script: str, runner: str = "tsx") -> str:
         return script  # (an ecosystem.config.js: its apps, not one entry)
     run = runner if entry.endswith(_TS) else "node"
     return " ".join([*map(_assignment, env), shlex.join([run, entry, *arguments])])
+
+
+def ecosystem_handed(script: str) -> tuple[str, str] | None:
+    """(its environment's assignments written for a shell, the file) of a script handing
+    pm2 an ecosystem file (``env TZ='Asia/Tokyo' pm2 start ecosystem.config.js``,
+    ``pm2-runtime start ecosystem.config.js --env production``): the file's app is what
+    runs, in the foreground (fallbacks.ecosystem_start). None for any other script."""
+    command = simple_command(script.removeprefix("cross-env ").removeprefix("env "))
+    if command is None or not command[1]:
+        return None
+    env, words = command
+    if words[0] not in ("pm2", "pm2-runtime", "pm2-dev"):
+        return None
+    at = 1
+    while at < len(words) and (words[at] == "start" or words[at].startswith("-")):
+        at += 2 if words[at] in _MANAGER_VALUES else 1
+    if at == len(words) or not re.search(r"\.config\.[cm]?js$|\.json$", words[at]):
+        return None
+    return " ".join(map(_assignment, env)), posixpath.normpath(words[at])
 
 
 _BUILD_FOLDER = re.compile(r"(?:\./)?(?:dist|build|lib|out)/?")

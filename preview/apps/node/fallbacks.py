@@ -385,10 +385,15 @@ def adapter_server(module: str, adapters: tuple[str, ...]) -> str:
 
 # pm2's ecosystem files, the app's only word on how it starts where package.json has none.
 _ECOSYSTEMS = ("ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.json")
-# One app's string values in an ecosystem file: ``script: "src/main.js"``, ``args: "serve"``.
-_ECOSYSTEM_VALUE = re.compile(r"""["']?\b(script|args)["']?\s*:\s*(["'])([^"'\n]*)\2""")
-# Its ``args`` as a list (``args: ["serve", "--port", "8080"]``): group 1 the items.
-_ECOSYSTEM_ARGS = re.compile(r"""["']?\bargs["']?\s*:\s*\[([^\[\]]*)\]""")
+# One app's string values in an ecosystem file: ``script: "src/main.js"``, ``args: "serve"``,
+# Node's own options ``node_args: "-r esm"`` (``interpreter_args``, its other name).
+_ECOSYSTEM_VALUE = re.compile(
+    r"""["']?\b(script|args|node_args|interpreter_args)["']?\s*:\s*(["'])([^"'\n]*)\2"""
+)
+# Those arguments as a list (``args: ["serve", "--port", "8080"]``): group 2 the items.
+_ECOSYSTEM_ARGS = re.compile(
+    r"""["']?\b(args|node_args|interpreter_args)["']?\s*:\s*\[([^\[\]]*)\]"""
+)
 _QUOTED = re.compile(r"""(["'])([^"'\n]*)\1""")
 _ECOSYSTEM_APPS = re.compile(r"""["']?\bapps["']?\s*:\s*\[""")
 # A compiler's package, where the app lists it not and an ecosystem app runs it with npx
@@ -397,7 +402,7 @@ _ECOSYSTEM_COMPILERS = {"tsc-alias": "tsc-alias@^1"}
 
 
 def ecosystem_start(
-    files: dict[str, bytes], listed: dict[str, str]
+    files: dict[str, bytes], listed: dict[str, str], name: str | None = None
 ) -> tuple[str, tuple[str, ...], tuple[str, ...], str] | None:
     """(the command, its build steps, the packages to add, the note) of a pm2 ecosystem
     file's apps, where it is how the app starts (package.json says nothing of it): the
@@ -405,23 +410,27 @@ def ecosystem_start(
     the foreground; the compilers the others run in watch mode run once before it, in
     their order (z411392's express-quiz: ``npx tsc -w``, ``npx tsc-alias -w`` and
     ``src/main.js serve``, tsc's outDir src, tsc-alias listed nowhere: "Found no way to
-    start this app"). None where its apps are anything else (two files, another command)."""
-    name = next((n for n in _ECOSYSTEMS if n in files), None)
-    if name is None:
+    start this app"). Node's options for that app (``node_args``) run it too
+    (takuya-motoshima's express-easy-starter: ``-r esm``, its ES modules loaded by esm).
+    ``name``: the file a script hands pm2 (``pm2 start ecosystem.config.js``); else the
+    usual names. None where its apps are anything else (two files, another command)."""
+    name = name or next((n for n in _ECOSYSTEMS if n in files), None)
+    if name is None or name not in files:
         return None
     text = files[name].decode("utf-8", "replace")
     start = _ECOSYSTEM_APPS.search(text)
     if start is None:
         return None
-    entries: list[tuple[str, str]] = []
+    entries: list[tuple[str, str, str]] = []
     steps: list[str] = []
     added: list[str] = []
     for app in _objects(text, start.end()):
         values = {m.group(1): m.group(3).strip() for m in _ECOSYSTEM_VALUE.finditer(app)}
-        if (listed_args := _ECOSYSTEM_ARGS.search(app)) is not None:
-            words = [m.group(2) for m in _QUOTED.finditer(listed_args.group(1))]
-            values["args"] = shlex.join(words)
+        for listed_args in _ECOSYSTEM_ARGS.finditer(app):
+            words = [m.group(2) for m in _QUOTED.finditer(listed_args.group(2))]
+            values[listed_args.group(1)] = shlex.join(words)
         script, args = values.get("script", ""), values.get("args", "")
+        node_args = values.get("node_args") or values.get("interpreter_args", "")
         command = f"{script} {args}".strip()
         # A compiler it runs in watch mode: its build, run once before the app, as `make
         # compile` would (devscript.compiled_once).
@@ -431,16 +440,16 @@ def ecosystem_start(
             if tool in _ECOSYSTEM_COMPILERS and tool not in listed:
                 added.append(_ECOSYSTEM_COMPILERS[tool])
         elif re.fullmatch(r"(?:\./)?[\w./-]+\.[cm]?[jt]s", script):
-            entries.append((posixpath.normpath(script), args))
+            entries.append((posixpath.normpath(script), args, node_args))
         else:
             return None
     if len(entries) != 1:
         return None
-    entry, args = entries[0]
+    entry, args, node_args = entries[0]
     if entry not in files and made_main(entry, files, " && ".join(steps)) is None:
         return None
     run = "node_modules/.bin/tsx" if entry.endswith(_TS_SOURCES) else "node"
-    command = f"{run} {entry} {args}".strip()
+    command = " ".join(part for part in (run, node_args, entry, args) if part)
     said = f" after {' && '.join(steps)}" if steps else ""
     note = f"its pm2 {name} runs {command}{said} (its watchers run once)"
     return command, tuple(steps), tuple(added), note

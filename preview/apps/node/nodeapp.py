@@ -55,6 +55,7 @@ from preview.apps.node.devscript import (
     BIN_FIRST_ON_PATH,
     concurrent_compile_then_run,
     concurrent_without_watchers,
+    ecosystem_handed,
     in_foreground,
     nodemon_settings,
     without_watcher,
@@ -547,6 +548,13 @@ def _start(
                 line, why, tsx = own
                 note = f"its {name} script: {why}: {line}"
                 return NodeStart(_shell(line), setup, tools if tsx else (), note)
+            handed = None if before else ecosystem_handed(scripts[name])
+            if (
+                handed is not None
+                and (ecosystem := ecosystem_start(files, listed, handed[1])) is not None
+            ):
+                # Its app run in the foreground as pm2 would run it, not pm2's daemon.
+                return _ecosystem_app(ecosystem, setup, tools, handed[0])
             if not before and in_foreground(scripts[name]) != scripts[name]:
                 why = f"its {name} script hands the app to a process manager's daemon"
                 return _dev(scripts[name], setup, tools, ts_runner(files), name, why)
@@ -646,11 +654,7 @@ def _start(
         note = f"its README runs the {readme} script" + (f"; {found.note}" if found.note else "")
         return replace(found, note=note)
     if (ecosystem := ecosystem_start(files, listed)) is not None:
-        # Its pm2 ecosystem file's apps, the watchers' compilers run once first.
-        command, steps, added, note = ecosystem
-        built = (*setup, _shell(" && ".join(steps))) if steps else setup
-        runs_tsx = command.startswith("node_modules/.bin/tsx")
-        return NodeStart(_shell(command), built, (*added, *(tools if runs_tsx else ())), note)
+        return _ecosystem_app(ecosystem, setup, tools)
     usual = next((f for f in _ENTRIES if f in files), "") or _server_below(files)
     entry = usual or _listening_module(files, listed, anywhere=anywhere)
     exported = fetch_export(files)  # a serverless app's handler: served by Bun
@@ -1052,6 +1056,22 @@ def _server_of(entry: str, files: dict[str, bytes]) -> str | None:
         and requires.search(data)
     ]
     return servers[0] if len(servers) == 1 else None
+
+
+def _ecosystem_app(
+    ecosystem: tuple[str, tuple[str, ...], tuple[str, ...], str],
+    setup: tuple[tuple[str, ...], ...],
+    tools: tuple[str, ...],
+    assignments: str = "",
+) -> NodeStart:
+    """The start of a pm2 ecosystem file's app (``ecosystem``: fallbacks.ecosystem_start),
+    the compilers its other apps run in watch mode run once first; ``assignments``: the
+    environment the script handing pm2 the file gives it (``env TZ='Asia/Tokyo'``)."""
+    command, steps, added, note = ecosystem
+    built = (*setup, _shell(" && ".join(steps))) if steps else setup
+    runs_tsx = command.startswith("node_modules/.bin/tsx")
+    line = f"{assignments} {command}".strip()
+    return NodeStart(_shell(line), built, (*added, *(tools if runs_tsx else ())), note)
 
 
 def _compiled_then_run(
