@@ -87,6 +87,7 @@ from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.detect import Detection
 from ..apps.imports import own_folder_names, source_roots
 from ..apps.node.envreads import database_option_reads, node_env_reads, unset_for_strings
+from ..apps.node.nodedeps import md4_bundler
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
 from ..apps.written.managerready import NODE_PRELOADS
@@ -315,6 +316,11 @@ def app_environment(
             # keeping the link's path, node_modules' parent is the app's directory (bonkx's
             # express-jwt-postgres: "Cannot find module '<environment>/src/routes/…'").
             env["NODE_OPTIONS"] += " --preserve-symlinks"
+        if md4_bundler(spec.files) is not None:
+            # webpack 4 (and what builds on it) hashes with MD4, which this Node's OpenSSL
+            # 3 refuses at its build or its dev server's start (ERR_OSSL_EVP_UNSUPPORTED),
+            # as the projects' own READMEs say: OpenSSL's legacy provider, for every step.
+            env["NODE_OPTIONS"] += " --openssl-legacy-provider"
         # process.send("ready") for pm2's wait_ready, with no manager here (no IPC channel:
         # "process.send is not a function"); an HTTPS server of its own, which the proxy
         # and the readiness probe do not speak: apps.written.managerready.

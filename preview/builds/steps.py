@@ -255,8 +255,11 @@ async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
     shown = step.shown or shown_command(argv)
     await say(f"setup: {shown}" + (f" (in {where}/)" if where else ""))
     memory = max(settings.memory_limit_mb, BUILD_MEMORY_MB)  # a build's: see build_limits
-    if env.get("NODE_OPTIONS") == f"--max-old-space-size={settings.memory_limit_mb}":
-        env = {**env, "NODE_OPTIONS": f"--max-old-space-size={memory * 3 // 4}"}
+    # The app's heap bound (appenv), whatever options follow it: a build's instead.
+    ours, options = f"--max-old-space-size={settings.memory_limit_mb}", env.get("NODE_OPTIONS")
+    if options is not None and (options == ours or options.startswith(f"{ours} ")):
+        bound = f"--max-old-space-size={memory * 3 // 4}"
+        env = {**env, "NODE_OPTIONS": bound + options.removeprefix(ours)}
     address = max(memory * 2**20, V8_ADDRESS_SPACE if "NODE_OPTIONS" in env else 0)
     limits = ChildLimits(memory_bytes=address, run_as=runner.uid)
     cwd = runner.app_dir / where if where else runner.app_dir

@@ -19,6 +19,7 @@ __all__ = [
     "DEPENDENCY_TABLES",
     "NodeDeps",
     "listed_once",
+    "md4_bundler",
     "node_dependencies",
     "orm_drivers_unlisted",
     "override_name",
@@ -809,3 +810,43 @@ def resolved_by_yarn(files: dict[str, bytes]) -> bool:
     """Whether the app's tree is yarn's (a yarn.lock, no pnpm-lock.yaml), which checks no
     peer dependency: npm installs it likewise, with --legacy-peer-deps."""
     return "yarn.lock" in files and "pnpm-lock.yaml" not in files
+
+
+# Bundlers whose releases before these majors hash with MD4 (webpack 4 and the tools built
+# on it), which Node 17 and later's OpenSSL 3 refuses ("error:0308010C:digital envelope
+# routines::unsupported", ERR_OSSL_EVP_UNSUPPORTED) unless its legacy provider is on.
+_MD4_BEFORE = {
+    "webpack": 5,
+    "react-scripts": 5,
+    "@vue/cli-service": 5,
+    "neutrino": 10,
+    "laravel-mix": 6,
+    "next": 11,
+    "@angular-devkit/build-angular": 12,
+}
+_MAJOR = re.compile(r"\d+")
+
+
+def md4_bundler(files: dict[str, bytes]) -> str | None:
+    """The bundler (``webpack 4.10.2``) of the app's tree that hashes with MD4, as its
+    lockfile locks it (webpack under neutrino 8: PyTechMike's training-koa-2, its start
+    ``neutrino start``) or else as package.json lists it; None where none does."""
+    try:
+        package = json.loads(files.get("package.json", b"{}"))
+        lock = json.loads(files.get("package-lock.json", b"{}"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(package, dict) or not isinstance(lock, dict):
+        return None
+    listed: dict[str, object] = {}
+    for table in ("dependencies", "devDependencies"):
+        if isinstance(package.get(table), dict):
+            listed.update(package[table])
+    yarn = _yarn_versions(files["yarn.lock"]) if "yarn.lock" in files else {}
+    for name, before in _MD4_BEFORE.items():
+        by_yarn = (v for spec, v in yarn.items() if spec.rpartition("@")[0] == name)
+        version = _lock_version(lock, name) or next(by_yarn, None) or listed.get(name)
+        major = _MAJOR.search(version) if isinstance(version, str) else None
+        if major is not None and int(major.group()) < before:
+            return f"{name} {version}"
+    return None
