@@ -241,6 +241,31 @@ def test_an_es_modules_uncaught_rejection_says_what_was_thrown() -> None:
     assert failure_cause(vite, root="/srv/gen") == "main.js (1:45): Expression expected"
 
 
+def test_a_printed_objects_bracket_is_said_as_the_object_it_opens_or_closes() -> None:
+    """An object Node prints as thrown (``throw {code: …}``: its ``{`` alone below the
+    caret) or an error line opening a printed object (``console.error("Unable to
+    connect", err)``): the cause is the whole object on one line, never a bare ``{`` or
+    ``}``, nor the first line alone."""
+    thrown = [
+        "node:internal/process/promises:288",
+        "            triggerUncaughtException(err, true /* fromPromise */);",
+        "            ^",
+        "",
+        "{",
+        "  code: 'ECONNREFUSED',",
+        "  address: { host: 'db', port: 5432 }",
+        "}",
+        "",
+        "Node.js v20.20.2",
+    ]
+    said = "{ code: 'ECONNREFUSED', address: { host: 'db', port: 5432 } }"
+    assert failure_cause(thrown) == said
+    printed = ["listening soon", "Error: Unable to connect {", '  "code": "ECONNREFUSED"', "}"]
+    assert failure_cause(printed) == 'Error: Unable to connect { "code": "ECONNREFUSED" }'
+    closed = ["ERROR database: {", "  errno: -111,", "  syscall: 'connect'", "}"]
+    assert failure_cause(closed) == "ERROR database: { errno: -111, syscall: 'connect' }"
+
+
 def test_a_kafka_client_that_reaches_no_broker_says_none_can_be_given_here() -> None:
     """briancappello's fastapi-starter starts its Kafka consumers with the app: aiokafka's
     "Unable to bootstrap" is no fault of ours nor the app's, but this machine's (no

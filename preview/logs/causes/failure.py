@@ -437,11 +437,35 @@ def _with_own_syntax_error(cause: str, upload: Mapping[str, bytes]) -> str:
 
 def _located(lines: Sequence[str], index: int, text: str) -> str:
     """``text`` (at ``lines[index]``), clipped, with the file and line a syntax error
-    names just above it: "SyntaxError: Unexpected token ')' (index.js:3)"."""
+    names just above it: "SyntaxError: Unexpected token ')' (index.js:3)"; a bracket
+    alone, the object it opens or closes (:func:`_whole_object`)."""
     text = text.strip()
+    if text.rstrip(",;") in _OPENING.values() or text.endswith(tuple(_OPENING)):
+        return _clip(_whole_object(lines, index))
     if _SYNTAX_ERROR.match(text) and (where := _syntax_error_at(lines, index, text)):
         return _clip(f"{text} ({where})")
     return _clip(text)
+
+
+_OPENING = {"{": "}", "[": "]", "(": ")"}
+_OBJECT_LINES = 40  # at most: a printed object's lines read for its cause
+
+
+def _whole_object(lines: Sequence[str], index: int) -> str:
+    """The printed object that ``lines[index]`` opens (``{``: an object Node printed as
+    thrown; "Error: Unable to connect {") or closes alone (``}``), on one line: "Error:
+    Unable to connect { code: 'ECONNREFUSED', port: 5432 }", not "}" nor its first line."""
+    texts = [strip_ansi(line).strip() for line in lines]
+    step = -1 if texts[index].rstrip(",;") in _OPENING.values() else 1
+    depth, at, block = 0, index, []
+    while 0 <= at < len(texts) and len(block) < _OBJECT_LINES:
+        text = texts[at]
+        block.append(text)
+        depth += sum(text.count(o) - text.count(c) for o, c in _OPENING.items()) * step
+        if depth <= 0 and at != index:
+            break
+        at += step
+    return " ".join(t for t in (block if step == 1 else block[::-1]) if t)
 
 
 def _syntax_error_at(lines: Sequence[str], index: int, error: str) -> str | None:
