@@ -61,6 +61,7 @@ __all__ = [
     "alembic_sqlite_file",
     "alembic_unbuildable",
     "alembic_upgrade",
+    "alembic_without_revisions",
     "runs_alembic",
 ]
 
@@ -631,6 +632,19 @@ def runs_alembic(step: Iterable[str]) -> bool:
     return any("alembic" in part for part in step)
 
 
+def alembic_without_revisions(files: dict[str, bytes], where: str) -> bool:
+    """Whether no revision file lies in a ``versions/`` folder at or below ``where`` (one
+    with a README alone, or none): upgraded, such a history makes nothing."""
+    prefix = f"{where}/" if where else ""
+    return not any(
+        p.startswith(prefix)
+        and "/versions/" in f"/{p}"
+        and p.endswith(".py")
+        and not p.endswith("__init__.py")
+        for p in files
+    )
+
+
 def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str, ...]:
     """The set-up step's command (a template) for the ``alembic.ini`` at ``ini`` (relative
     to ``where``, the directory it runs in)."""
@@ -646,9 +660,7 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
         for p, d in files.items()
         if p.startswith(prefix) and p.endswith("env.py")
     )
-    empty = not any(p.endswith(".py") and not p.endswith("__init__.py") for p in kept) and (
-        bool(kept) or models
-    )
+    empty = alembic_without_revisions(files, where) and (bool(kept) or models)
     served = (_SERVED,) if _names_a_server(files, where, ini) else ()
     program = None
     missing = alembic_missing_revisions(files, where) if models else []

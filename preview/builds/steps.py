@@ -22,7 +22,7 @@ from typing import Any
 
 import trio
 
-from ..apps.alembicheads import alembic_changes_nothing, runs_alembic
+from ..apps.alembicheads import alembic_changes_nothing, alembic_without_revisions, runs_alembic
 from ..apps.createall import creates_its_tables
 from ..apps.depspec import NodeDeps, node_dependencies
 from ..apps.frontend import Frontend
@@ -454,7 +454,8 @@ def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str |
     starts as its author starts it; None: the failure stands. An Alembic history that
     cannot run (an env.py importing the app's package as a module, a head dropping tables
     no revision made, a URL quoted in its alembic.ini) whose every ``upgrade()`` passes, or
-    whose app makes its tables itself (``create_all``); Sequelize's ``db:migrate`` where
+    whose app makes its tables itself (``create_all``), or with no revision at all (its
+    models' tables made by the step after it); Sequelize's ``db:migrate`` where
     the app calls ``sync()`` as it starts (a history whose first migrations were deleted);
     TypeORM's ``migration:run`` where its options ``synchronize`` the tables. A package
     script's step (``npm run db:migrate:run``) is read as its script's command
@@ -463,6 +464,9 @@ def migrations_not_needed(step: Sequence[str], files: dict[str, bytes]) -> str |
     if runs_alembic(step):
         if alembic_changes_nothing(files):
             return "their every upgrade() does nothing"
+        if alembic_without_revisions(files, ""):
+            # (its first revision could not be made: the models' tables are the next step's)
+            return "their history has no revision, so upgrading it makes nothing"
         if creates_its_tables(files):
             return "it makes its tables itself (create_all) as it starts"
     elif (
