@@ -1179,6 +1179,24 @@ cache = os.path.join(BASE_DIR, 'cache')
     assert "api/config.py binds db_dir to it" in made["api/database/.gitkeep"]
 
 
+def test_an_env_files_path_is_never_made_a_folder() -> None:
+    """buxuele's flask-one-post: ``ENV_PATH = Path(__file__).resolve().parent.parent /
+    '.env'`` (a path's name, a dot-name without an extension) was made a folder, where
+    the launch then wrote the .env its README's example gave: "IsADirectoryError: Is a
+    directory: '.env'", an incident. A dot-name bound as a path is a file's; an env
+    file's name is never a folder, however declared."""
+    publisher = b"""from pathlib import Path
+ENV_PATH = Path(__file__).resolve().parent.parent / '.env'
+CACHE_PATH = Path(__file__).resolve().parent.parent / '.cache'
+UPLOAD_DIR = Path(__file__).resolve().parent.parent / 'uploads'
+"""
+    files = {"services/publisher.py": publisher, "app.py": b"", ".gitignore": b".env\n"}
+    assert list(run_folders(files)) == ["uploads/.gitkeep"]
+    # Named as a folder (a _DIR), an env file's name still is none.
+    folder = b"from pathlib import Path\nENV_DIR = Path(__file__).parent / '.env.local'\n"
+    assert run_folders({"settings.py": folder}) == {}
+
+
 def test_the_constants_a_python_example_leaves_to_fill_in_are_given() -> None:
     """bku4erov's django-drf-hw-smart-home: measurement/config.py left out of git, its
     config_example.py copied in its place, ``DB_PORT = '<database port>'`` then Django's

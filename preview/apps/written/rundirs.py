@@ -155,6 +155,8 @@ _SQLITE_URL = re.compile(rb"""\bsqlite(?:\+\w+)?:///(?!/)(?:\./)?([^\s'"`?#;,)}\
 _SHELL_SEPARATORS = re.compile(r"&&|\|\||;|\|")
 # A variable naming a folder (UPLOAD_DIR, LOCAL_STORAGE_PATH, MEDIA_ROOT, LOG_FOLDER), not
 # a URL's path (API_PATH, URL_PREFIX) nor a search path (PYTHONPATH).
+# An env file's name (``.env``, ``.env.local``, ``.flaskenv``): never a folder to make.
+_ENV_FILE_NAME = re.compile(r"\.(?:env|flaskenv)(?:\.[\w.-]+)?$")
 _FOLDER_NAME = re.compile(r"_(?:DIR|DIRECTORY|DIRNAME|FOLDER|PATH|ROOT)$")
 _NOT_FOLDER_NAME = re.compile(r"URL|URI|PREFIX|ROUTE|API|ENDPOINT|PYTHONPATH|^PATH$|HOST")
 _RELATIVE_FOLDER = re.compile(r"^(?:\./)?[A-Za-z0-9_][\w.-]*(?:/[A-Za-z0-9_][\w.-]*)*/?$")
@@ -185,6 +187,8 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
             continue
         if _has_folder(files, folder) or f"{folder}/{KEEP}" in found:
             continue
+        if _ENV_FILE_NAME.match(posixpath.basename(folder)):
+            continue  # a file the app reads its settings from, which a launch may write
         found[f"{folder}/{KEEP}"] = why
     return found
 
@@ -594,8 +598,14 @@ def _bound_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 continue
             bound = bound_names(files) if bound is None else bound
             folder = path_of(value, path, {**bound, **own})
-            if folder is not None and not posixpath.splitext(folder)[1]:
-                found.append((folder.lstrip("/"), f"{path} binds {name} to it"))
+            if folder is None or posixpath.splitext(folder)[1]:
+                continue
+            if name.upper().endswith("_PATH") and posixpath.basename(folder).startswith("."):
+                # A path's name says file as well as folder: a dot-name is a file's
+                # (buxuele's flask-one-post: ``ENV_PATH = … / '.env'``, made a folder,
+                # where its .env was to be written: "Is a directory: '.env'").
+                continue
+            found.append((folder.lstrip("/"), f"{path} binds {name} to it"))
     return found
 
 
