@@ -328,8 +328,12 @@ _ACCOUNT_LOGIN = re.compile(
 )
 # A cloud's region its SDK is built for at start (AWS's SES client in a NestJS module's
 # constructor: "Region is missing", RahulBishnoi07's nestjs-sequelize-auth-boilerplate
-# never listened): one every such SDK knows; nothing leaves a preview to reach it.
-_CLOUD_REGION = re.compile(r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_?REGION$|^REGION$")
+# never listened): one every such SDK knows; nothing leaves a preview to reach it. Named
+# as boto3's keyword names it too (toxa1818's flask-aws: REGION_NAME='YOUR REGION NAME'
+# in its README, "Provided region_name … doesn't match a supported format").
+_CLOUD_REGION = re.compile(
+    r"(?:^|_)(?:AWS|S3|SES|SQS|SNS|COGNITO|BUCKET|CLOUD)_?REGION(?:_NAME)?$|^REGION(?:_NAME)?$"
+)
 # A storage bucket's name, which a cloud storage SDK refuses unset at start, before any
 # call (nutkiattisak's express-upload-file: ``storage.bucket(process.env.GCP_BUCKET_NAME)``,
 # "A bucket name is needed to use Cloud Storage."; Prasundas99's Node-Express-File-upload-

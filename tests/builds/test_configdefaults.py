@@ -3702,6 +3702,13 @@ const other = process.env.S3_BUCKET
     own = config_defaults(files, "package.json", {"GCP_BUCKET_NAME": "mine"}, set())
     assert "GCP_BUCKET_NAME" not in own.values or own.values["GCP_BUCKET_NAME"] == "mine"
     assert throwaway_value("AWS_BUCKET_REGION") == "us-east-1"
+    # boto3's keyword's name (toxa1818's flask-aws: its README's REGION_NAME='YOUR REGION
+    # NAME', which boto3 refused at start: "doesn't match a supported format").
+    assert throwaway_value("REGION_NAME") == throwaway_value("AWS_REGION_NAME") == "us-east-1"
+    example = b"KEY='YOUR ACCESS KEY ID'\nREGION_NAME='YOUR REGION NAME'\n"
+    code = b"import os, boto3\nboto3.client('ec2', region_name=os.environ.get('REGION_NAME'))\n"
+    aws = {".env.example": example, "app.py": code, "requirements.txt": b"boto3\nflask\n"}
+    assert config_defaults(aws, "app.py", {}, {"PORT"}).values.get("REGION_NAME") == "us-east-1"
     assert throwaway_value("BUCKETS_LIST") is None
 
 
