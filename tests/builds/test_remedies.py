@@ -413,6 +413,34 @@ def test_a_module_a_known_major_removed_holds_it_below_that_major_at_once(
     assert fix is not None and fix.add == "Flask<3", fix
 
 
+def test_a_name_a_known_minor_release_removed_holds_it_below_that_release(
+    tmp_path: Path,
+) -> None:
+    """cj-lin's coding-exercise-flask: its Flask-JWT-Extended 3 imports ``safe_str_cmp``,
+    which Werkzeug 2.1 removed; held below 2.3 (the newest's minor), then below 2, each a
+    relaunch of a 30 s build, and its launch ran out of time. The release known to have
+    removed it is the hold's at once, from any later one installed."""
+    env = _env_with(tmp_path, "Werkzeug", "3.1.3", "werkzeug")
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/flask_jwt_extended/tokens.py"',
+        "    from werkzeug.security import safe_str_cmp",
+        "ImportError: cannot import name 'safe_str_cmp' from 'werkzeug.security'"
+        " (<environment>/lib/python3.11/site-packages/werkzeug/security.py)",
+    ]
+    remedies = _remedies(("flask", "flask-jwt-extended<4"), env)
+    fix = remedies.next_fix("exited with code 1", lines, {"app.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "Werkzeug<2.1", fix
+    minor = _env_with(tmp_path / "m", "Werkzeug", "2.2.3", "werkzeug")
+    fix = _remedies(("flask",), minor).next_fix("exited with code 1", lines, {}, PYTHONS)
+    assert fix is not None and fix.add == "Werkzeug<2.1", fix
+    # MarkupSafe's soft_unicode (gone in 2.1), under an old Jinja2.
+    markup = _env_with(tmp_path / "s", "MarkupSafe", "3.0.2", "markupsafe")
+    lines[-1] = "ImportError: cannot import name 'soft_unicode' from 'markupsafe' (<environment>/x)"
+    fix = _remedies(("jinja2<3",), markup).next_fix("exited with code 1", lines, {}, PYTHONS)
+    assert fix is not None and fix.add == "MarkupSafe<2.1", fix
+
+
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     tmp_path: Path,
 ) -> None:

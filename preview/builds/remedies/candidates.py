@@ -26,6 +26,7 @@ from .fixes import pinned as _pinned
 from .hints import EXCEPTION_SAYS, for_install_hint
 from .holds import (
     REMOVED_BY_MAJOR,
+    REMOVED_WITHIN_MAJOR,
     abstract_instantiated,
     declared_ranges,
     defining,
@@ -605,7 +606,7 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
         return []  # a module of the package its code uses unimported: no release's lack
     if top in dists and (name is not None or "." in module):
         gone = f"{what} is gone from {dists[top][0]} {dists[top][1]}"
-        removed = REMOVED_BY_MAJOR.get((module, name))
+        removed = REMOVED_WITHIN_MAJOR.get((module, name)) or REMOVED_BY_MAJOR.get((module, name))
         mine = removed is not None and _norm(removed[0]) == _norm(dists[top][0])
         known = removed[1] if removed is not None and mine else None
         return (

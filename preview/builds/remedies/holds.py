@@ -26,6 +26,7 @@ from .pythons import FRAME, SITE_FRAME, installed_dists, package_sources
 
 __all__ = [
     "REMOVED_BY_MAJOR",
+    "REMOVED_WITHIN_MAJOR",
     "abstract_instantiated",
     "declared_ranges",
     "defining",
@@ -103,14 +104,17 @@ def defining(
     return found[0] if len(found) == 1 else None
 
 
-def held(top: str, tried: Tried, why: str, removed_in: int | None = None) -> list[Fix]:
+def held(top: str, tried: Tried, why: str, removed_in: int | str | None = None) -> list[Fix]:
     """``top``'s distribution held below the major version installed, when the app
     does not pin it; below its minor where the app's own range starts at that major
     (``sqlalchemy>=1.3.0``, 1.4 installed: ``SQLAlchemy<1.4``, not ``<1``, which no
     version it allows is); below ``removed_in``, the major known to have removed what
     was missed (:data:`REMOVED_BY_MAJOR`), where that is older: andreygp5's
     dictionary-flask, whose Flask-Script imports ``flask._compat`` (gone in Flask 2), was
-    held below 3 first, its relaunches spent one major at a time."""
+    held below 3 first, its relaunches spent one major at a time; or below the release
+    known to have removed it within a major (:data:`REMOVED_WITHIN_MAJOR`), where the one
+    installed is that or later: cj-lin's coding-exercise-flask, whose Flask-JWT-Extended
+    3 imports ``safe_str_cmp`` (gone in Werkzeug 2.1), was held below 2.3, then 2."""
     found = installed_dists(tried.env_path).get(top)
     if found is None or tried.deps is None:
         return []
@@ -144,8 +148,10 @@ def held(top: str, tried: Tried, why: str, removed_in: int | None = None) -> lis
     within = bool(bounds) and all("." not in bound for bound in bounds)
     if minor and (within or ranged or any(version_key(f) >= version_key(below) for f in floors)):
         below = f"{parts[0]}.{parts[1]}"
-    if removed_in is not None and parts[0].isdigit() and int(parts[0]) > removed_in:
+    if isinstance(removed_in, int) and int(parts[0]) > removed_in:
         below = str(removed_in)
+    elif isinstance(removed_in, str) and version_key(version) >= version_key(removed_in):
+        below = removed_in
     if below in ("0", "0.0") or any(version_key(f) >= version_key(below) for f in floors):
         return []
     hold = f"{distribution}<{below}"
@@ -313,6 +319,32 @@ REMOVED_BY_MAJOR: dict[tuple[str, str | None], tuple[str, int]] = {
             "stricturl",
         )
     },
+}
+
+
+# Names removed by a minor release, that a package (or app) written for an earlier one
+# imports: (module, name or None for the module itself) → (distribution, that release).
+# Held below a major instead, a relaunch is spent finding the minor (Werkzeug<2.3, then
+# <2) and the hold keeps out what the app's other packages need (Flask 2.0 of Werkzeug 2).
+REMOVED_WITHIN_MAJOR: dict[tuple[str, str | None], tuple[str, str]] = {
+    ("werkzeug.security", "safe_str_cmp"): ("Werkzeug", "2.1"),
+    ("werkzeug.wrappers", "BaseResponse"): ("Werkzeug", "2.1"),
+    ("werkzeug.wrappers", "BaseRequest"): ("Werkzeug", "2.1"),
+    ("werkzeug.wrappers.json", None): ("Werkzeug", "2.1"),
+    ("markupsafe", "soft_unicode"): ("MarkupSafe", "2.1"),
+    **{
+        ("jinja2", name): ("Jinja2", "3.1")
+        for name in (
+            "Markup",
+            "escape",
+            "contextfunction",
+            "contextfilter",
+            "environmentfilter",
+            "evalcontextfilter",
+        )
+    },
+    ("itsdangerous", "TimedJSONWebSignatureSerializer"): ("itsdangerous", "2.1"),
+    ("itsdangerous", "JSONWebSignatureSerializer"): ("itsdangerous", "2.1"),
 }
 
 
