@@ -439,6 +439,15 @@ def test_a_name_a_known_minor_release_removed_holds_it_below_that_release(
     lines[-1] = "ImportError: cannot import name 'soft_unicode' from 'markupsafe' (<environment>/x)"
     fix = _remedies(("jinja2<3",), markup).next_fix("exited with code 1", lines, {}, PYTHONS)
     assert fix is not None and fix.add == "MarkupSafe<2.1", fix
+    # An object's method Flask 2.3 removed: below 2.3 from Flask 3 at once (it was <3,
+    # then <2.3, a relaunch each).
+    flask = _env_with(tmp_path / "f", "Flask", "3.1.3", "flask")
+    package = flask / "lib" / "python3.11" / "site-packages" / "flask"
+    package.mkdir()
+    (package / "blueprints.py").write_text("class Blueprint:\n    pass\n")
+    said = "AttributeError: 'Blueprint' object has no attribute 'before_app_first_request'"
+    fix = _remedies(("flask",), flask).next_fix(said, [], {}, PYTHONS)
+    assert fix is not None and fix.add == "Flask<2.3", fix
 
 
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(

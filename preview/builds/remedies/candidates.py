@@ -367,7 +367,9 @@ def _for_object_attribute(match: re.Match[str], failure: Failure) -> list[Fix]:
         top = defining(match.group(1), failure.tried, installed_for_it=True)
     if top is None:  # not an object of an unpinned dependency's
         return []
-    return held(top, failure.tried, f"{match.group(1)}.{match.group(2)} is gone from {top}")
+    what = f"{match.group(1)}.{match.group(2)}"
+    known = REMOVED_WITHIN_MAJOR.get((top, what))
+    return held(top, failure.tried, f"{what} is gone from {top}", known and known[1])
 
 
 def _for_method_keyword(match: re.Match[str], failure: Failure, code: str) -> list[Fix]:

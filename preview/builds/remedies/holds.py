@@ -345,6 +345,9 @@ REMOVED_WITHIN_MAJOR: dict[tuple[str, str | None], tuple[str, str]] = {
     },
     ("itsdangerous", "TimedJSONWebSignatureSerializer"): ("itsdangerous", "2.1"),
     ("itsdangerous", "JSONWebSignatureSerializer"): ("itsdangerous", "2.1"),
+    # An object's attribute, by its class: (the module defining it, "Class.attribute").
+    ("flask", "Flask.before_first_request"): ("Flask", "2.3"),
+    ("flask", "Blueprint.before_app_first_request"): ("Flask", "2.3"),
 }
 
 
