@@ -329,6 +329,12 @@ def test_a_project_reading_its_own_version_gets_the_metadata_pip_install_e_leave
     # A project that reads no installed metadata, or one with no name, gets none.
     assert own_metadata({**files, "myapi/utils.py": b"V = '1'\n"}) == {}
     assert own_metadata({"myapi/utils.py": files["myapi/utils.py"]}) == {}
+    # Poetry's own table names it too (tianananta's exercise-fastapi: ``[tool.poetry]
+    # name = "exercise"``, ``metadata.version("exercise")`` for its OpenAPI document).
+    poetry = b'[tool.poetry]\nname = "exercise"\nversion = "0.1.0"\n'
+    reads = b"from importlib import metadata\nV = metadata.version('exercise')\n"
+    found_poetry = own_metadata({"pyproject.toml": poetry, "exercise/web/app.py": reads})
+    assert list(found_poetry) == ["exercise-0.1.0.dist-info/METADATA"]
 
 
 def test_an_unchecked_ready_message_to_a_process_manager_is_told_apart() -> None:

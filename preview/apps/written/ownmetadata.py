@@ -49,12 +49,20 @@ def _project(files: dict[str, bytes]) -> tuple[str | None, str]:
     is not) of the root's ``pyproject.toml`` ``[project]``, else its ``setup.py``'s
     ``setup(name=…)``."""
     try:
-        project = tomllib.loads(files.get("pyproject.toml", b"").decode()).get("project")
+        pyproject = tomllib.loads(files.get("pyproject.toml", b"").decode())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        project = None
-    if isinstance(project, dict) and isinstance(project.get("name"), str):
-        version = project.get("version")
-        return _named(project["name"]), version if isinstance(version, str) else "0.0.0"
+        pyproject = {}
+    tool = pyproject.get("tool")
+    # PEP 621's table, else Poetry's own (``[tool.poetry] name = "exercise"``, which
+    # ``poetry install`` installs as well: tianananta's exercise-fastapi reads
+    # ``metadata.version("exercise")`` for its OpenAPI title's version)
+    for project in (
+        pyproject.get("project"),
+        tool.get("poetry") if isinstance(tool, dict) else None,
+    ):
+        if isinstance(project, dict) and isinstance(project.get("name"), str):
+            version = project.get("version")
+            return _named(project["name"]), version if isinstance(version, str) else "0.0.0"
     tree = parse_module(files["setup.py"]) if "setup.py" in files else None
     for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup":
