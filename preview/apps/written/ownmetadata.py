@@ -26,6 +26,7 @@ __all__ = ["own_metadata"]
 # backport's, pkg_resources').
 _READS = re.compile(
     rb"\b(?:importlib\.metadata|importlib_metadata|get_distribution|pkg_resources\.require)\b"
+    rb"|\bfrom\s+importlib\s+import\s[^\n]*\bmetadata\b"
 )
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
