@@ -154,6 +154,7 @@ class ChildSupervision:
                 env=env,
                 limits=limits,
                 confinement=self._confinement,
+                stdin_open=True,  # as its author's terminal: its watchers run on
             )
         except OSError as error:
             self._give_back_start_slot()

@@ -173,8 +173,10 @@ class ChildProcess:
         popen: subprocess.Popen[bytes],
         stdout: trio.lowlevel.FdStream,
         stderr: trio.lowlevel.FdStream,
+        stdin_held: int | None = None,
     ) -> None:
         self._popen = popen
+        self._stdin_held = stdin_held  # the write end of its open stdin, never written
         self.pid = popen.pid
         self.started_at = trio.current_time()  # (a swap's timings: runtime.swaps)
         self.stdout = stdout
@@ -208,9 +210,13 @@ class ChildProcess:
         return self._popen.returncode
 
     def close(self) -> None:
-        """The pidfd (the pipes are the readers'); once the child has been waited for."""
-        with contextlib.suppress(OSError):
-            os.close(self._pidfd)
+        """The pidfd and its stdin's write end (the output pipes are the readers'); once
+        the child has been waited for."""
+        for fd in (self._pidfd, self._stdin_held):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._stdin_held = None
 
 
 _CHRT = shutil.which("chrt")
@@ -230,22 +236,32 @@ def _batch_scheduled(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
 
 
 def start_child(
-    argv: Sequence[str], *, cwd: str, env: dict[str, str], pass_fds: Sequence[int] = ()
+    argv: Sequence[str],
+    *,
+    cwd: str,
+    env: dict[str, str],
+    pass_fds: Sequence[int] = (),
+    stdin_open: bool = False,
 ) -> ChildProcess:
     """Fork ``argv`` (new session, stdin from /dev/null, pipes for output, at
-    ``SCHED_BATCH``: :func:`_batch_scheduled`) from this thread. Raises ``OSError``
-    when it cannot be started; ``ValueError`` when ``env`` holds a variable of the
-    loader's or a shell's (:func:`hold_host_variables` must have held it back from the
-    privileged part of ``argv``)."""
+    ``SCHED_BATCH``: :func:`_batch_scheduled`) from this thread. ``stdin_open``: its
+    stdin a pipe held open and never written instead, as a terminal's is to what its
+    author ran there: watchers that end at their stdin's end (Tailwind's and esbuild's
+    ``--watch``: "stopped because stdin was closed") keep running, and with them a dev
+    script that ends when any of its commands does. Raises ``OSError`` when it cannot be
+    started; ``ValueError`` when ``env`` holds a variable of the loader's or a shell's
+    (:func:`hold_host_variables` must have held it back from the privileged part of
+    ``argv``)."""
     loose = sorted(n for n in env if _held_variable(n) or n.startswith(_SHELL_FUNCTION))
     if loose:
         raise ValueError(f"host variables must be held back from {argv[0]}: {loose}")
     out_read, out_write = os.pipe2(os.O_CLOEXEC)
     err_read, err_write = os.pipe2(os.O_CLOEXEC)
+    in_read, in_write = os.pipe2(os.O_CLOEXEC) if stdin_open else (None, None)
     try:
         popen = subprocess.Popen(
             _batch_scheduled(argv, env),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if in_read is None else in_read,
             stdout=out_write,
             stderr=err_write,
             cwd=cwd,
@@ -254,13 +270,16 @@ def start_child(
             pass_fds=tuple(pass_fds),
         )
     except BaseException:
-        for fd in (out_read, err_read):
-            os.close(fd)
+        for fd in (out_read, err_read, in_write):
+            if fd is not None:
+                os.close(fd)
         raise
     finally:
-        os.close(out_write)
-        os.close(err_write)
-    return ChildProcess(popen, trio.lowlevel.FdStream(out_read), trio.lowlevel.FdStream(err_read))
+        for fd in (out_write, err_write, in_read):
+            if fd is not None:
+                os.close(fd)
+    out, err = trio.lowlevel.FdStream(out_read), trio.lowlevel.FdStream(err_read)
+    return ChildProcess(popen, out, err, stdin_held=in_write)
 
 
 def in_worker_process() -> bool:

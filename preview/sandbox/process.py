@@ -116,8 +116,10 @@ async def spawn_child(
     env: dict[str, str],
     limits: ChildLimits,
     confinement: Confinement | None = None,
+    stdin_open: bool = False,
 ) -> ChildProcess:
-    """Start ``argv`` as the leader of a new session and process group; pipes for output.
+    """Start ``argv`` as the leader of a new session and process group; pipes for output
+    (and for its stdin, held open, with ``stdin_open``: :func:`.child.start_child`).
 
     With a ``confinement``, ``argv`` runs in its sandbox and cgroup (see ``isolation``);
     without, it still dies with the service (``setpriv --pdeathsig``, where present).
@@ -152,7 +154,7 @@ async def spawn_child(
         limited = limiting_argv(argv, limits, address_space=address_space)
         argv = [*dying_with_this_process(_SETPRIV, *identity), *(limited or argv)]
     try:
-        process = start_child(argv, cwd=str(cwd), env=env, pass_fds=pass_fds)
+        process = start_child(argv, cwd=str(cwd), env=env, pass_fds=pass_fds, stdin_open=stdin_open)
     finally:
         for fd in pass_fds:
             with contextlib.suppress(OSError):

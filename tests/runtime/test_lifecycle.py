@@ -127,6 +127,33 @@ async def test_the_cause_of_a_failed_start_is_read_to_the_end_of_the_childs_outp
         ), body["errorMessage"]
 
 
+async def test_an_app_ending_at_its_stdins_end_runs_on_as_in_a_terminal(
+    service: Service,
+) -> None:
+    """A watcher that ends at its stdin's end (Tailwind's and esbuild's ``--watch``:
+    "stopped because stdin was closed") ended jakswa's bun-hono-ssr dev script, which
+    stops when any of its commands does: its stdin was /dev/null. The app's stdin is
+    held open, as its author's terminal held it, and never written."""
+    files = server_app(
+        after_bind="""
+        import threading
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        say("serving until stdin ends")
+        sys.stdin.read()
+        say("stdin ended", sys.stderr)
+        sys.exit(0)
+        """
+    )
+    with trio.fail_after(30):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=SERVER_COMMAND)).json()
+        assert body["status"] == "running", body
+        runtime = service.supervisor.get(body["previewInstanceId"])
+        assert runtime is not None and runtime.process is not None
+        assert runtime.process.poll() is None
+        assert (await service.stop(gid)).status_code == 200
+
+
 async def test_crash_while_running_is_failed_with_exit_code(service: Service) -> None:
     files = server_app(
         after_bind="""
