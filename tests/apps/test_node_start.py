@@ -128,6 +128,14 @@ def test_a_build_runs_its_compile_without_the_checks_before_it() -> None:
         scripts["build"] = build
         found = node_start({**files, "package.json": json.dumps(package).encode()})
         assert found is not None and found.setup == (("npm", "run", "build"),)
+    # Bun's (jakswa's bun-hono-ssr: its tests refused the database a preview gives).
+    scripts["build"] = (
+        "bun run db:types && bun run typecheck && bun test && node --test && bun run app:build"
+    )
+    found = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert found is not None and found.setup[0][2].endswith(
+        "bun run db:types && bun run app:build"
+    ), found.setup
 
 
 def test_a_start_running_typescript_with_node_itself_runs_with_tsx() -> None:

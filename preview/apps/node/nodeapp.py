@@ -915,9 +915,15 @@ _CHECKS = re.compile(
     r"^(?:lint|eslint|format|prettier|test|tests|e2e|coverage|typecheck|type-check)(?:$|[:_-])"
     r"|(?:^|[:_-])watch(?:$|[:_-])"
 )
-_CHECK_TOOLS = re.compile(r"^(?:npx\s+)?(?:eslint|prettier|jest|mocha|vitest|tslint)\b")
+# A check's tool, or a runtime's own test runner (``bun test``, ``node --test``: jakswa's
+# bun-hono-ssr builds with ``bun run typecheck && bun test && bun run app:build``).
+_CHECK_TOOLS = re.compile(
+    r"^(?:npx\s+)?(?:eslint|prettier|jest|mocha|vitest|tslint)\b"
+    r"|^(?:bun|deno)\s+test\b|^node\s+--test\b|^(?:npm|yarn|pnpm)\s+(?:run\s+)?test$"
+)
 _RUN_SCRIPT = re.compile(
-    r"^(?P<env>(?:[\w-]+=\S*\s+|cross-env\s+)*)(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+(?P<name>[\w:.-]+)$"
+    r"^(?P<env>(?:[\w-]+=\S*\s+|cross-env\s+)*)"
+    r"(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?|bun\s+run)\s+(?P<name>[\w:.-]+)$"
 )
 _RUN_ALL = re.compile(
     r"^(?P<tool>(?:npx\s+)?(?:npm-run-all|run-s)(?:\s+-[\w-]+)*)\s+(?P<names>[\w:.\s-]+)$"
