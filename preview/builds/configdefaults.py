@@ -117,6 +117,7 @@ from ..apps.node.envreads import (
     described_variables,
     node_config_env,
     node_config_selectors,
+    node_env_its_code_names,
     node_env_reads,
     node_fallback_reads,
     node_sources,
@@ -853,6 +854,19 @@ def _within_choices(found: ConfigDefaults, files: dict[str, bytes], given: dict[
         )
 
 
+def _node_env_its_code_names(
+    found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]
+) -> None:
+    """The NODE_ENV the app's own code asks for in place of the service's development
+    one, where that serves or loads nothing (:func:`.envreads.node_env_its_code_names`);
+    not where the app's .env, its example or the launch gives one."""
+    if "NODE_ENV" in given or "NODE_ENV" in found.values:
+        return
+    if (named := node_env_its_code_names(files)) is not None:
+        found.values["NODE_ENV"] = named[0]
+        found.notes.append(f"NODE_ENV={named[0]}: {named[1]}")
+
+
 def _among_compared(found: ConfigDefaults, files: dict[str, bytes]) -> None:
     """A throwaway value by its name (``ENV=development``) for a variable the app's Python
     code compares with values of its own (``assert ENV in ("local", "test", "prod")``:
@@ -1282,6 +1296,7 @@ def config_defaults(
     _as_json(found, files, given)
     _as_addresses(found, types, given)
     if _node(anchor):
+        _node_env_its_code_names(found, files, given)
         _within_choices(found, files, given)
     else:
         _among_compared(found, files)

@@ -42,6 +42,7 @@ __all__ = [
     "described_variables",
     "node_config_env",
     "node_config_selectors",
+    "node_env_its_code_names",
     "node_env_reads",
     "node_fallback_reads",
     "node_sources",
@@ -1032,3 +1033,47 @@ def _glob_from(folder: str, targets: list[str], sources: Iterable[str]) -> str |
         return None
     inside = ",".join(posixpath.relpath(f, folder or ".") for f in folders)
     return f"/{inside}/*{{.ts,.js}}" if len(folders) == 1 else f"/{{{inside}}}/*{{.ts,.js}}"
+
+
+# ``if (process.env.NODE_ENV === 'local') {``: the block its app is served in, and the
+# value (group 1 or 2), either side of the comparison.
+_SERVED_UNDER = re.compile(
+    r"""\bif\s*\(\s*(?:process\.env\.NODE_ENV\s*===?\s*["'](\w+)["']"""
+    r"""|["'](\w+)["']\s*===?\s*process\.env\.NODE_ENV)\s*\)\s*\{"""
+)
+# ``process.env.NODE_ENV || 'dev'``: the value the app takes where none is given.
+_NODE_ENV_DEFAULT = re.compile(r"""process\.env\.NODE_ENV\s*(?:\|\||\?\?)\s*["'](\w+)["']""")
+# A path made of NODE_ENV: ``'./node_env/' + process.env.NODE_ENV + '.json'``, `${…}`.
+_NAMED_BY_NODE_ENV = re.compile(
+    r"""["'`][\w./-]*["'`]\s*\+\s*process\.env\.NODE_ENV\b|\$\{\s*process\.env\.NODE_ENV\s*\}"""
+)
+def node_env_its_code_names(files: dict[str, bytes]) -> tuple[str, str] | None:
+    """(the ``NODE_ENV`` the app's own code asks for, why) where a development run's
+    (``development``) serves nothing or loads nothing: its only ``listen`` inside ``if
+    (process.env.NODE_ENV === 'local') {…}`` (mayajuni's lambda-koa-seed, a Lambda
+    handler served locally so; it exited at once, printing nothing), or its configuration
+    loaded from a file named by NODE_ENV with a default of its own, where no file is named
+    for development (youyudehexie's koa-seed: ``process.env.NODE_ENV || 'dev'``, then
+    ``require('./node_env/' + process.env.NODE_ENV + '.json')``: dev.json, prod.json, no
+    development.json). None where neither is so."""
+    listens = 0
+    served: list[tuple[str, str]] = []
+    for path, code in node_sources(files):
+        listens += len(re.findall(r"\.listen\(", code))
+        for match in _SERVED_UNDER.finditer(code):
+            if ".listen(" in _braced(code, match.end() - 1):
+                served.append((match.group(1) or match.group(2), path))
+    if len(served) == 1 and listens == 1 and served[0][0] != "development":
+        value, path = served[0]
+        return value, f"{path} listens only where NODE_ENV is {value!r}"
+    stems = {posixpath.splitext(posixpath.basename(p))[0] for p in files}
+    if stems & {"development"}:
+        return None
+    for path, code in node_sources(files):
+        default = _NODE_ENV_DEFAULT.search(code)
+        if default is None or not _NAMED_BY_NODE_ENV.search(code):
+            continue
+        value = default.group(1)
+        if value != "development" and value in stems:
+            return value, f"{path} loads its configuration by NODE_ENV, {value!r} by default"
+    return None
