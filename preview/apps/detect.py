@@ -214,17 +214,17 @@ def detect(
     if command:
         found = Detection("command", tuple(command), "command option", _language(files))
     else:
-        found = (
+        python = (
             _procfile(files)
             or _served(app(), files)
             or _django(files)
             or _wsgi_module(files)
             or _readme_served(files)
             or _python_declared(files)
-            or _node(files)
-            or _node_declared(files)
-            or _node(files, anywhere=True)
         )
+        if python is not None and _nested_beside_a_root_server(python, files):
+            python = _node(files) or python
+        found = python or _node(files) or _node_declared(files) or _node(files, anywhere=True)
     if found is None:
         example = (
             node_hint(files)
@@ -257,6 +257,24 @@ def detect(
     if found.language == "python":
         found = replace(found, frontend=find_frontend(files))
     return found if command else _with_plans(found, files)
+
+
+# A Node server's framework, which a package.json lists to serve from Node (not a
+# frontend's bundler, nor a tool's).
+_NODE_SERVER_PACKAGES = frozenset(
+    {"express", "koa", "fastify", "hono", "@nestjs/core", "@hapi/hapi", "hapi", "restify"}
+)
+
+
+def _nested_beside_a_root_server(python: Detection, files: dict[str, bytes]) -> bool:
+    """Whether the Python app found lies in a folder below a root package.json that
+    lists a Node server's framework (youyudehexie's koa-seed: its Koa blog at the root,
+    ``main: app.js``, a Django admin of the same tables in dashboard/app/, which was
+    started instead, its Python 2 failing migrate): the root's manifest is the app's."""
+    if "/" not in python.detected_from or python.detected_from.startswith("Procfile"):
+        return False
+    listed = (read_package(files) or {}).get("dependencies")
+    return isinstance(listed, dict) and bool(_NODE_SERVER_PACKAGES & listed.keys())
 
 
 _SERVES_NOTHING = "no module of it imports a web framework or server: nothing in it serves"

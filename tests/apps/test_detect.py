@@ -1617,3 +1617,25 @@ async def test_a_flask_factory_taking_the_old_clis_script_info_is_served(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await builder_service.app_get(body, "/hello")).json() == {"factory": True}
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_a_root_node_server_wins_over_a_python_app_in_a_folder_below_it() -> None:
+    """youyudehexie's koa-seed: its Koa blog at the root (``main: app.js``, koa in its
+    dependencies) and a Django admin of the same tables in dashboard/app/: the Django
+    admin was started, its Python 2 failing migrate. The root's manifest is the app's;
+    not where the root's package.json is a frontend's (no server's framework), nor where
+    the Python app is at the root."""
+    package = {"main": "app.js", "dependencies": {"koa": "^0.10.0", "mysql": "^2"}}
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "app.js": b"var koa = require('koa');\nvar app = koa();\napp.listen(3012);\n",
+        "dashboard/app/manage.py": (
+            b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'app.settings')\n"
+        ),
+        "dashboard/app/app/settings.py": b"INSTALLED_APPS = []\n",
+        "dashboard/app/app/urls.py": b"urlpatterns = []\n",
+    }
+    assert detect(files).language == "node"
+    frontend = {"dependencies": {"react": "^18"}, "scripts": {"start": "vite"}}
+    beside = {**files, "package.json": json.dumps(frontend).encode()}
+    assert detect(beside).framework == "django"
