@@ -689,3 +689,21 @@ def test_a_main_that_is_a_tools_configuration_gives_way_to_the_module_that_liste
     found = node_start(files)
     assert found is not None and found.argv == ("node", "server.js"), found
     assert found.note is not None and "is a tool's configuration" in found.note
+
+
+def test_an_es_modules_entry_of_a_commonjs_package_listing_esm_is_loaded_by_it() -> None:
+    """rahillakhani's fastify-seed: ``"start": "node server.js"``, server.js written with
+    ``import``, esm listed and its start.js the ``require("esm")(module)`` shim: Node 20
+    read it as an ES module of its own ("Cannot find module 'valFromPromise'"). Its
+    start loaded by esm, as the loader apps of that time ran with; not an ES module
+    package's, nor one listing no esm, nor a CommonJS entry."""
+    server = b"import Fastify from 'fastify';\nconst dotenv = require('dotenv');\n"
+    package = {"scripts": {"start": "node server.js"}, "dependencies": {"esm": "^3.2.25"}}
+    files = {"package.json": json.dumps(package).encode(), "server.js": server}
+    found = node_start(files)
+    assert found is not None and found.argv[-1].endswith("; node -r esm server.js"), found
+    for changed in ({"type": "module"}, {"dependencies": {"fastify": "^3"}}):
+        other = {"package.json": json.dumps({**package, **changed}).encode(), "server.js": server}
+        assert node_start(other).argv == ("npm", "start", "--silent")  # type: ignore[union-attr]
+    plain = {**files, "server.js": b"const Fastify = require('fastify');\n"}
+    assert node_start(plain).argv == ("npm", "start", "--silent")  # type: ignore[union-attr]

@@ -48,6 +48,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -58,6 +59,7 @@ from preview.apps.node.devscript import (
     ecosystem_handed,
     in_foreground,
     nodemon_settings,
+    simple_command,
     without_watcher,
 )
 from preview.apps.node.emptystart import (
@@ -537,6 +539,12 @@ def _start(
             if not before and moved:  # tsc writes its entry elsewhere than it runs
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
+            if not before and (loaded := _loaded_by_esm(scripts[name], package, files)):
+                # Its ES modules syntax in a CommonJS package, loaded by the esm package
+                # it lists (rahillakhani's fastify-seed: ``node server.js``, its start.js
+                # the ``require("esm")(module)`` shim): "Cannot find module
+                # 'valFromPromise'", Node reading it as an ES module of its own.
+                return NodeStart(_shell(loaded), setup, (), f"its {name} script: {loaded}")
             if not before and (elsewhere := _listening_in_place(scripts[name], files)):
                 # Its file moved since (josua-stng's express-bookshelf: ``node server.js``,
                 # the server in src/server.js: "Cannot find module 'server.js'").
@@ -827,6 +835,33 @@ _LISTENING_ANY = tuple(
     for name in ("main", "server", "index", "app")
     for ext in ("ts", "mts", "js", "mjs", "cjs")
 )
+
+
+# A module's ES modules syntax: ``import x from 'y'``, ``import { a } from``, ``export``.
+_ESM_SYNTAX = re.compile(
+    rb"^\s*(?:import\s+[\w{*][^\n]*\bfrom\s|export\s+(?:default|const|function|class)\b)",
+    re.M,
+)
+
+
+def _loaded_by_esm(script: str, package: dict, files: dict[str, bytes]) -> str | None:
+    """``node -r esm <entry> …`` for a start ``node <entry> …`` whose entry is written
+    in ES modules syntax, in a CommonJS package listing esm (the loader apps of before
+    Node's own ES modules ran with, ``require = require("esm")(module)``); None for any
+    other start."""
+    listed = {**_strings(package.get("dependencies")), **_strings(package.get("devDependencies"))}
+    if "esm" not in listed or package.get("type") == "module":
+        return None
+    command = simple_command(script)
+    if command is None or len(command[1]) < 2 or command[1][0] != "node":
+        return None
+    env, words = command
+    entry = posixpath.normpath(words[1])
+    if words[1].startswith("-") or not entry.endswith(".js") or entry not in files:
+        return None
+    if not _ESM_SYNTAX.search(files[entry]):
+        return None
+    return " ".join([*map(shlex.quote, env), "node", "-r", "esm", *map(shlex.quote, words[1:])])
 
 
 def _listening_in_place(script: str, files: dict[str, bytes]) -> tuple[str, str] | None:
