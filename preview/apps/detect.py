@@ -684,6 +684,14 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         return None
     if (script := _serves_at_import(found, files)) is not None:
         return script
+    if found.module.rsplit(".", 1)[-1] == "__main__" and b".run(" in files[found.path]:
+        # A package's __main__.py, which no server imports by that name (uvicorn found its
+        # own __main__: "Attribute "app" not found", fotikhbek's minimal-fastapi-blog):
+        # run as its author runs it (its compose's ``cd app && python __main__.py``).
+        folder, name = posixpath.split(found.path)
+        argv = (*IN_FOLDER, folder, "{python}", name) if folder else ("{python}", name)
+        note = f"{found.path} is its package's __main__, which no server imports: run as a script"
+        return Detection(found.framework, argv, found.path, "python", notes=[note])
     if (package := _named_as_its_folder(found, files)) is not None:
         served = _served(package, files)
         if served is None:

@@ -1639,3 +1639,25 @@ def test_a_root_node_server_wins_over_a_python_app_in_a_folder_below_it() -> Non
     frontend = {"dependencies": {"react": "^18"}, "scripts": {"start": "vite"}}
     beside = {**files, "package.json": json.dumps(frontend).encode()}
     assert detect(beside).framework == "django"
+
+
+def test_a_packages_main_module_is_run_as_a_script() -> None:
+    """fotikhbek's minimal-fastapi-blog: its app in app/__main__.py, which ends with
+    ``uvicorn.run("__main__:app", …)`` (its compose: ``cd app && python __main__.py``);
+    served as ``uvicorn __main__:app``, uvicorn found its own __main__: "Attribute "app"
+    not found in module "__main__"". Run as its author runs it."""
+    main = (
+        b"import uvicorn\nfrom fastapi import FastAPI\nfrom api.routes import router\n"
+        b"app = FastAPI()\napp.include_router(router)\n\n"
+        b'if __name__ == "__main__":\n    uvicorn.run("__main__:app", host="0.0.0.0", port=8000)\n'
+    )
+    files = {
+        "app/__init__.py": b"",
+        "app/__main__.py": main,
+        "app/api/__init__.py": b"",
+        "app/api/routes.py": b"from fastapi import APIRouter\nrouter = APIRouter()\n",
+        "requirements.txt": b"fastapi\nuvicorn\n",
+    }
+    found = detect(files)
+    assert found.argv[-3:] == ("app", "{python}", "__main__.py"), found.argv
+    assert "__main__" not in " ".join(found.argv[:-1])
