@@ -238,6 +238,12 @@ def app_environment(
     if egress_open:
         # Its only way out (see sandbox.egress); the user's own proxy settings give way.
         env.update(proxy_environment())
+    if not {"AWS_REGION", "AWS_DEFAULT_REGION"} & env.keys() and _uses_an_aws_sdk(spec):
+        # The region its author's ~/.aws/config gives every client, which boto3 refuses to
+        # make one without at import (adamsulemanji's fastapi-lambda-dynamodb:
+        # ``boto3.resource("dynamodb")`` at its module's top, "NoRegionError: You must
+        # specify a region"): one every SDK knows; nothing leaves a preview to reach it.
+        env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] = _AWS_REGION
     detection = spec.detection
     if detection is not None and detection.language == "python":
         # A form its author left to fill in (SMTP_PORT= in its compose env_file), which
@@ -781,6 +787,32 @@ def _libsql_client(files: dict[str, bytes]) -> bool:
     """Whether the app's package.json lists a libSQL client (and so opens its SQLite by
     a ``file:`` URL)."""
     return any(_lists(files, (client,)) for client in _LIBSQL_CLIENTS)
+
+
+_AWS_REGION = "us-east-1"
+_PYTHON_AWS_SDKS = frozenset({"boto3", "botocore", "aioboto3", "aiobotocore"})
+
+
+def _uses_an_aws_sdk(spec: LaunchSpec) -> bool:
+    """Whether the app lists an AWS SDK: boto3's family for a Python app, aws-sdk or an
+    @aws-sdk/ client for a Node one."""
+    detection = spec.detection
+    if detection is None:
+        return False
+    if detection.language == "python":
+        deps = python_dependencies(spec.files, detection.detected_from)
+        return deps is not None and bool(_PYTHON_AWS_SDKS & deps.names())
+    try:
+        package = json.loads(spec.files.get("package.json", b"{}"))
+    except (ValueError, RecursionError):
+        return False
+    tables = (
+        [package.get(k) for k in ("dependencies", "devDependencies")]
+        if isinstance(package, dict)
+        else []
+    )
+    listed = {n for t in tables if isinstance(t, dict) for n in t}
+    return "aws-sdk" in listed or any(n.startswith("@aws-sdk/") for n in listed)
 
 
 def _lists(files: dict[str, bytes], names: tuple[str, ...]) -> bool:
