@@ -1981,6 +1981,13 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
         message = f"ModuleNotFoundError: No module named '{module}'"
         fix = remedies.next_fix(message, [message], {"app/main.py": b""}, ["3.11.7"])
         assert fix is not None and fix.add == distribution, fix
+    # A module its settings name among INSTALLED_APPS that no table knows: the Django
+    # app's project, django-<name> (balmendra-f's django-sandbox: PyPI has no bootstrap5).
+    settings = b"INSTALLED_APPS = [\n    'django.contrib.admin',\n    'bootstrap5',\n]\n"
+    message = "ModuleNotFoundError: No module named 'bootstrap5'"
+    files = {"core/settings.py": settings}
+    fix = remedies.next_fix(message, [message], files, ["3.11.7"])
+    assert fix is not None and fix.add == "django-bootstrap5", fix
 
 
 def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> None:

@@ -361,6 +361,22 @@ def _for_too_new(failure: Failure) -> list[Fix]:
     return [Fix(f"{said}: relaunching with Python {older}", python_below=below)]
 
 
+_INSTALLED_APPS = re.compile(rb"\bINSTALLED_APPS\b")
+
+
+def _django_app(module: str, files: dict[str, bytes]) -> str | None:
+    """``django-<module>`` for a module the app's Django settings name among its
+    ``INSTALLED_APPS`` (``'bootstrap5'``), a Django app published under the project's
+    ``django-`` prefix as most are (balmendra-f's django-sandbox: "No module named
+    'bootstrap5'", and PyPI has no bootstrap5: "not in the package registry: no fix");
+    None for any other module."""
+    quoted = re.compile(rb"""['"]%s(?:\.[\w.]+)?['"]""" % re.escape(module.encode()))
+    for path, data in files.items():
+        if path.endswith(".py") and _INSTALLED_APPS.search(data) and quoted.search(data):
+            return "django-" + module.replace("_", "-")
+    return None
+
+
 def _for_object_attribute(match: re.Match[str], failure: Failure) -> list[Fix]:
     top = defining(match.group(1), failure.tried)
     if top is None:  # not an object of an unpinned requirement's: of what one installed?
@@ -621,7 +637,7 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     if top == "MySQLdb" and not _builds_mysqlclient():
         return [_pymysql_fix(f"the app (or its ORM) imports {top}")]
     mapping = import_mapping() or {}
-    distribution = _DISTRIBUTION.get(top) or mapping.get(top, top)
+    distribution = _DISTRIBUTION.get(top) or mapping.get(top) or _django_app(top, files) or top
     listed = {_name(r) for r in tried.deps.requirements} if tried.deps else set()
     if _name(distribution) in listed and not re.search(r"[<>=]", distribution):
         return []  # listed, yet not importable: not a distribution's absence
