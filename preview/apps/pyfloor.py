@@ -157,6 +157,9 @@ FASTAPI_PARAMS_WITHOUT_EXTRA = "0.155"
 # ``type Id = int``).
 _MAYBE = re.compile(
     rb"\|\s*None\b|\bNone\s*\||^\s*match\s|except\s*\*"
+    # a union of other types in an annotation (semenaa's homework-flask: ``error_message:
+    # dict | list | str`` in a method's signature, evaluated as its class is made)
+    rb"|(?::|->)\s*[\w.]+(?:\[[^\n\]]*\])?\s*\|\s*[\w.]"
     rb"|^\s*(?:class|(?:async\s+)?def)\s+\w+\[|^\s*type\s+\w+",
     re.MULTILINE,
 )

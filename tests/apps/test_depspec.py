@@ -661,6 +661,15 @@ def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> Non
     )
     model = deferred + b"class M(BaseModel):\n    x: int | None = None\n"
     assert code_python_floor({"m.py": model}) is not None  # pydantic evaluates it
+    # A union of other types than None (semenaa's homework-flask: a method's ``dict |
+    # list | str``, on a 3.9 its pinned SQLAlchemy 1.4.0's wheels chose).
+    method = b"class E(Exception):\n    def __init__(self, message: dict | list | str):\n"
+    method += b"        pass\n"
+    assert code_python_floor({"app.py": method}) == (
+        "3.10",
+        "app.py: an X | Y annotation evaluated as it runs (Python 3.10)",
+    )
+    assert code_python_floor({"app.py": b"flags = READ | WRITE\nx: int = 1\n"}) is None
     star = b"try:\n    pass\nexcept* ValueError:\n    pass\n"
     assert code_python_floor({"a.py": star, "tests/t.py": b"match x:\n    case 1: pass\n"}) == (
         "3.11",
