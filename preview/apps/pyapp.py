@@ -641,6 +641,12 @@ def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
     if not found.directory:
         return False
     prefix = f"{found.directory}/"
+    top = found.directory.split("/")[0]
+    if top in _imported_third_party(files, prefix):
+        # The folder bears the name of a package its code imports (aniquequreshi's
+        # fastapi-one keeps its app in fastapi/): from the root, ``import fastapi`` found
+        # the folder ("cannot import name 'FastAPI' from 'fastapi' (fastapi/__init__.py)").
+        return True
     present = set(files)
     present.update(p.rsplit("/", k)[0] for p in files for k in range(1, p.count("/") + 1))
     inside = outside = 0
@@ -653,6 +659,23 @@ def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
                 inside += posixpath.normpath(prefix + name) in present
                 outside += posixpath.normpath(name) in present
     return inside > outside
+
+
+def _imported_third_party(files: dict[str, bytes], prefix: str) -> set[str]:
+    """The top-level modules the sources under ``prefix`` import absolutely, that are no
+    module of that folder's own."""
+    own = {
+        p[len(prefix) :].split("/")[0].removesuffix(".py") for p in files if p.startswith(prefix)
+    }
+    imported: set[str] = set()
+    for path in [p for p in python_files(files) if p.startswith(prefix)]:
+        tree = parse_module(files[path])
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, ast.Import):
+                imported.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+    return imported - own
 
 
 # A relative path a call is given (``static``, ``./templates``, ``data/seed.json``), or

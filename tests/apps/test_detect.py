@@ -1661,3 +1661,26 @@ def test_a_packages_main_module_is_run_as_a_script() -> None:
     found = detect(files)
     assert found.argv[-3:] == ("app", "{python}", "__main__.py"), found.argv
     assert "__main__" not in " ".join(found.argv[:-1])
+
+
+def test_an_app_in_a_folder_named_for_a_package_it_imports_runs_in_that_folder() -> None:
+    """aniquequreshi's fastapi-one keeps its app in fastapi/ (main.py, an __init__.py):
+    served from the root with fastapi/ as its app directory, ``from fastapi import
+    FastAPI`` found that folder ("cannot import name 'FastAPI' from 'fastapi'"). Run in
+    its folder, as ``cd fastapi && uvicorn main:app`` runs it."""
+    files = {
+        "requirements.txt": b"fastapi\nuvicorn\nsqlalchemy\n",
+        "fastapi/__init__.py": b"",
+        "fastapi/main.py": (
+            b"from fastapi import FastAPI\nimport crud\nfrom database import engine\n"
+            b"app = FastAPI()\n"
+        ),
+        "fastapi/crud.py": b"from sqlalchemy.orm import Session\n",
+        "fastapi/database.py": b"engine = None\n",
+    }
+    found = detect(files)
+    assert found.argv[:5] == ("sh", "-c", 'cd "$1" && shift && exec "$@"', "sh", "fastapi")
+    assert "main:app" in found.argv and "--app-dir" not in found.argv
+    # A folder named otherwise is served from the root, as before.
+    renamed = {p.replace("fastapi/", "api/"): d for p, d in files.items()}
+    assert "--app-dir" in detect(renamed).argv
