@@ -127,19 +127,35 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     if not isinstance(node, ast.Call):
         return None
     func = node.func
-    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-    name = aliases.get(name, name).rpartition(".")[2]  # `import X as Y`, a subclass's base
+    local = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    name = aliases.get(local, local).rpartition(".")[2]  # `import X as Y`, a subclass's base
     if name in _ASGI:
         return _ASGI[name], True
     if name in _WSGI:
         return _WSGI[name], False
     if isinstance(func, ast.Attribute) and func.attr in _METHODS:
         return _METHODS[func.attr], False
+    if (extended := _extension_class(name, aliases.get(local, ""))) is not None:
+        return extended
     dotted = _dotted(func)
     if dotted is None:
         return None
     head, _, rest = dotted.partition(".")
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
+
+
+def _extension_class(name: str, imported: str) -> Kind | None:
+    """The kind of an app class an extension of a framework publishes under its name
+    (``from flask_lambda import FlaskLambda``: gromenawuer12's flask-lambda-base, "Found no
+    way to start this app"; apiflask's ``APIFlask``, flask_api's ``FlaskAPI``): a class
+    whose name holds the framework's class's, imported from a package whose name holds
+    the framework's."""
+    origin = imported.partition(".")[0].lower()  # (``imported``: what the name was bound to)
+    for framework_class, kinds in ((_WSGI, False), (_ASGI, True)):
+        for cls, framework in framework_class.items():
+            if cls in name and cls != name and framework in origin:
+                return framework, kinds
+    return None
 
 
 def required_positionals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -350,6 +366,12 @@ def _factories(trees: dict[str, ast.Module], classes: dict[str, str]) -> dict[st
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             made = next(filter(None, (_kind(n, aliases) for n in walked(node))), None)
+            if made is None and (annotated := _annotated_app(node, aliases)) is not None:
+                # Its return annotation says it makes one, however (juanstenghele's
+                # fastapi-sandbox: ``def app() -> FastAPI:`` returning its AppBuilder's
+                # build(), served ``uvicorn main:app --factory``: "Found no way").
+                factories.setdefault(node.name, annotated)
+                continue
             if made is None:
                 continue
             if _factory_named(node.name) or (made[0] == "pyramid" and node.name == "main"):
@@ -415,6 +437,22 @@ def _returns_made(function: ast.FunctionDef | ast.AsyncFunctionDef, factories: d
             return made[node.value.id]
         if isinstance(node.value, ast.Call) and (called := _callee(node.value)) in factories:
             return called
+    return None
+
+
+def _annotated_app(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, aliases: dict[str, str]
+) -> Kind | None:
+    """The kind of app a function's return annotation names (``-> FastAPI``), if any."""
+    returned = function.returns
+    local = _dotted(returned) if returned is not None else None
+    if local is None:
+        return None
+    name = aliases.get(local, local).rpartition(".")[2]
+    if name in _ASGI:
+        return _ASGI[name], True
+    if name in _WSGI:
+        return _WSGI[name], False
     return None
 
 

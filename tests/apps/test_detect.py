@@ -1684,3 +1684,32 @@ def test_an_app_in_a_folder_named_for_a_package_it_imports_runs_in_that_folder()
     # A folder named otherwise is served from the root, as before.
     renamed = {p.replace("fastapi/", "api/"): d for p, d in files.items()}
     assert "--app-dir" in detect(renamed).argv
+
+
+def test_an_extensions_app_class_and_a_factory_annotated_as_one_are_apps() -> None:
+    """gromenawuer12's flask-lambda-base makes ``FlaskLambda(__name__)`` (flask_lambda's
+    Flask), juanstenghele's fastapi-sandbox serves ``def app() -> FastAPI:`` (its
+    AppBuilder's build()) with ``uvicorn main:app --factory``: "Found no way to start
+    this app", both. A class named for the framework's, from a package named for it, is
+    that framework's app; a function annotated as returning one is its factory."""
+    lambda_app = (
+        b"from flask_lambda import FlaskLambda\napp = FlaskLambda(__name__)\n\n"
+        b"@app.route('/')\ndef index():\n    return 'ok'\n"
+    )
+    found = detect({"src/app.py": lambda_app, "requirements.txt": b"flask-lambda\n"})
+    assert found.framework == "flask" and found.argv[-1] == "app:app", found.argv
+    builder = (
+        b"from fastapi import FastAPI\nfrom app_builder import AppBuilder\n\n\n"
+        b"def app() -> FastAPI:\n    return AppBuilder().build()\n"
+    )
+    files = {
+        "src/main.py": builder,
+        "src/app_builder.py": b"from fastapi import FastAPI\nclass AppBuilder:\n    pass\n",
+        "requirements.txt": b"fastapi\nuvicorn\n",
+    }
+    found = detect(files)
+    assert "main:app" in found.argv and "--factory" in found.argv, found.argv
+    # A class of another package, whatever its name, is none.
+    other = lambda_app.replace(b"flask_lambda", b"lambdas")
+    with pytest.raises(BadRequest, match="Found no way to start this app"):
+        detect({"src/app.py": other, "requirements.txt": b"lambdas\n"})
