@@ -34,7 +34,7 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 
-from ..discovery.pyast import module_level, syntax_error
+from ..discovery.pyast import is_main_check, module_level, syntax_error
 from ..errors import BadRequest
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
@@ -684,6 +684,8 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         return None
     if (script := _serves_at_import(found, files)) is not None:
         return script
+    if (script := _rebound_after_its_main(found, files)) is not None:
+        return script
     if found.module.rsplit(".", 1)[-1] == "__main__" and b".run(" in files[found.path]:
         # A package's __main__.py, which no server imports by that name (uvicorn found its
         # own __main__: "Attribute "app" not found", fotikhbek's minimal-fastapi-blog):
@@ -801,6 +803,44 @@ def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | N
         ' `if __name__ == "__main__"`): run as a script'
     )
     return Detection(found.framework, argv, found.path, "python", notes=[note])
+
+
+def _rebound_after_its_main(found: FoundApp, files: dict[str, bytes]) -> Detection | None:
+    """The app's module run as a script where its main block serves the app bound
+    before it and the module binds the name anew after it (benjiea's music-index-flask:
+    ``from application import app``, the main block's ``app.run()``, then a stray ``app =
+    Flask(__name__)`` at its end, which gunicorn served: every route answered 404). As a
+    script it serves what its author's ``python app.py`` served."""
+    if found.factory:
+        return None
+    tree = parse_module(files[found.path])
+    if tree is None:
+        return None
+    mains = [i for i, n in enumerate(tree.body) if isinstance(n, ast.If) and is_main_check(n.test)]
+    if not mains:
+        return None
+    bound = [i for i, n in enumerate(tree.body) if found.attr in _names_bound(n)]
+    before, after = [i for i in bound if i < mains[0]], [i for i in bound if i > mains[0]]
+    if not before or not after or f"{found.attr}.run(".encode() not in files[found.path]:
+        return None
+    folder, script = posixpath.split(found.path)
+    argv = (*IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)
+    note = (
+        f"{found.path} binds {found.attr} anew after its main block, which serves the one "
+        "bound before: run as a script"
+    )
+    return Detection(found.framework, argv, found.path, "python", notes=[note])
+
+
+def _names_bound(statement: ast.stmt) -> set[str]:
+    """The names a module-level statement binds (an assignment's, an import's)."""
+    if isinstance(statement, ast.Assign):
+        return {t.id for t in statement.targets if isinstance(t, ast.Name)}
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return {statement.target.id}
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in statement.names}
+    return set()
 
 
 def _starts_a_server(statement: ast.stmt, attr: str) -> bool:

@@ -1713,3 +1713,26 @@ def test_an_extensions_app_class_and_a_factory_annotated_as_one_are_apps() -> No
     other = lambda_app.replace(b"flask_lambda", b"lambdas")
     with pytest.raises(BadRequest, match="Found no way to start this app"):
         detect({"src/app.py": other, "requirements.txt": b"lambdas\n"})
+
+
+def test_an_app_bound_anew_after_the_main_block_serving_it_runs_as_a_script() -> None:
+    """benjiea's music-index-flask-2020: app.py imports its package's app, runs it in
+    its main block, then ends with a stray ``app = Flask(__name__)``, which gunicorn
+    served: all 7 routes answered 404. As a script it serves what ``python app.py``
+    served; a module binding its app once is served as before."""
+    module = (
+        b"from flask import Flask\nfrom application import app\n\n"
+        b"if __name__ == '__main__':\n    app.run(debug=True, host='0.0.0.0')\n\n\n"
+        b"app = Flask(__name__)\n"
+    )
+    package = b"from flask import Flask\napp = Flask(__name__)\nfrom application import routes\n"
+    routes = b"from application import app\n\n@app.route('/')\ndef home():\n    return 'home'\n"
+    files = {
+        "app.py": module,
+        "application/__init__.py": package,
+        "application/routes.py": routes,
+        "requirements.txt": b"flask\n",
+    }
+    assert detect(files).argv == ("{python}", "app.py")
+    once = module.replace(b"\n\n\napp = Flask(__name__)\n", b"\n")
+    assert "gunicorn.app.wsgiapp" in detect({**files, "app.py": once}).argv
