@@ -690,10 +690,7 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
         # A package's __main__.py, which no server imports by that name (uvicorn found its
         # own __main__: "Attribute "app" not found", fotikhbek's minimal-fastapi-blog):
         # run as its author runs it (its compose's ``cd app && python __main__.py``).
-        folder, name = posixpath.split(found.path)
-        argv = (*IN_FOLDER, folder, "{python}", name) if folder else ("{python}", name)
-        note = f"{found.path} is its package's __main__, which no server imports: run as a script"
-        return Detection(found.framework, argv, found.path, "python", notes=[note])
+        return _as_script(found, f"{found.path} is its package's __main__, which no server imports")
     if (package := _named_as_its_folder(found, files)) is not None:
         served = _served(package, files)
         if served is None:
@@ -796,13 +793,18 @@ def _serves_at_import(found: FoundApp, files: dict[str, bytes]) -> Detection | N
         _starts_a_server(node, found.attr) for node in module_level(tree.body)
     ):
         return None
+    return _as_script(
+        found,
+        f"{found.path} starts its own server when imported ({found.attr}.run() outside"
+        ' `if __name__ == "__main__"`)',
+    )
+
+
+def _as_script(found: FoundApp, why: str) -> Detection:
+    """``found``'s module run as a script in its folder (``why``: what says so)."""
     folder, script = posixpath.split(found.path)
     argv = (*IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)
-    note = (
-        f"{found.path} starts its own server when imported ({found.attr}.run() outside"
-        ' `if __name__ == "__main__"`): run as a script'
-    )
-    return Detection(found.framework, argv, found.path, "python", notes=[note])
+    return Detection(found.framework, argv, found.path, "python", notes=[f"{why}: run as a script"])
 
 
 def _rebound_after_its_main(found: FoundApp, files: dict[str, bytes]) -> Detection | None:
@@ -823,13 +825,11 @@ def _rebound_after_its_main(found: FoundApp, files: dict[str, bytes]) -> Detecti
     before, after = [i for i in bound if i < mains[0]], [i for i in bound if i > mains[0]]
     if not before or not after or f"{found.attr}.run(".encode() not in files[found.path]:
         return None
-    folder, script = posixpath.split(found.path)
-    argv = (*IN_FOLDER, folder, "{python}", script) if folder else ("{python}", script)
-    note = (
+    return _as_script(
+        found,
         f"{found.path} binds {found.attr} anew after its main block, which serves the one "
-        "bound before: run as a script"
+        "bound before",
     )
-    return Detection(found.framework, argv, found.path, "python", notes=[note])
 
 
 def _names_bound(statement: ast.stmt) -> set[str]:

@@ -55,6 +55,18 @@ def test_the_bundler_of_its_lockfile_or_else_its_package_json_says_md4() -> None
     assert md4_bundler(modern) is None
 
 
+def _hashes_md4(given: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Node, with the launch's PATH and NODE_OPTIONS, hashing with MD4."""
+    return subprocess.run(
+        ["node", "-e", _HASHES_MD4],
+        env={"PATH": given["PATH"], "NODE_OPTIONS": given["NODE_OPTIONS"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="no node here")
 def test_its_node_hashes_with_md4_with_the_environment_a_launch_gives_it() -> None:
     files = {
@@ -63,26 +75,12 @@ def test_its_node_hashes_with_md4_with_the_environment_a_launch_gives_it() -> No
     }
     given = _environment(files)
     assert "--openssl-legacy-provider" in given["NODE_OPTIONS"]
-    ran = subprocess.run(
-        ["node", "-e", _HASHES_MD4],
-        env={"PATH": given["PATH"], "NODE_OPTIONS": given["NODE_OPTIONS"]},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    ran = _hashes_md4(given)
     assert ran.returncode == 0, ran.stderr
     # The same app on webpack 5: no legacy provider, and this Node refuses MD4 (the
     # option is what makes the difference here).
     files["package.json"] = _package(devDependencies={"webpack": "^5.90.0"})
     modern = _environment(files)
     assert "--openssl-legacy-provider" not in modern["NODE_OPTIONS"]
-    refused = subprocess.run(
-        ["node", "-e", _HASHES_MD4],
-        env={"PATH": modern["PATH"], "NODE_OPTIONS": modern["NODE_OPTIONS"]},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = _hashes_md4(modern)
     assert refused.returncode != 0 and "unsupported" in refused.stderr
