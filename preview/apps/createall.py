@@ -852,14 +852,17 @@ print("its models' tables made (nothing in the app makes them):", ", ".join(made
 
 
 def models_tables_step(
-    files: dict[str, bytes], app: FoundApp | None
+    files: dict[str, bytes], app: FoundApp | None, *, made_elsewhere_too: bool = False
 ) -> list[tuple[tuple[str, ...], str, str]]:
     """The step making the tables of the app's SQLAlchemy models where nothing of the app
     makes them (the module doc): srickky's fastapi-postgres-crud declares ``users`` in
     app/models.py and calls ``create_all()`` nowhere, its tables made by hand on its
     author's Neon server ("relation users does not exist" on every route of its data).
-    [] where the app makes its tables itself, or declares none."""
-    if app is None or not app.module or creates_its_tables(files):
+    [] where the app makes its tables itself, or declares none. ``made_elsewhere_too``:
+    made even where a ``create_all()`` of its is read (one of a script its start never
+    runs: matheushss1's FastAPI-Quick-Starter's initialize.py), after a step that may make
+    them, as ``create_all()`` makes only those missing."""
+    if app is None or not app.module or (creates_its_tables(files) and not made_elsewhere_too):
         return []
     declared = [
         p

@@ -295,7 +295,8 @@ def _alembic(files: dict[str, bytes], anchor: str, app: FoundApp | None) -> list
             # imports (matheushss1's FastAPI-Quick-Starter: an empty versions/, "alembic
             # upgrade head" its entrypoint's, its create_all in an initialize.py never run).
             # Where the first revision made them, create_all() finds them there.
-            return [upgrade, *(DataStep(*step) for step in models_tables_step(files, app))]
+            made = models_tables_step(files, app, made_elsewhere_too=True)
+            return [upgrade, *(DataStep(*step) for step in made)]
         # As without that alembic.ini: a Flask-Migrate history (hasankhaan107's
         # Basic-Flask-CRUD keeps an ``alembic init`` leftover naming a missing alembic/
         # beside its migrations/: none of them ran, and its tables were missing), else its
