@@ -60,6 +60,13 @@ def test_a_mongodb_on_the_internet_by_its_srv_url_is_the_environments() -> None:
     classify(result, {})
     assert result["class"] == "environment"
     assert result["cause"].startswith("its MongoDB is on the internet")
+    # Node's driver, resolving the same record (metinsut's express-2021).
+    node = _failed(
+        "Error: querySrv ECONNREFUSED _mongodb._tcp.cluster1.y0z3l.mongodb.net — a preview "
+        "reaches no host outside this machine unless the service's PREVIEW_EGRESS names it"
+    )
+    classify(node, {})
+    assert node["class"] == "environment" and node["cause"].startswith("its MongoDB is on")
 
 
 def test_a_kafka_broker_which_nothing_installs_here_is_the_environments() -> None:

@@ -162,7 +162,10 @@ ENVIRONMENT = [
         # (iamjv8's e-commerce-fastapi: ``mongodb+srv://…mongodb.net``): pymongo resolves its
         # SRV record at the client's making, which no sandbox resolves, and no MongoDB
         # server here could stand in for it.
-        r"pymongo\.errors\.ConfigurationError: (?:cannot open /etc/resolv\.conf|.*DNS)",
+        r"pymongo\.errors\.ConfigurationError: (?:cannot open /etc/resolv\.conf|.*DNS)"
+        # Node's driver resolving the same SRV record (metinsut's express-2021:
+        # "querySrv ECONNREFUSED _mongodb._tcp.cluster1.….mongodb.net")
+        r"|querySrv E[A-Z]+ _mongodb\._tcp\.",
         "its MongoDB is on the internet (an SRV URL's), out of the sandbox's reach, and no"
         " MongoDB server is installed here",
     ),

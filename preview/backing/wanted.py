@@ -155,6 +155,9 @@ _MONGO_CLIENTS = {
     "mongojs",
     "monk",
     "mongoist",
+    # (gengpengfei's node-express-old: mongolass, its sessions in connect-mongo)
+    "mongolass",
+    "connect-mongo",
     "@mikro-orm/mongodb",
     "sails-mongo",
     "@nestjs/mongoose",
