@@ -1047,6 +1047,8 @@ _NODE_ENV_DEFAULT = re.compile(r"""process\.env\.NODE_ENV\s*(?:\|\||\?\?)\s*["']
 _NAMED_BY_NODE_ENV = re.compile(
     r"""["'`][\w./-]*["'`]\s*\+\s*process\.env\.NODE_ENV\b|\$\{\s*process\.env\.NODE_ENV\s*\}"""
 )
+
+
 def node_env_its_code_names(files: dict[str, bytes]) -> tuple[str, str] | None:
     """(the ``NODE_ENV`` the app's own code asks for, why) where a development run's
     (``development``) serves nothing or loads nothing: its only ``listen`` inside ``if
