@@ -379,6 +379,18 @@ def test_a_procfile_release_running_a_script_its_package_lacks_is_not_run() -> N
     assert _node(package, files).setup == (("sh", "-c", "npm run migrate"),)
 
 
+def test_a_procfile_web_line_running_a_script_its_package_lacks_gives_way() -> None:
+    """gami34's harperdb-mercurius-fastify-cf-rest: ``web: npm run dev`` and no dev script
+    ("Missing script: dev"): the start its package.json declares runs instead, as without
+    a Procfile; a web line running a script it has stays."""
+    package = {"scripts": {"start": "node dist/index.js", "build": "tsc"}}
+    files = {"Procfile": "web: npm run dev\n", "src/index.ts": "app.listen(3000);"}
+    found = _node(package, files)
+    assert found.framework != "procfile" and "npm run dev" not in " ".join(found.argv)
+    package["scripts"]["dev"] = "tsnd src/index.ts"
+    assert _node(package, files).framework == "procfile"
+
+
 def test_a_start_script_naming_a_file_alone_is_run_by_node() -> None:
     """CrispenGari's SQLite3-with-knex-express-API: ``"start": "index.js"``, which the
     shell npm runs scripts in takes for a command: "index.js: not found", exit 127. Its
