@@ -238,14 +238,16 @@ def app_environment(
     if egress_open:
         # Its only way out (see sandbox.egress); the user's own proxy settings give way.
         env.update(proxy_environment())
-    if not {"AWS_REGION", "AWS_DEFAULT_REGION"} & env.keys() and _uses_an_aws_sdk(spec):
+    detection = spec.detection
+    python_app = detection is not None and detection.language == "python"
+    deps = python_dependencies(spec.files, anchor) if python_app else None
+    if not {"AWS_REGION", "AWS_DEFAULT_REGION"} & env.keys() and _uses_an_aws_sdk(spec, deps):
         # The region its author's ~/.aws/config gives every client, which boto3 refuses to
         # make one without at import (adamsulemanji's fastapi-lambda-dynamodb:
         # ``boto3.resource("dynamodb")`` at its module's top, "NoRegionError: You must
         # specify a region"): one every SDK knows; nothing leaves a preview to reach it.
         env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] = _AWS_REGION
-    detection = spec.detection
-    if detection is not None and detection.language == "python":
+    if deps is not None:
         # A form its author left to fill in (SMTP_PORT= in its compose env_file), which
         # its settings class refuses for the field's type: its default, or a throwaway.
         for name, stand_in in settings_misfits(spec.files, env, own).items():
@@ -256,7 +258,6 @@ def app_environment(
         # One setting in two spellings (its example's ``port=``, the service's ``PORT``):
         # the one decided, whichever pydantic reads last.
         env.update(settings_spellings(spec.files, env, own))
-        deps = python_dependencies(spec.files, anchor)
         asyncdb = async_database(spec.files, deps)
         hosts = own_defaults(spec.files)
         for name in URL_VARIABLES:
@@ -793,37 +794,30 @@ _AWS_REGION = "us-east-1"
 _PYTHON_AWS_SDKS = frozenset({"boto3", "botocore", "aioboto3", "aiobotocore"})
 
 
-def _uses_an_aws_sdk(spec: LaunchSpec) -> bool:
-    """Whether the app lists an AWS SDK: boto3's family for a Python app, aws-sdk or an
-    @aws-sdk/ client for a Node one."""
-    detection = spec.detection
-    if detection is None:
+def _uses_an_aws_sdk(spec: LaunchSpec, deps: PythonDeps | None) -> bool:
+    """Whether the app lists an AWS SDK: boto3's family among a Python app's ``deps``,
+    aws-sdk or an @aws-sdk/ client in a Node one's package.json."""
+    if deps is not None:
+        return bool(_PYTHON_AWS_SDKS & deps.names())
+    if spec.detection is None or spec.detection.language != "node":
         return False
-    if detection.language == "python":
-        deps = python_dependencies(spec.files, detection.detected_from)
-        return deps is not None and bool(_PYTHON_AWS_SDKS & deps.names())
-    try:
-        package = json.loads(spec.files.get("package.json", b"{}"))
-    except (ValueError, RecursionError):
-        return False
-    tables = (
-        [package.get(k) for k in ("dependencies", "devDependencies")]
-        if isinstance(package, dict)
-        else []
-    )
-    listed = {n for t in tables if isinstance(t, dict) for n in t}
+    listed = _listed_packages(spec.files)
     return "aws-sdk" in listed or any(n.startswith("@aws-sdk/") for n in listed)
 
 
 def _lists(files: dict[str, bytes], names: tuple[str, ...]) -> bool:
     """Whether the app's package.json lists every one of ``names`` (its dependencies or
     devDependencies)."""
+    return set(names) <= _listed_packages(files)
+
+
+def _listed_packages(files: dict[str, bytes]) -> set[str]:
+    """The packages the app's package.json lists (its dependencies, devDependencies)."""
     try:
         package = json.loads(files.get("package.json", b"{}"))
     except ValueError:
-        return False
+        return set()
     if not isinstance(package, dict):
-        return False
+        return set()
     tables = [package.get(key) for key in ("dependencies", "devDependencies")]
-    listed = {n for t in tables if isinstance(t, dict) for n in t}
-    return set(names) <= listed
+    return {n for t in tables if isinstance(t, dict) for n in t}
