@@ -383,15 +383,13 @@ def _unused_alembic(files: dict[str, bytes], run: str) -> bool:
     ``alembic init`` made it, target_metadata None, alembic not in its pyproject.toml nor
     its uv.lock, and no database at all: its first revision's step failed, "No module named
     'alembic'"). Its author never ran it; nor does a preview."""
-    prefix = f"{run}/" if run else ""
-    revisions = any(
-        p.startswith(prefix) and "/versions/" in f"/{p}" and p.endswith(".py")
-        for p in files
-        if not p.endswith("__init__.py")
-    )
     listed = [data for p, data in files.items() if _DEPENDENCY_FILE.search(p)]
     # (with no dependency file, what it imports is installed: alembic's env.py's own)
-    return not revisions and bool(listed) and not any(_ALEMBIC_NAMED.search(d) for d in listed)
+    return (
+        alembic_without_revisions(files, run)
+        and bool(listed)
+        and not any(_ALEMBIC_NAMED.search(d) for d in listed)
+    )
 
 
 _SCRIPT_LOCATION = re.compile(r"^script_location\s*=\s*(\S+)", re.MULTILINE)

@@ -531,13 +531,13 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
     if "web" not in lines:
         return None
     language = _language(files)
-    if language == "node" and _missing_release_script(lines["web"], files):
+    if language == "node" and _missing_npm_script(lines["web"], files):
         # Its web line runs a script its package.json lacks (gami34's harperdb-mercurius-
         # fastify: ``web: npm run dev``, no dev script: "Missing script"): the start its
         # package.json declares is read instead, as without a Procfile.
         return None
     unrun = None
-    if language == "node" and (script := _missing_release_script(lines.get("release"), files)):
+    if language == "node" and (script := _missing_npm_script(lines.get("release"), files)):
         lines = {k: v for k, v in lines.items() if k != "release"}
         unrun = (
             f"its Procfile's release line runs the script {script}, which its package.json "
@@ -585,14 +585,14 @@ def _procfile(files: dict[str, bytes]) -> Detection | None:
 _RUNS_SCRIPT = re.compile(r"^\s*npm\s+run(?:-script)?\s+([\w:.-]+)\s*$")
 
 
-def _missing_release_script(release: str | None, files: dict[str, bytes]) -> str | None:
-    """The script a Node app's Procfile ``release:`` (or ``web:``) line runs by ``npm
-    run`` that its package.json does not have, which npm refuses ("Missing script");
-    None elsewhere.
+def _missing_npm_script(line: str | None, files: dict[str, bytes]) -> str | None:
+    """The script a Node app's Procfile line (``release:``, ``web:``) runs by ``npm run``
+    that its package.json does not have, which npm refuses ("Missing script"); None
+    elsewhere.
     thejonroberts's booking-node-ts-express-api says ``release: npm run migrate``, its
     scripts ``db:migrate`` (sequelize-cli, its .sequelizerc's migrations): the release
     failed, and with it the launch, its own migrations never run."""
-    found = _RUNS_SCRIPT.match(release or "")
+    found = _RUNS_SCRIPT.match(line or "")
     scripts = (read_package(files) or {}).get("scripts")
     if found is None or not isinstance(scripts, dict) or found.group(1) in scripts:
         return None

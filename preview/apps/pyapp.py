@@ -129,10 +129,8 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
     func = node.func
     local = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
     name = aliases.get(local, local).rpartition(".")[2]  # `import X as Y`, a subclass's base
-    if name in _ASGI:
-        return _ASGI[name], True
-    if name in _WSGI:
-        return _WSGI[name], False
+    if (known := _known_class(name)) is not None:
+        return known
     if isinstance(func, ast.Attribute) and func.attr in _METHODS:
         return _METHODS[func.attr], False
     if (extended := _extension_class(name, aliases.get(local, ""))) is not None:
@@ -142,6 +140,15 @@ def _kind(node: ast.AST, aliases: dict[str, str]) -> Kind | None:
         return None
     head, _, rest = dotted.partition(".")
     return _QUALIFIED.get(aliases.get(head, head) + (f".{rest}" if rest else ""))
+
+
+def _known_class(name: str) -> Kind | None:
+    """The kind of app a class of that name makes (:data:`_ASGI`, :data:`_WSGI`)."""
+    if name in _ASGI:
+        return _ASGI[name], True
+    if name in _WSGI:
+        return _WSGI[name], False
+    return None
 
 
 def _extension_class(name: str, imported: str) -> Kind | None:
@@ -448,12 +455,7 @@ def _annotated_app(
     local = _dotted(returned) if returned is not None else None
     if local is None:
         return None
-    name = aliases.get(local, local).rpartition(".")[2]
-    if name in _ASGI:
-        return _ASGI[name], True
-    if name in _WSGI:
-        return _WSGI[name], False
-    return None
+    return _known_class(aliases.get(local, local).rpartition(".")[2])
 
 
 def _factory_named(name: str) -> bool:

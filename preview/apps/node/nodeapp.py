@@ -539,7 +539,7 @@ def _start(
             if not before and moved:  # tsc writes its entry elsewhere than it runs
                 note = f"tsc writes its entry elsewhere than its {name} runs: {moved}"
                 return NodeStart(_shell(moved), setup, (), note)
-            if not before and (loaded := _loaded_by_esm(scripts[name], package, files)):
+            if not before and (loaded := _loaded_by_esm(scripts[name], package, listed, files)):
                 # Its ES modules syntax in a CommonJS package, loaded by the esm package
                 # it lists (rahillakhani's fastify-seed: ``node server.js``, its start.js
                 # the ``require("esm")(module)`` shim): "Cannot find module
@@ -844,12 +844,13 @@ _ESM_SYNTAX = re.compile(
 )
 
 
-def _loaded_by_esm(script: str, package: dict, files: dict[str, bytes]) -> str | None:
+def _loaded_by_esm(
+    script: str, package: dict, listed: dict[str, str], files: dict[str, bytes]
+) -> str | None:
     """``node -r esm <entry> …`` for a start ``node <entry> …`` whose entry is written
-    in ES modules syntax, in a CommonJS package listing esm (the loader apps of before
-    Node's own ES modules ran with, ``require = require("esm")(module)``); None for any
-    other start."""
-    listed = {**_strings(package.get("dependencies")), **_strings(package.get("devDependencies"))}
+    in ES modules syntax, in a CommonJS package listing esm (``listed``: its packages;
+    the loader apps of before Node's own ES modules ran with, ``require =
+    require("esm")(module)``); None for any other start."""
     if "esm" not in listed or package.get("type") == "module":
         return None
     command = simple_command(script)
