@@ -303,10 +303,7 @@ class ClusterNode:
                     # read before it answered: the next, made at once, still ends by the
                     # last chance's own read would. Two in a row: Redis is unreachable.
                     one_slow_read = (
-                        seen is not None
-                        and count is None
-                        and unanswered_in_a_row == 1
-                        and now + _LATE <= last_chance
+                        seen is not None and unanswered_in_a_row == 1 and now + _LATE <= last_chance
                     )
                     if not one_slow_read:
                         return f"it could not renew its lease for {FENCE_AFTER:g} s nor reach Redis"
