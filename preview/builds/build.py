@@ -66,6 +66,10 @@ _BUILD_MEMORY = 4 * 1024 * 1024 * 1024  # uv's and npm's worker threads reserve 
 _Confined = tuple[Path, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]
 
 
+# Where one launch's builds from source keep the wheels they built, offered to its later
+# attempts: uv's own cache of them is keyed by the sdist's download, which a proxy that
+# strips caching headers makes new at every run (uwsgi built again, 30 s, at each relaunch).
+_BUILT_WHEELS = "built-wheels"
 _BYTECODE_PENDING = 16  # new environments waiting for their bytecode
 _BYTECODE_TIMEOUT = 600.0  # s: one environment's compile, at the lowest priority
 
@@ -385,12 +389,17 @@ class EnvBuilder:
         note = "some packages have no wheel (above): built from source, with a cache of its own"
         await publish([("INFO", note)], "stdout")
         private = build_cache or env_dir / ".build-cache"
+        env = {**env, "UV_CACHE_DIR": str(private)}
+        if build_cache is not None:  # what this launch's earlier attempts built, offered
+            built = build_cache / _BUILT_WHEELS
+            await trio.to_thread.run_sync(partial(built.mkdir, exist_ok=True))
+            env["UV_FIND_LINKS"] = ",".join(filter(None, (self.settings.find_links, str(built))))
         try:
             await self._uv(
                 args,
                 cwd,
                 publish,
-                {**env, "UV_CACHE_DIR": str(private)},
+                env,
                 env_dir=env_dir,
                 read_only=read_only,
                 caches=(private,) if build_cache else (),
@@ -399,6 +408,8 @@ class EnvBuilder:
             with trio.CancelScope(shield=True), trio.move_on_after(30):
                 if build_cache is None:  # the launch's own: removed with it (Preparation)
                     await trio.to_thread.run_sync(shutil.rmtree, private, True)
+                else:
+                    await trio.to_thread.run_sync(_keep_built_wheels, build_cache)
 
     async def _uv(
         self,
@@ -628,6 +639,15 @@ class EnvBuilder:
 
 # uv's word where the release it resolved has none of the extras asked for.
 _LACKS_EXTRA = re.compile(r"The package `([A-Za-z0-9][\w.-]*)==[^`]+` does not have an extra named")
+
+
+def _keep_built_wheels(build_cache: Path) -> None:
+    """Copy the wheels uv built from source into ``build_cache`` into its folder of them
+    (:data:`_BUILT_WHEELS`), where the launch's next attempt finds them."""
+    built = build_cache / _BUILT_WHEELS
+    for wheel in build_cache.glob("sdists-v*/**/*.whl"):
+        if wheel.is_file() and not (built / wheel.name).exists():
+            shutil.copyfile(wheel, built / wheel.name)
 
 
 def _lacks_extras(lacking: list[str]) -> str:

@@ -1028,6 +1028,50 @@ async def test_a_package_built_from_source_cannot_reach_the_shared_cache(
     assert not await trio.Path(secret).exists()
 
 
+async def test_a_relaunch_installs_the_wheel_its_launch_built_from_source_not_a_new_build(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """uv keeps a wheel it built by the sdist's download, which a proxy that strips
+    caching headers makes new at every run: coding-exercise-flask's uwsgi was built
+    again (30 s) at each of its relaunches. The wheels one launch built from source are
+    offered to its later attempts; the sdist changing under uv stands in for the proxy."""
+    wheels = tmp_path / "wheels"
+    await trio.to_thread.run_sync(_write_sdist, wheels, [])
+    settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
+    launch_cache = tmp_path / "launch-cache"
+    await trio.Path(launch_cache).mkdir()
+    lines: list[str] = []
+
+    async def publish(batch: list[tuple[str, str]], stream: str) -> None:
+        lines.extend(text for _, text in batch)
+
+    async def say(message: str) -> None:
+        lines.append(message)
+
+    def deps(*names: str) -> PythonDeps:
+        return PythonDeps(names, "requirements.txt", None, None)
+
+    with trio.fail_after(BUILD_WAIT):
+        async with running_service(settings) as service:
+            require_sandbox(service)
+            builder = await service.supervisor.env_builder()
+            first, _ = await builder.python_env(
+                deps("localpkg==1.0"), None, publish, say, launch_cache
+            )
+            first.release()
+            assert any("Built localpkg" in line for line in lines), lines
+            archive = wheels / "localpkg-1.0.tar.gz"
+            await trio.to_thread.run_sync(os.utime, archive, (1, 1))  # "modified"
+            del lines[:]
+            # The relaunch's fix added a package: a new environment, the same sdist.
+            again, _ = await builder.python_env(
+                deps("localpkg==1.0", "six"), None, publish, say, launch_cache
+            )
+            again.release()
+    assert not any("localpkg" in line and "Buil" in line for line in lines), lines
+    assert any("localpkg==1.0" in line for line in lines), lines
+
+
 def _write_extras_releases(wheels: Path) -> None:
     """pvtshapes 1.0 as a wheel, with no extras; pvtshapes 2.0 as a source archive
     alone, its ``[all]`` extra and the module 2.0 added (``pvtshapes.capabilities``)."""
