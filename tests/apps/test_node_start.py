@@ -617,6 +617,52 @@ def test_an_app_handed_to_a_serverless_adapter_is_served_by_bun() -> None:
     assert adapter_export({"handler.js": express}) == ("handler.js", ("serverless-http",))
 
 
+async def test_an_app_handed_to_serverless_http_is_served_by_node(tmp_path: Path) -> None:
+    """helder9991's serverless-express-api: src/lambda.ts hands its Express app to
+    serverless-http; Bun, which served it, ran its modules in another order (tsyringe met no
+    reflect-metadata: exit 1). Node runs the module (ts-node where its tsconfig asks for
+    decorator metadata) with serverless-http's stand-in, which gives the app to its own
+    ``listen`` on $PORT, whether the module requires or imports serverless-http."""
+    required = (
+        "const serverless = require('serverless-http')\n"
+        "const app = { listen: (port) => process.stdout.write(`listens on ${port}`) }\n"
+        "module.exports.handler = serverless(app)\n"
+    )
+    imported = required.replace(
+        "const serverless = require('serverless-http')", "import serverless from 'serverless-http'"
+    ).replace("module.exports.handler =", "export const handler =")
+    package = {"scripts": {"deploy": "serverless deploy"}, "dependencies": {"express": "^4"}}
+    for module, source, kind in (
+        ("handler.js", required, "commonjs"),
+        ("lambda.js", imported, "module"),
+    ):
+        package["type"] = kind
+        files = {"package.json": json.dumps(package).encode(), module: source.encode()}
+        found = node_start(files)
+        assert found is not None and "bun" not in found.argv[-1], found
+        assert found.note is not None and "hands its app to serverless-http" in found.note
+        await trio.Path(tmp_path / module).write_text(source)
+        with trio.fail_after(PROCESS_WAIT):
+            done = await trio.run_process(
+                found.argv,
+                cwd=tmp_path,
+                env={**os.environ, "PORT": "18077"},
+                capture_stdout=True,
+                capture_stderr=True,
+                check=False,
+            )
+        assert done.returncode == 0, done.stderr.decode()
+        assert done.stdout.decode() == "listens on 18077", module
+    typed = {
+        "package.json": json.dumps({"dependencies": {"express": "^4", "tsyringe": "^4"}}).encode(),
+        "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true}}',
+        "src/lambda.ts": b"import serverless from 'serverless-http'\n"
+        b"export const handler = serverless(app)\n",
+    }
+    found = node_start(typed)
+    assert found is not None and "ts-node --transpile-only src/lambda.ts" in found.argv[-1]
+
+
 def test_a_platforms_dev_server_gives_way_to_the_handler_its_module_exports() -> None:
     """ruchernchong's hono-sst-cloudflare: ``"dev": "sst dev --stage dev"`` (SST, which runs
     nothing without its account: exit 127) and src/index.ts's ``export default app``: Bun

@@ -18,6 +18,7 @@ first (:func:`tsc_build`).
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import re
 import shlex
@@ -35,6 +36,7 @@ __all__ = [
     "fetch_server",
     "made_main",
     "project_start",
+    "serverless_http_stand_in",
     "serving_script",
     "serving_through",
     "tsc_build",
@@ -381,6 +383,55 @@ def adapter_server(module: str, adapters: tuple[str, ...]) -> str:
         f" ({{ exports: {exports}, loader: 'object' }})); }} }});"
     )
     return f"bun -e \"{serve} {plugin} await import('./{module}');\""
+
+
+# serverless-http's stand-in under Node: a module Node imports before the app's (its
+# ``--import``) answers ``require('serverless-http')`` (Node's CommonJS loader) and
+# ``import … from 'serverless-http'`` (a resolve hook of its ES module loader) with a
+# function serving the app it is given on PORT, once: an Express or Koa app by its own
+# ``listen``, a request handler by an HTTP server.
+_SERVERLESS_HTTP_RESOLVE = """
+export async function resolve(specifier, context, next) {
+  if (specifier !== 'serverless-http') return next(specifier, context);
+  const url = 'data:text/javascript,export default globalThis.previewServerlessHttp';
+  return { url, shortCircuit: true };
+}
+"""
+_SERVERLESS_HTTP = """
+import Module from 'node:module';
+import http from 'node:http';
+let serving = false;
+const serverless = (app) => {
+  if (!serving) {
+    serving = true;
+    const port = Number(process.env.PORT);
+    if (typeof app.listen === 'function') app.listen(port);
+    else http.createServer(typeof app.callback === 'function' ? app.callback() : app).listen(port);
+  }
+  return async () => ({ statusCode: 200, body: '' });
+};
+serverless.default = serverless;
+globalThis.previewServerlessHttp = serverless;
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  return request === 'serverless-http' ? serverless : load.call(this, request, ...rest);
+};
+Module.register('data:text/javascript;base64,RESOLVE');
+"""
+
+
+def _data_url(module: str) -> str:
+    return "data:text/javascript;base64," + base64.b64encode(module.encode()).decode()
+
+
+def serverless_http_stand_in() -> str:
+    """Node's option importing serverless-http's stand-in before the app: an Express or Koa
+    app handed to serverless-http (an AWS Lambda handler) served on $PORT by Node, as it
+    runs on Lambda. Bun, which serves the Hono adapters' apps (:func:`adapter_server`),
+    ran helder9991's serverless-express-api with its modules in another order: tsyringe
+    met no ``reflect-metadata``, imported by the module that imports tsyringe's users."""
+    resolve = base64.b64encode(_SERVERLESS_HTTP_RESOLVE.encode()).decode()
+    return "--import=" + _data_url(_SERVERLESS_HTTP.replace("RESOLVE", resolve))
 
 
 # pm2's ecosystem files, the app's only word on how it starts where package.json has none.

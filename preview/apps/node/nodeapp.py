@@ -79,6 +79,7 @@ from preview.apps.node.fallbacks import (
     fetch_server,
     made_main,
     project_start,
+    serverless_http_stand_in,
     serving_script,
     serving_through,
     tsc_build,
@@ -671,6 +672,15 @@ def _start(
         note = f"{exported[0]} exports its fetch handler, which nothing serves: {served}"
         return NodeStart(_shell(served), setup, () if "bun" in listed else (BUN,), note)
     adapted = adapter_export(files)  # a serverless platform's handler: served by Bun
+    if adapted is not None and entry in ("", adapted[0]) and adapted[1] == ("serverless-http",):
+        # An Express or Koa app on Lambda: Node serves it, as it runs there.
+        command, added = _module_command(adapted[0], tools, ts_node_command(files, listed), runner)
+        served = f'NODE_OPTIONS="$NODE_OPTIONS {serverless_http_stand_in()}" {shlex.join(command)}'
+        note = (
+            f"{adapted[0]} hands its app to serverless-http (an AWS Lambda handler) and serves"
+            f" nothing itself: {shlex.join(command)} serves that app on $PORT"
+        )
+        return NodeStart(_shell(served), setup, added, note)
     if adapted is not None and entry in ("", adapted[0]):
         served = adapter_server(*adapted)
         note = (
@@ -1065,12 +1075,24 @@ def _entry(
     if served is not None:
         said = f"{entry} exports its app and listens nowhere: served"
         return NodeStart(served, setup, (), f"{note}; {said}" if note else said)
-    if entry.endswith(_TS) and runner == "ts-node":
+    command, added = _module_command(entry, tools, ts_node, runner)
+    return NodeStart(tuple(map(_escape, command)), setup, added, note)
+
+
+def _module_command(
+    module: str,
+    tools: tuple[str, ...],
+    ts_node: tuple[tuple[str, ...], tuple[str, ...]],  # ts_node_command's
+    runner: str,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the command running ``module``, the packages the build adds for it): node, tsx or
+    ts-node (``runner``'s choice for TypeScript)."""
+    if module.endswith(_TS) and runner == "ts-node":
         command, added = ts_node
-        return NodeStart((*command, _escape(entry)), setup, added, note)
-    if entry.endswith(_TS):
-        return NodeStart(("node_modules/.bin/tsx", _escape(entry)), setup, tools, note)
-    return NodeStart(("node", _escape(entry)), setup, (), note)
+        return (*command, module), added
+    if module.endswith(_TS):
+        return ("node_modules/.bin/tsx", module), tools
+    return ("node", module), ()
 
 
 def _server_of(entry: str, files: dict[str, bytes]) -> str | None:
