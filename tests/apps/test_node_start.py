@@ -661,6 +661,12 @@ async def test_an_app_handed_to_serverless_http_is_served_by_node(tmp_path: Path
     }
     found = node_start(typed)
     assert found is not None and "ts-node --transpile-only src/lambda.ts" in found.argv[-1]
+    # The module serverless.yml names as its function's handler, wherever it is.
+    typed["src/functions/api/main.ts"] = typed.pop("src/lambda.ts")
+    assert node_start(typed) is None
+    typed["serverless.yml"] = b"functions:\n  api:\n    handler: src/functions/api/main.handler\n"
+    found = node_start(typed)
+    assert found is not None and found.argv[-1].endswith("src/functions/api/main.ts"), found
 
 
 def test_a_platforms_dev_server_gives_way_to_the_handler_its_module_exports() -> None:

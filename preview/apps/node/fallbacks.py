@@ -356,13 +356,30 @@ def adapter_export(files: dict[str, bytes]) -> tuple[str, tuple[str, ...]] | Non
     platform's adapter (:data:`_ADAPTERS`) and serves nothing: kungfu321's aws-hono ends
     ``export const handler = handle(app)`` (``hono/aws-lambda``), deployed by SST; run as
     it was, it exited at once, printing nothing. Bun serves the app the adapter is given
-    (:func:`adapter_server`); None where no module does so."""
-    for path in _ADAPTED_MODULES:
+    (:func:`adapter_server`); None where no module does so. The modules its serverless.yml
+    names as handlers are looked in first, then those of the usual names."""
+    for path in (*_declared_handlers(files), *_ADAPTED_MODULES):
         source = uncommented(files.get(path, b"")).decode("utf-8", "replace")
         adapters = tuple(dict.fromkeys(_ADAPTER_IMPORT.findall(source)))
         if adapters and not _SERVES_ITSELF.search(source):
             return path, adapters
     return None
+
+
+# A function's handler in the Serverless Framework's serverless.yml (``handler:
+# src/lambda.handler``): group 1 the module without its extension.
+_SERVERLESS_HANDLER = re.compile(r"""^\s*handler:\s*["']?([\w./-]+)\.\w+["']?\s*$""", re.MULTILINE)
+
+
+def _declared_handlers(files: dict[str, bytes]) -> list[str]:
+    """The modules the app's serverless.yml names as its functions' handlers (the
+    Serverless Framework's ``serverless offline`` serves those), of the upload's files."""
+    declared = files.get("serverless.yml", b"") + b"\n" + files.get("serverless.yaml", b"")
+    found = []
+    for stem in _SERVERLESS_HANDLER.findall(declared.decode("utf-8", "replace")):
+        stem = posixpath.normpath(stem)
+        found += [f"{stem}{suffix}" for suffix in (".ts", ".js", ".mjs", ".cjs")]
+    return [path for path in dict.fromkeys(found) if path in files]
 
 
 def adapter_server(module: str, adapters: tuple[str, ...]) -> str:
