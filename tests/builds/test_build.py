@@ -740,31 +740,40 @@ async def test_stop_during_a_build_kills_it_and_leaves_nothing(builder_service: 
         assert status["status"] == "stopped" and status["errorMessage"] is None
 
 
+class _BuildOutput:
+    """What a build published and said, in order: a test's ``publish`` and ``say``."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    async def publish(self, batch: list[tuple[str, str]], stream: str) -> None:
+        self.lines.extend(text for _, text in batch)
+
+    async def say(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def _requirements(*names: str) -> PythonDeps:
+    return PythonDeps(names, "requirements.txt", None, None)
+
+
 async def test_least_recently_used_environments_are_evicted_never_one_in_use(
     build_settings: Settings, tmp_path: Path
 ) -> None:
-    lines: list[str] = []
-
-    async def publish(batch: list[tuple[str, str]], stream: str) -> None:
-        lines.extend(text for _, text in batch)
-
-    async def say(message: str) -> None:
-        lines.append(message)
-
-    def deps(*names: str) -> PythonDeps:
-        return PythonDeps(names, "requirements.txt", None, None)
+    output = _BuildOutput()
+    publish, say, lines = output.publish, output.say, output.lines
 
     roomy = replace(build_settings, env_dir=str(tmp_path / "envs"), env_cache_mb=10_000)
     with trio.fail_after(BUILD_WAIT):
         builder = EnvBuilder(roomy)
-        first, _ = await builder.python_env(deps("setuptools"), None, publish, say)
-        second, _ = await builder.python_env(deps("setuptools", "six"), None, publish, say)
+        first, _ = await builder.python_env(_requirements("setuptools"), None, publish, say)
+        second, _ = await builder.python_env(_requirements("setuptools", "six"), None, publish, say)
         first.release()
         second.release()
         assert await builder.cache.evict() == []
 
         tight = EnvBuilder(replace(roomy, env_cache_mb=1))  # smaller than either
-        again, _ = await tight.python_env(deps("setuptools"), None, publish, say)
+        again, _ = await tight.python_env(_requirements("setuptools"), None, publish, say)
         assert "reused" in lines[-1]
         assert await tight.cache.evict() == [second.key]  # the other one: not in use
         assert await trio.to_thread.run_sync(again.path.exists)
@@ -1040,23 +1049,15 @@ async def test_a_relaunch_installs_the_wheel_its_launch_built_from_source_not_a_
     settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
     launch_cache = tmp_path / "launch-cache"
     await trio.Path(launch_cache).mkdir()
-    lines: list[str] = []
-
-    async def publish(batch: list[tuple[str, str]], stream: str) -> None:
-        lines.extend(text for _, text in batch)
-
-    async def say(message: str) -> None:
-        lines.append(message)
-
-    def deps(*names: str) -> PythonDeps:
-        return PythonDeps(names, "requirements.txt", None, None)
+    output = _BuildOutput()
+    publish, say, lines = output.publish, output.say, output.lines
 
     with trio.fail_after(BUILD_WAIT):
         async with running_service(settings) as service:
             require_sandbox(service)
             builder = await service.supervisor.env_builder()
             first, _ = await builder.python_env(
-                deps("localpkg==1.0"), None, publish, say, launch_cache
+                _requirements("localpkg==1.0"), None, publish, say, launch_cache
             )
             first.release()
             assert any("Built localpkg" in line for line in lines), lines
@@ -1065,7 +1066,7 @@ async def test_a_relaunch_installs_the_wheel_its_launch_built_from_source_not_a_
             del lines[:]
             # The relaunch's fix added a package: a new environment, the same sdist.
             again, _ = await builder.python_env(
-                deps("localpkg==1.0", "six"), None, publish, say, launch_cache
+                _requirements("localpkg==1.0", "six"), None, publish, say, launch_cache
             )
             again.release()
     assert not any("localpkg" in line and "Buil" in line for line in lines), lines
