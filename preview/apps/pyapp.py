@@ -703,18 +703,28 @@ def runs_in_its_folder(found: FoundApp, files: dict[str, bytes]) -> bool:
 
 def _imported_third_party(files: dict[str, bytes], prefix: str) -> set[str]:
     """The top-level modules the sources under ``prefix`` import absolutely, that are no
-    module of that folder's own."""
+    module of that folder's own, nor the folder itself imported by its name from above
+    (arysaj's fastapi-unitofwork: ``from src.fastapi_unitofwork.schemas.token import …``
+    in src/, its author's root on the path besides: run in src/, "No module named
+    'src'")."""
     own = {
         p[len(prefix) :].split("/")[0].removesuffix(".py") for p in files if p.startswith(prefix)
     }
+    name = posixpath.basename(prefix.rstrip("/"))
     imported: set[str] = set()
     for path in [p for p in python_files(files) if p.startswith(prefix)]:
         tree = parse_module(files[path])
         for node in tree.body if tree is not None else ():
             if isinstance(node, ast.Import):
-                imported.update(a.name.split(".")[0] for a in node.names)
+                dotted = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                imported.add(node.module.split(".")[0])
+                dotted = [node.module]
+            else:
+                continue
+            for module in dotted:
+                top, _, rest = module.partition(".")
+                if not (top == name and rest.split(".")[0] in own):
+                    imported.add(top)
     return imported - own
 
 

@@ -1686,6 +1686,29 @@ def test_an_app_in_a_folder_named_for_a_package_it_imports_runs_in_that_folder()
     assert "--app-dir" in detect(renamed).argv
 
 
+def test_a_folder_its_code_imports_by_its_own_name_is_served_from_the_root() -> None:
+    """arysaj's fastapi-unitofwork: src/fastapi_unitofwork/ imports itself both as
+    ``fastapi_unitofwork.routers`` and ``src.fastapi_unitofwork.schemas``. ``src`` was
+    taken for a package named like its folder, and the app run in src/: "No module named
+    'src'". A folder's own name, imported with its own modules below it, is no other
+    package: served from the root, src/ its app directory, both imports resolve."""
+    files = {
+        "pyproject.toml": b'[project]\nname = "x"\ndependencies = ["fastapi", "uvicorn"]\n',
+        "src/fastapi_unitofwork/__init__.py": b"",
+        "src/fastapi_unitofwork/app.py": (
+            b"from fastapi import FastAPI\n"
+            b"from fastapi_unitofwork.routers import router\napp = FastAPI()\n"
+        ),
+        "src/fastapi_unitofwork/routers.py": (
+            b"from fastapi import APIRouter\nfrom src.fastapi_unitofwork.schemas import Token\n"
+            b"router = APIRouter()\n"
+        ),
+        "src/fastapi_unitofwork/schemas.py": b"Token = dict\n",
+    }
+    found = detect(files)
+    assert "--app-dir" in found.argv and 'cd "$1" && shift && exec "$@"' not in found.argv
+
+
 def test_an_extensions_app_class_and_a_factory_annotated_as_one_are_apps() -> None:
     """gromenawuer12's flask-lambda-base makes ``FlaskLambda(__name__)`` (flask_lambda's
     Flask), juanstenghele's fastapi-sandbox serves ``def app() -> FastAPI:`` (its
