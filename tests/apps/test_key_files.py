@@ -44,6 +44,18 @@ def test_the_key_files_the_code_reads_are_found_and_made_as_a_pair() -> None:
     assert key_files(certificate) == {}
 
 
+def test_a_dot_key_file_the_code_reads_is_a_private_key_unless_named_public() -> None:
+    """vuongle98's django-core-rest-api: its settings read ``open('oidc.key').read()`` as
+    its OIDC provider's RSA key and its JWTs' signing key; the file is git-ignored, and
+    makemigrations, migrate and the app all died on FileNotFoundError."""
+    settings = b"""SIMPLE_JWT = {'SIGNING_KEY': open('oidc.key').read()}
+OIDC_RSA_PRIVATE_KEY = open('oidc.key').read()
+VERIFYING_KEY = open('keys/public.key').read()
+"""
+    keys = key_files({"vungo/settings.py": settings, "manage.py": b""})
+    assert keys == {"oidc.key": None, "keys/public.key": "oidc.key"}, keys
+
+
 def test_key_files_named_by_their_loader_or_their_variable_are_made() -> None:
     """jawadshahid07's fastapi-user-order-api opens ``.ssh/jwtRS256`` for cryptography's
     load_pem_private_key, ``.ssh/jwtRS256.pem`` for load_pem_public_key; stepan-fedorovv's

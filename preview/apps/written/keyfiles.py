@@ -11,7 +11,8 @@ where the code reads it, lets it start; the public key is the private one's wher
 are missing. Read: a path of string constants, ``__file__``, ``os.path`` and
 ``pathlib`` operations and the module-level names it is built from (as
 :mod:`.logfiles` reads a log file's), ending in ``.pem`` and naming a private or public
-key (``private``/``priv``, ``public``/``pub``); a certificate's is not a key's.
+key (``private``/``priv``, ``public``/``pub``), or in ``.key`` (a private key unless named
+public); a certificate's is not a key's.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
     for module in python_files(files):
         data = files[module]
         loads = _LOADERS.search(data) is not None or _KEY_PATH_READ.search(data) is not None
-        if (b".pem" not in data and not loads) or (tree := parse_module(data)) is None:
+        named = b".pem" in data or b".key" in data
+        if (not named and not loads) or (tree := parse_module(data)) is None:
             continue
         if bound is None:
             bound = bound_names(files)
@@ -56,7 +58,7 @@ def key_files(files: dict[str, bytes]) -> dict[str, str | None]:
             if not isinstance(node, (ast.BinOp, ast.Call, ast.Constant, ast.JoinedStr)):
                 continue
             path = path_of(node, module, here)
-            if path is None or not path.endswith(".pem"):
+            if path is None or not path.endswith(_KEY_SUFFIXES):
                 continue
             path = posixpath.normpath(path).lstrip("/")
             if (role := _role(path)) is not None:
@@ -81,6 +83,10 @@ _LOADER_ROLES = {
     "load_pem_public_key": "public",
 }
 _LOADERS = re.compile(rb"load_pem_(?:private|public)_key")
+# A key file's name: a PEM file named for its role (``jwt-private.pem``), or ``.key``, a
+# private key's own (openssl's ``server.key``; vuongle98's django-core-rest-api reads
+# ``oidc.key`` in its settings, for its OIDC provider's and its JWTs' signing key).
+_KEY_SUFFIXES = (".pem", ".key")
 # A variable naming a key file's path (AUTHJWT_PRIVATE_KEY_PATH, JWT_PUBLIC_KEY_FILE).
 _KEY_PATH_NAME = re.compile(r"(?:^|_)(PRIVATE|PUBLIC)_KEY_(?:PATH|FILE)$")
 _KEY_PATH_READ = re.compile(rb"(?:PRIVATE|PUBLIC)_KEY_(?:PATH|FILE)[\"']")
@@ -167,7 +173,9 @@ def _role(path: str) -> str | None:
     name = posixpath.basename(path)
     if _PRIVATE.search(name):
         return "private"
-    return "public" if _PUBLIC.search(name) else None
+    if _PUBLIC.search(name):
+        return "public"
+    return "private" if name.endswith(".key") else None
 
 
 def _private_of(public: str, privates: list[str]) -> str | None:
