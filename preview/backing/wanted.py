@@ -1269,11 +1269,26 @@ _OPENS_SQL = re.compile(
 )
 
 
+# TypeORM's connection made to MongoDB: its type in code or in its configuration files
+# (``"type": "mongodb"`` in ormconfig.json, ``TYPEORM_CONNECTION=mongodb``); and its other
+# types, for a SQL database.
+_TYPEORM_TYPE = re.compile(
+    rb"""["']?\btype["']?\s*:\s*["'`](mongodb|postgres|mysql|mariadb|sqlite|better-sqlite3"""
+    rb"""|mssql|oracle|cockroachdb)["'`]|\bTYPEORM_CONNECTION\s*=\s*["']?(mongodb|\w+)"""
+)
+_TYPEORM_CONFIGS = ("ormconfig.json", "ormconfig.js", "ormconfig.ts", "ormconfig.yml", ".env")
+# TypeORM's own openers, of the SQL ones (:data:`_OPENS_SQL`).
+_TYPEORM_OPENS = re.compile(rb"TypeOrmModule\.forRoot|\bnew\s+DataSource\(")
+
+
 def _opens_mongo_alone(files: dict[str, bytes]) -> bool:
     """Whether the app's own code opens MongoDB and no SQL database: then a SQL client
     it lists beside its MongoDB one is unused (ermal-abiti's nest-inventory-api lists
     typeorm and opens ``MongooseModule.forRoot('mongodb://localhost:27017/…')`` alone:
-    taken for a SQL app, it was started thrice and never answered, its MongoDB unsaid)."""
+    taken for a SQL app, it was started thrice and never answered, its MongoDB unsaid).
+    TypeORM opens MongoDB where its connection's types are ``mongodb`` alone
+    (shahqaan's nestjs-prototype: ``TypeOrmModule.forRoot()`` and ormconfig.json's
+    ``"type": "mongodb"``; retried for 135 s against a MongoDB never there)."""
     code = [
         data
         for path, data in sorted(files.items())
@@ -1281,6 +1296,11 @@ def _opens_mongo_alone(files: dict[str, bytes]) -> bool:
         and not _NOT_ITS_CODE.search(path)
         and len(data) <= 256_000
     ]
+    configured = [files.get(name, b"") for name in _TYPEORM_CONFIGS]
+    types = {t for d in (*code, *configured) for m in _TYPEORM_TYPE.finditer(d) for t in m.groups()}
+    if types - {None} == {b"mongodb"}:  # TypeORM's openers open MongoDB
+        code = [_TYPEORM_OPENS.sub(b"", d) for d in code]
+        return not any(_OPENS_SQL.search(d) for d in code)
     return any(_OPENS_MONGO.search(d) for d in code) and not any(_OPENS_SQL.search(d) for d in code)
 
 

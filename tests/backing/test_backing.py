@@ -1118,9 +1118,22 @@ def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
     # started thrice as a SQL app, it never answered, its MongoDB unsaid.
     module = b"MongooseModule.forRoot('mongodb://localhost:27017/nest-inventory-api'),\n"
     opened = {**files, "src/app.module.ts": module}
-    assert wanted_servers(opened, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
+    opened_mongo = wanted_servers(opened, "src/main.ts", {}).mongo
+    assert opened_mongo == "@nestjs/mongoose in its dependencies"
     both = {**opened, "src/db.ts": b"TypeOrmModule.forRoot({ type: 'postgres' }),\n"}
     assert wanted_servers(both, "src/main.ts", {}).mongo is None
+    # shahqaan's nestjs-prototype: TypeORM itself on MongoDB (ormconfig.json's type),
+    # retried for 135 s against a MongoDB never there.
+    typeorm = {
+        **files,
+        "src/app.module.ts": b"imports: [TypeOrmModule.forRoot(), UsersModule],\n",
+        "ormconfig.json": b'{"type": "mongodb", "host": "localhost", "port": 27017}',
+    }
+    assert (
+        wanted_servers(typeorm, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
+    )
+    typeorm["ormconfig.json"] = b'{"type": "postgres", "host": "localhost"}'
+    assert wanted_servers(typeorm, "src/main.ts", {}).mongo is None
 
 
 async def test_a_killed_service_leaves_no_template_maker_running(tmp_path: Path) -> None:
