@@ -227,6 +227,24 @@ def _unreadable_uv_lock(lock: str) -> str | None:
     return None if isinstance(packages, list) and packages else "it locks no package"
 
 
+def _unsyncable_project(pyproject: dict | None) -> str | None:
+    """Why ``uv sync`` cannot read the project beside a uv.lock: its pyproject.toml has
+    no ``[project]`` table (nor a workspace's), or its ``[tool.uv]`` dev-dependencies are
+    not a list (iklobato's django-stocks lists its packages under ``[tool.uv.dependencies]``
+    and ``[tool.uv.dev-dependencies]``, tables: "Failed to parse: `pyproject.toml`" on
+    every Python tried, its requirements.txt never read). None where uv reads it."""
+    if not isinstance(pyproject, dict):
+        return "it has no pyproject.toml uv reads"
+    tool = pyproject.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    uv = uv if isinstance(uv, dict) else {}
+    if not isinstance(pyproject.get("project"), dict) and "workspace" not in uv:
+        return "its pyproject.toml has no [project] table"
+    if not isinstance(uv.get("dev-dependencies", []), list):
+        return "its pyproject.toml's [tool.uv] dev-dependencies are not a list, which uv refuses"
+    return None
+
+
 def _stale_uv_lock(pyproject: dict | None, lock: str) -> str | None:
     """Why a ``uv.lock`` is older than its ``pyproject.toml``, which ``uv sync --frozen``
     refuses ("Missing workspace member"): the project it locks is another (renamed since:
@@ -830,6 +848,9 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
         lock_notes = []
         if unread is not None:
             lock, lock_notes = None, [f"uv.lock is not read ({unread}): pyproject.toml's instead"]
+        if lock is not None and (unsyncable := _unsyncable_project(pyproject)) is not None:
+            lock = None  # its other dependency files instead
+            lock_notes.append(f"uv.lock is not synced: {unsyncable}")
         stale = _stale_uv_lock(pyproject, lock) if lock is not None else None
         lacking = _lock_lacks(files, directory, lock) if lock is not None else []
         if lacking:
@@ -855,7 +876,8 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                 lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
             lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
-            notes = [*(lock_notes if lacking else []), *indexes, *imaged, *notes]
+            said = [n for n in lock_notes if lacking or n.startswith("uv.lock is not synced")]
+            notes = [*said, *indexes, *imaged, *notes]
             if shared is not None:
                 notes.insert(0, f"{shared} too: {requirements_path} does not include it")
             if request is None:

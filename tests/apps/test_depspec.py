@@ -776,6 +776,36 @@ def test_a_uv_lock_of_the_project_before_its_rename_is_not_synced() -> None:
     assert python_dependencies({**files, "uv.lock": same.encode()}, "main.py").lock is not None
 
 
+def test_a_uv_lock_beside_a_pyproject_uv_cannot_read_gives_way_to_the_requirements() -> None:
+    """iklobato's django-stocks: a uv.lock beside a pyproject.toml with no ``[project]``
+    table, its packages under ``[tool.uv.dependencies]`` and ``[tool.uv.dev-dependencies]``
+    (tables, where uv takes a list): "Failed to parse: `pyproject.toml`" on each of eight
+    Pythons, its requirements.txt never read. The requirements are installed instead."""
+    pyproject = (
+        b'[tool.uv]\n\n[tool.uv.dependencies]\ndjango = "==3.1.7"\n\n'
+        b'[tool.uv.dev-dependencies]\npytest = ">=7.0.0"\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "uv.lock": _RENAMED_LOCK.encode(),
+        "requirements.txt": b"Django==3.1.7\ndjangorestframework==3.12.4\n",
+        "manage.py": b"import django\n",
+    }
+    deps = python_dependencies(files, "manage.py")
+    assert deps.lock is None and deps.requirements == (
+        "Django==3.1.7",
+        "djangorestframework==3.12.4",
+    )
+    assert deps.notes == ("uv.lock is not synced: its pyproject.toml has no [project] table",)
+    project = b'[project]\nname = "june-project"\nversion = "0.1.0"\ndependencies = ["fastapi"]\n'
+    listed = {**files, "pyproject.toml": project + b"[tool.uv.dev-dependencies]\npytest = '>=7'\n"}
+    deps = python_dependencies(listed, "manage.py")
+    assert deps.lock is None and "dev-dependencies are not a list" in deps.notes[0], deps.notes
+    listed["pyproject.toml"] = project + b"[tool.uv]\ndev-dependencies = ['pytest>=7']\n"
+    del listed["requirements.txt"]  # (which its lock would lack)
+    assert python_dependencies(listed, "manage.py").lock is not None
+
+
 def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_installed() -> None:
     """jaruda-88's docker-python-flask-restful-mysql's shape: its Dockerfile runs ``pip
     install`` of packages its requirements.txt does not list (``flask_cors``, ``PyJWT``),
