@@ -1033,14 +1033,22 @@ async def _python_environment(
     )
     remedies.tried.python_version, remedies.tried.env_path = env.version, lease.path
     fixes = await _missing_at_start(detection, files, context, remedies)
-    if fixes:
+    while fixes:
         fixed = remedies.apply(listed, own)
         remedies.tried.deps = fixed
         try:
             again = await context.builder.python_env(
                 fixed, detection.server, context.publish, say, remedies.build_cache
             )
-        except BuildFailed as failed:  # not what was missing after all: without them
+        except BuildFailed as failed:
+            # A module's distribution under its other likely name, once; else not what
+            # was missing after all: without them.
+            instead = remedies.instead_of_unknown(fixes, [failed.message, *failed.lines])
+            if instead:
+                for fix in [f for f in instead if f not in fixes]:
+                    await say(fix.said)
+                fixes = instead
+                continue
             remedies.take_back(fixes)
             remedies.tried.deps = deps
             await say(f"its environment with them did not build ({failed.message}): without them")
@@ -1048,6 +1056,7 @@ async def _python_environment(
             lease.release()
             (lease, env), deps = again, fixed
             remedies.tried.python_version, remedies.tried.env_path = env.version, lease.path
+        break
     return _Environment(
         env.python,
         env.version,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any, Protocol
 
 import trio
@@ -126,9 +127,14 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     remedies = preparation.remedies
     withdrawn = remedies.withdraw_unknown(state.error_message or "", list(state.error_lines))
     if withdrawn is not None and remedies.failure_before is not None:
+        state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
+        if withdrawn.instead is not None:  # the module's other likely distribution
+            said = f"{withdrawn.add} is not in the package registry: adding {withdrawn.instead}"
+            remedies.take(replace(withdrawn, said=said, add=withdrawn.instead, instead=None))
+            await state.system("WARN", f"fix {len(remedies.fixes)}: {said}")
+            return await start_again(runtime, "starting again, with the fix above")
         # No such distribution: the module was the app's mistake, as the failure before said.
         await state.system("WARN", f"{withdrawn.add} is not in the package registry: no fix")
-        state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
         return await _back_to_what_ran(runtime)
     installed = await preparation.python_versions()
     await preparation.read_era([state.error_message or "", *state.error_lines])

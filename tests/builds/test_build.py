@@ -1073,25 +1073,28 @@ async def test_a_relaunch_installs_the_wheel_its_launch_built_from_source_not_a_
     assert any("localpkg==1.0" in line for line in lines), lines
 
 
+def _write_wheel(wheels: Path, release: str, files: dict[str, str]) -> None:
+    """``wheels/<name>-<version>-py3-none-any.whl`` of ``files`` (``release``:
+    ``name-version``; the distribution's name spelt as a wheel's file name spells it)."""
+    import zipfile
+
+    name, _, version = release.rpartition("-")
+    stem = f"{name.replace('-', '_')}-{version}"
+    info = f"{stem}.dist-info"
+    wheels.mkdir(parents=True, exist_ok=True)
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    tag = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files = {**files, f"{info}/METADATA": metadata, f"{info}/WHEEL": tag}
+    record = "".join(f"{path},,\n" for path in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(wheels / f"{stem}-py3-none-any.whl", "w") as wheel:
+        for path, text in {**files, f"{info}/RECORD": record}.items():
+            wheel.writestr(path, text)
+
+
 def _write_extras_releases(wheels: Path) -> None:
     """pvtshapes 1.0 as a wheel, with no extras; pvtshapes 2.0 as a source archive
     alone, its ``[all]`` extra and the module 2.0 added (``pvtshapes.capabilities``)."""
-    import zipfile
-
-    wheels.mkdir(parents=True, exist_ok=True)
-    metadata = "Metadata-Version: 2.1\nName: pvtshapes\nVersion: 1.0\n"
-    with zipfile.ZipFile(wheels / "pvtshapes-1.0-py3-none-any.whl", "w") as wheel:
-        wheel.writestr("pvtshapes/__init__.py", "")
-        wheel.writestr("pvtshapes-1.0.dist-info/METADATA", metadata)
-        wheel.writestr(
-            "pvtshapes-1.0.dist-info/WHEEL",
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        )
-        wheel.writestr(
-            "pvtshapes-1.0.dist-info/RECORD",
-            "pvtshapes/__init__.py,,\npvtshapes-1.0.dist-info/METADATA,,\n"
-            "pvtshapes-1.0.dist-info/WHEEL,,\npvtshapes-1.0.dist-info/RECORD,,\n",
-        )
+    _write_wheel(wheels, "pvtshapes-1.0", {"pvtshapes/__init__.py": ""})
     setup = (
         "from setuptools import setup\nsetup(name='pvtshapes', version='2.0', "
         "packages=['pvtshapes'], extras_require={'all': []})\n"
@@ -1127,6 +1130,40 @@ async def test_a_release_prebuilt_wheels_allow_without_the_extras_asked_is_built
     body, said = await _launched_sandboxed(settings, files)
     assert body["status"] == "running", "\n".join(said)
     assert any("lacks the extras it is asked for" in m for m in said), said
+
+
+async def test_a_django_apps_module_its_own_name_lacks_is_added_by_the_projects_name(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """A module the app's INSTALLED_APPS name and its requirements lack is added by its
+    own name (achiko10's django-core-api: whitenoise, PyPI's; django-whitenoise, taken
+    first, is none: "not in the package registry: no fix"), else, where the registry has
+    no such distribution, by the Django project's usual ``django-<name>`` (balmendra-f's
+    django-sandbox: bootstrap5, of django-bootstrap5)."""
+    wheels = tmp_path / "wheels"
+    await trio.to_thread.run_sync(
+        _write_wheel, wheels, "django-pvtwidgets-1.0", {"pvtwidgets/__init__.py": "READY = 1\n"}
+    )
+    settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
+    files = {
+        "settings.py": "INSTALLED_APPS = ['django.contrib.admin', 'pvtwidgets']\n",
+        "main.py": (
+            "import pvtwidgets\nfrom starlette.applications import Starlette\napp = Starlette()\n"
+        ),
+        "requirements.txt": "starlette\n",
+    }
+    body, said = await _launched_sandboxed(settings, files)
+    assert body["status"] == "running", "\n".join(said)
+    switched = "pvtwidgets is not in the package registry: adding django-pvtwidgets"
+    assert any(switched in m for m in said), said
+    # Imported as it runs (no import line the check before its start reads): the same,
+    # after the start that failed.
+    files["main.py"] = files["main.py"].replace(
+        "import pvtwidgets", "import importlib\nimportlib.import_module('pvtwidgets')"
+    )
+    body, said = await _launched_sandboxed(settings, files)
+    assert body["status"] == "running", "\n".join(said)
+    assert any(switched in m for m in said), said
 
 
 # An upload's own install script, run by its build with its environment's folder on the

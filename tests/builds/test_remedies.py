@@ -1987,7 +1987,7 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
     message = "ModuleNotFoundError: No module named 'bootstrap5'"
     files = {"core/settings.py": settings}
     fix = remedies.next_fix(message, [message], files, ["3.11.7"])
-    assert fix is not None and fix.add == "django-bootstrap5", fix
+    assert fix is not None and (fix.add, fix.instead) == ("bootstrap5", "django-bootstrap5"), fix
 
 
 def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> None:

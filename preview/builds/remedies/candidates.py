@@ -367,9 +367,10 @@ _INSTALLED_APPS = re.compile(rb"\bINSTALLED_APPS\b")
 def _django_app(module: str, files: dict[str, bytes]) -> str | None:
     """``django-<module>`` for a module the app's Django settings name among its
     ``INSTALLED_APPS`` (``'bootstrap5'``), a Django app published under the project's
-    ``django-`` prefix as most are (balmendra-f's django-sandbox: "No module named
-    'bootstrap5'", and PyPI has no bootstrap5: "not in the package registry: no fix");
-    None for any other module."""
+    ``django-`` prefix as many are (balmendra-f's django-sandbox: "No module named
+    'bootstrap5'", and PyPI has no bootstrap5: "not in the package registry: no fix"),
+    where the module's own name is none (achiko10's django-core-api: ``whitenoise``, of
+    PyPI's whitenoise; django-whitenoise is no distribution); None for any other module."""
     quoted = re.compile(rb"""['"]%s(?:\.[\w.]+)?['"]""" % re.escape(module.encode()))
     for path, data in files.items():
         if path.endswith(".py") and _INSTALLED_APPS.search(data) and quoted.search(data):
@@ -637,16 +638,17 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     if top == "MySQLdb" and not _builds_mysqlclient():
         return [_pymysql_fix(f"the app (or its ORM) imports {top}")]
     mapping = import_mapping() or {}
-    distribution = _DISTRIBUTION.get(top) or mapping.get(top) or _django_app(top, files) or top
+    distribution = _DISTRIBUTION.get(top) or mapping.get(top) or top
+    # A module its Django settings install under a name no table knows: its own name's
+    # distribution (whitenoise), else the project's django- one (bootstrap5's).
+    instead = _django_app(top, files) if distribution == top else None
     listed = {_name(r) for r in tried.deps.requirements} if tried.deps else set()
     if _name(distribution) in listed and not re.search(r"[<>=]", distribution):
         return []  # listed, yet not importable: not a distribution's absence
-    return [
-        Fix(
-            f"the app imports {top}, which its dependencies do not install: adding {distribution}",
-            add=distribution,
-        )
-    ]
+    said = f"the app imports {top}, which its dependencies do not install: adding {distribution}"
+    if instead is not None:
+        said += f" (else {instead}, a Django app's usual name)"
+    return [Fix(said, add=distribution, instead=instead)]
 
 
 def _own_first(module: str, files: dict[str, bytes], dists: Mapping[str, object]) -> bool:

@@ -40,6 +40,9 @@ class Fix:
     python_below: str | None = None  # an interpreter older than this ("3.10")
     python_from: str | None = None  # an interpreter of this version or newer ("3.12")
     add: str | None = None  # a requirement line added ("flask<3", "typing_extensions")
+    # the line added in its place where the package registry has no ``add`` (a Django
+    # app's module: ``whitenoise``, else ``django-whitenoise``)
+    instead: str | None = None
     # distributions whose lines go (psycopg2 for its -binary), comma-separated
     drop: str | None = None
     # those kept out of the install too where a listed package brings them (mysqlclient,

@@ -169,6 +169,33 @@ class Remedies:
             self._learned[self._key] = list(self.fixes)
         return last
 
+    def instead_of_unknown(self, taken: list[Fix], lines: list[str]) -> list[Fix]:
+        """``taken`` with each fix whose added distribution the package registry lacks
+        (as ``lines`` say) and that names another (:attr:`Fix.instead`) replaced, in force
+        too, by one adding that; [] where there is no such fix."""
+        said = [norm(line) for line in lines]
+        unknown = [
+            fix
+            for fix in taken
+            if fix.add
+            and fix.instead
+            and any(f"{name(fix.add)} {ABSENT_FROM_THE_INDEX}" in line for line in said)
+        ]
+        if not unknown:
+            return []
+        switched = {
+            fix: replace(
+                fix,
+                said=f"{fix.add} is not in the package registry: adding {fix.instead}",
+                add=fix.instead,
+                instead=None,
+            )
+            for fix in unknown
+        }
+        self.fixes = [switched.get(fix, fix) for fix in self.fixes]
+        self._learn()
+        return [switched.get(fix, fix) for fix in taken]
+
     def withdraw_dated(self) -> Fix | None:
         """The last fix, taken back and refused, when it is the install of the app's era
         (``era``) and no fix is known for how the attempt with it failed (no wheel of those
