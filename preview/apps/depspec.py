@@ -864,6 +864,11 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             dev = _uses_dev_group(files, pyproject)
             return PythonDeps((), source, request, request_source, (text, lock), with_dev=dev)
         requirements_path = _requirements_file(files, directory)
+        if (
+            other := _variant_not_the_apps(files, directory, requirements_path, pyproject)
+        ) is not None:
+            lock_notes.append(other)
+            requirements_path = _join(directory, "requirements.txt")  # (absent: the others)
         local: list[str] = []
         listed = _requirement_lines(files, requirements_path, 0, local)
         shared = _shared_base(files, requirements_path)
@@ -876,7 +881,7 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
                 lines, indexes = _with_project(files, pyproject, directory, lines, indexes)
             lines, imaged = _with_dockerfile_installs(files, directory, lines)
             lines, notes = binary_twins(lines)
-            said = [n for n in lock_notes if lacking or n.startswith("uv.lock is not synced")]
+            said = [n for n in lock_notes if lacking or not n.startswith("uv.lock is not read")]
             notes = [*said, *indexes, *imaged, *notes]
             if shared is not None:
                 notes.insert(0, f"{shared} too: {requirements_path} does not include it")
@@ -928,12 +933,45 @@ def _python_dependencies(files: dict[str, bytes], directories: list[str]) -> Pyt
             lines, twins = binary_twins(pipenv[0])
             if request is None:
                 request, request_source = pipenv[2], pipenv[1]
-            return PythonDeps(tuple(lines), pipenv[1], request, request_source, notes=tuple(twins))
+            notes = (*lock_notes, *twins)
+            return PythonDeps(tuple(lines), pipenv[1], request, request_source, notes=notes)
     request, request_source = _python_request(files, "")
     inferred = inferred_requirements(files)
     if inferred is not None:  # no dependency file: what the app imports
         return PythonDeps(tuple(inferred[0]), "", request, request_source, inferred=inferred[1])
     return PythonDeps((), "", request, request_source)
+
+
+def _variant_not_the_apps(
+    files: dict[str, bytes], directory: str, path: str, pyproject: dict | None
+) -> str | None:
+    """Why a requirements file named for another use (``requirements-lambda.txt``) is
+    not the app's list: the code imports a distribution it lacks that the Pipfile or
+    pyproject.toml beside it lists (dmytrobezruk's fastapitest: the Lambdas' pydantic
+    and num2words, its FastAPI app's fastapi and boto3 in its Pipfile, which its
+    Dockerfile installs: "No module named 'boto3'"). None where it is the app's (or is
+    named requirements.txt, or nothing else lists more)."""
+    if path not in files or posixpath.basename(path) in _REQUIREMENTS_NAMES:
+        return None
+    listed = {_line_name(line) for line in _requirement_lines(files, path, 0, [])} - {""}
+    others: dict[str, set[str]] = {}
+    pipfile = _toml(_text(files, _join(directory, "Pipfile")))
+    if (pipenv := pipenv_requirements(files, pipfile, directory)) is not None:
+        others[pipenv[1]] = {_line_name(line) for line in pipenv[0]}
+    if pyproject is not None and (
+        found := _pyproject_requirements(files, pyproject, directory, [])
+    ):
+        others[_join(directory, "pyproject.toml")] = {_line_name(line) for line in found[0]}
+    mapping = import_mapping() or {}
+    imported = {canonicalize_name(mapping.get(m, m)) for m in imported_names(files)}
+    for other, names in others.items():
+        lacking = sorted(((names - {""}) & imported) - listed)
+        if lacking:
+            return (
+                f"{posixpath.basename(path)} lacks {', '.join(lacking)}, which the code imports"
+                f" and {posixpath.basename(other)} lists: that file's instead"
+            )
+    return None
 
 
 # A package of a uv.lock: its name, the line after ``[[package]]``.

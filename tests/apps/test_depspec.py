@@ -806,6 +806,25 @@ def test_a_uv_lock_beside_a_pyproject_uv_cannot_read_gives_way_to_the_requiremen
     assert python_dependencies(listed, "manage.py").lock is not None
 
 
+def test_a_requirements_variant_for_another_use_gives_way_to_the_apps_pipfile() -> None:
+    """dmytrobezruk's fastapitest: requirements-lambda.txt lists its Lambdas' packages
+    (pydantic, num2words); its FastAPI app's fastapi and boto3 are in its Pipfile, which
+    its Dockerfile installs. Built from the variant: "No module named 'boto3'". A variant
+    lacking what the code imports and a Pipfile or pyproject.toml beside it lists gives
+    way to that file; one that lists it all is still the list."""
+    files = {
+        "Pipfile": b'[packages]\nfastapi = "*"\nboto3 = "*"\npydantic = "*"\n',
+        "requirements-lambda.txt": b"# Lambdas\npydantic==1.10.15\n",
+        "main.py": b"import boto3\nfrom fastapi import FastAPI\napp = FastAPI()\n",
+        "lambdas/add.py": b"import pydantic\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.source == "Pipfile" and deps.requirements == ("fastapi", "boto3", "pydantic")
+    assert deps.notes[0].startswith("requirements-lambda.txt lacks boto3, fastapi"), deps.notes
+    whole = {**files, "requirements-lambda.txt": b"fastapi\nboto3\npydantic==1.10.15\n"}
+    assert python_dependencies(whole, "main.py").source == "requirements-lambda.txt"
+
+
 def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_installed() -> None:
     """jaruda-88's docker-python-flask-restful-mysql's shape: its Dockerfile runs ``pip
     install`` of packages its requirements.txt does not list (``flask_cors``, ``PyJWT``),
