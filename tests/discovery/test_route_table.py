@@ -293,6 +293,33 @@ def test_a_fastapi_apps_routes_are_written_its_hidden_ones_too(tmp_path: Path) -
     assert not any("full_path" in e["path"] for e in beyond)
 
 
+_LISTINGS = """
+import glob, json, os, pathlib
+walked = [name for _, _, files in os.walk("pkg") for name in files]
+globbed = [os.path.basename(p) for p in glob.glob("pkg/*")]
+iterated = [p.name for p in pathlib.Path("pkg").iterdir()]
+scanned = [e.name for e in os.scandir("pkg")]
+print(json.dumps([os.listdir("pkg"), scanned, walked, globbed, iterated]))
+"""
+
+
+def test_a_python_apps_directory_listings_answer_in_name_order(tmp_path: Path) -> None:
+    """akoudad14's flaskProject imports each module under database/ as ``os.walk`` finds
+    them, its models before the schemas mapping them on its author's machine (Windows,
+    macOS: by name); here, in ext4's hash order, the schemas came first ("expression
+    'Character' failed to locate a name"). Listings answer by name, case folded first."""
+    names = [f"m{n:02d}.py" for n in range(30)] + ["Zeta.py", "alpha.py"]
+    (tmp_path / "pkg").mkdir()
+    for name in reversed(names):
+        (tmp_path / "pkg" / name).touch()
+    table = tmp_path / "routes.json"
+    done = _python(tmp_path, _LISTINGS, PYTHONPATH=str(SITE), ROUTE_TABLE_PATH=str(table))
+    listings = json.loads(done.stdout)
+    by_name = sorted(names, key=lambda name: (name.lower(), name))
+    assert by_name[0] == "alpha.py" and by_name[-1] == "Zeta.py"
+    assert listings == [by_name] * 5, done.stderr
+
+
 def test_the_preload_never_stands_in_an_apps_way(tmp_path: Path) -> None:
     """Its table cannot be written: the app runs as without it. The environment's own
     sitecustomize, which it hides on the path, still runs."""
