@@ -1100,6 +1100,20 @@ export default config;
     assert node_env_reads(plain)[0] == {}
 
 
+def test_envalids_validators_called_on_its_module_are_read() -> None:
+    """eraldoabedini's fastifyCrudApp: ``envalid.cleanEnv(process.env, { X: envalid.str({})
+    })``, the validators called on the module: read as none, its Postgres URL was not
+    given under its name and the app exited naming it."""
+    config = b"""const envalid = require('envalid')
+module.exports = envalid.cleanEnv(process.env, {
+    POSTGRES_DB_CONNECTION_STRING: envalid.str({}),
+    WEB_APP_HOST_PORT: envalid.num({ default: 8080 })
+})
+"""
+    required, _ = node_env_reads({"package.json": b"{}", "src/config/env.js": config})
+    assert required == {"POSTGRES_DB_CONNECTION_STRING": ""}
+
+
 def test_a_zod_schema_given_to_an_env_package_requires_its_plain_keys() -> None:
     """tobiaswutz's fastify-server: ``zennv({ dotenv: true, schema: z.object({...}) })``
     reads the environment itself, its sources never spelling process.env: a ZodError

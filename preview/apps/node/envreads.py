@@ -67,9 +67,11 @@ _DESTRUCTURED_KEY = re.compile(r"(?:^|,)\s*([A-Z][A-Z0-9_]*)\s*(?=[:=,]|$)")
 # (T-travis's fastify-tasks-list: ``const { DB_HOST, DB_TYPE } = config.parsed``).
 _DOTENV_PARSED = re.compile(r"(?:const|let|var)\s*\{([^{}]*)\}\s*=\s*[^;\n{}]*\.parsed\b")
 _CLEAN_ENV = re.compile(r"cleanEnv\s*\(\s*process\.env\s*,\s*\{")
-# One validator of envalid's spec: `NAME: str()`, `PORT: port({ default: 3000 })`.
+# One validator of envalid's spec: `NAME: str()`, `PORT: port({ default: 3000 })`, or
+# called on the module (eraldoabedini's fastifyCrudApp: `X: envalid.str({})`).
 _VALIDATOR = re.compile(
-    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*(str|num|port|bool|email|url|host|json)"""
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*(?:envalid\.)?"""
+    r"""(str|num|port|bool|email|url|host|json)"""
     r"""\s*\(\s*(\{[^{}]*\})?\s*\)"""
 )
 # The kinds a validator declares that a throwaway value must match (a number, a switch:
