@@ -2176,6 +2176,8 @@ def _by_meaning(
         own = database[name].engine
         said = own if own and own != engine and own in (engines or {}) else engine
         filled[name] = engine_value(said or "sqlite", name, django, sqlalchemy=sqlalchemy)
+        if (chosen := _compared_engine(name, said or "sqlite", files)) is not None:
+            filled[name] = chosen
     for name, what in database.items():
         if what.part == "url":
             # Stored into a URL setting (``SQLALCHEMY_DATABASE_URI``), whatever its own
@@ -2205,6 +2207,26 @@ def _by_meaning(
         found.notes.append(
             f"{', '.join(filled)}: {where}, by what their names say the app reads them for"
         )
+
+
+# The words an app's own code names each engine by, where it compares a variable with them.
+_ENGINE_WORDS = {
+    "postgresql": ("postgres", "postgresql", "pg", "psql", "pgsql"),
+    "mysql": ("mysql", "mariadb"),
+    "sqlite": ("sqlite", "sqlite3"),
+}
+
+
+def _compared_engine(name: str, engine: str, files: dict[str, bytes]) -> str | None:
+    """The word the app's Python code names ``engine`` by where it compares the variable
+    ``name`` with engines' words (abolfazlakbary's fastapi-core: ``match
+    configs.db_connection: case "sqlite": … case "postgres": … case _: raise
+    ValueError("Database connection failed")``, given "postgresql"); None elsewhere."""
+    if not any(path.endswith(".py") for path in files):
+        return None
+    choices = compared_values(files).get(name.upper(), [])
+    words = _ENGINE_WORDS.get(engine, ())
+    return next((c for c in choices if c.lower() in words), None)
 
 
 def _part_value(name: str, part: str, served: ServedDatabase) -> str | None:

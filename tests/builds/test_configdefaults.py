@@ -3748,6 +3748,37 @@ def test_an_engines_variable_named_for_the_other_served_engine_names_that_one() 
     assert found.values["DB_TYPE"] == "postgres", found.values
 
 
+def test_an_engines_variable_the_code_matches_with_its_own_words_gets_its_word() -> None:
+    """abolfazlakbary's fastapi-core: ``match configs.db_connection: case "sqlite": …
+    case "postgres": … case "mysql": … case _: raise ValueError("Database connection
+    failed")``, DB_CONNECTION empty in its example: given SQLAlchemy's "postgresql", the
+    app died at import. The word its code names the served engine by."""
+    settings = b"""import os
+class AppData:
+    db_connection = str(os.getenv("DB_CONNECTION"))
+configs = AppData()
+"""
+    connection = b"""from sqlalchemy.ext.asyncio import create_async_engine
+from core.config import configs
+match configs.db_connection:
+    case "sqlite":
+        engine = create_async_engine("sqlite+aiosqlite:///db.sqlite3")
+    case "postgres" | "postgresql+asyncpg":
+        engine = create_async_engine("postgresql+asyncpg://")
+    case _:
+        raise ValueError("Database connection failed")
+"""
+    files = {
+        "requirements.txt": b"sqlalchemy\nasyncpg\n",
+        "core/config.py": settings,
+        "core/connection.py": connection,
+        "main.py": b"from core.connection import engine\n",
+        ".env.example": b'DB_CONNECTION=""\n',
+    }
+    found = config_defaults(files, "main.py", {"DB_CONNECTION": ""}, _SERVED)
+    assert found.values["DB_CONNECTION"] == "postgres", found.values
+
+
 def test_a_settings_field_picking_an_entry_of_a_functions_own_dict_is_the_development_ones() -> (
     None
 ):

@@ -1338,13 +1338,21 @@ def compared_values(files: dict[str, bytes]) -> dict[str, list[str]]:
     """{a variable, or a settings field by its upper-case name: the strings the app's
     Python code compares its value with, in the order met} (``os.environ['MODE'] ==
     'dev'``, ``settings.ENVIRONMENT in ("local", "staging")``, ``ENV.lower() != "prod"``
-    where ``ENV`` is bound to a read). The values the app itself tells apart, of which a
-    variable nothing else fills can be given one (michelcodeur's drf-restaurants:
-    ``DEBUG = True if os.environ['MODE'] == 'dev' else False``)."""
+    where ``ENV`` is bound to a read, a ``match`` statement's cases). The values the app
+    itself tells apart, of which a variable nothing else fills can be given one
+    (michelcodeur's drf-restaurants: ``DEBUG = True if os.environ['MODE'] == 'dev' else
+    False``)."""
     found: dict[str, list[str]] = {}
     for tree, prefix in _reading_modules(files):
         bound = _bound_reads(tree, prefix)
         for node in ast.walk(tree):
+            if isinstance(node, ast.Match):  # ``match configs.db_connection: case "sqlite":``
+                name = _compared_name(node.subject, bound, prefix)
+                strings = [s for case in node.cases for s in _matched_strings(case.pattern)]
+                if name is not None and strings:
+                    known = found.setdefault(name, [])
+                    known.extend(s for s in strings if s not in known)
+                continue
             if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
                 continue
             if not isinstance(node.ops[0], ast.Eq | ast.NotEq | ast.In | ast.NotIn):
@@ -1357,6 +1365,20 @@ def compared_values(files: dict[str, bytes]) -> dict[str, list[str]]:
                     known = found.setdefault(name, [])
                     known.extend(s for s in strings if s not in known)
     return found
+
+
+def _matched_strings(pattern: ast.pattern) -> list[str]:
+    """The strings a ``case`` pattern matches (``case "a":``, ``case "a" | "b":``)."""
+    if isinstance(pattern, ast.MatchValue):
+        value = pattern.value
+        return (
+            [value.value]
+            if isinstance(value, ast.Constant) and isinstance(value.value, str)
+            else []
+        )
+    if isinstance(pattern, ast.MatchOr):
+        return [s for inner in pattern.patterns for s in _matched_strings(inner)]
+    return []
 
 
 # The string methods a value is compared through (``os.environ["ENV"].lower()``).
