@@ -2777,9 +2777,28 @@ def _joined_prefix_targets(path: str, files: dict[str, bytes]) -> list[str]:
     for word in (s.lstrip(".") for s in _EXAMPLE_SUFFIXES):
         for joined in (f"{word}-", f"{word}_"):
             rest = name.removeprefix(joined)
-            if name.startswith(joined) and "." in rest and _named_by_code(rest, files):
+            if not name.startswith(joined) or "." not in rest:
+                continue
+            if _named_by_code(rest, files) or _required_by_code(folder, rest, files):
                 targets.append(posixpath.join(folder, rest))
     return targets
+
+
+def _required_by_code(folder: str, name: str, files: dict[str, bytes]) -> bool:
+    """Whether a Node source of the upload's requires the module ``folder/name`` by its
+    path without its extension (icheater's expressserver: ``require(`${appRoot}/config/
+    mailerconfig`)``, git-ignored, beside config/example_mailerconfig.js: "Cannot find
+    module")."""
+    stem, extension = posixpath.splitext(name)
+    if extension not in _SCRIPT_SOURCES or not folder:
+        return False
+    path = re.escape(f"{folder}/{stem}".encode())
+    required = re.compile(rb"""(?:["'`/]|\./)""" + path + rb"""["'`]""")
+    return any(
+        required.search(data)
+        for source, data in files.items()
+        if source.endswith(_SCRIPT_SOURCES) and "node_modules/" not in source
+    )
 
 
 def _named_by_code(name: str, files: dict[str, bytes]) -> bool:

@@ -2252,6 +2252,15 @@ def test_a_settings_example_named_by_a_joined_prefix_is_copied_where_the_code_na
         "config.yaml": "sample-config.yaml",
         "settings.json": "example_settings.json",
     }
+    # A module required by its path without its extension (icheater's expressserver:
+    # ``require(`${appRoot}/config/mailerconfig`)``); not one of a package's name.
+    modules = {
+        "config/example_mailerconfig.js": b"module.exports = {}\n",
+        "config/example_passport.js": b"module.exports = {}\n",
+        "helpers/mailer.js": b"const config = require(`${appRoot}/config/mailerconfig`)[env]\n",
+        "app.js": b"const passport = require('passport')\n",
+    }
+    assert example_copies(modules) == {"config/mailerconfig.js": "config/example_mailerconfig.js"}
 
 
 def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
