@@ -695,8 +695,19 @@ def _served(found: FoundApp | None, files: dict[str, bytes]) -> Detection | None
     if found.module.rsplit(".", 1)[-1] == "__main__" and b".run(" in files[found.path]:
         # A package's __main__.py, which no server imports by that name (uvicorn found its
         # own __main__: "Attribute "app" not found", fotikhbek's minimal-fastapi-blog):
-        # run as its author runs it (its compose's ``cd app && python __main__.py``).
-        return _as_script(found, f"{found.path} is its package's __main__, which no server imports")
+        # run as its author runs it (its compose's ``cd app && python __main__.py``);
+        # served as its package's module from above where its code imports that package
+        # (kykyrzik's FastAPIproject: ``from src.api.v1 import api`` in src/__main__.py,
+        # whose ``uvicorn.run("main:app")`` names a module it has not: run in src/, "Could
+        # not import module "main"").
+        package = found.module.rpartition(".")[0].replace(".", "/")
+        folder = posixpath.join(found.directory, package) if package else found.directory
+        if not _imports_its_package(folder, files):
+            note = f"{found.path} is its package's __main__, which no server imports"
+            return _as_script(found, note)
+        if not package:  # served as its package's module
+            parent, name = posixpath.split(found.directory)
+            found = replace(found, directory=parent, module=f"{name}.__main__")
     if (package := _named_as_its_folder(found, files)) is not None:
         served = _served(package, files)
         if served is None:
@@ -742,19 +753,28 @@ def _named_as_its_folder(found: FoundApp, files: dict[str, bytes]) -> FoundApp |
     name = posixpath.basename(found.directory)
     if not name or found.module.split(".")[0] != name:
         return None
-    if f"{found.directory}/__init__.py" not in files:
+    if not _imports_its_package(found.directory, files):
         return None
+    parent = posixpath.dirname(found.directory)
+    return replace(found, directory=parent, module=f"{name}.{found.module}")
+
+
+def _imports_its_package(directory: str, files: dict[str, bytes]) -> bool:
+    """Whether ``directory`` is a package (its ``__init__.py``) whose own modules import it
+    by its name (``from app.models import …`` in ``app/``), one of its modules at least."""
+    name = posixpath.basename(directory)
+    if not name or f"{directory}/__init__.py" not in files:
+        return False
     imported = re.compile(rb"^\s*(?:from|import)\s+" + re.escape(name.encode()) + rb"\.(\w+)", re.M)
-    below = f"{found.directory}/"
+    below = f"{directory}/"
     for path in python_files(files):
         if not path.startswith(below):
             continue
         for match in imported.finditer(files[path]):
             sub = f"{below}{match.group(1).decode()}"
             if f"{sub}.py" in files or f"{sub}/__init__.py" in files:
-                parent = posixpath.dirname(found.directory)
-                return replace(found, directory=parent, module=f"{name}.{found.module}")
-    return None
+                return True
+    return False
 
 
 def _readme_served(files: dict[str, bytes]) -> Detection | None:

@@ -1661,6 +1661,12 @@ def test_a_packages_main_module_is_run_as_a_script() -> None:
     found = detect(files)
     assert found.argv[-3:] == ("app", "{python}", "__main__.py"), found.argv
     assert "__main__" not in " ".join(found.argv[:-1])
+    # kykyrzik's FastAPIproject: src/__main__.py imports its own package (``from src.api
+    # import …``) and runs ``uvicorn.run("main:app")``, a module it has not (its compose:
+    # ``python -m src``). Served as its package's module, from the folder above.
+    own = main.replace(b"from api.routes", b"from app.api.routes")
+    found = detect({**files, "app/__main__.py": own})
+    assert found.argv[-3:] == ("127.0.0.1", "--port", "{port}") and "app.__main__:app" in found.argv
 
 
 def test_an_app_in_a_folder_named_for_a_package_it_imports_runs_in_that_folder() -> None:
