@@ -1087,6 +1087,14 @@ VOLUME /data
     assert [t for _, t in container_folders(node, "package.json")][:2] == ["/app", "/data"]
     assert ("src", "/app/src") in container_folders(node, "package.json")
     assert not {"/app/node_modules", "/app/dist"} & {t for _, t in container_folders(node, "")}
+    # A volume of one file (banmkh's flask-tiny-app: ``./blog.db:/app/blog.db``, made a
+    # folder and bound over the app's file: "unable to open database file") is no folder.
+    one = b"services:\n  api:\n    build: .\n    volumes: [./blog.db:/app/blog.db]\n"
+    assert container_folders({**files, "docker-compose.yml": one}, "app/main.py") == [
+        ("", "/app"),
+        (None, "/data"),
+        ("db", "/app/db"),
+    ]
     at_root = {"Dockerfile": b"FROM python:3.11\nCOPY . .\n", "main.py": b""}
     assert image_app_folder(at_root, "main.py") is None
     assert container_folders({"main.py": b""}, "main.py") == []

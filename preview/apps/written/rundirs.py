@@ -327,15 +327,29 @@ def _image_path_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
     return found
 
 
+# The suffixes of a compose volume that binds one file (``./blog.db:/app/blog.db``), no
+# folder: banmkh's flask-tiny-app, its blog.db made a folder and bound over the app's own
+# file, "unable to open database file". The app makes such a file in its own folder.
+_FILE_SUFFIXES = frozenset(
+    {".db", ".sqlite", ".sqlite3", ".json", ".yml", ".yaml", ".toml", ".ini", ".cfg", ".conf"}
+    | {".log", ".txt", ".csv", ".sql", ".py", ".js", ".ts", ".pem", ".key", ".crt", ".env"}
+)
+
+
 def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | None, str]]:
     """(the upload's folder, or None: one of its own; where inside) for each directory the
     app's container has beside its own, ``anchor`` the file it was detected from: its
-    compose service's volumes, its own folder where its image holds it, the folders its
-    Dockerfile declares or makes outside that one, those its Node code makes by absolute
-    path and those of the absolute SQLite files its author's checkout had (module doc).
+    compose service's volumes (of folders: :data:`_FILE_SUFFIXES`), its own folder where
+    its image holds it, the folders its Dockerfile declares or makes outside that one,
+    those its Node code makes by absolute path and those of the absolute SQLite files its
+    author's checkout had (module doc).
     One of its own below its image's folder is the upload's folder there; a folder comes
     before those below it, which are bound over it."""
-    volumes = {v.target: v.source for v in app_service_volumes(files, anchor)}
+    volumes = {
+        v.target: v.source
+        for v in app_service_volumes(files, anchor)
+        if posixpath.splitext(v.target)[1].lower() not in _FILE_SUFFIXES
+    }
     image_root = image_app_folder(files, anchor)
     if image_root is not None:
         volumes.setdefault(image_root, "")
