@@ -1158,6 +1158,11 @@ def test_an_old_flask_holds_the_flask_migrate_a_fix_adds_below_its_g_options() -
     assert "Flask-Migrate<4.1" in deps.requirements, deps.requirements
     newer = ("Flask==2.3.3", "Flask-Migrate")  # one app context for the CLI: none held
     assert _remedies(()).apply(PythonDeps(newer, "r", None, None)).requirements == newer
+    # bdemirtas's flask-prototype-blog: Flask~=2.0.1, flask_admin added, whose 2.0 imports
+    # flask.typing's RouteCallable (Flask 2.2's): held below it.
+    listed = ("Flask~=2.0.1", "Flask-Admin")
+    held = _remedies(()).apply(PythonDeps(listed, "r", None, None)).requirements
+    assert "Flask-Admin<2" in held, held
 
 
 def test_celery_with_an_old_redis_pinned_holds_kombu_below_its_check() -> None:

@@ -77,6 +77,9 @@ _LISTED_RULES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # object has no attribute 'directory'" at `flask db upgrade` (ricoputrap's
     # flask-rest-api-modular, Flask==1.1.2 pinned, Flask-Migrate imported, not listed).
     ("flask", "2.2", ("Flask-Migrate<4.1",), ("flask-migrate",)),
+    # Flask-Admin 2 imports flask.typing's RouteCallable, new in Flask 2.2 (bdemirtas's
+    # flask-prototype-blog: Flask~=2.0.1, flask_admin imported and not listed).
+    ("flask", "2.2", ("Flask-Admin<2",), ("flask-admin",)),
 )
 # Holds that go with a distribution whatever its version: its newest release is of an
 # older time than what it leaves unbounded (fastapi-crudrouter's last, 0.8.6 of 2022, reads
