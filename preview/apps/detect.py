@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 
 from ..discovery.pyast import is_main_check, module_level, syntax_error
 from ..errors import BadRequest
+from .configvars import README_NAMES
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
 from .imports import imported_names
@@ -1167,7 +1168,8 @@ def _node_migrations(
         else {}
     )
     copies = copy_scripts(own_scripts, files)  # its data file, copied from the upload's
-    if found := data_scripts(own_scripts, listed, files):
+    readme = next((files[name] for name in README_NAMES if name in files), b"")
+    if found := data_scripts(own_scripts, listed, files, readme):
         return (*copies, *found)
     # its models' tables, where nothing of it makes them
     models = sequelize_models_step(files, listed) or typeorm_entities_step(files, listed)

@@ -810,6 +810,31 @@ def test_bun_sqlite_apps_database_scripts_run_before_it() -> None:
     assert ("npm", "run", "db:create") not in _node(package, plain).setup
 
 
+def test_a_file_making_the_tables_that_its_readme_runs_first_is_a_setup_step() -> None:
+    """fariswd's honobun: its README says "Rename, init, run" (``bun run
+    ./src/config/init.ts``, its only ``CREATE TABLE``, then ``bun run ./src/app.ts``), no
+    script naming it: /product met "no such table". The README's run of a file of the
+    upload making the tables is a set-up step; not one of a file making none."""
+    readme = (
+        "# Hono Bun\n\n## To run:\n\n```bash\nmv ./.env_copy ./.envs\n"
+        "bun run ./src/config/init.ts\nbun run ./src/app.ts\n```\n"
+    )
+    files = {
+        "README.md": readme,
+        "src/app.ts": "import { Hono } from 'hono'\nconst app = new Hono()\nexport default app\n",
+        "src/config/init.ts": (
+            'import { Database } from "bun:sqlite";\nconst db = new Database("p.db");\n'
+            'db.run("CREATE TABLE products(id TEXT, name TEXT)");\n'
+        ),
+    }
+    package = {"dependencies": {"hono": "^4"}, "scripts": {"test": "exit 1"}}
+    found = _node(package, files)
+    init = 'export PATH="$PWD/node_modules/.bin:$PATH"; bun run ./src/config/init.ts'
+    assert ("sh", "-c", init) in found.setup, found
+    files["src/config/init.ts"] = 'import { Database } from "bun:sqlite";\n'
+    assert not any("init.ts" in " ".join(step) for step in _node(package, files).setup)
+
+
 def test_a_script_copying_its_seed_to_the_data_file_it_reads_runs_first() -> None:
     """Gerpha's express-file-crud: ``"reset": "cp db/seed.json db/data.json"``, its
     data_store reading ``./db/data.json`` (kept out by its .gitignore) at start: ENOENT, the

@@ -27,6 +27,8 @@ import posixpath
 import re
 from collections.abc import Callable
 
+from .devscript import BIN_FIRST_ON_PATH
+
 __all__ = ["copy_scripts", "data_scripts", "table_scripts"]
 
 _SQLITE = {"sqlite3", "better-sqlite3", "@libsql/client", "libsql", "sqlite", "sql.js"}
@@ -52,12 +54,16 @@ _NOT = {"test", "tests", "drop", "undo", "rollback", "watch", "dev"}
 
 
 def data_scripts(
-    scripts: dict[str, str], listed: dict[str, str], files: dict[str, bytes] | None = None
+    scripts: dict[str, str],
+    listed: dict[str, str],
+    files: dict[str, bytes] | None = None,
+    readme: bytes = b"",
 ) -> tuple[tuple[str, ...], ...]:
     """The ``npm run`` steps of the module doc, in order; () for none. ``scripts``:
     package.json's; ``listed``: its dependencies and devDependencies; ``files``: the
     upload's, where a seed script with no script making the database before it is run
-    alone when its own file makes the tables (:func:`_seed_makes_tables`)."""
+    alone when its own file makes the tables (:func:`_seed_makes_tables`); ``readme``: its
+    README's text, whose runs of such a file are steps where no script is one."""
     if _SERVERS & listed.keys():
         return table_scripts(scripts, files or {})
     if not (_SQLITE & listed.keys()) and not _bun_sqlite(files or {}):
@@ -77,8 +83,29 @@ def data_scripts(
     seed = _named(scripts, lambda words: "seed" in words or "seeds" in words)
     if make is None:
         made = seed is not None and _seed_makes_tables(scripts[seed], files or {})
-        return (("npm", "run", seed),) if made and seed is not None else ()
+        if made and seed is not None:
+            return (("npm", "run", seed),)
+        return _readme_table_files(readme, files or {})
     return tuple(("npm", "run", name) for name in (make, seed) if name is not None)
+
+
+# A README's command line (in a code block or a backquoted span).
+_README_LINE = re.compile(r"^[ \t]*(?:\$\s*)?(.+?)\s*$", re.MULTILINE)
+
+
+def _readme_table_files(readme: bytes, files: dict[str, bytes]) -> tuple[tuple[str, ...], ...]:
+    """The README's own runs of a file of the upload that makes the tables (fariswd's
+    honobun: "Rename, init, run", ``bun run ./src/config/init.ts`` its only ``CREATE
+    TABLE``, no script naming it; /product met "no such table"), each a set-up step, in
+    the README's order."""
+    steps: list[tuple[str, ...]] = []
+    for line in _README_LINE.findall(readme[:200_000].decode("utf-8", "replace")):
+        command = line.strip("`").strip()
+        if _NODE_FILE.match(command) and _seed_makes_tables(command, files):
+            step = ("sh", "-c", BIN_FIRST_ON_PATH + command)
+            if step not in steps:
+                steps.append(step)
+    return tuple(steps)
 
 
 # Bun's own SQLite (``import { Database } from "bun:sqlite"``), which no package lists.
