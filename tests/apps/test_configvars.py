@@ -172,6 +172,12 @@ def test_the_env_a_ci_workflow_writes_is_the_example_of_an_upload_with_none() ->
     secret = echoed + b"          echo AUTH0_DOMAIN=${{ secrets.AUTH0_DOMAIN }} >> .env\n"
     found = ci_env_block({".github/workflows/t.yaml": secret})
     assert found == "A=1\nB=2\nAUTH0_DOMAIN=...\n"
+    # Nor one of the step's own environment (AdrianMatei20's NestJsAPI: ``DB_TYPE=$DB_TYPE``
+    # in its heredoc, TypeORM given the driver "$DB_TYPE"); a value built of one is kept.
+    step = echoed + b"          echo DB_TYPE=$DB_TYPE >> .env\n"
+    step += b"          echo URL=http://$HOST:1 >> .env\n"
+    found = ci_env_block({".github/workflows/t.yaml": step})
+    assert found == "A=1\nB=2\nDB_TYPE=...\nURL=http://$HOST:1\n"
     commands = b"jobs:\n  t:\n    steps:\n      - run: cat .env > out.txt\n"
     assert ci_env_block({".github/workflows/t.yml": commands}) is None
     readme = {**files, "README.md": README.encode()}

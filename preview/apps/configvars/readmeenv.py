@@ -191,10 +191,10 @@ def ci_env_block(files: dict[str, bytes]) -> str | None:
                 lines = [line.strip() for line in body.splitlines()]
                 lines = [line for line in lines if line and not line.startswith("#")]
                 if len(lines) >= 2 and all(_ASSIGNMENT.match(line) for line in lines):
-                    lines = [_CI_GIVEN.sub("...", line) for line in lines]
+                    lines = [_ci_fill_in(line) for line in lines]
                     return "".join(re.sub(r"^export\s+", "", line) + "\n" for line in lines)
             echoed += [m.group(2) for m in _ECHOED.finditer(run)]
-    kept = [_CI_GIVEN.sub("...", line) for line in echoed]
+    kept = [_ci_fill_in(line) for line in echoed]
     return "".join(f"{line}\n" for line in kept) if len(echoed) >= 2 else None
 
 
@@ -205,6 +205,18 @@ def ci_env_block(files: dict[str, bytes]) -> str | None:
 # ``AUTH0_DOMAIN=${{ secrets.… }}`` as "}", and its OAuth callback fetched
 # ``https://}/oauth/token``; its SUPA_URL, left out, stopped its start).
 _CI_GIVEN = re.compile(r"\$\{\{[^}\n]*\}\}")
+# Or a variable of the step's own environment, the whole value (``DB_TYPE=$DB_TYPE``, its
+# step's ``env:`` from the CI's secrets: AdrianMatei20's NestJsAPI, whose heredoc was
+# read as its example, TypeORM given the driver "$DB_TYPE"): a fill-in too.
+_STEP_GIVEN = re.compile(
+    r"^((?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=)[\"']?\$\{?[A-Za-z_]\w*\}?[\"']?$"
+)
+
+
+def _ci_fill_in(line: str) -> str:
+    """``line`` (an assignment) with what the CI gives it in place of its value made a
+    fill-in (``...``)."""
+    return _STEP_GIVEN.sub(r"\1...", _CI_GIVEN.sub("...", line))
 
 
 def _runs(data: bytes) -> list[str]:
