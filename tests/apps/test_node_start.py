@@ -669,6 +669,24 @@ async def test_an_app_handed_to_serverless_http_is_served_by_node(tmp_path: Path
     assert found is not None and found.argv[-1].endswith("src/functions/api/main.ts"), found
 
 
+def test_a_start_that_is_a_menu_of_its_scripts_is_no_start() -> None:
+    """lord09244's lambda-express-prototype: ``"start": "node ./node_modules/ntl/cli.js"``,
+    ntl's menu of the project's scripts, waiting for a key ("did not answer HTTP"). Its
+    main is its start instead; a start of another command is still its start."""
+    package = {"main": "app.js", "scripts": {"start": "node ./node_modules/ntl/cli.js"}}
+    app = b"const app = require('express')()\napp.listen(3000)\n"
+    files = {"package.json": json.dumps(package).encode(), "app.js": app}
+    found = node_start(files)
+    assert found is not None and found.argv == ("node", "app.js"), found
+    for menu in ("ntl", "npx ntl", "nps"):
+        package["scripts"]["start"] = menu
+        files["package.json"] = json.dumps(package).encode()
+        assert node_start(files).argv == ("node", "app.js"), menu  # type: ignore[union-attr]
+    package["scripts"]["start"] = "node app.js --menu"
+    files["package.json"] = json.dumps(package).encode()
+    assert node_start(files).argv[:2] == ("npm", "start")  # type: ignore[union-attr]
+
+
 def test_a_platforms_dev_server_gives_way_to_the_handler_its_module_exports() -> None:
     """ruchernchong's hono-sst-cloudflare: ``"dev": "sst dev --stage dev"`` (SST, which runs
     nothing without its account: exit 127) and src/index.ts's ``export default app``: Bun

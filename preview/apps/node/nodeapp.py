@@ -510,6 +510,8 @@ def _start(
     for name in ("start:prod", "start"):
         if _PLATFORM_DEV.search(scripts.get(name, "")) and _serverless_export(files):
             continue  # a platform's dev server (``vercel dev``): its handler served, below
+        if _TASK_MENU.search(scripts.get(name, "")):
+            continue  # a menu of its scripts, asking which to run: its main, below
         serving = script_that_serves(name, scripts, env_names(files))
         if serving is not None:  # ``moleculer-runner`` alone: its dev script's services
             return _dev(scripts[serving[0]], setup, tools, ts_runner(files), *serving)
@@ -701,6 +703,16 @@ def _start(
         " listens"
     )
     return _entry(entry, setup, tools, ts_node_command(files, listed), files, runner, said)
+
+
+# A menu of the project's scripts that asks which to run (ntl, npm-run-menu, nps with no
+# script named), a developer's chooser, which serves nothing (lord09244's
+# lambda-express-prototype: ``"start": "node ./node_modules/ntl/cli.js"``, waiting for a
+# key: "did not answer HTTP").
+_TASK_MENU = re.compile(
+    r"^\s*(?:(?:node\s+)?(?:\./)?node_modules/(?:\.bin/)?ntl(?:/cli\.js)?|npx\s+ntl|ntl"
+    r"|npm-run-menu|nps)\s*$"
+)
 
 
 # A serverless platform's own dev server, run by a script.
