@@ -409,7 +409,7 @@ def _main_setup(tree: ast.Module, name: str, own: set[str]) -> list[ast.stmt] | 
     kept: list[ast.stmt] = []
     runs = False
     functions = _own_functions(tree, own)
-    for statement in (s for block in main_blocks(tree) for s in block.body):
+    for statement in _inlined([s for block in main_blocks(tree) for s in block.body], tree):
         call = statement.value if isinstance(statement, ast.Expr) else None
         if isinstance(call, ast.Call) and last_name(call.func) in _SERVER_CALLS:
             runs = True
@@ -423,6 +423,33 @@ def _main_setup(tree: ast.Module, name: str, own: set[str]) -> list[ast.stmt] | 
         else:
             return None
     return kept if runs and any(_sets_up(s, name, own) for s in kept) else None
+
+
+def _inlined(statements: list[ast.stmt], tree: ast.Module) -> list[ast.stmt]:
+    """``statements`` with a call of a function of the module's own, taking nothing, whose
+    body starts the server (``main()``) made that body: akoudad14's flaskProject sets its
+    app up in ``main()`` (``initialize_app(app)``, its blueprint and namespaces, then
+    ``app.run()``), which its ``__main__`` block calls; served, it answered 404 to all."""
+    defined = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not (node.args.args or node.args.posonlyargs or node.args.kwonlyargs)
+    }
+    found: list[ast.stmt] = []
+    for statement in statements:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        function = (
+            defined.get(call.func.id)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and not call.args
+            else None
+        )
+        starts = function is not None and any(
+            isinstance(node, ast.Call) and last_name(node.func) in _SERVER_CALLS
+            for node in ast.walk(function)
+        )
+        found.extend(function.body if function is not None and starts else [statement])
+    return found
 
 
 def _own_functions(tree: ast.Module, own: set[str]) -> set[str]:

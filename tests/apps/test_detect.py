@@ -1392,6 +1392,40 @@ def test_routes_imported_only_in_the_main_block_are_served(tmp_path: Path) -> No
     assert main_setup_served(start, {**files, "app.py": installed})[2] is None
 
 
+def test_the_set_up_of_a_main_function_its_main_block_calls_is_run(tmp_path: Path) -> None:
+    """akoudad14's flaskProject: its ``__main__`` block calls ``main()``, which runs
+    ``initialize_app(app)`` (its blueprint and API namespaces) then ``app.run()``; served as
+    imported, its two routes answered 404. That function's set-up is run before it is
+    served; not a function taking arguments."""
+    app = b"""from flask import Flask, Blueprint
+app = Flask(__name__)
+def initialize_app(flask_app):
+    blueprint = Blueprint('api', __name__, url_prefix='/api')
+    blueprint.add_url_rule('/x', 'x', lambda: 'x')
+    flask_app.register_blueprint(blueprint)
+def main():
+    initialize_app(app)
+    app.run()
+if __name__ == "__main__":
+    main()
+"""
+    files = {"app.py": app}
+    start = ("{python}", "-m", "gunicorn.app.wsgiapp", "--bind", "127.0.0.1:{port}", "app:app")
+    argv, _, text = main_setup_served(start, files)
+    assert argv[-1] == "_preview_served:app" and text is not None
+    for path, data in {**files, MAIN_SETUP: text}.items():
+        (tmp_path / path).write_bytes(data)
+    probe = (
+        "from _preview_served import app; print(sorted(r.rule for r in app.url_map.iter_rules()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "'/api/x'" in done.stdout, done.stderr
+    taking = app.replace(b"def main():", b"def main(port=5000):")
+    assert main_setup_served(start, {"app.py": taking})[2] is None
+
+
 def test_the_apps_own_set_up_calls_in_the_main_block_are_run_before_it_is_served(
     tmp_path: Path,
 ) -> None:
