@@ -2218,15 +2218,21 @@ _ENGINE_WORDS = {
 
 
 def _compared_engine(name: str, engine: str, files: dict[str, bytes]) -> str | None:
-    """The word the app's Python code names ``engine`` by where it compares the variable
-    ``name`` with engines' words (abolfazlakbary's fastapi-core: ``match
+    """The word the app's Python code names ``engine`` by for the variable ``name``: where
+    it compares the variable with engines' words (abolfazlakbary's fastapi-core: ``match
     configs.db_connection: case "sqlite": … case "postgres": … case _: raise
-    ValueError("Database connection failed")``, given "postgresql"); None elsewhere."""
+    ValueError("Database connection failed")``, given "postgresql"), else its own default
+    where that names ``engine`` (Nohysiwe's FastAPIBlogBackend: ``config("DB_DRIVER",
+    default="postgresql")``, an asyncpg DSN's scheme, given SQLAlchemy's "psycopg2": "invalid
+    DSN"); None elsewhere."""
     if not any(path.endswith(".py") for path in files):
         return None
-    choices = compared_values(files).get(name.upper(), [])
     words = _ENGINE_WORDS.get(engine, ())
-    return next((c for c in choices if c.lower() in words), None)
+    choices = compared_values(files).get(name.upper(), [])
+    if (chosen := next((c for c in choices if c.lower() in words), None)) is not None:
+        return chosen
+    default = own_defaults(files).get(name)
+    return default if default is not None and default.lower().split("+")[0] in words else None
 
 
 def _part_value(name: str, part: str, served: ServedDatabase) -> str | None:

@@ -3786,6 +3786,17 @@ match configs.db_connection:
     }
     found = config_defaults(files, "main.py", {"DB_CONNECTION": ""}, _SERVED)
     assert found.values["DB_CONNECTION"] == "postgres", found.values
+    # Nohysiwe's FastAPIBlogBackend: ``config("DB_DRIVER", default="postgresql")``, an
+    # asyncpg DSN's scheme; given SQLAlchemy's driver alone ("psycopg2"), "invalid DSN".
+    driver = b"""from sqlalchemy.engine.url import URL
+from starlette.config import Config
+config = Config(".env")
+DB_DRIVER = config("DB_DRIVER", default="postgresql")
+DB_HOST = config("DB_HOST", default="127.0.0.1")
+DB_DSN = URL(drivername=DB_DRIVER, host=DB_HOST)
+"""
+    found = config_defaults({**files, "core/db.py": driver}, "main.py", {}, _SERVED)
+    assert found.values["DB_DRIVER"] == "postgresql", found.values
 
 
 def test_a_settings_field_picking_an_entry_of_a_functions_own_dict_is_the_development_ones() -> (
