@@ -11,7 +11,7 @@ written to that file as JSON. Every step of its own is in a
 ``try``: whatever it meets, the app starts as it would without it. Another
 ``sitecustomize`` of the app's environment, which this one hides on ``sys.path``, is run
 after it. It first makes directory listings answer in name order
-(``_preview_name_order``), as the app's author's machine gave them.
+(``preview_name_order``), as the app's author's machine gave them.
 """
 
 import os
@@ -383,7 +383,7 @@ if os.environ.get("ROUTE_TABLE_PATH"):
     import contextlib
 
     with contextlib.suppress(Exception):
-        import _preview_name_order  # noqa: F401 (its import is what it does)
+        import preview_name_order  # noqa: F401 (its import is what it does)
     with contextlib.suppress(Exception):
         _install(os.environ["ROUTE_TABLE_PATH"])
 _chain()
