@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable
-from dataclasses import replace
 from typing import Any, Protocol
 
 import trio
@@ -129,9 +128,8 @@ async def relaunch_with_fix(runtime: Relaunchable) -> bool:
     if withdrawn is not None and remedies.failure_before is not None:
         state.error_message, state.error_lines, state.stop_reason = remedies.failure_before
         if withdrawn.instead is not None:  # the module's other likely distribution
-            said = f"{withdrawn.add} is not in the package registry: adding {withdrawn.instead}"
-            remedies.take(replace(withdrawn, said=said, add=withdrawn.instead, instead=None))
-            await state.system("WARN", f"fix {len(remedies.fixes)}: {said}")
+            remedies.take(switched := withdrawn.in_its_place())
+            await state.system("WARN", f"fix {len(remedies.fixes)}: {switched.said}")
             return await start_again(runtime, "starting again, with the fix above")
         # No such distribution: the module was the app's mistake, as the failure before said.
         await state.system("WARN", f"{withdrawn.add} is not in the package registry: no fix")

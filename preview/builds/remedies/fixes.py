@@ -4,7 +4,7 @@ requirement lines are read by the remedies (:func:`name`, :func:`norm`, :func:`p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -59,6 +59,11 @@ class Fix:
     # a yarn-locked Node app's tree installed by npm honouring its packages' peer
     # dependencies, not with --legacy-peer-deps (``npmmissing.peer_placement_fix``)
     peers: bool = False
+
+    def in_its_place(self) -> Fix:
+        """The fix adding :attr:`instead` where the package registry had no :attr:`add`."""
+        said = f"{self.add} is not in the package registry: adding {self.instead}"
+        return replace(self, said=said, add=self.instead, instead=None)
 
     @property
     def change(self) -> str:

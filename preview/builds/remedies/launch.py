@@ -183,15 +183,7 @@ class Remedies:
         ]
         if not unknown:
             return []
-        switched = {
-            fix: replace(
-                fix,
-                said=f"{fix.add} is not in the package registry: adding {fix.instead}",
-                add=fix.instead,
-                instead=None,
-            )
-            for fix in unknown
-        }
+        switched = {fix: fix.in_its_place() for fix in unknown}
         self.fixes = [switched.get(fix, fix) for fix in self.fixes]
         self._learn()
         return [switched.get(fix, fix) for fix in taken]
