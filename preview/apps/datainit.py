@@ -69,6 +69,7 @@ from .createall import (
     tortoise_tables_step,
 )
 from .pyapp import ROOT_PACKAGE, FoundApp, parse_module, python_files
+from .written import FLASK_COMMANDS, declared_entry_points
 
 __all__ = [
     "OWN_INIT",
@@ -550,11 +551,13 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
     if target is None:
         return {}
     variable = "FLASK_APP" if app.framework == "flask" else "QUART_APP"
+    declared = declared_entry_points(files).get(FLASK_COMMANDS, {})
     found: dict[str, list[DataStep]] = {}
     for path in python_files(files):
         tree = parse_module(files[path])
         if tree is None:
             continue
+        module = _rel(path, app.directory).removesuffix(".py").replace("/", ".")
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -563,9 +566,11 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
                 continue  # not a command, or it needs arguments or answers: not unattended
             bare = name.replace("-", "")
             kind = "init" if bare in _INIT_BARE else "seed" if name in _SEED_NAMES else None
+            if kind == "init" and _only_adds_rows(node):
+                kind = "seed"  # its tables are made by what makes the app's others
             if kind is None or found.get(kind):
                 continue
-            group = _blueprint_group(node, tree)
+            group = _blueprint_group(node, tree) or _declared_group(node, module, declared)
             command = (group, name) if group else (name,)
             argv = ("env", f"{variable}={target}", "{python}", "-m", app.framework, *command)
             where = app.directory
@@ -574,6 +579,43 @@ def _cli_commands(files: dict[str, bytes], app: FoundApp | None) -> dict[str, li
                 argv = ("env", f"{variable}={target}", "{python}", script, node.name)
             found[kind] = [DataStep(argv, where, f"the project's {' '.join(command)} command")]
     return found
+
+
+def _declared_group(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, module: str, declared: dict[str, str]
+) -> str:
+    """The command group a Click group's command is under where the project declares that
+    group a ``flask.commands`` entry point (``@cli.command("init")`` in ``myapi/manage.py``,
+    ``entry_points={"flask.commands": ["myapi = myapi.manage:cli"]}``: ``flask myapi
+    init``, cj-lin's coding-exercise-flask, whose entry point the service writes as ``pip
+    install -e .`` would: ``written.own_metadata``); "" where it declares none."""
+    holders = {
+        function.value.id
+        for decorator in node.decorator_list
+        if isinstance(
+            function := decorator.func if isinstance(decorator, ast.Call) else decorator,
+            ast.Attribute,
+        )
+        and function.attr == "command"
+        and isinstance(function.value, ast.Name)
+    }
+    targets = {f"{module}:{holder}" for holder in holders}
+    return next((key for key, target in declared.items() if target in targets), "")
+
+
+# Adding rows (``db.session.add(user)``), with no call that makes tables: a command named
+# ``init`` that only seeds (the cookiecutter-flask-restful's ``flask myapi init``, its
+# admin user, run after ``flask db upgrade``).
+_ADDS_ROWS = frozenset({"add", "add_all", "bulk_save_objects", "insert_one", "insert_many"})
+
+
+def _only_adds_rows(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether an init command's body adds rows and calls nothing that makes tables
+    (:data:`_MAKES_TABLES`, ``create_all``, Flask-Migrate's ``upgrade``)."""
+    called = [_name(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)]
+    return bool(_ADDS_ROWS & set(called)) and not any(
+        _MAKES_TABLES.search(name) or name in ("create_all", "upgrade") for name in called
+    )
 
 
 def _blueprint_group(node: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> str:

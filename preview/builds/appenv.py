@@ -135,9 +135,18 @@ def _installed_modules(venv: Path) -> set[str]:
     return names
 
 
+# The env files loaded where an app runs, each over the one before: Flask's CLI loads
+# ``.flaskenv`` (its public settings, committed: FLASK_APP, FLASK_ENV) below ``.env`` (its
+# private ones), and compose services of Flask apps name it as their ``env_file``.
+# cj-lin's coding-exercise-flask sets DEBUG from its FLASK_ENV=development there: without
+# it, Flask-RESTful answered 500 where Flask-JWT-Extended's handler says 401.
+_LOADED_ENV_FILES = (".flaskenv", ".env")
+
+
 def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
     """The ``.env`` variables (those with a value) of the app whose entry file is
-    ``anchor``: from the root's ``.env`` down to the one in ``anchor``'s directory."""
+    ``anchor``: from the root's ``.env`` down to the one in ``anchor``'s directory, each
+    over its folder's ``.flaskenv`` (:data:`_LOADED_ENV_FILES`)."""
     found: dict[str, str] = {}
     directory = posixpath.dirname(anchor) if anchor in files else ""
     chain = [directory]
@@ -145,10 +154,11 @@ def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
         directory = posixpath.dirname(directory)
         chain.append(directory)
     for where in reversed(chain):
-        data = files.get(f"{where}/.env" if where else ".env")
-        if data is None:
-            continue
-        found.update({k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v})
+        for name in _LOADED_ENV_FILES:
+            data = files.get(f"{where}/{name}" if where else name)
+            if data is None:
+                continue
+            found.update({k: v for k, v in dotenv_text(data).items() if "\x00" not in k + v})
     return found
 
 

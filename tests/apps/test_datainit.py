@@ -1790,3 +1790,76 @@ def test_the_programs_run_in_an_apps_own_python_are_written_for_its_oldest() -> 
         assert not newer.search(program), where
         checked += 1
     assert checked >= 10, checked
+
+
+_DECLARED_GROUP_APP = {
+    "requirements.txt": b"flask\nflask-sqlalchemy\n",
+    "setup.py": b"from setuptools import setup\n\nsetup(\n    name='myapi',\n"
+    b"    entry_points={'flask.commands': ['myapi = myapi.manage:cli']},\n)\n",
+    "myapi/__init__.py": b"",
+    "myapi/extensions.py": b"from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+    "myapi/models.py": b"""from myapi.extensions import db
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(80), unique=True)
+""",
+    "myapi/app.py": b"""from flask import Flask
+
+from myapi.extensions import db
+from myapi.models import User
+
+
+def create_app():
+    app = Flask("myapi")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///myapi.db"
+    db.init_app(app)
+
+    @app.get("/users")
+    def users():
+        return {"users": [u.username for u in User.query.all()]}
+
+    return app
+""",
+    "myapi/wsgi.py": b"from myapi.app import create_app\n\napp = create_app()\n",
+    "myapi/manage.py": b"""import click
+from flask.cli import with_appcontext
+
+
+@click.group()
+def cli():
+    \"\"\"Main entry point\"\"\"
+
+
+@cli.command("init")
+@with_appcontext
+def init():
+    from myapi.extensions import db
+    from myapi.models import User
+
+    db.session.add(User(username="admin"))
+    db.session.commit()
+""",
+}
+
+
+async def test_a_declared_flask_command_groups_init_runs_after_the_tables(
+    builder_service: Service,
+) -> None:
+    """cj-lin's coding-exercise-flask (karec's cookiecutter-flask-restful) makes its admin
+    user by ``flask myapi init``: ``myapi`` a Click group its setup.py declares a
+    ``flask.commands`` entry point, which Flask's CLI finds where ``pip install -e .``
+    installed the project. The service ran ``flask init`` ("No such command"), and took
+    that command, which only adds a row, for what makes the tables. Now its entry point is
+    written beside the project, the command run under its group, after the tables."""
+    found = detect(_DECLARED_GROUP_APP)
+    assert found.setup[-1][-3:] == ("flask", "myapi", "init"), found.setup
+    assert found.data_init[-1] == "the project's myapi init command", found.data_init
+    assert len(found.setup) == 2, found.data_init  # its models' tables first
+    with trio.fail_after(BUILD_WAIT):
+        files = {p: t.decode() for p, t in _DECLARED_GROUP_APP.items()}
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/users")).json() == {"users": ["admin"]}
+        assert (await builder_service.stop(body["gid"])).status_code == 200

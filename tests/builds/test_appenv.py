@@ -11,7 +11,12 @@ from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
 from preview.apps.imports import source_roots
-from preview.builds.appenv import SEEDED_SETUPTOOLS, _installed_modules, with_setuptools
+from preview.builds.appenv import (
+    SEEDED_SETUPTOOLS,
+    _installed_modules,
+    dotenv_file,
+    with_setuptools,
+)
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, launched, messages
@@ -68,3 +73,21 @@ async def test_an_app_whose_code_imports_pkg_resources_starts_the_first_time(
         answer = (await service.app_get(body, "/")).json()
         assert Version(answer["setuptools"]) < Version("81"), answer
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_flask_apps_flaskenv_is_loaded_below_its_env() -> None:
+    # Flask's CLI loads .flaskenv below .env; cj-lin's coding-exercise-flask sets its
+    # DEBUG from the FLASK_ENV its .flaskenv (its compose env_file) says.
+    files = {
+        ".flaskenv": b"FLASK_ENV=development\nSECRET_KEY=changeme\n",
+        "api/.env": b"SECRET_KEY=private\n",
+        "api/app.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    assert dotenv_file(files, "api/app.py") == {
+        "FLASK_ENV": "development",
+        "SECRET_KEY": "private",  # .env over .flaskenv, the nearer folder over the root
+    }
+    assert (
+        dotenv_file({**files, "api/.flaskenv": b"SECRET_KEY=public\n"}, "api/app.py")["SECRET_KEY"]
+        == "private"
+    )

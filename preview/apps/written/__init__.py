@@ -61,7 +61,7 @@ from .nodekeys import (
     service_account_text,
 )
 from .npmbin import npm_bin_scripts
-from .ownmetadata import own_metadata
+from .ownmetadata import FLASK_COMMANDS, declared_entry_points, own_metadata
 from .ownname import OWN_NAMES_DIR, own_name_packages
 from .rundirs import (
     author_folders,
@@ -82,6 +82,7 @@ from .tsconfigs import declaration_links, missing_tsconfig
 __all__ = [
     "CLASS_SETTINGS",
     "FAVICON",
+    "FLASK_COMMANDS",
     "LOCAL_DATABASES",
     "MANAGER_READY_NAME",
     "MANAGER_READY_PRELOAD",
@@ -94,6 +95,7 @@ __all__ = [
     "author_folders",
     "build_locales",
     "case_corrections",
+    "declared_entry_points",
     "case_named_folders",
     "code_folders",
     "container_folders",

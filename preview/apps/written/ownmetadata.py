@@ -9,7 +9,10 @@ so the call raised ``PackageNotFoundError`` (zobayer1's flask-restful-boilerplat
 status route answered 500, its OpenAPI document was never made). What ``pip install -e .``
 leaves for that, a ``<name>-<version>.dist-info`` with its ``METADATA``, is written beside
 its packages, which the app imports from its directory: ``importlib.metadata`` finds it
-on the same path.
+on the same path. So does an ``entry_points.txt`` of what the project declares
+(``entry_points={"flask.commands": ["myapi = myapi.manage:cli"]}``): Flask's CLI adds the
+``flask.commands`` of installed distributions as command groups, and cj-lin's
+coding-exercise-flask runs its ``flask myapi init`` by one (:func:`declared_entry_points`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import tomllib
 
 from ..pyapp import parse_module, python_files
 
-__all__ = ["own_metadata"]
+__all__ = ["FLASK_COMMANDS", "declared_entry_points", "own_metadata"]
+
+FLASK_COMMANDS = "flask.commands"  # the entry points Flask's CLI adds as commands
 
 # A reader of an installed distribution's metadata (importlib.metadata's and its
 # backport's, pkg_resources').
@@ -36,13 +41,57 @@ def own_metadata(files: dict[str, bytes]) -> dict[str, bytes]:
     root (module doc); {} where it has no name, or its code reads no installed metadata,
     or the upload has that metadata already."""
     name, version = _project(files)
-    if name is None or not any(_READS.search(files[p]) for p in python_files(files)):
+    if name is None:
+        return {}
+    commands = declared_entry_points(files).get(FLASK_COMMANDS, {})
+    if not commands and not any(_READS.search(files[p]) for p in python_files(files)):
         return {}
     folder = f"{re.sub(r'[-_.]+', '_', name)}-{version}.dist-info"
     if any(p.startswith(folder + "/") for p in files):
         return {}
     text = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    return {f"{folder}/METADATA": text.encode()}
+    written = {f"{folder}/METADATA": text.encode()}
+    if commands:
+        lines = "".join(f"{key} = {target}\n" for key, target in commands.items())
+        written[f"{folder}/entry_points.txt"] = f"[{FLASK_COMMANDS}]\n{lines}".encode()
+    return written
+
+
+def declared_entry_points(files: dict[str, bytes]) -> dict[str, dict[str, str]]:
+    """``{group: {name: "module:attribute"}}`` the project at the upload's root declares:
+    its ``pyproject.toml``'s ``[project.entry-points.<group>]``, else its ``setup.py``'s
+    ``setup(entry_points={group: ["name = module:attribute", …]})`` (read, never run)."""
+    try:
+        pyproject = tomllib.loads(files.get("pyproject.toml", b"").decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        pyproject = {}
+    project = pyproject.get("project")
+    table = project.get("entry-points") if isinstance(project, dict) else None
+    if isinstance(table, dict):
+        return {
+            str(group): {str(k): str(v) for k, v in points.items() if isinstance(v, str)}
+            for group, points in table.items()
+            if isinstance(points, dict)
+        }
+    tree = parse_module(files["setup.py"]) if "setup.py" in files else None
+    for node in ast.walk(tree) if tree is not None else ():
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup"):
+            continue
+        given = next((k.value for k in node.keywords if k.arg == "entry_points"), None)
+        if not isinstance(given, ast.Dict):
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for group, points in zip(given.keys, given.values, strict=True):
+            if not (isinstance(group, ast.Constant) and isinstance(group.value, str)):
+                continue
+            lines = points.elts if isinstance(points, ast.List | ast.Tuple) else [points]
+            for line in lines:
+                if isinstance(line, ast.Constant) and isinstance(line.value, str):
+                    key, equals, target = line.value.partition("=")
+                    if equals and key.strip() and target.strip():
+                        found.setdefault(group.value, {})[key.strip()] = target.strip()
+        return found
+    return {}
 
 
 def _project(files: dict[str, bytes]) -> tuple[str | None, str]:
