@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import trio
@@ -13,8 +15,9 @@ import trio
 from preview.apps.detect import detect
 from preview.apps.node import node_start
 from preview.apps.node.devscript import nodemon_config_file, without_watcher
-from preview.apps.node.fallbacks import adapter_export
+from preview.apps.node.fallbacks import SERVES_HANDLER, adapter_export
 from preview.apps.node.nodeapp import TSX
+from preview.apps.written import NODE_PRELOADS
 
 from ..launching import app_files
 
@@ -631,7 +634,10 @@ async def test_an_app_handed_to_serverless_http_is_served_by_node(tmp_path: Path
     imported = required.replace(
         "const serverless = require('serverless-http')", "import serverless from 'serverless-http'"
     ).replace("module.exports.handler =", "export const handler =")
-    package: dict[str, object] = {"scripts": {"deploy": "serverless deploy"}}
+    package: dict[str, object] = {
+        "scripts": {"deploy": "serverless deploy"},
+        "dependencies": {"serverless-http": "^3"},
+    }
     for module, source, kind in (
         ("handler.js", required, "commonjs"),
         ("lambda.js", imported, "module"),
@@ -642,17 +648,24 @@ async def test_an_app_handed_to_serverless_http_is_served_by_node(tmp_path: Path
         assert found is not None and "bun" not in found.argv[-1], found
         assert found.note is not None and "hands its app to serverless-http" in found.note
         await trio.Path(tmp_path / module).write_text(source)
-        with trio.fail_after(PROCESS_WAIT):
-            done = await trio.run_process(
-                found.argv,
-                cwd=tmp_path,
-                env={**os.environ, "PORT": "18077"},
-                capture_stdout=True,
-                capture_stderr=True,
-                check=False,
-            )
+        done = await _run_with_preloads(found.argv, tmp_path, files)
         assert done.returncode == 0, done.stderr.decode()
         assert done.stdout.decode() == "listens on 18077", module
+    # A set-up step importing the handler (no mark of the start's) gets the package itself
+    # (not installed here), and serves nothing.
+    done = await _run_with_preloads(("node", "lambda.js"), tmp_path, files)
+    assert done.stdout == b"" and b"Cannot find package 'serverless-http'" in done.stderr
+    # A TypeScript runner's require hook (ts-node's) still loads the handler: a preload by
+    # --import made Node load it by its ES module loader (ERR_UNKNOWN_FILE_EXTENSION).
+    await trio.Path(tmp_path / "ts-hook.cjs").write_text(
+        "require.extensions['.ts'] = require.extensions['.js']\n"
+    )
+    await trio.Path(tmp_path / "lambda.ts").write_text(required)
+    package["type"] = "commonjs"
+    files = {"package.json": json.dumps(package).encode(), "lambda.ts": required.encode()}
+    runner = ("sh", "-c", f"{SERVES_HANDLER}=1 node --require ./ts-hook.cjs lambda.ts")
+    done = await _run_with_preloads(runner, tmp_path, files)
+    assert done.stdout.decode() == "listens on 18077", done.stderr.decode()
     typed = {
         "package.json": json.dumps({"dependencies": {"express": "^4", "tsyringe": "^4"}}).encode(),
         "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true}}',
@@ -667,6 +680,28 @@ async def test_an_app_handed_to_serverless_http_is_served_by_node(tmp_path: Path
     typed["serverless.yml"] = b"functions:\n  api:\n    handler: src/functions/api/main.handler\n"
     found = node_start(typed)
     assert found is not None and found.argv[-1].endswith("src/functions/api/main.ts"), found
+
+
+async def _run_with_preloads(
+    argv: Sequence[str], cwd: Path, files: dict[str, bytes]
+) -> subprocess.CompletedProcess[bytes]:
+    """``argv`` run in ``cwd`` (its package.json written from ``files``) with PORT 18077
+    and the Node preloads the upload wants, as the app's environment gives them."""
+    await trio.Path(cwd / "package.json").write_bytes(files["package.json"])
+    options = ""
+    for wanted, name, text in NODE_PRELOADS:
+        if wanted(files):
+            await trio.Path(cwd / name).write_text(text)
+            options += f' --require "{cwd / name}"'
+    with trio.fail_after(PROCESS_WAIT):
+        return await trio.run_process(
+            argv,
+            cwd=cwd,
+            env={**os.environ, "PORT": "18077", "NODE_OPTIONS": options},
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+        )
 
 
 def test_a_start_that_is_a_menu_of_its_scripts_is_no_start() -> None:

@@ -29,14 +29,17 @@ from .devscript import compiled_once, without_watcher
 __all__ = [
     "DEV_SCRIPTS",
     "NODE_FILE",
+    "SERVERLESS_HTTP_NAME",
+    "SERVERLESS_HTTP_PRELOAD",
+    "SERVES_HANDLER",
     "adapter_export",
     "adapter_server",
     "ecosystem_start",
     "fetch_export",
     "fetch_server",
+    "lists_serverless_http",
     "made_main",
     "project_start",
-    "serverless_http_stand_in",
     "serving_script",
     "serving_through",
     "tsc_build",
@@ -402,11 +405,16 @@ def adapter_server(module: str, adapters: tuple[str, ...]) -> str:
     return f"bun -e \"{serve} {plugin} await import('./{module}');\""
 
 
-# serverless-http's stand-in under Node: a module Node imports before the app's (its
-# ``--import``) answers ``require('serverless-http')`` (Node's CommonJS loader) and
-# ``import … from 'serverless-http'`` (a resolve hook of its ES module loader) with a
-# function serving the app it is given on PORT, once: an Express or Koa app by its own
-# ``listen``, a request handler by an HTTP server.
+# serverless-http's stand-in under Node: a preload (``--require``, written into the app's
+# directory: ``written.managerready``) answers ``require('serverless-http')`` (Node's
+# CommonJS loader) and ``import … from 'serverless-http'`` (a resolve hook of its ES module
+# loader) with a function serving the app it is given on PORT, once: an Express or Koa app
+# by its own ``listen``, a request handler by an HTTP server. Only in the process the
+# start marks (:data:`SERVES_HANDLER`): a set-up step importing the handler serves
+# nothing. A preload by ``--import`` (a data: URL, as it was) made Node run the app's own
+# module by its ES module loader, which knows no ``.ts``: ts-node's require hook never
+# ran (helder9991's serverless-express-api: ERR_UNKNOWN_FILE_EXTENSION).
+SERVES_HANDLER = "PREVIEW_SERVES_HANDLER"
 _SERVERLESS_HTTP_RESOLVE = """
 export async function resolve(specifier, context, next) {
   if (specifier !== 'serverless-http') return next(specifier, context);
@@ -414,41 +422,47 @@ export async function resolve(specifier, context, next) {
   return { url, shortCircuit: true };
 }
 """
-_SERVERLESS_HTTP = """
-import Module from 'node:module';
-import http from 'node:http';
-let serving = false;
-const serverless = (app) => {
-  if (!serving) {
-    serving = true;
-    const port = Number(process.env.PORT);
-    if (typeof app.listen === 'function') app.listen(port);
-    else http.createServer(typeof app.callback === 'function' ? app.callback() : app).listen(port);
+_SERVERLESS_HTTP = """\
+// The preview's: the app's Lambda handler is served on $PORT, as its platform runs it.
+if (process.env.SERVES_HANDLER === "1") {
+  const Module = require("node:module");
+  const http = require("node:http");
+  let serving = false;
+  const serverless = (app) => {
+    if (!serving) {
+      serving = true;
+      const port = Number(process.env.PORT);
+      const handler = typeof app.callback === "function" ? app.callback() : app;
+      if (typeof app.listen === "function") app.listen(port);
+      else http.createServer(handler).listen(port);
+    }
+    return async () => ({ statusCode: 200, body: "" });
+  };
+  serverless.default = serverless;
+  globalThis.previewServerlessHttp = serverless;
+  const load = Module._load;
+  Module._load = function (request, ...rest) {
+    return request === "serverless-http" ? serverless : load.call(this, request, ...rest);
+  };
+  if (typeof Module.register === "function") {
+    Module.register("data:text/javascript;base64,RESOLVE");
   }
-  return async () => ({ statusCode: 200, body: '' });
-};
-serverless.default = serverless;
-globalThis.previewServerlessHttp = serverless;
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  return request === 'serverless-http' ? serverless : load.call(this, request, ...rest);
-};
-Module.register('data:text/javascript;base64,RESOLVE');
+}
 """
+SERVERLESS_HTTP_NAME = ".preview-serverless-http.cjs"
+SERVERLESS_HTTP_PRELOAD = _SERVERLESS_HTTP.replace("SERVES_HANDLER", SERVES_HANDLER).replace(
+    "RESOLVE", base64.b64encode(_SERVERLESS_HTTP_RESOLVE.encode()).decode()
+)
+_LISTS_SERVERLESS_HTTP = re.compile(rb'"serverless-http"\s*:')
 
 
-def _data_url(module: str) -> str:
-    return "data:text/javascript;base64," + base64.b64encode(module.encode()).decode()
-
-
-def serverless_http_stand_in() -> str:
-    """Node's option importing serverless-http's stand-in before the app: an Express or Koa
-    app handed to serverless-http (an AWS Lambda handler) served on $PORT by Node, as it
-    runs on Lambda. Bun, which serves the Hono adapters' apps (:func:`adapter_server`),
-    ran helder9991's serverless-express-api with its modules in another order: tsyringe
-    met no ``reflect-metadata``, imported by the module that imports tsyringe's users."""
-    resolve = base64.b64encode(_SERVERLESS_HTTP_RESOLVE.encode()).decode()
-    return "--import=" + _data_url(_SERVERLESS_HTTP.replace("RESOLVE", resolve))
+def lists_serverless_http(files: dict[str, bytes]) -> bool:
+    """Whether a package.json of the upload lists serverless-http (the preload's)."""
+    return any(
+        _LISTS_SERVERLESS_HTTP.search(data)
+        for path, data in files.items()
+        if posixpath.basename(path) == "package.json" and "node_modules/" not in path
+    )
 
 
 # pm2's ecosystem files, the app's only word on how it starts where package.json has none.

@@ -72,6 +72,7 @@ from preview.apps.node.emptystart import (
 from preview.apps.node.fallbacks import (
     DEV_SCRIPTS,
     NODE_FILE,
+    SERVES_HANDLER,
     adapter_export,
     adapter_server,
     ecosystem_start,
@@ -79,7 +80,6 @@ from preview.apps.node.fallbacks import (
     fetch_server,
     made_main,
     project_start,
-    serverless_http_stand_in,
     serving_script,
     serving_through,
     tsc_build,
@@ -677,7 +677,8 @@ def _start(
     if adapted is not None and entry in ("", adapted[0]) and adapted[1] == ("serverless-http",):
         # An Express or Koa app on Lambda: Node serves it, as it runs there.
         command, added = _module_command(adapted[0], tools, ts_node_command(files, listed), runner)
-        served = f'NODE_OPTIONS="$NODE_OPTIONS {serverless_http_stand_in()}" {shlex.join(command)}'
+        # serverless-http's stand-in, preloaded (written.managerready), serves it here only
+        served = f"{SERVES_HANDLER}=1 {shlex.join(command)}"
         note = (
             f"{adapted[0]} hands its app to serverless-http (an AWS Lambda handler) and serves"
             f" nothing itself: {shlex.join(command)} serves that app on $PORT"

@@ -22,12 +22,17 @@ preload making ``https.createServer`` the plain ``http.createServer`` of the sam
 likewise ``http2.createSecureServer({allowHTTP1: true, …}, app.callback())``, in a script
 with no extension its start runs (``node ./bin/start``, a ``#!`` line naming node:
 fnalabs's starter-koa2-js), whose handler takes HTTP/1's requests as well.
+
+An Express or Koa app handed to serverless-http (an AWS Lambda handler) is served by its
+start with a stand-in for it (``apps.node.fallbacks``: the Lambda runtime around it).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+from ..node.fallbacks import SERVERLESS_HTTP_NAME, SERVERLESS_HTTP_PRELOAD, lists_serverless_http
 
 __all__ = [
     "MANAGER_READY_NAME",
@@ -111,4 +116,6 @@ _NODE_SCRIPT = re.compile(rb"#![^\n]*\bnode\b")  # ``#! /usr/bin/env node``
 NODE_PRELOADS: tuple[tuple[Callable[[dict[str, bytes]], bool], str, str], ...] = (
     (tells_manager, MANAGER_READY_NAME, MANAGER_READY_PRELOAD),
     (serves_https, PLAIN_HTTP_NAME, PLAIN_HTTP_PRELOAD),
+    # An AWS Lambda handler's serverless-http, where the start serves the handler's app
+    (lists_serverless_http, SERVERLESS_HTTP_NAME, SERVERLESS_HTTP_PRELOAD),
 )
