@@ -1827,19 +1827,36 @@ _REDIS_CLIENT_PASSWORD = re.compile(
 )
 
 
+# A Redis or cache password's variable read with a default of the code's own, which its
+# client then sends (``config("CACHE_DB_PASSWORD", cast=Secret, default="your_password")``,
+# ``os.getenv("REDIS_PASS", "secret")``, ``process.env.REDIS_PASSWORD || "secret"``).
+_PASSWORD_NAME = rb"\w*(?:REDIS|CACHE)\w*PASS\w*"
+_REDIS_PASSWORD_DEFAULT = re.compile(
+    rb"\(\s*[\"']("
+    + _PASSWORD_NAME
+    + rb")[\"'](?:\s*,\s*|[^()\n]*?\bdefault\s*=\s*)[\"'][^\"'\s]+[\"']"
+    rb"|\bprocess\.env\.(" + _PASSWORD_NAME + rb")\s*(?:\|\||\?\?)\s*[\"'`][^\"'`\s]+[\"'`]",
+    re.IGNORECASE,
+)
+
+
 def _redis_password_reads(files: dict[str, bytes]) -> list[str]:
     """The variables the app's code gives a Redis client as its password (shoelfikar's
     backend-cashier-food-expressjs: ``password: process.env.REDISPASS``, which nothing
     sets; given a throwaway secret, its Redis, which has none, answered "ERR AUTH
-    <password> called without any password configured")."""
+    <password> called without any password configured"), and a Redis or cache password's
+    variables it reads with a default of its own (:data:`_REDIS_PASSWORD_DEFAULT`: its
+    client sends that default, which a server with no password refuses likewise:
+    Nohysiwe's FastAPIBlogBackend, ``CACHE_DB_PASSWORD`` defaulting to "your_password")."""
     found: list[str] = []
     for path, data in sorted(files.items()):
         if "node_modules/" in path or not path.endswith((".js", ".cjs", ".mjs", ".ts", ".py")):
             continue
-        for match in _REDIS_CLIENT_PASSWORD.finditer(data):
-            name = (match.group(1) or match.group(2)).decode()
-            if name not in found:
-                found.append(name)
+        for pattern in (_REDIS_CLIENT_PASSWORD, _REDIS_PASSWORD_DEFAULT):
+            for match in pattern.finditer(data):
+                name = (match.group(1) or match.group(2)).decode()
+                if name not in found:
+                    found.append(name)
     return found
 
 

@@ -739,3 +739,32 @@ def test_the_driver_an_orms_options_name_and_the_app_does_not_list_is_added() ->
     # SQLite's driver (native code) only where it is the one engine named.
     both = {**ormconfig, "src/test-db.ts": b"import 'typeorm'; const o = { type: 'sqlite' };"}
     assert orm_drivers_unlisted(both, {"typeorm": "^0.3"}) == ("mysql2@^3",)
+
+
+def test_a_typescript_of_no_upper_bound_is_held_below_6() -> None:
+    """helder9991's serverless-express-api lists ``"typescript": "*"``: npm installed
+    TypeScript 6, whose ts-node compile of its tsconfig (written for 5: ``moduleResolution:
+    node``, no ``rootDir``) exited on TS5011 and TS5107. A range with no upper bound is
+    held below 6, in each of its ``||`` sets that has none; a bounded range, or one a
+    lockfile fixes, is the app's."""
+    cases = {
+        "*": "<6",
+        "latest": "<6",
+        ">=4.1": ">=4.1 <6",
+        "^4 || >=5": "^4 || >=5 <6",
+    }
+    for given, held in cases.items():
+        package = {"devDependencies": {"typescript": given, "ts-node": "^10"}}
+        deps = node_dependencies({"package.json": json.dumps(package).encode()})
+        assert deps is not None and deps.note is not None and "TypeScript 6" in deps.note
+        assert json.loads(deps.package_json)["devDependencies"]["typescript"] == held, given
+    for bounded in ("^5.2.2", "~4.9", "5.4.5"):
+        package = {"devDependencies": {"typescript": bounded}}
+        deps = node_dependencies({"package.json": json.dumps(package).encode()})
+        assert deps is not None and json.loads(deps.package_json) == package
+    locked = {
+        "package.json": json.dumps({"devDependencies": {"typescript": "*"}}).encode(),
+        "package-lock.json": b'{"lockfileVersion": 3, "packages": {}}',
+    }
+    deps = node_dependencies(locked)
+    assert deps is not None and deps.package_json == locked["package.json"]

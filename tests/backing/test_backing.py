@@ -1306,3 +1306,33 @@ def test_fastifys_mongodb_plugin_is_mongodbs() -> None:
         package = b'{"dependencies": {"fastify": "^5", "%s": "^9"}}' % plugin.encode()
         files = {"package.json": package}
         assert wanted_servers(files, "server.js", {}).mongo == f"{plugin} in its dependencies"
+
+
+def test_a_redis_password_the_code_defaults_is_the_servers() -> None:
+    """Nohysiwe's FastAPIBlogBackend reads ``config("CACHE_DB_PASSWORD", cast=Secret,
+    default="your_password")`` and hands it to aioredis: its Redis, with no password,
+    refused that AUTH. A Redis or cache password's variable the code reads with a default
+    of its own is given the server's password, in Python or Node; one without a default
+    (its client may send none) is not."""
+    config = (
+        b"from starlette.config import Config\nconfig = Config('.env')\n"
+        b'CACHE_DB_HOST = config("CACHE_DB_HOST", default="localhost")\n'
+        b'CACHE_DB_PASSWORD = config("CACHE_DB_PASSWORD", cast=Secret, default="your_password")\n'
+        b'REDIS_URL = config("REDIS_URL", default="redis://localhost:6379/0")\n'
+    )
+    files = {"requirements.txt": b"fastapi\naioredis<2\n", "blog/configs/cache.py": config}
+    found = wanted_servers(files, "blog/main.py", {})
+    assert found.redis is not None and found.redis.password_variables == ["CACHE_DB_PASSWORD"]
+    made = found.redis.accounts["default"]
+    assert redis_environment(found.redis)["CACHE_DB_PASSWORD"] == made
+    positional = config.replace(b'cast=Secret, default="your_password"', b'"secret"')
+    files["blog/configs/cache.py"] = positional.replace(b"CACHE_DB_PASSWORD", b"REDIS_PASS")
+    found = wanted_servers(files, "blog/main.py", {})
+    assert found.redis is not None and found.redis.password_variables == ["REDIS_PASS"]
+    files["blog/configs/cache.py"] = config.replace(b', cast=Secret, default="your_password"', b"")
+    found = wanted_servers(files, "blog/main.py", {})
+    assert found.redis is not None and found.redis.password_variables == []
+    node = b"const password = process.env.REDIS_PASSWORD || 'secret'\n"
+    js = {"package.json": b'{"dependencies": {"ioredis": "^5"}}', "src/redis.js": node}
+    found = wanted_servers(js, "package.json", {"REDIS_URL": "redis://localhost:6379"})
+    assert found.redis is not None and found.redis.password_variables == ["REDIS_PASSWORD"]

@@ -86,6 +86,7 @@ def node_dependencies(
     files, refused = without_refused_names(files)
     deps = replace(_node_dependencies(files, tools, prisma), patches=_patches(files))
     deps = _dart_sass_for_node_sass(_without_unused_natives(files, deps))
+    deps = _typescript_before_6(deps)
     if refused is None:
         return deps
     return replace(deps, note=f"{deps.note}; {refused}" if deps.note else refused)
@@ -310,6 +311,49 @@ def _dart_sass_for_node_sass(deps: NodeDeps) -> NodeDeps:
     said = (
         f"package.json: node-sass installed as Dart Sass ({DART_SASS}: its API, no native "
         "code to build)"
+    )
+    note = f"{deps.note}; {said}" if deps.note else said
+    return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
+
+
+# A range with no upper bound (``*``, ``latest``, ``>=4.1``; each of its ``||`` sets): npm
+# installs the newest major it knows.
+_UNBOUNDED = re.compile(r"^\s*(?:\*|x|latest|>=?\s*v?[\d.x*]+)?\s*$")
+
+
+def _typescript_before_6(deps: NodeDeps) -> NodeDeps:
+    """``deps`` with a TypeScript range of no upper bound (in any of its ``||`` sets)
+    held below 6, where no lockfile says its version: TypeScript 6 turns the deprecations
+    of the 5 the app was written for into errors and changes its defaults (``rootDir``,
+    ``moduleResolution: node``), so a tsconfig written before it stops compiling.
+    helder9991's serverless-express-api lists ``"typescript": "*"``: ts-node exited on
+    TS5011 and TS5107."""
+    read = _package_tables(deps) if deps.lockfile is None else None
+    if read is None:
+        return deps
+    package, tables = read
+    held = ""
+    for table in tables:
+        wanted = table.get("typescript")
+        if not isinstance(wanted, str) or not any(
+            _UNBOUNDED.match(part) for part in wanted.split("||")
+        ):
+            continue
+        sets = [part.strip() for part in wanted.split("||")]
+        table["typescript"] = " || ".join(
+            part
+            if not _UNBOUNDED.match(part)
+            else "<6"
+            if part in ("", "*", "x", "latest")
+            else f"{part} <6"
+            for part in sets
+        )
+        held = f'typescript "{wanted}" installed as "{table["typescript"]}"'
+    if not held:
+        return deps
+    said = (
+        f"package.json: {held} (TypeScript 6 makes the deprecations and defaults of the 5 "
+        "its tsconfig was written for errors)"
     )
     note = f"{deps.note}; {said}" if deps.note else said
     return replace(deps, package_json=json.dumps(package, indent=2).encode() + b"\n", note=note)
