@@ -374,6 +374,30 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
     return names
 
 
+def _client_carriers(files: dict[str, bytes], deps: set[str], clients: set[str]) -> dict[str, str]:
+    """{a package the app lists: the client of ``clients`` it depends on}, as the app's npm
+    lockfile (v2, v3) locks them: a wrapper of a client connects as the client does
+    (Andrew-Nedelenko's koarestapi lists async-redis, node-redis 3 beneath; given no Redis,
+    its client's "error" handler threw at start)."""
+    found: dict[str, str] = {}
+    for path, data in files.items():
+        if posixpath.basename(path) != "package-lock.json" or "node_modules/" in path:
+            continue
+        try:
+            lock = loads_bounded(dependency_text(data))
+        except ValueError:
+            continue
+        packages = lock.get("packages") if isinstance(lock, dict) else None
+        if not isinstance(packages, dict):
+            continue
+        for name in sorted(deps):
+            entry = packages.get(f"node_modules/{name}")
+            needs = entry.get("dependencies") if isinstance(entry, dict) else None
+            if isinstance(needs, dict) and (beneath := sorted(clients & set(needs))):
+                found.setdefault(name, beneath[0])
+    return found
+
+
 def _compose(files: dict[str, bytes]) -> tuple[str, dict[str, dict]]:
     """The upload's compose file nearest the root, and its services with its overlays
     merged in ("" and {} without one)."""
@@ -527,6 +551,9 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
     redis, mysql = RedisWanted(), MysqlWanted()
     if clients := sorted(deps & _REDIS_CLIENTS):
         redis.why.append(f"{clients[0]} in its dependencies")
+    elif carriers := _client_carriers(files, deps, _REDIS_CLIENTS):
+        carrier, client = next(iter(carriers.items()))
+        redis.why.append(f"{carrier} in its dependencies ({client} beneath, its lockfile says)")
     for name, service in redis_images.items():
         redis.why.append(f"the {name} service of its compose file")
         redis.hosts.add(name.lower())

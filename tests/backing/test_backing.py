@@ -5,6 +5,7 @@ each private to it; and one given PostgreSQL and MySQL at once, under one /etc/h
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -1336,3 +1337,25 @@ def test_a_redis_password_the_code_defaults_is_the_servers() -> None:
     js = {"package.json": b'{"dependencies": {"ioredis": "^5"}}', "src/redis.js": node}
     found = wanted_servers(js, "package.json", {"REDIS_URL": "redis://localhost:6379"})
     assert found.redis is not None and found.redis.password_variables == ["REDIS_PASSWORD"]
+
+
+def test_a_wrapper_of_a_redis_client_its_lockfile_shows_wants_redis() -> None:
+    """Andrew-Nedelenko's koarestapi lists async-redis (node-redis 3 beneath, its
+    package-lock.json says) and no client of its own: given no Redis, its client's
+    "error" handler threw at start. A package the app lists whose locked dependencies
+    include a Redis client wants the preview's Redis; one whose do not, nothing."""
+    package = b'{"dependencies": {"async-redis": "^1.1.7", "koa": "^2"}}'
+    lock = {
+        "lockfileVersion": 2,
+        "packages": {
+            "": {"dependencies": {"async-redis": "^1.1.7", "koa": "^2"}},
+            "node_modules/async-redis": {"version": "1.1.7", "dependencies": {"redis": "^3"}},
+            "node_modules/koa": {"version": "2.7.0", "dependencies": {"accepts": "^1"}},
+        },
+    }
+    files = {"package.json": package, "package-lock.json": json.dumps(lock).encode()}
+    found = wanted_servers(files, "package.json", {})
+    assert found.redis is not None and "async-redis" in found.redis.why[0], found.redis
+    del lock["packages"]["node_modules/async-redis"]["dependencies"]
+    files["package-lock.json"] = json.dumps(lock).encode()
+    assert wanted_servers(files, "package.json", {}).redis is None

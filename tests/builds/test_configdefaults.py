@@ -28,6 +28,7 @@ from preview.apps.configvars import (
     required_variables,
     router_prefix_defaults,
     served_database,
+    typed_reads,
 )
 from preview.apps.configvars.readmeenv import with_readme_example
 from preview.apps.detect import detect
@@ -550,7 +551,8 @@ async def test_a_settings_field_of_a_nested_model_is_read_from_its_own_variables
     was given as MAIL, and pydantic-settings refused it ('error parsing value for field
     "mail"'). Such a field is no variable to make up."""
     files = _bytes("fastapi_nested_settings")
-    assert required_types(files) == {"APP_BASE_URL": "str"}
+    nested = dict.fromkeys(("MAIL__USERNAME", "MAIL__FROM", "MAIL__SERVER"), "str")
+    assert required_types(files) == {"APP_BASE_URL": "str", **nested}
     found = config_defaults(files, "main.py", {}, {"PORT": "8000"})
     assert "MAIL" not in found.values and not found.missing
     service = builder_service
@@ -562,6 +564,57 @@ async def test_a_settings_field_of_a_nested_model_is_read_from_its_own_variables
             "port": 587,
         }
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+def test_a_nested_models_required_fields_are_its_variables() -> None:
+    """Nikolailavr's FastapiUsersTemplate: ``db: DatabaseConfig`` (a required ``url:
+    PostgresDsn``) and ``access_token: AccessToken`` (two secrets) under
+    ``env_prefix="APP_CONFIG__"`` and ``env_nested_delimiter="__"``, no example: its start
+    died on "Field required" for both. Each required field of a nested model is a variable
+    of its own, its database URL the served one's, its secrets throwaways."""
+    config = b"""from pydantic import BaseModel, PostgresDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RunConfig(BaseModel):
+    port: int = 8000
+
+
+class DatabaseConfig(BaseModel):
+    url: PostgresDsn
+    echo: bool = False
+
+
+class AccessToken(BaseModel):
+    lifetime_seconds: int = 3600
+    reset_password_token_secret: str
+    verification_token_secret: str
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_nested_delimiter="__", env_prefix="APP_CONFIG__")
+    run: RunConfig = RunConfig()
+    db: DatabaseConfig
+    access_token: AccessToken
+
+
+settings = Settings()
+"""
+    files = {"pyproject.toml": b"[project]\nname = 'x'\n", "src/core/config.py": config}
+    assert required_types(files) == {
+        "APP_CONFIG__DB__URL": "PostgresDsn",
+        "APP_CONFIG__ACCESS_TOKEN__RESET_PASSWORD_TOKEN_SECRET": "str",
+        "APP_CONFIG__ACCESS_TOKEN__VERIFICATION_TOKEN_SECRET": "str",
+    }
+    served = "postgresql://preview:pw@127.0.0.1:5432/app"
+    found = config_defaults(files, "src/main.py", {}, {"PORT": "8000", "DATABASE_URL": served})
+    assert found.values["APP_CONFIG__DB__URL"].startswith("postgresql"), found.values
+    assert not found.missing, found.missing
+    secrets = ("RESET_PASSWORD_TOKEN_SECRET", "VERIFICATION_TOKEN_SECRET")
+    assert {f"APP_CONFIG__ACCESS_TOKEN__{name}" for name in secrets} <= set(found.generated)
+    # Without the delimiter, a nested model is read as JSON: no variable of its fields.
+    plain = config.replace(b'env_nested_delimiter="__", ', b"")
+    assert required_types({**files, "src/core/config.py": plain}) == {}
 
 
 async def test_an_examples_secret_to_change_is_a_throwaway(builder_service: Service) -> None:
@@ -2823,6 +2876,23 @@ NAME = os.getenv("NAME", "x")
     # Its MAIL_FROM, read untyped, went to fastapi-mail's ConnectionConfig, which refused it.
     assert found.values["MAIL_FROM"] == "preview@example.com"
     assert found.values["MAIL_USERNAME"] == "apikey"  # a login, which may be no address
+
+
+def test_a_variable_read_with_a_switch_for_its_default_is_no_number() -> None:
+    """palmop's drftodo reads ``os.environ.get('DJANGO_DEBUG', True) == "True"`` (and
+    django-environ's ``env('DJANGO_DEBUG')``): True, an int to Python, made the variable a
+    number, and its example's ``DJANGO_DEBUG=True`` a form to fill in, unset; its
+    ``env('DJANGO_DEBUG')`` then refused to start ("Set the DJANGO_DEBUG environment
+    variable"). A switch's default reads as a switch."""
+    source = b"""
+import os
+DEBUG = os.environ.get('DJANGO_DEBUG', True) == "True"
+"""
+    files = {"app/settings.py": source, "manage.py": b"import os\n"}
+    assert typed_reads(files)["DJANGO_DEBUG"] == ("bool", True)
+    assert settings_misfits(files, {"DJANGO_DEBUG": "True"}, {}) == {}
+    found = config_defaults({**files, ".env.example": b"DJANGO_DEBUG=True\n"}, "manage.py", {}, {})
+    assert found.values["DJANGO_DEBUG"] == "True"
 
 
 def test_an_examples_description_of_a_host_port_or_url_is_unset() -> None:

@@ -174,11 +174,16 @@ def required_types(files: dict[str, bytes]) -> dict[str, str]:
             ):
                 models = _model_classes(tree)
                 below = _defaulted_below(node, tree)
+                delimiter = _config_string(node, "env_nested_delimiter")
                 for name, kind in _settings_fields(node, _returning_none(tree)):
                     # (a nested model: its own variables, MAIL__FROM; a field a subclass
                     # gives a default, which a value given would override)
                     if kind not in models and name not in below:
                         found.setdefault(name, kind)
+                    elif kind in models and name not in below and delimiter:
+                        for nested, inner in _nested_fields(tree, kind, models):
+                            variable = f"{name}{delimiter}{nested.replace(chr(0), delimiter)}"
+                            found.setdefault(variable.upper(), inner)
             elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
                 read = _is_environ(node.value) or _name(node.value) in file_values
                 if read and (key := _string(node.slice)):
@@ -990,6 +995,8 @@ def _read_kind(node: ast.AST, default: ast.expr | None) -> str | None:
             return "int"
         for reader in typed & _SERVICE_URL_READERS.keys():
             return _SERVICE_URL_READERS[reader]
+    if isinstance(default, ast.Constant) and isinstance(default.value, bool):
+        return "bool"  # (``os.environ.get('DJANGO_DEBUG', True)``: a switch, no number)
     return "int" if default is not None and _number(default) else None
 
 
@@ -1029,6 +1036,8 @@ def _number(node: ast.expr) -> bool:
     """Whether ``node`` is a number: ``0``, ``"1"``, ``int(…)``, or a variable read with a
     number for its default (``os.getenv("REDIS_DB", 0)``)."""
     if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):  # (an int to Python, a switch to its reader)
+            return False
         return isinstance(node.value, int) or str(node.value).isdigit()
     if isinstance(node, ast.Call) and _name(node.func) == "int":
         return True
@@ -1856,17 +1865,48 @@ def _admits_none(field: ast.AnnAssign) -> bool:
 
 def _env_prefix(node: ast.ClassDef) -> str:
     """``model_config = SettingsConfigDict(env_prefix=…)`` or v1's ``class Config``."""
+    return _config_string(node, "env_prefix")
+
+
+def _config_string(node: ast.ClassDef, setting: str) -> str:
+    """A settings class's string ``setting`` (``env_prefix``, ``env_nested_delimiter``):
+    its ``model_config = SettingsConfigDict(…)``'s, or v1's ``class Config``'s; ""."""
     for statement in node.body:
         if isinstance(statement, ast.Assign | ast.AnnAssign) and isinstance(
             statement.value, ast.Call
         ):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             if any(isinstance(t, ast.Name) and t.id == "model_config" for t in targets):
-                return _string(_keyword(statement.value, "env_prefix")) or ""
+                return _string(_keyword(statement.value, setting)) or ""
         if isinstance(statement, ast.ClassDef) and statement.name == "Config":
             for inner in statement.body:
                 if isinstance(inner, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "env_prefix" for t in inner.targets
+                    isinstance(t, ast.Name) and t.id == setting for t in inner.targets
                 ):
                     return _string(inner.value) or ""
     return ""
+
+
+def _nested_fields(
+    tree: ast.Module, model: str, models: set[str], depth: int = 2
+) -> list[tuple[str, str]]:
+    """The variables below a settings field of the module's pydantic model ``model``
+    that the environment must give (its fields with no default, a model's within, down to
+    ``depth`` levels, their names joined by NUL), each with its annotation: pydantic-settings
+    reads ``APP_CONFIG__DB__URL`` under ``env_prefix="APP_CONFIG__"`` and
+    ``env_nested_delimiter="__"`` (Nikolailavr's FastapiUsersTemplate: its ``db:
+    DatabaseConfig`` of a required ``url: PostgresDsn``, ``access_token: AccessToken`` of
+    two secrets; "Field required" at its start). The delimiter is the caller's."""
+    found = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == model), None)
+    if found is None:
+        return []
+    fields: list[tuple[str, str]] = []
+    for name, kind in _settings_fields(found):
+        if kind not in models:
+            fields.append((name, kind))
+        elif depth > 1:
+            fields += [
+                (f"{name}\0{inner_name}", inner)
+                for inner_name, inner in _nested_fields(tree, kind, models, depth - 1)
+            ]
+    return fields
