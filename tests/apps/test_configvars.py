@@ -565,6 +565,14 @@ def test_a_name_in_braces_is_a_fill_in() -> None:
     assert [fill_in(v) for v in braced] == [True, True, True, False, False, False]
 
 
+def test_the_examples_own_word_for_a_value_is_a_fill_in() -> None:
+    """Aretemal's ExpressMySQL's .env.example gives every variable the value ``example``
+    (``DB_TYPE = 'example'``): Sequelize refused "the dialect example". The word alone is a
+    fill-in; a value holding it among others is the app's."""
+    words = ("example", "Sample", "placeholder", "example.com", "my-example-db", "examples")
+    assert [fill_in(v) for v in words] == [True, True, True, False, False, False]
+
+
 def test_node_configs_variables_for_settings_it_gets_and_defines_nowhere_are_required() -> None:
     """JayrajkumarSarvaiya's express-with-typeScript maps node-config's ``mail.password`` to
     ``app_password`` in custom-environment-variables.json and defines it in no file a

@@ -1995,6 +1995,27 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
     assert fix is not None and (fix.add, fix.instead) == ("bootstrap5", "django-bootstrap5"), fix
 
 
+def test_a_rest_framework_plugins_module_is_added_by_its_usual_names() -> None:
+    """psswid's drf-app imports rest_framework_extensions (of drf-extensions), unlisted:
+    "rest-framework-extensions is not in the package registry: no fix". A Django REST
+    framework plugin's module adds ``drf-<name>``, else ``djangorestframework-<name>``;
+    and where the first installed and the module is still missing (a package of another's
+    by that name), the other takes its place."""
+    remedies = _remedies(("django", "djangorestframework"))
+    message = "ModuleNotFoundError: No module named 'rest_framework_extensions'"
+    fix = remedies.next_fix(message, [message], {"app/settings.py": b""}, ["3.11.7"])
+    assert fix is not None, fix
+    assert (fix.add, fix.instead) == ("drf-extensions", "djangorestframework-extensions"), fix
+    remedies.failure_before = (message, [message], None)
+    again = remedies.next_fix(message, [message], {"app/settings.py": b""}, ["3.11.7"])
+    assert again is not None and (again.add, again.instead) == (
+        "djangorestframework-extensions",
+        None,
+    ), again
+    assert remedies.fixes == [again]
+    assert "installed no module the app imports" in again.said
+
+
 def test_an_old_fastapi_pinned_alone_is_held_to_the_pydantic_of_its_time() -> None:
     """melos-simeneh's Blog-with-Authentication pins fastapi==0.103.1 and not pydantic:
     pydantic 2.12 broke its ``OAuth2PasswordRequestForm = Depends()`` at import ("'FieldInfo'

@@ -642,12 +642,18 @@ def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     # A module its Django settings install under a name no table knows: its own name's
     # distribution (whitenoise), else the project's django- one (bootstrap5's).
     instead = _django_app(top, files) if distribution == top else None
+    if distribution == top and top.startswith("rest_framework_"):
+        # A Django REST framework plugin's module: ``drf-<name>`` (rest_framework_extensions
+        # of drf-extensions: psswid's drf-app, "not in the package registry: no fix"), else
+        # ``djangorestframework-<name>`` (rest_framework_xml's)
+        plugin = top.removeprefix("rest_framework_").replace("_", "-")
+        distribution, instead = f"drf-{plugin}", f"djangorestframework-{plugin}"
     listed = {_name(r) for r in tried.deps.requirements} if tried.deps else set()
     if _name(distribution) in listed and not re.search(r"[<>=]", distribution):
         return []  # listed, yet not importable: not a distribution's absence
     said = f"the app imports {top}, which its dependencies do not install: adding {distribution}"
     if instead is not None:
-        said += f" (else {instead}, a Django app's usual name)"
+        said += f" (else {instead}, by the name such a package usually has)"
     return [Fix(said, add=distribution, instead=instead)]
 
 

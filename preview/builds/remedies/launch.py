@@ -21,6 +21,8 @@ __all__ = ["MOST", "MOST_IDLE", "Held", "Remedies"]
 MOST = 8  # fixes tried for one launch, at most
 MOST_IDLE = 4  # of them, fixes after which the same failure came back, at most
 _LEARNED = 1000  # dependency sets whose fixes are remembered, at most
+# Said where a package added installed, yet the module it was added for is still missing.
+_STILL_MISSING = "{0.add} installed no module the app imports: adding {0.instead} in its place"
 _HOLD_LINE = re.compile(r"^[A-Za-z0-9][\w.-]*\s*<\s*\d+(?:\.\d+)*$")  # "fastapi<0.165"
 
 
@@ -210,6 +212,14 @@ class Remedies:
         came_back = self._came_back(message, lines)
         if came_back:
             self.idle += 1
+        last = self.fixes[-1] if self.fixes else None
+        if came_back and last is not None and last.add and last.instead:
+            # It installed, yet the module is still missing: a package of another's by
+            # that name (drf-gis is no rest_framework_gis): the other name in its place.
+            switched = replace(last.in_its_place(), said=_STILL_MISSING.format(last))
+            self.fixes[-1] = switched
+            self._learn()
+            return switched
         fix = self._untried(message, lines, files, installed, came_back=came_back)
         if fix is not None:
             self.fixes.append(fix)
