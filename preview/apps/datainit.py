@@ -73,6 +73,7 @@ from .written import FLASK_COMMANDS, declared_entry_points
 
 __all__ = [
     "OWN_INIT",
+    "UNMANAGED_TABLES",
     "DataStep",
     "data_steps",
     "main_only_create_all",
@@ -160,13 +161,65 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
         "",
         "Django's migrate",
     )
+    steps = [migrate]
+    if any(_UNMANAGED.search(files[p]) for p in python_files(files)):
+        # Models Django does not manage (``managed = False``: inspectdb's, of its author's
+        # database, which had their tables; JmeterChen's drfdemo: "Table 'students.tb_user'
+        # doesn't exist"): their tables made after migrate, where missing.
+        settings = _SETTINGS_DEFAULT.search(files[manage])
+        made = ("{python}", "-c", UNMANAGED_TABLES, settings[1].decode() if settings else "")
+        what = "the tables of Django's unmanaged models (managed = False), where missing"
+        steps.append(DataStep(made, _dir(manage), what))
     unmigrated = _unmigrated_apps(files)
     if not unmigrated:
-        return [migrate]
+        return steps
     labels = tuple(sorted(unmigrated))  # (a .gitignore'd migrations/: its user model's too)
     what = f"Django's makemigrations for {', '.join(labels)} (no migrations/ in the upload)"
     make = ("{python}", manage, "makemigrations", *labels, "--noinput")
-    return [DataStep(make, "", what), migrate]
+    return [DataStep(make, "", what), *steps]
+
+
+_UNMANAGED = re.compile(rb"^\s+managed\s*=\s*False\b", re.M)
+_SETTINGS_DEFAULT = re.compile(rb"""DJANGO_SETTINGS_MODULE["'],\s*["']([\w.]+)["']""")
+# Made in dependency order (one referring to another made after it), twice over; what a
+# database refuses said and left, never a failed launch: its routes on it say so. (No
+# braces: a step's argv is a template, its {python} filled in.)
+UNMANAGED_TABLES = """# the tables of Django's unmanaged models (managed = False), where missing
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+if sys.argv[1:] and sys.argv[1]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", sys.argv[1])
+import django
+
+django.setup()
+from django.apps import apps
+from django.db import connections, router
+
+made, refused = [], dict()
+for _ in range(2):
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.managed or meta.proxy or meta.swapped:
+            continue
+        for alias in connections:
+            connection = connections[alias]
+            if not router.allow_migrate_model(alias, model):
+                continue
+            if meta.db_table in connection.introspection.table_names():
+                continue
+            try:
+                with connection.schema_editor() as editor:
+                    editor.create_model(model)
+                made.append(meta.db_table)
+                refused.pop(meta.db_table, None)
+            except Exception as error:
+                refused[meta.db_table] = (str(error).splitlines() or [type(error).__name__])[0]
+for table, why in refused.items():
+    print("table", table, "not made:", why, file=sys.stderr)
+print("unmanaged models' tables made:", ", ".join(made) or "none missing")
+"""
 
 
 # A dependency line naming Django (requirements, Pipfile, pyproject.toml), its rest after

@@ -95,6 +95,9 @@ _PY_FILES = re.compile(
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
 _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
+# Files naming a URL that are no code's own way to its database: a compose file's (its
+# other services'), alembic.ini (read apart), a CI workflow's (its test server).
+_NOT_CODE = re.compile(r"(?:^|/)(?:[\w.-]*compose\.ya?ml|alembic\.ini)$|(?:^|/)\.github/")
 
 
 # Where a configuration says which database engine it uses (TypeORM's ``type``, Sequelize's
@@ -545,13 +548,16 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     templates = {k: v.strip().split("://", 1)[0] for k, v in env.items() if _template(v)}
     urls = [v for v in env.values() if postgres_url(v) and not _template(v)]
     source: list[str] = []  # its alembic.ini's (outside tests)
+    coded: list[str] = []  # its code's own, written in (outside tests)
     for path in sorted(files):
         data = files[path]
         if path.endswith(_SOURCE) and len(data) < _MAX_SOURCE and "node_modules" not in path:
             found = [m.decode("utf-8", "replace") for m in _URL.findall(data)]
             found = [u for u in found if not template_url(u)]
             urls += found
-            source += found if path.endswith("alembic.ini") and not _TESTS.search(path) else []
+            own = not _TESTS.search(path)
+            source += found if path.endswith("alembic.ini") and own else []
+            coded += found if own and not _NOT_CODE.search(path) else []
     for url in urls:
         try:
             parts = urlsplit(url)
@@ -579,6 +585,14 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # names (ILugaro's fastapi-postgresql-alembic-docker: POSTGRES_DB=db_product there
     # and in its settings.yaml; its alembic env.py reads DATABASE_URL first, which named
     # another: the migrations made their tables where the app never looked).
+    # Else the one database its code's URLs name, where they name one: the app opens it
+    # whatever its variables say, so its set-up steps that read them must open it too
+    # (AntonioPiattiFadda's BackEnd-ExpressPostgres1: Sequelize on a hosted URL's
+    # "railway" in its code, its migrations on DB_NAME's database: "relation "users" does
+    # not exist" on every route).
+    in_code = [n for u in coded if (n := _names(u))]
+    if not named and in_code and len({n["database"] for n in in_code}) == 1:
+        named = in_code[0]
     named = named or made
     # An app able to use either (pg and mysql2 installed) on the one its settings name:
     # tienpbss's conduit (DB_TYPE=mysql, DB_PORT=3306) had the relay take MySQL's port.

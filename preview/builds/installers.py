@@ -69,6 +69,12 @@ _MAX_REASON = 300
 _EXCEPTION = re.compile(r"^\s*(?:[A-Za-z_][\w.]*(?:Error|Exception)|error in \S+ setup command):")
 # npm's lines on where a script failed (its code, path, command), not why: the script's
 # own error above them says why (Prisma's "Error: Unknown binaryTarget …").
+# An exception's line as Node prints it (``Error: ENOENT: …``, ``TypeError [ERR_X]: …``).
+_THROWN = re.compile(r"^(?:[A-Z]\w*)?Error(?: \[\w+\])?: \S")
+# A field of an error object Node prints after its exception (``errno: -2,``, ``code:
+# 'ENOENT'``), or a frame of its stack.
+_OBJECT_FIELD = re.compile(r"^(?:[\w$]+: .*,?|at .+)$")
+_WORD = re.compile(r"[A-Za-z]{2}")
 _NPM_WHERE = re.compile(r"^npm (?:ERR!|error) (?:code|path|errno|syscall|command|signal)\b")
 # uv: "Failed to build `httptools==0.1.2`" (or "Failed to download and build `x==1`": no
 # wheel, and its source distribution unreadable); then the build backend's output, in
@@ -286,13 +292,25 @@ def _reason(tail: list[str]) -> str | None:
                 break
         return _clip(reason.rstrip(":"))
     said = None  # npm's own lines say where it failed; the script's own error says why
+    texts = [
+        _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
+        for line in tail
+        if ("ERR!" in line or "error" in line.lower())
+        and "A complete log of this run" not in line  # npm's: names a file, says nothing
+    ]
+    # A script's exception, where its crash printed the error object after it (its
+    # fields, its closing brace): what says why (Rush's link-module-alias, run by
+    # seyedmohamadhadihoseini's expressBlog: "Error: ENOENT: … stat 'app/models'", not "}").
+    thrown = next((t for t in reversed(texts) if _THROWN.match(t)), None)
     for line in reversed(tail):
-        if "A complete log of this run" in line:  # npm's: names a file, says nothing
+        if "A complete log of this run" in line:
             continue
         if "ERR!" in line or "error" in line.lower():
             text = _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
-            if not text or NODE_TRAILER.match(text):
+            if not text or NODE_TRAILER.match(text) or not _WORD.search(text):
                 continue  # a script's crash ends with Node's version: it says no cause
+            if thrown is not None and (_OBJECT_FIELD.match(text) or text.endswith("{")):
+                return thrown  # (an error object's dump, below its exception's line)
             if _NPM_WHERE.match(line.strip()) is None:
                 return text
             said = said or text

@@ -567,9 +567,10 @@ def test_a_name_in_braces_is_a_fill_in() -> None:
 
 def test_the_examples_own_word_for_a_value_is_a_fill_in() -> None:
     """Aretemal's ExpressMySQL's .env.example gives every variable the value ``example``
-    (``DB_TYPE = 'example'``): Sequelize refused "the dialect example". The word alone is a
-    fill-in; a value holding it among others is the app's."""
-    words = ("example", "Sample", "placeholder", "example.com", "my-example-db", "examples")
+    (``DB_TYPE = 'example'``): Sequelize refused "the dialect example"; PsydoV2's
+    TypescriptExpressTemplate's, ``_PLACEHOLDER_``. The word alone is a fill-in; a value
+    holding it among others is the app's."""
+    words = ("example", "Sample", "_PLACEHOLDER_", "example.com", "my-example-db", "examples")
     assert [fill_in(v) for v in words] == [True, True, True, False, False, False]
 
 

@@ -620,3 +620,31 @@ def test_where_no_url_names_the_database_the_compose_servers_own_names_do() -> N
     unnamed = files["docker-compose.yml"].replace(b"POSTGRES_DB=", b"UNUSED=")
     without = postgres_wants({**files, "docker-compose.yml": unnamed}, {})
     assert without.named["database"] == "postgres"
+
+
+def test_the_one_database_its_codes_url_names_is_its_variables_database() -> None:
+    """AntonioPiattiFadda's BackEnd-ExpressPostgres1 opens Sequelize on a hosted URL its
+    code writes in (``…railway.app:7253/railway``), its sequelize-cli migrations on
+    ``DB_NAME``: given the preview's own database name, the migrations made their tables
+    where the app never looked ("relation "users" does not exist"). Where the code's URLs
+    name one database, the variables name it; where they name two, neither."""
+    code = (
+        b"const { Sequelize } = require('sequelize');\n"
+        b"const sequelize = new Sequelize(`postgresql://postgres:s3cret@containers-us-west-118"
+        b".railway.app:7253/railway\n`, {});\n"
+    )
+    compose = b"services:\n  postgres:\n    image: postgres:13\n    environment:\n"
+    compose += b"      - POSTGRES_DB=my_store\n      - POSTGRES_USER=nico\n"
+    files = {
+        "package.json": b'{"dependencies": {"pg": "^8", "sequelize": "^6"}}',
+        "api/libs/sequelize.js": code,
+        "docker-compose.yml": compose,
+        ".github/workflows/ci.yml": b"env:\n  URL: postgres://ci:ci@localhost:5432/ci_db\n",
+    }
+    wants = postgres_wants(files, {})
+    assert wants.named == {"user": "postgres", "password": "s3cret", "database": "railway"}
+    variables = postgres_variables({}, "127.0.0.1", 5432, wants.named)
+    assert variables["DB_NAME"] == variables["PGDATABASE"] == "railway"
+    other = code.replace(b"/railway", b"/other") + b"const b = 'postgres://a:b@h/second';\n"
+    two = postgres_wants({**files, "api/libs/sequelize.js": other}, {})
+    assert two.named["database"] == "my_store"  # the compose file's server's, as before

@@ -163,6 +163,35 @@ def test_a_failed_scripts_own_error_is_the_reason_not_npms_command_line() -> Non
     assert failure_reason(only_npm, "npm") == "command sh -c npm run prisma:generate"
 
 
+NPM_SCRIPT_OBJECT = """npm error code 1
+npm error path /envs/node-4
+npm error command failed
+npm error command sh -c link-module-alias
+npm error node:fs:1681
+npm error   const stats = binding.stat(
+npm error                         ^
+npm error
+npm error Error: ENOENT: no such file or directory, stat 'app/models'
+npm error     at Object.statSync (node:fs:1681:25)
+npm error     at linkModule (/envs/node-4/node_modules/link-module-alias/index.js:168:21) {
+npm error   errno: -2,
+npm error   code: 'ENOENT',
+npm error   syscall: 'stat',
+npm error   path: 'app/models'
+npm error }
+npm error
+npm error Node.js v20.20.2
+npm error A complete log of this run can be found in: /envs/node-4/.npm/_logs/w.log"""
+
+
+def test_a_scripts_exception_is_the_reason_not_its_error_objects_dump() -> None:
+    """seyedmohamadhadihoseini's expressBlog: link-module-alias (its postinstall) threw,
+    Node printing the error object after the exception's line; the launch failed saying
+    only "}". The exception's own line is the reason."""
+    reason = failure_reason(NPM_SCRIPT_OBJECT.splitlines(), "npm")
+    assert reason == "Error: ENOENT: no such file or directory, stat 'app/models'", reason
+
+
 NPM_CI_OUT_OF_SYNC = """npm error code EUSAGE
 npm error
 npm error `npm ci` can only install packages when your package.json and package-lock.json \

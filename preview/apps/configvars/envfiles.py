@@ -129,8 +129,9 @@ _FILL_IN = re.compile(
     r"|[\w-]{0,10}?x{8,}[\w-]{0,6}"
     r"|\{\{?\s*[A-Za-z_][\w .-]*\}\}?"
     # the example's own word for every value (Aretemal's ExpressMySQL: DB_TYPE = 'example'
-    # …, which Sequelize refused: "The dialect example is not supported")
-    r"|example|sample|placeholder"
+    # …, which Sequelize refused: "The dialect example is not supported"; PsydoV2's
+    # TypescriptExpressTemplate: HTTPPORT=_PLACEHOLDER_, which its zod schema refused)
+    r"|[_-]*(?:example|sample|placeholder)[_-]*"
     # a phrase addressed to the reader (grigoriykuzevanov's README: DB_USER="Your postgres
     # user name", SECRET_KEY="Your secret key")
     r"|(?:your|enter|insert)(?:\s+[\w'-]+){1,6}"
