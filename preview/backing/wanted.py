@@ -154,6 +154,8 @@ _MONGO_CLIENTS = {
     # connect to server [localhost:27017]" read as the service's failure, not MongoDB's).
     "mongojs",
     "monk",
+    # (pikoscielniak's KoaSampleVoteApp: co-monk, monk its peer, "Cannot find module 'monk'")
+    "co-monk",
     "mongoist",
     # (gengpengfei's node-express-old: mongolass, its sessions in connect-mongo)
     "mongolass",
@@ -639,6 +641,12 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         mysql.why.append(f"{opener} connects with its MySQL driver")
         if opener.endswith(".py"):
             _mysql_variables(mysql, _python_settings(files[opener]), alone=not deps & _OTHER_SQL)
+        # The database its options name in its code (``database: 'penjualan'`` beside its
+        # variables' host and user: yat-to's myFastify, "Unknown database 'penjualan'"):
+        # made, and the one the variables name, where nothing else names one.
+        for named in _NODE_DATABASE.findall(files[opener]):
+            if (database := named.decode()) not in mysql.databases:
+                mysql.databases.append(database)
     _mysql_variables(mysql, config, alone=not deps & _OTHER_SQL)
     if redis.why:
         wanted.redis = redis
@@ -1260,6 +1268,10 @@ def _python_settings(data: bytes) -> dict[str, str]:
         if what is not None and what.kind == DATABASE and what.part in _PART_NAMES:
             found.setdefault(_PART_NAMES[what.part], str(value.value))
     return found
+
+
+# A Node MySQL client's options naming its database as a literal (not a variable's).
+_NODE_DATABASE = re.compile(rb"""\bdatabase\s*:\s*['"]([\w$-]{1,64})['"]""")
 
 
 def _opens_mysql(files: dict[str, bytes], deps: set[str]) -> str | None:

@@ -767,6 +767,9 @@ async def with_step_tools(
 SEEDED_SETUPTOOLS = "setuptools<81"
 
 
+_SETUPTOOLS_LINE = re.compile(r"^\s*setuptools\s*(?:[<>=!~;\[]|$)", re.IGNORECASE)
+
+
 async def with_setuptools(
     deps: PythonDeps, say: Callable[[str], Awaitable[None]], *, offline: bool = False
 ) -> PythonDeps:
@@ -779,7 +782,11 @@ async def with_setuptools(
     with it (a failed start and a second install: 10-30 s), one only when a route ran.
     Not ``offline`` (no index, a wheelhouse only): a wheelhouse lacking it would fail
     every build, where only an app needing it would."""
-    if "setuptools" in deps.names() or deps.lock is not None or offline:
+    # (a constraint of its own holds it too: a whole machine's pip freeze, its other pins
+    # constraints, setuptools==82.0.1 among them; xowwl226's DRFtodolist: "you require
+    # setuptools<81 and setuptools==82.0.1")
+    held = any(_SETUPTOOLS_LINE.match(line) for line in deps.constraints)
+    if "setuptools" in deps.names() or held or deps.lock is not None or offline:
         return deps
     await say(
         f"adding {SEEDED_SETUPTOOLS} to its build, as the virtualenv it was made in had it "

@@ -1291,7 +1291,7 @@ def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
     """melisovm's express-customer lists mongojs alone (``mongojs('customerapp',
     ['users'])``): its "failed to connect to server [localhost:27017]" read as the
     service's failure, not as MongoDB's, which cannot be given here."""
-    for client in ("mongojs", "monk", "mongoist", "mongolass", "connect-mongo"):
+    for client in ("mongojs", "monk", "co-monk", "mongoist", "mongolass", "connect-mongo"):
         package = b'{"dependencies": {"express": "^4", "%s": "^2"}}' % client.encode()
         files = {"package.json": package}
         assert wanted_servers(files, "app.js", {}).mongo == f"{client} in its dependencies"

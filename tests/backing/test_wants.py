@@ -481,6 +481,24 @@ def test_sequelizes_arguments_read_from_constants_of_the_module_are_read() -> No
     assert mysql.databases == ["loja"] and mysql.accounts == {"root": "root"}, mysql
 
 
+def test_the_database_a_node_mysql_clients_options_name_is_made() -> None:
+    """yat-to's myFastify registers @fastify/mysql with its variables' host and user and
+    ``database: 'penjualan'`` written in: its MariaDB had the preview's database alone,
+    "Unknown database 'penjualan'" at start. The database its options name is made (and
+    is the one its variables name, where nothing else names one)."""
+    package = {"dependencies": {"fastify": "^5", "@fastify/mysql": "^5"}}
+    db = (
+        b"const mysql = require('@fastify/mysql');\n"
+        b"module.exports = fp(async fastify => { fastify.register(mysql, {\n"
+        b"  promise: true, host: process.env.HOST_DB_MYSQL, user: process.env.USER_DB_MYSQL,\n"
+        b"  database: 'penjualan', port: 3306 }) });\n"
+    )
+    files = {"server/package.json": json.dumps(package).encode(), "server/plugins/db.js": db}
+    files = {p.removeprefix("server/"): t for p, t in files.items()}
+    wanted = wanted_servers(files, "package.json", {})
+    assert wanted.mysql is not None and wanted.mysql.databases == ["penjualan"], wanted.mysql
+
+
 def test_a_node_app_opening_its_mysql_with_the_driver_itself_wants_one() -> None:
     """shazzad-hosen's express-mysql-auth-api: ``mysql.createPool({ host: ENV.DB_HOST,
     … })`` in src/config/db.js, every DB_* of its example empty, no compose file: its

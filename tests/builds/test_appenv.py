@@ -43,6 +43,12 @@ async def test_setuptools_is_added_where_the_app_names_none_and_no_lock_fixes_th
     assert (await with_setuptools(plain, _quiet)).requirements == ("flask", SEEDED_SETUPTOOLS)
     pinned = PythonDeps(("flask", "setuptools==80.9.0"), "requirements.txt", None, None)
     assert await with_setuptools(pinned, _quiet) is pinned
+    # A whole machine's pip freeze: its other pins constraints, setuptools among them
+    # (xowwl226's DRFtodolist: "you require setuptools<81 and setuptools==82.0.1").
+    frozen = PythonDeps(
+        ("django",), "requirements.txt", None, None, constraints=("setuptools==82.0.1",)
+    )
+    assert await with_setuptools(frozen, _quiet) is frozen
     locked = PythonDeps((), "pyproject.toml", None, None, lock=("[project]", "version = 1"))
     assert await with_setuptools(locked, _quiet) is locked
     assert await with_setuptools(plain, _quiet, offline=True) is plain  # a wheelhouse's
