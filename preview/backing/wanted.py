@@ -378,9 +378,9 @@ def _dependency_names(files: dict[str, bytes]) -> set[str]:
 
 def _client_carriers(files: dict[str, bytes], deps: set[str], clients: set[str]) -> dict[str, str]:
     """{a package the app lists: the client of ``clients`` it depends on}, as the app's npm
-    lockfile (v2, v3) locks them: a wrapper of a client connects as the client does
-    (Andrew-Nedelenko's koarestapi lists async-redis, node-redis 3 beneath; given no Redis,
-    its client's "error" handler threw at start)."""
+    lockfile (v1's ``requires``, v2's and v3's ``dependencies``) locks them: a wrapper of a
+    client connects as the client does (Andrew-Nedelenko's koarestapi lists async-redis,
+    node-redis beneath; given no Redis, its client's "error" handler threw at start)."""
     found: dict[str, str] = {}
     for path, data in files.items():
         if posixpath.basename(path) != "package-lock.json" or "node_modules/" in path:
@@ -389,12 +389,16 @@ def _client_carriers(files: dict[str, bytes], deps: set[str], clients: set[str])
             lock = loads_bounded(dependency_text(data))
         except ValueError:
             continue
-        packages = lock.get("packages") if isinstance(lock, dict) else None
-        if not isinstance(packages, dict):
+        if not isinstance(lock, dict):
             continue
+        packages, older = lock.get("packages"), lock.get("dependencies")
         for name in sorted(deps):
-            entry = packages.get(f"node_modules/{name}")
-            needs = entry.get("dependencies") if isinstance(entry, dict) else None
+            if isinstance(packages, dict):  # lockfile v2, v3
+                entry = packages.get(f"node_modules/{name}")
+                needs = entry.get("dependencies") if isinstance(entry, dict) else None
+            else:  # v1: its packages by name, what each requires
+                entry = older.get(name) if isinstance(older, dict) else None
+                needs = entry.get("requires") if isinstance(entry, dict) else None
             if isinstance(needs, dict) and (beneath := sorted(clients & set(needs))):
                 found.setdefault(name, beneath[0])
     return found

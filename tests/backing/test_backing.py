@@ -1356,6 +1356,14 @@ def test_a_wrapper_of_a_redis_client_its_lockfile_shows_wants_redis() -> None:
     files = {"package.json": package, "package-lock.json": json.dumps(lock).encode()}
     found = wanted_servers(files, "package.json", {})
     assert found.redis is not None and "async-redis" in found.redis.why[0], found.redis
+    # Its lockfile of npm 6 (v1, as koarestapi's): what each package requires.
+    older = {
+        "lockfileVersion": 1,
+        "dependencies": {"async-redis": {"version": "1.1.7", "requires": {"redis": "^2.8.0"}}},
+    }
+    files["package-lock.json"] = json.dumps(older).encode()
+    found = wanted_servers(files, "package.json", {})
+    assert found.redis is not None and "async-redis" in found.redis.why[0], found.redis
     del lock["packages"]["node_modules/async-redis"]["dependencies"]
     files["package-lock.json"] = json.dumps(lock).encode()
     assert wanted_servers(files, "package.json", {}).redis is None
