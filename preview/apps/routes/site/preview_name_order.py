@@ -49,13 +49,25 @@ class _Listing:
         self._entries = iter(())
 
 
-def scandir(path="."):
-    return _Listing(_scandir(path))
+class _InNameOrder:
+    """``os``'s listing function ``listing`` (by ``order``), an object called as it is: not a
+    function, so that a class holding it as an attribute calls it as it would ``os``'s,
+    without itself (Python 3.10's pathlib: ``_NormalAccessor.listdir = os.listdir``,
+    called on its accessor; a function there got the accessor for its path: "listdir()
+    takes from 0 to 1 positional arguments but 2 were given", MariaChiquezi's
+    CrudUsuarioFlaskSqlite, jsonschema listing its schemas as it was imported)."""
+
+    __slots__ = ("_listing", "_order")
+
+    def __init__(self, listing, order):
+        self._listing, self._order = listing, order
+
+    def __call__(self, *args, **kwargs):
+        return self._order(self._listing(*args, **kwargs))
 
 
-def listdir(path="."):
-    return sorted(_listdir(path), key=_key)
+def _listed(names):
+    return sorted(names, key=_key)
 
 
-scandir.__doc__, listdir.__doc__ = _scandir.__doc__, _listdir.__doc__
-os.scandir, os.listdir = scandir, listdir
+os.scandir, os.listdir = _InNameOrder(_scandir, _Listing), _InNameOrder(_listdir, _listed)
