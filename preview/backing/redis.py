@@ -72,6 +72,10 @@ def redis_environment(wanted: RedisWanted) -> dict[str, str]:
         "REDIS_URL": f"redis://{auth}{host}:{REDIS_PORT}/0",
         "REDIS_HOST": host,
         "REDIS_PORT": str(REDIS_PORT),
+        # its database's number, which a URL built from the parts ends with (midsti-dev's
+        # DRF app: ``redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}``, Celery's "invalid
+        # literal for int() with base 10: 'None'")
+        "REDIS_DB": "0",
     }
     # Its client's password from a variable nothing sets: the server's.
     env.update(dict.fromkeys(wanted.password_variables, password or ""))

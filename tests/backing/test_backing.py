@@ -191,7 +191,7 @@ async def test_each_preview_gets_its_own_redis_under_the_compose_name(
         assert (await _call(service, second, "GET", "/notes"))["keys"] == []
         said = messages(await service.history(first["gid"]), "system")
         given = [m for m in said if m.startswith("a private Redis for the app")]
-        assert given and "REDIS_URL, REDIS_HOST, REDIS_PORT set for it" in given[0], said
+        assert given and "REDIS_URL, REDIS_HOST, REDIS_PORT, REDIS_DB set for it" in given[0], said
         runtime = service.supervisor.get(first["previewInstanceId"])
         assert runtime is not None
         servers = runtime.backing.servers.directory
@@ -1367,3 +1367,19 @@ def test_a_wrapper_of_a_redis_client_its_lockfile_shows_wants_redis() -> None:
     del lock["packages"]["node_modules/async-redis"]["dependencies"]
     files["package-lock.json"] = json.dumps(lock).encode()
     assert wanted_servers(files, "package.json", {}).redis is None
+
+
+def test_a_redis_database_number_is_given_beside_its_host_and_port() -> None:
+    """midsti-dev's DRF app builds ``redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}`` from
+    its variables, REDIS_DB set nowhere: Celery died on "invalid literal for int() with
+    base 10: 'None'". The preview's Redis is given with its database's number, 0."""
+    settings = (
+        b"import os\nREDIS_HOST = os.environ.get('REDIS_HOST')\n"
+        b"CELERY_BROKER_URL = f\"redis://{os.environ.get('REDIS_HOST')}:"
+        b"{os.environ.get('REDIS_PORT')}/{os.environ.get('REDIS_DB')}\"\n"
+    )
+    files = {"requirements.txt": b"django\ncelery\nredis\n", "src/settings.py": settings}
+    found = wanted_servers(files, "manage.py", {})
+    assert found.redis is not None
+    env = redis_environment(found.redis)
+    assert (env["REDIS_DB"], env["REDIS_PORT"]) == ("0", "6379"), env
