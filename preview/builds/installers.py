@@ -292,28 +292,23 @@ def _reason(tail: list[str]) -> str | None:
                 break
         return _clip(reason.rstrip(":"))
     said = None  # npm's own lines say where it failed; the script's own error says why
-    texts = [
-        _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
+    errors = [  # (npm's line, what it says), npm's log file's line aside: it says nothing
+        (line, _clip(line.replace("npm ERR!", "").replace("npm error", "").strip()))
         for line in tail
-        if ("ERR!" in line or "error" in line.lower())
-        and "A complete log of this run" not in line  # npm's: names a file, says nothing
+        if ("ERR!" in line or "error" in line.lower()) and "A complete log of this run" not in line
     ]
     # A script's exception, where its crash printed the error object after it (its
     # fields, its closing brace): what says why (Rush's link-module-alias, run by
     # seyedmohamadhadihoseini's expressBlog: "Error: ENOENT: … stat 'app/models'", not "}").
-    thrown = next((t for t in reversed(texts) if _THROWN.match(t)), None)
-    for line in reversed(tail):
-        if "A complete log of this run" in line:
-            continue
-        if "ERR!" in line or "error" in line.lower():
-            text = _clip(line.replace("npm ERR!", "").replace("npm error", "").strip())
-            if not text or NODE_TRAILER.match(text) or not _WORD.search(text):
-                continue  # a script's crash ends with Node's version: it says no cause
-            if thrown is not None and (_OBJECT_FIELD.match(text) or text.endswith("{")):
-                return thrown  # (an error object's dump, below its exception's line)
-            if _NPM_WHERE.match(line.strip()) is None:
-                return text
-            said = said or text
+    thrown = next((text for _, text in reversed(errors) if _THROWN.match(text)), None)
+    for line, text in reversed(errors):
+        if not text or NODE_TRAILER.match(text) or not _WORD.search(text):
+            continue  # a script's crash ends with Node's version: it says no cause
+        if thrown is not None and (_OBJECT_FIELD.match(text) or text.endswith("{")):
+            return thrown  # (an error object's dump, below its exception's line)
+        if _NPM_WHERE.match(line.strip()) is None:
+            return text
+        said = said or text
     return said
 
 

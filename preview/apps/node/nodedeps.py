@@ -321,6 +321,13 @@ def _dart_sass_for_node_sass(deps: NodeDeps) -> NodeDeps:
 _UNBOUNDED = re.compile(r"^\s*(?:\*|x|latest|>=?\s*v?[\d.x*]+)?\s*$")
 
 
+def _below_6(part: str) -> str:
+    """One ``||`` set of a range, below 6 where it has no upper bound."""
+    if not _UNBOUNDED.match(part):
+        return part
+    return "<6" if part in ("", "*", "x", "latest") else f"{part} <6"
+
+
 def _typescript_before_6(deps: NodeDeps) -> NodeDeps:
     """``deps`` with a TypeScript range of no upper bound (in any of its ``||`` sets)
     held below 6, where no lockfile says its version: TypeScript 6 turns the deprecations
@@ -335,19 +342,9 @@ def _typescript_before_6(deps: NodeDeps) -> NodeDeps:
     held = ""
     for table in tables:
         wanted = table.get("typescript")
-        if not isinstance(wanted, str) or not any(
-            _UNBOUNDED.match(part) for part in wanted.split("||")
-        ):
+        if not isinstance(wanted, str) or not any(map(_UNBOUNDED.match, wanted.split("||"))):
             continue
-        sets = [part.strip() for part in wanted.split("||")]
-        table["typescript"] = " || ".join(
-            part
-            if not _UNBOUNDED.match(part)
-            else "<6"
-            if part in ("", "*", "x", "latest")
-            else f"{part} <6"
-            for part in sets
-        )
+        table["typescript"] = " || ".join(_below_6(part.strip()) for part in wanted.split("||"))
         held = f'typescript "{wanted}" installed as "{table["typescript"]}"'
     if not held:
         return deps

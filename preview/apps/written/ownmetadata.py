@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
+from collections.abc import Iterator
 
 from ..pyapp import parse_module, python_files
 
@@ -61,11 +62,7 @@ def declared_entry_points(files: dict[str, bytes]) -> dict[str, dict[str, str]]:
     """``{group: {name: "module:attribute"}}`` the project at the upload's root declares:
     its ``pyproject.toml``'s ``[project.entry-points.<group>]``, else its ``setup.py``'s
     ``setup(entry_points={group: ["name = module:attribute", …]})`` (read, never run)."""
-    try:
-        pyproject = tomllib.loads(files.get("pyproject.toml", b"").decode())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        pyproject = {}
-    project = pyproject.get("project")
+    project = _pyproject(files).get("project")
     table = project.get("entry-points") if isinstance(project, dict) else None
     if isinstance(table, dict):
         return {
@@ -73,35 +70,27 @@ def declared_entry_points(files: dict[str, bytes]) -> dict[str, dict[str, str]]:
             for group, points in table.items()
             if isinstance(points, dict)
         }
-    tree = parse_module(files["setup.py"]) if "setup.py" in files else None
-    for node in ast.walk(tree) if tree is not None else ():
-        if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup"):
+    given = next(_setup_calls(files), {}).get("entry_points")
+    if not isinstance(given, ast.Dict):
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for group, points in zip(given.keys, given.values, strict=True):
+        if not (isinstance(group, ast.Constant) and isinstance(group.value, str)):
             continue
-        given = next((k.value for k in node.keywords if k.arg == "entry_points"), None)
-        if not isinstance(given, ast.Dict):
-            return {}
-        found: dict[str, dict[str, str]] = {}
-        for group, points in zip(given.keys, given.values, strict=True):
-            if not (isinstance(group, ast.Constant) and isinstance(group.value, str)):
-                continue
-            lines = points.elts if isinstance(points, ast.List | ast.Tuple) else [points]
-            for line in lines:
-                if isinstance(line, ast.Constant) and isinstance(line.value, str):
-                    key, equals, target = line.value.partition("=")
-                    if equals and key.strip() and target.strip():
-                        found.setdefault(group.value, {})[key.strip()] = target.strip()
-        return found
-    return {}
+        lines = points.elts if isinstance(points, ast.List | ast.Tuple) else [points]
+        for line in lines:
+            if isinstance(line, ast.Constant) and isinstance(line.value, str):
+                key, equals, target = line.value.partition("=")
+                if equals and key.strip() and target.strip():
+                    found.setdefault(group.value, {})[key.strip()] = target.strip()
+    return found
 
 
 def _project(files: dict[str, bytes]) -> tuple[str | None, str]:
     """(its name, its version: "0.0.0" where it is not written down, as setuptools-scm's
     is not) of the root's ``pyproject.toml`` ``[project]``, else its ``setup.py``'s
     ``setup(name=…)``."""
-    try:
-        pyproject = tomllib.loads(files.get("pyproject.toml", b"").decode())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        pyproject = {}
+    pyproject = _pyproject(files)
     tool = pyproject.get("tool")
     # PEP 621's table, else Poetry's own (``[tool.poetry] name = "exercise"``, which
     # ``poetry install`` installs as well: tianananta's exercise-fastapi reads
@@ -113,15 +102,28 @@ def _project(files: dict[str, bytes]) -> tuple[str | None, str]:
         if isinstance(project, dict) and isinstance(project.get("name"), str):
             version = project.get("version")
             return _named(project["name"]), version if isinstance(version, str) else "0.0.0"
+    for given in _setup_calls(files):
+        name, version = given.get("name"), given.get("version")
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            written = version.value if isinstance(version, ast.Constant) else None
+            return _named(name.value), written if isinstance(written, str) else "0.0.0"
+    return None, "0.0.0"
+
+
+def _pyproject(files: dict[str, bytes]) -> dict:
+    """The root's ``pyproject.toml`` read ({} where it is none, or unreadable)."""
+    try:
+        return tomllib.loads(files.get("pyproject.toml", b"").decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def _setup_calls(files: dict[str, bytes]) -> Iterator[dict[str | None, ast.expr]]:
+    """The keywords of each ``setup(…)`` call of the root's ``setup.py``, in its order."""
     tree = parse_module(files["setup.py"]) if "setup.py" in files else None
     for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup":
-            given = {k.arg: k.value for k in node.keywords}
-            name, version = given.get("name"), given.get("version")
-            if isinstance(name, ast.Constant) and isinstance(name.value, str):
-                written = version.value if isinstance(version, ast.Constant) else None
-                return _named(name.value), written if isinstance(written, str) else "0.0.0"
-    return None, "0.0.0"
+            yield {k.arg: k.value for k in node.keywords}
 
 
 def _named(name: str) -> str | None:

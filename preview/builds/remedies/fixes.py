@@ -60,9 +60,9 @@ class Fix:
     # dependencies, not with --legacy-peer-deps (``npmmissing.peer_placement_fix``)
     peers: bool = False
 
-    def in_its_place(self) -> Fix:
-        """The fix adding :attr:`instead` where the package registry had no :attr:`add`."""
-        said = f"{self.add} is not in the package registry: adding {self.instead}"
+    def in_its_place(self, because: str = "is not in the package registry") -> Fix:
+        """The fix adding :attr:`instead` where :attr:`add` would not do, ``because``."""
+        said = f"{self.add} {because}: adding {self.instead}"
         return replace(self, said=said, add=self.instead, instead=None)
 
     @property

@@ -21,8 +21,6 @@ __all__ = ["MOST", "MOST_IDLE", "Held", "Remedies"]
 MOST = 8  # fixes tried for one launch, at most
 MOST_IDLE = 4  # of them, fixes after which the same failure came back, at most
 _LEARNED = 1000  # dependency sets whose fixes are remembered, at most
-# Said where a package added installed, yet the module it was added for is still missing.
-_STILL_MISSING = "{0.add} installed no module the app imports: adding {0.instead} in its place"
 _HOLD_LINE = re.compile(r"^[A-Za-z0-9][\w.-]*\s*<\s*\d+(?:\.\d+)*$")  # "fastapi<0.165"
 
 
@@ -216,7 +214,7 @@ class Remedies:
         if came_back and last is not None and last.add and last.instead:
             # It installed, yet the module is still missing: a package of another's by
             # that name (drf-gis is no rest_framework_gis): the other name in its place.
-            switched = replace(last.in_its_place(), said=_STILL_MISSING.format(last))
+            switched = last.in_its_place("installed no module the app imports")
             self.fixes[-1] = switched
             self._learn()
             return switched
