@@ -324,6 +324,32 @@ def test_routes_taking_an_anonymous_caller_for_a_user_are_the_apps() -> None:
     assert result["class"] == "ours", result
 
 
+def test_routes_inserting_rows_their_database_holds_are_the_apps() -> None:
+    """mwooddc's FlaskLogin: /populate_schools inserts ``School(id=1, …)`` into the
+    database it ships filled: a unique key refuses them on every call. Where a route fails
+    otherwise too, the verdict stays ours."""
+    held = [
+        "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed:"
+        " schools.id"
+    ]
+    result = {
+        "name": "x",
+        "launched": True,
+        "status": {"status": "running"},
+        "probes": [
+            {"path": "/login", "status": 200},
+            {"path": "/populate_schools", "status": 500, "logLines": held},
+            {"path": "/populate_users", "status": 500, "logLines": held},
+        ],
+    }
+    classify(result, {})
+    assert result["class"] == "app's", result
+    result["probes"][2]["logLines"] = ["KeyError: 'x'"]
+    del result["rawCause"]
+    classify(result, {})
+    assert result["class"] == "ours", result
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

@@ -41,9 +41,21 @@ _UNDEFINED_ERROR = re.compile(
 # not signed in, which the routes' probes are: the app's own.
 _ANONYMOUS = re.compile(r"\bAnonymousUser\b")
 _SIGNED_IN = "each failing route takes its caller for a signed-in user without asking for one"
+# A GET route that inserts fixed rows (``/populate_schools``: ``School(id=1, …)``), called
+# when its database already holds them (mwooddc's FlaskLogin ships its instance/database.db
+# filled): each engine's unique-key violation, a 500 on every call but a first one on an
+# empty database, which the app's own data rules out.
+_DUPLICATE_ROW = re.compile(
+    r"UNIQUE constraint failed|duplicate key value violates unique constraint"
+    r"|Duplicate entry '.*' for key|SequelizeUniqueConstraintError|E11000 duplicate key"
+)
+_ROWS_HELD = (
+    "each failing route inserts rows its database already holds (a unique key refuses them)"
+)
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
+    (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
         r"E404|is not in the (npm )?registry|404 Not Found - GET|Failed to download .*\(404",
@@ -330,6 +342,11 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_SIGNED_IN}"
+            )
+        if all(_DUPLICATE_ROW.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_ROWS_HELD}"
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""

@@ -34,6 +34,7 @@ that is run as a script, never when a server imports the app: the hint says so."
 from __future__ import annotations
 
 import ast
+import json
 import posixpath
 import re
 import shlex
@@ -72,6 +73,7 @@ from .pyapp import ROOT_PACKAGE, FoundApp, parse_module, python_files
 from .written import FLASK_COMMANDS, declared_entry_points
 
 __all__ = [
+    "LOAD_FIXTURES",
     "OWN_INIT",
     "UNMANAGED_TABLES",
     "DataStep",
@@ -162,14 +164,26 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
         "Django's migrate",
     )
     steps = [migrate]
+    settings = _SETTINGS_DEFAULT.search(files[manage])
     if any(_UNMANAGED.search(files[p]) for p in python_files(files)):
         # Models Django does not manage (``managed = False``: inspectdb's, of its author's
         # database, which had their tables; JmeterChen's drfdemo: "Table 'students.tb_user'
         # doesn't exist"): their tables made after migrate, where missing.
-        settings = _SETTINGS_DEFAULT.search(files[manage])
         made = ("{python}", "-c", UNMANAGED_TABLES, settings[1].decode() if settings else "")
         what = "the tables of Django's unmanaged models (managed = False), where missing"
         steps.append(DataStep(made, _dir(manage), what))
+    fixtures = _fixtures(files)
+    if fixtures:
+        # After the tables: the rows the app ships as Django fixtures (dumpdata's JSON), its
+        # pages and categories (NikitaDid's DjangoBlogAPI: data/home.json holds the page its
+        # "/" looks up, "Page matching query does not exist" on an empty database). One call:
+        # Django checks their references at its end, in whatever order the files are. What
+        # migrate made itself is left out (a whole dump's content types and permissions
+        # would collide with it).
+        where = _dir(manage)
+        shipped = tuple(posixpath.relpath(path, where or ".") for path in fixtures)
+        load = ("{python}", "-c", LOAD_FIXTURES, settings[1].decode() if settings else "")
+        steps.append(DataStep((*load, *shipped), where, f"its fixtures ({len(fixtures)})"))
     unmigrated = _unmigrated_apps(files)
     if not unmigrated:
         return steps
@@ -180,6 +194,59 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
 
 
 _UNMANAGED = re.compile(rb"^\s+managed\s*=\s*False\b", re.M)
+# Loaded by Django's loaddata, less what migrate made itself, of the apps installed (an
+# ``exclude`` of an app not installed is refused). (No braces: see UNMANAGED_TABLES.)
+LOAD_FIXTURES = """# the app's Django fixtures, less what its migrate made itself
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+if sys.argv[1]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", sys.argv[1])
+import django
+
+django.setup()
+from django.apps import apps
+from django.core.management import call_command
+
+made = ["contenttypes", "auth.permission", "admin.logentry", "sessions"]
+left_out = [label for label in made if apps.is_installed("django.contrib." + label.split(".")[0])]
+call_command("loaddata", *sys.argv[2:], exclude=left_out)
+"""
+# A fixture's object: ``{"model": "main.page", "pk": 3, "fields": {…}}``.
+_FIXTURE_MODEL = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+_FIXTURE_MAX_BYTES = 2_000_000
+_FIXTURES_MAX = 30
+_NOT_FIXTURES = frozenset({"node_modules", "tests", "test", "static", "staticfiles", "media"})
+
+
+def _fixtures(files: dict[str, bytes]) -> tuple[str, ...]:
+    """The upload's Django fixtures, in name order: JSON files of dumpdata's shape (a list
+    of objects, each with a ``model`` label and its ``fields``), wherever they are (an
+    app's ``fixtures/``, a ``data/`` of the project's), but a test's, a static folder's
+    or a package's; at most a few dozen, none large."""
+    found = []
+    for path in sorted(files):
+        data = files[path]
+        if not path.endswith(".json") or len(data) > _FIXTURE_MAX_BYTES or not data:
+            continue
+        if _NOT_FIXTURES & set(path.split("/")[:-1]) or not data.lstrip().startswith(b"["):
+            continue
+        try:
+            rows = json.loads(data)
+        except ValueError:
+            continue
+        if rows and all(
+            isinstance(row, dict)
+            and isinstance(row.get("model"), str)
+            and _FIXTURE_MODEL.match(row["model"])
+            and isinstance(row.get("fields"), dict)
+            for row in rows
+        ):
+            found.append(path)
+    return tuple(found[:_FIXTURES_MAX])
+
+
 _SETTINGS_DEFAULT = re.compile(rb"""DJANGO_SETTINGS_MODULE["'],\s*["']([\w.]+)["']""")
 # Made in dependency order (one referring to another made after it), twice over; what a
 # database refuses said and left, never a failed launch: its routes on it say so. (No

@@ -996,15 +996,23 @@ def config_defaults(
                 f"{', '.join(described)}: a description in {found.example} where an address "
                 "belongs, unset"
             )
-        # Left empty where the app's own schema refuses "" (Joi's) or has a default.
-        empty = {n for n, v in values.items() if not v.strip()}
+        # Left empty where the app's own schema refuses "" (Joi's) or has a default. A
+        # fill-in that no throwaway value stands in for is as empty (PsydoV2's
+        # TypescriptExpressTemplate: HTTPPORT=_PLACEHOLDER_, beside its zod schema's
+        # ``.default(9080)``, "expected number, received NaN").
+        empty = {
+            n
+            for n, v in values.items()
+            if not v.strip() or (fill_in(v) and throwaway_value(n) is None)
+        }
         unset = sorted(unset_when_empty(files) & empty)
         for name in unset:
             del values[name]
         if unset:
             found.notes.append(
-                f"{', '.join(unset)}: empty in {found.example}, unset: the schema the app "
-                "checks its environment with refuses an empty value, or has its own default"
+                f"{', '.join(unset)}: empty or a fill-in in {found.example}, unset: the "
+                "schema the app checks its environment with refuses an empty value, or has its "
+                "own default"
             )
         # Empty where the Python code reads it with a default of its own: that default (a
         # password's "" says none: kept).
@@ -1013,7 +1021,7 @@ def config_defaults(
             del values[name]
         if blanks:
             found.notes.append(
-                f"{', '.join(blanks)}: empty in {found.example}, unset: "
+                f"{', '.join(blanks)}: empty or a fill-in in {found.example}, unset: "
                 "the code reads each with a default of its own"
             )
         for name in [n for n in values if _deployed(n, values[n], files)]:

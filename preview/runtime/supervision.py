@@ -330,10 +330,18 @@ class ChildSupervision:
             READERS_DRAIN, spec.requirements, self._listed_in, spec.files, self.alive_at
         )
 
+    def _with_undefined_name(self, cause: str | None) -> str | None:
+        """``cause`` with the name the app's own code never defines, if it is that: read
+        from the streams' whole tails, not the failure's shown lines, for Node prints its
+        frames below the error, more of them than are shown (gitsangramdesai's
+        expresssequelizemerge: 16, through Sequelize's import of a model file)."""
+        lines = self.output.recent_lines()
+        return with_undefined_name(cause, lines, self._spec.files, str(self._app_dir))
+
     async def _failed_start(self, returncode: int | None) -> None:
         state, spec = self._state, self._spec
         cause, state.error_lines = await self._why()
-        cause = with_undefined_name(cause, state.error_lines, self._spec.files, str(self._app_dir))
+        cause = self._with_undefined_name(cause)
         quiet = self.output.quiet_exit(returncode, cause)
         if quiet and "printing nothing" in quiet and (empty := empty_entry(spec.argv, spec.files)):
             quiet = f"exited with code 0 before it served, printing nothing: {empty}"
@@ -347,7 +355,7 @@ class ChildSupervision:
         if returncode == 0:
             return "stopped"
         cause, state.error_lines = await self._why()
-        cause = with_undefined_name(cause, state.error_lines, self._spec.files, str(self._app_dir))
+        cause = self._with_undefined_name(cause)
         limit = self._limit_exceeded()
         if limit is not None:
             state.error_message = limit

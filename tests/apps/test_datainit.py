@@ -21,6 +21,7 @@ import trio
 from preview.apps.alembicheads import alembic_changes_nothing, alembic_heads
 from preview.apps.createall import CREATE_ALL, MAIN_BLOCK, MODELS_TABLES, creates_its_tables
 from preview.apps.datainit import (
+    LOAD_FIXTURES,
     OWN_INIT,
     UNMANAGED_TABLES,
     data_steps,
@@ -265,6 +266,55 @@ async def test_django_unmanaged_models_get_their_tables(builder_service: Service
         said = messages(await service.history(body["gid"]), "setup")
         assert any("unmanaged models' tables made: legacy_notes" in m for m in said), said
         assert (await service.stop(body["gid"])).status_code == 200
+
+
+async def test_django_fixtures_are_loaded_after_migrate(builder_service: Service) -> None:
+    """NikitaDid's DjangoBlogAPI ships its pages as fixtures (data/home.json: the page its
+    "/" looks up) and no step that loads them: "Page matching query does not exist" on an
+    empty database. Its fixtures are loaded after migrate, in one call (the second file's
+    row refers to the first's by key, loaded in name order after it); a JSON of another
+    shape, or a test's fixture, is not one."""
+    files = app_files("django_procfile")
+    files["notes/models.py"] = files["notes/models.py"].rstrip("\n") + (
+        "\n    parent = models.ForeignKey('self', null=True, on_delete=models.CASCADE)\n"
+    )
+    files["notes/migrations/0002_parent.py"] = _PARENT_MIGRATION
+    files["data/a_child.json"] = (
+        '[{"model": "notes.note", "pk": 2, "fields": {"text": "child", "parent": 7}}]'
+    )
+    files["data/b_parent.json"] = '[{"model": "notes.note", "pk": 7, "fields": {"text": "top"}}]'
+    files["data/settings.json"] = '[{"name": "not a fixture"}]'
+    files["notes/tests/fixtures/x.json"] = '[{"model": "notes.note", "fields": {"text": "t"}}]'
+    found = detect({p: t.encode() for p, t in files.items()})
+    assert found.setup_steps()[-1][0][2] == LOAD_FIXTURES
+    assert found.setup_steps()[-1][0][-2:] == ("data/a_child.json", "data/b_parent.json")
+    assert found.setup[-1] in found.optional  # its rows are to look at, not to serve
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await _proxied(builder_service, body, "/api/notes/")
+        said = messages(await builder_service.history(body["gid"]), "setup")
+        rows = [{"id": 2, "text": "child"}, {"id": 7, "text": "top"}]
+        assert answer["data"] == rows, "\n".join(said[-8:])
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+_PARENT_MIGRATION = """from django.db import migrations, models
+import django.db.models.deletion
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notes", "0001_initial")]
+    operations = [
+        migrations.AddField(
+            model_name="note",
+            name="parent",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.CASCADE, to="notes.note"
+            ),
+        ),
+    ]
+"""
 
 
 async def test_flask_migrate_is_upgraded(builder_service: Service) -> None:

@@ -1297,6 +1297,37 @@ const validated = envSchema.validateSync(process.env, { abortEarly: false })
     assert throwaway_value("SALT_ROUND") == "10"  # haileyjpark's books-koa-backend
 
 
+def test_a_fill_in_the_schema_defaults_is_unset() -> None:
+    """PsydoV2's TypescriptExpressTemplate: ``HTTPPORT=_PLACEHOLDER_`` and
+    ``SMTP_SECURE=_PLACEHOLDER_`` in its example, its zod schema defaulting both (the second
+    through a schema it made before, ``booleanFromString``): "HTTPPORT: expected number,
+    received NaN". A fill-in no throwaway value stands in for is unset where the schema
+    has a default; one it has none for stays, and a secret's fill-in gets its throwaway."""
+    schema = b"""import { z } from "zod";
+const booleanFromString = z
+  .enum(["true", "false"])
+  .default("false")
+  .transform((v) => v === "true");
+const envSchema = z.object({
+  HTTPPORT: z.coerce.number().int().positive().default(9080),
+  SMTP_SECURE: booleanFromString,
+  APP_FLAVOUR: z.string().min(1),
+  SECRETKEYJWT: z.string().min(1),
+});
+const parsed = envSchema.safeParse(process.env);
+"""
+    example = (
+        b"HTTPPORT=_PLACEHOLDER_\nSMTP_SECURE=_PLACEHOLDER_\nAPP_FLAVOUR=_PLACEHOLDER_\n"
+        b"SECRETKEYJWT=_PLACEHOLDER_\n"
+    )
+    files = {"package.json": b"{}", "src/config/env.ts": schema, ".env.example": example}
+    assert {"HTTPPORT", "SMTP_SECURE"} <= unset_when_empty(files)
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert "HTTPPORT" not in found.values and "SMTP_SECURE" not in found.values, found.values
+    assert found.values["APP_FLAVOUR"] == "_PLACEHOLDER_"
+    assert "SECRETKEYJWT" in found.generated
+
+
 def test_a_config_services_get_of_an_enums_member_reads_its_variable() -> None:
     """jeiDev's vehicle-entity-crud-nestjs reads ``config.get(Configuration.JWT_SECRET)``,
     its enum's member naming the variable: no read spelt JWT_SECRET, none was given, and

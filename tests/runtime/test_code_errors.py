@@ -229,6 +229,36 @@ async def test_a_launch_dying_on_such_a_name_says_where(service: Service) -> Non
         ), body["errorMessage"]
 
 
+# A model file returning a name it never declared, loaded through a chain of requires: Node
+# prints more frames below the error than a failure's shown lines hold (gitsangramdesai's
+# expresssequelizemerge: Sequelize's import of models/Language.js, 16 frames).
+_DIES_DEEP = {
+    "server.js": "Error.stackTraceLimit = 40;\nrequire('./models')(20);\n",
+    "models/index.js": (
+        "module.exports = function load(depth) {\n"
+        "  return depth ? load(depth - 1) : require('./Language')();\n"
+        "};\n"
+    ),
+    "models/Language.js": (
+        "module.exports = function () {\n  const Country = {};\n  return Language;\n};\n"
+    ),
+}
+
+
+async def test_a_node_launch_dying_on_such_a_name_below_a_long_stack_says_where(
+    service: Service,
+) -> None:
+    """The error's line is far above the output's last lines: still read, and said."""
+    with trio.fail_after(60):
+        gid = await service.upload(_DIES_DEEP)
+        body = (await service.launch(gid, command=["node", "server.js"])).json()
+    assert body["status"] == "failed", body
+    assert body["errorMessage"].endswith(
+        "ReferenceError: Language is not defined — models/Language.js line 3 uses Language,"
+        " which models/Language.js neither defines nor imports: an error in the app's own code"
+    ), body["errorMessage"]
+
+
 def test_an_empty_entry_or_the_empty_source_of_a_built_one_is_the_apps_lack() -> None:
     """jiovanni-k's todo-api-express-typescript: src/server.ts empty, started as its build's
     dist/server.js (or through tsx): it exits 0 printing nothing, said as the app's own

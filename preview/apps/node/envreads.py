@@ -632,6 +632,12 @@ def described_variables(files: dict[str, bytes]) -> dict[str, str]:
 
 
 _DEFAULTED = re.compile(r"\.\s*default\s*\(")
+# A schema made once and named: ``const flag = z.enum(["true", "false"]).default("false")``,
+# its chain up to the end of the statement; and a key given one by name (``FLAG: flag,``).
+_ZOD_CONST = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(z\s*\.[^;]*)")
+_ZOD_ALIASED = re.compile(
+    r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*([A-Za-z_$][\w$]*)\s*[,}]"""
+)
 _JOI_VALID = re.compile(r"\.\s*(?:valid|only)\s*\(([^()]*)\)")
 _ZOD_ENUM = re.compile(
     r"""(?:^|[{,\s])["']?([A-Z][A-Z0-9_]*)["']?\s*:\s*z\s*\.\s*enum\s*\(\s*\[([^\[\]]*)\]"""
@@ -773,6 +779,11 @@ def unset_when_empty(files: dict[str, bytes]) -> set[str]:
             found.update(
                 m.group(1) for m in _ZOD_KEY.finditer(text) if _DEFAULTED.search(m.group(3))
             )
+            # A key given a schema the file made before (``SMTP_SECURE: booleanFromString``,
+            # its ``const booleanFromString = z.enum([…]).default("false")``: PsydoV2's
+            # TypescriptExpressTemplate).
+            made = {m.group(1) for m in _ZOD_CONST.finditer(text) if _DEFAULTED.search(m.group(2))}
+            found.update(m.group(1) for m in _ZOD_ALIASED.finditer(text) if m.group(2) in made)
         for clean in _CLEAN_ENV.finditer(text):
             for match in _VALIDATOR.finditer(_braced(text, clean.end() - 1)):
                 if match.group(3) and re.search(r"\bdefault\s*:", match.group(3)):

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..createall import MODELS_TABLES
-from ..datainit import OWN_INIT
+from ..datainit import LOAD_FIXTURES, OWN_INIT
 from ..node.datascripts import table_scripts
 from ..node.devscript import BIN_FIRST_ON_PATH, nodemon_settings, without_watcher
 from ..node.emptystart import listens
@@ -152,6 +152,8 @@ def optional_steps(
         # flask-resume-builder's release step died on its own import circle, where its
         # create_app() made them; flask-asset's guessed one on a config.json it lacked)
         or _CREATES_ALL.search(" ".join(step))
+        # Django fixtures' rows: data to look at, not what the app needs to serve
+        or LOAD_FIXTURES in step
         # the schema pushed where its committed migrations lack some of its tables
         or (len(step) > 2 and step[-1].startswith(BEHIND))
         or (source and is_build(step))
