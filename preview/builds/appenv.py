@@ -87,6 +87,7 @@ from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.detect import Detection
 from ..apps.imports import own_folder_names, source_roots
 from ..apps.node.envreads import database_option_reads, node_env_reads, unset_for_strings
+from ..apps.node.migrations import sequelize_node_env
 from ..apps.node.nodedeps import md4_bundler
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
@@ -195,6 +196,10 @@ def app_environment(
     # the service runs apart (vlad-borodaev's NestJS app: its sequelize-cli migration,
     # run without it, had no DB_DIALECT). Below its .env, as env-cmd's file is below it.
     loaded = {**named_env_values(spec.files, anchor), **dotenv_file(spec.files, anchor)}
+    if "NODE_ENV" in loaded and (chosen := sequelize_node_env(spec.files, loaded["NODE_ENV"])):
+        # Its file's NODE_ENV, which its Sequelize config names no environment of: its
+        # server loaded the file only after its models had read the config.
+        loaded["NODE_ENV"] = chosen
     dotenv = {k: v for k, v in loaded.items() if (v and not _fills_in(k, v)) or k not in filled}
     own = {**dotenv, **spec.extra}  # the user's, not filled in
     given = {**(defaults or {}), **own}

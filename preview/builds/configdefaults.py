@@ -126,6 +126,7 @@ from ..apps.node.envreads import (
     typeorm_unconfigured,
     unset_when_empty,
 )
+from ..apps.node.migrations import sequelize_environments, sequelize_node_env
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_preview_settings
@@ -860,11 +861,28 @@ def _node_env_its_code_names(
     """The NODE_ENV the app's own code asks for in place of the service's development
     one, where that serves or loads nothing (:func:`.envreads.node_env_its_code_names`);
     not where the app's .env, its example or the launch gives one."""
-    if "NODE_ENV" in given or "NODE_ENV" in found.values:
+    if "NODE_ENV" in given:
+        return
+    if "NODE_ENV" in found.values:
+        _node_env_its_config_names(found, files)
         return
     if (named := node_env_its_code_names(files)) is not None:
         found.values["NODE_ENV"] = named[0]
         found.notes.append(f"NODE_ENV={named[0]}: {named[1]}")
+
+
+def _node_env_its_config_names(found: ConfigDefaults, files: dict[str, bytes]) -> None:
+    """Its example's NODE_ENV, where sequelize-cli's config names no such environment: the
+    one it names (:func:`.node.migrations.sequelize_node_env`)."""
+    value = found.values["NODE_ENV"]
+    if (chosen := sequelize_node_env(files, value)) is None:
+        return
+    found.values["NODE_ENV"] = chosen
+    named = ", ".join(sequelize_environments(files))
+    found.notes.append(
+        f"NODE_ENV={chosen}: its example's {value!r} is no environment of its Sequelize "
+        f"config ({named})"
+    )
 
 
 def _among_compared(found: ConfigDefaults, files: dict[str, bytes]) -> None:

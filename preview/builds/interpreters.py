@@ -231,12 +231,18 @@ async def build_first_fitting(
         nursery.start_soon(ask)
         built = await _wheels_only(first, attempt, publish, say, missing)
         absent = built is None and _found_by_none(missing[first])
-        if built is not None or absent:
+        # A download past the size a build may write is as large on every Python, from
+        # source too (12345zq's FastapiService: torch's 514 MiB and CUDA's wheels downloaded
+        # again on three more Pythons, then once more, until the launch's time ran out):
+        # its remedy is next.
+        oversized = built is None and OVERSIZED in missing[first].message
+        if built is not None or absent or oversized:
             nursery.cancel_scope.cancel()
     if built is not None:
         return built[0]
-    if absent:
-        await say(f"{missing[first].message}: not tried on another Python (no Python finds it)")
+    if absent or oversized:
+        why = "no Python finds it" if absent else "the same size on every Python"
+        await say(f"{missing[first].message}: not tried on another Python ({why})")
         raise missing[first]
     gaps = found[0] if found else None
     ranked = interpreters

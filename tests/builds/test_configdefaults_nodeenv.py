@@ -63,3 +63,36 @@ def test_an_app_loading_its_configuration_by_node_env_gets_its_default_one() -> 
     # With a development file of its own, the service's development stands.
     own = {**files, "config/node_env/development.json": b"{}"}
     assert "NODE_ENV" not in config_defaults(own, "package.json", {}, {"PORT"}).values
+
+
+def test_a_node_env_its_sequelize_config_does_not_name_is_one_it_names() -> None:
+    """stephyswe's expressSequelizeMysqlJoiApi: ``NODE_ENV = DEVELOPMENT`` in the env file
+    its server loads after its models read ``config.json[NODE_ENV]``: the CLI's "Dialect
+    needs to be explicitly supplied", the models' "reading 'use_env_variable'". The name
+    its config gives that environment; else its development one; one it names is kept."""
+    config = b'{"development": {"dialect": "mysql"}, "production": {"dialect": "mysql"}}'
+    files = {
+        "package.json": _package("node server.js"),
+        "config/config.json": config,
+        ".env.example": b"NODE_ENV = DEVELOPMENT\n",
+    }
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["NODE_ENV"] == "development", found.values
+    files[".env.example"] = b"NODE_ENV=staging\n"
+    assert config_defaults(files, "package.json", {}, {"PORT"}).values["NODE_ENV"] == "development"
+    files[".env.example"] = b"NODE_ENV=production\n"
+    assert config_defaults(files, "package.json", {}, {"PORT"}).values["NODE_ENV"] == "production"
+    files[".env.example"] = b"NODE_ENV=DEVELOPMENT\n"
+    files["config/config.json"] = b'{"port": 3000}'  # another config's
+    assert config_defaults(files, "package.json", {}, {"PORT"}).values["NODE_ENV"] == "DEVELOPMENT"
+    # The env file its server loads itself: its value at start likewise.
+    files["config/config.json"] = config
+    del files[".env.example"]
+    files["config/config.env"] = b"NODE_ENV = DEVELOPMENT\n"
+    files["server.js"] = b"require('dotenv').config({path: 'config/config.env'})\n"
+    now = datetime.now(UTC)
+    spec = LaunchSpec(
+        "p1", "g1", None, "a", files, [], 3001, None, now, now, detection=detect(files)
+    )
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert launch_environment(spec, found.values)["NODE_ENV"] == "development"

@@ -510,6 +510,25 @@ async def test_a_download_past_the_size_a_build_may_write_is_not_tried_on_anothe
     assert any("not tried on another Python" in line for line in builds.said), builds.said
 
 
+async def test_a_try_with_wheels_only_past_the_size_is_the_builds_failure_at_once() -> None:
+    """12345zq's FastapiService: torch's wheels (514 MiB, and CUDA's) stopped the try with
+    wheels only on 3.11, then 3.13, 3.12 and 3.10 downloaded them again, then the build
+    from source once more: the launch's 240 s ran out before torch's remedy. The size is
+    the same on every Python and from source: the first try's failure is the build's."""
+    oversized = (
+        "uv was stopped writing a file larger than the 256 MiB a build may write (torch 514.2 MiB)"
+    )
+    builds = _FailingBuilds(lambda wheels: oversized)
+
+    async def found() -> dict[str, Gaps]:
+        return {}
+
+    with trio.fail_after(5), pytest.raises(BuildFailed, match=r"torch 514\.2 MiB"):
+        await build_first_fitting(_THREE_PYTHONS, found, builds.attempt, builds.publish, builds.say)
+    assert builds.tried == [("3.11.7", True)], builds.tried
+    assert any("not tried on another Python" in line for line in builds.said), builds.said
+
+
 async def test_a_name_the_index_lacks_is_not_tried_on_another_python() -> None:
     """A pip freeze's apt package (no index has it) was tried with wheels only on five
     Pythons and from source on three before its remedy: no Python finds a name the index
