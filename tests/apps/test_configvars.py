@@ -574,6 +574,14 @@ def test_the_examples_own_word_for_a_value_is_a_fill_in() -> None:
     assert [fill_in(v) for v in words] == [True, True, True, False, False, False]
 
 
+def test_a_dotted_name_ending_in_a_fill_in_is_one() -> None:
+    """mr-time2028's DjangoEcommerceApi: ``DB_ENGINE=django.db.backends.YOUR_DATABASE``,
+    kept as the app's: "'django.db.backends.YOUR_DATABASE' isn't an available database
+    backend". A dotted name of the app's own is not one."""
+    names = ("django.db.backends.YOUR_DATABASE", "django.db.backends.postgresql", "your.host")
+    assert [fill_in(v) for v in names] == [True, False, False]
+
+
 def test_node_configs_variables_for_settings_it_gets_and_defines_nowhere_are_required() -> None:
     """JayrajkumarSarvaiya's express-with-typeScript maps node-config's ``mail.password`` to
     ``app_password`` in custom-environment-variables.json and defines it in no file a

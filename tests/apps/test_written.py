@@ -713,6 +713,35 @@ def test_databases_a_lacking_module_gives_the_settings_are_the_served_databases(
     assert shown.stdout.split() == ["django.db.backends.mysql", "True"], shown
 
 
+def test_a_settings_module_a_flask_app_loads_by_name_and_lacks_is_written() -> None:
+    """yujunje11526061's LearnFlask loads ``app.config.from_object("app.secure_setting")``,
+    never committed (its database and secret): "import_string() failed for
+    'app.secure_setting'". Written with what Flask and Flask-SQLAlchemy need and the
+    settings its code reads that nothing sets; a class of a module, or of its own package,
+    and a module it has, are no such module."""
+    factory = (
+        b"from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n"
+        b"def create_app():\n    app = Flask(__name__)\n"
+        b"    app.config.from_object('app.config')\n"
+        b"    app.config.from_object('app.secure_setting')\n"
+        b"    app.config['JSON_SORT_KEYS'] = False\n    return app\n"
+    )
+    view = b"from flask import current_app\nn = current_app.config['PER_PAGE']\n"
+    view += b"m = current_app.config.get('MAIL_SENDER')\nk = current_app.config['JSON_SORT_KEYS']\n"
+    files = {
+        "app/__init__.py": factory,
+        "app/config.py": b"PER_PAGE = 15\n",
+        "app/web/book.py": view,
+    }
+    assert kept_out_module_names(files) == {
+        "app/secure_setting.py": ("MAIL_SENDER", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI")
+    }
+    classes = factory.replace(b"'app.secure_setting'", b"'config.DevelopmentConfig'")
+    assert kept_out_module_names({**files, "app/__init__.py": classes}) == {}
+    files["config/__init__.py"] = b"class DevelopmentConfig:\n    DEBUG = True\n"
+    assert kept_out_module_names({**files, "app/__init__.py": classes}) == {}
+
+
 def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:
     """qudwn1114's drf-jwt: every setting read from ./config/conf.yaml, .gitignored, no
     example of it; migrate died on FileNotFoundError. The keys read say what it holds:

@@ -132,6 +132,9 @@ _FILL_IN = re.compile(
     # …, which Sequelize refused: "The dialect example is not supported"; PsydoV2's
     # TypescriptExpressTemplate: HTTPPORT=_PLACEHOLDER_, which its zod schema refused)
     r"|[_-]*(?:example|sample|placeholder)[_-]*"
+    # a dotted name whose last part is one (mr-time2028's DjangoEcommerceApi:
+    # DB_ENGINE=django.db.backends.YOUR_DATABASE, "isn't an available database backend")
+    r"|(?:[A-Za-z_]\w*\.)+(?:your|enter|insert)_[\w-]+"
     # a phrase addressed to the reader (grigoriykuzevanov's README: DB_USER="Your postgres
     # user name", SECRET_KEY="Your secret key")
     r"|(?:your|enter|insert)(?:\s+[\w'-]+){1,6}"

@@ -177,7 +177,74 @@ def kept_out_module_names(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]
             if not all(_CONSTANT.match(n) or _SETTINGS_CLASS.match(n) for n in names):
                 refused.add(f"{stem}.py")
             found.setdefault(f"{stem}.py", set()).update(names)
+    for target, names in _objects_loaded_missing(files).items():
+        found.setdefault(target, set()).update(names)
     return {t: tuple(sorted(n)) for t, n in found.items() if t not in refused}
+
+
+def _objects_loaded_missing(files: dict[str, bytes]) -> dict[str, set[str]]:
+    """{a module a Flask app's ``config.from_object("app.secure_setting")`` loads that the
+    upload lacks, in a package of its own or at its root: the settings it must give}: the
+    ones Flask and Flask-SQLAlchemy cannot do without that the upload gives nowhere, and
+    those its code reads from its config (``current_app.config["PER_PAGE"]``) and no
+    module assigns. yujunje11526061's LearnFlask never committed its ``secure_setting.py``
+    (its database and secret): "import_string() failed for 'app.secure_setting'"."""
+    sources = b"".join(files[p] for p in python_files(files))
+    if b"from_object" not in sources:
+        return {}
+    needs = (*_FLASK_NEEDS, *(_SQLALCHEMY_NEEDS if b"flask_sqlalchemy" in sources else ()))
+    trees = [t for p in python_files(files) if (t := parse_module(files[p])) is not None]
+    assigned = {n for tree in trees for n in bound_names(tree) if _CONSTANT.match(n)}
+    keys = [_config_keys(tree) for tree in trees]
+    read = {k for got, _ in keys for k in got} - assigned - {k for _, set_ in keys for k in set_}
+    unnamed = {n for n in needs if _given_nothing(n, sources)} | read
+    found: dict[str, set[str]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and last_name(node.func) == "from_object"):
+                continue
+            first = node.args[0] if len(node.args) == 1 else None
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            dotted = first.value
+            if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", dotted):
+                continue
+            stem = dotted.replace(".", "/")
+            package = posixpath.dirname(stem)
+            if f"{stem}.py" in files or f"{stem}/__init__.py" in files:
+                continue
+            init = files.get(f"{package}/__init__.py") if package else b""
+            if init is None:
+                continue  # (a class of a module: ``config.DevelopmentConfig``, or not its own)
+            held = parse_module(init) if init else None
+            if held is not None and stem.rsplit("/", 1)[-1] in bound_names(held):
+                continue  # (a class of the package's own: ``config.DevelopmentConfig``)
+            if unnamed:
+                found.setdefault(f"{stem}.py", set()).update(unnamed)
+    return found
+
+
+def _config_keys(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """The settings a module reads from a Flask config by constant name (``app.config[
+    "X"]``, ``current_app.config.get("X")``), and those it sets there (``app.config["X"] =
+    …``, ``config.from_mapping(X=…)``, ``config.update(X=…)``)."""
+    read: set[str] = set()
+    given: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and last_name(node.value) == "config":
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                (read if isinstance(node.ctx, ast.Load) else given).add(key.value)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and last_name(node.func.value) == "config"
+        ):
+            if node.func.attr == "get" and node.args and isinstance(node.args[0], ast.Constant):
+                read.add(str(node.args[0].value))
+            elif node.func.attr in ("from_mapping", "update"):
+                given.update(k.arg for k in node.keywords if k.arg)
+    return {k for k in read if _CONSTANT.match(k)}, given
 
 
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
