@@ -147,6 +147,9 @@ def test_the_keys_and_certificates_node_code_reads_are_found_by_role() -> None:
         b"'../../keys/private.pem'), 'utf8');\n"
         b"const publicKey = readFileSync(`${__dirname}/../../keys/public.pem`);\n"
         b"const other = fs.readFileSync(process.cwd() + '/keys/jwtRS256.key.pub');\n"
+        # a template literal's expression a path of its own (pnzrkmpfwgn's
+        # eCommerceAPIFastify)
+        b"const cert = readFileSync(`${path.join(__dirname, '../../certs')}/site.crt`);\n"
         b"const fromConfig = fs.readFileSync(config.keyFile);\n"  # not a path it can read
         b"const data = fs.readFileSync('./data/seed.pem');\n",  # a .pem naming no role
         "keys/present.key": b"",
@@ -158,6 +161,7 @@ def test_the_keys_and_certificates_node_code_reads_are_found_by_role() -> None:
         "keys/private.pem": "private",
         "keys/public.pem": "public",
         "keys/jwtRS256.key.pub": "public",
+        "certs/site.crt": "certificate",
     }, found
     texts = node_key_texts(found, sources)
     derived = subprocess.run(

@@ -756,6 +756,10 @@ def test_a_platforms_dev_server_as_its_start_gives_way_to_its_vercel_function() 
     # Its README running it (``npm run start``) too.
     found = node_start(files, named=("start",))
     assert found is not None and "api/index.ts" in found.argv[-1], found
+    # @hono/node-server's adapter for Vercel (pkorac's serverlesshono) likewise.
+    node_server = source.replace("'hono/vercel'", "'@hono/node-server/vercel'")
+    found = node_start({**files, "api/index.ts": node_server.encode()})
+    assert found is not None and "api/index.ts" in found.argv[-1], found
     package["scripts"]["start"] = "node server.js"
     files["package.json"] = json.dumps(package).encode()
     found = node_start(files)

@@ -3005,6 +3005,43 @@ module.exports = {
     assert database_urls_by_meaning(files, env, {}, "node") == {"DB_URI": env["DATABASE_URL"]}
 
 
+def test_a_function_handing_its_parameter_to_such_a_reader_reads_an_enums_variable() -> None:
+    """NovikovaAleAle's nestCRUD: ``parseStringEnv(Env.DATABASE)`` and ``parseIntEnv(Env.
+    DATABASE_PORT)`` hand their parameter to ``envIsExist``, which reads ``process.env[
+    nameEnv]`` and throws; ``Env`` an enum of the variables' names: none was read, and its
+    start died on "Env DATABASE not found". Each is required, a number where the reader's
+    name parses one."""
+    helper = b"""const envIsExist = (nameEnv: string) => {
+  const valueStr: string | undefined = process.env[nameEnv];
+  if (!valueStr) {
+    throw new Error(`Env ${nameEnv} not found`);
+  }
+  return valueStr;
+};
+export const parseStringEnv = (nameEnv: string): string => {
+  return envIsExist(nameEnv);
+};
+export const parseIntEnv = (nameEnv: string): number => {
+  const valueInt: number = parseInt(envIsExist(nameEnv));
+  return valueInt;
+};
+"""
+    constants = b"export enum Env {\n  DATABASE = 'DATABASE',\n"
+    constants += b"  DATABASE_PORT = 'DATABASE_PORT',\n}\n"
+    config = b"""export default registerAs('database', () => ({
+  port: parseIntEnv(Env.DATABASE_PORT),
+  database: parseStringEnv(Env.DATABASE),
+}));
+"""
+    files = {
+        "package.json": b"{}",
+        "src/helpers/parse.env.helper.ts": helper,
+        "src/config/constants.ts": constants,
+        "src/config/database.config.ts": config,
+    }
+    assert node_env_reads(files)[0] == {"DATABASE_PORT": "int", "DATABASE": ""}
+
+
 def test_a_variable_its_code_writes_into_a_sqlite_url_is_given_a_files_path(
     tmp_path: Path,
 ) -> None:

@@ -160,6 +160,14 @@ def _enum_names(texts: list[str]) -> dict[str, str]:
     return found
 
 
+def _wrapper_kind(name: str) -> str:
+    """The kind of value a reading function's name says it parses (``parseIntEnv``:
+    ``"int"``, ``getBoolEnv``: ``"bool"``), else ``""``."""
+    if re.search(r"int|num|port", name, re.IGNORECASE):
+        return "int"
+    return "bool" if re.search(r"bool", name, re.IGNORECASE) else ""
+
+
 def _env_wrappers(texts: list[str]) -> dict[str, bool]:
     """{name: whether it throws} of the app's own functions that read ``process.env`` by
     their first parameter (dashsaurabh's fastify-rest-api-postgres-demo: ``function
@@ -180,6 +188,26 @@ def _env_wrappers(texts: list[str]) -> dict[str, bool]:
                 throws = re.search(r"\bthrow\b", body) is not None
                 found[name] = found.get(name, False) or throws
                 break
+    # A function handing its first parameter on to one of those (NovikovaAleAle's nestCRUD:
+    # ``parseStringEnv(nameEnv)`` returns ``envIsExist(nameEnv)``, which reads and throws):
+    # one too, throwing as that one does; to a few levels.
+    for _ in range(3):
+        added = False
+        for text in texts if found else ():
+            for definition in _DEFINED.finditer(text):
+                name = definition.group(1) or definition.group(3) or definition.group(5)
+                first = definition.group(2) or definition.group(4) or definition.group(6)
+                if name in found or not name or not first:
+                    continue
+                brace = text.find("{", definition.end() - 1, definition.end() + 120)
+                body = _braced(text, brace) if brace >= 0 else text[definition.end() :][:200]
+                for inner in re.finditer(r"([A-Za-z_$][\w$]*)\s*\(\s*" + re.escape(first), body):
+                    if inner.group(1) in found:
+                        found[name] = found[inner.group(1)]
+                        added = True
+                        break
+        if not added:
+            break
     return found
 
 
@@ -246,11 +274,27 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
         if wrappers
         else None
     )
+    # Given an enum's member naming the variable (``parseStringEnv(Env.DATABASE)``).
+    by_member = (
+        re.compile(
+            r"(?<![\w$])(" + "|".join(re.escape(n) for n in wrappers) + r")\s*\(\s*"
+            r"([A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*)\s*([,)])"
+        )
+        if wrappers and members
+        else None
+    )
     for path, text in sources:
+        for call in by_member.finditer(text) if by_member is not None else ():
+            if (name := members.get(call.group(2))) is None:
+                continue
+            if wrappers[call.group(1)] and call.group(3) == ")":
+                required.setdefault(name, _wrapper_kind(call.group(1)))
+            else:
+                read.setdefault(name)
         for call in calls.finditer(text) if calls is not None else ():
             # Given the name alone to one that throws without it: the start fails unset.
             if wrappers[call.group(1)] and call.group(3) == ")":
-                required.setdefault(call.group(2), "")
+                required.setdefault(call.group(2), _wrapper_kind(call.group(1)))
             else:
                 read.setdefault(call.group(2))
         if "ConfigService" in text or _OWN_CONFIG_SERVICE.search(text):

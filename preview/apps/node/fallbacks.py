@@ -341,6 +341,8 @@ def fetch_server(module: str, export: str | None) -> str:
 # Pages, and serverless-http (an Express or Koa app on Lambda).
 _ADAPTERS = ("hono/aws-lambda", "hono/vercel", "hono/netlify", "hono/lambda-edge")
 _ADAPTERS += ("hono/cloudflare-pages", "serverless-http")
+# (@hono/node-server's own for Vercel: pkorac's serverlesshono, ``"start": "vercel dev"``)
+_ADAPTERS += ("@hono/node-server/vercel",)
 _ADAPTER_IMPORT = re.compile(
     r"""(?:\bfrom\s*|\brequire\(\s*)["'](""" + "|".join(map(re.escape, _ADAPTERS)) + r""")["']"""
 )

@@ -376,8 +376,15 @@ def _term(tokens: list[tuple[str, str]], folder: str) -> tuple[str, list] | None
     if kind == "string":
         return value[1:-1], rest
     if kind == "template":
-        body = value[1:-1].replace("${__dirname}", here).replace("${process.cwd()}", "/")
-        return (body, rest) if "${" not in body else None
+        # Each ``${…}`` a path expression of its own (pnzrkmpfwgn's eCommerceAPIFastify:
+        # `${path.join(__dirname, 'certs')}/private.key`).
+        parts = _PLACEHOLDER.split(value[1:-1])
+        for index in range(1, len(parts), 2):
+            inner = _whole(parts[index], folder)
+            if inner is None:
+                return None
+            parts[index] = inner
+        return "".join(parts), rest
     if kind == "name" and value == "__dirname":
         return here, rest
     if kind == "name" and value == _CWD and rest[:2] == [("op", "("), ("op", ")")]:
@@ -402,6 +409,24 @@ def _term(tokens: list[tuple[str, str]], folder: str) -> tuple[str, list] | None
             joined = "/" + joined  # resolve: from the working directory
         return joined, rest[1:]
     return None
+
+
+_PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
+
+
+def _whole(text: str, folder: str) -> str | None:
+    """The string the whole path expression ``text`` makes (``_sum``), else None."""
+    tokens: list[tuple[str, str]] = []
+    at = 0
+    while at < len(text.rstrip()) and len(tokens) < 40:
+        match = _TOKEN.match(text, at)
+        if match is None:
+            return None
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        at = match.end()
+    parsed = _sum(tokens, folder)
+    return parsed[0] if parsed is not None and not parsed[1] else None
 
 
 def _openssl(arguments: list[str], given: bytes | None, work: str) -> bytes:
