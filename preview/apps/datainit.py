@@ -886,6 +886,7 @@ def _readme_scripts(files: dict[str, bytes]) -> dict[str, list[DataStep]]:
     where = _dir(readme)
     prefix = f"{where}/" if where else ""
     found: dict[str, list[DataStep]] = {}
+    scripts: dict[str, str] = {}  # each kind's script
     text = files[readme][:200_000].decode("utf-8", "replace")
     for match in _README_RUN.finditer(text):
         module, script, rest = match.groups()
@@ -893,14 +894,22 @@ def _readme_scripts(files: dict[str, bytes]) -> dict[str, list[DataStep]]:
         name = posixpath.basename(path)[:-3]
         kind = next((k for k, said in _README_KINDS if said.search(name)), None)
         tree = parse_module(files[prefix + path]) if prefix + path in files else None
-        if kind is None or kind in found or tree is None or not _runs_something(tree):
+        if kind is None or tree is None or not _runs_something(tree):
+            continue
+        if kind in found and scripts[kind] != path:
             continue
         argv = ("{python}", "-m", module) if module else ("{python}", path)
         try:
             argv += tuple(shlex.split(rest.split(" #", 1)[0]))
         except ValueError:  # an unclosed quote: not a command to run
             continue
-        found[kind] = [DataStep(argv, where, f"the {readme}'s {match.group(0).strip()}")]
+        # The same script's later runs too, in the README's order (SandPipper's
+        # VerySimpleFlaskApp: ``python migrate.py db init``, then ``db migrate`` and ``db
+        # upgrade``; its first alone made no table).
+        step = DataStep(argv, where, f"the {readme}'s {match.group(0).strip()}")
+        if all(step.argv != known.argv for known in found.get(kind, [])):
+            found.setdefault(kind, []).append(step)
+            scripts[kind] = path
     return found
 
 

@@ -213,6 +213,34 @@ def test_a_module_the_readme_runs_to_migrate_is_a_data_step() -> None:
     assert data_steps(files, "songs_api/main.py", find_app(files)) == []
 
 
+def test_the_readmes_later_runs_of_its_migration_script_follow_its_first() -> None:
+    """SandPipper's VerySimpleFlaskApp: its README runs ``python migrate.py db init``, then
+    ``db migrate`` and ``db upgrade`` (Flask-Script's manager, no migrations/ committed);
+    the first alone ran, and no table was made. Each of the same script's runs, in order;
+    another migration script's not."""
+    manage = (
+        "from flask_script import Manager\nmanager = Manager(app)\n"
+        "if __name__ == '__main__':\n    manager.run()\n"
+    )
+    readme = (
+        "Initialize data base and start migration script:\n\n```\n"
+        "python migrate.py db init\npython migrate.py db migrate\npython migrate.py db upgrade\n"
+        "python migrate.py db init\npython other_migrate.py\n```\n"
+    )
+    files = {
+        "README.md": readme.encode(),
+        "migrate.py": manage.encode(),
+        "other_migrate.py": manage.encode(),
+        "app/__init__.py": b"from flask import Flask\napp = Flask(__name__)\n",
+    }
+    steps = data_steps(files, "app/__init__.py", find_app(files))
+    assert [s.argv for s in steps] == [
+        ("{python}", "migrate.py", "db", "init"),
+        ("{python}", "migrate.py", "db", "migrate"),
+        ("{python}", "migrate.py", "db", "upgrade"),
+    ]
+
+
 def test_missing_tables_hints() -> None:
     assert "only under" in missing_tables_hint(_files("flask_mainonly"), [])
     assert "nothing initialises" in missing_tables_hint({"main.py": b""}, [])

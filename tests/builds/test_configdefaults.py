@@ -3042,6 +3042,24 @@ export const parseIntEnv = (nameEnv: string): number => {
     assert node_env_reads(files)[0] == {"DATABASE_PORT": "int", "DATABASE": ""}
 
 
+def test_a_variable_given_to_an_option_a_strategy_refuses_to_be_made_without_is_required() -> None:
+    """andyle171998's expressmvc: ``clientID: process.env.FACEBOOK_ID as string`` in its
+    passport strategy, nothing setting it: "OAuth2Strategy requires a clientID option" at
+    start. Such an option's variable is required, whatever its name says."""
+    strategy = b"""passport.use(new FacebookStrategy({
+    clientID: process.env.FACEBOOK_ID as string,
+    clientSecret: process.env.FACEBOOK_SECRET as string,
+    callbackURL: `${process.env.BASE_URL as string}/callback`,
+}, verify));
+"""
+    files = {"package.json": b"{}", "src/middlewares/passport.ts": strategy}
+    required = node_env_reads(files)[0]
+    assert {"FACEBOOK_ID", "FACEBOOK_SECRET"} <= required.keys()
+    assert "BASE_URL" not in required
+    found = config_defaults(files, "package.json", {}, {"PORT"})
+    assert found.values["FACEBOOK_ID"] and found.values["FACEBOOK_SECRET"], found.values
+
+
 def test_a_variable_its_code_writes_into_a_sqlite_url_is_given_a_files_path(
     tmp_path: Path,
 ) -> None:

@@ -107,6 +107,12 @@ def _schema_key(library: str) -> re.Pattern[str]:
 # Joi imported as ``joi`` too (fastery-dev-sas's api-wallet-nestjs: ``import * as joi from
 # 'joi'``, ``API_PREFIX: joi.string().required()``, in no example: "Config ENV error").
 _JOI_KEY = _schema_key("[jJ]oi")
+# An option its library checks at construction, given a variable: passport's OAuth
+# strategies' client and consumer keys, passport-jwt's secret.
+_REFUSED_WITHOUT = re.compile(
+    r"\b(?:clientID|clientSecret|consumerKey|consumerSecret|secretOrKey)\s*:\s*"
+    r"process\.env\.([A-Za-z_][A-Za-z0-9_]*)"
+)
 # One key of a yup schema the app validates process.env with (fausantosdev's ts-node-api:
 # ``EMAIL_PORT: yup.number().required()``, in no example: "EMAIL_PORT is a required field").
 _YUP_KEY = _schema_key("[yY]up")
@@ -314,6 +320,11 @@ def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
                 required.setdefault(name, _KINDS.get(kind, ""))
             else:
                 read.setdefault(name)
+        # An option a library refuses to be made without (passport's strategies:
+        # andyle171998's expressmvc, ``clientID: process.env.FACEBOOK_ID``, "OAuth2Strategy
+        # requires a clientID option" at start): required, whatever its name says.
+        for match in _REFUSED_WITHOUT.finditer(text) if "process.env" in text else ():
+            required.setdefault(match.group(1), "")
         zod = re.search(r"\bz\s*\.\s*object\s*\(|\bcreateEnv\s*\(", text) is not None
         if zod and ("process.env" in text or _ENV_MODULE.search(path)):
             for match in _ZOD_KEY.finditer(text):
