@@ -28,6 +28,7 @@ import posixpath
 import re
 import sys
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -153,6 +154,16 @@ class PythonDeps:
     # the app's era (``remedies.era``); part of the key.
     exclude_newer: str | None = None
 
+    def dated(self) -> tuple[str, ...]:
+        """uv's options resolving as of :attr:`exclude_newer` (none where it is None); the
+        build tools of today (flasksqlalchemy-etrunon's era, 2016, held setuptools to
+        24.2.0, and building SQLAlchemy 1.0.14 from its sdist asked for 40.8 or later: "only
+        setuptools<=24.2.0 is available"); the build's own constraints still bound them."""
+        if not self.exclude_newer:
+            return ()
+        tools = (f"{name}={_UNBOUNDED}" for name in _BUILD_TOOLS)
+        return ("--exclude-newer", self.exclude_newer, *_flagged("--exclude-newer-package", tools))
+
     def names(self) -> set[str]:
         """Normalised distribution names listed (to tell whether the server is there)."""
         names = set()
@@ -178,6 +189,15 @@ class PythonDeps:
             parts.append(["--exclude-newer", self.exclude_newer])
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
+
+
+# The tools a build from an sdist needs, of any upload date (:meth:`PythonDeps.dated`).
+_BUILD_TOOLS = ("setuptools", "wheel", "setuptools-scm", "cython", "pip")
+_UNBOUNDED = "2999-12-31T00:00:00Z"
+
+
+def _flagged(flag: str, values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(part for value in values for part in (flag, value))
 
 
 def dependency_text(data: bytes) -> str:

@@ -291,7 +291,7 @@ class EnvBuilder:
                     deps.not_installed,
                 )
                 listed = await trio.to_thread.run_sync(written)
-                dated = ("--exclude-newer", deps.exclude_newer) if deps.exclude_newer else ()
+                dated = deps.dated()
                 await self._install(
                     ["pip", "install", "--python", python, *listed, *dated, *self._index_args()],
                     path,

@@ -334,3 +334,16 @@ async def test_an_app_its_unpinned_dependencys_newest_release_broke_runs_as_of_i
         answer = (await service.app_get(body, "/")).json()
         assert answer == {"release": "2.x-legacy", "kind": "LegacyVersion"}
         await service.stop(gid)
+
+
+def test_an_eras_resolution_takes_todays_build_tools() -> None:
+    """flasksqlalchemy-etrunon's era (2016-07-21) held setuptools to 24.2.0, and building
+    SQLAlchemy 1.0.14 from its sdist asked for setuptools>=40.8.0: "only setuptools<=24.2.0
+    is available". The era bounds what the app installs, not the tools that build it."""
+    deps = replace(_deps("sqlalchemy==1.0.14"), exclude_newer="2016-07-21T00:00:00Z")
+    dated = deps.dated()
+    assert dated[:2] == ("--exclude-newer", "2016-07-21T00:00:00Z")
+    exempt = dict(v.split("=", 1) for f, v in zip(dated[2::2], dated[3::2], strict=True))
+    assert {"setuptools", "wheel"} <= exempt.keys(), dated
+    assert all(when > "2100" for when in exempt.values()), dated
+    assert _deps("x").dated() == ()
