@@ -740,6 +740,10 @@ def test_a_settings_module_a_flask_app_loads_by_name_and_lacks_is_written() -> N
     assert kept_out_module_names({**files, "app/__init__.py": classes}) == {}
     files["config/__init__.py"] = b"class DevelopmentConfig:\n    DEBUG = True\n"
     assert kept_out_module_names({**files, "app/__init__.py": classes}) == {}
+    # A switch the service gives as "true" is a bool there (Flask-Mail's int(app.debug)
+    # refused the string).
+    text = local_names_text(("DEBUG", "PER_PAGE"), {"DEBUG": "true", "PER_PAGE": "15"})
+    assert b"DEBUG = True\n" in text and b"PER_PAGE = 15\n" in text
 
 
 def test_a_settings_file_the_code_loads_and_lacks_is_written_from_its_keys_read() -> None:

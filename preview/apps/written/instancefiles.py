@@ -443,8 +443,10 @@ def local_names_text(names: tuple[str, ...], values: dict[str, str]) -> bytes:
             continue
         value = values.get(name, "")
         typed: object = value
-        if value in ("True", "False"):
-            typed = value == "True"
+        if value.lower() in ("true", "false"):
+            # (a switch the service gives as "true": yujunje11526061's LearnFlask's DEBUG,
+            # which Flask-Mail took as its own and int() refused)
+            typed = value.lower() == "true"
         elif value.isdigit() and len(value) < 10:
             typed = int(value)
         lines.append(f"{name} = {typed!r}")
