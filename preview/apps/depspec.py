@@ -331,7 +331,8 @@ def python_dependencies(files: dict[str, bytes], anchor: str = "") -> PythonDeps
             if nearer.source not in ("", deps.source) and nearer.names() & _SERVING:
                 deps = nearer
                 break
-    deps = _held_to_its_pydantic(files, _without_its_machines_own(files, deps))
+    deps = _without_its_machines_own(files, _versions_mistyped(deps))
+    deps = _held_to_its_pydantic(files, deps)
     deps = _held_to_fastapis_extra(files, deps)
     deps = _held_below_removed_apis(files, deps)
     deps = _held_to_psycopg2s_sqlalchemy(deps)
@@ -629,6 +630,40 @@ def _without_its_machines_own(files: dict[str, bytes], deps: PythonDeps) -> Pyth
         constraints=(*deps.constraints, *machine),
         notes=(*deps.notes, said),
     )
+
+
+# A requirement line's name, extras and one version clause (group 4 the version).
+_PINNED_LINE = re.compile(
+    r"^([A-Za-z0-9][\w.-]*)(\[[^\]]*\])?\s*(===|==|>=|<=|~=|!=|>|<)\s*(=?[^\s;,#<>=!~]+)\s*"
+    r"(?:#.*)?$"
+)
+
+
+def _versions_mistyped(deps: PythonDeps) -> PythonDeps:
+    """``deps`` with each line whose one version no parser reads (palms455's
+    fastapi-tortoise: ``aerich==-0.2.3``, "Couldn't parse requirement", nothing installed)
+    as its author meant it: the version less a stray leading ``-``, ``=`` or ``v`` where
+    that reads, else the name alone; said."""
+    lines = list(deps.requirements)
+    said = []
+    for index, line in enumerate(lines):
+        if line.startswith("-") or (found := _PINNED_LINE.match(line.strip())) is None:
+            continue
+        name, extras, operator, version = found.groups()
+        if valid_version(version.removesuffix(".*")) or _PACKAGERS_VERSION.search(version):
+            continue
+        if operator == "===":  # an arbitrary build's own (conda's 4.0.0-unsupported)
+            continue
+        meant = version.lstrip("-=vV ")
+        fixed = f"{name}{extras or ''}"
+        if meant and valid_version(meant.removesuffix(".*")):
+            fixed += f"{operator}{meant}"
+        lines[index] = fixed
+        said.append(f"{line.strip()} → {fixed}")
+    if not said:
+        return deps
+    note = f"{deps.source}: versions no installer reads, as meant ({'; '.join(said)})"
+    return replace(deps, requirements=tuple(lines), notes=(*deps.notes, note))
 
 
 def _line_name(line: str) -> str:

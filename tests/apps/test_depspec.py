@@ -126,6 +126,21 @@ def test_unreadable_constraint_installs_any_version_and_says_so() -> None:
     assert 'cannot read the constraint "1.0 ?? 2.0"' in deps.notes[0]
 
 
+def test_a_version_no_installer_reads_is_taken_as_meant() -> None:
+    """palms455's fastapi-tortoise: ``aerich==-0.2.3``, which uv refused ("Couldn't parse
+    requirement"): nothing installed. The version less its stray ``-``; one that still
+    reads as none, the name alone; a version that reads, and an option line, as they are."""
+    text = b"fastapi==0.65.1\naerich==-0.2.3\ntortoise-orm>=v0.17\nuvicorn==latest\n-e .\n"
+    deps = python_dependencies({"requirements.txt": text, "main.py": b"import fastapi\n"})
+    assert deps.requirements[:4] == (
+        "fastapi==0.65.1",
+        "aerich==0.2.3",
+        "tortoise-orm>=v0.17",  # (PEP 440 reads a leading v)
+        "uvicorn",
+    ), deps.requirements
+    assert any("aerich==-0.2.3 → aerich==0.2.3" in note for note in deps.notes), deps.notes
+
+
 def test_local_packages_of_a_requirements_file_import_from_the_upload() -> None:
     """pip's local lines (-e ./x, ./x, file:x, extras and #egg decorations): their
     dependencies are installed, the packages themselves import from the upload, from a
