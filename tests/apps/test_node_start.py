@@ -202,6 +202,10 @@ def test_a_watcher_the_start_calls_by_its_path_in_node_modules_is_added() -> Non
     package["scripts"]["start"] = "node_modules/.bin/ts-node bin/www"
     start = node_start({**files, "package.json": json.dumps(package).encode()})
     assert start is not None and start.tools == ("ts-node@^10", "typescript@^5")
+    # node-supervisor, an older watcher (wangYalun's myExpress: ``supervisor index.js``).
+    package["scripts"]["start"] = "supervisor bin/www"
+    start = node_start({**files, "package.json": json.dumps(package).encode()})
+    assert start is not None and start.tools == ("supervisor@^0.12",)
 
 
 def test_wrangler_the_start_serves_a_worker_with_and_the_app_does_not_list_is_added() -> None:

@@ -145,6 +145,10 @@ _GLOBAL_TOOLS = (
     ),
     ("tsx", ("tsx@^4",), re.compile(_BIN + r"tsx(?:\s|$)")),
     ("wrangler", ("wrangler@^4",), re.compile(_BIN + r"wrangler\s+dev(?:\s|$)")),
+    # node-supervisor and node-dev, older watchers installed globally (wangYalun's
+    # myExpress: ``"start": "supervisor index.js"``, exit 127)
+    ("supervisor", ("supervisor@^0.12",), re.compile(_BIN + r"supervisor\s+[^\s-]")),
+    ("node-dev", ("node-dev@^8",), re.compile(_BIN + r"node-dev(?:\s|$)")),
 )
 # TypeScript's compiler, which the start or its build runs and the app does not list (its
 # author's is global): iloveyou11's node-express-ts-api, ``"dev": "tsc && node
