@@ -1756,6 +1756,24 @@ def test_a_package_larger_than_a_build_may_write_imported_in_a_function_is_left_
     assert remedies.next_fix(cuda, [], {"app.py": b"import fastapi\n"}, ["3.11.7"]) is None
 
 
+def test_a_package_named_by_a_url_the_build_does_not_reach_comes_from_the_index() -> None:
+    """Moiz786's demoFastApiInventoryMgmtApp: a machine's freeze lists ``pgadmin4 @ https://
+    ftp.postgresql.org/…/pgadmin4-6.15-py3-none-any.whl``, a host no build reaches: the
+    registry's pgadmin4==6.15 in its place. One not named by a URL stays its failure."""
+    url = "https://ftp.postgresql.org/pub/pgadmin/pgadmin4/v6.15/pip/pgadmin4-6.15-py3-none-any.whl"
+    text = f"Failed to download `pgadmin4 @ {url}`"
+
+    def fix_for(listed: tuple[str, ...]) -> object:
+        remedies = Remedies()
+        remedies.tried.deps = PythonDeps(listed, "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
+        return remedies.next_fix(text, [text], {"main.py": b"import fastapi\n"}, ["3.11.7"])
+
+    fix = fix_for(("fastapi==0.95.0", f"pgadmin4 @ {url}"))
+    assert fix is not None and (fix.drop, fix.add) == ("pgadmin4", "pgadmin4==6.15"), fix
+    assert fix_for(("fastapi==0.95.0", "pgadmin4==6.15")) is None
+
+
 def test_a_listed_module_name_is_replaced_by_its_distribution() -> None:
     """KiranPrasath-26's flask-kanban lists ``pkg_resources``, setuptools' module, which no
     index has as a distribution: relaunched with setuptools instead. Another name the

@@ -148,6 +148,12 @@ _BUILD = re.compile(
 _OVERSIZED = re.compile(
     r"was stopped writing a file larger than the ([\d.]+) MiB a build may write \(([^)]+)\)"
 )
+# uv's failure to fetch a requirement named by its URL (``pgadmin4 @ https://ftp.postgresql.
+# org/…/pgadmin4-6.15-py3-none-any.whl``): group 1 its name, 2 the URL's last part.
+_URL_UNREACHED = re.compile(r"Failed to download `([A-Za-z0-9._-]+) @ https?://\S*/([^/`\s]+)`")
+# A distribution file's version in its name (``pgadmin4-6.15-py3-none-any.whl``,
+# ``flask-2.0.1.tar.gz``).
+_FILE_VERSION = re.compile(r"^[A-Za-z0-9._]+?-(\d[\w.+!]*?)(?:-|\.tar\.gz$|\.zip$)")
 _NO_PLATFORM_WHEEL = re.compile(
     r"Wheels are available for `([A-Za-z0-9._-]+)` \([^)]*\) on the following platforms?: "
     r"(?!.*linux)",
@@ -559,6 +565,11 @@ LINE_RULES: tuple[LineRule, ...] = (
         _DJANGO_DRIVER,
         "Django cannot load its database driver",
         lambda m, f, code: _for_django_driver(m),
+    ),
+    LineRule(
+        _URL_UNREACHED,
+        "a package named by a URL the build does not reach",
+        lambda m, f, code: _from_the_index(m, f.tried),
     ),
     LineRule(
         _OVERSIZED,
@@ -1015,6 +1026,26 @@ def _without_uninstallable(name: str, tried: Tried, files: dict[str, bytes]) -> 
     One the app imports stays: its failure is then the app's, said as it is."""
     why = " has no wheel for this platform on any Python and no source to build"
     return _left_out_unimported(name, tried, files, why)
+
+
+def _from_the_index(found: re.Match[str], tried: Tried) -> list[Fix]:
+    """A listed package named by a URL the build did not fetch (a whole machine's freeze:
+    Moiz786's demoFastApiInventoryMgmtApp lists ``pgadmin4 @ https://ftp.postgresql.org/
+    …/pgadmin4-6.15-py3-none-any.whl``, a host no build reaches): the package registry's
+    release of the version the file's name says, else its newest."""
+    if tried.deps is None:
+        return []
+    distribution = _norm(found.group(1))
+    listed = [line for line in tried.deps.requirements if _name(line) == distribution]
+    if not listed or " @ " not in " ".join(listed):
+        return []
+    version = _FILE_VERSION.match(found.group(2))
+    pinned = f"{found.group(1)}=={version.group(1)}" if version else found.group(1)
+    said = (
+        f"{found.group(1)}: its URL's host is out of the build's reach: relaunching with "
+        f"{pinned} from the package registry"
+    )
+    return [Fix(said, drop=distribution, add=pinned)]
 
 
 def _without_oversized(found: re.Match[str], tried: Tried, files: dict[str, bytes]) -> list[Fix]:
