@@ -1441,6 +1441,9 @@ _DSN_SCHEMES = {
 }
 
 
+_BARE_ENDPOINT = re.compile(r"(?:^|_)MINIO_(?:\w+_)?(?:ENDPOINT|END_POINT)$")
+
+
 def stand_in_value(name: str, kind: str = "") -> str:
     """A value for the variable ``name`` that its type (``kind``, as its settings class or
     reader declares it) and its name's shape accept, standing in for one nobody gave: a
@@ -1465,6 +1468,10 @@ def stand_in_value(name: str, kind: str = "") -> str:
         return "default"
     if _REDIS_DATABASE.match(upper):
         return "0"
+    if _BARE_ENDPOINT.search(upper):
+        # An object store's endpoint its SDK takes as a host alone (MinIO's ``endPoint``:
+        # NovikovaAleAle's nestCRUD, "Invalid endPoint : http://localhost:9" at start).
+        return "localhost"
     if (scheme := _DSN_SCHEMES.get(head)) is not None:
         # A server's URL typed by its scheme (pydantic's AmqpDsn: hyoseok0604's
         # fastapi-deploy requires RABBITMQ_URI so, "URL scheme should be 'amqp'"): that

@@ -720,6 +720,10 @@ if settings.BUCKET == "uploads":
     # A server's URL typed by its scheme (hyoseok0604's fastapi-deploy: ``rabbitmq_uri:
     # AmqpDsn``, "URL scheme should be 'amqp' or 'amqps'" on an http stand-in): that scheme.
     assert stand_in_value("RABBITMQ_URI", "AmqpDsn") == "amqp://localhost:9/"
+    # MinIO's SDK takes its endpoint as a host alone (NovikovaAleAle's nestCRUD: "Invalid
+    # endPoint : http://localhost:9"); another service's endpoint is a URL.
+    assert stand_in_value("MINIO_ENDPOINT") == "localhost"
+    assert stand_in_value("S3_ENDPOINT") == "http://localhost:9"
     assert stand_in_value("BROKER", "pydantic.KafkaDsn") == "kafka://localhost:9/"
     assert stand_in_value("CALLBACK_URL", "HttpUrl") == "http://localhost:9"
 
