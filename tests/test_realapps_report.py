@@ -297,6 +297,26 @@ def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() ->
     assert plain["class"] == "ours"
 
 
+def _apps_while_each_route_says(paths: tuple[str, str], said: list[str]) -> None:
+    """Two routes failing with the log lines ``said`` (besides one answering) are the
+    app's; where one fails otherwise, the verdict is ours."""
+    result = {
+        "name": "x",
+        "launched": True,
+        "status": {"status": "running"},
+        "probes": [
+            {"path": "/", "status": 200},
+            *({"path": path, "status": 500, "logLines": said} for path in paths),
+        ],
+    }
+    classify(result, {})
+    assert result["class"] == "app's", result
+    result["probes"][2]["logLines"] = ["KeyError: 'x'"]
+    del result["rawCause"]
+    classify(result, {})
+    assert result["class"] == "ours", result
+
+
 def test_routes_taking_an_anonymous_caller_for_a_user_are_the_apps() -> None:
     """chbauman's todo-backend-django: /todo_groups/ and /todo_items/ filter by
     request.user, "Field 'id' expected a number but got <…AnonymousUser…>": a 500 to any
@@ -306,22 +326,7 @@ def test_routes_taking_an_anonymous_caller_for_a_user_are_the_apps() -> None:
         "TypeError: Field 'id' expected a number but got <django.contrib.auth.models."
         "AnonymousUser object at 0x7f17ba0c7390>.",
     ]
-    result = {
-        "name": "x",
-        "launched": True,
-        "status": {"status": "running"},
-        "probes": [
-            {"path": "/", "status": 200},
-            {"path": "/todo_groups/", "status": 500, "logLines": anonymous},
-            {"path": "/todo_items/", "status": 500, "logLines": anonymous},
-        ],
-    }
-    classify(result, {})
-    assert result["class"] == "app's", result
-    result["probes"][2]["logLines"] = ["KeyError: 'x'"]
-    del result["rawCause"]
-    classify(result, {})
-    assert result["class"] == "ours", result
+    _apps_while_each_route_says(("/todo_groups/", "/todo_items/"), anonymous)
 
 
 def test_routes_inserting_rows_their_database_holds_are_the_apps() -> None:
@@ -332,22 +337,7 @@ def test_routes_inserting_rows_their_database_holds_are_the_apps() -> None:
         "sqlalchemy.exc.IntegrityError: (sqlite3.IntegrityError) UNIQUE constraint failed:"
         " schools.id"
     ]
-    result = {
-        "name": "x",
-        "launched": True,
-        "status": {"status": "running"},
-        "probes": [
-            {"path": "/login", "status": 200},
-            {"path": "/populate_schools", "status": 500, "logLines": held},
-            {"path": "/populate_users", "status": 500, "logLines": held},
-        ],
-    }
-    classify(result, {})
-    assert result["class"] == "app's", result
-    result["probes"][2]["logLines"] = ["KeyError: 'x'"]
-    del result["rawCause"]
-    classify(result, {})
-    assert result["class"] == "ours", result
+    _apps_while_each_route_says(("/populate_schools", "/populate_users"), held)
 
 
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
