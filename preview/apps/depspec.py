@@ -156,9 +156,10 @@ class PythonDeps:
 
     def dated(self) -> tuple[str, ...]:
         """uv's options resolving as of :attr:`exclude_newer` (none where it is None); the
-        build tools of today (flasksqlalchemy-etrunon's era, 2016, held setuptools to
-        24.2.0, and building SQLAlchemy 1.0.14 from its sdist asked for 40.8 or later: "only
-        setuptools<=24.2.0 is available"); the build's own constraints still bound them."""
+        build tools of today and the service's own stand-in wheels (flasksqlalchemy-etrunon's
+        era, 2016, held setuptools to 24.2.0, and building SQLAlchemy 1.0.14 from its sdist
+        asked for 40.8 or later: "only setuptools<=24.2.0 is available"); the build's own
+        constraints still bound them."""
         if not self.exclude_newer:
             return ()
         tools = (f"{name}={_UNBOUNDED}" for name in _BUILD_TOOLS)
@@ -191,8 +192,10 @@ class PythonDeps:
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 
 
-# The tools a build from an sdist needs, of any upload date (:meth:`PythonDeps.dated`).
-_BUILD_TOOLS = ("setuptools", "wheel", "setuptools-scm", "cython", "pip")
+# The tools a build from an sdist needs, of any upload date (:meth:`PythonDeps.dated`); and
+# the wheels the service installs in place of a source it would have to build
+# (psycopg2-binary, first released in 2018: etrunon's era, 2016, had none of it).
+_BUILD_TOOLS = ("setuptools", "wheel", "setuptools-scm", "cython", "pip", "psycopg2-binary")
 _UNBOUNDED = "2999-12-31T00:00:00Z"
 
 
