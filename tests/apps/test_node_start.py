@@ -760,9 +760,19 @@ def test_a_platforms_dev_server_as_its_start_gives_way_to_its_vercel_function() 
     # Its README running it (``npm run start``) too.
     found = node_start(files, named=("start",))
     assert found is not None and "api/index.ts" in found.argv[-1], found
-    # @hono/node-server's adapter for Vercel (pkorac's serverlesshono) likewise.
+    # @hono/node-server's adapter for Vercel (pkorac's serverlesshono) likewise; and the app
+    # made in a module of its own that serves nothing (kamo-tomoki's: src/index.ts).
     node_server = source.replace("'hono/vercel'", "'@hono/node-server/vercel'")
     found = node_start({**files, "api/index.ts": node_server.encode()})
+    assert found is not None and "api/index.ts" in found.argv[-1], found
+    handed = (
+        "import { handle } from '@hono/node-server/vercel';\nimport { app } from '../src';\n"
+        "export default handle(app);\n"
+    )
+    made = "import { Hono } from 'hono';\nexport const app = new Hono();\n"
+    tsconfig = b'{"compilerOptions": {"module": "ESNext"}}'
+    both = {**files, "api/index.ts": handed.encode(), "src/index.ts": made.encode()}
+    found = node_start({**both, "tsconfig.json": tsconfig})
     assert found is not None and "api/index.ts" in found.argv[-1], found
     package["scripts"]["start"] = "node server.js"
     files["package.json"] = json.dumps(package).encode()

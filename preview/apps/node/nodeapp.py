@@ -678,6 +678,11 @@ def _start(
         note = f"{exported[0]} exports its fetch handler, which nothing serves: {served}"
         return NodeStart(_shell(served), setup, () if "bun" in listed else (BUN,), note)
     adapted = adapter_export(files)  # a serverless platform's handler: served by Bun
+    if adapted is not None and usual and entry == usual and not listens(files[usual]):
+        # A usual entry that only makes the app the handler module hands its platform
+        # (kamo-tomoki's serverlesshono: src/index.ts's ``export const app``, its
+        # api/index.ts's ``handle(app)``): run, it exited at once, printing nothing.
+        entry = ""
     if adapted is not None and entry in ("", adapted[0]) and adapted[1] == ("serverless-http",):
         # An Express or Koa app on Lambda: Node serves it, as it runs there.
         command, added = _module_command(adapted[0], tools, ts_node_command(files, listed), runner)
