@@ -85,6 +85,11 @@ MOTIVATING_LINES = {
         "a Django app on PostgreSQL listing no driver",
         "django.core.exceptions.ImproperlyConfigured: Error loading psycopg2 or psycopg module",
     ),
+    "a package named by a URL the build does not reach": (
+        "Moiz786's demoFastApiInventoryMgmtApp, a freeze listing pgadmin4 by its URL",
+        "Failed to download `pgadmin4 @ https://ftp.postgresql.org/pub/pgadmin/pgadmin4/v6.15/"
+        "pip/pgadmin4-6.15-py3-none-any.whl`",
+    ),
     "a package's download is larger than a build may write": (
         "sarra31's Flask-medical-app, importing TensorFlow in one route's function",
         "uv was stopped writing a file larger than the 256 MiB a build may write "
