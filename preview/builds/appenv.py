@@ -87,7 +87,6 @@ from ..apps.depspec import PythonDeps, import_roots, python_dependencies
 from ..apps.detect import Detection
 from ..apps.imports import own_folder_names, source_roots
 from ..apps.node.envreads import database_option_reads, node_env_reads, unset_for_strings
-from ..apps.node.migrations import sequelize_node_env
 from ..apps.node.nodedeps import md4_bundler
 from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
@@ -95,7 +94,12 @@ from ..apps.written.managerready import NODE_PRELOADS
 from ..apps.written.ownname import OWN_NAMES_DIR
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
-from .configdefaults import named_env_values, settings_misfits, settings_spellings
+from .configdefaults import (
+    named_env_values,
+    sequelize_node_env,
+    settings_misfits,
+    settings_spellings,
+)
 from .typescript.tsnode import ts_node_compiler
 
 __all__ = [

@@ -126,7 +126,7 @@ from ..apps.node.envreads import (
     typeorm_unconfigured,
     unset_when_empty,
 )
-from ..apps.node.migrations import sequelize_environments, sequelize_node_env
+from ..apps.node.migrations import sequelize_environments
 from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_preview_settings
@@ -160,6 +160,7 @@ __all__ = [
     "named_values",
     "node_dotenv_result_files",
     "node_env_named_files",
+    "sequelize_node_env",
     "settings_misfits",
     "settings_spellings",
     "stand_in_value",
@@ -871,9 +872,26 @@ def _node_env_its_code_names(
         found.notes.append(f"NODE_ENV={named[0]}: {named[1]}")
 
 
+def sequelize_node_env(files: dict[str, bytes], value: str) -> str | None:
+    """The environment of sequelize-cli's config (:func:`.node.migrations.
+    sequelize_environments`) to run with in place of the NODE_ENV ``value`` the app's files
+    give, where its config names no such one: the one it names so in another case, else
+    its development one; None where ``value`` is one, or there is no such config or
+    development environment. stephyswe's expressSequelizeMysqlJoiApi sets ``NODE_ENV =
+    DEVELOPMENT`` in the file its server loads after its models read
+    ``config.json[NODE_ENV]``: given at start, the CLI said "Dialect needs to be explicitly
+    supplied", its models "Cannot read properties of undefined (reading
+    'use_env_variable')"."""
+    named = sequelize_environments(files)
+    if not named or value in named:
+        return None
+    same = [n for n in named if n.lower() == value.strip().lower()]
+    return same[0] if same else next((n for n in named if _DEVELOPMENT.match(n)), None)
+
+
 def _node_env_its_config_names(found: ConfigDefaults, files: dict[str, bytes]) -> None:
     """Its example's NODE_ENV, where sequelize-cli's config names no such environment: the
-    one it names (:func:`.node.migrations.sequelize_node_env`)."""
+    one it names (:func:`sequelize_node_env`)."""
     value = found.values["NODE_ENV"]
     if (chosen := sequelize_node_env(files, value)) is None:
         return

@@ -166,6 +166,12 @@ def _enum_names(texts: list[str]) -> dict[str, str]:
     return found
 
 
+def _name_and_parameter(definition: re.Match[str]) -> tuple[str, str]:
+    """A function's name and its first parameter, of a :data:`_DEFINED` match."""
+    name = definition.group(1) or definition.group(3) or definition.group(5)
+    return name, definition.group(2) or definition.group(4) or definition.group(6)
+
+
 def _wrapper_kind(name: str) -> str:
     """The kind of value a reading function's name says it parses (``parseIntEnv``:
     ``"int"``, ``getBoolEnv``: ``"bool"``), else ``""``."""
@@ -185,8 +191,7 @@ def _env_wrappers(texts: list[str]) -> dict[str, bool]:
         for read in _READ_BY.finditer(text):
             defined = list(_DEFINED.finditer(text, 0, read.start()))
             for definition in reversed(defined):
-                name = definition.group(1) or definition.group(3) or definition.group(5)
-                first = definition.group(2) or definition.group(4) or definition.group(6)
+                name, first = _name_and_parameter(definition)
                 if first != read.group(1):
                     continue
                 brace = text.find("{", definition.end() - 1, read.start())
@@ -201,8 +206,7 @@ def _env_wrappers(texts: list[str]) -> dict[str, bool]:
         added = False
         for text in texts if found else ():
             for definition in _DEFINED.finditer(text):
-                name = definition.group(1) or definition.group(3) or definition.group(5)
-                first = definition.group(2) or definition.group(4) or definition.group(6)
+                name, first = _name_and_parameter(definition)
                 if name in found or not name or not first:
                     continue
                 brace = text.find("{", definition.end() - 1, definition.end() + 120)

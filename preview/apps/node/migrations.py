@@ -48,7 +48,6 @@ __all__ = [
     "sequelize_cli_wanted",
     "sequelize_environments",
     "sequelize_models_step",
-    "sequelize_node_env",
     "synchronizes_its_tables",
     "syncs_its_tables",
     "typeorm_entities_step",
@@ -358,25 +357,6 @@ def sequelize_environments(files: dict[str, bytes]) -> tuple[str, ...]:
     if not all(isinstance(v, dict) for v in settings.values()):
         return ()
     return tuple(k for k in settings if isinstance(k, str))
-
-
-_DEVELOPMENT = re.compile(r"^(?:dev|develop|development|local)$", re.IGNORECASE)
-
-
-def sequelize_node_env(files: dict[str, bytes], value: str) -> str | None:
-    """The environment of sequelize-cli's config (:func:`sequelize_environments`) to run
-    with in place of the NODE_ENV ``value`` the app's files give, where its config names no
-    such one: the one it names so in another case, else its development one; None where
-    ``value`` is one, or there is no such config or development environment.
-    stephyswe's expressSequelizeMysqlJoiApi sets ``NODE_ENV = DEVELOPMENT`` in the file its
-    server loads after its models read ``config.json[NODE_ENV]``: given at start, the CLI
-    said "Dialect needs to be explicitly supplied", its models "Cannot read properties of
-    undefined (reading 'use_env_variable')"."""
-    named = sequelize_environments(files)
-    if not named or value in named:
-        return None
-    same = [n for n in named if n.lower() == value.strip().lower()]
-    return same[0] if same else next((n for n in named if _DEVELOPMENT.match(n)), None)
 
 
 def _holds_migration(path: str, directory: str) -> bool:

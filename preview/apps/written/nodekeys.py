@@ -322,24 +322,10 @@ def _path_of(text: str, folder: str) -> str | None:
     argument, up to its ``,`` or ``)``) names; None where it is not a path of the kinds
     the module doc reads. ``folder``: the source's (``__dirname``); the working directory
     is the upload's root."""
-    tokens: list[tuple[str, str]] = []
-    at = 0
-    depth = 0
-    while at < len(text) and len(tokens) < 40:
-        match = _TOKEN.match(text, at)
-        if match is None:
-            return None
-        kind = match.lastgroup or ""
-        value = match.group(kind)
-        at = match.end()
-        if kind == "op" and value in ",)}" and depth == 0:
-            break
-        depth += value == "(" if kind == "op" else 0
-        depth -= value == ")" if kind == "op" else 0
-        tokens.append((kind, value))
-    else:
-        return None
-    parsed = _sum(tokens, folder)
+    read = _tokens(text)
+    if read is None or not read[1]:
+        return None  # (not a whole argument: no ``,``, ``)`` or ``}`` ends it)
+    parsed = _sum(read[0], folder)
     if parsed is None or parsed[1]:
         return None
     # (relative: the working directory's, the upload's root). One leaving it (hjh0516's
@@ -416,17 +402,33 @@ _PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
 
 def _whole(text: str, folder: str) -> str | None:
     """The string the whole path expression ``text`` makes (``_sum``), else None."""
+    read = _tokens(text)
+    if read is None or read[1]:
+        return None  # (a ``,``, ``)`` or ``}`` of its own ends it before its end)
+    parsed = _sum(read[0], folder)
+    return parsed[0] if parsed is not None and not parsed[1] else None
+
+
+def _tokens(text: str) -> tuple[list[tuple[str, str]], bool] | None:
+    """The tokens of the expression at the start of ``text`` (at most 40), and whether a
+    ``,``, ``)`` or ``}`` outside its parentheses ended it (else the text did); None where
+    a token does not read."""
     tokens: list[tuple[str, str]] = []
     at = 0
+    depth = 0
     while at < len(text.rstrip()) and len(tokens) < 40:
         match = _TOKEN.match(text, at)
         if match is None:
             return None
         kind = match.lastgroup or ""
-        tokens.append((kind, match.group(kind)))
+        value = match.group(kind)
         at = match.end()
-    parsed = _sum(tokens, folder)
-    return parsed[0] if parsed is not None and not parsed[1] else None
+        if kind == "op" and value in ",)}" and depth == 0:
+            return tokens, True
+        depth += value == "(" if kind == "op" else 0
+        depth -= value == ")" if kind == "op" else 0
+        tokens.append((kind, value))
+    return (tokens, False) if at >= len(text.rstrip()) else None
 
 
 def _openssl(arguments: list[str], given: bytes | None, work: str) -> bytes:
