@@ -240,8 +240,31 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
             page.fill("#log-search", "needle")
             page.wait_for_selector("#search-count:text-is('3 matches')")
             typed = boxes()
+            # Nor when the connection's state or the pause button's word changes: a
+            # control moving under the pointer as "connecting…" becomes "live" takes the
+            # click meant for it elsewhere (CI at 127a0b0: unticking "hide health checks"
+            # changed nothing).
+            worded = []
+            for element, words in (
+                ("connection", ["reconnecting…", "connecting…", "idle", "paused", "ended"]),
+                ("pause", ["Resume"]),
+            ):
+                shown = page.text_content(f"#{element}")
+                for word in words:
+                    page.evaluate(
+                        "([id, word]) => { document.getElementById(id).textContent = word; }",
+                        [element, word],
+                    )
+                    worded.append((word, boxes()))
+                    if page.eval_on_selector(f"#{element}", "e => e.scrollWidth > e.clientWidth"):
+                        seen.setdefault("clipped_words", []).append(word)
+                page.evaluate(
+                    "([id, word]) => { document.getElementById(id).textContent = word; }",
+                    [element, shown],
+                )
             seen["toolbar_still"] = before == focused == typed
             seen["toolbar_diff"] = [b for b in zip(before, typed, strict=True) if b[0] != b[1]]
+            seen["toolbar_moved_by"] = [word for word, seen_boxes in worded if seen_boxes != typed]
 
             # 3. Next / previous match with the count; context lines around matches.
             page.press("#log-search", "Enter")
@@ -306,6 +329,8 @@ async def test_levels_wrap_detail_pause_search_and_contrast(service: Service) ->
     assert seen["detail_long"] == LONG
     assert seen["paused_scroll"][0] == seen["paused_scroll"][1]  # the view did not move
     assert seen["toolbar_still"], seen["toolbar_diff"]
+    assert seen["toolbar_moved_by"] == [], seen["toolbar_moved_by"]
+    assert "clipped_words" not in seen, seen["clipped_words"]  # each word whole in its room
     assert "filler 5 needle" in seen["current_1"]
     assert "filler 20 needle" in seen["current_2"]
     assert seen["matching_only"] == 3
