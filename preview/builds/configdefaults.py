@@ -81,6 +81,7 @@ from ..apps.configvars import (
     config_selectors,
     database_option_variables,
     defaulted_reads,
+    django_setting_reads,
     dotenv_text,
     engine_database,
     engine_value,
@@ -1353,6 +1354,7 @@ def config_defaults(
         found.notes.append(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
         )
+    _django_project_settings(found, files)
     _stand_ins(found, files, types, defaulted)
     return found
 
@@ -1376,6 +1378,64 @@ _LIBRARY_FIELDS = {
         "MAIL_SSL_TLS": "bool",
     },
 }
+
+
+# What ``startproject`` sets each of these Django settings to: a module beside the
+# settings (its attribute after it), or a path.
+_DJANGO_PROJECT_MODULES = {
+    "ROOT_URLCONF": ("urls.py", ""),
+    "WSGI_APPLICATION": ("wsgi.py", ".application"),
+    "ASGI_APPLICATION": ("asgi.py", ".application"),
+}
+_DJANGO_PROJECT_PATHS = {"STATIC_URL": "/static/", "MEDIA_URL": "/media/"}
+
+
+def _django_project_settings(found: ConfigDefaults, files: dict[str, bytes]) -> None:
+    """The variables the app requires that its Django settings take as a setting naming
+    the project's own module or URL path (``ROOT_URLCONF = env.str('ROOT_URLCONF')``),
+    given what ``startproject`` would have written: the project's ``urls``, ``wsgi`` or
+    ``asgi`` module nearest above the settings (as imported from manage.py's folder),
+    ``/static/``, ``/media/``. A stand-in string is no module: ruslankrivoshein's
+    DRFExample answered every route "No module named 'preview-stand-in'"."""
+    unset = [n for n in found.missing if n not in found.values]
+    reads = django_setting_reads(files) if unset else {}
+    chosen: list[str] = []
+    for name in unset:
+        if name not in reads:
+            continue
+        setting, path = reads[name]
+        value = _DJANGO_PROJECT_PATHS.get(setting) or _project_module(setting, path, files)
+        if value is not None:
+            found.values[name] = value
+            chosen.append(f"{name}={value}")
+    if chosen:
+        found.notes.append(
+            f"{', '.join(chosen)}: Django settings its settings read with no default, "
+            "given what startproject writes for its layout"
+        )
+
+
+def _project_module(setting: str, settings_path: str, files: dict[str, bytes]) -> str | None:
+    """The dotted name of the module ``setting`` names (:data:`_DJANGO_PROJECT_MODULES`):
+    the nearest such file in the settings module's folder or one above it, below the
+    folder of the manage.py it is imported from; None where there is none."""
+    file_name, attribute = _DJANGO_PROJECT_MODULES[setting]
+    roots = [posixpath.dirname(p) for p in files if posixpath.basename(p) == "manage.py"]
+    folder = posixpath.dirname(settings_path)
+    root = max(
+        (r for r in roots if r == "" or folder == r or folder.startswith(r + "/")),
+        key=len,
+        default=None,
+    )
+    if root is None:
+        return None
+    while folder != root and folder:
+        candidate = f"{folder}/{file_name}"
+        if candidate in files:
+            inside = candidate[len(root) + 1 :] if root else candidate
+            return inside.removesuffix(".py").replace("/", ".") + attribute
+        folder = posixpath.dirname(folder)
+    return None
 
 
 def _stand_ins(

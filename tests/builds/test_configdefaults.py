@@ -728,6 +728,37 @@ if settings.BUCKET == "uploads":
     assert stand_in_value("CALLBACK_URL", "HttpUrl") == "http://localhost:9"
 
 
+def test_django_settings_naming_its_own_modules_get_its_layouts() -> None:
+    """ruslankrivoshein's DRFExample: ``ROOT_URLCONF = env.str('ROOT_URLCONF')`` in a
+    settings package under src/, no example of it: a stand-in string answered every
+    route "No module named 'preview-stand-in'". What startproject would have written for
+    its layout, as imported from manage.py's folder; a setting with no such module left
+    a stand-in; one read with a default of its own keeps it."""
+    settings = b"""import environ
+env = environ.Env()
+INSTALLED_APPS = ['account']
+ROOT_URLCONF = env.str('ROOT_URLCONF')
+WSGI_APPLICATION = env('WSGI_APP')
+ASGI_APPLICATION = env('ASGI_APP')
+STATIC_URL = env.str('STATIC_URL')
+MEDIA_URL = env.str('MEDIA_URL', default='/uploads/')
+"""
+    files = {
+        "src/manage.py": b"import os\n",
+        "src/social_network/__init__.py": b"",
+        "src/social_network/settings/__init__.py": b"from .django import *\n",
+        "src/social_network/settings/django.py": settings,
+        "src/social_network/urls.py": b"urlpatterns = []\n",
+        "src/social_network/wsgi.py": b"application = None\n",
+    }
+    found = config_defaults(files, "src/manage.py", {}, {})
+    assert found.values["ROOT_URLCONF"] == "social_network.urls"
+    assert found.values["WSGI_APP"] == "social_network.wsgi.application"
+    assert found.values["STATIC_URL"] == "/static/"
+    assert "MEDIA_URL" not in found.values
+    assert found.stand_ins == ["ASGI_APP"]  # no asgi.py: nothing of its own to name
+
+
 def test_a_settings_field_another_read_defaults_takes_that_default() -> None:
     """topgun312's fastapi-business-management-and-control-app: ``MODE: str`` required by
     its Settings, ``os.getenv("MODE", "DEV")`` in its main.py: MODE was taken as defaulted,

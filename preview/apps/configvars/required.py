@@ -614,6 +614,36 @@ def _url_setting_reads(
     return found
 
 
+# Django settings that name the project's own modules or URL paths: ``startproject``
+# writes each, so a project reading one from its environment with no default of its own
+# says what it means by where its files are.
+DJANGO_PROJECT_SETTINGS = frozenset(
+    {"ROOT_URLCONF", "WSGI_APPLICATION", "ASGI_APPLICATION", "STATIC_URL", "MEDIA_URL"}
+)
+
+
+def django_setting_reads(files: dict[str, bytes]) -> dict[str, tuple[str, str]]:
+    """{a variable a Django settings module reads with no default of its own into one of
+    :data:`DJANGO_PROJECT_SETTINGS`: (that setting, the module's path)}.
+    ruslankrivoshein's DRFExample sets ``ROOT_URLCONF = env.str('ROOT_URLCONF')`` and
+    ships no example of it: a stand-in made every route "No module named
+    'preview-stand-in'"."""
+    found: dict[str, tuple[str, str]] = {}
+    for path, tree, prefix in _reading_modules_at(files):
+        if b"INSTALLED_APPS" not in files[path] and b"ROOT_URLCONF" not in files[path]:
+            continue
+        for statement in tree.body:
+            if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+                continue
+            setting = _setting_name(statement.targets[0])
+            read = _variable_read(statement.value, prefix)
+            if setting not in DJANGO_PROJECT_SETTINGS or read is None:
+                continue
+            if _read_default(statement.value) is None:  # (its own default stands)
+                found[read] = (setting, path)
+    return found
+
+
 def _bound_database_parts(bound: Mapping[str, str]) -> dict[str, str]:
     """{a variable a module binds to a name of a database's part, its own name saying
     nothing: the generic name of that part}. delvin-pf's restapi-fastapi reads
