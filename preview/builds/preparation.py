@@ -62,6 +62,7 @@ from ..apps.written import (
     declaration_links,
     django_local_names,
     django_local_settings,
+    django_missing_settings,
     django_preview_settings,
     example_fill_ins,
     instance_files,
@@ -542,6 +543,7 @@ class MissingFiles:
     override_names: dict[str, tuple[str, ...]]  # {one of those: the names imported from it}
     local_settings: dict[str, str]  # Django's: {a module it star-imports: the settings}
     preview_settings: dict[str, bytes]  # Django's: {the preview's settings module: its text}
+    whole_settings: dict[str, bytes]  # Django's: {its settings module, left out: startproject's}
     local_names: dict[str, tuple[str, ...]]  # {that module: the names the settings read}
     kept_out: dict[str, tuple[str, ...]]  # {a module .gitignore'd: the constants imported}
     loaded: dict[str, dict[str, tuple[str, ...]]]  # a YAML/JSON it loads: {path: keys}
@@ -610,6 +612,7 @@ class MissingFiles:
             override_names=instance_names(files, overrides),
             local_settings=django_local_settings(files),
             preview_settings=_preview_settings(files),
+            whole_settings=django_missing_settings(files),
             local_names=local_names,
             kept_out={
                 target: names
@@ -644,7 +647,7 @@ class MissingFiles:
         written |= {target: files[source] for target, source in self.beside_module.items()}
         written |= {target: files[source] for target, source in self.recased.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
-        written |= self.preview_settings
+        written |= self.preview_settings | self.whole_settings
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
         for path in self.lan_hosts:  # on what the rules above wrote of it
@@ -823,6 +826,12 @@ class MissingFiles:
             said.append(
                 f"no {target}, which {settings} imports for what it leaves out (it sets no "
                 "DATABASES): written with DATABASES from the preview's database (DATABASE_URL)"
+            )
+        for target in self.whole_settings:
+            said.append(
+                f"no {target}, the Django settings module manage.py names, which its "
+                ".gitignore leaves out: written as startproject writes it, with the apps of "
+                "the upload and of the packages it uses, and the preview's database"
             )
         for target, names in self.kept_out.items():
             said.append(

@@ -27,6 +27,7 @@ from preview.apps.written import (
     container_folders,
     django_local_names,
     django_local_settings,
+    django_missing_settings,
     django_preview_settings,
     env_absolute_folders,
     example_fill_ins,
@@ -580,6 +581,56 @@ async def test_an_app_whose_settings_allow_no_host_is_served(builder_service: Se
         assert (await called(builder_service, body, "/shelves/"))["statusCode"] == 500
         said = messages(await builder_service.history(body["gid"]))
         assert any("LookupError: no such shelf" in m for m in said), said[-10:]
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def test_a_settings_module_left_out_is_written_as_startproject_writes_it() -> None:
+    """davidvillard's drfbackendcheck ``.gitignore``s ``drf/settings.py``: every command died
+    of "No module named 'drf.settings'". Written with its apps, the packages it uses, its
+    user model; not where it has settings of its own, nor where no project's urls.py says
+    what the settings would route."""
+    files = {path: text.encode() for path, text in app_files("django_settings_left_out").items()}
+    files["accounts/apps.py"] = b"from django.apps import AppConfig\n"
+    files["accounts/models.py"] = (
+        b"from django.contrib.auth.models import AbstractUser\n"
+        b"class Member(AbstractUser):\n    pass\n"
+    )
+    files["shelf/filters.py"] = b"import django_filters\n"
+    written = django_missing_settings(files)
+    assert list(written) == ["shop/settings.py"]
+    settings: dict[str, object] = {"__file__": "/srv/app/shop/settings.py"}
+    exec(written["shop/settings.py"], settings)  # the text written, run as Django would
+    assert settings["INSTALLED_APPS"] == [
+        *(f"django.contrib.{name}" for name in ("admin", "auth", "contenttypes")),
+        *(f"django.contrib.{name}" for name in ("sessions", "messages", "staticfiles")),
+        "rest_framework",
+        "django_filters",
+        "accounts",
+        "shelf",
+    ]
+    assert settings["AUTH_USER_MODEL"] == "accounts.Member"
+    assert settings["ROOT_URLCONF"] == "shop.urls"
+    assert settings["WSGI_APPLICATION"] == "shop.wsgi.application"
+    assert str(settings["BASE_DIR"]) == "/srv/app"
+    assert settings["ALLOWED_HOSTS"] == ["*"]
+    own = {**files, "shop/settings.py": b"INSTALLED_APPS = []\n"}
+    assert django_missing_settings(own) == {}
+    renamed = {**files, "shop/settings_dev.py": b"INSTALLED_APPS = []\n"}
+    assert django_missing_settings(renamed) == {}
+    assert django_missing_settings({p: t for p, t in files.items() if p != "shop/urls.py"}) == {}
+
+
+async def test_an_app_whose_settings_module_is_left_out_is_served(
+    builder_service: Service,
+) -> None:
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, app_files("django_settings_left_out"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(builder_service, body, "/books/")
+        # (its migrations ran on the preview's database: the table is there)
+        assert answer["statusCode"] == 200 and answer["data"] == {"books": []}, answer
+        said = messages(await builder_service.history(body["gid"]))
+        assert any("no shop/settings.py, the Django settings module" in m for m in said)
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 

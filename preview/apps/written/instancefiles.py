@@ -20,6 +20,11 @@ settings read names they never set, that module gives them (:func:`django_local_
 the values the service gives variables of those names (``DB_NAME``: the served
 database's; ``SECRET_KEY``: a throwaway).
 
+A Django settings module the upload lacks altogether (``.gitignore``d, no other module
+of it holding settings), beside the ``urls.py`` of a project of ``startproject``'s shape,
+is written as ``startproject`` writes one, with what the upload says of itself
+(:func:`django_missing_settings`): its apps, the packages it uses, its user model.
+
 A Django settings module that leaves ``ALLOWED_HOSTS`` and ``DEBUG`` at Django's defaults
 (no host allowed, debugging off; nor any module it star-imports sets them) is served by
 none: ``runserver`` refuses to start ("You must set settings.ALLOWED_HOSTS if DEBUG is
@@ -52,6 +57,7 @@ __all__ = [
     "LOCAL_DATABASES",
     "django_local_names",
     "django_local_settings",
+    "django_missing_settings",
     "example_fill_ins",
     "instance_files",
     "instance_names",
@@ -477,6 +483,148 @@ def _star_imported_missing(files: dict[str, bytes]) -> tuple[str, ast.Module, li
 
 # The module the preview runs a Django app with where its settings cannot serve as they are.
 PREVIEW_SETTINGS = "preview_django_settings"
+
+
+# The apps of packages that a project using them lists in INSTALLED_APPS: {the app's
+# label: (the module its code imports, the distribution its requirements name)}.
+_PACKAGE_APPS = {
+    "rest_framework": ("rest_framework", "djangorestframework"),
+    "rest_framework.authtoken": ("rest_framework.authtoken", ""),
+    "rest_framework_simplejwt.token_blacklist": ("rest_framework_simplejwt.token_blacklist", ""),
+    "corsheaders": ("corsheaders", "django-cors-headers"),
+    "django_filters": ("django_filters", "django-filter"),
+    "drf_yasg": ("drf_yasg", "drf-yasg"),
+    "drf_spectacular": ("drf_spectacular", "drf-spectacular"),
+    "django_extensions": ("django_extensions", "django-extensions"),
+}
+_USER_BASES = frozenset({"AbstractUser", "AbstractBaseUser"})
+_REQUIREMENTS = re.compile(r"(?:^|/)(?:requirements[\w.-]*\.txt|pyproject\.toml|Pipfile)$")
+
+
+def django_missing_settings(files: dict[str, bytes]) -> dict[str, bytes]:
+    """{the path of the settings module ``manage.py`` names, which the upload lacks: the
+    settings ``startproject`` writes, with what the upload says of itself}, where no
+    module of the upload holds Django settings at all (another one, renamed, is taken
+    instead: ``detect.lone_settings_module``). davidvillard's drfbackendcheck
+    ``.gitignore``s ``drf/settings.py``, beside its ``drf/urls.py`` and ``drf/wsgi.py``:
+    every command died of "No module named 'drf.settings'". Written: its apps (each
+    folder of the upload with an ``apps.py``), those of the packages its code imports or
+    its requirements name (:data:`_PACKAGE_APPS`), its custom user model, its project's
+    ``urls`` and ``wsgi`` modules, the preview's database (:data:`LOCAL_DATABASES`), every
+    host allowed, debugging on."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    if named is None:
+        return {}
+    base = posixpath.dirname(managers[0])
+    module = named.group(1).decode()
+    path = posixpath.join(base, *module.split(".")) + ".py"
+    package = path.removesuffix(".py")
+    if path in files or f"{package}/__init__.py" in files or "." not in module:
+        return {}
+    if any(b"INSTALLED_APPS" in files[p] for p in python_files(files)):
+        return {}
+    project = module.rsplit(".", 1)[0]
+    folder = posixpath.dirname(path)
+    if f"{folder}/urls.py" not in files:
+        return {}  # no project of startproject's shape to write settings for
+    within = [p for p in python_files(files) if base == "" or p.startswith(base + "/")]
+    local = sorted(
+        posixpath.dirname(p)[len(base) + 1 if base else 0 :].replace("/", ".")
+        for p in within
+        if posixpath.basename(p) == "apps.py" and posixpath.dirname(p) != base
+    )
+    sources = b"\n".join(files[p] for p in within)
+    requirements = b"\n".join(files[p] for p in files if _REQUIREMENTS.search(p)).lower()
+    packages = [
+        label
+        for label, (imported, distribution) in _PACKAGE_APPS.items()
+        if _imports(sources, imported) or _requires(requirements, distribution)
+    ]
+    user = _custom_user_model(files, within, base)
+    middleware = [
+        *(["corsheaders.middleware.CorsMiddleware"] if "corsheaders" in packages else []),
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+    contrib = ["admin", "auth", "contenttypes", "sessions", "messages", "staticfiles"]
+    apps = [f"django.contrib.{name}" for name in contrib] + packages + local
+    key = "django-insecure-preview-" + hashlib.sha256(module.encode()).hexdigest()[:40]
+    templates = (
+        "[BASE_DIR / 'templates']"
+        if any(p.startswith(posixpath.join(base, "templates") + "/") for p in files)
+        else "[]"
+    )
+    wsgi = f"{project}.wsgi.application" if f"{folder}/wsgi.py" in files else None
+    lines = [
+        f"# Written by the preview service: {module} is not in the upload (its .gitignore",
+        "# leaves it out). The settings startproject writes, with the apps of the upload and",
+        "# of the packages it uses, and the preview's database (DATABASE_URL).",
+        LOCAL_DATABASES.split(b"\n", 2)[2].decode(),
+        "from pathlib import Path as _Path",
+        "",
+        f"BASE_DIR = _Path(__file__).resolve().parents[{module.count('.')}]",
+        f"SECRET_KEY = _os.environ.get('SECRET_KEY') or {key!r}",
+        "DEBUG = True",
+        "ALLOWED_HOSTS = ['*']",
+        f"INSTALLED_APPS = {apps!r}",
+        f"MIDDLEWARE = {middleware!r}",
+        f"ROOT_URLCONF = {project + '.urls'!r}",
+        *([f"WSGI_APPLICATION = {wsgi!r}"] if wsgi else []),
+        "TEMPLATES = [{",
+        "    'BACKEND': 'django.template.backends.django.DjangoTemplates',",
+        f"    'DIRS': {templates},",
+        "    'APP_DIRS': True,",
+        "    'OPTIONS': {'context_processors': [",
+        "        'django.template.context_processors.request',",
+        "        'django.contrib.auth.context_processors.auth',",
+        "        'django.contrib.messages.context_processors.messages',",
+        "    ]},",
+        "}]",
+        *([f"AUTH_USER_MODEL = {user!r}"] if user else []),
+        "LANGUAGE_CODE = 'en-us'",
+        "TIME_ZONE = 'UTC'",
+        "USE_I18N = True",
+        "USE_TZ = True",
+        "STATIC_URL = '/static/'",
+        "STATIC_ROOT = BASE_DIR / 'staticfiles'",
+        "MEDIA_URL = '/media/'",
+        "MEDIA_ROOT = BASE_DIR / 'media'",
+        "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'",
+        *(["CORS_ALLOW_ALL_ORIGINS = True"] if "corsheaders" in packages else []),
+    ]
+    return {path: ("\n".join(lines) + "\n").encode()}
+
+
+def _imports(sources: bytes, module: str) -> bool:
+    """Whether the code imports ``module`` (or a module within it)."""
+    statement = rb"(?:import|from)\s+" + re.escape(module.encode()) + rb"\b"
+    return re.search(statement, sources) is not None
+
+
+def _requires(requirements: bytes, distribution: str) -> bool:
+    """Whether a line of the requirements begins with ``distribution`` (lower-cased)."""
+    line = rb"(?m)^\s*[\"']?" + re.escape(distribution.encode()) + rb"\b"
+    return bool(distribution) and re.search(line, requirements) is not None
+
+
+def _custom_user_model(files: dict[str, bytes], within: list[str], base: str) -> str | None:
+    """``app_label.Model`` of the one model of the upload's apps made from Django's
+    abstract users (its migrations' ``settings.AUTH_USER_MODEL`` is that one), or None."""
+    found = []
+    for path in within:
+        if posixpath.basename(path) != "models.py" or b"Abstract" not in files[path]:
+            continue
+        tree = parse_module(files[path])
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, ast.ClassDef) and {last_name(b) for b in node.bases} & _USER_BASES:
+                found.append(f"{posixpath.basename(posixpath.dirname(path))}.{node.name}")
+    return found[0] if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
