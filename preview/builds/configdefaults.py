@@ -2820,9 +2820,10 @@ def example_copies(files: dict[str, bytes]) -> dict[str, str]:
 
 
 # A module's copy kept beside it under another name (``app.module-backup.ts``,
-# ``config1.js``, ``db.copy.js``), the module itself git-ignored.
+# ``config1.js``, ``db.copy.js``, ``database.default.js``), the module itself git-ignored.
 _KEPT_COPY = re.compile(
-    r"^(?P<stem>.+?)(?:[-_.](?:backup|bak|copy|old|orig)|[-_]?\d)(?P<extension>\.[cm]?[jt]s)$"
+    r"^(?P<stem>.+?)(?:[-_.](?:backup|bak|copy|old|orig|default)|[-_]?\d)"
+    r"(?P<extension>\.[cm]?[jt]s)$"
 )
 _SCRIPT_SOURCES = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
 # A relative module a source imports: ``from './app.module'``, ``require("../config")``.
@@ -2837,8 +2838,10 @@ def _backup_copies(files: dict[str, bytes], taken: dict[str, str]) -> dict[str, 
     kausar2697's boilerplate-nestjs-typeorm-passport-jwt git-ignores src/app.module.ts,
     which src/main.ts imports, and ships src/app.module-backup.ts (its README: copy the
     backup and rename it); nest build failed on TS2307. qibing147147's miniprogram-koa
-    git-ignores config/config.js and ships config/config1.js. Only a module something
-    imports: a copy nothing reads is an old one."""
+    git-ignores config/config.js and ships config/config1.js; wangYalun's myExpress
+    git-ignores config/database.js and ships config/database.default.js. Only a module
+    something imports: a copy nothing reads is an old one (egg.js reads its
+    ``config.default.js`` itself)."""
     backups: dict[str, tuple[str, str]] = {}  # the module, no extension: (target, backup)
     for path in sorted(files):
         folder, name = posixpath.split(path)

@@ -3298,14 +3298,21 @@ def test_a_module_it_imports_kept_only_as_a_backup_copy_is_copied() -> None:
         "config/config1.js": b"module.exports = { database: { dbName: 'island' } }\n",
         "core/db.js": b"const { dbName } = require('../config/config').database\n",
         "src/users2.js": b"module.exports = {}\n",
+        # wangYalun's myExpress: config/database.js git-ignored, database.default.js kept;
+        # egg.js reads config/config.default.js itself (nothing imports config/config).
+        "config/database.default.js": b"module.exports = { default: { host: 'localhost' } }\n",
+        "utils/db.js": b"const options = require('../config/database').default;\n",
+        "egg/config/config.default.js": b"module.exports = {}\n",
     }
     assert example_copies(files) == {
         "src/app.module.ts": "src/app.module-backup.ts",
         "src/settings.js": "src/settings.backup.js",
         "config/config.js": "config/config1.js",
+        "config/database.js": "config/database.default.js",
     }
     files["src/app.module.ts"] = b"export class AppModule {}\n"  # there: left as it is
     files["config/config.js"] = files["config/config1.js"]
+    files["config/database.js"] = files["config/database.default.js"]
     assert example_copies(files) == {"src/settings.js": "src/settings.backup.js"}
 
 
