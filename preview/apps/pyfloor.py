@@ -175,6 +175,12 @@ _TYPE_PARAMETERS = re.compile(
 # deaxparadox's task-flask-user-api, no Python declared, died at import on 3.11 ("f-string:
 # expecting '}'").
 _SAME_QUOTE_INSIDE = re.compile(rb"""[fF][rR]?"[^"\n]*\{[^}"\n]*"|[fF][rR]?'[^'\n]*\{[^}'\n]*'""")
+# And a replacement field of a one-line f-string carried over to the next line, which older
+# parsers end at the line's end: davidvillard's drfbackendcheck (``print(f"…: {`` then
+# ``response.text}")``; "unterminated string literal" on 3.11, its Dockerfile's 3.12 runs it).
+_FIELD_ACROSS_LINES = re.compile(
+    rb"""[fF][rR]?"[^"\n]*\{[^}"\n]*\n|[fF][rR]?'[^'\n]*\{[^}'\n]*\n"""
+)
 # Names the standard library gained in a version, by module: imported from an older
 # one, "cannot import name" (rddewan's fastapi-user-management imports typing's override,
 # no Python declared: built on 3.11, its alembic env died on it). A module of that name
@@ -218,7 +224,8 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
     as the module runs (3.10): any, without ``from __future__ import annotations``;
     with it, a class's fields', which pydantic, SQLModel and SQLAlchemy's ``Mapped``
     evaluate all the same; type parameters (``class Repository[T]:``, 3.12) and a string
-    inside an f-string's field quoted as the f-string (PEP 701, 3.12), read in a module
+    inside an f-string's field quoted as the f-string or a field carried over to the next
+    line (PEP 701, 3.12), read in a module
     this Python's parser refuses. Tests are not the app's start: left out."""
     best: tuple[tuple[int, int], str] | None = None
     own = {posixpath.splitext(p)[0].removesuffix("/__init__").rpartition("/")[2] for p in files}
@@ -229,7 +236,8 @@ def code_python_floor(files: dict[str, bytes]) -> tuple[str, str] | None:
         stdlib = _stdlib_floor(data, own) if _STDLIB_IMPORT.search(data) else None
         if stdlib is not None and (best is None or stdlib[0] > best[0]):
             best = (stdlib[0], f"{path}: {stdlib[1]}")
-        if _SAME_QUOTE_INSIDE.search(data) is not None and _refused(data):
+        pep_701 = _SAME_QUOTE_INSIDE.search(data) or _FIELD_ACROSS_LINES.search(data)
+        if pep_701 is not None and _refused(data):
             found: tuple[tuple[int, int], str] | None = (3, 12), "PEP 701 f-strings (3.12)"
         elif _MAYBE.search(data) is None:
             continue

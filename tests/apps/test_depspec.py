@@ -703,6 +703,15 @@ def test_the_python_an_apps_own_syntax_needs_where_nothing_declares_one() -> Non
         "utils.py: PEP 701 f-strings (3.12)",
     )
     assert code_python_floor({"utils.py": b"x = f\"{':'.join(server)}\"\n"}) is None
+    # davidvillard's drfbackendcheck: a field carried over to the next line (PEP 701); in a
+    # triple-quoted f-string any Python takes it.
+    carried = b'print(f"answer: {response.status_code}, {\n      response.text}")\n'
+    assert code_python_floor({"validators.py": carried}) == (
+        "3.12",
+        "validators.py: PEP 701 f-strings (3.12)",
+    )
+    tripled = b'print(f"""answer: {\n      response.text}""")\n'
+    assert code_python_floor({"validators.py": tripled}) is None
     # rddewan's fastapi-user-management: typing's override (3.12), imported at the top;
     # under try: (its fallback beside it), or of the upload's own typing module, none.
     override = b"from typing import Optional, override\n"
