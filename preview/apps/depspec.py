@@ -153,6 +153,9 @@ class PythonDeps:
     # What is installed resolved as of this time (uv's ``--exclude-newer``): a remedy's,
     # the app's era (``remedies.era``); part of the key.
     exclude_newer: str | None = None
+    # Distributions resolved past that time all the same: a remedy's, where none of the
+    # era's releases has a wheel here (``remedies.wheels``); part of the key.
+    beyond_era: tuple[str, ...] = ()
 
     def dated(self) -> tuple[str, ...]:
         """uv's options resolving as of :attr:`exclude_newer` (none where it is None); the
@@ -162,7 +165,7 @@ class PythonDeps:
         constraints still bound them."""
         if not self.exclude_newer:
             return ()
-        tools = (f"{name}={_UNBOUNDED}" for name in _BUILD_TOOLS)
+        tools = (f"{name}={_UNBOUNDED}" for name in (*_BUILD_TOOLS, *self.beyond_era))
         return ("--exclude-newer", self.exclude_newer, *_flagged("--exclude-newer-package", tools))
 
     def names(self) -> set[str]:
@@ -188,6 +191,8 @@ class PythonDeps:
             parts.append("--dev")
         if self.exclude_newer:  # likewise
             parts.append(["--exclude-newer", self.exclude_newer])
+        if self.beyond_era:  # likewise
+            parts.append(["--exclude-newer-package", *self.beyond_era])
         data = json.dumps(parts)
         return "py-" + hashlib.sha256(data.encode()).hexdigest()[:24]
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import trio
+from packaging.tags import parse_tag
+from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
 from preview.builds.remedies import Remedies
 from preview.builds.remedies.wheels import failed_builds
-from preview.builds.wheelindex import project_files
+from preview.builds.wheelindex import File, project_files
 
 PYTHONS = ["3.11.7", "3.10.13", "3.9.18"]
 # uv's lines for ``av~=11.0.0``: its one release in range has a source archive alone,
@@ -72,3 +74,33 @@ async def test_a_pin_an_older_python_has_a_wheel_of_is_kept_on_that_python(
     remedies = await _tried_with_index(tmp_path, files, ("av~=11.0.0",))
     fix = remedies.next_fix(AV_BUILD[0], AV_BUILD[1:], {"main.py": b"import av\n"}, PYTHONS)
     assert fix is not None and fix.python_below == "3.11", fix
+
+
+def test_an_eras_release_with_no_wheel_moves_past_the_era_for_it_alone() -> None:
+    """Etrunon's flaskSQLAlchemy, dated to 2016 by the remedies, got the shapely of then
+    (1.5.16, a source archive whose build needs GEOS's library); no release of that era
+    has a wheel for Python 3.11. Its nearest with one, of any day, is taken, and only it
+    is resolved past the era: the rest stays as of then."""
+    wheel = frozenset(parse_tag("cp311-cp311-manylinux_2_17_x86_64"))
+    files = [
+        File("shapely", Version("1.5.16"), None, uploaded="2016-05-26T00:00:00Z"),
+        File("shapely", Version("1.8.5"), wheel, uploaded="2022-10-14T00:00:00Z"),
+        File("shapely", Version("2.0.6"), wheel, uploaded="2024-08-19T00:00:00Z"),
+    ]
+    built = ["  × Failed to build `shapely==1.5.16`", "  OSError: Could not find library geos_c"]
+    listed = ("flask", "GeoAlchemy2", "shapely")
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(
+        listed, "requirements.txt", None, None, exclude_newer="2016-09-01T00:00:00Z"
+    )
+    remedies.tried.python_version = "3.11.7"
+    remedies.tried.index_files["shapely"] = files
+    fix = remedies.next_fix(built[0], built[1:], {"app.py": b"import shapely\n"}, ["3.11.7"])
+    assert fix is not None and fix.add == "shapely==1.8.5" and fix.beyond_era, fix
+    assert "released after the era" in fix.said
+    applied = remedies.apply(remedies.tried.deps)
+    assert applied.requirements == ("flask", "GeoAlchemy2", "shapely==1.8.5")
+    dated = applied.dated()
+    assert dated[:2] == ("--exclude-newer", "2016-09-01T00:00:00Z")
+    assert "shapely=2999-12-31T00:00:00Z" in dated  # (uv's --exclude-newer-package)
+    assert "flask=2999-12-31T00:00:00Z" not in dated

@@ -51,6 +51,9 @@ class Fix:
     build: str | None = None  # a constraint on its sdists' builds ("setuptools<70")
     # what is installed resolved as of this time (uv's --exclude-newer: the app's era)
     before: str | None = None
+    # the distribution :attr:`add` names resolved past that era (its release has no wheel
+    # here, none of the era's does: uv's --exclude-newer-package)
+    beyond_era: bool = False
     # a Node app's ranges installed at their floors (``npmera``: where no day dates them)
     floors: bool = False
     # a TypeScript app's own build in place of the emit without type check that it did

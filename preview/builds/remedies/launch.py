@@ -123,6 +123,7 @@ class Remedies:
             )
         builds = tuple(f.build for f in self.fixes if f.build)
         before = next((f.before for f in self.fixes if f.before), deps.exclude_newer)
+        beyond = {name(f.add) for f in self.fixes if f.beyond_era and f.add}
         # Left out also where a listed package brings it (uv's overrides).
         kept_out = {norm(n) for f in self.fixes if f.keep_out and f.drop for n in f.drop.split(",")}
         return replace(
@@ -134,6 +135,7 @@ class Remedies:
             python_source=source,
             build_constraints=(*deps.build_constraints, *builds),
             exclude_newer=before,
+            beyond_era=tuple(sorted({*deps.beyond_era, *beyond})),
             # (with what the app's list already kept out: dlib beside dlib-bin)
             not_installed=tuple(sorted({*deps.not_installed, *kept_out})),
         )

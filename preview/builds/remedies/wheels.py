@@ -48,25 +48,34 @@ def nearest_wheel_fix(
     if not files or any(_has_wheel(files, pinned, other) for other in installed):
         return None
     before = tried.deps.exclude_newer if tried.deps is not None else None
-    with_wheels = sorted(
+    released = sorted(
         {
             f.version
             for f in files
-            if not f.version.is_prerelease
-            and (before is None or f.uploaded is None or f.uploaded[:19] < before[:19])
-            and _has_wheel(files, f.version, python)
+            if not f.version.is_prerelease and _has_wheel(files, f.version, python)
         }
     )
-    chosen = _nearest(pinned, with_wheels)
+    within = [v for v in released if before is None or _uploaded_before(files, v, before)]
+    # None of the era's: the nearest of any day, the era lifted for it alone (etrunon's
+    # flaskSQLAlchemy, dated to 2016, got shapely 1.5.16, whose build needs GEOS's library).
+    chosen = _nearest(pinned, within) or _nearest(pinned, released)
     if chosen is None:
         return None
     minor = ".".join(python.split(".")[:2])
+    beyond = chosen not in within
     said = (
         f"{distribution}=={version} has no wheel for any Python here and cannot be built "
         f"here (the lines above): relaunching with {distribution}=={chosen}, its nearest "
         f"release with a wheel for Python {minor}"
+        + (", released after the era its other packages are resolved as of" if beyond else "")
     )
-    return Fix(said, add=f"{distribution}=={chosen}", drop=norm(distribution))
+    return Fix(said, add=f"{distribution}=={chosen}", drop=norm(distribution), beyond_era=beyond)
+
+
+def _uploaded_before(files: list[File], version: Version, before: str) -> bool:
+    """Whether ``version``'s first file came before ``before`` (or the index did not say)."""
+    times = [f.uploaded for f in files if f.version == version and f.uploaded]
+    return not times or min(times)[:19] < before[:19]
 
 
 def _has_wheel(files: list[File], version: Version, python: str) -> bool:
