@@ -540,6 +540,16 @@ def test_a_drizzle_kit_before_0_21_migrates_by_drizzle_orms_migrator() -> None:
     assert 'require("drizzle-orm/node-postgres/migrator")' in step[2]
     assert 'address = process.env["POSTGRES_URL"]' in step[2]  # its config's variable
     assert 'migrationsFolder: "migrations"' in step[2]
+    # A URL written as a template of variables (PetarIvanov01's DrizzleExpress-API): that
+    # template, not its first variable (its password, which pg read as a host: "base").
+    url = "`postgres://postgres:${process.env.DB_PASSWORD}@localhost:${process.env.DB_PORT}/db`"
+    config = files["drizzle.config.js"].replace(
+        b"connectionString: process.env.POSTGRES_URL", f"url: {url}".encode()
+    )
+    templated = {**files, "drizzle.config.js": config}
+    (step,) = detect(templated).setup
+    braced = url.replace("{", "{{").replace("}", "}}")  # (a step is a template)
+    assert f"const address = {braced};" in step[2]
     package = json.loads(files["package.json"])
     package["devDependencies"]["drizzle-kit"] = "^0.21.0"
     files["package.json"] = json.dumps(package).encode()

@@ -108,7 +108,7 @@ _DRIVERS = {
     ),
 }
 _MIGRATOR = """try {{ require("dotenv").config(); }} catch (error) {{}}  // the .env it reads
-const address = process.env[{url}];  // not URL: pg parses with the global
+const address = {address};  // not URL: pg parses with the global
 {client}
 const {{ drizzle }} = require("drizzle-orm/{module}");
 const {{ migrate }} = require("drizzle-orm/{module}/migrator");
@@ -1425,6 +1425,11 @@ def _drizzle_generation(files: dict[str, bytes], listed: dict[str, str]) -> tupl
 
 # A config's credentials read one by one (``host: process.env.DB_HOST!``, ``port:
 # Number(process.env.DB_PORT!)``): group 1 the option, 2 or 3 the variable.
+# A config's URL written as a template of variables (PetarIvanov01's DrizzleExpress-API:
+# ``url: `postgres://postgres:${process.env.DB_PASSWORD}@localhost:${…DB_PORT}/…```):
+# its placeholders each a variable's read, nothing else.
+_TEMPLATE_URL = re.compile(r"""\burl\s*:\s*(`[^`]*`)""")
+_TEMPLATE_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _CREDENTIAL = re.compile(
     r"""\b(host|port|user|password|database)\s*:\s*(?:Number\(|\+\(?)?\s*"""
     r"""process\.env(?:\.([A-Za-z_]\w*)|\[\s*["'`]([A-Za-z_]\w*)["'`]\s*\])"""
@@ -1433,13 +1438,20 @@ _CREDENTIAL = re.compile(
 
 def _migrator(driver: str, folder: str, config: str) -> str:
     """drizzle-orm's migrator applying ``folder`` through ``driver`` (a template): at the
-    URL the config's credentials read, else, for node-postgres, at the host, user and
+    URL the config's credentials read (a template of variables as the config writes it),
+    else, for node-postgres, at the host, user and
     database they read one by one (the app's own connection, whichever database that
     names), else at ``DATABASE_URL``."""
     module, client, close = _DRIVERS[driver]
     at = max(config.find("dbCredentials"), 0)
     read = _ENV_READ.search(config, at)
     url = next((g for g in read.groups() if g), "DATABASE_URL") if read else "DATABASE_URL"
+    address = f"process.env[{json.dumps(url)}]"
+    template = _TEMPLATE_URL.search(config, at)
+    if template is not None and all(
+        _ENV_READ.fullmatch(p.strip()) for p in _TEMPLATE_PLACEHOLDER.findall(template.group(1))
+    ):
+        address = template.group(1)  # (not its first variable alone: that is a password)
     each = {m.group(1): m.group(2) or m.group(3) for m in _CREDENTIAL.finditer(config, at)}
     if driver == "pg" and {"host", "database"} <= each.keys():
         options = ", ".join(
@@ -1450,7 +1462,7 @@ def _migrator(driver: str, folder: str, config: str) -> str:
         )
         client = f'const client = new (require("pg").Pool)({{ {options} }});'
     script = _MIGRATOR.format(
-        url=json.dumps(url), client=client, module=module, folder=json.dumps(folder), close=close
+        address=address, client=client, module=module, folder=json.dumps(folder), close=close
     )
     return script.replace("{", "{{").replace("}", "}}")
 
