@@ -1833,6 +1833,23 @@ _LAN_HOST = re.compile(
     + _PRIVATE_V4,
     re.MULTILINE,
 )
+# A public address (any but loopback, the unspecified and a private network's) as the host
+# of a database server: quoted on a line naming a host among its connection's account
+# (:data:`_ACCOUNT_KEY` near it), a database URL's host, or an env file's database host.
+# 2384830985's nodeProjectKoa2 connects its MySQL to ``host: '39.107.42.37'``, its
+# author's server: no preview reaches a database outside (egress is HTTP(S) alone).
+_PUBLIC_V4 = rb"(?<![\w.])(?!127\.|0\.0\.0\.0)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.])"
+_REMOTE_DATABASE_HOST = re.compile(
+    rb"(?P<quoted>(?i:host)[^\n]{0,40}?['\"`])" + _PUBLIC_V4 + rb"(?=['\"`:])"
+    rb"|(?P<url>(?i:mysql|mariadb|postgres(?:ql)?|mongodb(?:\+srv)?|mssql)(?:\+\w+)?"
+    rb"://(?:[^/\s@'\"`]*@)?)"
+    + _PUBLIC_V4
+    + rb"|(?P<env>^[ \t]*(?:export[ \t]+)?(?i:[A-Za-z_]*(?:DB|DATABASE|MYSQL|PG|POSTGRES|MONGO)"
+    rb"[A-Za-z_]*HOST[A-Za-z_]*)[ \t]*=[ \t]*['\"]?)" + _PUBLIC_V4,
+    re.MULTILINE,
+)
+_ACCOUNT_KEY = re.compile(rb"(?i)\b(?:user(?:name)?|password|database|db_?name)['\"`]?\s*[:=]")
+_ACCOUNT_NEAR = 300  # bytes either side of a quoted host: one connection's options
 # The files whose text may name one: sources and configuration, the app's own.
 _LAN_HOST_FILES = re.compile(
     r"\.(?:[cm]?[jt]s|py|json|ya?ml|ini|cfg|conf|toml|properties)$|(?:^|/)\.env[^/]*$|\.env$"
@@ -1853,19 +1870,38 @@ def lan_host_files(files: dict[str, bytes]) -> list[str]:
         and "node_modules/" not in path
         and not path.endswith(("package-lock.json", "pnpm-lock.yaml", "composer.lock"))
         and len(data) <= 512 * 1024
-        and _LAN_HOST.search(data) is not None
+        and (_LAN_HOST.search(data) is not None or _remote_database_hosts(data))
     ]
 
 
 def lan_hosts_mended(text: bytes) -> bytes:
     """``text`` with each private network's address it names as a host (:data:`_LAN_HOST`)
-    replaced by the sandbox's loopback, where the preview's own servers are relayed."""
-    return _LAN_HOST.sub(
+    replaced by the sandbox's loopback, where the preview's own servers are relayed; and
+    each public one it names as a database server's host (:data:`_REMOTE_DATABASE_HOST`)."""
+    mended = _LAN_HOST.sub(
         lambda m: (
             (m.group("quoted") or m.group("url") or m.group("env")) + LAN_HOST_STAND_IN.encode()
         ),
         text,
     )
+    for match in reversed(_remote_database_hosts(mended)):
+        kept = match.group("quoted") or match.group("url") or match.group("env")
+        start = match.start() + len(kept)
+        mended = mended[:start] + LAN_HOST_STAND_IN.encode() + mended[match.end() :]
+    return mended
+
+
+def _remote_database_hosts(text: bytes) -> list[re.Match[bytes]]:
+    """The places ``text`` names a database server outside by a public address: a quoted
+    host only where its connection's account is named near it."""
+    found = []
+    for match in _REMOTE_DATABASE_HOST.finditer(text):
+        if match.group("quoted"):
+            near = text[max(0, match.start() - _ACCOUNT_NEAR) : match.end() + _ACCOUNT_NEAR]
+            if _ACCOUNT_KEY.search(near) is None:
+                continue
+        found.append(match)
+    return found
 
 
 def _parses(lines: list[str]) -> bool:

@@ -2067,6 +2067,25 @@ def test_a_host_at_the_authors_private_network_address_is_the_sandboxs_loopback(
     )
 
 
+def test_a_database_server_at_a_public_address_is_the_sandboxs_loopback() -> None:
+    """2384830985's nodeProjectKoa2 connects its MySQL to ``host: '39.107.42.37'``, its
+    author's server, which no preview reaches (its egress is HTTP(S) alone): "ENETUNREACH"
+    at start. A public address is mended where it is a database server's: a quoted host
+    beside its account, a database URL's host, an env file's database host; not an API's
+    host, nor a host with no account near it."""
+    files = {
+        "conf/db.js": b"MYSQL_CONF = {\n  host: '39.107.42.37',\n  user: 'jin',\n  port: '3306'\n}",
+        "db.py": b'engine = create_engine("mysql+pymysql://u:p@47.98.1.2:3306/shop")\n',
+        ".env": b"DB_HOST=47.98.1.2\nAPI_HOST=93.184.216.34\n",
+        "config.json": b'{"api": {"host": "93.184.216.34"}, "timeout": 3}',
+        "local.js": b"const db = { host: '127.0.0.1', user: 'root' };\n",
+    }
+    assert sorted(lan_host_files(files)) == [".env", "conf/db.js", "db.py"]
+    assert b"host: '127.0.0.1'," in lan_hosts_mended(files["conf/db.js"])
+    assert b"@127.0.0.1:3306/shop" in lan_hosts_mended(files["db.py"])
+    assert lan_hosts_mended(files[".env"]) == b"DB_HOST=127.0.0.1\nAPI_HOST=93.184.216.34\n"
+
+
 def test_a_key_pair_read_from_two_variables_is_one_pair_base64_encoded_where_decoded() -> None:
     """fersubair40's bank-api-fastapi reads ``JWT_PRIVATE_KEY`` and ``JWT_PUBLIC_KEY``
     through ``base64.b64decode(settings.JWT_PUBLIC_KEY)``: PEM text met "Incorrect
