@@ -634,6 +634,39 @@ async def test_an_app_whose_settings_module_is_left_out_is_served(
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+async def test_static_files_under_a_manifest_never_collected_are_stored_plainly(
+    builder_service: Service,
+) -> None:
+    """stevensimba's drfSwagger (django-heroku's whitenoise manifest storage, DEBUG off,
+    no collectstatic run) answered 500 on each page naming a static file: "Missing
+    staticfiles manifest entry". The preview's module stores them plainly."""
+    files = app_files("django_manifest_static")
+    mended = django_preview_settings({p: t.encode() for p, t in files.items()})
+    assert mended is not None and b"StaticFilesStorage'" in mended.text
+    heroku = b"import django_heroku\nDEBUG = False\ndjango_heroku.settings(locals())\n"
+    assert b"STATICFILES_STORAGE" in _mended_text({"front/settings.py": heroku})
+    storages = (
+        b"STORAGES = {'staticfiles': {'BACKEND': 'x.CompressedManifestStaticFilesStorage'}}\n"
+    )
+    assert b"STORAGES = {**STORAGES" in _mended_text({"front/settings.py": storages})
+    debugging = files["front/settings.py"].replace("DEBUG = False", "DEBUG = True")
+    assert b"Storage" not in _mended_text({"front/settings.py": debugging.encode()})
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(builder_service, body, "/")
+        assert answer["statusCode"] == 200, answer
+        assert "/static/pages/app.css" in str(answer["data"])
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+def _mended_text(settings: dict[str, bytes]) -> bytes:
+    """The preview's settings module's text for the fixture's manage.py and ``settings``."""
+    manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "front.settings")\n'
+    mended = django_preview_settings({"manage.py": manage, **settings})
+    return mended.text if mended is not None else b""
+
+
 def test_a_local_settings_module_gives_the_names_the_settings_read_and_never_set(
     tmp_path: Path,
 ) -> None:

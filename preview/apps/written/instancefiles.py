@@ -47,7 +47,7 @@ import sys
 from dataclasses import dataclass
 from functools import cache
 
-from ...discovery.pyast import bound_names, last_name
+from ...discovery.pyast import bound_names, dotted_name, last_name
 from ...logs import gitignored_module, gitignored_submodule
 from ..configvars import fill_in
 from ..pyapp import TEST_MODULE, parse_module, python_files
@@ -696,6 +696,14 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
             f"its TIME_ZONE {zone[0]!r} names a zone in another case than the zone "
             f"database's, which Django refuses here: {zone[1]!r}"
         )
+    manifest = _manifest_storage_setting(trees)
+    if manifest is not None and not any(_debug_on(each) for each in trees):
+        lines += _PLAIN_STATIC_STORAGE[manifest]
+        why.append(
+            "its static files are stored under a manifest that collectstatic writes, which "
+            "a preview does not run (every page naming one answered 500, 'Missing staticfiles"
+            " manifest entry'): stored plainly, served from the apps' own folders"
+        )
     logged = any(_assigns(each, "LOGGING") or _assigns(each, "LOGGING_CONFIG") for each in trees)
     if not logged and not any(_debug_on(each) for each in trees):
         lines.append(f"LOGGING = {_ERRORS_TO_THE_CONSOLE!r}")
@@ -713,6 +721,44 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
     return PreviewSettings(
         posixpath.join(base, f"{PREVIEW_SETTINGS}.py"), PREVIEW_SETTINGS, text.encode(), tuple(why)
     )
+
+
+# The settings giving static files a plain storage in place of a manifest's, by the
+# setting the app names it with; whitenoise (django-heroku's) then serves them from the
+# apps' own folders, as runserver would (WHITENOISE_USE_FINDERS).
+_PLAIN_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
+_PLAIN_STATIC_STORAGE = {
+    "STATICFILES_STORAGE": [
+        f"STATICFILES_STORAGE = {_PLAIN_STORAGE!r}",
+        "WHITENOISE_USE_FINDERS = True",
+    ],
+    "STORAGES": [
+        f"STORAGES = {{**STORAGES, 'staticfiles': {{'BACKEND': {_PLAIN_STORAGE!r}}}}}",
+        "WHITENOISE_USE_FINDERS = True",
+    ],
+}
+_MANIFEST = re.compile(r"Manifest\w*Storage")
+
+
+def _manifest_storage_setting(trees: list[ast.Module]) -> str | None:
+    """The setting its settings store static files under a manifest with
+    (``ManifestStaticFilesStorage``, whitenoise's ``CompressedManifestStaticFilesStorage``;
+    ``django_heroku.settings(locals())`` sets the latter as STATICFILES_STORAGE):
+    stevensimba's drfSwagger, DEBUG off, never collected, answered 500 on each page naming
+    a static file, "Missing staticfiles manifest entry"; None where they use none."""
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and dotted_name(node.func) == "django_heroku.settings":
+                return "STATICFILES_STORAGE"
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0]
+            if not isinstance(target, ast.Name) or target.id not in _PLAIN_STATIC_STORAGE:
+                continue
+            named = [n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant)]
+            if any(isinstance(v, str) and _MANIFEST.search(v) for v in named):
+                return target.id
+    return None
 
 
 def _zone_in_its_case(trees: list[ast.Module]) -> tuple[str, str] | None:
