@@ -84,10 +84,14 @@ def _marked(texts: list[str], pieces: Collection[int]) -> list[str]:
 
 
 # A file watcher's line saying the app it runs died and it waits for a file to change to
-# start it again (nodemon's, node --watch's): the child lives on and serves nothing.
+# start it again (nodemon's, node --watch's; ts-node-dev's error line, its time and the
+# app's error or its compiler's: manishdubeit's typeorm-express-poc, "[ERROR] 05:16:07
+# Error: Cannot find module 'multer'", then nothing until the start-up timeout): the
+# child lives on and serves nothing.
 _WATCHER_WAITS = re.compile(
     r"\[nodemon\] app crashed - waiting for file changes"
     r"|Failed running .* Waiting for file changes before restarting"
+    r"|^\[ERROR\] \d\d:\d\d:\d\d (?:(?:[A-Z]\w*)?Error\b|⨯ Unable to compile TypeScript)"
 )
 
 

@@ -171,20 +171,30 @@ async def test_a_start_that_sets_up_and_exits_cleanly_is_run_once_more(
         assert not any("started once more" in m for m in system)
 
 
+# What a watcher prints when the app it runs died, and then waits for a file to change:
+# nodemon's line after the app's error; ts-node-dev's the error itself, with its time.
+_WATCHERS_WAITING = {
+    "nodemon": (
+        "console.error(\"Error: Cannot find module 'callsite'\");\n"
+        "console.log('[nodemon] app crashed - waiting for file changes before starting...');\n"
+    ),
+    "ts-node-dev": "console.error(\"[ERROR] 05:16:07 Error: Cannot find module 'callsite'\");\n",
+}
+
+
+@pytest.mark.parametrize("watcher_name", sorted(_WATCHERS_WAITING))
 async def test_a_watcher_waiting_after_its_app_crashed_ends_the_plan_at_once(
-    builder_service: Service,
+    builder_service: Service, watcher_name: str
 ) -> None:
     """hsarb's postgres-express-boilerplate (``nodemon --exec babel-node bin/start.js``)
     and wangxiang365's node-koa-typescript (``"start": "nodemon"``): the app died, nodemon
     said "app crashed - waiting for file changes before starting..." and lived on, so the
-    launch waited to its start-up timeout. The plan ends at that line, the app's error its
-    cause, and the next plan starts (here a stand-in for the watcher: no install)."""
+    launch waited to its start-up timeout; manishdubeit's typeorm-express-poc likewise under
+    ``ts-node-dev --respawn``, which says only the error, with its time. The plan ends at
+    that line, the app's error its cause, and the next plan starts (here a stand-in for the
+    watcher: no install)."""
     service = builder_service
-    watcher = (
-        "console.error(\"Error: Cannot find module 'callsite'\");\n"
-        "console.log('[nodemon] app crashed - waiting for file changes before starting...');\n"
-        "setInterval(() => {}, 1000);\n"
-    )
+    watcher = _WATCHERS_WAITING[watcher_name] + "setInterval(() => {}, 1000);\n"
     server = "require('http').createServer((q, s) => s.end('dev')).listen(process.env.PORT);\n"
     package = '{"name": "w", "scripts": {"start": "node watcher.js", "dev": "node server.js"}}'
     files = {"package.json": package, "watcher.js": watcher, "server.js": server}
