@@ -36,8 +36,11 @@ import trio
 from ..apps.alembicheads import runs_alembic
 from ..apps.asyncdb import async_migration_urls, sync_migration_urls
 from ..apps.configvars import (
+    RUN_SECRETS,
+    RUN_SECRETS_FOLDER,
     ServedDatabase,
     compose_secret_files,
+    docker_secrets_read,
     dotenv_text,
     example_rank,
     is_readme,
@@ -458,6 +461,12 @@ class Preparation:
             for target, names in missing.local_names.items():  # (after its DATABASES)
                 values = named_values(spec.files, anchor, given, provided, list(names))
                 written[target] = written.get(target, b"") + local_names_text(names, values)
+            if missing.run_secrets:  # each as the variable of its name would be given
+                asked = [name.upper() for name in missing.run_secrets]
+                values = named_values(spec.files, anchor, given, provided, asked)
+                for name in missing.run_secrets:
+                    value = values.get(name.upper()) or secrets.token_urlsafe(24)
+                    written[f"{RUN_SECRETS_FOLDER}/{name}"] = value.encode()
             made = await trio.to_thread.run_sync(missing.made_keys, spec.files)
             await trio.to_thread.run_sync(_write_missing, app_dir, written | made)
             for note in missing.notes(self._example_for, made):
@@ -550,6 +559,7 @@ class MissingFiles:
     nodemon: bytes | None  # package.json's nodemonConfig (skipped here), or its own mended
     nodemon_own: bool  # (its own nodemon.json, mended)
     secrets: list[str]  # its compose secrets' files, kept out of its repository
+    run_secrets: list[str]  # the Docker secrets it reads from /run/secrets, by name
     sequelize: dict[str, bytes]  # sequelize-cli's config.json, with the served database
     npm_bin: dict[str, bytes]  # package.json, its scripts' removed `npm bin` replaced
     lfs_databases: list[str]  # its SQLite files kept in Git LFS: pointers, written empty
@@ -623,6 +633,7 @@ class MissingFiles:
             nodemon=nodemon,
             nodemon_own=nodemon is not None and "nodemon.json" in files,
             secrets=compose_secret_files(files),
+            run_secrets=docker_secrets_read(files),
             sequelize=dict.fromkeys(
                 sequelize_configs(files, copies), sequelize_config_text(served)
             ),
@@ -832,6 +843,12 @@ class MissingFiles:
                 f"no {target}, the Django settings module manage.py names, which its "
                 ".gitignore leaves out: written as startproject writes it, with the apps of "
                 "the upload and of the packages it uses, and the preview's database"
+            )
+        if self.run_secrets:
+            said.append(
+                f"its Docker secrets {', '.join(self.run_secrets)}, read from {RUN_SECRETS}: "
+                "each written there as the service gives a variable of its name (the "
+                "preview's database's user, password, host …; a throwaway where none)"
             )
         for target, names in self.kept_out.items():
             said.append(

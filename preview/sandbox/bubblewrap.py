@@ -80,6 +80,7 @@ _SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 _CPU_LISTS = tuple(f"/sys/devices/system/cpu/{name}" for name in ("possible", "present", "online"))
 EGRESS_DIR_INSIDE = "/run/egress"
 TOOLS_DIR_INSIDE = "/run/tools"
+DOCKER_SECRETS_INSIDE = "/run/secrets"  # a volume's there may be (Docker's secrets)
 SERVICES_DIR_INSIDE = "/run/services"  # its own servers' sockets (outbound.ServiceMounts)
 
 
@@ -286,7 +287,10 @@ def _volumes(
 
 def _the_sandboxs_own(path: str) -> bool:
     """Whether ``path`` (absolute) is in what bwrap or the sandbox's set-up make: its
-    ``/etc`` files, ``/proc``, ``/dev``, ``/run``, ``/sys``."""
+    ``/etc`` files, ``/proc``, ``/dev``, ``/run``, ``/sys``; but ``/run/secrets``, where
+    Docker mounts a container's secrets and the sandbox makes nothing."""
+    if path == DOCKER_SECRETS_INSIDE:
+        return False
     return path.split("/")[1] in ("etc", "proc", "dev", "run", "sys")
 
 

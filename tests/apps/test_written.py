@@ -58,8 +58,9 @@ from preview.apps.written.rundirs import dirname_paths
 from preview.builds.configdefaults import config_defaults, example_copies, named_values
 from preview.builds.preparation import MissingFiles
 
-from ..conftest import Service
+from ..conftest import SERVER_COMMAND, Service, server_app
 from ..launching import APPS, BUILD_WAIT, app_files, called, launched, messages
+from ..sandbox.test_sandbox import require_sandbox
 
 
 def test_the_log_files_a_logging_handler_opens_in_a_missing_folder() -> None:
@@ -665,6 +666,39 @@ def _mended_text(settings: dict[str, bytes]) -> bytes:
     manage = b'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "front.settings")\n'
     mended = django_preview_settings({"manage.py": manage, **settings})
     return mended.text if mended is not None else b""
+
+
+# Answers GET /secrets with the Docker secrets it read at start (yeisonipia48's ApiFastApi
+# reads its database's account so, at import).
+_SECRETS_READ = """
+SECRETS = {"secret_key": open("/run/secrets/secret_key").read()}
+SECRETS["api_token"] = open("/run/secrets/api_token").read()
+class Secrets(Handler):
+    def do_GET(self):
+        body = json.dumps({name: len(value) for name, value in SECRETS.items()}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+Handler = Secrets
+"""
+
+
+async def test_docker_secrets_it_reads_are_in_run_secrets(builder_service: Service) -> None:
+    """yeisonipia48's ApiFastApi opens ``/run/secrets/postgres_user`` … at import (a swarm
+    stack's external secrets): "No such file or directory". Each secret it reads is there,
+    given as a variable of its name would be (a throwaway where nothing gives one)."""
+    require_sandbox(builder_service)
+    files = server_app(before_serving="import json\n" + _SECRETS_READ)
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files, command=SERVER_COMMAND)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = await called(builder_service, body, "/secrets")
+        assert answer["statusCode"] == 200, answer
+        lengths = json.loads(answer["data"]) if isinstance(answer["data"], str) else answer["data"]
+        assert sorted(lengths) == ["api_token", "secret_key"], answer
+        assert all(length >= 16 for length in lengths.values()), lengths
+        said = messages(await builder_service.history(body["gid"]))
+        assert any("its Docker secrets api_token, secret_key" in m for m in said), said[-5:]
+        assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
 def test_a_local_settings_module_gives_the_names_the_settings_read_and_never_set(

@@ -5,6 +5,8 @@ every reader of them, and what each variable is (:mod:`.meanings`)."""
 
 from .compose import (
     COMPOSE_NAMES,
+    RUN_SECRETS,
+    RUN_SECRETS_FOLDER,
     ComposeProject,
     ComposeVolume,
     app_service_volumes,
@@ -14,6 +16,7 @@ from .compose import (
     compose_projects,
     compose_secret_files,
     compose_services,
+    docker_secrets_read,
     dockerfile_instructions,
     interpolated,
     volume_mount,
@@ -84,6 +87,8 @@ __all__ = [
     "OPTIONAL",
     "OWN_PORT",
     "README_NAMES",
+    "RUN_SECRETS",
+    "RUN_SECRETS_FOLDER",
     "SWITCH",
     "ComposeProject",
     "ComposeVolume",
@@ -103,6 +108,7 @@ __all__ = [
     "database_variables",
     "defaulted_reads",
     "django_setting_reads",
+    "docker_secrets_read",
     "dockerfile_instructions",
     "dotenv_chain",
     "dotenv_text",

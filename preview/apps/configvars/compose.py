@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "COMPOSE_NAMES",
+    "RUN_SECRETS",
+    "RUN_SECRETS_FOLDER",
     "ComposeProject",
     "ComposeVolume",
     "app_service_build_args",
@@ -25,6 +27,7 @@ __all__ = [
     "compose_projects",
     "compose_secret_files",
     "compose_services",
+    "docker_secrets_read",
     "dockerfile_instructions",
     "interpolated",
     "volume_mount",
@@ -134,6 +137,33 @@ def compose_secret_files(files: dict[str, bytes]) -> list[str]:
             if not target.startswith("..") and target not in files and target not in found:
                 found.append(target)
     return found
+
+
+RUN_SECRETS = "/run/secrets"  # where Docker mounts a container's secrets, a file each
+RUN_SECRETS_FOLDER = ".preview-run-secrets"  # in its directory: the preview's, bound there
+# A secret's file named by its path: ``open('/run/secrets/postgres_user')``, an env
+# file's or a compose service's ``POSTGRES_PASSWORD_FILE=/run/secrets/db_password``.
+_RUN_SECRET = re.compile(rb"/run/secrets/([A-Za-z0-9_][\w.-]*)")
+_SECRET_READERS = re.compile(
+    r"\.(?:py|[cm]?[jt]s)$|(?:^|/)\.env[^/]*$|\.env$|(?:^|/)(?:docker-)?compose[\w.-]*\.ya?ml$"
+)
+
+
+def docker_secrets_read(files: dict[str, bytes]) -> list[str]:
+    """The names of the Docker secrets the app reads from :data:`RUN_SECRETS` (its code, its
+    env files, its compose files), sorted. yeisonipia48's ApiFastApi reads its database's
+    user, password, host and name from ``/run/secrets/postgres_user`` … (a swarm stack's
+    external secrets): "No such file or directory" at import."""
+    found: set[str] = set()
+    for path, data in files.items():
+        if (
+            "node_modules/" in path
+            or not _SECRET_READERS.search(path)
+            or b"/run/secrets/" not in data
+        ):
+            continue
+        found.update(m.decode() for m in _RUN_SECRET.findall(data))
+    return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,10 @@ from collections.abc import Iterator
 
 from ...discovery.pyast import bind_path, keywords, last_name, upload_path
 from ..configvars import (
+    RUN_SECRETS,
+    RUN_SECRETS_FOLDER,
     app_service_volumes,
+    docker_secrets_read,
     dockerfile_instructions,
     dotenv_text,
     workdir_after,
@@ -342,7 +345,7 @@ def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | 
     compose service's volumes (of folders: :data:`_FILE_SUFFIXES`), its own folder where
     its image holds it, the folders its Dockerfile declares or makes outside that one,
     those its Node code makes by absolute path and those of the absolute SQLite files its
-    author's checkout had (module doc).
+    author's checkout had (module doc); ``/run/secrets``, where it reads Docker secrets.
     One of its own below its image's folder is the upload's folder there; a folder comes
     before those below it, which are bound over it."""
     volumes = {
@@ -358,6 +361,8 @@ def container_folders(files: dict[str, bytes], anchor: str) -> list[tuple[str | 
         volumes.setdefault(folder, None)
     for folder, source in author_folders(files):
         volumes.setdefault(folder, source)
+    if docker_secrets_read(files):  # its Docker secrets, written there by the preparation
+        volumes.setdefault(RUN_SECRETS, RUN_SECRETS_FOLDER)
     found: list[tuple[str | None, str]] = []
     for target, source in sorted(volumes.items(), key=lambda v: v[0].count("/")):
         if source is None and image_root is not None and _within(target, image_root):
