@@ -84,6 +84,7 @@ from ..apps.written import (
     npm_bin_scripts,
     own_metadata,
     own_name_packages,
+    python_case_copies,
     readme_files,
     root_named_folders,
     run_folders,
@@ -538,6 +539,7 @@ class MissingFiles:
     # reading it only: the upload's}
     beside_module: dict[str, str]
     recased: dict[str, str]  # {a file of a folder named in another case: the upload's}
+    recased_modules: dict[str, str]  # {a Python module imported in another case: the file}
     metadata: dict[str, bytes]  # its own, as `pip install -e .` leaves it
     keys: dict[str, str | None]  # the key files its code reads, kept out of its repository
     cased: dict[str, bytes]  # its imports of ./User where user.ts is
@@ -606,6 +608,7 @@ class MissingFiles:
             rooted=root_named_folders(files),
             beside_module=module_named_folders(files),
             recased=case_named_folders(files),
+            recased_modules=python_case_copies(files),
             metadata=own_metadata(files),
             keys=key_files(files),
             cased=cased,
@@ -656,7 +659,8 @@ class MissingFiles:
         written |= {target: text for target, (_, text) in self.scripted.items()}
         written |= {target: files[source] for target, source in self.rooted.items()}
         written |= {target: files[source] for target, source in self.beside_module.items()}
-        written |= {target: files[source] for target, source in self.recased.items()}
+        recased = self.recased | self.recased_modules
+        written |= {target: files[source] for target, source in recased.items()}
         written |= dict.fromkeys(self.local_settings, LOCAL_DATABASES)
         written |= self.preview_settings | self.whole_settings
         if self.nodemon is not None:
@@ -783,6 +787,11 @@ class MissingFiles:
             said.append(
                 f"its code reads {folder}, which the upload spells {source} (its author's file "
                 "system ignores case): its files copied there"
+            )
+        for target, source in self.recased_modules.items():
+            said.append(
+                f"its code imports {target}, which the upload spells {source} (its author's "
+                "file system ignores case): copied under the name imported"
             )
         for target in self.metadata:  # (its code reads its own installed version)
             said.append(f"the project's own metadata written, as pip install -e . would: {target}")

@@ -43,6 +43,7 @@ from preview.apps.written import (
     node_settings_modules,
     npm_bin_scripts,
     own_metadata,
+    python_case_copies,
     readme_files,
     root_named_folders,
     run_folders,
@@ -188,6 +189,37 @@ def test_a_folder_its_code_reads_spelled_in_another_case_is_copied_as_named(
     assert "web/templates/index.html" not in case_named_folders(both)
     own = {**files, "web/templates/other.html": b""}
     assert "web/templates/index.html" not in case_named_folders(own)
+
+
+def test_a_module_imported_in_another_case_is_copied_under_the_name_imported(
+    tmp_path: Path,
+) -> None:
+    """KRAN22's TodoFastApi: ``from routers import auth_router`` beside
+    ``routers/Auth_router.py``, which its author's file system found ("cannot import name
+    'auth_router' from 'routers'" here). The module is copied under the name imported,
+    and the app imports; a module the upload has, two spellings, or none, get none."""
+    files = {
+        "main.py": b"from routers import auth_router, todo_router\nprint(auth_router.NAME)\n",
+        "routers/Auth_router.py": b"from services import Auth_services\nNAME = 'auth'\n",
+        "routers/todo_router.py": b"",
+        "services/Auth_services.py": b"",
+        "tools/run.py": b"import helpers\nimport json\nfrom . import Missing\n",
+        "tools/Helpers.py": b"",
+    }
+    assert python_case_copies(files) == {
+        "routers/auth_router.py": "routers/Auth_router.py",
+        "tools/helpers.py": "tools/Helpers.py",  # (a script run there finds it beside it)
+    }
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    _write_missing(tmp_path, files, "main.py")
+    ran = subprocess.run(
+        [sys.executable, "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert ran.stdout == "auth\n", ran.stderr
+    both = {**files, "routers/AUTH_ROUTER.py": b""}
+    assert "routers/auth_router.py" not in python_case_copies(both)
 
 
 def test_a_flask_sqlalchemy_apps_sqlite_folder_is_made_where_it_reads_the_path_from() -> None:

@@ -26,7 +26,7 @@ from .configfiles import (
     settings_files,
     settings_text,
 )
-from .importcase import case_corrections
+from .importcase import case_corrections, python_case_copies
 from .instancefiles import (
     CLASS_SETTINGS,
     LOCAL_DATABASES,
@@ -127,6 +127,7 @@ __all__ = [
     "npm_bin_scripts",
     "own_metadata",
     "own_name_packages",
+    "python_case_copies",
     "readme_files",
     "root_named_folders",
     "run_folders",

@@ -52,6 +52,13 @@ The views an Express app renders by name are looked up as files too: ``res.rende
 here ("Failed to lookup view"). Each that names no template in a ``views`` folder of the
 upload, where exactly one does when case is ignored, is spelled as that template is.
 
+A Python app's module is named likewise: ``from routers import auth_router`` beside
+``routers/Auth_router.py`` (KRAN22's TodoFastApi: "cannot import name 'auth_router' from
+'routers'"). Each module an import of the upload's Python names, where neither its file
+nor its package is there and exactly one file is when case is ignored, is copied under
+the name imported (:func:`python_case_copies`): Python finds either, and the one a
+differently spelled import names stays.
+
 A module named by its place on the author's disk (``require('C:/Users/atexeira/Documents/
 Node/login_express/src/config/database.js')``, andrestex's login-express; ``/Users/…``,
 ``/home/…``) is found nowhere else. Where the path's last folders and name are those of
@@ -61,14 +68,17 @@ importing file, as it would have been had the author not pasted the path.
 
 from __future__ import annotations
 
+import ast
 import json
 import posixpath
 import re
 
 from ...discovery.node import ImportAliases
+from ...discovery.pyast import imported_files
 from ..node.tscout import loads_as_es_module
+from ..pyapp import parse_module, python_files
 
-__all__ = ["case_corrections"]
+__all__ = ["case_corrections", "python_case_copies"]
 
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
 _IMPORTED = rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)"""  # what names a module
@@ -425,4 +435,50 @@ def _candidates(target: str) -> list[str]:
     if spelled := _JS_SPELLING.search(target):
         stem = target[: spelled.start()]
         found.append(f"{stem}.{spelled.group(1)}ts{spelled.group(2)}")
+    return found
+
+
+def python_case_copies(files: dict[str, bytes]) -> dict[str, str]:
+    """{a Python module to write: the upload's file it copies}, for each module the
+    upload's Python imports that it spells in another case (the module doc); an
+    absolute import looked up from the upload's root and from the importing module's
+    folder, where a script run there finds it."""
+    folded: dict[str, list[str]] = {}
+    for path in files:
+        folded.setdefault(path.lower(), []).append(path)
+    found: dict[str, str] = {}
+    for path in python_files(files):
+        data = files[path]
+        tree = parse_module(data) if b"import" in data and len(data) <= _LARGEST else None
+        for module, level in _imported_modules(tree) if tree is not None else ():
+            node = ast.ImportFrom(module=module, names=[], level=level)
+            looked = [imported_files(path, node)]
+            if not level and posixpath.dirname(path):
+                beside = posixpath.join(posixpath.dirname(path), module.replace(".", "/"))
+                looked.append((f"{beside}.py", f"{beside}/__init__.py"))
+            if any(candidate in files for pair in looked for candidate in pair):
+                continue
+            for file, _ in looked:
+                matches = folded.get(file.lower(), [])
+                if len(matches) == 1 and file not in found:
+                    found[file] = matches[0]
+                    break
+    return found
+
+
+def _imported_modules(tree: ast.Module) -> list[tuple[str, int]]:
+    """(a module an import names, its level): each ``import a.b``'s, each ``from a import
+    b``'s ``a`` and ``a.b`` (``b`` may be a submodule)."""
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, 0) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            found += [(base, node.level)] if base else []
+            found += [
+                (f"{base}.{alias.name}" if base else alias.name, node.level)
+                for alias in node.names
+                if alias.name != "*"
+            ]
     return found
