@@ -1332,6 +1332,19 @@ def test_an_app_only_a_declared_start_names_is_served_as_it_says() -> None:
     # (slev-v's fastapi-user, ``init_api``), served as one.
     found = _detect({**flask, "wsgi.py": "from site_factory import build\n"})
     assert found.detected_from == "site_factory.py" and found.argv[-1] == "site_factory:build()"
+    # SteventsStuff's JWTAuthFlaskAPI: no Dockerfile, a boot.sh its image would run, its
+    # server's line last (after a migration, exported settings); refused before, nothing
+    # to run.
+    boot = "#!/bin/sh\nexport FLASK_APP=run.py\nflask db upgrade\nexec gunicorn -w 1 run:app\n"
+    scripted = {
+        "boot.sh": boot,
+        "run.py": "from factory import Api\napi = Api()\napp = api.flask_app\n",
+        "factory.py": "from flask import Flask\nclass Api:\n    def __init__(self):\n"
+        "        self._app: Flask = Flask(__name__)\n"
+        "    @property\n    def flask_app(self) -> Flask:\n        return self._app\n",
+    }
+    found = _detect(scripted)
+    assert (found.framework, found.detected_from, found.argv[-1]) == ("flask", "run.py", "run:app")
 
 
 def test_an_app_set_up_only_in_its_main_block_is_served_with_that_set_up(tmp_path: Path) -> None:

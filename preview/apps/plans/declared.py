@@ -98,6 +98,7 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     docker = dockerfile_facts(files)
     if docker is not None and docker.start:
         found.append(Declared(docker.start, f"the {docker.path}'s CMD", docker.app_folder))
+    found += _start_scripts(files)
     found += _compose(files)
     found += _vercel(files)
     unique: dict[str, Declared] = {}
@@ -106,6 +107,36 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
         if command and not _no_npm_command(command):
             unique.setdefault(command, replace(declared, command=command))
     return list(unique.values())
+
+
+# A start script an image runs (its ``CMD ["./boot.sh"]``, its entrypoint), at the root or
+# in one folder below it; and the line of one that runs a Python server: the last,
+# ``exec``'d or not (a Node app's package.json says how it starts).
+_START_SCRIPT = re.compile(
+    r"^(?:[\w.-]+/)?(?:boot|start|run|entrypoint|docker-entrypoint|startup|start-server"
+    r"|run-server|serve)\.sh$"
+)
+_SERVER_LINE = re.compile(
+    r"^\s*(?:exec\s+)?((?:gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask\s+run"
+    r"|python3?\s+-m\s+(?:gunicorn|uvicorn|flask\s+run))\b.*)$",
+    re.MULTILINE,
+)
+
+
+def _start_scripts(files: dict[str, bytes]) -> list[Declared]:
+    """The server each start script runs (:data:`_START_SCRIPT`): SteventsStuff's
+    JWTAuthFlaskAPI makes its Flask app in a class, which the detection does not serve,
+    and its boot.sh says how it runs, ``exec gunicorn … run:app`` after ``flask db
+    upgrade`` (a data step of its own here)."""
+    found = []
+    for path in sorted(files, key=lambda p: (p.count("/"), p)):
+        if not _START_SCRIPT.match(path) or len(files[path]) > 64 * 1024:
+            continue
+        lines = _SERVER_LINE.findall(files[path].decode("utf-8", "replace"))
+        if lines:
+            command = lines[-1].strip()
+            found.append(Declared(command, f"its {path}", posixpath.dirname(path)))
+    return found
 
 
 # What npm runs of a package's scripts (``npm start``, ``npm run dev``) and its runners;
