@@ -1345,6 +1345,12 @@ def test_an_app_only_a_declared_start_names_is_served_as_it_says() -> None:
     }
     found = _detect(scripted)
     assert (found.framework, found.detected_from, found.argv[-1]) == ("flask", "run.py", "run:app")
+    # amingolmahalle's TodoFlask: its app made under ``if __name__ == '__main__'``, which
+    # its Makefile's dev target runs; a test target is no start.
+    made = "from flask import Flask\nif __name__ == '__main__':\n    Flask(__name__).run()\n"
+    makefile = "test:\n\tpython -m unittest\ndev:\n\t@python src/main.py --log=INFO\n"
+    found = _detect({"makefile": makefile, "src/main.py": made, "requirements.txt": "flask\n"})
+    assert "src/main.py" in " ".join(found.argv), found.argv
 
 
 def test_an_app_set_up_only_in_its_main_block_is_served_with_that_set_up(tmp_path: Path) -> None:

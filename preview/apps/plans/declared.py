@@ -99,6 +99,7 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     if docker is not None and docker.start:
         found.append(Declared(docker.start, f"the {docker.path}'s CMD", docker.app_folder))
     found += _start_scripts(files)
+    found += _makefile_targets(files)
     found += _compose(files)
     found += _vercel(files)
     unique: dict[str, Declared] = {}
@@ -137,6 +138,47 @@ def _start_scripts(files: dict[str, bytes]) -> list[Declared]:
             command = lines[-1].strip()
             found.append(Declared(command, f"its {path}", posixpath.dirname(path)))
     return found
+
+
+# A Makefile's targets that start the app, in the order taken; a recipe line's ``cd X &&``
+# (the folder it runs in) and a virtual environment's path before a tool (``../.venv/bin/
+# gunicorn``: the environment is the preview's own).
+_MAKE_STARTS = ("start", "run", "serve", "server", "dev", "runserver")
+_MAKE_TARGET = re.compile(r"^([\w.-]+)\s*:(?!=)[^\n]*\n((?:\t[^\n]*\n?)+)", re.MULTILINE)
+_CD_FIRST = re.compile(r"^cd\s+([\w./-]+)\s*&&\s*")
+_VENV_TOOL = re.compile(r"(?:^|(?<=\s))(?:\.\./)*\.?(?:venv|env)/bin/")
+
+
+def _makefile_targets(files: dict[str, bytes]) -> list[Declared]:
+    """The Python servers a root Makefile's start targets run (:data:`_MAKE_STARTS`), each
+    its recipe's first line that runs Python or a server: amingolmahalle's TodoFlask makes
+    its app under ``if __name__ == '__main__'`` in src/main.py, which ``make dev`` runs
+    (``python src/main.py --log=INFO``); refused before, nothing to run."""
+    name = next((n for n in ("Makefile", "makefile", "GNUmakefile") if n in files), None)
+    if name is None or len(files[name]) > 64 * 1024:
+        return []
+    recipes = {
+        m.group(1): [line.strip() for line in m.group(2).splitlines() if line.strip()]
+        for m in _MAKE_TARGET.finditer(files[name].decode("utf-8", "replace"))
+    }
+    found = []
+    for target in _MAKE_STARTS:
+        for line in recipes.get(target, []):
+            line = line.lstrip("@-")
+            moved = _CD_FIRST.match(line)
+            folder = moved.group(1).strip("/") if moved else ""
+            command = _VENV_TOOL.sub("", line[moved.end() :] if moved else line)
+            if _PYTHON_SERVER.match(command) and ".." not in folder.split("/"):
+                found.append(Declared(command, f"its {name}'s {target} target", folder))
+                break
+    return found
+
+
+# A Python command or server, as a recipe runs it.
+_PYTHON_SERVER = re.compile(
+    r"^(?:exec\s+)?(?:python3?(?:\.\d+)?\s+(?!-m\s+(?:pytest|unittest|pip)\b)\S"
+    r"|gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask\s+run|fastapi\s+(?:run|dev))"
+)
 
 
 # What npm runs of a package's scripts (``npm start``, ``npm run dev``) and its runners;
