@@ -159,6 +159,14 @@ def test_folders_a_node_app_builds_from_its_own_folder_are_made() -> None:
     }
     assert list(run_folders(files)) == ["src/data/.gitkeep", "log/.gitkeep"]
     assert dirname_paths("src/a.js", "resolve(__dirname, `tmp`, 'x')") == ["src/tmp/x"]
+    # jun0222's fastifyZod writes its spec by a relative path once it listens, its docs/
+    # never committed ("ENOENT … open 'docs/openapi.yaml'"); a file at the root, none.
+    written = {
+        "src/app.ts": b'fs.writeFileSync("docs/openapi.yaml", yaml);\n'
+        b"await fs.promises.writeFile('./out/report/x.json', data);\n"
+        b'fs.writeFileSync("spec.yaml", yaml);\n',
+    }
+    assert list(run_folders(written)) == ["docs/.gitkeep", "out/report/.gitkeep"]
 
 
 def test_a_folder_its_code_reads_spelled_in_another_case_is_copied_as_named(

@@ -177,6 +177,7 @@ def run_folders(files: dict[str, bytes]) -> dict[str, str]:
         *_env_folders(files),
         *_consumed_folders(files),
         *_node_log_folders(files),
+        *_node_written_folders(files),
         *_node_sqlite_folders(files),
         *_bound_folders(files),
     ]
@@ -705,6 +706,27 @@ def _node_log_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
             if not folder or {"$", "{", "%", "<", "["} & set(folder):
                 continue
             found.append((folder, f"{path} opens a log file in it ({file})"))
+    return found
+
+
+# A file a Node source writes by its relative path, in a folder: ``fs.writeFileSync(
+# "docs/openapi.yaml", …)``, ``appendFile``, ``fs.promises.writeFile``, a write stream.
+_NODE_WRITTEN = re.compile(
+    r"""\b(?:writeFileSync|writeFile|appendFileSync|appendFile|createWriteStream)\(\s*"""
+    r"""(['"`])(?:\./)?((?:[A-Za-z0-9_][\w.-]*/)+[\w.-]+)\1"""
+)
+
+
+def _node_written_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """The folders of the files the app's Node code writes by a relative path, from where
+    it runs (jun0222's fastifyZod writes its OpenAPI spec to ``docs/openapi.yaml`` once it
+    listens, its author's ``docs/`` never committed: "ENOENT" and exit)."""
+    found: list[tuple[str, str]] = []
+    for path, data in files.items():
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or b"rite" not in data:
+            continue
+        for _, file in _NODE_WRITTEN.findall(_text(data) or ""):
+            found.append((posixpath.dirname(file), f"{path} writes a file in it ({file})"))
     return found
 
 
