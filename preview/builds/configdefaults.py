@@ -455,6 +455,9 @@ class NameRule:
 
 
 _ANY_NAME = re.compile("")
+# A development environment's own env file (``.env.dev``), an example where it is the only
+# one (``apps.configvars.example_rank``).
+_DEVELOPMENT_ENV_FILE = re.compile(r"^\.env\.(?:local|dev|development)$", re.IGNORECASE)
 _BIND_ADDRESS = re.compile(
     r"^(?:SERVER|APP|APPLICATION|HTTP|WEB|LISTEN|BIND|NODE|EXPRESS|FASTIFY|KOA|HONO)_"
     r"(?:HOST|HOSTNAME|ADDRESS|ADDR|IP)$"
@@ -929,7 +932,8 @@ def config_defaults(
     database it gives: :func:`_by_meaning`)."""
     # What an env file its scripts' start names sets (``--env-file=.env.production``, an
     # upload's own file) is the app's, as its .env's is: never filled in by meaning.
-    given = {**named_env_values(files, anchor), **given}
+    named = named_env_values(files, anchor)
+    given = {**named, **given}
     database = served_database(provided) if isinstance(provided, Mapping) else None
     if database is None and isinstance(provided, Mapping):
         # Its .env gives the generic names the service's own values (DB_HOST=localhost,
@@ -942,7 +946,10 @@ def config_defaults(
     url = provided.get("DATABASE_URL") if isinstance(provided, Mapping) else None
     offered = dict(provided) if isinstance(provided, Mapping) else {}
     provided = set(provided)
-    found = ConfigDefaults(example=example_env_file(files, anchor))
+    example = example_env_file(files, anchor)
+    if named and example is not None and _DEVELOPMENT_ENV_FILE.match(posixpath.basename(example)):
+        example = None  # its start names the env files it runs with: those, not this one
+    found = ConfigDefaults(example=example)
     defaulted = defaulted_reads(files)  # (read with a default of the code's own)
     node_options = database_option_reads(files)  # (what its Node clients' options read)
     if found.example is not None:

@@ -140,6 +140,12 @@ def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
     assert example_env_file(appseed, "manage.py") == "env.sample"
     others = {"main.py": b"", "env.py": b"", "env.template.yaml": b"", "envs.txt": b""}
     assert example_env_file(others, "main.py") is None
+    # DrMinh's FastifyMinimalProject: its .env.dev alone, its @fastify/env schema requiring
+    # the TEST it sets ("env must have required property 'TEST'"); after any example.
+    own = {"package.json": b"{}", ".env.dev": b"TEST = 123\n"}
+    assert example_env_file(own, "package.json") == ".env.dev"
+    assert config_defaults(own, "package.json", {}, {"PORT": "1"}).values == {"TEST": "123"}
+    assert example_env_file({**own, ".env.sample": b""}, "package.json") == ".env.sample"
 
 
 def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:
