@@ -665,8 +665,8 @@ class MissingFiles:
         written |= self.preview_settings | self.whole_settings
         if self.nodemon is not None:
             written["nodemon.json"] = self.nodemon
-        for path in self.lan_hosts:  # on what the rules above wrote of it
-            written[path] = lan_hosts_mended(written.get(path, files[path]))
+        for path in self.lan_hosts:  # on what the rules above wrote of it (a copy's)
+            written[path] = lan_hosts_mended(written[path] if path in written else files[path])
         return written
 
     def made_keys(self, files: dict[str, bytes]) -> dict[str, bytes]:

@@ -62,6 +62,7 @@ from preview.builds.configdefaults import (
     start_env_files,
     throwaway_value,
 )
+from preview.builds.preparation import MissingFiles
 from preview.logs import failure_cause
 
 from ..conftest import Service, auth
@@ -2090,6 +2091,16 @@ def test_a_database_server_at_a_public_address_is_the_sandboxs_loopback() -> Non
     assert b"host: '127.0.0.1'," in lan_hosts_mended(files["conf/db.js"])
     assert b"@127.0.0.1:3306/shop" in lan_hosts_mended(files["db.py"])
     assert lan_hosts_mended(files[".env"]) == b"DB_HOST=127.0.0.1\nAPI_HOST=93.184.216.34\n"
+    # In a module written from its copy (wangYalun's myExpress: config/database.default.js,
+    # its config/database.js git-ignored): the copy is mended (a KeyError of the service's
+    # own before, where the module was not the upload's).
+    kept = {
+        "package.json": b"{}",
+        "config/database.default.js": files["conf/db.js"],
+        "utils/db.js": b"const options = require('../config/database');\n",
+    }
+    written = MissingFiles.read(kept, "package.json", (), None).plain_contents(kept)
+    assert b"host: '127.0.0.1'," in written["config/database.js"]
 
 
 def test_a_key_pair_read_from_two_variables_is_one_pair_base64_encoded_where_decoded() -> None:
