@@ -147,6 +147,7 @@ def test_the_nearest_example_stands_in_for_a_missing_env() -> None:
     assert example_env_file(own, "package.json") == ".env.dev"
     assert config_defaults(own, "package.json", {}, {"PORT": "1"}).values == {"TEST": "123"}
     assert example_env_file({**own, ".env.sample": b""}, "package.json") == ".env.sample"
+    assert example_env_file({"package.json": b"{}", "env": b"", "bin/env": b""}, "x") is None
 
 
 def test_throwaway_values_only_where_the_name_says_what_it_is() -> None:

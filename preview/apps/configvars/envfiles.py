@@ -178,11 +178,13 @@ def example_rank(path: str) -> tuple | None:
         # API_BASE_URL the app mounts its routes at): after every example of a .env's name.
         word = _EXAMPLE_WORDS.index(said[0]) if said else len(_EXAMPLE_WORDS)
         return (True, False, False, 0, word, len(name), name)
-    developing = words[0] in _DEVELOPMENT and words[1] == "env" if len(words) == 2 else False
     # (or the other way round: DrMinh's FastifyMinimalProject holds .env.dev alone, its
     # @fastify/env schema requiring the TEST it sets: "env must have required property")
-    developing = developing or (words[0] in _ENV_WORDS and words[1] in _DEVELOPMENT)
-    if not said and len(words) == 2 and developing:
+    pair = words if len(words) == 2 else ["", ""]
+    developing = (pair[0] in _DEVELOPMENT and pair[1] == "env") or (
+        pair[0] in _ENV_WORDS and pair[1] in _DEVELOPMENT
+    )
+    if not said and developing:
         # A development environment's own file (local.env, dev.env: what a compose file's
         # env_file names; qlawmarq's fastapi-mysql-docker, whose api/ holds local.env and
         # no example): after every example by its word.
