@@ -95,6 +95,7 @@ _PY_FILES = re.compile(
 _PRISMA_PG = re.compile(rb"""provider\s*=\s*["']postgres(ql)?["']""")
 _URL = re.compile(rb"""postgres(?:ql)?(?:\+\w+)?://[^\s'"`<>]+""")
 _SOURCE = (".py", ".js", ".ts", ".mjs", ".cjs", ".json", ".toml", ".yml", ".yaml", ".ini")
+_LITERAL_PORT = re.compile(r"[}\]>]:(\d{4,5})/")  # after a placeholder host: ``{host}:6432/``
 # Files naming a URL that are no code's own way to its database: a compose file's (its
 # other services'), alembic.ini (read apart), a CI workflow's (its test server).
 _NOT_CODE = re.compile(r"(?:^|/)(?:[\w.-]*compose\.ya?ml|alembic\.ini)$|(?:^|/)\.github/")
@@ -553,6 +554,9 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         data = files[path]
         if path.endswith(_SOURCE) and len(data) < _MAX_SOURCE and "node_modules" not in path:
             found = [m.decode("utf-8", "replace") for m in _URL.findall(data)]
+            # A URL of placeholders but for its port (yeisonipia48's ApiFastApi:
+            # ``…@{host}:6432/{db}``, its PgBouncer's): that port is its server's too.
+            ports += [int(p) for u in found if template_url(u) for p in _LITERAL_PORT.findall(u)]
             found = [u for u in found if not template_url(u)]
             urls += found
             own = not _TESTS.search(path)

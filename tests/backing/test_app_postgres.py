@@ -68,6 +68,14 @@ def test_what_an_upload_says_of_its_postgres() -> None:
     assert "pghost.internal" in wants.aliases
     assert set(wants.ports) == {5432, 6543, 5433}
     assert wants.url == "postgresql+asyncpg://a:b@primary/db"
+    # A URL of placeholders but for its port (yeisonipia48's ApiFastApi, its PgBouncer's
+    # 6432: "Connect call failed ('127.0.0.1', 6432)"); a placeholder port says none.
+    files["src/db.ts"] = b""
+    files["dbconexion.py"] = (
+        b"url = f'postgresql+asyncpg://{user}:{password}@{host}:6432/{db}'\n"
+        b"other = f'postgresql://{user}@{host}:{port}/x'\n"
+    )
+    assert set(postgres_wants(files, {}).ports) == {5432, 6432, 5433}
     assert postgres_wants({"requirements.txt": b"flask\n"}, {}).driver is None
     # A driver an ORM installs as its extra (fastapi-tdd-docker's shape, asyncpg not
     # listed apart): the app wants a PostgreSQL all the same.
