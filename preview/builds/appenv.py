@@ -606,10 +606,42 @@ _SERVES = re.compile(rb"\.listen\(|\brun\(|\bserve\(")
 
 def _own_port_names(files: dict[str, bytes]) -> list[str]:
     """The variables the app reads its own server's port from, other than ``PORT``
-    (``configvars.meaning``: ``APP_PORT``, ``SERVER_PORT`` …)."""
+    (``configvars.meaning``: ``APP_PORT``, ``SERVER_PORT`` …), and those its Node code
+    hands ``listen`` (:func:`_listened_variables`), whatever their names say."""
     _required, read = node_env_reads(files)
     names = [*read, *sorted(read_variables(files))]
-    return [n for n in dict.fromkeys(names) if (m := meaning(n)) is not None and m.kind == OWN_PORT]
+    meant = [n for n in names if (m := meaning(n)) is not None and m.kind == OWN_PORT]
+    return list(dict.fromkeys([*meant, *_listened_variables(files)]))
+
+
+# A Node server's ``listen`` given a variable's read, or a name bound to one in the module
+# (``const PUERTO = process.env.PUERTO || 3000`` … ``app.listen(PUERTO, …)``).
+_LISTEN_ARGUMENT = re.compile(
+    rb"\.listen\(\s*(?:process\.env\.([A-Za-z_]\w*)|([A-Za-z_$][\w$]*)\s*[,)])"
+)
+_NODE_CODE = re.compile(r"\.(?:[cm]?[jt]s)$")
+
+
+def _listened_variables(files: dict[str, bytes]) -> list[str]:
+    """The variables the app's Node code reads the port it listens on from, by their use
+    (Luca0612-Simo's ServerExpress: ``app.listen(PUERTO)``, PUERTO's example a fill-in,
+    ``<tu_valor_aqui>``, which Node took for a pipe's path: no answer on its port)."""
+    found: list[str] = []
+    for path, data in files.items():
+        if not _NODE_CODE.search(path) or "node_modules/" in path or b".listen(" not in data:
+            continue
+        for variable, local in _LISTEN_ARGUMENT.findall(data):
+            if variable:
+                found.append(variable.decode())
+                continue
+            bound = re.search(
+                rb"\b(?:const|let|var)\s+" + re.escape(local) + rb"\s*=\s*"
+                rb"(?:Number\(|parseInt\(|\+)?\s*process\.env\.([A-Za-z_]\w*)",
+                data,
+            )
+            if bound is not None:
+                found.append(bound.group(1).decode())
+    return [name for name in dict.fromkeys(found) if name != "PORT"]
 
 
 def _python_version(venv: Path) -> str | None:

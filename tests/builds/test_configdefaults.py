@@ -3818,6 +3818,17 @@ def test_its_own_port_its_config_leaves_to_fill_in_is_the_served_port() -> None:
     assert launch_environment(spec, found.values)["SERVER_PORT"] == "3001"
     files["src/config/config.env"] = b"SERVER_PORT=5001\n"
     assert launch_environment(spec, found.values)["SERVER_PORT"] == "5001"
+    # Luca0612-Simo's ServerExpress: ``app.listen(PUERTO)``, a name saying nothing in
+    # English, its example's ``PUERTO=<tu_valor_aqui>``: its use says it is its port.
+    spanish = {
+        "package.json": json.dumps(package).encode(),
+        ".env.example": b"PUERTO=<tu_valor_aqui>\n",
+        "src/index.js": b"const PUERTO = process.env.PUERTO || 3000\napp.listen(PUERTO)\n",
+    }
+    found = config_defaults(spanish, "package.json", {}, {"PORT": "3001"})
+    spec = LaunchSpec("p1", "g1", None, "alice", spanish, [], 3001, None, _NOW, _NOW)
+    spec.detection = detect(spanish)
+    assert launch_environment(spec, found.values)["PUERTO"] == "3001"
 
 
 def test_its_own_port_nothing_sets_is_the_served_port() -> None:
