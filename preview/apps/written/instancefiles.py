@@ -302,6 +302,27 @@ def _instance_folder(module: str, files: dict[str, bytes]) -> str:
 
 _SETTINGS_MODULE = re.compile(rb"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
 
+
+@dataclass(frozen=True)
+class _NamedSettings:
+    """The Django settings module the upload's ``manage.py`` names."""
+
+    base: str  # manage.py's folder ("": the root), where the module is imported from
+    module: str  # its dotted name (``proj.settings``)
+    path: str  # its file in the upload, as named (``proj/settings.py``; maybe absent)
+
+
+def _named_settings(files: dict[str, bytes]) -> _NamedSettings | None:
+    """The settings module the shallowest ``manage.py`` names; None where none names one."""
+    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
+    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    if named is None:
+        return None
+    base = posixpath.dirname(managers[0])
+    module = named.group(1).decode()
+    return _NamedSettings(base, module, posixpath.join(base, *module.split(".")) + ".py")
+
+
 # The module written: Django's DATABASES read from the URL the preview gives.
 LOCAL_DATABASES = b"""# Written by the preview service: the settings import this module, which the
 # upload lacks; its database is the one the preview gives (DATABASE_URL).
@@ -367,12 +388,10 @@ def _named_imports_missing(files: dict[str, bytes]) -> dict[str, tuple[str, ...]
     DRF-SpartaNews reads ``config.OPENAI_API_KEY`` after ``from . import config``, its
     .gitignored ``DRF_SpartarNews/config.py``; ``from .config import SECRET_KEY`` takes
     that name."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    named = _named_settings(files)
     if named is None:
         return {}
-    base = posixpath.dirname(managers[0])
-    settings = posixpath.join(base, *named.group(1).decode().split(".")) + ".py"
+    settings = named.path
     tree = parse_module(files[settings]) if settings in files else None
     if tree is None:
         return {}
@@ -463,12 +482,10 @@ def _star_imported_missing(files: dict[str, bytes]) -> tuple[str, ast.Module, li
     """The Django settings module (its path and tree) and the modules it star-imports that
     the upload lacks, near it (in its package or the project's folder); None where
     ``manage.py`` names no settings the upload has, or it star-imports none missing."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    named = _named_settings(files)
     if named is None:
         return None
-    base = posixpath.dirname(managers[0])
-    settings = posixpath.join(base, *named.group(1).decode().split(".")) + ".py"
+    base, settings = named.base, named.path
     tree = parse_module(files[settings]) if settings in files else None
     if tree is None:
         return None
@@ -512,13 +529,10 @@ def django_missing_settings(files: dict[str, bytes]) -> dict[str, bytes]:
     its requirements name (:data:`_PACKAGE_APPS`), its custom user model, its project's
     ``urls`` and ``wsgi`` modules, the preview's database (:data:`LOCAL_DATABASES`), every
     host allowed, debugging on."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    named = _named_settings(files)
     if named is None:
         return {}
-    base = posixpath.dirname(managers[0])
-    module = named.group(1).decode()
-    path = posixpath.join(base, *module.split(".")) + ".py"
+    base, module, path = named.base, named.module, named.path
     package = path.removesuffix(".py")
     if path in files or f"{package}/__init__.py" in files or "." not in module:
         return {}
@@ -650,13 +664,10 @@ def django_preview_settings(files: dict[str, bytes]) -> PreviewSettings | None:
       throwaway one, as ``startproject`` writes a ``django-insecure-`` key.
 
     None where they leave neither."""
-    managers = sorted((p for p in files if posixpath.basename(p) == "manage.py"), key=len)
-    named = _SETTINGS_MODULE.search(files[managers[0]]) if managers else None
+    named = _named_settings(files)
     if named is None:
         return None
-    base = posixpath.dirname(managers[0])
-    module = named.group(1).decode()
-    settings = posixpath.join(base, *module.split(".")) + ".py"
+    base, module, settings = named.base, named.module, named.path
     tree = parse_module(files[settings]) if settings in files else None
     if tree is None:
         return None
