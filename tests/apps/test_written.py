@@ -167,6 +167,8 @@ def test_folders_a_node_app_builds_from_its_own_folder_are_made() -> None:
         b'fs.writeFileSync("spec.yaml", yaml);\n',
     }
     assert list(run_folders(written)) == ["docs/.gitkeep", "out/report/.gitkeep"]
+    appended = {"src/audit.js": b"fs.appendFileSync('audit/trail.txt', line)\n"}
+    assert list(run_folders(appended)) == ["audit/.gitkeep"]
 
 
 def test_a_folder_its_code_reads_spelled_in_another_case_is_copied_as_named(

@@ -723,7 +723,9 @@ def _node_written_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
     listens, its author's ``docs/`` never committed: "ENOENT" and exit)."""
     found: list[tuple[str, str]] = []
     for path, data in files.items():
-        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path) or b"rite" not in data:
+        if not _NODE_SOURCE.search(path) or _NOT_ITS_OWN.search(path):
+            continue
+        if b"File" not in data and b"WriteStream" not in data:  # (what each call's name holds)
             continue
         for _, file in _NODE_WRITTEN.findall(_text(data) or ""):
             found.append((posixpath.dirname(file), f"{path} writes a file in it ({file})"))
