@@ -555,7 +555,7 @@ def django_missing_settings(files: dict[str, bytes]) -> dict[str, bytes]:
         for label, (imported, distribution) in _PACKAGE_APPS.items()
         if _imports(sources, imported) or _requires(requirements, distribution)
     ]
-    user = _custom_user_model(files, within, base)
+    user = _custom_user_model(files, within)
     middleware = [
         *(["corsheaders.middleware.CorsMiddleware"] if "corsheaders" in packages else []),
         "django.middleware.security.SecurityMiddleware",
@@ -627,7 +627,7 @@ def _requires(requirements: bytes, distribution: str) -> bool:
     return bool(distribution) and re.search(line, requirements) is not None
 
 
-def _custom_user_model(files: dict[str, bytes], within: list[str], base: str) -> str | None:
+def _custom_user_model(files: dict[str, bytes], within: list[str]) -> str | None:
     """``app_label.Model`` of the one model of the upload's apps made from Django's
     abstract users (its migrations' ``settings.AUTH_USER_MODEL`` is that one), or None."""
     found = []
