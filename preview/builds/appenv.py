@@ -619,7 +619,7 @@ def _own_port_names(files: dict[str, bytes]) -> list[str]:
 _LISTEN_ARGUMENT = re.compile(
     rb"\.listen\(\s*(?:process\.env\.([A-Za-z_]\w*)|([A-Za-z_$][\w$]*)\s*[,)])"
 )
-_NODE_CODE = re.compile(r"\.(?:[cm]?[jt]s)$")
+_NODE_CODE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts")
 
 
 def _listened_variables(files: dict[str, bytes]) -> list[str]:
@@ -628,7 +628,7 @@ def _listened_variables(files: dict[str, bytes]) -> list[str]:
     ``<tu_valor_aqui>``, which Node took for a pipe's path: no answer on its port)."""
     found: list[str] = []
     for path, data in files.items():
-        if not _NODE_CODE.search(path) or "node_modules/" in path or b".listen(" not in data:
+        if not path.endswith(_NODE_CODE) or "node_modules/" in path or b".listen(" not in data:
             continue
         for variable, local in _LISTEN_ARGUMENT.findall(data):
             if variable:
@@ -686,7 +686,6 @@ def _private_address(value: str) -> bool:
 # A client's TLS option in the app's own code (``ssl: true``, ``ssl: this.isProduction()``,
 # Sequelize's ``dialectOptions: { ssl: … }``), or a URL's ``sslmode``/``ssl=true``.
 _TLS_OPTION = re.compile(rb"""\bssl["']?\s*:|sslmode=|[?&]ssl=true""")
-_NODE_SOURCE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", ".json")
 
 
 def _asks_tls(files: dict[str, bytes]) -> bool:
@@ -695,7 +694,7 @@ def _asks_tls(files: dict[str, bytes]) -> bool:
     return any(
         _TLS_OPTION.search(data)
         for path, data in files.items()
-        if (path.endswith(_NODE_SOURCE) or ".env" in posixpath.basename(path))
+        if (path.endswith((*_NODE_CODE, ".json")) or ".env" in posixpath.basename(path))
         and "node_modules/" not in path
         and len(data) < 1 << 20
     )

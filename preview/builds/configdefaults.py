@@ -81,6 +81,7 @@ from ..apps.configvars import (
     config_selectors,
     database_option_variables,
     defaulted_reads,
+    development_env_file,
     django_setting_reads,
     dotenv_text,
     engine_database,
@@ -457,7 +458,6 @@ class NameRule:
 _ANY_NAME = re.compile("")
 # A development environment's own env file (``.env.dev``), an example where it is the only
 # one (``apps.configvars.example_rank``).
-_DEVELOPMENT_ENV_FILE = re.compile(r"^\.env\.(?:local|dev|development)$", re.IGNORECASE)
 _BIND_ADDRESS = re.compile(
     r"^(?:SERVER|APP|APPLICATION|HTTP|WEB|LISTEN|BIND|NODE|EXPRESS|FASTIFY|KOA|HONO)_"
     r"(?:HOST|HOSTNAME|ADDRESS|ADDR|IP)$"
@@ -947,7 +947,7 @@ def config_defaults(
     offered = dict(provided) if isinstance(provided, Mapping) else {}
     provided = set(provided)
     example = example_env_file(files, anchor)
-    if named and example is not None and _DEVELOPMENT_ENV_FILE.match(posixpath.basename(example)):
+    if named and example is not None and development_env_file(example):
         example = None  # its start names the env files it runs with: those, not this one
     found = ConfigDefaults(example=example)
     defaulted = defaulted_reads(files)  # (read with a default of the code's own)

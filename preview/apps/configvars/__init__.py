@@ -25,6 +25,7 @@ from .compose import (
 from .envfiles import (
     EXAMPLE_NAMES,
     README_NAMES,
+    development_env_file,
     dotenv_chain,
     dotenv_text,
     example_env_file,
@@ -107,6 +108,7 @@ __all__ = [
     "database_option_variables",
     "database_variables",
     "defaulted_reads",
+    "development_env_file",
     "django_setting_reads",
     "docker_secrets_read",
     "dockerfile_instructions",

@@ -16,6 +16,7 @@ from dotenv.variables import parse_variables
 __all__ = [
     "EXAMPLE_NAMES",
     "README_NAMES",
+    "development_env_file",
     "dotenv_chain",
     "dotenv_text",
     "example_env_file",
@@ -156,6 +157,16 @@ def fill_in(value: str) -> bool:
     return _FILL_IN.match(value.strip()) is not None
 
 
+def development_env_file(path: str) -> bool:
+    """Whether a file is a development environment's own values by its name, either word
+    first (``local.env``, ``dev.env``, ``.env.local``, ``.env.development``)."""
+    words = [w.lower() for w in _WORD.findall(posixpath.basename(path))]
+    pair = words if len(words) == 2 else ["", ""]
+    return (pair[0] in _DEVELOPMENT and pair[1] == "env") or (
+        pair[0] in _ENV_WORDS and pair[1] in _DEVELOPMENT
+    )
+
+
 def example_rank(path: str) -> tuple | None:
     """Where the file at ``path`` ranks among the examples of a ``.env`` in its
     directory (lowest first), or None where it is none: one rule for every spelling,
@@ -180,11 +191,7 @@ def example_rank(path: str) -> tuple | None:
         return (True, False, False, 0, word, len(name), name)
     # (or the other way round: DrMinh's FastifyMinimalProject holds .env.dev alone, its
     # @fastify/env schema requiring the TEST it sets: "env must have required property")
-    pair = words if len(words) == 2 else ["", ""]
-    developing = (pair[0] in _DEVELOPMENT and pair[1] == "env") or (
-        pair[0] in _ENV_WORDS and pair[1] in _DEVELOPMENT
-    )
-    if not said and developing:
+    if not said and development_env_file(name):
         # A development environment's own file (local.env, dev.env: what a compose file's
         # env_file names; qlawmarq's fastapi-mysql-docker, whose api/ holds local.env and
         # no example): after every example by its word.
