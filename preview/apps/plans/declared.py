@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from ..configvars import README_NAMES, compose_projects, dockerfile_instructions, workdir_after
 
 __all__ = [
+    "PYTHON_SERVERS",
     "README_NAMES",
     "Declared",
     "DockerfileFacts",
@@ -110,6 +111,14 @@ def declared_starts(files: dict[str, bytes]) -> list[Declared]:
     return list(unique.values())
 
 
+# The servers and CLIs that serve a Python app, as a command names them (``gunicorn``,
+# ``flask --app api run``, ``fastapi dev``): one list for every reader of a declared start.
+PYTHON_SERVERS = (
+    r"gunicorn|uvicorn|hypercorn|daphne|waitress-serve|uwsgi"
+    r"|flask\s+(?:--app\s+\S+\s+)?run|fastapi\s+(?:run|dev)"
+)
+
+
 # A start script an image runs (its ``CMD ["./boot.sh"]``, its entrypoint), at the root or
 # in one folder below it; and the line of one that runs a Python server: the last,
 # ``exec``'d or not (a Node app's package.json says how it starts).
@@ -118,8 +127,7 @@ _START_SCRIPT = re.compile(
     r"|run-server|serve)\.sh$"
 )
 _SERVER_LINE = re.compile(
-    r"^\s*(?:exec\s+)?((?:gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask\s+run"
-    r"|python3?\s+-m\s+(?:gunicorn|uvicorn|flask\s+run))\b.*)$",
+    rf"^\s*(?:exec\s+)?((?:{PYTHON_SERVERS}|python3?\s+-m\s+(?:{PYTHON_SERVERS}))\b.*)$",
     re.MULTILINE,
 )
 
@@ -176,8 +184,8 @@ def _makefile_targets(files: dict[str, bytes]) -> list[Declared]:
 
 # A Python command or server, as a recipe runs it.
 _PYTHON_SERVER = re.compile(
-    r"^(?:exec\s+)?(?:python3?(?:\.\d+)?\s+(?!-m\s+(?:pytest|unittest|pip)\b)\S"
-    r"|gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask\s+run|fastapi\s+(?:run|dev))"
+    rf"^(?:exec\s+)?(?:python3?(?:\.\d+)?\s+(?!-m\s+(?:pytest|unittest|pip)\b)\S"
+    rf"|{PYTHON_SERVERS})"
 )
 
 

@@ -54,7 +54,7 @@ from ..processes.envrunner import (
     without_env_runner,
 )
 from ..pyapp import python_files
-from .declared import README_NAMES, Declared, declared_starts
+from .declared import PYTHON_SERVERS, README_NAMES, Declared, declared_starts
 from .ranked import MOST_PLANS, Plan, escaped, shown
 
 __all__ = [
@@ -129,8 +129,7 @@ def python_plans(files: dict[str, bytes], first: Plan, served: str) -> tuple[Pla
 
 # A declared command that runs Python: an interpreter, a server, Flask's or FastAPI's CLI.
 _RUNS_PYTHON = re.compile(
-    r"^(?:exec\s+)?(?:\w+=\S*\s+)*(?:python3?(?:\.\d+)?|uvicorn|gunicorn|hypercorn|daphne"
-    r"|waitress-serve|uwsgi|flask\s+(?:--app\s+\S+\s+)?run|fastapi\s+(?:run|dev)"
+    rf"^(?:exec\s+)?(?:\w+=\S*\s+)*(?:python3?(?:\.\d+)?|{PYTHON_SERVERS}"
     r"|pipenv\s+run|poetry\s+run|uv\s+run)\b"
 )
 # A path of the image's own (``/app/main.py``, ``/code/src``): not the upload's.
