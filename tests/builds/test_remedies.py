@@ -685,6 +685,27 @@ def test_a_module_its_pyproject_declares_and_its_requirements_leave_out_is_added
     assert fix is None or fix.add is None or "celery" not in fix.add
 
 
+def test_a_module_no_dependency_names_wrapped_by_a_file_of_its_name_is_added() -> None:
+    """ravuritejaswi's DJANGORESTPROJECT lists no celery, yet config/__init__.py loads
+    config/celery.py, which imports Celery's ``celery``: that file wraps the package of
+    its name and is not the missing module, so celery is added. A top-level module of
+    that name that does not import it is the app's own: nothing added."""
+    files = {
+        "requirements.txt": b"Django==5.0\n",
+        "config/__init__.py": b"from .celery import app as celery_app\n",
+        "config/celery.py": b"import os\n\nfrom celery import Celery\n\napp = Celery('config')\n",
+    }
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(("Django==5.0",), "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    message = "ModuleNotFoundError: No module named 'celery'"
+    fix = remedies.next_fix(message, [], files, PYTHONS)
+    assert fix is not None and fix.add == "celery", fix
+    own = {**files, "config/celery.py": b"app = None\n"}
+    fix = Remedies().next_fix(message, [], own, PYTHONS)
+    assert fix is None or fix.add is None or "celery" not in fix.add
+
+
 def test_a_method_refusing_a_keyword_the_apps_call_passes_holds_its_class_package(
     tmp_path: Path,
 ) -> None:

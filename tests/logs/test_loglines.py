@@ -492,6 +492,14 @@ def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:
         " (requirements.txt) installed has no module 'redis.asyncio': the app's code was"
         " written for another release of it"
     )
+    # A file named after the package it imports wraps it (ravuritejaswi's
+    # DJANGORESTPROJECT: config/celery.py's ``from celery import Celery``), so it is
+    # not the missing module: the package is what to add.
+    celery = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'celery'"]
+    wrapper = {"manage.py": b"", "config/celery.py": b"from celery import Celery\n"}
+    assert failure_cause(celery, "Django\n", upload=wrapper) == (
+        "ModuleNotFoundError: No module named 'celery' — add 'celery' to requirements.txt"
+    )
     elsewhere = ["main.py", "lib/uncommon/__init__.py"]
     assert failure_cause(lines, None, upload=elsewhere) == (
         "ModuleNotFoundError: No module named 'common.models' — add 'common' to requirements.txt"

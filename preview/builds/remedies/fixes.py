@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ...apps.depspec import PythonDeps
-from ...logs import gitignored_module
+from ...logs import gitignored_module, namesake_wrapper
 from ..wheelindex import File
 
 __all__ = ["MARGIN", "Era", "Fix", "Tried", "name", "norm", "own", "pinned"]
@@ -141,9 +141,11 @@ def own(top: str, files: dict[str, bytes]) -> bool:
     ``.gitignore`` left one out (a ``config.py`` of secrets: no distribution to add). A
     folder of that name holding no Python is none (ZakariaCoder's EcoleManager-flask keeps
     PHP's ``vendor/setasign/fpdf/`` beside its ``from fpdf import FPDF``: fpdf was never
-    added, "No module named 'fpdf'")."""
+    added, "No module named 'fpdf'"). Nor is a module file that wraps the package of its
+    name (``config/celery.py``'s ``from celery import Celery``: :func:`namesake_wrapper`)."""
     if any(
-        (f"/{top}/" in f"/{path}" and path.endswith(".py")) or f"/{path}".endswith(f"/{top}.py")
+        (f"/{top}/" in f"/{path}" and path.endswith(".py"))
+        or (f"/{path}".endswith(f"/{top}.py") and not namesake_wrapper(path, files[path]))
         for path in files
     ):
         return True

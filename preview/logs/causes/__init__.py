@@ -14,7 +14,12 @@ from .failure import (
     shown_lines,
     write_failure,
 )
-from .missingmodule import gitignored_module, gitignored_submodule, missing_module_hint
+from .missingmodule import (
+    gitignored_module,
+    gitignored_submodule,
+    missing_module_hint,
+    namesake_wrapper,
+)
 from .needed import missing_env, needed_variables, with_stand_ins
 
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "gitignored_submodule",
     "missing_env",
     "missing_module_hint",
+    "namesake_wrapper",
     "needed_variables",
     "no_broker",
     "no_prisma_engine",

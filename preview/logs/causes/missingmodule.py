@@ -215,7 +215,27 @@ def _ignores(pattern: str, path: str, *, folder: bool) -> bool:
     return fnmatch.fnmatchcase(posixpath.basename(path), pattern)
 
 
-def _in_upload_hint(module: str, upload: Collection[str], listed_in: str) -> str | None:
+# An absolute import of a module named NAME, or of one below it, at a line's start.
+_IMPORTS_NAME = rb"^[ \t]*(?:from[ \t]+NAME(?:\.[\w.]+)?[ \t]+import\b|import[ \t]+NAME\b)"
+
+
+def namesake_wrapper(path: str, data: bytes) -> bool:
+    """Whether the module file at ``path`` imports, by its absolute name, the package it
+    is named after (``config/celery.py``'s ``from celery import Celery``, Django's way of
+    setting Celery up): it wraps that package and is never what an import of its name
+    finds (ravuritejaswi's DJANGORESTPROJECT lists no celery, and its config/celery.py
+    was taken for the missing module: celery never added, the hint "put it beside the
+    app")."""
+    if not path.endswith(".py") or posixpath.basename(path) == "__init__.py":
+        return False
+    name = re.escape(posixpath.basename(path)[:-3].encode())
+    imports_its_name = _IMPORTS_NAME.replace(b"NAME", name)
+    return re.search(imports_its_name, data, re.MULTILINE) is not None
+
+
+def _in_upload_hint(
+    module: str, upload: Collection[str] | Mapping[str, bytes], listed_in: str
+) -> str | None:
     """For a module the upload holds but the app cannot import (a monorepo's library
     that no dependency file names): how to make it importable, rather than a
     package to add from the index. Where its package is in several folders, the one
@@ -224,6 +244,8 @@ def _in_upload_hint(module: str, upload: Collection[str], listed_in: str) -> str
     top = parts[0]
     found = [p for p in upload if p in (f"{top}.py", f"{top}/__init__.py")]
     found += [p for p in upload if p.endswith((f"/{top}.py", f"/{top}/__init__.py"))]
+    if isinstance(upload, Mapping):
+        found = [p for p in found if not namesake_wrapper(p, upload[p])]
     if not found:
         return None
     where = min(
