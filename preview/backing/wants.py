@@ -626,6 +626,7 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         or _sqlalchemy_url_in_code(files)
         or _url_built_in_code(files)
         or _postgres_column_types(files)
+        or _driver_opened_in_code(files)
     )
     if driver and url is None and _libsql_alone(files):
         # libSQL's client alone opens its database (a Turso's: SQLite), pg listed and
@@ -1143,6 +1144,30 @@ def _postgres_column_types(files: dict[str, bytes]) -> str | None:
     and every table's route answered 500)."""
     found = _own_python_matching(files, _POSTGRES_TYPES)
     return f"PostgreSQL's own column types imported in {found}" if found else None
+
+
+def _driver_opened_in_code(files: dict[str, bytes]) -> str | None:
+    """Where a Python app's own code opens PostgreSQL with a driver's ``connect``
+    (``psycopg2.connect(user=…, host=config["Postgres"]["host"], …)``), its dependencies
+    listing no driver: nigel-hall-codes' StarterFastAPIUserLogin pins 47 packages in a
+    UTF-16 requirements.txt, psycopg2 not among them (its remedy added it), and was given
+    no server: its connect went to a Unix socket that nothing served. Not where they
+    list MySQL's driver: the server the app is given is that one's."""
+    if any(
+        _PY_FILES.search(path) and _PY_MYSQL_DRIVER.search(dependency_text(data))
+        for path, data in files.items()
+    ):
+        return None
+    found = _own_python_matching(files, _DRIVER_CONNECTS)
+    return f"a PostgreSQL driver's connect in {found}" if found else None
+
+
+_DRIVER_CONNECTS = re.compile(
+    rb"\b(?:psycopg2?|asyncpg|pg8000|aiopg)\s*\.\s*(?:connect|create_pool)\s*\("
+)
+_PY_MYSQL_DRIVER = re.compile(
+    r"(?im)^[\s\"']*(?:pymysql|mysqlclient|mysql-connector-python|aiomysql|asyncmy)(?![\w.-])"
+)
 
 
 _POSTGRES_TYPES = re.compile(

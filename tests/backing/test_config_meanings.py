@@ -1119,6 +1119,27 @@ def test_postgresqls_own_column_types_in_its_models_want_postgres() -> None:
     assert postgres_wants(_encoded(own), {}).driver is None
 
 
+def test_a_postgresql_drivers_connect_in_its_code_wants_postgres() -> None:
+    """nigel-hall-codes' StarterFastAPIUserLogin calls ``psycopg2.connect(…)`` with its
+    settings file's host, and its requirements.txt lists no driver: it was given no
+    server, and its connect went to a Unix socket nothing served. It wants PostgreSQL;
+    not where the call is in a test or a comment, nor beside MySQL's driver listed."""
+    rds = (
+        "import psycopg2\n\nconn = psycopg2.connect(\n"
+        '    user=config["Postgres"]["user"], host=config["Postgres"]["host"], port=5432\n)\n'
+    )
+    files = {"rds/rds.py": rds, "requirements.txt": "fastapi==0.111.0\n"}
+    assert postgres_wants(_encoded(files), {}).driver == (
+        "a PostgreSQL driver's connect in rds/rds.py"
+    )
+    commented = {**files, "rds/rds.py": "# conn = psycopg2.connect(dsn)\n"}
+    assert postgres_wants(_encoded(commented), {}).driver is None
+    tested = {**files, "rds/rds.py": "", "tests/test_rds.py": rds}
+    assert postgres_wants(_encoded(tested), {}).driver is None
+    mysql = {**files, "requirements.txt": "fastapi==0.111.0\nPyMySQL==1.1.0\n"}
+    assert postgres_wants(_encoded(mysql), {}).driver is None
+
+
 def test_a_libsql_clients_app_wants_no_postgresql_whatever_it_lists() -> None:
     """williamk19's learn-hono opens Turso's libSQL (``createClient({ url:
     process.env.TURSO_CONNECTION_URL })``, Drizzle's libsql driver) and lists pg, never
