@@ -280,6 +280,17 @@ def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     assert (gone["class"], ours["class"]) == ("app's", "ours")
 
 
+def test_its_own_package_left_out_of_the_upload_is_the_apps() -> None:
+    """Artem2335's projectFastapi imports app.users.router and holds no app/."""
+    left_out = _failed(
+        "ModuleNotFoundError: No module named 'app.users' — the upload holds no app/ and"
+        " requirements.txt lists no 'app': the app's own package app (its code imports"
+        " app.users) was left out of the upload"
+    )
+    classify(left_out, {})
+    assert left_out["class"] == "app's"
+
+
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:
     """williamyizima's flask-wallet: the refusal's code alone ("nothing_to_run") was its
     cause; its message says why, and a merge's conflict markers are the app's own."""

@@ -500,6 +500,18 @@ def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:
     assert failure_cause(celery, "Django\n", upload=wrapper) == (
         "ModuleNotFoundError: No module named 'celery' — add 'celery' to requirements.txt"
     )
+    # The service's addition, not the app's listing: its own package left out of the
+    # upload (Artem2335's projectFastapi: app.users.router, no app/, PyPI's "app" added).
+    users = [*_MISSING[:-1], "ModuleNotFoundError: No module named 'app.users'"]
+    left_out = {
+        "main.py": b"from app.users.router import router\n",
+        "requirements.txt": b"fastapi\n",
+    }
+    assert failure_cause(users, "fastapi\napp\n", upload=left_out) == (
+        "ModuleNotFoundError: No module named 'app.users' — the upload holds no app/ and"
+        " requirements.txt lists no 'app': the app's own package app (its code imports"
+        " app.users) was left out of the upload"
+    )
     elsewhere = ["main.py", "lib/uncommon/__init__.py"]
     assert failure_cause(lines, None, upload=elsewhere) == (
         "ModuleNotFoundError: No module named 'common.models' — add 'common' to requirements.txt"

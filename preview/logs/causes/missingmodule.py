@@ -65,6 +65,14 @@ def missing_module_hint(
     # redis==4.0.0; asyncio came in 4.2).
     written = listed.get(_normalize(dist)) or listed.get(_normalize(top))
     if top != module and written is not None and not _folders_named(top, upload):
+        if _added_by_the_service(written, listed_in, upload):
+            # Not the app's listing: its own package of that name, left out of the upload
+            # (Artem2335's projectFastapi imports app.users.router … and holds no app/:
+            # the index's "app" 0.0.1 was installed for it, then "has no module").
+            return (
+                f" — the upload holds no {top}/ and {listed_in} lists no '{top}': the app's"
+                f" own package {top} (its code imports {module}) was left out of the upload"
+            )
         return (
             f" — the release of '{written}' ({listed_in}) installed has no module '{module}':"
             " the app's code was written for another release of it"
@@ -147,6 +155,19 @@ def _reach(package: str, parts: list[str], upload: Collection[str]) -> tuple[int
             return depth, folder
         folder = f"{folder}/{parts[depth]}"
     return len(parts), folder
+
+
+def _added_by_the_service(
+    written: str, listed_in: str, upload: Collection[str] | Mapping[str, bytes]
+) -> bool:
+    """Whether ``written`` is absent from the upload's own ``listed_in`` (the service added
+    it); False where the upload's contents are not given."""
+    if not isinstance(upload, Mapping) or listed_in not in upload:
+        return False
+    data = upload[listed_in]
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # (PowerShell's pip freeze)
+    own = _requirement_names(data.decode("utf-16" if utf16 else "utf-8", "replace"))
+    return _normalize(written) not in own
 
 
 def _folders_named(name: str, upload: Collection[str]) -> list[str]:
