@@ -65,6 +65,41 @@ _COPY_FROM_STDIN = re.compile(
 )
 
 
+# A column's default taken from a sequence (``DEFAULT nextval('articles_id_seq'::regclass)``),
+# and a sequence's making: pgAdmin's "CREATE Script" of a table names its sequence and
+# never makes it (DarKaizoku's BLOGexpressAPI: src/sql/createDB.sql, "relation
+# "articles_id_seq" does not exist", and none of its tables was made).
+_SEQUENCE_USED = re.compile(
+    r"""\bnextval\(\s*'((?:"?[A-Za-z_]\w*"?\.)?"?[A-Za-z_]\w*"?)'(?:::regclass)?\s*\)""", re.I
+)
+_SEQUENCE_MADE = re.compile(
+    r"""\bCREATE\s+(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?SEQUENCE\s+(?:IF\s+NOT\s+EXISTS\s+)?"""
+    r"""((?:"?[A-Za-z_]\w*"?\.)?"?[A-Za-z_]\w*"?)""",
+    re.I,
+)
+
+
+def _with_its_sequences(sql: str) -> str:
+    """``sql`` after the sequences its column defaults take values from and that it never
+    makes (above), each made first, as the tables' own ``serial`` would have."""
+    made = {_sequence_name(m.group(1)) for m in _SEQUENCE_MADE.finditer(sql)}
+    missing = dict.fromkeys(
+        name
+        for m in _SEQUENCE_USED.finditer(sql)
+        if (name := m.group(1)) and _sequence_name(name) not in made
+    )
+    if not missing:
+        return sql
+    return "".join(f"CREATE SEQUENCE IF NOT EXISTS {name};\n" for name in missing) + sql
+
+
+def _sequence_name(name: str) -> str:
+    """A sequence's name as the server resolves it: unquoted, lower case, in ``public``
+    where no schema is given."""
+    parts = [p.strip('"') for p in name.split(".")]
+    return ".".join(["public", *parts] if len(parts) == 1 else parts).lower()
+
+
 def _pieces(text: str) -> list[tuple[str, str | None]]:
     """``text`` as (its SQL, None) and (a COPY statement, its rows) in order."""
     pieces: list[tuple[str, str | None]] = []
@@ -95,7 +130,7 @@ def _run_script(connection: psycopg.Connection, text: str) -> _Partly:
             with connection.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[arg-type]
                 copy.write(rows)
             continue
-        statements = _DATABASE_MADE.sub("", _META_COMMAND.sub("", sql))
+        statements = _with_its_sequences(_DATABASE_MADE.sub("", _META_COMMAND.sub("", sql)))
         if not statements.strip():
             continue
         try:  # no parameters: one simple query, its statements all run (or none)
@@ -122,6 +157,12 @@ def _one_by_one(connection: psycopg.Connection, sql: str, error: Exception) -> _
         for piece in sqlparse.split(sql)
         if (cleaned := sqlparse.format(piece, strip_comments=True).strip().rstrip(";").strip())
     ]
+    # (each on its own: a ``BEGIN`` kept would let one failure abort every later one,
+    # "current transaction is aborted", as the whole script's run did, and left its
+    # transaction open: ended first)
+    if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        connection.execute("ROLLBACK")  # type: ignore[call-overload]
+    statements = [s for s in statements if not _TRANSACTION_CONTROL.match(s)]
     if len(statements) < 2:
         raise error
     failures: list[str] = []
@@ -133,6 +174,12 @@ def _one_by_one(connection: psycopg.Connection, sql: str, error: Exception) -> _
     if len(failures) == len(statements):
         raise error
     return _Partly(tuple(failures), len(statements))
+
+
+_TRANSACTION_CONTROL = re.compile(
+    r"(?:BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT)(?:\s+(?:WORK|TRANSACTION))?\s*$",
+    re.I,
+)
 
 
 def _first_line(error: Exception) -> str:

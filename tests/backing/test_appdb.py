@@ -323,6 +323,21 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
             "-- the rows\nINSERT INTO fruit VALUES ('plum; ripe');\n"
             "-- the query its code runs\nSELECT * FROM fruit WHERE name = $1;\n",
         ),
+        # pgAdmin's table script (DarKaizoku's BLOGexpressAPI): a default from a sequence
+        # it never makes, in a transaction: the sequence is made first.
+        (
+            "db/06.sql",
+            "BEGIN;\nDROP TABLE IF EXISTS public.tree;\nCREATE TABLE IF NOT EXISTS public.tree"
+            "\n(id integer NOT NULL DEFAULT nextval('tree_id_seq'::regclass), name text);\n"
+            "INSERT INTO tree (name) VALUES ('oak');\nEND;\n",
+        ),
+        # One failing statement of a transaction, run one by one: the rest still run,
+        # not "current transaction is aborted".
+        (
+            "db/07.sql",
+            "BEGIN;\nSELECT * FROM fruit WHERE name = $1;\nINSERT INTO tree (name) VALUES ('elm');"
+            "\nCOMMIT;\n",
+        ),
     )
     logins = SharedLogins(
         PG_URL, new_database_name(), "tests", init_scripts=scripts, init_told=tell
@@ -342,8 +357,13 @@ async def test_an_uploads_init_scripts_run_in_each_new_database_as_its_role() ->
             "the init script db/03.sql was run",
             "the init script db/04.sql was run",
             "the init script db/05.sql was run statem",
+            "the init script db/06.sql was run",
+            "the init script db/07.sql was run statem",
         ]
         assert told[4].endswith("1 of its 2 failed (the first: there is no parameter $1)")
+        assert told[6].endswith("1 of its 2 failed (the first: there is no parameter $1)")
+        trees = await trio.to_thread.run_sync(_trees, login.role, login.password, login.database)
+        assert trees == [(1, "oak"), (2, "elm")]
         assert "db/02.sql failed: " in told[1], told  # the role may not: never the admin
         assert await trio.to_thread.run_sync(_exists, "intruder") == (False, False)
     finally:
@@ -401,6 +421,13 @@ def _fruit(user: str, password: str, database: str) -> tuple[list[str], str]:
         rows = [r[0] for r in db.execute("SELECT name FROM fruit ORDER BY name")]
         owner = db.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'fruit'")
         return rows, owner.fetchone()[0]
+
+
+def _trees(user: str, password: str, database: str) -> list[tuple[int, str]]:
+    server = _admin_url().rsplit("@", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql://{user}:{password}@{server}/{database}"
+    with psycopg.connect(url, connect_timeout=10) as db:
+        return [tuple(r) for r in db.execute("SELECT id, name FROM tree ORDER BY id")]
 
 
 async def test_a_common_extension_the_upload_creates_itself_is_not_made_first() -> None:
