@@ -784,7 +784,14 @@ if models and not engines and os.environ.get("DATABASE_URL", "").startswith("pos
     from sqlalchemy import create_engine
     url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
     try:
-        engines.append(create_engine(url))
+        engine = create_engine(url)
+        if getattr(engine.dialect, "is_async", False):
+            # An async driver's URL, as the service gives an app of SQLAlchemy's asyncio
+            # (yeisonipia48's ApiFastApi: postgresql+asyncpg://, its engine made in a
+            # class): a sync engine on it met "greenlet_spawn has not been called".
+            from sqlalchemy.ext.asyncio import create_async_engine
+            engine = create_async_engine(url)
+        engines.append(engine)
     except Exception:  # its driver not installed: no engine, said below
         pass
 if not models or not engines:

@@ -1411,6 +1411,21 @@ async def test_models_with_no_engine_at_import_get_their_tables_on_the_given_dat
                 check=False,
             )
         assert alone.returncode != 0 and b"no engine" in alone.stderr
+        # An async driver's URL (yeisonipia48's ApiFastApi, given postgresql+asyncpg://):
+        # made on an async engine, not a sync one ("greenlet_spawn has not been called").
+        await trio.to_thread.run_sync(_drop_table, url, table)
+        async_url = "postgresql+psycopg_async://" + url.split("://", 1)[1]
+        with trio.fail_after(60):
+            done = await trio.run_process(
+                [sys.executable, "-c", MODELS_TABLES, "models"],
+                cwd=tmp_path,
+                env={**env, "DATABASE_URL": async_url},
+                capture_stderr=True,
+                check=False,
+            )
+        assert done.returncode == 0, done.stderr.decode()
+        with trio.fail_after(30):
+            assert await trio.to_thread.run_sync(_has_table, url, table)
     finally:
         with trio.move_on_after(30) as cleanup:
             cleanup.shield = True
