@@ -394,6 +394,14 @@ def app_environment(
         project = _ts_node_project(spec.files)
         if project is not None:
             env["TS_NODE_PROJECT"] = str(app_dir / project)
+    if node and "TS_NODE_TRANSPILE_ONLY" not in given:
+        # ts-node wherever the app runs it (its TypeORM CLI, a nodemon.json's exec, a
+        # ``-r ts-node/register``), not only in the start the service rewrites: without its
+        # type check, as a preview's TypeScript runs (the build's check, not each run's).
+        # A type error, or an old TypeScript reading today's @types (Alexkalbitz's
+        # myserverNestJS: TypeScript 3 on @types/express-serve-static-core, "TSError:
+        # Unable to compile"), failed what ran under it.
+        env["TS_NODE_TRANSPILE_ONLY"] = "true"
     if node and "TS_NODE_COMPILER" not in given:
         # ts-node's emit writes an enum type's decorator metadata as tsc does (see
         # builds.typescript.tsnode): an app whose ORM reads its .ts entities runs on it.

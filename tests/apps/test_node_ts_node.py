@@ -58,6 +58,13 @@ def _node_env(files: dict[str, str], extra: dict[str, str] | None = None) -> dic
     return launch_environment(spec)
 
 
+def test_ts_node_runs_without_its_type_check_unless_the_app_says() -> None:
+    files = app_files("ts_typeorm_cli_migrations")
+    assert _node_env(files)["TS_NODE_TRANSPILE_ONLY"] == "true"
+    typed = _node_env(files, {"TS_NODE_TRANSPILE_ONLY": "false"})
+    assert typed["TS_NODE_TRANSPILE_ONLY"] == "false"
+
+
 def test_ts_node_is_told_the_apps_tsconfig_only_when_it_is_the_only_one() -> None:
     files = app_files("ts_typeorm_cli_migrations")
     assert _node_env(files)["TS_NODE_PROJECT"] == "/previews/p1/tsconfig.json"
