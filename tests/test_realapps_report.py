@@ -280,8 +280,9 @@ def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     assert (gone["class"], ours["class"]) == ("app's", "ours")
 
 
-def test_its_own_package_left_out_of_the_upload_is_the_apps() -> None:
-    """Artem2335's projectFastapi imports app.users.router and holds no app/."""
+def test_its_own_package_left_out_or_its_nest_modules_unwired_are_the_apps() -> None:
+    """Artem2335's projectFastapi imports app.users.router and holds no app/;
+    bigchief64's ExampleNestJS provides no ScoreService to its ScoreController."""
     left_out = _failed(
         "ModuleNotFoundError: No module named 'app.users' — the upload holds no app/ and"
         " requirements.txt lists no 'app': the app's own package app (its code imports"
@@ -289,6 +290,12 @@ def test_its_own_package_left_out_of_the_upload_is_the_apps() -> None:
     )
     classify(left_out, {})
     assert left_out["class"] == "app's"
+    unwired = _failed(
+        "UnknownDependenciesException [Error]: Nest can't resolve dependencies of the"
+        " ScoreController (?)."
+    )
+    classify(unwired, {})
+    assert unwired["class"] == "app's"
 
 
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:

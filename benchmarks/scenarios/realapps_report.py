@@ -65,6 +65,7 @@ APPS_FAULT = [
     (r"ETARGET|No matching version found", "a version it pins does not exist"),
     (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
     (r"\(its code imports [\w.]+\) was left out of the upload", "its own package is not in it"),
+    (r"Nest can't resolve dependencies of ", "its Nest modules leave a class's dependency out"),
     (r"a syntax error in the app's own code", "its own code does not parse"),
     (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),
     (

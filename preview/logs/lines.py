@@ -218,11 +218,15 @@ _STRUCTURES = tuple(
         # "<ts> - name - WARNING - m", "<ts> ERROR name: m", "[<ts>] ERROR in app", "<ts> | INFO |"
         rf"(?:{_TS}|\[{_TS}\])\s*{_BRACKETS}(?:[-|:]\s*)?"
         rf"(?:[\w.<>-]+(?:\s+[-|]\s+|:\s+))?{LEVEL_WORD}(?=[\s:\]|]|$)",
+        # NestJS's logger: "[Nest] 17  - 12/07/2026, 7:55:35 AM   ERROR [ExceptionHandler] x"
+        r"\[Nest\]\s+\d+\s+-\s+[^\[\n]*?\s(?-i:(?P<level>LOG|ERROR|WARN|DEBUG|VERBOSE|FATAL))"
+        r"\s+\[",
     )
 )
 _LEVEL_MAP: dict[str, str] = dict.fromkeys(("trace", "debug"), "DEBUG")
 _LEVEL_MAP |= dict.fromkeys(("warn", "warning"), "WARN")
 _LEVEL_MAP |= {"info": "INFO"} | dict.fromkeys(("error", "critical", "fatal"), "ERROR")
+_LEVEL_MAP |= {"log": "INFO", "verbose": "DEBUG"}  # NestJS's words
 # IGNORECASE matches the Turkish dotted and dotless I for "i"; lower() keeps them apart.
 _TURKISH_I = str.maketrans({"\u0307": None, "\u0131": "i"})
 _PY_WARNING = re.compile(r"\S.*?:\d+: [A-Z]\w*Warning: ")  # warnings.showwarning format

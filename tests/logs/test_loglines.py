@@ -164,6 +164,10 @@ def test_invalid_max_line_bytes() -> None:
         ("2024-01-01 12:00:00.123 | DEBUG    | app.main:startup:12 - loguru", "DEBUG"),
         ("[2024-01-01 12:00:00,123] ERROR in app: flask style", "ERROR"),
         ("2024-01-01 12:00:00,123 FATAL", "ERROR"),
+        # NestJS's logger (bigchief64's ExampleNestJS: its ERROR unread, "exited with code 1")
+        ("[Nest] 17  - 12/07/2026, 7:55:35 AM   ERROR [ExceptionHandler] Nest can't", "ERROR"),
+        ("[Nest] 17  - 12/07/2026, 7:55:35 AM     LOG [NestFactory] Starting Nest", "INFO"),
+        ("[Nest] 17  - 12/07/2026, 7:55:35 AM    WARN [Config] no .env", "WARN"),
         # python warnings and bare exception lines
         ("/venv/lib/python3.11/site-packages/x.py:12: DeprecationWarning: old", "WARN"),
         ("SyntaxError: invalid syntax", "ERROR"),
@@ -459,6 +463,21 @@ def test_failure_cause_a_module_the_upload_never_had_is_said_missing_from_it() -
     )
     cause = failure_cause(config, "fastapi\n", upload={"main.py": b"import config\n"})
     assert cause is not None and cause.endswith("add 'config' to requirements.txt")
+
+
+def test_a_nest_loggers_error_is_the_cause_its_prefix_left_out() -> None:
+    """bigchief64's ExampleNestJS: Nest's injector refused a controller, its logger's
+    ERROR line the only one, in colour; the cause was "exited with code 1"."""
+    said = (
+        "\x1b[32m[Nest] 17  - \x1b[39m12/07/2026, 7:55:35 AM \x1b[31m  ERROR\x1b[39m"
+        " \x1b[38;5;3m[ExceptionHandler] \x1b[39mUnknownDependenciesException [Error]: Nest"
+        " can't resolve dependencies of the ScoreController (?)."
+    )
+    lines = [said, "", "Potential solutions:", "- Is ScoreModule a valid NestJS module?", "}"]
+    assert failure_cause(lines) == (
+        "UnknownDependenciesException [Error]: Nest can't resolve dependencies of the"
+        " ScoreController (?)."
+    )
 
 
 def test_failure_cause_module_in_the_upload_says_how_to_import_it() -> None:

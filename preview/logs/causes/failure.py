@@ -51,6 +51,9 @@ _CHAINED = (
 
 _MAX_CAUSE = 300
 _LEVEL_PREFIX = re.compile(rf"{LEVEL_WORD}:\s*", re.IGNORECASE)
+# NestJS's logger's prefix of an error (its process, time and context): the message is the
+# cause ("[Nest] 17  - 12/07/2026, 7:55:35 AM   ERROR [ExceptionHandler] Nest can't …").
+_NEST_PREFIX = re.compile(r"^\[Nest\]\s+\d+\s+-\s+[^\[\n]*?\s(?:ERROR|FATAL)\s+\[[^\]]*\]\s+")
 _UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)", re.IGNORECASE)
 _PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
 # CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
@@ -315,7 +318,7 @@ def _failure_cause(
         if _NO_SPACE.search(s):
             full = (i, s)
         if level == "ERROR" and s.strip():
-            last_error = (i, s)
+            last_error = (i, _NEST_PREFIX.sub("", s))
     # The disk's state wins over a line at the same place (its exception names it).
     found = [c for c in (exception, load_error, port, cant_open, full, uncaught) if c is not None]
     if not found:
