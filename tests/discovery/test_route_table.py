@@ -96,6 +96,29 @@ async def test_a_debug_toolbars_own_pages_are_not_the_apps_routes(
         assert (await service.stop(gid)).status_code == 200
 
 
+async def test_a_django_apps_language_prefix_is_the_one_its_requests_get(
+    smoke_builder: Service,
+) -> None:
+    """asanaIiev's DRFHospital: ``i18n_patterns`` with LocaleMiddleware, its LANGUAGE_CODE
+    ``en-us`` and its LANGUAGES ``en`` and ``ru``. Its resolver, read at start, said
+    ``en-us/``, the language active then; a request gets the variant its LANGUAGES list,
+    ``en/``, and every route listed under ``/en-us/`` answered 404."""
+    service = smoke_builder
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, app_files("django_i18n_patterns"))
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        gid = body["gid"]
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said == "smoke check: 2 GET routes answer", said
+        url = f"/api/generations/{gid}/endpoints"
+        listing = (await service.client.get(url, headers=auth())).json()
+        routes = {(e["method"], e["path"]) for e in listing["endpoints"]}
+        assert routes == {("GET", "/en/"), ("GET", "/en/about/")}, routes
+        answer = (await service.app_get(body, "/en/about/")).json()
+        assert answer == {"page": "about", "language": "en"}
+        assert (await service.stop(gid)).status_code == 200
+
+
 def test_the_preloads_follow_the_apps_own_options_and_paths() -> None:
     env = route_table_env(
         {"NODE_OPTIONS": "--max-old-space-size=512"}, "node", "/run/tools", "/run/p"

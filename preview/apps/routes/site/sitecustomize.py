@@ -14,6 +14,7 @@ after it. It first makes directory listings answer in name order
 (``preview_name_order``), as the app's author's machine gave them.
 """
 
+import contextlib
 import os
 import sys
 
@@ -168,6 +169,8 @@ def _django_routes():
         regex = getattr(pattern, "_regex", None)
         if isinstance(regex, str) and type(pattern).__name__ == "RegexPattern":
             return ["r", regex]
+        if type(pattern).__name__ == "LocalePrefixPattern":
+            return ["p", _language_prefix(pattern)]
         return ["p", str(pattern)]
 
     def walk(patterns, prefix, depth):
@@ -192,6 +195,24 @@ def _django_routes():
 
     walk(get_resolver().url_patterns, [], 0)
     return found
+
+
+def _language_prefix(pattern):
+    """The prefix ``i18n_patterns`` puts before a request's path as a request with no
+    language of its own gets it: LocaleMiddleware activates the variant of LANGUAGE_CODE
+    that LANGUAGES lists (``en`` for ``en-us``), where the prefix read now, the language
+    active at start, is LANGUAGE_CODE itself (asanaIiev's DRFHospital: every route listed
+    under ``/en-us/``, each a 404); the default language unprefixed where the app says so."""
+    from django.conf import settings  # pyright: ignore[reportMissingImports]
+    from django.utils import translation  # pyright: ignore[reportMissingImports]
+
+    if not getattr(pattern, "prefix_default_language", True):
+        return ""
+    code = settings.LANGUAGE_CODE
+    if "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE:
+        with contextlib.suppress(LookupError):  # none listed: LANGUAGE_CODE itself
+            code = translation.get_supported_language_variant(code)
+    return f"{code}/"
 
 
 def _lacks_its_backend(route):
