@@ -109,7 +109,7 @@ __all__ = [
     "dotenv_file",
     "option_database_values",
     "with_async_driver",
-    "with_broker_client",
+    "with_redis_client",
     "with_setuptools",
     "with_step_tools",
 ]
@@ -770,24 +770,47 @@ async def with_async_driver(
     return replace(deps, requirements=(*deps.requirements, *missing))
 
 
-async def with_broker_client(
-    deps: PythonDeps, env: dict[str, str], say: Callable[[str], Awaitable[None]]
+async def with_redis_client(
+    deps: PythonDeps,
+    files: dict[str, bytes],
+    env: dict[str, str],
+    say: Callable[[str], Awaitable[None]],
 ) -> PythonDeps:
-    """``deps`` with what Celery's Redis transport imports (kombu's ``redis`` extra: the
-    Redis client, packaging), where the app's Celery broker is given the preview's Redis
-    (in place of its RabbitMQ: backing.wanted) and it lists no Redis client (kombu brings
-    only its AMQP one), said in the log."""
+    """``deps`` with the Redis client that what the app uses imports and it does not
+    list, said in the log: Celery's Redis transport (kombu's ``redis`` extra) where its
+    broker is a Redis, the preview's (in place of its RabbitMQ: backing.wanted) or a
+    ``redis://`` its own code sets; Django's own RedisCache backend. ravuritejaswi's
+    DJANGORESTPROJECT sets ``CELERY_BROKER_URL = "redis://…"`` and that cache in its
+    settings, and lists neither celery nor redis: with celery added, every route importing
+    its tasks met kombu's "'NoneType' object has no attribute 'Redis'"."""
     names = deps.names()
-    if "celery" not in names or "redis" in names or deps.lock is not None:
+    if names & _REDIS_CLIENTS or deps.lock is not None:
         return deps
+    code = {p: d for p, d in files.items() if p.endswith(".py") and len(d) <= 512_000}
     brokers = [n for n, v in env.items() if "BROKER" in n.upper() and v.startswith("redis://")]
-    if not brokers:
-        return deps
-    await say(
-        f"its Celery broker ({', '.join(sorted(brokers))}) is the preview's Redis: adding "
-        "kombu[redis], what Celery's Redis transport needs, to its build"
-    )
-    return replace(deps, requirements=(*deps.requirements, "kombu[redis]"))
+    in_code = next((p for p, d in sorted(code.items()) if _REDIS_BROKER.search(d)), None)
+    celery = "celery" in names or any(_IMPORTS_CELERY.search(d) for d in code.values())
+    if celery and (brokers or in_code):
+        where = ", ".join(sorted(brokers)) if brokers else in_code
+        await say(
+            f"its Celery broker ({where}) is a Redis: adding kombu[redis], what Celery's "
+            "Redis transport needs, to its build"
+        )
+        return replace(deps, requirements=(*deps.requirements, "kombu[redis]"))
+    cache = next((p for p, d in sorted(code.items()) if _DJANGO_REDIS_CACHE in d), None)
+    if cache is not None:
+        await say(f"Django's RedisCache backend ({cache}) imports redis: adding it to its build")
+        return replace(deps, requirements=(*deps.requirements, "redis"))
+    return deps
+
+
+# The Redis clients a dependency set may hold (those that bring ``redis`` with them too).
+_REDIS_CLIENTS = frozenset({"redis", "django-redis", "channels-redis", "redis-py-cluster"})
+_IMPORTS_CELERY = re.compile(rb"^[ \t]*(?:from|import)[ \t]+celery\b", re.MULTILINE)
+# A broker URL its code sets (Django's ``CELERY_BROKER_URL = "redis://…"``, Celery's
+# ``broker_url``, ``Celery(broker="redis://…")``).
+_REDIS_BROKER = re.compile(rb"""(?i)broker(?:_url)?["']?\s*[=:]\s*[fr]?["']rediss?://""")
+_DJANGO_REDIS_CACHE = b"django.core.cache.backends.redis.RedisCache"
 
 
 async def with_step_tools(

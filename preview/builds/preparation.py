@@ -103,7 +103,7 @@ from ..settings import Settings
 from .appenv import (
     dotenv_file,
     with_async_driver,
-    with_broker_client,
+    with_redis_client,
     with_setuptools,
     with_step_tools,
 )
@@ -1045,7 +1045,7 @@ async def _python_environment(
     own = python_dependencies(files, detection.detected_from)
     given = await trio.to_thread.run_sync(context.environment, context.settings.python)
     listed = await with_async_driver(own, files, given, say)
-    listed = await with_broker_client(listed, given, say)
+    listed = await with_redis_client(listed, files, given, say)
     listed = await with_step_tools(listed, detection.setup_steps(), say)
     offline = context.settings.package_index_url == "none"
     listed = await with_setuptools(listed, say, offline=offline)

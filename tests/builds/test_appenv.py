@@ -15,6 +15,7 @@ from preview.builds.appenv import (
     SEEDED_SETUPTOOLS,
     _installed_modules,
     dotenv_file,
+    with_redis_client,
     with_setuptools,
 )
 
@@ -52,6 +53,40 @@ async def test_setuptools_is_added_where_the_app_names_none_and_no_lock_fixes_th
     locked = PythonDeps((), "pyproject.toml", None, None, lock=("[project]", "version = 1"))
     assert await with_setuptools(locked, _quiet) is locked
     assert await with_setuptools(plain, _quiet, offline=True) is plain  # a wheelhouse's
+
+
+async def test_a_redis_client_is_added_where_what_the_app_uses_imports_one() -> None:
+    """ravuritejaswi's DJANGORESTPROJECT: its settings set a Celery broker of Redis and
+    Django's RedisCache, and it lists neither celery nor redis (celery came by a fix):
+    kombu's Redis transport met "'NoneType' object has no attribute 'Redis'"."""
+    said: list[str] = []
+
+    async def say(line: str) -> None:
+        said.append(line)
+
+    plain = PythonDeps(("Django==5.0",), "requirements.txt", None, None)
+    settings = b'CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"\n'
+    tasks = b"from celery import shared_task\n"
+    files = {"config/settings.py": settings, "rides/tasks.py": tasks}
+    added = await with_redis_client(plain, files, {}, say)
+    assert added.requirements == ("Django==5.0", "kombu[redis]")
+    assert said == [
+        "its Celery broker (config/settings.py) is a Redis: adding kombu[redis], what"
+        " Celery's Redis transport needs, to its build"
+    ]
+    # The preview's Redis given its broker (in place of its RabbitMQ), celery listed.
+    listed = PythonDeps(("celery",), "requirements.txt", None, None)
+    given = {"CELERY_BROKER_URL": "redis://redis:6379/0"}
+    assert (await with_redis_client(listed, {}, given, say)).requirements[-1] == "kombu[redis]"
+    # Django's own Redis cache alone: its client.
+    cache = {"config/settings.py": b'"BACKEND": "django.core.cache.backends.redis.RedisCache",\n'}
+    assert (await with_redis_client(plain, cache, {}, say)).requirements[-1] == "redis"
+    # A client listed, a lock, or no Celery nor cache: as it was.
+    with_client = PythonDeps(("Django", "django-redis"), "requirements.txt", None, None)
+    assert await with_redis_client(with_client, files, {}, say) is with_client
+    locked = PythonDeps((), "pyproject.toml", None, None, lock=("[project]", "version = 1"))
+    assert await with_redis_client(locked, files, {}, say) is locked
+    assert await with_redis_client(plain, {"config/settings.py": settings}, {}, say) is plain
 
 
 async def test_an_app_whose_code_imports_pkg_resources_starts_the_first_time(
