@@ -1178,6 +1178,33 @@ def test_a_constants_module_typescript_imports_and_git_ignores_is_written() -> N
     assert node_settings_modules(helper) == {}
 
 
+def test_an_object_of_settings_read_by_its_members_is_written_too() -> None:
+    """Alexkalbitz's myserverNestJS: ``import { jwtConstants } from './constants'``, then
+    ``jwtConstants.secret`` alone, its .gitignore naming ``constants.ts``: "Cannot find
+    module '../modules/auth/constants'". Written as that object, its members the service's
+    values; not where the object is used otherwise (passed on whole)."""
+    module = b"import { jwtConstants } from './constants';\nconst key = jwtConstants.secret;\n"
+    files = {
+        ".gitignore": b"node_modules\nconstants.ts\n",
+        "src/modules/auth/auth.module.ts": module,
+        "src/helper.ts": b"import { jwtConstants as c } from './modules/auth/constants';\n"
+        b"sign(payload, c.secret, { expiresIn: c.expiresIn });\n",
+    }
+    found = node_settings_modules(files)
+    target = "src/modules/auth/constants.ts"
+    assert found == {
+        target: {"SECRET": ("jwtConstants", "secret"), "EXPIRES_IN": ("jwtConstants", "expiresIn")}
+    }
+    text = settings_text(found[target], {"SECRET": "s3", "EXPIRES_IN": "60"}, target).decode()
+    assert text == 'export const jwtConstants = {"secret": "s3", "expiresIn": 60};\n'
+    whole = {
+        **files,
+        "src/guard.ts": b"import { jwtConstants } from './modules/auth/constants';\n"
+        b"register(jwtConstants);\n",
+    }
+    assert node_settings_modules(whole) == {}
+
+
 def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:
     """lc-brito's node-express-api: ``pino.destination(`${__dirname}/../../logs/${level}.log`)``
     in adapters/log/Pino.mjs, no logs folder in the repository (nor in its .gitignore):

@@ -207,8 +207,9 @@ def _typescript_constants_modules(
     '../config'``) that the upload lacks, its ``.gitignore`` names and no example stands
     for: written as ``export const`` of each, for the service to fill in. sumitpore's
     articles-api-using-nestjs ignores ``src/config.ts``: "Cannot find module '../config'".
-    Only where every name taken from it is a constant's (upper case): a function or a
-    class of it cannot be made up."""
+    Only where every name taken from it is a constant's (upper case) or an object read by
+    its members alone (``jwtConstants.secret``: ``export const jwtConstants = {secret:
+    …}``, its ``SECRET`` filled in): a function or a class of it cannot be made up."""
     found: dict[str, dict[str, tuple[str, ...]]] = {}
     refused: set[str] = set()
     for path in sorted(files):
@@ -224,11 +225,31 @@ def _typescript_constants_modules(
             target = f"{stem}.ts"
             if not {target, posixpath.basename(target)} & ignored or _has_example(files, target):
                 continue
-            names = [n.split(" as ")[0].strip() for n in match.group(1).split(",") if n.strip()]
-            if not all(_CONSTANT.match(name) for name in names):
-                refused.add(target)
-            found.setdefault(target, {}).update({name: (name,) for name in names})
+            taken = [n.strip() for n in match.group(1).split(",") if n.strip()]
+            for imported in taken:
+                name, _, alias = imported.partition(" as ")
+                name, local = name.strip(), (alias or name).strip()
+                if _CONSTANT.match(name):
+                    found.setdefault(target, {})[name] = (name,)
+                elif members := _members_read(text, match.end(), local):
+                    # An object of settings read by its members alone (Alexkalbitz's
+                    # myserverNestJS: ``jwtConstants.secret`` of its ignored constants.ts)
+                    for key in members:
+                        variable = _CAMEL.sub("_", key).upper()
+                        found.setdefault(target, {})[variable] = (name, key)
+                else:
+                    refused.add(target)
     return {target: keys for target, keys in found.items() if target not in refused}
+
+
+def _members_read(text: str, after: int, local: str) -> list[str]:
+    """The members of ``local`` that ``text`` reads after its import (``local.secret``),
+    where every use of it is such a read; [] where one is not (a call, the object passed
+    on whole: it cannot be made up)."""
+    uses = list(re.finditer(rf"(?<![\w.$]){re.escape(local)}\b(\.(\w+))?", text[after:]))
+    if not uses or any(use.group(1) is None for use in uses):
+        return []
+    return list(dict.fromkeys(use.group(2) for use in uses))
 
 
 def _ignored_paths(files: dict[str, bytes]) -> set[str]:
@@ -258,11 +279,15 @@ def settings_text(
     section and its keys (:func:`_ini_text`)."""
     if target.endswith(_INI_SUFFIXES):
         return _ini_text(keys, values)
-    if target.endswith(_TS_SOURCES):  # a TypeScript module of constants
-        constants = (
-            f"export const {path[0]} = {json.dumps(_typed(values.get(name, '')))};\n"
-            for name, path in keys.items()
-        )
+    if target.endswith(_TS_SOURCES):  # a TypeScript module of constants (or objects of them)
+        exported: dict[str, object] = {}
+        for name, path in keys.items():
+            value = _typed(values.get(name, ""))
+            if len(path) == 1:
+                exported[path[0]] = value
+            elif isinstance(members := exported.setdefault(path[0], {}), dict):
+                members[path[1]] = value
+        constants = (f"export const {n} = {json.dumps(v)};\n" for n, v in exported.items())
         return "".join(constants).encode()
     tree: dict[str, object] = {}
     for name, path in keys.items():
