@@ -92,7 +92,7 @@ _MAX_SOURCE = 1024 * 1024
 _SQLALCHEMY = {"sqlalchemy", "flask-sqlalchemy", "sqlmodel"}  # who reads a URL's driver
 # Tortoise ORM's own name of PostgreSQL (its db_url schemes: postgres, asyncpg, psycopg);
 # `postgresql://` it refuses ("Unknown DB scheme: postgresql", fastapi-tdd-docker's 0.20).
-_POSTGRESQL = re.compile(r"^postgresql://", re.IGNORECASE)
+_POSTGRESQL = re.compile(r"^postgresql(?:\+\w+)?://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,9 @@ _MODULES = {
 
 
 def tortoise_url(url: str) -> str:
-    """``url`` as Tortoise ORM reads a PostgreSQL one (``postgres://``); others as they are."""
+    """``url`` as Tortoise ORM reads a PostgreSQL one (``postgres://``), SQLAlchemy's
+    schemes (``postgresql://``, ``postgresql+asyncpg://``) being none of its; others as they
+    are."""
     return _POSTGRESQL.sub("postgres://", url, count=1)
 
 

@@ -293,7 +293,10 @@ def app_environment(
                 else:
                     env[name] = sync_driver_url(url, deps.names())
         for name in URL_VARIABLES if "tortoise-orm" in deps.names() else ():
-            if name in env and name not in given:
+            # The app's own too, where it is SQLAlchemy's, which Tortoise reads no scheme
+            # of (e-gulakhmet's FastAPIChat: its compose file's leftover
+            # ``postgresql+asyncpg://``, "Unknown DB scheme" from its Tortoise and Aerich).
+            if name in env and name not in spec.extra:  # (the user's own option stands)
                 env[name] = tortoise_url(env[name])
         env.update(database_urls_by_meaning(spec.files, env, given, "python", deps.names()))
         venv = Path(python).parent.parent

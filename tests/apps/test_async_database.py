@@ -128,6 +128,7 @@ async def test_a_tortoise_app_gets_postgres_as_tortoise_names_it(builder_service
     (``[tool.aerich]`` in pyproject.toml) are upgraded before it serves."""
     assert tortoise_url("postgresql://u:p@h:5432/app") == "postgres://u:p@h:5432/app"
     assert tortoise_url("sqlite:///app.db") == "sqlite:///app.db"
+    assert tortoise_url("postgresql+asyncpg://u:p@h/app") == "postgres://u:p@h/app"
     service = builder_service
     with trio.fail_after(BUILD_WAIT):
         body = await launched(service, app_files("fastapi_tortoise_pg"))
@@ -136,6 +137,19 @@ async def test_a_tortoise_app_gets_postgres_as_tortoise_names_it(builder_service
         assert answer["scheme"] == "postgres" and answer["count"] >= 1
         system = messages(await service.history(body["gid"]), "system")
         assert any("aerich.cli upgrade" in m for m in system), system
+        assert (await service.stop(body["gid"])).status_code == 200
+    # Its compose file's URL, SQLAlchemy's (e-gulakhmet's FastAPIChat: a leftover
+    # ``postgresql+asyncpg://``, "Unknown DB scheme"): given as Tortoise names it too.
+    composed = {
+        **app_files("fastapi_tortoise_pg"),
+        "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n  web:\n    build: .\n"
+        "    environment:\n      - DATABASE_URL=postgresql+asyncpg://app:app@db:5432/app\n",
+    }
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, composed)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await service.app_get(body, "/notes")).json()
+        assert answer["scheme"] == "postgres" and answer["count"] >= 1
         assert (await service.stop(body["gid"])).status_code == 200
 
 
