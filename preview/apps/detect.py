@@ -39,7 +39,7 @@ from ..errors import BadRequest
 from .configvars import README_NAMES
 from .datainit import DataStep, data_steps, own_makemigrations
 from .frontend import Frontend, find_frontend
-from .imports import imported_names
+from .imports import imported_names, source_roots
 from .node.datascripts import copy_scripts, data_scripts
 from .node.devscript import BIN_FIRST_ON_PATH
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
@@ -968,6 +968,13 @@ def lone_settings_module(files: dict[str, bytes]) -> tuple[str, str] | None:
     named = posixpath.join(base, *module.split("."))
     if f"{named}.py" in files or f"{named}/__init__.py" in files:
         return None
+    # Its module under a folder its code imports from as a sources root, which is put on
+    # the path (Eleverkuhn's AuthDRF: ``config.settings.base`` is src/config/settings/
+    # base.py, its Dockerfile's PYTHONPATH /app/src): that one, not another.
+    for root in source_roots(files, set()):
+        under = posixpath.join(root, *module.split("."))
+        if f"{under}.py" in files or f"{under}/__init__.py" in files:
+            return None
     found = set()
     for path in files:
         folder, name = posixpath.split(path)

@@ -4250,6 +4250,20 @@ def test_a_settings_module_no_file_holds_is_the_uploads_one_settings_module() ->
     two = {**files, "other/settings.py": b"X = 1\n", "other/urls.py": b"urlpatterns = []\n"}
     found = config_defaults(two, "manage.py", {}, {}).values
     assert found.get("DJANGO_SETTINGS_MODULE") != "yemeksepeti.settings"
+    # Its module under a sources root its code imports from (Eleverkuhn's AuthDRF:
+    # ``config.settings.base`` is src/config/settings/base.py): that one, left as named.
+    rooted = {
+        "manage.py": _setting_module("config.settings.base"),
+        "src/__init__.py": b"",
+        "src/config/__init__.py": b"",
+        "src/config/settings/__init__.py": b"",
+        "src/config/settings/base.py": b"from config.settings.dev import env\nDEBUG = True\n",
+        "src/config/settings/dev.py": b"env = None\n",
+        "src/config/urls.py": b"urlpatterns = []\n",
+        "src/config/wsgi.py": _setting_module("config.settings.base"),
+    }
+    found = config_defaults(rooted, "manage.py", {}, {}).values
+    assert "DJANGO_SETTINGS_MODULE" not in found, found
 
 
 def test_an_env_file_a_module_parses_by_its_literal_name_is_one_the_service_writes() -> None:
