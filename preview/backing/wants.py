@@ -611,9 +611,11 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
         and not (k in servers and v.strip().lower().startswith("sqlite"))
         for k, v in env.items()
     )
-    # Its own configuration (a committed .env, the env option), not an example's: an
-    # example's URL names a server its reader fills in, its own the one it runs on.
-    configured = {**_env_files(files, examples=False), **extra}
+    # Its own configuration (its compose file's services' environment, a committed .env,
+    # the env option), not an example's: an example's URL names a server its reader fills
+    # in, its own the one it runs on (potier97's fastApiCelery: ``DB_URL=postgresql://…``
+    # in its compose service's environment alone, read by create_engine).
+    configured = {**compose_env, **_env_files(files, examples=False), **extra}
     its_url = [k for k, v in configured.items() if url is not None and v == url]
     driver = (
         _driver(files)

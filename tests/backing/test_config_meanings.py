@@ -1065,6 +1065,13 @@ def test_a_postgres_url_its_env_gives_the_engine_its_code_makes_wants_postgres()
     # An example's URL names a server its reader fills in: the preview's own SQLite then.
     example = {k if k != ".env" else ".env.example": v for k, v in files.items()}
     assert postgres_wants(_encoded(example), {}).driver is None
+    # Its compose file's app service giving it (potier97's fastApiCelery).
+    composed = {
+        **{k: v for k, v in files.items() if k != ".env"},
+        "docker-compose.yml": "services:\n  web:\n    build: .\n    environment:\n"
+        "      - DB_URL=postgresql://u:p@postgres:5432/app\n",
+    }
+    assert postgres_wants(_encoded(composed), {}).driver
 
 
 def test_a_postgres_url_its_code_builds_from_parts_wants_postgres() -> None:
