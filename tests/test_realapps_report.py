@@ -296,6 +296,12 @@ def test_its_own_package_left_out_or_its_nest_modules_unwired_are_the_apps() -> 
     )
     classify(unwired, {})
     assert unwired["class"] == "app's"
+    unbound = _failed(
+        "ImportError: cannot import name 'Curso' from 'models' (models.py) — models.py (the"
+        " app's own) defines no Curso: the app's own code"
+    )
+    classify(unbound, {})
+    assert unbound["class"] == "app's"
 
 
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:

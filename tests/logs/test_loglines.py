@@ -465,6 +465,24 @@ def test_failure_cause_a_module_the_upload_never_had_is_said_missing_from_it() -
     assert cause is not None and cause.endswith("add 'config' to requirements.txt")
 
 
+def test_a_name_the_apps_own_module_never_binds_is_said_as_its_own_code() -> None:
+    """kethelynsantos' FastApiCursos: ``from models import Curso``, its models.py declaring
+    only ``Movie``. Not where the module binds it, nor where a ``*`` import may."""
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "cursos.py", line 4, in <module>',
+        "    from models import Curso",
+        "ImportError: cannot import name 'Curso' from 'models' (models.py)",
+    ]
+    upload = {"models.py": b"class Movie:\n    pass\n", "cursos.py": b"from models import Curso\n"}
+    assert failure_cause(lines, upload=upload) == (
+        "ImportError: cannot import name 'Curso' from 'models' (models.py) — models.py (the"
+        " app's own) defines no Curso: the app's own code"
+    )
+    for models in (b"class Curso:\n    pass\n", b"from schemas import *\n", b"Curso = dict\n"):
+        assert failure_cause(lines, upload={**upload, "models.py": models}) == lines[-1]
+
+
 def test_a_nest_loggers_error_is_the_cause_its_prefix_left_out() -> None:
     """bigchief64's ExampleNestJS: Nest's injector refused a controller, its logger's
     ERROR line the only one, in colour; the cause was "exited with code 1"."""

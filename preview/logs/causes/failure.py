@@ -18,6 +18,7 @@ id and returns one line for the preview's status and log: what failed, its cause
 
 from __future__ import annotations
 
+import ast
 import errno
 import logging
 import posixpath
@@ -276,6 +277,7 @@ def failure_cause(
         cause = cause.replace(f"file://{folder}", "").replace(folder, "")
     if cause is not None and isinstance(upload, Mapping):
         cause = _with_own_syntax_error(cause, upload)
+        cause = _with_own_missing_name(cause, upload)
     return cause
 
 
@@ -399,6 +401,41 @@ _JS_TRANSPILED = re.compile(
     rb'"(?:@babel/[\w-]+|babel-[\w-]+|flow-bin|sucrase|@swc/register|esbuild-register)"\s*:'
 )
 _TRANSPILER_CONFIG = re.compile(r"(?:^|/)(?:\.babelrc(?:\.\w+)?|babel\.config\.\w+|\.flowconfig)$")
+
+
+# Python's "cannot import name" from a module it names by its file (not a circular
+# import's "partially initialized module"): ``… from 'models' (models.py)``.
+_CANNOT_IMPORT_OWN = re.compile(
+    r"^ImportError: cannot import name '(?P<name>\w+)' from '[\w.]+' \((?P<path>[^()\s]+\.py)\)$"
+)
+
+
+def _with_own_missing_name(cause: str, upload: Mapping[str, bytes]) -> str:
+    """``cause`` with what it means where the module it names is the upload's own and
+    binds no such name at all (kethelynsantos' FastApiCursos: ``from models import Curso``,
+    its models.py declaring only ``Movie``): the app's own code, no release's. No verdict
+    where the module binds names it does not spell (a ``*`` import, ``__getattr__``)."""
+    found = _CANNOT_IMPORT_OWN.match(cause)
+    if found is None or found.group("path") not in upload:
+        return cause
+    path, name = found.group("path"), found.group("name")
+    try:
+        tree = ast.parse(upload[path])
+    except (SyntaxError, ValueError, RecursionError):
+        return cause
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name == "*" for alias in node.names):
+                return cause
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    if name in bound or "__getattr__" in bound:
+        return cause
+    return _clip(f"{cause} — {path} (the app's own) defines no {name}: the app's own code")
 
 
 def _with_own_syntax_error(cause: str, upload: Mapping[str, bytes]) -> str:
