@@ -160,6 +160,15 @@ _ELSEWHERE_ON_PYPI = {
     "pkg_resources": "setuptools",
     # (PyPI's argon2 is another, older project: pwdlib's argon2 hasher imports argon2-cffi's)
     "argon2": "argon2-cffi",
+    # pipreqs' table names a relic of the module's own name: python-bcrypt (0.3.2, 2013,
+    # built from source, whose hashpw takes str: AdhilSalah's fastApiFinance, "hashpw()
+    # argument 1 must be str, not bytes"), msgpack-python and docker-py (both renamed),
+    # ruamel.base (a namespace stub, no ruamel.yaml), pies2overrides (configparser is
+    # Python's own)
+    "bcrypt": "bcrypt",
+    "msgpack": "msgpack",
+    "docker": "docker",
+    "ruamel": "ruamel.yaml",
 }
 # A Python 2 relic pipreqs names for a module (and so the requirements files it wrote):
 # the distribution of the same module that runs on Python 3, whatever version was pinned

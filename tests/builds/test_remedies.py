@@ -2018,13 +2018,21 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
         ("cv2", "opencv-python-headless"),
         ("docx", "python-docx"),
         ("argon2", "argon2-cffi"),
+        # Relics of the module's own name in pipreqs' table (AdhilSalah's fastApiFinance
+        # got python-bcrypt 0.3.2: "hashpw() argument 1 must be str, not bytes").
+        ("bcrypt", "bcrypt"),
+        ("msgpack", "msgpack"),
+        ("docker", "docker"),
         # hellen-22's hospital-api-django: PyPI has no rest-framework-nested.
         ("rest_framework_nested", "drf-nested-routers"),
     )
     for module, distribution in pairs:
+        remedies = Remedies()  # (one launch's fixes are bounded: each module its own)
+        remedies.tried.deps = PythonDeps(("django",), "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
         message = f"ModuleNotFoundError: No module named '{module}'"
         fix = remedies.next_fix(message, [message], {"app/main.py": b""}, ["3.11.7"])
-        assert fix is not None and fix.add == distribution, fix
+        assert fix is not None and fix.add == distribution, (module, fix)
     # A module its settings name among INSTALLED_APPS that no table knows: the Django
     # app's project, django-<name> (balmendra-f's django-sandbox: PyPI has no bootstrap5).
     settings = b"INSTALLED_APPS = [\n    'django.contrib.admin',\n    'bootstrap5',\n]\n"
