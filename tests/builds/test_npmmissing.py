@@ -72,7 +72,11 @@ async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.Mon
     async def registry(name: str) -> bool:
         return name == "callsite"
 
+    async def no_peers(name: str, installed: dict[str, str]) -> None:
+        return None
+
     monkeypatch.setattr(npmmissing, "registry_has", registry)
+    monkeypatch.setattr(npmmissing, "registry_peer_fit", no_peers)
     fix = await missing_module_fix(FILES, LINES[0], LINES, set())
     assert fix is not None and fix.add == "callsite" and fix.change == "+ callsite"
     assert "src/utils/logUtil.ts requires it" in fix.said
@@ -182,6 +186,41 @@ async def test_a_package_added_whose_newest_major_exports_no_default_is_taken_be
         # In its place, a major at a time (8, 7 and 6 export none), the last in force.
         assert all(f.startswith("fix 1: koa-body@<") for f in fixes[1:]), system
         assert "server.js calls its default export (koaBody)" in fixes[1], system
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+async def test_a_package_added_comes_at_the_release_whose_peers_its_packages_meet(
+    builder_service: Service,
+) -> None:
+    """JoseManuelYC's nestjswebsocket runs Nest 10 and requires @nestjs/websockets, which
+    it does not list: added at its newest (12, peers @nestjs/common 12), beside 10 with
+    --legacy-peer-deps, it failed to load. Here react-dom, required beside the react 17
+    the app lists: added at the newest release whose peer dependencies react 17 meets."""
+    server = (
+        "const http = require('http');\n"
+        "const React = require('react');\n"
+        "const { renderToString } = require('react-dom/server');\n"
+        "const dom = require('react-dom/package.json').version;\n"
+        "http.createServer((req, res) => {\n"
+        "  const html = renderToString(React.createElement('b', null, 'hi'));\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({ dom, html }));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    package = {
+        "name": "react-dom-app",
+        "scripts": {"start": "node server.js"},
+        "dependencies": {"react": "17.0.2"},
+    }
+    files = {"package.json": json.dumps(package), "server.js": server}
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await builder_service.app_get(body, "/")).json()
+        assert answer["dom"].startswith("17.") and "hi</b>" in answer["html"], answer
+        system = messages(await builder_service.history(body["gid"]), "system")
+        fixes = [m for m in system if m.startswith("fix ")]
+        assert "the newest whose peer dependencies its packages meet" in fixes[0], system
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 

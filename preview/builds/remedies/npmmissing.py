@@ -14,6 +14,7 @@ a name the registry does not have (the app's own typo stays its failure).
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from urllib.parse import quote
@@ -25,15 +26,18 @@ from ...apps.node.nodedeps import resolved_by_yarn
 from ...apps.node.refusednames import NODE_BUILTINS
 from ..npmlock import REGISTRY
 from .fixes import Fix
+from .npmera import floors
 
 __all__ = [
     "asked_package",
     "default_binding",
+    "installed_versions",
     "missing_module_fix",
     "missing_package",
     "older_major_fix",
     "peer_placement_fix",
     "registry_has",
+    "registry_peer_fit",
 ]
 
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
@@ -214,7 +218,74 @@ async def missing_module_fix(
         f"{package} added: {requirer} requires it and package.json lists none (Cannot "
         f"find module); the registry has it, its author's machine had it installed"
     )
+    release = await registry_peer_fit(package, installed_versions(files))
+    if release is not None:
+        said += f", at {release}: the newest whose peer dependencies its packages meet"
+        return Fix(said, add=f"{package}@{release}")
     return Fix(said, add=package)
+
+
+def installed_versions(files: dict[str, bytes]) -> dict[str, str]:
+    """{package: the version the app installs}: its package-lock.json's top-level ones,
+    else the floors of its package.json's ranges (``npmera``)."""
+    try:
+        lock = json.loads(files.get("package-lock.json", b"null"))
+    except (ValueError, RecursionError):
+        lock = None
+    found: dict[str, str] = {}
+    if isinstance(lock, dict):
+        packages = lock.get("packages") or {}
+        entries = packages.items() if isinstance(packages, dict) else ()
+        for at, entry in entries:
+            name = at.removeprefix("node_modules/")
+            top = at.startswith("node_modules/") and "/node_modules/" not in name
+            if top and isinstance(entry, dict) and isinstance(entry.get("version"), str):
+                found[name] = entry["version"]
+        listed = lock.get("dependencies") if not found else None  # a lockfile of npm 6
+        for name, entry in listed.items() if isinstance(listed, dict) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("version"), str):
+                found[name] = entry["version"]
+    return found or floors(files.get("package.json", b"{}"))
+
+
+async def registry_peer_fit(package: str, installed: dict[str, str]) -> str | None:
+    """The newest release of ``package`` (no prerelease) whose peer dependencies the
+    app's ``installed`` versions meet (a peer it does not have is none of its concern),
+    where its ``latest`` release's do not; None where those do, where none does, or where
+    the registry cannot be read. JoseManuelYC's nestjswebsocket runs Nest 10 and its
+    code requires @nestjs/websockets, which it does not list: its 12.1.1 wants
+    @nestjs/common 12, installed beside 10 with --legacy-peer-deps it failed to load
+    ("Cannot find module …/@nestjs/common/internal"); 10.4.x is the one."""
+    from semantic_version import NpmSpec, Version  # lazy: only for a package to add
+
+    document = await _registry_document(package)
+    if document is None or not isinstance(versions := document.get("versions"), dict):
+        return None
+
+    def fits(release: object) -> bool:
+        peers = release.get("peerDependencies") if isinstance(release, dict) else None
+        for peer, wanted in (peers or {}).items() if isinstance(peers, dict) else ():
+            have = installed.get(peer)
+            try:
+                if have is not None and not NpmSpec(str(wanted)).match(Version.coerce(have)):
+                    return False
+            except ValueError:
+                continue  # a range or a version this reader does not know: no verdict
+        return True
+
+    tags = document.get("dist-tags")
+    latest = tags.get("latest") if isinstance(tags, dict) else None
+    if not isinstance(latest, str) or fits(versions.get(latest)):
+        return None
+    released = []
+    for number in versions:
+        try:
+            version = Version(number)
+        except ValueError:
+            continue
+        if not version.prerelease:
+            released.append(version)
+    return next((str(v) for v in sorted(released, reverse=True) if fits(versions[str(v)])), None)
 
 
 # A value the app calls that is none: ``TypeError: koaBody is not a function`` (a
@@ -314,6 +385,15 @@ async def registry_has(package: str) -> bool:
 async def registry_latest(package: str) -> str | None:
     """The release npm's registry tags ``latest`` for ``package``; None where it cannot be
     read."""
+    document = await _registry_document(package)
+    tags = document.get("dist-tags") if document else None
+    latest = tags.get("latest") if isinstance(tags, dict) else None
+    return latest if isinstance(latest, str) else None
+
+
+async def _registry_document(package: str) -> dict | None:
+    """npm's abbreviated document of ``package`` (its releases' install metadata); None
+    where it cannot be read."""
     with trio.move_on_after(_ASKED):
         async with _registry_client() as client:
             try:
@@ -323,11 +403,11 @@ async def registry_latest(package: str) -> str | None:
             if answer.status_code != 200 or len(answer.content) > _MOST_DOCUMENT:
                 return None
             try:
-                tags = answer.json().get("dist-tags")
-            except (ValueError, AttributeError):
+                document = answer.json()
+            except ValueError:
                 return None
-            latest = tags.get("latest") if isinstance(tags, dict) else None
-            return latest if isinstance(latest, str) else None
+            return document if isinstance(document, dict) else None
+    return None
     return None
 
 
