@@ -99,6 +99,20 @@ def test_folders_spelled_otherwise_are_spelled_as_the_files() -> None:
     }
 
 
+def test_a_sibling_in_a_folder_of_the_same_name_spelled_otherwise_is_reached() -> None:
+    """Edimega's myNestjsChat: src/Users/user.module.ts imports ``'./user.controller'``,
+    which is src/users/user.controller.ts (one folder on its author's file system, two
+    here): "Cannot find module './user.controller'". Imported by the path to it."""
+    files = {
+        "src/Users/user.module.ts": b"import { UserController } from './user.controller';\n",
+        "src/users/user.controller.ts": b"import { UserService } from './user.service';\n",
+        "src/users/user.service.ts": b"export class UserService {}\n",
+    }
+    assert case_corrections(files) == {
+        "src/Users/user.module.ts": b"import { UserController } from '../users/user.controller';\n"
+    }
+
+
 def test_a_path_from_the_projects_base_url_is_resolved_from_it() -> None:
     """brenno-araujo's nestjs-sequelize: ``import { Book } from
     'src/modules/book/entities/BOOK.entity'`` beside ``book.entity.ts``, its tsconfig's

@@ -171,6 +171,12 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
                 if respelled is None:
                     continue
                 fixed = respelled
+                if respelled == specifier:
+                    # A folder it does not name, its own spelled otherwise (Edimega's
+                    # myNestjsChat: src/Users/user.module.ts imports './user.controller',
+                    # which is src/users/user.controller.ts): the path from it to the file.
+                    fixed = posixpath.relpath(posixpath.join(folder, name), posixpath.dirname(path))
+                    fixed = fixed if fixed.startswith(".") else f"./{fixed}"
             quote = source[found.start(1) - 1 : found.start(1)]
             text = text.replace(
                 quote + found.group(1) + quote,
