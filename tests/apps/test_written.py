@@ -1155,6 +1155,25 @@ def test_a_settings_module_node_code_requires_and_git_ignores_is_written_as_json
     assert list(node_settings_modules({**files, ".gitignore": b"oss.js\n"})) == ["config/oss.json"]
 
 
+def test_a_settings_module_never_committed_read_by_its_members_is_written() -> None:
+    """HellMenDos' ExpressGraphql: ``const config = require('../config')`` in a dozen
+    modules, then ``config.DB_NAME`` …, and no config.js committed, though its .gitignore
+    does not name one: "Cannot find module '../config'". A module by a settings name,
+    read by its members alone, is written; not one of another name, nor one only passed
+    on whole."""
+    files = {
+        "utils/db.js": b"const config = require('../config')\nconnect(config.DB_NAME, config.DB_HOST)\n",
+        "index.js": b"const config = require('./config')\nlisten(config.PORT)\n",
+    }
+    assert node_settings_modules(files) == {
+        "config.json": {"DB_NAME": ("DB_NAME",), "DB_HOST": ("DB_HOST",), "PORT": ("PORT",)}
+    }
+    other = {"utils/db.js": b"const db = require('../database')\nconnect(db.NAME)\n"}
+    assert node_settings_modules(other) == {}
+    whole = {"app.js": b"const config = require('./config')\nsetup(config)\n"}
+    assert node_settings_modules(whole) == {}
+
+
 def test_a_constants_module_typescript_imports_and_git_ignores_is_written() -> None:
     """sumitpore's articles-api-using-nestjs: ``import { SECRET } from '../config'`` in its
     middleware, ``import { BASEURL } from '../config'`` in a service, its .gitignore naming

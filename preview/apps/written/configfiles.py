@@ -157,6 +157,9 @@ _NODE_REQUIRE = re.compile(
     r"""(?:const|let|var)\s+(?:(\w+)|\{([^{}]*)\})\s*=\s*require\(\s*["'](\.{1,2}/[\w./-]+)["']\s*\)"""
 )
 _NODE_SOURCES = (".js", ".cjs")
+# The names of a module of settings (``config.js``, ``keys.js``), which an app may keep
+# out of its repository without a .gitignore saying so.
+_SETTINGS_NAMES = frozenset({"config", "settings", "keys", "secrets", "credentials", "env"})
 # ``import { SECRET, BASEURL } from '../config'`` in TypeScript (group 1 the names, 2 the path).
 _TS_IMPORT = re.compile(r"""\bimport\s*\{([^{}]*)\}\s*from\s*["'](\.{1,2}/[\w./-]+)["']""")
 _TS_SOURCES = (".ts", ".mts")
@@ -186,12 +189,20 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
             if module.startswith("..") or any(t in files for t in tried):
                 continue
             named = {f"{stem}.js", posixpath.basename(f"{stem}.js")}
-            if not named & ignored or _has_example(files, f"{stem}.js"):
+            if _has_example(files, f"{stem}.js"):
                 continue
             if match.group(1):
                 read = re.findall(rf"(?<![\w.$]){re.escape(match.group(1))}\.(\w+)", text)
             else:
                 read = re.findall(r"(?:^|,)\s*(\w+)", match.group(2))
+            # Not in its .gitignore, and not committed all the same: a settings module by
+            # its name, read by its members alone (HellMenDos' ExpressGraphql: ``const
+            # config = require('../config')`` in a dozen modules, then config.DB_NAME …).
+            unlisted = posixpath.basename(stem).lower() in _SETTINGS_NAMES and (
+                not match.group(1) or bool(_members_read(text, match.end(), match.group(1)))
+            )
+            if not named & ignored and not unlisted:
+                continue
             keys = {_CAMEL.sub("_", key).upper(): (key,) for key in read}
             if keys:
                 found.setdefault(f"{stem}.json", {}).update(keys)
