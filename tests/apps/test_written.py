@@ -1174,6 +1174,22 @@ def test_a_settings_module_never_committed_read_by_its_members_is_written() -> N
     assert node_settings_modules(whole) == {}
 
 
+def test_a_settings_module_a_gitignore_pattern_keeps_out_is_written_as_required() -> None:
+    """RomainVandemaele's ExpressHeroku: ``const { SENDGRID_API_KEY2 } =
+    require('./sendGrid.js')``, its .gitignore's ``sendgrid.*`` (its author's file system
+    ignoring case): "Cannot find module './sendGrid.js'". Matched as git matched it there,
+    and written as the module required by its name with the extension, not JSON beside."""
+    files = {
+        ".gitignore": b"node_modules/*\nsendgrid.*\n",
+        "queries.js": b"const { SENDGRID_API_KEY2 } = require('./sendGrid.js')\n",
+    }
+    found = node_settings_modules(files)
+    assert found == {"sendGrid.js": {"SENDGRID_API_KEY2": ("SENDGRID_API_KEY2",)}}
+    text = settings_text(found["sendGrid.js"], {"SENDGRID_API_KEY2": "SG.key"}, "sendGrid.js")
+    assert text == b'module.exports = {\n  "SENDGRID_API_KEY2": "SG.key"\n};\n'
+    assert node_settings_modules({**files, ".gitignore": b"node_modules/*\n"}) == {}
+
+
 def test_a_constants_module_typescript_imports_and_git_ignores_is_written() -> None:
     """sumitpore's articles-api-using-nestjs: ``import { SECRET } from '../config'`` in its
     middleware, ``import { BASEURL } from '../config'`` in a service, its .gitignore naming

@@ -35,6 +35,7 @@ would (one the script assigns, else empty), where it runs no command for it
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import posixpath
 import re
@@ -92,7 +93,7 @@ def settings_files(files: dict[str, bytes]) -> dict[str, dict[str, tuple[str, ..
             if target in files or _has_example(files, target):
                 continue
             keys = _keys_read(tree, name, ini=target.endswith(_INI_SUFFIXES))
-            kept_out = {target, posixpath.basename(target)} & ignored
+            kept_out = _kept_out(target, ignored)
             if keys or (kept_out and not target.endswith(_INI_SUFFIXES)):
                 found.setdefault(target, {}).update(keys)
     return found
@@ -188,7 +189,6 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
             tried = (module, f"{module}.js", f"{module}.json", f"{module}/index.js")
             if module.startswith("..") or any(t in files for t in tried):
                 continue
-            named = {f"{stem}.js", posixpath.basename(f"{stem}.js")}
             if _has_example(files, f"{stem}.js"):
                 continue
             if match.group(1):
@@ -201,11 +201,14 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
             unlisted = posixpath.basename(stem).lower() in _SETTINGS_NAMES and (
                 not match.group(1) or bool(_members_read(text, match.end(), match.group(1)))
             )
-            if not named & ignored and not unlisted:
+            if not _kept_out(f"{stem}.js", ignored) and not unlisted:
                 continue
             keys = {_CAMEL.sub("_", key).upper(): (key,) for key in read}
+            # (required with its extension, ``require('./sendGrid.js')``: a module of that
+            # name, which a JSON file beside it does not stand for)
+            target = f"{stem}.js" if module.endswith(".js") else f"{stem}.json"
             if keys:
-                found.setdefault(f"{stem}.json", {}).update(keys)
+                found.setdefault(target, {}).update(keys)
     found.update(_typescript_constants_modules(files, ignored))
     return found
 
@@ -234,7 +237,7 @@ def _typescript_constants_modules(
             if stem.startswith("..") or any(t in files for t in tried):
                 continue
             target = f"{stem}.ts"
-            if not {target, posixpath.basename(target)} & ignored or _has_example(files, target):
+            if not _kept_out(target, ignored) or _has_example(files, target):
                 continue
             taken = [n.strip() for n in match.group(1).split(",") if n.strip()]
             for imported in taken:
@@ -264,21 +267,35 @@ def _members_read(text: str, after: int, local: str) -> list[str]:
 
 
 def _ignored_paths(files: dict[str, bytes]) -> set[str]:
-    """The files the upload's .gitignores name by a path of their own (``/config/oss.js``,
-    as an upload path) or by their name alone (``keys.js``, in any folder); no pattern."""
+    """The entries of the upload's .gitignores that name files: by a path of their own
+    (``/config/oss.js``, as an upload path), by their name alone (``keys.js``, in any
+    folder) or by a name's pattern (``sendgrid.*``); matched by :func:`_kept_out`."""
     found: set[str] = set()
     for path, data in files.items():
         if posixpath.basename(path) != ".gitignore":
             continue
         for line in data.decode("utf-8", "replace").splitlines():
             entry = line.strip()
-            if not entry or entry.startswith(("#", "!")) or "*" in entry:
+            if not entry or entry.startswith(("#", "!")) or entry.endswith("/"):
                 continue
             if "/" in entry.rstrip("/"):
                 found.add(posixpath.join(posixpath.dirname(path), entry.strip("/")))
             else:
                 found.add(entry)
     return found
+
+
+def _kept_out(path: str, ignored: set[str]) -> bool:
+    """Whether an entry of :func:`_ignored_paths` names ``path``: its path or its name, a
+    pattern's as git matches it, case ignored as its author's file system (macOS's,
+    Windows') ignored it (RomainVandemaele's ExpressHeroku: ``sendgrid.*`` for its
+    sendGrid.js)."""
+    name = posixpath.basename(path).lower()
+    for entry in ignored:
+        entry = entry.lower()
+        if fnmatch.fnmatchcase(path.lower() if "/" in entry else name, entry):
+            return True
+    return False
 
 
 def settings_text(
@@ -290,6 +307,8 @@ def settings_text(
     section and its keys (:func:`_ini_text`)."""
     if target.endswith(_INI_SUFFIXES):
         return _ini_text(keys, values)
+    if target.endswith(_NODE_SOURCES):  # a CommonJS module of settings
+        return f"module.exports = {settings_text(keys, values).decode().strip()};\n".encode()
     if target.endswith(_TS_SOURCES):  # a TypeScript module of constants (or objects of them)
         exported: dict[str, object] = {}
         for name, path in keys.items():
