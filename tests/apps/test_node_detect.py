@@ -1266,6 +1266,27 @@ def test_an_entry_module_that_exports_its_app_and_listens_nowhere_serves_the_exp
     assert _node(package, {"src/app.js": listening}).argv[:2] != ("node", "-e")
 
 
+def test_a_start_file_never_committed_serves_the_app_its_main_exports() -> None:
+    """CrissyMichelle's ExpressInvoices: ``"start": "node server.js"``, no server.js; its
+    main, app.js, exports the app its tests call through supertest: "Cannot find module
+    'server.js'". Its export is served; not where a module of it listens."""
+    package = {"main": "app.js", "scripts": {"start": "node server.js"}}
+    app = (
+        "const express = require('express');\nconst app = express();\n"
+        "app.get('/invoices', (req, res) => res.json([]));\nmodule.exports = app;\n"
+    )
+    found = _node(package, {"app.js": app, "db.js": "module.exports = {};\n"})
+    assert found.argv[:2] == ("node", "-e") and found.argv[-1] == "app.js", found.argv
+    assert found.notes[-1] == (
+        "its start script: its file server.js is not in the upload: the app app.js exports"
+    )
+    listening = app + "app.listen(3000);\n"
+    assert _node(package, {"app.js": listening}).argv[:2] != ("node", "-e")
+    # A listen commented out serves nothing: its export is served all the same.
+    commented = {"app.js": app + "/* app.listen(3000); */\n"}
+    assert _node(package, commented).argv[:2] == ("node", "-e")
+
+
 def test_an_entry_module_served_by_another_module_of_its_folder_runs_that_one() -> None:
     """liyang0612's koa2-graphql: ``"main": "app.js"`` exports its Koa app, and service.js
     serves it (``http.createServer(app.callback()).listen(4000)``); its test.js listens

@@ -557,6 +557,9 @@ def _start(
                 # the server in src/server.js: "Cannot find module 'server.js'").
                 line, said = elsewhere
                 return NodeStart(_shell(line), setup, (), f"its {name} script: {said}")
+            if not before and (exported := _exported_in_place(scripts[name], package, files)):
+                served, said = exported
+                return NodeStart(served, setup, (), f"its {name} script: {said}")
             esm = package.get("type") == "module"
             commonjs = esm and emits_commonjs(files)
             if not before and (own := runnable_ts(scripts[name], esm, commonjs=commonjs)):
@@ -919,19 +922,38 @@ def _listening_in_place(script: str, files: dict[str, bytes]) -> tuple[str, str]
     if len(tail) > 1:
         ending = "/".join(tail)
         same = [p for p in files if p == ending or p.endswith(f"/{ending}")]
-        if len(same) == 1 and b".listen(" in files[same[0]]:
+        if len(same) == 1 and listens(files[same[0]]):
             moved = script[: at.start()] + same[0] + script[at.end() :]
             return moved, f"its file {missing[0]} is not in the upload: its {same[0]} instead"
     typescript = missing[0].endswith(("ts", "mts"))
     kinds = ("ts", "mts", "js", "mjs", "cjs") if typescript else ("js", "mjs", "cjs")
-    listening = [
-        n for n in _LISTENING_ANY if n.endswith(kinds) and b".listen(" in files.get(n, b"")
-    ]
+    # (outside its comments: a listen commented out serves nothing)
+    listening = [n for n in _LISTENING_ANY if n.endswith(kinds) and listens(files.get(n, b""))]
     if len(listening) != 1:
         return None
     moved = script[: at.start()] + listening[0] + script[at.end() :]
     said = f"its file {missing[0]} is not in the upload: {listening[0]}, which listens, instead"
     return moved, said
+
+
+def _exported_in_place(
+    script: str, package: dict, files: dict[str, bytes]
+) -> tuple[tuple[str, ...], str] | None:
+    """The start serving the app a module exports (``exported_app_start``: its ``main``,
+    else one of an entry's names) for a ``script`` running a file the upload lacks, where
+    no module of it listens; and the note saying so. None otherwise. CrissyMichelle's
+    ExpressInvoices: ``"start": "node server.js"``, no server.js (its app.js, its main,
+    exports the app its tests call through supertest): "Cannot find module 'server.js'"."""
+    found = _SCRIPT_FILE.findall(script)
+    if len(found) != 1 or posixpath.normpath(found[0]) in files or found[0].startswith(_BUILT_DIRS):
+        return None
+    main = package.get("main")
+    names = [posixpath.normpath(main)] if isinstance(main, str) else []
+    names += [n for n in _LISTENING_ANY if n.endswith((".js", ".cjs"))]
+    for module in dict.fromkeys(names):
+        if module in files and (served := exported_app_start(f"node {module}", files)):
+            return served, f"its file {found[0]} is not in the upload: the app {module} exports"
+    return None
 
 
 _BUILT_DIRS = ("dist/", "build/", "lib/", "out/", ".output/")
