@@ -93,7 +93,11 @@ async def test_a_package_the_failure_asks_for_in_words_is_added(
     async def registry(name: str) -> bool:
         return name in ("chokidar", "pg")
 
+    async def no_peers(name: str, installed: dict[str, str]) -> None:
+        return None
+
     monkeypatch.setattr(npmmissing, "registry_has", registry)
+    monkeypatch.setattr(npmmissing, "registry_peer_fit", no_peers)
     lines = [
         "Error: watch requires chokidar to be installed",
         "    at createEnv (templating.js:10:13)",
@@ -105,6 +109,13 @@ async def test_a_package_the_failure_asks_for_in_words_is_added(
     # pino's transport its logger names (llimllib's testing-render-fastify: pino-pretty).
     pino = 'Error: unable to determine transport target for "pino-pretty"'
     assert asked_package(pino, [], set()) == "pino-pretty"
+    # Nest's package loader (JoseManuelYC's nestjswebsocket: its gateway's driver).
+    nest = (
+        "No driver (WebSockets) has been selected. In order to take advantage of the default"
+        ' driver, please, ensure to install the "@nestjs/platform-socket.io" package ($ npm'
+        " install @nestjs/platform-socket.io)."
+    )
+    assert asked_package(nest, [], set()) == "@nestjs/platform-socket.io"
     # Listed already (its install failed otherwise), a built-in, or words asking for none.
     assert asked_package(lines[0], lines, {"chokidar"}) is None
     assert asked_package("this feature requires fs to be installed", [], set()) is None

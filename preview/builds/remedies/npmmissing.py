@@ -180,6 +180,9 @@ _ASKED_IN_WORDS = re.compile(
     r"""|\b[Pp]lease install [`'"]?((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"]? package\b"""
     r"""|\bunable to determine transport target for ["']"""
     r"""((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)["']"""
+    # Nest's PackageLoader: 'please, ensure to install the "@nestjs/platform-socket.io"
+    # package ($ npm install @nestjs/platform-socket.io)' (JoseManuelYC's nestjswebsocket)
+    r"""|\binstall the [`'"]((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"] package\b"""
 )
 
 
@@ -189,7 +192,7 @@ def asked_package(message: str, lines: list[str], listed: set[str]) -> str | Non
     for text in (message, *lines):
         if (found := _ASKED_IN_WORDS.search(text)) is None:
             continue
-        package = found.group(1) or found.group(2) or found.group(3)
+        package = next(group for group in found.groups() if group)
         if package in NODE_BUILTINS or package in listed:
             return None
         return package
@@ -210,7 +213,7 @@ async def missing_module_fix(
             f"{asked} added: the failure asks for it to be installed and package.json lists "
             "none (npm installs no optional peer of a dependency); the registry has it"
         )
-        return Fix(said, add=asked)
+        return await _at_its_fitting_release(asked, said, files)
     package, requirer = found
     if not await registry_has(package):
         return None
@@ -218,6 +221,12 @@ async def missing_module_fix(
         f"{package} added: {requirer} requires it and package.json lists none (Cannot "
         f"find module); the registry has it, its author's machine had it installed"
     )
+    return await _at_its_fitting_release(package, said, files)
+
+
+async def _at_its_fitting_release(package: str, said: str, files: dict[str, bytes]) -> Fix:
+    """The fix adding ``package``, at the release whose peers the app's packages meet
+    where its latest's do not (:func:`registry_peer_fit`)."""
     release = await registry_peer_fit(package, installed_versions(files))
     if release is not None:
         said += f", at {release}: the newest whose peer dependencies its packages meet"
