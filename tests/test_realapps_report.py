@@ -302,6 +302,13 @@ def test_its_own_package_left_out_or_its_nest_modules_unwired_are_the_apps() -> 
     )
     classify(unbound, {})
     assert unbound["class"] == "app's"
+    library = _failed(
+        "launch refused 400: nothing_to_run: Found no way to start this app; its package.json"
+        " publishes a library (its types, the files it ships) and runs nothing: no script"
+        " starts it and no module of it listens, not an app: nothing in it serves."
+    )
+    classify(library, {})
+    assert library["class"] == "app's"
 
 
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:

@@ -66,6 +66,7 @@ APPS_FAULT = [
     (r"a merge conflict left unresolved", "its code holds a merge's conflict markers"),
     (r"\(its code imports [\w.]+\) was left out of the upload", "its own package is not in it"),
     (r"Nest can't resolve dependencies of ", "its Nest modules leave a class's dependency out"),
+    (r"publishes a library .* not an app: nothing in it serves", "it is a library, no app"),
     (r"\(the app's own\) defines no \w+: the app's own code", "it imports a name its module lacks"),
     (r"a syntax error in the app's own code", "its own code does not parse"),
     (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),

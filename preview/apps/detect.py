@@ -42,6 +42,7 @@ from .frontend import Frontend, find_frontend
 from .imports import imported_names, source_roots
 from .node.datascripts import copy_scripts, data_scripts
 from .node.devscript import BIN_FIRST_ON_PATH
+from .node.emptystart import listens
 from .node.migrations import node_migrations, sequelize_models_step, typeorm_entities_step
 from .node.nodeapp import BUN, TSX, node_hint, node_start, read_package
 from .plans import (
@@ -226,6 +227,13 @@ def detect(
         if python is not None and _nested_beside_a_root_server(python, files):
             python = _node(files) or python
         found = python or _node(files) or _node_declared(files) or _node(files, anywhere=True)
+        if found is not None and found.language == "node" and _published_library(files):
+            raise BadRequest(
+                f"Found no way to start this app; {_A_LIBRARY}. Give the launch option"
+                f" command (for example {node_hint(files)}).",
+                code="nothing_to_run",
+                details={"lookedFor": _LOOKED_FOR, "option": "command"},
+            )
     if found is None:
         example = (
             node_hint(files)
@@ -506,6 +514,35 @@ def _with_setup(
         setup = found.setup + steps
         setup_dirs = tuple(d for _, d in found.setup_steps()) + dirs
     return replace(found, setup=setup, setup_dirs=setup_dirs)
+
+
+_A_LIBRARY = (
+    "its package.json publishes a library (its types, the files it ships) and runs nothing:"
+    " no script starts it and no module of it listens, not an app: nothing in it serves"
+)
+# What a package published for others to import says of itself (and an app does not).
+_LIBRARY_FIELDS = ("types", "typings", "publishConfig", "files")
+_STARTS = ("start", "dev", "serve", "server", "start:dev", "start:prod", "develop")
+
+
+def _published_library(files: dict[str, bytes]) -> bool:
+    """Whether the upload is a package others import, not an app (IamIsthill's zodexpress:
+    an Express middleware published to npm, ``"types": "dist/index.d.ts"``, ``"files":
+    ["dist"]``, ``publishConfig``, its only scripts test, build and publish; run as its
+    ``main``, it exited at once, code 0, having served nothing): package.json declares
+    two of those fields, names no start script, and no source of it listens."""
+    package = read_package(files)
+    if package is None:
+        return False
+    scripts = package.get("scripts")
+    scripts = scripts if isinstance(scripts, dict) else {}
+    if sum(field in package for field in _LIBRARY_FIELDS) < 2 or any(s in scripts for s in _STARTS):
+        return False
+    return not any(
+        listens(data)
+        for path, data in files.items()
+        if path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts")) and "node_modules/" not in path
+    )
 
 
 def _language(files: dict[str, bytes]) -> str:

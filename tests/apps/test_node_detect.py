@@ -1266,6 +1266,28 @@ def test_an_entry_module_that_exports_its_app_and_listens_nowhere_serves_the_exp
     assert _node(package, {"src/app.js": listening}).argv[:2] != ("node", "-e")
 
 
+def test_a_library_its_package_json_publishes_is_refused_as_no_app() -> None:
+    """IamIsthill's zodexpress: an Express middleware published to npm (``"types"``,
+    ``"files": ["dist"]``, ``publishConfig``; scripts test, build and publish): run as
+    its main, it exited at once, code 0, serving nothing. Refused, saying why; not an app
+    with a start script, nor one whose module listens."""
+    package = {
+        "name": "zodware",
+        "main": "dist/index.js",
+        "types": "dist/index.d.ts",
+        "files": ["dist"],
+        "publishConfig": {"access": "public"},
+        "scripts": {"test": "jest", "build": "tsc"},
+    }
+    source = {"src/index.ts": "export const validate = () => (req, res, next) => next();\n"}
+    with pytest.raises(BadRequest, match=r"publishes a library .* not an app"):
+        _node(package, source)
+    started = {**package, "scripts": {**package["scripts"], "start": "node dist/index.js"}}
+    assert _node(started, source).argv
+    listening = {"src/index.ts": "import express from 'express';\nexpress().listen(3000);\n"}
+    assert _node(package, listening).argv
+
+
 def test_a_start_file_never_committed_serves_the_app_its_main_exports() -> None:
     """CrissyMichelle's ExpressInvoices: ``"start": "node server.js"``, no server.js; its
     main, app.js, exports the app its tests call through supertest: "Cannot find module

@@ -1162,7 +1162,9 @@ def test_a_settings_module_never_committed_read_by_its_members_is_written() -> N
     read by its members alone, is written; not one of another name, nor one only passed
     on whole."""
     files = {
-        "utils/db.js": b"const config = require('../config')\nconnect(config.DB_NAME, config.DB_HOST)\n",
+        "utils/db.js": (
+            b"const config = require('../config')\nconnect(config.DB_NAME, config.DB_HOST)\n"
+        ),
         "index.js": b"const config = require('./config')\nlisten(config.PORT)\n",
     }
     assert node_settings_modules(files) == {
