@@ -311,6 +311,18 @@ def test_its_own_package_left_out_or_its_nest_modules_unwired_are_the_apps() -> 
     assert library["class"] == "app's"
 
 
+def test_routes_reading_a_session_another_request_fills_are_the_apps() -> None:
+    """juliahowes124's FlaskSurvey: ``/questions/0`` and ``/back`` read
+    ``session["responses"]``, which the POST that begins a survey sets: a probe's empty
+    session met KeyError. Where one fails otherwise, the verdict stays ours."""
+    said = [
+        'File "app.py", line 35, in questions',
+        '    responses = session["responses"]',
+        "KeyError: 'responses'",
+    ]
+    _apps_while_each_route_says(("/questions/0", "/back"), said)
+
+
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:
     """williamyizima's flask-wallet: the refusal's code alone ("nothing_to_run") was its
     cause; its message says why, and a merge's conflict markers are the app's own."""

@@ -49,6 +49,11 @@ _DUPLICATE_ROW = re.compile(
     r"UNIQUE constraint failed|duplicate key value violates unique constraint"
     r"|Duplicate entry '.*' for key|SequelizeUniqueConstraintError|E11000 duplicate key"
 )
+# A route reading a value its session holds only after another request (Flask's
+# ``session["responses"]``, set by a POST that starts the flow: juliahowes124's
+# FlaskSurvey's ``/questions/0`` met KeyError on a probe's empty session): the app's own.
+_SESSION_KEY = re.compile(r"""\bsession\[\s*['"][\w-]+['"]\s*\]""")
+_SESSION_SET_FIRST = "each failing route reads a session value another request must set first"
 _ROWS_HELD = (
     "each failing route inserts rows its database already holds (a unique key refuses them)"
 )
@@ -56,6 +61,7 @@ _ROWS_HELD = (
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
+    (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
         r"E404|is not in the (npm )?registry|404 Not Found - GET|Failed to download .*\(404",
@@ -347,6 +353,11 @@ def _cause(result: dict[str, Any]) -> str:
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_SIGNED_IN}"
             )
+        if all(_reads_unset_session(p) for p in failing):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_SESSION_SET_FIRST}"
+            )
         if all(_DUPLICATE_ROW.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
@@ -368,6 +379,14 @@ def _cause(result: dict[str, Any]) -> str:
     if len(probes) > 1 and all(p["status"] == 404 for p in probes):
         return f"all {len(probes)} GET routes answer 404 (it serves none of them)"
     return f"status {status.get('status')}"
+
+
+def _reads_unset_session(probe: dict[str, Any]) -> bool:
+    """Whether a failing probe's lines end in a KeyError raised where the code reads a
+    session's key (the frame's source line, just above it)."""
+    lines = [str(line) for line in probe.get("logLines", [])]
+    errors = [i for i, line in enumerate(lines) if line.lstrip().startswith("KeyError:")]
+    return bool(errors) and any(_SESSION_KEY.search(line) for line in lines[: errors[-1]][-4:])
 
 
 def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
