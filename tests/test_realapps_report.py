@@ -199,6 +199,16 @@ def test_a_start_calling_an_api_on_the_internet_is_the_environments_a_database_o
     classify(database, {})
     assert (api["class"], database["class"]) == ("environment", "ours")
     assert api["cause"].startswith("it calls a host on the internet as it starts")
+    # Python's clients: curl's words (gabrielbrl's FlaskStocks), requests' pool.
+    for said in (
+        "curl_cffi.requests.exceptions.DNSError: Failed to perform, curl: (6) Could not"
+        " resolve host: guce.yahoo.com. See https://curl.se/… for more details.",
+        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='openaipublic.blob"
+        ".core.windows.net', port=443): Max retries exceeded (Caused by NameResolutionError",
+    ):
+        python = _failed(f"{said} — {why}")
+        classify(python, {})
+        assert python["class"] == "environment", python
 
 
 def test_routes_whose_calls_out_the_service_diagnosed_are_the_environments() -> None:

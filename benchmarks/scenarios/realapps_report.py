@@ -174,8 +174,11 @@ ENVIRONMENT = [
         # 000webhostapp.com; OLuwis's express-weather-rest-api: api.openweathermap.org),
         # as the service's diagnosis says. A host named like a database's stays ours: a
         # server it expects that the preview could have given in its place.
-        r"^exited with code \d+: .*getaddrinfo \w+ (?![\w.-]*(?:db|database|sql|mongo|redis|rds"
-        r"|cache))[\w-]+\.[\w.-]+ — a preview reaches no host outside this machine",
+        # So do Python's clients (curl's "Could not resolve host: guce.yahoo.com",
+        # requests' "HTTPSConnectionPool(host='openaipublic.blob.core.windows.net'").
+        r"^(?:exited with code \d+: )?.*(?:getaddrinfo \w+ |[Cc]ould not resolve host:? "
+        r"|HTTPS?ConnectionPool\(host=')(?![\w.-]*(?:db|database|sql|mongo|redis|rds|cache))"
+        r"[\w-]+\.[\w.-]+.* — a preview reaches no host outside this machine",
         "it calls a host on the internet as it starts, out of the sandbox's reach (the service's"
         " PREVIEW_EGRESS lets hosts through)",
     ),

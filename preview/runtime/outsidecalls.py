@@ -39,6 +39,10 @@ _UNRESOLVED = re.compile(
     r"|\b(?:failed to resolve|could not resolve|could not translate) host"
     r"|\blookup \S+(?: on \S+)?: (?:no such host|server misbehaving)"
     r"|Inaccessible host: `"  # aws-sdk 2's account of ENOTFOUND
+    # urllib3 2's exception by its name, which a failure's cause keeps where its clipped
+    # text loses the resolver's words (arturootalora's fastapi-railway: tiktoken's
+    # download at start, "… NameResolutionError(… Failed to resolve 'open…")
+    r"|\bNameResolutionError\b"
     # A DNS client of the app's own, past the system's resolver: Node's c-ares (a
     # mongodb+srv:// URL's ``querySrv ECONNREFUSED _mongodb._tcp.cluster0.….mongodb.net``),
     # dnspython, which finds no name server's address in a sandbox (pymongo's "cannot open
@@ -52,6 +56,7 @@ _UNREACHABLE = re.compile(r"\bconnect ENETUNREACH\b|\[Errno 101\] Network is unr
 _ADDRESS = re.compile(r"\bENETUNREACH (\d{1,3}(?:\.\d{1,3}){3}):\d+")
 _WORDS = (
     "resol",  # resolution, resolve, resolv.conf
+    "NameResolution",
     "EAI_",
     "ENOTFOUND",
     "not known",

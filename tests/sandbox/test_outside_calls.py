@@ -24,6 +24,14 @@ _SAID = [
         None,
     ),
     ("httpx.ConnectError: [Errno -3] Temporary failure in name resolution", None),
+    # A failure's cause clipped before the resolver's words (arturootalora's fastapi-railway)
+    (
+        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='openaipublic.blob.core"
+        ".windows.net', port=443): Max retries exceeded with url: /encodings/cl100k_base"
+        ".tiktoken (Caused by NameResolutionError(\"HTTPSConnection(host='openaipublic.blob"
+        ".core.windows.net', port=443): Failed to resolve 'open…",
+        "openaipublic.blob.core.windows.net",
+    ),
     (
         "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.github.com', "
         'port=443): Max retries exceeded with url: /x (Caused by NameResolutionError("'
