@@ -483,6 +483,25 @@ def test_a_name_the_apps_own_module_never_binds_is_said_as_its_own_code() -> Non
         assert failure_cause(lines, upload={**upload, "models.py": models}) == lines[-1]
 
 
+def test_a_promise_rejected_with_no_error_is_said_by_its_reason() -> None:
+    """samuelatuma1's expressUpload: a route's ``Promise.reject("No User signed In")`` never
+    caught, and Node ended (code 1); the cause was "exited with code 1"."""
+    lines = [
+        "node:internal/process/promises:389",
+        "      new UnhandledPromiseRejection(reason);",
+        "      ^",
+        "",
+        "UnhandledPromiseRejection: This error originated either by throwing inside of an"
+        " async function without a catch block, or by rejecting a promise which was not"
+        ' handled with .catch(). The promise rejected with the reason "No User signed In".',
+        "  code: 'ERR_UNHANDLED_REJECTION'",
+        "}",
+        "",
+        "Node.js v20.20.2",
+    ]
+    assert failure_cause(lines) == 'UnhandledPromiseRejection: rejected with "No User signed In"'
+
+
 def test_a_nest_loggers_error_is_the_cause_its_prefix_left_out() -> None:
     """bigchief64's ExampleNestJS: Nest's injector refused a controller, its logger's
     ERROR line the only one, in colour; the cause was "exited with code 1"."""

@@ -55,6 +55,11 @@ _LEVEL_PREFIX = re.compile(rf"{LEVEL_WORD}:\s*", re.IGNORECASE)
 # NestJS's logger's prefix of an error (its process, time and context): the message is the
 # cause ("[Nest] 17  - 12/07/2026, 7:55:35 AM   ERROR [ExceptionHandler] Nest can't …").
 _NEST_PREFIX = re.compile(r"^\[Nest\]\s+\d+\s+-\s+[^\[\n]*?\s(?:ERROR|FATAL)\s+\[[^\]]*\]\s+")
+# Node's end on a promise rejected with a value that is no Error (``Promise.reject("No
+# User signed In")``): its reason is the cause (samuelatuma1's expressUpload).
+_UNHANDLED_REJECTION = re.compile(
+    r'^UnhandledPromiseRejection: This error originated .*? rejected with the reason "(.*)"\.?$'
+)
 _UVICORN_LOAD = re.compile(r"(?:error|critical):\s*(Error loading ASGI app\..*)", re.IGNORECASE)
 _PORT_IN_USE = re.compile(r"\[Errno (?:98|48|10048)\]|address already in use", re.IGNORECASE)
 # CPython's "python3: can't open file '/abs/server.py': [Errno 2] No such file or directory"
@@ -297,6 +302,7 @@ def _failure_cause(
     full: tuple[int, str] | None = None
     last_error: tuple[int, str] | None = None
     uncaught: tuple[int, str] | None = None
+    rejection: tuple[int, str] | None = None
     uncaught_at = -1
     for i, raw in enumerate(lines):
         s = strip_ansi(raw).rstrip("\r\n")
@@ -321,8 +327,14 @@ def _failure_cause(
             full = (i, s)
         if level == "ERROR" and s.strip():
             last_error = (i, _NEST_PREFIX.sub("", s))
+        if (rejected := _UNHANDLED_REJECTION.match(s.strip())) is not None:
+            rejection = (i, f'UnhandledPromiseRejection: rejected with "{rejected.group(1)}"')
     # The disk's state wins over a line at the same place (its exception names it).
-    found = [c for c in (exception, load_error, port, cant_open, full, uncaught) if c is not None]
+    found = [
+        c
+        for c in (exception, load_error, port, cant_open, full, uncaught, rejection)
+        if c is not None
+    ]
     if not found:
         if last_error is not None and (away := _out_of_reach(last_error[1])) is not None:
             return away
