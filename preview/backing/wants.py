@@ -616,7 +616,9 @@ def postgres_wants(files: dict[str, bytes], extra: dict[str, str]) -> PostgresWa
     # in, its own the one it runs on (potier97's fastApiCelery: ``DB_URL=postgresql://…``
     # in its compose service's environment alone, read by create_engine).
     configured = {**compose_env, **_env_files(files, examples=False), **extra}
-    its_url = [k for k, v in configured.items() if url is not None and v == url]
+    # (each of its own PostgreSQL URLs, whichever URL of them all names the server: an
+    # example's beside it, potier97's README's DATABASE_URL, names another variable)
+    its_url = [k for k, v in configured.items() if postgres_url(v) and not _template(v)]
     driver = (
         _driver(files)
         or _url_in_source_alone(files)

@@ -1072,6 +1072,9 @@ def test_a_postgres_url_its_env_gives_the_engine_its_code_makes_wants_postgres()
         "      - DB_URL=postgresql://u:p@postgres:5432/app\n",
     }
     assert postgres_wants(_encoded(composed), {}).driver
+    # An example's URL beside it under another name (its README's DATABASE_URL): its own.
+    example_too = {**composed, ".env.example": "DATABASE_URL=postgresql://u:p@localhost:8050/x\n"}
+    assert postgres_wants(_encoded(example_too), {}).driver
 
 
 def test_a_postgres_url_its_code_builds_from_parts_wants_postgres() -> None:
