@@ -1240,6 +1240,10 @@ def test_an_object_of_settings_read_by_its_members_is_written_too() -> None:
         b"register(jwtConstants);\n",
     }
     assert node_settings_modules(whole) == {}
+    # A module importing it and never using it says nothing against it (its
+    # list.controller.ts there).
+    unused = {**files, "src/list.ts": b"import { jwtConstants } from './modules/auth/constants';\n"}
+    assert node_settings_modules(unused) == found
 
 
 def test_the_folders_of_the_log_files_node_code_opens_are_made() -> None:

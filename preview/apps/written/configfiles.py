@@ -245,24 +245,26 @@ def _typescript_constants_modules(
                 name, local = name.strip(), (alias or name).strip()
                 if _CONSTANT.match(name):
                     found.setdefault(target, {})[name] = (name,)
-                elif members := _members_read(text, match.end(), local):
+                elif (members := _members_read(text, match.end(), local)) is not None:
                     # An object of settings read by its members alone (Alexkalbitz's
-                    # myserverNestJS: ``jwtConstants.secret`` of its ignored constants.ts)
+                    # myserverNestJS: ``jwtConstants.secret`` of its ignored constants.ts;
+                    # its list.controller.ts imports it and never uses it)
+                    found.setdefault(target, {})
                     for key in members:
                         variable = _CAMEL.sub("_", key).upper()
-                        found.setdefault(target, {})[variable] = (name, key)
+                        found[target][variable] = (name, key)
                 else:
                     refused.add(target)
-    return {target: keys for target, keys in found.items() if target not in refused}
+    return {target: keys for target, keys in found.items() if target not in refused and keys}
 
 
-def _members_read(text: str, after: int, local: str) -> list[str]:
-    """The members of ``local`` that ``text`` reads after its import (``local.secret``),
-    where every use of it is such a read; [] where one is not (a call, the object passed
-    on whole: it cannot be made up)."""
+def _members_read(text: str, after: int, local: str) -> list[str] | None:
+    """The members of ``local`` that ``text`` reads after its import (``local.secret``;
+    none where it is imported and never used), where every use of it is such a read;
+    None where one is not (a call, the object passed on whole: it cannot be made up)."""
     uses = list(re.finditer(rf"(?<![\w.$]){re.escape(local)}\b(\.(\w+))?", text[after:]))
-    if not uses or any(use.group(1) is None for use in uses):
-        return []
+    if any(use.group(1) is None for use in uses):
+        return None
     return list(dict.fromkeys(use.group(2) for use in uses))
 
 
