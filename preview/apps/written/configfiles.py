@@ -226,6 +226,7 @@ def _typescript_constants_modules(
     …}``, its ``SECRET`` filled in): a function or a class of it cannot be made up."""
     found: dict[str, dict[str, tuple[str, ...]]] = {}
     refused: set[str] = set()
+    objects: dict[tuple[str, str], set[str]] = {}  # (target, name): the members read of it
     for path in sorted(files):
         if not path.endswith(_TS_SOURCES) or path.endswith(".d.ts") or "node_modules/" in path:
             continue
@@ -249,13 +250,15 @@ def _typescript_constants_modules(
                     # An object of settings read by its members alone (Alexkalbitz's
                     # myserverNestJS: ``jwtConstants.secret`` of its ignored constants.ts;
                     # its list.controller.ts imports it and never uses it)
-                    found.setdefault(target, {})
+                    objects.setdefault((target, name), set()).update(members)
                     for key in members:
                         variable = _CAMEL.sub("_", key).upper()
-                        found[target][variable] = (name, key)
+                        found.setdefault(target, {})[variable] = (name, key)
                 else:
                     refused.add(target)
-    return {target: keys for target, keys in found.items() if target not in refused and keys}
+    # (a name no module reads a member of may be a function's: nothing says it is settings)
+    refused |= {target for (target, _), members in objects.items() if not members}
+    return {target: keys for target, keys in found.items() if target not in refused}
 
 
 def _members_read(text: str, after: int, local: str) -> list[str] | None:
