@@ -331,6 +331,28 @@ def test_routes_reading_a_session_another_request_fills_are_the_apps() -> None:
         "KeyError: 'responses'",
     ]
     _apps_while_each_route_says(("/questions/0", "/back"), said)
+    # Its probes' lines keep Flask's frames alone: the log's traceback tells.
+    frames = ["Traceback (most recent call last):", "    rv = self.handle_user_exception(e)"]
+    result = {
+        "name": "x",
+        "launched": True,
+        "status": {"status": "running"},
+        "probes": [
+            {"path": "/", "status": 200},
+            {"path": "/back", "status": 500, "logLines": [*frames, "KeyError: 'responses'"]},
+        ],
+        "logTail": [
+            "Traceback (most recent call last):",
+            *said[:2],
+            '  File "<environment>/…/werkzeug/local.py", line 377, in <lambda>',
+            "    __getitem__ = lambda x, i: x._get_current_object()[i]",
+            '  File "<environment>/…/flask/sessions.py", line 84, in __getitem__',
+            "    return super(SecureCookieSession, self).__getitem__(key)",
+            said[2],
+        ],
+    }
+    classify(result, {})
+    assert result["class"] == "app's", result
 
 
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:

@@ -52,7 +52,6 @@ _DUPLICATE_ROW = re.compile(
 # A route reading a value its session holds only after another request (Flask's
 # ``session["responses"]``, set by a POST that starts the flow: juliahowes124's
 # FlaskSurvey's ``/questions/0`` met KeyError on a probe's empty session): the app's own.
-_SESSION_KEY = re.compile(r"""\bsession\[\s*['"][\w-]+['"]\s*\]""")
 _SESSION_SET_FIRST = "each failing route reads a session value another request must set first"
 _ROWS_HELD = (
     "each failing route inserts rows its database already holds (a unique key refuses them)"
@@ -356,7 +355,7 @@ def _cause(result: dict[str, Any]) -> str:
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_SIGNED_IN}"
             )
-        if all(_reads_unset_session(p) for p in failing):
+        if all(_reads_unset_session(p, result.get("logTail", [])) for p in failing):
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_SESSION_SET_FIRST}"
@@ -384,12 +383,25 @@ def _cause(result: dict[str, Any]) -> str:
     return f"status {status.get('status')}"
 
 
-def _reads_unset_session(probe: dict[str, Any]) -> bool:
-    """Whether a failing probe's lines end in a KeyError raised where the code reads a
-    session's key (the frame's source line, just above it)."""
+def _reads_unset_session(probe: dict[str, Any], log: list[str]) -> bool:
+    """Whether a failing probe ends in a KeyError of a key the app's code reads from its
+    session: its lines' own, else the log's traceback of that key (a probe keeps a few
+    lines of it, where Flask's frames crowd the app's out)."""
     lines = [str(line) for line in probe.get("logLines", [])]
-    errors = [i for i, line in enumerate(lines) if line.lstrip().startswith("KeyError:")]
-    return bool(errors) and any(_SESSION_KEY.search(line) for line in lines[: errors[-1]][-4:])
+    keys = [m.group(1) for line in lines if (m := _KEY_ERROR.match(line.strip()))]
+    if not keys:
+        return False
+    for text in (lines, [str(line) for line in log]):
+        for at, line in enumerate(text):
+            found = _KEY_ERROR.match(line.strip())
+            if found and found.group(1) == keys[-1]:
+                read = f"session[{found.group(1)!r}]", f'session["{found.group(1)}"]'
+                if any(r in before for before in text[max(0, at - 8) : at] for r in read):
+                    return True
+    return False
+
+
+_KEY_ERROR = re.compile(r"^KeyError: '([\w-]+)'$")
 
 
 def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
