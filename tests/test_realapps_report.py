@@ -209,6 +209,13 @@ def test_a_start_calling_an_api_on_the_internet_is_the_environments_a_database_o
         python = _failed(f"{said} — {why}")
         classify(python, {})
         assert python["class"] == "environment", python
+    # A cause longer than the table keeps: read whole (the service's words end it).
+    long = "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='x.example.net'" + (
+        ", port=443): Max retries exceeded with url: /encodings/cl100k_base.tiktoken" * 5
+    )
+    clipped = _failed(f"{long} — {why}")
+    classify(clipped, {})
+    assert clipped["class"] == "environment", clipped
 
 
 def test_routes_whose_calls_out_the_service_diagnosed_are_the_environments() -> None:

@@ -415,14 +415,15 @@ def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
     result["healthy"] = False
     if result.get("fromTable") and (result.get("class") != "ours" or not entry.get("brokenReason")):
         return  # a row of results.md read back: its verdict is all it tells (its cause, cut)
-    result["rawCause"] = " ".join(_cause(result).split())[:300]
+    whole = " ".join(_cause(result).split())  # (read whole: what tells may end it)
+    result["rawCause"] = whole[:300]
     result["cause"] = result["rawCause"]
     if entry.get("brokenReason"):
         result["class"] = "app's"
         result["cause"] = f"{entry['brokenReason']} ({result['cause'][:160]})"
         return
     text = (
-        result["cause"]
+        whole
         + "\n"
         + "\n".join(str(x) for x in (result.get("status") or {}).get("errorLines", []) or [])
     )
