@@ -58,6 +58,10 @@ _KEPT = 200
 _DRAIN = 2.0
 _GRACE = 2.0
 _DONE_GRACE = 15.0  # s a command may take to exit once it said it is done (finished)
+# s a set-up step may go with no line and no CPU time before it is ended (_idle_watch): a
+# build works or prints, a migration queries; one waiting on nothing would hold the
+# launch to its timeout.
+_STEP_IDLE = 45.0
 _MAX_LINE = 16_384
 _NOTHING_OUT = Outbound()
 # A tsc step's own output directory (``tsc --outDir dist src/index.ts``).
@@ -81,6 +85,7 @@ class StepResult:
     timed_out: bool
     tails: OutputTails = field(default_factory=OutputTails)  # each stream's, apart
     lingered: bool = False  # said it was done, did not exit: ended, and taken as a success
+    idle: bool = False  # said nothing and used no CPU for its idle limit: ended
 
     @property
     def ok(self) -> bool:
@@ -111,8 +116,11 @@ async def run_logged(
     time_limit: float,
     confinement: Confinement | None = None,
     finished: re.Pattern[str] | None = None,
+    idle_limit: float | None = None,
 ) -> StepResult:
     """Run ``argv`` to its end (or ``time_limit`` seconds), streaming its lines to ``publish``.
+    ``idle_limit``: seconds it may go with no line and no CPU time before it is ended as
+    waiting for nothing that will come (``idle`` in the result; :func:`_idle_watch`).
     ``finished``: a line saying the work is done; a command still there ``_DONE_GRACE``
     seconds after it is ended and counts as a success (``lingered``): builds that hang
     after their last line are a known bug of their tools (Vue CLI's ``vue-cli-service
@@ -140,15 +148,21 @@ async def run_logged(
             )
             timed_out = lingered = False
             done = trio.Event()
+            heard = _Heard(trio.current_time())
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_read, process.stdout, "stdout", publish, tail, finished, done)
-                nursery.start_soon(_read, process.stderr, "stderr", publish, tail, finished, done)
+                for pipe, stream in ((process.stdout, "stdout"), (process.stderr, "stderr")):
+                    nursery.start_soon(_read, pipe, stream, publish, tail, finished, done, heard)
                 try:
                     with trio.move_on_after(time_limit) as deadline:
-                        if finished is None:  # nothing says done: its exit alone
-                            await process.wait()
-                        else:
-                            lingered = await _exit_or_linger(process, done)
+                        async with trio.open_nursery() as waiting:
+                            if idle_limit is not None:
+                                watch = (process, heard, idle_limit, waiting.cancel_scope)
+                                waiting.start_soon(_idle_watch, *watch)
+                            if finished is None:  # nothing says done: its exit alone
+                                await process.wait()
+                            else:
+                                lingered = await _exit_or_linger(process, done)
+                            waiting.cancel_scope.cancel()
                     timed_out = deadline.cancelled_caught
                 finally:
                     with trio.CancelScope(shield=True), trio.move_on_after(_GRACE + 5):
@@ -164,7 +178,62 @@ async def run_logged(
         returncode = confinement.exit_status(returncode)
     if lingered:
         returncode = 0
-    return StepResult(returncode, list(tail.lines), timed_out, tail, lingered)
+    return StepResult(returncode, list(tail.lines), timed_out, tail, lingered, heard.idle)
+
+
+@dataclass
+class _Heard:
+    """When a step last said a line, and whether it was ended for idling (_idle_watch)."""
+
+    at: float
+    idle: bool = False
+
+
+async def _idle_watch(
+    process: ChildProcess, heard: _Heard, limit: float, wait: trio.CancelScope
+) -> None:
+    """Ends the caller's ``wait`` (``heard.idle`` set)
+    once ``process`` and its descendants have said no line and used no CPU time for
+    ``limit`` seconds: a data script that holds its database connection open when it is
+    done, or waits for an argument it was not given (kshtjsharma68's ExpressPortfolio:
+    ``npm run migrate`` runs its migrations only given ``up``, said "Sucessfully
+    connected to database" and waited out the launch's 240 s)."""
+    used = await trio.to_thread.run_sync(_group_cpu, process.pid, limiter=_CPU_READS)
+    busy = trio.current_time()
+    while True:
+        await trio.sleep(min(limit / 4, _IDLE_LOOK))
+        now_used = await trio.to_thread.run_sync(_group_cpu, process.pid, limiter=_CPU_READS)
+        if now_used is None or used is None or now_used - used > _IDLE_CPU:
+            used, busy = now_used, trio.current_time()
+        if trio.current_time() - max(busy, heard.at) >= limit:
+            heard.idle = True
+            wait.cancel()
+            return
+
+
+def _group_cpu(pid: int) -> float | None:
+    """The CPU seconds ``pid`` and its descendants have used; None where it cannot be
+    read (gone)."""
+    import psutil  # lazy: only where a step is watched
+
+    try:
+        root = psutil.Process(pid)
+        group = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for member in group:
+        try:
+            times = member.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+_IDLE_LOOK = 5.0  # s between looks at a watched step's CPU time, at most
+_IDLE_CPU = 0.05  # CPU seconds between looks that count as work (a timer's ticks do not)
+_CPU_READS = trio.CapacityLimiter(2)  # psutil's reads of /proc, off the loop
 
 
 async def _exit_or_linger(process: ChildProcess, done: trio.Event) -> bool:
@@ -196,6 +265,7 @@ async def _read(
     tail: OutputTails,
     finished: re.Pattern[str] | None = None,
     done: trio.Event | None = None,
+    heard: _Heard | None = None,
 ) -> None:
     if pipe is None:
         return
@@ -204,6 +274,8 @@ async def _read(
     async with pipe:
         async for chunk in pipe:
             lines = [line.text for line in splitter.feed(chunk)]
+            if heard is not None:
+                heard.at = trio.current_time()
             if lines:
                 if finished and done is not None and any(map(finished.search, lines)):
                     done.set()
@@ -273,11 +345,17 @@ async def run_setup_step(step: SetupStep, runner: SetupStepRunner) -> None:
             time_limit=settings.build_timeout,
             confinement=runner.confine(cwd),
             finished=step.finished,
+            idle_limit=_STEP_IDLE,
         )
     except OSError as error:
         raise BuildFailed(f"setup step {argv[0]!r} could not start: {error.strerror}") from None
     if result.timed_out:
         raise BuildFailed(f"setup step timed out after {settings.build_timeout:g} s: {shown}")
+    if result.idle:
+        raise BuildFailed(
+            f"setup step ended: {shown} said nothing and used no CPU for {_STEP_IDLE:g} s"
+            " (waiting for what will not come: an argument, input, or its connection's close)"
+        )
     if result.lingered:
         await say(
             f"{shown} said it was done but had not exited {_DONE_GRACE:g} s later "

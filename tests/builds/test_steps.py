@@ -69,6 +69,37 @@ async def test_a_steps_cause_is_found_in_stderr_before_a_later_stdout_line(
     assert "cleaning up" not in lines and "applying migration 3" not in lines
 
 
+async def test_a_step_saying_nothing_and_using_no_cpu_is_ended_a_busy_one_is_not(
+    tmp_path: Path,
+) -> None:
+    """kshtjsharma68's ExpressPortfolio: its migration runner, not given ``up``, said
+    "Sucessfully connected to database" and held its connection open, silent and idle,
+    to the launch's 240 s. A step that says nothing and uses no CPU for its idle limit is
+    ended (``idle``); one that computes in silence runs on to its own end."""
+
+    async def publish(lines: list[tuple[str, str]], stream: str) -> None:
+        pass
+
+    waiting = "import time; print('connected', flush=True); time.sleep(600)"
+    busy = "import time\nend = time.time() + 4\nwhile time.time() < end: pass\nprint('done')"
+    run = {
+        "cwd": tmp_path,
+        "env": {"PATH": "/usr/bin:/bin"},
+        "limits": ChildLimits(memory_bytes=512 << 20),
+        "publish": publish,
+        "time_limit": 60,
+        "idle_limit": 3.0,
+    }
+    with trio.fail_after(30):
+        began = trio.current_time()
+        idle = await run_logged([sys.executable, "-c", waiting], **run)
+        took = trio.current_time() - began
+        working = await run_logged([sys.executable, "-c", busy], **run)
+    assert idle.idle and not idle.ok and not idle.timed_out, idle
+    assert took < 20, took
+    assert working.ok and not working.idle and working.tail == ["done"], working
+
+
 async def test_a_step_that_says_nothing_on_stderr_gives_its_last_stdout_line(
     tmp_path: Path,
 ) -> None:
