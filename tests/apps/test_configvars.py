@@ -13,6 +13,7 @@ from preview.apps.configvars import (
     example_env_file,
     fill_in,
     json_settings_fields,
+    own_defaults,
     required_types,
     required_variables,
 )
@@ -608,3 +609,16 @@ def test_node_configs_variables_for_settings_it_gets_and_defines_nowhere_are_req
         "MAIL_HOST": None,
         "UNUSED": None,
     }
+
+
+def test_a_default_only_a_test_module_gives_is_not_the_apps_own() -> None:
+    """potier97's fastApiCelery: job/converter_test.py reads ``os.getenv('PUBLIC_DIR',
+    'http://localhost:8080')``; its settings class's PUBLIC_DIR is "public". Given the
+    test's value, the app mounted that URL as its static folder and died. A module's own
+    default stands; a test's is none."""
+    files = {
+        "job/converter_test.py": b"import os\nDIR = os.getenv('PUBLIC_DIR', 'http://localhost:8080')\n",
+        "tests/test_api.py": b"import os\nURL = os.getenv('API_URL', 'http://testserver')\n",
+        "job/tasks.py": b"import os\nMODE = os.getenv('MODE', 'worker')\n",
+    }
+    assert own_defaults(files) == {"MODE": "worker"}
