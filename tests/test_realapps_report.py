@@ -362,6 +362,27 @@ def test_routes_reading_a_session_another_request_fills_are_the_apps() -> None:
     assert result["class"] == "app's", result
 
 
+def test_routes_opening_an_oracle_database_nothing_installs_are_the_environments() -> None:
+    """Betzuki's FastApiUsuariosSanrioDreams: /usuarios/ answers 500 with python-oracledb's
+    "DPY-6005: cannot connect to database" in its body; its start needed none."""
+    body = '{"detail":"Error al conectar a la base de datos: DPY-6005: cannot connect to database'
+    result = {
+        "name": "x",
+        "launched": True,
+        "status": {"status": "running"},
+        "probes": [
+            {"path": "/", "status": 200},
+            {"path": "/usuarios/", "status": 500, "body": body, "logLines": []},
+        ],
+    }
+    classify(result, {})
+    assert result["class"] == "environment", result
+    result["probes"][1]["body"] = '{"detail":"Internal Server Error"}'
+    del result["rawCause"]
+    classify(result, {})
+    assert result["class"] == "ours", result
+
+
 def test_a_refused_launch_is_said_with_its_reason_a_merge_conflict_the_apps() -> None:
     """williamyizima's flask-wallet: the refusal's code alone ("nothing_to_run") was its
     cause; its message says why, and a merge's conflict markers are the app's own."""

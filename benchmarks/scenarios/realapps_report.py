@@ -93,6 +93,16 @@ _DIAGNOSED_OUTSIDE = re.compile(
     r"diagnosis: the app could not (?:resolve|reach) ([\w-]+\.[\w.-]+|a host): a preview reaches"
 )
 _UNNAMED = "a host"
+# A database server no package of this machine offers, as its client says it reached none
+# where a route opens it (Betzuki's FastApiUsuariosSanrioDreams: python-oracledb's
+# "DPY-6005: cannot connect to database" in its /usuarios/ answer; SQL Server's 1433).
+_NO_SERVER_SAID = re.compile(
+    r"\b(?:NJS-50[0-9]|DPY-600[0-9]|ORA-12(?:541|514|170|543))\b|TNS:no listener"
+    r"|Failed to connect to [\w.-]+:1433\b|Adaptive Server is unavailable"
+)
+_SERVER_OUT_OF_REACH = (
+    "each failing route opens an Oracle or SQL Server database, which nothing installs here"
+)
 # This machine's, not the app's nor ours: what the app fetches is out of reach from here.
 ENVIRONMENT = [
     (
@@ -102,6 +112,10 @@ ENVIRONMENT = [
     (
         r"the app's Prisma has no engine for OpenSSL 3",
         "its Prisma's engines need OpenSSL 1.1, which this machine lacks",
+    ),
+    (
+        re.escape(_SERVER_OUT_OF_REACH),
+        "no Oracle or SQL Server database here (none installed; Debian packages none)",
     ),
     (
         re.escape(_OUTSIDE),
@@ -354,6 +368,12 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_SIGNED_IN}"
+            )
+        said = [" ".join(map(str, [*p.get("logLines", []), p.get("body") or ""])) for p in failing]
+        if all(_NO_SERVER_SAID.search(text) for text in said):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_SERVER_OUT_OF_REACH}"
             )
         if all(_reads_unset_session(p, result.get("logTail", [])) for p in failing):
             return (
