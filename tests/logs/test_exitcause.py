@@ -331,6 +331,13 @@ def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given
         " refused, Timeout: 30s, Topology Description: <TopologyDescription …>",
     ]
     assert "expects MongoDB, which cannot" in (failure_cause(pymongo) or "")
+    # The DataStax driver given no Cassandra node (ivanlambev's fastapi-oauth).
+    cassandra = [
+        "Traceback (most recent call last):",
+        '  File "main.py", line 3, in <module>',
+        "cassandra.UnresolvableContactPoints: {}",
+    ]
+    assert "expects Apache Cassandra, which cannot" in (failure_cause(cassandra) or "")
 
 
 # A Node-style start that catches its connection's error, logs it as plain output and

@@ -151,6 +151,12 @@ _NO_DATABASE_SERVER = (
         "Microsoft SQL Server",
     ),
     (
+        # The DataStax driver's, given no Cassandra node (ivanlambev's fastapi-oauth:
+        # ``cassandra.UnresolvableContactPoints: {}`` at its start).
+        re.compile(r"\bcassandra\.(?:UnresolvableContactPoints|cluster\.NoHostAvailable)\b"),
+        "Apache Cassandra",
+    ),
+    (
         # A MongoDB client the app opens beside a database the preview gives (dhruvh86-git's
         # student-api-django-mongodb: pymongo in a Django app on SQLite, its migration's
         # "ServerSelectionTimeoutError: localhost:27017: [Errno 111] Connection refused").
@@ -163,8 +169,9 @@ _NO_DATABASE_SERVER = (
 
 
 def no_database_server(text: str) -> str | None:
-    """The cause for an Oracle, SQL Server or MongoDB client that reached no server (``text``: its
-    line), else None: neither server can be installed here nor given a preview."""
+    """The cause for an Oracle, SQL Server, Cassandra or MongoDB client that reached no
+    server (``text``: its line), else None: none of them can be installed here nor given
+    a preview."""
     for failed, server in _NO_DATABASE_SERVER:
         if failed.search(text):
             return (
