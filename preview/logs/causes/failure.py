@@ -18,7 +18,6 @@ id and returns one line for the preview's status and log: what failed, its cause
 
 from __future__ import annotations
 
-import ast
 import errno
 import logging
 import posixpath
@@ -429,6 +428,9 @@ _CANNOT_IMPORT_OWN = re.compile(
 )
 
 
+_BINDS_ANY = re.compile(rb"\bimport\s+\*|\bdef\s+__getattr__\b|\bglobals\(\)")
+
+
 def _with_own_missing_name(cause: str, upload: Mapping[str, bytes]) -> str:
     """``cause`` with what it means where the module it names is the upload's own and
     binds no such name at all (kethelynsantos' FastApiCursos: ``from models import Curso``,
@@ -438,21 +440,10 @@ def _with_own_missing_name(cause: str, upload: Mapping[str, bytes]) -> str:
     if found is None or found.group("path") not in upload:
         return cause
     path, name = found.group("path"), found.group("name")
-    try:
-        tree = ast.parse(upload[path])
-    except (SyntaxError, ValueError, RecursionError):
-        return cause
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            if any(alias.name == "*" for alias in node.names):
-                return cause
-            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-    if name in bound or "__getattr__" in bound:
+    text = upload[path]
+    # (its text, not its tree: a name it never spells anywhere is one it binds nowhere;
+    # a ``*`` import or a module ``__getattr__`` may bind any: no verdict)
+    if re.search(rb"\b%s\b" % re.escape(name.encode()), text) or _BINDS_ANY.search(text):
         return cause
     return _clip(f"{cause} — {path} (the app's own) defines no {name}: the app's own code")
 
