@@ -299,33 +299,24 @@ def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
 
 def test_its_own_package_left_out_or_its_nest_modules_unwired_are_the_apps() -> None:
     """Artem2335's projectFastapi imports app.users.router and holds no app/;
-    bigchief64's ExampleNestJS provides no ScoreService to its ScoreController."""
-    left_out = _failed(
+    bigchief64's ExampleNestJS provides no ScoreService to its ScoreController;
+    kethelynsantos' FastApiCursos imports a name its models.py never binds; IamIsthill's
+    zodexpress is a library."""
+    for cause in (
         "ModuleNotFoundError: No module named 'app.users' — the upload holds no app/ and"
         " requirements.txt lists no 'app': the app's own package app (its code imports"
-        " app.users) was left out of the upload"
-    )
-    classify(left_out, {})
-    assert left_out["class"] == "app's"
-    unwired = _failed(
+        " app.users) was left out of the upload",
         "UnknownDependenciesException [Error]: Nest can't resolve dependencies of the"
-        " ScoreController (?)."
-    )
-    classify(unwired, {})
-    assert unwired["class"] == "app's"
-    unbound = _failed(
+        " ScoreController (?).",
         "ImportError: cannot import name 'Curso' from 'models' (models.py) — models.py (the"
-        " app's own) defines no Curso: the app's own code"
-    )
-    classify(unbound, {})
-    assert unbound["class"] == "app's"
-    library = _failed(
+        " app's own) defines no Curso: the app's own code",
         "launch refused 400: nothing_to_run: Found no way to start this app; its package.json"
         " publishes a library (its types, the files it ships) and runs nothing: no script"
-        " starts it and no module of it listens, not an app: nothing in it serves."
-    )
-    classify(library, {})
-    assert library["class"] == "app's"
+        " starts it and no module of it listens, not an app: nothing in it serves.",
+    ):
+        result = _failed(cause)
+        classify(result, {})
+        assert result["class"] == "app's", result
 
 
 def test_routes_reading_a_session_another_request_fills_are_the_apps() -> None:
@@ -340,41 +331,36 @@ def test_routes_reading_a_session_another_request_fills_are_the_apps() -> None:
     _apps_while_each_route_says(("/questions/0", "/back"), said)
     # Its probes' lines keep Flask's frames alone: the log's traceback tells.
     frames = ["Traceback (most recent call last):", "    rv = self.handle_user_exception(e)"]
-    result = {
+    result = _one_route_failing({"logLines": [*frames, "KeyError: 'responses'"]})
+    result["logTail"] = [
+        "Traceback (most recent call last):",
+        *said[:2],
+        '  File "<environment>/…/werkzeug/local.py", line 377, in <lambda>',
+        "    __getitem__ = lambda x, i: x._get_current_object()[i]",
+        '  File "<environment>/…/flask/sessions.py", line 84, in __getitem__',
+        "    return super(SecureCookieSession, self).__getitem__(key)",
+        said[2],
+    ]
+    classify(result, {})
+    assert result["class"] == "app's", result
+
+
+def _one_route_failing(failed: dict) -> dict:
+    """A running app whose root answers and whose one other route answers 500 so
+    (``failed``: the probe's body, its lines)."""
+    return {
         "name": "x",
         "launched": True,
         "status": {"status": "running"},
-        "probes": [
-            {"path": "/", "status": 200},
-            {"path": "/back", "status": 500, "logLines": [*frames, "KeyError: 'responses'"]},
-        ],
-        "logTail": [
-            "Traceback (most recent call last):",
-            *said[:2],
-            '  File "<environment>/…/werkzeug/local.py", line 377, in <lambda>',
-            "    __getitem__ = lambda x, i: x._get_current_object()[i]",
-            '  File "<environment>/…/flask/sessions.py", line 84, in __getitem__',
-            "    return super(SecureCookieSession, self).__getitem__(key)",
-            said[2],
-        ],
+        "probes": [{"path": "/", "status": 200}, {"path": "/r", "status": 500, **failed}],
     }
-    classify(result, {})
-    assert result["class"] == "app's", result
 
 
 def test_routes_opening_an_oracle_database_nothing_installs_are_the_environments() -> None:
     """Betzuki's FastApiUsuariosSanrioDreams: /usuarios/ answers 500 with python-oracledb's
     "DPY-6005: cannot connect to database" in its body; its start needed none."""
     body = '{"detail":"Error al conectar a la base de datos: DPY-6005: cannot connect to database'
-    result = {
-        "name": "x",
-        "launched": True,
-        "status": {"status": "running"},
-        "probes": [
-            {"path": "/", "status": 200},
-            {"path": "/usuarios/", "status": 500, "body": body, "logLines": []},
-        ],
-    }
+    result = _one_route_failing({"body": body, "logLines": []})
     classify(result, {})
     assert result["class"] == "environment", result
     result["probes"][1]["body"] = '{"detail":"Internal Server Error"}'
