@@ -72,7 +72,7 @@ async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.Mon
     async def registry(name: str) -> bool:
         return name == "callsite"
 
-    async def no_peers(name: str, installed: dict[str, str]) -> None:
+    async def no_peers(name: str, installed: object) -> None:
         return None
 
     monkeypatch.setattr(npmmissing, "registry_has", registry)
@@ -93,7 +93,7 @@ async def test_a_package_the_failure_asks_for_in_words_is_added(
     async def registry(name: str) -> bool:
         return name in ("chokidar", "pg")
 
-    async def no_peers(name: str, installed: dict[str, str]) -> None:
+    async def no_peers(name: str, installed: object) -> None:
         return None
 
     monkeypatch.setattr(npmmissing, "registry_has", registry)

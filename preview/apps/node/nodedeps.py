@@ -19,6 +19,7 @@ __all__ = [
     "DEPENDENCY_TABLES",
     "NodeDeps",
     "listed_once",
+    "lock_version",
     "md4_bundler",
     "node_dependencies",
     "orm_drivers_unlisted",
@@ -431,7 +432,7 @@ def listed_once(package_json: bytes, lockfile: bytes) -> tuple[bytes, str | None
     for name in sorted(runtime.keys() & dev.keys()):
         if runtime[name] == dev[name]:
             continue
-        locked = _lock_version(lock, name)
+        locked = lock_version(lock, name)
         exact = isinstance(dev[name], str) and dev[name].strip().lstrip("=v") == locked
         table = runtime if exact else dev
         kept.append(f"{name} {(dev if exact else runtime)[name]}")
@@ -444,11 +445,12 @@ def listed_once(package_json: bytes, lockfile: bytes) -> tuple[bytes, str | None
     return json.dumps(package, indent=2).encode() + b"\n", said
 
 
-def _lock_version(lock: dict, name: str) -> str | None:
+def lock_version(lock: dict, name: str) -> str | None:
     """The version an npm lockfile (any of its formats) locks ``name`` at, top level."""
-    entry = (lock.get("packages") or {}).get(f"node_modules/{name}")
+    packages, older = lock.get("packages"), lock.get("dependencies")
+    entry = packages.get(f"node_modules/{name}") if isinstance(packages, dict) else None
     if not isinstance(entry, dict):
-        entry = (lock.get("dependencies") or {}).get(name)
+        entry = older.get(name) if isinstance(older, dict) else None
     version = entry.get("version") if isinstance(entry, dict) else None
     return version if isinstance(version, str) else None
 
@@ -886,7 +888,7 @@ def md4_bundler(files: dict[str, bytes]) -> str | None:
     yarn = _yarn_versions(files["yarn.lock"]) if "yarn.lock" in files else {}
     for name, before in _MD4_BEFORE.items():
         by_yarn = (v for spec, v in yarn.items() if spec.rpartition("@")[0] == name)
-        version = _lock_version(lock, name) or next(by_yarn, None) or listed.get(name)
+        version = lock_version(lock, name) or next(by_yarn, None) or listed.get(name)
         major = _MAJOR.search(version) if isinstance(version, str) else None
         if major is not None and int(major.group()) < before:
             return f"{name} {version}"

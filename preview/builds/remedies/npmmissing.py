@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 import re
 import ssl
+from collections.abc import Callable
+from functools import partial
 from urllib.parse import quote
 
 import httpx
 import trio
 
-from ...apps.node.nodedeps import resolved_by_yarn
+from ...apps.node.nodedeps import lock_version, resolved_by_yarn
 from ...apps.node.refusednames import NODE_BUILTINS
 from ..npmlock import REGISTRY
 from .fixes import Fix
@@ -234,37 +236,28 @@ async def _at_its_fitting_release(package: str, said: str, files: dict[str, byte
     return Fix(said, add=package)
 
 
-def installed_versions(files: dict[str, bytes]) -> dict[str, str]:
-    """{package: the version the app installs}: its package-lock.json's top-level ones,
-    else the floors of its package.json's ranges (``npmera``)."""
+def installed_versions(files: dict[str, bytes]) -> Callable[[str], str | None]:
+    """How to read the version the app installs of a package: its package-lock.json's,
+    top level (:func:`~preview.apps.node.nodedeps.lock_version`), else the floor of its
+    package.json's range (``npmera``)."""
     try:
         lock = json.loads(files.get("package-lock.json", b"null"))
     except (ValueError, RecursionError):
         lock = None
-    found: dict[str, str] = {}
-    if isinstance(lock, dict):
-        packages = lock.get("packages") or {}
-        entries = packages.items() if isinstance(packages, dict) else ()
-        for at, entry in entries:
-            name = at.removeprefix("node_modules/")
-            top = at.startswith("node_modules/") and "/node_modules/" not in name
-            if top and isinstance(entry, dict) and isinstance(entry.get("version"), str):
-                found[name] = entry["version"]
-        listed = lock.get("dependencies") if not found else None  # a lockfile of npm 6
-        for name, entry in listed.items() if isinstance(listed, dict) else ():
-            if isinstance(entry, dict) and isinstance(entry.get("version"), str):
-                found[name] = entry["version"]
-    return found or floors(files.get("package.json", b"{}"))
+    if isinstance(lock, dict) and (lock.get("packages") or lock.get("dependencies")):
+        return partial(lock_version, lock)
+    return floors(files.get("package.json", b"{}")).get
 
 
-async def registry_peer_fit(package: str, installed: dict[str, str]) -> str | None:
+async def registry_peer_fit(package: str, installed: Callable[[str], str | None]) -> str | None:
     """The newest release of ``package`` (no prerelease) whose peer dependencies the
-    app's ``installed`` versions meet (a peer it does not have is none of its concern),
-    where its ``latest`` release's do not; None where those do, where none does, or where
-    the registry cannot be read. JoseManuelYC's nestjswebsocket runs Nest 10 and its
-    code requires @nestjs/websockets, which it does not list: its 12.1.1 wants
-    @nestjs/common 12, installed beside 10 with --legacy-peer-deps it failed to load
-    ("Cannot find module …/@nestjs/common/internal"); 10.4.x is the one."""
+    app's ``installed`` versions (:func:`installed_versions`) meet (a peer it does not
+    have is none of its concern), where its ``latest`` release's do not; None where those
+    do, where none does, or where the registry cannot be read. JoseManuelYC's
+    nestjswebsocket runs Nest 10 and its code requires @nestjs/websockets, which it does
+    not list: its 12.1.1 wants @nestjs/common 12, installed beside 10 with
+    --legacy-peer-deps it failed to load ("Cannot find module …/@nestjs/common/internal");
+    10.4.x is the one."""
     from semantic_version import NpmSpec, Version  # lazy: only for a package to add
 
     document = await _registry_document(package)
@@ -274,7 +267,7 @@ async def registry_peer_fit(package: str, installed: dict[str, str]) -> str | No
     def fits(release: object) -> bool:
         peers = release.get("peerDependencies") if isinstance(release, dict) else None
         for peer, wanted in (peers or {}).items() if isinstance(peers, dict) else ():
-            have = installed.get(peer)
+            have = installed(peer)
             try:
                 if have is not None and not NpmSpec(str(wanted)).match(Version.coerce(have)):
                     return False
@@ -416,7 +409,6 @@ async def _registry_document(package: str) -> dict | None:
             except ValueError:
                 return None
             return document if isinstance(document, dict) else None
-    return None
     return None
 
 
