@@ -66,6 +66,7 @@ __all__ = [
     "ServerCharacterSet",
     "Wanted",
     "json_database_settings",
+    "lists_mysql_driver",
     "mysql_alone_in_node",
     "mysql_alone_in_python",
     "table_name_cases",
@@ -1149,6 +1150,11 @@ _OTHER_PYTHON_DRIVERS = _PY_OTHER_DRIVERS | {
     "oracledb",
     "cx-oracle",
 }
+
+
+def lists_mysql_driver(files: dict[str, bytes]) -> bool:
+    """Whether the app's dependency files list a MySQL driver (:data:`_MYSQL_DRIVERS`)."""
+    return bool(_dependency_names(files) & _MYSQL_DRIVERS)
 
 
 def mysql_alone_in_python(files: dict[str, bytes]) -> str | None:

@@ -42,7 +42,12 @@ from ..apps.node.envreads import node_sources
 from ..discovery.pyast import uncommented
 from ..generations import loads_bounded
 from .wanted import TEST_FILES as _TESTS
-from .wanted import json_database_settings, mysql_alone_in_node, mysql_alone_in_python
+from .wanted import (
+    json_database_settings,
+    lists_mysql_driver,
+    mysql_alone_in_node,
+    mysql_alone_in_python,
+)
 
 if TYPE_CHECKING:  # (schemasql reads compose files by this module)
     from .schemasql import DeclaredSql
@@ -781,10 +786,13 @@ _OPTIONS_SPAN = 2000  # characters of an options object, at most
 # node-postgres's own client given its options (``new Client({ host, port: 55000 })``,
 # ``new pg.Pool({…})``), in a module that imports it (_IMPORTS_PG): their ``{`` (group 1).
 _PG_CLIENT = re.compile(rb"""\bnew\s+(?:\w+\.)?(?:Client|Pool)\s*\(\s*(\{)""")
-# A Python module opening PostgreSQL with its driver, or building its URL from parts.
+# A Python module opening PostgreSQL with its driver; or that, or building its URL from
+# parts.
+_DRIVER_CONNECTS = re.compile(
+    rb"\b(?:psycopg2?|asyncpg|pg8000|aiopg)\s*\.\s*(?:connect|create_pool)\s*\("
+)
 _PY_CONNECTS = re.compile(
-    rb"""\b(?:psycopg2?|asyncpg|pg8000|aiopg)\s*\.\s*(?:connect|create_pool)\s*\("""
-    rb"""|\bpostgres(?:ql)?(?:\+\w+)?://[^\s"'`]*(?:\{|%s|%\()"""
+    _DRIVER_CONNECTS.pattern + rb"""|\bpostgres(?:ql)?(?:\+\w+)?://[^\s"'`]*(?:\{|%s|%\()"""
 )
 # Its host and port as literals: a dict's ("host": "db"), a keyword's (host="db"), a
 # constant's (DB_HOST = "db").
@@ -1157,21 +1165,10 @@ def _driver_opened_in_code(files: dict[str, bytes]) -> str | None:
     UTF-16 requirements.txt, psycopg2 not among them (its remedy added it), and was given
     no server: its connect went to a Unix socket that nothing served. Not where they
     list MySQL's driver: the server the app is given is that one's."""
-    if any(
-        _PY_FILES.search(path) and _PY_MYSQL_DRIVER.search(dependency_text(data))
-        for path, data in files.items()
-    ):
+    if lists_mysql_driver(files):
         return None
     found = _own_python_matching(files, _DRIVER_CONNECTS)
     return f"a PostgreSQL driver's connect in {found}" if found else None
-
-
-_DRIVER_CONNECTS = re.compile(
-    rb"\b(?:psycopg2?|asyncpg|pg8000|aiopg)\s*\.\s*(?:connect|create_pool)\s*\("
-)
-_PY_MYSQL_DRIVER = re.compile(
-    r"(?im)^[\s\"']*(?:pymysql|mysqlclient|mysql-connector-python|aiomysql|asyncmy)(?![\w.-])"
-)
 
 
 _POSTGRES_TYPES = re.compile(
