@@ -57,6 +57,7 @@ from collections.abc import Sequence
 from ..discovery.pyast import FUNCTION_NODES, is_main_check, last_name, main_blocks
 from .imports import imported_names
 from .pyapp import (
+    TEST_MODULE,
     FoundApp,
     app_in_module,
     binds,
@@ -530,8 +531,6 @@ def main_block_step(
 # under a server importing it).
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE | re.M)
 _CREATE_TABLE_BYTES = re.compile(rb"CREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\b", re.IGNORECASE)
-# Tests make tables of their own: never the app's data-init.
-_TESTS = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_\w*|\w*_test|conftest)\.py$")
 
 
 def _makes_tables(call: ast.Call) -> bool:
@@ -644,7 +643,8 @@ def sql_table_script(files: dict[str, bytes]) -> str | None:
     ``create_table()``, ``CREATE TABLE IF NOT EXISTS tasks``, run by hand; every route
     500 "no such table"), where no other module names those functions (the app making
     them itself as it runs); None where none is."""
-    modules = {p: files[p] for p in python_files(files) if not _TESTS.search(p)}
+    # (tests make tables of their own: never the app's data-init)
+    modules = {p: files[p] for p in python_files(files) if not TEST_MODULE.search(p)}
     for path, data in modules.items():
         if _CREATE_TABLE_BYTES.search(data) is None or (tree := parse_module(data)) is None:
             continue

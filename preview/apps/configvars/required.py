@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterator, Mapping
 
 from ...discovery.pyast import imported_files, is_none, last_name, parse_source
 from ..node.envreads import SQL_URL_SCHEME, node_env_reads, url_places
-from ..pyapp import parse_module, python_files
+from ..pyapp import TEST_MODULE, parse_module, python_files
 from .meanings import DATABASE, DATABASE_URL_READ, meaning
 
 __all__ = [
@@ -964,17 +964,13 @@ def defaulted_reads(files: dict[str, bytes]) -> set[str]:
     return {name for name, says in found.items() if says}
 
 
-# A test module by its name or folder (``tests/``, ``test_x.py``, ``x_test.py``, conftest).
-_TEST_MODULE = re.compile(r"(?:^|/)tests?/|(?:^|/)(?:test_\w*|\w*_test|conftest)\.py$")
-
-
 def own_defaults(files: dict[str, bytes]) -> dict[str, str]:
     """The default the app's Python code gives a variable it reads, where every read of it
     gives the same constant one (``os.getenv("MODE", "DEV")``): the value the author runs
     it with where nothing sets it."""
     found: dict[str, str | None] = {}
     for path, tree, prefix in _reading_modules_at(files):
-        if _TEST_MODULE.search(path):
+        if TEST_MODULE.search(path):
             # (a test's default is the test's: potier97's fastApiCelery's job/
             # converter_test.py reads PUBLIC_DIR with a URL's, and the app, given it, mounted
             # "http://localhost:8080" as its static folder)
