@@ -34,6 +34,7 @@ import re
 import shlex
 from dataclasses import dataclass, field, replace
 
+from ..discovery.node.tokens import JS_SUFFIXES
 from ..discovery.pyast import is_main_check, module_level, syntax_error
 from ..errors import BadRequest
 from .configvars import README_NAMES
@@ -541,7 +542,7 @@ def _published_library(files: dict[str, bytes]) -> bool:
     return not any(
         listens(data)
         for path, data in files.items()
-        if path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts")) and "node_modules/" not in path
+        if path.endswith(JS_SUFFIXES) and "node_modules/" not in path
     )
 
 

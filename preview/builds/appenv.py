@@ -92,6 +92,7 @@ from ..apps.spec import LaunchSpec
 from ..apps.written.locales import build_locales, missing_locales
 from ..apps.written.managerready import NODE_PRELOADS
 from ..apps.written.ownname import OWN_NAMES_DIR
+from ..discovery.node.tokens import JS_SUFFIXES
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 from .configdefaults import (
@@ -630,7 +631,6 @@ def _own_port_names(files: dict[str, bytes]) -> list[str]:
 _LISTEN_ARGUMENT = re.compile(
     rb"\.listen\(\s*(?:process\.env\.([A-Za-z_]\w*)|([A-Za-z_$][\w$]*)\s*[,)])"
 )
-_NODE_CODE = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts")
 
 
 def _listened_variables(files: dict[str, bytes]) -> list[str]:
@@ -639,7 +639,7 @@ def _listened_variables(files: dict[str, bytes]) -> list[str]:
     ``<tu_valor_aqui>``, which Node took for a pipe's path: no answer on its port)."""
     found: list[str] = []
     for path, data in files.items():
-        if not path.endswith(_NODE_CODE) or "node_modules/" in path or b".listen(" not in data:
+        if not path.endswith(JS_SUFFIXES) or "node_modules/" in path or b".listen(" not in data:
             continue
         for variable, local in _LISTEN_ARGUMENT.findall(data):
             if variable:
@@ -705,7 +705,7 @@ def _asks_tls(files: dict[str, bytes]) -> bool:
     return any(
         _TLS_OPTION.search(data)
         for path, data in files.items()
-        if (path.endswith((*_NODE_CODE, ".json")) or ".env" in posixpath.basename(path))
+        if (path.endswith((*JS_SUFFIXES, ".json")) or ".env" in posixpath.basename(path))
         and "node_modules/" not in path
         and len(data) < 1 << 20
     )
