@@ -192,12 +192,12 @@ class _Heard:
 async def _idle_watch(
     process: ChildProcess, heard: _Heard, limit: float, wait: trio.CancelScope
 ) -> None:
-    """Ends the caller's ``wait`` (``heard.idle`` set)
-    once ``process`` and its descendants have said no line and used no CPU time for
-    ``limit`` seconds: a data script that holds its database connection open when it is
-    done, or waits for an argument it was not given (kshtjsharma68's ExpressPortfolio:
-    ``npm run migrate`` runs its migrations only given ``up``, said "Sucessfully
-    connected to database" and waited out the launch's 240 s)."""
+    """Ends the caller's ``wait`` (``heard.idle`` set) once ``process`` and its
+    descendants have said no line and used no CPU time for ``limit`` seconds: a data
+    script that holds its database connection open when it is done, or waits for an
+    argument it was not given (kshtjsharma68's ExpressPortfolio: ``npm run migrate`` runs
+    its migrations only given ``up``, said "Sucessfully connected to database" and waited
+    out the launch's 240 s)."""
     used = await trio.to_thread.run_sync(_group_cpu, process.pid, limiter=_CPU_READS)
     busy = trio.current_time()
     while True:
