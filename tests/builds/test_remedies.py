@@ -695,11 +695,8 @@ def test_a_module_no_dependency_names_wrapped_by_a_file_of_its_name_is_added() -
         "config/__init__.py": b"from .celery import app as celery_app\n",
         "config/celery.py": b"import os\n\nfrom celery import Celery\n\napp = Celery('config')\n",
     }
-    remedies = Remedies()
-    remedies.tried.deps = PythonDeps(("Django==5.0",), "requirements.txt", None, None)
-    remedies.tried.python_version = "3.11.7"
     message = "ModuleNotFoundError: No module named 'celery'"
-    fix = remedies.next_fix(message, [], files, PYTHONS)
+    fix = _remedies(("Django==5.0",)).next_fix(message, [], files, PYTHONS)
     assert fix is not None and fix.add == "celery", fix
     own = {**files, "config/celery.py": b"app = None\n"}
     fix = Remedies().next_fix(message, [], own, PYTHONS)
@@ -2027,9 +2024,7 @@ def test_a_missing_cloudinary_storage_module_is_named_by_its_distribution() -> N
         ("rest_framework_nested", "drf-nested-routers"),
     )
     for module, distribution in pairs:
-        remedies = Remedies()  # (one launch's fixes are bounded: each module its own)
-        remedies.tried.deps = PythonDeps(("django",), "requirements.txt", None, None)
-        remedies.tried.python_version = "3.11.7"
+        remedies = _remedies(("django",))  # (one launch's fixes are bounded: each its own)
         message = f"ModuleNotFoundError: No module named '{module}'"
         fix = remedies.next_fix(message, [message], {"app/main.py": b""}, ["3.11.7"])
         assert fix is not None and fix.add == distribution, (module, fix)
