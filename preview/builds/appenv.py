@@ -791,8 +791,12 @@ async def with_redis_client(
         return deps
     code = {p: d for p, d in files.items() if p.endswith(".py") and len(d) <= 512_000}
     brokers = [n for n, v in env.items() if "BROKER" in n.upper() and v.startswith("redis://")]
-    in_code = next((p for p, d in sorted(code.items()) if _REDIS_BROKER.search(d)), None)
     celery = "celery" in names or any(_IMPORTS_CELERY.search(d) for d in code.values())
+    in_code = (
+        next((p for p, d in sorted(code.items()) if _REDIS_BROKER.search(d)), None)
+        if celery and not brokers
+        else None
+    )
     if celery and (brokers or in_code):
         where = ", ".join(sorted(brokers)) if brokers else in_code
         await say(
