@@ -34,8 +34,8 @@ import statistics
 import time
 from typing import Any
 
-from preview.backing.mysql import mariadb_binary
-from preview.backing.redis import redis_binary
+from preview.backing.servers.mysql import mariadb_binary
+from preview.backing.servers.redis import redis_binary
 
 from .harness import PYTHON, ServiceServer, log
 

@@ -10,11 +10,11 @@ expects (drivers, host names, ports, URLs); ``postgres``: all of it given to one
 (``sandbox.outbound.ServiceRelay``); ``neon``: the HTTPS endpoint Neon's serverless driver
 posts its queries to, on the same server.
 
-Redis and MySQL: ``wanted``: what the upload asks for (its dependencies, configuration
-and compose file); its own Redis (``redis``) and MySQL (``mysql``: MariaDB), run for its
-whole life in sandboxes of their own, listening on Unix sockets bound into its sandbox
-(``servers``: :class:`BackingServers`, ``sandbox.outbound.ServiceMounts``); the time
-zones it names loaded into its MariaDB (``timezones``).
+Redis, MySQL and MongoDB: ``wanted``: what the upload asks for (its dependencies,
+configuration and compose file); ``servers``: its own Redis, MySQL (MariaDB) and MongoDB
+(NX-27017 on SQLite), run for its whole life in sandboxes of their own, listening on Unix
+sockets bound into its sandbox (:class:`BackingServers`, ``sandbox.outbound.ServiceMounts``);
+the time zones it names loaded into its MariaDB (``timezones``).
 
 ``provided``: all of them for one preview (:class:`Backing`), under one ``/etc/hosts``;
 a name or port both PostgreSQL and MySQL want goes to the one whose driver the app has.

@@ -673,7 +673,7 @@ class MissingFiles:
         """Key pairs, certificates and secrets made for the preview (blocking); a Node key that
         could not be made is left out, and not said."""
         made = key_texts(self.keys, files) if self.keys else {}
-        # A password of its own for each (its MariaDB takes any: ``backing.mysql``).
+        # A password of its own for each (its MariaDB takes any: ``backing.servers.mysql``).
         made |= {path: secrets.token_urlsafe(24).encode() for path in self.secrets}
         made |= node_key_texts(self.node_keys, files) if self.node_keys else {}
         for target, example in self.copies.items():  # a service account's placeholder key

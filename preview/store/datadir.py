@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 LOCK_FILE = "service.lock"
-MARIADB_DRAFT_PREFIX = ".mariadb-template-"  # in the data dir (backing.mysql)
+MARIADB_DRAFT_PREFIX = ".mariadb-template-"  # in the data dir (backing.servers.mysql)
 POSTGRES_DRAFT_PREFIX = "making-"  # in <data dir>/postgres (backing.pgprivate)
 SNAPSHOT_DRAFT_SUFFIX = ".partial"  # in <data dir>/snapshots/<generation> (snapshots)
 # In <data dir>/snapshots: copies of other nodes' snapshots, each for one operation.

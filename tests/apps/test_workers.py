@@ -19,7 +19,7 @@ from preview import Settings
 from preview.api.streams import _text_line
 from preview.apps.detect import detect
 from preview.apps.spec import workers_off, workers_option
-from preview.backing.redis import redis_binary
+from preview.backing.servers.redis import redis_binary
 from preview.client.printing import print_event
 from preview.errors import BadRequest
 from preview.logs.event import Event, sse_frames

@@ -19,17 +19,17 @@ import trio
 
 from preview import Settings
 from preview.apps.configvars import compose_overlays, compose_projects, example_env_file
-from preview.backing import mysql as mysql_server
-from preview.backing import redis as redis_server
 from preview.backing import wanted_servers
-from preview.backing.mysql import (
+from preview.backing.pgprivate import server_binaries
+from preview.backing.servers import mysql as mysql_server
+from preview.backing.servers import redis as redis_server
+from preview.backing.servers.mysql import (
     STAND_IN_PASSWORD,
     init_sql,
     mariadb_binary,
     mysql_environment,
 )
-from preview.backing.pgprivate import server_binaries
-from preview.backing.redis import redis_binary, redis_config, redis_environment
+from preview.backing.servers.redis import redis_binary, redis_config, redis_environment
 from preview.backing.timezones import named_time_zones, time_zone_sql
 from preview.backing.wanted import MysqlWanted
 from preview.builds.configdefaults import config_defaults
@@ -128,7 +128,7 @@ async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(redis_server, "redis_binary", lambda: None)
-    monkeypatch.setattr("preview.backing.servers.redis.redis_binary", lambda: None)
+    monkeypatch.setattr("preview.backing.servers.running.redis.redis_binary", lambda: None)
     files = {"app.py": "import redis\n", "requirements.txt": "redis\n"}
     async with running_service(settings) as service:
         with trio.fail_after(30):
@@ -996,7 +996,8 @@ async def test_a_server_that_cannot_run_is_said(
 ) -> None:
     _require_redis(service)
     monkeypatch.setattr(
-        "preview.backing.servers.redis.redis_config", lambda *args: "no-such-directive yes\n"
+        "preview.backing.servers.running.redis.redis_config",
+        lambda *args: "no-such-directive yes\n",
     )
     files = {**server_app(), ".env": "REDIS_URL=redis://redis:6379/0\n"}
     with trio.fail_after(60):
@@ -1144,7 +1145,7 @@ async def test_a_killed_service_leaves_no_template_maker_running(tmp_path: Path)
     if mariadb_binary() is None or os.geteuid() != 0:
         pytest.skip("MariaDB is not installed here, or not root")
     program = (
-        "import sys; from pathlib import Path; from preview.backing.mysql import"
+        "import sys; from pathlib import Path; from preview.backing.servers.mysql import"
         " ensure_template; ensure_template(Path(sys.argv[1]))"
     )
     maker = subprocess.Popen([sys.executable, "-c", program, str(tmp_path)])  # noqa: ASYNC220

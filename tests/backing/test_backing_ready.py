@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from preview.backing import mysql
+from preview.backing.servers import mysql
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, launched, messages

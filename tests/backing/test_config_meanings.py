@@ -27,9 +27,9 @@ from preview.apps.configvars import (
 )
 from preview.apps.detect import detect
 from preview.backing import wanted_servers
-from preview.backing.mysql import mariadb_binary, mysql_environment
 from preview.backing.pgprivate import server_binaries
 from preview.backing.postgres import postgres_variables
+from preview.backing.servers.mysql import mariadb_binary, mysql_environment
 from preview.backing.wanted import MysqlWanted
 from preview.backing.wants import postgres_wants
 from preview.builds.appenv import (

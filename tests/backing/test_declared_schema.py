@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import trio
 
-from preview.backing.mysql import mariadb_binary
 from preview.backing.schemasql import (
     MYSQL,
     POSTGRES,
@@ -19,6 +18,7 @@ from preview.backing.schemasql import (
     script_accounts,
     used_database,
 )
+from preview.backing.servers.mysql import mariadb_binary
 from preview.backing.wanted import mysql_alone_in_node, wanted_servers
 from preview.backing.wants import compose_init_scripts, postgres_wants
 

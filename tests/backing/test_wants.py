@@ -1,5 +1,5 @@
 """Which private servers an app wants and what it is given of them (backing.wants,
-backing.postgres, backing.mysql): read from what the app declares (its dependency
+backing.postgres, backing.servers.mysql): read from what the app declares (its dependency
 files, settings files, compose files, init scripts, connection code)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from preview.backing import wanted_servers
-from preview.backing.mysql import mariadb_argv, mysql_environment
+from preview.backing.servers.mysql import mariadb_argv, mysql_environment
 from preview.backing.wanted import table_name_cases
 from preview.backing.wants import postgres_wants
 

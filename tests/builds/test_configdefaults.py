@@ -39,8 +39,8 @@ from preview.apps.node.envreads import (
     unset_when_empty,
 )
 from preview.apps.spec import LaunchSpec
-from preview.backing.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.postgres import postgres_variables
+from preview.backing.servers.mysql import STAND_IN_PASSWORD, mysql_environment
 from preview.backing.wanted import MysqlWanted
 from preview.backing.wants import postgres_wants
 from preview.builds.appenv import app_environment, database_urls_by_meaning, dotenv_file
@@ -2424,7 +2424,7 @@ def test_a_served_databases_empty_password_is_one_it_accepts() -> None:
     root has no password, which the service gave it by meaning, and then replaced as an
     empty secret by a throwaway one ("Access denied for user 'root'@'localhost' (using
     password: YES)"). It is given the password the account accepts beside none
-    (backing.mysql.STAND_IN_PASSWORD), never a throwaway of its own."""
+    (backing.servers.mysql.STAND_IN_PASSWORD), never a throwaway of its own."""
     files = {
         "package.json": PACKAGE,
         ".env.example": b"DB_HOST=\nDB_USER=\nDB_PASS=\nDB_NAME=\nJWT_SECRET=\n",

@@ -18,7 +18,7 @@ import trio
 
 from preview import Settings
 from preview.backing.pgprivate import server_binaries
-from preview.backing.redis import redis_binary
+from preview.backing.servers.redis import redis_binary
 from preview.runtime import previews_dir_problem
 from preview.sandbox.appdir import remove_tree
 from preview.settings import SOCKET_NAMES_MAX, UNIX_SOCKET_PATH_MAX

@@ -37,17 +37,16 @@ from pathlib import Path
 
 import trio
 
-from ..apps.configvars import dotenv_chain, dotenv_text
-from ..apps.spec import LaunchSpec
-from ..sandbox.bubblewrap import SERVICES_DIR_INSIDE
-from ..sandbox.cgroups import CgroupLimits
-from ..sandbox.containment import Containment
-from ..sandbox.isolation import Confinement, Isolation
-from ..sandbox.outbound import ServiceMounts
-from ..sandbox.process import ChildLimits, spawn_child, terminate_group
-from ..settings import Settings
-from . import mysql, redis
-from .schemasql import (
+from ...apps.configvars import dotenv_chain, dotenv_text
+from ...apps.spec import LaunchSpec
+from ...sandbox.bubblewrap import SERVICES_DIR_INSIDE
+from ...sandbox.cgroups import CgroupLimits
+from ...sandbox.containment import Containment
+from ...sandbox.isolation import Confinement, Isolation
+from ...sandbox.outbound import ServiceMounts
+from ...sandbox.process import ChildLimits, spawn_child, terminate_group
+from ...settings import Settings
+from ..schemasql import (
     MYSQL,
     DeclaredSql,
     declared_sql,
@@ -58,9 +57,10 @@ from .schemasql import (
     script_accounts,
     used_database,
 )
-from .timezones import time_zone_sql
-from .wanted import Wanted, wanted_servers
-from .wants import compose_init_scripts
+from ..timezones import time_zone_sql
+from ..wanted import Wanted, wanted_servers
+from ..wants import compose_init_scripts
+from . import mysql, redis
 
 __all__ = ["BackingServers"]
 

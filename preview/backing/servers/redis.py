@@ -14,8 +14,8 @@ import re
 import shutil
 from pathlib import Path
 
-from ..sandbox.outbound import socket_reply
-from .wanted import REDIS_PORT, RedisWanted
+from ...sandbox.outbound import socket_reply
+from ..wanted import REDIS_PORT, RedisWanted
 
 __all__ = ["SOCKET_NAME", "redis_binary", "redis_config", "redis_environment", "redis_ready"]
 

@@ -49,11 +49,11 @@ from urllib.parse import quote, urlsplit
 
 import trio
 
-from ..apps.configvars.meanings import database_variables
-from ..sandbox.outbound import socket_reply
-from ..store.datadir import MARIADB_DRAFT_PREFIX
-from .pgrelay import self_signed_argv
-from .wanted import MYSQL_PORT, MysqlWanted, ServerCharacterSet
+from ...apps.configvars.meanings import database_variables
+from ...sandbox.outbound import socket_reply
+from ...store.datadir import MARIADB_DRAFT_PREFIX
+from ..pgrelay import self_signed_argv
+from ..wanted import MYSQL_PORT, MysqlWanted, ServerCharacterSet
 
 __all__ = [
     "CLIENT_SOCKETS",
