@@ -406,6 +406,7 @@ class Settings:
     )
     app_redis: str = _auto("a private redis-server for Redis apps")
     app_mysql: str = _auto("a private MariaDB for MySQL apps")
+    app_mongo: str = _auto("a private MongoDB (NX-27017 on SQLite) for MongoDB apps")
     run_dir: str = field(
         default="",
         metadata=_help(

@@ -31,6 +31,7 @@ _MODES = {
     "app_postgres": ("auto", "off"),
     "app_redis": ("auto", "off"),
     "app_mysql": ("auto", "off"),
+    "app_mongo": ("auto", "off"),
     "cluster_log_streams": ("relay", "forward"),
 }
 # Settings that must be above zero (a NaN is not).

@@ -56,6 +56,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "app_postgres": ("off", "off"),
     "app_redis": ("off", "off"),
     "app_mysql": ("off", "off"),
+    "app_mongo": ("off", "off"),
     "pids_limit": ("64", 64),
     # Paths: made absolute at start (tests/runtime/test_relative_data_dir.py).
     "find_links": ("/srv/wheels", "/srv/wheels"),

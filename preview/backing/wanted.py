@@ -20,8 +20,11 @@ sign, and a driver is needed, but for Django's MySQL ENGINE and a MySQL URL writ
 the app's Python code, whose driver the build adds once it is asked for. The generic names
 the app's own compose service gives beside a host naming that service (``HOST: db``,
 ``USER``, ``PASSWORD``, ``DATABASE``) are its account and database.
-MongoDB is wanted for a MongoDB client in the dependencies, unless the configuration
-gives a URL of a server elsewhere: none can be given (:attr:`Wanted.mongo` says why).
+MongoDB is wanted for a MongoDB client in the dependencies (not beside a SQL client, but
+where a compose service runs MongoDB or the app's code opens it alone), unless the
+configuration gives a URL of a server elsewhere (:func:`_mongo_wanted`): with the hosts,
+ports, accounts and databases of its URLs and compose service, and the names it reads a
+URL by.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from .timezones import named_time_zones
 
 __all__ = [
     "TEST_FILES",
+    "MongoWanted",
     "MysqlWanted",
     "RedisWanted",
     "ServerCharacterSet",
@@ -73,7 +77,7 @@ __all__ = [
     "wanted_servers",
 ]
 
-REDIS_PORT, MYSQL_PORT = 6379, 3306
+REDIS_PORT, MYSQL_PORT, MONGO_PORT = 6379, 3306, 27017
 _REDIS_CLIENTS = {
     "redis",
     "ioredis",
@@ -147,7 +151,7 @@ _OTHER_NODE_DRIVERS = {
 TEST_FILES = re.compile(
     r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)(?:test_[^/]*|conftest)\.py$|\.(?:spec|test)\."
 )
-# MongoDB's clients: no server of it can be given (nothing installs one here).
+# MongoDB's clients.
 _MONGO_CLIENTS = {
     "mongoose",
     "mongodb",
@@ -218,7 +222,7 @@ _DEPENDENCY_FILES = re.compile(
 # (an INI file's too: fdjrr's belajar-fastapi reads its engine's URL from alembic.ini by
 # configparser, ``mysql+pymysql://…@localhost:3306/deltamas``; no MariaDB was given)
 _SOURCE = re.compile(r"\.(?:py|js|mjs|cjs|ts|mts|cts|ini)$")
-_CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb)(?:\+\w+)?://[^\s\"'`<>]+")
+_CODE_URL = re.compile(r"\b(?:rediss?|mysql|mariadb|mongodb)(?:\+\w+)?://[^\s\"'`<>]+")
 # An example of one too (``ormconfig.json.example``): the build copies it to its name
 # when the upload lacks that (builds.configdefaults.example_copies).
 _SETTINGS_FILE = re.compile(
@@ -320,6 +324,24 @@ class RedisWanted:
 
 
 @dataclass
+class MongoWanted:
+    why: list[str] = field(default_factory=list)
+    alone: bool = True  # the app's one database (not beside a SQL one its code opens)
+    hosts: set[str] = field(default_factory=lambda: {"mongo", "mongodb"})
+    ports: set[int] = field(default_factory=lambda: {MONGO_PORT})
+    accounts: dict[str, str] = field(default_factory=dict)  # user -> password
+    databases: list[str] = field(default_factory=list)
+    # Names the app reads its server's URL by, which the service gives: its code's reads
+    # of a MongoDB URL's name nothing sets, an example's template or remote cluster.
+    templates: list[str] = field(default_factory=list)
+    # Names its code reads its database, user and password by, nothing sets (MONGO_DB_NAME,
+    # MONGO_USER, MONGO_PASSWORD): its first database and account.
+    database_variables: list[str] = field(default_factory=list)
+    user_variables: list[str] = field(default_factory=list)
+    password_variables: list[str] = field(default_factory=list)
+
+
+@dataclass
 class MysqlWanted:
     why: list[str] = field(default_factory=list)
     hosts: set[str] = field(default_factory=lambda: {"mysql", "mariadb", "db"})
@@ -352,7 +374,7 @@ class ServerCharacterSet(NamedTuple):
 class Wanted:
     redis: RedisWanted | None = None
     mysql: MysqlWanted | None = None
-    mongo: str | None = None  # why it expects a MongoDB server ("mongoose in its dependencies")
+    mongo: MongoWanted | None = None
     hosts_taken: set[str] = field(default_factory=set)  # names of the app's own services
     configured: set[str] = field(default_factory=set)  # the variables the app is given
 
@@ -525,9 +547,17 @@ def _host_port(host: str | None, port: str | int | None) -> tuple[str | None, in
     return (host.lower() if host else None), number
 
 
-def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) -> Wanted:
+def wanted_servers(
+    files: dict[str, bytes],
+    anchor: str,
+    given: dict[str, str],
+    chosen: dict[str, str] | None = None,
+) -> Wanted:
     """What the app detected from ``anchor`` expects (module doc); ``given``: the
-    variables its ``.env`` files and the ``env`` option set."""
+    variables its ``.env`` files and the ``env`` option set; ``chosen``: the ``env``
+    option's alone (None: all of ``given``), where a MongoDB elsewhere is the user's
+    choice, while its committed ``.env``'s cluster on the internet, which no preview
+    reaches, is given way to its own."""
     wanted = Wanted()
     deps = _dependency_names(files)
     compose_path, compose = _compose(files)
@@ -546,15 +576,13 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
             config = {**environment, **parts, **config}
     config = {k: v for k, v in config.items() if "${" not in v}  # compose interpolation
     mongo = sorted(deps & _MONGO_CLIENTS)
-    # (its sources read only where it lists a MongoDB client beside a SQL one)
-    either = (
-        mongo
-        and deps & _SQL_CLIENTS
-        and not any(_MONGO_IMAGES.match(i) for i in images.values())
-        and not _opens_mongo_alone(files)
-    )
-    if mongo and not either and not _own_mongo(given, set(compose)):
-        wanted.mongo = f"{mongo[0]} in its dependencies"
+    if mongo and not _own_mongo(given if chosen is None else chosen, set(compose)):
+        # Given beside a SQL server too (a boilerplate offering both runs on one of them,
+        # and a server unused costs little); the generic URL names are MongoDB's only
+        # where it is the app's one database (its sources read only then).
+        alone = not deps & _SQL_CLIENTS or _opens_mongo_alone(files)
+        wanted.mongo = _mongo_wanted(files, mongo[0], compose, config, given, alone=alone)
+        wanted.hosts_taken -= {n for n, image in images.items() if _MONGO_IMAGES.match(image)}
     redis, mysql = RedisWanted(), MysqlWanted()
     if clients := sorted(deps & _REDIS_CLIENTS):
         redis.why.append(f"{clients[0]} in its dependencies")
@@ -686,7 +714,7 @@ def wanted_servers(files: dict[str, bytes], anchor: str, given: dict[str, str]) 
         for database in [*_config_databases(files), *_python_databases(files)]:
             if database not in mysql.databases:
                 mysql.databases.append(database)
-    for server in (wanted.redis, wanted.mysql):
+    for server in (wanted.redis, wanted.mysql, wanted.mongo):
         if server is not None:
             server.hosts -= {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
             server.hosts -= wanted.hosts_taken
@@ -1365,6 +1393,111 @@ def _own_mongo(given: dict[str, str], services: set[str]) -> bool:
             if host and host not in {"localhost", "127.0.0.1", "::1", "0.0.0.0", *services}:
                 return True
     return False
+
+
+# A variable naming a MongoDB server's URL (MONGO_URI, MONGODB_CONNECTION_STRING, DB_URL);
+# the generic ones only where the app has no SQL client. And its database's name.
+_MONGO_URL_NAME = re.compile(
+    r"MONGO\w*(?:URI|URL|DSN|CONN\w*|STRING|SERVER)$|^MONGO(?:DB)?$", re.IGNORECASE
+)
+_GENERIC_URL_NAME = re.compile(
+    r"(?:^|_)(?:DB|DATABASE)_?(?:URI|URL|CONN\w*|STRING)$|^(?:CONNECTION_STRING|MONGO_?DB_?URI)$",
+    re.IGNORECASE,
+)
+_MONGO_DATABASE_NAME = re.compile(r"^MONGO(?:DB)?_(?:DB|DATABASE|DB_?NAME|DATABASE_NAME)$", re.I)
+_MONGO_USER_NAME = re.compile(r"^MONGO(?:DB)?_(?:INITDB_ROOT_)?USER(?:NAME)?$", re.I)
+_MONGO_PASSWORD_NAME = re.compile(r"^MONGO(?:DB)?_(?:INITDB_ROOT_)?PASS(?:WORD)?$", re.I)
+_LOCAL_HOSTS = frozenset({None, "localhost", "127.0.0.1", "::1", "0.0.0.0"})
+_MONGO_ACCOUNTS = (
+    ("MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"),
+    ("MONGO_USERNAME", "MONGO_PASSWORD"),
+    ("MONGO_USER", "MONGO_PASSWORD"),
+    ("MONGODB_USERNAME", "MONGODB_PASSWORD"),
+    ("MONGODB_USER", "MONGODB_PASSWORD"),
+    ("ME_CONFIG_MONGODB_ADMINUSERNAME", "ME_CONFIG_MONGODB_ADMINPASSWORD"),
+)
+
+
+def _mongo_wanted(
+    files: dict[str, bytes],
+    client: str,
+    compose: dict[str, dict],
+    config: dict[str, str],
+    given: dict[str, str],
+    *,
+    alone: bool,
+) -> MongoWanted:
+    """A MongoDB server's names, accounts and databases, as its compose service, its
+    configuration's URLs (an example's too) and its code's URLs and reads say them;
+    ``alone``: it is the app's one database (``DATABASE_URL`` names it)."""
+    mongo = MongoWanted(why=[f"{client} in its dependencies"], alone=alone)
+    for name, service in compose.items():
+        if not _MONGO_IMAGES.match(str(service.get("image", ""))):
+            continue
+        mongo.why.append(f"the {name} service of its compose file")
+        mongo.hosts.add(name.lower())
+        mongo.ports |= _container_ports(service, config)
+        environment = compose_environment(service, config)
+        if database := environment.get("MONGO_INITDB_DATABASE"):
+            mongo.databases.append(database)
+        _mongo_account(mongo, environment)
+    _mongo_account(mongo, config)
+    urls = [(name, value) for name, value in config.items()]
+    urls += [(variable, value) for _, value, variable in _source_urls(files)]
+    for name, value in urls:
+        value = value.strip()
+        if not _MONGO_URL.match(value):
+            continue
+        try:
+            parts = urlsplit(value.split(",")[0])
+            host, port = _host_port(parts.hostname, parts.port)
+        except ValueError:
+            parts, host, port = None, None, None
+        # Its author's cluster (mongodb+srv://…mongodb.net, an address of theirs) or a
+        # form to fill in, where the app's own .env does not give it: its server instead.
+        elsewhere = parts is None or parts.scheme.endswith("+srv") or "." in (host or "")
+        if template_url(value) or (elsewhere and host not in _LOCAL_HOSTS):
+            if name and name not in mongo.templates:
+                mongo.templates.append(name)
+        elif parts is not None:
+            mongo.hosts.add(host or "localhost")
+            mongo.ports.add(port or MONGO_PORT)
+            if parts.username and parts.password:
+                mongo.accounts.setdefault(unquote(parts.username), unquote(parts.password))
+        database = unquote(parts.path.lstrip("/").split("/")[0]) if parts is not None else ""
+        if database and database not in mongo.databases and not fill_in(database):
+            mongo.databases.append(database)
+    read = set(required_types(files)) | read_variables(files) | _node_reads(files)
+    # (a name its .env leaves empty is a form to fill in: ``DB_URL=``)
+    for name in sorted(read - {name for name, value in given.items() if value.strip()}):
+        if _MONGO_URL_NAME.search(name) or (alone and _GENERIC_URL_NAME.search(name)):
+            if name not in mongo.templates and not _MONGO_URL.match(config.get(name, "")):
+                mongo.templates.append(name)
+        elif _MONGO_DATABASE_NAME.match(name):
+            mongo.database_variables.append(name)
+        elif _MONGO_USER_NAME.match(name):
+            mongo.user_variables.append(name)
+        elif _MONGO_PASSWORD_NAME.match(name):
+            mongo.password_variables.append(name)
+    if (mongo.user_variables or mongo.password_variables) and not mongo.accounts:
+        # Its code logs in with variables nothing sets: an account made for it, which
+        # they then say (a stand-in user would be one the server does not know).
+        mongo.accounts["preview"] = secrets.token_hex(12)
+    return mongo
+
+
+def _node_reads(files: dict[str, bytes]) -> set[str]:
+    if not any(posixpath.basename(path) == "package.json" for path in files):
+        return set()
+    required, read = node_env_reads(files)
+    return {*required, *read}
+
+
+def _mongo_account(mongo: MongoWanted, values: dict[str, str]) -> None:
+    for user_name, password_name in _MONGO_ACCOUNTS:
+        # (a compose file's ``example`` is its password, not a form: the server takes it)
+        if (user := values.get(user_name)) and (password := values.get(password_name)):
+            mongo.accounts.setdefault(user, password)
 
 
 def _source_urls(files: dict[str, bytes]) -> list[tuple[str, str, str | None]]:

@@ -214,7 +214,14 @@ def app_environment(
         # empty in its .env for its reader to fill in (BlackStarCodes' fastapi-jwt-auth-api
         # commits ``DATABASE_URL=``): ours instead.
         value = given[name]
-        if _private_address(value) or template_url(value) or fill_in(value) or not value.strip():
+        if (
+            _private_address(value)
+            or template_url(value)
+            or fill_in(value)
+            or not value.strip()
+            or _mongodb_elsewhere(value)
+            or _no_mongodb_url(value, database_env[name])
+        ):
             del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
@@ -676,6 +683,25 @@ def _fills_in(name: str, value: str) -> bool:
     (``your_db_host``), or an engine's value naming none (``DB_TYPE=sql``), where
     configdefaults gives the served database's engine."""
     return fill_in(value) or names_no_engine(meaning(name), value)
+
+
+_MONGODB_ELSEWHERE = re.compile(
+    r"^\s*mongodb\+srv://|^\s*mongodb://(?:[^@/\s]*@)?(?!localhost\b|127\.)[\w-]+\.[\w.-]+"
+)
+
+
+def _mongodb_elsewhere(value: str) -> bool:
+    """Whether ``value`` is a MongoDB URL of a server on the internet (an Atlas cluster's
+    ``mongodb+srv://``, a host with a domain), which no preview reaches: where the preview
+    has a MongoDB of its own, the name is its server's (``backing.wanted``)."""
+    return bool(_MONGODB_ELSEWHERE.match(value))
+
+
+def _no_mongodb_url(value: str, ours: str) -> bool:
+    """Whether ``value`` is no MongoDB URL where the service's for its name is one: a
+    form its example leaves (haroldcastillo's SampleNestJS: ``MONGODB_URI=
+    placeholder_mongodb_uri``, "Invalid scheme" from mongoose at start)."""
+    return ours.startswith("mongodb://") and not value.strip().lower().startswith("mongodb")
 
 
 def _private_address(value: str) -> bool:

@@ -21,6 +21,7 @@ from preview import Settings
 from preview.apps.configvars import compose_overlays, compose_projects, example_env_file
 from preview.backing import wanted_servers
 from preview.backing.pgprivate import server_binaries
+from preview.backing.servers import mongo as mongo_server
 from preview.backing.servers import mysql as mysql_server
 from preview.backing.servers import redis as redis_server
 from preview.backing.servers.mysql import (
@@ -31,7 +32,7 @@ from preview.backing.servers.mysql import (
 )
 from preview.backing.servers.redis import redis_binary, redis_config, redis_environment
 from preview.backing.timezones import named_time_zones, time_zone_sql
-from preview.backing.wanted import MysqlWanted
+from preview.backing.wanted import MysqlWanted, Wanted
 from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import HOSTS_FILE
 
@@ -144,22 +145,101 @@ async def test_a_missing_server_fails_the_launch_naming_how_to_enable_it(
             assert body["status"] == "running", body.get("errorMessage")
 
 
-async def test_an_app_on_mongodb_fails_at_once_saying_it_cannot_be_given(
+async def test_an_app_on_mongodb_is_refused_at_once_where_none_can_be_given(
     settings: Settings,
 ) -> None:
     files = app_files("express_mongoose")
     found = wanted_servers(_bytes(files), "src/index.js", {})
-    assert found.mongo == "mongoose in its dependencies"
-    # A server elsewhere, given by the user: the app's own business.
+    assert found.mongo is not None and found.mongo.why == ["mongoose in its dependencies"]
+    # A server elsewhere, chosen by the user: the app's own business.
     elsewhere = {"MONGODB_URL": "mongodb+srv://u:p@cluster0.example.net/notes"}
     assert wanted_servers(_bytes(files), "src/index.js", elsewhere).mongo is None
-    async with running_service(settings) as service:
+    # Its committed .env's cluster, which no preview reaches: its own server's URL instead.
+    committed = wanted_servers(_bytes(files), "src/index.js", elsewhere, chosen={})
+    assert committed.mongo is not None and committed.mongo.templates == ["MONGODB_URL"]
+    off = replace(settings, app_mongo="off")
+    async with running_service(off) as service:
         with trio.fail_after(30):
             body = (await service.launch(await service.upload(files), command=["true"])).json()
     assert body["status"] == "failed"
     assert body["errorMessage"].startswith(
-        "the app expects MongoDB (mongoose in its dependencies), which cannot be given here"
+        "the app expects MongoDB (mongoose in its dependencies), which cannot be given here: "
+        "PREVIEW_APP_MONGO is off"
     )
+
+
+async def test_each_preview_gets_its_own_mongodb_with_the_account_its_compose_names(
+    builder_service: Service,
+) -> None:
+    """NX-27017 for an app on pymongo whose compose file runs ``mongo`` with a root account:
+    its client logs in with SCRAM, writes, searches by a regular expression (BSON's own
+    type, which NX-27017 alone refuses); a second preview's MongoDB is another, and each
+    one's folder goes with its preview."""
+    service = builder_service
+    require_sandbox(service)
+    if mongo_server.mongo_binary() is None:
+        pytest.skip("NX-27017 is not installed")
+    with trio.fail_after(BUILD_WAIT):
+        first = await launched(service, app_files("pymongo_compose"))
+        assert first["status"] == "running", (first["errorMessage"], first["errorLines"])
+        second = await launched(service, app_files("pymongo_compose"))
+        assert second["status"] == "running", (second["errorMessage"], second["errorLines"])
+    with trio.fail_after(60):
+        for text in ("Buy milk", "call Bob", "milkshake"):
+            await _call(service, first, "POST", "/", content=text.encode())
+        found = await _call(service, first, "GET", "/?q=MILK")
+        assert found == {"notes": ["Buy milk", "milkshake"], "database": "notes", "user": "root"}
+        assert (await _call(service, second, "GET", "/"))["notes"] == []
+        said = messages(await service.history(first["gid"]), "system")
+        given = [m for m in said if m.startswith("a private MongoDB for the app")]
+        assert given and "mongo, mongodb and localhost, port 27017" in given[0], said
+        assert "MONGODB_URI" in given[0] and any(m.startswith("MongoDB ready in") for m in said)
+        runtime = service.supervisor.get(first["previewInstanceId"])
+        assert runtime is not None
+        servers = runtime.backing.servers.directory
+        assert (servers / "mongo" / mongo_server.SOCKET_NAME).exists()
+        await service.stop(first["gid"])
+        await service.stop(second["gid"])
+    assert not servers.exists()
+
+
+def test_a_mongodb_is_told_under_the_names_the_app_reads_it_by() -> None:
+    """The usual names, each name the app's code reads a MongoDB URL by (its own spelling,
+    DATABASE_URL where MongoDB is its one database), an example's cluster on the internet,
+    and the account its code logs in with by variables nothing sets."""
+    code = (
+        b"const url = process.env.MONGO_CONNECTION_STRING || process.env.DATABASE_URL;\n"
+        b"mongoose.connect(url, { user: process.env.MONGO_USER, pass: process.env.MONGO_PASS,"
+        b" dbName: process.env.MONGO_DB_NAME });\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mongoose": "^8"}}',
+        "src/db.js": code,
+        ".env.example": b"ATLAS_URI=mongodb+srv://<user>:<password>@cluster0.x.mongodb.net/shop\n",
+    }
+    found = wanted_servers(files, "src/db.js", {})
+    assert found.mongo is not None
+    env = mongo_server.mongo_environment(found.mongo)
+    user, password = next(iter(found.mongo.accounts.items()))
+    url = f"mongodb://{user}:{password}@mongo:27017/shop?authSource=admin"
+    for name in (
+        "MONGO_URI",
+        "MONGODB_URL",
+        "MONGO_CONNECTION_STRING",
+        "DATABASE_URL",
+        "ATLAS_URI",
+    ):
+        assert env[name] == url, name
+    assert (env["MONGO_USER"], env["MONGO_PASS"], env["MONGO_DB_NAME"]) == (user, password, "shop")
+    # Beside a SQL database its code opens too, DATABASE_URL is the SQL server's.
+    pool = b"const pool = new Pool({ connectionString: process.env.DATABASE_URL });\n"
+    both = {
+        **files,
+        "package.json": b'{"dependencies": {"mongoose": "^8", "pg": "^8"}}',
+        "src/sql.js": pool,
+    }
+    found = wanted_servers(both, "src/db.js", {})
+    assert found.mongo is not None and "DATABASE_URL" not in found.mongo.templates
 
 
 async def _call(service: Service, body: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
@@ -944,8 +1024,7 @@ def test_a_variant_of_the_project_beside_its_compose_file_is_no_overlay() -> Non
     (project,) = compose_projects(files)
     assert "mongo" not in project.services
     assert project.services["api"]["environment"]["DATABASE_TYPE"] == "relational"
-    found = wanted_servers(files, "main.py", {})
-    assert found.mongo is None
+    assert _alone(wanted_servers(files, "main.py", {})) is False
     # What an overlay is: the built service without a build of its own (leosussan's
     # docker-compose.local.yml), or compose's own override file.
     local = b"services:\n  api:\n    image: api\n    environment:\n      X: '1'\n"
@@ -955,7 +1034,7 @@ def test_a_variant_of_the_project_beside_its_compose_file_is_no_overlay() -> Non
     merged = compose_projects(more)[0].services
     assert "mongo" in merged and merged["api"]["environment"]["X"] == "1"
     alone = {k: v for k, v in files.items() if k != "docker-compose.yml"}
-    assert wanted_servers(alone, "main.py", {}).mongo is None  # no compose: SQL listed too
+    assert _alone(wanted_servers(alone, "main.py", {})) is False  # no compose: SQL listed too
 
 
 async def test_a_mysql_url_given_as_a_template(builder_service: Service) -> None:
@@ -1099,10 +1178,17 @@ async def test_unsandboxed_previews_are_told_they_get_no_server(unsandboxed: Set
     assert any("previews get a private one only when sandboxed" in m for m in said), said
 
 
+def _alone(found: Wanted) -> bool | None:
+    """Whether the app is given MongoDB as its one database (None: no MongoDB at all)."""
+    return None if found.mongo is None else found.mongo.alone
+
+
 def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
     """brocoders' nestjs-boilerplate lists mongoose beside TypeORM and pg, picks one by
     DATABASE_TYPE, and its compose file runs PostgreSQL: it was refused for its MongoDB
-    client. Its env-example-relational is its example (env-example-document the other)."""
+    client. It is given a MongoDB beside, but not as its one database (DATABASE_URL and
+    its likes stay the SQL server's). Its env-example-relational is its example
+    (env-example-document the other)."""
     package = b'{"dependencies": {"mongoose": "^8", "@nestjs/mongoose": "^10", "typeorm": "^0.3",'
     files = {
         "package.json": package + b' "pg": "^8"}}',
@@ -1110,20 +1196,17 @@ def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
         "env-example-relational": b"DATABASE_TYPE=postgres\n",
         "env-example-document": b"DATABASE_TYPE=mongodb\n",
     }
-    assert wanted_servers(files, "src/main.ts", {}).mongo is None
+    assert _alone(wanted_servers(files, "src/main.ts", {})) is False
     assert example_env_file(files, "src/main.ts") == "env-example-relational"
-    mongo = {**files, "docker-compose.yaml": b"services:\n  db:\n    image: mongo:7\n"}
-    assert wanted_servers(mongo, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
     only = {"package.json": b'{"dependencies": {"mongoose": "^8"}}'}
-    assert wanted_servers(only, "index.js", {}).mongo == "mongoose in its dependencies"
+    assert _alone(wanted_servers(only, "index.js", {})) is True
     # ermal-abiti's nest-inventory-api lists typeorm too, and its code opens MongoDB alone:
     # started thrice as a SQL app, it never answered, its MongoDB unsaid.
     module = b"MongooseModule.forRoot('mongodb://localhost:27017/nest-inventory-api'),\n"
     opened = {**files, "src/app.module.ts": module}
-    opened_mongo = wanted_servers(opened, "src/main.ts", {}).mongo
-    assert opened_mongo == "@nestjs/mongoose in its dependencies"
+    assert _alone(wanted_servers(opened, "src/main.ts", {})) is True
     both = {**opened, "src/db.ts": b"TypeOrmModule.forRoot({ type: 'postgres' }),\n"}
-    assert wanted_servers(both, "src/main.ts", {}).mongo is None
+    assert _alone(wanted_servers(both, "src/main.ts", {})) is False
     # shahqaan's nestjs-prototype: TypeORM itself on MongoDB (ormconfig.json's type),
     # retried for 135 s against a MongoDB never there.
     typeorm = {
@@ -1131,11 +1214,9 @@ def test_a_boilerplate_offering_sql_or_mongodb_runs_on_sql() -> None:
         "src/app.module.ts": b"imports: [TypeOrmModule.forRoot(), UsersModule],\n",
         "ormconfig.json": b'{"type": "mongodb", "host": "localhost", "port": 27017}',
     }
-    assert (
-        wanted_servers(typeorm, "src/main.ts", {}).mongo == "@nestjs/mongoose in its dependencies"
-    )
+    assert _alone(wanted_servers(typeorm, "src/main.ts", {})) is True
     typeorm["ormconfig.json"] = b'{"type": "postgres", "host": "localhost"}'
-    assert wanted_servers(typeorm, "src/main.ts", {}).mongo is None
+    assert _alone(wanted_servers(typeorm, "src/main.ts", {})) is False
 
 
 async def test_a_killed_service_leaves_no_template_maker_running(tmp_path: Path) -> None:
@@ -1295,7 +1376,8 @@ def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
     for client in ("mongojs", "monk", "co-monk", "mongoist", "mongolass", "connect-mongo"):
         package = b'{"dependencies": {"express": "^4", "%s": "^2"}}' % client.encode()
         files = {"package.json": package}
-        assert wanted_servers(files, "app.js", {}).mongo == f"{client} in its dependencies"
+        found = wanted_servers(files, "app.js", {}).mongo
+        assert found is not None and found.why == [f"{client} in its dependencies"]
     plain = {"package.json": b'{"dependencies": {"express": "^4", "ejs": "^2"}}'}
     assert wanted_servers(plain, "app.js", {}).mongo is None
 
@@ -1303,11 +1385,12 @@ def test_a_client_wrapping_mongodbs_driver_is_mongodbs() -> None:
 def test_fastifys_mongodb_plugin_is_mongodbs() -> None:
     """A Fastify app registering ``@fastify/mongodb`` with ``url: process.env.MONGO_URI``
     fails at registration ("`url` parameter is mandatory if no client is provided"): it
-    expects MongoDB, which cannot be given here, not a fault of the service."""
+    expects MongoDB, and is given its own."""
     for plugin in ("@fastify/mongodb", "fastify-mongodb"):
         package = b'{"dependencies": {"fastify": "^5", "%s": "^9"}}' % plugin.encode()
         files = {"package.json": package}
-        assert wanted_servers(files, "server.js", {}).mongo == f"{plugin} in its dependencies"
+        found = wanted_servers(files, "server.js", {}).mongo
+        assert found is not None and found.why == [f"{plugin} in its dependencies"]
 
 
 def test_a_redis_password_the_code_defaults_is_the_servers() -> None:

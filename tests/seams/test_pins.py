@@ -91,3 +91,16 @@ def test_quarts_websocket_send_is_the_asgi_send_under_it() -> None:
         scope={},
     )
     assert quart_seam.websocket_asgi_send(websocket) is asgi_send
+
+
+def test_nx27017s_handler_and_connection_loop() -> None:
+    """NX-27017's parts ``preview.seams.nx27017`` serves on a Unix socket: its handler (one
+    SQLite file a database under ``data_dir``, a command at a time by ``handle_command``)
+    and its connection loop."""
+    from nx_27017.handler import NeoSQLiteHandler
+    from nx_27017.server import handle_client
+
+    assert inspect.iscoroutinefunction(handle_client)
+    assert list(inspect.signature(handle_client).parameters) == ["reader", "writer", "handler"]
+    assert "data_dir" in inspect.signature(NeoSQLiteHandler.__init__).parameters
+    assert list(inspect.signature(NeoSQLiteHandler.handle_command).parameters) == ["self", "msg"]

@@ -60,7 +60,7 @@ from ..schemasql import (
 from ..timezones import time_zone_sql
 from ..wanted import Wanted, wanted_servers
 from ..wants import compose_init_scripts
-from . import mysql, redis
+from . import mongo, mysql, redis
 
 __all__ = ["BackingServers"]
 
@@ -78,8 +78,8 @@ _SCRIPTS_TIME = 120.0  # for the upload's own SQL, all of it, once its server an
 
 @dataclass
 class _Server:
-    kind: str  # "redis", "mysql"
-    label: str  # "Redis", "MariaDB"
+    kind: str  # "redis", "mysql", "mongo"
+    label: str  # "Redis", "MariaDB", "MongoDB"
     directory: Path  # its working directory, where its socket is
     socket: Path
     argv: list[str]
@@ -141,19 +141,22 @@ class BackingServers:
         """The servers it gets (``redis``, ``mysql``), once planned."""
         return {server.kind for server in self._servers}
 
-    def plan(self, files: dict[str, bytes], anchor: str, given: dict[str, str]) -> list[str]:
+    def plan(
+        self,
+        files: dict[str, bytes],
+        anchor: str,
+        given: dict[str, str],
+        chosen: dict[str, str] | None = None,
+    ) -> list[str]:
         """Decide what it gets (module doc); the notes to say. Sets :attr:`problem`,
-        :attr:`env` and :attr:`mounts`. Blocking only briefly (parses the upload)."""
+        :attr:`env` and :attr:`mounts`. Blocking only briefly (parses the upload).
+        ``given``: its .env's and the env option's variables, ``chosen``: the option's."""
         settings, notes = self._settings, []
-        wanted = wanted_servers(files, anchor, given)
-        if wanted.mongo is not None:
-            self.problem = (
-                f"the app expects MongoDB ({wanted.mongo}), which cannot be given here: no "
-                "MongoDB server is installed on this machine (Debian packages none). Give the "
-                "launch option env a URL of a MongoDB server it can reach"
-            )
+        wanted = wanted_servers(files, anchor, given, chosen)
+        if wanted.mongo is not None and (problem := self._no_mongo(wanted)) is not None:
+            self.problem = problem
             return notes
-        if settings.app_redis == settings.app_mysql == "off":
+        if settings.app_redis == settings.app_mysql == settings.app_mongo == "off":
             return notes
         kinds = [
             (
@@ -164,7 +167,7 @@ class BackingServers:
                 redis.redis_binary,
                 "redis-server",
                 "PREVIEW_APP_REDIS",
-                "redis-server",
+                "Debian: apt-get install redis-server",
             ),
             (
                 "mysql",
@@ -174,12 +177,22 @@ class BackingServers:
                 mysql.mariadb_binary,
                 "mariadbd",
                 "PREVIEW_APP_MYSQL",
-                "mariadb-server",
+                "Debian: apt-get install mariadb-server",
+            ),
+            (
+                "mongo",
+                "MongoDB",
+                wanted.mongo,
+                settings.app_mongo,
+                mongo.mongo_binary,
+                "NX-27017",
+                "PREVIEW_APP_MONGO",
+                "pip install nx-27017 beside the service",
             ),
         ]
         relays: dict[int, str] = {}
         hosts: set[str] = set()
-        for kind, label, want, mode, find, program, setting, package in kinds:
+        for kind, label, want, mode, find, program, setting, install in kinds:
             if want is None or mode == "off":
                 continue
             why = ", ".join(dict.fromkeys(want.why))
@@ -187,8 +200,7 @@ class BackingServers:
             if binary is None:
                 self.problem = (
                     f"the app expects {label} ({why}), but {program} is not installed here: "
-                    f"install it (Debian: apt-get install {package}) or set {setting}=off "
-                    "to launch the app without it"
+                    f"install it ({install}) or set {setting}=off to launch the app without it"
                 )
                 return notes
             if not self.sandboxed:
@@ -213,6 +225,18 @@ class BackingServers:
                 f"INFO a private {server.label} for the app ({why}): {names} and "
                 f"localhost, port {ports}{set_for_it}"
             )
+            if kind == "mongo" and wanted.mongo is not None:
+                if away := [n for n in wanted.mongo.templates if n in given]:
+                    notes.append(
+                        f"INFO its .env's {', '.join(away)} names a MongoDB out of the "
+                        "sandbox's reach (on the internet, or a form to fill in): its own "
+                        "MongoDB instead (the launch option env chooses another)"
+                    )
+                notes.append(
+                    "INFO its MongoDB is NX-27017, MongoDB's wire protocol on SQLite: the "
+                    "drivers connect and query as to MongoDB, though not every operator "
+                    "and aggregation stage behaves as MongoDB's"
+                )
             if kind == MYSQL and wanted.mysql is not None and wanted.mysql.fold_case:
                 notes.append(
                     f"INFO its table names compared without their case, as MySQL on Windows"
@@ -245,12 +269,43 @@ class BackingServers:
             self.aliases = tuple(sorted(n for n in hosts if _HOST_NAME.match(n)))
         return notes
 
+    def _no_mongo(self, wanted: Wanted) -> str | None:
+        """Why the MongoDB the app expects cannot be given it, if it cannot."""
+        why = ", ".join(dict.fromkeys(wanted.mongo.why)) if wanted.mongo else ""
+        if self._settings.app_mongo == "off":
+            reason = "PREVIEW_APP_MONGO is off"
+        elif not self.sandboxed:
+            reason = "previews get a private one only when sandboxed (PREVIEW_SANDBOX)"
+        else:
+            return None
+        return (
+            f"the app expects MongoDB ({why}), which cannot be given here: {reason}. Give "
+            "the launch option env a URL of a MongoDB server it can reach"
+        )
+
     def _server(
         self, kind: str, binary: str, wanted: Wanted, files: dict[str, bytes] | None = None
     ) -> _Server:
         settings = self._settings
         directory = self.directory / kind
         memory = settings.memory_limit_mb * 1024 * 1024
+        if kind == "mongo":
+            assert wanted.mongo is not None
+            socket = directory / mongo.SOCKET_NAME
+            self.env.update(mongo.mongo_environment(wanted.mongo))
+            return _Server(
+                kind,
+                "MongoDB",
+                directory,
+                socket,
+                mongo.mongo_argv(binary, directory, socket),
+                {mongo.ACCOUNTS_FILE: mongo.mongo_accounts(wanted.mongo)},
+                mongo.mongo_ready,
+                memory_bytes=max(memory, 256 * 1024 * 1024),
+                tmp_mb=settings.disk_limit_mb,  # its data, on its sandbox's /tmp
+                pids=64,
+                read_only=mongo.mongo_read_only(binary),
+            )
         if kind == "redis":
             assert wanted.redis is not None
             socket = directory / redis.SOCKET_NAME
@@ -335,7 +390,7 @@ class BackingServers:
         False (its reason said, and :attr:`problem`) when the launch must fail."""
         anchor = spec.detection.detected_from if spec.detection is not None else ""
         given = {**_dotenv(spec.files, anchor), **spec.extra}
-        notes = await trio.to_thread.run_sync(self.plan, spec.files, anchor, given)
+        notes = await trio.to_thread.run_sync(self.plan, spec.files, anchor, given, spec.extra)
         for note in notes:
             await say(*note.split(" ", 1))
         if self.problem is not None:

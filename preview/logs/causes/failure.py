@@ -155,15 +155,13 @@ _NO_DATABASE_SERVER = (
         re.compile(r"\bcassandra\.(?:UnresolvableContactPoints|cluster\.NoHostAvailable)\b"),
         "Apache Cassandra",
     ),
-    (
-        # A MongoDB client the app opens beside a database the preview gives (dhruvh86-git's
-        # student-api-django-mongodb: pymongo in a Django app on SQLite, its migration's
-        # "ServerSelectionTimeoutError: localhost:27017: [Errno 111] Connection refused").
-        re.compile(
-            r"\bServerSelectionTimeoutError\b.*27017|\bMong(?:oose|o)ServerSelectionError\b"
-        ),
-        "MongoDB",
-    ),
+)
+# A MongoDB client that reached no server (dhruvh86-git's student-api-django-mongodb:
+# pymongo in a Django app on SQLite, its migration's "ServerSelectionTimeoutError:
+# localhost:27017: [Errno 111] Connection refused"): a preview is given a MongoDB only where
+# the app shows it runs on one (``backing.wanted``).
+_NO_MONGODB = re.compile(
+    r"\bServerSelectionTimeoutError\b.*27017|\bMong(?:oose|o)ServerSelectionError\b"
 )
 
 
@@ -178,6 +176,13 @@ def no_database_server(text: str) -> str | None:
                 " installed on this machine (Debian packages none). Give the launch option env"
                 f" the address of a {server} server it can reach"
             )
+    if _NO_MONGODB.search(text):
+        return (
+            "the app's MongoDB client reached no server: a preview is given its own MongoDB "
+            "where its dependencies list a MongoDB client and no SQL one, or its compose file "
+            "or its code alone opens MongoDB. Give the launch option env the URL of a MongoDB "
+            "server it can reach"
+        )
     return None
 
 

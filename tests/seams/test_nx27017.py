@@ -1,0 +1,73 @@
+"""The MongoDB a preview is given (``preview.seams.nx27017``), run as its sandbox runs it: a
+script of its own on a Unix socket, reached by the real driver (pymongo)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pymongo
+import pytest
+from pymongo.errors import OperationFailure
+
+from preview.seams import nx27017
+
+pytestmark = pytest.mark.skipif(not nx27017.available(), reason="NX-27017 is not installed")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The server on a socket in ``tmp_path`` with one account; its socket's URL part."""
+    socket = tmp_path / "mongo.sock"
+    (tmp_path / "accounts.json").write_text(json.dumps({"root": "ex@mple:1"}))
+    argv = [sys.executable, nx27017.__file__, "--socket", str(socket), "--data"]
+    argv += [str(tmp_path / "data"), "--accounts", str(tmp_path / "accounts.json")]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not socket.exists():  # it binds once its handler is made
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the server never bound its socket"
+            time.sleep(0.05)
+        yield quote(str(socket), safe="")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0  # SIGTERM ends it cleanly
+
+
+def _client(url: str) -> pymongo.MongoClient:
+    return pymongo.MongoClient(url, serverSelectionTimeoutMS=10_000, connectTimeoutMS=10_000)
+
+
+def test_accounts_log_in_with_either_scram_and_a_wrong_password_is_refused(server: str) -> None:
+    password = quote("ex@mple:1", safe="")
+    for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-1"):
+        url = f"mongodb://root:{password}@{server}/shop?authSource=admin"
+        with _client(f"{url}&authMechanism={mechanism}") as client:
+            client.shop.items.insert_one({"by": mechanism})
+    with _client(f"mongodb://{server}/shop") as client:  # no account: as with no access control
+        assert sorted(i["by"] for i in client.shop.items.find()) == ["SCRAM-SHA-1", "SCRAM-SHA-256"]
+    for wrong in (f"root:nope@{server}", f"nobody:{password}@{server}"):
+        with (
+            _client(f"mongodb://{wrong}/shop") as client,
+            pytest.raises(OperationFailure) as raised,
+        ):
+            client.shop.items.find_one()
+        assert raised.value.code == 18  # AuthenticationFailed, as MongoDB says it
+
+
+def test_a_regular_expression_of_bsons_own_type_is_a_regex_query(server: str) -> None:
+    """mongoose sends a JavaScript ``/milk/i`` as BSON's regular expression, which NX-27017
+    alone binds into SQL as it is ("type 'Regex' is not supported")."""
+    with _client(f"mongodb://{server}/app") as client:
+        client.app.notes.insert_many([{"t": "Buy milk"}, {"t": "call Bob"}, {"t": "MILKshake"}])
+        found = client.app.notes.find({"t": re.compile("milk", re.IGNORECASE)}, {"_id": 0})
+        assert sorted(n["t"] for n in found) == ["Buy milk", "MILKshake"]
+        nested = {"$or": [{"t": re.compile("^call")}, {"t": "none"}]}
+        assert [n["t"] for n in client.app.notes.find(nested)] == ["call Bob"]
