@@ -40,8 +40,9 @@ from preview.apps.node.envreads import (
 )
 from preview.apps.spec import LaunchSpec
 from preview.backing.postgres import postgres_variables
+from preview.backing.servers.mongo import mongo_environment
 from preview.backing.servers.mysql import STAND_IN_PASSWORD, mysql_environment
-from preview.backing.wanted import MysqlWanted
+from preview.backing.wanted import MysqlWanted, wanted_servers
 from preview.backing.wants import postgres_wants
 from preview.builds.appenv import app_environment, database_urls_by_meaning, dotenv_file
 from preview.builds.configdefaults import (
@@ -4392,3 +4393,38 @@ def test_a_variable_naming_the_settings_file_flask_loads_is_an_empty_one() -> No
 def _setting_module(module: str) -> bytes:
     """A module setting Django's settings module as manage.py and wsgi.py do."""
     return f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', '{module}')\n".encode()
+
+
+def test_its_mongodbs_url_stands_where_the_app_leaves_a_form_or_a_cluster_out_of_reach() -> None:
+    """haroldcastillo's SampleNestJS: ``MONGODB_URI= placeholder_mongodb_uri`` in its
+    .env.sample ("Invalid scheme" from mongoose at start); a committed .env's Atlas cluster,
+    which no preview reaches: the preview's own MongoDB's URL in both. A URL given with the
+    launch option env is the user's and stays."""
+    files = {
+        "package.json": b'{"scripts": {"start": "node dist/main.js"}, "dependencies": '
+        b'{"@nestjs/core": "^10", "@nestjs/mongoose": "^10"}}',
+        "src/app.module.ts": b"uri: configService.get<string>('MONGODB_URI'),\n",
+        ".env.sample": b"PORT= placeholder_port\nMONGODB_URI= placeholder_mongodb_uri\n",
+    }
+    atlas = "mongodb+srv://me:pw@cluster0.ab12c.mongodb.net/shop"
+    for committed in ({}, {".env": f"MONGODB_URI={atlas}\n".encode()}):
+        upload = {**files, **committed}
+        given = dotenv_file(upload, "src/main.ts")
+        found = wanted_servers(upload, "src/main.ts", given, chosen={})
+        assert found.mongo is not None
+        provided = mongo_environment(found.mongo)
+        defaults = config_defaults(upload, "src/main.ts", given, provided).values
+        spec = LaunchSpec(
+            "p1", "g1", None, "alice", upload, [], 3001, None, _NOW, _NOW, detection=detect(upload)
+        )
+        environment = {
+            "app_dir": Path("/previews/p1"),
+            "database_env": provided,
+            "egress_open": False,
+            "memory_limit_mb": 512,
+            "defaults": defaults,
+        }
+        env = app_environment(spec, "node", **environment)
+        assert env["MONGODB_URI"].startswith("mongodb://mongo:27017/"), committed
+        spec.extra = {"MONGODB_URI": atlas}
+        assert app_environment(spec, "node", **environment)["MONGODB_URI"] == atlas
