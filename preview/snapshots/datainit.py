@@ -50,7 +50,7 @@ __all__ = ["DataTemplates"]
 
 _FORMAT = 1  # of the entries: what a key covers, how an entry is laid out
 _KEPT = "kept.json"  # when it was kept and each file's hash: written last
-_NOT_COVERED = frozenset({"mysql"})  # kinds of server whose data a snapshot does not hold
+_NOT_COVERED = frozenset({"mysql", "mongo"})  # kinds of server whose data a snapshot does not hold
 _T = TypeVar("_T")
 
 

@@ -71,7 +71,7 @@ __all__ = ["Snapshots"]
 
 _T = TypeVar("_T")
 _MANIFEST = "manifest.json"
-_NOT_COVERED = {"redis": "Redis", "mysql": "MySQL"}
+_NOT_COVERED = {"redis": "Redis", "mysql": "MySQL", "mongo": "MongoDB"}
 
 
 class Snapshots:
