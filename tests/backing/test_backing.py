@@ -36,7 +36,7 @@ from preview.backing.wanted import MysqlWanted, Wanted
 from preview.builds.configdefaults import config_defaults
 from preview.sandbox.outbound import HOSTS_FILE
 
-from ..conftest import SERVER_COMMAND, Service, eventually, running_service, server_app
+from ..conftest import SERVER_COMMAND, Service, auth, eventually, running_service, server_app
 from ..launching import BUILD_WAIT, app_files, launched, messages
 from ..sandbox.test_sandbox import require_sandbox
 
@@ -198,6 +198,11 @@ async def test_each_preview_gets_its_own_mongodb_with_the_account_its_compose_na
         assert runtime is not None
         servers = runtime.backing.servers.directory
         assert (servers / "mongo" / mongo_server.SOCKET_NAME).exists()
+        # A snapshot holds none of its MongoDB's data, and says so.
+        snapshots = f"/api/generations/{first['gid']}/preview/snapshots"
+        taken = await service.client.post(snapshots, json={"name": "notes"}, headers=auth())
+        assert taken.status_code == 201, taken.text
+        assert taken.json()["notCovered"] == ["MongoDB"]
         await service.stop(first["gid"])
         await service.stop(second["gid"])
     assert not servers.exists()
