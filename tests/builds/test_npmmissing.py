@@ -116,6 +116,13 @@ async def test_a_package_the_failure_asks_for_in_words_is_added(
         " install @nestjs/platform-socket.io)."
     )
     assert asked_package(nest, [], set()) == "@nestjs/platform-socket.io"
+    # TypeORM's driver (dkshi's nestjsHotel: typeorm came with @nestjs/typeorm, added).
+    typeorm = (
+        "DriverPackageNotInstalledError: Postgres package has not been found installed."
+        ' Please run "npm install pg".'
+    )
+    assert asked_package(typeorm, [], set()) == "pg"
+    assert asked_package('Please run "npm install" first', [], set()) is None
     # Listed already (its install failed otherwise), a built-in, or words asking for none.
     assert asked_package(lines[0], lines, {"chokidar"}) is None
     assert asked_package("this feature requires fs to be installed", [], set()) is None

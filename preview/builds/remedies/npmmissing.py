@@ -185,6 +185,10 @@ _ASKED_IN_WORDS = re.compile(
     # Nest's PackageLoader: 'please, ensure to install the "@nestjs/platform-socket.io"
     # package ($ npm install @nestjs/platform-socket.io)' (JoseManuelYC's nestjswebsocket)
     r"""|\binstall the [`'"]((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"] package\b"""
+    # TypeORM's DriverPackageNotInstalledError: 'Postgres package has not been found
+    # installed. Please run "npm install pg".' (dkshi's nestjsHotel: typeorm came with
+    # @nestjs/typeorm, added for it, and its driver with neither)
+    r"""|\b[Pp]lease run [`'"]npm (?:install|i) ((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)[`'"]"""
 )
 
 
