@@ -1322,7 +1322,7 @@ class _StepRun:
             return await self.declared()
         if self.context.remedies is not None:
             self.context.remedies.transpiled = True
-        check = type_check(fast, self.step.where)
+        check = type_check(fast, self.step.where, self.context.settings.memory_limit_mb)
         if check is not None:
             self.context.checks.append(check)
         return reused

@@ -19,7 +19,7 @@ import pytest
 import trio
 
 from preview import Settings
-from preview.builds.typescript import transpiled_build
+from preview.builds.typescript import TranspiledBuild, transpiled_build, type_check
 
 from ...conftest import Service, auth
 from ...launching import BUILD_WAIT, launched, messages
@@ -439,3 +439,18 @@ def test_only_tsc_and_plain_nest_builds_are_transpiled() -> None:
     }
     found = transpiled_build(("npm", "run", "build"), "", cleaned)
     assert found is not None and found.argv[2].endswith("-- tsconfig.build.json --nest --clean")
+
+
+def test_the_type_checks_heap_is_a_third_of_the_apps_memory() -> None:
+    """The check shares the app's memory bound: tsc's heap is held below it, so a project
+    whose types outgrow it ends the check (V8's "heap out of memory"), not the preview by
+    the kernel's OOM kill (Oliverio12's ExpressCafe_Backend: googleapis' definitions)."""
+    projects = ("tsconfig.json", "tsconfig.worker.json")
+    build = TranspiledBuild(("tsc",), {}, "5", "tsc as TypeScript's emit", projects)
+    check = type_check(build, "api", 512)
+    assert check is not None
+    script = check.argv[-1]
+    assert 'export NODE_OPTIONS="$NODE_OPTIONS --max-old-space-size=170"; tsc' in script
+    # (both projects under it: an export, not one command's assignment)
+    assert script.endswith("tsc --noEmit --pretty false -p tsconfig.worker.json")
+    assert "{" not in script  # a worker's command is a template
