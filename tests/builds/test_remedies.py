@@ -78,6 +78,17 @@ def test_a_distutils_module_setuptools_dropped_holds_setuptools_below_it(tmp_pat
     fix = remedies.next_fix(lines[-1], lines, {"reviews/models.py": b""}, PYTHONS)
     assert fix is not None and fix.add == "setuptools<75", fix
     assert "relaunching with setuptools<75" in fix.said
+    # The module imported from its package (sushma-seet's djangoRecipeApi).
+    named = [
+        '  File "core/models.py", line 3, in <module>',
+        "    from distutils.command import upload",
+        "ImportError: cannot import name 'upload' from 'distutils.command' "
+        "(<environment>/lib/python3.9/site-packages/setuptools/_distutils/command/__init__.py)",
+    ]
+    remedies = _remedies(("Django==4.2", "djangorestframework"), env)
+    remedies.tried.python_version = "3.9.18"
+    fix = remedies.next_fix(named[-1], named, {"core/models.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "setuptools<75", fix
     # setuptools older than that, or none: not the cause.
     older = _env_with(tmp_path / "older", "setuptools", "74.1.3", "setuptools")
     remedies = _remedies(("Django==4.2",), older)

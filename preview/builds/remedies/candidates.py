@@ -606,8 +606,11 @@ def _moved_by_major(found: re.Match[str], failure: Failure) -> list[Fix]:
 def _for_missing(module: str, name: str | None, failure: Failure) -> list[Fix]:
     tried, files, python = failure.tried, failure.files, failure.python
     what = f"{module}.{name}" if name else module
-    if (dropped := _dropped_by_setuptools(module, tried)) is not None:
-        return [dropped]
+    # (``from distutils.command import upload``: the module is the name, sushma-seet's
+    # djangoRecipeApi: "cannot import name 'upload' from 'distutils.command'")
+    for dropped_module in dict.fromkeys((module, what)):
+        if (dropped := _dropped_by_setuptools(dropped_module, tried)) is not None:
+            return [dropped]
     removed = removed_from_stdlib(module, name)
     if removed is not None:
         if version_key(python) < version_key(removed):
