@@ -209,6 +209,7 @@ def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     assert _remedies(()).next_fix(imported, [], {}, PYTHONS).python_below == "3.10"  # type: ignore[union-attr]
     assert removed_from_stdlib("distutils.core", None) == "3.12"
     assert removed_from_stdlib("asyncio", "coroutine") == "3.11"
+    assert removed_from_stdlib("html.parser", "HTMLParseError") == "3.5"  # (Django 1.6's)
     assert removed_from_stdlib("collections", "OrderedDict") is None
     # On a Python that still has it, it is not the cause.
     old = _remedies(())

@@ -331,6 +331,12 @@ def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given
         " refused, Timeout: 30s, Topology Description: <TopologyDescription …>",
     ]
     assert "the app's MongoDB client reached no server" in (failure_cause(pymongo) or "")
+    # Neo4j's driver, its URI unset (jgaye's FastApiNeo4J).
+    neo4j = [
+        "neo4j.exceptions.ConfigurationError: URI scheme b'' is not supported. Supported URI"
+        " schemes are ['bolt', 'bolt+ssc', 'bolt+s', 'neo4j', 'neo4j+ssc', 'neo4j+s']."
+    ]
+    assert "expects Neo4j, which cannot" in (failure_cause(neo4j) or "")
     # The DataStax driver given no Cassandra node (ivanlambev's fastapi-oauth).
     cassandra = [
         "Traceback (most recent call last):",

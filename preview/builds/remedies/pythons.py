@@ -56,6 +56,9 @@ _REMOVED: dict[tuple[str, str], str] = {
     ("inspect", "getargspec"): "3.11",
     ("inspect", "formatargspec"): "3.11",
     ("time", "clock"): "3.8",
+    # (Django 1.6 and older: brianhv's drfissue, its migrate's "module 'html.parser' has
+    # no attribute 'HTMLParseError'")
+    ("html.parser", "HTMLParseError"): "3.5",
     ("base64", "encodestring"): "3.9",
     ("base64", "decodestring"): "3.9",
     ("fractions", "gcd"): "3.9",

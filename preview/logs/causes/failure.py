@@ -155,6 +155,15 @@ _NO_DATABASE_SERVER = (
         re.compile(r"\bcassandra\.(?:UnresolvableContactPoints|cluster\.NoHostAvailable)\b"),
         "Apache Cassandra",
     ),
+    (
+        # Neo4j's driver, given no server, or a URI nothing could set (jgaye's FastApiNeo4J:
+        # ``verify_connectivity()`` at import, "URI scheme b'' is not supported").
+        re.compile(
+            r"\bneo4j\.exceptions\.(?:ServiceUnavailable\b|ConfigurationError: URI scheme)"
+            r"|\bNeo4jError\b.*\bECONNREFUSED\b.*:7687\b"
+        ),
+        "Neo4j",
+    ),
 )
 # A MongoDB client that reached no server (dhruvh86-git's student-api-django-mongodb:
 # pymongo in a Django app on SQLite, its migration's "ServerSelectionTimeoutError:
@@ -166,7 +175,7 @@ _NO_MONGODB = re.compile(
 
 
 def no_database_server(text: str) -> str | None:
-    """The cause for an Oracle, SQL Server, Cassandra or MongoDB client that reached no
+    """The cause for an Oracle, SQL Server, Cassandra, Neo4j or MongoDB client that reached no
     server (``text``: its line), else None: none of them can be installed here nor given
     a preview."""
     for failed, server in _NO_DATABASE_SERVER:
