@@ -5,7 +5,7 @@ NX-27017 is a command line that listens on TCP; its parts a server is made of ar
 documented API, so they are reached here (pinned: ``tests/seams``): its command handler
 (``NeoSQLiteHandler``, one SQLite file a database under ``--data``) and its connection
 loop (``handle_client``), which this script serves on the socket its sandbox binds into
-the app's. Two things the handler lacks are added around its commands:
+the app's. What the handler lacks is are added around its commands:
 
 * logging in. A MongoDB URL with an account (``mongodb://root:example@mongo:27017``, as a
   compose file's ``MONGO_INITDB_ROOT_USERNAME`` sets one) makes the client authenticate
@@ -13,6 +13,8 @@ the app's. Two things the handler lacks are added around its commands:
   names (``--accounts``: a JSON file, never the command line) are served SCRAM-SHA-256
   and SCRAM-SHA-1 by scramp, as MongoDB serves them (SHA-1's password is MongoDB's
   digest of it).
+* the oldest wire version it answers: 0, as MongoDB's own servers say, not MongoDB 6.0's,
+  which older drivers refuse.
 * a query's regular expression sent as BSON's own type (mongoose sends a JavaScript
   ``/abc/i`` so), which the handler binds into SQL as it is ("type 'Regex' is not
   supported"): it is given as the ``$regex`` operator it reads.
@@ -124,8 +126,13 @@ def served_handler(data_dir: str, accounts: dict[str, str]) -> Any:
                 (kind, _as_operators(doc) if kind == "body" else doc) for kind, doc in sections
             ]
             request_id, answer = super().handle_command(msg)
-            if any(key in body for key in _HELLO) and "saslSupportedMechs" in body:
-                answer["saslSupportedMechs"] = list(MECHANISMS)
+            if any(key in body for key in _HELLO):
+                # MongoDB's own servers say 0 here: NX-27017's 17 (MongoDB 6.0's) turns
+                # away the drivers of mongoose 5 and 6 ("reports minimum wire version 17,
+                # but this version of the Node.js Driver requires at most 13").
+                answer["minWireVersion"] = 0
+                if "saslSupportedMechs" in body:
+                    answer["saslSupportedMechs"] = list(MECHANISMS)
             return request_id, answer
 
         def _sasl(self, connection: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -71,3 +71,13 @@ def test_a_regular_expression_of_bsons_own_type_is_a_regex_query(server: str) ->
         assert sorted(n["t"] for n in found) == ["Buy milk", "MILKshake"]
         nested = {"$or": [{"t": re.compile("^call")}, {"t": "none"}]}
         assert [n["t"] for n in client.app.notes.find(nested)] == ["call Bob"]
+
+
+def test_it_says_the_oldest_wire_version_mongodb_does(tmp_path: Path) -> None:
+    """0, as MongoDB's own servers say: NX-27017's 17 turned away mongoose 5's and 6's
+    drivers ("reports minimum wire version 17, but this version of the Node.js Driver
+    requires at most 13")."""
+    handler = nx27017.served_handler(str(tmp_path), {})
+    hello = {"request_id": 1, "sections": [("body", {"hello": 1, "$db": "admin"})], "_conn_id": "c"}
+    _, answer = handler.handle_command(hello)
+    assert answer["ok"] == 1 and answer["minWireVersion"] == 0 and answer["maxWireVersion"] >= 13
