@@ -1468,9 +1468,14 @@ def _mongo_wanted(
         if database and database not in mongo.databases and not fill_in(database):
             mongo.databases.append(database)
     read = set(required_types(files)) | read_variables(files) | _node_reads(files)
+    connected = _mongo_connect_reads(files)
     # (a name its .env leaves empty is a form to fill in: ``DB_URL=``)
-    for name in sorted(read - {name for name, value in given.items() if value.strip()}):
-        if _MONGO_URL_NAME.search(name) or (alone and _GENERIC_URL_NAME.search(name)):
+    for name in sorted((read | connected) - {n for n, value in given.items() if value.strip()}):
+        if (
+            _MONGO_URL_NAME.search(name)
+            or (alone and _GENERIC_URL_NAME.search(name))
+            or (name in connected and (alone or not _GENERIC_URL_NAME.search(name)))
+        ):
             if name not in mongo.templates and not _MONGO_URL.match(config.get(name, "")):
                 mongo.templates.append(name)
         elif _MONGO_DATABASE_NAME.match(name):
@@ -1484,6 +1489,65 @@ def _mongo_wanted(
         # they then say (a stand-in user would be one the server does not know).
         mongo.accounts["preview"] = secrets.token_hex(12)
     return mongo
+
+
+# A call that opens MongoDB, or its URL's option (a helper's ``connectDB(…)`` among them),
+# and what it is given up to its closing parenthesis or its line's end.
+_MONGO_CONNECT = re.compile(
+    rb"(?:\b\w*[Cc]onnect\w*|\bMongoClient|\bAsyncIOMotorClient|\bAsyncMongoClient"
+    rb"|\bforRoot|\bmongoUrl\s*:|\buri\s*:)\s*\(?([^)\n]{1,300})"
+)
+_ENV_READ = re.compile(
+    rb"""process\.env\.([A-Za-z_]\w*)|process\.env\[\s*["'`](\w+)["'`]"""
+    rb"""|os\.environ(?:\.get\(|\[)\s*["'](\w+)["']|os\.getenv\(\s*["'](\w+)["']"""
+)
+_IDENTIFIER = re.compile(rb"(?<![\w$.])([A-Za-z_$][\w$]*)(?![\w$(])")
+# A name for another server's URL, given to a connect call of its own, or for no URL (a
+# condition's NODE_ENV, a password its URL is completed with).
+_ANOTHER_SERVERS = re.compile(
+    r"REDIS|CACHE|AMQP|RABBIT|KAFKA|BROKER|ELASTIC|POSTGRES|\bPG|MYSQL|MARIA|SQL|SMTP|MAIL"
+    r"|S3|REDIRECT|CALLBACK|CLIENT|FRONTEND|ORIGIN|SOCKET|WS_"
+    r"|ENV$|PASS|USER|PORT$|HOST$|NAME$|SECRET|KEY$|TOKEN",
+    re.IGNORECASE,
+)
+_NAMES_MONGO = re.compile(rb"mongo", re.IGNORECASE)
+
+
+def _mongo_connect_reads(files: dict[str, bytes]) -> set[str]:
+    """The variables the app's code hands MongoDB's connect calls, read there or into a
+    name given there: ``connectDB(process.env.MOGO_URL)`` and ``MongoStore.create({
+    mongoUrl: process.env.MOGO_URL })`` (pingwin29's TestExpress), ``const DB =
+    process.env.DATABASE.replace('<PASSWORD>', …)`` then ``mongoose.connect(DB)``
+    (cristianromano's MongoExpressNodeProject), ``const uri = dev ? process.env.DEV_URI :
+    process.env.PROD_URI`` (Archit404Error's TsoaExpressStarter): by their use, whatever
+    their names, but another server's."""
+    found: set[str] = set()
+    for path, data in sorted(files.items()):
+        if (
+            not (_NODE_SOURCE.search(path) or path.endswith(".py"))
+            or _NOT_ITS_CODE.search(path)
+            or len(data) > 256_000
+            or not _NAMES_MONGO.search(data)
+        ):
+            continue
+        for call in _MONGO_CONNECT.finditer(data):
+            given = call.group(1)
+            reads = [next(g for g in m.groups() if g) for m in _ENV_READ.finditer(given)]
+            for name in {m.group(1) for m in _IDENTIFIER.finditer(given)}:
+                assigned = re.search(
+                    rb"(?:\b(?:const|let|var)\s+|^[ \t]*)"
+                    + re.escape(name)
+                    + rb"\s*=(?!=)([^;]{1,400})",
+                    data,
+                    re.MULTILINE,
+                )
+                if assigned is not None:
+                    reads += [
+                        next(g for g in m.groups() if g)
+                        for m in _ENV_READ.finditer(assigned.group(1))
+                    ]
+            found |= {n.decode() for n in reads if not _ANOTHER_SERVERS.search(n.decode())}
+    return found
 
 
 def _node_reads(files: dict[str, bytes]) -> set[str]:

@@ -1472,3 +1472,28 @@ def test_a_redis_database_number_is_given_beside_its_host_and_port() -> None:
     assert found.redis is not None
     env = redis_environment(found.redis)
     assert (env["REDIS_DB"], env["REDIS_PORT"]) == ("0", "6379"), env
+
+
+def test_the_variables_its_mongodb_connect_calls_are_given_are_its_servers_url() -> None:
+    """Read by their use, whatever their names: a helper's ``connectDB(process.env.MOGO_URL)``
+    and connect-mongo's ``mongoUrl`` (pingwin29's TestExpress), the natours course's
+    ``process.env.DATABASE.replace('<PASSWORD>', …)`` (cristianromano's
+    MongoExpressNodeProject), a condition choosing DEV_URI or PROD_URI (Archit404Error's
+    TsoaExpressStarter); not the condition's NODE_ENV, the password, nor another server's."""
+    code = (
+        b"const mongoose = require('mongoose');\n"
+        b"const uri = process.env.NODE_ENV == 'dev' ? process.env.DEV_URI : process.env.PROD_URI;\n"
+        b"const DB = process.env.DATABASE.replace('<PASSWORD>', process.env.DATABASE_PASSWORD);\n"
+        b"mongoose.connect(uri); mongoose.createConnection(DB);\n"
+        b"app.use(session({ store: MongoStore.create({ mongoUrl: process.env.MOGO_URL }) }));\n"
+        b"connectDB(process.env.MOGO_URL); redis.connect(process.env.CACHE_URL);\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mongoose": "^8", "redis": "^4"}}',
+        "app.js": code,
+    }
+    found = wanted_servers(files, "app.js", {})
+    assert found.mongo is not None
+    assert sorted(found.mongo.templates) == ["DATABASE", "DEV_URI", "MOGO_URL", "PROD_URI"]
+    env = mongo_server.mongo_environment(found.mongo)
+    assert env["DATABASE"] == env["MOGO_URL"] == "mongodb://mongo:27017/app"
