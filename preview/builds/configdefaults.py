@@ -1877,7 +1877,11 @@ def lan_host_files(files: dict[str, bytes]) -> list[str]:
         and "node_modules/" not in path
         and not path.endswith(("package-lock.json", "pnpm-lock.yaml", "composer.lock"))
         and len(data) <= 512 * 1024
-        and (_LAN_HOST.search(data) is not None or _remote_database_hosts(data))
+        and (
+            _LAN_HOST.search(data) is not None
+            or _remote_database_hosts(data)
+            or _MONGODB_ELSEWHERE.search(data) is not None
+        )
     ]
 
 
@@ -1895,7 +1899,32 @@ def lan_hosts_mended(text: bytes) -> bytes:
         kept = match.group("quoted") or match.group("url") or match.group("env")
         start = match.start() + len(kept)
         mended = mended[:start] + LAN_HOST_STAND_IN.encode() + mended[match.end() :]
-    return mended
+    return _MONGODB_ELSEWHERE.sub(_mongodb_here, mended)
+
+
+# A MongoDB cluster on the internet named in the app's code (an Atlas SRV URL, hosts with
+# a domain): its account, its hosts, its database and its options. zikkri's
+# ExpressPortfolio connects to ``mongodb+srv://…@cluster004.xdjel.mongodb.net/…`` in its
+# code: "querySrv ECONNREFUSED", where the preview has a MongoDB of its own.
+_MONGODB_ELSEWHERE = re.compile(
+    rb"mongodb(?:\+srv)?://(?:[^@/\s'\"`]*@)?"
+    rb"(?!localhost\b|127\.|mongo\b|mongodb\b)[\w-]+\.[\w.-]+(?::\d+)?(?:,[\w.:-]+)*"
+    rb"(?P<rest>/[^\s'\"`?]*)?(?P<options>\?[^\s'\"`]*)?"
+)
+# Its options the preview's server would refuse: TLS (it speaks none), a replica set's name
+# (it is a standalone server), an account's mechanism or source (it is given none).
+_ELSEWHERE_OPTION = re.compile(
+    rb"(?:^|&)(?:ssl|tls|replicaSet|authMechanism|authSource)[^&]*", re.I
+)
+
+
+def _mongodb_here(match: re.Match[bytes]) -> bytes:
+    """The preview's own MongoDB, on the sandbox's loopback, for a cluster on the internet:
+    its database and options kept, but its account (the preview's server knows none of
+    its author's) and the options a standalone server without TLS refuses."""
+    options = _ELSEWHERE_OPTION.sub(b"", (match.group("options") or b"?")[1:]).lstrip(b"&")
+    where = f"mongodb://{LAN_HOST_STAND_IN}:27017".encode()
+    return where + (match.group("rest") or b"/") + (b"?" + options if options else b"")
 
 
 def _remote_database_hosts(text: bytes) -> list[re.Match[bytes]]:

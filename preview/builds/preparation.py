@@ -880,8 +880,8 @@ class MissingFiles:
             said.append(
                 f"{', '.join(self.lan_hosts)}: the hosts named by an address of its author's "
                 "private network (10.x, 172.16–31.x, 192.168.x), or a database server's by "
-                "a public one, which no preview reaches, are this sandbox's own "
-                f"{LAN_HOST_STAND_IN}, where its servers are"
+                "a public one or a MongoDB cluster's on the internet, which no preview "
+                f"reaches, are this sandbox's own {LAN_HOST_STAND_IN}, where its servers are"
             )
         for target in self.inis:
             said.append(

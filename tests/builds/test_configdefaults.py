@@ -4428,3 +4428,27 @@ def test_its_mongodbs_url_stands_where_the_app_leaves_a_form_or_a_cluster_out_of
         assert env["MONGODB_URI"].startswith("mongodb://mongo:27017/"), committed
         spec.extra = {"MONGODB_URI": atlas}
         assert app_environment(spec, "node", **environment)["MONGODB_URI"] == atlas
+
+
+def test_a_mongodb_cluster_on_the_internet_in_its_code_is_the_previews_own() -> None:
+    """zikkri's ExpressPortfolio connects to its Atlas cluster in its code ("querySrv
+    ECONNREFUSED _mongodb._tcp.cluster004…"): its preview's own MongoDB on the loopback,
+    its database and options kept, but its account and what a standalone server without
+    TLS refuses; a local one is left."""
+    atlas = b'mongoose.connect("mongodb+srv://me:pw@cluster004.xdjel.mongodb.net/portfolio'
+    shards = (
+        b"MongoClient('mongodb://u:p@c0-00.ab.mongodb.net:27017,c0-01.ab.mongodb.net:27017/"
+        b"chat?ssl=true&replicaSet=atlas-x&authSource=admin&w=majority')"
+    )
+    files = {
+        "index.js": atlas + b'?retryWrites=true&w=majority")\n',
+        "app/db.py": shards,
+        "local.js": b'mongoose.connect("mongodb://localhost:27017/x")',
+    }
+    assert sorted(lan_host_files(files)) == ["app/db.py", "index.js"]
+    assert lan_hosts_mended(files["index.js"]) == (
+        b'mongoose.connect("mongodb://127.0.0.1:27017/portfolio?retryWrites=true&w=majority")\n'
+    )
+    assert lan_hosts_mended(files["app/db.py"]) == (
+        b"MongoClient('mongodb://127.0.0.1:27017/chat?w=majority')"
+    )
