@@ -1079,6 +1079,35 @@ def test_the_one_own_module_that_listens_is_run_whatever_its_name() -> None:
         _node(package, {"api.ts": server})
 
 
+def test_the_module_that_runs_the_ones_that_listen_is_the_entry() -> None:
+    """digglp's cleanarchitectureexpressexample listens in server.ts and in the class it
+    imports; luismoroco's ServerTSXExpress's app.ts calls ``listen()`` of the class in
+    models/server.ts: each was refused or ran the class alone (exit 0, printing nothing).
+    The module nothing imports that imports them, at any depth, is run; two such are not."""
+    package = {"dependencies": {"express": "^4"}, "devDependencies": {"typescript": "^5"}}
+    handler = (
+        "import express from 'express'\nexport class ServerHandler {\n"
+        "  listen(port: number) { this.app.listen(port, () => console.log(port)) }\n}\n"
+    )
+    files = {
+        "src/domain/serverHandler.ts": handler,
+        "src/application/server.ts": (
+            "import { ServerHandler } from '../domain/serverHandler'\n"
+            "new ServerHandler().listen(3001)\n"
+        ),
+        "src/domain/user.ts": "export class User {}\n",
+    }
+    assert _node(package, files).argv[-1] == "src/application/server.ts"
+    bare = {
+        "models/server.ts": handler.replace("listen(port: number)", "listen()"),
+        "app.ts": "import Server from './models/server'\nconst server = new Server()\n"
+        "server.listen()\n",
+    }
+    assert _node(package, bare).argv[-1] == "app.ts"
+    with pytest.raises(BadRequest):  # two entries running it: neither is taken
+        _node(package, {**bare, "worker.ts": "import Server from './models/server'\n"})
+
+
 def test_a_dev_scripts_missing_file_is_the_one_module_that_listens() -> None:
     """adrianmdeiros's clean-node-fastify-drizzle-freight-api-fragment: ``"dev": "tsx watch
     ./src/main.ts"``, no src/main.ts; src/server.ts calls ``server.listen``: "Cannot find

@@ -44,6 +44,7 @@ __all__ = [
     "BEHIND",
     "SEQUELIZE_CLI",
     "SYNC_MODELS",
+    "module_imports",
     "node_migrations",
     "sequelize_cli_wanted",
     "sequelize_environments",
@@ -1340,6 +1341,24 @@ _RELATIVE_IMPORT = re.compile(rb"""(?:\bfrom\s+|\brequire\(\s*)["'](\.{1,2}/[\w.
 _MODULE_EXTENSIONS = (".ts", ".js", ".mjs", ".cjs", ".mts", ".cts")
 
 
+def module_imports(path: str, files: dict[str, bytes]) -> list[str]:
+    """The upload's modules ``path`` imports relatively (``require("./book.model.js")``,
+    ``from './users'``: a file, its module without an extension, a folder's index)."""
+    found = []
+    for name in _RELATIVE_IMPORT.findall(files[path]):
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), name.decode()))
+        stem = target.rsplit(".", 1)[0] if target.endswith(_MODULE_EXTENSIONS) else target
+        candidates = (
+            target,
+            *(f"{stem}{ext}" for ext in _MODULE_EXTENSIONS),
+            *(f"{target}/index{ext}" for ext in _MODULE_EXTENSIONS),
+        )
+        module = next((c for c in candidates if c in files), None)
+        if module is not None and module not in found:
+            found.append(module)
+    return found
+
+
 def _with_imports(sources: list[str], files: dict[str, bytes]) -> set[str]:
     """``sources`` and the upload's modules they import, relatively, at any depth: a schema
     file that gathers its tables from modules beside it (sukhendralodhi's
@@ -1348,17 +1367,8 @@ def _with_imports(sources: list[str], files: dict[str, bytes]) -> set[str]:
     found = set(sources)
     waiting = list(sources)
     while waiting:
-        path = waiting.pop()
-        for name in _RELATIVE_IMPORT.findall(files[path]):
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), name.decode()))
-            stem = target.rsplit(".", 1)[0] if target.endswith(_MODULE_EXTENSIONS) else target
-            candidates = (
-                target,
-                *(f"{stem}{ext}" for ext in _MODULE_EXTENSIONS),
-                *(f"{target}/index{ext}" for ext in _MODULE_EXTENSIONS),
-            )
-            module = next((c for c in candidates if c in files), None)
-            if module is not None and module not in found:
+        for module in module_imports(waiting.pop(), files):
+            if module not in found:
                 found.add(module)
                 waiting.append(module)
     return found

@@ -86,7 +86,7 @@ from preview.apps.node.fallbacks import (
     variant_build,
 )
 from preview.apps.node.generated import generating_scripts
-from preview.apps.node.migrations import SEQUELIZE_CLI, sequelize_cli_wanted
+from preview.apps.node.migrations import SEQUELIZE_CLI, module_imports, sequelize_cli_wanted
 from preview.apps.node.nodedeps import orm_drivers_unlisted
 from preview.apps.node.ownts import emits_commonjs, runnable_ts, with_metadata
 from preview.apps.node.tscout import emitted_start
@@ -820,7 +820,37 @@ def _listening_module(
         and not _NOT_AN_ENTRY.search(name)
         and _LISTENS.search(text)
     ]
-    return listening[0] if len(listening) == 1 else ""
+    return _importing_root(files, listening, kinds)
+
+
+def _importing_root(files: dict[str, bytes], listening: list[str], kinds: tuple[str, ...]) -> str:
+    """The entry the modules that listen are run from: each of them, or the module that
+    imports it, and so on up, until a module none of the app's own modules imports.
+    digglp's cleanarchitectureexpressexample listens in src/application/server.ts (``new
+    serverHandler().listen(3001)``) and in the class it imports
+    (src/domain-handlers/serverHandler.ts: ``this.app.listen(port, …)``): server.ts, which
+    nothing imports. luismoroco's ServerTSXExpress: app.ts runs ``setupServer.listen()``
+    of models/server.ts, which listens. "" unless there is exactly one."""
+    own = [
+        name
+        for name in files
+        if name.endswith(kinds) and not name.endswith(".d.ts") and not _NOT_AN_ENTRY.search(name)
+    ]
+    importers: dict[str, set[str]] = {}
+    for name in own:
+        for module in module_imports(name, files):
+            importers.setdefault(module, set()).add(name)
+    roots: set[str] = set()
+    for module in listening:
+        seen, waiting = {module}, [module]
+        while waiting:
+            current = waiting.pop()
+            above = importers.get(current, set()) - seen
+            if not importers.get(current):
+                roots.add(current)
+            seen |= above
+            waiting += sorted(above)
+    return roots.pop() if len(roots) == 1 else ""
 
 
 def _listening_beside_browser_main(entry: str, files: dict[str, bytes]) -> str:
