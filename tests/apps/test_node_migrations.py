@@ -4,6 +4,11 @@ tables, from its scripts, its config files and its code."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from preview.apps.detect import detect
 from preview.apps.node.devscript import BIN_FIRST_ON_PATH
@@ -1127,3 +1132,39 @@ def test_a_nest_apps_typeorm_entities_are_synchronized_in_its_root_modules_conte
     ):
         found = detect({**files, **other})
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
+
+
+def test_the_sync_step_closes_an_instance_whose_close_returns_nothing(tmp_path: Path) -> None:
+    """Sequelize 3's ``close()`` returns nothing (sbakkila's ExpressReview): the step's
+    ``sequelize.close().catch(…)`` threw "Cannot read properties of undefined (reading
+    'catch')" after its tables were made. Run by Node on an instance of that shape."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    instance = (  # (the shape of Sequelize 3's instance, its close() returning nothing)
+        b"class Sequelize {\n  constructor() { this.models = { Note: { tableName: 'notes' } }; }\n"
+        b"  define() {}\n  async sync() { console.log('synced'); }\n"
+        b"  close() { console.log('closed'); }\n}\n"
+        b"module.exports = new Sequelize('app', 'root', '', { dialect: 'sqlite' });\n"
+    )
+    files = {
+        "package.json": b'{"scripts": {"start": "node src/server.js"}, '
+        b'"dependencies": {"express": "^4", "sequelize": "^3"}}',
+        "src/database.js": instance,
+        "src/models/note.js": b"const { DataTypes } = require('sequelize');\n"
+        b"const database = require('../database');\n"
+        b"module.exports = database.define('notes', { text: DataTypes.STRING });\n",
+        "src/server.js": b"require('./models/note');\napp.listen(3000);\n",
+    }
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    found = detect(files)
+    assert found is not None
+    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    script = step[-1].replace("{{", "{").replace("}}", "}")  # (a step is a template)
+    ran = subprocess.run(
+        [node, "-e", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "closed" in ran.stdout and "reading 'catch'" not in ran.stderr

@@ -484,7 +484,9 @@ const held = (value) => {{  // an instance, or a model class holding one
     }} catch (error) {{
       console.error("its models' tables not made:", String(error && error.message));
     }}
-    await sequelize.close().catch(() => {{}});
+    // (Sequelize 3's close() returns nothing: sbakkila's ExpressReview, "Cannot read
+    // properties of undefined (reading 'catch')")
+    await Promise.resolve().then(() => sequelize.close()).catch(() => {{}});
   }}
 """
 
