@@ -133,6 +133,7 @@ from ..apps.plans import dockerfile_facts
 from ..apps.pyapp import parse_module, python_files
 from ..apps.written import django_preview_settings
 from ..apps.written.keyfiles import key_texts
+from ..apps.written.logfiles import log_file_names
 from ..apps.written.nodekeys import node_key_variables, node_path
 from ..discovery.pyast import (
     bind_path,
@@ -2824,6 +2825,12 @@ def named_values(
     # form to fill in, as the app's author's file would have it)
     stood = set(found.stand_ins)
     values = {**provided, **given, **{n: v for n, v in found.values.items() if n not in stood}}
+    # A name the app opens its log file by, whatever it says (badrievad's FlaskCRM:
+    # ``RotatingFileHandler(PATH_FOR_LOG)`` of its ignored config.py, given "", opened the
+    # working directory: "IsADirectoryError: [Errno 21] Is a directory: '.'"): a file.
+    for name in log_file_names(files) & set(names):
+        if not values.get(name):
+            values[name] = f"{name.lower()}.log"
     return {name: values[name] for name in names if name in values}
 
 

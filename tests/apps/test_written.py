@@ -1830,3 +1830,36 @@ def test_a_data_file_its_readme_gives_whole_is_written() -> None:
         "app/data/permissions.json": ("README.md", b'{"roles": {"Admin": ["read"]}}\n')
     }
     assert readme_files({**files, "app/data/permissions.json": b"{}"}) == {}
+
+
+def test_a_name_the_app_opens_its_log_file_by_is_given_a_file(tmp_path: Path) -> None:
+    """badrievad's FlaskCRM: ``RotatingFileHandler(PATH_FOR_LOG)`` of its git-ignored
+    app/config.py, written with PATH_FOR_LOG = '' (no meaning in its name), opened the
+    working directory ("IsADirectoryError: [Errno 21] Is a directory: '.'"). A name a file
+    handler opens as it is gets a log file; the handler then opens it."""
+    log_conf = (
+        b"import logging\nfrom logging.handlers import RotatingFileHandler\n"
+        b"from app.config import PATH_FOR_LOG, SECRET_KEY\n"
+        b"handler = RotatingFileHandler(PATH_FOR_LOG, maxBytes=1000)\n"
+    )
+    files = {
+        "app/__init__.py": b"",
+        "app/log_conf.py": log_conf,
+        ".gitignore": b"app/config.py\n",
+        "run.py": b"from app import log_conf\n",
+    }
+    values = named_values(files, "run.py", {}, {}, ["PATH_FOR_LOG", "SECRET_KEY"])
+    assert values["PATH_FOR_LOG"] == "path_for_log.log"
+    written = {**files, "app/config.py": local_names_text(("PATH_FOR_LOG", "SECRET_KEY"), values)}
+    for path, data in written.items():
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    ran = subprocess.run(
+        [sys.executable, "-c", "import app.log_conf"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / "path_for_log.log").is_file()

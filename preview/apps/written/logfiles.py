@@ -24,7 +24,14 @@ import posixpath
 from ...discovery.pyast import last_name
 from ..pyapp import parse_module, python_files
 
-__all__ = ["absolute_log_folders", "bound_names", "log_files", "module_names", "path_of"]
+__all__ = [
+    "absolute_log_folders",
+    "bound_names",
+    "log_file_names",
+    "log_files",
+    "module_names",
+    "path_of",
+]
 
 _HANDLERS = ("FileHandler",)  # the end of each file handler class's name
 _PATH_CALLS = {"abspath", "realpath", "normpath", "Path", "PurePath", "PosixPath", "str"}
@@ -100,6 +107,22 @@ def _absolute_beginning(node: ast.expr) -> str | None:
             leading.append(value.value)
         text = "".join(leading)
     return text if text is not None and text.startswith("/") and "\0" not in text else None
+
+
+def log_file_names(files: dict[str, bytes]) -> set[str]:
+    """The names (a constant's, a setting's: ``PATH_FOR_LOG``, ``config.LOG_FILE``) whose
+    value the app's code opens a file handler on as it is: a log file's path, whatever
+    the name says."""
+    found: set[str] = set()
+    for path in python_files(files):
+        if b"FileHandler" not in files[path] or (tree := parse_module(files[path])) is None:
+            continue
+        for node in _handler_files(tree):
+            if isinstance(node, ast.Name):
+                found.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                found.add(node.attr)
+    return found
 
 
 def _has_folder(files: dict[str, bytes], folder: str) -> bool:
