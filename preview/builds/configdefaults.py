@@ -125,6 +125,7 @@ from ..apps.node.envreads import (
     node_sources,
     orm_glob_reads,
     schema_choices,
+    sqlite_file_reads,
     typeorm_unconfigured,
     unset_when_empty,
 )
@@ -1363,8 +1364,31 @@ def config_defaults(
             "generated throwaway values for " + ", ".join(found.generated) + " (not shown)"
         )
     _django_project_settings(found, files)
+    _sqlite_files(found, files, given)
     _stand_ins(found, files, types, defaulted)
     return found
+
+
+# A SQLite file an upload commits beside its code (not its tests', not a dependency's).
+_COMMITTED_SQLITE = re.compile(r"^(?:[\w.-]+/)?[\w.-]+\.(?:sqlite3?|db)$")
+
+
+def _sqlite_files(found: ConfigDefaults, files: dict[str, bytes], given: dict[str, str]) -> None:
+    """The variables a Node app's ORM reads its SQLite file from (``sqlite_file_reads``),
+    which nothing gives: the file the upload commits (Muntasir-Zin-Alabadin's NestJsCars
+    commits db.sqlite, its tables made), else ``db.sqlite`` in its folder; over the
+    database's name a PostgreSQL the preview gives would say under that name (its pg is a
+    production branch's: given DB_NAME, SQLite opened a new empty file of the server's
+    database's name, "no such table: user")."""
+    reads = sqlite_file_reads(files) if "package.json" in files else set()
+    committed = sorted(p for p in files if _COMMITTED_SQLITE.match(p) and "test" not in p)
+    for name in sorted(reads):
+        if not given.get(name):
+            found.values[name] = committed[0] if committed else "db.sqlite"
+            found.notes.append(
+                f"its {name} is its SQLite database's file, by its ORM's options: "
+                f"{found.values[name]}"
+            )
 
 
 # The fields a library's settings class requires, by the module that has it, with their

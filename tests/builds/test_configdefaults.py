@@ -36,6 +36,7 @@ from preview.apps.node.envreads import (
     database_option_reads,
     node_env_reads,
     schema_choices,
+    sqlite_file_reads,
     unset_when_empty,
 )
 from preview.apps.spec import LaunchSpec
@@ -4452,3 +4453,57 @@ def test_a_mongodb_cluster_on_the_internet_in_its_code_is_the_previews_own() -> 
     assert lan_hosts_mended(files["app/db.py"]) == (
         b"MongoClient('mongodb://127.0.0.1:27017/chat?w=majority')"
     )
+
+
+def test_the_variable_an_orms_sqlite_file_is_read_from_is_a_file() -> None:
+    """The NestJS course's car-value app: ``type: 'sqlite', database:
+    config.get<string>('DB_NAME')``, its .env.development never committed ("Driver option
+    (database) is not set"); a copy listing pg for production was given its PostgreSQL's
+    DB_NAME, and SQLite opened a new empty file of that name ("no such table: user"). The
+    file the upload commits, else db.sqlite; a value the app gives stays."""
+    module = (
+        b"TypeOrmModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => ({\n"
+        b"  type: 'sqlite', database: config.get<string>('DB_NAME'), synchronize: true }) })\n"
+    )
+    files = {
+        "package.json": b'{"scripts": {"start": "node dist/main.js"}, "dependencies": '
+        b'{"@nestjs/typeorm": "^10", "sqlite3": "^5", "pg": "^8"}}',
+        "src/app.module.ts": module,
+    }
+    provided = {"DB_NAME": "app", "DATABASE_URL": "postgresql://app:pw@localhost:5432/app"}
+    assert config_defaults(files, "package.json", {}, provided).values["DB_NAME"] == "db.sqlite"
+    committed = {**files, "db.sqlite": b"SQLite format 3\x00"}
+    defaults = config_defaults(committed, "package.json", {}, provided).values
+    spec = LaunchSpec(
+        "p1",
+        "g1",
+        None,
+        "alice",
+        committed,
+        [],
+        3001,
+        None,
+        _NOW,
+        _NOW,
+        detection=detect(committed),
+    )
+    env = app_environment(
+        spec,
+        "node",
+        app_dir=Path("/previews/p1"),
+        database_env=provided,
+        egress_open=False,
+        memory_limit_mb=512,
+        defaults=defaults,
+    )
+    assert env["DB_NAME"] == "db.sqlite"
+    assert config_defaults(files, "package.json", {"DB_NAME": "cars.db"}, provided).values.get(
+        "DB_NAME"
+    ) in (None, "cars.db")
+    # Another environment's options beside it, on a server: not SQLite's.
+    both = module.replace(
+        b"synchronize: true })",
+        b"synchronize: true }) })\n({ production: {"
+        b" type: 'postgres', database: process.env.PG_NAME }",
+    )
+    assert "PG_NAME" not in sqlite_file_reads({**files, "src/app.module.ts": both})

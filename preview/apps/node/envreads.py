@@ -48,6 +48,7 @@ __all__ = [
     "node_sources",
     "orm_glob_reads",
     "schema_choices",
+    "sqlite_file_reads",
     "typeorm_unconfigured",
     "unset_for_strings",
     "unset_when_empty",
@@ -266,6 +267,31 @@ def node_sources(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
 
 def _source_texts(files: dict[str, bytes]) -> Iterator[str]:
     return (text for _, text in node_sources(files))
+
+
+# An ORM's options naming SQLite (TypeORM's ``type``, Sequelize's ``dialect``), and the
+# variable its file's option reads (``database``, ``storage``): from process.env or Nest's
+# ConfigService (``config.get<string>('DB_NAME')``).
+_SQLITE_OPTIONS = re.compile(r"""\b(?:type|dialect)\s*:\s*["'`](?:sqlite|better-sqlite3)["'`]""")
+_FILE_OPTION = re.compile(
+    r"""\b(?:database|storage)\s*:\s*(?:process\.env\.([A-Za-z_]\w*)"""
+    r"""|\w+\.get(?:OrThrow)?(?:<\w+>)?\(\s*["'`]([A-Za-z_]\w*)["'`])"""
+)
+
+
+def sqlite_file_reads(files: dict[str, bytes]) -> set[str]:
+    """The variables a Node app's ORM options beside ``type: 'sqlite'`` (``dialect``) read
+    its database's file from: a SQLite file's path, whatever the name says (the NestJS
+    course's car-value app: ``type: 'sqlite', database: config.get<string>('DB_NAME')``,
+    its .env.development never committed: "Driver option (database) is not set")."""
+    found: set[str] = set()
+    for text in _source_texts(files):
+        for sqlite in _SQLITE_OPTIONS.finditer(text):
+            # (its own options object: not another environment's beside it, on a server)
+            start, end = text.rfind("{", 0, sqlite.start()), text.find("}", sqlite.end())
+            options = text[max(start, 0) : end if end != -1 else len(text)]
+            found |= {a or b for a, b in _FILE_OPTION.findall(options)}
+    return found
 
 
 def node_env_reads(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
