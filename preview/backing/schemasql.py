@@ -265,7 +265,8 @@ def queried_tables(
         if _CREATE_TABLE.search(_COMMENTED_OUT.sub(b"", data)):
             return None  # it makes its tables itself
         run = _COMMENTED_OUT.sub(b"", data)  # (a query commented out names no table)
-        for templated, quoted in _STATEMENT.findall(run.decode("utf-8", "replace")):
+        text = run.decode("utf-8", "replace")
+        for templated, quoted in _STATEMENT.findall(_constants_inlined(text) if node else text):
             named = _named(templated or quoted)
             summed.update(c.lower() for c in _SUMMED.findall(templated or quoted))
             for table in named.tables:
@@ -285,6 +286,24 @@ def queried_tables(
     script = "".join(_create_table(t, list(c), engine, summed) for t, c in tables.items())
     shown = f"tables {', '.join(tables)}"
     return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)", "queries")
+
+
+# A module's constant naming a word (``var tableName = 'categories'``), and where a string
+# is joined with it (``'SELECT * from ' + tableName + ' where …'``, ``${tableName}``).
+_WORD_CONSTANT = re.compile(
+    r"""\b(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*=\s*(['"])(\w+)\2\s*[;\n]"""
+)
+
+
+def _constants_inlined(text: str) -> str:
+    """``text`` with each string joined with a module's word constant holding that word:
+    forcehandler's ExpressExpenseTracker queries ``'SELECT * from ' + tableName``, its
+    ``tableName = 'categories'``; no table was made for it ("ER_NO_SUCH_TABLE")."""
+    for name, _, value in _WORD_CONSTANT.findall(text):
+        joined = re.compile(rf"""(['"])\s*\+\s*{re.escape(name)}\b(\s*\+\s*['"])?""")
+        text = joined.sub(lambda m, v=value: v if m.group(2) else v + m.group(1), text)
+        text = text.replace("${" + name + "}", value)
+    return text
 
 
 # The server's own schemas (``FROM information_schema.SESSION_STATUS``, ``pg_catalog.…``):

@@ -624,6 +624,17 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert queried_tables(made) is None
     orm = {**files, "package.json": b'{"dependencies": {"mysql2": "^3", "sequelize": "^6"}}'}
     assert queried_tables(orm) is None
+    # A table named by a module's constant the query is joined with (forcehandler's
+    # ExpressExpenseTracker: ``'SELECT * from ' + tableName + ' where type = ?'``).
+    joined = (
+        b"var tableName = 'categories'\n"
+        b"const all = () => db.query('SELECT * from ' + tableName + ' where type = ?')\n"
+        b"const one = () => db.query(`DELETE FROM ${tableName} WHERE id = ?`)\n"
+        b"const last = () => db.query('SELECT name FROM ' + tableName)\n"
+    )
+    found = queried_tables({**files, "db/categories.js": joined})
+    assert found is not None and found.scripts[0][0] == "tables categories, users, expenses"
+    assert "`type` VARCHAR(255) NULL" in found.scripts[0][1]
 
 
 def test_a_query_naming_its_tables_database_makes_the_table_not_the_database() -> None:
