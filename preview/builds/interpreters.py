@@ -276,6 +276,12 @@ async def build_first_fitting(
             # remedy is next, not another Python.
             await say(f"{failures[-1].message}: not tried on another Python (the same size)")
             break
+        if failures and _found_by_none(failures[-1]):
+            # A requirement the index lacks is lacked on every Python (poornaonline's
+            # FlaskHospitalManagementSystem: a Raspberry Pi's freeze, each pin the index
+            # has not tried on three Pythons, its launch out of time by the fifth fix).
+            await say(f"{failures[-1].message}: not tried on another Python (no index has it)")
+            break
         if failures and _no_wheel_either(failures[-1], interpreter, gaps):
             await say(
                 f"{failures[-1].message}: not tried on Python {interpreter.version}, "

@@ -547,3 +547,21 @@ async def test_a_name_the_index_lacks_is_not_tried_on_another_python() -> None:
         await build_first_fitting(_THREE_PYTHONS, found, builds.attempt, builds.publish, builds.say)
     assert builds.tried == [("3.11.7", True)], builds.tried
     assert any("not tried on another Python" in line for line in builds.said), builds.said
+
+
+async def test_a_name_the_index_lacks_from_source_is_not_tried_on_another_python() -> None:
+    """poornaonline's FlaskHospitalManagementSystem: a Raspberry Pi's freeze, its wheels
+    found on no Python, then each pin the index lacks (``get==…``) built from source on
+    three Pythons at every fix: its launch ran out of time by the fifth. The first build
+    from source that names one is the build's failure."""
+    absent = "Because get was not found in the package registry and you require get==2019.4.13"
+    builds = _FailingBuilds(lambda wheels: "no usable wheels" if wheels is True else absent)
+
+    async def found() -> dict[str, Gaps]:
+        return {v: Gaps(unbuilt=("RPi.GPIO==0.7.0",)) for v in ("3.11.7", "3.12.1", "3.10.13")}
+
+    with trio.fail_after(5), pytest.raises(BuildFailed, match="get was not found"):
+        await build_first_fitting(_THREE_PYTHONS, found, builds.attempt, builds.publish, builds.say)
+    from_source = [t for t in builds.tried if t[1] is not True]
+    assert len(from_source) == 1, builds.tried
+    assert any("no index has it" in line for line in builds.said), builds.said
