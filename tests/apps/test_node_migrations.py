@@ -1168,3 +1168,45 @@ def test_the_sync_step_closes_an_instance_whose_close_returns_nothing(tmp_path: 
     )
     assert ran.returncode == 0, ran.stderr
     assert "closed" in ran.stdout and "reading 'catch'" not in ran.stderr
+
+
+def test_the_sync_step_declares_sequelize_autos_models_on_the_instance(tmp_path: Path) -> None:
+    """sequelize-auto's models declare themselves only when called with an instance (its
+    init-models' ``initModels(sequelize)``, each class's static ``initModel``), which the
+    module that serves does (Oliverio12's ExpressCafe_Backend: "no Sequelize model made
+    among its modules", then 'relation "public.categorias" does not exist')."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    instance = (  # (a Sequelize instance's shape)
+        b"class Sequelize {\n  constructor() { this.models = {}; }\n  define() {}\n"
+        b"  async sync() { console.log('synced', Object.keys(this.models).join(',')); }\n"
+        b"  async close() {}\n}\n"
+        b"module.exports = new Sequelize('app', 'root', '', { dialect: 'postgres' });\n"
+    )
+    model = (
+        b"class Categoria extends Object {\n  static initModel(sequelize) {\n"
+        b"    sequelize.models.categorias = { tableName: 'categorias' };\n"
+        b"    return Categoria.init({}, { sequelize, tableName: 'categorias' });\n  }\n"
+        b"  static init() { return Categoria; }\n}\nmodule.exports = { Categoria };\n"
+    )
+    files = {
+        "package.json": b'{"scripts": {"start": "node src/index.js"}, '
+        b'"dependencies": {"express": "^4", "sequelize": "^6", "pg": "^8"}}',
+        "src/database.js": instance,
+        "src/models/categoria.js": model,
+        "src/index.js": b"const db = require('./database');\n"
+        b"require('./models/categoria').Categoria.initModel(db);\napp.listen(3000);\n",
+    }
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    found = detect(files)
+    assert found is not None
+    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    script = step[-1].replace("{{", "{").replace("}}", "}")  # (a step is a template)
+    ran = subprocess.run(
+        [node, "-e", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "synced categorias" in ran.stdout, (ran.stdout, ran.stderr)

@@ -459,8 +459,13 @@ try {{  // each instance the app makes, as it makes it (Sequelize's universal ho
   const {{ Sequelize }} = require(require.resolve("sequelize", {{ paths: [here] }}));
   Sequelize.addHook("afterInit", (sequelize) => instances.add(sequelize));
 }} catch (error) {{}}
+// sequelize-auto's models declare themselves only when called with an instance (its
+// init-models' initModels(sequelize), each class's static initModel(sequelize)), which
+// the module that serves does (Oliverio12's ExpressCafe_Backend: "no Sequelize model").
+const initers = new Map();  // (by what declares them: each called once an instance)
 const held = (value) => {{  // an instance, or a model class holding one
   if (!value || !["object", "function"].includes(typeof value)) return;
+  if (typeof value.initModel === "function") initers.set(value, (db) => value.initModel(db));
   if (typeof value.sync === "function" && typeof value.define === "function") instances.add(value);
   else if (value.sequelize && typeof value.sequelize.sync === "function") held(value.sequelize);
 }};
@@ -469,13 +474,19 @@ const held = (value) => {{  // an instance, or a model class holding one
     try {{
       const loaded = await load(file);
       held(loaded);
-      for (const value of Object.values(loaded || {{}})) held(value);
+      for (const [key, value] of Object.entries(loaded || {{}})) {{
+        held(value);
+        if (key === "initModels" && typeof value === "function") initers.set(value, value);
+      }}
     }} catch (error) {{
       console.error("not loaded:", file, String(error && error.message).split("\\n")[0]);
     }}
   }}
   const made = [];
   for (const sequelize of instances) {{
+    for (const init of initers.values()) {{
+      try {{ init(sequelize); }} catch (error) {{}}
+    }}
     const models = Object.values(sequelize.models || {{}});
     if (!models.length) continue;
     try {{
