@@ -1134,6 +1134,22 @@ def test_a_nest_apps_typeorm_entities_are_synchronized_in_its_root_modules_conte
         assert found is not None and not any(s[-1].startswith(SYNC_MODELS) for s in found.setup)
 
 
+def _sync_step_run(
+    node: str, files: dict[str, bytes], tmp_path: Path
+) -> subprocess.CompletedProcess:
+    """The models' sync step detected for ``files``, run by Node in ``tmp_path``."""
+    for path, data in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    found = detect(files)
+    assert found is not None
+    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
+    script = step[-1].replace("{{", "{").replace("}}", "}")  # (a step is a template)
+    return subprocess.run(
+        [node, "-e", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_the_sync_step_closes_an_instance_whose_close_returns_nothing(tmp_path: Path) -> None:
     """Sequelize 3's ``close()`` returns nothing (sbakkila's ExpressReview): the step's
     ``sequelize.close().catch(…)`` threw "Cannot read properties of undefined (reading
@@ -1156,16 +1172,7 @@ def test_the_sync_step_closes_an_instance_whose_close_returns_nothing(tmp_path: 
         b"module.exports = database.define('notes', { text: DataTypes.STRING });\n",
         "src/server.js": b"require('./models/note');\napp.listen(3000);\n",
     }
-    for path, data in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
-    found = detect(files)
-    assert found is not None
-    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
-    script = step[-1].replace("{{", "{").replace("}}", "}")  # (a step is a template)
-    ran = subprocess.run(
-        [node, "-e", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    ran = _sync_step_run(node, files, tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "closed" in ran.stdout and "reading 'catch'" not in ran.stderr
 
@@ -1198,15 +1205,6 @@ def test_the_sync_step_declares_sequelize_autos_models_on_the_instance(tmp_path:
         "src/index.js": b"const db = require('./database');\n"
         b"require('./models/categoria').Categoria.initModel(db);\napp.listen(3000);\n",
     }
-    for path, data in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
-    found = detect(files)
-    assert found is not None
-    (step,) = [s for s in found.setup if s[-1].startswith(SYNC_MODELS)]
-    script = step[-1].replace("{{", "{").replace("}}", "}")  # (a step is a template)
-    ran = subprocess.run(
-        [node, "-e", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    ran = _sync_step_run(node, files, tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "synced categorias" in ran.stdout, (ran.stdout, ran.stderr)
