@@ -1408,6 +1408,8 @@ _MONGO_DATABASE_NAME = re.compile(r"^MONGO(?:DB)?_(?:DB|DATABASE|DB_?NAME|DATABA
 _MONGO_USER_NAME = re.compile(r"^MONGO(?:DB)?_(?:INITDB_ROOT_)?USER(?:NAME)?$", re.I)
 _MONGO_PASSWORD_NAME = re.compile(r"^MONGO(?:DB)?_(?:INITDB_ROOT_)?PASS(?:WORD)?$", re.I)
 _LOCAL_HOSTS = frozenset({None, "localhost", "127.0.0.1", "::1", "0.0.0.0"})
+_MONGO_HOST_NAME = re.compile(r"^MONGO(?:DB)?_(?:\w+_)?HOST(?:NAME)?$", re.IGNORECASE)
+_HOST_NAME_VALUE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # one label
 _MONGO_ACCOUNTS = (
     ("MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"),
     ("MONGO_USERNAME", "MONGO_PASSWORD"),
@@ -1442,6 +1444,11 @@ def _mongo_wanted(
             mongo.databases.append(database)
         _mongo_account(mongo, environment)
     _mongo_account(mongo, config)
+    for name, value in config.items():  # MONGO_HOST=database (DB_HOST, its one database's)
+        if _MONGO_HOST_NAME.match(name) or (alone and name.upper() == "DB_HOST"):
+            host, _ = _host_port(value.strip(), None)
+            if host and _HOST_NAME_VALUE.match(host):
+                mongo.hosts.add(host)
     urls = [(name, value) for name, value in config.items()]
     urls += [(variable, value) for _, value, variable in _source_urls(files)]
     for name, value in urls:

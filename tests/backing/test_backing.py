@@ -236,6 +236,9 @@ def test_a_mongodb_is_told_under_the_names_the_app_reads_it_by() -> None:
     ):
         assert env[name] == url, name
     assert (env["MONGO_USER"], env["MONGO_PASS"], env["MONGO_DB_NAME"]) == (user, password, "shop")
+    # The host its configuration names it by (a container's name) is its server's.
+    named = wanted_servers(files, "src/db.js", {"MONGO_HOST": "database"})
+    assert named.mongo is not None and "database" in named.mongo.hosts
     # Beside a SQL database its code opens too, DATABASE_URL is the SQL server's.
     pool = b"const pool = new Pool({ connectionString: process.env.DATABASE_URL });\n"
     both = {
