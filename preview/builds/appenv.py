@@ -220,7 +220,7 @@ def app_environment(
             or fill_in(value)
             or not value.strip()
             or _mongodb_elsewhere(value)
-            or _no_mongodb_url(value, database_env[name])
+            or _no_mongodb_url(value, database_env.get(name, ""))
         ):
             del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}

@@ -4507,3 +4507,26 @@ def test_the_variable_an_orms_sqlite_file_is_read_from_is_a_file() -> None:
         b" type: 'postgres', database: process.env.PG_NAME }",
     )
     assert "PG_NAME" not in sqlite_file_reads({**files, "src/app.module.ts": both})
+
+
+def test_a_committed_database_url_the_service_gives_only_its_default_of_stands() -> None:
+    """The service's own DATABASE_URL (a SQLite file's), among the names it gives, is not
+    one its backing gives: a value the app commits for it is weighed without one (a
+    launch failed at once, "KeyError: 'DATABASE_URL'", the service's own fault)."""
+    files = {
+        "requirements.txt": b"fastapi\nuvicorn\n",
+        "main.py": b"import os\nfrom fastapi import FastAPI\napp = FastAPI()\n",
+        ".env": b"DATABASE_URL=sqlite:///./mine.db\n",
+    }
+    spec = LaunchSpec(
+        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
+    )
+    env = app_environment(
+        spec,
+        "python3",
+        app_dir=Path("/previews/p1"),
+        database_env={},
+        egress_open=False,
+        memory_limit_mb=512,
+    )
+    assert env["DATABASE_URL"] == "sqlite:///./mine.db"
