@@ -931,13 +931,32 @@ def _orm_options_in_code(files: dict[str, bytes]) -> str | None:
     )
     listed = {name for s in sections if isinstance(s, dict) for name in s}
     orm = next((o for o in _CODE_ORMS if o in listed), None)
-    if orm is None:
-        return None
     for path, data in sorted(files.items()):
         if not path.endswith(_JS_SOURCE) or "node_modules/" in path or _TESTS.search(path):
             continue
-        if len(data) <= _MAX_SOURCE and _CODE_ENGINE.search(data):
+        if len(data) > _MAX_SOURCE or not _CODE_ENGINE.search(data):
+            continue
+        # An ORM its code imports though the package lists none (dkshi's nestjsHotel
+        # imports @nestjs/typeorm and typeorm, neither listed, the build adding them):
+        # its options are as much the app's.
+        if orm is not None or (orm := _imported_orm(files)) is not None:
             return f"{orm}'s PostgreSQL options ({path})"
+        return None
+    return None
+
+
+_IMPORTED_ORM = re.compile(
+    rb"""(?:\bfrom\s+|\brequire\(\s*)["'](typeorm|@nestjs/typeorm|sequelize"""
+    rb"""|sequelize-typescript|@nestjs/sequelize|@mikro-orm/core)["']"""
+)
+
+
+def _imported_orm(files: dict[str, bytes]) -> str | None:
+    """The ORM the app's own code imports (its name), else None."""
+    for path, data in sorted(files.items()):
+        own = path.endswith(_JS_SOURCE) and "node_modules/" not in path
+        if own and len(data) <= _MAX_SOURCE and (found := _IMPORTED_ORM.search(data)):
+            return found.group(1).decode()
     return None
 
 

@@ -907,10 +907,20 @@ def test_an_orms_postgres_options_in_code_want_a_server_without_a_listed_driver(
     assert postgres_wants(files, {}).driver == (
         "typeorm's PostgreSQL options (src/config/database.ts)"
     )
-    # No ORM listed, or its options another engine's: none wanted.
+    # No ORM listed nor imported, or its options another engine's: none wanted.
     assert postgres_wants({**files, "package.json": b"{}"}, {}).driver is None
     mysql = {**files, "src/config/database.ts": source.replace(b"postgres", b"mysql")}
     assert postgres_wants(mysql, {}).driver is None
+    # An ORM its code imports, the package listing none (dkshi's nestjsHotel: the build
+    # added @nestjs/typeorm and pg; given no server, ECONNREFUSED 127.0.0.1:5432).
+    imported = {
+        "package.json": b'{"dependencies": {"@nestjs/core": "^10"}}',
+        "src/app.module.ts": b"import { TypeOrmModule } from '@nestjs/typeorm';\n"
+        b"TypeOrmModule.forRoot({ type: 'postgres', host: 'localhost' })\n",
+    }
+    assert postgres_wants(imported, {}).driver == (
+        "@nestjs/typeorm's PostgreSQL options (src/app.module.ts)"
+    )
 
 
 def test_every_sequelize_call_of_a_file_names_a_database_made() -> None:
