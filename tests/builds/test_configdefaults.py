@@ -4415,20 +4415,10 @@ def test_its_mongodbs_url_stands_where_the_app_leaves_a_form_or_a_cluster_out_of
         assert found.mongo is not None
         provided = mongo_environment(found.mongo)
         defaults = config_defaults(upload, "src/main.ts", given, provided).values
-        spec = LaunchSpec(
-            "p1", "g1", None, "alice", upload, [], 3001, None, _NOW, _NOW, detection=detect(upload)
-        )
-        environment = {
-            "app_dir": Path("/previews/p1"),
-            "database_env": provided,
-            "egress_open": False,
-            "memory_limit_mb": 512,
-            "defaults": defaults,
-        }
-        env = app_environment(spec, "node", **environment)
+        env = _launched_env(upload, provided, defaults)
         assert env["MONGODB_URI"].startswith("mongodb://mongo:27017/"), committed
-        spec.extra = {"MONGODB_URI": atlas}
-        assert app_environment(spec, "node", **environment)["MONGODB_URI"] == atlas
+        chosen = _launched_env(upload, provided, defaults, extra={"MONGODB_URI": atlas})
+        assert chosen["MONGODB_URI"] == atlas
 
 
 def test_a_mongodb_cluster_on_the_internet_in_its_code_is_the_previews_own() -> None:
@@ -4474,28 +4464,7 @@ def test_the_variable_an_orms_sqlite_file_is_read_from_is_a_file() -> None:
     assert config_defaults(files, "package.json", {}, provided).values["DB_NAME"] == "db.sqlite"
     committed = {**files, "db.sqlite": b"SQLite format 3\x00"}
     defaults = config_defaults(committed, "package.json", {}, provided).values
-    spec = LaunchSpec(
-        "p1",
-        "g1",
-        None,
-        "alice",
-        committed,
-        [],
-        3001,
-        None,
-        _NOW,
-        _NOW,
-        detection=detect(committed),
-    )
-    env = app_environment(
-        spec,
-        "node",
-        app_dir=Path("/previews/p1"),
-        database_env=provided,
-        egress_open=False,
-        memory_limit_mb=512,
-        defaults=defaults,
-    )
+    env = _launched_env(committed, provided, defaults)
     assert env["DB_NAME"] == "db.sqlite"
     assert config_defaults(files, "package.json", {"DB_NAME": "cars.db"}, provided).values.get(
         "DB_NAME"
@@ -4518,15 +4487,29 @@ def test_a_committed_database_url_the_service_gives_only_its_default_of_stands()
         "main.py": b"import os\nfrom fastapi import FastAPI\napp = FastAPI()\n",
         ".env": b"DATABASE_URL=sqlite:///./mine.db\n",
     }
-    spec = LaunchSpec(
-        "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detect(files)
-    )
-    env = app_environment(
+    env = _launched_env(files, {}, {}, python=True)
+    assert env["DATABASE_URL"] == "sqlite:///./mine.db"
+
+
+def _launched_env(
+    files: dict[str, bytes],
+    provided: dict[str, str],
+    defaults: dict[str, str],
+    *,
+    extra: dict[str, str] | None = None,
+    python: bool = False,
+) -> dict[str, str]:
+    """The environment the app of ``files`` starts with, given ``provided`` by its servers
+    and ``defaults`` by configdefaults (``extra``: the launch option env)."""
+    found = detect(files)
+    spec = LaunchSpec("p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=found)
+    spec.extra = extra or {}
+    return app_environment(
         spec,
-        "python3",
+        "python3" if python else "node",
         app_dir=Path("/previews/p1"),
-        database_env={},
+        database_env=provided,
         egress_open=False,
         memory_limit_mb=512,
+        defaults=defaults,
     )
-    assert env["DATABASE_URL"] == "sqlite:///./mine.db"
