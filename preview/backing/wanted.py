@@ -1444,6 +1444,8 @@ def _mongo_wanted(
             mongo.databases.append(database)
         _mongo_account(mongo, environment)
     _mongo_account(mongo, config)
+    for written in _written_mongo_accounts(files):  # (a nodemon env in a gulpfile …)
+        _mongo_account(mongo, written)
     for name, value in config.items():  # MONGO_HOST=database (DB_HOST, its one database's)
         if _MONGO_HOST_NAME.match(name) or (alone and name.upper() == "DB_HOST"):
             host, _ = _host_port(value.strip(), None)
@@ -1555,6 +1557,37 @@ def _mongo_connect_reads(files: dict[str, bytes]) -> set[str]:
                     ]
             found |= {n.decode() for n in reads if not _ANOTHER_SERVERS.search(n.decode())}
     return found
+
+
+# A MongoDB account's variable given a literal in the app's own code (a gulpfile's nodemon
+# ``env: { MONGO_USER: 'user', MONGO_PASSWORD: 'password' }``, a config object).
+_WRITTEN_MONGO_VARIABLE = re.compile(
+    rb"""\b(MONGO(?:DB)?_(?:INITDB_ROOT_)?(?:USER(?:NAME)?|PASS(?:WORD)?))["']?\s*[:=]\s*"""
+    rb"""["'`]([^"'`$\s]{1,128})["'`]"""
+)
+
+
+def _written_mongo_accounts(files: dict[str, bytes]) -> list[dict[str, str]]:
+    """The MongoDB account variables each of the app's own modules writes as literals,
+    a module's as one mapping (craigmiller160's ExpressGraphQL: its gulpfile runs nodemon
+    with ``MONGO_USER: 'user'``, ``MONGO_PASSWORD: 'password'``, which its server then
+    logs in with: "auth_fn exception", an account its MongoDB did not know)."""
+    found = []
+    for path, data in sorted(files.items()):
+        code = _NODE_SOURCE.search(path) or path.endswith(".py")
+        if not code or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
+            continue
+        written = {
+            name.decode().upper(): value.decode("utf-8", "replace")
+            for name, value in _WRITTEN_MONGO_VARIABLE.findall(data)
+        }
+        if written:
+            found.append({_ACCOUNT_SPELLING.get(k, k): v for k, v in written.items()})
+    return found
+
+
+# (each spelling of a user's and a password's variable as _MONGO_ACCOUNTS pairs them)
+_ACCOUNT_SPELLING = {"MONGO_PASS": "MONGO_PASSWORD", "MONGODB_PASS": "MONGODB_PASSWORD"}
 
 
 def _node_reads(files: dict[str, bytes]) -> set[str]:

@@ -236,6 +236,11 @@ def test_a_mongodb_is_told_under_the_names_the_app_reads_it_by() -> None:
     ):
         assert env[name] == url, name
     assert (env["MONGO_USER"], env["MONGO_PASS"], env["MONGO_DB_NAME"]) == (user, password, "shop")
+    # An account its own code writes for its variables (craigmiller160's ExpressGraphQL:
+    # its gulpfile's nodemon env), which its server then logs in with.
+    gulp = b"nodemon({ script: 'out/app.js', env: { MONGO_USER: 'user', MONGO_PASSWORD: 'pw' } })"
+    written = wanted_servers({**files, "gulpfile.ts": gulp}, "src/db.js", {})
+    assert written.mongo is not None and written.mongo.accounts == {"user": "pw"}
     # The host its configuration names it by (a container's name) is its server's.
     named = wanted_servers(files, "src/db.js", {"MONGO_HOST": "database"})
     assert named.mongo is not None and "database" in named.mongo.hosts
