@@ -20,11 +20,11 @@ sign, and a driver is needed, but for Django's MySQL ENGINE and a MySQL URL writ
 the app's Python code, whose driver the build adds once it is asked for. The generic names
 the app's own compose service gives beside a host naming that service (``HOST: db``,
 ``USER``, ``PASSWORD``, ``DATABASE``) are its account and database.
-MongoDB is wanted for a MongoDB client in the dependencies (not beside a SQL client, but
-where a compose service runs MongoDB or the app's code opens it alone), unless the
-configuration gives a URL of a server elsewhere (:func:`_mongo_wanted`): with the hosts,
-ports, accounts and databases of its URLs and compose service, and the names it reads a
-URL by.
+MongoDB is wanted for a MongoDB client in the dependencies, beside a SQL client too
+(where the generic URL names stay the SQL server's unless its code opens MongoDB alone),
+unless the ``env`` option gives a URL of a server elsewhere (:func:`_mongo_wanted`): with
+the hosts, ports, accounts and databases of its URLs and compose service, and the names
+it reads a URL by.
 """
 
 from __future__ import annotations
@@ -1366,19 +1366,22 @@ def _opens_mongo_alone(files: dict[str, bytes]) -> bool:
     TypeORM opens MongoDB where its connection's types are ``mongodb`` alone
     (shahqaan's nestjs-prototype: ``TypeOrmModule.forRoot()`` and ormconfig.json's
     ``"type": "mongodb"``; retried for 135 s against a MongoDB never there)."""
-    code = [
-        data
-        for path, data in sorted(files.items())
-        if (_NODE_SOURCE.search(path) or path.endswith(".py"))
-        and not _NOT_ITS_CODE.search(path)
-        and len(data) <= 256_000
-    ]
+    code = [data for _, data in _own_code(files)]
     configured = [files.get(name, b"") for name in _TYPEORM_CONFIGS]
     types = {t for d in (*code, *configured) for m in _TYPEORM_TYPE.finditer(d) for t in m.groups()}
     if types - {None} == {b"mongodb"}:  # TypeORM's openers open MongoDB
         code = [_TYPEORM_OPENS.sub(b"", d) for d in code]
         return not any(_OPENS_SQL.search(d) for d in code)
     return any(_OPENS_MONGO.search(d) for d in code) and not any(_OPENS_SQL.search(d) for d in code)
+
+
+def _own_code(files: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+    """The app's own Node and Python modules (not its tests, dependencies or builds), in
+    order, each of a size worth reading."""
+    for path, data in sorted(files.items()):
+        code = _NODE_SOURCE.search(path) or path.endswith(".py")
+        if code and not _NOT_ITS_CODE.search(path) and len(data) <= 256_000:
+            yield path, data
 
 
 def _own_mongo(given: dict[str, str], services: set[str]) -> bool:
@@ -1531,13 +1534,8 @@ def _mongo_connect_reads(files: dict[str, bytes]) -> set[str]:
     process.env.PROD_URI`` (Archit404Error's TsoaExpressStarter): by their use, whatever
     their names, but another server's."""
     found: set[str] = set()
-    for path, data in sorted(files.items()):
-        if (
-            not (_NODE_SOURCE.search(path) or path.endswith(".py"))
-            or _NOT_ITS_CODE.search(path)
-            or len(data) > 256_000
-            or not _NAMES_MONGO.search(data)
-        ):
+    for _, data in _own_code(files):
+        if not _NAMES_MONGO.search(data):
             continue
         for call in _MONGO_CONNECT.finditer(data):
             given = call.group(1)
@@ -1573,10 +1571,7 @@ def _written_mongo_accounts(files: dict[str, bytes]) -> list[dict[str, str]]:
     with ``MONGO_USER: 'user'``, ``MONGO_PASSWORD: 'password'``, which its server then
     logs in with: "auth_fn exception", an account its MongoDB did not know)."""
     found = []
-    for path, data in sorted(files.items()):
-        code = _NODE_SOURCE.search(path) or path.endswith(".py")
-        if not code or _NOT_ITS_CODE.search(path) or len(data) > 256_000:
-            continue
+    for _, data in _own_code(files):
         written = {
             name.decode().upper(): value.decode("utf-8", "replace")
             for name, value in _WRITTEN_MONGO_VARIABLE.findall(data)

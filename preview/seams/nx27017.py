@@ -59,7 +59,6 @@ class Scram:
     def __init__(self, mechanism: str, accounts: dict[str, str]) -> None:
         from scramp import ScramMechanism
 
-        self.mechanism = mechanism
         scram = ScramMechanism(mechanism)
 
         def auth_info(user: str) -> tuple[bytes, bytes, bytes, int]:
@@ -89,17 +88,16 @@ class Scram:
         return self._server.get_server_final().encode()
 
 
-def _as_operators(value: Any) -> Any:
-    """``value`` with every BSON regular expression a ``$regex`` operator's document."""
-    from bson.regex import Regex
-
-    if isinstance(value, Regex | re.Pattern):
+def _as_operators(value: Any, regex: type) -> Any:
+    """``value`` with every regular expression (``regex``: BSON's type, or Python's) a
+    ``$regex`` operator's document."""
+    if isinstance(value, regex | re.Pattern):
         options = "".join(letter for flag, letter in _OPTIONS.items() if value.flags & flag)
         return {"$regex": value.pattern, "$options": options}
     if isinstance(value, dict):
-        return {key: _as_operators(item) for key, item in value.items()}
+        return {key: _as_operators(item, regex) for key, item in value.items()}
     if isinstance(value, list):
-        return [_as_operators(item) for item in value]
+        return [_as_operators(item, regex) for item in value]
     return value
 
 
@@ -107,6 +105,7 @@ def served_handler(data_dir: str, accounts: dict[str, str]) -> Any:
     """NX-27017's handler of databases under ``data_dir``, with ``accounts`` to log in
     and regular expressions read (module doc)."""
     from bson.binary import Binary
+    from bson.regex import Regex
     from nx_27017.handler import NeoSQLiteHandler
     from scramp import ScramException
 
@@ -123,7 +122,8 @@ def served_handler(data_dir: str, accounts: dict[str, str]) -> Any:
             if "saslStart" in body or "saslContinue" in body:
                 return msg["request_id"], self._sasl(str(msg.get("_conn_id")), body)
             msg["sections"] = [
-                (kind, _as_operators(doc) if kind == "body" else doc) for kind, doc in sections
+                (kind, _as_operators(doc, Regex) if kind == "body" else doc)
+                for kind, doc in sections
             ]
             request_id, answer = super().handle_command(msg)
             if any(key in body for key in _HELLO):
@@ -152,6 +152,8 @@ def served_handler(data_dir: str, accounts: dict[str, str]) -> Any:
                 return {**refused, "errmsg": str(error)}
             skip = bool((body.get("options") or {}).get("skipEmptyExchange"))
             done = scram.done and (skip or not answer)
+            if done:  # (the connection's conversation is over: not kept for its life)
+                self.conversations.pop(connection, None)
             return {"ok": 1, "conversationId": 1, "done": done, "payload": Binary(answer, 0)}
 
     return Served()
