@@ -130,11 +130,12 @@ from .configdefaults import (
 from .envcache import LAUNCH_CACHES
 from .plantries import PlanTries
 from .remedies import Fix, Remedies
+from .remedies.candidates import freeze_pins
 from .remedies.era import read_era, third_party_failure
 from .remedies.fixes import norm
 from .remedies.npmera import floor_pins
 from .remedies.pythons import installed_dists
-from .remedies.resolution import no_such_versions
+from .remedies.resolution import ABSENT_NAME, explanation, no_such_versions
 from .remedies.wheels import failed_builds
 from .steps import (
     V8_ADDRESS_SPACE,
@@ -399,20 +400,28 @@ class Preparation:
 
     async def read_releases(self, lines: list[str]) -> None:
         """Where uv says the app pins a version no release has, the releases the index
-        lists of it, for the remedies' nearest one (``remedies.resolution``); where a
+        lists of it, for the remedies' nearest one (``remedies.resolution``), and, where
+        the app's list is a freeze, those of each of its pins (``remedies.candidates``
+        leaves out at once every one the index lacks that nothing imports); where a
         package's build failed, its files, for the nearest release with a wheel
         (``remedies.wheels``). Each asked once."""
         tried = self.remedies.tried
         absent = {norm(name) for name, _ in no_such_versions(lines)} - set(tried.releases)
         unbuilt = {norm(name) for name, _ in failed_builds(lines)} - set(tried.index_files)
-        if not absent and not unbuilt:
+        # Where a freeze's pin is on no index, its other pins too: uv names one a failure.
+        others: set[str] = set()
+        if absent or ABSENT_NAME.search(explanation(lines)):
+            others = set(freeze_pins(tried)) - set(tried.releases) - absent
+        if not absent and not unbuilt and not others:
             return
         settings = self.settings
         index, links = settings.package_index_url, settings.find_links
-        found = await project_files(absent | unbuilt, index, links)
+        found = await project_files(absent | unbuilt | others, index, links)
         for name in absent:
             versions = {str(f.version) for f in found.get(name, []) if not f.yanked}
             tried.releases[name] = sorted(versions)
+        for name in others & set(found):  # (one the index did not answer for: unknown)
+            tried.releases[name] = sorted({str(f.version) for f in found[name]})
         for name in unbuilt:
             tried.index_files[name] = found.get(name, [])
 

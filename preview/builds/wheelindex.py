@@ -237,7 +237,9 @@ def _file(
 
 async def project_files(names: set[str], index: str, find_links: str) -> dict[str, list[File]]:
     """Each project's files the index (and find-links) list, as far as they answered
-    within the queries' time (:data:`_QUERY_TIME`); {} when none did."""
+    within the queries' time (:data:`_QUERY_TIME`); {} when none did. A project the
+    index answered it does not have is there with no files; one it did not answer for
+    is not there."""
     files: dict[str, list[File]] = {}
     with trio.move_on_after(_QUERY_TIME):
         files = await _project_files(names, index, find_links)
@@ -273,7 +275,7 @@ async def _project_files(names: set[str], index: str, find_links: str) -> dict[s
         async def one(name: str) -> None:
             async with limiter:
                 listed = await _page(client, urljoin(base, f"{name}/"), work)
-            if listed:
+            if listed is not None:  # ([] where the index has no such project)
                 found.setdefault(name, []).extend(f for f in listed if f.project == name)
 
         async with trio.open_nursery() as nursery:
@@ -285,7 +287,7 @@ async def _project_files(names: set[str], index: str, find_links: str) -> dict[s
 async def _find_links(location: str, work: trio.CapacityLimiter) -> list[File]:
     if "://" in location and not location.startswith("file://"):
         async with httpx.AsyncClient(trust_env=True, timeout=_QUERY_TIME) as client:
-            return await _page(client, location, work)
+            return await _page(client, location, work) or []
     path = Path(urlparse(location).path if location.startswith("file://") else location)
     try:
         names = await trio.to_thread.run_sync(os.listdir, path, limiter=work)
@@ -310,20 +312,25 @@ async def _local_page(project: Path, work: trio.CapacityLimiter) -> list[File]:
     return await trio.to_thread.run_sync(read, limiter=work)
 
 
-async def _page(client: httpx.AsyncClient, url: str, work: trio.CapacityLimiter) -> list[File]:
-    """A project page's files; [] when it cannot be read."""
+async def _page(
+    client: httpx.AsyncClient, url: str, work: trio.CapacityLimiter
+) -> list[File] | None:
+    """A project page's files; [] where the index has no such project (404), None when
+    the page cannot be read."""
     body = bytearray()
     try:
         async with client.stream("GET", url) as response:
-            if response.status_code != 200:
+            if response.status_code == 404:
                 return []
+            if response.status_code != 200:
+                return None
             kind = response.headers.get("content-type", "")
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > _MAX_PAGE:
-                    return []
+                    return None
     except httpx.HTTPError:
-        return []
+        return None
     parse = _json_files if "json" in kind else _html_files
     return await trio.to_thread.run_sync(parse, bytes(body), limiter=work)
 

@@ -1856,6 +1856,46 @@ def test_a_freezes_pin_the_index_lacks_that_nothing_imports_is_left_out() -> Non
     assert fix_for(("Flask==1.1.1", "defer==1.0.6"), b"from flask import Flask\n") is None
 
 
+def test_a_freezes_pins_the_index_lacks_are_left_out_together() -> None:
+    """FlaskHospitalManagementSystem's Raspberry Pi freeze has a dozen pins no index has
+    (apt's and the board's), which uv names one a failure: one relaunch each, past a
+    launch's fixes. Once the index has told the freeze's releases (after the first such
+    failure), every pin it lacks at that version that nothing imports goes with the one
+    uv named; one it has, one it did not answer for, and one the app imports stay."""
+    text = (
+        "No solution found when resolving dependencies: Because there is no version of "
+        "defer==1.0.6 and you require defer==1.0.6, we can conclude that your requirements "
+        "are unsatisfiable."
+    )
+    freeze = (
+        *(f"package{n}==1.0" for n in range(8)),
+        "Flask==1.1.1",
+        "defer==1.0.6",
+        "python-apt==2.2.1",  # the index has other releases of it
+        "ufw==0.36",  # the index has no such project
+        "unknown-here==1.0",  # the index did not answer for it
+        "RPi.GPIO==0.7.0",  # the app imports it
+    )
+    remedies = Remedies()
+    remedies.tried.deps = PythonDeps(freeze, "requirements.txt", None, None)
+    remedies.tried.python_version = "3.11.7"
+    remedies.tried.releases.update(
+        {
+            "defer": [],
+            "python-apt": ["0.7.8"],
+            "ufw": [],
+            "rpi-gpio": ["0.7.1"],
+            "flask": ["1.1.1", "2.0.0"],
+            **{f"package{n}": ["1.0.0"] for n in range(8)},
+        }
+    )
+    main = b"from flask import Flask\nimport RPi.GPIO\n"
+    fix = remedies.next_fix(text, [text], {"app.py": main}, ["3.11.7"])
+    assert fix is not None
+    assert fix.drop == "defer,python-apt,ufw", fix
+    assert "3 pins of its pip freeze" in fix.said and "ufw==0.36" in fix.said
+
+
 def test_a_name_absent_from_the_index_is_read_across_uvs_wrapped_lines() -> None:
     """uv wraps its explanation at its width: a long name's "was" and "not found in the
     package registry" fall on two lines, which a rule reading one line at a time missed

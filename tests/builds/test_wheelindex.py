@@ -4,14 +4,17 @@ on each Python (the newest its Requires-Python admits), and whether a wheel of i
 
 from __future__ import annotations
 
+import json
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import trio
 
 from preview.apps.depspec import python_dependencies
-from preview.builds.wheelindex import wheel_gaps
+from preview.builds.wheelindex import project_files, wheel_gaps
 
 from ..launching import APPS
+from ..thread_http import serving_on_a_thread
 
 FILES = (
     "oldpin-1.0-cp39-cp39-manylinux_2_17_x86_64.whl",  # wheels up to 3.9, then source
@@ -104,3 +107,35 @@ async def test_a_locks_pins_count_at_their_versions(tmp_path: Path) -> None:
     assert gaps["3.8.18"].cost == (0, 0)
     assert gaps["3.13.0"].unbuilt == ("httptools==0.1.1", "uvloop==0.14.0")
     assert gaps["3.11.7"].unbuilt == gaps["3.13.0"].unbuilt
+
+
+class _Index(BaseHTTPRequestHandler):
+    """An index that has ``present``, has no ``absent`` (404) and fails on the rest."""
+
+    def do_GET(self) -> None:
+        name = self.path.strip("/").split("/")[-1]
+        if name in ("absent", "broken"):
+            self.send_response(404 if name == "absent" else 503)
+            self.end_headers()
+            return
+        files = [{"filename": "present-1.0-py3-none-any.whl", "hashes": {}}]
+        body = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": files})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def test_a_project_the_index_lacks_is_told_from_one_it_did_not_answer_for() -> None:
+    """A 404 is the index saying it has no such project (a freeze's apt package: its pins
+    are then left out together, ``remedies.candidates``): there with no files; a page it
+    failed to serve is unknown, not there at all."""
+    with serving_on_a_thread(_Index) as port, trio.fail_after(30):
+        index = f"http://127.0.0.1:{port}/simple/"
+        found = await project_files({"present", "absent", "broken"}, index, "")
+    assert [str(f.version) for f in found["present"]] == ["1.0"]
+    assert found["absent"] == []
+    assert "broken" not in found

@@ -14,11 +14,13 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from packaging.version import InvalidVersion, Version
+
 from ...apps.imports import import_mapping, imported_as_loaded, imported_names
 from ...discovery.pyast import parse_module
 from ..installers import version_key
 from .era import dated
-from .fixes import Fix, Tried
+from .fixes import Fix, Tried, requirement
 from .fixes import name as _name
 from .fixes import norm as _norm
 from .fixes import own as _own
@@ -49,7 +51,7 @@ from .pythons import (
 from .resolution import ABSENT_NAME, explanation
 from .wheels import failed_builds, nearest_wheel_fix
 
-__all__ = ["LINE_RULES", "Failure", "LineRule", "candidates"]
+__all__ = ["LINE_RULES", "Failure", "LineRule", "candidates", "freeze_pins"]
 
 _FOR_PYTHON = re.compile(r"^building \S+ (?:\S+ )?for Python (\d+\.\d+)")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
@@ -841,7 +843,68 @@ def _for_absent_from_the_index(failure: Failure) -> list[Fix]:
         )
     for pinned in dict.fromkeys(_NO_SUCH_PIN.findall(said)):
         fixes += _without_frozen_unimported(pinned, failure.tried, failure.files)
-    return fixes
+    return _with_the_freezes_other_absent_pins(fixes, failure.tried, failure.files)
+
+
+def _with_the_freezes_other_absent_pins(
+    fixes: list[Fix], tried: Tried, files: dict[str, bytes]
+) -> list[Fix]:
+    """The pins of a freeze left out for being on no index, with every other pin of it
+    that the index (asked after the first such failure: ``Preparation.read_releases``)
+    has not at that version and no module imports, in one fix: uv names one at a time,
+    and FlaskHospitalManagementSystem's Raspberry Pi freeze had a dozen (``RPi.GPIO``'s
+    and apt's), past a launch's fixes and its time, one relaunch each."""
+    pins = freeze_pins(tried)
+    alone = [fix for fix in fixes if fix.drop and not fix.add]
+    dropped = [name for fix in alone for name in (fix.drop or "").split(",")]
+    others = [
+        name
+        for name, version in pins.items()
+        if name not in dropped
+        and _not_released(version, tried.releases.get(name))
+        and _listed_unimported(name, tried, files)
+    ]
+    if not pins or not dropped or not others:
+        return fixes
+    names = [*dropped, *others]
+    shown = ", ".join(f"{name}=={pins[name]}" if name in pins else name for name in names)
+    said = (
+        f"{len(names)} pins of its pip freeze are on no package index at those versions "
+        f"({shown}), and no module of the app imports them: relaunching without them"
+    )
+    return [Fix(said, drop=",".join(names)), *(fix for fix in fixes if fix not in alone)]
+
+
+def _not_released(version: str, releases: list[str] | None) -> bool:
+    """Whether ``releases`` (the index's, None where it was not asked or did not
+    answer) lack ``version``."""
+    if releases is None:
+        return False
+    return _release(version) not in {_release(release) for release in releases}
+
+
+def _release(version: str) -> Version | str:
+    """A version as the index compares it (``1.0`` is ``1.0.0``), else its text (apt's
+    ``0.23ubuntu1``, which no index can hold)."""
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return version
+
+
+def freeze_pins(tried: Tried) -> dict[str, str]:
+    """Each pinned version of the app's requirements where they are a ``pip freeze``
+    (:func:`_frozen`), by normalised name; {} where they are not."""
+    if not _frozen(tried):
+        return {}
+    listed = tried.listed or tried.deps
+    pins = {}
+    for line in listed.requirements if listed else ():
+        parsed = requirement(line)
+        exact = [s.version for s in parsed.specifier if s.operator == "=="] if parsed else []
+        if len(exact) == 1 and "*" not in exact[0]:
+            pins[_name(line)] = exact[0]
+    return pins
 
 
 def _without_guessed(distribution: str, tried: Tried) -> list[Fix]:
@@ -1083,14 +1146,20 @@ def _without_oversized(found: re.Match[str], tried: Tried, files: dict[str, byte
     return [Fix(said, drop=",".join(dropped))]
 
 
+_LISTED_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")  # a requirement line's name
+
+
 def _listed_unimported(distribution: str, tried: Tried, files: dict[str, bytes]) -> bool:
     """Whether the app lists ``distribution`` (normalised) and no module of it imports it
-    (by pipreqs' table, or by its own name)."""
-    listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
-    if distribution not in listed:
+    (by pipreqs' table, by its own name, or by the package a dotted name begins with:
+    ``RPi.GPIO``'s ``RPi``)."""
+    requirements = tried.deps.requirements if tried.deps else ()
+    listed = [found.group(1) for line in requirements if (found := _LISTED_NAME.match(line))]
+    if not any(_norm(name) == distribution for name in listed):
         return False
     mapping = import_mapping() or {}
     modules = {m for m, d in mapping.items() if _norm(d) == distribution}
+    modules |= {name.split(".")[0] for name in listed if _norm(name) == distribution}
     return not imported_names(files) & (modules | {distribution.replace("-", "_")})
 
 
