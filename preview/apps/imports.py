@@ -36,7 +36,7 @@ import posixpath
 import re
 import sys
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -263,7 +263,7 @@ def imported_names(files: dict[str, bytes], *, nested_own: bool = True) -> set[s
     # An Alembic environment (env.py's `from alembic import context`, a module the scan
     # skips, in a folder ``alembic init alembic`` names alembic): its upgrade is a set-up
     # step, which needs Alembic (piyota0901's fastapi-todo-app: never installed).
-    if any(posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p]) for p in files):
+    if _alembic_envs(files):
         found.add("alembic")
     return found
 
@@ -465,7 +465,8 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
     a module importing its own name (that ``celery.py`` with celery installed only by a
     dependency: ``from celery import Celery`` there is the package, never itself)."""
     mapping = import_mapping() or {}
-    paths = python_files(files)
+    # (an Alembic env.py too, which the app's own modules leave out: its step runs there)
+    paths = list(dict.fromkeys([*python_files(files), *_alembic_envs(files)]))
     at_root = {p.split("/", 1)[0].removesuffix(".py") for p in paths}
     stdlib = set(sys.stdlib_module_names)
     # The modules below the root, by name: only a file whose import lines name one is
@@ -486,6 +487,7 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
     # ``core/settings/common.py``, that folder put on the path for a stray file's ``from
     # prod import *``: "No module named 'common.models'; 'common' is not a package").
     shadowed = taken | _namespace_roots(files, paths)
+    tops = sorted(_top_folders(paths))
     roots: list[str] = []
     for path in paths:
         if "/" not in path:
@@ -499,27 +501,55 @@ def source_roots(files: dict[str, bytes], installed: set[str]) -> list[str]:
         for name in _top_imports(tree) - at_root - stdlib:
             if {canonicalize_name(name), canonicalize_name(mapping.get(name, name))} & installed:
                 continue
+            holds = partial(_holds_module, files, paths, name, dotted.get(name), path)
             folder = posixpath.dirname(path)
-            while folder:  # the nearest folder above the importer holding that module
-                module = posixpath.join(folder, f"{name}.py")
-                package = posixpath.join(folder, name, "__init__.py")
-                # Imported with a dot (``apps.content.models``), it is a package, never a
-                # module file: pjesus22's simple-drf-blog's ``src/apps/content/apps.py``
-                # (Django's AppConfig) put on the path shadowed its ``src/apps`` folder.
-                namespace = name in dotted and any(
-                    p.startswith(posixpath.join(folder, name, inner))
-                    for inner in dotted[name]
-                    for p in paths
-                )
-                alone = module in files and module != path and name not in dotted
-                if alone or (package in files and name not in dotted) or namespace:
-                    if not _shadowing(files, folder, shadowed):
-                        roots.append(folder)
-                    break
+            while folder and not holds(folder):  # the nearest folder above the importer
                 folder = posixpath.dirname(folder)
+            if not folder:
+                # None above it: a sibling of its top folder, where only one holds it.
+                # withfaithinFuture's FastapiPetproj: ``alembic/env.py`` imports
+                # ``db.base_service``, which only ``src/db/`` holds ("No module named
+                # 'db'" at ``alembic upgrade head``, its author's PYTHONPATH=src).
+                mine = path.split("/", 1)[0]
+                holding = [top for top in tops if top != mine and holds(top)]
+                folder = holding[0] if len(holding) == 1 else ""
+            if folder and not _shadowing(files, folder, shadowed):
+                roots.append(folder)
     if _root_imported_from_below(files, paths, taken) and not _shadowing(files, "", taken):
         roots.append("")
     return list(dict.fromkeys(roots))
+
+
+def _alembic_envs(files: dict[str, bytes]) -> list[str]:
+    """The upload's Alembic ``env.py`` files, under any name of their folder."""
+    return [p for p in files if posixpath.basename(p) == "env.py" and _ALEMBIC_ENV.search(files[p])]
+
+
+def _holds_module(
+    files: dict[str, bytes],
+    paths: list[str],
+    name: str,
+    inner: set[str] | None,
+    importer: str,
+    folder: str,
+) -> bool:
+    """Whether ``folder`` holds the module or package ``name`` that ``importer`` imports
+    (``inner``: the module paths it names inside it, where it imports it with a dot)."""
+    module = posixpath.join(folder, f"{name}.py")
+    package = posixpath.join(folder, name, "__init__.py")
+    if inner is not None:
+        # Imported with a dot (``apps.content.models``), it is a package, never a module
+        # file: pjesus22's simple-drf-blog's ``src/apps/content/apps.py`` (Django's
+        # AppConfig) put on the path shadowed its ``src/apps`` folder.
+        return any(
+            p.startswith(posixpath.join(folder, name, part)) for part in inner for p in paths
+        )
+    return (module in files and module != importer) or package in files
+
+
+def _top_folders(paths: list[str]) -> set[str]:
+    """The root's folders that hold Python modules."""
+    return {p.split("/", 1)[0] for p in paths if "/" in p}
 
 
 def _namespace_roots(files: dict[str, bytes], paths: list[str]) -> set[str]:

@@ -196,3 +196,21 @@ def test_a_folder_with_no_init_imported_by_its_dotted_name_makes_a_sources_root(
     assert source_roots(alone, {"fastapi"}) == []
     shadowing = {**files, "src/redis.py": b""}
     assert source_roots(shadowing, {"fastapi", "redis"}) == []
+
+
+def test_a_package_only_a_sibling_folder_holds_is_a_sources_root() -> None:
+    """withfaithinFuture's FastapiPetproj: its ``alembic/env.py`` imports
+    ``db.base_service``, which only ``src/db/`` holds (its author runs Alembic with
+    ``src`` on the path): "No module named 'db'" at ``alembic upgrade head``. Where two
+    folders hold such a package, neither is taken: which one is meant is not known."""
+    files = {
+        "alembic/env.py": b"from alembic import context\nfrom db.base_service import Base\n",
+        "src/__init__.py": b"",
+        "src/app/main.py": b"from src.db.base_service import Base\n",
+        "src/db/__init__.py": b"",
+        "src/db/base_service.py": b"Base = object\n",
+    }
+    # (and the root, which its app imports ``src.db`` from)
+    assert source_roots(files, {"alembic"}) == ["src", ""]
+    files["lib/db/base_service.py"] = b"Base = object\n"
+    assert source_roots(files, {"alembic"}) == [""]
