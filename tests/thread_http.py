@@ -4,11 +4,12 @@ registry the code under test reaches by URL: :func:`serving_on_a_thread`."""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["serving_on_a_thread"]
+__all__ = ["send_index_page", "serving_on_a_thread"]
 
 
 @contextlib.contextmanager
@@ -23,3 +24,14 @@ def serving_on_a_thread(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def send_index_page(
+    handler: BaseHTTPRequestHandler, name: str, files: list[dict[str, object]]
+) -> None:
+    """A package index's page for project ``name`` listing ``files`` (PEP 691's JSON)."""
+    body = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": files})
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+    handler.end_headers()
+    handler.wfile.write(body.encode())

@@ -6,7 +6,6 @@ from PyPI as of its Starlette pin."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
@@ -29,7 +28,7 @@ from preview.builds.wheelindex import wheel_gaps
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, app_files, messages
-from ..thread_http import serving_on_a_thread
+from ..thread_http import send_index_page, serving_on_a_thread
 
 PYTHONS = ["3.11.7", "3.10.13", "3.9.18"]
 # What the local index lists: project -> (file name, its upload time).
@@ -58,11 +57,7 @@ class _Index(BaseHTTPRequestHandler):
             self.end_headers()
             return
         files = [{"filename": f, "upload-time": t, "hashes": {}} for f, t in INDEX[name]]
-        body = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": files})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
-        self.end_headers()
-        self.wfile.write(body.encode())
+        send_index_page(self, name, files)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -4,7 +4,6 @@ on each Python (the newest its Requires-Python admits), and whether a wheel of i
 
 from __future__ import annotations
 
-import json
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from preview.apps.depspec import python_dependencies
 from preview.builds.wheelindex import project_files, wheel_gaps
 
 from ..launching import APPS
-from ..thread_http import serving_on_a_thread
+from ..thread_http import send_index_page, serving_on_a_thread
 
 FILES = (
     "oldpin-1.0-cp39-cp39-manylinux_2_17_x86_64.whl",  # wheels up to 3.9, then source
@@ -118,12 +117,7 @@ class _Index(BaseHTTPRequestHandler):
             self.send_response(404 if name == "absent" else 503)
             self.end_headers()
             return
-        files = [{"filename": "present-1.0-py3-none-any.whl", "hashes": {}}]
-        body = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": files})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
-        self.end_headers()
-        self.wfile.write(body.encode())
+        send_index_page(self, name, [{"filename": "present-1.0-py3-none-any.whl", "hashes": {}}])
 
     def log_message(self, *args: object) -> None:
         pass
