@@ -379,6 +379,22 @@ def test_a_keyword_as_a_parameter_name_takes_a_python_before_3_11(tmp_path: Path
     assert again.next_fix(lines[-1], lines, {}, PYTHONS) is None
 
 
+def test_a_class_of_both_timeout_errors_takes_a_python_before_3_11(tmp_path: Path) -> None:
+    """yaroslavpich's NewFastAPI imports aioredis 2, whose ``TimeoutError`` derives from
+    asyncio's and the builtin's, one class since 3.11: "duplicate base class"."""
+    env = _env_with(tmp_path, "aioredis", "2.0.1", "aioredis")
+    remedies = _remedies(("fastapi", "aioredis"), env)
+    remedies.tried.python_version = "3.11.7"
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/aioredis/exceptions.py", line 14',
+        "    class TimeoutError(asyncio.TimeoutError, builtins.TimeoutError, RedisError):",
+        "TypeError: duplicate base class TimeoutError",
+    ]
+    fix = remedies.next_fix(lines[-1], lines, {}, PYTHONS)
+    assert fix is not None and fix.python_below == "3.11" and "with Python 3.10" in fix.said
+
+
 def test_an_old_pythons_import_error_is_read_with_its_line_of_code(tmp_path: Path) -> None:
     """Python 3.6 names no module in "cannot import name" (flask-restplus under Werkzeug 2
     in DarkSide7H's python-Flask-RBAC): the ``from M import`` line above it does."""

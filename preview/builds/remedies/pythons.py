@@ -104,6 +104,10 @@ _TOO_NEW = [
     # ``Module.type_ignores`` and ``arguments.posonlyargs`` (Mako 1.0.4's templates, pinned
     # by m4ra's 2016 flask-stripe: Flask-Migrate's ``db upgrade`` failed rendering on 3.11).
     (re.compile(r'required field "(?:type_ignores|posonlyargs)" missing from'), "3.8"),
+    # 3.11 made asyncio.TimeoutError the builtin's alias: a class deriving from both
+    # (aioredis 2's ``class TimeoutError(asyncio.TimeoutError, builtins.TimeoutError, …)``,
+    # yaroslavpich's NewFastAPI) fails at its import from then on.
+    (re.compile(r"duplicate base class TimeoutError\b"), "3.11"),
 ]
 # ``types.CodeType`` called with an older Python's arguments by a package that builds code
 # objects (Werkzeug 0.15.2's routing: "code() takes at least 14 arguments (13 given)" on
