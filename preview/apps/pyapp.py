@@ -786,7 +786,12 @@ def made_app(files: dict[str, bytes]) -> tuple[FoundApp, dict[str, ast.Module]] 
     routed = _routed_alone(unshadowed, trees)
     chosen = min(
         unshadowed,
-        key=lambda c: (_untouched(c, trees), bool(routed) and c not in routed, *rank(c)),
+        key=lambda c: (
+            _untouched(c, trees),
+            bool(routed) and c not in routed,
+            not _routes_attached(c, trees[c.path]),
+            *rank(c),
+        ),
     )
     return located(chosen, trees[chosen.path], files), trees
 
@@ -800,12 +805,7 @@ def _untouched(candidate: FoundApp, trees: dict[str, ast.Module]) -> bool:
     (``app = create_app()``) is the app set up, whoever uses it."""
     if candidate.factory:
         return False
-    made = [
-        node.value
-        for node in trees[candidate.path].body
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == candidate.attr for t in node.targets)
-    ]
+    made = _bound_values(candidate, trees[candidate.path])
     # Made by its class (``Flask(__name__)``), not by a factory's call (``create_app()``,
     # which sets it up: run.py's ``app = create_app()`` is what a server serves).
     if not made or not all(_callee(value)[:1].isupper() for value in made):
@@ -834,6 +834,16 @@ def _untouched(candidate: FoundApp, trees: dict[str, ast.Module]) -> bool:
             ):
                 return False
     return True
+
+
+def _bound_values(candidate: FoundApp, tree: ast.Module) -> list[ast.expr]:
+    """What ``candidate``'s module assigns to its name at its top level."""
+    return [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == candidate.attr for t in node.targets)
+    ]
 
 
 # Any way of attaching a route other than a decorator on an app object (a blueprint, a
@@ -883,6 +893,30 @@ def _routed_alone(candidates: list[FoundApp], trees: dict[str, ast.Module]) -> l
             ):
                 return []
     return routed
+
+
+def _routes_attached(candidate: FoundApp, tree: ast.Module) -> bool:
+    """Whether ``candidate``'s own module attaches routes to it (``app.add_url_rule``,
+    ``app.include_router``, ``@app.route``): where several modules bind the one app a
+    cached factory makes (sangreguerrer's FlaskHW: ``app = get_app()`` in auth.py,
+    tools.py and pg.py, whose ``add_url_rule`` calls alone route it), the one that sets
+    it up is served; served as auth.py's, every route answered 404. Only an app bound
+    from a factory's call counts: one its module makes with its class is a draft beside
+    a factory's as likely as not (see :func:`_routed_alone`)."""
+    if candidate.factory:
+        return False
+    made = _bound_values(candidate, tree)
+    if not made or any(not _callee(value)[:1].islower() for value in made):
+        return False
+    routing = _OTHER_ROUTING | _ROUTE_DECORATORS
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in routing
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == candidate.attr
+        for node in ast.walk(tree)
+    )
 
 
 def _decorated(candidate: FoundApp, tree: ast.Module) -> bool:

@@ -980,6 +980,19 @@ def test_an_app_object_nothing_uses_gives_way_to_the_factory_with_routes() -> No
     assert found is not None and found.path == "src/app.py", found
 
 
+def test_of_the_modules_binding_one_cached_app_the_one_routing_it_is_served() -> None:
+    """sangreguerrer's FlaskHW: ``app.py``'s ``@cache`` ``get_app()`` makes one Flask app,
+    which auth.py, tools.py and pg.py each bind (``app = get_app()``); only pg.py adds
+    its routes (``add_url_rule``). Served as auth.py's, every route answered 404."""
+    factory = b"from functools import cache\nfrom flask import Flask\n\n\n@cache\ndef get_app():\n"
+    factory += b"    app = Flask('arhub')\n    return app\n"
+    binds = b"from app import get_app\n\napp = get_app()\n"
+    routes = binds + b"from views import view\napp.add_url_rule('/user', view_func=view)\n"
+    files = {"app.py": factory, "auth.py": binds, "tools.py": binds, "pg.py": routes}
+    found = find_app(files)
+    assert found is not None and (found.path, found.attr) == ("pg.py", "app"), found
+
+
 def test_the_app_its_module_decorates_with_routes_is_served_before_one_with_none() -> None:
     """kylanalicia's flask-pizza-restaurant: ``manage.py``'s ``app = create_app()`` makes an
     app with no route, ``app/routes.py``'s own ``Flask`` holds all seven (served as the
