@@ -1295,6 +1295,17 @@ def test_an_entry_module_that_exports_its_app_and_listens_nowhere_serves_the_exp
     assert _node(package, {"src/app.js": listening}).argv[:2] != ("node", "-e")
 
 
+def test_a_test_modules_listen_does_not_count_as_the_app_listening() -> None:
+    """PeterNMcArthur's koasupertest: server.js exports its Koa app and listens nowhere;
+    test.js's ``app.listen(3000)`` is supertest's server. Run as ``node server.js``, it
+    ended at once, code 0, serving nothing."""
+    package = {"main": "index.js", "devDependencies": {"koa": "^1.1.2"}}
+    server = "var koa = require('koa');\nvar app = koa();\nmodule.exports = app;\n"
+    test = "var app = require('./server');\nvar routes = app.listen(3000);\n"
+    found = _node(package, {"server.js": server, "test.js": test})
+    assert found.argv[:2] == ("node", "-e") and found.argv[-1] == "server.js", found.argv
+
+
 def test_a_library_its_package_json_publishes_is_refused_as_no_app() -> None:
     """IamIsthill's zodexpress: an Express middleware published to npm (``"types"``,
     ``"files": ["dist"]``, ``publishConfig``; scripts test, build and publish): run as

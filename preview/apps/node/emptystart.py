@@ -110,6 +110,11 @@ _EXPORTS_ONE = re.compile(
 _LISTENS = re.compile(r"\.listen\s*\(|\bcreateServer\s*\(|\bserve\s*\(\s*\{")
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _LINE_COMMENT = re.compile(r"(?m)(?<![:\\'\"`])//.*$")
+# A test's module, whose listen is its test server's (PeterNMcArthur's koasupertest:
+# test.js's ``app.listen(3000)`` for supertest; server.js exports its Koa app).
+_TEST_MODULE = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|specs?|e2e)(?:/|\.[cm]?[jt]s$)|\.(?:test|spec|e2e-spec)\.[cm]?[jt]s$"
+)
 # Its export served as @vercel/node serves it: a handler, or a Koa app's callback().
 SERVE_EXPORT = (
     'const m = require(require("path").resolve(process.argv[1])); '
@@ -134,7 +139,7 @@ def exported_app_start(script: str, files: dict[str, bytes]) -> tuple[str, ...] 
         return None
     for path, data in files.items():
         own = "node_modules/" not in path and path.endswith((".js", ".cjs", ".mjs", ".ts"))
-        if own and listens(data):
+        if own and not _TEST_MODULE.search(path) and listens(data):
             return None
     escaped = SERVE_EXPORT.replace("{", "{{").replace("}", "}}")
     return ("node", "-e", escaped, module)
