@@ -168,6 +168,23 @@ def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
     return found
 
 
+# A SQLite URL of a file by its absolute path (sqlite+aiosqlite too): its scheme, file, query.
+_ABSOLUTE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)/(?:[^/?]+/)*([^/?]+)(\?.*)?$")
+
+
+def _sqlite_file_kept(value: str, app_dir: Path) -> str | None:
+    """The URL naming, in the app's directory, the SQLite file an env file of the app
+    puts elsewhere by its absolute path; None where ``value`` is no such URL. In /tmp,
+    its set-up steps' file is gone when it starts, each in a sandbox of its own with a
+    /tmp of its own (sgmagar's DrfBootcamp: ``DATABASE_URL='sqlite:////tmp/my-tmp-
+    sqlite.db'``, migrated, then "no such table: auth_user"); anywhere else, the folder
+    is its author's machine's."""
+    match = _ABSOLUTE_SQLITE.match(value.strip())
+    if match is None or value.strip().startswith(f"{match.group(1)}{app_dir}/"):
+        return None
+    return f"{match.group(1)}{app_dir / match.group(2)}{match.group(3) or ''}"
+
+
 def app_environment(
     spec: LaunchSpec,
     python: str,
@@ -225,6 +242,9 @@ def app_environment(
             del given[name]
     env = {**base, **{k: v for k, v in given.items() if k not in _OURS}}
     env.update({k: base[k] for k in _OURS})
+    for name, value in given.items():  # (its env files' and examples', not the user's)
+        if name not in spec.extra and (kept := _sqlite_file_kept(value, app_dir)) is not None:
+            env[name] = kept
     for name, value in database_env.items():
         env.setdefault(name, value)
     mapped = compose_database_values(spec.files, given, database_env, spec.detection)

@@ -4,6 +4,7 @@ builds.configdefaults, apps.configvars.required)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -230,3 +231,41 @@ db = SQLAlchemy(app)
     }
     env = _environment(files)
     assert (env["dialect"], env["host"]) == ("postgresql", "10.0.0.5")
+
+
+def test_an_env_files_sqlite_file_by_absolute_path_is_kept_in_the_apps_directory() -> None:
+    """sgmagar's DrfBootcamp commits ``DATABASE_URL='sqlite:////tmp/my-tmp-sqlite.db'``:
+    its migrate step wrote the file in its own sandbox's /tmp, and the app, started in
+    another, had "no such table: auth_user". The file is the app directory's; one there
+    already, and the launch option env's, are kept as they are."""
+    django = {
+        "manage.py": b"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 's')\n",
+        "s.py": b"import environ\nenv = environ.Env()\nDATABASES = {'default': env.db()}\n",
+        "requirements.txt": b"Django==2.2\ndjango-environ==0.4.4\n",
+    }
+
+    def url(dotenv: bytes, extra: dict[str, str] | None = None) -> str:
+        files = {**django, ".env": dotenv}
+        detection = detect(files)
+        assert detection is not None
+        spec = LaunchSpec(
+            "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detection
+        )
+        spec = replace(spec, extra=extra or {})
+        env = app_environment(
+            spec,
+            "python3",
+            app_dir=Path("/previews/p1"),
+            database_env={},
+            egress_open=False,
+            memory_limit_mb=512,
+        )
+        return env["DATABASE_URL"]
+
+    assert url(b"DATABASE_URL='sqlite:////tmp/my.db'\n") == "sqlite:////previews/p1/my.db"
+    assert url(b"DATABASE_URL=sqlite:////home/me/x/db.sqlite3?mode=rw\n") == (
+        "sqlite:////previews/p1/db.sqlite3?mode=rw"
+    )
+    assert url(b"DATABASE_URL=sqlite:////previews/p1/a.db\n") == "sqlite:////previews/p1/a.db"
+    given = {"DATABASE_URL": "sqlite:////tmp/mine.db"}
+    assert url(b"DATABASE_URL=sqlite:////tmp/my.db\n", given) == "sqlite:////tmp/mine.db"

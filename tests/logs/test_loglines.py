@@ -483,6 +483,37 @@ def test_a_name_the_apps_own_module_never_binds_is_said_as_its_own_code() -> Non
         assert failure_cause(lines, upload={**upload, "models.py": models}) == lines[-1]
 
 
+def test_a_relative_require_of_a_module_never_committed_is_said_as_its_own_code() -> None:
+    """JhoneLee's expressQuickly: server/routers/home/index.js requires
+    ``../../util/verify``; no server/util/verify.js was ever committed. Not where the
+    upload has it (in any form Node resolves), nor where the requiring module is a build's
+    output, not the upload's."""
+    lines = [
+        "node:internal/modules/cjs/loader:1210",
+        "  throw err;",
+        "  ^",
+        "",
+        "Error: Cannot find module '../../util/verify'",
+        "Require stack:",
+        "- server/routers/home/index.js",
+        "- server/index.js",
+        "    at Function.Module._resolveFilename (node:internal/modules/cjs/loader:1207:15)",
+    ]
+    upload = {"server/routers/home/index.js": b"", "server/index.js": b"", "server/util/a.js": b""}
+    assert failure_cause(lines, upload=upload) == (
+        "Error: Cannot find module '../../util/verify' — server/routers/home/index.js requires"
+        " ../../util/verify, and the upload has no server/util/verify.js nor"
+        " server/util/verify/index.js (never committed, or left out by its .gitignore): the"
+        " app's own code"
+    )
+    for present in ("server/util/verify.js", "server/util/verify/index.js"):
+        cause = failure_cause(lines, upload={**upload, present: b""})
+        assert cause is not None and "the app's own code" not in cause, cause
+    built = [*lines[:6], "- dist/routers/home/index.js", *lines[7:]]
+    cause = failure_cause(built, upload=upload)
+    assert cause is not None and "the app's own code" not in cause, cause
+
+
 def test_a_promise_rejected_with_no_error_is_said_by_its_reason() -> None:
     """samuelatuma1's expressUpload: a route's ``Promise.reject("No User signed In")`` never
     caught, and Node ended (code 1); the cause was "exited with code 1"."""

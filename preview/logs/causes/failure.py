@@ -358,7 +358,7 @@ def _failure_cause(
     if not found:
         if last_error is not None and (away := _out_of_reach(last_error[1])) is not None:
             return away
-        return _located(lines, *last_error) if last_error is not None else None
+        return _with_absent_module(lines, *last_error, upload) if last_error is not None else None
     index, text = max(found)
     # An error without its stack, as Node inspects one: "[Error: ENOENT: …] {".
     if (inspected := _NODE_INSPECTED.match(text.strip())) is not None:
@@ -383,7 +383,45 @@ def _failure_cause(
         if m is not None:
             hint = missing_module_hint(m.group(1), requirements, listed_in, upload)
             return _clip(text) + hint
-    return _located(lines, index, text)
+    return _with_absent_module(lines, index, text, upload)
+
+
+def _with_absent_module(
+    lines: Sequence[str], index: int, text: str, upload: Collection[str] | Mapping[str, bytes]
+) -> str:
+    """:func:`_located`'s cause, or, where it is a module of the app's own never
+    committed, that said (:func:`_absent_own_module`)."""
+    absent = _absent_own_module(text, list(lines[index + 1 : index + 8]), upload)
+    return _clip(text.strip()) + absent if absent is not None else _located(lines, index, text)
+
+
+# Node's require of a module by its relative path that it did not find, and the first
+# module of its require stack (the one requiring it: "- server/routers/home/index.js").
+_NO_RELATIVE_MODULE = re.compile(r"Cannot find module '(\.\.?/[^']+)'")
+_REQUIRED_BY = re.compile(r"^\s*- (\S+\.[cm]?[jt]s)$")
+_NODE_RESOLVED = ("", ".js", ".cjs", ".mjs", ".json", ".ts", "/index.js", "/index.ts")
+
+
+def _absent_own_module(
+    text: str, after: list[str], upload: Collection[str] | Mapping[str, bytes]
+) -> str | None:
+    """The hint (" — …") where Node did not find a module the app's own committed
+    module requires by its relative path, and the upload has no file Node would resolve it
+    to (JhoneLee's expressQuickly: ``require('../../util/verify')`` in
+    server/routers/home/index.js, no server/util/verify.js committed): the app's own
+    code. None where the requiring module is no file of the upload (a build's output),
+    or the upload has the module (what went wrong is not its absence)."""
+    missing = _NO_RELATIVE_MODULE.search(text)
+    requirer = next((m.group(1) for line in after if (m := _REQUIRED_BY.match(line))), None)
+    if missing is None or requirer is None or requirer not in upload:
+        return None
+    wanted = posixpath.normpath(posixpath.join(posixpath.dirname(requirer), missing.group(1)))
+    if wanted.startswith("../") or any(wanted + ending in upload for ending in _NODE_RESOLVED):
+        return None
+    return (
+        f" — {requirer} requires {missing.group(1)}, and the upload has no {wanted}.js nor "
+        f"{wanted}/index.js (never committed, or left out by its .gitignore): the app's own code"
+    )
 
 
 # What a JavaScript runtime or TypeScript says of a merge's conflict marker (Bun: "error:
