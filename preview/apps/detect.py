@@ -523,7 +523,11 @@ _A_LIBRARY = (
 )
 # What a package published for others to import says of itself (and an app does not).
 _LIBRARY_FIELDS = ("types", "typings", "publishConfig", "files")
+# ... and of its scripts: a build before each publish.
+_LIBRARY_SCRIPTS = ("prepublishOnly", "prepublish")
 _STARTS = ("start", "dev", "serve", "server", "start:dev", "start:prod", "develop")
+# A start that only compiles (``"start": "tsc --watch"``): it starts nothing.
+_COMPILES_ONLY = re.compile(r"^\s*(?:tsc|babel|swc)(?:\s+[^&|;<>]*)?$")
 
 
 def _published_library(files: dict[str, bytes]) -> bool:
@@ -531,13 +535,19 @@ def _published_library(files: dict[str, bytes]) -> bool:
     an Express middleware published to npm, ``"types": "dist/index.d.ts"``, ``"files":
     ["dist"]``, ``publishConfig``, its only scripts test, build and publish; run as its
     ``main``, it exited at once, code 0, having served nothing): package.json declares
-    two of those fields, names no start script, and no source of it listens."""
+    two of those fields (a ``prepublishOnly`` script counts as one), names no start script
+    but one that only compiles (borsucok's koas3, Koa middleware: ``"typings"``,
+    ``prepublishOnly``, ``"start": "tsc --watch"``: the launch waited out its time on
+    the watch), and no source of it listens."""
     package = read_package(files)
     if package is None:
         return False
     scripts = package.get("scripts")
     scripts = scripts if isinstance(scripts, dict) else {}
-    if sum(field in package for field in _LIBRARY_FIELDS) < 2 or any(s in scripts for s in _STARTS):
+    said = sum(field in package for field in _LIBRARY_FIELDS)
+    said += any(name in scripts for name in _LIBRARY_SCRIPTS)
+    starts = [s for s in _STARTS if s in scripts and not _COMPILES_ONLY.match(str(scripts[s]))]
+    if said < 2 or starts:
         return False
     return not any(
         listens(data)

@@ -1534,27 +1534,40 @@ def _mongo_connect_reads(files: dict[str, bytes]) -> set[str]:
     process.env.PROD_URI`` (Archit404Error's TsoaExpressStarter): by their use, whatever
     their names, but another server's."""
     found: set[str] = set()
-    for _, data in _own_code(files):
+    own = [data for _, data in _own_code(files)]
+    for data in own:
         if not _NAMES_MONGO.search(data):
             continue
         for call in _MONGO_CONNECT.finditer(data):
             given = call.group(1)
             reads = [next(g for g in m.groups() if g) for m in _ENV_READ.finditer(given)]
             for name in {m.group(1) for m in _IDENTIFIER.finditer(given)}:
-                assigned = re.search(
-                    rb"(?:\b(?:const|let|var)\s+|^[ \t]*)"
-                    + re.escape(name)
-                    + rb"\s*=(?!=)([^;]{1,400})",
-                    data,
-                    re.MULTILINE,
+                # Its module's binding of that name, else another's it imports it from
+                # (ZIHAD22's mongooseExpressTswEsLint: config/index.ts's ``const
+                # database_url = process.env.SERVER_URL``, server.ts's
+                # ``mongoose.connect(database_url as string)``), or a config object's.
+                value = next(
+                    (v for module in (data, *own) if (v := _bound_to(name, module)) is not None),
+                    b"",
                 )
-                if assigned is not None:
-                    reads += [
-                        next(g for g in m.groups() if g)
-                        for m in _ENV_READ.finditer(assigned.group(1))
-                    ]
+                reads += [next(g for g in m.groups() if g) for m in _ENV_READ.finditer(value)]
             found |= {n.decode() for n in reads if not _ANOTHER_SERVERS.search(n.decode())}
     return found
+
+
+def _bound_to(name: bytes, module: bytes) -> bytes | None:
+    """What ``module`` binds ``name`` to (``const name = …``, ``name = …``), else the value
+    of a property of that name (``{ name: process.env.X }``); None where it binds none."""
+    assigned = re.search(
+        rb"(?:\b(?:const|let|var)\s+|^[ \t]*)" + re.escape(name) + rb"\s*=(?!=)([^;]{1,400})",
+        module,
+        re.MULTILINE,
+    )
+    if assigned is None:
+        assigned = re.search(
+            rb"(?:^|[{,\s])" + re.escape(name) + rb"\s*:\s*([^,\n}]{1,400})", module
+        )
+    return assigned.group(1) if assigned is not None else None
 
 
 # A MongoDB account's variable given a literal in the app's own code (a gulpfile's nodemon

@@ -1306,6 +1306,49 @@ def test_a_test_modules_listen_does_not_count_as_the_app_listening() -> None:
     assert found.argv[:2] == ("node", "-e") and found.argv[-1] == "server.js", found.argv
 
 
+_OUT_DIST = '{"compilerOptions": {"outDir": "dist", "rootDir": "src"}}'
+
+
+def test_a_build_script_that_only_ships_an_image_is_no_build_of_the_app() -> None:
+    """scottdkey's koaBase: ``"build": "run-s docker:*"`` builds and pushes a Docker image
+    ("Cannot connect to the Docker daemon", the launch failed in its set-up); its app's
+    compile is its ``ts`` script's ``tsc``, which its start's dist/index.js needs."""
+    scripts = {
+        "start": "node dist/index.js",
+        "ts": "tsc",
+        "docker:build": "docker build -t me/app:$(echo $npm_package_version) .",
+        "docker:push": "docker push me/app:$(echo $npm_package_version)",
+        "build": "run-s docker:*",
+    }
+    package = {
+        "scripts": scripts,
+        "dependencies": {"koa": "^2"},
+        "devDependencies": {"typescript": "^4"},
+    }
+    source = {
+        "src/index.ts": "import Koa from 'koa';\nnew Koa().listen(3000);\n",
+        "tsconfig.json": "{}",
+    }
+    found = _node(package, source)
+    assert ("npm", "run", "build") not in found.setup, found.setup
+    assert any("tsc" in " ".join(step) for step in found.setup), found.setup
+    compiled = {**scripts, "build": "tsc && docker build ."}  # a compile among them: a build
+    assert ("npm", "run", "build") in _node({**package, "scripts": compiled}, source).setup
+
+
+def test_a_start_scripts_terminal_housekeeping_is_left_out() -> None:
+    """Rostmaster's ExpressHW: ``"start": "clear && npx kill-port 3000 && nodemon app.js"``:
+    ``clear`` with no terminal exits 1 ("TERM environment variable not set"), npx would
+    fetch kill-port from a registry out of reach; the app alone is run."""
+    package = {
+        "scripts": {"start": "clear && npx kill-port 3000 && nodemon app.js"},
+        "dependencies": {"express": "^4"},
+    }
+    found = _node(package, {"app.js": "require('express')().listen(3000);\n"})
+    line = " ".join(found.argv)
+    assert "app.js" in line and "clear" not in line and "kill-port" not in line, found.argv
+
+
 def test_a_library_its_package_json_publishes_is_refused_as_no_app() -> None:
     """IamIsthill's zodexpress: an Express middleware published to npm (``"types"``,
     ``"files": ["dist"]``, ``publishConfig``; scripts test, build and publish): run as
@@ -1326,6 +1369,15 @@ def test_a_library_its_package_json_publishes_is_refused_as_no_app() -> None:
     assert _node(started, source).argv
     listening = {"src/index.ts": "import express from 'express';\nexpress().listen(3000);\n"}
     assert _node(package, listening).argv
+    # borsucok's koas3: "typings", a prepublishOnly build, a start that only compiles.
+    koas3 = {
+        "name": "koas3",
+        "main": "lib/koas3.js",
+        "typings": "lib/koas3.d.ts",
+        "scripts": {"start": "tsc --watch", "build": "tsc", "prepublishOnly": "npm run build"},
+    }
+    with pytest.raises(BadRequest, match=r"publishes a library .* not an app"):
+        _node(koas3, {"src/koas3.ts": "export default function koas3() {}\n"})
 
 
 def test_a_start_file_never_committed_serves_the_app_its_main_exports() -> None:

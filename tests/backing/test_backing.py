@@ -1505,3 +1505,27 @@ def test_the_variables_its_mongodb_connect_calls_are_given_are_its_servers_url()
     assert sorted(found.mongo.templates) == ["DATABASE", "DEV_URI", "MOGO_URL", "PROD_URI"]
     env = mongo_server.mongo_environment(found.mongo)
     assert env["DATABASE"] == env["MOGO_URL"] == "mongodb://mongo:27017/app"
+
+
+def test_a_name_its_mongodb_connect_call_is_given_is_read_where_another_module_binds_it() -> None:
+    """ZIHAD22's mongooseExpressTswEsLint: config/index.ts binds ``database_url =
+    process.env.SERVER_URL`` and exports it; server.ts calls ``mongoose.connect(database_url
+    as string)``. A config object's property counts the same (``config.mongo_uri``)."""
+    config = b"const database_url = process.env.SERVER_URL;\nexport { port, database_url };\n"
+    server = (
+        b"import mongoose from 'mongoose';\nimport { database_url } from './app/config';\n"
+        b"await mongoose.connect(database_url as string);\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mongoose": "^8"}}',
+        "src/app/config/index.ts": config,
+        "src/server.ts": server,
+    }
+    found = wanted_servers(files, "src/server.ts", {})
+    assert found.mongo is not None and "SERVER_URL" in found.mongo.templates, found.mongo
+    files["src/app/config/index.ts"] = b"export default { mongo_uri: process.env.MONGO_CONN };\n"
+    files["src/server.ts"] = (
+        b"import mongoose from 'mongoose';\nmongoose.connect(config.mongo_uri);\n"
+    )
+    found = wanted_servers(files, "src/server.ts", {})
+    assert found.mongo is not None and "MONGO_CONN" in found.mongo.templates, found.mongo

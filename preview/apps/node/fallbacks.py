@@ -19,6 +19,7 @@ first (:func:`tsc_build`).
 from __future__ import annotations
 
 import base64
+import fnmatch
 import posixpath
 import re
 import shlex
@@ -42,6 +43,7 @@ __all__ = [
     "project_start",
     "serving_script",
     "serving_through",
+    "ships_image",
     "tsc_build",
     "uncommented",
     "variant_build",
@@ -199,6 +201,35 @@ def serving_through(
     return None
 
 
+# Commands that build or push a container image, not the app (``docker build …``).
+_IMAGE_TOOLS = frozenset({"docker", "podman", "docker-compose", "buildah"})
+# npm-run-all's runners of scripts by name or glob (``run-s docker:*``).
+_SCRIPT_RUNNERS = frozenset({"run-s", "run-p", "npm-run-all"})
+
+
+def ships_image(script: str, scripts: dict[str, str], depth: int = 0) -> bool:
+    """Whether a build script only builds or pushes a container image (scottdkey's
+    koaBase: ``"build": "run-s docker:*"``, ``docker build`` and ``docker push``; its
+    app's compile is its ``ts`` script's ``tsc``): read through the scripts it runs."""
+    commands = [c.split() for c in re.split(r"&&|;|\|\|", script) if c.strip()]
+    if not commands or depth > 3:
+        return False
+    for words in commands:
+        named: list[str] = []
+        if words[0] in _SCRIPT_RUNNERS:
+            patterns = [w for w in words[1:] if not w.startswith("-")]
+            named = [n for n in scripts if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+        elif words[0] in ("npm", "pnpm", "yarn") and len(words) > 1:
+            named = [words[2] if words[1] == "run" and len(words) > 2 else words[1]]
+        elif words[0] in _IMAGE_TOOLS:
+            continue
+        if not named or not all(
+            n in scripts and ships_image(scripts[n], scripts, depth + 1) for n in named
+        ):
+            return False
+    return True
+
+
 def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str, str]) -> str:
     """``tsc`` where the start script (else the dev script) plainly runs ``node`` on a file
     the upload lacks, under the output directory of the project's own TypeScript, and no
@@ -209,7 +240,9 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     # Its tsconfig says it is compiled where it lists no TypeScript (its author's tsc was
     # global: tatjama's typescript-node-express; the start's detection adds the compiler).
     typescript = "typescript" in listed or "tsconfig.json" in files
-    if not typescript or any(scripts.get(name, "").strip() for name in built):
+    if not typescript or any(
+        scripts.get(name, "").strip() and not ships_image(scripts[name], scripts) for name in built
+    ):
         return ""
     # Or, where neither is, the dev script that then runs (fathurds' belajar-express-
     # typescript: ``"dev": "nodemon ./build/index.js"``, its tsc in a ``tsc`` script).

@@ -82,6 +82,7 @@ from preview.apps.node.fallbacks import (
     project_start,
     serving_script,
     serving_through,
+    ships_image,
     tsc_build,
     variant_build,
 )
@@ -491,7 +492,13 @@ def _start(
     # npm start builds it anyway (a Procfile may start it otherwise: built first then)
     built_first = "build" in scripts.get("prestart", "") and not build_only
     build = next(
-        (b for b in _BUILDS if scripts.get(b, "").strip() and not _serves(scripts[b], files)),
+        (
+            b
+            for b in _BUILDS
+            if scripts.get(b, "").strip()
+            and not _serves(scripts[b], files)
+            and not ships_image(scripts[b], scripts)
+        ),
         None,
     )
     built_by = scripts.get(build or "", "")
@@ -531,6 +538,9 @@ def _start(
                 # koa-app: nodemon --exec ts-node ./src/app.ts, its `rimraf build && tsc`
                 # 42 s of a launch that then ran out of time).
                 setup = ()
+            if not before and (checked := without_checks(scripts[name], scripts)) is not None:
+                why = "its checks and terminal housekeeping left out (a commit's, a terminal's)"
+                return _dev(checked, setup, tools, ts_runner(files), name, why)
             split = None if before else _build_first(_called(scripts[name], scripts, files))
             if split is not None:
                 build_part, run_part = split
@@ -1041,6 +1051,13 @@ _CHECK_TOOLS = re.compile(
     r"^(?:npx\s+)?(?:eslint|prettier|jest|mocha|vitest|tslint)\b"
     r"|^(?:bun|deno)\s+test\b|^node\s+--test\b|^(?:npm|yarn|pnpm)\s+(?:run\s+)?test$"
 )
+# A terminal's housekeeping before the app (``clear && npx kill-port 3000 && nodemon
+# app.js``, Rostmaster's ExpressHW): ``clear`` fails with no terminal ("TERM environment
+# variable not set", exit 1) and npx fetches kill-port from a registry a preview cannot
+# reach; a preview's port is its own, freed by the service.
+_HOUSEKEEPING = re.compile(
+    r"^(?:clear|cls|reset|(?:npx\s+(?:-y\s+|--yes\s+)?)?(?:kill-port|fkill)\b.*|fuser\s+-k\b.*)$"
+)
 _RUN_SCRIPT = re.compile(
     r"^(?P<env>(?:[\w-]+=\S*\s+|cross-env\s+)*)"
     r"(?:npm\s+run|yarn(?:\s+run)?|pnpm(?:\s+run)?|bun\s+run)\s+(?P<name>[\w:.-]+)$"
@@ -1062,7 +1079,7 @@ def _without_checks(script: str, scripts: dict[str, str]) -> str | None:
         return None
     kept: list[str] = []
     for part in parts:
-        if _CHECK_TOOLS.match(part):
+        if _CHECK_TOOLS.match(part) or _HOUSEKEEPING.match(part):
             continue
         if (run := _RUN_SCRIPT.match(part)) and _CHECKS.search(run.group("name")):
             continue
