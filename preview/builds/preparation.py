@@ -94,6 +94,7 @@ from ..apps.written import (
     service_account_text,
     settings_files,
     settings_text,
+    windows_only_imports,
 )
 from ..clock import utcnow
 from ..logs import LogBroadcast
@@ -590,7 +591,7 @@ class MissingFiles:
         logs = log_files(files)
         folders = run_folders(files)
         copies = example_copies(files)
-        cased = case_corrections(files)
+        cased = case_corrections(files) | windows_only_imports(files)
         overrides = instance_files(files)
         local_names = django_local_names(files)
         nodemon = nodemon_config_file(files)

@@ -53,6 +53,7 @@ from preview.apps.written import (
     settings_files,
     settings_text,
     tells_manager,
+    windows_only_imports,
 )
 from preview.apps.written.logfiles import absolute_log_folders
 from preview.apps.written.rundirs import dirname_paths
@@ -230,6 +231,31 @@ def test_a_module_imported_in_another_case_is_copied_under_the_name_imported(
     assert ran.stdout == "auth\n", ran.stderr
     both = {**files, "routers/AUTH_ROUTER.py": b""}
     assert "routers/auth_router.py" not in python_case_copies(both)
+
+
+def test_an_editors_import_of_a_windows_only_module_is_left_out_where_unused(
+    tmp_path: Path,
+) -> None:
+    """Iain-Donald's FlaskTravelApp: ``from asyncio.windows_events import NULL`` atop its
+    controller, an editor's auto-import, NULL never used: "ImportError: win32 only" here.
+    The line is left out and the module imports; one whose name it uses is kept."""
+    controller = (
+        b"from asyncio.windows_events import NULL\n"
+        b"try:\n    import msvcrt\nexcept ImportError:\n    pass\n"
+        b"NAME = 'travel'\n"
+    )
+    files = {"main.py": b"from controller import NAME\nprint(NAME)\n", "controller.py": controller}
+    written = windows_only_imports(files)
+    assert set(written) == {"controller.py"}
+    for path, data in files.items():
+        (tmp_path / path).write_bytes(data)
+    _write_missing(tmp_path, files, "main.py")
+    ran = subprocess.run(
+        [sys.executable, "main.py"], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert ran.stdout == "travel\n", ran.stderr
+    used = {"controller.py": b"import msvcrt\nmsvcrt.getch()\n"}
+    assert windows_only_imports(used) == {}
 
 
 def test_a_flask_sqlalchemy_apps_sqlite_folder_is_made_where_it_reads_the_path_from() -> None:

@@ -26,7 +26,7 @@ from .configfiles import (
     settings_files,
     settings_text,
 )
-from .importcase import case_corrections, python_case_copies
+from .importcase import case_corrections, python_case_copies, windows_only_imports
 from .instancefiles import (
     CLASS_SETTINGS,
     LOCAL_DATABASES,
@@ -139,4 +139,5 @@ __all__ = [
     "settings_files",
     "settings_text",
     "tells_manager",
+    "windows_only_imports",
 ]

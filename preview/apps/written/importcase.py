@@ -64,6 +64,11 @@ Node/login_express/src/config/database.js')``, andrestex's login-express; ``/Use
 ``/home/…``) is found nowhere else. Where the path's last folders and name are those of
 exactly one file of the upload (the longest such tail), it is spelled relative to the
 importing file, as it would have been had the author not pasted the path.
+
+A module of the standard library only Windows has, imported for a name the importing
+module never uses, is an editor's auto-import (``from asyncio.windows_events import NULL``
+atop Iain-Donald's FlaskTravelApp's controller: "ImportError: win32 only"): that import is
+left out of the source (:func:`windows_only_imports`), a ``pass`` in its place.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ from ...discovery.pyast import imported_files
 from ..node.tscout import loads_as_es_module
 from ..pyapp import parse_module, python_files
 
-__all__ = ["case_corrections", "python_case_copies"]
+__all__ = ["case_corrections", "python_case_copies", "windows_only_imports"]
 
 _SOURCES = re.compile(r"\.(?:[cm]?[jt]s|[jt]sx)$")
 _IMPORTED = rb"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)"""  # what names a module
@@ -488,3 +493,56 @@ def _imported_modules(tree: ast.Module) -> list[tuple[str, int]]:
                 if alias.name != "*"
             ]
     return found
+
+
+# The standard library's modules only Windows has.
+_WINDOWS_ONLY = frozenset(
+    {
+        "asyncio.windows_events",
+        "asyncio.windows_utils",
+        "msvcrt",
+        "winreg",
+        "_winreg",
+        "winsound",
+        "_winapi",
+        "msilib",
+    }
+)
+_NAMES_WINDOWS_ONLY = re.compile(rb"windows_events|windows_utils|msvcrt|_?winreg|winsound|_winapi")
+
+
+def windows_only_imports(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Each Python source of the upload with its imports of a Windows-only module for
+    names it never uses left out (see the module doc), by path."""
+    written: dict[str, bytes] = {}
+    for path in python_files(files):
+        text = files[path]
+        if len(text) > _LARGEST or not _NAMES_WINDOWS_ONLY.search(text):
+            continue
+        tree = parse_module(text)
+        if tree is None:
+            continue
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        lines = text.split(b"\n")
+        left_out = False
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            module = node.module if isinstance(node, ast.ImportFrom) and not node.level else None
+            named = [module] if module else [a.name for a in node.names]
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue
+            if not all(name in _WINDOWS_ONLY for name in named if name):
+                continue
+            bound = [(a.asname or a.name).split(".")[0] for a in node.names]
+            if any(name in used for name in bound):
+                continue
+            first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            lines[first] = indent + b"pass  # an editor's import of a Windows-only module, left out"
+            for at in range(first + 1, last + 1):
+                lines[at] = b""
+            left_out = True
+        if left_out:
+            written[path] = b"\n".join(lines)
+    return written
