@@ -1469,7 +1469,10 @@ STATIC_DIR = os.path.join(BASE_DIR, 'static')
 LOG_FILE_DIR = 'var/log'
 DB_PATH = os.path.join(db_dir, 'prod.db')
 cache = os.path.join(BASE_DIR, 'cache')
+SQUAD_DATA_PATH = 'gs://tf-perfzero-data/xlnet/squadv2_cased'
 """
+    # (a bucket's URL, made "gs:/tf-perfzero-data/…" folders in dentalFlaskApp's copy of
+    # TensorFlow's models: a place elsewhere, no folder)
     files = {"api/config.py": config, "api/static/app.css": b"", "api/app.py": b""}
     made = run_folders(files)
     assert list(made) == [

@@ -599,6 +599,11 @@ _FOLDER_BINDING = re.compile(
 )
 
 
+# A URL's scheme, its ``//`` read as one slash by a path's join (``gs:/bucket/…`` of
+# ``'gs://tf-perfzero-data/bert'``, TensorFlow's benchmarks): a place elsewhere, no folder.
+_URL_SCHEME = re.compile(r"^/?[A-Za-z][A-Za-z0-9+.-]*:/")
+
+
 def _bound_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
     """The folders the app's Python modules bind a folder's name to at their top level,
     by a path read without running it (:func:`.logfiles.path_of`: from ``__file__``, a
@@ -618,7 +623,7 @@ def _bound_folders(files: dict[str, bytes]) -> list[tuple[str, str]]:
                 continue
             bound = bound_names(files) if bound is None else bound
             folder = path_of(value, path, {**bound, **own})
-            if folder is None or posixpath.splitext(folder)[1]:
+            if folder is None or posixpath.splitext(folder)[1] or _URL_SCHEME.match(folder):
                 continue
             if name.upper().endswith("_PATH") and posixpath.basename(folder).startswith("."):
                 # A path's name says file as well as folder: a dot-name is a file's
