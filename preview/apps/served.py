@@ -384,7 +384,10 @@ def main_setup_served(
     kept = _main_setup(tree, attr, own) if tree is not None else None
     if not kept:
         return argv, "", None
-    said = "; ".join(ast.unparse(statement) for statement in kept if _sets_up(statement, attr, own))
+    wrappers = _app_wrappers(tree, attr) if tree is not None else set()
+    said = "; ".join(
+        ast.unparse(statement) for statement in kept if _sets_up(statement, attr, own, wrappers)
+    )
     lines = sorted(statement.lineno for statement in kept)
     text = _WRAPPER.format(module=module, said=said[:200], lines=set(lines), attr=attr)
     served = f"{MAIN_SETUP.removesuffix('.py')}:{attr}"
@@ -409,20 +412,51 @@ def _main_setup(tree: ast.Module, name: str, own: set[str]) -> list[ast.stmt] | 
     kept: list[ast.stmt] = []
     runs = False
     functions = _own_functions(tree, own)
+    modules = _own_module_names(tree, own)
+    wrappers = _app_wrappers(tree, name)
     for statement in _inlined([s for block in main_blocks(tree) for s in block.body], tree):
         call = statement.value if isinstance(statement, ast.Expr) else None
         if isinstance(call, ast.Call) and last_name(call.func) in _SERVER_CALLS:
             runs = True
-        elif isinstance(statement, ast.Import | ast.ImportFrom) or _sets_up(statement, name):
+        elif isinstance(statement, ast.Import | ast.ImportFrom) or _sets_up(
+            statement, name, wrappers=wrappers
+        ):
             kept.append(statement)
-        elif _calls_own_function(call, functions):
+        elif _calls_own_function(call, functions, modules):
             # Its own set-up, run as its author runs it first: FreekStraten's
             # boggle-flask-2023 calls ``create_database()`` (from its database module)
-            # before ``app.secret_key = …``: no table, no session, under a server.
+            # before ``app.secret_key = …``: no table, no session, under a server;
+            # ipapMaster's flaskLessons ``db_session.global_init('db/news.sqlite')``.
             kept.append(statement)
         else:
             return None
-    return kept if runs and any(_sets_up(s, name, own) for s in kept) else None
+    return kept if runs and any(_sets_up(s, name, own, wrappers) for s in kept) else None
+
+
+def _own_module_names(tree: ast.Module, own: set[str]) -> set[str]:
+    """The names ``tree`` binds the upload's own modules to (``from data import
+    db_session``, ``import db_session``)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names |= {a.asname or a.name for a in node.names if a.name in own}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names |= {a.asname or a.name for a in node.names if f"{node.module}.{a.name}" in own}
+    return names
+
+
+def _app_wrappers(tree: ast.Module, name: str) -> set[str]:
+    """The names ``tree`` binds at its top level to an object made given the app
+    (``api = Api(app)``): calls of their methods set the app up (``api.add_resource``)."""
+    return {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and any(_dotted(a) == name for a in node.value.args)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
 
 
 def _inlined(statements: list[ast.stmt], tree: ast.Module) -> list[ast.stmt]:
@@ -462,25 +496,34 @@ def _own_functions(tree: ast.Module, own: set[str]) -> set[str]:
     return names
 
 
-def _calls_own_function(call: ast.expr | None, functions: set[str]) -> bool:
-    """Whether ``call`` calls one of the app's own ``functions`` by its name, with no
-    argument (its set-up: ``init_db()``, ``create_database()``)."""
-    return (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id in functions
-        and not call.args
-        and not call.keywords
+def _calls_own_function(
+    call: ast.expr | None, functions: set[str], modules: Collection[str] = ()
+) -> bool:
+    """Whether ``call`` calls one of the app's own ``functions`` by its name, or a
+    function of one of its own ``modules`` (``db_session.global_init``), with literals
+    alone for arguments (its set-up: ``init_db()``, ``global_init('db/news.sqlite')``)."""
+    if not isinstance(call, ast.Call):
+        return False
+    func = call.func
+    own = (isinstance(func, ast.Name) and func.id in functions) or (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in modules
     )
+    given = [*call.args, *(k.value for k in call.keywords)]
+    return own and all(isinstance(value, ast.Constant) for value in given)
 
 
-def _sets_up(statement: ast.stmt, name: str, own: Collection[str] = ()) -> bool:
+def _sets_up(
+    statement: ast.stmt, name: str, own: Collection[str] = (), wrappers: Collection[str] = ()
+) -> bool:
     """Whether ``statement`` sets up the app bound to ``name``: a call given it
     (``db.init_app(app)``), one of its methods (``app.register_blueprint(bp)``), an
     assignment to its ``config`` or an attribute of it (``app.secret_key = …``), or an
     import of the upload's ``own`` modules (RamiroPintos' Flask-EventPage imports
     ``routes.routes``, whose ``@app.route``s are its every route, there alone: all
-    answered 404)."""
+    answered 404), or a method of an object made given it (``wrappers``: ``api =
+    Api(app)``'s ``api.add_resource``)."""
     if isinstance(statement, ast.ImportFrom) and statement.level == 0:
         return statement.module in own
     if isinstance(statement, ast.Import):
@@ -495,5 +538,5 @@ def _sets_up(statement: ast.stmt, name: str, own: Collection[str] = ()) -> bool:
     if not isinstance(call, ast.Call):
         return False
     given = any(_dotted(a) == name for a in [*call.args, *(k.value for k in call.keywords)])
-    method = isinstance(call.func, ast.Attribute) and _dotted(call.func.value) == name
-    return given or method
+    called_on = _dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
+    return given or called_on == name or (called_on is not None and called_on in wrappers)

@@ -1495,6 +1495,31 @@ def test_the_apps_own_set_up_calls_in_the_main_block_are_run_before_it_is_served
     assert main_setup_served(start, {**files, "app.py": other})[2] is None
 
 
+def test_a_main_blocks_own_module_call_with_literals_and_its_apis_routes_are_set_up() -> None:
+    """ipapMaster's flaskLessons: its ``__main__`` block calls
+    ``db_session.global_init('db/news.sqlite')`` (its own module's, which makes the
+    session factory every route calls) and ``api.add_resource(…)`` on ``api =
+    Api(app)``, then ``app.run()``; served as imported, / answered 500 ("'NoneType'
+    object is not callable"). Both are its set-up; a call given a variable is not."""
+    files = {
+        "main.py": b"from flask import Flask\nfrom flask_restful import Api\n"
+        b"from data import db_session\nimport news_resources\n"
+        b"app = Flask(__name__)\napi = Api(app)\n"
+        b"if __name__ == '__main__':\n    db_session.global_init('db/news.sqlite')\n"
+        b"    api.add_resource(news_resources.NewsListResource, '/api/v2/news')\n"
+        b"    app.run(host='127.0.0.1', port=5000, debug=True)\n",
+        "data/__init__.py": b"",
+        "data/db_session.py": b"created = None\ndef global_init(db_file):\n    pass\n",
+        "news_resources.py": b"class NewsListResource:\n    pass\n",
+    }
+    start = ("{python}", "-m", "gunicorn.app.wsgiapp", "--bind", "127.0.0.1:{port}", "main:app")
+    argv, _, text = main_setup_served(start, files)
+    assert argv[-1] == "_preview_served:app" and text is not None
+    assert b"api.add_resource" in text, text
+    variable = files["main.py"].replace(b"global_init('db/news.sqlite')", b"global_init(path)")
+    assert main_setup_served(start, {**files, "main.py": variable})[2] is None
+
+
 def test_an_app_whose_code_names_its_folders_files_runs_in_that_folder() -> None:
     """bantosJerry's Dockerized FastAPI CRUD app reads ``static/home.html`` from the
     folder its image runs it in (``app/``); a WSGI app alike gets gunicorn's --chdir."""
