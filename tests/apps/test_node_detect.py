@@ -1347,6 +1347,12 @@ def test_a_start_scripts_terminal_housekeeping_is_left_out() -> None:
     found = _node(package, {"app.js": "require('express')().listen(3000);\n"})
     line = " ".join(found.argv)
     assert "app.js" in line and "clear" not in line and "kill-port" not in line, found.argv
+    # Its app.js never committed, its main index.js listening: read without them too.
+    moved = _node(
+        {**package, "main": "index.js"}, {"index.js": "require('express')().listen(3000);\n"}
+    )
+    line = " ".join(moved.argv)
+    assert "index.js" in line and "clear" not in line and "kill-port" not in line, moved.argv
 
 
 def test_a_library_its_package_json_publishes_is_refused_as_no_app() -> None:

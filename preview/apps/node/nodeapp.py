@@ -538,9 +538,12 @@ def _start(
                 # koa-app: nodemon --exec ts-node ./src/app.ts, its `rimraf build && tsc`
                 # 42 s of a launch that then ran out of time).
                 setup = ()
-            if not before and (checked := without_checks(scripts[name], scripts)) is not None:
-                why = "its checks and terminal housekeeping left out (a commit's, a terminal's)"
-                return _dev(checked, setup, tools, ts_runner(files), name, why)
+            # Its checks and a terminal's housekeeping left out (``clear && npx kill-port
+            # 3000 && nodemon app.js``, Rostmaster's ExpressHW): the rules below read the
+            # script without them, and one none of them rewrites is run so.
+            tidied = None if before else without_checks(scripts[name], scripts)
+            if tidied is not None:
+                scripts = {**scripts, name: tidied}
             split = None if before else _build_first(_called(scripts[name], scripts, files))
             if split is not None:
                 build_part, run_part = split
@@ -611,6 +614,9 @@ def _start(
                     f"its {name} script names its file {file} alone (sh: not found): node runs it"
                 )
                 return NodeStart(("node", file), setup, (), note)
+            if tidied is not None:
+                why = "its checks and terminal housekeeping left out (a commit's, a terminal's)"
+                return _dev(tidied, setup, tools, ts_runner(files), name, why)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
