@@ -1286,11 +1286,22 @@ def _requires_python(files: dict[str, bytes], directory: str) -> tuple[str | Non
     pyproject = _toml(_text(files, _join(directory, "pyproject.toml"))) or {}
     project = pyproject.get("project")
     if isinstance(project, dict) and isinstance(project.get("requires-python"), str):
-        return project["requires-python"], _join(directory, "pyproject.toml")
+        return _pep440_python(project["requires-python"]), _join(directory, "pyproject.toml")
     poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
     if isinstance(poetry, dict) and isinstance(poetry.get("python"), str):
         return poetry_constraint(poetry["python"]) or None, _join(directory, "pyproject.toml")
     return None, None
+
+
+def _pep440_python(requested: str) -> str:
+    """A ``requires-python`` as PEP 440 says it; one written in Poetry's words, which
+    Poetry itself reads there (yuldashov10's FirstFastAPI: ``requires-python = "^3.12"``,
+    refused with 3.12 and 3.13 both present), as Poetry reads it."""
+    try:
+        SpecifierSet(requested)
+    except InvalidSpecifier:
+        return poetry_constraint(requested) or requested
+    return requested
 
 
 def _requirement_lines(

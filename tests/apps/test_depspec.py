@@ -1246,6 +1246,19 @@ def test_a_python_version_file_naming_no_version_says_none() -> None:
     assert (deps.python_request, deps.python_source) == (">=3.11", "pyproject.toml")
 
 
+def test_a_requires_python_in_poetrys_words_is_read_as_poetry_reads_it() -> None:
+    """yuldashov10's FirstFastAPI: ``requires-python = "^3.12"`` (Poetry's caret in PEP
+    621's field, which Poetry reads): "no Python interpreter here fits '^3.12'" with
+    3.12 and 3.13 present. Read as >=3.12,<4; a PEP 440 one stays as written."""
+    files = {"app.py": b"import fastapi\n", "pyproject.toml": b""}
+    for written, asked in (("^3.12", ">=3.12,<4"), (">=3.11,<3.13", ">=3.11,<3.13")):
+        files["pyproject.toml"] = (
+            f'[project]\nname = "a"\nrequires-python = "{written}"\ndependencies = ["fastapi"]\n'
+        ).encode()
+        deps = python_dependencies(files, "app.py")
+        assert deps.python_request == asked, (written, deps.python_request)
+
+
 def test_herokus_runtime_txt_says_the_python_it_runs_on() -> None:
     """carmor014's store-restful-flask (2020) says ``python-3.7.6`` in its runtime.txt
     (Heroku's way): its unpinned Flask-JWT and the rest were held back one at a time on
