@@ -509,6 +509,10 @@ def test_a_relative_require_of_a_module_never_committed_is_said_as_its_own_code(
     for present in ("server/util/verify.js", "server/util/verify/index.js"):
         cause = failure_cause(lines, upload={**upload, present: b""})
         assert cause is not None and "the app's own code" not in cause, cause
+    # As Node names them, by their absolute paths in the app's folder.
+    absolute = [*lines[:6], "- /srv/previews/p1/app/server/routers/home/index.js", *lines[7:]]
+    cause = failure_cause(absolute, upload=upload)
+    assert cause is not None and "server/routers/home/index.js requires" in cause, cause
     built = [*lines[:6], "- dist/routers/home/index.js", *lines[7:]]
     cause = failure_cause(built, upload=upload)
     assert cause is not None and "the app's own code" not in cause, cause

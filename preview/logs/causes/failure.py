@@ -413,7 +413,12 @@ def _absent_own_module(
     or the upload has the module (what went wrong is not its absence)."""
     missing = _NO_RELATIVE_MODULE.search(text)
     requirer = next((m.group(1) for line in after if (m := _REQUIRED_BY.match(line))), None)
-    if missing is None or requirer is None or requirer not in upload:
+    if requirer is not None and requirer not in upload:
+        # (by its absolute path in the app's folder, as Node names it: the upload's file
+        # whose path ends it)
+        ending = [path for path in upload if requirer.endswith(f"/{path}")]
+        requirer = max(ending, key=len) if ending else None
+    if missing is None or requirer is None:
         return None
     wanted = posixpath.normpath(posixpath.join(posixpath.dirname(requirer), missing.group(1)))
     if wanted.startswith("../") or any(wanted + ending in upload for ending in _NODE_RESOLVED):
