@@ -869,9 +869,6 @@ _OTHER_ROUTING = frozenset(
         "mount",
     }
 )
-_ROUTE_DECORATORS = frozenset(
-    {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
-)
 
 
 def _routed_alone(candidates: list[FoundApp], trees: dict[str, ast.Module]) -> list[FoundApp]:
@@ -909,26 +906,26 @@ def _routes_attached(candidate: FoundApp, tree: ast.Module) -> bool:
     if not made or any(not _callee(value)[:1].islower() for value in made):
         return False
     routing = _OTHER_ROUTING | _ROUTE_DECORATORS
-    return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in routing
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == candidate.attr
-        for node in ast.walk(tree)
-    )
+    return any(_calls_method(node, candidate.attr, routing) for node in ast.walk(tree))
 
 
 def _decorated(candidate: FoundApp, tree: ast.Module) -> bool:
     return any(
-        isinstance(decorator, ast.Call)
-        and isinstance(decorator.func, ast.Attribute)
-        and decorator.func.attr in _ROUTE_DECORATORS
-        and isinstance(decorator.func.value, ast.Name)
-        and decorator.func.value.id == candidate.attr
+        _calls_method(decorator, candidate.attr, _ROUTE_DECORATORS)
         for node in ast.walk(tree)
         if isinstance(node, FUNCTION_NODES)
         for decorator in node.decorator_list
+    )
+
+
+def _calls_method(node: ast.AST, name: str, methods: frozenset[str]) -> bool:
+    """Whether ``node`` calls one of ``methods`` on the object bound to ``name``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in methods
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == name
     )
 
 

@@ -15,6 +15,8 @@ from preview.backing.postgres import postgres_variables
 from preview.builds.appenv import app_environment, dotenv_file
 from preview.builds.configdefaults import config_defaults, settings_spellings
 
+from ..launching import launch_environment
+
 _NOW = datetime(2026, 12, 2, tzinfo=UTC)
 
 # profatsky's fastapi-video-hosting, in short: pydantic v1's settings of bare names, a URL
@@ -251,16 +253,7 @@ def test_an_env_files_sqlite_file_by_absolute_path_is_kept_in_the_apps_directory
         spec = LaunchSpec(
             "p1", "g1", None, "alice", files, [], 3001, None, _NOW, _NOW, detection=detection
         )
-        spec = replace(spec, extra=extra or {})
-        env = app_environment(
-            spec,
-            "python3",
-            app_dir=Path("/previews/p1"),
-            database_env={},
-            egress_open=False,
-            memory_limit_mb=512,
-        )
-        return env["DATABASE_URL"]
+        return launch_environment(replace(spec, extra=extra or {}))["DATABASE_URL"]
 
     assert url(b"DATABASE_URL='sqlite:////tmp/my.db'\n") == "sqlite:////previews/p1/my.db"
     assert url(b"DATABASE_URL=sqlite:////home/me/x/db.sqlite3?mode=rw\n") == (
