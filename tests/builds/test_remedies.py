@@ -1908,8 +1908,8 @@ def test_a_freezes_pins_the_index_lacks_are_left_out_together() -> None:
     main = b"from flask import Flask\nimport RPi.GPIO\n"
     fix = remedies.next_fix(text, [text], {"app.py": main}, ["3.11.7"])
     assert fix is not None
-    assert fix.drop == "defer,python-apt,ufw", fix
-    assert "3 pins of its pip freeze" in fix.said and "ufw==0.36" in fix.said
+    assert fix.drop == "defer,ufw", fix  # (python-apt's other releases: relaxed to them)
+    assert "2 pins of its pip freeze" in fix.said and "ufw==0.36" in fix.said
 
 
 def test_a_name_absent_from_the_index_is_read_across_uvs_wrapped_lines() -> None:

@@ -861,7 +861,7 @@ def _with_the_freezes_other_absent_pins(
         name
         for name, version in pins.items()
         if name not in dropped
-        and _not_released(version, tried.releases.get(name))
+        and tried.releases.get(name) == []  # (one with other releases: relaxed to them)
         and _listed_unimported(name, tried, files)
     ]
     if not pins or not dropped or not others:
