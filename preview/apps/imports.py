@@ -554,8 +554,7 @@ def _top_folders(paths: list[str]) -> set[str]:
 
 def _namespace_roots(files: dict[str, bytes], paths: list[str]) -> set[str]:
     """The root's folders of Python modules that have no ``__init__.py``."""
-    folders = {p.split("/", 1)[0] for p in paths if "/" in p}
-    return {folder for folder in folders if f"{folder}/__init__.py" not in files}
+    return {folder for folder in _top_folders(paths) if f"{folder}/__init__.py" not in files}
 
 
 def _root_imported_from_below(files: dict[str, bytes], paths: list[str], taken: set[str]) -> bool:

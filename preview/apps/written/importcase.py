@@ -508,7 +508,10 @@ _WINDOWS_ONLY = frozenset(
         "msilib",
     }
 )
-_NAMES_WINDOWS_ONLY = re.compile(rb"windows_events|windows_utils|msvcrt|_?winreg|winsound|_winapi")
+# (their last names, searched for in a module's text before it is parsed)
+_NAMES_WINDOWS_ONLY = re.compile(
+    "|".join(re.escape(module.rsplit(".", 1)[-1]) for module in sorted(_WINDOWS_ONLY)).encode()
+)
 
 
 def windows_only_imports(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -526,13 +529,13 @@ def windows_only_imports(files: dict[str, bytes]) -> dict[str, bytes]:
         lines = text.split(b"\n")
         left_out = False
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Import | ast.ImportFrom):
+            if isinstance(node, ast.ImportFrom):
+                named = [node.module] if node.module and not node.level else []
+            elif isinstance(node, ast.Import):
+                named = [alias.name for alias in node.names]
+            else:
                 continue
-            module = node.module if isinstance(node, ast.ImportFrom) and not node.level else None
-            named = [module] if module else [a.name for a in node.names]
-            if isinstance(node, ast.ImportFrom) and node.level:
-                continue
-            if not all(name in _WINDOWS_ONLY for name in named if name):
+            if not named or not all(name in _WINDOWS_ONLY for name in named):
                 continue
             bound = [(a.asname or a.name).split(".")[0] for a in node.names]
             if any(name in used for name in bound):

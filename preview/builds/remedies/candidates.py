@@ -14,8 +14,6 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from packaging.version import InvalidVersion, Version
-
 from ...apps.imports import import_mapping, imported_as_loaded, imported_names
 from ...discovery.pyast import parse_module
 from ..installers import version_key
@@ -850,8 +848,9 @@ def _with_the_freezes_other_absent_pins(
     fixes: list[Fix], tried: Tried, files: dict[str, bytes]
 ) -> list[Fix]:
     """The pins of a freeze left out for being on no index, with every other pin of it
-    that the index (asked after the first such failure: ``Preparation.read_releases``)
-    has not at that version and no module imports, in one fix: uv names one at a time,
+    whose project the index (asked after the first such failure:
+    ``Preparation.read_releases``) has not at all and no module imports, in one fix (one
+    it has other releases of is relaxed to them, ``remedies.resolution``): uv names one at a time,
     and FlaskHospitalManagementSystem's Raspberry Pi freeze had a dozen (``RPi.GPIO``'s
     and apt's), past a launch's fixes and its time, one relaunch each."""
     pins = freeze_pins(tried)
@@ -873,23 +872,6 @@ def _with_the_freezes_other_absent_pins(
         f"({shown}), and no module of the app imports them: relaunching without them"
     )
     return [Fix(said, drop=",".join(names)), *(fix for fix in fixes if fix not in alone)]
-
-
-def _not_released(version: str, releases: list[str] | None) -> bool:
-    """Whether ``releases`` (the index's, None where it was not asked or did not
-    answer) lack ``version``."""
-    if releases is None:
-        return False
-    return _release(version) not in {_release(release) for release in releases}
-
-
-def _release(version: str) -> Version | str:
-    """A version as the index compares it (``1.0`` is ``1.0.0``), else its text (apt's
-    ``0.23ubuntu1``, which no index can hold)."""
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return version
 
 
 def freeze_pins(tried: Tried) -> dict[str, str]:
