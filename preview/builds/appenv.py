@@ -96,6 +96,7 @@ from ..discovery.node.tokens import JS_SUFFIXES
 from ..sandbox.egress import proxy_environment
 from ..sandbox.process import child_environment
 from .configdefaults import (
+    ABSOLUTE_SQLITE,
     named_env_values,
     sequelize_node_env,
     settings_misfits,
@@ -168,10 +169,6 @@ def dotenv_file(files: dict[str, bytes], anchor: str = "") -> dict[str, str]:
     return found
 
 
-# A SQLite URL of a file by its absolute path (sqlite+aiosqlite too): its scheme, file, query.
-_ABSOLUTE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)/(?:[^/?]+/)*([^/?]+)(\?.*)?$")
-
-
 def _sqlite_file_kept(value: str, app_dir: Path) -> str | None:
     """The URL naming, in the app's directory, the SQLite file an env file of the app
     puts elsewhere by its absolute path; None where ``value`` is no such URL. In /tmp,
@@ -179,7 +176,7 @@ def _sqlite_file_kept(value: str, app_dir: Path) -> str | None:
     /tmp of its own (sgmagar's DrfBootcamp: ``DATABASE_URL='sqlite:////tmp/my-tmp-
     sqlite.db'``, migrated, then "no such table: auth_user"); anywhere else, the folder
     is its author's machine's."""
-    match = _ABSOLUTE_SQLITE.match(value.strip())
+    match = ABSOLUTE_SQLITE.match(value.strip())
     if match is None or value.strip().startswith(f"{match.group(1)}{app_dir}/"):
         return None
     return f"{match.group(1)}{app_dir / match.group(2)}{match.group(3) or ''}"

@@ -146,6 +146,7 @@ from ..discovery.pyast import (
 )
 
 __all__ = [
+    "ABSOLUTE_SQLITE",
     "GUNICORN_SHIM",
     "LAN_HOST_STAND_IN",
     "NAME_RULES",
@@ -425,10 +426,10 @@ _ALLOWED_HOSTS = re.compile(r"ALLOWED_HOSTS$")
 _SMTP_SETTING = re.compile(r"^EMAIL_(?:HOST|PORT|USE_TLS|USE_SSL)$")
 _SERVER_URL = re.compile(r"^(?!sqlite)[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _AMQP = re.compile(r"^(?:py)?amqps?://", re.IGNORECASE)
-# sqlite:////abs/dir/app.db (sqlite+aiosqlite too); not a temporary directory's file
-_ABSOLUTE_SQLITE = re.compile(
-    r"^(sqlite(?:\+\w+)?:///)(?!/?(?:tmp|var/tmp)/)/(?:[^/?]+/)*([^/?]+)(\?.*)?$"
-)
+# A SQLite URL of a file by its absolute path (``sqlite:////abs/dir/app.db``, sqlite+aiosqlite
+# too): its scheme, its file's name, its query. ``appenv`` puts the file in the app's
+# directory; an example's one on its author's machine is said here.
+ABSOLUTE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)/(?:[^/?]+/)*([^/?]+)(\?.*)?$")
 
 
 @dataclass
@@ -1073,11 +1074,10 @@ def config_defaults(
         for name in [n for n in values if _deployed(n, values[n], files)]:
             found.notes.append(f"its {name} names its deployment ({values.pop(name)}): unset")
         for name, value in values.items():
-            if (m := _ABSOLUTE_SQLITE.match(value)) is not None:
-                values[name] = f"{m.group(1)}./{m.group(2)}{m.group(3) or ''}"
+            if ABSOLUTE_SQLITE.match(value):  # its author's machine's, or a /tmp of its own
                 found.notes.append(
-                    f"its {name} is a SQLite file on another machine ({value}): "
-                    f"{values[name]} instead, in the app's directory"
+                    f"its {name} names a SQLite file by its absolute path ({value}): the "
+                    "file of that name in the app's directory instead"
                 )
         found.values = values
         found.notes.insert(0, f"no .env: using {found.example} ({len(values)} variables)")

@@ -246,8 +246,8 @@ def test_an_env_files_sqlite_file_by_absolute_path_is_kept_in_the_apps_directory
         "requirements.txt": b"Django==2.2\ndjango-environ==0.4.4\n",
     }
 
-    def url(dotenv: bytes, extra: dict[str, str] | None = None) -> str:
-        files = {**django, ".env": dotenv}
+    def url(dotenv: bytes, extra: dict[str, str] | None = None, *, env: str = ".env") -> str:
+        files = {**django, env: dotenv}
         detection = detect(files)
         assert detection is not None
         spec = LaunchSpec(
@@ -260,5 +260,8 @@ def test_an_env_files_sqlite_file_by_absolute_path_is_kept_in_the_apps_directory
         "sqlite:////previews/p1/db.sqlite3?mode=rw"
     )
     assert url(b"DATABASE_URL=sqlite:////previews/p1/a.db\n") == "sqlite:////previews/p1/a.db"
+    # An example's, which the service copies (configdefaults: said there): the same.
+    example = b"DATABASE_URL=sqlite:////Users/ann/dev/app.db\n"
+    assert url(example, env=".env.example") == "sqlite:////previews/p1/app.db"
     given = {"DATABASE_URL": "sqlite:////tmp/mine.db"}
     assert url(b"DATABASE_URL=sqlite:////tmp/my.db\n", given) == "sqlite:////tmp/mine.db"
