@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -101,6 +102,41 @@ def _as_operators(value: Any, regex: type) -> Any:
     return value
 
 
+def _whole_count(value: Any) -> Any:
+    """A skip's or a limit's number as MongoDB reads it: a float's whole part, NaN none
+    (None: the option left out); anything else as it is."""
+    if not isinstance(value, float):
+        return value
+    return None if math.isnan(value) or math.isinf(value) else int(value)
+
+
+def _whole_counts(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``find``'s skip and limit, and an ``aggregate``'s ``$skip`` and ``$limit`` stages,
+    whole numbers (:func:`_whole_count`), a find's negative limit that many in one batch:
+    the Node driver sends JavaScript's numbers as they are (``.skip(Number(undefined))``
+    is a NaN skip), which NX-27017 slices with."""
+    if "find" in body:
+        for option in ("skip", "limit"):
+            if option in body and (count := _whole_count(body[option])) is None:
+                del body[option]
+            elif option in body:
+                body[option] = count
+        if isinstance(body.get("limit"), int) and body["limit"] < 0:
+            body["limit"], body["singleBatch"] = -body["limit"], True
+    elif "aggregate" in body and isinstance(body.get("pipeline"), list):
+        stages = []
+        for stage in body["pipeline"]:
+            if isinstance(stage, dict) and len(stage) == 1 and {*stage} & {"$skip", "$limit"}:
+                ((name, value),) = stage.items()
+                count = _whole_count(value)
+                if count is None and name == "$skip":
+                    continue
+                stage = {name: value if count is None else count}
+            stages.append(stage)
+        body["pipeline"] = stages
+    return body
+
+
 def served_handler(data_dir: str, accounts: dict[str, str]) -> Any:
     """NX-27017's handler of databases under ``data_dir``, with ``accounts`` to log in
     and regular expressions read (module doc)."""
@@ -122,7 +158,7 @@ def served_handler(data_dir: str, accounts: dict[str, str]) -> Any:
             if "saslStart" in body or "saslContinue" in body:
                 return msg["request_id"], self._sasl(str(msg.get("_conn_id")), body)
             msg["sections"] = [
-                (kind, _as_operators(doc, Regex) if kind == "body" else doc)
+                (kind, _whole_counts(_as_operators(doc, Regex)) if kind == "body" else doc)
                 for kind, doc in sections
             ]
             request_id, answer = super().handle_command(msg)

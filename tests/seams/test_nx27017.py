@@ -81,3 +81,26 @@ def test_it_says_the_oldest_wire_version_mongodb_does(tmp_path: Path) -> None:
     hello = {"request_id": 1, "sections": [("body", {"hello": 1, "$db": "admin"})], "_conn_id": "c"}
     _, answer = handler.handle_command(hello)
     assert answer["ok"] == 1 and answer["minWireVersion"] == 0 and answer["maxWireVersion"] >= 13
+
+
+def test_a_find_of_a_fractional_or_nan_skip_and_limit_reads_them_as_mongodb_does(
+    server: str,
+) -> None:
+    """The Node driver sends JavaScript's numbers as they are: InvoiceNestJs's
+    ``.skip(Number(undefined))`` asks for a NaN skip, which MongoDB reads as none (and
+    ``2.0`` as 2, a negative limit as that many in one batch), where NX-27017 failed every
+    list ("Indices for islice() must be None or an integer")."""
+    with _client(f"mongodb://{server}/app") as client:
+        client.app.items.insert_many([{"n": n} for n in range(5)])
+
+        def found(**options: float) -> list[int]:
+            answer = client.app.command({"find": "items", "filter": {}, **options})
+            return [item["n"] for item in answer["cursor"]["firstBatch"]]
+
+        assert found(skip=float("nan")) == [0, 1, 2, 3, 4]
+        assert found(skip=1.0, limit=2.0) == [1, 2]
+        assert found(limit=-3) == [0, 1, 2]
+        assert found(limit=float("nan")) == [0, 1, 2, 3, 4]
+        pipeline = [{"$skip": float("nan")}, {"$limit": 2.0}]
+        answer = client.app.command({"aggregate": "items", "pipeline": pipeline, "cursor": {}})
+        assert [item["n"] for item in answer["cursor"]["firstBatch"]] == [0, 1]
