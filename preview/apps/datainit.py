@@ -75,6 +75,7 @@ from .written import FLASK_COMMANDS, declared_entry_points
 __all__ = [
     "LOAD_FIXTURES",
     "OWN_INIT",
+    "SKIP_CHECKS",
     "UNMANAGED_TABLES",
     "DataStep",
     "data_steps",
@@ -83,6 +84,7 @@ __all__ = [
     "own_makemigrations",
 ]
 
+SKIP_CHECKS = "--skip-checks"  # Django's migrate's, from 3.0 (see _django)
 _INIT_NAMES = {"init-db", "initdb", "create-db", "createdb", "create-tables", "init", "init-data"}
 # The same without their hyphens, and their kin (``createtables``, ``create-all``).
 _INIT_BARE = {n.replace("-", "") for n in _INIT_NAMES} | {"createall", "initdatabase", "dbcreate"}
@@ -153,13 +155,13 @@ def _django(files: dict[str, bytes]) -> list[DataStep]:
     # not list (rows deleted to get past a custom user model's "inconsistent history"):
     # sajjadGhl's DRF-Blog, "table django_admin_log already exists". On a new database it
     # changes nothing: no table is there.
-    # --skip-checks (Django 3.0 and later): a system check's error that says nothing of the
-    # database (myclim's djangorest-jwt: "STATICFILES_DIRS should not contain the
-    # STATIC_ROOT setting", staticfiles.E002) stopped migrate, and no table was made; the
-    # server the preview runs (gunicorn, uvicorn) runs no check.
-    checks = ("--skip-checks",) if not _pinned_below(files, "django", 3) else ()
+    # --skip-checks: a system check's error that says nothing of the database (myclim's
+    # djangorest-jwt: "STATICFILES_DIRS should not contain the STATIC_ROOT setting",
+    # staticfiles.E002) stopped migrate, and no table was made; the server the preview
+    # runs (gunicorn, uvicorn) runs no check. Django before 3.0 has no such option: the
+    # preparation leaves it out where the environment's Django is one of those.
     migrate = DataStep(
-        ("{python}", manage, "migrate", "--noinput", "--fake-initial", *checks),
+        ("{python}", manage, "migrate", "--noinput", "--fake-initial", SKIP_CHECKS),
         "",
         "Django's migrate",
     )

@@ -47,7 +47,7 @@ from ..apps.configvars import (
     served_database,
 )
 from ..apps.createall import MODELS_TABLES
-from ..apps.datainit import main_only_create_all
+from ..apps.datainit import SKIP_CHECKS, main_only_create_all
 from ..apps.depspec import node_dependencies, python_dependencies
 from ..apps.detect import Detection
 from ..apps.imports import imported_at_start
@@ -1252,6 +1252,8 @@ async def _set_up(
             app_env = await trio.to_thread.run_sync(context.environment, python)
         env = dict(app_env)
         argv = fill(step, {**context.values, "python": python})
+        if SKIP_CHECKS in argv:
+            argv = await trio.to_thread.run_sync(_checks_as_installed, argv, environment_path)
         if runs_alembic(argv) and detection.language == "python":
             env.update(await _migration_urls(files, where, env, environment_path, context))
         key = await cache.key(argv, where, files, environment_path, env) if keyed else None
@@ -1280,6 +1282,18 @@ async def _set_up(
     if data_key is not None and not data_kept and data_whole and context.data_cache is not None:
         await context.data_cache.keep(data_key)
     return app_env
+
+
+def _checks_as_installed(argv: list[str], environment_path: Path | None) -> list[str]:
+    """Django's migrate without :data:`SKIP_CHECKS` where the environment's Django is older
+    than 3.0, which has no such option: the upload's pins, a hold a fix added
+    (``Django<3``, for ``django.utils.six``) or an era's resolution may each have chosen
+    it, and rickzzdev's apiErpDjango's migrate failed on "unrecognized arguments"."""
+    django = installed_dists(environment_path).get("django")
+    major = django[1].split(".")[0] if django is not None else ""
+    if not major.isdigit() or int(major) >= 3:
+        return argv
+    return [part for part in argv if part != SKIP_CHECKS]
 
 
 async def _fix_known(
