@@ -68,8 +68,13 @@ _USES = re.compile(
 )
 # An env.py that makes the async driver's URL sync itself (incRED1bl's FastApi-PetProject:
 # ``os.getenv("DATABASE_URL").replace("asyncpg", "psycopg2")``): given the sync URL, it
-# imports the app's module, whose async engine is then made on psycopg2 and refused.
-_REWRITES = re.compile(rb"""\.replace\(\s*[rb]?['"][^'"]*(?:asyncpg|aiomysql|asyncmy|aiosqlite)""")
+# imports the app's module, whose async engine is then made on psycopg2 and refused. Or
+# that runs the async driver sync (arsendada's shopFastAPI: ``settings.DATABASE_URL +
+# "?async_fallback=True"``, which psycopg2 refused as "invalid connection option").
+_REWRITES = re.compile(
+    rb"""\.replace\(\s*[rb]?['"][^'"]*(?:asyncpg|aiomysql|asyncmy|aiosqlite)"""
+    rb"""|['"?&]async_fallback\b"""
+)
 # An async engine or session factory made (not a type named alone), and a sync engine.
 _MAKES_ASYNC = re.compile(
     rb"\b(?:create_async_engine|async_engine_from_config|async_sessionmaker|AsyncEngine)\s*\("

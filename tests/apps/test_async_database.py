@@ -303,6 +303,10 @@ def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
     # env.py imports the app's async engine, made from the same URL): as it is.
     rewrites = sync_env + b'url = os.getenv("DATABASE_URL").replace("aiomysql", "pymysql")\n'
     assert sync_migration_urls({**files, "alembic/env.py": rewrites}, "", env, {"pymysql"}) == {}
+    # One that runs the async driver sync (arsendada's shopFastAPI: the URL's
+    # ``async_fallback``, which psycopg2's would refuse): as it is.
+    fallback = sync_env + b'config.set_main_option("sqlalchemy.url", URL + "?async_fallback=True")\n'
+    assert sync_migration_urls({**files, "alembic/env.py": fallback}, "", env, {"pymysql"}) == {}
 
 
 def test_a_sync_alembic_env_of_its_inis_url_alone_leaves_the_apps_url_async() -> None:
