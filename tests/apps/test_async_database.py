@@ -305,7 +305,7 @@ def test_a_sync_alembic_env_is_given_its_databases_sync_driver() -> None:
     assert sync_migration_urls({**files, "alembic/env.py": rewrites}, "", env, {"pymysql"}) == {}
     # One that runs the async driver sync (arsendada's shopFastAPI: the URL's
     # ``async_fallback``, which psycopg2's would refuse): as it is.
-    fallback = sync_env + b'config.set_main_option("sqlalchemy.url", URL + "?async_fallback=True")\n'
+    fallback = sync_env + b'config.set_main_option("sqlalchemy.url", URL + "?async_fallback=1")\n'
     assert sync_migration_urls({**files, "alembic/env.py": fallback}, "", env, {"pymysql"}) == {}
 
 
