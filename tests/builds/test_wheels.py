@@ -12,7 +12,7 @@ from packaging.tags import parse_tag
 from packaging.version import Version
 
 from preview.apps.depspec import PythonDeps
-from preview.builds.remedies import Remedies
+from preview.builds.remedies import Fix, Remedies
 from preview.builds.remedies.wheels import failed_builds
 from preview.builds.wheelindex import File, project_files
 
@@ -104,3 +104,43 @@ def test_an_eras_release_with_no_wheel_moves_past_the_era_for_it_alone() -> None
     assert dated[:2] == ("--exclude-newer", "2016-09-01T00:00:00Z")
     assert "shapely=2999-12-31T00:00:00Z" in dated  # (uv's --exclude-newer-package)
     assert "flask=2999-12-31T00:00:00Z" not in dated
+
+
+def test_a_listed_package_with_no_wheel_here_that_nothing_imports_is_left_out() -> None:
+    """bahaehmimdi's FlaskRadioFm lists pyaudio, whose wheels are Windows' and macOS's
+    alone, and imports it nowhere: three older Pythons were tried, each built it and
+    failed on portaudio.h. It goes; one the app imports, or with a wheel for an older
+    Python here, gets that Python as before."""
+    windows = frozenset(parse_tag("cp39-cp39-win_amd64"))
+    linux = frozenset(parse_tag("cp39-cp39-manylinux_2_17_x86_64"))
+    files = [
+        File("pyaudio", Version("0.2.14"), None),
+        File("pyaudio", Version("0.2.14"), windows),
+    ]
+    built = [
+        "  × Failed to build `pyaudio==0.2.14`",
+        "hint: This error likely indicates that you need to install a library that provides "
+        '"portaudio.h"',
+    ]
+    message = (
+        "building pyaudio 0.2.14 for Python 3.11 needs a C compiler and its headers (no wheel)"
+    )
+    code = {"app.py": b"from flask import Flask\nfrom flask_socketio import SocketIO\n"}
+
+    def fix_for(index: list[File], files_of_the_app: dict[str, bytes]) -> Fix | None:
+        remedies = Remedies()
+        listed = ("Flask==1.1.2", "flask-socketio", "pyaudio")
+        remedies.tried.deps = PythonDeps(listed, "requirements.txt", None, None)
+        remedies.tried.python_version = "3.11.7"
+        remedies.tried.index_files["pyaudio"] = index
+        return remedies.next_fix(message, built, files_of_the_app, PYTHONS)
+
+    fix = fix_for(files, code)
+    assert fix is not None and fix.drop == "pyaudio" and fix.python_below is None, fix
+    assert fix.said.endswith("relaunching without pyaudio"), fix.said
+    imported = {**code, "audio.py": b"import pyaudio\n"}
+    fix = fix_for(files, imported)
+    assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix
+    older = [*files, File("pyaudio", Version("0.2.14"), linux)]
+    fix = fix_for(older, code)
+    assert fix is not None and fix.drop is None and fix.python_below == "3.11", fix

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ...apps.imports import import_mapping, imported_as_loaded, imported_names
 from ...discovery.pyast import parse_module
 from ..installers import version_key
+from ..wheelindex import installs_on
 from .era import dated
 from .fixes import Fix, Tried, requirement
 from .fixes import name as _name
@@ -450,7 +451,7 @@ def _for_failed_build(match: re.Match[str], failure: Failure) -> list[Fix]:
     tried, files = failure.tried, failure.files
     if _norm(built_name) == "mysqlclient":  # no wheel on any Python: no older one
         return _without_mysqlclient(failure.text, tried, files)
-    found = _without_unimported(built_name, failure.text, tried, files)
+    found = _without_unimported(built_name, failure, files)
     # A package from a git URL that could not be fetched (litestar-pg-redis-docker's
     # litestar @ git+https://github.com/…@main): no other Python fetches it either.
     if not any("Git operation failed" in said for said in failure.text):
@@ -993,15 +994,17 @@ def _needs_mysqldb(text: list[str], listed: set[str]) -> str:
     return "a package the app lists imports MySQLdb"
 
 
-def _without_unimported(
-    name: str, text: list[str], tried: Tried, files: dict[str, bytes]
-) -> list[Fix]:
+def _without_unimported(name: str, failure: Failure, files: dict[str, bytes]) -> list[Fix]:
     """A package that cannot be built here (no wheel) which no module of the app imports:
     a Pipfile.lock's pin of it left out (flask-rest-hello's pygraphviz 1.14, eralchemy2's:
     what brings it takes a release with wheels), or else, where uv's hint names the listed
     package that brings it ("`pygraphviz` … was included because `eralchemy2` … depends on
     `pygraphviz`") and the app imports neither, both. An older Python is no fix there: a
-    lock's markers drop half of it instead."""
+    lock's markers drop half of it instead. One the app lists for itself goes where no
+    release of it has a wheel for any Python here (bahaehmimdi's FlaskRadioFm lists
+    pyaudio, whose wheels are Windows' and macOS's alone, and imports it nowhere: three
+    older Pythons were tried, each built it and failed on portaudio.h)."""
+    tried, text = failure.tried, failure.text
     listed = {_name(line) for line in tried.deps.requirements} if tried.deps else set()
     chain = [_norm(name)]
     for line in text:
@@ -1017,6 +1020,8 @@ def _without_unimported(
         chain = chain[:1]  # a lock pins what its packages bring: the pin goes, not them
     elif len(chain) == 1 and chain[0] in listed and _frozen(tried):
         pass  # a freeze lists what its packages brought: listed, it is no choice of the app's
+    elif len(chain) == 1 and chain[0] in listed and _no_wheel_here(chain[0], failure):
+        pass  # (what else uses it, as FastAPI does orjson, could not have it either)
     elif len(chain) < 2 or chain[-1] not in listed or _RUNS_THE_APP & set(chain):
         return []  # listed for itself (orjson, FastAPI's), not the app's, or its server's
     imported = imported_names(files)
@@ -1037,6 +1042,16 @@ def _without_unimported(
         f"relaunching without {' and '.join(dropped)}"
     )
     return [Fix(said, drop=",".join(dropped))]
+
+
+def _no_wheel_here(distribution: str, failure: Failure) -> bool:
+    """Whether the index listed files of ``distribution`` (read after its build failed:
+    ``Preparation.read_releases``) and none is a wheel any Python here installs."""
+    files = failure.tried.index_files.get(distribution, [])
+    pythons = failure.installed or [failure.python]
+    return bool(files) and not any(
+        installs_on(file, python) for file in files if not file.yanked for python in pythons
+    )
 
 
 def _without_brought(brought: list[str], by: str) -> list[Fix]:
