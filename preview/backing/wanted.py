@@ -33,7 +33,7 @@ import ast
 import posixpath
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -784,6 +784,7 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+    settings = _class_settings(trees.values())
     found: list[str] = []
     wrappers: dict[str, int] = {}  # a function or class handing a parameter on as the name
     for tree in trees.values():
@@ -795,6 +796,8 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
                     found.append(value.value)
                 elif isinstance(value, ast.Name) and value.id in constants:
                     found.append(constants[value.id])
+                elif (key := _config_key(value)) is not None:
+                    found += settings.get(key, [])
                 elif isinstance(value, ast.Name) and not isinstance(scope, ast.Module):
                     names = [a.arg for a in scope.args.args]
                     if value.id in names:
@@ -807,6 +810,8 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
                 if joined is not None and _MYSQL_SCHEME.match(joined.split("://", 1)[0]):
                     database = urlsplit(joined).path.lstrip("/").split("?")[0]
                     found += [database] if database else []
+    for key in sorted(_FLASK_MYSQL_KEYS):  # a config class's, for app.config.from_object
+        found += settings.get(key, [])
     classes = {
         node.name: wrappers["__init__"]
         for tree in trees.values()
@@ -844,6 +849,45 @@ def _python_databases(files: dict[str, bytes]) -> list[str]:
 
 # The Flask extensions' keys naming a MySQL database: Flask-MySQLdb's, Flask-MySQL's.
 _FLASK_MYSQL_KEYS = frozenset({"MYSQL_DB", "MYSQL_DATABASE_DB"})
+
+
+def _class_settings(trees: Iterable[ast.Module]) -> dict[str, list[str]]:
+    """The string literals classes of the app's modules give their upper-case attributes
+    (a Flask config class's ``MYSQL_DB = 'gestorstock'``, loaded by
+    ``app.config.from_object``), by name, in the order the modules have them."""
+    found: dict[str, list[str]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for item in node.body:
+                if (
+                    isinstance(item, ast.Assign)
+                    and isinstance(item.value, ast.Constant)
+                    and isinstance(item.value.value, str)
+                ):
+                    for target in item.targets:
+                        if isinstance(target, ast.Name) and target.id.isupper():
+                            found.setdefault(target.id, []).append(item.value.value)
+    return found
+
+
+def _config_key(value: ast.expr) -> str | None:
+    """The key of a Flask config read (``app.config['MYSQL_DB']``,
+    ``app.config.get('MYSQL_DB')``) that ``value`` is; else None."""
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant):
+        holder, key = value.value, value.slice.value
+    elif (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "get"
+        and value.args
+        and isinstance(value.args[0], ast.Constant)
+    ):
+        holder, key = value.func.value, value.args[0].value
+    else:
+        return None
+    return key if isinstance(key, str) and ast.unparse(holder).endswith("config") else None
 
 
 def _flask_mysql_database(node: ast.AST, constants: dict[str, str]) -> str | None:

@@ -1124,6 +1124,41 @@ def test_the_database_a_flask_mysql_extensions_config_names_is_made() -> None:
     assert mysql is None or "trpl_movies" not in mysql.databases
 
 
+def test_the_database_a_config_class_names_is_made() -> None:
+    """NicoZdanovicz's gestoStockFlask: ``class DevelopmentConfig(Config): MYSQL_DB =
+    'gestorstock'``, loaded by ``app.config.from_object`` and read by
+    ``mysql.connector.connect(database=app.config['MYSQL_DB'])``: "Unknown database
+    'gestorstock'". A class's key the connection reads, or a Flask MySQL extension's."""
+    config = (
+        b"class Config:\n    SECRET_KEY = 'x'\n\nclass Dev(Config):\n    MYSQL_DB = 'gestorstock'\n"
+    )
+    app = (
+        b"import mysql.connector\nfrom flask import Flask\nfrom config import Dev\n"
+        b"app = Flask(__name__)\napp.config.from_object(Dev)\n"
+        b"db = mysql.connector.connect(host='localhost', database=app.config['MYSQL_DB'])\n"
+    )
+    files = {"requirements.txt": b"flask\nmysql-connector-python\n", "config.py": config}
+    mysql = wanted_servers({**files, "app.py": app}, "app.py", {}).mysql
+    assert mysql is not None and "gestorstock" in mysql.databases, mysql
+    read = app.replace(b"app.config['MYSQL_DB']", b"app.config.get('DATABASE')")
+    named = config.replace(b"MYSQL_DB", b"DATABASE")
+    mysql = wanted_servers({**files, "config.py": named, "app.py": read}, "app.py", {}).mysql
+    assert mysql is not None and "gestorstock" in mysql.databases, mysql
+    extension = {
+        "requirements.txt": b"flask\nflask-mysqldb\n",
+        "config.py": config,
+        "app.py": b"from flask import Flask\nfrom flask_mysqldb import MySQL\n"
+        b"from config import Dev\napp = Flask(__name__)\napp.config.from_object(Dev)\n"
+        b"mysql = MySQL(app)\n",
+    }
+    mysql = wanted_servers(extension, "app.py", {}).mysql
+    assert mysql is not None and "gestorstock" in mysql.databases, mysql
+    # A class's other key, which no connection reads: no database of it.
+    other = config.replace(b"MYSQL_DB", b"TITLE")
+    mysql = wanted_servers({**extension, "config.py": other}, "app.py", {}).mysql
+    assert mysql is None or "gestorstock" not in mysql.databases
+
+
 def test_typeorms_environment_settings_name_its_mysql() -> None:
     """clicker645's typeorm-express: TypeORM 0.2 reads its connection from the
     environment, its .env saying ``TYPEORM_CONNECTION=mysql``, ``TYPEORM_DATABASE=test``,
