@@ -498,6 +498,9 @@ _SHAPED_CREDENTIALS = (
     (re.compile(r"STRIPE_(?:WEBHOOK|ENDPOINT)_SECRET$"), "whsec_", "letters"),
     (re.compile(r"SENDGRID_(?:API_)?KEY$"), "SG.", "letters"),
     (re.compile(r"OPENAI_(?:API_)?KEY$"), "sk-", "letters"),
+    # A Telegram bot's token, "<bot id>:<35 letters>": aiogram's Bot() refuses any other
+    # as it is made (defJustAProg's warehouse bot: "Token is invalid!").
+    (re.compile(r"(?:^|_)(?:TG|TELEGRAM|BOT)(?:_BOT)?(?:_API)?_TOKEN$"), "7000000000:AA", "bot"),
 )
 _SHAPED_CREDENTIAL = re.compile("|".join(p.pattern for p, _, _ in _SHAPED_CREDENTIALS))
 
@@ -505,6 +508,8 @@ _SHAPED_CREDENTIAL = re.compile("|".join(p.pattern for p, _, _ in _SHAPED_CREDEN
 def _shaped_credential(upper: str, kind: str) -> str:
     for pattern, prefix, body in _SHAPED_CREDENTIALS:
         if pattern.search(upper):
+            if body == "bot":
+                return prefix + _letters(33)
             return prefix + (secrets.token_hex(16) if body == "hex" else _letters(32))
     return _secret(upper, kind)
 

@@ -1961,6 +1961,9 @@ def test_a_credential_whose_issuers_sdk_checks_its_shape_gets_that_shape() -> No
     assert (throwaway_value("STRIPE_WEBHOOK_SECRET") or "").startswith("whsec_")
     assert (throwaway_value("SENDGRID_API_KEY") or "").startswith("SG.")
     assert (throwaway_value("OPENAI_API_KEY") or "").startswith("sk-")
+    for name in ("BOT_TOKEN", "TELEGRAM_BOT_TOKEN", "TG_TOKEN", "TELEGRAM_TOKEN"):
+        token = throwaway_value(name) or ""  # aiogram's Bot(): "<bot id>:<35 letters>"
+        assert re.fullmatch(r"\d{10}:[A-Za-z0-9]{35}", token), (name, token)
     assert throwaway_value("TWILIO_API_SECRET") != throwaway_value("TWILIO_API_SECRET")
 
 
