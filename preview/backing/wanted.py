@@ -1139,7 +1139,9 @@ def _unset_python_url(
     the only SQL driver it lists is MySQL's (harshitsaraswat's react-fastapi-inventory-
     management: mysql-connector-python beside SQLAlchemy, ``create_engine(os.getenv(
     "DATABASE_URL"), connect_args={"ssl_disabled": …})``, no example file: given SQLite's
-    URL, "'ssl_disabled' is an invalid keyword argument"). None where there is none."""
+    URL, "'ssl_disabled' is an invalid keyword argument"); an example's fill-in is none
+    (geramolinest's pospointsalesFastAPI: ``DATABASE_URI='<YOUR_DATABASE_URL_CONNECTION>'``
+    beside asyncmy, no MariaDB, "Could not parse SQLAlchemy URL"). None where there is none."""
     if not deps & {"sqlalchemy", "sqlmodel", "flask-sqlalchemy"}:
         return None
     if not deps & (_MYSQL_DRIVERS - _NODE_MYSQL) or deps & _OTHER_PYTHON_DRIVERS:
@@ -1151,7 +1153,7 @@ def _unset_python_url(
         return None
     for name in URL_VARIABLES:
         quoted = (f'"{name}"'.encode(), f"'{name}'".encode())
-        if not config.get(name) and any(q in d for d in code for q in quoted):
+        if not _given(config.get(name)) and any(q in d for d in code for q in quoted):
             return name
     return None
 

@@ -507,6 +507,10 @@ def test_an_unset_database_url_of_an_app_whose_one_sql_driver_is_mysqls_is_its_m
     assert wanted_servers(both, "main.py", {}).mysql is None
     own = wanted_servers(files, "main.py", {"DATABASE_URL": "sqlite:///own.db"})
     assert own.mysql is None
+    # An example's fill-in is no URL of its own (geramolinest's pospointsalesFastAPI).
+    filled = wanted_servers(files, "main.py", {"DATABASE_URL": "<YOUR_DATABASE_URL_CONNECTION>"})
+    assert filled.mysql is not None
+    assert filled.mysql.templates == {"DATABASE_URL": "mysql+mysqlconnector"}
 
 
 async def test_an_app_reading_its_database_url_from_its_settings_runs_on_its_mariadb(
