@@ -53,11 +53,23 @@ def _factory_of(found: FoundApp, tree: ast.Module) -> FoundApp | None:
     app.register_blueprint(…); return app``), called with no argument: the app as its
     author serves it (jcpagsinohin's flask-fitness-app, whose ``run.py`` does ``app =
     create_app()``; its module-level ``app``, served as it is, answered 404 on every
-    route: its blueprints are registered in the factory)."""
+    route: its blueprints are registered in the factory). Not one the module calls itself
+    as it is imported (GomzaUlq's DiplomFirstTeaFlask: ``my_app = create_app()`` beside
+    it): the app is set up already, and a second call set up Flask-SQLAlchemy twice ("A
+    'SQLAlchemy' instance has already been registered on this Flask app")."""
     if found.factory:
         return None
+    called = {
+        call.func.id
+        for node in _module_level(tree.body)
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.Expr) and node.value is not None
+        for call in ast.walk(node.value)
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+    }
     for node in _module_level(tree.body):
         if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        if node.name in called:
             continue
         arguments = node.args
         required = len(arguments.posonlyargs) + len(arguments.args) - len(arguments.defaults)

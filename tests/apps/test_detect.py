@@ -1651,6 +1651,34 @@ async def test_a_module_app_its_factory_configures_is_served_through_the_factory
         assert (await service.stop(body["gid"])).status_code == 200
 
 
+async def test_a_factory_its_module_calls_as_it_loads_is_not_called_again(
+    builder_service: Service,
+) -> None:
+    """GomzaUlq's DiplomFirstTeaFlask: ``create_app()`` sets up the module's ``app``
+    (Flask-SQLAlchemy's ``init_app`` among it) and the module calls it itself, ``my_app =
+    create_app()``. Served as ``app:create_app()``, it was set up twice: "A 'SQLAlchemy'
+    instance has already been registered on this Flask app". The module's app is served."""
+    app = (
+        "from flask import Blueprint, Flask, jsonify\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        "db = SQLAlchemy()\napp = Flask(__name__)\n"
+        "app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///tea.db'\n\n\n"
+        "class Tea(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n\n\n"
+        "teas = Blueprint('teas', __name__)\n\n\n@teas.get('/teas')\ndef listed():\n"
+        "    return jsonify([t.id for t in Tea.query.all()])\n\n\n"
+        "def create_app():\n    db.init_app(app)\n    app.register_blueprint(teas)\n"
+        "    return app\n\n\nmy_app = create_app()\n"
+    )
+    files = {"app.py": app, "requirements.txt": "flask\nflask-sqlalchemy\n"}
+    found = detect({p: t.encode() for p, t in files.items()})
+    assert found is not None and not any("create_app()" in part for part in found.argv), found
+    service = builder_service
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await service.app_get(body, "/teas")).json() == []
+        assert (await service.stop(body["gid"])).status_code == 200
+
+
 def test_a_procfile_line_using_bashs_own_words_is_run_by_bash_as_heroku_does() -> None:
     """andela-hoyeboade's flask-graphql-app: ``web: source ./build.sh;``, run by sh:
     "sh: 1: source: not found". Heroku runs a Procfile's lines with bash; a line sh
