@@ -562,6 +562,13 @@ def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_bel
     said = "ImportError: cannot import name 'escape' from 'flask' (<environment>/flask/__init__.py)"
     fix = _remedies(("Flask==3.0.3",), flask).next_fix("x", [said], parens, PYTHONS)
     assert fix is not None and fix.add == "Flask<3" and fix.drop == "flask"
+    # Flask 1's removal of ``flask.ext`` (Smirl's teaflask pins Flask==1.0 and imports
+    # ``flask.ext.sqlalchemy``, written for 0.10).
+    one = _env_with(tmp_path / "one", "Flask", "1.1.4", "flask")
+    ext = {"app/__init__.py": b"from flask.ext.sqlalchemy import SQLAlchemy\n"}
+    said = "ModuleNotFoundError: No module named 'flask.ext'"
+    fix = _remedies(("Flask==1.0",), one).next_fix("x", [said], ext, PYTHONS)
+    assert fix is not None and fix.add == "Flask<1" and fix.drop == "flask", fix
 
 
 def test_a_name_a_locked_major_moved_that_the_apps_code_imports_holds_it_below(

@@ -297,6 +297,7 @@ REMOVED_BY_MAJOR: dict[tuple[str, str | None], tuple[str, int]] = {
     ("flask", "_app_ctx_stack"): ("Flask", 3),
     ("flask", "_request_ctx_stack"): ("Flask", 3),
     ("flask._compat", None): ("Flask", 2),
+    ("flask.ext", None): ("Flask", 1),  # (0.11 deprecated it: ``flask_sqlalchemy`` instead)
     ("werkzeug", "secure_filename"): ("Werkzeug", 1),
     ("werkzeug", "cached_property"): ("Werkzeug", 1),
     ("werkzeug.contrib", None): ("Werkzeug", 1),
