@@ -57,6 +57,9 @@ async def test_a_pin_no_python_here_has_a_wheel_of_moves_to_its_nearest_with_one
     tmp_path: Path,
 ) -> None:
     assert failed_builds(AV_BUILD) == [("av", "11.0.0")]
+    # The line the installer's summary of a failed compile keeps (installers), the launch's
+    # failure's alone: its quote cut where the installer's reading stopped.
+    assert failed_builds(["Failed to build `pyaudio==0.2.14"]) == [("pyaudio", "0.2.14")]
     listed = ("fastapi~=0.108.0", "av~=11.0.0")
     remedies = await _tried_with_index(tmp_path, FILES, listed)
     fix = remedies.next_fix(AV_BUILD[0], AV_BUILD[1:], {"main.py": b"import av\n"}, PYTHONS)

@@ -26,7 +26,9 @@ from .fixes import Fix, Tried, norm
 __all__ = ["failed_builds", "nearest_wheel_fix"]
 
 # uv's account of a build that failed, with the version it built.
-_FAILED_BUILD = re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)==([^`\s]+)`")
+# (its closing quote may be gone: the installer's summary keeps the match it read, which
+# stops before it, and the launch's failure carries that summary alone)
+_FAILED_BUILD = re.compile(r"Failed to (?:download and )?build `([A-Za-z0-9._-]+)==([^`\s]+)`?")
 
 
 def failed_builds(text: list[str]) -> list[tuple[str, str]]:
