@@ -46,7 +46,12 @@ from .imports import (
     setup_requirements,
 )
 from .node.nodedeps import NodeDeps, node_dependencies
-from .plans.declared import README_NAMES, declared_starts, dockerfile_installs
+from .plans.declared import (
+    README_NAMES,
+    declared_starts,
+    dockerfile_installs,
+    dockerfile_requirement_files,
+)
 from .poetry import (
     pipenv_requirements,
     poetry_constraint,
@@ -1159,6 +1164,12 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
     for name in _REQUIREMENTS_NAMES:
         if (path := _join(directory, name)) in files:
             return path
+    # Else the file its Dockerfile installs, named as it likes (``pip install -r req.txt``),
+    # by its path from the image's folder or by its name beside the Dockerfile.
+    for named in dockerfile_requirement_files(files, directory):
+        for path in (_join(directory, named), _join(directory, posixpath.basename(named))):
+            if posixpath.normpath(path) in files and path.endswith(".txt"):
+                return posixpath.normpath(path)
     # Else a variant named for its use (quantbj's backend: requirements-dev.txt alone,
     # which its Dockerfile installs), the development one first, never the tests' alone.
     variants = [

@@ -868,6 +868,30 @@ def test_what_the_dockerfile_installs_by_name_beside_the_requirements_is_install
     )
 
 
+def test_the_requirements_file_the_dockerfile_installs_is_read_whatever_its_name() -> None:
+    """tunuk1109's StoreFastApi keeps its requirements in ``req.txt`` (UTF-16, as
+    PowerShell writes it), which its Dockerfile installs (``RUN pip install -r req.txt &&
+    pip install --upgrade pip``): nothing of it was read, and five relaunches each added
+    one module its code imports. A requirements.txt still comes first."""
+    dockerfile = b"FROM python:3.12\nWORKDIR /srv\nCOPY req.txt /srv/\n"
+    dockerfile += b"RUN pip install -r req.txt && pip install --upgrade pip\n"
+    files = {
+        "Dockerfile": dockerfile,
+        "req.txt": "fastapi==0.115.0\r\nhttpx==0.28.1\r\n".encode("utf-16"),
+        "main.py": b"import httpx\nfrom fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    deps = python_dependencies(files, "main.py")
+    assert deps.source == "req.txt" and deps.requirements == ("fastapi==0.115.0", "httpx==0.28.1")
+    listed = {**files, "requirements.txt": b"fastapi\n"}
+    assert python_dependencies(listed, "main.py").source == "requirements.txt"
+    # Installed by a path from the image's folder (``-r ./deps/req.txt``), or by the
+    # ``--requirement=`` spelling.
+    moved = {path: data for path, data in files.items() if path != "req.txt"}
+    moved["deps/req.txt"] = files["req.txt"]
+    moved["Dockerfile"] = dockerfile.replace(b"-r req.txt", b"--requirement=./deps/req.txt")
+    assert python_dependencies(moved, "main.py").source == "deps/req.txt"
+
+
 def test_pydantic_is_held_below_2_where_the_code_configures_pydantic_1s_models() -> None:
     files = {p: t.encode() for p, t in app_files("fastapi_pydantic_one_config").items()}
     deps = python_dependencies(files, "main.py")

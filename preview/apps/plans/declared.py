@@ -14,6 +14,7 @@ instructions) and a file that cannot be read says nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import posixpath
 import re
@@ -31,6 +32,7 @@ __all__ = [
     "declared_starts",
     "dockerfile_facts",
     "dockerfile_installs",
+    "dockerfile_requirement_files",
     "readme_scripts",
 ]
 
@@ -356,25 +358,49 @@ def dockerfile_installs(files: dict[str, bytes], directory: str = "") -> list[st
     (``jarudaDB==0.0.3``, ``flask_cors``): what its image has beside its requirements
     file. Not a file's (``-r``), a path's (``.``, ``-e .``), a URL's, a variable's
     (``$PKG``), nor the installers' own (``--upgrade pip``)."""
+    found: list[str] = []
+    for words in _pip_install_commands(files, directory):
+        found += _pip_installed(words)
+    return list(dict.fromkeys(found))
+
+
+def dockerfile_requirement_files(files: dict[str, bytes], directory: str = "") -> list[str]:
+    """The files the ``Dockerfile`` in ``directory`` installs with ``pip install -r``, as
+    written (``req.txt``: tunuk1109's StoreFastApi, whose ``requirements.txt`` is named
+    so; nothing of it was read)."""
+    found: list[str] = []
+    for words in _pip_install_commands(files, directory):
+        rest = _pip_rest(words) or []
+        found += [
+            value
+            for option, value in itertools.pairwise(rest)
+            if option in ("-r", "--requirement") and "$" not in value
+        ]
+        found += [w.split("=", 1)[1] for w in rest if w.startswith("--requirement=")]
+    return list(dict.fromkeys(found))
+
+
+def _pip_install_commands(files: dict[str, bytes], directory: str) -> list[list[str]]:
+    """The shell commands, as words, of the ``Dockerfile`` in ``directory``'s ``RUN``
+    lines that install something."""
     path = posixpath.join(directory, "Dockerfile") if directory else "Dockerfile"
     if path not in files:
         return []
-    found: list[str] = []
+    commands: list[list[str]] = []
     text = files[path][:200_000].decode("utf-8", "replace")
     for keyword, argument in dockerfile_instructions(text):
         if keyword != "RUN" or "install" not in argument:
             continue
         for command in re.split(r"&&|\|\||;|\|", argument):
             try:
-                words = shlex.split(command)
+                commands.append(shlex.split(command))
             except ValueError:
                 continue
-            found += _pip_installed(words)
-    return list(dict.fromkeys(found))
+    return commands
 
 
-def _pip_installed(words: list[str]) -> list[str]:
-    """The requirements one shell command's ``pip install`` names (none if it is not one)."""
+def _pip_rest(words: list[str]) -> list[str] | None:
+    """What follows one shell command's ``pip install`` (None if it is not one)."""
     for start in range(len(words)):
         head = words[start : start + 3]
         if re.fullmatch(r"pip(?:3(?:\.\d+)?)?", posixpath.basename(head[0])) and head[1:2] == [
@@ -391,6 +417,14 @@ def _pip_installed(words: list[str]) -> list[str]:
             rest = words[start + 4 :]
             break
     else:
+        return None
+    return rest
+
+
+def _pip_installed(words: list[str]) -> list[str]:
+    """The requirements one shell command's ``pip install`` names (none if it is not one)."""
+    rest = _pip_rest(words)
+    if rest is None:
         return []
     found: list[str] = []
     skip = False
