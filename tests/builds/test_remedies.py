@@ -569,6 +569,14 @@ def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_bel
     said = "ModuleNotFoundError: No module named 'flask.ext'"
     fix = _remedies(("Flask==1.0",), one).next_fix("x", [said], ext, PYTHONS)
     assert fix is not None and fix.add == "Flask<1" and fix.drop == "flask", fix
+    # After a fix relaxed the pins (its Flask>=1.0,<2 among them), the hold takes the
+    # relaxed line's place: the two together resolve to nothing.
+    remedies = _remedies(("Flask==1.0", "Jinja2==2.7.3"), one)
+    remedies.take(Fix("relaxed", add="Flask>=1.0,<2\nJinja2>=2.10", drop="flask,jinja2"))
+    remedies.take(Fix("held", add="Flask<1", drop="flask"))
+    applied = remedies.apply(remedies.tried.deps)  # type: ignore[arg-type]
+    assert applied.requirements[:2] == ("Jinja2>=2.10", "Flask<1"), applied.requirements
+    assert "Flask>=1.0,<2" not in applied.requirements  # (Flask 0's companions held after)
 
 
 def test_a_name_a_locked_major_moved_that_the_apps_code_imports_holds_it_below(

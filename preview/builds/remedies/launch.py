@@ -93,8 +93,15 @@ class Remedies:
             if n
         }
         lines = [line for line in deps.requirements if name(line) not in drop]
-        # (a fix relaxing several pins adds a line for each: ``resolution``)
-        added = [line for f in self.fixes if f.add for line in f.add.split("\n")]
+        # (a fix relaxing several pins adds a line for each: ``resolution``). A later fix's
+        # drop takes an earlier one's line of that name too: Smirl's teaflask had its
+        # Flask==1.0 relaxed to Flask>=1.0,<2, then held below 1 for its flask.ext, and
+        # both lines asked for nothing uv could resolve.
+        added: list[str] = []
+        for fix in self.fixes:
+            gone = {norm(n) for n in (fix.drop or "").split(",") if n}
+            added = [line for line in added if name(line) not in gone]
+            added += fix.add.split("\n") if fix.add else []
         lines += [line for line in dict.fromkeys(added) if line not in lines]
         held = companions(lines, deps.requirements) if deps.lock is None else []
         lines += [hold for hold, _ in held]
