@@ -608,6 +608,11 @@ _DATABASE_STEP = re.compile(
     r"(?:migration|schema))"
 )
 _RUNS_SCRIPT = re.compile(r"^\s*(?:npm|yarn|pnpm)\s+(?:run\s+)?([\w:.-]+)\s*$")
+# The build's output cleaned before it is made again (``rimraf dist``, ``rm -rf ./build``):
+# part of a build, nothing of its own.
+_OUTPUT_CLEAN = re.compile(
+    r"^\s*(?:npx\s+)?(?:rimraf|rm\s+-(?:rf|fr|r))\s+(?:\./)?(?:dist|build|lib|out)/?\s*$"
+)
 # An install script that checks the author's machine, not the app: its Node and npm
 # versions against the exact ones of package.json's engines (``"preinstall": "npx
 # check-engine"``), or which package manager installs (``npx only-allow pnpm``).
@@ -631,6 +636,8 @@ def _drop_own_steps(path: Path) -> _OwnStepsLeftOut:
     served there, and its build and data initialisation run as steps in the app's folder
     (Ziel-Global's express-typescript-postgresql-boilerplate: ``"postinstall": "tsc"``,
     which found no tsconfig.json there, printed its help and failed the install;
+    pasyagitka's recipeNestJS: ``"postinstall": "npm run prestart:prod"``, that script
+    ``rimraf dist && npm run build``, whose ``tsc -p tsconfig.build.json`` found none there);
     yamolatix's challenge-express-sequelize: ``"postinstall": "npm run db-init"``, its
     ``createdb`` with no server to reach: "connection to server on socket … failed").
     Likewise one that checks the author's machine (:data:`_MACHINE_CHECK`): the preview
@@ -653,7 +660,20 @@ def _drop_own_steps(path: Path) -> _OwnStepsLeftOut:
         inner = parts(run.group(1)) if run and depth < 3 else []
         return bool(inner) and all(database_step(p, depth + 1) for p in inner)
 
-    builds = [n for n in _INSTALL_SCRIPTS if (ps := parts(n)) and all(map(_SOURCE_BUILD.match, ps))]
+    def compiles(steps: list[str], depth: int = 0) -> bool:
+        """Whether ``steps`` build the sources: each a build, a clean of its output or
+        ``npm run`` of a script that does, one at least a build."""
+        built = False
+        for part in steps:
+            run = _RUNS_SCRIPT.match(part)
+            inner = parts(run[1]) if run and depth < 3 else []
+            if _SOURCE_BUILD.match(part) or (inner and compiles(inner, depth + 1)):
+                built = True
+            elif not _OUTPUT_CLEAN.match(part):
+                return False
+        return built
+
+    builds = [n for n in _INSTALL_SCRIPTS if compiles(parts(n))]
     databases = [
         n
         for n in _INSTALL_SCRIPTS

@@ -181,6 +181,33 @@ def test_an_install_script_building_the_sources_is_left_to_the_build(tmp_path: P
     assert _drop_own_steps(tmp_path) == ([], [], [])
 
 
+def test_an_install_script_running_a_script_that_builds_is_left_to_the_build(
+    tmp_path: Path,
+) -> None:
+    """pasyagitka's recipeNestJS: ``"postinstall": "npm run prestart:prod"``, that script
+    ``rimraf dist && npm run build``: its ``tsc -p tsconfig.build.json`` found none where
+    the environment is made (TS5058), and the install failed. A script cleaning alone, or
+    running one that does anything else, is kept."""
+    from preview.builds.npmlock import _drop_own_steps
+
+    scripts = {
+        "build": "tsc -p tsconfig.build.json",
+        "prestart:prod": "rimraf dist && npm run build",
+        "postinstall": "npm run prestart:prod",
+    }
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+    assert _drop_own_steps(tmp_path) == (["postinstall"], [], [])
+    kept = json.loads((tmp_path / "package.json").read_text())["scripts"]
+    assert kept == {k: v for k, v in scripts.items() if k != "postinstall"}
+    for postinstall, prepare in (
+        ("npm run clean", "rimraf dist"),  # a clean alone builds nothing
+        ("npm run prepare:all", "rimraf dist && node scripts/copy.js"),
+    ):
+        scripts = {"clean": "rimraf dist", "prepare:all": prepare, "postinstall": postinstall}
+        (tmp_path / "package.json").write_text(json.dumps({"scripts": scripts}))
+        assert _drop_own_steps(tmp_path) == ([], [], []), postinstall
+
+
 def test_an_install_script_checking_the_authors_machine_is_left_out(tmp_path: Path) -> None:
     """stivendiaz's nodejs-sales-express: ``"preinstall": "npx check-engine"`` against its
     engines' node 18.7.0 and npm 8.15.0 ("Environment is invalid!") failed the install;
