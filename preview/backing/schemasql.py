@@ -13,7 +13,9 @@ human setting the app up would read it, and run into the preview's own MariaDB
    numbers' order (:func:`_numbered_series`); else its one SQL file that creates tables
    (``database/ecommerce.sql``, a phpMyAdmin dump; ``schema.sql``; ``initdb.pgsql``;
    else a text file of SQL, ``CREATE TABLE .txt``),
-   where nothing else makes its schema (migrations of any tool, Django);
+   where nothing else makes its schema (migrations of any tool, Django); with the tables
+   its code's queries name that the file does not make, where it queries by its driver
+   alone (:func:`queried_tables`);
 5. the ``CREATE TABLE`` blocks of its README (fenced or indented, a code span of its
    prose, or statements pasted into its prose with no fence; a terminal session's as its
    SQL statements), where it has no SQL file at all;
@@ -226,6 +228,7 @@ def queried_tables(
     engine: str = MYSQL,
     *,
     own_script: tuple[str, frozenset[str]] | None = None,
+    sql_made: frozenset[str] | None = None,
 ) -> DeclaredSql | None:
     """Rule 6 of the module doc: a table for each its Node code's SQL names (``SELECT …
     FROM``, ``INSERT INTO t (a, b)``, ``UPDATE t SET a = ?``, ``DELETE FROM``), with the
@@ -241,15 +244,18 @@ def queried_tables(
     exist'). None where the upload makes a table itself, or uses an ORM, or names none.
     ``own_script``: (its path, the tables it makes) of a table script of its own nothing runs
     (:func:`_unrun_python_script`): its statements are not the app's, nor its tables
-    wanted again."""
+    wanted again. ``sql_made``: the tables its one SQL file makes (:func:`_lone_file`),
+    which that file's making no longer rules out, and which are not wanted again."""
     skipped, made = own_script if own_script is not None else ("", frozenset())
+    made |= sql_made or frozenset()
     package = files.get("package.json", b"")
     node = bool(package) and not any(f'"{orm}"'.encode() in package for orm in _ORMS)
     python = _python_driver_alone(files)
     if not node and not python:
         return None
-    if any(_SCHEMA_MADE.search(p) for p in files) or any(
-        p.endswith(".sql") and _CREATE_TABLE.search(d) for p, d in files.items()
+    if any(_SCHEMA_MADE.search(p) for p in files) or (
+        sql_made is None
+        and any(p.endswith(".sql") and _CREATE_TABLE.search(d) for p, d in files.items())
     ):
         return None
     tables: dict[str, dict[str, None]] = {}
@@ -285,7 +291,12 @@ def queried_tables(
         return None
     script = "".join(_create_table(t, list(c), engine, summed) for t, c in tables.items())
     shown = f"tables {', '.join(tables)}"
-    return DeclaredSql(((shown, script),), "its code's queries (the upload makes none)", "queries")
+    origin = (
+        "its code's queries (the upload makes none)"
+        if sql_made is None
+        else "the tables its code's queries name that it does not make"
+    )
+    return DeclaredSql(((shown, script),), origin, "queries")
 
 
 # A module's constant naming a word (``var tableName = 'categories'``), and where a string
@@ -726,6 +737,17 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
         # order-express-mysql-server: setup.txt's npm commands and prose around its
         # CREATE TABLE, "ERROR 1064 … SQL syntax" at its first line).
         scripts = tuple((path, _statements(text)) for path, text in scripts)
+    # The tables its code's queries name that the file does not make, where it queries by
+    # its driver alone: kitzy02's StockExpress's express_sql.sql makes stocks and holdings,
+    # its README names five tables, and /transactions and /watchlist met "Table
+    # 'stock_express.transactions' doesn't exist".
+    made = frozenset(
+        name.decode().lower()
+        for _, text in scripts
+        for name in _CREATED_TABLE_NAME.findall(text.encode())
+    )
+    if scripts and (rest := queried_tables(files, engine, sql_made=made)) is not None:
+        return DeclaredSql((*scripts, *rest.scripts), f"{origin}, and {rest.origin}", by)
     return DeclaredSql(scripts, origin, by)
 
 

@@ -637,6 +637,46 @@ def test_a_node_apps_queries_name_the_tables_it_never_makes() -> None:
     assert "`type` VARCHAR(255) NULL" in found.scripts[0][1]
 
 
+def test_its_one_sql_file_and_the_tables_its_queries_name_that_it_does_not_make() -> None:
+    """kitzy02's StockExpress: its database/express_sql.sql makes stocks and holdings, its
+    README names five tables, and its routes query transactions and watchlist on mysql
+    alone: "Table 'stock_express.transactions' doesn't exist". The file runs, then the
+    tables its code's queries name that it does not make; not where an ORM makes them."""
+    dump = (
+        b"use stock_express;\ncreate table stocks(\n sl_no int primary key,\n"
+        b" company_name varchar(100));\ncreate table `stock_express`.holdings (u_id int);\n"
+    )
+    queries = (
+        b"db.query('SELECT * FROM stocks WHERE sl_no = ?')\n"
+        b"db.query(`SELECT t.quantity, s.price FROM transactions t JOIN stocks s ON t.stock_id"
+        b" = s.sl_no`)\n"
+        b"db.query('INSERT INTO watchlist (user_name, company_name) VALUES (?, ?)')\n"
+        b"db.query('SELECT * FROM Holdings')\n"
+    )
+    files = {
+        "package.json": b'{"dependencies": {"express": "^4", "mysql": "^2"}}',
+        "database/express_sql.sql": dump,
+        "controllers/stock.controller.js": queries,
+    }
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is not None and found.by == "one-file"
+    assert [path for path, _ in found.scripts] == [
+        "database/express_sql.sql",
+        "tables transactions, watchlist",
+    ]
+    assert found.origin == (
+        "its one SQL file that creates tables, and the tables its code's queries name that it"
+        " does not make"
+    )
+    made = found.scripts[1][1]
+    assert "CREATE TABLE IF NOT EXISTS `transactions` (" in made and "`stock_id` INT" in made
+    assert "`company_name` VARCHAR(255) NULL" in made and "`stocks`" not in made
+    assert used_database(found.scripts) == "stock_express"
+    orm = {**files, "package.json": b'{"dependencies": {"mysql2": "^3", "sequelize": "^6"}}'}
+    found = declared_sql(orm, MYSQL, compose_init_scripts)
+    assert found is not None and [path for path, _ in found.scripts] == ["database/express_sql.sql"]
+
+
 def test_a_query_naming_its_tables_database_makes_the_table_not_the_database() -> None:
     """dawnz's ejs-cafe-express: ``SELECT * FROM amberorder.menuitem`` on a connection to
     the database amberorder; the table made was ``amberorder`` (and ``login``, of a query
