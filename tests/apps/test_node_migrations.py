@@ -1208,3 +1208,46 @@ def test_the_sync_step_declares_sequelize_autos_models_on_the_instance(tmp_path:
     ran = _sync_step_run(node, files, tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "synced categorias" in ran.stdout, (ran.stdout, ran.stderr)
+
+
+def test_the_sync_step_calls_a_nest_providers_factory_making_the_instance(
+    tmp_path: Path,
+) -> None:
+    """Nest's Sequelize recipe makes the instance in a provider's ``useFactory``, which
+    only Nest calls (Pasyagitka's RecipeNestJS: ``sequelize.addModels([categories, …])``
+    there, its recipe's ``sync()`` dropped): "no Sequelize model made among its modules",
+    then 'relation "public.categories" does not exist'. The step calls a factory taking
+    nothing Nest injects; not one that does."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    instance = (  # (a Sequelize instance's shape, as sequelize-typescript's addModels)
+        b"class Sequelize {\n  constructor() { this.models = {}; }\n  define() {}\n"
+        b"  addModels(models) { for (const m of models) this.models[m.name] = m; }\n"
+        b"  async sync() { console.log('synced', Object.keys(this.models).join(',')); }\n"
+        b"  async close() {}\n}\n"
+    )
+    providers = (
+        b"const { Sequelize } = require('./sequelize');\n"
+        b"const { categories } = require('../categories/categories.entity');\n"
+        b"exports.databaseProviders = [{\n  provide: 'SEQUELIZE',\n"
+        b"  useFactory: async () => {\n    const sequelize = new Sequelize('postgres://x');\n"
+        b"    sequelize.addModels([categories]);\n    return sequelize;\n  },\n}];\n"
+        b"exports.injected = [{ provide: 'OTHER', inject: ['CONFIG'],\n"
+        b"  useFactory: (config) => { console.log('injected called'); } }];\n"
+    )
+    files = {
+        "package.json": b'{"scripts": {"start": "node src/main.js"}, "dependencies": '
+        b'{"@nestjs/core": "^8", "sequelize": "^6", "sequelize-typescript": "^2"}}',
+        "src/database/sequelize.js": instance + b"module.exports = { Sequelize };\n",
+        "src/database/database.providers.js": providers,
+        "src/categories/categories.entity.js": (
+            b"// sequelize-typescript's @Table({ tableName: 'categories' })\n"
+            b"class categories {}\nmodule.exports = { categories };\n"
+        ),
+        "src/main.js": b"require('./database/database.providers');\napp.listen(3000);\n",
+    }
+    ran = _sync_step_run(node, files, tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "synced categories" in ran.stdout, (ran.stdout, ran.stderr)
+    assert "injected called" not in ran.stdout

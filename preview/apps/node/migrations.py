@@ -469,6 +469,21 @@ const held = (value) => {{  // an instance, or a model class holding one
   if (typeof value.sync === "function" && typeof value.define === "function") instances.add(value);
   else if (value.sequelize && typeof value.sequelize.sync === "function") held(value.sequelize);
 }};
+// A Nest module's providers making the instance when Nest asks for it (Nest's own
+// recipe: ``{{ provide: 'SEQUELIZE', useFactory: async () => {{ new Sequelize(…);
+// sequelize.addModels([…]) … }} }}``), which nothing but Nest calls: called here, those
+// that take nothing Nest injects (Pasyagitka's RecipeNestJS dropped the recipe's sync():
+// 'relation "public.categories" does not exist').
+const provided = async (value) => {{
+  if (!Array.isArray(value)) return;
+  for (const provider of value) {{
+    if (!provider || typeof provider.useFactory !== "function") continue;
+    if ((provider.inject || []).length || provider.useFactory.length) continue;
+    try {{ held(await provider.useFactory()); }} catch (error) {{
+      console.error("not made:", String(provider.provide), String(error && error.message));
+    }}
+  }}
+}};
 (async () => {{
   for (const file of files) {{
     try {{
@@ -476,6 +491,7 @@ const held = (value) => {{  // an instance, or a model class holding one
       held(loaded);
       for (const [key, value] of Object.entries(loaded || {{}})) {{
         held(value);
+        await provided(value);
         if (key === "initModels" && typeof value === "function") initers.set(value, value);
       }}
     }} catch (error) {{
