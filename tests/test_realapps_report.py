@@ -675,3 +675,30 @@ def test_routes_failing_on_names_the_apps_code_never_defines_are_the_apps() -> N
     start = _failed(f"{error} — {said.removeprefix('diagnosis: ')}")
     classify(start, {})
     assert start["class"] == "app's"
+
+
+def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> None:
+    """hcfairbanks' warehouseNestJS reads its JWT from ``req.headers.cookie.split('=')``:
+    every guarded route answered 500 to a caller with no cookie, which the service
+    diagnosed. A route failing otherwise keeps the app ours, and so does a read of
+    undefined the service did not diagnose (a setting of ours it may lack)."""
+    said = (
+        "diagnosis: src/auth/cookieExtractor.ts line 5 reads the request's cookie header as"
+        " if every request sent one: a request without it fails there (TypeError, reading"
+        " 'split' of undefined) where the app could refuse it, an error in the app's own code"
+    )
+    error = "TypeError: Cannot read properties of undefined (reading 'split')"
+
+    def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/items/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+    each = result([[error], [error]], [error, said, error])
+    mixed = result([[error], ["TypeError: x.map is not a function"]], [error, said])
+    undiagnosed = result([[error], [error]], [error, error])
+    for one in (each, mixed, undiagnosed):
+        classify(one, {})
+    assert (each["class"], mixed["class"], undiagnosed["class"]) == ("app's", "ours", "ours")
+    assert "cookieExtractor.ts line 5 reads the request's cookie header" in each["cause"]

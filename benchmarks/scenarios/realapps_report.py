@@ -35,6 +35,20 @@ _DIAGNOSED_UNDEFINED = re.compile(
 _UNDEFINED_ERROR = re.compile(
     r"NameError: name '(\w+)' is not defined|ReferenceError: ([\w$]+) is not defined"
 )
+# The service's diagnosis of a request header the app's own code reads as if every caller
+# sent one (hcfairbanks' warehouseNestJS: ``req.headers.cookie.split('=')`` in its guard's
+# JWT extractor, a 500 to every caller without a cookie), and the TypeError it reads.
+_DIAGNOSED_HEADER = re.compile(
+    r"diagnosis: (\S+ line \d+ reads the request's [\w-]+ header) as if every request sent"
+    r" one: .*\(TypeError, reading '([\w$]+)' of undefined\)"
+)
+_UNDEFINED_READ = re.compile(
+    r"Cannot read propert(?:ies of undefined \(reading '([\w$]+)'\)|y '([\w$]+)' of undefined)"
+)
+_UNSENT_HEADER = (
+    "each failing route reads a request header a caller not signed in does not send, and"
+    " fails on it"
+)
 # A route whose view takes the caller for a signed-in user without asking for one: Django's
 # AnonymousUser where its code wants a User (tucosaurus's and chbauman's todo backends:
 # "Field 'id' expected a number but got <…AnonymousUser object…>"), a 500 to any caller
@@ -59,6 +73,7 @@ _ROWS_HELD = (
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
+    (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
@@ -294,6 +309,27 @@ def _undefined_names(failing: list[dict[str, Any]], tail: list[str]) -> str | No
     return "; ".join(said[name] for name in sorted(said))
 
 
+def _unsent_headers(failing: list[dict[str, Any]], tail: list[str]) -> str | None:
+    """The service's diagnoses of request headers the app's own code reads as if every
+    caller sent one, where every failing route's log lines show a read of undefined that
+    one of them explains; None where any route failed otherwise."""
+    said: dict[str, str] = {}
+    for line in tail:
+        if (m := _DIAGNOSED_HEADER.search(line)) is not None:
+            said.setdefault(m.group(2), m.group(1))
+    if not said:
+        return None
+    for probe in failing:
+        reads = {
+            m.group(1) or m.group(2)
+            for line in map(str, probe.get("logLines", []))
+            if (m := _UNDEFINED_READ.search(line)) is not None
+        }
+        if not reads & said.keys():
+            return None
+    return "; ".join(sorted(set(said.values())))
+
+
 def _called_out(probe: dict[str, Any], diagnosed: bool) -> bool:
     """Whether a failing route failed on a call out: the proxy said egress stopped it, or
     (the service having diagnosed a call outside, ``diagnosed``) its own answer or the log
@@ -372,6 +408,11 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_OWN_CODE} ({undefined})"
+            )
+        if (unsent := _unsent_headers(failing, result.get("logTail", []))) is not None:
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_UNSENT_HEADER} ({unsent})"
             )
         if all(_ANONYMOUS.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
             return (

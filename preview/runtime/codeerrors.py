@@ -28,6 +28,11 @@ The verdict (:func:`undefined_name`) is only given where it is certain from the 
   runner (a test file run as the app).
 
 Anything less certain gives no verdict: the failure stays as it is.
+
+A route that reads a request's header as if every caller sent one (``req.headers.cookie
+.split('=')``) fails with a TypeError for a caller that sends none, where it could refuse
+it: said likewise, where the error's innermost frame is the app's own file and its line
+reads that property straight off the header (:func:`unsent_header`).
 """
 
 from __future__ import annotations
@@ -47,8 +52,10 @@ from ..logs.hostpaths import REVISION_DIRS
 __all__ = [
     "CodeErrors",
     "UndefinedName",
+    "UnsentHeader",
     "empty_entry",
     "undefined_name",
+    "unsent_header",
     "with_undefined_name",
 ]
 
@@ -138,6 +145,70 @@ def undefined_name(
         frame = _innermost(lines[index + 1 : index + 4], _JS_FRAME, reverse=False)
         return _node(m.group(1), frame, files, root)
     return None
+
+
+# Node's words for a property read of undefined: "TypeError: Cannot read properties of
+# undefined (reading 'split')" (Node 16 and later), "Cannot read property 'split' of
+# undefined" (before).
+_JS_UNDEFINED_READ = re.compile(
+    r"\bTypeError: Cannot read propert(?:ies of undefined \(reading '([\w$]+)'\)"
+    r"|y '([\w$]+)' of undefined)"
+)
+# A request, as the frameworks name it: Express's ``req``, Koa's ``ctx`` (and its
+# ``ctx.request``), Hono's ``c.req``.
+_REQUEST = r"(?<![\w$.])(?:req|request|ctx|context|c\.req)(?:\.request)?"
+
+
+@dataclass(frozen=True)
+class UnsentHeader:
+    """The app's own ``path`` reads the request's ``header`` on ``line`` as if every
+    request sent it, and a request without it failed there reading ``read`` of it."""
+
+    header: str
+    path: str
+    line: int
+    read: str
+
+    def said(self) -> str:
+        return (
+            f"{self.path} line {self.line} reads the request's {self.header} header as if "
+            f"every request sent one: a request without it fails there (TypeError, reading "
+            f"'{self.read}' of undefined) where the app could refuse it, an error in the "
+            "app's own code"
+        )
+
+
+def unsent_header(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
+) -> UnsentHeader | None:
+    """The request header that ``lines[index]`` (a TypeError reading a property of
+    undefined) was read from, where its innermost frame is a file of the upload whose line
+    reads that property straight off a request's header (``req.headers.cookie.split``,
+    ``req.headers['authorization'].replace``, ``req.header('Authorization').split``):
+    hcfairbanks' warehouseNestJS takes its JWT from ``req.headers.cookie.split('=')``, and
+    every guarded route answered 500 to a caller with no cookie, its sign-in never asked
+    for. None otherwise (a value of the app's own that is undefined may be ours: a setting
+    we did not give)."""
+    found = _JS_UNDEFINED_READ.search(lines[index])
+    if found is None:
+        return None
+    read = found.group(1) or found.group(2)
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], _JS_FRAME, reverse=False)
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not _JS_SOURCE.search(path):
+        return None
+    text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
+    prop = re.escape(read)
+    header = re.search(
+        rf"{_REQUEST}\.headers\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['\"`])([\w-]+)\2\s*\])"
+        rf"\s*\.\s*{prop}(?![\w$])"
+        rf"|{_REQUEST}\.(?:header|get)\(\s*(['\"`])([\w-]+)\4\s*\)\s*\.\s*{prop}(?![\w$])",
+        text,
+    )
+    if header is None:
+        return None
+    name = header.group(1) or header.group(3) or header.group(5)
+    return UnsentHeader(name.lower(), path, frame[1], read)
 
 
 def with_undefined_name(
@@ -296,6 +367,7 @@ def _js_declares(name: str, source: str) -> bool:
 
 
 _WORD = "is not defined"  # both errors' words: most batches need no other search
+_READ_WORD = "of undefined"  # a property read of undefined's (unsent_header)
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
 _MAX_SAID = 4
@@ -321,7 +393,7 @@ class CodeErrors:
     async def lines(self, texts: list[str]) -> None:
         if len(self._said) >= _MAX_SAID:
             return
-        if not self._waiting and not any(_WORD in text for text in texts):
+        if not self._waiting and not any(_WORD in t or _READ_WORD in t for t in texts):
             self._earlier.extend(texts)
             return
         seen = [*self._earlier, *texts]
@@ -329,19 +401,25 @@ class CodeErrors:
         self._earlier.extend(texts)
         self._waiting = 0
         for index in range(max(begin, 0), len(seen)):
-            if _WORD not in seen[index]:
+            node = "ReferenceError" in seen[index] or "TypeError" in seen[index]
+            if _WORD not in seen[index] and not (node and _READ_WORD in seen[index]):
                 continue
-            if "ReferenceError" in seen[index] and len(seen) - index <= _FRAMES_AFTER:
+            if node and len(seen) - index <= _FRAMES_AFTER:
                 self._waiting = len(seen) - index  # its frames may be in the next batch
                 break
             told = tuple(seen[max(index - _FRAMES_AFTER, 0) : index + _FRAMES_AFTER + 1])
             if told in self._judged or len(self._judged) >= _MAX_JUDGED:
                 continue
             self._judged.add(told)
-            found = undefined_name(seen, index, self._spec.files, self._app_dir)
-            if found is None or (found.path, found.name) in self._said:
+            found = undefined_name(seen, index, self._spec.files, self._app_dir) or unsent_header(
+                seen, index, self._spec.files, self._app_dir
+            )
+            if found is None:
                 continue
-            self._said.add((found.path, found.name))
+            key = (found.path, found.name if isinstance(found, UndefinedName) else found.header)
+            if key in self._said:
+                continue
+            self._said.add(key)
             await self._say("WARN", f"diagnosis: {found.said()}")
             if len(self._said) >= _MAX_SAID:
                 return

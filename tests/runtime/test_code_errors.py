@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import trio
 
-from preview.runtime.codeerrors import empty_entry, undefined_name, with_undefined_name
+from preview.runtime.codeerrors import (
+    empty_entry,
+    undefined_name,
+    unsent_header,
+    with_undefined_name,
+)
 
 from ..conftest import Service
 
@@ -273,3 +278,75 @@ def test_an_empty_entry_or_the_empty_source_of_a_built_one_is_the_apps_lack() ->
     scripted = {**files, "package.json": b'{"scripts": {"start": "node dist/server.js"}}'}
     found = empty_entry(["npm", "start", "--silent"], scripted)
     assert found is not None and found.startswith(said), found
+
+
+_GUARDED_SERVER = """const http = require('http');
+
+function token(req) {
+  return req.headers.cookie.split('=')[1];
+}
+
+http.createServer((req, res) => {
+  try {
+    res.end(JSON.stringify({ token: token(req) }));
+  } catch (error) {
+    console.error(error);
+    res.statusCode = 500;
+    res.end('{}');
+  }
+}).listen(Number(process.env.PORT), '127.0.0.1');
+"""
+
+
+async def test_a_node_route_reading_a_header_its_caller_did_not_send_is_said(
+    service: Service,
+) -> None:
+    """hcfairbanks' warehouseNestJS takes its JWT from ``req.headers.cookie.split('=')``:
+    each guarded route answered 500 to a caller sending no cookie, its sign-in never
+    asked for."""
+    with trio.fail_after(60):
+        said = await _said_after_a_call(
+            service, {"server.js": _GUARDED_SERVER}, ["node", "server.js"]
+        )
+    assert said == (
+        "diagnosis: server.js line 4 reads the request's cookie header as if every request"
+        " sent one: a request without it fails there (TypeError, reading 'split' of"
+        " undefined) where the app could refuse it, an error in the app's own code"
+    )
+
+
+def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
+    """Express's ``req.headers['authorization'].replace``, ``req.header('Authorization')
+    .split``, Koa's ``ctx.request.headers.authorization.split``: each said; a value of the
+    app's own that is undefined (a setting we may not have given), or a package's frame,
+    is not."""
+
+    def verdict(line: str, read: str, frame: str = "src/auth.ts:3:20") -> str | None:
+        files = {"src/auth.ts": f"// auth\n\n  const token = {line};\n".encode()}
+        error = [
+            f"TypeError: Cannot read properties of undefined (reading '{read}')",
+            f"    at JwtStrategy.cookieExtractor ({frame})",
+            "    at JwtStrategy.authenticate (<environment>/node_modules/passport-jwt/x.js:9:2)",
+        ]
+        found = unsent_header(error, 0, files, _ROOT)
+        return f"{found.header} {found.path}:{found.line}" if found is not None else None
+
+    assert verdict("req.headers['authorization'].replace('Bearer ', '')", "replace") == (
+        "authorization src/auth.ts:3"
+    )
+    assert verdict("req.header('Authorization').split(' ')[1]", "split") == (
+        "authorization src/auth.ts:3"
+    )
+    assert verdict("ctx.request.headers.authorization.split(' ')", "split") == (
+        "authorization src/auth.ts:3"
+    )
+    assert verdict("process.env.JWT_SECRET.split(',')", "split") is None
+    assert verdict("req.headers.cookie.split('=')", "trim") is None  # another read failed
+    assert verdict("req.headers.cookie.split('=')", "split", "node_modules/x/a.js:3:1") is None
+    old_node = [
+        "TypeError: Cannot read property 'split' of undefined",
+        f"    at cookieExtractor ({_ROOT}/src/auth.ts:3:20)",
+    ]
+    files = {"src/auth.ts": b"\n\nreturn req.headers.cookie.split('=')[1];\n"}
+    found = unsent_header(old_node, 0, files, _ROOT)
+    assert found is not None and found.header == "cookie" and found.read == "split"
