@@ -29,6 +29,7 @@ later launches (the builder's :attr:`learned_plans`, by generation).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -39,7 +40,14 @@ if TYPE_CHECKING:
     from ..apps.detect import Detection
     from ..apps.spec import LaunchSpec
 
-__all__ = ["PLAN_BUDGET", "PLAN_DID_NOT_SERVE", "TRIED_AFTER", "PlanTries", "put_in_force"]
+__all__ = [
+    "PLAN_BUDGET",
+    "PLAN_DID_NOT_SERVE",
+    "TRIED_AFTER",
+    "PlanTries",
+    "put_in_force",
+    "with_own_code_verdict",
+]
 
 PLAN_BUDGET = 420.0  # s from the launch's start: no plan is begun after it
 PLAN_DID_NOT_SERVE = "it answered none of its routes but with a 5xx at the smoke check"
@@ -170,6 +178,33 @@ class PlanTries:
             return None
         later = range(detection.plan + 1, len(detection.plans))
         return next((i for i in later if i not in self.outcomes), None)
+
+
+# The verdict a failure's cause ends with where a module of the app's own requires one of
+# its own it never committed (``logs.causes.failure``): the module it names, by its path.
+_ABSENT_OWN_MODULE = re.compile(
+    r" — (\S+ requires (\S+), and the upload has no .*: the app's own code)$"
+)
+
+
+def with_own_code_verdict(
+    first: tuple[str | None, list[str], str | None], later: str | None
+) -> tuple[str | None, list[str], str | None]:
+    """The first plan's failure (its message, lines, stop reason), the launch's where no
+    plan served, with a later plan's verdict that the app's own code requires a module
+    of its own it never committed, where the first's failure names that module too: the
+    app fails so whatever starts it. nodeexcel's expressPaymentGateway: its build's 32
+    TypeScript errors began with "Cannot find module './admin.delete'" (TS2307), and its
+    dev script's ts-node died on the same require, which src/controllers/admins/index.ts
+    makes and no file answers; the launch said the build's errors alone."""
+    message, lines, reason = first
+    found = _ABSENT_OWN_MODULE.search(later or "")
+    if message is None or found is None or found.group(1) in message:
+        return first
+    quoted = (f"'{found.group(2)}'", f'"{found.group(2)}"')
+    if not any(q in text for text in (message, *lines) for q in quoted):
+        return first
+    return f"{message} — {found.group(1)}", lines, reason
 
 
 def _served_none(result: dict[str, Any]) -> bool:

@@ -36,7 +36,7 @@ import trio
 
 from ..metrics import PREPARATION_FAILED
 from ..sandbox import Containment
-from .plantries import TRIED_AFTER, put_in_force
+from .plantries import TRIED_AFTER, put_in_force, with_own_code_verdict
 from .preparation import BUILD, DATA_INIT, INSTALL, Preparation
 from .remedies import Fix
 from .remedies.npmera import dependency_failure, node_era_fix
@@ -373,7 +373,8 @@ async def try_next_plan(runtime: Relaunchable) -> bool:
                 f"no plan served ({len(tries.outcomes)} tried): the first plan's failure "
                 "is the launch's",
             )
-            state.error_message, state.error_lines, state.stop_reason = tries.first_failure
+            first = with_own_code_verdict(tries.first_failure, state.error_message)
+            state.error_message, state.error_lines, state.stop_reason = first
             return False
         if back is None or back == detection.plan:
             return False

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import trio
 
+from preview.builds.plantries import with_own_code_verdict
+
 from ..conftest import Service, eventually
 from ..launching import BUILD_WAIT, app_files, launched, messages
 
@@ -66,3 +68,32 @@ async def test_with_no_smoke_check_a_failed_data_set_up_stands(
         assert "already exists" in body["errorMessage"], body["errorMessage"]
         system = messages(await builder_service.history(body["gid"]), "system")
         assert not any(m.startswith(_DROPPED) for m in system), system
+
+
+def test_a_later_plans_verdict_of_a_module_never_committed_joins_the_first_failure() -> None:
+    """nodeexcel's expressPaymentGateway: its build's TypeScript errors began with
+    "Cannot find module './admin.delete'", and its dev script (plan 2) died on the same
+    require, which the service said is the app's own code: the launch, the first plan's
+    failure, says so too. Not where the first failure names another module, nor where
+    the later one is no such verdict."""
+    first = (
+        "setup step failed (exited with code 1): npm run build: TypeScript: 32 errors in 7"
+        " files (src/controllers/admins/index.ts, …); first: src/controllers/admins/index.ts"
+        "(4,29) TS2307: Cannot find module './admin.delete' or its corresponding type"
+        " declarations.",
+        ["src/controllers/admins/index.ts(4,29): error TS2307: Cannot find module …"],
+        "preparation failed",
+    )
+    verdict = (
+        "src/controllers/admins/index.ts requires ./admin.delete, and the upload has no"
+        " src/controllers/admins/admin.delete.js nor src/controllers/admins/admin.delete/"
+        "index.js (never committed, or left out by its .gitignore): the app's own code"
+    )
+    later = f"Error: Cannot find module './admin.delete' — {verdict}"
+    message, lines, reason = with_own_code_verdict(first, later)
+    assert message == f"{first[0]} — {verdict}"
+    assert (lines, reason) == (first[1], first[2])
+    other = later.replace("./admin.delete", "./admin.update")
+    assert with_own_code_verdict(first, other) == first
+    assert with_own_code_verdict(first, "Error: Cannot find module './admin.delete'") == first
+    assert with_own_code_verdict(first, None) == first
