@@ -207,6 +207,39 @@ async def test_a_package_added_whose_newest_major_exports_no_default_is_taken_be
         assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
+@needs_npm
+async def test_a_package_added_whose_newest_major_exports_an_object_is_taken_below_it(
+    builder_service: Service,
+) -> None:
+    """Dimitrius504's JeopardyGameExpressHBS requires passport-local-mongoose, which its
+    app's package.json does not list: added at its newest release (9, exporting ``{
+    default, errors }`` where 8 exported the plugin), the start then failed on mongoose's
+    "First param to `schema.plugin()` must be a function, got "object"" at the app's own
+    ``adminSchema.plugin(plm)``. Here Node's own check of a function wanted (promisify's)
+    stands for mongoose's: taken below its newest major, the app serves."""
+    server = (
+        "const http = require('http');\n"
+        "const plm = require('passport-local-mongoose');\n"
+        "const registered = require('util').promisify(plm);\n"
+        "http.createServer((req, res) => {\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({ plugin: typeof registered }));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    package = {"name": "plm-app", "scripts": {"start": "node server.js"}}
+    files = {"package.json": json.dumps(package), "server.js": server}
+    with trio.fail_after(BUILD_WAIT * 3):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/")).json() == {"plugin": "function"}
+        system = messages(await builder_service.history(body["gid"]), "system")
+        fixes = [m for m in system if m.startswith("fix ")]
+        assert fixes[0].startswith("fix 1: passport-local-mongoose added"), system
+        assert fixes[1].startswith("fix 1: passport-local-mongoose@<9 in place of"), system
+        assert "server.js calls its default export (plm)" in fixes[1], system
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
 async def test_a_package_added_comes_at_the_release_whose_peers_its_packages_meet(
     builder_service: Service,
 ) -> None:

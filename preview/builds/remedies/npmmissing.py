@@ -334,9 +334,16 @@ async def older_major_fix(
     found = next((m for t in [message, *lines] if (m := _NOT_CALLABLE.search(t))), None)
     package, _, below = added[1:].partition("@")
     package = added[0] + package
-    if found is None or (below and not re.fullmatch(r"<\d+", below)):
+    if below and not re.fullmatch(r"<\d+", below):
         return None
-    module = default_binding(files, package, found.group(1))
+    if found is not None:
+        name, module = found.group(1), default_binding(files, package, found.group(1))
+        failure = f"TypeError: {name} is not a function"
+    elif (given := _given_where_a_function_was_wanted(files, [message, *lines], package)) is None:
+        return None
+    else:
+        module, name = given
+        failure = message.strip()[:120]
     if module is None:
         return None
     latest = await registry_latest(package)
@@ -349,15 +356,43 @@ async def older_major_fix(
         return None
     said = (
         f"{package}@<{major} in place of {added if below else f'{package} {latest}'}: "
-        f"{module} calls its default export ({found.group(1)}), which "
+        f"{module} calls its default export ({name}), which "
         f"{'its newest major does' if not below else f'its {package}@{below} does'} not "
-        f"export as one (TypeError: {found.group(1)} is not a function); the app names no "
-        "release of it"
+        f"export as one ({failure}); the app names no release of it"
     )
     return Fix(said, add=f"{package}@<{major}")
 
 
 _MAJORS_DOWN = 3  # majors below a package's newest that an added package is taken to
+# A frame of a module's line: "at Object.<anonymous> (models/Admin.js:17:13)", "at x.js:3:1".
+_FRAME_AT = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
+
+
+def _given_where_a_function_was_wanted(
+    files: dict[str, bytes], texts: list[str], package: str
+) -> tuple[str, str] | None:
+    """(the app's module, the name) where a failure saying a function was wanted (a
+    library's own check: mongoose's "First param to `schema.plugin()` must be a function,
+    got "object"", Node's 'The "callback" argument must be of type function') has its
+    innermost frame of the app's own on a line passing ``package``'s default export, as
+    that module binds it (Dimitrius504's JeopardyGameExpressHBS: ``adminSchema.plugin(plm)``,
+    passport-local-mongoose 9 exporting ``{ default, errors }`` where 8 exported the
+    plugin); None otherwise."""
+    if not any(re.search(r"\bfunction\b", text) for text in texts[:2]):
+        return None
+    for text in texts:
+        frame = _FRAME_AT.match(text)
+        path = frame.group(1).removeprefix("./") if frame is not None else None
+        if frame is None or path is None or path not in files or "node_modules/" in path:
+            continue
+        lines = files[path].decode("utf-8", "replace").splitlines()
+        number = int(frame.group(2))
+        line = lines[number - 1] if 0 < number <= len(lines) else ""
+        for name in set(re.findall(r"[A-Za-z_$][\w$]*", line)):
+            if default_binding({path: files[path]}, package, name) is not None:
+                return path, name
+        return None  # (the innermost of the app's frames: it alone tells)
+    return None
 
 
 _ASKED = 15.0  # s for the registry's answer
