@@ -696,9 +696,17 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
         return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
 
     each = result([[error], [error]], [error, said, error])
+    late = result([[], [error], [error]], [error, said, error])  # (Nest logs after answering)
     mixed = result([[error], ["TypeError: x.map is not a function"]], [error, said])
     undiagnosed = result([[error], [error]], [error, error])
-    for one in (each, mixed, undiagnosed):
+    silent = result([[error], []], [error, said])  # (the last: no window after it)
+    for one in (each, late, mixed, undiagnosed, silent):
         classify(one, {})
-    assert (each["class"], mixed["class"], undiagnosed["class"]) == ("app's", "ours", "ours")
+    assert [r["class"] for r in (each, late, mixed, undiagnosed, silent)] == [
+        "app's",
+        "app's",
+        "ours",
+        "ours",
+        "ours",
+    ]
     assert "cookieExtractor.ts line 5 reads the request's cookie header" in each["cause"]

@@ -309,10 +309,15 @@ def _undefined_names(failing: list[dict[str, Any]], tail: list[str]) -> str | No
     return "; ".join(said[name] for name in sorted(said))
 
 
-def _unsent_headers(failing: list[dict[str, Any]], tail: list[str]) -> str | None:
+def _unsent_headers(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
     """The service's diagnoses of request headers the app's own code reads as if every
     caller sent one, where every failing route's log lines show a read of undefined that
-    one of them explains; None where any route failed otherwise."""
+    one of them explains; None where any route failed otherwise. A route whose window
+    holds no error line is read by the next window's, where a line printed late falls
+    (Nest logs an unhandled error after it has answered: warehouseNestJS's first route's
+    lines were its second's)."""
     said: dict[str, str] = {}
     for line in tail:
         if (m := _DIAGNOSED_HEADER.search(line)) is not None:
@@ -320,9 +325,13 @@ def _unsent_headers(failing: list[dict[str, Any]], tail: list[str]) -> str | Non
     if not said:
         return None
     for probe in failing:
+        lines = probe.get("logLines") or []
+        at = next((i for i, p in enumerate(probes) if p is probe), len(probes))
+        if not lines and at + 1 < len(probes):
+            lines = probes[at + 1].get("logLines") or []
         reads = {
             m.group(1) or m.group(2)
-            for line in map(str, probe.get("logLines", []))
+            for line in map(str, lines)
             if (m := _UNDEFINED_READ.search(line)) is not None
         }
         if not reads & said.keys():
@@ -409,7 +418,8 @@ def _cause(result: dict[str, Any]) -> str:
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_OWN_CODE} ({undefined})"
             )
-        if (unsent := _unsent_headers(failing, result.get("logTail", []))) is not None:
+        unsent = _unsent_headers(failing, result.get("probes", []), result.get("logTail", []))
+        if unsent is not None:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_UNSENT_HEADER} ({unsent})"
