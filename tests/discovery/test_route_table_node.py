@@ -31,6 +31,7 @@ PACKAGES = {
     "@hono/node-server": "^1.13.0",
     "@feathersjs/feathers": "^5.0.0",
     "@feathersjs/express": "^5.0.0",
+    "express": "^4.21.0",
 }
 _CALL_SELF = """
 const answer = await fetch(`http://127.0.0.1:${PORT}/health`);
@@ -234,6 +235,59 @@ def test_feathers_5_services_beside_an_express_apps_own_routes(frameworks: Path)
     }
     assert listed[("GET", "/health")]["source"]["kind"] == "app"
     assert listed[("POST", "/messages")]["source"]["file"] == "src/app.js"
+
+
+ERROR_PAGE_APP = """
+const express = require('express');
+const app = express();
+const api = express.Router();
+app.get('/boom', (req, res) => { res.json({ items: missingItems }); });
+app.get('/gone', (req, res, next) => {
+  const error = new Error('no such page');
+  error.status = 404;
+  next(error);
+});
+app.get('/logged', (req, res, next) => next(new Error('logged by the app')));
+api.get('/inner', (req, res, next) => next(new Error('the router answered it')));
+api.use(function (err, req, res, next) { res.status(502).send(err.message); });
+app.use('/api', api);
+app.use(function (err, req, res, next) {
+  if (err.message === 'logged by the app') console.error(err.stack);
+  res.status(err.status || 500).json({ message: err.message });
+});
+const server = app.listen(0, '127.0.0.1', async () => {
+  const PORT = server.address().port;
+  const said = [];
+  for (const path of ['/boom', '/gone', '/logged', '/api/inner']) {
+    said.push((await fetch(`http://127.0.0.1:${PORT}${path}`)).status);
+  }
+  console.log(said.join(' '));
+  server.close();
+});
+"""
+
+
+def test_an_error_the_apps_error_handler_answers_silently_is_printed(frameworks: Path) -> None:
+    """gulshank721's restaurentExpressServer renders its errors into its error page
+    (express-generator's handler) and logs none: /users/logout's "ReferenceError: next is
+    not defined" was in the page alone, the log a bare 500. The preload prints such an
+    error's stack once, below the app's own frames; not an error answered below 500, nor
+    one the handler printed itself."""
+    done = _preloaded_program(frameworks, "error-page-app.cjs", ERROR_PAGE_APP)
+    assert done.stdout.strip() == "500 404 500 502", done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    at = lines.index("ReferenceError: missingItems is not defined")
+    assert "error-page-app.cjs:5:" in lines[at + 1], lines[at : at + 3]
+    assert "no such page" not in done.stderr
+    assert done.stderr.count("Error: logged by the app") == 1, done.stderr
+    assert done.stderr.count("Error: the router answered it") == 1, done.stderr
+
+
+def _preloaded_program(directory: Path, name: str, program: str) -> subprocess.CompletedProcess:
+    (directory / name).write_text(program)
+    done = _preloaded(directory, name, directory / f"{name}.routes.json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
 
 
 def test_modules_requiring_each_other_load_without_a_warning(tmp_path: Path) -> None:

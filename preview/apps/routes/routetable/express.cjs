@@ -2,7 +2,8 @@
 // app (4 or 5; NestJS on Express too) registers (Router's `route` and `use`, an app's
 // `use` of another app), joined under their mount paths. It reads what Express's
 // public methods were given, never its internals' layers (whose shape changed between
-// 4 and 5).
+// 4 and 5). It also prints an error the app's own error handler answers with a 5xx
+// and prints nothing of (below: `telling`), the log's only word of that 500's cause.
 'use strict';
 
 const MAX_DEPTH = 32;
@@ -78,6 +79,59 @@ function mounted(owner, args, accept) {
   table.later();
 }
 
+// An error the app's own error handler (a middleware of four parameters) answers with a
+// 5xx and prints nothing of: express-generator's handler renders it into its error page
+// and logs nothing (gulshank721's restaurentExpressServer: /users/logout's
+// "ReferenceError: next is not defined" was in the page alone), so the log held a 500 and
+// no cause. Printed here, its stack whole, once; not where the handler printed its
+// message itself, nor an error it answers below 500 (a 404 of the app's own).
+const told = new WeakSet();
+const TELLING = Symbol('preview.telling'); // a handler already wrapped (app.use calls router.use)
+
+function watched(write, message, seen) {
+  return function write_(chunk) {
+    try { if (String(chunk).includes(message)) seen.said = true; } catch (error) { /* its own */ }
+    return write.apply(this, arguments);
+  };
+}
+
+function telling(handler) {
+  if (typeof handler !== 'function' || handler.length !== 4 || handler[TELLING]
+    || isRouter(handler) || isApp(handler)) {
+    return handler;
+  }
+  const wrapped = function errorHandler_(err, req, res, next) {
+    const message = err instanceof Error && typeof err.stack === 'string' ? String(err.message) : null;
+    const seen = { said: false };
+    const out = process.stdout.write;
+    const errors = process.stderr.write;
+    if (message) {
+      process.stdout.write = watched(out, message, seen);
+      process.stderr.write = watched(errors, message, seen);
+    }
+    try {
+      return handler.apply(this, arguments);
+    } finally {
+      if (message) {
+        process.stdout.write = out;
+        process.stderr.write = errors;
+      }
+      try {
+        if (message && !seen.said && !told.has(err) && res && res.statusCode >= 500) {
+          told.add(err);
+          errors.call(process.stderr, `${err.stack}\n`);
+        }
+      } catch (error) { /* the app's answer stands */ }
+    }
+  };
+  wrapped[TELLING] = true;
+  return wrapped;
+}
+
+function withErrorsTold(args) {
+  return Array.from(args).map((arg) => (Array.isArray(arg) ? arg.flat(Infinity).map(telling) : telling(arg)));
+}
+
 function patch(express) {
   const Router = express.Router;
   // Express 5's Router is a class; Express 4's is the prototype object of its routers.
@@ -102,7 +156,9 @@ function patch(express) {
   const use = proto.use;
   proto.use = function use_() {
     try { mounted(this, arguments, isRouter); } catch (error) { /* as above */ }
-    return use.apply(this, arguments);
+    let args = arguments;
+    try { args = withErrorsTold(arguments); } catch (error) { /* as above */ }
+    return use.apply(this, args);
   };
   const application = express.application;
   const init = application.init;
@@ -113,7 +169,9 @@ function patch(express) {
   const appUse = application.use;
   application.use = function appUse_() {
     try { mounted(this, arguments, isApp); } catch (error) { /* as above */ }
-    return appUse.apply(this, arguments);
+    let args = arguments;
+    try { args = withErrorsTold(arguments); } catch (error) { /* as above */ }
+    return appUse.apply(this, args);
   };
 }
 
