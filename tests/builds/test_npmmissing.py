@@ -11,7 +11,12 @@ import pytest
 import trio
 
 from preview.builds.remedies import npmmissing
-from preview.builds.remedies.npmmissing import asked_package, missing_module_fix, missing_package
+from preview.builds.remedies.npmmissing import (
+    asked_package,
+    missing_module_fix,
+    missing_package,
+    self_required_package,
+)
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, launched, messages
@@ -66,6 +71,66 @@ def test_not_listed_builtins_paths_own_folders_nor_a_dependencys_need(
 ) -> None:
     lines = [f"Error: Cannot find module '{specifier}'", "Require stack:", stack]
     assert missing_package(lines[0], lines, files, listed) is None
+
+
+_PASSPORT = b"""const passport = require('passport');
+passport.serializeUser((user, done) => done(null, user.id));
+module.exports = passport;
+"""
+
+
+def test_a_module_requiring_its_own_name_means_the_package_of_that_name() -> None:
+    """Dimitrius504's JeopardyGameExpressHBS: passport.js requires passport, which its
+    folder's package.json does not list; by NODE_PATH Node gave it itself ("TypeError:
+    passport.serializeUser is not a function"). Not where the package is listed, where
+    the module binds the name to another module, nor where the frame is no file of it."""
+    lines = [
+        "TypeError: passport.serializeUser is not a function",
+        "    at Object.<anonymous> (passport.js:2:10)",
+        "    at Object.<anonymous> (server.js:2:18)",
+    ]
+    files = {"package.json": b"{}", "passport.js": _PASSPORT, "server.js": b""}
+    assert self_required_package(lines[0], lines, files, set()) == ("passport", "passport.js")
+    folder = {"package.json": b"{}", "redis/index.js": _PASSPORT.replace(b"passport", b"redis")}
+    said = [line.replace("passport", "redis") for line in lines]
+    said[1] = said[1].replace("redis.js", "redis/index.js")
+    assert self_required_package(said[0], said, folder, set()) == ("redis", "redis/index.js")
+    assert self_required_package(lines[0], lines, files, {"passport"}) is None
+    other = {**files, "passport.js": _PASSPORT.replace(b"'passport'", b"'./auth'")}
+    assert self_required_package(lines[0], lines, other, set()) is None
+    elsewhere = [lines[0], "    at Object.<anonymous> (<environment>/node_modules/x/a.js:2:1)"]
+    assert self_required_package(lines[0], elsewhere, files, set()) is None
+
+
+@needs_npm
+async def test_a_package_its_module_requires_by_its_own_name_is_added(
+    builder_service: Service,
+) -> None:
+    """The same, launched: passport added, the app serves with passport's own API."""
+    server = (
+        "const http = require('http');\n"
+        "const passport = require('./passport');\n"
+        "http.createServer((req, res) => {\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({ use: typeof passport.use }));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    package = {"name": "self-named", "scripts": {"start": "node server.js"}}
+    files = {
+        "package.json": json.dumps(package),
+        "server.js": server,
+        "passport.js": _PASSPORT.decode(),
+    }
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/")).json() == {"use": "function"}
+        system = messages(await builder_service.history(body["gid"]), "system")
+        assert any(
+            m.startswith("fix 1: passport added: passport.js requires it by its own name")
+            for m in system
+        ), system
+        assert (await builder_service.stop(body["gid"])).status_code == 200
 
 
 async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,9 @@ callsite for its log lines' numbers). The package is added beside the app's own 
 launch starts again, said as a fix. Not where the module that requires it is a
 dependency's (a peer of one: the era's, ``npmera``), nor a Node built-in, a path (``./``,
 ``/``, ``#`` imports, a folder of the upload its ``NODE_PATH`` or ``paths`` resolve), nor
-a name the registry does not have (the app's own typo stays its failure).
+a name the registry does not have (the app's own typo stays its failure). Likewise a
+package a module of the app requires by its own name (passport.js requiring passport),
+which Node resolved to that module itself by ``NODE_PATH`` (:func:`self_required_package`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "peer_placement_fix",
     "registry_has",
     "registry_peer_fit",
+    "self_required_package",
 ]
 
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
@@ -83,6 +86,47 @@ def missing_package(
     if requirer is None or "node_modules/" in requirer or "<environment>" in requirer:
         return None
     return package, requirer
+
+
+# A value of a module the app calls a method of, which has none: "TypeError: passport.use
+# is not a function".
+_NO_METHOD = re.compile(
+    r"TypeError: (?:\(0\s*,\s*)?([A-Za-z_$][\w$]*)\.[\w$.]+\)? is not a (?:function|constructor)\b"
+)
+_FRAME_OF = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
+
+
+def self_required_package(
+    message: str, lines: list[str], files: dict[str, bytes], listed: set[str]
+) -> tuple[str, str] | None:
+    """(the package to add, the app's module requiring it) where that module requires a
+    package by its own name (passport.js's ``const passport = require('passport')``), the
+    package is not listed, and Node, finding none in node_modules, resolved the name to
+    the module itself by ``NODE_PATH`` (the app's directory, for rootpath's requires): its
+    own unfinished exports, so a call of the package's method failed ("TypeError:
+    passport.use is not a function"). Dimitrius504's JeopardyGameExpressHBS: its app
+    folder's package.json lists no passport, the repository's root's did. None otherwise."""
+    texts = [message, *lines]
+    called = next((m for t in texts if (m := _NO_METHOD.search(t)) is not None), None)
+    if called is None:
+        return None
+    name = called.group(1)
+    frame = next((m for t in texts if (m := _FRAME_OF.match(t)) is not None), None)
+    if frame is None:
+        return None
+    path = frame.group(1).removeprefix("./")
+    if path not in files:
+        return None
+    stem = re.sub(r"(?:/index)?\.[cm]?[jt]sx?$", "", path)
+    if stem in NODE_BUILTINS or stem in listed or not _NAME.match(stem):
+        return None
+    binds = re.compile(
+        rf"""\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*require\(\s*["']{re.escape(stem)}["']\s*\)"""
+        rf"""|\bimport\s+(?:\*\s+as\s+)?{re.escape(name)}\s+from\s+["']{re.escape(stem)}["']"""
+    )
+    if binds.search(files[path].decode("utf-8", "replace")) is None:
+        return None
+    return stem, path
 
 
 def _imported_by_path(files: dict[str, bytes], specifier: str) -> bool:
@@ -211,6 +255,16 @@ async def missing_module_fix(
     """The package to add for a failure naming a module the app's own code requires and
     does not list, where the registry has it (see the module doc); None otherwise."""
     found = missing_package(message, lines, files, listed)
+    if found is None and (itself := self_required_package(message, lines, files, listed)):
+        package, requirer = itself
+        if not await registry_has(package):
+            return None
+        said = (
+            f"{package} added: {requirer} requires it by its own name and package.json lists"
+            " none, so Node resolved the name to that module itself (its folder is on"
+            " NODE_PATH); the registry has it"
+        )
+        return await _at_its_fitting_release(package, said, files)
     if found is None:
         asked = asked_package(message, lines, listed)
         if asked is None or not await registry_has(asked):
