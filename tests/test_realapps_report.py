@@ -710,3 +710,13 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
         "ours",
     ]
     assert "cookieExtractor.ts line 5 reads the request's cookie header" in each["cause"]
+
+
+def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:
+    """JasonSmith03's plantNestJS makes its Supabase client in a provider's constructor
+    from SUPABASE_URL, unset: "supabaseUrl is required." A hosted service on the internet,
+    which no sandbox reaches."""
+    result = _failed("Error: supabaseUrl is required.")
+    classify(result, {})
+    assert result["class"] == "environment"
+    assert result["cause"].startswith("its Supabase project is a hosted service")

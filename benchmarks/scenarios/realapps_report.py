@@ -8,7 +8,7 @@ never defines, as the service diagnoses it; or a ``brokenReason`` in the manifes
 from its source), ``environment`` when this machine cannot give what it
 needs (a host it fetches from at build time that has no route from here: Prisma's
 engines from binaries.prisma.sh; a MongoDB server or PostGIS, which nothing installs
-here) or
+here; a hosted service its start makes a client for, Supabase) or
 what the service keeps from it by default (a route's call to a host outside: egress
 is off unless PREVIEW_EGRESS names the host),
 counted neither as ours nor as the app's, else ``ours``. Results go to
@@ -230,6 +230,15 @@ ENVIRONMENT = [
         r"|querySrv E[A-Z]+ _mongodb\._tcp\.",
         "its MongoDB is on the internet (an SRV URL's), out of the sandbox's reach, and no"
         " MongoDB server is installed here",
+    ),
+    (
+        # A Supabase project, a hosted service on the internet its client is made for at
+        # the start (JasonSmith03's plantNestJS: ``createClient(process.env.SUPABASE_URL ||
+        # '', …)`` in a provider's constructor, "supabaseUrl is required."): no URL of it
+        # is given here, and none would be reached from the sandbox.
+        r"\bsupabase(?:Url|Key) is required\b|Invalid supabaseUrl",
+        "its Supabase project is a hosted service on the internet: none given here, none"
+        " reached from the sandbox",
     ),
     (
         # Only a route's, once the app serves: it calls a host on the internet (Reddit's
