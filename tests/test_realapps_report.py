@@ -720,3 +720,29 @@ def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -
     classify(result, {})
     assert result["class"] == "environment"
     assert result["cause"].startswith("its Supabase project is a hosted service")
+
+
+def test_routes_rendering_a_view_the_app_lacks_are_the_apps() -> None:
+    """mrcunningham's budgetExpress renders budget_form, never committed; muaz234's recipes
+    NestJS app renders with no view engine set: each diagnosed by the service. A route
+    failing otherwise keeps the app ours."""
+    said = (
+        "diagnosis: the app renders the view budget_form, which no file of its upload is"
+        " (Express's 'Failed to lookup view'): an error in the app's own code"
+    )
+    error = 'Error: Failed to lookup view "budget_form" in views directory "/srv/app/views"'
+    engine = "Error: No default engine was specified and no extension was provided."
+
+    def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/b/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+    each = result([[error], [engine]], [error, said])
+    mixed = result([[error], ["TypeError: x.map is not a function"]], [error, said])
+    undiagnosed = result([[error]], [error])
+    for one in (each, mixed, undiagnosed):
+        classify(one, {})
+    assert [r["class"] for r in (each, mixed, undiagnosed)] == ["app's", "ours", "ours"]
+    assert "the app renders the view budget_form, which no file" in each["cause"]

@@ -45,6 +45,12 @@ _DIAGNOSED_HEADER = re.compile(
 _UNDEFINED_READ = re.compile(
     r"Cannot read propert(?:ies of undefined \(reading '([\w$]+)'\)|y '([\w$]+)' of undefined)"
 )
+# The service's diagnosis of a view a route renders that the app lacks, and Express's words.
+_DIAGNOSED_VIEW = re.compile(r"diagnosis: (the app renders (?:the view \S+|a view and no) .*?) \(")
+_VIEW_FAILED = re.compile(
+    r"Failed to lookup view |No default engine was specified and no extension was provided"
+)
+_NO_VIEW = "each failing route renders a view the app lacks"
 _UNSENT_HEADER = (
     "each failing route reads a request header a caller not signed in does not send, and"
     " fails on it"
@@ -74,6 +80,7 @@ _ROWS_HELD = (
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
+    (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
@@ -334,18 +341,38 @@ def _unsent_headers(
     if not said:
         return None
     for probe in failing:
-        lines = probe.get("logLines") or []
-        at = next((i for i, p in enumerate(probes) if p is probe), len(probes))
-        if not lines and at + 1 < len(probes):
-            lines = probes[at + 1].get("logLines") or []
         reads = {
             m.group(1) or m.group(2)
-            for line in map(str, lines)
+            for line in _window_lines(probe, probes)
             if (m := _UNDEFINED_READ.search(line)) is not None
         }
         if not reads & said.keys():
             return None
     return "; ".join(sorted(set(said.values())))
+
+
+def _window_lines(probe: dict[str, Any], probes: list[dict[str, Any]]) -> list[str]:
+    """A probe's log lines, or the next probe's where it has none: a line printed late
+    falls in the next window (see :func:`_unsent_headers`)."""
+    lines = probe.get("logLines") or []
+    at = next((i for i, p in enumerate(probes) if p is probe), len(probes))
+    if not lines and at + 1 < len(probes):
+        lines = probes[at + 1].get("logLines") or []
+    return [str(line) for line in lines]
+
+
+def _unrendered_views(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The service's diagnoses of views the app renders and lacks (a file no upload's
+    name, an engine no module sets), where every failing route's log lines show Express
+    failing to render one; None where any route failed otherwise."""
+    said = sorted({m.group(1) for line in tail if (m := _DIAGNOSED_VIEW.search(line))})
+    if not said or not all(
+        any(_VIEW_FAILED.search(line) for line in _window_lines(p, probes)) for p in failing
+    ):
+        return None
+    return "; ".join(said)
 
 
 def _called_out(probe: dict[str, Any], diagnosed: bool) -> bool:
@@ -432,6 +459,12 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_UNSENT_HEADER} ({unsent})"
+            )
+        views = _unrendered_views(failing, result.get("probes", []), result.get("logTail", []))
+        if views is not None:
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_NO_VIEW} ({views})"
             )
         if all(_ANONYMOUS.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
             return (

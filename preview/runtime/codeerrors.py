@@ -32,12 +32,15 @@ Anything less certain gives no verdict: the failure stays as it is.
 A route that reads a request's header as if every caller sent one (``req.headers.cookie
 .split('=')``) fails with a TypeError for a caller that sends none, where it could refuse
 it: said likewise, where the error's innermost frame is the app's own file and its line
-reads that property straight off the header (:func:`unsent_header`).
+reads that property straight off the header (:func:`unsent_header`). So does a route
+rendering a view that no file of the upload is, or rendering with no view engine set
+anywhere in its code (:func:`unrendered_view`).
 """
 
 from __future__ import annotations
 
 import builtins
+import posixpath
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -52,9 +55,11 @@ from ..logs.hostpaths import REVISION_DIRS
 __all__ = [
     "CodeErrors",
     "UndefinedName",
+    "UnrenderedView",
     "UnsentHeader",
     "empty_entry",
     "undefined_name",
+    "unrendered_view",
     "unsent_header",
     "with_undefined_name",
 ]
@@ -209,6 +214,56 @@ def unsent_header(
         return None
     name = header.group(1) or header.group(3) or header.group(5)
     return UnsentHeader(name.lower(), path, frame[1], read)
+
+
+# Express's words for a view it cannot render (res.render, Nest's @Render): a name no file
+# of its views folder has, or a name without an extension where no engine is set.
+_NO_VIEW = re.compile(r'\bFailed to lookup view "([^"]+)" in views director(?:y|ies) ')
+_NO_ENGINE = "No default engine was specified and no extension was provided"
+# Where an app sets its view engine (Express's ``app.set('view engine', 'pug')``, Nest's
+# ``app.setViewEngine('hbs')``, an ``engine`` of its own).
+_SETS_ENGINE = re.compile(rb"""["'`]view engine["'`]|\.setViewEngine\s*\(|\.engine\s*\(""")
+
+
+@dataclass(frozen=True)
+class UnrenderedView:
+    """A route renders ``view``, which no file of the upload is; or (``view`` None) a view
+    with no engine set anywhere in the app's code."""
+
+    view: str | None
+
+    def said(self) -> str:
+        if self.view is None:
+            return (
+                "the app renders a view and no module of it sets a view engine (Express's"
+                " 'No default engine was specified'): an error in the app's own code"
+            )
+        return (
+            f"the app renders the view {self.view}, which no file of its upload is (Express's"
+            " 'Failed to lookup view'): an error in the app's own code"
+        )
+
+
+def unrendered_view(line: str, files: Mapping[str, bytes]) -> UnrenderedView | None:
+    """The view ``line`` (Express's error) says a route could not render, where the upload
+    shows it is the app's own lack: mrcunningham's budgetExpress renders ``budget_form``
+    and has no views/budget_form.pug, nor any file of that name; muaz234's recipes
+    NestJS app renders ``@Render('index')`` and sets no view engine, nor has any view.
+    None where a file of that name is in the upload (a folder it is looked for in may be
+    ours to get wrong), or a module of it sets an engine."""
+    if _NO_ENGINE in line:
+        sources = (d for p, d in files.items() if _JS_SOURCE.search(p) and "node_modules/" not in p)
+        return None if any(_SETS_ENGINE.search(d) for d in sources) else UnrenderedView(None)
+    found = _NO_VIEW.search(line)
+    if found is None:
+        return None
+    name = found.group(1).removeprefix("./").removeprefix("/")
+    stem = posixpath.splitext(name)[0] if posixpath.splitext(name)[1] else name
+    for path in files:
+        shown = posixpath.splitext(path)[0]
+        if shown == stem or shown.endswith(f"/{stem}"):
+            return None
+    return UnrenderedView(name)
 
 
 def with_undefined_name(
@@ -368,6 +423,7 @@ def _js_declares(name: str, source: str) -> bool:
 
 _WORD = "is not defined"  # both errors' words: most batches need no other search
 _READ_WORD = "of undefined"  # a property read of undefined's (unsent_header)
+_VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE)  # a view not rendered's (unrendered_view)
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
 _MAX_SAID = 4
@@ -393,6 +449,9 @@ class CodeErrors:
     async def lines(self, texts: list[str]) -> None:
         if len(self._said) >= _MAX_SAID:
             return
+        for text in texts:
+            if any(word in text for word in _VIEW_WORDS):
+                await self._view(text)
         if not self._waiting and not any(_WORD in t or _READ_WORD in t for t in texts):
             self._earlier.extend(texts)
             return
@@ -423,3 +482,18 @@ class CodeErrors:
             await self._say("WARN", f"diagnosis: {found.said()}")
             if len(self._said) >= _MAX_SAID:
                 return
+
+    async def _view(self, text: str) -> None:
+        """A view a route could not render, said once a view (:func:`unrendered_view`)."""
+        told = (text.strip(),)  # (a route failing on every call prints the same line)
+        if told in self._judged or len(self._judged) >= _MAX_JUDGED:
+            return
+        self._judged.add(told)
+        found = unrendered_view(text, self._spec.files)
+        if found is None:
+            return
+        key = ("view", found.view or "")
+        if key in self._said or len(self._said) >= _MAX_SAID:
+            return
+        self._said.add(key)
+        await self._say("WARN", f"diagnosis: {found.said()}")

@@ -9,11 +9,13 @@ import trio
 from preview.runtime.codeerrors import (
     empty_entry,
     undefined_name,
+    unrendered_view,
     unsent_header,
     with_undefined_name,
 )
 
 from ..conftest import Service
+from ..launching import BUILD_WAIT, app_files, launched
 
 _PYTHON_SERVER = """import json
 import os
@@ -350,3 +352,57 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
     files = {"src/auth.ts": b"\n\nreturn req.headers.cookie.split('=')[1];\n"}
     found = unsent_header(old_node, 0, files, _ROOT)
     assert found is not None and found.header == "cookie" and found.read == "split"
+
+
+_BUDGETS = """const express = require('express');
+const app = express();
+app.engine('html', (file, options, done) => done(null, `<h1>${options.message}</h1>`));
+app.set('view engine', 'html');
+app.get('/budget/create', (req, res) => res.render('budget_form', { title: 'Create' }));
+app.use(function (err, req, res, next) {
+  res.locals.message = err.message;
+  res.status(err.status || 500);
+  res.render('error');
+});
+app.listen(Number(process.env.PORT));
+"""
+
+
+async def test_a_view_no_file_of_the_upload_is_is_said_as_the_apps_lack(
+    builder_service: Service,
+) -> None:
+    """mrcunningham's budgetExpress renders ``budget_form``, which it never committed; its
+    error handler (express-generator's) rendered the failure into its error page, logging
+    nothing: the route answered 500 and the log said no more. The error is printed (the
+    route table's preload), and said as the app's own lack."""
+    files = {**app_files("express_app"), "server.js": _BUDGETS, "views/error.html": "x"}
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        assert (await builder_service.app_get(body, "/budget/create")).status_code == 500
+        said = await builder_service.first_system_line(body["gid"], "diagnosis:")
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+    assert said == (
+        "diagnosis: the app renders the view budget_form, which no file of its upload is"
+        " (Express's 'Failed to lookup view'): an error in the app's own code"
+    )
+
+
+def test_a_view_rendered_with_no_engine_set_or_no_file_is_the_apps_lack() -> None:
+    """muaz234's recipes NestJS app renders ``@Render('index')`` and sets no view engine,
+    nor has a view: Express's "No default engine was specified". Not where a module sets
+    an engine, or a file of the view's name is anywhere in the upload (the folder Express
+    looked in may be ours to get wrong)."""
+    engine = "Error: No default engine was specified and no extension was provided."
+    code = {"src/app.controller.ts": b"@Get()\n@Render('index')\nroot() {}\n"}
+    found = unrendered_view(engine, code)
+    assert found is not None and found.view is None
+    sets = {**code, "src/main.ts": b"app.setViewEngine('hbs');\n"}
+    assert unrendered_view(engine, sets) is None
+    lookup = 'Error: Failed to lookup view "budget_form" in views directory "/srv/app/views"'
+    found = unrendered_view(lookup, {"views/index.pug": b""})
+    assert found is not None and found.view == "budget_form"
+    assert unrendered_view(lookup, {"templates/budget_form.pug": b""}) is None
+    nested = lookup.replace("budget_form", "budgets/form")
+    assert unrendered_view(nested, {"views/budgets/form.hbs": b""}) is None
+    assert unrendered_view("Error: something else", code) is None
