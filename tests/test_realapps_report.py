@@ -746,3 +746,29 @@ def test_routes_rendering_a_view_the_app_lacks_are_the_apps() -> None:
         classify(one, {})
     assert [r["class"] for r in (each, mixed, undiagnosed)] == ["app's", "ours", "ours"]
     assert "the app renders the view budget_form, which no file" in each["cause"]
+
+
+def test_routes_calling_a_model_files_definer_as_the_model_are_the_apps() -> None:
+    """Victor-Santos-Silva's BackEnd-CoffeeExpress calls ``Produto.findAll()`` on its
+    sequelize-cli model file's export, the function defining the model: diagnosed by the
+    service. A route failing otherwise keeps the app ours."""
+    said = (
+        "diagnosis: src/services/produtoService.js line 54 calls Produto.findAll, but Produto"
+        " is src/models/Produto.js's export, a function that defines the model on the"
+        " instance it is given (sequelize-cli's model file), not the model its"
+        " models/index.js keeps: an error in the app's own code"
+    )
+    error = "TypeError: Produto.findAll is not a function"
+
+    def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/p/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+    each = result([[error], [error]], [error, said])
+    mixed = result([[error], ["TypeError: Pedido.findAll is not a function"]], [error, said])
+    for one in (each, mixed):
+        classify(one, {})
+    assert [r["class"] for r in (each, mixed)] == ["app's", "ours"]
+    assert "produtoService.js line 54 calls Produto.findAll" in each["cause"]

@@ -51,6 +51,15 @@ _VIEW_FAILED = re.compile(
     r"Failed to lookup view |No default engine was specified and no extension was provided"
 )
 _NO_VIEW = "each failing route renders a view the app lacks"
+# The service's diagnosis of a Sequelize model file's definer called as the model
+# (Victor-Santos-Silva's BackEnd-CoffeeExpress: ``Produto.findAll()`` on
+# ``require('../models/Produto')``), and the TypeError it explains.
+_DIAGNOSED_DEFINER = re.compile(
+    r"diagnosis: (\S+ line \d+ calls ([\w$]+\.[\w$]+)), but [\w$]+ is \S+ export, a function"
+    r" that defines the model"
+)
+_NO_METHOD = re.compile(r"TypeError: ([\w$]+\.[\w$]+) is not a function")
+_DEFINER = "each failing route calls a model file's defining function as the model"
 _UNSENT_HEADER = (
     "each failing route reads a request header a caller not signed in does not send, and"
     " fails on it"
@@ -81,6 +90,7 @@ APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
+    (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
@@ -361,6 +371,24 @@ def _window_lines(probe: dict[str, Any], probes: list[dict[str, Any]]) -> list[s
     return [str(line) for line in lines]
 
 
+def _definers_called(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The service's diagnoses of a model file's defining function called as the model,
+    where every failing route's log lines show one of those calls failing; None where any
+    route failed otherwise."""
+    said = {m.group(2): m.group(1) for line in tail if (m := _DIAGNOSED_DEFINER.search(line))}
+    if not said:
+        return None
+    for probe in failing:
+        calls = {
+            m.group(1) for line in _window_lines(probe, probes) if (m := _NO_METHOD.search(line))
+        }
+        if not calls & said.keys():
+            return None
+    return "; ".join(sorted(set(said.values())))
+
+
 def _unrendered_views(
     failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
 ) -> str | None:
@@ -459,6 +487,12 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_UNSENT_HEADER} ({unsent})"
+            )
+        definers = _definers_called(failing, result.get("probes", []), result.get("logTail", []))
+        if definers is not None:
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_DEFINER} ({definers})"
             )
         views = _unrendered_views(failing, result.get("probes", []), result.get("logTail", []))
         if views is not None:

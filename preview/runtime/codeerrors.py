@@ -32,7 +32,9 @@ Anything less certain gives no verdict: the failure stays as it is.
 A route that reads a request's header as if every caller sent one (``req.headers.cookie
 .split('=')``) fails with a TypeError for a caller that sends none, where it could refuse
 it: said likewise, where the error's innermost frame is the app's own file and its line
-reads that property straight off the header (:func:`unsent_header`). So does a route
+reads that property straight off the header (:func:`unsent_header`); one calling a
+method of a Sequelize model file's export, the function defining the model, where its
+models/index.js keeps the model (:func:`definer_called`). So does a route
 rendering a view that no file of the upload is, or rendering with no view engine set
 anywhere in its code (:func:`unrendered_view`).
 """
@@ -54,9 +56,11 @@ from ..logs.hostpaths import REVISION_DIRS
 
 __all__ = [
     "CodeErrors",
+    "DefinerCalled",
     "UndefinedName",
     "UnrenderedView",
     "UnsentHeader",
+    "definer_called",
     "empty_entry",
     "undefined_name",
     "unrendered_view",
@@ -214,6 +218,75 @@ def unsent_header(
         return None
     name = header.group(1) or header.group(3) or header.group(5)
     return UnsentHeader(name.lower(), path, frame[1], read)
+
+
+# A method a module's value lacks: "TypeError: Produto.findAll is not a function".
+_JS_NO_METHOD = re.compile(r"\bTypeError: ([A-Za-z_$][\w$]*)\.([\w$]+) is not a function$")
+# sequelize-cli's model file: a function defining the model on the instance it is given
+# (``module.exports = (sequelize, DataTypes) => { … sequelize.define(…) }``), which its
+# models/index.js calls and keeps the model of.
+_MODEL_DEFINER = re.compile(
+    r"(?:\bmodule\.exports\s*=|\bexport\s+default)\s*(?:async\s+)?(?:function\b\s*[\w$]*\s*)?"
+    r"\(\s*sequelize\s*,\s*(?:DataTypes|dataTypes|Sequelize)\s*\)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class DefinerCalled:
+    """``path`` calls ``name.method`` on ``line``, ``name`` being ``module``'s export: a
+    function defining a Sequelize model, not the model."""
+
+    name: str
+    method: str
+    path: str
+    line: int
+    module: str
+
+    def said(self) -> str:
+        return (
+            f"{self.path} line {self.line} calls {self.name}.{self.method}, but {self.name} is"
+            f" {self.module}'s export, a function that defines the model on the instance it is"
+            " given (sequelize-cli's model file), not the model its models/index.js keeps: an"
+            " error in the app's own code"
+        )
+
+
+def definer_called(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
+) -> DefinerCalled | None:
+    """The model-defining function ``lines[index]`` (a TypeError of a method that is no
+    function) was called a method of, where the innermost frame is the app's own file, its
+    line calls that method, and the file requires the name from a module of the upload
+    exporting ``(sequelize, DataTypes) => …``: Victor-Santos-Silva's BackEnd-CoffeeExpress
+    requires ``../models/Produto`` in its service and calls ``Produto.findAll()``, every
+    list answering 500. None otherwise."""
+    found = _JS_NO_METHOD.search(lines[index].strip())
+    if found is None:
+        return None
+    name, method = found.group(1), found.group(2)
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], _JS_FRAME, reverse=False)
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not _JS_SOURCE.search(path):
+        return None
+    source = files[path].decode("utf-8", "replace")
+    if f"{name}.{method}" not in _source_line(source, frame[1]):
+        return None
+    bound = re.search(
+        rf"""\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*require\(\s*["'](\.{{1,2}}/[^"']+)["']\s*\)"""
+        rf"""|\bimport\s+{re.escape(name)}\s+from\s+["'](\.{{1,2}}/[^"']+)["']""",
+        source,
+    )
+    if bound is None:
+        return None
+    wanted = posixpath.normpath(
+        posixpath.join(posixpath.dirname(path), bound.group(1) or bound.group(2))
+    )
+    for ending in ("", ".js", ".cjs", ".mjs", ".ts", "/index.js", "/index.ts"):
+        module = wanted + ending
+        if module in files and _MODEL_DEFINER.search(files[module].decode("utf-8", "replace")):
+            return DefinerCalled(name, method, path, frame[1], module)
+    return None
 
 
 # Express's words for a view it cannot render (res.render, Nest's @Render): a name no file
@@ -423,6 +496,8 @@ def _js_declares(name: str, source: str) -> bool:
 
 _WORD = "is not defined"  # both errors' words: most batches need no other search
 _READ_WORD = "of undefined"  # a property read of undefined's (unsent_header)
+_NOT_FUNCTION = "is not a function"  # a method a value lacks (definer_called)
+_TYPE_WORDS = (_READ_WORD, _NOT_FUNCTION)  # a TypeError's worth reading further
 _VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE)  # a view not rendered's (unrendered_view)
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
@@ -452,7 +527,9 @@ class CodeErrors:
         for text in texts:
             if any(word in text for word in _VIEW_WORDS):
                 await self._view(text)
-        if not self._waiting and not any(_WORD in t or _READ_WORD in t for t in texts):
+        if not self._waiting and not any(
+            _WORD in t or any(word in t for word in _TYPE_WORDS) for t in texts
+        ):
             self._earlier.extend(texts)
             return
         seen = [*self._earlier, *texts]
@@ -461,7 +538,9 @@ class CodeErrors:
         self._waiting = 0
         for index in range(max(begin, 0), len(seen)):
             node = "ReferenceError" in seen[index] or "TypeError" in seen[index]
-            if _WORD not in seen[index] and not (node and _READ_WORD in seen[index]):
+            if _WORD not in seen[index] and not (
+                node and any(word in seen[index] for word in _TYPE_WORDS)
+            ):
                 continue
             if node and len(seen) - index <= _FRAMES_AFTER:
                 self._waiting = len(seen) - index  # its frames may be in the next batch
@@ -470,12 +549,15 @@ class CodeErrors:
             if told in self._judged or len(self._judged) >= _MAX_JUDGED:
                 continue
             self._judged.add(told)
-            found = undefined_name(seen, index, self._spec.files, self._app_dir) or unsent_header(
-                seen, index, self._spec.files, self._app_dir
+            files, root = self._spec.files, self._app_dir
+            found = (
+                undefined_name(seen, index, files, root)
+                or unsent_header(seen, index, files, root)
+                or definer_called(seen, index, files, root)
             )
             if found is None:
                 continue
-            key = (found.path, found.name if isinstance(found, UndefinedName) else found.header)
+            key = (found.path, found.header if isinstance(found, UnsentHeader) else found.name)
             if key in self._said:
                 continue
             self._said.add(key)

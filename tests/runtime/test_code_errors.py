@@ -7,6 +7,7 @@ from __future__ import annotations
 import trio
 
 from preview.runtime.codeerrors import (
+    definer_called,
     empty_entry,
     undefined_name,
     unrendered_view,
@@ -406,3 +407,61 @@ def test_a_view_rendered_with_no_engine_set_or_no_file_is_the_apps_lack() -> Non
     nested = lookup.replace("budget_form", "budgets/form")
     assert unrendered_view(nested, {"views/budgets/form.hbs": b""}) is None
     assert unrendered_view("Error: something else", code) is None
+
+
+_PRODUTO_MODEL = """module.exports = (sequelize, DataTypes) => {
+  const Produto = sequelize.define('Produto', { nome: DataTypes.STRING });
+  return Produto;
+};
+"""
+_PRODUTO_SERVER = """const http = require('http');
+const Produto = require('./models/Produto');
+
+http.createServer(async (req, res) => {
+  try {
+    res.end(JSON.stringify(await Produto.findAll()));
+  } catch (error) {
+    console.error(error);
+    res.statusCode = 500;
+    res.end('{}');
+  }
+}).listen(Number(process.env.PORT), '127.0.0.1');
+"""
+
+
+async def test_a_sequelize_model_files_definer_called_as_the_model_is_said(
+    service: Service,
+) -> None:
+    """Victor-Santos-Silva's BackEnd-CoffeeExpress requires its sequelize-cli model file
+    ``../models/Produto`` in its service and calls ``Produto.findAll()``: the file exports
+    the function defining the model, and every list answered 500."""
+    files = {"server.js": _PRODUTO_SERVER, "models/Produto.js": _PRODUTO_MODEL}
+    with trio.fail_after(60):
+        said = await _said_after_a_call(service, files, ["node", "server.js"])
+    assert said == (
+        "diagnosis: server.js line 6 calls Produto.findAll, but Produto is models/Produto.js's"
+        " export, a function that defines the model on the instance it is given"
+        " (sequelize-cli's model file), not the model its models/index.js keeps: an error in"
+        " the app's own code"
+    )
+
+
+def test_a_method_of_a_module_that_is_no_model_definer_gets_no_verdict() -> None:
+    """A module exporting anything else (a model itself, a service), a name bound to a
+    package, or a frame of a package's: no verdict."""
+    error = [
+        "TypeError: Produto.findAll is not a function",
+        f"    at Object.getAll ({_ROOT}/src/services/produtoService.js:3:28)",
+    ]
+    service = b"const Produto = require('../models/Produto');\n\nreturn Produto.findAll();\n"
+    files = {"src/services/produtoService.js": service, "src/models/Produto.js": b""}
+    definer = _PRODUTO_MODEL.encode()
+    found = definer_called(error, 0, {**files, "src/models/Produto.js": definer}, _ROOT)
+    assert found is not None and found.module == "src/models/Produto.js" and found.line == 3
+    model = b"const Produto = sequelize.define('Produto', {});\nmodule.exports = Produto;\n"
+    assert definer_called(error, 0, {**files, "src/models/Produto.js": model}, _ROOT) is None
+    package = service.replace(b"../models/Produto", b"produto-sdk")
+    with_package = {**files, "src/services/produtoService.js": package}
+    assert definer_called(error, 0, {**with_package, "src/models/Produto.js": definer}) is None
+    inner = [error[0], "    at x (<environment>/node_modules/sequelize/lib/model.js:3:1)"]
+    assert definer_called(inner, 0, {**files, "src/models/Produto.js": definer}, _ROOT) is None
