@@ -463,7 +463,9 @@ def _node(
     if name in _RUNTIME_GLOBALS:
         return None
     source = files[path].decode("utf-8", "replace")
-    if not _on_line(name, source, frame[1]) or _js_declares(name, source):
+    if not _on_line(name, source, frame[1]):
+        return None
+    if _js_declares(name, source) and not _bound_elsewhere_only(name, source, frame[1]):
         return None
     assigned = re.compile(rf"\b(?:global|globalThis|window)\s*\.\s*{re.escape(name)}\s*=")
     if any(
@@ -471,6 +473,88 @@ def _node(
     ):
         return None
     return UndefinedName(name, path, frame[1])
+
+
+# A string literal (either quote, a template's whole text) or a comment: blanked where the
+# code's braces and parentheses are read, its length kept.
+_JS_NOT_CODE = re.compile(
+    r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|`(?:[^`\\]|\\.)*`|//[^\n]*|/\*.*?\*/", re.S
+)
+# What before a parenthesised list says it binds nothing: a condition's, a loop's (its
+# ``let`` a declaration, which rules the reading out before), an expression's.
+_NOT_BINDING = re.compile(r"\b(?:if|while|switch|with|for|return|typeof|await)\s*$")
+
+
+def _bound_elsewhere_only(name: str, source: str, line: int) -> bool:
+    """Whether ``name``, which ``source`` binds only as a parameter or a ``catch``'s
+    (no ``var``/``let``/``const``, ``function``, ``class`` nor ``import`` of it), is bound
+    by none of the functions and ``catch`` blocks around ``line``, its braces read from its
+    code with its strings and comments blanked: gulshank721's restaurentExpressServer calls
+    ``next(err)`` in a ``(req, res) =>`` handler, ``next`` a parameter of its other
+    routes' handlers; VierryFadhilah's tugasExpress sends ``err`` in a ``catch (error)``,
+    ``err`` another's. False where the name is declared otherwise, the braces do not
+    balance, or a list around the line (or an arrow's before it in its block) names it."""
+    named = rf"(?<![\w$]){re.escape(name)}(?![\w$])"
+    declared = (
+        rf"\b(?:var|let|const)\s+{named}",
+        rf"\b(?:var|let|const)\s*[{{\[][^;=]*?{named}[^;=]*?[}}\]]\s*=",
+        rf"\b(?:function\s*\*?|class|enum|namespace)\s*{named}",
+        rf"\bimport\b[^;]*{named}",
+    )
+    if any(re.search(pattern, source) for pattern in declared):
+        return False
+    code = _JS_NOT_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), source)
+    lines = code.split("\n")
+    if not 0 < line <= len(lines) or code.count("{") != code.count("}"):
+        return False
+    # (its last on the line: a use follows a list naming it, ``function (next) { next() }``)
+    found = list(re.finditer(named, lines[line - 1]))
+    if not found:
+        return False
+    at = sum(len(text) + 1 for text in lines[: line - 1]) + found[-1].start()
+    opened: list[int] = []
+    for index, char in enumerate(code[:at]):
+        if char in "{(":
+            opened.append(index)
+        elif char in ")}" and opened:
+            opened.pop()
+    blocks = [index for index in opened if code[index] == "{"]
+    for index in blocks:
+        head = code[max(0, index - 2000) : index].rstrip()
+        if head.endswith("=>"):
+            before = head[:-2].rstrip()
+            listed = _parameter_list(before)
+            if listed is None:
+                last = re.search(r"[\w$]+$", before)
+                listed = last.group() if last else ""
+        else:
+            listed = _parameter_list(head)
+            if listed is None or _NOT_BINDING.search(head[: len(head) - len(listed) - 2]):
+                continue
+        if re.search(named, listed):
+            return False
+    # An arrow with no braces before it in its block (``(req, res) => res.send(next)``).
+    segment = code[blocks[-1] + 1 if blocks else 0 : at]
+    for arrow in re.finditer(r"(\([^()]*\)|[\w$]+)\s*=>(?!\s*\{)", segment):
+        if re.search(named, arrow.group(1)):
+            return False
+    return True
+
+
+def _parameter_list(head: str) -> str | None:
+    """The text of the parenthesised list ``head`` ends with (its parentheses matched back
+    from the end), else None."""
+    if not head.endswith(")"):
+        return None
+    depth = 0
+    for index in range(len(head) - 1, -1, -1):
+        if head[index] == ")":
+            depth += 1
+        elif head[index] == "(":
+            depth -= 1
+            if depth == 0:
+                return head[index + 1 : -1]
+    return None
 
 
 def _js_declares(name: str, source: str) -> bool:

@@ -465,3 +465,57 @@ def test_a_method_of_a_module_that_is_no_model_definer_gets_no_verdict() -> None
     assert definer_called(error, 0, {**with_package, "src/models/Produto.js": definer}) is None
     inner = [error[0], "    at x (<environment>/node_modules/sequelize/lib/model.js:3:1)"]
     assert definer_called(inner, 0, {**files, "src/models/Produto.js": definer}, _ROOT) is None
+
+
+_HANDLERS = b"""const router = require('express').Router();
+
+router.get('/login', (req, res, next) => {
+  next(new Error('not yet'));
+});
+router.get('/logout', (req, res) => {
+  const failure = new Error('You are not logged in!');
+  next(failure);
+});
+router.get('/one', (req, res) => res.send(next));
+router.get('/two', function (req, res, next) { return next(); });
+
+const list = async (req, res) => {
+  try {
+    res.json(await Customer.findAll());
+  } catch (error) {
+    res.status(400).send(err);
+  }
+};
+const show = async (req, res) => {
+  try {
+    res.json({});
+  } catch (err) {
+    res.send(err);
+  }
+};
+"""
+
+
+def test_a_node_name_bound_only_in_other_functions_is_the_apps_own_error() -> None:
+    """gulshank721's restaurentExpressServer calls ``next(err)`` in a ``(req, res) =>``
+    handler, ``next`` a parameter of its other handlers; VierryFadhilah's tugasExpress
+    sends ``err`` in a ``catch (error)``, ``err`` another catch's. Where a function or
+    catch around the line binds it (an arrow's with no braces too), no verdict; nor where
+    the file declares it otherwise."""
+
+    def verdict(name: str, line: int, source: bytes = _HANDLERS) -> int | None:
+        found = undefined_name(_node_error(name, line), 0, {"src/routes/db.js": source}, _ROOT)
+        return found.line if found is not None else None
+
+    assert verdict("next", 8) == 8
+    assert verdict("err", 17) == 17
+    assert verdict("next", 4) is None  # its handler's parameter
+    assert verdict("err", 24) is None  # its catch's
+    assert verdict("next", 11) is None  # a function's parameter on its own line
+    assert verdict("next", 10) == 10  # an arrow without braces, not naming it
+    one = _HANDLERS.replace(b"(req, res) => res.send", b"(req, res, next) => res.send")
+    assert verdict("next", 10, one) is None  # an arrow's without braces
+    declared = _HANDLERS + b"let next;\n"
+    assert verdict("next", 8, declared) is None
+    unbalanced = _HANDLERS + b"const brace = /{/;\n"
+    assert verdict("next", 8, unbalanced) is None
