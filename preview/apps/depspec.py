@@ -75,6 +75,7 @@ __all__ = [
     "NodeDeps",
     "PythonDeps",
     "dependency_text",
+    "dockerfile_requirements",
     "import_roots",
     "node_dependencies",
     "python_dependencies",
@@ -1157,6 +1158,30 @@ def _with_project(
     return [*lines, *added], [*notes, said + ", ".join(added)]
 
 
+def dockerfile_requirements(files: dict[str, bytes]) -> set[str]:
+    """The upload's files its Dockerfiles install with ``pip install -r`` (``req.txt``),
+    whatever their names: its dependency files, beside those named as pip's usually are."""
+    return {
+        path
+        for dockerfile in files
+        if posixpath.basename(dockerfile) == "Dockerfile"
+        for path in _installed_by_dockerfile(files, posixpath.dirname(dockerfile))
+    }
+
+
+def _installed_by_dockerfile(files: dict[str, bytes], directory: str) -> list[str]:
+    """The text files the Dockerfile in ``directory`` installs with ``pip install -r``, by
+    their paths from its folder (the image's, as its COPY puts them) or by their names
+    beside it."""
+    found: list[str] = []
+    for named in dockerfile_requirement_files(files, directory):
+        for path in (_join(directory, named), _join(directory, posixpath.basename(named))):
+            if (path := posixpath.normpath(path)) in files and path.endswith(".txt"):
+                found.append(path)
+                break
+    return found
+
+
 def _requirements_file(files: dict[str, bytes], directory: str) -> str:
     """``requirements.txt``, else one named as pip is often given it (``requirement.txt``),
     else the file of a ``requirements/`` folder to install (the module doc); else the
@@ -1164,12 +1189,9 @@ def _requirements_file(files: dict[str, bytes], directory: str) -> str:
     for name in _REQUIREMENTS_NAMES:
         if (path := _join(directory, name)) in files:
             return path
-    # Else the file its Dockerfile installs, named as it likes (``pip install -r req.txt``),
-    # by its path from the image's folder or by its name beside the Dockerfile.
-    for named in dockerfile_requirement_files(files, directory):
-        for path in (_join(directory, named), _join(directory, posixpath.basename(named))):
-            if posixpath.normpath(path) in files and path.endswith(".txt"):
-                return posixpath.normpath(path)
+    # Else the file its Dockerfile installs, named as it likes (``pip install -r req.txt``).
+    if installed := _installed_by_dockerfile(files, directory):
+        return installed[0]
     # Else a variant named for its use (quantbj's backend: requirements-dev.txt alone,
     # which its Dockerfile installs), the development one first, never the tests' alone.
     variants = [

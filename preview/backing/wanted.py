@@ -55,7 +55,7 @@ from ..apps.configvars import (
     template_url,
     volume_mount,
 )
-from ..apps.depspec import dependency_text
+from ..apps.depspec import dependency_text, dockerfile_requirements
 from ..apps.node.envreads import node_env_reads, typeorm_unconfigured
 from ..discovery.pyast import parse_module, parse_source, uncommented
 from ..generations import loads_bounded
@@ -381,8 +381,9 @@ class Wanted:
 
 def _dependency_names(files: dict[str, bytes]) -> set[str]:
     names: set[str] = set()
+    installed = dockerfile_requirements(files)  # (req.txt, its Dockerfile's pip install -r)
     for path, data in files.items():
-        if not _DEPENDENCY_FILES.search(path) or len(data) > 512_000:
+        if not (_DEPENDENCY_FILES.search(path) or path in installed) or len(data) > 512_000:
             continue
         text = dependency_text(data)
         if path.endswith("package.json"):

@@ -37,7 +37,7 @@ from ..apps.configvars import (
     server_url_engines,
     template_url,
 )
-from ..apps.depspec import dependency_text
+from ..apps.depspec import dependency_text, dockerfile_requirements
 from ..apps.node.envreads import node_sources
 from ..discovery.pyast import uncommented
 from ..generations import loads_bounded
@@ -220,8 +220,9 @@ def _first_listed(package_json: bytes, names: tuple[str, ...]) -> str | None:
 
 
 def _driver(files: dict[str, bytes]) -> str | None:
+    installed = dockerfile_requirements(files)  # (req.txt, its Dockerfile's pip install -r)
     for path in sorted(files):
-        if _PY_FILES.search(path):
+        if _PY_FILES.search(path) or path in installed:
             text = dependency_text(files[path])
             if found := _PY_DRIVER.search(text):
                 return f"{found.group(1)} ({path})"

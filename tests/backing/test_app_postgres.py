@@ -94,6 +94,12 @@ def test_what_an_upload_says_of_its_postgres() -> None:
         postgres_wants({"requirements.txt": b"celery[redis]\nuvicorn[standard]\n"}, {}).driver
         is None
     )
+    # A requirements file named as its Dockerfile installs it (tunuk1109's StoreFastApi:
+    # ``RUN pip install -r req.txt``, psycopg2-binary in it): its driver, and MySQL's not.
+    docker = {"Dockerfile": b"FROM python:3.12\nRUN pip install -r req.txt\n"}
+    listed = {**docker, "req.txt": "fastapi\r\npsycopg2-binary==2.9.10\r\n".encode("utf-16")}
+    assert postgres_wants(listed, {}).driver == "psycopg2-binary (req.txt)"
+    assert postgres_wants({"req.txt": listed["req.txt"]}, {}).driver is None  # (not installed)
     # No dependency file, a URL in its source (corcasta's FastAPI-Demo: Tortoise loads
     # asyncpg by the URL's scheme, and nothing lists it); a test's URL is not the app's.
     url = b"TORTOISE_ORM = {'connections': {'default': 'postgres://postgres:admin@localhost/t'}}"

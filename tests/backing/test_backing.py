@@ -507,6 +507,14 @@ def test_an_unset_database_url_of_an_app_whose_one_sql_driver_is_mysqls_is_its_m
     assert wanted_servers(both, "main.py", {}).mysql is None
     own = wanted_servers(files, "main.py", {"DATABASE_URL": "sqlite:///own.db"})
     assert own.mysql is None
+    # Its list in a file named as its Dockerfile installs it (``pip install -r req.txt``).
+    named = {k: v for k, v in files.items() if k != "requirements.txt"}
+    named["req.txt"], named["Dockerfile"] = (
+        files["requirements.txt"],
+        b"RUN pip install -r req.txt\n",
+    )
+    found = wanted_servers(named, "main.py", {})
+    assert found.mysql is not None and found.mysql.templates, found.mysql
     # An example's fill-in is no URL of its own (geramolinest's pospointsalesFastAPI).
     filled = wanted_servers(files, "main.py", {"DATABASE_URL": "<YOUR_DATABASE_URL_CONNECTION>"})
     assert filled.mysql is not None
