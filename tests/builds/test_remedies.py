@@ -210,6 +210,8 @@ def test_a_name_the_standard_library_lost_asks_for_an_older_python() -> None:
     assert removed_from_stdlib("distutils.core", None) == "3.12"
     assert removed_from_stdlib("asyncio", "coroutine") == "3.11"
     assert removed_from_stdlib("html.parser", "HTMLParseError") == "3.5"  # (Django 1.6's)
+    assert removed_from_stdlib("cgi", "escape") == "3.8"  # (an old Flask-Markdown's)
+    assert removed_from_stdlib("cgi", "FieldStorage") == "3.13"  # (the module's own end)
     assert removed_from_stdlib("collections", "OrderedDict") is None
     # On a Python that still has it, it is not the cause.
     old = _remedies(())

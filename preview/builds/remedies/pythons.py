@@ -56,6 +56,10 @@ _REMOVED: dict[tuple[str, str], str] = {
     ("inspect", "getargspec"): "3.11",
     ("inspect", "formatargspec"): "3.11",
     ("time", "clock"): "3.8",
+    # (Smirl's teaflask: an old Flask-Markdown's ``from cgi import escape``)
+    **{("cgi", name): "3.8" for name in ("escape", "parse_qs", "parse_qsl")},
+    ("platform", "linux_distribution"): "3.8",
+    ("platform", "dist"): "3.8",
     # (Django 1.6 and older: brianhv's drfissue, its migrate's "module 'html.parser' has
     # no attribute 'HTMLParseError'")
     ("html.parser", "HTMLParseError"): "3.5",
@@ -124,7 +128,10 @@ _CLASSIFIER = re.compile(r"Programming Language :: Python :: 3\.(\d+)$")
 
 
 def removed_from_stdlib(module: str, name: str | None) -> str | None:
-    """The Python version that removed ``module`` (or its ``name``), if it did."""
+    """The Python version that removed ``module`` (or its ``name``), if it did: the name's
+    own first (``cgi.escape``, gone in 3.8, of a module gone in 3.13)."""
+    if (found := _REMOVED.get((module, name or ""))) is not None:
+        return found
     for candidate in _parents(module):
         found = _REMOVED.get((candidate, "*"))
         if found is not None:
