@@ -429,6 +429,18 @@ def test_routes_inserting_rows_their_database_holds_are_the_apps() -> None:
     _apps_while_each_route_says(("/populate_schools", "/populate_users"), held)
 
 
+def test_routes_declared_for_get_on_a_view_class_without_get_are_the_apps() -> None:
+    """birukbelay's flaskRealEstate: ``@auth_ns.route('/login', methods=['GET', 'POST'])``
+    on a flask-restx Resource with ``post`` alone: "AssertionError: Unimplemented method
+    'GET'" at every GET. Where a route fails otherwise too, the verdict stays ours."""
+    unimplemented = [
+        '  File "<environment>/lib/python3.9/site-packages/flask_restx/resource.py", line 37,'
+        " in dispatch_request",
+        "AssertionError: Unimplemented method 'GET'",
+    ]
+    _apps_while_each_route_says(("/auth/login", "/auth/signup"), unimplemented)
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

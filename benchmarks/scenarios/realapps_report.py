@@ -85,6 +85,11 @@ _SESSION_SET_FIRST = "each failing route reads a session value another request m
 _ROWS_HELD = (
     "each failing route inserts rows its database already holds (a unique key refuses them)"
 )
+# A class-based view whose route the app declares for GET (``@ns.route('/login',
+# methods=['GET', 'POST'])``) with no ``get`` method: Flask's MethodView, flask-restx's and
+# Flask-RESTful's Resource assert it at every GET (birukbelay's flaskRealEstate).
+_UNIMPLEMENTED = re.compile(r"AssertionError: Unimplemented method '(?:GET|HEAD)'")
+_NO_GET = "each failing route is declared for GET on a view class with no get method"
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
@@ -92,6 +97,7 @@ APPS_FAULT = [
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
+    (re.escape(_NO_GET), "its routes are declared for GET with no method to answer it"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
@@ -520,6 +526,11 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_ROWS_HELD}"
+            )
+        if all(_UNIMPLEMENTED.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_NO_GET}"
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
