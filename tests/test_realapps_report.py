@@ -441,6 +441,17 @@ def test_routes_declared_for_get_on_a_view_class_without_get_are_the_apps() -> N
     _apps_while_each_route_says(("/auth/login", "/auth/signup"), unimplemented)
 
 
+def test_routes_linking_to_an_endpoint_the_app_never_registers_are_the_apps() -> None:
+    """ser180's comicflask: its login page's ``url_for('admin_forgotpsw')``, an endpoint
+    none of its routes is: werkzeug's BuildError at every call. Where a route fails
+    otherwise too, the verdict stays ours."""
+    unbuilt = [
+        "werkzeug.routing.exceptions.BuildError: Could not build url for endpoint "
+        "'admin_forgotpsw'. Did you mean 'admin_logout' instead?"
+    ]
+    _apps_while_each_route_says(("/admin/login", "/admin/register"), unbuilt)
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

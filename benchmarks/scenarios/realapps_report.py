@@ -90,6 +90,10 @@ _ROWS_HELD = (
 # Flask-RESTful's Resource assert it at every GET (birukbelay's flaskRealEstate).
 _UNIMPLEMENTED = re.compile(r"AssertionError: Unimplemented method '(?:GET|HEAD)'")
 _NO_GET = "each failing route is declared for GET on a view class with no get method"
+# A page linking to an endpoint no route of the app registers (``url_for('admin_forgotpsw')``:
+# werkzeug's BuildError, "Did you mean 'admin_logout' instead?"), ser180's comicflask.
+_UNBUILT_URL = re.compile(r"werkzeug\.routing\.exceptions\.BuildError: Could not build url for")
+_NO_ENDPOINT = "each failing route builds a URL for an endpoint the app never registers"
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
@@ -98,6 +102,7 @@ APPS_FAULT = [
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_NO_GET), "its routes are declared for GET with no method to answer it"),
+    (re.escape(_NO_ENDPOINT), "its pages link to endpoints it never registers"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
@@ -531,6 +536,11 @@ def _cause(result: dict[str, Any]) -> str:
             return (
                 f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
                 f"{first['status']}: {_NO_GET}"
+            )
+        if all(_UNBUILT_URL.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
+            return (
+                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
+                f"{first['status']}: {_NO_ENDPOINT}"
             )
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
