@@ -280,6 +280,31 @@ def test_an_unnamed_host_diagnosis_counts_the_routes_whose_own_lines_fail_a_look
     )
 
 
+def test_a_traceback_the_window_cuts_is_read_on_to_its_exception() -> None:
+    """shahriar350's inventory DRF app: a route's traceback printed past the next probe's
+    start, its frames in the route's window and "TypeError: … AnonymousUser …" in the
+    next: the window's lines go on to the exception's own, and the verdict is the app's."""
+    stamps = ["2026-12-04T10:00:00.500+00:00", "2026-12-04T10:00:01.200+00:00"]
+    frame = '  File "<environment>/rest_framework/views.py", line 480, in raise_uncaught_exception'
+    said = "TypeError: Field 'id' expected a number but got <AnonymousUser object at 0x7f>."
+    events = [
+        {"timestamp": stamps[0], "message": "Traceback (most recent call last):"},
+        {"timestamp": stamps[0], "message": frame},
+        {"timestamp": stamps[1], "message": "    raise exc"},
+        {"timestamp": stamps[1], "message": said},
+    ]
+    began = [1_796_378_400.0, 1_796_378_401.0]  # 10:00:00, :01 UTC
+    probes = [
+        {"path": "/mine/", "status": 500, "began": began[0]},
+        {"path": "/other/", "status": 200, "began": began[1]},
+    ]
+    attribute_lines(probes, events)
+    assert probes[0]["logLines"][-1] == said, probes[0]["logLines"]
+    result = {"name": "x", "status": {}, "logTail": [], "probes": probes}
+    classify(result, {})
+    assert result["class"] == "app's", result
+
+
 def test_a_missing_gdal_library_is_the_machines() -> None:
     gdal = _failed(
         "setup step failed (exited with code 1): python manage.py migrate --noinput: "

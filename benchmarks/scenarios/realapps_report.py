@@ -18,6 +18,7 @@ interrupted run leaves a partial table marked as such.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -440,7 +441,22 @@ def attribute_lines(probes: list[dict[str, Any]], events: list[dict[str, Any]]) 
             for event in events
             if starts[index] <= _stamp(event) < end and ERRORISH.search(str(event.get("message")))
         ]
+        if lines and _FRAME_LINE.match(lines[-1]):
+            # A traceback cut by the window's end (shahriar350's inventory DRF app: its
+            # frames in the route's window, "TypeError: … AnonymousUser …" in the next):
+            # its lines on to the exception's own.
+            later = (
+                str(event.get("message", ""))[:300] for event in events if _stamp(event) >= end
+            )
+            for line in itertools.islice(later, 40):
+                lines.append(line)
+                if not _FRAME_LINE.match(line):
+                    break
         probe["logLines"] = lines[-20:]
+
+
+# A line of a Python traceback before its exception's: a frame, its code, its heading.
+_FRAME_LINE = re.compile(r"^(?:\s|Traceback \(most recent call last\)|During handling|The above)")
 
 
 def _stamp(event: dict[str, Any]) -> float:
