@@ -312,6 +312,12 @@ def test_a_missing_gdal_library_is_the_machines() -> None:
     )
     classify(gdal, {})
     assert gdal["class"] == "environment" and gdal["cause"].startswith("GDAL, the system")
+    dot = _failed(
+        "exited with code 1: graphviz.backend.execute.ExecutableNotFound: failed to execute "
+        "PosixPath('dot'), make sure the Graphviz executables are on your systems' PATH"
+    )
+    classify(dot, {})
+    assert dot["class"] == "environment" and dot["cause"].startswith("Graphviz's dot"), dot
 
 
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:

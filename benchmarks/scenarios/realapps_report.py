@@ -221,6 +221,12 @@ ENVIRONMENT = [
         "GDAL, the system library GeoDjango loads, is not installed on this machine",
     ),
     (
+        # Graphviz's programs (dot), which the graphviz package runs and Debian's graphviz
+        # gives, not PyPI (ilyaeranov's internet store: its start drew a diagram with dot).
+        r"ExecutableNotFound: failed to execute \S*'dot'",
+        "Graphviz's dot, a program its graphviz package runs, is not installed on this machine",
+    ),
+    (
         # pgvector's type, an extension of PostgreSQL's that this machine's server does not
         # have (ppalbuquerque's nestjs-pharmacy-api: its migration's CREATE EXTENSION vector).
         r'extension "vector" is not available|type "vector" does not exist',
