@@ -1162,7 +1162,7 @@ async def _node_modules(
             said = ", ".join(fix.change for fix in learned)
             await context.say(f"with the fixes an earlier launch of this upload needed: {said}")
         # Packages its own modules require and it does not list (remedies.npmmissing).
-        added = [f.add for f in context.remedies.fixes if f.add]
+        added = [line for f in context.remedies.fixes if f.add for line in f.add.split("\n")]
         if added:
             deps = replace(deps, tools=tuple(dict.fromkeys((*deps.tools, *added))))
     if context.remedies is not None and any(f.peers for f in context.remedies.fixes):

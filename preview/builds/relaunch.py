@@ -178,7 +178,12 @@ async def _node_missing(runtime: Relaunchable) -> bool:
     files = preparation.spec.files
     listed = set(_listed_names(files))
     # (an added package's name, its release range left: ``koa-body@<6``)
-    listed |= {re.sub(r"(?<=.)@.*$", "", f.add) for f in remedies.fixes if f.add}
+    listed |= {
+        re.sub(r"(?<=.)@.*$", "", line)
+        for f in remedies.fixes
+        if f.add
+        for line in f.add.split("\n")
+    }
     message, lines = state.error_message or "", list(state.error_lines)
     fix = await missing_module_fix(files, message, lines, listed)
     if fix is None or fix in remedies.refused:

@@ -149,6 +149,110 @@ async def test_the_fix_adds_it_where_the_registry_has_it(monkeypatch: pytest.Mon
     assert await missing_module_fix(FILES, typo[0], typo, set()) is None
 
 
+_JEOPARDY = {
+    "package.json": b'{"dependencies": {"express": "^4", "mongoose": "^8"}}',
+    "bin/www": b"const app = require('../app');\nrequire('http').createServer(app);\n",
+    "app.js": b"const express = require('express');\nrequire('dotenv').config();\n"
+    b"const session = require('express-session');\nconst index = require('./routes/index');\n",
+    "routes/index.js": b"const passport = require('passport');\n"
+    b"const Admin = require('../models/Admin');\nrequire('../passport');\n",
+    "models/Admin.js": b"const mongoose = require('mongoose');\n"
+    b"const plm = require('passport-local-mongoose');\n",
+    "passport.js": b"const passport = require('passport');\n"
+    b"const Google = require('passport-google-oauth20').Strategy;\n",
+    "public/javascripts/script.js": b"import confetti from 'canvas-confetti';\n",
+    "scripts/seed.js": b"const faker = require('@faker-js/faker');\n",
+    "tests/app.test.js": b"const request = require('supertest');\n",
+}
+_JEOPARDY_FAILURE = [
+    "Error: Cannot find module 'passport-local-mongoose'",
+    "Require stack:",
+    "- models/Admin.js",
+    "- routes/index.js",
+    "- app.js",
+    "- bin/www",
+]
+
+
+async def test_the_other_packages_its_start_loads_unlisted_are_added_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dimitrius504's JeopardyGameExpressHBS, its app folder uploaded, lists none of five
+    packages its modules require (its repository's root did): each failed the start in
+    turn, and the fourth was past the fixes a launch takes. Those the start's modules load
+    come with the first (passport too, which passport.js requires by its own name); not a
+    browser's script's, a script beside the app's, a test's; each the registry has."""
+
+    async def registry(name: str) -> bool:
+        return name != "express-session"
+
+    async def no_peers(name: str, installed: object) -> None:
+        return None
+
+    monkeypatch.setattr(npmmissing, "registry_has", registry)
+    monkeypatch.setattr(npmmissing, "registry_peer_fit", no_peers)
+    fix = await missing_module_fix(
+        _JEOPARDY, _JEOPARDY_FAILURE[0], _JEOPARDY_FAILURE, {"express", "mongoose"}
+    )
+    assert fix is not None and fix.add is not None
+    assert fix.add.split("\n") == [
+        "passport-local-mongoose",
+        "dotenv",
+        "passport",
+        "passport-google-oauth20",
+    ]
+    assert fix.said.endswith(
+        "; with dotenv, passport, passport-google-oauth20, which its other modules require"
+        " and it lists none of either"
+    )
+    assert fix.change == "+ passport-local-mongoose, dotenv, passport, passport-google-oauth20"
+
+
+@needs_npm
+async def test_packages_added_together_are_installed_together(builder_service: Service) -> None:
+    """The same, launched: two packages its start's modules require and it does not list,
+    added by one fix, installed together; the app serves."""
+    server = (
+        "const http = require('http');\n"
+        "const ms = require('ms');\n"
+        "const { lib } = require('./lib');\n"
+        "http.createServer((req, res) => {\n"
+        "  res.setHeader('content-type', 'application/json');\n"
+        "  res.end(JSON.stringify({ ms: ms('1s'), bytes: lib('1kb') }));\n"
+        "}).listen(process.env.PORT);\n"
+    )
+    lib = "const bytes = require('bytes');\nexports.lib = (text) => bytes(text);\n"
+    package = {"name": "two-missing", "scripts": {"start": "node server.js"}}
+    files = {"package.json": json.dumps(package), "server.js": server, "lib.js": lib}
+    with trio.fail_after(BUILD_WAIT * 2):
+        body = await launched(builder_service, files)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        answer = (await builder_service.app_get(body, "/")).json()
+        assert answer == {"ms": 1000, "bytes": 1024}
+        system = messages(await builder_service.history(body["gid"]), "system")
+        fixes = [m for m in system if m.startswith("fix ")]
+        assert len(fixes) == 1 and fixes[0].startswith("fix 1: ms added"), system
+        assert "; with bytes, which its other modules require" in fixes[0], system
+        assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+async def test_an_older_major_in_place_of_one_added_keeps_those_added_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def latest(name: str) -> str:
+        return "9.2.0"
+
+    monkeypatch.setattr(npmmissing, "registry_latest", latest)
+    lines = [
+        'Error: First param to `schema.plugin()` must be a function, got "object"',
+        "    at Object.<anonymous> (models/Admin.js:3:13)",
+    ]
+    files = {"models/Admin.js": _JEOPARDY["models/Admin.js"] + b"schema.plugin(plm);\n"}
+    added = "passport-local-mongoose\ndotenv\npassport"
+    fix = await npmmissing.older_major_fix(files, lines[0], lines, added)
+    assert fix is not None and fix.add == "passport-local-mongoose@<9\ndotenv\npassport"
+
+
 async def test_a_package_the_failure_asks_for_in_words_is_added(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -87,7 +87,7 @@ class Fix:
             return "its ranges at their floors"
         if self.drop:
             return f"{self.drop} → {self.add}" if self.add else f"- {self.drop}"
-        return f"+ {self.add}"
+        return "+ " + ", ".join((self.add or "").split("\n"))  # (a line a package each)
 
 
 @dataclass

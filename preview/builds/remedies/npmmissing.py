@@ -17,9 +17,10 @@ which Node resolved to that module itself by ``NODE_PATH`` (:func:`self_required
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from urllib.parse import quote
 
@@ -43,6 +44,7 @@ __all__ = [
     "registry_has",
     "registry_peer_fit",
     "self_required_package",
+    "unlisted_requires",
 ]
 
 _MISSING = re.compile(r"""Cannot find (?:module|package) ['"]([^'"\s]+)['"]""")
@@ -281,7 +283,95 @@ async def missing_module_fix(
         f"{package} added: {requirer} requires it and package.json lists none (Cannot "
         f"find module); the registry has it, its author's machine had it installed"
     )
-    return await _at_its_fitting_release(package, said, files)
+    fix = await _at_its_fitting_release(package, said, files)
+    loaded = _reachable(files, [requirer, *_require_stack([message, *lines])])
+    others = [
+        other
+        for other in unlisted_requires(files, listed | {package}, loaded)[:_MOST_BESIDE]
+        if await registry_has(other)
+    ]
+    if not others or fix.add is None:
+        return fix
+    return Fix(
+        f"{fix.said}; with {', '.join(others)}, which its other modules require and it"
+        " lists none of either",
+        add="\n".join([fix.add, *others]),
+    )
+
+
+_MOST_BESIDE = 8  # packages added beside the one a failure named, at most
+# A bare module its code requires or imports (``require('dotenv')``, ``from 'passport'``).
+_BARE_REQUIRE = re.compile(
+    r"""(?:\brequire\(\s*|\bfrom\s+|\bimport\s+)["']((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)"""
+    r"""(?:/[^"'\s]*)?["']"""
+)
+_NOT_OWN_CODE = re.compile(
+    r"(?:^|/)(?:node_modules|dist|build|public|static|tests?|__tests__|coverage)/|\.(?:spec|test)\."
+)
+
+
+def _require_stack(texts: list[str]) -> list[str]:
+    """The modules of a failure's require stack ("- routes/index.js" after "Require
+    stack:"), the one requiring the missing module first, the entry last."""
+    stack: list[str] = []
+    for index, text in enumerate(texts):
+        if "Require stack:" in text:
+            for line in texts[index + 1 :]:
+                if (m := _REQUIRED_BY.match(line)) is None:
+                    break
+                stack.append(m.group(1).strip())
+            break
+    return stack
+
+
+_RELATIVE = re.compile(r"""(?:\brequire\(\s*|\bfrom\s+|\bimport\s+)["'](\.{1,2}/[^"'\s]+)["']""")
+_RESOLVED = ("", ".js", ".cjs", ".mjs", ".ts", ".json", "/index.js", "/index.ts")
+
+
+def _reachable(files: dict[str, bytes], seeds: list[str]) -> dict[str, bytes]:
+    """The modules of the upload the ``seeds`` (its start's, by a failure's require stack)
+    load by their relative paths, and those they load, the seeds too: what the start runs
+    (not a browser's bundle, nor a script beside it)."""
+    found: dict[str, bytes] = {}
+    todo = [seed for seed in seeds if seed in files]
+    while todo and len(found) < 2000:
+        path = todo.pop()
+        if path in found:
+            continue
+        found[path] = files[path]
+        for specifier in _RELATIVE.findall(files[path][:262144].decode("utf-8", "replace")):
+            wanted = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
+            resolved = next((wanted + e for e in _RESOLVED if wanted + e in files), None)
+            if resolved is not None and resolved not in found:
+                todo.append(resolved)
+    return found
+
+
+def unlisted_requires(
+    files: dict[str, bytes], listed: set[str], loaded: Collection[str] | None = None
+) -> list[str]:
+    """The packages the app's modules (``loaded``, those its start loads, where given; not
+    its tests, a build's output or its browser files) require by their bare names that
+    nothing lists, no Node built-in, none a folder or module of its own
+    (:func:`missing_package`'s rules), in the order first met: Dimitrius504's
+    JeopardyGameExpressHBS, its app folder uploaded, lists none of the five its
+    repository's root did (passport, dotenv …), each failing the start in turn."""
+    found: dict[str, None] = {}
+    tops = _tops(files)
+    for path in sorted(files if loaded is None else loaded):
+        code = path.endswith((".js", ".cjs", ".mjs", ".ts", ".mts", ".cts")) or "." not in path
+        if not code or _NOT_OWN_CODE.search(path) or path not in files:
+            continue
+        text = files[path][:262144].decode("utf-8", "replace")
+        for package in _BARE_REQUIRE.findall(text):
+            if package in listed or package in NODE_BUILTINS or package in found:
+                continue
+            itself = re.sub(r"(?:/index)?\.[cm]?[jt]sx?$", "", path) == package
+            own = any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in tops)
+            if own and not itself:  # (a module requiring its own name: the package's)
+                continue
+            found[package] = None
+    return list(found)
 
 
 async def _at_its_fitting_release(package: str, said: str, files: dict[str, bytes]) -> Fix:
@@ -386,6 +476,7 @@ async def older_major_fix(
     koaBody }`` alone: "TypeError: koaBody is not a function". None where the failure is
     another, or the value is bound to anything else (the app's own bug)."""
     found = next((m for t in [message, *lines] if (m := _NOT_CALLABLE.search(t))), None)
+    added, *beside = added.split("\n")  # (the packages added with it: kept)
     package, _, below = added[1:].partition("@")
     package = added[0] + package
     if below and not re.fullmatch(r"<\d+", below):
@@ -414,7 +505,7 @@ async def older_major_fix(
         f"{'its newest major does' if not below else f'its {package}@{below} does'} not "
         f"export as one ({failure}); the app names no release of it"
     )
-    return Fix(said, add=f"{package}@<{major}")
+    return Fix(said, add="\n".join([f"{package}@<{major}", *beside]))
 
 
 _MAJORS_DOWN = 3  # majors below a package's newest that an added package is taken to
