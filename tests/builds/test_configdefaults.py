@@ -3471,6 +3471,11 @@ def test_typeorm_with_no_options_nor_ormconfig_is_given_its_own_variables() -> N
     read = b"const options = await getConnectionOptions();\ncreateConnection(options);\n"
     passed = {**source, "src/app.ts": read}
     assert config_defaults(passed, "package.json", {}, served).values == typeorm
+    # Nest's TypeOrmModule.forRoot() with none (agoodnight's teaNestJS, its README's
+    # ormconfig.json to be written by hand): read so too.
+    nest = b"@Module({\n  imports: [TypeOrmModule.forRoot(), BlackTeaModule]\n})\n"
+    module = {**source, "src/app.ts": nest}
+    assert config_defaults(module, "package.json", {}, served).values == typeorm
     # An ormconfig (or its example), or options in the call: nothing given.
     for other in (
         {**files, "ormconfig.json.example": b"{}"},

@@ -1005,7 +1005,10 @@ def _package_beside(files: dict[str, bytes], anchor: str) -> tuple[str, dict[str
 # TypeORM's variables (DevJpFarias' loja-nodejs-express-typescript-postgres: the latter).
 # (``getConnectionOptions()`` reads them as createConnection() does: martinajindal's
 # expressjs-typeorm passes what it reads on, its ormconfig git-ignored)
-_NO_OPTIONS = re.compile(r"\b(?:createConnections?|getConnectionOptions)\s*\(\s*\)")
+# (Nest's ``TypeOrmModule.forRoot()`` with none reads them so: agoodnight's teaNestJS)
+_NO_OPTIONS = re.compile(
+    r"\b(?:createConnections?|getConnectionOptions|TypeOrmModule\s*\.\s*forRoot)\s*\(\s*\)"
+)
 _MIGRATION = re.compile(r"(?:^|/)migrations?/")  # a migration's source, in its folder
 _ORMCONFIG = re.compile(r"(?:^|/)ormconfig\.\w+(?:\.(?:example|sample|dist|template))?$")
 _ENTITY = re.compile(r"@Entity\s*\(")
@@ -1017,8 +1020,8 @@ def typeorm_unconfigured(files: dict[str, bytes], anchor: str) -> dict[str, str]
     """What TypeORM 0.2's own variables are to say (``TYPEORM_CONNECTION``, the entities'
     glob, ``TYPEORM_SYNCHRONIZE`` where the upload has no migration, else its migrations'
     glob and ``TYPEORM_MIGRATIONS_RUN``: run as it connects), for an app that calls
-    ``createConnection()`` (or ``createConnections()``, ``getConnectionOptions()``) with
-    no options, which reads an
+    ``createConnection()`` (or ``createConnections()``, ``getConnectionOptions()``, Nest's
+    ``TypeOrmModule.forRoot()``) with no options, which reads an
     ``ormconfig`` file, else those variables, where its upload has no ``ormconfig``
     (git-ignored); None elsewhere.
     Its database's address is the caller's to add (the preview's). The entities: the
