@@ -830,3 +830,24 @@ def test_an_es_modules_entry_of_a_commonjs_package_listing_esm_is_loaded_by_it()
         assert node_start(other).argv == ("npm", "start", "--silent")  # type: ignore[union-attr]
     plain = {**files, "server.js": b"const Fastify = require('fastify');\n"}
     assert node_start(plain).argv == ("npm", "start", "--silent")  # type: ignore[union-attr]
+
+
+def test_a_start_script_running_its_app_under_a_watcher_runs_it_once() -> None:
+    """VierryFadhilah's tugasExpress: ``"start": "nodemon --exec babel-node index.js"``;
+    its first request's ReferenceError ended the app, nodemon "waiting for file changes",
+    and every request after met no server while the start lived on, its exit unseen. The
+    app runs without the watcher, as a dev script's does; a start with none, or one whose
+    watcher runs a package manager's script, is run as it is."""
+    package = {
+        "scripts": {"start": "nodemon --exec babel-node index.js"},
+        "dependencies": {"express": "^4"},
+        "devDependencies": {"nodemon": "^2", "@babel/node": "^7"},
+    }
+    files = {"package.json": json.dumps(package).encode(), "index.js": b""}
+    start = node_start(files)
+    assert start is not None and start.argv[-1].endswith("; babel-node index.js"), start
+    assert start.note is not None and "runs the app under a watcher" in start.note
+    for script in ("node index.js", "nodemon -x npm run dev"):
+        package["scripts"] = {"start": script, "dev": "node index.js"}
+        kept = node_start({**files, "package.json": json.dumps(package).encode()})
+        assert kept is not None and kept.argv == ("npm", "start", "--silent"), kept

@@ -617,6 +617,22 @@ def _start(
             if tidied is not None:
                 why = "its checks and terminal housekeeping left out (a commit's, a terminal's)"
                 return _dev(tidied, setup, tools, ts_runner(files), name, why)
+            # (a bare nodemon's command is its nodemon.json's, which the build writes anew
+            # where it must: .devscript.nodemon_config_file; left to it)
+            once = without_watcher(scripts[name], runner)
+            by_manager = re.match(r"\s*(?:npm|yarn|pnpm)\s", once)  # (its own rules, above)
+            if (
+                not before
+                and _WATCHER.search(scripts[name])
+                and not _WATCHER.search(once)
+                and not by_manager
+            ):
+                # A watcher outlives the app it runs: nodemon, the app crashed, "waits for
+                # file changes" (VierryFadhilah's tugasExpress: ``nodemon --exec babel-node
+                # index.js``, its first request's ReferenceError ended the app, and every
+                # request after met no server while the start lived on, its exit unseen).
+                why = f"its {name} script runs the app under a watcher, which outlives its exit"
+                return _dev(scripts[name], setup, tools, runner, name, why)
             if not before:
                 return NodeStart(argv, setup)
             # Its pre-script (``prestart:prod``: ``tsc``) is a build: a set-up step, not
@@ -1253,6 +1269,14 @@ def _compiled_then_run(
         tools if needs_tsx else (),
         f"{why}: {said}" if why else said,
     )
+
+
+# A watcher running the app, restarting it on a change of its files (and, nodemon, waiting
+# for one where it crashed): nodemon, ts-node-dev, node-dev, tsx watch, node --watch, bun's.
+_WATCHER = re.compile(
+    r"(?:^|[\s;&|(])(?:(?:\./)?node_modules/\.bin/)?(?:nodemon|ts-node-dev|tsnd|node-dev)(?:\s|$)"
+    r"|\btsx\s+watch\b|\bnode\s+(?:[^;&|]*\s)?--watch\b|\bbun\s+(?:[^;&|]*\s)?--(?:hot|watch)\b"
+)
 
 
 def _dev(
