@@ -95,6 +95,12 @@ _NO_GET = "each failing route is declared for GET on a view class with no get me
 # werkzeug's BuildError, "Did you mean 'admin_logout' instead?"), ser180's comicflask.
 _UNBUILT_URL = re.compile(r"werkzeug\.routing\.exceptions\.BuildError: Could not build url for")
 _NO_ENDPOINT = "each failing route builds a URL for an endpoint the app never registers"
+# What every failing route's own lines saying one of these tells of it (after the rest).
+_EVERY_ROUTE_SAYS = (
+    (_DUPLICATE_ROW, _ROWS_HELD),
+    (_UNIMPLEMENTED, _NO_GET),
+    (_UNBUILT_URL, _NO_ENDPOINT),
+)
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
@@ -496,6 +502,8 @@ def _cause(result: dict[str, Any]) -> str:
     ] or [p for p in result.get("probes", []) if p["status"] is None]
     if failing:
         first = failing[0]
+        head = f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']}"
+        head += f" → {first['status']}"
         # The service's diagnoses of calls to hosts outside (a dotted name or an address:
         # the internet, not a service beside it), one a host: as many as failing routes.
         diagnosed = {
@@ -505,65 +513,29 @@ def _cause(result: dict[str, Any]) -> str:
         }
         outside = diagnosed - {_UNNAMED}
         if all(_called_out(p, bool(diagnosed)) for p in failing) or len(outside) >= len(failing):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_OUTSIDE}"
-                + (f" ({', '.join(sorted(outside))})" if outside else "")
-            )
+            return f"{head}: {_OUTSIDE}" + (f" ({', '.join(sorted(outside))})" if outside else "")
         if (undefined := _undefined_names(failing, result.get("logTail", []))) is not None:
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_OWN_CODE} ({undefined})"
-            )
+            return f"{head}: {_OWN_CODE} ({undefined})"
         unsent = _unsent_headers(failing, result.get("probes", []), result.get("logTail", []))
         if unsent is not None:
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_UNSENT_HEADER} ({unsent})"
-            )
+            return f"{head}: {_UNSENT_HEADER} ({unsent})"
         definers = _definers_called(failing, result.get("probes", []), result.get("logTail", []))
         if definers is not None:
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_DEFINER} ({definers})"
-            )
+            return f"{head}: {_DEFINER} ({definers})"
         views = _unrendered_views(failing, result.get("probes", []), result.get("logTail", []))
         if views is not None:
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_NO_VIEW} ({views})"
-            )
-        if all(_ANONYMOUS.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_SIGNED_IN}"
-            )
+            return f"{head}: {_NO_VIEW} ({views})"
+        lines = [" ".join(map(str, p.get("logLines", []))) for p in failing]
+        if all(_ANONYMOUS.search(text) for text in lines):
+            return f"{head}: {_SIGNED_IN}"
         said = [" ".join(map(str, [*p.get("logLines", []), p.get("body") or ""])) for p in failing]
         if all(_NO_SERVER_SAID.search(text) for text in said):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_SERVER_OUT_OF_REACH}"
-            )
+            return f"{head}: {_SERVER_OUT_OF_REACH}"
         if all(_reads_unset_session(p, result.get("logTail", [])) for p in failing):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_SESSION_SET_FIRST}"
-            )
-        if all(_DUPLICATE_ROW.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_ROWS_HELD}"
-            )
-        if all(_UNIMPLEMENTED.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_NO_GET}"
-            )
-        if all(_UNBUILT_URL.search(" ".join(map(str, p.get("logLines", [])))) for p in failing):
-            return (
-                f"{len(failing)}/{len(result['probes'])} GET routes fail, {first['path']} → "
-                f"{first['status']}: {_NO_ENDPOINT}"
-            )
+            return f"{head}: {_SESSION_SET_FIRST}"
+        for pattern, verdict in _EVERY_ROUTE_SAYS:
+            if all(pattern.search(text) for text in lines):
+                return f"{head}: {verdict}"
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
         # A route that catches the failure and answers with it, logging nothing
