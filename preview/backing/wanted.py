@@ -897,12 +897,7 @@ def _flask_mysql_database(node: ast.AST, constants: dict[str, str]) -> str | Non
     'trpl_movies'`` for Flask-MySQLdb, "Unknown database 'trpl_movies'"); else None."""
     if not isinstance(node, ast.Assign) or len(node.targets) != 1:
         return None
-    target = node.targets[0]
-    if not isinstance(target, ast.Subscript) or not isinstance(target.slice, ast.Constant):
-        return None
-    if target.slice.value not in _FLASK_MYSQL_KEYS or not ast.unparse(target.value).endswith(
-        "config"
-    ):
+    if _config_key(node.targets[0]) not in _FLASK_MYSQL_KEYS:
         return None
     if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
         return node.value.value

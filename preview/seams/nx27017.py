@@ -116,10 +116,8 @@ def _whole_counts(body: dict[str, Any]) -> dict[str, Any]:
     the Node driver sends JavaScript's numbers as they are (``.skip(Number(undefined))``
     is a NaN skip), which NX-27017 slices with."""
     if "find" in body:
-        for option in ("skip", "limit"):
-            if option in body and (count := _whole_count(body[option])) is None:
-                del body[option]
-            elif option in body:
+        for option in [o for o in ("skip", "limit") if o in body]:
+            if (count := _whole_count(body.pop(option))) is not None:
                 body[option] = count
         if isinstance(body.get("limit"), int) and body["limit"] < 0:
             body["limit"], body["singleBatch"] = -body["limit"], True

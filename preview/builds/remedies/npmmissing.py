@@ -95,7 +95,11 @@ def missing_package(
 _NO_METHOD = re.compile(
     r"TypeError: (?:\(0\s*,\s*)?([A-Za-z_$][\w$]*)\.[\w$.]+\)? is not a (?:function|constructor)\b"
 )
-_FRAME_OF = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
+# A frame of a module's line: "at Object.<anonymous> (models/Admin.js:17:13)", "at x.js:3:1".
+_FRAME_AT = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
+# A module's path less its suffix, and its folder's where it is an index: the name a
+# require of it by a bare specifier would give (``passport.js``, ``passport/index.js``).
+_MODULE_SUFFIX = re.compile(r"(?:/index)?\.[cm]?[jt]sx?$")
 
 
 def self_required_package(
@@ -113,13 +117,13 @@ def self_required_package(
     if called is None:
         return None
     name = called.group(1)
-    frame = next((m for t in texts if (m := _FRAME_OF.match(t)) is not None), None)
+    frame = next((m for t in texts if (m := _FRAME_AT.match(t)) is not None), None)
     if frame is None:
         return None
     path = frame.group(1).removeprefix("./")
     if path not in files:
         return None
-    stem = re.sub(r"(?:/index)?\.[cm]?[jt]sx?$", "", path)
+    stem = _MODULE_SUFFIX.sub("", path)
     if stem in NODE_BUILTINS or stem in listed or not _NAME.match(stem):
         return None
     binds = re.compile(
@@ -366,7 +370,7 @@ def unlisted_requires(
         for package in _BARE_REQUIRE.findall(text):
             if package in listed or package in NODE_BUILTINS or package in found:
                 continue
-            itself = re.sub(r"(?:/index)?\.[cm]?[jt]sx?$", "", path) == package
+            itself = _MODULE_SUFFIX.sub("", path) == package
             own = any(p == package or p.startswith((f"{package}/", f"{package}.")) for p in tops)
             if own and not itself:  # (a module requiring its own name: the package's)
                 continue
@@ -509,8 +513,6 @@ async def older_major_fix(
 
 
 _MAJORS_DOWN = 3  # majors below a package's newest that an added package is taken to
-# A frame of a module's line: "at Object.<anonymous> (models/Admin.js:17:13)", "at x.js:3:1".
-_FRAME_AT = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
 
 
 def _given_where_a_function_was_wanted(
