@@ -23,7 +23,7 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -348,15 +348,24 @@ def _undefined_names(failing: list[dict[str, Any]], tail: list[str]) -> str | No
     said = {m.group(2): m.group(0) for line in tail if (m := _DIAGNOSED_UNDEFINED.search(line))}
     if not said:
         return None
-    for probe in failing:
-        names = {
-            m.group(1) or m.group(2)
-            for line in map(str, probe.get("logLines", []))
-            if (m := _UNDEFINED_ERROR.search(line)) is not None
-        }
-        if not names & said.keys():
-            return None
+    routes = ([str(line) for line in p.get("logLines", [])] for p in failing)
+    if not _each_shows_one(routes, _UNDEFINED_ERROR, said.keys()):
+        return None
     return "; ".join(said[name] for name in sorted(said))
+
+
+def _each_shows_one(
+    routes: Iterable[list[str]], error: re.Pattern[str], keys: Collection[str]
+) -> bool:
+    """Whether each route's log lines show ``error`` naming one of ``keys`` (the first of
+    its groups that matched): a diagnosis explains every failing route."""
+    for lines in routes:
+        named = {
+            next((g for g in m.groups() if g), "") for line in lines if (m := error.search(line))
+        }
+        if not named & set(keys):
+            return False
+    return True
 
 
 def _unsent_headers(
@@ -374,14 +383,8 @@ def _unsent_headers(
             said.setdefault(m.group(2), m.group(1))
     if not said:
         return None
-    for probe in failing:
-        reads = {
-            m.group(1) or m.group(2)
-            for line in _window_lines(probe, probes)
-            if (m := _UNDEFINED_READ.search(line)) is not None
-        }
-        if not reads & said.keys():
-            return None
+    if not _each_shows_one((_window_lines(p, probes) for p in failing), _UNDEFINED_READ, said):
+        return None
     return "; ".join(sorted(set(said.values())))
 
 
@@ -404,12 +407,8 @@ def _definers_called(
     said = {m.group(2): m.group(1) for line in tail if (m := _DIAGNOSED_DEFINER.search(line))}
     if not said:
         return None
-    for probe in failing:
-        calls = {
-            m.group(1) for line in _window_lines(probe, probes) if (m := _NO_METHOD.search(line))
-        }
-        if not calls & said.keys():
-            return None
+    if not _each_shows_one((_window_lines(p, probes) for p in failing), _NO_METHOD, said):
+        return None
     return "; ".join(sorted(set(said.values())))
 
 
