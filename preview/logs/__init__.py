@@ -32,7 +32,7 @@ from .fields import (
     parse_condition,
 )
 from .hostpaths import REVISION_DIRS, HostPaths
-from .lines import LevelClassifier, Line, LineSplitter, classify_level
+from .lines import JS_FRAME, LevelClassifier, Line, LineSplitter, classify_level
 from .quota import LogQuota, seal_log, stored_bytes, truncation
 from .subscription import HEARTBEAT, PARKED, Gap, Parked, Sink, Subscription
 from .tails import OutputTails
@@ -42,6 +42,7 @@ __all__ = [
     "ERROR_LINES",
     "FIELD_NAME",
     "HEARTBEAT",
+    "JS_FRAME",
     "MAX_FIELD_FILTERS",
     "MISSING",
     "NO_SPACE",

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "JS_FRAME",
     "LEVELS",
     "LEVEL_WORD",
     "LevelClassifier",
@@ -23,6 +24,10 @@ __all__ = [
 ]
 
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+
+# A Node stack frame naming a module's line, its path and line number the groups: "at fn
+# (/srv/app/src/x.js:12:5)", "at /srv/app/x.js:12:5", "at file:///srv/app/x.mjs:3:1".
+JS_FRAME = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
 
 
 @dataclass(frozen=True, slots=True)

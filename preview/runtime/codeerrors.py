@@ -52,6 +52,7 @@ from ..apps.node.nodeapp import package_scripts, read_package
 from ..apps.node.tsnode import ts_source
 from ..apps.spec import LaunchSpec
 from ..discovery.pyast import STAR, bound_names, parse_source
+from ..logs import JS_FRAME
 from ..logs.hostpaths import REVISION_DIRS
 
 __all__ = [
@@ -71,9 +72,6 @@ __all__ = [
 _PY_NAME_ERROR = re.compile(r"\bNameError: name '([A-Za-z_]\w*)' is not defined")
 _JS_REFERENCE_ERROR = re.compile(r"\bReferenceError: ([A-Za-z_$][\w$]*) is not defined$")
 _PY_FRAME = re.compile(r'^\s*(?:\| ?)?\s*File "([^"<]+)", line (\d+)')
-# Node's stack frames: "at fn (/srv/app/src/x.js:12:5)", "at /srv/app/x.js:12:5",
-# "at file:///srv/app/x.mjs:3:1".
-_JS_FRAME = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
 _JS_SOURCE = re.compile(r"\.[cm]?[jt]sx?$")
 _REVISION = re.compile(rf"^{re.escape(REVISION_DIRS)}/[^/]+/")  # a revision applied live
 
@@ -151,7 +149,7 @@ def undefined_name(
         frame = _innermost(lines[:index], _PY_FRAME, reverse=True)
         return _python(m.group(1), frame, files, root)
     if (m := _JS_REFERENCE_ERROR.search(text)) is not None:
-        frame = _innermost(lines[index + 1 : index + 4], _JS_FRAME, reverse=False)
+        frame = _innermost(lines[index + 1 : index + 4], JS_FRAME, reverse=False)
         return _node(m.group(1), frame, files, root)
     return None
 
@@ -202,7 +200,7 @@ def unsent_header(
     if found is None:
         return None
     read = found.group(1) or found.group(2)
-    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], _JS_FRAME, reverse=False)
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
     path = _uploaded(frame, files, root)
     if path is None or frame is None or not _JS_SOURCE.search(path):
         return None
@@ -265,7 +263,7 @@ def definer_called(
     if found is None:
         return None
     name, method = found.group(1), found.group(2)
-    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], _JS_FRAME, reverse=False)
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
     path = _uploaded(frame, files, root)
     if path is None or frame is None or not _JS_SOURCE.search(path):
         return None

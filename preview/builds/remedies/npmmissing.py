@@ -29,6 +29,7 @@ import trio
 
 from ...apps.node.nodedeps import lock_version, resolved_by_yarn
 from ...apps.node.refusednames import NODE_BUILTINS
+from ...logs import JS_FRAME
 from ..npmlock import REGISTRY
 from .fixes import Fix
 from .npmera import floors
@@ -95,8 +96,6 @@ def missing_package(
 _NO_METHOD = re.compile(
     r"TypeError: (?:\(0\s*,\s*)?([A-Za-z_$][\w$]*)\.[\w$.]+\)? is not a (?:function|constructor)\b"
 )
-# A frame of a module's line: "at Object.<anonymous> (models/Admin.js:17:13)", "at x.js:3:1".
-_FRAME_AT = re.compile(r"^\s*at (?:.*? \()?(?:file://)?([^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?\s*$")
 # A module's path less its suffix, and its folder's where it is an index: the name a
 # require of it by a bare specifier would give (``passport.js``, ``passport/index.js``).
 _MODULE_SUFFIX = re.compile(r"(?:/index)?\.[cm]?[jt]sx?$")
@@ -117,7 +116,7 @@ def self_required_package(
     if called is None:
         return None
     name = called.group(1)
-    frame = next((m for t in texts if (m := _FRAME_AT.match(t)) is not None), None)
+    frame = next((m for t in texts if (m := JS_FRAME.match(t)) is not None), None)
     if frame is None:
         return None
     path = frame.group(1).removeprefix("./")
@@ -528,7 +527,7 @@ def _given_where_a_function_was_wanted(
     if not any(re.search(r"\bfunction\b", text) for text in texts[:2]):
         return None
     for text in texts:
-        frame = _FRAME_AT.match(text)
+        frame = JS_FRAME.match(text)
         path = frame.group(1).removeprefix("./") if frame is not None else None
         if frame is None or path is None or path not in files or "node_modules/" in path:
             continue
