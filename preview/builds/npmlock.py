@@ -653,39 +653,32 @@ def _drop_own_steps(path: Path) -> _OwnStepsLeftOut:
         text = scripts.get(name)
         return text.split("&&") if isinstance(text, str) and text.strip() else []
 
-    def database_step(part: str, depth: int = 0) -> bool:
-        if _DATABASE_STEP.match(part):
-            return True
-        run = _RUNS_SCRIPT.match(part)
-        inner = parts(run.group(1)) if run and depth < 3 else []
-        return bool(inner) and all(database_step(p, depth + 1) for p in inner)
-
-    def compiles(steps: list[str], depth: int = 0) -> bool:
-        """Whether ``steps`` build the sources: each a build, a clean of its output or
-        ``npm run`` of a script that does, one at least a build."""
-        built = False
+    def made_of(
+        steps: list[str],
+        step: re.Pattern[str],
+        beside: re.Pattern[str] | None = None,
+        depth: int = 0,
+    ) -> bool:
+        """Whether ``steps`` are each a ``step``, ``npm run`` of a script made of them, or
+        a ``beside`` (a build's clean of its output), one at least a ``step``."""
+        done = False
         for part in steps:
             run = _RUNS_SCRIPT.match(part)
             inner = parts(run[1]) if run and depth < 3 else []
-            if _SOURCE_BUILD.match(part) or (inner and compiles(inner, depth + 1)):
-                built = True
-            elif not _OUTPUT_CLEAN.match(part):
+            if step.match(part) or (inner and made_of(inner, step, beside, depth + 1)):
+                done = True
+            elif beside is None or not beside.match(part):
                 return False
-        return built
+        return done
 
-    builds = [n for n in _INSTALL_SCRIPTS if compiles(parts(n))]
+    builds = [n for n in _INSTALL_SCRIPTS if made_of(parts(n), _SOURCE_BUILD, _OUTPUT_CLEAN)]
     databases = [
-        n
-        for n in _INSTALL_SCRIPTS
-        if n not in builds and (ps := parts(n)) and all(map(database_step, ps))
+        n for n in _INSTALL_SCRIPTS if n not in builds and made_of(parts(n), _DATABASE_STEP)
     ]
     checks = [
         n
         for n in _INSTALL_SCRIPTS
-        if n not in builds
-        and n not in databases
-        and (ps := parts(n))
-        and all(map(_MACHINE_CHECK.match, ps))
+        if n not in builds and n not in databases and made_of(parts(n), _MACHINE_CHECK)
     ]
     if builds or databases or checks:
         for name in (*builds, *databases, *checks):
