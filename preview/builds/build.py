@@ -14,6 +14,7 @@ what exists.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import re
 import shutil
@@ -24,6 +25,8 @@ from subprocess import DEVNULL
 
 import trio
 import uv
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from ..apps.depspec import NodeDeps, PythonDeps, unlocked_for
 from ..sandbox.bubblewrap import TOOLS_DIR_INSIDE, interpreter_dirs
@@ -35,6 +38,7 @@ from ..settings import Settings
 from .buildcache import BuildCache, node_version
 from .envcache import BuildFailed, EnvCache, Lease, Say, write_lock_project, write_requirements
 from .installers import (
+    NO_WHEEL_ANYWHERE,
     SAFE_PATH,
     for_python,
     installed_pythons,
@@ -54,7 +58,7 @@ from .npmlock import made_optional, npm_rebuild, prepare_npm_project, restore_ra
 from .remedies import Fix
 from .remedies.mysqldb import stand_in_for_mysqldb
 from .steps import Publish, run_logged
-from .wheelindex import Gaps, wheel_gaps
+from .wheelindex import Gaps, newest_wheels, project_files, wheel_gaps
 
 __all__ = ["BuildFailed", "BytecodeCompiles", "EnvBuilder", "Lease", "PythonEnv"]
 
@@ -70,6 +74,12 @@ _Confined = tuple[Path, tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]
 # attempts: uv's own cache of them is keyed by the sdist's download, which a proxy that
 # strips caching headers makes new at every run (uwsgi built again, 30 s, at each relaunch).
 _BUILT_WHEELS = "built-wheels"
+# After an install with wheels only, how long the index's answer on the newest releases
+# is waited for still (asked beside the install).
+_NEWEST_WAIT = 3.0
+# uv's hint where a resolution with --no-build needed an sdist: "Wheels are required for
+# `openapi-codec` because building from source is disabled …".
+_WHEELS_REQUIRED = re.compile(r"Wheels are required for `([^`]+)`")
 _BYTECODE_PENDING = 16  # new environments waiting for their bytecode
 _BYTECODE_TIMEOUT = 600.0  # s: one environment's compile, at the lowest priority
 
@@ -292,16 +302,33 @@ class EnvBuilder:
                 )
                 listed = await trio.to_thread.run_sync(written)
                 dated = deps.dated()
-                await self._install(
-                    ["pip", "install", "--python", python, *listed, *dated, *self._index_args()],
-                    path,
-                    publish,
-                    {},
-                    env_dir=path,
-                    read_only=base,
-                    wheels_only=wheels_only,
-                    build_cache=build_cache,
-                )
+                install = ["pip", "install", "--python", python, *listed, *dated]
+                install += self._index_args()
+                newest: dict[str, Version] = {}
+                refused: BuildFailed | None = None  # raised past the nursery, as it came
+                async with trio.open_nursery() as nursery:
+                    if wheels_only:  # asked of the index while uv installs
+                        asked = partial(self._newest_wheels, requirements, version, deps)
+                        nursery.start_soon(asked, newest)
+                    try:
+                        await self._install(
+                            install,
+                            path,
+                            publish,
+                            {},
+                            env_dir=path,
+                            read_only=base,
+                            wheels_only=wheels_only,
+                            build_cache=build_cache,
+                        )
+                    except BuildFailed as failed:
+                        refused = failed
+                        nursery.cancel_scope.cancel()
+                    nursery.cancel_scope.deadline = trio.current_time() + _NEWEST_WAIT
+                if refused is not None:
+                    raise refused
+                if newest:
+                    await self._refuse_older_majors(install, newest, path, base)
             # A remedy's PyMySQL in mysqlclient's place answers `import MySQLdb`.
             await trio.to_thread.run_sync(stand_in_for_mysqldb, path)
 
@@ -315,6 +342,64 @@ class EnvBuilder:
         if not lease.reused:  # built for this launch: its modules compiled meanwhile
             self.bytecode.request(lease.key, python)
         return lease, PythonEnv(python, version)
+
+    async def _newest_wheels(
+        self, requirements: list[str], version: str, deps: PythonDeps, into: dict[str, Version]
+    ) -> None:
+        """Into ``into``: each requirement's newest release with a wheel for ``version``."""
+        index, links = self.settings.package_index_url, self.settings.find_links
+        into.update(
+            await newest_wheels(requirements, version, index, links, before=deps.exclude_newer)
+        )
+
+    async def _refuse_older_majors(
+        self,
+        install: list[str],
+        newest: dict[str, Version],
+        env_dir: Path,
+        read_only: tuple[Path, ...],
+    ) -> None:
+        """Refuse an install with wheels only (``install``, into ``env_dir``) that took an
+        older major of a listed package than its ``newest`` release with a wheel, because
+        a package that release needs has no wheel: uv's resolver, told to build nothing,
+        goes back to the releases before that need, and an app written for the newer one
+        fails (RickZzDev's ApiErpDjango: ``django-rest-swagger`` unpinned, 0.3.10 taken
+        where 2.2.0 needs openapi-codec, an sdist alone; its ``get_swagger_view`` import
+        then failed in every route). An older major uv chose for another reason (a
+        conflict with the app's pins) stands."""
+        installed = await trio.to_thread.run_sync(_installed_versions, env_dir)
+        older = {
+            name: (installed[name], release)
+            for name, release in newest.items()
+            if name in installed and installed[name].major < release.major
+        }
+        if not older:
+            return
+        lines: list[str] = []
+
+        async def collect(batch: list[tuple[str, str]], stream: str) -> None:
+            lines.extend(text for _, text in batch)
+
+        asked = [f"{name}>={release}" for name, (_, release) in older.items()]
+        probe = [*install, "--dry-run", "--no-build", *asked]
+        try:
+            await self._uv(probe, env_dir, collect, {}, env_dir=env_dir, read_only=read_only)
+        except BuildFailed:
+            pass
+        else:
+            return  # they install with wheels: uv's choice was its own
+        lacking = _WHEELS_REQUIRED.search("\n".join(lines))
+        if lacking is None:
+            return  # a conflict, not a missing wheel
+        dependency = canonicalize_name(lacking[1])
+        index, links = self.settings.package_index_url, self.settings.find_links
+        files = (await project_files({dependency}, index, links)).get(dependency)
+        anywhere = files is not None and not any(f.tags is not None for f in files)
+        took = ", ".join(f"{name} {old}, not {new}" for name, (old, new) in older.items())
+        raise BuildFailed(
+            f"with wheels only uv took {took}: {dependency}, which the newer release needs, "
+            + (NO_WHEEL_ANYWHERE if anywhere else "has no wheel for this Python")
+        )
 
     def _env_key(self, deps: PythonDeps, extra: tuple[str, ...], chosen: Interpreter) -> str:
         """The cache key of ``deps`` and the ``extra`` packages (a server not listed) on
@@ -673,3 +758,16 @@ def _noting_lacked_extras(publish: Publish, lacking: list[str]) -> Publish:
         await publish(lines, stream)
 
     return watch
+
+
+def _installed_versions(env_dir: Path) -> dict[str, Version]:
+    """The distributions installed in the environment ``env_dir``, by canonical name."""
+    sites = [str(p) for p in env_dir.glob("lib/python*/site-packages")]
+    found = {}
+    for dist in importlib.metadata.distributions(path=sites):
+        name = dist.metadata["Name"]
+        try:
+            found[canonicalize_name(name)] = Version(dist.version)
+        except (InvalidVersion, TypeError):
+            continue
+    return found

@@ -37,6 +37,7 @@ from .toolerrors import (
 __all__ = [
     "ABSENT_FROM_THE_INDEX",
     "NEEDS_COMPILER",
+    "NO_WHEEL_ANYWHERE",
     "OVERSIZED",
     "SAFE_PATH",
     "failure_reason",
@@ -213,6 +214,9 @@ OVERSIZED = "was stopped writing a file larger than the"
 # uv's resolution failing on a name its index does not have at all (in its reason, whose
 # wrapped cause is joined): what no other Python finds either.
 ABSENT_FROM_THE_INDEX = "was not found in the package registry"
+# An install with wheels only refused for an older major it took, where the package the
+# newer release needs has no wheel at all: built from source on every Python.
+NO_WHEEL_ANYWHERE = "has no wheel for any Python"
 # uv's line on each large download: "Downloading tensorflow (545.7MiB)".
 _DOWNLOADING = re.compile(r"^\s*Downloading (\S+) \(([\d.]+)MiB\)")
 

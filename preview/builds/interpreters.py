@@ -37,6 +37,7 @@ from .envcache import BuildFailed, Say
 from .installers import (
     ABSENT_FROM_THE_INDEX,
     MACHINE_LACKS,
+    NO_WHEEL_ANYWHERE,
     OVERSIZED,
     find_interpreter,
     installed_pythons,
@@ -236,7 +237,10 @@ async def build_first_fitting(
         # again on three more Pythons, then once more, until the launch's time ran out):
         # its remedy is next.
         oversized = built is None and OVERSIZED in missing[first].message
-        if built is not None or absent or oversized:
+        # A package with no wheel for any Python that the app's newer releases need: with
+        # wheels only, every Python takes the same older releases (see EnvBuilder).
+        sourced = built is None and NO_WHEEL_ANYWHERE in missing[first].message
+        if built is not None or absent or oversized or sourced:
             nursery.cancel_scope.cancel()
     if built is not None:
         return built[0]
@@ -250,7 +254,7 @@ async def build_first_fitting(
         ranked = tuple(sorted(interpreters, key=lambda i: _cost(gaps, i)))
         if ranked[0] != first:
             await say(_why_first(ranked[0], first, gaps))
-    for interpreter in ranked:
+    for interpreter in () if sourced else ranked:
         lacking = gaps.get(interpreter.version) if gaps is not None else None
         if interpreter == first or (lacking is not None and lacking.cost != (0, 0)):
             continue  # tried, or known to fail with wheels only

@@ -40,7 +40,17 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["File", "Gaps", "Wanted", "held", "installs_on", "project_files", "wanted", "wheel_gaps"]
+__all__ = [
+    "File",
+    "Gaps",
+    "Wanted",
+    "held",
+    "installs_on",
+    "newest_wheels",
+    "project_files",
+    "wanted",
+    "wheel_gaps",
+]
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 _QUERY_TIME = 20.0  # s for all of an app's queries; then what is known so far counts
@@ -121,12 +131,65 @@ async def wheel_gaps(
         files = await _project_files({w.name for w in asked}, index, find_links)
     if not files:
         return None
-    if before is not None:  # (ISO 8601 times in UTC compare as text)
-        files = {
-            name: [f for f in listed if f.uploaded is None or f.uploaded[:19] < before[:19]]
-            for name, listed in files.items()
-        }
+    files = _as_of(files, before)
     return {version: _gaps(asked, files, version) for version in versions}
+
+
+async def newest_wheels(
+    requirements: Sequence[str],
+    version: str,
+    index: str,
+    find_links: str,
+    *,
+    before: str | None = None,
+) -> dict[str, Version]:
+    """Each requirement's newest release it accepts that has a wheel installing on a
+    CPython ``version`` (no exact pin's, no pre-release, none yanked; as of ``before``), by
+    its canonical name: what an install with wheels only takes of it, unless a package
+    that release needs has no wheel (:meth:`EnvBuilder`'s check after such an install).
+    Bounded like :func:`wheel_gaps`; a project the index did not answer for is absent."""
+    python = Version(version)
+    supported = _supported_tags(python.major, python.minor)
+    environment = _environment(version)
+    asked = [
+        want
+        for want in wanted(requirements)
+        if not _exact(want) and (want.marker is None or want.marker.evaluate(environment))
+    ]
+    files = _as_of(await project_files({w.name for w in asked}, index, find_links), before)
+    found = {}
+    for want in asked:
+        releases = [
+            file.version
+            for file in files.get(want.name, ())
+            if file.version in want.specifier
+            and not file.yanked
+            and _installs(file, python, supported)
+        ]
+        if releases:
+            found[want.name] = max(releases)
+    return found
+
+
+def _as_of(files: dict[str, list[File]], before: str | None) -> dict[str, list[File]]:
+    """``files`` uploaded before ``before`` (uv's ``--exclude-newer``; None: all)."""
+    if before is None:
+        return files
+    return {  # (ISO 8601 times in UTC compare as text)
+        name: [f for f in listed if f.uploaded is None or f.uploaded[:19] < before[:19]]
+        for name, listed in files.items()
+    }
+
+
+def _environment(version: str) -> dict[str, str]:
+    """The marker environment of a CPython ``version`` on this machine."""
+    python = Version(version)
+    return {
+        "python_version": f"{python.major}.{python.minor}",
+        "python_full_version": version,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
 
 
 def _gaps(asked: list[Wanted], files: dict[str, list[File]], version: str) -> Gaps:
@@ -134,12 +197,7 @@ def _gaps(asked: list[Wanted], files: dict[str, list[File]], version: str) -> Ga
     accepts whose files admit that Python), and whether a wheel of it installs there."""
     python = Version(version)
     supported = _supported_tags(python.major, python.minor)
-    environment = {
-        "python_version": f"{python.major}.{python.minor}",
-        "python_full_version": version,
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-    }
+    environment = _environment(version)
     unbuilt, excluded = [], []
     for want in asked:
         if want.marker is not None and not want.marker.evaluate(environment):

@@ -1073,9 +1073,12 @@ async def test_a_relaunch_installs_the_wheel_its_launch_built_from_source_not_a_
     assert any("localpkg==1.0" in line for line in lines), lines
 
 
-def _write_wheel(wheels: Path, release: str, files: dict[str, str]) -> None:
+def _write_wheel(
+    wheels: Path, release: str, files: dict[str, str], requires: tuple[str, ...] = ()
+) -> None:
     """``wheels/<name>-<version>-py3-none-any.whl`` of ``files`` (``release``:
-    ``name-version``; the distribution's name spelt as a wheel's file name spells it)."""
+    ``name-version``; the distribution's name spelt as a wheel's file name spells it),
+    needing the distributions ``requires``."""
     import zipfile
 
     name, _, version = release.rpartition("-")
@@ -1083,6 +1086,7 @@ def _write_wheel(wheels: Path, release: str, files: dict[str, str]) -> None:
     info = f"{stem}.dist-info"
     wheels.mkdir(parents=True, exist_ok=True)
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {needed}\n" for needed in requires)
     tag = "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files = {**files, f"{info}/METADATA": metadata, f"{info}/WHEEL": tag}
     record = "".join(f"{path},,\n" for path in [*files, f"{info}/RECORD"])
@@ -1130,6 +1134,72 @@ async def test_a_release_prebuilt_wheels_allow_without_the_extras_asked_is_built
     body, said = await _launched_sandboxed(settings, files)
     assert body["status"] == "running", "\n".join(said)
     assert any("lacks the extras it is asked for" in m for m in said), said
+
+
+def _write_releases_needing_an_sdist(wheels: Path) -> None:
+    """pvtswagger 1.0 and 2.0 as wheels, 2.0 with the module the app imports and needing
+    pvtcodec, a source archive alone."""
+    _write_wheel(wheels, "pvtswagger-1.0", {"pvtswagger/__init__.py": ""})
+    views = {"pvtswagger/__init__.py": "", "pvtswagger/views.py": "SCHEMA = 'v2'\n"}
+    _write_wheel(wheels, "pvtswagger-2.0", views, requires=("pvtcodec",))
+    setup = (
+        "from setuptools import setup\n"
+        "setup(name='pvtcodec', version='1.0', py_modules=['pvtcodec'])\n"
+    )
+    _write_source_archive(wheels, "pvtcodec-1.0", {"setup.py": setup, "pvtcodec.py": ""})
+
+
+async def test_an_older_major_taken_for_a_dependency_with_no_wheel_is_built_newer(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """RickZzDev's ApiErpDjango lists ``django-rest-swagger`` unpinned: with wheels alone
+    uv went back to 0.3.10, as every 2.x needs openapi-codec, an sdist alone, and the
+    app's ``get_swagger_view`` import failed in every route. An install with wheels only
+    that took an older major of a listed package than its newest with a wheel, for a
+    dependency with no wheel, is refused; the newer release is built from source, on the
+    first Python (the dependency has a wheel for none)."""
+    wheels = tmp_path / "wheels"
+    await trio.to_thread.run_sync(_write_releases_needing_an_sdist, wheels)
+    settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
+    files = {
+        "main.py": (
+            "from pvtswagger.views import SCHEMA\n"
+            "from starlette.applications import Starlette\napp = Starlette()\n"
+        ),
+        "requirements.txt": "starlette\npvtswagger\n",
+    }
+    body, said = await _launched_sandboxed(settings, files)
+    assert body["status"] == "running", "\n".join(said)
+    refused = "with wheels only uv took pvtswagger 1.0, not 2.0: pvtcodec, which the newer"
+    assert any(refused in m and "has no wheel for any Python" in m for m in said), said
+    assert sum("the try with prebuilt wheels only" in m for m in said) == 1, said
+
+
+def _write_releases_needing_a_newer_base(wheels: Path) -> None:
+    """pvtswagger 1.0 and 2.0 as wheels, 2.0 needing pvtbase 2; pvtbase 1.0 and 2.0."""
+    _write_wheel(wheels, "pvtswagger-1.0", {"pvtswagger/__init__.py": ""})
+    _write_wheel(wheels, "pvtswagger-2.0", {"pvtswagger/__init__.py": ""}, ("pvtbase>=2",))
+    for release in ("pvtbase-1.0", "pvtbase-2.0"):
+        _write_wheel(wheels, release, {"pvtbase/__init__.py": ""})
+
+
+async def test_an_older_major_the_apps_own_pins_ask_for_stands(
+    build_settings: Settings, tmp_path: Path
+) -> None:
+    """An older major uv took with wheels only because the app's own pins rule the newer
+    one out (``pvtbase==1.0`` beside ``pvtswagger``, whose 2.0 needs pvtbase 2) is the
+    app's: installed with wheels, nothing built from source."""
+    wheels = tmp_path / "wheels"
+    await trio.to_thread.run_sync(_write_releases_needing_a_newer_base, wheels)
+    settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
+    files = {
+        "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
+        "requirements.txt": "starlette\npvtswagger\npvtbase==1.0\n",
+    }
+    body, said = await _launched_sandboxed(settings, files)
+    assert body["status"] == "running", "\n".join(said)
+    assert not any("the try with prebuilt wheels only" in m for m in said), said
+    assert not any("built from source" in m for m in said), said
 
 
 async def test_a_django_apps_module_its_own_name_lacks_is_added_by_the_projects_name(
