@@ -155,6 +155,14 @@ class PythonEnv:
     version: str
 
 
+@dataclass(frozen=True)
+class _OlderMajors:
+    """Listed packages an install with wheels only took at an older major, and why."""
+
+    reason: str
+    names: tuple[str, ...]
+
+
 class EnvBuilder:
     """Builds the environments its cache keeps (see the module doc).
 
@@ -307,7 +315,7 @@ class EnvBuilder:
                 newest: dict[str, Version] = {}
                 refused: BuildFailed | None = None  # raised past the nursery, as it came
                 async with trio.open_nursery() as nursery:
-                    if wheels_only:  # asked of the index while uv installs
+                    if wheels_only is not None:  # asked of the index while uv installs
                         asked = partial(self._newest_wheels, requirements, version, deps)
                         nursery.start_soon(asked, newest)
                     try:
@@ -327,8 +335,22 @@ class EnvBuilder:
                     nursery.cancel_scope.deadline = trio.current_time() + _NEWEST_WAIT
                 if refused is not None:
                     raise refused
-                if newest:
-                    await self._refuse_older_majors(install, newest, path, base)
+                older = await self._older_majors(install, newest, path, base) if newest else None
+                if older is not None and wheels_only:
+                    raise BuildFailed(older.reason)
+                if older is not None:  # built from source now, those packages newer
+                    await publish([("INFO", f"{older.reason}: built from source")], "stdout")
+                    upgrades = [a for name in older.names for a in ("--upgrade-package", name)]
+                    await self._install(
+                        [*install, *upgrades],
+                        path,
+                        publish,
+                        {},
+                        env_dir=path,
+                        read_only=base,
+                        wheels_only=None,
+                        build_cache=build_cache,
+                    )
             # A remedy's PyMySQL in mysqlclient's place answers `import MySQLdb`.
             await trio.to_thread.run_sync(stand_in_for_mysqldb, path)
 
@@ -352,21 +374,21 @@ class EnvBuilder:
             await newest_wheels(requirements, version, index, links, before=deps.exclude_newer)
         )
 
-    async def _refuse_older_majors(
+    async def _older_majors(
         self,
         install: list[str],
         newest: dict[str, Version],
         env_dir: Path,
         read_only: tuple[Path, ...],
-    ) -> None:
-        """Refuse an install with wheels only (``install``, into ``env_dir``) that took an
+    ) -> _OlderMajors | None:
+        """Whether an install with wheels only (``install``, into ``env_dir``) took an
         older major of a listed package than its ``newest`` release with a wheel, because
         a package that release needs has no wheel: uv's resolver, told to build nothing,
         goes back to the releases before that need, and an app written for the newer one
         fails (RickZzDev's ApiErpDjango: ``django-rest-swagger`` unpinned, 0.3.10 taken
         where 2.2.0 needs openapi-codec, an sdist alone; its ``get_swagger_view`` import
         then failed in every route). An older major uv chose for another reason (a
-        conflict with the app's pins) stands."""
+        conflict with the app's pins) stands: None."""
         installed = await trio.to_thread.run_sync(_installed_versions, env_dir)
         older = {
             name: (installed[name], release)
@@ -374,7 +396,7 @@ class EnvBuilder:
             if name in installed and installed[name].major < release.major
         }
         if not older:
-            return
+            return None
         lines: list[str] = []
 
         async def collect(batch: list[tuple[str, str]], stream: str) -> None:
@@ -387,19 +409,20 @@ class EnvBuilder:
         except BuildFailed:
             pass
         else:
-            return  # they install with wheels: uv's choice was its own
+            return None  # they install with wheels: uv's choice was its own
         lacking = _WHEELS_REQUIRED.search("\n".join(lines))
         if lacking is None:
-            return  # a conflict, not a missing wheel
+            return None  # a conflict, not a missing wheel
         dependency = canonicalize_name(lacking[1])
         index, links = self.settings.package_index_url, self.settings.find_links
         files = (await project_files({dependency}, index, links)).get(dependency)
         anywhere = files is not None and not any(f.tags is not None for f in files)
         took = ", ".join(f"{name} {old}, not {new}" for name, (old, new) in older.items())
-        raise BuildFailed(
+        reason = (
             f"with wheels only uv took {took}: {dependency}, which the newer release needs, "
             + (NO_WHEEL_ANYWHERE if anywhere else "has no wheel for this Python")
         )
+        return _OlderMajors(reason, tuple(older))
 
     def _env_key(self, deps: PythonDeps, extra: tuple[str, ...], chosen: Interpreter) -> str:
         """The cache key of ``deps`` and the ``extra`` packages (a server not listed) on
