@@ -80,6 +80,7 @@ _NEWEST_WAIT = 3.0
 # uv's hint where a resolution with --no-build needed an sdist: "Wheels are required for
 # `openapi-codec` because building from source is disabled …".
 _WHEELS_REQUIRED = re.compile(r"Wheels are required for `([^`]+)`")
+_MOST_PROBED = 4  # older majors asked of uv one by one, after an install with wheels only
 _BYTECODE_PENDING = 16  # new environments waiting for their bytecode
 _BYTECODE_TIMEOUT = 600.0  # s: one environment's compile, at the lowest priority
 
@@ -397,32 +398,48 @@ class EnvBuilder:
         }
         if not older:
             return None
+        # Each asked for alone: an older major for a conflict (Django held below 3.2, and
+        # django-cors-headers 4 with it) hides, asked with it, one for a missing wheel.
+        lacking: dict[str, str] = {}  # package -> the dependency with no wheel it needs
+        for name in sorted(older)[:_MOST_PROBED]:
+            dependency = await self._wheel_lacked(
+                install, f"{name}>={older[name][1]}", env_dir, read_only
+            )
+            if dependency is not None:
+                lacking[name] = dependency
+        if not lacking:
+            return None
+        index, links = self.settings.package_index_url, self.settings.find_links
+        files = await project_files(set(lacking.values()), index, links)
+        anywhere = all(
+            name in files and not any(f.tags is not None for f in files[name])
+            for name in lacking.values()
+        )
+        took = "; ".join(f"{name} {older[name][0]}, not {older[name][1]}" for name in lacking)
+        needed = ", ".join(sorted(set(lacking.values())))
+        reason = f"with wheels only uv took {took}: the newer release needs {needed}, which " + (
+            NO_WHEEL_ANYWHERE if anywhere else "has no wheel for this Python"
+        )
+        return _OlderMajors(reason, tuple(lacking))
+
+    async def _wheel_lacked(
+        self, install: list[str], asked: str, env_dir: Path, read_only: tuple[Path, ...]
+    ) -> str | None:
+        """The package with no wheel that keeps ``install`` with wheels only from taking
+        the release ``asked`` (a requirement line), by uv's hint on a dry run; None where
+        it installs with wheels (uv's choice was its own) or fails for a conflict."""
         lines: list[str] = []
 
         async def collect(batch: list[tuple[str, str]], stream: str) -> None:
             lines.extend(text for _, text in batch)
 
-        asked = [f"{name}>={release}" for name, (_, release) in older.items()]
-        probe = [*install, "--dry-run", "--no-build", *asked]
+        probe = [*install, "--dry-run", "--no-build", asked]
         try:
             await self._uv(probe, env_dir, collect, {}, env_dir=env_dir, read_only=read_only)
         except BuildFailed:
-            pass
-        else:
-            return None  # they install with wheels: uv's choice was its own
-        lacking = _WHEELS_REQUIRED.search("\n".join(lines))
-        if lacking is None:
-            return None  # a conflict, not a missing wheel
-        dependency = canonicalize_name(lacking[1])
-        index, links = self.settings.package_index_url, self.settings.find_links
-        files = (await project_files({dependency}, index, links)).get(dependency)
-        anywhere = files is not None and not any(f.tags is not None for f in files)
-        took = ", ".join(f"{name} {old}, not {new}" for name, (old, new) in older.items())
-        reason = (
-            f"with wheels only uv took {took}: {dependency}, which the newer release needs, "
-            + (NO_WHEEL_ANYWHERE if anywhere else "has no wheel for this Python")
-        )
-        return _OlderMajors(reason, tuple(older))
+            lacking = _WHEELS_REQUIRED.search("\n".join(lines))
+            return canonicalize_name(lacking[1]) if lacking is not None else None
+        return None
 
     def _env_key(self, deps: PythonDeps, extra: tuple[str, ...], chosen: Interpreter) -> str:
         """The cache key of ``deps`` and the ``extra`` packages (a server not listed) on

@@ -1136,6 +1136,14 @@ async def test_a_release_prebuilt_wheels_allow_without_the_extras_asked_is_built
     assert any("lacks the extras it is asked for" in m for m in said), said
 
 
+def _write_releases_needing_a_newer_base(wheels: Path) -> None:
+    """pvtlayer 1.0 and 2.0 as wheels, 2.0 needing pvtbase 2; pvtbase 1.0 and 2.0."""
+    _write_wheel(wheels, "pvtlayer-1.0", {"pvtlayer/__init__.py": ""})
+    _write_wheel(wheels, "pvtlayer-2.0", {"pvtlayer/__init__.py": ""}, ("pvtbase>=2",))
+    for release in ("pvtbase-1.0", "pvtbase-2.0"):
+        _write_wheel(wheels, release, {"pvtbase/__init__.py": ""})
+
+
 def _write_releases_needing_an_sdist(wheels: Path) -> None:
     """pvtswagger 1.0 and 2.0 as wheels, 2.0 with the module the app imports and needing
     pvtcodec, a source archive alone."""
@@ -1147,6 +1155,7 @@ def _write_releases_needing_an_sdist(wheels: Path) -> None:
         "setup(name='pvtcodec', version='1.0', py_modules=['pvtcodec'])\n"
     )
     _write_source_archive(wheels, "pvtcodec-1.0", {"setup.py": setup, "pvtcodec.py": ""})
+    _write_releases_needing_a_newer_base(wheels)
 
 
 @pytest.mark.parametrize("one_python", [False, True])
@@ -1168,38 +1177,35 @@ async def test_an_older_major_taken_for_a_dependency_with_no_wheel_is_built_newe
             "from pvtswagger.views import SCHEMA\n"
             "from starlette.applications import Starlette\napp = Starlette()\n"
         ),
-        "requirements.txt": "starlette\npvtswagger\n",
+        # pvtlayer taken at 1.0 too, for the pin of pvtbase: asked with pvtswagger, the
+        # conflict would hide pvtswagger's missing wheel.
+        "requirements.txt": "starlette\npvtswagger\npvtlayer\npvtbase==1.0\n",
     }
     if one_python:
         files[".python-version"] = f"{sys.version_info.major}.{sys.version_info.minor}\n"
     body, said = await _launched_sandboxed(settings, files)
     assert body["status"] == "running", "\n".join(said)
-    refused = "with wheels only uv took pvtswagger 1.0, not 2.0: pvtcodec, which the newer"
-    assert any(refused in m and "has no wheel for any Python" in m for m in said), said
+    refused = (
+        "with wheels only uv took pvtswagger 1.0, not 2.0: the newer release needs pvtcodec, "
+        "which has no wheel for any Python"
+    )
+    assert any(refused in m for m in said), said
     tries = sum("the try with prebuilt wheels only" in m for m in said)
     assert tries == (0 if one_python else 1), said
-
-
-def _write_releases_needing_a_newer_base(wheels: Path) -> None:
-    """pvtswagger 1.0 and 2.0 as wheels, 2.0 needing pvtbase 2; pvtbase 1.0 and 2.0."""
-    _write_wheel(wheels, "pvtswagger-1.0", {"pvtswagger/__init__.py": ""})
-    _write_wheel(wheels, "pvtswagger-2.0", {"pvtswagger/__init__.py": ""}, ("pvtbase>=2",))
-    for release in ("pvtbase-1.0", "pvtbase-2.0"):
-        _write_wheel(wheels, release, {"pvtbase/__init__.py": ""})
 
 
 async def test_an_older_major_the_apps_own_pins_ask_for_stands(
     build_settings: Settings, tmp_path: Path
 ) -> None:
     """An older major uv took with wheels only because the app's own pins rule the newer
-    one out (``pvtbase==1.0`` beside ``pvtswagger``, whose 2.0 needs pvtbase 2) is the
+    one out (``pvtbase==1.0`` beside ``pvtlayer``, whose 2.0 needs pvtbase 2) is the
     app's: installed with wheels, nothing built from source."""
     wheels = tmp_path / "wheels"
     await trio.to_thread.run_sync(_write_releases_needing_a_newer_base, wheels)
     settings = replace(build_settings, find_links=str(wheels), env_dir=str(tmp_path / "envs"))
     files = {
         "main.py": "from starlette.applications import Starlette\napp = Starlette()\n",
-        "requirements.txt": "starlette\npvtswagger\npvtbase==1.0\n",
+        "requirements.txt": "starlette\npvtlayer\npvtbase==1.0\n",
     }
     body, said = await _launched_sandboxed(settings, files)
     assert body["status"] == "running", "\n".join(said)
