@@ -480,6 +480,25 @@ def test_a_name_a_known_minor_release_removed_holds_it_below_that_release(
     assert fix is not None and fix.add == "Flask<2.3", fix
 
 
+def test_what_a_release_began_to_refuse_holds_it_below_that_release(tmp_path: Path) -> None:
+    """RickZzDev's ApiErpDjango registers two viewsets of one model under one basename,
+    which Django REST framework 3.15 refuses ("Router with basename … is already
+    registered") in every route: held below 3.15, not below its major (the app's code is
+    DRF 3's)."""
+    env = _env_with(tmp_path, "djangorestframework", "3.15.1", "rest_framework")
+    lines = [
+        "Traceback (most recent call last):",
+        '  File "<environment>/lib/python3.11/site-packages/rest_framework/routers.py"',
+        "    raise ImproperlyConfigured(msg)",
+        'django.core.exceptions.ImproperlyConfigured: Router with basename "empresa" is already'
+        " registered. Please provide a unique basename for viewset \"<class 'x.EmpresaViewSet'>\"",
+    ]
+    remedies = _remedies(("django<3.2", "djangorestframework"), env)
+    fix = remedies.next_fix("answered 500 at the smoke check", lines, {"urls.py": b""}, PYTHONS)
+    assert fix is not None and fix.add == "djangorestframework<3.15", fix
+    assert "rest_framework refuses this since 3.15" in fix.said, fix
+
+
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
     tmp_path: Path,
 ) -> None:

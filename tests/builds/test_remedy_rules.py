@@ -104,6 +104,11 @@ MOTIVATING_LINES = {
         "flask-rest-hello, whose Pipfile.lock pins pygraphviz 1.14",
         "  × Failed to build `pygraphviz==1.14`",
     ),
+    "rest_framework 3.15 refuses what the app's code did before it": (
+        "RickZzDev's ApiErpDjango, two viewsets of one model under one basename",
+        'django.core.exceptions.ImproperlyConfigured: Router with basename "empresa" is '
+        "already registered. Please provide a unique basename for viewset",
+    ),
     "Django 3.2's automatic AppConfig discovery took a config the app never ran with": (
         "xpros' django-rest-framework-todo, its migrations Django 2.2's",
         "django.core.exceptions.ImproperlyConfigured: Cannot import 'todo'. Check that "

@@ -26,6 +26,7 @@ from .fixes import own as _own
 from .fixes import pinned as _pinned
 from .hints import EXCEPTION_SAYS, for_install_hint
 from .holds import (
+    REFUSED_SINCE,
     REMOVED_BY_MAJOR,
     REMOVED_WITHIN_MAJOR,
     abstract_instantiated,
@@ -561,6 +562,16 @@ LINE_RULES: tuple[LineRule, ...] = (
         _APP_CONFIG_NAME,
         "Django 3.2's automatic AppConfig discovery took a config the app never ran with",
         lambda m, f, code: _for_app_config_name(m, f),
+    ),
+    *(
+        LineRule(
+            pattern,
+            f"{top} {release} refuses what the app's code did before it",
+            lambda m, f, code, top=top, release=release: held(
+                top, f.tried, f"{top} refuses this since {release}: {m.group(0)}", release
+            ),
+        )
+        for pattern, top, release in REFUSED_SINCE
     ),
     LineRule(
         _DJANGO_DRIVER,

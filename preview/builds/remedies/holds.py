@@ -25,6 +25,7 @@ from .fixes import requirement as _requirement
 from .pythons import FRAME, SITE_FRAME, installed_dists, package_sources
 
 __all__ = [
+    "REFUSED_SINCE",
     "REMOVED_BY_MAJOR",
     "REMOVED_WITHIN_MAJOR",
     "abstract_instantiated",
@@ -350,6 +351,20 @@ REMOVED_WITHIN_MAJOR: dict[tuple[str, str | None], tuple[str, str]] = {
     ("flask", "Flask.before_first_request"): ("Flask", "2.3"),
     ("flask", "Blueprint.before_app_first_request"): ("Flask", "2.3"),
 }
+
+
+# What a release of a framework began to refuse that the app's code did before it, by
+# the exception's words: (its pattern, the package's top-level module, that release).
+REFUSED_SINCE: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    # Django REST framework 3.15: two viewsets registered under one basename (a router
+    # takes it from the queryset's model), which 3.14 and before let pass (RickZzDev's
+    # ApiErpDjango, its every route 500 under 3.15.1).
+    (
+        re.compile(r'ImproperlyConfigured: Router with basename "[^"]*" is already registered'),
+        "rest_framework",
+        "3.15",
+    ),
+)
 
 
 def removed_by_major(
