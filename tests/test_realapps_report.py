@@ -764,6 +764,19 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
         "ours",
     ]
     assert "cookieExtractor.ts line 5 reads the request's cookie header" in each["cause"]
+    # Python's KeyError (RickZzDev's ApiErpDjango: request.headers['Token']).
+    said = (
+        "diagnosis: gerenciador_de_empresas/authentication.py line 8 reads the request's token"
+        " header as if every request sent one: a request without it fails there (KeyError:"
+        " 'token') where the app could refuse it, an error in the app's own code"
+    )
+    error = "KeyError: 'token'"
+    python = result([[error], [error]], [error, said, error])
+    other = result([[error], ["KeyError: 'email'"]], [error, said])
+    for one in (python, other):
+        classify(one, {})
+    assert (python["class"], other["class"]) == ("app's", "ours")
+    assert "authentication.py line 8 reads the request's token header" in python["cause"]
 
 
 def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:

@@ -41,10 +41,12 @@ _UNDEFINED_ERROR = re.compile(
 # JWT extractor, a 500 to every caller without a cookie), and the TypeError it reads.
 _DIAGNOSED_HEADER = re.compile(
     r"diagnosis: (\S+ line \d+ reads the request's [\w-]+ header) as if every request sent"
-    r" one: .*\(TypeError, reading '([\w$]+)' of undefined\)"
+    r" one: .*\((?:TypeError, reading '([\w$]+)' of undefined|KeyError: '([^']+)')\)"
 )
+# Node's read of undefined, Python's KeyError: the error a header not sent gave.
 _UNDEFINED_READ = re.compile(
     r"Cannot read propert(?:ies of undefined \(reading '([\w$]+)'\)|y '([\w$]+)' of undefined)"
+    r"|^\s*KeyError: '([^']+)'\s*$"
 )
 # The service's diagnosis of a view a route renders that the app lacks, and Express's words.
 _DIAGNOSED_VIEW = re.compile(r"diagnosis: (the app renders (?:the view \S+|a view and no) .*?) \(")
@@ -380,7 +382,7 @@ def _unsent_headers(
     said: dict[str, str] = {}
     for line in tail:
         if (m := _DIAGNOSED_HEADER.search(line)) is not None:
-            said.setdefault(m.group(2), m.group(1))
+            said.setdefault(m.group(2) or m.group(3), m.group(1))
     if not said:
         return None
     if not _each_shows_one((_window_lines(p, probes) for p in failing), _UNDEFINED_READ, said):

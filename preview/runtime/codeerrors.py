@@ -30,9 +30,10 @@ The verdict (:func:`undefined_name`) is only given where it is certain from the 
 Anything less certain gives no verdict: the failure stays as it is.
 
 A route that reads a request's header as if every caller sent one (``req.headers.cookie
-.split('=')``) fails with a TypeError for a caller that sends none, where it could refuse
-it: said likewise, where the error's innermost frame is the app's own file and its line
-reads that property straight off the header (:func:`unsent_header`); one calling a
+.split('=')``, Python's ``request.headers['Token']``) fails with a TypeError (a KeyError)
+for a caller that sends none, where it could refuse it: said likewise, where the error's
+innermost frame of the upload is the app's own file and its line reads that property
+straight off the header, or that key (:func:`unsent_header`); one calling a
 method of a Sequelize model file's export, the function defining the model, where its
 models/index.js keeps the model (:func:`definer_called`). So does a route
 rendering a view that no file of the upload is, or rendering with no view engine set
@@ -166,22 +167,39 @@ _JS_UNDEFINED_READ = re.compile(
 _REQUEST = r"(?<![\w$.])(?:req|request|ctx|context|c\.req)(?:\.request)?"
 
 
+# Python's words for a key a mapping lacks: "KeyError: 'token'".
+_PY_KEY_ERROR = re.compile(r"^\s*KeyError: (['\"])([^'\"]+)\1\s*$")
+# A Python request's header read by subscript: Django's ``request.headers['Token']`` and
+# ``request.META['HTTP_TOKEN']``, Starlette's ``request.headers["authorization"]``.
+_PY_HEADER_READ = re.compile(
+    r"(?<![\w.])(?:self\.)?(?:request|req)\.(?:headers|META)\s*\[\s*(['\"])([\w-]+)\1\s*\]"
+)
+_PY_TRACEBACK = "Traceback (most recent call last)"
+_PY_FRAMES_BEFORE = 80  # lines above a KeyError searched for its traceback's frames
+
+
 @dataclass(frozen=True)
 class UnsentHeader:
     """The app's own ``path`` reads the request's ``header`` on ``line`` as if every
-    request sent it, and a request without it failed there reading ``read`` of it."""
+    request sent it, and a request without it failed there reading ``read`` of it (Node),
+    or on a KeyError of ``read``, the key as the error spelt it (Python)."""
 
     header: str
     path: str
     line: int
     read: str
+    python: bool = False
 
     def said(self) -> str:
+        error = (
+            f"KeyError: '{self.read}'"
+            if self.python
+            else f"TypeError, reading '{self.read}' of undefined"
+        )
         return (
             f"{self.path} line {self.line} reads the request's {self.header} header as if "
-            f"every request sent one: a request without it fails there (TypeError, reading "
-            f"'{self.read}' of undefined) where the app could refuse it, an error in the "
-            "app's own code"
+            f"every request sent one: a request without it fails there ({error}) where the "
+            "app could refuse it, an error in the app's own code"
         )
 
 
@@ -195,7 +213,12 @@ def unsent_header(
     hcfairbanks' warehouseNestJS takes its JWT from ``req.headers.cookie.split('=')``, and
     every guarded route answered 500 to a caller with no cookie, its sign-in never asked
     for. None otherwise (a value of the app's own that is undefined may be ours: a setting
-    we did not give)."""
+    we did not give). Python's KeyError likewise, where the innermost frame of the upload
+    reads that key straight off the request's headers (RickZzDev's ApiErpDjango:
+    ``request.headers['Token']`` in its authentication class, every route 500 to a
+    caller sending none)."""
+    if (key := _PY_KEY_ERROR.match(lines[index])) is not None:
+        return _python_header(key[2], lines[max(index - _PY_FRAMES_BEFORE, 0) : index], files, root)
     found = _JS_UNDEFINED_READ.search(lines[index])
     if found is None:
         return None
@@ -216,6 +239,36 @@ def unsent_header(
         return None
     name = header.group(1) or header.group(3) or header.group(5)
     return UnsentHeader(name.lower(), path, frame[1], read)
+
+
+def _python_header(
+    key: str, above: Sequence[str], files: Mapping[str, bytes], root: str | None
+) -> UnsentHeader | None:
+    """The header ``key`` (a KeyError's) that the innermost frame of the upload among the
+    traceback ``above`` reads off the request by subscript, if it does."""
+    start = max((i for i, line in enumerate(above) if _PY_TRACEBACK in line), default=None)
+    if start is None:
+        return None
+    for raw in reversed(above[start:]):
+        if (m := _PY_FRAME.match(raw)) is None:
+            continue
+        frame = (m.group(1).replace("\\", "/"), int(m.group(2)))
+        path = _uploaded(frame, files, root)
+        if path is None:
+            continue  # a package's frame, below the app's
+        text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
+        wanted = _header_name(key)
+        for read in _PY_HEADER_READ.finditer(text):
+            if _header_name(read.group(2)) == wanted:
+                return UnsentHeader(wanted, path, frame[1], key, python=True)
+        return None
+    return None
+
+
+def _header_name(key: str) -> str:
+    """A header's name as read by any of its spellings: ``Token``, ``HTTP_TOKEN``
+    (Django's META), ``x_api_key``."""
+    return key.removeprefix("HTTP_").lower().replace("_", "-")
 
 
 # A method a module's value lacks: "TypeError: Produto.findAll is not a function".
@@ -580,6 +633,7 @@ _WORD = "is not defined"  # both errors' words: most batches need no other searc
 _READ_WORD = "of undefined"  # a property read of undefined's (unsent_header)
 _NOT_FUNCTION = "is not a function"  # a method a value lacks (definer_called)
 _TYPE_WORDS = (_READ_WORD, _NOT_FUNCTION)  # a TypeError's worth reading further
+_KEY_WORD = "KeyError: "  # a Python key a mapping lacks (unsent_header)
 _VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE)  # a view not rendered's (unrendered_view)
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
@@ -610,7 +664,7 @@ class CodeErrors:
             if any(word in text for word in _VIEW_WORDS):
                 await self._view(text)
         if not self._waiting and not any(
-            _WORD in t or any(word in t for word in _TYPE_WORDS) for t in texts
+            _WORD in t or _KEY_WORD in t or any(word in t for word in _TYPE_WORDS) for t in texts
         ):
             self._earlier.extend(texts)
             return
@@ -620,8 +674,10 @@ class CodeErrors:
         self._waiting = 0
         for index in range(max(begin, 0), len(seen)):
             node = "ReferenceError" in seen[index] or "TypeError" in seen[index]
-            if _WORD not in seen[index] and not (
-                node and any(word in seen[index] for word in _TYPE_WORDS)
+            if (
+                _WORD not in seen[index]
+                and _KEY_WORD not in seen[index]
+                and not (node and any(word in seen[index] for word in _TYPE_WORDS))
             ):
                 continue
             if node and len(seen) - index <= _FRAMES_AFTER:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import trio
 
 from preview.runtime.codeerrors import (
+    UnsentHeader,
     definer_called,
     empty_entry,
     undefined_name,
@@ -301,6 +302,54 @@ http.createServer((req, res) => {
 """
 
 
+_PYTHON_GUARDED_SERVER = """import json
+import os
+import traceback
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Request:
+    def __init__(self, handler):
+        self.headers = {k.lower(): v for k, v in handler.headers.items()}
+
+
+def user_of(request):
+    return request.headers['token']
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            body, code = json.dumps({"user": user_of(Request(self))}).encode(), 200
+        except Exception:
+            traceback.print_exc()
+            body, code = b"{}", 500
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+
+
+async def test_a_python_route_reading_a_header_its_caller_did_not_send_is_said(
+    service: Service,
+) -> None:
+    """RickZzDev's ApiErpDjango's authentication reads ``request.headers['Token']``: each
+    route answered 500 (KeyError: 'token') to a caller sending none."""
+    with trio.fail_after(60):
+        said = await _said_after_a_call(
+            service, {"server.py": _PYTHON_GUARDED_SERVER}, ["{python}", "server.py"]
+        )
+    assert said == (
+        "diagnosis: server.py line 13 reads the request's token header as if every request"
+        " sent one: a request without it fails there (KeyError: 'token') where the app could"
+        " refuse it, an error in the app's own code"
+    )
+
+
 async def test_a_node_route_reading_a_header_its_caller_did_not_send_is_said(
     service: Service,
 ) -> None:
@@ -353,6 +402,43 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
     files = {"src/auth.ts": b"\n\nreturn req.headers.cookie.split('=')[1];\n"}
     found = unsent_header(old_node, 0, files, _ROOT)
     assert found is not None and found.header == "cookie" and found.read == "split"
+
+
+def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
+    """RickZzDev's ApiErpDjango's authentication class reads ``request.headers['Token']``:
+    every route answered 500 (KeyError: 'token') to a caller sending none. Said where the
+    innermost frame of the upload reads that header (Django's ``META['HTTP_TOKEN']`` too);
+    a key of the app's own mapping, or a frame of a package alone, is not."""
+
+    def verdict(line: str, key: str, path: str = "app/auth.py") -> str | None:
+        source = f"class TokenAuth:\n    def authenticate(self, request):\n        {line}\n"
+        files = {"app/auth.py": source.encode()}
+        packages = "<environment>/lib/python3.11/site-packages"
+        error = [
+            "Internal Server Error: /api/empresas/",
+            "Traceback (most recent call last):",
+            f'  File "{packages}/rest_framework/request.py", line 380, in _authenticate',
+            "    user_auth_tuple = authenticator.authenticate(self)",
+            f'  File "{_ROOT}/{path}", line 3, in authenticate',
+            f"    {line}",
+            f'  File "{packages}/django/utils/datastructures.py", line 320, in __getitem__',
+            "    return self._store[key.lower()][1]",
+            f"KeyError: '{key}'",
+        ]
+        found = unsent_header(error, len(error) - 1, files, _ROOT)
+        return f"{found.header} {found.path}:{found.line}" if found is not None else None
+
+    assert verdict("token = request.headers['Token']", "token") == "token app/auth.py:3"
+    assert verdict("token = request.META['HTTP_TOKEN']", "HTTP_TOKEN") == "token app/auth.py:3"
+    assert verdict('key = self.request.headers["X-Api-Key"]', "x-api-key") == (
+        "x-api-key app/auth.py:3"
+    )
+    assert verdict("token = settings['TOKEN']", "TOKEN") is None
+    assert verdict("token = request.headers['Token']", "other") is None
+    assert verdict("token = request.headers['Token']", "token", "lib/x.py") is None
+    found = UnsentHeader("token", "app/auth.py", 3, "HTTP_TOKEN", python=True)
+    assert "(KeyError: 'HTTP_TOKEN')" in found.said(), found.said()
+    assert "an error in the app's own code" in found.said()
 
 
 _BUDGETS = """const express = require('express');
