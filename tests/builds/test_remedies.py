@@ -497,6 +497,12 @@ def test_what_a_release_began_to_refuse_holds_it_below_that_release(tmp_path: Pa
     fix = remedies.next_fix("answered 500 at the smoke check", lines, {"urls.py": b""}, PYTHONS)
     assert fix is not None and fix.add == "djangorestframework<3.15", fix
     assert "rest_framework refuses this since 3.15" in fix.said, fix
+    # Flask-PyMongo 2's required MONGO_URI, from an app that set none (its 0.5 defaulted
+    # to localhost).
+    mongo = _env_with(tmp_path / "m", "Flask-PyMongo", "3.0.1", "flask_pymongo")
+    said = "ValueError: You must specify a URI or set the MONGO_URI Flask config variable"
+    fix = _remedies(("Flask", "Flask-PyMongo"), mongo).next_fix("x", [said], {}, PYTHONS)
+    assert fix is not None and fix.add == "Flask-PyMongo<2.0", fix
 
 
 def test_an_api_gone_from_an_unpinned_dependency_holds_it_below_that_major(
@@ -590,6 +596,13 @@ def test_a_name_the_pinned_major_removed_that_the_apps_code_imports_holds_it_bel
     said = "ModuleNotFoundError: No module named 'flask.ext'"
     fix = _remedies(("Flask==1.0",), one).next_fix("x", [said], ext, PYTHONS)
     assert fix is not None and fix.add == "Flask<1" and fix.drop == "flask", fix
+    # WTForms 3's removal of wtforms.fields.html5 (Massssssi's e-scooter-Flask-app pins
+    # WTForms==3.0.1).
+    forms = _env_with(tmp_path / "w", "WTForms", "3.0.1", "wtforms")
+    html5 = {"app/forms.py": b"from wtforms.fields.html5 import DateTimeLocalField\n"}
+    said = "ModuleNotFoundError: No module named 'wtforms.fields.html5'"
+    fix = _remedies(("WTForms==3.0.1",), forms).next_fix("x", [said], html5, PYTHONS)
+    assert fix is not None and fix.add == "WTForms<3" and fix.drop == "wtforms", fix
     # After a fix relaxed the pins (its Flask>=1.0,<2 among them), the hold takes the
     # relaxed line's place: the two together resolve to nothing.
     remedies = _remedies(("Flask==1.0", "Jinja2==2.7.3"), one)

@@ -109,6 +109,10 @@ MOTIVATING_LINES = {
         'django.core.exceptions.ImproperlyConfigured: Router with basename "empresa" is '
         "already registered. Please provide a unique basename for viewset",
     ),
+    "flask_pymongo 2.0 refuses what the app's code did before it": (
+        "RomanovRomanU's SimpleAppointments-Flask-, PyMongo(app) with no setting",
+        "ValueError: You must specify a URI or set the MONGO_URI Flask config variable",
+    ),
     "Django 3.2's automatic AppConfig discovery took a config the app never ran with": (
         "xpros' django-rest-framework-todo, its migrations Django 2.2's",
         "django.core.exceptions.ImproperlyConfigured: Cannot import 'todo'. Check that "

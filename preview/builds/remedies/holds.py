@@ -306,6 +306,13 @@ REMOVED_BY_MAJOR: dict[tuple[str, str | None], tuple[str, int]] = {
     ("werkzeug.urls", "url_parse"): ("Werkzeug", 3),
     ("werkzeug.urls", "url_encode"): ("Werkzeug", 3),
     ("werkzeug.urls", "url_decode"): ("Werkzeug", 3),
+    # WTForms 3: the HTML5 fields moved into wtforms.fields, its contrib and Python 2
+    # modules gone (Massssssi's e-scooter-Flask-app pins WTForms==3.0.1 and imports
+    # wtforms.fields.html5's DateTimeLocalField).
+    ("wtforms.fields.html5", None): ("WTForms", 3),
+    ("wtforms.ext", None): ("WTForms", 3),
+    ("wtforms.compat", None): ("WTForms", 3),
+    ("wtforms", "TextField"): ("WTForms", 3),
     # pydantic 2's PydanticImportError: moved (to pydantic-settings) or removed
     **{
         ("pydantic", name): ("pydantic", 2)
@@ -363,6 +370,13 @@ REFUSED_SINCE: tuple[tuple[re.Pattern[str], str, str], ...] = (
         re.compile(r'ImproperlyConfigured: Router with basename "[^"]*" is already registered'),
         "rest_framework",
         "3.15",
+    ),
+    # Flask-PyMongo 2.0: no MongoDB at localhost:27017 by default, MONGO_URI required
+    # (RomanovRomanU's SimpleAppointments-Flask-: ``PyMongo(app)`` and no setting at all).
+    (
+        re.compile(r"ValueError: You must specify a URI or set the MONGO_URI Flask config"),
+        "flask_pymongo",
+        "2.0",
     ),
 )
 
