@@ -1473,14 +1473,25 @@ def _parses(line: str) -> bool:
 _PROSE = re.compile(r"([A-Za-z][\w.-]*)(?:\s+version)?\s*(?::\s*|=\s*|\s+)v?(\d+(?:\.\d+)*)", re.I)
 
 
+# A line of words, not a requirement: a name, then a word, one of the words no name
+# (bhagavathms' Metro-Flask-Backend ends its requirements.txt with "api link :
+# http://127.0.0.1:5000/…", uv: "Expected one of `@`, `(` …, found `l`"). Where every
+# word could be a package's name ("flask flask-cors"), the install judges it.
+_WORDS = re.compile(r"[A-Za-z][\w.-]*\s+[A-Za-z]\S*(?:\s.*)?")
+
+
 def _prose_read(line: str) -> str | None:
     """``line`` as a requirement where it names a package and its version in words
     (sarra31's Flask-medical-app: "Flask Version: 3.0.3", which uv refuses: "Expected one
     of `@`, `(` …"): ``Flask==3.0.3``; None where it is Python's own version ("Python
-    Version: 3.11.1": no package); else ``line`` as it is, for the install to judge."""
-    found = None if _parses(line) else _PROSE.fullmatch(line)
-    if found is None:
+    Version: 3.11.1": no package), or words naming no version (:data:`_WORDS`), a note
+    left in the file; else ``line`` as it is, for the install to judge (a URL, a hash)."""
+    if _parses(line):
         return line
+    found = _PROSE.fullmatch(line)
+    if found is None:
+        prose = _WORDS.fullmatch(line) and not all(map(_parses, line.split()))
+        return None if prose else line
     if found.group(1).lower() == "python":
         return None
     return f"{found.group(1)}=={found.group(2)}"

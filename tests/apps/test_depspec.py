@@ -1157,10 +1157,13 @@ def test_a_requirement_lacking_the_comma_between_its_clauses_gets_it() -> None:
 def test_a_package_and_its_version_in_words_is_read_as_a_requirement() -> None:
     """sarra31's Flask-medical-app lists "Flask Version: 3.0.3" and "Python Version:
     3.11.1", which uv refuses at the first line: each package is read as its pin, Python's
-    own line is no package; a line of other words is left for the install to say why."""
+    own line is no package; bhagavathms' Metro-Flask-Backend's note "api link :
+    http://…" names none either (a word no package's name); a line of words that could
+    each be a package's is left for the install to say why."""
     listed = (
         b"Python Version: 3.11.1 \nFlask Version: 3.0.3\nnumpy: 2.0.2\nWerkzeug 3.0.1\n"
         b"requests==2.31.0\nsee the README for more\n"
+        b"api link : http://127.0.0.1:5000/route?from=Subhash%20Nagar&to=IFFCO%20Chowk\n"
     )
     files = {"requirements.txt": listed, "app.py": b"import flask\n"}
     assert python_dependencies(files, "app.py").requirements == (
