@@ -481,6 +481,12 @@ def test_a_name_the_apps_own_module_never_binds_is_said_as_its_own_code() -> Non
     )
     for models in (b"class Curso:\n    pass\n", b"from schemas import *\n", b"Curso = dict\n"):
         assert failure_cause(lines, upload={**upload, "models.py": models}) == lines[-1]
+    # Spelt only in a comment and a string (Dunil12's Hotels-Fastapi: its class commented
+    # out): bound nowhere all the same.
+    commented = b'# class Curso(Base):\n__doc__ = "Curso, later"\nclass Movie:\n    pass\n'
+    assert failure_cause(lines, upload={**upload, "models.py": commented}).endswith(
+        "models.py (the app's own) defines no Curso: the app's own code"
+    )
 
 
 def test_a_relative_require_of_a_module_never_committed_is_said_as_its_own_code() -> None:

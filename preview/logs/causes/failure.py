@@ -19,10 +19,12 @@ id and returns one line for the preview's status and log: what failed, its cause
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import posixpath
 import re
 import secrets
+import tokenize
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from ..lines import LEVEL_WORD, LevelClassifier, strip_ansi
@@ -498,11 +500,24 @@ def _with_own_missing_name(cause: str, upload: Mapping[str, bytes]) -> str:
         return cause
     path, name = found.group("path"), found.group("name")
     text = upload[path]
-    # (its text, not its tree: a name it never spells anywhere is one it binds nowhere;
-    # a ``*`` import or a module ``__getattr__`` may bind any: no verdict)
-    if re.search(rb"\b%s\b" % re.escape(name.encode()), text) or _BINDS_ANY.search(text):
+    # (its code's names, not its tree: a name it never spells in code is one it binds
+    # nowhere, though a comment or a string may spell it (Dunil12's Hotels-Fastapi: its
+    # ``AdminReportsService`` commented out); a ``*`` import or a module ``__getattr__``
+    # may bind any: no verdict)
+    if name in _code_names(text) or _BINDS_ANY.search(text):
         return cause
     return _clip(f"{cause} — {path} (the app's own) defines no {name}: the app's own code")
+
+
+def _code_names(text: bytes) -> set[str]:
+    """The names Python's tokenizer reads in ``text``, out of its comments and strings;
+    where it cannot read it whole, every word of it (a verdict then needs the name absent
+    from the text itself)."""
+    try:
+        tokens = tokenize.tokenize(io.BytesIO(text).readline)
+        return {token.string for token in tokens if token.type == tokenize.NAME}
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        return set(re.findall(r"\w+", text.decode("utf-8", "replace")))
 
 
 def _with_own_syntax_error(cause: str, upload: Mapping[str, bytes]) -> str:
