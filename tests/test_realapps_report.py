@@ -777,6 +777,19 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
         classify(one, {})
     assert (python["class"], other["class"]) == ("app's", "ours")
     assert "authentication.py line 8 reads the request's token header" in python["cause"]
+    # A query parameter's None (Amogh-Nigam's holidays-flask-api).
+    error = "TypeError: strptime() argument 1 must be str, not None"
+    said = (
+        "diagnosis: main.py line 64 reads the request's start_date query parameter as if every"
+        f" request sent one: a request without it fails there ({error}) where the app could"
+        " refuse it, an error in the app's own code"
+    )
+    query = result([[error]], [error, said])
+    unexplained = result([["AttributeError: 'NoneType' object has no attribute 'x'"]], [said])
+    for one in (query, unexplained):
+        classify(one, {})
+    assert (query["class"], unexplained["class"]) == ("app's", "ours")
+    assert "reads the request's start_date query parameter" in query["cause"]
 
 
 def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:

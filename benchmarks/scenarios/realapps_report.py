@@ -40,13 +40,16 @@ _UNDEFINED_ERROR = re.compile(
 # sent one (hcfairbanks' warehouseNestJS: ``req.headers.cookie.split('=')`` in its guard's
 # JWT extractor, a 500 to every caller without a cookie), and the TypeError it reads.
 _DIAGNOSED_HEADER = re.compile(
-    r"diagnosis: (\S+ line \d+ reads the request's [\w-]+ header) as if every request sent"
-    r" one: .*\((?:TypeError, reading '([\w$]+)' of undefined|KeyError: '([^']+)')\)"
+    r"diagnosis: (\S+ line \d+ reads the request's [\w-]+ (?:header|query parameter|form field"
+    r"|parameter|cookie)) as if every request sent one: a request without it fails there"
+    r" \((?:TypeError, reading '([\w$]+)' of undefined|((?:KeyError|AttributeError|TypeError):"
+    r" .*?))\) where the app could refuse it"
 )
-# Node's read of undefined, Python's KeyError: the error a header not sent gave.
+# The error an input not sent gave: Node's read of undefined (its property), Python's
+# KeyError or error of None (its whole line).
 _UNDEFINED_READ = re.compile(
     r"Cannot read propert(?:ies of undefined \(reading '([\w$]+)'\)|y '([\w$]+)' of undefined)"
-    r"|^\s*KeyError: '([^']+)'\s*$"
+    r"|^\s*((?:KeyError|AttributeError|TypeError): (?!Cannot read propert).*?)\s*$"
 )
 # The service's diagnosis of a view a route renders that the app lacks, and Express's words.
 _DIAGNOSED_VIEW = re.compile(r"diagnosis: (the app renders (?:the view \S+|a view and no) .*?) \(")

@@ -33,7 +33,8 @@ A route that reads a request's header as if every caller sent one (``req.headers
 .split('=')``, Python's ``request.headers['Token']``) fails with a TypeError (a KeyError)
 for a caller that sends none, where it could refuse it: said likewise, where the error's
 innermost frame of the upload is the app's own file and its line reads that property
-straight off the header, or that key (:func:`unsent_header`); one calling a
+straight off the header, or that key (:func:`unsent_header`); so does a Python route using
+a query parameter or form field that ``.get()`` gave as None, unchecked; one calling a
 method of a Sequelize model file's export, the function defining the model, where its
 models/index.js keeps the model (:func:`definer_called`). So does a route
 rendering a view that no file of the upload is, or rendering with no view engine set
@@ -61,7 +62,7 @@ __all__ = [
     "DefinerCalled",
     "UndefinedName",
     "UnrenderedView",
-    "UnsentHeader",
+    "UnsentInput",
     "definer_called",
     "empty_entry",
     "undefined_name",
@@ -175,29 +176,55 @@ _PY_HEADER_READ = re.compile(
     r"(?<![\w.])(?:self\.)?(?:request|req)\.(?:headers|META)\s*\[\s*(['\"])([\w-]+)\1\s*\]"
 )
 _PY_TRACEBACK = "Traceback (most recent call last)"
+# Any frame, a package's shown as "<environment>/…" or the interpreter's "<frozen …>" too.
+_PY_ANY_FRAME = re.compile(r'^\s*(?:\| ?)?\s*File "([^"]+)", line (\d+)')
+# Python's errors of a None used as a value: "AttributeError: 'NoneType' object has no
+# attribute 'split'", "TypeError: strptime() argument 1 must be str, not None".
+_PY_NONE_ERROR = re.compile(
+    r"^\s*(?:AttributeError: 'NoneType' object has no attribute '\w+'"
+    r"|TypeError: .*(?:\bnot None\b|'NoneType').*)\s*$"
+)
+# A request's input read with ``.get()``, no default or None: Flask's ``request.args``,
+# ``form``, ``values``, ``headers``, ``cookies``, Django's ``GET``/``POST``, Starlette's
+# and DRF's ``query_params``.
+_PY_INPUT_GET = re.compile(
+    r"(?<![\w.])(?:self\.)?(?:request|req)\.(?P<of>args|form|values|headers|cookies|GET|POST"
+    r"|query_params)\.get\(\s*(?P<quote>['\"])(?P<name>[\w-]+)(?P=quote)\s*(?:,\s*None\s*)?\)"
+)
+_PY_GET_USED = re.compile(r"\s*(?:\.|\[)")  # the .get()'s value used at once: .split(, [0]
+_PY_INPUT_ASSIGNED = re.compile(rf"^\s*(?P<var>[A-Za-z_]\w*)\s*=\s*{_PY_INPUT_GET.pattern}\s*$")
+_PY_ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)")
+_INPUT_KINDS = {
+    "args": "query parameter",
+    "GET": "query parameter",
+    "query_params": "query parameter",
+    "form": "form field",
+    "POST": "form field",
+    "values": "parameter",
+    "headers": "header",
+    "cookies": "cookie",
+}
 _PY_FRAMES_BEFORE = 80  # lines above a KeyError searched for its traceback's frames
 
 
 @dataclass(frozen=True)
-class UnsentHeader:
-    """The app's own ``path`` reads the request's ``header`` on ``line`` as if every
-    request sent it, and a request without it failed there reading ``read`` of it (Node),
-    or on a KeyError of ``read``, the key as the error spelt it (Python)."""
+class UnsentInput:
+    """The app's own ``path`` reads the request's ``name`` (a header, by ``kind``: a query
+    parameter, a form field…) on ``line`` as if every request sent it, and a request
+    without it failed there: reading ``read`` of it (Node), or on ``read``, Python's
+    error line (``KeyError: 'token'``)."""
 
-    header: str
+    name: str
     path: str
     line: int
     read: str
     python: bool = False
+    kind: str = "header"
 
     def said(self) -> str:
-        error = (
-            f"KeyError: '{self.read}'"
-            if self.python
-            else f"TypeError, reading '{self.read}' of undefined"
-        )
+        error = self.read if self.python else f"TypeError, reading '{self.read}' of undefined"
         return (
-            f"{self.path} line {self.line} reads the request's {self.header} header as if "
+            f"{self.path} line {self.line} reads the request's {self.name} {self.kind} as if "
             f"every request sent one: a request without it fails there ({error}) where the "
             "app could refuse it, an error in the app's own code"
         )
@@ -205,7 +232,7 @@ class UnsentHeader:
 
 def unsent_header(
     lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
-) -> UnsentHeader | None:
+) -> UnsentInput | None:
     """The request header that ``lines[index]`` (a TypeError reading a property of
     undefined) was read from, where its innermost frame is a file of the upload whose line
     reads that property straight off a request's header (``req.headers.cookie.split``,
@@ -216,9 +243,16 @@ def unsent_header(
     we did not give). Python's KeyError likewise, where the innermost frame of the upload
     reads that key straight off the request's headers (RickZzDev's ApiErpDjango:
     ``request.headers['Token']`` in its authentication class, every route 500 to a
-    caller sending none)."""
+    caller sending none). And a Python error of None (an AttributeError or TypeError of
+    ``NoneType``) where the innermost frame is the upload's and its line uses the value a
+    ``.get()`` of the request's query, form or headers gave in its function, unchecked
+    (Amogh-Nigam's holidays-flask-api: ``strptime(start_date, …)`` of
+    ``request.args.get('start_date', None)``, "argument 1 must be str, not None")."""
+    above = lines[max(index - _PY_FRAMES_BEFORE, 0) : index]
     if (key := _PY_KEY_ERROR.match(lines[index])) is not None:
-        return _python_header(key[2], lines[max(index - _PY_FRAMES_BEFORE, 0) : index], files, root)
+        return _python_header(key[2], lines[index].strip(), above, files, root)
+    if _PY_NONE_ERROR.match(lines[index]) is not None:
+        return _python_input_got(lines[index].strip(), above, files, root)
     found = _JS_UNDEFINED_READ.search(lines[index])
     if found is None:
         return None
@@ -238,30 +272,79 @@ def unsent_header(
     if header is None:
         return None
     name = header.group(1) or header.group(3) or header.group(5)
-    return UnsentHeader(name.lower(), path, frame[1], read)
+    return UnsentInput(name.lower(), path, frame[1], read)
 
 
 def _python_header(
-    key: str, above: Sequence[str], files: Mapping[str, bytes], root: str | None
-) -> UnsentHeader | None:
-    """The header ``key`` (a KeyError's) that the innermost frame of the upload among the
-    traceback ``above`` reads off the request by subscript, if it does."""
+    key: str, error: str, above: Sequence[str], files: Mapping[str, bytes], root: str | None
+) -> UnsentInput | None:
+    """The header ``key`` (a KeyError's, ``error``) that the innermost frame of the upload
+    among the traceback ``above`` reads off the request by subscript, if it does."""
+    found = _upload_frame(above, files, root)
+    if found is None:
+        return None
+    path, line, text = found
+    wanted = _header_name(key)
+    for read in _PY_HEADER_READ.finditer(text):
+        if _header_name(read.group(2)) == wanted:
+            return UnsentInput(wanted, path, line, error, python=True)
+    return None
+
+
+def _python_input_got(
+    error: str, above: Sequence[str], files: Mapping[str, bytes], root: str | None
+) -> UnsentInput | None:
+    """The request's input whose ``.get()`` gave the None the innermost frame's line
+    failed on (``error``), where that frame is the upload's: read on that line, or
+    assigned to a name that line uses, earlier in its function and not again since."""
+    found = _upload_frame(above, files, root, innermost_only=True)
+    if found is None:
+        return None
+    path, line, text = found
+    if (direct := _PY_INPUT_GET.search(text)) is not None and _PY_GET_USED.match(
+        text[direct.end() :]
+    ):
+        return UnsentInput(direct["name"], path, line, error, True, _INPUT_KINDS[direct["of"]])
+    source = files[path].decode("utf-8", "replace").splitlines()
+    indent = len(text) - len(text.lstrip())
+    assigned: dict[str, re.Match[str]] = {}
+    for earlier in reversed(source[: line - 1]):
+        stripped = earlier.lstrip()
+        if stripped.startswith(("def ", "async def ")) and len(earlier) - len(stripped) < indent:
+            break  # the function's head: nothing above it is its own
+        if (got := _PY_INPUT_ASSIGNED.match(earlier)) is not None:
+            assigned.setdefault(got["var"], got)
+        elif (again := _PY_ASSIGNED.match(earlier)) is not None:
+            assigned.setdefault(again[1], again)  # assigned since: no longer the .get()'s
+    for name, got in assigned.items():
+        if got.re is _PY_INPUT_ASSIGNED and re.search(rf"(?<![\w.]){name}\b", text):
+            return UnsentInput(got["name"], path, line, error, True, _INPUT_KINDS[got["of"]])
+    return None
+
+
+def _upload_frame(
+    above: Sequence[str],
+    files: Mapping[str, bytes],
+    root: str | None,
+    *,
+    innermost_only: bool = False,
+) -> tuple[str, int, str] | None:
+    """The innermost frame of the upload in the traceback ending ``above``: its path, line
+    number and line of code; ``innermost_only``: only where it is the innermost of all (a
+    package's frame below it may have made the value itself)."""
     start = max((i for i, line in enumerate(above) if _PY_TRACEBACK in line), default=None)
     if start is None:
         return None
     for raw in reversed(above[start:]):
-        if (m := _PY_FRAME.match(raw)) is None:
+        if (m := _PY_ANY_FRAME.match(raw)) is None:
             continue
         frame = (m.group(1).replace("\\", "/"), int(m.group(2)))
-        path = _uploaded(frame, files, root)
-        if path is None:
-            continue  # a package's frame, below the app's
-        text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
-        wanted = _header_name(key)
-        for read in _PY_HEADER_READ.finditer(text):
-            if _header_name(read.group(2)) == wanted:
-                return UnsentHeader(wanted, path, frame[1], key, python=True)
-        return None
+        path = None if frame[0].startswith("<") else _uploaded(frame, files, root)
+        if path is not None:
+            text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
+            return path, frame[1], text
+        if innermost_only:
+            return None
     return None
 
 
@@ -633,7 +716,8 @@ _WORD = "is not defined"  # both errors' words: most batches need no other searc
 _READ_WORD = "of undefined"  # a property read of undefined's (unsent_header)
 _NOT_FUNCTION = "is not a function"  # a method a value lacks (definer_called)
 _TYPE_WORDS = (_READ_WORD, _NOT_FUNCTION)  # a TypeError's worth reading further
-_KEY_WORD = "KeyError: "  # a Python key a mapping lacks (unsent_header)
+# A Python key a mapping lacks, a None used as a value (unsent_header).
+_PY_WORDS = ("KeyError: ", "'NoneType'", "not None")
 _VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE)  # a view not rendered's (unrendered_view)
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
@@ -664,7 +748,7 @@ class CodeErrors:
             if any(word in text for word in _VIEW_WORDS):
                 await self._view(text)
         if not self._waiting and not any(
-            _WORD in t or _KEY_WORD in t or any(word in t for word in _TYPE_WORDS) for t in texts
+            _WORD in t or any(word in t for word in (*_PY_WORDS, *_TYPE_WORDS)) for t in texts
         ):
             self._earlier.extend(texts)
             return
@@ -676,7 +760,7 @@ class CodeErrors:
             node = "ReferenceError" in seen[index] or "TypeError" in seen[index]
             if (
                 _WORD not in seen[index]
-                and _KEY_WORD not in seen[index]
+                and not any(word in seen[index] for word in _PY_WORDS)
                 and not (node and any(word in seen[index] for word in _TYPE_WORDS))
             ):
                 continue
@@ -695,7 +779,7 @@ class CodeErrors:
             )
             if found is None:
                 continue
-            key = (found.path, found.header if isinstance(found, UnsentHeader) else found.name)
+            key = (found.path, found.name)
             if key in self._said:
                 continue
             self._said.add(key)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import trio
 
 from preview.runtime.codeerrors import (
-    UnsentHeader,
+    UnsentInput,
     definer_called,
     empty_entry,
     undefined_name,
@@ -350,6 +350,28 @@ async def test_a_python_route_reading_a_header_its_caller_did_not_send_is_said(
     )
 
 
+async def test_a_python_route_using_a_query_parameter_its_caller_did_not_send_is_said(
+    service: Service,
+) -> None:
+    """mulitet4's Aakash-Timetable-Flask splits ``request.args.get('extra_period_codes')``:
+    its route answered 500 (AttributeError of None) to a caller sending none."""
+    server = _PYTHON_GUARDED_SERVER.replace(
+        "        self.headers = {k.lower(): v for k, v in handler.headers.items()}",
+        "        self.args = {}",
+    ).replace(
+        "    return request.headers['token']",
+        "    codes = request.args.get('codes')\n    return codes.split(',')",
+    )
+    with trio.fail_after(60):
+        said = await _said_after_a_call(service, {"server.py": server}, ["{python}", "server.py"])
+    assert said == (
+        "diagnosis: server.py line 14 reads the request's codes query parameter as if every"
+        " request sent one: a request without it fails there (AttributeError: 'NoneType'"
+        " object has no attribute 'split') where the app could refuse it, an error in the"
+        " app's own code"
+    )
+
+
 async def test_a_node_route_reading_a_header_its_caller_did_not_send_is_said(
     service: Service,
 ) -> None:
@@ -381,7 +403,7 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
             "    at JwtStrategy.authenticate (<environment>/node_modules/passport-jwt/x.js:9:2)",
         ]
         found = unsent_header(error, 0, files, _ROOT)
-        return f"{found.header} {found.path}:{found.line}" if found is not None else None
+        return f"{found.name} {found.path}:{found.line}" if found is not None else None
 
     assert verdict("req.headers['authorization'].replace('Bearer ', '')", "replace") == (
         "authorization src/auth.ts:3"
@@ -401,7 +423,7 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
     ]
     files = {"src/auth.ts": b"\n\nreturn req.headers.cookie.split('=')[1];\n"}
     found = unsent_header(old_node, 0, files, _ROOT)
-    assert found is not None and found.header == "cookie" and found.read == "split"
+    assert found is not None and found.name == "cookie" and found.read == "split"
 
 
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
@@ -426,7 +448,7 @@ def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
             f"KeyError: '{key}'",
         ]
         found = unsent_header(error, len(error) - 1, files, _ROOT)
-        return f"{found.header} {found.path}:{found.line}" if found is not None else None
+        return f"{found.name} {found.path}:{found.line}" if found is not None else None
 
     assert verdict("token = request.headers['Token']", "token") == "token app/auth.py:3"
     assert verdict("token = request.META['HTTP_TOKEN']", "HTTP_TOKEN") == "token app/auth.py:3"
@@ -436,9 +458,52 @@ def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
     assert verdict("token = settings['TOKEN']", "TOKEN") is None
     assert verdict("token = request.headers['Token']", "other") is None
     assert verdict("token = request.headers['Token']", "token", "lib/x.py") is None
-    found = UnsentHeader("token", "app/auth.py", 3, "HTTP_TOKEN", python=True)
+    found = UnsentInput("token", "app/auth.py", 3, "KeyError: 'HTTP_TOKEN'", python=True)
     assert "(KeyError: 'HTTP_TOKEN')" in found.said(), found.said()
     assert "an error in the app's own code" in found.said()
+
+
+def test_a_python_query_parameter_used_unchecked_is_the_apps_own_error() -> None:
+    """Amogh-Nigam's holidays-flask-api passes ``request.args.get('start_date', None)`` to
+    ``strptime`` ("argument 1 must be str, not None"), mulitet4's Aakash-Timetable-Flask
+    splits ``request.args.get('extra_period_codes')``: each said where the innermost frame
+    is the upload's and its line uses that value, unchecked since; not where the name was
+    assigned again, nor where a package's frame is innermost (it may have made the None)."""
+
+    def verdict(body: str, error: str, innermost: str = "") -> str | None:
+        source = f"@app.route('/inp')\ndef view():\n{body}"
+        use = len(source.splitlines())
+        lines = [
+            "Traceback (most recent call last):",
+            '  File "<environment>/lib/python3.11/site-packages/flask/app.py", line 9, in x',
+            f'  File "{_ROOT}/main.py", line {use}, in view',
+            *([innermost] if innermost else []),
+            error,
+        ]
+        found = unsent_header(lines, len(lines) - 1, {"main.py": source.encode()}, _ROOT)
+        return f"{found.name} {found.kind} main.py:{found.line}" if found else None
+
+    strptime = "TypeError: strptime() argument 1 must be str, not None"
+    body = (
+        "    start = request.args.get('start_date', None)\n\n"
+        "    start = datetime.strptime(start, '%d-%m-%Y')\n"
+    )
+    assert verdict(body, strptime) == "start_date query parameter main.py:5"
+    split = "AttributeError: 'NoneType' object has no attribute 'split'"
+    assert verdict("    return request.form.get('codes').split(',')\n", split) == (
+        "codes form field main.py:3"
+    )
+    again = "    codes = request.args.get('codes')\n    codes = codes or ''\n    codes.split(',')\n"
+    assert verdict(again, split) is None
+    assert verdict("    return settings.get('codes').split(',')\n", split) is None
+    deeper = '  File "<environment>/lib/python3.11/site-packages/x/y.py", line 3, in parse'
+    assert verdict(body, strptime, deeper) is None
+    said = UnsentInput("start_date", "main.py", 5, strptime, True, "query parameter").said()
+    assert said == (
+        "main.py line 5 reads the request's start_date query parameter as if every request"
+        " sent one: a request without it fails there (TypeError: strptime() argument 1 must"
+        " be str, not None) where the app could refuse it, an error in the app's own code"
+    )
 
 
 _BUDGETS = """const express = require('express');
