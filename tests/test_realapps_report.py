@@ -826,6 +826,15 @@ def test_routes_rendering_a_view_the_app_lacks_are_the_apps() -> None:
         classify(one, {})
     assert [r["class"] for r in (each, mixed, undiagnosed)] == ["app's", "ours", "ours"]
     assert "the app renders the view budget_form, which no file" in each["cause"]
+    # Django's (FlxBot001's django-appointments).
+    said = (
+        "diagnosis: the app renders the view register.html, which no file of its upload is"
+        " (Django's TemplateDoesNotExist): an error in the app's own code"
+    )
+    error = "django.template.exceptions.TemplateDoesNotExist: register.html"
+    django = result([[error], [error]], [error, said])
+    classify(django, {})
+    assert django["class"] == "app's", django["cause"]
 
 
 def test_routes_calling_a_model_files_definer_as_the_model_are_the_apps() -> None:

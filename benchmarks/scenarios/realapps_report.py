@@ -55,6 +55,7 @@ _UNDEFINED_READ = re.compile(
 _DIAGNOSED_VIEW = re.compile(r"diagnosis: (the app renders (?:the view \S+|a view and no) .*?) \(")
 _VIEW_FAILED = re.compile(
     r"Failed to lookup view |No default engine was specified and no extension was provided"
+    r"|\bTemplateDoesNotExist: |\bTemplateNotFound: "
 )
 _NO_VIEW = "each failing route renders a view the app lacks"
 # The service's diagnosis of a Sequelize model file's definer called as the model

@@ -432,12 +432,21 @@ _NO_ENGINE = "No default engine was specified and no extension was provided"
 _SETS_ENGINE = re.compile(rb"""["'`]view engine["'`]|\.setViewEngine\s*\(|\.engine\s*\(""")
 
 
+# Python's template engines' words for a template no loader finds: Django's, Jinja2's
+# (Flask's); the name as the app asked for it.
+_NO_TEMPLATE = re.compile(
+    r"\b(?:(?P<django>TemplateDoesNotExist)|(?P<jinja>TemplateNotFound)): "
+    r"['\"]?(?P<name>[^\s'\",]+)"
+)
+
+
 @dataclass(frozen=True)
 class UnrenderedView:
     """A route renders ``view``, which no file of the upload is; or (``view`` None) a view
-    with no engine set anywhere in the app's code."""
+    with no engine set anywhere in the app's code. ``error``: the engine's words for it."""
 
     view: str | None
+    error: str = "Express's 'Failed to lookup view'"
 
     def said(self) -> str:
         if self.view is None:
@@ -446,8 +455,8 @@ class UnrenderedView:
                 " 'No default engine was specified'): an error in the app's own code"
             )
         return (
-            f"the app renders the view {self.view}, which no file of its upload is (Express's"
-            " 'Failed to lookup view'): an error in the app's own code"
+            f"the app renders the view {self.view}, which no file of its upload is"
+            f" ({self.error}): an error in the app's own code"
         )
 
 
@@ -461,6 +470,17 @@ def unrendered_view(line: str, files: Mapping[str, bytes]) -> UnrenderedView | N
     if _NO_ENGINE in line:
         sources = (d for p, d in files.items() if _JS_SOURCE.search(p) and "node_modules/" not in p)
         return None if any(_SETS_ENGINE.search(d) for d in sources) else UnrenderedView(None)
+    if (template := _NO_TEMPLATE.search(line)) is not None:
+        # Django's and Jinja2's names are paths with their extension (FlxBot001's
+        # django-appointments renders register.html, its templates/ holding no such file;
+        # hbarudi's dispatch-django-capstone, Django's login view, registration/login.html).
+        name = template["name"].removeprefix("./").removeprefix("/")
+        if any(path == name or path.endswith(f"/{name}") for path in files):
+            return None
+        engine = (
+            "Django's TemplateDoesNotExist" if template["django"] else "Jinja2's TemplateNotFound"
+        )
+        return UnrenderedView(name, engine)
     found = _NO_VIEW.search(line)
     if found is None:
         return None
@@ -718,7 +738,8 @@ _NOT_FUNCTION = "is not a function"  # a method a value lacks (definer_called)
 _TYPE_WORDS = (_READ_WORD, _NOT_FUNCTION)  # a TypeError's worth reading further
 # A Python key a mapping lacks, a None used as a value (unsent_header).
 _PY_WORDS = ("KeyError: ", "'NoneType'", "not None")
-_VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE)  # a view not rendered's (unrendered_view)
+# A view not rendered's (unrendered_view): Express's, Django's, Jinja2's.
+_VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE, "TemplateDoesNotExist", "TemplateNotFound")
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
 _FRAMES_AFTER = 3  # Node's frames below its error line: wait for them if not yet printed
 _MAX_SAID = 4

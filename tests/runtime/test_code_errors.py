@@ -558,6 +558,22 @@ def test_a_view_rendered_with_no_engine_set_or_no_file_is_the_apps_lack() -> Non
     nested = lookup.replace("budget_form", "budgets/form")
     assert unrendered_view(nested, {"views/budgets/form.hbs": b""}) is None
     assert unrendered_view("Error: something else", code) is None
+    # Django's and Jinja2's (FlxBot001's django-appointments: register.html; hbarudi's
+    # dispatch-django-capstone: Django's login view's registration/login.html).
+    django = "django.template.exceptions.TemplateDoesNotExist: register.html"
+    templates = {"templates/login.html": b"", "templates/dispatch_app/login.html": b""}
+    found = unrendered_view(django, templates)
+    assert found is not None and found.view == "register.html", found
+    assert found.said() == (
+        "the app renders the view register.html, which no file of its upload is (Django's"
+        " TemplateDoesNotExist): an error in the app's own code"
+    )
+    login = "django.template.exceptions.TemplateDoesNotExist: registration/login.html"
+    assert unrendered_view(login, templates) is not None
+    assert unrendered_view(login, {"app/templates/registration/login.html": b""}) is None
+    jinja = "jinja2.exceptions.TemplateNotFound: index.html"
+    assert unrendered_view(jinja, {"templates/home.html": b""}) is not None
+    assert unrendered_view(jinja, {"app/templates/index.html": b""}) is None
 
 
 _PRODUTO_MODEL = """module.exports = (sequelize, DataTypes) => {
