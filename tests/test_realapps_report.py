@@ -312,6 +312,18 @@ def test_a_missing_gdal_library_is_the_machines() -> None:
     )
     classify(gdal, {})
     assert gdal["class"] == "environment" and gdal["cause"].startswith("GDAL, the system")
+    # Settings that take the machine's first libgdal (milad-seify's Tourism-Django).
+    globbed = _failed(
+        "setup step failed (exited with code 1): python tourism/manage.py migrate: IndexError:"
+        " list index out of range",
+        (
+            '  File "tourism/main/settings.py", line 178, in <module>',
+            "    GDAL_LIBRARY_PATH = glob('/usr/lib/libgdal.so.*')[0]",
+            "IndexError: list index out of range",
+        ),
+    )
+    classify(globbed, {})
+    assert globbed["class"] == "environment", globbed
     dot = _failed(
         "exited with code 1: graphviz.backend.execute.ExecutableNotFound: failed to execute "
         "PosixPath('dot'), make sure the Graphviz executables are on your systems' PATH"

@@ -228,8 +228,10 @@ ENVIRONMENT = [
     ),
     (
         # GeoDjango's GDAL, a system library its image installs (apt's gdal-bin, libgdal),
-        # which this machine lacks (dgis-demo's goods-delivery-drf: migrate died on it).
-        r"Could not find the GDAL library",
+        # which this machine lacks (dgis-demo's goods-delivery-drf: migrate died on it;
+        # milad-seify's Tourism-Django: its settings take the first of the machine's
+        # /usr/lib/libgdal.so.*, IndexError where there is none).
+        r"Could not find the GDAL library|GDAL_LIBRARY_PATH\s*=.*\blibgdal\b",
         "GDAL, the system library GeoDjango loads, is not installed on this machine",
     ),
     (
