@@ -75,7 +75,9 @@ _UNSENT_HEADER = (
 # AnonymousUser where its code wants a User (tucosaurus's and chbauman's todo backends:
 # "Field 'id' expected a number but got <…AnonymousUser object…>"), a 500 to any caller
 # not signed in, which the routes' probes are: the app's own.
-_ANONYMOUS = re.compile(r"\bAnonymousUser\b")
+# Django's AnonymousUser, Flask-Login's AnonymousUserMixin (Massssssi's e-scooter-Flask-app:
+# "'AnonymousUserMixin' object has no attribute 'account_type'").
+_ANONYMOUS = re.compile(r"\bAnonymousUser(?:Mixin)?\b")
 _SIGNED_IN = "each failing route takes its caller for a signed-in user without asking for one"
 # A GET route that inserts fixed rows (``/populate_schools``: ``School(id=1, …)``), called
 # when its database already holds them (mwooddc's FlaskLogin ships its instance/database.db
