@@ -461,7 +461,7 @@ def test_routes_taking_an_anonymous_caller_for_a_user_are_the_apps() -> None:
     _apps_while_each_route_says(("/todo_groups/", "/todo_items/"), anonymous)
     # Flask-Login's (Massssssi's e-scooter-Flask-app).
     mixin = ["AttributeError: 'AnonymousUserMixin' object has no attribute 'account_type'"]
-    _apps_while_each_route_says(("/addingScooter",), mixin)
+    _apps_while_each_route_says(("/addingScooter", "/scooters"), mixin)
 
 
 def test_routes_inserting_rows_their_database_holds_are_the_apps() -> None:
