@@ -185,7 +185,14 @@ _PYTHON3_TWINS = {
 # decouple import config``: "cannot import name 'config' from 'decouple'").
 # PyPI's ``sklearn`` too: a placeholder for scikit-learn's ``sklearn`` whose every build
 # now fails on purpose (funmech's drf-lab lists ``sklearn==0.0.post12``: "Failed to build").
-_ANOTHER_PROJECTS = {"decouple": "python-decouple", "sklearn": "scikit-learn"}
+_ANOTHER_PROJECTS = {
+    "decouple": "python-decouple",
+    "sklearn": "scikit-learn",
+    # PyPI's bson is py-bson, which overwrites pymongo's bson package and no longer builds
+    # (RomanovRomanU's SimpleAppointments-Flask- lists it beside PyMongo for ``from
+    # bson.objectid import ObjectId``: "Failed to build `bson==0.4.8`").
+    "bson": "pymongo",
+}
 # Settings listing dotted module paths (``INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS``).
 _MODULE_LISTS = ("INSTALLED_APPS", "MIDDLEWARE", "MIDDLEWARE_CLASSES")
 

@@ -232,6 +232,10 @@ def test_psycopg2_is_read_as_its_binary_twin_where_the_twin_has_the_version() ->
     # ``sklearn==0.0.post12``), for scikit-learn's module of that name.
     lines, notes = binary_twins(["sklearn==0.0.post12", "django"])
     assert lines == ["scikit-learn", "django"] and len(notes) == 1
+    # PyPI's bson, for pymongo's module of that name (RomanovRomanU's
+    # SimpleAppointments-Flask-: ``['Flask', 'PyMongo', 'bson']``).
+    lines, notes = binary_twins(["Flask", "PyMongo", "bson"])
+    assert lines == ["Flask", "PyMongo", "pymongo"] and "bson on PyPI is another's" in notes[0]
 
 
 def test_pipenv_lock_pins_else_pipfile_packages() -> None:
