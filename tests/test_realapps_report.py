@@ -332,6 +332,16 @@ def test_a_missing_gdal_library_is_the_machines() -> None:
     assert dot["class"] == "environment" and dot["cause"].startswith("Graphviz's dot"), dot
 
 
+def test_a_misspelt_module_of_a_listed_package_is_the_apps() -> None:
+    slip = _failed(
+        "exited with code 1: ModuleNotFoundError: No module named 'flas_sqlalchemy' —"
+        " 'flas_sqlalchemy' is one letter off 'flask_sqlalchemy', the module of"
+        " 'Flask-SQLAlchemy', which requirements.txt lists: a misspelling in the app's own code"
+    )
+    classify(slip, {})
+    assert slip["class"] == "app's" and slip["cause"].startswith("it imports a misspelt module")
+
+
 def test_gone_package_is_the_apps_and_a_crash_ours() -> None:
     gone = _failed("Failed to download `rotoger==0.1.1`: HTTP status client error (404 Not Found)")
     ours = _failed("exited with code 1: ModuleNotFoundError: No module named 'x'")

@@ -131,6 +131,7 @@ APPS_FAULT = [
     (r"Nest can't resolve dependencies of ", "its Nest modules leave a class's dependency out"),
     (r"publishes a library .* not an app: nothing in it serves", "it is a library, no app"),
     (r"\(the app's own\) defines no \w+: the app's own code", "it imports a name its module lacks"),
+    (r"which \S+ lists: a misspelling in the app's own code", "it imports a misspelt module"),
     (r"\.gitignore\): the app's own code", "it requires a module of its own never committed"),
     (r"a syntax error in the app's own code", "its own code does not parse"),
     (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),

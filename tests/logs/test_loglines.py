@@ -399,6 +399,19 @@ def test_failure_cause_missing_module_not_in_requirements() -> None:
         "ModuleNotFoundError: No module named 'email.nonexistent' — 'email' is Python's own;"
         " it has no module 'email.nonexistent' in this version"
     )
+    # One letter off a listed distribution's module (bhagavathms' Metro-Flask-Backend:
+    # ``flas_sqlalchemy``, Flask-SQLAlchemy listed); not a module of its own that far.
+    slip = [line.replace("sqlmodel", "flas_sqlalchemy") for line in _MISSING]
+    assert failure_cause(slip, "Flask\nFlask-SQLAlchemy==2.4.3\n").endswith(
+        "— 'flas_sqlalchemy' is one letter off 'flask_sqlalchemy', the module of"
+        " 'Flask-SQLAlchemy', which requirements.txt lists: a misspelling in the app's own code"
+    )
+    swapped = [line.replace("sqlmodel", "flaks") for line in _MISSING]
+    assert "misspelling" in (failure_cause(swapped, "flask\n") or "")
+    assert failure_cause(_MISSING, "sqlmodels\n") is not None
+    assert failure_cause(slip, "flask-restx\n").endswith(
+        "add 'flas_sqlalchemy' to requirements.txt"
+    )
 
 
 @pytest.mark.parametrize(

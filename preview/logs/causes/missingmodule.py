@@ -92,7 +92,45 @@ def missing_module_hint(
     ignored = gitignored_module(top, upload)
     if ignored is not None:  # an own module never uploaded, not a package (config.py)
         return f" — no {top}.py or {top}/ is in the upload ({ignored})"
+    slip = _misspelt(top, listed)
+    if slip is not None:
+        meant, written = slip
+        return (
+            f" — '{top}' is one letter off '{meant}', the module of '{written}', which"
+            f" {listed_in} lists: a misspelling in the app's own code"
+        )
     return f" — add '{dist}' to {listed_in}"
+
+
+def _misspelt(top: str, listed: Mapping[str, str]) -> tuple[str, str] | None:
+    """The module of a listed distribution that ``top`` is one letter off (a letter
+    dropped, added, changed or two swapped: bhagavathms' Metro-Flask-Backend imports
+    ``flas_sqlalchemy``, Flask-SQLAlchemy listed), with that distribution as written; None
+    where ``top`` is some distribution's module itself (known to the table) or none is
+    that near."""
+    if top in _IMPORT_TO_DIST or len(top) < 4:
+        return None
+    modules = {_normalize(d).replace("-", "_"): w for d, w in listed.items()}
+    modules |= {
+        m: listed[_normalize(d)] for m, d in _IMPORT_TO_DIST.items() if _normalize(d) in listed
+    }
+    for module, written in sorted(modules.items()):
+        if module != top.lower() and _one_letter_off(top.lower(), module.lower()):
+            return module, written
+    return None
+
+
+def _one_letter_off(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one letter dropped, added or changed, or two
+    neighbours swapped."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+        return len(diff) == 1 or (swapped and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def gitignored_module(name: str, upload: Collection[str] | Mapping[str, bytes]) -> str | None:
