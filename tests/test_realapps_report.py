@@ -330,6 +330,12 @@ def test_a_missing_gdal_library_is_the_machines() -> None:
     )
     classify(dot, {})
     assert dot["class"] == "environment" and dot["cause"].startswith("Graphviz's dot"), dot
+    spacy = _failed(
+        "exited with code 3: OSError: [E050] Can't find model 'ru_core_news_sm'. It doesn't"
+        " seem to be a Python package or a valid path to a data directory."
+    )
+    classify(spacy, {})
+    assert spacy["class"] == "environment" and "spaCy model" in spacy["cause"], spacy
 
 
 def test_a_misspelt_module_of_a_listed_package_is_the_apps() -> None:

@@ -238,6 +238,13 @@ ENVIRONMENT = [
         "GDAL, the system library GeoDjango loads, is not installed on this machine",
     ),
     (
+        # A spaCy model, a wheel of spacy-models' GitHub releases that no index holds
+        # (gdenis82's biolectures-flask-postgres: ru_core_news_sm), which this machine
+        # cannot reach (github.com is out of its network).
+        r"\[E050\] Can't find model '\w+'",
+        "its spaCy model is downloaded from GitHub's releases, out of this machine's reach",
+    ),
+    (
         # Graphviz's programs (dot), which the graphviz package runs and Debian's graphviz
         # gives, not PyPI (ilyaeranov's internet store: its start drew a diagram with dot).
         r"ExecutableNotFound: failed to execute \S*'dot'",
