@@ -203,6 +203,33 @@ async def test_an_app_answering_404_on_every_route_is_reported(
         assert (await service.stop(gid)).status_code == 200
 
 
+# Every route failing slowly (JazzKriss21's Tourism-Django-Rest: Django's error page for a
+# missing module, over 2 s each), twenty of them.
+SLOW_APP = """
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+for number in range(6):
+    app.get(f"/slow{number}")(lambda: time.sleep(4))
+"""
+
+
+async def test_the_smoke_check_calls_no_more_routes_after_a_few_gave_no_answer(
+    smoke_settings: Settings, service: Service
+) -> None:
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": SLOW_APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said.startswith("smoke check: 3 of 3 GET routes fail: /slow0 (no answer)"), said
+        health = (await service.status(gid))["health"]
+        assert [f["path"] for f in health["failing"]] == ["/slow0", "/slow1", "/slow2"]
+        assert (await service.stop(gid)).status_code == 200
+
+
 # An app's OpenAPI document is the app's data: nested past Python's decoder (which raises
 # RecursionError, not ValueError), it once failed the preview as "an error of the service".
 DEEP_DOCUMENT_APP = """
