@@ -868,6 +868,38 @@ def test_routes_rendering_a_view_the_app_lacks_are_the_apps() -> None:
     assert django["class"] == "app's", django["cause"]
 
 
+def test_routes_each_failing_on_the_apps_own_code_in_its_way_are_the_apps() -> None:
+    """JazzKriss21's Tourism-Django-Rest: /account/login/ and /account/signup/ render
+    templates never committed (diagnosed), /account/logout/'s view returns None. Each
+    route the app's own, by different reasons; one failing otherwise keeps it ours."""
+    said = (
+        "diagnosis: the app renders the view accounts/login.html, which no file of its upload"
+        " is (Django's TemplateDoesNotExist): an error in the app's own code"
+    )
+    template = "django.template.exceptions.TemplateDoesNotExist: accounts/login.html"
+    none = (
+        "ValueError: The view accounts_api.views.logout_view didn't return an HttpResponse"
+        " object. It returned None instead."
+    )
+
+    def result(lines: list[list[str]]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/account/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": [template, said, none], "probes": probes}
+
+    mixed = result([[template], [none], [template]])
+    other = result([[template], [none], ["KeyError: 'x'"]])
+    for one in (mixed, other):
+        classify(one, {})
+    assert (mixed["class"], other["class"]) == ("app's", "ours"), mixed["cause"]
+    assert mixed["cause"].startswith("its routes fail on its own code, each in its way")
+    assert "returns no response" in mixed["cause"] and "renders a view" in mixed["cause"]
+    alone = result([[none], [none]])
+    classify(alone, {})
+    assert alone["class"] == "app's" and alone["cause"].startswith("its routes' views return")
+
+
 def test_routes_calling_a_model_files_definer_as_the_model_are_the_apps() -> None:
     """Victor-Santos-Silva's BackEnd-CoffeeExpress calls ``Produto.findAll()`` on its
     sequelize-cli model file's export, the function defining the model: diagnosed by the

@@ -103,14 +103,27 @@ _NO_GET = "each failing route is declared for GET on a view class with no get me
 # werkzeug's BuildError, "Did you mean 'admin_logout' instead?"), ser180's comicflask.
 _UNBUILT_URL = re.compile(r"werkzeug\.routing\.exceptions\.BuildError: Could not build url for")
 _NO_ENDPOINT = "each failing route builds a URL for an endpoint the app never registers"
+# A view that returns nothing: Django's "didn't return an HttpResponse object. It returned
+# None instead." (JazzKriss21's Tourism-Django-Rest's logout_view), Flask's "did not
+# return a valid response. The function either returned None or ended without a return".
+_RETURNED_NONE = re.compile(
+    r"didn't return an HttpResponse object\. It returned None instead"
+    r"|did not return a valid response\. The function either returned None"
+)
+_NO_RESPONSE = "each failing route's view returns no response (None)"
 # What every failing route's own lines saying one of these tells of it (after the rest).
 _EVERY_ROUTE_SAYS = (
     (_DUPLICATE_ROW, _ROWS_HELD),
     (_UNIMPLEMENTED, _NO_GET),
     (_UNBUILT_URL, _NO_ENDPOINT),
+    (_RETURNED_NONE, _NO_RESPONSE),
 )
+# Failing routes each the app's own by one of the reasons above, not all by the same one.
+_OWN_EACH = "each failing route fails on the app's own code"
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
+    # (first: its reasons, each another entry's words, would be taken for that one alone)
+    (re.escape(_OWN_EACH), "its routes fail on its own code, each in its way"),
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
@@ -118,6 +131,7 @@ APPS_FAULT = [
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_NO_GET), "its routes are declared for GET with no method to answer it"),
     (re.escape(_NO_ENDPOINT), "its pages link to endpoints it never registers"),
+    (re.escape(_NO_RESPONSE), "its routes' views return no response"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
@@ -553,6 +567,9 @@ def _cause(result: dict[str, Any]) -> str:
         for pattern, verdict in _EVERY_ROUTE_SAYS:
             if all(pattern.search(text) for text in lines):
                 return f"{head}: {verdict}"
+        mixed = _each_its_own(failing, result.get("probes", []), result.get("logTail", []))
+        if mixed is not None:
+            return f"{head}: {_OWN_EACH} ({mixed})"
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
         # A route that catches the failure and answers with it, logging nothing
@@ -569,6 +586,29 @@ def _cause(result: dict[str, Any]) -> str:
     if len(probes) > 1 and all(p["status"] == 404 for p in probes):
         return f"all {len(probes)} GET routes answer 404 (it serves none of them)"
     return f"status {status.get('status')}"
+
+
+def _each_its_own(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The reasons, where each failing route's own lines show one of the app's own (a
+    view it lacks that the service diagnosed, a caller taken for a signed-in user, one of
+    :data:`_EVERY_ROUTE_SAYS`), not all the same one (JazzKriss21's Tourism-Django-Rest:
+    two templates never committed, a logout view returning None); None where a route
+    shows none."""
+    views = {m.group(1) for line in tail if (m := _DIAGNOSED_VIEW.search(line))}
+    own = [
+        *([(_VIEW_FAILED, _NO_VIEW)] if views else []),
+        (_ANONYMOUS, _SIGNED_IN),
+        *_EVERY_ROUTE_SAYS,
+    ]
+    reasons = []
+    for probe in failing:
+        text = " ".join(_window_lines(probe, probes))
+        reasons.append(next((why for pattern, why in own if pattern.search(text)), None))
+    if not reasons or None in reasons:
+        return None
+    return "; ".join(sorted({str(why) for why in reasons}))
 
 
 def _reads_unset_session(probe: dict[str, Any], log: list[str]) -> bool:
