@@ -197,6 +197,13 @@ def test_a_failure_raised_in_a_dependency_calls_for_the_apps_era(tmp_path: Path)
     assert not third_party_failure(database, tried, {})
     install = ["  × Failed to build `psycopg2==2.7.3`", *BCRYPT]
     assert not third_party_failure(install, tried, {})
+    # A template the app never committed, raised in Django's loader (JazzKriss21's
+    # Tourism-Django-Rest): what it lacks, no release's.
+    template = [
+        *BCRYPT[:5],
+        "django.template.exceptions.TemplateDoesNotExist: accounts/register.html",
+    ]
+    assert not third_party_failure(template, tried, {})
     # A server's own exception after its worker's refused login (keerthana1247's
     # learning-path-dashboard under gunicorn): the login's, not a package's API.
     refused = [

@@ -45,11 +45,13 @@ _ERAS: dict[str, Era | None] = {}
 # class (dotted: ``packaging.version.InvalidVersion``) and what it says.
 _RAISED = re.compile(r"^([A-Za-z_][\w.]*)(?:: (.*))?$")
 # The exceptions of a missing service, a database not set up, the machine or the app's
-# configuration: no release of any package changes them.
+# configuration, or of what it lacks (Django's TemplateDoesNotExist, a model's
+# DoesNotExist: JazzKriss21's Tourism-Django-Rest, its templates never committed, was
+# relaunched as of its era for them): no release of any package changes them.
 _NOT_AN_API = re.compile(
     r"Operational|Programming|Interface|Integrity|Connect|Timeout|Refused|Permission|"
-    r"FileNotFound|NotFound|gaierror|socket|OSError|KeyError|ImproperlyConfigured|"
-    r"ValidationError|Unauthorized|Forbidden|Auth"
+    r"FileNotFound|NotFound|DoesNotExist|gaierror|socket|OSError|KeyError|"
+    r"ImproperlyConfigured|ValidationError|Unauthorized|Forbidden|Auth"
 )
 # An exception about a module by name (the module's own, installed by a package).
 _ABOUT = re.compile(r"module '([\w.]+)'|from '([\w.]+)'|No module named '([\w.]+)'")
