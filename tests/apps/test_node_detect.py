@@ -102,6 +102,23 @@ def test_the_start_scripts_pre_script_is_a_setup_step_and_not_run_again() -> Non
     assert _node({"scripts": builds}).setup == (("npm", "run", "prestart"),)
 
 
+def test_a_pre_script_starting_a_database_server_is_left_out() -> None:
+    """oneeyedjames's trailguide-express: its prestart starts mongod ("mongod: not found"),
+    the database the preview serves itself; a pre-script doing more than that still runs."""
+    scripts = {
+        "build": "rm -rf dist/* && tsc",
+        "prestart": "mongod --dbpath data --fork --logpath /dev/null",
+        "start": "node dist/index.js",
+    }
+    found = _node({"scripts": scripts})
+    assert found.setup == (("npm", "run", "build"),)
+    assert found.argv == ("npm", "start", "--silent", "--ignore-scripts")
+    both = {**scripts, "prestart": "docker-compose up -d && redis-server --daemonize yes"}
+    assert _node({"scripts": both}).setup == (("npm", "run", "build"),)
+    seeds = {**scripts, "prestart": "mongod --fork && node seed.js"}
+    assert _node({"scripts": seeds}).setup == (("npm", "run", "build"), ("npm", "run", "prestart"))
+
+
 def test_main_built_by_the_build_script_is_run_after_it() -> None:
     found = _node({"main": "dist/index.js", "scripts": {"build": "tsc"}})
     assert found.argv == ("node", "dist/index.js")

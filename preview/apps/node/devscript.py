@@ -22,6 +22,7 @@ __all__ = [
     "nodemon_config_file",
     "nodemon_settings",
     "simple_command",
+    "starts_servers_only",
     "without_watcher",
 ]
 
@@ -219,6 +220,29 @@ _CONTAINERS_FIRST = re.compile(
     r"^\s*(?:(?:docker-compose|docker\s+compose)(?:\s+-[fp]\s+\S+)*\s+up\b"
     r"|docker\s+start\b)[^&;|]*(?:&&|;)\s*"
 )
+
+
+# A database server started by hand, as on its author's machine (``mongod --dbpath data
+# --fork``, ``redis-server --daemonize yes``, ``pg_ctl -D data start``, ``brew services
+# start mongodb-community``), or its compose services: the preview serves the databases an
+# app wants itself, and none of these programs is in its sandbox.
+_SERVER_START = re.compile(
+    r"^(?:sudo\s+)?(?:mongod|redis-server|mysqld|mysqld_safe|postgres|pg_ctl\s.*\bstart"
+    r"|mysql\.server\s+start|brew\s+services\s+(?:re)?start|service\s+\S+\s+start"
+    r"|systemctl\s+start|(?:docker-compose|docker\s+compose)(?:\s+-[fp]\s+\S+)*\s+up"
+    r"|docker\s+start)(?:\s|$)"
+)
+
+
+def starts_servers_only(script: str) -> bool:
+    """Whether each command of ``script`` (joined by ``&&`` or ``;``) starts a database
+    server or its containers, and nothing else: oneeyedjames's trailguide-express's
+    ``"prestart": "mongod --dbpath data --fork --logpath /dev/null"`` failed every launch
+    ("mongod: not found") before the app, which the preview's MongoDB serves, ran."""
+    commands = [c.strip() for c in re.split(r"&&|;", script)]
+    if not any(commands) or re.search(r"\|\||[|`$()]", script):
+        return False
+    return all(_SERVER_START.match(c) for c in commands if c)
 
 
 # A process manager's options that take a value (``pm2 start app.js --name api -i max``).

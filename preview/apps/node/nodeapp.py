@@ -60,6 +60,7 @@ from preview.apps.node.devscript import (
     in_foreground,
     nodemon_settings,
     simple_command,
+    starts_servers_only,
     without_watcher,
 )
 from preview.apps.node.emptystart import (
@@ -533,6 +534,11 @@ def _start(
         if scripts.get(name, "").strip():
             argv = ("npm", "start", "--silent") if name == "start" else ("npm", "run", name)
             before = scripts.get(f"pre{name}", "").strip()
+            if before and starts_servers_only(before):
+                # It starts its database server itself (``mongod --fork``): left out, as
+                # the preview serves the database; npm would run it still.
+                scripts = {**scripts, f"pre{name}": ""}
+                argv, before = (*argv, "--ignore-scripts"), ""
             if _runs_own_ts(scripts[name]):
                 # It runs its TypeScript sources itself: no build output of its (8696's
                 # koa-app: nodemon --exec ts-node ./src/app.ts, its `rimraf build && tsc`
