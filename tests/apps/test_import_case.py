@@ -296,6 +296,37 @@ def test_a_view_rendered_under_another_case_is_spelled_as_its_template() -> None
     }
 
 
+def test_a_view_of_the_folder_the_app_sets_and_its_includes_are_spelled_as_their_files() -> None:
+    """tusharagrahari214's Rapid-Dispatch-Express sets its views to public/, renders
+    ``pages/showTruck`` beside public/pages/showtruck.ejs, and includes
+    ``../include/showDataPending.ejs`` beside public/include/ShowDataPending.ejs: 500s."""
+    page = (
+        b"<%- include('../include/showDataPending.ejs') %>\n"
+        b'<%- include("../Include/header") %>\n'  # its folder too, and no extension
+        b"<%- include('../include/footer.ejs') %>\n"  # found as written
+        b"<%- include('../include/nowhere.ejs') %>\n"  # no file of any case
+    )
+    files = {
+        "app.js": b'app.set("views", "public");\n',
+        "server/render.js": b"res.render('pages/showTruck', { users: [] });\n",
+        "public/pages/showtruck.ejs": b"",
+        "public/pages/viewTruckPending.ejs": page,
+        "public/include/ShowDataPending.ejs": b"",
+        "public/include/header.ejs": b"",
+        "public/include/footer.ejs": b"",
+    }
+    assert case_corrections(files) == {
+        "server/render.js": b"res.render('pages/showtruck', { users: [] });\n",
+        "public/pages/viewTruckPending.ejs": page.replace(
+            b"showDataPending", b"ShowDataPending"
+        ).replace(b"../Include/header", b"../include/header"),
+    }
+    joined = {**files, "app.js": b"app.set('views', path.join(__dirname, './public'));\n"}
+    assert "server/render.js" in case_corrections(joined)
+    unset = {**files, "app.js": b""}  # no views folder named: its renders are left
+    assert "server/render.js" not in case_corrections(unset)
+
+
 async def test_an_app_rendering_a_view_under_another_case_serves_it(
     builder_service: Service,
 ) -> None:

@@ -50,7 +50,9 @@ lowercase), is spelled as listed; not one naming a folder of the upload.
 The views an Express app renders by name are looked up as files too: ``res.render(
 'pages/Login')`` beside views/pages/login.ejs renders on its author's machine and fails
 here ("Failed to lookup view"). Each that names no template in a ``views`` folder of the
-upload, where exactly one does when case is ignored, is spelled as that template is.
+upload (or the folder the app sets as its views, ``app.set("views", "public")``), where
+exactly one does when case is ignored, is spelled as that template is; so is each template
+an EJS template includes relative to itself (``include('../include/showData.ejs')``).
 
 A Python app's module is named likewise: ``from routers import auth_router`` beside
 ``routers/Auth_router.py`` (KRAN22's TodoFastApi: "cannot import name 'auth_router' from
@@ -116,6 +118,14 @@ _TS_ENDINGS = {
 # templates of its engines (ejs, pug, handlebars, nunjucks, mustache, plain HTML).
 _RENDERED = re.compile(rb"""\.render\(\s*['"]([\w/-][\w./-]*)['"]""")
 _VIEW_ENDINGS = (".ejs", ".pug", ".jade", ".hbs", ".handlebars", ".njk", ".mustache", ".html")
+# The folder an Express app names for its views (``app.set("views", "public")``,
+# ``app.set('views', path.join(__dirname, 'templates'))``).
+_VIEWS_SET = re.compile(
+    rb"""\.set\(\s*['"]views['"]\s*,\s*(?:path\.(?:join|resolve)\(\s*__dirname\s*,\s*)?"""
+    rb"""['"](?:\./)?([\w-][\w./-]*?)/?['"]"""
+)
+# A template an EJS template includes (``<%- include('../include/header.ejs') %>``).
+_INCLUDED = re.compile(rb"""\binclude\(\s*['"]([\w.][\w./-]*)['"]""")
 _LARGEST = 512 * 1024  # bytes: a bundle or a generated file, not the app's own code
 
 
@@ -135,8 +145,17 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
     bases = _base_urls(files)
     aliases = ImportAliases(files) if any(_PROJECT_FILES.search(p) for p in files) else None
     listed = _listed_packages(files)
+    named = {
+        posixpath.normpath(posixpath.join(at, found.group(1).decode("utf-8", "replace")))
+        for path, source in files.items()
+        if _SOURCES.search(path) and "node_modules/" not in path and b"views" in source
+        for found in _VIEWS_SET.finditer(source)
+        for at in {posixpath.dirname(path), ""}
+    }
     views = [
-        f for f in sorted(folders) if posixpath.basename(f) == "views" and _holds_views(f, files)
+        f
+        for f in sorted(folders)
+        if (posixpath.basename(f) == "views" or f in named) and _holds_views(f, files)
     ]
     corrected: dict[str, bytes] = {}
     for path, source in files.items():
@@ -199,7 +218,44 @@ def case_corrections(files: dict[str, bytes]) -> dict[str, bytes]:
             text = _esm_spelled(path, text, files)
         if text != source:
             corrected[path] = text
+    for path, source in files.items():
+        if not path.endswith(".ejs") or "node_modules/" in path or b"include(" not in source:
+            continue
+        if (text := _includes_spelled(path, source, files, by_case)) != source:
+            corrected[path] = text
     return corrected
+
+
+def _includes_spelled(
+    path: str, source: bytes, files: dict[str, bytes], by_case: dict[str, list[str]]
+) -> bytes:
+    """``source`` (the EJS template ``path``'s) with each template it includes relative to
+    it that names no file, where exactly one does when case is ignored, spelled as that
+    file is (tusharagrahari214's Rapid-Dispatch-Express includes
+    ``../include/showDataPending.ejs`` beside public/include/ShowDataPending.ejs: "Could
+    not find the include file", 500 at each page that lists trucks)."""
+    text = source
+    for found in _INCLUDED.finditer(source):
+        written = found.group(1).decode("utf-8", "replace")
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), written))
+        if target.startswith("../"):
+            continue
+        ending = "" if posixpath.splitext(written)[1] else ".ejs"  # (EJS's default)
+        if f"{target}{ending}" in files or target in files:
+            continue
+        matches = by_case.get(f"{target}{ending}".lower(), [])
+        if len(matches) != 1:
+            continue
+        spelled = matches[0][: len(matches[0]) - len(ending)]
+        fixed = _respelled(written, spelled)
+        if fixed is None or fixed == written:
+            continue
+        quote = source[found.start(1) - 1 : found.start(1)]
+        text = text.replace(
+            b"include(" + quote + found.group(1) + quote,
+            b"include(" + quote + fixed.encode() + quote,
+        )
+    return text
 
 
 # A module named otherwise than by a relative path: a package's, or an alias's
