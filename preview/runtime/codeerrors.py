@@ -257,8 +257,11 @@ def unsent_header(
     if found is None:
         return None
     read = found.group(1) or found.group(2)
-    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
+    below = lines[index + 1 : index + 1 + _FRAMES_AFTER]
+    frame = _innermost(below, JS_FRAME, reverse=False)
     path = _uploaded(frame, files, root)
+    if path is None and (built := _built_method(below, files, root)) is not None:
+        return _nest_header(*built, read, files)
     if path is None or frame is None or not _JS_SOURCE.search(path):
         return None
     text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
@@ -273,6 +276,70 @@ def unsent_header(
         return None
     name = header.group(1) or header.group(3) or header.group(5)
     return UnsentInput(name.lower(), path, frame[1], read)
+
+
+# A Node frame naming its method (``at UserController.getMe (dist/user/user.controller.js:
+# 43:76)``), and Nest's parameter of the request's headers (``@Headers() header``, or of
+# one header, ``@Headers('authorization') auth``).
+_METHOD_FRAME = re.compile(r"^\s*at (?:async )?[\w$]+\.([\w$]+) \(")
+_NEST_HEADERS = re.compile(r"@Headers\(\s*(?:(['\"`])([\w-]+)\1)?\s*\)\s*([A-Za-z_$][\w$]*)")
+
+
+def _built_method(
+    below: Sequence[str], files: Mapping[str, bytes], root: str | None
+) -> tuple[str, str] | None:
+    """(the TypeScript source, the method) of the innermost frame below an error where
+    that frame is a build's file of the upload's source (``dist/user/user.controller.js``
+    → ``src/user/user.controller.ts``): its line numbers are the build's, not the source's,
+    so the method it names is read instead."""
+    for raw in below:
+        if (frame := JS_FRAME.match(raw)) is None:
+            continue
+        shown = frame.group(1)
+        if "node_modules/" in shown or (method := _METHOD_FRAME.match(raw)) is None:
+            return None
+        if root and shown.startswith(root.rstrip("/") + "/"):
+            shown = shown[len(root.rstrip("/")) + 1 :]
+        elif shown.startswith("/"):
+            return None
+        source = ts_source(shown.removeprefix("./"), dict(files))
+        return (source, method.group(1)) if source is not None else None
+    return None
+
+
+def _nest_header(
+    path: str, method: str, read: str, files: Mapping[str, bytes]
+) -> UnsentInput | None:
+    """The header a Nest controller's ``method`` in ``path`` reads ``read`` straight off,
+    from its ``@Headers()`` parameter: SajadRahimi1's nestjs-tourism-app's ``getMe(@Headers()
+    header)`` reads ``header.user.id``, which its interceptor sets only for a caller sending
+    a token (a 500 at /user/me to any other)."""
+    source = files[path].decode("utf-8", "replace")
+    found = re.search(
+        rf"^\s*(?:(?:public|private|protected|async)\s+)*{re.escape(method)}\s*\(", source, re.M
+    )
+    if found is None:
+        return None
+    start = source.count("\n", 0, found.start()) + 1
+    body = source[found.start() :].splitlines()
+    end = next((i for i, line in enumerate(body[1:], 1) if re.match(r"\s*@\w", line)), len(body))
+    prop = re.escape(read)
+    for at, line in enumerate(body[:end]):
+        for param in _NEST_HEADERS.finditer("\n".join(body[:end])):
+            name = re.escape(param.group(3))
+            if param.group(2):  # one header's value: read of it
+                read_off = re.search(rf"(?<![\w$.]){name}\s*\.\s*{prop}(?![\w$])", line)
+                header = param.group(2)
+            else:
+                read_off = re.search(
+                    rf"(?<![\w$.]){name}\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['\"`])([\w-]+)\2\s*\])"
+                    rf"\s*\.\s*{prop}(?![\w$])",
+                    line,
+                )
+                header = (read_off.group(1) or read_off.group(3)) if read_off else ""
+            if read_off is not None:
+                return UnsentInput(header.lower(), path, start + at, read)
+    return None
 
 
 def _python_header(

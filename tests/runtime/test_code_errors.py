@@ -413,6 +413,41 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
     assert found is not None and found.name == "cookie" and found.read == "split"
 
 
+def test_a_nest_headers_parameter_read_in_a_built_controller_is_the_apps_own_error() -> None:
+    """SajadRahimi1's nestjs-tourism-app's ``getMe(@Headers() header)`` reads
+    ``header.user.id``, set by its interceptor only for a caller sending a token: its
+    frame is the build's (dist/…js:43), read by the method it names in the source."""
+    controller = (
+        b"@Controller('user')\n"
+        b"export class UserController {\n"
+        b"    @Get('me')\n"
+        b"    async getMe(@Headers() header, @Res() res: Response) {\n"
+        b"        const user = await this.userService.getUserInformation(header.user.id);\n"
+        b"        res.status(200).json(user);\n"
+        b"    }\n"
+        b"    @Get('token')\n"
+        b"    token(@Headers('authorization') auth: string, @Body() body) {\n"
+        b"        return auth.split(' ')[1] + body.name.trim();\n"
+        b"    }\n"
+        b"}\n"
+    )
+    files = {"src/user/user.controller.ts": controller}
+
+    def verdict(read: str, method: str, frame: str = "dist/user/user.controller.js:43:76"):
+        error = [
+            f"TypeError: Cannot read properties of undefined (reading '{read}')",
+            f"    at UserController.{method} ({_ROOT}/{frame})",
+            "    at <environment>/node_modules/@nestjs/core/router/x.js:38:29",
+        ]
+        found = unsent_header(error, 0, files, _ROOT)
+        return f"{found.name} {found.path}:{found.line}" if found is not None else None
+
+    assert verdict("id", "getMe") == "user src/user/user.controller.ts:5"
+    assert verdict("split", "token") == "authorization src/user/user.controller.ts:10"
+    assert verdict("trim", "token") is None  # its body's, not a header's
+    assert verdict("id", "getMe", "dist/other.js:3:1") is None  # no source of that build
+
+
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
     """RickZzDev's ApiErpDjango's authentication class reads ``request.headers['Token']``:
     every route answered 500 (KeyError: 'token') to a caller sending none. Said where the
