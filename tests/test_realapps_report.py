@@ -79,7 +79,7 @@ def test_a_kafka_broker_which_nothing_installs_here_is_the_environments() -> Non
 
 
 def test_an_oracle_or_sql_server_which_nothing_installs_here_is_the_environments() -> None:
-    for server in ("Oracle Database", "Microsoft SQL Server", "Apache Cassandra"):
+    for server in ("Oracle Database", "Microsoft SQL Server", "Apache Cassandra", "CouchDB"):
         result = _failed(
             f"the app expects {server}, which cannot be given here: no {server} server is"
             " installed on this machine (Debian packages none)."

@@ -337,6 +337,22 @@ def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given
         " schemes are ['bolt', 'bolt+ssc', 'bolt+s', 'neo4j', 'neo4j+ssc', 'neo4j+s']."
     ]
     assert "expects Neo4j, which cannot" in (failure_cause(neo4j) or "")
+    # CouchDB refused, the app's own handler of the error dying after it (alexisibarra's
+    # Hotels-ExpressJS-Backend); the same TypeError with no refusal above it is its own.
+    couch = [
+        "Problem getting all events Error: connect ECONNREFUSED 127.0.0.1:5984",
+        "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16) {",
+        "  code: 'ECONNREFUSED',",
+        "}",
+        "routes/events.js:9",
+        "    res.status(500).send({error: 'Unexpected Error: ' + err});",
+        "        ^",
+        "",
+        "TypeError: Cannot read properties of undefined (reading 'status')",
+        "    at logError (routes/events.js:9:9)",
+    ]
+    assert "expects CouchDB, which cannot" in (failure_cause(couch) or "")
+    assert "CouchDB" not in (failure_cause(couch[4:]) or "")
     # The DataStax driver given no Cassandra node (ivanlambev's fastapi-oauth).
     cassandra = [
         "Traceback (most recent call last):",

@@ -166,7 +166,17 @@ _NO_DATABASE_SERVER = (
         ),
         "Neo4j",
     ),
+    (
+        # A CouchDB client's refused connection to CouchDB's port (alexisibarra's
+        # Hotels-ExpressJS-Backend: cradle's "connect ECONNREFUSED 127.0.0.1:5984", then its
+        # own error handler's TypeError ended it).
+        re.compile(r"\bECONNREFUSED \S+:5984\b"),
+        "CouchDB",
+    ),
 )
+# Lines above the final exception searched for such a server's refusal: an app that
+# catches the client's error, logs it, and dies on its own handling of it.
+_REFUSED_BEFORE = 30
 # A MongoDB client that reached no server (dhruvh86-git's student-api-django-mongodb:
 # pymongo in a Django app on SQLite, its migration's "ServerSelectionTimeoutError:
 # localhost:27017: [Errno 111] Connection refused"): a preview is given a MongoDB only where
@@ -177,9 +187,9 @@ _NO_MONGODB = re.compile(
 
 
 def no_database_server(text: str) -> str | None:
-    """The cause for an Oracle, SQL Server, Cassandra, Neo4j or MongoDB client that reached no
-    server (``text``: its line), else None: none of them can be installed here nor given
-    a preview."""
+    """The cause for an Oracle, SQL Server, Cassandra, Neo4j, CouchDB or MongoDB client that
+    reached no server (``text``: its line), else None: none of them can be installed here
+    nor given a preview."""
     for failed, server in _NO_DATABASE_SERVER:
         if failed.search(text):
             return (
@@ -194,6 +204,17 @@ def no_database_server(text: str) -> str | None:
             "or its code alone opens MongoDB. Give the launch option env the URL of a MongoDB "
             "server it can reach"
         )
+    return None
+
+
+def _refused_above(lines: Sequence[str], index: int) -> str | None:
+    """The cause for a database server none can be given that a line shortly above
+    ``lines[index]`` (the error the app died of) says refused the app's client
+    (:data:`_NO_DATABASE_SERVER`'s), else None."""
+    for above in reversed(lines[max(index - _REFUSED_BEFORE, 0) : index]):
+        text = strip_ansi(above)
+        if any(failed.search(text) for failed, _ in _NO_DATABASE_SERVER):
+            return no_database_server(text)
     return None
 
 
@@ -359,6 +380,8 @@ def _failure_cause(
     ]
     if not found:
         if last_error is not None and (away := _out_of_reach(last_error[1])) is not None:
+            return away
+        if last_error is not None and (away := _refused_above(lines, last_error[0])) is not None:
             return away
         return _with_absent_module(lines, *last_error, upload) if last_error is not None else None
     index, text = max(found)
