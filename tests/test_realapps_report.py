@@ -823,6 +823,35 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
     assert "reads the request's start_date query parameter" in query["cause"]
 
 
+def test_a_hosted_apis_failed_answer_read_as_given_is_the_environments() -> None:
+    """Lammmas's braintree-express-poc reads ``response.clientToken`` in the callback of
+    Braintree's call, which failed (no host outside is reached): its exit's cause, or a
+    running route's diagnosis, says so. A route failing otherwise keeps it ours."""
+    said = (
+        "routes/token.js line 14 reads response.clientToken from the answer of"
+        " gateway.clientToken.generate, which failed (its error unread): Braintree's API"
+        " (api.sandbox.braintreegateway.com) is a hosted service's API on the internet,"
+        " which a preview does not reach"
+    )
+    error = "TypeError: Cannot read properties of undefined (reading 'clientToken')"
+    exited = _failed(f"exited with code 1: {error} — {said}")
+    classify(exited, {})
+    assert exited["class"] == "environment", exited
+    assert exited["cause"].startswith("it calls a hosted service's API")
+
+    def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/t/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+    each = result([[error], [error]], [error, f"diagnosis: {said}"])
+    mixed = result([[error], ["TypeError: x.map is not a function"]], [f"diagnosis: {said}"])
+    for one in (each, mixed):
+        classify(one, {})
+    assert (each["class"], mixed["class"]) == ("environment", "ours"), each
+
+
 def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:
     """JasonSmith03's plantNestJS makes its Supabase client in a provider's constructor
     from SUPABASE_URL, unset: "supabaseUrl is required." A hosted service on the internet,

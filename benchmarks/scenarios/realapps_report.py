@@ -67,6 +67,14 @@ _DIAGNOSED_DEFINER = re.compile(
 )
 _NO_METHOD = re.compile(r"TypeError: ([\w$]+\.[\w$]+) is not a function")
 _DEFINER = "each failing route calls a model file's defining function as the model"
+# The service's diagnosis of a hosted API's failed answer read as given (Lammmas's
+# braintree-express-poc: ``response.clientToken`` in ``gateway.clientToken.generate``'s
+# callback, its error unread), and the read of undefined it explains.
+_DIAGNOSED_HOSTED = re.compile(
+    r"diagnosis: (\S+ line \d+ reads [\w$]+\.([\w$]+) from the answer of \S+), which failed"
+)
+_HOSTED = "a hosted service's API on the internet, which a preview does not reach"
+_HOSTED_ROUTES = f"each failing route reads the answer of a call to {_HOSTED}"
 _UNSENT_HEADER = (
     "each failing route reads a request header a caller not signed in does not send, and"
     " fails on it"
@@ -190,6 +198,12 @@ ENVIRONMENT = [
     (
         re.escape(_SERVER_OUT_OF_REACH),
         "no Oracle or SQL Server database here (none installed; Debian packages none)",
+    ),
+    (
+        # A route's call, or the start's, of a hosted API (Braintree's), whose failed
+        # answer the app read as given: the service's words, in a cause or a diagnosis.
+        re.escape(_HOSTED),
+        "it calls a hosted service's API on the internet (Braintree's), out of the sandbox's reach",
     ),
     (
         re.escape(_OUTSIDE),
@@ -448,6 +462,20 @@ def _definers_called(
     return "; ".join(sorted(set(said.values())))
 
 
+def _hosted_calls(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The service's diagnoses of a hosted API's failed answers read as given, where every
+    failing route's log lines show a read of undefined one of them explains; None where
+    any route failed otherwise."""
+    said = {m.group(2): m.group(1) for line in tail if (m := _DIAGNOSED_HOSTED.search(line))}
+    if not said:
+        return None
+    if not _each_shows_one((_window_lines(p, probes) for p in failing), _UNDEFINED_READ, said):
+        return None
+    return "; ".join(sorted(set(said.values())))
+
+
 def _unrendered_views(
     failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
 ) -> str | None:
@@ -557,6 +585,9 @@ def _cause(result: dict[str, Any]) -> str:
         definers = _definers_called(failing, result.get("probes", []), result.get("logTail", []))
         if definers is not None:
             return f"{head}: {_DEFINER} ({definers})"
+        hosted = _hosted_calls(failing, result.get("probes", []), result.get("logTail", []))
+        if hosted is not None:
+            return f"{head}: {_HOSTED_ROUTES} ({hosted})"
         views = _unrendered_views(failing, result.get("probes", []), result.get("logTail", []))
         if views is not None:
             return f"{head}: {_NO_VIEW} ({views})"

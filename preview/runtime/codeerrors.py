@@ -60,14 +60,17 @@ from ..logs.hostpaths import REVISION_DIRS
 __all__ = [
     "CodeErrors",
     "DefinerCalled",
+    "HostedCallFailed",
     "UndefinedName",
     "UnrenderedView",
     "UnsentInput",
     "definer_called",
     "empty_entry",
+    "hosted_call_failed",
     "undefined_name",
     "unrendered_view",
     "unsent_header",
+    "with_hosted_call_failed",
     "with_undefined_name",
 ]
 
@@ -575,6 +578,94 @@ def with_undefined_name(
     return cause
 
 
+# A client of Braintree's API, a hosted service whose every call goes to its hosts on the
+# internet (``braintree.connect({...})``, ``new braintree.BraintreeGateway({...})``).
+_BRAINTREE_CLIENT = r"(?:braintree\.connect|new\s+braintree\.BraintreeGateway)\s*\("
+_HOSTED = "a hosted service's API on the internet, which a preview does not reach"
+_CALLBACK_ABOVE = 12  # lines above the read searched for the callback that holds it
+
+
+@dataclass(frozen=True)
+class HostedCallFailed:
+    """``path`` reads ``read`` off ``result`` on ``line``, the result a callback of the
+    client's ``call`` is given, which it was not: the call failed (its error, the
+    callback's first argument, unread), Braintree's API at ``host`` being out of reach."""
+
+    path: str
+    line: int
+    read: str
+    result: str
+    call: str
+    host: str
+
+    def said(self) -> str:
+        return (
+            f"{self.path} line {self.line} reads {self.result}.{self.read} from the answer of"
+            f" {self.call}, which failed (its error unread): Braintree's API ({self.host}) is"
+            f" {_HOSTED}"
+        )
+
+
+def hosted_call_failed(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
+) -> HostedCallFailed | None:
+    """The failed call to a hosted API whose result ``lines[index]`` (a TypeError reading
+    a property of undefined) was read from: the innermost frame is the app's own file, its
+    line reads that property off the second parameter of a ``function (err, result)``
+    callback passed to a method of a Braintree client the file makes (Lammmas's
+    braintree-express-poc: ``gateway.clientToken.generate({}, function (err, response) {
+    res.send(response.clientToken) })``, which ended the app at its first call). None
+    otherwise."""
+    found = _JS_UNDEFINED_READ.search(lines[index])
+    if found is None:
+        return None
+    read = found.group(1) or found.group(2)
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not _JS_SOURCE.search(path):
+        return None
+    source = files[path].decode("utf-8", "replace")
+    reads = re.search(
+        rf"(?<![\w$.])([A-Za-z_$][\w$]*)\s*\.\s*{re.escape(read)}(?![\w$])",
+        _source_line(source, frame[1]),
+    )
+    if reads is None:
+        return None
+    result = re.escape(reads.group(1))
+    callback = re.compile(
+        rf"([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)+)\s*\(.*?"
+        rf"(?:function\s*[\w$]*\s*\(\s*(?:err|error|e|er)\s*,\s*{result}\s*\)"
+        rf"|\(\s*(?:err|error|e|er)\s*,\s*{result}\s*\)\s*=>)"
+    )
+    for at in range(frame[1], max(frame[1] - _CALLBACK_ABOVE, 0), -1):
+        if (call := callback.search(_source_line(source, at))) is None:
+            continue
+        name = call.group(1).split(".")[0].strip()
+        if re.search(rf"(?<![\w$.]){re.escape(name)}\s*=\s*{_BRAINTREE_CLIENT}", source) is None:
+            return None
+        host = "api.sandbox.braintreegateway.com"
+        if re.search(r"Environment\.(?:Production|Live)\b", source):
+            host = "api.braintreegateway.com"
+        said = re.sub(r"\s+", "", call.group(1))
+        return HostedCallFailed(path, frame[1], read, reads.group(1), said, host)
+    return None
+
+
+def with_hosted_call_failed(
+    cause: str | None, lines: Sequence[str], files: Mapping[str, bytes], root: str
+) -> str | None:
+    """A failed start's ``cause`` (a read of undefined) with the hosted API's call whose
+    failed result the last such error in ``lines`` read (:func:`hosted_call_failed`)."""
+    if cause is None or _READ_WORD not in cause:
+        return cause
+    for index in range(len(lines) - 1, -1, -1):
+        if _READ_WORD in lines[index]:
+            found = hosted_call_failed(lines, index, files, root)
+            if found is not None:
+                return f"{cause} — {found.said()}"
+    return cause
+
+
 _SOURCE_FILE = re.compile(r"\.(?:[cm]?[jt]sx?|py)$")
 
 
@@ -864,10 +955,11 @@ class CodeErrors:
                 undefined_name(seen, index, files, root)
                 or unsent_header(seen, index, files, root)
                 or definer_called(seen, index, files, root)
+                or hosted_call_failed(seen, index, files, root)
             )
             if found is None:
                 continue
-            key = (found.path, found.name)
+            key = (found.path, found.call if isinstance(found, HostedCallFailed) else found.name)
             if key in self._said:
                 continue
             self._said.add(key)

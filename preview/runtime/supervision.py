@@ -26,7 +26,7 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
-from .codeerrors import empty_entry, with_undefined_name
+from .codeerrors import empty_entry, with_hosted_call_failed, with_undefined_name
 from .readiness import is_healthy
 from .recipe import NO_DIAGNOSES, Diagnoses, ProcessRecipe
 from .smoke import check_once_running
@@ -336,7 +336,10 @@ class ChildSupervision:
         frames below the error, more of them than are shown (gitsangramdesai's
         expresssequelizemerge: 16, through Sequelize's import of a model file)."""
         lines = self.output.recent_lines()
-        return with_undefined_name(cause, lines, self._spec.files, str(self._app_dir))
+        files, root = self._spec.files, str(self._app_dir)
+        cause = with_undefined_name(cause, lines, files, root)
+        # (or its read of a hosted API's failed answer: Lammmas's braintree-express-poc)
+        return with_hosted_call_failed(cause, lines, files, root)
 
     async def _failed_start(self, returncode: int | None) -> None:
         state, spec = self._state, self._spec

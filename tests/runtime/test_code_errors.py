@@ -10,9 +10,11 @@ from preview.runtime.codeerrors import (
     UnsentInput,
     definer_called,
     empty_entry,
+    hosted_call_failed,
     undefined_name,
     unrendered_view,
     unsent_header,
+    with_hosted_call_failed,
     with_undefined_name,
 )
 
@@ -446,6 +448,48 @@ def test_a_nest_headers_parameter_read_in_a_built_controller_is_the_apps_own_err
     assert verdict("split", "token") == "authorization src/user/user.controller.ts:10"
     assert verdict("trim", "token") is None  # its body's, not a header's
     assert verdict("id", "getMe", "dist/other.js:3:1") is None  # no source of that build
+
+
+def test_a_braintree_calls_failed_answer_read_as_given_is_said_and_joins_the_cause() -> None:
+    """Lammmas's braintree-express-poc: ``res.send(response.clientToken)`` in the callback
+    of ``gateway.clientToken.generate``, its err unread, ended the app at /token (no host
+    outside reached). A read of another value, or a client not Braintree's, is not said."""
+    token = (
+        b"var braintree = require('braintree');\n"
+        b"router.get('/', function(req, res, next) {\n"
+        b"\tvar gateway = braintree.connect({\n"
+        b"\t\tenvironment: braintree.Environment.Sandbox,\n"
+        b"\t});\n"
+        b"\tgateway.clientToken.generate({}, function (err, response) {\n"
+        b"\t\tres.send(response.clientToken);\n"
+        b"\t});\n"
+        b"});\n"
+    )
+    error = [
+        "TypeError: Cannot read properties of undefined (reading 'clientToken')",
+        f"    at {_ROOT}/routes/token.js:7:21",
+        "    at Timeout._onTimeout (/x/node_modules/@braintree/wrap-promise/lib/deferred.js:9:10)",
+    ]
+    found = hosted_call_failed(error, 0, {"routes/token.js": token}, _ROOT)
+    assert found is not None
+    assert (found.line, found.call, found.host) == (
+        7,
+        "gateway.clientToken.generate",
+        "api.sandbox.braintreegateway.com",
+    )
+    cause = with_hosted_call_failed(
+        "exited with code 1: TypeError: Cannot read properties of undefined (reading"
+        " 'clientToken')",
+        ["earlier", *error],
+        {"routes/token.js": token},
+        _ROOT,
+    )
+    assert cause is not None and cause.endswith("which a preview does not reach")
+    other = {"routes/token.js": token.replace(b"braintree.connect", b"makeClient")}
+    assert hosted_call_failed(error, 0, other, _ROOT) is None
+    body = error.copy()
+    body[0] = body[0].replace("clientToken", "name")  # not the result's read
+    assert hosted_call_failed(body, 0, {"routes/token.js": token}, _ROOT) is None
 
 
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
