@@ -821,6 +821,17 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
         classify(one, {})
     assert (query["class"], unexplained["class"]) == ("app's", "ours")
     assert "reads the request's start_date query parameter" in query["cause"]
+    # A query parameter passed on (moltin's braintree-express-app: req.query.customer).
+    said = (
+        "diagnosis: app.js line 25 reads the request's customer query parameter as if every"
+        " request sent one: a request without it fails there (TypeError, reading 'trim' of"
+        " undefined) where the app could refuse it, an error in the app's own code"
+    )
+    error = "TypeError: Cannot read properties of undefined (reading 'trim')"
+    query = result([[error]], [error, said])
+    classify(query, {})
+    assert query["class"] == "app's"
+    assert query["cause"].startswith("its routes fail on a query parameter"), query["cause"]
 
 
 def test_a_hosted_apis_failed_answer_read_as_given_is_the_environments() -> None:

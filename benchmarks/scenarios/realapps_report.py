@@ -79,6 +79,9 @@ _UNSENT_HEADER = (
     "each failing route reads a request header a caller not signed in does not send, and"
     " fails on it"
 )
+_UNSENT_QUERY = (
+    "each failing route reads a query parameter its caller did not send, and fails on it"
+)
 # A route whose view takes the caller for a signed-in user without asking for one: Django's
 # AnonymousUser where its code wants a User (tucosaurus's and chbauman's todo backends:
 # "Field 'id' expected a number but got <…AnonymousUser object…>"), a 500 to any caller
@@ -134,6 +137,7 @@ APPS_FAULT = [
     (re.escape(_OWN_EACH), "its routes fail on its own code, each in its way"),
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
+    (re.escape(_UNSENT_QUERY), "its routes fail on a query parameter a caller must send"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
@@ -580,6 +584,9 @@ def _cause(result: dict[str, Any]) -> str:
         if (undefined := _undefined_names(failing, result.get("logTail", []))) is not None:
             return f"{head}: {_OWN_CODE} ({undefined})"
         unsent = _unsent_headers(failing, result.get("probes", []), result.get("logTail", []))
+        if unsent is not None and "header" not in unsent:
+            # moltin's braintree-express-app: ``req.query.customer`` passed on unread.
+            return f"{head}: {_UNSENT_QUERY} ({unsent})"
         if unsent is not None:
             return f"{head}: {_UNSENT_HEADER} ({unsent})"
         definers = _definers_called(failing, result.get("probes", []), result.get("logTail", []))

@@ -222,7 +222,7 @@ class UnsentInput:
     line: int
     read: str
     python: bool = False
-    kind: str = "header"
+    kind: str = "header"  # or "query parameter": ``req.query.customer`` passed on
 
     def said(self) -> str:
         error = self.read if self.python else f"TypeError, reading '{self.read}' of undefined"
@@ -265,6 +265,8 @@ def unsent_header(
     path = _uploaded(frame, files, root)
     if path is None and (built := _built_method(below, files, root)) is not None:
         return _nest_header(*built, read, files)
+    if path is None and frame is not None and "node_modules/" in frame[0]:
+        return _query_passed(lines[index + 1 : index + 1 + _FRAMES_PASSED], read, files, root)
     if path is None or frame is None or not _JS_SOURCE.search(path):
         return None
     text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
@@ -286,6 +288,51 @@ def unsent_header(
 # one header, ``@Headers('authorization') auth``).
 _METHOD_FRAME = re.compile(r"^\s*at (?:async )?[\w$]+\.([\w$]+) \(")
 _NEST_HEADERS = re.compile(r"@Headers\(\s*(?:(['\"`])([\w-]+)\1)?\s*\)\s*([A-Za-z_$][\w$]*)")
+
+
+_FRAMES_PASSED = 10  # Node's frames below an error: a package's, then the app's call of it
+# A query parameter read off the request (``req.query.customer``, ``req.query['id']``).
+_QUERY_READ = _REQUEST + r"\.query\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['\"`])([\w-]+)\2\s*\])"
+
+
+def _query_passed(
+    frames: Sequence[str], read: str, files: Mapping[str, bytes], root: str | None
+) -> UnsentInput | None:
+    """The query parameter a package's code failed on (reading ``read`` of undefined),
+    where the first frame of the app's own below it (``frames``) passes that parameter to
+    the package's call, straight off the request or by a name the file binds to it alone:
+    moltin's braintree-express-app's ``gateway.customer.find(customerId, …)``, ``const
+    customerId = req.query.customer``: a 500 at /braintree to a caller sending no
+    ``?customer=``, braintree's own ``customerId.trim()`` failing."""
+    for raw in frames:
+        if (frame := JS_FRAME.match(raw)) is None:
+            continue
+        path = _uploaded((frame.group(1), int(frame.group(2))), files, root)
+        if path is None:
+            continue
+        if not _JS_SOURCE.search(path):
+            return None
+        source = files[path].decode("utf-8", "replace")
+        text = _source_line(source, int(frame.group(2)))
+        call = re.search(r"[\w$]\s*\((.*)", text)
+        if call is None:
+            return None
+        if (direct := re.search(_QUERY_READ, call.group(1))) is not None:
+            name = direct.group(1) or direct.group(3)
+            return UnsentInput(name, path, int(frame.group(2)), read, kind="query parameter")
+        for word in re.findall(r"(?<![\w$.])([A-Za-z_$][\w$]*)\s*[,)]", call.group(1)):
+            bound = re.findall(
+                rf"(?<![\w$.])(?:const|let|var)\s+{re.escape(word)}\s*=\s*{_QUERY_READ}\s*;?\s*$",
+                source,
+                re.M,
+            )
+            assigned = re.findall(rf"(?<![\w$.]){re.escape(word)}\s*=(?![=>])", source)
+            if len(bound) == 1 and len(assigned) == 1:
+                name = bound[0][0] or bound[0][2]
+                line = int(frame.group(2))
+                return UnsentInput(name, path, line, read, kind="query parameter")
+        return None
+    return None
 
 
 def _built_method(

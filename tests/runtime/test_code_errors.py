@@ -492,6 +492,37 @@ def test_a_braintree_calls_failed_answer_read_as_given_is_said_and_joins_the_cau
     assert hosted_call_failed(body, 0, {"routes/token.js": token}, _ROOT) is None
 
 
+def test_a_query_parameter_passed_to_a_package_that_fails_on_it_is_the_apps_own_error() -> None:
+    """moltin's braintree-express-app passes ``req.query.customer`` (by a name bound to it)
+    to ``gateway.customer.find``, whose ``customerId.trim()`` failed for a caller sending no
+    ``?customer=``. A name bound otherwise too, or a frame of the app's first, is not said."""
+    app = (
+        b"app.get('/braintree', (req, res) => {\n"
+        b"  const customerId = req.query.customer;\n"
+        b"  gateway.customer.find(customerId, (err, customer) => {\n"
+        b"  });\n"
+        b"  gateway.customer.find(req.query['id'], () => {});\n"
+        b"});\n"
+    )
+    error = [
+        "TypeError: Cannot read properties of undefined (reading 'trim')",
+        "    at CustomerGateway.find (/x/node_modules/braintree/lib/customer_gateway.js:37:20)",
+        f"    at {_ROOT}/app.js:3:20",
+        "    at Layer.handle (/x/node_modules/express/lib/router/layer.js:95:5)",
+    ]
+
+    def verdict(lines: list[str], source: bytes = app) -> str | None:
+        found = unsent_header(lines, 0, {"app.js": source}, _ROOT)
+        return f"{found.name} {found.kind} app.js:{found.line}" if found is not None else None
+
+    assert verdict(error) == "customer query parameter app.js:3"
+    direct = [*error[:2], f"    at {_ROOT}/app.js:5:20"]
+    assert verdict(direct) == "id query parameter app.js:5"
+    twice = app.replace(b"});\n});", b"});\n  customerId = 'x';\n});")
+    assert verdict(error, twice) is None
+    assert verdict([error[0], error[2], error[1]]) is None  # the app's own line failed
+
+
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
     """RickZzDev's ApiErpDjango's authentication class reads ``request.headers['Token']``:
     every route answered 500 (KeyError: 'token') to a caller sending none. Said where the
