@@ -16,6 +16,7 @@ import trio
 from ..apps.processes.scriptrun import script_run_in
 from ..clock import utcnow
 from ..logs import NO_SPACE, ChildOutput
+from ..logs.causes.failure import with_server_refused
 from ..metrics import Metrics
 from ..sandbox import ChildProcess, GroupUsage
 from ..sandbox.process import (
@@ -337,7 +338,7 @@ class ChildSupervision:
         expresssequelizemerge: 16, through Sequelize's import of a model file)."""
         lines = self.output.recent_lines()
         files, root = self._spec.files, str(self._app_dir)
-        cause = with_undefined_name(cause, lines, files, root)
+        cause = with_server_refused(with_undefined_name(cause, lines, files, root), lines)
         # (or its read of a hosted API's failed answer: Lammmas's braintree-express-poc)
         return with_hosted_call_failed(cause, lines, files, root)
 

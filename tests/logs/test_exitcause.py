@@ -6,6 +6,7 @@ from __future__ import annotations
 import trio
 
 from preview.logs import failure_cause
+from preview.logs.causes.failure import with_server_refused
 
 from ..conftest import SERVER_COMMAND, Service, auth, read_sse, server_app
 
@@ -353,6 +354,11 @@ def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given
     ]
     assert "expects CouchDB, which cannot" in (failure_cause(couch) or "")
     assert "CouchDB" not in (failure_cause(couch[4:]) or "")
+    # The refusal on stdout, the error on stderr: read from both streams' tails in order.
+    died = "exited with code 1: TypeError: Cannot read properties of undefined (reading 'status')"
+    refused = with_server_refused(died, [*couch, "    at Socket.emit (node:events:524:28)"])
+    assert (refused or "").startswith("the app expects CouchDB, which cannot be given here")
+    assert with_server_refused(died, couch[4:]) == died
     # The DataStax driver given no Cassandra node (ivanlambev's fastapi-oauth).
     cassandra = [
         "Traceback (most recent call last):",

@@ -42,6 +42,7 @@ __all__ = [
     "quiet_exit",
     "report_fault",
     "shown_lines",
+    "with_server_refused",
     "write_failure",
 ]
 
@@ -216,6 +217,21 @@ def _refused_above(lines: Sequence[str], index: int) -> str | None:
         if any(failed.search(text) for failed, _ in _NO_DATABASE_SERVER):
             return no_database_server(text)
     return None
+
+
+def with_server_refused(cause: str | None, lines: Sequence[str]) -> str | None:
+    """``cause`` (an exit's), or where a line shortly above the last of ``lines`` (both
+    streams' tails, in order) it quotes says a database server none can be given refused
+    the app's client, that server's cause instead: the refusal logged to stdout, the
+    error it died of to stderr, which the cause is read from alone (alexisibarra's
+    Hotels-ExpressJS-Backend: cradle's refused CouchDB, then its own handler's TypeError)."""
+    if cause is None or "cannot be given here" in cause:
+        return cause
+    for index in range(len(lines) - 1, -1, -1):
+        text = strip_ansi(lines[index]).strip()
+        if len(text) >= 8 and text in cause:  # (not a brace or a caret of its own)
+            return _refused_above(lines, index) or cause
+    return cause
 
 
 def no_broker(text: str) -> str | None:
