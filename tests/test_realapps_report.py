@@ -863,6 +863,30 @@ def test_a_hosted_apis_failed_answer_read_as_given_is_the_environments() -> None
     assert (each["class"], mixed["class"]) == ("environment", "ours"), each
 
 
+def test_routes_whose_handlers_take_the_request_for_the_response_are_the_apps() -> None:
+    """glrodriguez's onboarding-Express: ``res => res.send(…)``, "res.send is not a
+    function" at each call, which the service diagnosed. A route failing otherwise keeps
+    the app ours."""
+    said = (
+        "diagnosis: src/routes/usersRouter.js line 24 calls res.send, but its handler's first"
+        " parameter, res, is the request Express passes first (req, res): an error in the"
+        " app's own code"
+    )
+    error = "TypeError: res.send is not a function"
+
+    def result(lines: list[list[str]]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/u/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": [error, said], "probes": probes}
+
+    each, mixed = result([[error], [error]]), result([[error], ["Error: buffering timed out"]])
+    for one in (each, mixed):
+        classify(one, {})
+    assert (each["class"], mixed["class"]) == ("app's", "ours")
+    assert each["cause"].startswith("its handlers take the request for the response")
+
+
 def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:
     """JasonSmith03's plantNestJS makes its Supabase client in a provider's constructor
     from SUPABASE_URL, unset: "supabaseUrl is required." A hosted service on the internet,

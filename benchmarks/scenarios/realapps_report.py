@@ -75,6 +75,12 @@ _DIAGNOSED_HOSTED = re.compile(
 )
 _HOSTED = "a hosted service's API on the internet, which a preview does not reach"
 _HOSTED_ROUTES = f"each failing route reads the answer of a call to {_HOSTED}"
+# The service's diagnosis of a handler taking the request for the response (glrodriguez's
+# onboarding-Express: ``res => res.send(…)``), and the TypeError it explains (_NO_METHOD).
+_DIAGNOSED_SWAPPED = re.compile(
+    r"diagnosis: (\S+ line \d+ calls ([\w$]+\.[\w$]+)), but its handler's first parameter"
+)
+_SWAPPED = "each failing route's handler takes the request Express passes first for the response"
 _UNSENT_HEADER = (
     "each failing route reads a request header a caller not signed in does not send, and"
     " fails on it"
@@ -138,6 +144,7 @@ APPS_FAULT = [
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
     (re.escape(_UNSENT_QUERY), "its routes fail on a query parameter a caller must send"),
+    (re.escape(_SWAPPED), "its handlers take the request for the response"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
@@ -466,6 +473,20 @@ def _definers_called(
     return "; ".join(sorted(set(said.values())))
 
 
+def _requests_as_responses(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The service's diagnoses of handlers taking the request for the response, where every
+    failing route's log lines show one of those calls failing; None where any route failed
+    otherwise."""
+    said = {m.group(2): m.group(1) for line in tail if (m := _DIAGNOSED_SWAPPED.search(line))}
+    if not said:
+        return None
+    if not _each_shows_one((_window_lines(p, probes) for p in failing), _NO_METHOD, said):
+        return None
+    return "; ".join(sorted(set(said.values())))
+
+
 def _hosted_calls(
     failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
 ) -> str | None:
@@ -592,6 +613,11 @@ def _cause(result: dict[str, Any]) -> str:
         definers = _definers_called(failing, result.get("probes", []), result.get("logTail", []))
         if definers is not None:
             return f"{head}: {_DEFINER} ({definers})"
+        swapped = _requests_as_responses(
+            failing, result.get("probes", []), result.get("logTail", [])
+        )
+        if swapped is not None:
+            return f"{head}: {_SWAPPED} ({swapped})"
         hosted = _hosted_calls(failing, result.get("probes", []), result.get("logTail", []))
         if hosted is not None:
             return f"{head}: {_HOSTED_ROUTES} ({hosted})"

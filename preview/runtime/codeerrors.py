@@ -61,12 +61,14 @@ __all__ = [
     "CodeErrors",
     "DefinerCalled",
     "HostedCallFailed",
+    "RequestAsResponse",
     "UndefinedName",
     "UnrenderedView",
     "UnsentInput",
     "definer_called",
     "empty_entry",
     "hosted_call_failed",
+    "request_as_response",
     "undefined_name",
     "unrendered_view",
     "unsent_header",
@@ -540,6 +542,61 @@ def definer_called(
     return None
 
 
+# A route's handler whose first parameter is named for the response (``res => res.send(…)``,
+# ``function (res, req)``), passed to a router's method on the same line.
+_RESPONSE_NAMES = ("res", "response")
+_ROUTE_CALL = re.compile(r"\.(?:get|post|put|patch|delete|all|use|head|options)\s*\(")
+
+
+@dataclass(frozen=True)
+class RequestAsResponse:
+    """``path``'s handler on ``line`` names its first parameter ``name``, which Express
+    gives the request: its ``name.method`` is the request's, which has none."""
+
+    name: str
+    method: str
+    path: str
+    line: int
+
+    def said(self) -> str:
+        return (
+            f"{self.path} line {self.line} calls {self.name}.{self.method}, but its handler's"
+            f" first parameter, {self.name}, is the request Express passes first (req, res):"
+            " an error in the app's own code"
+        )
+
+
+def request_as_response(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
+) -> RequestAsResponse | None:
+    """The handler that ``lines[index]`` (a TypeError of a method that is no function)
+    took the request for the response in, where the innermost frame is the app's own file
+    and its line passes a router's method a handler whose first parameter has the
+    response's name: glrodriguez's onboarding-Express's ``userRouter.get('/login-failure',
+    res => res.send('Login Attempt Failed.'))``, a 500 each call ("res.send is not a
+    function"). None otherwise."""
+    found = _JS_NO_METHOD.search(lines[index].strip())
+    if found is None or found.group(1) not in _RESPONSE_NAMES:
+        return None
+    name, method = found.group(1), found.group(2)
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not _JS_SOURCE.search(path):
+        return None
+    text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
+    route = _ROUTE_CALL.search(text)
+    if route is None:
+        return None
+    handler = re.search(
+        rf"(?:,|\()\s*(?:async\s+)?(?:{name}\s*=>|\(\s*{name}\s*[,)][^)]*\)?\s*=>"
+        rf"|function\s*[\w$]*\s*\(\s*{name}\s*[,)])",
+        text[route.end() - 1 :],
+    )
+    if handler is None or f"{name}.{method}" not in text[route.end() - 1 + handler.start() :]:
+        return None
+    return RequestAsResponse(name, method, path, frame[1])
+
+
 # Express's words for a view it cannot render (res.render, Nest's @Render): a name no file
 # of its views folder has, or a name without an extension where no engine is set.
 _NO_VIEW = re.compile(r'\bFailed to lookup view "([^"]+)" in views director(?:y|ies) ')
@@ -1003,6 +1060,7 @@ class CodeErrors:
                 or unsent_header(seen, index, files, root)
                 or definer_called(seen, index, files, root)
                 or hosted_call_failed(seen, index, files, root)
+                or request_as_response(seen, index, files, root)
             )
             if found is None:
                 continue

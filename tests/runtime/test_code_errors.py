@@ -11,6 +11,7 @@ from preview.runtime.codeerrors import (
     definer_called,
     empty_entry,
     hosted_call_failed,
+    request_as_response,
     undefined_name,
     unrendered_view,
     unsent_header,
@@ -521,6 +522,32 @@ def test_a_query_parameter_passed_to_a_package_that_fails_on_it_is_the_apps_own_
     twice = app.replace(b"});\n});", b"});\n  customerId = 'x';\n});")
     assert verdict(error, twice) is None
     assert verdict([error[0], error[2], error[1]]) is None  # the app's own line failed
+
+
+def test_a_handler_taking_the_request_for_the_response_is_the_apps_own_error() -> None:
+    """glrodriguez's onboarding-Express: ``userRouter.get('/login-failure', res =>
+    res.send(…))``, a 500 each call. A handler naming its parameters (req, res), or a
+    ``res`` of another kind (not a route's handler), is not said."""
+    router = (
+        b"import { Router } from 'express';\n"
+        b"userRouter.get('/login-failure', res => res.send('Login Attempt Failed.'));\n"
+        b"userRouter.get('/ok', (req, res) => res.send('ok'));\n"
+        b"const res = makeThing(); res.send('x');\n"
+        b"app.post('/x', function (res, req) { res.json({}) });\n"
+    )
+
+    def verdict(line: int, method: str = "send") -> str | None:
+        error = [
+            f"TypeError: res.{method} is not a function",
+            f"    at file://{_ROOT}/r.js:{line}:45",
+        ]
+        found = request_as_response(error, 0, {"r.js": router}, _ROOT)
+        return f"{found.name}.{found.method} r.js:{found.line}" if found is not None else None
+
+    assert verdict(2) == "res.send r.js:2"
+    assert verdict(5, "json") == "res.json r.js:5"
+    assert verdict(3) is None
+    assert verdict(4) is None
 
 
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
