@@ -887,6 +887,40 @@ def test_routes_whose_handlers_take_the_request_for_the_response_are_the_apps() 
     assert each["cause"].startswith("its handlers take the request for the response")
 
 
+def test_routes_each_failing_on_one_or_another_diagnosed_error_are_the_apps() -> None:
+    """glrodriguez's onboarding-Express: two routes' handlers take the request for the
+    response, and /movies's MongoDB client finds no server on the app's own PORT, which
+    its URL's port is: each diagnosed, so the app is the app's. One route no diagnosis
+    explains keeps it ours."""
+    swapped = (
+        "diagnosis: src/routes/usersRouter.js line 24 calls res.send, but its handler's first"
+        " parameter, res, is the request Express passes first (req, res): an error in the"
+        " app's own code"
+    )
+    port = (
+        "diagnosis: src/database/database.js line 11 builds its MongoDB URL's port from PORT"
+        " (config.port), the variable a host sets to the port the app itself serves on: its"
+        " client seeks MongoDB on the app's own port, an error in the app's own code"
+    )
+    error = "TypeError: res.send is not a function"
+    timeout = "MongooseError: Operation `movies.find()` buffering timed out after 10000ms"
+
+    def result(lines: list[list[str]]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/u/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": [swapped, port], "probes": probes}
+
+    both = result([[timeout], [error], [error]])
+    movies = result([[timeout]])
+    other = result([[timeout], [error], ["TypeError: x.map is not a function"]])
+    for one in (both, movies, other):
+        classify(one, {})
+    assert [r["class"] for r in (both, movies, other)] == ["app's", "app's", "ours"]
+    assert both["cause"].startswith("its routes fail on errors in its own code"), both["cause"]
+    assert movies["cause"].startswith("its MongoDB URL's port is the app's own PORT")
+
+
 def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:
     """JasonSmith03's plantNestJS makes its Supabase client in a provider's constructor
     from SUPABASE_URL, unset: "supabaseUrl is required." A hosted service on the internet,

@@ -23,7 +23,7 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,14 @@ _DIAGNOSED_SWAPPED = re.compile(
     r"diagnosis: (\S+ line \d+ calls ([\w$]+\.[\w$]+)), but its handler's first parameter"
 )
 _SWAPPED = "each failing route's handler takes the request Express passes first for the response"
+# The service's diagnosis of a MongoDB URL whose port is the app's own PORT (glrodriguez's
+# onboarding-Express: ``mongodb://${config.host}:${config.port}/``), and the words of a
+# MongoDB client that found no server, which it explains.
+_DIAGNOSED_PORT = re.compile(r"diagnosis: (\S+ line \d+ builds its MongoDB URL's port from PORT)")
+_MONGO_UNREACHED = re.compile(r"buffering timed out after|Mongo(?:ose)?ServerSelectionError")
+_PORT_AS_DATABASE = "each failing route's MongoDB client seeks its server on the app's own PORT"
+# Each failing route explained by one or another of the diagnoses above.
+_OWN_ERRORS = "each failing route fails on an error in the app's own code the service diagnosed"
 _UNSENT_HEADER = (
     "each failing route reads a request header a caller not signed in does not send, and"
     " fails on it"
@@ -145,6 +153,8 @@ APPS_FAULT = [
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
     (re.escape(_UNSENT_QUERY), "its routes fail on a query parameter a caller must send"),
     (re.escape(_SWAPPED), "its handlers take the request for the response"),
+    (re.escape(_PORT_AS_DATABASE), "its MongoDB URL's port is the app's own PORT"),
+    (re.escape(_OWN_ERRORS), "its routes fail on errors in its own code"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
@@ -487,6 +497,43 @@ def _requests_as_responses(
     return "; ".join(sorted(set(said.values())))
 
 
+def _ports_as_database(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The service's diagnosis of a MongoDB URL on the app's own PORT, where every failing
+    route's log lines show its MongoDB client finding no server; None otherwise."""
+    said = {m.group(1) for line in tail if (m := _DIAGNOSED_PORT.search(line))}
+    if not said or not all(
+        any(_MONGO_UNREACHED.search(line) for line in _window_lines(p, probes)) for p in failing
+    ):
+        return None
+    return "; ".join(sorted(said))
+
+
+def _each_own_error(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """What explains each failing route, where one or another of the service's diagnoses
+    of the app's own errors explains each (glrodriguez's onboarding-Express: a handler
+    taking the request for the response at two, a MongoDB URL on its own PORT at the
+    third); None where any route is explained by none."""
+    families: tuple[Callable[[list[dict[str, Any]]], str | None], ...] = (
+        lambda one: _undefined_names(one, tail),
+        lambda one: _unsent_headers(one, probes, tail),
+        lambda one: _definers_called(one, probes, tail),
+        lambda one: _requests_as_responses(one, probes, tail),
+        lambda one: _ports_as_database(one, probes, tail),
+        lambda one: _unrendered_views(one, probes, tail),
+    )
+    said: set[str] = set()
+    for probe in failing:
+        found = next((s for family in families if (s := family([probe])) is not None), None)
+        if found is None:
+            return None
+        said.add(found)
+    return "; ".join(sorted(said))
+
+
 def _hosted_calls(
     failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
 ) -> str | None:
@@ -618,6 +665,12 @@ def _cause(result: dict[str, Any]) -> str:
         )
         if swapped is not None:
             return f"{head}: {_SWAPPED} ({swapped})"
+        ports = _ports_as_database(failing, result.get("probes", []), result.get("logTail", []))
+        if ports is not None:
+            return f"{head}: {_PORT_AS_DATABASE} ({ports})"
+        own = _each_own_error(failing, result.get("probes", []), result.get("logTail", []))
+        if own is not None:
+            return f"{head}: {_OWN_ERRORS} ({own})"
         hosted = _hosted_calls(failing, result.get("probes", []), result.get("logTail", []))
         if hosted is not None:
             return f"{head}: {_HOSTED_ROUTES} ({hosted})"

@@ -61,6 +61,7 @@ __all__ = [
     "CodeErrors",
     "DefinerCalled",
     "HostedCallFailed",
+    "PortAsDatabasePort",
     "RequestAsResponse",
     "UndefinedName",
     "UnrenderedView",
@@ -68,6 +69,7 @@ __all__ = [
     "definer_called",
     "empty_entry",
     "hosted_call_failed",
+    "port_as_database_port",
     "request_as_response",
     "undefined_name",
     "unrendered_view",
@@ -597,6 +599,61 @@ def request_as_response(
     return RequestAsResponse(name, method, path, frame[1])
 
 
+# A MongoDB URL of a template literal, the expression its port is (``mongodb://${config.
+# host}:${config.port}/``), and the words of a MongoDB client that found no server there.
+_MONGO_URL_PORT = re.compile(r"mongodb://[^`\s]*?:\$\{\s*([A-Za-z_$][\w$.]*)\s*\}")
+_MONGO_UNREACHED = (
+    "buffering timed out after",
+    "MongooseServerSelectionError",
+    "MongoServerSelectionError",
+)
+
+
+@dataclass(frozen=True)
+class PortAsDatabasePort:
+    """``path`` builds its MongoDB URL on ``line`` with ``expr`` as its port, which is the
+    environment's ``PORT``: the port a host gives the app itself to serve on."""
+
+    path: str
+    line: int
+    expr: str
+
+    def said(self) -> str:
+        return (
+            f"{self.path} line {self.line} builds its MongoDB URL's port from PORT"
+            f" ({self.expr}), the variable a host sets to the port the app itself serves on:"
+            " its client seeks MongoDB on the app's own port, an error in the app's own code"
+        )
+
+
+def port_as_database_port(files: Mapping[str, bytes]) -> PortAsDatabasePort | None:
+    """Where the upload's code builds a MongoDB URL whose port is ``process.env.PORT``,
+    straight, by a name bound to it, or by a key an object of its sets to it
+    (glrodriguez's onboarding-Express: ``mongodb://${config.host}:${config.port}/``, its
+    config.js's ``port: process.env.PORT``, its server on a literal 3000: /movies timed out
+    on every call). None otherwise."""
+    sources = {
+        path: data.decode("utf-8", "replace")
+        for path, data in files.items()
+        if _JS_SOURCE.search(path) and "node_modules/" not in path and len(data) < 512 * 1024
+    }
+    for path, source in sources.items():
+        for found in _MONGO_URL_PORT.finditer(source):
+            expr = found.group(1)
+            last = re.escape(expr.rsplit(".", 1)[-1])
+            if expr == "process.env.PORT":
+                bound = True
+            elif "." in expr:
+                keyed = rf"(?<![\w$.]){last}\s*:\s*process\.env\.PORT\b"
+                bound = any(re.search(keyed, other) for other in sources.values())
+            else:
+                named = rf"(?:const|let|var)\s+{last}\s*=\s*process\.env\.PORT\s*;?\s*$"
+                bound = re.search(named, source, re.M) is not None
+            if bound:
+                return PortAsDatabasePort(path, source.count("\n", 0, found.start()) + 1, expr)
+    return None
+
+
 # Express's words for a view it cannot render (res.render, Nest's @Render): a name no file
 # of its views folder has, or a name without an extension where no engine is set.
 _NO_VIEW = re.compile(r'\bFailed to lookup view "([^"]+)" in views director(?:y|ies) ')
@@ -1030,6 +1087,8 @@ class CodeErrors:
         for text in texts:
             if any(word in text for word in _VIEW_WORDS):
                 await self._view(text)
+            if any(word in text for word in _MONGO_UNREACHED):
+                await self._database_port()
         if not self._waiting and not any(
             _WORD in t or any(word in t for word in (*_PY_WORDS, *_TYPE_WORDS)) for t in texts
         ):
@@ -1071,6 +1130,17 @@ class CodeErrors:
             await self._say("WARN", f"diagnosis: {found.said()}")
             if len(self._said) >= _MAX_SAID:
                 return
+
+    async def _database_port(self) -> None:
+        """A MongoDB client that found no server, its URL's port the app's own PORT, said
+        once (:func:`port_as_database_port`: the upload read once)."""
+        if ("mongodb", "PORT") in self._judged or len(self._said) >= _MAX_SAID:
+            return
+        self._judged.add(("mongodb", "PORT"))
+        found = port_as_database_port(self._spec.files)
+        if found is not None:
+            self._said.add((found.path, "PORT"))
+            await self._say("WARN", f"diagnosis: {found.said()}")
 
     async def _view(self, text: str) -> None:
         """A view a route could not render, said once a view (:func:`unrendered_view`)."""

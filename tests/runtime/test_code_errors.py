@@ -11,6 +11,7 @@ from preview.runtime.codeerrors import (
     definer_called,
     empty_entry,
     hosted_call_failed,
+    port_as_database_port,
     request_as_response,
     undefined_name,
     unrendered_view,
@@ -548,6 +549,49 @@ def test_a_handler_taking_the_request_for_the_response_is_the_apps_own_error() -
     assert verdict(5, "json") == "res.json r.js:5"
     assert verdict(3) is None
     assert verdict(4) is None
+
+
+_PORT_AS_MONGO_SERVER = """const http = require('http');
+
+http.createServer((req, res) => {
+  console.error('MongooseError: Operation `movies.find()` buffering timed out after 10000ms');
+  res.statusCode = 500;
+  res.end('{}');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+"""
+
+
+async def test_a_mongodb_url_on_the_apps_own_port_is_said_when_its_client_finds_none(
+    service: Service,
+) -> None:
+    """glrodriguez's onboarding-Express connects to ``mongodb://${config.host}:${config.
+    port}/``, its config's ``port: process.env.PORT``: /movies timed out on every call."""
+    files = {
+        "server.js": _PORT_AS_MONGO_SERVER,
+        "src/database.js": "const config = require('./config');\n"
+        "mongoose.connect(`mongodb://${config.host}:${config.port}/`);\n",
+        "src/config.js": "module.exports = { host: process.env.HOST, port: process.env.PORT };\n",
+    }
+    with trio.fail_after(60):
+        said = await _said_after_a_call(service, files, ["node", "server.js"])
+    assert said.startswith(
+        "diagnosis: src/database.js line 2 builds its MongoDB URL's port from PORT (config.port)"
+    ), said
+
+
+def test_a_mongodb_urls_port_read_from_port_is_found_straight_named_or_keyed() -> None:
+    def found(files: dict[str, bytes]) -> str | None:
+        port = port_as_database_port(files)
+        return f"{port.path}:{port.line} {port.expr}" if port is not None else None
+
+    straight = b"\nconst url = `mongodb://${process.env.HOST}:${process.env.PORT}/db`;\n"
+    assert found({"db.js": straight}) == "db.js:2 process.env.PORT"
+    named = b"const port = process.env.PORT;\nconnect(`mongodb://localhost:${port}/x`);\n"
+    assert found({"db.js": named}) == "db.js:2 port"
+    other = b"const port = process.env.MONGO_PORT;\nconnect(`mongodb://localhost:${port}/x`);\n"
+    assert found({"db.js": other}) is None
+    keyed = {"db.js": b"`mongodb://h:${cfg.dbPort}/`", "cfg.js": b"dbPort: process.env.DB_PORT"}
+    assert found(keyed) is None
 
 
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
