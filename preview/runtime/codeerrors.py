@@ -38,7 +38,13 @@ a query parameter or form field that ``.get()`` gave as None, unchecked; one cal
 method of a Sequelize model file's export, the function defining the model, where its
 models/index.js keeps the model (:func:`definer_called`). So does a route
 rendering a view that no file of the upload is, or rendering with no view engine set
-anywhere in its code (:func:`unrendered_view`).
+anywhere in its code (:func:`unrendered_view`); one passing a package a query parameter
+the caller did not send (``req.query.customer``), or reading a Nest ``@Headers()``
+parameter's header in a built controller (:func:`unsent_header`); a handler whose first
+parameter, the request, is named ``res`` (:func:`request_as_response`); a MongoDB URL whose
+port is the app's own ``PORT``, when its client finds no server (:func:`port_as_database_port`).
+A hosted API's failed answer read as given (Braintree's, its error unread) is no error of
+the app's to fix here but of the sandbox's reach: said too (:func:`hosted_call_failed`).
 """
 
 from __future__ import annotations

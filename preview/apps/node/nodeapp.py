@@ -40,6 +40,11 @@ loaded machine; or one running ``node index.js`` whose ``index.js`` registers ts
 else its ``main``'s TypeScript source; its build is then not needed. A glob of ``.ts`` and
 ``.js`` files (``src/**/*.entity{.ts,.js}``) counts where its directory holds TypeScript only.
 
+A start's ``pre`` script that only starts a database server (``mongod --dbpath data
+--fork``, ``redis-server``, ``docker compose up -d``) is left out, the start run without
+it: the preview serves the databases an app wants itself, and none of those programs is in
+its sandbox (:func:`.devscript.starts_servers_only`).
+
 Commands are templates like :mod:`.detect`'s (braces of the scripts escaped).
 """
 
