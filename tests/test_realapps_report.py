@@ -991,8 +991,8 @@ def test_routes_each_failing_on_the_apps_own_code_in_its_way_are_the_apps() -> N
     for one in (mixed, other):
         classify(one, {})
     assert (mixed["class"], other["class"]) == ("app's", "ours"), mixed["cause"]
-    assert mixed["cause"].startswith("its routes fail on its own code, each in its way")
-    assert "returns no response" in mixed["cause"] and "renders a view" in mixed["cause"]
+    assert mixed["cause"].startswith("its routes fail on errors in its own code")
+    assert "returns no response" in mixed["cause"] and "renders the view" in mixed["cause"]
     alone = result([[none], [none]])
     classify(alone, {})
     assert alone["class"] == "app's" and alone["cause"].startswith("its routes' views return")

@@ -143,18 +143,15 @@ _EVERY_ROUTE_SAYS = (
     (_UNBUILT_URL, _NO_ENDPOINT),
     (_RETURNED_NONE, _NO_RESPONSE),
 )
-# Failing routes each the app's own by one of the reasons above, not all by the same one.
-_OWN_EACH = "each failing route fails on the app's own code"
 # An app is genuinely broken when its failure says one of these (nothing we could do).
 APPS_FAULT = [
     # (first: its reasons, each another entry's words, would be taken for that one alone)
-    (re.escape(_OWN_EACH), "its routes fail on its own code, each in its way"),
+    (re.escape(_OWN_ERRORS), "its routes fail on errors in its own code"),
     (re.escape(_SIGNED_IN), "its routes need a signed-in user and do not ask for one"),
     (re.escape(_UNSENT_HEADER), "its routes fail on a header only a signed-in caller sends"),
     (re.escape(_UNSENT_QUERY), "its routes fail on a query parameter a caller must send"),
     (re.escape(_SWAPPED), "its handlers take the request for the response"),
     (re.escape(_PORT_AS_DATABASE), "its MongoDB URL's port is the app's own PORT"),
-    (re.escape(_OWN_ERRORS), "its routes fail on errors in its own code"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
@@ -524,6 +521,7 @@ def _each_own_error(
         lambda one: _requests_as_responses(one, probes, tail),
         lambda one: _ports_as_database(one, probes, tail),
         lambda one: _unrendered_views(one, probes, tail),
+        lambda one: _said_by_every(one, probes),
     )
     said: set[str] = set()
     for probe in failing:
@@ -532,6 +530,21 @@ def _each_own_error(
             return None
         said.add(found)
     return "; ".join(sorted(said))
+
+
+def _said_by_every(failing: list[dict[str, Any]], probes: list[dict[str, Any]]) -> str | None:
+    """The reason every failing route's own lines show, of a caller taken for a signed-in
+    user or one of :data:`_EVERY_ROUTE_SAYS` (JazzKriss21's Tourism-Django-Rest: a logout
+    view returning None, beside two templates never committed); None where there is none."""
+    lines = [" ".join(_window_lines(probe, probes)) for probe in failing]
+    return next(
+        (
+            verdict
+            for pattern, verdict in ((_ANONYMOUS, _SIGNED_IN), *_EVERY_ROUTE_SAYS)
+            if all(pattern.search(text) for text in lines)
+        ),
+        None,
+    )
 
 
 def _hosted_calls(
@@ -668,9 +681,6 @@ def _cause(result: dict[str, Any]) -> str:
         ports = _ports_as_database(failing, result.get("probes", []), result.get("logTail", []))
         if ports is not None:
             return f"{head}: {_PORT_AS_DATABASE} ({ports})"
-        own = _each_own_error(failing, result.get("probes", []), result.get("logTail", []))
-        if own is not None:
-            return f"{head}: {_OWN_ERRORS} ({own})"
         hosted = _hosted_calls(failing, result.get("probes", []), result.get("logTail", []))
         if hosted is not None:
             return f"{head}: {_HOSTED_ROUTES} ({hosted})"
@@ -688,9 +698,10 @@ def _cause(result: dict[str, Any]) -> str:
         for pattern, verdict in _EVERY_ROUTE_SAYS:
             if all(pattern.search(text) for text in lines):
                 return f"{head}: {verdict}"
-        mixed = _each_its_own(failing, result.get("probes", []), result.get("logTail", []))
-        if mixed is not None:
-            return f"{head}: {_OWN_EACH} ({mixed})"
+        # (last: where one reason explains every route, its own verdict above says so)
+        own = _each_own_error(failing, result.get("probes", []), result.get("logTail", []))
+        if own is not None:
+            return f"{head}: {_OWN_ERRORS} ({own})"
         tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
         hint = f"; log: {tail[-1][:160]}" if tail else ""
         # A route that catches the failure and answers with it, logging nothing
@@ -707,29 +718,6 @@ def _cause(result: dict[str, Any]) -> str:
     if len(probes) > 1 and all(p["status"] == 404 for p in probes):
         return f"all {len(probes)} GET routes answer 404 (it serves none of them)"
     return f"status {status.get('status')}"
-
-
-def _each_its_own(
-    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
-) -> str | None:
-    """The reasons, where each failing route's own lines show one of the app's own (a
-    view it lacks that the service diagnosed, a caller taken for a signed-in user, one of
-    :data:`_EVERY_ROUTE_SAYS`), not all the same one (JazzKriss21's Tourism-Django-Rest:
-    two templates never committed, a logout view returning None); None where a route
-    shows none."""
-    views = {m.group(1) for line in tail if (m := _DIAGNOSED_VIEW.search(line))}
-    own = [
-        *([(_VIEW_FAILED, _NO_VIEW)] if views else []),
-        (_ANONYMOUS, _SIGNED_IN),
-        *_EVERY_ROUTE_SAYS,
-    ]
-    reasons = []
-    for probe in failing:
-        text = " ".join(_window_lines(probe, probes))
-        reasons.append(next((why for pattern, why in own if pattern.search(text)), None))
-    if not reasons or None in reasons:
-        return None
-    return "; ".join(sorted({str(why) for why in reasons}))
 
 
 def _reads_unset_session(probe: dict[str, Any], log: list[str]) -> bool:
