@@ -436,7 +436,7 @@ def _each_shows_one(
     return True
 
 
-def _unsent_headers(
+def _unsent_inputs(
     failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
 ) -> str | None:
     """The service's diagnoses of request headers the app's own code reads as if every
@@ -458,7 +458,7 @@ def _unsent_headers(
 
 def _window_lines(probe: dict[str, Any], probes: list[dict[str, Any]]) -> list[str]:
     """A probe's log lines, or the next probe's where it has none: a line printed late
-    falls in the next window (see :func:`_unsent_headers`)."""
+    falls in the next window (see :func:`_unsent_inputs`)."""
     lines = probe.get("logLines") or []
     at = next((i for i, p in enumerate(probes) if p is probe), len(probes))
     if not lines and at + 1 < len(probes):
@@ -516,7 +516,7 @@ def _each_own_error(
     third); None where any route is explained by none."""
     families: tuple[Callable[[list[dict[str, Any]]], str | None], ...] = (
         lambda one: _undefined_names(one, tail),
-        lambda one: _unsent_headers(one, probes, tail),
+        lambda one: _unsent_inputs(one, probes, tail),
         lambda one: _definers_called(one, probes, tail),
         lambda one: _requests_as_responses(one, probes, tail),
         lambda one: _ports_as_database(one, probes, tail),
@@ -664,7 +664,7 @@ def _cause(result: dict[str, Any]) -> str:
             return f"{head}: {_OUTSIDE}" + (f" ({', '.join(sorted(outside))})" if outside else "")
         if (undefined := _undefined_names(failing, result.get("logTail", []))) is not None:
             return f"{head}: {_OWN_CODE} ({undefined})"
-        unsent = _unsent_headers(failing, result.get("probes", []), result.get("logTail", []))
+        unsent = _unsent_inputs(failing, result.get("probes", []), result.get("logTail", []))
         if unsent is not None and "header" not in unsent:
             # moltin's braintree-express-app: ``req.query.customer`` passed on unread.
             return f"{head}: {_UNSENT_QUERY} ({unsent})"

@@ -33,14 +33,14 @@ A route that reads a request's header as if every caller sent one (``req.headers
 .split('=')``, Python's ``request.headers['Token']``) fails with a TypeError (a KeyError)
 for a caller that sends none, where it could refuse it: said likewise, where the error's
 innermost frame of the upload is the app's own file and its line reads that property
-straight off the header, or that key (:func:`unsent_header`); so does a Python route using
+straight off the header, or that key (:func:`unsent_input`); so does a Python route using
 a query parameter or form field that ``.get()`` gave as None, unchecked; one calling a
 method of a Sequelize model file's export, the function defining the model, where its
 models/index.js keeps the model (:func:`definer_called`). So does a route
 rendering a view that no file of the upload is, or rendering with no view engine set
 anywhere in its code (:func:`unrendered_view`); one passing a package a query parameter
 the caller did not send (``req.query.customer``), or reading a Nest ``@Headers()``
-parameter's header in a built controller (:func:`unsent_header`); a handler whose first
+parameter's header in a built controller (:func:`unsent_input`); a handler whose first
 parameter, the request, is named ``res`` (:func:`request_as_response`); a MongoDB URL whose
 port is the app's own ``PORT``, when its client finds no server (:func:`port_as_database_port`).
 A hosted API's failed answer read as given (Braintree's, its error unread) is no error of
@@ -79,7 +79,7 @@ __all__ = [
     "request_as_response",
     "undefined_name",
     "unrendered_view",
-    "unsent_header",
+    "unsent_input",
     "with_hosted_call_failed",
     "with_undefined_name",
 ]
@@ -243,7 +243,7 @@ class UnsentInput:
         )
 
 
-def unsent_header(
+def unsent_input(
     lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
 ) -> UnsentInput | None:
     """The request header that ``lines[index]`` (a TypeError reading a property of
@@ -1058,10 +1058,10 @@ def _js_declares(name: str, source: str) -> bool:
 
 
 _WORD = "is not defined"  # both errors' words: most batches need no other search
-_READ_WORD = "of undefined"  # a property read of undefined's (unsent_header)
+_READ_WORD = "of undefined"  # a property read of undefined's (unsent_input)
 _NOT_FUNCTION = "is not a function"  # a method a value lacks (definer_called)
 _TYPE_WORDS = (_READ_WORD, _NOT_FUNCTION)  # a TypeError's worth reading further
-# A Python key a mapping lacks, a None used as a value (unsent_header).
+# A Python key a mapping lacks, a None used as a value (unsent_input).
 _PY_WORDS = ("KeyError: ", "'NoneType'", "not None")
 # A view not rendered's (unrendered_view): Express's, Django's, Jinja2's.
 _VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE, "TemplateDoesNotExist", "TemplateNotFound")
@@ -1122,7 +1122,7 @@ class CodeErrors:
             files, root = self._spec.files, self._app_dir
             found = (
                 undefined_name(seen, index, files, root)
-                or unsent_header(seen, index, files, root)
+                or unsent_input(seen, index, files, root)
                 or definer_called(seen, index, files, root)
                 or hosted_call_failed(seen, index, files, root)
                 or request_as_response(seen, index, files, root)

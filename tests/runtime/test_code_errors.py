@@ -15,7 +15,7 @@ from preview.runtime.codeerrors import (
     request_as_response,
     undefined_name,
     unrendered_view,
-    unsent_header,
+    unsent_input,
     with_hosted_call_failed,
     with_undefined_name,
 )
@@ -393,7 +393,7 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
             f"    at JwtStrategy.cookieExtractor ({frame})",
             "    at JwtStrategy.authenticate (<environment>/node_modules/passport-jwt/x.js:9:2)",
         ]
-        found = unsent_header(error, 0, files, _ROOT)
+        found = unsent_input(error, 0, files, _ROOT)
         return f"{found.name} {found.path}:{found.line}" if found is not None else None
 
     assert verdict("req.headers['authorization'].replace('Bearer ', '')", "replace") == (
@@ -413,7 +413,7 @@ def test_a_header_read_straight_off_the_request_is_the_apps_own_error() -> None:
         f"    at cookieExtractor ({_ROOT}/src/auth.ts:3:20)",
     ]
     files = {"src/auth.ts": b"\n\nreturn req.headers.cookie.split('=')[1];\n"}
-    found = unsent_header(old_node, 0, files, _ROOT)
+    found = unsent_input(old_node, 0, files, _ROOT)
     assert found is not None and found.name == "cookie" and found.read == "split"
 
 
@@ -443,7 +443,7 @@ def test_a_nest_headers_parameter_read_in_a_built_controller_is_the_apps_own_err
             f"    at UserController.{method} ({_ROOT}/{frame})",
             "    at <environment>/node_modules/@nestjs/core/router/x.js:38:29",
         ]
-        found = unsent_header(error, 0, files, _ROOT)
+        found = unsent_input(error, 0, files, _ROOT)
         return f"{found.name} {found.path}:{found.line}" if found is not None else None
 
     assert verdict("id", "getMe") == "user src/user/user.controller.ts:5"
@@ -514,7 +514,7 @@ def test_a_query_parameter_passed_to_a_package_that_fails_on_it_is_the_apps_own_
     ]
 
     def verdict(lines: list[str], source: bytes = app) -> str | None:
-        found = unsent_header(lines, 0, {"app.js": source}, _ROOT)
+        found = unsent_input(lines, 0, {"app.js": source}, _ROOT)
         return f"{found.name} {found.kind} app.js:{found.line}" if found is not None else None
 
     assert verdict(error) == "customer query parameter app.js:3"
@@ -615,7 +615,7 @@ def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
             "    return self._store[key.lower()][1]",
             f"KeyError: '{key}'",
         ]
-        found = unsent_header(error, len(error) - 1, files, _ROOT)
+        found = unsent_input(error, len(error) - 1, files, _ROOT)
         return f"{found.name} {found.path}:{found.line}" if found is not None else None
 
     assert verdict("token = request.headers['Token']", "token") == "token app/auth.py:3"
@@ -648,7 +648,7 @@ def test_a_python_query_parameter_used_unchecked_is_the_apps_own_error() -> None
             *([innermost] if innermost else []),
             error,
         ]
-        found = unsent_header(lines, len(lines) - 1, {"main.py": source.encode()}, _ROOT)
+        found = unsent_input(lines, len(lines) - 1, {"main.py": source.encode()}, _ROOT)
         return f"{found.name} {found.kind} main.py:{found.line}" if found else None
 
     strptime = "TypeError: strptime() argument 1 must be str, not None"
