@@ -526,12 +526,11 @@ def definer_called(
     if found is None:
         return None
     name, method = found.group(1), found.group(2)
-    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
-    path = _uploaded(frame, files, root)
-    if path is None or frame is None or not _JS_SOURCE.search(path):
+    own = _own_js_frame(lines, index, files, root)
+    if own is None:
         return None
-    source = files[path].decode("utf-8", "replace")
-    if f"{name}.{method}" not in _source_line(source, frame[1]):
+    path, line, source = own
+    if f"{name}.{method}" not in _source_line(source, line):
         return None
     bound = re.search(
         rf"""\b(?:const|let|var)\s+{re.escape(name)}\s*=\s*require\(\s*["'](\.{{1,2}}/[^"']+)["']\s*\)"""
@@ -546,7 +545,7 @@ def definer_called(
     for ending in ("", ".js", ".cjs", ".mjs", ".ts", "/index.js", "/index.ts"):
         module = wanted + ending
         if module in files and _MODEL_DEFINER.search(files[module].decode("utf-8", "replace")):
-            return DefinerCalled(name, method, path, frame[1], module)
+            return DefinerCalled(name, method, path, line, module)
     return None
 
 
@@ -587,11 +586,11 @@ def request_as_response(
     if found is None or found.group(1) not in _RESPONSE_NAMES:
         return None
     name, method = found.group(1), found.group(2)
-    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
-    path = _uploaded(frame, files, root)
-    if path is None or frame is None or not _JS_SOURCE.search(path):
+    own = _own_js_frame(lines, index, files, root)
+    if own is None:
         return None
-    text = _source_line(files[path].decode("utf-8", "replace"), frame[1])
+    path, line, source = own
+    text = _source_line(source, line)
     route = _ROUTE_CALL.search(text)
     if route is None:
         return None
@@ -602,7 +601,7 @@ def request_as_response(
     )
     if handler is None or f"{name}.{method}" not in text[route.end() - 1 + handler.start() :]:
         return None
-    return RequestAsResponse(name, method, path, frame[1])
+    return RequestAsResponse(name, method, path, line)
 
 
 # A MongoDB URL of a template literal, the expression its port is (``mongodb://${config.
@@ -787,14 +786,13 @@ def hosted_call_failed(
     if found is None:
         return None
     read = found.group(1) or found.group(2)
-    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
-    path = _uploaded(frame, files, root)
-    if path is None or frame is None or not _JS_SOURCE.search(path):
+    own = _own_js_frame(lines, index, files, root)
+    if own is None:
         return None
-    source = files[path].decode("utf-8", "replace")
+    path, line, source = own
     reads = re.search(
         rf"(?<![\w$.])([A-Za-z_$][\w$]*)\s*\.\s*{re.escape(read)}(?![\w$])",
-        _source_line(source, frame[1]),
+        _source_line(source, line),
     )
     if reads is None:
         return None
@@ -804,7 +802,7 @@ def hosted_call_failed(
         rf"(?:function\s*[\w$]*\s*\(\s*(?:err|error|e|er)\s*,\s*{result}\s*\)"
         rf"|\(\s*(?:err|error|e|er)\s*,\s*{result}\s*\)\s*=>)"
     )
-    for at in range(frame[1], max(frame[1] - _CALLBACK_ABOVE, 0), -1):
+    for at in range(line, max(line - _CALLBACK_ABOVE, 0), -1):
         if (call := callback.search(_source_line(source, at))) is None:
             continue
         name = call.group(1).split(".")[0].strip()
@@ -814,7 +812,7 @@ def hosted_call_failed(
         if re.search(r"Environment\.(?:Production|Live)\b", source):
             host = "api.braintreegateway.com"
         said = re.sub(r"\s+", "", call.group(1))
-        return HostedCallFailed(path, frame[1], read, reads.group(1), said, host)
+        return HostedCallFailed(path, line, read, reads.group(1), said, host)
     return None
 
 
@@ -869,6 +867,18 @@ def _innermost(
         if (m := pattern.match(raw)) is not None:
             return m.group(1).replace("\\", "/"), int(m.group(2))
     return None
+
+
+def _own_js_frame(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None
+) -> tuple[str, int, str] | None:
+    """The innermost of Node's frames below the error ``lines[index]``, where it is a
+    JavaScript or TypeScript file of the upload: its path, line number and source."""
+    frame = _innermost(lines[index + 1 : index + 1 + _FRAMES_AFTER], JS_FRAME, reverse=False)
+    path = _uploaded(frame, files, root)
+    if path is None or frame is None or not _JS_SOURCE.search(path):
+        return None
+    return path, frame[1], files[path].decode("utf-8", "replace")
 
 
 def _uploaded(
