@@ -507,25 +507,39 @@ def _ports_as_database(
     return "; ".join(sorted(said))
 
 
-def _each_own_error(
-    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
-) -> str | None:
-    """What explains each failing route, where one or another of the service's diagnoses
-    of the app's own errors explains each (glrodriguez's onboarding-Express: a handler
-    taking the request for the response at two, a MongoDB URL on its own PORT at the
-    third); None where any route is explained by none."""
-    families: tuple[Callable[[list[dict[str, Any]]], str | None], ...] = (
-        lambda one: _undefined_names(one, tail),
-        lambda one: _unsent_inputs(one, probes, tail),
-        lambda one: _definers_called(one, probes, tail),
-        lambda one: _requests_as_responses(one, probes, tail),
-        lambda one: _ports_as_database(one, probes, tail),
-        lambda one: _unrendered_views(one, probes, tail),
-        lambda one: _said_by_every(one, probes),
+_Routes = list[dict[str, Any]]
+
+
+def _own_error_checks(
+    probes: _Routes, tail: list[str]
+) -> tuple[tuple[Callable[[_Routes], str | None], Callable[[str], str]], ...]:
+    """The service's diagnoses of the app's own errors, each a check of failing routes
+    (what explains every one of them, else None) and the verdict of what it found."""
+    return (
+        (lambda routes: _undefined_names(routes, tail), lambda _: _OWN_CODE),
+        (
+            lambda routes: _unsent_inputs(routes, probes, tail),
+            # (moltin's braintree-express-app: ``req.query.customer`` passed on unread)
+            lambda said: _UNSENT_HEADER if "header" in said else _UNSENT_QUERY,
+        ),
+        (lambda routes: _definers_called(routes, probes, tail), lambda _: _DEFINER),
+        (lambda routes: _requests_as_responses(routes, probes, tail), lambda _: _SWAPPED),
+        (lambda routes: _ports_as_database(routes, probes, tail), lambda _: _PORT_AS_DATABASE),
+        (lambda routes: _unrendered_views(routes, probes, tail), lambda _: _NO_VIEW),
     )
+
+
+def _each_own_error(failing: _Routes, probes: _Routes, tail: list[str]) -> str | None:
+    """What explains each failing route, where one or another of the service's diagnoses
+    of the app's own errors (:func:`_own_error_checks`), or of the reasons every route's
+    own lines show (:func:`_said_by_every`), explains each (glrodriguez's
+    onboarding-Express: a handler taking the request for the response at two, a MongoDB
+    URL on its own PORT at the third); None where any route is explained by none."""
+    checks = [check for check, _ in _own_error_checks(probes, tail)]
+    checks.append(lambda routes: _said_by_every(routes, probes))
     said: set[str] = set()
     for probe in failing:
-        found = next((s for family in families if (s := family([probe])) is not None), None)
+        found = next((s for check in checks if (s := check([probe])) is not None), None)
         if found is None:
             return None
         said.add(found)
@@ -662,31 +676,13 @@ def _cause(result: dict[str, Any]) -> str:
         outside = diagnosed - {_UNNAMED}
         if all(_called_out(p, bool(diagnosed)) for p in failing) or len(outside) >= len(failing):
             return f"{head}: {_OUTSIDE}" + (f" ({', '.join(sorted(outside))})" if outside else "")
-        if (undefined := _undefined_names(failing, result.get("logTail", []))) is not None:
-            return f"{head}: {_OWN_CODE} ({undefined})"
-        unsent = _unsent_inputs(failing, result.get("probes", []), result.get("logTail", []))
-        if unsent is not None and "header" not in unsent:
-            # moltin's braintree-express-app: ``req.query.customer`` passed on unread.
-            return f"{head}: {_UNSENT_QUERY} ({unsent})"
-        if unsent is not None:
-            return f"{head}: {_UNSENT_HEADER} ({unsent})"
-        definers = _definers_called(failing, result.get("probes", []), result.get("logTail", []))
-        if definers is not None:
-            return f"{head}: {_DEFINER} ({definers})"
-        swapped = _requests_as_responses(
-            failing, result.get("probes", []), result.get("logTail", [])
-        )
-        if swapped is not None:
-            return f"{head}: {_SWAPPED} ({swapped})"
-        ports = _ports_as_database(failing, result.get("probes", []), result.get("logTail", []))
-        if ports is not None:
-            return f"{head}: {_PORT_AS_DATABASE} ({ports})"
-        hosted = _hosted_calls(failing, result.get("probes", []), result.get("logTail", []))
+        probes, tail = result.get("probes", []), result.get("logTail", [])
+        for diagnosed_by, verdict in _own_error_checks(probes, tail):
+            if (diagnoses := diagnosed_by(failing)) is not None:
+                return f"{head}: {verdict(diagnoses)} ({diagnoses})"
+        hosted = _hosted_calls(failing, probes, tail)
         if hosted is not None:
             return f"{head}: {_HOSTED_ROUTES} ({hosted})"
-        views = _unrendered_views(failing, result.get("probes", []), result.get("logTail", []))
-        if views is not None:
-            return f"{head}: {_NO_VIEW} ({views})"
         lines = [" ".join(map(str, p.get("logLines", []))) for p in failing]
         if all(_ANONYMOUS.search(text) for text in lines):
             return f"{head}: {_SIGNED_IN}"
