@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
+import { NewestAnswer, SUPERSEDED } from './newest.js';
 
 function sourceLabel(source) {
   if (!source || source.kind === 'openapi' || source === 'openapi') return 'openapi';
@@ -31,6 +32,9 @@ export class EndpointList {
     this.onError = onError;
     this.onLoaded = onLoaded;
     this.gid = null;
+    // Loaded again on each start and each revision applied: the newest answer is drawn.
+    this.listed = new NewestAnswer();
+    this.measured = new NewestAnswer();
     $('latency-refresh').addEventListener('click', () => this.loadLatency(this.gid));
   }
 
@@ -53,8 +57,8 @@ export class EndpointList {
   async load(gid) {
     this.gid = gid;
     try {
-      const data = await api.endpoints(gid);
-      if (this.gid !== gid) return; // another generation was picked meanwhile
+      const data = await this.listed.of(api.endpoints(gid));
+      if (data === SUPERSEDED || this.gid !== gid) return; // (another generation was picked)
       this.render(data);
       this.onLoaded(docsPath(data));
     } catch (error) {
@@ -68,11 +72,11 @@ export class EndpointList {
     if (!gid) return;
     let stats;
     try {
-      stats = await api.endpointStats(gid);
+      stats = await this.measured.of(api.endpointStats(gid));
     } catch {
       return; // the list's own errors are the ones reported; the table waits for the next load
     }
-    if (this.gid !== gid) return;
+    if (stats === SUPERSEDED || this.gid !== gid) return;
     this.renderLatency(stats);
   }
 

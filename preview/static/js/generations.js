@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { $, counted, formatBytes, h, setText, show } from './dom.js';
+import { NewestAnswer, SUPERSEDED } from './newest.js';
 import { folderMatcher, skippedFolderMarkers, skippedFolders } from './uploadrules.js';
 import { zipStored } from './zipstore.js';
 
@@ -144,6 +145,7 @@ export class Generations {
     this.known = new Map(); // generationId -> its summary from the list
     this.list = $('generation-list');
     this.items = new Map(); // gid -> its elements in the list (item(), fill())
+    this.listed = new NewestAnswer(); // the list's requests (a stop's and a delete's cross)
     this.folder = $('upload-folder');
     this.archive = $('upload-archive');
     this.dropped = null; // {folder: [[path, File]]} or {archive: File} from a drop
@@ -184,8 +186,9 @@ export class Generations {
 
   async refresh() {
     try {
-      const { generations } = await api.listGenerations();
-      this.render(generations);
+      const answer = await this.listed.of(api.listGenerations());
+      if (answer === SUPERSEDED) return;
+      this.render(answer.generations);
       // After a reload, show the generation this tab was looking at.
       const remembered = sessionStorage.getItem(SELECTED_KEY);
       if (!this.selected && remembered && this.known.has(remembered)) this.select(remembered);

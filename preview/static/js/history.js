@@ -5,6 +5,7 @@
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
+import { NewestAnswer, SUPERSEDED } from './newest.js';
 
 const TOKEN_ERRORS = new Set(['missing_preview_token', 'invalid_preview_token', 'preview_token_expired']);
 const SHOWN = 50;
@@ -35,6 +36,7 @@ export class RequestHistoryCard {
     this.results = new Map(); // request id → its last replay's result
     this.marked = []; // the JSON paths the generation's replays ignore (…/requests/volatile)
     this.shownId = null;
+    this.listed = new NewestAnswer(); // a refresh per call made: answered in any order
     $('history-refresh').addEventListener('click', () => this.refresh());
     $('history-replay-all').addEventListener('click', () => this.replay('all'));
   }
@@ -74,8 +76,8 @@ export class RequestHistoryCard {
     const gid = this.gid;
     if (!gid) return;
     try {
-      const page = await api.requests(gid, { limit: SHOWN, replays: 'false' });
-      if (gid !== this.gid) return;
+      const page = await this.listed.of(api.requests(gid, { limit: SHOWN, replays: 'false' }));
+      if (page === SUPERSEDED || gid !== this.gid) return;
       $('history-list').replaceChildren(...page.requests.map((request) => this.row(request)));
       setText($('history-count'), page.requests.length ? `(${page.requests.length}${page.hasMore ? '+' : ''})` : '');
       show($('history-empty'), page.requests.length === 0);

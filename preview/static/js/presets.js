@@ -8,6 +8,7 @@
 
 import * as api from './api.js';
 import { $, h, setText, show } from './dom.js';
+import { NewestAnswer, SUPERSEDED } from './newest.js';
 
 const ON = new Set(['true', 'yes', 'on', '1']);
 
@@ -20,6 +21,7 @@ export class PresetPicker {
     this.gid = null;
     this.presets = new Map(); // name -> the API's preset
     this.flipped = new Map(); // NAME -> "true" | "false", for the picked preset
+    this.listed = new NewestAnswer(); // loaded on each pick and each save: the newest drawn
     this.select.addEventListener('change', () => this.render());
     this.button.addEventListener('click', () => onLaunch());
     this.editor = new PresetEditor((name) => this.load(this.gid, name));
@@ -47,13 +49,14 @@ export class PresetPicker {
     this.gid = gid;
     this.presets = new Map();
     this.flipped = new Map();
-    let listed = [];
+    let answer;
     try {
-      listed = (await api.presets(gid)).presets;
+      answer = await this.listed.of(api.presets(gid));
     } catch {
-      listed = []; // (a generation gone meanwhile: the page says so elsewhere)
+      answer = { presets: [] }; // (a generation gone meanwhile: the page says so elsewhere)
     }
-    if (this.gid !== gid) return;
+    if (answer === SUPERSEDED || this.gid !== gid) return;
+    const listed = answer.presets;
     for (const preset of listed) this.presets.set(preset.name, preset);
     const options = [h('option', { value: '', text: listed.length ? '(none)' : '(no presets)' })];
     for (const name of this.presets.keys()) options.push(h('option', { value: name, text: name }));
