@@ -47,6 +47,7 @@ from collections.abc import Iterable, Iterator
 
 from preview.discovery.pyast import parse_source
 
+from .createall import MODELS_TABLES
 from .pyapp import holds_module
 
 __all__ = [
@@ -159,6 +160,32 @@ def models_imported():  # (see _NOT_MODELS's comment)
             except Exception:  # (one that does not import declares nothing for it)
                 pass
 """
+# Where env.py raises before its migrations run (a stale import of its own: PySergBom's
+# hotels-FastAPI imports ``Rooms`` from a module it has since left; a setting it reads
+# that the preview does not give), Alembic can neither upgrade nor stamp: its models'
+# tables are made instead as an app without migrations gets them (createall's
+# MODELS_TABLES: the app imported as its server imports it, on the engines it holds), run
+# in the app's directory (_MODELS_OF: relative to here, and the app's module), unstamped.
+_MODELS_OF = "--models-of="
+_MODELS_INSTEAD = (
+    "MODELS_TABLES = "
+    + repr(MODELS_TABLES)
+    + f"""
+def models_instead(failure):  # True where they were made
+    given = [a[len("{_MODELS_OF}"):] for a in sys.argv[2:] if a.startswith("{_MODELS_OF}")]
+    if not given:
+        return False
+    directory, module = given[0].rsplit(":", 1)
+    program = [sys.executable, "-c", MODELS_TABLES, module]
+    if subprocess.run(program, cwd=directory).returncode != 0:
+        return False
+    why = str(failure).splitlines()[0] if str(failure) else ""
+    print(f"alembic: its env.py does not run ({{type(failure).__name__}}: {{why}}): its "
+          "models' tables made from the app's own models instead, its history not stamped",
+          file=sys.stderr)
+    return True
+"""
+)
 # Its models' tables made (those a failed upgrade made, named by the JSON list of the
 # tables there before it as the last argument, dropped first), its history stamped at its
 # heads: within env.py's one run, on the connection it opens. Given the revisions its
@@ -168,6 +195,7 @@ def models_imported():  # (see _NOT_MODELS's comment)
 _MODELS_MADE = (
     "# its models' tables made, its history stamped at its heads where it has no gap\n"
     + _CONFIGURED
+    + _MODELS_INSTEAD
     + """\
 import json
 from alembic.runtime.environment import EnvironmentContext
@@ -177,7 +205,9 @@ gap = [a for a in sys.argv[2:] if not a.startswith(("--", "["))]
 before = json.loads(sys.argv[-1]) if sys.argv[-1].startswith("[") else None
 config = configured("upgrade", "heads")
 script = ScriptDirectory.from_config(config)
+ran = []
 def models_made(revision, context):  # what env.py's run_migrations() runs
+    ran.append(revision)
     models = context.opts.get("target_metadata")
     if models is None:
         raise SystemExit("alembic: its env.py names no models (target_metadata)")
@@ -192,8 +222,13 @@ def models_made(revision, context):  # what env.py's run_migrations() runs
     if not gap and hasattr(context, "stamp"):
         context.stamp(script, "heads")
     return []
-with EnvironmentContext(config, script, fn=models_made):
-    script.run_env()
+try:
+    with EnvironmentContext(config, script, fn=models_made):
+        script.run_env()
+except Exception as failure:
+    if ran or not models_instead(failure):
+        raise
+    sys.exit(0)
 if gap:
     print("alembic: its history revises " + ", ".join(gap) + ", which none of its "
           "revisions is (Alembic reads no history with a gap): its models' tables made, its "
@@ -218,6 +253,7 @@ if before is None and not gap:  # (else its caller says why)
 _UPGRADE = (
     "# alembic upgrade heads, else its models' tables where its history does not upgrade\n"
     + _CONFIGURED
+    + _MODELS_INSTEAD
     + "MODELS_MADE = "
     + repr(_MODELS_MADE)
     + """
@@ -271,6 +307,8 @@ models_imported()
 try:
     command.upgrade(configured("upgrade", "heads"), "heads")
 except Exception as failure:
+    if not before and models_instead(failure):  # (env.py raised before its migrations)
+        sys.exit(0)
     if not before or before[0] is None:
         raise
     if again(MODELS_MADE, json.dumps(before[0])).returncode != 0:
@@ -674,9 +712,13 @@ def alembic_without_revisions(files: dict[str, bytes], where: str) -> bool:
     )
 
 
-def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str, ...]:
+def alembic_upgrade(
+    files: dict[str, bytes], where: str, ini: str, models_of: tuple[str, str] | None = None
+) -> tuple[str, ...]:
     """The set-up step's command (a template) for the ``alembic.ini`` at ``ini`` (relative
-    to ``where``, the directory it runs in)."""
+    to ``where``, the directory it runs in). ``models_of``: the app's directory in the
+    upload and its module, whose models' tables are made where env.py does not run
+    (:data:`_MODELS_INSTEAD`)."""
     heads = alembic_heads(files, where)
     prefix = f"{where}/" if where else ""
     kept = [p for p in files if p.startswith(prefix) and "/versions/" in f"/{p}"]
@@ -702,8 +744,14 @@ def alembic_upgrade(files: dict[str, bytes], where: str, ini: str) -> tuple[str,
     elif served or models:
         program = _UPGRADE
     if program is not None:
-        program = program.replace("{", "{{").replace("}", "}}")  # a template's braces
-        return ("{python}", "-c", program, ini, *served, *missing)
+        instead: tuple[str, ...] = ()
+        if models_of is not None and program in (_MODELS_MADE, _UPGRADE):
+            directory, module = models_of
+            instead = (f"{_MODELS_OF}{posixpath.relpath(directory or '.', where or '.')}:{module}",)
+        program, *instead = (  # a template's braces
+            part.replace("{", "{{").replace("}", "}}") for part in (program, *instead)
+        )
+        return ("{python}", "-c", program, ini, *served, *instead, *missing)
     if f"{_join(where, 'alembic')}/__init__.py" in files:
         return ("{python}", "-c", _SHADOWED, "-c", ini, "upgrade", "heads")
     # alembic.config, not alembic: an Alembic as old as 1.4 has no __main__ (a 2020 poetry.lock's

@@ -1059,7 +1059,7 @@ async def test_a_history_with_no_revision_gets_one_made_from_its_models(
     # Revisions this reading cannot tell (a tuple assignment): upgraded as they are.
     told = b"revision, down_revision = '0001', None\n"
     [(plain, _)] = detect({**files, "migrations/versions/0001_items.py": told}).setup_steps()
-    assert plain[:2] == ("{python}", "-c") and plain[3:] == ("alembic.ini",)
+    assert plain[:2] == ("{python}", "-c") and plain[3:] == ("alembic.ini", "--models-of=.:main")
     assert plain[2].startswith("# alembic upgrade heads, else its models' tables")
     with trio.fail_after(BUILD_WAIT):
         data, events = await _healthy(builder_service, "alembic_no_revision", "/items")
@@ -2025,3 +2025,79 @@ async def test_a_declared_flask_command_groups_init_runs_after_the_tables(
         assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
         assert (await builder_service.app_get(body, "/users")).json() == {"users": ["admin"]}
         assert (await builder_service.stop(body["gid"])).status_code == 200
+
+
+_STALE_ENV = {
+    "requirements.txt": b"fastapi\nsqlalchemy\nalembic\n",
+    "app/__init__.py": b"",
+    "app/main.py": b"""\
+import os
+
+from fastapi import FastAPI
+from sqlalchemy import Column, Integer, create_engine
+from sqlalchemy.orm import declarative_base
+
+engine = create_engine(os.environ["DATABASE_URL"])
+Base = declarative_base()
+
+
+class Hotel(Base):
+    __tablename__ = "hotels"
+    id = Column(Integer, primary_key=True)
+
+
+app = FastAPI()
+""",
+    "alembic.ini": b"[alembic]\nscript_location = migrations\n",
+    # Rooms has since moved out of app.main: env.py raises before any migration runs.
+    "migrations/env.py": b"""\
+from alembic import context
+from sqlalchemy import create_engine
+import os
+
+from app.main import Base, Rooms
+
+target_metadata = Base.metadata
+with create_engine(os.environ["DATABASE_URL"]).connect() as connection:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+""",
+    "migrations/script.py.mako": b"",
+    "migrations/versions/0001_hotels.py": b"""\
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade():
+    op.create_table("hotels", sa.Column("id", sa.Integer, primary_key=True))
+""",
+}
+
+
+def test_an_env_py_that_does_not_run_gets_its_models_tables_made_instead(
+    tmp_path: Path,
+) -> None:
+    """PySergBom's hotels-FastAPI: its env.py imports ``Rooms`` from a module it has since
+    left, so Alembic neither upgrades nor stamps ("cannot import name 'Rooms'"), and its
+    routes answered "relation hotels does not exist". Its models' tables are made as an
+    app without migrations gets them (the app imported as its server imports it), its
+    history left unstamped."""
+    (step,) = data_steps(_STALE_ENV, "app/main.py", find_app(_STALE_ENV))
+    for path, data in _STALE_ENV.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    database = tmp_path / "hotels.db"
+    argv = [part.format(python=sys.executable) for part in step.argv]
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": f"sqlite:///{database}"}
+    done = subprocess.run(
+        argv, cwd=tmp_path / step.where, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "its env.py does not run (ImportError: cannot import name 'Rooms'" in done.stderr
+    with sqlite3.connect(database) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"hotels"}
