@@ -998,6 +998,35 @@ def test_routes_each_failing_on_the_apps_own_code_in_its_way_are_the_apps() -> N
     assert alone["class"] == "app's" and alone["cause"].startswith("its routes' views return")
 
 
+def test_routes_reading_a_pydantic_field_off_its_class_are_the_apps() -> None:
+    """josellecallora08's paymongo-fastapi reads ``Settings.PAYMONGO_TOKEN`` off its
+    settings' class: diagnosed by the service. A route failing on another attribute keeps
+    the app ours."""
+    said = (
+        "diagnosis: app/api/v1/webhooks.py line 90 reads Settings.PAYMONGO_TOKEN, but"
+        " PAYMONGO_TOKEN is a field of the pydantic model Settings (app/core/config.py): its"
+        " value is an instance's (the instance the app makes of it, as"
+        " settings.PAYMONGO_TOKEN would), not the class's: an error in the app's own code"
+    )
+    error = "AttributeError: PAYMONGO_TOKEN"
+
+    def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/p/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+    each = result([[error]], [error, said])
+    other = result([[error], ["AttributeError: SECRET"]], [error, said])
+    for one in (each, other):
+        classify(one, {})
+    assert [r["class"] for r in (each, other)] == ["app's", "ours"]
+    assert each["cause"].endswith(
+        "each failing route reads a field of a pydantic model off its class"
+        " (app/api/v1/webhooks.py line 90 reads Settings.PAYMONGO_TOKEN)"
+    ), each["cause"]
+
+
 def test_routes_calling_a_model_files_definer_as_the_model_are_the_apps() -> None:
     """Victor-Santos-Silva's BackEnd-CoffeeExpress calls ``Produto.findAll()`` on its
     sequelize-cli model file's export, the function defining the model: diagnosed by the

@@ -87,6 +87,14 @@ _SWAPPED = "each failing route's handler takes the request Express passes first 
 _DIAGNOSED_PORT = re.compile(r"diagnosis: (\S+ line \d+ builds its MongoDB URL's port from PORT)")
 _MONGO_UNREACHED = re.compile(r"buffering timed out after|Mongo(?:ose)?ServerSelectionError")
 _PORT_AS_DATABASE = "each failing route's MongoDB client seeks its server on the app's own PORT"
+# The service's diagnosis of a pydantic field read off its model's class
+# (josellecallora08's paymongo-fastapi: ``Settings.PAYMONGO_TOKEN``), and the error it
+# explains: pydantic 2's bare name, or Python's words naming the class.
+_DIAGNOSED_FIELD = re.compile(
+    r"diagnosis: (\S+ line \d+ reads [\w]+\.(\w+)), but \w+ is a field of the pydantic model"
+)
+_NO_ATTRIBUTE = re.compile(r"AttributeError: (?:type object '\w+' has no attribute '(\w+)'|(\w+)$)")
+_FIELD_OFF_CLASS = "each failing route reads a field of a pydantic model off its class"
 # Each failing route explained by one or another of the diagnoses above.
 _OWN_ERRORS = "each failing route fails on an error in the app's own code the service diagnosed"
 _UNSENT_HEADER = (
@@ -154,6 +162,7 @@ APPS_FAULT = [
     (re.escape(_PORT_AS_DATABASE), "its MongoDB URL's port is the app's own PORT"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
+    (re.escape(_FIELD_OFF_CLASS), "its routes read pydantic fields off their model's class"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_NO_GET), "its routes are declared for GET with no method to answer it"),
     (re.escape(_NO_ENDPOINT), "its pages link to endpoints it never registers"),
@@ -466,30 +475,22 @@ def _window_lines(probe: dict[str, Any], probes: list[dict[str, Any]]) -> list[s
     return [str(line) for line in lines]
 
 
-def _definers_called(
-    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+def _diagnosed_each(
+    diagnosis: re.Pattern[str],
+    error: re.Pattern[str],
+    failing: list[dict[str, Any]],
+    probes: list[dict[str, Any]],
+    tail: list[str],
 ) -> str | None:
-    """The service's diagnoses of a model file's defining function called as the model,
-    where every failing route's log lines show one of those calls failing; None where any
-    route failed otherwise."""
-    said = {m.group(2): m.group(1) for line in tail if (m := _DIAGNOSED_DEFINER.search(line))}
+    """The service's diagnoses (``diagnosis``: what it says, and the name it is of) where
+    every failing route's log lines show ``error`` naming one of them: a model file's
+    defining function called as the model, a handler taking the request for the response
+    (both ``TypeError: x.y is not a function``), a pydantic field read off its model's
+    class; None where any route failed otherwise."""
+    said = {m.group(2): m.group(1) for line in tail if (m := diagnosis.search(line))}
     if not said:
         return None
-    if not _each_shows_one((_window_lines(p, probes) for p in failing), _NO_METHOD, said):
-        return None
-    return "; ".join(sorted(set(said.values())))
-
-
-def _requests_as_responses(
-    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
-) -> str | None:
-    """The service's diagnoses of handlers taking the request for the response, where every
-    failing route's log lines show one of those calls failing; None where any route failed
-    otherwise."""
-    said = {m.group(2): m.group(1) for line in tail if (m := _DIAGNOSED_SWAPPED.search(line))}
-    if not said:
-        return None
-    if not _each_shows_one((_window_lines(p, probes) for p in failing), _NO_METHOD, said):
+    if not _each_shows_one((_window_lines(p, probes) for p in failing), error, said):
         return None
     return "; ".join(sorted(set(said.values())))
 
@@ -522,8 +523,18 @@ def _own_error_checks(
             # (moltin's braintree-express-app: ``req.query.customer`` passed on unread)
             lambda said: _UNSENT_HEADER if "header" in said else _UNSENT_QUERY,
         ),
-        (lambda routes: _definers_called(routes, probes, tail), lambda _: _DEFINER),
-        (lambda routes: _requests_as_responses(routes, probes, tail), lambda _: _SWAPPED),
+        (
+            lambda routes: _diagnosed_each(_DIAGNOSED_DEFINER, _NO_METHOD, routes, probes, tail),
+            lambda _: _DEFINER,
+        ),
+        (
+            lambda routes: _diagnosed_each(_DIAGNOSED_FIELD, _NO_ATTRIBUTE, routes, probes, tail),
+            lambda _: _FIELD_OFF_CLASS,
+        ),
+        (
+            lambda routes: _diagnosed_each(_DIAGNOSED_SWAPPED, _NO_METHOD, routes, probes, tail),
+            lambda _: _SWAPPED,
+        ),
         (lambda routes: _ports_as_database(routes, probes, tail), lambda _: _PORT_AS_DATABASE),
         (lambda routes: _unrendered_views(routes, probes, tail), lambda _: _NO_VIEW),
     )

@@ -42,13 +42,16 @@ anywhere in its code (:func:`unrendered_view`); one passing a package a query pa
 the caller did not send (``req.query.customer``), or reading a Nest ``@Headers()``
 parameter's header in a built controller (:func:`unsent_input`); a handler whose first
 parameter, the request, is named ``res`` (:func:`request_as_response`); a MongoDB URL whose
-port is the app's own ``PORT``, when its client finds no server (:func:`port_as_database_port`).
+port is the app's own ``PORT``, when its client finds no server (:func:`port_as_database_port`);
+a Python route reading a field off its pydantic model's class, not an instance
+(:func:`field_off_class`).
 A hosted API's failed answer read as given (Braintree's, its error unread) is no error of
 the app's to fix here but of the sandbox's reach: said too (:func:`hosted_call_failed`).
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import posixpath
 import re
@@ -59,13 +62,14 @@ from dataclasses import dataclass
 from ..apps.node.nodeapp import package_scripts, read_package
 from ..apps.node.tsnode import ts_source
 from ..apps.spec import LaunchSpec
-from ..discovery.pyast import STAR, bound_names, parse_source
+from ..discovery.pyast import STAR, bound_names, last_name, parse_source
 from ..logs import JS_FRAME
 from ..logs.hostpaths import REVISION_DIRS
 
 __all__ = [
     "CodeErrors",
     "DefinerCalled",
+    "FieldOffClass",
     "HostedCallFailed",
     "PortAsDatabasePort",
     "RequestAsResponse",
@@ -74,6 +78,7 @@ __all__ = [
     "UnsentInput",
     "definer_called",
     "empty_entry",
+    "field_off_class",
     "hosted_call_failed",
     "port_as_database_port",
     "request_as_response",
@@ -546,6 +551,102 @@ def definer_called(
         module = wanted + ending
         if module in files and _MODEL_DEFINER.search(files[module].decode("utf-8", "replace")):
             return DefinerCalled(name, method, path, line, module)
+    return None
+
+
+# Python's words for an attribute a class lacks: pydantic 2's model class says the name
+# alone (its metaclass's ``__getattr__``), any other class says whose it is.
+_PY_NO_ATTRIBUTE = re.compile(
+    r"\bAttributeError: (?:type object '(?P<owner>\w+)' has no attribute '(?P<name>\w+)'"
+    r"|(?P<bare>[A-Za-z_]\w*))\s*$"
+)
+# Classes whose annotated names are fields, each a value of an instance: pydantic's.
+_PYDANTIC_BASES = frozenset({"BaseModel", "BaseSettings", "SQLModel", "RootModel"})
+
+
+@dataclass(frozen=True)
+class FieldOffClass:
+    """``path`` reads ``name`` off the class ``model`` on ``line``, ``name`` being a field
+    of that pydantic model (declared in ``declared``): a value of each instance, which the
+    class has none of. ``instance``: the one the upload makes of it, where it makes one."""
+
+    name: str
+    model: str
+    path: str
+    line: int
+    declared: str
+    instance: str | None
+
+    def said(self) -> str:
+        made = f", as {self.instance}.{self.name} would" if self.instance else ""
+        return (
+            f"{self.path} line {self.line} reads {self.model}.{self.name}, but {self.name} is"
+            f" a field of the pydantic model {self.model} ({self.declared}): its value is an"
+            f" instance's (the instance the app makes of it{made}), not the class's: an error"
+            " in the app's own code"
+        )
+
+
+def field_off_class(
+    lines: Sequence[str], index: int, files: Mapping[str, bytes], root: str | None = None
+) -> FieldOffClass | None:
+    """The pydantic field ``lines[index]`` (an AttributeError) says a class lacks, where the
+    innermost frame of the upload above it reads it off that class (``Settings.TOKEN``) and
+    a pydantic model of that name in the upload declares it: josellecallora08's
+    paymongo-fastapi builds its PayMongo header from ``Settings.PAYMONGO_TOKEN``, its
+    ``settings = Settings()`` beside it unread ("AttributeError: PAYMONGO_TOKEN"). None
+    otherwise."""
+    found = _PY_NO_ATTRIBUTE.search(lines[index].strip())
+    if found is None:
+        return None
+    name = found["name"] or found["bare"]
+    above = lines[max(index - _PY_FRAMES_BEFORE, 0) : index]
+    frame = _upload_frame(above, files, root)
+    if frame is None:
+        return None
+    path, line, text = frame
+    read = re.search(rf"(?<![\w.])([A-Za-z_]\w*)\.{name}(?!\w)", text)
+    if read is None or (found["owner"] and found["owner"] != read[1]):
+        return None
+    model = read[1]
+    for declared, source in files.items():
+        if not declared.endswith(".py") or f"class {model}".encode() not in source:
+            continue
+        try:
+            tree = parse_source(source.decode("utf-8", "replace"))
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        if name in _pydantic_fields(tree, model):
+            return FieldOffClass(name, model, path, line, declared, _instance_of(tree, model))
+    return None
+
+
+def _pydantic_fields(tree: ast.Module, model: str) -> set[str]:
+    """The annotated names of the top-level class ``model`` in ``tree``, where one of its
+    bases is pydantic's; empty otherwise."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == model:
+            if not any(last_name(base) in _PYDANTIC_BASES for base in node.bases):
+                return set()
+            return {
+                item.target.id
+                for item in node.body
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+            }
+    return set()
+
+
+def _instance_of(tree: ast.Module, model: str) -> str | None:
+    """The top-level name ``tree`` binds to ``model()``, if it binds one."""
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and last_name(node.value.func) == model
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            return node.targets[0].id
     return None
 
 
@@ -1071,8 +1172,9 @@ _WORD = "is not defined"  # both errors' words: most batches need no other searc
 _READ_WORD = "of undefined"  # a property read of undefined's (unsent_input)
 _NOT_FUNCTION = "is not a function"  # a method a value lacks (definer_called)
 _TYPE_WORDS = (_READ_WORD, _NOT_FUNCTION)  # a TypeError's worth reading further
-# A Python key a mapping lacks, a None used as a value (unsent_input).
-_PY_WORDS = ("KeyError: ", "'NoneType'", "not None")
+# A Python key a mapping lacks, a None used as a value (unsent_input), an attribute a
+# class lacks (field_off_class).
+_PY_WORDS = ("KeyError: ", "'NoneType'", "not None", "AttributeError: ")
 # A view not rendered's (unrendered_view): Express's, Django's, Jinja2's.
 _VIEW_WORDS = ("Failed to lookup view", _NO_ENGINE, "TemplateDoesNotExist", "TemplateNotFound")
 _CONTEXT = 80  # lines kept from earlier batches: a traceback's frames above its error
@@ -1134,6 +1236,7 @@ class CodeErrors:
                 undefined_name(seen, index, files, root)
                 or unsent_input(seen, index, files, root)
                 or definer_called(seen, index, files, root)
+                or field_off_class(seen, index, files, root)
                 or hosted_call_failed(seen, index, files, root)
                 or request_as_response(seen, index, files, root)
             )

@@ -4,12 +4,14 @@ start's cause, a running app's route (:class:`~preview.runtime.codeerrors.CodeEr
 
 from __future__ import annotations
 
+import pydantic
 import trio
 
 from preview.runtime.codeerrors import (
     UnsentInput,
     definer_called,
     empty_entry,
+    field_off_class,
     hosted_call_failed,
     port_as_database_port,
     request_as_response,
@@ -854,3 +856,57 @@ def test_a_node_name_bound_only_in_other_functions_is_the_apps_own_error() -> No
     assert verdict("next", 8, declared) is None
     unbalanced = _HANDLERS + b"const brace = /{/;\n"
     assert verdict("next", 8, unbalanced) is None
+
+
+def test_a_pydantic_field_read_off_its_class_is_the_apps_own_error() -> None:
+    """josellecallora08's paymongo-fastapi builds its PayMongo header from
+    ``Settings.PAYMONGO_TOKEN`` beside the ``settings = Settings()`` it never reads: pydantic
+    keeps a field's value on instances ("AttributeError: PAYMONGO_TOKEN", its model class's
+    words, made here by pydantic itself). Said where the upload's innermost frame reads that
+    name off that class and a pydantic model of the upload declares it; not for a class of
+    another kind, nor a name it does not declare, nor a read off an instance."""
+
+    class Settings(pydantic.BaseModel):
+        PAYMONGO_TOKEN: str = "token"
+
+    try:
+        Settings.PAYMONGO_TOKEN  # noqa: B018 (the error is what is read)
+    except AttributeError as error:
+        pydantic_words = f"AttributeError: {error}"
+    config = (
+        "from pydantic_settings import BaseSettings\n\n"
+        "class Settings(BaseSettings):\n    DATABASE_URL: str\n    PAYMONGO_TOKEN: str\n\n"
+        "settings = Settings()\n"
+    )
+
+    def verdict(read: str, words: str = pydantic_words, model: str = config) -> str | None:
+        files = {"app/core/config.py": model.encode(), "app/api/hooks.py": read.encode()}
+        lines = [
+            "Traceback (most recent call last):",
+            '  File "<environment>/lib/python3.11/site-packages/fastapi/routing.py", line 9, in x',
+            f'  File "{_ROOT}/app/api/hooks.py", line 1, in events',
+            f"    {read}",
+            '  File "<environment>/lib/python3.11/site-packages/pydantic/_internal/'
+            '_model_construction.py", line 271, in __getattr__',
+            "    raise AttributeError(item)",
+            words,
+        ]
+        found = field_off_class(lines, len(lines) - 1, files, _ROOT)
+        return found.said() if found is not None else None
+
+    said = verdict('headers = {"Authorization": f"Basic {Settings.PAYMONGO_TOKEN}"}')
+    assert said is not None and said.startswith(
+        "app/api/hooks.py line 1 reads Settings.PAYMONGO_TOKEN, but PAYMONGO_TOKEN is a field"
+        " of the pydantic model Settings (app/core/config.py)"
+    ), said
+    assert "as settings.PAYMONGO_TOKEN would" in said and said.endswith("the app's own code")
+    # Pydantic 1 and plain classes say whose attribute it was: the same read, the same verdict.
+    older = "AttributeError: type object 'Settings' has no attribute 'PAYMONGO_TOKEN'"
+    assert verdict("token = Settings.PAYMONGO_TOKEN", older) is not None
+    assert (
+        verdict("token = Settings.PAYMONGO_TOKEN", older.replace("'Settings'", "'Other'")) is None
+    )
+    assert verdict("token = Settings.OTHER", "AttributeError: OTHER") is None  # not declared
+    assert verdict("token = settings.PAYMONGO_TOKEN") is None  # read off an instance
+    plain = config.replace("(BaseSettings)", "")  # no pydantic model: not certain
+    assert verdict("token = Settings.PAYMONGO_TOKEN", model=plain) is None
