@@ -744,10 +744,10 @@ def alembic_upgrade(
     elif served or models:
         program = _UPGRADE
     if program is not None:
-        instead: tuple[str, ...] = ()
+        instead: list[str] = []
         if models_of is not None and program in (_MODELS_MADE, _UPGRADE):
             directory, module = models_of
-            instead = (f"{_MODELS_OF}{posixpath.relpath(directory or '.', where or '.')}:{module}",)
+            instead = [f"{_MODELS_OF}{posixpath.relpath(directory or '.', where or '.')}:{module}"]
         program, *instead = (  # a template's braces
             part.replace("{", "{{").replace("}", "}}") for part in (program, *instead)
         )
