@@ -784,12 +784,20 @@ class UnrenderedView:
 
     view: str | None
     error: str = "Express's 'Failed to lookup view'"
+    elsewhere: str | None = None  # a file of its name in a folder the engine is not given
 
     def said(self) -> str:
         if self.view is None:
             return (
                 "the app renders a view and no module of it sets a view engine (Express's"
                 " 'No default engine was specified'): an error in the app's own code"
+            )
+        if self.elsewhere is not None:
+            return (
+                f"the app renders the view {self.view}, which no file of its upload is where"
+                f" its templates are looked for ({self.error}; its {self.elsewhere} is in a"
+                " folder below them, which the view does not name): an error in the app's"
+                " own code"
             )
         return (
             f"the app renders the view {self.view}, which no file of its upload is"
@@ -812,12 +820,13 @@ def unrendered_view(line: str, files: Mapping[str, bytes]) -> UnrenderedView | N
         # django-appointments renders register.html, its templates/ holding no such file;
         # hbarudi's dispatch-django-capstone, Django's login view, registration/login.html).
         name = template["name"].removeprefix("./").removeprefix("/")
-        if any(path == name or path.endswith(f"/{name}") for path in files):
+        if any(_template_found(path, name, files) for path in files):
             return None
         engine = (
             "Django's TemplateDoesNotExist" if template["django"] else "Jinja2's TemplateNotFound"
         )
-        return UnrenderedView(name, engine)
+        elsewhere = sorted(path for path in files if path.endswith(f"/{name}"))
+        return UnrenderedView(name, engine, elsewhere[0] if elsewhere else None)
     found = _NO_VIEW.search(line)
     if found is None:
         return None
@@ -828,6 +837,29 @@ def unrendered_view(line: str, files: Mapping[str, bytes]) -> UnrenderedView | N
         if shown == stem or shown.endswith(f"/{stem}"):
             return None
     return UnrenderedView(name)
+
+
+# The folders a template engine is given by convention (Django's app templates/, its
+# Jinja2 backend's jinja2/, Flask's and Starlette's templates/).
+_TEMPLATE_FOLDERS = frozenset({"templates", "template", "jinja2"})
+
+
+def _template_found(path: str, name: str, files: Mapping[str, bytes]) -> bool:
+    """Whether the upload's ``path`` may be the template ``name`` rendered: that file, or
+    one under a templates folder by that name, or under a folder the app's Python code
+    names in a string of its own (``DIRS: [BASE_DIR / "templates" / "shop"]``). A file
+    of that name deeper in a templates folder no code names is not it: ESTON-kiam's
+    mpesa-daraja-django renders ``index.html``, and has ``templates/mpesa_app/index.html``
+    only (its other view renders ``mpesa_app/index.html``)."""
+    if path == name:
+        return True
+    if not path.endswith(f"/{name}"):
+        return False
+    folder = posixpath.basename(path[: -len(name) - 1])
+    if folder in _TEMPLATE_FOLDERS:
+        return True
+    named = re.compile(rf"""['"](?:[^'"\n]*/)?{re.escape(folder)}/?['"]""".encode())
+    return any(named.search(data) for p, data in files.items() if p.endswith(".py"))
 
 
 def with_undefined_name(

@@ -744,6 +744,17 @@ def test_a_view_rendered_with_no_engine_set_or_no_file_is_the_apps_lack() -> Non
     jinja = "jinja2.exceptions.TemplateNotFound: index.html"
     assert unrendered_view(jinja, {"templates/home.html": b""}) is not None
     assert unrendered_view(jinja, {"app/templates/index.html": b""}) is None
+    # ESTON-kiam's mpesa-daraja-django renders index.html, its file templates/mpesa_app/
+    # index.html: a folder below the templates no code names. Named (a DIRS entry), it may
+    # be looked in: no verdict.
+    index = "django.template.exceptions.TemplateDoesNotExist: index.html"
+    below = {"templates/mpesa_app/index.html": b"", "mpesa/views.py": b"'mpesa_app/index.html'"}
+    found = unrendered_view(index, below)
+    assert found is not None and found.elsewhere == "templates/mpesa_app/index.html", found
+    assert "its templates/mpesa_app/index.html is in a folder below them" in found.said()
+    dirs = b"DIRS = [BASE_DIR / 'templates' / 'mpesa_app']\n"
+    assert unrendered_view(index, {**below, "shop/settings.py": dirs}) is None
+    assert unrendered_view(index, {**below, "shop/settings.py": b"'templates/mpesa_app'"}) is None
 
 
 _PRODUTO_MODEL = """module.exports = (sequelize, DataTypes) => {
