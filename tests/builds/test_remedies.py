@@ -2258,3 +2258,36 @@ def test_a_folder_of_the_modules_name_holding_no_python_is_not_the_apps_module()
     assert fix is not None and fix.add is not None and "fpdf" in fix.add.lower(), fix
     own = {**files, "lib/fpdf/__init__.py": b""}
     assert _remedies(("Flask==2.3.3",)).next_fix(message, [], own, PYTHONS) is None
+
+
+def test_an_attribute_a_packages_newest_major_refuses_another_package_holds_it(
+    tmp_path: Path,
+) -> None:
+    """MateuszPanek's reservationApp: its flask-marshmallow, held below 0.15 for
+    ``ma.ModelSchema``, reads ``app.extensions["sqlalchemy"].db``, which Flask-SQLAlchemy
+    3's ``__getattr__`` refuses ("AttributeError: db"): Flask-SQLAlchemy held below 3. Not
+    where the app's own code reads it, nor where the refusing frame is no ``__getattr__``."""
+    env = _env_with(tmp_path, "Flask-SQLAlchemy", "3.1.1", "flask_sqlalchemy")
+    site = "<environment>/lib/python3.11/site-packages"
+    failure = [
+        "Traceback (most recent call last):",
+        '  File "reservationAppConfig.py", line 8, in <module>',
+        "    ma = Marshmallow(app)",
+        f'  File "{site}/flask_marshmallow/__init__.py", line 115, in init_app',
+        '    db = app.extensions["sqlalchemy"].db',
+        f'  File "{site}/flask_sqlalchemy/extension.py", line 1008, in __getattr__',
+        "    raise AttributeError(name)",
+        "AttributeError: db",
+    ]
+
+    def fix(lines: list[str]) -> str | None:
+        remedies = _remedies(("flask", "flask_sqlalchemy", "flask_marshmallow<0.15"), env)
+        remedies.tried.python_version = "3.11.7"
+        found = remedies.next_fix(lines[-1], lines, {"reservationAppConfig.py": b""}, ["3.11.7"])
+        return found.add if found is not None else None
+
+    assert fix(failure) == "Flask-SQLAlchemy<3"
+    own = [*failure[:3], *failure[5:]]  # the app's own read: its own to get right
+    assert fix(own) is None
+    elsewhere = [*failure[:5], failure[5].replace("__getattr__", "query"), *failure[6:]]
+    assert fix(elsewhere) is None

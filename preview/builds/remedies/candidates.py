@@ -30,6 +30,7 @@ from .holds import (
     REMOVED_BY_MAJOR,
     REMOVED_WITHIN_MAJOR,
     abstract_instantiated,
+    attribute_refused_to_a_package,
     declared_ranges,
     defining,
     held,
@@ -241,6 +242,7 @@ _FAILURE_RULES: tuple[Callable[[Failure], list[Fix]], ...] = (
     lambda failure: _for_newer_syntax(failure),
     lambda failure: rejected_inside(failure.text, failure.tried, failure.files),
     lambda failure: abstract_instantiated(failure.text, failure.tried, failure.files),
+    lambda failure: attribute_refused_to_a_package(failure.text, failure.tried),
     lambda failure: _for_absent_from_the_index(failure),
 )
 

@@ -29,6 +29,7 @@ __all__ = [
     "REMOVED_BY_MAJOR",
     "REMOVED_WITHIN_MAJOR",
     "abstract_instantiated",
+    "attribute_refused_to_a_package",
     "declared_ranges",
     "defining",
     "held",
@@ -265,6 +266,37 @@ def abstract_instantiated(text: list[str], tried: Tried, files: dict[str, bytes]
             frame, code = path.group(1), ""
         elif line.strip(" ^~\t") and frame and not code:
             code = line
+    return []
+
+
+# An attribute a package's ``__getattr__`` refuses by its bare name (Flask-SQLAlchemy 3's
+# extension, of names its major dropped: "AttributeError: db").
+_BARE_ATTRIBUTE = re.compile(r"^\s*AttributeError: ([A-Za-z_]\w*)\s*$")
+_IN_FUNCTION = re.compile(r", in (\S+)\s*$")
+
+
+def attribute_refused_to_a_package(text: list[str], tried: Tried) -> list[Fix]:
+    """An unpinned package whose newest major refuses an attribute another installed
+    package reads of it, the reader written for its older one: MateuszPanek's
+    reservationApp, its flask-marshmallow held below 0.15 for ``ma.ModelSchema``, got
+    0.14, whose ``init_app`` reads ``app.extensions["sqlalchemy"].db``, which
+    Flask-SQLAlchemy 3's ``__getattr__`` refuses ("AttributeError: db"): the refusing
+    package held below its major. Only where the error's last two frames are the two
+    packages' (the reader's call, then the refusing ``__getattr__``): a name the app's
+    own code reads is its own to get right, or another rule's."""
+    frames: list[tuple[str | None, str]] = []  # (the frame's package or None, its function)
+    for line in text:
+        if FRAME.match(line) is not None:
+            package = SITE_FRAME.match(line)
+            function = _IN_FUNCTION.search(line)
+            frames.append((package and package.group(1), function.group(1) if function else ""))
+        elif (bare := _BARE_ATTRIBUTE.match(line)) is not None and len(frames) >= 2:
+            (reader, _), (owner, function) = frames[-2], frames[-1]
+            refused = reader and owner and reader != owner and function == "__getattr__"
+            if refused and owner in installed_dists(tried.env_path):
+                why = f"{reader} reads {bare.group(1)} of {owner}, which its major refuses"
+                return held(owner, tried, why)
+            frames = []
     return []
 
 
