@@ -103,6 +103,11 @@ def child_environment(*, cwd: Path, port: int, python: str) -> dict[str, str]:
         # in a sandbox (the built environment's): babel-node's start died on "EROFS: …
         # mkdir 'node_modules/.cache'" (julietezekwe's node-express-postgres-boilerplate).
         "BABEL_CACHE_PATH": str(cwd / ".tmp" / "babel-register.json"),
+        # An upload has no git history: setuptools-scm's get_version(), which an app may
+        # call for its own version as it starts, fails on that ("unable to detect version":
+        # bnbong's kakaotalk-channel-weathertoday); a version is given instead, as for a
+        # build from a tarball.
+        "SETUPTOOLS_SCM_PRETEND_VERSION": "0.0.0",
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{cwd / 'app.db'}",

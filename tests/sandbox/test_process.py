@@ -1,4 +1,5 @@
-"""preview.sandbox.process.GroupUsage against a real child process."""
+"""preview.sandbox.process against real child processes: GroupUsage, and the environment
+a child is given (child_environment)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import trio.testing
 
 from preview.sandbox import GroupUsage
 from preview.sandbox.process import ChildLimits, describe_exit, spawn_child, terminate_group
+
+from ..conftest import SERVER_COMMAND, Service, server_app
+from ..launching import BUILD_WAIT, launched, messages
 
 
 async def test_group_usage_waits_only_for_the_first_measurement() -> None:
@@ -85,3 +89,21 @@ async def test_a_child_and_what_it_starts_run_at_batch_scheduling(tmp_path) -> N
             assert said.split() == [str(os.SCHED_BATCH).encode()] * 2, said
         finally:
             await terminate_group(process, grace=1)
+
+
+async def test_an_app_reading_its_version_from_its_git_history_runs_without_one(
+    builder_service: Service,
+) -> None:
+    """bnbong's kakaotalk-channel-weathertoday calls setuptools-scm's ``get_version()`` as
+    it starts; an upload has no ``.git``: "unable to detect version", every launch. Given
+    a version as a tarball's build is, it runs."""
+    files = server_app(
+        before_serving="from setuptools_scm import get_version\nprint('version', get_version())",
+        **{"requirements.txt": "setuptools-scm\n"},
+    )
+    with trio.fail_after(BUILD_WAIT):
+        body = await launched(builder_service, files, command=SERVER_COMMAND)
+        assert body["status"] == "running", (body["errorMessage"], body["errorLines"])
+        said = messages(await builder_service.history(body["gid"]), "app")
+        assert "version 0.0.0" in said, said[-5:]
+        await builder_service.stop(body["gid"])
