@@ -252,6 +252,37 @@ _PARSING = threading.RLock()
 _MAX_REWRITES = 20  # statements of 3.12's syntax read without it, in one module
 _TYPE_ALIAS = re.compile(r"^(\s*)type\s+(\w+)\s*(?:\[[^\]]*\])?\s*=.*$")
 _TYPE_PARAMS = re.compile(r"((?:def|class)\s+\w+)\[[^\]]*\]")
+# An f-string's opening (not a triple-quoted one's): its prefix, its quote.
+_FSTRING_START = re.compile(r"""(?<![\w'"])(?:[rR]?[fF]|[fF][rR])(['"])(?!\1\1)""")
+
+
+def _older_fstrings(line: str) -> str:
+    """``line`` with each f-string's own quote inside its replacement fields turned into
+    the other quote, as Pythons before 3.12 read them (``f'{d['k']}'`` → ``f'{d["k"]}'``)."""
+    out: list[str] = []
+    at = 0
+    while (start := _FSTRING_START.search(line, at)) is not None:
+        out.append(line[at : start.end()])
+        quote = start.group(1)
+        other = '"' if quote == "'" else "'"
+        at, depth = start.end(), 0
+        while at < len(line):
+            char = line[at]
+            at += 1
+            if depth == 0 and char == quote:
+                out.append(char)
+                break
+            if char == "{" and not (depth == 0 and line.startswith("{", at)):
+                depth += 1
+            elif char == "{":  # an escaped brace, {{
+                out.append(char)
+                at += 1
+            elif char == "}" and depth:
+                depth -= 1
+            elif char == quote:
+                char = other
+            out.append(char)
+    return "".join([*out, line[at:]])
 
 
 def parse_module(data: bytes | str) -> ast.Module | None:
@@ -261,7 +292,10 @@ def parse_module(data: bytes | str) -> ast.Module | None:
     Python 3.12's type parameter syntax, which this interpreter cannot read, is read
     without it: a ``type X = …`` alias as ``X = None``, ``def f[T](…)`` and ``class
     C[T]`` without their ``[T]`` (fastapi-nano's auth module declared ``type UserRecord =
-    …``, and its routes went unseen)."""
+    …``, and its routes went unseen). So are 3.12's f-strings quoting their own quote
+    inside a replacement field, read with the other quote there: VelmiraPetkova's
+    Employee-Management-System builds its URL of ``f'{config('DB_USER')}:'`` in the
+    module making its app, and nothing to run was found."""
     parsed = _parse(data, "exec")
     if parsed is not None:
         return parsed
@@ -269,8 +303,8 @@ def parse_module(data: bytes | str) -> ast.Module | None:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
         return None
-    if "type " not in text and "[" not in text:  # no 3.12 syntax: bad syntax
-        return None
+    if "type " not in text and "[" not in text and not _FSTRING_START.search(text):
+        return None  # no 3.12 syntax: bad syntax
     lines = text.split("\n")
     for _ in range(_MAX_REWRITES):
         try:
@@ -279,8 +313,11 @@ def parse_module(data: bytes | str) -> ast.Module | None:
             at = (error.lineno or 0) - 1
             if not 0 <= at < len(lines):
                 return None
-            older = _TYPE_ALIAS.sub(r"\1\2 = None", lines[at], count=1)
-            older = _TYPE_PARAMS.sub(r"\1", older, count=1)
+            if error.msg.startswith("f-string"):
+                older = _older_fstrings(lines[at])
+            else:
+                older = _TYPE_ALIAS.sub(r"\1\2 = None", lines[at], count=1)
+                older = _TYPE_PARAMS.sub(r"\1", older, count=1)
             if older == lines[at]:
                 return None
             lines[at] = older

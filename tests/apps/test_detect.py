@@ -253,6 +253,30 @@ def test_nothing_to_run_names_a_merge_conflict_left_in_the_apps_module() -> None
     assert syntax_error(b"def (") == (1, "invalid syntax")
 
 
+def test_a_module_quoting_its_own_quote_in_an_f_string_field_is_read_as_312_does() -> None:
+    """VelmiraPetkova's Employee-Management-System builds its database URL in the module
+    defining its create_app of ``f'{config('DB_USER')}:'`` (Python 3.12's f-strings): this
+    interpreter's parser refused the module, and the launch was refused ("config.py line 18
+    is not Python"). Read with the other quote inside the field, its app is found."""
+    config = (
+        "from flask import Flask\nfrom decouple import config\n\n\n"
+        "class DevelopmentConfig:\n"
+        "    SQLALCHEMY_DATABASE_URI = (f'postgresql://'\n"
+        "    f'{config('DB_USER')}:'\n"
+        "    f'{config('DB_PASSWORD')}@localhost:{{5432}}/{config(\"DB_NAME\")}')\n\n\n"
+        "def create_app():\n    return Flask(__name__)\n"
+    )
+    files = {
+        "requirements.txt": "flask\npython-decouple\n",
+        "config.py": config,
+        "main.py": "from config import create_app\n\napp = create_app()\n",
+    }
+    found = _detect(files)
+    assert (found.framework, found.detected_from) == ("flask", "main.py"), found
+    assert syntax_error(config) is None
+    assert syntax_error("x = f'{d[}'\n") is not None  # bad in any Python: said
+
+
 def test_dependency_specs() -> None:
     files = {
         "requirements.txt": b"-r base.txt\nfastapi  # web\n\n-e .\n",
