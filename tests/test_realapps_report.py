@@ -514,6 +514,33 @@ def test_routes_linking_to_an_endpoint_the_app_never_registers_are_the_apps() ->
     _apps_while_each_route_says(("/admin/login", "/admin/register"), unbuilt)
 
 
+def test_routes_answering_404_in_their_own_words_are_served() -> None:
+    """kaynanxd's fastapi-async-quiz-system answers 404 "Nenhuma questao encontrada no
+    bd." on its routes, its table empty: its routes answering, not a path it does not
+    serve. Each framework's answer for a path no route has (Starlette's, Werkzeug's,
+    Django's, Express's, Nest's, Fastify's, Koa's) still is."""
+    own = '{"detail":"Nenhuma questao encontrada no bd."}'
+    assert healthy([{"path": f"/q{n}", "status": 404, "body": own} for n in range(2)])
+    missed = [
+        '{"detail":"Not Found"}',
+        "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>",
+        "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>",
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>Page not found at /q/</title>',
+        "<pre>Cannot GET /q</pre>",
+        '{"message":"Cannot GET /q","error":"Not Found","statusCode":404}',
+        '{"message":"Route GET:/q not found","error":"Not Found","statusCode":404}',
+        "Not Found",
+        "404 Not Found",
+        "",
+    ]
+    for body in missed:
+        probes = [{"path": f"/q{n}", "status": 404, "body": body} for n in range(2)]
+        assert not healthy(probes), body
+        result = {"name": "x", "status": {}, "logTail": [], "probes": probes}
+        classify(result, {})
+        assert result["cause"] == "all 2 GET routes answer 404 (it serves none of them)", body
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

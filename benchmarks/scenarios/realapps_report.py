@@ -28,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from preview.runtime.smoke import route_missed
+
 # The service's diagnosis of a name the app's own code never defines, and the errors it reads.
 _OWN_CODE = "its own code uses names it neither defines nor imports"
 _DIAGNOSED_UNDEFINED = re.compile(
@@ -415,7 +417,13 @@ def healthy(probes: list[dict[str, Any]]) -> bool:
     judged = [p for p in probes if "browserFile" not in p] or probes
     return all(
         (p["status"] is not None and p["status"] < 500) or "onPurpose" in p for p in judged
-    ) and not (len(judged) > 1 and all(p["status"] == 404 for p in judged))
+    ) and not (len(judged) > 1 and all(_not_routed(p) for p in judged))
+
+
+def _not_routed(probe: dict[str, Any]) -> bool:
+    """Whether ``probe`` answered 404 in its framework's words for a path no route has (a
+    route's own 404, a row not found in an empty table, is its answer)."""
+    return probe["status"] == 404 and route_missed(str(probe.get("body") or ""))
 
 
 def _undefined_names(failing: list[dict[str, Any]], tail: list[str]) -> str | None:
@@ -722,7 +730,7 @@ def _cause(result: dict[str, Any]) -> str:
             f"{first['path']} → {first['status']}{hint}"
         )
     probes = result.get("probes", [])
-    if len(probes) > 1 and all(p["status"] == 404 for p in probes):
+    if len(probes) > 1 and all(_not_routed(p) for p in probes):
         return f"all {len(probes)} GET routes answer 404 (it serves none of them)"
     return f"status {status.get('status')}"
 

@@ -13,10 +13,16 @@ does not count as the user's activity.
 A route that answered 500 is called once more a second later, and reported only if it
 fails again: an app may still be finishing its start when it first answers (Sequelize's
 ``sync()`` not awaited creates its tables after the server listens).
+
+Every route answering 404 is said as an app that serves none of them here, where each
+404 is its framework's answer to a path no route has (:func:`route_missed`); a 404 in the
+app's own words is its route answering (kaynanxd's fastapi-async-quiz-system: "Nenhuma
+questao encontrada no bd." for its empty table).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +57,7 @@ __all__ = [
     "live_openapi",
     "live_routes",
     "openapi_in_table",
+    "route_missed",
     "smoke_check",
     "smoke_summary",
     "with_route_table",
@@ -70,6 +77,17 @@ _TABLE_WAIT = 1.0  # s: for a just-started app's route table (see _routes)
 _TABLE_POLL = 0.05
 _DOCUMENTS = frozenset({"openapi.json", "swagger.json"})  # a route's name, for its document
 Publish = Callable[[str, str], Awaitable[None]]  # (level, message): a proxy event
+# The answer of a framework to a path none of its routes has: Starlette's (FastAPI's, and
+# any JSON saying only "Not Found"),
+# Werkzeug's (Flask's), Django's, Express's and Nest's ("Cannot GET /x"), Fastify's,
+# Koa's and Hono's plain words; an empty body too.
+_ROUTE_MISSED = re.compile(
+    r'^\s*(?:\{\s*"(?:detail|error|message)"\s*:\s*"Not Found"\s*\}|(?:404:? )?Not Found)?\s*$'
+    r"|Cannot (?:GET|HEAD) /|<title>(?:404 )?Not Found</title>|<title>Page not found"
+    r"|The requested (?:URL|resource) was not found on (?:the|this) server"
+    r'|"message"\s*:\s*"Route GET:',
+    re.IGNORECASE,
+)
 
 
 async def smoke_check(
@@ -90,7 +108,7 @@ async def smoke_check(
             checked += 1
             if status is None or status >= 500:
                 failing.append({"path": path, "status": status, "cause": cause})
-            not_found += status == 404
+            not_found += status == 404 and cause is None
         answered = [f for f in failing if f["status"] is not None]  # none: a timeout
         if answered:
             await trio.sleep(AGAIN_AFTER)
@@ -299,7 +317,8 @@ async def _checked(
 async def _call(
     client: httpx.AsyncClient, upstream: Upstream, path: str
 ) -> tuple[int | None, str | None, float]:
-    """(status, cause of a failure, elapsed ms)."""
+    """(status, cause of a failure, elapsed ms); a 404's cause is the app's own words
+    where its body is no framework's answer to a path no route has (:func:`route_missed`)."""
     began = trio.current_time()
     # A connection of its own: after a 500 an app may close the one it answered on.
     request = client.build_request(
@@ -311,7 +330,7 @@ async def _call(
             body = b""
             # Only a failure's body is read (its cause): a route that answers with a stream
             # (an event stream, kabilanmohanraj's fastapi-crud-app's /events/crud) never ends.
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code == 404:
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > 4096:
@@ -323,7 +342,15 @@ async def _call(
     except httpx.HTTPError as error:
         return None, type(error).__name__, _ms(began)
     cause = _cause(body) if response.status_code >= 500 else None
+    if response.status_code == 404 and not route_missed(body.decode("utf-8", "replace")):
+        cause = _cause(body)  # its route's own 404
     return response.status_code, cause, _ms(began)
+
+
+def route_missed(body: str) -> bool:
+    """Whether a 404's ``body`` is a framework's answer to a path none of its routes has,
+    not a route's own words (a row not found)."""
+    return _ROUTE_MISSED.search(body) is not None
 
 
 def _cause(body: bytes) -> str | None:

@@ -203,6 +203,41 @@ async def test_an_app_answering_404_on_every_route_is_reported(
         assert (await service.stop(gid)).status_code == 200
 
 
+# Its routes answering 404 in their own words, its table empty (kaynanxd's
+# fastapi-async-quiz-system: "Nenhuma questao encontrada no bd.").
+EMPTY_TABLE_APP = """
+from fastapi import FastAPI, HTTPException
+
+app = FastAPI()
+
+
+@app.get("/questions")
+def questions() -> list:
+    raise HTTPException(status_code=404, detail="No question in the database.")
+
+
+@app.get("/quiz/random")
+def random_quiz() -> list:
+    raise HTTPException(status_code=404, detail="No question in the database.")
+"""
+
+
+async def test_routes_answering_404_in_their_own_words_are_served(
+    smoke_settings: Settings, service: Service
+) -> None:
+    """A 404 in the app's own words is its route answering (a row not found), not a path
+    it does not serve: the check says its routes answer."""
+    with trio.fail_after(60):
+        gid = await service.upload({"main.py": EMPTY_TABLE_APP})
+        launched = await service.launch(gid)
+        assert launched.json()["status"] == "running", launched.text
+        said = await service.first_system_line(gid, "smoke check:")
+        assert said == "smoke check: 2 GET routes answer", said
+        health = (await service.status(gid))["health"]
+        assert health == {"ok": True, "checked": 2, "notFound": 0, "failing": []}
+        assert (await service.stop(gid)).status_code == 200
+
+
 # Every route failing slowly (JazzKriss21's Tourism-Django-Rest: Django's error page for a
 # missing module, over 2 s each), twenty of them.
 SLOW_APP = """
