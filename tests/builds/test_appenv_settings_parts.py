@@ -265,3 +265,37 @@ def test_an_env_files_sqlite_file_by_absolute_path_is_kept_in_the_apps_directory
     assert url(example, env=".env.example") == "sqlite:////previews/p1/app.db"
     given = {"DATABASE_URL": "sqlite:////tmp/mine.db"}
     assert url(b"DATABASE_URL=sqlite:////tmp/my.db\n", given) == "sqlite:////tmp/mine.db"
+
+
+def test_a_connections_settings_bound_to_bare_reads_at_module_level_get_the_database() -> None:
+    """lucabattesini's super-market-system reads ``user``, ``password`` and ``database``
+    into module-level names and gives them to ``mysql.connector.connect(…)``: names that
+    say nothing alone, given nothing ("No database selected" on every route). The
+    connection's keywords say what each is, through the name they are bound to."""
+    connection = b"""\
+import os
+
+import mysql.connector
+
+user_name = os.getenv("user")
+password = os.getenv("password")
+database = os.getenv("database")
+
+connection = mysql.connector.connect(
+    host="localhost", user=user_name, password=password, database=database
+)
+"""
+    app = b"from fastapi import FastAPI\n\nfrom db.connection import connection\n"
+    app += b"\napp = FastAPI()\n"
+    files = {
+        "db/connection.py": connection,
+        "app.py": app,
+        "requirements.txt": b"fastapi\nmysql-connector-python\n",
+    }
+    assert database_option_variables(files) == {
+        "user": "DB_USER",
+        "password": "DB_PASSWORD",
+        "database": "DB_NAME",
+    }
+    env = _environment(files)
+    assert (env["user"], env["password"], env["database"]) == ("postgres", "postgres", "app")

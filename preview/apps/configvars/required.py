@@ -524,8 +524,16 @@ def database_option_variables(files: dict[str, bytes]) -> dict[str, str]:
             parts = {key.lower(): value for key, value in settings if key}
             if not _names_a_database(parts):
                 continue
+            # (read there, or bound to a read at its module's level: lucabattesini's
+            # super-market-system reads ``database = os.getenv("database")`` and gives
+            # ``mysql.connector.connect(…, database=database)``; bare names that say
+            # nothing alone, given nothing, its MariaDB said "No database selected")
             reads = {
-                key: {v for n in ast.walk(value) if (v := _variable_read(n, prefix))}
+                key: {
+                    v
+                    for n in ast.walk(value)
+                    if (v := _variable_read(n, prefix) or _bound_name(n, bound))
+                }
                 for key, value in parts.items()
                 if key in _OPTION_PARTS
             }
@@ -684,6 +692,11 @@ def _bound_reads(tree: ast.Module, prefix: str) -> dict[str, str]:
             if isinstance(target, ast.Name) and read is not None:
                 bound[target.id] = read
     return bound
+
+
+def _bound_name(node: ast.AST, bound: dict[str, str]) -> str | None:
+    """The variable a module-level name ``node`` is bound to a read of, if it is one."""
+    return bound.get(node.id) if isinstance(node, ast.Name) else None
 
 
 def _own_names(files: dict[str, bytes]) -> set[str]:
