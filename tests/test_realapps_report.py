@@ -541,6 +541,26 @@ def test_routes_answering_404_in_their_own_words_are_served() -> None:
         assert result["cause"] == "all 2 GET routes answer 404 (it serves none of them)", body
 
 
+def test_a_route_failure_is_said_by_its_error_not_sqlalchemys_link_below_it() -> None:
+    """farmbros' server: its route's error, PostGIS's type missing, was followed by
+    SQLAlchemy's "(Background on this error at: …)", which the cause quoted instead (ours);
+    the error itself, its driver's wrapping left out, says this machine lacks PostGIS."""
+    tail = [
+        "sqlalchemy.exc.ProgrammingError: (sqlalchemy.dialects.postgresql.asyncpg."
+        "ProgrammingError) <class 'asyncpg.exceptions.UndefinedObjectError'>: type"
+        ' "geography" does not exist',
+        "[SQL: CREATE TABLE farms (boundary geography(POLYGON,4326) NOT NULL)]",
+        "(Background on this error at: https://sqlalche.me/e/20/f405)",
+    ]
+    probes = [{"path": "/", "status": 200}, {"path": "/db", "status": 500, "logLines": tail}]
+    result = {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+    classify(result, {})
+    assert result["class"] == "environment", result
+    assert result["cause"].endswith(
+        '/db → 500; log: sqlalchemy.exc.ProgrammingError: type "geography" does not exist'
+    ), result["cause"]
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

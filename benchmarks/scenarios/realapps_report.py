@@ -378,6 +378,13 @@ _UNRESOLVED = re.compile(
 ERRORISH = re.compile(
     r"(Error|error|Exception|exception|Traceback|FATAL|fatal|not found|refused|denied)"
 )
+# A line below an error that says where to read about it, not what it was: SQLAlchemy's
+# link to its error's page (farmbros' server: its 'type "geography" does not exist', a
+# PostGIS type, was hidden behind it).
+_ERROR_FOOTER = re.compile(r"\(Background on this error at: ")
+# The driver's error SQLAlchemy's names before saying it: "(sqlalchemy.dialects.postgresql.
+# asyncpg.ProgrammingError) <class 'asyncpg.exceptions.UndefinedObjectError'>: ".
+_WRAPPED_BY = re.compile(r"\((?:[\w]+\.)+\w+\) (?:<class '[\w.]+'>: )?")
 
 
 class Refused(Exception):
@@ -717,8 +724,12 @@ def _cause(result: dict[str, Any]) -> str:
         own = _each_own_error(failing, result.get("probes", []), result.get("logTail", []))
         if own is not None:
             return f"{head}: {_OWN_ERRORS} ({own})"
-        tail = [line for line in result.get("logTail", []) if ERRORISH.search(line)]
-        hint = f"; log: {tail[-1][:160]}" if tail else ""
+        tail = [
+            line
+            for line in result.get("logTail", [])
+            if ERRORISH.search(line) and not _ERROR_FOOTER.match(line.strip())
+        ]
+        hint = f"; log: {_WRAPPED_BY.sub('', tail[-1])[:160]}" if tail else ""
         # A route that catches the failure and answers with it, logging nothing
         # (dwaynewyj's fastapi-pokemon: {"detail": "[Errno -3] Temporary failure in name
         # resolution"} from PokeAPI's call): its answer says the cause.
