@@ -561,6 +561,16 @@ def test_a_route_failure_is_said_by_its_error_not_sqlalchemys_link_below_it() ->
     ), result["cause"]
 
 
+def test_routes_of_a_drf_view_with_no_queryset_to_list_are_the_apps() -> None:
+    """wil31's issue-tracker-softdesk registers a ViewSet written for its POST alone on a
+    router, which gives it GET too: DRF asserts it has no queryset at every GET."""
+    said = [
+        "AssertionError: 'SignupViewset' should either include a `queryset` attribute, or"
+        " override the `get_queryset()` method."
+    ]
+    _apps_while_each_route_says(("/api/signup/", "/api/login/"), said)
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

@@ -134,6 +134,14 @@ _ROWS_HELD = (
 # Flask-RESTful's Resource assert it at every GET (birukbelay's flaskRealEstate).
 _UNIMPLEMENTED = re.compile(r"AssertionError: Unimplemented method '(?:GET|HEAD)'")
 _NO_GET = "each failing route is declared for GET on a view class with no get method"
+# A Django REST framework view listing rows with no queryset to list them from (a
+# ViewSet written for its POST alone, registered on a router, which gives it GET too):
+# DRF asserts it at every GET (wil31's issue-tracker-softdesk: 'SignupViewset').
+_NO_QUERYSET = re.compile(
+    r"AssertionError: '\w+' should either include a `queryset` attribute, or override the"
+    r" `get_queryset\(\)` method"
+)
+_NO_ROWS_TO_LIST = "each failing route is a DRF view with no queryset to list"
 # A page linking to an endpoint no route of the app registers (``url_for('admin_forgotpsw')``:
 # werkzeug's BuildError, "Did you mean 'admin_logout' instead?"), ser180's comicflask.
 _UNBUILT_URL = re.compile(r"werkzeug\.routing\.exceptions\.BuildError: Could not build url for")
@@ -150,6 +158,7 @@ _NO_RESPONSE = "each failing route's view returns no response (None)"
 _EVERY_ROUTE_SAYS = (
     (_DUPLICATE_ROW, _ROWS_HELD),
     (_UNIMPLEMENTED, _NO_GET),
+    (_NO_QUERYSET, _NO_ROWS_TO_LIST),
     (_UNBUILT_URL, _NO_ENDPOINT),
     (_RETURNED_NONE, _NO_RESPONSE),
 )
@@ -167,6 +176,7 @@ APPS_FAULT = [
     (re.escape(_FIELD_OFF_CLASS), "its routes read pydantic fields off their model's class"),
     (re.escape(_ROWS_HELD), "its routes insert fixed rows once only"),
     (re.escape(_NO_GET), "its routes are declared for GET with no method to answer it"),
+    (re.escape(_NO_ROWS_TO_LIST), "its DRF views have no queryset to list"),
     (re.escape(_NO_ENDPOINT), "its pages link to endpoints it never registers"),
     (re.escape(_NO_RESPONSE), "its routes' views return no response"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
