@@ -43,6 +43,7 @@ from .installers import (
     installed_pythons,
     version_key,
 )
+from .remedies.pythons import older_python_named
 from .steps import Publish
 from .wheelindex import Gaps
 
@@ -272,7 +273,10 @@ async def build_first_fitting(
         f"building from source on Python {ranked[0].version}: no Python tried has a wheel "
         f"for every package ({tried})"
     )
-    for interpreter in ranked[:_SOURCE_BUILDS]:
+    left = _SOURCE_BUILDS  # (one known too new for the build costs none)
+    for interpreter in ranked:
+        if not left:
+            break
         if failures and OVERSIZED in failures[-1].message:
             # A download past the size a build may write is as large for every Python
             # (yaswanthkumarch's fastapi-email-tracker: torch's 783 MiB, and CUDA's
@@ -286,6 +290,13 @@ async def build_first_fitting(
             # has not tried on three Pythons, its launch out of time by the fifth fix).
             await say(f"{failures[-1].message}: not tried on another Python (no index has it)")
             break
+        if failures and _too_new_for(failures[-1], interpreter):
+            await say(
+                f"{failures[-1].message}: not tried on Python {interpreter.version}, which "
+                "its build's error says is too new for it as well"
+            )
+            continue
+        left -= 1
         if failures and _no_wheel_either(failures[-1], interpreter, gaps):
             await say(
                 f"{failures[-1].message}: not tried on Python {interpreter.version}, "
@@ -306,6 +317,14 @@ def _found_by_none(failed: BuildFailed) -> bool:
     Python finds either (a freeze's apt package was tried with wheels only on five Pythons
     and from source on three before its remedy)."""
     return ABSENT_FROM_THE_INDEX in failed.message
+
+
+def _too_new_for(failed: BuildFailed, interpreter: Interpreter) -> bool:
+    """Whether ``failed`` (a build from source) died on an error that Pythons from some
+    version on raise in older packages' code (ElementTree's ``getchildren()``, gone in
+    3.9), ``interpreter`` being that version or newer: its build fails the same."""
+    below = older_python_named([failed.message, *failed.lines])
+    return below is not None and version_key(interpreter.version) >= version_key(below)
 
 
 def _no_wheel_either(

@@ -565,3 +565,37 @@ async def test_a_name_the_index_lacks_from_source_is_not_tried_on_another_python
     from_source = [t for t in builds.tried if t[1] is not True]
     assert len(from_source) == 1, builds.tried
     assert any("no index has it" in line for line in builds.said), builds.said
+
+
+async def test_pythons_a_builds_error_says_are_too_new_are_not_tried_from_source() -> None:
+    """jplusplus' arte-world-of-work pins Markdown 2.3.1, whose build calls ElementTree's
+    ``getchildren()`` (gone in 3.9): built from source on 3.11, then 3.10, each failing the
+    same, the launch's time ran out. Pythons from 3.9 on are not tried; 3.8 is, and builds
+    it (and a Python known too new costs none of the builds from source it may try)."""
+    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.10.13", "3.9.18", "3.8.18"))
+    removed = "AttributeError: 'xml.etree.ElementTree.Element' object has no attribute"
+    tried: list[tuple[str, bool | None]] = []
+    said: list[str] = []
+
+    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
+        tried.append((interpreter.version, wheels))
+        if wheels is True:
+            raise BuildFailed("no usable wheels")
+        if tuple(map(int, interpreter.version.split("."))) >= (3, 9):
+            raise BuildFailed("Failed to build `markdown==2.3.1`", [f"{removed} 'getchildren'"])
+        return "built"
+
+    async def found() -> dict[str, Gaps]:
+        return {i.version: Gaps(unbuilt=("markdown==2.3.1",)) for i in pythons}
+
+    async def say(text: str) -> None:
+        said.append(text)
+
+    async def publish(*args: object) -> None:
+        return None
+
+    with trio.fail_after(5):
+        assert await build_first_fitting(pythons, found, attempt, publish, say) == "built"
+    from_source = [version for version, wheels in tried if wheels is not True]
+    assert from_source == ["3.11.7", "3.8.18"], (tried, said)
+    assert any("not tried on Python 3.10.13, which its build's error" in s for s in said), said

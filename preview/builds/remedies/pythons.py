@@ -33,6 +33,7 @@ __all__ = [
     "installed_dists",
     "installed_submodule",
     "older_installed",
+    "older_python_named",
     "package_sources",
     "removed_from_stdlib",
     "removed_keyword",
@@ -112,6 +113,18 @@ _TOO_NEW = [
     # (aioredis 2's ``class TimeoutError(asyncio.TimeoutError, builtins.TimeoutError, …)``,
     # yaroslavpich's NewFastAPI) fails at its import from then on.
     (re.compile(r"duplicate base class TimeoutError\b"), "3.11"),
+    # Methods 3.9 removed from the standard library's objects, which packages of the
+    # 2010s call (jplusplus' arte-world-of-work pins Markdown 2.3.1, whose build renders
+    # its docs with ElementTree's ``getchildren()``: its build tried 3.11, then 3.10, each
+    # failing the same, until the launch's time ran out).
+    (
+        re.compile(
+            r"'(?:xml\.etree\.ElementTree\.)?Element' object has no attribute"
+            r" 'get(?:children|iterator)'|'Thread' object has no attribute 'isAlive'"
+            r"|'array\.array' object has no attribute '(?:tostring|fromstring)'"
+        ),
+        "3.9",
+    ),
 ]
 # ``types.CodeType`` called with an older Python's arguments by a package that builds code
 # objects (Werkzeug 0.15.2's routing: "code() takes at least 14 arguments (13 given)" on
@@ -137,6 +150,13 @@ def removed_from_stdlib(module: str, name: str | None) -> str | None:
         if found is not None:
             return found
     return _REMOVED.get((module, name or ""))
+
+
+def older_python_named(lines: list[str]) -> str | None:
+    """The version to stay below that one of ``lines`` names by an error a newer Python
+    raises in an older package's code (:data:`_TOO_NEW`), wherever it was raised (a
+    package's build from source too); None where none does."""
+    return next((v for line in lines for pattern, v in _TOO_NEW if pattern.search(line)), None)
 
 
 def removed_keyword(function: str, keyword: str) -> str | None:
