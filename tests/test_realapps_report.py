@@ -571,6 +571,29 @@ def test_routes_of_a_drf_view_with_no_queryset_to_list_are_the_apps() -> None:
     _apps_while_each_route_says(("/api/signup/", "/api/login/"), said)
 
 
+def test_a_failure_on_a_file_the_mirror_lacks_is_this_machines() -> None:
+    """VictordotCC's API_Match_Inmobiliario reads its comunas.shp at its start; the
+    corpus's mirror lists it and stores none (its largest files): "No such file or
+    directory", this corpus's lack, not the service's nor the app's. A file it holds, or
+    one the failure does not name, leaves the verdict as it was."""
+    said = (
+        "pyogrio.errors.DataSourceError: app/helpers/shapefiles/comunas.shp: No such file or"
+        " directory"
+    )
+
+    def result(skipped: list[str]) -> dict[str, Any]:
+        return {"name": "x", "status": {"errorMessage": said}, "skipped": skipped}
+
+    lacked = result(["app/helpers/shapefiles/comunas.shp (absent from the mirror)"])
+    classify(lacked, {})
+    assert lacked["class"] == "environment", lacked
+    assert "the corpus's mirror lacks" in lacked["cause"], lacked["cause"]
+    for skipped in (["data/other.csv (absent from the mirror)"], ["app/big.bin (2000000 bytes)"]):
+        other = result(skipped)
+        classify(other, {})
+        assert other["class"] == "ours", other
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

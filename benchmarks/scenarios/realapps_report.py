@@ -777,6 +777,19 @@ def _reads_unset_session(probe: dict[str, Any], log: list[str]) -> bool:
 _KEY_ERROR = re.compile(r"^KeyError: '([\w-]+)'$")
 
 
+_ABSENT = " (absent from the mirror)"
+
+
+def _lacked_by_the_mirror(result: dict[str, Any], text: str) -> str | None:
+    """A file of the app's repository its failure names that the mirror it was taken
+    from lacks (VictordotCC's API_Match_Inmobiliario reads its comunas.shp, listed in the
+    mirror, not stored: "No such file or directory" at its start); None otherwise."""
+    for skipped in result.get("skipped") or []:
+        if skipped.endswith(_ABSENT) and skipped.removesuffix(_ABSENT) in text:
+            return skipped.removesuffix(_ABSENT)
+    return None
+
+
 def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
     """Sets ``cause`` and ``class`` (ours / app's) on a result that is not healthy."""
     if result.get("fetched") is False:
@@ -800,6 +813,13 @@ def classify(result: dict[str, Any], entry: dict[str, Any]) -> None:
         + "\n"
         + "\n".join(str(x) for x in (result.get("status") or {}).get("errorLines", []) or [])
     )
+    if (lacked := _lacked_by_the_mirror(result, text)) is not None:
+        result["class"] = "environment"
+        result["cause"] = (
+            f"a file of its repository the corpus's mirror lacks (its largest files are"
+            f" listed, not stored): {lacked}: {result['cause']}"
+        )[:300]
+        return
     for patterns, verdict in ((APPS_FAULT, "app's"), (ENVIRONMENT, "environment")):
         for pattern, why in patterns:
             if re.search(pattern, text):
