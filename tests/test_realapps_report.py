@@ -594,6 +594,19 @@ def test_a_failure_on_a_file_the_mirror_lacks_is_this_machines() -> None:
         assert other["class"] == "ours", other
 
 
+def test_an_app_starting_a_google_cloud_client_without_its_credentials_is_this_machines() -> None:
+    """reidelon's fastapi-sqlmodel-playground makes a Pub/Sub publisher at import: Google's
+    client looks for its account's credentials, which only its author has."""
+    said = (
+        "google.auth.exceptions.DefaultCredentialsError: Your default credentials were not"
+        " found. To set up Application Default Credentials, see https://cloud.google.com/docs"
+    )
+    result = {"name": "x", "status": {"errorMessage": said}}
+    classify(result, {})
+    assert result["class"] == "environment", result
+    assert result["cause"].startswith("Google Cloud's credentials"), result["cause"]
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

@@ -227,6 +227,14 @@ _SERVER_OUT_OF_REACH = (
 # This machine's, not the app's nor ours: what the app fetches is out of reach from here.
 ENVIRONMENT = [
     (
+        # A Google Cloud client made as the app starts (reidelon's fastapi-sqlmodel-playground:
+        # a Pub/Sub publisher at import) looks for its account's credentials, which only
+        # its author's machine or cloud has; its APIs are out of a preview's reach too.
+        r"google\.auth\.exceptions\.DefaultCredentialsError",
+        "Google Cloud's credentials, for hosted APIs out of a preview's reach, are its"
+        " author's alone",
+    ),
+    (
         r"binaries\.prisma\.sh|Prisma's engines could not be fetched",
         "Prisma's engines cannot be downloaded (binaries.prisma.sh has no route from this machine)",
     ),
