@@ -303,6 +303,10 @@ ENVIRONMENT = [
         "no CouchDB server here (none installed; Debian packages none)",
     ),
     (
+        r"expects MinIO, which cannot be given here",
+        "no MinIO server here (none installed; Debian packages none)",
+    ),
+    (
         # A geometry column's type is PostGIS's, an extension of PostgreSQL's that this
         # machine's server does not have (apt's postgis package is not installed).
         r'type "(?:geometry|geography|raster)" does not exist|extension "postgis" is not available',

@@ -366,6 +366,18 @@ def test_an_oracle_or_sql_server_client_that_reaches_none_says_none_can_be_given
         "cassandra.UnresolvableContactPoints: {}",
     ]
     assert "expects Apache Cassandra, which cannot" in (failure_cause(cassandra) or "")
+    # MinIO's client given no server beside it (DanielE0802's ally360-api: bucket_exists()
+    # at import, its compose file's minio service missing).
+    minio = [
+        "Traceback (most recent call last):",
+        '  File "app/modules/files/service.py", line 12, in <module>',
+        "urllib3.exceptions.MaxRetryError: HTTPConnectionPool(host='minio', port=9000): Max"
+        ' retries exceeded with url: /ally360?location= (Caused by NameResolutionError("…:'
+        " Failed to resolve 'minio' ([Errno -3] Temporary failure in name resolution)\"))",
+    ]
+    assert "expects MinIO, which cannot" in (failure_cause(minio) or "")
+    other = [*minio[:2], minio[2].replace("'minio'", "'api.example.com'")]
+    assert "MinIO" not in (failure_cause(other) or "")
 
 
 # A Node-style start that catches its connection's error, logs it as plain output and

@@ -174,6 +174,17 @@ _NO_DATABASE_SERVER = (
         re.compile(r"\bECONNREFUSED \S+:5984\b"),
         "CouchDB",
     ),
+    (
+        # MinIO's client, given no server of the object store its compose file runs beside
+        # it (DanielE0802's ally360-api: ``bucket_exists()`` at import, "Failed to resolve
+        # 'minio'"; MinIO's own port, 9000, refused).
+        re.compile(
+            r"HTTPConnectionPool\(host='minio', port=\d+\)|Failed to resolve 'minio'"
+            r"|\bminio\b.*\bECONNREFUSED \S+:9000\b|\bECONNREFUSED \S+:9000\b.*\bminio\b",
+            re.IGNORECASE,
+        ),
+        "MinIO",
+    ),
 )
 # Lines above the final exception searched for such a server's refusal: an app that
 # catches the client's error, logs it, and dies on its own handling of it.
@@ -188,7 +199,7 @@ _NO_MONGODB = re.compile(
 
 
 def no_database_server(text: str) -> str | None:
-    """The cause for an Oracle, SQL Server, Cassandra, Neo4j, CouchDB or MongoDB client that
+    """The cause for an Oracle, SQL Server, Cassandra, Neo4j, CouchDB, MinIO or MongoDB client that
     reached no server (``text``: its line), else None: none of them can be installed here
     nor given a preview."""
     for failed, server in _NO_DATABASE_SERVER:
