@@ -594,7 +594,7 @@ def test_a_failure_on_a_file_the_mirror_lacks_is_this_machines() -> None:
         assert other["class"] == "ours", other
 
 
-def test_an_app_starting_a_google_cloud_client_without_its_credentials_is_this_machines() -> None:
+def test_an_app_starting_on_a_hosted_cloud_api_out_of_reach_is_this_machines() -> None:
     """reidelon's fastapi-sqlmodel-playground makes a Pub/Sub publisher at import: Google's
     client looks for its account's credentials, which only its author has."""
     said = (
@@ -605,6 +605,15 @@ def test_an_app_starting_a_google_cloud_client_without_its_credentials_is_this_m
     classify(result, {})
     assert result["class"] == "environment", result
     assert result["cause"].startswith("Google Cloud's credentials"), result["cause"]
+    # An AWS API its start calls (VelmiraPetkova's Employee-Management-System: SES at
+    # import), out of reach likewise.
+    aws = (
+        "botocore.exceptions.EndpointConnectionError: Could not connect to the endpoint URL:"
+        ' "https://email.us-east-1.amazonaws.com/"'
+    )
+    result = {"name": "x", "status": {"errorMessage": aws}}
+    classify(result, {})
+    assert result["class"] == "environment", result
 
 
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:

@@ -227,6 +227,13 @@ _SERVER_OUT_OF_REACH = (
 # This machine's, not the app's nor ours: what the app fetches is out of reach from here.
 ENVIRONMENT = [
     (
+        # An AWS API its start calls (VelmiraPetkova's Employee-Management-System makes its
+        # SES e-mail template at import), on the internet, out of a preview's reach.
+        r"botocore\.exceptions\.EndpointConnectionError: Could not connect to the endpoint"
+        r' URL: "https://[\w.-]+\.amazonaws\.com',
+        "an AWS API its start calls, on the internet, out of a preview's reach",
+    ),
+    (
         # A Google Cloud client made as the app starts (reidelon's fastapi-sqlmodel-playground:
         # a Pub/Sub publisher at import) looks for its account's credentials, which only
         # its author's machine or cloud has; its APIs are out of a preview's reach too.
