@@ -2291,3 +2291,23 @@ def test_an_attribute_a_packages_newest_major_refuses_another_package_holds_it(
     assert fix(own) is None
     elsewhere = [*failure[:5], failure[5].replace("__getattr__", "query"), *failure[6:]]
     assert fix(elsewhere) is None
+
+
+def test_marshmallow_sqlalchemys_model_schema_holds_it_below_the_release_that_removed_it(
+    tmp_path: Path,
+) -> None:
+    """MateuszPanek's reservationApp: its Flask-Marshmallow 0.14 builds on
+    ``marshmallow_sqlalchemy.ModelSchemaOpts``, removed in 0.26; held below each release
+    installed in turn (1, 0.30, 0.29 …), it ran out of relaunches first. Held below 0.26 at
+    once."""
+    env = _env_with(tmp_path, "marshmallow-sqlalchemy", "1.5.0", "marshmallow_sqlalchemy")
+    remedies = _remedies(("flask", "flask_marshmallow<0.15", "marshmallow-sqlalchemy"), env)
+    site = "<environment>/lib/python3.11/site-packages"
+    failure = [
+        "Traceback (most recent call last):",
+        f'  File "{site}/flask_marshmallow/sqla.py", line 28, in <module>',
+        "    class SchemaOpts(FlaskSQLAlchemyOptsMixin, msqla.ModelSchemaOpts):",
+        "AttributeError: module 'marshmallow_sqlalchemy' has no attribute 'ModelSchemaOpts'",
+    ]
+    fix = remedies.next_fix(failure[-1], failure, {"app.py": b""}, ["3.11.7"])
+    assert fix is not None and fix.add == "marshmallow-sqlalchemy<0.26", fix
