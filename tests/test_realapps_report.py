@@ -616,6 +616,18 @@ def test_an_app_starting_on_a_hosted_cloud_api_out_of_reach_is_this_machines() -
     assert result["class"] == "environment", result
 
 
+def test_a_build_of_python_2_code_is_the_apps_age() -> None:
+    """jplusplus' arte-world-of-work pins boto 2.9.6, Python 2 code: the app's own era."""
+    said = (
+        "Failed to build `boto==2.9.6`: its code is Python 2's (a print statement), which no"
+        " Python 3 builds or runs"
+    )
+    result = {"name": "x", "status": {"errorMessage": said}}
+    classify(result, {})
+    assert result["class"] == "app's", result
+    assert result["cause"].startswith("its pinned packages are Python 2 code"), result["cause"]
+
+
 def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     """tucosaurus's todo-backend-django: ``/500/`` shows its error page (a 500); any other
     route's 500, or a 502 from ``/500/``, is a failure."""

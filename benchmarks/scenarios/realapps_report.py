@@ -180,6 +180,10 @@ APPS_FAULT = [
     (re.escape(_NO_ENDPOINT), "its pages link to endpoints it never registers"),
     (re.escape(_NO_RESPONSE), "its routes' views return no response"),
     (re.escape(_SESSION_SET_FIRST), "its routes need a session another request fills"),
+    (
+        r"its code is Python 2's \(a print statement\), which no Python 3 builds",
+        "its pinned packages are Python 2 code (Python 2 ended in 2020)",
+    ),
     (r"No solution found when resolving", "its pinned dependencies cannot be resolved"),
     (
         r"E404|is not in the (npm )?registry|404 Not Found - GET|Failed to download .*\(404",

@@ -43,7 +43,7 @@ from .installers import (
     installed_pythons,
     version_key,
 )
-from .remedies.pythons import older_python_named
+from .remedies.pythons import PYTHON2_ONLY, older_python_named, python2_code
 from .steps import Publish
 from .wheelindex import Gaps
 
@@ -290,6 +290,11 @@ async def build_first_fitting(
             # has not tried on three Pythons, its launch out of time by the fifth fix).
             await say(f"{failures[-1].message}: not tried on another Python (no index has it)")
             break
+        if failures and python2_code([failures[-1].message, *failures[-1].lines]):
+            # Every Python here is 3: each would fail the same, one after another, until the
+            # launch's time ran out (jplusplus' arte-world-of-work: boto 2.9.6).
+            await say(f"{failures[-1].message}: {PYTHON2_ONLY}: not tried on another Python")
+            raise BuildFailed(f"{failures[-1].message}: {PYTHON2_ONLY}", failures[-1].lines)
         if failures and _too_new_for(failures[-1], interpreter):
             await say(
                 f"{failures[-1].message}: not tried on Python {interpreter.version}, which "

@@ -599,3 +599,29 @@ async def test_pythons_a_builds_error_says_are_too_new_are_not_tried_from_source
     from_source = [version for version, wheels in tried if wheels is not True]
     assert from_source == ["3.11.7", "3.8.18"], (tried, said)
     assert any("not tried on Python 3.10.13, which its build's error" in s for s in said), said
+
+
+async def test_a_build_failing_on_python_2_code_is_not_tried_on_another_python() -> None:
+    """jplusplus' arte-world-of-work pins boto 2.9.6, whose setup imports its Python 2 code
+    (``print s.getvalue()``): built from source on 3.11, 3.10 and 3.9 in turn, the launch's
+    time ran out. No Python 3 builds it: the first failure is the build's, saying so."""
+    pythons = tuple(Interpreter(f"/py/{v}", v) for v in ("3.11.7", "3.10.13", "3.9.18"))
+    printed = "SyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?"
+    builds = _FailingBuilds(
+        lambda wheels: "no usable wheels" if wheels is True else "Failed to build `boto==2.9.6`"
+    )
+
+    async def attempt(interpreter: Interpreter, publish: object, wheels: bool | None) -> str:
+        try:
+            return await builds.attempt(interpreter, publish, wheels)
+        except BuildFailed as failed:
+            raise BuildFailed(failed.message, [printed]) from None
+
+    async def found() -> dict[str, Gaps]:
+        return {i.version: Gaps(unbuilt=("boto==2.9.6",)) for i in pythons}
+
+    with trio.fail_after(5), pytest.raises(BuildFailed, match="Python 2's") as caught:
+        await build_first_fitting(pythons, found, attempt, builds.publish, builds.say)
+    assert "no Python 3 builds or runs" in caught.value.message
+    from_source = [version for version, wheels in builds.tried if wheels is not True]
+    assert from_source == ["3.11.7"], builds.tried

@@ -29,12 +29,14 @@ from ..installers import version_key
 __all__ = [
     "FRAME",
     "NO_ATTRIBUTE",
+    "PYTHON2_ONLY",
     "SITE_FRAME",
     "installed_dists",
     "installed_submodule",
     "older_installed",
     "older_python_named",
     "package_sources",
+    "python2_code",
     "removed_from_stdlib",
     "removed_keyword",
     "too_new",
@@ -150,6 +152,17 @@ def removed_from_stdlib(module: str, name: str | None) -> str | None:
         if found is not None:
             return found
     return _REMOVED.get((module, name or ""))
+
+
+# Python 2's print statement, refused by every Python 3 (boto 2.9.6's ``print
+# s.getvalue()``, pinned by jplusplus' 2013 arte-world-of-work).
+_PRINT_STATEMENT = re.compile(r"Missing parentheses in call to 'print'")
+PYTHON2_ONLY = "its code is Python 2's (a print statement), which no Python 3 builds or runs"
+
+
+def python2_code(lines: list[str]) -> bool:
+    """Whether ``lines`` (a failure) show code written for Python 2 alone."""
+    return any(_PRINT_STATEMENT.search(line) for line in lines)
 
 
 def older_python_named(lines: list[str]) -> str | None:
