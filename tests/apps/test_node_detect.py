@@ -246,6 +246,27 @@ def test_a_babel_build_without_babels_cli_has_it_added() -> None:
     assert _node({"scripts": scripts, "devDependencies": old}).node_tools == ("babel-cli@^6",)
 
 
+def test_babel_node_without_a_package_bringing_it_has_one_added() -> None:
+    """iceonepiece's parking-lot: ``"dev": "nodemon --exec babel-node src/index.js"``, its
+    presets Babel 6's, no babel-cli nor @babel/node listed: "babel-node: not found", exit
+    127. Babel 6's CLI, which has it; Babel 7's node where its core is listed or none of
+    Babel's is; nothing where the app lists one."""
+    scripts = {"dev": "nodemon --exec babel-node src/index.js"}
+    six = {"babel-preset-env": "^1.7.0", "babel-preset-stage-0": "^6.24.1"}
+    files = {"src/index.js": "import { start } from './app';\nstart();\n"}
+    found = _node({"scripts": scripts, "devDependencies": six}, files)
+    assert found.argv[-1].endswith("; babel-node src/index.js"), found.argv
+    assert "babel-cli@^6" in found.node_tools, found.node_tools
+    seven = {"@babel/core": "^7.26.0", "@babel/preset-env": "^7.26.0"}
+    found = _node({"scripts": scripts, "devDependencies": seven}, files)
+    assert "@babel/node@^7" in found.node_tools and "babel-cli@^6" not in found.node_tools
+    found = _node({"scripts": scripts}, files)
+    assert {"@babel/node@^7", "@babel/core@^7"} <= set(found.node_tools), found.node_tools
+    listed = {**seven, "@babel/node": "^7.26.0"}
+    found = _node({"scripts": scripts, "devDependencies": listed}, files)
+    assert not any("babel" in tool for tool in found.node_tools), found.node_tools
+
+
 def test_a_monorepos_one_project_start_is_the_start() -> None:
     """kosAndrey22's Nest-Typeorm-Postgres: no start, ``start:api`` (nest start api),
     ``start:api:prod`` (node dist/apps/api/main) and ``build:api``: "nothing to run". Its

@@ -172,6 +172,14 @@ _BABEL_NAME = re.compile(
 )
 _BABEL_CONFIGS = (".babelrc", ".babelrc.json", "babel.config.json", "babel.config.js")
 _BABEL_CLIS = (("@babel/core", "@babel/cli@^7"), ("babel-core", "babel-cli@^6"))
+# babel-node, which no core brings: Babel 7's @babel/node, Babel 6's CLI (babel-cli has
+# it). iceonepiece's parking-lot: ``"dev": "nodemon --exec babel-node src/index.js"``, its
+# presets Babel 6's (babel-preset-env 1, babel-preset-stage-0), neither listed (its
+# author's babel-cli was global): "babel-node: not found", exit 127.
+_BABEL_NODE = re.compile(_BIN + r"babel-node(?:\s|$)")
+_BABEL_NODES = (("@babel/core", ("@babel/node@^7",)), ("babel-core", ("babel-cli@^6",)))
+# Babel 6's own packages (``babel-preset-env``), which say its major where no core is listed.
+_BABEL_6_PACKAGE = re.compile(r"^babel-(?:preset|plugin)-")
 # A script running another by name (``npm run start_api``, ``yarn dev``), group 1 its name.
 _CALLS = re.compile(
     r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|yarn(?:\s+run)?|pnpm(?:\s+run)?)\s+([\w:.-]+)"
@@ -312,6 +320,8 @@ def node_start(
         cli = next((c for core, c in _BABEL_CLIS if core in listed), None)
         if cli is not None and not {"@babel/cli", "babel-cli"} & listed.keys():
             found = replace(found, tools=(*found.tools, cli))
+    if found is not None and _BABEL_NODE.search(f"{reached}\n{built}"):
+        found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *_babel_node(listed)))))
     if found is not None and _RUNS_BABEL.search(f"{reached}\n{built}"):
         missing = babel_extensions_unlisted(files, package, listed)
         found = replace(found, tools=tuple(dict.fromkeys((*found.tools, *missing))))
@@ -786,6 +796,19 @@ def _serverless_export(files: dict[str, bytes]) -> bool:
 _OWN_TS = re.compile(
     r"(?:^|[\s;&|('\"])(?:ts-node|tsx|ts-node-dev|tsnd)\s(?:[^&|;]*\s)?[\w./-]+\.ts\b"
 )
+
+
+def _babel_node(listed: dict[str, str]) -> tuple[str, ...]:
+    """The packages that bring babel-node where the app lists none (:data:`_BABEL_NODE`):
+    of its core's major, else Babel 6's where it lists a package of Babel 6's, else
+    Babel 7's node with its core."""
+    if {"@babel/node", "babel-cli"} & listed.keys():
+        return ()
+    if found := next((tools for core, tools in _BABEL_NODES if core in listed), None):
+        return found
+    if any(_BABEL_6_PACKAGE.match(name) for name in listed):
+        return ("babel-cli@^6",)
+    return ("@babel/node@^7", "@babel/core@^7")
 
 
 def babel_extensions_unlisted(
