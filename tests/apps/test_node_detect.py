@@ -53,6 +53,27 @@ def test_a_dev_script_running_tsc_output_no_script_builds_has_tsc_run_first() ->
     assert found.setup == (("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc'),)
 
 
+def test_a_committed_build_older_than_its_sources_is_built_again_first() -> None:
+    """guidomiranda's afex-challenge: ``"start": "node build/index.js"``, its tsc in a
+    ``tsc`` script; it commits build/index.js, of a build before src/routes/delivery.ts,
+    which build/ has nothing of: every route answered 404. tsc runs first; not where
+    each source has its JavaScript there."""
+    scripts = {"tsc": "tsc", "start": "node build/index.js"}
+    files = {
+        "tsconfig.json": '{"compilerOptions": {"outDir": "./build"}}',
+        "src/index.ts": "import router from './routes/delivery';\n",
+        "src/routes/delivery.ts": "export default 1;\n",
+        "src/types.d.ts": "",
+        "build/index.js": "require('express')().listen(3000);\n",
+    }
+    package = {"scripts": scripts, "devDependencies": {"typescript": "^4.8"}}
+    found = _node(package, files)
+    assert found.setup == (("sh", "-c", 'export PATH="$PWD/node_modules/.bin:$PATH"; tsc'),)
+    assert found.argv == ("npm", "start", "--silent"), found.argv
+    built = {**files, "build/routes/delivery.js": "exports.default = 1;\n"}
+    assert _node(package, built).setup == ()
+
+
 def test_a_build_in_tscs_watch_mode_runs_once() -> None:
     # Profanor's express-crud-application: "build": "tsc --watch" never ended.
     found = detect({p: t.encode() for p, t in app_files("node_tsc_watch_build").items()})

@@ -258,12 +258,33 @@ def tsc_build(scripts: dict[str, str], files: dict[str, bytes], listed: dict[str
     # ``"start": "nodemon dist/app.js"``, no build script: "Cannot find module").
     script = without_watcher(script)
     target = script.split()[-1].removeprefix("./") if NODE_FILE.fullmatch(script) else ""
+    if target in files and "tsconfig.json" in files and _stale_output(target, files):
+        return "tsc"
     if target in files:  # (express-generator's bin/www, requiring '../dist/app')
         target = next(iter(_built_requires(target, files)), "")
     made = target and target not in files and made_main(target, files, "tsc") is not None
     if not made:
         return ""
     return "tsc" if "tsconfig.json" in files else _tsc_of_source(target, files)
+
+
+def _stale_output(target: str, files: dict[str, bytes]) -> bool:
+    """Whether ``target``, a file the upload commits under its tsconfig's ``outDir``, is of
+    an older build than its sources: a TypeScript module of the folder they are compiled
+    from has no JavaScript there, where others have (guidomiranda's afex-challenge
+    commits build/index.js, which serves no route, and src/index.ts mounts
+    src/routes/delivery.ts, which build/ has nothing of: every route answered 404)."""
+    out = _out_dir(files)
+    if out is None or not target.startswith(f"{out}/"):
+        return False
+    root = _tsconfig_folder(files, _ROOT_DIR)
+    sources = [p for p in files if p.endswith(_TS_SOURCES) and not _NOT_COMPILED.search(p)]
+    if root is None:
+        root = "src" if sources and all(p.startswith("src/") for p in sources) else ""
+    if root in ("", "."):
+        return False  # (sources anywhere: another tool's, a front end's, may be among them)
+    emitted = {_emitted(p, files, out) for p in sources if p.startswith(f"{root}/")}
+    return bool(emitted & files.keys()) and bool(emitted - files.keys())
 
 
 # A relative require of a CommonJS file: group 1 the path required.
