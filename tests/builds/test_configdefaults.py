@@ -4480,6 +4480,32 @@ def test_the_variable_an_orms_sqlite_file_is_read_from_is_a_file() -> None:
     assert "PG_NAME" not in sqlite_file_reads({**files, "src/app.module.ts": both})
 
 
+def test_the_variable_knexs_sqlite_filename_is_read_from_is_a_file() -> None:
+    """LeonardoSantos16's Daily-Diet-API: knex's ``client: 'sqlite', connection: {
+    filename: process.env.DATABASE_URL }``; given the preview's SQLite URL there, SQLite
+    opened no file ("SQLITE_CANTOPEN"), its migrations and its routes alike. A file's
+    name; a value the app gives stays."""
+    module = (
+        b"import { knex as setup } from 'knex'\n"
+        b"export const config = {\n  client: 'sqlite',\n  connection: {\n"
+        b"    filename: process.env.DATABASE_URL as string,\n  },\n"
+        b"  useNullAsDefault: true,\n}\nexport const knex = setup(config)\n"
+    )
+    files = {
+        "package.json": b'{"scripts": {"dev": "tsx watch src/server.ts"}, "dependencies": '
+        b'{"knex": "^2.4.2", "sqlite3": "^5.1.7"}}',
+        "src/database.ts": module,
+        "src/server.ts": b"import { knex } from './database'\n",
+    }
+    provided = {"DATABASE_URL": "sqlite:////previews/p1/app.db"}
+    defaults = config_defaults(files, "package.json", {}, provided).values
+    assert defaults["DATABASE_URL"] == "db.sqlite"
+    assert _launched_env(files, provided, defaults)["DATABASE_URL"] == "db.sqlite"
+    given = {"DATABASE_URL": "meals.db"}
+    kept = config_defaults(files, "package.json", given, provided).values
+    assert kept.get("DATABASE_URL") in (None, "meals.db")
+
+
 def test_a_committed_database_url_the_service_gives_only_its_default_of_stands() -> None:
     """The service's own DATABASE_URL (a SQLite file's), among the names it gives, is not
     one its backing gives: a value the app commits for it is weighed without one (a

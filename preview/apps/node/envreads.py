@@ -269,12 +269,17 @@ def _source_texts(files: dict[str, bytes]) -> Iterator[str]:
     return (text for _, text in node_sources(files))
 
 
-# An ORM's options naming SQLite (TypeORM's ``type``, Sequelize's ``dialect``), and the
-# variable its file's option reads (``database``, ``storage``): from process.env or Nest's
-# ConfigService (``config.get<string>('DB_NAME')``).
-_SQLITE_OPTIONS = re.compile(r"""\b(?:type|dialect)\s*:\s*["'`](?:sqlite|better-sqlite3)["'`]""")
+# An ORM's options naming SQLite (TypeORM's ``type``, Sequelize's ``dialect``, knex's
+# ``client``), and the variable its file's option reads (``database``, ``storage``, knex's
+# ``connection.filename``): from process.env or Nest's ConfigService (``config.get<string>(
+# 'DB_NAME')``). LeonardoSantos16's Daily-Diet-API gives knex ``client: 'sqlite',
+# connection: { filename: process.env.DATABASE_URL }``: given the preview's SQLite URL,
+# it opened no file ("SQLITE_CANTOPEN"), its migrations and routes alike.
+_SQLITE_OPTIONS = re.compile(
+    r"""\b(?:type|dialect|client)\s*:\s*["'`](?:sqlite3?|better-sqlite3)["'`]"""
+)
 _FILE_OPTION = re.compile(
-    r"""\b(?:database|storage)\s*:\s*(?:process\.env\.([A-Za-z_]\w*)"""
+    r"""\b(?:database|storage|filename)\s*:\s*(?:process\.env\.([A-Za-z_]\w*)"""
     r"""|\w+\.get(?:OrThrow)?(?:<\w+>)?\(\s*["'`]([A-Za-z_]\w*)["'`])"""
 )
 
