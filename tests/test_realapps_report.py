@@ -637,6 +637,24 @@ def test_a_route_named_for_the_error_it_answers_fails_on_purpose() -> None:
     assert not healthy([{"path": "/todos/", "status": 200}, {"path": "/500/", "status": 502}])
 
 
+def test_a_body_parsers_factory_used_uncalled_is_the_apps() -> None:
+    """jeffmcrockett's bidpros: ``app.use(express.json)``, no request answered."""
+    timed_out = (
+        "did not answer HTTP on port 19137 within 30 s; it printed 'Application running on"
+        " port 4001': it should listen on $PORT (19137), not 4001"
+    )
+    said = (
+        " — server.js line 8 hands express.json to use() uncalled, the factory of a body"
+        " parser, not the middleware express.json() makes: called with each request, it"
+        " neither answers nor passes it on, so no request is ever answered (an error in the"
+        " app's own code)"
+    )
+    own, plain = _failed(timed_out + said), _failed(timed_out)
+    classify(own, {})
+    classify(plain, {})
+    assert (own["class"], plain["class"]) == ("app's", "ours")
+
+
 def test_javascript_no_node_parses_or_an_empty_entry_is_the_apps() -> None:
     cause = (
         "SyntaxError: Unexpected token '.' (services/x.js:26) — services/x.js line 26 is"

@@ -201,6 +201,10 @@ APPS_FAULT = [
     (r"a syntax error in the app's own code", "its own code does not parse"),
     (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),
     (
+        r"to use\(\) uncalled, the factory of a body parser",
+        "its body parser's factory, used uncalled, answers no request",
+    ),
+    (
         r"no module of it imports a web framework or server: nothing in it serves",
         "it is no web app: nothing in it serves",
     ),

@@ -82,6 +82,7 @@ __all__ = [
     "hosted_call_failed",
     "port_as_database_port",
     "request_as_response",
+    "uncalled_body_parser",
     "undefined_name",
     "unrendered_view",
     "unsent_input",
@@ -757,6 +758,47 @@ def port_as_database_port(files: Mapping[str, bytes]) -> PortAsDatabasePort | No
                 bound = re.search(named, source, re.M) is not None
             if bound:
                 return PortAsDatabasePort(path, source.count("\n", 0, found.start()) + 1, expr)
+    return None
+
+
+# A body parser's factory handed to ``use`` uncalled (``app.use(express.json)``): Express
+# calls it as a middleware, the request taken for its options; it returns the middleware
+# it would have made, and neither answers nor passes the request on.
+_UNCALLED_PARSER = re.compile(
+    r"\.use\(\s*(?P<module>[A-Za-z_$][\w$]*)\.(?:json|urlencoded|raw|text)\s*\)"
+)
+# Its module's name bound to Express or body-parser (``{0}``: that name).
+_BOUND_TO_PARSER = (
+    r"""\b(?:const|let|var)\s+{0}\s*=\s*require\(\s*["'](?:express|body-parser)["']"""
+    r"""|\bimport\s+(?:\*\s+as\s+)?{0}\s+from\s+["'](?:express|body-parser)["']"""
+)
+
+
+def uncalled_body_parser(files: Mapping[str, bytes]) -> str | None:
+    """Where the upload's code hands Express's or body-parser's ``json`` (``urlencoded``,
+    ``raw``, ``text``) to ``use`` uncalled, the module bound to that package in its file:
+    every request it meets waits forever, an error in the app's own code (jeffmcrockett's
+    bidpros: ``app.use(express.json)`` above every route, its start never answered a
+    request). Said with the file and line; None otherwise."""
+    for path, data in sorted(files.items()):
+        if not _JS_SOURCE.search(path) or "node_modules/" in path or len(data) >= 512 * 1024:
+            continue
+        source = data.decode("utf-8", "replace")
+        for found in _UNCALLED_PARSER.finditer(source):
+            line_start = source.rfind("\n", 0, found.start()) + 1
+            if "//" in source[line_start : found.start()]:
+                continue  # (commented out)
+            bound = _BOUND_TO_PARSER.format(re.escape(found.group("module")))
+            if re.search(bound, source) is None:
+                continue
+            line = source.count("\n", 0, found.start()) + 1
+            call = found.group(0)[found.group(0).index("(") + 1 : -1].strip()
+            return (
+                f"{path} line {line} hands {call} to use() uncalled, the factory of a body"
+                f" parser, not the middleware {call}() makes: called with each request, it"
+                " neither answers nor passes it on, so no request is ever answered (an error"
+                " in the app's own code)"
+            )
     return None
 
 

@@ -27,7 +27,12 @@ from ..sandbox.process import (
 )
 from ..settings import Settings
 from .anyport import AnyPort, timeout_message
-from .codeerrors import empty_entry, with_hosted_call_failed, with_undefined_name
+from .codeerrors import (
+    empty_entry,
+    uncalled_body_parser,
+    with_hosted_call_failed,
+    with_undefined_name,
+)
 from .readiness import is_healthy
 from .recipe import NO_DIAGNOSES, Diagnoses, ProcessRecipe
 from .smoke import check_once_running
@@ -294,6 +299,11 @@ class ChildSupervision:
         recent = self.output.recent_lines()
         listened = self._any_port.expected_listened
         state.error_message = timeout_message(recent, spec.port, allowed, listened=listened)
+        if (uncalled := uncalled_body_parser(spec.files)) is not None:
+            # Why no request was answered, wherever it listens (jeffmcrockett's bidpros:
+            # ``app.use(express.json)``, "it should listen on $PORT, not 4001" alone).
+            await state.system("WARN", f"diagnosis: {uncalled}")
+            state.error_message = f"{state.error_message} — {uncalled}"
         return "failed"
 
     async def _answering(self, process: ChildProcess) -> bool:

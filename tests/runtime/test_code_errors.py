@@ -15,6 +15,7 @@ from preview.runtime.codeerrors import (
     hosted_call_failed,
     port_as_database_port,
     request_as_response,
+    uncalled_body_parser,
     undefined_name,
     unrendered_view,
     unsent_input,
@@ -594,6 +595,57 @@ def test_a_mongodb_urls_port_read_from_port_is_found_straight_named_or_keyed() -
     assert found({"db.js": other}) is None
     keyed = {"db.js": b"`mongodb://h:${cfg.dbPort}/`", "cfg.js": b"dbPort: process.env.DB_PORT"}
     assert found(keyed) is None
+
+
+# Express's own way of running middleware, and its json() factory, as small as they come:
+# a middleware that neither answers nor calls next() leaves the request waiting.
+_EXPRESS_STAND_IN = """const http = require('http');
+function express() {
+  const stack = [];
+  const app = (req, res) => {
+    let at = 0;
+    const next = () => (at < stack.length ? stack[at++](req, res, next) : res.end('ok'));
+    next();
+  };
+  app.use = (middleware) => stack.push(middleware);
+  app.listen = (port, done) => http.createServer(app).listen(port, '127.0.0.1', done);
+  return app;
+}
+express.json = (options) => (req, res, next) => next();
+module.exports = express;
+"""
+
+
+async def test_a_body_parsers_factory_used_uncalled_is_said_when_nothing_answers(
+    service: Service, settings
+) -> None:
+    """jeffmcrockett's bidpros: ``app.use(express.json)`` above every route; its start
+    never answered a request, said only as "it should listen on $PORT, not 4001"."""
+    object.__setattr__(settings, "startup_timeout", 3.0)
+    files = {
+        "node_modules/express/index.js": _EXPRESS_STAND_IN,
+        "server.js": "const express = require('express');\nconst app = express();\n"
+        "app.use(express.json);\napp.listen(Number(process.env.PORT));\n",
+    }
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=["node", "server.js"])).json()
+    assert body["status"] == "failed", body
+    assert "server.js line 3 hands express.json to use() uncalled" in body["errorMessage"]
+
+
+def test_a_body_parsers_factory_is_found_uncalled_only_where_bound_to_its_package() -> None:
+    uncalled = b"const bodyParser = require('body-parser');\n\napp.use(bodyParser.urlencoded);\n"
+    found = uncalled_body_parser({"src/app.js": uncalled})
+    assert found is not None and found.startswith("src/app.js line 3 hands bodyParser.urlencoded")
+    imported = b"import express from 'express';\napp.use( express.json )\n"
+    assert uncalled_body_parser({"app.ts": imported}) is not None
+    called = b"const express = require('express');\napp.use(express.json());\n"
+    assert uncalled_body_parser({"app.js": called}) is None
+    commented = b"const express = require('express');\n// app.use(express.json)\n"
+    assert uncalled_body_parser({"app.js": commented}) is None
+    other = b"const express = require('./my-express');\napp.use(express.json);\n"
+    assert uncalled_body_parser({"app.js": other}) is None
 
 
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
