@@ -1177,6 +1177,13 @@ def test_a_settings_module_node_code_requires_and_git_ignores_is_written_as_json
     assert node_settings_modules({**files, ".gitignore": b"/node_modules\n"}) == {}
     assert node_settings_modules({**files, "config/oss.js": b""}) == {}
     assert node_settings_modules({**files, "config/oss.example.js": b""}) == {}
+    # jangjy0105's undergroundClientBackend ignores /db.js, its mysql2 connection, whose
+    # members it calls (``connection.connect(…)``): code, which no settings file is.
+    connection = b"const connection = require('./db')\nconnection.connect(() => {})\n"
+    routes = b"const connection = require('../db')\nconst host = connection.host\n"
+    ignored = {".gitignore": b"/node_modules\n/db.js\n", "routes/api.js": routes}
+    assert node_settings_modules({**ignored, "index.js": connection}) == {}
+    assert node_settings_modules(ignored) == {"db.json": {"HOST": ("host",)}}
     # Its name alone in the .gitignore names it in any folder.
     assert list(node_settings_modules({**files, ".gitignore": b"oss.js\n"})) == ["config/oss.json"]
 

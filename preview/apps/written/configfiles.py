@@ -179,6 +179,7 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
     ``/config/oss.js`` (its object storage's keys): "Cannot find module '../config/oss'"."""
     ignored = _ignored_paths(files)
     found: dict[str, dict[str, tuple[str, ...]]] = {}
+    code: set[str] = set()  # modules whose members are called: code, no settings
     for path in sorted(files):
         if not path.endswith(_NODE_SOURCES) or "node_modules/" in path:
             continue
@@ -193,6 +194,14 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
                 continue
             if match.group(1):
                 read = re.findall(rf"(?<![\w.$]){re.escape(match.group(1))}\.(\w+)", text)
+                # A member called (``connection.connect(…)``, ``db.query(…)``): a module of
+                # code, a database's connection, which no settings file stands for
+                # (jangjy0105's undergroundClientBackend ignores /db.js, its mysql2
+                # connection: a db.json written for it, "connection.connect is not a
+                # function"; without it, the module never committed is said as such).
+                called = rf"(?<![\w.$]){re.escape(match.group(1))}\.\w+\s*\("
+                if re.search(called, text):
+                    code.add(stem)
             else:
                 read = re.findall(r"(?:^|,)\s*(\w+)", match.group(2))
             # Not in its .gitignore, and not committed all the same: a settings module by
@@ -209,6 +218,9 @@ def node_settings_modules(files: dict[str, bytes]) -> dict[str, dict[str, tuple[
             target = f"{stem}.js" if module.endswith(".js") else f"{stem}.json"
             if keys:
                 found.setdefault(target, {}).update(keys)
+    for stem in code:
+        found.pop(f"{stem}.json", None)
+        found.pop(f"{stem}.js", None)
     found.update(_typescript_constants_modules(files, ignored))
     return found
 
