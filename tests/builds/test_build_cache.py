@@ -20,6 +20,7 @@ import trio
 from preview import Settings
 from preview.apps.node.buildsteps import pure_build
 from preview.builds.buildcache import BUILD_CACHE
+from preview.builds.typescript.transpile import transpiled_build
 
 from ..conftest import Service
 from ..launching import BUILD_WAIT, launched, messages
@@ -196,6 +197,21 @@ def test_only_builds_whose_output_depends_on_their_files_are_kept() -> None:
     assert pure_build(("npm", "run", "compile"), "", tsup) is None
     node_env = {**files, "tsup.config.ts": b"export default { minify: process.env.NODE_ENV }"}
     assert pure_build(("npm", "run", "compile"), "", node_env) == "tsc && tsc-alias"
+
+
+def test_a_build_running_its_compiler_through_npx_with_npxs_flags_is_kept() -> None:
+    """gozonjoedaimar's scullery-api: ``"build": "npx -y tsc"``, read as no tool's, ran
+    as written: its build step failed (exit 1). npx's own flags say nothing of the
+    command; the compiler is then transpiled, as any tsc step is."""
+    scripts = {"build": "npx -y tsc", "quiet": "npx --yes -q tsc -p tsconfig.build.json"}
+    files = {"package.json": json.dumps({"scripts": scripts}).encode()}
+    assert pure_build(("npm", "run", "build"), "", files) == "tsc"
+    assert pure_build(("npm", "run", "quiet"), "", files) == "tsc -p tsconfig.build.json"
+    files["tsconfig.json"] = b'{"compilerOptions": {"outDir": "dist"}}'
+    transpiled = transpiled_build(("npm", "run", "build"), "", files)
+    assert transpiled is not None and transpiled.said.startswith("tsc as TypeScript's emit")
+    files["package.json"] = json.dumps({"scripts": {"build": "npx -p typescript tsc"}}).encode()
+    assert pure_build(("npm", "run", "build"), "", files) is None
 
 
 async def test_a_build_that_removes_files_first_is_kept_and_its_removals_redone(

@@ -31,6 +31,8 @@ ENV_READ_BY_BUILDS = ("NODE_ENV", "BABEL_ENV")
 _SHELL = re.compile(r"\|\||[|;<>`]|\$\(")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*$")
 _RUN = re.compile(r"^(?:npm|pnpm|yarn)$")
+# npx's own flags before the command, which say nothing of what it runs (a local tool).
+_NPX_FLAGS = {"-y", "--yes", "-q", "--quiet", "--no-install", "--prefer-offline"}
 # Tools whose output is a function of the files they read (their configuration's code,
 # where it has some, checked by _CONFIGS).
 _COMPILERS = {"tsc", "tsc-alias", "tsup", "swc", "babel", "esbuild", "tsconfig-replace-paths"}
@@ -76,7 +78,12 @@ def _commands(script: str, scripts: dict[str, str], depth: int) -> list[str] | N
 
 def _command(words: list[str], scripts: dict[str, str], depth: int) -> list[str] | None:
     while words and (_ASSIGNMENT.match(words[0]) or words[0] in ("npx", "cross-env")):
+        # (npx's own flags with it: gozonjoedaimar's scullery-api, ``"build": "npx -y
+        # tsc"``, read as no tool's, ran as written: its build step failed, exit 1)
+        npx = words[0] == "npx"
         words = words[1:]  # (an assignment is part of the script, which the key covers)
+        while npx and words and words[0] in _NPX_FLAGS:
+            words = words[1:]
     if not words:
         return []
     tool = posixpath.basename(words[0])
