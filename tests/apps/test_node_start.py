@@ -814,6 +814,38 @@ def test_a_main_that_is_a_tools_configuration_gives_way_to_the_module_that_liste
     assert found.note is not None and "is a tool's configuration" in found.note
 
 
+def test_a_main_that_is_a_script_of_its_own_gives_way_to_the_module_that_listens() -> None:
+    """NikitaLazutinn's Link_shortener: ``"main": "index.js"``, which only connects to
+    MongoDB and prints "yes", beside Nest's src/main.ts, which listens; no start script,
+    nor any TypeScript runner listed: no answer in 30 s. That module runs, with its
+    runner; a main that requires the app's modules, or exports, is kept."""
+    package = {
+        "main": "index.js",
+        "scripts": {"test": "jest"},
+        "dependencies": {"@nestjs/core": "^10.4.1", "mongodb": "^6"},
+    }
+    scratch = (
+        b"const {MongoClient} = require('mongodb')\nconst client = new MongoClient('x')\n"
+        b"client.connect().then(() => console.log('yes'))\n"
+    )
+    main = b"async function bootstrap() {\n  await app.listen(3000);\n}\nbootstrap();\n"
+    files = {
+        "package.json": json.dumps(package).encode(),
+        "index.js": scratch,
+        "src/main.ts": main,
+        "tsconfig.json": b'{"compilerOptions": {"emitDecoratorMetadata": true}}',
+    }
+    found = node_start(files)
+    assert found is not None and found.argv[-1] == "src/main.ts", found
+    assert found.note is not None and "is a script of its own" in found.note
+    assert any(tool.startswith(("ts-node@", "tsx@")) for tool in found.tools), found.tools
+    app = {"src/app.js": b"const express = require('express');\n"}
+    requiring = node_start({**files, **app, "index.js": scratch + b"require('./src/app')\n"})
+    assert requiring is not None and requiring.argv == ("node", "index.js"), requiring
+    exporting = node_start({**files, "index.js": scratch + b"module.exports = client\n"})
+    assert exporting is not None and exporting.argv == ("node", "index.js"), exporting
+
+
 def test_an_es_modules_entry_of_a_commonjs_package_listing_esm_is_loaded_by_it() -> None:
     """rahillakhani's fastify-seed: ``"start": "node server.js"``, server.js written with
     ``import``, esm listed and its start.js the ``require("esm")(module)`` shim: Node 20

@@ -672,6 +672,13 @@ def _start(
         )
         note = f"its main ({entry}) is {what}: {listener}, which listens"
         return _entry(listener, setup, tools, ts_node_command(files, listed), files, runner, note)
+    if made == entry and entry and (listener := _listening_beside_scratch(entry, files, listed)):
+        what = "a script of its own, which serves nothing and imports no module of the app"
+        note = f"its main ({entry}) is {what}: {listener}, which listens"
+        found = _entry(listener, setup, tools, ts_node_command(files, listed), files, runner, note)
+        # (its TypeScript runner too, where it lists none: Link_shortener lists no ts-node)
+        runs = global_tools(" ".join(found.argv), listed)
+        return replace(found, tools=tuple(dict.fromkeys((*found.tools, *runs))))
     if made:  # see .fallbacks
         note = f"its main ({entry}) is its build's {made}" if made != entry else None
         return _entry(made, setup, tools, ts_node_command(files, listed), files, runner, note)
@@ -933,6 +940,31 @@ def _listening_beside_browser_main(entry: str, files: dict[str, bytes]) -> str:
         return ""
     listener = _listening_module(files, {})
     return listener if listener != entry else ""
+
+
+def _listening_beside_scratch(entry: str, files: dict[str, bytes], listed: dict[str, str]) -> str:
+    """The app's one module that listens, anywhere (:func:`_listening_module`'s), where
+    the package's ``main`` (a JavaScript module) listens nowhere, exports nothing and
+    imports none of the app's modules: a script its author tried something with
+    (NikitaLazutinn's Link_shortener: ``"main": "index.js"``, which connects to MongoDB
+    and prints "yes", beside Nest's src/main.ts, which listens: no answer in 30 s). Its
+    TypeScript modules counted where a tsconfig.json says it is compiled. "" otherwise."""
+    text = files.get(entry)
+    if text is None or not entry.endswith(_JS):
+        return ""  # (a build's output, or TypeScript: another's to read)
+    if _LISTENS.search(text) or _SERVES_OR_EXPORTS.search(text):
+        return ""
+    if module_imports(entry, files):
+        return ""
+    typescript = {"typescript": ""} if "tsconfig.json" in files else {}
+    listener = _listening_module(files, {**listed, **typescript}, anywhere=True)
+    return listener if listener != entry else ""
+
+
+# What a module that serves or is part of an app has: a server made, an export.
+_SERVES_OR_EXPORTS = re.compile(
+    rb"\bcreateServer\b|\.listen\(|\bmodule\.exports\b|\bexports\.|^\s*export\b", re.M
+)
 
 
 # A tool's configuration module (tailwind.config.js, .eslintrc.js, gulpfile.js): no app.
