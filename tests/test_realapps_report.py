@@ -1053,6 +1053,30 @@ def test_routes_each_failing_on_one_or_another_diagnosed_error_are_the_apps() ->
     assert movies["cause"].startswith("its MongoDB URL's port is the app's own PORT")
 
 
+def test_routes_failing_on_a_sequelize_include_named_by_a_string_are_the_apps() -> None:
+    """Blackcat-Tinkerngineers' Ecommerce-back-end: its category routes include ``model:
+    'Product'``, both answering 500 ("include.model.getTableName is not a function"),
+    said by the service. A route failing otherwise keeps it ours."""
+    said = (
+        "diagnosis: routes/api/category-routes.js line 8 gives a Sequelize include the string"
+        " 'Product' as its model, not the model Product: Sequelize reads a model's table off"
+        " it and fails on every call (an error in the app's own code)"
+    )
+    error = "TypeError: include.model.getTableName is not a function"
+
+    def result(lines: list[list[str]]) -> dict[str, Any]:
+        probes = [
+            {"path": f"/u/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+        ]
+        return {"name": "x", "status": {}, "logTail": [error, said], "probes": probes}
+
+    each, mixed = result([[error], [error]]), result([[error], ["TypeError: x is undefined"]])
+    for one in (each, mixed):
+        classify(one, {})
+    assert (each["class"], mixed["class"]) == ("app's", "ours")
+    assert each["cause"].startswith("its Sequelize includes name their models by strings")
+
+
 def test_a_supabase_project_its_start_makes_a_client_for_is_the_environments() -> None:
     """JasonSmith03's plantNestJS makes its Supabase client in a provider's constructor
     from SUPABASE_URL, unset: "supabaseUrl is required." A hosted service on the internet,

@@ -89,6 +89,13 @@ _SWAPPED = "each failing route's handler takes the request Express passes first 
 _DIAGNOSED_PORT = re.compile(r"diagnosis: (\S+ line \d+ builds its MongoDB URL's port from PORT)")
 _MONGO_UNREACHED = re.compile(r"buffering timed out after|Mongo(?:ose)?ServerSelectionError")
 _PORT_AS_DATABASE = "each failing route's MongoDB client seeks its server on the app's own PORT"
+# The service's diagnosis of a Sequelize include given a model's name in quotes
+# (Blackcat-Tinkerngineers' Ecommerce-back-end: ``model: 'Product'``), and Sequelize's error.
+_DIAGNOSED_STRING_MODEL = re.compile(
+    r"diagnosis: (\S+ line \d+ gives a Sequelize include the string '\w+' as its model)"
+)
+_NOT_A_MODEL = re.compile(r"include\.model\.getTableName is not a function")
+_STRING_MODEL = "each failing route's Sequelize include names its model by a string"
 # The service's diagnosis of a pydantic field read off its model's class
 # (josellecallora08's paymongo-fastapi: ``Settings.PAYMONGO_TOKEN``), and the error it
 # explains: pydantic 2's bare name, or Python's words naming the class.
@@ -171,6 +178,7 @@ APPS_FAULT = [
     (re.escape(_UNSENT_QUERY), "its routes fail on a query parameter a caller must send"),
     (re.escape(_SWAPPED), "its handlers take the request for the response"),
     (re.escape(_PORT_AS_DATABASE), "its MongoDB URL's port is the app's own PORT"),
+    (re.escape(_STRING_MODEL), "its Sequelize includes name their models by strings"),
     (re.escape(_NO_VIEW), "its routes render views it never committed"),
     (re.escape(_DEFINER), "its routes call its model files' definers as models"),
     (re.escape(_FIELD_OFF_CLASS), "its routes read pydantic fields off their model's class"),
@@ -560,6 +568,20 @@ def _ports_as_database(
     return "; ".join(sorted(said))
 
 
+def _string_models(
+    failing: list[dict[str, Any]], probes: list[dict[str, Any]], tail: list[str]
+) -> str | None:
+    """The service's diagnosis of a Sequelize include given a model's name in quotes,
+    where every failing route's log lines show Sequelize failing on such an include; None
+    otherwise."""
+    said = {m.group(1) for line in tail if (m := _DIAGNOSED_STRING_MODEL.search(line))}
+    if not said or not all(
+        any(_NOT_A_MODEL.search(line) for line in _window_lines(p, probes)) for p in failing
+    ):
+        return None
+    return "; ".join(sorted(said))
+
+
 _Routes = list[dict[str, Any]]
 
 
@@ -588,6 +610,7 @@ def _own_error_checks(
             lambda _: _SWAPPED,
         ),
         (lambda routes: _ports_as_database(routes, probes, tail), lambda _: _PORT_AS_DATABASE),
+        (lambda routes: _string_models(routes, probes, tail), lambda _: _STRING_MODEL),
         (lambda routes: _unrendered_views(routes, probes, tail), lambda _: _NO_VIEW),
     )
 

@@ -43,6 +43,8 @@ the caller did not send (``req.query.customer``), or reading a Nest ``@Headers()
 parameter's header in a built controller (:func:`unsent_input`); a handler whose first
 parameter, the request, is named ``res`` (:func:`request_as_response`); a MongoDB URL whose
 port is the app's own ``PORT``, when its client finds no server (:func:`port_as_database_port`);
+a Sequelize include given a model's name in quotes, where Sequelize fails on it
+(:func:`string_included_model`);
 a Python route reading a field off its pydantic model's class, not an instance
 (:func:`field_off_class`).
 A hosted API's failed answer read as given (Braintree's, its error unread) is no error of
@@ -73,6 +75,7 @@ __all__ = [
     "HostedCallFailed",
     "PortAsDatabasePort",
     "RequestAsResponse",
+    "StringIncludedModel",
     "UndefinedName",
     "UnrenderedView",
     "UnsentInput",
@@ -82,6 +85,7 @@ __all__ = [
     "hosted_call_failed",
     "port_as_database_port",
     "request_as_response",
+    "string_included_model",
     "uncalled_body_parser",
     "undefined_name",
     "unrendered_view",
@@ -802,6 +806,52 @@ def uncalled_body_parser(files: Mapping[str, bytes]) -> str | None:
     return None
 
 
+# Sequelize's words for an include whose ``model`` is no model (``include.model`` a
+# string: it reads the model's table off it).
+_NOT_A_MODEL = "include.model.getTableName is not a function"
+# An include's ``model`` given a name in quotes (``include: [{ model: 'Product' }]``,
+# ``model: ['Product']``): group 1 the name.
+_STRING_MODEL = re.compile(r"""\bmodel\s*:\s*\[?\s*["'`]([A-Za-z_$][\w$]*)["'`]""")
+_INCLUDE = re.compile(r"\binclude\s*:")
+
+
+@dataclass(frozen=True)
+class StringIncludedModel:
+    """``path`` gives a Sequelize query's include the string ``name`` as its model, on
+    ``line``: no model, which Sequelize fails on at every call of the query."""
+
+    path: str
+    line: int
+    name: str
+
+    def said(self) -> str:
+        return (
+            f"{self.path} line {self.line} gives a Sequelize include the string '{self.name}'"
+            f" as its model, not the model {self.name}: Sequelize reads a model's table off"
+            " it and fails on every call (an error in the app's own code)"
+        )
+
+
+def string_included_model(files: Mapping[str, bytes]) -> StringIncludedModel | None:
+    """Where the upload's code gives an include's ``model`` a name in quotes, shortly
+    after an ``include:`` (read once Sequelize has failed on such an include: Blackcat-
+    Tinkerngineers' Ecommerce-back-end: ``include: [{ model: 'Product', … }]`` in its
+    category routes, both answering 500, "include.model.getTableName is not a
+    function"). The first such; None otherwise."""
+    for path, data in sorted(files.items()):
+        if not _JS_SOURCE.search(path) or "node_modules/" in path or len(data) >= 512 * 1024:
+            continue
+        source = data.decode("utf-8", "replace")
+        for include in _INCLUDE.finditer(source):
+            near = source[include.end() : include.end() + 200]
+            found = _STRING_MODEL.search(near)
+            if found is None or "{" not in near[: found.start()]:
+                continue
+            line = source.count("\n", 0, include.end() + found.start()) + 1
+            return StringIncludedModel(path, line, found.group(1))
+    return None
+
+
 # Express's words for a view it cannot render (res.render, Nest's @Render): a name no file
 # of its views folder has, or a name without an extension where no engine is set.
 _NO_VIEW = re.compile(r'\bFailed to lookup view "([^"]+)" in views director(?:y|ies) ')
@@ -1281,6 +1331,8 @@ class CodeErrors:
                 await self._view(text)
             if any(word in text for word in _MONGO_UNREACHED):
                 await self._database_port()
+            if _NOT_A_MODEL in text:
+                await self._string_model()
         if not self._waiting and not any(
             _WORD in t or any(word in t for word in (*_PY_WORDS, *_TYPE_WORDS)) for t in texts
         ):
@@ -1333,6 +1385,17 @@ class CodeErrors:
         found = port_as_database_port(self._spec.files)
         if found is not None:
             self._said.add((found.path, "PORT"))
+            await self._say("WARN", f"diagnosis: {found.said()}")
+
+    async def _string_model(self) -> None:
+        """A Sequelize include given a model's name in quotes, said once
+        (:func:`string_included_model`: the upload read once)."""
+        if ("sequelize", "include") in self._judged or len(self._said) >= _MAX_SAID:
+            return
+        self._judged.add(("sequelize", "include"))
+        found = string_included_model(self._spec.files)
+        if found is not None:
+            self._said.add((found.path, found.name))
             await self._say("WARN", f"diagnosis: {found.said()}")
 
     async def _view(self, text: str) -> None:

@@ -15,6 +15,7 @@ from preview.runtime.codeerrors import (
     hosted_call_failed,
     port_as_database_port,
     request_as_response,
+    string_included_model,
     uncalled_body_parser,
     undefined_name,
     unrendered_view,
@@ -646,6 +647,64 @@ def test_a_body_parsers_factory_is_found_uncalled_only_where_bound_to_its_packag
     assert uncalled_body_parser({"app.js": commented}) is None
     other = b"const express = require('./my-express');\napp.use(express.json);\n"
     assert uncalled_body_parser({"app.js": other}) is None
+
+
+# A route failing as Sequelize fails on an include whose model is a string (its words,
+# printed as Sequelize's promise rejects).
+_STRING_MODEL_SERVER = """const http = require('http');
+const { findAll } = require('./routes/categories');
+
+http.createServer((req, res) => {
+  try {
+    res.end(JSON.stringify(findAll()));
+  } catch (error) {
+    console.error(error);
+    res.statusCode = 500;
+    res.end('{}');
+  }
+}).listen(Number(process.env.PORT), '127.0.0.1');
+"""
+_CATEGORY_ROUTES = """const Category = {
+  findAll(options) {
+    return options.include.map((include) => include.model.getTableName());
+  },
+};
+exports.findAll = () => Category.findAll({
+  include: [
+    {
+      model: 'Product',
+      attributes: ['id', 'product_name'],
+    },
+  ],
+});
+"""
+
+
+async def test_a_sequelize_include_naming_its_model_by_a_string_is_said(
+    service: Service,
+) -> None:
+    """Blackcat-Tinkerngineers' Ecommerce-back-end: ``include: [{ model: 'Product' }]``,
+    its category routes answering 500, "include.model.getTableName is not a function"."""
+    files = {"server.js": _STRING_MODEL_SERVER, "routes/categories.js": _CATEGORY_ROUTES}
+    with trio.fail_after(60):
+        said = await _said_after_a_call(service, files, ["node", "server.js"])
+    assert said.startswith(
+        "diagnosis: routes/categories.js line 9 gives a Sequelize include the string 'Product'"
+    ), said
+
+
+def test_a_sequelize_include_model_is_found_a_string_only_in_quotes() -> None:
+    listed = b"Category.findOne({\n  include: [{ model: ['Product'], attributes: [] }],\n})\n"
+    found = string_included_model({"routes/x.js": listed})
+    assert found is not None and (found.path, found.line, found.name) == (
+        "routes/x.js",
+        2,
+        "Product",
+    )
+    model = b"Category.findAll({ include: [{ model: Product, attributes: ['id'] }] })\n"
+    assert string_included_model({"routes/x.js": model}) is None
+    other = b"const car = { model: 'Civic' };\n"
+    assert string_included_model({"cars.js": other}) is None
 
 
 def test_a_python_header_read_by_subscript_is_the_apps_own_error() -> None:
