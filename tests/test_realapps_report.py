@@ -503,6 +503,15 @@ def test_routes_declared_for_get_on_a_view_class_without_get_are_the_apps() -> N
     _apps_while_each_route_says(("/auth/login", "/auth/signup"), unimplemented)
 
 
+def _failing(lines: list[list[str]], tail: list[str], under: str = "/p") -> dict[str, Any]:
+    """A result whose routes (``under``/0, /1 …) each answered 500, each with its own log
+    lines of ``lines``; ``tail``: the log's last lines."""
+    probes = [
+        {"path": f"{under}/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
+    ]
+    return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+
+
 def test_routes_linking_to_an_endpoint_the_app_never_registers_are_the_apps() -> None:
     """ser180's comicflask: its login page's ``url_for('admin_forgotpsw')``, an endpoint
     none of its routes is: werkzeug's BuildError at every call. Where a route fails
@@ -875,11 +884,7 @@ def test_routes_failing_on_names_the_apps_code_never_defines_are_the_apps() -> N
     error = "NameError: name 'RegistrationForm' is not defined"
 
     def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/user-api/{n}", "status": 500, "logLines": own}
-            for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+        return _failing(lines, tail, "/user-api")
 
     each = result([[error, said], [error]], [error, said, error])
     mixed = result([[error, said], ["KeyError: 'email'"]], [error, said])
@@ -907,10 +912,7 @@ def test_routes_failing_on_a_header_their_caller_did_not_send_are_the_apps() -> 
     error = "TypeError: Cannot read properties of undefined (reading 'split')"
 
     def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/items/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+        return _failing(lines, tail, "/items")
 
     each = result([[error], [error]], [error, said, error])
     late = result([[], [error], [error]], [error, said, error])  # (Nest logs after answering)
@@ -983,10 +985,7 @@ def test_a_hosted_apis_failed_answer_read_as_given_is_the_environments() -> None
     assert exited["cause"].startswith("it calls a hosted service's API")
 
     def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/t/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+        return _failing(lines, tail, "/t")
 
     each = result([[error], [error]], [error, f"diagnosis: {said}"])
     mixed = result([[error], ["TypeError: x.map is not a function"]], [f"diagnosis: {said}"])
@@ -1007,10 +1006,7 @@ def test_routes_whose_handlers_take_the_request_for_the_response_are_the_apps() 
     error = "TypeError: res.send is not a function"
 
     def result(lines: list[list[str]]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/u/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": [error, said], "probes": probes}
+        return _failing(lines, [error, said], "/u")
 
     each, mixed = result([[error], [error]]), result([[error], ["Error: buffering timed out"]])
     for one in (each, mixed):
@@ -1038,10 +1034,7 @@ def test_routes_each_failing_on_one_or_another_diagnosed_error_are_the_apps() ->
     timeout = "MongooseError: Operation `movies.find()` buffering timed out after 10000ms"
 
     def result(lines: list[list[str]]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/u/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": [swapped, port], "probes": probes}
+        return _failing(lines, [swapped, port], "/u")
 
     both = result([[timeout], [error], [error]])
     movies = result([[timeout]])
@@ -1065,10 +1058,7 @@ def test_routes_failing_on_a_sequelize_include_named_by_a_string_are_the_apps() 
     error = "TypeError: include.model.getTableName is not a function"
 
     def result(lines: list[list[str]]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/u/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": [error, said], "probes": probes}
+        return _failing(lines, [error, said], "/u")
 
     each, mixed = result([[error], [error]]), result([[error], ["TypeError: x is undefined"]])
     for one in (each, mixed):
@@ -1099,10 +1089,7 @@ def test_routes_rendering_a_view_the_app_lacks_are_the_apps() -> None:
     engine = "Error: No default engine was specified and no extension was provided."
 
     def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/b/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+        return _failing(lines, tail, "/b")
 
     each = result([[error], [engine]], [error, said])
     mixed = result([[error], ["TypeError: x.map is not a function"]], [error, said])
@@ -1137,10 +1124,7 @@ def test_routes_each_failing_on_the_apps_own_code_in_its_way_are_the_apps() -> N
     )
 
     def result(lines: list[list[str]]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/account/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": [template, said, none], "probes": probes}
+        return _failing(lines, [template, said, none], "/account")
 
     mixed = result([[template], [none], [template]])
     other = result([[template], [none], ["KeyError: 'x'"]])
@@ -1167,10 +1151,7 @@ def test_routes_reading_a_pydantic_field_off_its_class_are_the_apps() -> None:
     error = "AttributeError: PAYMONGO_TOKEN"
 
     def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/p/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+        return _failing(lines, tail, "/p")
 
     each = result([[error]], [error, said])
     other = result([[error], ["AttributeError: SECRET"]], [error, said])
@@ -1196,10 +1177,7 @@ def test_routes_calling_a_model_files_definer_as_the_model_are_the_apps() -> Non
     error = "TypeError: Produto.findAll is not a function"
 
     def result(lines: list[list[str]], tail: list[str]) -> dict[str, Any]:
-        probes = [
-            {"path": f"/p/{n}", "status": 500, "logLines": own} for n, own in enumerate(lines)
-        ]
-        return {"name": "x", "status": {}, "logTail": tail, "probes": probes}
+        return _failing(lines, tail, "/p")
 
     each = result([[error], [error]], [error, said])
     mixed = result([[error], ["TypeError: Pedido.findAll is not a function"]], [error, said])
