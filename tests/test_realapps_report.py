@@ -664,6 +664,19 @@ def test_a_body_parsers_factory_used_uncalled_is_the_apps() -> None:
     assert (own["class"], plain["class"]) == ("app's", "ours")
 
 
+def test_a_command_line_program_that_listens_nowhere_is_the_apps() -> None:
+    """kevindimayuga's employee-tracker-kd: an inquirer menu, nothing listening."""
+    cause = (
+        "did not answer HTTP on port 19176 within 30 s — server.js asks its questions at a"
+        " terminal (inquirer's prompts), and no module of the app listens: a command-line"
+        " program, which serves nothing (no web app: the app's own)"
+    )
+    own = _failed(cause)
+    classify(own, {})
+    assert own["class"] == "app's"
+    assert own["cause"].startswith("it is a command-line program"), own["cause"]
+
+
 def test_javascript_no_node_parses_or_an_empty_entry_is_the_apps() -> None:
     cause = (
         "SyntaxError: Unexpected token '.' (services/x.js:26) — services/x.js line 26 is"

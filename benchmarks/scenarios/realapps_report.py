@@ -209,6 +209,10 @@ APPS_FAULT = [
     (r"a syntax error in the app's own code", "its own code does not parse"),
     (r"which the start runs, is empty: nothing in it starts a server", "its entry is empty"),
     (
+        r"no module of the app listens: a command-line program, which serves nothing",
+        "it is a command-line program: nothing in it serves",
+    ),
+    (
         r"to use\(\) uncalled, the factory of a body parser",
         "its body parser's factory, used uncalled, answers no request",
     ),

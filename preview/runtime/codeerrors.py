@@ -86,6 +86,7 @@ __all__ = [
     "port_as_database_port",
     "request_as_response",
     "string_included_model",
+    "terminal_program",
     "uncalled_body_parser",
     "undefined_name",
     "unrendered_view",
@@ -804,6 +805,45 @@ def uncalled_body_parser(files: Mapping[str, bytes]) -> str | None:
                 " in the app's own code)"
             )
     return None
+
+
+# A package asking its questions at a terminal (a command-line program's prompts), as
+# the app's code requires or imports it: group 1 (require) or 2 (import) its name.
+_PROMPTS = re.compile(
+    r"""\brequire\(\s*["'](inquirer|@inquirer/prompts|enquirer|prompts|readline-sync"""
+    r"""|prompt-sync)["']\s*\)|\bfrom\s+["'](inquirer|@inquirer/prompts|enquirer|prompts"""
+    r"""|readline-sync|prompt-sync)["']"""
+)
+# What a module that serves has: a server's listen, one made, Bun's or Deno's serve.
+_SERVES = re.compile(r"\.listen\s*\(|\bcreateServer\s*\(|\b(?:Bun|Deno)\.serve\s*\(")
+
+
+def terminal_program(files: Mapping[str, bytes]) -> str | None:
+    """Where the app's code asks its questions at a terminal (inquirer's prompts, and the
+    like) and no module of it listens, makes a server or exports one (the service serves
+    an exported app): a command-line program, which serves nothing (kevindimayuga's
+    employee-tracker-kd: express set up in server.js, never listened, its inquirer menu
+    waiting for a key: "did not answer HTTP"). Said with the module; None otherwise."""
+    sources = {
+        path: data.decode("utf-8", "replace")
+        for path, data in sorted(files.items())
+        if _JS_SOURCE.search(path) and "node_modules/" not in path and len(data) < 512 * 1024
+    }
+    if any(_SERVES.search(s) or _EXPORTS.search(s) for s in sources.values()):
+        return None
+    for path, source in sources.items():
+        if (found := _PROMPTS.search(source)) is not None:
+            package = found.group(1) or found.group(2)
+            return (
+                f"{path} asks its questions at a terminal ({package}'s prompts), and no"
+                " module of the app listens: a command-line program, which serves nothing"
+                " (no web app: the app's own)"
+            )
+    return None
+
+
+# An export of a module (an app the service may serve).
+_EXPORTS = re.compile(r"\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s+default\b", re.M)
 
 
 # Sequelize's words for an include whose ``model`` is no model (``include.model`` a

@@ -29,6 +29,7 @@ from ..settings import Settings
 from .anyport import AnyPort, timeout_message
 from .codeerrors import (
     empty_entry,
+    terminal_program,
     uncalled_body_parser,
     with_hosted_call_failed,
     with_undefined_name,
@@ -299,11 +300,13 @@ class ChildSupervision:
         recent = self.output.recent_lines()
         listened = self._any_port.expected_listened
         state.error_message = timeout_message(recent, spec.port, allowed, listened=listened)
-        if (uncalled := uncalled_body_parser(spec.files)) is not None:
-            # Why no request was answered, wherever it listens (jeffmcrockett's bidpros:
-            # ``app.use(express.json)``, "it should listen on $PORT, not 4001" alone).
-            await state.system("WARN", f"diagnosis: {uncalled}")
-            state.error_message = f"{state.error_message} — {uncalled}"
+        # Why no request was answered: a body parser that answers none, wherever it
+        # listens (jeffmcrockett's bidpros: ``app.use(express.json)``, "it should listen
+        # on $PORT, not 4001" alone), or a command-line program that listens nowhere.
+        said = uncalled_body_parser(spec.files) or terminal_program(spec.files)
+        if said is not None:
+            await state.system("WARN", f"diagnosis: {said}")
+            state.error_message = f"{state.error_message} — {said}"
         return "failed"
 
     async def _answering(self, process: ChildProcess) -> bool:

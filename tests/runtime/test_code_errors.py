@@ -16,6 +16,7 @@ from preview.runtime.codeerrors import (
     port_as_database_port,
     request_as_response,
     string_included_model,
+    terminal_program,
     uncalled_body_parser,
     undefined_name,
     unrendered_view,
@@ -633,6 +634,37 @@ async def test_a_body_parsers_factory_used_uncalled_is_said_when_nothing_answers
         body = (await service.launch(gid, command=["node", "server.js"])).json()
     assert body["status"] == "failed", body
     assert "server.js line 3 hands express.json to use() uncalled" in body["errorMessage"]
+
+
+async def test_a_command_line_program_that_listens_nowhere_is_said_when_nothing_answers(
+    service: Service, settings
+) -> None:
+    """kevindimayuga's employee-tracker-kd: express set up in server.js, never listened,
+    its inquirer menu waiting for a key at the terminal: "did not answer HTTP"."""
+    object.__setattr__(settings, "startup_timeout", 3.0)
+    files = {
+        # (its prompt waits for a key as inquirer's does, the process held open meanwhile)
+        "node_modules/inquirer/index.js": "exports.prompt = () =>\n"
+        "  new Promise(() => setInterval(() => {}, 1000));\n",
+        "server.js": "const inquirer = require('inquirer');\n"
+        "console.log('? What would you like to do?');\ninquirer.prompt([]);\n",
+    }
+    with trio.fail_after(60):
+        gid = await service.upload(files)
+        body = (await service.launch(gid, command=["node", "server.js"])).json()
+    assert body["status"] == "failed", body
+    assert "server.js asks its questions at a terminal (inquirer's prompts)" in body["errorMessage"]
+
+
+def test_a_terminal_program_is_one_no_module_of_which_listens_or_exports() -> None:
+    menu = b"import inquirer from 'inquirer';\nawait inquirer.prompt([]);\n"
+    found = terminal_program({"index.js": menu})
+    assert found is not None and found.startswith("index.js asks its questions at a terminal")
+    server = b"const app = require('express')();\napp.listen(3000);\n"
+    assert terminal_program({"index.js": menu, "server.js": server}) is None
+    exported = b"const app = require('express')();\nmodule.exports = app;\n"
+    assert terminal_program({"index.js": menu, "app.js": exported}) is None
+    assert terminal_program({"server.js": server}) is None
 
 
 def test_a_body_parsers_factory_is_found_uncalled_only_where_bound_to_its_package() -> None:
