@@ -272,9 +272,10 @@ def queried_tables(
             return None  # it makes its tables itself
         run = _COMMENTED_OUT.sub(b"", data)  # (a query commented out names no table)
         text = run.decode("utf-8", "replace")
-        for templated, quoted in _STATEMENT.findall(_constants_inlined(text) if node else text):
-            named = _named(templated or quoted)
-            summed.update(c.lower() for c in _SUMMED.findall(templated or quoted))
+        for found in _STATEMENT.findall(_constants_inlined(text) if node else text):
+            statement = next(part for part in found if part)
+            named = _named(statement)
+            summed.update(c.lower() for c in _SUMMED.findall(statement))
             for table in named.tables:
                 if table.lower() not in _SERVER_SCHEMAS:
                     tables.setdefault(table, {})
@@ -366,9 +367,15 @@ def _python_driver_alone(files: dict[str, bytes]) -> bool:
 # A template literal's runs to its closing backquote: its SQL quotes its values
 # (aldabil21's Node-Express-Shop-Api: ``… td.language = '${reqLanguage}') LEFT JOIN
 # coupon c …``, whose joins after the quote were never read).
+# A statement in a string of the code: a template literal's, or a quoted string's up to
+# its own closing quote (PostgreSQL's quoted names in a single-quoted one: iconsjo1's
+# mindrest-auto's ``'SELECT 1 FROM public."Rest_Routes" WHERE method = $1'``, cut at its
+# first ``"``, made a table "public" and none of its columns: 'column "method" does not
+# exist' on every route).
 _STATEMENT = re.compile(
     r"""(?<=`)\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^`;]*)"""
-    r"""|(?<=['"])\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'"`;]*)""",
+    r"""|(?<=')\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^'`;]*)"""
+    r"""|(?<=")\s*((?:SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\b[^"`;]*)""",
     re.I,
 )
 _WORD = r"[`\"]?([A-Za-z_]\w*)[`\"]?"
@@ -406,8 +413,10 @@ _SOURCE = re.compile(rf"\s*{_WORD}(?:\s+(?:AS\s+)?([A-Za-z_]\w*))?\s*$", re.I)
 # A table named with its database or schema (``FROM amberorder.menuitem``: dawnz's
 # ejs-cafe-express, whose connection's database is amberorder; ``public.users``): the
 # table of the database the app connects to. A server's own schema's is left as it is.
+# (its table's name the code's own, ``public."${tableName}"``: no table of its own either)
 _DATABASE_QUALIFIED = re.compile(
-    r"\b(FROM|INTO|UPDATE|JOIN)(\s+)[`\"]?([A-Za-z_]\w*)[`\"]?\.(?=[`\"]?[A-Za-z_])", re.I
+    r"\b(FROM|INTO|UPDATE|JOIN)(\s+)[`\"]?([A-Za-z_]\w*)[`\"]?\.(?=[`\"]?(?:[A-Za-z_]|\$\{))",
+    re.I,
 )
 
 

@@ -697,6 +697,25 @@ def test_a_query_naming_its_tables_database_makes_the_table_not_the_database() -
     assert "`category` VARCHAR(255) NULL" in script and "`qty` VARCHAR(255) NULL" in script
 
 
+def test_a_single_quoted_query_naming_quoted_tables_makes_them_whole() -> None:
+    """iconsjo1's mindrest-auto: ``'SELECT 1 FROM public."Rest_Routes" WHERE method = $1
+    AND route = $2'``, cut at its first ``"``: a table "public" was made, none of its
+    columns, and every route met 'column "method" does not exist'. Read to its own
+    closing quote; a table the code names by an interpolation (``public."${tableName}"``)
+    makes none."""
+    code = (
+        b'pool.query({ text: \'SELECT 1 FROM public."Rest_Routes" WHERE method = $1 AND'
+        b" route = $2', values })\n"
+        b'db.query(`INSERT INTO public."${tableName}"(${fields}) VALUES(${values})`)\n'
+        b"db.query(\"SELECT name FROM users WHERE role = 'admin'\")\n"
+    )
+    files = {"package.json": b'{"dependencies": {"pg": "^8"}}', "src/logger.js": code}
+    found = queried_tables(files, POSTGRES)
+    assert found is not None and found.scripts[0][0] == "tables Rest_Routes, users", found
+    script = found.scripts[0][1]
+    assert '"method" TEXT' in script and '"route" TEXT' in script, script
+
+
 def test_a_table_script_commented_out_makes_no_table() -> None:
     """DannerKurtz's estoque-API-com-fastify keeps its ``CREATE TABLE`` statements in
     create-table.js, every line commented out, and queries ``estoque`` and ``produto``
