@@ -735,7 +735,15 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
             "its SQL files of a table each, a table before those referencing it, then"
             " those altering them"
         )
-        return DeclaredSql(_scripts(files, each, engine), shown, "table-each")
+        scripts = _scripts(files, each, engine)
+        if (rest := _queried_beyond(files, engine, scripts)) is not None:
+            # Made first: its files' foreign keys may name them (eendrzmail's PWO_backend:
+            # absences.sql references employees, which no file makes and its routes
+            # query: "Can't create table `absences` (errno: 150)", then 500s).
+            return DeclaredSql(
+                (*rest.scripts, *scripts), f"{shown}, and {rest.origin}", "table-each"
+            )
+        return DeclaredSql(scripts, shown, "table-each")
     if len(fitting) > 1:  # the one whose name says it is the schema (CREATE TABLE .txt)
         fitting = [p for p in fitting if _SCHEMA_NAME.search(posixpath.basename(p))]
     if len(fitting) != 1:
@@ -750,14 +758,22 @@ def _lone_file(files: dict[str, bytes], engine: str) -> DeclaredSql | None:
     # its driver alone: kitzy02's StockExpress's express_sql.sql makes stocks and holdings,
     # its README names five tables, and /transactions and /watchlist met "Table
     # 'stock_express.transactions' doesn't exist".
+    if scripts and (rest := _queried_beyond(files, engine, scripts)) is not None:
+        return DeclaredSql((*scripts, *rest.scripts), f"{origin}, and {rest.origin}", by)
+    return DeclaredSql(scripts, origin, by)
+
+
+def _queried_beyond(
+    files: dict[str, bytes], engine: str, scripts: tuple[tuple[str, str], ...]
+) -> DeclaredSql | None:
+    """The tables its code's queries name that ``scripts`` (its SQL files') do not make
+    (:func:`queried_tables`), None for none."""
     made = frozenset(
         name.decode().lower()
         for _, text in scripts
         for name in _CREATED_TABLE_NAME.findall(text.encode())
     )
-    if scripts and (rest := queried_tables(files, engine, sql_made=made)) is not None:
-        return DeclaredSql((*scripts, *rest.scripts), f"{origin}, and {rest.origin}", by)
-    return DeclaredSql(scripts, origin, by)
+    return queried_tables(files, engine, sql_made=made)
 
 
 # A table a statement creates, by its name (its schema's dropped, its quotes too).

@@ -1046,6 +1046,31 @@ def test_of_several_sql_files_the_one_making_every_table_the_others_make_runs() 
     assert _paths(other, MYSQL) is None
 
 
+def test_tables_its_queries_name_beside_sql_files_of_a_table_each_are_made_first() -> None:
+    """eendrzmail's PWO_backend: db/dump/absences.sql's tables reference employees, which
+    no file makes and its routes query: "Can't create table `absences` (errno: 150)",
+    then 500s. The tables its queries name that its files do not make, made first."""
+    absences = (
+        b"CREATE TABLE `absences` (`absence_id` int NOT NULL primary key auto_increment,"
+        b" `employee_id` int);\nALTER TABLE absences ADD FOREIGN KEY (employee_id)"
+        b" REFERENCES employees(id);\n"
+    )
+    files = {
+        "db/dump/absences.sql": absences,
+        "db/dump/schema.sql": b"CREATE TABLE `users` (`email` varchar(250) NOT NULL);\n",
+        "package.json": b'{"dependencies": {"express": "^4", "mysql": "^2"}}',
+        "controller/employees.js": b"db.query('SELECT e.id, e.imie FROM employees AS e')\n",
+    }
+    found = declared_sql(files, MYSQL, compose_init_scripts)
+    assert found is not None and found.origin.startswith("its SQL files of a table each")
+    assert [path for path, _ in found.scripts] == [
+        "tables employees",
+        "db/dump/absences.sql",
+        "db/dump/schema.sql",
+    ], found.scripts
+    assert "`imie` VARCHAR(255) NULL" in found.scripts[0][1]
+
+
 def test_sql_files_of_a_table_each_run_referenced_first_then_those_altering_them() -> None:
     """dusansekuloski's ExpressJS-products-CRUD-API-task: ``database/tables/`` holds
     ``create_categories_table.sql``, ``create_products_table.sql``,
