@@ -307,10 +307,17 @@ _WORD_CONSTANT = re.compile(
 )
 
 
+# A literal's end, ``+`` and the next's start, of the same quote (``"a " + "b"``).
+_JOINED_LITERALS = re.compile(r"""(["'])\s*\+\s*\1""")
+
+
 def _constants_inlined(text: str) -> str:
     """``text`` with each string joined with a module's word constant holding that word:
     forcehandler's ExpressExpenseTracker queries ``'SELECT * from ' + tableName``, its
-    ``tableName = 'categories'``; no table was made for it ("ER_NO_SUCH_TABLE")."""
+    ``tableName = 'categories'``; no table was made for it ("ER_NO_SUCH_TABLE"). Two
+    literals joined by ``+`` are one (eendrzmail's PWO_backend: ``"Select " + "e.id,
+    e.imie … " + "from employees as e …"``, a statement cut at its first literal)."""
+    text = _JOINED_LITERALS.sub("", text)
     for name, _, value in _WORD_CONSTANT.findall(text):
         joined = re.compile(rf"""(['"])\s*\+\s*{re.escape(name)}\b(\s*\+\s*['"])?""")
         text = joined.sub(lambda m, v=value: v if m.group(2) else v + m.group(1), text)

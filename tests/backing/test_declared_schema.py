@@ -716,6 +716,20 @@ def test_a_single_quoted_query_naming_quoted_tables_makes_them_whole() -> None:
     assert '"method" TEXT' in script and '"route" TEXT' in script, script
 
 
+def test_a_query_of_literals_joined_by_plus_is_read_whole() -> None:
+    """eendrzmail's PWO_backend: ``"Select " + "e.id,e.imie " + "from employees as e left
+    join positions as p on e.id_stanowiska = p.id"``: read from its first literal alone,
+    its tables and columns were never made."""
+    code = (
+        b'let sql = "Select " +\n    "e.id,e.imie,p.nazwa " +\n'
+        b'    "from employees as e left join positions as p on e.id_stanowiska = p.id"\n'
+    )
+    files = {"package.json": b'{"dependencies": {"mysql": "^2"}}', "controller/e.js": code}
+    found = queried_tables(files)
+    assert found is not None and found.scripts[0][0] == "tables employees, positions", found
+    assert "`imie`" in found.scripts[0][1] and "`nazwa`" in found.scripts[0][1]
+
+
 def test_a_table_script_commented_out_makes_no_table() -> None:
     """DannerKurtz's estoque-API-com-fastify keeps its ``CREATE TABLE`` statements in
     create-table.js, every line commented out, and queries ``estoque`` and ``produto``
