@@ -129,6 +129,18 @@ def test_a_release_is_dated_by_the_publishers_time_not_a_mirrors() -> None:
             "typeorm's exports do not include a path the app imports",
         ),
         (
+            # Lightnet's minimal_module_js: hono ^4.7.7, whose newest requires jwt()'s alg.
+            'Error: JWT auth middleware requires options for "alg"',
+            [
+                "file:///env/node_modules/hono/dist/middleware/jwt/jwt.js:40",
+                '\tif (!options.alg) throw new Error("JWT auth middleware requires options for',
+                'Error: JWT auth middleware requires options for "alg"',
+                "    at jwt (file:///env/node_modules/hono/dist/middleware/jwt/jwt.js:40:26)",
+                "    at file:///app/src/server.js:68:3",
+            ],
+            'Error: JWT auth middleware requires options for "alg" (raised in a package',
+        ),
+        (
             "the process exited during start-up",
             [
                 "Error [ERR_PACKAGE_PATH_NOT_EXPORTED]: Package subpath './lib/x' is not defined"
@@ -161,6 +173,11 @@ def test_failures_in_its_dependencies_call_for_its_era(
         (
             "the process exited during start-up",
             ["SyntaxError: The requested module './db.js' does not provide an export named 'x'"],
+        ),
+        # An option its own code requires: not a package's.
+        (
+            "the process exited during start-up",
+            ["Error: option 'secret' is required", "    at makeAuth (/app/src/auth.js:4:9)"],
         ),
         # A service's absence, its configuration.
         ("the process exited during start-up", ["Error: connect ECONNREFUSED 127.0.0.1:5432"]),

@@ -12,10 +12,10 @@ installed, and the newest of their releases (the registry's ``time``) dates it
 (:func:`read_node_era`). The upload itself has no date to read (the service keeps no
 file's time, nor a repository's). Where its failure points at its dependencies
 (:func:`dependency_failure`: TypeScript errors located in node_modules, "is not a
-function" raised in a package's code, "does not provide an export named" of a package,
-a package's exports refusing a path the app imports, npm's peer conflict), the next
-attempt installs as of that day and :data:`MARGIN` after (``npm install --before``):
-every floor still installs, since none was released later.
+function" or an option required raised in a package's code, "does not provide an export
+named" of a package, a package's exports refusing a path the app imports, npm's peer
+conflict), the next attempt installs as of that day and :data:`MARGIN` after (``npm
+install --before``): every floor still installs, since none was released later.
 
 An app with a lockfile has no era (what it installs is its lock's), nor one whose ranges
 name no version (``*``, ``latest``, a git URL). A registry whose ``time`` lacks its
@@ -68,6 +68,14 @@ _FLOOR = re.compile(r"^\s*(?:\^|~|>=|=|v)?\s*(\d+\.\d+\.\d+(?:-[\w.]+)?)\s*$")
 _TS_IN_DEPENDENCY = re.compile(r"node_modules/\S+?\.d\.[cm]?ts\b.*\berror TS\d+")
 _TS_REASON = re.compile(r"TypeScript: \d+ errors? in .*node_modules/\S+?\.d\.[cm]?ts")
 _NOT_A_FUNCTION = re.compile(r"\bis not a (?:function|constructor)\b")
+# A package refusing options its later releases require (hono's newest 4.x jwt()
+# requires ``alg``: Lightnet's minimal_module_js, ``"hono": "^4.7.7"``, no lockfile, its
+# ``jwt({ secret, cookie })`` at start-up: 'JWT auth middleware requires options for
+# "alg"'; its floors served), thrown by the package's code.
+_OPTION_REQUIRED = re.compile(
+    r"\brequires? (?:the )?options?\b|\boptions? [\"'`]?\w+[\"'`]? (?:is|are) required\b"
+)
+_THROWN = re.compile(r"^\s*(?:Uncaught )?\w*Error\b")  # the error's own line (not its source's)
 _FRAME = re.compile(r"^\s*at ")
 _FRAME_IN_DEPENDENCY = re.compile(r"^\s*at .*node_modules/")
 # ESM's: "The requested module 'typeorm' does not provide an export named 'DataSource'"
@@ -109,7 +117,8 @@ def dependency_failure(message: str, lines: list[str]) -> str | None:
             package = refused.group(1) or refused.group(2)
             return f"{package}'s exports do not include a path the app imports"
     for index, line in enumerate(lines):
-        if _NOT_A_FUNCTION.search(line) is None:
+        required = _OPTION_REQUIRED.search(line) and _THROWN.match(line)
+        if _NOT_A_FUNCTION.search(line) is None and not required:
             continue
         # Raised in a package's code: the first frame under it is one (a package's frames
         # further down, express calling the app's handler, say nothing).
