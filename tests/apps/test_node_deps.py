@@ -741,23 +741,6 @@ def test_the_driver_an_orms_options_name_and_the_app_does_not_list_is_added() ->
     assert orm_drivers_unlisted(both, {"typeorm": "^0.3"}) == ("mysql2@^3",)
 
 
-def test_an_orms_engine_given_by_a_variable_is_the_value_its_env_gives() -> None:
-    """judegiordano's Fastify-Api: its ormconfig.js gives ``type: process.env.DB_TYPE``,
-    its README's .env ``DB_TYPE='sqlite'``; sqlite3 came only with typeorm-model-generator,
-    a tool no file requires, left out: "SQLite package has not been found installed", exit
-    0. The engine is the value its .env gives, else its example's; none, no driver."""
-    ormconfig = b"module.exports = {\n\ttype: process.env.DB_TYPE,\n\tdatabase: 'x' };\n"
-    files = {"ormconfig.js": ormconfig, ".env.readme-example": b"DB_TYPE='sqlite'\n"}
-    listed = {"typeorm": "^0.2.31", "mssql": "^6.3.1"}
-    assert orm_drivers_unlisted(files, listed) == ("sqlite3@^5",)
-    own = {**files, ".env": b"DB_TYPE=mssql\n"}
-    assert orm_drivers_unlisted(own, listed) == ()
-    assert orm_drivers_unlisted({"ormconfig.js": ormconfig}, listed) == ()
-    package = {"scripts": {"start": "node ."}, "main": "./build/index.js", "dependencies": listed}
-    start = node_start({**files, "package.json": json.dumps(package).encode()})
-    assert start is not None and "sqlite3@^5" in start.tools
-
-
 def test_a_typescript_of_no_upper_bound_is_held_below_6() -> None:
     """helder9991's serverless-express-api lists ``"typescript": "*"``: npm installed
     TypeScript 6, whose ts-node compile of its tsconfig (written for 5: ``moduleResolution:

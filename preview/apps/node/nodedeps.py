@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..configvars.envfiles import dotenv_text, example_env_file
 from .refusednames import without_refused_names
 
 __all__ = [
@@ -788,14 +787,6 @@ def _yarn_locked(content: bytes, package: dict) -> dict[str, str]:
 # ``dialect: "mysql"`` (in code, an ormconfig or sequelize-cli's config.json); group 1 the
 # option, 2 the engine.
 _ORM_ENGINE = re.compile(rb"""["']?\b(type|dialect)["']?\s*:\s*["'`]([a-z-]+)["'`]""")
-# The option given a variable (``type: process.env.DB_TYPE``), group 2 its name: the
-# engine is the value the app's .env gives it, else its example's (judegiordano's
-# Fastify-Api: its ormconfig.js's ``type: process.env.DB_TYPE``, its README's .env
-# ``DB_TYPE='sqlite'``, sqlite3 brought only by typeorm-model-generator, a tool no file
-# requires, left out: "SQLite package has not been found installed", exit 0).
-_ORM_ENGINE_READ = re.compile(
-    rb"""["']?\b(type|dialect)["']?\s*:\s*process\.env\.([A-Za-z_]\w*)\b"""
-)
 # The driver each ORM loads for an engine (its error when absent: TypeORM's
 # DriverPackageNotInstalledError, Sequelize's "Please install pg package manually"), and
 # the packages that count as having it. Pure JavaScript but SQLite's, whose native code may
@@ -834,7 +825,6 @@ def orm_drivers_unlisted(files: dict[str, bytes], listed: dict[str, str]) -> tup
     own modules that name the ORM and in its ormconfig or sequelize-cli config (not its
     tests); a SQLite driver only where SQLite is the one engine named."""
     wanted: dict[tuple[str, str], None] = {}
-    env = _env_values(files)
     for orm, packages in _ORM_PACKAGES.items():
         if not any(p in listed for p in packages):
             continue
@@ -844,11 +834,7 @@ def orm_drivers_unlisted(files: dict[str, bytes], listed: dict[str, str]) -> tup
             config = _ORM_FILES.search(path) is not None
             if not config and not (_SOURCE.search(path) and orm.encode() in data.lower()):
                 continue
-            read = [
-                (option, env.get(name.decode(), "").strip().lower().encode())
-                for option, name in _ORM_ENGINE_READ.findall(data)
-            ]
-            for option, engine in [*_ORM_ENGINE.findall(data), *read]:
+            for option, engine in _ORM_ENGINE.findall(data):
                 key = (orm, engine.decode())
                 if option == _ORM_OPTION[orm] and key in _ORM_DRIVERS:
                     wanted[key] = None
@@ -861,13 +847,6 @@ def orm_drivers_unlisted(files: dict[str, bytes], listed: dict[str, str]) -> tup
         if not any(p in listed for p in having):
             added += [d for d in drivers if d not in added]
     return tuple(added)
-
-
-def _env_values(files: dict[str, bytes]) -> dict[str, str]:
-    """The variables the app's root .env gives, else its example's (which the preview
-    starts it with where it has no .env)."""
-    path = ".env" if ".env" in files else example_env_file(files, "package.json")
-    return dotenv_text(files[path]) if path is not None and path in files else {}
 
 
 def resolved_by_yarn(files: dict[str, bytes]) -> bool:
