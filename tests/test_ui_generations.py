@@ -46,9 +46,10 @@ def _row_of(page: Any, gid: str) -> Any:
 # what the page does with it runs in the microtasks that follow, before the next poll).
 _MARK_HELD_READ = """
 const read = Response.prototype.text;
+window.__heldRead = new Promise((resolve) => { window.__markHeldRead = resolve; });
 Response.prototype.text = async function () {
     const text = await read.call(this);
-    if (this.headers.get('x-test-held')) window.__heldRead = true;
+    if (this.headers.get('x-test-held')) Promise.resolve().then(() => window.__markHeldRead());
     return text;
 };
 """
@@ -87,7 +88,8 @@ async def test_a_list_asked_before_a_delete_and_answered_after_it_does_not_bring
             page.wait_for_selector(gone, state="detached")
             route, answer = held[0]
             route.fulfill(response=answer, headers={**answer.headers, "x-test-held": "1"})
-            page.wait_for_function("window.__heldRead === true")
+            # (a promise awaited, not a predicate polled: the page's CSP refuses eval)
+            page.evaluate("() => window.__heldRead")
             seen["listed"] = page.eval_on_selector_all(
                 "#generation-list button.generation", "e => e.map(b => b.dataset.gid)"
             )
